@@ -1,0 +1,77 @@
+namespace O8Actors.Callback;
+
+// Messages between the CallbackServerActor, the FlowActors and the Kestrel request handler.
+// Every message carries the login's FlowId so the shapes stay ready for cluster sharding keyed by state.
+
+/// <summary>A FlowActor asks the listener to route callbacks carrying <paramref name="State"/> to it (the sender).</summary>
+public sealed record RegisterState(string State, string FlowId)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"RegisterState {{ FlowId = {FlowId} }}";
+}
+
+/// <summary>The listener accepted a registration; <paramref name="RedirectUri"/> is the exact URI to send to the provider.</summary>
+public sealed record StateRegistered(string FlowId, Uri RedirectUri);
+
+/// <summary>The listener could not accept a registration (it failed to start, or is stopping).</summary>
+public sealed record StateRegistrationRefused(string FlowId, string Reason, Exception? Cause = null);
+
+/// <summary>A FlowActor that ended asks the listener to forget its state (DeathWatch covers the rest).</summary>
+public sealed record UnregisterState(string State, string FlowId)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"UnregisterState {{ FlowId = {FlowId} }}";
+}
+
+/// <summary>
+/// A redirect that matched a registered state, forwarded to its FlowActor. The sender waits for one
+/// <see cref="CallbackResponse"/> and renders it as the page the browser shows.
+/// </summary>
+/// <param name="FlowId">The login it belongs to.</param>
+/// <param name="Code">The authorization code (a secret), if present.</param>
+/// <param name="Error">The provider's <c>error</c>, if present.</param>
+/// <param name="ErrorDescription">The provider's <c>error_description</c>, if present.</param>
+/// <param name="Issuer">The <c>iss</c> parameter (RFC 9207), if present.</param>
+public sealed record AuthorizationCallback(string FlowId, string? Code, string? Error, string? ErrorDescription, string? Issuer)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"AuthorizationCallback {{ FlowId = {FlowId}, HasCode = {Code is not null}, Error = {Error}, Issuer = {Issuer} }}";
+}
+
+/// <summary>The page to show the browser for a callback.</summary>
+/// <param name="StatusCode">HTTP status.</param>
+/// <param name="Kind">Which page.</param>
+/// <param name="Detail">Plain text shown on the page (HTML-encoded when rendered; may hold provider text, never a secret).</param>
+public sealed record CallbackResponse(int StatusCode, CallbackPageKind Kind, string Detail);
+
+/// <summary>The pages the listener can show.</summary>
+public enum CallbackPageKind
+{
+    /// <summary>Tokens obtained: "you can close this tab".</summary>
+    Success,
+    /// <summary>The provider refused the authorization.</summary>
+    Denied,
+    /// <summary>The login failed (exchange, issuer, timeout).</summary>
+    Failed,
+    /// <summary>The request is not a valid callback for any live login.</summary>
+    BadRequest,
+    /// <summary>Nothing lives at that path.</summary>
+    NotFound,
+    /// <summary>The method is not GET.</summary>
+    MethodNotAllowed,
+}
+
+/// <summary>Asks the listener whether it is bound.</summary>
+public sealed record GetListenerStatus
+{
+    /// <summary>The single instance.</summary>
+    public static GetListenerStatus Instance { get; } = new();
+}
+
+/// <summary>The listener's state.</summary>
+/// <param name="Bound">Whether Kestrel is listening.</param>
+/// <param name="RedirectUri">The redirect URI, once bound.</param>
+/// <param name="RegisteredStates">Logins currently waiting for a callback.</param>
+/// <param name="Failure">Why the listener could not start, if it could not.</param>
+public sealed record ListenerStatus(bool Bound, Uri? RedirectUri, int RegisteredStates, Exception? Failure);

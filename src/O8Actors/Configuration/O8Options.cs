@@ -1,0 +1,147 @@
+using System.Security.Cryptography.X509Certificates;
+using Akka.Configuration;
+
+namespace O8Actors.Configuration;
+
+/// <summary>
+/// Every O8Actors setting. Defaults come from <c>hocon/o8.conf</c> (see <see cref="O8Config"/>); set properties in
+/// code, or bind the <c>O8</c> section of <c>IConfiguration</c>, to override them.
+/// </summary>
+public sealed class O8Options
+{
+    /// <summary>The redirect listener.</summary>
+    public ListenerOptions Listener { get; set; } = new();
+
+    /// <summary>Where the listener's certificate comes from.</summary>
+    public CertificateOptions Certificates { get; set; } = new();
+
+    /// <summary>Per-login settings.</summary>
+    public FlowOptions Flow { get; set; } = new();
+
+    /// <summary>Provider actor limits.</summary>
+    public ProviderLimitOptions Providers { get; set; } = new();
+
+    /// <summary>Options read from the <c>o8</c> block of <paramref name="config"/>, with the shipped defaults as fallback.</summary>
+    public static O8Options FromConfig(Config? config = null)
+    {
+        var o8 = (config ?? Config.Empty).WithFallback(O8Config.Default).GetConfig("o8");
+        return new O8Options
+        {
+            Listener = new ListenerOptions
+            {
+                Scheme = o8.GetString("listener.scheme"),
+                Host = o8.GetString("listener.host"),
+                Port = o8.GetInt("listener.port"),
+                Path = o8.GetString("listener.path"),
+                BindIPv6 = o8.GetBoolean("listener.bind-ipv6"),
+            },
+            Certificates = new CertificateOptions
+            {
+                Folder = o8.GetString("certificates.folder"),
+                CertFile = o8.GetString("certificates.cert-file"),
+                KeyFile = o8.GetString("certificates.key-file"),
+                AutoCreate = o8.GetBoolean("certificates.auto-create"),
+            },
+            Flow = new FlowOptions
+            {
+                Timeout = o8.GetTimeSpan("flow.timeout"),
+                ExchangeTimeout = o8.GetTimeSpan("flow.exchange-timeout"),
+                Pkce = o8.GetBoolean("flow.pkce"),
+            },
+            Providers = new ProviderLimitOptions
+            {
+                MaxConcurrentExchanges = o8.GetInt("providers.max-concurrent-exchanges"),
+            },
+        };
+    }
+
+    /// <summary>Checks every setting and throws <see cref="ArgumentException"/> naming the first bad one.</summary>
+    public O8Options Validate()
+    {
+        static void Require(bool ok, string setting, string why)
+        {
+            if (!ok) throw new ArgumentException($"Invalid O8Actors setting '{setting}': {why}.", setting);
+        }
+
+        Require(Listener.Scheme is "https" or "http", "o8.listener.scheme", $"must be 'https' or 'http', not '{Listener.Scheme}'");
+        Require(Listener.Port is >= 0 and <= 65535, "o8.listener.port", $"must be 0..65535, not {Listener.Port}");
+        Require(Listener.Path.StartsWith('/'), "o8.listener.path", $"must start with '/', not '{Listener.Path}'");
+        Require(LoopbackNames.IsLoopbackHost(Listener.Host), "o8.listener.host",
+            $"must be a loopback name (localhost, 127.0.0.1, [::1]), not '{Listener.Host}'");
+        Require(!string.IsNullOrWhiteSpace(Certificates.CertFile), "o8.certificates.cert-file", "must not be empty");
+        Require(!string.IsNullOrWhiteSpace(Certificates.KeyFile), "o8.certificates.key-file", "must not be empty");
+        Require(Flow.Timeout > TimeSpan.Zero, "o8.flow.timeout", "must be positive");
+        Require(Flow.ExchangeTimeout > TimeSpan.Zero, "o8.flow.exchange-timeout", "must be positive");
+        Require(Providers.MaxConcurrentExchanges > 0, "o8.providers.max-concurrent-exchanges", "must be at least 1");
+        return this;
+    }
+}
+
+/// <summary>The redirect listener (<c>o8.listener</c>).</summary>
+public sealed class ListenerOptions
+{
+    /// <summary><c>https</c> (mkcert certificate, the default) or <c>http</c> (plain loopback, RFC 8252 section 7.3).</summary>
+    public string Scheme { get; set; } = "https";
+
+    /// <summary>Host name put into redirect URIs; must be a loopback name.</summary>
+    public string Host { get; set; } = "localhost";
+
+    /// <summary>The one port all logins share (default 41539, as the original). 0 picks a free port.</summary>
+    public int Port { get; set; } = 41539;
+
+    /// <summary>The callback path (default <c>/</c>).</summary>
+    public string Path { get; set; } = "/";
+
+    /// <summary>Also bind <c>[::1]</c>.</summary>
+    public bool BindIPv6 { get; set; } = true;
+
+    /// <summary>Whether the listener uses TLS.</summary>
+    public bool UseHttps => string.Equals(Scheme, "https", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>The listener's certificate (<c>o8.certificates</c>).</summary>
+public sealed class CertificateOptions
+{
+    /// <summary>Folder of the mkcert PEM files; empty means <see cref="DefaultFolder"/>.</summary>
+    public string Folder { get; set; } = "";
+
+    /// <summary>Certificate file name inside <see cref="Folder"/>.</summary>
+    public string CertFile { get; set; } = "localhost.pem";
+
+    /// <summary>Private key file name inside <see cref="Folder"/>.</summary>
+    public string KeyFile { get; set; } = "localhost-key.pem";
+
+    /// <summary>Create the files with <c>mkcert</c> when they are missing and mkcert is on PATH.</summary>
+    public bool AutoCreate { get; set; } = true;
+
+    /// <summary>A certificate to use as is, skipping the files (for tests and for hosts that manage their own).</summary>
+    public X509Certificate2? Certificate { get; set; }
+
+    /// <summary><c>$XDG_DATA_HOME/o8actors/certs</c>, else <c>~/.local/share/o8actors/certs</c> (LocalApplicationData on Windows and macOS).</summary>
+    public static string DefaultFolder =>
+        System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData,
+            Environment.SpecialFolderOption.DoNotVerify), "o8actors", "certs");
+
+    /// <summary>The folder in use.</summary>
+    public string ResolvedFolder => string.IsNullOrWhiteSpace(Folder) ? DefaultFolder : Folder;
+}
+
+/// <summary>Per-login settings (<c>o8.flow</c>).</summary>
+public sealed class FlowOptions
+{
+    /// <summary>How long a login waits for the browser (default 120 s).</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>How long a token exchange may take (default 30 s).</summary>
+    public TimeSpan ExchangeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>PKCE S256 on every login (default on).</summary>
+    public bool Pkce { get; set; } = true;
+}
+
+/// <summary>Provider actor limits (<c>o8.providers</c>).</summary>
+public sealed class ProviderLimitOptions
+{
+    /// <summary>Token requests one provider runs at once (default 32).</summary>
+    public int MaxConcurrentExchanges { get; set; } = 32;
+}

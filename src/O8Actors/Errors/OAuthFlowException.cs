@@ -1,0 +1,77 @@
+namespace O8Actors;
+
+/// <summary>
+/// Base of every error O8Actors raises to a caller. Messages never contain a token, code, secret or verifier.
+/// </summary>
+public abstract class OAuthFlowException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    protected OAuthFlowException(string message, Exception? innerException = null) : base(message, innerException) { }
+
+    /// <summary>The login's public id, when the error belongs to one login.</summary>
+    public string? FlowId { get; init; }
+}
+
+/// <summary>The browser did not come back in time (the original's <c>TimeoutError</c>).</summary>
+public sealed class AuthorizationTimeoutException(TimeSpan timeout)
+    : OAuthFlowException($"Authorization timed out: no redirect reached the listener within {timeout.TotalSeconds:0.#} seconds.")
+{
+    /// <summary>The timeout that passed.</summary>
+    public TimeSpan Timeout { get; } = timeout;
+}
+
+/// <summary>The provider, or the user at the provider, refused the authorization.</summary>
+public sealed class AuthorizationDeniedException(string error, string? errorDescription)
+    : OAuthFlowException(errorDescription is null
+        ? $"Authorization denied by the provider: {error}."
+        : $"Authorization denied by the provider: {error} ({errorDescription}).")
+{
+    /// <summary>The provider's <c>error</c> code, for example <c>access_denied</c>.</summary>
+    public string Error { get; } = error;
+
+    /// <summary>The provider's <c>error_description</c>, if any.</summary>
+    public string? ErrorDescription { get; } = errorDescription;
+}
+
+/// <summary>The code could not be exchanged for tokens (the original's "Failed to obtain access token").</summary>
+public sealed class TokenExchangeException(string message, string? providerError = null, Exception? innerException = null)
+    : OAuthFlowException(message, innerException)
+{
+    /// <summary>The provider's <c>error</c> code (for example <c>invalid_grant</c>), if it sent one.</summary>
+    public string? ProviderError { get; } = providerError;
+}
+
+/// <summary>The callback's issuer did not match the provider (RFC 9207 mix-up defence).</summary>
+public sealed class IssuerMismatchException(string message) : OAuthFlowException(message);
+
+/// <summary>A login failed for a reason other than timeout, denial or token exchange.</summary>
+public sealed class AuthorizationFailedException(FlowFailure failure, string message)
+    : OAuthFlowException(message)
+{
+    /// <summary>What kind of failure.</summary>
+    public FlowFailure Failure { get; } = failure;
+}
+
+/// <summary>The redirect listener's port is taken by another process.</summary>
+public sealed class ListenerPortInUseException(int port, Exception? innerException = null)
+    : OAuthFlowException($"The redirect listener cannot bind port {port} on loopback: the port is already in use. " +
+                         $"Stop the other process or set o8.listener.port to a free port.", innerException)
+{
+    /// <summary>The port that was taken.</summary>
+    public int Port { get; } = port;
+}
+
+/// <summary>The listener could not start for another reason.</summary>
+public sealed class ListenerStartException(string message, Exception? innerException = null)
+    : OAuthFlowException(message, innerException);
+
+/// <summary>No mkcert certificate was found and none could be created.</summary>
+public sealed class CertificateNotFoundException(string message) : OAuthFlowException(message);
+
+/// <summary>No provider of that name is registered.</summary>
+public sealed class UnknownProviderException(string provider)
+    : OAuthFlowException($"No OAuth provider named '{provider}' is registered.")
+{
+    /// <summary>The name asked for.</summary>
+    public string Provider { get; } = provider;
+}

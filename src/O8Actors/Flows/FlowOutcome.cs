@@ -1,0 +1,83 @@
+namespace O8Actors;
+
+/// <summary>
+/// How one login ended. Every login ends in exactly one outcome, delivered once.
+/// </summary>
+/// <param name="FlowId">The login's public id (safe to log; not the <c>state</c>).</param>
+public abstract record FlowOutcome(string FlowId)
+{
+    /// <summary>The kind of outcome, for metrics and summaries.</summary>
+    public abstract FlowOutcomeKind Kind { get; }
+}
+
+/// <summary>The kinds of <see cref="FlowOutcome"/>.</summary>
+public enum FlowOutcomeKind
+{
+    /// <summary>The code was exchanged for tokens.</summary>
+    Succeeded,
+    /// <summary>The provider (or the user) refused.</summary>
+    Denied,
+    /// <summary>The browser did not come back in time.</summary>
+    TimedOut,
+    /// <summary>The caller cancelled, or the orchestrator shut down.</summary>
+    Cancelled,
+    /// <summary>Anything else went wrong (token exchange, issuer check, provider unavailable).</summary>
+    Failed,
+}
+
+/// <summary>The login got its tokens.</summary>
+public sealed record FlowSucceeded(string FlowId, TokenSet Tokens) : FlowOutcome(FlowId)
+{
+    /// <inheritdoc />
+    public override FlowOutcomeKind Kind => FlowOutcomeKind.Succeeded;
+}
+
+/// <summary>The provider answered with an <c>error</c> (RFC 6749 section 4.1.2.1).</summary>
+public sealed record FlowDenied(string FlowId, string Error, string? ErrorDescription) : FlowOutcome(FlowId)
+{
+    /// <inheritdoc />
+    public override FlowOutcomeKind Kind => FlowOutcomeKind.Denied;
+}
+
+/// <summary>The browser did not come back before the deadline.</summary>
+public sealed record FlowTimedOut(string FlowId, TimeSpan Timeout) : FlowOutcome(FlowId)
+{
+    /// <inheritdoc />
+    public override FlowOutcomeKind Kind => FlowOutcomeKind.TimedOut;
+}
+
+/// <summary>The caller cancelled the login, or the orchestrator stopped.</summary>
+public sealed record FlowCancelled(string FlowId) : FlowOutcome(FlowId)
+{
+    /// <inheritdoc />
+    public override FlowOutcomeKind Kind => FlowOutcomeKind.Cancelled;
+}
+
+/// <summary>The login failed; <see cref="Reason"/> is safe to show and to log (it never holds a secret).</summary>
+/// <param name="FlowId">The login's public id.</param>
+/// <param name="Failure">What kind of failure.</param>
+/// <param name="Reason">A human-readable reason without secrets.</param>
+/// <param name="ProviderError">The provider's <c>error</c> code, when it sent one.</param>
+public sealed record FlowFailed(string FlowId, FlowFailure Failure, string Reason, string? ProviderError = null)
+    : FlowOutcome(FlowId)
+{
+    /// <inheritdoc />
+    public override FlowOutcomeKind Kind => FlowOutcomeKind.Failed;
+}
+
+/// <summary>Why a login failed.</summary>
+public enum FlowFailure
+{
+    /// <summary>The token endpoint refused the code or answered with something unusable.</summary>
+    TokenExchange,
+    /// <summary>The token endpoint did not answer within the exchange timeout.</summary>
+    ExchangeTimeout,
+    /// <summary>The callback's <c>iss</c> was missing or did not match the provider (RFC 9207).</summary>
+    IssuerMismatch,
+    /// <summary>The callback had neither <c>code</c> nor <c>error</c>.</summary>
+    InvalidCallback,
+    /// <summary>The provider could not build an authorize URL (discovery failed, bad configuration).</summary>
+    ProviderUnavailable,
+    /// <summary>The redirect listener is not available.</summary>
+    ListenerUnavailable,
+}

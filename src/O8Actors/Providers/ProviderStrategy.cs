@@ -1,0 +1,94 @@
+namespace O8Actors.Providers;
+
+/// <summary>
+/// One provider's protocol: how to build its authorize URL, how to exchange a code and refresh a token.
+/// A provider actor wraps each strategy; subclass this for a provider the presets do not cover.
+/// </summary>
+/// <remarks>
+/// Strategies are called from one provider actor, possibly with several exchanges in flight at once, so they
+/// must be thread-safe (keep them stateless, or cache behind <see cref="ResolveAsync"/>).
+/// Never put a token, code, secret or verifier into an exception message.
+/// </remarks>
+public abstract class ProviderStrategy
+{
+    /// <summary>The provider's registered name, for example <c>discord</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// Learns what the provider supports (for example from discovery metadata, RFC 8414). Called once by the
+    /// provider actor before its first login; the result is cached for the actor's lifetime.
+    /// </summary>
+    /// <param name="http">An HTTP client from <c>IHttpClientFactory</c>, with retries.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    public virtual Task<ProviderDescriptor> ResolveAsync(HttpClient http, CancellationToken cancellationToken) =>
+        Task.FromResult(ProviderDescriptor.Static);
+
+    /// <summary>Builds the full authorize URL for one login, including <c>state</c> and the PKCE challenge.</summary>
+    public abstract Uri BuildAuthorizeUrl(AuthorizeUrlContext context);
+
+    /// <summary>Exchanges an authorization code for tokens (RFC 6749 section 4.1.3).</summary>
+    /// <exception cref="TokenExchangeException">The token endpoint refused or answered with something unusable.</exception>
+    public abstract Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken);
+
+    /// <summary>Uses a refresh token (RFC 6749 section 6). The default says the provider does not support it.</summary>
+    /// <exception cref="TokenExchangeException">The token endpoint refused.</exception>
+    public virtual Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"The provider '{Name}' does not support refresh tokens.");
+}
+
+/// <summary>What a provider supports, as learned by <see cref="ProviderStrategy.ResolveAsync"/>.</summary>
+/// <param name="Issuer">The provider's issuer identifier, if known.</param>
+/// <param name="IssuerParameterSupported">
+/// Whether the provider sends <c>iss</c> on the authorization response (RFC 9207). When true and
+/// <see cref="Issuer"/> is set, a callback whose <c>iss</c> is missing or different is rejected.
+/// </param>
+/// <param name="SupportsPkce">Whether to send a PKCE challenge. Sending one to a provider that ignores it is harmless.</param>
+public sealed record ProviderDescriptor(string? Issuer = null, bool IssuerParameterSupported = false, bool SupportsPkce = true)
+{
+    /// <summary>A provider that says nothing about itself: PKCE sent, no issuer check.</summary>
+    public static ProviderDescriptor Static { get; } = new();
+
+    /// <summary>Whether a callback must carry a matching <c>iss</c>.</summary>
+    public bool RequiresIssuer => IssuerParameterSupported && !string.IsNullOrEmpty(Issuer);
+}
+
+/// <summary>What a strategy needs to build one login's authorize URL.</summary>
+/// <param name="State">The login's <c>state</c> (add it to the URL as is).</param>
+/// <param name="CodeChallenge">The PKCE S256 challenge, or null when PKCE is off for this login.</param>
+/// <param name="RedirectUri">The exact redirect URI of the listener.</param>
+/// <param name="Scopes">Scopes the caller asked for; empty means the strategy's defaults.</param>
+/// <param name="ExtraParameters">Extra authorize parameters the caller asked for.</param>
+/// <param name="Descriptor">What <see cref="ProviderStrategy.ResolveAsync"/> learned.</param>
+public sealed record AuthorizeUrlContext(
+    string State,
+    string? CodeChallenge,
+    Uri RedirectUri,
+    IReadOnlyList<string> Scopes,
+    IReadOnlyDictionary<string, string> ExtraParameters,
+    ProviderDescriptor Descriptor)
+{
+    /// <summary>The PKCE method; O8Actors only ever uses S256 (RFC 9700 forbids plain).</summary>
+    public string CodeChallengeMethod => "S256";
+
+    /// <inheritdoc />
+    public override string ToString() => $"AuthorizeUrlContext {{ RedirectUri = {RedirectUri}, Scopes = {string.Join(' ', Scopes)} }}";
+}
+
+/// <summary>What a strategy needs to exchange one code.</summary>
+/// <param name="Code">The authorization code (a secret: never log it).</param>
+/// <param name="CodeVerifier">The PKCE verifier (a secret), or null when PKCE was off.</param>
+/// <param name="RedirectUri">The same redirect URI that was in the authorize request (RFC 6749 section 4.1.3).</param>
+public sealed record CodeExchangeContext(string Code, string? CodeVerifier, Uri RedirectUri)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"CodeExchangeContext {{ RedirectUri = {RedirectUri} }}";
+}
+
+/// <summary>What a strategy needs to refresh a token.</summary>
+/// <param name="RefreshToken">The refresh token (a secret).</param>
+/// <param name="Scopes">Optional narrower scopes.</param>
+public sealed record RefreshContext(string RefreshToken, IReadOnlyList<string>? Scopes = null)
+{
+    /// <inheritdoc />
+    public override string ToString() => "RefreshContext { RefreshToken = *** }";
+}

@@ -1,0 +1,32 @@
+namespace O8Actors;
+
+/// <summary>
+/// The tokens an authorization server returned for one login (RFC 6749 section 5.1).
+/// </summary>
+/// <remarks>
+/// <see cref="ToString"/> never prints a token: records print every property by default, and a
+/// <c>TokenSet</c> that reaches a log line must not leak what it carries.
+/// </remarks>
+/// <param name="AccessToken">The access token.</param>
+/// <param name="TokenType">The token type, usually <c>Bearer</c>.</param>
+/// <param name="ExpiresAt">When the access token expires, if the server said (from <c>expires_in</c>).</param>
+/// <param name="RefreshToken">The refresh token, if one was issued.</param>
+/// <param name="Scope">The granted scope, if the server said.</param>
+/// <param name="IdToken">The OpenID Connect ID token, if one was issued.</param>
+/// <param name="Raw">The raw token response body, for provider-specific fields.</param>
+public sealed record TokenSet(
+    string AccessToken,
+    string TokenType,
+    DateTimeOffset? ExpiresAt = null,
+    string? RefreshToken = null,
+    string? Scope = null,
+    string? IdToken = null,
+    string? Raw = null)
+{
+    /// <summary>Whether a refresh token was issued.</summary>
+    public bool CanRefresh => !string.IsNullOrEmpty(RefreshToken);
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"TokenSet {{ TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, HasRefreshToken = {CanRefresh}, HasIdToken = {IdToken is not null}, Scope = {Scope} }}";
+}
