@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace O8Actors.Browser;
+
+/// <summary>
+/// Opens the authorize URL in the user's browser, as RFC 8252 asks (an external user agent, never an embedded one):
+/// <c>$BROWSER</c> first, then <c>wslview</c> under WSL, <c>xdg-open</c> on Linux and BSD, <c>open</c> on macOS and the
+/// shell on Windows. When none works it prints the URL with an instruction, so a headless machine still completes the login.
+/// </summary>
+public sealed class SystemBrowserLauncher : IBrowserLauncher
+{
+    private static readonly TimeSpan OpenerTimeout = TimeSpan.FromSeconds(10);
+    private readonly TextWriter _fallback;
+    private readonly Func<string, string?> _environment;
+
+    /// <summary>Creates the launcher.</summary>
+    /// <param name="fallback">Where to print the URL when no browser opens (default standard error).</param>
+    /// <param name="environment">Environment lookup (for tests); default <see cref="Environment.GetEnvironmentVariable(string)"/>.</param>
+    public SystemBrowserLauncher(TextWriter? fallback = null, Func<string, string?>? environment = null)
+    {
+        _fallback = fallback ?? Console.Error;
+        _environment = environment ?? Environment.GetEnvironmentVariable;
+    }
+
+    /// <inheritdoc />
+    public async Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken)
+    {
+        var url = authorizeUrl.AbsoluteUri;
+        var failures = new List<string>();
+        foreach (var (file, args) in Candidates(url))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var outcome = await TryRunAsync(file, args, cancellationToken).ConfigureAwait(false);
+            if (outcome is null) return BrowserLaunchResult.Opened(Path.GetFileName(file));
+            failures.Add($"{Path.GetFileName(file)}: {outcome}");
+        }
+
+        await _fallback.WriteLineAsync(
+            $"Open this URL in a browser to sign in (no browser could be started automatically):{Environment.NewLine}  {url}")
+            .ConfigureAwait(false);
+        return BrowserLaunchResult.NotLaunched(failures.Count == 0 ? "no browser opener found" : string.Join("; ", failures));
+    }
+
+    /// <summary>The commands to try, in order. Internal for tests.</summary>
+    internal IEnumerable<(string File, string[] Args)> Candidates(string url)
+    {
+        // $BROWSER is a colon-separated list of commands; "%s" marks where the URL goes (the xdg convention).
+        var browserVariable = _environment("BROWSER");
+        if (!string.IsNullOrWhiteSpace(browserVariable))
+        {
+            foreach (var entry in browserVariable.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var parts = entry.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var args = parts.Skip(1).Select(a => a.Replace("%s", url, StringComparison.Ordinal)).ToList();
+                if (!entry.Contains("%s", StringComparison.Ordinal)) args.Add(url);
+                yield return (parts[0], args.ToArray());
+            }
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            yield return ("rundll32", ["url.dll,FileProtocolHandler", url]);
+        }
+        else if (OperatingSystem.IsMacOS())
+        {
+            yield return ("open", [url]);
+        }
+        else
+        {
+            if (IsWsl()) yield return ("wslview", [url]);
+            yield return ("xdg-open", [url]);
+        }
+    }
+
+    private static bool IsWsl()
+    {
+        try
+        {
+            return RuntimeInformation.OSDescription.Contains("microsoft", StringComparison.OrdinalIgnoreCase)
+                   || (File.Exists("/proc/version") && File.ReadAllText("/proc/version").Contains("microsoft", StringComparison.OrdinalIgnoreCase));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Runs an opener; null on success, else why it failed (never the URL, which carries the state).</summary>
+    private static async Task<string?> TryRunAsync(string file, string[] args, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        try
+        {
+            using var process = Process.Start(start);
+            if (process is null) return "did not start";
+            process.StandardInput.Close();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(OpenerTimeout);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A browser started in the foreground keeps running: that is success.
+                return null;
+            }
+            return process.ExitCode == 0 ? null : $"exit code {process.ExitCode}";
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return e.NativeErrorCode == 2 ? "not installed" : e.Message;
+        }
+    }
+}

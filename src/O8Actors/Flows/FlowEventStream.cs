@@ -1,0 +1,34 @@
+using Akka.Actor;
+
+namespace O8Actors.Flows;
+
+/// <summary>
+/// <see cref="IObservable{T}"/> over the event stream's <see cref="FlowEvent"/>s: each subscriber gets its own small
+/// actor, so a slow observer delays only itself and sees events in order.
+/// </summary>
+internal sealed class FlowEventStream(ActorSystem system) : IObservable<FlowEvent>
+{
+    public IDisposable Subscribe(IObserver<FlowEvent> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        var subscriber = system.ActorOf(Akka.Actor.Props.Create(() => new Subscriber(observer)));
+        return new Subscription(subscriber);
+    }
+
+    private sealed class Subscriber : ReceiveActor
+    {
+        public Subscriber(IObserver<FlowEvent> observer)
+        {
+            Receive<FlowEvent>(observer.OnNext);
+        }
+
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(FlowEvent));
+
+        protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+    }
+
+    private sealed class Subscription(IActorRef subscriber) : IDisposable
+    {
+        public void Dispose() => subscriber.Tell(PoisonPill.Instance);
+    }
+}

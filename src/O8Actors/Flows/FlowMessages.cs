@@ -1,0 +1,27 @@
+namespace O8Actors.Flows;
+
+/// <summary>Starts one login. The outcome (<see cref="FlowOutcome"/>) goes to the sender, exactly once.</summary>
+/// <param name="FlowId">A public id for the login (logs, events, cancellation).</param>
+/// <param name="Provider">The registered provider's name.</param>
+/// <param name="Request">Scopes, timeout and extra parameters.</param>
+public sealed record StartFlow(string FlowId, string Provider, AuthorizationRequest Request);
+
+/// <summary>Cancels one login; it ends as <see cref="FlowCancelled"/> unless it already ended.</summary>
+public sealed record CancelFlow(string FlowId);
+
+/// <summary>Cancels every login in flight (shutdown); each ends as <see cref="FlowCancelled"/>.</summary>
+public sealed record CancelAllFlows
+{
+    /// <summary>The single instance.</summary>
+    public static CancelAllFlows Instance { get; } = new();
+}
+
+/// <summary>Asks the supervisor how many logins are in flight; answered with <see cref="FlowsInFlight"/>.</summary>
+public sealed record GetFlowsInFlight
+{
+    /// <summary>The single instance.</summary>
+    public static GetFlowsInFlight Instance { get; } = new();
+}
+
+/// <summary>The number of logins in flight.</summary>
+public sealed record FlowsInFlight(int Count);

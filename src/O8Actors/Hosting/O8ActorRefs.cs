@@ -1,0 +1,9 @@
+using Akka.Actor;
+
+namespace O8Actors.Hosting;
+
+/// <summary>The three top-level actors of one O8Actors instance.</summary>
+/// <param name="Listener">The <c>CallbackServerActor</c>.</param>
+/// <param name="Providers">The <see cref="Providers.ProviderRegistryActor"/>.</param>
+/// <param name="Flows">The <see cref="Flows.FlowsSupervisor"/>.</param>
+public sealed record O8ActorRefs(IActorRef Listener, IActorRef Providers, IActorRef Flows);

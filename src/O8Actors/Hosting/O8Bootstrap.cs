@@ -1,0 +1,64 @@
+using Akka.Actor;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using O8Actors.Browser;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+using O8Actors.Flows;
+using O8Actors.Providers;
+using Polly;
+
+namespace O8Actors.Hosting;
+
+/// <summary>Creates O8Actors' top-level actors in an actor system; used by the standalone host and Akka.Hosting alike.</summary>
+public static class O8Bootstrap
+{
+    /// <summary>The named <see cref="HttpClient"/> every provider uses (configure it with <c>AddHttpClient(O8Bootstrap.HttpClientName)</c>).</summary>
+    public const string HttpClientName = "O8Actors.Providers";
+
+    /// <summary>Actor names of the top-level actors.</summary>
+    public const string ListenerName = "o8-callback-listener", ProvidersName = "o8-providers", FlowsName = "o8-flows";
+
+    /// <summary>
+    /// Registers the providers' <see cref="HttpClient"/> with a resilience pipeline: retries only for safe methods
+    /// (discovery GETs) — a token POST is never retried, since a code is single use and a repeat would burn it —
+    /// and per-attempt and total timeouts from the exchange timeout.
+    /// </summary>
+    public static IServiceCollection AddO8HttpClient(this IServiceCollection services, TimeSpan exchangeTimeout)
+    {
+        services.AddHttpClient(HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .AddResilienceHandler("o8-token-requests", pipeline =>
+            {
+                var retry = new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = 2,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromMilliseconds(200),
+                };
+                retry.DisableForUnsafeHttpMethods();
+                pipeline.AddTimeout(exchangeTimeout);
+                pipeline.AddRetry(retry);
+                pipeline.AddTimeout(exchangeTimeout);
+            });
+        return services;
+    }
+
+    /// <summary>Starts the listener, the provider registry and the flows supervisor.</summary>
+    /// <param name="factory">Where to create them (the actor system).</param>
+    /// <param name="options">Validated options.</param>
+    /// <param name="browser">Opens authorize URLs.</param>
+    /// <param name="httpClients">Creates provider HTTP clients.</param>
+    /// <param name="loggerFactory">For Kestrel's own logs.</param>
+    public static O8ActorRefs Start(IActorRefFactory factory, O8Options options, IBrowserLauncher browser,
+        IHttpClientFactory httpClients, ILoggerFactory? loggerFactory = null)
+    {
+        var listener = factory.ActorOf(CallbackServerActor.Props(options, loggerFactory), ListenerName);
+        var providers = factory.ActorOf(
+            ProviderRegistryActor.Props(_ => httpClients.CreateClient(HttpClientName), options.Providers.MaxConcurrentExchanges, options.Flow.ExchangeTimeout),
+            ProvidersName);
+        var flows = factory.ActorOf(FlowsSupervisor.Props(options.Flow, listener, providers, browser), FlowsName);
+        return new O8ActorRefs(listener, providers, flows);
+    }
+}

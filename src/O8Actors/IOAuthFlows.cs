@@ -1,0 +1,40 @@
+using O8Actors.Providers;
+
+namespace O8Actors;
+
+/// <summary>
+/// Starts logins. One instance serves any number of concurrent logins through one redirect listener.
+/// Get it from DI (<c>WithOAuthFlows</c>) or start one without a host with <see cref="OAuthFlows.StartAsync"/>.
+/// </summary>
+public interface IOAuthFlows
+{
+    /// <summary>
+    /// Runs one login with <paramref name="provider"/>: opens the browser, waits for the redirect, exchanges the code.
+    /// </summary>
+    /// <param name="provider">A registered provider's name.</param>
+    /// <param name="request">Scopes, timeout and extra parameters; null for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the login (it ends as Cancelled and the task throws <see cref="OperationCanceledException"/>).</param>
+    /// <returns>The tokens.</returns>
+    /// <exception cref="AuthorizationTimeoutException">The browser did not come back in time.</exception>
+    /// <exception cref="AuthorizationDeniedException">The provider or the user refused.</exception>
+    /// <exception cref="TokenExchangeException">The code could not be exchanged.</exception>
+    /// <exception cref="IssuerMismatchException">The redirect's issuer did not match (RFC 9207).</exception>
+    /// <exception cref="AuthorizationFailedException">Another failure (provider unknown or unavailable, listener down).</exception>
+    Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Like <see cref="AuthorizeAsync"/>, but returns the outcome instead of throwing for timeout, denial and failure.</summary>
+    Task<FlowOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Uses a refresh token with <paramref name="provider"/>.</summary>
+    /// <exception cref="TokenExchangeException">The provider refused or does not support refresh.</exception>
+    Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Registers (or replaces) a provider strategy under its <see cref="ProviderStrategy.Name"/>.</summary>
+    Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default);
+
+    /// <summary>The exact redirect URI of the listener (register it with your providers).</summary>
+    Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Progress of every login (URL ready, browser launched, callback, exchanged, ended).</summary>
+    IObservable<FlowEvent> Events { get; }
+}

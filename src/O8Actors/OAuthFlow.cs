@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using O8Actors.Configuration;
+using O8Actors.Providers;
+
+namespace O8Actors;
+
+/// <summary>
+/// The port of orchestr8's <c>OAuthFlow</c>: subclass it, give the authorize URL (<see cref="AuthUrl"/>) and the
+/// code-for-token exchange (<see cref="GenerateAccessTokenAsync"/>), and call <see cref="AuthorizeAsync(TimeSpan, CancellationToken)"/>.
+/// <para>
+/// Unlike the original, one instance may run many <c>AuthorizeAsync</c> calls at once: every call is its own login
+/// with its own <c>state</c> and PKCE verifier, routed through one shared HTTPS listener on <see cref="RedirectPort"/>.
+/// O8Actors appends <c>state</c>, <c>code_challenge</c> and <c>code_challenge_method</c> to your URL; a provider that
+/// does not know PKCE ignores them, so a subclass that never reads <see cref="OAuthCodeContext.CodeVerifier"/> still works.
+/// </para>
+/// </summary>
+public abstract class OAuthFlow
+{
+    private static readonly ConcurrentDictionary<int, Lazy<Task<OAuthFlows>>> SharedRuntimes = new();
+    private readonly IOAuthFlows? _flows;
+    private readonly string _providerName;
+    private readonly Lazy<Task<IOAuthFlows>> _registered;
+
+    /// <summary>Creates a flow.</summary>
+    /// <param name="clientId">The OAuth client id.</param>
+    /// <param name="clientSecret">The OAuth client secret (empty for public clients).</param>
+    /// <param name="userScopes">Scopes, as the provider wants them written (e.g. <c>"identify messages.read"</c>).</param>
+    /// <param name="redirectPort">The listener's port (default 41539, as the original).</param>
+    /// <param name="flows">
+    /// The orchestrator to run on. Null (the default) uses a process-wide one on <paramref name="redirectPort"/>,
+    /// started on first use with the defaults of <c>hocon/o8.conf</c> and shared by every <c>OAuthFlow</c> on that port.
+    /// </param>
+    protected OAuthFlow(string clientId, string clientSecret, string userScopes, int redirectPort = 41539, IOAuthFlows? flows = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        ClientId = clientId;
+        ClientSecret = clientSecret ?? "";
+        UserScopes = userScopes ?? "";
+        RedirectPort = redirectPort;
+        _flows = flows;
+        _providerName = $"oauthflow:{GetType().Name}:{Guid.NewGuid():N}";
+        _registered = new Lazy<Task<IOAuthFlows>>(RegisterAsync);
+        RedirectUrl = $"https://localhost:{redirectPort}/";
+    }
+
+    /// <summary>The OAuth client id.</summary>
+    public string ClientId { get; }
+
+    /// <summary>The OAuth client secret.</summary>
+    protected string ClientSecret { get; }
+
+    /// <summary>The scopes to request.</summary>
+    public string UserScopes { get; }
+
+    /// <summary>The listener's port.</summary>
+    public int RedirectPort { get; }
+
+    /// <summary>The exact redirect URI (e.g. <c>https://localhost:41539/</c>); register it with the provider.</summary>
+    public string RedirectUrl { get; private set; }
+
+    /// <summary><see cref="RedirectUrl"/> percent-encoded for a query string (the original's <c>quoted_redirect_url</c>).</summary>
+    public string QuotedRedirectUrl => Uri.EscapeDataString(RedirectUrl);
+
+    /// <summary>
+    /// The provider's authorize URL for this client, without <c>state</c> and PKCE (O8Actors adds them), e.g.
+    /// <c>https://discord.com/oauth2/authorize?client_id=…&amp;redirect_uri={QuotedRedirectUrl}&amp;response_type=code&amp;scope=…</c>.
+    /// </summary>
+    protected abstract string AuthUrl { get; }
+
+    /// <summary>
+    /// Exchanges the authorization code for an access token (the original's <c>_generate_access_token</c>).
+    /// Throw <see cref="TokenExchangeException"/> when the provider refuses; never put the code or a token in its message.
+    /// </summary>
+    /// <param name="code">The authorization code.</param>
+    /// <param name="context">The PKCE verifier and redirect URI of this login, for providers that want them.</param>
+    /// <param name="cancellationToken">Cancelled when the exchange timeout passes.</param>
+    /// <returns>The access token.</returns>
+    protected abstract Task<string> GenerateAccessTokenAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs one login and returns the access token (the original's <c>authorize(timeout)</c>).
+    /// </summary>
+    /// <param name="timeout">How long to wait for the browser to come back.</param>
+    /// <param name="cancellationToken">Cancels the login.</param>
+    /// <exception cref="AuthorizationTimeoutException">No redirect within <paramref name="timeout"/>.</exception>
+    /// <exception cref="AuthorizationDeniedException">The user or the provider refused.</exception>
+    /// <exception cref="TokenExchangeException">The code could not be exchanged.</exception>
+    public async Task<string> AuthorizeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var tokens = await AuthorizeForTokensAsync(timeout, cancellationToken).ConfigureAwait(false);
+        return tokens.AccessToken;
+    }
+
+    /// <summary>Runs one login and returns the access token, waiting <paramref name="timeoutSeconds"/> seconds (as the original's <c>authorize(timeout=30)</c>).</summary>
+    public Task<string> AuthorizeAsync(int timeoutSeconds = 30, CancellationToken cancellationToken = default) =>
+        AuthorizeAsync(TimeSpan.FromSeconds(timeoutSeconds), cancellationToken);
+
+    /// <summary>Runs one login and returns the whole <see cref="TokenSet"/> your exchange produced.</summary>
+    public async Task<TokenSet> AuthorizeForTokensAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var flows = await _registered.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await flows.AuthorizeAsync(_providerName, new AuthorizationRequest(Timeout: timeout), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Override to return the whole token response; the default wraps <see cref="GenerateAccessTokenAsync"/>'s access token.
+    /// </summary>
+    protected virtual async Task<TokenSet> GenerateTokensAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken) =>
+        new(await GenerateAccessTokenAsync(code, context, cancellationToken).ConfigureAwait(false), "Bearer");
+
+    /// <summary>Stops the process-wide orchestrators that <c>OAuthFlow</c>s without an explicit one started.</summary>
+    public static async Task ShutdownSharedAsync()
+    {
+        foreach (var port in SharedRuntimes.Keys.ToArray())
+        {
+            if (SharedRuntimes.TryRemove(port, out var runtime) && runtime.IsValueCreated)
+            {
+                try
+                {
+                    await (await runtime.Value.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+                }
+                catch (OAuthFlowException)
+                {
+                    // It never started; nothing to stop.
+                }
+            }
+        }
+    }
+
+    private async Task<IOAuthFlows> RegisterAsync()
+    {
+        var flows = _flows ?? await SharedRuntime(RedirectPort).ConfigureAwait(false);
+        RedirectUrl = (await flows.GetRedirectUriAsync().ConfigureAwait(false)).AbsoluteUri;
+        await flows.RegisterProviderAsync(new OAuthFlowStrategy(this, _providerName)).ConfigureAwait(false);
+        return flows;
+    }
+
+    private static Task<OAuthFlows> SharedRuntime(int port)
+    {
+        var runtime = SharedRuntimes.GetOrAdd(port, p => new Lazy<Task<OAuthFlows>>(() => OAuthFlows.StartAsync(setup =>
+        {
+            setup.Options = O8Options.FromConfig();
+            setup.Options.Listener.Port = p;
+            setup.SystemName = $"o8actors-{p}";
+        })));
+        var task = runtime.Value;
+        // A runtime that failed to start (port taken, no certificate) is forgotten so the next call can retry.
+        task.ContinueWith(_ => SharedRuntimes.TryRemove(new KeyValuePair<int, Lazy<Task<OAuthFlows>>>(port, runtime)),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        return task;
+    }
+
+    /// <summary>Adapts an <see cref="OAuthFlow"/> subclass to a <see cref="ProviderStrategy"/>.</summary>
+    private sealed class OAuthFlowStrategy(OAuthFlow flow, string name) : ProviderStrategy
+    {
+        public override string Name => name;
+
+        public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context)
+        {
+            var builder = new UriBuilder(flow.AuthUrl);
+            var query = builder.Query.TrimStart('?');
+            var extra = $"state={Uri.EscapeDataString(context.State)}";
+            if (context.CodeChallenge is not null)
+                extra += $"&code_challenge={Uri.EscapeDataString(context.CodeChallenge)}&code_challenge_method={context.CodeChallengeMethod}";
+            builder.Query = query.Length == 0 ? extra : $"{query}&{extra}";
+            return builder.Uri;
+        }
+
+        public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken) =>
+            flow.GenerateTokensAsync(context.Code, new OAuthCodeContext(context.CodeVerifier, context.RedirectUri, http), cancellationToken);
+    }
+}
+
+/// <summary>What an <see cref="OAuthFlow"/> subclass may use during the code exchange.</summary>
+/// <param name="CodeVerifier">The PKCE verifier of this login (send it as <c>code_verifier</c>), or null when PKCE is off.</param>
+/// <param name="RedirectUri">The exact redirect URI of this login (send it as <c>redirect_uri</c>).</param>
+/// <param name="Http">An <see cref="HttpClient"/> from O8Actors' client factory (with timeouts; token POSTs are not retried).</param>
+public sealed record OAuthCodeContext(string? CodeVerifier, Uri RedirectUri, HttpClient Http)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"OAuthCodeContext {{ RedirectUri = {RedirectUri} }}";
+}

@@ -1,0 +1,150 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using O8Actors.Browser;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+using O8Actors.Hosting;
+using O8Actors.Providers;
+
+namespace O8Actors;
+
+/// <summary>
+/// O8Actors without a host: its own actor system, listener and providers. Start it, run logins, dispose it.
+/// <code>
+/// await using var flows = await OAuthFlows.StartAsync(setup => setup.Providers.Add(myStrategy));
+/// var tokens = await flows.AuthorizeAsync("my-provider");
+/// </code>
+/// </summary>
+public sealed class OAuthFlows : IOAuthFlows, IAsyncDisposable
+{
+    private readonly ActorSystem _system;
+    private readonly ServiceProvider _services;
+    private readonly O8ActorRefs _actors;
+    private readonly OAuthFlowsClient _client;
+    private int _disposed;
+
+    private OAuthFlows(ActorSystem system, ServiceProvider services, O8ActorRefs actors, O8Options options)
+    {
+        _system = system;
+        _services = services;
+        _actors = actors;
+        Options = options;
+        _client = new OAuthFlowsClient(system, actors, options);
+    }
+
+    /// <summary>The options in force.</summary>
+    public O8Options Options { get; }
+
+    /// <summary>The actor system (for tests and advanced use).</summary>
+    public ActorSystem System => _system;
+
+    /// <summary>The top-level actors.</summary>
+    public O8ActorRefs Actors => _actors;
+
+    /// <summary>
+    /// Starts O8Actors: binds the listener (throws <see cref="ListenerPortInUseException"/> or
+    /// <see cref="CertificateNotFoundException"/> if it cannot) and registers the providers.
+    /// </summary>
+    public static async Task<OAuthFlows> StartAsync(Action<OAuthFlowsSetup>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var setup = new OAuthFlowsSetup();
+        configure?.Invoke(setup);
+        var options = setup.Options.Validate();
+
+        var services = new ServiceCollection();
+        services.AddLogging();
+        if (setup.LoggerFactory is not null) services.AddSingleton(setup.LoggerFactory);
+        services.AddO8HttpClient(options.Flow.ExchangeTimeout);
+        setup.ConfigureServices?.Invoke(services);
+        var provider = services.BuildServiceProvider();
+
+        // Standalone users get quiet Akka logs unless they ask for more in their own HOCON.
+        var config = (setup.Hocon ?? Config.Empty)
+            .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING"))
+            .WithFallback(O8Config.Default);
+        var system = ActorSystem.Create(setup.SystemName, config);
+        try
+        {
+            var browser = setup.Browser ?? new SystemBrowserLauncher();
+            var actors = O8Bootstrap.Start(system, options, browser, provider.GetRequiredService<IHttpClientFactory>(),
+                provider.GetService<ILoggerFactory>());
+            var flows = new OAuthFlows(system, provider, actors, options);
+            await flows.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var strategy in setup.Providers)
+                await flows.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
+            return flows;
+        }
+        catch
+        {
+            await system.Terminate().ConfigureAwait(false);
+            await provider.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public IObservable<FlowEvent> Events => _client.Events;
+
+    /// <inheritdoc />
+    public Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
+        _client.AuthorizeAsync(provider, request, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<FlowOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
+        _client.RunAsync(provider, request, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default) =>
+        _client.RefreshAsync(provider, refreshToken, scopes, cancellationToken);
+
+    /// <inheritdoc />
+    public Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default) =>
+        _client.RegisterProviderAsync(strategy, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default) => _client.GetRedirectUriAsync(cancellationToken);
+
+    /// <summary>Cancels the logins in flight (each ends as Cancelled), releases the port and stops the actor system.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        await _client.CancelAllAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        try
+        {
+            await _actors.Listener.Ask<ListenerStopped>(StopListener.Instance, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            // The listener disposes Kestrel in PostStop as well; terminating the system below gets there.
+        }
+        await _system.Terminate().ConfigureAwait(false);
+        await _services.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>What <see cref="OAuthFlows.StartAsync"/> starts with.</summary>
+public sealed class OAuthFlowsSetup
+{
+    /// <summary>Settings; defaults from <c>hocon/o8.conf</c>.</summary>
+    public O8Options Options { get; set; } = O8Options.FromConfig();
+
+    /// <summary>Providers to register at start.</summary>
+    public IList<ProviderStrategy> Providers { get; } = [];
+
+    /// <summary>Opens authorize URLs; default <see cref="SystemBrowserLauncher"/>.</summary>
+    public IBrowserLauncher? Browser { get; set; }
+
+    /// <summary>For Kestrel's and O8Actors' logs.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Extra HOCON for the actor system (takes precedence over the defaults).</summary>
+    public Config? Hocon { get; set; }
+
+    /// <summary>Extra services, for example to configure the <see cref="O8Bootstrap.HttpClientName"/> client.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; set; }
+
+    /// <summary>The actor system's name.</summary>
+    public string SystemName { get; set; } = "o8actors";
+}

@@ -1,0 +1,97 @@
+using Akka.Actor;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors;
+
+/// <summary>
+/// The <see cref="IOAuthFlows"/> facade over the three top-level actors; shared by the standalone
+/// <see cref="OAuthFlows"/> and the Akka.Hosting integration.
+/// </summary>
+internal sealed class OAuthFlowsClient(ActorSystem system, O8Actors.Hosting.O8ActorRefs actors, O8Options options) : IOAuthFlows
+{
+    private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(30);
+
+    public IObservable<FlowEvent> Events { get; } = new FlowEventStream(system);
+
+    public async Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        var outcome = await RunAsync(provider, request, cancellationToken).ConfigureAwait(false);
+        return outcome switch
+        {
+            FlowSucceeded s => s.Tokens,
+            FlowDenied d => throw new AuthorizationDeniedException(d.Error, d.ErrorDescription) { FlowId = d.FlowId },
+            FlowTimedOut t => throw new AuthorizationTimeoutException(t.Timeout) { FlowId = t.FlowId },
+            FlowCancelled c => throw new OperationCanceledException(
+                cancellationToken.IsCancellationRequested ? "The login was cancelled." : "The login was cancelled because O8Actors is shutting down.",
+                cancellationToken),
+            FlowFailed { Failure: FlowFailure.TokenExchange or FlowFailure.ExchangeTimeout } f =>
+                throw new TokenExchangeException(f.Reason, f.ProviderError) { FlowId = f.FlowId },
+            FlowFailed { Failure: FlowFailure.IssuerMismatch } f => throw new IssuerMismatchException(f.Reason) { FlowId = f.FlowId },
+            FlowFailed f => throw new AuthorizationFailedException(f.Failure, f.Reason) { FlowId = f.FlowId },
+            _ => throw new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
+        };
+    }
+
+    public async Task<FlowOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(provider);
+        cancellationToken.ThrowIfCancellationRequested();
+        request ??= AuthorizationRequest.Default;
+        if (request.Timeout is { } t && t <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(request), "The login timeout must be positive.");
+
+        var flowId = FlowSecrets.RandomToken(9);
+        // The flow always ends by itself (deadline, exchange deadline); this Ask timeout is only a backstop.
+        var backstop = (request.Timeout ?? options.Flow.Timeout) + options.Flow.ExchangeTimeout + TimeSpan.FromSeconds(30);
+        var outcome = actors.Flows.Ask<FlowOutcome>(new StartFlow(flowId, provider, request), backstop);
+        await using var registration = cancellationToken.Register(
+            static state => { var (flows, id) = ((IActorRef, string))state!; flows.Tell(new CancelFlow(id)); },
+            (actors.Flows, flowId)).ConfigureAwait(false);
+        return await outcome.ConfigureAwait(false);
+    }
+
+    public async Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(provider);
+        ArgumentException.ThrowIfNullOrEmpty(refreshToken);
+        var reply = await actors.Providers.Ask<object>(
+            new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes),
+            options.Flow.ExchangeTimeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            CodeExchanged ok => ok.Tokens,
+            CodeExchangeFailed { Failure: FlowFailure.ProviderUnavailable } f => throw new UnknownProviderException(provider),
+            CodeExchangeFailed f => throw new TokenExchangeException(f.Reason, f.ProviderError, f.Cause),
+            _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."),
+        };
+    }
+
+    public async Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(strategy);
+        await actors.Providers.Ask<ProviderRegistered>(new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)
+    {
+        var status = await actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
+        if (status.Failure is not null) throw status.Failure;
+        return status.RedirectUri ?? throw new ListenerStartException("The redirect listener is not bound.");
+    }
+
+    /// <summary>Ends every login in flight as Cancelled and waits (bounded) until they have.</summary>
+    public async Task CancelAllAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await actors.Flows.Ask<FlowsInFlight>(CancelAllFlows.Instance, timeout).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            // Best effort on shutdown: whatever did not end in time is stopped with the actor system.
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using Akka.Actor;
+
+namespace O8Actors.Providers;
+
+/// <summary>
+/// The top-level actor that owns one <see cref="ProviderActor"/> per registered provider and forwards each
+/// provider-addressed message to it (keeping the sender), so flows address providers by name only.
+/// </summary>
+public sealed class ProviderRegistryActor : ReceiveActor
+{
+    private readonly Func<string, HttpClient> _httpClients;
+    private readonly int _maxConcurrentExchanges;
+    private readonly TimeSpan _exchangeTimeout;
+    private readonly Dictionary<string, IActorRef> _providers = new(StringComparer.Ordinal);
+    private int _generation;
+
+    /// <summary>Props for the registry.</summary>
+    /// <param name="httpClients">Creates an HTTP client for a provider name (from <c>IHttpClientFactory</c>).</param>
+    /// <param name="maxConcurrentExchanges">Token requests each provider runs at once.</param>
+    /// <param name="exchangeTimeout">How long one token request may take.</param>
+    public static Props Props(Func<string, HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout) =>
+        Akka.Actor.Props.Create(() => new ProviderRegistryActor(httpClients, maxConcurrentExchanges, exchangeTimeout));
+
+    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
+    public ProviderRegistryActor(Func<string, HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout)
+    {
+        _httpClients = httpClients;
+        _maxConcurrentExchanges = maxConcurrentExchanges;
+        _exchangeTimeout = exchangeTimeout;
+
+        Receive<RegisterProvider>(Register);
+        Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg, () => new ProviderUnavailable(msg.FlowId, UnknownMessage(msg.Provider))));
+        Receive<ExchangeCode>(msg => Route(msg.Provider, msg, () =>
+            new CodeExchangeFailed(msg.FlowId, FlowFailure.ProviderUnavailable, UnknownMessage(msg.Provider), null)));
+        Receive<RefreshTokens>(msg => Route(msg.Provider, msg, () =>
+            new CodeExchangeFailed(msg.RequestId, FlowFailure.ProviderUnavailable, UnknownMessage(msg.Provider), null)));
+    }
+
+    /// <summary>A provider actor that throws is restarted: it holds only a cache, and a restart re-runs discovery.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(maxNrOfRetries: 10, withinTimeRange: TimeSpan.FromMinutes(1), _ => Directive.Restart);
+
+    private void Register(RegisterProvider msg)
+    {
+        var name = msg.Strategy.Name;
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            Sender.Tell(new Status.Failure(new ArgumentException("A provider strategy needs a non-empty Name.")));
+            return;
+        }
+
+        // Re-registering a name replaces its strategy; logins already exchanging finish on the old actor.
+        if (_providers.Remove(name, out var previous)) previous.Tell(PoisonPill.Instance);
+
+        var http = _httpClients;
+        var child = Context.ActorOf(
+            ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout),
+            $"provider-{++_generation}-{ActorNameFor(name)}");
+        _providers[name] = child;
+        Sender.Tell(new ProviderRegistered(name));
+    }
+
+    private void Route(string provider, object message, Func<object> unknown)
+    {
+        if (_providers.TryGetValue(provider, out var actor)) actor.Forward(message);
+        else Sender.Tell(unknown());
+    }
+
+    private static string UnknownMessage(string provider) => new UnknownProviderException(provider).Message;
+
+    private static string ActorNameFor(string provider)
+    {
+        Span<char> name = stackalloc char[Math.Min(provider.Length, 40)];
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = provider[i];
+            name[i] = char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_';
+        }
+        return new string(name);
+    }
+}
