@@ -1,0 +1,92 @@
+using System.Text;
+
+namespace O8Actors.Providers;
+
+/// <summary>Builds an authorization request URL (RFC 6749 section 4.1.1, RFC 7636 section 4.3).</summary>
+internal static class AuthorizeUrlBuilder
+{
+    /// <summary>Parameters O8Actors sets itself; letting extras override them would break state, PKCE or redirect matching.</summary>
+    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
+    {
+        "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method",
+    };
+
+    /// <summary>Throws when an extra parameter tries to replace one that O8Actors controls.</summary>
+    public static void RejectReserved(IEnumerable<string> keys, string label)
+    {
+        foreach (var key in keys)
+        {
+            if (string.IsNullOrWhiteSpace(key))
+                throw new ArgumentException($"{label} contains an empty parameter name.");
+            if (Reserved.Contains(key))
+                throw new ArgumentException(
+                    $"{label} must not set '{key}': O8Actors sets it itself" +
+                    (key == "scope" ? " (pass scopes as Scopes instead)." : "."));
+        }
+    }
+
+    /// <summary>
+    /// The endpoint plus <c>response_type=code</c>, <c>client_id</c>, <c>redirect_uri</c> (exactly as given),
+    /// <c>scope</c>, <c>state</c>, the PKCE pair when a challenge is given, the provider's parameters and finally the
+    /// caller's, which win over the provider's (for example <c>prompt=select_account</c> over <c>prompt=consent</c>).
+    /// </summary>
+    public static Uri Build(
+        Uri endpoint,
+        string clientId,
+        AuthorizeUrlContext context,
+        IEnumerable<string> defaultScopes,
+        string scopeSeparator,
+        IDictionary<string, string> providerParameters)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (string.IsNullOrEmpty(context.State))
+            throw new ArgumentException("The authorize URL needs a state.", nameof(context));
+        if (context.RedirectUri is null || !context.RedirectUri.IsAbsoluteUri)
+            throw new ArgumentException("The authorize URL needs an absolute redirect URI.", nameof(context));
+        if (context.CodeChallenge is { Length: 0 })
+            throw new ArgumentException("The PKCE code challenge is empty; pass null to leave PKCE out.", nameof(context));
+        var extras = context.ExtraParameters ?? new Dictionary<string, string>();
+        RejectReserved(extras.Keys, "ExtraParameters");
+
+        var scopes = context.Scopes is { Count: > 0 } ? context.Scopes : defaultScopes.ToList();
+        if (scopes.Any(string.IsNullOrWhiteSpace))
+            throw new ArgumentException("A requested scope is empty.", nameof(context));
+
+        var query = new List<KeyValuePair<string, string>>
+        {
+            new("response_type", "code"),
+            new("client_id", clientId),
+            // OriginalString: the token request must repeat the redirect URI byte for byte (RFC 6749 section 4.1.3).
+            new("redirect_uri", context.RedirectUri.OriginalString),
+        };
+        if (scopes.Count > 0)
+            query.Add(new("scope", string.Join(scopeSeparator, scopes)));
+        query.Add(new("state", context.State));
+        if (context.CodeChallenge is not null)
+        {
+            query.Add(new("code_challenge", context.CodeChallenge));
+            query.Add(new("code_challenge_method", context.CodeChallengeMethod));
+        }
+        foreach (var (key, value) in providerParameters)
+        {
+            if (!extras.ContainsKey(key))
+                query.Add(new(key, value));
+        }
+        foreach (var (key, value) in extras)
+            query.Add(new(key, value ?? ""));
+
+        var builder = new StringBuilder(endpoint.GetLeftPart(UriPartial.Path));
+        // Keep a query the endpoint itself carries (some tenants put one there), then add ours.
+        var existing = endpoint.Query.TrimStart('?');
+        builder.Append('?');
+        if (existing.Length > 0)
+            builder.Append(existing).Append('&');
+        for (var i = 0; i < query.Count; i++)
+        {
+            if (i > 0)
+                builder.Append('&');
+            builder.Append(Uri.EscapeDataString(query[i].Key)).Append('=').Append(Uri.EscapeDataString(query[i].Value));
+        }
+        return new Uri(builder.ToString());
+    }
+}

@@ -1,0 +1,97 @@
+namespace O8Actors.Providers;
+
+/// <summary>
+/// Settings of a plain OAuth 2.0 provider whose endpoints are known up front (RFC 6749). Settable properties so
+/// the class binds from <c>IConfiguration</c>; <see cref="GenericOAuthStrategy"/> takes a validated copy.
+/// </summary>
+/// <remarks>
+/// Collections start empty on purpose: the configuration binder appends to pre-filled lists, so defaults live in
+/// the strategy (for example "no scopes configured" means the <c>scope</c> parameter is left out).
+/// </remarks>
+public sealed class GenericOAuthOptions
+{
+    /// <summary>The provider's registered name, for example <c>discord</c>.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The authorization endpoint (RFC 6749 section 3.1). HTTPS, or http on a loopback host for tests.</summary>
+    public Uri? AuthorizationEndpoint { get; set; }
+
+    /// <summary>The token endpoint (RFC 6749 section 3.2). HTTPS, or http on a loopback host for tests.</summary>
+    public Uri? TokenEndpoint { get; set; }
+
+    /// <summary>The client id registered at the provider.</summary>
+    public string ClientId { get; set; } = "";
+
+    /// <summary>The client secret; required unless <see cref="ClientAuthentication"/> is <see cref="Providers.ClientAuthentication.None"/>.</summary>
+    public string? ClientSecret { get; set; }
+
+    /// <summary>How the client authenticates at the token endpoint. Default <c>client_secret_basic</c>.</summary>
+    public ClientAuthentication ClientAuthentication { get; set; } = ClientAuthentication.Basic;
+
+    /// <summary>Scopes used when a login asks for none.</summary>
+    public IList<string> DefaultScopes { get; set; } = new List<string>();
+
+    /// <summary>How scopes are joined in the <c>scope</c> parameter. RFC 6749 says a space; a few providers use a comma.</summary>
+    public string ScopeSeparator { get; set; } = " ";
+
+    /// <summary>The provider's issuer identifier, if it has one (RFC 8414 / RFC 9207).</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>Whether the provider puts <c>iss</c> on the authorization response (RFC 9207).</summary>
+    public bool IssuerParameterSupported { get; set; }
+
+    /// <summary>Whether to send a PKCE S256 challenge (RFC 7636). Default true; providers that do not know PKCE ignore it.</summary>
+    public bool UsePkce { get; set; } = true;
+
+    /// <summary>Extra parameters added to every authorize URL (for example Google's <c>access_type=offline</c>).</summary>
+    public IDictionary<string, string> AuthorizeParameters { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Extra headers on every token request (for example GitHub's <c>Accept: application/json</c>).</summary>
+    public IDictionary<string, string> TokenRequestHeaders { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A deep copy, so a strategy is not affected by later changes to the options it was built from.</summary>
+    public GenericOAuthOptions Clone() => new()
+    {
+        Name = Name,
+        AuthorizationEndpoint = AuthorizationEndpoint,
+        TokenEndpoint = TokenEndpoint,
+        ClientId = ClientId,
+        ClientSecret = ClientSecret,
+        ClientAuthentication = ClientAuthentication,
+        DefaultScopes = new List<string>(DefaultScopes ?? []),
+        ScopeSeparator = ScopeSeparator,
+        Issuer = Issuer,
+        IssuerParameterSupported = IssuerParameterSupported,
+        UsePkce = UsePkce,
+        AuthorizeParameters = new Dictionary<string, string>(AuthorizeParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal),
+        TokenRequestHeaders = new Dictionary<string, string>(TokenRequestHeaders ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase),
+    };
+
+    /// <summary>Checks the settings and throws one clear error for the first problem found.</summary>
+    /// <exception cref="ArgumentException">A setting is missing or invalid; the message names it.</exception>
+    public void Validate()
+    {
+        var who = string.IsNullOrWhiteSpace(Name) ? "The OAuth provider" : $"The OAuth provider '{Name}'";
+        if (string.IsNullOrWhiteSpace(Name))
+            throw new ArgumentException("An OAuth provider needs a Name (for example 'discord').", nameof(Name));
+        EndpointRules.RequireSecureAbsolute(AuthorizationEndpoint, $"{who}: AuthorizationEndpoint", nameof(AuthorizationEndpoint));
+        EndpointRules.RequireSecureAbsolute(TokenEndpoint, $"{who}: TokenEndpoint", nameof(TokenEndpoint));
+        if (string.IsNullOrWhiteSpace(ClientId))
+            throw new ArgumentException($"{who} needs a ClientId.", nameof(ClientId));
+        if (!Enum.IsDefined(ClientAuthentication))
+            throw new ArgumentException($"{who} has an unknown ClientAuthentication value {(int)ClientAuthentication}.", nameof(ClientAuthentication));
+        if (ClientAuthentication != ClientAuthentication.None && string.IsNullOrEmpty(ClientSecret))
+            throw new ArgumentException(
+                $"{who} uses client authentication '{ClientAuthentication}' but has no ClientSecret. " +
+                "Set ClientSecret, or set ClientAuthentication to None for a public client (PKCE then proves the client).",
+                nameof(ClientSecret));
+        if (string.IsNullOrEmpty(ScopeSeparator))
+            throw new ArgumentException($"{who} needs a non-empty ScopeSeparator (RFC 6749 uses a space).", nameof(ScopeSeparator));
+        if (DefaultScopes is not null && DefaultScopes.Any(string.IsNullOrWhiteSpace))
+            throw new ArgumentException($"{who} has an empty entry in DefaultScopes.", nameof(DefaultScopes));
+        if (AuthorizeParameters is not null)
+            AuthorizeUrlBuilder.RejectReserved(AuthorizeParameters.Keys, $"{who}: AuthorizeParameters");
+        if (TokenRequestHeaders is not null && TokenRequestHeaders.Keys.Any(k => string.IsNullOrWhiteSpace(k)))
+            throw new ArgumentException($"{who} has an empty header name in TokenRequestHeaders.", nameof(TokenRequestHeaders));
+    }
+}

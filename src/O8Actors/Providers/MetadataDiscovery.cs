@@ -1,0 +1,123 @@
+using Duende.IdentityModel.Client;
+
+namespace O8Actors.Providers;
+
+/// <summary>
+/// Fetches provider metadata with Duende's <c>GetDiscoveryDocumentAsync</c>: OpenID Connect Discovery first, then the
+/// RFC 8414 location, and checks the <c>issuer</c> against the configured one.
+/// </summary>
+internal static class MetadataDiscovery
+{
+    private const string OidcPath = ".well-known/openid-configuration";
+    private const string OAuthPath = ".well-known/oauth-authorization-server";
+
+    /// <summary>
+    /// Where to look, in order. OpenID Discovery appends its path to the issuer; RFC 8414 section 3.1 inserts its
+    /// well-known segment between host and issuer path, so the two differ for issuers with a path.
+    /// </summary>
+    public static IReadOnlyList<Uri> Candidates(string issuer)
+    {
+        var trimmed = issuer.TrimEnd('/');
+        var uri = new Uri(trimmed);
+        var root = uri.GetLeftPart(UriPartial.Authority);
+        var path = uri.AbsolutePath.TrimEnd('/');
+        var oidc = new Uri($"{trimmed}/{OidcPath}");
+        var oauth = new Uri($"{root}/{OAuthPath}{path}");
+        return oidc == oauth ? [oidc] : [oidc, oauth];
+    }
+
+    public static async Task<ProviderMetadata> DiscoverAsync(string provider, string issuer, HttpClient http, CancellationToken cancellationToken)
+    {
+        var failures = new List<string>();
+        foreach (var candidate in Candidates(issuer))
+        {
+            DiscoveryDocumentResponse document;
+            try
+            {
+                document = await http.GetDiscoveryDocumentAsync(Request(issuer, candidate), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ProviderDiscoveryException(
+                    $"Discovery for provider '{provider}' timed out: {candidate} did not answer in time.", ex);
+            }
+
+            if (!document.IsError)
+                return Read(provider, issuer, candidate, document);
+            if (document.ErrorType == ResponseErrorType.PolicyViolation)
+            {
+                // The document was found but is unsafe (for example an http endpoint off loopback): do not fall back.
+                throw new ProviderDiscoveryException(
+                    $"The metadata of provider '{provider}' at {candidate} was rejected: {document.Error}.");
+            }
+            failures.Add(document.ErrorType == ResponseErrorType.Http
+                ? $"{candidate} answered HTTP {(int)document.HttpStatusCode}"
+                : $"{candidate}: {document.Error}");
+        }
+        throw new ProviderDiscoveryException(
+            $"No usable metadata found for provider '{provider}' (issuer {issuer}): {string.Join("; ", failures)}.");
+    }
+
+    private static DiscoveryDocumentRequest Request(string issuer, Uri candidate)
+    {
+        var policy = new DiscoveryPolicy
+        {
+            Authority = issuer.TrimEnd('/'),
+            // The full URL is the address; naming its path here stops Duende from appending the OIDC path again.
+            DiscoveryDocumentPath = candidate.AbsolutePath.TrimStart('/'),
+            RequireHttps = true,
+            AllowHttpOnLoopback = true,
+            // The issuer is compared below with a clearer error; endpoints may live on other hosts (Google's token
+            // endpoint is oauth2.googleapis.com), and no ID token is validated here, so no key set is required.
+            ValidateIssuerName = false,
+            ValidateEndpoints = false,
+            RequireKeySet = false,
+        };
+        policy.LoopbackAddresses.Add("::1");
+        return new DiscoveryDocumentRequest { Address = candidate.AbsoluteUri, Policy = policy };
+    }
+
+    private static ProviderMetadata Read(string provider, string issuer, Uri source, DiscoveryDocumentResponse document)
+    {
+        var published = document.Issuer;
+        if (string.IsNullOrEmpty(published))
+            throw new ProviderDiscoveryException($"The metadata of provider '{provider}' at {source} has no issuer.");
+        if (!SameIssuer(published, issuer))
+        {
+            throw new IssuerMismatchException(
+                $"The metadata of provider '{provider}' at {source} names issuer '{published}', but the provider is configured " +
+                $"with issuer '{issuer}'. They must be identical (RFC 8414 section 3.3, OpenID Connect Discovery section 4.3); " +
+                "a different issuer means the wrong server or a mix-up attack.");
+        }
+
+        var methods = document.TryGetValue("code_challenge_methods_supported");
+        return new ProviderMetadata(
+            Issuer: published,
+            AuthorizationEndpoint: Endpoint(provider, source, "authorization_endpoint", document.AuthorizeEndpoint),
+            TokenEndpoint: Endpoint(provider, source, "token_endpoint", document.TokenEndpoint),
+            // An absent list says nothing, and sending PKCE to a server that ignores it is harmless (RFC 7636 section 5).
+            SupportsS256: methods is null || document.CodeChallengeMethodsSupported.Contains("S256", StringComparer.Ordinal),
+            IssuerParameterSupported: document.TryGetBoolean("authorization_response_iss_parameter_supported") == true,
+            TokenEndpointAuthMethods: document.TokenEndpointAuthenticationMethodsSupported.ToList(),
+            Source: source);
+    }
+
+    /// <summary>Identical, except that one trailing slash is tolerated (a common configuration slip).</summary>
+    internal static bool SameIssuer(string published, string configured) =>
+        string.Equals(published.TrimEnd('/'), configured.TrimEnd('/'), StringComparison.Ordinal);
+
+    private static Uri Endpoint(string provider, Uri source, string field, string? value)
+    {
+        if (string.IsNullOrEmpty(value) || !Uri.TryCreate(value, UriKind.Absolute, out var endpoint))
+            throw new ProviderDiscoveryException($"The metadata of provider '{provider}' at {source} has no valid {field}.");
+        try
+        {
+            EndpointRules.RequireSecureAbsolute(endpoint, $"The {field} of provider '{provider}'", field);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ProviderDiscoveryException($"The metadata of provider '{provider}' at {source} is unsafe: {ex.Message}", ex);
+        }
+        return endpoint;
+    }
+}

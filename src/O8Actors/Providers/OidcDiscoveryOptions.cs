@@ -1,0 +1,76 @@
+namespace O8Actors.Providers;
+
+/// <summary>
+/// Settings of an OpenID Connect / OAuth 2.0 provider configured from its issuer URL; endpoints, PKCE and
+/// <c>iss</c> support come from its metadata (OpenID Connect Discovery 1.0, RFC 8414).
+/// </summary>
+public sealed class OidcDiscoveryOptions
+{
+    /// <summary>The provider's registered name, for example <c>keycloak</c>.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>
+    /// The issuer identifier exactly as the provider publishes it, for example <c>https://login.example.com/realms/main</c>.
+    /// The metadata's <c>issuer</c> must equal it (a trailing slash aside). HTTPS, or http on a loopback host.
+    /// </summary>
+    public string Issuer { get; set; } = "";
+
+    /// <summary>The client id registered at the provider.</summary>
+    public string ClientId { get; set; } = "";
+
+    /// <summary>The client secret; leave empty for a public client.</summary>
+    public string? ClientSecret { get; set; }
+
+    /// <summary>
+    /// How to authenticate at the token endpoint. When unset: <c>none</c> without a secret, otherwise
+    /// <c>client_secret_basic</c> unless the metadata lists only <c>client_secret_post</c>.
+    /// </summary>
+    public ClientAuthentication? ClientAuthentication { get; set; }
+
+    /// <summary>Scopes used when a login asks for none; empty means <c>openid</c>.</summary>
+    public IList<string> DefaultScopes { get; set; } = new List<string>();
+
+    /// <summary>Whether to send PKCE. Even when true, PKCE is left out if the metadata lists challenge methods without S256.</summary>
+    public bool UsePkce { get; set; } = true;
+
+    /// <summary>Extra parameters added to every authorize URL.</summary>
+    public IDictionary<string, string> AuthorizeParameters { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Extra headers on every token request.</summary>
+    public IDictionary<string, string> TokenRequestHeaders { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Checks the settings and throws one clear error for the first problem found.</summary>
+    /// <exception cref="ArgumentException">A setting is missing or invalid; the message names it.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Name))
+            throw new ArgumentException("An OpenID Connect provider needs a Name.", nameof(Name));
+        var who = $"The OpenID Connect provider '{Name}'";
+        if (!Uri.TryCreate(Issuer, UriKind.Absolute, out var issuer))
+            throw new ArgumentException($"{who} needs an absolute Issuer URL, got '{Issuer}'.", nameof(Issuer));
+        if (!string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
+            throw new ArgumentException($"{who}: the Issuer must not have a query or fragment (RFC 8414 section 2), got '{Issuer}'.", nameof(Issuer));
+        EndpointRules.RequireSecureAbsolute(issuer, $"{who}: Issuer", nameof(Issuer));
+        if (string.IsNullOrWhiteSpace(ClientId))
+            throw new ArgumentException($"{who} needs a ClientId.", nameof(ClientId));
+        if (ClientAuthentication is { } auth && auth != Providers.ClientAuthentication.None && string.IsNullOrEmpty(ClientSecret))
+            throw new ArgumentException($"{who} uses client authentication '{auth}' but has no ClientSecret.", nameof(ClientSecret));
+        if (DefaultScopes is not null && DefaultScopes.Any(string.IsNullOrWhiteSpace))
+            throw new ArgumentException($"{who} has an empty entry in DefaultScopes.", nameof(DefaultScopes));
+        if (AuthorizeParameters is not null)
+            AuthorizeUrlBuilder.RejectReserved(AuthorizeParameters.Keys, $"{who}: AuthorizeParameters");
+    }
+
+    internal OidcDiscoveryOptions Clone() => new()
+    {
+        Name = Name,
+        Issuer = Issuer,
+        ClientId = ClientId,
+        ClientSecret = ClientSecret,
+        ClientAuthentication = ClientAuthentication,
+        DefaultScopes = new List<string>(DefaultScopes ?? []),
+        UsePkce = UsePkce,
+        AuthorizeParameters = new Dictionary<string, string>(AuthorizeParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal),
+        TokenRequestHeaders = new Dictionary<string, string>(TokenRequestHeaders ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase),
+    };
+}

@@ -1,0 +1,137 @@
+namespace O8Actors.Providers;
+
+/// <summary>
+/// A provider configured from its issuer URL. <see cref="ResolveAsync"/> reads its metadata (OpenID Connect
+/// Discovery, falling back to RFC 8414), checks the metadata <c>issuer</c>, and learns the endpoints, PKCE support
+/// and RFC 9207 <c>iss</c> support. The result is cached in the strategy; a failed lookup is retried next time.
+/// </summary>
+public sealed class OidcDiscoveryStrategy : ProviderStrategy
+{
+    private readonly OidcDiscoveryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly object _gate = new();
+    private Task<Resolution>? _pending;
+    private volatile Resolution? _resolved;
+
+    /// <summary>Creates the strategy; no network call happens until <see cref="ResolveAsync"/>.</summary>
+    /// <param name="options">The provider's settings.</param>
+    /// <param name="timeProvider">Clock for <c>expires_in</c>; the system clock by default.</param>
+    /// <exception cref="ArgumentException">A setting is missing or invalid.</exception>
+    public OidcDiscoveryStrategy(OidcDiscoveryOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Clone();
+        _options.Validate();
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc />
+    public override string Name => _options.Name;
+
+    /// <summary>The configured issuer.</summary>
+    public string Issuer => _options.Issuer;
+
+    /// <summary>The discovered authorization endpoint, once resolved.</summary>
+    public Uri? AuthorizationEndpoint => _resolved?.Strategy.Options.AuthorizationEndpoint;
+
+    /// <summary>The discovered token endpoint, once resolved.</summary>
+    public Uri? TokenEndpoint => _resolved?.Strategy.Options.TokenEndpoint;
+
+    /// <summary>The client authentication in use, once resolved.</summary>
+    public ClientAuthentication? ClientAuthentication => _resolved?.Strategy.Options.ClientAuthentication;
+
+    /// <inheritdoc />
+    /// <exception cref="ProviderDiscoveryException">No usable metadata was found.</exception>
+    /// <exception cref="IssuerMismatchException">The metadata names a different issuer.</exception>
+    public override async Task<ProviderDescriptor> ResolveAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return (await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false)).Descriptor;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException"><see cref="ResolveAsync"/> has not completed yet.</exception>
+    public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context)
+    {
+        var resolved = _resolved ?? throw new InvalidOperationException(
+            $"The provider '{Name}' has not read its metadata yet: call ResolveAsync before building an authorize URL.");
+        return resolved.Strategy.BuildAuthorizeUrl(context);
+    }
+
+    /// <inheritdoc />
+    public override async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
+        return await resolved.Strategy.ExchangeCodeAsync(context, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override async Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
+        return await resolved.Strategy.RefreshAsync(context, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"OidcDiscoveryStrategy {{ Name = {Name}, Issuer = {Issuer} }}";
+
+    /// <summary>One lookup at a time; a successful one is kept, a failed one is forgotten so the next call retries.</summary>
+    private Task<Resolution> EnsureResolvedAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        if (_resolved is { } done)
+            return Task.FromResult(done);
+        lock (_gate)
+        {
+            if (_pending is null || _pending.IsFaulted || _pending.IsCanceled)
+                _pending = ResolveCoreAsync(http, cancellationToken);
+            return _pending;
+        }
+    }
+
+    private async Task<Resolution> ResolveCoreAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        var metadata = await MetadataDiscovery.DiscoverAsync(_options.Name, _options.Issuer, http, cancellationToken).ConfigureAwait(false);
+        var pkce = _options.UsePkce && metadata.SupportsS256;
+        var generic = new GenericOAuthOptions
+        {
+            Name = _options.Name,
+            AuthorizationEndpoint = metadata.AuthorizationEndpoint,
+            TokenEndpoint = metadata.TokenEndpoint,
+            ClientId = _options.ClientId,
+            ClientSecret = _options.ClientSecret,
+            ClientAuthentication = _options.ClientAuthentication ?? ChooseAuthentication(metadata.TokenEndpointAuthMethods),
+            DefaultScopes = _options.DefaultScopes.Count > 0 ? new List<string>(_options.DefaultScopes) : ["openid"],
+            Issuer = metadata.Issuer,
+            IssuerParameterSupported = metadata.IssuerParameterSupported,
+            UsePkce = pkce,
+            AuthorizeParameters = new Dictionary<string, string>(_options.AuthorizeParameters, StringComparer.Ordinal),
+            TokenRequestHeaders = new Dictionary<string, string>(_options.TokenRequestHeaders, StringComparer.OrdinalIgnoreCase),
+        };
+        GenericOAuthStrategy strategy;
+        try
+        {
+            strategy = new GenericOAuthStrategy(generic, _time);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ProviderDiscoveryException($"The metadata of provider '{Name}' at {metadata.Source} is unusable: {ex.Message}", ex);
+        }
+        var resolution = new Resolution(strategy, strategy.Descriptor);
+        _resolved = resolution;
+        return resolution;
+    }
+
+    /// <summary>RFC 8414 section 2: an absent list means <c>client_secret_basic</c>.</summary>
+    private ClientAuthentication ChooseAuthentication(IReadOnlyList<string> methods)
+    {
+        if (string.IsNullOrEmpty(_options.ClientSecret))
+            return Providers.ClientAuthentication.None;
+        if (methods.Count == 0 || methods.Contains("client_secret_basic", StringComparer.Ordinal))
+            return Providers.ClientAuthentication.Basic;
+        return methods.Contains("client_secret_post", StringComparer.Ordinal)
+            ? Providers.ClientAuthentication.Post
+            : Providers.ClientAuthentication.Basic;
+    }
+
+    private sealed record Resolution(GenericOAuthStrategy Strategy, ProviderDescriptor Descriptor);
+}

@@ -1,0 +1,18 @@
+namespace O8Actors.Providers;
+
+/// <summary>What O8Actors uses from a provider's discovery metadata.</summary>
+/// <param name="Issuer">The metadata's <c>issuer</c>, verbatim: the value RFC 9207 callbacks must carry.</param>
+/// <param name="AuthorizationEndpoint">The <c>authorization_endpoint</c>.</param>
+/// <param name="TokenEndpoint">The <c>token_endpoint</c>.</param>
+/// <param name="SupportsS256">False only when <c>code_challenge_methods_supported</c> is present and lacks <c>S256</c>.</param>
+/// <param name="IssuerParameterSupported"><c>authorization_response_iss_parameter_supported</c>.</param>
+/// <param name="TokenEndpointAuthMethods"><c>token_endpoint_auth_methods_supported</c>; empty when absent.</param>
+/// <param name="Source">The URL the document came from.</param>
+internal sealed record ProviderMetadata(
+    string Issuer,
+    Uri AuthorizationEndpoint,
+    Uri TokenEndpoint,
+    bool SupportsS256,
+    bool IssuerParameterSupported,
+    IReadOnlyList<string> TokenEndpointAuthMethods,
+    Uri Source);

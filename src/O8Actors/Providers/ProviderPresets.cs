@@ -1,0 +1,179 @@
+namespace O8Actors.Providers;
+
+/// <summary>
+/// Ready-made strategies for well-known providers, taken from their public documentation. Each <c>XxxOptions</c>
+/// method returns the settings (so a test or a proxy can point an endpoint elsewhere); each <c>Xxx</c> method builds
+/// the strategy, optionally after a <c>configure</c> callback.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <listheader><term>Preset</term><description>PKCE / refresh / RFC 9207 <c>iss</c> / client authentication</description></listheader>
+/// <item><term>Discord</term><description>S256 / yes (rotating) / yes, issuer <c>https://discord.com</c> / client_secret_basic, or none without a secret</description></item>
+/// <item><term>GitHub</term><description>S256 (since July 2025) / only GitHub Apps with expiring tokens / no / client_secret_post</description></item>
+/// <item><term>Google</term><description>S256 / yes with <c>access_type=offline</c> / no (issuer known) / client_secret_post, or none</description></item>
+/// <item><term>Microsoft</term><description>S256 (required for public clients) / yes with <c>offline_access</c> / no (issuer known for a tenant id) / client_secret_post, or none</description></item>
+/// </list>
+/// </remarks>
+public static class ProviderPresets
+{
+    /// <summary>Discord's authorize endpoint as its OAuth2 documentation gives it.</summary>
+    /// <remarks>
+    /// The Python original used <c>https://discord.com/api/oauth2/authorize</c>, which Discord's RFC 8414 metadata also
+    /// lists; both serve the same consent page. The documented one is used here.
+    /// </remarks>
+    public const string DiscordAuthorizationEndpoint = "https://discord.com/oauth2/authorize";
+
+    /// <summary>Discord's token endpoint (form-encoded requests only).</summary>
+    public const string DiscordTokenEndpoint = "https://discord.com/api/oauth2/token";
+
+    /// <summary>Discord's issuer, from <c>https://discord.com/.well-known/oauth-authorization-server</c>.</summary>
+    public const string DiscordIssuer = "https://discord.com";
+
+    /// <summary>GitHub's authorize endpoint.</summary>
+    public const string GitHubAuthorizationEndpoint = "https://github.com/login/oauth/authorize";
+
+    /// <summary>GitHub's token endpoint.</summary>
+    public const string GitHubTokenEndpoint = "https://github.com/login/oauth/access_token";
+
+    /// <summary>Google's issuer.</summary>
+    public const string GoogleIssuer = "https://accounts.google.com";
+
+    /// <summary>Google's authorize endpoint (OAuth 2.0 for web server and installed apps).</summary>
+    public const string GoogleAuthorizationEndpoint = "https://accounts.google.com/o/oauth2/v2/auth";
+
+    /// <summary>Google's token endpoint.</summary>
+    public const string GoogleTokenEndpoint = "https://oauth2.googleapis.com/token";
+
+    /// <summary>The Microsoft identity platform host.</summary>
+    public const string MicrosoftAuthority = "https://login.microsoftonline.com";
+
+    /// <summary>Settings for Discord.</summary>
+    /// <param name="clientId">The application's client id.</param>
+    /// <param name="clientSecret">The client secret; without one the client is public and relies on PKCE.</param>
+    public static GenericOAuthOptions DiscordOptions(string clientId, string? clientSecret = null) => new()
+    {
+        Name = "discord",
+        AuthorizationEndpoint = new Uri(DiscordAuthorizationEndpoint),
+        TokenEndpoint = new Uri(DiscordTokenEndpoint),
+        ClientId = clientId,
+        ClientSecret = clientSecret,
+        // Discord's metadata lists client_secret_basic first; the original sent the secret with HTTP Basic too.
+        ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Basic,
+        DefaultScopes = ["identify"],
+        ScopeSeparator = " ",
+        // Discord's RFC 8414 metadata sets authorization_response_iss_parameter_supported: true, so a callback
+        // without iss=https://discord.com is rejected. Turn it off with configure if Discord ever stops sending it.
+        Issuer = DiscordIssuer,
+        IssuerParameterSupported = true,
+        UsePkce = true,
+    };
+
+    /// <summary>A strategy for Discord.</summary>
+    /// <param name="clientId">The application's client id.</param>
+    /// <param name="clientSecret">The client secret; without one the client is public and relies on PKCE.</param>
+    /// <param name="configure">Changes to the preset, for example other default scopes.</param>
+    public static GenericOAuthStrategy Discord(string clientId, string? clientSecret = null, Action<GenericOAuthOptions>? configure = null) =>
+        Build(DiscordOptions(clientId, clientSecret), configure);
+
+    /// <summary>Settings for a GitHub OAuth app or GitHub App.</summary>
+    /// <param name="clientId">The app's client id.</param>
+    /// <param name="clientSecret">The client secret: GitHub requires it on the token request even with PKCE.</param>
+    public static GenericOAuthOptions GitHubOptions(string clientId, string clientSecret) => new()
+    {
+        Name = "github",
+        AuthorizationEndpoint = new Uri(GitHubAuthorizationEndpoint),
+        TokenEndpoint = new Uri(GitHubTokenEndpoint),
+        ClientId = clientId,
+        ClientSecret = clientSecret,
+        ClientAuthentication = ClientAuthentication.Post,
+        DefaultScopes = ["read:user"],
+        ScopeSeparator = " ",
+        // GitHub accepts S256 since 2025-07 and ignores PKCE for apps that do not send it; no iss on callbacks.
+        UsePkce = true,
+        // Without it GitHub answers application/x-www-form-urlencoded (which O8Actors also parses).
+        TokenRequestHeaders = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Accept"] = "application/json" },
+    };
+
+    /// <summary>A strategy for GitHub. OAuth apps get no refresh token; GitHub Apps with expiring tokens do.</summary>
+    /// <param name="clientId">The app's client id.</param>
+    /// <param name="clientSecret">The client secret.</param>
+    /// <param name="configure">Changes to the preset, for example other default scopes.</param>
+    public static GenericOAuthStrategy GitHub(string clientId, string clientSecret, Action<GenericOAuthOptions>? configure = null) =>
+        Build(GitHubOptions(clientId, clientSecret), configure);
+
+    /// <summary>Settings for Google (OpenID Connect and Google APIs).</summary>
+    /// <param name="clientId">The OAuth client id.</param>
+    /// <param name="clientSecret">The client secret (Google issues one to desktop clients too); null for a public client.</param>
+    public static GenericOAuthOptions GoogleOptions(string clientId, string? clientSecret = null) => new()
+    {
+        Name = "google",
+        AuthorizationEndpoint = new Uri(GoogleAuthorizationEndpoint),
+        TokenEndpoint = new Uri(GoogleTokenEndpoint),
+        ClientId = clientId,
+        ClientSecret = clientSecret,
+        ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Post,
+        DefaultScopes = ["openid", "email", "profile"],
+        ScopeSeparator = " ",
+        // Google's discovery document does not advertise RFC 9207, so iss is not required on callbacks.
+        Issuer = GoogleIssuer,
+        IssuerParameterSupported = false,
+        UsePkce = true,
+        // A refresh token only comes with access_type=offline, and again after the first consent only with prompt=consent.
+        AuthorizeParameters = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["access_type"] = "offline",
+            ["prompt"] = "consent",
+        },
+    };
+
+    /// <summary>A strategy for Google.</summary>
+    /// <param name="clientId">The OAuth client id.</param>
+    /// <param name="clientSecret">The client secret; null for a public client.</param>
+    /// <param name="configure">Changes to the preset, for example <c>prompt=select_account</c>.</param>
+    public static GenericOAuthStrategy Google(string clientId, string? clientSecret = null, Action<GenericOAuthOptions>? configure = null) =>
+        Build(GoogleOptions(clientId, clientSecret), configure);
+
+    /// <summary>Settings for Microsoft Entra ID (identity platform v2.0 endpoints).</summary>
+    /// <param name="tenant"><c>common</c> (default when empty), <c>organizations</c>, <c>consumers</c>, a tenant id or a tenant domain.</param>
+    /// <param name="clientId">The application (client) id.</param>
+    /// <param name="clientSecret">The client secret of a web app; null for a public client (PKCE is then required).</param>
+    public static GenericOAuthOptions MicrosoftOptions(string tenant, string clientId, string? clientSecret = null)
+    {
+        tenant = string.IsNullOrWhiteSpace(tenant) ? "common" : tenant.Trim();
+        if (tenant.Contains('/') || tenant.Contains('?') || tenant.Contains('#'))
+            throw new ArgumentException($"The Microsoft tenant '{tenant}' is not a tenant name or id.", nameof(tenant));
+        var baseUrl = $"{MicrosoftAuthority}/{Uri.EscapeDataString(tenant)}/oauth2/v2.0";
+        return new GenericOAuthOptions
+        {
+            Name = "microsoft",
+            AuthorizationEndpoint = new Uri($"{baseUrl}/authorize"),
+            TokenEndpoint = new Uri($"{baseUrl}/token"),
+            ClientId = clientId,
+            ClientSecret = clientSecret,
+            ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Post,
+            DefaultScopes = ["openid", "profile", "offline_access"],
+            ScopeSeparator = " ",
+            // The multi-tenant endpoints (common, organizations) publish a templated issuer,
+            // https://login.microsoftonline.com/{tenantid}/v2.0, that only the signed-in user's tenant fills in, and a
+            // domain name resolves to a tenant id we do not know offline. Only a tenant id gives a fixed issuer.
+            // Entra ID does not send iss on the authorization response, so the issuer is informational.
+            Issuer = Guid.TryParse(tenant, out var id) ? $"{MicrosoftAuthority}/{id:D}/v2.0" : null,
+            IssuerParameterSupported = false,
+            UsePkce = true,
+        };
+    }
+
+    /// <summary>A strategy for Microsoft Entra ID.</summary>
+    /// <param name="tenant"><c>common</c> (default when empty), <c>organizations</c>, <c>consumers</c>, a tenant id or a tenant domain.</param>
+    /// <param name="clientId">The application (client) id.</param>
+    /// <param name="clientSecret">The client secret of a web app; null for a public client.</param>
+    /// <param name="configure">Changes to the preset, for example Graph scopes.</param>
+    public static GenericOAuthStrategy Microsoft(string tenant, string clientId, string? clientSecret = null, Action<GenericOAuthOptions>? configure = null) =>
+        Build(MicrosoftOptions(tenant, clientId, clientSecret), configure);
+
+    private static GenericOAuthStrategy Build(GenericOAuthOptions options, Action<GenericOAuthOptions>? configure)
+    {
+        configure?.Invoke(options);
+        return new GenericOAuthStrategy(options);
+    }
+}
