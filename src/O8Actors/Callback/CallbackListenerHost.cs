@@ -1,0 +1,198 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using O8Actors.Certificates;
+using O8Actors.Configuration;
+
+namespace O8Actors.Callback;
+
+/// <summary>Builds, starts and stops the Kestrel server behind the <see cref="CallbackServerActor"/>.</summary>
+internal static class CallbackListenerHost
+{
+    /// <summary>How long in-flight callbacks may finish when the listener stops before their connections are cut.</summary>
+    public static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
+
+    // Port 0: a free port is picked, then bound; another process may grab it in between, so try a few times.
+    private const int FreePortAttempts = 5;
+
+    /// <summary>Loads the certificate (for https) and starts Kestrel on loopback.</summary>
+    /// <exception cref="OAuthFlowException">Always one of <see cref="ListenerPortInUseException"/>, <see cref="CertificateNotFoundException"/>, <see cref="ListenerStartException"/>.</exception>
+    public static async Task<ListenerStarted> StartAsync(O8Options options, RequestDelegate handler,
+        ILoggerFactory? loggerFactory, CancellationToken ct)
+    {
+        var listener = options.Listener;
+        X509Certificate2? certificate = null;
+        var ownsCertificate = false;
+        try
+        {
+            if (listener.UseHttps)
+            {
+                certificate = await CertificateProvider.LoadOrCreateAsync(options.Certificates, ct).ConfigureAwait(false);
+                ownsCertificate = !ReferenceEquals(certificate, options.Certificates.Certificate);
+            }
+
+            var ipv6 = listener.BindIPv6 && CanBindIPv6Loopback();
+            if (listener.Port != 0)
+            {
+                var app = await StartOnPortAsync(listener.Port, ipv6, certificate, handler, loggerFactory, ct).ConfigureAwait(false);
+                return new ListenerStarted(app, listener.Port, ipv6, ownsCertificate ? certificate : null);
+            }
+
+            for (var attempt = 1; ; attempt++)
+            {
+                var port = FindFreePort(ipv6);
+                try
+                {
+                    var app = await StartOnPortAsync(port, ipv6, certificate, handler, loggerFactory, ct).ConfigureAwait(false);
+                    return new ListenerStarted(app, port, ipv6, ownsCertificate ? certificate : null);
+                }
+                catch (ListenerPortInUseException) when (attempt < FreePortAttempts)
+                {
+                    // Lost the race for the free port: pick another.
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            if (ownsCertificate) certificate?.Dispose();
+            throw Classify(ex, listener.Port);
+        }
+    }
+
+    /// <summary>Stops Kestrel (letting in-flight callbacks finish for <see cref="ShutdownGrace"/>) and disposes it.</summary>
+    public static async Task StopAsync(WebApplication app)
+    {
+        using (var grace = new CancellationTokenSource(ShutdownGrace))
+        {
+            try
+            {
+                await app.StopAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Grace period over: the remaining connections are aborted by the dispose below.
+            }
+        }
+
+        await app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<WebApplication> StartOnPortAsync(int port, bool ipv6, X509Certificate2? certificate,
+        RequestDelegate handler, ILoggerFactory? loggerFactory, CancellationToken ct)
+    {
+        var app = Build(port, ipv6, certificate, handler, loggerFactory);
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+            return app;
+        }
+        catch (Exception ex)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw Classify(ex, port);
+        }
+    }
+
+    private static WebApplication Build(int port, bool ipv6, X509Certificate2? certificate, RequestDelegate handler,
+        ILoggerFactory? loggerFactory)
+    {
+        // The empty builder reads no appsettings, no environment variables and adds no console lifetime: the listener
+        // is a component of the host app, not an app of its own.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(CallbackListenerHost).Assembly.GetName().Name,
+            EnvironmentName = Environments.Production,
+        });
+        builder.Services.AddSingleton(loggerFactory ?? NullLoggerFactory.Instance);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownGrace);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Callbacks are bodiless GETs; refuse to buffer anything bigger than a small form.
+            kestrel.Limits.MaxRequestBodySize = 16 * 1024;
+            kestrel.Listen(IPAddress.Loopback, port, endpoint => Configure(endpoint, certificate));
+            if (ipv6) kestrel.Listen(IPAddress.IPv6Loopback, port, endpoint => Configure(endpoint, certificate));
+        });
+
+        var app = builder.Build();
+        app.Run(handler);
+        return app;
+    }
+
+    private static void Configure(ListenOptions endpoint, X509Certificate2? certificate)
+    {
+        endpoint.Protocols = HttpProtocols.Http1AndHttp2;
+        if (certificate is not null) endpoint.UseHttps(certificate);
+    }
+
+    /// <summary>A port free on 127.0.0.1 (and on [::1] when <paramref name="ipv6"/>), so both listeners share it.</summary>
+    internal static int FindFreePort(bool ipv6)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var v4 = new TcpListener(IPAddress.Loopback, 0);
+            v4.Start();
+            try
+            {
+                var port = ((IPEndPoint)v4.LocalEndpoint).Port;
+                if (!ipv6 || CanBind(IPAddress.IPv6Loopback, port) || attempt == FreePortAttempts) return port;
+            }
+            finally
+            {
+                v4.Stop();
+            }
+        }
+    }
+
+    private static bool CanBindIPv6Loopback() => Socket.OSSupportsIPv6 && CanBind(IPAddress.IPv6Loopback, 0);
+
+    private static bool CanBind(IPAddress address, int port)
+    {
+        try
+        {
+            var probe = new TcpListener(address, port);
+            probe.Start();
+            probe.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Maps a start failure to the exception the caller sees.</summary>
+    internal static OAuthFlowException Classify(Exception ex, int port) => ex switch
+    {
+        OAuthFlowException known => known,
+        _ when IsAddressInUse(ex) => new ListenerPortInUseException(port, ex),
+        OperationCanceledException => new ListenerStartException("The redirect listener was stopped before it finished starting.", ex),
+        _ => new ListenerStartException(
+            $"The redirect listener could not start on loopback port {port}: {ex.GetType().Name}: {ex.Message}", ex),
+    };
+
+    private static bool IsAddressInUse(Exception? ex)
+    {
+        for (var depth = 0; ex is not null && depth < 8; depth++, ex = ex.InnerException)
+        {
+            if (ex is AddressInUseException) return true;
+            if (ex is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }) return true;
+            if (ex is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                    if (IsAddressInUse(inner)) return true;
+            }
+        }
+
+        return false;
+    }
+}

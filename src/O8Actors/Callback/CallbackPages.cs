@@ -1,0 +1,80 @@
+using System.Net;
+using System.Text;
+
+namespace O8Actors.Callback;
+
+/// <summary>
+/// The HTML pages the listener shows. Self-contained on purpose: inline CSS only, no scripts, no images, no fonts, no
+/// links, so nothing leaks the callback URL to a third party and the strict CSP holds.
+/// </summary>
+internal static class CallbackPages
+{
+    /// <summary>The page for a stray request to another path.</summary>
+    public static readonly CallbackResponse NotFound =
+        new(404, CallbackPageKind.NotFound, "There is nothing here. This address only receives sign-in redirects.");
+
+    /// <summary>The page for a method other than GET.</summary>
+    public static readonly CallbackResponse MethodNotAllowed =
+        new(405, CallbackPageKind.MethodNotAllowed, "This address only accepts GET requests from your browser.");
+
+    /// <summary>The page for a state no live login owns.</summary>
+    public static readonly CallbackResponse UnknownState =
+        new(400, CallbackPageKind.BadRequest, "This sign-in link is unknown or already used. Start the sign-in again from the application.");
+
+    /// <summary>The page for a Host header that is not a loopback name.</summary>
+    public static readonly CallbackResponse HostNotLoopback =
+        new(400, CallbackPageKind.BadRequest, "This address only answers requests for localhost.");
+
+    /// <summary>The page for a request without the OAuth parameters of a redirect.</summary>
+    public static readonly CallbackResponse Malformed =
+        new(400, CallbackPageKind.BadRequest, "This is not a valid sign-in redirect.");
+
+    /// <summary>The page when the login did not answer in time.</summary>
+    public static readonly CallbackResponse TimedOut =
+        new(504, CallbackPageKind.Failed, "The sign-in did not finish in time. Return to the application and try again.");
+
+    /// <summary>The page when the login ended before it answered.</summary>
+    public static readonly CallbackResponse LoginGone =
+        new(500, CallbackPageKind.Failed, "The sign-in ended before it could finish. Return to the application and try again.");
+
+    /// <summary>The page while the listener shuts down.</summary>
+    public static readonly CallbackResponse ShuttingDown =
+        new(503, CallbackPageKind.Failed, "The application is shutting down. Return to it and try again.");
+
+    /// <summary>Renders <paramref name="response"/> as a complete HTML document.</summary>
+    public static string Render(CallbackResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var (title, heading, accent) = Look(response.Kind);
+        var detail = WebUtility.HtmlEncode(response.Detail ?? "");
+        var builder = new StringBuilder(1024);
+        builder.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+            .Append("<meta name=\"referrer\" content=\"no-referrer\">")
+            .Append("<title>").Append(title).Append("</title><style>")
+            .Append("body{font-family:system-ui,-apple-system,\"Segoe UI\",sans-serif;background:#f5f6f8;color:#1f2328;margin:0;")
+            .Append("display:flex;min-height:100vh;align-items:center;justify-content:center}")
+            .Append("main{background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:2rem 2.5rem;max-width:32rem;")
+            .Append("border-top:6px solid ").Append(accent).Append('}')
+            .Append("h1{font-size:1.35rem;margin:0 0 .75rem}p{line-height:1.5;margin:.5rem 0;overflow-wrap:anywhere}")
+            .Append(".status{color:#656d76;font-size:.85rem}")
+            .Append("</style></head><body><main><h1>").Append(heading).Append("</h1>");
+        if (detail.Length > 0) builder.Append("<p>").Append(detail).Append("</p>");
+        builder.Append("<p class=\"status\">HTTP ").Append(response.StatusCode).Append("</p></main></body></html>\n");
+        return builder.ToString();
+    }
+
+    /// <summary>UTF-8 bytes of <see cref="Render"/>.</summary>
+    public static byte[] RenderUtf8(CallbackResponse response) => Encoding.UTF8.GetBytes(Render(response));
+
+    private static (string Title, string Heading, string Accent) Look(CallbackPageKind kind) => kind switch
+    {
+        CallbackPageKind.Success => ("Signed in", "You are signed in. You can close this tab.", "#1a7f37"),
+        CallbackPageKind.Denied => ("Sign-in denied", "The sign-in was denied.", "#bf8700"),
+        CallbackPageKind.Failed => ("Sign-in failed", "The sign-in failed.", "#cf222e"),
+        CallbackPageKind.BadRequest => ("Bad request", "This request cannot be used to sign in.", "#cf222e"),
+        CallbackPageKind.NotFound => ("Not found", "Not found.", "#656d76"),
+        CallbackPageKind.MethodNotAllowed => ("Method not allowed", "Method not allowed.", "#656d76"),
+        _ => ("Sign-in", "Sign-in", "#656d76"),
+    };
+}

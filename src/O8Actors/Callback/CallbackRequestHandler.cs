@@ -1,0 +1,62 @@
+using Akka.Actor;
+using Akka.Event;
+using Microsoft.AspNetCore.Http;
+
+namespace O8Actors.Callback;
+
+/// <summary>
+/// Kestrel's request delegate. Stray requests are answered here without a message to the actor; a candidate callback
+/// is an Ask to the <see cref="CallbackServerActor"/>, answered by the login once its token exchange is done.
+/// </summary>
+internal sealed class CallbackRequestHandler(IActorRef listener, string callbackPath, TimeSpan askTimeout, ILoggingAdapter log)
+{
+    /// <summary>Answers one request. Never throws for a bad request, a lost login or a timeout: each gets a page.</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var verdict = CallbackRequestClassifier.Classify(request.Method, request.Path.Value, request.Headers.Host.ToString(),
+            request.QueryString.Value, callbackPath);
+        var ct = context.RequestAborted;
+        if (!verdict.IsCandidate)
+        {
+            // The reason only: never the query string, which may carry a code or state.
+            if (verdict.Verdict is CallbackVerdict.NotFound or CallbackVerdict.MethodNotAllowed)
+                log.Debug("Callback listener rejected a request: {0}", verdict.Verdict);
+            else
+                log.Warning("Callback listener rejected a request: {0}", verdict.Verdict);
+            await CallbackHttpResponder.WriteAsync(context, PageFor(verdict.Verdict), ct).ConfigureAwait(false);
+            return;
+        }
+
+        CallbackResponse page;
+        try
+        {
+            var message = new CallbackReceived(verdict.State!, verdict.Code, verdict.Error, verdict.ErrorDescription, verdict.Issuer);
+            page = await listener.Ask<CallbackResponse>(message, askTimeout, ct).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            log.Warning("Callback listener: the login did not answer within {0}", askTimeout);
+            page = CallbackPages.TimedOut;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return; // The browser went away; nobody is left to show a page to.
+        }
+        catch (Exception ex)
+        {
+            log.Warning("Callback listener: routing a callback failed: {0}", ex.GetType().Name);
+            page = CallbackPages.LoginGone;
+        }
+
+        await CallbackHttpResponder.WriteAsync(context, page, ct).ConfigureAwait(false);
+    }
+
+    private static CallbackResponse PageFor(CallbackVerdict verdict) => verdict switch
+    {
+        CallbackVerdict.MethodNotAllowed => CallbackPages.MethodNotAllowed,
+        CallbackVerdict.NotFound => CallbackPages.NotFound,
+        CallbackVerdict.HostNotLoopback => CallbackPages.HostNotLoopback,
+        _ => CallbackPages.Malformed,
+    };
+}

@@ -1,0 +1,282 @@
+using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Akka.Event;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using O8Actors.Configuration;
+
+namespace O8Actors.Callback;
+
+/// <summary>
+/// Owns the loopback redirect listener (Kestrel on 127.0.0.1 and [::1], one port for every login) and the table
+/// <c>state → FlowActor</c>. States are single use: a callback removes its state before it reaches the login, so a
+/// replay gets a 400 page. Stray requests never reach this actor. It starts Kestrel without blocking (stashing
+/// messages until bound); when it cannot start it stays alive and refuses registrations with the reason.
+/// </summary>
+public sealed class CallbackServerActor : ReceiveActor, IWithStash
+{
+    /// <summary>How much longer than the token exchange a browser waits for its page before it gets a 504.</summary>
+    internal static readonly TimeSpan AskMargin = TimeSpan.FromSeconds(5);
+
+    private readonly O8Options _options;
+    private readonly ILoggerFactory? _loggerFactory;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, Registration> _states = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, WatchedFlow> _flows = new();
+    private readonly List<IActorRef> _stopRequesters = new();
+    private readonly CancellationTokenSource _lifetime = new();
+    private Task<ListenerStarted>? _starting;
+    private bool _startConsumed;
+    private WebApplication? _app;
+    private X509Certificate2? _ownedCertificate;
+    private Uri? _redirectUri;
+    private OAuthFlowException? _failure;
+
+    /// <summary>Creates the actor; use <see cref="Props(O8Options, ILoggerFactory?)"/>.</summary>
+    public CallbackServerActor(O8Options options, ILoggerFactory? loggerFactory)
+    {
+        _options = options;
+        _loggerFactory = loggerFactory;
+        Starting();
+    }
+
+    /// <inheritdoc />
+    public IStash Stash { get; set; } = null!;
+
+    /// <summary>Props for the listener actor.</summary>
+    /// <param name="options">Validated here; the listener, certificate and flow (exchange timeout) settings are used.</param>
+    /// <param name="loggerFactory">Receives Kestrel's own logs; null keeps Kestrel silent (the actor logs through Akka).</param>
+    /// <exception cref="ArgumentException">A setting is invalid.</exception>
+    public static Props Props(O8Options options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return Akka.Actor.Props.Create(() => new CallbackServerActor(options, loggerFactory));
+    }
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        var self = Self;
+        var handler = new CallbackRequestHandler(self, _options.Listener.Path, _options.Flow.ExchangeTimeout + AskMargin, _log);
+        var options = _options;
+        var loggerFactory = _loggerFactory;
+        var token = _lifetime.Token;
+        // Off the actor thread entirely: reading PEM files and running mkcert are blocking or slow.
+        _starting = Task.Run(() => CallbackListenerHost.StartAsync(options, handler.HandleAsync, loggerFactory, token), token);
+        _starting.PipeTo(self, success: started => started, failure: ex => new ListenerStartFailed(Unwrap(ex)));
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        _lifetime.Cancel();
+        _lifetime.Dispose();
+        if (_app is { } app)
+        {
+            // Fallback when the actor is stopped without StopListener: release the port without blocking.
+            _app = null;
+            _ = ShutDownAsync(app, _ownedCertificate);
+        }
+        else if (!_startConsumed && _starting is { } starting)
+        {
+            // Stopped while Kestrel was still starting: dispose whatever the start produces.
+            _ = starting.ContinueWith(static t =>
+            {
+                if (t.IsCompletedSuccessfully) _ = ShutDownAsync(t.Result.App, t.Result.OwnedCertificate);
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        base.PostStop();
+    }
+
+    private void Starting()
+    {
+        Receive<ListenerStarted>(started =>
+        {
+            _startConsumed = true;
+            _app = started.App;
+            _ownedCertificate = started.OwnedCertificate;
+            _redirectUri = BuildRedirectUri(_options.Listener, started.Port);
+            _log.Info("Callback listener bound to {0}://127.0.0.1:{1}{2}{3}; redirect URI {4}", _options.Listener.Scheme,
+                started.Port, started.IPv6 ? $" and [::1]:{started.Port}" : "", _options.Listener.Path, _redirectUri);
+            Become(Bound);
+            Stash.UnstashAll();
+        });
+        Receive<ListenerStartFailed>(failed =>
+        {
+            _startConsumed = true;
+            _failure = failed.Cause as OAuthFlowException ?? CallbackListenerHost.Classify(failed.Cause, _options.Listener.Port);
+            _log.Error("Callback listener could not start: {0}", _failure.Message);
+            Become(Failed);
+            Stash.UnstashAll();
+        });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Bound()
+    {
+        Receive<RegisterState>(Register);
+        Receive<UnregisterState>(Unregister);
+        Receive<CallbackReceived>(Route);
+        Receive<Terminated>(t => ForgetFlow(t.ActorRef, loginGone: true));
+        Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(true, _redirectUri, _states.Count, null)));
+        Receive<StopListener>(_ => BeginStop());
+    }
+
+    private void Stopping()
+    {
+        Receive<StopListener>(_ => _stopRequesters.Add(Sender));
+        Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.FlowId, "The redirect listener is stopping.")));
+        Receive<UnregisterState>(Unregister);
+        Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.ShuttingDown));
+        Receive<Terminated>(t => ForgetFlow(t.ActorRef, loginGone: true));
+        Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, _states.Count, null)));
+        Receive<ListenerShutDown>(down =>
+        {
+            if (down.Failure is null) _log.Info("Callback listener stopped; port released");
+            else _log.Warning("Callback listener stopped uncleanly: {0}: {1}", down.Failure.GetType().Name, down.Failure.Message);
+            foreach (var requester in _stopRequesters) requester.Tell(ListenerStopped.Instance);
+            Context.Stop(Self);
+        });
+    }
+
+    private void Failed()
+    {
+        Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.FlowId, _failure!.Message, _failure)));
+        Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, 0, _failure)));
+        Receive<StopListener>(_ =>
+        {
+            Sender.Tell(ListenerStopped.Instance);
+            Context.Stop(Self);
+        });
+        Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.LoginGone));
+        Receive<UnregisterState>(_ => { });
+    }
+
+    private void Register(RegisterState register)
+    {
+        if (string.IsNullOrEmpty(register.State))
+        {
+            Sender.Tell(new StateRegistrationRefused(register.FlowId, "The state must not be empty."));
+            return;
+        }
+
+        var flow = Sender;
+        if (_states.TryGetValue(register.State, out var existing) && !existing.Flow.Equals(flow))
+        {
+            // Two logins with one state would let one steal the other's code: refuse the newcomer.
+            _log.Warning("Callback listener refused a duplicate state registration for flow {0}", register.FlowId);
+            Sender.Tell(new StateRegistrationRefused(register.FlowId, "That state is already registered by another login."));
+            return;
+        }
+
+        _states[register.State] = new Registration(flow, register.FlowId);
+        if (!_flows.TryGetValue(flow, out var watched))
+        {
+            watched = new WatchedFlow();
+            _flows.Add(flow, watched);
+            Context.Watch(flow);
+        }
+
+        watched.States.Add(register.State);
+        Sender.Tell(new StateRegistered(register.FlowId, _redirectUri!));
+    }
+
+    private void Unregister(UnregisterState unregister)
+    {
+        if (!_states.TryGetValue(unregister.State, out var registration) || registration.FlowId != unregister.FlowId) return;
+        _states.Remove(unregister.State);
+        if (_flows.TryGetValue(registration.Flow, out var watched))
+        {
+            watched.States.Remove(unregister.State);
+            if (watched.IsIdle) StopWatching(registration.Flow);
+        }
+    }
+
+    private void Route(CallbackReceived callback)
+    {
+        if (!_states.Remove(callback.State, out var registration))
+        {
+            _log.Warning("Callback listener rejected a callback: unknown or already used state");
+            Sender.Tell(CallbackPages.UnknownState);
+            return;
+        }
+
+        // Single use: the state is gone before the login sees the code, so a replay finds nothing.
+        if (_flows.TryGetValue(registration.Flow, out var watched))
+        {
+            watched.States.Remove(callback.State);
+            watched.Askers.Add(Sender);
+        }
+
+        _log.Debug("Callback listener routing a callback to flow {0}", registration.FlowId);
+        registration.Flow.Forward(new AuthorizationCallback(registration.FlowId, callback.Code, callback.Error,
+            callback.ErrorDescription, callback.Issuer));
+    }
+
+    private void ForgetFlow(IActorRef flow, bool loginGone)
+    {
+        if (!_flows.Remove(flow, out var watched)) return;
+        foreach (var state in watched.States) _states.Remove(state);
+        if (loginGone)
+        {
+            foreach (var asker in watched.Askers) asker.Tell(CallbackPages.LoginGone);
+        }
+    }
+
+    private void StopWatching(IActorRef flow)
+    {
+        _flows.Remove(flow);
+        Context.Unwatch(flow);
+    }
+
+    private void BeginStop()
+    {
+        _stopRequesters.Add(Sender);
+        Become(Stopping);
+        var app = _app!;
+        var certificate = _ownedCertificate;
+        _app = null;
+        _ownedCertificate = null;
+        // Disposal ran either way, so the port is released even when the stop was not clean.
+        ShutDownAsync(app, certificate).PipeTo(Self,
+            success: () => new ListenerShutDown(null),
+            failure: ex => new ListenerShutDown(Unwrap(ex)));
+    }
+
+    private static async Task ShutDownAsync(WebApplication app, X509Certificate2? certificate)
+    {
+        try
+        {
+            await CallbackListenerHost.StopAsync(app).ConfigureAwait(false);
+        }
+        finally
+        {
+            certificate?.Dispose();
+        }
+    }
+
+    private static Uri BuildRedirectUri(ListenerOptions listener, int port)
+    {
+        var host = listener.Host;
+        // A bare IPv6 literal needs brackets in a URI.
+        if (host.Contains(':') && !host.StartsWith('[')) host = $"[{host}]";
+        return new Uri($"{listener.Scheme.ToLowerInvariant()}://{host}:{port}{listener.Path}", UriKind.Absolute);
+    }
+
+    private static Exception Unwrap(Exception ex) =>
+        ex is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : ex;
+
+    private sealed record Registration(IActorRef Flow, string FlowId);
+
+    private sealed class WatchedFlow
+    {
+        public HashSet<string> States { get; } = new(StringComparer.Ordinal);
+
+        // Browsers waiting for this login's page: told "login gone" if it dies before answering.
+        public List<IActorRef> Askers { get; } = new();
+
+        public bool IsIdle => States.Count == 0 && Askers.Count == 0;
+    }
+}

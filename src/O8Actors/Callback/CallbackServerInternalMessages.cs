@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Builder;
+using System.Security.Cryptography.X509Certificates;
+
+namespace O8Actors.Callback;
+
+// Messages the CallbackServerActor sends itself or receives from its own Kestrel handler. Not public API.
+
+/// <summary>A well-formed callback from the Kestrel handler; the asker waits for a <see cref="CallbackResponse"/>.</summary>
+internal sealed record CallbackReceived(string State, string? Code, string? Error, string? ErrorDescription, string? Issuer)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"CallbackReceived {{ HasCode = {Code is not null}, Error = {Error} }}";
+}
+
+/// <summary>Kestrel is listening.</summary>
+internal sealed record ListenerStarted(WebApplication App, int Port, bool IPv6, X509Certificate2? OwnedCertificate);
+
+/// <summary>Kestrel could not start (already mapped to an <see cref="OAuthFlowException"/>).</summary>
+internal sealed record ListenerStartFailed(Exception Cause);
+
+/// <summary>Kestrel has stopped and been disposed; <paramref name="Failure"/> says why the stop was not clean, if it was not.</summary>
+internal sealed record ListenerShutDown(Exception? Failure);

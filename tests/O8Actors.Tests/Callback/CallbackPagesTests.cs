@@ -1,0 +1,52 @@
+using O8Actors.Callback;
+
+namespace O8Actors.Tests.Callback;
+
+public sealed class CallbackPagesTests
+{
+    [Theory]
+    [InlineData(CallbackPageKind.Success, "You are signed in. You can close this tab.")]
+    [InlineData(CallbackPageKind.Denied, "denied")]
+    [InlineData(CallbackPageKind.Failed, "failed")]
+    [InlineData(CallbackPageKind.BadRequest, "cannot be used to sign in")]
+    [InlineData(CallbackPageKind.NotFound, "Not found")]
+    [InlineData(CallbackPageKind.MethodNotAllowed, "Method not allowed")]
+    public void Each_kind_has_its_own_heading(CallbackPageKind kind, string heading)
+    {
+        var html = CallbackPages.Render(new CallbackResponse(200, kind, "detail text"));
+
+        Assert.StartsWith("<!DOCTYPE html>", html);
+        Assert.Contains(heading, html);
+        Assert.Contains("<p>detail text</p>", html);
+    }
+
+    [Fact]
+    public void Provider_text_is_HTML_encoded()
+    {
+        var html = CallbackPages.Render(new CallbackResponse(400, CallbackPageKind.Denied,
+            "<script>alert('x')</script> & \"quoted\""));
+
+        Assert.DoesNotContain("<script", html);
+        Assert.Contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quoted&quot;", html);
+    }
+
+    [Fact]
+    public void Pages_are_self_contained()
+    {
+        var html = CallbackPages.Render(new CallbackResponse(200, CallbackPageKind.Success, "ok"));
+
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<link", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<img", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("http://", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("https://", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("url(", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("<style>", html);
+    }
+
+    [Fact]
+    public void The_status_code_is_shown()
+    {
+        Assert.Contains("HTTP 504", CallbackPages.Render(CallbackPages.TimedOut));
+    }
+}

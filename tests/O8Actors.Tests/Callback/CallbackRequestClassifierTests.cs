@@ -1,0 +1,126 @@
+using O8Actors.Callback;
+
+namespace O8Actors.Tests.Callback;
+
+public sealed class CallbackRequestClassifierTests
+{
+    private const string Path = "/";
+    private const string Host = "localhost:41539";
+
+    [Theory]
+    // Method: anything but GET is refused before the path is looked at.
+    [InlineData("HEAD", "/", Host, "?code=c&state=s", CallbackVerdict.MethodNotAllowed)]
+    [InlineData("OPTIONS", "/", Host, "?code=c&state=s", CallbackVerdict.MethodNotAllowed)]
+    [InlineData("POST", "/", Host, "?code=c&state=s", CallbackVerdict.MethodNotAllowed)]
+    [InlineData("PUT", "/favicon.ico", Host, "", CallbackVerdict.MethodNotAllowed)]
+    // Path: exact and case-sensitive.
+    [InlineData("GET", "/favicon.ico", Host, "", CallbackVerdict.NotFound)]
+    [InlineData("GET", "/callback", Host, "?code=c&state=s", CallbackVerdict.NotFound)]
+    [InlineData("GET", "", Host, "?code=c&state=s", CallbackVerdict.NotFound)]
+    [InlineData("GET", null, Host, "?code=c&state=s", CallbackVerdict.NotFound)]
+    // Host header: loopback names only (DNS rebinding defence).
+    [InlineData("GET", "/", "evil.example", "?code=c&state=s", CallbackVerdict.HostNotLoopback)]
+    [InlineData("GET", "/", "evil.example:41539", "?code=c&state=s", CallbackVerdict.HostNotLoopback)]
+    [InlineData("GET", "/", "localhost.evil.example", "?code=c&state=s", CallbackVerdict.HostNotLoopback)]
+    [InlineData("GET", "/", "", "?code=c&state=s", CallbackVerdict.HostNotLoopback)]
+    [InlineData("GET", "/", null, "?code=c&state=s", CallbackVerdict.HostNotLoopback)]
+    [InlineData("GET", "/", "::1", "?code=c&state=s", CallbackVerdict.HostNotLoopback)]
+    [InlineData("GET", "/", "[::1", "?code=c&state=s", CallbackVerdict.HostNotLoopback)]
+    [InlineData("GET", "/", "[::1]x", "?code=c&state=s", CallbackVerdict.HostNotLoopback)]
+    [InlineData("GET", "/", "10.0.0.1:41539", "?code=c&state=s", CallbackVerdict.HostNotLoopback)]
+    // Query: the OAuth parameters of a redirect.
+    [InlineData("GET", "/", Host, "", CallbackVerdict.MissingQuery)]
+    [InlineData("GET", "/", Host, null, CallbackVerdict.MissingQuery)]
+    [InlineData("GET", "/", Host, "?", CallbackVerdict.MissingQuery)]
+    [InlineData("GET", "/", Host, "?code=c", CallbackVerdict.MissingState)]
+    [InlineData("GET", "/", Host, "?code=c&state=", CallbackVerdict.MissingState)]
+    [InlineData("GET", "/", Host, "?code=c&state", CallbackVerdict.MissingState)]
+    [InlineData("GET", "/", Host, "?code=c&state=a&state=b", CallbackVerdict.DuplicateParameter)]
+    [InlineData("GET", "/", Host, "?code=c&state=a&state=a", CallbackVerdict.DuplicateParameter)]
+    [InlineData("GET", "/", Host, "?code=c&code=d&state=s", CallbackVerdict.DuplicateParameter)]
+    [InlineData("GET", "/", Host, "?error=x&error=y&state=s", CallbackVerdict.DuplicateParameter)]
+    [InlineData("GET", "/", Host, "?code=c&state=s&iss=a&iss=b", CallbackVerdict.DuplicateParameter)]
+    [InlineData("GET", "/", Host, "?state=s", CallbackVerdict.MissingCodeAndError)]
+    [InlineData("GET", "/", Host, "?state=s&code=", CallbackVerdict.MissingCodeAndError)]
+    [InlineData("GET", "/", Host, "?state=s&scope=openid", CallbackVerdict.MissingCodeAndError)]
+    // Candidates.
+    [InlineData("GET", "/", Host, "?code=c&state=s", CallbackVerdict.Candidate)]
+    [InlineData("get", "/", Host, "?code=c&state=s", CallbackVerdict.Candidate)]
+    [InlineData("GET", "/", "localhost", "?code=c&state=s", CallbackVerdict.Candidate)]
+    [InlineData("GET", "/", "LOCALHOST:1", "?code=c&state=s", CallbackVerdict.Candidate)]
+    [InlineData("GET", "/", "127.0.0.1:41539", "?code=c&state=s", CallbackVerdict.Candidate)]
+    [InlineData("GET", "/", "[::1]:41539", "?code=c&state=s", CallbackVerdict.Candidate)]
+    [InlineData("GET", "/", "[::1]", "?code=c&state=s", CallbackVerdict.Candidate)]
+    [InlineData("GET", "/", Host, "code=c&state=s", CallbackVerdict.Candidate)]
+    [InlineData("GET", "/", Host, "?state=s&error=access_denied", CallbackVerdict.Candidate)]
+    [InlineData("GET", "/", Host, "?&&state=s&&code=c&", CallbackVerdict.Candidate)]
+    [InlineData("GET", "/", Host, "?code=c&state=s&scope=a&scope=b", CallbackVerdict.Candidate)]
+    public void Classifies_each_rule(string method, string? path, string? host, string? query, object expectedVerdict)
+    {
+        // object, not CallbackVerdict: the enum is internal and a public test method cannot take it.
+        var expected = (CallbackVerdict)expectedVerdict;
+        var result = CallbackRequestClassifier.Classify(method, path, host, query, Path);
+
+        Assert.Equal(expected, result.Verdict);
+        Assert.Equal(expected == CallbackVerdict.Candidate, result.IsCandidate);
+        if (!result.IsCandidate) Assert.Null(result.State);
+    }
+
+    [Fact]
+    public void A_candidate_carries_every_decoded_parameter()
+    {
+        var result = CallbackRequestClassifier.Classify("GET", "/cb", "127.0.0.1:5",
+            "?state=abc-_.~123&code=x%2By+z&error=access_denied&error_description=The+user+said+%22no%22%20%3Cb%3E&iss=https%3A%2F%2Fid.example%2F&other=1",
+            "/cb");
+
+        Assert.Equal(CallbackVerdict.Candidate, result.Verdict);
+        Assert.Equal("abc-_.~123", result.State);
+        Assert.Equal("x+y z", result.Code);
+        Assert.Equal("access_denied", result.Error);
+        Assert.Equal("The user said \"no\" <b>", result.ErrorDescription);
+        Assert.Equal("https://id.example/", result.Issuer);
+    }
+
+    [Fact]
+    public void Absent_optional_parameters_stay_null()
+    {
+        var result = CallbackRequestClassifier.Classify("GET", "/", Host, "?code=c&state=s", Path);
+
+        Assert.Equal("c", result.Code);
+        Assert.Null(result.Error);
+        Assert.Null(result.ErrorDescription);
+        Assert.Null(result.Issuer);
+    }
+
+    [Fact]
+    public void The_callback_path_is_matched_exactly()
+    {
+        Assert.True(CallbackRequestClassifier.Classify("GET", "/oauth/callback", Host, "?code=c&state=s", "/oauth/callback").IsCandidate);
+        Assert.Equal(CallbackVerdict.NotFound,
+            CallbackRequestClassifier.Classify("GET", "/OAuth/Callback", Host, "?code=c&state=s", "/oauth/callback").Verdict);
+        Assert.Equal(CallbackVerdict.NotFound,
+            CallbackRequestClassifier.Classify("GET", "/oauth/callback/", Host, "?code=c&state=s", "/oauth/callback").Verdict);
+        Assert.Equal(CallbackVerdict.NotFound,
+            CallbackRequestClassifier.Classify("GET", "/", Host, "?code=c&state=s", "/oauth/callback").Verdict);
+    }
+
+    [Theory]
+    [InlineData("localhost:41539", "localhost")]
+    [InlineData("localhost", "localhost")]
+    [InlineData("[::1]:41539", "[::1]")]
+    [InlineData("[::1]", "[::1]")]
+    [InlineData("::1", null)]
+    [InlineData("[::1", null)]
+    [InlineData("", null)]
+    [InlineData(null, null)]
+    public void Strips_the_port_from_a_host_header(string? header, string? expected) =>
+        Assert.Equal(expected, CallbackRequestClassifier.HostWithoutPort(header));
+
+    [Fact]
+    public void ToString_never_shows_state_or_code()
+    {
+        var result = CallbackRequestClassifier.Classify("GET", "/", Host, "?code=secret-code&state=secret-state", Path);
+
+        Assert.DoesNotContain("secret", result.ToString());
+    }
+}

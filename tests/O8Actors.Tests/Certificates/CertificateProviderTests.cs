@@ -1,0 +1,141 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using O8Actors.Certificates;
+using O8Actors.Configuration;
+
+namespace O8Actors.Tests.Certificates;
+
+public sealed class CertificateProviderTests : IClassFixture<MkcertFolderFixture>, IDisposable
+{
+    private readonly MkcertFolderFixture _mkcert;
+    private readonly string _empty = Path.Combine(Path.GetTempPath(), "o8-certs-" + Guid.NewGuid().ToString("N"));
+
+    public CertificateProviderTests(MkcertFolderFixture mkcert) => _mkcert = mkcert;
+
+    [Fact]
+    public async Task A_certificate_given_in_options_is_returned_as_is()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var given = new CertificateRequest("CN=given", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
+
+        var found = await CertificateProvider.LoadOrCreateAsync(
+            new CertificateOptions { Certificate = given, Folder = _empty, AutoCreate = false }, CancellationToken.None);
+
+        Assert.Same(given, found);
+        Assert.False(Directory.Exists(_empty));
+    }
+
+    [Fact]
+    public async Task Loads_the_mkcert_PEM_files_with_a_usable_private_key()
+    {
+        using var certificate = await CertificateProvider.LoadOrCreateAsync(_mkcert.Options, CancellationToken.None);
+
+        Assert.True(certificate.HasPrivateKey);
+        using var key = certificate.GetECDsaPrivateKey();
+        Assert.NotNull(key);
+        // The PKCS#12 round trip must leave a key that can actually sign (what the TLS handshake does).
+        byte[] data = [1, 2, 3];
+        var signature = key.SignData(data, HashAlgorithmName.SHA256);
+        using var publicKey = certificate.GetECDsaPublicKey()!;
+        Assert.True(publicKey.VerifyData(data, signature, HashAlgorithmName.SHA256));
+    }
+
+    [Fact]
+    public async Task Missing_files_with_auto_create_off_name_the_paths_and_the_mkcert_commands()
+    {
+        var options = new CertificateOptions { Folder = _empty, AutoCreate = false };
+
+        var error = await Assert.ThrowsAsync<CertificateNotFoundException>(
+            () => CertificateProvider.LoadOrCreateAsync(options, CancellationToken.None));
+
+        AssertInstructions(error.Message);
+        Assert.Contains("auto-create", error.Message);
+        Assert.False(Directory.Exists(_empty));
+    }
+
+    [Fact]
+    public async Task Missing_files_without_mkcert_on_PATH_name_the_paths_and_the_mkcert_commands()
+    {
+        var provider = new CertificateProvider(_ => null);
+        var options = new CertificateOptions { Folder = _empty, AutoCreate = true };
+
+        var error = await Assert.ThrowsAsync<CertificateNotFoundException>(() => provider.GetAsync(options, CancellationToken.None));
+
+        AssertInstructions(error.Message);
+        Assert.Contains("mkcert is not on PATH", error.Message);
+    }
+
+    [Fact]
+    public async Task Auto_create_runs_mkcert_and_makes_an_ECDSA_P256_certificate_for_every_loopback_name()
+    {
+        var options = new CertificateOptions { Folder = _empty, AutoCreate = true };
+
+        using var certificate = await CertificateProvider.LoadOrCreateAsync(options, CancellationToken.None);
+
+        Assert.True(File.Exists(Path.Combine(_empty, "localhost.pem")));
+        Assert.True(File.Exists(Path.Combine(_empty, "localhost-key.pem")));
+        using var key = certificate.GetECDsaPublicKey();
+        Assert.NotNull(key);
+        Assert.Equal(256, key.KeySize);
+        Assert.Null(certificate.GetRSAPublicKey());
+
+        var san = certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
+        Assert.Contains("localhost", san.EnumerateDnsNames());
+        var addresses = san.EnumerateIPAddresses().ToList();
+        Assert.Contains(IPAddress.Loopback, addresses);
+        Assert.Contains(IPAddress.IPv6Loopback, addresses);
+
+        // A second call loads the same files instead of creating new ones.
+        using var again = await CertificateProvider.LoadOrCreateAsync(options, CancellationToken.None);
+        Assert.Equal(certificate.Thumbprint, again.Thumbprint);
+    }
+
+    [Fact]
+    public async Task A_failing_mkcert_gives_its_exit_code_and_stderr()
+    {
+        if (OperatingSystem.IsWindows()) return; // The fake mkcert is a shell script.
+        Directory.CreateDirectory(_empty);
+        var fake = Path.Combine(_empty, "fake-mkcert");
+        await File.WriteAllTextAsync(fake, "#!/bin/sh\necho 'ERROR: no CA here' >&2\nexit 3\n");
+        File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var provider = new CertificateProvider(_ => fake);
+        var options = new CertificateOptions { Folder = Path.Combine(_empty, "certs"), AutoCreate = true };
+
+        var error = await Assert.ThrowsAsync<CertificateNotFoundException>(() => provider.GetAsync(options, CancellationToken.None));
+
+        Assert.Contains("exit code 3", error.Message);
+        Assert.Contains("ERROR: no CA here", error.Message);
+        Assert.Contains("mkcert -install", error.Message);
+    }
+
+    [Fact]
+    public async Task Unreadable_files_give_a_listener_start_error_naming_them()
+    {
+        Directory.CreateDirectory(_empty);
+        await File.WriteAllTextAsync(Path.Combine(_empty, "localhost.pem"), "not a certificate");
+        await File.WriteAllTextAsync(Path.Combine(_empty, "localhost-key.pem"), "not a key");
+
+        var error = await Assert.ThrowsAsync<ListenerStartException>(() => CertificateProvider.LoadOrCreateAsync(
+            new CertificateOptions { Folder = _empty, AutoCreate = true }, CancellationToken.None));
+
+        Assert.Contains(Path.Combine(_empty, "localhost.pem"), error.Message);
+        Assert.Contains("mkcert -ecdsa", error.Message);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_empty)) Directory.Delete(_empty, recursive: true);
+    }
+
+    private void AssertInstructions(string message)
+    {
+        var cert = Path.Combine(_empty, "localhost.pem");
+        var key = Path.Combine(_empty, "localhost-key.pem");
+        Assert.Contains(_empty, message);
+        Assert.Contains("mkcert -install", message);
+        Assert.Contains($"mkcert -ecdsa -cert-file \"{cert}\" -key-file \"{key}\" localhost 127.0.0.1 ::1", message);
+        Assert.Contains("certutil -d sql:$HOME/.pki/nssdb -N --empty-password", message);
+    }
+}
