@@ -1,0 +1,284 @@
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using O8Actors.Browser;
+using O8Actors.TestKit.Certificates;
+
+namespace O8Actors.TestKit.Browser;
+
+/// <summary>
+/// An <see cref="IBrowserLauncher"/> that plays the user without a real browser. <see cref="LaunchAsync"/> returns at
+/// once; in the background the browser GETs the authorize URL (no automatic redirects), reads the 302 <c>Location</c>
+/// and, when the script says <see cref="BrowserAction.Approve"/>, GETs that callback on a fresh connection, like a new
+/// browser tab. Every visit is recorded in <see cref="Visits"/>; nothing thrown in the background is lost or escapes.
+/// </summary>
+/// <remarks>
+/// The login's cancellation token stops a visit while it waits for a slot or for the authorize server; once the
+/// browser is landing on the callback it finishes the request, as a real browser would, unless the browser is disposed.
+/// </remarks>
+public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
+{
+    private const string UserAgent = "O8Actors.ScriptedBrowser/1.0";
+
+    private readonly ScriptedBrowserOptions _options;
+    private readonly HttpClient _authorizeClient;
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly Lock _gate = new();
+    private readonly List<ScriptedVisit> _visits = [];
+    private readonly List<Task> _running = [];
+    private readonly List<TaskCompletionSource<ScriptedVisit>> _started = [];
+    private readonly List<Exception> _handlerErrors = [];
+    private int _disposed;
+
+    /// <summary>Creates a browser.</summary>
+    /// <param name="options">Script, trust and limits; <c>null</c> approves every login and trusts the system store.</param>
+    public ScriptedBrowser(ScriptedBrowserOptions? options = null)
+    {
+        _options = options ?? new ScriptedBrowserOptions();
+        ArgumentNullException.ThrowIfNull(_options.Script);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxConcurrency, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.RequestTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBodyChars, 0);
+        _slots = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
+        _authorizeClient = new HttpClient(CreateHandler(), disposeHandler: true) { Timeout = _options.RequestTimeout };
+    }
+
+    /// <summary>Raised when a visit ends. Exceptions thrown by handlers are kept in <see cref="HandlerErrors"/>.</summary>
+    public event EventHandler<ScriptedVisit>? VisitCompleted;
+
+    /// <summary>Every visit so far, in launch order (a snapshot).</summary>
+    public IReadOnlyList<ScriptedVisit> Visits
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _visits.ToArray();
+            }
+        }
+    }
+
+    /// <summary>Exceptions thrown by <see cref="VisitCompleted"/> handlers (a snapshot).</summary>
+    public IReadOnlyList<Exception> HandlerErrors
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _handlerErrors.ToArray();
+            }
+        }
+    }
+
+    /// <summary>Records the visit, starts it in the background and returns <c>Opened("scripted")</c> at once.</summary>
+    /// <param name="authorizeUrl">The authorize URL.</param>
+    /// <param name="cancellationToken">Cancelled when the login ends first.</param>
+    /// <exception cref="ObjectDisposedException">The browser was disposed.</exception>
+    public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(authorizeUrl);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+        BrowserAction action;
+        Exception? scriptError = null;
+        try
+        {
+            action = _options.Script(authorizeUrl);
+        }
+        catch (Exception ex)
+        {
+            // A throwing script is the test's bug: record it on the visit rather than failing the flow's launch.
+            action = BrowserAction.Abandon;
+            scriptError = ex;
+        }
+
+        ScriptedVisit visit;
+        TaskCompletionSource<ScriptedVisit>? waiter;
+        lock (_gate)
+        {
+            visit = new ScriptedVisit(_visits.Count, authorizeUrl, action);
+            _visits.Add(visit);
+            waiter = StartedSlot(visit.Index);
+            var work = scriptError is null
+                ? Task.Run(() => RunAsync(visit, cancellationToken), CancellationToken.None)
+                : Task.Run(() => Finish(visit, new ScriptedVisitResult(ScriptedVisitOutcome.Failed, null, null, null, null, scriptError)), CancellationToken.None);
+            _running.Add(work);
+        }
+
+        waiter.TrySetResult(visit);
+        return Task.FromResult(BrowserLaunchResult.Opened("scripted"));
+    }
+
+    /// <summary>The visit with launch index <paramref name="index"/>, as soon as it has been launched.</summary>
+    /// <param name="index">Launch order, from 0.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task<ScriptedVisit> VisitAsync(int index, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        Task<ScriptedVisit> task;
+        lock (_gate)
+        {
+            task = StartedSlot(index).Task;
+        }
+
+        return task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Completes when every visit launched so far has ended.</summary>
+    public Task WhenAllCompletedAsync(CancellationToken cancellationToken = default) =>
+        Task.WhenAll(Visits.Select(v => v.Completion)).WaitAsync(cancellationToken);
+
+    /// <summary>Cancels running visits, waits for them to record their outcome, and releases the HTTP clients.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        Task[] running;
+        lock (_gate)
+        {
+            running = _running.ToArray();
+        }
+
+        // RunAsync never throws, so this only waits.
+        await Task.WhenAll(running).ConfigureAwait(false);
+        _authorizeClient.Dispose();
+        _slots.Dispose();
+        _disposing.Dispose();
+    }
+
+    private TaskCompletionSource<ScriptedVisit> StartedSlot(int index)
+    {
+        while (_started.Count <= index)
+        {
+            _started.Add(new TaskCompletionSource<ScriptedVisit>(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
+
+        return _started[index];
+    }
+
+    private async Task RunAsync(ScriptedVisit visit, CancellationToken loginToken)
+    {
+        ScriptedVisitResult result;
+        try
+        {
+            result = await VisitAsync(visit, loginToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (loginToken.IsCancellationRequested || _disposing.IsCancellationRequested)
+        {
+            result = new ScriptedVisitResult(ScriptedVisitOutcome.Cancelled, null, null, null, null, ex);
+        }
+        catch (Exception ex)
+        {
+            result = new ScriptedVisitResult(ScriptedVisitOutcome.Failed, null, null, null, null, ex);
+        }
+
+        Finish(visit, result);
+    }
+
+    private void Finish(ScriptedVisit visit, ScriptedVisitResult result)
+    {
+        visit.Complete(result);
+        try
+        {
+            VisitCompleted?.Invoke(this, visit);
+        }
+        catch (Exception ex)
+        {
+            lock (_gate)
+            {
+                _handlerErrors.Add(ex);
+            }
+        }
+    }
+
+    private async Task<ScriptedVisitResult> VisitAsync(ScriptedVisit visit, CancellationToken loginToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(loginToken, _disposing.Token);
+        await _slots.WaitAsync(linked.Token).ConfigureAwait(false);
+        try
+        {
+            using var authorizeRequest = NewGet(visit.AuthorizeUrl, closeConnection: false);
+            using var authorizeResponse = await _authorizeClient.SendAsync(authorizeRequest, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            var authorizeStatus = (int)authorizeResponse.StatusCode;
+            var location = authorizeResponse.Headers.Location;
+            if (authorizeStatus is < 300 or > 399 || location is null)
+            {
+                var page = await ReadBodyAsync(authorizeResponse, linked.Token).ConfigureAwait(false);
+                return new ScriptedVisitResult(ScriptedVisitOutcome.NoRedirect, authorizeStatus, null, null, page, null);
+            }
+
+            var callback = location.IsAbsoluteUri ? location : new Uri(visit.AuthorizeUrl, location);
+            if (visit.Action == BrowserAction.Abandon)
+            {
+                return new ScriptedVisitResult(ScriptedVisitOutcome.Abandoned, authorizeStatus, callback, null, null, null);
+            }
+
+            // The landing is not tied to the login's token: the flow may finish (and cancel) while its own page is served.
+            return await LandAsync(callback, authorizeStatus, _disposing.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private async Task<ScriptedVisitResult> LandAsync(Uri callback, int authorizeStatus, CancellationToken cancellationToken)
+    {
+        // A new handler per landing guarantees a fresh TCP (and TLS) connection, as a new browser tab often opens.
+        using var client = new HttpClient(CreateHandler(), disposeHandler: true) { Timeout = _options.RequestTimeout };
+        using var request = NewGet(callback, closeConnection: true);
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        var body = await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
+        return new ScriptedVisitResult(ScriptedVisitOutcome.Landed, authorizeStatus, callback, (int)response.StatusCode, body, null);
+    }
+
+    private SocketsHttpHandler CreateHandler()
+    {
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        if (_options.TrustedRoot is { } root)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = CustomRootTrust.CreateCallback(root);
+        }
+
+        return handler;
+    }
+
+    private static HttpRequestMessage NewGet(Uri url, bool closeConnection)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.UserAgent.ParseAdd(UserAgent);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/html"));
+        if (closeConnection)
+        {
+            request.Headers.ConnectionClose = true;
+        }
+
+        return request;
+    }
+
+    private async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var reader = new StreamReader(stream);
+        var buffer = new char[Math.Min(_options.MaxBodyChars, 8192) + 1];
+        var text = new System.Text.StringBuilder();
+        int read;
+        while (text.Length < _options.MaxBodyChars
+               && (read = await reader.ReadAsync(buffer.AsMemory(0, Math.Min(buffer.Length, _options.MaxBodyChars - text.Length)), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            text.Append(buffer, 0, read);
+        }
+
+        return text.ToString();
+    }
+}

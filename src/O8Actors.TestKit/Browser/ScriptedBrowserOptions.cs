@@ -1,0 +1,29 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace O8Actors.TestKit.Browser;
+
+/// <summary>How a <see cref="ScriptedBrowser"/> behaves.</summary>
+public sealed class ScriptedBrowserOptions
+{
+    /// <summary>
+    /// Chooses the action per login from its authorize URL (inspect <c>login_hint</c> or any parameter);
+    /// by default every login is <see cref="BrowserAction.Approve"/>d.
+    /// </summary>
+    public Func<Uri, BrowserAction> Script { get; set; } = static _ => BrowserAction.Approve;
+
+    /// <summary>
+    /// The only root trusted for HTTPS (authorize server and callback), for example
+    /// <see cref="Certificates.DevelopmentCertificateAuthority.RootCertificate"/>. <c>null</c> (the default) uses the
+    /// system trust store, which is where <c>mkcert -install</c> puts its CA.
+    /// </summary>
+    public X509Certificate2? TrustedRoot { get; set; }
+
+    /// <summary>How many logins are driven at once (default 16); more wait their turn.</summary>
+    public int MaxConcurrency { get; set; } = 16;
+
+    /// <summary>Timeout of each HTTP request the browser makes (default 30 s).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Landing pages longer than this are cut (default 64 KiB), so a broken server cannot exhaust memory.</summary>
+    public int MaxBodyChars { get; set; } = 64 * 1024;
+}

@@ -1,0 +1,201 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>
+/// <c>GET /authorize</c> (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 9207). Problems with the client or the redirect URI get a
+/// 400 page and are never redirected (RFC 6749 §4.1.2.1); every other problem is redirected with <c>error</c>,
+/// <c>state</c> (when one was sent) and <c>iss</c>.
+/// </summary>
+internal sealed partial class AuthorizeEndpoint(SandboxState state)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        state.Counters.AuthorizeRequest();
+        if (!HttpMethods.IsGet(context.Request.Method))
+        {
+            context.Response.Headers.Allow = "GET";
+            await RejectPageAsync(context, 405, "invalid_request", "The authorize endpoint accepts GET only.");
+            return;
+        }
+
+        var query = SandboxHttp.Flatten(context.Request.Query, out var duplicate);
+        var client = state.Clients.Find(query.Get("client_id"));
+        if (client is null || duplicate == "client_id")
+        {
+            await RejectPageAsync(context, 400, "invalid_client", "Unknown or missing client_id.");
+            return;
+        }
+
+        var redirectUri = query.Get("redirect_uri");
+        if (redirectUri is null || duplicate == "redirect_uri" || !client.RedirectUris.Contains(redirectUri, StringComparer.Ordinal))
+        {
+            // Exact string match, RFC 9700 §2.1: a mismatch must never be redirected anywhere.
+            await RejectPageAsync(context, 400, "invalid_redirect_uri", "The redirect_uri is missing or not registered for this client (exact match required).");
+            return;
+        }
+
+        var clientState = query.Get("state");
+        string? error = Validate(query, duplicate, clientState, out var description);
+        if (error is not null)
+        {
+            state.Counters.Error(error);
+            context.Response.Redirect(ErrorRedirect(redirectUri, error, description, clientState));
+            return;
+        }
+
+        var request = new AuthorizeRequestInfo(
+            client.ClientId,
+            redirectUri,
+            clientState!,
+            query.Get("scope") ?? string.Empty,
+            query.Get("code_challenge"),
+            query.Get("nonce"),
+            query.Get("login_hint"),
+            query);
+
+        await DecideAsync(context, request, state.Options.Decide(request));
+    }
+
+    /// <summary>Carries out a decision; also used by the consent page's buttons.</summary>
+    public async Task DecideAsync(HttpContext context, AuthorizeRequestInfo request, SandboxDecision decision)
+    {
+        switch (decision.Kind)
+        {
+            case SandboxDecisionKind.Approve:
+                var subject = decision.Subject ?? request.LoginHint ?? "sandbox-user";
+                var code = state.Codes.Issue(request, subject, state.Time.GetUtcNow() + state.Options.CodeLifetime);
+                state.Counters.CodeIssued();
+                context.Response.Redirect(QueryHelpers.AddQueryString(request.RedirectUri, new Dictionary<string, string?>
+                {
+                    ["code"] = code,
+                    ["state"] = request.State,
+                    ["iss"] = state.Endpoints!.IssuerString,
+                }));
+                return;
+
+            case SandboxDecisionKind.Deny:
+                state.Counters.Denied();
+                context.Response.Redirect(ErrorRedirect(request.RedirectUri, decision.Error ?? "access_denied", decision.ErrorDescription, request.State));
+                return;
+
+            case SandboxDecisionKind.ConsentPage:
+                state.Counters.ConsentPageShown();
+                await ConsentPage.WriteAsync(context, state, request);
+                return;
+
+            default:
+                state.Counters.NeverAnswer();
+                await HangAsync(context);
+                return;
+        }
+    }
+
+    private async Task HangAsync(HttpContext context)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, state.Stopping);
+        try
+        {
+            await Task.Delay(state.Options.NeverAnswerLimit, state.Time, linked.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The browser gave up or the server is stopping: nothing to answer.
+            return;
+        }
+
+        await SandboxHttp.WritePageAsync(context, 504, "The sandbox never answered", "<p>This login was set to never answer.</p>");
+    }
+
+    private string? Validate(Dictionary<string, string> query, string? duplicate, string? clientState, out string description)
+    {
+        if (duplicate is not null)
+        {
+            description = $"Parameter '{duplicate}' was sent more than once.";
+            return "invalid_request";
+        }
+
+        var responseType = query.Get("response_type");
+        if (responseType is null)
+        {
+            description = "response_type is missing.";
+            return "invalid_request";
+        }
+
+        if (responseType != "code")
+        {
+            description = "Only response_type=code is supported (no implicit or hybrid flows).";
+            return "unsupported_response_type";
+        }
+
+        if (clientState is null)
+        {
+            description = "state is required by this server.";
+            return "invalid_request";
+        }
+
+        var challenge = query.Get("code_challenge");
+        var method = query.Get("code_challenge_method");
+        if (challenge is null)
+        {
+            if (method is not null)
+            {
+                description = "code_challenge_method was sent without code_challenge.";
+                return "invalid_request";
+            }
+
+            if (state.Options.RequirePkce)
+            {
+                description = "PKCE is required: send code_challenge with code_challenge_method=S256.";
+                return "invalid_request";
+            }
+        }
+        else
+        {
+            // A missing method means "plain" (RFC 7636 §4.3), which this server refuses.
+            if (method != "S256")
+            {
+                description = "code_challenge_method must be S256; plain is not supported.";
+                return "invalid_request";
+            }
+
+            if (!ChallengeFormat().IsMatch(challenge))
+            {
+                description = "code_challenge must be 43 base64url characters (an S256 hash).";
+                return "invalid_request";
+            }
+        }
+
+        description = string.Empty;
+        return null;
+    }
+
+    private string ErrorRedirect(string redirectUri, string error, string? description, string? clientState)
+    {
+        var parameters = new Dictionary<string, string?> { ["error"] = error };
+        if (description is not null)
+        {
+            parameters["error_description"] = description;
+        }
+
+        if (clientState is not null)
+        {
+            parameters["state"] = clientState;
+        }
+
+        parameters["iss"] = state.Endpoints!.IssuerString;
+        return QueryHelpers.AddQueryString(redirectUri, parameters);
+    }
+
+    private Task RejectPageAsync(HttpContext context, int status, string error, string description)
+    {
+        state.Counters.Error(error);
+        return SandboxHttp.WritePageAsync(context, status, "Authorization request rejected",
+            $"<p><strong>{SandboxHttp.Html(error)}</strong>: {SandboxHttp.Html(description)}</p>");
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{43}$")]
+    private static partial Regex ChallengeFormat();
+}

@@ -1,0 +1,27 @@
+using System.Text.Json.Nodes;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>The sandbox's RFC 8414 / OpenID Connect Discovery metadata.</summary>
+internal static class DiscoveryDocument
+{
+    public static JsonObject Build(SandboxEndpoints endpoints) => new()
+    {
+        ["issuer"] = endpoints.IssuerString,
+        ["authorization_endpoint"] = endpoints.Authorization.AbsoluteUri,
+        ["token_endpoint"] = endpoints.Token.AbsoluteUri,
+        ["introspection_endpoint"] = endpoints.Introspection.AbsoluteUri,
+        ["jwks_uri"] = endpoints.Jwks.AbsoluteUri,
+        ["response_types_supported"] = new JsonArray("code"),
+        ["response_modes_supported"] = new JsonArray("query"),
+        ["grant_types_supported"] = new JsonArray("authorization_code", "refresh_token"),
+        ["code_challenge_methods_supported"] = new JsonArray("S256"),
+        ["token_endpoint_auth_methods_supported"] = new JsonArray("client_secret_basic", "client_secret_post", "none"),
+        ["introspection_endpoint_auth_methods_supported"] = new JsonArray("client_secret_basic", "client_secret_post", "none"),
+        ["scopes_supported"] = new JsonArray("openid", "profile", "email", "offline_access"),
+        ["subject_types_supported"] = new JsonArray("public"),
+        ["id_token_signing_alg_values_supported"] = new JsonArray("ES256"),
+        ["claims_supported"] = new JsonArray("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"),
+        ["authorization_response_iss_parameter_supported"] = true,
+    };
+}

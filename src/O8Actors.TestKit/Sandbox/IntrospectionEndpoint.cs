@@ -1,0 +1,64 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>
+/// <c>POST /introspect</c> (RFC 7662): tells an authenticated client whether one of its tokens is still active,
+/// which makes revocation after a code or refresh-token replay observable over HTTP.
+/// </summary>
+internal sealed class IntrospectionEndpoint(SandboxState state)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
+        {
+            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "POST a form with the token.");
+            return;
+        }
+
+        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out _);
+        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
+        if (auth.Client is null)
+        {
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"sandbox\"";
+            await SandboxHttp.WriteErrorAsync(context, 401, "invalid_client", auth.Failure!);
+            return;
+        }
+
+        var token = form.Get("token");
+        if (token is null)
+        {
+            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "token is missing.");
+            return;
+        }
+
+        var now = state.Time.GetUtcNow();
+        JsonObject body = new() { ["active"] = false };
+        if (state.Tokens.FindAccess(token) is { } access && access.Family.ClientId == auth.Client.ClientId
+            && state.Tokens.IsAccessTokenActive(token, now))
+        {
+            body = Describe(access.Family, "Bearer");
+            body["iat"] = access.IssuedAt.ToUnixTimeSeconds();
+            body["exp"] = access.ExpiresAt.ToUnixTimeSeconds();
+        }
+        else if (state.Tokens.FindRefresh(token) is { } refresh && refresh.Family.ClientId == auth.Client.ClientId
+                 && state.Tokens.IsRefreshTokenActive(token))
+        {
+            body = Describe(refresh.Family, "refresh_token");
+            body["iat"] = refresh.IssuedAt.ToUnixTimeSeconds();
+        }
+
+        await SandboxHttp.WriteJsonAsync(context, 200, body);
+    }
+
+    private JsonObject Describe(TokenFamily family, string tokenType) => new()
+    {
+        ["active"] = true,
+        ["client_id"] = family.ClientId,
+        ["scope"] = family.Scope,
+        ["sub"] = family.Subject,
+        ["iss"] = state.Endpoints!.IssuerString,
+        ["token_type"] = tokenType,
+    };
+}

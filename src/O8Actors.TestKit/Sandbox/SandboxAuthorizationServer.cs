@@ -1,0 +1,192 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>
+/// A real OAuth 2.0 / OpenID Connect authorization server on loopback Kestrel, strict enough that a client passing it
+/// is credible: exact redirect URIs, mandatory state and PKCE S256, single-use expiring codes, client authentication,
+/// refresh-token rotation with replay detection, RFC 9207 <c>iss</c> and ES256-signed ID tokens. Tests choose each
+/// login's fate (<see cref="SandboxOptions.Decide"/>) and inject token-endpoint faults (<see cref="TokenFaults"/>).
+/// </summary>
+/// <remarks>
+/// Endpoints: <c>/authorize</c>, <c>/authorize/consent</c>, <c>/token</c>, <c>/introspect</c> (RFC 7662), <c>/jwks</c>,
+/// <c>/.well-known/openid-configuration</c> and <c>/.well-known/oauth-authorization-server</c>. Nothing is logged.
+/// </remarks>
+public sealed class SandboxAuthorizationServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly SandboxState _state;
+    private readonly CancellationTokenSource _stopping;
+    private int _disposed;
+
+    private SandboxAuthorizationServer(WebApplication app, SandboxState state, CancellationTokenSource stopping, SandboxEndpoints endpoints)
+    {
+        _app = app;
+        _state = state;
+        _stopping = stopping;
+        Endpoints = endpoints;
+    }
+
+    private SandboxEndpoints Endpoints { get; }
+
+    /// <summary>The issuer identifier (<c>http(s)://127.0.0.1:port</c>), also sent as <c>iss</c> in every authorization response.</summary>
+    public Uri Issuer => Endpoints.Issuer;
+
+    /// <summary>The issuer as the exact string used in metadata, <c>iss</c> and ID tokens (no trailing slash).</summary>
+    public string IssuerString => Endpoints.IssuerString;
+
+    /// <summary><c>/authorize</c>.</summary>
+    public Uri AuthorizationEndpoint => Endpoints.Authorization;
+
+    /// <summary><c>/token</c>.</summary>
+    public Uri TokenEndpoint => Endpoints.Token;
+
+    /// <summary><c>/introspect</c> (RFC 7662; the client authenticates as at the token endpoint).</summary>
+    public Uri IntrospectionEndpoint => Endpoints.Introspection;
+
+    /// <summary><c>/jwks</c>: the ES256 key that signs ID tokens.</summary>
+    public Uri JwksUri => Endpoints.Jwks;
+
+    /// <summary><c>/.well-known/openid-configuration</c>.</summary>
+    public Uri DiscoveryEndpoint => Endpoints.Discovery;
+
+    /// <summary>What the server has seen and done.</summary>
+    public SandboxCounters Counters => _state.Counters;
+
+    /// <summary>The token-endpoint fault plan; replace it at any time (<c>null</c> turns faults off).</summary>
+    public TokenFaultPlan? TokenFaults
+    {
+        get => _state.Faults;
+        set => _state.Faults = value;
+    }
+
+    /// <summary>Starts a server on a loopback port and returns once it accepts connections.</summary>
+    /// <param name="options">Listener, clients and behaviour; <c>null</c> for defaults (no clients yet).</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<SandboxAuthorizationServer> StartAsync(SandboxOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new SandboxOptions();
+        options.Validate();
+        var stopping = new CancellationTokenSource();
+        var state = new SandboxState(options, stopping.Token);
+        foreach (var client in options.Clients)
+        {
+            state.Clients.Add(client);
+        }
+
+        // An empty builder: no configuration files, environment variables or logging providers, so no secrets can leak into logs.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(options.ListenAddress, options.Port, listen =>
+            {
+                if (options.Certificate is { } certificate)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
+        });
+        var app = builder.Build();
+        var authorize = new AuthorizeEndpoint(state);
+        var token = new TokenEndpoint(state);
+        var introspection = new IntrospectionEndpoint(state);
+        app.Run(context => Dispatch(context, state, authorize, token, introspection));
+
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            state.Dispose();
+            stopping.Dispose();
+            throw;
+        }
+
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var endpoints = new SandboxEndpoints(new Uri(address.Replace("[::]", "[::1]", StringComparison.Ordinal)));
+        state.Endpoints = endpoints;
+        return new SandboxAuthorizationServer(app, state, stopping, endpoints);
+    }
+
+    /// <summary>Registers a client while the server runs.</summary>
+    /// <param name="clientId">Client identifier.</param>
+    /// <param name="secret">Secret for <see cref="ClientAuthMethod.Basic"/> / <see cref="ClientAuthMethod.Post"/>; <c>null</c> for public clients.</param>
+    /// <param name="redirectUris">Redirect URIs, matched exactly.</param>
+    /// <param name="authMethod">The token-endpoint authentication method this client must use.</param>
+    /// <returns>The registration.</returns>
+    /// <exception cref="ArgumentException">The registration is inconsistent (no redirect URI, secret missing or superfluous).</exception>
+    /// <exception cref="InvalidOperationException">The id is taken.</exception>
+    public SandboxClient RegisterClient(string clientId, string? secret, IEnumerable<string> redirectUris, ClientAuthMethod authMethod)
+    {
+        ArgumentNullException.ThrowIfNull(redirectUris);
+        var client = new SandboxClient(clientId, secret, redirectUris.ToArray(), authMethod);
+        _state.Clients.Add(client);
+        return client;
+    }
+
+    /// <summary>Whether an access token was issued here, has not expired and was not revoked (by a code or refresh-token replay).</summary>
+    public bool IsActive(string accessToken) => _state.Tokens.IsAccessTokenActive(accessToken, _state.Time.GetUtcNow());
+
+    /// <summary>Whether a refresh token was issued here, was never rotated and was not revoked.</summary>
+    public bool IsRefreshTokenActive(string refreshToken) => _state.Tokens.IsRefreshTokenActive(refreshToken);
+
+    /// <summary>Whether <paramref name="idToken"/> carries a valid ES256 signature by this server's key.</summary>
+    public bool VerifyIdTokenSignature(string idToken) => _state.Signer.Verify(idToken);
+
+    /// <summary>Stops the listener: hanging and delayed requests end at once, then Kestrel shuts down.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _state.Dispose();
+        _stopping.Dispose();
+    }
+
+    private static Task Dispatch(HttpContext context, SandboxState state, AuthorizeEndpoint authorize, TokenEndpoint token, IntrospectionEndpoint introspection)
+    {
+        if (state.Endpoints is null)
+        {
+            // Only reachable in the instant between binding and publishing the address.
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return Task.CompletedTask;
+        }
+
+        return context.Request.Path.Value switch
+        {
+            SandboxEndpoints.AuthorizePath => authorize.HandleAsync(context),
+            SandboxEndpoints.ConsentPath => ConsentPage.HandlePostAsync(context, state, authorize),
+            SandboxEndpoints.TokenPath => token.HandleAsync(context),
+            SandboxEndpoints.IntrospectionPath => introspection.HandleAsync(context),
+            SandboxEndpoints.JwksPath => SandboxHttp.WriteJsonAsync(context, 200, state.Signer.Jwks()),
+            SandboxEndpoints.OpenIdConfigurationPath or SandboxEndpoints.OAuthServerMetadataPath =>
+                SandboxHttp.WriteJsonAsync(context, 200, DiscoveryDocument.Build(state.Endpoints)),
+            _ => NotFound(context),
+        };
+    }
+
+    private static Task NotFound(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,63 @@
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>How a client authenticates at the token endpoint (RFC 6749 §2.3, RFC 8414 names).</summary>
+public enum ClientAuthMethod
+{
+    /// <summary><c>client_secret_basic</c>: HTTP Basic with the form-url-encoded id and secret.</summary>
+    Basic,
+
+    /// <summary><c>client_secret_post</c>: <c>client_id</c> and <c>client_secret</c> in the form body.</summary>
+    Post,
+
+    /// <summary><c>none</c>: a public client sends only <c>client_id</c> (PKCE protects the code).</summary>
+    None,
+}
+
+/// <summary>A registered client. <see cref="ToString"/> never shows the secret.</summary>
+/// <param name="ClientId">The client identifier.</param>
+/// <param name="Secret">The client secret; required for <see cref="ClientAuthMethod.Basic"/> and <see cref="ClientAuthMethod.Post"/>, forbidden for <see cref="ClientAuthMethod.None"/>.</param>
+/// <param name="RedirectUris">Redirect URIs, matched exactly (RFC 9700 §2.1): no prefix, port or trailing-slash leniency.</param>
+/// <param name="AuthMethod">The one token-endpoint authentication method this client may use.</param>
+public sealed record SandboxClient(string ClientId, string? Secret, IReadOnlyList<string> RedirectUris, ClientAuthMethod AuthMethod)
+{
+    /// <summary>The RFC 8414 name of <see cref="AuthMethod"/>.</summary>
+    public string AuthMethodName => AuthMethod switch
+    {
+        ClientAuthMethod.Basic => "client_secret_basic",
+        ClientAuthMethod.Post => "client_secret_post",
+        _ => "none",
+    };
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"SandboxClient {{ ClientId = {ClientId}, AuthMethod = {AuthMethodName}, RedirectUris = [{string.Join(", ", RedirectUris)}] }}";
+
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(ClientId);
+        ArgumentNullException.ThrowIfNull(RedirectUris);
+        if (RedirectUris.Count == 0)
+        {
+            throw new ArgumentException($"Client '{ClientId}' needs at least one redirect URI.", nameof(RedirectUris));
+        }
+
+        foreach (var uri in RedirectUris)
+        {
+            if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Fragment.Length > 0)
+            {
+                throw new ArgumentException($"Client '{ClientId}' has an invalid redirect URI '{uri}': it must be absolute and have no fragment.", nameof(RedirectUris));
+            }
+        }
+
+        var needsSecret = AuthMethod != ClientAuthMethod.None;
+        if (needsSecret && string.IsNullOrEmpty(Secret))
+        {
+            throw new ArgumentException($"Client '{ClientId}' uses {AuthMethodName} and needs a secret.", nameof(Secret));
+        }
+
+        if (!needsSecret && Secret is not null)
+        {
+            throw new ArgumentException($"Client '{ClientId}' is public (none) and must not have a secret.", nameof(Secret));
+        }
+    }
+}

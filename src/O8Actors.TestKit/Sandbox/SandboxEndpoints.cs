@@ -1,0 +1,24 @@
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>The sandbox's addresses, derived from the bound base address.</summary>
+internal sealed class SandboxEndpoints(Uri baseAddress)
+{
+    public const string AuthorizePath = "/authorize";
+    public const string ConsentPath = "/authorize/consent";
+    public const string TokenPath = "/token";
+    public const string IntrospectionPath = "/introspect";
+    public const string JwksPath = "/jwks";
+    public const string OpenIdConfigurationPath = "/.well-known/openid-configuration";
+    public const string OAuthServerMetadataPath = "/.well-known/oauth-authorization-server";
+
+    /// <summary>The issuer identifier: scheme, host and port, no trailing slash (RFC 8414 §2).</summary>
+    public string IssuerString { get; } = baseAddress.GetLeftPart(UriPartial.Authority);
+
+    public Uri Issuer => new(IssuerString);
+    public Uri Authorization { get; } = new(baseAddress, AuthorizePath);
+    public Uri Consent { get; } = new(baseAddress, ConsentPath);
+    public Uri Token { get; } = new(baseAddress, TokenPath);
+    public Uri Introspection { get; } = new(baseAddress, IntrospectionPath);
+    public Uri Jwks { get; } = new(baseAddress, JwksPath);
+    public Uri Discovery { get; } = new(baseAddress, OpenIdConfigurationPath);
+}

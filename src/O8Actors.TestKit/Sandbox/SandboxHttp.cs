@@ -1,0 +1,79 @@
+using System.Buffers.Text;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>Small HTTP helpers shared by the sandbox endpoints.</summary>
+internal static class SandboxHttp
+{
+    /// <summary>A 256-bit random value, base64url: used for codes, tokens and consent ids.</summary>
+    public static string NewSecret() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>Flattens parameters, or returns the name of the first one sent more than once (RFC 6749 §3.1, §3.2).</summary>
+    public static Dictionary<string, string> Flatten(IEnumerable<KeyValuePair<string, StringValues>> source, out string? duplicate)
+    {
+        duplicate = null;
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, values) in source)
+        {
+            if (values.Count > 1)
+            {
+                duplicate ??= key;
+            }
+
+            result[key] = values.ToString();
+        }
+
+        return result;
+    }
+
+    public static string? Get(this IReadOnlyDictionary<string, string> parameters, string name) =>
+        parameters.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+
+    public static void NoStore(HttpResponse response)
+    {
+        response.Headers.CacheControl = "no-store";
+        response.Headers.Pragma = "no-cache";
+    }
+
+    public static Task WriteJsonAsync(HttpContext context, int status, JsonObject body)
+    {
+        context.Response.StatusCode = status;
+        NoStore(context.Response);
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return context.Response.WriteAsync(body.ToJsonString(JsonOptions), context.RequestAborted);
+    }
+
+    /// <summary>An RFC 6749 §5.2 error response.</summary>
+    public static Task WriteErrorAsync(HttpContext context, int status, string error, string description)
+    {
+        var body = new JsonObject { ["error"] = error, ["error_description"] = description };
+        return WriteJsonAsync(context, status, body);
+    }
+
+    /// <summary>A small self-contained HTML page; <paramref name="bodyHtml"/> must already be encoded.</summary>
+    public static Task WritePageAsync(HttpContext context, int status, string title, string bodyHtml)
+    {
+        context.Response.StatusCode = status;
+        NoStore(context.Response);
+        context.Response.Headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        context.Response.ContentType = "text/html; charset=utf-8";
+        var html = $"<!doctype html><html><head><meta charset=\"utf-8\"><title>{Html(title)}</title></head>" +
+                   $"<body style=\"font-family:sans-serif;max-width:40em;margin:2em auto\"><h1>{Html(title)}</h1>{bodyHtml}</body></html>";
+        return context.Response.WriteAsync(html, context.RequestAborted);
+    }
+
+    public static string Html(string? text) => WebUtility.HtmlEncode(text ?? string.Empty);
+
+    /// <summary>Whether the request body is a URL-encoded form (multipart is not accepted by OAuth endpoints).</summary>
+    public static bool IsUrlEncodedForm(HttpRequest request) =>
+        request.ContentType is { } type && type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+}

@@ -1,0 +1,74 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>How a <see cref="SandboxAuthorizationServer"/> listens and behaves. Read once, at start.</summary>
+public sealed class SandboxOptions
+{
+    /// <summary>Loopback address to bind (127.0.0.1 by default; <see cref="IPAddress.IPv6Loopback"/> works too). Non-loopback addresses are refused.</summary>
+    public IPAddress ListenAddress { get; set; } = IPAddress.Loopback;
+
+    /// <summary>Port to bind; 0 (the default) lets the OS choose a free one, so tests can run in parallel.</summary>
+    public int Port { get; set; }
+
+    /// <summary>
+    /// Server certificate (with private key) for HTTPS, for example from
+    /// <see cref="Certificates.DevelopmentCertificateAuthority.IssueServerCertificate"/>; <c>null</c> (the default) serves plain http.
+    /// </summary>
+    public X509Certificate2? Certificate { get; set; }
+
+    /// <summary>Clients registered at start; more can be added with <see cref="SandboxAuthorizationServer.RegisterClient"/>.</summary>
+    public IList<SandboxClient> Clients { get; } = new List<SandboxClient>();
+
+    /// <summary>
+    /// Decides the fate of each valid authorize request. Defaults to <see cref="SandboxDecisions.ByLoginHint"/>
+    /// (<c>login_hint</c> starting with <c>deny</c>, <c>hang</c> or <c>consent</c>; anything else is approved).
+    /// </summary>
+    public Func<AuthorizeRequestInfo, SandboxDecision> Decide { get; set; } = SandboxDecisions.ByLoginHint;
+
+    /// <summary>Whether PKCE (S256) is mandatory (default <c>true</c>). <c>plain</c> is refused either way.</summary>
+    public bool RequirePkce { get; set; } = true;
+
+    /// <summary>How long an authorization code can be redeemed (default 60 s).</summary>
+    public TimeSpan CodeLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Lifetime announced in <c>expires_in</c> and enforced by introspection (default 1 hour).</summary>
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Longest time a <see cref="SandboxDecisionKind.NeverAnswer"/> request hangs before the server gives up with a 504 (default 5 minutes).</summary>
+    public TimeSpan NeverAnswerLimit { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Whether refresh tokens are issued (default <c>true</c>).</summary>
+    public bool IssueRefreshTokens { get; set; } = true;
+
+    /// <summary>Clock for code and token expiry, delays and id_token times; inject a <c>FakeTimeProvider</c> to move time in tests.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Faults injected into the token endpoint at start; change them later through <see cref="SandboxAuthorizationServer.TokenFaults"/>.</summary>
+    public TokenFaultPlan? TokenFaults { get; set; }
+
+    internal void Validate()
+    {
+        if (!IPAddress.IsLoopback(ListenAddress))
+        {
+            throw new ArgumentException($"The sandbox binds loopback addresses only, not {ListenAddress}.", nameof(ListenAddress));
+        }
+
+        if (Port is < 0 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Port), Port, "Port must be between 0 and 65535.");
+        }
+
+        if (Certificate is not null && !Certificate.HasPrivateKey)
+        {
+            throw new ArgumentException("The HTTPS certificate needs its private key.", nameof(Certificate));
+        }
+
+        ArgumentNullException.ThrowIfNull(Decide);
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CodeLifetime, TimeSpan.Zero, nameof(CodeLifetime));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AccessTokenLifetime, TimeSpan.Zero, nameof(AccessTokenLifetime));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(NeverAnswerLimit, TimeSpan.Zero, nameof(NeverAnswerLimit));
+    }
+}

@@ -1,0 +1,32 @@
+using System.Collections.Concurrent;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>Everything the endpoints share. One per server.</summary>
+internal sealed class SandboxState(SandboxOptions options, CancellationToken stopping) : IDisposable
+{
+    private TokenFaultPlan? _faults = options.TokenFaults;
+
+    public SandboxOptions Options { get; } = options;
+    public TimeProvider Time => Options.TimeProvider;
+    public ClientRegistry Clients { get; } = new();
+    public AuthorizationCodeStore Codes { get; } = new();
+    public TokenStore Tokens { get; } = new();
+    public SandboxCounters Counters { get; } = new();
+    public IdTokenSigner Signer { get; } = new();
+    public ConcurrentDictionary<string, AuthorizeRequestInfo> PendingConsents { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Cancelled when the server stops: ends hanging requests and delays.</summary>
+    public CancellationToken Stopping { get; } = stopping;
+
+    /// <summary>Set once Kestrel has bound its port, before the server is handed to the caller.</summary>
+    public SandboxEndpoints? Endpoints { get; set; }
+
+    public TokenFaultPlan? Faults
+    {
+        get => Volatile.Read(ref _faults);
+        set => Volatile.Write(ref _faults, value);
+    }
+
+    public void Dispose() => Signer.Dispose();
+}

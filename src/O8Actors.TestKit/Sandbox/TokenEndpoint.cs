@@ -1,0 +1,317 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Buffers.Text;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>
+/// <c>POST /token</c>: the <c>authorization_code</c> grant (RFC 6749 §4.1.3, RFC 7636 §4.6) and the <c>refresh_token</c>
+/// grant with rotation (RFC 9700 §4.14.2), behind the test's <see cref="TokenFaultPlan"/>.
+/// </summary>
+internal sealed partial class TokenEndpoint(SandboxState state)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        state.Counters.TokenRequest();
+        if (!HttpMethods.IsPost(context.Request.Method))
+        {
+            context.Response.Headers.Allow = "POST";
+            await ErrorAsync(context, 405, "invalid_request", "The token endpoint accepts POST only.");
+            return;
+        }
+
+        if (!SandboxHttp.IsUrlEncodedForm(context.Request))
+        {
+            await ErrorAsync(context, 400, "invalid_request", "The body must be application/x-www-form-urlencoded.");
+            return;
+        }
+
+        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out var duplicate);
+        if (await InjectFaultAsync(context, form))
+        {
+            return;
+        }
+
+        if (duplicate is not null)
+        {
+            await ErrorAsync(context, 400, "invalid_request", $"Parameter '{duplicate}' was sent more than once.");
+            return;
+        }
+
+        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
+        if (auth.Client is null)
+        {
+            if (auth.Error == "invalid_client")
+            {
+                context.Response.Headers.WWWAuthenticate = "Basic realm=\"sandbox\"";
+            }
+
+            await ErrorAsync(context, auth.Error == "invalid_client" ? 401 : 400, auth.Error!, auth.Failure!);
+            return;
+        }
+
+        switch (form.Get("grant_type"))
+        {
+            case null:
+                await ErrorAsync(context, 400, "invalid_request", "grant_type is missing.");
+                break;
+            case "authorization_code":
+                await ExchangeCodeAsync(context, form, auth.Client);
+                break;
+            case "refresh_token":
+                await RefreshAsync(context, form, auth.Client);
+                break;
+            default:
+                await ErrorAsync(context, 400, "unsupported_grant_type", "Only authorization_code and refresh_token are supported.");
+                break;
+        }
+    }
+
+    private async Task ExchangeCodeAsync(HttpContext context, Dictionary<string, string> form, SandboxClient client)
+    {
+        var codeValue = form.Get("code");
+        var redirectUri = form.Get("redirect_uri");
+        if (codeValue is null || redirectUri is null)
+        {
+            await ErrorAsync(context, 400, "invalid_request", "code and redirect_uri are required.");
+            return;
+        }
+
+        var code = state.Codes.Find(codeValue);
+        if (code is null)
+        {
+            await ErrorAsync(context, 400, "invalid_grant", "The authorization code is unknown.");
+            return;
+        }
+
+        if (!string.Equals(code.Request.ClientId, client.ClientId, StringComparison.Ordinal))
+        {
+            // Another client's code: refuse without consuming it, the rightful client may still redeem it.
+            await ErrorAsync(context, 400, "invalid_grant", "The authorization code was issued to another client.");
+            return;
+        }
+
+        if (!code.TryConsume())
+        {
+            state.Counters.FamilyRevoked();
+            await ErrorAsync(context, 400, "invalid_grant", "The authorization code was already used; tokens issued from it are revoked.");
+            return;
+        }
+
+        if (state.Time.GetUtcNow() >= code.ExpiresAt)
+        {
+            await ErrorAsync(context, 400, "invalid_grant", "The authorization code has expired.");
+            return;
+        }
+
+        if (!string.Equals(code.Request.RedirectUri, redirectUri, StringComparison.Ordinal))
+        {
+            await ErrorAsync(context, 400, "invalid_grant", "redirect_uri differs from the authorize request.");
+            return;
+        }
+
+        if (CheckVerifier(code.Request.CodeChallenge, form.Get("code_verifier")) is { } pkceProblem)
+        {
+            await ErrorAsync(context, 400, pkceProblem.Error, pkceProblem.Description);
+            return;
+        }
+
+        var family = new TokenFamily(code.Request, code.Subject, code.Request.Scope);
+        var tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, state.Options.IssueRefreshTokens);
+        code.Attach(family);
+        await WriteTokensAsync(context, family, tokens, includeNonce: true);
+    }
+
+    private async Task RefreshAsync(HttpContext context, Dictionary<string, string> form, SandboxClient client)
+    {
+        var presented = state.Tokens.FindRefresh(form.Get("refresh_token"));
+        if (presented is null)
+        {
+            await ErrorAsync(context, 400, form.Get("refresh_token") is null ? "invalid_request" : "invalid_grant", "The refresh token is missing or unknown.");
+            return;
+        }
+
+        var family = presented.Family;
+        if (!string.Equals(family.ClientId, client.ClientId, StringComparison.Ordinal))
+        {
+            await ErrorAsync(context, 400, "invalid_grant", "The refresh token was issued to another client.");
+            return;
+        }
+
+        if (form.Get("scope") is { } scope && !scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).All(family.Request.Scopes.Contains))
+        {
+            await ErrorAsync(context, 400, "invalid_scope", "A refresh may only narrow the original scope.");
+            return;
+        }
+
+        IssuedTokens? tokens = null;
+        var replayed = false;
+        lock (family.Gate)
+        {
+            if (presented.Used)
+            {
+                // Replay of a rotated token: someone holds a stolen copy, so the whole family dies (RFC 9700 §4.14.2).
+                family.Revoke();
+                replayed = true;
+            }
+            else if (!family.IsRevoked)
+            {
+                presented.Used = true;
+                tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, withRefreshToken: true);
+            }
+        }
+
+        if (tokens is null)
+        {
+            if (replayed)
+            {
+                state.Counters.FamilyRevoked();
+            }
+
+            await ErrorAsync(context, 400, "invalid_grant", "The refresh token was already used or revoked; its family is revoked.");
+            return;
+        }
+
+        state.Counters.Refreshed();
+        await WriteTokensAsync(context, family, tokens, includeNonce: false);
+    }
+
+    private Task WriteTokensAsync(HttpContext context, TokenFamily family, IssuedTokens tokens, bool includeNonce)
+    {
+        var body = new JsonObject
+        {
+            ["access_token"] = tokens.AccessToken,
+            ["token_type"] = "Bearer",
+            ["expires_in"] = (long)tokens.Lifetime.TotalSeconds,
+            ["scope"] = family.Scope,
+        };
+        if (tokens.RefreshToken is not null)
+        {
+            body["refresh_token"] = tokens.RefreshToken;
+        }
+
+        if (family.Request.IsOpenId)
+        {
+            body["id_token"] = IdToken(family, tokens, includeNonce);
+        }
+
+        state.Counters.TokenIssued();
+        return SandboxHttp.WriteJsonAsync(context, 200, body);
+    }
+
+    private string IdToken(TokenFamily family, IssuedTokens tokens, bool includeNonce)
+    {
+        var claims = new JsonObject
+        {
+            ["iss"] = state.Endpoints!.IssuerString,
+            ["sub"] = family.Subject,
+            ["aud"] = family.ClientId,
+            ["iat"] = tokens.IssuedAt.ToUnixTimeSeconds(),
+            ["exp"] = (tokens.IssuedAt + tokens.Lifetime).ToUnixTimeSeconds(),
+            ["auth_time"] = tokens.IssuedAt.ToUnixTimeSeconds(),
+            ["at_hash"] = IdTokenSigner.AccessTokenHash(tokens.AccessToken),
+        };
+        if (includeNonce && family.Request.Nonce is { } nonce)
+        {
+            claims["nonce"] = nonce;
+        }
+
+        return state.Signer.Sign(claims);
+    }
+
+    private static (string Error, string Description)? CheckVerifier(string? challenge, string? verifier)
+    {
+        if (challenge is null)
+        {
+            // RFC 9700 §2.1.1: a verifier without a challenge hints at a PKCE downgrade.
+            return verifier is null ? null : ("invalid_grant", "code_verifier sent, but the authorize request had no code_challenge.");
+        }
+
+        if (verifier is null)
+        {
+            return ("invalid_grant", "code_verifier is required for this code.");
+        }
+
+        if (!VerifierFormat().IsMatch(verifier))
+        {
+            return ("invalid_grant", "code_verifier must be 43-128 unreserved characters.");
+        }
+
+        var computed = Encoding.ASCII.GetBytes(Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))));
+        return CryptographicOperations.FixedTimeEquals(computed, Encoding.ASCII.GetBytes(challenge))
+            ? null
+            : ("invalid_grant", "code_verifier does not match the code_challenge.");
+    }
+
+    /// <summary>Applies the fault plan, if any strikes. Returns <c>true</c> when the request was answered (or dropped).</summary>
+    private async Task<bool> InjectFaultAsync(HttpContext context, Dictionary<string, string> form)
+    {
+        var plan = state.Faults;
+        if (plan is null)
+        {
+            return false;
+        }
+
+        var login = form.Get("grant_type") switch
+        {
+            "authorization_code" => state.Codes.Find(form.Get("code"))?.Request,
+            "refresh_token" => state.Tokens.FindRefresh(form.Get("refresh_token"))?.Family.Request,
+            _ => null,
+        };
+        var fault = plan.Choose(login);
+        if (fault is null)
+        {
+            return false;
+        }
+
+        state.Counters.Fault(fault.Kind);
+        switch (fault.Kind)
+        {
+            case TokenFaultKind.ServerError:
+                await SandboxHttp.WriteJsonAsync(context, fault.StatusCode, new JsonObject
+                {
+                    ["error"] = "server_error",
+                    ["error_description"] = "Fault injected by the sandbox.",
+                });
+                return true;
+
+            case TokenFaultKind.MalformedJson:
+                context.Response.StatusCode = 200;
+                SandboxHttp.NoStore(context.Response);
+                context.Response.ContentType = "application/json; charset=utf-8";
+                await context.Response.WriteAsync("{\"access_token\": \"trunc", context.RequestAborted);
+                return true;
+
+            case TokenFaultKind.DropConnection:
+                context.Abort();
+                return true;
+
+            default:
+                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, state.Stopping))
+                {
+                    try
+                    {
+                        await Task.Delay(fault.DelayBy, state.Time, linked.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+        }
+    }
+
+    private Task ErrorAsync(HttpContext context, int status, string error, string description)
+    {
+        state.Counters.Error(error);
+        return SandboxHttp.WriteErrorAsync(context, status, error, description);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._~-]{43,128}$")]
+    private static partial Regex VerifierFormat();
+}

@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>
+/// Every token descending from one authorization code: the access and refresh tokens it produced and all their rotations.
+/// Revoking the family (code replay, refresh-token replay) kills them all at once, as RFC 9700 §4.14 and §2.1.1 ask.
+/// </summary>
+internal sealed class TokenFamily(AuthorizeRequestInfo request, string subject, string scope)
+{
+    private volatile bool _revoked;
+
+    public AuthorizeRequestInfo Request { get; } = request;
+    public string ClientId => Request.ClientId;
+    public string Subject { get; } = subject;
+    public string Scope { get; } = scope;
+    public Lock Gate { get; } = new();
+    public bool IsRevoked => _revoked;
+
+    public void Revoke() => _revoked = true;
+}
+
+internal sealed record AccessTokenEntry(TokenFamily Family, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt)
+{
+    public override string ToString() => $"AccessTokenEntry {{ ClientId = {Family.ClientId}, ExpiresAt = {ExpiresAt:O} }}";
+}
+
+internal sealed class RefreshTokenEntry(TokenFamily family, DateTimeOffset issuedAt)
+{
+    public TokenFamily Family { get; } = family;
+    public DateTimeOffset IssuedAt { get; } = issuedAt;
+
+    /// <summary>Set once rotated; guarded by <see cref="TokenFamily.Gate"/>.</summary>
+    public bool Used { get; set; }
+}
+
+/// <summary>The tokens of one token response. <see cref="ToString"/> hides them.</summary>
+internal sealed record IssuedTokens(string AccessToken, string? RefreshToken, DateTimeOffset IssuedAt, TimeSpan Lifetime)
+{
+    public override string ToString() => $"IssuedTokens {{ IssuedAt = {IssuedAt:O}, Lifetime = {Lifetime} }}";
+}
+
+/// <summary>Access and refresh tokens. Thread-safe.</summary>
+internal sealed class TokenStore
+{
+    private readonly ConcurrentDictionary<string, AccessTokenEntry> _access = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RefreshTokenEntry> _refresh = new(StringComparer.Ordinal);
+
+    public IssuedTokens Issue(TokenFamily family, DateTimeOffset now, TimeSpan lifetime, bool withRefreshToken)
+    {
+        var access = SandboxHttp.NewSecret();
+        _access[access] = new AccessTokenEntry(family, now, now + lifetime);
+        string? refresh = null;
+        if (withRefreshToken)
+        {
+            refresh = SandboxHttp.NewSecret();
+            _refresh[refresh] = new RefreshTokenEntry(family, now);
+        }
+
+        return new IssuedTokens(access, refresh, now, lifetime);
+    }
+
+    public RefreshTokenEntry? FindRefresh(string? token) => token is not null && _refresh.TryGetValue(token, out var entry) ? entry : null;
+
+    public AccessTokenEntry? FindAccess(string? token) => token is not null && _access.TryGetValue(token, out var entry) ? entry : null;
+
+    /// <summary>Whether an access token exists, is unexpired and its family was not revoked.</summary>
+    public bool IsAccessTokenActive(string? token, DateTimeOffset now) =>
+        FindAccess(token) is { } entry && !entry.Family.IsRevoked && now < entry.ExpiresAt;
+
+    /// <summary>Whether a refresh token exists, was never rotated and its family was not revoked.</summary>
+    public bool IsRefreshTokenActive(string? token) =>
+        FindRefresh(token) is { } entry && !entry.Family.IsRevoked && !entry.Used;
+}
