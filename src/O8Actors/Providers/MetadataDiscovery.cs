@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Duende.IdentityModel.Client;
 
 namespace O8Actors.Providers;
@@ -90,13 +91,16 @@ internal static class MetadataDiscovery
                 "a different issuer means the wrong server or a mix-up attack.");
         }
 
-        var methods = document.TryGetValue("code_challenge_methods_supported");
+        // Duende's TryGetValue returns an undefined element, not null, for a missing member: ask the JSON itself.
+        var methodsListed = document.Json is { ValueKind: JsonValueKind.Object } json &&
+                            json.TryGetProperty("code_challenge_methods_supported", out var methods) &&
+                            methods.ValueKind == JsonValueKind.Array;
         return new ProviderMetadata(
             Issuer: published,
             AuthorizationEndpoint: Endpoint(provider, source, "authorization_endpoint", document.AuthorizeEndpoint),
             TokenEndpoint: Endpoint(provider, source, "token_endpoint", document.TokenEndpoint),
             // An absent list says nothing, and sending PKCE to a server that ignores it is harmless (RFC 7636 section 5).
-            SupportsS256: methods is null || document.CodeChallengeMethodsSupported.Contains("S256", StringComparer.Ordinal),
+            SupportsS256: !methodsListed || document.CodeChallengeMethodsSupported.Contains("S256", StringComparer.Ordinal),
             IssuerParameterSupported: document.TryGetBoolean("authorization_response_iss_parameter_supported") == true,
             TokenEndpointAuthMethods: document.TokenEndpointAuthenticationMethodsSupported.ToList(),
             Source: source);

@@ -1,0 +1,98 @@
+using O8Actors.Providers;
+using static O8Actors.Tests.Providers.ProviderTestData;
+
+namespace O8Actors.Tests.Providers;
+
+public sealed class AuthorizeUrlTests
+{
+    private static GenericOAuthStrategy Strategy(Action<GenericOAuthOptions>? change = null)
+    {
+        var options = Options(new Uri("https://auth.example.test/token"));
+        options.DefaultScopes = ["read", "write"];
+        options.AuthorizeParameters["prompt"] = "consent";
+        change?.Invoke(options);
+        return new GenericOAuthStrategy(options);
+    }
+
+    [Fact]
+    public void Carries_every_required_parameter_exactly_as_given()
+    {
+        var url = Strategy().BuildAuthorizeUrl(AuthorizeContext());
+
+        Assert.Equal("https://auth.example.test/authorize", url.GetLeftPart(UriPartial.Path));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = "client-1",
+            ["redirect_uri"] = "https://localhost:41539/callback/",
+            ["scope"] = "read write",
+            ["state"] = State,
+            ["code_challenge"] = Challenge,
+            ["code_challenge_method"] = "S256",
+            ["prompt"] = "consent",
+        }, Query(url));
+        // Spaces are percent-encoded, not '+', which some servers would keep literally.
+        Assert.Contains("scope=read%20write", url.AbsoluteUri);
+    }
+
+    [Fact]
+    public void Leaves_pkce_out_when_no_challenge_is_given()
+    {
+        var query = Query(Strategy().BuildAuthorizeUrl(AuthorizeContext(challenge: null)));
+
+        Assert.False(query.ContainsKey("code_challenge"));
+        Assert.False(query.ContainsKey("code_challenge_method"));
+    }
+
+    [Fact]
+    public void Requested_scopes_replace_the_defaults_and_use_the_provider_separator()
+    {
+        var url = Strategy(o => o.ScopeSeparator = ",").BuildAuthorizeUrl(AuthorizeContext(scopes: ["a", "b:c"]));
+
+        Assert.Equal("a,b:c", Query(url)["scope"]);
+    }
+
+    [Fact]
+    public void No_scope_parameter_when_neither_defaults_nor_request_name_one()
+    {
+        var url = Strategy(o => o.DefaultScopes.Clear()).BuildAuthorizeUrl(AuthorizeContext());
+
+        Assert.False(Query(url).ContainsKey("scope"));
+    }
+
+    [Fact]
+    public void Caller_extra_parameters_win_over_the_provider_ones()
+    {
+        var extra = new Dictionary<string, string> { ["prompt"] = "select_account", ["login_hint"] = "a@b.c" };
+
+        var query = Query(Strategy().BuildAuthorizeUrl(AuthorizeContext(extra: extra)));
+
+        Assert.Equal("select_account", query["prompt"]);
+        Assert.Equal("a@b.c", query["login_hint"]);
+    }
+
+    [Theory]
+    [InlineData("state")]
+    [InlineData("redirect_uri")]
+    [InlineData("code_challenge_method")]
+    [InlineData("scope")]
+    public void Extra_parameters_cannot_replace_protocol_parameters(string key)
+    {
+        var extra = new Dictionary<string, string> { [key] = "evil" };
+
+        var error = Assert.Throws<ArgumentException>(() => Strategy().BuildAuthorizeUrl(AuthorizeContext(extra: extra)));
+
+        Assert.Contains($"'{key}'", error.Message);
+    }
+
+    [Fact]
+    public void Keeps_a_query_the_endpoint_already_has()
+    {
+        var strategy = Strategy(o => o.AuthorizationEndpoint = new Uri("https://auth.example.test/authorize?tenant=x"));
+
+        var query = Query(strategy.BuildAuthorizeUrl(AuthorizeContext()));
+
+        Assert.Equal("x", query["tenant"]);
+        Assert.Equal(State, query["state"]);
+    }
+}

@@ -1,0 +1,324 @@
+using System.Text;
+using O8Actors.Providers;
+using static O8Actors.Tests.Providers.ProviderTestData;
+
+namespace O8Actors.Tests.Providers;
+
+public sealed class GenericTokenExchangeTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Now = new(2030, 1, 2, 3, 4, 5, TimeSpan.Zero);
+    private readonly HttpClient _http = new();
+    private RecordingServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await RecordingServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    private GenericOAuthStrategy Strategy(ClientAuthentication auth = ClientAuthentication.Basic, Action<GenericOAuthOptions>? change = null)
+    {
+        var options = Options(_server.Url("/token"), auth);
+        change?.Invoke(options);
+        return new GenericOAuthStrategy(options, new FixedTimeProvider(Now));
+    }
+
+    private void Answer(int status, string contentType, string body) =>
+        _server.Handler = (context, _) => RecordingServer.Respond(context, status, contentType, body);
+
+    private const string JsonTokens =
+        """{"access_token":"at-1","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-1","scope":"read write","id_token":"id-1"}""";
+
+    [Fact]
+    public async Task Basic_auth_sends_credentials_in_the_header_and_the_grant_in_the_form()
+    {
+        Answer(200, "application/json", JsonTokens);
+
+        await Strategy(ClientAuthentication.Basic).ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        var request = Assert.Single(_server.Requests);
+        Assert.Equal("POST", request.Method);
+        Assert.Equal("/token", request.Path);
+        Assert.StartsWith("application/x-www-form-urlencoded", request.ContentType);
+        Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"client-1:{ClientSecret}")), request.Authorization);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = Code,
+            ["redirect_uri"] = "https://localhost:41539/callback/",
+            ["code_verifier"] = Verifier,
+        }, request.Form);
+    }
+
+    [Fact]
+    public async Task Post_auth_sends_client_id_and_secret_in_the_form()
+    {
+        Answer(200, "application/json", JsonTokens);
+
+        await Strategy(ClientAuthentication.Post).ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        var request = Assert.Single(_server.Requests);
+        Assert.Null(request.Authorization);
+        Assert.Equal("client-1", request.Form["client_id"]);
+        Assert.Equal(ClientSecret, request.Form["client_secret"]);
+        Assert.Equal(Code, request.Form["code"]);
+    }
+
+    [Fact]
+    public async Task Public_client_sends_only_its_id_and_the_verifier()
+    {
+        Answer(200, "application/json", JsonTokens);
+
+        await Strategy(ClientAuthentication.None, o => o.ClientSecret = "ignored-secret")
+            .ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        var request = Assert.Single(_server.Requests);
+        Assert.Null(request.Authorization);
+        Assert.Equal("client-1", request.Form["client_id"]);
+        Assert.False(request.Form.ContainsKey("client_secret"));
+        Assert.Equal(Verifier, request.Form["code_verifier"]);
+    }
+
+    [Fact]
+    public async Task Without_a_verifier_no_code_verifier_is_sent()
+    {
+        Answer(200, "application/json", JsonTokens);
+
+        await Strategy().ExchangeCodeAsync(Exchange(verifier: null), _http, CancellationToken.None);
+
+        Assert.False(Assert.Single(_server.Requests).Form.ContainsKey("code_verifier"));
+    }
+
+    [Fact]
+    public async Task Json_response_maps_to_a_token_set()
+    {
+        Answer(200, "application/json; charset=utf-8", JsonTokens);
+
+        var tokens = await Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        Assert.Equal("at-1", tokens.AccessToken);
+        Assert.Equal("Bearer", tokens.TokenType);
+        Assert.Equal(Now.AddHours(1), tokens.ExpiresAt);
+        Assert.Equal("rt-1", tokens.RefreshToken);
+        Assert.Equal("read write", tokens.Scope);
+        Assert.Equal("id-1", tokens.IdToken);
+        Assert.Equal(JsonTokens, tokens.Raw);
+    }
+
+    [Fact]
+    public async Task Form_encoded_response_is_accepted()
+    {
+        const string body = "access_token=gho_abc&scope=repo%2Cgist&token_type=bearer&expires_in=28800&refresh_token=ghr_def";
+        Answer(200, "application/x-www-form-urlencoded; charset=utf-8", body);
+
+        var tokens = await Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        Assert.Equal("gho_abc", tokens.AccessToken);
+        Assert.Equal("bearer", tokens.TokenType);
+        Assert.Equal("repo,gist", tokens.Scope);
+        Assert.Equal(Now.AddSeconds(28800), tokens.ExpiresAt);
+        Assert.Equal("ghr_def", tokens.RefreshToken);
+        Assert.Equal(body, tokens.Raw);
+    }
+
+    [Fact]
+    public async Task Missing_expiry_and_token_type_get_safe_defaults()
+    {
+        Answer(200, "application/json", """{"access_token":"at"}""");
+
+        var tokens = await Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        Assert.Null(tokens.ExpiresAt);
+        Assert.Equal("Bearer", tokens.TokenType);
+        Assert.False(tokens.CanRefresh);
+    }
+
+    [Fact]
+    public async Task Oauth_error_becomes_a_token_exchange_exception_without_secrets()
+    {
+        // A careless server echoes the code back; it must not reach the message.
+        Answer(400, "application/json", $$"""{"error":"invalid_grant","error_description":"Code {{Code}} expired"}""");
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(
+            () => Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None));
+
+        Assert.Equal("invalid_grant", error.ProviderError);
+        Assert.Contains("invalid_grant", error.Message);
+        Assert.Contains("expired", error.Message);
+        Assert.Contains("HTTP 400", error.Message);
+        Assert.Contains("'test'", error.Message);
+        AssertNoSecrets(error);
+    }
+
+    [Fact]
+    public async Task Error_with_http_200_is_still_an_error()
+    {
+        // GitHub reports a bad code with 200 and an error field.
+        Answer(200, "application/x-www-form-urlencoded", "error=bad_verification_code&error_description=The+code+passed+is+incorrect+or+expired.");
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(
+            () => Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None));
+
+        Assert.Equal("bad_verification_code", error.ProviderError);
+        Assert.Contains("The code passed is incorrect or expired.", error.Message);
+        AssertNoSecrets(error);
+    }
+
+    [Fact]
+    public async Task Client_authentication_failure_with_401_keeps_the_provider_error()
+    {
+        Answer(401, "application/json", """{"error":"invalid_client"}""");
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(
+            () => Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None));
+
+        Assert.Equal("invalid_client", error.ProviderError);
+        Assert.Contains("HTTP 401", error.Message);
+        AssertNoSecrets(error);
+    }
+
+    [Fact]
+    public async Task Server_error_without_oauth_body_names_the_status()
+    {
+        Answer(500, "text/html", "<html>oops</html>");
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(
+            () => Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None));
+
+        Assert.Null(error.ProviderError);
+        Assert.Contains("HTTP 500", error.Message);
+        Assert.Contains("text/html", error.Message);
+        AssertNoSecrets(error);
+    }
+
+    [Fact]
+    public async Task Malformed_json_is_a_clear_error()
+    {
+        Answer(200, "application/json", """{"access_token": "at-1", """);
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(
+            () => Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None));
+
+        Assert.Contains("HTTP 200", error.Message);
+        Assert.Contains("not a token response", error.Message);
+        Assert.DoesNotContain("at-1", error.Message);
+        AssertNoSecrets(error);
+    }
+
+    [Fact]
+    public async Task Response_without_access_token_is_rejected()
+    {
+        Answer(200, "application/json", """{"token_type":"Bearer"}""");
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(
+            () => Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None));
+
+        Assert.Contains("without an access_token", error.Message);
+    }
+
+    [Fact]
+    public async Task Unreachable_endpoint_is_a_clear_error()
+    {
+        var closed = _server.Url("/token");
+        await _server.DisposeAsync();
+        _server = await RecordingServer.StartAsync(); // keep DisposeAsync valid; the old port is now closed
+        var strategy = new GenericOAuthStrategy(Options(closed));
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(
+            () => strategy.ExchangeCodeAsync(Exchange(), _http, CancellationToken.None));
+
+        Assert.Contains("before the token endpoint answered", error.Message);
+        Assert.IsType<HttpRequestException>(error.InnerException);
+        AssertNoSecrets(error);
+    }
+
+    [Fact]
+    public async Task Timeout_is_a_clear_error_but_caller_cancellation_stays_cancellation()
+    {
+        _server.Handler = (context, _) => Task.Delay(Timeout.Infinite, context.RequestAborted);
+        using var shortHttp = new HttpClient { Timeout = TimeSpan.FromMilliseconds(200) };
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(
+            () => Strategy().ExchangeCodeAsync(Exchange(), shortHttp, CancellationToken.None));
+        Assert.Contains("timed out", error.Message);
+        AssertNoSecrets(error);
+
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => Strategy().ExchangeCodeAsync(Exchange(), _http, cancelled.Token));
+    }
+
+    [Fact]
+    public async Task Refresh_sends_the_refresh_grant_and_takes_a_rotated_token()
+    {
+        Answer(200, "application/json", """{"access_token":"at-2","token_type":"Bearer","expires_in":60,"refresh_token":"rt-2"}""");
+
+        var tokens = await Strategy(ClientAuthentication.Post)
+            .RefreshAsync(new RefreshContext(RefreshToken, ["read"]), _http, CancellationToken.None);
+
+        var request = Assert.Single(_server.Requests);
+        Assert.Equal("refresh_token", request.Form["grant_type"]);
+        Assert.Equal(RefreshToken, request.Form["refresh_token"]);
+        Assert.Equal("read", request.Form["scope"]);
+        Assert.Equal("client-1", request.Form["client_id"]);
+        Assert.Equal("at-2", tokens.AccessToken);
+        Assert.Equal("rt-2", tokens.RefreshToken);
+        Assert.Equal(Now.AddSeconds(60), tokens.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task Refresh_without_rotation_keeps_the_old_refresh_token()
+    {
+        Answer(200, "application/json", """{"access_token":"at-2","token_type":"Bearer"}""");
+
+        var tokens = await Strategy().RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None);
+
+        Assert.Equal("at-2", tokens.AccessToken);
+        Assert.Equal(RefreshToken, tokens.RefreshToken);
+        Assert.False(Assert.Single(_server.Requests).Form.ContainsKey("scope"));
+    }
+
+    [Fact]
+    public async Task Refused_refresh_names_the_error_without_the_refresh_token()
+    {
+        Answer(400, "application/json", $$"""{"error":"invalid_grant","error_description":"refresh token {{RefreshToken}} revoked"}""");
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(
+            () => Strategy().RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None));
+
+        Assert.Equal("invalid_grant", error.ProviderError);
+        Assert.Contains("token refresh", error.Message);
+        AssertNoSecrets(error);
+    }
+
+    [Fact]
+    public async Task Configured_headers_reach_the_token_endpoint()
+    {
+        Answer(200, "application/json", JsonTokens);
+
+        await Strategy(change: o =>
+        {
+            o.TokenRequestHeaders["Accept"] = "application/vnd.test+json";
+            o.TokenRequestHeaders["X-Tenant"] = "t1";
+        }).ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        var request = Assert.Single(_server.Requests);
+        Assert.Equal("application/vnd.test+json", request.Accept);
+        Assert.Equal("t1", request.Headers["X-Tenant"]);
+    }
+
+    [Fact]
+    public void Token_set_and_contexts_do_not_print_secrets()
+    {
+        var text = string.Join(" ", Exchange().ToString(), new RefreshContext(RefreshToken).ToString(),
+            new TokenSet("access-secret", "Bearer", RefreshToken: RefreshToken).ToString(), Strategy().ToString());
+
+        Assert.DoesNotContain(Code, text);
+        Assert.DoesNotContain(RefreshToken, text);
+        Assert.DoesNotContain("access-secret", text);
+        Assert.DoesNotContain(ClientSecret, text);
+    }
+}

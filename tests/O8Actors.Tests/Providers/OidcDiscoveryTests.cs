@@ -1,0 +1,238 @@
+using System.Text.Json.Nodes;
+using O8Actors.Providers;
+using static O8Actors.Tests.Providers.ProviderTestData;
+
+namespace O8Actors.Tests.Providers;
+
+/// <summary>Discovery against a local Kestrel app that serves metadata, keys and a token endpoint.</summary>
+public sealed class OidcDiscoveryTests : IAsyncLifetime
+{
+    private readonly HttpClient _http = new();
+    private RecordingServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await RecordingServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    private JsonObject Metadata(string? issuer = null) => new()
+    {
+        ["issuer"] = issuer ?? _server.BaseUrl,
+        ["authorization_endpoint"] = $"{_server.BaseUrl}/connect/authorize",
+        ["token_endpoint"] = $"{_server.BaseUrl}/connect/token",
+        ["jwks_uri"] = $"{_server.BaseUrl}/jwks",
+        ["response_types_supported"] = new JsonArray("code"),
+        ["code_challenge_methods_supported"] = new JsonArray("S256"),
+        ["authorization_response_iss_parameter_supported"] = true,
+    };
+
+    /// <summary>Serves <paramref name="metadata"/> at <paramref name="path"/>, keys at /jwks, tokens at /connect/token.</summary>
+    private void Serve(string path, JsonObject metadata) => _server.Handler = (context, request) => request.Path switch
+    {
+        var p when p == path => RecordingServer.Respond(context, 200, "application/json", metadata.ToJsonString()),
+        "/jwks" => RecordingServer.Respond(context, 200, "application/json", """{"keys":[]}"""),
+        "/connect/token" => RecordingServer.Respond(context, 200, "application/json", """{"access_token":"at","token_type":"Bearer"}"""),
+        _ => RecordingServer.Respond(context, 404, "text/plain", "not found"),
+    };
+
+    private OidcDiscoveryStrategy Strategy(string? issuer = null, Action<OidcDiscoveryOptions>? change = null)
+    {
+        var options = new OidcDiscoveryOptions { Name = "idp", Issuer = issuer ?? _server.BaseUrl, ClientId = "cid", ClientSecret = ClientSecret };
+        change?.Invoke(options);
+        return new OidcDiscoveryStrategy(options);
+    }
+
+    [Fact]
+    public async Task Reads_endpoints_pkce_and_iss_support_from_openid_configuration()
+    {
+        Serve("/.well-known/openid-configuration", Metadata());
+        var strategy = Strategy();
+
+        var descriptor = await strategy.ResolveAsync(_http, CancellationToken.None);
+
+        Assert.Equal(new ProviderDescriptor(_server.BaseUrl, IssuerParameterSupported: true, SupportsPkce: true), descriptor);
+        Assert.Equal(_server.Url("/connect/authorize"), strategy.AuthorizationEndpoint);
+        Assert.Equal(_server.Url("/connect/token"), strategy.TokenEndpoint);
+        var url = strategy.BuildAuthorizeUrl(AuthorizeContext());
+        Assert.Equal($"{_server.BaseUrl}/connect/authorize", url.GetLeftPart(UriPartial.Path));
+        var query = Query(url);
+        Assert.Equal("openid", query["scope"]);
+        Assert.Equal(Challenge, query["code_challenge"]);
+        Assert.Equal(State, query["state"]);
+    }
+
+    [Fact]
+    public async Task Exchanges_codes_at_the_discovered_token_endpoint()
+    {
+        Serve("/.well-known/openid-configuration", Metadata());
+        var strategy = Strategy();
+        await strategy.ResolveAsync(_http, CancellationToken.None);
+
+        var tokens = await strategy.ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        Assert.Equal("at", tokens.AccessToken);
+        var request = _server.Requests.Single(r => r.Path == "/connect/token");
+        Assert.Equal(Code, request.Form["code"]);
+        // No auth methods listed: RFC 8414 default client_secret_basic.
+        Assert.StartsWith("Basic ", request.Authorization);
+        Assert.Equal(ClientAuthentication.Basic, strategy.ClientAuthentication);
+    }
+
+    [Fact]
+    public async Task Caches_the_metadata_after_the_first_lookup()
+    {
+        Serve("/.well-known/openid-configuration", Metadata());
+        var strategy = Strategy();
+
+        await strategy.ResolveAsync(_http, CancellationToken.None);
+        var countAfterFirst = _server.Requests.Count;
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => strategy.ResolveAsync(_http, CancellationToken.None)));
+
+        Assert.Equal(countAfterFirst, _server.Requests.Count);
+        Assert.Equal(1, _server.Requests.Count(r => r.Path == "/.well-known/openid-configuration"));
+    }
+
+    [Fact]
+    public async Task Concurrent_first_lookups_share_one_request()
+    {
+        Serve("/.well-known/openid-configuration", Metadata());
+        var strategy = Strategy();
+
+        var descriptors = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => strategy.ResolveAsync(_http, CancellationToken.None)));
+
+        Assert.All(descriptors, d => Assert.Equal(descriptors[0], d));
+        Assert.Equal(1, _server.Requests.Count(r => r.Path == "/.well-known/openid-configuration"));
+    }
+
+    [Fact]
+    public async Task Falls_back_to_rfc8414_metadata_with_path_insertion()
+    {
+        var issuer = $"{_server.BaseUrl}/tenant-a";
+        var metadata = Metadata(issuer);
+        metadata.Remove("jwks_uri");
+        Serve("/.well-known/oauth-authorization-server/tenant-a", metadata);
+
+        var descriptor = await Strategy(issuer).ResolveAsync(_http, CancellationToken.None);
+
+        Assert.Equal(issuer, descriptor.Issuer);
+        Assert.Equal(
+            ["/tenant-a/.well-known/openid-configuration", "/.well-known/oauth-authorization-server/tenant-a"],
+            _server.Requests.Select(r => r.Path).ToArray());
+    }
+
+    [Fact]
+    public async Task Issuer_mismatch_is_rejected()
+    {
+        Serve("/.well-known/openid-configuration", Metadata(issuer: "https://evil.example.test"));
+        var strategy = Strategy();
+
+        var error = await Assert.ThrowsAsync<IssuerMismatchException>(() => strategy.ResolveAsync(_http, CancellationToken.None));
+
+        Assert.Contains("https://evil.example.test", error.Message);
+        Assert.Contains(_server.BaseUrl, error.Message);
+        Assert.Throws<InvalidOperationException>(() => strategy.BuildAuthorizeUrl(AuthorizeContext()));
+    }
+
+    [Fact]
+    public async Task A_trailing_slash_difference_is_tolerated_and_the_published_issuer_is_kept()
+    {
+        Serve("/.well-known/openid-configuration", Metadata(issuer: _server.BaseUrl + "/"));
+
+        var descriptor = await Strategy().ResolveAsync(_http, CancellationToken.None);
+
+        Assert.Equal(_server.BaseUrl + "/", descriptor.Issuer);
+    }
+
+    [Fact]
+    public async Task Pkce_is_off_only_when_the_listed_methods_lack_S256()
+    {
+        var plainOnly = Metadata();
+        plainOnly["code_challenge_methods_supported"] = new JsonArray("plain");
+        Serve("/.well-known/openid-configuration", plainOnly);
+        Assert.False((await Strategy().ResolveAsync(_http, CancellationToken.None)).SupportsPkce);
+
+        var unlisted = Metadata();
+        unlisted.Remove("code_challenge_methods_supported");
+        unlisted.Remove("authorization_response_iss_parameter_supported");
+        Serve("/.well-known/openid-configuration", unlisted);
+        var descriptor = await Strategy().ResolveAsync(_http, CancellationToken.None);
+        Assert.True(descriptor.SupportsPkce);
+        Assert.False(descriptor.IssuerParameterSupported);
+        Assert.False(descriptor.RequiresIssuer);
+    }
+
+    [Fact]
+    public async Task Client_authentication_follows_the_advertised_methods()
+    {
+        var metadata = Metadata();
+        metadata["token_endpoint_auth_methods_supported"] = new JsonArray("client_secret_post", "private_key_jwt");
+        Serve("/.well-known/openid-configuration", metadata);
+        var confidential = Strategy();
+        var publicClient = Strategy(change: o => o.ClientSecret = null);
+
+        await confidential.ResolveAsync(_http, CancellationToken.None);
+        await publicClient.ResolveAsync(_http, CancellationToken.None);
+
+        Assert.Equal(ClientAuthentication.Post, confidential.ClientAuthentication);
+        Assert.Equal(ClientAuthentication.None, publicClient.ClientAuthentication);
+    }
+
+    [Fact]
+    public async Task Missing_metadata_is_a_clear_error_and_is_retried_later()
+    {
+        var strategy = Strategy();
+
+        var error = await Assert.ThrowsAsync<ProviderDiscoveryException>(() => strategy.ResolveAsync(_http, CancellationToken.None));
+        Assert.Contains("'idp'", error.Message);
+        Assert.Contains("HTTP 404", error.Message);
+        Assert.Contains("/.well-known/oauth-authorization-server", error.Message);
+
+        Serve("/.well-known/openid-configuration", Metadata());
+        var descriptor = await strategy.ResolveAsync(_http, CancellationToken.None);
+        Assert.Equal(_server.BaseUrl, descriptor.Issuer);
+    }
+
+    [Fact]
+    public async Task Endpoints_without_tls_off_loopback_are_rejected()
+    {
+        var metadata = Metadata();
+        metadata["token_endpoint"] = "http://idp.example.test/token";
+        Serve("/.well-known/openid-configuration", metadata);
+
+        var error = await Assert.ThrowsAsync<ProviderDiscoveryException>(() => Strategy().ResolveAsync(_http, CancellationToken.None));
+
+        Assert.Contains("http://idp.example.test/token", error.Message);
+    }
+
+    [Fact]
+    public async Task Metadata_without_a_token_endpoint_is_rejected()
+    {
+        var metadata = Metadata();
+        metadata.Remove("token_endpoint");
+        Serve("/.well-known/openid-configuration", metadata);
+
+        var error = await Assert.ThrowsAsync<ProviderDiscoveryException>(() => Strategy().ResolveAsync(_http, CancellationToken.None));
+
+        Assert.Contains("token_endpoint", error.Message);
+    }
+
+    [Fact]
+    public async Task Configured_scopes_and_parameters_are_used_after_discovery()
+    {
+        Serve("/.well-known/openid-configuration", Metadata());
+        var strategy = Strategy(change: o =>
+        {
+            o.DefaultScopes = ["openid", "email"];
+            o.AuthorizeParameters["audience"] = "api://x";
+        });
+        await strategy.ResolveAsync(_http, CancellationToken.None);
+
+        var query = Query(strategy.BuildAuthorizeUrl(AuthorizeContext()));
+
+        Assert.Equal("openid email", query["scope"]);
+        Assert.Equal("api://x", query["audience"]);
+    }
+}

@@ -1,0 +1,290 @@
+using System.Text;
+using O8Actors.Providers;
+using static O8Actors.Tests.Providers.ProviderTestData;
+
+namespace O8Actors.Tests.Providers;
+
+/// <summary>
+/// Each preset against a recorded expectation taken from the provider's documentation: the authorize URL, and the
+/// token request as a local stand-in for the provider's token endpoint receives it.
+/// </summary>
+public sealed class ProviderPresetTests : IAsyncLifetime
+{
+    private readonly HttpClient _http = new();
+    private RecordingServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await RecordingServer.StartAsync();
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json",
+            """{"access_token":"at","token_type":"Bearer","expires_in":604800,"refresh_token":"rt","scope":"identify"}""");
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    private async Task<RecordedRequest> ExchangeAgainstStandIn(GenericOAuthOptions preset)
+    {
+        preset.TokenEndpoint = _server.Url("/token");
+        await new GenericOAuthStrategy(preset).ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+        var request = Assert.Single(_server.Requests);
+        Assert.Equal("POST", request.Method);
+        Assert.StartsWith("application/x-www-form-urlencoded", request.ContentType);
+        return request;
+    }
+
+    private static string Basic(string id, string secret) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{id}:{secret}"));
+
+    // ---- Discord ----
+
+    [Fact]
+    public void Discord_authorize_url_matches_the_documentation()
+    {
+        var url = ProviderPresets.Discord("discord-id", ClientSecret).BuildAuthorizeUrl(AuthorizeContext(scopes: ["identify", "messages.read"]));
+
+        Assert.Equal("https://discord.com/oauth2/authorize", url.GetLeftPart(UriPartial.Path));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = "discord-id",
+            ["redirect_uri"] = RedirectUri.OriginalString,
+            ["scope"] = "identify messages.read",
+            ["state"] = State,
+            ["code_challenge"] = Challenge,
+            ["code_challenge_method"] = "S256",
+        }, Query(url));
+    }
+
+    [Fact]
+    public async Task Discord_descriptor_requires_the_discord_issuer()
+    {
+        var descriptor = await ProviderPresets.Discord("discord-id", ClientSecret).ResolveAsync(_http, CancellationToken.None);
+
+        Assert.Equal(new ProviderDescriptor("https://discord.com", IssuerParameterSupported: true, SupportsPkce: true), descriptor);
+        Assert.True(descriptor.RequiresIssuer);
+    }
+
+    [Fact]
+    public async Task Discord_token_request_uses_client_secret_basic()
+    {
+        var request = await ExchangeAgainstStandIn(ProviderPresets.DiscordOptions("discord-id", ClientSecret));
+
+        Assert.Equal(Basic("discord-id", ClientSecret), request.Authorization);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = Code,
+            ["redirect_uri"] = RedirectUri.OriginalString,
+            ["code_verifier"] = Verifier,
+        }, request.Form);
+    }
+
+    [Fact]
+    public async Task Discord_without_a_secret_is_a_public_client()
+    {
+        var request = await ExchangeAgainstStandIn(ProviderPresets.DiscordOptions("discord-id"));
+
+        Assert.Null(request.Authorization);
+        Assert.Equal("discord-id", request.Form["client_id"]);
+        Assert.False(request.Form.ContainsKey("client_secret"));
+    }
+
+    [Fact]
+    public async Task Discord_refresh_is_supported()
+    {
+        var options = ProviderPresets.DiscordOptions("discord-id", ClientSecret);
+        options.TokenEndpoint = _server.Url("/token");
+
+        var tokens = await new GenericOAuthStrategy(options).RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None);
+
+        Assert.Equal("rt", tokens.RefreshToken);
+        Assert.Equal("refresh_token", Assert.Single(_server.Requests).Form["grant_type"]);
+    }
+
+    // ---- GitHub ----
+
+    [Fact]
+    public void GitHub_authorize_url_matches_the_documentation()
+    {
+        var url = ProviderPresets.GitHub("gh-id", ClientSecret).BuildAuthorizeUrl(AuthorizeContext(scopes: ["repo", "read:org"]));
+
+        Assert.Equal("https://github.com/login/oauth/authorize", url.GetLeftPart(UriPartial.Path));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = "gh-id",
+            ["redirect_uri"] = RedirectUri.OriginalString,
+            ["scope"] = "repo read:org",
+            ["state"] = State,
+            ["code_challenge"] = Challenge,
+            ["code_challenge_method"] = "S256",
+        }, Query(url));
+    }
+
+    [Fact]
+    public async Task GitHub_token_request_posts_the_secret_and_asks_for_json()
+    {
+        var request = await ExchangeAgainstStandIn(ProviderPresets.GitHubOptions("gh-id", ClientSecret));
+
+        Assert.Null(request.Authorization);
+        Assert.Equal("application/json", request.Accept);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = Code,
+            ["redirect_uri"] = RedirectUri.OriginalString,
+            ["code_verifier"] = Verifier,
+            ["client_id"] = "gh-id",
+            ["client_secret"] = ClientSecret,
+        }, request.Form);
+    }
+
+    [Fact]
+    public async Task GitHub_descriptor_has_no_issuer_check()
+    {
+        var descriptor = await ProviderPresets.GitHub("gh-id", ClientSecret).ResolveAsync(_http, CancellationToken.None);
+
+        Assert.False(descriptor.RequiresIssuer);
+        Assert.True(descriptor.SupportsPkce);
+    }
+
+    [Fact]
+    public async Task GitHub_oauth_app_answer_without_refresh_token_cannot_refresh()
+    {
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/x-www-form-urlencoded",
+            "access_token=gho_16C7e42F292c6912E7710c838347Ae178B4a&scope=repo%2Cgist&token_type=bearer");
+        var options = ProviderPresets.GitHubOptions("gh-id", ClientSecret);
+        options.TokenEndpoint = _server.Url("/token");
+
+        var tokens = await new GenericOAuthStrategy(options).ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        Assert.Equal("gho_16C7e42F292c6912E7710c838347Ae178B4a", tokens.AccessToken);
+        Assert.Equal("repo,gist", tokens.Scope);
+        Assert.False(tokens.CanRefresh);
+    }
+
+    // ---- Google ----
+
+    [Fact]
+    public void Google_authorize_url_asks_for_offline_access()
+    {
+        var url = ProviderPresets.Google("g-id.apps.googleusercontent.com", ClientSecret).BuildAuthorizeUrl(AuthorizeContext());
+
+        Assert.Equal("https://accounts.google.com/o/oauth2/v2/auth", url.GetLeftPart(UriPartial.Path));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = "g-id.apps.googleusercontent.com",
+            ["redirect_uri"] = RedirectUri.OriginalString,
+            ["scope"] = "openid email profile",
+            ["state"] = State,
+            ["code_challenge"] = Challenge,
+            ["code_challenge_method"] = "S256",
+            ["access_type"] = "offline",
+            ["prompt"] = "consent",
+        }, Query(url));
+    }
+
+    [Fact]
+    public async Task Google_token_request_uses_client_secret_post()
+    {
+        var request = await ExchangeAgainstStandIn(ProviderPresets.GoogleOptions("g-id", ClientSecret));
+
+        Assert.Null(request.Authorization);
+        Assert.Equal("g-id", request.Form["client_id"]);
+        Assert.Equal(ClientSecret, request.Form["client_secret"]);
+        Assert.Equal(Verifier, request.Form["code_verifier"]);
+        Assert.Equal("authorization_code", request.Form["grant_type"]);
+        Assert.Equal(RedirectUri.OriginalString, request.Form["redirect_uri"]);
+    }
+
+    [Fact]
+    public async Task Google_descriptor_knows_the_issuer_without_requiring_iss()
+    {
+        var descriptor = await ProviderPresets.Google("g-id", ClientSecret).ResolveAsync(_http, CancellationToken.None);
+
+        Assert.Equal("https://accounts.google.com", descriptor.Issuer);
+        Assert.False(descriptor.RequiresIssuer);
+    }
+
+    [Fact]
+    public void Google_prompt_can_be_changed_per_login()
+    {
+        var url = ProviderPresets.Google("g-id").BuildAuthorizeUrl(
+            AuthorizeContext(extra: new Dictionary<string, string> { ["prompt"] = "select_account" }));
+
+        Assert.Equal("select_account", Query(url)["prompt"]);
+    }
+
+    // ---- Microsoft ----
+
+    [Fact]
+    public void Microsoft_authorize_url_uses_the_tenant_and_offline_access()
+    {
+        var url = ProviderPresets.Microsoft("", "ms-id").BuildAuthorizeUrl(AuthorizeContext());
+
+        Assert.Equal("https://login.microsoftonline.com/common/oauth2/v2.0/authorize", url.GetLeftPart(UriPartial.Path));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = "ms-id",
+            ["redirect_uri"] = RedirectUri.OriginalString,
+            ["scope"] = "openid profile offline_access",
+            ["state"] = State,
+            ["code_challenge"] = Challenge,
+            ["code_challenge_method"] = "S256",
+        }, Query(url));
+    }
+
+    [Fact]
+    public async Task Microsoft_issuer_is_known_only_for_a_tenant_id()
+    {
+        const string tenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+        var specific = ProviderPresets.MicrosoftOptions(tenantId, "ms-id");
+        var common = ProviderPresets.MicrosoftOptions("common", "ms-id");
+        var organizations = ProviderPresets.MicrosoftOptions("organizations", "ms-id");
+
+        Assert.Equal($"https://login.microsoftonline.com/{tenantId}/oauth2/v2.0/token", specific.TokenEndpoint!.AbsoluteUri);
+        Assert.Equal($"https://login.microsoftonline.com/{tenantId}/v2.0", specific.Issuer);
+        Assert.Null(common.Issuer);
+        Assert.Null(organizations.Issuer);
+        var descriptor = await new GenericOAuthStrategy(specific).ResolveAsync(_http, CancellationToken.None);
+        Assert.False(descriptor.RequiresIssuer);
+    }
+
+    [Fact]
+    public async Task Microsoft_public_client_sends_no_secret_and_a_confidential_one_posts_it()
+    {
+        var request = await ExchangeAgainstStandIn(ProviderPresets.MicrosoftOptions("contoso.onmicrosoft.com", "ms-id"));
+        Assert.Null(request.Authorization);
+        Assert.Equal("ms-id", request.Form["client_id"]);
+        Assert.False(request.Form.ContainsKey("client_secret"));
+        Assert.Equal(Verifier, request.Form["code_verifier"]);
+
+        var confidential = ProviderPresets.MicrosoftOptions("common", "ms-id", ClientSecret);
+        Assert.Equal(ClientAuthentication.Post, confidential.ClientAuthentication);
+    }
+
+    [Fact]
+    public void Microsoft_rejects_a_tenant_that_would_change_the_path()
+    {
+        var error = Assert.Throws<ArgumentException>(() => ProviderPresets.Microsoft("common/../x", "ms-id"));
+
+        Assert.Contains("tenant", error.Message);
+    }
+
+    // ---- all ----
+
+    [Fact]
+    public void Presets_can_be_adjusted_through_configure()
+    {
+        var strategy = ProviderPresets.Discord("discord-id", ClientSecret, o => o.DefaultScopes = ["guilds"]);
+
+        Assert.Equal("guilds", Query(strategy.BuildAuthorizeUrl(AuthorizeContext()))["scope"]);
+        Assert.Equal("discord", strategy.Name);
+    }
+}
