@@ -22,7 +22,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     private readonly ILoggerFactory? _loggerFactory;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, Registration> _states = new(StringComparer.Ordinal);
-    private readonly Dictionary<IActorRef, WatchedFlow> _flows = new();
+    private readonly Dictionary<IActorRef, HashSet<string>> _flows = new();
     private readonly List<IActorRef> _stopRequesters = new();
     private readonly CancellationTokenSource _lifetime = new();
     private Task<ListenerStarted>? _starting;
@@ -53,6 +53,11 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         options.Validate();
         return Akka.Actor.Props.Create(() => new CallbackServerActor(options, loggerFactory));
     }
+
+    /// <inheritdoc />
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        // The only children are reply relays: one that fails is stopped, never restarted (it would resend the code).
+        new OneForOneStrategy(_ => Directive.Stop);
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -119,7 +124,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         Receive<RegisterState>(Register);
         Receive<UnregisterState>(Unregister);
         Receive<CallbackReceived>(Route);
-        Receive<Terminated>(t => ForgetFlow(t.ActorRef, loginGone: true));
+        Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(true, _redirectUri, _states.Count, null)));
         Receive<StopListener>(_ => BeginStop());
     }
@@ -130,7 +135,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.FlowId, "The redirect listener is stopping.")));
         Receive<UnregisterState>(Unregister);
         Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.ShuttingDown));
-        Receive<Terminated>(t => ForgetFlow(t.ActorRef, loginGone: true));
+        Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, _states.Count, null)));
         Receive<ListenerShutDown>(down =>
         {
@@ -172,14 +177,14 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         }
 
         _states[register.State] = new Registration(flow, register.FlowId);
-        if (!_flows.TryGetValue(flow, out var watched))
+        if (!_flows.TryGetValue(flow, out var states))
         {
-            watched = new WatchedFlow();
-            _flows.Add(flow, watched);
+            states = new HashSet<string>(StringComparer.Ordinal);
+            _flows.Add(flow, states);
             Context.Watch(flow);
         }
 
-        watched.States.Add(register.State);
+        states.Add(register.State);
         Sender.Tell(new StateRegistered(register.FlowId, _redirectUri!));
     }
 
@@ -187,10 +192,10 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     {
         if (!_states.TryGetValue(unregister.State, out var registration) || registration.FlowId != unregister.FlowId) return;
         _states.Remove(unregister.State);
-        if (_flows.TryGetValue(registration.Flow, out var watched))
+        if (_flows.TryGetValue(registration.Flow, out var states))
         {
-            watched.States.Remove(unregister.State);
-            if (watched.IsIdle) StopWatching(registration.Flow);
+            states.Remove(unregister.State);
+            if (states.Count == 0) StopWatching(registration.Flow);
         }
     }
 
@@ -204,25 +209,23 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         }
 
         // Single use: the state is gone before the login sees the code, so a replay finds nothing.
-        if (_flows.TryGetValue(registration.Flow, out var watched))
+        if (_flows.TryGetValue(registration.Flow, out var states))
         {
-            watched.States.Remove(callback.State);
-            watched.Askers.Add(Sender);
+            states.Remove(callback.State);
+            if (states.Count == 0) StopWatching(registration.Flow);
         }
 
         _log.Debug("Callback listener routing a callback to flow {0}", registration.FlowId);
-        registration.Flow.Forward(new AuthorizationCallback(registration.FlowId, callback.Code, callback.Error,
-            callback.ErrorDescription, callback.Issuer));
+        // The relay is the login's Sender: the login answers it and the relay answers the browser, once.
+        Context.ActorOf(CallbackReplyRelay.Props(Sender, registration.Flow,
+            new AuthorizationCallback(registration.FlowId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer),
+            _options.Flow.ExchangeTimeout + AskMargin));
     }
 
-    private void ForgetFlow(IActorRef flow, bool loginGone)
+    private void ForgetFlow(IActorRef flow)
     {
-        if (!_flows.Remove(flow, out var watched)) return;
-        foreach (var state in watched.States) _states.Remove(state);
-        if (loginGone)
-        {
-            foreach (var asker in watched.Askers) asker.Tell(CallbackPages.LoginGone);
-        }
+        if (!_flows.Remove(flow, out var states)) return;
+        foreach (var state in states) _states.Remove(state);
     }
 
     private void StopWatching(IActorRef flow)
@@ -270,13 +273,4 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
 
     private sealed record Registration(IActorRef Flow, string FlowId);
 
-    private sealed class WatchedFlow
-    {
-        public HashSet<string> States { get; } = new(StringComparer.Ordinal);
-
-        // Browsers waiting for this login's page: told "login gone" if it dies before answering.
-        public List<IActorRef> Askers { get; } = new();
-
-        public bool IsIdle => States.Count == 0 && Askers.Count == 0;
-    }
 }
