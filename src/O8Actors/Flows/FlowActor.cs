@@ -204,6 +204,8 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
             End(new FlowSucceeded(_flowId, msg.Tokens));
         });
         Receive<CodeExchangeFailed>(msg => End(new FlowFailed(_flowId, msg.Failure, msg.Reason, msg.ProviderError)));
+        // The listener routes a state once; a second callback can only be a replay and never starts a second exchange.
+        Receive<AuthorizationCallback>(_ => Sender.Tell(AlreadyUsed));
         Receive<ExchangeDeadline>(_ => End(new FlowFailed(_flowId, FlowFailure.ExchangeTimeout,
             $"The token exchange did not finish within {_options.ExchangeTimeout.TotalSeconds:0.#} seconds.")));
         Ending();
@@ -240,10 +242,22 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
         Publish(new FlowEndedEvent(_flowId, _provider, outcome.Kind, reason, elapsed));
         _log.Info("Login {0} with {1} ended: {2}{3}", _flowId, _provider, outcome.Kind, reason is null ? "" : $" ({reason})");
 
-        Context.Stop(Self);
+        // A PoisonPill, not Context.Stop: it queues behind messages already in the mailbox, so a callback that raced
+        // the deadline still gets its page (from Ended) instead of vanishing into dead letters.
+        Self.Tell(PoisonPill.Instance);
     }
 
-    private void Ended() => ReceiveAny(_ => { });
+    private void Ended()
+    {
+        Receive<AuthorizationCallback>(_ => Sender.Tell(AlreadyEnded));
+        ReceiveAny(_ => { });
+    }
+
+    private static readonly CallbackResponse AlreadyEnded =
+        new(410, CallbackPageKind.Failed, "This login has already ended. Start a new login from the application.");
+
+    private static readonly CallbackResponse AlreadyUsed =
+        new(400, CallbackPageKind.BadRequest, "This login link was already used.");
 
     private static string? ReasonOf(FlowOutcome outcome) => outcome switch
     {
@@ -262,7 +276,7 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
         FlowFailed { Failure: FlowFailure.ExchangeTimeout } f => new CallbackResponse(504, CallbackPageKind.Failed, f.Reason),
         FlowFailed f => new CallbackResponse(502, CallbackPageKind.Failed, f.Reason),
         FlowCancelled => new CallbackResponse(409, CallbackPageKind.Failed, "The application cancelled this login."),
-        _ => new CallbackResponse(410, CallbackPageKind.Failed, "This login has already ended."),
+        _ => AlreadyEnded,
     };
 
     private void Publish(FlowEvent e) => Context.System.EventStream.Publish(e);

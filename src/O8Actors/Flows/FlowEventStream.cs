@@ -12,6 +12,8 @@ internal sealed class FlowEventStream(ActorSystem system) : IObservable<FlowEven
     {
         ArgumentNullException.ThrowIfNull(observer);
         var subscriber = system.ActorOf(Akka.Actor.Props.Create(() => new Subscriber(observer)));
+        // Subscribed here, not in PreStart, so no event published after Subscribe returns can be missed.
+        system.EventStream.Subscribe(subscriber, typeof(FlowEvent));
         return new Subscription(subscriber);
     }
 
@@ -21,8 +23,6 @@ internal sealed class FlowEventStream(ActorSystem system) : IObservable<FlowEven
         {
             Receive<FlowEvent>(observer.OnNext);
         }
-
-        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(FlowEvent));
 
         protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
     }

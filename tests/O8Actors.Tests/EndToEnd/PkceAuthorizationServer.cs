@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace O8Actors.Tests.EndToEnd;
+
+/// <summary>
+/// A minimal authorization server on 127.0.0.1 for end-to-end tests of the core: <c>/authorize</c> redirects with a fresh
+/// code, <c>/token</c> checks the client secret, the redirect URI and the PKCE verifier, accepts each code once, and
+/// hands out a token derived from that code's state so a test can tell the logins apart.
+/// </summary>
+internal sealed class PkceAuthorizationServer : IAsyncDisposable
+{
+    public const string ClientId = "e2e-client";
+    public const string ClientSecret = "e2e-secret-value";
+
+    private sealed record Grant(string State, string Challenge, string RedirectUri);
+
+    private readonly ConcurrentDictionary<string, Grant> _grants = new();
+    private readonly WebApplication _app;
+    private int _tokensIssued;
+    private int _rejected;
+
+    private PkceAuthorizationServer(WebApplication app) => _app = app;
+
+    public string BaseUrl { get; private set; } = "";
+    public int TokensIssued => Volatile.Read(ref _tokensIssued);
+    public int Rejected => Volatile.Read(ref _rejected);
+
+    /// <summary>The access token this server issues for the login whose state is <paramref name="state"/>.</summary>
+    public static string AccessTokenFor(string state) => "at-" + Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(state)))[..24];
+
+    public static async Task<PkceAuthorizationServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var server = new PkceAuthorizationServer(app);
+        app.MapGet("/authorize", server.Authorize);
+        app.MapPost("/token", server.Token);
+        await app.StartAsync();
+        server.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        return server;
+    }
+
+    private IResult Authorize(HttpRequest request)
+    {
+        var q = request.Query;
+        if (q["client_id"] != ClientId || q["response_type"] != "code" || q["code_challenge_method"] != "S256"
+            || string.IsNullOrEmpty(q["state"]) || string.IsNullOrEmpty(q["code_challenge"]) || string.IsNullOrEmpty(q["redirect_uri"]))
+            return Results.BadRequest("invalid authorize request");
+        var code = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        _grants[code] = new Grant(q["state"]!, q["code_challenge"]!, q["redirect_uri"]!);
+        return Results.Redirect($"{q["redirect_uri"]}?code={code}&state={Uri.EscapeDataString(q["state"]!)}");
+    }
+
+    private async Task<IResult> Token(HttpRequest request)
+    {
+        var form = await request.ReadFormAsync();
+        var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClientId}:{ClientSecret}"));
+        if (request.Headers.Authorization != $"Basic {basic}") return Reject("invalid_client", 401);
+        if (form["grant_type"] != "authorization_code") return Reject("unsupported_grant_type");
+        if (!_grants.TryRemove(form["code"].ToString(), out var grant)) return Reject("invalid_grant");
+        if (form["redirect_uri"] != grant.RedirectUri) return Reject("invalid_grant");
+        var verifier = form["code_verifier"].ToString();
+        var challenge = Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        if (challenge != grant.Challenge) return Reject("invalid_grant");
+
+        Interlocked.Increment(ref _tokensIssued);
+        return Results.Json(new { access_token = AccessTokenFor(grant.State), token_type = "Bearer", expires_in = 3600, refresh_token = "rt-" + grant.State[..8] });
+    }
+
+    private IResult Reject(string error, int status = 400)
+    {
+        Interlocked.Increment(ref _rejected);
+        return Results.Json(new { error }, statusCode: status);
+    }
+
+    private static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

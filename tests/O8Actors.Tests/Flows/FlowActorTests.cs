@@ -1,0 +1,291 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Flows;
+
+/// <summary>One login's state machine, driven by probes in virtual time.</summary>
+public sealed class FlowActorTests : TestKit
+{
+    private static readonly Uri RedirectUri = new("https://localhost:41539/");
+    private static readonly Uri AuthorizeUrl = new("https://provider.test/authorize?x=1");
+    private static readonly TimeSpan LoginTimeout = TimeSpan.FromSeconds(30);
+    private static readonly FlowOptions Options = new() { Timeout = LoginTimeout, ExchangeTimeout = TimeSpan.FromSeconds(10) };
+
+    private readonly TestProbe _listener;
+    private readonly TestProbe _providers;
+    private readonly TestProbe _outcomes;
+    private readonly TestProbe _browserTab;
+    private readonly RecordingBrowser _browser = new();
+
+    public FlowActorTests() : base(@"akka.scheduler.implementation = ""Akka.TestKit.TestScheduler, Akka.TestKit""")
+    {
+        _listener = CreateTestProbe();
+        _providers = CreateTestProbe();
+        _outcomes = CreateTestProbe();
+        _browserTab = CreateTestProbe();
+    }
+
+    private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
+
+    private sealed record Started(IActorRef Flow, RegisterState Registration, PrepareAuthorization Preparation);
+
+    /// <summary>Drives a new login to the point where it waits for the browser.</summary>
+    private Started StartLogin(ProviderDescriptor? descriptor = null, string flowId = "f1")
+    {
+        var flow = Sys.ActorOf(FlowActor.Props(flowId, "test", AuthorizationRequest.Default, Options,
+            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        Watch(flow);
+        // Earlier logins of the same test may still be unregistering on this probe.
+        var registration = (RegisterState)_listener.FishForMessage(m => m is RegisterState);
+        _listener.Reply(new StateRegistered(flowId, RedirectUri));
+        var preparation = _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new AuthorizationPrepared(flowId, AuthorizeUrl, descriptor ?? ProviderDescriptor.Static));
+        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl));
+        return new Started(flow, registration, preparation);
+    }
+
+    private void SendCallback(IActorRef flow, string? code = "the-code", string? error = null, string? description = null, string? iss = null) =>
+        flow.Tell(new AuthorizationCallback("f1", code, error, description, iss), _browserTab.Ref);
+
+    private void ExpectEndedAndStopped(IActorRef flow, string state)
+    {
+        _listener.FishForMessage(m => m is UnregisterState u && u.State == state);
+        ExpectTerminated(flow);
+    }
+
+    [Fact]
+    public void Registers_a_fresh_256_bit_state_and_an_S256_challenge()
+    {
+        var first = StartLogin();
+        var second = StartLogin(flowId: "f2");
+
+        Assert.Equal(43, first.Registration.State.Length);
+        Assert.NotEqual(first.Registration.State, second.Registration.State);
+        Assert.Equal(first.Registration.State, first.Preparation.State);
+        Assert.Equal(RedirectUri, first.Preparation.RedirectUri);
+        Assert.NotNull(first.Preparation.CodeChallenge);
+        Assert.Equal(43, first.Preparation.CodeChallenge!.Length);
+    }
+
+    [Fact]
+    public void Success_exchanges_the_code_once_with_the_matching_verifier_and_shows_the_success_page_after_it()
+    {
+        var login = StartLogin();
+        SendCallback(login.Flow);
+
+        var exchange = _providers.ExpectMsg<ExchangeCode>();
+        Assert.Equal("the-code", exchange.Code);
+        Assert.Equal(RedirectUri, exchange.RedirectUri);
+        Assert.Equal(login.Preparation.CodeChallenge, FlowSecrets.ChallengeFor(exchange.CodeVerifier!));
+        _browserTab.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no page before the exchange finished
+
+        var tokens = new TokenSet("access", "Bearer", RefreshToken: "refresh");
+        _providers.Reply(new CodeExchanged("f1", tokens));
+
+        Assert.Equal(CallbackPageKind.Success, _browserTab.ExpectMsg<CallbackResponse>().Kind);
+        Assert.Same(tokens, _outcomes.ExpectMsg<FlowSucceeded>().Tokens);
+        ExpectEndedAndStopped(login.Flow, login.Registration.State);
+    }
+
+    [Fact]
+    public void Provider_error_ends_as_denied_without_an_exchange()
+    {
+        var login = StartLogin();
+        SendCallback(login.Flow, code: null, error: "access_denied", description: "The user said <no>");
+
+        var denied = _outcomes.ExpectMsg<FlowDenied>();
+        Assert.Equal("access_denied", denied.Error);
+        Assert.Equal("The user said <no>", denied.ErrorDescription);
+        var page = _browserTab.ExpectMsg<CallbackResponse>();
+        Assert.Equal((403, CallbackPageKind.Denied), (page.StatusCode, page.Kind));
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectEndedAndStopped(login.Flow, login.Registration.State);
+    }
+
+    [Fact]
+    public void No_callback_before_the_deadline_ends_as_timed_out()
+    {
+        var login = StartLogin();
+
+        Scheduler.Advance(LoginTimeout - TimeSpan.FromSeconds(1));
+        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Scheduler.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(LoginTimeout, _outcomes.ExpectMsg<FlowTimedOut>().Timeout);
+        ExpectEndedAndStopped(login.Flow, login.Registration.State);
+    }
+
+    [Fact]
+    public void Request_timeout_overrides_the_configured_one()
+    {
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", new AuthorizationRequest(Timeout: TimeSpan.FromSeconds(3)), Options,
+            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        _listener.ExpectMsg<RegisterState>();
+
+        Scheduler.Advance(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(TimeSpan.FromSeconds(3), _outcomes.ExpectMsg<FlowTimedOut>().Timeout);
+        Assert.NotNull(flow);
+    }
+
+    [Fact]
+    public void Cancellation_ends_as_cancelled_while_waiting_and_while_exchanging()
+    {
+        var waiting = StartLogin();
+        waiting.Flow.Tell(new CancelFlow("f1"));
+        _outcomes.ExpectMsg<FlowCancelled>();
+        ExpectEndedAndStopped(waiting.Flow, waiting.Registration.State);
+
+        var exchanging = StartLogin(flowId: "f2");
+        SendCallback(exchanging.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+        exchanging.Flow.Tell(new CancelFlow("f2"));
+        _outcomes.ExpectMsg<FlowCancelled>();
+        Assert.Equal(409, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
+    }
+
+    [Fact]
+    public void Exchange_failure_ends_as_failed_with_the_providers_error_and_a_failure_page()
+    {
+        var login = StartLogin();
+        SendCallback(login.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+        _providers.Reply(new CodeExchangeFailed("f1", FlowFailure.TokenExchange, "The token endpoint refused: invalid_grant.", "invalid_grant"));
+
+        var failed = _outcomes.ExpectMsg<FlowFailed>();
+        Assert.Equal((FlowFailure.TokenExchange, "invalid_grant"), (failed.Failure, failed.ProviderError));
+        var page = _browserTab.ExpectMsg<CallbackResponse>();
+        Assert.Equal((502, CallbackPageKind.Failed), (page.StatusCode, page.Kind));
+    }
+
+    [Fact]
+    public void A_token_endpoint_that_never_answers_ends_as_exchange_timeout()
+    {
+        var login = StartLogin();
+        SendCallback(login.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+
+        // The login deadline no longer applies once the browser is back ...
+        Scheduler.Advance(Options.ExchangeTimeout);
+        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        // ... the exchange deadline (exchange timeout + 1 s) does.
+        Scheduler.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(FlowFailure.ExchangeTimeout, _outcomes.ExpectMsg<FlowFailed>().Failure);
+        Assert.Equal(504, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
+    }
+
+    [Fact]
+    public void Issuer_mismatch_is_rejected_before_any_exchange()
+    {
+        var login = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true));
+        SendCallback(login.Flow, iss: "https://attacker.example");
+
+        var failed = _outcomes.ExpectMsg<FlowFailed>();
+        Assert.Equal(FlowFailure.IssuerMismatch, failed.Failure);
+        Assert.Contains("https://attacker.example", failed.Reason);
+        Assert.Equal(400, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void Missing_iss_is_rejected_only_when_the_provider_promises_it()
+    {
+        var strict = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true));
+        SendCallback(strict.Flow, iss: null);
+        Assert.Equal(FlowFailure.IssuerMismatch, _outcomes.ExpectMsg<FlowFailed>().Failure);
+
+        var lenient = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: false), "f2");
+        SendCallback(lenient.Flow, iss: null);
+        Assert.IsType<ExchangeCode>(_providers.ExpectMsg<ExchangeCode>());
+    }
+
+    [Fact]
+    public void Matching_iss_passes()
+    {
+        var login = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true));
+        SendCallback(login.Flow, iss: "https://right.example");
+        Assert.Equal("the-code", _providers.ExpectMsg<ExchangeCode>().Code);
+    }
+
+    [Fact]
+    public void A_replayed_callback_never_starts_a_second_exchange()
+    {
+        var login = StartLogin();
+        SendCallback(login.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+
+        var replayTab = CreateTestProbe();
+        login.Flow.Tell(new AuthorizationCallback("f1", "the-code", null, null, null), replayTab.Ref);
+
+        Assert.Equal(400, replayTab.ExpectMsg<CallbackResponse>().StatusCode);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        login.Flow.Tell(new CodeExchanged("f1", new TokenSet("a", "Bearer")));
+        _outcomes.ExpectMsg<FlowSucceeded>();
+        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void Callback_racing_the_deadline_yields_exactly_one_outcome_and_a_page_either_way()
+    {
+        var login = StartLogin();
+
+        // Both land in the mailbox back to back; whichever is first decides, the other must not produce a second outcome.
+        Scheduler.Advance(LoginTimeout);
+        SendCallback(login.Flow, code: null, error: "access_denied");
+
+        var outcome = _outcomes.ExpectMsg<FlowOutcome>();
+        Assert.True(outcome is FlowTimedOut or FlowDenied, outcome.GetType().Name);
+        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        var page = _browserTab.ExpectMsg<CallbackResponse>();
+        Assert.True(page.StatusCode is 403 or 410, page.ToString());
+    }
+
+    [Fact]
+    public void Listener_refusal_ends_as_failed_listener_unavailable()
+    {
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
+            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistrationRefused("f1", "port 41539 is in use"));
+
+        var failed = _outcomes.ExpectMsg<FlowFailed>();
+        Assert.Equal(FlowFailure.ListenerUnavailable, failed.Failure);
+        Assert.Contains("41539", failed.Reason);
+        Assert.NotNull(flow);
+    }
+
+    [Fact]
+    public void Unknown_provider_ends_as_failed_provider_unavailable()
+    {
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "nobody", AuthorizationRequest.Default, Options,
+            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("f1", RedirectUri));
+        _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new ProviderUnavailable("f1", "No OAuth provider named 'nobody' is registered."));
+
+        Assert.Equal(FlowFailure.ProviderUnavailable, _outcomes.ExpectMsg<FlowFailed>().Failure);
+        Assert.Empty(_browser.Opened);
+        Assert.NotNull(flow);
+    }
+
+    [Fact]
+    public void Pkce_off_sends_neither_challenge_nor_verifier()
+    {
+        var options = new FlowOptions { Timeout = LoginTimeout, ExchangeTimeout = TimeSpan.FromSeconds(10), Pkce = false };
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, options,
+            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("f1", RedirectUri));
+        Assert.Null(_providers.ExpectMsg<PrepareAuthorization>().CodeChallenge);
+        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static));
+        SendCallback(flow);
+        Assert.Null(_providers.ExpectMsg<ExchangeCode>().CodeVerifier);
+    }
+}
