@@ -1,0 +1,262 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using O8Actors.Browser;
+
+namespace O8Actors.IntegrationTests.Browser;
+
+/// <summary>
+/// A scripted user in headless Chromium at oidc-provider's dev interaction pages. Use <see cref="RunAsync"/> directly,
+/// or hand the driver to O8Actors as its <see cref="IBrowserLauncher"/>: each <see cref="LaunchAsync"/> returns
+/// <see cref="BrowserLaunchResult.Opened"/> at once and plays the script in the background, in its own browser context,
+/// recording the outcome in <see cref="Launches"/>.
+/// </summary>
+public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDisposable
+{
+    private readonly ChromiumBrowser _browser;
+    private readonly Func<Uri, LoginScript> _scriptFor;
+    private readonly TimeSpan _stepTimeout;
+    private readonly List<TaskCompletionSource<LaunchedLogin>> _launchSlots = [];
+    private readonly List<LaunchedLogin> _launched = [];
+    private readonly CancellationTokenSource _lifetime = new();
+    private int _userCounter;
+
+    /// <summary>Creates a driver.</summary>
+    /// <param name="browser">The browser to open contexts in.</param>
+    /// <param name="scriptFor">Picks the script for a launched URL (default: always <see cref="LoginScript.Approve"/>).</param>
+    /// <param name="stepTimeout">How long one page step may take (default 20 s).</param>
+    public ChromiumLoginDriver(ChromiumBrowser browser, Func<Uri, LoginScript>? scriptFor = null, TimeSpan? stepTimeout = null)
+    {
+        _browser = browser;
+        _scriptFor = scriptFor ?? (_ => LoginScript.Approve);
+        _stepTimeout = stepTimeout ?? TimeSpan.FromSeconds(20);
+    }
+
+    /// <summary>Every login started through <see cref="LaunchAsync"/>, in launch order.</summary>
+    public IReadOnlyList<LaunchedLogin> Launches
+    {
+        get
+        {
+            lock (_launchSlots)
+                return _launched.ToArray();
+        }
+    }
+
+    /// <summary>Starts the script for <paramref name="authorizeUrl"/> in the background and reports the browser as opened.</summary>
+    public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(authorizeUrl);
+        var script = _scriptFor(authorizeUrl);
+        // The background run is tied to the driver's lifetime, not to cancellationToken: the token only covers the
+        // launch call, and the flow may dispose it as soon as this returns.
+        var completion = Task.Run(() => RunAsync(authorizeUrl, script, null, _lifetime.Token));
+        lock (_launchSlots)
+        {
+            var login = new LaunchedLogin(authorizeUrl, script, completion);
+            LaunchSlot(_launched.Count).SetResult(login);
+            _launched.Add(login);
+        }
+
+        return Task.FromResult(BrowserLaunchResult.Opened("chromium"));
+    }
+
+    /// <summary>Waits until <paramref name="count"/> logins were launched and all of them finished their scripts.</summary>
+    /// <exception cref="TimeoutException">Fewer were launched, or they did not finish, within <paramref name="timeout"/>.</exception>
+    public async Task<IReadOnlyList<LoginResult>> WaitForLaunchedLoginsAsync(int count, TimeSpan timeout)
+    {
+        Task<LaunchedLogin>[] slots;
+        lock (_launchSlots)
+            slots = Enumerable.Range(0, count).Select(i => LaunchSlot(i).Task).ToArray();
+
+        async Task<LoginResult> Finished(Task<LaunchedLogin> slot) => await (await slot).Completion;
+        try
+        {
+            return await Task.WhenAll(slots.Select(Finished)).WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException(
+                $"{slots.Count(s => s.IsCompleted)} of {count} logins were launched, and not all finished, within {timeout.TotalSeconds:0} s.");
+        }
+    }
+
+    /// <summary>
+    /// Opens <paramref name="authorizeUrl"/> in a new browser context and plays <paramref name="script"/>. Returns
+    /// when the browser lands on the redirect target (any origin other than the provider's), fails to, or the
+    /// script stops (<see cref="LoginScript.Abandon"/>). Never throws for browser errors: they are in
+    /// <see cref="LoginResult.Error"/>.
+    /// </summary>
+    /// <param name="authorizeUrl">The provider's authorize URL.</param>
+    /// <param name="script">What the user does.</param>
+    /// <param name="username">The user name to type; default <c>user-N</c>, unique per driver.</param>
+    /// <param name="cancellationToken">Closes the context and ends the script.</param>
+    public async Task<LoginResult> RunAsync(Uri authorizeUrl, LoginScript script, string? username = null, CancellationToken cancellationToken = default)
+    {
+        username ??= $"user-{Interlocked.Increment(ref _userCounter)}";
+        var provider = authorizeUrl.GetLeftPart(UriPartial.Authority);
+        bool Landed(string url) => !url.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) && url != provider;
+
+        var context = await _browser.NewIsolatedContextAsync();
+        await using var ownedContext = context;
+        await using var cancel = cancellationToken.Register(() => _ = context.CloseAsync());
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout((float)_stepTimeout.TotalMilliseconds);
+        page.SetDefaultNavigationTimeout((float)_stepTimeout.TotalMilliseconds);
+
+        int? status = null;
+        try
+        {
+            var response = await page.GotoAsync(authorizeUrl.ToString());
+            status = response?.Status;
+            if (Landed(page.Url)) return await LandedAsync(page, status, script, username);
+
+            var cancelLink = page.Locator("a", new PageLocatorOptions { HasText = "Cancel" });
+            await page.Locator("input[name=login]").WaitForAsync();
+            switch (script)
+            {
+                case LoginScript.Abandon:
+                    return new LoginResult(script, username, false, WithoutQuery(page.Url), status, null, null);
+                case LoginScript.CancelAtLogin:
+                    return await StepAsync(page, cancelLink, Landed, script, username)
+                           ?? Stuck(page, script, username, "the provider did not redirect after Cancel");
+            }
+
+            await page.Locator("input[name=login]").FillAsync(username);
+            await page.Locator("input[name=password]").FillAsync("any-password");
+            // After sign-in the provider shows the consent page, or redirects at once when consent was given before.
+            if (await StepAsync(page, page.Locator("button[type=submit]"), Landed, script, username) is { } early)
+                return early;
+
+            await page.Locator("input[name=prompt][value=consent]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+            var consentStep = script == LoginScript.CancelAtConsent ? cancelLink : page.Locator("button[type=submit]");
+            return await StepAsync(page, consentStep, Landed, script, username)
+                   ?? Stuck(page, script, username, "the provider did not redirect after the consent step");
+        }
+        catch (PlaywrightException e)
+        {
+            return new LoginResult(script, username, false, WithoutQuery(page.Url), status, null, Sanitize(e.Message));
+        }
+        catch (TimeoutException e)
+        {
+            return new LoginResult(script, username, false, WithoutQuery(page.Url), status, null, Sanitize(e.Message));
+        }
+    }
+
+    /// <summary>
+    /// Clicks <paramref name="target"/> and follows the navigation. Returns the result when the browser reached (or
+    /// failed to reach) the redirect target, or null when it arrived at another provider page.
+    /// </summary>
+    private async Task<LoginResult?> StepAsync(IPage page, ILocator target, Func<string, bool> landed, LoginScript script, string username)
+    {
+        var before = page.Url;
+        using var watcher = new LandingWatcher(page, landed);
+        // Start waiting before the click: the click itself may wait for the navigation it causes, and a wait started
+        // afterwards could miss it.
+        var moved = page.WaitForURLAsync(url => url != before, new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        _ = moved.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted); // the page may close first
+        await target.ClickAsync();
+        if (await Task.WhenAny(watcher.Landing, moved) == moved)
+        {
+            await moved;
+            if (!landed(page.Url)) return null;
+        }
+
+        var (status, error) = await watcher.Landing.WaitAsync(_stepTimeout);
+        if (error is not null)
+            return new LoginResult(script, username, false, WithoutQuery(page.Url), null, null, Sanitize(error));
+
+        // The response headers arrived; wait until the landing page is the page's document before reading it.
+        await page.WaitForURLAsync(landed);
+        return await LandedAsync(page, status, script, username);
+    }
+
+    private static LoginResult Stuck(IPage page, LoginScript script, string username, string why) =>
+        new(script, username, false, WithoutQuery(page.Url), null, null, why);
+
+    /// <summary>
+    /// Watches the page's main-frame navigations for the first one that leaves the provider: its response status,
+    /// or its network error (for example an untrusted certificate).
+    /// </summary>
+    private sealed class LandingWatcher : IDisposable
+    {
+        private readonly IPage _page;
+        private readonly Func<string, bool> _landed;
+        private readonly TaskCompletionSource<(int? Status, string? Error)> _landing = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public LandingWatcher(IPage page, Func<string, bool> landed)
+        {
+            _page = page;
+            _landed = landed;
+            page.Response += OnResponse;
+            page.RequestFailed += OnRequestFailed;
+        }
+
+        public Task<(int? Status, string? Error)> Landing => _landing.Task;
+
+        private void OnResponse(object? sender, IResponse response)
+        {
+            if (IsLandingNavigation(response.Request)) _landing.TrySetResult((response.Status, null));
+        }
+
+        private void OnRequestFailed(object? sender, IRequest request)
+        {
+            if (IsLandingNavigation(request)) _landing.TrySetResult((null, $"{request.Failure} at {request.Url}"));
+        }
+
+        private bool IsLandingNavigation(IRequest request) =>
+            request.IsNavigationRequest && request.Frame == _page.MainFrame && _landed(request.Url);
+
+        public void Dispose()
+        {
+            _page.Response -= OnResponse;
+            _page.RequestFailed -= OnRequestFailed;
+        }
+    }
+
+    /// <summary>The slot of the <paramref name="index"/>th launch (call under the lock).</summary>
+    private TaskCompletionSource<LaunchedLogin> LaunchSlot(int index)
+    {
+        while (_launchSlots.Count <= index)
+            _launchSlots.Add(new TaskCompletionSource<LaunchedLogin>(TaskCreationOptions.RunContinuationsAsynchronously));
+        return _launchSlots[index];
+    }
+
+    private static async Task<LoginResult> LandedAsync(IPage page, int? status, LoginScript script, string username)
+    {
+        var text = await page.InnerTextAsync("body");
+        return new LoginResult(script, username, true, WithoutQuery(page.Url), status, text, null);
+    }
+
+    private static string WithoutQuery(string url)
+    {
+        var cut = url.IndexOfAny(['?', '#']);
+        return cut < 0 ? url : url[..cut];
+    }
+
+    /// <summary>Browser errors quote the URL; the redirect URL's query carries the authorization code.</summary>
+    private static string Sanitize(string message) => QueryInUrl().Replace(message, "?…");
+
+    [GeneratedRegex(@"\?[^\s""']*")]
+    private static partial Regex QueryInUrl();
+
+    /// <summary>Ends the background scripts (bounded wait) and stops launching.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _lifetime.CancelAsync();
+        try
+        {
+            await Task.WhenAll(Launches.Select(l => l.Completion)).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            // A script stuck in the browser; the browser fixture closes it.
+        }
+
+        _lifetime.Dispose();
+    }
+}
+
+/// <summary>One login the driver was asked to open as an <see cref="IBrowserLauncher"/>.</summary>
+/// <param name="AuthorizeUrl">The authorize URL it was given (holds <c>state</c> and the PKCE challenge, no secret).</param>
+/// <param name="Script">The script it plays.</param>
+/// <param name="Completion">Completes with the browser's outcome.</param>
+public sealed record LaunchedLogin(Uri AuthorizeUrl, LoginScript Script, Task<LoginResult> Completion);

@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using O8Actors.IntegrationTests.Infrastructure;
+
+namespace O8Actors.IntegrationTests.OidcServer;
+
+/// <summary>
+/// A real OpenID Connect provider (panva/oidc-provider, <c>oidc/server.mjs</c>) running under node on 127.0.0.1.
+/// Use it as an xUnit class fixture (one provider per test class; tests register their own clients with
+/// <see cref="RegisterClientAsync"/>), or start one with static clients through <see cref="StartAsync"/>.
+/// </summary>
+/// <remarks>
+/// The provider binds port 0 and reports the port the OS picked in its ready line, so parallel test runs never race
+/// for a port. Its dev interaction pages accept any user name and password; PKCE is required on every request;
+/// refresh tokens are issued to every client allowed the refresh_token grant and rotate on each use.
+/// </remarks>
+public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
+{
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
+    private const int MaxCapturedStderr = 16 * 1024;
+
+    private readonly IReadOnlyList<OidcClientRegistration> _staticClients;
+    private readonly string _folder;
+    private readonly StringBuilder _stderr = new();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(15) };
+    private Process? _process;
+    private Uri? _issuer;
+
+    /// <summary>A provider with no static clients (xUnit fixture constructor); register clients at run time.</summary>
+    public OidcProviderServer() : this([]) { }
+
+    /// <summary>A provider that knows <paramref name="staticClients"/> from the start.</summary>
+    /// <param name="staticClients">Clients registered at start.</param>
+    /// <param name="oidcFolder">The node project to run; default <see cref="RepositoryLayout.OidcFolder"/>.</param>
+    public OidcProviderServer(IReadOnlyList<OidcClientRegistration> staticClients, string? oidcFolder = null)
+    {
+        _staticClients = staticClients;
+        _folder = oidcFolder ?? RepositoryLayout.OidcFolder;
+    }
+
+    /// <summary>Starts a provider with <paramref name="clients"/> and waits until it listens.</summary>
+    /// <exception cref="InvalidOperationException">node_modules is missing (run <c>npm ci</c>), or node failed.</exception>
+    public static async Task<OidcProviderServer> StartAsync(
+        IReadOnlyList<OidcClientRegistration> clients, string? oidcFolder = null, CancellationToken cancellationToken = default)
+    {
+        var server = new OidcProviderServer(clients, oidcFolder);
+        try
+        {
+            await server.StartCoreAsync(cancellationToken);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The issuer, <c>http://127.0.0.1:PORT</c> (no trailing slash).</summary>
+    public Uri Issuer => _issuer ?? throw new InvalidOperationException("The oidc-provider server has not started.");
+
+    /// <summary>The issuer exactly as the provider writes it into <c>iss</c> and discovery metadata.</summary>
+    public string IssuerString => Issuer.GetLeftPart(UriPartial.Authority);
+
+    /// <summary>The authorization endpoint (oidc-provider's default route).</summary>
+    public Uri AuthorizationEndpoint => new($"{IssuerString}/auth");
+
+    /// <summary>The token endpoint (oidc-provider's default route).</summary>
+    public Uri TokenEndpoint => new($"{IssuerString}/token");
+
+    /// <summary>What the provider wrote to stderr so far (bounded), for failure messages.</summary>
+    public string StandardError
+    {
+        get { lock (_stderr) return _stderr.ToString(); }
+    }
+
+    /// <inheritdoc />
+    Task IAsyncLifetime.InitializeAsync() => StartCoreAsync(CancellationToken.None);
+
+    /// <inheritdoc />
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+
+    /// <summary>
+    /// Registers a new confidential web client for <paramref name="redirectUri"/> through dynamic client registration
+    /// (RFC 7591), so a test can use a listener port it only learns after the provider started.
+    /// </summary>
+    public async Task<OidcClientRegistration> RegisterClientAsync(
+        Uri redirectUri, string tokenEndpointAuthMethod = "client_secret_basic", CancellationToken cancellationToken = default)
+    {
+        var request = new OidcClientRegistration("ignored", "ignored", [redirectUri.ToString()], tokenEndpointAuthMethod);
+        var metadata = JsonSerializer.SerializeToNode(request)!.AsObject();
+        metadata.Remove("client_id");
+        metadata.Remove("client_secret");
+
+        using var response = await _http.PostAsJsonAsync($"{IssuerString}/reg", metadata, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"Client registration at {IssuerString}/reg failed with {(int)response.StatusCode}: {Truncate(body, 500)}");
+
+        var registered = JsonSerializer.Deserialize<RegistrationResponse>(body)
+                         ?? throw new InvalidOperationException("Client registration returned an empty body.");
+        return request with { ClientId = registered.ClientId, ClientSecret = registered.ClientSecret };
+    }
+
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    {
+        var folder = _folder;
+        if (!File.Exists(Path.Combine(folder, "node_modules", "oidc-provider", "package.json")))
+        {
+            throw new InvalidOperationException(
+                $"The oidc-provider npm package is not installed: run `npm ci` in {folder} (.ci/run does this for every tests/*/oidc folder).");
+        }
+
+        var node = ExecutableLocator.Require("Install Node.js 20 or later (Debian: apt-get install nodejs npm).", "node");
+        var start = new ProcessStartInfo(node)
+        {
+            WorkingDirectory = folder,
+            RedirectStandardInput = true, // server.mjs exits when stdin closes, so a crashed test host leaves no node behind
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("server.mjs");
+        start.ArgumentList.Add("--port");
+        start.ArgumentList.Add("0");
+        // Clients go through the environment, not the command line, so secrets stay out of process listings.
+        start.Environment["OIDC_CLIENTS"] = JsonSerializer.Serialize(_staticClients);
+
+        var ready = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && TryParseReady(line) is { } issuer) ready.TrySetResult(issuer);
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_stderr)
+            {
+                if (_stderr.Length < MaxCapturedStderr) _stderr.AppendLine(e.Data);
+            }
+        };
+        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException(
+            $"The oidc-provider server exited with code {SafeExitCode(process)} before it was ready. stderr:\n{StandardError}"));
+
+        if (!process.Start())
+            throw new InvalidOperationException($"Could not start {node} server.mjs in {folder}.");
+        _process = process;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ReadyTimeout);
+        try
+        {
+            _issuer = await ready.Task.WaitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"The oidc-provider server did not print its ready line within {ReadyTimeout.TotalSeconds:0} s. stderr:\n{StandardError}");
+        }
+    }
+
+    private static Uri? TryParseReady(string line)
+    {
+        if (!line.StartsWith('{')) return null;
+        try
+        {
+            var ready = JsonSerializer.Deserialize<ReadyLine>(line);
+            return ready is { Ready: true, Issuer: { } issuer } ? new Uri(issuer) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string SafeExitCode(Process process)
+    {
+        try
+        {
+            return process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (InvalidOperationException)
+        {
+            return "?";
+        }
+    }
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+
+    /// <summary>Stops the node process tree.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        var process = _process;
+        _process = null;
+        if (process is null) return;
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await process.WaitForExitAsync(wait.Token);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        catch (OperationCanceledException)
+        {
+            // Killed but not reaped in time; the OS finishes it.
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+
+    private sealed record ReadyLine(
+        [property: JsonPropertyName("ready")] bool Ready,
+        [property: JsonPropertyName("issuer")] string? Issuer);
+
+    private sealed record RegistrationResponse(
+        [property: JsonPropertyName("client_id")] string ClientId,
+        [property: JsonPropertyName("client_secret")] string ClientSecret);
+}
