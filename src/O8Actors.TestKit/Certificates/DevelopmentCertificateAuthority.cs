@@ -53,7 +53,10 @@ public sealed class DevelopmentCertificateAuthority : IDisposable
         var time = timeProvider ?? TimeProvider.System;
         var now = time.GetUtcNow();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(new X500DistinguishedName($"CN={subjectName}"), key, HashAlgorithmName.SHA256);
+        // The builder escapes the name, so commas or quotes in it cannot break the distinguished name.
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddCommonName(subjectName);
+        var request = new CertificateRequest(subject.Build(), key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(
             X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));

@@ -102,7 +102,8 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state)
         }
         catch (OperationCanceledException)
         {
-            // The browser gave up or the server is stopping: nothing to answer.
+            // The browser gave up or the server is stopping: drop the connection rather than send an empty 200.
+            context.Abort();
             return;
         }
 

@@ -298,6 +298,8 @@ internal sealed partial class TokenEndpoint(SandboxState state)
                     }
                     catch (OperationCanceledException)
                     {
+                        // Client gone or server stopping: no half answer.
+                        context.Abort();
                         return true;
                     }
                 }
