@@ -75,8 +75,8 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     /// <inheritdoc />
     protected override void PostStop()
     {
+        // Cancelled, not disposed: a start still running holds the token.
         _lifetime.Cancel();
-        _lifetime.Dispose();
         if (_app is { } app)
         {
             // Fallback when the actor is stopped without StopListener: release the port without blocking.
@@ -103,15 +103,15 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
             _app = started.App;
             _ownedCertificate = started.OwnedCertificate;
             _redirectUri = BuildRedirectUri(_options.Listener, started.Port);
-            _log.Info("Callback listener bound to {0}://127.0.0.1:{1}{2}{3}; redirect URI {4}", _options.Listener.Scheme,
-                started.Port, started.IPv6 ? $" and [::1]:{started.Port}" : "", _options.Listener.Path, _redirectUri);
+            _log.Info("Callback listener bound on 127.0.0.1:{0}{1} ({2}); redirect URI {3}", started.Port,
+                started.IPv6 ? $" and [::1]:{started.Port}" : "", _options.Listener.Scheme, _redirectUri);
             Become(Bound);
             Stash.UnstashAll();
         });
         Receive<ListenerStartFailed>(failed =>
         {
             _startConsumed = true;
-            _failure = failed.Cause as OAuthFlowException ?? CallbackListenerHost.Classify(failed.Cause, _options.Listener.Port);
+            _failure = CallbackListenerHost.Classify(failed.Cause, _options.Listener.Port);
             _log.Error("Callback listener could not start: {0}", _failure.Message);
             Become(Failed);
             Stash.UnstashAll();
