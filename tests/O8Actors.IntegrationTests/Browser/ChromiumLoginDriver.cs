@@ -48,7 +48,7 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
         var script = _scriptFor(authorizeUrl);
         // The background run is tied to the driver's lifetime, not to cancellationToken: the token only covers the
         // launch call, and the flow may dispose it as soon as this returns.
-        var completion = Task.Run(() => RunAsync(authorizeUrl, script, null, _lifetime.Token));
+        var completion = Task.Run(() => RunAsync(authorizeUrl, script, LoginHint(authorizeUrl), _lifetime.Token));
         lock (_launchSlots)
         {
             var login = new LaunchedLogin(authorizeUrl, script, completion);
@@ -58,6 +58,31 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
 
         return Task.FromResult(BrowserLaunchResult.Opened("chromium"));
     }
+
+    /// <summary>
+    /// A script selector for <see cref="LaunchAsync"/> that reads the authorize URL's <c>login_hint</c>: a hint that
+    /// starts with a <see cref="LoginScript"/> name (case-insensitive, for example <c>cancelatconsent-7</c>) picks that
+    /// script, anything else picks <paramref name="fallback"/>. Tests pass the hint as an extra authorize parameter,
+    /// so one launcher serves every scenario; the hint also becomes the user name (and so the ID token's <c>sub</c>).
+    /// </summary>
+    public static Func<Uri, LoginScript> ScriptFromLoginHint(LoginScript fallback = LoginScript.Approve) => url =>
+    {
+        var hint = LoginHint(url);
+        if (hint is null) return fallback;
+        foreach (var script in Enum.GetValues<LoginScript>())
+        {
+            if (hint.StartsWith(script.ToString(), StringComparison.OrdinalIgnoreCase)) return script;
+        }
+
+        return fallback;
+    };
+
+    /// <summary>The <c>login_hint</c> of an authorize URL, if any.</summary>
+    public static string? LoginHint(Uri authorizeUrl) =>
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(authorizeUrl.Query).TryGetValue("login_hint", out var hint)
+        && !string.IsNullOrEmpty(hint.ToString())
+            ? hint.ToString()
+            : null;
 
     /// <summary>Waits until <paramref name="count"/> logins were launched and all of them finished their scripts.</summary>
     /// <exception cref="TimeoutException">Fewer were launched, or they did not finish, within <paramref name="timeout"/>.</exception>
@@ -87,7 +112,7 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
     /// </summary>
     /// <param name="authorizeUrl">The provider's authorize URL.</param>
     /// <param name="script">What the user does.</param>
-    /// <param name="username">The user name to type; default <c>user-N</c>, unique per driver.</param>
+    /// <param name="username">The user name to type; default <c>user-N</c>, unique per driver (as a launcher: the URL's <c>login_hint</c> when it has one).</param>
     /// <param name="cancellationToken">Closes the context and ends the script.</param>
     public async Task<LoginResult> RunAsync(Uri authorizeUrl, LoginScript script, string? username = null, CancellationToken cancellationToken = default)
     {

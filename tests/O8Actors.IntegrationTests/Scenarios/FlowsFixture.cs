@@ -1,0 +1,105 @@
+using O8Actors.Configuration;
+using O8Actors.IntegrationTests.Browser;
+using O8Actors.IntegrationTests.Https;
+using O8Actors.IntegrationTests.OidcServer;
+using O8Actors.Providers;
+
+namespace O8Actors.IntegrationTests.Scenarios;
+
+/// <summary>
+/// The real thing, shared per test class: O8Actors (<see cref="OAuthFlows"/>) with its HTTPS loopback listener on a
+/// free port and a real mkcert certificate, Chromium as its browser launcher, and oidc-provider registered through
+/// OpenID Connect discovery.
+/// </summary>
+public sealed class FlowsFixture : IAsyncLifetime
+{
+    /// <summary>The provider name the discovery strategy is registered under.</summary>
+    public const string ProviderName = "oidc-provider";
+
+    /// <summary>The provider.</summary>
+    public OidcProviderServer Provider { get; private set; } = null!;
+
+    /// <summary>Chromium with the real HOME (trusts the mkcert CA).</summary>
+    public ChromiumBrowser Chromium { get; private set; } = null!;
+
+    /// <summary>The listener's certificate files.</summary>
+    public MkcertCertificate Certificate { get; private set; } = null!;
+
+    /// <summary>The browser launcher O8Actors uses; the script comes from each login's <c>login_hint</c>.</summary>
+    public ChromiumLoginDriver Driver { get; private set; } = null!;
+
+    /// <summary>O8Actors under test.</summary>
+    public OAuthFlows Flows { get; private set; } = null!;
+
+    /// <summary>The listener's redirect URI, as O8Actors reports it.</summary>
+    public Uri RedirectUri { get; private set; } = null!;
+
+    /// <summary>The client registered at the provider for <see cref="RedirectUri"/>.</summary>
+    public OidcClientRegistration Client { get; private set; } = null!;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync()
+    {
+        var provider = OidcProviderServer.StartAsync([]);
+        var chromium = ChromiumBrowser.LaunchAsync();
+        var certificate = MkcertCertificate.CreateAsync();
+        try
+        {
+            await Task.WhenAll(provider, chromium, certificate);
+        }
+        finally
+        {
+            if (provider.IsCompletedSuccessfully) Provider = provider.Result;
+            if (chromium.IsCompletedSuccessfully) Chromium = chromium.Result;
+            if (certificate.IsCompletedSuccessfully) Certificate = certificate.Result;
+        }
+
+        // Generous steps: ten logins share two cores with the rest of the suite.
+        Driver = new ChromiumLoginDriver(Chromium, ChromiumLoginDriver.ScriptFromLoginHint(), TimeSpan.FromSeconds(45));
+        Flows = await OAuthFlows.StartAsync(setup =>
+        {
+            var options = O8Options.FromConfig();
+            options.Listener.Port = 0; // a free port: test runs in parallel never collide
+            options.Certificates.Folder = Certificate.Folder;
+            options.Certificates.CertFile = Path.GetFileName(Certificate.CertFile);
+            options.Certificates.KeyFile = Path.GetFileName(Certificate.KeyFile);
+            options.Certificates.AutoCreate = false;
+            setup.Options = options;
+            setup.Browser = Driver;
+            setup.SystemName = "o8-interop";
+        });
+        RedirectUri = await Flows.GetRedirectUriAsync();
+        Client = await Provider.RegisterClientAsync(RedirectUri);
+        await Flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
+        {
+            Name = ProviderName,
+            Issuer = Provider.IssuerString,
+            ClientId = Client.ClientId,
+            ClientSecret = Client.ClientSecret,
+            DefaultScopes = ["openid", "offline_access"],
+            // offline_access counts only with prompt=consent (OpenID Connect Core 1.0 section 11).
+            AuthorizeParameters = { ["prompt"] = "consent" },
+        }));
+    }
+
+    /// <summary>An authorization request whose <c>login_hint</c> picks the browser script and names the user.</summary>
+    public static AuthorizationRequest Request(string loginHint, TimeSpan? timeout = null) =>
+        new(Timeout: timeout ?? TimeSpan.FromSeconds(90), ExtraParameters: new Dictionary<string, string> { ["login_hint"] = loginHint });
+
+    /// <summary>The browser's result for the login that carried <paramref name="loginHint"/>.</summary>
+    public async Task<LoginResult> BrowserResultAsync(string loginHint)
+    {
+        var launch = Driver.Launches.Single(l => ChromiumLoginDriver.LoginHint(l.AuthorizeUrl) == loginHint);
+        return await launch.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        if (Flows is not null) await Flows.DisposeAsync();
+        if (Driver is not null) await Driver.DisposeAsync();
+        if (Chromium is not null) await Chromium.DisposeAsync();
+        if (Provider is not null) await Provider.DisposeAsync();
+        Certificate?.Dispose();
+    }
+}
