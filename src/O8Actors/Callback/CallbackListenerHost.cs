@@ -112,7 +112,7 @@ internal static class CallbackListenerHost
             ApplicationName = typeof(CallbackListenerHost).Assembly.GetName().Name,
             EnvironmentName = Environments.Production,
         });
-        builder.Services.AddSingleton(loggerFactory ?? NullLoggerFactory.Instance);
+        builder.Services.AddSingleton<ILoggerFactory>(new ListenerLoggerFactory(loggerFactory ?? NullLoggerFactory.Instance));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownGrace);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {

@@ -61,10 +61,12 @@ public static class ProviderPresets
         ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Basic,
         DefaultScopes = ["identify"],
         ScopeSeparator = " ",
-        // Discord's RFC 8414 metadata sets authorization_response_iss_parameter_supported: true, so a callback
-        // without iss=https://discord.com is rejected. Turn it off with configure if Discord ever stops sending it.
+        // Discord's RFC 8414 metadata is reported to advertise authorization_response_iss_parameter_supported, but
+        // we cannot verify offline that every redirect carries iss, and providers have advertised it without sending
+        // it. So: an iss that is present must be https://discord.com (the flow compares it); a missing one is accepted.
+        // Set IssuerParameterSupported = true with configure to require it.
         Issuer = DiscordIssuer,
-        IssuerParameterSupported = true,
+        IssuerParameterSupported = false,
         UsePkce = true,
     };
 

@@ -26,6 +26,7 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, Grant> _grants = new();
     private readonly WebApplication _app;
+    private readonly ConcurrentQueue<string> _secretsSeen = new();
     private int _tokensIssued;
     private int _rejected;
 
@@ -34,6 +35,12 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
     public int TokensIssued => Volatile.Read(ref _tokensIssued);
     public int Rejected => Volatile.Read(ref _rejected);
+
+    /// <summary>Every code, verifier, token and the client secret this server handed out or received.</summary>
+    public IReadOnlyCollection<string> SecretsSeen => [.. _secretsSeen, ClientSecret];
+
+    /// <summary>When set, the token endpoint refuses every code with <c>invalid_grant</c> (after recording it).</summary>
+    public bool RefuseAllCodes { get; set; }
 
     /// <summary>The access token this server issues for the login whose state is <paramref name="state"/>.</summary>
     public static string AccessTokenFor(string state) => "at-" + Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(state)))[..24];
@@ -59,6 +66,7 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
             || string.IsNullOrEmpty(q["state"]) || string.IsNullOrEmpty(q["code_challenge"]) || string.IsNullOrEmpty(q["redirect_uri"]))
             return Results.BadRequest("invalid authorize request");
         var code = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        _secretsSeen.Enqueue(code);
         _grants[code] = new Grant(q["state"]!, q["code_challenge"]!, q["redirect_uri"]!);
         return Results.Redirect($"{q["redirect_uri"]}?code={code}&state={Uri.EscapeDataString(q["state"]!)}");
     }
@@ -66,6 +74,8 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
     private async Task<IResult> Token(HttpRequest request)
     {
         var form = await request.ReadFormAsync();
+        _secretsSeen.Enqueue(form["code_verifier"].ToString());
+        if (RefuseAllCodes) return Reject("invalid_grant");
         var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClientId}:{ClientSecret}"));
         if (request.Headers.Authorization != $"Basic {basic}") return Reject("invalid_client", 401);
         if (form["grant_type"] != "authorization_code") return Reject("unsupported_grant_type");
@@ -76,7 +86,11 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
         if (challenge != grant.Challenge) return Reject("invalid_grant");
 
         Interlocked.Increment(ref _tokensIssued);
-        return Results.Json(new { access_token = AccessTokenFor(grant.State), token_type = "Bearer", expires_in = 3600, refresh_token = "rt-" + grant.State[..8] });
+        var accessToken = AccessTokenFor(grant.State);
+        var refreshToken = "rt-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        _secretsSeen.Enqueue(accessToken);
+        _secretsSeen.Enqueue(refreshToken);
+        return Results.Json(new { access_token = accessToken, token_type = "Bearer", expires_in = 3600, refresh_token = refreshToken });
     }
 
     private IResult Reject(string error, int status = 400)

@@ -63,8 +63,8 @@ public sealed class ProviderPresetTests : IAsyncLifetime
     {
         var descriptor = await ProviderPresets.Discord("discord-id", ClientSecret).ResolveAsync(_http, CancellationToken.None);
 
-        Assert.Equal(new ProviderDescriptor("https://discord.com", IssuerParameterSupported: true, SupportsPkce: true), descriptor);
-        Assert.True(descriptor.RequiresIssuer);
+        Assert.Equal(new ProviderDescriptor("https://discord.com", IssuerParameterSupported: false, SupportsPkce: true), descriptor);
+        Assert.False(descriptor.RequiresIssuer);
     }
 
     [Fact]

@@ -1,0 +1,39 @@
+using O8Actors;
+using O8Actors.Examples.Discord;
+using O8Actors.Providers;
+
+// Connects a Discord account, as the original orchestr8 example does.
+// Register https://localhost:41539/ as a redirect URI of your Discord application, then:
+//   DISCORD_CLIENT_ID=… DISCORD_CLIENT_SECRET=… dotnet run --project examples/Discord [-- --preset]
+var clientId = Environment.GetEnvironmentVariable("DISCORD_CLIENT_ID");
+var clientSecret = Environment.GetEnvironmentVariable("DISCORD_CLIENT_SECRET");
+if (string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(clientSecret))
+{
+    Console.Error.WriteLine("Set DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET (https://discord.com/developers/applications),");
+    Console.Error.WriteLine("and add https://localhost:41539/ to the application's OAuth2 redirects.");
+    return 2;
+}
+
+try
+{
+    if (args.Contains("--preset"))
+    {
+        // The same login through the built-in Discord preset and the IOAuthFlows facade.
+        await using var flows = await OAuthFlows.StartAsync(setup => setup.Providers.Add(ProviderPresets.Discord(clientId, clientSecret)));
+        var tokens = await flows.AuthorizeAsync("discord", new AuthorizationRequest(["identify", "messages.read"], TimeSpan.FromSeconds(60)));
+        Console.WriteLine($"Signed in: {tokens}");
+    }
+    else
+    {
+        var discordFlow = new DiscordOAuthFlow(clientId, clientSecret, userScopes: "identify messages.read");
+        var accessToken = await discordFlow.AuthorizeAsync(timeoutSeconds: 30);
+        Console.WriteLine($"Signed in; the access token has {accessToken.Length} characters.");
+        await OAuthFlow.ShutdownSharedAsync();
+    }
+    return 0;
+}
+catch (OAuthFlowException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}

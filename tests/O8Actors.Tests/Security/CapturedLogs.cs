@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Dispatch;
+using Akka.Event;
+using Microsoft.Extensions.Logging;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
+
+namespace O8Actors.Tests.Security;
+
+/// <summary>Every log line written through Microsoft.Extensions.Logging or Akka logging, at every level, with exceptions.</summary>
+internal static class CapturedLogs
+{
+    private static readonly ConcurrentDictionary<string, ConcurrentQueue<string>> BySystem = new();
+
+    public static ConcurrentQueue<string> For(string systemName) => BySystem.GetOrAdd(systemName, _ => new ConcurrentQueue<string>());
+
+    /// <summary>HOCON that routes every Akka log event, debug included, to <see cref="AkkaLogger"/>.</summary>
+    public static string AkkaConfig => $$"""
+        akka.loglevel = DEBUG
+        akka.stdout-loglevel = OFF
+        akka.loggers = ["{{typeof(AkkaLogger).AssemblyQualifiedName}}"]
+        akka.actor.debug { receive = on, unhandled = on, lifecycle = on, autoreceive = on, event-stream = on }
+        akka.log-dead-letters = on
+        """;
+
+    /// <summary>An Akka logger actor that keeps each event's text.</summary>
+    public sealed class AkkaLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
+    {
+        public AkkaLogger()
+        {
+            var sink = For(Context.System.Name);
+            Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
+            Receive<LogEvent>(e => sink.Enqueue($"{e.LogLevel()} {e.LogSource} {e}{(e is Error { Cause: { } c } ? " " + c : "")}"));
+        }
+    }
+
+    /// <summary>A Microsoft.Extensions.Logging provider that keeps each formatted line.</summary>
+    public sealed class Provider(ConcurrentQueue<string> sink) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(sink, categoryName);
+
+        public void Dispose() { }
+
+        private sealed class Logger(ConcurrentQueue<string> sink, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                sink.Enqueue($"{logLevel} {category} {formatter(state, exception)} {state} {exception}");
+        }
+    }
+}

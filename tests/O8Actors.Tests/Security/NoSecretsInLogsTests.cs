@@ -1,0 +1,65 @@
+using Akka.Configuration;
+using Microsoft.Extensions.Logging;
+using O8Actors.Providers;
+using O8Actors.Tests.Certificates;
+using O8Actors.Tests.EndToEnd;
+
+namespace O8Actors.Tests.Security;
+
+/// <summary>
+/// Runs successful, refused and replayed logins with every log source at its most verbose, then searches every captured
+/// line and every exception message for the secrets that passed through: codes, verifiers, tokens and the client secret.
+/// </summary>
+public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : IClassFixture<MkcertFolderFixture>
+{
+    [Fact]
+    public async Task No_token_code_secret_or_verifier_reaches_a_log_line_or_an_exception_message()
+    {
+        var systemName = "o8-logs-" + Guid.NewGuid().ToString("N")[..8];
+        var lines = CapturedLogs.For(systemName);
+        using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new CapturedLogs.Provider(lines)));
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        var browser = new HttpClientBrowser();
+        await using var flows = await OAuthFlows.StartAsync(setup =>
+        {
+            setup.SystemName = systemName;
+            setup.Hocon = ConfigurationFactory.ParseString(CapturedLogs.AkkaConfig);
+            setup.LoggerFactory = loggerFactory;
+            setup.Options.Listener.Port = 0;
+            setup.Options.Certificates = certificates.Options;
+            setup.Browser = browser;
+            setup.Providers.Add(new GenericOAuthStrategy(new GenericOAuthOptions
+            {
+                Name = "e2e",
+                AuthorizationEndpoint = new Uri(server.BaseUrl + "/authorize"),
+                TokenEndpoint = new Uri(server.BaseUrl + "/token"),
+                ClientId = PkceAuthorizationServer.ClientId,
+                ClientSecret = PkceAuthorizationServer.ClientSecret,
+            }));
+        });
+
+        var messages = new List<string>();
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => flows.AuthorizeAsync("e2e")));
+        Assert.All(tokens, t => Assert.StartsWith("at-", t.AccessToken));
+        messages.AddRange(tokens.Select(t => t.ToString()));
+
+        server.RefuseAllCodes = true;
+        var refused = await Assert.ThrowsAsync<TokenExchangeException>(() => flows.AuthorizeAsync("e2e"));
+        Assert.Equal("invalid_grant", refused.ProviderError);
+        messages.Add(refused.ToString());
+
+        // Replay a landing: the listener answers 400 and logs the rejection.
+        using (var tab = new HttpClient())
+        {
+            var replay = await tab.GetAsync(new Uri(await flows.GetRedirectUriAsync(), "?code=replayed-code-value&state=unknown-state-value"));
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, replay.StatusCode);
+        }
+
+        Assert.NotEmpty(lines);
+        var secrets = server.SecretsSeen.Append("replayed-code-value").Where(s => s.Length >= 8).ToList();
+        Assert.True(secrets.Count >= 5 * 4, $"expected codes, verifiers and tokens to be recorded, got {secrets.Count}");
+        foreach (var text in lines.Concat(messages))
+        foreach (var secret in secrets)
+            Assert.False(text.Contains(secret, StringComparison.Ordinal), $"A secret leaked into: {text[..Math.Min(text.Length, 300)]}");
+    }
+}
