@@ -247,7 +247,10 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         };
         if (_options.TrustedRoot is { } root)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = CustomRootTrust.CreateCallback(root);
+            // Like a browser with that CA installed: the system store still counts, so an mkcert callback and a
+            // development-CA sandbox can be mixed in one test.
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.None || CustomRootTrust.IsTrusted(root, certificate, chain, errors);
         }
 
         return handler;

@@ -12,9 +12,10 @@ public sealed class ScriptedBrowserOptions
     public Func<Uri, BrowserAction> Script { get; set; } = static _ => BrowserAction.Approve;
 
     /// <summary>
-    /// The only root trusted for HTTPS (authorize server and callback), for example
-    /// <see cref="Certificates.DevelopmentCertificateAuthority.RootCertificate"/>. <c>null</c> (the default) uses the
-    /// system trust store, which is where <c>mkcert -install</c> puts its CA.
+    /// An extra root trusted for HTTPS (authorize server and callback), for example
+    /// <see cref="Certificates.DevelopmentCertificateAuthority.RootCertificate"/>, on top of the system trust store
+    /// (where <c>mkcert -install</c> puts its CA), like a browser where that root was installed.
+    /// <c>null</c> (the default) trusts the system store only. Host names must match either way.
     /// </summary>
     public X509Certificate2? TrustedRoot { get; set; }
 

@@ -82,3 +82,19 @@ public sealed class DiscoveryTests
     private static string[] Strings(JsonElement root, string name) =>
         root.GetProperty(name).EnumerateArray().Select(e => e.GetString()!).ToArray();
 }
+
+public sealed class Ipv6SandboxTests
+{
+    [Fact]
+    public async Task Sandbox_can_listen_on_ipv6_loopback()
+    {
+        await using var server = await Sandboxes.StartAsync(o => o.ListenAddress = System.Net.IPAddress.IPv6Loopback);
+        using var client = new RawOAuthClient(server);
+        var pkce = Pkce.Create();
+
+        var reply = await client.ExchangeAsync(Sandboxes.PublicClient, await client.GetCodeAsync(Sandboxes.PublicClient, pkce), pkce);
+
+        Assert.StartsWith("http://[::1]:", server.IssuerString, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.OK, reply.Status);
+    }
+}
