@@ -130,8 +130,15 @@ internal static class CallbackListenerHost
 
     private static void Configure(ListenOptions endpoint, X509Certificate2? certificate)
     {
+        if (certificate is null)
+        {
+            // Browsers speak HTTP/2 only over TLS; offering it on plain http only makes Kestrel log a warning.
+            endpoint.Protocols = HttpProtocols.Http1;
+            return;
+        }
+
         endpoint.Protocols = HttpProtocols.Http1AndHttp2;
-        if (certificate is not null) endpoint.UseHttps(certificate);
+        endpoint.UseHttps(certificate);
     }
 
     /// <summary>A port free on 127.0.0.1 (and on [::1] when <paramref name="ipv6"/>), so both listeners share it.</summary>

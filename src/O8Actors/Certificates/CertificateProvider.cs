@@ -52,7 +52,8 @@ public sealed class CertificateProvider
         if (mkcert is null)
             throw NotFound(folder, certPath, keyPath, "mkcert is not on PATH, so they could not be created");
 
-        Directory.CreateDirectory(folder);
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
+        else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds a private key
         await RunMkcertAsync(mkcert, certPath, keyPath, ct).ConfigureAwait(false);
         if (!File.Exists(certPath) || !File.Exists(keyPath))
             throw NotFound(folder, certPath, keyPath, $"mkcert ({mkcert}) exited successfully but did not write them");

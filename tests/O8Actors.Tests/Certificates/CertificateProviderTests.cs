@@ -75,6 +75,8 @@ public sealed class CertificateProviderTests : IClassFixture<MkcertFolderFixture
         using var certificate = await CertificateProvider.LoadOrCreateAsync(options, CancellationToken.None);
 
         Assert.True(File.Exists(Path.Combine(_empty, "localhost.pem")));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_empty));
         Assert.True(File.Exists(Path.Combine(_empty, "localhost-key.pem")));
         using var key = certificate.GetECDsaPublicKey();
         Assert.NotNull(key);
