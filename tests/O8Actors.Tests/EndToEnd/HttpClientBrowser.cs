@@ -30,7 +30,7 @@ internal sealed class HttpClientBrowser : IBrowserLauncher
             var callback = redirect.Headers.Location ?? throw new InvalidOperationException($"no redirect ({redirect.StatusCode})");
             using var tab = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.Zero });
             using var landing = await tab.GetAsync(callback);
-            var state = System.Web.HttpUtility.ParseQueryString(callback.Query)["state"]!;
+            var state = System.Web.HttpUtility.ParseQueryString(callback.Query)["state"] ?? "";
             Landings[state] = (landing.StatusCode, await landing.Content.ReadAsStringAsync());
         }
         catch (Exception e)

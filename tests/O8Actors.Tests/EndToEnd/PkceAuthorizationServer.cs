@@ -39,6 +39,12 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
     /// <summary>Every code, verifier, token and the client secret this server handed out or received.</summary>
     public IReadOnlyCollection<string> SecretsSeen => [.. _secretsSeen, ClientSecret];
 
+    /// <summary>When false, logins without PKCE are accepted (a provider that ignores PKCE).</summary>
+    public bool RequirePkce { get; set; } = true;
+
+    /// <summary>When set, <c>/authorize</c> redirects with <c>error=access_denied</c>, as if the user refused.</summary>
+    public bool DenyAll { get; set; }
+
     /// <summary>When set, the token endpoint refuses every code with <c>invalid_grant</c> (after recording it).</summary>
     public bool RefuseAllCodes { get; set; }
 
@@ -62,12 +68,15 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
     private IResult Authorize(HttpRequest request)
     {
         var q = request.Query;
-        if (q["client_id"] != ClientId || q["response_type"] != "code" || q["code_challenge_method"] != "S256"
-            || string.IsNullOrEmpty(q["state"]) || string.IsNullOrEmpty(q["code_challenge"]) || string.IsNullOrEmpty(q["redirect_uri"]))
+        if (q["client_id"] != ClientId || q["response_type"] != "code" || string.IsNullOrEmpty(q["state"]) || string.IsNullOrEmpty(q["redirect_uri"]))
             return Results.BadRequest("invalid authorize request");
+        if (RequirePkce && (q["code_challenge_method"] != "S256" || string.IsNullOrEmpty(q["code_challenge"])))
+            return Results.BadRequest("PKCE S256 required");
+        if (DenyAll)
+            return Results.Redirect($"{q["redirect_uri"]}?error=access_denied&error_description=The+user+refused&state={Uri.EscapeDataString(q["state"]!)}");
         var code = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         _secretsSeen.Enqueue(code);
-        _grants[code] = new Grant(q["state"]!, q["code_challenge"]!, q["redirect_uri"]!);
+        _grants[code] = new Grant(q["state"]!, q["code_challenge"].ToString(), q["redirect_uri"]!);
         return Results.Redirect($"{q["redirect_uri"]}?code={code}&state={Uri.EscapeDataString(q["state"]!)}");
     }
 
@@ -83,7 +92,8 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
         if (form["redirect_uri"] != grant.RedirectUri) return Reject("invalid_grant");
         var verifier = form["code_verifier"].ToString();
         var challenge = Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
-        if (challenge != grant.Challenge) return Reject("invalid_grant");
+        // A provider that ignores PKCE ignores the challenge it was sent, too.
+        if (RequirePkce && challenge != grant.Challenge) return Reject("invalid_grant");
 
         Interlocked.Increment(ref _tokensIssued);
         var accessToken = AccessTokenFor(grant.State);

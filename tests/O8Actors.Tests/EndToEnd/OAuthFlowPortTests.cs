@@ -1,0 +1,151 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Akka.Configuration;
+using Akka.TestKit;
+using O8Actors.Browser;
+using O8Actors.Tests.Certificates;
+
+namespace O8Actors.Tests.EndToEnd;
+
+/// <summary>The port of orchestr8's <c>OAuthFlow</c>: a subclass written the way the original's Discord example is.</summary>
+public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates) : IClassFixture<MkcertFolderFixture>
+{
+    /// <summary>Written like the original's example: the subclass builds the URL and posts the code itself.</summary>
+    private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthFlows flows, bool sendVerifier)
+        : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify messages.read", flows: flows)
+    {
+        protected override string AuthUrl =>
+            $"{authorizeEndpoint}?client_id={ClientId}&redirect_uri={QuotedRedirectUrl}&response_type=code&scope={Uri.EscapeDataString(UserScopes)}";
+
+        protected override async Task<string> GenerateAccessTokenAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken)
+        {
+            var form = new Dictionary<string, string> { ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = RedirectUrl };
+            if (sendVerifier && context.CodeVerifier is not null) form["code_verifier"] = context.CodeVerifier;
+            using var request = new HttpRequestMessage(HttpMethod.Post, tokenEndpoint) { Content = new FormUrlEncodedContent(form) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClientId}:{ClientSecret}")));
+            using var response = await context.Http.SendAsync(request, cancellationToken);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            if (!response.IsSuccessStatusCode)
+                throw new TokenExchangeException($"Failed to obtain access token: {json.RootElement.GetProperty("error").GetString()}");
+            return json.RootElement.GetProperty("access_token").GetString()!;
+        }
+    }
+
+    private sealed class NeverReturningBrowser : IBrowserLauncher
+    {
+        public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken) =>
+            Task.FromResult(BrowserLaunchResult.Opened("nowhere"));
+    }
+
+    private Task<OAuthFlows> StartAsync(IBrowserLauncher browser, bool virtualTime = false) => OAuthFlows.StartAsync(setup =>
+    {
+        setup.Options.Listener.Port = 0;
+        setup.Options.Certificates = certificates.Options;
+        setup.Browser = browser;
+        if (virtualTime) setup.Hocon = ConfigurationFactory.ParseString(@"akka.scheduler.implementation = ""Akka.TestKit.TestScheduler, Akka.TestKit""");
+    });
+
+    [Fact]
+    public async Task One_instance_runs_many_logins_at_once_each_with_its_own_token()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var flows = await StartAsync(new HttpClientBrowser());
+        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
+
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => flow.AuthorizeAsync(timeoutSeconds: 30)));
+
+        Assert.Equal(20, tokens.Distinct().Count());
+        Assert.All(tokens, t => Assert.StartsWith("at-", t));
+        Assert.Equal(await flows.GetRedirectUriAsync(), new Uri(flow.RedirectUrl));
+        Assert.Equal(Uri.EscapeDataString(flow.RedirectUrl), flow.QuotedRedirectUrl);
+        Assert.Equal(0, server.Rejected);
+    }
+
+    [Fact]
+    public async Task A_subclass_that_ignores_the_verifier_works_with_a_provider_that_ignores_pkce()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        server.RequirePkce = false;
+        await using var flows = await StartAsync(new HttpClientBrowser());
+        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: false);
+
+        Assert.StartsWith("at-", await flow.AuthorizeAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task Denial_raises_AuthorizationDeniedException_with_the_providers_error()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        server.DenyAll = true;
+        await using var flows = await StartAsync(new HttpClientBrowser());
+        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
+
+        var denied = await Assert.ThrowsAsync<AuthorizationDeniedException>(() => flow.AuthorizeAsync(30));
+
+        Assert.Equal("access_denied", denied.Error);
+        Assert.Equal("The user refused", denied.ErrorDescription);
+    }
+
+    [Fact]
+    public async Task A_failing_exchange_raises_TokenExchangeException()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        server.RefuseAllCodes = true;
+        await using var flows = await StartAsync(new HttpClientBrowser());
+        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
+
+        var failed = await Assert.ThrowsAsync<TokenExchangeException>(() => flow.AuthorizeAsync(30));
+
+        Assert.Contains("Failed to obtain access token: invalid_grant", failed.Message);
+    }
+
+    [Fact]
+    public async Task No_redirect_within_the_timeout_raises_AuthorizationTimeoutException()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var flows = await StartAsync(new NeverReturningBrowser(), virtualTime: true);
+        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
+        var scheduler = (TestScheduler)flows.System.Scheduler;
+        var started = new TaskCompletionSource();
+        using var subscription = flows.Events.Subscribe(new Observer(e => { if (e is AuthorizeUrlReadyEvent) started.TrySetResult(); }));
+
+        var login = flow.AuthorizeAsync(TimeSpan.FromSeconds(30));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        scheduler.Advance(TimeSpan.FromSeconds(30));
+
+        var timedOut = await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => login);
+        Assert.Equal(TimeSpan.FromSeconds(30), timedOut.Timeout);
+        Assert.Contains("timed out", timedOut.Message);
+    }
+
+    [Fact]
+    public async Task Cancelling_the_token_ends_the_login_as_cancelled()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var flows = await StartAsync(new NeverReturningBrowser());
+        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
+        var ended = new TaskCompletionSource<FlowEndedEvent>();
+        var started = new TaskCompletionSource();
+        using var subscription = flows.Events.Subscribe(new Observer(e =>
+        {
+            if (e is AuthorizeUrlReadyEvent) started.TrySetResult();
+            if (e is FlowEndedEvent end) ended.TrySetResult(end);
+        }));
+        using var cancellation = new CancellationTokenSource();
+
+        var login = flow.AuthorizeAsync(TimeSpan.FromSeconds(60), cancellation.Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login);
+        Assert.Equal(FlowOutcomeKind.Cancelled, (await ended.Task.WaitAsync(TimeSpan.FromSeconds(10))).Outcome);
+    }
+
+    private sealed class Observer(Action<FlowEvent> onNext) : IObserver<FlowEvent>
+    {
+        public void OnNext(FlowEvent value) => onNext(value);
+        public void OnCompleted() { }
+        public void OnError(Exception error) { }
+    }
+}
