@@ -35,7 +35,11 @@ internal sealed class OAuthFlowsClient(ActorSystem system, O8Actors.Hosting.O8Ac
         };
     }
 
-    public async Task<FlowOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
+    public Task<FlowOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
+        RunAsync(FlowSecrets.RandomToken(9), provider, request, cancellationToken);
+
+    /// <summary>Runs one login under a caller-chosen <paramref name="flowId"/> (server mode waits for that id's URL event).</summary>
+    internal async Task<FlowOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         cancellationToken.ThrowIfCancellationRequested();
@@ -43,7 +47,6 @@ internal sealed class OAuthFlowsClient(ActorSystem system, O8Actors.Hosting.O8Ac
         if (request.Timeout is { } t && t <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(request), "The login timeout must be positive.");
 
-        var flowId = FlowSecrets.RandomToken(9);
         // The flow always ends by itself (deadline, exchange deadline); this Ask timeout is only a backstop.
         var backstop = (request.Timeout ?? options.Flow.Timeout) + options.Flow.ExchangeTimeout + TimeSpan.FromSeconds(30);
         var outcome = actors.Flows.Ask<FlowOutcome>(new StartFlow(flowId, provider, request), backstop);
@@ -80,6 +83,19 @@ internal sealed class OAuthFlowsClient(ActorSystem system, O8Actors.Hosting.O8Ac
         var status = await actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
         if (status.Failure is not null) throw status.Failure;
         return status.RedirectUri ?? throw new ListenerStartException("The redirect listener is not bound.");
+    }
+
+    /// <summary>Stops the redirect listener and waits (bounded) until its port is free.</summary>
+    public async Task StopListenerAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await actors.Listener.Ask<ListenerStopped>(StopListener.Instance, timeout).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            // The listener disposes Kestrel in PostStop as well; terminating the actor system gets there.
+        }
     }
 
     /// <summary>Ends every login in flight as Cancelled and waits (bounded) until they have.</summary>

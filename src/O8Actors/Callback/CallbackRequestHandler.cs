@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Microsoft.AspNetCore.Http;
+using O8Actors.Diagnostics;
 
 namespace O8Actors.Callback;
 
@@ -8,17 +9,23 @@ namespace O8Actors.Callback;
 /// Kestrel's request delegate. Stray requests are answered here without a message to the actor; a candidate callback
 /// is an Ask to the <see cref="CallbackServerActor"/>, answered by the login once its token exchange is done.
 /// </summary>
-internal sealed class CallbackRequestHandler(IActorRef listener, string callbackPath, TimeSpan askTimeout, ILoggingAdapter log)
+/// <remarks>
+/// <c>checkLoopbackHost: false</c> is server mode (<c>MapOAuthCallback</c>): the host app's public name is in the Host
+/// header, and the app's own pipeline (AllowedHosts) polices it instead of the loopback rule.
+/// </remarks>
+internal sealed class CallbackRequestHandler(IActorRef listener, string callbackPath, TimeSpan askTimeout, ILoggingAdapter log,
+    bool checkLoopbackHost = true)
 {
     /// <summary>Answers one request. Never throws for a bad request, a lost login or a timeout: each gets a page.</summary>
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
-        var verdict = CallbackRequestClassifier.Classify(request.Method, request.Path.Value, request.Headers.Host.ToString(),
-            request.QueryString.Value, callbackPath);
+        var verdict = CallbackRequestClassifier.Classify(request.Method, request.Path.Value,
+            checkLoopbackHost ? request.Headers.Host.ToString() : "localhost", request.QueryString.Value, callbackPath);
         var ct = context.RequestAborted;
         if (!verdict.IsCandidate)
         {
+            O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", ReasonTag(verdict.Verdict)));
             // The reason only: never the query string, which may carry a code or state.
             if (verdict.Verdict is CallbackVerdict.NotFound or CallbackVerdict.MethodNotAllowed)
                 log.Debug("Callback listener rejected a request: {0}", verdict.Verdict);
@@ -51,6 +58,17 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
 
         await CallbackHttpResponder.WriteAsync(context, page, ct).ConfigureAwait(false);
     }
+
+    private static string ReasonTag(CallbackVerdict verdict) => verdict switch
+    {
+        CallbackVerdict.MethodNotAllowed => "method_not_allowed",
+        CallbackVerdict.NotFound => "not_found",
+        CallbackVerdict.HostNotLoopback => "host_not_loopback",
+        CallbackVerdict.MissingQuery => "missing_query",
+        CallbackVerdict.MissingState => "missing_state",
+        CallbackVerdict.DuplicateParameter => "duplicate_parameter",
+        _ => "missing_code_and_error",
+    };
 
     private static CallbackResponse PageFor(CallbackVerdict verdict) => verdict switch
     {

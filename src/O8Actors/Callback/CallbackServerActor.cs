@@ -4,6 +4,7 @@ using Akka.Event;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using O8Actors.Configuration;
+using O8Actors.Diagnostics;
 
 namespace O8Actors.Callback;
 
@@ -62,6 +63,16 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     /// <inheritdoc />
     protected override void PreStart()
     {
+        if (_options.Listener.ExternalRedirectUri is { } external)
+        {
+            // Server mode: no Kestrel here; the host app's pipeline hands callbacks in (MapOAuthCallback).
+            _startConsumed = true;
+            _redirectUri = external;
+            _log.Info("Callback routing in server mode; redirect URI {0}", external);
+            Become(Bound);
+            return;
+        }
+
         var self = Self;
         var handler = new CallbackRequestHandler(self, _options.Listener.Path, _options.Flow.ExchangeTimeout + AskMargin, _log);
         var options = _options;
@@ -204,6 +215,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         if (!_states.Remove(callback.State, out var registration))
         {
             _log.Warning("Callback listener rejected a callback: unknown or already used state");
+            O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "unknown_state"));
             Sender.Tell(CallbackPages.UnknownState);
             return;
         }
@@ -238,6 +250,13 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     {
         _stopRequesters.Add(Sender);
         Become(Stopping);
+        if (_app is null)
+        {
+            // Server mode: no port of our own to release.
+            Self.Tell(new ListenerShutDown(null));
+            return;
+        }
+
         var app = _app!;
         var certificate = _ownedCertificate;
         _app = null;

@@ -34,6 +34,9 @@ public sealed class O8Options
                 Port = o8.GetInt("listener.port"),
                 Path = o8.GetString("listener.path"),
                 BindIPv6 = o8.GetBoolean("listener.bind-ipv6"),
+                ExternalRedirectUri = o8.GetString("listener.external-redirect-uri", "") is { Length: > 0 } external
+                    ? new Uri(external, UriKind.RelativeOrAbsolute)
+                    : null,
             },
             Certificates = new CertificateOptions
             {
@@ -68,6 +71,15 @@ public sealed class O8Options
         Require(Listener.Path.StartsWith('/'), "o8.listener.path", $"must start with '/', not '{Listener.Path}'");
         Require(LoopbackNames.IsLoopbackHost(Listener.Host), "o8.listener.host",
             $"must be a loopback name (localhost, 127.0.0.1, [::1]), not '{Listener.Host}'");
+        if (Listener.ExternalRedirectUri is { } external)
+        {
+            // Server mode: the host app serves the callback, so its public URI is the redirect URI.
+            Require(external.IsAbsoluteUri, "o8.listener.external-redirect-uri", $"must be an absolute URI, not '{external.OriginalString}'");
+            Require(external.Scheme == Uri.UriSchemeHttps || (external.Scheme == Uri.UriSchemeHttp && LoopbackNames.IsLoopbackHost(external.Host)),
+                "o8.listener.external-redirect-uri", $"must be https (plain http only on a loopback host), not '{external}'");
+            Require(string.IsNullOrEmpty(external.Query) && string.IsNullOrEmpty(external.Fragment), "o8.listener.external-redirect-uri",
+                "must not have a query or fragment");
+        }
         Require(!string.IsNullOrWhiteSpace(Certificates.CertFile), "o8.certificates.cert-file", "must not be empty");
         Require(!string.IsNullOrWhiteSpace(Certificates.KeyFile), "o8.certificates.key-file", "must not be empty");
         Require(Flow.Timeout > TimeSpan.Zero, "o8.flow.timeout", "must be positive");
@@ -94,6 +106,13 @@ public sealed class ListenerOptions
 
     /// <summary>Also bind <c>[::1]</c>.</summary>
     public bool BindIPv6 { get; set; } = true;
+
+    /// <summary>
+    /// Server mode (<c>o8.listener.external-redirect-uri</c>, empty by default): the public redirect URI of a web
+    /// back end whose own ASP.NET Core pipeline serves the callback (<c>app.MapOAuthCallback(...)</c>). When set,
+    /// no loopback listener is started and every login uses this URI.
+    /// </summary>
+    public Uri? ExternalRedirectUri { get; set; }
 
     /// <summary>Whether the listener uses TLS.</summary>
     public bool UseHttps => string.Equals(Scheme, "https", StringComparison.OrdinalIgnoreCase);

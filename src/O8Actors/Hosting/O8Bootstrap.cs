@@ -25,11 +25,22 @@ public static class O8Bootstrap
     /// (discovery GETs) — a token POST is never retried, since a code is single use and a repeat would burn it —
     /// and per-attempt and total timeouts from the exchange timeout.
     /// </summary>
-    public static IServiceCollection AddO8HttpClient(this IServiceCollection services, TimeSpan exchangeTimeout)
+    public static IServiceCollection AddO8HttpClient(this IServiceCollection services, TimeSpan exchangeTimeout) =>
+        services.AddO8HttpClient(_ => exchangeTimeout);
+
+    /// <summary>
+    /// Like <see cref="AddO8HttpClient(IServiceCollection, TimeSpan)"/>, with the exchange timeout read when the
+    /// pipeline is built (hosted use: it comes from bound options that do not exist yet at registration).
+    /// </summary>
+    public static IServiceCollection AddO8HttpClient(this IServiceCollection services, Func<IServiceProvider, TimeSpan> exchangeTimeout)
     {
+        services.AddTransient<TokenRequestMetricsHandler>();
         services.AddHttpClient(HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .AddResilienceHandler("o8-token-requests", pipeline =>
+            // Outermost, so the recorded latency is the whole wait, retries and timeouts included.
+            .AddHttpMessageHandler<TokenRequestMetricsHandler>()
+            .AddResilienceHandler("o8-token-requests", (pipeline, context) =>
             {
+                var timeout = exchangeTimeout(context.ServiceProvider);
                 var retry = new HttpRetryStrategyOptions
                 {
                     MaxRetryAttempts = 2,
@@ -38,9 +49,9 @@ public static class O8Bootstrap
                     Delay = TimeSpan.FromMilliseconds(200),
                 };
                 retry.DisableForUnsafeHttpMethods();
-                pipeline.AddTimeout(exchangeTimeout);
+                pipeline.AddTimeout(timeout);
                 pipeline.AddRetry(retry);
-                pipeline.AddTimeout(exchangeTimeout);
+                pipeline.AddTimeout(timeout);
             });
         return services;
     }

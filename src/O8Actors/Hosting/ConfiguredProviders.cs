@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Configuration;
+using O8Actors.Providers;
+
+namespace O8Actors.Hosting;
+
+/// <summary>
+/// Builds provider strategies from <c>O8:Providers:&lt;name&gt;</c> sections of <c>IConfiguration</c>. A section is a
+/// provider when it has children; plain values (<c>O8:Providers:MaxConcurrentExchanges</c>) are limits, not providers.
+/// <list type="bullet">
+/// <item><c>Preset</c> = <c>discord</c> | <c>github</c> | <c>google</c> | <c>microsoft</c> (+ <c>Tenant</c>): a preset with <c>ClientId</c>/<c>ClientSecret</c> (and optional <c>DefaultScopes</c>).</item>
+/// <item><c>Issuer</c> without <c>AuthorizationEndpoint</c>: OpenID Connect discovery (<see cref="OidcDiscoveryOptions"/>).</item>
+/// <item>otherwise a plain OAuth 2.0 provider (<see cref="GenericOAuthOptions"/>).</item>
+/// </list>
+/// The name is the section key unless <c>Name</c> is set. Secrets belong in user secrets or environment variables
+/// (<c>O8__Providers__github__ClientSecret</c>), never in code or a committed appsettings.json.
+/// </summary>
+public static class ConfiguredProviders
+{
+    /// <summary>The strategies configured under <paramref name="providersSection"/>.</summary>
+    /// <exception cref="ArgumentException">A provider section is invalid; the message names its configuration path and the setting.</exception>
+    public static IReadOnlyList<ProviderStrategy> Build(IConfigurationSection providersSection)
+    {
+        ArgumentNullException.ThrowIfNull(providersSection);
+        var strategies = new List<ProviderStrategy>();
+        foreach (var section in providersSection.GetChildren())
+        {
+            if (!section.GetChildren().Any()) continue; // a limit such as MaxConcurrentExchanges
+            try
+            {
+                strategies.Add(BuildOne(section));
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException)
+            {
+                throw new ArgumentException($"Invalid O8Actors provider '{section.Path}': {ex.Message}", section.Path, ex);
+            }
+        }
+
+        return strategies;
+    }
+
+    private static ProviderStrategy BuildOne(IConfigurationSection section)
+    {
+        var name = section["Name"] is { Length: > 0 } n ? n : section.Key;
+        var preset = section["Preset"];
+        if (!string.IsNullOrWhiteSpace(preset)) return BuildPreset(section, preset.Trim().ToLowerInvariant(), name);
+
+        var isOidc = string.Equals(section["Type"], "oidc", StringComparison.OrdinalIgnoreCase)
+                     || (section["Type"] is null && section["Issuer"] is { Length: > 0 } && section["AuthorizationEndpoint"] is null);
+        if (isOidc)
+        {
+            var oidc = section.Get<OidcDiscoveryOptions>() ?? new OidcDiscoveryOptions();
+            oidc.Name = name;
+            return new OidcDiscoveryStrategy(oidc);
+        }
+
+        var generic = section.Get<GenericOAuthOptions>() ?? new GenericOAuthOptions();
+        generic.Name = name;
+        return new GenericOAuthStrategy(generic);
+    }
+
+    private static ProviderStrategy BuildPreset(IConfigurationSection section, string preset, string name)
+    {
+        var clientId = section["ClientId"] ?? "";
+        var secret = section["ClientSecret"] is { Length: > 0 } s ? s : null;
+        var scopes = section.GetSection("DefaultScopes").Get<List<string>>();
+        void Configure(GenericOAuthOptions o)
+        {
+            o.Name = name;
+            if (scopes is { Count: > 0 }) o.DefaultScopes = scopes;
+        }
+
+        if (string.IsNullOrWhiteSpace(clientId))
+            throw new ArgumentException("ClientId is required.", "ClientId");
+        return preset switch
+        {
+            "discord" => ProviderPresets.Discord(clientId, secret, Configure),
+            "github" => ProviderPresets.GitHub(clientId,
+                secret ?? throw new ArgumentException("GitHub requires ClientSecret (set it in user secrets or the environment).", "ClientSecret"),
+                Configure),
+            "google" => ProviderPresets.Google(clientId, secret, Configure),
+            "microsoft" => ProviderPresets.Microsoft(
+                section["Tenant"] is { Length: > 0 } t ? t : throw new ArgumentException("The microsoft preset requires Tenant (a tenant id, 'common' or 'organizations').", "Tenant"),
+                clientId, secret, Configure),
+            _ => throw new ArgumentException($"Preset must be discord, github, google or microsoft, not '{preset}'.", "Preset"),
+        };
+    }
+}

@@ -1,0 +1,98 @@
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Hosting;
+
+/// <summary>
+/// The <see cref="IOAuthFlows"/> and <see cref="IOAuthConnector"/> that DI hands out: a thin front over the actors
+/// <c>WithOAuthFlows</c> started, usable as soon as it is injected (calls wait for the actor system to start).
+/// </summary>
+internal sealed class HostedOAuthFlows(O8Runtime runtime) : IOAuthFlows, IOAuthConnector
+{
+    public IObservable<FlowEvent> Events { get; } = new DeferredEvents(runtime);
+
+    public async Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.AuthorizeAsync(provider, request, cancellationToken).ConfigureAwait(false);
+
+    public async Task<FlowOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.RunAsync(provider, request, cancellationToken).ConfigureAwait(false);
+
+    public async Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.RefreshAsync(provider, refreshToken, scopes, cancellationToken).ConfigureAwait(false);
+
+    public async Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
+
+    public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
+
+    public async Task<PendingLogin> BeginAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(provider);
+        var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
+        var flowId = FlowSecrets.RandomToken(9);
+        var url = started.Urls.Expect(flowId);
+        var outcome = started.Client.RunAsync(flowId, provider, request, cancellationToken);
+        var first = await Task.WhenAny(url, outcome).ConfigureAwait(false);
+        if (first == url && url.IsCompletedSuccessfully) return new PendingLogin(flowId, provider, url.Result, outcome);
+
+        // The login ended (or could not start) before it had a URL: report why.
+        started.Urls.Forget(flowId);
+        var ended = await outcome.ConfigureAwait(false);
+        throw ended switch
+        {
+            FlowFailed { Failure: FlowFailure.ProviderUnavailable } f => new AuthorizationFailedException(f.Failure, f.Reason) { FlowId = flowId },
+            FlowFailed f => new AuthorizationFailedException(f.Failure, f.Reason) { FlowId = flowId },
+            FlowCancelled => new OperationCanceledException("The login was cancelled before its authorize URL was ready.", cancellationToken),
+            _ => new AuthorizationFailedException(FlowFailure.ProviderUnavailable, $"The login ended ({ended.Kind}) before its authorize URL was ready.") { FlowId = flowId },
+        };
+    }
+
+    /// <summary>Subscribes to the event stream once the actor system is up; subscribers that come earlier are attached then.</summary>
+    private sealed class DeferredEvents(O8Runtime runtime) : IObservable<FlowEvent>
+    {
+        public IDisposable Subscribe(IObserver<FlowEvent> observer)
+        {
+            ArgumentNullException.ThrowIfNull(observer);
+            if (runtime.TryGet(out var started)) return started.Client.Events.Subscribe(observer);
+            var deferred = new DeferredSubscription();
+            runtime.WhenStarted.ContinueWith(t => deferred.Attach(t.Result.Client.Events.Subscribe(observer)),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            return deferred;
+        }
+    }
+
+    private sealed class DeferredSubscription : IDisposable
+    {
+        private readonly Lock _gate = new();
+        private IDisposable? _inner;
+        private bool _disposed;
+
+        public void Attach(IDisposable inner)
+        {
+            lock (_gate)
+            {
+                if (!_disposed)
+                {
+                    _inner = inner;
+                    return;
+                }
+            }
+
+            inner.Dispose();
+        }
+
+        public void Dispose()
+        {
+            IDisposable? inner;
+            lock (_gate)
+            {
+                _disposed = true;
+                inner = _inner;
+                _inner = null;
+            }
+
+            inner?.Dispose();
+        }
+    }
+}

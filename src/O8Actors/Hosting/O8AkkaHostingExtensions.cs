@@ -1,0 +1,109 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.DependencyInjection;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Configuration;
+using O8Actors.Browser;
+using O8Actors.Configuration;
+using O8Actors.Providers;
+
+namespace O8Actors.Hosting;
+
+/// <summary>
+/// The Akka.Hosting half of hosting O8Actors (pair it with <c>services.AddOAuthFlows(...)</c>): adds the HOCON
+/// defaults as fallback, bridges Akka's logs to Microsoft.Extensions.Logging, starts the listener, provider registry
+/// and flows supervisor, registers them in the <see cref="ActorRegistry"/> under <see cref="CallbackServerKey"/>,
+/// <see cref="ProviderRegistryKey"/> and <see cref="FlowsSupervisorKey"/>, registers the providers and hooks
+/// CoordinatedShutdown (pending logins end as Cancelled, then the port is released).
+/// </summary>
+public static class O8AkkaHostingExtensions
+{
+    /// <summary>Starts O8Actors in this actor system; <paramref name="configure"/> may add providers or set the browser.</summary>
+    public static AkkaConfigurationBuilder WithOAuthFlows(this AkkaConfigurationBuilder builder, Action<O8HostingOptions>? configure = null)
+    {
+        O8HostingOptions? extra = null;
+        if (configure is not null)
+        {
+            extra = new O8HostingOptions();
+            configure(extra);
+        }
+
+        return builder.WithOAuthFlows(extra);
+    }
+
+    /// <summary>
+    /// Starts O8Actors in this actor system. <paramref name="options"/> adds providers, a browser launcher, the shutdown
+    /// timeout and the logging bridge to those given to <c>AddOAuthFlows</c>; settings (<see cref="O8HostingOptions.ConfigureSettings"/>)
+    /// belong to <c>AddOAuthFlows</c>, because they are validated before the actor system starts.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="options"/> changes settings.</exception>
+    public static AkkaConfigurationBuilder WithOAuthFlows(this AkkaConfigurationBuilder builder, O8HostingOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (options is { SettingsActions.Count: > 0 } || options?.Hocon is not null)
+            throw new ArgumentException(
+                "Settings passed to WithOAuthFlows would come too late to be validated at start: set them with services.AddOAuthFlows(o => o.ConfigureSettings(...)) or in the 'O8' configuration section.",
+                nameof(options));
+
+        var shutdownTimeout = (options ?? new O8HostingOptions()).ShutdownTimeout;
+        builder.AddHocon(O8Config.Default, HoconAddMode.Append);
+        // Room for the shutdown tasks (Akka's default phase timeout is 5 s); user HOCON still wins (Append).
+        var phase = (int)Math.Ceiling((shutdownTimeout + TimeSpan.FromSeconds(5)).TotalSeconds);
+        builder.AddHocon(ConfigurationFactory.ParseString(
+            $"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {phase}s\n" +
+            $"akka.coordinated-shutdown.phases.service-unbind.timeout = {phase}s"), HoconAddMode.Append);
+        if (options?.BridgeAkkaLogging ?? true)
+        {
+            builder.ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            });
+        }
+
+        builder.WithActors((ActorStarterWithResolver)((system, registry, resolver) => StartAsync(system, registry, resolver, options)));
+        return builder;
+    }
+
+    private static async Task StartAsync(ActorSystem system, IActorRegistry registry, IDependencyResolver resolver, O8HostingOptions? extra)
+    {
+        var services = resolver.GetService<IServiceProvider>();
+        var runtime = services.GetService<O8Runtime>()
+            ?? throw new InvalidOperationException("WithOAuthFlows needs services.AddOAuthFlows(...) in the same service collection.");
+        try
+        {
+            var hosting = services.GetRequiredService<O8HostingOptions>();
+            var options = services.GetRequiredService<IOptions<O8Options>>().Value;
+            var browser = extra?.Browser?.Invoke(services) ?? hosting.Browser?.Invoke(services)
+                ?? (options.Listener.ExternalRedirectUri is not null ? ServerModeBrowserLauncher.Instance : new SystemBrowserLauncher());
+            var actors = O8Bootstrap.Start(system, options, browser, services.GetRequiredService<IHttpClientFactory>(),
+                services.GetService<ILoggerFactory>());
+            registry.Register<CallbackServerKey>(actors.Listener);
+            registry.Register<ProviderRegistryKey>(actors.Providers);
+            registry.Register<FlowsSupervisorKey>(actors.Flows);
+
+            var client = new OAuthFlowsClient(system, actors, options);
+            O8Shutdown.Register(system, client, (extra ?? hosting).ShutdownTimeout);
+
+            // Fail the start with the listener's own reason (port in use, certificate missing) rather than later, per login.
+            await client.GetRedirectUriAsync().ConfigureAwait(false);
+
+            // Code first, configuration last: a deployment's O8:Providers section replaces a same-named code provider.
+            var strategies = hosting.ProviderFactories.Concat(extra?.ProviderFactories ?? []).Select(f => f(services)).ToList();
+            if (services.GetService<IConfiguration>() is { } configuration && hosting.ConfigurationSection is { Length: > 0 } section)
+                strategies.AddRange(ConfiguredProviders.Build(configuration.GetSection(section).GetSection("Providers")));
+            foreach (var strategy in strategies)
+                await client.RegisterProviderAsync(strategy).ConfigureAwait(false);
+
+            runtime.Set(new O8Runtime.Started(system, actors, options, client, new AuthorizeUrlWaiter(client.Events)));
+        }
+        catch (Exception ex)
+        {
+            runtime.Fail(ex);
+            throw;
+        }
+    }
+}

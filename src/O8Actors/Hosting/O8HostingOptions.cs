@@ -1,0 +1,74 @@
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Browser;
+using O8Actors.Configuration;
+using O8Actors.Providers;
+
+namespace O8Actors.Hosting;
+
+/// <summary>
+/// How O8Actors runs inside a host (<c>services.AddOAuthFlows(...)</c> and <c>WithOAuthFlows(...)</c>).
+/// Settings are layered: the shipped HOCON defaults, then <see cref="Hocon"/>, then <see cref="ConfigureSettings"/>
+/// (code), then the <see cref="ConfigurationSection"/> of <c>IConfiguration</c> (appsettings.json, user secrets,
+/// environment variables), so deployments can override what the code chose.
+/// </summary>
+public sealed class O8HostingOptions
+{
+    private readonly List<Action<O8Options>> _settings = [];
+    private readonly List<Func<IServiceProvider, ProviderStrategy>> _providers = [];
+
+    /// <summary>The <c>IConfiguration</c> section the settings and providers are bound from (default <c>O8</c>); null binds nothing.</summary>
+    public string? ConfigurationSection { get; set; } = "O8";
+
+    /// <summary>Extra HOCON with an <c>o8 { ... }</c> block over the shipped defaults (for example a <c>hocon/app.conf</c> file).</summary>
+    public Akka.Configuration.Config? Hocon { get; set; }
+
+    /// <summary>
+    /// Opens authorize URLs; default: <see cref="SystemBrowserLauncher"/>, or in server mode (an
+    /// <see cref="ListenerOptions.ExternalRedirectUri"/>) a launcher that opens nothing, since the caller gets the URL.
+    /// </summary>
+    public Func<IServiceProvider, IBrowserLauncher>? Browser { get; set; }
+
+    /// <summary>How long host stop waits for pending logins to end as Cancelled (default 10 s).</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Route Akka.NET's own log events to Microsoft.Extensions.Logging (default true).</summary>
+    public bool BridgeAkkaLogging { get; set; } = true;
+
+    internal IReadOnlyList<Action<O8Options>> SettingsActions => _settings;
+
+    internal IReadOnlyList<Func<IServiceProvider, ProviderStrategy>> ProviderFactories => _providers;
+
+    /// <summary>Changes settings in code (applied before the <see cref="ConfigurationSection"/>, which may override them).</summary>
+    public O8HostingOptions ConfigureSettings(Action<O8Options> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        _settings.Add(configure);
+        return this;
+    }
+
+    /// <summary>Registers a provider strategy (a preset such as <c>ProviderPresets.GitHub(...)</c>, or your own subclass) under its name.</summary>
+    public O8HostingOptions AddProvider(ProviderStrategy strategy)
+    {
+        ArgumentNullException.ThrowIfNull(strategy);
+        _providers.Add(_ => strategy);
+        return this;
+    }
+
+    /// <summary>Registers a provider strategy built from DI at start (for example with secrets from <c>IConfiguration</c>).</summary>
+    public O8HostingOptions AddProvider(Func<IServiceProvider, ProviderStrategy> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        _providers.Add(factory);
+        return this;
+    }
+
+    /// <summary>Registers a strategy type created through DI (its constructor may take any registered service).</summary>
+    public O8HostingOptions AddProvider<TStrategy>() where TStrategy : ProviderStrategy =>
+        AddProvider(sp => ActivatorUtilities.CreateInstance<TStrategy>(sp));
+
+    /// <summary>Registers a plain OAuth 2.0 provider (validated now: a bad setting fails here, naming it).</summary>
+    public O8HostingOptions AddGenericProvider(GenericOAuthOptions options) => AddProvider(new GenericOAuthStrategy(options));
+
+    /// <summary>Registers an OpenID Connect provider configured by its issuer (discovery runs before its first login).</summary>
+    public O8HostingOptions AddOidcProvider(OidcDiscoveryOptions options) => AddProvider(new OidcDiscoveryStrategy(options));
+}

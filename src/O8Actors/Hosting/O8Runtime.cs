@@ -1,0 +1,52 @@
+using Akka.Actor;
+using O8Actors.Configuration;
+
+namespace O8Actors.Hosting;
+
+/// <summary>
+/// What <c>WithOAuthFlows</c> started, handed to DI: the actor system's O8Actors instance. DI singletons that are
+/// resolved before the actor system has started (hosted services, controllers) wait for it here.
+/// </summary>
+internal sealed class O8Runtime
+{
+    private readonly TaskCompletionSource<Started> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal sealed record Started(ActorSystem System, O8ActorRefs Actors, O8Options Options, OAuthFlowsClient Client, AuthorizeUrlWaiter Urls);
+
+    public Task<Started> WhenStarted => _started.Task;
+
+    public bool TryGet(out Started started)
+    {
+        if (_started.Task.IsCompletedSuccessfully)
+        {
+            started = _started.Task.Result;
+            return true;
+        }
+
+        started = null!;
+        return false;
+    }
+
+    public void Set(Started started)
+    {
+        if (!_started.TrySetResult(started))
+            throw new InvalidOperationException("WithOAuthFlows was called twice for one service provider; call it once.");
+    }
+
+    /// <summary>Start failed (listener could not bind, bad provider): every waiting and later caller gets the reason.</summary>
+    public void Fail(Exception reason) => _started.TrySetException(reason);
+
+    public async Task<Started> GetAsync(CancellationToken cancellationToken)
+    {
+        // The actor system starts with the host; a caller this early waits (bounded) instead of failing.
+        try
+        {
+            return await _started.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new InvalidOperationException(
+                "O8Actors has not started: add services.AddAkka(\"name\", b => b.WithOAuthFlows()) next to services.AddOAuthFlows() and start the host.");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using O8Actors.Configuration;
+
+namespace O8Actors.Hosting;
+
+/// <summary>
+/// The DI half of hosting O8Actors; the Akka half is <see cref="O8AkkaHostingExtensions.WithOAuthFlows(Akka.Hosting.AkkaConfigurationBuilder, Action{O8HostingOptions}?)"/>.
+/// <code>
+/// builder.Services.AddOAuthFlows(o => o.AddProvider(ProviderPresets.Discord(clientId)));
+/// builder.Services.AddAkka("app", akka => akka.WithOAuthFlows());
+/// </code>
+/// </summary>
+public static class O8ServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="IOAuthFlows"/>, <see cref="IOAuthConnector"/>, <see cref="O8Options"/> (bound from the
+    /// <c>O8</c> section and validated on start), the providers' <see cref="HttpClient"/> and the <c>o8actors</c> health check.
+    /// </summary>
+    public static IServiceCollection AddOAuthFlows(this IServiceCollection services, Action<O8HostingOptions>? configure = null)
+    {
+        var options = new O8HostingOptions();
+        configure?.Invoke(options);
+        return services.AddOAuthFlows(options);
+    }
+
+    /// <summary>Like <see cref="AddOAuthFlows(IServiceCollection, Action{O8HostingOptions}?)"/>, with a ready options object.</summary>
+    /// <exception cref="InvalidOperationException">Called twice on one service collection.</exception>
+    public static IServiceCollection AddOAuthFlows(this IServiceCollection services, O8HostingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        if (services.Any(d => d.ServiceType == typeof(O8Runtime)))
+            throw new InvalidOperationException("AddOAuthFlows was already called on this service collection; call it once.");
+
+        services.AddSingleton(options);
+        services.AddSingleton<O8Runtime>();
+        services.AddSingleton<IConfigureOptions<O8Options>>(sp => new O8SettingsSetup(options, sp.GetService<IConfiguration>()));
+        services.AddSingleton<IValidateOptions<O8Options>>(sp => new O8SettingsValidator(options, sp.GetService<IConfiguration>()));
+        // Bad settings stop the host before anything starts, with a message naming the setting.
+        services.AddOptions<O8Options>().ValidateOnStart();
+        services.AddLogging();
+        services.AddO8HttpClient(sp => sp.GetRequiredService<IOptions<O8Options>>().Value.Flow.ExchangeTimeout);
+
+        services.AddSingleton<HostedOAuthFlows>();
+        services.AddSingleton<IOAuthFlows>(sp => sp.GetRequiredService<HostedOAuthFlows>());
+        services.AddSingleton<IOAuthConnector>(sp => sp.GetRequiredService<HostedOAuthFlows>());
+        services.AddHealthChecks().AddCheck<O8HealthCheck>("o8actors", tags: ["o8", "ready"]);
+        return services;
+    }
+
+    /// <summary>
+    /// Registers an <see cref="OAuthFlow"/> subclass (the orchestr8 port) as a singleton running on the hosted
+    /// O8Actors: give its constructor an <see cref="IOAuthFlows"/> parameter and pass it to the base constructor;
+    /// DI supplies it together with any other service the constructor asks for.
+    /// </summary>
+    public static IServiceCollection AddOAuthFlow<TFlow>(this IServiceCollection services) where TFlow : OAuthFlow
+    {
+        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<TFlow>(sp));
+        return services;
+    }
+}

@@ -1,0 +1,47 @@
+using Akka.Event;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+
+namespace O8Actors.Hosting;
+
+/// <summary>Server mode: the OAuth callback served by the host app's own ASP.NET Core pipeline.</summary>
+public static class OAuthCallbackEndpoint
+{
+    /// <summary>
+    /// Maps <c>GET <paramref name="pattern"/></c> to O8Actors: the request is routed by its <c>state</c> to the login
+    /// that is waiting for it, exactly as the loopback listener does, and answered with the same pages and headers.
+    /// Requires <c>O8:Listener:ExternalRedirectUri</c> whose path equals <paramref name="pattern"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Server mode is not configured, or the paths differ.</exception>
+    public static IEndpointConventionBuilder MapOAuthCallback(this IEndpointRouteBuilder endpoints, string pattern = "/oauth/callback")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
+        var services = endpoints.ServiceProvider;
+        var runtime = services.GetService<O8Runtime>()
+            ?? throw new InvalidOperationException("MapOAuthCallback needs services.AddOAuthFlows(...) and WithOAuthFlows() in AddAkka.");
+        var options = services.GetRequiredService<IOptions<O8Options>>().Value;
+        var external = options.Listener.ExternalRedirectUri
+            ?? throw new InvalidOperationException(
+                "MapOAuthCallback is for server mode: set O8:Listener:ExternalRedirectUri to the public URI of this endpoint (for example https://app.example.com" + pattern + ").");
+        if (!string.Equals(external.AbsolutePath, pattern, StringComparison.Ordinal))
+            throw new InvalidOperationException(
+                $"O8:Listener:ExternalRedirectUri has path '{external.AbsolutePath}' but the callback is mapped at '{pattern}'; they must be equal (exact redirect matching).");
+
+        CallbackRequestHandler? handler = null;
+        return endpoints.MapMethods(pattern, [HttpMethods.Get, HttpMethods.Head], async context =>
+        {
+            var started = await runtime.GetAsync(context.RequestAborted).ConfigureAwait(false);
+            // The host's pipeline (AllowedHosts, HTTPS redirection) polices the Host header here, not the loopback rule.
+            handler ??= new CallbackRequestHandler(started.Actors.Listener, pattern,
+                started.Options.Flow.ExchangeTimeout + CallbackServerActor.AskMargin,
+                Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false);
+            await handler.HandleAsync(context).ConfigureAwait(false);
+        }).WithDisplayName("O8Actors OAuth callback");
+    }
+}
