@@ -269,6 +269,28 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     }
 
     [Fact]
+    public async Task HTTP2_callbacks_work_as_browsers_send_them()
+    {
+        var (listener, _) = await StartAsync(Options());
+        var flow = CreateTestProbe();
+        var uri = await RegisterAsync(flow, listener, "h2", "flow-h2");
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(uri, "?code=c2&state=h2"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        var pending = Client.SendAsync(request);
+        Assert.Equal("c2", (await flow.ExpectMsgAsync<AuthorizationCallback>(Wait)).Code);
+        flow.Reply(new CallbackResponse(200, CallbackPageKind.Success, ""));
+
+        using var response = await pending;
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        AssertSecurityHeaders(response);
+    }
+
+    [Fact]
     public async Task Plain_http_and_a_custom_path_work()
     {
         var (listener, redirect) = await StartAsync(Options(scheme: "http", path: "/oauth/callback"));
