@@ -1,0 +1,107 @@
+using O8Actors.TestKit.Browser;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.TestKit;
+
+/// <summary>The fate a test chooses for one login.</summary>
+public enum LoginFate
+{
+    /// <summary>The user approves; the browser lands on the callback; the code is exchanged. Expect <see cref="FlowOutcomeKind.Succeeded"/>.</summary>
+    Approve,
+
+    /// <summary>The user refuses (<c>error=access_denied</c> on the callback). Expect <see cref="FlowOutcomeKind.Denied"/>.</summary>
+    Deny,
+
+    /// <summary>The browser reads the authorize answer, then the tab is closed: no callback. Expect <see cref="FlowOutcomeKind.TimedOut"/>.</summary>
+    Abandon,
+
+    /// <summary>The authorization server never answers the authorize request. Expect <see cref="FlowOutcomeKind.TimedOut"/>.</summary>
+    NeverAnswer,
+
+    /// <summary>
+    /// The sandbox shows its HTML consent page, for a human with a real browser. A scripted browser cannot press
+    /// its buttons, so with one the login times out; with a real browser the human decides.
+    /// </summary>
+    Consent,
+
+    /// <summary>The user approves, but the token endpoint misbehaves (<see cref="LoginScript.Fault"/>). Expect <see cref="FlowOutcomeKind.Failed"/> (a delay shorter than the exchange timeout succeeds).</summary>
+    TokenFault,
+}
+
+/// <summary>
+/// One login's script: what the sandbox authorization server, the scripted browser and the token endpoint do with it.
+/// Hand it to <see cref="O8TestHarness.RunAsync(LoginScript, TimeSpan?, CancellationToken)"/>; the harness tags the login
+/// (through <c>login_hint</c>) so every part plays this script and no other.
+/// </summary>
+/// <param name="Fate">What happens.</param>
+/// <param name="Subject">For approvals: the user id (<c>sub</c>) the sandbox signs in; <c>null</c> uses the login's tag.</param>
+/// <param name="Error">For <see cref="LoginFate.Deny"/>: the <c>error</c> code (default <c>access_denied</c>).</param>
+/// <param name="ErrorDescription">For <see cref="LoginFate.Deny"/>: the <c>error_description</c>.</param>
+/// <param name="Fault">For <see cref="LoginFate.TokenFault"/>: how the token endpoint fails.</param>
+public sealed record LoginScript(
+    LoginFate Fate,
+    string? Subject = null,
+    string? Error = null,
+    string? ErrorDescription = null,
+    TokenFault? Fault = null)
+{
+    /// <summary>Approve, optionally as <paramref name="subject"/>.</summary>
+    public static LoginScript Approve(string? subject = null) => new(LoginFate.Approve, Subject: subject);
+
+    /// <summary>Refuse with <paramref name="error"/> (default <c>access_denied</c>) and an optional description.</summary>
+    public static LoginScript Deny(string? description = "The scripted user refused.", string error = "access_denied")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(error);
+        return new(LoginFate.Deny, Error: error, ErrorDescription: description);
+    }
+
+    /// <summary>Close the tab after the authorize page: the login waits until its timeout.</summary>
+    public static LoginScript Abandon { get; } = new(LoginFate.Abandon);
+
+    /// <summary>The authorization server hangs: the login waits until its timeout.</summary>
+    public static LoginScript NeverAnswer { get; } = new(LoginFate.NeverAnswer);
+
+    /// <summary>Show the sandbox's consent page (a human with a real browser decides).</summary>
+    public static LoginScript Consent { get; } = new(LoginFate.Consent);
+
+    /// <summary>Approve, then fail the code exchange with <paramref name="fault"/> (default a 503 answer).</summary>
+    public static LoginScript TokenEndpointFault(TokenFault? fault = null) =>
+        new(LoginFate.TokenFault, Fault: fault ?? Sandbox.TokenFault.ServerError(503));
+
+    /// <summary>
+    /// The outcome this script leads to with a scripted browser (with a real browser a human decides
+    /// <see cref="LoginFate.Consent"/> logins).
+    /// </summary>
+    /// <param name="exchangeTimeout">The orchestrator's exchange timeout: a <see cref="TokenFaultKind.Delay"/> at least this long fails the login.</param>
+    public FlowOutcomeKind Expected(TimeSpan exchangeTimeout) => Fate switch
+    {
+        LoginFate.Approve => FlowOutcomeKind.Succeeded,
+        LoginFate.Deny => FlowOutcomeKind.Denied,
+        LoginFate.Abandon or LoginFate.NeverAnswer or LoginFate.Consent => FlowOutcomeKind.TimedOut,
+        LoginFate.TokenFault when Fault is { Kind: TokenFaultKind.Delay } delay && delay.DelayBy < exchangeTimeout => FlowOutcomeKind.Succeeded,
+        _ => FlowOutcomeKind.Failed,
+    };
+
+    /// <summary>Whether the login can only end by its deadline, so a short timeout keeps a test fast.</summary>
+    public bool EndsByTimeout => Fate is LoginFate.Abandon or LoginFate.NeverAnswer or LoginFate.Consent;
+
+    internal SandboxDecision Decision(string tag) => Fate switch
+    {
+        LoginFate.Deny => SandboxDecision.Deny(ErrorDescription, Error ?? "access_denied"),
+        LoginFate.NeverAnswer => SandboxDecision.NeverAnswer,
+        LoginFate.Consent => SandboxDecision.ConsentPage,
+        _ => SandboxDecision.Approve(Subject ?? tag),
+    };
+
+    internal BrowserAction BrowserAction => Fate == LoginFate.Abandon ? BrowserAction.Abandon : BrowserAction.Approve;
+
+    internal TokenFault? TokenFaultToInject => Fate == LoginFate.TokenFault ? Fault : null;
+
+    internal void Validate()
+    {
+        if (!Enum.IsDefined(Fate))
+            throw new ArgumentException($"Unknown login fate {(int)Fate}.", nameof(Fate));
+        if (Fate == LoginFate.TokenFault && Fault is null)
+            throw new ArgumentException("A TokenFault script needs a Fault (for example TokenFault.ServerError(503)).", nameof(Fault));
+    }
+}

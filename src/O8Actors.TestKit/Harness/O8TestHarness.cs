@@ -1,0 +1,315 @@
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit;
+using O8Actors.Browser;
+using O8Actors.Providers;
+using O8Actors.TestKit.Browser;
+using O8Actors.TestKit.Sandbox;
+using Xunit;
+using CoreClientAuthentication = O8Actors.Providers.ClientAuthentication;
+
+namespace O8Actors.TestKit;
+
+/// <summary>
+/// Everything a flow test needs, wired together: a <see cref="SandboxAuthorizationServer"/> with a registered client,
+/// an <see cref="OAuthFlows"/> orchestrator whose HTTPS listener (free port) uses a development-CA certificate, a
+/// <see cref="ScriptedBrowser"/> that trusts that CA, and the sandbox registered as a provider through OpenID Connect
+/// discovery. Each login gets a <see cref="LoginScript"/> that decides its fate in the sandbox, the browser and the
+/// token endpoint.
+/// <code>
+/// await using var o8 = await O8TestHarness.StartAsync();
+/// var login = await o8.RunAsync(LoginScript.Deny());
+/// Assert.IsType&lt;FlowDenied&gt;(login.Outcome);
+/// </code>
+/// Use it directly, as an xUnit fixture (<c>IClassFixture&lt;O8TestHarness&gt;</c>; it is an <see cref="IAsyncLifetime"/>),
+/// or through the <see cref="O8FlowsTestKit"/> base class with an Akka <see cref="TestProbe"/> on the flow events.
+/// </summary>
+/// <remarks>
+/// The development CA is trusted by the scripted browser only: real browsers need mkcert (<c>mkcert -install</c>), see
+/// <see cref="CertificateNotice.DevelopmentCa"/>.
+/// </remarks>
+public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
+{
+    private const string ClientId = "o8-testkit-client";
+
+    private readonly ScriptBook _book = new();
+    private HarnessCertificate? _certificate;
+    private SandboxAuthorizationServer? _sandbox;
+    private ScriptedBrowser? _browser;
+    private OAuthFlows? _flows;
+    private IDisposable? _subscription;
+    private int _started;
+    private int _disposed;
+
+    /// <summary>A harness with the default options; call <see cref="InitializeAsync"/> (xUnit does, for fixtures).</summary>
+    public O8TestHarness()
+        : this(null)
+    {
+    }
+
+    /// <summary>A harness with <paramref name="options"/>; call <see cref="InitializeAsync"/> or use <see cref="StartAsync(O8TestHarnessOptions?, CancellationToken)"/>.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public O8TestHarness(O8TestHarnessOptions? options)
+    {
+        Options = options ?? new O8TestHarnessOptions();
+        Options.Validate();
+    }
+
+    /// <summary>The options in force.</summary>
+    public O8TestHarnessOptions Options { get; }
+
+    /// <summary>The orchestrator under test.</summary>
+    public OAuthFlows Flows => _flows ?? throw NotStarted();
+
+    /// <summary>The sandbox authorization server: counters, fault plan, token checks.</summary>
+    public SandboxAuthorizationServer Sandbox => _sandbox ?? throw NotStarted();
+
+    /// <summary>The scripted browser, or <c>null</c> when <see cref="O8TestHarnessOptions.Browser"/> replaced it.</summary>
+    public ScriptedBrowser? Browser => _browser;
+
+    /// <summary>Every flow event since start.</summary>
+    public FlowEventRecorder Events { get; } = new();
+
+    /// <summary>The provider name the sandbox is registered under.</summary>
+    public string ProviderName => Options.ProviderName;
+
+    /// <summary>The listener's redirect URI, registered with the sandbox client.</summary>
+    public Uri RedirectUri { get; private set; } = null!;
+
+    /// <summary>The sandbox client the provider uses (its <see cref="SandboxClient.ToString"/> hides the secret).</summary>
+    public SandboxClient Client { get; private set; } = null!;
+
+    /// <summary>Which certificate the listener uses, in words (for example "development CA (...)" or "mkcert certificate (path)"); "none (plain http)" without TLS.</summary>
+    public string CertificateDescription => _certificate?.Description ?? "none (plain http)";
+
+    /// <summary>Whether the listener's certificate comes from the throwaway development CA (then show <see cref="CertificateNotice.DevelopmentCa"/> to humans).</summary>
+    public bool UsesDevelopmentCa => _certificate?.IsDevelopmentCa ?? false;
+
+    /// <summary>The root the scripted browser trusts on top of the system store (for your own HTTP clients), or <c>null</c>.</summary>
+    public X509Certificate2? TrustedRoot => _certificate?.TrustedRoot;
+
+    /// <summary>The orchestrator's actor system.</summary>
+    public ActorSystem System => Flows.System;
+
+    /// <summary>The virtual-time scheduler (with <see cref="O8TestHarnessOptions.VirtualTime"/>): <c>Scheduler.Advance(timeout)</c> fires login deadlines.</summary>
+    /// <exception cref="InvalidOperationException">The harness runs on real time.</exception>
+    public TestScheduler Scheduler => System.Scheduler as TestScheduler
+        ?? throw new InvalidOperationException("The harness runs on real time; set O8TestHarnessOptions.VirtualTime = true to advance a TestScheduler.");
+
+    /// <summary>Starts a harness with <paramref name="options"/> (defaults when <c>null</c>).</summary>
+    public static async Task<O8TestHarness> StartAsync(O8TestHarnessOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var harness = new O8TestHarness(options);
+        await harness.StartCoreAsync(cancellationToken).ConfigureAwait(false);
+        return harness;
+    }
+
+    /// <summary>Starts a harness after <paramref name="configure"/> adjusted the default options.</summary>
+    public static Task<O8TestHarness> StartAsync(Action<O8TestHarnessOptions> configure, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new O8TestHarnessOptions();
+        configure(options);
+        return StartAsync(options, cancellationToken);
+    }
+
+    /// <summary>Starts the sandbox, the orchestrator and the browser (xUnit calls this for fixtures).</summary>
+    public Task InitializeAsync() => StartCoreAsync(CancellationToken.None);
+
+    /// <summary>
+    /// An authorization request that plays <paramref name="script"/>: its <c>login_hint</c> is a fresh tag the sandbox,
+    /// the browser and the fault plan look up. Use it with <see cref="Flows"/> directly, or with your own flow code.
+    /// </summary>
+    /// <param name="script">The login's fate.</param>
+    /// <param name="timeout">Its deadline; by default <see cref="O8TestHarnessOptions.AbandonTimeout"/> for scripts that end by timeout, else <see cref="O8TestHarnessOptions.LoginTimeout"/>.</param>
+    /// <param name="scopes">Scopes; <c>null</c> for <see cref="O8TestHarnessOptions.Scopes"/>.</param>
+    public AuthorizationRequest Request(LoginScript script, TimeSpan? timeout = null, IReadOnlyList<string>? scopes = null) =>
+        Prepare(script, timeout, scopes).Request;
+
+    /// <summary>Runs one login that plays <paramref name="script"/> and returns how it ended (never throws for the outcome).</summary>
+    /// <param name="script">The login's fate.</param>
+    /// <param name="timeout">Its deadline (see <see cref="Request"/>).</param>
+    /// <param name="cancellationToken">Cancels the login (it ends as <see cref="FlowCancelled"/>).</param>
+    public async Task<ScriptedLoginResult> RunAsync(LoginScript script, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var (tag, request) = Prepare(script, timeout, null);
+        var clock = Stopwatch.StartNew();
+        var outcome = await Flows.RunAsync(ProviderName, request, cancellationToken).ConfigureAwait(false);
+        return new ScriptedLoginResult(tag, script, script.Expected(Options.ExchangeTimeout), outcome, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Runs one login and returns its tokens, throwing as <see cref="IOAuthFlows.AuthorizeAsync"/> does
+    /// (<see cref="AuthorizationDeniedException"/>, <see cref="AuthorizationTimeoutException"/>, <see cref="TokenExchangeException"/>...).
+    /// </summary>
+    /// <param name="script">The login's fate; <c>null</c> approves.</param>
+    /// <param name="timeout">Its deadline (see <see cref="Request"/>).</param>
+    /// <param name="cancellationToken">Cancels the login.</param>
+    public Task<TokenSet> AuthorizeAsync(LoginScript? script = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        Flows.AuthorizeAsync(ProviderName, Request(script ?? LoginScript.Approve(), timeout), cancellationToken);
+
+    /// <summary>Uses <paramref name="refreshToken"/> at the sandbox through the orchestrator (the sandbox rotates it).</summary>
+    /// <exception cref="TokenExchangeException">The sandbox refused (for example a replayed, rotated token: <c>invalid_grant</c>).</exception>
+    public Task<TokenSet> RefreshAsync(string refreshToken, CancellationToken cancellationToken = default) =>
+        Flows.RefreshAsync(ProviderName, refreshToken, null, cancellationToken);
+
+    /// <summary>
+    /// Runs every script, at most <paramref name="concurrency"/> logins at a time, and returns the results in script order.
+    /// </summary>
+    /// <param name="scripts">One script per login.</param>
+    /// <param name="concurrency">Logins in flight at once (at least 1).</param>
+    /// <param name="onCompleted">Called (from any thread) as each login ends, for progress displays.</param>
+    /// <param name="cancellationToken">Cancels the logins not yet ended.</param>
+    public async Task<IReadOnlyList<ScriptedLoginResult>> RunManyAsync(
+        IEnumerable<LoginScript> scripts, int concurrency, Action<ScriptedLoginResult>? onCompleted = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scripts);
+        ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
+        var all = scripts.ToArray();
+        using var slots = new SemaphoreSlim(concurrency, concurrency);
+
+        async Task<ScriptedLoginResult> RunOneAsync(LoginScript script)
+        {
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var result = await RunAsync(script, null, cancellationToken).ConfigureAwait(false);
+                onCompleted?.Invoke(result);
+                return result;
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }
+
+        return await Task.WhenAll(all.Select(RunOneAsync)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An Akka <see cref="TestProbe"/> on the orchestrator's actor system, subscribed to every <see cref="FlowEvent"/>:
+    /// <c>probe.ExpectMsg&lt;FlowEndedEvent&gt;(e =&gt; ...)</c>, <c>FishForMessage</c> and the rest of the TestKit apply.
+    /// </summary>
+    /// <param name="testKit">Your test class (an Akka.TestKit.Xunit2 <c>TestKit</c>), which supplies assertions and timeouts.</param>
+    /// <param name="name">The probe's actor name.</param>
+    public TestProbe CreateEventProbe(TestKitBase testKit, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(testKit);
+        var probe = testKit.CreateTestProbe(System, name);
+        System.EventStream.Subscribe(probe.Ref, typeof(FlowEvent));
+        return probe;
+    }
+
+    /// <summary>Stops the orchestrator (logins in flight end as Cancelled), the browser and the sandbox.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _subscription?.Dispose();
+        if (_flows is not null) await _flows.DisposeAsync().ConfigureAwait(false);
+        if (_browser is not null) await _browser.DisposeAsync().ConfigureAwait(false);
+        if (_sandbox is not null) await _sandbox.DisposeAsync().ConfigureAwait(false);
+        _certificate?.Dispose();
+    }
+
+    /// <inheritdoc />
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    private (string Tag, AuthorizationRequest Request) Prepare(LoginScript script, TimeSpan? timeout, IReadOnlyList<string>? scopes)
+    {
+        ArgumentNullException.ThrowIfNull(script);
+        script.Validate();
+        if (timeout is { } t) ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(t, TimeSpan.Zero, nameof(timeout));
+        var tag = _book.Add(script);
+        var request = new AuthorizationRequest(
+            Scopes: scopes,
+            Timeout: timeout ?? (script.EndsByTimeout ? Options.AbandonTimeout : Options.LoginTimeout),
+            ExtraParameters: new Dictionary<string, string>(StringComparer.Ordinal) { ["login_hint"] = tag });
+        return (tag, request);
+    }
+
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException("The harness was already started.");
+        try
+        {
+            await StartPartsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartPartsAsync(CancellationToken cancellationToken)
+    {
+        if (!Options.PlainHttp)
+        {
+            _certificate = await HarnessCertificate.CreateAsync(Options.Certificate, cancellationToken).ConfigureAwait(false);
+        }
+
+        var sandboxOptions = new SandboxOptions
+        {
+            Decide = _book.Decide,
+            TokenFaults = TokenFaultPlan.PerLogin(_book.FaultFor),
+            // A hanging authorize request ends with its login (the browser cancels it); this only bounds strays.
+            NeverAnswerLimit = Options.LoginTimeout + Options.AbandonTimeout,
+        };
+        Options.ConfigureSandbox?.Invoke(sandboxOptions);
+        _sandbox = await SandboxAuthorizationServer.StartAsync(sandboxOptions, cancellationToken).ConfigureAwait(false);
+
+        if (Options.Browser is null)
+        {
+            _browser = new ScriptedBrowser(new ScriptedBrowserOptions
+            {
+                Script = _book.BrowserScript,
+                TrustedRoot = _certificate?.TrustedRoot,
+                MaxConcurrency = Options.BrowserConcurrency,
+            });
+        }
+
+        _flows = await OAuthFlows.StartAsync(setup =>
+        {
+            setup.SystemName = "o8-testkit";
+            setup.Browser = Options.Browser ?? (IBrowserLauncher?)_browser;
+            setup.Options.Listener.Port = 0; // a free port, so harnesses in parallel tests never collide
+            setup.Options.Listener.Scheme = Options.PlainHttp ? "http" : "https";
+            setup.Options.Certificates.Certificate = _certificate?.Certificate;
+            setup.Options.Certificates.AutoCreate = false;
+            setup.Options.Flow.Timeout = Options.LoginTimeout;
+            setup.Options.Flow.ExchangeTimeout = Options.ExchangeTimeout;
+            if (Options.VirtualTime)
+            {
+                setup.Hocon = ConfigurationFactory.ParseString("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"");
+            }
+
+            Options.ConfigureFlows?.Invoke(setup);
+        }, cancellationToken).ConfigureAwait(false);
+        _subscription = _flows.Events.Subscribe(Events);
+
+        RedirectUri = await _flows.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
+        var secret = Options.ClientAuthentication == ClientAuthMethod.None ? null : Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        Client = _sandbox.RegisterClient(ClientId, secret, [RedirectUri.ToString()], Options.ClientAuthentication);
+        await _flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
+        {
+            Name = Options.ProviderName,
+            Issuer = _sandbox.IssuerString,
+            ClientId = ClientId,
+            ClientSecret = secret,
+            ClientAuthentication = Options.ClientAuthentication switch
+            {
+                ClientAuthMethod.Basic => CoreClientAuthentication.Basic,
+                ClientAuthMethod.Post => CoreClientAuthentication.Post,
+                _ => CoreClientAuthentication.None,
+            },
+            DefaultScopes = Options.Scopes.ToList(),
+        }), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static InvalidOperationException NotStarted() =>
+        new("The harness is not started: use O8TestHarness.StartAsync(...) or call InitializeAsync() first.");
+}

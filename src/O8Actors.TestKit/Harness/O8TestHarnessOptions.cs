@@ -1,0 +1,86 @@
+using O8Actors.Browser;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.TestKit;
+
+/// <summary>Where the harness's callback listener gets its TLS certificate.</summary>
+public enum HarnessCertificateSource
+{
+    /// <summary>
+    /// A throwaway in-memory CA (<see cref="Certificates.DevelopmentCertificateAuthority"/>), trusted only by the
+    /// scripted browser. Works on any machine; real browsers reject it (they need <c>mkcert -install</c>).
+    /// </summary>
+    DevelopmentCa,
+
+    /// <summary>The mkcert certificate files (created with mkcert when missing); fails when neither is available.</summary>
+    Mkcert,
+
+    /// <summary>mkcert when it is installed (or its files exist) and its root CA can be found, otherwise the development CA.</summary>
+    PreferMkcert,
+}
+
+/// <summary>How an <see cref="O8TestHarness"/> is wired. Every default suits a unit test on a fresh machine.</summary>
+public sealed class O8TestHarnessOptions
+{
+    /// <summary>The name the sandbox provider is registered under (default <c>sandbox</c>).</summary>
+    public string ProviderName { get; set; } = "sandbox";
+
+    /// <summary>The listener's certificate (default <see cref="HarnessCertificateSource.DevelopmentCa"/>); ignored with <see cref="PlainHttp"/>.</summary>
+    public HarnessCertificateSource Certificate { get; set; } = HarnessCertificateSource.DevelopmentCa;
+
+    /// <summary>Run the callback listener on plain <c>http://localhost</c> (RFC 8252 section 7.3) instead of HTTPS.</summary>
+    public bool PlainHttp { get; set; }
+
+    /// <summary>Timeout of logins whose script ends in a callback (default 30 s).</summary>
+    public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Timeout of logins that can only end by their deadline (<see cref="LoginScript.EndsByTimeout"/>: abandon,
+    /// never answer, consent), default 2 s, so such tests stay fast. With <see cref="VirtualTime"/>, advance the scheduler instead.
+    /// </summary>
+    public TimeSpan AbandonTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a token exchange may take (default 10 s).</summary>
+    public TimeSpan ExchangeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Run the orchestrator's actor system on Akka's virtual-time <c>TestScheduler</c>: login deadlines then pass only
+    /// when the test calls <see cref="O8TestHarness.Scheduler"/>.<c>Advance(...)</c>, so timeouts are tested without waiting.
+    /// </summary>
+    public bool VirtualTime { get; set; }
+
+    /// <summary>How many logins the scripted browser drives at once (default 64).</summary>
+    public int BrowserConcurrency { get; set; } = 64;
+
+    /// <summary>
+    /// A browser launcher to use instead of the scripted browser, for example <see cref="SystemBrowserLauncher"/> with
+    /// <see cref="LoginScript.Consent"/> logins so a human approves in real tabs. <see cref="O8TestHarness.Browser"/> is then <c>null</c>.
+    /// </summary>
+    public IBrowserLauncher? Browser { get; set; }
+
+    /// <summary>How the sandbox client authenticates at the token endpoint (default <c>client_secret_basic</c> with a random secret).</summary>
+    public ClientAuthMethod ClientAuthentication { get; set; } = ClientAuthMethod.Basic;
+
+    /// <summary>Scopes asked when a login asks for none (default <c>openid</c>, so an ES256 ID token comes back too).</summary>
+    public IList<string> Scopes { get; set; } = new List<string> { "openid" };
+
+    /// <summary>Last changes to the sandbox's options (its decision function and fault plan are the harness's; replace them only if you script logins yourself).</summary>
+    public Action<SandboxOptions>? ConfigureSandbox { get; set; }
+
+    /// <summary>Last changes to the orchestrator's setup (options, HOCON, logging), applied after the harness's own.</summary>
+    public Action<OAuthFlowsSetup>? ConfigureFlows { get; set; }
+
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(ProviderName);
+        if (!Enum.IsDefined(Certificate))
+            throw new ArgumentException($"Unknown certificate source {(int)Certificate}.", nameof(Certificate));
+        if (!Enum.IsDefined(ClientAuthentication))
+            throw new ArgumentException($"Unknown client authentication {(int)ClientAuthentication}.", nameof(ClientAuthentication));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(LoginTimeout, TimeSpan.Zero, nameof(LoginTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AbandonTimeout, TimeSpan.Zero, nameof(AbandonTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ExchangeTimeout, TimeSpan.Zero, nameof(ExchangeTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BrowserConcurrency, 1, nameof(BrowserConcurrency));
+        ArgumentNullException.ThrowIfNull(Scopes);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.WebUtilities;
+using O8Actors.TestKit.Browser;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.TestKit;
+
+/// <summary>
+/// The scripts of the logins in flight, keyed by the tag the harness puts in <c>login_hint</c>. The sandbox's
+/// decision function, the scripted browser and the token-fault plan all read it, so each part plays the same script.
+/// Logins without a known tag fall back to <see cref="SandboxDecisions.ByLoginHint"/> and an <c>abandon…</c> hint.
+/// </summary>
+internal sealed class ScriptBook
+{
+    /// <summary>Prefix of every tag, so tags never collide with a user's own hints.</summary>
+    public const string TagPrefix = "o8tk-";
+
+    private readonly ConcurrentDictionary<string, LoginScript> _scripts = new(StringComparer.Ordinal);
+    private long _next;
+
+    /// <summary>Registers <paramref name="script"/> under a fresh tag and returns the tag.</summary>
+    public string Add(LoginScript script)
+    {
+        var tag = $"{TagPrefix}{Interlocked.Increment(ref _next)}-{script.Fate.ToString().ToLowerInvariant()}";
+        _scripts[tag] = script;
+        return tag;
+    }
+
+    public LoginScript? Find(string? tag) => tag is not null && _scripts.TryGetValue(tag, out var script) ? script : null;
+
+    public SandboxDecision Decide(AuthorizeRequestInfo request) =>
+        Find(request.LoginHint) is { } script ? script.Decision(request.LoginHint!) : SandboxDecisions.ByLoginHint(request);
+
+    public BrowserAction BrowserScript(Uri authorizeUrl)
+    {
+        var hint = LoginHintOf(authorizeUrl);
+        if (Find(hint) is { } script) return script.BrowserAction;
+        return hint is not null && hint.StartsWith("abandon", StringComparison.OrdinalIgnoreCase) ? BrowserAction.Abandon : BrowserAction.Approve;
+    }
+
+    public TokenFault? FaultFor(AuthorizeRequestInfo login) => Find(login.LoginHint)?.TokenFaultToInject;
+
+    public static string? LoginHintOf(Uri authorizeUrl) =>
+        QueryHelpers.ParseQuery(authorizeUrl.Query).TryGetValue("login_hint", out var values) ? values.ToString() : null;
+}
