@@ -97,7 +97,7 @@ public sealed class ChromiumBrowser : IAsyncLifetime, IAsyncDisposable
             ExecutablePath = ExecutablePath,
             Headless = true,
             Args = Arguments,
-            Timeout = 30_000,
+            Timeout = 60_000, // a loaded CI machine can take a while to start a browser
         };
         if (_home is not null)
             options.Env = EnvironmentWithHome(_home);

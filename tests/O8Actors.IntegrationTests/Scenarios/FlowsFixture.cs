@@ -54,8 +54,7 @@ public sealed class FlowsFixture : IAsyncLifetime
             if (certificate.IsCompletedSuccessfully) Certificate = certificate.Result;
         }
 
-        // Generous steps: ten logins share two cores with the rest of the suite.
-        Driver = new ChromiumLoginDriver(Chromium, ChromiumLoginDriver.ScriptFromLoginHint(), TimeSpan.FromSeconds(45));
+        Driver = new ChromiumLoginDriver(Chromium, ChromiumLoginDriver.ScriptFromLoginHint());
         Flows = await OAuthFlows.StartAsync(setup =>
         {
             var options = O8Options.FromConfig();
