@@ -1,0 +1,181 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+using O8Actors.Flows;
+using O8Actors.Hosting;
+using O8Actors.Hosting.Tests.Support;
+using O8Actors.TestKit.Browser;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// O8Actors in a Generic Host with Akka.Hosting: settings and providers come from IConfiguration only, logins run
+/// against the sandbox through the real loopback listener, driven by the scripted browser.
+/// </summary>
+/// <remarks>
+/// Akka.Hosting.TestKit 1.5.74 is built on xUnit v3 and cannot share a project with xUnit 2, so the host is built
+/// here exactly as an application builds it.
+/// </remarks>
+public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>, IAsyncLifetime
+{
+    private static readonly TimeSpan ConfiguredTimeout = TimeSpan.FromSeconds(3);
+    private readonly string _clientId = "hosted-" + Guid.NewGuid().ToString("N");
+    private readonly ScriptedBrowser _browser = new();
+
+    private SandboxAuthorizationServer Sandbox => sandbox.Server;
+
+    private IOAuthFlows Flows => Host.Services.GetRequiredService<IOAuthFlows>();
+
+    private IHost Host { get; set; } = null!;
+
+    private ActorRegistry ActorRegistry => Host.Services.GetRequiredService<ActorRegistry>();
+
+    public async Task InitializeAsync()
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings["O8:Flow:Timeout"] = "00:00:03";
+        settings["O8:Flow:ExchangeTimeout"] = "00:00:10";
+        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", _clientId)) settings[key] = value;
+        Host = HostedO8.Build(settings, o => o.Browser = _ => _browser);
+        await Host.StartAsync();
+        var redirect = await Flows.GetRedirectUriAsync();
+        Sandbox.RegisterClient(_clientId, null, [redirect.ToString()], ClientAuthMethod.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Host.StopAsync();
+        Host.Dispose();
+        await _browser.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Settings_and_providers_from_configuration_take_effect()
+    {
+        var options = Host.Services.GetRequiredService<IOptions<O8Options>>().Value;
+        Assert.Equal(ConfiguredTimeout, options.Flow.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Flow.ExchangeTimeout);
+
+        var redirect = await Flows.GetRedirectUriAsync();
+        Assert.Equal("http", redirect.Scheme);
+        Assert.NotEqual(41539, redirect.Port); // port 0 from configuration, not the HOCON default
+
+        // The provider exists only in configuration; a login through it gets real sandbox tokens.
+        var tokens = await Flows.AuthorizeAsync("sandbox", SandboxFixture.Hint("alice")).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(Sandbox.IsActive(tokens.AccessToken));
+        Assert.Equal("alice", SandboxFixture.Subject(tokens.IdToken!));
+    }
+
+    [Fact]
+    public async Task Flow_timeout_from_configuration_applies_to_logins()
+    {
+        var outcome = await Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-timeout")).WaitAsync(TimeSpan.FromSeconds(30));
+        var timedOut = Assert.IsType<FlowTimedOut>(outcome);
+        Assert.Equal(ConfiguredTimeout, timedOut.Timeout);
+    }
+
+    [Fact]
+    public async Task Required_actors_resolve_from_the_registry()
+    {
+        var listener = await Host.Services.GetRequiredService<IRequiredActor<CallbackServerKey>>().GetAsync();
+        var status = await listener.Ask<ListenerStatus>(GetListenerStatus.Instance, TimeSpan.FromSeconds(5));
+        Assert.True(status.Bound);
+        Assert.Equal(await Flows.GetRedirectUriAsync(), status.RedirectUri);
+
+        var flows = await Host.Services.GetRequiredService<IRequiredActor<FlowsSupervisorKey>>().GetAsync();
+        Assert.Equal(0, (await flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, TimeSpan.FromSeconds(5))).Count);
+        Assert.Same(ActorRegistry.Get<ProviderRegistryKey>(),
+            await Host.Services.GetRequiredService<IRequiredActor<ProviderRegistryKey>>().GetAsync());
+    }
+
+    [Fact]
+    public async Task Health_check_reports_the_listener_and_the_logins_in_flight()
+    {
+        var health = Host.Services.GetRequiredService<HealthCheckService>();
+        var idle = (await health.CheckHealthAsync()).Entries["o8actors"];
+        Assert.Equal(HealthStatus.Healthy, idle.Status);
+        Assert.Equal(true, idle.Data["listener_bound"]);
+
+        using var cancel = new CancellationTokenSource();
+        var pending = Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-health", TimeSpan.FromSeconds(60)), cancel.Token);
+        await Eventually.AssertAsync(async () =>
+            Assert.Equal(1, (await health.CheckHealthAsync()).Entries["o8actors"].Data["logins_in_flight"]),
+            TimeSpan.FromSeconds(10));
+
+        await cancel.CancelAsync();
+        Assert.IsType<FlowCancelled>(await pending.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task Metrics_and_traces_are_recorded_for_success_denial_and_timeout()
+    {
+        var measurements = new ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
+        using var meters = new MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "O8Actors") listener.EnableMeasurementEvents(instrument);
+        };
+        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
+            measurements.Enqueue((instrument.Name, value, new Dictionary<string, object?>(tags.ToArray())));
+        meters.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        meters.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        meters.Start();
+
+        var activities = new ConcurrentQueue<Activity>();
+        using var traces = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "O8Actors",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activities.Enqueue,
+        };
+        ActivitySource.AddActivityListener(traces);
+
+        var outcomes = await Task.WhenAll(
+            Flows.RunAsync("sandbox", SandboxFixture.Hint("metrics-alice")),
+            Flows.RunAsync("sandbox", SandboxFixture.Hint("deny-metrics")),
+            Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-metrics", TimeSpan.FromSeconds(1)))).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.IsType<FlowSucceeded>(outcomes[0]);
+        Assert.IsType<FlowDenied>(outcomes[1]);
+        Assert.IsType<FlowTimedOut>(outcomes[2]);
+
+        // A stray callback is refused and counted by reason, touching no login.
+        using (var http = new HttpClient())
+        {
+            var redirect = await Flows.GetRedirectUriAsync();
+            var refused = await http.GetAsync(new Uri(redirect, "?state=unknown&code=x"));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
+
+        await Eventually.AssertAsync(() =>
+        {
+            var snapshot = measurements.ToArray();
+            foreach (var outcome in new[] { "succeeded", "denied", "timed_out" })
+                Assert.Contains(snapshot, m => m.Instrument == "o8.logins.ended" && Equals(m.Tags.GetValueOrDefault("outcome"), outcome));
+            Assert.True(snapshot.Count(m => m.Instrument == "o8.logins.started") >= 3);
+            Assert.Contains(snapshot, m => m.Instrument == "o8.token_exchange.duration" && Equals(m.Tags.GetValueOrDefault("result"), "ok") && m.Value > 0);
+            Assert.Contains(snapshot, m => m.Instrument == "o8.callback.duration");
+            Assert.Contains(snapshot, m => m.Instrument == "o8.callbacks.rejected" && Equals(m.Tags.GetValueOrDefault("reason"), "unknown_state"));
+
+            // One trace per login, tagged with its id and outcome.
+            var expected = new[] { (outcomes[0].FlowId, "succeeded"), (outcomes[1].FlowId, "denied"), (outcomes[2].FlowId, "timed_out") };
+            foreach (var (flowId, outcome) in expected)
+            {
+                var trace = Assert.Single(activities, a => Equals(a.GetTagItem("o8.flow_id"), flowId));
+                Assert.Equal("o8.login", trace.OperationName);
+                Assert.Equal(outcome, trace.GetTagItem("o8.outcome"));
+                Assert.Equal("sandbox", trace.GetTagItem("o8.provider"));
+            }
+        }, TimeSpan.FromSeconds(10));
+    }
+}

@@ -1,0 +1,30 @@
+using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace O8Actors.Hosting.Tests.Support;
+
+/// <summary>Builds a Generic Host with O8Actors the way an application does: AddOAuthFlows + AddAkka(...WithOAuthFlows()).</summary>
+public static class HostedO8
+{
+    /// <summary>A host (not started) configured by <paramref name="settings"/> as its IConfiguration.</summary>
+    public static IHost Build(IDictionary<string, string?> settings, Action<O8HostingOptions>? configure = null, string systemName = "o8-hosted")
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddOAuthFlows(configure);
+        builder.Services.AddAkka(systemName, akka => akka.WithOAuthFlows());
+        return builder.Build();
+    }
+
+    /// <summary>Listener settings every test uses: plain http on a free loopback port, IPv4 only.</summary>
+    public static Dictionary<string, string?> LoopbackSettings() => new()
+    {
+        ["O8:Listener:Scheme"] = "http",
+        ["O8:Listener:Port"] = "0",
+        ["O8:Listener:BindIPv6"] = "false",
+    };
+}

@@ -1,0 +1,61 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.Hosting.Tests.Support;
+
+/// <summary>One sandbox authorization server (plain http on loopback) per test class; clients are registered per test.</summary>
+public sealed class SandboxFixture : IAsyncLifetime
+{
+    /// <summary>The sandbox.</summary>
+    public SandboxAuthorizationServer Server { get; private set; } = null!;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync() => Server = await SandboxAuthorizationServer.StartAsync(new SandboxOptions());
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        if (Server is not null) await Server.DisposeAsync();
+    }
+
+    /// <summary>The <c>O8:Providers:&lt;name&gt;</c> keys of a public client of this sandbox.</summary>
+    public Dictionary<string, string?> ProviderSettings(string name, string clientId) => new()
+    {
+        [$"O8:Providers:{name}:AuthorizationEndpoint"] = Server.AuthorizationEndpoint.ToString(),
+        [$"O8:Providers:{name}:TokenEndpoint"] = Server.TokenEndpoint.ToString(),
+        [$"O8:Providers:{name}:ClientId"] = clientId,
+        [$"O8:Providers:{name}:ClientAuthentication"] = "None",
+        [$"O8:Providers:{name}:DefaultScopes:0"] = "openid",
+    };
+
+    /// <summary>A free loopback port (for servers whose URL must be known before they start).</summary>
+    public static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        try
+        {
+            return ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        finally
+        {
+            probe.Stop();
+        }
+    }
+
+    /// <summary>The <c>sub</c> claim of an ID token (the signature is the sandbox's business; tests check it separately).</summary>
+    public static string? Subject(string idToken)
+    {
+        var payload = idToken.Split('.')[1].Replace('-', '+').Replace('_', '/');
+        payload = payload.PadRight(payload.Length + (4 - payload.Length % 4) % 4, '=');
+        using var json = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(payload)));
+        return json.RootElement.TryGetProperty("sub", out var sub) ? sub.GetString() : null;
+    }
+
+    /// <summary>A request whose <c>login_hint</c> chooses the sandbox's decision (alice → approve, deny-… → deny, hang-… → never answer).</summary>
+    public static AuthorizationRequest Hint(string hint, TimeSpan? timeout = null) =>
+        new(Timeout: timeout, ExtraParameters: new Dictionary<string, string> { ["login_hint"] = hint });
+}
