@@ -1,0 +1,62 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using O8Actors.Hosting.Tests.Support;
+using O8Actors.TestKit.Browser;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>Host stop with logins pending: each ends Cancelled and the listener's port is free at once.</summary>
+public sealed class ShutdownTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+{
+    [Fact]
+    public async Task Host_stop_cancels_pending_logins_and_releases_the_port()
+    {
+        var clientId = "shutdown-" + Guid.NewGuid().ToString("N");
+        // The user opens the provider's page and never comes back.
+        await using var browser = new ScriptedBrowser(new ScriptedBrowserOptions { Script = _ => BrowserAction.Abandon });
+        var settings = HostedO8.LoopbackSettings();
+        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) settings[key] = value;
+        using var host = HostedO8.Build(settings, o => o.Browser = _ => browser, systemName: "o8-shutdown");
+        await host.StartAsync();
+        var flows = host.Services.GetRequiredService<IOAuthFlows>();
+        var redirect = await flows.GetRedirectUriAsync();
+        sandbox.Server.RegisterClient(clientId, null, [redirect.ToString()], ClientAuthMethod.None);
+
+        const int pendingLogins = 3;
+        var urlsReady = 0;
+        var allReady = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = flows.Events.Subscribe(new Observer(e =>
+        {
+            if (e is AuthorizeUrlReadyEvent && Interlocked.Increment(ref urlsReady) == pendingLogins) allReady.TrySetResult();
+        }));
+        var logins = Enumerable.Range(0, pendingLogins)
+            .Select(i => flows.RunAsync("sandbox", SandboxFixture.Hint($"user-{i}", TimeSpan.FromMinutes(5))))
+            .ToArray();
+        await allReady.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        var outcomes = await Task.WhenAll(logins).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.All(outcomes, o => Assert.IsType<FlowCancelled>(o));
+        // The port is free right after the stop: a new listener binds it.
+        var rebind = new TcpListener(IPAddress.Loopback, redirect.Port);
+        rebind.Start();
+        rebind.Stop();
+    }
+
+    private sealed class Observer(Action<FlowEvent> onNext) : IObserver<FlowEvent>
+    {
+        public void OnNext(FlowEvent value) => onNext(value);
+
+        public void OnError(Exception error)
+        {
+        }
+
+        public void OnCompleted()
+        {
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using O8Actors.Hosting.Tests.Support;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>Bad settings stop the host at start (ValidateOnStart), before any actor runs, naming the setting.</summary>
+public sealed class StartupValidationTests
+{
+    [Theory]
+    [InlineData("O8:Flow:Timeout", "-00:00:05", "o8.flow.timeout", "O8:Flow:Timeout")]
+    [InlineData("O8:Flow:ExchangeTimeout", "00:00:00", "o8.flow.exchange-timeout", "O8:Flow:ExchangeTimeout")]
+    [InlineData("O8:Listener:Scheme", "ftp", "o8.listener.scheme", "O8:Listener:Scheme")]
+    [InlineData("O8:Listener:Port", "70000", "o8.listener.port", "O8:Listener:Port")]
+    [InlineData("O8:Listener:Host", "example.com", "o8.listener.host", "O8:Listener:Host")]
+    [InlineData("O8:Providers:MaxConcurrentExchanges", "0", "o8.providers.max-concurrent-exchanges", "O8:Providers:MaxConcurrentExchanges")]
+    [InlineData("O8:Listener:ExternalRedirectUri", "http://app.example.com/oauth/callback", "o8.listener.external-redirect-uri", "O8:Listener:ExternalRedirectUri")]
+    public async Task Invalid_setting_fails_the_start_naming_it(string key, string value, string hoconKey, string configurationKey)
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings[key] = value;
+        using var host = HostedO8.Build(settings);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains($"'{hoconKey}'", error.Message);
+        Assert.Contains($"'{configurationKey}'", error.Message);
+    }
+
+    [Fact]
+    public async Task Invalid_provider_in_configuration_fails_the_start_naming_its_section()
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings["O8:Providers:crm:AuthorizationEndpoint"] = "https://crm.example.com/authorize";
+        settings["O8:Providers:crm:TokenEndpoint"] = "https://crm.example.com/token";
+        // No ClientId.
+        using var host = HostedO8.Build(settings);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("'O8:Providers:crm'", error.Message);
+        Assert.Contains("ClientId", error.Message);
+    }
+
+    [Fact]
+    public async Task Unknown_preset_fails_the_start_naming_the_setting()
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings["O8:Providers:chat:Preset"] = "slack";
+        settings["O8:Providers:chat:ClientId"] = "id";
+        using var host = HostedO8.Build(settings);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("'O8:Providers:chat'", error.Message);
+        Assert.Contains("Preset", error.Message);
+    }
+
+    [Fact]
+    public void Settings_in_WithOAuthFlows_are_refused_because_they_would_skip_validation()
+    {
+        var options = new O8HostingOptions().ConfigureSettings(o => o.Flow.Timeout = TimeSpan.FromSeconds(5));
+        var builder = new Akka.Hosting.AkkaConfigurationBuilder(new Microsoft.Extensions.DependencyInjection.ServiceCollection(), "x");
+
+        var error = Assert.Throws<ArgumentException>(() => builder.WithOAuthFlows(options));
+
+        Assert.Contains("AddOAuthFlows", error.Message);
+    }
+}
