@@ -267,7 +267,9 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return false;
         }
 
-        state.Counters.Fault(fault.Kind);
+        // A delay is counted once its timer exists (below), so a test that waits for the count and then advances a
+        // fake clock cannot advance it before the timer is registered.
+        if (fault.Kind != TokenFaultKind.Delay) state.Counters.Fault(fault.Kind);
         switch (fault.Kind)
         {
             case TokenFaultKind.ServerError:
@@ -294,7 +296,9 @@ internal sealed partial class TokenEndpoint(SandboxState state)
                 {
                     try
                     {
-                        await Task.Delay(fault.DelayBy, state.Time, linked.Token);
+                        var delay = Task.Delay(fault.DelayBy, state.Time, linked.Token);
+                        state.Counters.Fault(fault.Kind);
+                        await delay;
                     }
                     catch (OperationCanceledException)
                     {

@@ -28,7 +28,7 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher
     {
         var url = authorizeUrl.AbsoluteUri;
         var failures = new List<string>();
-        foreach (var (file, args) in Candidates(url))
+        foreach (var (file, args) in (CandidatesOverride ?? Candidates)(url))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var outcome = await TryRunAsync(file, args, cancellationToken).ConfigureAwait(false);
@@ -41,6 +41,9 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher
             .ConfigureAwait(false);
         return BrowserLaunchResult.NotLaunched(failures.Count == 0 ? "no browser opener found" : string.Join("; ", failures));
     }
+
+    /// <summary>Replaces the platform's openers (tests).</summary>
+    internal Func<string, IEnumerable<(string File, string[] Args)>>? CandidatesOverride { get; init; }
 
     /// <summary>The commands to try, in order. Internal for tests.</summary>
     internal IEnumerable<(string File, string[] Args)> Candidates(string url)

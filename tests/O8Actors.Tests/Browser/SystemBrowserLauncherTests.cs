@@ -1,0 +1,49 @@
+using O8Actors.Browser;
+
+namespace O8Actors.Tests.Browser;
+
+public sealed class SystemBrowserLauncherTests
+{
+    private static readonly Uri Url = new("https://provider.test/authorize?state=abc&x=1");
+
+    [Fact]
+    public void BROWSER_entries_come_first_with_the_url_in_place_of_percent_s_or_appended()
+    {
+        var launcher = new SystemBrowserLauncher(TextWriter.Null, name => name == "BROWSER" ? $"firefox --new-tab %s{Path.PathSeparator}lynx" : null);
+
+        var candidates = launcher.Candidates(Url.AbsoluteUri).ToList();
+
+        Assert.Equal(("firefox", new[] { "--new-tab", Url.AbsoluteUri }), (candidates[0].File, candidates[0].Args));
+        Assert.Equal(("lynx", new[] { Url.AbsoluteUri }), (candidates[1].File, candidates[1].Args));
+        Assert.True(candidates.Count > 2, "the platform opener follows $BROWSER");
+    }
+
+    [Fact]
+    public async Task A_working_opener_counts_as_launched()
+    {
+        var launcher = new SystemBrowserLauncher(TextWriter.Null, _ => null) { CandidatesOverride = url => [("true", [url])] };
+
+        var result = await launcher.LaunchAsync(Url, CancellationToken.None);
+
+        Assert.True(result.Launched);
+        Assert.Equal("true", result.Detail);
+    }
+
+    [Fact]
+    public async Task When_no_opener_works_it_prints_the_url_with_an_instruction_and_says_why()
+    {
+        var printed = new StringWriter();
+        var launcher = new SystemBrowserLauncher(printed, _ => null)
+        {
+            CandidatesOverride = url => [("false", [url]), ("o8-no-such-browser-command", [url])],
+        };
+
+        var result = await launcher.LaunchAsync(Url, CancellationToken.None);
+
+        Assert.False(result.Launched);
+        Assert.Contains("false: exit code 1", result.Detail);
+        Assert.Contains("o8-no-such-browser-command: not installed", result.Detail);
+        Assert.Contains("Open this URL in a browser", printed.ToString());
+        Assert.Contains(Url.AbsoluteUri, printed.ToString());
+    }
+}
