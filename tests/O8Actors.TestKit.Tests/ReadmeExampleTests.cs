@@ -1,0 +1,40 @@
+// The worked example of README.md ("Testing your flows") and docs/testing-your-flows.md, verbatim: if this file
+// changes, paste it there again.
+using O8Actors;
+using O8Actors.TestKit;
+using Xunit;
+using Xunit.Abstractions;
+
+public sealed class ReadmeExampleTests
+{
+    [Fact]
+    public async Task Each_login_ends_as_its_script_chose()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();   // sandbox + orchestrator + scripted browser
+
+        var tokens = await o8.AuthorizeAsync(LoginScript.Approve("alice"));
+        var denied = await o8.RunAsync(LoginScript.Deny("Not today."));
+        var broken = await o8.RunAsync(LoginScript.TokenEndpointFault());
+
+        Assert.True(o8.Sandbox.IsActive(tokens.AccessToken));
+        Assert.Equal("access_denied", Assert.IsType<FlowDenied>(denied.Outcome).Error);
+        Assert.Contains("HTTP 503", Assert.IsType<FlowFailed>(broken.Outcome).Reason);
+    }
+}
+
+public sealed class ReadmeTestKitExampleTests(ITestOutputHelper output) : O8FlowsTestKit(output)
+{
+    protected override void ConfigureHarness(O8TestHarnessOptions options) => options.VirtualTime = true;
+
+    [Fact]
+    public async Task An_abandoned_login_times_out_without_waiting()
+    {
+        var login = O8.RunAsync(LoginScript.Abandon, timeout: TimeSpan.FromMinutes(2));
+        FlowEvents.FishForMessage<BrowserLaunchedEvent>(_ => true);
+
+        O8.Scheduler.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.IsType<FlowTimedOut>((await login).Outcome);
+        FlowEvents.FishForMessage<FlowEndedEvent>(e => e.Outcome == FlowOutcomeKind.TimedOut);
+    }
+}
