@@ -13,8 +13,10 @@ public sealed class SystemBrowserLauncherTests
 
         var candidates = launcher.Candidates(Url.AbsoluteUri).ToList();
 
-        Assert.Equal(("firefox", new[] { "--new-tab", Url.AbsoluteUri }), (candidates[0].File, candidates[0].Args));
-        Assert.Equal(("lynx", new[] { Url.AbsoluteUri }), (candidates[1].File, candidates[1].Args));
+        Assert.Equal("firefox", candidates[0].File);
+        Assert.Equal(["--new-tab", Url.AbsoluteUri], candidates[0].Args);
+        Assert.Equal("lynx", candidates[1].File);
+        Assert.Equal([Url.AbsoluteUri], candidates[1].Args);
         Assert.True(candidates.Count > 2, "the platform opener follows $BROWSER");
     }
 
