@@ -1,6 +1,5 @@
 using System.Net;
 using O8Actors.Configuration;
-using O8Actors.Providers;
 using O8Actors.Tests.Certificates;
 
 namespace O8Actors.Tests.EndToEnd;
@@ -24,14 +23,7 @@ public sealed class ConcurrentLoginsTests(MkcertFolderFixture certificates) : IC
             setup.Options.Certificates = certificates.Options;
             setup.Options.Flow.Timeout = TimeSpan.FromSeconds(60);
             setup.Browser = browser;
-            setup.Providers.Add(new GenericOAuthStrategy(new GenericOAuthOptions
-            {
-                Name = "e2e",
-                AuthorizationEndpoint = new Uri(server.BaseUrl + "/authorize"),
-                TokenEndpoint = new Uri(server.BaseUrl + "/token"),
-                ClientId = PkceAuthorizationServer.ClientId,
-                ClientSecret = PkceAuthorizationServer.ClientSecret,
-            }));
+            setup.Providers.Add(server.Strategy("e2e"));
         });
 
         var states = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();

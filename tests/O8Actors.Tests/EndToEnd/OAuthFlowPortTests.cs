@@ -111,7 +111,7 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates) : IClas
         using var subscription = flows.Events.Subscribe(new Observer(e => { if (e is AuthorizeUrlReadyEvent) started.TrySetResult(); }));
 
         var login = flow.AuthorizeAsync(TimeSpan.FromSeconds(30));
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
         scheduler.Advance(TimeSpan.FromSeconds(30));
 
         var timedOut = await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => login);
@@ -135,11 +135,11 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates) : IClas
         using var cancellation = new CancellationTokenSource();
 
         var login = flow.AuthorizeAsync(TimeSpan.FromSeconds(60), cancellation.Token);
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login);
-        Assert.Equal(FlowOutcomeKind.Cancelled, (await ended.Task.WaitAsync(TimeSpan.FromSeconds(10))).Outcome);
+        Assert.Equal(FlowOutcomeKind.Cancelled, (await ended.Task.WaitAsync(TimeSpan.FromSeconds(30))).Outcome);
     }
 
     private sealed class Observer(Action<FlowEvent> onNext) : IObserver<FlowEvent>

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using O8Actors.Providers;
 
 namespace O8Actors.Tests.EndToEnd;
 
@@ -50,6 +51,16 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
 
     /// <summary>The access token this server issues for the login whose state is <paramref name="state"/>.</summary>
     public static string AccessTokenFor(string state) => "at-" + Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(state)))[..24];
+
+    /// <summary>A generic OAuth 2.0 provider named <paramref name="name"/> pointing at this server.</summary>
+    public GenericOAuthStrategy Strategy(string name) => new(new GenericOAuthOptions
+    {
+        Name = name,
+        AuthorizationEndpoint = new Uri(BaseUrl + "/authorize"),
+        TokenEndpoint = new Uri(BaseUrl + "/token"),
+        ClientId = ClientId,
+        ClientSecret = ClientSecret,
+    });
 
     public static async Task<PkceAuthorizationServer> StartAsync()
     {

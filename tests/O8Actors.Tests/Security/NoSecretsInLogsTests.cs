@@ -1,6 +1,5 @@
 using Akka.Configuration;
 using Microsoft.Extensions.Logging;
-using O8Actors.Providers;
 using O8Actors.Tests.Certificates;
 using O8Actors.Tests.EndToEnd;
 
@@ -28,14 +27,7 @@ public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : ICl
             setup.Options.Listener.Port = 0;
             setup.Options.Certificates = certificates.Options;
             setup.Browser = browser;
-            setup.Providers.Add(new GenericOAuthStrategy(new GenericOAuthOptions
-            {
-                Name = "e2e",
-                AuthorizationEndpoint = new Uri(server.BaseUrl + "/authorize"),
-                TokenEndpoint = new Uri(server.BaseUrl + "/token"),
-                ClientId = PkceAuthorizationServer.ClientId,
-                ClientSecret = PkceAuthorizationServer.ClientSecret,
-            }));
+            setup.Providers.Add(server.Strategy("e2e"));
         });
 
         var messages = new List<string>();
