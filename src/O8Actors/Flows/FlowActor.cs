@@ -138,8 +138,9 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
             Become(AwaitingCallback);
         });
         Receive<ProviderUnavailable>(msg => End(new FlowFailed(_flowId, FlowFailure.ProviderUnavailable, msg.Reason)));
-        // A fast browser can come back before the provider's answer is processed only in tests; treat it as usual.
-        Receive<AuthorizationCallback>(OnCallback);
+        // The authorize URL has not been handed out yet, so no genuine redirect can carry this state; without the
+        // provider's descriptor the iss check could not run either. Refuse it; the login goes on to its deadline.
+        Receive<AuthorizationCallback>(_ => Sender.Tell(NotYetWaiting));
         Ending();
     }
 
@@ -255,6 +256,9 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
 
     private static readonly CallbackResponse AlreadyEnded =
         new(410, CallbackPageKind.Failed, "This login has already ended. Start a new login from the application.");
+
+    private static readonly CallbackResponse NotYetWaiting =
+        new(400, CallbackPageKind.BadRequest, "This login is not waiting for a redirect yet.");
 
     private static readonly CallbackResponse AlreadyUsed =
         new(400, CallbackPageKind.BadRequest, "This login link was already used.");

@@ -288,4 +288,20 @@ public sealed class FlowActorTests : TestKit
         SendCallback(flow);
         Assert.Null(_providers.ExpectMsg<ExchangeCode>().CodeVerifier);
     }
+
+    [Fact]
+    public void A_callback_before_the_authorize_url_exists_is_refused_without_an_exchange()
+    {
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
+            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("f1", RedirectUri));
+        _providers.ExpectMsg<PrepareAuthorization>();
+
+        SendCallback(flow);
+
+        Assert.Equal(400, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
 }
