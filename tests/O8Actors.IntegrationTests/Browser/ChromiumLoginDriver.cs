@@ -23,12 +23,12 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
     /// <summary>Creates a driver.</summary>
     /// <param name="browser">The browser to open contexts in.</param>
     /// <param name="scriptFor">Picks the script for a launched URL (default: always <see cref="LoginScript.Approve"/>).</param>
-    /// <param name="stepTimeout">How long one page step may take (default 45 s: generous, as CI runs test assemblies side by side on two cores).</param>
+    /// <param name="stepTimeout">How long one page step may take (default 60 s: generous, as CI runs test assemblies side by side on two cores).</param>
     public ChromiumLoginDriver(ChromiumBrowser browser, Func<Uri, LoginScript>? scriptFor = null, TimeSpan? stepTimeout = null)
     {
         _browser = browser;
         _scriptFor = scriptFor ?? (_ => LoginScript.Approve);
-        _stepTimeout = stepTimeout ?? TimeSpan.FromSeconds(45);
+        _stepTimeout = stepTimeout ?? TimeSpan.FromSeconds(60);
     }
 
     /// <summary>Every login started through <see cref="LaunchAsync"/>, in launch order.</summary>

@@ -83,13 +83,32 @@ public sealed class FlowsFixture : IAsyncLifetime
 
     /// <summary>An authorization request whose <c>login_hint</c> picks the browser script and names the user.</summary>
     public static AuthorizationRequest Request(string loginHint, TimeSpan? timeout = null) =>
-        new(Timeout: timeout ?? TimeSpan.FromSeconds(90), ExtraParameters: new Dictionary<string, string> { ["login_hint"] = loginHint });
+        new(Timeout: timeout ?? TimeSpan.FromSeconds(120), ExtraParameters: new Dictionary<string, string> { ["login_hint"] = loginHint });
 
     /// <summary>The browser's result for the login that carried <paramref name="loginHint"/>.</summary>
     public async Task<LoginResult> BrowserResultAsync(string loginHint)
     {
         var launch = Driver.Launches.Single(l => ChromiumLoginDriver.LoginHint(l.AuthorizeUrl) == loginHint);
-        return await launch.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        return await launch.Completion.WaitAsync(TimeSpan.FromSeconds(120));
+    }
+
+    /// <summary>What the browser did for each of <paramref name="loginHints"/>, for failure messages (waits for none).</summary>
+    public async Task<string> DescribeBrowserAsync(IEnumerable<string> loginHints)
+    {
+        var lines = new List<string>();
+        foreach (var hint in loginHints)
+        {
+            var launch = Driver.Launches.FirstOrDefault(l => ChromiumLoginDriver.LoginHint(l.AuthorizeUrl) == hint);
+            lines.Add(launch switch
+            {
+                null => $"{hint}: never launched",
+                { Completion.IsCompletedSuccessfully: true } => $"{hint}: {await launch.Completion}",
+                { Completion.IsFaulted: true } => $"{hint}: driver faulted: {launch.Completion.Exception?.GetBaseException().Message}",
+                _ => $"{hint}: script still running",
+            });
+        }
+
+        return string.Join("\n", lines);
     }
 
     /// <inheritdoc />
