@@ -177,7 +177,10 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
         // Start waiting before the click: the click itself may wait for the navigation it causes, and a wait started
         // afterwards could miss it.
         var moved = page.WaitForURLAsync(url => url != before, new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
-        _ = moved.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted); // the page may close first
+        var arrived = page.WaitForURLAsync(landed, new PageWaitForURLOptions { WaitUntil = WaitUntilState.Load });
+        // Either may never complete (a step that stays at the provider; a failed landing): observe their faults.
+        _ = moved.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        _ = arrived.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
         await target.ClickAsync();
         if (await Task.WhenAny(watcher.Landing, moved) == moved)
         {
@@ -189,8 +192,8 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
         if (error is not null)
             return new LoginResult(script, username, false, WithoutQuery(page.Url), null, null, Sanitize(error));
 
-        // The response headers arrived; wait until the landing page is the page's document before reading it.
-        await page.WaitForURLAsync(landed);
+        // The response headers arrived; wait until the landing page is the page's loaded document before reading it.
+        await arrived;
         return await LandedAsync(page, status, script, username);
     }
 
