@@ -119,6 +119,11 @@ internal static class CallbackListenerHost
             kestrel.AddServerHeader = false;
             // Callbacks are bodiless GETs; refuse to buffer anything bigger than a small form.
             kestrel.Limits.MaxRequestBodySize = 16 * 1024;
+            // A browser sends a callback's headers at once and opens no second request on the connection: 10 s (not
+            // Kestrel's 30 s / 130 s) reclaims slow-header and idle connections from a local misbehaving process sooner.
+            // No connection cap: a cap would let such a process lock the real browser out; the timeouts bound it instead.
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(10);
             kestrel.Listen(IPAddress.Loopback, port, endpoint => Configure(endpoint, certificate));
             if (ipv6) kestrel.Listen(IPAddress.IPv6Loopback, port, endpoint => Configure(endpoint, certificate));
         });
