@@ -30,11 +30,11 @@ public sealed class ReadmeTestKitExampleTests(ITestOutputHelper output) : O8Flow
     public async Task An_abandoned_login_times_out_without_waiting()
     {
         var login = O8.RunAsync(LoginScript.Abandon, timeout: TimeSpan.FromMinutes(2));
-        FlowEvents.FishForMessage<BrowserLaunchedEvent>(_ => true);
+        await FlowEvents.FishForMessageAsync<BrowserLaunchedEvent>(_ => true, TimeSpan.FromSeconds(20));
 
         O8.Scheduler.Advance(TimeSpan.FromMinutes(2));
 
         Assert.IsType<FlowTimedOut>((await login).Outcome);
-        FlowEvents.FishForMessage<FlowEndedEvent>(e => e.Outcome == FlowOutcomeKind.TimedOut);
+        await FlowEvents.FishForMessageAsync<FlowEndedEvent>(e => e.Outcome == FlowOutcomeKind.TimedOut, TimeSpan.FromSeconds(20));
     }
 }

@@ -56,7 +56,6 @@ public sealed class ConcurrentScriptedLoginsTests(ITestOutputHelper output)
         // Every login's end was published exactly once.
         await Support.Eventually.TrueAsync(() => o8.Events.Ended.Count == Logins, "every login's end event arrived");
         Assert.Equal(Logins, o8.Events.Ended.Select(e => e.FlowId).Distinct().Count());
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"500 logins took {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     /// <summary>A fixed, interleaved mix: half approve, a fifth deny, the rest abandon, hang or hit a token fault.</summary>

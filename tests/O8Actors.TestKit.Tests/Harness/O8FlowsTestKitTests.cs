@@ -5,6 +5,8 @@ namespace O8Actors.TestKit.Tests.Harness;
 /// <summary>The Akka.TestKit base class: a started harness per test and a probe on the orchestrator's flow events.</summary>
 public sealed class O8FlowsTestKitTests(ITestOutputHelper output) : O8FlowsTestKit(output)
 {
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
     [Fact]
     public async Task The_probe_sees_one_login_from_start_to_end_in_order()
     {
@@ -12,11 +14,11 @@ public sealed class O8FlowsTestKitTests(ITestOutputHelper output) : O8FlowsTestK
         var id = login.Outcome.FlowId;
 
         var seen = new List<FlowEvent>();
-        FlowEvents.FishForMessage<FlowEvent>(e =>
+        await FlowEvents.FishForMessageAsync<FlowEvent>(e =>
         {
             if (e.FlowId == id) seen.Add(e);
             return e is FlowEndedEvent ended && ended.FlowId == id;
-        });
+        }, Wait);
 
         Assert.Collection(seen,
             e => Assert.IsType<FlowStartedEvent>(e),
@@ -33,7 +35,7 @@ public sealed class O8FlowsTestKitTests(ITestOutputHelper output) : O8FlowsTestK
     {
         var login = await O8.RunAsync(LoginScript.Deny());
 
-        var fromProbe = FlowEvents.FishForMessage<FlowEndedEvent>(e => e.FlowId == login.Outcome.FlowId);
+        var fromProbe = await FlowEvents.FishForMessageAsync<FlowEndedEvent>(e => e.FlowId == login.Outcome.FlowId, Wait);
         var fromRecorder = await O8.Events.WaitForEndAsync(login.Outcome.FlowId);
 
         Assert.Equal(FlowOutcomeKind.Denied, fromProbe.Outcome);

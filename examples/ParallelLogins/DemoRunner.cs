@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using O8Actors.Browser;
+using O8Actors.TestKit;
+using Spectre.Console;
+
+namespace O8Actors.Examples.ParallelLogins;
+
+/// <summary>
+/// Starts the sandbox authorization server, the orchestrator (one loopback listener) and the browsers, runs the
+/// logins with a live progress bar, and prints the summary.
+/// </summary>
+public static class DemoRunner
+{
+    /// <summary>Runs the demo; returns the process exit code (0 when every login ended as scripted).</summary>
+    public static async Task<int> RunAsync(DemoSettings settings, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(console);
+        await using var o8 = await O8TestHarness.StartAsync(new O8TestHarnessOptions
+        {
+            ProviderName = "sandbox",
+            Certificate = HarnessCertificateSource.PreferMkcert,
+            PlainHttp = settings.PlainHttp,
+            LoginTimeout = settings.SystemBrowser ? settings.Timeout : DemoSettings.ScriptedLoginTimeout,
+            AbandonTimeout = settings.Timeout,
+            BrowserConcurrency = Math.Clamp(settings.Concurrency, 1, 256),
+            Browser = settings.SystemBrowser ? new SystemBrowserLauncher() : null,
+        }, cancellationToken);
+
+        Describe(o8, settings, console);
+        var scripts = LoginMix.Deal(settings);
+        var counts = new int[Enum.GetValues<FlowOutcomeKind>().Length];
+        IReadOnlyList<ScriptedLoginResult> results = [];
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await console.Progress()
+                .AutoClear(false)
+                .HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask(ProgressLine(counts), maxValue: settings.Logins);
+                    results = await o8.RunManyAsync(scripts, settings.Concurrency, result =>
+                    {
+                        Interlocked.Increment(ref counts[(int)result.Outcome.Kind]);
+                        task.Description = ProgressLine(counts);
+                        task.Increment(1);
+                    }, cancellationToken);
+                });
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            console.MarkupLine($"[red]Cancelled after {counts.Sum()} of {settings.Logins} logins.[/]");
+            return 2;
+        }
+
+        clock.Stop();
+        var report = DemoReport.From(settings, results, clock.Elapsed);
+        report.Render(console);
+        return report.ExitCode;
+    }
+
+    private static void Describe(O8TestHarness o8, DemoSettings settings, IAnsiConsole console)
+    {
+        console.MarkupLine("[bold]O8Actors ParallelLogins[/]: OAuth logins at once through one listener");
+        console.MarkupLineInterpolated($"  redirect URI:  {o8.RedirectUri}");
+        console.MarkupLineInterpolated($"  sandbox:       {o8.Sandbox.Issuer}");
+        console.MarkupLineInterpolated($"  certificate:   {o8.CertificateDescription}");
+        console.MarkupLineInterpolated($"  browser:       {(settings.SystemBrowser ? "system (decide on the consent page)" : "scripted")}");
+        console.MarkupLineInterpolated($"  logins:        {settings.Logins}, {settings.Concurrency} at a time");
+        console.MarkupLineInterpolated($"  mix:           deny {settings.DenyShare:P0}, abandon {settings.AbandonShare:P0}, token faults {settings.FaultRate:P0}");
+        console.MarkupLineInterpolated($"  timeout:       {settings.Timeout.TotalSeconds:0.##} s ({(settings.SystemBrowser ? "every login" : "abandoned logins")})");
+        if (o8.UsesDevelopmentCa)
+        {
+            console.MarkupLineInterpolated($"[yellow]note:[/] {CertificateNotice.DevelopmentCa}");
+            if (settings.SystemBrowser)
+            {
+                console.MarkupLine("[red]Your browser will refuse the callback page with this certificate: add --http, or install mkcert and run `mkcert -install`.[/]");
+            }
+        }
+    }
+
+    private static string ProgressLine(int[] counts) =>
+        $"{DemoReport.Label(FlowOutcomeKind.Succeeded)} {Volatile.Read(ref counts[(int)FlowOutcomeKind.Succeeded])}  " +
+        $"{DemoReport.Label(FlowOutcomeKind.Denied)} {Volatile.Read(ref counts[(int)FlowOutcomeKind.Denied])}  " +
+        $"{DemoReport.Label(FlowOutcomeKind.TimedOut)} {Volatile.Read(ref counts[(int)FlowOutcomeKind.TimedOut])}  " +
+        $"{DemoReport.Label(FlowOutcomeKind.Failed)} {Volatile.Read(ref counts[(int)FlowOutcomeKind.Failed])}  " +
+        $"{DemoReport.Label(FlowOutcomeKind.Cancelled)} {Volatile.Read(ref counts[(int)FlowOutcomeKind.Cancelled])}";
+}
