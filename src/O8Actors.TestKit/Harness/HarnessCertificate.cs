@@ -56,7 +56,7 @@ internal sealed class HarnessCertificate : IDisposable
         }
 
         var folder = Path.GetFullPath(options.ResolvedFolder);
-        return new HarnessCertificate(certificate, root, $"mkcert certificate ({Path.Combine(folder, options.CertFile)})", null);
+        return new HarnessCertificate(certificate, root, $"mkcert ({Path.Combine(folder, options.CertFile)})", null);
     }
 
     public void Dispose()
@@ -75,7 +75,7 @@ internal sealed class HarnessCertificate : IDisposable
     private static HarnessCertificate Development()
     {
         var ca = DevelopmentCertificateAuthority.Create();
-        return new HarnessCertificate(ca.IssueServerCertificate(), ca.RootCertificate, "development CA (throwaway, trusted by the scripted browser only)", ca);
+        return new HarnessCertificate(ca.IssueServerCertificate(), ca.RootCertificate, "development CA (throwaway; only the scripted browser trusts it)", ca);
     }
 
     /// <summary>mkcert's <c>rootCA.pem</c>: from <c>$CAROOT</c>, else from <c>mkcert -CAROOT</c>; <c>null</c> when not found.</summary>

@@ -83,7 +83,7 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
     /// <summary>The sandbox client the provider uses (its <see cref="SandboxClient.ToString"/> hides the secret).</summary>
     public SandboxClient Client { get; private set; } = null!;
 
-    /// <summary>Which certificate the listener uses, in words (for example "development CA (...)" or "mkcert certificate (path)"); "none (plain http)" without TLS.</summary>
+    /// <summary>Which certificate the listener uses, in words (for example "development CA (...)" or "mkcert (path)"); "none (plain http)" without TLS.</summary>
     public string CertificateDescription => _certificate?.Description ?? "none (plain http)";
 
     /// <summary>Whether the listener's certificate comes from the throwaway development CA (then show <see cref="CertificateNotice.DevelopmentCa"/> to humans).</summary>
