@@ -69,9 +69,10 @@ public static class DemoRunner
         console.MarkupLineInterpolated($"  certificate:   {o8.CertificateDescription}");
         console.MarkupLineInterpolated($"  browser:       {(settings.SystemBrowser ? "system (decide on the consent page)" : "scripted")}");
         console.MarkupLineInterpolated($"  logins:        {settings.Logins}, at most {Math.Min(settings.Concurrency, settings.Logins)} at a time");
-        console.MarkupLineInterpolated(settings.SystemBrowser
-            ? $"  mix:           you decide each login on the consent page"
-            : $"  mix:           deny {settings.DenyShare:P0}, abandon {settings.AbandonShare:P0}, token faults {settings.FaultRate:P0}");
+        if (settings.SystemBrowser)
+            console.MarkupLine("  mix:           you decide each login on the consent page");
+        else
+            console.MarkupLineInterpolated($"  mix:           deny {settings.DenyShare:P0}, abandon {settings.AbandonShare:P0}, token faults {settings.FaultRate:P0}");
         console.MarkupLineInterpolated($"  timeout:       {settings.Timeout.TotalSeconds:0.##} s ({(settings.SystemBrowser ? "every login" : "abandoned logins")})");
         if (o8.UsesDevelopmentCa)
         {
