@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.WebUtilities;
+using O8Actors.TestKit.Browser;
+using O8Actors.TestKit.Certificates;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.Benchmarks.Driver;
+
+/// <summary>
+/// Runs every row: the sandbox authorization server and the scripted browser live here, in the driver; each measured
+/// side (O8Actors, the bare Kestrel ceiling, OidcClient) runs in a child process of its own, which reports its own CPU
+/// time (process CPU delta over the measured phase) and peak RSS.
+/// </summary>
+internal sealed class BenchDriver(string certificates, X509Certificate2 root) : IAsyncDisposable
+{
+    private ScriptedBrowser? _browser;
+    private SandboxAuthorizationServer? _server;
+    private int _clients;
+
+    private SandboxAuthorizationServer Sandbox => _server ?? throw new InvalidOperationException("StartAsync first.");
+
+    public async Task StartAsync()
+    {
+        _server = await SandboxAuthorizationServer.StartAsync(new SandboxOptions
+        {
+            Decide = SandboxDecisions.AlwaysApprove,
+            CodeLifetime = TimeSpan.FromMinutes(5),
+        });
+        _browser = new ScriptedBrowser(new ScriptedBrowserOptions { TrustedRoot = root, MaxConcurrency = 1024 });
+    }
+
+    /// <summary>An O8Actors row: one child process with one listener, N logins at <paramref name="concurrency"/>.</summary>
+    public async Task<Row> O8Async(string name, string scheme, string cert, int n, int concurrency)
+    {
+        var clientId = $"o8-{Interlocked.Increment(ref _clients)}";
+        Child? child = null;
+        child = Child.Start("o8", ["--scheme", scheme, "--cert", cert, "--certs", certificates, "--n", $"{n}", "--concurrency", $"{concurrency}"],
+            async (verb, payload) =>
+            {
+                if (verb == "READY")
+                {
+                    Sandbox.RegisterClient(clientId, null, [payload], ClientAuthMethod.None);
+                    await child!.SendAsync($"GO {Sandbox.IssuerString} {clientId}");
+                }
+                else if (verb == "URL")
+                {
+                    await _browser!.LaunchAsync(new Uri(payload), CancellationToken.None);
+                }
+            });
+        await using (child)
+        {
+            return new Row("o8", name, concurrency, n, RowResult.FromJson(await child.Result));
+        }
+    }
+
+    /// <summary>An OidcClient row: one loopback listener per login, on a random port, in a child process.</summary>
+    public async Task<Row> OidcClientAsync(string name, string variant, int n, int concurrency)
+    {
+        Child? child = null;
+        child = Child.Start("oidc", ["--variant", variant, "--n", $"{n}", "--concurrency", $"{concurrency}"],
+            async (verb, payload) =>
+            {
+                if (verb == "READY")
+                {
+                    await child!.SendAsync($"GO {Sandbox.IssuerString}");
+                }
+                else if (verb == "URL")
+                {
+                    // Each login has its own client id and loopback port: register it as it comes (RFC 8252 §7.3).
+                    var url = new Uri(payload);
+                    var query = QueryHelpers.ParseQuery(url.Query);
+                    Sandbox.RegisterClient(query["client_id"].ToString(), null, [query["redirect_uri"].ToString()], ClientAuthMethod.None);
+                    await _browser!.LaunchAsync(url, CancellationToken.None);
+                }
+            });
+        await using (child)
+        {
+            return new Row("oidc", name, concurrency, n, RowResult.FromJson(await child.Result));
+        }
+    }
+
+    /// <summary>The ceiling: bare Kestrel in a child process; the requests come from here, each on a new connection.</summary>
+    public async Task<Row> CeilingAsync(string name, string scheme, string cert, int n, int concurrency)
+    {
+        var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var marked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var child = Child.Start("ceiling", ["--scheme", scheme, "--cert", cert, "--certs", certificates], (verb, payload) =>
+        {
+            if (verb == "READY") ready.TrySetResult(payload);
+            if (verb == "MARKED") marked.TrySetResult();
+            return Task.CompletedTask;
+        });
+        await using (child)
+        {
+            var url = new Uri((await ready.Task).Replace("http://", $"{scheme}://", StringComparison.Ordinal));
+            await LoadLoop.RunAsync(Math.Min(50, n), 16, _ => LandAsync(url));
+            await child.SendAsync("MARK");
+            await marked.Task;
+            var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, _ => LandAsync(url));
+            await child.SendAsync("DONE");
+            var server = RowResult.FromJson(await child.Result);
+            return new Row("ceiling", name, concurrency, n, server with
+            {
+                Completed = latencies.Count,
+                Failed = failed,
+                FirstFailure = firstFailure,
+                WallSeconds = wall.TotalSeconds,
+                P50Ms = Percentiles.Of(latencies, 50),
+                P99Ms = Percentiles.Of(latencies, 99),
+            });
+        }
+    }
+
+    /// <summary>Pending logins in one child process, measured at each checkpoint.</summary>
+    public async Task<Row> PendingAsync(int[] checkpoints)
+    {
+        var clientId = $"o8-pending-{Interlocked.Increment(ref _clients)}";
+        Child? child = null;
+        child = Child.Start("pending", ["--scheme", "http", "--checkpoints", string.Join(',', checkpoints)], async (verb, payload) =>
+        {
+            if (verb == "READY")
+            {
+                Sandbox.RegisterClient(clientId, null, [payload], ClientAuthMethod.None);
+                await child!.SendAsync($"GO {Sandbox.IssuerString} {clientId}");
+            }
+        });
+        await using (child)
+        {
+            return new Row("pending", "O8Actors pending logins (http)", 0, checkpoints.Max(), RowResult.FromJson(await child.Result));
+        }
+    }
+
+    /// <summary>Like the scripted browser's landing: a new handler, so a new TCP and TLS connection, per request.</summary>
+    private async Task LandAsync(Uri url)
+    {
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = CustomRootTrust.CreateCallback(root);
+        using var client = new HttpClient(handler);
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.ConnectionClose = true;
+        using var response = await client.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"HTTP {(int)response.StatusCode}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+        if (_server is not null) await _server.DisposeAsync();
+    }
+}

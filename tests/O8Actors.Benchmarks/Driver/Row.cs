@@ -1,0 +1,14 @@
+namespace O8Actors.Benchmarks.Driver;
+
+/// <summary>One line of the results table.</summary>
+/// <param name="Kind">o8, ceiling, oidc or pending.</param>
+/// <param name="Name">What was measured, e.g. "O8Actors https (RSA-2048)".</param>
+/// <param name="Concurrency">Logins (or requests) in flight at once.</param>
+/// <param name="N">Logins (or requests) measured.</param>
+/// <param name="Result">What the measured process reported.</param>
+internal sealed record Row(string Kind, string Name, int Concurrency, int N, RowResult Result)
+{
+    public double PerSecond => Result.WallSeconds > 0 ? Result.Completed / Result.WallSeconds : 0;
+
+    public double CpuMsPerLogin => Result.Completed > 0 ? Result.CpuMs / Result.Completed : double.NaN;
+}

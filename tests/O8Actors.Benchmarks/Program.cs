@@ -1,0 +1,93 @@
+using O8Actors.Benchmarks;
+using O8Actors.Benchmarks.Driver;
+using O8Actors.Benchmarks.Report;
+using O8Actors.Benchmarks.Roles;
+
+// O8Actors benchmark harness. Without --role it is the driver: it runs every row and writes the table (stdout and
+// docs/benchmarks.md) and the chart (docs/benchmarks.png). With --role it is one measured side, started by the driver.
+var cli = new Args(args);
+switch (cli.Get("role", "driver"))
+{
+    case "o8": return await O8Role.RunAsync(cli);
+    case "ceiling": return await CeilingRole.RunAsync(cli);
+    case "oidc": return await OidcClientRole.RunAsync(cli);
+    case "pending": return await PendingRole.RunAsync(cli);
+    case "driver": break;
+    default: Console.Error.WriteLine($"Unknown role '{cli.Get("role", "")}'."); return 2;
+}
+
+if (cli.Has("help"))
+{
+    Console.WriteLine("""
+        dotnet run -c Release --project tests/O8Actors.Benchmarks -- [options]
+          --quick                   a run of under a minute: N=200, concurrency 16,64, pending 1k,5k
+          --n 2000                  logins (or requests) per row
+          --concurrency 1,16,64,256 concurrency levels
+          --rows o8,ceiling,oidc,pending   which kinds of row to run
+          --pending 1000,10000,100000      pending-login checkpoints
+          --out docs                where benchmarks.md and benchmarks.png go (repository docs/ by default)
+        """);
+    return 0;
+}
+
+var quick = cli.Has("quick");
+var n = cli.Int("n", quick ? 200 : 2000);
+var levels = cli.Ints("concurrency", quick ? [16, 64] : [1, 16, 64, 256]);
+var kinds = cli.Get("rows", "o8,ceiling,oidc,pending").Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+var pending = cli.Ints("pending", quick ? [1000, 5000] : [1000, 10_000, 100_000]);
+var outDir = cli.Get("out", Path.Combine(RepositoryRoot(), "docs"));
+
+var (certs, root) = await MkcertFiles.CreateAsync();
+await using var driver = new BenchDriver(certs, root);
+await driver.StartAsync();
+var rows = new List<Row>();
+var clock = System.Diagnostics.Stopwatch.StartNew();
+
+async Task Measure(Func<Task<Row>> run)
+{
+    var row = await run();
+    rows.Add(row);
+    Console.WriteLine(Table.Line(row));
+}
+
+Console.WriteLine(Table.Header);
+foreach (var c in levels)
+{
+    if (kinds.Contains("o8"))
+    {
+        await Measure(() => driver.O8Async("O8Actors https (mkcert RSA-2048)", "https", "rsa", n, c));
+        await Measure(() => driver.O8Async("O8Actors https (mkcert ECDSA P-256)", "https", "ecdsa", n, c));
+        await Measure(() => driver.O8Async("O8Actors http", "http", "rsa", n, c));
+    }
+
+    if (kinds.Contains("ceiling"))
+    {
+        await Measure(() => driver.CeilingAsync("Bare Kestrel https (RSA-2048)", "https", "rsa", n, c));
+        await Measure(() => driver.CeilingAsync("Bare Kestrel https (ECDSA P-256)", "https", "ecdsa", n, c));
+        await Measure(() => driver.CeilingAsync("Bare Kestrel http", "http", "rsa", n, c));
+    }
+
+    if (kinds.Contains("oidc"))
+    {
+        await Measure(() => driver.OidcClientAsync("OidcClient 7.1.1 + HttpListener (http)", "httplistener", n, c));
+        await Measure(() => driver.OidcClientAsync("OidcClient 7.1.1 + Kestrel per login (http)", "kestrel", n, c));
+    }
+}
+
+if (kinds.Contains("pending")) await Measure(() => driver.PendingAsync(pending));
+
+Console.WriteLine($"\n{rows.Count} rows in {clock.Elapsed.TotalMinutes:F1} min");
+Directory.CreateDirectory(outDir);
+var markdown = Path.Combine(outDir, "benchmarks.md");
+await MarkdownReport.WriteAsync(markdown, rows, n, levels, quick);
+Chart.Write(Path.Combine(outDir, "benchmarks.png"), rows, levels);
+Console.WriteLine($"Wrote {markdown} and benchmarks.png");
+Directory.Delete(certs, recursive: true);
+return rows.Any(r => r.Result.Failed > 0) ? 1 : 0;
+
+static string RepositoryRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "O8Actors.sln"))) return dir.FullName;
+    return Directory.GetCurrentDirectory();
+}

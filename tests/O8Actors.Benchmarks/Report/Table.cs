@@ -1,0 +1,40 @@
+using System.Globalization;
+using O8Actors.Benchmarks.Driver;
+
+namespace O8Actors.Benchmarks.Report;
+
+/// <summary>The results table, as Markdown (also readable on a console).</summary>
+internal static class Table
+{
+    public const string Header =
+        "| Row | Concurrency | N | Logins/s (req/s) | p50 ms | p99 ms | CPU ms per login (measured process) | Peak RSS MB | Failures |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|";
+
+    public static string Line(Row row)
+    {
+        var r = row.Result;
+        if (row.Kind == "pending")
+        {
+            return $"| {row.Name} | - | {row.N:N0} | - | - | - | - | {Mb(r.PeakRssBytes)} | {r.Failed} |";
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {row.Name} | {row.Concurrency} | {row.N:N0} | {row.PerSecond:F0} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2} | {Mb(r.PeakRssBytes)} | {r.Failed}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")} |");
+    }
+
+    /// <summary>The pending-logins table: one line per checkpoint.</summary>
+    public static IEnumerable<string> Pending(Row row)
+    {
+        yield return "| Pending logins | Managed bytes per pending login | RSS bytes per pending login | Start one login (ms, median) | Route one login (ms, median) | Time to reach it (s) |";
+        yield return "|---:|---:|---:|---:|---:|---:|";
+        var extra = row.Result.Extra ?? [];
+        foreach (var key in extra.Keys.Where(k => k.StartsWith("managed_per_pending_", StringComparison.Ordinal)))
+        {
+            var count = key["managed_per_pending_".Length..];
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"| {int.Parse(count, CultureInfo.InvariantCulture):N0} | {extra[key]:F0} | {extra[$"rss_per_pending_{count}"]:F0} | {extra[$"start_ms_{count}"]:F2} | {extra[$"route_ms_{count}"]:F2} | {extra[$"seconds_to_{count}"]:F1} |");
+        }
+    }
+
+    private static string Mb(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F0", CultureInfo.InvariantCulture);
+}

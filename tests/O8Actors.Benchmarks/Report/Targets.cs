@@ -1,0 +1,51 @@
+using System.Globalization;
+using O8Actors.Benchmarks.Driver;
+
+namespace O8Actors.Benchmarks.Report;
+
+/// <summary>The issue's targets, checked against one run's rows: (target, measured, met?).</summary>
+internal static class Targets
+{
+    public static IEnumerable<(string Target, string Measured, bool? Met)> Check(IReadOnlyList<Row> rows, int[] levels)
+    {
+        var top = levels.Max();
+        Row? Find(string kind, string nameStart, int c) =>
+            rows.FirstOrDefault(r => r.Kind == kind && r.Name.StartsWith(nameStart, StringComparison.Ordinal) && r.Concurrency == c);
+        string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+
+        var o8Http = Find("o8", "O8Actors http", top);
+        var peer = Find("oidc", "OidcClient 7.1.1 + HttpListener", top);
+        if (o8Http is not null)
+            yield return ("O8 http CPU per login ≤ 0.5 ms (concurrency " + top + ")", $"{F(o8Http.CpuMsPerLogin)} ms", o8Http.CpuMsPerLogin <= 0.5);
+        if (o8Http is not null && peer is not null)
+            yield return ($"O8 http logins/s ≥ 2.5× OidcClient+HttpListener at concurrency {top}",
+                $"{o8Http.PerSecond:F0} vs {peer.PerSecond:F0} = {F(o8Http.PerSecond / peer.PerSecond)}×", o8Http.PerSecond >= 2.5 * peer.PerSecond);
+        foreach (var (cert, label) in new[] { ("RSA-2048", "RSA-2048"), ("ECDSA P-256", "ECDSA P-256") })
+        {
+            var o8 = Find("o8", $"O8Actors https (mkcert {cert})", top);
+            var ceiling = Find("ceiling", $"Bare Kestrel https ({cert})", top);
+            if (o8 is not null && ceiling is not null)
+                yield return ($"O8 https ({label}) logins/s ≥ 0.8× the ceiling's requests/s, concurrency {top}",
+                    $"{o8.PerSecond:F0} vs {ceiling.PerSecond:F0} = {F(o8.PerSecond / ceiling.PerSecond)}×", o8.PerSecond >= 0.8 * ceiling.PerSecond);
+        }
+
+        if (rows.FirstOrDefault(r => r.Kind == "pending") is { Result.Extra: { } extra })
+        {
+            var counts = extra.Keys.Where(k => k.StartsWith("managed_per_pending_", StringComparison.Ordinal))
+                .Select(k => int.Parse(k["managed_per_pending_".Length..], CultureInfo.InvariantCulture)).Order().ToArray();
+            var most = counts[^1];
+            var least = counts[0];
+            var managed = extra[$"managed_per_pending_{most}"];
+            yield return ($"≤ 2 KB managed per pending login ({most:N0} pending)", $"{managed:F0} B", managed <= 2048);
+            var startRatio = extra[$"start_ms_{most}"] / extra[$"start_ms_{least}"];
+            var routeRatio = extra[$"route_ms_{most}"] / extra[$"route_ms_{least}"];
+            yield return ($"Start time at {most:N0} pending ≤ 1.25× that at {least:N0}",
+                $"{F(extra[$"start_ms_{most}"])} vs {F(extra[$"start_ms_{least}"])} ms = {F(startRatio)}×", startRatio <= 1.25);
+            yield return ($"Route time at {most:N0} pending ≤ 1.25× that at {least:N0}",
+                $"{F(extra[$"route_ms_{most}"])} vs {F(extra[$"route_ms_{least}"])} ms = {F(routeRatio)}×", routeRatio <= 1.25);
+        }
+
+        var failures = rows.Sum(r => r.Result.Failed);
+        yield return ("0 failures in every row", $"{failures} failures", failures == 0);
+    }
+}

@@ -1,0 +1,47 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Hosting;
+
+namespace O8Actors.Benchmarks.Roles;
+
+/// <summary>
+/// The ceiling: a bare Kestrel endpoint on loopback with the same certificate and protocols as the O8 listener,
+/// answering <c>GET /callback</c> with an empty 200. The driver sends the requests; this process reports its CPU.
+/// </summary>
+internal static class CeilingRole
+{
+    public static async Task<int> RunAsync(Args args)
+    {
+        using var certificate = BenchCertificates.Load(args);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Loopback, 0, endpoint =>
+            {
+                endpoint.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+                if (certificate is not null) endpoint.UseHttps(certificate);
+            });
+        });
+        await using var app = builder.Build();
+        app.Run(context =>
+        {
+            context.Response.StatusCode = context.Request.Path == "/callback" ? 200 : 404;
+            return Task.CompletedTask;
+        });
+        await app.StartAsync();
+        var address = app.Urls.First().Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+        Wire.Send("READY", address.TrimEnd('/') + "/callback");
+
+        await Wire.ExpectAsync("MARK");
+        var cpu = ProcessMeter.Cpu();
+        Wire.Send("MARKED", "");
+        await Wire.ExpectAsync("DONE");
+        var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
+        Wire.Send("RESULT", new RowResult(0, 0, 0, cpuMs, ProcessMeter.PeakRss(), 0, 0).ToJson());
+        await app.StopAsync();
+        return 0;
+    }
+}

@@ -1,0 +1,67 @@
+using O8Actors.Browser;
+using O8Actors.Providers;
+
+namespace O8Actors.Benchmarks.Roles;
+
+/// <summary>
+/// The O8Actors side of a row, in its own process: one <see cref="OAuthFlows"/> (one listener), N logins at a fixed
+/// concurrency. The browser lives in the driver: each authorize URL goes out over stdout.
+/// </summary>
+internal static class O8Role
+{
+    public static async Task<int> RunAsync(Args args)
+    {
+        var n = args.Int("n", 2000);
+        var concurrency = args.Int("concurrency", 16);
+        using var certificate = BenchCertificates.Load(args);
+        await using var flows = await StartAsync(args, certificate, new WireBrowser());
+        var go = (await Wire.ExpectAsync("GO")).Split(' ');
+        await RegisterAsync(flows, go[0], go[1]);
+
+        // Warm-up (JIT, connection pools), not measured.
+        await LoadLoop.RunAsync(Math.Min(50, n), Math.Min(concurrency, 16), _ => flows.AuthorizeAsync("sandbox"));
+        var cpu = ProcessMeter.Cpu();
+        var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, _ => flows.AuthorizeAsync("sandbox"));
+        var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
+        Wire.Send("RESULT", new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
+            Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure).ToJson());
+        return 0;
+    }
+
+    public static async Task<OAuthFlows> StartAsync(Args args, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate,
+        IBrowserLauncher browser, TimeSpan? timeout = null)
+    {
+        var flows = await OAuthFlows.StartAsync(setup =>
+        {
+            setup.Browser = browser;
+            setup.Options.Listener.Port = 0;
+            setup.Options.Listener.Scheme = certificate is null ? "http" : "https";
+            setup.Options.Certificates.Certificate = certificate;
+            setup.Options.Certificates.AutoCreate = false;
+            setup.Options.Flow.Timeout = timeout ?? TimeSpan.FromSeconds(60);
+            setup.Options.Flow.ExchangeTimeout = TimeSpan.FromSeconds(30);
+        });
+        Wire.Send("READY", (await flows.GetRedirectUriAsync()).ToString());
+        return flows;
+    }
+
+    public static Task RegisterAsync(OAuthFlows flows, string issuer, string clientId) =>
+        flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
+        {
+            Name = "sandbox",
+            Issuer = issuer,
+            ClientId = clientId,
+            ClientAuthentication = ClientAuthentication.None,
+            DefaultScopes = ["openid"],
+        }));
+
+    /// <summary>Hands the authorize URL to the driver's browser.</summary>
+    private sealed class WireBrowser : IBrowserLauncher
+    {
+        public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken)
+        {
+            Wire.Send("URL", authorizeUrl.AbsoluteUri);
+            return Task.FromResult(BrowserLaunchResult.Opened("driver"));
+        }
+    }
+}

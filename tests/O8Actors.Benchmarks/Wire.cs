@@ -1,0 +1,31 @@
+namespace O8Actors.Benchmarks;
+
+/// <summary>
+/// The line protocol between the driver (browser + authorization server) and a measured child process, over the
+/// child's stdin/stdout. Child → driver: <c>READY uri</c>, <c>URL authorizeUrl</c>, <c>RESULT json</c>, <c>LOG text</c>.
+/// Driver → child: <c>GO issuer clientId</c>, <c>MARK</c>, <c>DONE</c>.
+/// </summary>
+internal static class Wire
+{
+    private static readonly Lock Gate = new();
+
+    public static void Send(string verb, string payload)
+    {
+        // One write per line: Akka's own (warning) log lines share stdout and must not split a message.
+        var line = verb + " " + payload + "\n";
+        lock (Gate)
+        {
+            Console.Out.Write(line);
+            Console.Out.Flush();
+        }
+    }
+
+    public static async Task<string> ExpectAsync(string verb)
+    {
+        while (true)
+        {
+            var line = await Console.In.ReadLineAsync().ConfigureAwait(false) ?? throw new InvalidOperationException($"The driver went away before '{verb}'.");
+            if (line.StartsWith(verb, StringComparison.Ordinal)) return line[verb.Length..].Trim();
+        }
+    }
+}
