@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using O8Actors.Hosting.Tests.Support;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// Server mode end to end: a minimal API app mounts the callback in its own pipeline (MapOAuthCallback); many users
+/// connect at once through <c>POST /connect/{provider}</c> → 302 → sandbox → callback, each getting their own tokens.
+/// </summary>
+public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+{
+    private const int Users = 100;
+
+    [Fact]
+    public async Task Hundred_users_connect_at_once_through_MapOAuthCallback()
+    {
+        // One process plays 100 browsers, the sandbox, the web app and the actor system on a 2-core machine: without
+        // warm threads the burst waits on the thread pool's slow thread injection (seen as multi-second stalls).
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
+        var clientId = "web-" + Guid.NewGuid().ToString("N");
+        var port = SandboxFixture.FreePort();
+        var callback = new Uri($"http://127.0.0.1:{port}/oauth/callback");
+        sandbox.Server.RegisterClient(clientId, null, [callback.ToString()], ClientAuthMethod.None);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var settings = new Dictionary<string, string?> { ["O8:Listener:ExternalRedirectUri"] = callback.ToString() };
+        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) settings[key] = value;
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddOAuthFlows();
+        builder.Services.AddAkka("o8-server-mode", akka => akka.WithOAuthFlows());
+        await using var app = builder.Build();
+
+        var connections = new ConcurrentDictionary<string, Task<FlowOutcome>>();
+        app.MapOAuthCallback("/oauth/callback");
+        app.MapPost("/connect/{provider}", async (string provider, string user, IOAuthConnector connector) =>
+        {
+            var login = await connector.BeginAsync(provider, SandboxFixture.Hint(user));
+            connections[user] = login.Outcome;
+            return Results.Redirect(login.AuthorizeUrl.ToString());
+        });
+        await app.StartAsync();
+        try
+        {
+            using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+            {
+                Timeout = TimeSpan.FromSeconds(60),
+            };
+
+            async Task<string> ConnectAsync(string user)
+            {
+                using var connect = await http.PostAsync($"http://127.0.0.1:{port}/connect/sandbox?user={user}", null);
+                Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
+                using var authorize = await http.GetAsync(connect.Headers.Location);
+                Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+                var back = authorize.Headers.Location!;
+                Assert.StartsWith(callback.ToString(), back.ToString(), StringComparison.Ordinal);
+                using var landing = await http.GetAsync(back);
+                Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+                Assert.Equal("no-store", landing.Headers.CacheControl?.ToString());
+                return user;
+            }
+
+            var users = Enumerable.Range(0, Users).Select(i => $"user{i:000}").ToArray();
+            await Task.WhenAll(users.Select(ConnectAsync)).WaitAsync(TimeSpan.FromSeconds(90));
+
+            var accessTokens = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var user in users)
+            {
+                var outcome = await connections[user].WaitAsync(TimeSpan.FromSeconds(10));
+                var tokens = Assert.IsType<FlowSucceeded>(outcome).Tokens;
+                Assert.Equal(user, SandboxFixture.Subject(tokens.IdToken!)); // the user's own login, not a neighbour's
+                Assert.True(sandbox.Server.VerifyIdTokenSignature(tokens.IdToken!));
+                Assert.True(sandbox.Server.IsActive(tokens.AccessToken));
+                Assert.True(accessTokens.Add(tokens.AccessToken));
+            }
+
+            // A replayed callback finds no login.
+            using var replay = await http.GetAsync(new Uri(callback, "?state=gone&code=x"));
+            Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+}
