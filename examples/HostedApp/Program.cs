@@ -1,0 +1,58 @@
+// O8Actors in a Generic Host: settings from appsettings.json (section O8) over hocon/app.conf over the shipped
+// defaults, providers from configuration, Akka logs in Microsoft.Extensions.Logging, OpenTelemetry metrics and traces
+// on the console, logins started from a hosted service. With Demo:Sandbox (the default) it runs without secrets
+// against an in-process sandbox provider and a scripted user; set Demo:Sandbox=false and configure a real provider
+// (O8:Providers:github:Preset=github, ClientId in appsettings, ClientSecret in user secrets) to use it for real.
+using Akka.Configuration;
+using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using O8Actors.Diagnostics;
+using O8Actors.Examples.HostedApp;
+using O8Actors.Hosting;
+using O8Actors.TestKit.Browser;
+using O8Actors.TestKit.Sandbox;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+var builder = Host.CreateApplicationBuilder(args);
+var hoconFile = Path.Combine(AppContext.BaseDirectory, "hocon", "app.conf");
+
+SandboxAuthorizationServer? sandbox = null;
+ScriptedBrowser? browser = null;
+if (builder.Configuration.GetValue("Demo:Sandbox", true))
+{
+    sandbox = await SandboxAuthorizationServer.StartAsync();
+    browser = new ScriptedBrowser();
+    builder.Services.AddSingleton(sandbox);
+    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["O8:Providers:sandbox:AuthorizationEndpoint"] = sandbox.AuthorizationEndpoint.ToString(),
+        ["O8:Providers:sandbox:TokenEndpoint"] = sandbox.TokenEndpoint.ToString(),
+    });
+}
+
+builder.Services.AddOAuthFlows(o =>
+{
+    o.Hocon = ConfigurationFactory.ParseString(File.ReadAllText(hoconFile));
+    if (browser is not null) o.Browser = _ => browser;
+});
+builder.Services.AddAkka("hosted-app", akka => akka
+    .AddHoconFile(hoconFile, HoconAddMode.Prepend)
+    .WithOAuthFlows());
+builder.Services.AddOpenTelemetry()
+    .WithMetrics(metrics => metrics.AddMeter(O8Metrics.Name).AddConsoleExporter())
+    .WithTracing(tracing => tracing.AddSource(O8Metrics.Name).AddConsoleExporter());
+builder.Services.AddHostedService<LoginWorker>();
+
+using var host = builder.Build();
+try
+{
+    await host.RunAsync();
+}
+finally
+{
+    if (browser is not null) await browser.DisposeAsync();
+    if (sandbox is not null) await sandbox.DisposeAsync();
+}
