@@ -9,12 +9,11 @@ internal static class Targets
     public static IEnumerable<(string Target, string Measured, bool? Met)> Check(IReadOnlyList<Row> rows, int[] levels)
     {
         var top = levels.Max();
-        Row? Find(string kind, string nameStart, int c) =>
-            rows.FirstOrDefault(r => r.Kind == kind && r.Name.StartsWith(nameStart, StringComparison.Ordinal) && r.Concurrency == c);
+        Row? Find(string kind, string name, int c) => rows.FirstOrDefault(r => r.Kind == kind && r.Name == name && r.Concurrency == c);
         string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
 
         var o8Http = Find("o8", "O8Actors http", top);
-        var peer = Find("oidc", "OidcClient 7.1.1 + HttpListener", top);
+        var peer = Find("oidc", "OidcClient 7.1.1 + HttpListener (http)", top);
         if (o8Http is not null)
             yield return ("O8 http CPU per login ≤ 0.5 ms (concurrency " + top + ")", $"{F(o8Http.CpuMsPerLogin)} ms", o8Http.CpuMsPerLogin <= 0.5);
         if (o8Http is not null && peer is not null)
