@@ -23,10 +23,6 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
     [Fact]
     public async Task Hundred_users_connect_at_once_through_MapOAuthCallback()
     {
-        // One process plays 100 browsers, the sandbox, the web app and the actor system on a 2-core machine: without
-        // warm threads the burst waits on the thread pool's slow thread injection (seen as multi-second stalls).
-        ThreadPool.GetMinThreads(out var workers, out var io);
-        ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
         var clientId = "web-" + Guid.NewGuid().ToString("N");
         var port = SandboxFixture.FreePort();
         var callback = new Uri($"http://127.0.0.1:{port}/oauth/callback");

@@ -57,14 +57,16 @@ public static class O8Bootstrap
     }
 
     /// <summary>Starts the listener, the provider registry and the flows supervisor.</summary>
-    /// <param name="factory">Where to create them (the actor system).</param>
+    /// <param name="system">Where to create them.</param>
     /// <param name="options">Validated options.</param>
     /// <param name="browser">Opens authorize URLs.</param>
     /// <param name="httpClients">Creates provider HTTP clients.</param>
     /// <param name="loggerFactory">For Kestrel's own logs.</param>
-    public static O8ActorRefs Start(IActorRefFactory factory, O8Options options, IBrowserLauncher browser,
+    public static O8ActorRefs Start(ActorSystem system, O8Options options, IBrowserLauncher browser,
         IHttpClientFactory httpClients, ILoggerFactory? loggerFactory = null)
     {
+        StartScheduler(system);
+        var factory = (IActorRefFactory)system;
         var listener = factory.ActorOf(CallbackServerActor.Props(options, loggerFactory), ListenerName);
         var providers = factory.ActorOf(
             ProviderRegistryActor.Props(_ => httpClients.CreateClient(HttpClientName), options.Providers.MaxConcurrentExchanges, options.Flow.ExchangeTimeout),
@@ -72,4 +74,14 @@ public static class O8Bootstrap
         var flows = factory.ActorOf(FlowsSupervisor.Props(options.Flow, listener, providers, browser), FlowsName);
         return new O8ActorRefs(listener, providers, flows);
     }
+
+    /// <summary>
+    /// Starts the scheduler's worker now, while the process is quiet. Akka starts it lazily on the first schedule, and
+    /// every caller that schedules before the worker has run blocks its thread until it has; the worker itself is
+    /// queued to the thread pool. A burst of logins right after start (each FlowActor starts a deadline timer, each
+    /// Ask a timeout) then blocks every pool thread waiting for a worker that cannot get one: measured here as stalls of
+    /// 40 s with 70+ pool threads parked in HashedWheelTimerScheduler.Start. One schedule up front avoids it.
+    /// </summary>
+    private static void StartScheduler(ActorSystem system) =>
+        system.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, static () => { });
 }

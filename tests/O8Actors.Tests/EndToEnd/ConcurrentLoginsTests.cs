@@ -44,7 +44,8 @@ public sealed class ConcurrentLoginsTests(MkcertFolderFixture certificates) : IC
         foreach (var success in succeeded)
             Assert.Equal(PkceAuthorizationServer.AccessTokenFor(states[success.FlowId]), success.Tokens.AccessToken);
 
-        Assert.Equal(Logins, browser.Landings.Count);
+        // The page reaches the browser as the outcome reaches the caller; the browser records it a moment later.
+        await AwaitAssertAsync(() => Assert.Equal(Logins, browser.Landings.Count));
         Assert.All(browser.Landings.Values, landing => Assert.Equal(HttpStatusCode.OK, landing.Status));
         Assert.All(browser.Landings.Values, landing => Assert.DoesNotContain("at-", landing.Body));
     }
