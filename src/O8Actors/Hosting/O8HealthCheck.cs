@@ -21,20 +21,21 @@ internal sealed class O8HealthCheck(O8Runtime runtime) : IHealthCheck
 
         try
         {
-            var status = started.Actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, AskTimeout, cancellationToken);
-            var flows = started.Actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, AskTimeout, cancellationToken);
-            await Task.WhenAll(status, flows).ConfigureAwait(false);
+            var statusAsk = started.Actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, AskTimeout, cancellationToken);
+            var flowsAsk = started.Actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, AskTimeout, cancellationToken);
+            var status = await statusAsk.ConfigureAwait(false);
+            var flows = await flowsAsk.ConfigureAwait(false);
             var data = new Dictionary<string, object>
             {
-                ["listener_bound"] = status.Result.Bound,
-                ["logins_in_flight"] = flows.Result.Count,
-                ["callbacks_awaited"] = status.Result.RegisteredStates,
+                ["listener_bound"] = status.Bound,
+                ["logins_in_flight"] = flows.Count,
+                ["callbacks_awaited"] = status.RegisteredStates,
             };
-            if (status.Result.RedirectUri is { } redirect) data["redirect_uri"] = redirect.ToString();
-            if (status.Result.Bound)
-                return HealthCheckResult.Healthy($"Redirect listener bound; {flows.Result.Count} login(s) in flight.", data);
-            var why = status.Result.Failure?.Message ?? "the redirect listener is not bound (stopping or stopped)";
-            return new HealthCheckResult(context.Registration.FailureStatus, $"O8Actors is not ready: {why}", status.Result.Failure, data);
+            if (status.RedirectUri is { } redirect) data["redirect_uri"] = redirect.ToString();
+            if (status.Bound)
+                return HealthCheckResult.Healthy($"Redirect listener bound; {flows.Count} login(s) in flight.", data);
+            var why = status.Failure?.Message ?? "the redirect listener is not bound (stopping or stopped)";
+            return new HealthCheckResult(context.Registration.FailureStatus, $"O8Actors is not ready: {why}", status.Failure, data);
         }
         catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException or ActorNotFoundException)
         {
