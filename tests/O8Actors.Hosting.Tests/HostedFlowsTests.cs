@@ -24,8 +24,8 @@ namespace O8Actors.Hosting.Tests;
 /// against the sandbox through the real loopback listener, driven by the scripted browser.
 /// </summary>
 /// <remarks>
-/// Akka.Hosting.TestKit 1.5.74 is built on xUnit v3 and cannot share a project with xUnit 2, so the host is built
-/// here exactly as an application builds it.
+/// The host is built here exactly as an application builds it; <see cref="HostingTestKitTests"/> covers the same
+/// wiring through Akka.Hosting.TestKit.
 /// </remarks>
 public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
@@ -41,7 +41,7 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
 
     private ActorRegistry ActorRegistry => Host.Services.GetRequiredService<ActorRegistry>();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         var settings = HostedO8.LoopbackSettings();
         settings["O8:Flow:Timeout"] = "00:00:03";
@@ -49,11 +49,11 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
         foreach (var (key, value) in sandbox.ProviderSettings("sandbox", _clientId)) settings[key] = value;
         Host = HostedO8.Build(settings, o => o.Browser = _ => _browser);
         await Host.StartAsync();
-        var redirect = await Flows.GetRedirectUriAsync();
+        var redirect = await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
         Sandbox.RegisterClient(_clientId, null, [redirect.ToString()], ClientAuthMethod.None);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Host.StopAsync();
         Host.Dispose();
@@ -67,12 +67,12 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
         Assert.Equal(ConfiguredTimeout, options.Flow.Timeout);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Flow.ExchangeTimeout);
 
-        var redirect = await Flows.GetRedirectUriAsync();
+        var redirect = await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
         Assert.Equal("http", redirect.Scheme);
         Assert.NotEqual(41539, redirect.Port); // port 0 from configuration, not the HOCON default
 
         // The provider exists only in configuration; a login through it gets real sandbox tokens.
-        var tokens = await Flows.AuthorizeAsync("sandbox", SandboxFixture.Hint("alice")).WaitAsync(TimeSpan.FromSeconds(30));
+        var tokens = await Flows.AuthorizeAsync("sandbox", SandboxFixture.Hint("alice"), TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         Assert.True(Sandbox.IsActive(tokens.AccessToken));
         Assert.Equal("alice", SandboxFixture.Subject(tokens.IdToken!));
     }
@@ -80,7 +80,7 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
     [Fact]
     public async Task Flow_timeout_from_configuration_applies_to_logins()
     {
-        var outcome = await Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-timeout")).WaitAsync(TimeSpan.FromSeconds(30));
+        var outcome = await Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-timeout"), TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         var timedOut = Assert.IsType<FlowTimedOut>(outcome);
         Assert.Equal(ConfiguredTimeout, timedOut.Timeout);
     }
@@ -88,22 +88,22 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
     [Fact]
     public async Task Required_actors_resolve_from_the_registry()
     {
-        var listener = await Host.Services.GetRequiredService<IRequiredActor<CallbackServerKey>>().GetAsync();
-        var status = await listener.Ask<ListenerStatus>(GetListenerStatus.Instance, TimeSpan.FromSeconds(5));
+        var listener = await Host.Services.GetRequiredService<IRequiredActor<CallbackServerKey>>().GetAsync(TestContext.Current.CancellationToken);
+        var status = await listener.Ask<ListenerStatus>(GetListenerStatus.Instance, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
         Assert.True(status.Bound);
-        Assert.Equal(await Flows.GetRedirectUriAsync(), status.RedirectUri);
+        Assert.Equal(await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken), status.RedirectUri);
 
-        var flows = await Host.Services.GetRequiredService<IRequiredActor<FlowsSupervisorKey>>().GetAsync();
-        Assert.Equal(0, (await flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, TimeSpan.FromSeconds(5))).Count);
+        var flows = await Host.Services.GetRequiredService<IRequiredActor<FlowsSupervisorKey>>().GetAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, (await flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken)).Count);
         Assert.Same(ActorRegistry.Get<ProviderRegistryKey>(),
-            await Host.Services.GetRequiredService<IRequiredActor<ProviderRegistryKey>>().GetAsync());
+            await Host.Services.GetRequiredService<IRequiredActor<ProviderRegistryKey>>().GetAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
     public async Task Health_check_reports_the_listener_and_the_logins_in_flight()
     {
         var health = Host.Services.GetRequiredService<HealthCheckService>();
-        var idle = (await health.CheckHealthAsync()).Entries["o8actors"];
+        var idle = (await health.CheckHealthAsync(TestContext.Current.CancellationToken)).Entries["o8actors"];
         Assert.Equal(HealthStatus.Healthy, idle.Status);
         Assert.Equal(true, idle.Data["listener_bound"]);
 
@@ -114,7 +114,7 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
             TimeSpan.FromSeconds(10));
 
         await cancel.CancelAsync();
-        Assert.IsType<FlowCancelled>(await pending.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.IsType<FlowCancelled>(await pending.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -142,9 +142,9 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
         ActivitySource.AddActivityListener(traces);
 
         var outcomes = await Task.WhenAll(
-            Flows.RunAsync("sandbox", SandboxFixture.Hint("metrics-alice")),
-            Flows.RunAsync("sandbox", SandboxFixture.Hint("deny-metrics")),
-            Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-metrics", TimeSpan.FromSeconds(1)))).WaitAsync(TimeSpan.FromSeconds(30));
+            Flows.RunAsync("sandbox", SandboxFixture.Hint("metrics-alice"), TestContext.Current.CancellationToken),
+            Flows.RunAsync("sandbox", SandboxFixture.Hint("deny-metrics"), TestContext.Current.CancellationToken),
+            Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-metrics", TimeSpan.FromSeconds(1)), TestContext.Current.CancellationToken)).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         Assert.IsType<FlowSucceeded>(outcomes[0]);
         Assert.IsType<FlowDenied>(outcomes[1]);
         Assert.IsType<FlowTimedOut>(outcomes[2]);
@@ -152,8 +152,8 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
         // A stray callback is refused and counted by reason, touching no login.
         using (var http = new HttpClient())
         {
-            var redirect = await Flows.GetRedirectUriAsync();
-            var refused = await http.GetAsync(new Uri(redirect, "?state=unknown&code=x"));
+            var redirect = await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+            var refused = await http.GetAsync(new Uri(redirect, "?state=unknown&code=x"), TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         }
 

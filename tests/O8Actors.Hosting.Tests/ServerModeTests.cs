@@ -46,7 +46,7 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
             connections[user] = login.Outcome;
             return Results.Redirect(login.AuthorizeUrl.ToString());
         });
-        await app.StartAsync();
+        await app.StartAsync(TestContext.Current.CancellationToken);
         try
         {
             using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
@@ -69,12 +69,12 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
             }
 
             var users = Enumerable.Range(0, Users).Select(i => $"user{i:000}").ToArray();
-            await Task.WhenAll(users.Select(ConnectAsync)).WaitAsync(TimeSpan.FromSeconds(90));
+            await Task.WhenAll(users.Select(ConnectAsync)).WaitAsync(TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
 
             var accessTokens = new HashSet<string>(StringComparer.Ordinal);
             foreach (var user in users)
             {
-                var outcome = await connections[user].WaitAsync(TimeSpan.FromSeconds(10));
+                var outcome = await connections[user].WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
                 var tokens = Assert.IsType<FlowSucceeded>(outcome).Tokens;
                 Assert.Equal(user, SandboxFixture.Subject(tokens.IdToken!)); // the user's own login, not a neighbour's
                 Assert.True(sandbox.Server.VerifyIdTokenSignature(tokens.IdToken!));
@@ -83,12 +83,12 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
             }
 
             // A replayed callback finds no login.
-            using var replay = await http.GetAsync(new Uri(callback, "?state=gone&code=x"));
+            using var replay = await http.GetAsync(new Uri(callback, "?state=gone&code=x"), TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
         }
         finally
         {
-            await app.StopAsync();
+            await app.StopAsync(TestContext.Current.CancellationToken);
         }
     }
 }

@@ -20,9 +20,9 @@ public sealed class ShutdownTests(SandboxFixture sandbox) : IClassFixture<Sandbo
         var settings = HostedO8.LoopbackSettings();
         foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) settings[key] = value;
         using var host = HostedO8.Build(settings, o => o.Browser = _ => browser, systemName: "o8-shutdown");
-        await host.StartAsync();
+        await host.StartAsync(TestContext.Current.CancellationToken);
         var flows = host.Services.GetRequiredService<IOAuthFlows>();
-        var redirect = await flows.GetRedirectUriAsync();
+        var redirect = await flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
         sandbox.Server.RegisterClient(clientId, null, [redirect.ToString()], ClientAuthMethod.None);
 
         const int pendingLogins = 3;
@@ -35,11 +35,11 @@ public sealed class ShutdownTests(SandboxFixture sandbox) : IClassFixture<Sandbo
         var logins = Enumerable.Range(0, pendingLogins)
             .Select(i => flows.RunAsync("sandbox", SandboxFixture.Hint($"user-{i}", TimeSpan.FromMinutes(5))))
             .ToArray();
-        await allReady.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await allReady.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
-        await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await host.StopAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
-        var outcomes = await Task.WhenAll(logins).WaitAsync(TimeSpan.FromSeconds(10));
+        var outcomes = await Task.WhenAll(logins).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         Assert.All(outcomes, o => Assert.IsType<FlowCancelled>(o));
         // The port is free right after the stop: a new listener binds it.
         var rebind = new TcpListener(IPAddress.Loopback, redirect.Port);

@@ -21,7 +21,7 @@ public sealed class StartupValidationTests
         settings[key] = value;
         using var host = HostedO8.Build(settings);
 
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
         Assert.Contains($"'{hoconKey}'", error.Message);
         Assert.Contains($"'{configurationKey}'", error.Message);
@@ -36,7 +36,7 @@ public sealed class StartupValidationTests
         // No ClientId.
         using var host = HostedO8.Build(settings);
 
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
         Assert.Contains("'O8:Providers:crm'", error.Message);
         Assert.Contains("ClientId", error.Message);
@@ -50,7 +50,7 @@ public sealed class StartupValidationTests
         settings["O8:Providers:chat:ClientId"] = "id";
         using var host = HostedO8.Build(settings);
 
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
         Assert.Contains("'O8:Providers:chat'", error.Message);
         Assert.Contains("Preset", error.Message);

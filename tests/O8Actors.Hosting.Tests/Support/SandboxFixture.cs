@@ -13,10 +13,10 @@ public sealed class SandboxFixture : IAsyncLifetime
     public SandboxAuthorizationServer Server { get; private set; } = null!;
 
     /// <inheritdoc />
-    public async Task InitializeAsync() => Server = await SandboxAuthorizationServer.StartAsync(new SandboxOptions());
+    public async ValueTask InitializeAsync() => Server = await SandboxAuthorizationServer.StartAsync(new SandboxOptions());
 
     /// <inheritdoc />
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (Server is not null) await Server.DisposeAsync();
     }

@@ -1,0 +1,99 @@
+using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+using O8Actors.Hosting.Tests.Support;
+using O8Actors.TestKit.Browser;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// O8Actors wired through Akka.Hosting.TestKit: <c>ConfigureServices</c> calls AddOAuthFlows with settings from an
+/// in-memory IConfiguration, <c>ConfigureAkka</c> calls WithOAuthFlows; the TestKit starts the host before each test.
+/// </summary>
+public sealed class HostingTestKitTests : Akka.Hosting.TestKit.TestKit, IClassFixture<SandboxFixture>
+{
+    private static readonly TimeSpan ConfiguredTimeout = TimeSpan.FromSeconds(2);
+    private readonly SandboxFixture _sandbox;
+    private readonly string _clientId = "testkit-" + Guid.NewGuid().ToString("N");
+    private readonly ScriptedBrowser _browser = new();
+
+    /// <summary>The sandbox is shared by the class; each test gets its own host, actor system and client.</summary>
+    public HostingTestKitTests(SandboxFixture sandbox, ITestOutputHelper output)
+        : base("o8-hosting-testkit", output)
+    {
+        _sandbox = sandbox;
+    }
+
+    private IOAuthFlows Flows => Host.Services.GetRequiredService<IOAuthFlows>();
+
+    /// <inheritdoc />
+    protected override void ConfigureAppConfiguration(HostBuilderContext context, IConfigurationBuilder builder)
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings["O8:Flow:Timeout"] = ConfiguredTimeout.ToString("c");
+        foreach (var (key, value) in _sandbox.ProviderSettings("sandbox", _clientId)) settings[key] = value;
+        builder.AddInMemoryCollection(settings);
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureServices(HostBuilderContext context, IServiceCollection services) =>
+        services.AddOAuthFlows(o => o.Browser = _ => _browser);
+
+    /// <inheritdoc />
+    protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider) =>
+        builder.WithOAuthFlows();
+
+    /// <inheritdoc />
+    protected override async Task AfterAllAsync()
+    {
+        await base.AfterAllAsync();
+        await _browser.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Host_starts_with_the_options_from_configuration()
+    {
+        Assert.NotNull(Host);
+        var lifetime = Host.Services.GetRequiredService<IHostApplicationLifetime>();
+        Assert.True(lifetime.ApplicationStarted.IsCancellationRequested);
+
+        var options = Host.Services.GetRequiredService<IOptions<O8Options>>().Value;
+        Assert.Equal(ConfiguredTimeout, options.Flow.Timeout);
+
+        var redirect = await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+        Assert.Equal("http", redirect.Scheme);
+        Assert.NotEqual(41539, redirect.Port); // port 0 from configuration, not the HOCON default
+    }
+
+    [Fact]
+    public async Task Login_times_out_after_the_configured_flow_timeout()
+    {
+        var redirect = await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+        _sandbox.Server.RegisterClient(_clientId, null, [redirect.ToString()], ClientAuthMethod.None);
+
+        var outcome = await Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-testkit"), TestContext.Current.CancellationToken)
+            .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        var timedOut = Assert.IsType<FlowTimedOut>(outcome);
+        Assert.Equal(ConfiguredTimeout, timedOut.Timeout);
+    }
+
+    [Fact]
+    public async Task Callback_server_resolves_from_the_registry_and_reports_bound()
+    {
+        var required = await Host.Services.GetRequiredService<IRequiredActor<CallbackServerKey>>()
+            .GetAsync(TestContext.Current.CancellationToken);
+        var listener = ActorRegistry.Get<CallbackServerKey>();
+        Assert.Equal(listener, required);
+
+        listener.Tell(GetListenerStatus.Instance, TestActor);
+        var status = await ExpectMsgAsync<ListenerStatus>(TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(status.Bound);
+        Assert.Equal(await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken), status.RedirectUri);
+    }
+}
