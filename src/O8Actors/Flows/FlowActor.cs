@@ -241,7 +241,9 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
         _activity?.SetTag("o8.outcome", O8Metrics.OutcomeTag(outcome.Kind));
         if (outcome.Kind != FlowOutcomeKind.Succeeded) _activity?.SetStatus(ActivityStatusCode.Error, reason);
         Publish(new FlowEndedEvent(_flowId, _provider, outcome.Kind, reason, elapsed));
-        _log.Info("Login {0} with {1} ended: {2}{3}", _flowId, _provider, outcome.Kind, reason is null ? "" : $" ({reason})");
+        // Guarded: the arguments are built (and boxed) before the adapter could drop the line, once per login.
+        if (_log.IsInfoEnabled)
+            _log.Info("Login {0} with {1} ended: {2}{3}", _flowId, _provider, outcome.Kind, reason is null ? "" : $" ({reason})");
 
         // A PoisonPill, not Context.Stop: it queues behind messages already in the mailbox, so a callback that raced
         // the deadline still gets its page (from Ended) instead of vanishing into dead letters.
