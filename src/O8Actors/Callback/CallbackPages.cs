@@ -41,6 +41,18 @@ internal static class CallbackPages
     public static readonly CallbackResponse ShuttingDown =
         new(503, CallbackPageKind.Failed, "The application is shutting down. Return to it and try again.");
 
+    /// <summary>A callback for a login whose authorize URL has not been handed out yet (no genuine redirect can carry it).</summary>
+    public static readonly CallbackResponse NotYetWaiting =
+        new(400, CallbackPageKind.BadRequest, "This login is not waiting for a redirect yet.");
+
+    /// <summary>A second callback for a login that is already exchanging its code.</summary>
+    public static readonly CallbackResponse AlreadyUsed =
+        new(400, CallbackPageKind.BadRequest, "This login link was already used.");
+
+    /// <summary>A callback that reached a login after it ended.</summary>
+    public static readonly CallbackResponse AlreadyEnded =
+        new(410, CallbackPageKind.Failed, "This login has already ended. Start a new login from the application.");
+
     /// <summary>Renders <paramref name="response"/> as a complete HTML document.</summary>
     public static string Render(CallbackResponse response)
     {

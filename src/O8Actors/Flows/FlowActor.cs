@@ -140,7 +140,7 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
         Receive<ProviderUnavailable>(msg => End(new FlowFailed(_flowId, FlowFailure.ProviderUnavailable, msg.Reason)));
         // The authorize URL has not been handed out yet, so no genuine redirect can carry this state; without the
         // provider's descriptor the iss check could not run either. Refuse it; the login goes on to its deadline.
-        Receive<AuthorizationCallback>(_ => Sender.Tell(NotYetWaiting));
+        Receive<AuthorizationCallback>(_ => Sender.Tell(CallbackPages.NotYetWaiting));
         Ending();
     }
 
@@ -206,7 +206,7 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
         });
         Receive<CodeExchangeFailed>(msg => End(new FlowFailed(_flowId, msg.Failure, msg.Reason, msg.ProviderError)));
         // The listener routes a state once; a second callback can only be a replay and never starts a second exchange.
-        Receive<AuthorizationCallback>(_ => Sender.Tell(AlreadyUsed));
+        Receive<AuthorizationCallback>(_ => Sender.Tell(CallbackPages.AlreadyUsed));
         Receive<ExchangeDeadline>(_ => End(new FlowFailed(_flowId, FlowFailure.ExchangeTimeout,
             $"The token exchange did not finish within {_options.ExchangeTimeout.TotalSeconds:0.#} seconds.")));
         Ending();
@@ -252,18 +252,9 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
 
     private void Ended()
     {
-        Receive<AuthorizationCallback>(_ => Sender.Tell(AlreadyEnded));
+        Receive<AuthorizationCallback>(_ => Sender.Tell(CallbackPages.AlreadyEnded));
         ReceiveAny(_ => { });
     }
-
-    private static readonly CallbackResponse AlreadyEnded =
-        new(410, CallbackPageKind.Failed, "This login has already ended. Start a new login from the application.");
-
-    private static readonly CallbackResponse NotYetWaiting =
-        new(400, CallbackPageKind.BadRequest, "This login is not waiting for a redirect yet.");
-
-    private static readonly CallbackResponse AlreadyUsed =
-        new(400, CallbackPageKind.BadRequest, "This login link was already used.");
 
     private static string? ReasonOf(FlowOutcome outcome) => outcome switch
     {
@@ -282,7 +273,7 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
         FlowFailed { Failure: FlowFailure.ExchangeTimeout } f => new CallbackResponse(504, CallbackPageKind.Failed, f.Reason),
         FlowFailed f => new CallbackResponse(502, CallbackPageKind.Failed, f.Reason),
         FlowCancelled => new CallbackResponse(409, CallbackPageKind.Failed, "The application cancelled this login."),
-        _ => AlreadyEnded,
+        _ => CallbackPages.AlreadyEnded,
     };
 
     private void Publish(FlowEvent e) => Context.System.EventStream.Publish(e);

@@ -34,14 +34,13 @@ internal sealed class HostedOAuthFlows(O8Runtime runtime) : IOAuthFlows, IOAuthC
         var url = started.Urls.Expect(flowId);
         var outcome = started.Client.RunAsync(flowId, provider, request, cancellationToken);
         var first = await Task.WhenAny(url, outcome).ConfigureAwait(false);
-        if (first == url && url.IsCompletedSuccessfully) return new PendingLogin(flowId, provider, url.Result, outcome);
+        if (first == url && url.IsCompletedSuccessfully) return new PendingLogin(flowId, provider, await url.ConfigureAwait(false), outcome);
 
         // The login ended (or could not start) before it had a URL: report why.
         started.Urls.Forget(flowId);
         var ended = await outcome.ConfigureAwait(false);
         throw ended switch
         {
-            FlowFailed { Failure: FlowFailure.ProviderUnavailable } f => new AuthorizationFailedException(f.Failure, f.Reason) { FlowId = flowId },
             FlowFailed f => new AuthorizationFailedException(f.Failure, f.Reason) { FlowId = flowId },
             FlowCancelled => new OperationCanceledException("The login was cancelled before its authorize URL was ready.", cancellationToken),
             _ => new AuthorizationFailedException(FlowFailure.ProviderUnavailable, $"The login ended ({ended.Kind}) before its authorize URL was ready.") { FlowId = flowId },

@@ -1,5 +1,6 @@
 using O8Actors.IntegrationTests.Browser;
 using O8Actors.IntegrationTests.Https;
+using O8Actors.IntegrationTests.Infrastructure;
 using O8Actors.IntegrationTests.OidcServer;
 
 namespace O8Actors.IntegrationTests.Proof;
@@ -10,14 +11,16 @@ namespace O8Actors.IntegrationTests.Proof;
 /// </summary>
 public sealed class InteropFixture : IAsyncLifetime
 {
+    private InteropParts _parts = null!;
+
     /// <summary>The provider.</summary>
-    public OidcProviderServer Provider { get; private set; } = null!;
+    public OidcProviderServer Provider => _parts.Provider;
 
     /// <summary>Chromium with the real HOME (trusts the mkcert CA).</summary>
-    public ChromiumBrowser Chromium { get; private set; } = null!;
+    public ChromiumBrowser Chromium => _parts.Chromium;
 
     /// <summary>The listener's certificate.</summary>
-    public MkcertCertificate Certificate { get; private set; } = null!;
+    public MkcertCertificate Certificate => _parts.Certificate;
 
     /// <summary>The HTTPS loopback listener that records redirects.</summary>
     public RedirectCaptureServer Listener { get; private set; } = null!;
@@ -25,22 +28,7 @@ public sealed class InteropFixture : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        // Independent and each about a second: start them side by side.
-        var provider = OidcProviderServer.StartAsync([]);
-        var chromium = ChromiumBrowser.LaunchAsync();
-        var certificate = MkcertCertificate.CreateAsync();
-        try
-        {
-            await Task.WhenAll(provider, chromium, certificate);
-        }
-        finally
-        {
-            // Keep whatever did start, so DisposeAsync stops it even when another part failed.
-            if (provider.IsCompletedSuccessfully) Provider = provider.Result;
-            if (chromium.IsCompletedSuccessfully) Chromium = chromium.Result;
-            if (certificate.IsCompletedSuccessfully) Certificate = certificate.Result;
-        }
-
+        _parts = await InteropParts.StartAsync();
         Listener = await RedirectCaptureServer.StartAsync(Certificate.Certificate);
     }
 
@@ -52,8 +40,6 @@ public sealed class InteropFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (Listener is not null) await Listener.DisposeAsync();
-        if (Chromium is not null) await Chromium.DisposeAsync();
-        if (Provider is not null) await Provider.DisposeAsync();
-        Certificate?.Dispose();
+        if (_parts is not null) await _parts.DisposeAsync();
     }
 }

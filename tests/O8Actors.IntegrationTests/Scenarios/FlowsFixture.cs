@@ -1,6 +1,7 @@
 using O8Actors.Configuration;
 using O8Actors.IntegrationTests.Browser;
 using O8Actors.IntegrationTests.Https;
+using O8Actors.IntegrationTests.Infrastructure;
 using O8Actors.IntegrationTests.OidcServer;
 using O8Actors.Providers;
 
@@ -16,14 +17,16 @@ public sealed class FlowsFixture : IAsyncLifetime
     /// <summary>The provider name the discovery strategy is registered under.</summary>
     public const string ProviderName = "oidc-provider";
 
+    private InteropParts _parts = null!;
+
     /// <summary>The provider.</summary>
-    public OidcProviderServer Provider { get; private set; } = null!;
+    public OidcProviderServer Provider => _parts.Provider;
 
     /// <summary>Chromium with the real HOME (trusts the mkcert CA).</summary>
-    public ChromiumBrowser Chromium { get; private set; } = null!;
+    public ChromiumBrowser Chromium => _parts.Chromium;
 
     /// <summary>The listener's certificate files.</summary>
-    public MkcertCertificate Certificate { get; private set; } = null!;
+    public MkcertCertificate Certificate => _parts.Certificate;
 
     /// <summary>The browser launcher O8Actors uses; the script comes from each login's <c>login_hint</c>.</summary>
     public ChromiumLoginDriver Driver { get; private set; } = null!;
@@ -40,19 +43,7 @@ public sealed class FlowsFixture : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        var provider = OidcProviderServer.StartAsync([]);
-        var chromium = ChromiumBrowser.LaunchAsync();
-        var certificate = MkcertCertificate.CreateAsync();
-        try
-        {
-            await Task.WhenAll(provider, chromium, certificate);
-        }
-        finally
-        {
-            if (provider.IsCompletedSuccessfully) Provider = provider.Result;
-            if (chromium.IsCompletedSuccessfully) Chromium = chromium.Result;
-            if (certificate.IsCompletedSuccessfully) Certificate = certificate.Result;
-        }
+        _parts = await InteropParts.StartAsync();
 
         Driver = new ChromiumLoginDriver(Chromium, ChromiumLoginDriver.ScriptFromLoginHint());
         Flows = await OAuthFlows.StartAsync(setup =>
@@ -116,8 +107,6 @@ public sealed class FlowsFixture : IAsyncLifetime
     {
         if (Flows is not null) await Flows.DisposeAsync();
         if (Driver is not null) await Driver.DisposeAsync();
-        if (Chromium is not null) await Chromium.DisposeAsync();
-        if (Provider is not null) await Provider.DisposeAsync();
-        Certificate?.Dispose();
+        if (_parts is not null) await _parts.DisposeAsync();
     }
 }

@@ -1,0 +1,58 @@
+using O8Actors.IntegrationTests.Browser;
+using O8Actors.IntegrationTests.Https;
+using O8Actors.IntegrationTests.OidcServer;
+
+namespace O8Actors.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The three real parts every interop fixture needs: oidc-provider, Chromium (real HOME, trusts the mkcert CA) and an
+/// mkcert certificate. Started side by side (each takes about a second); if one fails, the others are stopped.
+/// </summary>
+public sealed class InteropParts : IAsyncDisposable
+{
+    private InteropParts(OidcProviderServer provider, ChromiumBrowser chromium, MkcertCertificate certificate)
+    {
+        Provider = provider;
+        Chromium = chromium;
+        Certificate = certificate;
+    }
+
+    /// <summary>The provider.</summary>
+    public OidcProviderServer Provider { get; }
+
+    /// <summary>Chromium.</summary>
+    public ChromiumBrowser Chromium { get; }
+
+    /// <summary>The listener's certificate.</summary>
+    public MkcertCertificate Certificate { get; }
+
+    /// <summary>Starts all three.</summary>
+    public static async Task<InteropParts> StartAsync()
+    {
+        var provider = OidcProviderServer.StartAsync([]);
+        var chromium = ChromiumBrowser.LaunchAsync();
+        var certificate = MkcertCertificate.CreateAsync();
+        try
+        {
+            await Task.WhenAll(provider, chromium, certificate);
+        }
+        catch
+        {
+            // Stop whatever did start, then report the failure.
+            if (provider.IsCompletedSuccessfully) await (await provider).DisposeAsync();
+            if (chromium.IsCompletedSuccessfully) await (await chromium).DisposeAsync();
+            if (certificate.IsCompletedSuccessfully) (await certificate).Dispose();
+            throw;
+        }
+
+        return new InteropParts(await provider, await chromium, await certificate);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await Chromium.DisposeAsync();
+        await Provider.DisposeAsync();
+        Certificate.Dispose();
+    }
+}
