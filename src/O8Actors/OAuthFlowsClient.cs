@@ -39,17 +39,24 @@ internal sealed class OAuthFlowsClient(ActorSystem system, O8Actors.Hosting.O8Ac
         RunAsync(FlowSecrets.RandomToken(9), provider, request, cancellationToken);
 
     /// <summary>Runs one login under a caller-chosen <paramref name="flowId"/> (server mode waits for that id's URL event).</summary>
-    internal async Task<FlowOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken)
+    internal Task<FlowOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<FlowOutcome>(cancellationToken);
         request ??= AuthorizationRequest.Default;
         if (request.Timeout is { } t && t <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(request), "The login timeout must be positive.");
 
-        // The flow always ends by itself (deadline, exchange deadline); this Ask timeout is only a backstop.
-        var backstop = (request.Timeout ?? options.Flow.Timeout) + options.Flow.ExchangeTimeout + TimeSpan.FromSeconds(30);
-        var outcome = actors.Flows.Ask<FlowOutcome>(new StartFlow(flowId, provider, request), backstop);
+        // The supervisor completes this exactly once: with the outcome, as Cancelled when it stops first, and (through
+        // the dead-letter watcher) as Cancelled when the message finds it already stopped. The flow always ends by
+        // itself (deadline, exchange deadline), so no per-login timeout is needed as a backstop.
+        var completion = new TaskCompletionSource<FlowOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        actors.Flows.Tell(new StartFlow(flowId, provider, request, completion));
+        return cancellationToken.CanBeCanceled ? CancelOnRequestAsync(completion.Task, flowId, cancellationToken) : completion.Task;
+    }
+
+    private async Task<FlowOutcome> CancelOnRequestAsync(Task<FlowOutcome> outcome, string flowId, CancellationToken cancellationToken)
+    {
         await using var registration = cancellationToken.Register(
             static state => { var (flows, id) = ((IActorRef, string))state!; flows.Tell(new CancelFlow(id)); },
             (actors.Flows, flowId)).ConfigureAwait(false);

@@ -90,3 +90,39 @@ internal static class LoadLoop
         return (latencies, failed, firstFailure, clock.Elapsed);
     }
 }
+
+/// <summary>
+/// Warms a measured process until the JIT has gone quiet: with tiered compilation and dynamic PGO a method runs
+/// unoptimized, then instrumented, and only later at tier 1, so a short fixed warm-up measures the JIT and slow code
+/// instead of the steady state a long-running app reaches.
+/// </summary>
+internal static class Warmup
+{
+    private const int Batch = 200;
+    private const int MinBatches = 3;
+    private const int MaxBatches = 25;
+    private const long QuietMethods = 3;
+
+    /// <summary>Runs batches of <paramref name="job"/> until a batch compiles at most a few methods; returns the jobs run.</summary>
+    public static Task<int> UntilJitQuietAsync(int concurrency, Func<int, Task> job) =>
+        UntilQuietAsync(concurrency, job, () => Task.FromResult(System.Runtime.JitInfo.GetCompiledMethodCount()));
+
+    /// <summary>As <see cref="UntilJitQuietAsync"/>, reading the compiled-method count of another process.</summary>
+    public static async Task<int> UntilQuietAsync(int concurrency, Func<int, Task> job, Func<Task<long>> compiledMethods)
+    {
+        var ran = 0;
+        for (var batch = 1; batch <= MaxBatches; batch++)
+        {
+            var before = await compiledMethods().ConfigureAwait(false);
+            var offset = ran;
+            await LoadLoop.RunAsync(Batch, concurrency, i => job(offset + i)).ConfigureAwait(false);
+            ran += Batch;
+            // Tier-1 compiles run on a background thread after a short delay: give them the chance to show up.
+            await Task.Delay(150).ConfigureAwait(false);
+            var compiled = await compiledMethods().ConfigureAwait(false) - before;
+            if (batch >= MinBatches && compiled <= QuietMethods) break;
+        }
+
+        return ran;
+    }
+}

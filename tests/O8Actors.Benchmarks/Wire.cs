@@ -3,7 +3,7 @@ namespace O8Actors.Benchmarks;
 /// <summary>
 /// The line protocol between the driver (browser + authorization server) and a measured child process, over the
 /// child's stdin/stdout. Child → driver: <c>READY uri</c>, <c>URL authorizeUrl</c>, <c>RESULT json</c>, <c>LOG text</c>.
-/// Driver → child: <c>GO issuer clientId</c>, <c>MARK</c>, <c>DONE</c>.
+/// Driver → child: <c>GO issuer clientId</c>, <c>JIT</c> (answered <c>JITCOUNT n</c>), <c>MARK</c>, <c>DONE</c>.
 /// </summary>
 internal static class Wire
 {
@@ -27,5 +27,12 @@ internal static class Wire
             var line = await Console.In.ReadLineAsync().ConfigureAwait(false) ?? throw new InvalidOperationException($"The driver went away before '{verb}'.");
             if (line.StartsWith(verb, StringComparison.Ordinal)) return line[verb.Length..].Trim();
         }
+    }
+
+    /// <summary>The next line's verb.</summary>
+    public static async Task<string> ExpectAnyAsync()
+    {
+        var line = await Console.In.ReadLineAsync().ConfigureAwait(false) ?? throw new InvalidOperationException("The driver went away.");
+        return line.Split(' ', 2)[0];
     }
 }

@@ -23,7 +23,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     private readonly ILoggerFactory? _loggerFactory;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, Registration> _states = new(StringComparer.Ordinal);
-    private readonly Dictionary<IActorRef, HashSet<string>> _flows = new();
+    private readonly Dictionary<IActorRef, WatchedFlow> _flows = new();
     private readonly List<IActorRef> _stopRequesters = new();
     private readonly CancellationTokenSource _lifetime = new();
     private Task<ListenerStarted>? _starting;
@@ -54,11 +54,6 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         options.Validate();
         return Akka.Actor.Props.Create(() => new CallbackServerActor(options, loggerFactory));
     }
-
-    /// <inheritdoc />
-    protected override SupervisorStrategy SupervisorStrategy() =>
-        // The only children are reply relays: one that fails is stopped, never restarted (it would resend the code).
-        new OneForOneStrategy(_ => Directive.Stop);
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -135,6 +130,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         Receive<RegisterState>(Register);
         Receive<UnregisterState>(Unregister);
         Receive<CallbackReceived>(Route);
+        Receive<CallbackResponse>(Answer);
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(true, _redirectUri, _states.Count, null)));
         Receive<StopListener>(_ => BeginStop());
@@ -146,6 +142,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.FlowId, "The redirect listener is stopping.")));
         Receive<UnregisterState>(Unregister);
         Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.ShuttingDown));
+        Receive<CallbackResponse>(Answer);
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, _states.Count, null)));
         Receive<ListenerShutDown>(down =>
@@ -187,15 +184,12 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
             return;
         }
 
-        _states[register.State] = new Registration(flow, register.FlowId);
-        if (!_flows.TryGetValue(flow, out var states))
+        if (existing is null)
         {
-            states = new HashSet<string>(StringComparer.Ordinal);
-            _flows.Add(flow, states);
-            Context.Watch(flow);
+            _states[register.State] = new Registration(flow, register.FlowId);
+            Watched(flow).States++;
         }
 
-        states.Add(register.State);
         Sender.Tell(new StateRegistered(register.FlowId, _redirectUri!));
     }
 
@@ -203,10 +197,10 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     {
         if (!_states.TryGetValue(unregister.State, out var registration) || registration.FlowId != unregister.FlowId) return;
         _states.Remove(unregister.State);
-        if (_flows.TryGetValue(registration.Flow, out var states))
+        if (_flows.TryGetValue(registration.Flow, out var watched))
         {
-            states.Remove(unregister.State);
-            if (states.Count == 0) StopWatching(registration.Flow);
+            watched.States--;
+            StopWatchingIfIdle(registration.Flow, watched);
         }
     }
 
@@ -220,28 +214,48 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
             return;
         }
 
-        // Single use: the state is gone before the login sees the code, so a replay finds nothing.
-        if (_flows.TryGetValue(registration.Flow, out var states))
-        {
-            states.Remove(callback.State);
-            if (states.Count == 0) StopWatching(registration.Flow);
-        }
-
+        // Single use: the state is gone before the login sees the code, so a replay finds nothing. The browser's
+        // request waits here for the login's page; the login stays watched until it answers, so one that dies first
+        // still gets the browser a page (Terminated arrives after every message the login sent).
+        var watched = Watched(registration.Flow);
+        watched.States--;
+        (watched.Browsers ??= new Queue<IActorRef>(1)).Enqueue(Sender);
         _log.Debug("Callback listener routing a callback to flow {0}", registration.FlowId);
-        // The relay is the login's Sender: the login answers it and the relay answers the browser, once.
-        Context.ActorOf(CallbackReplyRelay.Props(Sender, registration.Flow,
-            new AuthorizationCallback(registration.FlowId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer),
-            _options.Flow.ExchangeTimeout + AskMargin));
+        registration.Flow.Tell(new AuthorizationCallback(registration.FlowId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer));
+    }
+
+    /// <summary>A login's page for the browser request routed to it (the oldest one, if it was sent several).</summary>
+    private void Answer(CallbackResponse page)
+    {
+        var flow = Sender;
+        if (!_flows.TryGetValue(flow, out var watched) || watched.Browsers is not { Count: > 0 } browsers) return;
+        browsers.Dequeue().Tell(page);
+        StopWatchingIfIdle(flow, watched);
     }
 
     private void ForgetFlow(IActorRef flow)
     {
-        if (!_flows.Remove(flow, out var states)) return;
-        foreach (var state in states) _states.Remove(state);
+        if (!_flows.Remove(flow, out var watched)) return;
+        if (watched.Browsers is { } browsers)
+            while (browsers.TryDequeue(out var browser)) browser.Tell(CallbackPages.LoginGone);
+        if (watched.States == 0) return;
+        // Only a login that died without unregistering gets here, so a scan of the table is rare.
+        foreach (var state in _states.Where(e => e.Value.Flow.Equals(flow)).Select(e => e.Key).ToList())
+            _states.Remove(state);
     }
 
-    private void StopWatching(IActorRef flow)
+    private WatchedFlow Watched(IActorRef flow)
     {
+        if (_flows.TryGetValue(flow, out var watched)) return watched;
+        watched = new WatchedFlow();
+        _flows.Add(flow, watched);
+        Context.Watch(flow);
+        return watched;
+    }
+
+    private void StopWatchingIfIdle(IActorRef flow, WatchedFlow watched)
+    {
+        if (watched.States > 0 || watched.Browsers is { Count: > 0 }) return;
         _flows.Remove(flow);
         Context.Unwatch(flow);
     }
@@ -291,5 +305,12 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         ex is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : ex;
 
     private sealed record Registration(IActorRef Flow, string FlowId);
+
+    /// <summary>A registrant the listener watches: how many states it holds, and the browser requests waiting for its page.</summary>
+    private sealed class WatchedFlow
+    {
+        public int States;
+        public Queue<IActorRef>? Browsers;
+    }
 
 }

@@ -14,7 +14,12 @@ namespace O8Actors.Flows;
 /// awaiting the callback (browser launched, deadline running) → exchanging the code → ended.
 /// Every path ends in exactly one <see cref="FlowOutcome"/>, sent once to <c>outcomeTo</c>; then the actor stops.
 /// </summary>
-public sealed class FlowActor : ReceiveActor, IWithTimers
+/// <remarks>
+/// An <see cref="UntypedActor"/> with one switch per phase rather than a <c>ReceiveActor</c>: a login changes phase
+/// four times in its life, and each <c>Become</c> of a <c>ReceiveActor</c> builds its handler table anew. Thousands of
+/// logins wait at once, so the actor keeps only what the callback and the exchange still need.
+/// </remarks>
+public sealed class FlowActor : UntypedActor, IWithTimers
 {
     private const string DeadlineTimer = "deadline";
     private const string ExchangeTimer = "exchange-deadline";
@@ -28,18 +33,17 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
     private readonly IBrowserLauncher _browser;
     private readonly IActorRef _outcomeTo;
     private readonly FlowSecrets _secrets = FlowSecrets.Create();
-    private readonly CancellationTokenSource _browserCancellation = new();
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly long _startedAt = Stopwatch.GetTimestamp();
-    private readonly TimeSpan _timeout;
+    private CancellationTokenSource? _browserCancellation;
+    private ILoggingAdapter? _log;
     private Activity? _activity;
     private Uri? _redirectUri;
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
     private IActorRef? _callbackResponder;
     private long _callbackAt;
-    private bool _ended;
+    private Phase _phase = Phase.Registering;
 
-    /// <summary>Props for one login.</summary>
+    /// <summary>Props for one login (the <c>o8.flow-mailbox</c> mailbox is applied by <see cref="FlowsSupervisor"/>).</summary>
     /// <param name="flowId">The login's public id.</param>
     /// <param name="provider">The provider's registered name.</param>
     /// <param name="request">Scopes, timeout and extra parameters.</param>
@@ -50,7 +54,9 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
     /// <param name="outcomeTo">Receives the one <see cref="FlowOutcome"/>.</param>
     public static Props Props(string flowId, string provider, AuthorizationRequest request, FlowOptions options,
         IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo) =>
-        Akka.Actor.Props.Create(() => new FlowActor(flowId, provider, request, options, listener, providers, browser, outcomeTo));
+        // A producer rather than Props.Create(() => new FlowActor(...)): that form parses an expression tree and
+        // finds the constructor by reflection for every login.
+        Akka.Actor.Props.CreateBy(new Producer(flowId, provider, request, options, listener, providers, browser, outcomeTo));
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
     public FlowActor(string flowId, string provider, AuthorizationRequest request, FlowOptions options,
@@ -64,12 +70,24 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
         _providers = providers;
         _browser = browser;
         _outcomeTo = outcomeTo;
-        _timeout = request.Timeout ?? options.Timeout;
-        Registering();
     }
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
+
+    private TimeSpan Timeout => _request.Timeout ?? _options.Timeout;
+
+    // Created on first use: a logger per actor costs its path string, and most logins never log.
+    private ILoggingAdapter Log => _log ??= Context.GetLogger();
+
+    private enum Phase
+    {
+        Registering,
+        Preparing,
+        AwaitingCallback,
+        Exchanging,
+        Ended,
+    }
 
     private sealed record Deadline
     {
@@ -94,65 +112,97 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
         Publish(new FlowStartedEvent(_flowId, _provider));
 
         // The deadline covers the whole wait for the user, from the first moment.
-        Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, _timeout);
+        Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, Timeout);
         _listener.Tell(new RegisterState(_secrets.State, _flowId));
     }
 
     /// <inheritdoc />
     protected override void PostStop()
     {
-        _browserCancellation.Cancel();
-        _browserCancellation.Dispose();
-        if (!_ended)
+        CancelBrowserLaunch();
+        if (_phase != Phase.Ended)
         {
-            // Stopped from outside (parent stopping): the supervisor reports the outcome; still keep the counts true.
+            // Stopped from outside (parent stopping, or a bug threw): the supervisor reports the outcome; still keep
+            // the counts true, free the state and give a waiting browser its page instead of a hung tab.
             O8Metrics.LoginsInFlight.Add(-1);
             _listener.Tell(new UnregisterState(_secrets.State, _flowId));
+            _callbackResponder?.Tell(CallbackPages.LoginGone);
         }
         _activity?.Dispose();
     }
 
-    private void Registering()
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
     {
-        Receive<StateRegistered>(msg =>
+        var handled = _phase switch
         {
-            _redirectUri = msg.RedirectUri;
-            _providers.Tell(new PrepareAuthorization(_provider, _flowId, _secrets.State,
-                _options.Pkce ? _secrets.CodeChallenge : null, msg.RedirectUri, _request.ScopeList, _request.Parameters));
-            Become(Preparing);
-        });
-        Receive<StateRegistrationRefused>(msg =>
-            End(new FlowFailed(_flowId, FlowFailure.ListenerUnavailable, msg.Reason)));
-        Ending();
+            Phase.Registering => Registering(message),
+            Phase.Preparing => Preparing(message),
+            Phase.AwaitingCallback => AwaitingCallback(message),
+            Phase.Exchanging => Exchanging(message),
+            _ => Ended(message),
+        };
+        if (!handled && !Ending(message)) Unhandled(message);
     }
 
-    private void Preparing()
+    private bool Registering(object message)
     {
-        Receive<AuthorizationPrepared>(msg =>
+        switch (message)
         {
-            _descriptor = msg.Descriptor;
-            Publish(new AuthorizeUrlReadyEvent(_flowId, _provider, msg.AuthorizeUrl));
-            _browser.LaunchAsync(msg.AuthorizeUrl, _browserCancellation.Token).PipeTo(Self,
-                success: r => new BrowserLaunchCompleted(r),
-                failure: e => new BrowserLaunchCompleted(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
-            Become(AwaitingCallback);
-        });
-        Receive<ProviderUnavailable>(msg => End(new FlowFailed(_flowId, FlowFailure.ProviderUnavailable, msg.Reason)));
-        // The authorize URL has not been handed out yet, so no genuine redirect can carry this state; without the
-        // provider's descriptor the iss check could not run either. Refuse it; the login goes on to its deadline.
-        Receive<AuthorizationCallback>(_ => Sender.Tell(CallbackPages.NotYetWaiting));
-        Ending();
+            case StateRegistered msg:
+                _redirectUri = msg.RedirectUri;
+                _providers.Tell(new PrepareAuthorization(_provider, _flowId, _secrets.State,
+                    _options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, msg.RedirectUri, _request.ScopeList, _request.Parameters));
+                _phase = Phase.Preparing;
+                return true;
+            case StateRegistrationRefused msg:
+                End(new FlowFailed(_flowId, FlowFailure.ListenerUnavailable, msg.Reason));
+                return true;
+            default:
+                return false;
+        }
     }
 
-    private void AwaitingCallback()
+    private bool Preparing(object message)
     {
-        Receive<AuthorizationCallback>(OnCallback);
-        Receive<BrowserLaunchCompleted>(msg =>
+        switch (message)
         {
-            if (!msg.Result.Launched) _log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _flowId, msg.Result.Detail);
-            Publish(new BrowserLaunchedEvent(_flowId, _provider, msg.Result.Launched, msg.Result.Detail));
-        });
-        Ending();
+            case AuthorizationPrepared msg:
+                _descriptor = msg.Descriptor;
+                Publish(new AuthorizeUrlReadyEvent(_flowId, _provider, msg.AuthorizeUrl));
+                _browserCancellation = new CancellationTokenSource();
+                _browser.LaunchAsync(msg.AuthorizeUrl, _browserCancellation.Token).PipeTo(Self,
+                    success: r => new BrowserLaunchCompleted(r),
+                    failure: e => new BrowserLaunchCompleted(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
+                _phase = Phase.AwaitingCallback;
+                return true;
+            case ProviderUnavailable msg:
+                End(new FlowFailed(_flowId, FlowFailure.ProviderUnavailable, msg.Reason));
+                return true;
+            case AuthorizationCallback:
+                // The authorize URL has not been handed out yet, so no genuine redirect can carry this state; without
+                // the provider's descriptor the iss check could not run either. Refuse it; the login goes on to its deadline.
+                Sender.Tell(CallbackPages.NotYetWaiting);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private bool AwaitingCallback(object message)
+    {
+        switch (message)
+        {
+            case AuthorizationCallback msg:
+                OnCallback(msg);
+                return true;
+            case BrowserLaunchCompleted msg:
+                if (!msg.Result.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _flowId, msg.Result.Detail);
+                Publish(new BrowserLaunchedEvent(_flowId, _provider, msg.Result.Launched, msg.Result.Detail));
+                return true;
+            default:
+                return false;
+        }
     }
 
     private void OnCallback(AuthorizationCallback msg)
@@ -183,7 +233,7 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
         Timers.Cancel(DeadlineTimer);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, _options.ExchangeTimeout + TimeSpan.FromSeconds(1));
         _providers.Tell(new ExchangeCode(_provider, _flowId, msg.Code, _options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!));
-        Become(Exchanging);
+        _phase = Phase.Exchanging;
     }
 
     /// <summary>RFC 9207: an <c>iss</c> that is present must match; a missing one is refused where the provider promises it.</summary>
@@ -197,34 +247,53 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
         return null;
     }
 
-    private void Exchanging()
+    private bool Exchanging(object message)
     {
-        Receive<CodeExchanged>(msg =>
+        switch (message)
         {
-            Publish(new TokensExchangedEvent(_flowId, _provider));
-            End(new FlowSucceeded(_flowId, msg.Tokens));
-        });
-        Receive<CodeExchangeFailed>(msg => End(new FlowFailed(_flowId, msg.Failure, msg.Reason, msg.ProviderError)));
-        // The listener routes a state once; a second callback can only be a replay and never starts a second exchange.
-        Receive<AuthorizationCallback>(_ => Sender.Tell(CallbackPages.AlreadyUsed));
-        Receive<ExchangeDeadline>(_ => End(new FlowFailed(_flowId, FlowFailure.ExchangeTimeout,
-            $"The token exchange did not finish within {_options.ExchangeTimeout.TotalSeconds:0.#} seconds.")));
-        Ending();
+            case CodeExchanged msg:
+                Publish(new TokensExchangedEvent(_flowId, _provider));
+                End(new FlowSucceeded(_flowId, msg.Tokens));
+                return true;
+            case CodeExchangeFailed msg:
+                End(new FlowFailed(_flowId, msg.Failure, msg.Reason, msg.ProviderError));
+                return true;
+            case AuthorizationCallback:
+                // The listener routes a state once; a second callback can only be a replay and never starts a second exchange.
+                Sender.Tell(CallbackPages.AlreadyUsed);
+                return true;
+            case ExchangeDeadline:
+                End(new FlowFailed(_flowId, FlowFailure.ExchangeTimeout,
+                    $"The token exchange did not finish within {_options.ExchangeTimeout.TotalSeconds:0.#} seconds."));
+                return true;
+            default:
+                return false;
+        }
     }
 
-    /// <summary>What every live state answers: the deadline, cancellation and late browser results.</summary>
-    private void Ending()
+    /// <summary>What every live phase answers: the deadline, cancellation and late browser results.</summary>
+    private bool Ending(object message)
     {
-        Receive<Deadline>(_ => End(new FlowTimedOut(_flowId, _timeout)));
-        Receive<CancelFlow>(_ => End(new FlowCancelled(_flowId)));
-        Receive<BrowserLaunchCompleted>(msg => Publish(new BrowserLaunchedEvent(_flowId, _provider, msg.Result.Launched, msg.Result.Detail)));
+        switch (message)
+        {
+            case Deadline:
+                End(new FlowTimedOut(_flowId, Timeout));
+                return true;
+            case CancelFlow:
+                End(new FlowCancelled(_flowId));
+                return true;
+            case BrowserLaunchCompleted msg:
+                Publish(new BrowserLaunchedEvent(_flowId, _provider, msg.Result.Launched, msg.Result.Detail));
+                return true;
+            default:
+                return false;
+        }
     }
 
     private void End(FlowOutcome outcome)
     {
-        if (_ended) return;
-        _ended = true;
-        Become(Ended);
+        if (_phase == Phase.Ended) return;
+        _phase = Phase.Ended;
         Timers.CancelAll();
 
         _callbackResponder?.Tell(PageFor(outcome));
@@ -242,18 +311,27 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
         if (outcome.Kind != FlowOutcomeKind.Succeeded) _activity?.SetStatus(ActivityStatusCode.Error, reason);
         Publish(new FlowEndedEvent(_flowId, _provider, outcome.Kind, reason, elapsed));
         // Guarded: the arguments are built (and boxed) before the adapter could drop the line, once per login.
-        if (_log.IsInfoEnabled)
-            _log.Info("Login {0} with {1} ended: {2}{3}", _flowId, _provider, outcome.Kind, reason is null ? "" : $" ({reason})");
+        if (Log.IsInfoEnabled)
+            Log.Info("Login {0} with {1} ended: {2}{3}", _flowId, _provider, outcome.Kind, reason is null ? "" : $" ({reason})");
 
         // A PoisonPill, not Context.Stop: it queues behind messages already in the mailbox, so a callback that raced
         // the deadline still gets its page (from Ended) instead of vanishing into dead letters.
         Self.Tell(PoisonPill.Instance);
     }
 
-    private void Ended()
+    private bool Ended(object message)
     {
-        Receive<AuthorizationCallback>(_ => Sender.Tell(CallbackPages.AlreadyEnded));
-        ReceiveAny(_ => { });
+        if (message is AuthorizationCallback) Sender.Tell(CallbackPages.AlreadyEnded);
+        return true; // everything else that arrives after the end is moot
+    }
+
+    /// <summary>A launcher may go on using its token after it returns (a scripted browser does): cancel it only at the end.</summary>
+    private void CancelBrowserLaunch()
+    {
+        if (_browserCancellation is not { } cancellation) return;
+        _browserCancellation = null;
+        cancellation.Cancel();
+        cancellation.Dispose();
     }
 
     private static string? ReasonOf(FlowOutcome outcome) => outcome switch
@@ -277,4 +355,17 @@ public sealed class FlowActor : ReceiveActor, IWithTimers
     };
 
     private void Publish(FlowEvent e) => Context.System.EventStream.Publish(e);
+
+    /// <summary>Makes the actor without reflection.</summary>
+    private sealed class Producer(string flowId, string provider, AuthorizationRequest request, FlowOptions options,
+        IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(FlowActor);
+
+        public ActorBase Produce() => new FlowActor(flowId, provider, request, options, listener, providers, browser, outcomeTo);
+
+        public void Release(ActorBase actor)
+        {
+        }
+    }
 }

@@ -1,10 +1,16 @@
 namespace O8Actors.Flows;
 
-/// <summary>Starts one login. The outcome (<see cref="FlowOutcome"/>) goes to the sender, exactly once.</summary>
+/// <summary>
+/// Starts one login. The outcome (<see cref="FlowOutcome"/>) is delivered exactly once: to <paramref name="Completion"/>
+/// when one is given (how <see cref="IOAuthFlows"/> waits, without an Ask's temporary actor and timeout per login),
+/// otherwise to the sender.
+/// </summary>
 /// <param name="FlowId">A public id for the login (logs, events, cancellation).</param>
 /// <param name="Provider">The registered provider's name.</param>
 /// <param name="Request">Scopes, timeout and extra parameters.</param>
-public sealed record StartFlow(string FlowId, string Provider, AuthorizationRequest Request);
+/// <param name="Completion">Completed with the outcome (never faulted); the supervisor completes it as
+/// <see cref="FlowCancelled"/> if it stops first. Create it with <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>.</param>
+public sealed record StartFlow(string FlowId, string Provider, AuthorizationRequest Request, TaskCompletionSource<FlowOutcome>? Completion = null);
 
 /// <summary>Cancels one login; it ends as <see cref="FlowCancelled"/> unless it already ended.</summary>
 public sealed record CancelFlow(string FlowId);

@@ -11,12 +11,14 @@ namespace O8Actors.Flows;
 /// </summary>
 public sealed class FlowsSupervisor : ReceiveActor
 {
+    private const string ChildPrefix = "flow-";
+
     private readonly FlowOptions _options;
     private readonly IActorRef _listener;
     private readonly IActorRef _providers;
     private readonly IBrowserLauncher _browser;
-    private readonly Dictionary<string, (IActorRef Flow, IActorRef ReplyTo)> _flows = new(StringComparer.Ordinal);
-    private readonly Dictionary<IActorRef, string> _flowIds = new();
+    private readonly string? _flowMailbox;
+    private readonly Dictionary<string, Running> _flows = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _drainedNotify;
 
@@ -31,6 +33,8 @@ public sealed class FlowsSupervisor : ReceiveActor
         _listener = listener;
         _providers = providers;
         _browser = browser;
+        // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's default mailbox.
+        _flowMailbox = Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath) ? FlowMailbox.ConfigPath : null;
 
         Receive<StartFlow>(Start);
         Receive<FlowOutcome>(Relay);
@@ -42,7 +46,7 @@ public sealed class FlowsSupervisor : ReceiveActor
         Receive<CancelAllFlows>(_ =>
         {
             _drainedNotify = Sender;
-            foreach (var (flow, _) in _flows.Values) flow.Tell(new CancelFlow(_flowIds[flow]));
+            foreach (var (flowId, entry) in _flows) entry.Flow.Tell(new CancelFlow(flowId));
             NotifyIfDrained();
         });
         Receive<GetFlowsInFlight>(_ => Sender.Tell(new FlowsInFlight(_flows.Count)));
@@ -51,45 +55,67 @@ public sealed class FlowsSupervisor : ReceiveActor
     /// <summary>A flow actor that throws is stopped, never restarted: a restart would mint a new state and lose the login.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        // Stopped (the actor system shuts down): a caller waiting on a completion must not wait forever.
+        foreach (var (flowId, entry) in _flows) entry.Completion?.TrySetResult(new FlowCancelled(flowId));
+        _flows.Clear();
+    }
+
     private void Start(StartFlow msg)
     {
         if (_drainedNotify is not null)
         {
-            Sender.Tell(new FlowCancelled(msg.FlowId));
+            Reply(msg, new FlowCancelled(msg.FlowId));
             return;
         }
         if (_flows.ContainsKey(msg.FlowId))
         {
-            Sender.Tell(new Status.Failure(new ArgumentException($"A login with id '{msg.FlowId}' is already running.")));
+            var duplicate = new ArgumentException($"A login with id '{msg.FlowId}' is already running.");
+            if (msg.Completion is { } completion) completion.TrySetException(duplicate);
+            else Sender.Tell(new Status.Failure(duplicate));
             return;
         }
 
-        var flow = Context.ActorOf(
-            FlowActor.Props(msg.FlowId, msg.Provider, msg.Request, _options, _listener, _providers, _browser, Self),
-            "flow-" + msg.FlowId);
+        var props = FlowActor.Props(msg.FlowId, msg.Provider, msg.Request, _options, _listener, _providers, _browser, Self);
+        if (_flowMailbox is not null) props = props.WithMailbox(_flowMailbox);
+        var flow = Context.ActorOf(props, ChildPrefix + msg.FlowId);
         Context.Watch(flow);
-        _flows[msg.FlowId] = (flow, Sender);
-        _flowIds[flow] = msg.FlowId;
+        _flows[msg.FlowId] = new Running(flow, msg.Completion is null ? Sender : null, msg.Completion);
     }
 
     private void Relay(FlowOutcome outcome)
     {
         if (!_flows.Remove(outcome.FlowId, out var entry)) return;
-        _flowIds.Remove(entry.Flow);
         Context.Unwatch(entry.Flow);
-        entry.ReplyTo.Tell(outcome);
+        Deliver(entry, outcome);
         NotifyIfDrained();
     }
 
     private void OnTerminated(Terminated msg)
     {
-        if (!_flowIds.Remove(msg.ActorRef, out var flowId)) return;
-        if (_flows.Remove(flowId, out var entry))
+        // The child's name carries its flow id, so no second table is needed to find it.
+        var flowId = msg.ActorRef.Path.Name[ChildPrefix.Length..];
+        if (_flows.TryGetValue(flowId, out var entry) && entry.Flow.Equals(msg.ActorRef))
         {
+            _flows.Remove(flowId);
             _log.Error("Login {0} stopped without an outcome; reporting it as failed", flowId);
-            entry.ReplyTo.Tell(new FlowFailed(flowId, FlowFailure.TokenExchange, "The login stopped unexpectedly (internal error)."));
+            Deliver(entry, new FlowFailed(flowId, FlowFailure.TokenExchange, "The login stopped unexpectedly (internal error)."));
         }
         NotifyIfDrained();
+    }
+
+    private void Reply(StartFlow msg, FlowOutcome outcome)
+    {
+        if (msg.Completion is { } completion) completion.TrySetResult(outcome);
+        else Sender.Tell(outcome);
+    }
+
+    private static void Deliver(Running entry, FlowOutcome outcome)
+    {
+        if (entry.Completion is { } completion) completion.TrySetResult(outcome);
+        else entry.ReplyTo?.Tell(outcome);
     }
 
     private void NotifyIfDrained()
@@ -97,4 +123,7 @@ public sealed class FlowsSupervisor : ReceiveActor
         if (_drainedNotify is null || _flows.Count > 0) return;
         _drainedNotify.Tell(new FlowsInFlight(0));
     }
+
+    /// <summary>One login in flight: its actor, and where its outcome goes.</summary>
+    private sealed record Running(IActorRef Flow, IActorRef? ReplyTo, TaskCompletionSource<FlowOutcome>? Completion);
 }

@@ -18,7 +18,8 @@ public static class O8Bootstrap
     public const string HttpClientName = "O8Actors.Providers";
 
     /// <summary>Actor names of the top-level actors.</summary>
-    public const string ListenerName = "o8-callback-listener", ProvidersName = "o8-providers", FlowsName = "o8-flows";
+    public const string ListenerName = "o8-callback-listener", ProvidersName = "o8-providers", FlowsName = "o8-flows",
+        UndeliveredName = "o8-undelivered-logins";
 
     /// <summary>
     /// Registers the providers' <see cref="HttpClient"/> with a resilience pipeline: retries only for safe methods
@@ -72,6 +73,7 @@ public static class O8Bootstrap
             ProviderRegistryActor.Props(_ => httpClients.CreateClient(HttpClientName), options.Providers.MaxConcurrentExchanges, options.Flow.ExchangeTimeout),
             ProvidersName);
         var flows = factory.ActorOf(FlowsSupervisor.Props(options.Flow, listener, providers, browser), FlowsName);
+        factory.ActorOf(UndeliveredLoginWatcher.Props(), UndeliveredName);
         return new O8ActorRefs(listener, providers, flows);
     }
 

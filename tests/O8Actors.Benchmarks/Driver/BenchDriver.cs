@@ -85,16 +85,24 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
     {
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var marked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var jitCount = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         var child = Child.Start("ceiling", ["--scheme", scheme, "--cert", cert, "--certs", certificates], (verb, payload) =>
         {
             if (verb == "READY") ready.TrySetResult(payload);
             if (verb == "MARKED") marked.TrySetResult();
+            if (verb == "JITCOUNT") jitCount.TrySetResult(long.Parse(payload, System.Globalization.CultureInfo.InvariantCulture));
             return Task.CompletedTask;
         });
         await using (child)
         {
             var url = new Uri((await ready.Task).Replace("http://", $"{scheme}://", StringComparison.Ordinal));
-            await LoadLoop.RunAsync(Math.Min(50, n), 16, _ => LandAsync(url));
+            // The same rule as the measured roles apply to themselves: warm until the child's JIT has gone quiet.
+            await Warmup.UntilQuietAsync(Math.Min(concurrency, 64), _ => LandAsync(url), async () =>
+            {
+                jitCount = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+                await child.SendAsync("JIT");
+                return await jitCount.Task;
+            });
             await child.SendAsync("MARK");
             await marked.Task;
             var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, _ => LandAsync(url));

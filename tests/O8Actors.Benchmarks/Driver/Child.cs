@@ -58,7 +58,7 @@ internal sealed class Child : IAsyncDisposable
                 var verb = space < 0 ? line : line[..space];
                 var payload = space < 0 ? "" : line[(space + 1)..];
                 if (verb == "RESULT") _result.TrySetResult(payload);
-                else if (verb is "READY" or "URL" or "MARKED") await _onLine(verb, payload);
+                else if (verb is "READY" or "URL" or "MARKED" or "JITCOUNT") await _onLine(verb, payload);
                 else if (line.Length > 0) Console.Error.WriteLine($"  [{_process.Id}] {line}");
             }
 

@@ -35,7 +35,8 @@ internal static class CeilingRole
         var address = app.Urls.First().Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
         Wire.Send("READY", address.TrimEnd('/') + "/callback");
 
-        await Wire.ExpectAsync("MARK");
+        // Until MARK, the driver warms this process up and asks how many methods the JIT has compiled so far.
+        while (await Wire.ExpectAnyAsync() == "JIT") Wire.Send("JITCOUNT", System.Runtime.JitInfo.GetCompiledMethodCount().ToString(System.Globalization.CultureInfo.InvariantCulture));
         var cpu = ProcessMeter.Cpu();
         Wire.Send("MARKED", "");
         await Wire.ExpectAsync("DONE");

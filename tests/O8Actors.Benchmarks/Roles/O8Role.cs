@@ -18,13 +18,13 @@ internal static class O8Role
         var go = (await Wire.ExpectAsync("GO")).Split(' ');
         await RegisterAsync(flows, go[0], go[1]);
 
-        // Warm-up (JIT, connection pools), not measured.
-        await LoadLoop.RunAsync(Math.Min(50, n), Math.Min(concurrency, 16), _ => flows.AuthorizeAsync("sandbox"));
+        // Warm-up (JIT to tier 1, connection pools), not measured.
+        var warmed = await Warmup.UntilJitQuietAsync(Math.Min(concurrency, 64), _ => flows.AuthorizeAsync("sandbox"));
         var cpu = ProcessMeter.Cpu();
         var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, _ => flows.AuthorizeAsync("sandbox"));
         var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
         Wire.Send("RESULT", new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
-            Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure).ToJson());
+            Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure, new() { ["warmup"] = warmed }).ToJson());
         return 0;
     }
 
