@@ -149,6 +149,20 @@ public sealed class FlowActorTests : TestKit
     }
 
     [Fact]
+    public void A_login_stopped_from_outside_mid_exchange_gives_its_browser_a_page_and_frees_its_state()
+    {
+        var login = StartLogin();
+        SendCallback(login.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+
+        Sys.Stop(login.Flow);
+
+        Assert.Equal(CallbackPages.LoginGone, _browserTab.ExpectMsg<CallbackResponse>());
+        ExpectEndedAndStopped(login.Flow, login.Registration.State);
+        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the supervisor reports this one (it watches its flows)
+    }
+
+    [Fact]
     public void Exchange_failure_ends_as_failed_with_the_providers_error_and_a_failure_page()
     {
         var login = StartLogin();

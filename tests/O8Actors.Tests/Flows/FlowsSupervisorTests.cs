@@ -1,0 +1,105 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Flows;
+
+/// <summary>The supervisor's delivery guarantees for callers that wait on a completion, and the mailbox its logins get.</summary>
+public sealed class FlowsSupervisorTests : TestKit
+{
+    private static readonly FlowOptions Options = new() { Timeout = TimeSpan.FromSeconds(30), ExchangeTimeout = TimeSpan.FromSeconds(10) };
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private readonly TestProbe _listener;
+    private readonly TestProbe _providers;
+    private readonly IActorRef _supervisor;
+
+    // The shipped o8.conf, as every O8Actors actor system carries it: it defines the logins' mailbox.
+    public FlowsSupervisorTests() : base(O8Config.Default)
+    {
+        _listener = CreateTestProbe();
+        _providers = CreateTestProbe();
+        _supervisor = Sys.ActorOf(FlowsSupervisor.Props(Options, _listener.Ref, _providers.Ref, new RecordingBrowser()));
+    }
+
+    private static TaskCompletionSource<FlowOutcome> NewCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Starts a login and returns its FlowActor (the sender of its registration).</summary>
+    private IActorRef Start(string flowId, TaskCompletionSource<FlowOutcome> completion)
+    {
+        _supervisor.Tell(new StartFlow(flowId, "test", AuthorizationRequest.Default, completion));
+        _listener.ExpectMsg<RegisterState>(r => r.FlowId == flowId);
+        return _listener.LastSender;
+    }
+
+    [Fact]
+    public async Task A_caller_waiting_on_a_completion_gets_the_outcome_there_and_not_as_a_message()
+    {
+        var completion = NewCompletion();
+        var flow = Start("f1", completion);
+
+        flow.Tell(new CancelFlow("f1"));
+
+        var outcome = await completion.Task.WaitAsync(Wait);
+        Assert.IsType<FlowCancelled>(outcome);
+        Assert.Equal("f1", outcome.FlowId);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void Each_login_runs_on_the_compact_flow_mailbox()
+    {
+        var flow = Start("f1", NewCompletion());
+
+        var cell = (ActorCell)((ActorRefWithCell)flow).Underlying;
+        Assert.IsType<FlowMessageQueue>(cell.Mailbox!.MessageQueue);
+    }
+
+    [Fact]
+    public async Task Stopping_the_supervisor_completes_every_waiting_caller_as_cancelled()
+    {
+        var completions = Enumerable.Range(0, 3).Select(_ => NewCompletion()).ToArray();
+        for (var i = 0; i < completions.Length; i++) Start($"f{i}", completions[i]);
+
+        Sys.Stop(_supervisor);
+
+        var outcomes = await Task.WhenAll(completions.Select(c => c.Task)).WaitAsync(Wait);
+        Assert.All(outcomes, o => Assert.IsType<FlowCancelled>(o));
+        Assert.Equal(["f0", "f1", "f2"], outcomes.Select(o => o.FlowId).Order());
+    }
+
+    [Fact]
+    public async Task A_start_that_finds_the_supervisor_stopped_is_completed_as_cancelled()
+    {
+        Sys.ActorOf(UndeliveredLoginWatcher.Props());
+        Watch(_supervisor);
+        Sys.Stop(_supervisor);
+        ExpectTerminated(_supervisor);
+
+        var completion = NewCompletion();
+        _supervisor.Tell(new StartFlow("late", "test", AuthorizationRequest.Default, completion));
+
+        var outcome = await completion.Task.WaitAsync(Wait);
+        Assert.Equal(new FlowCancelled("late"), outcome);
+    }
+
+    [Fact]
+    public async Task A_duplicate_flow_id_faults_the_second_completion_and_leaves_the_first_running()
+    {
+        var first = NewCompletion();
+        var flow = Start("same", first);
+        var second = NewCompletion();
+
+        _supervisor.Tell(new StartFlow("same", "test", AuthorizationRequest.Default, second));
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => second.Task.WaitAsync(Wait));
+        Assert.Contains("already running", error.Message);
+        Assert.False(first.Task.IsCompleted);
+        flow.Tell(new CancelFlow("same"));
+        Assert.IsType<FlowCancelled>(await first.Task.WaitAsync(Wait));
+    }
+}
