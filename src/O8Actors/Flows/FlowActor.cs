@@ -15,9 +15,9 @@ namespace O8Actors.Flows;
 /// Every path ends in exactly one <see cref="FlowOutcome"/>, sent once to <c>outcomeTo</c>; then the actor stops.
 /// </summary>
 /// <remarks>
-/// An <see cref="UntypedActor"/> with one switch per phase rather than a <c>ReceiveActor</c>: a login changes phase
-/// four times in its life, and each <c>Become</c> of a <c>ReceiveActor</c> builds its handler table anew. Thousands of
-/// logins wait at once, so the actor keeps only what the callback and the exchange still need.
+/// An <see cref="UntypedActor"/> that <c>Become</c>s one plain method per phase rather than a <c>ReceiveActor</c>: a
+/// login changes phase four times in its life, and each <c>Become</c> of a <c>ReceiveActor</c> builds its handler
+/// table anew. Thousands of logins wait at once, so the actor keeps only what the callback and the exchange need.
 /// </remarks>
 public sealed class FlowActor : UntypedActor, IWithTimers
 {
@@ -41,7 +41,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
     private IActorRef? _callbackResponder;
     private long _callbackAt;
-    private Phase _phase = Phase.Registering;
+    private bool _ended;
 
     /// <summary>Props for one login (the <c>o8.flow-mailbox</c> mailbox is applied by <see cref="FlowsSupervisor"/>).</summary>
     /// <param name="flowId">The login's public id.</param>
@@ -80,15 +80,6 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     // Created on first use: a logger per actor costs its path string, and most logins never log.
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
 
-    private enum Phase
-    {
-        Registering,
-        Preparing,
-        AwaitingCallback,
-        Exchanging,
-        Ended,
-    }
-
     private sealed record Deadline
     {
         public static Deadline Instance { get; } = new();
@@ -120,7 +111,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     protected override void PostStop()
     {
         CancelBrowserLaunch();
-        if (_phase != Phase.Ended)
+        if (!_ended)
         {
             // Stopped from outside (parent stopping, or a bug threw): the supervisor reports the outcome; still keep
             // the counts true, free the state and give a waiting browser its page instead of a hung tab.
@@ -132,20 +123,9 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     }
 
     /// <inheritdoc />
-    protected override void OnReceive(object message)
-    {
-        var handled = _phase switch
-        {
-            Phase.Registering => Registering(message),
-            Phase.Preparing => Preparing(message),
-            Phase.AwaitingCallback => AwaitingCallback(message),
-            Phase.Exchanging => Exchanging(message),
-            _ => Ended(message),
-        };
-        if (!handled && !Ending(message)) Unhandled(message);
-    }
+    protected override void OnReceive(object message) => Registering(message);
 
-    private bool Registering(object message)
+    private void Registering(object message)
     {
         switch (message)
         {
@@ -153,17 +133,18 @@ public sealed class FlowActor : UntypedActor, IWithTimers
                 _redirectUri = msg.RedirectUri;
                 _providers.Tell(new PrepareAuthorization(_provider, _flowId, _secrets.State,
                     _options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, msg.RedirectUri, _request.ScopeList, _request.Parameters));
-                _phase = Phase.Preparing;
-                return true;
+                Become(Preparing);
+                break;
             case StateRegistrationRefused msg:
                 End(new FlowFailed(_flowId, FlowFailure.ListenerUnavailable, msg.Reason));
-                return true;
+                break;
             default:
-                return false;
+                Ending(message);
+                break;
         }
     }
 
-    private bool Preparing(object message)
+    private void Preparing(object message)
     {
         switch (message)
         {
@@ -174,34 +155,36 @@ public sealed class FlowActor : UntypedActor, IWithTimers
                 _browser.LaunchAsync(msg.AuthorizeUrl, _browserCancellation.Token).PipeTo(Self,
                     success: r => new BrowserLaunchCompleted(r),
                     failure: e => new BrowserLaunchCompleted(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
-                _phase = Phase.AwaitingCallback;
-                return true;
+                Become(AwaitingCallback);
+                break;
             case ProviderUnavailable msg:
                 End(new FlowFailed(_flowId, FlowFailure.ProviderUnavailable, msg.Reason));
-                return true;
+                break;
             case AuthorizationCallback:
                 // The authorize URL has not been handed out yet, so no genuine redirect can carry this state; without
                 // the provider's descriptor the iss check could not run either. Refuse it; the login goes on to its deadline.
                 Sender.Tell(CallbackPages.NotYetWaiting);
-                return true;
+                break;
             default:
-                return false;
+                Ending(message);
+                break;
         }
     }
 
-    private bool AwaitingCallback(object message)
+    private void AwaitingCallback(object message)
     {
         switch (message)
         {
             case AuthorizationCallback msg:
                 OnCallback(msg);
-                return true;
+                break;
             case BrowserLaunchCompleted msg:
                 if (!msg.Result.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _flowId, msg.Result.Detail);
                 Publish(new BrowserLaunchedEvent(_flowId, _provider, msg.Result.Launched, msg.Result.Detail));
-                return true;
+                break;
             default:
-                return false;
+                Ending(message);
+                break;
         }
     }
 
@@ -233,7 +216,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         Timers.Cancel(DeadlineTimer);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, _options.ExchangeTimeout + TimeSpan.FromSeconds(1));
         _providers.Tell(new ExchangeCode(_provider, _flowId, msg.Code, _options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!));
-        _phase = Phase.Exchanging;
+        Become(Exchanging);
     }
 
     /// <summary>RFC 9207: an <c>iss</c> that is present must match; a missing one is refused where the provider promises it.</summary>
@@ -247,53 +230,56 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         return null;
     }
 
-    private bool Exchanging(object message)
+    private void Exchanging(object message)
     {
         switch (message)
         {
             case CodeExchanged msg:
                 Publish(new TokensExchangedEvent(_flowId, _provider));
                 End(new FlowSucceeded(_flowId, msg.Tokens));
-                return true;
+                break;
             case CodeExchangeFailed msg:
                 End(new FlowFailed(_flowId, msg.Failure, msg.Reason, msg.ProviderError));
-                return true;
+                break;
             case AuthorizationCallback:
                 // The listener routes a state once; a second callback can only be a replay and never starts a second exchange.
                 Sender.Tell(CallbackPages.AlreadyUsed);
-                return true;
+                break;
             case ExchangeDeadline:
                 End(new FlowFailed(_flowId, FlowFailure.ExchangeTimeout,
                     $"The token exchange did not finish within {_options.ExchangeTimeout.TotalSeconds:0.#} seconds."));
-                return true;
+                break;
             default:
-                return false;
+                Ending(message);
+                break;
         }
     }
 
     /// <summary>What every live phase answers: the deadline, cancellation and late browser results.</summary>
-    private bool Ending(object message)
+    private void Ending(object message)
     {
         switch (message)
         {
             case Deadline:
                 End(new FlowTimedOut(_flowId, Timeout));
-                return true;
+                break;
             case CancelFlow:
                 End(new FlowCancelled(_flowId));
-                return true;
+                break;
             case BrowserLaunchCompleted msg:
                 Publish(new BrowserLaunchedEvent(_flowId, _provider, msg.Result.Launched, msg.Result.Detail));
-                return true;
+                break;
             default:
-                return false;
+                Unhandled(message);
+                break;
         }
     }
 
     private void End(FlowOutcome outcome)
     {
-        if (_phase == Phase.Ended) return;
-        _phase = Phase.Ended;
+        if (_ended) return;
+        _ended = true;
+        Become(Ended);
         Timers.CancelAll();
 
         _callbackResponder?.Tell(PageFor(outcome));
@@ -319,10 +305,10 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         Self.Tell(PoisonPill.Instance);
     }
 
-    private bool Ended(object message)
+    private void Ended(object message)
     {
+        // Everything else that arrives after the end is moot.
         if (message is AuthorizationCallback) Sender.Tell(CallbackPages.AlreadyEnded);
-        return true; // everything else that arrives after the end is moot
     }
 
     /// <summary>A launcher may go on using its token after it returns (a scripted browser does): cancel it only at the end.</summary>

@@ -8,15 +8,12 @@ namespace O8Actors.Flows;
 /// </summary>
 /// <param name="State">32 bytes from <see cref="RandomNumberGenerator"/>, base64url (43 characters).</param>
 /// <param name="CodeVerifier">32 bytes from the CSPRNG, base64url (43 characters, the RFC's minimum length and 256 bits).</param>
-/// <param name="CodeChallenge">BASE64URL(SHA256(ASCII(verifier))), the S256 method.</param>
-internal sealed record FlowSecrets(string State, string CodeVerifier, string CodeChallenge)
+/// <remarks>The challenge is derived when the authorize URL is built (<see cref="ChallengeFor"/>), not kept: a login
+/// holds only what it still needs while it waits.</remarks>
+internal sealed record FlowSecrets(string State, string CodeVerifier)
 {
     /// <summary>Fresh secrets for one login.</summary>
-    public static FlowSecrets Create()
-    {
-        var verifier = RandomToken(32);
-        return new FlowSecrets(RandomToken(32), verifier, ChallengeFor(verifier));
-    }
+    public static FlowSecrets Create() => new(RandomToken(32), RandomToken(32));
 
     /// <summary>The S256 challenge for <paramref name="verifier"/>.</summary>
     public static string ChallengeFor(string verifier) =>

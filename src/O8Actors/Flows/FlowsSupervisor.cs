@@ -38,7 +38,7 @@ public sealed class FlowsSupervisor : ReceiveActor
 
         Receive<StartFlow>(Start);
         Receive<FlowOutcome>(Relay);
-        Receive<Terminated>(OnTerminated);
+        Receive<FlowActorStopped>(OnFlowStopped);
         Receive<CancelFlow>(msg =>
         {
             if (_flows.TryGetValue(msg.FlowId, out var entry)) entry.Flow.Tell(msg);
@@ -53,7 +53,7 @@ public sealed class FlowsSupervisor : ReceiveActor
     }
 
     /// <summary>A flow actor that throws is stopped, never restarted: a restart would mint a new state and lose the login.</summary>
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+    protected override SupervisorStrategy SupervisorStrategy() => new StopFailedFlows();
 
     /// <inheritdoc />
     protected override void PostStop()
@@ -81,23 +81,22 @@ public sealed class FlowsSupervisor : ReceiveActor
         var props = FlowActor.Props(msg.FlowId, msg.Provider, msg.Request, _options, _listener, _providers, _browser, Self);
         if (_flowMailbox is not null) props = props.WithMailbox(_flowMailbox);
         var flow = Context.ActorOf(props, ChildPrefix + msg.FlowId);
-        Context.Watch(flow);
         _flows[msg.FlowId] = new Running(flow, msg.Completion is null ? Sender : null, msg.Completion);
     }
 
     private void Relay(FlowOutcome outcome)
     {
         if (!_flows.Remove(outcome.FlowId, out var entry)) return;
-        Context.Unwatch(entry.Flow);
         Deliver(entry, outcome);
         NotifyIfDrained();
     }
 
-    private void OnTerminated(Terminated msg)
+    private void OnFlowStopped(FlowActorStopped msg)
     {
-        // The child's name carries its flow id, so no second table is needed to find it.
-        var flowId = msg.ActorRef.Path.Name[ChildPrefix.Length..];
-        if (_flows.TryGetValue(flowId, out var entry) && entry.Flow.Equals(msg.ActorRef))
+        // The child's name carries its flow id, so no second table is needed to find it. A login that ended normally
+        // was removed when its outcome arrived, which is always before this (the outcome was sent before it stopped).
+        var flowId = msg.Flow.Path.Name[ChildPrefix.Length..];
+        if (_flows.TryGetValue(flowId, out var entry) && entry.Flow.Equals(msg.Flow))
         {
             _flows.Remove(flowId);
             _log.Error("Login {0} stopped without an outcome; reporting it as failed", flowId);
@@ -122,6 +121,23 @@ public sealed class FlowsSupervisor : ReceiveActor
     {
         if (_drainedNotify is null || _flows.Count > 0) return;
         _drainedNotify.Tell(new FlowsInFlight(0));
+    }
+
+    /// <summary>A child flow actor has stopped (sent by <see cref="StopFailedFlows"/>).</summary>
+    private sealed record FlowActorStopped(IActorRef Flow);
+
+    /// <summary>
+    /// Stops a flow that throws, and tells the supervisor of every child that stops. The parent learns of each
+    /// child's end from its supervisor strategy anyway, so it needs no DeathWatch (a Watch and an Unwatch, two system
+    /// messages per login) to guarantee an outcome for a flow that dies without one.
+    /// </summary>
+    private sealed class StopFailedFlows() : OneForOneStrategy(_ => Directive.Stop)
+    {
+        public override void HandleChildTerminated(IActorContext actorContext, IActorRef child, IEnumerable<IInternalActorRef> children)
+        {
+            actorContext.Self.Tell(new FlowActorStopped(child));
+            base.HandleChildTerminated(actorContext, child, children);
+        }
     }
 
     /// <summary>One login in flight: its actor, and where its outcome goes.</summary>

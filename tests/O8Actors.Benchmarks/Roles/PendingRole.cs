@@ -18,7 +18,7 @@ internal static class PendingRole
     public static async Task<int> RunAsync(Args args)
     {
         var checkpoints = args.Ints("checkpoints", [1000, 10_000, 100_000]);
-        var probes = args.Int("probes", 15);
+        var probes = args.Int("probes", 41);
         var browser = new ProbeBrowser();
         await using var flows = await O8Role.StartAsync(args, null, browser, TimeSpan.FromHours(2));
         var go = (await Wire.ExpectAsync("GO")).Split(' ');

@@ -51,6 +51,34 @@ public sealed class FlowsSupervisorTests : TestKit
     }
 
     [Fact]
+    public async Task A_flow_that_stops_without_an_outcome_still_gives_its_caller_exactly_one()
+    {
+        var completion = NewCompletion();
+        var flow = Start("f1", completion);
+
+        Sys.Stop(flow);
+
+        var outcome = Assert.IsType<FlowFailed>(await completion.Task.WaitAsync(Wait));
+        Assert.Contains("stopped unexpectedly", outcome.Reason);
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(0, (await _supervisor.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, Wait)).Count), Wait);
+    }
+
+    [Fact]
+    public async Task A_flow_that_ends_normally_is_reported_once_even_though_its_stop_follows()
+    {
+        var completion = NewCompletion();
+        var flow = Start("f1", completion);
+        Watch(flow);
+
+        flow.Tell(new CancelFlow("f1"));
+        ExpectTerminated(flow);
+
+        Assert.IsType<FlowCancelled>(await completion.Task.WaitAsync(Wait));
+        Assert.Equal(0, (await _supervisor.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, Wait)).Count);
+    }
+
+    [Fact]
     public void Each_login_runs_on_the_compact_flow_mailbox()
     {
         var flow = Start("f1", NewCompletion());
