@@ -86,7 +86,8 @@ await MarkdownReport.WriteAsync(markdown, rows, n, levels, quick);
 Chart.Write(Path.Combine(outDir, "benchmarks.png"), rows, levels);
 Console.WriteLine($"Wrote {markdown} and benchmarks.png");
 Directory.Delete(certs, recursive: true);
-return rows.Any(r => r.Result.Failed > 0) ? 1 : 0;
+// Failures of our own rows fail the run; the peers' port races are reported in the table.
+return rows.Any(r => r.Kind != "oidc" && r.Result.Failed > 0) ? 1 : 0;
 
 static string RepositoryRoot()
 {

@@ -4,7 +4,14 @@ namespace O8Actors.Callback;
 // Every message carries the login's FlowId so the shapes stay ready for cluster sharding keyed by state.
 
 /// <summary>A FlowActor asks the listener to route callbacks carrying <paramref name="State"/> to it (the sender).</summary>
-public sealed record RegisterState(string State, string FlowId)
+/// <param name="State">The login's <c>state</c>.</param>
+/// <param name="FlowId">The login it belongs to.</param>
+/// <param name="WatchRegistrant">Whether the listener DeathWatches the sender while it waits, to forget its states if it
+/// dies without <see cref="UnregisterState"/>. A registrant that always unregisters itself when it stops (as
+/// <see cref="O8Actors.Flows.FlowActor"/> does in <c>PostStop</c>) passes <c>false</c> and saves the watch's memory.
+/// Either way the listener watches a registrant from the moment it routes a callback to it until it answers, so a
+/// browser never waits on a registrant that died.</param>
+public sealed record RegisterState(string State, string FlowId, bool WatchRegistrant = true)
 {
     /// <inheritdoc />
     public override string ToString() => $"RegisterState {{ FlowId = {FlowId} }}";
@@ -16,7 +23,7 @@ public sealed record StateRegistered(string FlowId, Uri RedirectUri);
 /// <summary>The listener could not accept a registration (it failed to start, or is stopping).</summary>
 public sealed record StateRegistrationRefused(string FlowId, string Reason, Exception? Cause = null);
 
-/// <summary>A FlowActor that ended asks the listener to forget its state (DeathWatch covers the rest).</summary>
+/// <summary>A FlowActor that ended (or stopped) asks the listener to forget its state.</summary>
 public sealed record UnregisterState(string State, string FlowId)
 {
     /// <inheritdoc />

@@ -186,8 +186,8 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
 
         if (existing is null)
         {
-            _states[register.State] = new Registration(flow, register.FlowId);
-            Watched(flow).States++;
+            _states[register.State] = new Registration(flow, register.FlowId, register.WatchRegistrant);
+            if (register.WatchRegistrant) Watched(flow).States++;
         }
 
         Sender.Tell(new StateRegistered(register.FlowId, _redirectUri!));
@@ -197,7 +197,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     {
         if (!_states.TryGetValue(unregister.State, out var registration) || registration.FlowId != unregister.FlowId) return;
         _states.Remove(unregister.State);
-        if (_flows.TryGetValue(registration.Flow, out var watched))
+        if (registration.Watch && _flows.TryGetValue(registration.Flow, out var watched))
         {
             watched.States--;
             StopWatchingIfIdle(registration.Flow, watched);
@@ -215,10 +215,10 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         }
 
         // Single use: the state is gone before the login sees the code, so a replay finds nothing. The browser's
-        // request waits here for the login's page; the login stays watched until it answers, so one that dies first
+        // request waits here for the login's page; the login is watched until it answers, so one that dies first
         // still gets the browser a page (Terminated arrives after every message the login sent).
         var watched = Watched(registration.Flow);
-        watched.States--;
+        if (registration.Watch) watched.States--;
         (watched.Browsers ??= new Queue<IActorRef>(1)).Enqueue(Sender);
         _log.Debug("Callback listener routing a callback to flow {0}", registration.FlowId);
         registration.Flow.Tell(new AuthorizationCallback(registration.FlowId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer));
@@ -238,8 +238,8 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         if (!_flows.Remove(flow, out var watched)) return;
         if (watched.Browsers is { } browsers)
             while (browsers.TryDequeue(out var browser)) browser.Tell(CallbackPages.LoginGone);
+        // Only a watched registrant that died without unregistering gets here, so a scan of the table is rare.
         if (watched.States == 0) return;
-        // Only a login that died without unregistering gets here, so a scan of the table is rare.
         foreach (var state in _states.Where(e => e.Value.Flow.Equals(flow)).Select(e => e.Key).ToList())
             _states.Remove(state);
     }
@@ -304,9 +304,9 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     private static Exception Unwrap(Exception ex) =>
         ex is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : ex;
 
-    private sealed record Registration(IActorRef Flow, string FlowId);
+    private sealed record Registration(IActorRef Flow, string FlowId, bool Watch);
 
-    /// <summary>A registrant the listener watches: how many states it holds, and the browser requests waiting for its page.</summary>
+    /// <summary>A registrant the listener watches: how many of its states asked for the watch, and the browser requests waiting for its page.</summary>
     private sealed class WatchedFlow
     {
         public int States;

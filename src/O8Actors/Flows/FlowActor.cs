@@ -15,23 +15,16 @@ namespace O8Actors.Flows;
 /// Every path ends in exactly one <see cref="FlowOutcome"/>, sent once to <c>outcomeTo</c>; then the actor stops.
 /// </summary>
 /// <remarks>
-/// An <see cref="UntypedActor"/> that <c>Become</c>s one plain method per phase rather than a <c>ReceiveActor</c>: a
-/// login changes phase four times in its life, and each <c>Become</c> of a <c>ReceiveActor</c> builds its handler
-/// table anew. Thousands of logins wait at once, so the actor keeps only what the callback and the exchange need.
+/// The phases are a field and one switch per phase rather than <c>Become</c>: each <c>Become</c> allocates a new
+/// behaviour (about 150 bytes with its delegates), and a <c>ReceiveActor</c> builds its whole handler table anew.
+/// Thousands of logins wait at once, so a waiting login keeps only what its callback and exchange need.
 /// </remarks>
 public sealed class FlowActor : UntypedActor, IWithTimers
 {
     private const string DeadlineTimer = "deadline";
     private const string ExchangeTimer = "exchange-deadline";
 
-    private readonly string _flowId;
-    private readonly string _provider;
-    private readonly AuthorizationRequest _request;
-    private readonly FlowOptions _options;
-    private readonly IActorRef _listener;
-    private readonly IActorRef _providers;
-    private readonly IBrowserLauncher _browser;
-    private readonly IActorRef _outcomeTo;
+    private readonly FlowStart _start;
     private readonly FlowSecrets _secrets = FlowSecrets.Create();
     private readonly long _startedAt = Stopwatch.GetTimestamp();
     private CancellationTokenSource? _browserCancellation;
@@ -41,9 +34,9 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
     private IActorRef? _callbackResponder;
     private long _callbackAt;
-    private bool _ended;
+    private Phase _phase = Phase.Registering;
 
-    /// <summary>Props for one login (the <c>o8.flow-mailbox</c> mailbox is applied by <see cref="FlowsSupervisor"/>).</summary>
+    /// <summary>Props for one login.</summary>
     /// <param name="flowId">The login's public id.</param>
     /// <param name="provider">The provider's registered name.</param>
     /// <param name="request">Scopes, timeout and extra parameters.</param>
@@ -54,31 +47,29 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     /// <param name="outcomeTo">Receives the one <see cref="FlowOutcome"/>.</param>
     public static Props Props(string flowId, string provider, AuthorizationRequest request, FlowOptions options,
         IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo) =>
-        // A producer rather than Props.Create(() => new FlowActor(...)): that form parses an expression tree and
-        // finds the constructor by reflection for every login.
-        Akka.Actor.Props.CreateBy(new Producer(flowId, provider, request, options, listener, providers, browser, outcomeTo));
+        new FlowActorProps(FlowActorProps.Template, new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request));
 
-    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public FlowActor(string flowId, string provider, AuthorizationRequest request, FlowOptions options,
-        IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo)
-    {
-        _flowId = flowId;
-        _provider = provider;
-        _request = request;
-        _options = options;
-        _listener = listener;
-        _providers = providers;
-        _browser = browser;
-        _outcomeTo = outcomeTo;
-    }
+    private FlowActor(FlowStart start) => _start = start;
+
+    /// <summary>Creates the actor for <see cref="FlowActorProps"/>.</summary>
+    internal static FlowActor Create(FlowStart start) => new(start);
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private TimeSpan Timeout => _request.Timeout ?? _options.Timeout;
+    private TimeSpan Timeout => _start.Request.Timeout ?? _start.Context.Options.Timeout;
 
     // Created on first use: a logger per actor costs its path string, and most logins never log.
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
+
+    private enum Phase
+    {
+        Registering,
+        Preparing,
+        AwaitingCallback,
+        Exchanging,
+        Ended,
+    }
 
     private sealed record Deadline
     {
@@ -96,95 +87,105 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     protected override void PreStart()
     {
         _activity = O8Metrics.ActivitySource.StartActivity("o8.login", ActivityKind.Internal);
-        _activity?.SetTag("o8.flow_id", _flowId);
-        _activity?.SetTag("o8.provider", _provider);
+        _activity?.SetTag("o8.flow_id", _start.FlowId);
+        _activity?.SetTag("o8.provider", _start.Provider);
         O8Metrics.LoginsStarted.Add(1);
         O8Metrics.LoginsInFlight.Add(1);
-        Publish(new FlowStartedEvent(_flowId, _provider));
+        Publish(new FlowStartedEvent(_start.FlowId, _start.Provider));
 
         // The deadline covers the whole wait for the user, from the first moment.
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, Timeout);
-        _listener.Tell(new RegisterState(_secrets.State, _flowId));
+        // This actor unregisters itself in End and in PostStop (and answers a waiting browser there), so the
+        // listener need not DeathWatch it while it waits: a watch costs every waiting login about 400 bytes.
+        _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.FlowId, WatchRegistrant: false));
     }
 
     /// <inheritdoc />
     protected override void PostStop()
     {
         CancelBrowserLaunch();
-        if (!_ended)
+        if (_phase != Phase.Ended)
         {
             // Stopped from outside (parent stopping, or a bug threw): the supervisor reports the outcome; still keep
             // the counts true, free the state and give a waiting browser its page instead of a hung tab.
             O8Metrics.LoginsInFlight.Add(-1);
-            _listener.Tell(new UnregisterState(_secrets.State, _flowId));
+            _start.Context.Listener.Tell(new UnregisterState(_secrets.State, _start.FlowId));
             _callbackResponder?.Tell(CallbackPages.LoginGone);
         }
         _activity?.Dispose();
     }
 
     /// <inheritdoc />
-    protected override void OnReceive(object message) => Registering(message);
+    protected override void OnReceive(object message)
+    {
+        var handled = _phase switch
+        {
+            Phase.Registering => Registering(message),
+            Phase.Preparing => Preparing(message),
+            Phase.AwaitingCallback => AwaitingCallback(message),
+            Phase.Exchanging => Exchanging(message),
+            _ => Ended(message),
+        };
+        if (!handled && !Ending(message)) Unhandled(message);
+    }
 
-    private void Registering(object message)
+    private bool Registering(object message)
     {
         switch (message)
         {
             case StateRegistered msg:
                 _redirectUri = msg.RedirectUri;
-                _providers.Tell(new PrepareAuthorization(_provider, _flowId, _secrets.State,
-                    _options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, msg.RedirectUri, _request.ScopeList, _request.Parameters));
-                Become(Preparing);
-                break;
+                _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.FlowId, _secrets.State,
+                    _start.Context.Options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, msg.RedirectUri, _start.Request.ScopeList, _start.Request.Parameters));
+                _phase = Phase.Preparing;
+                return true;
             case StateRegistrationRefused msg:
-                End(new FlowFailed(_flowId, FlowFailure.ListenerUnavailable, msg.Reason));
-                break;
+                End(new FlowFailed(_start.FlowId, FlowFailure.ListenerUnavailable, msg.Reason));
+                return true;
             default:
-                Ending(message);
-                break;
+                return false;
         }
     }
 
-    private void Preparing(object message)
+    private bool Preparing(object message)
     {
         switch (message)
         {
             case AuthorizationPrepared msg:
                 _descriptor = msg.Descriptor;
-                Publish(new AuthorizeUrlReadyEvent(_flowId, _provider, msg.AuthorizeUrl));
+                Publish(new AuthorizeUrlReadyEvent(_start.FlowId, _start.Provider, msg.AuthorizeUrl));
                 _browserCancellation = new CancellationTokenSource();
-                _browser.LaunchAsync(msg.AuthorizeUrl, _browserCancellation.Token).PipeTo(Self,
+                _start.Context.Browser.LaunchAsync(msg.AuthorizeUrl, _browserCancellation.Token).PipeTo(Self,
                     success: r => new BrowserLaunchCompleted(r),
                     failure: e => new BrowserLaunchCompleted(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
-                Become(AwaitingCallback);
-                break;
+                _phase = Phase.AwaitingCallback;
+                return true;
             case ProviderUnavailable msg:
-                End(new FlowFailed(_flowId, FlowFailure.ProviderUnavailable, msg.Reason));
-                break;
+                End(new FlowFailed(_start.FlowId, FlowFailure.ProviderUnavailable, msg.Reason));
+                return true;
             case AuthorizationCallback:
                 // The authorize URL has not been handed out yet, so no genuine redirect can carry this state; without
                 // the provider's descriptor the iss check could not run either. Refuse it; the login goes on to its deadline.
                 Sender.Tell(CallbackPages.NotYetWaiting);
-                break;
+                return true;
             default:
-                Ending(message);
-                break;
+                return false;
         }
     }
 
-    private void AwaitingCallback(object message)
+    private bool AwaitingCallback(object message)
     {
         switch (message)
         {
             case AuthorizationCallback msg:
                 OnCallback(msg);
-                break;
+                return true;
             case BrowserLaunchCompleted msg:
-                if (!msg.Result.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _flowId, msg.Result.Detail);
-                Publish(new BrowserLaunchedEvent(_flowId, _provider, msg.Result.Launched, msg.Result.Detail));
-                break;
+                if (!msg.Result.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _start.FlowId, msg.Result.Detail);
+                Publish(new BrowserLaunchedEvent(_start.FlowId, _start.Provider, msg.Result.Launched, msg.Result.Detail));
+                return true;
             default:
-                Ending(message);
-                break;
+                return false;
         }
     }
 
@@ -192,31 +193,31 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     {
         _callbackResponder = Sender;
         _callbackAt = Stopwatch.GetTimestamp();
-        Publish(new CallbackReceivedEvent(_flowId, _provider, msg.Code is not null, msg.Error));
+        Publish(new CallbackReceivedEvent(_start.FlowId, _start.Provider, msg.Code is not null, msg.Error));
 
         if (msg.Error is not null)
         {
-            End(new FlowDenied(_flowId, msg.Error, msg.ErrorDescription));
+            End(new FlowDenied(_start.FlowId, msg.Error, msg.ErrorDescription));
             return;
         }
 
         if (IssuerProblem(msg.Issuer) is { } issuerProblem)
         {
-            End(new FlowFailed(_flowId, FlowFailure.IssuerMismatch, issuerProblem));
+            End(new FlowFailed(_start.FlowId, FlowFailure.IssuerMismatch, issuerProblem));
             return;
         }
 
         if (string.IsNullOrEmpty(msg.Code))
         {
-            End(new FlowFailed(_flowId, FlowFailure.InvalidCallback, "The redirect carried neither a code nor an error."));
+            End(new FlowFailed(_start.FlowId, FlowFailure.InvalidCallback, "The redirect carried neither a code nor an error."));
             return;
         }
 
         // The user is back: the login deadline no longer applies; the exchange has its own.
         Timers.Cancel(DeadlineTimer);
-        Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, _options.ExchangeTimeout + TimeSpan.FromSeconds(1));
-        _providers.Tell(new ExchangeCode(_provider, _flowId, msg.Code, _options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!));
-        Become(Exchanging);
+        Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, _start.Context.Options.ExchangeTimeout + TimeSpan.FromSeconds(1));
+        _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.FlowId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!));
+        _phase = Phase.Exchanging;
     }
 
     /// <summary>RFC 9207: an <c>iss</c> that is present must match; a missing one is refused where the provider promises it.</summary>
@@ -230,61 +231,58 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         return null;
     }
 
-    private void Exchanging(object message)
+    private bool Exchanging(object message)
     {
         switch (message)
         {
             case CodeExchanged msg:
-                Publish(new TokensExchangedEvent(_flowId, _provider));
-                End(new FlowSucceeded(_flowId, msg.Tokens));
-                break;
+                Publish(new TokensExchangedEvent(_start.FlowId, _start.Provider));
+                End(new FlowSucceeded(_start.FlowId, msg.Tokens));
+                return true;
             case CodeExchangeFailed msg:
-                End(new FlowFailed(_flowId, msg.Failure, msg.Reason, msg.ProviderError));
-                break;
+                End(new FlowFailed(_start.FlowId, msg.Failure, msg.Reason, msg.ProviderError));
+                return true;
             case AuthorizationCallback:
                 // The listener routes a state once; a second callback can only be a replay and never starts a second exchange.
                 Sender.Tell(CallbackPages.AlreadyUsed);
-                break;
+                return true;
             case ExchangeDeadline:
-                End(new FlowFailed(_flowId, FlowFailure.ExchangeTimeout,
-                    $"The token exchange did not finish within {_options.ExchangeTimeout.TotalSeconds:0.#} seconds."));
-                break;
+                End(new FlowFailed(_start.FlowId, FlowFailure.ExchangeTimeout,
+                    $"The token exchange did not finish within {_start.Context.Options.ExchangeTimeout.TotalSeconds:0.#} seconds."));
+                return true;
             default:
-                Ending(message);
-                break;
+                return false;
         }
     }
 
     /// <summary>What every live phase answers: the deadline, cancellation and late browser results.</summary>
-    private void Ending(object message)
+    private bool Ending(object message)
     {
         switch (message)
         {
             case Deadline:
-                End(new FlowTimedOut(_flowId, Timeout));
-                break;
+                End(new FlowTimedOut(_start.FlowId, Timeout));
+                return true;
             case CancelFlow:
-                End(new FlowCancelled(_flowId));
-                break;
+                End(new FlowCancelled(_start.FlowId));
+                return true;
             case BrowserLaunchCompleted msg:
-                Publish(new BrowserLaunchedEvent(_flowId, _provider, msg.Result.Launched, msg.Result.Detail));
-                break;
+                Publish(new BrowserLaunchedEvent(_start.FlowId, _start.Provider, msg.Result.Launched, msg.Result.Detail));
+                return true;
             default:
-                Unhandled(message);
-                break;
+                return false;
         }
     }
 
     private void End(FlowOutcome outcome)
     {
-        if (_ended) return;
-        _ended = true;
-        Become(Ended);
+        if (_phase == Phase.Ended) return;
+        _phase = Phase.Ended;
         Timers.CancelAll();
 
         _callbackResponder?.Tell(PageFor(outcome));
-        _outcomeTo.Tell(outcome);
-        _listener.Tell(new UnregisterState(_secrets.State, _flowId));
+        _start.Context.OutcomeTo.Tell(outcome);
+        _start.Context.Listener.Tell(new UnregisterState(_secrets.State, _start.FlowId));
 
         var reason = ReasonOf(outcome);
         var elapsed = Stopwatch.GetElapsedTime(_startedAt);
@@ -295,20 +293,20 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         if (_callbackAt != 0) O8Metrics.CallbackToOutcome.Record(Stopwatch.GetElapsedTime(_callbackAt).TotalSeconds, tag);
         _activity?.SetTag("o8.outcome", O8Metrics.OutcomeTag(outcome.Kind));
         if (outcome.Kind != FlowOutcomeKind.Succeeded) _activity?.SetStatus(ActivityStatusCode.Error, reason);
-        Publish(new FlowEndedEvent(_flowId, _provider, outcome.Kind, reason, elapsed));
+        Publish(new FlowEndedEvent(_start.FlowId, _start.Provider, outcome.Kind, reason, elapsed));
         // Guarded: the arguments are built (and boxed) before the adapter could drop the line, once per login.
         if (Log.IsInfoEnabled)
-            Log.Info("Login {0} with {1} ended: {2}{3}", _flowId, _provider, outcome.Kind, reason is null ? "" : $" ({reason})");
+            Log.Info("Login {0} with {1} ended: {2}{3}", _start.FlowId, _start.Provider, outcome.Kind, reason is null ? "" : $" ({reason})");
 
         // A PoisonPill, not Context.Stop: it queues behind messages already in the mailbox, so a callback that raced
         // the deadline still gets its page (from Ended) instead of vanishing into dead letters.
         Self.Tell(PoisonPill.Instance);
     }
 
-    private void Ended(object message)
+    private bool Ended(object message)
     {
-        // Everything else that arrives after the end is moot.
         if (message is AuthorizationCallback) Sender.Tell(CallbackPages.AlreadyEnded);
+        return true; // everything else that arrives after the end is moot
     }
 
     /// <summary>A launcher may go on using its token after it returns (a scripted browser does): cancel it only at the end.</summary>
@@ -341,17 +339,4 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     };
 
     private void Publish(FlowEvent e) => Context.System.EventStream.Publish(e);
-
-    /// <summary>Makes the actor without reflection.</summary>
-    private sealed class Producer(string flowId, string provider, AuthorizationRequest request, FlowOptions options,
-        IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo) : IIndirectActorProducer
-    {
-        public Type ActorType => typeof(FlowActor);
-
-        public ActorBase Produce() => new FlowActor(flowId, provider, request, options, listener, providers, browser, outcomeTo);
-
-        public void Release(ActorBase actor)
-        {
-        }
-    }
 }

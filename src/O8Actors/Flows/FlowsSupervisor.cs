@@ -9,16 +9,16 @@ namespace O8Actors.Flows;
 /// The top-level actor that creates one <see cref="FlowActor"/> per login, relays each login's single outcome to
 /// whoever started it, and guarantees an outcome even when a flow actor dies unexpectedly.
 /// </summary>
+/// <remarks>
+/// Each child is named by its flow id, so the supervisor keeps one table (flow id → who waits for the outcome) and
+/// finds a child by name. Thousands of logins wait at once; every reference kept per login is multiplied by them.
+/// </remarks>
 public sealed class FlowsSupervisor : ReceiveActor
 {
-    private const string ChildPrefix = "flow-";
-
-    private readonly FlowOptions _options;
-    private readonly IActorRef _listener;
-    private readonly IActorRef _providers;
-    private readonly IBrowserLauncher _browser;
-    private readonly string? _flowMailbox;
-    private readonly Dictionary<string, Running> _flows = new(StringComparer.Ordinal);
+    private readonly FlowContext _context;
+    private readonly Props _flowTemplate;
+    // Flow id → the waiter: a TaskCompletionSource<FlowOutcome> (IOAuthFlows) or the IActorRef that sent StartFlow.
+    private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _drainedNotify;
 
@@ -29,27 +29,24 @@ public sealed class FlowsSupervisor : ReceiveActor
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
     public FlowsSupervisor(FlowOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser)
     {
-        _options = options;
-        _listener = listener;
-        _providers = providers;
-        _browser = browser;
+        _context = new FlowContext(options, listener, providers, browser, Self);
         // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's default mailbox.
-        _flowMailbox = Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath) ? FlowMailbox.ConfigPath : null;
+        // One template, so every login shares one deployment instead of a copy each.
+        _flowTemplate = Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath)
+            ? FlowActorProps.Template.WithMailbox(FlowMailbox.ConfigPath)
+            : FlowActorProps.Template;
 
         Receive<StartFlow>(Start);
         Receive<FlowOutcome>(Relay);
         Receive<FlowActorStopped>(OnFlowStopped);
-        Receive<CancelFlow>(msg =>
-        {
-            if (_flows.TryGetValue(msg.FlowId, out var entry)) entry.Flow.Tell(msg);
-        });
+        Receive<CancelFlow>(msg => Context.Child(msg.FlowId).Tell(msg));
         Receive<CancelAllFlows>(_ =>
         {
             _drainedNotify = Sender;
-            foreach (var (flowId, entry) in _flows) entry.Flow.Tell(new CancelFlow(flowId));
+            foreach (var flowId in _waiters.Keys) Context.Child(flowId).Tell(new CancelFlow(flowId));
             NotifyIfDrained();
         });
-        Receive<GetFlowsInFlight>(_ => Sender.Tell(new FlowsInFlight(_flows.Count)));
+        Receive<GetFlowsInFlight>(_ => Sender.Tell(new FlowsInFlight(_waiters.Count)));
     }
 
     /// <summary>A flow actor that throws is stopped, never restarted: a restart would mint a new state and lose the login.</summary>
@@ -59,67 +56,71 @@ public sealed class FlowsSupervisor : ReceiveActor
     protected override void PostStop()
     {
         // Stopped (the actor system shuts down): a caller waiting on a completion must not wait forever.
-        foreach (var (flowId, entry) in _flows) entry.Completion?.TrySetResult(new FlowCancelled(flowId));
-        _flows.Clear();
+        foreach (var (flowId, waiter) in _waiters)
+            if (waiter is TaskCompletionSource<FlowOutcome> completion) completion.TrySetResult(new FlowCancelled(flowId));
+        _waiters.Clear();
     }
 
     private void Start(StartFlow msg)
     {
+        object waiter = msg.Completion is { } completion ? completion : Sender;
         if (_drainedNotify is not null)
         {
-            Reply(msg, new FlowCancelled(msg.FlowId));
-            return;
-        }
-        if (_flows.ContainsKey(msg.FlowId))
-        {
-            var duplicate = new ArgumentException($"A login with id '{msg.FlowId}' is already running.");
-            if (msg.Completion is { } completion) completion.TrySetException(duplicate);
-            else Sender.Tell(new Status.Failure(duplicate));
+            Deliver(waiter, new FlowCancelled(msg.FlowId));
             return;
         }
 
-        var props = FlowActor.Props(msg.FlowId, msg.Provider, msg.Request, _options, _listener, _providers, _browser, Self);
-        if (_flowMailbox is not null) props = props.WithMailbox(_flowMailbox);
-        var flow = Context.ActorOf(props, ChildPrefix + msg.FlowId);
-        _flows[msg.FlowId] = new Running(flow, msg.Completion is null ? Sender : null, msg.Completion);
+        if (FlowIdProblem(msg.FlowId) is { } problem)
+        {
+            var refused = new ArgumentException(problem, nameof(msg.FlowId));
+            if (msg.Completion is { } c) c.TrySetException(refused);
+            else Sender.Tell(new Status.Failure(refused));
+            return;
+        }
+
+        Context.ActorOf(new FlowActorProps(_flowTemplate, new FlowStart(_context, msg.FlowId, msg.Provider, msg.Request)), msg.FlowId);
+        _waiters.Add(msg.FlowId, waiter);
+    }
+
+    /// <summary>Why <paramref name="flowId"/> cannot name a login's actor, or null.</summary>
+    private string? FlowIdProblem(string flowId)
+    {
+        if (_waiters.ContainsKey(flowId) || !Context.Child(flowId).IsNobody())
+            return $"A login with id '{flowId}' is already running.";
+        if (!ActorPath.IsValidPathElement(flowId) || flowId.StartsWith('$'))
+            return $"'{flowId}' cannot be a login id: use letters, digits and -_.*$+:@&=,!~';";
+        return null;
     }
 
     private void Relay(FlowOutcome outcome)
     {
-        if (!_flows.Remove(outcome.FlowId, out var entry)) return;
-        Deliver(entry, outcome);
+        if (!_waiters.Remove(outcome.FlowId, out var waiter)) return;
+        Deliver(waiter, outcome);
         NotifyIfDrained();
     }
 
     private void OnFlowStopped(FlowActorStopped msg)
     {
-        // The child's name carries its flow id, so no second table is needed to find it. A login that ended normally
-        // was removed when its outcome arrived, which is always before this (the outcome was sent before it stopped).
-        var flowId = msg.Flow.Path.Name[ChildPrefix.Length..];
-        if (_flows.TryGetValue(flowId, out var entry) && entry.Flow.Equals(msg.Flow))
+        // A login that ended normally was removed when its outcome arrived, which is always before this: the outcome
+        // was sent before the actor stopped. A live child of that name is a newer login that reused the id.
+        var flowId = msg.Flow.Path.Name;
+        if (Context.Child(flowId).IsNobody() && _waiters.Remove(flowId, out var waiter))
         {
-            _flows.Remove(flowId);
             _log.Error("Login {0} stopped without an outcome; reporting it as failed", flowId);
-            Deliver(entry, new FlowFailed(flowId, FlowFailure.TokenExchange, "The login stopped unexpectedly (internal error)."));
+            Deliver(waiter, new FlowFailed(flowId, FlowFailure.TokenExchange, "The login stopped unexpectedly (internal error)."));
         }
         NotifyIfDrained();
     }
 
-    private void Reply(StartFlow msg, FlowOutcome outcome)
+    private static void Deliver(object waiter, FlowOutcome outcome)
     {
-        if (msg.Completion is { } completion) completion.TrySetResult(outcome);
-        else Sender.Tell(outcome);
-    }
-
-    private static void Deliver(Running entry, FlowOutcome outcome)
-    {
-        if (entry.Completion is { } completion) completion.TrySetResult(outcome);
-        else entry.ReplyTo?.Tell(outcome);
+        if (waiter is TaskCompletionSource<FlowOutcome> completion) completion.TrySetResult(outcome);
+        else ((IActorRef)waiter).Tell(outcome);
     }
 
     private void NotifyIfDrained()
     {
-        if (_drainedNotify is null || _flows.Count > 0) return;
+        if (_drainedNotify is null || _waiters.Count > 0) return;
         _drainedNotify.Tell(new FlowsInFlight(0));
     }
 
@@ -139,7 +140,4 @@ public sealed class FlowsSupervisor : ReceiveActor
             base.HandleChildTerminated(actorContext, child, children);
         }
     }
-
-    /// <summary>One login in flight: its actor, and where its outcome goes.</summary>
-    private sealed record Running(IActorRef Flow, IActorRef? ReplyTo, TaskCompletionSource<FlowOutcome>? Completion);
 }

@@ -166,6 +166,27 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     }
 
     [Fact]
+    public async Task A_registrant_that_opts_out_of_the_watch_is_not_forgotten_by_its_death_but_its_browser_still_gets_a_page()
+    {
+        var (listener, _) = await StartAsync(Options());
+        var flow = CreateTestProbe();
+        var uri = await RegisterAsync(flow, listener, "self-managed", "flow-self", watch: false);
+
+        // Not watched while it waits: its death alone does not clear the state (a FlowActor unregisters in PostStop).
+        Watch(flow.Ref);
+        Sys.Stop(flow.Ref);
+        await ExpectTerminatedAsync(flow.Ref, Wait);
+        await ExpectNoMsgAsync(Quiet); // time for a Terminated to arrive, if the listener were watching
+        Assert.Equal(1, (await StatusAsync(listener)).RegisteredStates);
+
+        // A callback for it is still answered at once: the listener watches a registrant from the moment it routes to it.
+        using var response = await Client.GetAsync(new Uri(uri, "?code=c&state=self-managed"));
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Contains("ended before it could finish", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, (await StatusAsync(listener)).RegisteredStates);
+    }
+
+    [Fact]
     public async Task A_flow_that_dies_before_answering_gives_the_browser_a_failure_page()
     {
         var (listener, _) = await StartAsync(Options());
@@ -448,9 +469,9 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     private static Task<ListenerStatus> StatusAsync(IActorRef listener) =>
         listener.Ask<ListenerStatus>(GetListenerStatus.Instance, Wait);
 
-    private static async Task<Uri> RegisterAsync(TestProbe flow, IActorRef listener, string state, string flowId)
+    private static async Task<Uri> RegisterAsync(TestProbe flow, IActorRef listener, string state, string flowId, bool watch = true)
     {
-        flow.Send(listener, new RegisterState(state, flowId));
+        flow.Send(listener, new RegisterState(state, flowId, watch));
         var registered = await flow.ExpectMsgAsync<StateRegistered>(Wait);
         Assert.Equal(flowId, registered.FlowId);
         return registered.RedirectUri;

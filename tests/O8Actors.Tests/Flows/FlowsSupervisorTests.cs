@@ -32,7 +32,7 @@ public sealed class FlowsSupervisorTests : TestKit
     private IActorRef Start(string flowId, TaskCompletionSource<FlowOutcome> completion)
     {
         _supervisor.Tell(new StartFlow(flowId, "test", AuthorizationRequest.Default, completion));
-        _listener.ExpectMsg<RegisterState>(r => r.FlowId == flowId);
+        _listener.FishForMessage(m => m is RegisterState r && r.FlowId == flowId);
         return _listener.LastSender;
     }
 
@@ -76,6 +76,23 @@ public sealed class FlowsSupervisorTests : TestKit
 
         Assert.IsType<FlowCancelled>(await completion.Task.WaitAsync(Wait));
         Assert.Equal(0, (await _supervisor.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, Wait)).Count);
+    }
+
+    [Theory]
+    [InlineData("has space")]
+    [InlineData("$reserved")]
+    [InlineData("a/b")]
+    public async Task A_flow_id_that_cannot_name_an_actor_is_refused_and_the_supervisor_carries_on(string flowId)
+    {
+        var refused = NewCompletion();
+        _supervisor.Tell(new StartFlow(flowId, "test", AuthorizationRequest.Default, refused));
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => refused.Task.WaitAsync(Wait));
+        Assert.Contains("cannot be a login id", error.Message);
+        var next = NewCompletion();
+        var flow = Start("fine", next);
+        flow.Tell(new CancelFlow("fine"));
+        Assert.IsType<FlowCancelled>(await next.Task.WaitAsync(Wait));
     }
 
     [Fact]
