@@ -37,6 +37,9 @@ public static class O8Bootstrap
     {
         services.AddTransient<TokenRequestMetricsHandler>();
         services.AddHttpClient(HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            // IHttpClientFactory's default request logging opens a scope and writes two lines per token request (the
+            // metrics handler below already records each one); O8Actors logs its own, secret-free lines.
+            .RemoveAllLoggers()
             // Outermost, so the recorded latency is the whole wait, retries and timeouts included.
             .AddHttpMessageHandler<TokenRequestMetricsHandler>()
             .AddResilienceHandler("o8-token-requests", (pipeline, context) =>

@@ -50,7 +50,7 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
             });
         await using (child)
         {
-            return new Row("o8", name, concurrency, n, RowResult.FromJson(await child.Result));
+            return new Row("o8", name, concurrency, n, RowResult.FromJson(await child.Result), child.DriverCpuMs);
         }
     }
 
@@ -76,7 +76,7 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
             });
         await using (child)
         {
-            return new Row("oidc", name, concurrency, n, RowResult.FromJson(await child.Result));
+            return new Row("oidc", name, concurrency, n, RowResult.FromJson(await child.Result), child.DriverCpuMs);
         }
     }
 
@@ -105,7 +105,9 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
             });
             await child.SendAsync("MARK");
             await marked.Task;
+            var driverCpu = ProcessMeter.Cpu();
             var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, _ => LandAsync(url));
+            var driverCpuMs = (ProcessMeter.Cpu() - driverCpu).TotalMilliseconds;
             await child.SendAsync("DONE");
             var server = RowResult.FromJson(await child.Result);
             return new Row("ceiling", name, concurrency, n, server with
@@ -116,7 +118,7 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
                 WallSeconds = wall.TotalSeconds,
                 P50Ms = Percentiles.Of(latencies, 50),
                 P99Ms = Percentiles.Of(latencies, 99),
-            });
+            }, driverCpuMs);
         }
     }
 

@@ -9,6 +9,7 @@ internal sealed class Child : IAsyncDisposable
     private readonly TaskCompletionSource<string> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Func<string, string, Task> _onLine;
     private readonly Task _reader;
+    private TimeSpan _driverCpuAtStart;
 
     private Child(Process process, Func<string, string, Task> onLine)
     {
@@ -41,6 +42,9 @@ internal sealed class Child : IAsyncDisposable
 
     public Task<string> Result => _result.Task;
 
+    /// <summary>This (driver) process's CPU from the child's <c>MEASURING</c> line to its <c>RESULT</c>.</summary>
+    public double DriverCpuMs { get; private set; } = double.NaN;
+
     public async Task SendAsync(string line)
     {
         await _process.StandardInput.WriteLineAsync(line);
@@ -57,7 +61,12 @@ internal sealed class Child : IAsyncDisposable
                 var space = line.IndexOf(' ');
                 var verb = space < 0 ? line : line[..space];
                 var payload = space < 0 ? "" : line[(space + 1)..];
-                if (verb == "RESULT") _result.TrySetResult(payload);
+                if (verb == "MEASURING") _driverCpuAtStart = ProcessMeter.Cpu();
+                else if (verb == "RESULT")
+                {
+                    if (_driverCpuAtStart != default) DriverCpuMs = (ProcessMeter.Cpu() - _driverCpuAtStart).TotalMilliseconds;
+                    _result.TrySetResult(payload);
+                }
                 else if (verb is "READY" or "URL" or "MARKED" or "JITCOUNT") await _onLine(verb, payload);
                 else if (line.Length > 0) Console.Error.WriteLine($"  [{_process.Id}] {line}");
             }

@@ -6,9 +6,12 @@ namespace O8Actors.Benchmarks.Driver;
 /// <param name="Concurrency">Logins (or requests) in flight at once.</param>
 /// <param name="N">Logins (or requests) measured.</param>
 /// <param name="Result">What the measured process reported.</param>
-internal sealed record Row(string Kind, string Name, int Concurrency, int N, RowResult Result)
+/// <param name="DriverCpuMs">The driver's own CPU (browser + authorization server) over the measured phase.</param>
+internal sealed record Row(string Kind, string Name, int Concurrency, int N, RowResult Result, double DriverCpuMs = double.NaN)
 {
     public double PerSecond => Result.WallSeconds > 0 ? Result.Completed / Result.WallSeconds : 0;
 
     public double CpuMsPerLogin => Result.Completed > 0 ? Result.CpuMs / Result.Completed : double.NaN;
+
+    public double DriverCpuMsPerLogin => Result.Completed > 0 ? DriverCpuMs / Result.Completed : double.NaN;
 }

@@ -7,19 +7,19 @@ namespace O8Actors.Benchmarks.Report;
 internal static class Table
 {
     public const string Header =
-        "| Row | Concurrency | N | Logins/s (req/s) | p50 ms | p99 ms | CPU ms per login (measured process) | Peak RSS MB | Failures |\n" +
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|";
+        "| Row | Concurrency | N | Logins/s (req/s) | p50 ms | p99 ms | CPU ms per login (measured process) | Driver CPU ms per login (browser + server) | Peak RSS MB | Failures |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     public static string Line(Row row)
     {
         var r = row.Result;
         if (row.Kind == "pending")
         {
-            return $"| {row.Name} | - | {row.N:N0} | - | - | - | - | {Mb(r.PeakRssBytes)} | {r.Failed} |";
+            return $"| {row.Name} | - | {row.N:N0} | - | - | - | - | - | {Mb(r.PeakRssBytes)} | {r.Failed} |";
         }
 
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {row.Name} | {row.Concurrency} | {row.N:N0} | {row.PerSecond:F0} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2} | {Mb(r.PeakRssBytes)} | {r.Failed}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")} |");
+            $"| {row.Name} | {row.Concurrency} | {row.N:N0} | {row.PerSecond:F0} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2} | {row.DriverCpuMsPerLogin:F2} | {Mb(r.PeakRssBytes)} | {r.Failed}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")} |");
     }
 
     /// <summary>The pending-logins table: one line per checkpoint.</summary>

@@ -20,6 +20,7 @@ internal static class O8Role
 
         // Warm-up (JIT to tier 1, connection pools), not measured.
         var warmed = await Warmup.UntilJitQuietAsync(Math.Min(concurrency, 64), _ => flows.AuthorizeAsync("sandbox"));
+        Wire.Send("MEASURING", "");
         var cpu = ProcessMeter.Cpu();
         var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, _ => flows.AuthorizeAsync("sandbox"));
         var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;

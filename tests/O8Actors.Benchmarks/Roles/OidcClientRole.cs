@@ -69,6 +69,7 @@ internal static class OidcClientRole
         }
 
         var warmed = await Warmup.UntilJitQuietAsync(Math.Min(concurrency, 64), LoginAsync);
+        Wire.Send("MEASURING", "");
         var cpu = ProcessMeter.Cpu();
         var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, i => LoginAsync(i + 1_000_000));
         var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
