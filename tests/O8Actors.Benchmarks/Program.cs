@@ -22,6 +22,7 @@ if (cli.Has("help"))
         dotnet run -c Release --project tests/O8Actors.Benchmarks -- [options]
           --quick                   a run of under a minute: N=200, concurrency 16,64, pending 1k,5k
           --n 2000                  logins (or requests) per row
+          --repeat 1                runs of each row; the median run by logins/s is reported, with the range
           --concurrency 1,16,64,256 concurrency levels
           --rows o8,ceiling,oidc,pending   which kinds of row to run
           --pending 1000,10000,100000      pending-login checkpoints
@@ -35,6 +36,7 @@ var n = cli.Int("n", quick ? 200 : 2000);
 var levels = cli.Ints("concurrency", quick ? [16, 64] : [1, 16, 64, 256]);
 var kinds = cli.Get("rows", "o8,ceiling,oidc,pending").Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
 var pending = cli.Ints("pending", quick ? [1000, 5000] : [1000, 10_000, 100_000]);
+var repeat = cli.Int("repeat", 1);
 var outDir = cli.Get("out", Path.Combine(RepositoryRoot(), "docs"));
 
 var (certs, root) = await MkcertFiles.CreateAsync();
@@ -43,9 +45,13 @@ await driver.StartAsync();
 var rows = new List<Row>();
 var clock = System.Diagnostics.Stopwatch.StartNew();
 
-async Task Measure(Func<Task<Row>> run)
+// Each row runs --repeat times and the median run by logins/s is kept, with the range shown: on a 2-CPU machine
+// shared by the driver and the measured process single runs move by ±15% or more.
+async Task Measure(Func<Task<Row>> run, bool once = false)
 {
-    var row = await run();
+    var runs = new List<Row>();
+    for (var k = 0; k < (once ? 1 : repeat); k++) runs.Add(await run());
+    var row = runs.Count == 1 ? runs[0] : runs.OrderBy(r => r.PerSecond).ElementAt(runs.Count / 2) with { Runs = runs };
     rows.Add(row);
     Console.WriteLine(Table.Line(row));
 }
@@ -77,17 +83,17 @@ foreach (var c in levels)
     }
 }
 
-if (kinds.Contains("pending")) await Measure(() => driver.PendingAsync(pending));
+if (kinds.Contains("pending")) await Measure(() => driver.PendingAsync(pending), once: true);
 
 Console.WriteLine($"\n{rows.Count} rows in {clock.Elapsed.TotalMinutes:F1} min");
 Directory.CreateDirectory(outDir);
 var markdown = Path.Combine(outDir, "benchmarks.md");
-await MarkdownReport.WriteAsync(markdown, rows, n, levels, quick);
+await MarkdownReport.WriteAsync(markdown, rows, n, levels, quick, repeat);
 Chart.Write(Path.Combine(outDir, "benchmarks.png"), rows, levels);
 Console.WriteLine($"Wrote {markdown} and benchmarks.png");
 Directory.Delete(certs, recursive: true);
 // Failures of our own rows fail the run; the peers' port races are reported in the table.
-return rows.Any(r => r.Kind != "oidc" && r.Result.Failed > 0) ? 1 : 0;
+return rows.Any(r => r.Kind != "oidc" && r.FailedInAllRuns > 0) ? 1 : 0;
 
 static string RepositoryRoot()
 {

@@ -9,6 +9,12 @@ namespace O8Actors.Benchmarks.Driver;
 /// <param name="DriverCpuMs">The driver's own CPU (browser + authorization server) over the measured phase.</param>
 internal sealed record Row(string Kind, string Name, int Concurrency, int N, RowResult Result, double DriverCpuMs = double.NaN)
 {
+    /// <summary>Every run of this row when it was repeated (this row is the median run by logins/s), else null.</summary>
+    public IReadOnlyList<Row>? Runs { get; init; }
+
+    /// <summary>Failures over every run of the row.</summary>
+    public int FailedInAllRuns => Runs?.Sum(r => r.Result.Failed) ?? Result.Failed;
+
     public double PerSecond => Result.WallSeconds > 0 ? Result.Completed / Result.WallSeconds : 0;
 
     public double CpuMsPerLogin => Result.Completed > 0 ? Result.CpuMs / Result.Completed : double.NaN;

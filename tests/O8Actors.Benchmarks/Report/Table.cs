@@ -19,7 +19,7 @@ internal static class Table
         }
 
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {row.Name} | {row.Concurrency} | {row.N:N0} | {row.PerSecond:F0} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2} | {row.DriverCpuMsPerLogin:F2} | {Mb(r.PeakRssBytes)} | {r.Failed}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")} |");
+            $"| {row.Name} | {row.Concurrency} | {row.N:N0} | {row.PerSecond:F0}{Range(row)} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2} | {row.DriverCpuMsPerLogin:F2} | {Mb(r.PeakRssBytes)} | {row.FailedInAllRuns}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")} |");
     }
 
     /// <summary>The pending-logins table: one line per checkpoint.</summary>
@@ -35,6 +35,10 @@ internal static class Table
                 $"| {int.Parse(count, CultureInfo.InvariantCulture):N0} | {extra[key]:F0} | {extra[$"rss_per_pending_{count}"]:F0} | {extra[$"start_ms_{count}"]:F2} | {extra[$"route_ms_{count}"]:F2} | {extra[$"seconds_to_{count}"]:F1} |");
         }
     }
+
+    private static string Range(Row row) => row.Runs is { Count: > 1 } runs
+        ? string.Create(CultureInfo.InvariantCulture, $" ({runs.Min(r => r.PerSecond):F0}-{runs.Max(r => r.PerSecond):F0})")
+        : "";
 
     private static string Mb(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F0", CultureInfo.InvariantCulture);
 }
