@@ -20,7 +20,7 @@ if (cli.Has("help"))
 {
     Console.WriteLine("""
         dotnet run -c Release --project tests/O8Actors.Benchmarks -- [options]
-          --quick                   a run of under a minute: N=200, concurrency 16,64, pending 1k,5k
+          --quick                   a run of a few minutes: N=200, concurrency 16,64, pending 1k,5k
           --n 2000                  logins (or requests) per row
           --repeat 1                runs of each row; the median run by logins/s is reported, with the range
           --concurrency 1,16,64,256 concurrency levels

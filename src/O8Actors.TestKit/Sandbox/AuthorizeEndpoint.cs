@@ -87,7 +87,6 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state)
                 return;
 
             default:
-                state.Counters.NeverAnswer();
                 await HangAsync(context);
                 return;
         }
@@ -98,7 +97,11 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state)
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, state.Stopping);
         try
         {
-            await Task.Delay(state.Options.NeverAnswerLimit, state.Time, linked.Token);
+            // The limit's timer exists before the request is counted as held: a test that waits for the count and
+            // then advances a fake clock must find the timer already there.
+            var limit = Task.Delay(state.Options.NeverAnswerLimit, state.Time, linked.Token);
+            state.Counters.NeverAnswer();
+            await limit;
         }
         catch (OperationCanceledException)
         {
