@@ -294,8 +294,9 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         _activity?.SetTag("o8.outcome", O8Metrics.OutcomeTag(outcome.Kind));
         if (outcome.Kind != FlowOutcomeKind.Succeeded) _activity?.SetStatus(ActivityStatusCode.Error, reason);
         Publish(new FlowEndedEvent(_start.FlowId, _start.Provider, outcome.Kind, reason, elapsed));
-        // Guarded: the arguments are built (and boxed) before the adapter could drop the line, once per login.
-        if (Log.IsInfoEnabled)
+        // Guarded by the system's level (every adapter shares it): the arguments are built and boxed before an adapter
+        // could drop the line, and asking this actor's own adapter would create it (and its path string) per login.
+        if (Context.System.Log.IsInfoEnabled)
             Log.Info("Login {0} with {1} ended: {2}{3}", _start.FlowId, _start.Provider, outcome.Kind, reason is null ? "" : $" ({reason})");
 
         // A PoisonPill, not Context.Stop: it queues behind messages already in the mailbox, so a callback that raced

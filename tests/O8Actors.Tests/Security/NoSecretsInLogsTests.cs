@@ -48,6 +48,8 @@ public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : ICl
         }
 
         Assert.NotEmpty(lines);
+        // The one line each login writes when it ends is there (the level check that guards it must not drop it).
+        Assert.Contains(lines, l => l.Contains("ended: Succeeded", StringComparison.Ordinal));
         var secrets = server.SecretsSeen.Append("replayed-code-value").Where(s => s.Length >= 8).ToList();
         Assert.True(secrets.Count >= 5 * 4, $"expected codes, verifiers and tokens to be recorded, got {secrets.Count}");
         foreach (var text in lines.Concat(messages))
