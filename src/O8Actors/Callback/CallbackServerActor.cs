@@ -14,6 +14,12 @@ namespace O8Actors.Callback;
 /// replay gets a 400 page. Stray requests never reach this actor. It starts Kestrel without blocking (stashing
 /// messages until bound); when it cannot start it stays alive and refuses registrations with the reason.
 /// </summary>
+/// <remarks>
+/// A routed callback is sent to the login with this actor as its sender; the login's page comes back here and goes to
+/// the browser request that waits for it. From routing until that answer the login is DeathWatched, so a login that
+/// dies first still gets its browser a page. While a login only waits, it is watched only if it asked to be
+/// (<see cref="RegisterState.WatchRegistrant"/>): a FlowActor unregisters itself when it stops and does not ask.
+/// </remarks>
 public sealed class CallbackServerActor : ReceiveActor, IWithStash
 {
     /// <summary>How much longer than the token exchange a browser waits for its page before it gets a 504.</summary>
