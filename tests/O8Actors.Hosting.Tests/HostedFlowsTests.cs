@@ -16,6 +16,7 @@ using O8Actors.Hosting;
 using O8Actors.Hosting.Tests.Support;
 using O8Actors.TestKit.Browser;
 using O8Actors.TestKit.Sandbox;
+using O8Actors.TestSupport;
 
 namespace O8Actors.Hosting.Tests;
 

@@ -81,7 +81,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         public static ExchangeDeadline Instance { get; } = new();
     }
 
-    private sealed record BrowserLaunchCompleted(BrowserLaunchResult Result);
+    private sealed record BrowserLaunchCompleted(BrowserLaunchResult Launch);
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -181,8 +181,8 @@ public sealed class FlowActor : UntypedActor, IWithTimers
                 OnCallback(msg);
                 return true;
             case BrowserLaunchCompleted msg:
-                if (!msg.Result.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _start.FlowId, msg.Result.Detail);
-                Publish(new BrowserLaunchedEvent(_start.FlowId, _start.Provider, msg.Result.Launched, msg.Result.Detail));
+                if (!msg.Launch.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _start.FlowId, msg.Launch.Detail);
+                Publish(new BrowserLaunchedEvent(_start.FlowId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
                 return true;
             default:
                 return false;
@@ -267,7 +267,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
                 End(new FlowCancelled(_start.FlowId));
                 return true;
             case BrowserLaunchCompleted msg:
-                Publish(new BrowserLaunchedEvent(_start.FlowId, _start.Provider, msg.Result.Launched, msg.Result.Detail));
+                Publish(new BrowserLaunchedEvent(_start.FlowId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
                 return true;
             default:
                 return false;

@@ -50,7 +50,7 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
             });
         await using (child)
         {
-            return new Row("o8", name, concurrency, n, RowResult.FromJson(await child.Result), child.DriverCpuMs);
+            return new Row("o8", name, concurrency, n, RowResult.FromJson(await child.Report), child.DriverCpuMs);
         }
     }
 
@@ -76,7 +76,7 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
             });
         await using (child)
         {
-            return new Row("oidc", name, concurrency, n, RowResult.FromJson(await child.Result), child.DriverCpuMs);
+            return new Row("oidc", name, concurrency, n, RowResult.FromJson(await child.Report), child.DriverCpuMs);
         }
     }
 
@@ -109,7 +109,7 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
             var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, _ => LandAsync(url));
             var driverCpuMs = (ProcessMeter.Cpu() - driverCpu).TotalMilliseconds;
             await child.SendAsync("DONE");
-            var server = RowResult.FromJson(await child.Result);
+            var server = RowResult.FromJson(await child.Report);
             return new Row("ceiling", name, concurrency, n, server with
             {
                 Completed = latencies.Count,
@@ -137,7 +137,7 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
         });
         await using (child)
         {
-            return new Row("pending", "O8Actors pending logins (http)", 0, checkpoints.Max(), RowResult.FromJson(await child.Result));
+            return new Row("pending", "O8Actors pending logins (http)", 0, checkpoints.Max(), RowResult.FromJson(await child.Report));
         }
     }
 

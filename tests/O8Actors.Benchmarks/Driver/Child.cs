@@ -40,7 +40,8 @@ internal sealed class Child : IAsyncDisposable
         return new Child(process, onLine);
     }
 
-    public Task<string> Result => _result.Task;
+    /// <summary>The child's RESULT line (JSON), once it arrives.</summary>
+    public Task<string> Report => _result.Task;
 
     /// <summary>This (driver) process's CPU from the child's <c>MEASURING</c> line to its <c>RESULT</c>.</summary>
     public double DriverCpuMs { get; private set; } = double.NaN;

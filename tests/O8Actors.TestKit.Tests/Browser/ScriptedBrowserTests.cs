@@ -4,6 +4,7 @@ using O8Actors.TestKit.Browser;
 using O8Actors.TestKit.Certificates;
 using O8Actors.TestKit.Sandbox;
 using O8Actors.TestKit.Tests.Support;
+using O8Actors.TestSupport;
 
 namespace O8Actors.TestKit.Tests.Browser;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using O8Actors.TestKit.Sandbox;
 using Xunit.Abstractions;
+using O8Actors.TestSupport;
 
 namespace O8Actors.TestKit.Tests.Harness;
 
@@ -54,7 +55,7 @@ public sealed class ConcurrentScriptedLoginsTests(ITestOutputHelper output)
         Assert.Empty(counters.ErrorsByKind);
 
         // Every login's end was published exactly once.
-        await Support.Eventually.TrueAsync(() => o8.Events.Ended.Count == Logins, "every login's end event arrived");
+        await Eventually.TrueAsync(() => o8.Events.Ended.Count == Logins, "every login's end event arrived");
         Assert.Equal(Logins, o8.Events.Ended.Select(e => e.FlowId).Distinct().Count());
     }
 

@@ -1,5 +1,6 @@
 using O8Actors.TestKit.Browser;
 using O8Actors.TestKit.Sandbox;
+using O8Actors.TestSupport;
 
 namespace O8Actors.TestKit.Tests.Harness;
 
@@ -189,5 +190,5 @@ public sealed class HarnessFlowTests
     private static string DecodeJwtPayload(string jwt) =>
         System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(jwt.Split('.')[1]));
 
-    private static Task AwaitAsync(Func<bool> condition, string because) => Support.Eventually.TrueAsync(condition, because);
+    private static Task AwaitAsync(Func<bool> condition, string because) => Eventually.TrueAsync(condition, because);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using O8Actors.TestKit.Sandbox;
 using O8Actors.TestKit.Tests.Support;
+using O8Actors.TestSupport;
 
 namespace O8Actors.TestKit.Tests.Sandbox;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using O8Actors.TestKit.Sandbox;
 using O8Actors.TestKit.Tests.Support;
+using O8Actors.TestSupport;
 
 namespace O8Actors.TestKit.Tests.Sandbox;
 
