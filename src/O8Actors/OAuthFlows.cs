@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using O8Actors.Browser;
 using O8Actors.Callback;
 using O8Actors.Configuration;
-using O8Actors.Hosting;
+using O8Actors.Runtime;
 using O8Actors.Providers;
 
 namespace O8Actors;

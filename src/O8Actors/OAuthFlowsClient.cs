@@ -10,7 +10,7 @@ namespace O8Actors;
 /// The <see cref="IOAuthFlows"/> facade over the three top-level actors; shared by the standalone
 /// <see cref="OAuthFlows"/> and the Akka.Hosting integration.
 /// </summary>
-internal sealed class OAuthFlowsClient(ActorSystem system, O8Actors.Hosting.O8ActorRefs actors, O8Options options) : IOAuthFlows
+internal sealed class OAuthFlowsClient(ActorSystem system, O8Actors.Runtime.O8ActorRefs actors, O8Options options) : IOAuthFlows
 {
     private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(30);
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using O8Actors.Configuration;
+using O8Actors.Runtime;
 
 namespace O8Actors.Hosting;
 

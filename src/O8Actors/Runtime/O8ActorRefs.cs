@@ -1,6 +1,6 @@
 using Akka.Actor;
 
-namespace O8Actors.Hosting;
+namespace O8Actors.Runtime;
 
 /// <summary>The three top-level actors of one O8Actors instance.</summary>
 /// <param name="Listener">The <c>CallbackServerActor</c>.</param>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using O8Actors.Configuration;
+using O8Actors.Runtime;
 
 namespace O8Actors.Hosting;
 

@@ -1,7 +1,7 @@
 using Akka;
 using Akka.Actor;
 
-namespace O8Actors.Hosting;
+namespace O8Actors.Runtime;
 
 /// <summary>
 /// Graceful stop through <see cref="CoordinatedShutdown"/> (run by Akka.Hosting on host stop, or by anyone calling

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Configuration;
 using O8Actors.Browser;
 using O8Actors.Configuration;
 using O8Actors.Providers;
+using O8Actors.Runtime;
 
 namespace O8Actors.Hosting;
 

@@ -9,7 +9,7 @@ using O8Actors.Flows;
 using O8Actors.Providers;
 using Polly;
 
-namespace O8Actors.Hosting;
+namespace O8Actors.Runtime;
 
 /// <summary>Creates O8Actors' top-level actors in an actor system; used by the standalone host and Akka.Hosting alike.</summary>
 public static class O8Bootstrap

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using O8Actors.Diagnostics;
 
-namespace O8Actors.Hosting;
+namespace O8Actors.Providers;
 
 /// <summary>
 /// Records <c>o8.token_exchange.duration</c> for every token request (a POST) the providers' HTTP client sends,
