@@ -18,8 +18,8 @@ try
 {
     if (args.Contains("--preset"))
     {
-        // The same login through the built-in Discord preset and the IOAuthFlows facade.
-        await using var flows = await OAuthFlows.StartAsync(setup => setup.Providers.Add(ProviderPresets.Discord(clientId, clientSecret)));
+        // The same login through the built-in Discord preset and the IOAuthLogins facade.
+        await using var flows = await OAuthLogins.StartAsync(setup => setup.Providers.Add(ProviderPresets.Discord(clientId, clientSecret)));
         var tokens = await flows.AuthorizeAsync("discord", new AuthorizationRequest(["identify", "messages.read"], TimeSpan.FromSeconds(60)));
         Console.WriteLine($"Signed in: {tokens}");
     }

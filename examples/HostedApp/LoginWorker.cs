@@ -6,8 +6,8 @@ using O8Actors.TestKit.Sandbox;
 
 namespace O8Actors.Examples.HostedApp;
 
-/// <summary>Starts a few logins at once through the injected <see cref="IOAuthFlows"/>, logs how each ended, then stops the app.</summary>
-internal sealed class LoginWorker(IOAuthFlows flows, IConfiguration configuration, IServiceProvider services,
+/// <summary>Starts a few logins at once through the injected <see cref="IOAuthLogins"/>, logs how each ended, then stops the app.</summary>
+internal sealed class LoginWorker(IOAuthLogins flows, IConfiguration configuration, IServiceProvider services,
     IHostApplicationLifetime lifetime, ILogger<LoginWorker> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -25,15 +25,15 @@ internal sealed class LoginWorker(IOAuthFlows flows, IConfiguration configuratio
             var outcome = await flows.RunAsync("sandbox", request, stoppingToken);
             // Never log a token: the outcome kind, and whether a refresh token came, is all the log needs.
             log.LogInformation("Login for {User} ended {Outcome}{Detail}", user, outcome.Kind,
-                outcome is FlowSucceeded s ? $" (refresh token: {s.Tokens.CanRefresh})" : outcome is FlowDenied d ? $" ({d.Error})" : "");
+                outcome is LoginSucceeded s ? $" (refresh token: {s.Tokens.CanRefresh})" : outcome is LoginDenied d ? $" ({d.Error})" : "");
         });
         await Task.WhenAll(logins);
         lifetime.StopApplication();
     }
 
-    private sealed class ProgressLog(ILogger log) : IObserver<FlowEvent>
+    private sealed class ProgressLog(ILogger log) : IObserver<LoginEvent>
     {
-        public void OnNext(FlowEvent value) => log.LogDebug("{Event} for login {FlowId}", value.GetType().Name, value.FlowId);
+        public void OnNext(LoginEvent value) => log.LogDebug("{Event} for login {LoginId}", value.GetType().Name, value.LoginId);
 
         public void OnError(Exception error)
         {

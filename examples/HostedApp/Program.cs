@@ -33,14 +33,14 @@ if (builder.Configuration.GetValue("Demo:Sandbox", true))
     });
 }
 
-builder.Services.AddOAuthFlows(o =>
+builder.Services.AddOAuthLogins(o =>
 {
     o.Hocon = ConfigurationFactory.ParseString(File.ReadAllText(hoconFile));
     if (browser is not null) o.Browser = _ => browser;
 });
 builder.Services.AddAkka("hosted-app", akka => akka
     .AddHoconFile(hoconFile, HoconAddMode.Prepend)
-    .WithOAuthFlows());
+    .WithOAuthLogins());
 builder.Services.AddOpenTelemetry()
     .WithMetrics(metrics => metrics.AddMeter(O8Metrics.Name).AddConsoleExporter())
     .WithTracing(tracing => tracing.AddSource(O8Metrics.Name).AddConsoleExporter());

@@ -61,7 +61,7 @@ public static class OidcIssuerCommand
 
         try
         {
-            await using var flows = await OAuthFlows.StartAsync(setup =>
+            await using var flows = await OAuthLogins.StartAsync(setup =>
             {
                 setup.Options.Listener.Port = port;
                 if (plainHttp) setup.Options.Listener.Scheme = "http";

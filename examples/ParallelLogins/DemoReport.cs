@@ -6,8 +6,8 @@ namespace O8Actors.Examples.ParallelLogins;
 /// <summary>The summary of a run: outcomes, throughput, latency percentiles, and whether every login went as scripted.</summary>
 public sealed class DemoReport
 {
-    private static readonly FlowOutcomeKind[] Kinds =
-        [FlowOutcomeKind.Succeeded, FlowOutcomeKind.Denied, FlowOutcomeKind.TimedOut, FlowOutcomeKind.Failed, FlowOutcomeKind.Cancelled];
+    private static readonly LoginOutcomeKind[] Kinds =
+        [LoginOutcomeKind.Succeeded, LoginOutcomeKind.Denied, LoginOutcomeKind.TimedOut, LoginOutcomeKind.Failed, LoginOutcomeKind.Cancelled];
 
     private DemoReport(DemoSettings settings, IReadOnlyList<ScriptedLoginResult> results, TimeSpan wall)
     {
@@ -28,7 +28,7 @@ public sealed class DemoReport
     public TimeSpan Wall { get; }
 
     /// <summary>Logins per outcome.</summary>
-    public IReadOnlyDictionary<FlowOutcomeKind, int> Counts { get; }
+    public IReadOnlyDictionary<LoginOutcomeKind, int> Counts { get; }
 
     /// <summary>Logins that ended as their script chose.</summary>
     public int Matching { get; }
@@ -46,7 +46,7 @@ public sealed class DemoReport
     public static DemoReport From(DemoSettings settings, IReadOnlyList<ScriptedLoginResult> results, TimeSpan wall) => new(settings, results, wall);
 
     /// <summary>The <paramref name="percentile"/>th latency (nearest rank) of <paramref name="kind"/> logins, or of all when <c>null</c>.</summary>
-    public TimeSpan? Latency(double percentile, FlowOutcomeKind? kind = null)
+    public TimeSpan? Latency(double percentile, LoginOutcomeKind? kind = null)
     {
         var sorted = Results.Where(r => kind is null || r.Outcome.Kind == kind).Select(r => r.Elapsed).Order().ToArray();
         if (sorted.Length == 0) return null;
@@ -70,7 +70,7 @@ public sealed class DemoReport
         var timing = new Table().Title("Throughput and latency").AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
         timing.AddRow("wall time", $"{Wall.TotalSeconds:F2} s");
         timing.AddRow("logins per second", $"{LoginsPerSecond:F1}");
-        foreach (var (label, kind) in new (string, FlowOutcomeKind?)[] { ("succeeded", FlowOutcomeKind.Succeeded), ("all logins", null) })
+        foreach (var (label, kind) in new (string, LoginOutcomeKind?)[] { ("succeeded", LoginOutcomeKind.Succeeded), ("all logins", null) })
         {
             timing.AddRow($"latency p50 / p95 / p99 ({label})", $"{Ms(Latency(50, kind))} / {Ms(Latency(95, kind))} / {Ms(Latency(99, kind))}");
         }
@@ -89,27 +89,27 @@ public sealed class DemoReport
     private bool Matches(ScriptedLoginResult result) =>
         Settings.SystemBrowser
             // A human on the consent page may approve, refuse or walk away; each is a proper end.
-            ? result.Outcome.Kind is FlowOutcomeKind.Succeeded or FlowOutcomeKind.Denied or FlowOutcomeKind.TimedOut
+            ? result.Outcome.Kind is LoginOutcomeKind.Succeeded or LoginOutcomeKind.Denied or LoginOutcomeKind.TimedOut
             : result.MatchesScript;
 
     private double Share(int count) => Settings.Logins == 0 ? 0 : (double)count / Settings.Logins;
 
     private static string Ms(TimeSpan? value) => value is { } v ? $"{v.TotalMilliseconds:F0} ms" : "-";
 
-    private static string Reason(FlowOutcome outcome) => outcome switch
+    private static string Reason(LoginOutcome outcome) => outcome switch
     {
-        FlowFailed f => f.Reason,
-        FlowDenied d => d.Error,
+        LoginFailed f => f.Reason,
+        LoginDenied d => d.Error,
         _ => "",
     };
 
     /// <summary>The outcome's name as the summary and the progress line show it.</summary>
-    public static string Label(FlowOutcomeKind kind) => kind switch
+    public static string Label(LoginOutcomeKind kind) => kind switch
     {
-        FlowOutcomeKind.Succeeded => "[green]succeeded[/]",
-        FlowOutcomeKind.Denied => "[yellow]denied[/]",
-        FlowOutcomeKind.TimedOut => "[blue]timed out[/]",
-        FlowOutcomeKind.Failed => "[red]failed[/]",
+        LoginOutcomeKind.Succeeded => "[green]succeeded[/]",
+        LoginOutcomeKind.Denied => "[yellow]denied[/]",
+        LoginOutcomeKind.TimedOut => "[blue]timed out[/]",
+        LoginOutcomeKind.Failed => "[red]failed[/]",
         _ => "[grey]cancelled[/]",
     };
 }

@@ -29,7 +29,7 @@ public static class DemoRunner
 
         Describe(o8, settings, console);
         var scripts = LoginMix.Deal(settings);
-        var counts = new int[Enum.GetValues<FlowOutcomeKind>().Length];
+        var counts = new int[Enum.GetValues<LoginOutcomeKind>().Length];
         IReadOnlyList<ScriptedLoginResult> results = [];
         var clock = Stopwatch.StartNew();
         try
@@ -85,9 +85,9 @@ public static class DemoRunner
     }
 
     private static string ProgressLine(int[] counts) =>
-        $"{DemoReport.Label(FlowOutcomeKind.Succeeded)} {Volatile.Read(ref counts[(int)FlowOutcomeKind.Succeeded])}  " +
-        $"{DemoReport.Label(FlowOutcomeKind.Denied)} {Volatile.Read(ref counts[(int)FlowOutcomeKind.Denied])}  " +
-        $"{DemoReport.Label(FlowOutcomeKind.TimedOut)} {Volatile.Read(ref counts[(int)FlowOutcomeKind.TimedOut])}  " +
-        $"{DemoReport.Label(FlowOutcomeKind.Failed)} {Volatile.Read(ref counts[(int)FlowOutcomeKind.Failed])}  " +
-        $"{DemoReport.Label(FlowOutcomeKind.Cancelled)} {Volatile.Read(ref counts[(int)FlowOutcomeKind.Cancelled])}";
+        $"{DemoReport.Label(LoginOutcomeKind.Succeeded)} {Volatile.Read(ref counts[(int)LoginOutcomeKind.Succeeded])}  " +
+        $"{DemoReport.Label(LoginOutcomeKind.Denied)} {Volatile.Read(ref counts[(int)LoginOutcomeKind.Denied])}  " +
+        $"{DemoReport.Label(LoginOutcomeKind.TimedOut)} {Volatile.Read(ref counts[(int)LoginOutcomeKind.TimedOut])}  " +
+        $"{DemoReport.Label(LoginOutcomeKind.Failed)} {Volatile.Read(ref counts[(int)LoginOutcomeKind.Failed])}  " +
+        $"{DemoReport.Label(LoginOutcomeKind.Cancelled)} {Volatile.Read(ref counts[(int)LoginOutcomeKind.Cancelled])}";
 }

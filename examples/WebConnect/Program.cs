@@ -27,8 +27,8 @@ if (builder.Configuration.GetValue("Demo:Sandbox", true))
     });
 }
 
-builder.Services.AddOAuthFlows();
-builder.Services.AddAkka("web-connect", akka => akka.WithOAuthFlows());
+builder.Services.AddOAuthLogins();
+builder.Services.AddAkka("web-connect", akka => akka.WithOAuthLogins());
 builder.Services.AddSingleton<Connections>();
 
 var app = builder.Build();

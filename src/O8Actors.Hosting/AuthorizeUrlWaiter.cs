@@ -6,12 +6,12 @@ namespace O8Actors.Hosting;
 /// One subscription to the flow events that hands each waiting caller its login's authorize URL (server mode:
 /// the URL goes to the caller, not to a browser). Waiters are keyed by flow id and removed when answered.
 /// </summary>
-internal sealed class AuthorizeUrlWaiter : IObserver<FlowEvent>, IDisposable
+internal sealed class AuthorizeUrlWaiter : IObserver<LoginEvent>, IDisposable
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource<Uri>> _waiting = new(StringComparer.Ordinal);
     private readonly IDisposable _subscription;
 
-    public AuthorizeUrlWaiter(IObservable<FlowEvent> events) => _subscription = events.Subscribe(this);
+    public AuthorizeUrlWaiter(IObservable<LoginEvent> events) => _subscription = events.Subscribe(this);
 
     /// <summary>Registers interest before the login starts, so its event cannot be missed.</summary>
     public Task<Uri> Expect(string flowId)
@@ -27,15 +27,15 @@ internal sealed class AuthorizeUrlWaiter : IObserver<FlowEvent>, IDisposable
         if (_waiting.TryRemove(flowId, out var waiter)) waiter.TrySetCanceled();
     }
 
-    public void OnNext(FlowEvent value)
+    public void OnNext(LoginEvent value)
     {
         switch (value)
         {
-            case AuthorizeUrlReadyEvent ready when _waiting.TryRemove(ready.FlowId, out var waiter):
+            case AuthorizeUrlReadyEvent ready when _waiting.TryRemove(ready.LoginId, out var waiter):
                 waiter.TrySetResult(ready.AuthorizeUrl);
                 break;
-            case FlowEndedEvent ended:
-                Forget(ended.FlowId);
+            case LoginEndedEvent ended:
+                Forget(ended.LoginId);
                 break;
         }
     }

@@ -16,12 +16,12 @@ public interface IOAuthConnector
 }
 
 /// <summary>A login waiting for its user: send the user to <see cref="AuthorizeUrl"/>, await <see cref="Outcome"/>.</summary>
-/// <param name="FlowId">The login's public id (safe to log and to show).</param>
+/// <param name="LoginId">The login's public id (safe to log and to show).</param>
 /// <param name="Provider">The provider's name.</param>
 /// <param name="AuthorizeUrl">Where to send the user (it carries the login's <c>state</c>; do not log it).</param>
 /// <param name="Outcome">Completes once, when the login ends (tokens, denial, timeout, cancellation or failure).</param>
-public sealed record PendingLogin(string FlowId, string Provider, Uri AuthorizeUrl, Task<FlowOutcome> Outcome)
+public sealed record PendingLogin(string LoginId, string Provider, Uri AuthorizeUrl, Task<LoginOutcome> Outcome)
 {
     /// <inheritdoc />
-    public override string ToString() => $"PendingLogin {{ FlowId = {FlowId}, Provider = {Provider} }}";
+    public override string ToString() => $"PendingLogin {{ LoginId = {LoginId}, Provider = {Provider} }}";
 }

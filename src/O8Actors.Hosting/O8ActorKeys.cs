@@ -1,6 +1,6 @@
 namespace O8Actors.Hosting;
 
-// Marker types under which WithOAuthFlows registers the top-level actors in Akka.Hosting's ActorRegistry, so
+// Marker types under which WithOAuthLogins registers the top-level actors in Akka.Hosting's ActorRegistry, so
 // application code can ask for them with IRequiredActor<TKey> (or ActorRegistry.Get<TKey>()).
 
 /// <summary>Registry key of the <c>CallbackServerActor</c> (the redirect listener): <c>IRequiredActor&lt;CallbackServerKey&gt;</c>.</summary>

@@ -14,7 +14,7 @@ using O8Actors.Runtime;
 namespace O8Actors.Hosting;
 
 /// <summary>
-/// The Akka.Hosting half of hosting O8Actors (pair it with <c>services.AddOAuthFlows(...)</c>): adds the HOCON
+/// The Akka.Hosting half of hosting O8Actors (pair it with <c>services.AddOAuthLogins(...)</c>): adds the HOCON
 /// defaults as fallback, bridges Akka's logs to Microsoft.Extensions.Logging, starts the listener, provider registry
 /// and flows supervisor, registers them in the <see cref="ActorRegistry"/> under <see cref="CallbackServerKey"/>,
 /// <see cref="ProviderRegistryKey"/> and <see cref="FlowsSupervisorKey"/>, registers the providers and hooks
@@ -23,7 +23,7 @@ namespace O8Actors.Hosting;
 public static class O8AkkaHostingExtensions
 {
     /// <summary>Starts O8Actors in this actor system; <paramref name="configure"/> may add providers or set the browser.</summary>
-    public static AkkaConfigurationBuilder WithOAuthFlows(this AkkaConfigurationBuilder builder, Action<O8HostingOptions>? configure = null)
+    public static AkkaConfigurationBuilder WithOAuthLogins(this AkkaConfigurationBuilder builder, Action<O8HostingOptions>? configure = null)
     {
         O8HostingOptions? extra = null;
         if (configure is not null)
@@ -32,21 +32,21 @@ public static class O8AkkaHostingExtensions
             configure(extra);
         }
 
-        return builder.WithOAuthFlows(extra);
+        return builder.WithOAuthLogins(extra);
     }
 
     /// <summary>
     /// Starts O8Actors in this actor system. <paramref name="options"/> adds providers, a browser launcher, the shutdown
-    /// timeout and the logging bridge to those given to <c>AddOAuthFlows</c>; settings (<see cref="O8HostingOptions.ConfigureSettings"/>)
-    /// belong to <c>AddOAuthFlows</c>, because they are validated before the actor system starts.
+    /// timeout and the logging bridge to those given to <c>AddOAuthLogins</c>; settings (<see cref="O8HostingOptions.ConfigureSettings"/>)
+    /// belong to <c>AddOAuthLogins</c>, because they are validated before the actor system starts.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="options"/> changes settings.</exception>
-    public static AkkaConfigurationBuilder WithOAuthFlows(this AkkaConfigurationBuilder builder, O8HostingOptions? options)
+    public static AkkaConfigurationBuilder WithOAuthLogins(this AkkaConfigurationBuilder builder, O8HostingOptions? options)
     {
         ArgumentNullException.ThrowIfNull(builder);
         if (options is { SettingsActions.Count: > 0 } || options?.Hocon is not null)
             throw new ArgumentException(
-                "Settings passed to WithOAuthFlows would come too late to be validated at start: set them with services.AddOAuthFlows(o => o.ConfigureSettings(...)) or in the 'O8' configuration section.",
+                "Settings passed to WithOAuthLogins would come too late to be validated at start: set them with services.AddOAuthLogins(o => o.ConfigureSettings(...)) or in the 'O8' configuration section.",
                 nameof(options));
 
         var shutdownTimeout = (options ?? new O8HostingOptions()).ShutdownTimeout;
@@ -73,7 +73,7 @@ public static class O8AkkaHostingExtensions
     {
         var services = resolver.GetService<IServiceProvider>();
         var runtime = services.GetService<O8Runtime>()
-            ?? throw new InvalidOperationException("WithOAuthFlows needs services.AddOAuthFlows(...) in the same service collection.");
+            ?? throw new InvalidOperationException("WithOAuthLogins needs services.AddOAuthLogins(...) in the same service collection.");
         try
         {
             var hosting = services.GetRequiredService<O8HostingOptions>();
@@ -86,7 +86,7 @@ public static class O8AkkaHostingExtensions
             registry.Register<ProviderRegistryKey>(actors.Providers);
             registry.Register<FlowsSupervisorKey>(actors.Flows);
 
-            var client = new OAuthFlowsClient(system, actors, options);
+            var client = new LoginClient(system, actors, options);
             O8Shutdown.Register(system, client, (extra ?? hosting).ShutdownTimeout);
 
             // Fail the start with the listener's own reason (port in use, certificate missing) rather than later, per login.

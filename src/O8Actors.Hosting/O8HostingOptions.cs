@@ -6,7 +6,7 @@ using O8Actors.Providers;
 namespace O8Actors.Hosting;
 
 /// <summary>
-/// How O8Actors runs inside a host (<c>services.AddOAuthFlows(...)</c> and <c>WithOAuthFlows(...)</c>).
+/// How O8Actors runs inside a host (<c>services.AddOAuthLogins(...)</c> and <c>WithOAuthLogins(...)</c>).
 /// Settings are layered: the shipped HOCON defaults, then <see cref="Hocon"/>, then <see cref="ConfigureSettings"/>
 /// (code), then the <see cref="ConfigurationSection"/> of <c>IConfiguration</c> (appsettings.json, user secrets,
 /// environment variables), so deployments can override what the code chose.

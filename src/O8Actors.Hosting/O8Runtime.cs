@@ -5,14 +5,14 @@ using O8Actors.Runtime;
 namespace O8Actors.Hosting;
 
 /// <summary>
-/// What <c>WithOAuthFlows</c> started, handed to DI: the actor system's O8Actors instance. DI singletons that are
+/// What <c>WithOAuthLogins</c> started, handed to DI: the actor system's O8Actors instance. DI singletons that are
 /// resolved before the actor system has started (hosted services, controllers) wait for it here.
 /// </summary>
 internal sealed class O8Runtime
 {
     private readonly TaskCompletionSource<Started> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal sealed record Started(ActorSystem System, O8ActorRefs Actors, O8Options Options, OAuthFlowsClient Client, AuthorizeUrlWaiter Urls);
+    internal sealed record Started(ActorSystem System, O8ActorRefs Actors, O8Options Options, LoginClient Client, AuthorizeUrlWaiter Urls);
 
     public Task<Started> WhenStarted => _started.Task;
 
@@ -31,7 +31,7 @@ internal sealed class O8Runtime
     public void Set(Started started)
     {
         if (!_started.TrySetResult(started))
-            throw new InvalidOperationException("WithOAuthFlows was called twice for one service provider; call it once.");
+            throw new InvalidOperationException("WithOAuthLogins was called twice for one service provider; call it once.");
     }
 
     /// <summary>Start failed (listener could not bind, bad provider): every waiting and later caller gets the reason.</summary>
@@ -47,7 +47,7 @@ internal sealed class O8Runtime
         catch (TimeoutException)
         {
             throw new InvalidOperationException(
-                "O8Actors has not started: add services.AddAkka(\"name\", b => b.WithOAuthFlows()) next to services.AddOAuthFlows() and start the host.");
+                "O8Actors has not started: add services.AddAkka(\"name\", b => b.WithOAuthLogins()) next to services.AddOAuthLogins() and start the host.");
         }
     }
 }

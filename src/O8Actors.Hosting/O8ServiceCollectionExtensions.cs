@@ -8,33 +8,33 @@ using O8Actors.Runtime;
 namespace O8Actors.Hosting;
 
 /// <summary>
-/// The DI half of hosting O8Actors; the Akka half is <see cref="O8AkkaHostingExtensions.WithOAuthFlows(Akka.Hosting.AkkaConfigurationBuilder, Action{O8HostingOptions}?)"/>.
+/// The DI half of hosting O8Actors; the Akka half is <see cref="O8AkkaHostingExtensions.WithOAuthLogins(Akka.Hosting.AkkaConfigurationBuilder, Action{O8HostingOptions}?)"/>.
 /// <code>
-/// builder.Services.AddOAuthFlows(o => o.AddProvider(ProviderPresets.Discord(clientId)));
-/// builder.Services.AddAkka("app", akka => akka.WithOAuthFlows());
+/// builder.Services.AddOAuthLogins(o => o.AddProvider(ProviderPresets.Discord(clientId)));
+/// builder.Services.AddAkka("app", akka => akka.WithOAuthLogins());
 /// </code>
 /// </summary>
 public static class O8ServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IOAuthFlows"/>, <see cref="IOAuthConnector"/>, <see cref="O8Options"/> (bound from the
+    /// Registers <see cref="IOAuthLogins"/>, <see cref="IOAuthConnector"/>, <see cref="O8Options"/> (bound from the
     /// <c>O8</c> section and validated on start), the providers' <see cref="HttpClient"/> and the <c>o8actors</c> health check.
     /// </summary>
-    public static IServiceCollection AddOAuthFlows(this IServiceCollection services, Action<O8HostingOptions>? configure = null)
+    public static IServiceCollection AddOAuthLogins(this IServiceCollection services, Action<O8HostingOptions>? configure = null)
     {
         var options = new O8HostingOptions();
         configure?.Invoke(options);
-        return services.AddOAuthFlows(options);
+        return services.AddOAuthLogins(options);
     }
 
-    /// <summary>Like <see cref="AddOAuthFlows(IServiceCollection, Action{O8HostingOptions}?)"/>, with a ready options object.</summary>
+    /// <summary>Like <see cref="AddOAuthLogins(IServiceCollection, Action{O8HostingOptions}?)"/>, with a ready options object.</summary>
     /// <exception cref="InvalidOperationException">Called twice on one service collection.</exception>
-    public static IServiceCollection AddOAuthFlows(this IServiceCollection services, O8HostingOptions options)
+    public static IServiceCollection AddOAuthLogins(this IServiceCollection services, O8HostingOptions options)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
         if (services.Any(d => d.ServiceType == typeof(O8Runtime)))
-            throw new InvalidOperationException("AddOAuthFlows was already called on this service collection; call it once.");
+            throw new InvalidOperationException("AddOAuthLogins was already called on this service collection; call it once.");
 
         services.AddSingleton(options);
         services.AddSingleton<O8Runtime>();
@@ -43,18 +43,18 @@ public static class O8ServiceCollectionExtensions
         // Bad settings stop the host before anything starts, with a message naming the setting.
         services.AddOptions<O8Options>().ValidateOnStart();
         services.AddLogging();
-        services.AddO8HttpClient(sp => sp.GetRequiredService<IOptions<O8Options>>().Value.Flow.ExchangeTimeout);
+        services.AddO8HttpClient(sp => sp.GetRequiredService<IOptions<O8Options>>().Value.Login.ExchangeTimeout);
 
-        services.AddSingleton<HostedOAuthFlows>();
-        services.AddSingleton<IOAuthFlows>(sp => sp.GetRequiredService<HostedOAuthFlows>());
-        services.AddSingleton<IOAuthConnector>(sp => sp.GetRequiredService<HostedOAuthFlows>());
+        services.AddSingleton<HostedOAuthLogins>();
+        services.AddSingleton<IOAuthLogins>(sp => sp.GetRequiredService<HostedOAuthLogins>());
+        services.AddSingleton<IOAuthConnector>(sp => sp.GetRequiredService<HostedOAuthLogins>());
         services.AddHealthChecks().AddCheck<O8HealthCheck>("o8actors", tags: ["o8", "ready"]);
         return services;
     }
 
     /// <summary>
     /// Registers an <see cref="OAuthFlow"/> subclass (the orchestr8 port) as a singleton running on the hosted
-    /// O8Actors: give its constructor an <see cref="IOAuthFlows"/> parameter and pass it to the base constructor;
+    /// O8Actors: give its constructor an <see cref="IOAuthLogins"/> parameter and pass it to the base constructor;
     /// DI supplies it together with any other service the constructor asks for.
     /// </summary>
     public static IServiceCollection AddOAuthFlow<TFlow>(this IServiceCollection services) where TFlow : OAuthFlow

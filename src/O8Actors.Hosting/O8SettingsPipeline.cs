@@ -16,7 +16,7 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         var defaults = O8Options.FromConfig(hosting.Hocon);
         options.Listener = defaults.Listener;
         options.Certificates = defaults.Certificates;
-        options.Flow = defaults.Flow;
+        options.Login = defaults.Login;
         options.Providers = defaults.Providers;
         foreach (var action in hosting.SettingsActions) action(options);
         if (configuration is not null && hosting.ConfigurationSection is { Length: > 0 } name)
@@ -58,7 +58,7 @@ internal sealed class O8SettingsValidator(O8HostingOptions hosting, IConfigurati
         return ValidateOptionsResult.Success;
     }
 
-    /// <summary><c>o8.flow.exchange-timeout</c> → <c>O8:Flow:ExchangeTimeout</c> (under <paramref name="section"/>).</summary>
+    /// <summary><c>o8.login.exchange-timeout</c> → <c>O8:Login:ExchangeTimeout</c> (under <paramref name="section"/>).</summary>
     internal static string ToConfigurationKey(string hoconKey, string? section)
     {
         var parts = hoconKey.Split('.');

@@ -24,7 +24,7 @@ public static class OAuthCallbackEndpoint
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
         var services = endpoints.ServiceProvider;
         var runtime = services.GetService<O8Runtime>()
-            ?? throw new InvalidOperationException("MapOAuthCallback needs services.AddOAuthFlows(...) and WithOAuthFlows() in AddAkka.");
+            ?? throw new InvalidOperationException("MapOAuthCallback needs services.AddOAuthLogins(...) and WithOAuthLogins() in AddAkka.");
         var options = services.GetRequiredService<IOptions<O8Options>>().Value;
         var external = options.Listener.ExternalRedirectUri
             ?? throw new InvalidOperationException(
@@ -39,7 +39,7 @@ public static class OAuthCallbackEndpoint
             var started = await runtime.GetAsync(context.RequestAborted).ConfigureAwait(false);
             // The host's pipeline (AllowedHosts, HTTPS redirection) polices the Host header here, not the loopback rule.
             handler ??= new CallbackRequestHandler(started.Actors.Listener, pattern,
-                started.Options.Flow.ExchangeTimeout + CallbackServerActor.AskMargin,
+                started.Options.Login.ExchangeTimeout + CallbackServerActor.AskMargin,
                 Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false);
             await handler.HandleAsync(context).ConfigureAwait(false);
         }).WithDisplayName("O8Actors OAuth callback");

@@ -16,10 +16,10 @@ namespace O8Actors;
 /// </summary>
 public abstract class OAuthFlow
 {
-    private static readonly ConcurrentDictionary<int, Lazy<Task<OAuthFlows>>> SharedRuntimes = new();
-    private readonly IOAuthFlows? _flows;
+    private static readonly ConcurrentDictionary<int, Lazy<Task<OAuthLogins>>> SharedRuntimes = new();
+    private readonly IOAuthLogins? _flows;
     private readonly string _providerName;
-    private readonly Lazy<Task<IOAuthFlows>> _registered;
+    private readonly Lazy<Task<IOAuthLogins>> _registered;
 
     /// <summary>Creates a flow.</summary>
     /// <param name="clientId">The OAuth client id.</param>
@@ -30,7 +30,7 @@ public abstract class OAuthFlow
     /// The orchestrator to run on. Null (the default) uses a process-wide one on <paramref name="redirectPort"/>,
     /// started on first use with the defaults of <c>hocon/o8.conf</c> and shared by every <c>OAuthFlow</c> on that port.
     /// </param>
-    protected OAuthFlow(string clientId, string clientSecret, string userScopes, int redirectPort = 41539, IOAuthFlows? flows = null)
+    protected OAuthFlow(string clientId, string clientSecret, string userScopes, int redirectPort = 41539, IOAuthLogins? flows = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         ClientId = clientId;
@@ -39,7 +39,7 @@ public abstract class OAuthFlow
         RedirectPort = redirectPort;
         _flows = flows;
         _providerName = $"oauthflow:{GetType().Name}:{Guid.NewGuid():N}";
-        _registered = new Lazy<Task<IOAuthFlows>>(RegisterAsync);
+        _registered = new Lazy<Task<IOAuthLogins>>(RegisterAsync);
         RedirectUrl = $"https://localhost:{redirectPort}/";
     }
 
@@ -127,7 +127,7 @@ public abstract class OAuthFlow
         }
     }
 
-    private async Task<IOAuthFlows> RegisterAsync()
+    private async Task<IOAuthLogins> RegisterAsync()
     {
         var flows = _flows ?? await SharedRuntime(RedirectPort).ConfigureAwait(false);
         RedirectUrl = (await flows.GetRedirectUriAsync().ConfigureAwait(false)).AbsoluteUri;
@@ -135,9 +135,9 @@ public abstract class OAuthFlow
         return flows;
     }
 
-    private static Task<OAuthFlows> SharedRuntime(int port)
+    private static Task<OAuthLogins> SharedRuntime(int port)
     {
-        var runtime = SharedRuntimes.GetOrAdd(port, p => new Lazy<Task<OAuthFlows>>(() => OAuthFlows.StartAsync(setup =>
+        var runtime = SharedRuntimes.GetOrAdd(port, p => new Lazy<Task<OAuthLogins>>(() => OAuthLogins.StartAsync(setup =>
         {
             setup.Options = O8Options.FromConfig();
             setup.Options.Listener.Port = p;
@@ -145,7 +145,7 @@ public abstract class OAuthFlow
         })));
         var task = runtime.Value;
         // A runtime that failed to start (port taken, no certificate) is forgotten so the next call can retry.
-        task.ContinueWith(_ => SharedRuntimes.TryRemove(new KeyValuePair<int, Lazy<Task<OAuthFlows>>>(port, runtime)),
+        task.ContinueWith(_ => SharedRuntimes.TryRemove(new KeyValuePair<int, Lazy<Task<OAuthLogins>>>(port, runtime)),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         return task;
     }

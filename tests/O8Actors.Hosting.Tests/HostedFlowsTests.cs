@@ -36,7 +36,7 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
 
     private SandboxAuthorizationServer Sandbox => sandbox.Server;
 
-    private IOAuthFlows Flows => Host.Services.GetRequiredService<IOAuthFlows>();
+    private IOAuthLogins Logins => Host.Services.GetRequiredService<IOAuthLogins>();
 
     private IHost Host { get; set; } = null!;
 
@@ -45,12 +45,12 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
     public async ValueTask InitializeAsync()
     {
         var settings = HostedO8.LoopbackSettings();
-        settings["O8:Flow:Timeout"] = "00:00:03";
-        settings["O8:Flow:ExchangeTimeout"] = "00:00:10";
+        settings["O8:Login:Timeout"] = "00:00:03";
+        settings["O8:Login:ExchangeTimeout"] = "00:00:10";
         foreach (var (key, value) in sandbox.ProviderSettings("sandbox", _clientId)) settings[key] = value;
         Host = HostedO8.Build(settings, o => o.Browser = _ => _browser);
         await Host.StartAsync();
-        var redirect = await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+        var redirect = await Logins.GetRedirectUriAsync(TestContext.Current.CancellationToken);
         Sandbox.RegisterClient(_clientId, null, [redirect.ToString()], ClientAuthMethod.None);
     }
 
@@ -65,15 +65,15 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
     public async Task Settings_and_providers_from_configuration_take_effect()
     {
         var options = Host.Services.GetRequiredService<IOptions<O8Options>>().Value;
-        Assert.Equal(ConfiguredTimeout, options.Flow.Timeout);
-        Assert.Equal(TimeSpan.FromSeconds(10), options.Flow.ExchangeTimeout);
+        Assert.Equal(ConfiguredTimeout, options.Login.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Login.ExchangeTimeout);
 
-        var redirect = await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+        var redirect = await Logins.GetRedirectUriAsync(TestContext.Current.CancellationToken);
         Assert.Equal("http", redirect.Scheme);
         Assert.NotEqual(41539, redirect.Port); // port 0 from configuration, not the HOCON default
 
         // The provider exists only in configuration; a login through it gets real sandbox tokens.
-        var tokens = await Flows.AuthorizeAsync("sandbox", SandboxFixture.Hint("alice"), TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var tokens = await Logins.AuthorizeAsync("sandbox", SandboxFixture.Hint("alice"), TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         Assert.True(Sandbox.IsActive(tokens.AccessToken));
         Assert.Equal("alice", SandboxFixture.Subject(tokens.IdToken!));
     }
@@ -81,8 +81,8 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
     [Fact]
     public async Task Flow_timeout_from_configuration_applies_to_logins()
     {
-        var outcome = await Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-timeout"), TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        var timedOut = Assert.IsType<FlowTimedOut>(outcome);
+        var outcome = await Logins.RunAsync("sandbox", SandboxFixture.Hint("hang-timeout"), TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var timedOut = Assert.IsType<LoginTimedOut>(outcome);
         Assert.Equal(ConfiguredTimeout, timedOut.Timeout);
     }
 
@@ -92,7 +92,7 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
         var listener = await Host.Services.GetRequiredService<IRequiredActor<CallbackServerKey>>().GetAsync(TestContext.Current.CancellationToken);
         var status = await listener.Ask<ListenerStatus>(GetListenerStatus.Instance, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
         Assert.True(status.Bound);
-        Assert.Equal(await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken), status.RedirectUri);
+        Assert.Equal(await Logins.GetRedirectUriAsync(TestContext.Current.CancellationToken), status.RedirectUri);
 
         var flows = await Host.Services.GetRequiredService<IRequiredActor<FlowsSupervisorKey>>().GetAsync(TestContext.Current.CancellationToken);
         Assert.Equal(0, (await flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken)).Count);
@@ -109,13 +109,13 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
         Assert.Equal(true, idle.Data["listener_bound"]);
 
         using var cancel = new CancellationTokenSource();
-        var pending = Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-health", TimeSpan.FromSeconds(60)), cancel.Token);
+        var pending = Logins.RunAsync("sandbox", SandboxFixture.Hint("hang-health", TimeSpan.FromSeconds(60)), cancel.Token);
         await Eventually.AssertAsync(async () =>
             Assert.Equal(1, (await health.CheckHealthAsync()).Entries["o8actors"].Data["logins_in_flight"]),
             TimeSpan.FromSeconds(10));
 
         await cancel.CancelAsync();
-        Assert.IsType<FlowCancelled>(await pending.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        Assert.IsType<LoginCancelled>(await pending.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -143,17 +143,17 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
         ActivitySource.AddActivityListener(traces);
 
         var outcomes = await Task.WhenAll(
-            Flows.RunAsync("sandbox", SandboxFixture.Hint("metrics-alice"), TestContext.Current.CancellationToken),
-            Flows.RunAsync("sandbox", SandboxFixture.Hint("deny-metrics"), TestContext.Current.CancellationToken),
-            Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-metrics", TimeSpan.FromSeconds(1)), TestContext.Current.CancellationToken)).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        Assert.IsType<FlowSucceeded>(outcomes[0]);
-        Assert.IsType<FlowDenied>(outcomes[1]);
-        Assert.IsType<FlowTimedOut>(outcomes[2]);
+            Logins.RunAsync("sandbox", SandboxFixture.Hint("metrics-alice"), TestContext.Current.CancellationToken),
+            Logins.RunAsync("sandbox", SandboxFixture.Hint("deny-metrics"), TestContext.Current.CancellationToken),
+            Logins.RunAsync("sandbox", SandboxFixture.Hint("hang-metrics", TimeSpan.FromSeconds(1)), TestContext.Current.CancellationToken)).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.IsType<LoginSucceeded>(outcomes[0]);
+        Assert.IsType<LoginDenied>(outcomes[1]);
+        Assert.IsType<LoginTimedOut>(outcomes[2]);
 
         // A stray callback is refused and counted by reason, touching no login.
         using (var http = new HttpClient())
         {
-            var redirect = await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+            var redirect = await Logins.GetRedirectUriAsync(TestContext.Current.CancellationToken);
             var refused = await http.GetAsync(new Uri(redirect, "?state=unknown&code=x"), TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         }
@@ -169,7 +169,7 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
             Assert.Contains(snapshot, m => m.Instrument == "o8.callbacks.rejected" && Equals(m.Tags.GetValueOrDefault("reason"), "unknown_state"));
 
             // One trace per login, tagged with its id and outcome.
-            var expected = new[] { (outcomes[0].FlowId, "succeeded"), (outcomes[1].FlowId, "denied"), (outcomes[2].FlowId, "timed_out") };
+            var expected = new[] { (outcomes[0].LoginId, "succeeded"), (outcomes[1].LoginId, "denied"), (outcomes[2].LoginId, "timed_out") };
             foreach (var (flowId, outcome) in expected)
             {
                 var trace = Assert.Single(activities, a => Equals(a.GetTagItem("o8.flow_id"), flowId));

@@ -12,8 +12,8 @@ using O8Actors.TestKit.Sandbox;
 namespace O8Actors.Hosting.Tests;
 
 /// <summary>
-/// O8Actors wired through Akka.Hosting.TestKit: <c>ConfigureServices</c> calls AddOAuthFlows with settings from an
-/// in-memory IConfiguration, <c>ConfigureAkka</c> calls WithOAuthFlows; the TestKit starts the host before each test.
+/// O8Actors wired through Akka.Hosting.TestKit: <c>ConfigureServices</c> calls AddOAuthLogins with settings from an
+/// in-memory IConfiguration, <c>ConfigureAkka</c> calls WithOAuthLogins; the TestKit starts the host before each test.
 /// </summary>
 public sealed class HostingTestKitTests : Akka.Hosting.TestKit.TestKit, IClassFixture<SandboxFixture>
 {
@@ -29,24 +29,24 @@ public sealed class HostingTestKitTests : Akka.Hosting.TestKit.TestKit, IClassFi
         _sandbox = sandbox;
     }
 
-    private IOAuthFlows Flows => Host.Services.GetRequiredService<IOAuthFlows>();
+    private IOAuthLogins Logins => Host.Services.GetRequiredService<IOAuthLogins>();
 
     /// <inheritdoc />
     protected override void ConfigureAppConfiguration(HostBuilderContext context, IConfigurationBuilder builder)
     {
         var settings = HostedO8.LoopbackSettings();
-        settings["O8:Flow:Timeout"] = ConfiguredTimeout.ToString("c");
+        settings["O8:Login:Timeout"] = ConfiguredTimeout.ToString("c");
         foreach (var (key, value) in _sandbox.ProviderSettings("sandbox", _clientId)) settings[key] = value;
         builder.AddInMemoryCollection(settings);
     }
 
     /// <inheritdoc />
     protected override void ConfigureServices(HostBuilderContext context, IServiceCollection services) =>
-        services.AddOAuthFlows(o => o.Browser = _ => _browser);
+        services.AddOAuthLogins(o => o.Browser = _ => _browser);
 
     /// <inheritdoc />
     protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider) =>
-        builder.WithOAuthFlows();
+        builder.WithOAuthLogins();
 
     /// <inheritdoc />
     protected override async Task AfterAllAsync()
@@ -63,9 +63,9 @@ public sealed class HostingTestKitTests : Akka.Hosting.TestKit.TestKit, IClassFi
         Assert.True(lifetime.ApplicationStarted.IsCancellationRequested);
 
         var options = Host.Services.GetRequiredService<IOptions<O8Options>>().Value;
-        Assert.Equal(ConfiguredTimeout, options.Flow.Timeout);
+        Assert.Equal(ConfiguredTimeout, options.Login.Timeout);
 
-        var redirect = await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+        var redirect = await Logins.GetRedirectUriAsync(TestContext.Current.CancellationToken);
         Assert.Equal("http", redirect.Scheme);
         Assert.NotEqual(41539, redirect.Port); // port 0 from configuration, not the HOCON default
     }
@@ -73,13 +73,13 @@ public sealed class HostingTestKitTests : Akka.Hosting.TestKit.TestKit, IClassFi
     [Fact]
     public async Task Login_times_out_after_the_configured_flow_timeout()
     {
-        var redirect = await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+        var redirect = await Logins.GetRedirectUriAsync(TestContext.Current.CancellationToken);
         _sandbox.Server.RegisterClient(_clientId, null, [redirect.ToString()], ClientAuthMethod.None);
 
-        var outcome = await Flows.RunAsync("sandbox", SandboxFixture.Hint("hang-testkit"), TestContext.Current.CancellationToken)
+        var outcome = await Logins.RunAsync("sandbox", SandboxFixture.Hint("hang-testkit"), TestContext.Current.CancellationToken)
             .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
-        var timedOut = Assert.IsType<FlowTimedOut>(outcome);
+        var timedOut = Assert.IsType<LoginTimedOut>(outcome);
         Assert.Equal(ConfiguredTimeout, timedOut.Timeout);
     }
 
@@ -94,6 +94,6 @@ public sealed class HostingTestKitTests : Akka.Hosting.TestKit.TestKit, IClassFi
         listener.Tell(GetListenerStatus.Instance, TestActor);
         var status = await ExpectMsgAsync<ListenerStatus>(TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(status.Bound);
-        Assert.Equal(await Flows.GetRedirectUriAsync(TestContext.Current.CancellationToken), status.RedirectUri);
+        Assert.Equal(await Logins.GetRedirectUriAsync(TestContext.Current.CancellationToken), status.RedirectUri);
     }
 }

@@ -34,11 +34,11 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
         var settings = new Dictionary<string, string?> { ["O8:Listener:ExternalRedirectUri"] = callback.ToString() };
         foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) settings[key] = value;
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Services.AddOAuthFlows();
-        builder.Services.AddAkka("o8-server-mode", akka => akka.WithOAuthFlows());
+        builder.Services.AddOAuthLogins();
+        builder.Services.AddAkka("o8-server-mode", akka => akka.WithOAuthLogins());
         await using var app = builder.Build();
 
-        var connections = new ConcurrentDictionary<string, Task<FlowOutcome>>();
+        var connections = new ConcurrentDictionary<string, Task<LoginOutcome>>();
         app.MapOAuthCallback("/oauth/callback");
         app.MapPost("/connect/{provider}", async (string provider, string user, IOAuthConnector connector) =>
         {
@@ -75,7 +75,7 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
             foreach (var user in users)
             {
                 var outcome = await connections[user].WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
-                var tokens = Assert.IsType<FlowSucceeded>(outcome).Tokens;
+                var tokens = Assert.IsType<LoginSucceeded>(outcome).Tokens;
                 Assert.Equal(user, SandboxFixture.Subject(tokens.IdToken!)); // the user's own login, not a neighbour's
                 Assert.True(sandbox.Server.VerifyIdTokenSignature(tokens.IdToken!));
                 Assert.True(sandbox.Server.IsActive(tokens.AccessToken));

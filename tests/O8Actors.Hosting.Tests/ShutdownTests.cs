@@ -21,7 +21,7 @@ public sealed class ShutdownTests(SandboxFixture sandbox) : IClassFixture<Sandbo
         foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) settings[key] = value;
         using var host = HostedO8.Build(settings, o => o.Browser = _ => browser, systemName: "o8-shutdown");
         await host.StartAsync(TestContext.Current.CancellationToken);
-        var flows = host.Services.GetRequiredService<IOAuthFlows>();
+        var flows = host.Services.GetRequiredService<IOAuthLogins>();
         var redirect = await flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
         sandbox.Server.RegisterClient(clientId, null, [redirect.ToString()], ClientAuthMethod.None);
 
@@ -40,16 +40,16 @@ public sealed class ShutdownTests(SandboxFixture sandbox) : IClassFixture<Sandbo
         await host.StopAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         var outcomes = await Task.WhenAll(logins).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
-        Assert.All(outcomes, o => Assert.IsType<FlowCancelled>(o));
+        Assert.All(outcomes, o => Assert.IsType<LoginCancelled>(o));
         // The port is free right after the stop: a new listener binds it.
         var rebind = new TcpListener(IPAddress.Loopback, redirect.Port);
         rebind.Start();
         rebind.Stop();
     }
 
-    private sealed class Observer(Action<FlowEvent> onNext) : IObserver<FlowEvent>
+    private sealed class Observer(Action<LoginEvent> onNext) : IObserver<LoginEvent>
     {
-        public void OnNext(FlowEvent value) => onNext(value);
+        public void OnNext(LoginEvent value) => onNext(value);
 
         public void OnError(Exception error)
         {

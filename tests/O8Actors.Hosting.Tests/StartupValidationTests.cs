@@ -8,8 +8,8 @@ namespace O8Actors.Hosting.Tests;
 public sealed class StartupValidationTests
 {
     [Theory]
-    [InlineData("O8:Flow:Timeout", "-00:00:05", "o8.flow.timeout", "O8:Flow:Timeout")]
-    [InlineData("O8:Flow:ExchangeTimeout", "00:00:00", "o8.flow.exchange-timeout", "O8:Flow:ExchangeTimeout")]
+    [InlineData("O8:Login:Timeout", "-00:00:05", "o8.login.timeout", "O8:Login:Timeout")]
+    [InlineData("O8:Login:ExchangeTimeout", "00:00:00", "o8.login.exchange-timeout", "O8:Login:ExchangeTimeout")]
     [InlineData("O8:Listener:Scheme", "ftp", "o8.listener.scheme", "O8:Listener:Scheme")]
     [InlineData("O8:Listener:Port", "70000", "o8.listener.port", "O8:Listener:Port")]
     [InlineData("O8:Listener:Host", "example.com", "o8.listener.host", "O8:Listener:Host")]
@@ -59,11 +59,11 @@ public sealed class StartupValidationTests
     [Fact]
     public void Settings_in_WithOAuthFlows_are_refused_because_they_would_skip_validation()
     {
-        var options = new O8HostingOptions().ConfigureSettings(o => o.Flow.Timeout = TimeSpan.FromSeconds(5));
+        var options = new O8HostingOptions().ConfigureSettings(o => o.Login.Timeout = TimeSpan.FromSeconds(5));
         var builder = new Akka.Hosting.AkkaConfigurationBuilder(new Microsoft.Extensions.DependencyInjection.ServiceCollection(), "x");
 
-        var error = Assert.Throws<ArgumentException>(() => builder.WithOAuthFlows(options));
+        var error = Assert.Throws<ArgumentException>(() => builder.WithOAuthLogins(options));
 
-        Assert.Contains("AddOAuthFlows", error.Message);
+        Assert.Contains("AddOAuthLogins", error.Message);
     }
 }

@@ -17,8 +17,8 @@ public sealed class ReadmeExampleTests
         var broken = await o8.RunAsync(LoginScript.TokenEndpointFault());
 
         Assert.True(o8.Sandbox.IsActive(tokens.AccessToken));
-        Assert.Equal("access_denied", Assert.IsType<FlowDenied>(denied.Outcome).Error);
-        Assert.Contains("HTTP 503", Assert.IsType<FlowFailed>(broken.Outcome).Reason);
+        Assert.Equal("access_denied", Assert.IsType<LoginDenied>(denied.Outcome).Error);
+        Assert.Contains("HTTP 503", Assert.IsType<LoginFailed>(broken.Outcome).Reason);
     }
 }
 
@@ -30,11 +30,11 @@ public sealed class ReadmeTestKitExampleTests(ITestOutputHelper output) : O8Flow
     public async Task An_abandoned_login_times_out_without_waiting()
     {
         var login = O8.RunAsync(LoginScript.Abandon, timeout: TimeSpan.FromMinutes(2));
-        await FlowEvents.FishForMessageAsync<BrowserLaunchedEvent>(_ => true, TimeSpan.FromSeconds(20));
+        await LoginEvents.FishForMessageAsync<BrowserLaunchedEvent>(_ => true, TimeSpan.FromSeconds(20));
 
         O8.Scheduler.Advance(TimeSpan.FromMinutes(2));
 
-        Assert.IsType<FlowTimedOut>((await login).Outcome);
-        await FlowEvents.FishForMessageAsync<FlowEndedEvent>(e => e.Outcome == FlowOutcomeKind.TimedOut, TimeSpan.FromSeconds(20));
+        Assert.IsType<LoginTimedOut>((await login).Outcome);
+        await LoginEvents.FishForMessageAsync<LoginEndedEvent>(e => e.Outcome == LoginOutcomeKind.TimedOut, TimeSpan.FromSeconds(20));
     }
 }

@@ -6,16 +6,16 @@ namespace O8Actors.TestKit;
 /// <summary>The fate a test chooses for one login.</summary>
 public enum LoginFate
 {
-    /// <summary>The user approves; the browser lands on the callback; the code is exchanged. Expect <see cref="FlowOutcomeKind.Succeeded"/>.</summary>
+    /// <summary>The user approves; the browser lands on the callback; the code is exchanged. Expect <see cref="LoginOutcomeKind.Succeeded"/>.</summary>
     Approve,
 
-    /// <summary>The user refuses (<c>error=access_denied</c> on the callback). Expect <see cref="FlowOutcomeKind.Denied"/>.</summary>
+    /// <summary>The user refuses (<c>error=access_denied</c> on the callback). Expect <see cref="LoginOutcomeKind.Denied"/>.</summary>
     Deny,
 
-    /// <summary>The browser reads the authorize answer, then the tab is closed: no callback. Expect <see cref="FlowOutcomeKind.TimedOut"/>.</summary>
+    /// <summary>The browser reads the authorize answer, then the tab is closed: no callback. Expect <see cref="LoginOutcomeKind.TimedOut"/>.</summary>
     Abandon,
 
-    /// <summary>The authorization server never answers the authorize request. Expect <see cref="FlowOutcomeKind.TimedOut"/>.</summary>
+    /// <summary>The authorization server never answers the authorize request. Expect <see cref="LoginOutcomeKind.TimedOut"/>.</summary>
     NeverAnswer,
 
     /// <summary>
@@ -24,7 +24,7 @@ public enum LoginFate
     /// </summary>
     Consent,
 
-    /// <summary>The user approves, but the token endpoint misbehaves (<see cref="LoginScript.Fault"/>). Expect <see cref="FlowOutcomeKind.Failed"/> (a delay shorter than the exchange timeout succeeds).</summary>
+    /// <summary>The user approves, but the token endpoint misbehaves (<see cref="LoginScript.Fault"/>). Expect <see cref="LoginOutcomeKind.Failed"/> (a delay shorter than the exchange timeout succeeds).</summary>
     TokenFault,
 }
 
@@ -73,13 +73,13 @@ public sealed record LoginScript(
     /// <see cref="LoginFate.Consent"/> logins).
     /// </summary>
     /// <param name="exchangeTimeout">The orchestrator's exchange timeout: a <see cref="TokenFaultKind.Delay"/> at least this long fails the login.</param>
-    public FlowOutcomeKind Expected(TimeSpan exchangeTimeout) => Fate switch
+    public LoginOutcomeKind Expected(TimeSpan exchangeTimeout) => Fate switch
     {
-        LoginFate.Approve => FlowOutcomeKind.Succeeded,
-        LoginFate.Deny => FlowOutcomeKind.Denied,
-        LoginFate.Abandon or LoginFate.NeverAnswer or LoginFate.Consent => FlowOutcomeKind.TimedOut,
-        LoginFate.TokenFault when Fault is { Kind: TokenFaultKind.Delay } delay && delay.DelayBy < exchangeTimeout => FlowOutcomeKind.Succeeded,
-        _ => FlowOutcomeKind.Failed,
+        LoginFate.Approve => LoginOutcomeKind.Succeeded,
+        LoginFate.Deny => LoginOutcomeKind.Denied,
+        LoginFate.Abandon or LoginFate.NeverAnswer or LoginFate.Consent => LoginOutcomeKind.TimedOut,
+        LoginFate.TokenFault when Fault is { Kind: TokenFaultKind.Delay } delay && delay.DelayBy < exchangeTimeout => LoginOutcomeKind.Succeeded,
+        _ => LoginOutcomeKind.Failed,
     };
 
     /// <summary>Whether the login can only end by its deadline, so a short timeout keeps a test fast.</summary>

@@ -9,30 +9,29 @@ using O8Actors.Browser;
 using O8Actors.Providers;
 using O8Actors.TestKit.Browser;
 using O8Actors.TestKit.Sandbox;
-using Xunit;
 using CoreClientAuthentication = O8Actors.Providers.ClientAuthentication;
 
 namespace O8Actors.TestKit;
 
 /// <summary>
 /// Everything a flow test needs, wired together: a <see cref="SandboxAuthorizationServer"/> with a registered client,
-/// an <see cref="OAuthFlows"/> orchestrator whose HTTPS listener (free port) uses a development-CA certificate, a
+/// an <see cref="OAuthLogins"/> orchestrator whose HTTPS listener (free port) uses a development-CA certificate, a
 /// <see cref="ScriptedBrowser"/> that trusts that CA, and the sandbox registered as a provider through OpenID Connect
 /// discovery. Each login gets a <see cref="LoginScript"/> that decides its fate in the sandbox, the browser and the
 /// token endpoint.
 /// <code>
 /// await using var o8 = await O8TestHarness.StartAsync();
 /// var login = await o8.RunAsync(LoginScript.Deny());
-/// Assert.IsType&lt;FlowDenied&gt;(login.Outcome);
+/// Assert.IsType&lt;LoginDenied&gt;(login.Outcome);
 /// </code>
-/// Use it directly, as an xUnit fixture (<c>IClassFixture&lt;O8TestHarness&gt;</c>; it is an <see cref="IAsyncLifetime"/>),
-/// or through the <see cref="O8FlowsTestKit"/> base class with an Akka <see cref="TestProbe"/> on the flow events.
+/// Use it directly, as an xUnit fixture (<c>O8HarnessFixture</c> in O8Actors.TestKit.Xunit2 and O8Actors.TestKit.Xunit),
+/// or through the <c>O8FlowsTestKit</c> base class with an Akka <see cref="TestProbe"/> on the flow events.
 /// </summary>
 /// <remarks>
 /// The development CA is trusted by the scripted browser only: real browsers need mkcert (<c>mkcert -install</c>), see
 /// <see cref="CertificateNotice.DevelopmentCa"/>.
 /// </remarks>
-public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
+public sealed class O8TestHarness : IAsyncDisposable
 {
     private const string ClientId = "o8-testkit-client";
 
@@ -40,7 +39,7 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
     private HarnessCertificate? _certificate;
     private SandboxAuthorizationServer? _sandbox;
     private ScriptedBrowser? _browser;
-    private OAuthFlows? _flows;
+    private OAuthLogins? _flows;
     private IDisposable? _subscription;
     private int _started;
     private int _disposed;
@@ -63,7 +62,7 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
     public O8TestHarnessOptions Options { get; }
 
     /// <summary>The orchestrator under test.</summary>
-    public OAuthFlows Flows => _flows ?? throw NotStarted();
+    public OAuthLogins Logins => _flows ?? throw NotStarted();
 
     /// <summary>The sandbox authorization server: counters, fault plan, token checks.</summary>
     public SandboxAuthorizationServer Sandbox => _sandbox ?? throw NotStarted();
@@ -72,7 +71,7 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
     public ScriptedBrowser? Browser => _browser;
 
     /// <summary>Every flow event since start.</summary>
-    public FlowEventRecorder Events { get; } = new();
+    public LoginEventRecorder Events { get; } = new();
 
     /// <summary>The provider name the sandbox is registered under.</summary>
     public string ProviderName => Options.ProviderName;
@@ -93,7 +92,7 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
     public X509Certificate2? TrustedRoot => _certificate?.TrustedRoot;
 
     /// <summary>The orchestrator's actor system.</summary>
-    public ActorSystem System => Flows.System;
+    public ActorSystem System => Logins.System;
 
     /// <summary>The virtual-time scheduler (with <see cref="O8TestHarnessOptions.VirtualTime"/>): <c>Scheduler.Advance(timeout)</c> fires login deadlines.</summary>
     /// <exception cref="InvalidOperationException">The harness runs on real time.</exception>
@@ -117,12 +116,12 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
         return StartAsync(options, cancellationToken);
     }
 
-    /// <summary>Starts the sandbox, the orchestrator and the browser (xUnit calls this for fixtures).</summary>
+    /// <summary>Starts the sandbox, the orchestrator and the browser (the xUnit packages' fixtures call this).</summary>
     public Task InitializeAsync() => StartCoreAsync(CancellationToken.None);
 
     /// <summary>
     /// An authorization request that plays <paramref name="script"/>: its <c>login_hint</c> is a fresh tag the sandbox,
-    /// the browser and the fault plan look up. Use it with <see cref="Flows"/> directly, or with your own flow code.
+    /// the browser and the fault plan look up. Use it with <see cref="Logins"/> directly, or with your own flow code.
     /// </summary>
     /// <param name="script">The login's fate.</param>
     /// <param name="timeout">Its deadline; by default <see cref="O8TestHarnessOptions.AbandonTimeout"/> for scripts that end by timeout, else <see cref="O8TestHarnessOptions.LoginTimeout"/>.</param>
@@ -133,29 +132,29 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
     /// <summary>Runs one login that plays <paramref name="script"/> and returns how it ended (never throws for the outcome).</summary>
     /// <param name="script">The login's fate.</param>
     /// <param name="timeout">Its deadline (see <see cref="Request"/>).</param>
-    /// <param name="cancellationToken">Cancels the login (it ends as <see cref="FlowCancelled"/>).</param>
+    /// <param name="cancellationToken">Cancels the login (it ends as <see cref="LoginCancelled"/>).</param>
     public async Task<ScriptedLoginResult> RunAsync(LoginScript script, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var (tag, request) = Prepare(script, timeout, null);
         var clock = Stopwatch.StartNew();
-        var outcome = await Flows.RunAsync(ProviderName, request, cancellationToken).ConfigureAwait(false);
+        var outcome = await Logins.RunAsync(ProviderName, request, cancellationToken).ConfigureAwait(false);
         return new ScriptedLoginResult(tag, script, script.Expected(Options.ExchangeTimeout), outcome, clock.Elapsed);
     }
 
     /// <summary>
-    /// Runs one login and returns its tokens, throwing as <see cref="IOAuthFlows.AuthorizeAsync"/> does
+    /// Runs one login and returns its tokens, throwing as <see cref="IOAuthLogins.AuthorizeAsync"/> does
     /// (<see cref="AuthorizationDeniedException"/>, <see cref="AuthorizationTimeoutException"/>, <see cref="TokenExchangeException"/>...).
     /// </summary>
     /// <param name="script">The login's fate; <c>null</c> approves.</param>
     /// <param name="timeout">Its deadline (see <see cref="Request"/>).</param>
     /// <param name="cancellationToken">Cancels the login.</param>
     public Task<TokenSet> AuthorizeAsync(LoginScript? script = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        Flows.AuthorizeAsync(ProviderName, Request(script ?? LoginScript.Approve(), timeout), cancellationToken);
+        Logins.AuthorizeAsync(ProviderName, Request(script ?? LoginScript.Approve(), timeout), cancellationToken);
 
     /// <summary>Uses <paramref name="refreshToken"/> at the sandbox through the orchestrator (the sandbox rotates it).</summary>
     /// <exception cref="TokenExchangeException">The sandbox refused (for example a replayed, rotated token: <c>invalid_grant</c>).</exception>
     public Task<TokenSet> RefreshAsync(string refreshToken, CancellationToken cancellationToken = default) =>
-        Flows.RefreshAsync(ProviderName, refreshToken, null, cancellationToken);
+        Logins.RefreshAsync(ProviderName, refreshToken, null, cancellationToken);
 
     /// <summary>
     /// Runs every script, at most <paramref name="concurrency"/> logins at a time, and returns the results in script order.
@@ -191,8 +190,8 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>
-    /// An Akka <see cref="TestProbe"/> on the orchestrator's actor system, subscribed to every <see cref="FlowEvent"/>:
-    /// <c>probe.ExpectMsg&lt;FlowEndedEvent&gt;(e =&gt; ...)</c>, <c>FishForMessage</c> and the rest of the TestKit apply.
+    /// An Akka <see cref="TestProbe"/> on the orchestrator's actor system, subscribed to every <see cref="LoginEvent"/>:
+    /// <c>probe.ExpectMsg&lt;LoginEndedEvent&gt;(e =&gt; ...)</c>, <c>FishForMessage</c> and the rest of the TestKit apply.
     /// </summary>
     /// <param name="testKit">Your test class (an Akka.TestKit.Xunit2 <c>TestKit</c>), which supplies assertions and timeouts.</param>
     /// <param name="name">The probe's actor name.</param>
@@ -200,7 +199,7 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(testKit);
         var probe = testKit.CreateTestProbe(System, name);
-        System.EventStream.Subscribe(probe.Ref, typeof(FlowEvent));
+        System.EventStream.Subscribe(probe.Ref, typeof(LoginEvent));
         return probe;
     }
 
@@ -214,9 +213,6 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
         if (_sandbox is not null) await _sandbox.DisposeAsync().ConfigureAwait(false);
         _certificate?.Dispose();
     }
-
-    /// <inheritdoc />
-    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
     private (string Tag, AuthorizationRequest Request) Prepare(LoginScript script, TimeSpan? timeout, IReadOnlyList<string>? scopes)
     {
@@ -272,7 +268,7 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
             });
         }
 
-        _flows = await OAuthFlows.StartAsync(setup =>
+        _flows = await OAuthLogins.StartAsync(setup =>
         {
             setup.SystemName = "o8-testkit";
             setup.Browser = Options.Browser ?? (IBrowserLauncher?)_browser;
@@ -280,14 +276,14 @@ public sealed class O8TestHarness : IAsyncLifetime, IAsyncDisposable
             setup.Options.Listener.Scheme = Options.PlainHttp ? "http" : "https";
             setup.Options.Certificates.Certificate = _certificate?.Certificate;
             setup.Options.Certificates.AutoCreate = false;
-            setup.Options.Flow.Timeout = Options.LoginTimeout;
-            setup.Options.Flow.ExchangeTimeout = Options.ExchangeTimeout;
+            setup.Options.Login.Timeout = Options.LoginTimeout;
+            setup.Options.Login.ExchangeTimeout = Options.ExchangeTimeout;
             if (Options.VirtualTime)
             {
                 setup.Hocon = ConfigurationFactory.ParseString("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"");
             }
 
-            Options.ConfigureFlows?.Invoke(setup);
+            Options.ConfigureLogins?.Invoke(setup);
         }, cancellationToken).ConfigureAwait(false);
         _subscription = _flows.Events.Subscribe(Events);
 

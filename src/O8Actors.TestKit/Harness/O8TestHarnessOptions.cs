@@ -68,7 +68,7 @@ public sealed class O8TestHarnessOptions
     public Action<SandboxOptions>? ConfigureSandbox { get; set; }
 
     /// <summary>Last changes to the orchestrator's setup (options, HOCON, logging), applied after the harness's own.</summary>
-    public Action<OAuthFlowsSetup>? ConfigureFlows { get; set; }
+    public Action<OAuthLoginsSetup>? ConfigureLogins { get; set; }
 
     internal void Validate()
     {

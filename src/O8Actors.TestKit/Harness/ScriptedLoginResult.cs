@@ -6,7 +6,7 @@ namespace O8Actors.TestKit;
 /// <param name="Expected">The outcome the script leads to.</param>
 /// <param name="Outcome">What the orchestrator delivered.</param>
 /// <param name="Elapsed">From start to outcome, as the caller saw it.</param>
-public sealed record ScriptedLoginResult(string Tag, LoginScript Script, FlowOutcomeKind Expected, FlowOutcome Outcome, TimeSpan Elapsed)
+public sealed record ScriptedLoginResult(string Tag, LoginScript Script, LoginOutcomeKind Expected, LoginOutcome Outcome, TimeSpan Elapsed)
 {
     /// <summary>Whether the login ended exactly as its script chose.</summary>
     public bool MatchesScript => Outcome.Kind == Expected;

@@ -1,49 +1,49 @@
 namespace O8Actors.Callback;
 
 // Messages between the CallbackServerActor, the FlowActors and the Kestrel request handler.
-// Every message carries the login's FlowId so the shapes stay ready for cluster sharding keyed by state.
+// Every message carries the login's LoginId so the shapes stay ready for cluster sharding keyed by state.
 
 /// <summary>A FlowActor asks the listener to route callbacks carrying <paramref name="State"/> to it (the sender).</summary>
 /// <param name="State">The login's <c>state</c>.</param>
-/// <param name="FlowId">The login it belongs to.</param>
+/// <param name="LoginId">The login it belongs to.</param>
 /// <param name="WatchRegistrant">Whether the listener DeathWatches the sender while it waits, to forget its states if it
 /// dies without <see cref="UnregisterState"/>. A registrant that always unregisters itself when it stops (as
 /// <see cref="O8Actors.Flows.FlowActor"/> does in <c>PostStop</c>) passes <c>false</c> and saves the watch's memory.
 /// Either way the listener watches a registrant from the moment it routes a callback to it until it answers, so a
 /// browser never waits on a registrant that died.</param>
-public sealed record RegisterState(string State, string FlowId, bool WatchRegistrant = true)
+public sealed record RegisterState(string State, string LoginId, bool WatchRegistrant = true)
 {
     /// <inheritdoc />
-    public override string ToString() => $"RegisterState {{ FlowId = {FlowId} }}";
+    public override string ToString() => $"RegisterState {{ LoginId = {LoginId} }}";
 }
 
 /// <summary>The listener accepted a registration; <paramref name="RedirectUri"/> is the exact URI to send to the provider.</summary>
-public sealed record StateRegistered(string FlowId, Uri RedirectUri);
+public sealed record StateRegistered(string LoginId, Uri RedirectUri);
 
 /// <summary>The listener could not accept a registration (it failed to start, or is stopping).</summary>
-public sealed record StateRegistrationRefused(string FlowId, string Reason, Exception? Cause = null);
+public sealed record StateRegistrationRefused(string LoginId, string Reason, Exception? Cause = null);
 
 /// <summary>A FlowActor that ended (or stopped) asks the listener to forget its state.</summary>
-public sealed record UnregisterState(string State, string FlowId)
+public sealed record UnregisterState(string State, string LoginId)
 {
     /// <inheritdoc />
-    public override string ToString() => $"UnregisterState {{ FlowId = {FlowId} }}";
+    public override string ToString() => $"UnregisterState {{ LoginId = {LoginId} }}";
 }
 
 /// <summary>
 /// A redirect that matched a registered state, forwarded to its FlowActor. The sender waits for one
 /// <see cref="CallbackResponse"/> and renders it as the page the browser shows.
 /// </summary>
-/// <param name="FlowId">The login it belongs to.</param>
+/// <param name="LoginId">The login it belongs to.</param>
 /// <param name="Code">The authorization code (a secret), if present.</param>
 /// <param name="Error">The provider's <c>error</c>, if present.</param>
 /// <param name="ErrorDescription">The provider's <c>error_description</c>, if present.</param>
 /// <param name="Issuer">The <c>iss</c> parameter (RFC 9207), if present.</param>
-public sealed record AuthorizationCallback(string FlowId, string? Code, string? Error, string? ErrorDescription, string? Issuer)
+public sealed record AuthorizationCallback(string LoginId, string? Code, string? Error, string? ErrorDescription, string? Issuer)
 {
     /// <inheritdoc />
     public override string ToString() =>
-        $"AuthorizationCallback {{ FlowId = {FlowId}, HasCode = {Code is not null}, Error = {Error}, Issuer = {Issuer} }}";
+        $"AuthorizationCallback {{ LoginId = {LoginId}, HasCode = {Code is not null}, Error = {Error}, Issuer = {Issuer} }}";
 }
 
 /// <summary>The page to show the browser for a callback.</summary>

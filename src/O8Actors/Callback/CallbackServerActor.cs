@@ -75,7 +75,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         }
 
         var self = Self;
-        var handler = new CallbackRequestHandler(self, _options.Listener.Path, _options.Flow.ExchangeTimeout + AskMargin, _log);
+        var handler = new CallbackRequestHandler(self, _options.Listener.Path, _options.Login.ExchangeTimeout + AskMargin, _log);
         var options = _options;
         var loggerFactory = _loggerFactory;
         var token = _lifetime.Token;
@@ -145,7 +145,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     private void Stopping()
     {
         Receive<StopListener>(_ => _stopRequesters.Add(Sender));
-        Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.FlowId, "The redirect listener is stopping.")));
+        Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.LoginId, "The redirect listener is stopping.")));
         Receive<UnregisterState>(Unregister);
         Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.ShuttingDown));
         Receive<CallbackResponse>(Answer);
@@ -162,7 +162,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
 
     private void Failed()
     {
-        Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.FlowId, _failure!.Message, _failure)));
+        Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.LoginId, _failure!.Message, _failure)));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, 0, _failure)));
         Receive<StopListener>(_ =>
         {
@@ -177,7 +177,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     {
         if (string.IsNullOrEmpty(register.State))
         {
-            Sender.Tell(new StateRegistrationRefused(register.FlowId, "The state must not be empty."));
+            Sender.Tell(new StateRegistrationRefused(register.LoginId, "The state must not be empty."));
             return;
         }
 
@@ -185,23 +185,23 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         if (_states.TryGetValue(register.State, out var existing) && !existing.Flow.Equals(flow))
         {
             // Two logins with one state would let one steal the other's code: refuse the newcomer.
-            _log.Warning("Callback listener refused a duplicate state registration for flow {0}", register.FlowId);
-            Sender.Tell(new StateRegistrationRefused(register.FlowId, "That state is already registered by another login."));
+            _log.Warning("Callback listener refused a duplicate state registration for login {0}", register.LoginId);
+            Sender.Tell(new StateRegistrationRefused(register.LoginId, "That state is already registered by another login."));
             return;
         }
 
         if (existing is null)
         {
-            _states[register.State] = new Registration(flow, register.FlowId, register.WatchRegistrant);
+            _states[register.State] = new Registration(flow, register.LoginId, register.WatchRegistrant);
             if (register.WatchRegistrant) Watched(flow).States++;
         }
 
-        Sender.Tell(new StateRegistered(register.FlowId, _redirectUri!));
+        Sender.Tell(new StateRegistered(register.LoginId, _redirectUri!));
     }
 
     private void Unregister(UnregisterState unregister)
     {
-        if (!_states.TryGetValue(unregister.State, out var registration) || registration.FlowId != unregister.FlowId) return;
+        if (!_states.TryGetValue(unregister.State, out var registration) || registration.LoginId != unregister.LoginId) return;
         _states.Remove(unregister.State);
         if (registration.Watch && _flows.TryGetValue(registration.Flow, out var watched))
         {
@@ -226,8 +226,8 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         var watched = Watched(registration.Flow);
         if (registration.Watch) watched.States--;
         (watched.Browsers ??= new Queue<IActorRef>(1)).Enqueue(Sender);
-        _log.Debug("Callback listener routing a callback to flow {0}", registration.FlowId);
-        registration.Flow.Tell(new AuthorizationCallback(registration.FlowId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer));
+        _log.Debug("Callback listener routing a callback to flow {0}", registration.LoginId);
+        registration.Flow.Tell(new AuthorizationCallback(registration.LoginId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer));
     }
 
     /// <summary>A login's page for the browser request routed to it (the oldest one, if it was sent several).</summary>
@@ -310,7 +310,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     private static Exception Unwrap(Exception ex) =>
         ex is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : ex;
 
-    private sealed record Registration(IActorRef Flow, string FlowId, bool Watch);
+    private sealed record Registration(IActorRef Flow, string LoginId, bool Watch);
 
     /// <summary>A registrant the listener watches: how many of its states asked for the watch, and the browser requests waiting for its page.</summary>
     private sealed class WatchedFlow

@@ -16,7 +16,7 @@ public sealed class O8Options
     public CertificateOptions Certificates { get; set; } = new();
 
     /// <summary>Per-login settings.</summary>
-    public FlowOptions Flow { get; set; } = new();
+    public LoginOptions Login { get; set; } = new();
 
     /// <summary>Provider actor limits.</summary>
     public ProviderLimitOptions Providers { get; set; } = new();
@@ -45,11 +45,11 @@ public sealed class O8Options
                 KeyFile = o8.GetString("certificates.key-file"),
                 AutoCreate = o8.GetBoolean("certificates.auto-create"),
             },
-            Flow = new FlowOptions
+            Login = new LoginOptions
             {
-                Timeout = o8.GetTimeSpan("flow.timeout"),
-                ExchangeTimeout = o8.GetTimeSpan("flow.exchange-timeout"),
-                Pkce = o8.GetBoolean("flow.pkce"),
+                Timeout = o8.GetTimeSpan("login.timeout"),
+                ExchangeTimeout = o8.GetTimeSpan("login.exchange-timeout"),
+                Pkce = o8.GetBoolean("login.pkce"),
             },
             Providers = new ProviderLimitOptions
             {
@@ -82,8 +82,8 @@ public sealed class O8Options
         }
         Require(!string.IsNullOrWhiteSpace(Certificates.CertFile), "o8.certificates.cert-file", "must not be empty");
         Require(!string.IsNullOrWhiteSpace(Certificates.KeyFile), "o8.certificates.key-file", "must not be empty");
-        Require(Flow.Timeout > TimeSpan.Zero, "o8.flow.timeout", "must be positive");
-        Require(Flow.ExchangeTimeout > TimeSpan.Zero, "o8.flow.exchange-timeout", "must be positive");
+        Require(Login.Timeout > TimeSpan.Zero, "o8.login.timeout", "must be positive");
+        Require(Login.ExchangeTimeout > TimeSpan.Zero, "o8.login.exchange-timeout", "must be positive");
         Require(Providers.MaxConcurrentExchanges > 0, "o8.providers.max-concurrent-exchanges", "must be at least 1");
         return this;
     }
@@ -145,8 +145,8 @@ public sealed class CertificateOptions
     public string ResolvedFolder => string.IsNullOrWhiteSpace(Folder) ? DefaultFolder : Folder;
 }
 
-/// <summary>Per-login settings (<c>o8.flow</c>).</summary>
-public sealed class FlowOptions
+/// <summary>Per-login settings (<c>o8.login</c>).</summary>
+public sealed class LoginOptions
 {
     /// <summary>How long a login waits for the browser (default 120 s).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(120);

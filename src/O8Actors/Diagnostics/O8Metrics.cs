@@ -39,14 +39,14 @@ public static class O8Metrics
     /// <summary>Callbacks rejected by the listener, tagged <c>reason</c>.</summary>
     public static readonly Counter<long> CallbacksRejected = Meter.CreateCounter<long>("o8.callbacks.rejected", "{request}", "Requests the listener refused.");
 
-    internal static KeyValuePair<string, object?> Outcome(FlowOutcomeKind kind) => new("outcome", OutcomeTag(kind));
+    internal static KeyValuePair<string, object?> Outcome(LoginOutcomeKind kind) => new("outcome", OutcomeTag(kind));
 
-    internal static string OutcomeTag(FlowOutcomeKind kind) => kind switch
+    internal static string OutcomeTag(LoginOutcomeKind kind) => kind switch
     {
-        FlowOutcomeKind.Succeeded => "succeeded",
-        FlowOutcomeKind.Denied => "denied",
-        FlowOutcomeKind.TimedOut => "timed_out",
-        FlowOutcomeKind.Cancelled => "cancelled",
+        LoginOutcomeKind.Succeeded => "succeeded",
+        LoginOutcomeKind.Denied => "denied",
+        LoginOutcomeKind.TimedOut => "timed_out",
+        LoginOutcomeKind.Cancelled => "cancelled",
         _ => "failed",
     };
 }

@@ -9,7 +9,7 @@ public abstract class OAuthFlowException : Exception
     protected OAuthFlowException(string message, Exception? innerException = null) : base(message, innerException) { }
 
     /// <summary>The login's public id, when the error belongs to one login.</summary>
-    public string? FlowId { get; init; }
+    public string? LoginId { get; init; }
 }
 
 /// <summary>The browser did not come back in time (the original's <c>TimeoutError</c>).</summary>
@@ -45,11 +45,11 @@ public sealed class TokenExchangeException(string message, string? providerError
 public sealed class IssuerMismatchException(string message) : OAuthFlowException(message);
 
 /// <summary>A login failed for a reason other than timeout, denial or token exchange.</summary>
-public sealed class AuthorizationFailedException(FlowFailure failure, string message)
+public sealed class AuthorizationFailedException(LoginFailure failure, string message)
     : OAuthFlowException(message)
 {
     /// <summary>What kind of failure.</summary>
-    public FlowFailure Failure { get; } = failure;
+    public LoginFailure Failure { get; } = failure;
 }
 
 /// <summary>The redirect listener's port is taken by another process.</summary>

@@ -4,7 +4,7 @@ namespace O8Actors;
 /// What one login asks of a provider: scopes, extra authorize parameters and its deadline.
 /// </summary>
 /// <param name="Scopes">Scopes to request; empty means the provider's default scopes.</param>
-/// <param name="Timeout">How long to wait for the browser to come back; <c>null</c> uses <c>o8.flow.timeout</c>.</param>
+/// <param name="Timeout">How long to wait for the browser to come back; <c>null</c> uses <c>o8.login.timeout</c>.</param>
 /// <param name="ExtraParameters">Extra authorize-request parameters (for example <c>prompt</c> or <c>login_hint</c>).</param>
 public sealed record AuthorizationRequest(
     IReadOnlyList<string>? Scopes = null,

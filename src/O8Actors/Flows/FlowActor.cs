@@ -12,7 +12,7 @@ namespace O8Actors.Flows;
 /// <summary>
 /// One login's state machine: registering its <c>state</c> with the listener → preparing the authorize URL →
 /// awaiting the callback (browser launched, deadline running) → exchanging the code → ended.
-/// Every path ends in exactly one <see cref="FlowOutcome"/>, sent once to <c>outcomeTo</c>; then the actor stops.
+/// Every path ends in exactly one <see cref="LoginOutcome"/>, sent once to <c>outcomeTo</c>; then the actor stops.
 /// </summary>
 /// <remarks>
 /// The phases are a field and one switch per phase rather than <c>Become</c>: each <c>Become</c> allocates a new
@@ -44,8 +44,8 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     /// <param name="listener">The <see cref="CallbackServerActor"/>.</param>
     /// <param name="providers">The <see cref="ProviderRegistryActor"/> (or one provider actor).</param>
     /// <param name="browser">Opens the authorize URL.</param>
-    /// <param name="outcomeTo">Receives the one <see cref="FlowOutcome"/>.</param>
-    public static Props Props(string flowId, string provider, AuthorizationRequest request, FlowOptions options,
+    /// <param name="outcomeTo">Receives the one <see cref="LoginOutcome"/>.</param>
+    public static Props Props(string flowId, string provider, AuthorizationRequest request, LoginOptions options,
         IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo) =>
         new FlowActorProps(FlowActorProps.Template, new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request));
 
@@ -87,17 +87,17 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     protected override void PreStart()
     {
         _activity = O8Metrics.ActivitySource.StartActivity("o8.login", ActivityKind.Internal);
-        _activity?.SetTag("o8.flow_id", _start.FlowId);
+        _activity?.SetTag("o8.flow_id", _start.LoginId);
         _activity?.SetTag("o8.provider", _start.Provider);
         O8Metrics.LoginsStarted.Add(1);
         O8Metrics.LoginsInFlight.Add(1);
-        Publish(new FlowStartedEvent(_start.FlowId, _start.Provider));
+        Publish(new LoginStartedEvent(_start.LoginId, _start.Provider));
 
         // The deadline covers the whole wait for the user, from the first moment.
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, Timeout);
         // This actor unregisters itself in End and in PostStop (and answers a waiting browser there), so the
         // listener need not DeathWatch it while it waits: a watch costs every waiting login about 400 bytes.
-        _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.FlowId, WatchRegistrant: false));
+        _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false));
     }
 
     /// <inheritdoc />
@@ -109,7 +109,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
             // Stopped from outside (parent stopping, or a bug threw): the supervisor reports the outcome; still keep
             // the counts true, free the state and give a waiting browser its page instead of a hung tab.
             O8Metrics.LoginsInFlight.Add(-1);
-            _start.Context.Listener.Tell(new UnregisterState(_secrets.State, _start.FlowId));
+            _start.Context.Listener.Tell(new UnregisterState(_secrets.State, _start.LoginId));
             _callbackResponder?.Tell(CallbackPages.LoginGone);
         }
         _activity?.Dispose();
@@ -135,12 +135,12 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         {
             case StateRegistered msg:
                 _redirectUri = msg.RedirectUri;
-                _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.FlowId, _secrets.State,
+                _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.LoginId, _secrets.State,
                     _start.Context.Options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, msg.RedirectUri, _start.Request.ScopeList, _start.Request.Parameters));
                 _phase = Phase.Preparing;
                 return true;
             case StateRegistrationRefused msg:
-                End(new FlowFailed(_start.FlowId, FlowFailure.ListenerUnavailable, msg.Reason));
+                End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
                 return true;
             default:
                 return false;
@@ -153,7 +153,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         {
             case AuthorizationPrepared msg:
                 _descriptor = msg.Descriptor;
-                Publish(new AuthorizeUrlReadyEvent(_start.FlowId, _start.Provider, msg.AuthorizeUrl));
+                Publish(new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl));
                 _browserCancellation = new CancellationTokenSource();
                 _start.Context.Browser.LaunchAsync(msg.AuthorizeUrl, _browserCancellation.Token).PipeTo(Self,
                     success: r => new BrowserLaunchCompleted(r),
@@ -161,7 +161,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
                 _phase = Phase.AwaitingCallback;
                 return true;
             case ProviderUnavailable msg:
-                End(new FlowFailed(_start.FlowId, FlowFailure.ProviderUnavailable, msg.Reason));
+                End(new LoginFailed(_start.LoginId, LoginFailure.ProviderUnavailable, msg.Reason));
                 return true;
             case AuthorizationCallback:
                 // The authorize URL has not been handed out yet, so no genuine redirect can carry this state; without
@@ -181,8 +181,8 @@ public sealed class FlowActor : UntypedActor, IWithTimers
                 OnCallback(msg);
                 return true;
             case BrowserLaunchCompleted msg:
-                if (!msg.Launch.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _start.FlowId, msg.Launch.Detail);
-                Publish(new BrowserLaunchedEvent(_start.FlowId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
+                if (!msg.Launch.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _start.LoginId, msg.Launch.Detail);
+                Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
                 return true;
             default:
                 return false;
@@ -193,30 +193,30 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     {
         _callbackResponder = Sender;
         _callbackAt = Stopwatch.GetTimestamp();
-        Publish(new CallbackReceivedEvent(_start.FlowId, _start.Provider, msg.Code is not null, msg.Error));
+        Publish(new CallbackReceivedEvent(_start.LoginId, _start.Provider, msg.Code is not null, msg.Error));
 
         if (msg.Error is not null)
         {
-            End(new FlowDenied(_start.FlowId, msg.Error, msg.ErrorDescription));
+            End(new LoginDenied(_start.LoginId, msg.Error, msg.ErrorDescription));
             return;
         }
 
         if (IssuerProblem(msg.Issuer) is { } issuerProblem)
         {
-            End(new FlowFailed(_start.FlowId, FlowFailure.IssuerMismatch, issuerProblem));
+            End(new LoginFailed(_start.LoginId, LoginFailure.IssuerMismatch, issuerProblem));
             return;
         }
 
         if (string.IsNullOrEmpty(msg.Code))
         {
-            End(new FlowFailed(_start.FlowId, FlowFailure.InvalidCallback, "The redirect carried neither a code nor an error."));
+            End(new LoginFailed(_start.LoginId, LoginFailure.InvalidCallback, "The redirect carried neither a code nor an error."));
             return;
         }
 
         // The user is back: the login deadline no longer applies; the exchange has its own.
         Timers.Cancel(DeadlineTimer);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, _start.Context.Options.ExchangeTimeout + TimeSpan.FromSeconds(1));
-        _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.FlowId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!));
+        _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!));
         _phase = Phase.Exchanging;
     }
 
@@ -236,18 +236,18 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         switch (message)
         {
             case CodeExchanged msg:
-                Publish(new TokensExchangedEvent(_start.FlowId, _start.Provider));
-                End(new FlowSucceeded(_start.FlowId, msg.Tokens));
+                Publish(new TokensExchangedEvent(_start.LoginId, _start.Provider));
+                End(new LoginSucceeded(_start.LoginId, msg.Tokens));
                 return true;
             case CodeExchangeFailed msg:
-                End(new FlowFailed(_start.FlowId, msg.Failure, msg.Reason, msg.ProviderError));
+                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));
                 return true;
             case AuthorizationCallback:
                 // The listener routes a state once; a second callback can only be a replay and never starts a second exchange.
                 Sender.Tell(CallbackPages.AlreadyUsed);
                 return true;
             case ExchangeDeadline:
-                End(new FlowFailed(_start.FlowId, FlowFailure.ExchangeTimeout,
+                End(new LoginFailed(_start.LoginId, LoginFailure.ExchangeTimeout,
                     $"The token exchange did not finish within {_start.Context.Options.ExchangeTimeout.TotalSeconds:0.#} seconds."));
                 return true;
             default:
@@ -261,20 +261,20 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         switch (message)
         {
             case Deadline:
-                End(new FlowTimedOut(_start.FlowId, Timeout));
+                End(new LoginTimedOut(_start.LoginId, Timeout));
                 return true;
             case CancelFlow:
-                End(new FlowCancelled(_start.FlowId));
+                End(new LoginCancelled(_start.LoginId));
                 return true;
             case BrowserLaunchCompleted msg:
-                Publish(new BrowserLaunchedEvent(_start.FlowId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
+                Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
                 return true;
             default:
                 return false;
         }
     }
 
-    private void End(FlowOutcome outcome)
+    private void End(LoginOutcome outcome)
     {
         if (_phase == Phase.Ended) return;
         _phase = Phase.Ended;
@@ -282,7 +282,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
 
         _callbackResponder?.Tell(PageFor(outcome));
         _start.Context.OutcomeTo.Tell(outcome);
-        _start.Context.Listener.Tell(new UnregisterState(_secrets.State, _start.FlowId));
+        _start.Context.Listener.Tell(new UnregisterState(_secrets.State, _start.LoginId));
 
         var reason = ReasonOf(outcome);
         var elapsed = Stopwatch.GetElapsedTime(_startedAt);
@@ -292,12 +292,12 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         O8Metrics.LoginDuration.Record(elapsed.TotalSeconds, tag);
         if (_callbackAt != 0) O8Metrics.CallbackToOutcome.Record(Stopwatch.GetElapsedTime(_callbackAt).TotalSeconds, tag);
         _activity?.SetTag("o8.outcome", O8Metrics.OutcomeTag(outcome.Kind));
-        if (outcome.Kind != FlowOutcomeKind.Succeeded) _activity?.SetStatus(ActivityStatusCode.Error, reason);
-        Publish(new FlowEndedEvent(_start.FlowId, _start.Provider, outcome.Kind, reason, elapsed));
+        if (outcome.Kind != LoginOutcomeKind.Succeeded) _activity?.SetStatus(ActivityStatusCode.Error, reason);
+        Publish(new LoginEndedEvent(_start.LoginId, _start.Provider, outcome.Kind, reason, elapsed));
         // Guarded by the system's level (every adapter shares it): the arguments are built and boxed before an adapter
         // could drop the line, and asking this actor's own adapter would create it (and its path string) per login.
         if (Context.System.Log.IsInfoEnabled)
-            Log.Info("Login {0} with {1} ended: {2}{3}", _start.FlowId, _start.Provider, outcome.Kind, reason is null ? "" : $" ({reason})");
+            Log.Info("Login {0} with {1} ended: {2}{3}", _start.LoginId, _start.Provider, outcome.Kind, reason is null ? "" : $" ({reason})");
 
         // A PoisonPill, not Context.Stop: it queues behind messages already in the mailbox, so a callback that raced
         // the deadline still gets its page (from Ended) instead of vanishing into dead letters.
@@ -319,25 +319,25 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         cancellation.Dispose();
     }
 
-    private static string? ReasonOf(FlowOutcome outcome) => outcome switch
+    private static string? ReasonOf(LoginOutcome outcome) => outcome switch
     {
-        FlowDenied d => d.ErrorDescription is null ? d.Error : $"{d.Error}: {d.ErrorDescription}",
-        FlowFailed f => f.Reason,
-        FlowTimedOut t => $"no callback within {t.Timeout.TotalSeconds:0.#} s",
+        LoginDenied d => d.ErrorDescription is null ? d.Error : $"{d.Error}: {d.ErrorDescription}",
+        LoginFailed f => f.Reason,
+        LoginTimedOut t => $"no callback within {t.Timeout.TotalSeconds:0.#} s",
         _ => null,
     };
 
-    private static CallbackResponse PageFor(FlowOutcome outcome) => outcome switch
+    private static CallbackResponse PageFor(LoginOutcome outcome) => outcome switch
     {
-        FlowSucceeded => new CallbackResponse(200, CallbackPageKind.Success, "You are signed in. You can close this tab and return to the application."),
-        FlowDenied d => new CallbackResponse(403, CallbackPageKind.Denied,
+        LoginSucceeded => new CallbackResponse(200, CallbackPageKind.Success, "You are signed in. You can close this tab and return to the application."),
+        LoginDenied d => new CallbackResponse(403, CallbackPageKind.Denied,
             d.ErrorDescription is null ? $"The provider refused the authorization ({d.Error})." : $"The provider refused the authorization ({d.Error}): {d.ErrorDescription}"),
-        FlowFailed { Failure: FlowFailure.IssuerMismatch or FlowFailure.InvalidCallback } f => new CallbackResponse(400, CallbackPageKind.Failed, f.Reason),
-        FlowFailed { Failure: FlowFailure.ExchangeTimeout } f => new CallbackResponse(504, CallbackPageKind.Failed, f.Reason),
-        FlowFailed f => new CallbackResponse(502, CallbackPageKind.Failed, f.Reason),
-        FlowCancelled => new CallbackResponse(409, CallbackPageKind.Failed, "The application cancelled this login."),
+        LoginFailed { Failure: LoginFailure.IssuerMismatch or LoginFailure.InvalidCallback } f => new CallbackResponse(400, CallbackPageKind.Failed, f.Reason),
+        LoginFailed { Failure: LoginFailure.ExchangeTimeout } f => new CallbackResponse(504, CallbackPageKind.Failed, f.Reason),
+        LoginFailed f => new CallbackResponse(502, CallbackPageKind.Failed, f.Reason),
+        LoginCancelled => new CallbackResponse(409, CallbackPageKind.Failed, "The application cancelled this login."),
         _ => CallbackPages.AlreadyEnded,
     };
 
-    private void Publish(FlowEvent e) => Context.System.EventStream.Publish(e);
+    private void Publish(LoginEvent e) => Context.System.EventStream.Publish(e);
 }

@@ -9,14 +9,14 @@ namespace O8Actors.Flows;
 /// <param name="Listener">The <see cref="O8Actors.Callback.CallbackServerActor"/>.</param>
 /// <param name="Providers">The <see cref="O8Actors.Providers.ProviderRegistryActor"/> (or one provider actor).</param>
 /// <param name="Browser">Opens authorize URLs.</param>
-/// <param name="OutcomeTo">Receives each login's one <see cref="FlowOutcome"/>.</param>
-internal sealed record FlowContext(FlowOptions Options, IActorRef Listener, IActorRef Providers, IBrowserLauncher Browser, IActorRef OutcomeTo);
+/// <param name="OutcomeTo">Receives each login's one <see cref="LoginOutcome"/>.</param>
+internal sealed record FlowContext(LoginOptions Options, IActorRef Listener, IActorRef Providers, IBrowserLauncher Browser, IActorRef OutcomeTo);
 
 /// <summary>One login's start: the shared context and what is its own.</summary>
-internal sealed record FlowStart(FlowContext Context, string FlowId, string Provider, AuthorizationRequest Request)
+internal sealed record FlowStart(FlowContext Context, string LoginId, string Provider, AuthorizationRequest Request)
 {
     /// <inheritdoc />
-    public override string ToString() => $"FlowStart {{ FlowId = {FlowId}, Provider = {Provider} }}";
+    public override string ToString() => $"FlowStart {{ LoginId = {LoginId}, Provider = {Provider} }}";
 }
 
 /// <summary>

@@ -1,21 +1,21 @@
 namespace O8Actors.Flows;
 
 /// <summary>
-/// Starts one login. The outcome (<see cref="FlowOutcome"/>) is delivered exactly once: to <paramref name="Completion"/>
-/// when one is given (how <see cref="IOAuthFlows"/> waits, without an Ask's temporary actor and timeout per login),
+/// Starts one login. The outcome (<see cref="LoginOutcome"/>) is delivered exactly once: to <paramref name="Completion"/>
+/// when one is given (how <see cref="IOAuthLogins"/> waits, without an Ask's temporary actor and timeout per login),
 /// otherwise to the sender.
 /// </summary>
-/// <param name="FlowId">A public id for the login (logs, events, cancellation).</param>
+/// <param name="LoginId">A public id for the login (logs, events, cancellation).</param>
 /// <param name="Provider">The registered provider's name.</param>
 /// <param name="Request">Scopes, timeout and extra parameters.</param>
 /// <param name="Completion">Completed with the outcome (never faulted); the supervisor completes it as
-/// <see cref="FlowCancelled"/> if it stops first. Create it with <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>.</param>
-public sealed record StartFlow(string FlowId, string Provider, AuthorizationRequest Request, TaskCompletionSource<FlowOutcome>? Completion = null);
+/// <see cref="LoginCancelled"/> if it stops first. Create it with <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>.</param>
+public sealed record StartFlow(string LoginId, string Provider, AuthorizationRequest Request, TaskCompletionSource<LoginOutcome>? Completion = null);
 
-/// <summary>Cancels one login; it ends as <see cref="FlowCancelled"/> unless it already ended.</summary>
-public sealed record CancelFlow(string FlowId);
+/// <summary>Cancels one login; it ends as <see cref="LoginCancelled"/> unless it already ended.</summary>
+public sealed record CancelFlow(string LoginId);
 
-/// <summary>Cancels every login in flight (shutdown); each ends as <see cref="FlowCancelled"/>.</summary>
+/// <summary>Cancels every login in flight (shutdown); each ends as <see cref="LoginCancelled"/>.</summary>
 public sealed record CancelAllFlows
 {
     /// <summary>The single instance.</summary>

@@ -17,17 +17,17 @@ public sealed class FlowsSupervisor : ReceiveActor
 {
     private readonly FlowContext _context;
     private readonly Props _flowTemplate;
-    // Flow id → the waiter: a TaskCompletionSource<FlowOutcome> (IOAuthFlows) or the IActorRef that sent StartFlow.
+    // Flow id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
     private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _drainedNotify;
 
     /// <summary>Props for the supervisor.</summary>
-    public static Props Props(FlowOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser) =>
+    public static Props Props(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser) =>
         Akka.Actor.Props.Create(() => new FlowsSupervisor(options, listener, providers, browser));
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public FlowsSupervisor(FlowOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser)
+    public FlowsSupervisor(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser)
     {
         _context = new FlowContext(options, listener, providers, browser, Self);
         // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's default mailbox.
@@ -37,9 +37,9 @@ public sealed class FlowsSupervisor : ReceiveActor
             : FlowActorProps.Template;
 
         Receive<StartFlow>(Start);
-        Receive<FlowOutcome>(Relay);
+        Receive<LoginOutcome>(Relay);
         Receive<FlowActorStopped>(OnFlowStopped);
-        Receive<CancelFlow>(msg => Context.Child(msg.FlowId).Tell(msg));
+        Receive<CancelFlow>(msg => Context.Child(msg.LoginId).Tell(msg));
         Receive<CancelAllFlows>(_ =>
         {
             _drainedNotify = Sender;
@@ -57,7 +57,7 @@ public sealed class FlowsSupervisor : ReceiveActor
     {
         // Stopped (the actor system shuts down): a caller waiting on a completion must not wait forever.
         foreach (var (flowId, waiter) in _waiters)
-            if (waiter is TaskCompletionSource<FlowOutcome> completion) completion.TrySetResult(new FlowCancelled(flowId));
+            if (waiter is TaskCompletionSource<LoginOutcome> completion) completion.TrySetResult(new LoginCancelled(flowId));
         _waiters.Clear();
     }
 
@@ -66,20 +66,20 @@ public sealed class FlowsSupervisor : ReceiveActor
         object waiter = msg.Completion is { } completion ? completion : Sender;
         if (_drainedNotify is not null)
         {
-            Deliver(waiter, new FlowCancelled(msg.FlowId));
+            Deliver(waiter, new LoginCancelled(msg.LoginId));
             return;
         }
 
-        if (FlowIdProblem(msg.FlowId) is { } problem)
+        if (FlowIdProblem(msg.LoginId) is { } problem)
         {
-            var refused = new ArgumentException(problem, nameof(msg.FlowId));
+            var refused = new ArgumentException(problem, nameof(msg.LoginId));
             if (msg.Completion is { } c) c.TrySetException(refused);
             else Sender.Tell(new Status.Failure(refused));
             return;
         }
 
-        Context.ActorOf(new FlowActorProps(_flowTemplate, new FlowStart(_context, msg.FlowId, msg.Provider, msg.Request)), msg.FlowId);
-        _waiters.Add(msg.FlowId, waiter);
+        Context.ActorOf(new FlowActorProps(_flowTemplate, new FlowStart(_context, msg.LoginId, msg.Provider, msg.Request)), msg.LoginId);
+        _waiters.Add(msg.LoginId, waiter);
     }
 
     /// <summary>Why <paramref name="flowId"/> cannot name a login's actor, or null.</summary>
@@ -92,9 +92,9 @@ public sealed class FlowsSupervisor : ReceiveActor
         return null;
     }
 
-    private void Relay(FlowOutcome outcome)
+    private void Relay(LoginOutcome outcome)
     {
-        if (!_waiters.Remove(outcome.FlowId, out var waiter)) return;
+        if (!_waiters.Remove(outcome.LoginId, out var waiter)) return;
         Deliver(waiter, outcome);
         NotifyIfDrained();
     }
@@ -107,14 +107,14 @@ public sealed class FlowsSupervisor : ReceiveActor
         if (Context.Child(flowId).IsNobody() && _waiters.Remove(flowId, out var waiter))
         {
             _log.Error("Login {0} stopped without an outcome; reporting it as failed", flowId);
-            Deliver(waiter, new FlowFailed(flowId, FlowFailure.TokenExchange, "The login stopped unexpectedly (internal error)."));
+            Deliver(waiter, new LoginFailed(flowId, LoginFailure.TokenExchange, "The login stopped unexpectedly (internal error)."));
         }
         NotifyIfDrained();
     }
 
-    private static void Deliver(object waiter, FlowOutcome outcome)
+    private static void Deliver(object waiter, LoginOutcome outcome)
     {
-        if (waiter is TaskCompletionSource<FlowOutcome> completion) completion.TrySetResult(outcome);
+        if (waiter is TaskCompletionSource<LoginOutcome> completion) completion.TrySetResult(outcome);
         else ((IActorRef)waiter).Tell(outcome);
     }
 

@@ -5,7 +5,7 @@ namespace O8Actors.Flows;
 
 /// <summary>
 /// Completes a login whose <see cref="StartFlow"/> never reached a live <see cref="FlowsSupervisor"/> (sent while the
-/// actor system shuts down) as <see cref="FlowCancelled"/>, so a caller waiting on its completion never waits forever.
+/// actor system shuts down) as <see cref="LoginCancelled"/>, so a caller waiting on its completion never waits forever.
 /// Subscribed to the event stream's dead letters; a top-level actor started next to the supervisor.
 /// </summary>
 public sealed class UndeliveredLoginWatcher : UntypedActor
@@ -23,6 +23,6 @@ public sealed class UndeliveredLoginWatcher : UntypedActor
     protected override void OnReceive(object message)
     {
         if (message is DeadLetter { Message: StartFlow { Completion: { } completion } start })
-            completion.TrySetResult(new FlowCancelled(start.FlowId));
+            completion.TrySetResult(new LoginCancelled(start.LoginId));
     }
 }

@@ -77,7 +77,7 @@ public sealed class ProviderActor : ReceiveActor
             // Answer everyone who waited, then try again on the next login: discovery may recover.
             var reason = $"The provider '{_strategy.Name}' could not be resolved: {SafeReason(msg.Cause)}";
             _log.Warning(reason);
-            foreach (var (request, replyTo) in _pending) replyTo.Tell(new ProviderUnavailable(request.FlowId, reason));
+            foreach (var (request, replyTo) in _pending) replyTo.Tell(new ProviderUnavailable(request.LoginId, reason));
             _pending.Clear();
             Become(Unresolved);
         });
@@ -102,11 +102,11 @@ public sealed class ProviderActor : ReceiveActor
                 msg.Scopes,
                 msg.ExtraParameters,
                 descriptor);
-            replyTo.Tell(new AuthorizationPrepared(msg.FlowId, _strategy.BuildAuthorizeUrl(context), descriptor));
+            replyTo.Tell(new AuthorizationPrepared(msg.LoginId, _strategy.BuildAuthorizeUrl(context), descriptor));
         }
         catch (Exception e)
         {
-            replyTo.Tell(new ProviderUnavailable(msg.FlowId, $"The provider '{_strategy.Name}' could not build an authorize URL: {SafeReason(e)}"));
+            replyTo.Tell(new ProviderUnavailable(msg.LoginId, $"The provider '{_strategy.Name}' could not build an authorize URL: {SafeReason(e)}"));
         }
     }
 
@@ -143,7 +143,7 @@ public sealed class ProviderActor : ReceiveActor
         var http = _httpClients();
         var (flowId, work) = request switch
         {
-            ExchangeCode e => (e.FlowId, (Func<CancellationToken, Task<TokenSet>>)(ct =>
+            ExchangeCode e => (e.LoginId, (Func<CancellationToken, Task<TokenSet>>)(ct =>
                 strategy.ExchangeCodeAsync(new CodeExchangeContext(e.Code, e.CodeVerifier, e.RedirectUri), http, ct))),
             RefreshTokens r => (r.RequestId, ct => strategy.RefreshAsync(new RefreshContext(r.RefreshToken, r.Scopes), http, ct)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
@@ -160,13 +160,13 @@ public sealed class ProviderActor : ReceiveActor
         var cause = error is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : error;
         return cause switch
         {
-            TimeoutException or OperationCanceledException => new CodeExchangeFailed(flowId, FlowFailure.ExchangeTimeout,
+            TimeoutException or OperationCanceledException => new CodeExchangeFailed(flowId, LoginFailure.ExchangeTimeout,
                 $"The token endpoint of '{provider}' did not answer within {timeout.TotalSeconds:0.#} seconds.", null, cause),
-            TokenExchangeException t => new CodeExchangeFailed(flowId, FlowFailure.TokenExchange, t.Message, t.ProviderError, t),
-            NotSupportedException n => new CodeExchangeFailed(flowId, FlowFailure.TokenExchange, n.Message, null, n),
+            TokenExchangeException t => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, t.Message, t.ProviderError, t),
+            NotSupportedException n => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, n.Message, null, n),
             // A strategy's own exception may carry anything (a user's subclass may quote the response), so its
             // message is not copied into the reason that reaches logs; the caller still gets it as the inner exception.
-            _ => new CodeExchangeFailed(flowId, FlowFailure.TokenExchange,
+            _ => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange,
                 $"The token exchange with '{provider}' failed ({cause.GetType().Name}).", null, cause),
         };
     }

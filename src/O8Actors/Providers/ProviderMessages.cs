@@ -12,7 +12,7 @@ public sealed record ProviderRegistered(string Provider);
 /// <summary>Asks a provider for one login's authorize URL; answered with <see cref="AuthorizationPrepared"/> or <see cref="ProviderUnavailable"/>.</summary>
 public sealed record PrepareAuthorization(
     string Provider,
-    string FlowId,
+    string LoginId,
     string State,
     string? CodeChallenge,
     Uri RedirectUri,
@@ -20,33 +20,33 @@ public sealed record PrepareAuthorization(
     IReadOnlyDictionary<string, string> ExtraParameters)
 {
     /// <inheritdoc />
-    public override string ToString() => $"PrepareAuthorization {{ Provider = {Provider}, FlowId = {FlowId} }}";
+    public override string ToString() => $"PrepareAuthorization {{ Provider = {Provider}, LoginId = {LoginId} }}";
 }
 
 /// <summary>The authorize URL for one login and what the provider supports.</summary>
-public sealed record AuthorizationPrepared(string FlowId, Uri AuthorizeUrl, ProviderDescriptor Descriptor)
+public sealed record AuthorizationPrepared(string LoginId, Uri AuthorizeUrl, ProviderDescriptor Descriptor)
 {
     /// <inheritdoc />
-    public override string ToString() => $"AuthorizationPrepared {{ FlowId = {FlowId} }}";
+    public override string ToString() => $"AuthorizationPrepared {{ LoginId = {LoginId} }}";
 }
 
 /// <summary>The provider could not serve the request (unknown name, discovery failed, bad configuration).</summary>
-public sealed record ProviderUnavailable(string FlowId, string Reason);
+public sealed record ProviderUnavailable(string LoginId, string Reason);
 
 /// <summary>Exchanges one code; answered with <see cref="CodeExchanged"/> or <see cref="CodeExchangeFailed"/>.</summary>
-public sealed record ExchangeCode(string Provider, string FlowId, string Code, string? CodeVerifier, Uri RedirectUri)
+public sealed record ExchangeCode(string Provider, string LoginId, string Code, string? CodeVerifier, Uri RedirectUri)
 {
     /// <inheritdoc />
-    public override string ToString() => $"ExchangeCode {{ Provider = {Provider}, FlowId = {FlowId} }}";
+    public override string ToString() => $"ExchangeCode {{ Provider = {Provider}, LoginId = {LoginId} }}";
 }
 
 /// <summary>The code was exchanged.</summary>
-public sealed record CodeExchanged(string FlowId, TokenSet Tokens);
+public sealed record CodeExchanged(string LoginId, TokenSet Tokens);
 
 /// <summary>The exchange failed; <paramref name="Reason"/> is safe to log and show.</summary>
-public sealed record CodeExchangeFailed(string FlowId, FlowFailure Failure, string Reason, string? ProviderError, Exception? Cause = null);
+public sealed record CodeExchangeFailed(string LoginId, LoginFailure Failure, string Reason, string? ProviderError, Exception? Cause = null);
 
-/// <summary>Refreshes a token; answered with <see cref="CodeExchanged"/> or <see cref="CodeExchangeFailed"/> (FlowId = <paramref name="RequestId"/>).</summary>
+/// <summary>Refreshes a token; answered with <see cref="CodeExchanged"/> or <see cref="CodeExchangeFailed"/> (LoginId = <paramref name="RequestId"/>).</summary>
 public sealed record RefreshTokens(string Provider, string RequestId, string RefreshToken, IReadOnlyList<string>? Scopes)
 {
     /// <inheritdoc />

@@ -73,9 +73,9 @@ public static class O8Bootstrap
         var factory = (IActorRefFactory)system;
         var listener = factory.ActorOf(CallbackServerActor.Props(options, loggerFactory), ListenerName);
         var providers = factory.ActorOf(
-            ProviderRegistryActor.Props(_ => httpClients.CreateClient(HttpClientName), options.Providers.MaxConcurrentExchanges, options.Flow.ExchangeTimeout),
+            ProviderRegistryActor.Props(_ => httpClients.CreateClient(HttpClientName), options.Providers.MaxConcurrentExchanges, options.Login.ExchangeTimeout),
             ProvidersName);
-        var flows = factory.ActorOf(FlowsSupervisor.Props(options.Flow, listener, providers, browser), FlowsName);
+        var flows = factory.ActorOf(FlowsSupervisor.Props(options.Login, listener, providers, browser), FlowsName);
         factory.ActorOf(UndeliveredLoginWatcher.Props(), UndeliveredName);
         return new O8ActorRefs(listener, providers, flows);
     }

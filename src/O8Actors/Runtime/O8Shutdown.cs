@@ -10,7 +10,7 @@ namespace O8Actors.Runtime;
 /// </summary>
 internal static class O8Shutdown
 {
-    public static void Register(ActorSystem system, OAuthFlowsClient client, TimeSpan timeout)
+    public static void Register(ActorSystem system, LoginClient client, TimeSpan timeout)
     {
         var shutdown = CoordinatedShutdown.Get(system);
         shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "o8-cancel-logins", async () =>

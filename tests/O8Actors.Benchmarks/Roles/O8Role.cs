@@ -4,7 +4,7 @@ using O8Actors.Providers;
 namespace O8Actors.Benchmarks.Roles;
 
 /// <summary>
-/// The O8Actors side of a row, in its own process: one <see cref="OAuthFlows"/> (one listener), N logins at a fixed
+/// The O8Actors side of a row, in its own process: one <see cref="OAuthLogins"/> (one listener), N logins at a fixed
 /// concurrency. The browser lives in the driver: each authorize URL goes out over stdout.
 /// </summary>
 internal static class O8Role
@@ -29,24 +29,24 @@ internal static class O8Role
         return 0;
     }
 
-    public static async Task<OAuthFlows> StartAsync(Args args, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate,
+    public static async Task<OAuthLogins> StartAsync(Args args, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate,
         IBrowserLauncher browser, TimeSpan? timeout = null)
     {
-        var flows = await OAuthFlows.StartAsync(setup =>
+        var flows = await OAuthLogins.StartAsync(setup =>
         {
             setup.Browser = browser;
             setup.Options.Listener.Port = 0;
             setup.Options.Listener.Scheme = certificate is null ? "http" : "https";
             setup.Options.Certificates.Certificate = certificate;
             setup.Options.Certificates.AutoCreate = false;
-            setup.Options.Flow.Timeout = timeout ?? TimeSpan.FromSeconds(60);
-            setup.Options.Flow.ExchangeTimeout = TimeSpan.FromSeconds(30);
+            setup.Options.Login.Timeout = timeout ?? TimeSpan.FromSeconds(60);
+            setup.Options.Login.ExchangeTimeout = TimeSpan.FromSeconds(30);
         });
         Wire.Send("READY", (await flows.GetRedirectUriAsync()).ToString());
         return flows;
     }
 
-    public static Task RegisterAsync(OAuthFlows flows, string issuer, string clientId) =>
+    public static Task RegisterAsync(OAuthLogins flows, string issuer, string clientId) =>
         flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
         {
             Name = "sandbox",

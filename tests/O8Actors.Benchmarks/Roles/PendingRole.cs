@@ -28,7 +28,7 @@ internal static class PendingRole
         for (var i = 0; i < 20; i++) await ProbeAsync(flows, browser);
         var managed0 = GC.GetTotalMemory(forceFullCollection: true);
         var rss0 = ProcessMeter.Rss();
-        var running = new List<Task<FlowOutcome>>();
+        var running = new List<Task<LoginOutcome>>();
         var extra = new Dictionary<string, double>();
         var startClock = Stopwatch.StartNew();
         foreach (var target in checkpoints)
@@ -62,7 +62,7 @@ internal static class PendingRole
     }
 
     /// <summary>One complete login next to the pending ones: (start ms, route ms).</summary>
-    private static async Task<(double Start, double Route)> ProbeAsync(OAuthFlows flows, ProbeBrowser browser)
+    private static async Task<(double Start, double Route)> ProbeAsync(OAuthLogins flows, ProbeBrowser browser)
     {
         var probe = browser.NextProbe();
         var started = Stopwatch.GetTimestamp();
@@ -71,7 +71,7 @@ internal static class PendingRole
         var callbackSent = await probe.CallbackSent.Task;
         var result = await outcome;
         var ended = Stopwatch.GetTimestamp();
-        if (result is not FlowSucceeded) throw new InvalidOperationException($"A probe login ended {result.Kind}.");
+        if (result is not LoginSucceeded) throw new InvalidOperationException($"A probe login ended {result.Kind}.");
         return (Stopwatch.GetElapsedTime(started, launched).TotalMilliseconds, Stopwatch.GetElapsedTime(callbackSent, ended).TotalMilliseconds);
     }
 

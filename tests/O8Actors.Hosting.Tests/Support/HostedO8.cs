@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace O8Actors.Hosting.Tests.Support;
 
-/// <summary>Builds a Generic Host with O8Actors the way an application does: AddOAuthFlows + AddAkka(...WithOAuthFlows()).</summary>
+/// <summary>Builds a Generic Host with O8Actors the way an application does: AddOAuthLogins + AddAkka(...WithOAuthLogins()).</summary>
 public static class HostedO8
 {
     /// <summary>A host (not started) configured by <paramref name="settings"/> as its IConfiguration.</summary>
@@ -15,8 +15,8 @@ public static class HostedO8
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddOAuthFlows(configure);
-        builder.Services.AddAkka(systemName, akka => akka.WithOAuthFlows());
+        builder.Services.AddOAuthLogins(configure);
+        builder.Services.AddAkka(systemName, akka => akka.WithOAuthLogins());
         return builder.Build();
     }
 

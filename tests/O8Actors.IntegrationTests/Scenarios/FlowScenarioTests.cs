@@ -77,9 +77,9 @@ public sealed class FlowScenarioTests(FlowsFixture fixture) : IClassFixture<Flow
         var outcomes = await Task.WhenAll(hints.Select(h =>
             fixture.Flows.RunAsync(FlowsFixture.ProviderName, FlowsFixture.Request(h, TimeSpan.FromSeconds(240)))));
 
-        if (!outcomes.All(o => o is FlowSucceeded))
+        if (!outcomes.All(o => o is LoginSucceeded))
             Assert.Fail($"outcomes: {string.Join(", ", outcomes.Select(o => o.Kind))}\nbrowser:\n{await fixture.DescribeBrowserAsync(hints)}");
-        var tokens = outcomes.Cast<FlowSucceeded>().Select(o => o.Tokens).ToArray();
+        var tokens = outcomes.Cast<LoginSucceeded>().Select(o => o.Tokens).ToArray();
         Assert.Equal(hints.Length, tokens.Select(t => t.AccessToken).Distinct().Count());
         Assert.Equal(hints.Length, tokens.Select(t => t.RefreshToken).Distinct().Count());
         // Each caller got the tokens of its own login: the ID token names the user its browser signed in as.

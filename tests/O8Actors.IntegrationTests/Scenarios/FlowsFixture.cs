@@ -8,7 +8,7 @@ using O8Actors.Providers;
 namespace O8Actors.IntegrationTests.Scenarios;
 
 /// <summary>
-/// The real thing, shared per test class: O8Actors (<see cref="OAuthFlows"/>) with its HTTPS loopback listener on a
+/// The real thing, shared per test class: O8Actors (<see cref="OAuthLogins"/>) with its HTTPS loopback listener on a
 /// free port and a real mkcert certificate, Chromium as its browser launcher, and oidc-provider registered through
 /// OpenID Connect discovery.
 /// </summary>
@@ -32,7 +32,7 @@ public sealed class FlowsFixture : IAsyncLifetime
     public ChromiumLoginDriver Driver { get; private set; } = null!;
 
     /// <summary>O8Actors under test.</summary>
-    public OAuthFlows Flows { get; private set; } = null!;
+    public OAuthLogins Flows { get; private set; } = null!;
 
     /// <summary>The listener's redirect URI, as O8Actors reports it.</summary>
     public Uri RedirectUri { get; private set; } = null!;
@@ -46,7 +46,7 @@ public sealed class FlowsFixture : IAsyncLifetime
         _parts = await InteropParts.StartAsync();
 
         Driver = new ChromiumLoginDriver(Chromium, ChromiumLoginDriver.ScriptFromLoginHint());
-        Flows = await OAuthFlows.StartAsync(setup =>
+        Flows = await OAuthLogins.StartAsync(setup =>
         {
             var options = O8Options.FromConfig();
             options.Listener.Port = 0; // a free port: test runs in parallel never collide

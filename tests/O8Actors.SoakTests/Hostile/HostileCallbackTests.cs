@@ -19,10 +19,10 @@ public sealed class HostileCallbackTests(ITestOutputHelper output)
     {
         await using var env = await HostileEnvironment.StartAsync(LiveLogins);
         var expired = await env.StartLoginAsync(timeout: TimeSpan.FromMilliseconds(300));
-        Assert.IsType<FlowTimedOut>(await expired.Outcome.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.IsType<LoginTimedOut>(await expired.Outcome.WaitAsync(TimeSpan.FromSeconds(30)));
         var replayed = await env.StartLoginAsync();
         Assert.Equal(200, (await replayed.LandAsync(env.Listener)).Status);
-        Assert.IsType<FlowSucceeded>(await replayed.Outcome.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.IsType<LoginSucceeded>(await replayed.Outcome.WaitAsync(TimeSpan.FromSeconds(30)));
 
         var cases = HostileInputs.Build(env.Listener, env.CallbackPath, env.Live[0], expired, replayed);
         Assert.True(cases.Count >= 30, $"only {cases.Count} hostile inputs");
@@ -77,18 +77,18 @@ public sealed class HostileCallbackTests(ITestOutputHelper output)
         Assert.Contains("&lt;script&gt;alert(document.cookie)&lt;/script&gt;", page.Body);
         Assert.DoesNotContain("<script", page.Body, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("<img", page.Body, StringComparison.OrdinalIgnoreCase);
-        var denial = Assert.IsType<FlowDenied>(await denied.Outcome.WaitAsync(TimeSpan.FromSeconds(30)));
+        var denial = Assert.IsType<LoginDenied>(await denied.Outcome.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(script, denial.ErrorDescription);
 
         page = await env.Listener.GetAsync($"{path}?state={wrongIssuer.State}&code={wrongIssuer.Code}&iss={Uri.EscapeDataString("https://evil.example")}");
         Assert.Equal(400, page.Status);
         Assert.Contains("The sign-in failed.", page.Body);
-        Assert.Equal(FlowFailure.IssuerMismatch, Assert.IsType<FlowFailed>(await wrongIssuer.Outcome.WaitAsync(TimeSpan.FromSeconds(30))).Failure);
+        Assert.Equal(LoginFailure.IssuerMismatch, Assert.IsType<LoginFailed>(await wrongIssuer.Outcome.WaitAsync(TimeSpan.FromSeconds(30))).Failure);
 
         page = await env.Listener.GetAsync($"{path}?state={noIssuer.State}&code={noIssuer.Code}");
         Assert.Equal(400, page.Status);
         Assert.Contains("The sign-in failed.", page.Body);
-        Assert.Equal(FlowFailure.IssuerMismatch, Assert.IsType<FlowFailed>(await noIssuer.Outcome.WaitAsync(TimeSpan.FromSeconds(30))).Failure);
+        Assert.Equal(LoginFailure.IssuerMismatch, Assert.IsType<LoginFailed>(await noIssuer.Outcome.WaitAsync(TimeSpan.FromSeconds(30))).Failure);
 
         // Each of those requests carried a real state, and ended that login only; its code was never redeemed.
         Assert.Equal(0, env.O8.Sandbox.Counters.TokenRequests);
@@ -153,7 +153,7 @@ public sealed class HostileCallbackTests(ITestOutputHelper output)
         // A fresh login still works after the barrage, and the connections left nothing behind.
         var fresh = await env.StartLoginAsync();
         Assert.Equal(200, (await fresh.LandAsync(env.Listener)).Status);
-        Assert.IsType<FlowSucceeded>(await fresh.Outcome.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.IsType<LoginSucceeded>(await fresh.Outcome.WaitAsync(TimeSpan.FromSeconds(30)));
         var after = GC.GetTotalMemory(forceFullCollection: true);
         output.WriteLine($"managed memory {baseline / 1024} KiB → {after / 1024} KiB");
         Assert.True(after - baseline < 16 * 1024 * 1024, $"managed memory grew by {(after - baseline) / 1024} KiB");

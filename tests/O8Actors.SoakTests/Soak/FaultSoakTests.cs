@@ -36,7 +36,7 @@ public sealed class FaultSoakTests(ITestOutputHelper output)
             o.BrowserConcurrency = Concurrency;
         });
         // Warm up (JIT, connection pools) with one login, so the soak measures the steady state.
-        Assert.IsType<FlowSucceeded>((await o8.RunAsync(LoginScript.Approve("warm-up"))).Outcome);
+        Assert.IsType<LoginSucceeded>((await o8.RunAsync(LoginScript.Approve("warm-up"))).Outcome);
         var logins = Enumerable.Range(0, Logins).Select(i => SoakLogin.For(i, ExchangeTimeout)).ToArray();
         using var keepAlive = new HttpClient(new SocketsHttpHandler
         {
@@ -47,7 +47,7 @@ public sealed class FaultSoakTests(ITestOutputHelper output)
         using var slots = new SemaphoreSlim(Concurrency, Concurrency);
         var clock = Stopwatch.StartNew();
 
-        async Task<(SoakLogin Login, FlowOutcome Outcome)> RunAsync(SoakLogin login)
+        async Task<(SoakLogin Login, LoginOutcome Outcome)> RunAsync(SoakLogin login)
         {
             await slots.WaitAsync();
             try
@@ -74,20 +74,20 @@ public sealed class FaultSoakTests(ITestOutputHelper output)
         var wrong = results.Where(r => r.Outcome.Kind != r.Login.Expected).ToArray();
         Assert.True(wrong.Length == 0, $"{wrong.Length} logins ended unexpectedly, e.g. " +
             string.Join("; ", wrong.Take(5).Select(w => $"#{w.Login.Index} {w.Login.Script.Fate} expected {w.Login.Expected}, got {w.Outcome.Kind} {Reason(w.Outcome)}")));
-        Assert.Equal(Logins, results.Select(r => r.Outcome.FlowId).Distinct().Count());
+        Assert.Equal(Logins, results.Select(r => r.Outcome.LoginId).Distinct().Count());
 
         // Exactly one end per login, never two.
         await WaitUntilAsync(() => o8.Events.Ended.Count >= Logins + 1, "every login's end event");
-        var ends = o8.Events.Ended.GroupBy(e => e.FlowId).ToDictionary(g => g.Key, g => g.Count());
+        var ends = o8.Events.Ended.GroupBy(e => e.LoginId).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(Logins + 1, ends.Count);
         Assert.All(ends, e => Assert.Equal(1, e.Value));
-        Assert.All(results, r => Assert.Equal(1, ends.GetValueOrDefault(r.Outcome.FlowId)));
-        Assert.All(results, r => Assert.Equal(r.Outcome.Kind, o8.Events.Ended.Single(e => e.FlowId == r.Outcome.FlowId).Outcome));
+        Assert.All(results, r => Assert.Equal(1, ends.GetValueOrDefault(r.Outcome.LoginId)));
+        Assert.All(results, r => Assert.Equal(r.Outcome.Kind, o8.Events.Ended.Single(e => e.LoginId == r.Outcome.LoginId).Outcome));
 
         // The approvals got distinct, live tokens for their own user; the faults reached the token endpoint once each.
         var approvals = results.Where(r => r.Login.Script.Fate == LoginFate.Approve && r.Login.CancelAfter is null).ToArray();
-        Assert.All(approvals, r => Assert.Equal(r.Login.Script.Subject, PendingLogin.SubjectOf(((FlowSucceeded)r.Outcome).Tokens.IdToken)));
-        Assert.Equal(approvals.Length, approvals.Select(r => ((FlowSucceeded)r.Outcome).Tokens.AccessToken).Distinct().Count());
+        Assert.All(approvals, r => Assert.Equal(r.Login.Script.Subject, PendingLogin.SubjectOf(((LoginSucceeded)r.Outcome).Tokens.IdToken)));
+        Assert.Equal(approvals.Length, approvals.Select(r => ((LoginSucceeded)r.Outcome).Tokens.AccessToken).Distinct().Count());
         var counters = o8.Sandbox.Counters;
         Assert.Equal(approvals.Length + 1, counters.TokensIssued);
         int Faulted(TokenFaultKind kind) => logins.Count(l => l.Script.Fault?.Kind == kind);
@@ -99,16 +99,16 @@ public sealed class FaultSoakTests(ITestOutputHelper output)
         Assert.True(strays.Unexpected.Count == 0, string.Join("\n", strays.Unexpected.Take(10)));
 
         // Nothing left behind: no login in flight, no FlowActor or reply relay alive, no state registered.
-        var flows = o8.Flows.Actors;
+        var flows = o8.Logins.Actors;
         Assert.Equal(0, (await flows.Flows.Ask<Flows.FlowsInFlight>(Flows.GetFlowsInFlight.Instance, TimeSpan.FromSeconds(10))).Count);
         await WaitUntilAsync(() => inFlight.Value == 0, "the o8.logins.in_flight gauge back at zero");
-        await AssertNoChildrenAsync(o8.System, $"/user/{O8Actors.Hosting.O8Bootstrap.FlowsName}/*");
-        await AssertNoChildrenAsync(o8.System, $"/user/{O8Actors.Hosting.O8Bootstrap.ListenerName}/*");
+        await AssertNoChildrenAsync(o8.System, $"/user/{O8Actors.Runtime.O8Bootstrap.FlowsName}/*");
+        await AssertNoChildrenAsync(o8.System, $"/user/{O8Actors.Runtime.O8Bootstrap.ListenerName}/*");
         Assert.Equal(0, (await flows.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, TimeSpan.FromSeconds(10))).RegisteredStates);
 
         // And the listener still serves a fresh login.
         var fresh = await o8.RunAsync(LoginScript.Approve("after-the-soak"));
-        Assert.IsType<FlowSucceeded>(fresh.Outcome);
+        Assert.IsType<LoginSucceeded>(fresh.Outcome);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(100), $"the soak took {clock.Elapsed.TotalSeconds:F0} s");
     }
 
@@ -129,10 +129,10 @@ public sealed class FaultSoakTests(ITestOutputHelper output)
         }
     }
 
-    private static string Reason(FlowOutcome outcome) => outcome switch
+    private static string Reason(LoginOutcome outcome) => outcome switch
     {
-        FlowFailed f => $"{f.Failure}: {f.Reason}",
-        FlowDenied d => d.Error,
+        LoginFailed f => $"{f.Failure}: {f.Reason}",
+        LoginDenied d => d.Error,
         _ => "",
     };
 

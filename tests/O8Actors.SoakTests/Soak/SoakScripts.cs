@@ -4,7 +4,7 @@ using O8Actors.TestKit.Sandbox;
 namespace O8Actors.SoakTests.Soak;
 
 /// <summary>One soak login: its script, whether the caller cancels it, and the one outcome that implies.</summary>
-internal sealed record SoakLogin(int Index, LoginScript Script, TimeSpan? CancelAfter, FlowOutcomeKind Expected)
+internal sealed record SoakLogin(int Index, LoginScript Script, TimeSpan? CancelAfter, LoginOutcomeKind Expected)
 {
     /// <summary>
     /// A fixed, interleaved mix, per 20 logins: 9 approvals, 2 denials, 1 abandonment and 1 silent authorization
@@ -27,6 +27,6 @@ internal sealed record SoakLogin(int Index, LoginScript Script, TimeSpan? Cancel
         };
         // Cancelled logins wait on a long deadline, so only the caller can end them; they cancel at varied moments.
         var cancelAfter = i % 20 is >= 13 and < 16 ? TimeSpan.FromMilliseconds(20 + i * 37 % 400) : (TimeSpan?)null;
-        return new SoakLogin(i, script, cancelAfter, cancelAfter is null ? script.Expected(exchangeTimeout) : FlowOutcomeKind.Cancelled);
+        return new SoakLogin(i, script, cancelAfter, cancelAfter is null ? script.Expected(exchangeTimeout) : LoginOutcomeKind.Cancelled);
     }
 }

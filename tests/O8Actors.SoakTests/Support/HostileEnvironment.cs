@@ -44,7 +44,7 @@ internal sealed class HostileEnvironment : IAsyncDisposable
             o.Browser = browser;
             o.PlainHttp = plainHttp;
             o.LoginTimeout = TimeSpan.FromMinutes(2);
-            o.ConfigureFlows = setup =>
+            o.ConfigureLogins = setup =>
             {
                 setup.LoggerFactory = logs.CreateFactory();
                 // A path with letters, so case and prefix variants of it are real hostile inputs.
@@ -70,7 +70,7 @@ internal sealed class HostileEnvironment : IAsyncDisposable
 
     /// <summary>Logins the supervisor still counts as in flight.</summary>
     public async Task<int> InFlightAsync() =>
-        (await O8.Flows.Actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, TimeSpan.FromSeconds(10))).Count;
+        (await O8.Logins.Actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, TimeSpan.FromSeconds(10))).Count;
 
     /// <summary>No live login has ended yet (none was completed, failed or cancelled by a request it did not own).</summary>
     public void AssertLiveUndisturbed()
@@ -88,7 +88,7 @@ internal sealed class HostileEnvironment : IAsyncDisposable
             Assert.True(landings[i].Status == 200, $"{Live[i].Subject}: {landings[i]}");
             Assert.Contains("You are signed in", landings[i].Body);
             var outcome = await Live[i].Outcome.WaitAsync(TimeSpan.FromSeconds(30));
-            var succeeded = Assert.IsType<FlowSucceeded>(outcome);
+            var succeeded = Assert.IsType<LoginSucceeded>(outcome);
             Assert.Equal(Live[i].Subject, PendingLogin.SubjectOf(succeeded.Tokens.IdToken));
             Assert.True(O8.Sandbox.IsActive(succeeded.Tokens.AccessToken));
         }

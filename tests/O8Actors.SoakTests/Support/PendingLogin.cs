@@ -12,7 +12,7 @@ namespace O8Actors.SoakTests.Support;
 /// </summary>
 internal sealed class PendingLogin
 {
-    private PendingLogin(string subject, Task<FlowOutcome> outcome, Uri callbackUrl)
+    private PendingLogin(string subject, Task<LoginOutcome> outcome, Uri callbackUrl)
     {
         Subject = subject;
         Outcome = outcome;
@@ -27,7 +27,7 @@ internal sealed class PendingLogin
     public string Subject { get; }
 
     /// <summary>The caller's view of the login.</summary>
-    public Task<FlowOutcome> Outcome { get; }
+    public Task<LoginOutcome> Outcome { get; }
 
     /// <summary>Where the browser would land (carries the code).</summary>
     public Uri CallbackUrl { get; }
@@ -47,7 +47,7 @@ internal sealed class PendingLogin
     {
         var request = o8.Request(LoginScript.Approve(subject), timeout ?? TimeSpan.FromMinutes(2));
         var tag = request.Parameters["login_hint"];
-        var outcome = o8.Flows.RunAsync(o8.ProviderName, request);
+        var outcome = o8.Logins.RunAsync(o8.ProviderName, request);
         var authorizeUrl = await browser.AuthorizeUrlAsync(tag, TimeSpan.FromSeconds(30));
         using var response = await authorizationServer.GetAsync(authorizeUrl);
         if (response.StatusCode != HttpStatusCode.Found || response.Headers.Location is null)

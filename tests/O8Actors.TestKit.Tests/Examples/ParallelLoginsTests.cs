@@ -78,8 +78,8 @@ public sealed class ParallelLoginsTests
     public void A_login_that_did_not_end_as_scripted_makes_the_exit_code_non_zero()
     {
         var settings = new DemoSettings(2, 2, 0, 0, 0, TimeSpan.FromSeconds(3), SystemBrowser: false, PlainHttp: false, Seed: 8);
-        var ok = new ScriptedLoginResult("a", LoginScript.Approve(), FlowOutcomeKind.Succeeded, new FlowSucceeded("f1", new TokenSet("at", "Bearer")), TimeSpan.FromMilliseconds(10));
-        var wrong = new ScriptedLoginResult("b", LoginScript.Approve(), FlowOutcomeKind.Succeeded, new FlowDenied("f2", "access_denied", null), TimeSpan.FromMilliseconds(30));
+        var ok = new ScriptedLoginResult("a", LoginScript.Approve(), LoginOutcomeKind.Succeeded, new LoginSucceeded("f1", new TokenSet("at", "Bearer")), TimeSpan.FromMilliseconds(10));
+        var wrong = new ScriptedLoginResult("b", LoginScript.Approve(), LoginOutcomeKind.Succeeded, new LoginDenied("f2", "access_denied", null), TimeSpan.FromMilliseconds(30));
 
         Assert.Equal(0, DemoReport.From(settings, [ok, ok with { Tag = "c" }], TimeSpan.FromSeconds(1)).ExitCode);
         Assert.Equal(1, DemoReport.From(settings, [ok, wrong], TimeSpan.FromSeconds(1)).ExitCode);

@@ -35,13 +35,13 @@ public sealed class ConcurrentScriptedLoginsTests(ITestOutputHelper output)
         for (var i = 0; i < Logins; i++) Assert.Same(scripts[i], results[i].Script);
 
         int Count(LoginFate fate) => scripts.Count(s => s.Fate == fate);
-        var succeeded = results.Select(r => r.Outcome).OfType<FlowSucceeded>().ToArray();
+        var succeeded = results.Select(r => r.Outcome).OfType<LoginSucceeded>().ToArray();
         Assert.Equal(Count(LoginFate.Approve), succeeded.Length);
         Assert.Equal(succeeded.Length, succeeded.Select(s => s.Tokens.AccessToken).Distinct().Count());
         Assert.All(succeeded, s => Assert.True(o8.Sandbox.IsActive(s.Tokens.AccessToken)));
-        Assert.Equal(Count(LoginFate.Deny), results.Count(r => r.Outcome is FlowDenied));
-        Assert.Equal(Count(LoginFate.Abandon) + Count(LoginFate.NeverAnswer), results.Count(r => r.Outcome is FlowTimedOut));
-        Assert.Equal(Count(LoginFate.TokenFault), results.Count(r => r.Outcome is FlowFailed));
+        Assert.Equal(Count(LoginFate.Deny), results.Count(r => r.Outcome is LoginDenied));
+        Assert.Equal(Count(LoginFate.Abandon) + Count(LoginFate.NeverAnswer), results.Count(r => r.Outcome is LoginTimedOut));
+        Assert.Equal(Count(LoginFate.TokenFault), results.Count(r => r.Outcome is LoginFailed));
 
         // The sandbox saw what the scripts imply, no more. An abandoned login gets a code that is never redeemed, unless
         // its short deadline passed before the browser reached the authorize page at all.
@@ -56,7 +56,7 @@ public sealed class ConcurrentScriptedLoginsTests(ITestOutputHelper output)
 
         // Every login's end was published exactly once.
         await Eventually.TrueAsync(() => o8.Events.Ended.Count == Logins, "every login's end event arrived");
-        Assert.Equal(Logins, o8.Events.Ended.Select(e => e.FlowId).Distinct().Count());
+        Assert.Equal(Logins, o8.Events.Ended.Select(e => e.LoginId).Distinct().Count());
     }
 
     /// <summary>A fixed, interleaved mix: half approve, a fifth deny, the rest abandon, hang or hit a token fault.</summary>
@@ -69,10 +69,10 @@ public sealed class ConcurrentScriptedLoginsTests(ITestOutputHelper output)
         _ => LoginScript.TokenEndpointFault(TokenFault.ServerError(503)),
     };
 
-    private static string Reason(FlowOutcome outcome) => outcome switch
+    private static string Reason(LoginOutcome outcome) => outcome switch
     {
-        FlowFailed f => f.Reason,
-        FlowDenied d => d.Error,
+        LoginFailed f => f.Reason,
+        LoginDenied d => d.Error,
         _ => "",
     };
 }

@@ -48,8 +48,8 @@ public sealed class HarnessFlowTests
         Assert.Equal("Not today.", denied.ErrorDescription);
         Assert.Equal(1, o8.Sandbox.Counters.Denials);
         Assert.Equal(0, o8.Sandbox.Counters.TokenRequests);
-        var ended = await o8.Events.WaitForEndAsync(denied.FlowId!);
-        Assert.Equal(FlowOutcomeKind.Denied, ended.Outcome);
+        var ended = await o8.Events.WaitForEndAsync(denied.LoginId!);
+        Assert.Equal(LoginOutcomeKind.Denied, ended.Outcome);
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class HarnessFlowTests
         o8.Scheduler.Advance(TimeSpan.FromMinutes(5));
 
         var result = await login.WaitAsync(Wait);
-        var timedOut = Assert.IsType<FlowTimedOut>(result.Outcome);
+        var timedOut = Assert.IsType<LoginTimedOut>(result.Outcome);
         Assert.Equal(TimeSpan.FromMinutes(5), timedOut.Timeout);
         Assert.True(result.MatchesScript);
         Assert.Equal(1, o8.Sandbox.Counters.CodesIssued);
@@ -82,7 +82,7 @@ public sealed class HarnessFlowTests
         o8.Scheduler.Advance(TimeSpan.FromSeconds(90));
 
         var result = await login.WaitAsync(Wait);
-        Assert.IsType<FlowTimedOut>(result.Outcome);
+        Assert.IsType<LoginTimedOut>(result.Outcome);
         var visit = await o8.Browser!.Visits[0].Completion.WaitAsync(Wait);
         Assert.Equal(ScriptedVisitOutcome.Cancelled, visit.Outcome);
     }
@@ -94,8 +94,8 @@ public sealed class HarnessFlowTests
 
         var result = await o8.RunAsync(LoginScript.TokenEndpointFault(TokenFault.ServerError(503))).WaitAsync(Wait);
 
-        var failed = Assert.IsType<FlowFailed>(result.Outcome);
-        Assert.Equal(FlowFailure.TokenExchange, failed.Failure);
+        var failed = Assert.IsType<LoginFailed>(result.Outcome);
+        Assert.Equal(LoginFailure.TokenExchange, failed.Failure);
         Assert.Equal("server_error", failed.ProviderError);
         Assert.Contains("HTTP 503", failed.Reason);
         Assert.Contains(o8.ProviderName, failed.Reason);
@@ -114,7 +114,7 @@ public sealed class HarnessFlowTests
 
         var result = await o8.RunAsync(LoginScript.TokenEndpointFault(fault)).WaitAsync(Wait);
 
-        var failed = Assert.IsType<FlowFailed>(result.Outcome);
+        var failed = Assert.IsType<LoginFailed>(result.Outcome);
         Assert.Contains(reason, failed.Reason);
         Assert.Equal(1, o8.Sandbox.Counters.Faults(kind));
     }
@@ -156,7 +156,7 @@ public sealed class HarnessFlowTests
 
         var result = await o8.RunAsync(LoginScript.Approve()).WaitAsync(Wait);
 
-        Assert.IsType<FlowSucceeded>(result.Outcome);
+        Assert.IsType<LoginSucceeded>(result.Outcome);
         Assert.Equal(plainHttp ? "http" : "https", o8.RedirectUri.Scheme);
         Assert.Equal(method, o8.Client.AuthMethod);
         Assert.Equal(0, o8.Sandbox.Counters.Errors("invalid_client"));
@@ -168,12 +168,12 @@ public sealed class HarnessFlowTests
         await using var o8 = await O8TestHarness.StartAsync();
 
         var request = o8.Request(LoginScript.Deny());
-        var outcome = await o8.Flows.RunAsync(o8.ProviderName, request).WaitAsync(Wait);
+        var outcome = await o8.Logins.RunAsync(o8.ProviderName, request).WaitAsync(Wait);
 
         Assert.StartsWith("o8tk-", request.Parameters["login_hint"]);
         Assert.Equal(o8.Options.LoginTimeout, request.Timeout);
         Assert.Equal(o8.Options.AbandonTimeout, o8.Request(LoginScript.Abandon).Timeout);
-        Assert.IsType<FlowDenied>(outcome);
+        Assert.IsType<LoginDenied>(outcome);
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public sealed class HarnessFlowTests
     {
         await using var o8 = new O8TestHarness();
 
-        var error = Assert.Throws<InvalidOperationException>(() => o8.Flows);
+        var error = Assert.Throws<InvalidOperationException>(() => o8.Logins);
 
         Assert.Contains("StartAsync", error.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new O8TestHarness(new O8TestHarnessOptions { LoginTimeout = TimeSpan.Zero }));

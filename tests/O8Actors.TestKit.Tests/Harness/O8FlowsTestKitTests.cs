@@ -11,23 +11,23 @@ public sealed class O8FlowsTestKitTests(ITestOutputHelper output) : O8FlowsTestK
     public async Task The_probe_sees_one_login_from_start_to_end_in_order()
     {
         var login = await O8.RunAsync(LoginScript.Approve("bob"));
-        var id = login.Outcome.FlowId;
+        var id = login.Outcome.LoginId;
 
-        var seen = new List<FlowEvent>();
-        await FlowEvents.FishForMessageAsync<FlowEvent>(e =>
+        var seen = new List<LoginEvent>();
+        await LoginEvents.FishForMessageAsync<LoginEvent>(e =>
         {
-            if (e.FlowId == id) seen.Add(e);
-            return e is FlowEndedEvent ended && ended.FlowId == id;
+            if (e.LoginId == id) seen.Add(e);
+            return e is LoginEndedEvent ended && ended.LoginId == id;
         }, Wait);
 
         Assert.Collection(seen,
-            e => Assert.IsType<FlowStartedEvent>(e),
+            e => Assert.IsType<LoginStartedEvent>(e),
             e => Assert.IsType<AuthorizeUrlReadyEvent>(e),
             e => Assert.True(Assert.IsType<BrowserLaunchedEvent>(e).Launched),
             e => Assert.True(Assert.IsType<CallbackReceivedEvent>(e).HasCode),
             e => Assert.IsType<TokensExchangedEvent>(e),
-            e => Assert.Equal(FlowOutcomeKind.Succeeded, Assert.IsType<FlowEndedEvent>(e).Outcome));
-        Assert.Same(O8.System, FlowEvents.Sys);
+            e => Assert.Equal(LoginOutcomeKind.Succeeded, Assert.IsType<LoginEndedEvent>(e).Outcome));
+        Assert.Same(O8.System, LoginEvents.Sys);
     }
 
     [Fact]
@@ -35,12 +35,12 @@ public sealed class O8FlowsTestKitTests(ITestOutputHelper output) : O8FlowsTestK
     {
         var login = await O8.RunAsync(LoginScript.Deny());
 
-        var fromProbe = await FlowEvents.FishForMessageAsync<FlowEndedEvent>(e => e.FlowId == login.Outcome.FlowId, Wait);
-        var fromRecorder = await O8.Events.WaitForEndAsync(login.Outcome.FlowId);
+        var fromProbe = await LoginEvents.FishForMessageAsync<LoginEndedEvent>(e => e.LoginId == login.Outcome.LoginId, Wait);
+        var fromRecorder = await O8.Events.WaitForEndAsync(login.Outcome.LoginId);
 
-        Assert.Equal(FlowOutcomeKind.Denied, fromProbe.Outcome);
+        Assert.Equal(LoginOutcomeKind.Denied, fromProbe.Outcome);
         Assert.Equal(fromProbe, fromRecorder);
-        Assert.Equal(1, O8.Events.CountEnded(FlowOutcomeKind.Denied));
+        Assert.Equal(1, O8.Events.CountEnded(LoginOutcomeKind.Denied));
     }
 
     [Fact]
@@ -49,6 +49,6 @@ public sealed class O8FlowsTestKitTests(ITestOutputHelper output) : O8FlowsTestK
         var error = await Assert.ThrowsAsync<TimeoutException>(
             () => O8.Events.WaitForEndAsync("no-such-login", TimeSpan.FromMilliseconds(50)));
 
-        Assert.Contains("FlowEndedEvent", error.Message);
+        Assert.Contains("LoginEndedEvent", error.Message);
     }
 }

@@ -207,7 +207,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     public async Task A_flow_that_never_answers_gives_the_browser_a_504_after_the_exchange_timeout()
     {
         var options = Options();
-        options.Flow.ExchangeTimeout = TimeSpan.FromMilliseconds(1); // the Ask waits this plus a 5 s margin
+        options.Login.ExchangeTimeout = TimeSpan.FromMilliseconds(1); // the Ask waits this plus a 5 s margin
         var (listener, _) = await StartAsync(options);
         var flow = CreateTestProbe();
         var uri = await RegisterAsync(flow, listener, "slow", "flow-slow");
@@ -269,7 +269,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
         second.Send(listener, new RegisterState("shared", "flow-b"));
 
         var refused = await second.ExpectMsgAsync<StateRegistrationRefused>(Wait);
-        Assert.Equal("flow-b", refused.FlowId);
+        Assert.Equal("flow-b", refused.LoginId);
         Assert.Equal(1, (await StatusAsync(listener)).RegisteredStates);
     }
 
@@ -351,7 +351,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
             var flow = CreateTestProbe();
             flow.Send(listener, new RegisterState("s", "flow-refused"));
             var refused = await flow.ExpectMsgAsync<StateRegistrationRefused>(Wait);
-            Assert.Equal("flow-refused", refused.FlowId);
+            Assert.Equal("flow-refused", refused.LoginId);
             Assert.IsType<ListenerPortInUseException>(refused.Cause);
             Assert.Contains(port.ToString(), refused.Reason);
         }
@@ -411,7 +411,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
         flow.Send(listener, new RegisterState("early", "flow-early")); // before Kestrel is up: stashed
 
         var registered = await flow.ExpectMsgAsync<StateRegistered>(Wait);
-        Assert.Equal("flow-early", registered.FlowId);
+        Assert.Equal("flow-early", registered.LoginId);
         Assert.True((await StatusAsync(listener)).Bound);
     }
 
@@ -439,7 +439,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
         for (var i = 0; i < logins; i++)
         {
             var callback = await flows[i].ExpectMsgAsync<AuthorizationCallback>(Wait);
-            Assert.Equal($"flow-{i}", callback.FlowId);
+            Assert.Equal($"flow-{i}", callback.LoginId);
             Assert.Equal($"code-{i}", callback.Code);
             flows[i].Reply(new CallbackResponse(200, CallbackPageKind.Success, ""));
         }
@@ -455,7 +455,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     {
         Listener = new ListenerOptions { Scheme = scheme, Host = "localhost", Port = port, Path = path, BindIPv6 = true },
         Certificates = _mkcert.Options,
-        Flow = new FlowOptions { ExchangeTimeout = TimeSpan.FromSeconds(10) },
+        Login = new LoginOptions { ExchangeTimeout = TimeSpan.FromSeconds(10) },
     };
 
     private async Task<(IActorRef Listener, Uri RedirectUri)> StartAsync(O8Options options)
@@ -473,7 +473,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     {
         flow.Send(listener, new RegisterState(state, flowId, watch));
         var registered = await flow.ExpectMsgAsync<StateRegistered>(Wait);
-        Assert.Equal(flowId, registered.FlowId);
+        Assert.Equal(flowId, registered.LoginId);
         return registered.RedirectUri;
     }
 

@@ -14,17 +14,17 @@ public sealed class O8OptionsTests
         Assert.Equal("localhost", options.Listener.Host);
         Assert.Equal(41539, options.Listener.Port);
         Assert.Equal("/", options.Listener.Path);
-        Assert.True(options.Flow.Pkce);
-        Assert.Equal(TimeSpan.FromSeconds(120), options.Flow.Timeout);
+        Assert.True(options.Login.Pkce);
+        Assert.Equal(TimeSpan.FromSeconds(120), options.Login.Timeout);
     }
 
     [Fact]
     public void User_hocon_overrides_the_defaults()
     {
-        var options = O8Options.FromConfig(ConfigurationFactory.ParseString("o8.listener.port = 5000\no8.flow.timeout = 5s"));
+        var options = O8Options.FromConfig(ConfigurationFactory.ParseString("o8.listener.port = 5000\no8.login.timeout = 5s"));
 
         Assert.Equal(5000, options.Listener.Port);
-        Assert.Equal(TimeSpan.FromSeconds(5), options.Flow.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Login.Timeout);
         Assert.Equal("https", options.Listener.Scheme);
     }
 
@@ -33,7 +33,7 @@ public sealed class O8OptionsTests
     [InlineData("o8.listener.port = 70000", "o8.listener.port")]
     [InlineData("o8.listener.host = example.com", "o8.listener.host")]
     [InlineData("o8.listener.path = callback", "o8.listener.path")]
-    [InlineData("o8.flow.timeout = 0s", "o8.flow.timeout")]
+    [InlineData("o8.login.timeout = 0s", "o8.login.timeout")]
     public void Validation_names_the_bad_setting(string hocon, string setting)
     {
         var options = O8Options.FromConfig(ConfigurationFactory.ParseString(hocon));

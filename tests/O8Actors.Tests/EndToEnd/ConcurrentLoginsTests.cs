@@ -17,11 +17,11 @@ public sealed class ConcurrentLoginsTests(MkcertFolderFixture certificates) : IC
     {
         await using var server = await PkceAuthorizationServer.StartAsync();
         var browser = new HttpClientBrowser();
-        await using var flows = await OAuthFlows.StartAsync(setup =>
+        await using var flows = await OAuthLogins.StartAsync(setup =>
         {
             setup.Options.Listener.Port = 0;
             setup.Options.Certificates = certificates.Options;
-            setup.Options.Flow.Timeout = TimeSpan.FromSeconds(60);
+            setup.Options.Login.Timeout = TimeSpan.FromSeconds(60);
             setup.Browser = browser;
             setup.Providers.Add(server.Strategy("e2e"));
         });
@@ -33,7 +33,7 @@ public sealed class ConcurrentLoginsTests(MkcertFolderFixture certificates) : IC
         var outcomes = await Task.WhenAll(logins).WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.Empty(browser.Errors);
-        var succeeded = outcomes.OfType<FlowSucceeded>().ToList();
+        var succeeded = outcomes.OfType<LoginSucceeded>().ToList();
         Assert.Equal(Logins, succeeded.Count);
         Assert.Equal(Logins, succeeded.Select(s => s.Tokens.AccessToken).Distinct().Count());
         Assert.Equal(Logins, server.TokensIssued);
@@ -42,7 +42,7 @@ public sealed class ConcurrentLoginsTests(MkcertFolderFixture certificates) : IC
         // No crossing: the token each caller got is the one the server issued for that login's own state.
         await AwaitAssertAsync(() => Assert.Equal(Logins, states.Count));
         foreach (var success in succeeded)
-            Assert.Equal(PkceAuthorizationServer.AccessTokenFor(states[success.FlowId]), success.Tokens.AccessToken);
+            Assert.Equal(PkceAuthorizationServer.AccessTokenFor(states[success.LoginId]), success.Tokens.AccessToken);
 
         // The page reaches the browser as the outcome reaches the caller; the browser records it a moment later.
         await AwaitAssertAsync(() => Assert.Equal(Logins, browser.Landings.Count));
@@ -61,12 +61,12 @@ public sealed class ConcurrentLoginsTests(MkcertFolderFixture certificates) : IC
     }
 
     /// <summary>Records each login's state from its authorize URL.</summary>
-    private sealed class UrlObserver(System.Collections.Concurrent.ConcurrentDictionary<string, string> states) : IObserver<FlowEvent>
+    private sealed class UrlObserver(System.Collections.Concurrent.ConcurrentDictionary<string, string> states) : IObserver<LoginEvent>
     {
-        public void OnNext(FlowEvent value)
+        public void OnNext(LoginEvent value)
         {
             if (value is AuthorizeUrlReadyEvent ready)
-                states[ready.FlowId] = System.Web.HttpUtility.ParseQueryString(ready.AuthorizeUrl.Query)["state"]!;
+                states[ready.LoginId] = System.Web.HttpUtility.ParseQueryString(ready.AuthorizeUrl.Query)["state"]!;
         }
 
         public void OnCompleted() { }

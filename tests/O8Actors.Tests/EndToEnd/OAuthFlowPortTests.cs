@@ -12,7 +12,7 @@ namespace O8Actors.Tests.EndToEnd;
 public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates) : IClassFixture<MkcertFolderFixture>
 {
     /// <summary>Written like the original's example: the subclass builds the URL and posts the code itself.</summary>
-    private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthFlows flows, bool sendVerifier)
+    private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthLogins flows, bool sendVerifier)
         : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify messages.read", flows: flows)
     {
         protected override string AuthUrl =>
@@ -38,7 +38,7 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates) : IClas
             Task.FromResult(BrowserLaunchResult.Opened("nowhere"));
     }
 
-    private Task<OAuthFlows> StartAsync(IBrowserLauncher browser, bool virtualTime = false) => OAuthFlows.StartAsync(setup =>
+    private Task<OAuthLogins> StartAsync(IBrowserLauncher browser, bool virtualTime = false) => OAuthLogins.StartAsync(setup =>
     {
         setup.Options.Listener.Port = 0;
         setup.Options.Certificates = certificates.Options;
@@ -125,12 +125,12 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates) : IClas
         await using var server = await PkceAuthorizationServer.StartAsync();
         await using var flows = await StartAsync(new NeverReturningBrowser());
         var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
-        var ended = new TaskCompletionSource<FlowEndedEvent>();
+        var ended = new TaskCompletionSource<LoginEndedEvent>();
         var started = new TaskCompletionSource();
         using var subscription = flows.Events.Subscribe(new Observer(e =>
         {
             if (e is AuthorizeUrlReadyEvent) started.TrySetResult();
-            if (e is FlowEndedEvent end) ended.TrySetResult(end);
+            if (e is LoginEndedEvent end) ended.TrySetResult(end);
         }));
         using var cancellation = new CancellationTokenSource();
 
@@ -139,12 +139,12 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates) : IClas
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login);
-        Assert.Equal(FlowOutcomeKind.Cancelled, (await ended.Task.WaitAsync(TimeSpan.FromSeconds(30))).Outcome);
+        Assert.Equal(LoginOutcomeKind.Cancelled, (await ended.Task.WaitAsync(TimeSpan.FromSeconds(30))).Outcome);
     }
 
-    private sealed class Observer(Action<FlowEvent> onNext) : IObserver<FlowEvent>
+    private sealed class Observer(Action<LoginEvent> onNext) : IObserver<LoginEvent>
     {
-        public void OnNext(FlowEvent value) => onNext(value);
+        public void OnNext(LoginEvent value) => onNext(value);
         public void OnCompleted() { }
         public void OnError(Exception error) { }
     }

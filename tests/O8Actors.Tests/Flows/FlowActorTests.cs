@@ -14,7 +14,7 @@ public sealed class FlowActorTests : TestKit
     private static readonly Uri RedirectUri = new("https://localhost:41539/");
     private static readonly Uri AuthorizeUrl = new("https://provider.test/authorize?x=1");
     private static readonly TimeSpan LoginTimeout = TimeSpan.FromSeconds(30);
-    private static readonly FlowOptions Options = new() { Timeout = LoginTimeout, ExchangeTimeout = TimeSpan.FromSeconds(10) };
+    private static readonly LoginOptions Options = new() { Timeout = LoginTimeout, ExchangeTimeout = TimeSpan.FromSeconds(10) };
 
     private readonly TestProbe _listener;
     private readonly TestProbe _providers;
@@ -88,7 +88,7 @@ public sealed class FlowActorTests : TestKit
         _providers.Reply(new CodeExchanged("f1", tokens));
 
         Assert.Equal(CallbackPageKind.Success, _browserTab.ExpectMsg<CallbackResponse>().Kind);
-        Assert.Same(tokens, _outcomes.ExpectMsg<FlowSucceeded>().Tokens);
+        Assert.Same(tokens, _outcomes.ExpectMsg<LoginSucceeded>().Tokens);
         ExpectEndedAndStopped(login.Flow, login.Registration.State);
     }
 
@@ -98,7 +98,7 @@ public sealed class FlowActorTests : TestKit
         var login = StartLogin();
         SendCallback(login.Flow, code: null, error: "access_denied", description: "The user said <no>");
 
-        var denied = _outcomes.ExpectMsg<FlowDenied>();
+        var denied = _outcomes.ExpectMsg<LoginDenied>();
         Assert.Equal("access_denied", denied.Error);
         Assert.Equal("The user said <no>", denied.ErrorDescription);
         var page = _browserTab.ExpectMsg<CallbackResponse>();
@@ -116,7 +116,7 @@ public sealed class FlowActorTests : TestKit
         _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         Scheduler.Advance(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(LoginTimeout, _outcomes.ExpectMsg<FlowTimedOut>().Timeout);
+        Assert.Equal(LoginTimeout, _outcomes.ExpectMsg<LoginTimedOut>().Timeout);
         ExpectEndedAndStopped(login.Flow, login.Registration.State);
     }
 
@@ -129,7 +129,7 @@ public sealed class FlowActorTests : TestKit
 
         Scheduler.Advance(TimeSpan.FromSeconds(3));
 
-        Assert.Equal(TimeSpan.FromSeconds(3), _outcomes.ExpectMsg<FlowTimedOut>().Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(3), _outcomes.ExpectMsg<LoginTimedOut>().Timeout);
     }
 
     [Fact]
@@ -137,14 +137,14 @@ public sealed class FlowActorTests : TestKit
     {
         var waiting = StartLogin();
         waiting.Flow.Tell(new CancelFlow("f1"));
-        _outcomes.ExpectMsg<FlowCancelled>();
+        _outcomes.ExpectMsg<LoginCancelled>();
         ExpectEndedAndStopped(waiting.Flow, waiting.Registration.State);
 
         var exchanging = StartLogin(flowId: "f2");
         SendCallback(exchanging.Flow);
         _providers.ExpectMsg<ExchangeCode>();
         exchanging.Flow.Tell(new CancelFlow("f2"));
-        _outcomes.ExpectMsg<FlowCancelled>();
+        _outcomes.ExpectMsg<LoginCancelled>();
         Assert.Equal(409, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
     }
 
@@ -168,10 +168,10 @@ public sealed class FlowActorTests : TestKit
         var login = StartLogin();
         SendCallback(login.Flow);
         _providers.ExpectMsg<ExchangeCode>();
-        _providers.Reply(new CodeExchangeFailed("f1", FlowFailure.TokenExchange, "The token endpoint refused: invalid_grant.", "invalid_grant"));
+        _providers.Reply(new CodeExchangeFailed("f1", LoginFailure.TokenExchange, "The token endpoint refused: invalid_grant.", "invalid_grant"));
 
-        var failed = _outcomes.ExpectMsg<FlowFailed>();
-        Assert.Equal((FlowFailure.TokenExchange, "invalid_grant"), (failed.Failure, failed.ProviderError));
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal((LoginFailure.TokenExchange, "invalid_grant"), (failed.Failure, failed.ProviderError));
         var page = _browserTab.ExpectMsg<CallbackResponse>();
         Assert.Equal((502, CallbackPageKind.Failed), (page.StatusCode, page.Kind));
     }
@@ -189,7 +189,7 @@ public sealed class FlowActorTests : TestKit
         // ... the exchange deadline (exchange timeout + 1 s) does.
         Scheduler.Advance(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(FlowFailure.ExchangeTimeout, _outcomes.ExpectMsg<FlowFailed>().Failure);
+        Assert.Equal(LoginFailure.ExchangeTimeout, _outcomes.ExpectMsg<LoginFailed>().Failure);
         Assert.Equal(504, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
     }
 
@@ -199,8 +199,8 @@ public sealed class FlowActorTests : TestKit
         var login = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true));
         SendCallback(login.Flow, iss: "https://attacker.example");
 
-        var failed = _outcomes.ExpectMsg<FlowFailed>();
-        Assert.Equal(FlowFailure.IssuerMismatch, failed.Failure);
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(LoginFailure.IssuerMismatch, failed.Failure);
         Assert.Contains("https://attacker.example", failed.Reason);
         Assert.Equal(400, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
@@ -211,7 +211,7 @@ public sealed class FlowActorTests : TestKit
     {
         var strict = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true));
         SendCallback(strict.Flow, iss: null);
-        Assert.Equal(FlowFailure.IssuerMismatch, _outcomes.ExpectMsg<FlowFailed>().Failure);
+        Assert.Equal(LoginFailure.IssuerMismatch, _outcomes.ExpectMsg<LoginFailed>().Failure);
 
         var lenient = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: false), "f2");
         SendCallback(lenient.Flow, iss: null);
@@ -239,7 +239,7 @@ public sealed class FlowActorTests : TestKit
         Assert.Equal(400, replayTab.ExpectMsg<CallbackResponse>().StatusCode);
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         login.Flow.Tell(new CodeExchanged("f1", new TokenSet("a", "Bearer")));
-        _outcomes.ExpectMsg<FlowSucceeded>();
+        _outcomes.ExpectMsg<LoginSucceeded>();
         _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
@@ -252,8 +252,8 @@ public sealed class FlowActorTests : TestKit
         Scheduler.Advance(LoginTimeout);
         SendCallback(login.Flow, code: null, error: "access_denied");
 
-        var outcome = _outcomes.ExpectMsg<FlowOutcome>();
-        Assert.True(outcome is FlowTimedOut or FlowDenied, outcome.GetType().Name);
+        var outcome = _outcomes.ExpectMsg<LoginOutcome>();
+        Assert.True(outcome is LoginTimedOut or LoginDenied, outcome.GetType().Name);
         _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         var page = _browserTab.ExpectMsg<CallbackResponse>();
         Assert.True(page.StatusCode is 403 or 410, page.ToString());
@@ -267,8 +267,8 @@ public sealed class FlowActorTests : TestKit
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistrationRefused("f1", "port 41539 is in use"));
 
-        var failed = _outcomes.ExpectMsg<FlowFailed>();
-        Assert.Equal(FlowFailure.ListenerUnavailable, failed.Failure);
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(LoginFailure.ListenerUnavailable, failed.Failure);
         Assert.Contains("41539", failed.Reason);
     }
 
@@ -282,14 +282,14 @@ public sealed class FlowActorTests : TestKit
         _providers.ExpectMsg<PrepareAuthorization>();
         _providers.Reply(new ProviderUnavailable("f1", "No OAuth provider named 'nobody' is registered."));
 
-        Assert.Equal(FlowFailure.ProviderUnavailable, _outcomes.ExpectMsg<FlowFailed>().Failure);
+        Assert.Equal(LoginFailure.ProviderUnavailable, _outcomes.ExpectMsg<LoginFailed>().Failure);
         Assert.Empty(_browser.Opened);
     }
 
     [Fact]
     public void Pkce_off_sends_neither_challenge_nor_verifier()
     {
-        var options = new FlowOptions { Timeout = LoginTimeout, ExchangeTimeout = TimeSpan.FromSeconds(10), Pkce = false };
+        var options = new LoginOptions { Timeout = LoginTimeout, ExchangeTimeout = TimeSpan.FromSeconds(10), Pkce = false };
         var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, options,
             _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
         _listener.ExpectMsg<RegisterState>();

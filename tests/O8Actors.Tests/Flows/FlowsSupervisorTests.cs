@@ -11,7 +11,7 @@ namespace O8Actors.Tests.Flows;
 /// <summary>The supervisor's delivery guarantees for callers that wait on a completion, and the mailbox its logins get.</summary>
 public sealed class FlowsSupervisorTests : TestKit
 {
-    private static readonly FlowOptions Options = new() { Timeout = TimeSpan.FromSeconds(30), ExchangeTimeout = TimeSpan.FromSeconds(10) };
+    private static readonly LoginOptions Options = new() { Timeout = TimeSpan.FromSeconds(30), ExchangeTimeout = TimeSpan.FromSeconds(10) };
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     private readonly TestProbe _listener;
@@ -26,13 +26,13 @@ public sealed class FlowsSupervisorTests : TestKit
         _supervisor = Sys.ActorOf(FlowsSupervisor.Props(Options, _listener.Ref, _providers.Ref, new RecordingBrowser()));
     }
 
-    private static TaskCompletionSource<FlowOutcome> NewCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static TaskCompletionSource<LoginOutcome> NewCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Starts a login and returns its FlowActor (the sender of its registration).</summary>
-    private IActorRef Start(string flowId, TaskCompletionSource<FlowOutcome> completion)
+    private IActorRef Start(string flowId, TaskCompletionSource<LoginOutcome> completion)
     {
         _supervisor.Tell(new StartFlow(flowId, "test", AuthorizationRequest.Default, completion));
-        _listener.FishForMessage(m => m is RegisterState r && r.FlowId == flowId);
+        _listener.FishForMessage(m => m is RegisterState r && r.LoginId == flowId);
         return _listener.LastSender;
     }
 
@@ -45,8 +45,8 @@ public sealed class FlowsSupervisorTests : TestKit
         flow.Tell(new CancelFlow("f1"));
 
         var outcome = await completion.Task.WaitAsync(Wait);
-        Assert.IsType<FlowCancelled>(outcome);
-        Assert.Equal("f1", outcome.FlowId);
+        Assert.IsType<LoginCancelled>(outcome);
+        Assert.Equal("f1", outcome.LoginId);
         ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
@@ -58,7 +58,7 @@ public sealed class FlowsSupervisorTests : TestKit
 
         Sys.Stop(flow);
 
-        var outcome = Assert.IsType<FlowFailed>(await completion.Task.WaitAsync(Wait));
+        var outcome = Assert.IsType<LoginFailed>(await completion.Task.WaitAsync(Wait));
         Assert.Contains("stopped unexpectedly", outcome.Reason);
         await AwaitAssertAsync(async () =>
             Assert.Equal(0, (await _supervisor.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, Wait)).Count), Wait);
@@ -74,7 +74,7 @@ public sealed class FlowsSupervisorTests : TestKit
         flow.Tell(new CancelFlow("f1"));
         ExpectTerminated(flow);
 
-        Assert.IsType<FlowCancelled>(await completion.Task.WaitAsync(Wait));
+        Assert.IsType<LoginCancelled>(await completion.Task.WaitAsync(Wait));
         Assert.Equal(0, (await _supervisor.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, Wait)).Count);
     }
 
@@ -92,7 +92,7 @@ public sealed class FlowsSupervisorTests : TestKit
         var next = NewCompletion();
         var flow = Start("fine", next);
         flow.Tell(new CancelFlow("fine"));
-        Assert.IsType<FlowCancelled>(await next.Task.WaitAsync(Wait));
+        Assert.IsType<LoginCancelled>(await next.Task.WaitAsync(Wait));
     }
 
     [Fact]
@@ -113,8 +113,8 @@ public sealed class FlowsSupervisorTests : TestKit
         Sys.Stop(_supervisor);
 
         var outcomes = await Task.WhenAll(completions.Select(c => c.Task)).WaitAsync(Wait);
-        Assert.All(outcomes, o => Assert.IsType<FlowCancelled>(o));
-        Assert.Equal(["f0", "f1", "f2"], outcomes.Select(o => o.FlowId).Order());
+        Assert.All(outcomes, o => Assert.IsType<LoginCancelled>(o));
+        Assert.Equal(["f0", "f1", "f2"], outcomes.Select(o => o.LoginId).Order());
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public sealed class FlowsSupervisorTests : TestKit
         _supervisor.Tell(new StartFlow("late", "test", AuthorizationRequest.Default, completion));
 
         var outcome = await completion.Task.WaitAsync(Wait);
-        Assert.Equal(new FlowCancelled("late"), outcome);
+        Assert.Equal(new LoginCancelled("late"), outcome);
     }
 
     [Fact]
@@ -145,6 +145,6 @@ public sealed class FlowsSupervisorTests : TestKit
         Assert.Contains("already running", error.Message);
         Assert.False(first.Task.IsCompleted);
         flow.Tell(new CancelFlow("same"));
-        Assert.IsType<FlowCancelled>(await first.Task.WaitAsync(Wait));
+        Assert.IsType<LoginCancelled>(await first.Task.WaitAsync(Wait));
     }
 }

@@ -19,7 +19,7 @@ public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : ICl
         using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new CapturedLogs.Provider(lines)));
         await using var server = await PkceAuthorizationServer.StartAsync();
         var browser = new HttpClientBrowser();
-        await using var flows = await OAuthFlows.StartAsync(setup =>
+        await using var flows = await OAuthLogins.StartAsync(setup =>
         {
             setup.SystemName = systemName;
             setup.Hocon = ConfigurationFactory.ParseString(CapturedLogs.AkkaConfig);

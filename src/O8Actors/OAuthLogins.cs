@@ -13,25 +13,25 @@ namespace O8Actors;
 /// <summary>
 /// O8Actors without a host: its own actor system, listener and providers. Start it, run logins, dispose it.
 /// <code>
-/// await using var flows = await OAuthFlows.StartAsync(setup => setup.Providers.Add(myStrategy));
+/// await using var flows = await OAuthLogins.StartAsync(setup => setup.Providers.Add(myStrategy));
 /// var tokens = await flows.AuthorizeAsync("my-provider");
 /// </code>
 /// </summary>
-public sealed class OAuthFlows : IOAuthFlows, IAsyncDisposable
+public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
 {
     private readonly ActorSystem _system;
     private readonly ServiceProvider _services;
     private readonly O8ActorRefs _actors;
-    private readonly OAuthFlowsClient _client;
+    private readonly LoginClient _client;
     private int _disposed;
 
-    private OAuthFlows(ActorSystem system, ServiceProvider services, O8ActorRefs actors, O8Options options)
+    private OAuthLogins(ActorSystem system, ServiceProvider services, O8ActorRefs actors, O8Options options)
     {
         _system = system;
         _services = services;
         _actors = actors;
         Options = options;
-        _client = new OAuthFlowsClient(system, actors, options);
+        _client = new LoginClient(system, actors, options);
     }
 
     /// <summary>The options in force.</summary>
@@ -47,16 +47,16 @@ public sealed class OAuthFlows : IOAuthFlows, IAsyncDisposable
     /// Starts O8Actors: binds the listener (throws <see cref="ListenerPortInUseException"/> or
     /// <see cref="CertificateNotFoundException"/> if it cannot) and registers the providers.
     /// </summary>
-    public static async Task<OAuthFlows> StartAsync(Action<OAuthFlowsSetup>? configure = null, CancellationToken cancellationToken = default)
+    public static async Task<OAuthLogins> StartAsync(Action<OAuthLoginsSetup>? configure = null, CancellationToken cancellationToken = default)
     {
-        var setup = new OAuthFlowsSetup();
+        var setup = new OAuthLoginsSetup();
         configure?.Invoke(setup);
         var options = setup.Options.Validate();
 
         var services = new ServiceCollection();
         services.AddLogging();
         if (setup.LoggerFactory is not null) services.AddSingleton(setup.LoggerFactory);
-        services.AddO8HttpClient(options.Flow.ExchangeTimeout);
+        services.AddO8HttpClient(options.Login.ExchangeTimeout);
         setup.ConfigureServices?.Invoke(services);
         var provider = services.BuildServiceProvider();
 
@@ -70,7 +70,7 @@ public sealed class OAuthFlows : IOAuthFlows, IAsyncDisposable
             var browser = setup.Browser ?? new SystemBrowserLauncher();
             var actors = O8Bootstrap.Start(system, options, browser, provider.GetRequiredService<IHttpClientFactory>(),
                 provider.GetService<ILoggerFactory>());
-            var flows = new OAuthFlows(system, provider, actors, options);
+            var flows = new OAuthLogins(system, provider, actors, options);
             await flows.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
             foreach (var strategy in setup.Providers)
                 await flows.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
@@ -85,14 +85,14 @@ public sealed class OAuthFlows : IOAuthFlows, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public IObservable<FlowEvent> Events => _client.Events;
+    public IObservable<LoginEvent> Events => _client.Events;
 
     /// <inheritdoc />
     public Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
         _client.AuthorizeAsync(provider, request, cancellationToken);
 
     /// <inheritdoc />
-    public Task<FlowOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
+    public Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
         _client.RunAsync(provider, request, cancellationToken);
 
     /// <inheritdoc />
@@ -124,8 +124,8 @@ public sealed class OAuthFlows : IOAuthFlows, IAsyncDisposable
     }
 }
 
-/// <summary>What <see cref="OAuthFlows.StartAsync"/> starts with.</summary>
-public sealed class OAuthFlowsSetup
+/// <summary>What <see cref="OAuthLogins.StartAsync"/> starts with.</summary>
+public sealed class OAuthLoginsSetup
 {
     /// <summary>Settings; defaults from <c>hocon/o8.conf</c>.</summary>
     public O8Options Options { get; set; } = O8Options.FromConfig();

@@ -3,15 +3,15 @@ namespace O8Actors;
 /// <summary>
 /// How one login ended. Every login ends in exactly one outcome, delivered once.
 /// </summary>
-/// <param name="FlowId">The login's public id (safe to log; not the <c>state</c>).</param>
-public abstract record FlowOutcome(string FlowId)
+/// <param name="LoginId">The login's public id (safe to log; not the <c>state</c>).</param>
+public abstract record LoginOutcome(string LoginId)
 {
     /// <summary>The kind of outcome, for metrics and summaries.</summary>
-    public abstract FlowOutcomeKind Kind { get; }
+    public abstract LoginOutcomeKind Kind { get; }
 }
 
-/// <summary>The kinds of <see cref="FlowOutcome"/>.</summary>
-public enum FlowOutcomeKind
+/// <summary>The kinds of <see cref="LoginOutcome"/>.</summary>
+public enum LoginOutcomeKind
 {
     /// <summary>The code was exchanged for tokens.</summary>
     Succeeded,
@@ -26,47 +26,47 @@ public enum FlowOutcomeKind
 }
 
 /// <summary>The login got its tokens.</summary>
-public sealed record FlowSucceeded(string FlowId, TokenSet Tokens) : FlowOutcome(FlowId)
+public sealed record LoginSucceeded(string LoginId, TokenSet Tokens) : LoginOutcome(LoginId)
 {
     /// <inheritdoc />
-    public override FlowOutcomeKind Kind => FlowOutcomeKind.Succeeded;
+    public override LoginOutcomeKind Kind => LoginOutcomeKind.Succeeded;
 }
 
 /// <summary>The provider answered with an <c>error</c> (RFC 6749 section 4.1.2.1).</summary>
-public sealed record FlowDenied(string FlowId, string Error, string? ErrorDescription) : FlowOutcome(FlowId)
+public sealed record LoginDenied(string LoginId, string Error, string? ErrorDescription) : LoginOutcome(LoginId)
 {
     /// <inheritdoc />
-    public override FlowOutcomeKind Kind => FlowOutcomeKind.Denied;
+    public override LoginOutcomeKind Kind => LoginOutcomeKind.Denied;
 }
 
 /// <summary>The browser did not come back before the deadline.</summary>
-public sealed record FlowTimedOut(string FlowId, TimeSpan Timeout) : FlowOutcome(FlowId)
+public sealed record LoginTimedOut(string LoginId, TimeSpan Timeout) : LoginOutcome(LoginId)
 {
     /// <inheritdoc />
-    public override FlowOutcomeKind Kind => FlowOutcomeKind.TimedOut;
+    public override LoginOutcomeKind Kind => LoginOutcomeKind.TimedOut;
 }
 
 /// <summary>The caller cancelled the login, or the orchestrator stopped.</summary>
-public sealed record FlowCancelled(string FlowId) : FlowOutcome(FlowId)
+public sealed record LoginCancelled(string LoginId) : LoginOutcome(LoginId)
 {
     /// <inheritdoc />
-    public override FlowOutcomeKind Kind => FlowOutcomeKind.Cancelled;
+    public override LoginOutcomeKind Kind => LoginOutcomeKind.Cancelled;
 }
 
 /// <summary>The login failed; <see cref="Reason"/> is safe to show and to log (it never holds a secret).</summary>
-/// <param name="FlowId">The login's public id.</param>
+/// <param name="LoginId">The login's public id.</param>
 /// <param name="Failure">What kind of failure.</param>
 /// <param name="Reason">A human-readable reason without secrets.</param>
 /// <param name="ProviderError">The provider's <c>error</c> code, when it sent one.</param>
-public sealed record FlowFailed(string FlowId, FlowFailure Failure, string Reason, string? ProviderError = null)
-    : FlowOutcome(FlowId)
+public sealed record LoginFailed(string LoginId, LoginFailure Failure, string Reason, string? ProviderError = null)
+    : LoginOutcome(LoginId)
 {
     /// <inheritdoc />
-    public override FlowOutcomeKind Kind => FlowOutcomeKind.Failed;
+    public override LoginOutcomeKind Kind => LoginOutcomeKind.Failed;
 }
 
 /// <summary>Why a login failed.</summary>
-public enum FlowFailure
+public enum LoginFailure
 {
     /// <summary>The token endpoint refused the code or answered with something unusable.</summary>
     TokenExchange,

@@ -4,9 +4,9 @@ namespace O8Actors;
 
 /// <summary>
 /// Starts logins. One instance serves any number of concurrent logins through one redirect listener.
-/// Get it from DI (<c>WithOAuthFlows</c>) or start one without a host with <see cref="OAuthFlows.StartAsync"/>.
+/// Get it from DI (<c>WithOAuthLogins</c>) or start one without a host with <see cref="OAuthLogins.StartAsync"/>.
 /// </summary>
-public interface IOAuthFlows
+public interface IOAuthLogins
 {
     /// <summary>
     /// Runs one login with <paramref name="provider"/>: opens the browser, waits for the redirect, exchanges the code.
@@ -23,7 +23,7 @@ public interface IOAuthFlows
     Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary>Like <see cref="AuthorizeAsync"/>, but returns the outcome instead of throwing for timeout, denial and failure.</summary>
-    Task<FlowOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
+    Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary>Uses a refresh token with <paramref name="provider"/>.</summary>
     /// <exception cref="TokenExchangeException">The provider refused or does not support refresh.</exception>
@@ -36,5 +36,5 @@ public interface IOAuthFlows
     Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Progress of every login (URL ready, browser launched, callback, exchanged, ended).</summary>
-    IObservable<FlowEvent> Events { get; }
+    IObservable<LoginEvent> Events { get; }
 }

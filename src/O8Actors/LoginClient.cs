@@ -7,42 +7,42 @@ using O8Actors.Providers;
 namespace O8Actors;
 
 /// <summary>
-/// The <see cref="IOAuthFlows"/> facade over the three top-level actors; shared by the standalone
-/// <see cref="OAuthFlows"/> and the Akka.Hosting integration.
+/// The <see cref="IOAuthLogins"/> facade over the three top-level actors; shared by the standalone
+/// <see cref="OAuthLogins"/> and the Akka.Hosting integration.
 /// </summary>
-internal sealed class OAuthFlowsClient(ActorSystem system, O8Actors.Runtime.O8ActorRefs actors, O8Options options) : IOAuthFlows
+internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRefs actors, O8Options options) : IOAuthLogins
 {
     private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(30);
 
-    public IObservable<FlowEvent> Events { get; } = new FlowEventStream(system);
+    public IObservable<LoginEvent> Events { get; } = new LoginEventStream(system);
 
     public async Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
     {
         var outcome = await RunAsync(provider, request, cancellationToken).ConfigureAwait(false);
         return outcome switch
         {
-            FlowSucceeded s => s.Tokens,
-            FlowDenied d => throw new AuthorizationDeniedException(d.Error, d.ErrorDescription) { FlowId = d.FlowId },
-            FlowTimedOut t => throw new AuthorizationTimeoutException(t.Timeout) { FlowId = t.FlowId },
-            FlowCancelled c => throw new OperationCanceledException(
+            LoginSucceeded s => s.Tokens,
+            LoginDenied d => throw new AuthorizationDeniedException(d.Error, d.ErrorDescription) { LoginId = d.LoginId },
+            LoginTimedOut t => throw new AuthorizationTimeoutException(t.Timeout) { LoginId = t.LoginId },
+            LoginCancelled c => throw new OperationCanceledException(
                 cancellationToken.IsCancellationRequested ? "The login was cancelled." : "The login was cancelled because O8Actors is shutting down.",
                 cancellationToken),
-            FlowFailed { Failure: FlowFailure.TokenExchange or FlowFailure.ExchangeTimeout } f =>
-                throw new TokenExchangeException(f.Reason, f.ProviderError) { FlowId = f.FlowId },
-            FlowFailed { Failure: FlowFailure.IssuerMismatch } f => throw new IssuerMismatchException(f.Reason) { FlowId = f.FlowId },
-            FlowFailed f => throw new AuthorizationFailedException(f.Failure, f.Reason) { FlowId = f.FlowId },
+            LoginFailed { Failure: LoginFailure.TokenExchange or LoginFailure.ExchangeTimeout } f =>
+                throw new TokenExchangeException(f.Reason, f.ProviderError) { LoginId = f.LoginId },
+            LoginFailed { Failure: LoginFailure.IssuerMismatch } f => throw new IssuerMismatchException(f.Reason) { LoginId = f.LoginId },
+            LoginFailed f => throw new AuthorizationFailedException(f.Failure, f.Reason) { LoginId = f.LoginId },
             _ => throw new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
         };
     }
 
-    public Task<FlowOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
+    public Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
         RunAsync(FlowSecrets.RandomToken(9), provider, request, cancellationToken);
 
     /// <summary>Runs one login under a caller-chosen <paramref name="flowId"/> (server mode waits for that id's URL event).</summary>
-    internal Task<FlowOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken)
+    internal Task<LoginOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
-        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<FlowOutcome>(cancellationToken);
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<LoginOutcome>(cancellationToken);
         request ??= AuthorizationRequest.Default;
         if (request.Timeout is { } t && t <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(request), "The login timeout must be positive.");
@@ -50,12 +50,12 @@ internal sealed class OAuthFlowsClient(ActorSystem system, O8Actors.Runtime.O8Ac
         // The supervisor completes this exactly once: with the outcome, as Cancelled when it stops first, and (through
         // the dead-letter watcher) as Cancelled when the message finds it already stopped. The flow always ends by
         // itself (deadline, exchange deadline), so no per-login timeout is needed as a backstop.
-        var completion = new TaskCompletionSource<FlowOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         actors.Flows.Tell(new StartFlow(flowId, provider, request, completion));
         return cancellationToken.CanBeCanceled ? CancelOnRequestAsync(completion.Task, flowId, cancellationToken) : completion.Task;
     }
 
-    private async Task<FlowOutcome> CancelOnRequestAsync(Task<FlowOutcome> outcome, string flowId, CancellationToken cancellationToken)
+    private async Task<LoginOutcome> CancelOnRequestAsync(Task<LoginOutcome> outcome, string flowId, CancellationToken cancellationToken)
     {
         await using var registration = cancellationToken.Register(
             static state => { var (flows, id) = ((IActorRef, string))state!; flows.Tell(new CancelFlow(id)); },
@@ -69,11 +69,11 @@ internal sealed class OAuthFlowsClient(ActorSystem system, O8Actors.Runtime.O8Ac
         ArgumentException.ThrowIfNullOrEmpty(refreshToken);
         var reply = await actors.Providers.Ask<object>(
             new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes),
-            options.Flow.ExchangeTimeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            options.Login.ExchangeTimeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             CodeExchanged ok => ok.Tokens,
-            CodeExchangeFailed { Failure: FlowFailure.ProviderUnavailable } f => throw new UnknownProviderException(provider),
+            CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable } f => throw new UnknownProviderException(provider),
             CodeExchangeFailed f => throw new TokenExchangeException(f.Reason, f.ProviderError, f.Cause),
             _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."),
         };

@@ -4,17 +4,17 @@ using O8Actors.Providers;
 namespace O8Actors.Hosting;
 
 /// <summary>
-/// The <see cref="IOAuthFlows"/> and <see cref="IOAuthConnector"/> that DI hands out: a thin front over the actors
-/// <c>WithOAuthFlows</c> started, usable as soon as it is injected (calls wait for the actor system to start).
+/// The <see cref="IOAuthLogins"/> and <see cref="IOAuthConnector"/> that DI hands out: a thin front over the actors
+/// <c>WithOAuthLogins</c> started, usable as soon as it is injected (calls wait for the actor system to start).
 /// </summary>
-internal sealed class HostedOAuthFlows(O8Runtime runtime) : IOAuthFlows, IOAuthConnector
+internal sealed class HostedOAuthLogins(O8Runtime runtime) : IOAuthLogins, IOAuthConnector
 {
-    public IObservable<FlowEvent> Events { get; } = new DeferredEvents(runtime);
+    public IObservable<LoginEvent> Events { get; } = new DeferredEvents(runtime);
 
     public async Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.AuthorizeAsync(provider, request, cancellationToken).ConfigureAwait(false);
 
-    public async Task<FlowOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
+    public async Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.RunAsync(provider, request, cancellationToken).ConfigureAwait(false);
 
     public async Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default) =>
@@ -41,16 +41,16 @@ internal sealed class HostedOAuthFlows(O8Runtime runtime) : IOAuthFlows, IOAuthC
         var ended = await outcome.ConfigureAwait(false);
         throw ended switch
         {
-            FlowFailed f => new AuthorizationFailedException(f.Failure, f.Reason) { FlowId = flowId },
-            FlowCancelled => new OperationCanceledException("The login was cancelled before its authorize URL was ready.", cancellationToken),
-            _ => new AuthorizationFailedException(FlowFailure.ProviderUnavailable, $"The login ended ({ended.Kind}) before its authorize URL was ready.") { FlowId = flowId },
+            LoginFailed f => new AuthorizationFailedException(f.Failure, f.Reason) { LoginId = flowId },
+            LoginCancelled => new OperationCanceledException("The login was cancelled before its authorize URL was ready.", cancellationToken),
+            _ => new AuthorizationFailedException(LoginFailure.ProviderUnavailable, $"The login ended ({ended.Kind}) before its authorize URL was ready.") { LoginId = flowId },
         };
     }
 
     /// <summary>Subscribes to the event stream once the actor system is up; subscribers that come earlier are attached then.</summary>
-    private sealed class DeferredEvents(O8Runtime runtime) : IObservable<FlowEvent>
+    private sealed class DeferredEvents(O8Runtime runtime) : IObservable<LoginEvent>
     {
-        public IDisposable Subscribe(IObserver<FlowEvent> observer)
+        public IDisposable Subscribe(IObserver<LoginEvent> observer)
         {
             ArgumentNullException.ThrowIfNull(observer);
             if (runtime.TryGet(out var started)) return started.Client.Events.Subscribe(observer);

@@ -1,0 +1,32 @@
+namespace O8Actors;
+
+/// <summary>
+/// Progress of one login, published on the actor system's event stream (and exposed by <see cref="IOAuthLogins.Events"/>)
+/// for UIs, progress bars and agents. Events never carry a token, code or verifier.
+/// </summary>
+/// <param name="LoginId">The login's public id.</param>
+/// <param name="Provider">The provider's name.</param>
+public abstract record LoginEvent(string LoginId, string Provider)
+{
+    /// <summary>When it happened.</summary>
+    public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
+}
+
+/// <summary>A login started.</summary>
+public sealed record LoginStartedEvent(string LoginId, string Provider) : LoginEvent(LoginId, Provider);
+
+/// <summary>The authorize URL is ready (show it if no browser opens).</summary>
+public sealed record AuthorizeUrlReadyEvent(string LoginId, string Provider, Uri AuthorizeUrl) : LoginEvent(LoginId, Provider);
+
+/// <summary>The browser launcher finished: <paramref name="Launched"/> says whether a browser opened.</summary>
+public sealed record BrowserLaunchedEvent(string LoginId, string Provider, bool Launched, string Detail) : LoginEvent(LoginId, Provider);
+
+/// <summary>The browser came back to the listener.</summary>
+public sealed record CallbackReceivedEvent(string LoginId, string Provider, bool HasCode, string? Error) : LoginEvent(LoginId, Provider);
+
+/// <summary>The code was exchanged for tokens.</summary>
+public sealed record TokensExchangedEvent(string LoginId, string Provider) : LoginEvent(LoginId, Provider);
+
+/// <summary>The login ended; <paramref name="Reason"/> is safe to show (never a secret).</summary>
+public sealed record LoginEndedEvent(string LoginId, string Provider, LoginOutcomeKind Outcome, string? Reason, TimeSpan Duration)
+    : LoginEvent(LoginId, Provider);
