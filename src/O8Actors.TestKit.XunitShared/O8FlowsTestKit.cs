@@ -10,9 +10,10 @@ using TestKitBaseClass = Akka.TestKit.Xunit2.TestKit;
 namespace O8Actors.TestKit;
 
 /// <summary>
-/// A base class for flow tests: each test gets a started <see cref="O8TestHarness"/> (<see cref="O8"/>) and a
-/// <see cref="TestProbe"/> (<see cref="LoginEvents"/>) that receives every <see cref="LoginEvent"/> of its orchestrator.
-/// Override <see cref="ConfigureHarness"/> to change the harness options.
+/// A base class for flow tests: each test gets a started <see cref="O8TestHarness"/> (<see cref="O8"/>) running in the
+/// test kit's own actor system (<c>Sys</c>), so <c>TestActor</c>, <c>CreateTestProbe()</c> and the event stream are
+/// those of the system under test; <see cref="LoginEvents"/> is a probe subscribed to every <see cref="LoginEvent"/>.
+/// Pass <see cref="O8TestHarnessOptions"/> to the constructor: they shape the actor system too (virtual time).
 /// <code>
 /// public sealed class MyFlowTests(ITestOutputHelper output) : O8FlowsTestKit(output)
 /// {
@@ -31,30 +32,37 @@ public abstract class O8FlowsTestKit : TestKitBaseClass
 public abstract class O8FlowsTestKit : TestKitBaseClass, IAsyncLifetime
 #endif
 {
+    private readonly O8TestHarnessOptions _options;
     private O8TestHarness? _harness;
     private TestProbe? _loginEvents;
 
-    /// <summary>Creates the test kit.</summary>
+    /// <summary>Creates the test kit with the default harness options (real time).</summary>
     /// <param name="output">xUnit's output, for Akka's log.</param>
     protected O8FlowsTestKit(ITestOutputHelper? output = null)
-        : base((Akka.Actor.ActorSystem?)null, output)
+        : this(null, output)
     {
     }
 
-    /// <summary>The harness of the running test.</summary>
+    /// <summary>Creates the test kit with <paramref name="options"/>.</summary>
+    /// <param name="options">
+    /// The harness options; <c>null</c> for the defaults. They are read here because the actor system is built here:
+    /// with <see cref="O8TestHarnessOptions.VirtualTime"/> it runs on Akka's <see cref="TestScheduler"/>.
+    /// </param>
+    /// <param name="output">xUnit's output, for Akka's log.</param>
+    protected O8FlowsTestKit(O8TestHarnessOptions? options, ITestOutputHelper? output = null)
+        : base(O8TestHarness.ActorSystemConfig(options), null, output)
+    {
+        _options = options ?? new O8TestHarnessOptions();
+    }
+
+    /// <summary>The harness of the running test; its <see cref="O8TestHarness.System"/> is <c>Sys</c>.</summary>
     protected O8TestHarness O8 => _harness ?? throw new InvalidOperationException("The harness starts in InitializeAsync, before each test.");
 
-    /// <summary>A probe on the orchestrator's actor system receiving every <see cref="LoginEvent"/>.</summary>
+    /// <summary>A probe of <c>Sys</c> subscribed to every <see cref="LoginEvent"/> on its event stream.</summary>
     protected TestProbe LoginEvents => _loginEvents ?? throw new InvalidOperationException("The probe is created in InitializeAsync, before each test.");
 
-    /// <summary>Adjusts the harness options before the harness starts.</summary>
-    /// <param name="options">Defaults; change what the test class needs.</param>
-    protected virtual void ConfigureHarness(O8TestHarnessOptions options)
-    {
-    }
-
 #if XUNIT_V3
-    /// <summary>Starts the harness and subscribes <see cref="LoginEvents"/> (xUnit calls this before each test).</summary>
+    /// <summary>Starts the harness in <c>Sys</c> and subscribes <see cref="LoginEvents"/> (xUnit calls this before each test).</summary>
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync().ConfigureAwait(false);
@@ -68,19 +76,19 @@ public abstract class O8FlowsTestKit : TestKitBaseClass, IAsyncLifetime
         await base.DisposeAsync().ConfigureAwait(false);
     }
 #else
-    /// <summary>Starts the harness and subscribes <see cref="LoginEvents"/> (xUnit calls this before each test).</summary>
+    /// <summary>Starts the harness in <c>Sys</c> and subscribes <see cref="LoginEvents"/> (xUnit calls this before each test).</summary>
     public virtual Task InitializeAsync() => StartHarnessAsync();
 
-    /// <summary>Stops the harness (xUnit calls this after each test; the test kit's own system stops in Dispose).</summary>
+    /// <summary>Stops the harness (xUnit calls this after each test; the test kit's system stops in Dispose, after it).</summary>
     public virtual Task DisposeAsync() => StopHarnessAsync();
 #endif
 
     private async Task StartHarnessAsync()
     {
-        var options = new O8TestHarnessOptions();
-        ConfigureHarness(options);
-        _harness = await O8TestHarness.StartAsync(options).ConfigureAwait(false);
-        _loginEvents = _harness.CreateEventProbe(this, "o8-login-events");
+        // Subscribed before the harness starts, so no event of this test can precede the probe.
+        _loginEvents = CreateTestProbe("o8-login-events");
+        Sys.EventStream.Subscribe(_loginEvents.Ref, typeof(LoginEvent));
+        _harness = await O8TestHarness.StartAsync(Sys, _options).ConfigureAwait(false);
     }
 
     private async Task StopHarnessAsync()

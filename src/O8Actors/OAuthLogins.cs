@@ -23,11 +23,13 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly O8ActorRefs _actors;
     private readonly LoginClient _client;
+    private readonly bool _ownsSystem;
     private int _disposed;
 
-    private OAuthLogins(ActorSystem system, ServiceProvider services, O8ActorRefs actors, O8Options options)
+    private OAuthLogins(ActorSystem system, bool ownsSystem, ServiceProvider services, O8ActorRefs actors, O8Options options)
     {
         _system = system;
+        _ownsSystem = ownsSystem;
         _services = services;
         _actors = actors;
         Options = options;
@@ -61,16 +63,19 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         var provider = services.BuildServiceProvider();
 
         // Standalone users get quiet Akka logs unless they ask for more in their own HOCON.
-        var config = (setup.Hocon ?? Config.Empty)
+        var ownsSystem = setup.ActorSystem is null;
+        var system = setup.ActorSystem ?? ActorSystem.Create(setup.SystemName, (setup.Hocon ?? Config.Empty)
             .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING"))
-            .WithFallback(O8Config.Default);
-        var system = ActorSystem.Create(setup.SystemName, config);
+            .WithFallback(O8Config.Default));
+        // A caller's system may lack o8.* (the flow mailbox among them); its own settings still take precedence.
+        if (!ownsSystem) system.Settings.InjectTopLevelFallback(O8Config.Default);
+        O8ActorRefs? started = null;
         try
         {
             var browser = setup.Browser ?? new SystemBrowserLauncher();
-            var actors = O8Bootstrap.Start(system, options, browser, provider.GetRequiredService<IHttpClientFactory>(),
+            var actors = started = O8Bootstrap.Start(system, options, browser, provider.GetRequiredService<IHttpClientFactory>(),
                 provider.GetService<ILoggerFactory>());
-            var flows = new OAuthLogins(system, provider, actors, options);
+            var flows = new OAuthLogins(system, ownsSystem, provider, actors, options);
             await flows.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
             foreach (var strategy in setup.Providers)
                 await flows.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
@@ -78,7 +83,8 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         }
         catch
         {
-            await system.Terminate().ConfigureAwait(false);
+            if (ownsSystem) await system.Terminate().ConfigureAwait(false);
+            else if (started is not null) await StopActorsAsync(system, started).ConfigureAwait(false);
             await provider.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -106,7 +112,10 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
     /// <inheritdoc />
     public Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default) => _client.GetRedirectUriAsync(cancellationToken);
 
-    /// <summary>Cancels the logins in flight (each ends as Cancelled), releases the port and stops the actor system.</summary>
+    /// <summary>
+    /// Cancels the logins in flight (each ends as Cancelled), releases the port and stops the actor system; a system
+    /// given in <see cref="OAuthLoginsSetup.ActorSystem"/> keeps running, only O8Actors' actors stop.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
@@ -119,8 +128,25 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         {
             // The listener disposes Kestrel in PostStop as well; terminating the system below gets there.
         }
-        await _system.Terminate().ConfigureAwait(false);
+        if (_ownsSystem) await _system.Terminate().ConfigureAwait(false);
+        else await StopActorsAsync(_system, _actors).ConfigureAwait(false);
         await _services.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Stops O8Actors' top-level actors in a system it does not own, so their names are free again.</summary>
+    private static async Task StopActorsAsync(ActorSystem system, O8ActorRefs actors)
+    {
+        system.ActorSelection("/user/" + O8Bootstrap.UndeliveredName).Tell(PoisonPill.Instance);
+        var timeout = TimeSpan.FromSeconds(10);
+        try
+        {
+            await Task.WhenAll(actors.Flows.GracefulStop(timeout), actors.Providers.GracefulStop(timeout), actors.Listener.GracefulStop(timeout))
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or AskTimeoutException)
+        {
+            // An actor that did not stop in time stops with its system; the caller's system is not ours to wait on.
+        }
     }
 }
 
@@ -138,6 +164,13 @@ public sealed class OAuthLoginsSetup
 
     /// <summary>For Kestrel's and O8Actors' logs.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// An actor system to run in instead of creating one (for example a test kit's, so its probes see the logins).
+    /// O8Actors adds its defaults as a fallback to the system's settings and, on dispose, stops only its own actors:
+    /// the system stays the caller's to terminate. <see cref="Hocon"/> and <see cref="SystemName"/> do not apply.
+    /// </summary>
+    public ActorSystem? ActorSystem { get; set; }
 
     /// <summary>Extra HOCON for the actor system (takes precedence over the defaults).</summary>
     public Config? Hocon { get; set; }

@@ -22,10 +22,9 @@ public sealed class ReadmeExampleTests
     }
 }
 
-public sealed class ReadmeTestKitExampleTests(ITestOutputHelper output) : O8FlowsTestKit(output)
+public sealed class ReadmeTestKitExampleTests(ITestOutputHelper output)
+    : O8FlowsTestKit(new O8TestHarnessOptions { VirtualTime = true }, output)
 {
-    protected override void ConfigureHarness(O8TestHarnessOptions options) => options.VirtualTime = true;
-
     [Fact]
     public async Task An_abandoned_login_times_out_without_waiting()
     {

@@ -6,6 +6,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
 using O8Actors.Browser;
+using O8Actors.Configuration;
 using O8Actors.Providers;
 using O8Actors.TestKit.Browser;
 using O8Actors.TestKit.Sandbox;
@@ -25,7 +26,8 @@ namespace O8Actors.TestKit;
 /// Assert.IsType&lt;LoginDenied&gt;(login.Outcome);
 /// </code>
 /// Use it directly, as an xUnit fixture (<c>O8HarnessFixture</c> in O8Actors.TestKit.Xunit2 and O8Actors.TestKit.Xunit),
-/// or through the <c>O8FlowsTestKit</c> base class with an Akka <see cref="TestProbe"/> on the flow events.
+/// or through the <c>O8FlowsTestKit</c> base class, which starts it in the test kit's own actor system
+/// (<see cref="StartAsync(ActorSystem, O8TestHarnessOptions?, CancellationToken)"/>) so its probes see the logins.
 /// </summary>
 /// <remarks>
 /// The development CA is trusted by the scripted browser only: real browsers need mkcert (<c>mkcert -install</c>), see
@@ -35,7 +37,10 @@ public sealed class O8TestHarness : IAsyncDisposable
 {
     private const string ClientId = "o8-testkit-client";
 
+    private const string TestSchedulerHocon = "akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"";
+
     private readonly ScriptBook _book = new();
+    private ActorSystem? _hostSystem;
     private HarnessCertificate? _certificate;
     private SandboxAuthorizationServer? _sandbox;
     private ScriptedBrowser? _browser;
@@ -91,7 +96,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// <summary>The root the scripted browser trusts on top of the system store (for your own HTTP clients), or <c>null</c>.</summary>
     public X509Certificate2? TrustedRoot => _certificate?.TrustedRoot;
 
-    /// <summary>The orchestrator's actor system.</summary>
+    /// <summary>The orchestrator's actor system (the one given to <see cref="StartAsync(ActorSystem, O8TestHarnessOptions?, CancellationToken)"/>, if any).</summary>
     public ActorSystem System => Logins.System;
 
     /// <summary>The virtual-time scheduler (with <see cref="O8TestHarnessOptions.VirtualTime"/>): <c>Scheduler.Advance(timeout)</c> fires login deadlines.</summary>
@@ -106,6 +111,41 @@ public sealed class O8TestHarness : IAsyncDisposable
         await harness.StartCoreAsync(cancellationToken).ConfigureAwait(false);
         return harness;
     }
+
+    /// <summary>
+    /// Starts a harness whose orchestrator runs in <paramref name="system"/> instead of a system of its own, so actors
+    /// and probes of that system (a test kit's <c>TestActor</c>, <c>CreateTestProbe()</c>) share its event stream and
+    /// scheduler. Build the system with <see cref="ActorSystemConfig"/>. Disposing the harness stops O8Actors' actors
+    /// and leaves the system running.
+    /// </summary>
+    /// <param name="system">The actor system to run in.</param>
+    /// <param name="options">Defaults when <c>null</c>; <see cref="O8TestHarnessOptions.VirtualTime"/> must match the system's scheduler.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <exception cref="ArgumentException">Virtual time is asked but the system's scheduler is not a <see cref="TestScheduler"/>, or the reverse.</exception>
+    public static async Task<O8TestHarness> StartAsync(ActorSystem system, O8TestHarnessOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        var harness = new O8TestHarness(options) { _hostSystem = system };
+        if (harness.Options.VirtualTime != system.Scheduler is TestScheduler)
+        {
+            throw new ArgumentException(harness.Options.VirtualTime
+                ? "VirtualTime is set but the actor system runs on real time: build it with O8TestHarness.ActorSystemConfig(options)."
+                : "The actor system runs on a TestScheduler but VirtualTime is not set: logins would never time out.", nameof(system));
+        }
+
+        await harness.StartCoreAsync(cancellationToken).ConfigureAwait(false);
+        return harness;
+    }
+
+    /// <summary>
+    /// The configuration of an actor system a harness can run in (see <see cref="StartAsync(ActorSystem, O8TestHarnessOptions?, CancellationToken)"/>):
+    /// O8Actors' defaults and, with <see cref="O8TestHarnessOptions.VirtualTime"/>, Akka's <see cref="TestScheduler"/>.
+    /// </summary>
+    /// <param name="options">The harness options; only <see cref="O8TestHarnessOptions.VirtualTime"/> is read.</param>
+    public static Config ActorSystemConfig(O8TestHarnessOptions? options = null) =>
+        options?.VirtualTime == true
+            ? ConfigurationFactory.ParseString(TestSchedulerHocon).WithFallback(O8Config.Default)
+            : O8Config.Default;
 
     /// <summary>Starts a harness after <paramref name="configure"/> adjusted the default options.</summary>
     public static Task<O8TestHarness> StartAsync(Action<O8TestHarnessOptions> configure, CancellationToken cancellationToken = default)
@@ -271,6 +311,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         _flows = await OAuthLogins.StartAsync(setup =>
         {
             setup.SystemName = "o8-testkit";
+            setup.ActorSystem = _hostSystem;
             setup.Browser = Options.Browser ?? (IBrowserLauncher?)_browser;
             setup.Options.Listener.Port = 0; // a free port, so harnesses in parallel tests never collide
             setup.Options.Listener.Scheme = Options.PlainHttp ? "http" : "https";
@@ -278,10 +319,7 @@ public sealed class O8TestHarness : IAsyncDisposable
             setup.Options.Certificates.AutoCreate = false;
             setup.Options.Login.Timeout = Options.LoginTimeout;
             setup.Options.Login.ExchangeTimeout = Options.ExchangeTimeout;
-            if (Options.VirtualTime)
-            {
-                setup.Hocon = ConfigurationFactory.ParseString("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"");
-            }
+            if (Options.VirtualTime && _hostSystem is null) setup.Hocon = ConfigurationFactory.ParseString(TestSchedulerHocon);
 
             Options.ConfigureLogins?.Invoke(setup);
         }, cancellationToken).ConfigureAwait(false);
