@@ -49,7 +49,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     private int _started;
     private int _disposed;
 
-    /// <summary>A harness with the default options; call <see cref="InitializeAsync"/> (xUnit does, for fixtures).</summary>
+    /// <summary>A harness with the default options; call <see cref="InitializeAsync"/> (or use <see cref="StartAsync(O8TestHarnessOptions?, CancellationToken)"/>).</summary>
     public O8TestHarness()
         : this(null)
     {
@@ -156,7 +156,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         return StartAsync(options, cancellationToken);
     }
 
-    /// <summary>Starts the sandbox, the orchestrator and the browser (the xUnit packages' fixtures call this).</summary>
+    /// <summary>Starts the sandbox, the orchestrator and the browser (for a harness made with a constructor).</summary>
     public Task InitializeAsync() => StartCoreAsync(CancellationToken.None);
 
     /// <summary>
