@@ -172,7 +172,7 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
             var expected = new[] { (outcomes[0].LoginId, "succeeded"), (outcomes[1].LoginId, "denied"), (outcomes[2].LoginId, "timed_out") };
             foreach (var (flowId, outcome) in expected)
             {
-                var trace = Assert.Single(activities, a => Equals(a.GetTagItem("o8.flow_id"), flowId));
+                var trace = Assert.Single(activities, a => Equals(a.GetTagItem("o8.login_id"), flowId));
                 Assert.Equal("o8.login", trace.OperationName);
                 Assert.Equal(outcome, trace.GetTagItem("o8.outcome"));
                 Assert.Equal("sandbox", trace.GetTagItem("o8.provider"));

@@ -146,7 +146,7 @@ public sealed class FaultSoakTests(ITestOutputHelper output)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == O8Metrics.Name && instrument.Name == "o8.logins.in_flight") listener.EnableMeasurementEvents(instrument);
+                if (instrument.Meter.Name == O8Telemetry.MeterName && instrument.Name == "o8.logins.in_flight") listener.EnableMeasurementEvents(instrument);
             };
             _listener.SetMeasurementEventCallback<long>((_, delta, _, _) => Interlocked.Add(ref _value, delta));
             _listener.Start();
