@@ -55,7 +55,7 @@ public static class ApiApproval
         File.WriteAllText(receivedPath, received);
         var why = approved is null
             ? $"No approved public API for {assembly.GetName().Name} yet ({approvedPath} is missing)."
-            : $"The public API of {assembly.GetName().Name} changed:\n{Diff(approved, received)}";
+            : $"The public API of {assembly.GetName().Name} changed (- approved, + now):\n{Diff(approved, received)}";
         Assert.Fail(
             $"{why}\nReceived: {receivedPath}\n" +
             $"If the change is intended, copy it over {Path.GetFileName(approvedPath)} (or rerun with {ApproveVariable}=1) and commit the approved file.");
