@@ -19,8 +19,8 @@ try
     if (args.Contains("--preset"))
     {
         // The same login through the built-in Discord preset and the IOAuthLogins facade.
-        await using var flows = await OAuthLogins.StartAsync(setup => setup.Providers.Add(ProviderPresets.Discord(clientId, clientSecret)));
-        var tokens = await flows.AuthorizeAsync("discord", new AuthorizationRequest(["identify", "messages.read"], TimeSpan.FromSeconds(60)));
+        await using var logins = await OAuthLogins.StartAsync(setup => setup.Providers.Add(ProviderPresets.Discord(clientId, clientSecret)));
+        var tokens = await logins.AuthorizeAsync("discord", new AuthorizationRequest(["identify", "messages.read"], TimeSpan.FromSeconds(60)));
         Console.WriteLine($"Signed in: {tokens}");
     }
     else

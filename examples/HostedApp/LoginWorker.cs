@@ -7,27 +7,27 @@ using O8Actors.TestKit.Sandbox;
 namespace O8Actors.Examples.HostedApp;
 
 /// <summary>Starts a few logins at once through the injected <see cref="IOAuthLogins"/>, logs how each ended, then stops the app.</summary>
-internal sealed class LoginWorker(IOAuthLogins flows, IConfiguration configuration, IServiceProvider services,
+internal sealed class LoginWorker(IOAuthLogins logins, IConfiguration configuration, IServiceProvider services,
     IHostApplicationLifetime lifetime, ILogger<LoginWorker> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var redirect = await flows.GetRedirectUriAsync(stoppingToken);
+        var redirect = await logins.GetRedirectUriAsync(stoppingToken);
         log.LogInformation("Redirect URI (register it with your provider): {RedirectUri}", redirect);
         if (services.GetService<SandboxAuthorizationServer>() is { } sandbox)
             sandbox.RegisterClient(configuration["O8:Providers:sandbox:ClientId"]!, null, [redirect.ToString()], ClientAuthMethod.None);
 
-        using var progress = flows.Events.Subscribe(new ProgressLog(log));
+        using var progress = logins.Events.Subscribe(new ProgressLog(log));
         var users = configuration.GetSection("Demo:Users").Get<string[]>() ?? ["alice"];
-        var logins = users.Select(async user =>
+        var running = users.Select(async user =>
         {
             var request = new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = user });
-            var outcome = await flows.RunAsync("sandbox", request, stoppingToken);
+            var outcome = await logins.RunAsync("sandbox", request, stoppingToken);
             // Never log a token: the outcome kind, and whether a refresh token came, is all the log needs.
             log.LogInformation("Login for {User} ended {Outcome}{Detail}", user, outcome.Kind,
                 outcome is LoginSucceeded s ? $" (refresh token: {s.Tokens.CanRefresh})" : outcome is LoginDenied d ? $" ({d.Error})" : "");
         });
-        await Task.WhenAll(logins);
+        await Task.WhenAll(running);
         lifetime.StopApplication();
     }
 

@@ -42,8 +42,8 @@ builder.Services.AddAkka("hosted-app", akka => akka
     .AddHoconFile(hoconFile, HoconAddMode.Prepend)
     .WithOAuthLogins());
 builder.Services.AddOpenTelemetry()
-    .WithMetrics(metrics => metrics.AddMeter(O8Metrics.Name).AddConsoleExporter())
-    .WithTracing(tracing => tracing.AddSource(O8Metrics.Name).AddConsoleExporter());
+    .WithMetrics(metrics => metrics.AddMeter(O8Telemetry.MeterName).AddConsoleExporter())
+    .WithTracing(tracing => tracing.AddSource(O8Telemetry.ActivitySourceName).AddConsoleExporter());
 builder.Services.AddHostedService<LoginWorker>();
 
 using var host = builder.Build();

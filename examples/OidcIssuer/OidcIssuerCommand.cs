@@ -61,18 +61,18 @@ public static class OidcIssuerCommand
 
         try
         {
-            await using var flows = await OAuthLogins.StartAsync(setup =>
+            await using var logins = await OAuthLogins.StartAsync(setup =>
             {
                 setup.Options.Listener.Port = port;
                 if (plainHttp) setup.Options.Listener.Scheme = "http";
                 if (scriptedUser is not null) setup.Browser = scriptedUser;
             }, cancellationToken);
 
-            var redirectUri = await flows.GetRedirectUriAsync(cancellationToken);
+            var redirectUri = await logins.GetRedirectUriAsync(cancellationToken);
             await output.WriteLineAsync($"Redirect URI (register it with the provider): {redirectUri}");
             sandbox?.RegisterClient(clientId, null, [redirectUri.AbsoluteUri], ClientAuthMethod.None);
 
-            await flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
+            await logins.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
             {
                 Name = "oidc",
                 Issuer = issuer,
@@ -81,7 +81,7 @@ public static class OidcIssuerCommand
                 DefaultScopes = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries),
             }), cancellationToken);
 
-            var tokens = await flows.AuthorizeAsync("oidc", new AuthorizationRequest(Timeout: timeout), cancellationToken);
+            var tokens = await logins.AuthorizeAsync("oidc", new AuthorizationRequest(Timeout: timeout), cancellationToken);
             await output.WriteLineAsync($"Signed in at {issuer}: {tokens}");
             return 0;
         }

@@ -13,6 +13,6 @@ internal sealed class Connections
     public object Describe(string user) => _attempts
         .Where(a => a.Key.User == user)
         .ToDictionary(a => a.Key.Provider, a => a.Value.IsCompletedSuccessfully
-            ? (object)new { status = a.Value.Result.Kind.ToString(), flowId = a.Value.Result.LoginId }
+            ? (object)new { status = a.Value.Result.Kind.ToString(), loginId = a.Value.Result.LoginId }
             : new { status = a.Value.IsCompleted ? "Failed" : "Pending" });
 }

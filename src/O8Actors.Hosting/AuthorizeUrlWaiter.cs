@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 namespace O8Actors.Hosting;
 
 /// <summary>
-/// One subscription to the flow events that hands each waiting caller its login's authorize URL (server mode:
-/// the URL goes to the caller, not to a browser). Waiters are keyed by flow id and removed when answered.
+/// One subscription to the login events that hands each waiting caller its login's authorize URL (server mode:
+/// the URL goes to the caller, not to a browser). Waiters are keyed by login id and removed when answered.
 /// </summary>
 internal sealed class AuthorizeUrlWaiter : IObserver<LoginEvent>, IDisposable
 {

@@ -14,7 +14,7 @@ namespace O8Actors.Hosting;
 /// The name is the section key unless <c>Name</c> is set. Secrets belong in user secrets or environment variables
 /// (<c>O8__Providers__github__ClientSecret</c>), never in code or a committed appsettings.json.
 /// </summary>
-public static class ConfiguredProviders
+internal static class ConfiguredProviders
 {
     /// <summary>The strategies configured under <paramref name="providersSection"/>.</summary>
     /// <exception cref="ArgumentException">A provider section is invalid; the message names its configuration path and the setting.</exception>

@@ -26,6 +26,9 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime) : IOAuthLogins, IOAut
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
 
+    public async Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+
     public async Task<PendingLogin> BeginAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);

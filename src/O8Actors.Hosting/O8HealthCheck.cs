@@ -1,7 +1,5 @@
 using Akka.Actor;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using O8Actors.Callback;
-using O8Actors.Flows;
 
 namespace O8Actors.Hosting;
 
@@ -12,8 +10,6 @@ namespace O8Actors.Hosting;
 /// </summary>
 internal sealed class O8HealthCheck(O8Runtime runtime) : IHealthCheck
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
-
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         if (!runtime.TryGet(out var started))
@@ -21,21 +17,18 @@ internal sealed class O8HealthCheck(O8Runtime runtime) : IHealthCheck
 
         try
         {
-            var statusAsk = started.Actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, AskTimeout, cancellationToken);
-            var flowsAsk = started.Actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, AskTimeout, cancellationToken);
-            var status = await statusAsk.ConfigureAwait(false);
-            var flows = await flowsAsk.ConfigureAwait(false);
+            var status = await started.Client.GetStatusAsync(cancellationToken).ConfigureAwait(false);
             var data = new Dictionary<string, object>
             {
-                ["listener_bound"] = status.Bound,
-                ["logins_in_flight"] = flows.Count,
-                ["callbacks_awaited"] = status.RegisteredStates,
+                ["listener_bound"] = status.ListenerBound,
+                ["logins_in_flight"] = status.LoginsInFlight,
+                ["callbacks_awaited"] = status.CallbacksAwaited,
             };
             if (status.RedirectUri is { } redirect) data["redirect_uri"] = redirect.ToString();
-            if (status.Bound)
-                return HealthCheckResult.Healthy($"Redirect listener bound; {flows.Count} login(s) in flight.", data);
-            var why = status.Failure?.Message ?? "the redirect listener is not bound (stopping or stopped)";
-            return new HealthCheckResult(context.Registration.FailureStatus, $"O8Actors is not ready: {why}", status.Failure, data);
+            if (status.ListenerBound)
+                return HealthCheckResult.Healthy($"Redirect listener bound; {status.LoginsInFlight} login(s) in flight.", data);
+            var why = status.ListenerFailure?.Message ?? "the redirect listener is not bound (stopping or stopped)";
+            return new HealthCheckResult(context.Registration.FailureStatus, $"O8Actors is not ready: {why}", status.ListenerFailure, data);
         }
         catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException or ActorNotFoundException)
         {

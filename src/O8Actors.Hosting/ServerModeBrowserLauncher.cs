@@ -6,7 +6,7 @@ namespace O8Actors.Hosting;
 /// The launcher of server mode: it opens nothing, because the authorize URL goes to the caller
 /// (<see cref="IOAuthConnector.BeginAsync"/>), who redirects its own user there.
 /// </summary>
-public sealed class ServerModeBrowserLauncher : IBrowserLauncher
+internal sealed class ServerModeBrowserLauncher : IBrowserLauncher
 {
     /// <summary>The single instance.</summary>
     public static ServerModeBrowserLauncher Instance { get; } = new();

@@ -35,6 +35,12 @@ public interface IOAuthLogins
     /// <summary>The exact redirect URI of the listener (register it with your providers).</summary>
     Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Whether the redirect listener takes callbacks, its redirect URI and the logins in flight (for health checks and
+    /// status pages). Answers within a few seconds, or throws <c>Akka.Actor.AskTimeoutException</c>.
+    /// </summary>
+    Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Progress of every login (URL ready, browser launched, callback, exchanged, ended).</summary>
     IObservable<LoginEvent> Events { get; }
 }

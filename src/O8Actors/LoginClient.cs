@@ -14,6 +14,9 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
 {
     private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(30);
 
+    // A status is for health probes, which must not hang: both actors answer from memory at once unless overloaded.
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(5);
+
     public IObservable<LoginEvent> Events { get; } = new LoginEventStream(system);
 
     public async Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
@@ -48,7 +51,7 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
             throw new ArgumentOutOfRangeException(nameof(request), "The login timeout must be positive.");
 
         // The supervisor completes this exactly once: with the outcome, as Cancelled when it stops first, and (through
-        // the dead-letter watcher) as Cancelled when the message finds it already stopped. The flow always ends by
+        // the dead-letter watcher) as Cancelled when the message finds it already stopped. The login always ends by
         // itself (deadline, exchange deadline), so no per-login timeout is needed as a backstop.
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         actors.Flows.Tell(new StartFlow(flowId, provider, request, completion));
@@ -90,6 +93,15 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
         var status = await actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
         if (status.Failure is not null) throw status.Failure;
         return status.RedirectUri ?? throw new ListenerStartException("The redirect listener is not bound.");
+    }
+
+    public async Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        var listener = actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, StatusTimeout, cancellationToken);
+        var logins = actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, StatusTimeout, cancellationToken);
+        await Task.WhenAll(listener, logins).ConfigureAwait(false);
+        var status = await listener.ConfigureAwait(false);
+        return new O8Status(status.Bound, status.RedirectUri, (await logins.ConfigureAwait(false)).Count, status.RegisteredStates, status.Failure);
     }
 
     /// <summary>Stops the redirect listener and waits (bounded) until its port is free.</summary>

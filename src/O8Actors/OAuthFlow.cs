@@ -17,7 +17,7 @@ namespace O8Actors;
 public abstract class OAuthFlow
 {
     private static readonly ConcurrentDictionary<int, Lazy<Task<OAuthLogins>>> SharedRuntimes = new();
-    private readonly IOAuthLogins? _flows;
+    private readonly IOAuthLogins? _logins;
     private readonly string _providerName;
     private readonly Lazy<Task<IOAuthLogins>> _registered;
 
@@ -26,18 +26,18 @@ public abstract class OAuthFlow
     /// <param name="clientSecret">The OAuth client secret (empty for public clients).</param>
     /// <param name="userScopes">Scopes, as the provider wants them written (e.g. <c>"identify messages.read"</c>).</param>
     /// <param name="redirectPort">The listener's port (default 41539, as the original).</param>
-    /// <param name="flows">
+    /// <param name="logins">
     /// The orchestrator to run on. Null (the default) uses a process-wide one on <paramref name="redirectPort"/>,
     /// started on first use with the defaults of <c>hocon/o8.conf</c> and shared by every <c>OAuthFlow</c> on that port.
     /// </param>
-    protected OAuthFlow(string clientId, string clientSecret, string userScopes, int redirectPort = 41539, IOAuthLogins? flows = null)
+    protected OAuthFlow(string clientId, string clientSecret, string userScopes, int redirectPort = 41539, IOAuthLogins? logins = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         ClientId = clientId;
         ClientSecret = clientSecret ?? "";
         UserScopes = userScopes ?? "";
         RedirectPort = redirectPort;
-        _flows = flows;
+        _logins = logins;
         _providerName = $"oauthflow:{GetType().Name}:{Guid.NewGuid():N}";
         _registered = new Lazy<Task<IOAuthLogins>>(RegisterAsync);
         RedirectUrl = $"https://localhost:{redirectPort}/";
@@ -98,8 +98,8 @@ public abstract class OAuthFlow
     /// <summary>Runs one login and returns the whole <see cref="TokenSet"/> your exchange produced.</summary>
     public async Task<TokenSet> AuthorizeForTokensAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var flows = await _registered.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return await flows.AuthorizeAsync(_providerName, new AuthorizationRequest(Timeout: timeout), cancellationToken).ConfigureAwait(false);
+        var logins = await _registered.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await logins.AuthorizeAsync(_providerName, new AuthorizationRequest(Timeout: timeout), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -129,10 +129,10 @@ public abstract class OAuthFlow
 
     private async Task<IOAuthLogins> RegisterAsync()
     {
-        var flows = _flows ?? await SharedRuntime(RedirectPort).ConfigureAwait(false);
-        RedirectUrl = (await flows.GetRedirectUriAsync().ConfigureAwait(false)).AbsoluteUri;
-        await flows.RegisterProviderAsync(new OAuthFlowStrategy(this, _providerName)).ConfigureAwait(false);
-        return flows;
+        var logins = _logins ?? await SharedRuntime(RedirectPort).ConfigureAwait(false);
+        RedirectUrl = (await logins.GetRedirectUriAsync().ConfigureAwait(false)).AbsoluteUri;
+        await logins.RegisterProviderAsync(new OAuthFlowStrategy(this, _providerName)).ConfigureAwait(false);
+        return logins;
     }
 
     private static Task<OAuthLogins> SharedRuntime(int port)

@@ -13,8 +13,8 @@ namespace O8Actors;
 /// <summary>
 /// O8Actors without a host: its own actor system, listener and providers. Start it, run logins, dispose it.
 /// <code>
-/// await using var flows = await OAuthLogins.StartAsync(setup => setup.Providers.Add(myStrategy));
-/// var tokens = await flows.AuthorizeAsync("my-provider");
+/// await using var logins = await OAuthLogins.StartAsync(setup => setup.Providers.Add(myStrategy));
+/// var tokens = await logins.AuthorizeAsync("my-provider");
 /// </code>
 /// </summary>
 public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
@@ -39,11 +39,17 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
     /// <summary>The options in force.</summary>
     public O8Options Options { get; }
 
-    /// <summary>The actor system (for tests and advanced use).</summary>
-    public ActorSystem System => _system;
+    /// <summary>
+    /// The name of the <see cref="HttpClient"/> every provider uses: configure it (a proxy, a handler) with
+    /// <c>services.AddHttpClient(OAuthLogins.HttpClientName)</c> in <see cref="OAuthLoginsSetup.ConfigureServices"/> or in the host's services.
+    /// </summary>
+    public const string HttpClientName = "O8Actors.Providers";
+
+    /// <summary>The actor system (the TestKit's harness and O8Actors' own tests reach it; users go through <see cref="IOAuthLogins"/>).</summary>
+    internal ActorSystem System => _system;
 
     /// <summary>The top-level actors.</summary>
-    public O8ActorRefs Actors => _actors;
+    internal O8ActorRefs Actors => _actors;
 
     /// <summary>
     /// Starts O8Actors: binds the listener (throws <see cref="ListenerPortInUseException"/> or
@@ -75,11 +81,11 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
             var browser = setup.Browser ?? new SystemBrowserLauncher();
             var actors = started = O8Bootstrap.Start(system, options, browser, provider.GetRequiredService<IHttpClientFactory>(),
                 provider.GetService<ILoggerFactory>());
-            var flows = new OAuthLogins(system, ownsSystem, provider, actors, options);
-            await flows.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
+            var logins = new OAuthLogins(system, ownsSystem, provider, actors, options);
+            await logins.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
             foreach (var strategy in setup.Providers)
-                await flows.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
-            return flows;
+                await logins.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
+            return logins;
         }
         catch
         {
@@ -111,6 +117,9 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
 
     /// <inheritdoc />
     public Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default) => _client.GetRedirectUriAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default) => _client.GetStatusAsync(cancellationToken);
 
     /// <summary>
     /// Cancels the logins in flight (each ends as Cancelled), releases the port and stops the actor system; a system
@@ -175,7 +184,7 @@ public sealed class OAuthLoginsSetup
     /// <summary>Extra HOCON for the actor system (takes precedence over the defaults).</summary>
     public Config? Hocon { get; set; }
 
-    /// <summary>Extra services, for example to configure the <see cref="O8Bootstrap.HttpClientName"/> client.</summary>
+    /// <summary>Extra services, for example to configure the <see cref="OAuthLogins.HttpClientName"/> client.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; set; }
 
     /// <summary>The actor system's name.</summary>

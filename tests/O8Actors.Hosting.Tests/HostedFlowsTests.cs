@@ -107,6 +107,11 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
         var idle = (await health.CheckHealthAsync(TestContext.Current.CancellationToken)).Entries["o8actors"];
         Assert.Equal(HealthStatus.Healthy, idle.Status);
         Assert.Equal(true, idle.Data["listener_bound"]);
+        // The check reports what the injected IOAuthLogins tells anyone who asks.
+        var status = await Logins.GetStatusAsync(TestContext.Current.CancellationToken);
+        Assert.True(status.ListenerBound);
+        Assert.Equal(status.RedirectUri?.ToString(), idle.Data["redirect_uri"]);
+        Assert.Equal(await Logins.GetRedirectUriAsync(TestContext.Current.CancellationToken), status.RedirectUri);
 
         using var cancel = new CancellationTokenSource();
         var pending = Logins.RunAsync("sandbox", SandboxFixture.Hint("hang-health", TimeSpan.FromSeconds(60)), cancel.Token);
@@ -172,7 +177,7 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
             var expected = new[] { (outcomes[0].LoginId, "succeeded"), (outcomes[1].LoginId, "denied"), (outcomes[2].LoginId, "timed_out") };
             foreach (var (flowId, outcome) in expected)
             {
-                var trace = Assert.Single(activities, a => Equals(a.GetTagItem("o8.flow_id"), flowId));
+                var trace = Assert.Single(activities, a => Equals(a.GetTagItem("o8.login_id"), flowId));
                 Assert.Equal("o8.login", trace.OperationName);
                 Assert.Equal(outcome, trace.GetTagItem("o8.outcome"));
                 Assert.Equal("sandbox", trace.GetTagItem("o8.provider"));

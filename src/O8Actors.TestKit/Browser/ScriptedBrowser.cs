@@ -88,7 +88,7 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         }
         catch (Exception ex)
         {
-            // A throwing script is the test's bug: record it on the visit rather than failing the flow's launch.
+            // A throwing script is the test's bug: record it on the visit rather than failing the login's browser launch.
             action = BrowserAction.Abandon;
             scriptError = ex;
         }
@@ -218,7 +218,7 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
                 return new ScriptedVisitResult(ScriptedVisitOutcome.Abandoned, authorizeStatus, callback, null, null, null);
             }
 
-            // The landing is not tied to the login's token: the flow may finish (and cancel) while its own page is served.
+            // The landing is not tied to the login's token: the login may finish (and cancel) while its own page is served.
             return await LandAsync(callback, authorizeStatus, _disposing.Token).ConfigureAwait(false);
         }
         finally

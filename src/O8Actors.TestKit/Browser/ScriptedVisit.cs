@@ -69,7 +69,7 @@ public sealed class ScriptedVisit
     /// <summary>Order of launch, from 0.</summary>
     public int Index { get; }
 
-    /// <summary>The authorize URL the flow asked to open.</summary>
+    /// <summary>The authorize URL the login asked to open.</summary>
     public Uri AuthorizeUrl { get; }
 
     /// <summary>What the script decided.</summary>

@@ -19,7 +19,7 @@ public sealed class LoginEventRecorder : IObserver<LoginEvent>
     public IReadOnlyList<LoginEndedEvent> Ended => _events.OfType<LoginEndedEvent>().ToArray();
 
     /// <summary>The events of one login, in order.</summary>
-    public IReadOnlyList<LoginEvent> For(string flowId) => _events.Where(e => e.LoginId == flowId).ToArray();
+    public IReadOnlyList<LoginEvent> For(string loginId) => _events.Where(e => e.LoginId == loginId).ToArray();
 
     /// <summary>How many logins ended with <paramref name="kind"/>.</summary>
     public int CountEnded(LoginOutcomeKind kind) => _events.OfType<LoginEndedEvent>().Count(e => e.Outcome == kind);
@@ -60,9 +60,9 @@ public sealed class LoginEventRecorder : IObserver<LoginEvent>
         }
     }
 
-    /// <summary>Waits until the login <paramref name="flowId"/> ends and returns its last event.</summary>
-    public Task<LoginEndedEvent> WaitForEndAsync(string flowId, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        WaitForAsync<LoginEndedEvent>(e => e.LoginId == flowId, timeout, cancellationToken);
+    /// <summary>Waits until the login <paramref name="loginId"/> ends and returns its last event.</summary>
+    public Task<LoginEndedEvent> WaitForEndAsync(string loginId, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        WaitForAsync<LoginEndedEvent>(e => e.LoginId == loginId, timeout, cancellationToken);
 
     /// <inheritdoc />
     public void OnNext(LoginEvent value)

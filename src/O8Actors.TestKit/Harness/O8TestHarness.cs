@@ -75,7 +75,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// <summary>The scripted browser, or <c>null</c> when <see cref="O8TestHarnessOptions.Browser"/> replaced it.</summary>
     public ScriptedBrowser? Browser => _browser;
 
-    /// <summary>Every flow event since start.</summary>
+    /// <summary>Every login event since start.</summary>
     public LoginEventRecorder Events { get; } = new();
 
     /// <summary>The provider name the sandbox is registered under.</summary>
@@ -161,7 +161,7 @@ public sealed class O8TestHarness : IAsyncDisposable
 
     /// <summary>
     /// An authorization request that plays <paramref name="script"/>: its <c>login_hint</c> is a fresh tag the sandbox,
-    /// the browser and the fault plan look up. Use it with <see cref="Logins"/> directly, or with your own flow code.
+    /// the browser and the fault plan look up. Use it with <see cref="Logins"/> directly, or with your own login code.
     /// </summary>
     /// <param name="script">The login's fate.</param>
     /// <param name="timeout">Its deadline; by default <see cref="O8TestHarnessOptions.AbandonTimeout"/> for scripts that end by timeout, else <see cref="O8TestHarnessOptions.LoginTimeout"/>.</param>

@@ -1,7 +1,7 @@
 namespace O8Actors.Browser;
 
 /// <summary>
-/// Opens the authorize URL for the user. The flow actor calls it once per login and pipes the result back,
+/// Opens the authorize URL for the user. O8Actors calls it once per login and pipes the result back,
 /// so an implementation may take its time but must not throw for "no browser": return <see cref="BrowserLaunchResult.NotLaunched"/>.
 /// </summary>
 public interface IBrowserLauncher

@@ -11,20 +11,20 @@ namespace O8Actors.Callback;
 /// <see cref="O8Actors.Flows.FlowActor"/> does in <c>PostStop</c>) passes <c>false</c> and saves the watch's memory.
 /// Either way the listener watches a registrant from the moment it routes a callback to it until it answers, so a
 /// browser never waits on a registrant that died.</param>
-public sealed record RegisterState(string State, string LoginId, bool WatchRegistrant = true)
+internal sealed record RegisterState(string State, string LoginId, bool WatchRegistrant = true)
 {
     /// <inheritdoc />
     public override string ToString() => $"RegisterState {{ LoginId = {LoginId} }}";
 }
 
 /// <summary>The listener accepted a registration; <paramref name="RedirectUri"/> is the exact URI to send to the provider.</summary>
-public sealed record StateRegistered(string LoginId, Uri RedirectUri);
+internal sealed record StateRegistered(string LoginId, Uri RedirectUri);
 
 /// <summary>The listener could not accept a registration (it failed to start, or is stopping).</summary>
-public sealed record StateRegistrationRefused(string LoginId, string Reason, Exception? Cause = null);
+internal sealed record StateRegistrationRefused(string LoginId, string Reason, Exception? Cause = null);
 
 /// <summary>A FlowActor that ended (or stopped) asks the listener to forget its state.</summary>
-public sealed record UnregisterState(string State, string LoginId)
+internal sealed record UnregisterState(string State, string LoginId)
 {
     /// <inheritdoc />
     public override string ToString() => $"UnregisterState {{ LoginId = {LoginId} }}";
@@ -39,7 +39,7 @@ public sealed record UnregisterState(string State, string LoginId)
 /// <param name="Error">The provider's <c>error</c>, if present.</param>
 /// <param name="ErrorDescription">The provider's <c>error_description</c>, if present.</param>
 /// <param name="Issuer">The <c>iss</c> parameter (RFC 9207), if present.</param>
-public sealed record AuthorizationCallback(string LoginId, string? Code, string? Error, string? ErrorDescription, string? Issuer)
+internal sealed record AuthorizationCallback(string LoginId, string? Code, string? Error, string? ErrorDescription, string? Issuer)
 {
     /// <inheritdoc />
     public override string ToString() =>
@@ -50,10 +50,10 @@ public sealed record AuthorizationCallback(string LoginId, string? Code, string?
 /// <param name="StatusCode">HTTP status.</param>
 /// <param name="Kind">Which page.</param>
 /// <param name="Detail">Plain text shown on the page (HTML-encoded when rendered; may hold provider text, never a secret).</param>
-public sealed record CallbackResponse(int StatusCode, CallbackPageKind Kind, string Detail);
+internal sealed record CallbackResponse(int StatusCode, CallbackPageKind Kind, string Detail);
 
 /// <summary>The pages the listener can show.</summary>
-public enum CallbackPageKind
+internal enum CallbackPageKind
 {
     /// <summary>Tokens obtained: "you can close this tab".</summary>
     Success,
@@ -70,7 +70,7 @@ public enum CallbackPageKind
 }
 
 /// <summary>Asks the listener whether it is bound.</summary>
-public sealed record GetListenerStatus
+internal sealed record GetListenerStatus
 {
     /// <summary>The single instance.</summary>
     public static GetListenerStatus Instance { get; } = new();
@@ -81,4 +81,4 @@ public sealed record GetListenerStatus
 /// <param name="RedirectUri">The redirect URI, once bound.</param>
 /// <param name="RegisteredStates">Logins currently waiting for a callback.</param>
 /// <param name="Failure">Why the listener could not start, if it could not.</param>
-public sealed record ListenerStatus(bool Bound, Uri? RedirectUri, int RegisteredStates, Exception? Failure);
+internal sealed record ListenerStatus(bool Bound, Uri? RedirectUri, int RegisteredStates, Exception? Failure);

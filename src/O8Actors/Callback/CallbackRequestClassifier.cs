@@ -18,7 +18,7 @@ internal enum CallbackVerdict
     MissingQuery,
     /// <summary>No <c>state</c> parameter, or an empty one: 400.</summary>
     MissingState,
-    /// <summary>A parameter the flow relies on (<c>state</c>, <c>code</c>, <c>error</c>, <c>error_description</c>, <c>iss</c>) appears twice: 400.</summary>
+    /// <summary>A parameter the login relies on (<c>state</c>, <c>code</c>, <c>error</c>, <c>error_description</c>, <c>iss</c>) appears twice: 400.</summary>
     DuplicateParameter,
     /// <summary>Neither <c>code</c> nor <c>error</c>: 400.</summary>
     MissingCodeAndError,

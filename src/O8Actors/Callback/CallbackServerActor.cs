@@ -20,7 +20,7 @@ namespace O8Actors.Callback;
 /// dies first still gets its browser a page. While a login only waits, it is watched only if it asked to be
 /// (<see cref="RegisterState.WatchRegistrant"/>): a FlowActor unregisters itself when it stops and does not ask.
 /// </remarks>
-public sealed class CallbackServerActor : ReceiveActor, IWithStash
+internal sealed class CallbackServerActor : ReceiveActor, IWithStash
 {
     /// <summary>How much longer than the token exchange a browser waits for its page before it gets a 504.</summary>
     internal static readonly TimeSpan AskMargin = TimeSpan.FromSeconds(5);
@@ -51,7 +51,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
     public IStash Stash { get; set; } = null!;
 
     /// <summary>Props for the listener actor.</summary>
-    /// <param name="options">Validated here; the listener, certificate and flow (exchange timeout) settings are used.</param>
+    /// <param name="options">Validated here; the listener, certificate and login (exchange timeout) settings are used.</param>
     /// <param name="loggerFactory">Receives Kestrel's own logs; null keeps Kestrel silent (the actor logs through Akka).</param>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public static Props Props(O8Options options, ILoggerFactory? loggerFactory = null)
@@ -226,7 +226,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         var watched = Watched(registration.Flow);
         if (registration.Watch) watched.States--;
         (watched.Browsers ??= new Queue<IActorRef>(1)).Enqueue(Sender);
-        _log.Debug("Callback listener routing a callback to flow {0}", registration.LoginId);
+        _log.Debug("Callback listener routing a callback to login {0}", registration.LoginId);
         registration.Flow.Tell(new AuthorizationCallback(registration.LoginId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer));
     }
 

@@ -4,14 +4,14 @@ namespace O8Actors.Callback;
 /// Asks the listener to stop Kestrel and then itself. The reply, <see cref="ListenerStopped"/>, comes once the port is
 /// free, so a caller that awaits it (for example on dispose) can rebind the port at once.
 /// </summary>
-public sealed record StopListener
+internal sealed record StopListener
 {
     /// <summary>The single instance.</summary>
     public static StopListener Instance { get; } = new();
 }
 
 /// <summary>The listener's port is released; the actor stops right after sending this.</summary>
-public sealed record ListenerStopped
+internal sealed record ListenerStopped
 {
     /// <summary>The single instance.</summary>
     public static ListenerStopped Instance { get; } = new();

@@ -10,7 +10,7 @@ namespace O8Actors.Certificates;
 /// mkcert PEM files in <see cref="CertificateOptions.ResolvedFolder"/>, else new files made with <c>mkcert</c> when it is
 /// on PATH and <see cref="CertificateOptions.AutoCreate"/> is on.
 /// </summary>
-public sealed class CertificateProvider
+internal sealed class CertificateProvider
 {
     private readonly Func<string, string?> _findOnPath;
 

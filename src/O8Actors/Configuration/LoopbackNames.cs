@@ -3,7 +3,7 @@ using System.Net;
 namespace O8Actors.Configuration;
 
 /// <summary>Which host names count as loopback (RFC 8252 section 8.3; the Host-header check uses this too).</summary>
-public static class LoopbackNames
+internal static class LoopbackNames
 {
     /// <summary>Whether <paramref name="host"/> (a host name or literal, without port) names this machine's loopback.</summary>
     public static bool IsLoopbackHost(string? host)

@@ -3,7 +3,7 @@ using Akka.Configuration;
 namespace O8Actors.Configuration;
 
 /// <summary>The shipped HOCON defaults (<c>hocon/o8.conf</c>, embedded in the assembly).</summary>
-public static class O8Config
+internal static class O8Config
 {
     private static readonly Lazy<Config> DefaultConfig = new(Load);
 

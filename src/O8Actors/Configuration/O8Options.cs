@@ -4,7 +4,7 @@ using Akka.Configuration;
 namespace O8Actors.Configuration;
 
 /// <summary>
-/// Every O8Actors setting. Defaults come from <c>hocon/o8.conf</c> (see <see cref="O8Config"/>); set properties in
+/// Every O8Actors setting. Defaults come from <c>hocon/o8.conf</c> (embedded in the assembly); set properties in
 /// code, or bind the <c>O8</c> section of <c>IConfiguration</c>, to override them.
 /// </summary>
 public sealed class O8Options

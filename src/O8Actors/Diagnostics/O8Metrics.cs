@@ -4,19 +4,15 @@ using System.Diagnostics.Metrics;
 namespace O8Actors.Diagnostics;
 
 /// <summary>
-/// O8Actors' instruments (<see cref="Meter"/> <c>O8Actors</c>) and traces (<see cref="ActivitySource"/> <c>O8Actors</c>),
-/// ready for OpenTelemetry: <c>AddMeter("O8Actors")</c>, <c>AddSource("O8Actors")</c>.
+/// O8Actors' instruments and traces; their names for users are in <see cref="O8Telemetry"/>.
 /// </summary>
-public static class O8Metrics
+internal static class O8Metrics
 {
-    /// <summary>The meter and activity source name.</summary>
-    public const string Name = "O8Actors";
-
     /// <summary>The meter.</summary>
-    public static readonly Meter Meter = new(Name);
+    public static readonly Meter Meter = new(O8Telemetry.MeterName);
 
     /// <summary>One activity per login.</summary>
-    public static readonly ActivitySource ActivitySource = new(Name);
+    public static readonly ActivitySource ActivitySource = new(O8Telemetry.ActivitySourceName);
 
     /// <summary>Logins started.</summary>
     public static readonly Counter<long> LoginsStarted = Meter.CreateCounter<long>("o8.logins.started", "{login}", "Logins started.");

@@ -19,7 +19,7 @@ namespace O8Actors.Flows;
 /// behaviour (about 150 bytes with its delegates), and a <c>ReceiveActor</c> builds its whole handler table anew.
 /// Thousands of logins wait at once, so a waiting login keeps only what its callback and exchange need.
 /// </remarks>
-public sealed class FlowActor : UntypedActor, IWithTimers
+internal sealed class FlowActor : UntypedActor, IWithTimers
 {
     private const string DeadlineTimer = "deadline";
     private const string ExchangeTimer = "exchange-deadline";
@@ -40,7 +40,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     /// <param name="flowId">The login's public id.</param>
     /// <param name="provider">The provider's registered name.</param>
     /// <param name="request">Scopes, timeout and extra parameters.</param>
-    /// <param name="options">Flow defaults (timeout, exchange timeout, PKCE).</param>
+    /// <param name="options">Login defaults (timeout, exchange timeout, PKCE).</param>
     /// <param name="listener">The <see cref="CallbackServerActor"/>.</param>
     /// <param name="providers">The <see cref="ProviderRegistryActor"/> (or one provider actor).</param>
     /// <param name="browser">Opens the authorize URL.</param>
@@ -87,7 +87,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     protected override void PreStart()
     {
         _activity = O8Metrics.ActivitySource.StartActivity("o8.login", ActivityKind.Internal);
-        _activity?.SetTag("o8.flow_id", _start.LoginId);
+        _activity?.SetTag("o8.login_id", _start.LoginId);
         _activity?.SetTag("o8.provider", _start.Provider);
         O8Metrics.LoginsStarted.Add(1);
         O8Metrics.LoginsInFlight.Add(1);

@@ -5,7 +5,7 @@ using O8Actors.Configuration;
 namespace O8Actors.Flows;
 
 /// <summary>What every login of one supervisor shares: settings and the actors and browser it works with.</summary>
-/// <param name="Options">Flow defaults (timeout, exchange timeout, PKCE).</param>
+/// <param name="Options">Login defaults (timeout, exchange timeout, PKCE).</param>
 /// <param name="Listener">The <see cref="O8Actors.Callback.CallbackServerActor"/>.</param>
 /// <param name="Providers">The <see cref="O8Actors.Providers.ProviderRegistryActor"/> (or one provider actor).</param>
 /// <param name="Browser">Opens authorize URLs.</param>

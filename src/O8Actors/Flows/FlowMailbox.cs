@@ -12,7 +12,7 @@ namespace O8Actors.Flows;
 /// life, one at a time, so a small locked queue that grows on demand is enough, and it halves the memory a waiting
 /// login holds (measured: an empty actor 1.83 KB → 0.86 KB).
 /// </summary>
-public sealed class FlowMailbox : MailboxType, IProducesMessageQueue<FlowMessageQueue>
+internal sealed class FlowMailbox : MailboxType, IProducesMessageQueue<FlowMessageQueue>
 {
     /// <summary>The configuration path of this mailbox, for <see cref="Props.WithMailbox"/>.</summary>
     public const string ConfigPath = "o8.flow-mailbox";
@@ -27,7 +27,7 @@ public sealed class FlowMailbox : MailboxType, IProducesMessageQueue<FlowMessage
 }
 
 /// <summary>An unbounded FIFO queue under a lock, empty until the first message arrives.</summary>
-public sealed class FlowMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
+internal sealed class FlowMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
     private readonly Queue<Envelope> _queue = new();
 

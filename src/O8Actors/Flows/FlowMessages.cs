@@ -10,24 +10,24 @@ namespace O8Actors.Flows;
 /// <param name="Request">Scopes, timeout and extra parameters.</param>
 /// <param name="Completion">Completed with the outcome (never faulted); the supervisor completes it as
 /// <see cref="LoginCancelled"/> if it stops first. Create it with <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>.</param>
-public sealed record StartFlow(string LoginId, string Provider, AuthorizationRequest Request, TaskCompletionSource<LoginOutcome>? Completion = null);
+internal sealed record StartFlow(string LoginId, string Provider, AuthorizationRequest Request, TaskCompletionSource<LoginOutcome>? Completion = null);
 
 /// <summary>Cancels one login; it ends as <see cref="LoginCancelled"/> unless it already ended.</summary>
-public sealed record CancelFlow(string LoginId);
+internal sealed record CancelFlow(string LoginId);
 
 /// <summary>Cancels every login in flight (shutdown); each ends as <see cref="LoginCancelled"/>.</summary>
-public sealed record CancelAllFlows
+internal sealed record CancelAllFlows
 {
     /// <summary>The single instance.</summary>
     public static CancelAllFlows Instance { get; } = new();
 }
 
 /// <summary>Asks the supervisor how many logins are in flight; answered with <see cref="FlowsInFlight"/>.</summary>
-public sealed record GetFlowsInFlight
+internal sealed record GetFlowsInFlight
 {
     /// <summary>The single instance.</summary>
     public static GetFlowsInFlight Instance { get; } = new();
 }
 
 /// <summary>The number of logins in flight.</summary>
-public sealed record FlowsInFlight(int Count);
+internal sealed record FlowsInFlight(int Count);

@@ -10,14 +10,14 @@ namespace O8Actors.Flows;
 /// whoever started it, and guarantees an outcome even when a flow actor dies unexpectedly.
 /// </summary>
 /// <remarks>
-/// Each child is named by its flow id, so the supervisor keeps one table (flow id → who waits for the outcome) and
+/// Each child is named by its login id, so the supervisor keeps one table (login id → who waits for the outcome) and
 /// finds a child by name. Thousands of logins wait at once; every reference kept per login is multiplied by them.
 /// </remarks>
-public sealed class FlowsSupervisor : ReceiveActor
+internal sealed class FlowsSupervisor : ReceiveActor
 {
     private readonly FlowContext _context;
     private readonly Props _flowTemplate;
-    // Flow id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
+    // Login id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
     private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _drainedNotify;

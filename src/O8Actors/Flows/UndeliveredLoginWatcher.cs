@@ -8,7 +8,7 @@ namespace O8Actors.Flows;
 /// actor system shuts down) as <see cref="LoginCancelled"/>, so a caller waiting on its completion never waits forever.
 /// Subscribed to the event stream's dead letters; a top-level actor started next to the supervisor.
 /// </summary>
-public sealed class UndeliveredLoginWatcher : UntypedActor
+internal sealed class UndeliveredLoginWatcher : UntypedActor
 {
     /// <summary>Props for the watcher.</summary>
     public static Props Props() => Akka.Actor.Props.Create(() => new UndeliveredLoginWatcher());

@@ -7,7 +7,7 @@ namespace O8Actors.Providers;
 /// Wraps one <see cref="ProviderStrategy"/>: learns what the provider supports once (discovery), builds authorize URLs,
 /// and runs token requests with at most <c>maxConcurrentExchanges</c> in flight, queueing the rest.
 /// </summary>
-public sealed class ProviderActor : ReceiveActor
+internal sealed class ProviderActor : ReceiveActor
 {
     private readonly ProviderStrategy _strategy;
     private readonly Func<HttpClient> _httpClients;

@@ -63,7 +63,7 @@ public static class ProviderPresets
         ScopeSeparator = " ",
         // Discord's RFC 8414 metadata is reported to advertise authorization_response_iss_parameter_supported, but
         // we cannot verify offline that every redirect carries iss, and providers have advertised it without sending
-        // it. So: an iss that is present must be https://discord.com (the flow compares it); a missing one is accepted.
+        // it. So: an iss that is present must be https://discord.com (the login compares it); a missing one is accepted.
         // Set IssuerParameterSupported = true with configure to require it.
         Issuer = DiscordIssuer,
         IssuerParameterSupported = false,

@@ -6,7 +6,7 @@ namespace O8Actors.Providers;
 /// The top-level actor that owns one <see cref="ProviderActor"/> per registered provider and forwards each
 /// provider-addressed message to it (keeping the sender), so flows address providers by name only.
 /// </summary>
-public sealed class ProviderRegistryActor : ReceiveActor
+internal sealed class ProviderRegistryActor : ReceiveActor
 {
     private readonly Func<string, HttpClient> _httpClients;
     private readonly int _maxConcurrentExchanges;

@@ -6,4 +6,4 @@ namespace O8Actors.Runtime;
 /// <param name="Listener">The <c>CallbackServerActor</c>.</param>
 /// <param name="Providers">The <see cref="Providers.ProviderRegistryActor"/>.</param>
 /// <param name="Flows">The <see cref="Flows.FlowsSupervisor"/>.</param>
-public sealed record O8ActorRefs(IActorRef Listener, IActorRef Providers, IActorRef Flows);
+internal sealed record O8ActorRefs(IActorRef Listener, IActorRef Providers, IActorRef Flows);

@@ -12,10 +12,10 @@ using Polly;
 namespace O8Actors.Runtime;
 
 /// <summary>Creates O8Actors' top-level actors in an actor system; used by the standalone host and Akka.Hosting alike.</summary>
-public static class O8Bootstrap
+internal static class O8Bootstrap
 {
-    /// <summary>The named <see cref="HttpClient"/> every provider uses (configure it with <c>AddHttpClient(O8Bootstrap.HttpClientName)</c>).</summary>
-    public const string HttpClientName = "O8Actors.Providers";
+    /// <summary>The named <see cref="HttpClient"/> every provider uses (public as <see cref="OAuthLogins.HttpClientName"/>).</summary>
+    public const string HttpClientName = OAuthLogins.HttpClientName;
 
     /// <summary>Actor names of the top-level actors.</summary>
     public const string ListenerName = "o8-callback-listener", ProvidersName = "o8-providers", FlowsName = "o8-flows",

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Akka.Actor;
-using O8Actors.Callback;
 using O8Actors.Diagnostics;
 using O8Actors.SoakTests.Support;
 using O8Actors.TestKit;
@@ -99,12 +98,12 @@ public sealed class FaultSoakTests(ITestOutputHelper output)
         Assert.True(strays.Unexpected.Count == 0, string.Join("\n", strays.Unexpected.Take(10)));
 
         // Nothing left behind: no login in flight, no FlowActor or reply relay alive, no state registered.
-        var flows = o8.Logins.Actors;
-        Assert.Equal(0, (await flows.Flows.Ask<Flows.FlowsInFlight>(Flows.GetFlowsInFlight.Instance, TimeSpan.FromSeconds(10))).Count);
+        var status = await o8.Logins.GetStatusAsync();
+        Assert.Equal(0, status.LoginsInFlight);
         await WaitUntilAsync(() => inFlight.Value == 0, "the o8.logins.in_flight gauge back at zero");
         await AssertNoChildrenAsync(o8.System, $"/user/{O8Actors.Runtime.O8Bootstrap.FlowsName}/*");
         await AssertNoChildrenAsync(o8.System, $"/user/{O8Actors.Runtime.O8Bootstrap.ListenerName}/*");
-        Assert.Equal(0, (await flows.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, TimeSpan.FromSeconds(10))).RegisteredStates);
+        Assert.Equal(0, status.CallbacksAwaited);
 
         // And the listener still serves a fresh login.
         var fresh = await o8.RunAsync(LoginScript.Approve("after-the-soak"));
@@ -146,7 +145,7 @@ public sealed class FaultSoakTests(ITestOutputHelper output)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == O8Metrics.Name && instrument.Name == "o8.logins.in_flight") listener.EnableMeasurementEvents(instrument);
+                if (instrument.Meter.Name == O8Telemetry.MeterName && instrument.Name == "o8.logins.in_flight") listener.EnableMeasurementEvents(instrument);
             };
             _listener.SetMeasurementEventCallback<long>((_, delta, _, _) => Interlocked.Add(ref _value, delta));
             _listener.Start();

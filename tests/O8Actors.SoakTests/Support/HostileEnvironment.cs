@@ -1,5 +1,3 @@
-using Akka.Actor;
-using O8Actors.Flows;
 using O8Actors.TestKit;
 
 namespace O8Actors.SoakTests.Support;
@@ -69,8 +67,7 @@ internal sealed class HostileEnvironment : IAsyncDisposable
         PendingLogin.StartAsync(O8, Browser, _authorizationServer, $"user-{Interlocked.Increment(ref _subjects)}", timeout);
 
     /// <summary>Logins the supervisor still counts as in flight.</summary>
-    public async Task<int> InFlightAsync() =>
-        (await O8.Logins.Actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, TimeSpan.FromSeconds(10))).Count;
+    public async Task<int> InFlightAsync() => (await O8.Logins.GetStatusAsync()).LoginsInFlight;
 
     /// <summary>No live login has ended yet (none was completed, failed or cancelled by a request it did not own).</summary>
     public void AssertLiveUndisturbed()

@@ -40,7 +40,6 @@ public sealed class O8FlowsTestKitTests(ITestOutputHelper output) : O8FlowsTestK
     public async Task Probes_and_the_test_actor_of_the_test_kit_see_the_logins_of_its_own_system()
     {
         Assert.Same(Sys, O8.System);
-        Assert.Same(Sys, O8.Logins.System);
         var probe = CreateTestProbe();
         Sys.EventStream.Subscribe(probe.Ref, typeof(LoginEvent));
         Sys.EventStream.Subscribe(TestActor, typeof(LoginEndedEvent));

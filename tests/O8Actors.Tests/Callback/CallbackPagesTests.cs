@@ -5,15 +5,15 @@ namespace O8Actors.Tests.Callback;
 public sealed class CallbackPagesTests
 {
     [Theory]
-    [InlineData(CallbackPageKind.Success, "You are signed in. You can close this tab.")]
-    [InlineData(CallbackPageKind.Denied, "denied")]
-    [InlineData(CallbackPageKind.Failed, "failed")]
-    [InlineData(CallbackPageKind.BadRequest, "cannot be used to sign in")]
-    [InlineData(CallbackPageKind.NotFound, "Not found")]
-    [InlineData(CallbackPageKind.MethodNotAllowed, "Method not allowed")]
-    public void Each_kind_has_its_own_heading(CallbackPageKind kind, string heading)
+    [InlineData(nameof(CallbackPageKind.Success), "You are signed in. You can close this tab.")]
+    [InlineData(nameof(CallbackPageKind.Denied), "denied")]
+    [InlineData(nameof(CallbackPageKind.Failed), "failed")]
+    [InlineData(nameof(CallbackPageKind.BadRequest), "cannot be used to sign in")]
+    [InlineData(nameof(CallbackPageKind.NotFound), "Not found")]
+    [InlineData(nameof(CallbackPageKind.MethodNotAllowed), "Method not allowed")]
+    public void Each_kind_has_its_own_heading(string kind, string heading) // by name: the enum is internal, a public test method cannot take it
     {
-        var html = CallbackPages.Render(new CallbackResponse(200, kind, "detail text"));
+        var html = CallbackPages.Render(new CallbackResponse(200, Enum.Parse<CallbackPageKind>(kind), "detail text"));
 
         Assert.StartsWith("<!DOCTYPE html>", html);
         Assert.Contains(heading, html);

@@ -13,7 +13,7 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates) : IClas
 {
     /// <summary>Written like the original's example: the subclass builds the URL and posts the code itself.</summary>
     private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthLogins flows, bool sendVerifier)
-        : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify messages.read", flows: flows)
+        : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify messages.read", logins: flows)
     {
         protected override string AuthUrl =>
             $"{authorizeEndpoint}?client_id={ClientId}&redirect_uri={QuotedRedirectUrl}&response_type=code&scope={Uri.EscapeDataString(UserScopes)}";

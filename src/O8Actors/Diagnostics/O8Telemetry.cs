@@ -1,0 +1,20 @@
+namespace O8Actors.Diagnostics;
+
+/// <summary>
+/// The names to give OpenTelemetry (or any <c>MeterListener</c> / <c>ActivityListener</c>) to collect O8Actors'
+/// metrics and traces: <c>AddMeter(O8Telemetry.MeterName)</c>, <c>AddSource(O8Telemetry.ActivitySourceName)</c>.
+/// </summary>
+/// <remarks>
+/// Instruments: <c>o8.logins.started</c>, <c>o8.logins.ended</c> (tag <c>outcome</c>), <c>o8.logins.in_flight</c>,
+/// <c>o8.login.duration</c> and <c>o8.callback.duration</c> (seconds, tag <c>outcome</c>),
+/// <c>o8.token_exchange.duration</c> (seconds, tags <c>provider</c>, <c>result</c>) and <c>o8.callbacks.rejected</c>
+/// (tag <c>reason</c>). Traces: one <c>o8.login</c> activity per login.
+/// </remarks>
+public static class O8Telemetry
+{
+    /// <summary>The name of O8Actors' <see cref="System.Diagnostics.Metrics.Meter"/>.</summary>
+    public const string MeterName = "O8Actors";
+
+    /// <summary>The name of O8Actors' <see cref="System.Diagnostics.ActivitySource"/>.</summary>
+    public const string ActivitySourceName = "O8Actors";
+}
