@@ -68,8 +68,8 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         try
         {
             var browser = setup.Browser ?? new SystemBrowserLauncher();
-            var actors = O8Bootstrap.Start(system, options, browser, provider.GetRequiredService<IHttpClientFactory>(),
-                provider.GetService<ILoggerFactory>());
+            var actors = await O8Bootstrap.StartAsync(system, options, browser, provider.GetRequiredService<IHttpClientFactory>(),
+                provider.GetService<ILoggerFactory>(), cancellationToken).ConfigureAwait(false);
             var flows = new OAuthLogins(system, provider, actors, options);
             await flows.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
             foreach (var strategy in setup.Providers)

@@ -86,7 +86,12 @@ public sealed class FlowActor : UntypedActor, IWithTimers
     /// <inheritdoc />
     protected override void PreStart()
     {
-        _activity = O8Metrics.ActivitySource.StartActivity("o8.login", ActivityKind.Internal);
+        // The caller's activity (carried by StartFlow) is the parent; without one the span is a root. StartActivity makes
+        // the span current on this thread, which the next actor to run here must not inherit: restore what was there.
+        var ambient = Activity.Current;
+        Activity.Current = null;
+        _activity = O8Metrics.ActivitySource.StartActivity("o8.login", ActivityKind.Internal, _start.Parent);
+        Activity.Current = ambient;
         _activity?.SetTag("o8.flow_id", _start.LoginId);
         _activity?.SetTag("o8.provider", _start.Provider);
         O8Metrics.LoginsStarted.Add(1);
@@ -155,7 +160,12 @@ public sealed class FlowActor : UntypedActor, IWithTimers
                 _descriptor = msg.Descriptor;
                 Publish(new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl));
                 _browserCancellation = new CancellationTokenSource();
-                _start.Context.Browser.LaunchAsync(msg.AuthorizeUrl, _browserCancellation.Token).PipeTo(Self,
+                var browser = _start.Context.Browser;
+                var url = msg.AuthorizeUrl;
+                var token = _browserCancellation.Token;
+                // On the thread pool: a launcher may block before its first await (Process.Start, xdg-open), and the
+                // login must keep answering its callback, cancellation and deadline meanwhile.
+                Task.Run(() => browser.LaunchAsync(url, token), CancellationToken.None).PipeTo(Self,
                     success: r => new BrowserLaunchCompleted(r),
                     failure: e => new BrowserLaunchCompleted(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
                 _phase = Phase.AwaitingCallback;
@@ -216,7 +226,8 @@ public sealed class FlowActor : UntypedActor, IWithTimers
         // The user is back: the login deadline no longer applies; the exchange has its own.
         Timers.Cancel(DeadlineTimer);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, _start.Context.Options.ExchangeTimeout + TimeSpan.FromSeconds(1));
-        _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!));
+        _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!,
+            _activity?.Context ?? default));
         _phase = Phase.Exchanging;
     }
 
@@ -265,6 +276,9 @@ public sealed class FlowActor : UntypedActor, IWithTimers
                 return true;
             case CancelFlow:
                 End(new LoginCancelled(_start.LoginId));
+                return true;
+            case ListenerLost msg:
+                End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
                 return true;
             case BrowserLaunchCompleted msg:
                 Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));

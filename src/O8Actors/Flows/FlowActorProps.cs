@@ -13,7 +13,8 @@ namespace O8Actors.Flows;
 internal sealed record FlowContext(LoginOptions Options, IActorRef Listener, IActorRef Providers, IBrowserLauncher Browser, IActorRef OutcomeTo);
 
 /// <summary>One login's start: the shared context and what is its own.</summary>
-internal sealed record FlowStart(FlowContext Context, string LoginId, string Provider, AuthorizationRequest Request)
+internal sealed record FlowStart(FlowContext Context, string LoginId, string Provider, AuthorizationRequest Request,
+    System.Diagnostics.ActivityContext Parent = default)
 {
     /// <inheritdoc />
     public override string ToString() => $"FlowStart {{ LoginId = {LoginId}, Provider = {Provider} }}";

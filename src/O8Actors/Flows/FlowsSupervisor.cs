@@ -20,7 +20,10 @@ public sealed class FlowsSupervisor : ReceiveActor
     // Flow id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
     private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private IActorRef? _drainedNotify;
+    // Everyone who asked for CancelAllFlows and is not answered yet: each gets its answer once the last login has ended
+    // (CoordinatedShutdown and a dispose can both ask). Once draining, new logins are refused as cancelled.
+    private readonly List<IActorRef> _drainRequesters = [];
+    private bool _draining;
 
     /// <summary>Props for the supervisor.</summary>
     public static Props Props(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser) =>
@@ -42,9 +45,14 @@ public sealed class FlowsSupervisor : ReceiveActor
         Receive<CancelFlow>(msg => Context.Child(msg.LoginId).Tell(msg));
         Receive<CancelAllFlows>(_ =>
         {
-            _drainedNotify = Sender;
+            _draining = true;
+            _drainRequesters.Add(Sender);
             foreach (var flowId in _waiters.Keys) Context.Child(flowId).Tell(new CancelFlow(flowId));
             NotifyIfDrained();
+        });
+        Receive<ListenerLost>(msg =>
+        {
+            foreach (var flowId in _waiters.Keys) Context.Child(flowId).Tell(msg);
         });
         Receive<GetFlowsInFlight>(_ => Sender.Tell(new FlowsInFlight(_waiters.Count)));
     }
@@ -64,7 +72,7 @@ public sealed class FlowsSupervisor : ReceiveActor
     private void Start(StartFlow msg)
     {
         object waiter = msg.Completion is { } completion ? completion : Sender;
-        if (_drainedNotify is not null)
+        if (_draining)
         {
             Deliver(waiter, new LoginCancelled(msg.LoginId));
             return;
@@ -78,7 +86,7 @@ public sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        Context.ActorOf(new FlowActorProps(_flowTemplate, new FlowStart(_context, msg.LoginId, msg.Provider, msg.Request)), msg.LoginId);
+        Context.ActorOf(new FlowActorProps(_flowTemplate, new FlowStart(_context, msg.LoginId, msg.Provider, msg.Request, msg.Parent)), msg.LoginId);
         _waiters.Add(msg.LoginId, waiter);
     }
 
@@ -120,8 +128,9 @@ public sealed class FlowsSupervisor : ReceiveActor
 
     private void NotifyIfDrained()
     {
-        if (_drainedNotify is null || _waiters.Count > 0) return;
-        _drainedNotify.Tell(new FlowsInFlight(0));
+        if (_drainRequesters.Count == 0 || _waiters.Count > 0) return;
+        foreach (var requester in _drainRequesters) requester.Tell(new FlowsInFlight(0));
+        _drainRequesters.Clear();
     }
 
     /// <summary>A child flow actor has stopped (sent by <see cref="StopFailedFlows"/>).</summary>

@@ -102,8 +102,8 @@ public sealed class FaultSoakTests(ITestOutputHelper output)
         var flows = o8.Logins.Actors;
         Assert.Equal(0, (await flows.Flows.Ask<Flows.FlowsInFlight>(Flows.GetFlowsInFlight.Instance, TimeSpan.FromSeconds(10))).Count);
         await WaitUntilAsync(() => inFlight.Value == 0, "the o8.logins.in_flight gauge back at zero");
-        await AssertNoChildrenAsync(o8.System, $"/user/{O8Actors.Runtime.O8Bootstrap.FlowsName}/*");
-        await AssertNoChildrenAsync(o8.System, $"/user/{O8Actors.Runtime.O8Bootstrap.ListenerName}/*");
+        await AssertNoChildrenAsync(o8.System, $"{O8Actors.Runtime.O8Bootstrap.FlowsPath}/*");
+        await AssertNoChildrenAsync(o8.System, $"{O8Actors.Runtime.O8Bootstrap.ListenerPath}/*");
         Assert.Equal(0, (await flows.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, TimeSpan.FromSeconds(10))).RegisteredStates);
 
         // And the listener still serves a fresh login.

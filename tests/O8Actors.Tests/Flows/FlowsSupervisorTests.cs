@@ -133,6 +133,23 @@ public sealed class FlowsSupervisorTests : TestKit
     }
 
     [Fact]
+    public async Task Every_CancelAllFlows_requester_is_answered_once_the_logins_have_ended()
+    {
+        var completion = NewCompletion();
+        Start("f1", completion);
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+
+        // Both arrive while the login is still running (the cancellation reaches it through its mailbox after both).
+        first.Send(_supervisor, CancelAllFlows.Instance);
+        second.Send(_supervisor, CancelAllFlows.Instance);
+
+        Assert.IsType<LoginCancelled>(await completion.Task.WaitAsync(Wait));
+        Assert.Equal(0, first.ExpectMsg<FlowsInFlight>(Wait).Count);
+        Assert.Equal(0, second.ExpectMsg<FlowsInFlight>(Wait).Count);
+    }
+
+    [Fact]
     public async Task A_duplicate_flow_id_faults_the_second_completion_and_leaves_the_first_running()
     {
         var first = NewCompletion();
