@@ -22,9 +22,6 @@ namespace O8Actors.Callback;
 /// </remarks>
 public sealed class CallbackServerActor : ReceiveActor, IWithStash
 {
-    /// <summary>How much longer than the token exchange a browser waits for its page before it gets a 504.</summary>
-    internal static readonly TimeSpan AskMargin = TimeSpan.FromSeconds(5);
-
     private readonly O8Options _options;
     private readonly ILoggerFactory? _loggerFactory;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -75,7 +72,7 @@ public sealed class CallbackServerActor : ReceiveActor, IWithStash
         }
 
         var self = Self;
-        var handler = new CallbackRequestHandler(self, _options.Listener.Path, _options.Login.ExchangeTimeout + AskMargin, _log);
+        var handler = new CallbackRequestHandler(self, _options.Listener.Path, O8Actors.Providers.ExchangeTimeouts.BrowserWait(_options.Login.ExchangeTimeout), _log);
         var options = _options;
         var loggerFactory = _loggerFactory;
         var token = _lifetime.Token;

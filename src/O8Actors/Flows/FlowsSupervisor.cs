@@ -15,8 +15,10 @@ namespace O8Actors.Flows;
 /// </remarks>
 public sealed class FlowsSupervisor : ReceiveActor
 {
-    private readonly FlowContext _context;
-    private readonly Props _flowTemplate;
+    private readonly LoginOptions _options;
+    private readonly IActorRef _listener;
+    private readonly IActorRef _providers;
+    private readonly IBrowserLauncher _browser;
     // Flow id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
     private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -32,16 +34,14 @@ public sealed class FlowsSupervisor : ReceiveActor
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
     public FlowsSupervisor(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser)
     {
-        _context = new FlowContext(options, listener, providers, browser, Self);
-        // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's default mailbox.
-        // One template, so every login shares one deployment instead of a copy each.
-        _flowTemplate = Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath)
-            ? FlowActorProps.Template.WithMailbox(FlowMailbox.ConfigPath)
-            : FlowActorProps.Template;
+        _options = options;
+        _listener = listener;
+        _providers = providers;
+        _browser = browser;
 
         Receive<StartFlow>(Start);
         Receive<LoginOutcome>(Relay);
-        Receive<FlowActorStopped>(OnFlowStopped);
+        Receive<Terminated>(OnFlowStopped);
         Receive<CancelFlow>(msg => Context.Child(msg.LoginId).Tell(msg));
         Receive<CancelAllFlows>(_ =>
         {
@@ -57,8 +57,11 @@ public sealed class FlowsSupervisor : ReceiveActor
         Receive<GetFlowsInFlight>(_ => Sender.Tell(new FlowsInFlight(_waiters.Count)));
     }
 
-    /// <summary>A flow actor that throws is stopped, never restarted: a restart would mint a new state and lose the login.</summary>
-    protected override SupervisorStrategy SupervisorStrategy() => new StopFailedFlows();
+    /// <summary>
+    /// A flow actor that throws is stopped, never restarted: a restart would mint a new state and lose the login. Its
+    /// caller still gets an outcome: each login is watched, and one that stops without reporting is reported as failed.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
     /// <inheritdoc />
     protected override void PostStop()
@@ -86,7 +89,8 @@ public sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        Context.ActorOf(new FlowActorProps(_flowTemplate, new FlowStart(_context, msg.LoginId, msg.Provider, msg.Request, msg.Parent)), msg.LoginId);
+        var flow = Context.ActorOf(FlowActor.Props(msg.LoginId, msg.Provider, msg.Request, _options, _listener, _providers, _browser, Self, msg.Parent), msg.LoginId);
+        Context.Watch(flow);
         _waiters.Add(msg.LoginId, waiter);
     }
 
@@ -107,11 +111,11 @@ public sealed class FlowsSupervisor : ReceiveActor
         NotifyIfDrained();
     }
 
-    private void OnFlowStopped(FlowActorStopped msg)
+    private void OnFlowStopped(Terminated msg)
     {
-        // A login that ended normally was removed when its outcome arrived, which is always before this: the outcome
-        // was sent before the actor stopped. A live child of that name is a newer login that reused the id.
-        var flowId = msg.Flow.Path.Name;
+        // A login that ended normally was removed when its outcome arrived, which is always before this: Terminated
+        // comes after every message the child sent. A live child of that name is a newer login that reused the id.
+        var flowId = msg.ActorRef.Path.Name;
         if (Context.Child(flowId).IsNobody() && _waiters.Remove(flowId, out var waiter))
         {
             _log.Error("Login {0} stopped without an outcome; reporting it as failed", flowId);
@@ -131,22 +135,5 @@ public sealed class FlowsSupervisor : ReceiveActor
         if (_drainRequesters.Count == 0 || _waiters.Count > 0) return;
         foreach (var requester in _drainRequesters) requester.Tell(new FlowsInFlight(0));
         _drainRequesters.Clear();
-    }
-
-    /// <summary>A child flow actor has stopped (sent by <see cref="StopFailedFlows"/>).</summary>
-    private sealed record FlowActorStopped(IActorRef Flow);
-
-    /// <summary>
-    /// Stops a flow that throws, and tells the supervisor of every child that stops. The parent learns of each
-    /// child's end from its supervisor strategy anyway, so it needs no DeathWatch (a Watch and an Unwatch, two system
-    /// messages per login) to guarantee an outcome for a flow that dies without one.
-    /// </summary>
-    private sealed class StopFailedFlows() : OneForOneStrategy(_ => Directive.Stop)
-    {
-        public override void HandleChildTerminated(IActorContext actorContext, IActorRef child, IEnumerable<IInternalActorRef> children)
-        {
-            actorContext.Self.Tell(new FlowActorStopped(child));
-            base.HandleChildTerminated(actorContext, child, children);
-        }
     }
 }

@@ -46,7 +46,7 @@ public sealed class ProviderActor : ReceiveActor
         _strategy = strategy;
         _httpClients = httpClients;
         _maxConcurrent = Math.Max(1, maxConcurrentExchanges);
-        _exchangeTimeout = exchangeTimeout;
+        _exchangeTimeout = ExchangeTimeouts.TokenRequest(exchangeTimeout);
         Unresolved();
     }
 

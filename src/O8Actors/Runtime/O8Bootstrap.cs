@@ -50,7 +50,7 @@ public static class O8Bootstrap
             .AddHttpMessageHandler<TokenRequestMetricsHandler>()
             .AddResilienceHandler("o8-token-requests", (pipeline, context) =>
             {
-                var timeout = exchangeTimeout(context.ServiceProvider);
+                var timeout = ExchangeTimeouts.TokenRequest(exchangeTimeout(context.ServiceProvider));
                 var retry = new HttpRetryStrategyOptions
                 {
                     MaxRetryAttempts = 2,
