@@ -8,7 +8,8 @@ namespace O8Actors.Flows;
 /// Answers what a login sent to an actor that is gone, so nobody waits forever: a <see cref="StartFlow"/> that never
 /// reached a live <see cref="FlowsSupervisor"/> (sent while the actor system shuts down) completes as
 /// <see cref="LoginCancelled"/>; a state registration that reached no listener (it was stopped, or crashed) is refused,
-/// so the login ends at once as Failed (ListenerUnavailable). Subscribed to the event stream's dead letters; a child
+/// so the login ends at once as Failed (ListenerUnavailable); a callback routed to a login already gone gets its browser
+/// the "login ended" page. Subscribed to the event stream's dead letters; a child
 /// of the O8 guardian next to the supervisor.
 /// </summary>
 public sealed class UndeliveredLoginWatcher : UntypedActor
@@ -32,6 +33,11 @@ public sealed class UndeliveredLoginWatcher : UntypedActor
                 break;
             case DeadLetter { Message: RegisterState register, Sender: { } login } when !login.IsNobody():
                 login.Tell(new StateRegistrationRefused(register.LoginId, "The redirect listener is not running."));
+                break;
+            case DeadLetter { Message: AuthorizationCallback, Sender: { } browser } when !browser.IsNobody():
+                // Routed to a login that stopped before its unregistration reached the listener: the browser's request
+                // (the sender) gets its page now rather than a 504 when its Ask times out.
+                browser.Tell(CallbackPages.LoginGone);
                 break;
         }
     }

@@ -8,7 +8,7 @@ using O8Actors.Providers;
 
 namespace O8Actors.Tests.Flows;
 
-/// <summary>The supervisor's delivery guarantees for callers that wait on a completion, and how it learns of a login that stops.</summary>
+/// <summary>The supervisor's delivery guarantees for callers that wait on a completion, how it learns of a login that stops, and the mailbox its logins get.</summary>
 public sealed class FlowsSupervisorTests : TestKit
 {
     private static readonly LoginOptions Options = new() { Timeout = TimeSpan.FromSeconds(30), ExchangeTimeout = TimeSpan.FromSeconds(10) };
@@ -18,7 +18,7 @@ public sealed class FlowsSupervisorTests : TestKit
     private readonly TestProbe _providers;
     private readonly IActorRef _supervisor;
 
-    // The shipped o8.conf, as every O8Actors actor system carries it.
+    // The shipped o8.conf, as every O8Actors actor system carries it: it defines the logins' mailbox.
     public FlowsSupervisorTests() : base(O8Config.Default)
     {
         _listener = CreateTestProbe();
@@ -93,6 +93,15 @@ public sealed class FlowsSupervisorTests : TestKit
         var flow = Start("fine", next);
         flow.Tell(new CancelFlow("fine"));
         Assert.IsType<LoginCancelled>(await next.Task.WaitAsync(Wait));
+    }
+
+    [Fact]
+    public void Each_login_runs_on_the_compact_flow_mailbox()
+    {
+        var flow = Start("f1", NewCompletion());
+
+        var cell = (ActorCell)((ActorRefWithCell)flow).Underlying;
+        Assert.IsType<FlowMessageQueue>(cell.Mailbox!.MessageQueue);
     }
 
     [Fact]
