@@ -29,8 +29,10 @@ public sealed class ProviderActor : ReceiveActor
     private int _inFlight;
     private ProviderDescriptor? _descriptor;
     private bool _draining;
-    // The request being started on this thread: if starting it throws, PreRestart answers it.
+    // What is being started on this thread, so PreRestart answers it if starting throws: a token request, or the
+    // discovery the logins in _pending wait for. Handed on instead, they would make the next incarnation throw again.
     private (object Request, IActorRef ReplyTo)? _starting;
+    private bool _startingDiscovery;
 
     /// <summary>Props for a provider actor.</summary>
     /// <param name="strategy">The provider's protocol.</param>
@@ -61,7 +63,11 @@ public sealed class ProviderActor : ReceiveActor
     {
         if (_starting is { } failed) failed.ReplyTo.Tell(InternalFailure(failed.Request));
         foreach (var queued in _waiting) Self.Tell(queued.Request, queued.ReplyTo);
-        foreach (var waiting in _pending) Self.Tell(waiting.Request, waiting.ReplyTo);
+        foreach (var waiting in _pending)
+        {
+            if (_startingDiscovery) waiting.ReplyTo.Tell(InternalFailure(waiting.Request));
+            else Self.Tell(waiting.Request, waiting.ReplyTo);
+        }
         if (_draining) Self.Tell(DrainProvider.Instance);
         _waiting.Clear();
         _pending.Clear();
@@ -90,7 +96,9 @@ public sealed class ProviderActor : ReceiveActor
     {
         Become(Resolving);
         var strategy = _strategy;
+        _startingDiscovery = true;
         var http = _httpClients();
+        _startingDiscovery = false;
         RunWithTimeout(ct => strategy.ResolveAsync(http, ct), _exchangeTimeout)
             .PipeTo(Self, success: d => new Resolved(d), failure: e => new ResolveFailed(e));
     }

@@ -138,4 +138,21 @@ public sealed class ProviderActorTests : TestKit
         strategy.Release("later");
         Assert.Equal("token-later", later.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
     }
+
+    [Fact]
+    public async Task A_provider_actor_that_throws_starting_discovery_answers_the_logins_waiting_for_it_and_tries_again_later()
+    {
+        var calls = 0;
+        var strategy = new ScriptedStrategy("p");
+        var registry = Registry(http: _ => Interlocked.Increment(ref calls) == 1 ? throw new InvalidOperationException("no client") : new HttpClient());
+        await Register(registry, strategy);
+
+        registry.Tell(Prepare("first"));
+        var unavailable = ExpectMsg<ProviderUnavailable>(Wait);
+        Assert.Equal("first", unavailable.LoginId);
+        Assert.Contains("internal error", unavailable.Reason);
+
+        registry.Tell(Prepare("second"));
+        Assert.Equal("second", ExpectMsg<AuthorizationPrepared>(Wait).LoginId);
+    }
 }
