@@ -80,8 +80,8 @@ public static class O8AkkaHostingExtensions
             var options = services.GetRequiredService<IOptions<O8Options>>().Value;
             var browser = extra?.Browser?.Invoke(services) ?? hosting.Browser?.Invoke(services)
                 ?? (options.Listener.ExternalRedirectUri is not null ? ServerModeBrowserLauncher.Instance : new SystemBrowserLauncher());
-            var actors = O8Bootstrap.Start(system, options, browser, services.GetRequiredService<IHttpClientFactory>(),
-                services.GetService<ILoggerFactory>());
+            var actors = await O8Bootstrap.StartAsync(system, options, browser, services.GetRequiredService<IHttpClientFactory>(),
+                services.GetService<ILoggerFactory>()).ConfigureAwait(false);
             registry.Register<CallbackServerKey>(actors.Listener);
             registry.Register<ProviderRegistryKey>(actors.Providers);
             registry.Register<FlowsSupervisorKey>(actors.Flows);

@@ -39,7 +39,7 @@ public static class OAuthCallbackEndpoint
             var started = await runtime.GetAsync(context.RequestAborted).ConfigureAwait(false);
             // The host's pipeline (AllowedHosts, HTTPS redirection) polices the Host header here, not the loopback rule.
             handler ??= new CallbackRequestHandler(started.Actors.Listener, pattern,
-                started.Options.Login.ExchangeTimeout + CallbackServerActor.AskMargin,
+                O8Actors.Providers.ExchangeTimeouts.BrowserWait(started.Options.Login.ExchangeTimeout),
                 Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false);
             await handler.HandleAsync(context).ConfigureAwait(false);
         }).WithDisplayName("O8Actors OAuth callback");

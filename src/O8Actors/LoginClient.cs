@@ -72,7 +72,7 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
         ArgumentException.ThrowIfNullOrEmpty(refreshToken);
         var reply = await actors.Providers.Ask<object>(
             new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes),
-            options.Login.ExchangeTimeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            ExchangeTimeouts.RefreshWait(options.Login.ExchangeTimeout), cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             CodeExchanged ok => ok.Tokens,

@@ -79,8 +79,8 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         try
         {
             var browser = setup.Browser ?? new SystemBrowserLauncher();
-            var actors = started = O8Bootstrap.Start(system, options, browser, provider.GetRequiredService<IHttpClientFactory>(),
-                provider.GetService<ILoggerFactory>());
+            var actors = started = await O8Bootstrap.StartAsync(system, options, browser, provider.GetRequiredService<IHttpClientFactory>(),
+                provider.GetService<ILoggerFactory>(), cancellationToken).ConfigureAwait(false);
             var logins = new OAuthLogins(system, ownsSystem, provider, actors, options);
             await logins.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
             foreach (var strategy in setup.Providers)
@@ -90,7 +90,7 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         catch
         {
             if (ownsSystem) await system.Terminate().ConfigureAwait(false);
-            else if (started is not null) await StopActorsAsync(system, started).ConfigureAwait(false);
+            else if (started is not null) await StopActorsAsync(started).ConfigureAwait(false);
             await provider.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -138,19 +138,17 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
             // The listener disposes Kestrel in PostStop as well; terminating the system below gets there.
         }
         if (_ownsSystem) await _system.Terminate().ConfigureAwait(false);
-        else await StopActorsAsync(_system, _actors).ConfigureAwait(false);
+        else await StopActorsAsync(_actors).ConfigureAwait(false);
         await _services.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Stops O8Actors' top-level actors in a system it does not own, so their names are free again.</summary>
-    private static async Task StopActorsAsync(ActorSystem system, O8ActorRefs actors)
+    private static async Task StopActorsAsync(O8ActorRefs actors)
     {
-        system.ActorSelection("/user/" + O8Bootstrap.UndeliveredName).Tell(PoisonPill.Instance);
-        var timeout = TimeSpan.FromSeconds(10);
         try
         {
-            await Task.WhenAll(actors.Flows.GracefulStop(timeout), actors.Providers.GracefulStop(timeout), actors.Listener.GracefulStop(timeout))
-                .ConfigureAwait(false);
+            // The guardian's stop stops its children first, so its name is free once this returns.
+            await actors.Guardian.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or AskTimeoutException)
         {

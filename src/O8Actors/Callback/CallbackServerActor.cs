@@ -15,21 +15,21 @@ namespace O8Actors.Callback;
 /// messages until bound); when it cannot start it stays alive and refuses registrations with the reason.
 /// </summary>
 /// <remarks>
-/// A routed callback is sent to the login with this actor as its sender; the login's page comes back here and goes to
-/// the browser request that waits for it. From routing until that answer the login is DeathWatched, so a login that
-/// dies first still gets its browser a page. While a login only waits, it is watched only if it asked to be
-/// (<see cref="RegisterState.WatchRegistrant"/>): a FlowActor unregisters itself when it stops and does not ask.
+/// A routed callback is forwarded to the login, so the login answers the browser request's <c>Ask</c> itself (its
+/// sender is the Ask). A login that stops after the callback reached it answers from its PostStop; a callback that
+/// reaches a login already gone is answered by the <see cref="O8Actors.Flows.UndeliveredLoginWatcher"/>; a login that
+/// never answers leaves the browser a 504 when the Ask times out. A registrant is DeathWatched, to forget its states
+/// if it dies without unregistering, only if it asked to be (<see cref="RegisterState.WatchRegistrant"/>): a FlowActor
+/// unregisters itself when it stops and does not ask.
 /// </remarks>
 internal sealed class CallbackServerActor : ReceiveActor, IWithStash
 {
-    /// <summary>How much longer than the token exchange a browser waits for its page before it gets a 504.</summary>
-    internal static readonly TimeSpan AskMargin = TimeSpan.FromSeconds(5);
-
     private readonly O8Options _options;
     private readonly ILoggerFactory? _loggerFactory;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, Registration> _states = new(StringComparer.Ordinal);
-    private readonly Dictionary<IActorRef, WatchedFlow> _flows = new();
+    // Watched registrants → how many of their states are registered.
+    private readonly Dictionary<IActorRef, int> _watched = new();
     private readonly List<IActorRef> _stopRequesters = new();
     private readonly CancellationTokenSource _lifetime = new();
     private Task<ListenerStarted>? _starting;
@@ -75,7 +75,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         }
 
         var self = Self;
-        var handler = new CallbackRequestHandler(self, _options.Listener.Path, _options.Login.ExchangeTimeout + AskMargin, _log);
+        var handler = new CallbackRequestHandler(self, _options.Listener.Path, O8Actors.Providers.ExchangeTimeouts.BrowserWait(_options.Login.ExchangeTimeout), _log);
         var options = _options;
         var loggerFactory = _loggerFactory;
         var token = _lifetime.Token;
@@ -136,7 +136,6 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         Receive<RegisterState>(Register);
         Receive<UnregisterState>(Unregister);
         Receive<CallbackReceived>(Route);
-        Receive<CallbackResponse>(Answer);
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(true, _redirectUri, _states.Count, null)));
         Receive<StopListener>(_ => BeginStop());
@@ -148,7 +147,6 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.LoginId, "The redirect listener is stopping.")));
         Receive<UnregisterState>(Unregister);
         Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.ShuttingDown));
-        Receive<CallbackResponse>(Answer);
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, _states.Count, null)));
         Receive<ListenerShutDown>(down =>
@@ -193,7 +191,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         if (existing is null)
         {
             _states[register.State] = new Registration(flow, register.LoginId, register.WatchRegistrant);
-            if (register.WatchRegistrant) Watched(flow).States++;
+            if (register.WatchRegistrant) Watch(flow);
         }
 
         Sender.Tell(new StateRegistered(register.LoginId, _redirectUri!));
@@ -203,11 +201,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
     {
         if (!_states.TryGetValue(unregister.State, out var registration) || registration.LoginId != unregister.LoginId) return;
         _states.Remove(unregister.State);
-        if (registration.Watch && _flows.TryGetValue(registration.Flow, out var watched))
-        {
-            watched.States--;
-            StopWatchingIfIdle(registration.Flow, watched);
-        }
+        if (registration.Watch) Unwatch(registration.Flow);
     }
 
     private void Route(CallbackReceived callback)
@@ -220,49 +214,43 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
             return;
         }
 
-        // Single use: the state is gone before the login sees the code, so a replay finds nothing. The browser's
-        // request waits here for the login's page; the login is watched until it answers, so one that dies first
-        // still gets the browser a page (Terminated arrives after every message the login sent).
-        var watched = Watched(registration.Flow);
-        if (registration.Watch) watched.States--;
-        (watched.Browsers ??= new Queue<IActorRef>(1)).Enqueue(Sender);
+        // Single use: the state is gone before the login sees the code, so a replay finds nothing. Forwarded: the
+        // login's answer goes straight to the browser request that asked.
+        if (registration.Watch) Unwatch(registration.Flow);
         _log.Debug("Callback listener routing a callback to login {0}", registration.LoginId);
-        registration.Flow.Tell(new AuthorizationCallback(registration.LoginId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer));
-    }
-
-    /// <summary>A login's page for the browser request routed to it (the oldest one, if it was sent several).</summary>
-    private void Answer(CallbackResponse page)
-    {
-        var flow = Sender;
-        if (!_flows.TryGetValue(flow, out var watched) || watched.Browsers is not { Count: > 0 } browsers) return;
-        browsers.Dequeue().Tell(page);
-        StopWatchingIfIdle(flow, watched);
+        registration.Flow.Tell(new AuthorizationCallback(registration.LoginId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer), Sender);
     }
 
     private void ForgetFlow(IActorRef flow)
     {
-        if (!_flows.Remove(flow, out var watched)) return;
-        if (watched.Browsers is { } browsers)
-            while (browsers.TryDequeue(out var browser)) browser.Tell(CallbackPages.LoginGone);
         // Only a watched registrant that died without unregistering gets here, so a scan of the table is rare.
-        if (watched.States == 0) return;
+        if (!_watched.Remove(flow)) return;
         foreach (var state in _states.Where(e => e.Value.Flow.Equals(flow)).Select(e => e.Key).ToList())
             _states.Remove(state);
     }
 
-    private WatchedFlow Watched(IActorRef flow)
+    private void Watch(IActorRef flow)
     {
-        if (_flows.TryGetValue(flow, out var watched)) return watched;
-        watched = new WatchedFlow();
-        _flows.Add(flow, watched);
+        if (_watched.TryGetValue(flow, out var states))
+        {
+            _watched[flow] = states + 1;
+            return;
+        }
+
+        _watched.Add(flow, 1);
         Context.Watch(flow);
-        return watched;
     }
 
-    private void StopWatchingIfIdle(IActorRef flow, WatchedFlow watched)
+    private void Unwatch(IActorRef flow)
     {
-        if (watched.States > 0 || watched.Browsers is { Count: > 0 }) return;
-        _flows.Remove(flow);
+        if (!_watched.TryGetValue(flow, out var states)) return;
+        if (states > 1)
+        {
+            _watched[flow] = states - 1;
+            return;
+        }
+
+        _watched.Remove(flow);
         Context.Unwatch(flow);
     }
 
@@ -311,12 +299,5 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         ex is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : ex;
 
     private sealed record Registration(IActorRef Flow, string LoginId, bool Watch);
-
-    /// <summary>A registrant the listener watches: how many of its states asked for the watch, and the browser requests waiting for its page.</summary>
-    private sealed class WatchedFlow
-    {
-        public int States;
-        public Queue<IActorRef>? Browsers;
-    }
 
 }

@@ -15,9 +15,9 @@ namespace O8Actors.Flows;
 /// Every path ends in exactly one <see cref="LoginOutcome"/>, sent once to <c>outcomeTo</c>; then the actor stops.
 /// </summary>
 /// <remarks>
-/// The phases are a field and one switch per phase rather than <c>Become</c>: each <c>Become</c> allocates a new
-/// behaviour (about 150 bytes with its delegates), and a <c>ReceiveActor</c> builds its whole handler table anew.
-/// Thousands of logins wait at once, so a waiting login keeps only what its callback and exchange need.
+/// Each phase is a behaviour (<c>Become</c>); an <see cref="UntypedActor"/> rather than a <c>ReceiveActor</c>, whose
+/// <c>Become</c> builds a whole handler table anew: thousands of logins wait at once, and here a phase change costs one
+/// delegate.
 /// </remarks>
 internal sealed class FlowActor : UntypedActor, IWithTimers
 {
@@ -34,7 +34,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
     private IActorRef? _callbackResponder;
     private long _callbackAt;
-    private Phase _phase = Phase.Registering;
+    private bool _ended;
 
     /// <summary>Props for one login.</summary>
     /// <param name="flowId">The login's public id.</param>
@@ -47,12 +47,18 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
     /// <param name="outcomeTo">Receives the one <see cref="LoginOutcome"/>.</param>
     public static Props Props(string flowId, string provider, AuthorizationRequest request, LoginOptions options,
         IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo) =>
-        new FlowActorProps(FlowActorProps.Template, new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request));
+        Props(flowId, provider, request, options, listener, providers, browser, outcomeTo, default);
 
-    private FlowActor(FlowStart start) => _start = start;
+    /// <summary>Props for one login whose <c>o8.login</c> span is a child of <paramref name="parent"/>.</summary>
+    internal static Props Props(string flowId, string provider, AuthorizationRequest request, LoginOptions options,
+        IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo, ActivityContext parent) =>
+        Akka.Actor.Props.Create(() => new FlowActor(flowId, provider, request, options, listener, providers, browser, outcomeTo, parent));
 
-    /// <summary>Creates the actor for <see cref="FlowActorProps"/>.</summary>
-    internal static FlowActor Create(FlowStart start) => new(start);
+    /// <summary>Creates the actor; use <see cref="Props(string, string, AuthorizationRequest, LoginOptions, IActorRef, IActorRef, IBrowserLauncher, IActorRef)"/>.</summary>
+    /// <remarks>Public because Akka creates actors through their public constructors.</remarks>
+    public FlowActor(string flowId, string provider, AuthorizationRequest request, LoginOptions options,
+        IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo, ActivityContext parent) =>
+        _start = new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request, parent);
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
@@ -61,15 +67,6 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
 
     // Created on first use: a logger per actor costs its path string, and most logins never log.
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
-
-    private enum Phase
-    {
-        Registering,
-        Preparing,
-        AwaitingCallback,
-        Exchanging,
-        Ended,
-    }
 
     private sealed record Deadline
     {
@@ -86,7 +83,12 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
     /// <inheritdoc />
     protected override void PreStart()
     {
-        _activity = O8Metrics.ActivitySource.StartActivity("o8.login", ActivityKind.Internal);
+        // The caller's activity (carried by StartFlow) is the parent; without one the span is a root. StartActivity makes
+        // the span current on this thread, which the next actor to run here must not inherit: restore what was there.
+        var ambient = Activity.Current;
+        Activity.Current = null;
+        _activity = O8Metrics.ActivitySource.StartActivity("o8.login", ActivityKind.Internal, _start.Parent);
+        Activity.Current = ambient;
         _activity?.SetTag("o8.login_id", _start.LoginId);
         _activity?.SetTag("o8.provider", _start.Provider);
         O8Metrics.LoginsStarted.Add(1);
@@ -104,7 +106,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
     protected override void PostStop()
     {
         CancelBrowserLaunch();
-        if (_phase != Phase.Ended)
+        if (!_ended)
         {
             // Stopped from outside (parent stopping, or a bug threw): the supervisor reports the outcome; still keep
             // the counts true, free the state and give a waiting browser its page instead of a hung tab.
@@ -115,17 +117,16 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         _activity?.Dispose();
     }
 
-    /// <inheritdoc />
-    protected override void OnReceive(object message)
+    /// <summary>The first phase: registering the state with the listener.</summary>
+    protected override void OnReceive(object message) => Live(Registering(message), message);
+
+    // The behaviours; each phase handler answers what it knows, and every live phase answers the deadline and cancellation.
+    private void PreparingPhase(object message) => Live(Preparing(message), message);
+    private void AwaitingCallbackPhase(object message) => Live(AwaitingCallback(message), message);
+    private void ExchangingPhase(object message) => Live(Exchanging(message), message);
+
+    private void Live(bool handled, object message)
     {
-        var handled = _phase switch
-        {
-            Phase.Registering => Registering(message),
-            Phase.Preparing => Preparing(message),
-            Phase.AwaitingCallback => AwaitingCallback(message),
-            Phase.Exchanging => Exchanging(message),
-            _ => Ended(message),
-        };
         if (!handled && !Ending(message)) Unhandled(message);
     }
 
@@ -137,7 +138,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
                 _redirectUri = msg.RedirectUri;
                 _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.LoginId, _secrets.State,
                     _start.Context.Options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, msg.RedirectUri, _start.Request.ScopeList, _start.Request.Parameters));
-                _phase = Phase.Preparing;
+                Become(PreparingPhase);
                 return true;
             case StateRegistrationRefused msg:
                 End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
@@ -155,10 +156,15 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
                 _descriptor = msg.Descriptor;
                 Publish(new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl));
                 _browserCancellation = new CancellationTokenSource();
-                _start.Context.Browser.LaunchAsync(msg.AuthorizeUrl, _browserCancellation.Token).PipeTo(Self,
+                var browser = _start.Context.Browser;
+                var url = msg.AuthorizeUrl;
+                var token = _browserCancellation.Token;
+                // On the thread pool: a launcher may block before its first await (Process.Start, xdg-open), and the
+                // login must keep answering its callback, cancellation and deadline meanwhile.
+                Task.Run(() => browser.LaunchAsync(url, token), CancellationToken.None).PipeTo(Self,
                     success: r => new BrowserLaunchCompleted(r),
                     failure: e => new BrowserLaunchCompleted(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
-                _phase = Phase.AwaitingCallback;
+                Become(AwaitingCallbackPhase);
                 return true;
             case ProviderUnavailable msg:
                 End(new LoginFailed(_start.LoginId, LoginFailure.ProviderUnavailable, msg.Reason));
@@ -215,9 +221,10 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
 
         // The user is back: the login deadline no longer applies; the exchange has its own.
         Timers.Cancel(DeadlineTimer);
-        Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, _start.Context.Options.ExchangeTimeout + TimeSpan.FromSeconds(1));
-        _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!));
-        _phase = Phase.Exchanging;
+        Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout));
+        _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!,
+            _activity?.Context ?? default));
+        Become(ExchangingPhase);
     }
 
     /// <summary>RFC 9207: an <c>iss</c> that is present must match; a missing one is refused where the provider promises it.</summary>
@@ -266,6 +273,9 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
             case CancelFlow:
                 End(new LoginCancelled(_start.LoginId));
                 return true;
+            case ListenerLost msg:
+                End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
+                return true;
             case BrowserLaunchCompleted msg:
                 Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
                 return true;
@@ -276,8 +286,9 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
 
     private void End(LoginOutcome outcome)
     {
-        if (_phase == Phase.Ended) return;
-        _phase = Phase.Ended;
+        if (_ended) return;
+        _ended = true;
+        Become(Ended);
         Timers.CancelAll();
 
         _callbackResponder?.Tell(PageFor(outcome));
@@ -304,10 +315,10 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         Self.Tell(PoisonPill.Instance);
     }
 
-    private bool Ended(object message)
+    private void Ended(object message)
     {
         if (message is AuthorizationCallback) Sender.Tell(CallbackPages.AlreadyEnded);
-        return true; // everything else that arrives after the end is moot
+        // everything else that arrives after the end is moot
     }
 
     /// <summary>A launcher may go on using its token after it returns (a scripted browser does): cancel it only at the end.</summary>

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace O8Actors.Flows;
 
 /// <summary>
@@ -10,7 +12,14 @@ namespace O8Actors.Flows;
 /// <param name="Request">Scopes, timeout and extra parameters.</param>
 /// <param name="Completion">Completed with the outcome (never faulted); the supervisor completes it as
 /// <see cref="LoginCancelled"/> if it stops first. Create it with <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>.</param>
-internal sealed record StartFlow(string LoginId, string Provider, AuthorizationRequest Request, TaskCompletionSource<LoginOutcome>? Completion = null);
+internal sealed record StartFlow(string LoginId, string Provider, AuthorizationRequest Request, TaskCompletionSource<LoginOutcome>? Completion = null)
+{
+    /// <summary>
+    /// The parent of the login's <c>o8.login</c> span: by default the caller's <see cref="Activity.Current"/> when this
+    /// message is created (on the caller's thread; the actors run elsewhere and cannot see it).
+    /// </summary>
+    public ActivityContext Parent { get; init; } = Activity.Current?.Context ?? default;
+}
 
 /// <summary>Cancels one login; it ends as <see cref="LoginCancelled"/> unless it already ended.</summary>
 internal sealed record CancelFlow(string LoginId);
@@ -31,3 +40,9 @@ internal sealed record GetFlowsInFlight
 
 /// <summary>The number of logins in flight.</summary>
 internal sealed record FlowsInFlight(int Count);
+
+/// <summary>
+/// The listener crashed and was stopped (sent by the guardian to the supervisor, and by the supervisor to each login):
+/// every login in flight ends as Failed (ListenerUnavailable), since no callback can reach it any more.
+/// </summary>
+internal sealed record ListenerLost(string Reason);

@@ -15,12 +15,18 @@ namespace O8Actors.Flows;
 /// </remarks>
 internal sealed class FlowsSupervisor : ReceiveActor
 {
-    private readonly FlowContext _context;
-    private readonly Props _flowTemplate;
+    private readonly LoginOptions _options;
+    private readonly IActorRef _listener;
+    private readonly IActorRef _providers;
+    private readonly IBrowserLauncher _browser;
+    private readonly string? _flowMailbox;
     // Login id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
     private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private IActorRef? _drainedNotify;
+    // Everyone who asked for CancelAllFlows and is not answered yet: each gets its answer once the last login has ended
+    // (CoordinatedShutdown and a dispose can both ask). Once draining, new logins are refused as cancelled.
+    private readonly List<IActorRef> _drainRequesters = [];
+    private bool _draining;
 
     /// <summary>Props for the supervisor.</summary>
     public static Props Props(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser) =>
@@ -29,28 +35,36 @@ internal sealed class FlowsSupervisor : ReceiveActor
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
     public FlowsSupervisor(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser)
     {
-        _context = new FlowContext(options, listener, providers, browser, Self);
+        _options = options;
+        _listener = listener;
+        _providers = providers;
+        _browser = browser;
         // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's default mailbox.
-        // One template, so every login shares one deployment instead of a copy each.
-        _flowTemplate = Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath)
-            ? FlowActorProps.Template.WithMailbox(FlowMailbox.ConfigPath)
-            : FlowActorProps.Template;
+        _flowMailbox = Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath) ? FlowMailbox.ConfigPath : null;
 
         Receive<StartFlow>(Start);
         Receive<LoginOutcome>(Relay);
-        Receive<FlowActorStopped>(OnFlowStopped);
+        Receive<Terminated>(OnFlowStopped);
         Receive<CancelFlow>(msg => Context.Child(msg.LoginId).Tell(msg));
         Receive<CancelAllFlows>(_ =>
         {
-            _drainedNotify = Sender;
+            _draining = true;
+            _drainRequesters.Add(Sender);
             foreach (var flowId in _waiters.Keys) Context.Child(flowId).Tell(new CancelFlow(flowId));
             NotifyIfDrained();
+        });
+        Receive<ListenerLost>(msg =>
+        {
+            foreach (var flowId in _waiters.Keys) Context.Child(flowId).Tell(msg);
         });
         Receive<GetFlowsInFlight>(_ => Sender.Tell(new FlowsInFlight(_waiters.Count)));
     }
 
-    /// <summary>A flow actor that throws is stopped, never restarted: a restart would mint a new state and lose the login.</summary>
-    protected override SupervisorStrategy SupervisorStrategy() => new StopFailedFlows();
+    /// <summary>
+    /// A flow actor that throws is stopped, never restarted: a restart would mint a new state and lose the login. Its
+    /// caller still gets an outcome: each login is watched, and one that stops without reporting is reported as failed.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
     /// <inheritdoc />
     protected override void PostStop()
@@ -64,7 +78,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
     private void Start(StartFlow msg)
     {
         object waiter = msg.Completion is { } completion ? completion : Sender;
-        if (_drainedNotify is not null)
+        if (_draining)
         {
             Deliver(waiter, new LoginCancelled(msg.LoginId));
             return;
@@ -78,7 +92,12 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        Context.ActorOf(new FlowActorProps(_flowTemplate, new FlowStart(_context, msg.LoginId, msg.Provider, msg.Request)), msg.LoginId);
+        var props = FlowActor.Props(msg.LoginId, msg.Provider, msg.Request, _options, _listener, _providers, _browser, Self, msg.Parent);
+        // The one measured exception to Akka's defaults: the default mailbox costs a waiting login about 1 KB more
+        // (docs/benchmarks.md, "Standard forms").
+        if (_flowMailbox is not null) props = props.WithMailbox(_flowMailbox);
+        var flow = Context.ActorOf(props, msg.LoginId);
+        Context.Watch(flow);
         _waiters.Add(msg.LoginId, waiter);
     }
 
@@ -99,11 +118,11 @@ internal sealed class FlowsSupervisor : ReceiveActor
         NotifyIfDrained();
     }
 
-    private void OnFlowStopped(FlowActorStopped msg)
+    private void OnFlowStopped(Terminated msg)
     {
-        // A login that ended normally was removed when its outcome arrived, which is always before this: the outcome
-        // was sent before the actor stopped. A live child of that name is a newer login that reused the id.
-        var flowId = msg.Flow.Path.Name;
+        // A login that ended normally was removed when its outcome arrived, which is always before this: Terminated
+        // comes after every message the child sent. A live child of that name is a newer login that reused the id.
+        var flowId = msg.ActorRef.Path.Name;
         if (Context.Child(flowId).IsNobody() && _waiters.Remove(flowId, out var waiter))
         {
             _log.Error("Login {0} stopped without an outcome; reporting it as failed", flowId);
@@ -120,24 +139,8 @@ internal sealed class FlowsSupervisor : ReceiveActor
 
     private void NotifyIfDrained()
     {
-        if (_drainedNotify is null || _waiters.Count > 0) return;
-        _drainedNotify.Tell(new FlowsInFlight(0));
-    }
-
-    /// <summary>A child flow actor has stopped (sent by <see cref="StopFailedFlows"/>).</summary>
-    private sealed record FlowActorStopped(IActorRef Flow);
-
-    /// <summary>
-    /// Stops a flow that throws, and tells the supervisor of every child that stops. The parent learns of each
-    /// child's end from its supervisor strategy anyway, so it needs no DeathWatch (a Watch and an Unwatch, two system
-    /// messages per login) to guarantee an outcome for a flow that dies without one.
-    /// </summary>
-    private sealed class StopFailedFlows() : OneForOneStrategy(_ => Directive.Stop)
-    {
-        public override void HandleChildTerminated(IActorContext actorContext, IActorRef child, IEnumerable<IInternalActorRef> children)
-        {
-            actorContext.Self.Tell(new FlowActorStopped(child));
-            base.HandleChildTerminated(actorContext, child, children);
-        }
+        if (_drainRequesters.Count == 0 || _waiters.Count > 0) return;
+        foreach (var requester in _drainRequesters) requester.Tell(new FlowsInFlight(0));
+        _drainRequesters.Clear();
     }
 }

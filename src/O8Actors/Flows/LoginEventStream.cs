@@ -6,6 +6,11 @@ namespace O8Actors.Flows;
 /// <see cref="IObservable{T}"/> over the event stream's <see cref="LoginEvent"/>s: each subscriber gets its own small
 /// actor, so a slow observer delays only itself and sees events in order.
 /// </summary>
+/// <remarks>
+/// An observer that throws is the subscriber actor failing; its supervisor (the user guardian) restarts it, which logs
+/// the exception. The restart keeps the subscription: the event stream holds the actor's reference, which survives a
+/// restart, so only <see cref="IDisposable.Dispose"/> of the subscription ends delivery.
+/// </remarks>
 internal sealed class LoginEventStream(ActorSystem system) : IObservable<LoginEvent>
 {
     public IDisposable Subscribe(IObserver<LoginEvent> observer)
@@ -22,6 +27,12 @@ internal sealed class LoginEventStream(ActorSystem system) : IObservable<LoginEv
         public Subscriber(IObserver<LoginEvent> observer)
         {
             Receive<LoginEvent>(observer.OnNext);
+        }
+
+        // Akka's default PreRestart stops the children and calls PostStop, which would unsubscribe: a restarted
+        // subscriber would silently get nothing more. It has no children, so skipping both is all a restart needs.
+        protected override void PreRestart(Exception reason, object message)
+        {
         }
 
         protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);

@@ -1,12 +1,16 @@
 using Akka.Actor;
 using Akka.Event;
+using O8Actors.Callback;
 
 namespace O8Actors.Flows;
 
 /// <summary>
-/// Completes a login whose <see cref="StartFlow"/> never reached a live <see cref="FlowsSupervisor"/> (sent while the
-/// actor system shuts down) as <see cref="LoginCancelled"/>, so a caller waiting on its completion never waits forever.
-/// Subscribed to the event stream's dead letters; a top-level actor started next to the supervisor.
+/// Answers what a login sent to an actor that is gone, so nobody waits forever: a <see cref="StartFlow"/> that never
+/// reached a live <see cref="FlowsSupervisor"/> (sent while the actor system shuts down) completes as
+/// <see cref="LoginCancelled"/>; a state registration that reached no listener (it was stopped, or crashed) is refused,
+/// so the login ends at once as Failed (ListenerUnavailable); a callback routed to a login already gone gets its browser
+/// the "login ended" page. Subscribed to the event stream's dead letters; a child
+/// of the O8 guardian next to the supervisor.
 /// </summary>
 internal sealed class UndeliveredLoginWatcher : UntypedActor
 {
@@ -22,7 +26,19 @@ internal sealed class UndeliveredLoginWatcher : UntypedActor
     /// <inheritdoc />
     protected override void OnReceive(object message)
     {
-        if (message is DeadLetter { Message: StartFlow { Completion: { } completion } start })
-            completion.TrySetResult(new LoginCancelled(start.LoginId));
+        switch (message)
+        {
+            case DeadLetter { Message: StartFlow { Completion: { } completion } start }:
+                completion.TrySetResult(new LoginCancelled(start.LoginId));
+                break;
+            case DeadLetter { Message: RegisterState register, Sender: { } login } when !login.IsNobody():
+                login.Tell(new StateRegistrationRefused(register.LoginId, "The redirect listener is not running."));
+                break;
+            case DeadLetter { Message: AuthorizationCallback, Sender: { } browser } when !browser.IsNobody():
+                // Routed to a login that stopped before its unregistration reached the listener: the browser's request
+                // (the sender) gets its page now rather than a 504 when its Ask times out.
+                browser.Tell(CallbackPages.LoginGone);
+                break;
+        }
     }
 }

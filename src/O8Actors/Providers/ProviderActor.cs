@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
+using O8Actors.Diagnostics;
 
 namespace O8Actors.Providers;
 
@@ -7,6 +9,14 @@ namespace O8Actors.Providers;
 /// Wraps one <see cref="ProviderStrategy"/>: learns what the provider supports once (discovery), builds authorize URLs,
 /// and runs token requests with at most <c>maxConcurrentExchanges</c> in flight, queueing the rest.
 /// </summary>
+/// <remarks>
+/// <para>Replaced by a re-registration, it drains (<see cref="DrainProvider"/>): queued and running requests are answered,
+/// then it stops. A code sent to the token endpoint is spent, so its answer must reach its login.</para>
+/// <para>Restarted by the registry after a throw, it keeps its work: the request it failed on is answered with a
+/// failure, queued requests and logins waiting for discovery are handed to the next incarnation (sent to itself with
+/// their original senders), and token requests still running answer their logins when they finish. The discovery
+/// result is a cache and is fetched again.</para>
+/// </remarks>
 internal sealed class ProviderActor : ReceiveActor
 {
     private readonly ProviderStrategy _strategy;
@@ -18,6 +28,11 @@ internal sealed class ProviderActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private int _inFlight;
     private ProviderDescriptor? _descriptor;
+    private bool _draining;
+    // What is being started on this thread, so PreRestart answers it if starting throws: a token request, or the
+    // discovery the logins in _pending wait for. Handed on instead, they would make the next incarnation throw again.
+    private (object Request, IActorRef ReplyTo)? _starting;
+    private bool _startingDiscovery;
 
     /// <summary>Props for a provider actor.</summary>
     /// <param name="strategy">The provider's protocol.</param>
@@ -33,13 +48,39 @@ internal sealed class ProviderActor : ReceiveActor
         _strategy = strategy;
         _httpClients = httpClients;
         _maxConcurrent = Math.Max(1, maxConcurrentExchanges);
-        _exchangeTimeout = exchangeTimeout;
+        _exchangeTimeout = ExchangeTimeouts.TokenRequest(exchangeTimeout);
         Unresolved();
     }
 
     private sealed record Resolved(ProviderDescriptor Descriptor);
     private sealed record ResolveFailed(Exception Cause);
-    private sealed record TokenRequestDone(IActorRef ReplyTo, object Reply);
+    // Owner: the incarnation that started the request. One that finishes after a restart is answered but was never
+    // counted by the new incarnation, so it must not free a slot there.
+    private sealed record TokenRequestDone(IActorRef ReplyTo, object Reply, ProviderActor Owner);
+
+    /// <inheritdoc />
+    protected override void PreRestart(Exception reason, object message)
+    {
+        if (_starting is { } failed) failed.ReplyTo.Tell(InternalFailure(failed.Request));
+        foreach (var queued in _waiting) Self.Tell(queued.Request, queued.ReplyTo);
+        foreach (var waiting in _pending)
+        {
+            if (_startingDiscovery) waiting.ReplyTo.Tell(InternalFailure(waiting.Request));
+            else Self.Tell(waiting.Request, waiting.ReplyTo);
+        }
+        if (_draining) Self.Tell(DrainProvider.Instance);
+        _waiting.Clear();
+        _pending.Clear();
+        base.PreRestart(reason, message);
+    }
+
+    private object InternalFailure(object request) => request switch
+    {
+        PrepareAuthorization p => new ProviderUnavailable(p.LoginId, $"The provider '{_strategy.Name}' failed (internal error)."),
+        ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.TokenExchange, $"The token exchange with '{_strategy.Name}' failed (internal error).", null),
+        RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.TokenExchange, $"The token refresh with '{_strategy.Name}' failed (internal error).", null),
+        _ => new Status.Failure(new InvalidOperationException("The provider failed (internal error).")),
+    };
 
     private void Unresolved()
     {
@@ -55,7 +96,9 @@ internal sealed class ProviderActor : ReceiveActor
     {
         Become(Resolving);
         var strategy = _strategy;
+        _startingDiscovery = true;
         var http = _httpClients();
+        _startingDiscovery = false;
         RunWithTimeout(ct => strategy.ResolveAsync(http, ct), _exchangeTimeout)
             .PipeTo(Self, success: d => new Resolved(d), failure: e => new ResolveFailed(e));
     }
@@ -71,6 +114,7 @@ internal sealed class ProviderActor : ReceiveActor
             Become(Ready);
             foreach (var (request, replyTo) in _pending) Prepare(request, replyTo);
             _pending.Clear();
+            StopIfDrained();
         });
         Receive<ResolveFailed>(msg =>
         {
@@ -80,6 +124,7 @@ internal sealed class ProviderActor : ReceiveActor
             foreach (var (request, replyTo) in _pending) replyTo.Tell(new ProviderUnavailable(request.LoginId, reason));
             _pending.Clear();
             Become(Unresolved);
+            StopIfDrained();
         });
         TokenRequests();
     }
@@ -116,10 +161,21 @@ internal sealed class ProviderActor : ReceiveActor
         Receive<RefreshTokens>(msg => Enqueue(msg));
         Receive<TokenRequestDone>(msg =>
         {
-            _inFlight--;
+            if (ReferenceEquals(msg.Owner, this)) _inFlight--;
             msg.ReplyTo.Tell(msg.Reply);
             StartWaiting();
+            StopIfDrained();
         });
+        Receive<DrainProvider>(_ =>
+        {
+            _draining = true;
+            StopIfDrained();
+        });
+    }
+
+    private void StopIfDrained()
+    {
+        if (_draining && _inFlight == 0 && _waiting.Count == 0 && _pending.Count == 0) Context.Stop(Self);
     }
 
     private void Enqueue(object request)
@@ -132,8 +188,10 @@ internal sealed class ProviderActor : ReceiveActor
     {
         while (_inFlight < _maxConcurrent && _waiting.TryDequeue(out var next))
         {
-            _inFlight++;
+            _starting = next;
             Run(next.Request, next.ReplyTo);
+            _inFlight++;
+            _starting = null;
         }
     }
 
@@ -141,18 +199,30 @@ internal sealed class ProviderActor : ReceiveActor
     {
         var strategy = _strategy;
         var http = _httpClients();
-        var (flowId, work) = request switch
+        var (flowId, parent, work) = request switch
         {
-            ExchangeCode e => (e.LoginId, (Func<CancellationToken, Task<TokenSet>>)(ct =>
+            ExchangeCode e => (e.LoginId, e.Parent, (Func<CancellationToken, Task<TokenSet>>)(ct =>
                 strategy.ExchangeCodeAsync(new CodeExchangeContext(e.Code, e.CodeVerifier, e.RedirectUri), http, ct))),
-            RefreshTokens r => (r.RequestId, ct => strategy.RefreshAsync(new RefreshContext(r.RefreshToken, r.Scopes), http, ct)),
+            RefreshTokens r => (r.RequestId, default(ActivityContext), ct => strategy.RefreshAsync(new RefreshContext(r.RefreshToken, r.Scopes), http, ct)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };
         var name = strategy.Name;
         var timeout = _exchangeTimeout;
-        RunWithTimeout(work, timeout).PipeTo(Self,
-            success: tokens => new TokenRequestDone(replyTo, new CodeExchanged(flowId, tokens)),
-            failure: e => new TokenRequestDone(replyTo, ToFailure(flowId, name, timeout, e)));
+        var owner = this;
+        RunWithTimeout(ct => Traced(work, parent, name, ct), timeout).PipeTo(Self,
+            success: tokens => new TokenRequestDone(replyTo, new CodeExchanged(flowId, tokens), owner),
+            failure: e => new TokenRequestDone(replyTo, ToFailure(flowId, name, timeout, e), owner));
+    }
+
+    /// <summary>
+    /// Runs one token request under its own span, a child of the login's (so the HTTP client's span nests under it).
+    /// Async, so the span is current only inside the request and never leaks onto the actor's thread.
+    /// </summary>
+    private static async Task<TokenSet> Traced(Func<CancellationToken, Task<TokenSet>> work, ActivityContext parent, string provider, CancellationToken ct)
+    {
+        using var activity = O8Metrics.ActivitySource.StartActivity("o8.token_request", ActivityKind.Internal, parent);
+        activity?.SetTag("o8.provider", provider);
+        return await work(ct).ConfigureAwait(false);
     }
 
     private static CodeExchangeFailed ToFailure(string flowId, string provider, TimeSpan timeout, Exception error)

@@ -34,7 +34,14 @@ internal sealed record AuthorizationPrepared(string LoginId, Uri AuthorizeUrl, P
 internal sealed record ProviderUnavailable(string LoginId, string Reason);
 
 /// <summary>Exchanges one code; answered with <see cref="CodeExchanged"/> or <see cref="CodeExchangeFailed"/>.</summary>
-internal sealed record ExchangeCode(string Provider, string LoginId, string Code, string? CodeVerifier, Uri RedirectUri)
+/// <param name="Provider">The registered provider's name.</param>
+/// <param name="LoginId">The login it belongs to.</param>
+/// <param name="Code">The authorization code (a secret).</param>
+/// <param name="CodeVerifier">The PKCE verifier (a secret), if PKCE is on.</param>
+/// <param name="RedirectUri">The redirect URI the authorize request carried.</param>
+/// <param name="Parent">The login's span: the token request's span is its child (default: none).</param>
+internal sealed record ExchangeCode(string Provider, string LoginId, string Code, string? CodeVerifier, Uri RedirectUri,
+    System.Diagnostics.ActivityContext Parent = default)
 {
     /// <inheritdoc />
     public override string ToString() => $"ExchangeCode {{ Provider = {Provider}, LoginId = {LoginId} }}";
@@ -51,4 +58,13 @@ internal sealed record RefreshTokens(string Provider, string RequestId, string R
 {
     /// <inheritdoc />
     public override string ToString() => $"RefreshTokens {{ Provider = {Provider}, RequestId = {RequestId} }}";
+}
+
+/// <summary>
+/// From the registry to a provider actor it replaced: finish what is queued and in flight (each code is already spent
+/// at the provider, so its answer must reach its login), take nothing new, then stop.
+/// </summary>
+internal sealed record DrainProvider
+{
+    public static DrainProvider Instance { get; } = new();
 }

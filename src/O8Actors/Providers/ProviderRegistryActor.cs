@@ -29,6 +29,17 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         _exchangeTimeout = exchangeTimeout;
 
         Receive<RegisterProvider>(Register);
+        // A provider actor ends when it has drained after a re-registration, or when it failed too often; in the second
+        // case its name must stop routing to a dead actor (where a login would wait for its exchange deadline).
+        Receive<Terminated>(t =>
+        {
+            foreach (var (name, actor) in _providers)
+            {
+                if (!actor.Equals(t.ActorRef)) continue;
+                _providers.Remove(name);
+                break;
+            }
+        });
         Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg, () => new ProviderUnavailable(msg.LoginId, UnknownMessage(msg.Provider))));
         Receive<ExchangeCode>(msg => Route(msg.Provider, msg, () =>
             new CodeExchangeFailed(msg.LoginId, LoginFailure.ProviderUnavailable, UnknownMessage(msg.Provider), null)));
@@ -36,7 +47,12 @@ internal sealed class ProviderRegistryActor : ReceiveActor
             new CodeExchangeFailed(msg.RequestId, LoginFailure.ProviderUnavailable, UnknownMessage(msg.Provider), null)));
     }
 
-    /// <summary>A provider actor that throws is restarted: it holds only a cache, and a restart re-runs discovery.</summary>
+    /// <summary>
+    /// A provider actor that throws is restarted: its discovery result is only a cache (a restart re-runs discovery),
+    /// and what it must not lose it hands to its next incarnation (see <see cref="ProviderActor"/>'s PreRestart).
+    /// More than 10 failures a minute means the strategy itself is broken: the actor is stopped, and logins for that
+    /// provider then fail as ProviderUnavailable until it is registered again.
+    /// </summary>
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(maxNrOfRetries: 10, withinTimeRange: TimeSpan.FromMinutes(1), _ => Directive.Restart);
 
@@ -49,13 +65,15 @@ internal sealed class ProviderRegistryActor : ReceiveActor
             return;
         }
 
-        // Re-registering a name replaces its strategy; logins already exchanging finish on the old actor.
-        if (_providers.Remove(name, out var previous)) previous.Tell(PoisonPill.Instance);
+        // Re-registering a name replaces its strategy for new requests. The old actor drains: a login whose code it is
+        // exchanging (the code is spent at the provider) or has queued gets its answer from it, then it stops.
+        if (_providers.Remove(name, out var previous)) previous.Tell(DrainProvider.Instance);
 
         var http = _httpClients;
         var child = Context.ActorOf(
             ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout),
             $"provider-{++_generation}-{ActorNameFor(name)}");
+        Context.Watch(child);
         _providers[name] = child;
         Sender.Tell(new ProviderRegistered(name));
     }

@@ -3,9 +3,7 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using O8Actors.Browser;
-using O8Actors.Callback;
 using O8Actors.Configuration;
-using O8Actors.Flows;
 using O8Actors.Providers;
 using Polly;
 
@@ -17,9 +15,17 @@ internal static class O8Bootstrap
     /// <summary>The named <see cref="HttpClient"/> every provider uses (public as <see cref="OAuthLogins.HttpClientName"/>).</summary>
     public const string HttpClientName = OAuthLogins.HttpClientName;
 
-    /// <summary>Actor names of the top-level actors.</summary>
+    /// <summary>The name of the O8 guardian under <c>/user</c>; the other actors are its children.</summary>
+    public const string GuardianName = "o8";
+
+    /// <summary>Actor names of the guardian's children.</summary>
     public const string ListenerName = "o8-callback-listener", ProvidersName = "o8-providers", FlowsName = "o8-flows",
         UndeliveredName = "o8-undelivered-logins";
+
+    /// <summary>Actor paths of the listener and the flows supervisor (for selections and tests).</summary>
+    public const string ListenerPath = "/user/" + GuardianName + "/" + ListenerName, FlowsPath = "/user/" + GuardianName + "/" + FlowsName;
+
+    private static readonly TimeSpan GuardianStartTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Registers the providers' <see cref="HttpClient"/> with a resilience pipeline: retries only for safe methods
@@ -44,7 +50,7 @@ internal static class O8Bootstrap
             .AddHttpMessageHandler<TokenRequestMetricsHandler>()
             .AddResilienceHandler("o8-token-requests", (pipeline, context) =>
             {
-                var timeout = exchangeTimeout(context.ServiceProvider);
+                var timeout = ExchangeTimeouts.TokenRequest(exchangeTimeout(context.ServiceProvider));
                 var retry = new HttpRetryStrategyOptions
                 {
                     MaxRetryAttempts = 2,
@@ -60,24 +66,34 @@ internal static class O8Bootstrap
         return services;
     }
 
-    /// <summary>Starts the listener, the provider registry and the flows supervisor.</summary>
+    /// <summary>
+    /// Starts the O8 guardian (<c>/user/o8</c>), which creates the listener, the provider registry, the flows supervisor
+    /// and the undelivered-login watcher and supervises them (see <see cref="O8Guardian"/>), and returns their references.
+    /// </summary>
     /// <param name="system">Where to create them.</param>
     /// <param name="options">Validated options.</param>
     /// <param name="browser">Opens authorize URLs.</param>
     /// <param name="httpClients">Creates provider HTTP clients.</param>
     /// <param name="loggerFactory">For Kestrel's own logs.</param>
-    public static O8ActorRefs Start(ActorSystem system, O8Options options, IBrowserLauncher browser,
-        IHttpClientFactory httpClients, ILoggerFactory? loggerFactory = null)
+    /// <param name="cancellationToken">Cancels the wait for the guardian.</param>
+    public static async Task<O8ActorRefs> StartAsync(ActorSystem system, O8Options options, IBrowserLauncher browser,
+        IHttpClientFactory httpClients, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(httpClients);
         StartScheduler(system);
-        var factory = (IActorRefFactory)system;
-        var listener = factory.ActorOf(CallbackServerActor.Props(options, loggerFactory), ListenerName);
-        var providers = factory.ActorOf(
-            ProviderRegistryActor.Props(_ => httpClients.CreateClient(HttpClientName), options.Providers.MaxConcurrentExchanges, options.Login.ExchangeTimeout),
-            ProvidersName);
-        var flows = factory.ActorOf(FlowsSupervisor.Props(options.Login, listener, providers, browser), FlowsName);
-        factory.ActorOf(UndeliveredLoginWatcher.Props(), UndeliveredName);
-        return new O8ActorRefs(listener, providers, flows);
+        var guardian = system.ActorOf(O8Guardian.Props(options, browser, _ => httpClients.CreateClient(HttpClientName), loggerFactory), GuardianName);
+        try
+        {
+            // The guardian creates its children in its constructor; the answer is the first message it handles.
+            return await guardian.Ask<O8ActorRefs>(GetO8Actors.Instance, GuardianStartTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // In a system that is not ours (OAuthLoginsSetup.ActorSystem) a half-started O8 must not keep its name.
+            guardian.Tell(PoisonPill.Instance);
+            throw;
+        }
     }
 
     /// <summary>

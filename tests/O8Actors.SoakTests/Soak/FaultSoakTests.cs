@@ -101,8 +101,8 @@ public sealed class FaultSoakTests(ITestOutputHelper output)
         var status = await o8.Logins.GetStatusAsync();
         Assert.Equal(0, status.LoginsInFlight);
         await WaitUntilAsync(() => inFlight.Value == 0, "the o8.logins.in_flight gauge back at zero");
-        await AssertNoChildrenAsync(o8.System, $"/user/{O8Actors.Runtime.O8Bootstrap.FlowsName}/*");
-        await AssertNoChildrenAsync(o8.System, $"/user/{O8Actors.Runtime.O8Bootstrap.ListenerName}/*");
+        await AssertNoChildrenAsync(o8.System, $"{O8Actors.Runtime.O8Bootstrap.FlowsPath}/*");
+        await AssertNoChildrenAsync(o8.System, $"{O8Actors.Runtime.O8Bootstrap.ListenerPath}/*");
         Assert.Equal(0, status.CallbacksAwaited);
 
         // And the listener still serves a fresh login.

@@ -315,4 +315,39 @@ public sealed class FlowActorTests : TestKit
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
+
+    [Fact]
+    public void A_launcher_that_blocks_its_caller_does_not_block_the_login()
+    {
+        // A launcher may do slow synchronous work before its first await (Process.Start, a D-Bus call): the login must
+        // still answer cancellation, callbacks and its deadline meanwhile.
+        using var blocking = new BlockingBrowser();
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
+            _listener.Ref, _providers.Ref, blocking, _outcomes.Ref));
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("f1", RedirectUri));
+        _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static));
+        Assert.True(blocking.Entered.Wait(TimeSpan.FromSeconds(10)), "the launcher was never called");
+
+        flow.Tell(new CancelFlow("f1"));
+
+        Assert.Equal("f1", _outcomes.ExpectMsg<LoginCancelled>(TimeSpan.FromSeconds(5)).LoginId);
+    }
+
+    /// <summary>A launcher that blocks the calling thread until the test ends.</summary>
+    private sealed class BlockingBrowser : O8Actors.Browser.IBrowserLauncher, IDisposable
+    {
+        private readonly ManualResetEventSlim _release = new();
+        public ManualResetEventSlim Entered { get; } = new();
+
+        public Task<O8Actors.Browser.BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken)
+        {
+            Entered.Set();
+            _release.Wait(TimeSpan.FromSeconds(30));
+            return Task.FromResult(O8Actors.Browser.BrowserLaunchResult.Opened("blocking"));
+        }
+
+        public void Dispose() => _release.Set();
+    }
 }

@@ -8,7 +8,7 @@ using O8Actors.Providers;
 
 namespace O8Actors.Tests.Flows;
 
-/// <summary>The supervisor's delivery guarantees for callers that wait on a completion, and the mailbox its logins get.</summary>
+/// <summary>The supervisor's delivery guarantees for callers that wait on a completion, how it learns of a login that stops, and the mailbox its logins get.</summary>
 public sealed class FlowsSupervisorTests : TestKit
 {
     private static readonly LoginOptions Options = new() { Timeout = TimeSpan.FromSeconds(30), ExchangeTimeout = TimeSpan.FromSeconds(10) };
@@ -130,6 +130,23 @@ public sealed class FlowsSupervisorTests : TestKit
 
         var outcome = await completion.Task.WaitAsync(Wait);
         Assert.Equal(new LoginCancelled("late"), outcome);
+    }
+
+    [Fact]
+    public async Task Every_CancelAllFlows_requester_is_answered_once_the_logins_have_ended()
+    {
+        var completion = NewCompletion();
+        Start("f1", completion);
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+
+        // Both arrive while the login is still running (the cancellation reaches it through its mailbox after both).
+        first.Send(_supervisor, CancelAllFlows.Instance);
+        second.Send(_supervisor, CancelAllFlows.Instance);
+
+        Assert.IsType<LoginCancelled>(await completion.Task.WaitAsync(Wait));
+        Assert.Equal(0, first.ExpectMsg<FlowsInFlight>(Wait).Count);
+        Assert.Equal(0, second.ExpectMsg<FlowsInFlight>(Wait).Count);
     }
 
     [Fact]

@@ -1,0 +1,21 @@
+using Akka.Actor;
+using O8Actors.Browser;
+using O8Actors.Configuration;
+
+namespace O8Actors.Flows;
+
+/// <summary>What every login of one supervisor shares: settings and the actors and browser it works with.</summary>
+/// <param name="Options">Flow defaults (timeout, exchange timeout, PKCE).</param>
+/// <param name="Listener">The <see cref="O8Actors.Callback.CallbackServerActor"/>.</param>
+/// <param name="Providers">The <see cref="O8Actors.Providers.ProviderRegistryActor"/> (or one provider actor).</param>
+/// <param name="Browser">Opens authorize URLs.</param>
+/// <param name="OutcomeTo">Receives each login's one <see cref="LoginOutcome"/>.</param>
+internal sealed record FlowContext(LoginOptions Options, IActorRef Listener, IActorRef Providers, IBrowserLauncher Browser, IActorRef OutcomeTo);
+
+/// <summary>One login's start: the shared context and what is its own.</summary>
+internal sealed record FlowStart(FlowContext Context, string LoginId, string Provider, AuthorizationRequest Request,
+    System.Diagnostics.ActivityContext Parent = default)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"FlowStart {{ LoginId = {LoginId}, Provider = {Provider} }}";
+}

@@ -1,0 +1,27 @@
+namespace O8Actors.Providers;
+
+/// <summary>
+/// Every timeout of one code exchange, derived from the one setting (<c>o8.login.exchange-timeout</c>), in one place.
+/// They nest, innermost first, so each layer gives up after the one inside it and reports the inner layer's reason:
+/// the token request (HTTP pipeline and provider actor) → the login's exchange deadline → the browser's wait for its page.
+/// </summary>
+internal static class ExchangeTimeouts
+{
+    /// <summary>The margin the login adds for the provider actor's answer to reach it.</summary>
+    private static readonly TimeSpan ReplyMargin = TimeSpan.FromSeconds(1);
+
+    /// <summary>The margin the browser's request adds on top of the login's deadline, for the page to come back.</summary>
+    private static readonly TimeSpan PageMargin = TimeSpan.FromSeconds(4);
+
+    /// <summary>One token request: the HTTP pipeline's per-attempt and total timeouts and the provider actor's own.</summary>
+    public static TimeSpan TokenRequest(TimeSpan exchangeTimeout) => exchangeTimeout;
+
+    /// <summary>The login's deadline from the callback to the provider's answer (ends as ExchangeTimeout).</summary>
+    public static TimeSpan LoginDeadline(TimeSpan exchangeTimeout) => TokenRequest(exchangeTimeout) + ReplyMargin;
+
+    /// <summary>How long the browser's callback request waits for its page before it gets a 504.</summary>
+    public static TimeSpan BrowserWait(TimeSpan exchangeTimeout) => LoginDeadline(exchangeTimeout) + PageMargin;
+
+    /// <summary>How long a caller's refresh waits for the provider actor (a token request, maybe queued, plus the reply).</summary>
+    public static TimeSpan RefreshWait(TimeSpan exchangeTimeout) => BrowserWait(exchangeTimeout);
+}

@@ -1,0 +1,158 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Providers;
+
+/// <summary>The provider actor and the registry in front of it: concurrency limit, discovery, re-registration, restart.</summary>
+public sealed class ProviderActorTests : TestKit
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan ExchangeTimeout = TimeSpan.FromSeconds(30);
+    private static readonly Uri RedirectUri = new("https://localhost:41539/");
+
+    private static ExchangeCode Exchange(string code, string provider = "p") => new(provider, $"login-{code}", code, "verifier", RedirectUri);
+
+    private static PrepareAuthorization Prepare(string loginId, string provider = "p") =>
+        new(provider, loginId, "state-" + loginId, null, RedirectUri, [], new Dictionary<string, string>());
+
+    private IActorRef Registry(int maxConcurrent = 32, Func<string, HttpClient>? http = null) =>
+        Sys.ActorOf(ProviderRegistryActor.Props(http ?? (_ => new HttpClient()), maxConcurrent, ExchangeTimeout));
+
+    private static async Task Register(IActorRef registry, ProviderStrategy strategy) =>
+        Assert.Equal(strategy.Name, (await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait)).Provider);
+
+    [Fact]
+    public async Task Runs_at_most_the_configured_number_of_token_requests_at_once_and_queues_the_rest()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var registry = Registry(maxConcurrent: 2);
+        await Register(registry, strategy);
+        var callers = Enumerable.Range(1, 3).Select(_ => CreateTestProbe()).ToArray();
+
+        for (var i = 0; i < 3; i++) callers[i].Send(registry, Exchange($"c{i + 1}"));
+
+        AwaitAssert(() => Assert.Equal(["c1", "c2"], strategy.Started), Wait);
+        ExpectNoMsg(Quiet);
+        Assert.Equal(2, strategy.Started.Count);
+
+        strategy.Release("c1");
+        Assert.Equal("token-c1", callers[0].ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+        AwaitAssert(() => Assert.Equal(["c1", "c2", "c3"], strategy.Started), Wait);
+        strategy.Release("c2");
+        strategy.Release("c3");
+        Assert.Equal("login-c2", callers[1].ExpectMsg<CodeExchanged>(Wait).LoginId);
+        Assert.Equal("login-c3", callers[2].ExpectMsg<CodeExchanged>(Wait).LoginId);
+    }
+
+    [Fact]
+    public async Task A_failed_discovery_answers_the_waiting_logins_and_is_tried_again_on_the_next()
+    {
+        var strategy = new ScriptedStrategy("p");
+        strategy.FailResolve(1);
+        var registry = Registry();
+        await Register(registry, strategy);
+
+        registry.Tell(Prepare("a"));
+        var unavailable = ExpectMsg<ProviderUnavailable>(Wait);
+        Assert.Equal("a", unavailable.LoginId);
+        Assert.Contains("discovery is down", unavailable.Reason);
+
+        registry.Tell(Prepare("b"));
+        var prepared = ExpectMsg<AuthorizationPrepared>(Wait);
+        Assert.Equal("b", prepared.LoginId);
+        Assert.Equal("https://p.test", prepared.Descriptor.Issuer);
+        Assert.Equal(2, strategy.Resolves);
+
+        // Resolved once, cached after.
+        registry.Tell(Prepare("c"));
+        ExpectMsg<AuthorizationPrepared>(Wait);
+        Assert.Equal(2, strategy.Resolves);
+    }
+
+    [Fact]
+    public async Task Re_registering_a_provider_lets_the_exchanges_already_running_finish_and_sends_new_ones_to_the_new_strategy()
+    {
+        var old = new ScriptedStrategy("p", tokenPrefix: "old");
+        var replacement = new ScriptedStrategy("p", tokenPrefix: "new") { Gated = false };
+        var registry = Registry();
+        await Register(registry, old);
+        var inFlight = CreateTestProbe();
+        inFlight.Send(registry, Exchange("before"));
+        AwaitAssert(() => Assert.Equal(["before"], old.Started), Wait);
+
+        await Register(registry, replacement);
+        var after = CreateTestProbe();
+        after.Send(registry, Exchange("after"));
+        Assert.Equal("new-after", after.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+
+        // The code was already sent to the old strategy's token endpoint: its answer must still reach the login.
+        old.Release("before");
+        Assert.Equal("old-before", inFlight.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+        Assert.Equal(["before"], old.Started);
+    }
+
+    [Fact]
+    public async Task A_replaced_provider_stops_once_drained()
+    {
+        var old = new ScriptedStrategy("p");
+        var registry = Registry();
+        await Register(registry, old);
+        var caller = CreateTestProbe();
+        caller.Send(registry, Exchange("x"));
+        AwaitAssert(() => Assert.Single(old.Started), Wait);
+        var provider = (await Sys.ActorSelection(registry.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
+        Watch(provider);
+
+        await Register(registry, new ScriptedStrategy("p") { Gated = false });
+        ExpectNoMsg(Quiet); // still draining: not terminated
+        old.Release("x");
+        caller.ExpectMsg<CodeExchanged>(Wait);
+        ExpectTerminated(provider, Wait);
+    }
+
+    [Fact]
+    public async Task A_provider_actor_that_throws_answers_the_request_it_failed_on_and_keeps_the_others()
+    {
+        var calls = 0;
+        var strategy = new ScriptedStrategy("p");
+        // The second client creation throws: that happens on the actor's thread, so the actor fails and is restarted.
+        var registry = Registry(http: _ => Interlocked.Increment(ref calls) == 2 ? throw new InvalidOperationException("no client") : new HttpClient());
+        await Register(registry, strategy);
+        var running = CreateTestProbe();
+        var failing = CreateTestProbe();
+        var later = CreateTestProbe();
+
+        running.Send(registry, Exchange("running"));
+        AwaitAssert(() => Assert.Single(strategy.Started), Wait);
+        failing.Send(registry, Exchange("failing"));
+        var failed = failing.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal("login-failing", failed.LoginId);
+        Assert.Equal(LoginFailure.TokenExchange, failed.Failure);
+
+        // The exchange in flight during the restart still answers its login; the restarted actor takes new work.
+        strategy.Release("running");
+        Assert.Equal("token-running", running.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+        later.Send(registry, Exchange("later"));
+        strategy.Release("later");
+        Assert.Equal("token-later", later.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+    }
+
+    [Fact]
+    public async Task A_provider_actor_that_throws_starting_discovery_answers_the_logins_waiting_for_it_and_tries_again_later()
+    {
+        var calls = 0;
+        var strategy = new ScriptedStrategy("p");
+        var registry = Registry(http: _ => Interlocked.Increment(ref calls) == 1 ? throw new InvalidOperationException("no client") : new HttpClient());
+        await Register(registry, strategy);
+
+        registry.Tell(Prepare("first"));
+        var unavailable = ExpectMsg<ProviderUnavailable>(Wait);
+        Assert.Equal("first", unavailable.LoginId);
+        Assert.Contains("internal error", unavailable.Reason);
+
+        registry.Tell(Prepare("second"));
+        Assert.Equal("second", ExpectMsg<AuthorizationPrepared>(Wait).LoginId);
+    }
+}

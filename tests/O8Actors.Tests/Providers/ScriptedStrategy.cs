@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Providers;
+
+/// <summary>
+/// A provider strategy the test drives: each token request waits until the test releases its code, discovery fails
+/// as often as told, and every call is recorded.
+/// </summary>
+internal sealed class ScriptedStrategy(string name, string tokenPrefix = "token") : ProviderStrategy
+{
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
+    private int _resolveFailures;
+
+    public override string Name => name;
+
+    /// <summary>Codes whose exchange has started, in order.</summary>
+    public ConcurrentQueue<string> Started { get; } = new();
+
+    /// <summary>How many times discovery ran.</summary>
+    public int Resolves;
+
+    /// <summary>The <see cref="Activity.Current"/> each token request ran under.</summary>
+    public ConcurrentQueue<Activity?> Activities { get; } = new();
+
+    /// <summary>Token requests hold until <see cref="Release"/> when true; otherwise they answer at once.</summary>
+    public bool Gated { get; init; } = true;
+
+    /// <summary>The next <paramref name="times"/> discoveries fail.</summary>
+    public void FailResolve(int times) => _resolveFailures = times;
+
+    /// <summary>Lets the token request for <paramref name="code"/> answer.</summary>
+    public void Release(string code) => Gate(code).TrySetResult();
+
+    public override Task<ProviderDescriptor> ResolveAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref Resolves);
+        return Interlocked.Decrement(ref _resolveFailures) >= 0
+            ? Task.FromException<ProviderDescriptor>(new HttpRequestException("discovery is down"))
+            : Task.FromResult(new ProviderDescriptor(Issuer: $"https://{name}.test"));
+    }
+
+    public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context) => new($"https://{name}.test/authorize?state={context.State}");
+
+    public override async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        Activities.Enqueue(Activity.Current);
+        Started.Enqueue(context.Code);
+        if (Gated) await Gate(context.Code).Task.WaitAsync(cancellationToken);
+        return new TokenSet($"{tokenPrefix}-{context.Code}", "Bearer");
+    }
+
+    private TaskCompletionSource Gate(string code) =>
+        _gates.GetOrAdd(code, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+}
