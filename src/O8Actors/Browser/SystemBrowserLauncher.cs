@@ -7,6 +7,7 @@ namespace O8Actors.Browser;
 /// Opens the authorize URL in the user's browser, as RFC 8252 asks (an external user agent, never an embedded one):
 /// <c>$BROWSER</c> first, then <c>wslview</c> under WSL, <c>xdg-open</c> on Linux and BSD, <c>open</c> on macOS and the
 /// shell on Windows. When none works it prints the URL with an instruction, so a headless machine still completes the login.
+/// It opens only https URLs and http URLs on a loopback host; anything else is refused before a process starts.
 /// </summary>
 public sealed class SystemBrowserLauncher : IBrowserLauncher
 {
@@ -24,8 +25,10 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher
     }
 
     /// <inheritdoc />
+    /// <exception cref="BrowserLaunchRefusedException">The URL is not https, nor http on a loopback host; no process was started.</exception>
     public async Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken)
     {
+        BrowserUrlPolicy.EnsureSafeToOpen(authorizeUrl);
         var url = authorizeUrl.AbsoluteUri;
         var failures = new List<string>();
         foreach (var (file, args) in (CandidatesOverride ?? Candidates)(url))

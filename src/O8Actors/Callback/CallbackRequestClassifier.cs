@@ -108,7 +108,11 @@ internal static class CallbackRequestClassifier
 
         if (string.IsNullOrEmpty(state)) return new(CallbackVerdict.MissingState);
         if (string.IsNullOrEmpty(code) && string.IsNullOrEmpty(error)) return new(CallbackVerdict.MissingCodeAndError);
-        return new(CallbackVerdict.Candidate, state, code, error, errorDescription, issuer);
+        // The provider's words travel on to logs, events, exceptions and pages: clean them once, here.
+        return new(CallbackVerdict.Candidate, state, code,
+            ExternalText.Clean(error, ExternalText.MaxErrorLength),
+            ExternalText.Clean(errorDescription, ExternalText.MaxTextLength),
+            ExternalText.Clean(issuer, ExternalText.MaxTextLength));
     }
 
     private static ref string? Slot(ReadOnlySpan<char> name, ref string? state, ref string? code, ref string? error,

@@ -8,7 +8,8 @@ namespace O8Actors.Certificates;
 /// <summary>
 /// Finds the redirect listener's TLS certificate: the one given in <see cref="CertificateOptions.Certificate"/>, else the
 /// mkcert PEM files in <see cref="CertificateOptions.ResolvedFolder"/>, else new files made with <c>mkcert</c> when it is
-/// on PATH and <see cref="CertificateOptions.AutoCreate"/> is on.
+/// on PATH, its CA already exists (<c>mkcert -install</c> was run) and <see cref="CertificateOptions.AutoCreate"/> is on.
+/// It never creates a CA: trusting one is the user's decision.
 /// </summary>
 internal sealed class CertificateProvider
 {
@@ -52,6 +53,14 @@ internal sealed class CertificateProvider
         if (mkcert is null)
             throw NotFound(folder, certPath, keyPath, "mkcert is not on PATH, so they could not be created");
 
+        // mkcert makes a new CA whenever its CA root is empty, and a CA is a machine-wide trust decision that a library
+        // must never take as a side effect: only sign a leaf with a CA the user already made (mkcert -install).
+        var caRoot = await MkcertCaRootAsync(mkcert, MkcertInstructions.Steps(certPath, keyPath), ct).ConfigureAwait(false);
+        if (caRoot is null || !File.Exists(Path.Combine(caRoot, "rootCA.pem")) || !File.Exists(Path.Combine(caRoot, "rootCA-key.pem")))
+            throw NotFound(folder, certPath, keyPath,
+                $"mkcert has no CA yet ({(caRoot is null ? "mkcert -CAROOT gave no folder" : $"no rootCA.pem and rootCA-key.pem in '{caRoot}'")}); " +
+                "O8Actors never creates a CA by itself, so run 'mkcert -install' once (step 3 below)");
+
         if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
         else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds a private key
         await RunMkcertAsync(mkcert, certPath, keyPath, ct).ConfigureAwait(false);
@@ -76,7 +85,30 @@ internal sealed class CertificateProvider
         }
     }
 
+    /// <summary>The folder mkcert keeps its CA in (<c>mkcert -CAROOT</c>, which honours <c>$CAROOT</c>), or null.</summary>
+    private static async Task<string?> MkcertCaRootAsync(string mkcert, string instructions, CancellationToken ct)
+    {
+        var (exitCode, stdout, _) = await RunAsync(mkcert, ["-CAROOT"], instructions, ct).ConfigureAwait(false);
+        var folder = stdout.Trim();
+        return exitCode == 0 && folder.Length > 0 ? folder : null;
+    }
+
     private static async Task RunMkcertAsync(string mkcert, string certPath, string keyPath, CancellationToken ct)
+    {
+        var (exitCode, _, errorText) = await RunAsync(mkcert, MkcertInstructions.Arguments(certPath, keyPath), MkcertInstructions.Steps(certPath, keyPath), ct).ConfigureAwait(false);
+        if (exitCode != 0)
+        {
+            // mkcert's stderr holds paths and reasons, never key material, so it is safe to show.
+            throw new CertificateNotFoundException(
+                $"mkcert ({mkcert}) failed with exit code {exitCode} while creating the listener certificate" +
+                (errorText.Length > 0 ? $": {errorText}" : ".") + "\n" + MkcertInstructions.Steps(certPath, keyPath));
+        }
+    }
+
+    /// <summary>Runs mkcert to its end; its output, trimmed stderr and exit code.</summary>
+    /// <exception cref="CertificateNotFoundException">mkcert could not be started; the message ends with <paramref name="instructions"/>.</exception>
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
+        string mkcert, IEnumerable<string> arguments, string instructions, CancellationToken ct)
     {
         var start = new ProcessStartInfo(mkcert)
         {
@@ -86,7 +118,7 @@ internal sealed class CertificateProvider
             UseShellExecute = false,
             CreateNoWindow = true,
         };
-        foreach (var argument in MkcertInstructions.Arguments(certPath, keyPath)) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
 
         using var process = new Process { StartInfo = start };
         try
@@ -96,8 +128,7 @@ internal sealed class CertificateProvider
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
             throw new CertificateNotFoundException(
-                $"mkcert ({mkcert}) could not be started to create the listener certificate: {ex.Message}\n" +
-                MkcertInstructions.Steps(certPath, keyPath));
+                $"mkcert ({mkcert}) could not be started to create the listener certificate: {ex.Message}\n" + instructions);
         }
 
         process.StandardInput.Close();
@@ -113,15 +144,7 @@ internal sealed class CertificateProvider
             throw;
         }
 
-        await stdout.ConfigureAwait(false);
-        var errorText = (await stderr.ConfigureAwait(false)).Trim();
-        if (process.ExitCode != 0)
-        {
-            // mkcert's stderr holds paths and reasons, never key material, so it is safe to show.
-            throw new CertificateNotFoundException(
-                $"mkcert ({mkcert}) failed with exit code {process.ExitCode} while creating the listener certificate" +
-                (errorText.Length > 0 ? $": {errorText}" : ".") + "\n" + MkcertInstructions.Steps(certPath, keyPath));
-        }
+        return (process.ExitCode, await stdout.ConfigureAwait(false), (await stderr.ConfigureAwait(false)).Trim());
     }
 
     private static CertificateNotFoundException NotFound(string folder, string certPath, string keyPath, string why) =>

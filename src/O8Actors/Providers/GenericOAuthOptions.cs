@@ -40,7 +40,10 @@ public sealed class GenericOAuthOptions
     /// <summary>Whether the provider puts <c>iss</c> on the authorization response (RFC 9207).</summary>
     public bool IssuerParameterSupported { get; set; }
 
-    /// <summary>Whether to send a PKCE S256 challenge (RFC 7636). Default true; providers that do not know PKCE ignore it.</summary>
+    /// <summary>
+    /// Whether to send a PKCE S256 challenge (RFC 7636). Default true; providers that do not know PKCE ignore it. Only a
+    /// confidential client (with a secret) may turn it off, and O8Actors then logs a warning once.
+    /// </summary>
     public bool UsePkce { get; set; } = true;
 
     /// <summary>Extra parameters added to every authorize URL (for example Google's <c>access_type=offline</c>).</summary>
@@ -85,6 +88,11 @@ public sealed class GenericOAuthOptions
                 $"{who} uses client authentication '{ClientAuthentication}' but has no ClientSecret. " +
                 "Set ClientSecret, or set ClientAuthentication to None for a public client (PKCE then proves the client).",
                 nameof(ClientSecret));
+        if (!UsePkce && ClientAuthentication == ClientAuthentication.None)
+            throw new ArgumentException(
+                $"{who} is a public client (no client secret) with UsePkce = false. A public client must use PKCE S256 " +
+                "(RFC 9700 section 2.1.1): nothing else stops a stolen code from being redeemed. Keep UsePkce = true.",
+                nameof(UsePkce));
         if (string.IsNullOrEmpty(ScopeSeparator))
             throw new ArgumentException($"{who} needs a non-empty ScopeSeparator (RFC 6749 uses a space).", nameof(ScopeSeparator));
         if (DefaultScopes is not null && DefaultScopes.Any(string.IsNullOrWhiteSpace))

@@ -30,7 +30,11 @@ public sealed class OidcDiscoveryOptions
     /// <summary>Scopes used when a login asks for none; empty means <c>openid</c>.</summary>
     public IList<string> DefaultScopes { get; set; } = new List<string>();
 
-    /// <summary>Whether to send PKCE. Even when true, PKCE is left out if the metadata lists challenge methods without S256.</summary>
+    /// <summary>
+    /// Whether to send PKCE. A public client (no secret) always does: turning it off, or metadata whose
+    /// <c>code_challenge_methods_supported</c> lacks S256, is refused. A confidential client may turn it off, and leaves
+    /// it out when the metadata lacks S256; O8Actors then logs a warning once.
+    /// </summary>
     public bool UsePkce { get; set; } = true;
 
     /// <summary>Extra parameters added to every authorize URL.</summary>
@@ -38,6 +42,9 @@ public sealed class OidcDiscoveryOptions
 
     /// <summary>Extra headers on every token request.</summary>
     public IDictionary<string, string> TokenRequestHeaders { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>No secret, or client authentication <c>none</c>: only PKCE proves this client at the token endpoint.</summary>
+    internal bool IsPublicClient => string.IsNullOrEmpty(ClientSecret) || ClientAuthentication == Providers.ClientAuthentication.None;
 
     /// <summary>Checks the settings and throws one clear error for the first problem found.</summary>
     /// <exception cref="ArgumentException">A setting is missing or invalid; the message names it.</exception>
@@ -55,6 +62,10 @@ public sealed class OidcDiscoveryOptions
             throw new ArgumentException($"{who} needs a ClientId.", nameof(ClientId));
         if (ClientAuthentication is { } auth && auth != Providers.ClientAuthentication.None && string.IsNullOrEmpty(ClientSecret))
             throw new ArgumentException($"{who} uses client authentication '{auth}' but has no ClientSecret.", nameof(ClientSecret));
+        if (!UsePkce && IsPublicClient)
+            throw new ArgumentException(
+                $"{who} is a public client (no client secret) with UsePkce = false. A public client must use PKCE S256 " +
+                "(RFC 9700 section 2.1.1). Keep UsePkce = true.", nameof(UsePkce));
         if (DefaultScopes is not null && DefaultScopes.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException($"{who} has an empty entry in DefaultScopes.", nameof(DefaultScopes));
         if (AuthorizeParameters is not null)

@@ -91,6 +91,11 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     private async Task<Resolution> ResolveCoreAsync(HttpClient http, CancellationToken cancellationToken)
     {
         var metadata = await MetadataDiscovery.DiscoverAsync(_options.Name, _options.Issuer, http, cancellationToken).ConfigureAwait(false);
+        if (!metadata.SupportsS256 && _options.IsPublicClient)
+            throw new ProviderDiscoveryException(
+                $"The metadata of provider '{Name}' at {metadata.Source} lists code_challenge_methods_supported without S256. " +
+                "This client has no secret, so only PKCE S256 protects its codes (RFC 9700 section 2.1.1); O8Actors will not sign in " +
+                "without it. Enable S256 at the provider, or register a confidential client and set its ClientSecret.");
         var pkce = _options.UsePkce && metadata.SupportsS256;
         var generic = new GenericOAuthOptions
         {

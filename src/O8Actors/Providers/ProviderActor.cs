@@ -111,6 +111,9 @@ internal sealed class ProviderActor : ReceiveActor
             _descriptor = msg.Descriptor;
             _log.Info("Provider {0} resolved (issuer {1}, iss parameter {2}, PKCE {3})",
                 _strategy.Name, msg.Descriptor.Issuer ?? "unknown", msg.Descriptor.IssuerParameterSupported, msg.Descriptor.SupportsPkce);
+            // Once per provider: public clients cannot get here without PKCE (their options and metadata are refused).
+            if (!msg.Descriptor.SupportsPkce)
+                _log.Warning("Provider {0} signs in without PKCE (a confidential client's opt-out, or metadata without S256): a stolen code is protected only by the client secret", _strategy.Name);
             Become(Ready);
             foreach (var (request, replyTo) in _pending) Prepare(request, replyTo);
             _pending.Clear();

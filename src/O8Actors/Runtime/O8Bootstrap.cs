@@ -26,11 +26,14 @@ internal static class O8Bootstrap
     public const string ListenerPath = "/user/" + GuardianName + "/" + ListenerName, FlowsPath = "/user/" + GuardianName + "/" + FlowsName;
 
     private static readonly TimeSpan GuardianStartTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>The most a provider response may hold (token, refresh, discovery): 1 MB.</summary>
+    public const int MaxResponseBytes = 1024 * 1024;
 
     /// <summary>
     /// Registers the providers' <see cref="HttpClient"/> with a resilience pipeline: retries only for safe methods
     /// (discovery GETs) — a token POST is never retried, since a code is single use and a repeat would burn it —
-    /// and per-attempt and total timeouts from the exchange timeout.
+    /// and per-attempt and total timeouts from the exchange timeout. It never follows redirects and reads at most
+    /// <see cref="MaxResponseBytes"/> of a response.
     /// </summary>
     public static IServiceCollection AddO8HttpClient(this IServiceCollection services, TimeSpan exchangeTimeout) =>
         services.AddO8HttpClient(_ => exchangeTimeout);
@@ -42,7 +45,15 @@ internal static class O8Bootstrap
     public static IServiceCollection AddO8HttpClient(this IServiceCollection services, Func<IServiceProvider, TimeSpan> exchangeTimeout)
     {
         services.AddTransient<TokenRequestMetricsHandler>();
-        services.AddHttpClient(HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+        services.AddHttpClient(HttpClientName, http =>
+            {
+                http.Timeout = Timeout.InfiniteTimeSpan;
+                // A token response is a few KB; a hostile or broken endpoint must not make us buffer hundreds of MB.
+                http.MaxResponseContentBufferSize = MaxResponseBytes;
+            })
+            // Never follow a redirect: a 307/308 from a token endpoint would re-POST the code, the PKCE verifier and the
+            // client secret to wherever it points (RFC 9700 section 4.11). A redirect is an error response instead.
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false })
             // IHttpClientFactory's default request logging opens a scope and writes two lines per token request (the
             // metrics handler below already records each one); O8Actors logs its own, secret-free lines.
             .RemoveAllLoggers()

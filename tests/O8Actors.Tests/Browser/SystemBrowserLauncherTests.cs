@@ -48,4 +48,43 @@ public sealed class SystemBrowserLauncherTests
         Assert.Contains("Open this URL in a browser", printed.ToString());
         Assert.Contains(Url.AbsoluteUri, printed.ToString());
     }
+
+    [Theory]
+    [InlineData("file:///etc/passwd", "file")]
+    [InlineData("javascript:alert(document.cookie)", "javascript")]
+    [InlineData("vscode://evil/command?state=abc", "vscode")]
+    [InlineData("ms-settings:privacy", "ms-settings")]
+    [InlineData("http://provider.test/authorize?state=abc", "http (not loopback)")]
+    [InlineData("ftp://provider.test/authorize", "ftp")]
+    public async Task A_URL_that_is_not_a_web_page_is_refused_before_any_opener_runs(string url, string scheme)
+    {
+        var openersAsked = 0;
+        var printed = new StringWriter();
+        var launcher = new SystemBrowserLauncher(printed, _ => null)
+        {
+            CandidatesOverride = u => { openersAsked++; return [("true", [u])]; },
+        };
+
+        var error = await Assert.ThrowsAsync<BrowserLaunchRefusedException>(() => launcher.LaunchAsync(new Uri(url), CancellationToken.None));
+
+        Assert.Equal(scheme, error.Scheme);
+        Assert.Equal(0, openersAsked);
+        Assert.Empty(printed.ToString());
+        Assert.DoesNotContain("state=abc", error.Message);
+        Assert.IsAssignableFrom<OAuthFlowException>(error);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8080/authorize?state=abc")]
+    [InlineData("http://localhost:8080/authorize")]
+    [InlineData("http://[::1]:8080/authorize")]
+    [InlineData("https://provider.test/authorize")]
+    public async Task Https_anywhere_and_http_on_loopback_are_opened(string url)
+    {
+        var launcher = new SystemBrowserLauncher(TextWriter.Null, _ => null) { CandidatesOverride = u => [("true", [u])] };
+
+        var result = await launcher.LaunchAsync(new Uri(url), CancellationToken.None);
+
+        Assert.True(result.Launched);
+    }
 }

@@ -123,4 +123,42 @@ public sealed class CallbackRequestClassifierTests
 
         Assert.DoesNotContain("secret", result.ToString());
     }
+
+    [Fact]
+    public void Provider_text_with_line_breaks_and_escapes_cannot_forge_a_log_line_or_steer_a_terminal()
+    {
+        var forged = Uri.EscapeDataString("bad\r\n2026-11-30 INFO Login l1 succeeded\u001b[2J\0");
+
+        var result = CallbackRequestClassifier.Classify("GET", "/", Host,
+            $"?state=s&error=access_denied%0D%0Aforged&error_description={forged}&iss=https%3A%2F%2Fidp.test%00", Path);
+
+        Assert.Equal(CallbackVerdict.Candidate, result.Verdict);
+        foreach (var text in new[] { result.Error!, result.ErrorDescription!, result.Issuer! })
+            Assert.DoesNotContain(text, char.IsControl);
+        Assert.Equal("access_denied\uFFFD\uFFFDforged", result.Error);
+        // Replaced, not removed: a NUL-suffixed issuer can never pass for the real one.
+        Assert.NotEqual("https://idp.test", result.Issuer);
+    }
+
+    [Fact]
+    public void Provider_text_is_capped_in_length()
+    {
+        var result = CallbackRequestClassifier.Classify("GET", "/", Host,
+            $"?state=s&error={new string('e', 5000)}&error_description={new string('d', 100_000)}", Path);
+
+        Assert.Equal(ExternalText.MaxErrorLength, result.Error!.Length);
+        Assert.Equal(ExternalText.MaxTextLength, result.ErrorDescription!.Length);
+        Assert.EndsWith("\u2026", result.ErrorDescription);
+    }
+
+    [Fact]
+    public void Ordinary_provider_text_passes_unchanged()
+    {
+        var result = CallbackRequestClassifier.Classify("GET", "/", Host,
+            "?state=s&error=access_denied&error_description=The%20user%20said%20%3Cno%3E&iss=https%3A%2F%2Fidp.test", Path);
+
+        Assert.Equal("access_denied", result.Error);
+        Assert.Equal("The user said <no>", result.ErrorDescription);
+        Assert.Equal("https://idp.test", result.Issuer);
+    }
 }

@@ -100,7 +100,13 @@ public sealed class CertificateProviderTests : IClassFixture<MkcertFolderFixture
         if (OperatingSystem.IsWindows()) return; // The fake mkcert is a shell script.
         Directory.CreateDirectory(_empty);
         var fake = Path.Combine(_empty, "fake-mkcert");
-        await File.WriteAllTextAsync(fake, "#!/bin/sh\necho 'ERROR: no CA here' >&2\nexit 3\n");
+        // It has a CA (so the provider goes on to create the leaf) and then fails the way a broken mkcert does.
+        var caRoot = Path.Combine(_empty, "ca");
+        Directory.CreateDirectory(caRoot);
+        await File.WriteAllTextAsync(Path.Combine(caRoot, "rootCA.pem"), "ca");
+        await File.WriteAllTextAsync(Path.Combine(caRoot, "rootCA-key.pem"), "key");
+        await File.WriteAllTextAsync(fake,
+            $"#!/bin/sh\nif [ \"$1\" = -CAROOT ]; then echo '{caRoot}'; exit 0; fi\necho 'ERROR: signing failed' >&2\nexit 3\n");
         File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var provider = new CertificateProvider(_ => fake);
         var options = new CertificateOptions { Folder = Path.Combine(_empty, "certs"), AutoCreate = true };
@@ -108,8 +114,31 @@ public sealed class CertificateProviderTests : IClassFixture<MkcertFolderFixture
         var error = await Assert.ThrowsAsync<CertificateNotFoundException>(() => provider.GetAsync(options, CancellationToken.None));
 
         Assert.Contains("exit code 3", error.Message);
-        Assert.Contains("ERROR: no CA here", error.Message);
+        Assert.Contains("ERROR: signing failed", error.Message);
         Assert.Contains("mkcert -install", error.Message);
+    }
+
+    [Fact]
+    public async Task Auto_create_never_makes_a_CA_when_mkcert_has_none()
+    {
+        if (OperatingSystem.IsWindows()) return; // The wrapper is a shell script.
+        // The real mkcert, pointed at an empty CA root: asked for a leaf, it would make and keep a brand-new CA there.
+        var mkcert = ExecutableLocator.FindOnPath("mkcert") ?? throw new InvalidOperationException("mkcert must be installed (.ci/run installs it)");
+        var emptyCaRoot = Path.Combine(_empty, "no-ca-yet");
+        Directory.CreateDirectory(emptyCaRoot);
+        var wrapper = Path.Combine(_empty, "mkcert-with-empty-caroot");
+        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nCAROOT='{emptyCaRoot}' exec '{mkcert}' \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var options = new CertificateOptions { Folder = Path.Combine(_empty, "certs"), AutoCreate = true };
+
+        var error = await Assert.ThrowsAsync<CertificateNotFoundException>(
+            () => new CertificateProvider(_ => wrapper).GetAsync(options, CancellationToken.None));
+
+        Assert.Contains("never creates a CA", error.Message);
+        Assert.Contains(emptyCaRoot, error.Message);
+        Assert.Contains("mkcert -install", error.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(emptyCaRoot));
+        Assert.False(File.Exists(Path.Combine(options.Folder, "localhost.pem")));
     }
 
     [Fact]

@@ -165,6 +165,37 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_public_client_refuses_metadata_without_S256_instead_of_dropping_PKCE()
+    {
+        var plainOnly = Metadata();
+        plainOnly["code_challenge_methods_supported"] = new JsonArray("plain");
+        Serve("/.well-known/openid-configuration", plainOnly);
+
+        var error = await Assert.ThrowsAsync<ProviderDiscoveryException>(
+            () => Strategy(change: o => o.ClientSecret = null).ResolveAsync(_http, CancellationToken.None));
+
+        Assert.Contains("without S256", error.Message);
+        Assert.Contains("RFC 9700", error.Message);
+    }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("secret", ClientAuthentication.None)]
+    public void A_public_client_cannot_turn_PKCE_off(string? secret, ClientAuthentication? authentication)
+    {
+        var options = new OidcDiscoveryOptions
+        {
+            Name = "idp", Issuer = "https://idp.test", ClientId = "cid", ClientSecret = secret,
+            ClientAuthentication = authentication, UsePkce = false,
+        };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal(nameof(OidcDiscoveryOptions.UsePkce), error.ParamName);
+        Assert.Contains("public client", error.Message);
+    }
+
+    [Fact]
     public async Task Client_authentication_follows_the_advertised_methods()
     {
         var metadata = Metadata();

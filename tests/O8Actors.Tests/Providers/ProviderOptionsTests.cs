@@ -21,6 +21,23 @@ public sealed class ProviderOptionsTests
         Assert.Equal("test", new GenericOAuthStrategy(options).Name);
     }
 
+    [Fact]
+    public void A_public_client_cannot_turn_PKCE_off_but_a_confidential_one_can()
+    {
+        var confidential = Valid();
+        confidential.UsePkce = false;
+        Assert.False(new GenericOAuthStrategy(confidential).Descriptor.SupportsPkce);
+
+        var publicClient = Valid();
+        publicClient.ClientSecret = null;
+        publicClient.ClientAuthentication = ClientAuthentication.None;
+        publicClient.UsePkce = false;
+
+        var error = Assert.Throws<ArgumentException>(() => new GenericOAuthStrategy(publicClient));
+        Assert.Equal(nameof(GenericOAuthOptions.UsePkce), error.ParamName);
+        Assert.Contains("public client", error.Message);
+    }
+
     [Theory]
     [InlineData("http://auth.example.test/token")]
     [InlineData("ftp://auth.example.test/token")]

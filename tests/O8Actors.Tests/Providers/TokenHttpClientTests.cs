@@ -1,0 +1,89 @@
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Providers;
+using O8Actors.Runtime;
+using static O8Actors.Tests.Providers.ProviderTestData;
+
+namespace O8Actors.Tests.Providers;
+
+/// <summary>The providers' HTTP client as O8Actors registers it, against a hostile token endpoint.</summary>
+public sealed class TokenHttpClientTests : IAsyncLifetime
+{
+    private ServiceProvider _services = null!;
+    private RecordingServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _services = new ServiceCollection().AddO8HttpClient(TimeSpan.FromSeconds(10)).BuildServiceProvider();
+        _server = await RecordingServer.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    private HttpClient Http => _services.GetRequiredService<IHttpClientFactory>().CreateClient(O8Bootstrap.HttpClientName);
+
+    private GenericOAuthStrategy Strategy() => new(Options(_server.Url("/token")));
+
+    [Theory]
+    [InlineData(307)]
+    [InlineData(308)]
+    [InlineData(302)]
+    public async Task A_redirecting_token_endpoint_never_receives_the_code_twice_and_the_exchange_fails(int status)
+    {
+        _server.Handler = (context, request) =>
+        {
+            if (request.Path != "/token") return RecordingServer.Respond(context, 200, "application/json", """{"access_token":"stolen"}""");
+            context.Response.Headers.Location = _server.Url("/attacker").AbsoluteUri;
+            return RecordingServer.Respond(context, status, "text/plain", "moved");
+        };
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(() => Strategy().ExchangeCodeAsync(Exchange(), Http, CancellationToken.None));
+
+        var request = Assert.Single(_server.Requests);
+        Assert.Equal("/token", request.Path);
+        Assert.DoesNotContain(Code, error.Message);
+        Assert.DoesNotContain(Verifier, error.Message);
+    }
+
+    [Fact]
+    public async Task A_refresh_is_not_redirected_either()
+    {
+        _server.Handler = (context, request) =>
+        {
+            if (request.Path != "/token") return RecordingServer.Respond(context, 200, "application/json", """{"access_token":"stolen"}""");
+            context.Response.Headers.Location = _server.Url("/attacker").AbsoluteUri;
+            return RecordingServer.Respond(context, 307, "text/plain", "moved");
+        };
+
+        await Assert.ThrowsAsync<TokenExchangeException>(
+            () => Strategy().RefreshAsync(new RefreshContext("rt-secret-1", null), Http, CancellationToken.None));
+
+        Assert.Equal("/token", Assert.Single(_server.Requests).Path);
+    }
+
+    [Fact]
+    public async Task A_response_over_one_megabyte_is_refused_instead_of_buffered()
+    {
+        var padding = new string('x', O8Bootstrap.MaxResponseBytes);
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json",
+            $$"""{"access_token":"at-1","token_type":"Bearer","padding":"{{padding}}"}""");
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(() => Strategy().ExchangeCodeAsync(Exchange(), Http, CancellationToken.None));
+
+        Assert.DoesNotContain(Code, error.Message);
+    }
+
+    [Fact]
+    public async Task A_response_under_the_limit_still_works()
+    {
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json",
+            """{"access_token":"at-1","token_type":"Bearer","expires_in":60}""");
+
+        var tokens = await Strategy().ExchangeCodeAsync(Exchange(), Http, CancellationToken.None);
+
+        Assert.Equal("at-1", tokens.AccessToken);
+    }
+}
