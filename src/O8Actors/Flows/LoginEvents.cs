@@ -16,7 +16,14 @@ public abstract record LoginEvent(string LoginId, string Provider)
 public sealed record LoginStartedEvent(string LoginId, string Provider) : LoginEvent(LoginId, Provider);
 
 /// <summary>The authorize URL is ready (show it if no browser opens).</summary>
-public sealed record AuthorizeUrlReadyEvent(string LoginId, string Provider, Uri AuthorizeUrl) : LoginEvent(LoginId, Provider);
+/// <remarks>The URL carries the login's <c>state</c> (and PKCE challenge): show it to the user, never log it.
+/// <see cref="ToString"/> prints it without its query.</remarks>
+public sealed record AuthorizeUrlReadyEvent(string LoginId, string Provider, Uri AuthorizeUrl) : LoginEvent(LoginId, Provider)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"AuthorizeUrlReadyEvent {{ LoginId = {LoginId}, Provider = {Provider}, AuthorizeUrl = {AuthorizeUrl.GetLeftPart(UriPartial.Path)}?… }}";
+}
 
 /// <summary>The browser launcher finished: <paramref name="Launched"/> says whether a browser opened.</summary>
 public sealed record BrowserLaunchedEvent(string LoginId, string Provider, bool Launched, string Detail) : LoginEvent(LoginId, Provider);

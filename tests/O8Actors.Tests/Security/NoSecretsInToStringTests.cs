@@ -1,0 +1,114 @@
+using System.Collections;
+using System.Reflection;
+using System.Text.RegularExpressions;
+
+namespace O8Actors.Tests.Security;
+
+/// <summary>
+/// A user who logs an outcome, an event or a context object must never log a secret: every public type that can hold
+/// a token, code, secret, verifier, state or URL is built with marked values and its <c>ToString()</c> searched.
+/// </summary>
+public sealed partial class NoSecretsInToStringTests
+{
+    private const string Marker = "SECRET";
+
+    // A name that says "secret": tokens (not the token type), codes, secrets, verifiers, states, challenges, nonces.
+    [GeneratedRegex("token(?!type)|code|secret|verifier|state|challenge|nonce|password", RegexOptions.IgnoreCase)]
+    private static partial Regex SensitiveName();
+
+    // A URL that can carry a login's state or code (an authorize URL, a callback URL), as opposed to a redirect URI.
+    [GeneratedRegex("^(?!.*redirect).*(url|uri)$", RegexOptions.IgnoreCase)]
+    private static partial Regex SensitiveUrl();
+
+    public static TheoryData<string> TypesThatHoldSecrets()
+    {
+        var data = new TheoryData<string>();
+        foreach (var type in Candidates()) data.Add(type.FullName!);
+        return data;
+    }
+
+    [Fact]
+    public void The_search_finds_the_types_it_is_meant_to_cover()
+    {
+        var names = Candidates().Select(t => t.Name).ToHashSet();
+
+        Assert.Contains(nameof(TokenSet), names);
+        Assert.Contains(nameof(AuthorizeUrlReadyEvent), names);
+        Assert.Contains(nameof(LoginSucceeded), names);
+        Assert.Contains("CodeExchangeContext", names);
+        Assert.Contains("AuthorizeUrlContext", names);
+    }
+
+    [Theory]
+    [MemberData(nameof(TypesThatHoldSecrets))]
+    public void ToString_shows_no_secret(string typeName)
+    {
+        var type = Candidates().Single(t => t.FullName == typeName);
+
+        var instance = Build(type, depth: 0);
+        var text = instance.ToString() ?? "";
+
+        Assert.DoesNotContain(Marker, text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static IEnumerable<Type> Candidates() =>
+        new[] { typeof(OAuthLogins).Assembly }
+            .SelectMany(a => a.GetExportedTypes())
+            .Where(t => t is { IsAbstract: false, IsInterface: false, IsEnum: false, IsGenericTypeDefinition: false }
+                        && !typeof(Exception).IsAssignableFrom(t) && !typeof(Delegate).IsAssignableFrom(t))
+            .Where(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Any(HoldsSecret))
+            .Where(t => Constructor(t) is not null)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal);
+
+    private static bool HoldsSecret(PropertyInfo p) =>
+        (p.PropertyType == typeof(string) && SensitiveName().IsMatch(p.Name))
+        || (p.PropertyType == typeof(Uri) && SensitiveUrl().IsMatch(p.Name))
+        || p.PropertyType == typeof(TokenSet);
+
+    /// <summary>The public constructor with the most parameters whose types this test can fill.</summary>
+    private static ConstructorInfo? Constructor(Type type) =>
+        type.GetConstructors()
+            .Where(c => c.GetParameters().All(p => CanFill(p.ParameterType)))
+            .OrderByDescending(c => c.GetParameters().Length)
+            .FirstOrDefault();
+
+    private static bool CanFill(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type == typeof(string) || type == typeof(Uri) || type.IsPrimitive || type.IsEnum || type == typeof(TimeSpan)
+               || type == typeof(DateTimeOffset) || type == typeof(IReadOnlyList<string>) || type == typeof(IReadOnlyDictionary<string, string>)
+               || (type.Assembly == typeof(OAuthLogins).Assembly && type is { IsAbstract: false, IsInterface: false });
+    }
+
+    private static object Build(Type type, int depth)
+    {
+        var constructor = Constructor(type) ?? throw new InvalidOperationException($"{type} has no constructor this test can fill");
+        var args = constructor.GetParameters().Select(p => Value(p.ParameterType, p.Name ?? "", depth)).ToArray();
+        var instance = constructor.Invoke(args);
+        // Settable secrets on options classes (ClientSecret and the like) get marked too.
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite && p.SetMethod!.IsPublic))
+        {
+            if (property.PropertyType == typeof(string) && SensitiveName().IsMatch(property.Name))
+                property.SetValue(instance, $"{Marker}-{property.Name}");
+        }
+        return instance;
+    }
+
+    private static object? Value(Type type, string name, int depth)
+    {
+        var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        if (underlying == typeof(string)) return SensitiveName().IsMatch(name) ? $"{Marker}-{name}" : $"plain-{name}";
+        if (underlying == typeof(Uri))
+            return SensitiveUrl().IsMatch(name)
+                ? new Uri($"https://idp.test/authorize?state={Marker}-state&code={Marker}-code&nonce={Marker}-nonce")
+                : new Uri("https://localhost:41539/");
+        if (underlying == typeof(bool)) return true;
+        if (underlying.IsPrimitive) return Convert.ChangeType(1, underlying);
+        if (underlying.IsEnum) return Enum.GetValues(underlying).GetValue(0);
+        if (underlying == typeof(TimeSpan)) return TimeSpan.FromMinutes(1);
+        if (underlying == typeof(DateTimeOffset)) return DateTimeOffset.UnixEpoch.AddYears(60);
+        if (underlying == typeof(IReadOnlyList<string>)) return new[] { (string)Value(typeof(string), name, depth)! };
+        if (underlying == typeof(IReadOnlyDictionary<string, string>)) return new Dictionary<string, string> { ["key"] = "plain-value" };
+        return depth < 3 ? Build(underlying, depth + 1) : null;
+    }
+}
