@@ -86,4 +86,28 @@ public sealed class TokenHttpClientTests : IAsyncLifetime
 
         Assert.Equal("at-1", tokens.AccessToken);
     }
+
+    [Fact]
+    public async Task A_failing_token_POST_is_never_retried_because_a_repeat_would_burn_the_code()
+    {
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 503, "text/plain", "busy");
+
+        await Assert.ThrowsAsync<TokenExchangeException>(() => Strategy().ExchangeCodeAsync(Exchange(), Http, CancellationToken.None));
+
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task A_failing_GET_is_retried()
+    {
+        var calls = 0;
+        _server.Handler = (context, _) => Interlocked.Increment(ref calls) < 3
+            ? RecordingServer.Respond(context, 503, "text/plain", "busy")
+            : RecordingServer.Respond(context, 200, "application/json", "{}");
+
+        using var response = await Http.GetAsync(_server.Url("/.well-known/openid-configuration"));
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(3, _server.Requests.Count);
+    }
 }
