@@ -161,7 +161,7 @@ public sealed class FlowActor : UntypedActor, IWithTimers
                 _phase = Phase.AwaitingCallback;
                 return true;
             case ProviderUnavailable msg:
-                End(new LoginFailed(_start.LoginId, LoginFailure.ProviderUnavailable, msg.Reason));
+                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason));
                 return true;
             case AuthorizationCallback:
                 // The authorize URL has not been handed out yet, so no genuine redirect can carry this state; without

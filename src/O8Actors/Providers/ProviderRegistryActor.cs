@@ -29,11 +29,11 @@ public sealed class ProviderRegistryActor : ReceiveActor
         _exchangeTimeout = exchangeTimeout;
 
         Receive<RegisterProvider>(Register);
-        Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg, () => new ProviderUnavailable(msg.LoginId, UnknownMessage(msg.Provider))));
+        Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg, () => new ProviderUnavailable(msg.LoginId, UnknownMessage(msg.Provider), LoginFailure.UnknownProvider)));
         Receive<ExchangeCode>(msg => Route(msg.Provider, msg, () =>
-            new CodeExchangeFailed(msg.LoginId, LoginFailure.ProviderUnavailable, UnknownMessage(msg.Provider), null)));
+            new CodeExchangeFailed(msg.LoginId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
         Receive<RefreshTokens>(msg => Route(msg.Provider, msg, () =>
-            new CodeExchangeFailed(msg.RequestId, LoginFailure.ProviderUnavailable, UnknownMessage(msg.Provider), null)));
+            new CodeExchangeFailed(msg.RequestId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
     }
 
     /// <summary>A provider actor that throws is restarted: it holds only a cache, and a restart re-runs discovery.</summary>
