@@ -41,17 +41,29 @@ public static class DemoRunner
                 .StartAsync(async progress =>
                 {
                     var task = progress.AddTask(ProgressLine(counts), maxValue: settings.Logins);
-                    results = await o8.RunManyAsync(scripts, settings.Concurrency, result =>
+                    var run = o8.RunManyAsync(scripts, settings.Concurrency, result =>
                     {
                         Interlocked.Increment(ref counts[(int)result.Outcome.Kind]);
                         task.Description = ProgressLine(counts);
                         task.Increment(1);
                     }, cancellationToken);
+                    // By now the first Math.Min(concurrency, logins) logins have started.
+                    console.MarkupLineInterpolated(
+                        $"Logins are running, {Math.Min(settings.Concurrency, settings.Logins)} at a time (Ctrl+C to cancel).");
+                    results = await run;
                 });
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            console.MarkupLine($"[red]Cancelled after {counts.Sum()} of {settings.Logins} logins.[/]");
+            // Logins still queued were never started; those in flight ended as Cancelled and are counted below.
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            var ended = counts.Sum();
+            var cancelled = Volatile.Read(ref counts[(int)LoginOutcomeKind.Cancelled]);
+            console.MarkupLineInterpolated(
+                $"[red]Cancelled:[/] {cancelled} logins in flight ended as cancelled, {ended - cancelled} had ended before, {settings.Logins - ended} never started.");
             return 2;
         }
 

@@ -73,10 +73,29 @@ internal static class O8SettingKeys
     /// Checks one <c>IConfiguration</c> key under the section (<paramref name="relativePath"/> such as <c>Login:Timout</c>,
     /// compared without regard to case, as the binder does); returns null when it is a setting, else the problem.
     /// </summary>
-    public static string? UnknownConfigurationKey(string relativePath) =>
+    public static string? UnknownConfigurationKey(string relativePath, string section) =>
         All.Any(s => string.Equals(s.Configuration, relativePath, StringComparison.OrdinalIgnoreCase))
             ? null
-            : $"is not an O8Actors setting{Suggestion(relativePath, hocon: false)}";
+            : $"is not an O8Actors setting{Suggestion(relativePath, hocon: false, section)}";
+
+    /// <summary><c>Login:ExchangeTimeout</c> → <c>o8.login.exchange-timeout</c>, for keys that are no setting too.</summary>
+    public static string ToHoconKey(string relativePath)
+    {
+        foreach (var (hocon, configuration) in All)
+            if (string.Equals(configuration, relativePath, StringComparison.OrdinalIgnoreCase)) return $"o8.{hocon}";
+        var result = new StringBuilder("o8");
+        foreach (var part in relativePath.Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            result.Append('.');
+            for (var i = 0; i < part.Length; i++)
+            {
+                if (i > 0 && char.IsUpper(part[i]) && char.IsLower(part[i - 1])) result.Append('-');
+                result.Append(char.ToLowerInvariant(part[i]));
+            }
+        }
+
+        return result.ToString();
+    }
 
     /// <summary>The HOCON key of the setting <paramref name="relativePath"/> names in <c>IConfiguration</c>, if it is one.</summary>
     public static string? HoconKeyOf(string relativePath)
@@ -102,14 +121,14 @@ internal static class O8SettingKeys
         }
     }
 
-    private static string Suggestion(string key, bool hocon)
+    private static string Suggestion(string key, bool hocon, string? section = null)
     {
         var best = All.Select(s => hocon ? s.Hocon : s.Configuration)
             .Select(candidate => (candidate, distance: Distance(key.ToLowerInvariant(), candidate.ToLowerInvariant())))
             .MinBy(c => c.distance);
         // Only close misspellings are worth a guess.
         if (best.distance > Math.Max(3, key.Length / 3)) return "";
-        return hocon ? $"; did you mean 'o8.{best.candidate}'?" : $"; did you mean '{best.candidate}'?";
+        return hocon ? $"; did you mean 'o8.{best.candidate}'?" : $"; did you mean '{section ?? "O8"}:{best.candidate}'?";
     }
 
     /// <summary>Levenshtein distance.</summary>
