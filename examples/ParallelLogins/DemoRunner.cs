@@ -30,6 +30,14 @@ public static class DemoRunner
         Describe(o8, settings, console);
         var scripts = LoginMix.Deal(settings);
         var counts = new int[Enum.GetValues<LoginOutcomeKind>().Length];
+        // The first wave of logins has opened its browsers: from then on they wait for the user (or their timeout).
+        var wave = Math.Min(settings.Concurrency, settings.Logins);
+        var launched = 0;
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var launches = o8.Logins.Events.Subscribe(new BrowserLaunches(() =>
+        {
+            if (Interlocked.Increment(ref launched) == wave) waiting.TrySetResult();
+        }));
         IReadOnlyList<ScriptedLoginResult> results = [];
         var clock = Stopwatch.StartNew();
         try
@@ -47,9 +55,8 @@ public static class DemoRunner
                         task.Description = ProgressLine(counts);
                         task.Increment(1);
                     }, cancellationToken);
-                    // By now the first Math.Min(concurrency, logins) logins have started.
-                    console.MarkupLineInterpolated(
-                        $"Logins are running, {Math.Min(settings.Concurrency, settings.Logins)} at a time (Ctrl+C to cancel).");
+                    if (await Task.WhenAny(waiting.Task, run) == waiting.Task)
+                        console.MarkupLineInterpolated($"{wave} logins are waiting for their browsers (Ctrl+C to cancel).");
                     results = await run;
                 });
         }
@@ -94,6 +101,19 @@ public static class DemoRunner
                 console.MarkupLine("[red]Your browser will refuse the callback page with this certificate: add --http, or install mkcert and run `mkcert -install`.[/]");
             }
         }
+    }
+
+    /// <summary>Calls back once per login whose browser was launched.</summary>
+    private sealed class BrowserLaunches(Action onLaunched) : IObserver<LoginEvent>
+    {
+        public void OnNext(LoginEvent value)
+        {
+            if (value is BrowserLaunchedEvent) onLaunched();
+        }
+
+        public void OnCompleted() { }
+
+        public void OnError(Exception error) { }
     }
 
     private static string ProgressLine(int[] counts) =>
