@@ -1,6 +1,8 @@
 using O8Actors.Providers;
 using O8Actors.Tests.Flows;
 using O8Actors.Tests.Providers;
+using O8Actors.Tests.Support;
+using Xunit.Abstractions;
 
 namespace O8Actors.Tests.Lifecycle;
 
@@ -9,8 +11,9 @@ internal static class LoginsTestSupport
 {
     public const string Provider = "test";
 
-    public static Task<OAuthLogins> StartAsync(RecordingBrowser browser, Action<OAuthLoginsSetup>? configure = null) => OAuthLogins.StartAsync(setup =>
+    public static Task<OAuthLogins> StartAsync(RecordingBrowser browser, Action<OAuthLoginsSetup>? configure = null, ITestOutputHelper? output = null) => OAuthLogins.StartAsync(setup =>
     {
+        if (output is not null) setup.LoggerFactory = TestOutputLogging.Factory(output);
         setup.Options.Listener.Port = 0;
         setup.Options.Listener.Scheme = "http";
         setup.Browser = browser;

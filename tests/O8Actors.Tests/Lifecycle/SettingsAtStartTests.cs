@@ -3,10 +3,12 @@ using O8Actors.Configuration;
 using O8Actors.Tests.Flows;
 using O8Actors.Tests.Providers;
 
+using Xunit.Abstractions;
+
 namespace O8Actors.Tests.Lifecycle;
 
 /// <summary>Settings are layered, checked and frozen at start; what the caller does with its objects later changes nothing.</summary>
-public sealed class SettingsAtStartTests
+public sealed class SettingsAtStartTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task Setup_Hocon_settings_are_used_and_settings_changed_in_code_win()
@@ -44,7 +46,7 @@ public sealed class SettingsAtStartTests
         var options = new O8Options();
         options.Listener.Port = 0;
         options.Listener.Scheme = "http";
-        await using var started = await LoginsTestSupport.StartAsync(browser, setup => setup.Options = options);
+        await using var started = await LoginsTestSupport.StartAsync(browser, setup => setup.Options = options, output: output);
         options.Login.Pkce = false;
         options.Login.Timeout = TimeSpan.FromMilliseconds(1);
 
@@ -65,7 +67,7 @@ public sealed class SettingsAtStartTests
     public async Task A_caller_changing_its_scope_list_after_the_call_does_not_change_the_running_login()
     {
         var browser = new RecordingBrowser();
-        await using var flows = await LoginsTestSupport.StartAsync(browser);
+        await using var flows = await LoginsTestSupport.StartAsync(browser, output: output);
         var scopes = new List<string> { "read" };
         var extra = new Dictionary<string, string> { ["login_hint"] = "alice" };
 
@@ -86,7 +88,7 @@ public sealed class SettingsAtStartTests
     [Fact]
     public async Task An_unknown_provider_is_UnknownProviderException_from_AuthorizeAsync_and_RefreshAsync()
     {
-        await using var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser());
+        await using var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), output: output);
 
         var fromLogin = await Assert.ThrowsAsync<UnknownProviderException>(() => flows.AuthorizeAsync("nobody"));
         var fromRefresh = await Assert.ThrowsAsync<UnknownProviderException>(() => flows.RefreshAsync("nobody", "refresh-token"));

@@ -2,19 +2,22 @@ using System.Diagnostics;
 using O8Actors.Callback;
 using O8Actors.Tests.Flows;
 using O8Actors.Tests.Providers;
+using O8Actors.Tests.Support;
 using O8Actors.Providers;
+
+using Xunit.Abstractions;
 
 namespace O8Actors.Tests.Lifecycle;
 
 /// <summary>After dispose nothing waits for actors that are gone: every call fails at once.</summary>
-public sealed class UseAfterDisposeTests
+public sealed class UseAfterDisposeTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan AtOnce = TimeSpan.FromSeconds(1);
 
     [Fact]
     public async Task Every_call_after_DisposeAsync_throws_ObjectDisposedException_at_once()
     {
-        var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser());
+        var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), output: output);
         await flows.DisposeAsync();
         var strategy = new GenericOAuthStrategy(ProviderTestData.Options(new Uri("https://token.example.test/token")));
 
@@ -39,7 +42,7 @@ public sealed class UseAfterDisposeTests
     [Fact]
     public async Task A_login_in_flight_when_disposed_ends_as_Cancelled()
     {
-        var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser());
+        var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), output: output);
         var url = LoginsTestSupport.NextAuthorizeUrl(flows, out var subscription);
         using var _ = subscription;
         var login = flows.RunAsync(LoginsTestSupport.Provider, new AuthorizationRequest(Timeout: TimeSpan.FromMinutes(5)));
@@ -77,6 +80,7 @@ public sealed class UseAfterDisposeTests
             setup.Options.Listener.Scheme = "http";
             setup.Options.Listener.BindIPv6 = false;
             setup.Browser = browser;
+            setup.LoggerFactory = TestOutputLogging.Factory(output);
         };
         try
         {
