@@ -37,6 +37,9 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
 
     private SandboxEndpoints Endpoints { get; }
 
+    /// <summary>The sandbox host's services (for tests of how it is hosted).</summary>
+    internal IServiceProvider Services => _app.Services;
+
     /// <summary>The issuer identifier (<c>http(s)://127.0.0.1:port</c>), also sent as <c>iss</c> in every authorization response.</summary>
     public Uri Issuer => Endpoints.Issuer;
 
