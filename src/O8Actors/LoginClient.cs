@@ -15,9 +15,11 @@ internal sealed class LoginClient : IOAuthLogins
     private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(30);
     private readonly O8Actors.Runtime.O8ActorRefs _actors;
     private readonly TimeSpan _exchangeTimeout;
+    private readonly ActorSystem _system;
 
     public LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRefs actors, O8Settings settings)
     {
+        _system = system;
         _actors = actors;
         _exchangeTimeout = settings.Login.ExchangeTimeout;
         Events = new LoginEventStream(system);
@@ -58,6 +60,7 @@ internal sealed class LoginClient : IOAuthLogins
     internal Task<LoginOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
+        ThrowIfStopped();
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<LoginOutcome>(cancellationToken);
         request = Snapshot(request ?? AuthorizationRequest.Default);
         if (request.Timeout is { } t && t <= TimeSpan.Zero)
@@ -95,6 +98,7 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         ArgumentException.ThrowIfNullOrEmpty(refreshToken);
+        ThrowIfStopped();
         var reply = await _actors.Providers.Ask<object>(
             new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes is null ? null : Array.AsReadOnly(scopes.ToArray())),
             _exchangeTimeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
@@ -112,14 +116,26 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(strategy);
+        ThrowIfStopped();
         await _actors.Providers.Ask<ProviderRegistered>(new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)
     {
+        ThrowIfStopped();
         var status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
         if (status.Failure is not null) throw status.Failure;
         return status.RedirectUri ?? throw new ListenerStartException("The redirect listener is not bound.");
+    }
+
+    /// <summary>
+    /// Once the actor system has terminated (standalone dispose, host stop) nothing would ever answer: a login's message
+    /// would land in dead letters with nobody to report it, an Ask would wait out its timeout. Fail at once instead.
+    /// </summary>
+    private void ThrowIfStopped()
+    {
+        if (_system.WhenTerminated.IsCompleted)
+            throw new ObjectDisposedException(nameof(IOAuthLogins), "O8Actors has stopped (its actor system terminated); start a new instance.");
     }
 
     /// <summary>Stops the redirect listener and waits (bounded) until its port is free.</summary>
