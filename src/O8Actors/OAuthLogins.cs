@@ -76,7 +76,7 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         var config = (setup.Hocon ?? Config.Empty)
             .WithFallback(ConfigurationFactory.ParseString(
                 $"akka.loggers = [\"{AkkaLogBridge.LoggerTypeName}\"]\n" +
-                $"akka.loglevel = {AkkaLogBridge.AkkaLevelFor(setup.LoggerFactory is null ? null : loggerFactory)}\n" +
+                $"akka.loglevel = {AkkaLogBridge.AkkaLevelFor(loggerFactory)}\n" +
                 "akka.stdout-loglevel = OFF\n" +
                 "akka.log-config-on-start = off"))
             .WithFallback(O8Config.Default);

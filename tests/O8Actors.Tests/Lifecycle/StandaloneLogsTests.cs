@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Event;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 using O8Actors.Tests.Flows;
@@ -25,6 +26,19 @@ public sealed class StandaloneLogsTests
         Assert.Equal("OFF", flows.System.Settings.StdoutLogLevel);
         // The app logs Information and up: Akka filters Debug before formatting it.
         Assert.Equal("INFO", flows.System.Settings.LogLevel);
+    }
+
+    [Fact]
+    public async Task Logging_configured_through_ConfigureServices_gets_the_Akka_logs_too()
+    {
+        var sink = new ConcurrentQueue<string>();
+        await using var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), setup =>
+            setup.ConfigureServices = services => services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning).AddProvider(new CapturedLogs.Provider(sink))));
+
+        flows.System.Log.Warning("services probe");
+
+        await Eventually.TrueAsync(() => sink.Any(l => l.Contains("services probe")), "the Akka warning reached the app's logger");
+        Assert.Equal("WARNING", flows.System.Settings.LogLevel);
     }
 
     [Fact]
