@@ -83,7 +83,9 @@ internal sealed class LoginClient : IOAuthLogins
         Scopes = request.Scopes is null ? null : Array.AsReadOnly(request.Scopes.ToArray()),
         ExtraParameters = request.ExtraParameters is null
             ? null
-            : new Dictionary<string, string>(request.ExtraParameters, StringComparer.Ordinal).AsReadOnly(),
+            // The caller's comparer is kept: it decides which keys count as one.
+            : new Dictionary<string, string>(request.ExtraParameters,
+                (request.ExtraParameters as Dictionary<string, string>)?.Comparer ?? StringComparer.Ordinal).AsReadOnly(),
     };
 
     private async Task<LoginOutcome> CancelOnRequestAsync(Task<LoginOutcome> outcome, string flowId, CancellationToken cancellationToken)

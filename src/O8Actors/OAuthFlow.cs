@@ -17,13 +17,13 @@ namespace O8Actors;
 public abstract class OAuthFlow
 {
     private static readonly ConcurrentDictionary<int, Lazy<Task<OAuthLogins>>> SharedRuntimes = new();
-
-    /// <summary>For tests: adjusts the setup of the process-wide orchestrator on a port (plain http, a recording browser).</summary>
-    internal static Action<int, OAuthLoginsSetup>? ConfigureShared { get; set; }
     private readonly IOAuthLogins? _flows;
     private readonly string _providerName;
     private readonly Lock _gate = new();
     private Task<Registration>? _registration;
+
+    /// <summary>For tests: adjusts the setup of the process-wide orchestrator on a port (plain http, a recording browser).</summary>
+    internal static Action<int, OAuthLoginsSetup>? ConfigureShared { get; set; }
 
     /// <summary>Creates a flow.</summary>
     /// <param name="clientId">The OAuth client id.</param>
@@ -196,7 +196,7 @@ public abstract class OAuthFlow
 
     private static Task<OAuthLogins> SharedRuntime(int port)
     {
-        // One that was stopped meanwhile (ShutdownSharedAsync removes it first, so this is a belt for braces) is replaced.
+        // One that was stopped meanwhile (ShutdownSharedAsync removes it first, so this is belt and braces) is replaced.
         if (SharedRuntimes.TryGetValue(port, out var existing) && existing.IsValueCreated
             && existing.Value.IsCompletedSuccessfully && existing.Value.Result.IsDisposed)
             SharedRuntimes.TryRemove(new KeyValuePair<int, Lazy<Task<OAuthLogins>>>(port, existing));
