@@ -14,23 +14,42 @@ if (string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(clientSecret))
     return 2;
 }
 
+// Ctrl+C cancels the login (it ends as Cancelled) instead of killing the process mid-way.
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
 try
 {
     if (args.Contains("--preset"))
     {
         // The same login through the built-in Discord preset and the IOAuthLogins facade.
         await using var logins = await OAuthLogins.StartAsync(setup => setup.Providers.Add(ProviderPresets.Discord(clientId, clientSecret)));
-        var tokens = await logins.AuthorizeAsync("discord", new AuthorizationRequest(["identify", "messages.read"], TimeSpan.FromSeconds(60)));
+        var tokens = await logins.AuthorizeAsync("discord", new AuthorizationRequest(["identify", "messages.read"], TimeSpan.FromSeconds(60)), cancel.Token);
         Console.WriteLine($"Signed in: {tokens}");
     }
     else
     {
         var discordFlow = new DiscordOAuthFlow(clientId, clientSecret, userScopes: "identify messages.read");
-        var accessToken = await discordFlow.AuthorizeAsync(timeoutSeconds: 30);
-        Console.WriteLine($"Signed in; the access token has {accessToken.Length} characters.");
-        await OAuthFlow.ShutdownSharedAsync();
+        try
+        {
+            var accessToken = await discordFlow.AuthorizeAsync(timeoutSeconds: 30, cancel.Token);
+            Console.WriteLine($"Signed in; the access token has {accessToken.Length} characters.");
+        }
+        finally
+        {
+            await OAuthFlow.ShutdownSharedAsync();
+        }
     }
     return 0;
+}
+catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+{
+    Console.Error.WriteLine("Cancelled.");
+    return 130;
 }
 catch (OAuthFlowException e)
 {

@@ -38,7 +38,13 @@ public static class OidcIssuerCommand
         root.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(sandbox), parse.GetValue(issuer), parse.GetValue(clientId), parse.GetValue(clientSecret),
             parse.GetValue(scope)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(port), parse.GetValue(http), output, cancellationToken));
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = output });
+        // Ctrl+C and SIGTERM cancel the login (it ends as Cancelled); the timeout bounds how long stopping may take.
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration
+        {
+            Output = output,
+            Error = output,
+            ProcessTerminationTimeout = TimeSpan.FromSeconds(5),
+        });
     }
 
     private static async Task<int> RunAsync(bool useSandbox, string? issuer, string? clientId, string? clientSecret, string scope,
@@ -84,6 +90,11 @@ public static class OidcIssuerCommand
             var tokens = await logins.AuthorizeAsync("oidc", new AuthorizationRequest(Timeout: timeout), cancellationToken);
             await output.WriteLineAsync($"Signed in at {issuer}: {tokens}");
             return 0;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await output.WriteLineAsync("Cancelled: the login ended as cancelled.");
+            return 2;
         }
         catch (OAuthFlowException e)
         {

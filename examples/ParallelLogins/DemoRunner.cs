@@ -30,6 +30,14 @@ public static class DemoRunner
         Describe(o8, settings, console);
         var scripts = LoginMix.Deal(settings);
         var counts = new int[Enum.GetValues<LoginOutcomeKind>().Length];
+        // The first wave of logins has opened its browsers: from then on they wait for the user (or their timeout).
+        var wave = Math.Min(settings.Concurrency, settings.Logins);
+        var launched = 0;
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var launches = o8.Logins.Events.Subscribe(new BrowserLaunches(() =>
+        {
+            if (Interlocked.Increment(ref launched) == wave) waiting.TrySetResult();
+        }));
         IReadOnlyList<ScriptedLoginResult> results = [];
         var clock = Stopwatch.StartNew();
         try
@@ -41,17 +49,28 @@ public static class DemoRunner
                 .StartAsync(async progress =>
                 {
                     var task = progress.AddTask(ProgressLine(counts), maxValue: settings.Logins);
-                    results = await o8.RunManyAsync(scripts, settings.Concurrency, result =>
+                    var run = o8.RunManyAsync(scripts, settings.Concurrency, result =>
                     {
                         Interlocked.Increment(ref counts[(int)result.Outcome.Kind]);
                         task.Description = ProgressLine(counts);
                         task.Increment(1);
                     }, cancellationToken);
+                    if (await Task.WhenAny(waiting.Task, run) == waiting.Task)
+                        console.MarkupLineInterpolated($"{wave} logins are waiting for their browsers (Ctrl+C to cancel).");
+                    results = await run;
                 });
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            console.MarkupLine($"[red]Cancelled after {counts.Sum()} of {settings.Logins} logins.[/]");
+            // Logins still queued were never started; those in flight ended as Cancelled and are counted below.
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            var ended = counts.Sum();
+            var cancelled = Volatile.Read(ref counts[(int)LoginOutcomeKind.Cancelled]);
+            console.MarkupLineInterpolated(
+                $"[red]Cancelled:[/] {cancelled} logins in flight ended as cancelled, {ended - cancelled} had ended before, {settings.Logins - ended} never started.");
             return 2;
         }
 
@@ -82,6 +101,19 @@ public static class DemoRunner
                 console.MarkupLine("[red]Your browser will refuse the callback page with this certificate: add --http, or install mkcert and run `mkcert -install`.[/]");
             }
         }
+    }
+
+    /// <summary>Calls back once per login whose browser was launched.</summary>
+    private sealed class BrowserLaunches(Action onLaunched) : IObserver<LoginEvent>
+    {
+        public void OnNext(LoginEvent value)
+        {
+            if (value is BrowserLaunchedEvent) onLaunched();
+        }
+
+        public void OnCompleted() { }
+
+        public void OnError(Exception error) { }
     }
 
     private static string ProgressLine(int[] counts) =>

@@ -53,7 +53,9 @@ public static class ParallelLoginsCommand
             return await DemoRunner.RunAsync(settings, ansi, cancellationToken);
         });
 
-        var configuration = new InvocationConfiguration();
+        // Ctrl+C and SIGTERM cancel the token the action gets: logins in flight end as Cancelled and the summary says so.
+        // The timeout bounds how long that may take before the process is ended anyway.
+        var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(5) };
         if (output is not null)
         {
             configuration.Output = output;

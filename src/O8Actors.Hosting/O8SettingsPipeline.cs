@@ -1,4 +1,4 @@
-using System.Text;
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using O8Actors.Configuration;
@@ -20,28 +20,62 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         options.Providers = defaults.Providers;
         foreach (var action in hosting.SettingsActions) action(options);
         if (configuration is not null && hosting.ConfigurationSection is { Length: > 0 } name)
-            configuration.GetSection(name).Bind(options);
+        {
+            var section = configuration.GetSection(name);
+            CheckKeysAndValues(section, name);
+            section.Bind(options);
+        }
     }
+
+    /// <summary>
+    /// A misspelt key would otherwise be ignored without a word, and the binder's conversion error names the path but
+    /// not the setting: fail first, naming the key both ways, suggesting the nearest setting, quoting the bad value.
+    /// </summary>
+    private static void CheckKeysAndValues(IConfigurationSection section, string name)
+    {
+        foreach (var (path, value) in section.AsEnumerable(makePathsRelative: true))
+        {
+            if (value is null) continue; // a section, not a value
+            var segments = path.Split(':');
+            // O8:Providers:<name>:... are providers, checked by ConfiguredProviders.
+            if (segments.Length >= 3 && string.Equals(segments[0], "Providers", StringComparison.OrdinalIgnoreCase)) continue;
+            var hoconKey = O8SettingKeys.ToHoconKey(path);
+            if (O8SettingKeys.UnknownConfigurationKey(path, name) is { } unknown)
+                throw new O8ConfigurationException(hoconKey, unknown, name);
+            if (Expected(hoconKey) is { } expected && !Parses(hoconKey, value))
+                throw new O8ConfigurationException(hoconKey, $"'{value}' is not {expected}", name);
+        }
+    }
+
+    private static string? Expected(string hoconKey) => hoconKey switch
+    {
+        "o8.listener.port" or "o8.providers.max-concurrent-exchanges" => "a whole number",
+        "o8.listener.bind-ipv6" or "o8.certificates.auto-create" or "o8.login.pkce" => "true or false",
+        "o8.login.timeout" or "o8.login.exchange-timeout" => "a duration such as 00:02:00",
+        "o8.listener.external-redirect-uri" => "a URI",
+        _ => null,
+    };
+
+    private static bool Parses(string hoconKey, string value) => hoconKey switch
+    {
+        "o8.listener.port" or "o8.providers.max-concurrent-exchanges" => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
+        "o8.listener.bind-ipv6" or "o8.certificates.auto-create" or "o8.login.pkce" => bool.TryParse(value, out _),
+        "o8.login.timeout" or "o8.login.exchange-timeout" => TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out _),
+        "o8.listener.external-redirect-uri" => value.Length == 0 || Uri.TryCreate(value, UriKind.RelativeOrAbsolute, out _),
+        _ => true,
+    };
 }
 
 /// <summary>
-/// Validates the bound settings and the configured providers at host start (<c>ValidateOnStart</c>); the message names
-/// the setting both as a HOCON key and as an <c>IConfiguration</c> key.
+/// Validates the bound settings and the configured providers at host start (<c>ValidateOnStart</c>). A bad setting
+/// throws <see cref="O8ConfigurationException"/>, naming it both as a HOCON key and as an <c>IConfiguration</c> key.
 /// </summary>
 internal sealed class O8SettingsValidator(O8HostingOptions hosting, IConfiguration? configuration = null) : IValidateOptions<O8Options>
 {
     public ValidateOptionsResult Validate(string? name, O8Options options)
     {
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            var key = ex.ParamName ?? "o8";
-            return ValidateOptionsResult.Fail(
-                $"{ex.Message.Replace($" (Parameter '{key}')", "", StringComparison.Ordinal)} Set it in HOCON as '{key}' or in configuration as '{ToConfigurationKey(key, hosting.ConfigurationSection)}'.");
-        }
+        // Thrown, not returned as a failure: a bad setting is the same O8ConfigurationException hosted and standalone.
+        options.Validate(hosting.ConfigurationSection);
 
         if (configuration is not null && hosting.ConfigurationSection is { Length: > 0 } section)
         {
@@ -56,20 +90,5 @@ internal sealed class O8SettingsValidator(O8HostingOptions hosting, IConfigurati
         }
 
         return ValidateOptionsResult.Success;
-    }
-
-    /// <summary><c>o8.login.exchange-timeout</c> → <c>O8:Login:ExchangeTimeout</c> (under <paramref name="section"/>).</summary>
-    internal static string ToConfigurationKey(string hoconKey, string? section)
-    {
-        var parts = hoconKey.Split('.');
-        var result = new StringBuilder(section is { Length: > 0 } ? section : "O8");
-        foreach (var part in parts.Skip(parts.Length > 0 && parts[0] == "o8" ? 1 : 0))
-        {
-            result.Append(':');
-            foreach (var word in part.Split('-', StringSplitOptions.RemoveEmptyEntries))
-                result.Append(char.ToUpperInvariant(word[0])).Append(word.AsSpan(1));
-        }
-
-        return result.ToString();
     }
 }

@@ -10,14 +10,31 @@ namespace O8Actors;
 /// The <see cref="IOAuthLogins"/> facade over the three top-level actors; shared by the standalone
 /// <see cref="OAuthLogins"/> and the Akka.Hosting integration.
 /// </summary>
-internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRefs actors, O8Options options) : IOAuthLogins
+internal sealed class LoginClient : IOAuthLogins
 {
     private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(30);
+    private readonly O8Actors.Runtime.O8ActorRefs _actors;
+    private readonly TimeSpan _exchangeTimeout;
+    private readonly ActorSystem _system;
 
     // A status is for health probes, which must not hang: both actors answer from memory at once unless overloaded.
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(5);
 
-    public IObservable<LoginEvent> Events { get; } = new LoginEventStream(system);
+    public LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRefs actors, O8Settings settings)
+    {
+        _system = system;
+        _actors = actors;
+        _exchangeTimeout = settings.Login.ExchangeTimeout;
+        Events = new LoginEventStream(system);
+    }
+
+    /// <summary>For the hosted path, which holds validated options; only the exchange timeout is read, once.</summary>
+    public LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRefs actors, O8Options options)
+        : this(system, actors, O8Settings.From(options))
+    {
+    }
+
+    public IObservable<LoginEvent> Events { get; }
 
     public async Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
     {
@@ -33,6 +50,7 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
             LoginFailed { Failure: LoginFailure.TokenExchange or LoginFailure.ExchangeTimeout } f =>
                 throw new TokenExchangeException(f.Reason, f.ProviderError) { LoginId = f.LoginId },
             LoginFailed { Failure: LoginFailure.IssuerMismatch } f => throw new IssuerMismatchException(f.Reason) { LoginId = f.LoginId },
+            LoginFailed { Failure: LoginFailure.UnknownProvider } f => throw new UnknownProviderException(provider) { LoginId = f.LoginId },
             LoginFailed f => throw new AuthorizationFailedException(f.Failure, f.Reason) { LoginId = f.LoginId },
             _ => throw new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
         };
@@ -45,8 +63,9 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
     internal Task<LoginOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
+        ThrowIfStopped();
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<LoginOutcome>(cancellationToken);
-        request ??= AuthorizationRequest.Default;
+        request = Snapshot(request ?? AuthorizationRequest.Default);
         if (request.Timeout is { } t && t <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(request), "The login timeout must be positive.");
 
@@ -54,15 +73,29 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
         // the dead-letter watcher) as Cancelled when the message finds it already stopped. The login always ends by
         // itself (deadline, exchange deadline), so no per-login timeout is needed as a backstop.
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        actors.Flows.Tell(new StartFlow(flowId, provider, request, completion));
+        _actors.Flows.Tell(new StartFlow(flowId, provider, request, completion));
         return cancellationToken.CanBeCanceled ? CancelOnRequestAsync(completion.Task, flowId, cancellationToken) : completion.Task;
     }
+
+    /// <summary>
+    /// A copy of the caller's collections: the login reads its scopes and parameters later, on another thread, and a
+    /// caller reusing or changing its list in the meantime must not change a login already running.
+    /// </summary>
+    internal static AuthorizationRequest Snapshot(AuthorizationRequest request) => request with
+    {
+        Scopes = request.Scopes is null ? null : Array.AsReadOnly(request.Scopes.ToArray()),
+        ExtraParameters = request.ExtraParameters is null
+            ? null
+            // The caller's comparer is kept: it decides which keys count as one.
+            : new Dictionary<string, string>(request.ExtraParameters,
+                (request.ExtraParameters as Dictionary<string, string>)?.Comparer ?? StringComparer.Ordinal).AsReadOnly(),
+    };
 
     private async Task<LoginOutcome> CancelOnRequestAsync(Task<LoginOutcome> outcome, string flowId, CancellationToken cancellationToken)
     {
         await using var registration = cancellationToken.Register(
             static state => { var (flows, id) = ((IActorRef, string))state!; flows.Tell(new CancelFlow(id)); },
-            (actors.Flows, flowId)).ConfigureAwait(false);
+            (_actors.Flows, flowId)).ConfigureAwait(false);
         return await outcome.ConfigureAwait(false);
     }
 
@@ -70,13 +103,16 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         ArgumentException.ThrowIfNullOrEmpty(refreshToken);
-        var reply = await actors.Providers.Ask<object>(
-            new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes),
-            ExchangeTimeouts.RefreshWait(options.Login.ExchangeTimeout), cancellationToken).ConfigureAwait(false);
+        ThrowIfStopped();
+        var reply = await _actors.Providers.Ask<object>(
+            new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes is null ? null : Array.AsReadOnly(scopes.ToArray())),
+            ExchangeTimeouts.RefreshWait(_exchangeTimeout), cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             CodeExchanged ok => ok.Tokens,
-            CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable } f => throw new UnknownProviderException(provider),
+            // The same exception for the same condition as AuthorizeAsync.
+            CodeExchangeFailed { Failure: LoginFailure.UnknownProvider } => throw new UnknownProviderException(provider),
+            CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable or LoginFailure.Internal } f => throw new AuthorizationFailedException(f.Failure, f.Reason),
             CodeExchangeFailed f => throw new TokenExchangeException(f.Reason, f.ProviderError, f.Cause),
             _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."),
         };
@@ -85,23 +121,36 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
     public async Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(strategy);
-        await actors.Providers.Ask<ProviderRegistered>(new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        ThrowIfStopped();
+        await _actors.Providers.Ask<ProviderRegistered>(new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)
     {
-        var status = await actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
+        ThrowIfStopped();
+        var status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
         if (status.Failure is not null) throw status.Failure;
         return status.RedirectUri ?? throw new ListenerStartException("The redirect listener is not bound.");
     }
 
     public async Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default)
     {
-        var listener = actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, StatusTimeout, cancellationToken);
-        var logins = actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, StatusTimeout, cancellationToken);
+        ThrowIfStopped();
+        var listener = _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, StatusTimeout, cancellationToken);
+        var logins = _actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, StatusTimeout, cancellationToken);
         await Task.WhenAll(listener, logins).ConfigureAwait(false);
         var status = await listener.ConfigureAwait(false);
         return new O8Status(status.Bound, status.RedirectUri, (await logins.ConfigureAwait(false)).Count, status.RegisteredStates, status.Failure);
+    }
+
+    /// <summary>
+    /// Once the actor system has terminated (standalone dispose, host stop) nothing would ever answer: a login's message
+    /// would land in dead letters with nobody to report it, an Ask would wait out its timeout. Fail at once instead.
+    /// </summary>
+    private void ThrowIfStopped()
+    {
+        if (_system.WhenTerminated.IsCompleted)
+            throw new ObjectDisposedException(nameof(IOAuthLogins), "O8Actors has stopped (its actor system terminated); start a new instance.");
     }
 
     /// <summary>Stops the redirect listener and waits (bounded) until its port is free.</summary>
@@ -109,7 +158,7 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
     {
         try
         {
-            await actors.Listener.Ask<ListenerStopped>(StopListener.Instance, timeout).ConfigureAwait(false);
+            await _actors.Listener.Ask<ListenerStopped>(StopListener.Instance, timeout).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {
@@ -122,7 +171,7 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
     {
         try
         {
-            await actors.Flows.Ask<FlowsInFlight>(CancelAllFlows.Instance, timeout).ConfigureAwait(false);
+            await _actors.Flows.Ask<FlowsInFlight>(CancelAllFlows.Instance, timeout).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {

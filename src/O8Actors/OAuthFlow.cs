@@ -19,7 +19,11 @@ public abstract class OAuthFlow
     private static readonly ConcurrentDictionary<int, Lazy<Task<OAuthLogins>>> SharedRuntimes = new();
     private readonly IOAuthLogins? _logins;
     private readonly string _providerName;
-    private readonly Lazy<Task<IOAuthLogins>> _registered;
+    private readonly Lock _gate = new();
+    private Task<Registration>? _registration;
+
+    /// <summary>For tests: adjusts the setup of the process-wide orchestrator on a port (plain http, a recording browser).</summary>
+    internal static Action<int, OAuthLoginsSetup>? ConfigureShared { get; set; }
 
     /// <summary>Creates a flow.</summary>
     /// <param name="clientId">The OAuth client id.</param>
@@ -39,7 +43,6 @@ public abstract class OAuthFlow
         RedirectPort = redirectPort;
         _logins = logins;
         _providerName = $"oauthflow:{GetType().Name}:{Guid.NewGuid():N}";
-        _registered = new Lazy<Task<IOAuthLogins>>(RegisterAsync);
         RedirectUrl = $"https://localhost:{redirectPort}/";
     }
 
@@ -98,9 +101,24 @@ public abstract class OAuthFlow
     /// <summary>Runs one login and returns the whole <see cref="TokenSet"/> your exchange produced.</summary>
     public async Task<TokenSet> AuthorizeForTokensAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var logins = await _registered.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return await logins.AuthorizeAsync(_providerName, new AuthorizationRequest(Timeout: timeout), cancellationToken).ConfigureAwait(false);
+        var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await registration.Logins.AuthorizeAsync(_providerName, new AuthorizationRequest(Timeout: timeout), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Called once per login when its authorize URL is ready and the login waits for the browser to come back. The
+    /// default, on the process-wide orchestrator (no <c>logins</c> given: a console app), writes
+    /// "Waiting for sign-in at … (Ctrl+C to cancel)" to standard error, so a user whose browser did not open knows
+    /// where to go and how to stop; with an orchestrator of your own it writes nothing. Override to show it elsewhere.
+    /// </summary>
+    /// <param name="authorizeUrl">The URL the browser was sent to.</param>
+    protected virtual void OnWaitingForSignIn(Uri authorizeUrl)
+    {
+        if (_logins is null) Console.Error.WriteLine(WaitingMessage(authorizeUrl));
+    }
+
+    /// <summary>The line <see cref="OnWaitingForSignIn"/> writes.</summary>
+    protected static string WaitingMessage(Uri authorizeUrl) => $"Waiting for sign-in at {authorizeUrl} (Ctrl+C to cancel)";
 
     /// <summary>
     /// Override to return the whole token response; the default wraps <see cref="GenerateAccessTokenAsync"/>'s access token.
@@ -127,21 +145,67 @@ public abstract class OAuthFlow
         }
     }
 
-    private async Task<IOAuthLogins> RegisterAsync()
+    /// <summary>
+    /// This flow's registration with its orchestrator, made on first use and made again when it is of no use any more:
+    /// when it failed (port taken, no certificate: the next call retries), or when the process-wide orchestrator it was
+    /// made on was stopped (<see cref="ShutdownSharedAsync"/>): then a fresh one is started.
+    /// </summary>
+    private Task<Registration> CurrentRegistration()
+    {
+        lock (_gate)
+        {
+            var current = _registration;
+            var stale = current is null || current.IsFaulted || current.IsCanceled
+                || (current.IsCompletedSuccessfully && current.Result.Logins is OAuthLogins { IsDisposed: true } && _logins is null);
+            if (stale)
+            {
+                if (current is { IsCompletedSuccessfully: true }) current.Result.Dispose();
+                _registration = current = RegisterAsync();
+            }
+
+            return current!;
+        }
+    }
+
+    private async Task<Registration> RegisterAsync()
     {
         var logins = _logins ?? await SharedRuntime(RedirectPort).ConfigureAwait(false);
         RedirectUrl = (await logins.GetRedirectUriAsync().ConfigureAwait(false)).AbsoluteUri;
         await logins.RegisterProviderAsync(new OAuthFlowStrategy(this, _providerName)).ConfigureAwait(false);
-        return logins;
+        var waiting = logins.Events.Subscribe(new WaitingObserver(this));
+        return new Registration(logins, waiting);
+    }
+
+    /// <summary>The orchestrator this flow is registered with, and its subscription for the "waiting" line.</summary>
+    private sealed record Registration(IOAuthLogins Logins, IDisposable Waiting) : IDisposable
+    {
+        public void Dispose() => Waiting.Dispose();
+    }
+
+    private sealed class WaitingObserver(OAuthFlow flow) : IObserver<LoginEvent>
+    {
+        public void OnNext(LoginEvent value)
+        {
+            if (value is AuthorizeUrlReadyEvent ready && ready.Provider == flow._providerName) flow.OnWaitingForSignIn(ready.AuthorizeUrl);
+        }
+
+        public void OnCompleted() { }
+
+        public void OnError(Exception error) { }
     }
 
     private static Task<OAuthLogins> SharedRuntime(int port)
     {
+        // One that was stopped meanwhile (ShutdownSharedAsync removes it first, so this is belt and braces) is replaced.
+        if (SharedRuntimes.TryGetValue(port, out var existing) && existing.IsValueCreated
+            && existing.Value.IsCompletedSuccessfully && existing.Value.Result.IsDisposed)
+            SharedRuntimes.TryRemove(new KeyValuePair<int, Lazy<Task<OAuthLogins>>>(port, existing));
         var runtime = SharedRuntimes.GetOrAdd(port, p => new Lazy<Task<OAuthLogins>>(() => OAuthLogins.StartAsync(setup =>
         {
             setup.Options = O8Options.FromConfig();
             setup.Options.Listener.Port = p;
             setup.SystemName = $"o8actors-{p}";
+            ConfigureShared?.Invoke(p, setup);
         })));
         var task = runtime.Value;
         // A runtime that failed to start (port taken, no certificate) is forgotten so the next call can retry.

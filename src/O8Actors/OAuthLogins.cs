@@ -1,10 +1,13 @@
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using O8Actors.Browser;
 using O8Actors.Callback;
 using O8Actors.Configuration;
+using O8Actors.Diagnostics;
 using O8Actors.Runtime;
 using O8Actors.Providers;
 
@@ -22,22 +25,23 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly ServiceProvider _services;
     private readonly O8ActorRefs _actors;
+    private readonly O8Settings _settings;
     private readonly LoginClient _client;
     private readonly bool _ownsSystem;
     private int _disposed;
 
-    private OAuthLogins(ActorSystem system, bool ownsSystem, ServiceProvider services, O8ActorRefs actors, O8Options options)
+    private OAuthLogins(ActorSystem system, bool ownsSystem, ServiceProvider services, O8ActorRefs actors, O8Settings settings)
     {
         _system = system;
         _ownsSystem = ownsSystem;
         _services = services;
         _actors = actors;
-        Options = options;
-        _client = new LoginClient(system, actors, options);
+        _settings = settings;
+        _client = new LoginClient(system, actors, settings);
     }
 
-    /// <summary>The options in force.</summary>
-    public O8Options Options { get; }
+    /// <summary>The settings in force: a copy; changing it changes nothing (they were fixed at start).</summary>
+    public O8Options Options => _settings.ToOptions();
 
     /// <summary>
     /// The name of the <see cref="HttpClient"/> every provider uses: configure it (a proxy, a handler) with
@@ -51,39 +55,43 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
     /// <summary>The top-level actors.</summary>
     internal O8ActorRefs Actors => _actors;
 
+    /// <summary>Whether <see cref="DisposeAsync"/> was called (every later call throws <see cref="ObjectDisposedException"/>).</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     /// <summary>
     /// Starts O8Actors: binds the listener (throws <see cref="ListenerPortInUseException"/> or
     /// <see cref="CertificateNotFoundException"/> if it cannot) and registers the providers.
     /// </summary>
+    /// <exception cref="O8ConfigurationException">A setting is unknown or invalid (in <see cref="OAuthLoginsSetup.Options"/> or <see cref="OAuthLoginsSetup.Hocon"/>).</exception>
     public static async Task<OAuthLogins> StartAsync(Action<OAuthLoginsSetup>? configure = null, CancellationToken cancellationToken = default)
     {
         var setup = new OAuthLoginsSetup();
         configure?.Invoke(setup);
-        var options = setup.Options.Validate();
+        // Shipped defaults, then setup.Hocon's o8 block, then what the code set; checked once and frozen.
+        var settings = O8Settings.From(O8Settings.Layer(setup.Options, setup.Hocon));
+        var strategies = setup.Providers.ToArray();
 
         var services = new ServiceCollection();
         services.AddLogging();
         if (setup.LoggerFactory is not null) services.AddSingleton(setup.LoggerFactory);
-        services.AddO8HttpClient(options.Login.ExchangeTimeout);
+        services.AddO8HttpClient(settings.Login.ExchangeTimeout);
         setup.ConfigureServices?.Invoke(services);
         var provider = services.BuildServiceProvider();
+        var loggerFactory = setup.LoggerFactory ?? provider.GetService<ILoggerFactory>();
 
-        // Standalone users get quiet Akka logs unless they ask for more in their own HOCON.
         var ownsSystem = setup.ActorSystem is null;
-        var system = setup.ActorSystem ?? ActorSystem.Create(setup.SystemName, (setup.Hocon ?? Config.Empty)
-            .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING"))
-            .WithFallback(O8Config.Default));
+        var system = setup.ActorSystem ?? CreateSystem(setup, loggerFactory);
         // A caller's system may lack o8.* (the flow mailbox among them); its own settings still take precedence.
         if (!ownsSystem) system.Settings.InjectTopLevelFallback(O8Config.Default);
         O8ActorRefs? started = null;
         try
         {
             var browser = setup.Browser ?? new SystemBrowserLauncher();
-            var actors = started = await O8Bootstrap.StartAsync(system, options, browser, provider.GetRequiredService<IHttpClientFactory>(),
-                provider.GetService<ILoggerFactory>(), cancellationToken).ConfigureAwait(false);
-            var logins = new OAuthLogins(system, ownsSystem, provider, actors, options);
+            var actors = started = await O8Bootstrap.StartAsync(system, settings.ToOptions(), browser, provider.GetRequiredService<IHttpClientFactory>(),
+                loggerFactory, cancellationToken).ConfigureAwait(false);
+            var logins = new OAuthLogins(system, ownsSystem, provider, actors, settings);
             await logins.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var strategy in setup.Providers)
+            foreach (var strategy in strategies)
                 await logins.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
             return logins;
         }
@@ -96,30 +104,77 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// O8Actors' own actor system. Akka's logs go to the app's logger factory, at the level it would write, and nothing
+    /// goes to stdout; the caller's HOCON (first) still wins over both.
+    /// </summary>
+    private static ActorSystem CreateSystem(OAuthLoginsSetup setup, ILoggerFactory? loggerFactory)
+    {
+        var config = (setup.Hocon ?? Config.Empty)
+            .WithFallback(ConfigurationFactory.ParseString(
+                $"akka.loggers = [\"{AkkaLogBridge.LoggerTypeName}\"]\n" +
+                $"akka.loglevel = {AkkaLogBridge.AkkaLevelFor(loggerFactory)}\n" +
+                "akka.stdout-loglevel = OFF\n" +
+                "akka.log-config-on-start = off"))
+            .WithFallback(O8Config.Default);
+        var bootstrap = BootstrapSetup.Create().WithConfig(config)
+            .And(new AkkaLogBridge.LoggerFactorySetup(loggerFactory ?? NullLoggerFactory.Instance));
+        return ActorSystem.Create(setup.SystemName, bootstrap);
+    }
+
     /// <inheritdoc />
     public IObservable<LoginEvent> Events => _client.Events;
 
     /// <inheritdoc />
-    public Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
-        _client.AuthorizeAsync(provider, request, cancellationToken);
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.AuthorizeAsync(provider, request, cancellationToken);
+    }
 
     /// <inheritdoc />
-    public Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
-        _client.RunAsync(provider, request, cancellationToken);
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.RunAsync(provider, request, cancellationToken);
+    }
 
     /// <inheritdoc />
-    public Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default) =>
-        _client.RefreshAsync(provider, refreshToken, scopes, cancellationToken);
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.RefreshAsync(provider, refreshToken, scopes, cancellationToken);
+    }
 
     /// <inheritdoc />
-    public Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default) =>
-        _client.RegisterProviderAsync(strategy, cancellationToken);
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.RegisterProviderAsync(strategy, cancellationToken);
+    }
 
     /// <inheritdoc />
-    public Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default) => _client.GetRedirectUriAsync(cancellationToken);
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.GetRedirectUriAsync(cancellationToken);
+    }
 
     /// <inheritdoc />
-    public Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default) => _client.GetStatusAsync(cancellationToken);
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.GetStatusAsync(cancellationToken);
+    }
+
+    // After dispose the actors are gone: a message to them would wait for an answer that never comes.
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 
     /// <summary>
     /// Cancels the logins in flight (each ends as Cancelled), releases the port and stops the actor system; a system
@@ -129,14 +184,7 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _client.CancelAllAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        try
-        {
-            await _actors.Listener.Ask<ListenerStopped>(StopListener.Instance, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        }
-        catch (AskTimeoutException)
-        {
-            // The listener disposes Kestrel in PostStop as well; terminating the system below gets there.
-        }
+        await _client.StopListenerAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         if (_ownsSystem) await _system.Terminate().ConfigureAwait(false);
         else await StopActorsAsync(_actors).ConfigureAwait(false);
         await _services.DisposeAsync().ConfigureAwait(false);
@@ -160,7 +208,10 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
 /// <summary>What <see cref="OAuthLogins.StartAsync"/> starts with.</summary>
 public sealed class OAuthLoginsSetup
 {
-    /// <summary>Settings; defaults from <c>hocon/o8.conf</c>.</summary>
+    /// <summary>
+    /// Settings; defaults from <c>hocon/o8.conf</c>. A setting changed here wins over <see cref="Hocon"/>; one left at its
+    /// default takes the value of <see cref="Hocon"/>'s <c>o8</c> block. Read once at start: later changes do nothing.
+    /// </summary>
     public O8Options Options { get; set; } = O8Options.FromConfig();
 
     /// <summary>Providers to register at start.</summary>
@@ -169,7 +220,10 @@ public sealed class OAuthLoginsSetup
     /// <summary>Opens authorize URLs; default <see cref="SystemBrowserLauncher"/>.</summary>
     public IBrowserLauncher? Browser { get; set; }
 
-    /// <summary>For Kestrel's and O8Actors' logs.</summary>
+    /// <summary>
+    /// Where O8Actors', Akka's and Kestrel's logs go (the app's logging); without one, nothing is logged and nothing is
+    /// written to the console.
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>
@@ -179,7 +233,10 @@ public sealed class OAuthLoginsSetup
     /// </summary>
     public ActorSystem? ActorSystem { get; set; }
 
-    /// <summary>Extra HOCON for the actor system (takes precedence over the defaults).</summary>
+    /// <summary>
+    /// Extra HOCON for the actor system (takes precedence over the defaults): Akka settings, and O8Actors settings in an
+    /// <c>o8 { ... }</c> block (an unknown <c>o8</c> key fails the start, naming the nearest setting).
+    /// </summary>
     public Config? Hocon { get; set; }
 
     /// <summary>Extra services, for example to configure the <see cref="OAuthLogins.HttpClientName"/> client.</summary>

@@ -47,6 +47,23 @@ public sealed class ShutdownTests(SandboxFixture sandbox) : IClassFixture<Sandbo
         rebind.Stop();
     }
 
+    [Fact]
+    public async Task Calls_after_host_stop_throw_ObjectDisposedException_at_once()
+    {
+        using var host = HostedO8.Build(HostedO8.LoopbackSettings(), systemName: "o8-after-stop");
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        var flows = host.Services.GetRequiredService<IOAuthLogins>();
+        await flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => flows.RunAsync("anything", cancellationToken: TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => flows.GetRedirectUriAsync(TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => flows.RefreshAsync("anything", "refresh-token", cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
+    }
+
     private sealed class Observer(Action<LoginEvent> onNext) : IObserver<LoginEvent>
     {
         public void OnNext(LoginEvent value) => onNext(value);

@@ -21,10 +21,74 @@ public sealed class StartupValidationTests
         settings[key] = value;
         using var host = HostedO8.Build(settings);
 
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+        // The same exception as standalone: one type for a bad setting, wherever it was set.
+        var error = await Assert.ThrowsAsync<O8ConfigurationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
+        Assert.Equal(hoconKey, error.HoconKey);
+        Assert.Equal(configurationKey, error.ConfigurationKey);
         Assert.Contains($"'{hoconKey}'", error.Message);
         Assert.Contains($"'{configurationKey}'", error.Message);
+    }
+
+    [Theory]
+    [InlineData("O8:Login:Timout", "00:00:05", "o8.login.timout", "did you mean 'O8:Login:Timeout'")]
+    [InlineData("O8:Listener:Prot", "0", "o8.listener.prot", "did you mean 'O8:Listener:Port'")]
+    [InlineData("O8:Providers:MaxConcurrentExchange", "4", "o8.providers.max-concurrent-exchange", "did you mean 'O8:Providers:MaxConcurrentExchanges'")]
+    [InlineData("O8:Colour", "blue", "o8.colour", "is not an O8Actors setting")]
+    public async Task An_unknown_key_fails_the_start_suggesting_the_setting(string key, string value, string hoconKey, string message)
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings[key] = value;
+        using var host = HostedO8.Build(settings);
+
+        var error = await Assert.ThrowsAsync<O8ConfigurationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(hoconKey, error.HoconKey);
+        Assert.Equal(key, error.ConfigurationKey);
+        Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("O8:Listener:Port", "banana", "o8.listener.port")]
+    [InlineData("O8:Login:Timeout", "banana", "o8.login.timeout")]
+    [InlineData("O8:Login:Pkce", "banana", "o8.login.pkce")]
+    public async Task A_value_that_does_not_parse_fails_the_start_naming_the_key_and_quoting_the_value(string key, string value, string hoconKey)
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings[key] = value;
+        using var host = HostedO8.Build(settings);
+
+        var error = await Assert.ThrowsAsync<O8ConfigurationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(hoconKey, error.HoconKey);
+        Assert.Contains($"'{key}'", error.Message);
+        Assert.Contains("'banana'", error.Message);
+    }
+
+    [Fact]
+    public async Task An_unknown_key_in_the_hosting_HOCON_fails_the_start()
+    {
+        using var host = HostedO8.Build(HostedO8.LoopbackSettings(),
+            o => o.Hocon = Akka.Configuration.ConfigurationFactory.ParseString("o8.login.pcke = off"));
+
+        var error = await Assert.ThrowsAsync<O8ConfigurationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("did you mean 'o8.login.pkce'", error.Message);
+    }
+
+    [Fact]
+    public async Task Provider_sections_are_not_mistaken_for_unknown_settings()
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings["O8:Providers:MaxConcurrentExchanges"] = "4";
+        settings["O8:Providers:crm:AuthorizationEndpoint"] = "https://crm.example.com/authorize";
+        settings["O8:Providers:crm:TokenEndpoint"] = "https://crm.example.com/token";
+        settings["O8:Providers:crm:ClientId"] = "crm-client";
+        settings["O8:Providers:crm:ClientAuthentication"] = "None";
+        using var host = HostedO8.Build(settings);
+
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
     [Fact]

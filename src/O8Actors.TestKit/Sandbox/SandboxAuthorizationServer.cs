@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Callback;
 
 namespace O8Actors.TestKit.Sandbox;
 
@@ -35,6 +36,9 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     }
 
     private SandboxEndpoints Endpoints { get; }
+
+    /// <summary>The sandbox host's services (for tests of how it is hosted).</summary>
+    internal IServiceProvider Services => _app.Services;
 
     /// <summary>The issuer identifier (<c>http(s)://127.0.0.1:port</c>), also sent as <c>iss</c> in every authorization response.</summary>
     public Uri Issuer => Endpoints.Issuer;
@@ -83,6 +87,8 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
 
         // An empty builder: no configuration files, environment variables or logging providers, so no secrets can leak into logs.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        // No console lifetime: the sandbox lives inside a test or demo process, whose Ctrl+C and SIGTERM are its own.
+        ComponentHostLifetime.Use(builder.Services);
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

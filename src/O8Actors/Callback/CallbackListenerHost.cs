@@ -105,13 +105,14 @@ internal static class CallbackListenerHost
     private static WebApplication Build(int port, bool ipv6, X509Certificate2? certificate, RequestDelegate handler,
         ILoggerFactory? loggerFactory)
     {
-        // The empty builder reads no appsettings, no environment variables and adds no console lifetime: the listener
-        // is a component of the host app, not an app of its own.
+        // The empty builder reads no appsettings and no environment variables; the listener is a component of the
+        // host app, not an app of its own, so it must not take the app's Ctrl+C and SIGTERM either (see ComponentHostLifetime).
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(CallbackListenerHost).Assembly.GetName().Name,
             EnvironmentName = Environments.Production,
         });
+        ComponentHostLifetime.Use(builder.Services);
         builder.Services.AddSingleton<ILoggerFactory>(new ListenerLoggerFactory(loggerFactory ?? NullLoggerFactory.Instance));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownGrace);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>

@@ -26,11 +26,10 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         if (!verdict.IsCandidate)
         {
             O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", ReasonTag(verdict.Verdict)));
-            // The reason only: never the query string, which may carry a code or state.
-            if (verdict.Verdict is CallbackVerdict.NotFound or CallbackVerdict.MethodNotAllowed)
-                log.Debug("Callback listener rejected a request: {0}", verdict.Verdict);
-            else
-                log.Warning("Callback listener rejected a request: {0}", verdict.Verdict);
+            // Debug, never Warning: any local process can send these as fast as it likes, and a Warning line each would
+            // let it flood the app's log (one CI run printed 6,720). The metric above counts them by reason. The reason
+            // only: never the query string, which may carry a code or state.
+            log.Debug("Callback listener rejected a request: {0}", verdict.Verdict);
             await CallbackHttpResponder.WriteAsync(context, PageFor(verdict.Verdict), ct).ConfigureAwait(false);
             return;
         }

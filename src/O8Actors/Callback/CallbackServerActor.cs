@@ -208,7 +208,8 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
     {
         if (!_states.Remove(callback.State, out var registration))
         {
-            _log.Warning("Callback listener rejected a callback: unknown or already used state");
+            // Debug: any local process can send these (the metric below counts them); a Warning each would flood the app's log.
+            _log.Debug("Callback listener rejected a callback: unknown or already used state");
             O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "unknown_state"));
             Sender.Tell(CallbackPages.UnknownState);
             return;

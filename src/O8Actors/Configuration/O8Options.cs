@@ -22,53 +22,88 @@ public sealed class O8Options
     public ProviderLimitOptions Providers { get; set; } = new();
 
     /// <summary>Options read from the <c>o8</c> block of <paramref name="config"/>, with the shipped defaults as fallback.</summary>
+    /// <exception cref="O8ConfigurationException">
+    /// <paramref name="config"/> has an <c>o8</c> key that is no setting (the message suggests the nearest one), or a
+    /// value that does not parse (the message names the key and quotes the value).
+    /// </exception>
     public static O8Options FromConfig(Config? config = null)
     {
+        O8SettingKeys.CheckHocon(config);
         var o8 = (config ?? Config.Empty).WithFallback(O8Config.Default).GetConfig("o8");
         return new O8Options
         {
             Listener = new ListenerOptions
             {
-                Scheme = o8.GetString("listener.scheme"),
-                Host = o8.GetString("listener.host"),
-                Port = o8.GetInt("listener.port"),
-                Path = o8.GetString("listener.path"),
-                BindIPv6 = o8.GetBoolean("listener.bind-ipv6"),
-                ExternalRedirectUri = o8.GetString("listener.external-redirect-uri", "") is { Length: > 0 } external
-                    ? new Uri(external, UriKind.RelativeOrAbsolute)
-                    : null,
+                Scheme = Read(o8, "listener.scheme", "a string", c => c.GetString("listener.scheme")),
+                Host = Read(o8, "listener.host", "a string", c => c.GetString("listener.host")),
+                Port = Read(o8, "listener.port", "a port number", c => c.GetInt("listener.port")),
+                Path = Read(o8, "listener.path", "a string", c => c.GetString("listener.path")),
+                BindIPv6 = Read(o8, "listener.bind-ipv6", "on or off", c => c.GetBoolean("listener.bind-ipv6")),
+                ExternalRedirectUri = Read(o8, "listener.external-redirect-uri", "a URI", c =>
+                    c.GetString("listener.external-redirect-uri", "") is { Length: > 0 } external
+                        ? new Uri(external, UriKind.RelativeOrAbsolute)
+                        : null),
             },
             Certificates = new CertificateOptions
             {
-                Folder = o8.GetString("certificates.folder"),
-                CertFile = o8.GetString("certificates.cert-file"),
-                KeyFile = o8.GetString("certificates.key-file"),
-                AutoCreate = o8.GetBoolean("certificates.auto-create"),
+                Folder = Read(o8, "certificates.folder", "a string", c => c.GetString("certificates.folder")),
+                CertFile = Read(o8, "certificates.cert-file", "a string", c => c.GetString("certificates.cert-file")),
+                KeyFile = Read(o8, "certificates.key-file", "a string", c => c.GetString("certificates.key-file")),
+                AutoCreate = Read(o8, "certificates.auto-create", "on or off", c => c.GetBoolean("certificates.auto-create")),
             },
             Login = new LoginOptions
             {
-                Timeout = o8.GetTimeSpan("login.timeout"),
-                ExchangeTimeout = o8.GetTimeSpan("login.exchange-timeout"),
-                Pkce = o8.GetBoolean("login.pkce"),
+                Timeout = Read(o8, "login.timeout", "a duration such as 120s", c => c.GetTimeSpan("login.timeout")),
+                ExchangeTimeout = Read(o8, "login.exchange-timeout", "a duration such as 30s", c => c.GetTimeSpan("login.exchange-timeout")),
+                Pkce = Read(o8, "login.pkce", "on or off", c => c.GetBoolean("login.pkce")),
             },
             Providers = new ProviderLimitOptions
             {
-                MaxConcurrentExchanges = o8.GetInt("providers.max-concurrent-exchanges"),
+                MaxConcurrentExchanges = Read(o8, "providers.max-concurrent-exchanges", "a whole number",
+                    c => c.GetInt("providers.max-concurrent-exchanges")),
             },
         };
     }
 
-    /// <summary>Checks every setting and throws <see cref="ArgumentException"/> naming the first bad one.</summary>
-    public O8Options Validate()
+    // Akka's getters throw FormatException("banana") without the key: name the setting and quote the value instead.
+    private static T Read<T>(Config o8, string key, string expected, Func<Config, T> read)
     {
-        static void Require(bool ok, string setting, string why)
+        try
         {
-            if (!ok) throw new ArgumentException($"Invalid O8Actors setting '{setting}': {why}.", setting);
+            return read(o8);
+        }
+        catch (Exception ex) when (ex is not O8ConfigurationException)
+        {
+            string raw;
+            try
+            {
+                raw = o8.GetString(key) ?? "";
+            }
+            catch (Exception)
+            {
+                raw = "(not a single value)";
+            }
+
+            throw new O8ConfigurationException($"o8.{key}", $"'{raw}' is not {expected}", innerException: ex);
+        }
+    }
+
+    /// <summary>Checks every setting and throws <see cref="O8ConfigurationException"/> naming the first bad one.</summary>
+    /// <param name="configurationSection">The <c>IConfiguration</c> section the settings are bound from (for the message; default <c>O8</c>).</param>
+    public O8Options Validate(string? configurationSection = null)
+    {
+        void Require(bool ok, string setting, string why)
+        {
+            if (!ok) throw new O8ConfigurationException(setting, why, configurationSection);
         }
 
-        Require(Listener.Scheme is "https" or "http", "o8.listener.scheme", $"must be 'https' or 'http', not '{Listener.Scheme}'");
+        Require(Listener is not null, "o8.listener", "must be set");
+        Require(Certificates is not null, "o8.certificates", "must be set");
+        Require(Login is not null, "o8.login", "must be set");
+        Require(Providers is not null, "o8.providers", "must be set");
+        Require(Listener!.Scheme is "https" or "http", "o8.listener.scheme", $"must be 'https' or 'http', not '{Listener.Scheme}'");
         Require(Listener.Port is >= 0 and <= 65535, "o8.listener.port", $"must be 0..65535, not {Listener.Port}");
-        Require(Listener.Path.StartsWith('/'), "o8.listener.path", $"must start with '/', not '{Listener.Path}'");
+        Require(Listener.Path?.StartsWith('/') == true, "o8.listener.path", $"must start with '/', not '{Listener.Path}'");
         Require(LoopbackNames.IsLoopbackHost(Listener.Host), "o8.listener.host",
             $"must be a loopback name (localhost, 127.0.0.1, [::1]), not '{Listener.Host}'");
         if (Listener.ExternalRedirectUri is { } external)
@@ -80,11 +115,11 @@ public sealed class O8Options
             Require(string.IsNullOrEmpty(external.Query) && string.IsNullOrEmpty(external.Fragment), "o8.listener.external-redirect-uri",
                 "must not have a query or fragment");
         }
-        Require(!string.IsNullOrWhiteSpace(Certificates.CertFile), "o8.certificates.cert-file", "must not be empty");
+        Require(!string.IsNullOrWhiteSpace(Certificates!.CertFile), "o8.certificates.cert-file", "must not be empty");
         Require(!string.IsNullOrWhiteSpace(Certificates.KeyFile), "o8.certificates.key-file", "must not be empty");
-        Require(Login.Timeout > TimeSpan.Zero, "o8.login.timeout", "must be positive");
+        Require(Login!.Timeout > TimeSpan.Zero, "o8.login.timeout", "must be positive");
         Require(Login.ExchangeTimeout > TimeSpan.Zero, "o8.login.exchange-timeout", "must be positive");
-        Require(Providers.MaxConcurrentExchanges > 0, "o8.providers.max-concurrent-exchanges", "must be at least 1");
+        Require(Providers!.MaxConcurrentExchanges > 0, "o8.providers.max-concurrent-exchanges", "must be at least 1");
         return this;
     }
 }

@@ -167,7 +167,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
                 Become(AwaitingCallbackPhase);
                 return true;
             case ProviderUnavailable msg:
-                End(new LoginFailed(_start.LoginId, LoginFailure.ProviderUnavailable, msg.Reason));
+                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason));
                 return true;
             case AuthorizationCallback:
                 // The authorize URL has not been handed out yet, so no genuine redirect can carry this state; without

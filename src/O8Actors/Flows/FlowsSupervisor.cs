@@ -126,7 +126,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
         if (Context.Child(flowId).IsNobody() && _waiters.Remove(flowId, out var waiter))
         {
             _log.Error("Login {0} stopped without an outcome; reporting it as failed", flowId);
-            Deliver(waiter, new LoginFailed(flowId, LoginFailure.TokenExchange, "The login stopped unexpectedly (internal error)."));
+            Deliver(waiter, new LoginFailed(flowId, LoginFailure.Internal, "The login stopped unexpectedly (internal error)."));
         }
         NotifyIfDrained();
     }

@@ -21,7 +21,7 @@ public enum LoginOutcomeKind
     TimedOut,
     /// <summary>The caller cancelled, or the orchestrator shut down.</summary>
     Cancelled,
-    /// <summary>Anything else went wrong (token exchange, issuer check, provider unavailable).</summary>
+    /// <summary>Anything else went wrong (token exchange, issuer check, unknown or unavailable provider, internal error).</summary>
     Failed,
 }
 
@@ -80,4 +80,8 @@ public enum LoginFailure
     ProviderUnavailable,
     /// <summary>The redirect listener is not available.</summary>
     ListenerUnavailable,
+    /// <summary>No provider of that name is registered.</summary>
+    UnknownProvider,
+    /// <summary>O8Actors itself failed (a login's actor stopped without an outcome): a bug, not the provider's fault.</summary>
+    Internal,
 }

@@ -31,7 +31,10 @@ internal sealed record AuthorizationPrepared(string LoginId, Uri AuthorizeUrl, P
 }
 
 /// <summary>The provider could not serve the request (unknown name, discovery failed, bad configuration).</summary>
-internal sealed record ProviderUnavailable(string LoginId, string Reason);
+/// <param name="LoginId">The login (or request) it answers.</param>
+/// <param name="Reason">Why, safe to log and show.</param>
+/// <param name="Failure"><see cref="LoginFailure.UnknownProvider"/> when no provider has that name, else <see cref="LoginFailure.ProviderUnavailable"/>.</param>
+internal sealed record ProviderUnavailable(string LoginId, string Reason, LoginFailure Failure = LoginFailure.ProviderUnavailable);
 
 /// <summary>Exchanges one code; answered with <see cref="CodeExchanged"/> or <see cref="CodeExchangeFailed"/>.</summary>
 /// <param name="Provider">The registered provider's name.</param>

@@ -40,11 +40,11 @@ internal sealed class ProviderRegistryActor : ReceiveActor
                 break;
             }
         });
-        Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg, () => new ProviderUnavailable(msg.LoginId, UnknownMessage(msg.Provider))));
+        Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg, () => new ProviderUnavailable(msg.LoginId, UnknownMessage(msg.Provider), LoginFailure.UnknownProvider)));
         Receive<ExchangeCode>(msg => Route(msg.Provider, msg, () =>
-            new CodeExchangeFailed(msg.LoginId, LoginFailure.ProviderUnavailable, UnknownMessage(msg.Provider), null)));
+            new CodeExchangeFailed(msg.LoginId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
         Receive<RefreshTokens>(msg => Route(msg.Provider, msg, () =>
-            new CodeExchangeFailed(msg.RequestId, LoginFailure.ProviderUnavailable, UnknownMessage(msg.Provider), null)));
+            new CodeExchangeFailed(msg.RequestId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
     }
 
     /// <summary>

@@ -29,17 +29,74 @@ public sealed class O8OptionsTests
     }
 
     [Theory]
-    [InlineData("o8.listener.scheme = ftp", "o8.listener.scheme")]
-    [InlineData("o8.listener.port = 70000", "o8.listener.port")]
-    [InlineData("o8.listener.host = example.com", "o8.listener.host")]
-    [InlineData("o8.listener.path = callback", "o8.listener.path")]
-    [InlineData("o8.login.timeout = 0s", "o8.login.timeout")]
-    public void Validation_names_the_bad_setting(string hocon, string setting)
+    [InlineData("o8.listener.scheme = ftp", "o8.listener.scheme", "O8:Listener:Scheme")]
+    [InlineData("o8.listener.port = 70000", "o8.listener.port", "O8:Listener:Port")]
+    [InlineData("o8.listener.host = example.com", "o8.listener.host", "O8:Listener:Host")]
+    [InlineData("o8.listener.path = callback", "o8.listener.path", "O8:Listener:Path")]
+    [InlineData("o8.login.timeout = 0s", "o8.login.timeout", "O8:Login:Timeout")]
+    public void Validation_names_the_bad_setting_both_ways(string hocon, string setting, string configurationKey)
     {
         var options = O8Options.FromConfig(ConfigurationFactory.ParseString(hocon));
 
-        var error = Assert.Throws<ArgumentException>(() => options.Validate());
-        Assert.Contains(setting, error.Message);
+        var error = Assert.Throws<O8ConfigurationException>(() => options.Validate());
+        Assert.Equal(setting, error.HoconKey);
+        Assert.Equal(configurationKey, error.ConfigurationKey);
+        Assert.Contains($"'{setting}'", error.Message);
+        Assert.Contains($"'{configurationKey}'", error.Message);
+        Assert.IsAssignableFrom<OAuthFlowException>(error);
+    }
+
+    [Theory]
+    [InlineData("o8.listener.port = banana", "o8.listener.port", "O8:Listener:Port")]
+    [InlineData("o8.login.timeout = banana", "o8.login.timeout", "O8:Login:Timeout")]
+    [InlineData("o8.login.pkce = banana", "o8.login.pkce", "O8:Login:Pkce")]
+    [InlineData("o8.listener.bind-ipv6 = banana", "o8.listener.bind-ipv6", "O8:Listener:BindIPv6")]
+    [InlineData("o8.providers.max-concurrent-exchanges = banana", "o8.providers.max-concurrent-exchanges", "O8:Providers:MaxConcurrentExchanges")]
+    public void A_value_that_does_not_parse_names_its_key_and_quotes_it(string hocon, string setting, string configurationKey)
+    {
+        var error = Assert.Throws<O8ConfigurationException>(() => O8Options.FromConfig(ConfigurationFactory.ParseString(hocon)));
+
+        Assert.Equal(setting, error.HoconKey);
+        Assert.Contains("'banana'", error.Message);
+        Assert.Contains($"'{configurationKey}'", error.Message);
+    }
+
+    [Theory]
+    [InlineData("o8.listener.prot = 1", "o8.listener.prot", "did you mean 'o8.listener.port'")]
+    [InlineData("o8.login.timout = 5s", "o8.login.timout", "did you mean 'o8.login.timeout'")]
+    [InlineData("o8.login.exchange_timeout = 5s", "o8.login.exchange_timeout", "did you mean 'o8.login.exchange-timeout'")]
+    [InlineData("o8.listner { port = 1 }", "o8.listner.port", "did you mean 'o8.listener.port'")]
+    [InlineData("o8.colour = blue", "o8.colour", "is not an O8Actors setting")]
+    public void An_unknown_key_fails_suggesting_the_nearest_setting(string hocon, string key, string message)
+    {
+        var error = Assert.Throws<O8ConfigurationException>(() => O8Options.FromConfig(ConfigurationFactory.ParseString(hocon)));
+
+        Assert.Equal(key, error.HoconKey);
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void Akka_settings_and_the_mailbox_block_are_not_o8_settings_to_check()
+    {
+        var options = O8Options.FromConfig(ConfigurationFactory.ParseString(
+            "akka.loglevel = DEBUG\no8.flow-mailbox.mailbox-type = \"O8Actors.Flows.FlowMailbox, O8Actors\"\no8.login.pkce = off"));
+
+        Assert.False(options.Login.Pkce);
+    }
+
+    [Fact]
+    public void The_snapshot_is_not_the_options_object()
+    {
+        var options = O8Options.FromConfig();
+        var settings = O8Settings.From(options);
+
+        options.Login.Pkce = false;
+        options.Listener.Port = 1;
+
+        Assert.True(settings.Login.Pkce);
+        Assert.Equal(41539, settings.Listener.Port);
+        Assert.True(settings.ToOptions().Login.Pkce);
+        Assert.NotSame(settings.ToOptions(), settings.ToOptions());
     }
 
     [Theory]

@@ -5,11 +5,13 @@ using Akka.Configuration;
 using Akka.TestKit;
 using O8Actors.Browser;
 using O8Actors.Tests.Certificates;
+using O8Actors.Tests.Support;
+using Xunit.Abstractions;
 
 namespace O8Actors.Tests.EndToEnd;
 
 /// <summary>The port of orchestr8's <c>OAuthFlow</c>: a subclass written the way the original's Discord example is.</summary>
-public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates) : IClassFixture<MkcertFolderFixture>
+public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOutputHelper output) : IClassFixture<MkcertFolderFixture>
 {
     /// <summary>Written like the original's example: the subclass builds the URL and posts the code itself.</summary>
     private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthLogins flows, bool sendVerifier)
@@ -43,6 +45,7 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates) : IClas
         setup.Options.Listener.Port = 0;
         setup.Options.Certificates = certificates.Options;
         setup.Browser = browser;
+        setup.LoggerFactory = TestOutputLogging.Factory(output);
         if (virtualTime) setup.Hocon = ConfigurationFactory.ParseString(@"akka.scheduler.implementation = ""Akka.TestKit.TestScheduler, Akka.TestKit""");
     });
 

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace O8Actors.TestKit.Tests.Examples;
+
+/// <summary>
+/// Ctrl+C and SIGTERM reach the app even though O8Actors and the sandbox run Kestrel hosts inside it: the ParallelLogins
+/// example, run as its own process with logins waiting for a browser that never comes back, ends them as Cancelled and
+/// exits at once.
+/// </summary>
+public sealed class SignalTests
+{
+    private const int SigInt = 2, SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [Theory]
+    [InlineData(SigInt)]
+    [InlineData(SigTerm)]
+    public async Task A_signal_ends_the_waiting_logins_as_cancelled_and_the_process_exits_at_once(int signal)
+    {
+        Assert.True(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "POSIX signals");
+        var ct = CancellationToken.None;
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "ParallelLogins"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // Every login's tab is "closed": each waits for its 60 s timeout, so only the signal can end them.
+        foreach (var arg in new[] { "--logins", "4", "--concurrency", "4", "--deny-share", "0", "--abandon-share", "1", "--fault-rate", "0", "--timeout", "60", "--http" })
+            start.ArgumentList.Add(arg);
+
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnLine(object? _, DataReceivedEventArgs e)
+        {
+            if (e.Data is null) return;
+            lock (output) output.AppendLine(e.Data);
+            if (e.Data.Contains("(Ctrl+C to cancel)", StringComparison.Ordinal)) running.TrySetResult();
+        }
+
+        process.OutputDataReceived += OnLine;
+        process.ErrorDataReceived += OnLine;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await running.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
+
+            var clock = Stopwatch.StartNew();
+            Assert.Equal(0, Kill(process.Id, signal));
+            await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(20), ct);
+            clock.Stop();
+            process.WaitForExit(); // drains the redirected output
+
+            string text;
+            lock (output) text = Regex.Replace(output.ToString(), @"\s+", " ");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"exited {clock.Elapsed.TotalMilliseconds:0} ms after the signal: {text}");
+            Assert.Contains("Cancelled: 4 logins in flight ended as cancelled, 0 had ended before, 0 never started.", text);
+            Assert.Equal(2, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+}

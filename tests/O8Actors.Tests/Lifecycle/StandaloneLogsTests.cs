@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using Akka.Event;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
+using O8Actors.Tests.Flows;
+using O8Actors.Tests.Security;
+using O8Actors.TestSupport;
+
+namespace O8Actors.Tests.Lifecycle;
+
+/// <summary>A standalone instance logs where the app's logs go, at the app's levels, and writes nothing to stdout itself.</summary>
+public sealed class StandaloneLogsTests
+{
+    [Fact]
+    public async Task Akka_logs_go_to_the_given_logger_factory_and_none_to_stdout()
+    {
+        var sink = new ConcurrentQueue<string>();
+        using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(new CapturedLogs.Provider(sink)));
+        await using var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), setup => setup.LoggerFactory = factory);
+
+        flows.System.Log.Warning("bridge probe {0}", 42);
+
+        await Eventually.TrueAsync(() => sink.Any(l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("bridge probe 42")),
+            "the Akka warning reached the app's logger");
+        Assert.Equal("OFF", flows.System.Settings.StdoutLogLevel);
+        // The app logs Information and up: Akka filters Debug before formatting it.
+        Assert.Equal("INFO", flows.System.Settings.LogLevel);
+    }
+
+    [Fact]
+    public async Task Logging_configured_through_ConfigureServices_gets_the_Akka_logs_too()
+    {
+        var sink = new ConcurrentQueue<string>();
+        await using var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), setup =>
+            setup.ConfigureServices = services => services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning).AddProvider(new CapturedLogs.Provider(sink))));
+
+        flows.System.Log.Warning("services probe");
+
+        await Eventually.TrueAsync(() => sink.Any(l => l.Contains("services probe")), "the Akka warning reached the app's logger");
+        Assert.Equal("WARNING", flows.System.Settings.LogLevel);
+    }
+
+    [Fact]
+    public async Task Without_a_logger_factory_nothing_is_logged_anywhere()
+    {
+        await using var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser());
+
+        Assert.Equal("OFF", flows.System.Settings.LogLevel);
+        Assert.Equal("OFF", flows.System.Settings.StdoutLogLevel);
+    }
+
+    [Fact]
+    public async Task Stray_requests_log_at_Debug_never_at_Warning()
+    {
+        var sink = new ConcurrentQueue<string>();
+        using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(new CapturedLogs.Provider(sink)));
+        await using var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), setup => setup.LoggerFactory = factory);
+        var redirect = await flows.GetRedirectUriAsync();
+        using var http = new HttpClient();
+
+        foreach (var stray in new[] { "?code=c", "?state=s", "", "favicon.ico", "?code=a&code=b&state=s" })
+        {
+            using var response = await http.GetAsync(new Uri(redirect, stray));
+            Assert.False(response.IsSuccessStatusCode);
+        }
+
+        await Eventually.TrueAsync(() => sink.Count(l => l.StartsWith("Debug", StringComparison.Ordinal) && l.Contains("rejected a request")) == 5,
+            "each stray request was logged at Debug");
+        Assert.DoesNotContain(sink, l => l.Contains("rejected a request") && !l.StartsWith("Debug", StringComparison.Ordinal));
+    }
+}

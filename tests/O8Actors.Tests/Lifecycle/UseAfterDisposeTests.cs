@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using O8Actors.Callback;
+using O8Actors.Tests.Flows;
+using O8Actors.Tests.Providers;
+using O8Actors.Tests.Support;
+using O8Actors.Providers;
+
+using Xunit.Abstractions;
+
+namespace O8Actors.Tests.Lifecycle;
+
+/// <summary>After dispose nothing waits for actors that are gone: every call fails at once.</summary>
+public sealed class UseAfterDisposeTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan AtOnce = TimeSpan.FromSeconds(1);
+
+    [Fact]
+    public async Task Every_call_after_DisposeAsync_throws_ObjectDisposedException_at_once()
+    {
+        var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), output: output);
+        await flows.DisposeAsync();
+        var strategy = new GenericOAuthStrategy(ProviderTestData.Options(new Uri("https://token.example.test/token")));
+
+        Func<Task>[] calls =
+        [
+            () => flows.AuthorizeAsync(LoginsTestSupport.Provider),
+            () => flows.RunAsync(LoginsTestSupport.Provider),
+            () => flows.RefreshAsync(LoginsTestSupport.Provider, "refresh-token"),
+            () => flows.RegisterProviderAsync(strategy),
+            () => flows.GetRedirectUriAsync(),
+        ];
+        foreach (var call in calls)
+        {
+            var clock = Stopwatch.StartNew();
+            await Assert.ThrowsAsync<ObjectDisposedException>(call);
+            Assert.True(clock.Elapsed < AtOnce, $"took {clock.Elapsed}");
+        }
+
+        await flows.DisposeAsync(); // a second dispose is a no-op
+    }
+
+    [Fact]
+    public async Task A_login_in_flight_when_disposed_ends_as_Cancelled()
+    {
+        var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), output: output);
+        var url = LoginsTestSupport.NextAuthorizeUrl(flows, out var subscription);
+        using var _ = subscription;
+        var login = flows.RunAsync(LoginsTestSupport.Provider, new AuthorizationRequest(Timeout: TimeSpan.FromMinutes(5)));
+        await url;
+
+        await flows.DisposeAsync();
+
+        Assert.IsType<LoginCancelled>(await login.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>An <see cref="OAuthFlow"/> like a console app writes one: no orchestrator of its own.</summary>
+    private sealed class ConsoleFlow(int port, List<Uri> waiting) : OAuthFlow("client-1", "", "read", port)
+    {
+        protected override string AuthUrl => $"https://auth.example.test/authorize?client_id={ClientId}&redirect_uri={QuotedRedirectUrl}&response_type=code";
+
+        protected override Task<string> GenerateAccessTokenAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken) =>
+            Task.FromResult("at");
+
+        public static string Line(Uri authorizeUrl) => WaitingMessage(authorizeUrl);
+
+        protected override void OnWaitingForSignIn(Uri authorizeUrl)
+        {
+            lock (waiting) waiting.Add(authorizeUrl);
+        }
+    }
+
+    [Fact]
+    public async Task An_OAuthFlow_reused_after_ShutdownSharedAsync_starts_a_fresh_shared_runtime()
+    {
+        var port = CallbackListenerHost.FindFreePort(ipv6: false);
+        var browser = new RecordingBrowser();
+        OAuthFlow.ConfigureShared = (p, setup) =>
+        {
+            if (p != port) return;
+            setup.Options.Listener.Scheme = "http";
+            setup.Options.Listener.BindIPv6 = false;
+            setup.Browser = browser;
+            setup.LoggerFactory = TestOutputLogging.Factory(output);
+        };
+        try
+        {
+            var waiting = new List<Uri>();
+            var flow = new ConsoleFlow(port, waiting);
+
+            await CancelledWhileWaitingAsync(flow, browser, expectedOpened: 1);
+            await OAuthFlow.ShutdownSharedAsync();
+            var clock = Stopwatch.StartNew();
+            await CancelledWhileWaitingAsync(flow, browser, expectedOpened: 2);
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the second login took {clock.Elapsed}");
+            // Each login said once that it waits, with the URL the browser got.
+            lock (waiting) Assert.Equal(browser.Opened.ToArray(), waiting.ToArray());
+            Assert.Equal($"Waiting for sign-in at {browser.Opened.First()} (Ctrl+C to cancel)", ConsoleFlow.Line(browser.Opened.First()));
+        }
+        finally
+        {
+            await OAuthFlow.ShutdownSharedAsync();
+            OAuthFlow.ConfigureShared = null;
+        }
+    }
+
+    private static async Task CancelledWhileWaitingAsync(OAuthFlow flow, RecordingBrowser browser, int expectedOpened)
+    {
+        using var cancel = new CancellationTokenSource();
+        var login = flow.AuthorizeAsync(TimeSpan.FromMinutes(5), cancel.Token);
+        await TestSupport.Eventually.TrueAsync(() => browser.Opened.Count == expectedOpened, "the login opened its browser", TimeSpan.FromSeconds(20));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+}
