@@ -33,6 +33,7 @@ internal sealed class LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRe
             LoginFailed { Failure: LoginFailure.TokenExchange or LoginFailure.ExchangeTimeout } f =>
                 throw new TokenExchangeException(f.Reason, f.ProviderError) { LoginId = f.LoginId },
             LoginFailed { Failure: LoginFailure.IssuerMismatch } f => throw new IssuerMismatchException(f.Reason) { LoginId = f.LoginId },
+            LoginFailed { Failure: LoginFailure.IdTokenInvalid } f => throw new IdTokenValidationException(f.Reason) { LoginId = f.LoginId },
             LoginFailed f => throw new AuthorizationFailedException(f.Failure, f.Reason) { LoginId = f.LoginId },
             _ => throw new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
         };

@@ -80,4 +80,6 @@ public enum LoginFailure
     ProviderUnavailable,
     /// <summary>The redirect listener is not available.</summary>
     ListenerUnavailable,
+    /// <summary>The ID token failed validation (signature, algorithm, issuer, audience, lifetime or nonce); no tokens were returned.</summary>
+    IdTokenInvalid,
 }

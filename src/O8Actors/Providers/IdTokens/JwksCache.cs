@@ -1,0 +1,95 @@
+using Microsoft.IdentityModel.Tokens;
+
+namespace O8Actors.Providers.IdTokens;
+
+/// <summary>
+/// One provider's signing keys (its <c>jwks_uri</c>), fetched on first use through the providers' HTTP client and kept.
+/// An ID token signed with a key id the set does not hold triggers one refetch (the provider rotated its keys), but
+/// never more often than <see cref="MinRefetchInterval"/>: otherwise anyone able to hand us a token could make every
+/// login fetch the key set.
+/// </summary>
+/// <remarks>Thread-safe: concurrent exchanges share one fetch in flight.</remarks>
+internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
+{
+    /// <summary>The shortest time between two fetches that an unknown key id may cause.</summary>
+    public static readonly TimeSpan MinRefetchInterval = TimeSpan.FromMinutes(5);
+
+    private readonly object _gate = new();
+    private Task<IReadOnlyList<SecurityKey>>? _current;
+    private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
+
+    /// <summary>Where the keys come from.</summary>
+    public Uri Uri => jwksUri;
+
+    /// <summary>The cached keys, fetching them the first time (or again after a failed fetch).</summary>
+    public Task<IReadOnlyList<SecurityKey>> GetAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_current is null || _current.IsFaulted || _current.IsCanceled)
+                StartFetch(http, cancellationToken);
+            return _current!;
+        }
+    }
+
+    /// <summary>
+    /// Fetches the keys again after an unknown key id, unless the last fetch started less than
+    /// <see cref="MinRefetchInterval"/> ago; then answers the keys already held (or being fetched).
+    /// </summary>
+    /// <returns>The keys, and whether this call started a fetch.</returns>
+    public async Task<(IReadOnlyList<SecurityKey> Keys, bool Refetched)> RefetchAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        Task<IReadOnlyList<SecurityKey>> task;
+        bool refetched;
+        lock (_gate)
+        {
+            refetched = _current is null || time.GetUtcNow() - _fetchedAt >= MinRefetchInterval;
+            if (refetched)
+                StartFetch(http, cancellationToken);
+            task = _current!;
+        }
+        return (await task.ConfigureAwait(false), refetched);
+    }
+
+    private void StartFetch(HttpClient http, CancellationToken cancellationToken)
+    {
+        _fetchedAt = time.GetUtcNow();
+        _current = FetchAsync(http, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<SecurityKey>> FetchAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        string body;
+        try
+        {
+            using var response = await http.GetAsync(jwksUri, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+                throw new IdTokenValidationException(
+                    $"The ID token from '{provider}' could not be checked: its key set at {jwksUri} answered HTTP {(int)response.StatusCode}.");
+            body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new IdTokenValidationException(
+                $"The ID token from '{provider}' could not be checked: its key set at {jwksUri} could not be fetched ({ex.Message}).", ex);
+        }
+
+        JsonWebKeySet set;
+        try
+        {
+            set = new JsonWebKeySet(body);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new IdTokenValidationException(
+                $"The ID token from '{provider}' could not be checked: its key set at {jwksUri} is not a JWKS document.", ex);
+        }
+        // Public signing keys only: a symmetric ("oct") key in a public document could only help an attacker, and
+        // encryption keys never sign.
+        return set.Keys
+            .Where(k => k.Kty is JsonWebAlgorithmsKeyTypes.RSA or JsonWebAlgorithmsKeyTypes.EllipticCurve)
+            .Where(k => string.IsNullOrEmpty(k.Use) || k.Use == JsonWebKeyUseNames.Sig)
+            .Cast<SecurityKey>()
+            .ToList();
+    }
+}
