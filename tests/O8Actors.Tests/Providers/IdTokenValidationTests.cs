@@ -24,6 +24,7 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     private RecordingServer _server = null!;
     private ECDsaSecurityKey _signing = null!;
     private string _idToken = "";
+    private bool _jwksDown;
 
     public async Task InitializeAsync()
     {
@@ -31,7 +32,9 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         _signing = _keys.EcKey("k1");
         _server.Handler = (context, request) => request.Path switch
         {
-            "/jwks" => RecordingServer.Respond(context, 200, "application/json", _keys.Jwks()),
+            "/jwks" => _jwksDown
+                ? RecordingServer.Respond(context, 503, "text/plain", "down")
+                : RecordingServer.Respond(context, 200, "application/json", _keys.Jwks()),
             "/token" => RecordingServer.Respond(context, 200, "application/json",
                 new JsonObject { ["access_token"] = "SECRET-ACCESS-1", ["token_type"] = "Bearer", ["id_token"] = _idToken }.ToJsonString()),
             _ => RecordingServer.Respond(context, 404, "text/plain", "not found"),
@@ -234,6 +237,33 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
 
         Assert.Equal("user-42", tokens.IdTokenClaims?.Subject);
         Assert.Equal(2, JwksFetches);
+    }
+
+    [Fact]
+    public async Task Keys_older_than_the_max_age_are_fetched_again_and_the_old_ones_serve_while_the_endpoint_is_down()
+    {
+        var strategy = Strategy();
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+        _clock.Now = Start.AddHours(13);
+        _jwksDown = true;
+
+        var during = await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+
+        Assert.NotNull(during.IdTokenClaims);
+        Assert.Equal(2, JwksFetches);
+        _jwksDown = false;
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+        Assert.Equal(3, JwksFetches);
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+        Assert.Equal(3, JwksFetches);
+    }
+
+    [Fact]
+    public async Task An_unreachable_key_set_fails_the_login_with_a_clear_reason()
+    {
+        _jwksDown = true;
+        var error = await Refused(Strategy(), TestIdTokens.Mint(Claims(), _signing), "keys");
+        Assert.Contains("answered HTTP 503", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
