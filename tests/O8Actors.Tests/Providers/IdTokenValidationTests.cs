@@ -37,6 +37,14 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
                 : RecordingServer.Respond(context, 200, "application/json", _keys.Jwks()),
             "/token" => RecordingServer.Respond(context, 200, "application/json",
                 new JsonObject { ["access_token"] = "SECRET-ACCESS-1", ["token_type"] = "Bearer", ["id_token"] = _idToken }.ToJsonString()),
+            "/.well-known/openid-configuration" => RecordingServer.Respond(context, 200, "application/json", new JsonObject
+            {
+                ["issuer"] = Issuer,
+                ["authorization_endpoint"] = $"{Issuer}/authorize",
+                ["token_endpoint"] = $"{Issuer}/token",
+                ["jwks_uri"] = $"{Issuer}/jwks",
+                ["code_challenge_methods_supported"] = new JsonArray("S256"),
+            }.ToJsonString()),
             _ => RecordingServer.Respond(context, 404, "text/plain", "not found"),
         };
     }
@@ -308,6 +316,53 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         var extra = context with { ExtraParameters = new Dictionary<string, string> { ["nonce"] = "fixed" } };
         Assert.Throws<ArgumentException>(() => Strategy().BuildAuthorizeUrl(extra));
         Assert.Contains("nonce", Assert.Throws<ArgumentException>(() => Strategy().BuildAuthorizeUrl(extra)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_openid_presets_send_a_nonce_and_validate_id_tokens_and_the_plain_oauth_ones_do_not()
+    {
+        var context = AuthorizeContext() with { Nonce = Nonce };
+
+        var google = ProviderPresets.Google("gid");
+        Assert.True(google.ValidatesIdTokens);
+        Assert.Equal(new Uri(ProviderPresets.GoogleJwksUri), google.Options.JwksUri);
+        Assert.Equal(Nonce, Query(google.BuildAuthorizeUrl(context))["nonce"]);
+
+        var common = ProviderPresets.Microsoft("common", "mid");
+        Assert.True(common.ValidatesIdTokens);
+        Assert.Equal("https://login.microsoftonline.com/common/discovery/v2.0/keys", common.Options.JwksUri?.AbsoluteUri);
+        Assert.Equal("https://login.microsoftonline.com/{tenantid}/v2.0", common.Options.IdTokenIssuer);
+        Assert.Equal(Nonce, Query(common.BuildAuthorizeUrl(context))["nonce"]);
+        var tenant = Guid.NewGuid();
+        var single = ProviderPresets.Microsoft(tenant.ToString(), "mid");
+        Assert.Null(single.Options.IdTokenIssuer);
+        Assert.Equal($"https://login.microsoftonline.com/{tenant:D}/v2.0", single.Options.Issuer);
+
+        foreach (var plain in new[] { ProviderPresets.GitHub("ghid", "secret"), ProviderPresets.Discord("did") })
+        {
+            Assert.False(plain.ValidatesIdTokens);
+            Assert.False(Query(plain.BuildAuthorizeUrl(context)).ContainsKey("nonce"));
+        }
+    }
+
+    [Fact]
+    public async Task A_discovered_provider_with_a_jwks_uri_sends_a_nonce_and_validates_against_the_discovered_keys()
+    {
+        var strategy = new OidcDiscoveryStrategy(new OidcDiscoveryOptions { Name = "idp", Issuer = Issuer, ClientId = ClientId, ClientSecret = ClientSecret }, _clock);
+        await strategy.ResolveAsync(_http, CancellationToken.None);
+        // Duende's discovery client reads the key set along with the metadata; the validator keeps its own copy.
+        var afterDiscovery = JwksFetches;
+        Assert.Equal(Nonce, Query(strategy.BuildAuthorizeUrl(AuthorizeContext() with { Nonce = Nonce }))["nonce"]);
+
+        _idToken = TestIdTokens.Mint(Claims(), _signing);
+        var tokens = await strategy.ExchangeCodeAsync(new CodeExchangeContext(Code, Verifier, RedirectUri, Nonce), _http, CancellationToken.None);
+        Assert.Equal("user-42", tokens.IdTokenClaims?.Subject);
+
+        _idToken = TestIdTokens.Mint(Claims(), _keys.EcKey("k1", publish: false));
+        var forged = await Assert.ThrowsAsync<IdTokenValidationException>(() =>
+            strategy.ExchangeCodeAsync(new CodeExchangeContext(Code, Verifier, RedirectUri, Nonce), _http, CancellationToken.None));
+        Assert.Contains("(signature)", forged.Message, StringComparison.Ordinal);
+        Assert.Equal(afterDiscovery + 1, JwksFetches);
     }
 
     [Fact]
