@@ -178,6 +178,17 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_that_is_not_a_jwt_is_refused_as_malformed_and_no_inner_exception_carries_it()
+    {
+        var error = await Refused(Strategy(), "SECRET-NOT-A-JWT-bm90LWEtand0", "malformed");
+        Assert.Null(error.InnerException);
+
+        var forger = _keys.EcKey("k1", publish: false);
+        var forged = await Refused(Strategy(), TestIdTokens.Mint(Claims(), forger), "signature");
+        Assert.Null(forged.InnerException);
+    }
+
+    [Fact]
     public async Task A_token_from_another_issuer_is_refused()
     {
         var claims = Claims();

@@ -70,7 +70,8 @@ internal sealed partial class IdTokenValidator
         }
         catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException)
         {
-            throw Fail("malformed", "it is not a compact JWT", ex);
+            // Not kept as the inner exception: the reader's message may quote the token (see Classify).
+            throw Fail("malformed", "it is not a compact JWT");
         }
         if (token.IsEncrypted)
             throw Fail("algorithm", "it is encrypted (JWE), which O8Actors does not accept");
@@ -161,23 +162,26 @@ internal sealed partial class IdTokenValidator
         return _issuer.Replace(TenantPlaceholder, tenant.ToString("D"), StringComparison.Ordinal);
     }
 
-    /// <summary>Turns the handler's exception into a reason; its own message is not copied (it may quote the token).</summary>
+    /// <summary>
+    /// Turns the handler's exception into a reason. Neither its message nor the exception itself is kept: with
+    /// IdentityModel's PII logging switched on by the host, they may quote the token.
+    /// </summary>
     private IdTokenValidationException Classify(Exception? error) => error switch
     {
-        SecurityTokenInvalidAlgorithmException => Fail("algorithm", "its algorithm is not allowed", error),
-        SecurityTokenSignatureKeyNotFoundException => Fail("signature", "no key in the provider's key set verifies it", error),
-        SecurityTokenInvalidSignatureException => Fail("signature", "its signature does not verify with the provider's keys", error),
-        SecurityTokenExpiredException => Fail("expired", $"it has expired (clock skew {_clockSkew.TotalSeconds:0} s)", error),
-        SecurityTokenNoExpirationException => Fail("expired", "it has no exp claim", error),
-        SecurityTokenNotYetValidException => Fail("expired", "it is not valid yet (nbf)", error),
-        SecurityTokenInvalidLifetimeException => Fail("expired", "its lifetime is invalid", error),
-        SecurityTokenInvalidAudienceException => Fail("audience", "its audience does not include this client", error),
-        SecurityTokenInvalidIssuerException => Fail("issuer", $"its issuer is not '{_issuer}'", error),
-        _ => Fail("invalid", $"it did not validate ({error?.GetType().Name ?? "unknown reason"})", error),
+        SecurityTokenInvalidAlgorithmException => Fail("algorithm", "its algorithm is not allowed"),
+        SecurityTokenSignatureKeyNotFoundException => Fail("signature", "no key in the provider's key set verifies it"),
+        SecurityTokenInvalidSignatureException => Fail("signature", "its signature does not verify with the provider's keys"),
+        SecurityTokenExpiredException => Fail("expired", $"it has expired (clock skew {_clockSkew.TotalSeconds:0} s)"),
+        SecurityTokenNoExpirationException => Fail("expired", "it has no exp claim"),
+        SecurityTokenNotYetValidException => Fail("expired", "it is not valid yet (nbf)"),
+        SecurityTokenInvalidLifetimeException => Fail("expired", "its lifetime is invalid"),
+        SecurityTokenInvalidAudienceException => Fail("audience", "its audience does not include this client"),
+        SecurityTokenInvalidIssuerException => Fail("issuer", $"its issuer is not '{_issuer}'"),
+        _ => Fail("invalid", $"it did not validate ({error?.GetType().Name ?? "unknown reason"})"),
     };
 
-    private IdTokenValidationException Fail(string check, string detail, Exception? cause = null) =>
-        new($"The ID token from '{_provider}' failed validation ({check}): {detail}. No tokens were returned.", cause);
+    private IdTokenValidationException Fail(string check, string detail) =>
+        new($"The ID token from '{_provider}' failed validation ({check}): {detail}. No tokens were returned.");
 
     /// <summary>An algorithm name is shown only when it looks like one: it comes from the token's header.</summary>
     private static string Printable(string alg) => AlgorithmName().IsMatch(alg) ? $"'{alg}'" : "(unprintable)";
