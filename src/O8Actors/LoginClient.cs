@@ -51,6 +51,7 @@ internal sealed class LoginClient : IOAuthLogins
                 throw new TokenExchangeException(f.Reason, f.ProviderError) { LoginId = f.LoginId },
             LoginFailed { Failure: LoginFailure.IssuerMismatch } f => throw new IssuerMismatchException(f.Reason) { LoginId = f.LoginId },
             LoginFailed { Failure: LoginFailure.UnknownProvider } f => throw new UnknownProviderException(provider) { LoginId = f.LoginId },
+            LoginFailed { Failure: LoginFailure.IdTokenInvalid } f => throw new IdTokenValidationException(f.Reason) { LoginId = f.LoginId },
             LoginFailed f => throw new AuthorizationFailedException(f.Failure, f.Reason) { LoginId = f.LoginId },
             _ => throw new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
         };

@@ -137,7 +137,8 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
             case StateRegistered msg:
                 _redirectUri = msg.RedirectUri;
                 _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.LoginId, _secrets.State,
-                    _start.Context.Options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, msg.RedirectUri, _start.Request.ScopeList, _start.Request.Parameters));
+                    _start.Context.Options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, msg.RedirectUri, _start.Request.ScopeList, _start.Request.Parameters,
+                    _secrets.Nonce));
                 Become(PreparingPhase);
                 return true;
             case StateRegistrationRefused msg:
@@ -223,7 +224,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         Timers.Cancel(DeadlineTimer);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout));
         _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!,
-            _activity?.Context ?? default));
+            _activity?.Context ?? default, _secrets.Nonce));
         Become(ExchangingPhase);
     }
 

@@ -4,16 +4,18 @@ using System.Text;
 namespace O8Actors.Flows;
 
 /// <summary>
-/// The per-login secrets: the <c>state</c> (RFC 6749 section 10.12) and the PKCE pair (RFC 7636).
+/// The per-login secrets: the <c>state</c> (RFC 6749 section 10.12), the PKCE pair (RFC 7636) and the OpenID Connect
+/// <c>nonce</c> (OpenID Connect Core 1.0 section 3.1.2.1) that binds the ID token to this login.
 /// </summary>
 /// <param name="State">32 bytes from <see cref="RandomNumberGenerator"/>, base64url (43 characters).</param>
 /// <param name="CodeVerifier">32 bytes from the CSPRNG, base64url (43 characters, the RFC's minimum length and 256 bits).</param>
+/// <param name="Nonce">32 bytes from the CSPRNG, base64url; sent only to OpenID Connect providers, never logged.</param>
 /// <remarks>The challenge is derived when the authorize URL is built (<see cref="ChallengeFor"/>), not kept: a login
 /// holds only what it still needs while it waits.</remarks>
-internal sealed record FlowSecrets(string State, string CodeVerifier)
+internal sealed record FlowSecrets(string State, string CodeVerifier, string Nonce)
 {
     /// <summary>Fresh secrets for one login.</summary>
-    public static FlowSecrets Create() => new(RandomToken(32), RandomToken(32));
+    public static FlowSecrets Create() => new(RandomToken(32), RandomToken(32), RandomToken(32));
 
     /// <summary>The S256 challenge for <paramref name="verifier"/>.</summary>
     public static string ChallengeFor(string verifier) =>

@@ -84,4 +84,6 @@ public enum LoginFailure
     UnknownProvider,
     /// <summary>O8Actors itself failed (a login's actor stopped without an outcome): a bug, not the provider's fault.</summary>
     Internal,
+    /// <summary>The ID token failed validation (signature, algorithm, issuer, audience, lifetime or nonce); no tokens were returned.</summary>
+    IdTokenInvalid,
 }

@@ -47,6 +47,8 @@ internal static class AuthorizeUrlBuilder
             throw new ArgumentException("The PKCE code challenge is empty; pass null to leave PKCE out.", nameof(context));
         var extras = context.ExtraParameters ?? new Dictionary<string, string>();
         RejectReserved(extras.Keys, "ExtraParameters");
+        if (context.Nonce is not null && extras.ContainsKey("nonce"))
+            throw new ArgumentException("ExtraParameters must not set 'nonce': O8Actors sends its own per login and checks the ID token against it.", nameof(context));
 
         var scopes = context.Scopes is { Count: > 0 } ? context.Scopes : defaultScopes.ToList();
         if (scopes.Any(string.IsNullOrWhiteSpace))
@@ -67,9 +69,12 @@ internal static class AuthorizeUrlBuilder
             query.Add(new("code_challenge", context.CodeChallenge));
             query.Add(new("code_challenge_method", context.CodeChallengeMethod));
         }
+        if (context.Nonce is not null)
+            query.Add(new("nonce", context.Nonce));
         foreach (var (key, value) in providerParameters)
         {
-            if (!extras.ContainsKey(key))
+            // A provider-level nonce would be the same for every login: ours replaces it.
+            if (!extras.ContainsKey(key) && !(context.Nonce is not null && key == "nonce"))
                 query.Add(new(key, value));
         }
         foreach (var (key, value) in extras)

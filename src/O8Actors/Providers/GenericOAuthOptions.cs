@@ -46,6 +46,23 @@ public sealed class GenericOAuthOptions
     /// </summary>
     public bool UsePkce { get; set; } = true;
 
+    /// <summary>
+    /// The provider's JSON Web Key Set (<c>jwks_uri</c>, OpenID Connect Discovery). When set, the provider is treated as
+    /// OpenID Connect: every login sends a <c>nonce</c>, and an ID token in a token response is validated (signature,
+    /// <c>iss</c>, <c>aud</c>, <c>exp</c>/<c>iat</c>, <c>nonce</c>) before any token is returned. Needs
+    /// <see cref="Issuer"/> or <see cref="IdTokenIssuer"/>. HTTPS, or http on a loopback host for tests.
+    /// </summary>
+    public Uri? JwksUri { get; set; }
+
+    /// <summary>
+    /// The <c>iss</c> an ID token must carry, when it differs from <see cref="Issuer"/>. <c>{tenantid}</c> in it is filled
+    /// from the token's <c>tid</c> claim (Microsoft's <c>common</c> and <c>organizations</c> endpoints).
+    /// </summary>
+    public string? IdTokenIssuer { get; set; }
+
+    /// <summary>How far the provider's clock may be from ours when ID token <c>exp</c> and <c>iat</c> are checked. Default 5 minutes.</summary>
+    public TimeSpan IdTokenClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Extra parameters added to every authorize URL (for example Google's <c>access_type=offline</c>).</summary>
     public IDictionary<string, string> AuthorizeParameters { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -66,6 +83,9 @@ public sealed class GenericOAuthOptions
         Issuer = Issuer,
         IssuerParameterSupported = IssuerParameterSupported,
         UsePkce = UsePkce,
+        JwksUri = JwksUri,
+        IdTokenIssuer = IdTokenIssuer,
+        IdTokenClockSkew = IdTokenClockSkew,
         AuthorizeParameters = new Dictionary<string, string>(AuthorizeParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal),
         TokenRequestHeaders = new Dictionary<string, string>(TokenRequestHeaders ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase),
     };
@@ -93,6 +113,16 @@ public sealed class GenericOAuthOptions
                 $"{who} is a public client (no client secret) with UsePkce = false. A public client must use PKCE S256 " +
                 "(RFC 9700 section 2.1.1): nothing else stops a stolen code from being redeemed. Keep UsePkce = true.",
                 nameof(UsePkce));
+        if (JwksUri is not null)
+        {
+            EndpointRules.RequireSecureAbsolute(JwksUri, $"{who}: JwksUri", nameof(JwksUri));
+            if (string.IsNullOrEmpty(IdTokenIssuer) && string.IsNullOrEmpty(Issuer))
+                throw new ArgumentException(
+                    $"{who} has a JwksUri but no Issuer: ID tokens are checked against the issuer. Set Issuer (or IdTokenIssuer).",
+                    nameof(Issuer));
+        }
+        if (IdTokenClockSkew < TimeSpan.Zero || IdTokenClockSkew > TimeSpan.FromHours(1))
+            throw new ArgumentException($"{who}: IdTokenClockSkew must be between 0 and 1 hour, got {IdTokenClockSkew}.", nameof(IdTokenClockSkew));
         if (string.IsNullOrEmpty(ScopeSeparator))
             throw new ArgumentException($"{who} needs a non-empty ScopeSeparator (RFC 6749 uses a space).", nameof(ScopeSeparator));
         if (DefaultScopes is not null && DefaultScopes.Any(string.IsNullOrWhiteSpace))

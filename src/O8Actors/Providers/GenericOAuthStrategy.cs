@@ -13,6 +13,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     private readonly GenericOAuthOptions _options;
     private readonly ProviderDescriptor _descriptor;
     private readonly TokenEndpointClient _tokens;
+    private readonly IdTokens.IdTokenValidator? _idTokens;
 
     /// <summary>Creates the strategy from a validated copy of <paramref name="options"/>.</summary>
     /// <param name="options">The provider's settings.</param>
@@ -28,7 +29,19 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
             IssuerParameterSupported: _options.IssuerParameterSupported,
             SupportsPkce: _options.UsePkce);
         _tokens = new TokenEndpointClient(_options, timeProvider ?? TimeProvider.System);
+        if (_options.JwksUri is not null)
+        {
+            _idTokens = new IdTokens.IdTokenValidator(_options.Name, _options.ClientId,
+                string.IsNullOrEmpty(_options.IdTokenIssuer) ? _options.Issuer! : _options.IdTokenIssuer,
+                _options.JwksUri, _options.IdTokenClockSkew, timeProvider ?? TimeProvider.System);
+        }
     }
+
+    /// <summary>Whether this provider is OpenID Connect here: it sends a <c>nonce</c> and validates ID tokens (it has a key set).</summary>
+    public bool ValidatesIdTokens => _idTokens is not null;
+
+    /// <summary>The ID token validator (tests observe its key set).</summary>
+    internal IdTokens.IdTokenValidator? IdTokenValidator => _idTokens;
 
     /// <inheritdoc />
     public override string Name => _options.Name;
@@ -44,19 +57,42 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         Task.FromResult(_descriptor);
 
     /// <inheritdoc />
-    public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context) =>
-        AuthorizeUrlBuilder.Build(
-            _options.AuthorizationEndpoint!, _options.ClientId, context, _options.DefaultScopes, _options.ScopeSeparator,
-            _options.AuthorizeParameters);
+    /// <remarks>The login's <c>nonce</c> goes on the URL only when this provider validates ID tokens.</remarks>
+    public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return AuthorizeUrlBuilder.Build(
+            _options.AuthorizationEndpoint!, _options.ClientId, _idTokens is null ? context with { Nonce = null } : context,
+            _options.DefaultScopes, _options.ScopeSeparator, _options.AuthorizeParameters);
+    }
 
     /// <inheritdoc />
-    public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken) =>
-        _tokens.ExchangeCodeAsync(context, http, cancellationToken);
+    /// <exception cref="IdTokenValidationException">The response's ID token failed validation; no tokens are returned.</exception>
+    public override async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        var tokens = await _tokens.ExchangeCodeAsync(context, http, cancellationToken).ConfigureAwait(false);
+        return await ValidateAsync(tokens, context.Nonce, http, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
-    /// <remarks>When the server does not rotate the refresh token, the returned set keeps the one passed in.</remarks>
-    public override Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken) =>
-        _tokens.RefreshAsync(context, http, cancellationToken);
+    /// <remarks>
+    /// When the server does not rotate the refresh token, the returned set keeps the one passed in. An ID token in the
+    /// answer is validated like a login's, except for <c>nonce</c> (OpenID Connect Core 1.0 section 12.2).
+    /// </remarks>
+    /// <exception cref="IdTokenValidationException">The response's ID token failed validation.</exception>
+    public override async Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        var tokens = await _tokens.RefreshAsync(context, http, cancellationToken).ConfigureAwait(false);
+        return await ValidateAsync(tokens, null, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<TokenSet> ValidateAsync(TokenSet tokens, string? nonce, HttpClient http, CancellationToken cancellationToken)
+    {
+        if (_idTokens is null || string.IsNullOrEmpty(tokens.IdToken))
+            return tokens;
+        var claims = await _idTokens.ValidateAsync(tokens.IdToken, nonce, http, cancellationToken).ConfigureAwait(false);
+        return tokens with { IdTokenClaims = claims };
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"GenericOAuthStrategy {{ Name = {Name}, TokenEndpoint = {_options.TokenEndpoint} }}";

@@ -69,7 +69,7 @@ internal static class MetadataDiscovery
             RequireHttps = true,
             AllowHttpOnLoopback = true,
             // The issuer is compared below with a clearer error; endpoints may live on other hosts (Google's token
-            // endpoint is oauth2.googleapis.com), and no ID token is validated here, so no key set is required.
+            // endpoint is oauth2.googleapis.com), and the key set is fetched by the ID token validator when first needed.
             ValidateIssuerName = false,
             ValidateEndpoints = false,
             RequireKeySet = false,
@@ -103,7 +103,8 @@ internal static class MetadataDiscovery
             SupportsS256: !methodsListed || document.CodeChallengeMethodsSupported.Contains("S256", StringComparer.Ordinal),
             IssuerParameterSupported: document.TryGetBoolean("authorization_response_iss_parameter_supported") == true,
             TokenEndpointAuthMethods: document.TokenEndpointAuthenticationMethodsSupported.ToList(),
-            Source: source);
+            Source: source,
+            JwksUri: string.IsNullOrEmpty(document.JwksUri) ? null : Endpoint(provider, source, "jwks_uri", document.JwksUri));
     }
 
     /// <summary>Identical, except that one trailing slash is tolerated (a common configuration slip).</summary>

@@ -37,6 +37,9 @@ public sealed class OidcDiscoveryOptions
     /// </summary>
     public bool UsePkce { get; set; } = true;
 
+    /// <summary>How far the provider's clock may be from ours when ID token <c>exp</c> and <c>iat</c> are checked. Default 5 minutes.</summary>
+    public TimeSpan IdTokenClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Extra parameters added to every authorize URL.</summary>
     public IDictionary<string, string> AuthorizeParameters { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -68,6 +71,8 @@ public sealed class OidcDiscoveryOptions
                 "(RFC 9700 section 2.1.1). Keep UsePkce = true.", nameof(UsePkce));
         if (DefaultScopes is not null && DefaultScopes.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException($"{who} has an empty entry in DefaultScopes.", nameof(DefaultScopes));
+        if (IdTokenClockSkew < TimeSpan.Zero || IdTokenClockSkew > TimeSpan.FromHours(1))
+            throw new ArgumentException($"{who}: IdTokenClockSkew must be between 0 and 1 hour, got {IdTokenClockSkew}.", nameof(IdTokenClockSkew));
         if (AuthorizeParameters is not null)
             AuthorizeUrlBuilder.RejectReserved(AuthorizeParameters.Keys, $"{who}: AuthorizeParameters");
     }
@@ -81,6 +86,7 @@ public sealed class OidcDiscoveryOptions
         ClientAuthentication = ClientAuthentication,
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         UsePkce = UsePkce,
+        IdTokenClockSkew = IdTokenClockSkew,
         AuthorizeParameters = new Dictionary<string, string>(AuthorizeParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal),
         TokenRequestHeaders = new Dictionary<string, string>(TokenRequestHeaders ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase),
     };

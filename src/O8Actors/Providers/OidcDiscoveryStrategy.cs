@@ -109,6 +109,10 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             Issuer = metadata.Issuer,
             IssuerParameterSupported = metadata.IssuerParameterSupported,
             UsePkce = pkce,
+            // With a key set the provider is OpenID Connect: logins send a nonce and ID tokens are validated (issuer:
+            // the metadata's, which was just checked against the configured one).
+            JwksUri = metadata.JwksUri,
+            IdTokenClockSkew = _options.IdTokenClockSkew,
             AuthorizeParameters = new Dictionary<string, string>(_options.AuthorizeParameters, StringComparer.Ordinal),
             TokenRequestHeaders = new Dictionary<string, string>(_options.TokenRequestHeaders, StringComparer.OrdinalIgnoreCase),
         };

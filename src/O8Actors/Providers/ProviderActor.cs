@@ -149,7 +149,8 @@ internal sealed class ProviderActor : ReceiveActor
                 msg.RedirectUri,
                 msg.Scopes,
                 msg.ExtraParameters,
-                descriptor);
+                descriptor,
+                msg.Nonce);
             replyTo.Tell(new AuthorizationPrepared(msg.LoginId, _strategy.BuildAuthorizeUrl(context), descriptor));
         }
         catch (Exception e)
@@ -205,7 +206,7 @@ internal sealed class ProviderActor : ReceiveActor
         var (flowId, parent, work) = request switch
         {
             ExchangeCode e => (e.LoginId, e.Parent, (Func<CancellationToken, Task<TokenSet>>)(ct =>
-                strategy.ExchangeCodeAsync(new CodeExchangeContext(e.Code, e.CodeVerifier, e.RedirectUri), http, ct))),
+                strategy.ExchangeCodeAsync(new CodeExchangeContext(e.Code, e.CodeVerifier, e.RedirectUri, e.Nonce), http, ct))),
             RefreshTokens r => (r.RequestId, default(ActivityContext), ct => strategy.RefreshAsync(new RefreshContext(r.RefreshToken, r.Scopes), http, ct)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };
@@ -235,6 +236,7 @@ internal sealed class ProviderActor : ReceiveActor
         {
             TimeoutException or OperationCanceledException => new CodeExchangeFailed(flowId, LoginFailure.ExchangeTimeout,
                 $"The token endpoint of '{provider}' did not answer within {timeout.TotalSeconds:0.#} seconds.", null, cause),
+            IdTokenValidationException v => new CodeExchangeFailed(flowId, LoginFailure.IdTokenInvalid, v.Message, null, v),
             TokenExchangeException t => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, t.Message, t.ProviderError, t),
             NotSupportedException n => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, n.Message, null, n),
             // A strategy's own exception may carry anything (a user's subclass may quote the response), so its

@@ -17,7 +17,8 @@ internal sealed record PrepareAuthorization(
     string? CodeChallenge,
     Uri RedirectUri,
     IReadOnlyList<string> Scopes,
-    IReadOnlyDictionary<string, string> ExtraParameters)
+    IReadOnlyDictionary<string, string> ExtraParameters,
+    string? Nonce = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"PrepareAuthorization {{ Provider = {Provider}, LoginId = {LoginId} }}";
@@ -43,8 +44,9 @@ internal sealed record ProviderUnavailable(string LoginId, string Reason, LoginF
 /// <param name="CodeVerifier">The PKCE verifier (a secret), if PKCE is on.</param>
 /// <param name="RedirectUri">The redirect URI the authorize request carried.</param>
 /// <param name="Parent">The login's span: the token request's span is its child (default: none).</param>
+/// <param name="Nonce">The login's OpenID Connect nonce (a secret): an ID token must carry it.</param>
 internal sealed record ExchangeCode(string Provider, string LoginId, string Code, string? CodeVerifier, Uri RedirectUri,
-    System.Diagnostics.ActivityContext Parent = default)
+    System.Diagnostics.ActivityContext Parent = default, string? Nonce = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"ExchangeCode {{ Provider = {Provider}, LoginId = {LoginId} }}";

@@ -8,6 +8,7 @@ namespace O8Actors.Providers;
 /// <param name="IssuerParameterSupported"><c>authorization_response_iss_parameter_supported</c>.</param>
 /// <param name="TokenEndpointAuthMethods"><c>token_endpoint_auth_methods_supported</c>; empty when absent.</param>
 /// <param name="Source">The URL the document came from.</param>
+/// <param name="JwksUri">The <c>jwks_uri</c>; null when absent (a plain OAuth server: no ID tokens to validate).</param>
 internal sealed record ProviderMetadata(
     string Issuer,
     Uri AuthorizationEndpoint,
@@ -15,4 +16,5 @@ internal sealed record ProviderMetadata(
     bool SupportsS256,
     bool IssuerParameterSupported,
     IReadOnlyList<string> TokenEndpointAuthMethods,
-    Uri Source);
+    Uri Source,
+    Uri? JwksUri = null);

@@ -44,6 +44,9 @@ public static class ProviderPresets
     /// <summary>Google's token endpoint.</summary>
     public const string GoogleTokenEndpoint = "https://oauth2.googleapis.com/token";
 
+    /// <summary>Google's signing keys (the <c>jwks_uri</c> of its discovery document): its ID tokens are validated against them.</summary>
+    public const string GoogleJwksUri = "https://www.googleapis.com/oauth2/v3/certs";
+
     /// <summary>The Microsoft identity platform host.</summary>
     public const string MicrosoftAuthority = "https://login.microsoftonline.com";
 
@@ -119,6 +122,8 @@ public static class ProviderPresets
         // Google's discovery document does not advertise RFC 9207, so iss is not required on callbacks.
         Issuer = GoogleIssuer,
         IssuerParameterSupported = false,
+        // OpenID Connect: each login sends a nonce and the ID token is validated against Google's keys.
+        JwksUri = new Uri(GoogleJwksUri),
         UsePkce = true,
         // A refresh token only comes with access_type=offline, and again after the first consent only with prompt=consent.
         AuthorizeParameters = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -161,6 +166,10 @@ public static class ProviderPresets
             // Entra ID does not send iss on the authorization response, so the issuer is informational.
             Issuer = Guid.TryParse(tenant, out var id) ? $"{MicrosoftAuthority}/{id:D}/v2.0" : null,
             IssuerParameterSupported = false,
+            // OpenID Connect: each login sends a nonce and the ID token is validated against the tenant's keys. Without a
+            // tenant id the ID token's iss is checked against the template, filled with the token's own (signed) tid.
+            JwksUri = new Uri($"{MicrosoftAuthority}/{Uri.EscapeDataString(tenant)}/discovery/v2.0/keys"),
+            IdTokenIssuer = Guid.TryParse(tenant, out _) ? null : $"{MicrosoftAuthority}/{IdTokens.IdTokenValidator.TenantPlaceholder}/v2.0",
             UsePkce = true,
         };
     }

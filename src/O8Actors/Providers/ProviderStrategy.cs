@@ -59,13 +59,18 @@ public sealed record ProviderDescriptor(string? Issuer = null, bool IssuerParame
 /// <param name="Scopes">Scopes the caller asked for; empty means the strategy's defaults.</param>
 /// <param name="ExtraParameters">Extra authorize parameters the caller asked for.</param>
 /// <param name="Descriptor">What <see cref="ProviderStrategy.ResolveAsync"/> learned.</param>
+/// <param name="Nonce">
+/// The login's OpenID Connect <c>nonce</c> (a secret: never log it). A strategy that validates ID tokens puts it on the
+/// URL (the built-in ones do when the provider has a key set); others leave it out.
+/// </param>
 public sealed record AuthorizeUrlContext(
     string State,
     string? CodeChallenge,
     Uri RedirectUri,
     IReadOnlyList<string> Scopes,
     IReadOnlyDictionary<string, string> ExtraParameters,
-    ProviderDescriptor Descriptor)
+    ProviderDescriptor Descriptor,
+    string? Nonce = null)
 {
     /// <summary>The PKCE method; O8Actors only ever uses S256 (RFC 9700 forbids plain).</summary>
     public string CodeChallengeMethod => "S256";
@@ -78,7 +83,8 @@ public sealed record AuthorizeUrlContext(
 /// <param name="Code">The authorization code (a secret: never log it).</param>
 /// <param name="CodeVerifier">The PKCE verifier (a secret), or null when PKCE was off.</param>
 /// <param name="RedirectUri">The same redirect URI that was in the authorize request (RFC 6749 section 4.1.3).</param>
-public sealed record CodeExchangeContext(string Code, string? CodeVerifier, Uri RedirectUri)
+/// <param name="Nonce">The login's OpenID Connect <c>nonce</c> (a secret), which the ID token must carry; null when none was sent.</param>
+public sealed record CodeExchangeContext(string Code, string? CodeVerifier, Uri RedirectUri, string? Nonce = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"CodeExchangeContext {{ RedirectUri = {RedirectUri} }}";

@@ -23,10 +23,17 @@ public sealed record TokenSet(
     string? IdToken = null,
     string? Raw = null)
 {
+    /// <summary>
+    /// The claims of <see cref="IdToken"/> once O8Actors validated it (providers that publish a key set: OpenID Connect
+    /// discovery, the Google and Microsoft presets, or <see cref="Providers.GenericOAuthOptions.JwksUri"/> set); null
+    /// when no ID token was issued or the provider has no key set to check it against.
+    /// </summary>
+    public IdTokenClaims? IdTokenClaims { get; init; }
+
     /// <summary>Whether a refresh token was issued.</summary>
     public bool CanRefresh => !string.IsNullOrEmpty(RefreshToken);
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"TokenSet {{ TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, HasRefreshToken = {CanRefresh}, HasIdToken = {IdToken is not null}, Scope = {Scope} }}";
+        $"TokenSet {{ TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, HasRefreshToken = {CanRefresh}, HasIdToken = {IdToken is not null}, IdTokenValidated = {IdTokenClaims is not null}, Scope = {Scope} }}";
 }

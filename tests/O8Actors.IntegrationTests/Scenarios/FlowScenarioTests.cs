@@ -20,6 +20,12 @@ public sealed class FlowScenarioTests(FlowsFixture fixture) : IClassFixture<Flow
         Assert.True(tokens.CanRefresh);
         Assert.False(string.IsNullOrEmpty(tokens.IdToken));
         Assert.Equal("approve-single", Subject(tokens.IdToken!));
+        // The ID token passed validation: oidc-provider's RS256 signature against its JWKS, iss, aud, exp/iat, nonce.
+        Assert.Equal("RS256", Header(tokens.IdToken!).GetProperty("alg").GetString());
+        Assert.Equal("approve-single", tokens.IdTokenClaims?.Subject);
+        Assert.Equal(fixture.Provider.IssuerString, tokens.IdTokenClaims!.Issuer);
+        Assert.Contains(fixture.Client.ClientId, tokens.IdTokenClaims.Audiences);
+        Assert.False(string.IsNullOrEmpty(tokens.IdTokenClaims.All.Single(c => c.Type == "nonce").Value));
         var browser = await fixture.BrowserResultAsync("approve-single");
         Assert.True(browser.LandedOk, $"browser: {browser}");
         Assert.StartsWith(fixture.RedirectUri.GetLeftPart(UriPartial.Authority), browser.FinalUrl);
@@ -31,6 +37,9 @@ public sealed class FlowScenarioTests(FlowsFixture fixture) : IClassFixture<Flow
         // The provider rotates refresh tokens on every use; the new one must come back to the caller.
         Assert.True(refreshed.CanRefresh);
         Assert.NotEqual(tokens.RefreshToken, refreshed.RefreshToken);
+        // An ID token on the refresh answer is validated too (without a nonce, OpenID Connect Core 1.0 section 12.2).
+        if (refreshed.IdToken is not null)
+            Assert.Equal("approve-single", refreshed.IdTokenClaims?.Subject);
         var spent = await Assert.ThrowsAsync<TokenExchangeException>(
             () => fixture.Flows.RefreshAsync(FlowsFixture.ProviderName, tokens.RefreshToken!));
         Assert.Equal("invalid_grant", spent.ProviderError);
@@ -112,11 +121,15 @@ public sealed class FlowScenarioTests(FlowsFixture fixture) : IClassFixture<Flow
     }
 
     /// <summary>The <c>sub</c> claim of an ID token (the signature was the provider's business; here only the payload matters).</summary>
-    private static string Subject(string idToken)
+    private static string Subject(string idToken) => Part(idToken, 1).GetProperty("sub").GetString()!;
+
+    private static JsonElement Header(string idToken) => Part(idToken, 0);
+
+    private static JsonElement Part(string idToken, int index)
     {
-        var payload = idToken.Split('.')[1].Replace('-', '+').Replace('_', '/');
+        var payload = idToken.Split('.')[index].Replace('-', '+').Replace('_', '/');
         payload = payload.PadRight(payload.Length + (4 - payload.Length % 4) % 4, '=');
         using var json = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(payload)));
-        return json.RootElement.GetProperty("sub").GetString()!;
+        return json.RootElement.Clone();
     }
 }

@@ -9,29 +9,44 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.Tokens;
 using O8Actors.Providers;
+using O8Actors.Tests.Providers;
 
 namespace O8Actors.Tests.EndToEnd;
 
 /// <summary>
 /// A minimal authorization server on 127.0.0.1 for end-to-end tests of the core: <c>/authorize</c> redirects with a fresh
 /// code, <c>/token</c> checks the client secret, the redirect URI and the PKCE verifier, accepts each code once, and
-/// hands out a token derived from that code's state so a test can tell the logins apart.
+/// hands out a token derived from that code's state so a test can tell the logins apart. With
+/// <see cref="OpenIdConnect"/> it also publishes a JWKS and returns an ES256 ID token that echoes the login's nonce.
 /// </summary>
 internal sealed class PkceAuthorizationServer : IAsyncDisposable
 {
     public const string ClientId = "e2e-client";
     public const string ClientSecret = "e2e-secret-value";
 
-    private sealed record Grant(string State, string Challenge, string RedirectUri);
+    private sealed record Grant(string State, string Challenge, string RedirectUri, string? Nonce);
 
     private readonly ConcurrentDictionary<string, Grant> _grants = new();
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<string> _secretsSeen = new();
     private int _tokensIssued;
     private int _rejected;
+    private readonly TestIdTokens _keys = new();
+    private readonly ECDsaSecurityKey _signing;
 
-    private PkceAuthorizationServer(WebApplication app) => _app = app;
+    private PkceAuthorizationServer(WebApplication app)
+    {
+        _app = app;
+        _signing = _keys.EcKey("e2e-key");
+    }
+
+    /// <summary>When set, the strategy has a key set: logins send a nonce and get an ES256 ID token back.</summary>
+    public bool OpenIdConnect { get; set; }
+
+    /// <summary>When set, ID tokens carry a nonce other than the login's (an injected token).</summary>
+    public bool ForgeNonce { get; set; }
 
     public string BaseUrl { get; private set; } = "";
     public int TokensIssued => Volatile.Read(ref _tokensIssued);
@@ -60,6 +75,8 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
         TokenEndpoint = new Uri(BaseUrl + "/token"),
         ClientId = ClientId,
         ClientSecret = ClientSecret,
+        Issuer = OpenIdConnect ? BaseUrl : null,
+        JwksUri = OpenIdConnect ? new Uri(BaseUrl + "/jwks") : null,
     });
 
     public static async Task<PkceAuthorizationServer> StartAsync()
@@ -71,6 +88,7 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
         var server = new PkceAuthorizationServer(app);
         app.MapGet("/authorize", server.Authorize);
         app.MapPost("/token", server.Token);
+        app.MapGet("/jwks", () => Results.Text(server._keys.Jwks(), "application/json"));
         await app.StartAsync();
         server.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         return server;
@@ -87,7 +105,9 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
             return Results.Redirect($"{q["redirect_uri"]}?error=access_denied&error_description=The+user+refused&state={Uri.EscapeDataString(q["state"]!)}");
         var code = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         _secretsSeen.Enqueue(code);
-        _grants[code] = new Grant(q["state"]!, q["code_challenge"].ToString(), q["redirect_uri"]!);
+        var nonce = q["nonce"].ToString();
+        if (nonce.Length > 0) _secretsSeen.Enqueue(nonce);
+        _grants[code] = new Grant(q["state"]!, q["code_challenge"].ToString(), q["redirect_uri"]!, nonce.Length > 0 ? nonce : null);
         return Results.Redirect($"{q["redirect_uri"]}?code={code}&state={Uri.EscapeDataString(q["state"]!)}");
     }
 
@@ -111,7 +131,13 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
         var refreshToken = "rt-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         _secretsSeen.Enqueue(accessToken);
         _secretsSeen.Enqueue(refreshToken);
-        return Results.Json(new { access_token = accessToken, token_type = "Bearer", expires_in = 3600, refresh_token = refreshToken });
+        if (!OpenIdConnect)
+            return Results.Json(new { access_token = accessToken, token_type = "Bearer", expires_in = 3600, refresh_token = refreshToken });
+        var claims = TestIdTokens.Claims(BaseUrl, ClientId, ForgeNonce ? "nonce-of-another-login" : grant.Nonce, DateTimeOffset.UtcNow);
+        var idToken = TestIdTokens.Mint(claims, _signing);
+        _secretsSeen.Enqueue(idToken);
+        foreach (var part in idToken.Split('.')) _secretsSeen.Enqueue(part);
+        return Results.Json(new { access_token = accessToken, token_type = "Bearer", expires_in = 3600, refresh_token = refreshToken, id_token = idToken });
     }
 
     private IResult Reject(string error, int status = 400)
@@ -126,5 +152,6 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _keys.Dispose();
     }
 }

@@ -56,4 +56,44 @@ public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : ICl
         foreach (var secret in secrets)
             Assert.False(text.Contains(secret, StringComparison.Ordinal), $"A secret leaked into: {text[..Math.Min(text.Length, 300)]}");
     }
+
+    [Fact]
+    public async Task No_nonce_or_id_token_reaches_a_log_line_or_an_exception_message()
+    {
+        var systemName = "o8-logs-" + Guid.NewGuid().ToString("N")[..8];
+        var lines = CapturedLogs.For(systemName);
+        using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new CapturedLogs.Provider(lines)));
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        server.OpenIdConnect = true;
+        var browser = new HttpClientBrowser();
+        await using var flows = await OAuthLogins.StartAsync(setup =>
+        {
+            setup.SystemName = systemName;
+            setup.Hocon = ConfigurationFactory.ParseString(CapturedLogs.AkkaConfig);
+            setup.LoggerFactory = loggerFactory;
+            setup.Options.Listener.Port = 0;
+            setup.Options.Certificates = certificates.Options;
+            setup.Browser = browser;
+            setup.Providers.Add(server.Strategy("oidc"));
+        });
+
+        var messages = new List<string>();
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => flows.AuthorizeAsync("oidc")));
+        Assert.All(tokens, t => Assert.Equal("user-42", t.IdTokenClaims?.Subject));
+        messages.AddRange(tokens.Select(t => t.ToString()));
+        messages.AddRange(tokens.Select(t => t.IdTokenClaims!.ToString()));
+
+        server.ForgeNonce = true;
+        var forged = await Assert.ThrowsAsync<IdTokenValidationException>(() => flows.AuthorizeAsync("oidc"));
+        Assert.Contains("(nonce)", forged.Message, StringComparison.Ordinal);
+        messages.Add(forged.ToString());
+
+        Assert.Contains(lines, l => l.Contains("ended: Failed", StringComparison.Ordinal) && l.Contains("(nonce)", StringComparison.Ordinal));
+        var secrets = server.SecretsSeen.Where(s => s.Length >= 8).ToList();
+        // Four nonces, four ID tokens (and their parts), codes, verifiers and tokens.
+        Assert.True(secrets.Count >= 4 * 6, $"expected nonces and ID tokens to be recorded, got {secrets.Count}");
+        foreach (var text in lines.Concat(messages))
+        foreach (var secret in secrets)
+            Assert.False(text.Contains(secret, StringComparison.Ordinal), $"A secret leaked into: {text[..Math.Min(text.Length, 300)]}");
+    }
 }

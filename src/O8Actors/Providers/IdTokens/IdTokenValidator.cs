@@ -1,0 +1,191 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace O8Actors.Providers.IdTokens;
+
+/// <summary>
+/// Validates one provider's ID tokens as OpenID Connect Core 1.0 section 3.1.3.7 asks, with
+/// Microsoft.IdentityModel's <see cref="JsonWebTokenHandler"/>: an asymmetric signature by a key from the provider's
+/// JWKS, <c>iss</c>, <c>aud</c> (and <c>azp</c>), <c>exp</c> and <c>iat</c> within the clock skew, and the login's
+/// <c>nonce</c>. Each failure is an <see cref="IdTokenValidationException"/> that names the check, never the token.
+/// </summary>
+/// <remarks>One per provider strategy, so the key set is cached per provider. Thread-safe.</remarks>
+internal sealed partial class IdTokenValidator
+{
+    /// <summary>The placeholder in an issuer that the token's <c>tid</c> claim fills (Microsoft's multi-tenant endpoints).</summary>
+    public const string TenantPlaceholder = "{tenantid}";
+
+    // Public-key signatures only. HS* would make the client secret (or, in the classic confusion attack, the public
+    // key) the verification key; "none" is no signature at all.
+    private static readonly string[] Asymmetric =
+    [
+        SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
+        SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
+        SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
+    ];
+
+    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
+
+    private readonly string _provider;
+    private readonly string _clientId;
+    private readonly string _issuer;
+    private readonly TimeSpan _clockSkew;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates the validator; no network call until the first token.</summary>
+    /// <param name="provider">The provider's name, for messages.</param>
+    /// <param name="clientId">The client id: <c>aud</c> must contain it.</param>
+    /// <param name="issuer">The issuer <c>iss</c> must equal; may contain <see cref="TenantPlaceholder"/>.</param>
+    /// <param name="jwksUri">The provider's key set.</param>
+    /// <param name="clockSkew">Tolerance on <c>exp</c> and <c>iat</c>.</param>
+    /// <param name="time">The clock.</param>
+    public IdTokenValidator(string provider, string clientId, string issuer, Uri jwksUri, TimeSpan clockSkew, TimeProvider time)
+    {
+        _provider = provider;
+        _clientId = clientId;
+        _issuer = issuer;
+        _clockSkew = clockSkew;
+        _time = time;
+        Keys = new JwksCache(provider, jwksUri, time);
+    }
+
+    /// <summary>The provider's cached key set.</summary>
+    public JwksCache Keys { get; }
+
+    /// <summary>Validates <paramref name="idToken"/> and returns its claims.</summary>
+    /// <param name="idToken">The compact JWS from the token response.</param>
+    /// <param name="expectedNonce">The login's nonce; null when none was sent (a refresh), and then <c>nonce</c> is not checked.</param>
+    /// <param name="http">The providers' HTTP client, for the key set.</param>
+    /// <param name="cancellationToken">Cancels a key set fetch.</param>
+    /// <exception cref="IdTokenValidationException">A check failed; the message says which.</exception>
+    public async Task<IdTokenClaims> ValidateAsync(string idToken, string? expectedNonce, HttpClient http, CancellationToken cancellationToken)
+    {
+        JsonWebToken token;
+        try
+        {
+            token = Handler.ReadJsonWebToken(idToken);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException)
+        {
+            // Not kept as the inner exception: the reader's message may quote the token (see Classify).
+            throw Fail("malformed", "it is not a compact JWT");
+        }
+        if (token.IsEncrypted)
+            throw Fail("algorithm", "it is encrypted (JWE), which O8Actors does not accept");
+
+        var alg = token.Alg;
+        if (string.IsNullOrEmpty(alg) || string.Equals(alg, "none", StringComparison.OrdinalIgnoreCase))
+            throw Fail("algorithm", "it is unsigned (alg=none)");
+        if (!Asymmetric.Contains(alg, StringComparer.Ordinal))
+            throw Fail("algorithm", $"its algorithm {Printable(alg)} is not a public-key signature (RS*, PS*, ES*)");
+
+        var keys = await Keys.GetAsync(http, cancellationToken).ConfigureAwait(false);
+        var kid = token.Kid;
+        if (!string.IsNullOrEmpty(kid) && !keys.Any(k => k.KeyId == kid))
+        {
+            // A key id the set lacks: the provider may have rotated its keys since the set was fetched.
+            var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken).ConfigureAwait(false);
+            if (!fresh.Any(k => k.KeyId == kid))
+                throw Fail("signature", refetched
+                    ? $"its key id is not in the provider's key set at {Keys.Uri}, even after fetching it again"
+                    : $"its key id is not in the provider's key set at {Keys.Uri} (fetched again less than {JwksCache.MinRefetchInterval.TotalMinutes:0} minutes ago, so not refetched)");
+            keys = fresh;
+        }
+
+        var issuer = ExpectedIssuer(token);
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = issuer,
+            ValidAudience = _clientId,
+            ValidateIssuer = true,
+            ValidateAudience = true,
+            // exp and iat are compared below against the injected clock (the handler reads the system clock).
+            ValidateLifetime = false,
+            RequireSignedTokens = true,
+            ValidateIssuerSigningKey = false,
+            IssuerSigningKeys = keys,
+            ValidAlgorithms = Asymmetric,
+            ClockSkew = _clockSkew,
+            // No claim type mapping: the caller sees the JWT's own claim names.
+            NameClaimType = "name",
+        };
+        var result = await Handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
+        if (!result.IsValid)
+            throw Classify(result.Exception);
+
+        var now = _time.GetUtcNow();
+        if (!token.TryGetPayloadValue<long>("exp", out var expSeconds))
+            throw Fail("expired", "it has no exp claim");
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(expSeconds);
+        if (expiresAt + _clockSkew < now)
+            throw Fail("expired", $"it expired at {expiresAt:O} (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)");
+        if (token.TryGetPayloadValue<long>("nbf", out var nbfSeconds) && DateTimeOffset.FromUnixTimeSeconds(nbfSeconds) > now + _clockSkew)
+            throw Fail("expired", "it is not valid yet (nbf)");
+        if (!token.TryGetPayloadValue<long>("iat", out var iatSeconds))
+            throw Fail("issued-at", "it has no iat claim");
+        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(iatSeconds);
+        if (issuedAt > now + _clockSkew)
+            throw Fail("issued-at", $"it was issued in the future ({issuedAt:O}, now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)");
+
+        var audiences = token.Audiences.ToList();
+        token.TryGetPayloadValue<string>("azp", out var azp);
+        if (audiences.Count > 1 && string.IsNullOrEmpty(azp))
+            throw Fail("audience", "it has several audiences but no azp claim");
+        if (!string.IsNullOrEmpty(azp) && !string.Equals(azp, _clientId, StringComparison.Ordinal))
+            throw Fail("audience", "its azp claim names another client");
+
+        if (expectedNonce is not null)
+        {
+            if (!token.TryGetPayloadValue<string>("nonce", out var nonce) || string.IsNullOrEmpty(nonce))
+                throw Fail("nonce", "it carries no nonce, but the login sent one");
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(nonce), Encoding.UTF8.GetBytes(expectedNonce)))
+                throw Fail("nonce", "its nonce is not this login's (a replayed or injected token)");
+        }
+
+        if (string.IsNullOrEmpty(token.Subject))
+            throw Fail("malformed", "it has no sub claim");
+        token.TryGetPayloadValue<string>("email", out var email);
+        token.TryGetPayloadValue<string>("name", out var name);
+        return new IdTokenClaims(token.Subject, token.Issuer, audiences, expiresAt, issuedAt, email, name, token.Claims.ToList());
+    }
+
+    /// <summary>The issuer, with a <see cref="TenantPlaceholder"/> filled from the token's <c>tid</c> (the signature still has to hold).</summary>
+    private string ExpectedIssuer(JsonWebToken token)
+    {
+        if (!_issuer.Contains(TenantPlaceholder, StringComparison.Ordinal))
+            return _issuer;
+        if (!token.TryGetPayloadValue<string>("tid", out var tid) || !Guid.TryParse(tid, out var tenant))
+            throw Fail("issuer", "it has no tenant id (tid) to check its issuer against");
+        return _issuer.Replace(TenantPlaceholder, tenant.ToString("D"), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Turns the handler's exception into a reason. Neither its message nor the exception itself is kept: with
+    /// IdentityModel's PII logging switched on by the host, they may quote the token.
+    /// </summary>
+    private IdTokenValidationException Classify(Exception? error) => error switch
+    {
+        SecurityTokenInvalidAlgorithmException => Fail("algorithm", "its algorithm is not allowed"),
+        SecurityTokenSignatureKeyNotFoundException => Fail("signature", "no key in the provider's key set verifies it"),
+        SecurityTokenInvalidSignatureException => Fail("signature", "its signature does not verify with the provider's keys"),
+        SecurityTokenExpiredException => Fail("expired", $"it has expired (clock skew {_clockSkew.TotalSeconds:0} s)"),
+        SecurityTokenNoExpirationException => Fail("expired", "it has no exp claim"),
+        SecurityTokenNotYetValidException => Fail("expired", "it is not valid yet (nbf)"),
+        SecurityTokenInvalidLifetimeException => Fail("expired", "its lifetime is invalid"),
+        SecurityTokenInvalidAudienceException => Fail("audience", "its audience does not include this client"),
+        SecurityTokenInvalidIssuerException => Fail("issuer", $"its issuer is not '{_issuer}'"),
+        _ => Fail("invalid", $"it did not validate ({error?.GetType().Name ?? "unknown reason"})"),
+    };
+
+    private IdTokenValidationException Fail(string check, string detail) =>
+        new($"The ID token from '{_provider}' failed validation ({check}): {detail}. No tokens were returned.");
+
+    /// <summary>An algorithm name is shown only when it looks like one: it comes from the token's header.</summary>
+    private static string Printable(string alg) => AlgorithmName().IsMatch(alg) ? $"'{alg}'" : "(unprintable)";
+
+    [GeneratedRegex("^[A-Za-z0-9+_-]{1,16}$")]
+    private static partial Regex AlgorithmName();
+}

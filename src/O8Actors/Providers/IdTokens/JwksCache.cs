@@ -1,0 +1,116 @@
+using Microsoft.IdentityModel.Tokens;
+
+namespace O8Actors.Providers.IdTokens;
+
+/// <summary>
+/// One provider's signing keys (its <c>jwks_uri</c>), fetched on first use through the providers' HTTP client and kept.
+/// An ID token signed with a key id the set does not hold triggers one refetch (the provider rotated its keys), but
+/// never more often than <see cref="MinRefetchInterval"/>: otherwise anyone able to hand us a token could make every
+/// login fetch the key set. Keys older than <see cref="MaxAge"/> are fetched again on the next login, so a key the
+/// provider withdrew (say, after a compromise) stops verifying; while that fetch fails, the keys held are used.
+/// </summary>
+/// <remarks>Thread-safe: concurrent exchanges share one fetch in flight.</remarks>
+internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
+{
+    /// <summary>The shortest time between two fetches that an unknown key id may cause.</summary>
+    public static readonly TimeSpan MinRefetchInterval = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a fetched key set is used before it is fetched again.</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromHours(12);
+
+    private readonly object _gate = new();
+    private Task<IReadOnlyList<SecurityKey>>? _current;
+    private IReadOnlyList<SecurityKey>? _lastGood;
+    private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
+
+    /// <summary>Where the keys come from.</summary>
+    public Uri Uri => jwksUri;
+
+    /// <summary>The cached keys, fetching them the first time, again after a failed fetch, and again when older than <see cref="MaxAge"/>.</summary>
+    public async Task<IReadOnlyList<SecurityKey>> GetAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        Task<IReadOnlyList<SecurityKey>> task;
+        IReadOnlyList<SecurityKey>? fallback;
+        lock (_gate)
+        {
+            if (_current is null || _current.IsFaulted || _current.IsCanceled || time.GetUtcNow() - _fetchedAt >= MaxAge)
+                StartFetch(http, cancellationToken);
+            task = _current!;
+            fallback = _lastGood;
+        }
+        if (fallback is null)
+            return await task.ConfigureAwait(false);
+        try
+        {
+            return await task.ConfigureAwait(false);
+        }
+        catch (IdTokenValidationException)
+        {
+            // The provider's key endpoint is down for a periodic refresh: the keys it served before still verify.
+            return fallback;
+        }
+    }
+
+    /// <summary>
+    /// Fetches the keys again after an unknown key id, unless the last fetch started less than
+    /// <see cref="MinRefetchInterval"/> ago; then answers the keys already held (or being fetched).
+    /// </summary>
+    /// <returns>The keys, and whether this call started a fetch.</returns>
+    public async Task<(IReadOnlyList<SecurityKey> Keys, bool Refetched)> RefetchAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        Task<IReadOnlyList<SecurityKey>> task;
+        bool refetched;
+        lock (_gate)
+        {
+            refetched = _current is null || time.GetUtcNow() - _fetchedAt >= MinRefetchInterval;
+            if (refetched)
+                StartFetch(http, cancellationToken);
+            task = _current!;
+        }
+        return (await task.ConfigureAwait(false), refetched);
+    }
+
+    private void StartFetch(HttpClient http, CancellationToken cancellationToken)
+    {
+        _fetchedAt = time.GetUtcNow();
+        _current = FetchAsync(http, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<SecurityKey>> FetchAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        string body;
+        try
+        {
+            using var response = await http.GetAsync(jwksUri, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+                throw new IdTokenValidationException(
+                    $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} answered HTTP {(int)response.StatusCode}.");
+            body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new IdTokenValidationException(
+                $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} could not be fetched ({ex.Message}).", ex);
+        }
+
+        JsonWebKeySet set;
+        try
+        {
+            set = new JsonWebKeySet(body);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new IdTokenValidationException(
+                $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} is not a JWKS document.", ex);
+        }
+        // Public signing keys only: a symmetric ("oct") key in a public document could only help an attacker, and
+        // encryption keys never sign.
+        IReadOnlyList<SecurityKey> keys = set.Keys
+            .Where(k => k.Kty is JsonWebAlgorithmsKeyTypes.RSA or JsonWebAlgorithmsKeyTypes.EllipticCurve)
+            .Where(k => string.IsNullOrEmpty(k.Use) || k.Use == JsonWebKeyUseNames.Sig)
+            .Cast<SecurityKey>()
+            .ToList();
+        lock (_gate) _lastGood = keys;
+        return keys;
+    }
+}

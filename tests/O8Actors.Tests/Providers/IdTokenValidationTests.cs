@@ -1,0 +1,411 @@
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Microsoft.IdentityModel.Tokens;
+using O8Actors.Providers;
+using static O8Actors.Tests.Providers.ProviderTestData;
+
+namespace O8Actors.Tests.Providers;
+
+/// <summary>
+/// ID token validation (OpenID Connect Core 1.0 section 3.1.3.7) through a real strategy: the token endpoint and the
+/// JWKS are served by a local Kestrel server, the tokens are minted with JsonWebTokenHandler under keys made here.
+/// Each attack is one test; each checks that no tokens come back and that the reason names the check, not the token.
+/// </summary>
+public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
+{
+    private const string ClientId = "client-1";
+    private const string Nonce = "n0nce-of-this-login-Q2xpZW50";
+    private static readonly DateTimeOffset Start = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly HttpClient _http = new();
+    private readonly TestIdTokens _keys = new();
+    private readonly MovableTimeProvider _clock = new(Start);
+    private RecordingServer _server = null!;
+    private ECDsaSecurityKey _signing = null!;
+    private string _idToken = "";
+    private bool _jwksDown;
+
+    public async Task InitializeAsync()
+    {
+        _server = await RecordingServer.StartAsync();
+        _signing = _keys.EcKey("k1");
+        _server.Handler = (context, request) => request.Path switch
+        {
+            "/jwks" => _jwksDown
+                ? RecordingServer.Respond(context, 503, "text/plain", "down")
+                : RecordingServer.Respond(context, 200, "application/json", _keys.Jwks()),
+            "/token" => RecordingServer.Respond(context, 200, "application/json",
+                new JsonObject { ["access_token"] = "SECRET-ACCESS-1", ["token_type"] = "Bearer", ["id_token"] = _idToken }.ToJsonString()),
+            "/.well-known/openid-configuration" => RecordingServer.Respond(context, 200, "application/json", new JsonObject
+            {
+                ["issuer"] = Issuer,
+                ["authorization_endpoint"] = $"{Issuer}/authorize",
+                ["token_endpoint"] = $"{Issuer}/token",
+                ["jwks_uri"] = $"{Issuer}/jwks",
+                ["code_challenge_methods_supported"] = new JsonArray("S256"),
+            }.ToJsonString()),
+            _ => RecordingServer.Respond(context, 404, "text/plain", "not found"),
+        };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        _keys.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    private string Issuer => _server.BaseUrl;
+
+    private int JwksFetches => _server.Requests.Count(r => r.Path == "/jwks");
+
+    private GenericOAuthStrategy Strategy(Action<GenericOAuthOptions>? change = null)
+    {
+        var options = Options(_server.Url("/token"));
+        options.ClientId = ClientId;
+        options.Issuer = Issuer;
+        options.JwksUri = _server.Url("/jwks");
+        change?.Invoke(options);
+        return new GenericOAuthStrategy(options, _clock);
+    }
+
+    private Dictionary<string, object> Claims(string? nonce = Nonce) => TestIdTokens.Claims(Issuer, ClientId, nonce, _clock.Now);
+
+    private Task<TokenSet> Exchange(GenericOAuthStrategy strategy, string idToken, string? nonce = Nonce)
+    {
+        _idToken = idToken;
+        return strategy.ExchangeCodeAsync(new CodeExchangeContext(Code, Verifier, RedirectUri, nonce), _http, CancellationToken.None);
+    }
+
+    /// <summary>The exchange fails with a reason naming <paramref name="check"/>; the token appears nowhere in it.</summary>
+    private async Task<IdTokenValidationException> Refused(GenericOAuthStrategy strategy, string idToken, string check, string? nonce = Nonce)
+    {
+        var error = await Assert.ThrowsAsync<IdTokenValidationException>(() => Exchange(strategy, idToken, nonce));
+        Assert.Contains($"({check})", error.Message, StringComparison.Ordinal);
+        foreach (var part in idToken.Split('.').Where(p => p.Length > 0))
+            Assert.DoesNotContain(part, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Nonce, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET-ACCESS-1", error.Message, StringComparison.Ordinal);
+        AssertNoSecrets(error);
+        return error;
+    }
+
+    [Fact]
+    public async Task A_valid_ES256_token_yields_its_claims_and_the_key_set_is_fetched_once_per_provider()
+    {
+        var strategy = Strategy();
+
+        var first = await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+        var second = await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+
+        var claims = Assert.IsType<IdTokenClaims>(first.IdTokenClaims);
+        Assert.Equal("user-42", claims.Subject);
+        Assert.Equal(Issuer, claims.Issuer);
+        Assert.Equal([ClientId], claims.Audiences);
+        Assert.Equal("ada@example.test", claims.Email);
+        Assert.Equal("Ada", claims.Name);
+        Assert.Equal(Start.AddMinutes(10), claims.ExpiresAt);
+        Assert.Contains(claims.All, c => c.Type == "nonce");
+        Assert.Equal("user-42", claims.ToPrincipal().FindFirst("sub")?.Value);
+        Assert.NotNull(second.IdTokenClaims);
+        Assert.Equal(1, JwksFetches);
+        // Printing the set shows neither the token nor who signed in.
+        Assert.DoesNotContain(first.IdToken!, first.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("user-42", first.ToString() + claims, StringComparison.Ordinal);
+        Assert.DoesNotContain("ada@example.test", claims.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_valid_RS256_token_is_accepted()
+    {
+        var rsa = _keys.RsaKey("r1");
+        var tokens = await Exchange(Strategy(), TestIdTokens.Mint(Claims(), rsa));
+        Assert.Equal("user-42", tokens.IdTokenClaims?.Subject);
+    }
+
+    [Fact]
+    public async Task A_token_signed_by_another_key_under_a_published_key_id_is_refused_for_its_signature()
+    {
+        var forger = _keys.EcKey("k1", publish: false);
+        await Refused(Strategy(), TestIdTokens.Mint(Claims(), forger), "signature");
+    }
+
+    [Fact]
+    public async Task A_token_for_another_audience_is_refused()
+    {
+        var claims = Claims();
+        claims["aud"] = "some-other-client";
+        await Refused(Strategy(), TestIdTokens.Mint(claims, _signing), "audience");
+    }
+
+    [Fact]
+    public async Task Several_audiences_need_an_azp_naming_this_client()
+    {
+        var strategy = Strategy();
+        var claims = Claims();
+        claims["aud"] = new[] { ClientId, "some-other-client" };
+        await Refused(strategy, TestIdTokens.Mint(claims, _signing), "audience");
+
+        claims["azp"] = "some-other-client";
+        await Refused(strategy, TestIdTokens.Mint(claims, _signing), "audience");
+
+        claims["azp"] = ClientId;
+        var tokens = await Exchange(strategy, TestIdTokens.Mint(claims, _signing));
+        Assert.Equal([ClientId, "some-other-client"], tokens.IdTokenClaims!.Audiences);
+    }
+
+    [Fact]
+    public async Task An_expired_token_is_refused_but_one_within_the_clock_skew_is_accepted()
+    {
+        var strategy = Strategy(o => o.IdTokenClockSkew = TimeSpan.FromMinutes(2));
+        var claims = Claims();
+        claims["iat"] = Start.AddMinutes(-30).ToUnixTimeSeconds();
+        claims["exp"] = Start.AddMinutes(-3).ToUnixTimeSeconds();
+        await Refused(strategy, TestIdTokens.Mint(claims, _signing), "expired");
+
+        claims["exp"] = Start.AddMinutes(-1).ToUnixTimeSeconds();
+        Assert.NotNull((await Exchange(strategy, TestIdTokens.Mint(claims, _signing))).IdTokenClaims);
+    }
+
+    [Fact]
+    public async Task A_token_issued_in_the_future_beyond_the_skew_is_refused()
+    {
+        var claims = Claims();
+        claims["iat"] = Start.AddMinutes(6).ToUnixTimeSeconds();
+        claims["exp"] = Start.AddMinutes(20).ToUnixTimeSeconds();
+        await Refused(Strategy(), TestIdTokens.Mint(claims, _signing), "issued-at");
+    }
+
+    [Fact]
+    public async Task A_token_that_is_not_a_jwt_is_refused_as_malformed_and_no_inner_exception_carries_it()
+    {
+        var error = await Refused(Strategy(), "SECRET-NOT-A-JWT-bm90LWEtand0", "malformed");
+        Assert.Null(error.InnerException);
+
+        var forger = _keys.EcKey("k1", publish: false);
+        var forged = await Refused(Strategy(), TestIdTokens.Mint(Claims(), forger), "signature");
+        Assert.Null(forged.InnerException);
+    }
+
+    [Fact]
+    public async Task A_token_from_another_issuer_is_refused()
+    {
+        var claims = Claims();
+        claims["iss"] = "https://evil.example.test";
+        await Refused(Strategy(), TestIdTokens.Mint(claims, _signing), "issuer");
+    }
+
+    [Fact]
+    public async Task A_token_with_another_logins_nonce_or_none_is_refused()
+    {
+        var strategy = Strategy();
+        await Refused(strategy, TestIdTokens.Mint(Claims(nonce: "nonce-of-another-login"), _signing), "nonce");
+        await Refused(strategy, TestIdTokens.Mint(Claims(nonce: null), _signing), "nonce");
+    }
+
+    [Fact]
+    public async Task An_unsigned_alg_none_token_is_refused_without_fetching_keys()
+    {
+        var unsigned = TestIdTokens.Mint(Claims(), key: null);
+        Assert.EndsWith(".", unsigned, StringComparison.Ordinal);
+
+        var error = await Refused(Strategy(), unsigned, "algorithm");
+
+        Assert.Contains("alg=none", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, JwksFetches);
+    }
+
+    [Fact]
+    public async Task An_HS256_token_is_refused_for_a_public_key_provider()
+    {
+        var secret = new SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(ClientSecret.PadRight(32, 'x'))) { KeyId = "k1" };
+        var error = await Refused(Strategy(), TestIdTokens.Mint(Claims(), secret, SecurityAlgorithms.HmacSha256), "algorithm");
+        Assert.Contains("'HS256'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, JwksFetches);
+    }
+
+    [Fact]
+    public async Task An_unknown_key_id_refetches_the_key_set_once_and_a_second_within_the_rate_limit_does_not()
+    {
+        var strategy = Strategy();
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+        Assert.Equal(1, JwksFetches);
+        _clock.Now = Start.AddMinutes(6);
+
+        var stranger = _keys.EcKey("k9", publish: false);
+        var first = await Refused(strategy, TestIdTokens.Mint(Claims(), stranger), "signature");
+        Assert.Contains("even after fetching it again", first.Message, StringComparison.Ordinal);
+        Assert.Equal(2, JwksFetches);
+
+        var another = _keys.EcKey("k10", publish: false);
+        var second = await Refused(strategy, TestIdTokens.Mint(Claims(), another), "signature");
+        Assert.Contains("not refetched", second.Message, StringComparison.Ordinal);
+        Assert.Equal(2, JwksFetches);
+    }
+
+    [Fact]
+    public async Task A_rotated_key_is_found_by_the_refetch_and_the_login_succeeds()
+    {
+        var strategy = Strategy();
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+        _clock.Now = Start.AddMinutes(10);
+        var rotated = _keys.EcKey("k2");
+
+        var tokens = await Exchange(strategy, TestIdTokens.Mint(Claims(), rotated));
+
+        Assert.Equal("user-42", tokens.IdTokenClaims?.Subject);
+        Assert.Equal(2, JwksFetches);
+    }
+
+    [Fact]
+    public async Task Keys_older_than_the_max_age_are_fetched_again_and_the_old_ones_serve_while_the_endpoint_is_down()
+    {
+        var strategy = Strategy();
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+        _clock.Now = Start.AddHours(13);
+        _jwksDown = true;
+
+        var during = await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+
+        Assert.NotNull(during.IdTokenClaims);
+        Assert.Equal(2, JwksFetches);
+        _jwksDown = false;
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+        Assert.Equal(3, JwksFetches);
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+        Assert.Equal(3, JwksFetches);
+    }
+
+    [Fact]
+    public async Task An_unreachable_key_set_fails_the_login_with_a_clear_reason()
+    {
+        _jwksDown = true;
+        var error = await Refused(Strategy(), TestIdTokens.Mint(Claims(), _signing), "keys");
+        Assert.Contains("answered HTTP 503", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_templated_issuer_is_filled_from_the_tokens_tenant()
+    {
+        var tenant = Guid.NewGuid();
+        var strategy = Strategy(o =>
+        {
+            o.Issuer = null;
+            o.IdTokenIssuer = Issuer + "/{tenantid}/v2.0";
+        });
+        var claims = Claims();
+        claims["tid"] = tenant.ToString();
+        claims["iss"] = $"{Issuer}/{tenant:D}/v2.0";
+        Assert.NotNull((await Exchange(strategy, TestIdTokens.Mint(claims, _signing))).IdTokenClaims);
+
+        claims["iss"] = $"{Issuer}/{Guid.NewGuid():D}/v2.0";
+        await Refused(strategy, TestIdTokens.Mint(claims, _signing), "issuer");
+    }
+
+    [Fact]
+    public async Task A_refresh_validates_the_id_token_but_not_its_nonce()
+    {
+        var strategy = Strategy();
+        _idToken = TestIdTokens.Mint(Claims(nonce: null), _signing);
+        var refreshed = await strategy.RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None);
+        Assert.Equal("user-42", refreshed.IdTokenClaims?.Subject);
+
+        var claims = Claims(nonce: null);
+        claims["aud"] = "some-other-client";
+        _idToken = TestIdTokens.Mint(claims, _signing);
+        await Assert.ThrowsAsync<IdTokenValidationException>(() => strategy.RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None));
+    }
+
+    [Fact]
+    public void The_nonce_goes_on_the_authorize_url_only_of_a_provider_that_validates_id_tokens()
+    {
+        var context = AuthorizeContext() with { Nonce = Nonce };
+
+        Assert.Equal(Nonce, Query(Strategy().BuildAuthorizeUrl(context))["nonce"]);
+        Assert.False(Query(Strategy(o => o.JwksUri = null).BuildAuthorizeUrl(context)).ContainsKey("nonce"));
+        var extra = context with { ExtraParameters = new Dictionary<string, string> { ["nonce"] = "fixed" } };
+        Assert.Throws<ArgumentException>(() => Strategy().BuildAuthorizeUrl(extra));
+        Assert.Contains("nonce", Assert.Throws<ArgumentException>(() => Strategy().BuildAuthorizeUrl(extra)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_openid_presets_send_a_nonce_and_validate_id_tokens_and_the_plain_oauth_ones_do_not()
+    {
+        var context = AuthorizeContext() with { Nonce = Nonce };
+
+        var google = ProviderPresets.Google("gid");
+        Assert.True(google.ValidatesIdTokens);
+        Assert.Equal(new Uri(ProviderPresets.GoogleJwksUri), google.Options.JwksUri);
+        Assert.Equal(Nonce, Query(google.BuildAuthorizeUrl(context))["nonce"]);
+
+        var common = ProviderPresets.Microsoft("common", "mid");
+        Assert.True(common.ValidatesIdTokens);
+        Assert.Equal("https://login.microsoftonline.com/common/discovery/v2.0/keys", common.Options.JwksUri?.AbsoluteUri);
+        Assert.Equal("https://login.microsoftonline.com/{tenantid}/v2.0", common.Options.IdTokenIssuer);
+        Assert.Equal(Nonce, Query(common.BuildAuthorizeUrl(context))["nonce"]);
+        var tenant = Guid.NewGuid();
+        var single = ProviderPresets.Microsoft(tenant.ToString(), "mid");
+        Assert.Null(single.Options.IdTokenIssuer);
+        Assert.Equal($"https://login.microsoftonline.com/{tenant:D}/v2.0", single.Options.Issuer);
+
+        foreach (var plain in new[] { ProviderPresets.GitHub("ghid", "secret"), ProviderPresets.Discord("did") })
+        {
+            Assert.False(plain.ValidatesIdTokens);
+            Assert.False(Query(plain.BuildAuthorizeUrl(context)).ContainsKey("nonce"));
+        }
+    }
+
+    [Fact]
+    public async Task A_discovered_provider_with_a_jwks_uri_sends_a_nonce_and_validates_against_the_discovered_keys()
+    {
+        var strategy = new OidcDiscoveryStrategy(new OidcDiscoveryOptions { Name = "idp", Issuer = Issuer, ClientId = ClientId, ClientSecret = ClientSecret }, _clock);
+        await strategy.ResolveAsync(_http, CancellationToken.None);
+        // Duende's discovery client reads the key set along with the metadata; the validator keeps its own copy.
+        var afterDiscovery = JwksFetches;
+        Assert.Equal(Nonce, Query(strategy.BuildAuthorizeUrl(AuthorizeContext() with { Nonce = Nonce }))["nonce"]);
+
+        _idToken = TestIdTokens.Mint(Claims(), _signing);
+        var tokens = await strategy.ExchangeCodeAsync(new CodeExchangeContext(Code, Verifier, RedirectUri, Nonce), _http, CancellationToken.None);
+        Assert.Equal("user-42", tokens.IdTokenClaims?.Subject);
+
+        _idToken = TestIdTokens.Mint(Claims(), _keys.EcKey("k1", publish: false));
+        var forged = await Assert.ThrowsAsync<IdTokenValidationException>(() =>
+            strategy.ExchangeCodeAsync(new CodeExchangeContext(Code, Verifier, RedirectUri, Nonce), _http, CancellationToken.None));
+        Assert.Contains("(signature)", forged.Message, StringComparison.Ordinal);
+        Assert.Equal(afterDiscovery + 1, JwksFetches);
+    }
+
+    [Fact]
+    public async Task Without_a_key_set_the_id_token_is_passed_through_unvalidated()
+    {
+        var tokens = await Exchange(Strategy(o => o.JwksUri = null), "not-a-jwt");
+        Assert.Equal("not-a-jwt", tokens.IdToken);
+        Assert.Null(tokens.IdTokenClaims);
+        Assert.Equal(0, JwksFetches);
+    }
+
+    [Fact]
+    public async Task The_provider_actor_ends_the_exchange_as_IdTokenInvalid_without_tokens()
+    {
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(30)));
+        var strategy = Strategy();
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
+        _idToken = TestIdTokens.Mint(Claims(nonce: "nonce-of-another-login"), _signing);
+
+        registry.Tell(new ExchangeCode(strategy.Name, "login-1", Code, Verifier, RedirectUri, default, Nonce));
+
+        var failed = ExpectMsg<CodeExchangeFailed>(TimeSpan.FromSeconds(10));
+        Assert.Equal(LoginFailure.IdTokenInvalid, failed.Failure);
+        Assert.Contains("(nonce)", failed.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(_idToken.Split('.')[1], failed.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_jwks_uri_needs_an_issuer_and_a_sane_clock_skew()
+    {
+        Assert.Throws<ArgumentException>(() => Strategy(o => o.Issuer = null));
+        Assert.Throws<ArgumentException>(() => Strategy(o => o.IdTokenClockSkew = TimeSpan.FromMinutes(-1)));
+        Assert.Throws<ArgumentException>(() => Strategy(o => o.JwksUri = new Uri("http://keys.example.test/jwks")));
+    }
+}
