@@ -80,6 +80,9 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
 
     private sealed record BrowserLaunchCompleted(BrowserLaunchResult Launch);
 
+    /// <summary>The launcher refused the authorize URL (not https, nor http on loopback): the login cannot go on.</summary>
+    private sealed record BrowserLaunchRefused(string Reason);
+
     /// <inheritdoc />
     protected override void PreStart()
     {
@@ -164,7 +167,9 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
                 // login must keep answering its callback, cancellation and deadline meanwhile.
                 Task.Run(() => browser.LaunchAsync(url, token), CancellationToken.None).PipeTo(Self,
                     success: r => new BrowserLaunchCompleted(r),
-                    failure: e => new BrowserLaunchCompleted(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
+                    failure: e => e is BrowserLaunchRefusedException refused
+                        ? new BrowserLaunchRefused(refused.Message)
+                        : new BrowserLaunchCompleted(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
                 Become(AwaitingCallbackPhase);
                 return true;
             case ProviderUnavailable msg:
@@ -186,6 +191,10 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         {
             case AuthorizationCallback msg:
                 OnCallback(msg);
+                return true;
+            case BrowserLaunchRefused msg:
+                // A provider (or an OAuthFlow subclass) built a URL that would start another program: fail, loudly.
+                End(new LoginFailed(_start.LoginId, LoginFailure.UnsafeAuthorizeUrl, msg.Reason));
                 return true;
             case BrowserLaunchCompleted msg:
                 if (!msg.Launch.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _start.LoginId, msg.Launch.Detail);

@@ -86,4 +86,6 @@ public enum LoginFailure
     Internal,
     /// <summary>The ID token failed validation (signature, algorithm, issuer, audience, lifetime or nonce); no tokens were returned.</summary>
     IdTokenInvalid,
+    /// <summary>The browser launcher refused the authorize URL (not https, nor http on loopback); no browser was started.</summary>
+    UnsafeAuthorizeUrl,
 }

@@ -335,6 +335,27 @@ public sealed class FlowActorTests : TestKit
         Assert.Equal("f1", _outcomes.ExpectMsg<LoginCancelled>(TimeSpan.FromSeconds(5)).LoginId);
     }
 
+    [Fact]
+    public void A_launcher_that_refuses_the_authorize_URL_fails_the_login_and_frees_its_state()
+    {
+        // A provider (or an OAuthFlow subclass) whose authorize URL would start another program (file:, javascript:).
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
+            _listener.Ref, _providers.Ref, new O8Actors.Browser.SystemBrowserLauncher(TextWriter.Null), _outcomes.Ref));
+        Watch(flow);
+        var registration = _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("f1", RedirectUri));
+        _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new AuthorizationPrepared("f1", new Uri("file:///etc/passwd?state=" + registration.State), ProviderDescriptor.Static));
+
+        var failed = _outcomes.ExpectMsg<LoginFailed>(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(LoginFailure.UnsafeAuthorizeUrl, failed.Failure);
+        Assert.Contains("'file'", failed.Reason);
+        Assert.DoesNotContain(registration.State, failed.Reason);
+        _listener.FishForMessage<UnregisterState>(u => u.State == registration.State);
+        ExpectTerminated(flow);
+    }
+
     /// <summary>A launcher that blocks the calling thread until the test ends.</summary>
     private sealed class BlockingBrowser : O8Actors.Browser.IBrowserLauncher, IDisposable
     {
