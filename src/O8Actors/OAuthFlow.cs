@@ -230,8 +230,24 @@ public abstract class OAuthFlow
             return builder.Uri;
         }
 
-        public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken) =>
-            flow.GenerateTokensAsync(context.Code, new OAuthCodeContext(context.CodeVerifier, context.RedirectUri, http), cancellationToken);
+        public override async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
+        {
+            var codeContext = new OAuthCodeContext(context.CodeVerifier, context.RedirectUri, http);
+            try
+            {
+                return await flow.GenerateTokensAsync(context.Code, codeContext, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && codeContext.HasUnreadVerifier)
+            {
+                // The original's subclass, ported literally, never sends code_verifier; a provider that saw our
+                // code_challenge then refuses the code (invalid_grant). Say so, instead of a bare 400.
+                throw new TokenExchangeException(
+                    $"The token exchange of {flow.GetType().Name} failed ({e.GetType().Name}) and it never read the PKCE verifier. " +
+                    "O8Actors adds code_challenge to AuthUrl, so a provider that supports PKCE expects code_verifier in the token " +
+                    "request: send context.CodeVerifier as code_verifier in GenerateAccessTokenAsync.",
+                    providerError: (e as TokenExchangeException)?.ProviderError, innerException: e);
+            }
+        }
     }
 }
 
@@ -241,6 +257,25 @@ public abstract class OAuthFlow
 /// <param name="Http">An <see cref="HttpClient"/> from O8Actors' client factory (with timeouts; token POSTs are not retried).</param>
 public sealed record OAuthCodeContext(string? CodeVerifier, Uri RedirectUri, HttpClient Http)
 {
+    private readonly string? _codeVerifier = CodeVerifier;
+
+    /// <summary>The PKCE verifier of this login (send it as <c>code_verifier</c>), or null when PKCE is off.</summary>
+    public string? CodeVerifier
+    {
+        get
+        {
+            VerifierRead = true;
+            return _codeVerifier;
+        }
+        init => _codeVerifier = value;
+    }
+
+    /// <summary>Whether the subclass read <see cref="CodeVerifier"/>: a failed exchange that never did gets a hint.</summary>
+    private bool VerifierRead { get; set; }
+
+    /// <summary>PKCE was on for this login and the subclass never read the verifier (so it cannot have sent it).</summary>
+    internal bool HasUnreadVerifier => _codeVerifier is not null && !VerifierRead;
+
     /// <inheritdoc />
     public override string ToString() => $"OAuthCodeContext {{ RedirectUri = {RedirectUri} }}";
 }

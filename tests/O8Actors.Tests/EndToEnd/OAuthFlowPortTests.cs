@@ -77,6 +77,35 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
     }
 
     [Fact]
+    public async Task A_literal_port_that_never_sends_the_verifier_fails_with_a_message_that_names_the_fix()
+    {
+        // The original's subclass, ported line by line: its token POST has no code_verifier, and this provider, which
+        // saw the code_challenge O8Actors added, refuses the code.
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var logins = await StartAsync(new HttpClientBrowser());
+        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", logins, sendVerifier: false);
+
+        var failed = await Assert.ThrowsAsync<TokenExchangeException>(() => flow.AuthorizeAsync(30));
+
+        Assert.Contains("never read the PKCE verifier", failed.Message);
+        Assert.Contains("send context.CodeVerifier as code_verifier", failed.Message);
+        Assert.Contains("failed (TokenExchangeException)", failed.Message);
+    }
+
+    [Fact]
+    public async Task A_subclass_that_sends_the_verifier_gets_no_hint_when_its_exchange_fails()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        server.RefuseAllCodes = true;
+        await using var logins = await StartAsync(new HttpClientBrowser());
+        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", logins, sendVerifier: true);
+
+        var failed = await Assert.ThrowsAsync<TokenExchangeException>(() => flow.AuthorizeAsync(30));
+
+        Assert.DoesNotContain("PKCE verifier", failed.Message);
+    }
+
+    [Fact]
     public async Task Denial_raises_AuthorizationDeniedException_with_the_providers_error()
     {
         await using var server = await PkceAuthorizationServer.StartAsync();
