@@ -86,4 +86,10 @@ public enum LoginFailure
     Internal,
     /// <summary>The ID token failed validation (signature, algorithm, issuer, audience, lifetime or nonce); no tokens were returned.</summary>
     IdTokenInvalid,
+    /// <summary>Refused at start: <c>o8.login.max-pending</c> logins were already running (see <see cref="TooManyPendingLoginsException"/>).</summary>
+    TooManyPendingLogins,
+    /// <summary>Refused at start: <c>o8.login.max-pending-per-partition</c> logins of the same <see cref="AuthorizationRequest.Partition"/> were already running.</summary>
+    TooManyPendingLoginsInPartition,
+    /// <summary>The provider's token-request queue was full (<c>o8.providers.max-queued-exchanges</c>); the code was not sent.</summary>
+    ExchangeQueueFull,
 }
