@@ -183,6 +183,18 @@ internal sealed class ProviderActor : ReceiveActor
             _draining = true;
             StopIfDrained();
         });
+        // A login that ended (cancelled, timed out, stopped) while its exchange was queued: the code is never sent.
+        Receive<Terminated>(msg => DropQueuedOf(msg.ActorRef));
+    }
+
+    private void DropQueuedOf(IActorRef ended)
+    {
+        if (!_waiting.Any(w => w.ReplyTo.Equals(ended))) return;
+        var keep = _waiting.Where(w => !w.ReplyTo.Equals(ended)).ToList();
+        _log.Info("Provider {0}: a queued token request dropped unsent, its login has ended", _strategy.Name);
+        _waiting.Clear();
+        foreach (var item in keep) _waiting.Enqueue(item);
+        StopIfDrained();
     }
 
     private void StopIfDrained()
@@ -206,6 +218,9 @@ internal sealed class ProviderActor : ReceiveActor
         }
 
         _waiting.Enqueue((request, Sender));
+        // Watched so a login that ends while its exchange waits takes the exchange out of the queue. Only a login's
+        // exchange: a refresh's sender is an Ask's temporary reference, which is gone only once it has its answer.
+        if (request is ExchangeCode && _inFlight >= _maxConcurrent && !Sender.IsNobody()) Context.Watch(Sender);
         StartWaiting();
     }
 

@@ -107,4 +107,29 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         fresh.ExpectMsg<CodeExchanged>(Wait);
         Assert.Equal(["c0", "new"], strategy.Started);
     }
+
+    [Fact]
+    public void A_queued_exchange_whose_login_ended_before_its_deadline_is_never_sent()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
+        var cancelledLogin = CreateTestProbe();
+        var next = CreateTestProbe();
+
+        provider.Tell(Exchange("c0"));
+        AwaitAssert(() => Assert.Equal(["c0"], strategy.Started), Wait);
+        cancelledLogin.Send(provider, Exchange("cancelled"));
+        next.Send(provider, Exchange("next"));
+        // The login is cancelled (its actor stops) long before its exchange deadline; no virtual time passes.
+        Watch(cancelledLogin.Ref);
+        Sys.Stop(cancelledLogin.Ref);
+        ExpectTerminated(cancelledLogin.Ref, Wait);
+
+        strategy.Release("c0");
+        ExpectMsg<CodeExchanged>(Wait);
+        AwaitAssert(() => Assert.Equal(["c0", "next"], strategy.Started), Wait);
+        strategy.Release("next");
+        next.ExpectMsg<CodeExchanged>(Wait);
+        Assert.DoesNotContain("cancelled", strategy.Started);
+    }
 }
