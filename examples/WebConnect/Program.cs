@@ -42,9 +42,14 @@ app.MapPost("/connect/{provider}", async (string provider, string user, IOAuthCo
     {
         // No request token: the login outlives this request (it waits for the user to come back).
         var login = await connector.BeginAsync(provider,
-            new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = user }));
+            // Partition: at most o8.login.max-pending-per-partition logins per user run at once.
+            new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = user }, Partition: user));
         connections.Track(user, provider, login.Outcome);
         return Results.Redirect(login.AuthorizeUrl.ToString());
+    }
+    catch (TooManyPendingLoginsException ex)
+    {
+        return Results.Problem(ex.Message, statusCode: StatusCodes.Status429TooManyRequests);
     }
     catch (AuthorizationFailedException ex)
     {

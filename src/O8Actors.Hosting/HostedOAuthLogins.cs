@@ -44,7 +44,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime) : IOAuthLogins, IOAut
         var ended = await outcome.ConfigureAwait(false);
         throw ended switch
         {
-            LoginFailed f => new AuthorizationFailedException(f.Failure, f.Reason) { LoginId = flowId },
+            LoginFailed f => started.Client.FailureException(f),
             LoginCancelled => new OperationCanceledException("The login was cancelled before its authorize URL was ready.", cancellationToken),
             _ => new AuthorizationFailedException(LoginFailure.ProviderUnavailable, $"The login ended ({ended.Kind}) before its authorize URL was ready.") { LoginId = flowId },
         };

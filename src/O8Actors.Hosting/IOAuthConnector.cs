@@ -11,6 +11,7 @@ public interface IOAuthConnector
     /// <param name="provider">A registered provider's name.</param>
     /// <param name="request">Scopes, timeout and extra parameters (for example <c>login_hint</c>).</param>
     /// <param name="cancellationToken">Cancels the login, also after this method has returned.</param>
+    /// <exception cref="TooManyPendingLoginsException">Refused at once: <c>o8.login.max-pending</c> or <c>o8.login.max-pending-per-partition</c> is reached.</exception>
     /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (unknown provider, discovery failed).</exception>
     Task<PendingLogin> BeginAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 }

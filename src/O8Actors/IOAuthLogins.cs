@@ -20,6 +20,7 @@ public interface IOAuthLogins
     /// <exception cref="TokenExchangeException">The code could not be exchanged.</exception>
     /// <exception cref="IssuerMismatchException">The redirect's issuer did not match (RFC 9207).</exception>
     /// <exception cref="IdTokenValidationException">The ID token failed OpenID Connect validation (no tokens are returned).</exception>
+    /// <exception cref="TooManyPendingLoginsException">Refused at once: <c>o8.login.max-pending</c> (or the per-partition limit) is reached.</exception>
     /// <exception cref="AuthorizationFailedException">Another failure (provider unknown or unavailable, listener down).</exception>
     Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 

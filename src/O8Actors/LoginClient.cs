@@ -15,6 +15,7 @@ internal sealed class LoginClient : IOAuthLogins
     private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(30);
     private readonly O8Actors.Runtime.O8ActorRefs _actors;
     private readonly TimeSpan _exchangeTimeout;
+    private readonly O8Settings.LoginSettings _login;
     private readonly ActorSystem _system;
 
     // A status is for health probes, which must not hang: both actors answer from memory at once unless overloaded.
@@ -25,6 +26,7 @@ internal sealed class LoginClient : IOAuthLogins
         _system = system;
         _actors = actors;
         _exchangeTimeout = settings.Login.ExchangeTimeout;
+        _login = settings.Login;
         Events = new LoginEventStream(system);
     }
 
@@ -52,10 +54,22 @@ internal sealed class LoginClient : IOAuthLogins
             LoginFailed { Failure: LoginFailure.IssuerMismatch } f => throw new IssuerMismatchException(f.Reason) { LoginId = f.LoginId },
             LoginFailed { Failure: LoginFailure.UnknownProvider } f => throw new UnknownProviderException(provider) { LoginId = f.LoginId },
             LoginFailed { Failure: LoginFailure.IdTokenInvalid } f => throw new IdTokenValidationException(f.Reason) { LoginId = f.LoginId },
-            LoginFailed f => throw new AuthorizationFailedException(f.Failure, f.Reason) { LoginId = f.LoginId },
+            LoginFailed f => throw FailureException(f),
             _ => throw new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
         };
     }
+
+    /// <summary>
+    /// The exception for a failure that has no more specific one: a refusal by a limit on running logins is a
+    /// <see cref="TooManyPendingLoginsException"/> naming the limit, anything else an <see cref="AuthorizationFailedException"/>.
+    /// </summary>
+    internal OAuthFlowException FailureException(LoginFailed failed) => failed.Failure switch
+    {
+        LoginFailure.TooManyPendingLogins => new TooManyPendingLoginsException("o8.login.max-pending", _login.MaxPending) { LoginId = failed.LoginId },
+        LoginFailure.TooManyPendingLoginsInPartition =>
+            new TooManyPendingLoginsException("o8.login.max-pending-per-partition", _login.MaxPendingPerPartition) { LoginId = failed.LoginId },
+        _ => new AuthorizationFailedException(failed.Failure, failed.Reason) { LoginId = failed.LoginId },
+    };
 
     public Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
         RunAsync(FlowSecrets.RandomToken(9), provider, request, cancellationToken);
@@ -113,7 +127,7 @@ internal sealed class LoginClient : IOAuthLogins
             CodeExchanged ok => ok.Tokens,
             // The same exception for the same condition as AuthorizeAsync.
             CodeExchangeFailed { Failure: LoginFailure.UnknownProvider } => throw new UnknownProviderException(provider),
-            CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable or LoginFailure.Internal } f => throw new AuthorizationFailedException(f.Failure, f.Reason),
+            CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable or LoginFailure.Internal or LoginFailure.ExchangeQueueFull } f => throw new AuthorizationFailedException(f.Failure, f.Reason),
             CodeExchangeFailed f => throw new TokenExchangeException(f.Reason, f.ProviderError, f.Cause),
             _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."),
         };

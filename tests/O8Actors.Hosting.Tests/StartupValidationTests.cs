@@ -14,6 +14,9 @@ public sealed class StartupValidationTests
     [InlineData("O8:Listener:Port", "70000", "o8.listener.port", "O8:Listener:Port")]
     [InlineData("O8:Listener:Host", "example.com", "o8.listener.host", "O8:Listener:Host")]
     [InlineData("O8:Providers:MaxConcurrentExchanges", "0", "o8.providers.max-concurrent-exchanges", "O8:Providers:MaxConcurrentExchanges")]
+    [InlineData("O8:Login:MaxPending", "0", "o8.login.max-pending", "O8:Login:MaxPending")]
+    [InlineData("O8:Login:MaxPendingPerPartition", "0", "o8.login.max-pending-per-partition", "O8:Login:MaxPendingPerPartition")]
+    [InlineData("O8:Providers:MaxQueuedExchanges", "-1", "o8.providers.max-queued-exchanges", "O8:Providers:MaxQueuedExchanges")]
     [InlineData("O8:Listener:ExternalRedirectUri", "http://app.example.com/oauth/callback", "o8.listener.external-redirect-uri", "O8:Listener:ExternalRedirectUri")]
     public async Task Invalid_setting_fails_the_start_naming_it(string key, string value, string hoconKey, string configurationKey)
     {

@@ -56,11 +56,16 @@ public sealed class O8Options
                 Timeout = Read(o8, "login.timeout", "a duration such as 120s", c => c.GetTimeSpan("login.timeout")),
                 ExchangeTimeout = Read(o8, "login.exchange-timeout", "a duration such as 30s", c => c.GetTimeSpan("login.exchange-timeout")),
                 Pkce = Read(o8, "login.pkce", "on or off", c => c.GetBoolean("login.pkce")),
+                MaxPending = Read(o8, "login.max-pending", "a whole number", c => c.GetInt("login.max-pending")),
+                MaxPendingPerPartition = Read(o8, "login.max-pending-per-partition", "a whole number",
+                    c => c.GetInt("login.max-pending-per-partition")),
             },
             Providers = new ProviderLimitOptions
             {
                 MaxConcurrentExchanges = Read(o8, "providers.max-concurrent-exchanges", "a whole number",
                     c => c.GetInt("providers.max-concurrent-exchanges")),
+                MaxQueuedExchanges = Read(o8, "providers.max-queued-exchanges", "a whole number",
+                    c => c.GetInt("providers.max-queued-exchanges")),
             },
         };
     }
@@ -120,6 +125,9 @@ public sealed class O8Options
         Require(Login!.Timeout > TimeSpan.Zero, "o8.login.timeout", "must be positive");
         Require(Login.ExchangeTimeout > TimeSpan.Zero, "o8.login.exchange-timeout", "must be positive");
         Require(Providers!.MaxConcurrentExchanges > 0, "o8.providers.max-concurrent-exchanges", "must be at least 1");
+        Require(Login.MaxPending > 0, "o8.login.max-pending", $"must be at least 1, not {Login.MaxPending}");
+        Require(Login.MaxPendingPerPartition > 0, "o8.login.max-pending-per-partition", $"must be at least 1, not {Login.MaxPendingPerPartition}");
+        Require(Providers.MaxQueuedExchanges >= 0, "o8.providers.max-queued-exchanges", $"must be 0 or more, not {Providers.MaxQueuedExchanges}");
         return this;
     }
 }
@@ -191,6 +199,18 @@ public sealed class LoginOptions
 
     /// <summary>PKCE S256 on every login (default on).</summary>
     public bool Pkce { get; set; } = true;
+
+    /// <summary>
+    /// Logins running at once (default 10,000); past it a new login is refused at once with
+    /// <see cref="TooManyPendingLoginsException"/> (<see cref="LoginFailure.TooManyPendingLogins"/>).
+    /// </summary>
+    public int MaxPending { get; set; } = 10_000;
+
+    /// <summary>
+    /// Logins running at once for one <see cref="AuthorizationRequest.Partition"/> (default 16), for server mode: one
+    /// user (or client address) cannot take every slot of <see cref="MaxPending"/>. Logins without a partition are not counted.
+    /// </summary>
+    public int MaxPendingPerPartition { get; set; } = 16;
 }
 
 /// <summary>Provider actor limits (<c>o8.providers</c>).</summary>
@@ -198,4 +218,10 @@ public sealed class ProviderLimitOptions
 {
     /// <summary>Token requests one provider runs at once (default 32).</summary>
     public int MaxConcurrentExchanges { get; set; } = 32;
+
+    /// <summary>
+    /// Token requests one provider holds waiting for a free slot (default 1024); past it a request fails at once and
+    /// its login ends as Failed (<see cref="LoginFailure.ExchangeQueueFull"/>). 0 queues none.
+    /// </summary>
+    public int MaxQueuedExchanges { get; set; } = 1024;
 }

@@ -27,6 +27,9 @@ internal static class O8SettingKeys
         ("login.exchange-timeout", "Login:ExchangeTimeout"),
         ("login.pkce", "Login:Pkce"),
         ("providers.max-concurrent-exchanges", "Providers:MaxConcurrentExchanges"),
+        ("login.max-pending", "Login:MaxPending"),
+        ("login.max-pending-per-partition", "Login:MaxPendingPerPartition"),
+        ("providers.max-queued-exchanges", "Providers:MaxQueuedExchanges"),
     ];
 
     // Internal blocks of the shipped o8.conf that are Akka configuration, not settings: anything below them is allowed.

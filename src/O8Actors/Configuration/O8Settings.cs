@@ -11,7 +11,8 @@ internal sealed record O8Settings(
     O8Settings.ListenerSettings Listener,
     O8Settings.CertificateSettings Certificates,
     O8Settings.LoginSettings Login,
-    int MaxConcurrentExchanges)
+    int MaxConcurrentExchanges,
+    int MaxQueuedExchanges)
 {
     /// <summary>Validates <paramref name="options"/> and snapshots them.</summary>
     /// <exception cref="O8ConfigurationException">A setting is invalid; the message names it.</exception>
@@ -25,8 +26,9 @@ internal sealed record O8Settings(
         return new O8Settings(
             new ListenerSettings(l.Scheme, l.Host, l.Port, l.Path, l.BindIPv6, l.ExternalRedirectUri),
             new CertificateSettings(c.Folder, c.CertFile, c.KeyFile, c.AutoCreate, c.Certificate),
-            new LoginSettings(login.Timeout, login.ExchangeTimeout, login.Pkce),
-            options.Providers.MaxConcurrentExchanges);
+            new LoginSettings(login.Timeout, login.ExchangeTimeout, login.Pkce, login.MaxPending, login.MaxPendingPerPartition),
+            options.Providers.MaxConcurrentExchanges,
+            options.Providers.MaxQueuedExchanges);
     }
 
     /// <summary>
@@ -65,11 +67,16 @@ internal sealed record O8Settings(
                 Timeout = Pick(code.Login.Timeout, shipped.Login.Timeout, result.Login.Timeout),
                 ExchangeTimeout = Pick(code.Login.ExchangeTimeout, shipped.Login.ExchangeTimeout, result.Login.ExchangeTimeout),
                 Pkce = Pick(code.Login.Pkce, shipped.Login.Pkce, result.Login.Pkce),
+                MaxPending = Pick(code.Login.MaxPending, shipped.Login.MaxPending, result.Login.MaxPending),
+                MaxPendingPerPartition = Pick(code.Login.MaxPendingPerPartition, shipped.Login.MaxPendingPerPartition,
+                    result.Login.MaxPendingPerPartition),
             },
             Providers = new ProviderLimitOptions
             {
                 MaxConcurrentExchanges = Pick(code.Providers.MaxConcurrentExchanges, shipped.Providers.MaxConcurrentExchanges,
                     result.Providers.MaxConcurrentExchanges),
+                MaxQueuedExchanges = Pick(code.Providers.MaxQueuedExchanges, shipped.Providers.MaxQueuedExchanges,
+                    result.Providers.MaxQueuedExchanges),
             },
         };
     }
@@ -90,8 +97,12 @@ internal sealed record O8Settings(
             Folder = Certificates.Folder, CertFile = Certificates.CertFile, KeyFile = Certificates.KeyFile,
             AutoCreate = Certificates.AutoCreate, Certificate = Certificates.Certificate,
         },
-        Login = new LoginOptions { Timeout = Login.Timeout, ExchangeTimeout = Login.ExchangeTimeout, Pkce = Login.Pkce },
-        Providers = new ProviderLimitOptions { MaxConcurrentExchanges = MaxConcurrentExchanges },
+        Login = new LoginOptions
+        {
+            Timeout = Login.Timeout, ExchangeTimeout = Login.ExchangeTimeout, Pkce = Login.Pkce,
+            MaxPending = Login.MaxPending, MaxPendingPerPartition = Login.MaxPendingPerPartition,
+        },
+        Providers = new ProviderLimitOptions { MaxConcurrentExchanges = MaxConcurrentExchanges, MaxQueuedExchanges = MaxQueuedExchanges },
     };
 
     /// <summary><c>o8.listener</c>.</summary>
@@ -109,5 +120,5 @@ internal sealed record O8Settings(
     }
 
     /// <summary><c>o8.login</c>.</summary>
-    internal sealed record LoginSettings(TimeSpan Timeout, TimeSpan ExchangeTimeout, bool Pkce);
+    internal sealed record LoginSettings(TimeSpan Timeout, TimeSpan ExchangeTimeout, bool Pkce, int MaxPending, int MaxPendingPerPartition);
 }

@@ -75,3 +75,22 @@ public sealed class UnknownProviderException(string provider)
     /// <summary>The name asked for.</summary>
     public string Provider { get; } = provider;
 }
+
+/// <summary>
+/// A login was refused at once because a limit on logins running at the same time was reached
+/// (<c>o8.login.max-pending</c>, or <c>o8.login.max-pending-per-partition</c> for one <see cref="AuthorizationRequest.Partition"/>).
+/// Try again once a login has ended.
+/// </summary>
+public sealed class TooManyPendingLoginsException(string setting, int limit)
+    : OAuthFlowException(Describe(setting, limit))
+{
+    /// <summary>The limit's setting: <c>o8.login.max-pending</c> or <c>o8.login.max-pending-per-partition</c>.</summary>
+    public string Setting { get; } = setting;
+
+    /// <summary>The limit's value.</summary>
+    public int Limit { get; } = limit;
+
+    /// <summary>The refusal's text, shared by the exception and the <see cref="LoginFailed"/> reason.</summary>
+    internal static string Describe(string setting, int limit) =>
+        $"Too many logins are pending: {setting} ({limit}) is reached; try again once a login has ended.";
+}

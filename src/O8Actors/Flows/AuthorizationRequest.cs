@@ -6,10 +6,13 @@ namespace O8Actors;
 /// <param name="Scopes">Scopes to request; empty means the provider's default scopes.</param>
 /// <param name="Timeout">How long to wait for the browser to come back; <c>null</c> uses <c>o8.login.timeout</c>.</param>
 /// <param name="ExtraParameters">Extra authorize-request parameters (for example <c>prompt</c> or <c>login_hint</c>).</param>
+/// <param name="Partition">Server mode: who the login is for (the app's user id, or the client's address for anonymous
+/// callers). At most <c>o8.login.max-pending-per-partition</c> logins of one partition run at once; <c>null</c> is not counted.</param>
 public sealed record AuthorizationRequest(
     IReadOnlyList<string>? Scopes = null,
     TimeSpan? Timeout = null,
-    IReadOnlyDictionary<string, string>? ExtraParameters = null)
+    IReadOnlyDictionary<string, string>? ExtraParameters = null,
+    string? Partition = null)
 {
     /// <summary>A request with the provider's default scopes and the configured timeout.</summary>
     public static AuthorizationRequest Default { get; } = new();

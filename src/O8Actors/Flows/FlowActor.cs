@@ -231,9 +231,10 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
 
         // The user is back: the login deadline no longer applies; the exchange has its own.
         Timers.Cancel(DeadlineTimer);
-        Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout));
+        var exchangeDeadline = ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout);
+        Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, exchangeDeadline);
         _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!,
-            _activity?.Context ?? default, _secrets.Nonce));
+            _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline));
         Become(ExchangingPhase);
     }
 

@@ -27,6 +27,10 @@ internal sealed class FlowsSupervisor : ReceiveActor
     // (CoordinatedShutdown and a dispose can both ask). Once draining, new logins are refused as cancelled.
     private readonly List<IActorRef> _drainRequesters = [];
     private bool _draining;
+    // Bounded work: the login count is _waiters.Count; logins with a partition are counted per partition too (the
+    // partition of each such login, and the count per partition; a partition at zero is removed).
+    private readonly Dictionary<string, string> _partitionOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _perPartition = new(StringComparer.Ordinal);
 
     /// <summary>Props for the supervisor.</summary>
     public static Props Props(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser) =>
@@ -73,6 +77,8 @@ internal sealed class FlowsSupervisor : ReceiveActor
         foreach (var (flowId, waiter) in _waiters)
             if (waiter is TaskCompletionSource<LoginOutcome> completion) completion.TrySetResult(new LoginCancelled(flowId));
         _waiters.Clear();
+        _partitionOf.Clear();
+        _perPartition.Clear();
     }
 
     private void Start(StartFlow msg)
@@ -92,6 +98,12 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
+        if (LimitReached(msg) is { } refusal)
+        {
+            Deliver(waiter, refusal);
+            return;
+        }
+
         var props = FlowActor.Props(msg.LoginId, msg.Provider, msg.Request, _options, _listener, _providers, _browser, Self, msg.Parent);
         // The one measured exception to Akka's defaults: the default mailbox costs a waiting login about 1 KB more
         // (docs/benchmarks.md, "Standard forms").
@@ -99,6 +111,46 @@ internal sealed class FlowsSupervisor : ReceiveActor
         var flow = Context.ActorOf(props, msg.LoginId);
         Context.Watch(flow);
         _waiters.Add(msg.LoginId, waiter);
+        if (msg.Request.Partition is { } partition)
+        {
+            _partitionOf.Add(msg.LoginId, partition);
+            _perPartition[partition] = _perPartition.GetValueOrDefault(partition) + 1;
+        }
+    }
+
+    /// <summary>
+    /// The refusal when a limit on running logins is reached, or null. Refused here, before any actor or secret is
+    /// made, so a flood of logins costs the supervisor one message each and holds nothing.
+    /// </summary>
+    private LoginFailed? LimitReached(StartFlow msg)
+    {
+        if (_waiters.Count >= _options.MaxPending)
+            return Refuse(msg.LoginId, LoginFailure.TooManyPendingLogins, "o8.login.max-pending", _options.MaxPending);
+        if (msg.Request.Partition is { } partition && _perPartition.GetValueOrDefault(partition) >= _options.MaxPendingPerPartition)
+            return Refuse(msg.LoginId, LoginFailure.TooManyPendingLoginsInPartition, "o8.login.max-pending-per-partition", _options.MaxPendingPerPartition);
+        return null;
+    }
+
+    private LoginFailed Refuse(string loginId, LoginFailure failure, string setting, int limit)
+    {
+        // Debug, not Warning: a flood of refusals must not become a flood of log lines. The partition is the app's own
+        // value (maybe a user id), so it is not logged.
+        _log.Debug("Login {0} refused: {1} ({2}) is reached", loginId, setting, limit);
+        return new LoginFailed(loginId, failure, TooManyPendingLoginsException.Describe(setting, limit));
+    }
+
+    /// <summary>Removes a login from the table and its partition's count.</summary>
+    private bool Forget(string flowId, out object waiter)
+    {
+        if (!_waiters.Remove(flowId, out waiter!)) return false;
+        if (_partitionOf.Remove(flowId, out var partition))
+        {
+            var left = _perPartition[partition] - 1;
+            if (left == 0) _perPartition.Remove(partition);
+            else _perPartition[partition] = left;
+        }
+
+        return true;
     }
 
     /// <summary>Why <paramref name="flowId"/> cannot name a login's actor, or null.</summary>
@@ -113,7 +165,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
 
     private void Relay(LoginOutcome outcome)
     {
-        if (!_waiters.Remove(outcome.LoginId, out var waiter)) return;
+        if (!Forget(outcome.LoginId, out var waiter)) return;
         Deliver(waiter, outcome);
         NotifyIfDrained();
     }
@@ -123,7 +175,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
         // A login that ended normally was removed when its outcome arrived, which is always before this: Terminated
         // comes after every message the child sent. A live child of that name is a newer login that reused the id.
         var flowId = msg.ActorRef.Path.Name;
-        if (Context.Child(flowId).IsNobody() && _waiters.Remove(flowId, out var waiter))
+        if (Context.Child(flowId).IsNobody() && Forget(flowId, out var waiter))
         {
             _log.Error("Login {0} stopped without an outcome; reporting it as failed", flowId);
             Deliver(waiter, new LoginFailed(flowId, LoginFailure.Internal, "The login stopped unexpectedly (internal error)."));

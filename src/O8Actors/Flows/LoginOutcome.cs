@@ -88,4 +88,10 @@ public enum LoginFailure
     IdTokenInvalid,
     /// <summary>The browser launcher refused the authorize URL (not https, nor http on loopback); no browser was started.</summary>
     UnsafeAuthorizeUrl,
+    /// <summary>Refused at start: <c>o8.login.max-pending</c> logins were already running (see <see cref="TooManyPendingLoginsException"/>).</summary>
+    TooManyPendingLogins,
+    /// <summary>Refused at start: <c>o8.login.max-pending-per-partition</c> logins of the same <see cref="AuthorizationRequest.Partition"/> were already running.</summary>
+    TooManyPendingLoginsInPartition,
+    /// <summary>The provider's token-request queue was full (<c>o8.providers.max-queued-exchanges</c>); the code was not sent.</summary>
+    ExchangeQueueFull,
 }

@@ -22,6 +22,7 @@ internal sealed class ProviderActor : ReceiveActor
     private readonly ProviderStrategy _strategy;
     private readonly Func<HttpClient> _httpClients;
     private readonly int _maxConcurrent;
+    private readonly int _maxQueued;
     private readonly TimeSpan _exchangeTimeout;
     private readonly Queue<(object Request, IActorRef ReplyTo)> _waiting = new();
     private readonly List<(PrepareAuthorization Request, IActorRef ReplyTo)> _pending = [];
@@ -39,15 +40,22 @@ internal sealed class ProviderActor : ReceiveActor
     /// <param name="httpClients">Creates the HTTP client for a request (from <c>IHttpClientFactory</c>).</param>
     /// <param name="maxConcurrentExchanges">Token requests in flight at once.</param>
     /// <param name="exchangeTimeout">How long one token request may take.</param>
-    public static Props Props(ProviderStrategy strategy, Func<HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout) =>
-        Akka.Actor.Props.Create(() => new ProviderActor(strategy, httpClients, maxConcurrentExchanges, exchangeTimeout));
+    /// <param name="maxQueuedExchanges">Token requests held waiting for a slot; past it a request fails at once.</param>
+    public static Props Props(ProviderStrategy strategy, Func<HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout,
+        int maxQueuedExchanges = DefaultMaxQueuedExchanges) =>
+        Akka.Actor.Props.Create(() => new ProviderActor(strategy, httpClients, maxConcurrentExchanges, exchangeTimeout, maxQueuedExchanges));
+
+    /// <summary>The shipped <c>o8.providers.max-queued-exchanges</c>.</summary>
+    internal const int DefaultMaxQueuedExchanges = 1024;
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public ProviderActor(ProviderStrategy strategy, Func<HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout)
+    public ProviderActor(ProviderStrategy strategy, Func<HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout,
+        int maxQueuedExchanges = DefaultMaxQueuedExchanges)
     {
         _strategy = strategy;
         _httpClients = httpClients;
         _maxConcurrent = Math.Max(1, maxConcurrentExchanges);
+        _maxQueued = Math.Max(0, maxQueuedExchanges);
         _exchangeTimeout = ExchangeTimeouts.TokenRequest(exchangeTimeout);
         Unresolved();
     }
@@ -175,6 +183,18 @@ internal sealed class ProviderActor : ReceiveActor
             _draining = true;
             StopIfDrained();
         });
+        // A login that ended (cancelled, timed out, stopped) while its exchange was queued: the code is never sent.
+        Receive<Terminated>(msg => DropQueuedOf(msg.ActorRef));
+    }
+
+    private void DropQueuedOf(IActorRef ended)
+    {
+        if (!_waiting.Any(w => w.ReplyTo.Equals(ended))) return;
+        var keep = _waiting.Where(w => !w.ReplyTo.Equals(ended)).ToList();
+        _log.Info("Provider {0}: a queued token request dropped unsent, its login has ended", _strategy.Name);
+        _waiting.Clear();
+        foreach (var item in keep) _waiting.Enqueue(item);
+        StopIfDrained();
     }
 
     private void StopIfDrained()
@@ -184,14 +204,67 @@ internal sealed class ProviderActor : ReceiveActor
 
     private void Enqueue(object request)
     {
+        // A request that would wait behind a full queue fails at once: waiting longer than its login does helps nobody.
+        if (_inFlight >= _maxConcurrent && _waiting.Count >= _maxQueued)
+        {
+            DropExpired();
+            if (_waiting.Count >= _maxQueued)
+            {
+                _log.Warning("Provider {0}: token request of {1} refused, o8.providers.max-queued-exchanges ({2}) is reached",
+                    _strategy.Name, RequestId(request), _maxQueued);
+                Sender.Tell(QueueFull(request));
+                return;
+            }
+        }
+
         _waiting.Enqueue((request, Sender));
+        // Watched so a login that ends while its exchange waits takes the exchange out of the queue. Only a login's
+        // exchange: a refresh's sender is an Ask's temporary reference, which is gone only once it has its answer.
+        if (request is ExchangeCode && _inFlight >= _maxConcurrent && !Sender.IsNobody()) Context.Watch(Sender);
         StartWaiting();
+    }
+
+    private CodeExchangeFailed QueueFull(object request) => new(RequestId(request), LoginFailure.ExchangeQueueFull,
+        $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the code was not sent.", null);
+
+    private static string RequestId(object request) => request switch
+    {
+        ExchangeCode e => e.LoginId,
+        RefreshTokens r => r.RequestId,
+        _ => "?",
+    };
+
+    /// <summary>Whether <paramref name="request"/> is an exchange whose login has already given up on it.</summary>
+    private bool Expired(object request) => request is ExchangeCode { Deadline: { } deadline } && Context.System.Scheduler.Now >= deadline;
+
+    /// <summary>Removes the queued exchanges whose login has given up; their codes are never sent.</summary>
+    private void DropExpired()
+    {
+        if (!_waiting.Any(w => Expired(w.Request))) return;
+        var keep = _waiting.Where(w => !Expired(w.Request)).ToList();
+        foreach (var dropped in _waiting.Where(w => Expired(w.Request))) AnswerExpired(dropped.Request, dropped.ReplyTo);
+        _waiting.Clear();
+        foreach (var item in keep) _waiting.Enqueue(item);
+    }
+
+    private void AnswerExpired(object request, IActorRef replyTo)
+    {
+        _log.Info("Provider {0}: token request of {1} dropped unsent, its login's deadline passed while it was queued", _strategy.Name, RequestId(request));
+        // The login has ended (or ends now by its own timer, which fires at the same deadline); the answer is only so no one waits.
+        replyTo.Tell(new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeTimeout,
+            $"The token request waited in the queue of '{_strategy.Name}' past its login's deadline and was not sent.", null));
     }
 
     private void StartWaiting()
     {
         while (_inFlight < _maxConcurrent && _waiting.TryDequeue(out var next))
         {
+            if (Expired(next.Request))
+            {
+                AnswerExpired(next.Request, next.ReplyTo);
+                continue;
+            }
+
             _starting = next;
             Run(next.Request, next.ReplyTo);
             _inFlight++;

@@ -45,8 +45,10 @@ internal sealed record ProviderUnavailable(string LoginId, string Reason, LoginF
 /// <param name="RedirectUri">The redirect URI the authorize request carried.</param>
 /// <param name="Parent">The login's span: the token request's span is its child (default: none).</param>
 /// <param name="Nonce">The login's OpenID Connect nonce (a secret): an ID token must carry it.</param>
+/// <param name="Deadline">When the login gives up on this exchange, in the actor system's scheduler time: a request still
+/// queued then is dropped unsent (its login has ended; redeeming the code would throw the tokens away).</param>
 internal sealed record ExchangeCode(string Provider, string LoginId, string Code, string? CodeVerifier, Uri RedirectUri,
-    System.Diagnostics.ActivityContext Parent = default, string? Nonce = null)
+    System.Diagnostics.ActivityContext Parent = default, string? Nonce = null, DateTimeOffset? Deadline = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"ExchangeCode {{ Provider = {Provider}, LoginId = {LoginId} }}";

@@ -10,6 +10,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
 {
     private readonly Func<string, HttpClient> _httpClients;
     private readonly int _maxConcurrentExchanges;
+    private readonly int _maxQueuedExchanges;
     private readonly TimeSpan _exchangeTimeout;
     private readonly Dictionary<string, IActorRef> _providers = new(StringComparer.Ordinal);
     private int _generation;
@@ -18,14 +19,18 @@ internal sealed class ProviderRegistryActor : ReceiveActor
     /// <param name="httpClients">Creates an HTTP client for a provider name (from <c>IHttpClientFactory</c>).</param>
     /// <param name="maxConcurrentExchanges">Token requests each provider runs at once.</param>
     /// <param name="exchangeTimeout">How long one token request may take.</param>
-    public static Props Props(Func<string, HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout) =>
-        Akka.Actor.Props.Create(() => new ProviderRegistryActor(httpClients, maxConcurrentExchanges, exchangeTimeout));
+    /// <param name="maxQueuedExchanges">Token requests each provider holds waiting for a slot (<c>o8.providers.max-queued-exchanges</c>).</param>
+    public static Props Props(Func<string, HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout,
+        int maxQueuedExchanges = ProviderActor.DefaultMaxQueuedExchanges) =>
+        Akka.Actor.Props.Create(() => new ProviderRegistryActor(httpClients, maxConcurrentExchanges, exchangeTimeout, maxQueuedExchanges));
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public ProviderRegistryActor(Func<string, HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout)
+    public ProviderRegistryActor(Func<string, HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout,
+        int maxQueuedExchanges = ProviderActor.DefaultMaxQueuedExchanges)
     {
         _httpClients = httpClients;
         _maxConcurrentExchanges = maxConcurrentExchanges;
+        _maxQueuedExchanges = maxQueuedExchanges;
         _exchangeTimeout = exchangeTimeout;
 
         Receive<RegisterProvider>(Register);
@@ -71,7 +76,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
 
         var http = _httpClients;
         var child = Context.ActorOf(
-            ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout),
+            ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout, _maxQueuedExchanges),
             $"provider-{++_generation}-{ActorNameFor(name)}");
         Context.Watch(child);
         _providers[name] = child;

@@ -19,6 +19,35 @@ public sealed class O8OptionsTests
     }
 
     [Fact]
+    public void Shipped_limits_bound_a_server_and_are_the_code_defaults_too()
+    {
+        var options = O8Options.FromConfig();
+
+        Assert.Equal(10_000, options.Login.MaxPending);
+        Assert.Equal(16, options.Login.MaxPendingPerPartition);
+        Assert.Equal(1024, options.Providers.MaxQueuedExchanges);
+        // A new O8Options (code, or IConfiguration binding) starts from the same values as the HOCON.
+        var code = new O8Options();
+        Assert.Equal(options.Login.MaxPending, code.Login.MaxPending);
+        Assert.Equal(options.Login.MaxPendingPerPartition, code.Login.MaxPendingPerPartition);
+        Assert.Equal(options.Providers.MaxQueuedExchanges, code.Providers.MaxQueuedExchanges);
+        Assert.Equal(O8Actors.Providers.ProviderActor.DefaultMaxQueuedExchanges, code.Providers.MaxQueuedExchanges);
+    }
+
+    [Fact]
+    public void The_limits_are_read_from_hocon_and_layered_over_code()
+    {
+        var hocon = ConfigurationFactory.ParseString("o8.login.max-pending = 50\no8.login.max-pending-per-partition = 3\no8.providers.max-queued-exchanges = 7");
+        var settings = O8Settings.From(O8Settings.Layer(new O8Options(), hocon));
+
+        Assert.Equal(50, settings.Login.MaxPending);
+        Assert.Equal(3, settings.Login.MaxPendingPerPartition);
+        Assert.Equal(7, settings.MaxQueuedExchanges);
+        Assert.Equal(50, settings.ToOptions().Login.MaxPending);
+        Assert.Equal(7, settings.ToOptions().Providers.MaxQueuedExchanges);
+    }
+
+    [Fact]
     public void User_hocon_overrides_the_defaults()
     {
         var options = O8Options.FromConfig(ConfigurationFactory.ParseString("o8.listener.port = 5000\no8.login.timeout = 5s"));
@@ -34,6 +63,9 @@ public sealed class O8OptionsTests
     [InlineData("o8.listener.host = example.com", "o8.listener.host", "O8:Listener:Host")]
     [InlineData("o8.listener.path = callback", "o8.listener.path", "O8:Listener:Path")]
     [InlineData("o8.login.timeout = 0s", "o8.login.timeout", "O8:Login:Timeout")]
+    [InlineData("o8.login.max-pending = 0", "o8.login.max-pending", "O8:Login:MaxPending")]
+    [InlineData("o8.login.max-pending-per-partition = 0", "o8.login.max-pending-per-partition", "O8:Login:MaxPendingPerPartition")]
+    [InlineData("o8.providers.max-queued-exchanges = -1", "o8.providers.max-queued-exchanges", "O8:Providers:MaxQueuedExchanges")]
     public void Validation_names_the_bad_setting_both_ways(string hocon, string setting, string configurationKey)
     {
         var options = O8Options.FromConfig(ConfigurationFactory.ParseString(hocon));
@@ -52,6 +84,9 @@ public sealed class O8OptionsTests
     [InlineData("o8.login.pkce = banana", "o8.login.pkce", "O8:Login:Pkce")]
     [InlineData("o8.listener.bind-ipv6 = banana", "o8.listener.bind-ipv6", "O8:Listener:BindIPv6")]
     [InlineData("o8.providers.max-concurrent-exchanges = banana", "o8.providers.max-concurrent-exchanges", "O8:Providers:MaxConcurrentExchanges")]
+    [InlineData("o8.login.max-pending = banana", "o8.login.max-pending", "O8:Login:MaxPending")]
+    [InlineData("o8.login.max-pending-per-partition = banana", "o8.login.max-pending-per-partition", "O8:Login:MaxPendingPerPartition")]
+    [InlineData("o8.providers.max-queued-exchanges = banana", "o8.providers.max-queued-exchanges", "O8:Providers:MaxQueuedExchanges")]
     public void A_value_that_does_not_parse_names_its_key_and_quotes_it(string hocon, string setting, string configurationKey)
     {
         var error = Assert.Throws<O8ConfigurationException>(() => O8Options.FromConfig(ConfigurationFactory.ParseString(hocon)));

@@ -1,0 +1,72 @@
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using O8Actors.Hosting.Tests.Support;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// Server mode's login limits, bound from <c>IConfiguration</c>: past <c>O8:Login:MaxPendingPerPartition</c>,
+/// <see cref="IOAuthConnector.BeginAsync"/> throws <see cref="TooManyPendingLoginsException"/> at once for that
+/// partition only (one user cannot hold every pending login); past <c>O8:Login:MaxPending</c>, for everyone.
+/// </summary>
+public sealed class ServerModeLimitTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+{
+    private static readonly TimeSpan AtOnce = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task BeginAsync_past_the_partition_or_global_limit_throws_naming_the_limit()
+    {
+        var clientId = "web-" + Guid.NewGuid().ToString("N");
+        var port = SandboxFixture.FreePort();
+        var callback = new Uri($"http://127.0.0.1:{port}/oauth/callback");
+        sandbox.Server.RegisterClient(clientId, null, [callback.ToString()], ClientAuthMethod.None);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var settings = new Dictionary<string, string?>
+        {
+            ["O8:Listener:ExternalRedirectUri"] = callback.ToString(),
+            ["O8:Login:MaxPending"] = "2",
+            ["O8:Login:MaxPendingPerPartition"] = "1",
+        };
+        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) settings[key] = value;
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddOAuthLogins();
+        builder.Services.AddAkka("o8-server-limits", akka => akka.WithOAuthLogins());
+        await using var app = builder.Build();
+        app.MapOAuthCallback("/oauth/callback");
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            var ct = TestContext.Current.CancellationToken;
+            var connector = app.Services.GetRequiredService<IOAuthConnector>();
+            AuthorizationRequest For(string user) => SandboxFixture.Hint(user) with { Partition = user };
+
+            var alice = await connector.BeginAsync("sandbox", For("alice"), ct).WaitAsync(AtOnce, ct);
+            Assert.NotNull(alice.AuthorizeUrl);
+
+            var again = await Assert.ThrowsAsync<TooManyPendingLoginsException>(() => connector.BeginAsync("sandbox", For("alice"), ct).WaitAsync(AtOnce, ct));
+            Assert.Equal("o8.login.max-pending-per-partition", again.Setting);
+            Assert.Equal(1, again.Limit);
+
+            var bob = await connector.BeginAsync("sandbox", For("bob"), ct).WaitAsync(AtOnce, ct);
+            Assert.NotNull(bob.AuthorizeUrl);
+
+            var carol = await Assert.ThrowsAsync<TooManyPendingLoginsException>(() => connector.BeginAsync("sandbox", For("carol"), ct).WaitAsync(AtOnce, ct));
+            Assert.Equal("o8.login.max-pending", carol.Setting);
+            Assert.Equal(2, carol.Limit);
+            Assert.False(alice.Outcome.IsCompleted);
+            Assert.False(bob.Outcome.IsCompleted);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+    }
+}

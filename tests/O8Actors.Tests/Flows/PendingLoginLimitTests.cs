@@ -1,0 +1,116 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+using O8Actors.Flows;
+
+namespace O8Actors.Tests.Flows;
+
+/// <summary>
+/// Bounded work (issue 11): the supervisor refuses a login past <c>o8.login.max-pending</c>, or past
+/// <c>o8.login.max-pending-per-partition</c> for its partition, at once and without creating anything, and admits again
+/// once a login has ended. Plays the flood of anonymous <c>POST /connect</c> that was all accepted and held.
+/// </summary>
+public sealed class PendingLoginLimitTests : TestKit
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    // "At once": the refusal needs no timer, no provider and no listener; this only bounds the test's wait.
+    private static readonly TimeSpan AtOnce = TimeSpan.FromSeconds(3);
+
+    private readonly TestProbe _listener;
+    private readonly IActorRef _supervisor;
+
+    public PendingLoginLimitTests() : base(O8Config.Default)
+    {
+        _listener = CreateTestProbe();
+        var options = new LoginOptions { Timeout = TimeSpan.FromMinutes(5), MaxPending = 3, MaxPendingPerPartition = 2 };
+        _supervisor = Sys.ActorOf(FlowsSupervisor.Props(options, _listener.Ref, CreateTestProbe().Ref, new RecordingBrowser()));
+    }
+
+    private static AuthorizationRequest For(string? partition) => AuthorizationRequest.Default with { Partition = partition };
+
+    /// <summary>Starts a login and returns its outcome; the login's actor is the sender of its registration, when it gets that far.</summary>
+    private Task<LoginOutcome> Start(string flowId, string? partition = null)
+    {
+        var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _supervisor.Tell(new StartFlow(flowId, "test", For(partition), completion));
+        return completion.Task;
+    }
+
+    private IActorRef Admitted(string flowId)
+    {
+        _listener.FishForMessage(m => m is RegisterState r && r.LoginId == flowId, Wait);
+        return _listener.LastSender;
+    }
+
+    private async Task EndLogin(IActorRef flow, Task<LoginOutcome> outcome)
+    {
+        flow.Tell(new CancelFlow(flow.Path.Name));
+        Assert.IsType<LoginCancelled>(await outcome.WaitAsync(Wait));
+    }
+
+    private async Task<int> InFlight() => (await _supervisor.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, Wait)).Count;
+
+    [Fact]
+    public async Task The_login_past_max_pending_is_refused_at_once_naming_the_limit_and_one_is_admitted_again_after_a_login_ends()
+    {
+        var first = Start("a1");
+        var flow1 = Admitted("a1");
+        _ = Start("a2");
+        Admitted("a2");
+        _ = Start("a3");
+        Admitted("a3");
+
+        var refused = Assert.IsType<LoginFailed>(await Start("a4").WaitAsync(AtOnce));
+
+        Assert.Equal(LoginFailure.TooManyPendingLogins, refused.Failure);
+        Assert.Equal("a4", refused.LoginId);
+        Assert.Contains("o8.login.max-pending (3)", refused.Reason);
+        // Refused before anything was made: no actor, no state registered at the listener, not counted.
+        Assert.True((await Sys.ActorSelection(_supervisor.Path / "a4").ResolveOne(Wait).ContinueWith(t => t.IsFaulted)));
+        Assert.Equal(3, await InFlight());
+
+        await EndLogin(flow1, first);
+        _ = Start("a5");
+        Assert.Equal("a5", ((RegisterState)_listener.FishForMessage(m => m is RegisterState, Wait)).LoginId);
+        Assert.Equal(3, await InFlight());
+    }
+
+    [Fact]
+    public async Task The_partition_limit_refuses_only_that_partition_and_admits_it_again_after_one_of_its_logins_ends()
+    {
+        var alice1 = Start("alice1", "alice");
+        var alice1Flow = Admitted("alice1");
+        _ = Start("alice2", "alice");
+        Admitted("alice2");
+
+        var refused = Assert.IsType<LoginFailed>(await Start("alice3", "alice").WaitAsync(AtOnce));
+        Assert.Equal(LoginFailure.TooManyPendingLoginsInPartition, refused.Failure);
+        Assert.Contains("o8.login.max-pending-per-partition (2)", refused.Reason);
+        // The partition is the app's value (maybe a user id): it is not repeated in a reason that reaches logs.
+        Assert.DoesNotContain("alice", refused.Reason);
+
+        // Another partition is not affected.
+        _ = Start("bob1", "bob");
+        Admitted("bob1");
+        Assert.Equal(3, await InFlight());
+
+        await EndLogin(alice1Flow, alice1);
+        _ = Start("alice4", "alice");
+        Admitted("alice4");
+    }
+
+    [Fact]
+    public async Task Logins_without_a_partition_are_bounded_only_by_max_pending()
+    {
+        var outcomes = new[] { Start("n1"), Start("n2"), Start("n3") };
+        // Three logins register in whatever order their actors run.
+        var registered = Enumerable.Range(0, 3).Select(_ => ((RegisterState)_listener.FishForMessage(m => m is RegisterState, Wait)).LoginId);
+        Assert.Equal(["n1", "n2", "n3"], registered.Order());
+
+        Assert.All(outcomes, o => Assert.False(o.IsCompleted));
+        var refused = Assert.IsType<LoginFailed>(await Start("n4").WaitAsync(AtOnce));
+        Assert.Equal(LoginFailure.TooManyPendingLogins, refused.Failure);
+    }
+}

@@ -1,0 +1,135 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Providers;
+
+/// <summary>
+/// Bounded work (issue 11) in a provider's queue: an exchange waiting behind a slow token endpoint is dropped unsent once
+/// its login's deadline has passed (a code redeemed after its login failed only throws the tokens away), and a full
+/// queue (<c>o8.providers.max-queued-exchanges</c>) refuses at once. The deadline is in scheduler time, so virtual.
+/// </summary>
+public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementation = ""Akka.TestKit.TestScheduler, Akka.TestKit""")
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan ExchangeTimeout = TimeSpan.FromSeconds(30);
+    private static readonly Uri RedirectUri = new("https://localhost:41539/");
+
+    private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
+
+    private ExchangeCode Exchange(string code, TimeSpan? deadlineIn = null) => new("p", $"login-{code}", code, "verifier", RedirectUri,
+        Deadline: Sys.Scheduler.Now + (deadlineIn ?? ExchangeTimeouts.LoginDeadline(ExchangeTimeout)));
+
+    private IActorRef Provider(ScriptedStrategy strategy, int maxConcurrent, int maxQueued) =>
+        Sys.ActorOf(ProviderActor.Props(strategy, () => new HttpClient(), maxConcurrent, ExchangeTimeout, maxQueued));
+
+    [Fact]
+    public void A_queued_exchange_whose_login_deadline_passed_is_never_sent_to_the_token_endpoint()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
+        var slow = CreateTestProbe();
+        var late = CreateTestProbe();
+        var onTime = CreateTestProbe();
+
+        // The slow token endpoint holds the only slot; the legitimate user's exchange queues behind it.
+        slow.Send(provider, Exchange("slow"));
+        AwaitAssert(() => Assert.Equal(["slow"], strategy.Started), Wait);
+        late.Send(provider, Exchange("late", deadlineIn: TimeSpan.FromSeconds(5)));
+        onTime.Send(provider, Exchange("ontime", deadlineIn: TimeSpan.FromSeconds(60)));
+        late.ExpectNoMsg(Quiet);
+
+        // Its login gives up (5 s of virtual time), then the slow request finally answers.
+        Scheduler.Advance(TimeSpan.FromSeconds(6));
+        strategy.Release("slow");
+        slow.ExpectMsg<CodeExchanged>(Wait);
+
+        var dropped = late.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal("login-late", dropped.LoginId);
+        Assert.Equal(LoginFailure.ExchangeTimeout, dropped.Failure);
+        Assert.Contains("not sent", dropped.Reason);
+        // The next one still in time gets the slot; the expired code never reached the token endpoint.
+        AwaitAssert(() => Assert.Equal(["slow", "ontime"], strategy.Started), Wait);
+        strategy.Release("ontime");
+        onTime.ExpectMsg<CodeExchanged>(Wait);
+        Assert.DoesNotContain("late", strategy.Started);
+    }
+
+    [Fact]
+    public void A_full_queue_refuses_the_next_exchange_at_once_naming_the_limit()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 2);
+        var callers = Enumerable.Range(0, 4).Select(_ => CreateTestProbe()).ToArray();
+
+        callers[0].Send(provider, Exchange("c0"));
+        AwaitAssert(() => Assert.Equal(["c0"], strategy.Started), Wait);
+        callers[1].Send(provider, Exchange("c1"));
+        callers[2].Send(provider, Exchange("c2"));
+        callers[3].Send(provider, Exchange("c3"));
+
+        // No time passes: the refusal does not wait for a slot or a timeout.
+        var refused = callers[3].ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal("login-c3", refused.LoginId);
+        Assert.Equal(LoginFailure.ExchangeQueueFull, refused.Failure);
+        Assert.Contains("o8.providers.max-queued-exchanges (2)", refused.Reason);
+        callers[1].ExpectNoMsg(Quiet);
+
+        // The queued ones are still served in order; the refused code was never sent.
+        strategy.Release("c0");
+        strategy.Release("c1");
+        strategy.Release("c2");
+        callers[1].ExpectMsg<CodeExchanged>(Wait);
+        callers[2].ExpectMsg<CodeExchanged>(Wait);
+        Assert.Equal(["c0", "c1", "c2"], strategy.Started);
+    }
+
+    [Fact]
+    public void A_full_queue_first_makes_room_by_dropping_exchanges_whose_login_has_ended()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 1);
+        var expired = CreateTestProbe();
+        var fresh = CreateTestProbe();
+
+        provider.Tell(Exchange("c0"));
+        AwaitAssert(() => Assert.Equal(["c0"], strategy.Started), Wait);
+        expired.Send(provider, Exchange("old", deadlineIn: TimeSpan.FromSeconds(5)));
+        Scheduler.Advance(TimeSpan.FromSeconds(6));
+        fresh.Send(provider, Exchange("new"));
+
+        Assert.Equal(LoginFailure.ExchangeTimeout, expired.ExpectMsg<CodeExchangeFailed>(Wait).Failure);
+        fresh.ExpectNoMsg(Quiet);
+        strategy.Release("c0");
+        strategy.Release("new");
+        fresh.ExpectMsg<CodeExchanged>(Wait);
+        Assert.Equal(["c0", "new"], strategy.Started);
+    }
+
+    [Fact]
+    public void A_queued_exchange_whose_login_ended_before_its_deadline_is_never_sent()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
+        var cancelledLogin = CreateTestProbe();
+        var next = CreateTestProbe();
+
+        provider.Tell(Exchange("c0"));
+        AwaitAssert(() => Assert.Equal(["c0"], strategy.Started), Wait);
+        cancelledLogin.Send(provider, Exchange("cancelled"));
+        next.Send(provider, Exchange("next"));
+        // The login is cancelled (its actor stops) long before its exchange deadline; no virtual time passes.
+        Watch(cancelledLogin.Ref);
+        Sys.Stop(cancelledLogin.Ref);
+        ExpectTerminated(cancelledLogin.Ref, Wait);
+
+        strategy.Release("c0");
+        ExpectMsg<CodeExchanged>(Wait);
+        AwaitAssert(() => Assert.Equal(["c0", "next"], strategy.Started), Wait);
+        strategy.Release("next");
+        next.ExpectMsg<CodeExchanged>(Wait);
+        Assert.DoesNotContain("cancelled", strategy.Started);
+    }
+}
