@@ -121,6 +121,14 @@ public abstract class OAuthFlow
     protected static string WaitingMessage(Uri authorizeUrl) => $"Waiting for sign-in at {authorizeUrl} (Ctrl+C to cancel)";
 
     /// <summary>
+    /// The provider's issuer identifier (RFC 9207), if it names itself with <c>iss</c> on the redirect; the default, null,
+    /// says it is unknown. Then a redirect that carries <c>iss</c> is refused (<see cref="IssuerMismatchException"/>),
+    /// because it names another authorization server (the mix-up of RFC 9700 section 4.4). Override with the exact
+    /// issuer when your provider sends <c>iss</c>; a redirect naming any other issuer is then refused.
+    /// </summary>
+    protected virtual string? Issuer => null;
+
+    /// <summary>
     /// Override to return the whole token response; the default wraps <see cref="GenerateAccessTokenAsync"/>'s access token.
     /// </summary>
     protected virtual async Task<TokenSet> GenerateTokensAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken) =>
@@ -218,6 +226,10 @@ public abstract class OAuthFlow
     private sealed class OAuthFlowStrategy(OAuthFlow flow, string name) : ProviderStrategy
     {
         public override string Name => name;
+
+        // No iss promised (the original knows nothing of RFC 9207), but a present one must name this provider.
+        public override Task<ProviderDescriptor> ResolveAsync(HttpClient http, CancellationToken cancellationToken) =>
+            Task.FromResult(string.IsNullOrEmpty(flow.Issuer) ? ProviderDescriptor.Static : ProviderDescriptor.Static with { Issuer = flow.Issuer });
 
         public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context)
         {

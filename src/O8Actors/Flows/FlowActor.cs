@@ -211,15 +211,17 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         _callbackAt = Stopwatch.GetTimestamp();
         Publish(new CallbackReceivedEvent(_start.LoginId, _start.Provider, msg.Code is not null, msg.Error));
 
-        if (msg.Error is not null)
-        {
-            End(new LoginDenied(_start.LoginId, msg.Error, msg.ErrorDescription));
-            return;
-        }
-
+        // Before the error, too (RFC 9207 section 2.4): an error from another authorization server must not pass for
+        // this provider's refusal, nor its words be shown as this provider's.
         if (IssuerProblem(msg.Issuer) is { } issuerProblem)
         {
             End(new LoginFailed(_start.LoginId, LoginFailure.IssuerMismatch, issuerProblem));
+            return;
+        }
+
+        if (msg.Error is not null)
+        {
+            End(new LoginDenied(_start.LoginId, msg.Error, msg.ErrorDescription));
             return;
         }
 
@@ -238,13 +240,21 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         Become(ExchangingPhase);
     }
 
-    /// <summary>RFC 9207: an <c>iss</c> that is present must match; a missing one is refused where the provider promises it.</summary>
+    /// <summary>
+    /// RFC 9207: an <c>iss</c> that is present must equal the provider's known issuer; a missing one is refused where the
+    /// provider promises it. An <c>iss</c> on a login whose provider's issuer is unknown is refused too: this provider
+    /// was never said to send one, so it names another authorization server (the mix-up of RFC 9700 section 4.4),
+    /// which is also how an <c>iss</c> naming another registered provider is caught.
+    /// </summary>
     private string? IssuerProblem(string? issuer)
     {
         var expected = _descriptor.Issuer;
         if (issuer is null)
             return _descriptor.RequiresIssuer ? "The redirect carried no 'iss' parameter, but the provider always sends one (RFC 9207)." : null;
-        if (expected is not null && !string.Equals(issuer, expected, StringComparison.Ordinal))
+        if (string.IsNullOrEmpty(expected))
+            return $"The redirect names issuer '{issuer}', but the issuer of provider '{_start.Provider}' is unknown, so it may come from " +
+                "another authorization server (RFC 9207 mix-up defence). If that is this provider's issuer, configure it as the provider's Issuer.";
+        if (!string.Equals(issuer, expected, StringComparison.Ordinal))
             return $"The redirect came from issuer '{issuer}', not '{expected}' (RFC 9207 mix-up defence).";
         return null;
     }

@@ -26,6 +26,8 @@ public sealed class SandboxFixture : IAsyncLifetime
     {
         [$"O8:Providers:{name}:AuthorizationEndpoint"] = Server.AuthorizationEndpoint.ToString(),
         [$"O8:Providers:{name}:TokenEndpoint"] = Server.TokenEndpoint.ToString(),
+        // The sandbox names itself in iss (RFC 9207); a provider whose issuer is unknown refuses any iss (mix-up defence).
+        [$"O8:Providers:{name}:Issuer"] = Server.IssuerString,
         [$"O8:Providers:{name}:ClientId"] = clientId,
         [$"O8:Providers:{name}:ClientAuthentication"] = "None",
         [$"O8:Providers:{name}:DefaultScopes:0"] = "openid",

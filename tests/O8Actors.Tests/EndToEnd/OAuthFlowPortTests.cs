@@ -14,9 +14,11 @@ namespace O8Actors.Tests.EndToEnd;
 public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOutputHelper output) : IClassFixture<MkcertFolderFixture>
 {
     /// <summary>Written like the original's example: the subclass builds the URL and posts the code itself.</summary>
-    private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthLogins flows, bool sendVerifier)
+    private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthLogins flows, bool sendVerifier, string? issuer = null)
         : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify messages.read", logins: flows)
     {
+        protected override string? Issuer => issuer;
+
         protected override string AuthUrl =>
             $"{authorizeEndpoint}?client_id={ClientId}&redirect_uri={QuotedRedirectUrl}&response_type=code&scope={Uri.EscapeDataString(UserScopes)}";
 
@@ -63,6 +65,27 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
         Assert.Equal(await flows.GetRedirectUriAsync(), new Uri(flow.RedirectUrl));
         Assert.Equal(Uri.EscapeDataString(flow.RedirectUrl), flow.QuotedRedirectUrl);
         Assert.Equal(0, server.Rejected);
+    }
+
+    [Fact]
+    public async Task A_subclass_without_an_issuer_refuses_a_redirect_that_names_one_and_one_with_its_issuer_accepts_it()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        server.SendIssuer = true;
+        await using var flows = await StartAsync(new HttpClientBrowser());
+
+        // Unknown issuer: the iss names another authorization server as far as this login can tell (mix-up defence).
+        var unknown = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
+        var refused = await Assert.ThrowsAsync<IssuerMismatchException>(() => unknown.AuthorizeAsync(30));
+        Assert.Contains(server.BaseUrl, refused.Message);
+        Assert.Equal(0, server.TokensIssued);
+
+        var other = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true, issuer: "https://other.example");
+        await Assert.ThrowsAsync<IssuerMismatchException>(() => other.AuthorizeAsync(30));
+        Assert.Equal(0, server.TokensIssued);
+
+        var known = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true, issuer: server.BaseUrl);
+        Assert.StartsWith("at-", await known.AuthorizeAsync(30));
     }
 
     [Fact]

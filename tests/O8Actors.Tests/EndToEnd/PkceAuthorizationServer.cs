@@ -64,6 +64,9 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
     /// <summary>When set, the token endpoint refuses every code with <c>invalid_grant</c> (after recording it).</summary>
     public bool RefuseAllCodes { get; set; }
 
+    /// <summary>When set, every authorization response names this server as its issuer (<c>iss</c>, RFC 9207).</summary>
+    public bool SendIssuer { get; set; }
+
     /// <summary>The access token this server issues for the login whose state is <paramref name="state"/>.</summary>
     public static string AccessTokenFor(string state) => "at-" + Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(state)))[..24];
 
@@ -108,7 +111,8 @@ internal sealed class PkceAuthorizationServer : IAsyncDisposable
         var nonce = q["nonce"].ToString();
         if (nonce.Length > 0) _secretsSeen.Enqueue(nonce);
         _grants[code] = new Grant(q["state"]!, q["code_challenge"].ToString(), q["redirect_uri"]!, nonce.Length > 0 ? nonce : null);
-        return Results.Redirect($"{q["redirect_uri"]}?code={code}&state={Uri.EscapeDataString(q["state"]!)}");
+        var iss = SendIssuer ? $"&iss={Uri.EscapeDataString(BaseUrl)}" : "";
+        return Results.Redirect($"{q["redirect_uri"]}?code={code}&state={Uri.EscapeDataString(q["state"]!)}{iss}");
     }
 
     private async Task<IResult> Token(HttpRequest request)

@@ -219,6 +219,56 @@ public sealed class FlowActorTests : TestKit
     }
 
     [Fact]
+    public void An_iss_on_a_login_whose_provider_has_no_known_issuer_is_refused_before_any_exchange()
+    {
+        // The mix-up of RFC 9700 section 4.4: the provider (GitHub, Microsoft common, a generic one) never names itself,
+        // so an iss can only name another authorization server, for example the honest one an attacker relayed to.
+        var login = StartLogin(ProviderDescriptor.Static);
+        SendCallback(login.Flow, iss: "https://honest.example");
+
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(LoginFailure.IssuerMismatch, failed.Failure);
+        Assert.Contains("https://honest.example", failed.Reason);
+        Assert.Contains("unknown", failed.Reason);
+        Assert.Equal(400, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void An_iss_naming_another_provider_is_refused_even_when_this_provider_does_not_promise_iss()
+    {
+        var login = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: false));
+        SendCallback(login.Flow, iss: "https://other-registered.example");
+
+        Assert.Equal(LoginFailure.IssuerMismatch, _outcomes.ExpectMsg<LoginFailed>().Failure);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void An_error_response_is_checked_for_iss_too()
+    {
+        // From another server: refused as a mix-up, not reported as this provider's refusal.
+        var foreign = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true));
+        SendCallback(foreign.Flow, code: null, error: "access_denied", iss: "https://attacker.example");
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(LoginFailure.IssuerMismatch, failed.Failure);
+        Assert.Equal(400, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
+
+        var missing = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true), "f2");
+        SendCallback(missing.Flow, code: null, error: "access_denied", iss: null);
+        Assert.Equal(LoginFailure.IssuerMismatch, _outcomes.ExpectMsg<LoginFailed>().Failure);
+
+        var unknown = StartLogin(ProviderDescriptor.Static, "f3");
+        SendCallback(unknown.Flow, code: null, error: "access_denied", iss: "https://attacker.example");
+        Assert.Equal(LoginFailure.IssuerMismatch, _outcomes.ExpectMsg<LoginFailed>().Failure);
+
+        // From this provider: still the user's refusal.
+        var own = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true), "f4");
+        SendCallback(own.Flow, code: null, error: "access_denied", iss: "https://right.example");
+        Assert.Equal("access_denied", _outcomes.ExpectMsg<LoginDenied>().Error);
+    }
+
+    [Fact]
     public void Matching_iss_passes()
     {
         var login = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true));
