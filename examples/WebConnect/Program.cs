@@ -24,6 +24,8 @@ if (builder.Configuration.GetValue("Demo:Sandbox", true))
     {
         ["O8:Providers:sandbox:AuthorizationEndpoint"] = sandbox.AuthorizationEndpoint.ToString(),
         ["O8:Providers:sandbox:TokenEndpoint"] = sandbox.TokenEndpoint.ToString(),
+        // The sandbox sends iss (RFC 9207); a provider whose issuer is unknown refuses one (mix-up defence).
+        ["O8:Providers:sandbox:Issuer"] = sandbox.IssuerString,
     });
 }
 
