@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Microsoft.Extensions.Logging;
+using O8Actors.Providers;
 using O8Actors.Tests.Certificates;
 using O8Actors.Tests.EndToEnd;
 
@@ -11,24 +12,33 @@ namespace O8Actors.Tests.Security;
 /// </summary>
 public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : IClassFixture<MkcertFolderFixture>
 {
-    [Fact]
-    public async Task No_token_code_secret_or_verifier_reaches_a_log_line_or_an_exception_message()
+    /// <summary>Every line at every level, from Akka's logging and from the logger factory, of one new actor system.</summary>
+    private static (string SystemName, System.Collections.Concurrent.ConcurrentQueue<string> Lines, ILoggerFactory Factory) CaptureEveryLine()
     {
         var systemName = "o8-logs-" + Guid.NewGuid().ToString("N")[..8];
         var lines = CapturedLogs.For(systemName);
-        using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new CapturedLogs.Provider(lines)));
-        await using var server = await PkceAuthorizationServer.StartAsync();
-        var browser = new HttpClientBrowser();
-        await using var flows = await OAuthLogins.StartAsync(setup =>
+        return (systemName, lines, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new CapturedLogs.Provider(lines))));
+    }
+
+    private Task<OAuthLogins> StartAsync(string systemName, ILoggerFactory loggerFactory, ProviderStrategy provider) =>
+        OAuthLogins.StartAsync(setup =>
         {
             setup.SystemName = systemName;
             setup.Hocon = ConfigurationFactory.ParseString(CapturedLogs.AkkaConfig);
             setup.LoggerFactory = loggerFactory;
             setup.Options.Listener.Port = 0;
             setup.Options.Certificates = certificates.Options;
-            setup.Browser = browser;
-            setup.Providers.Add(server.Strategy("e2e"));
+            setup.Browser = new HttpClientBrowser();
+            setup.Providers.Add(provider);
         });
+
+    [Fact]
+    public async Task No_token_code_secret_or_verifier_reaches_a_log_line_or_an_exception_message()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        var (systemName, lines, loggerFactory) = CaptureEveryLine();
+        using var _ = loggerFactory;
+        await using var flows = await StartAsync(systemName, loggerFactory, server.Strategy("e2e"));
 
         var messages = new List<string>();
         var tokens = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => flows.AuthorizeAsync("e2e")));
@@ -60,22 +70,11 @@ public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : ICl
     [Fact]
     public async Task No_nonce_or_id_token_reaches_a_log_line_or_an_exception_message()
     {
-        var systemName = "o8-logs-" + Guid.NewGuid().ToString("N")[..8];
-        var lines = CapturedLogs.For(systemName);
-        using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new CapturedLogs.Provider(lines)));
         await using var server = await PkceAuthorizationServer.StartAsync();
         server.OpenIdConnect = true;
-        var browser = new HttpClientBrowser();
-        await using var flows = await OAuthLogins.StartAsync(setup =>
-        {
-            setup.SystemName = systemName;
-            setup.Hocon = ConfigurationFactory.ParseString(CapturedLogs.AkkaConfig);
-            setup.LoggerFactory = loggerFactory;
-            setup.Options.Listener.Port = 0;
-            setup.Options.Certificates = certificates.Options;
-            setup.Browser = browser;
-            setup.Providers.Add(server.Strategy("oidc"));
-        });
+        var (systemName, lines, loggerFactory) = CaptureEveryLine();
+        using var _ = loggerFactory;
+        await using var flows = await StartAsync(systemName, loggerFactory, server.Strategy("oidc"));
 
         var messages = new List<string>();
         var tokens = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => flows.AuthorizeAsync("oidc")));
