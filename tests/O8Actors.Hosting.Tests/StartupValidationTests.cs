@@ -124,7 +124,7 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
-    public void Settings_in_WithOAuthFlows_are_refused_because_they_would_skip_validation()
+    public void Settings_in_WithOAuthLogins_are_refused_because_they_would_skip_validation()
     {
         var options = new O8HostingOptions().ConfigureSettings(o => o.Login.Timeout = TimeSpan.FromSeconds(5));
         var builder = new Akka.Hosting.AkkaConfigurationBuilder(new Microsoft.Extensions.DependencyInjection.ServiceCollection(), "x");
