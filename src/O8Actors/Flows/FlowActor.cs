@@ -253,7 +253,8 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
             return _descriptor.RequiresIssuer ? "The redirect carried no 'iss' parameter, but the provider always sends one (RFC 9207)." : null;
         if (string.IsNullOrEmpty(expected))
             return $"The redirect names issuer '{issuer}', but the issuer of provider '{_start.Provider}' is unknown, so it may come from " +
-                "another authorization server (RFC 9207 mix-up defence). If that is this provider's issuer, configure it as the provider's Issuer.";
+                "another authorization server (RFC 9207 mix-up defence). If that is this provider's issuer, configure it as the provider's Issuer " +
+                "(in an OAuthFlow subclass: override Issuer).";
         if (!string.Equals(issuer, expected, StringComparison.Ordinal))
             return $"The redirect came from issuer '{issuer}', not '{expected}' (RFC 9207 mix-up defence).";
         return null;

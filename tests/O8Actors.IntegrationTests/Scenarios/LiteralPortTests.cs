@@ -11,7 +11,7 @@ namespace O8Actors.IntegrationTests.Scenarios;
 public sealed class LiteralPortTests(FlowsFixture fixture) : IClassFixture<FlowsFixture>
 {
     /// <summary>Written as the Python original's example is: the URL by hand, the exchange by hand, no PKCE anywhere.</summary>
-    private sealed class LiteralPortFlow(FlowsFixture fixture, string loginHint)
+    private class LiteralPortFlow(FlowsFixture fixture, string loginHint)
         : OAuthFlow(fixture.Client.ClientId, fixture.Client.ClientSecret, "openid", logins: fixture.Flows)
     {
         protected override string AuthUrl =>
@@ -32,10 +32,26 @@ public sealed class LiteralPortTests(FlowsFixture fixture) : IClassFixture<Flows
         }
     }
 
+    /// <summary>The same port after the first fix the errors name: it says which issuer its provider is.</summary>
+    private sealed class LiteralPortWithIssuerFlow(FlowsFixture fixture, string loginHint, string issuer) : LiteralPortFlow(fixture, loginHint)
+    {
+        protected override string? Issuer => issuer;
+    }
+
+    [Fact]
+    public async Task A_literal_port_against_a_provider_that_sends_iss_fails_with_a_message_that_names_its_Issuer()
+    {
+        var flow = new LiteralPortFlow(fixture, "approve-literal-port-iss");
+
+        var failed = await Assert.ThrowsAsync<IssuerMismatchException>(() => flow.AuthorizeAsync(120));
+
+        Assert.Contains("override Issuer", failed.Message);
+    }
+
     [Fact]
     public async Task A_literal_port_fails_with_a_message_that_names_the_missing_code_verifier()
     {
-        var flow = new LiteralPortFlow(fixture, "approve-literal-port");
+        var flow = new LiteralPortWithIssuerFlow(fixture, "approve-literal-port", fixture.Provider.IssuerString);
 
         var failed = await Assert.ThrowsAsync<TokenExchangeException>(() => flow.AuthorizeAsync(120));
 
