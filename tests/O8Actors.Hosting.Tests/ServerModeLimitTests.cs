@@ -21,24 +21,11 @@ public sealed class ServerModeLimitTests(SandboxFixture sandbox) : IClassFixture
     [Fact]
     public async Task BeginAsync_past_the_partition_or_global_limit_throws_naming_the_limit()
     {
-        var clientId = "web-" + Guid.NewGuid().ToString("N");
-        var port = SandboxFixture.FreePort();
-        var callback = new Uri($"http://127.0.0.1:{port}/oauth/callback");
-        sandbox.Server.RegisterClient(clientId, null, [callback.ToString()], ClientAuthMethod.None);
-
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var settings = new Dictionary<string, string?>
+        var builder = sandbox.ServerModeApp("o8-server-limits", new Dictionary<string, string?>
         {
-            ["O8:Listener:ExternalRedirectUri"] = callback.ToString(),
             ["O8:Login:MaxPending"] = "2",
             ["O8:Login:MaxPendingPerPartition"] = "1",
-        };
-        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) settings[key] = value;
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Services.AddOAuthLogins();
-        builder.Services.AddAkka("o8-server-limits", akka => akka.WithOAuthLogins());
+        });
         await using var app = builder.Build();
         app.MapOAuthCallback("/oauth/callback");
         await app.StartAsync(TestContext.Current.CancellationToken);

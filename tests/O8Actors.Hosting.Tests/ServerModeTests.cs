@@ -23,19 +23,9 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
     [Fact]
     public async Task Hundred_users_connect_at_once_through_MapOAuthCallback()
     {
-        var clientId = "web-" + Guid.NewGuid().ToString("N");
-        var port = SandboxFixture.FreePort();
-        var callback = new Uri($"http://127.0.0.1:{port}/oauth/callback");
-        sandbox.Server.RegisterClient(clientId, null, [callback.ToString()], ClientAuthMethod.None);
-
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var settings = new Dictionary<string, string?> { ["O8:Listener:ExternalRedirectUri"] = callback.ToString() };
-        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) settings[key] = value;
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Services.AddOAuthLogins();
-        builder.Services.AddAkka("o8-server-mode", akka => akka.WithOAuthLogins());
+        var builder = sandbox.ServerModeApp("o8-server-mode");
+        var callback = new Uri(builder.Configuration["O8:Listener:ExternalRedirectUri"]!);
+        var port = callback.Port;
         await using var app = builder.Build();
 
         var connections = new ConcurrentDictionary<string, Task<LoginOutcome>>();

@@ -2,6 +2,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using O8Actors.TestKit.Sandbox;
 
 namespace O8Actors.Hosting.Tests.Support;
@@ -32,6 +38,30 @@ public sealed class SandboxFixture : IAsyncLifetime
         [$"O8:Providers:{name}:ClientAuthentication"] = "None",
         [$"O8:Providers:{name}:DefaultScopes:0"] = "openid",
     };
+
+    /// <summary>
+    /// A server-mode web app on a free loopback port: a fresh public client of this sandbox registered as provider
+    /// <c>sandbox</c> for the app's <c>/oauth/callback</c>, O8Actors hosted with <paramref name="settings"/> on top.
+    /// The caller maps its endpoints (<c>MapOAuthCallback</c> among them) on the built app and starts it.
+    /// </summary>
+    public WebApplicationBuilder ServerModeApp(string systemName, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var clientId = "web-" + Guid.NewGuid().ToString("N");
+        var port = FreePort();
+        var callback = new Uri($"http://127.0.0.1:{port}/oauth/callback");
+        Server.RegisterClient(clientId, null, [callback.ToString()], ClientAuthMethod.None);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var all = ProviderSettings("sandbox", clientId);
+        all["O8:Listener:ExternalRedirectUri"] = callback.ToString();
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
+        builder.Configuration.AddInMemoryCollection(all);
+        builder.Services.AddOAuthLogins();
+        builder.Services.AddAkka(systemName, akka => akka.WithOAuthLogins());
+        return builder;
+    }
 
     /// <summary>A free loopback port (for servers whose URL must be known before they start).</summary>
     public static int FreePort()
