@@ -12,7 +12,8 @@ internal sealed class LoginWorker(IOAuthLogins logins, IConfiguration configurat
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var redirect = await logins.GetRedirectUriAsync(stoppingToken);
+        // The provider's own redirect URI (the listener's followed by its name), registered with it.
+        var redirect = await logins.GetRedirectUriAsync("sandbox", stoppingToken);
         log.LogInformation("Redirect URI (register it with your provider): {RedirectUri}", redirect);
         if (services.GetService<SandboxAuthorizationServer>() is { } sandbox)
             sandbox.RegisterClient(configuration["O8:Providers:sandbox:ClientId"]!, null, [redirect.ToString()], ClientAuthMethod.None);

@@ -74,10 +74,6 @@ public static class OidcIssuerCommand
                 if (scriptedUser is not null) setup.Browser = scriptedUser;
             }, cancellationToken);
 
-            var redirectUri = await logins.GetRedirectUriAsync(cancellationToken);
-            await output.WriteLineAsync($"Redirect URI (register it with the provider): {redirectUri}");
-            sandbox?.RegisterClient(clientId, null, [redirectUri.AbsoluteUri], ClientAuthMethod.None);
-
             await logins.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
             {
                 Name = "oidc",
@@ -86,6 +82,11 @@ public static class OidcIssuerCommand
                 ClientSecret = string.IsNullOrEmpty(clientSecret) ? null : clientSecret,
                 DefaultScopes = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries),
             }), cancellationToken);
+
+            // Each provider has its own redirect URI: the listener's followed by the provider's name.
+            var redirectUri = await logins.GetRedirectUriAsync("oidc", cancellationToken);
+            await output.WriteLineAsync($"Redirect URI (register it with the provider): {redirectUri}");
+            sandbox?.RegisterClient(clientId, null, [redirectUri.AbsoluteUri], ClientAuthMethod.None);
 
             var tokens = await logins.AuthorizeAsync("oidc", new AuthorizationRequest(Timeout: timeout), cancellationToken);
             await output.WriteLineAsync($"Signed in at {issuer}: {tokens}");

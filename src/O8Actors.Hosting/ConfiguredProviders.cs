@@ -63,10 +63,12 @@ internal static class ConfiguredProviders
         var clientId = section["ClientId"] ?? "";
         var secret = section["ClientSecret"] is { Length: > 0 } s ? s : null;
         var scopes = section.GetSection("DefaultScopes").Get<List<string>>();
+        var redirectPath = section["RedirectPath"];
         void Configure(GenericOAuthOptions o)
         {
             o.Name = name;
             if (scopes is { Count: > 0 }) o.DefaultScopes = scopes;
+            if (!string.IsNullOrEmpty(redirectPath)) o.RedirectPath = redirectPath;
         }
 
         if (string.IsNullOrWhiteSpace(clientId))

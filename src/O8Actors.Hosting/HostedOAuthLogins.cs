@@ -26,6 +26,9 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime) : IOAuthLogins, IOAut
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
 
+    public async Task<Uri> GetRedirectUriAsync(string provider, CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetRedirectUriAsync(provider, cancellationToken).ConfigureAwait(false);
+
     public async Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetStatusAsync(cancellationToken).ConfigureAwait(false);
 
@@ -44,7 +47,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime) : IOAuthLogins, IOAut
         var ended = await outcome.ConfigureAwait(false);
         throw ended switch
         {
-            LoginFailed f => started.Client.FailureException(f),
+            LoginFailed f => started.Client.FailureException(f, provider),
             LoginCancelled => new OperationCanceledException("The login was cancelled before its authorize URL was ready.", cancellationToken),
             _ => new AuthorizationFailedException(LoginFailure.ProviderUnavailable, $"The login ended ({ended.Kind}) before its authorize URL was ready.") { LoginId = flowId },
         };

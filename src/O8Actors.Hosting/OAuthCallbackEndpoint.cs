@@ -13,8 +13,9 @@ namespace O8Actors.Hosting;
 public static class OAuthCallbackEndpoint
 {
     /// <summary>
-    /// Maps <c>GET <paramref name="pattern"/></c> to O8Actors: the request is routed by its <c>state</c> to the login
-    /// that is waiting for it, exactly as the loopback listener does, and answered with the same pages and headers.
+    /// Maps <c>GET <paramref name="pattern"/></c> and the providers' own redirect paths under it (<c>pattern/github</c>) to
+    /// O8Actors: the request is routed by its <c>state</c> to the login that is waiting for it, exactly as the loopback
+    /// listener does, and answered with the same pages and headers. A login accepts its callback only on its provider's path.
     /// Requires <c>O8:Listener:ExternalRedirectUri</c> whose path equals <paramref name="pattern"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">Server mode is not configured, or the paths differ.</exception>
@@ -34,7 +35,7 @@ public static class OAuthCallbackEndpoint
                 $"O8:Listener:ExternalRedirectUri has path '{external.AbsolutePath}' but the callback is mapped at '{pattern}'; they must be equal (exact redirect matching).");
 
         CallbackRequestHandler? handler = null;
-        return endpoints.MapMethods(pattern, [HttpMethods.Get, HttpMethods.Head], async context =>
+        RequestDelegate handle = async context =>
         {
             var started = await runtime.GetAsync(context.RequestAborted).ConfigureAwait(false);
             // The host's pipeline (AllowedHosts, HTTPS redirection) polices the Host header here, not the loopback rule.
@@ -42,6 +43,13 @@ public static class OAuthCallbackEndpoint
                 O8Actors.Providers.ExchangeTimeouts.BrowserWait(started.Options.Login.ExchangeTimeout),
                 Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false);
             await handler.HandleAsync(context).ConfigureAwait(false);
-        }).WithDisplayName("O8Actors OAuth callback");
+        };
+        // The callback path and every provider's own redirect path under it (pattern/github, ...): one route group, so
+        // the caller's conventions (rate limiting, host filtering) apply to both.
+        var group = endpoints.MapGroup("");
+        group.MapMethods(pattern, [HttpMethods.Get, HttpMethods.Head], handle).WithDisplayName("O8Actors OAuth callback");
+        group.MapMethods(pattern.TrimEnd('/') + "/{**o8RedirectPath}", [HttpMethods.Get, HttpMethods.Head], handle)
+            .WithDisplayName("O8Actors OAuth callback (provider redirect paths)");
+        return group;
     }
 }

@@ -34,8 +34,20 @@ public interface IOAuthLogins
     /// <summary>Registers (or replaces) a provider strategy under its <see cref="ProviderStrategy.Name"/>.</summary>
     Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default);
 
-    /// <summary>The exact redirect URI of the listener (register it with your providers).</summary>
+    /// <summary>
+    /// The listener's callback URI. Each provider's own redirect URI lies under it
+    /// (<see cref="GetRedirectUriAsync(string, CancellationToken)"/>); an <c>OAuthFlow</c> subclass uses this one.
+    /// </summary>
     Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The exact redirect URI of a registered provider, the one to register with it: the callback URI followed by the
+    /// provider's name (<c>https://localhost:41539/github</c>) unless the provider sets its own
+    /// <see cref="ProviderStrategy.RedirectPath"/>. Each provider has its own so that a response from one authorization
+    /// server cannot be taken by another provider's login (RFC 9700 section 4.4.2).
+    /// </summary>
+    /// <exception cref="UnknownProviderException">No provider of that name is registered.</exception>
+    Task<Uri> GetRedirectUriAsync(string provider, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Whether the redirect listener takes callbacks, its redirect URI and the logins in flight (for health checks and

@@ -49,27 +49,14 @@ internal sealed class LoginClient : IOAuthLogins
             LoginCancelled c => throw new OperationCanceledException(
                 cancellationToken.IsCancellationRequested ? "The login was cancelled." : "The login was cancelled because O8Actors is shutting down.",
                 cancellationToken),
-            LoginFailed { Failure: LoginFailure.TokenExchange or LoginFailure.ExchangeTimeout } f =>
-                throw new TokenExchangeException(f.Reason, f.ProviderError) { LoginId = f.LoginId },
-            LoginFailed { Failure: LoginFailure.IssuerMismatch } f => throw new IssuerMismatchException(f.Reason) { LoginId = f.LoginId },
-            LoginFailed { Failure: LoginFailure.UnknownProvider } f => throw new UnknownProviderException(provider) { LoginId = f.LoginId },
-            LoginFailed { Failure: LoginFailure.IdTokenInvalid } f => throw new IdTokenValidationException(f.Reason) { LoginId = f.LoginId },
-            LoginFailed f => throw FailureException(f),
+            LoginFailed f => throw FailureException(f, provider),
             _ => throw new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
         };
     }
 
-    /// <summary>
-    /// The exception for a failure that has no more specific one: a refusal by a limit on running logins is a
-    /// <see cref="TooManyPendingLoginsException"/> naming the limit, anything else an <see cref="AuthorizationFailedException"/>.
-    /// </summary>
-    internal OAuthFlowException FailureException(LoginFailed failed) => failed.Failure switch
-    {
-        LoginFailure.TooManyPendingLogins => new TooManyPendingLoginsException("o8.login.max-pending", _login.MaxPending) { LoginId = failed.LoginId },
-        LoginFailure.TooManyPendingLoginsInPartition =>
-            new TooManyPendingLoginsException("o8.login.max-pending-per-partition", _login.MaxPendingPerPartition) { LoginId = failed.LoginId },
-        _ => new AuthorizationFailedException(failed.Failure, failed.Reason) { LoginId = failed.LoginId },
-    };
+    /// <summary>The exception <see cref="AuthorizeAsync"/> throws for a failed login (see <see cref="LoginFailureExceptions"/>).</summary>
+    internal OAuthFlowException FailureException(LoginFailed failed, string provider) =>
+        LoginFailureExceptions.For(failed, provider, _login.MaxPending, _login.MaxPendingPerPartition);
 
     public Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
         RunAsync(FlowSecrets.RandomToken(9), provider, request, cancellationToken);
@@ -127,7 +114,8 @@ internal sealed class LoginClient : IOAuthLogins
             CodeExchanged ok => ok.Tokens,
             // The same exception for the same condition as AuthorizeAsync.
             CodeExchangeFailed { Failure: LoginFailure.UnknownProvider } => throw new UnknownProviderException(provider),
-            CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable or LoginFailure.Internal or LoginFailure.ExchangeQueueFull } f => throw new AuthorizationFailedException(f.Failure, f.Reason),
+            CodeExchangeFailed { Failure: LoginFailure.ExchangeQueueFull } f => throw new ProviderBusyException(f.Reason),
+            CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable or LoginFailure.Internal } f => throw new AuthorizationFailedException(f.Failure, f.Reason),
             CodeExchangeFailed f => throw new TokenExchangeException(f.Reason, f.ProviderError, f.Cause),
             _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."),
         };
@@ -146,6 +134,14 @@ internal sealed class LoginClient : IOAuthLogins
         var status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
         if (status.Failure is not null) throw status.Failure;
         return status.RedirectUri ?? throw new ListenerStartException("The redirect listener is not bound.");
+    }
+
+    public async Task<Uri> GetRedirectUriAsync(string provider, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(provider);
+        var listener = await GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
+        var path = await _actors.Providers.Ask<RedirectPathIs>(new GetRedirectPath(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        return RedirectPaths.WithPath(listener, path.Path);
     }
 
     public async Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default)

@@ -227,6 +227,13 @@ public abstract class OAuthFlow
     {
         public override string Name => name;
 
+        // The original's one redirect URI (https://localhost:41539/): its AuthUrl was built with RedirectUrl, which the
+        // provider has registered. Several subclasses in one process share it; the registry warns when one of them has
+        // no Issuer to tell their responses apart.
+        public override string? RedirectPath => new Uri(flow.RedirectUrl).AbsolutePath;
+
+        public override string? KnownIssuer => string.IsNullOrEmpty(flow.Issuer) ? null : flow.Issuer;
+
         // No iss promised (the original knows nothing of RFC 9207), but a present one must name this provider.
         public override Task<ProviderDescriptor> ResolveAsync(HttpClient http, CancellationToken cancellationToken) =>
             Task.FromResult(string.IsNullOrEmpty(flow.Issuer) ? ProviderDescriptor.Static : ProviderDescriptor.Static with { Issuer = flow.Issuer });

@@ -167,6 +167,14 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<Uri> GetRedirectUriAsync(string provider, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.GetRedirectUriAsync(provider, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
     public Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();

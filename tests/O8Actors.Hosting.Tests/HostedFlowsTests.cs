@@ -50,7 +50,7 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
         foreach (var (key, value) in sandbox.ProviderSettings("sandbox", _clientId)) settings[key] = value;
         Host = HostedO8.Build(settings, o => o.Browser = _ => _browser);
         await Host.StartAsync();
-        var redirect = await Logins.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+        var redirect = await Logins.GetRedirectUriAsync("sandbox", TestContext.Current.CancellationToken);
         Sandbox.RegisterClient(_clientId, null, [redirect.ToString()], ClientAuthMethod.None);
     }
 
@@ -124,7 +124,7 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
     }
 
     [Fact]
-    public async Task Metrics_and_traces_are_recorded_for_success_denial_and_timeout()
+    public async Task Metrics_and_traces_are_recorded_for_success_denial_timeout_and_failure()
     {
         var measurements = new ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
         using var meters = new MeterListener();
@@ -154,6 +154,9 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
         Assert.IsType<LoginSucceeded>(outcomes[0]);
         Assert.IsType<LoginDenied>(outcomes[1]);
         Assert.IsType<LoginTimedOut>(outcomes[2]);
+        // A failed login: counted with its reason.
+        var unknown = await Logins.RunAsync("no-such-provider", null, TestContext.Current.CancellationToken);
+        Assert.Equal(LoginFailure.UnknownProvider, Assert.IsType<LoginFailed>(unknown).Failure);
 
         // A stray callback is refused and counted by reason, touching no login.
         using (var http = new HttpClient())
@@ -168,6 +171,10 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
             var snapshot = measurements.ToArray();
             foreach (var outcome in new[] { "succeeded", "denied", "timed_out" })
                 Assert.Contains(snapshot, m => m.Instrument == "o8.logins.ended" && Equals(m.Tags.GetValueOrDefault("outcome"), outcome));
+            Assert.Contains(snapshot, m => m.Instrument == "o8.logins.ended" && Equals(m.Tags.GetValueOrDefault("outcome"), "failed")
+                && Equals(m.Tags.GetValueOrDefault("reason"), "unknown_provider"));
+            Assert.DoesNotContain(snapshot, m => m.Instrument == "o8.logins.ended" && Equals(m.Tags.GetValueOrDefault("outcome"), "succeeded")
+                && m.Tags.ContainsKey("reason"));
             Assert.True(snapshot.Count(m => m.Instrument == "o8.logins.started") >= 3);
             Assert.Contains(snapshot, m => m.Instrument == "o8.token_exchange.duration" && Equals(m.Tags.GetValueOrDefault("result"), "ok") && m.Value > 0);
             Assert.Contains(snapshot, m => m.Instrument == "o8.callback.duration");

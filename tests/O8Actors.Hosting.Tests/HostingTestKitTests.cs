@@ -73,7 +73,7 @@ public sealed class HostingTestKitTests : Akka.Hosting.TestKit.TestKit, IClassFi
     [Fact]
     public async Task Login_times_out_after_the_configured_flow_timeout()
     {
-        var redirect = await Logins.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+        var redirect = await Logins.GetRedirectUriAsync("sandbox", TestContext.Current.CancellationToken);
         _sandbox.Server.RegisterClient(_clientId, null, [redirect.ToString()], ClientAuthMethod.None);
 
         var outcome = await Logins.RunAsync("sandbox", SandboxFixture.Hint("hang-testkit"), TestContext.Current.CancellationToken)

@@ -22,7 +22,7 @@ public sealed class ShutdownTests(SandboxFixture sandbox) : IClassFixture<Sandbo
         using var host = HostedO8.Build(settings, o => o.Browser = _ => browser, systemName: "o8-shutdown");
         await host.StartAsync(TestContext.Current.CancellationToken);
         var flows = host.Services.GetRequiredService<IOAuthLogins>();
-        var redirect = await flows.GetRedirectUriAsync(TestContext.Current.CancellationToken);
+        var redirect = await flows.GetRedirectUriAsync("sandbox", TestContext.Current.CancellationToken);
         sandbox.Server.RegisterClient(clientId, null, [redirect.ToString()], ClientAuthMethod.None);
 
         const int pendingLogins = 3;

@@ -81,7 +81,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// <summary>The provider name the sandbox is registered under.</summary>
     public string ProviderName => Options.ProviderName;
 
-    /// <summary>The listener's redirect URI, registered with the sandbox client.</summary>
+    /// <summary>The sandbox provider's own redirect URI (the listener's callback URI followed by its name), registered with the sandbox client.</summary>
     public Uri RedirectUri { get; private set; } = null!;
 
     /// <summary>The sandbox client the provider uses (its <see cref="SandboxClient.ToString"/> hides the secret).</summary>
@@ -325,9 +325,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         }, cancellationToken).ConfigureAwait(false);
         _subscription = _flows.Events.Subscribe(Events);
 
-        RedirectUri = await _flows.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
         var secret = Options.ClientAuthentication == ClientAuthMethod.None ? null : Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        Client = _sandbox.RegisterClient(ClientId, secret, [RedirectUri.ToString()], Options.ClientAuthentication);
         await _flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
         {
             Name = Options.ProviderName,
@@ -342,6 +340,9 @@ public sealed class O8TestHarness : IAsyncDisposable
             },
             DefaultScopes = Options.Scopes.ToList(),
         }), cancellationToken).ConfigureAwait(false);
+        // The provider's own redirect URI (the listener's followed by its name) is what the sandbox client registers.
+        RedirectUri = await _flows.GetRedirectUriAsync(Options.ProviderName, cancellationToken).ConfigureAwait(false);
+        Client = _sandbox.RegisterClient(ClientId, secret, [RedirectUri.ToString()], Options.ClientAuthentication);
     }
 
     private static InvalidOperationException NotStarted() =>

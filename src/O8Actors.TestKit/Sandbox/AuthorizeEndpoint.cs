@@ -68,12 +68,9 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state)
                 var subject = decision.Subject ?? request.LoginHint ?? "sandbox-user";
                 var code = state.Codes.Issue(request, subject, state.Time.GetUtcNow() + state.Options.CodeLifetime);
                 state.Counters.CodeIssued();
-                context.Response.Redirect(QueryHelpers.AddQueryString(request.RedirectUri, new Dictionary<string, string?>
-                {
-                    ["code"] = code,
-                    ["state"] = request.State,
-                    ["iss"] = state.Endpoints!.IssuerString,
-                }));
+                var parameters = new Dictionary<string, string?> { ["code"] = code, ["state"] = request.State };
+                if (state.Options.SendIssuerParameter) parameters["iss"] = state.Endpoints!.IssuerString;
+                context.Response.Redirect(QueryHelpers.AddQueryString(request.RedirectUri, parameters));
                 return;
 
             case SandboxDecisionKind.Deny:
@@ -189,7 +186,7 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state)
             parameters["state"] = clientState;
         }
 
-        parameters["iss"] = state.Endpoints!.IssuerString;
+        if (state.Options.SendIssuerParameter) parameters["iss"] = state.Endpoints!.IssuerString;
         return QueryHelpers.AddQueryString(redirectUri, parameters);
     }
 

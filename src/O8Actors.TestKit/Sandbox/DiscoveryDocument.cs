@@ -5,7 +5,7 @@ namespace O8Actors.TestKit.Sandbox;
 /// <summary>The sandbox's RFC 8414 / OpenID Connect Discovery metadata.</summary>
 internal static class DiscoveryDocument
 {
-    public static JsonObject Build(SandboxEndpoints endpoints) => new()
+    public static JsonObject Build(SandboxEndpoints endpoints, bool sendsIssuer) => new()
     {
         ["issuer"] = endpoints.IssuerString,
         ["authorization_endpoint"] = endpoints.Authorization.AbsoluteUri,
@@ -22,6 +22,6 @@ internal static class DiscoveryDocument
         ["subject_types_supported"] = new JsonArray("public"),
         ["id_token_signing_alg_values_supported"] = new JsonArray("ES256"),
         ["claims_supported"] = new JsonArray("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"),
-        ["authorization_response_iss_parameter_supported"] = true,
+        ["authorization_response_iss_parameter_supported"] = sendsIssuer,
     };
 }

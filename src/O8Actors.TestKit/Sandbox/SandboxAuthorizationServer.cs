@@ -185,7 +185,7 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
             SandboxEndpoints.IntrospectionPath => introspection.HandleAsync(context),
             SandboxEndpoints.JwksPath => SandboxHttp.WriteJsonAsync(context, 200, state.Signer.Jwks()),
             SandboxEndpoints.OpenIdConfigurationPath or SandboxEndpoints.OAuthServerMetadataPath =>
-                SandboxHttp.WriteJsonAsync(context, 200, DiscoveryDocument.Build(state.Endpoints)),
+                SandboxHttp.WriteJsonAsync(context, 200, DiscoveryDocument.Build(state.Endpoints, state.Options.SendIssuerParameter)),
             _ => NotFound(context),
         };
     }

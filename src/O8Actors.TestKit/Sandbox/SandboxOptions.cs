@@ -39,6 +39,13 @@ public sealed class SandboxOptions
     /// <summary>Longest time a <see cref="SandboxDecisionKind.NeverAnswer"/> request hangs before the server gives up with a 504 (default 5 minutes).</summary>
     public TimeSpan NeverAnswerLimit { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Whether authorization responses carry <c>iss</c> and the metadata says so (RFC 9207; default <c>true</c>). Turn it
+    /// off to play a provider that does not (GitHub, Microsoft's <c>common</c>), where only a redirect path of each
+    /// provider's own stops the mix-up attack.
+    /// </summary>
+    public bool SendIssuerParameter { get; set; } = true;
+
     /// <summary>Whether refresh tokens are issued (default <c>true</c>).</summary>
     public bool IssueRefreshTokens { get; set; } = true;
 

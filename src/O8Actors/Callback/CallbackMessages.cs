@@ -39,7 +39,8 @@ internal sealed record UnregisterState(string State, string LoginId)
 /// <param name="Error">The provider's <c>error</c>, if present.</param>
 /// <param name="ErrorDescription">The provider's <c>error_description</c>, if present.</param>
 /// <param name="Issuer">The <c>iss</c> parameter (RFC 9207), if present.</param>
-internal sealed record AuthorizationCallback(string LoginId, string? Code, string? Error, string? ErrorDescription, string? Issuer)
+/// <param name="Path">The path the callback arrived on; the login refuses one that is not its provider's redirect path.</param>
+internal sealed record AuthorizationCallback(string LoginId, string? Code, string? Error, string? ErrorDescription, string? Issuer, string? Path = null)
 {
     /// <inheritdoc />
     public override string ToString() =>

@@ -10,7 +10,7 @@ internal enum CallbackVerdict
     Candidate,
     /// <summary>Not GET (HEAD, OPTIONS, POST, ...): 405.</summary>
     MethodNotAllowed,
-    /// <summary>Another path (favicon, probes): 404.</summary>
+    /// <summary>A path outside the callback path, or a path under it without a callback's query (favicon, probes): 404.</summary>
     NotFound,
     /// <summary>The Host header is missing or not a loopback name (DNS rebinding): 400.</summary>
     HostNotLoopback,
@@ -51,16 +51,24 @@ internal static class CallbackRequestClassifier
     /// <param name="path">The decoded request path.</param>
     /// <param name="host">The raw Host header (may carry a port).</param>
     /// <param name="query">The raw query string, with or without its leading <c>?</c>.</param>
-    /// <param name="callbackPath">The configured callback path (exact, case-sensitive match: RFC 9700 exact redirect matching).</param>
+    /// <param name="callbackPath">
+    /// The configured callback path. The callback path itself and the paths under it are served (each provider has its
+    /// own, <see cref="RedirectPaths"/>); matching is exact and case-sensitive (RFC 9700 exact redirect matching), and the
+    /// login checks that a callback arrived on its provider's path.
+    /// </param>
     public static CallbackClassification Classify(string method, string? path, string? host, string? query, string callbackPath)
     {
         if (!string.Equals(method, "GET", StringComparison.OrdinalIgnoreCase))
             return new(CallbackVerdict.MethodNotAllowed);
-        if (!string.Equals(path, callbackPath, StringComparison.Ordinal))
+        if (!RedirectPaths.IsWithin(callbackPath, path))
             return new(CallbackVerdict.NotFound);
         if (!LoopbackNames.IsLoopbackHost(HostWithoutPort(host)))
             return new(CallbackVerdict.HostNotLoopback);
-        return ClassifyQuery(query);
+        var result = ClassifyQuery(query);
+        // Under the callback path only a request with a state is a callback; anything else (favicon.ico) is not ours.
+        if (result.Verdict is CallbackVerdict.MissingQuery or CallbackVerdict.MissingState && !string.Equals(path, callbackPath, StringComparison.Ordinal))
+            return new(CallbackVerdict.NotFound);
+        return result;
     }
 
     /// <summary>The host part of a Host header: <c>localhost:41539</c> → <c>localhost</c>, <c>[::1]:41539</c> → <c>[::1]</c>.</summary>

@@ -37,7 +37,8 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         CallbackResponse page;
         try
         {
-            var message = new CallbackReceived(verdict.State!, verdict.Code, verdict.Error, verdict.ErrorDescription, verdict.Issuer);
+            var message = new CallbackReceived(verdict.State!, verdict.Code, verdict.Error, verdict.ErrorDescription, verdict.Issuer,
+                ExternalText.Clean(request.Path.Value, ExternalText.MaxTextLength));
             page = await listener.Ask<CallbackResponse>(message, askTimeout, ct).ConfigureAwait(false);
         }
         catch (AskTimeoutException)

@@ -6,7 +6,13 @@ namespace O8Actors.Callback;
 // Messages the CallbackServerActor sends itself or receives from its own Kestrel handler. Not public API.
 
 /// <summary>A well-formed callback from the Kestrel handler; the asker waits for a <see cref="CallbackResponse"/>.</summary>
-internal sealed record CallbackReceived(string State, string? Code, string? Error, string? ErrorDescription, string? Issuer)
+/// <param name="State">The <c>state</c> it carries (a secret: routes it to its login).</param>
+/// <param name="Code">The authorization code (a secret), if present.</param>
+/// <param name="Error">The provider's <c>error</c>, if present.</param>
+/// <param name="ErrorDescription">The provider's <c>error_description</c>, if present.</param>
+/// <param name="Issuer">The <c>iss</c> parameter, if present.</param>
+/// <param name="Path">The path it arrived on (cleaned), which the login checks against its provider's redirect path.</param>
+internal sealed record CallbackReceived(string State, string? Code, string? Error, string? ErrorDescription, string? Issuer, string? Path = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"CallbackReceived {{ HasCode = {Code is not null}, Error = {Error} }}";

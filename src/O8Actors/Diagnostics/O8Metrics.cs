@@ -17,8 +17,11 @@ internal static class O8Metrics
     /// <summary>Logins started.</summary>
     public static readonly Counter<long> LoginsStarted = Meter.CreateCounter<long>("o8.logins.started", "{login}", "Logins started.");
 
-    /// <summary>Logins ended, tagged <c>outcome</c>.</summary>
-    public static readonly Counter<long> LoginsEnded = Meter.CreateCounter<long>("o8.logins.ended", "{login}", "Logins ended, by outcome.");
+    /// <summary>Logins ended, tagged <c>outcome</c> and, for a failed one, <c>reason</c> (its <see cref="LoginFailure"/>).</summary>
+    public static readonly Counter<long> LoginsEnded = Meter.CreateCounter<long>("o8.logins.ended", "{login}", "Logins ended, by outcome and failure reason.");
+
+    /// <summary>Logins refused at start by a limit on running logins, tagged <c>reason</c>.</summary>
+    public static readonly Counter<long> LoginsRefused = Meter.CreateCounter<long>("o8.logins.refused", "{login}", "Logins refused at start, by reason.");
 
     /// <summary>Logins in flight.</summary>
     public static readonly UpDownCounter<long> LoginsInFlight = Meter.CreateUpDownCounter<long>("o8.logins.in_flight", "{login}", "Logins in flight.");
@@ -36,6 +39,25 @@ internal static class O8Metrics
     public static readonly Counter<long> CallbacksRejected = Meter.CreateCounter<long>("o8.callbacks.rejected", "{request}", "Requests the listener refused.");
 
     internal static KeyValuePair<string, object?> Outcome(LoginOutcomeKind kind) => new("outcome", OutcomeTag(kind));
+
+    internal static KeyValuePair<string, object?> Reason(LoginFailure failure) => new("reason", ReasonTag(failure));
+
+    // snake_case names made once: a closed set, so a dashboard can rely on them (IssuerMismatch → issuer_mismatch).
+    private static readonly Dictionary<LoginFailure, string> ReasonTags = Enum.GetValues<LoginFailure>().ToDictionary(f => f, f => SnakeCase(f.ToString()));
+
+    /// <summary>The <c>reason</c> tag of a failure: its name in snake_case.</summary>
+    internal static string ReasonTag(LoginFailure failure) => ReasonTags.TryGetValue(failure, out var tag) ? tag : "unknown";
+
+    private static string SnakeCase(string name)
+    {
+        var builder = new System.Text.StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0) builder.Append('_');
+            builder.Append(char.ToLowerInvariant(name[i]));
+        }
+        return builder.ToString();
+    }
 
     internal static string OutcomeTag(LoginOutcomeKind kind) => kind switch
     {

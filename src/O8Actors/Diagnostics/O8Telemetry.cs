@@ -5,7 +5,9 @@ namespace O8Actors.Diagnostics;
 /// metrics and traces: <c>AddMeter(O8Telemetry.MeterName)</c>, <c>AddSource(O8Telemetry.ActivitySourceName)</c>.
 /// </summary>
 /// <remarks>
-/// Instruments: <c>o8.logins.started</c>, <c>o8.logins.ended</c> (tag <c>outcome</c>), <c>o8.logins.in_flight</c>,
+/// Instruments: <c>o8.logins.started</c>, <c>o8.logins.ended</c> (tag <c>outcome</c>; a failed login also <c>reason</c>,
+/// its <see cref="LoginFailure"/> in snake_case such as <c>redirect_mismatch</c>), <c>o8.logins.refused</c> (tag
+/// <c>reason</c>: <c>too_many_pending_logins</c>, <c>too_many_pending_logins_in_partition</c>), <c>o8.logins.in_flight</c>,
 /// <c>o8.login.duration</c> and <c>o8.callback.duration</c> (seconds, tag <c>outcome</c>),
 /// <c>o8.token_exchange.duration</c> (seconds, tags <c>provider</c>, <c>result</c>) and <c>o8.callbacks.rejected</c>
 /// (tag <c>reason</c>). Traces: one <c>o8.login</c> activity per login.

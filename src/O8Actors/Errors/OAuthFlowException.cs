@@ -44,7 +44,23 @@ public sealed class TokenExchangeException(string message, string? providerError
 /// <summary>The callback's issuer did not match the provider (RFC 9207 mix-up defence).</summary>
 public sealed class IssuerMismatchException(string message) : OAuthFlowException(message);
 
-/// <summary>A login failed for a reason other than timeout, denial or token exchange.</summary>
+/// <summary>
+/// The provider's response arrived on another provider's redirect path: another authorization server sent it (the mix-up
+/// attack of RFC 9700 section 4.4), so its code was not used. Starting the sign-in again is safe.
+/// </summary>
+public sealed class RedirectMismatchException(string message) : OAuthFlowException(message);
+
+/// <summary>
+/// The provider's queue of token requests was full (<c>o8.providers.max-queued-exchanges</c>), so the code was not sent
+/// and the login failed at once instead of waiting past its deadline. Try again in a moment.
+/// </summary>
+public sealed class ProviderBusyException(string message) : OAuthFlowException(message);
+
+/// <summary>
+/// A login failed for a reason with no exception type of its own (<see cref="LoginFailure.ProviderUnavailable"/>,
+/// <see cref="LoginFailure.ListenerUnavailable"/>, <see cref="LoginFailure.InvalidCallback"/>,
+/// <see cref="LoginFailure.UnsafeAuthorizeUrl"/>, <see cref="LoginFailure.Internal"/>); <see cref="Failure"/> says which.
+/// </summary>
 public sealed class AuthorizationFailedException(LoginFailure failure, string message)
     : OAuthFlowException(message)
 {

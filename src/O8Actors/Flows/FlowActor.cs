@@ -158,6 +158,9 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         {
             case AuthorizationPrepared msg:
                 _descriptor = msg.Descriptor;
+                // The provider's own redirect URI (its path under the listener's): sent again with the code, and the
+                // only path on which this login accepts its callback.
+                _redirectUri = msg.RedirectUri;
                 Publish(new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl));
                 _browserCancellation = new CancellationTokenSource();
                 var browser = _start.Context.Browser;
@@ -210,6 +213,16 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         _callbackResponder = Sender;
         _callbackAt = Stopwatch.GetTimestamp();
         Publish(new CallbackReceivedEvent(_start.LoginId, _start.Provider, msg.Code is not null, msg.Error));
+
+        // First of all: a response on another provider's redirect path was sent by another authorization server (the
+        // mix-up of RFC 9700 section 4.4.2), whatever it says of itself. Its code is never used.
+        if (msg.Path is { } path && !string.Equals(path, _redirectUri!.AbsolutePath, StringComparison.Ordinal))
+        {
+            End(new LoginFailed(_start.LoginId, LoginFailure.RedirectMismatch,
+                $"The response arrived at '{path}', not at this login's redirect path '{_redirectUri.AbsolutePath}' (provider '{_start.Provider}'): " +
+                "it was sent by another authorization server (mix-up defence, RFC 9700 section 4.4). Start the sign-in again."));
+            return;
+        }
 
         // Before the error, too (RFC 9207 section 2.4): an error from another authorization server must not pass for
         // this provider's refusal, nor its words be shown as this provider's.
@@ -321,7 +334,8 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         var elapsed = Stopwatch.GetElapsedTime(_startedAt);
         var tag = O8Metrics.Outcome(outcome.Kind);
         O8Metrics.LoginsInFlight.Add(-1);
-        O8Metrics.LoginsEnded.Add(1, tag);
+        if (outcome is LoginFailed failed) O8Metrics.LoginsEnded.Add(1, tag, O8Metrics.Reason(failed.Failure));
+        else O8Metrics.LoginsEnded.Add(1, tag);
         O8Metrics.LoginDuration.Record(elapsed.TotalSeconds, tag);
         if (_callbackAt != 0) O8Metrics.CallbackToOutcome.Record(Stopwatch.GetElapsedTime(_callbackAt).TotalSeconds, tag);
         _activity?.SetTag("o8.outcome", O8Metrics.OutcomeTag(outcome.Kind));
@@ -360,13 +374,19 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         _ => null,
     };
 
-    private static CallbackResponse PageFor(LoginOutcome outcome) => outcome switch
+    /// <summary>The page a browser waiting on the callback gets for how the login ended (each failure kind has its status).</summary>
+    internal static CallbackResponse PageFor(LoginOutcome outcome) => outcome switch
     {
         LoginSucceeded => new CallbackResponse(200, CallbackPageKind.Success, "You are signed in. You can close this tab and return to the application."),
         LoginDenied d => new CallbackResponse(403, CallbackPageKind.Denied,
             d.ErrorDescription is null ? $"The provider refused the authorization ({d.Error})." : $"The provider refused the authorization ({d.Error}): {d.ErrorDescription}"),
-        LoginFailed { Failure: LoginFailure.IssuerMismatch or LoginFailure.InvalidCallback } f => new CallbackResponse(400, CallbackPageKind.Failed, f.Reason),
+        LoginFailed { Failure: LoginFailure.IssuerMismatch or LoginFailure.RedirectMismatch or LoginFailure.InvalidCallback } f =>
+            new CallbackResponse(400, CallbackPageKind.Failed, f.Reason),
         LoginFailed { Failure: LoginFailure.ExchangeTimeout } f => new CallbackResponse(504, CallbackPageKind.Failed, f.Reason),
+        LoginFailed { Failure: LoginFailure.ExchangeQueueFull } f => new CallbackResponse(503, CallbackPageKind.Failed, f.Reason),
+        LoginFailed { Failure: LoginFailure.TooManyPendingLogins or LoginFailure.TooManyPendingLoginsInPartition } f =>
+            new CallbackResponse(429, CallbackPageKind.Failed, f.Reason),
+        LoginFailed { Failure: LoginFailure.Internal } f => new CallbackResponse(500, CallbackPageKind.Failed, f.Reason),
         LoginFailed f => new CallbackResponse(502, CallbackPageKind.Failed, f.Reason),
         LoginCancelled => new CallbackResponse(409, CallbackPageKind.Failed, "The application cancelled this login."),
         _ => CallbackPages.AlreadyEnded,

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using O8Actors.Browser;
 using O8Actors.Configuration;
+using O8Actors.Diagnostics;
 
 namespace O8Actors.Flows;
 
@@ -136,6 +137,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
         // Debug, not Warning: a flood of refusals must not become a flood of log lines. The partition is the app's own
         // value (maybe a user id), so it is not logged.
         _log.Debug("Login {0} refused: {1} ({2}) is reached", loginId, setting, limit);
+        O8Metrics.LoginsRefused.Add(1, O8Metrics.Reason(failure));
         return new LoginFailed(loginId, failure, TooManyPendingLoginsException.Describe(setting, limit));
     }
 

@@ -94,4 +94,9 @@ public enum LoginFailure
     TooManyPendingLoginsInPartition,
     /// <summary>The provider's token-request queue was full (<c>o8.providers.max-queued-exchanges</c>); the code was not sent.</summary>
     ExchangeQueueFull,
+    /// <summary>
+    /// The callback arrived on another provider's redirect path, so another authorization server sent it (mix-up, RFC 9700
+    /// section 4.4); its code was not used. See <see cref="RedirectMismatchException"/>.
+    /// </summary>
+    RedirectMismatch,
 }

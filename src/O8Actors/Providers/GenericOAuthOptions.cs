@@ -63,6 +63,12 @@ public sealed class GenericOAuthOptions
     /// <summary>How far the provider's clock may be from ours when ID token <c>exp</c> and <c>iat</c> are checked. Default 5 minutes.</summary>
     public TimeSpan IdTokenClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// This provider's own redirect path (see <see cref="ProviderStrategy.RedirectPath"/>); empty for the default, the
+    /// callback path followed by the name (<c>https://localhost:41539/{name}</c>). Must be the callback path or lie under it.
+    /// </summary>
+    public string? RedirectPath { get; set; }
+
     /// <summary>Extra parameters added to every authorize URL (for example Google's <c>access_type=offline</c>).</summary>
     public IDictionary<string, string> AuthorizeParameters { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -86,6 +92,7 @@ public sealed class GenericOAuthOptions
         JwksUri = JwksUri,
         IdTokenIssuer = IdTokenIssuer,
         IdTokenClockSkew = IdTokenClockSkew,
+        RedirectPath = RedirectPath,
         AuthorizeParameters = new Dictionary<string, string>(AuthorizeParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal),
         TokenRequestHeaders = new Dictionary<string, string>(TokenRequestHeaders ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase),
     };
@@ -127,6 +134,8 @@ public sealed class GenericOAuthOptions
             throw new ArgumentException($"{who} needs a non-empty ScopeSeparator (RFC 6749 uses a space).", nameof(ScopeSeparator));
         if (DefaultScopes is not null && DefaultScopes.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException($"{who} has an empty entry in DefaultScopes.", nameof(DefaultScopes));
+        if (O8Actors.Callback.RedirectPaths.Problem("/", Name, RedirectPath) is { } pathProblem)
+            throw new ArgumentException(pathProblem, nameof(RedirectPath));
         if (AuthorizeParameters is not null)
             AuthorizeUrlBuilder.RejectReserved(AuthorizeParameters.Keys, $"{who}: AuthorizeParameters");
         if (TokenRequestHeaders is not null && TokenRequestHeaders.Keys.Any(k => string.IsNullOrWhiteSpace(k)))

@@ -46,6 +46,12 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     /// <inheritdoc />
     public override string Name => _options.Name;
 
+    /// <inheritdoc />
+    public override string? RedirectPath => string.IsNullOrEmpty(_options.RedirectPath) ? null : _options.RedirectPath;
+
+    /// <inheritdoc />
+    public override string? KnownIssuer => string.IsNullOrEmpty(_options.Issuer) ? null : _options.Issuer;
+
     /// <summary>A copy of the settings this strategy uses (the client secret included: do not log it).</summary>
     public GenericOAuthOptions Options => _options.Clone();
 

@@ -40,6 +40,12 @@ public sealed class OidcDiscoveryOptions
     /// <summary>How far the provider's clock may be from ours when ID token <c>exp</c> and <c>iat</c> are checked. Default 5 minutes.</summary>
     public TimeSpan IdTokenClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// This provider's own redirect path (see <see cref="ProviderStrategy.RedirectPath"/>); empty for the default, the
+    /// callback path followed by the name (<c>https://localhost:41539/{name}</c>). Must be the callback path or lie under it.
+    /// </summary>
+    public string? RedirectPath { get; set; }
+
     /// <summary>Extra parameters added to every authorize URL.</summary>
     public IDictionary<string, string> AuthorizeParameters { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -73,6 +79,8 @@ public sealed class OidcDiscoveryOptions
             throw new ArgumentException($"{who} has an empty entry in DefaultScopes.", nameof(DefaultScopes));
         if (IdTokenClockSkew < TimeSpan.Zero || IdTokenClockSkew > TimeSpan.FromHours(1))
             throw new ArgumentException($"{who}: IdTokenClockSkew must be between 0 and 1 hour, got {IdTokenClockSkew}.", nameof(IdTokenClockSkew));
+        if (O8Actors.Callback.RedirectPaths.Problem("/", Name, RedirectPath) is { } pathProblem)
+            throw new ArgumentException(pathProblem, nameof(RedirectPath));
         if (AuthorizeParameters is not null)
             AuthorizeUrlBuilder.RejectReserved(AuthorizeParameters.Keys, $"{who}: AuthorizeParameters");
     }
@@ -87,6 +95,7 @@ public sealed class OidcDiscoveryOptions
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         UsePkce = UsePkce,
         IdTokenClockSkew = IdTokenClockSkew,
+        RedirectPath = RedirectPath,
         AuthorizeParameters = new Dictionary<string, string>(AuthorizeParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal),
         TokenRequestHeaders = new Dictionary<string, string>(TokenRequestHeaders ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase),
     };

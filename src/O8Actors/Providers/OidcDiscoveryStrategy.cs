@@ -28,6 +28,12 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     /// <inheritdoc />
     public override string Name => _options.Name;
 
+    /// <inheritdoc />
+    public override string? RedirectPath => string.IsNullOrEmpty(_options.RedirectPath) ? null : _options.RedirectPath;
+
+    /// <inheritdoc />
+    public override string? KnownIssuer => _options.Issuer;
+
     /// <summary>The configured issuer.</summary>
     public string Issuer => _options.Issuer;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
+using O8Actors.Callback;
 using O8Actors.Diagnostics;
 
 namespace O8Actors.Providers;
@@ -24,6 +25,7 @@ internal sealed class ProviderActor : ReceiveActor
     private readonly int _maxConcurrent;
     private readonly int _maxQueued;
     private readonly TimeSpan _exchangeTimeout;
+    private readonly string? _redirectPath;
     private readonly Queue<(object Request, IActorRef ReplyTo)> _waiting = new();
     private readonly List<(PrepareAuthorization Request, IActorRef ReplyTo)> _pending = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -41,18 +43,20 @@ internal sealed class ProviderActor : ReceiveActor
     /// <param name="maxConcurrentExchanges">Token requests in flight at once.</param>
     /// <param name="exchangeTimeout">How long one token request may take.</param>
     /// <param name="maxQueuedExchanges">Token requests held waiting for a slot; past it a request fails at once.</param>
+    /// <param name="redirectPath">The provider's own redirect path, put on the listener's redirect URI; null keeps that URI as is.</param>
     public static Props Props(ProviderStrategy strategy, Func<HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout,
-        int maxQueuedExchanges = DefaultMaxQueuedExchanges) =>
-        Akka.Actor.Props.Create(() => new ProviderActor(strategy, httpClients, maxConcurrentExchanges, exchangeTimeout, maxQueuedExchanges));
+        int maxQueuedExchanges = DefaultMaxQueuedExchanges, string? redirectPath = null) =>
+        Akka.Actor.Props.Create(() => new ProviderActor(strategy, httpClients, maxConcurrentExchanges, exchangeTimeout, maxQueuedExchanges, redirectPath));
 
     /// <summary>The shipped <c>o8.providers.max-queued-exchanges</c>.</summary>
     internal const int DefaultMaxQueuedExchanges = 1024;
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
     public ProviderActor(ProviderStrategy strategy, Func<HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout,
-        int maxQueuedExchanges = DefaultMaxQueuedExchanges)
+        int maxQueuedExchanges = DefaultMaxQueuedExchanges, string? redirectPath = null)
     {
         _strategy = strategy;
+        _redirectPath = redirectPath;
         _httpClients = httpClients;
         _maxConcurrent = Math.Max(1, maxConcurrentExchanges);
         _maxQueued = Math.Max(0, maxQueuedExchanges);
@@ -151,15 +155,16 @@ internal sealed class ProviderActor : ReceiveActor
         var descriptor = _descriptor ?? ProviderDescriptor.Static;
         try
         {
+            var redirectUri = _redirectPath is null ? msg.RedirectUri : RedirectPaths.WithPath(msg.RedirectUri, _redirectPath);
             var context = new AuthorizeUrlContext(
                 msg.State,
                 descriptor.SupportsPkce ? msg.CodeChallenge : null,
-                msg.RedirectUri,
+                redirectUri,
                 msg.Scopes,
                 msg.ExtraParameters,
                 descriptor,
                 msg.Nonce);
-            replyTo.Tell(new AuthorizationPrepared(msg.LoginId, _strategy.BuildAuthorizeUrl(context), descriptor));
+            replyTo.Tell(new AuthorizationPrepared(msg.LoginId, _strategy.BuildAuthorizeUrl(context), descriptor, redirectUri));
         }
         catch (Exception e)
         {

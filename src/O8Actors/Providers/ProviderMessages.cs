@@ -9,6 +9,12 @@ internal sealed record RegisterProvider(ProviderStrategy Strategy);
 /// <summary>A provider is ready to take logins.</summary>
 internal sealed record ProviderRegistered(string Provider);
 
+/// <summary>Asks the registry for a provider's redirect path; answered with <see cref="RedirectPathIs"/> or a failure (unknown provider).</summary>
+internal sealed record GetRedirectPath(string Provider);
+
+/// <summary>The path of a provider's own redirect URI.</summary>
+internal sealed record RedirectPathIs(string Provider, string Path);
+
 /// <summary>Asks a provider for one login's authorize URL; answered with <see cref="AuthorizationPrepared"/> or <see cref="ProviderUnavailable"/>.</summary>
 internal sealed record PrepareAuthorization(
     string Provider,
@@ -24,8 +30,8 @@ internal sealed record PrepareAuthorization(
     public override string ToString() => $"PrepareAuthorization {{ Provider = {Provider}, LoginId = {LoginId} }}";
 }
 
-/// <summary>The authorize URL for one login and what the provider supports.</summary>
-internal sealed record AuthorizationPrepared(string LoginId, Uri AuthorizeUrl, ProviderDescriptor Descriptor)
+/// <summary>The authorize URL for one login, what the provider supports, and the exact redirect URI the URL carries.</summary>
+internal sealed record AuthorizationPrepared(string LoginId, Uri AuthorizeUrl, ProviderDescriptor Descriptor, Uri RedirectUri)
 {
     /// <inheritdoc />
     public override string ToString() => $"AuthorizationPrepared {{ LoginId = {LoginId} }}";

@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Akka.Event;
+using O8Actors.Callback;
 
 namespace O8Actors.Providers;
 
@@ -12,7 +14,10 @@ internal sealed class ProviderRegistryActor : ReceiveActor
     private readonly int _maxConcurrentExchanges;
     private readonly int _maxQueuedExchanges;
     private readonly TimeSpan _exchangeTimeout;
+    private readonly string _callbackPath;
     private readonly Dictionary<string, IActorRef> _providers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RedirectPathOf> _paths = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _warnedSharing = new(StringComparer.Ordinal);
     private int _generation;
 
     /// <summary>Props for the registry.</summary>
@@ -20,20 +25,25 @@ internal sealed class ProviderRegistryActor : ReceiveActor
     /// <param name="maxConcurrentExchanges">Token requests each provider runs at once.</param>
     /// <param name="exchangeTimeout">How long one token request may take.</param>
     /// <param name="maxQueuedExchanges">Token requests each provider holds waiting for a slot (<c>o8.providers.max-queued-exchanges</c>).</param>
+    /// <param name="callbackPath">The listener's callback path; each provider's redirect path is it or lies under it.</param>
     public static Props Props(Func<string, HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout,
-        int maxQueuedExchanges = ProviderActor.DefaultMaxQueuedExchanges) =>
-        Akka.Actor.Props.Create(() => new ProviderRegistryActor(httpClients, maxConcurrentExchanges, exchangeTimeout, maxQueuedExchanges));
+        int maxQueuedExchanges = ProviderActor.DefaultMaxQueuedExchanges, string callbackPath = "/") =>
+        Akka.Actor.Props.Create(() => new ProviderRegistryActor(httpClients, maxConcurrentExchanges, exchangeTimeout, maxQueuedExchanges, callbackPath));
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
     public ProviderRegistryActor(Func<string, HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout,
-        int maxQueuedExchanges = ProviderActor.DefaultMaxQueuedExchanges)
+        int maxQueuedExchanges = ProviderActor.DefaultMaxQueuedExchanges, string callbackPath = "/")
     {
+        _callbackPath = callbackPath;
         _httpClients = httpClients;
         _maxConcurrentExchanges = maxConcurrentExchanges;
         _maxQueuedExchanges = maxQueuedExchanges;
         _exchangeTimeout = exchangeTimeout;
 
         Receive<RegisterProvider>(Register);
+        Receive<GetRedirectPath>(msg => Sender.Tell(_paths.TryGetValue(msg.Provider, out var path)
+            ? new RedirectPathIs(msg.Provider, path.Path)
+            : new Status.Failure(new UnknownProviderException(msg.Provider))));
         // A provider actor ends when it has drained after a re-registration, or when it failed too often; in the second
         // case its name must stop routing to a dead actor (where a login would wait for its exchange deadline).
         Receive<Terminated>(t =>
@@ -70,17 +80,45 @@ internal sealed class ProviderRegistryActor : ReceiveActor
             return;
         }
 
+        if (RedirectPaths.Problem(_callbackPath, name, msg.Strategy.RedirectPath) is { } pathProblem)
+        {
+            Sender.Tell(new Status.Failure(new ArgumentException(pathProblem)));
+            return;
+        }
+
         // Re-registering a name replaces its strategy for new requests. The old actor drains: a login whose code it is
         // exchanging (the code is spent at the provider) or has queued gets its answer from it, then it stops.
         if (_providers.Remove(name, out var previous)) previous.Tell(DrainProvider.Instance);
 
         var http = _httpClients;
+        var path = RedirectPaths.For(_callbackPath, name, msg.Strategy.RedirectPath);
+        _paths[name] = new RedirectPathOf(path, msg.Strategy.KnownIssuer);
+        WarnIfSharedWithoutIssuer(path);
         var child = Context.ActorOf(
-            ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout, _maxQueuedExchanges),
+            ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout, _maxQueuedExchanges, path),
             $"provider-{++_generation}-{ActorNameFor(name)}");
         Context.Watch(child);
         _providers[name] = child;
         Sender.Tell(new ProviderRegistered(name));
+    }
+
+    /// <summary>
+    /// Providers that share a redirect path are told apart only by <c>iss</c> (RFC 9207); one without a known issuer
+    /// would take a response meant for another (the mix-up attack, RFC 9700 section 4.4). Said once per set of providers.
+    /// </summary>
+    private void WarnIfSharedWithoutIssuer(string path)
+    {
+        var sharing = _paths.Where(p => p.Value.Path == path).Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
+        if (sharing.Count < 2) return;
+        var unknown = sharing.Where(n => string.IsNullOrEmpty(_paths[n].KnownIssuer)).ToList();
+        if (unknown.Count == 0 || !_warnedSharing.Add(string.Join('\n', sharing))) return;
+        Context.GetLogger().Warning(
+            "Providers {0} share the redirect path {1}, and {2} no known issuer: a response meant for one of them could be taken by " +
+            "a login of another (mix-up attack, RFC 9700 section 4.4). Fix: give {3} its own RedirectPath (the default is the " +
+            "callback path followed by the provider's name), or configure its Issuer when the provider sends iss (RFC 9207).",
+            string.Join(", ", sharing.Select(n => $"'{n}'")), path,
+            unknown.Count == 1 ? $"'{unknown[0]}' has" : string.Join(", ", unknown.Select(n => $"'{n}'")) + " have",
+            unknown.Count == 1 ? "it" : "each");
     }
 
     private void Route(string provider, object message, Func<object> unknown)
@@ -90,6 +128,8 @@ internal sealed class ProviderRegistryActor : ReceiveActor
     }
 
     private static string UnknownMessage(string provider) => new UnknownProviderException(provider).Message;
+
+    private sealed record RedirectPathOf(string Path, string? KnownIssuer);
 
     private static string ActorNameFor(string provider)
     {

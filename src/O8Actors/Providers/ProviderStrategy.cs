@@ -15,6 +15,23 @@ public abstract class ProviderStrategy
     public abstract string Name { get; }
 
     /// <summary>
+    /// The path of this provider's own redirect URI (the listener's scheme, host and port with this path), or null for
+    /// the default: the callback path followed by the provider's name — <c>https://localhost:41539/github</c> on the
+    /// default listener, <c>https://app.example.com/oauth/callback/github</c> in server mode. Register that URI with the
+    /// provider. A response that arrives on another provider's path is refused before anything is exchanged (the mix-up
+    /// defence of RFC 9700 section 4.4.2). Return the callback path itself to share it (as an <c>OAuthFlow</c> does);
+    /// a provider that shares its path is defended only by <c>iss</c> (RFC 9207), so give it a <see cref="KnownIssuer"/>.
+    /// </summary>
+    public virtual string? RedirectPath => null;
+
+    /// <summary>
+    /// The provider's issuer identifier, when it is known before discovery (configured, or the discovery authority);
+    /// null when it is not. Used at registration to warn about providers that share a redirect path without an issuer
+    /// to tell their responses apart; the <c>iss</c> check itself uses <see cref="ProviderDescriptor.Issuer"/>.
+    /// </summary>
+    public virtual string? KnownIssuer => null;
+
+    /// <summary>
     /// Learns what the provider supports (for example from discovery metadata, RFC 8414). Called once by the
     /// provider actor before its first login; the result is cached for the actor's lifetime.
     /// </summary>

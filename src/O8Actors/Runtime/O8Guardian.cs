@@ -44,7 +44,7 @@ internal sealed class O8Guardian : ReceiveActor
         _listener = Context.ActorOf(CallbackServerActor.Props(options, loggerFactory), O8Bootstrap.ListenerName);
         _providers = Context.ActorOf(
             ProviderRegistryActor.Props(httpClients, options.Providers.MaxConcurrentExchanges, options.Login.ExchangeTimeout,
-                options.Providers.MaxQueuedExchanges),
+                options.Providers.MaxQueuedExchanges, options.Listener.ExternalRedirectUri?.AbsolutePath ?? options.Listener.Path),
             O8Bootstrap.ProvidersName);
         _flows = Context.ActorOf(FlowsSupervisor.Props(options.Login, _listener, _providers, browser), O8Bootstrap.FlowsName);
         _undelivered = Context.ActorOf(UndeliveredLoginWatcher.Props(), O8Bootstrap.UndeliveredName);

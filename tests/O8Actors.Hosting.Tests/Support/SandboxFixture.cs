@@ -49,7 +49,8 @@ public sealed class SandboxFixture : IAsyncLifetime
         var clientId = "web-" + Guid.NewGuid().ToString("N");
         var port = FreePort();
         var callback = new Uri($"http://127.0.0.1:{port}/oauth/callback");
-        Server.RegisterClient(clientId, null, [callback.ToString()], ClientAuthMethod.None);
+        // The provider's own redirect URI: the callback path followed by its name.
+        Server.RegisterClient(clientId, null, [callback + "/sandbox"], ClientAuthMethod.None);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

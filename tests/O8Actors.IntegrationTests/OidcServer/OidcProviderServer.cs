@@ -88,9 +88,11 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
     /// (RFC 7591), so a test can use a listener port it only learns after the provider started.
     /// </summary>
     public async Task<OidcClientRegistration> RegisterClientAsync(
-        Uri redirectUri, string tokenEndpointAuthMethod = "client_secret_basic", CancellationToken cancellationToken = default)
+        Uri redirectUri, string tokenEndpointAuthMethod = "client_secret_basic", CancellationToken cancellationToken = default,
+        IReadOnlyList<Uri>? moreRedirectUris = null)
     {
-        var request = new OidcClientRegistration("ignored", "ignored", [redirectUri.ToString()], tokenEndpointAuthMethod);
+        var request = new OidcClientRegistration("ignored", "ignored",
+            [redirectUri.ToString(), .. (moreRedirectUris ?? []).Select(u => u.ToString())], tokenEndpointAuthMethod);
         var metadata = JsonSerializer.SerializeToNode(request)!.AsObject();
         metadata.Remove("client_id");
         metadata.Remove("client_secret");

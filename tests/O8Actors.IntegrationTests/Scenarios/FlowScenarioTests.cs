@@ -109,6 +109,7 @@ public sealed class FlowScenarioTests(FlowsFixture fixture) : IClassFixture<Flow
             DefaultScopes = ["openid"],
             Issuer = "http://127.0.0.1:1", // not the provider that will answer
             IssuerParameterSupported = true,
+            RedirectPath = FlowsFixture.RedirectPath, // the client's registered redirect URI (shared: only iss tells them apart)
         }));
 
         var error = await Assert.ThrowsAsync<IssuerMismatchException>(

@@ -17,6 +17,9 @@ public sealed class FlowsFixture : IAsyncLifetime
     /// <summary>The provider name the discovery strategy is registered under.</summary>
     public const string ProviderName = "oidc-provider";
 
+    /// <summary>The provider's own redirect path under the listener's.</summary>
+    public const string RedirectPath = "/" + ProviderName;
+
     private InteropParts _parts = null!;
 
     /// <summary>The provider.</summary>
@@ -34,7 +37,7 @@ public sealed class FlowsFixture : IAsyncLifetime
     /// <summary>O8Actors under test.</summary>
     public OAuthLogins Flows { get; private set; } = null!;
 
-    /// <summary>The listener's redirect URI, as O8Actors reports it.</summary>
+    /// <summary>The provider's own redirect URI: the listener's with <see cref="RedirectPath"/>.</summary>
     public Uri RedirectUri { get; private set; } = null!;
 
     /// <summary>The client registered at the provider for <see cref="RedirectUri"/>.</summary>
@@ -58,11 +61,17 @@ public sealed class FlowsFixture : IAsyncLifetime
             setup.Browser = Driver;
             setup.SystemName = "o8-interop";
         });
-        RedirectUri = await Flows.GetRedirectUriAsync();
-        Client = await Provider.RegisterClientAsync(RedirectUri);
+        // The provider's own redirect path, set here because the client must be registered at oidc-provider (for its id)
+        // before the provider is registered with O8Actors; the default would be the same path ("/" + the name).
+        var listener = await Flows.GetRedirectUriAsync();
+        RedirectUri = new Uri(listener, RedirectPath);
+        // The listener's own URI too: the OAuthFlow ports (LiteralPortTests) use the same client, and an OAuthFlow keeps
+        // the original's one redirect URI.
+        Client = await Provider.RegisterClientAsync(RedirectUri, moreRedirectUris: [listener]);
         await Flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
         {
             Name = ProviderName,
+            RedirectPath = RedirectPath,
             Issuer = Provider.IssuerString,
             ClientId = Client.ClientId,
             ClientSecret = Client.ClientSecret,

@@ -13,9 +13,13 @@ public sealed class CallbackRequestClassifierTests
     [InlineData("OPTIONS", "/", Host, "?code=c&state=s", CallbackVerdict.MethodNotAllowed)]
     [InlineData("POST", "/", Host, "?code=c&state=s", CallbackVerdict.MethodNotAllowed)]
     [InlineData("PUT", "/favicon.ico", Host, "", CallbackVerdict.MethodNotAllowed)]
-    // Path: exact and case-sensitive.
+    // Path: the callback path or a provider's path under it, exact and case-sensitive; under it only a request with a
+    // state is a callback (the login then checks that the path is its provider's).
     [InlineData("GET", "/favicon.ico", Host, "", CallbackVerdict.NotFound)]
-    [InlineData("GET", "/callback", Host, "?code=c&state=s", CallbackVerdict.NotFound)]
+    [InlineData("GET", "/favicon.ico", Host, "?v=2", CallbackVerdict.NotFound)]
+    [InlineData("GET", "/github", Host, "?code=c", CallbackVerdict.NotFound)]
+    [InlineData("GET", "/github", Host, "?code=c&state=s", CallbackVerdict.Candidate)]
+    [InlineData("GET", "/github", Host, "?state=s", CallbackVerdict.MissingCodeAndError)]
     [InlineData("GET", "", Host, "?code=c&state=s", CallbackVerdict.NotFound)]
     [InlineData("GET", null, Host, "?code=c&state=s", CallbackVerdict.NotFound)]
     // Host header: loopback names only (DNS rebinding defence).
@@ -102,6 +106,10 @@ public sealed class CallbackRequestClassifierTests
             CallbackRequestClassifier.Classify("GET", "/oauth/callback/", Host, "?code=c&state=s", "/oauth/callback").Verdict);
         Assert.Equal(CallbackVerdict.NotFound,
             CallbackRequestClassifier.Classify("GET", "/", Host, "?code=c&state=s", "/oauth/callback").Verdict);
+        Assert.Equal(CallbackVerdict.NotFound,
+            CallbackRequestClassifier.Classify("GET", "/oauth/callbacks", Host, "?code=c&state=s", "/oauth/callback").Verdict);
+        // A provider's own redirect path under the callback path.
+        Assert.True(CallbackRequestClassifier.Classify("GET", "/oauth/callback/github", Host, "?code=c&state=s", "/oauth/callback").IsCandidate);
     }
 
     [Theory]

@@ -46,7 +46,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
 
         var pending = Client.GetAsync(new Uri(registered, "?code=the-code&state=state-1&iss=https%3A%2F%2Fissuer.example%2F"));
         var callback = await flow.ExpectMsgAsync<AuthorizationCallback>(Wait);
-        Assert.Equal(new AuthorizationCallback("flow-1", "the-code", null, null, "https://issuer.example/"), callback);
+        Assert.Equal(new AuthorizationCallback("flow-1", "the-code", null, null, "https://issuer.example/", "/"), callback);
         Assert.False(pending.IsCompleted, "the page must wait for the flow's answer");
         flow.Reply(new CallbackResponse(200, CallbackPageKind.Success, "Signed in as <Ada>"));
 
@@ -60,6 +60,22 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     }
 
     [Fact]
+    public async Task A_callback_on_a_providers_own_path_reaches_its_login_with_the_path_it_arrived_on()
+    {
+        var (listener, _) = await StartAsync(Options());
+        var flow = CreateTestProbe();
+        var uri = await RegisterAsync(flow, listener, "s-path", "flow-path");
+
+        // The listener routes by state; the login compares the path with its provider's (FlowActorTests).
+        var pending = Client.GetAsync(new Uri(uri, "/github?code=c&state=s-path"));
+        var callback = await flow.ExpectMsgAsync<AuthorizationCallback>(Wait);
+        Assert.Equal("/github", callback.Path);
+        flow.Reply(new CallbackResponse(400, CallbackPageKind.Failed, "wrong path"));
+        using var response = await pending;
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_provider_error_reaches_the_flow_decoded()
     {
         var (listener, _) = await StartAsync(Options());
@@ -68,7 +84,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
 
         var pending = Client.GetAsync(new Uri(uri, "?error=access_denied&error_description=User+said+%22no%22&state=s-err"));
         var callback = await flow.ExpectMsgAsync<AuthorizationCallback>(Wait);
-        Assert.Equal(new AuthorizationCallback("flow-err", null, "access_denied", "User said \"no\"", null), callback);
+        Assert.Equal(new AuthorizationCallback("flow-err", null, "access_denied", "User said \"no\"", null, "/"), callback);
         flow.Reply(new CallbackResponse(403, CallbackPageKind.Denied, "access_denied"));
 
         using var response = await pending;
@@ -104,7 +120,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     [InlineData("GET", "/?code=a&code=b&state={state}", 400)]
     [InlineData("GET", "/?code=a&state={state}&state={state}", 400)]
     [InlineData("GET", "/favicon.ico", 404)]
-    [InlineData("GET", "/callback?code=c&state={state}", 404)]
+    [InlineData("GET", "/favicon.ico?v=2", 404)]
     [InlineData("HEAD", "/?code=c&state={state}", 405)]
     [InlineData("OPTIONS", "/?code=c&state={state}", 405)]
     [InlineData("POST", "/?code=c&state={state}", 405)]

@@ -12,6 +12,8 @@ namespace O8Actors.Tests.Flows;
 public sealed class FlowActorTests : TestKit
 {
     private static readonly Uri RedirectUri = new("https://localhost:41539/");
+    // What the provider actor makes of the listener's URI: the provider's own path under it.
+    private static readonly Uri ProviderRedirectUri = new("https://localhost:41539/test");
     private static readonly Uri AuthorizeUrl = new("https://provider.test/authorize?x=1");
     private static readonly TimeSpan LoginTimeout = TimeSpan.FromSeconds(30);
     private static readonly LoginOptions Options = new() { Timeout = LoginTimeout, ExchangeTimeout = TimeSpan.FromSeconds(10) };
@@ -44,13 +46,14 @@ public sealed class FlowActorTests : TestKit
         var registration = (RegisterState)_listener.FishForMessage(m => m is RegisterState);
         _listener.Reply(new StateRegistered(flowId, RedirectUri));
         var preparation = _providers.ExpectMsg<PrepareAuthorization>();
-        _providers.Reply(new AuthorizationPrepared(flowId, AuthorizeUrl, descriptor ?? ProviderDescriptor.Static));
+        _providers.Reply(new AuthorizationPrepared(flowId, AuthorizeUrl, descriptor ?? ProviderDescriptor.Static, ProviderRedirectUri));
         AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl));
         return new Started(flow, registration, preparation);
     }
 
-    private void SendCallback(IActorRef flow, string? code = "the-code", string? error = null, string? description = null, string? iss = null) =>
-        flow.Tell(new AuthorizationCallback("f1", code, error, description, iss), _browserTab.Ref);
+    private void SendCallback(IActorRef flow, string? code = "the-code", string? error = null, string? description = null, string? iss = null,
+        string path = "/test") =>
+        flow.Tell(new AuthorizationCallback("f1", code, error, description, iss, path), _browserTab.Ref);
 
     private void ExpectEndedAndStopped(IActorRef flow, string state)
     {
@@ -80,7 +83,8 @@ public sealed class FlowActorTests : TestKit
 
         var exchange = _providers.ExpectMsg<ExchangeCode>();
         Assert.Equal("the-code", exchange.Code);
-        Assert.Equal(RedirectUri, exchange.RedirectUri);
+        Assert.Equal(ProviderRedirectUri, exchange.RedirectUri); // the URI the authorize request carried, sent again
+
         Assert.Equal(login.Preparation.CodeChallenge, FlowSecrets.ChallengeFor(exchange.CodeVerifier!));
         _browserTab.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no page before the exchange finished
 
@@ -90,6 +94,36 @@ public sealed class FlowActorTests : TestKit
         Assert.Equal(CallbackPageKind.Success, _browserTab.ExpectMsg<CallbackResponse>().Kind);
         Assert.Same(tokens, _outcomes.ExpectMsg<LoginSucceeded>().Tokens);
         ExpectEndedAndStopped(login.Flow, login.Registration.State);
+    }
+
+    [Theory]
+    [InlineData("/")]            // the shared callback path: another provider's (or an OAuthFlow's) redirect URI
+    [InlineData("/honest")]      // another provider's own path
+    [InlineData("/test/")]       // not the exact path (RFC 9700 exact matching)
+    public void A_callback_on_another_path_ends_as_RedirectMismatch_with_a_400_page_and_its_code_is_never_exchanged(string path)
+    {
+        var login = StartLogin();
+        SendCallback(login.Flow, path: path, iss: null);
+
+        var page = _browserTab.ExpectMsg<CallbackResponse>();
+        Assert.Equal(400, page.StatusCode);
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(LoginFailure.RedirectMismatch, failed.Failure);
+        Assert.Contains($"'{path}'", failed.Reason);
+        Assert.Contains("'/test'", failed.Reason);
+        Assert.DoesNotContain("the-code", failed.Reason + page.Detail);
+        ExpectEndedAndStopped(login.Flow, login.Registration.State);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no ExchangeCode
+    }
+
+    [Fact]
+    public void A_provider_error_on_another_path_is_not_taken_for_this_providers_refusal()
+    {
+        var login = StartLogin();
+        SendCallback(login.Flow, code: null, error: "access_denied", path: "/honest");
+
+        Assert.Equal(LoginFailure.RedirectMismatch, _outcomes.ExpectMsg<LoginFailed>().Failure);
+        Assert.Equal(400, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
     }
 
     [Fact]
@@ -345,7 +379,7 @@ public sealed class FlowActorTests : TestKit
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("f1", RedirectUri));
         Assert.Null(_providers.ExpectMsg<PrepareAuthorization>().CodeChallenge);
-        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static));
+        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri));
         SendCallback(flow);
         Assert.Null(_providers.ExpectMsg<ExchangeCode>().CodeVerifier);
     }
@@ -377,7 +411,7 @@ public sealed class FlowActorTests : TestKit
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("f1", RedirectUri));
         _providers.ExpectMsg<PrepareAuthorization>();
-        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static));
+        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri));
         Assert.True(blocking.Entered.Wait(TimeSpan.FromSeconds(10)), "the launcher was never called");
 
         flow.Tell(new CancelFlow("f1"));
@@ -395,7 +429,7 @@ public sealed class FlowActorTests : TestKit
         var registration = _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("f1", RedirectUri));
         _providers.ExpectMsg<PrepareAuthorization>();
-        _providers.Reply(new AuthorizationPrepared("f1", new Uri("file:///etc/passwd?state=" + registration.State), ProviderDescriptor.Static));
+        _providers.Reply(new AuthorizationPrepared("f1", new Uri("file:///etc/passwd?state=" + registration.State), ProviderDescriptor.Static, ProviderRedirectUri));
 
         var failed = _outcomes.ExpectMsg<LoginFailed>(TimeSpan.FromSeconds(5));
 

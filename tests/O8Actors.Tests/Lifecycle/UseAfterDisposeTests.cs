@@ -93,7 +93,9 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
             await CancelledWhileWaitingAsync(flow, browser, expectedOpened: 2);
 
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the second login took {clock.Elapsed}");
-            // Each login said once that it waits, with the URL the browser got.
+            // Each login said once that it waits, with the URL the browser got. The line comes from the event stream,
+            // which may deliver it after the browser opened: wait for it, then compare.
+            await TestSupport.Eventually.TrueAsync(() => { lock (waiting) return waiting.Count >= 2; }, "both logins said they wait", TimeSpan.FromSeconds(10));
             lock (waiting) Assert.Equal(browser.Opened.ToArray(), waiting.ToArray());
             Assert.Equal($"Waiting for sign-in at {browser.Opened.First()} (Ctrl+C to cancel)", ConsoleFlow.Line(browser.Opened.First()));
         }

@@ -15,6 +15,16 @@ internal sealed class ScriptedStrategy(string name, string tokenPrefix = "token"
 
     public override string Name => name;
 
+    /// <summary>The provider's own redirect path, or null for the default.</summary>
+    public string? OwnRedirectPath { get; init; }
+
+    /// <summary>The issuer known before discovery, or null.</summary>
+    public string? Issuer { get; init; }
+
+    public override string? RedirectPath => OwnRedirectPath;
+
+    public override string? KnownIssuer => Issuer;
+
     /// <summary>Codes whose exchange has started, in order.</summary>
     public ConcurrentQueue<string> Started { get; } = new();
 
@@ -41,7 +51,8 @@ internal sealed class ScriptedStrategy(string name, string tokenPrefix = "token"
             : Task.FromResult(new ProviderDescriptor(Issuer: $"https://{name}.test"));
     }
 
-    public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context) => new($"https://{name}.test/authorize?state={context.State}");
+    public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context) =>
+        new($"https://{name}.test/authorize?state={context.State}&redirect_uri={Uri.EscapeDataString(context.RedirectUri.AbsoluteUri)}");
 
     public override async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
     {

@@ -1,0 +1,46 @@
+namespace O8Actors.Callback;
+
+/// <summary>
+/// Each provider's own redirect path under the callback path (RFC 9700 section 4.4.2: a redirect URI per authorization
+/// server is one of the two mix-up defences). A response that arrives on another provider's path is refused by the
+/// login before anything is exchanged.
+/// </summary>
+internal static class RedirectPaths
+{
+    /// <summary>The default: the callback path followed by the provider's name (<c>/</c> → <c>/github</c>, <c>/oauth/callback</c> → <c>/oauth/callback/github</c>).</summary>
+    public static string DefaultFor(string callbackPath, string provider) =>
+        Under(callbackPath) + Uri.EscapeDataString(provider);
+
+    /// <summary>The provider's redirect path: its own <paramref name="configured"/> one, or the default.</summary>
+    public static string For(string callbackPath, string provider, string? configured) =>
+        string.IsNullOrEmpty(configured) ? DefaultFor(callbackPath, provider) : configured;
+
+    /// <summary>Whether <paramref name="path"/> is the callback path or lies under it (the only paths the listener serves).</summary>
+    public static bool IsWithin(string callbackPath, string? path)
+    {
+        if (path is null) return false;
+        if (string.Equals(path, callbackPath, StringComparison.Ordinal)) return true;
+        var under = Under(callbackPath);
+        // At least one character after the separator: "/oauth/callback/" is not a provider's path.
+        return path.Length > under.Length && path.StartsWith(under, StringComparison.Ordinal);
+    }
+
+    /// <summary>Why <paramref name="path"/> cannot be a provider's redirect path, or null when it can.</summary>
+    public static string? Problem(string callbackPath, string provider, string? path)
+    {
+        if (string.IsNullOrEmpty(path)) return null;
+        if (!path.StartsWith('/') || path.Contains('?') || path.Contains('#') || path.Contains("//", StringComparison.Ordinal) ||
+            path.Split('/').Any(segment => segment is "." or ".."))
+            return $"The redirect path '{path}' of provider '{provider}' must be an absolute path without query, fragment or dot segments.";
+        if (!IsWithin(callbackPath, path))
+            return $"The redirect path '{path}' of provider '{provider}' is outside the callback path '{callbackPath}', where no callback arrives; " +
+                $"use '{callbackPath}' or a path under it, such as '{DefaultFor(callbackPath, provider)}'.";
+        return null;
+    }
+
+    /// <summary>The listener's redirect URI with the provider's path (scheme, host and port stay the listener's).</summary>
+    public static Uri WithPath(Uri listenerRedirectUri, string path) =>
+        new UriBuilder(listenerRedirectUri) { Path = path, Query = "", Fragment = "" }.Uri;
+
+    private static string Under(string callbackPath) => callbackPath.EndsWith('/') ? callbackPath : callbackPath + "/";
+}

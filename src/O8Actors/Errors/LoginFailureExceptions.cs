@@ -1,0 +1,31 @@
+namespace O8Actors;
+
+/// <summary>
+/// The one place that turns a failed login into the exception <c>AuthorizeAsync</c> (and <c>BeginAsync</c>) throws:
+/// each <see cref="LoginFailure"/> has its exception type, or an <see cref="AuthorizationFailedException"/> naming it.
+/// </summary>
+internal static class LoginFailureExceptions
+{
+    /// <summary>The exception for <paramref name="failed"/>, carrying its login id.</summary>
+    /// <param name="failed">The outcome.</param>
+    /// <param name="provider">The provider asked for (named by <see cref="UnknownProviderException"/>).</param>
+    /// <param name="maxPending"><c>o8.login.max-pending</c>, named by <see cref="TooManyPendingLoginsException"/>.</param>
+    /// <param name="maxPendingPerPartition"><c>o8.login.max-pending-per-partition</c>.</param>
+    public static OAuthFlowException For(LoginFailed failed, string provider, int maxPending, int maxPendingPerPartition)
+    {
+        var id = failed.LoginId;
+        return failed.Failure switch
+        {
+            LoginFailure.TokenExchange or LoginFailure.ExchangeTimeout => new TokenExchangeException(failed.Reason, failed.ProviderError) { LoginId = id },
+            LoginFailure.IssuerMismatch => new IssuerMismatchException(failed.Reason) { LoginId = id },
+            LoginFailure.RedirectMismatch => new RedirectMismatchException(failed.Reason) { LoginId = id },
+            LoginFailure.UnknownProvider => new UnknownProviderException(provider) { LoginId = id },
+            LoginFailure.IdTokenInvalid => new IdTokenValidationException(failed.Reason) { LoginId = id },
+            LoginFailure.ExchangeQueueFull => new ProviderBusyException(failed.Reason) { LoginId = id },
+            LoginFailure.TooManyPendingLogins => new TooManyPendingLoginsException("o8.login.max-pending", maxPending) { LoginId = id },
+            LoginFailure.TooManyPendingLoginsInPartition =>
+                new TooManyPendingLoginsException("o8.login.max-pending-per-partition", maxPendingPerPartition) { LoginId = id },
+            _ => new AuthorizationFailedException(failed.Failure, failed.Reason) { LoginId = id },
+        };
+    }
+}

@@ -1,0 +1,103 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Providers;
+
+/// <summary>
+/// Each provider's own redirect path (RFC 9700 section 4.4.2): the default, a configured one, the authorize URL and
+/// exchange that carry it, and the warning when providers share a path without an issuer to tell them apart.
+/// </summary>
+public sealed class RedirectPathTests : TestKit
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly Uri ListenerUri = new("https://localhost:41539/");
+
+    private IActorRef Registry(string callbackPath = "/") =>
+        Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(30), callbackPath: callbackPath));
+
+    private static Task<ProviderRegistered> Register(IActorRef registry, ProviderStrategy strategy) =>
+        registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
+
+    private static async Task<string> PathOf(IActorRef registry, string provider) =>
+        (await registry.Ask<RedirectPathIs>(new GetRedirectPath(provider), Wait)).Path;
+
+    [Theory]
+    [InlineData("/", "/github")]
+    [InlineData("/oauth/callback", "/oauth/callback/github")]
+    [InlineData("/oauth/callback/", "/oauth/callback/github")]
+    public async Task By_default_a_provider_gets_the_callback_path_followed_by_its_name(string callbackPath, string expected)
+    {
+        var registry = Registry(callbackPath);
+        await Register(registry, new ScriptedStrategy("github"));
+
+        Assert.Equal(expected, await PathOf(registry, "github"));
+    }
+
+    [Fact]
+    public async Task The_authorize_url_and_the_login_get_the_providers_own_redirect_uri()
+    {
+        var registry = Registry();
+        await Register(registry, new ScriptedStrategy("github"));
+        await Register(registry, new ScriptedStrategy("legacy") { OwnRedirectPath = "/", Issuer = "https://legacy.test" });
+
+        registry.Tell(new PrepareAuthorization("github", "l1", "s1", null, ListenerUri, [], new Dictionary<string, string>()));
+        var prepared = ExpectMsg<AuthorizationPrepared>(Wait);
+        Assert.Equal(new Uri("https://localhost:41539/github"), prepared.RedirectUri);
+        Assert.Contains("redirect_uri=" + Uri.EscapeDataString("https://localhost:41539/github"), prepared.AuthorizeUrl.Query);
+
+        registry.Tell(new PrepareAuthorization("legacy", "l2", "s2", null, ListenerUri, [], new Dictionary<string, string>()));
+        Assert.Equal(ListenerUri, ExpectMsg<AuthorizationPrepared>(Wait).RedirectUri);
+    }
+
+    [Theory]
+    [InlineData("/elsewhere/github")]
+    [InlineData("relative")]
+    [InlineData("/oauth/callback/../github")]
+    [InlineData("/oauth/callback/github?x=1")]
+    public async Task A_redirect_path_outside_the_callback_path_or_malformed_is_refused_at_registration(string path)
+    {
+        var registry = Registry("/oauth/callback");
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Register(registry, new ScriptedStrategy("github") { OwnRedirectPath = path }));
+        Assert.Contains($"'{path}'", error.Message);
+        await Assert.ThrowsAsync<UnknownProviderException>(() => PathOf(registry, "github"));
+    }
+
+    [Fact]
+    public async Task Providers_sharing_a_path_where_one_has_no_known_issuer_are_named_in_one_warning_with_the_fix()
+    {
+        var registry = Registry();
+        await Register(registry, new ScriptedStrategy("honest") { OwnRedirectPath = "/", Issuer = "https://honest.test" });
+
+        await EventFilter.Warning(contains: "share the redirect path").ExpectAsync(1, async () =>
+            await Register(registry, new ScriptedStrategy("github") { OwnRedirectPath = "/" }), Wait);
+
+        // Said once for that set of providers, not at every re-registration.
+        await EventFilter.Warning(contains: "share the redirect path").ExpectAsync(0, async () =>
+            await Register(registry, new ScriptedStrategy("github") { OwnRedirectPath = "/" }), TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
+    public async Task Providers_with_their_own_paths_or_known_issuers_raise_no_warning()
+    {
+        var registry = Registry();
+        await EventFilter.Warning(contains: "share the redirect path").ExpectAsync(0, async () =>
+        {
+            await Register(registry, new ScriptedStrategy("github"));
+            await Register(registry, new ScriptedStrategy("gitlab"));
+            await Register(registry, new ScriptedStrategy("a") { OwnRedirectPath = "/", Issuer = "https://a.test" });
+            await Register(registry, new ScriptedStrategy("b") { OwnRedirectPath = "/", Issuer = "https://b.test" });
+        }, TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
+    public async Task The_warning_text_names_the_providers_the_path_and_the_fix()
+    {
+        var registry = Registry();
+        await Register(registry, new ScriptedStrategy("honest") { OwnRedirectPath = "/", Issuer = "https://honest.test" });
+        await EventFilter.Custom(e => e is Akka.Event.Warning w && w.Message.ToString() is { } text &&
+                text.Contains("'github', 'honest'") && text.Contains("'github' has no known issuer") && text.Contains("own RedirectPath"))
+            .ExpectOneAsync(Wait, async () => await Register(registry, new ScriptedStrategy("github") { OwnRedirectPath = "/" }));
+    }
+}
