@@ -42,14 +42,18 @@ internal static class O8Role
             setup.Options.Login.Timeout = timeout ?? TimeSpan.FromSeconds(60);
             setup.Options.Login.ExchangeTimeout = TimeSpan.FromSeconds(30);
         });
-        Wire.Send("READY", (await flows.GetRedirectUriAsync()).ToString());
+        // The provider's own redirect URI: the driver registers the sandbox client with it before the provider exists here.
+        Wire.Send("READY", new Uri(await flows.GetRedirectUriAsync(), SandboxRedirectPath).ToString());
         return flows;
     }
+
+    private const string SandboxRedirectPath = "/sandbox";
 
     public static Task RegisterAsync(OAuthLogins flows, string issuer, string clientId) =>
         flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
         {
             Name = "sandbox",
+            RedirectPath = SandboxRedirectPath,
             Issuer = issuer,
             ClientId = clientId,
             ClientAuthentication = ClientAuthentication.None,
