@@ -54,6 +54,7 @@ internal sealed class LoginClient : IOAuthLogins
             LoginFailed { Failure: LoginFailure.IssuerMismatch } f => throw new IssuerMismatchException(f.Reason) { LoginId = f.LoginId },
             LoginFailed { Failure: LoginFailure.UnknownProvider } f => throw new UnknownProviderException(provider) { LoginId = f.LoginId },
             LoginFailed { Failure: LoginFailure.IdTokenInvalid } f => throw new IdTokenValidationException(f.Reason) { LoginId = f.LoginId },
+            LoginFailed { Failure: LoginFailure.BrowserMismatch } f => throw new BrowserMismatchException(f.Reason) { LoginId = f.LoginId },
             LoginFailed f => throw FailureException(f),
             _ => throw new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
         };
@@ -74,8 +75,12 @@ internal sealed class LoginClient : IOAuthLogins
     public Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
         RunAsync(FlowSecrets.RandomToken(9), provider, request, cancellationToken);
 
-    /// <summary>Runs one login under a caller-chosen <paramref name="flowId"/> (server mode waits for that id's URL event).</summary>
-    internal Task<LoginOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one login under a caller-chosen <paramref name="flowId"/> (server mode waits for that id's URL event); with a
+    /// <paramref name="binding"/>, only a callback presenting its browser's secret may complete it.
+    /// </summary>
+    internal Task<LoginOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken,
+        O8Actors.Binding.BrowserBindingHash? binding = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         ThrowIfStopped();
@@ -88,7 +93,7 @@ internal sealed class LoginClient : IOAuthLogins
         // the dead-letter watcher) as Cancelled when the message finds it already stopped. The login always ends by
         // itself (deadline, exchange deadline), so no per-login timeout is needed as a backstop.
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _actors.Flows.Tell(new StartFlow(flowId, provider, request, completion));
+        _actors.Flows.Tell(new StartFlow(flowId, provider, request, completion) { Binding = binding });
         return cancellationToken.CanBeCanceled ? CancelOnRequestAsync(completion.Task, flowId, cancellationToken) : completion.Task;
     }
 

@@ -41,6 +41,9 @@ internal sealed record UnregisterState(string State, string LoginId)
 /// <param name="Issuer">The <c>iss</c> parameter (RFC 9207), if present.</param>
 internal sealed record AuthorizationCallback(string LoginId, string? Code, string? Error, string? ErrorDescription, string? Issuer)
 {
+    /// <summary>Server mode: the browser-binding secrets the request presented (login id → secret; secrets, never printed).</summary>
+    public IReadOnlyDictionary<string, string>? BrowserSecrets { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
         $"AuthorizationCallback {{ LoginId = {LoginId}, HasCode = {Code is not null}, Error = {Error}, Issuer = {Issuer} }}";

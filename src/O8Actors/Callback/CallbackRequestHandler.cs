@@ -11,10 +11,12 @@ namespace O8Actors.Callback;
 /// </summary>
 /// <remarks>
 /// <c>checkLoopbackHost: false</c> is server mode (<c>MapOAuthCallback</c>): the host app's public name is in the Host
-/// header, and the app's own pipeline (AllowedHosts) polices it instead of the loopback rule.
+/// header, and the app's own pipeline (AllowedHosts) polices it instead of the loopback rule. There,
+/// <c>browserSecrets</c> reads the browser-binding secrets the request presents (cookies, or the app's session), which
+/// the login checks before its code is used.
 /// </remarks>
 internal sealed class CallbackRequestHandler(IActorRef listener, string callbackPath, TimeSpan askTimeout, ILoggingAdapter log,
-    bool checkLoopbackHost = true)
+    bool checkLoopbackHost = true, Func<HttpContext, IReadOnlyDictionary<string, string>?>? browserSecrets = null)
 {
     /// <summary>Answers one request. Never throws for a bad request, a lost login or a timeout: each gets a page.</summary>
     public async Task HandleAsync(HttpContext context)
@@ -37,7 +39,10 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         CallbackResponse page;
         try
         {
-            var message = new CallbackReceived(verdict.State!, verdict.Code, verdict.Error, verdict.ErrorDescription, verdict.Issuer);
+            var message = new CallbackReceived(verdict.State!, verdict.Code, verdict.Error, verdict.ErrorDescription, verdict.Issuer)
+            {
+                BrowserSecrets = browserSecrets?.Invoke(context),
+            };
             page = await listener.Ask<CallbackResponse>(message, askTimeout, ct).ConfigureAwait(false);
         }
         catch (AskTimeoutException)

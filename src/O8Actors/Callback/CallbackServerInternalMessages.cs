@@ -8,6 +8,9 @@ namespace O8Actors.Callback;
 /// <summary>A well-formed callback from the Kestrel handler; the asker waits for a <see cref="CallbackResponse"/>.</summary>
 internal sealed record CallbackReceived(string State, string? Code, string? Error, string? ErrorDescription, string? Issuer)
 {
+    /// <summary>Server mode: the browser-binding secrets the request presented (login id → secret; secrets, never printed).</summary>
+    public IReadOnlyDictionary<string, string>? BrowserSecrets { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"CallbackReceived {{ HasCode = {Code is not null}, Error = {Error} }}";
 }

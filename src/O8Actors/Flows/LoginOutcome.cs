@@ -94,4 +94,9 @@ public enum LoginFailure
     TooManyPendingLoginsInPartition,
     /// <summary>The provider's token-request queue was full (<c>o8.providers.max-queued-exchanges</c>); the code was not sent.</summary>
     ExchangeQueueFull,
+    /// <summary>
+    /// Server mode: the callback came from a browser that did not start this login (its browser-binding secret was
+    /// missing or wrong, RFC 9700 section 4.7.1); the code was not exchanged (see <see cref="BrowserMismatchException"/>).
+    /// </summary>
+    BrowserMismatch,
 }
