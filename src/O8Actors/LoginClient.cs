@@ -41,6 +41,12 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
     {
         var outcome = await RunAsync(provider, request, cancellationToken).ConfigureAwait(false);
+        return TokensOf(outcome, provider, cancellationToken);
+    }
+
+    /// <summary>The tokens of a login that succeeded; for any other outcome, the typed exception <see cref="AuthorizeAsync"/> throws.</summary>
+    internal TokenSet TokensOf(LoginOutcome outcome, string provider, CancellationToken cancellationToken)
+    {
         return outcome switch
         {
             LoginSucceeded s => s.Tokens,
