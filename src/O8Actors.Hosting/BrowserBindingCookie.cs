@@ -38,6 +38,23 @@ internal static class BrowserBindingCookie
             IsEssential = true,
         });
 
+    /// <summary>
+    /// Once <paramref name="loginId"/>'s login has answered its callback, the cookie has done its job: expire it, if
+    /// this request carried it (a browser accepts the deletion of a <c>__Host-</c> cookie only with the same attributes).
+    /// </summary>
+    public static void DeleteIfPresent(HttpContext context, string? loginId)
+    {
+        if (loginId is null || !context.Request.Cookies.ContainsKey(NameFor(loginId))) return;
+        context.Response.Cookies.Delete(NameFor(loginId), new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = true,
+            SameSite = SameSiteMode.Lax,
+            Path = "/",
+            IsEssential = true,
+        });
+    }
+
     /// <summary>The binding secrets <paramref name="context"/>'s request presents (login id → secret), at most <see cref="MaxRead"/>.</summary>
     public static IReadOnlyDictionary<string, string> Read(HttpContext context)
     {

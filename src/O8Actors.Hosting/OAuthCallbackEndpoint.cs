@@ -58,7 +58,8 @@ public static class OAuthCallbackEndpoint
             // The host's pipeline (AllowedHosts, HTTPS redirection) polices the Host header here, not the loopback rule.
             handler ??= new CallbackRequestHandler(started.Actors.Listener, pattern,
                 O8Actors.Providers.ExchangeTimeouts.BrowserWait(started.Options.Login.ExchangeTimeout),
-                Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false, browserSecrets);
+                Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false, browserSecrets,
+                onAnswer: static (http, page) => BrowserBindingCookie.DeleteIfPresent(http, page.LoginId));
             await handler.HandleAsync(context).ConfigureAwait(false);
         }).WithDisplayName("O8Actors OAuth callback");
     }

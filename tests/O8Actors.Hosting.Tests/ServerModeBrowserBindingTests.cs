@@ -104,6 +104,10 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
             connectAgain.Dispose();
             using var landingA = await ApproveAndReturnAsync(browserA, again.AuthorizeUrl);
             Assert.Equal(HttpStatusCode.OK, landingA.StatusCode);
+            // Its cookie has done its job and is expired by the callback's answer.
+            var cleared = Assert.Single(landingA.Headers.GetValues("Set-Cookie"));
+            Assert.StartsWith($"__Host-o8-login-{again.LoginId}=;", cleared, StringComparison.Ordinal);
+            Assert.Contains("expires=Thu, 01 Jan 1970", cleared, StringComparison.OrdinalIgnoreCase);
             var tokens = Assert.IsType<LoginSucceeded>(await again.Outcome.WaitAsync(Wait, ct)).Tokens;
             Assert.Equal("alice", SandboxFixture.Subject(tokens.IdToken!));
         }

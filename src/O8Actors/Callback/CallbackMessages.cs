@@ -53,7 +53,11 @@ internal sealed record AuthorizationCallback(string LoginId, string? Code, strin
 /// <param name="StatusCode">HTTP status.</param>
 /// <param name="Kind">Which page.</param>
 /// <param name="Detail">Plain text shown on the page (HTML-encoded when rendered; may hold provider text, never a secret).</param>
-internal sealed record CallbackResponse(int StatusCode, CallbackPageKind Kind, string Detail);
+internal sealed record CallbackResponse(int StatusCode, CallbackPageKind Kind, string Detail)
+{
+    /// <summary>The login that answered, when a login did (server mode clears that login's browser-binding cookie).</summary>
+    public string? LoginId { get; init; }
+}
 
 /// <summary>The pages the listener can show.</summary>
 internal enum CallbackPageKind

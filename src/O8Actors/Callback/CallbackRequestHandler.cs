@@ -13,10 +13,11 @@ namespace O8Actors.Callback;
 /// <c>checkLoopbackHost: false</c> is server mode (<c>MapOAuthCallback</c>): the host app's public name is in the Host
 /// header, and the app's own pipeline (AllowedHosts) polices it instead of the loopback rule. There,
 /// <c>browserSecrets</c> reads the browser-binding secrets the request presents (cookies, or the app's session), which
-/// the login checks before its code is used.
+/// the login checks before its code is used, and <c>onAnswer</c> may add headers (clear that login's cookie) before the page is written.
 /// </remarks>
 internal sealed class CallbackRequestHandler(IActorRef listener, string callbackPath, TimeSpan askTimeout, ILoggingAdapter log,
-    bool checkLoopbackHost = true, Func<HttpContext, IReadOnlyDictionary<string, string>?>? browserSecrets = null)
+    bool checkLoopbackHost = true, Func<HttpContext, IReadOnlyDictionary<string, string>?>? browserSecrets = null,
+    Action<HttpContext, CallbackResponse>? onAnswer = null)
 {
     /// <summary>Answers one request. Never throws for a bad request, a lost login or a timeout: each gets a page.</summary>
     public async Task HandleAsync(HttpContext context)
@@ -60,6 +61,7 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
             page = CallbackPages.LoginGone;
         }
 
+        onAnswer?.Invoke(context, page);
         await CallbackHttpResponder.WriteAsync(context, page, ct).ConfigureAwait(false);
     }
 

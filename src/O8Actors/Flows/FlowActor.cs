@@ -345,7 +345,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         Become(Ended);
         Timers.CancelAll();
 
-        _callbackResponder?.Tell(PageFor(outcome));
+        _callbackResponder?.Tell(PageFor(outcome) with { LoginId = _start.LoginId });
         _start.Context.OutcomeTo.Tell(outcome);
         _start.Context.Listener.Tell(new UnregisterState(_secrets.State, _start.LoginId));
 
