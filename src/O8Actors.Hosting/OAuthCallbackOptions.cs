@@ -13,5 +13,10 @@ public sealed class OAuthCallbackOptions
     /// <c>null</c> (the default) reads the <c>__Host-o8-login-{loginId}</c> cookies that
     /// <see cref="IOAuthConnector.BeginAsync(HttpContext, string, AuthorizationRequest?, CancellationToken)"/> sets.
     /// </summary>
+    /// <remarks>
+    /// Called once per callback request, synchronously. With ASP.NET Core session over a distributed cache, load the
+    /// session first (<c>await context.Session.LoadAsync()</c> in a middleware before the endpoint) so this does not block.
+    /// An exception thrown here answers the browser with the "sign-in ended" page and leaves the login waiting.
+    /// </remarks>
     public Func<HttpContext, IReadOnlyDictionary<string, string>?>? BrowserSecrets { get; set; }
 }
