@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+using O8Actors.Binding;
 using O8Actors.Flows;
 using O8Actors.Providers;
 
@@ -7,7 +9,7 @@ namespace O8Actors.Hosting;
 /// The <see cref="IOAuthLogins"/> and <see cref="IOAuthConnector"/> that DI hands out: a thin front over the actors
 /// <c>WithOAuthLogins</c> started, usable as soon as it is injected (calls wait for the actor system to start).
 /// </summary>
-internal sealed class HostedOAuthLogins(O8Runtime runtime) : IOAuthLogins, IOAuthConnector
+internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifier binding) : IOAuthLogins, IOAuthConnector
 {
     public IObservable<LoginEvent> Events { get; } = new DeferredEvents(runtime);
 
@@ -32,15 +34,29 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime) : IOAuthLogins, IOAut
     public async Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetStatusAsync(cancellationToken).ConfigureAwait(false);
 
+    public async Task<PendingLogin> BeginAsync(HttpContext context, string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Response.HasStarted)
+            throw new InvalidOperationException("BeginAsync(HttpContext, ...) sets a cookie, so it must run before the response has started.");
+        var login = await BeginAsync(provider, request, cancellationToken).ConfigureAwait(false);
+        var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
+        BrowserBindingCookie.Append(context.Response, login.LoginId, login.BrowserBinding, request?.Timeout ?? started.Options.Login.Timeout);
+        return login;
+    }
+
     public async Task<PendingLogin> BeginAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
         var flowId = FlowSecrets.RandomToken(9);
+        // Server mode always binds (secure by default): the login keeps only a keyed hash of the browser's secret.
+        var (secret, hash) = binding.Create();
         var url = started.Urls.Expect(flowId);
-        var outcome = started.Client.RunAsync(flowId, provider, request, cancellationToken);
+        var outcome = started.Client.RunAsync(flowId, provider, request, cancellationToken, hash);
         var first = await Task.WhenAny(url, outcome).ConfigureAwait(false);
-        if (first == url && url.IsCompletedSuccessfully) return new PendingLogin(flowId, provider, await url.ConfigureAwait(false), outcome);
+        if (first == url && url.IsCompletedSuccessfully)
+            return new PendingLogin(flowId, provider, await url.ConfigureAwait(false), outcome) { BrowserBinding = secret };
 
         // The login ended (or could not start) before it had a URL: report why.
         started.Urls.Forget(flowId);

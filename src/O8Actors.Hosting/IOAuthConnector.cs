@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+
 namespace O8Actors.Hosting;
 
 /// <summary>
@@ -5,9 +7,34 @@ namespace O8Actors.Hosting;
 /// that redirect their user there (<c>POST /connect/{provider}</c> → 302). The provider redirects back to
 /// <c>app.MapOAuthCallback(...)</c>, which routes the callback by <c>state</c> to the login.
 /// </summary>
+/// <remarks>
+/// Every login started here belongs to the browser that started it (RFC 9700 section 4.7.1): only a callback that
+/// presents that browser's secret may complete it, so an authorize URL sent to someone else links nothing. Use the
+/// <see cref="BeginAsync(HttpContext, string, AuthorizationRequest?, CancellationToken)"/> overload, which keeps the
+/// secret in a cookie, unless the app keeps it in its own session.
+/// </remarks>
 public interface IOAuthConnector
 {
-    /// <summary>Starts a login and returns as soon as its authorize URL is ready.</summary>
+    /// <summary>
+    /// Starts a login for the browser that sent <paramref name="context"/>'s request and returns as soon as its
+    /// authorize URL is ready. Sets the login's browser-binding cookie on <paramref name="context"/>'s response
+    /// (<c>__Host-o8-login-{loginId}</c>: HttpOnly, Secure, SameSite=Lax, Path=/, living as long as the login), which
+    /// <c>MapOAuthCallback</c> checks before the code is used. The app must therefore be served over HTTPS.
+    /// </summary>
+    /// <param name="context">The current request; its response must not have started.</param>
+    /// <param name="provider">A registered provider's name.</param>
+    /// <param name="request">Scopes, timeout and extra parameters (for example <c>login_hint</c>).</param>
+    /// <param name="cancellationToken">Cancels the login, also after this method has returned.</param>
+    /// <exception cref="TooManyPendingLoginsException">Refused at once: <c>o8.login.max-pending</c> or <c>o8.login.max-pending-per-partition</c> is reached.</exception>
+    /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (unknown provider, discovery failed).</exception>
+    Task<PendingLogin> BeginAsync(HttpContext context, string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Starts a login and returns as soon as its authorize URL is ready, for apps that keep the browser binding
+    /// themselves: store <see cref="PendingLogin.BrowserBinding"/> in the user's session (server side) and hand it back
+    /// at the callback through <c>MapOAuthCallback(pattern, o => o.BrowserSecrets = ...)</c>. Without that, the callback
+    /// finds no binding and the login ends as <see cref="LoginFailure.BrowserMismatch"/>.
+    /// </summary>
     /// <param name="provider">A registered provider's name.</param>
     /// <param name="request">Scopes, timeout and extra parameters (for example <c>login_hint</c>).</param>
     /// <param name="cancellationToken">Cancels the login, also after this method has returned.</param>
@@ -23,6 +50,14 @@ public interface IOAuthConnector
 /// <param name="Outcome">Completes once, when the login ends (tokens, denial, timeout, cancellation or failure).</param>
 public sealed record PendingLogin(string LoginId, string Provider, Uri AuthorizeUrl, Task<LoginOutcome> Outcome)
 {
+    /// <summary>
+    /// The secret that binds this login to its browser (base64url, 32 random bytes): only a callback presenting it may
+    /// complete the login. <c>BeginAsync(HttpContext, ...)</c> has already put it in a cookie; an app using the overload
+    /// without a context keeps it in its server-side session for this <see cref="LoginId"/>. Never log it, never put it
+    /// in a URL; it is left out of <see cref="ToString"/>.
+    /// </summary>
+    public string BrowserBinding { get; init; } = "";
+
     /// <inheritdoc />
     public override string ToString() => $"PendingLogin {{ LoginId = {LoginId}, Provider = {Provider} }}";
 }

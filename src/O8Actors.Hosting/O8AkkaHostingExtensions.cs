@@ -82,7 +82,7 @@ public static class O8AkkaHostingExtensions
             var browser = extra?.Browser?.Invoke(services) ?? hosting.Browser?.Invoke(services)
                 ?? (options.Listener.ExternalRedirectUri is not null ? ServerModeBrowserLauncher.Instance : new SystemBrowserLauncher());
             var actors = await O8Bootstrap.StartAsync(system, options, browser, services.GetRequiredService<IHttpClientFactory>(),
-                services.GetService<ILoggerFactory>()).ConfigureAwait(false);
+                services.GetService<ILoggerFactory>(), bindingVerifier: services.GetRequiredService<O8Actors.Binding.BrowserBindingVerifier>()).ConfigureAwait(false);
             registry.Register<CallbackServerKey>(actors.Listener);
             registry.Register<ProviderRegistryKey>(actors.Providers);
             registry.Register<FlowsSupervisorKey>(actors.Flows);

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.DataProtection;
+using O8Actors.Binding;
 using O8Actors.Configuration;
 using O8Actors.Runtime;
 
@@ -44,6 +46,10 @@ public static class O8ServiceCollectionExtensions
         services.AddOptions<O8Options>().ValidateOnStart();
         services.AddLogging();
         services.AddO8HttpClient(sp => sp.GetRequiredService<IOptions<O8Options>>().Value.Login.ExchangeTimeout);
+        // Server mode binds each login to its browser with a key protected by Data Protection: configure its key ring
+        // (PersistKeysTo..., SetApplicationName) as for any cluster of ASP.NET Core nodes, and every node can check it.
+        services.AddDataProtection();
+        services.TryAddSingleton(sp => new BrowserBindingVerifier(sp.GetRequiredService<IDataProtectionProvider>()));
 
         services.AddSingleton<HostedOAuthLogins>();
         services.AddSingleton<IOAuthLogins>(sp => sp.GetRequiredService<HostedOAuthLogins>());

@@ -18,10 +18,28 @@ public static class OAuthCallbackEndpoint
     /// listener does, and answered with the same pages and headers. A login accepts its callback only on its provider's path.
     /// Requires <c>O8:Listener:ExternalRedirectUri</c> whose path equals <paramref name="pattern"/>.
     /// </summary>
+    /// <remarks>
+    /// Each login started by <see cref="IOAuthConnector"/> belongs to the browser that started it: the callback reads the
+    /// <c>__Host-o8-login-{loginId}</c> cookies, and a callback without its login's secret ends that login as
+    /// <see cref="LoginFailure.BrowserMismatch"/> (page 400), its code never used. Apps that keep the secret in their own
+    /// session use <see cref="MapOAuthCallback(IEndpointRouteBuilder, string, Action{OAuthCallbackOptions})"/>.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">Server mode is not configured, or the paths differ.</exception>
-    public static IEndpointConventionBuilder MapOAuthCallback(this IEndpointRouteBuilder endpoints, string pattern = "/oauth/callback")
+    public static IEndpointConventionBuilder MapOAuthCallback(this IEndpointRouteBuilder endpoints, string pattern = "/oauth/callback") =>
+        endpoints.MapOAuthCallback(pattern, _ => { });
+
+    /// <summary>
+    /// Like <see cref="MapOAuthCallback(IEndpointRouteBuilder, string)"/>, with <paramref name="configure"/> choosing how
+    /// the browser bindings are read (for example from the app's session: <see cref="OAuthCallbackOptions.BrowserSecrets"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Server mode is not configured, or the paths differ.</exception>
+    public static IEndpointConventionBuilder MapOAuthCallback(this IEndpointRouteBuilder endpoints, string pattern, Action<OAuthCallbackOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(configure);
+        var callbackOptions = new OAuthCallbackOptions();
+        configure(callbackOptions);
+        var browserSecrets = callbackOptions.BrowserSecrets ?? BrowserBindingCookie.Read;
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
         var services = endpoints.ServiceProvider;
         var runtime = services.GetService<O8Runtime>()
@@ -41,7 +59,8 @@ public static class OAuthCallbackEndpoint
             // The host's pipeline (AllowedHosts, HTTPS redirection) polices the Host header here, not the loopback rule.
             handler ??= new CallbackRequestHandler(started.Actors.Listener, pattern,
                 O8Actors.Providers.ExchangeTimeouts.BrowserWait(started.Options.Login.ExchangeTimeout),
-                Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false);
+                Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false, browserSecrets,
+                onAnswer: static (http, page) => BrowserBindingCookie.DeleteIfPresent(http, page.LoginId));
             await handler.HandleAsync(context).ConfigureAwait(false);
         };
         // The callback path and every provider's own redirect path under it (pattern/github, ...): one route group, so

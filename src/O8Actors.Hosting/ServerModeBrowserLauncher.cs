@@ -4,7 +4,7 @@ namespace O8Actors.Hosting;
 
 /// <summary>
 /// The launcher of server mode: it opens nothing, because the authorize URL goes to the caller
-/// (<see cref="IOAuthConnector.BeginAsync"/>), who redirects its own user there.
+/// (<see cref="IOAuthConnector.BeginAsync(Microsoft.AspNetCore.Http.HttpContext, string, AuthorizationRequest?, CancellationToken)"/>), who redirects its own user there.
 /// </summary>
 internal sealed class ServerModeBrowserLauncher : IBrowserLauncher
 {

@@ -41,6 +41,12 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
     {
         var outcome = await RunAsync(provider, request, cancellationToken).ConfigureAwait(false);
+        return TokensOf(outcome, provider, cancellationToken);
+    }
+
+    /// <summary>The tokens of a login that succeeded; for any other outcome, the typed exception <see cref="AuthorizeAsync"/> throws.</summary>
+    internal TokenSet TokensOf(LoginOutcome outcome, string provider, CancellationToken cancellationToken)
+    {
         return outcome switch
         {
             LoginSucceeded s => s.Tokens,
@@ -61,8 +67,12 @@ internal sealed class LoginClient : IOAuthLogins
     public Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
         RunAsync(FlowSecrets.RandomToken(9), provider, request, cancellationToken);
 
-    /// <summary>Runs one login under a caller-chosen <paramref name="flowId"/> (server mode waits for that id's URL event).</summary>
-    internal Task<LoginOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one login under a caller-chosen <paramref name="flowId"/> (server mode waits for that id's URL event); with a
+    /// <paramref name="binding"/>, only a callback presenting its browser's secret may complete it.
+    /// </summary>
+    internal Task<LoginOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken,
+        O8Actors.Binding.BrowserBindingHash? binding = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         ThrowIfStopped();
@@ -75,7 +85,7 @@ internal sealed class LoginClient : IOAuthLogins
         // the dead-letter watcher) as Cancelled when the message finds it already stopped. The login always ends by
         // itself (deadline, exchange deadline), so no per-login timeout is needed as a backstop.
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _actors.Flows.Tell(new StartFlow(flowId, provider, request, completion));
+        _actors.Flows.Tell(new StartFlow(flowId, provider, request, completion) { Binding = binding });
         return cancellationToken.CanBeCanceled ? CancelOnRequestAsync(completion.Task, flowId, cancellationToken) : completion.Task;
     }
 

@@ -11,7 +11,7 @@ namespace O8Actors.Hosting.Tests;
 
 /// <summary>
 /// Server mode's login limits, bound from <c>IConfiguration</c>: past <c>O8:Login:MaxPendingPerPartition</c>,
-/// <see cref="IOAuthConnector.BeginAsync"/> throws <see cref="TooManyPendingLoginsException"/> at once for that
+/// <c>IOAuthConnector.BeginAsync</c> throws <see cref="TooManyPendingLoginsException"/> at once for that
 /// partition only (one user cannot hold every pending login); past <c>O8:Login:MaxPending</c>, for everyone.
 /// </summary>
 public sealed class ServerModeLimitTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>

@@ -15,6 +15,8 @@ namespace O8Actors.Hosting.Tests;
 /// <summary>
 /// Server mode end to end: a minimal API app mounts the callback in its own pipeline (MapOAuthCallback); many users
 /// connect at once through <c>POST /connect/{provider}</c> → 302 → sandbox → callback, each getting their own tokens.
+/// Each user is a browser of its own (its own cookie jar, over https): the login's browser-binding cookie set by
+/// <c>BeginAsync(HttpContext, ...)</c> must come back with that user's callback, and only with it.
 /// </summary>
 public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
@@ -30,23 +32,19 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
 
         var connections = new ConcurrentDictionary<string, Task<LoginOutcome>>();
         app.MapOAuthCallback("/oauth/callback");
-        app.MapPost("/connect/{provider}", async (string provider, string user, IOAuthConnector connector) =>
+        app.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
         {
-            var login = await connector.BeginAsync(provider, SandboxFixture.Hint(user));
+            var login = await connector.BeginAsync(context, provider, SandboxFixture.Hint(user));
             connections[user] = login.Outcome;
             return Results.Redirect(login.AuthorizeUrl.ToString());
         });
         await app.StartAsync(TestContext.Current.CancellationToken);
         try
         {
-            using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
-            {
-                Timeout = TimeSpan.FromSeconds(60),
-            };
-
             async Task<string> ConnectAsync(string user)
             {
-                using var connect = await http.PostAsync($"http://127.0.0.1:{port}/connect/sandbox?user={user}", null);
+                using var http = sandbox.Browser();
+                using var connect = await http.PostAsync($"https://127.0.0.1:{port}/connect/sandbox?user={user}", null);
                 Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
                 using var authorize = await http.GetAsync(connect.Headers.Location);
                 Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
@@ -73,6 +71,7 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
             }
 
             // A replayed callback finds no login.
+            using var http = sandbox.Browser();
             using var replay = await http.GetAsync(new Uri(callback, "?state=gone&code=x"), TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
         }

@@ -42,6 +42,9 @@ internal sealed record UnregisterState(string State, string LoginId)
 /// <param name="Path">The path the callback arrived on; the login refuses one that is not its provider's redirect path.</param>
 internal sealed record AuthorizationCallback(string LoginId, string? Code, string? Error, string? ErrorDescription, string? Issuer, string? Path = null)
 {
+    /// <summary>Server mode: the browser-binding secrets the request presented (login id → secret; secrets, never printed).</summary>
+    public IReadOnlyDictionary<string, string>? BrowserSecrets { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
         $"AuthorizationCallback {{ LoginId = {LoginId}, HasCode = {Code is not null}, Error = {Error}, Issuer = {Issuer} }}";
@@ -51,7 +54,11 @@ internal sealed record AuthorizationCallback(string LoginId, string? Code, strin
 /// <param name="StatusCode">HTTP status.</param>
 /// <param name="Kind">Which page.</param>
 /// <param name="Detail">Plain text shown on the page (HTML-encoded when rendered; may hold provider text, never a secret).</param>
-internal sealed record CallbackResponse(int StatusCode, CallbackPageKind Kind, string Detail);
+internal sealed record CallbackResponse(int StatusCode, CallbackPageKind Kind, string Detail)
+{
+    /// <summary>The login that answered, when a login did (server mode clears that login's browser-binding cookie).</summary>
+    public string? LoginId { get; init; }
+}
 
 /// <summary>The pages the listener can show.</summary>
 internal enum CallbackPageKind

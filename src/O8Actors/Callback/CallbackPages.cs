@@ -29,6 +29,14 @@ internal static class CallbackPages
     public static readonly CallbackResponse Malformed =
         new(400, CallbackPageKind.BadRequest, "This is not a valid sign-in redirect.");
 
+    /// <summary>
+    /// Server mode: the redirect came back in another browser than the one that started the login (no or a wrong
+    /// browser-binding cookie). Says what to do without blaming the user: a link that was forwarded lands here too.
+    /// </summary>
+    public static readonly CallbackResponse OtherBrowser =
+        new(400, CallbackPageKind.Failed,
+            "This sign-in was started in another browser, so it was stopped here and nothing was connected. Start the sign-in again from the application, in this browser.");
+
     /// <summary>The page when the login did not answer in time.</summary>
     public static readonly CallbackResponse TimedOut =
         new(504, CallbackPageKind.Failed, "The sign-in did not finish in time. Return to the application and try again.");

@@ -11,10 +11,13 @@ namespace O8Actors.Callback;
 /// </summary>
 /// <remarks>
 /// <c>checkLoopbackHost: false</c> is server mode (<c>MapOAuthCallback</c>): the host app's public name is in the Host
-/// header, and the app's own pipeline (AllowedHosts) polices it instead of the loopback rule.
+/// header, and the app's own pipeline (AllowedHosts) polices it instead of the loopback rule. There,
+/// <c>browserSecrets</c> reads the browser-binding secrets the request presents (cookies, or the app's session), which
+/// the login checks before its code is used, and <c>onAnswer</c> may add headers (clear that login's cookie) before the page is written.
 /// </remarks>
 internal sealed class CallbackRequestHandler(IActorRef listener, string callbackPath, TimeSpan askTimeout, ILoggingAdapter log,
-    bool checkLoopbackHost = true)
+    bool checkLoopbackHost = true, Func<HttpContext, IReadOnlyDictionary<string, string>?>? browserSecrets = null,
+    Action<HttpContext, CallbackResponse>? onAnswer = null)
 {
     /// <summary>Answers one request. Never throws for a bad request, a lost login or a timeout: each gets a page.</summary>
     public async Task HandleAsync(HttpContext context)
@@ -38,7 +41,10 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         try
         {
             var message = new CallbackReceived(verdict.State!, verdict.Code, verdict.Error, verdict.ErrorDescription, verdict.Issuer,
-                ExternalText.Clean(request.Path.Value, ExternalText.MaxTextLength));
+                ExternalText.Clean(request.Path.Value, ExternalText.MaxTextLength))
+            {
+                BrowserSecrets = browserSecrets?.Invoke(context),
+            };
             page = await listener.Ask<CallbackResponse>(message, askTimeout, ct).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
@@ -56,6 +62,7 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
             page = CallbackPages.LoginGone;
         }
 
+        onAnswer?.Invoke(context, page);
         await CallbackHttpResponder.WriteAsync(context, page, ct).ConfigureAwait(false);
     }
 

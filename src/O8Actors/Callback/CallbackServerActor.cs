@@ -219,7 +219,8 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         // login's answer goes straight to the browser request that asked.
         if (registration.Watch) Unwatch(registration.Flow);
         _log.Debug("Callback listener routing a callback to login {0}", registration.LoginId);
-        registration.Flow.Tell(new AuthorizationCallback(registration.LoginId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer, callback.Path), Sender);
+        registration.Flow.Tell(new AuthorizationCallback(registration.LoginId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer,
+            callback.Path) { BrowserSecrets = callback.BrowserSecrets }, Sender);
     }
 
     private void ForgetFlow(IActorRef flow)

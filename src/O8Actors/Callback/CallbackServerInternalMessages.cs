@@ -14,6 +14,9 @@ namespace O8Actors.Callback;
 /// <param name="Path">The path it arrived on (cleaned), which the login checks against its provider's redirect path.</param>
 internal sealed record CallbackReceived(string State, string? Code, string? Error, string? ErrorDescription, string? Issuer, string? Path = null)
 {
+    /// <summary>Server mode: the browser-binding secrets the request presented (login id → secret; secrets, never printed).</summary>
+    public IReadOnlyDictionary<string, string>? BrowserSecrets { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"CallbackReceived {{ HasCode = {Code is not null}, Error = {Error} }}";
 }

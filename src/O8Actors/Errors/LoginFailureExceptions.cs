@@ -19,6 +19,7 @@ internal static class LoginFailureExceptions
             LoginFailure.TokenExchange or LoginFailure.ExchangeTimeout => new TokenExchangeException(failed.Reason, failed.ProviderError) { LoginId = id },
             LoginFailure.IssuerMismatch => new IssuerMismatchException(failed.Reason) { LoginId = id },
             LoginFailure.RedirectMismatch => new RedirectMismatchException(failed.Reason) { LoginId = id },
+            LoginFailure.BrowserMismatch => new BrowserMismatchException(failed.Reason) { LoginId = id },
             LoginFailure.UnknownProvider => new UnknownProviderException(provider) { LoginId = id },
             LoginFailure.IdTokenInvalid => new IdTokenValidationException(failed.Reason) { LoginId = id },
             LoginFailure.ExchangeQueueFull => new ProviderBusyException(failed.Reason) { LoginId = id },

@@ -52,13 +52,21 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
     /// <summary>Props for one login whose <c>o8.login</c> span is a child of <paramref name="parent"/>.</summary>
     internal static Props Props(string flowId, string provider, AuthorizationRequest request, LoginOptions options,
         IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo, ActivityContext parent) =>
-        Akka.Actor.Props.Create(() => new FlowActor(flowId, provider, request, options, listener, providers, browser, outcomeTo, parent));
+        Props(new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request, parent));
+
+    /// <summary>Props for one login described by <paramref name="start"/> (server mode: with its verifier and browser binding).</summary>
+    internal static Props Props(FlowStart start) => Akka.Actor.Props.Create(() => new FlowActor(start));
 
     /// <summary>Creates the actor; use <see cref="Props(string, string, AuthorizationRequest, LoginOptions, IActorRef, IActorRef, IBrowserLauncher, IActorRef)"/>.</summary>
     /// <remarks>Public because Akka creates actors through their public constructors.</remarks>
     public FlowActor(string flowId, string provider, AuthorizationRequest request, LoginOptions options,
-        IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo, ActivityContext parent) =>
-        _start = new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request, parent);
+        IActorRef listener, IActorRef providers, IBrowserLauncher browser, IActorRef outcomeTo, ActivityContext parent)
+        : this(new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request, parent))
+    {
+    }
+
+    /// <summary>Creates the actor; use <see cref="Props(FlowStart)"/>.</summary>
+    public FlowActor(FlowStart start) => _start = start;
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
@@ -224,6 +232,14 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
             return;
         }
 
+        // Then: a redirect that came back in another browser than the one that started this login is not this user's
+        // answer (RFC 9700 section 4.7.1), whatever it carries; its code must never reach the token endpoint.
+        if (BrowserProblem(msg) is { } browserProblem)
+        {
+            End(new LoginFailed(_start.LoginId, LoginFailure.BrowserMismatch, browserProblem));
+            return;
+        }
+
         // Before the error, too (RFC 9207 section 2.4): an error from another authorization server must not pass for
         // this provider's refusal, nor its words be shown as this provider's.
         if (IssuerProblem(msg.Issuer) is { } issuerProblem)
@@ -251,6 +267,22 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!,
             _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline));
         Become(ExchangingPhase);
+    }
+
+    /// <summary>
+    /// Server mode: a bound login accepts only a callback that presents its browser's secret (the cookie set by
+    /// <c>BeginAsync</c>, or the secret the app kept in its session), checked in constant time. Null when it may go on.
+    /// </summary>
+    private string? BrowserProblem(AuthorizationCallback msg)
+    {
+        if (_start.Binding is not { } binding) return null; // not bound (loopback mode): the listener's own rules apply
+        if (msg.BrowserSecrets is null || !msg.BrowserSecrets.TryGetValue(_start.LoginId, out var presented))
+            return "The callback came from a browser that did not start this login (it presented no browser binding for it); the code was not used.";
+        if (_start.Context.BindingVerifier is not { } verifier)
+            return "This login is bound to a browser but no browser-binding verifier is configured; the code was not used.";
+        return verifier.Verify(binding, presented)
+            ? null
+            : "The callback came from a browser that did not start this login (its browser binding did not match); the code was not used.";
     }
 
     /// <summary>
@@ -326,7 +358,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         Become(Ended);
         Timers.CancelAll();
 
-        _callbackResponder?.Tell(PageFor(outcome));
+        _callbackResponder?.Tell(PageFor(outcome) with { LoginId = _start.LoginId });
         _start.Context.OutcomeTo.Tell(outcome);
         _start.Context.Listener.Tell(new UnregisterState(_secrets.State, _start.LoginId));
 
@@ -387,6 +419,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         LoginFailed { Failure: LoginFailure.TooManyPendingLogins or LoginFailure.TooManyPendingLoginsInPartition } f =>
             new CallbackResponse(429, CallbackPageKind.Failed, f.Reason),
         LoginFailed { Failure: LoginFailure.Internal } f => new CallbackResponse(500, CallbackPageKind.Failed, f.Reason),
+        LoginFailed { Failure: LoginFailure.BrowserMismatch } => CallbackPages.OtherBrowser,
         LoginFailed f => new CallbackResponse(502, CallbackPageKind.Failed, f.Reason),
         LoginCancelled => new CallbackResponse(409, CallbackPageKind.Failed, "The application cancelled this login."),
         _ => CallbackPages.AlreadyEnded,

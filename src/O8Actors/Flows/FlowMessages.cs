@@ -19,6 +19,9 @@ internal sealed record StartFlow(string LoginId, string Provider, AuthorizationR
     /// message is created (on the caller's thread; the actors run elsewhere and cannot see it).
     /// </summary>
     public ActivityContext Parent { get; init; } = Activity.Current?.Context ?? default;
+
+    /// <summary>Server mode: what the login keeps of its browser's secret; <c>null</c> for a login not bound to a browser (loopback).</summary>
+    public O8Actors.Binding.BrowserBindingHash? Binding { get; init; }
 }
 
 /// <summary>Cancels one login; it ends as <see cref="LoginCancelled"/> unless it already ended.</summary>

@@ -10,11 +10,13 @@ namespace O8Actors.Flows;
 /// <param name="Providers">The <see cref="O8Actors.Providers.ProviderRegistryActor"/> (or one provider actor).</param>
 /// <param name="Browser">Opens authorize URLs.</param>
 /// <param name="OutcomeTo">Receives each login's one <see cref="LoginOutcome"/>.</param>
-internal sealed record FlowContext(LoginOptions Options, IActorRef Listener, IActorRef Providers, IBrowserLauncher Browser, IActorRef OutcomeTo);
+/// <param name="BindingVerifier">Checks a bound login's browser secret (server mode); <c>null</c> where nothing binds logins.</param>
+internal sealed record FlowContext(LoginOptions Options, IActorRef Listener, IActorRef Providers, IBrowserLauncher Browser, IActorRef OutcomeTo,
+    O8Actors.Binding.BrowserBindingVerifier? BindingVerifier = null);
 
 /// <summary>One login's start: the shared context and what is its own.</summary>
 internal sealed record FlowStart(FlowContext Context, string LoginId, string Provider, AuthorizationRequest Request,
-    System.Diagnostics.ActivityContext Parent = default)
+    System.Diagnostics.ActivityContext Parent = default, O8Actors.Binding.BrowserBindingHash? Binding = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"FlowStart {{ LoginId = {LoginId}, Provider = {Provider} }}";

@@ -20,6 +20,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
     private readonly IActorRef _listener;
     private readonly IActorRef _providers;
     private readonly IBrowserLauncher _browser;
+    private readonly O8Actors.Binding.BrowserBindingVerifier? _bindingVerifier;
     private readonly string? _flowMailbox;
     // Login id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
     private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
@@ -33,13 +34,16 @@ internal sealed class FlowsSupervisor : ReceiveActor
     private readonly Dictionary<string, string> _partitionOf = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _perPartition = new(StringComparer.Ordinal);
 
-    /// <summary>Props for the supervisor.</summary>
-    public static Props Props(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser) =>
-        Akka.Actor.Props.Create(() => new FlowsSupervisor(options, listener, providers, browser));
+    /// <summary>Props for the supervisor; <paramref name="bindingVerifier"/> checks server-mode logins' browser secrets.</summary>
+    public static Props Props(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser,
+        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null) =>
+        Akka.Actor.Props.Create(() => new FlowsSupervisor(options, listener, providers, browser, bindingVerifier));
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public FlowsSupervisor(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser)
+    public FlowsSupervisor(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser,
+        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier)
     {
+        _bindingVerifier = bindingVerifier;
         _options = options;
         _listener = listener;
         _providers = providers;
@@ -105,7 +109,8 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        var props = FlowActor.Props(msg.LoginId, msg.Provider, msg.Request, _options, _listener, _providers, _browser, Self, msg.Parent);
+        var props = FlowActor.Props(new FlowStart(new FlowContext(_options, _listener, _providers, _browser, Self, _bindingVerifier),
+            msg.LoginId, msg.Provider, msg.Request, msg.Parent, msg.Binding));
         // The one measured exception to Akka's defaults: the default mailbox costs a waiting login about 1 KB more
         // (docs/benchmarks.md, "Standard forms").
         if (_flowMailbox is not null) props = props.WithMailbox(_flowMailbox);

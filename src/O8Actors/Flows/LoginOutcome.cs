@@ -99,4 +99,9 @@ public enum LoginFailure
     /// section 4.4); its code was not used. See <see cref="RedirectMismatchException"/>.
     /// </summary>
     RedirectMismatch,
+    /// <summary>
+    /// Server mode: the callback came from a browser that did not start this login (its browser-binding secret was
+    /// missing or wrong, RFC 9700 section 4.7.1); the code was not exchanged (see <see cref="BrowserMismatchException"/>).
+    /// </summary>
+    BrowserMismatch,
 }

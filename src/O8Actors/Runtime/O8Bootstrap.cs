@@ -87,13 +87,15 @@ internal static class O8Bootstrap
     /// <param name="httpClients">Creates provider HTTP clients.</param>
     /// <param name="loggerFactory">For Kestrel's own logs.</param>
     /// <param name="cancellationToken">Cancels the wait for the guardian.</param>
+    /// <param name="bindingVerifier">Server mode: checks each bound login's browser secret (fed from DI's Data Protection).</param>
     public static async Task<O8ActorRefs> StartAsync(ActorSystem system, O8Options options, IBrowserLauncher browser,
-        IHttpClientFactory httpClients, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+        IHttpClientFactory httpClients, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default,
+        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(httpClients);
         StartScheduler(system);
-        var guardian = system.ActorOf(O8Guardian.Props(options, browser, _ => httpClients.CreateClient(HttpClientName), loggerFactory), GuardianName);
+        var guardian = system.ActorOf(O8Guardian.Props(options, browser, _ => httpClients.CreateClient(HttpClientName), loggerFactory, bindingVerifier), GuardianName);
         try
         {
             // The guardian creates its children in its constructor; the answer is the first message it handles.

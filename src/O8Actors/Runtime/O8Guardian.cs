@@ -39,14 +39,15 @@ internal sealed class O8Guardian : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Exception? _listenerCrash;
 
-    public O8Guardian(O8Options options, IBrowserLauncher browser, Func<string, HttpClient> httpClients, ILoggerFactory? loggerFactory)
+    public O8Guardian(O8Options options, IBrowserLauncher browser, Func<string, HttpClient> httpClients, ILoggerFactory? loggerFactory,
+        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null)
     {
         _listener = Context.ActorOf(CallbackServerActor.Props(options, loggerFactory), O8Bootstrap.ListenerName);
         _providers = Context.ActorOf(
             ProviderRegistryActor.Props(httpClients, options.Providers.MaxConcurrentExchanges, options.Login.ExchangeTimeout,
                 options.Providers.MaxQueuedExchanges, options.Listener.ExternalRedirectUri?.AbsolutePath ?? options.Listener.Path),
             O8Bootstrap.ProvidersName);
-        _flows = Context.ActorOf(FlowsSupervisor.Props(options.Login, _listener, _providers, browser), O8Bootstrap.FlowsName);
+        _flows = Context.ActorOf(FlowsSupervisor.Props(options.Login, _listener, _providers, browser, bindingVerifier), O8Bootstrap.FlowsName);
         _undelivered = Context.ActorOf(UndeliveredLoginWatcher.Props(), O8Bootstrap.UndeliveredName);
         Context.Watch(_listener);
 
@@ -54,8 +55,9 @@ internal sealed class O8Guardian : ReceiveActor
         Receive<Terminated>(t => t.ActorRef.Equals(_listener), _ => OnListenerGone());
     }
 
-    public static Props Props(O8Options options, IBrowserLauncher browser, Func<string, HttpClient> httpClients, ILoggerFactory? loggerFactory) =>
-        Akka.Actor.Props.Create(() => new O8Guardian(options, browser, httpClients, loggerFactory));
+    public static Props Props(O8Options options, IBrowserLauncher browser, Func<string, HttpClient> httpClients, ILoggerFactory? loggerFactory,
+        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null) =>
+        Akka.Actor.Props.Create(() => new O8Guardian(options, browser, httpClients, loggerFactory, bindingVerifier));
 
     /// <inheritdoc />
     protected override SupervisorStrategy SupervisorStrategy() => new PerChildStrategy(Decide);

@@ -8,15 +8,23 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using O8Actors.TestKit.Certificates;
 using O8Actors.TestKit.Sandbox;
 
 namespace O8Actors.Hosting.Tests.Support;
 
-/// <summary>One sandbox authorization server (plain http on loopback) per test class; clients are registered per test.</summary>
+/// <summary>
+/// One sandbox authorization server (plain http on loopback) per test class; clients are registered per test. Server-mode
+/// apps serve https with a development CA of this fixture: a server-mode login's browser-binding cookie is
+/// <c>__Host-</c>, so Secure, and a browser (or <see cref="CookieContainer"/>) sends it only over https.
+/// </summary>
 public sealed class SandboxFixture : IAsyncLifetime
 {
     /// <summary>The sandbox.</summary>
     public SandboxAuthorizationServer Server { get; private set; } = null!;
+
+    /// <summary>The CA of the server-mode apps' certificates (trusted only by <see cref="Browser"/>'s clients).</summary>
+    public DevelopmentCertificateAuthority Ca { get; } = DevelopmentCertificateAuthority.Create();
 
     /// <inheritdoc />
     public async ValueTask InitializeAsync() => Server = await SandboxAuthorizationServer.StartAsync(new SandboxOptions());
@@ -25,7 +33,23 @@ public sealed class SandboxFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         if (Server is not null) await Server.DisposeAsync();
+        Ca.Dispose();
     }
+
+    /// <summary>
+    /// One browser: an HTTP client with its own cookie jar that trusts <see cref="Ca"/> and follows no redirect itself
+    /// (the test follows each 302, as a browser would, and sees every hop).
+    /// </summary>
+    public HttpClient Browser() => new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        UseCookies = true,
+        CookieContainer = new CookieContainer(),
+        SslOptions = { RemoteCertificateValidationCallback = Ca.CreateValidationCallback() },
+    }, disposeHandler: true)
+    {
+        Timeout = TimeSpan.FromSeconds(60),
+    };
 
     /// <summary>The <c>O8:Providers:&lt;name&gt;</c> keys of a public client of this sandbox.</summary>
     public Dictionary<string, string?> ProviderSettings(string name, string clientId) => new()
@@ -40,20 +64,22 @@ public sealed class SandboxFixture : IAsyncLifetime
     };
 
     /// <summary>
-    /// A server-mode web app on a free loopback port: a fresh public client of this sandbox registered as provider
-    /// <c>sandbox</c> for the app's <c>/oauth/callback</c>, O8Actors hosted with <paramref name="settings"/> on top.
+    /// A server-mode web app on a free loopback port, over https (certificate from <see cref="Ca"/>): a fresh public
+    /// client of this sandbox registered as provider <c>sandbox</c> for the app's <c>/oauth/callback</c>, O8Actors
+    /// hosted with <paramref name="settings"/> on top.
     /// The caller maps its endpoints (<c>MapOAuthCallback</c> among them) on the built app and starts it.
     /// </summary>
     public WebApplicationBuilder ServerModeApp(string systemName, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var clientId = "web-" + Guid.NewGuid().ToString("N");
         var port = FreePort();
-        var callback = new Uri($"http://127.0.0.1:{port}/oauth/callback");
+        var callback = new Uri($"https://127.0.0.1:{port}/oauth/callback");
         // The provider's own redirect URI: the callback path followed by its name.
         Server.RegisterClient(clientId, null, [callback + "/sandbox"], ClientAuthMethod.None);
 
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var certificate = Ca.IssueServerCertificate();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.UseHttps(certificate)));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var all = ProviderSettings("sandbox", clientId);
         all["O8:Listener:ExternalRedirectUri"] = callback.ToString();

@@ -116,14 +116,26 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
     /// <param name="cancellationToken">Closes the context and ends the script.</param>
     public async Task<LoginResult> RunAsync(Uri authorizeUrl, LoginScript script, string? username = null, CancellationToken cancellationToken = default)
     {
+        var context = await _browser.NewIsolatedContextAsync();
+        await using var ownedContext = context;
+        await using var cancel = cancellationToken.Register(() => _ = context.CloseAsync());
+        return await RunInAsync(context, authorizeUrl, script, username, cancellationToken);
+    }
+
+    /// <summary>
+    /// Like <see cref="RunAsync"/>, in a new page of <paramref name="context"/> (the caller's browser context, with its
+    /// cookies: a test of which browser a login belongs to plays two users in two contexts). The context stays open.
+    /// </summary>
+    public async Task<LoginResult> RunInAsync(IBrowserContext context, Uri authorizeUrl, LoginScript script, string? username = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         username ??= $"user-{Interlocked.Increment(ref _userCounter)}";
         var provider = authorizeUrl.GetLeftPart(UriPartial.Authority);
         bool Landed(string url) => !url.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) && url != provider;
 
-        var context = await _browser.NewIsolatedContextAsync();
-        await using var ownedContext = context;
-        await using var cancel = cancellationToken.Register(() => _ = context.CloseAsync());
         var page = await context.NewPageAsync();
+        await using var cancel = cancellationToken.Register(() => _ = page.CloseAsync());
         page.SetDefaultTimeout((float)_stepTimeout.TotalMilliseconds);
         page.SetDefaultNavigationTimeout((float)_stepTimeout.TotalMilliseconds);
 

@@ -16,6 +16,7 @@ public sealed class EveryFailureKindTests
         [LoginFailure.ExchangeTimeout] = typeof(TokenExchangeException),
         [LoginFailure.IssuerMismatch] = typeof(IssuerMismatchException),
         [LoginFailure.RedirectMismatch] = typeof(RedirectMismatchException),
+        [LoginFailure.BrowserMismatch] = typeof(BrowserMismatchException),
         [LoginFailure.InvalidCallback] = typeof(AuthorizationFailedException),
         [LoginFailure.ProviderUnavailable] = typeof(AuthorizationFailedException),
         [LoginFailure.ListenerUnavailable] = typeof(AuthorizationFailedException),
@@ -34,6 +35,7 @@ public sealed class EveryFailureKindTests
         [LoginFailure.ExchangeTimeout] = 504,
         [LoginFailure.IssuerMismatch] = 400,
         [LoginFailure.RedirectMismatch] = 400,
+        [LoginFailure.BrowserMismatch] = 400,
         [LoginFailure.InvalidCallback] = 400,
         [LoginFailure.ProviderUnavailable] = 502,
         [LoginFailure.ListenerUnavailable] = 502,
@@ -71,7 +73,9 @@ public sealed class EveryFailureKindTests
 
         Assert.Equal(expected, page.StatusCode);
         Assert.Equal(CallbackPageKind.Failed, page.Kind);
-        Assert.Equal("why it failed", page.Detail);
+        // The reason, except where a fixed page says more to the user than the reason would (the other-browser page).
+        if (failure != LoginFailure.BrowserMismatch) Assert.Equal("why it failed", page.Detail);
+        else Assert.Contains("another browser", page.Detail);
     }
 
     [Fact]

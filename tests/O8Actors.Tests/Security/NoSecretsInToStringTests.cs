@@ -12,8 +12,9 @@ public sealed partial class NoSecretsInToStringTests
 {
     private const string Marker = "SECRET";
 
-    // A name that says "secret": tokens (not the token type), codes, secrets, verifiers, states, challenges, nonces.
-    [GeneratedRegex("token(?!type)|code|secret|verifier|state|challenge|nonce|password", RegexOptions.IgnoreCase)]
+    // A name that says "secret": tokens (not the token type), codes, secrets, verifiers, states, challenges, nonces,
+    // browser bindings (server mode's per-login browser secret).
+    [GeneratedRegex("token(?!type)|code|secret|verifier|state|challenge|nonce|password|binding", RegexOptions.IgnoreCase)]
     private static partial Regex SensitiveName();
 
     // A URL that can carry a login's state or code (an authorize URL, a callback URL), as opposed to a redirect URI.
@@ -37,6 +38,20 @@ public sealed partial class NoSecretsInToStringTests
         Assert.Contains(nameof(LoginSucceeded), names);
         Assert.Contains("CodeExchangeContext", names);
         Assert.Contains("AuthorizeUrlContext", names);
+        Assert.Contains("PendingLogin", names);
+    }
+
+    [Fact]
+    public void The_browser_binding_secrets_a_callback_carries_are_not_printed()
+    {
+        var secrets = new Dictionary<string, string> { ["login-1"] = $"{Marker}-binding" };
+        var received = new O8Actors.Callback.CallbackReceived($"{Marker}-state", $"{Marker}-code", null, null, null) { BrowserSecrets = secrets };
+        var routed = new O8Actors.Callback.AuthorizationCallback("login-1", $"{Marker}-code", null, null, null) { BrowserSecrets = secrets };
+        var hash = new O8Actors.Binding.BrowserBindingHash(System.Text.Encoding.UTF8.GetBytes(Marker), System.Text.Encoding.UTF8.GetBytes(Marker));
+        var start = new O8Actors.Flows.StartFlow("login-1", "p", AuthorizationRequest.Default) { Binding = hash };
+
+        foreach (var text in new[] { received.ToString(), routed.ToString(), hash.ToString(), start.ToString() })
+            Assert.DoesNotContain(Marker, text, StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]
@@ -52,7 +67,7 @@ public sealed partial class NoSecretsInToStringTests
     }
 
     private static IEnumerable<Type> Candidates() =>
-        new[] { typeof(OAuthLogins).Assembly }
+        new[] { typeof(OAuthLogins).Assembly, typeof(O8Actors.Hosting.PendingLogin).Assembly }
             .SelectMany(a => a.GetExportedTypes())
             .Where(t => t is { IsAbstract: false, IsInterface: false, IsEnum: false, IsGenericTypeDefinition: false }
                         && !typeof(Exception).IsAssignableFrom(t) && !typeof(Delegate).IsAssignableFrom(t))
@@ -77,6 +92,7 @@ public sealed partial class NoSecretsInToStringTests
         type = Nullable.GetUnderlyingType(type) ?? type;
         return type == typeof(string) || type == typeof(Uri) || type.IsPrimitive || type.IsEnum || type == typeof(TimeSpan)
                || type == typeof(DateTimeOffset) || type == typeof(IReadOnlyList<string>) || type == typeof(IReadOnlyDictionary<string, string>)
+               || type == typeof(Task<LoginOutcome>)
                || (type.Assembly == typeof(OAuthLogins).Assembly && type is { IsAbstract: false, IsInterface: false });
     }
 
@@ -109,6 +125,7 @@ public sealed partial class NoSecretsInToStringTests
         if (underlying == typeof(DateTimeOffset)) return DateTimeOffset.UnixEpoch.AddYears(60);
         if (underlying == typeof(IReadOnlyList<string>)) return new[] { (string)Value(typeof(string), name, depth)! };
         if (underlying == typeof(IReadOnlyDictionary<string, string>)) return new Dictionary<string, string> { ["key"] = "plain-value" };
+        if (underlying == typeof(Task<LoginOutcome>)) return Task.FromResult<LoginOutcome>(new LoginCancelled("plain-login"));
         return depth < 3 ? Build(underlying, depth + 1) : null;
     }
 }

@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Http;
+
+namespace O8Actors.Hosting;
+
+/// <summary>
+/// The cookie that binds a server-mode login to the browser that started it: <c>__Host-o8-login-{loginId}</c>, one per
+/// login so two logins in one browser do not overwrite each other (the login id is public; the value is the secret).
+/// </summary>
+/// <remarks>
+/// <c>__Host-</c> makes the browser insist on Secure, Path=/ and no Domain, so a sibling subdomain cannot plant or
+/// overwrite it. SameSite=Lax still accompanies the provider's redirect back, a top-level GET navigation.
+/// </remarks>
+internal static class BrowserBindingCookie
+{
+    /// <summary>The name's fixed part.</summary>
+    public const string NamePrefix = "__Host-o8-login-";
+
+    /// <summary>
+    /// The most binding cookies one callback reads. A browser holds one per login it started within the login timeout,
+    /// a handful at most; a request stuffed with more must not make the server do more work.
+    /// </summary>
+    public const int MaxRead = 16;
+
+    /// <summary>The cookie's name for <paramref name="loginId"/>.</summary>
+    public static string NameFor(string loginId) => NamePrefix + loginId;
+
+    /// <summary>Sets the cookie for <paramref name="loginId"/> on <paramref name="response"/>, living as long as the login.</summary>
+    public static void Append(HttpResponse response, string loginId, string secret, TimeSpan lifetime) =>
+        response.Cookies.Append(NameFor(loginId), secret, new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = true,
+            SameSite = SameSiteMode.Lax,
+            Path = "/",
+            MaxAge = lifetime,
+            Expires = DateTimeOffset.UtcNow + lifetime,
+            // The sign-in cannot work without it: a cookie-consent policy must not drop it.
+            IsEssential = true,
+        });
+
+    /// <summary>
+    /// Once <paramref name="loginId"/>'s login has answered its callback, the cookie has done its job: expire it, if
+    /// this request carried it (a browser accepts the deletion of a <c>__Host-</c> cookie only with the same attributes).
+    /// </summary>
+    public static void DeleteIfPresent(HttpContext context, string? loginId)
+    {
+        if (loginId is null || !context.Request.Cookies.ContainsKey(NameFor(loginId))) return;
+        context.Response.Cookies.Delete(NameFor(loginId), new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = true,
+            SameSite = SameSiteMode.Lax,
+            Path = "/",
+            IsEssential = true,
+        });
+    }
+
+    /// <summary>The binding secrets <paramref name="context"/>'s request presents (login id → secret), at most <see cref="MaxRead"/>.</summary>
+    public static IReadOnlyDictionary<string, string> Read(HttpContext context)
+    {
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in context.Request.Cookies)
+        {
+            if (!name.StartsWith(NamePrefix, StringComparison.Ordinal) || name.Length == NamePrefix.Length) continue;
+            found.TryAdd(name[NamePrefix.Length..], value);
+            if (found.Count == MaxRead) break;
+        }
+
+        return found;
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Http;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>The binding cookie's name, attributes and the bounded read at the callback.</summary>
+public sealed class BrowserBindingCookieTests
+{
+    [Fact]
+    public void The_callback_reads_only_binding_cookies_and_at_most_sixteen_of_them()
+    {
+        var context = new DefaultHttpContext();
+        var cookies = Enumerable.Range(0, 40).Select(i => $"__Host-o8-login-l{i}=s{i}").Append("session=x").Append("__Host-o8-login-=empty-id");
+        context.Request.Headers.Cookie = string.Join("; ", cookies);
+
+        var read = BrowserBindingCookie.Read(context);
+
+        Assert.Equal(BrowserBindingCookie.MaxRead, read.Count);
+        Assert.All(read, pair => Assert.Equal("s" + pair.Key[1..], pair.Value));
+        Assert.DoesNotContain("", read.Keys);
+    }
+
+    [Fact]
+    public void The_cookie_is_host_only_secure_http_only_lax_and_lives_as_long_as_the_login()
+    {
+        var context = new DefaultHttpContext();
+
+        BrowserBindingCookie.Append(context.Response, "abc", "the-secret", TimeSpan.FromMinutes(2));
+
+        var header = context.Response.Headers.SetCookie.ToString();
+        Assert.StartsWith("__Host-o8-login-abc=the-secret;", header, StringComparison.Ordinal);
+        foreach (var attribute in new[] { "secure", "httponly", "samesite=lax", "path=/", "max-age=120" })
+            Assert.Contains(attribute, header, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("domain", header, StringComparison.OrdinalIgnoreCase);
+    }
+}

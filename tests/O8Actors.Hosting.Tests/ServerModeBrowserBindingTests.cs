@@ -1,0 +1,198 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Hosting.Tests.Support;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// Issue 11 §1, played over HTTP: a server-mode login belongs to the browser that started it (RFC 9700 section 4.7.1).
+/// User A starts a login and sends its authorize URL to user B; B approves in B's own browser. On main that linked B's
+/// provider account to A's app account. Now B's callback gets 400, A's login ends as BrowserMismatch, the sandbox never
+/// sees a token request for that code, and A's own next login signs in.
+/// </summary>
+/// <remarks>Each "browser" is an HTTP client with its own cookie jar over https (the binding cookie is <c>__Host-</c>, so Secure).</remarks>
+public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private sealed record App(WebApplication Web, Uri Root, ConcurrentDictionary<string, PendingLogin> Logins);
+
+    /// <summary>A server-mode app whose <c>POST /connect/{provider}?user=</c> starts a login for the requesting browser.</summary>
+    private async Task<App> StartAppAsync(string systemName, Action<WebApplication, ConcurrentDictionary<string, PendingLogin>> map)
+    {
+        var builder = sandbox.ServerModeApp(systemName);
+        builder.Services.AddDistributedMemoryCache();
+        builder.Services.AddSession(o => o.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.Always);
+        var callback = new Uri(builder.Configuration["O8:Listener:ExternalRedirectUri"]!);
+        var web = builder.Build();
+        web.UseSession();
+        var logins = new ConcurrentDictionary<string, PendingLogin>(StringComparer.Ordinal);
+        map(web, logins);
+        await web.StartAsync(TestContext.Current.CancellationToken);
+        return new App(web, new Uri(callback, "/"), logins);
+    }
+
+    /// <summary>The cookie-binding app: BeginAsync(HttpContext, ...) and the default MapOAuthCallback.</summary>
+    private Task<App> StartCookieAppAsync() => StartAppAsync("o8-binding-cookie", (web, logins) =>
+    {
+        web.MapOAuthCallback("/oauth/callback");
+        web.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
+        {
+            var login = await connector.BeginAsync(context, provider, SandboxFixture.Hint(user));
+            logins[login.LoginId] = login;
+            return Results.Redirect(login.AuthorizeUrl.ToString());
+        });
+    });
+
+    /// <summary>POSTs /connect as <paramref name="browser"/>; returns the login it started and the authorize URL.</summary>
+    private static async Task<(PendingLogin Login, HttpResponseMessage Response)> ConnectAsync(App app, HttpClient browser, string user)
+    {
+        var response = await browser.PostAsync(new Uri(app.Root, $"/connect/sandbox?user={user}"), null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var login = app.Logins.Values.Single(l => l.AuthorizeUrl == response.Headers.Location);
+        return (login, response);
+    }
+
+    /// <summary>Follows an authorize URL in <paramref name="browser"/>: the sandbox approves and redirects to the callback, which is followed too.</summary>
+    private static async Task<HttpResponseMessage> ApproveAndReturnAsync(HttpClient browser, Uri authorizeUrl)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var authorize = await browser.GetAsync(authorizeUrl, ct);
+        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+        return await browser.GetAsync(authorize.Headers.Location, ct);
+    }
+
+    [Fact]
+    public async Task A_forwarded_authorize_URL_completed_in_another_browser_links_nothing_and_the_code_is_never_redeemed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var app = await StartCookieAppAsync();
+        await using var web = app.Web;
+        try
+        {
+            using var browserA = sandbox.Browser();
+            using var browserB = sandbox.Browser();
+
+            // A starts a login and gets its binding cookie, with the attributes that keep it to A's browser.
+            var (login, connect) = await ConnectAsync(app, browserA, "alice");
+            var setCookie = Assert.Single(connect.Headers.GetValues("Set-Cookie"));
+            connect.Dispose();
+            Assert.StartsWith($"__Host-o8-login-{login.LoginId}=", setCookie, StringComparison.Ordinal);
+            foreach (var attribute in new[] { "secure", "httponly", "samesite=lax", "path=/", "max-age=" })
+                Assert.Contains(attribute, setCookie, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("domain=", setCookie, StringComparison.OrdinalIgnoreCase);
+
+            // A sends the URL to B; B approves in B's own browser (another cookie jar).
+            var tokenRequestsBefore = sandbox.Server.Counters.TokenRequests;
+            using var landingB = await ApproveAndReturnAsync(browserB, login.AuthorizeUrl);
+
+            Assert.Equal(HttpStatusCode.BadRequest, landingB.StatusCode);
+            Assert.Contains("started in another browser", await landingB.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+            var outcome = await login.Outcome.WaitAsync(Wait, ct);
+            Assert.Equal(LoginFailure.BrowserMismatch, Assert.IsType<LoginFailed>(outcome).Failure);
+            Assert.Equal(tokenRequestsBefore, sandbox.Server.Counters.TokenRequests); // the code never reached the token endpoint
+            // A caller awaiting tokens (AuthorizeAsync) gets the typed exception for it.
+            var started = await app.Web.Services.GetRequiredService<O8Runtime>().GetAsync(ct);
+            var thrown = Assert.Throws<BrowserMismatchException>(() => started.Client.TokensOf(outcome, "sandbox", ct));
+            Assert.Equal(login.LoginId, thrown.LoginId);
+
+            // A's own next login signs in.
+            var (again, connectAgain) = await ConnectAsync(app, browserA, "alice");
+            connectAgain.Dispose();
+            using var landingA = await ApproveAndReturnAsync(browserA, again.AuthorizeUrl);
+            Assert.Equal(HttpStatusCode.OK, landingA.StatusCode);
+            // Its cookie has done its job and is expired by the callback's answer.
+            var cleared = Assert.Single(landingA.Headers.GetValues("Set-Cookie"));
+            Assert.StartsWith($"__Host-o8-login-{again.LoginId}=;", cleared, StringComparison.Ordinal);
+            Assert.Contains("expires=Thu, 01 Jan 1970", cleared, StringComparison.OrdinalIgnoreCase);
+            var tokens = Assert.IsType<LoginSucceeded>(await again.Outcome.WaitAsync(Wait, ct)).Tokens;
+            Assert.Equal("alice", SandboxFixture.Subject(tokens.IdToken!));
+        }
+        finally
+        {
+            await app.Web.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_browser_holding_its_own_binding_cookie_cannot_complete_another_users_login()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var app = await StartCookieAppAsync();
+        await using var web = app.Web;
+        try
+        {
+            using var victim = sandbox.Browser();
+            using var attacker = sandbox.Browser();
+            var (victimLogin, r1) = await ConnectAsync(app, victim, "alice");
+            r1.Dispose();
+            // The attacker has a genuine binding cookie of its own login; it does not open the victim's.
+            var (attackerLogin, r2) = await ConnectAsync(app, attacker, "mallory");
+            r2.Dispose();
+            var tokenRequestsBefore = sandbox.Server.Counters.TokenRequests;
+
+            using var landing = await ApproveAndReturnAsync(attacker, victimLogin.AuthorizeUrl);
+
+            Assert.Equal(HttpStatusCode.BadRequest, landing.StatusCode);
+            Assert.Equal(LoginFailure.BrowserMismatch, Assert.IsType<LoginFailed>(await victimLogin.Outcome.WaitAsync(Wait, ct)).Failure);
+            Assert.Equal(tokenRequestsBefore, sandbox.Server.Counters.TokenRequests);
+            Assert.False(attackerLogin.Outcome.IsCompleted); // the attacker's own login is untouched
+        }
+        finally
+        {
+            await app.Web.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task An_app_that_keeps_the_binding_in_its_session_hands_it_back_through_MapOAuthCallback_options()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const string SessionPrefix = "o8-binding:";
+        var app = await StartAppAsync("o8-binding-session", (web, logins) =>
+        {
+            web.MapOAuthCallback("/oauth/callback", o => o.BrowserSecrets = context =>
+                context.Session.Keys.Where(k => k.StartsWith(SessionPrefix, StringComparison.Ordinal))
+                    .ToDictionary(k => k[SessionPrefix.Length..], k => context.Session.GetString(k)!, StringComparer.Ordinal));
+            web.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
+            {
+                var login = await connector.BeginAsync(provider, SandboxFixture.Hint(user));
+                Assert.Equal(43, login.BrowserBinding.Length);
+                context.Session.SetString(SessionPrefix + login.LoginId, login.BrowserBinding);
+                logins[login.LoginId] = login;
+                return Results.Redirect(login.AuthorizeUrl.ToString());
+            });
+        });
+        await using var web = app.Web;
+        try
+        {
+            using var owner = sandbox.Browser();
+            using var stranger = sandbox.Browser();
+
+            // The owner's session holds the secret; no binding cookie is set in this mode.
+            var (login, connect) = await ConnectAsync(app, owner, "alice");
+            Assert.DoesNotContain(connect.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [],
+                c => c.StartsWith("__Host-o8-login-", StringComparison.Ordinal));
+            connect.Dispose();
+            using var landing = await ApproveAndReturnAsync(owner, login.AuthorizeUrl);
+            Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+            Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+
+            // Another browser (no session) following a forwarded URL is refused, and the code is not redeemed.
+            var (forwarded, connect2) = await ConnectAsync(app, owner, "alice");
+            connect2.Dispose();
+            var tokenRequestsBefore = sandbox.Server.Counters.TokenRequests;
+            using var refused = await ApproveAndReturnAsync(stranger, forwarded.AuthorizeUrl);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal(LoginFailure.BrowserMismatch, Assert.IsType<LoginFailed>(await forwarded.Outcome.WaitAsync(Wait, ct)).Failure);
+            Assert.Equal(tokenRequestsBefore, sandbox.Server.Counters.TokenRequests);
+        }
+        finally
+        {
+            await app.Web.StopAsync(CancellationToken.None);
+        }
+    }
+}
