@@ -10,7 +10,7 @@ internal enum CallbackVerdict
     Candidate,
     /// <summary>Not GET (HEAD, OPTIONS, POST, ...): 405.</summary>
     MethodNotAllowed,
-    /// <summary>A path outside the callback path, or a path under it without a callback's query (favicon, probes): 404.</summary>
+    /// <summary>A path outside the callback path (probes; with a callback path such as <c>/oauth/callback</c>, also the favicon): 404.</summary>
     NotFound,
     /// <summary>The Host header is missing or not a loopback name (DNS rebinding): 400.</summary>
     HostNotLoopback,
@@ -64,11 +64,9 @@ internal static class CallbackRequestClassifier
             return new(CallbackVerdict.NotFound);
         if (!LoopbackNames.IsLoopbackHost(HostWithoutPort(host)))
             return new(CallbackVerdict.HostNotLoopback);
-        var result = ClassifyQuery(query);
-        // Under the callback path only a request with a state is a callback; anything else (favicon.ico) is not ours.
-        if (result.Verdict is CallbackVerdict.MissingQuery or CallbackVerdict.MissingState && !string.Equals(path, callbackPath, StringComparison.Ordinal))
-            return new(CallbackVerdict.NotFound);
-        return result;
+        // Every path under the callback path may be a provider's redirect path, so each is judged as a callback (a
+        // malformed one gets 400 wherever it arrives); the login then checks that the path is its provider's.
+        return ClassifyQuery(query);
     }
 
     /// <summary>The host part of a Host header: <c>localhost:41539</c> → <c>localhost</c>, <c>[::1]:41539</c> → <c>[::1]</c>.</summary>

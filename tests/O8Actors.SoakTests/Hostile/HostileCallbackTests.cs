@@ -24,7 +24,7 @@ public sealed class HostileCallbackTests(ITestOutputHelper output)
         Assert.Equal(200, (await replayed.LandAsync(env.Listener)).Status);
         Assert.IsType<LoginSucceeded>(await replayed.Outcome.WaitAsync(TimeSpan.FromSeconds(30)));
 
-        var cases = HostileInputs.Build(env.Listener, env.CallbackPath, env.Live[0], expired, replayed);
+        var cases = HostileInputs.Build(env.Listener, env.CallbackPath, HostileEnvironment.CallbackRoot, env.Live[0], expired, replayed);
         Assert.True(cases.Count >= 30, $"only {cases.Count} hostile inputs");
         Assert.Equal(cases.Count, cases.Select(c => c.Name).Distinct().Count());
 

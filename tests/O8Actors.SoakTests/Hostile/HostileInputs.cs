@@ -15,11 +15,14 @@ internal static class HostileInputs
     public static string RandomState() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     /// <param name="http">The raw client (its port is in the default Host header).</param>
-    /// <param name="path">The callback path.</param>
+    /// <param name="path">The provider's redirect path, where the live login's callback belongs.</param>
+    /// <param name="callbackRoot">The listener's callback path; every path under it is another provider's, where a
+    /// genuine state ends its login as a mix-up (so these inputs use paths outside it).</param>
     /// <param name="live">A live login whose state the inputs abuse; it must stay untouched.</param>
     /// <param name="expired">A login that already timed out (its callback URL is still a real one).</param>
     /// <param name="replayed">A login that already completed (its callback URL was used once).</param>
-    public static IReadOnlyList<HostileCase> Build(RawHttp http, string path, PendingLogin live, PendingLogin expired, PendingLogin replayed)
+    public static IReadOnlyList<HostileCase> Build(RawHttp http, string path, string callbackRoot, PendingLogin live, PendingLogin expired,
+        PendingLogin replayed)
     {
         var l = live.State;
         var iss = Uri.EscapeDataString(live.Issuer);
@@ -58,9 +61,9 @@ internal static class HostileInputs
             Get("error with HTML/JS, unknown state", $"{path}?state={unknown}&error=access_denied&error_description={xss}", 400, UnknownState),
             Get("error twice", $"{path}?state={l}&error=access_denied&error=server_error", 400, Malformed),
             Get("iss twice", $"{path}?state={l}&code=abc&iss={iss}&iss=https%3A%2F%2Fevil.example", 400, Malformed),
-            Get("wrong path", $"{path}x?state={l}&code=abc&iss={iss}", 404, NotFound),
+            Get("wrong path", $"{callbackRoot}x?state={l}&code=abc&iss={iss}", 404, NotFound),
             Get("path in upper case", $"{path.ToUpperInvariant()}?state={l}&code=abc", 404, NotFound),
-            Get("path with a trailing slash", $"{path}/?state={l}&code=abc", 404, NotFound),
+            Get("callback path with a trailing slash", $"{callbackRoot}/?state={l}&code=abc", 404, NotFound),
             Get("path traversal", $"/x/..%2F..{path}?state={l}&code=abc", 404, NotFound),
             Get("favicon.ico", "/favicon.ico", 404, NotFound),
             Get("robots.txt", "/robots.txt", 404, NotFound),

@@ -28,8 +28,11 @@ internal sealed class HostileEnvironment : IAsyncDisposable
 
     public RawHttp Listener { get; }
 
-    /// <summary>The callback path (<c>/callback</c> by default).</summary>
+    /// <summary>The sandbox provider's redirect path (<c>/oauth/callback/sandbox</c>).</summary>
     public string CallbackPath => O8.RedirectUri.AbsolutePath;
+
+    /// <summary>The listener's callback path (<c>/oauth/callback</c>), under which every provider has its own.</summary>
+    public const string CallbackRoot = "/oauth/callback";
 
     public IReadOnlyList<PendingLogin> Live { get; private set; } = [];
 
@@ -46,7 +49,7 @@ internal sealed class HostileEnvironment : IAsyncDisposable
             {
                 setup.LoggerFactory = logs.CreateFactory();
                 // A path with letters, so case and prefix variants of it are real hostile inputs.
-                setup.Options.Listener.Path = "/oauth/callback";
+                setup.Options.Listener.Path = CallbackRoot;
             };
         });
         var environment = new HostileEnvironment(o8, browser, logs);

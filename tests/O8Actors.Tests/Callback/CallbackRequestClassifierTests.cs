@@ -13,11 +13,10 @@ public sealed class CallbackRequestClassifierTests
     [InlineData("OPTIONS", "/", Host, "?code=c&state=s", CallbackVerdict.MethodNotAllowed)]
     [InlineData("POST", "/", Host, "?code=c&state=s", CallbackVerdict.MethodNotAllowed)]
     [InlineData("PUT", "/favicon.ico", Host, "", CallbackVerdict.MethodNotAllowed)]
-    // Path: the callback path or a provider's path under it, exact and case-sensitive; under it only a request with a
-    // state is a callback (the login then checks that the path is its provider's).
-    [InlineData("GET", "/favicon.ico", Host, "", CallbackVerdict.NotFound)]
-    [InlineData("GET", "/favicon.ico", Host, "?v=2", CallbackVerdict.NotFound)]
-    [InlineData("GET", "/github", Host, "?code=c", CallbackVerdict.NotFound)]
+    // Path: the callback path or a provider's path under it, exact and case-sensitive; every path under it is judged as
+    // a callback (the login then checks that the path is its provider's). Outside it: 404.
+    [InlineData("GET", "/favicon.ico", Host, "", CallbackVerdict.MissingQuery)]
+    [InlineData("GET", "/github", Host, "?code=c", CallbackVerdict.MissingState)]
     [InlineData("GET", "/github", Host, "?code=c&state=s", CallbackVerdict.Candidate)]
     [InlineData("GET", "/github", Host, "?state=s", CallbackVerdict.MissingCodeAndError)]
     [InlineData("GET", "", Host, "?code=c&state=s", CallbackVerdict.NotFound)]
