@@ -42,7 +42,8 @@ public sealed class BrowserBindingInteropTests : IAsyncLifetime
         var port = FreePort();
         var appRoot = new Uri($"https://localhost:{port}/");
         var callback = new Uri(appRoot, "/oauth/callback");
-        var client = await _parts.Provider.RegisterClientAsync(callback);
+        // The provider's own redirect URI under the callback path (provider "oidc").
+        var client = await _parts.Provider.RegisterClientAsync(new Uri(appRoot, "/oauth/callback/oidc"));
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.UseHttps(_parts.Certificate.Certificate)));
