@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Duende.IdentityModel.Client;
 using Duende.IdentityModel.OidcClient;
@@ -78,19 +77,7 @@ internal static class OidcClientRole
         return 0;
     }
 
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        try
-        {
-            return ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        finally
-        {
-            probe.Stop();
-        }
-    }
+    private static int FreePort() => O8Actors.TestSupport.FreePorts.Next();
 
     /// <summary>The manual-mode sample's listener: <see cref="HttpListener"/> on the redirect URI, one request, stop.</summary>
     private sealed class HttpListenerBrowser(string prefix) : IBrowser

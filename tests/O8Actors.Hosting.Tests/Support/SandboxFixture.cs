@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Akka.Hosting;
@@ -91,19 +90,7 @@ public sealed class SandboxFixture : IAsyncLifetime
     }
 
     /// <summary>A free loopback port (for servers whose URL must be known before they start).</summary>
-    public static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        try
-        {
-            return ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        finally
-        {
-            probe.Stop();
-        }
-    }
+    public static int FreePort() => O8Actors.TestSupport.FreePorts.Next();
 
     /// <summary>The <c>sub</c> claim of an ID token (the signature is the sandbox's business; tests check it separately).</summary>
     public static string? Subject(string idToken)
