@@ -31,9 +31,6 @@ try
         setup.Options.Login.Timeout = TimeSpan.FromSeconds(30);
     }, ct);
 
-    // The redirect URI is known once the listener is bound; the sandbox accepts only registered ones.
-    var redirectUri = await logins.GetRedirectUriAsync(ct);
-    sandbox.RegisterClient(ClientId, secret: null, [redirectUri.ToString()], ClientAuthMethod.None);
     await logins.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
     {
         Name = "sandbox",
@@ -41,6 +38,10 @@ try
         ClientId = ClientId,
         DefaultScopes = ["openid"],
     }), ct);
+    // The provider's own redirect URI (the listener's, once bound, followed by its name); the sandbox accepts only
+    // registered ones.
+    var redirectUri = await logins.GetRedirectUriAsync("sandbox", ct);
+    sandbox.RegisterClient(ClientId, secret: null, [redirectUri.ToString()], ClientAuthMethod.None);
 
     var outcome = await logins.RunAsync("sandbox", cancellationToken: ct);
     if (outcome is not LoginSucceeded succeeded)
