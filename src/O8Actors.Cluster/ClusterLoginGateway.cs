@@ -65,7 +65,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor
 
         var entityId = LoginEntityIds.Mint();
         _pending.Add(msg.LoginId, new Pending(entityId, msg.Url, msg.Outcome));
-        _region.Tell(new BeginLogin(entityId, msg.LoginId, msg.Provider, msg.Request, msg.Binding, Self));
+        _region.Tell(BeginLogin.For(entityId, msg.LoginId, msg.Provider, msg.Request, msg.Binding, Self));
     }
 
     private void Route(CallbackReceived callback)
@@ -80,8 +80,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor
         }
 
         // The asking request stays the sender: the entity's login answers it directly, across nodes.
-        _region.Tell(new RoutedCallback(entityId, callback.State, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer,
-            callback.Path, callback.BrowserSecrets), Sender);
+        _region.Tell(RoutedCallback.For(entityId, callback), Sender);
     }
 
     private sealed record Pending(string EntityId, TaskCompletionSource<Uri> Url, TaskCompletionSource<LoginOutcome> Outcome);

@@ -23,6 +23,18 @@ internal interface ILoginEntityMessage
 internal sealed record BeginLogin(string EntityId, string LoginId, string Provider, AuthorizationRequest Request, BrowserBindingHash Binding,
     IActorRef ReplyTo) : ILoginEntityMessage
 {
+    /// <summary>
+    /// The message for a login, with the request's collections copied to plain ones: a caller's list may be any
+    /// <see cref="IReadOnlyList{T}"/> (a collection expression's hidden type among them), which the receiving node's
+    /// serializer could not build.
+    /// </summary>
+    public static BeginLogin For(string entityId, string loginId, string provider, AuthorizationRequest request, BrowserBindingHash binding,
+        IActorRef replyTo) => new(entityId, loginId, provider, request with
+        {
+            Scopes = request.Scopes?.ToArray(),
+            ExtraParameters = request.ExtraParameters is null ? null : new Dictionary<string, string>(request.ExtraParameters, StringComparer.Ordinal),
+        }, binding, replyTo);
+
     /// <inheritdoc />
     public override string ToString() => $"BeginLogin {{ EntityId = {EntityId}, LoginId = {LoginId}, Provider = {Provider} }}";
 }
@@ -42,6 +54,11 @@ internal sealed record BeginLogin(string EntityId, string LoginId, string Provid
 internal sealed record RoutedCallback(string EntityId, string State, string? Code, string? Error, string? ErrorDescription, string? Issuer,
     string? Path, IReadOnlyDictionary<string, string>? BrowserSecrets) : ILoginEntityMessage
 {
+    /// <summary>The message for one callback, its browser secrets copied to a plain dictionary (any reader's type may reach here).</summary>
+    public static RoutedCallback For(string entityId, O8Actors.Callback.CallbackReceived callback) => new(entityId, callback.State, callback.Code,
+        callback.Error, callback.ErrorDescription, callback.Issuer, callback.Path,
+        callback.BrowserSecrets is null ? null : new Dictionary<string, string>(callback.BrowserSecrets, StringComparer.Ordinal));
+
     /// <inheritdoc />
     public override string ToString() => $"RoutedCallback {{ EntityId = {EntityId}, HasCode = {Code is not null}, Error = {Error} }}";
 }

@@ -33,12 +33,13 @@ internal sealed record WireIdTokenClaims(string Subject, string Issuer, IReadOnl
     DateTimeOffset IssuedAt, string? Email, string? Name, IReadOnlyList<WireClaim> All)
 {
     /// <summary>The wire form of <paramref name="claims"/>.</summary>
-    public static WireIdTokenClaims From(IdTokenClaims claims) => new(claims.Subject, claims.Issuer, [.. claims.Audiences], claims.ExpiresAt,
-        claims.IssuedAt, claims.Email, claims.Name, [.. claims.All.Select(c => new WireClaim(c.Type, c.Value, c.ValueType, c.Issuer))]);
+    /// <remarks>Plain arrays: the serializer must be able to build what the declared interface types hold.</remarks>
+    public static WireIdTokenClaims From(IdTokenClaims claims) => new(claims.Subject, claims.Issuer, claims.Audiences.ToArray(), claims.ExpiresAt,
+        claims.IssuedAt, claims.Email, claims.Name, claims.All.Select(c => new WireClaim(c.Type, c.Value, c.ValueType, c.Issuer)).ToArray());
 
     /// <summary>The claims rebuilt.</summary>
     public IdTokenClaims ToClaims() => new(Subject, Issuer, Audiences, ExpiresAt, IssuedAt, Email, Name,
-        [.. All.Select(c => new Claim(c.Type, c.Value, c.ValueType, c.Issuer))]);
+        All.Select(c => new Claim(c.Type, c.Value, c.ValueType, c.Issuer)).ToList().AsReadOnly());
 
     /// <inheritdoc />
     public override string ToString() => $"WireIdTokenClaims {{ Claims = {All.Count} }}";
