@@ -25,6 +25,9 @@ namespace O8Actors.Cluster.Tests.Support;
 public sealed class ClusterNodes : IAsyncDisposable
 {
     private const string ApplicationName = "o8-cluster-tests";
+
+    /// <summary>The response header naming the node that answered (its actor system and https port: every node of a cluster has the same system name).</summary>
+    public const string NodeHeader = "X-O8-Node";
     private readonly DirectoryInfo _keys = Directory.CreateTempSubdirectory("o8-cluster-keys-");
 
     private ClusterNodes(SandboxAuthorizationServer sandbox, Uri publicCallback)
@@ -68,6 +71,12 @@ public sealed class ClusterNodes : IAsyncDisposable
         var certificate = Ca.IssueServerCertificate();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, httpsPort, listen => listen.UseHttps(certificate)));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (FileLog.Path is { } logPath)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Logging.AddProvider(new FileLog($"{systemName}:{httpsPort}", logPath));
+        }
+
         var all = new Dictionary<string, string?>
         {
             ["O8:Providers:sandbox:AuthorizationEndpoint"] = Sandbox.AuthorizationEndpoint.ToString(),
@@ -89,6 +98,12 @@ public sealed class ClusterNodes : IAsyncDisposable
         });
 
         var web = builder.Build();
+        // Which node answered: a test behind the proxy counts the nodes that began logins and that took callbacks.
+        web.Use((context, next) =>
+        {
+            context.Response.Headers[NodeHeader] = $"{systemName}:{httpsPort}";
+            return next(context);
+        });
         web.MapOAuthCallback("/oauth/callback");
         web.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
         {
@@ -96,7 +111,6 @@ public sealed class ClusterNodes : IAsyncDisposable
             Logins[login.LoginId] = login;
             return Results.Redirect(login.AuthorizeUrl.ToString());
         });
-        web.MapGet("/node", () => systemName);
         await web.StartAsync(TestContext.Current.CancellationToken);
         return web;
     }
