@@ -11,16 +11,25 @@ namespace O8Actors.Cluster;
 /// and keeps its caller's URL and outcome until the entity reports them, and hands every callback that reaches this
 /// node to the entity its state names. Node-local; one per node.
 /// </summary>
-internal sealed class ClusterLoginGateway : ReceiveActor
+/// <remarks>
+/// Outcomes are never lost silently: once a login's entity has reported its URL, the gateway DeathWatches it, so a login
+/// whose node dies (or leaves) ends for its caller as <see cref="LoginFailure.NodeLost"/> when that node is removed from
+/// the cluster; a begin that no entity took within <see cref="O8ClusterOptions.BeginTimeout"/> fails too.
+/// </remarks>
+internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers
 {
     private readonly IActorRef _region;
+    private readonly TimeSpan _beginTimeout;
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    // Watched entity → its login id (an entity runs one login).
+    private readonly Dictionary<IActorRef, string> _watched = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public ClusterLoginGateway(IActorRef region)
+    public ClusterLoginGateway(IActorRef region, TimeSpan beginTimeout)
     {
         _region = region;
+        _beginTimeout = beginTimeout;
         Receive<BeginRoutedLogin>(Begin);
         Receive<CancelRoutedLogin>(msg =>
         {
@@ -28,19 +37,42 @@ internal sealed class ClusterLoginGateway : ReceiveActor
         });
         Receive<LoginUrlReady>(msg =>
         {
-            if (_pending.TryGetValue(msg.LoginId, out var pending)) pending.Url.TrySetResult(msg.AuthorizeUrl);
+            if (!_pending.TryGetValue(msg.LoginId, out var pending)) return;
+            Timers.Cancel(msg.LoginId);
+            pending.Url.TrySetResult(msg.AuthorizeUrl);
+            // The sender is the login's entity, wherever it runs: its node's loss must end the login for this caller.
+            pending.Entity = Sender;
+            if (_watched.TryAdd(Sender, msg.LoginId)) Context.Watch(Sender);
         });
-        Receive<LoginEnded>(msg =>
+        Receive<LoginEnded>(msg => End(msg.LoginId, msg.Outcome.ToOutcome()));
+        Receive<BeginTimedOut>(msg => End(msg.LoginId, new LoginFailed(msg.LoginId, LoginFailure.ListenerUnavailable,
+            $"No node of the cluster took this login within {_beginTimeout.TotalSeconds:0.#} s (is the cluster formed, and does a node with the logins' role run?).")));
+        Receive<Terminated>(msg =>
         {
-            if (!_pending.Remove(msg.LoginId, out var pending)) return;
-            pending.Url.TrySetCanceled();
-            pending.Outcome.TrySetResult(msg.Outcome.ToOutcome());
+            if (!_watched.Remove(msg.ActorRef, out var loginId)) return;
+            // Its LoginEnded would have come first (it unwatches); none came, so the entity died with its node.
+            if (_pending.ContainsKey(loginId)) _log.Warning("Login {0} lost its node before it ended", loginId);
+            End(loginId, LoginEntity.NodeLost(loginId));
         });
         Receive<CallbackReceived>(Route);
     }
 
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
     /// <summary>Props for the gateway in front of <paramref name="region"/> (the logins' shard region).</summary>
-    public static Props Props(IActorRef region) => Akka.Actor.Props.Create(() => new ClusterLoginGateway(region));
+    public static Props Props(IActorRef region, TimeSpan beginTimeout) => Akka.Actor.Props.Create(() => new ClusterLoginGateway(region, beginTimeout));
+
+    private sealed record BeginTimedOut(string LoginId);
+
+    private void End(string loginId, LoginOutcome outcome)
+    {
+        if (!_pending.Remove(loginId, out var pending)) return;
+        Timers.Cancel(loginId);
+        if (pending.Entity is { } entity && _watched.Remove(entity)) Context.Unwatch(entity);
+        pending.Url.TrySetCanceled();
+        pending.Outcome.TrySetResult(outcome);
+    }
 
     /// <inheritdoc />
     protected override void PostStop()
@@ -65,6 +97,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor
 
         var entityId = LoginEntityIds.Mint();
         _pending.Add(msg.LoginId, new Pending(entityId, msg.Url, msg.Outcome));
+        Timers.StartSingleTimer(msg.LoginId, new BeginTimedOut(msg.LoginId), _beginTimeout);
         _region.Tell(BeginLogin.For(entityId, msg.LoginId, msg.Provider, msg.Request, msg.Binding, Self));
     }
 
@@ -83,5 +116,9 @@ internal sealed class ClusterLoginGateway : ReceiveActor
         _region.Tell(RoutedCallback.For(entityId, callback), Sender);
     }
 
-    private sealed record Pending(string EntityId, TaskCompletionSource<Uri> Url, TaskCompletionSource<LoginOutcome> Outcome);
+    private sealed record Pending(string EntityId, TaskCompletionSource<Uri> Url, TaskCompletionSource<LoginOutcome> Outcome)
+    {
+        /// <summary>The entity, once it reported the URL (watched from then on).</summary>
+        public IActorRef? Entity { get; set; }
+    }
 }

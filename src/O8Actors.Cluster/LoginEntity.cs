@@ -67,8 +67,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         // Stopped before its login ended (hand-off when its node leaves, the node shutting down): the beginning node must
         // still get an outcome. The child's own PostStop answers a browser that is waiting.
         if (_replyTo is not null && !_ended)
-            _replyTo.Tell(new LoginEnded(_loginId, WireOutcome.From(new LoginFailed(_loginId, LoginFailure.Internal,
-                "The node running this login stopped or left the cluster before the login ended. Start the sign-in again."))));
+            _replyTo.Tell(new LoginEnded(_loginId, WireOutcome.From(NodeLost(_loginId))));
     }
 
     private void WaitingForNode(object message)
@@ -196,6 +195,10 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
             BrowserSecrets = callback.BrowserSecrets,
         });
     }
+
+    /// <summary>The outcome of a login whose node stopped or left before it ended.</summary>
+    internal static LoginFailed NodeLost(string loginId) => new(loginId, LoginFailure.NodeLost,
+        "The node running this login stopped or left the cluster before the login ended. Start the sign-in again.");
 
     /// <summary>Asks the shard to stop this entity (messages already on their way are buffered and find a fresh one).</summary>
     private void Stop() => Context.Parent.Tell(new Passivate(PoisonPill.Instance));

@@ -35,9 +35,12 @@ public static class O8ClusterHostingExtensions
         configure?.Invoke(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.RegionName, nameof(configure));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.NumberOfShards, 1, nameof(configure));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.BeginTimeout, TimeSpan.Zero, nameof(configure));
 
         // Decided in configuration, so WithOAuthLogins routes every begin and callback here from its first one.
         builder.AddHocon($"{ServerModeRoute.RoutedPath} = on", HoconAddMode.Prepend);
+        // The split brain resolver (keep-majority); the app's own HOCON wins.
+        builder.AddHocon(ClusterDefaults.Config, HoconAddMode.Append);
         builder.WithShardRegion<LoginShardRegionKey>(options.RegionName,
             (ActorSystem _, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver resolver) =>
             {
@@ -55,7 +58,7 @@ public static class O8ClusterHostingExtensions
         builder.WithActors(async (system, registry) =>
         {
             var region = await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false);
-            var gateway = system.ActorOf(ClusterLoginGateway.Props(region), "o8-cluster-gateway");
+            var gateway = system.ActorOf(ClusterLoginGateway.Props(region, options.BeginTimeout), "o8-cluster-gateway");
             registry.Register<ServerModeRouteKey>(gateway);
         });
         return builder;

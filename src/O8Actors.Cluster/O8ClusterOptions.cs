@@ -14,4 +14,10 @@ public sealed class O8ClusterOptions
 
     /// <summary>The cluster role whose nodes run logins; null (default): every node.</summary>
     public string? Role { get; set; }
+
+    /// <summary>
+    /// How long <c>BeginAsync</c> waits for some node to take a login and report its authorize URL before the login fails
+    /// (for example while the cluster has not formed). Default 30 s.
+    /// </summary>
+    public TimeSpan BeginTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

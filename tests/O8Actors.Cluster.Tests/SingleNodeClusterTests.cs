@@ -225,6 +225,18 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         await Eventually.AssertAsync(async () => Assert.DoesNotContain(entityId, await cluster.EntityIdsAsync()), Wait);
     }
 
+    [Fact]
+    public void The_node_runs_the_keep_majority_split_brain_resolver_from_the_shipped_HOCON()
+    {
+        var config = cluster.Web.Services.GetRequiredService<ActorSystem>().Settings.Config;
+        Assert.Equal("keep-majority", ClusterDefaults.Config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        Assert.Equal("keep-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        Assert.Equal(TimeSpan.FromSeconds(20), config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+        Assert.Equal(typeof(Akka.Cluster.SBR.SplitBrainResolverProvider),
+            Akka.Cluster.Cluster.Get(cluster.Web.Services.GetRequiredService<ActorSystem>()).DowningProvider.GetType());
+        Assert.True(config.GetBoolean("o8.server-mode.routed"));
+    }
+
     private sealed class Recorder(List<LoginEvent> into) : IObserver<LoginEvent>
     {
         public void OnNext(LoginEvent value)

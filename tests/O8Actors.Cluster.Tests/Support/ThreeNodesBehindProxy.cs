@@ -24,7 +24,7 @@ namespace O8Actors.Cluster.Tests.Support;
 /// Ceen.Httpd 0.9.9 for its HTTP endpoint, and the registry this is built from has only 0.9.10, which lacks a method it
 /// calls (MissingMethodException at start; bootstrap then terminates the actor system).
 /// </remarks>
-public sealed class ThreeNodesBehindProxy : IAsyncLifetime
+public class ThreeNodesBehindProxy : IAsyncLifetime
 {
     private readonly List<WebApplication> _nodes = [];
     private WebApplication? _proxy;
@@ -36,6 +36,12 @@ public sealed class ThreeNodesBehindProxy : IAsyncLifetime
 
     public IReadOnlyList<WebApplication> Apps => _nodes;
 
+    /// <summary>The https port of each node, in the order of <see cref="Apps"/>.</summary>
+    public IReadOnlyList<int> HttpsPorts { get; private set; } = [];
+
+    /// <summary>HOCON every node gets on top (a subclass tunes failure detection).</summary>
+    protected virtual string? ExtraHocon => null;
+
     public async ValueTask InitializeAsync()
     {
         var proxyPort = ClusterNodes.FreePort();
@@ -46,9 +52,12 @@ public sealed class ThreeNodesBehindProxy : IAsyncLifetime
         var remoting = Enumerable.Range(0, 3).Select(_ => ClusterNodes.FreePort()).ToArray();
         var seeds = remoting.Select(p => $"akka.tcp://o8-cluster@127.0.0.1:{p}").ToArray();
         // Every node starts at once, as a deployment would: the first seed forms the cluster and the others join it.
-        var starting = Enumerable.Range(0, 3).Select(i => Nodes.StartNodeAsync("o8-cluster", https[i], akka => akka
-            .WithRemoting("127.0.0.1", remoting[i])
-            .WithClustering(new ClusterOptions { SeedNodes = seeds }))).ToList();
+        HttpsPorts = https;
+        var starting = Enumerable.Range(0, 3).Select(i => Nodes.StartNodeAsync("o8-cluster", https[i], akka =>
+        {
+            akka.WithRemoting("127.0.0.1", remoting[i]).WithClustering(new ClusterOptions { SeedNodes = seeds });
+            if (ExtraHocon is { } hocon) akka.AddHocon(hocon, HoconAddMode.Prepend);
+        })).ToList();
         _nodes.AddRange(await Task.WhenAll(starting));
 
         await Eventually.TrueAsync(() => _nodes.All(n => UpMembers(n) == 3), "all three nodes see a cluster of three Up members",
@@ -79,7 +88,7 @@ public sealed class ThreeNodesBehindProxy : IAsyncLifetime
         return proxy;
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (_proxy is not null)
         {
@@ -94,4 +103,21 @@ public sealed class ThreeNodesBehindProxy : IAsyncLifetime
         }));
         if (Nodes is not null) await Nodes.DisposeAsync();
     }
+}
+
+/// <summary>
+/// The same three nodes, tuned so that one can die abruptly in a test: terminating an actor system does not leave the
+/// cluster first (no coordinated shutdown), failure detection is quick and the split brain resolver (keep-majority, from
+/// the package's HOCON) downs an unreachable node after 2 s instead of 20 s.
+/// </summary>
+public sealed class ThreeNodesForNodeLoss : ThreeNodesBehindProxy
+{
+    protected override string? ExtraHocon => """
+        akka.coordinated-shutdown.run-by-actor-system-terminate = off
+        akka.cluster.run-coordinated-shutdown-when-down = off
+        akka.cluster.failure-detector.heartbeat-interval = 300ms
+        akka.cluster.failure-detector.acceptable-heartbeat-pause = 1500ms
+        akka.cluster.split-brain-resolver.stable-after = 2s
+        akka.remote.retry-gate-closed-for = 1s
+        """;
 }
