@@ -53,6 +53,9 @@ public static class O8ClusterHostingExtensions
                 Role = options.Role,
                 // A login lives in memory only: an entity that stops is gone (its callback then gets the expired page).
                 RememberEntities = false,
+                // A login waits for its user, silently, for as long as its timeout (120 s by default, or more): sharding's
+                // idle passivation (120 s by default) would stop it midway and lose it. The login ends by itself.
+                ShouldPassivateIdleEntities = false,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
         builder.WithActors(async (system, registry) =>

@@ -30,7 +30,9 @@ public sealed class SingleNodeCluster : IAsyncLifetime
         Nodes = await ClusterNodes.StartAsync(new Uri(Root, "/oauth/callback"));
         Web = await Nodes.StartNodeAsync("o8-single", https, builder => builder
             .WithRemoting("127.0.0.1", akka)
-            .WithClustering(new ClusterOptions { SeedNodes = [$"akka.tcp://o8-single@127.0.0.1:{akka}"] }));
+            .WithClustering(new ClusterOptions { SeedNodes = [$"akka.tcp://o8-single@127.0.0.1:{akka}"] })
+            // The app passivates its own idle entities quickly: that must not reach the logins' region.
+            .AddHocon("akka.cluster.sharding.passivate-idle-entity-after = 1s", HoconAddMode.Prepend));
     }
 
     public async ValueTask DisposeAsync()
@@ -223,6 +225,24 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
 
         Assert.IsType<LoginCancelled>(await login.Outcome.WaitAsync(Wait, ct));
         await Eventually.AssertAsync(async () => Assert.DoesNotContain(entityId, await cluster.EntityIdsAsync()), Wait);
+    }
+
+    [Fact]
+    public async Task A_login_that_waits_silently_longer_than_the_apps_idle_passivation_is_not_stopped_and_signs_in()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        var login = await ConnectAsync(browser, "alice");
+        Assert.True(LoginEntityIds.TryGetEntityId(ClusterNodes.StateOf(login.AuthorizeUrl), out var entityId));
+
+        // Real time must pass with no message to the entity (the user is at the provider): three times the app's 1 s.
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+
+        Assert.Contains(entityId, await cluster.EntityIdsAsync());
+        Assert.False(login.Outcome.IsCompleted);
+        var (landing, _) = await AuthorizeAndReturnAsync(browser, login.AuthorizeUrl);
+        using (landing) Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+        Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
     }
 
     [Fact]
