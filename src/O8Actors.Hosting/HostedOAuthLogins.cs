@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Microsoft.AspNetCore.Http;
 using O8Actors.Binding;
 using O8Actors.Flows;
@@ -52,8 +53,9 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         var flowId = FlowSecrets.RandomToken(9);
         // Server mode always binds (secure by default): the login keeps only a keyed hash of the browser's secret.
         var (secret, hash) = binding.Create();
-        var url = started.Urls.Expect(flowId);
-        var outcome = started.Client.RunAsync(flowId, provider, request, cancellationToken, hash);
+        var (url, outcome) = await started.Route.ConfigureAwait(false) is { } route
+            ? BeginRouted(route, flowId, provider, request, hash, cancellationToken)
+            : (started.Urls.Expect(flowId), started.Client.RunAsync(flowId, provider, request, cancellationToken, hash));
         var first = await Task.WhenAny(url, outcome).ConfigureAwait(false);
         if (first == url && url.IsCompletedSuccessfully)
             return new PendingLogin(flowId, provider, await url.ConfigureAwait(false), outcome) { BrowserBinding = secret };
@@ -67,6 +69,32 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
             LoginCancelled => new OperationCanceledException("The login was cancelled before its authorize URL was ready.", cancellationToken),
             _ => new AuthorizationFailedException(LoginFailure.ProviderUnavailable, $"The login ended ({ended.Kind}) before its authorize URL was ready.") { LoginId = flowId },
         };
+    }
+
+    /// <summary>
+    /// Begins a login through the route (O8Actors.Cluster): the login may run on another node, so its URL and outcome come
+    /// back as messages to the route, not as this node's events. Cancelling the token cancels it there.
+    /// </summary>
+    private static (Task<Uri> Url, Task<LoginOutcome> Outcome) BeginRouted(IActorRef route, string flowId, string provider,
+        AuthorizationRequest? request, BrowserBindingHash binding, CancellationToken cancellationToken)
+    {
+        request ??= AuthorizationRequest.Default;
+        if (request.Timeout is { } t && t <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(request), "The login timeout must be positive.");
+        var url = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var outcome = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        route.Tell(new BeginRoutedLogin(flowId, provider, request, binding, url, outcome));
+        if (cancellationToken.CanBeCanceled)
+        {
+            var registration = cancellationToken.Register(static state =>
+            {
+                var (to, id) = ((IActorRef, string))state!;
+                to.Tell(new CancelRoutedLogin(id));
+            }, (route, flowId));
+            _ = outcome.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return (url.Task, outcome.Task);
     }
 
     /// <summary>Subscribes to the event stream once the actor system is up; subscribers that come earlier are attached then.</summary>

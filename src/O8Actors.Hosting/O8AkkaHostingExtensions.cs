@@ -100,7 +100,10 @@ public static class O8AkkaHostingExtensions
             foreach (var strategy in strategies)
                 await client.RegisterProviderAsync(strategy).ConfigureAwait(false);
 
-            runtime.Set(new O8Runtime.Started(system, actors, options, client, new AuthorizeUrlWaiter(client.Events)));
+            runtime.Set(new O8Runtime.Started(system, actors, options, client, new AuthorizeUrlWaiter(client.Events))
+            {
+                Route = ServerModeRoute.Find(system, registry),
+            });
         }
         catch (Exception ex)
         {

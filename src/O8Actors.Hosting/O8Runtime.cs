@@ -12,7 +12,11 @@ internal sealed class O8Runtime
 {
     private readonly TaskCompletionSource<Started> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal sealed record Started(ActorSystem System, O8ActorRefs Actors, O8Options Options, LoginClient Client, AuthorizeUrlWaiter Urls);
+    internal sealed record Started(ActorSystem System, O8ActorRefs Actors, O8Options Options, LoginClient Client, AuthorizeUrlWaiter Urls)
+    {
+        /// <summary>Where server-mode begins and callbacks go when a routing package (O8Actors.Cluster) is on; null: this node's own actors.</summary>
+        public Task<IActorRef?> Route { get; init; } = Task.FromResult<IActorRef?>(null);
+    }
 
     public Task<Started> WhenStarted => _started.Task;
 

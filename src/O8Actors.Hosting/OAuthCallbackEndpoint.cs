@@ -57,7 +57,9 @@ public static class OAuthCallbackEndpoint
         {
             var started = await runtime.GetAsync(context.RequestAborted).ConfigureAwait(false);
             // The host's pipeline (AllowedHosts, HTTPS redirection) polices the Host header here, not the loopback rule.
-            handler ??= new CallbackRequestHandler(started.Actors.Listener, pattern,
+            // With a route (O8Actors.Cluster) the callback goes to it, which finds the login on whichever node holds it.
+            var target = await started.Route.ConfigureAwait(false) ?? started.Actors.Listener;
+            handler ??= new CallbackRequestHandler(target, pattern,
                 O8Actors.Providers.ExchangeTimeouts.BrowserWait(started.Options.Login.ExchangeTimeout),
                 Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false, browserSecrets,
                 onAnswer: static (http, page) => BrowserBindingCookie.DeleteIfPresent(http, page.LoginId));

@@ -26,6 +26,9 @@ public sealed class CoreApiSpec
     public void ApproveHosting() => ApiApproval.Verify(typeof(O8HostingOptions).Assembly, nameof(CoreApiSpec), nameof(ApproveHosting));
 
     [Fact]
+    public void ApproveCluster() => ApiApproval.Verify(typeof(O8Actors.Cluster.O8ClusterOptions).Assembly, nameof(CoreApiSpec), nameof(ApproveCluster));
+
+    [Fact]
     public void ApproveTestKit() => ApiApproval.Verify(typeof(O8TestHarness).Assembly, nameof(CoreApiSpec), nameof(ApproveTestKit));
 
     [Fact]

@@ -25,7 +25,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
     private const string ExchangeTimer = "exchange-deadline";
 
     private readonly FlowStart _start;
-    private readonly FlowSecrets _secrets = FlowSecrets.Create();
+    private readonly FlowSecrets _secrets;
     private readonly long _startedAt = Stopwatch.GetTimestamp();
     private CancellationTokenSource? _browserCancellation;
     private ILoggingAdapter? _log;
@@ -66,7 +66,11 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
     }
 
     /// <summary>Creates the actor; use <see cref="Props(FlowStart)"/>.</summary>
-    public FlowActor(FlowStart start) => _start = start;
+    public FlowActor(FlowStart start)
+    {
+        _start = start;
+        _secrets = FlowSecrets.Create(start.StatePrefix);
+    }
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
@@ -170,6 +174,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
                 // only path on which this login accepts its callback.
                 _redirectUri = msg.RedirectUri;
                 Publish(new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl));
+                _start.AuthorizeUrlTo?.Tell(new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl));
                 _browserCancellation = new CancellationTokenSource();
                 var browser = _start.Context.Browser;
                 var url = msg.AuthorizeUrl;

@@ -17,6 +17,14 @@ internal sealed record FlowSecrets(string State, string CodeVerifier, string Non
     /// <summary>Fresh secrets for one login.</summary>
     public static FlowSecrets Create() => new(RandomToken(32), RandomToken(32), RandomToken(32));
 
+    /// <summary>
+    /// Fresh secrets whose state is <c>{statePrefix}.{256-bit secret}</c> (cluster server mode: the prefix is the login's
+    /// routing id, which every node can read to find the login; the secret part is what makes the state unguessable).
+    /// Without a prefix, exactly <see cref="Create()"/>.
+    /// </summary>
+    public static FlowSecrets Create(string? statePrefix) =>
+        statePrefix is null ? Create() : new(statePrefix + "." + RandomToken(32), RandomToken(32), RandomToken(32));
+
     /// <summary>The S256 challenge for <paramref name="verifier"/>.</summary>
     public static string ChallengeFor(string verifier) =>
         Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));

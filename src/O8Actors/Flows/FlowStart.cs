@@ -18,6 +18,12 @@ internal sealed record FlowContext(LoginOptions Options, IActorRef Listener, IAc
 internal sealed record FlowStart(FlowContext Context, string LoginId, string Provider, AuthorizationRequest Request,
     System.Diagnostics.ActivityContext Parent = default, O8Actors.Binding.BrowserBindingHash? Binding = null)
 {
+    /// <summary>Cluster server mode: the routing id the state starts with (<see cref="FlowSecrets.Create(string?)"/>); null elsewhere.</summary>
+    public string? StatePrefix { get; init; }
+
+    /// <summary>Cluster server mode: also receives the login's <see cref="AuthorizeUrlReadyEvent"/> (its node's event stream is not the caller's).</summary>
+    public IActorRef? AuthorizeUrlTo { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"FlowStart {{ LoginId = {LoginId}, Provider = {Provider} }}";
 }

@@ -104,4 +104,9 @@ public enum LoginFailure
     /// missing or wrong, RFC 9700 section 4.7.1); the code was not exchanged (see <see cref="BrowserMismatchException"/>).
     /// </summary>
     BrowserMismatch,
+    /// <summary>
+    /// Cluster server mode (O8Actors.Cluster): the node that ran this login left the cluster or died before the login
+    /// ended; its late callback gets the "expired or unknown" page. Start the sign-in again.
+    /// </summary>
+    NodeLost,
 }

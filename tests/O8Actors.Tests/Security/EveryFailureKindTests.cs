@@ -27,6 +27,7 @@ public sealed class EveryFailureKindTests
         [LoginFailure.TooManyPendingLogins] = typeof(TooManyPendingLoginsException),
         [LoginFailure.TooManyPendingLoginsInPartition] = typeof(TooManyPendingLoginsException),
         [LoginFailure.ExchangeQueueFull] = typeof(ProviderBusyException),
+        [LoginFailure.NodeLost] = typeof(AuthorizationFailedException),
     };
 
     private static readonly Dictionary<LoginFailure, int> PageStatus = new()
@@ -46,6 +47,7 @@ public sealed class EveryFailureKindTests
         [LoginFailure.TooManyPendingLogins] = 429,
         [LoginFailure.TooManyPendingLoginsInPartition] = 429,
         [LoginFailure.ExchangeQueueFull] = 503,
+        [LoginFailure.NodeLost] = 502,
     };
 
     public static TheoryData<LoginFailure> AllFailures() => new(Enum.GetValues<LoginFailure>());

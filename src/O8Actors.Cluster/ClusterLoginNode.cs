@@ -1,0 +1,12 @@
+using Akka.Actor;
+using O8Actors.Binding;
+using O8Actors.Configuration;
+
+namespace O8Actors.Cluster;
+
+/// <summary>What a login entity uses of its own node: this node's settings, provider actors and browser-binding verifier.</summary>
+/// <param name="Login">Login settings (timeout, exchange timeout, PKCE).</param>
+/// <param name="Providers">This node's provider registry: providers run where the login runs.</param>
+/// <param name="BindingVerifier">Checks the browser binding (every node shares the Data Protection key ring).</param>
+/// <param name="RedirectUri">The server-mode redirect URI (<c>O8:Listener:ExternalRedirectUri</c>), the same on every node.</param>
+internal sealed record ClusterLoginNode(LoginOptions Login, IActorRef Providers, BrowserBindingVerifier BindingVerifier, Uri RedirectUri);

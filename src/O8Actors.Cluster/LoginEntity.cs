@@ -1,0 +1,205 @@
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using O8Actors.Callback;
+using O8Actors.Flows;
+using O8Actors.Hosting;
+
+namespace O8Actors.Cluster;
+
+/// <summary>
+/// One login as a sharded entity. It hosts the core's unchanged <see cref="FlowActor"/> as its child and plays the
+/// listener's part for that one login: it answers the child's <see cref="RegisterState"/> with the server-mode redirect
+/// URI, hands a routed callback (once) to the child, whose page goes back to the node that holds the browser's request,
+/// and sends the URL and the outcome to the node that began the login. It stops when the child ends.
+/// </summary>
+/// <remarks>
+/// Sharding creates an entity for whatever id a message names. Only <see cref="BeginLogin"/> starts a login: any other
+/// message reaching a fresh entity (a late or forged callback, a cancellation after the end) is answered as expired and
+/// the entity stops, so a login is never resurrected.
+/// </remarks>
+internal sealed class LoginEntity : UntypedActor, IWithStash
+{
+    private const string ChildName = "login";
+    private readonly string _entityId;
+    private readonly Task<ClusterLoginNode> _node;
+    private ILoggingAdapter? _log;
+    private IActorRef? _flow;
+    private IActorRef? _replyTo;
+    private string _loginId = "";
+    // The login's full state while it waits for its callback; cleared when one is handed on (single use) or the login ends.
+    private byte[]? _state;
+    private bool _ended;
+
+    /// <summary>Creates the entity; use <see cref="Props"/>.</summary>
+    public LoginEntity(string entityId, Task<ClusterLoginNode> node)
+    {
+        _entityId = entityId;
+        _node = node;
+    }
+
+    /// <inheritdoc />
+    public IStash Stash { get; set; } = null!;
+
+    private ILoggingAdapter Log => _log ??= Context.GetLogger();
+
+    /// <summary>Props for the entity <paramref name="entityId"/>; <paramref name="node"/> completes once this node's O8Actors has started.</summary>
+    public static Props Props(string entityId, Task<ClusterLoginNode> node) => Akka.Actor.Props.Create(() => new LoginEntity(entityId, node));
+
+    private sealed record NodeReady(ClusterLoginNode Node);
+
+    private sealed record NodeFailed(string Reason);
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        if (_node.IsCompletedSuccessfully) return;
+        // This node's O8Actors is still starting (a message came in right after the node joined): wait for it.
+        _node.PipeTo(Self, success: n => new NodeReady(n), failure: e => new NodeFailed(e.GetType().Name));
+        Become(WaitingForNode);
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        // Stopped before its login ended (hand-off when its node leaves, the node shutting down): the beginning node must
+        // still get an outcome. The child's own PostStop answers a browser that is waiting.
+        if (_replyTo is not null && !_ended)
+            _replyTo.Tell(new LoginEnded(_loginId, WireOutcome.From(NodeLost(_loginId))));
+    }
+
+    private void WaitingForNode(object message)
+    {
+        switch (message)
+        {
+            case NodeReady:
+                Become(OnReceive);
+                Stash.UnstashAll();
+                break;
+            case NodeFailed failed:
+                Log.Error("Login entity {0}: O8Actors did not start on this node ({1})", _entityId, failed.Reason);
+                Become(OnReceive);
+                Stash.UnstashAll();
+                break;
+            default:
+                Stash.Stash();
+                break;
+        }
+    }
+
+    /// <summary>Fresh: only <see cref="BeginLogin"/> starts a login.</summary>
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case BeginLogin begin when _node.IsCompletedSuccessfully:
+                Start(begin, _node.Result);
+                break;
+            case BeginLogin begin:
+                // O8Actors failed to start on this node: the login cannot run here.
+                begin.ReplyTo.Tell(new LoginEnded(begin.LoginId, WireOutcome.From(new LoginFailed(begin.LoginId, LoginFailure.ListenerUnavailable,
+                    "O8Actors is not running on the node that received this login."))));
+                Stop();
+                break;
+            case RoutedCallback:
+                // No login here: it ended, expired or never existed. Sharding made this entity for the callback alone.
+                Sender.Tell(ClusterPages.ExpiredOrUnknown);
+                Stop();
+                break;
+            default:
+                Stop();
+                break;
+        }
+    }
+
+    private void Start(BeginLogin begin, ClusterLoginNode node)
+    {
+        _replyTo = begin.ReplyTo;
+        _loginId = begin.LoginId;
+        var context = new FlowContext(node.Login, Self, node.Providers, ServerModeBrowserLauncher.Instance, Self, node.BindingVerifier);
+        var start = new FlowStart(context, begin.LoginId, begin.Provider, begin.Request, default, begin.Binding)
+        {
+            StatePrefix = _entityId,
+            AuthorizeUrlTo = Self,
+        };
+        _flow = Context.ActorOf(FlowActor.Props(start), ChildName);
+        Context.Watch(_flow);
+        Become(Running);
+    }
+
+    private void Running(object message)
+    {
+        switch (message)
+        {
+            case RegisterState register when Sender.Equals(_flow):
+                _state = Encoding.UTF8.GetBytes(register.State);
+                Sender.Tell(new StateRegistered(register.LoginId, _node.Result.RedirectUri));
+                break;
+            case UnregisterState:
+                _state = null;
+                break;
+            case AuthorizeUrlReadyEvent ready:
+                _replyTo!.Tell(new LoginUrlReady(_loginId, ready.AuthorizeUrl));
+                break;
+            case RoutedCallback callback:
+                OnCallback(callback);
+                break;
+            case LoginOutcome outcome:
+                _ended = true;
+                _state = null;
+                _replyTo!.Tell(new LoginEnded(_loginId, WireOutcome.From(outcome)));
+                break;
+            case CancelLogin:
+                _flow!.Tell(new CancelFlow(_loginId));
+                break;
+            case Terminated terminated when terminated.ActorRef.Equals(_flow):
+                if (!_ended)
+                {
+                    // The FlowActor always reports before it stops; one that did not has crashed.
+                    _ended = true;
+                    Log.Error("Login {0} stopped without an outcome; reporting it as failed", _loginId);
+                    _replyTo!.Tell(new LoginEnded(_loginId, WireOutcome.From(new LoginFailed(_loginId, LoginFailure.Internal,
+                        "The login stopped unexpectedly (internal error)."))));
+                }
+                Stop();
+                Become(Stopping);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    /// <summary>Waiting for sharding to stop it: a callback still gets a page.</summary>
+    private void Stopping(object message)
+    {
+        if (message is RoutedCallback) Sender.Tell(ClusterPages.ExpiredOrUnknown);
+    }
+
+    private void OnCallback(RoutedCallback callback)
+    {
+        // The entity id is public (it is in the state's prefix); the state's secret part is what proves the callback
+        // belongs to this login. Compared in constant time, and single use: the state is gone before the code is used.
+        if (_state is null || !CryptographicOperations.FixedTimeEquals(_state, Encoding.UTF8.GetBytes(callback.State)))
+        {
+            Sender.Tell(_state is null ? CallbackPages.UnknownState : ClusterPages.ExpiredOrUnknown);
+            return;
+        }
+
+        _state = null;
+        // Forwarded: the login's page goes straight back to the node that holds the browser's request.
+        _flow!.Forward(new AuthorizationCallback(_loginId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer, callback.Path)
+        {
+            BrowserSecrets = callback.BrowserSecrets,
+        });
+    }
+
+    /// <summary>The outcome of a login whose node stopped or left before it ended.</summary>
+    internal static LoginFailed NodeLost(string loginId) => new(loginId, LoginFailure.NodeLost,
+        "The node running this login stopped or left the cluster before the login ended. Start the sign-in again.");
+
+    /// <summary>Asks the shard to stop this entity (messages already on their way are buffered and find a fresh one).</summary>
+    private void Stop() => Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+}

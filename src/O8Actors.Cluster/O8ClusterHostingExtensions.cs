@@ -1,0 +1,87 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Binding;
+using O8Actors.Hosting;
+
+namespace O8Actors.Cluster;
+
+/// <summary>
+/// Server mode on an Akka.NET cluster: each login is a sharded entity, so a callback that lands on any node reaches its
+/// login, and the outcome comes back to the node that began it.
+/// <code>
+/// services.AddOAuthLogins();
+/// services.AddAkka("app", akka => akka
+///     .WithClustering(...)            // cluster formation is the app's: Akka.Management with Akka.Discovery, or seed nodes
+///     .WithOAuthLogins()
+///     .WithOAuthLoginsCluster());
+/// app.MapOAuthCallback("/oauth/callback");   // on every node
+/// </code>
+/// </summary>
+public static class O8ClusterHostingExtensions
+{
+    /// <summary>
+    /// Runs server-mode logins as entities of a shard region (Akka.Cluster.Sharding): <c>IOAuthConnector.BeginAsync</c>
+    /// and <c>MapOAuthCallback</c> on every node go through it. Call it beside <c>WithOAuthLogins()</c> on every node of
+    /// the cluster, with <c>O8:Listener:ExternalRedirectUri</c> set (server mode) and one Data Protection key ring shared by all nodes.
+    /// </summary>
+    /// <param name="builder">The Akka.Hosting builder (clustering configured on it).</param>
+    /// <param name="configure">Region name, number of shards, role.</param>
+    public static AkkaConfigurationBuilder WithOAuthLoginsCluster(this AkkaConfigurationBuilder builder, Action<O8ClusterOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new O8ClusterOptions();
+        configure?.Invoke(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.RegionName, nameof(configure));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.NumberOfShards, 1, nameof(configure));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.BeginTimeout, TimeSpan.Zero, nameof(configure));
+
+        // Decided in configuration, so WithOAuthLogins routes every begin and callback here from its first one.
+        builder.AddHocon($"{ServerModeRoute.RoutedPath} = on", HoconAddMode.Prepend);
+        // The split brain resolver (keep-majority); the app's own HOCON wins.
+        builder.AddHocon(ClusterDefaults.Config, HoconAddMode.Append);
+        builder.WithShardRegion<LoginShardRegionKey>(options.RegionName,
+            (ActorSystem _, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver resolver) =>
+            {
+                var node = NodeAsync(resolver.GetService<IServiceProvider>());
+                return entityId => LoginEntity.Props(entityId, node);
+            },
+            new LoginMessageExtractor(options.NumberOfShards),
+            new ShardOptions
+            {
+                Role = options.Role,
+                // A login lives in memory only: an entity that stops is gone (its callback then gets the expired page).
+                RememberEntities = false,
+                // A login waits for its user, silently, for as long as its timeout (120 s by default, or more): sharding's
+                // idle passivation (120 s by default) would stop it midway and lose it. The login ends by itself.
+                ShouldPassivateIdleEntities = false,
+                StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
+            });
+        builder.WithActors(async (system, registry) =>
+        {
+            var region = await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false);
+            var gateway = system.ActorOf(ClusterLoginGateway.Props(region, options.BeginTimeout), "o8-cluster-gateway");
+            registry.Register<ServerModeRouteKey>(gateway);
+        });
+        return builder;
+    }
+
+    /// <summary>This node's parts for its entities, once WithOAuthLogins has started O8Actors here.</summary>
+    private static Task<ClusterLoginNode> NodeAsync(IServiceProvider services)
+    {
+        var runtime = services.GetService<O8Runtime>()
+            ?? throw new InvalidOperationException("WithOAuthLoginsCluster needs services.AddOAuthLogins(...) and WithOAuthLogins() in AddAkka.");
+        var verifier = services.GetRequiredService<BrowserBindingVerifier>();
+        return runtime.WhenStarted.ContinueWith(t =>
+        {
+            var started = t.Result;
+            var redirect = started.Options.Listener.ExternalRedirectUri
+                ?? throw new InvalidOperationException("WithOAuthLoginsCluster is for server mode: set O8:Listener:ExternalRedirectUri on every node.");
+            return new ClusterLoginNode(started.Options.Login, started.Actors.Providers, verifier, redirect);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+}
+
+/// <summary>Registry key of the shard region that holds the logins: <c>IRequiredActor&lt;LoginShardRegionKey&gt;</c>.</summary>
+public sealed class LoginShardRegionKey;

@@ -1,0 +1,143 @@
+using System.Security.Claims;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Serialization;
+using O8Actors.Binding;
+using O8Actors.Callback;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>
+/// Every message that crosses nodes survives Akka.Remote's default serializer (JSON) in an actor system with the
+/// cluster provider, as it would on the wire: each is serialized, deserialized and compared field by field.
+/// </summary>
+public sealed class ClusterMessageSerializationTests : IAsyncLifetime
+{
+    private ActorSystem _system = null!;
+
+    public ValueTask InitializeAsync()
+    {
+        _system = ActorSystem.Create("o8-serialization", ConfigurationFactory.ParseString("""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+            akka.remote.dot-netty.tcp.port = 0
+            """));
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync() => await _system.Terminate();
+
+    private T RoundTrip<T>(T message) where T : notnull
+    {
+        var serializer = _system.Serialization.FindSerializerFor(message);
+        // The default for these messages: no binding of ours, so the remote's JSON serializer carries them.
+        Assert.IsType<NewtonSoftJsonSerializer>(serializer);
+        var bytes = serializer.ToBinary(message);
+        var manifest = Serialization.ManifestFor(serializer, message);
+        return Assert.IsType<T>(_system.Serialization.Deserialize(bytes, serializer.Identifier, manifest));
+    }
+
+    [Fact]
+    public void BeginLogin_keeps_its_request_binding_and_reply_address()
+    {
+        var replyTo = _system.ActorOf(Props.Empty, "gateway");
+        var request = new AuthorizationRequest(["openid", "email"], TimeSpan.FromMinutes(3),
+            new Dictionary<string, string> { ["login_hint"] = "alice" }, "user-7");
+        var binding = new BrowserBindingHash([1, 2, 3, 4], [5, 6, 7]);
+        // As the gateway makes it, from a caller's request built with collection expressions.
+        var message = BeginLogin.For(LoginEntityIds.Mint(), "login-1", "sandbox", request, binding, replyTo);
+
+        var back = RoundTrip(message);
+
+        Assert.Equal(message.EntityId, back.EntityId);
+        Assert.Equal("login-1", back.LoginId);
+        Assert.Equal("sandbox", back.Provider);
+        Assert.Equal(["openid", "email"], back.Request.ScopeList);
+        Assert.Equal(TimeSpan.FromMinutes(3), back.Request.Timeout);
+        Assert.Equal("alice", back.Request.Parameters["login_hint"]);
+        Assert.Equal("user-7", back.Request.Partition);
+        Assert.Equal(binding.ProtectedKey, back.Binding.ProtectedKey);
+        Assert.Equal(binding.Mac, back.Binding.Mac);
+        Assert.Equal(replyTo, back.ReplyTo);
+    }
+
+    [Fact]
+    public void BeginLogin_with_the_default_request_round_trips()
+    {
+        var back = RoundTrip(new BeginLogin(LoginEntityIds.Mint(), "login-2", "sandbox", AuthorizationRequest.Default,
+            new BrowserBindingHash([9], [8]), _system.DeadLetters));
+        Assert.Empty(back.Request.ScopeList);
+        Assert.Null(back.Request.Timeout);
+        Assert.Empty(back.Request.Parameters);
+    }
+
+    [Fact]
+    public void RoutedCallback_keeps_every_parameter_and_the_browser_secrets()
+    {
+        var received = new CallbackReceived("id.secret", "code-1", "access_denied", "no thanks", "https://issuer", "/oauth/callback/sandbox")
+        {
+            BrowserSecrets = new Dictionary<string, string> { ["login-1"] = "browser-secret" }.AsReadOnly(),
+        };
+        var message = RoutedCallback.For(LoginEntityIds.Mint(), received);
+
+        var back = RoundTrip(message);
+
+        Assert.Equal(message with { BrowserSecrets = null }, back with { BrowserSecrets = null });
+        Assert.Equal("browser-secret", Assert.Single(back.BrowserSecrets!).Value);
+    }
+
+    [Fact]
+    public void RoutedCallback_without_optional_parts_round_trips() =>
+        Assert.Equal(new RoutedCallback("e", "s", null, null, null, null, null, null), RoundTrip(new RoutedCallback("e", "s", null, null, null, null, null, null)));
+
+    [Fact]
+    public void CancelLogin_and_LoginUrlReady_round_trip()
+    {
+        Assert.Equal(new CancelLogin("e", "login-1"), RoundTrip(new CancelLogin("e", "login-1")));
+        var ready = new LoginUrlReady("login-1", new Uri("https://sandbox.example/authorize?state=a.b&code_challenge=x"));
+        Assert.Equal(ready, RoundTrip(ready));
+    }
+
+    [Fact]
+    public void The_callback_page_returned_to_the_asking_node_round_trips()
+    {
+        var page = ClusterPages.ExpiredOrUnknown with { LoginId = "login-1" };
+        Assert.Equal(page, RoundTrip(page));
+        Assert.Equal(CallbackPages.OtherBrowser, RoundTrip(CallbackPages.OtherBrowser));
+    }
+
+    [Fact]
+    public void A_success_keeps_its_tokens_and_its_validated_id_token_claims()
+    {
+        var claims = new IdTokenClaims("alice", "https://issuer", ["client"], DateTimeOffset.UnixEpoch.AddDays(1), DateTimeOffset.UnixEpoch,
+            "alice@example.com", "Alice", [new Claim("sub", "alice"), new Claim("email_verified", "true", ClaimValueTypes.Boolean, "https://issuer")]);
+        var tokens = new TokenSet("access", "Bearer", DateTimeOffset.UnixEpoch.AddHours(1), "refresh", "openid email", "id.token.jwt", "{}")
+        {
+            IdTokenClaims = claims,
+        };
+
+        var back = RoundTrip(new LoginEnded("login-1", WireOutcome.From(new LoginSucceeded("login-1", tokens)))).Outcome.ToOutcome();
+
+        var success = Assert.IsType<LoginSucceeded>(back);
+        Assert.Equal(tokens with { IdTokenClaims = null }, success.Tokens with { IdTokenClaims = null });
+        var got = success.Tokens.IdTokenClaims!;
+        Assert.Equal(("alice", "https://issuer", "alice@example.com", "Alice"), (got.Subject, got.Issuer, got.Email, got.Name));
+        Assert.Equal(["client"], got.Audiences);
+        Assert.Equal(claims.ExpiresAt, got.ExpiresAt);
+        Assert.Equal(claims.All.Select(c => (c.Type, c.Value, c.ValueType, c.Issuer)), got.All.Select(c => (c.Type, c.Value, c.ValueType, c.Issuer)));
+    }
+
+    public static TheoryData<LoginOutcome> OtherOutcomes() =>
+    [
+        new LoginSucceeded("l", new TokenSet("access", "Bearer")),
+        new LoginDenied("l", "access_denied", "The user said no"),
+        new LoginTimedOut("l", TimeSpan.FromSeconds(90)),
+        new LoginCancelled("l"),
+        new LoginFailed("l", LoginFailure.BrowserMismatch, "another browser", "invalid_grant"),
+    ];
+
+    [Theory]
+    [MemberData(nameof(OtherOutcomes))]
+    public void Every_kind_of_outcome_round_trips(LoginOutcome outcome) =>
+        Assert.Equal(outcome, RoundTrip(new LoginEnded("l", WireOutcome.From(outcome))).Outcome.ToOutcome());
+}

@@ -1,0 +1,89 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.TestKit.Xunit;
+using Microsoft.AspNetCore.DataProtection;
+using O8Actors.Binding;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+using O8Actors.Providers;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>
+/// The entity alone, its parent standing in for the shard: what a fresh entity does with anything but a start, and how a
+/// running one guards its login's state. The provider registry is a probe.
+/// </summary>
+public sealed class LoginEntityTests : Akka.TestKit.Xunit.TestKit
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static readonly Uri Redirect = new("https://app.example/oauth/callback");
+    private readonly BrowserBindingVerifier _verifier = new(new EphemeralDataProtectionProvider());
+
+    private (IActorRef Entity, Akka.TestKit.TestProbe Providers) Entity(string entityId)
+    {
+        var providers = CreateTestProbe();
+        var node = Task.FromResult(new ClusterLoginNode(new LoginOptions(), providers, _verifier, Redirect));
+        // A child of the test actor: its Passivate comes here, as it would to its shard.
+        return (ChildActorOf(LoginEntity.Props(entityId, node), Ct), providers);
+    }
+
+    [Fact]
+    public void A_fresh_entity_answers_a_callback_as_expired_asks_to_be_passivated_and_starts_no_login()
+    {
+        var entityId = LoginEntityIds.Mint();
+        var (entity, providers) = Entity(entityId);
+        var browser = CreateTestProbe();
+
+        entity.Tell(new RoutedCallback(entityId, entityId + ".secret", "code", null, null, null, "/oauth/callback/sandbox", null), browser);
+
+        Assert.Equal(ClusterPages.ExpiredOrUnknown, browser.ExpectMsg<CallbackResponse>(cancellationToken: Ct));
+        ExpectMsg<Passivate>(cancellationToken: Ct);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(300), Ct);
+    }
+
+    [Fact]
+    public void A_fresh_entity_that_gets_a_cancellation_asks_to_be_passivated_and_answers_nothing()
+    {
+        var entityId = LoginEntityIds.Mint();
+        var (entity, providers) = Entity(entityId);
+        var sender = CreateTestProbe();
+
+        entity.Tell(new CancelLogin(entityId, "login-1"), sender);
+
+        ExpectMsg<Passivate>(cancellationToken: Ct);
+        sender.ExpectNoMsg(TimeSpan.FromMilliseconds(300), Ct);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
+    }
+
+    [Fact]
+    public void A_running_login_hands_on_only_the_callback_with_its_full_state_and_only_once()
+    {
+        var entityId = LoginEntityIds.Mint();
+        var (entity, providers) = Entity(entityId);
+        var gateway = CreateTestProbe();
+        entity.Tell(BeginLogin.For(entityId, "login-1", "sandbox", AuthorizationRequest.Default, new BrowserBindingHash([1], [2]), gateway));
+
+        // The login asks its node's providers for the URL with the server-mode redirect URI and a state under its entity id.
+        var prepare = providers.ExpectMsg<PrepareAuthorization>(cancellationToken: Ct);
+        Assert.Equal(Redirect, prepare.RedirectUri);
+        Assert.StartsWith(entityId + ".", prepare.State, StringComparison.Ordinal);
+        var authorizeUrl = new Uri("https://sandbox.example/authorize?state=" + prepare.State);
+        providers.Reply(new AuthorizationPrepared("login-1", authorizeUrl, ProviderDescriptor.Static, new Uri(Redirect + "/sandbox")));
+        Assert.Equal(new LoginUrlReady("login-1", authorizeUrl), gateway.ExpectMsg<LoginUrlReady>(cancellationToken: Ct));
+
+        // The routing id alone opens nothing.
+        var forger = CreateTestProbe();
+        entity.Tell(new RoutedCallback(entityId, entityId + ".not-the-secret", "code", null, null, null, "/oauth/callback/sandbox", null), forger);
+        Assert.Equal(ClusterPages.ExpiredOrUnknown, forger.ExpectMsg<CallbackResponse>(cancellationToken: Ct));
+        gateway.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
+
+        // The genuine callback reaches the login (an unbound callback against a bound login: BrowserMismatch, page 400 to the browser).
+        var browser = CreateTestProbe();
+        entity.Tell(new RoutedCallback(entityId, prepare.State, "code", null, null, null, "/oauth/callback/sandbox", null), browser);
+        Assert.Equal(CallbackPages.OtherBrowser with { LoginId = "login-1" }, browser.ExpectMsg<CallbackResponse>(cancellationToken: Ct));
+        var ended = gateway.ExpectMsg<LoginEnded>(cancellationToken: Ct);
+        Assert.Equal(LoginFailure.BrowserMismatch, Assert.IsType<LoginFailed>(ended.Outcome.ToOutcome()).Failure);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct); // no exchange
+        ExpectMsg<Passivate>(cancellationToken: Ct);
+    }
+}

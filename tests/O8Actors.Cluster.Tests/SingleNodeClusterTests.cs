@@ -1,0 +1,275 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Cluster.Tests.Support;
+using O8Actors.Flows;
+using O8Actors.Hosting;
+using O8Actors.TestSupport;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>One node that is a cluster of its own: the app started with WithOAuthLoginsCluster, shared by the tests of a class.</summary>
+public sealed class SingleNodeCluster : IAsyncLifetime
+{
+    public ClusterNodes Nodes { get; private set; } = null!;
+
+    public WebApplication Web { get; private set; } = null!;
+
+    public Uri Root { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var https = ClusterNodes.FreePort();
+        var akka = ClusterNodes.FreePort();
+        Root = new Uri($"https://127.0.0.1:{https}/");
+        Nodes = await ClusterNodes.StartAsync(new Uri(Root, "/oauth/callback"));
+        Web = await Nodes.StartNodeAsync("o8-single", https, builder => builder
+            .WithRemoting("127.0.0.1", akka)
+            .WithClustering(new ClusterOptions { SeedNodes = [$"akka.tcp://o8-single@127.0.0.1:{akka}"] })
+            // The app passivates its own idle entities quickly: that must not reach the logins' region.
+            .AddHocon("akka.cluster.sharding.passivate-idle-entity-after = 1s", HoconAddMode.Prepend));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Web.StopAsync(CancellationToken.None);
+        await Web.DisposeAsync();
+        await Nodes.DisposeAsync();
+    }
+
+    /// <summary>The entity ids the logins' shard region holds now.</summary>
+    public async Task<IReadOnlyList<string>> EntityIdsAsync()
+    {
+        var region = Web.Services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>();
+        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10));
+        return state.Shards.SelectMany(s => s.EntityIds).ToList();
+    }
+}
+
+/// <summary>
+/// Issue 12 on one node: a server-mode login begun through <c>IOAuthConnector</c> runs as a sharded entity (not in the
+/// node's own flows supervisor), is found by its callback through the state's routing id, and ends in one outcome;
+/// sharding never resurrects a login.
+/// </summary>
+public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFixture<SingleNodeCluster>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private async Task<PendingLogin> ConnectAsync(HttpClient browser, string user)
+    {
+        using var response = await browser.PostAsync(new Uri(cluster.Root, $"/connect/sandbox?user={user}"), null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return cluster.Nodes.Logins.Values.Single(l => l.AuthorizeUrl == response.Headers.Location);
+    }
+
+    /// <summary>Follows the authorize URL: the sandbox decides and redirects; the browser follows to the callback.</summary>
+    private static async Task<(HttpResponseMessage Landing, Uri Callback)> AuthorizeAndReturnAsync(HttpClient browser, Uri authorizeUrl)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var authorize = await browser.GetAsync(authorizeUrl, ct);
+        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+        var callback = authorize.Headers.Location!;
+        return (await browser.GetAsync(callback, ct), callback);
+    }
+
+    [Fact]
+    public async Task A_login_runs_as_a_sharded_entity_named_by_its_routing_id_and_signs_in()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        var login = await ConnectAsync(browser, "alice");
+
+        // The state is {entity id}.{secret}; sharding holds the entity id alone, and the node's own supervisor runs nothing.
+        var state = ClusterNodes.StateOf(login.AuthorizeUrl);
+        Assert.True(LoginEntityIds.TryGetEntityId(state, out var entityId));
+        Assert.Equal(LoginEntityIds.Length + 1 + 43, state.Length);
+        var entities = await cluster.EntityIdsAsync();
+        Assert.Contains(entityId, entities);
+        Assert.DoesNotContain(entities, e => e.Contains(state[(LoginEntityIds.Length + 1)..], StringComparison.Ordinal));
+        var started = await cluster.Web.Services.GetRequiredService<O8Runtime>().GetAsync(ct);
+        Assert.Equal(0, (await started.Actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, Wait, ct)).Count);
+
+        var (landing, _) = await AuthorizeAndReturnAsync(browser, login.AuthorizeUrl);
+        using (landing)
+        {
+            Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+            // The page came from the entity's login, which also clears this login's binding cookie.
+            Assert.StartsWith($"__Host-o8-login-{login.LoginId}=;", Assert.Single(landing.Headers.GetValues("Set-Cookie")), StringComparison.Ordinal);
+        }
+
+        var success = Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+        Assert.Equal(login.LoginId, success.LoginId);
+        Assert.Equal("alice", ClusterNodes.Subject(success.Tokens.IdToken!));
+        // The entity stops when its login ends.
+        await Eventually.AssertAsync(async () => Assert.DoesNotContain(entityId, await cluster.EntityIdsAsync()), Wait);
+    }
+
+    [Fact]
+    public async Task A_callback_naming_an_entity_no_node_holds_gets_the_expired_page_and_starts_no_login()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        var started = new List<LoginEvent>();
+        var client = cluster.Web.Services.GetRequiredService<IOAuthLogins>();
+        using var subscription = client.Events.Subscribe(new Recorder(started));
+        var tokenRequests = cluster.Nodes.Sandbox.Counters.TokenRequests;
+        var entityId = LoginEntityIds.Mint();
+
+        using var response = await browser.GetAsync(
+            new Uri(cluster.Root, $"/oauth/callback/sandbox?state={entityId}.{FlowSecrets.RandomToken(32)}&code=forged"), ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("This sign-in has expired or is unknown. Start again from the application.", await response.Content.ReadAsStringAsync(ct),
+            StringComparison.Ordinal);
+        // The entity sharding made for the callback stopped; no login started and no code was redeemed.
+        await Eventually.AssertAsync(async () => Assert.DoesNotContain(entityId, await cluster.EntityIdsAsync()), Wait);
+        lock (started) Assert.DoesNotContain(started, e => e is LoginStartedEvent);
+        Assert.Equal(tokenRequests, cluster.Nodes.Sandbox.Counters.TokenRequests);
+    }
+
+    [Fact]
+    public async Task A_replayed_callback_after_the_login_succeeded_gets_the_expired_page()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        var login = await ConnectAsync(browser, "alice");
+        var (landing, callback) = await AuthorizeAndReturnAsync(browser, login.AuthorizeUrl);
+        landing.Dispose();
+        Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+        var tokenRequests = cluster.Nodes.Sandbox.Counters.TokenRequests;
+
+        using var replay = await browser.GetAsync(callback, ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        Assert.Contains("expired or is unknown", await replay.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        Assert.Equal(tokenRequests, cluster.Nodes.Sandbox.Counters.TokenRequests);
+    }
+
+    [Fact]
+    public async Task A_late_callback_after_the_login_timed_out_gets_the_expired_page()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var connector = cluster.Web.Services.GetRequiredService<IOAuthConnector>();
+        var login = await connector.BeginAsync("sandbox", ClusterNodes.Hint("alice", TimeSpan.FromSeconds(1)), ct);
+
+        Assert.IsType<LoginTimedOut>(await login.Outcome.WaitAsync(Wait, ct));
+
+        using var browser = cluster.Nodes.Browser();
+        using var late = await browser.GetAsync(new Uri(cluster.Root, $"/oauth/callback/sandbox?state={ClusterNodes.StateOf(login.AuthorizeUrl)}&code=late"), ct);
+        Assert.Equal(HttpStatusCode.BadRequest, late.StatusCode);
+        Assert.Contains("expired or is unknown", await late.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_state_without_a_routing_id_is_refused_as_unknown()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        using var response = await browser.GetAsync(new Uri(cluster.Root, $"/oauth/callback/sandbox?state={FlowSecrets.RandomToken(32)}&code=x"), ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("unknown or already used", await response.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_wrong_secret_with_a_live_logins_routing_id_does_not_reach_it_and_the_real_callback_still_signs_in()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        var login = await ConnectAsync(browser, "alice");
+        Assert.True(LoginEntityIds.TryGetEntityId(ClusterNodes.StateOf(login.AuthorizeUrl), out var entityId));
+
+        using var forged = await browser.GetAsync(new Uri(cluster.Root, $"/oauth/callback/sandbox?state={entityId}.{FlowSecrets.RandomToken(32)}&code=x"), ct);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.False(login.Outcome.IsCompleted);
+
+        var (landing, _) = await AuthorizeAndReturnAsync(browser, login.AuthorizeUrl);
+        using (landing) Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+        Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+    }
+
+    [Fact]
+    public async Task A_forwarded_authorize_URL_completed_in_another_browser_ends_as_BrowserMismatch_on_the_entitys_node()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var owner = cluster.Nodes.Browser();
+        using var stranger = cluster.Nodes.Browser();
+        var login = await ConnectAsync(owner, "alice");
+        var tokenRequests = cluster.Nodes.Sandbox.Counters.TokenRequests;
+
+        var (landing, _) = await AuthorizeAndReturnAsync(stranger, login.AuthorizeUrl);
+        using (landing)
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, landing.StatusCode);
+            Assert.Contains("started in another browser", await landing.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(LoginFailure.BrowserMismatch, Assert.IsType<LoginFailed>(await login.Outcome.WaitAsync(Wait, ct)).Failure);
+        Assert.Equal(tokenRequests, cluster.Nodes.Sandbox.Counters.TokenRequests);
+    }
+
+    [Fact]
+    public async Task Cancelling_the_begin_token_cancels_the_login_on_its_entity()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var connector = cluster.Web.Services.GetRequiredService<IOAuthConnector>();
+        using var cancel = new CancellationTokenSource();
+        var login = await connector.BeginAsync("sandbox", ClusterNodes.Hint("alice"), cancel.Token);
+        Assert.True(LoginEntityIds.TryGetEntityId(ClusterNodes.StateOf(login.AuthorizeUrl), out var entityId));
+
+        await cancel.CancelAsync();
+
+        Assert.IsType<LoginCancelled>(await login.Outcome.WaitAsync(Wait, ct));
+        await Eventually.AssertAsync(async () => Assert.DoesNotContain(entityId, await cluster.EntityIdsAsync()), Wait);
+    }
+
+    [Fact]
+    public async Task A_login_that_waits_silently_longer_than_the_apps_idle_passivation_is_not_stopped_and_signs_in()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        var login = await ConnectAsync(browser, "alice");
+        Assert.True(LoginEntityIds.TryGetEntityId(ClusterNodes.StateOf(login.AuthorizeUrl), out var entityId));
+
+        // Real time must pass with no message to the entity (the user is at the provider): three times the app's 1 s.
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+
+        Assert.Contains(entityId, await cluster.EntityIdsAsync());
+        Assert.False(login.Outcome.IsCompleted);
+        var (landing, _) = await AuthorizeAndReturnAsync(browser, login.AuthorizeUrl);
+        using (landing) Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+        Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+    }
+
+    [Fact]
+    public void The_node_runs_the_keep_majority_split_brain_resolver_from_the_shipped_HOCON()
+    {
+        var config = cluster.Web.Services.GetRequiredService<ActorSystem>().Settings.Config;
+        Assert.Equal("keep-majority", ClusterDefaults.Config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        Assert.Equal("keep-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        Assert.Equal(TimeSpan.FromSeconds(20), config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+        Assert.Equal(typeof(Akka.Cluster.SBR.SplitBrainResolverProvider),
+            Akka.Cluster.Cluster.Get(cluster.Web.Services.GetRequiredService<ActorSystem>()).DowningProvider.GetType());
+        Assert.True(config.GetBoolean("o8.server-mode.routed"));
+    }
+
+    private sealed class Recorder(List<LoginEvent> into) : IObserver<LoginEvent>
+    {
+        public void OnNext(LoginEvent value)
+        {
+            lock (into) into.Add(value);
+        }
+
+        public void OnError(Exception error)
+        {
+        }
+
+        public void OnCompleted()
+        {
+        }
+    }
+}

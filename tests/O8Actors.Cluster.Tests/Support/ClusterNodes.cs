@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using O8Actors.Hosting;
+using O8Actors.TestKit.Certificates;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.Cluster.Tests.Support;
+
+/// <summary>
+/// What the nodes of a test cluster share: one sandbox authorization server (the provider), one development CA for
+/// their https certificates, one Data Protection key ring (a folder, its key made before any node starts, so every node
+/// checks every browser binding) and one public client of the sandbox whose redirect URI is the cluster's public callback.
+/// </summary>
+public sealed class ClusterNodes : IAsyncDisposable
+{
+    private const string ApplicationName = "o8-cluster-tests";
+
+    /// <summary>The response header naming the node that answered (its actor system and https port: every node of a cluster has the same system name).</summary>
+    public const string NodeHeader = "X-O8-Node";
+    private readonly DirectoryInfo _keys = Directory.CreateTempSubdirectory("o8-cluster-keys-");
+
+    private ClusterNodes(SandboxAuthorizationServer sandbox, Uri publicCallback)
+    {
+        Sandbox = sandbox;
+        PublicCallback = publicCallback;
+        ClientId = "cluster-" + Guid.NewGuid().ToString("N");
+        sandbox.RegisterClient(ClientId, null, [publicCallback + "/sandbox"], ClientAuthMethod.None);
+        // One key in the ring before any node reads it: nodes starting at once would otherwise each make their own.
+        DataProtectionProvider.Create(_keys, o => o.SetApplicationName(ApplicationName)).CreateProtector("warm-up").Protect([1]);
+    }
+
+    /// <summary>The sandbox.</summary>
+    public SandboxAuthorizationServer Sandbox { get; }
+
+    /// <summary>The callback URI every node announces (a node's own, or the proxy's in front of them).</summary>
+    public Uri PublicCallback { get; }
+
+    /// <summary>The sandbox client all nodes share.</summary>
+    public string ClientId { get; }
+
+    /// <summary>The CA of every https certificate here.</summary>
+    public DevelopmentCertificateAuthority Ca { get; } = DevelopmentCertificateAuthority.Create();
+
+    /// <summary>Every login begun on any node, by login id (the app's <c>POST /connect</c> records them).</summary>
+    public ConcurrentDictionary<string, PendingLogin> Logins { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Starts the sandbox; <paramref name="publicCallback"/> is the URI the provider redirects to.</summary>
+    public static async Task<ClusterNodes> StartAsync(Uri publicCallback) =>
+        new(await SandboxAuthorizationServer.StartAsync(new SandboxOptions()), publicCallback);
+
+    /// <summary>
+    /// A node: a server-mode web app on https://127.0.0.1:<paramref name="httpsPort"/> with <c>MapOAuthCallback</c> and
+    /// <c>POST /connect/{provider}?user=</c>, O8Actors with <c>WithOAuthLoginsCluster</c>; <paramref name="clustering"/>
+    /// adds remoting and cluster formation. Started before it returns.
+    /// </summary>
+    public async Task<WebApplication> StartNodeAsync(string systemName, int httpsPort, Action<AkkaConfigurationBuilder> clustering,
+        IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        var certificate = Ca.IssueServerCertificate();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, httpsPort, listen => listen.UseHttps(certificate)));
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (FileLog.Path is { } logPath)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Logging.AddProvider(new FileLog($"{systemName}:{httpsPort}", logPath));
+        }
+
+        var all = new Dictionary<string, string?>
+        {
+            ["O8:Providers:sandbox:AuthorizationEndpoint"] = Sandbox.AuthorizationEndpoint.ToString(),
+            ["O8:Providers:sandbox:TokenEndpoint"] = Sandbox.TokenEndpoint.ToString(),
+            ["O8:Providers:sandbox:Issuer"] = Sandbox.IssuerString,
+            ["O8:Providers:sandbox:ClientId"] = ClientId,
+            ["O8:Providers:sandbox:ClientAuthentication"] = "None",
+            ["O8:Providers:sandbox:DefaultScopes:0"] = "openid",
+            ["O8:Listener:ExternalRedirectUri"] = PublicCallback.ToString(),
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
+        builder.Configuration.AddInMemoryCollection(all);
+        builder.Services.AddDataProtection().PersistKeysToFileSystem(_keys).SetApplicationName(ApplicationName);
+        builder.Services.AddOAuthLogins();
+        builder.Services.AddAkka(systemName, akka =>
+        {
+            clustering(akka);
+            akka.WithOAuthLogins().WithOAuthLoginsCluster();
+        });
+
+        var web = builder.Build();
+        // Which node answered: a test behind the proxy counts the nodes that began logins and that took callbacks.
+        web.Use((context, next) =>
+        {
+            context.Response.Headers[NodeHeader] = $"{systemName}:{httpsPort}";
+            return next(context);
+        });
+        web.MapOAuthCallback("/oauth/callback");
+        web.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
+        {
+            var login = await connector.BeginAsync(context, provider, Hint(user));
+            Logins[login.LoginId] = login;
+            return Results.Redirect(login.AuthorizeUrl.ToString());
+        });
+        await web.StartAsync(TestContext.Current.CancellationToken);
+        return web;
+    }
+
+    /// <summary>
+    /// One user's browser: its own cookie jar, trusting <see cref="Ca"/>, following no redirect itself (the test follows
+    /// each 302, as a browser would, and sees every hop).
+    /// </summary>
+    public HttpClient Browser() => new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        UseCookies = true,
+        CookieContainer = new CookieContainer(),
+        SslOptions = { RemoteCertificateValidationCallback = Ca.CreateValidationCallback() },
+        PooledConnectionLifetime = TimeSpan.FromSeconds(30),
+    }, disposeHandler: true)
+    {
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+
+    /// <summary>A request whose <c>login_hint</c> chooses the sandbox's decision (alice → approve, deny-… → deny, hang-… → never answer).</summary>
+    public static AuthorizationRequest Hint(string hint, TimeSpan? timeout = null) =>
+        new(Timeout: timeout, ExtraParameters: new Dictionary<string, string> { ["login_hint"] = hint });
+
+    /// <summary>The <c>sub</c> claim of an ID token.</summary>
+    public static string? Subject(string idToken)
+    {
+        var payload = idToken.Split('.')[1].Replace('-', '+').Replace('_', '/');
+        payload = payload.PadRight(payload.Length + (4 - payload.Length % 4) % 4, '=');
+        using var json = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(payload)));
+        return json.RootElement.TryGetProperty("sub", out var sub) ? sub.GetString() : null;
+    }
+
+    /// <summary>The <c>state</c> of an authorize URL.</summary>
+    public static string StateOf(Uri authorizeUrl) =>
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(authorizeUrl.Query)["state"].Single()!;
+
+    /// <summary>A free loopback port.</summary>
+    public static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        try
+        {
+            return ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        finally
+        {
+            probe.Stop();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await Sandbox.DisposeAsync();
+        Ca.Dispose();
+        try
+        {
+            _keys.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // A node still closing a key file; the temp folder is the OS's to clean.
+        }
+    }
+}

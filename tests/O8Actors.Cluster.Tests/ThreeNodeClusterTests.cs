@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using System.Net;
+using O8Actors.Cluster.Tests.Support;
+using O8Actors.Hosting;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>
+/// Issue 12's proof, first part: three nodes behind a reverse proxy with random load balancing, users with their own
+/// cookie jars who only talk to the proxy. Logins are begun on random nodes, their callbacks land on random nodes, and
+/// every login ends in exactly one outcome, the one its user's script asked for (approve or deny), on the node that began it.
+/// </summary>
+public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClassFixture<ThreeNodesBehindProxy>
+{
+    private sealed record Run(string User, bool Approve, PendingLogin Login, string BeganOn, string CallbackOn, HttpStatusCode Page);
+
+    /// <summary>One user: POST /connect through the proxy, the sandbox decides, the browser follows back to the callback.</summary>
+    private async Task<Run> SignInAsync(int index, CancellationToken ct)
+    {
+        var approve = index % 5 != 0;
+        var user = approve ? $"user{index}" : $"deny-{index}";
+        using var browser = cluster.Nodes.Browser();
+        using var connect = await browser.PostAsync(new Uri(cluster.Root, $"/connect/sandbox?user={user}"), null, ct);
+        Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
+        var beganOn = connect.Headers.GetValues(ClusterNodes.NodeHeader).Single();
+        var authorizeUrl = connect.Headers.Location!;
+        var login = cluster.Nodes.Logins.Values.Single(l => l.AuthorizeUrl == authorizeUrl);
+
+        using var authorize = await browser.GetAsync(authorizeUrl, ct);
+        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+        using var landing = await browser.GetAsync(authorize.Headers.Location, ct);
+        return new Run(user, approve, login, beganOn, landing.Headers.GetValues(ClusterNodes.NodeHeader).Single(), landing.StatusCode);
+    }
+
+    private async Task RunAsync(int count, int concurrency)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var before = cluster.Nodes.Logins.Count;
+        var runs = new ConcurrentBag<Run>();
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct },
+            async (i, token) => runs.Add(await SignInAsync(i, token)));
+
+        Assert.Equal(count, runs.Count);
+        Assert.Equal(before + count, cluster.Nodes.Logins.Count);
+        Assert.Equal(count, runs.Select(r => r.Login.LoginId).Distinct().Count());
+        foreach (var run in runs)
+        {
+            // Completed on the beginning node, exactly once (a Task completes once), with what the script asked for.
+            var outcome = await run.Login.Outcome.WaitAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.Equal(run.Login.LoginId, outcome.LoginId);
+            if (run.Approve)
+            {
+                Assert.Equal(HttpStatusCode.OK, run.Page);
+                Assert.Equal(run.User, ClusterNodes.Subject(Assert.IsType<LoginSucceeded>(outcome).Tokens.IdToken!));
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.Forbidden, run.Page);
+                Assert.Equal("access_denied", Assert.IsType<LoginDenied>(outcome).Error);
+            }
+        }
+
+        // The proxy really spread the work: begins and callbacks on all three nodes, and many callbacks on a node other
+        // than the one that began their login.
+        Assert.Equal(3, runs.Select(r => r.BeganOn).Distinct().Count());
+        Assert.True(runs.Select(r => r.CallbackOn).Distinct().Count() == 3,
+            "callbacks by node: " + string.Join(", ", runs.GroupBy(r => r.CallbackOn).Select(g => $"{g.Key}={g.Count()}")));
+        Assert.True(runs.Count(r => r.BeganOn != r.CallbackOn) > count / 3, "callbacks landed on other nodes than their begin");
+    }
+
+    [Fact]
+    public Task A_hundred_logins_begun_on_random_nodes_each_end_in_their_one_matching_outcome() => RunAsync(100, 16);
+
+    [Fact]
+    public Task A_thousand_logins_begun_on_random_nodes_each_end_in_their_one_matching_outcome() => RunAsync(1000, 32);
+}
