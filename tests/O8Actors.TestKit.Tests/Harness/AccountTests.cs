@@ -1,3 +1,5 @@
+using O8Actors.TestKit.Sandbox;
+
 namespace O8Actors.TestKit.Tests.Harness;
 
 /// <summary>
@@ -37,10 +39,15 @@ public sealed class AccountTests
         await using var o8 = await O8TestHarness.StartAsync(o => o.VirtualTime = true);
         var (account, tokens) = await SignInAsync(o8);
         o8.Scheduler.Advance(TimeSpan.FromHours(2));
+        // A slow token endpoint: every caller arrives while the one refresh is in flight. (The sandbox's clock is real
+        // and the actors' virtual, so a caller arriving after the refresh would find the new token "expired" as well.)
+        o8.Sandbox.TokenFaults = TokenFaultPlan.PerLogin(_ => TokenFault.Delay(TimeSpan.FromMilliseconds(500)));
 
         var served = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => o8.Logins.GetAccessTokenAsync(account))).WaitAsync(Wait);
 
         Assert.Equal(1, o8.Sandbox.Counters.Refreshes);
+        Assert.Equal(2, o8.Sandbox.Counters.TokenRequests); // the login's code exchange and the one refresh
+        Assert.Equal(1, o8.Sandbox.Counters.Faults(TokenFaultKind.Delay));
         Assert.Single(served.Select(s => s.Token).Distinct());
         Assert.NotEqual(tokens.AccessToken, served[0].Token);
         Assert.True(o8.Sandbox.IsActive(served[0].Token));
