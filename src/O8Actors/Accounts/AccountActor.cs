@@ -232,6 +232,12 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         Receive<CodeExchangeFailed>(msg => msg.LoginId == _refreshId, msg =>
         {
             _refreshId = null;
+            if (msg.Cause is NotSupportedException)
+            {
+                NeedsInteraction(InteractionReason.NoRefreshToken, $"The provider '{_account.Provider}' does not refresh tokens; {_account} must sign in again.");
+                return;
+            }
+
             if (msg.ProviderError == "invalid_grant")
             {
                 NeedsInteraction(InteractionReason.RefreshRefused,

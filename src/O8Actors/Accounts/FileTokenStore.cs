@@ -30,20 +30,31 @@ public sealed class FileTokenStore : ITokenStore
     private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(25);
-    private readonly IDataProtector _protector;
+    private readonly Lazy<IDataProtector> _protector;
     private readonly string _keys;
 
-    /// <summary>Creates a store in <paramref name="folder"/> (created if missing, mode 0700).</summary>
+    /// <summary>
+    /// A store in <paramref name="folder"/>, created (mode 0700) with its key ring on first use: an app that never
+    /// signs in touches nothing on disk.
+    /// </summary>
     /// <param name="folder">The folder; null for <see cref="DefaultFolder"/>.</param>
     public FileTokenStore(string? folder = null)
     {
         Folder = Path.GetFullPath(string.IsNullOrWhiteSpace(folder) ? DefaultFolder : folder);
         _keys = Path.Combine(Folder, "keys");
-        CreatePrivateFolder(Folder);
-        CreatePrivateFolder(_keys);
-        var provider = DataProtectionProvider.Create(new DirectoryInfo(_keys), builder => builder.SetApplicationName("O8Actors.Tokens"));
-        _protector = provider.CreateProtector("O8Actors.Tokens.v1");
+        _protector = new Lazy<IDataProtector>(() =>
+        {
+            CreatePrivateFolder(Folder);
+            CreatePrivateFolder(_keys);
+            var provider = DataProtectionProvider.Create(new DirectoryInfo(_keys), builder => builder.SetApplicationName("O8Actors.Tokens"));
+            return provider.CreateProtector("O8Actors.Tokens.v1");
+        });
     }
+
+    private IDataProtector Protector => _protector.Value;
+
+    /// <summary>Creates the folders and the key ring if this is the first use.</summary>
+    private void EnsureCreated() => _ = _protector.Value;
 
     /// <summary><c>$XDG_DATA_HOME/o8actors/tokens</c>, else <c>~/.local/share/o8actors/tokens</c> (LocalApplicationData on Windows and macOS).</summary>
     public static string DefaultFolder =>
@@ -57,6 +68,7 @@ public sealed class FileTokenStore : ITokenStore
     public async Task<StoredTokens?> LoadAsync(OAuthAccount account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
+        EnsureCreated();
         var record = await ReadAsync(FileOf(account), cancellationToken).ConfigureAwait(false);
         return record is null || record.Provider != account.Provider || record.Key != account.Key ? null : record.ToStored();
     }
@@ -66,12 +78,13 @@ public sealed class FileTokenStore : ITokenStore
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentNullException.ThrowIfNull(tokens);
+        EnsureCreated();
         var file = FileOf(account);
         await using var writing = await FileLock.AcquireAsync(file + ".wlock", cancellationToken).ConfigureAwait(false);
         var current = (await ReadAsync(file, cancellationToken).ConfigureAwait(false))?.Version ?? 0;
         if (current != expectedVersion) return null;
         var version = current + 1;
-        var payload = _protector.Protect(JsonSerializer.SerializeToUtf8Bytes(TokenRecord.From(account, tokens, version)));
+        var payload = Protector.Protect(JsonSerializer.SerializeToUtf8Bytes(TokenRecord.From(account, tokens, version)));
         ProtectKeyRing();
         var temporary = $"{file}.{Guid.NewGuid():N}.tmp";
         try
@@ -92,6 +105,7 @@ public sealed class FileTokenStore : ITokenStore
     public async Task RemoveAsync(OAuthAccount account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
+        EnsureCreated();
         var file = FileOf(account);
         await using var writing = await FileLock.AcquireAsync(file + ".wlock", cancellationToken).ConfigureAwait(false);
         File.Delete(file);
@@ -100,6 +114,7 @@ public sealed class FileTokenStore : ITokenStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<OAuthAccount>> ListAsync(string? provider = null, CancellationToken cancellationToken = default)
     {
+        EnsureCreated();
         var accounts = new List<OAuthAccount>();
         foreach (var file in Directory.EnumerateFiles(Folder, "*.token"))
         {
@@ -114,6 +129,7 @@ public sealed class FileTokenStore : ITokenStore
     public async Task<IAsyncDisposable> LockAsync(OAuthAccount account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
+        EnsureCreated();
         return await FileLock.AcquireAsync(FileOf(account) + ".lock", cancellationToken).ConfigureAwait(false);
     }
 
@@ -135,7 +151,7 @@ public sealed class FileTokenStore : ITokenStore
 
         try
         {
-            return JsonSerializer.Deserialize<TokenRecord>(_protector.Unprotect(payload));
+            return JsonSerializer.Deserialize<TokenRecord>(Protector.Unprotect(payload));
         }
         catch (Exception e) when (e is CryptographicException or JsonException)
         {
