@@ -35,6 +35,16 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
     public async Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetStatusAsync(cancellationToken).ConfigureAwait(false);
 
+    public async Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetAccessTokenAsync(account, scopes, options, cancellationToken).ConfigureAwait(false);
+
+    public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetAccountsAsync(provider, cancellationToken).ConfigureAwait(false);
+
+    public async Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.SignOutAsync(account, cancellationToken).ConfigureAwait(false);
+
     public async Task<PendingLogin> BeginAsync(HttpContext context, string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -82,7 +82,9 @@ public static class O8AkkaHostingExtensions
             var browser = extra?.Browser?.Invoke(services) ?? hosting.Browser?.Invoke(services)
                 ?? (options.Listener.ExternalRedirectUri is not null ? ServerModeBrowserLauncher.Instance : new SystemBrowserLauncher());
             var actors = await O8Bootstrap.StartAsync(system, options, browser, services.GetRequiredService<IHttpClientFactory>(),
-                services.GetService<ILoggerFactory>(), bindingVerifier: services.GetRequiredService<O8Actors.Binding.BrowserBindingVerifier>()).ConfigureAwait(false);
+                services.GetService<ILoggerFactory>(), bindingVerifier: services.GetRequiredService<O8Actors.Binding.BrowserBindingVerifier>(),
+                // An app's own ITokenStore from DI; without one, accounts live in memory (a server's database store is to come).
+                tokenStore: services.GetService<ITokenStore>()).ConfigureAwait(false);
             registry.Register<CallbackServerKey>(actors.Listener);
             registry.Register<ProviderRegistryKey>(actors.Providers);
             registry.Register<FlowsSupervisorKey>(actors.Flows);

@@ -14,7 +14,8 @@ public interface IOAuthLogins
     /// <param name="provider">A registered provider's name.</param>
     /// <param name="request">Scopes, timeout and extra parameters; null for the defaults.</param>
     /// <param name="cancellationToken">Cancels the login (it ends as Cancelled and the task throws <see cref="OperationCanceledException"/>).</param>
-    /// <returns>The tokens.</returns>
+    /// <returns>The tokens. When the login identifies an account (a validated ID token's subject, or
+    /// <see cref="AuthorizationRequest.AccountKey"/>), they are also stored as that account's, for <see cref="GetAccessTokenAsync"/>.</returns>
     /// <exception cref="AuthorizationTimeoutException">The browser did not come back in time.</exception>
     /// <exception cref="AuthorizationDeniedException">The provider or the user refused.</exception>
     /// <exception cref="TokenExchangeException">The code could not be exchanged.</exception>
@@ -54,6 +55,30 @@ public interface IOAuthLogins
     /// status pages). Answers within a few seconds, or throws <c>Akka.Actor.AskTimeoutException</c>.
     /// </summary>
     Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A valid access token for <paramref name="account"/>: from its cache while it has more than
+    /// <c>o8.tokens.refresh-margin</c> left, else refreshed silently. However many callers ask at once, each account
+    /// runs one refresh at a time (and a rotated refresh token is stored before the new access token is handed out).
+    /// </summary>
+    /// <param name="account">An account from a login (<see cref="LoginSucceeded.Account"/>) or <see cref="GetAccountsAsync"/>.</param>
+    /// <param name="scopes">Scopes the token must carry; when the cached token's granted scope lacks one, the refresh asks for them.</param>
+    /// <param name="options">Whether the browser may open when a silent renewal is impossible; null: silent only.</param>
+    /// <param name="cancellationToken">Stops waiting (a refresh already sent still completes and is stored).</param>
+    /// <exception cref="InteractionRequiredException">No stored tokens, no refresh token, or the provider refused it (<c>invalid_grant</c>), and interaction is not allowed.</exception>
+    /// <exception cref="TokenExchangeException">The refresh failed for another reason (the cached tokens are kept).</exception>
+    Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The accounts with stored tokens: of <paramref name="provider"/>, or of every provider when null.</summary>
+    Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Signs <paramref name="account"/> out: revokes its refresh token and access token at the provider where it supports
+    /// RFC 7009, then forgets the account. The account is forgotten even when revocation fails; the result says what the
+    /// provider did.
+    /// </summary>
+    Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default);
 
     /// <summary>Progress of every login (URL ready, browser launched, callback, exchanged, ended).</summary>
     IObservable<LoginEvent> Events { get; }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using O8Actors.Accounts;
 using O8Actors.Callback;
 using O8Actors.Configuration;
 using O8Actors.Flows;
@@ -17,6 +18,7 @@ internal sealed class LoginClient : IOAuthLogins
     private readonly TimeSpan _exchangeTimeout;
     private readonly O8Settings.LoginSettings _login;
     private readonly ActorSystem _system;
+    private readonly AccountSettings _accounts;
 
     // A status is for health probes, which must not hang: both actors answer from memory at once unless overloaded.
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(5);
@@ -27,6 +29,7 @@ internal sealed class LoginClient : IOAuthLogins
         _actors = actors;
         _exchangeTimeout = settings.Login.ExchangeTimeout;
         _login = settings.Login;
+        _accounts = new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login);
         Events = new LoginEventStream(system);
     }
 
@@ -86,7 +89,54 @@ internal sealed class LoginClient : IOAuthLogins
         // itself (deadline, exchange deadline), so no per-login timeout is needed as a backstop.
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         _actors.Flows.Tell(new StartFlow(flowId, provider, request, completion) { Binding = binding });
-        return cancellationToken.CanBeCanceled ? CancelOnRequestAsync(completion.Task, flowId, cancellationToken) : completion.Task;
+        var outcome = cancellationToken.CanBeCanceled ? CancelOnRequestAsync(completion.Task, flowId, cancellationToken) : completion.Task;
+        return RememberAsync(outcome, provider, request);
+    }
+
+    /// <summary>
+    /// Stores a successful login's tokens as its account's before the caller sees them, so that a
+    /// <see cref="GetAccessTokenAsync"/> right after the login finds them. A store failure does not fail the login (its
+    /// tokens are valid): the outcome then carries no account.
+    /// </summary>
+    private async Task<LoginOutcome> RememberAsync(Task<LoginOutcome> outcome, string provider, AuthorizationRequest request)
+    {
+        var ended = await outcome.ConfigureAwait(false);
+        if (ended is not LoginSucceeded succeeded || AccountKeys.For(provider, succeeded.Tokens, request) is not { } account) return ended;
+        try
+        {
+            await _actors.Accounts.Ask<LoginRemembered>(new RememberLogin(account, succeeded.Tokens), _accounts.RenewalTimeout).ConfigureAwait(false);
+            return succeeded with { Account = account };
+        }
+        catch (Exception e) when (e is OAuthFlowException or AskTimeoutException or IOException or UnauthorizedAccessException)
+        {
+            return succeeded;
+        }
+    }
+
+    public async Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ThrowIfStopped();
+        options ??= AccessTokenOptions.Silent;
+        var request = new GetAccessToken(account, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()), options);
+        var wait = _accounts.CallerWait(options.AllowInteraction, options.Login?.Timeout);
+        return await _actors.Accounts.Ask<AccessToken>(request, wait, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfStopped();
+        var list = await _actors.Accounts.Ask<AccountList>(new ListAccounts(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        return list.Accounts;
+    }
+
+    public async Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ThrowIfStopped();
+        return await _actors.Accounts.Ask<SignOutResult>(new SignOut(account), _accounts.RenewalTimeout + _accounts.RenewalTimeout, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>

@@ -42,7 +42,10 @@ public abstract class OAuthFlow
         UserScopes = userScopes ?? "";
         RedirectPort = redirectPort;
         _logins = logins;
-        _providerName = $"oauthflow:{GetType().Name}:{Guid.NewGuid():N}";
+        // Virtual call in a constructor on purpose: CacheName is a constant of the subclass, not state it sets up.
+#pragma warning disable CA2214
+        _providerName = CacheName is { Length: > 0 } cacheName ? $"oauthflow:{cacheName}" : $"oauthflow:{GetType().Name}:{Guid.NewGuid():N}";
+#pragma warning restore CA2214
         RedirectUrl = $"https://localhost:{redirectPort}/";
     }
 
@@ -81,28 +84,96 @@ public abstract class OAuthFlow
     protected abstract Task<string> GenerateAccessTokenAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Runs one login and returns the access token (the original's <c>authorize(timeout)</c>).
+    /// Returns an access token (the original's <c>authorize(timeout)</c>): the cached one of this flow's
+    /// <see cref="Account"/> while it is valid (refreshed silently when <see cref="RefreshTokensAsync"/> is overridden),
+    /// else from a new login in the browser. Unlike the original, a second call therefore opens no browser; call
+    /// <see cref="SignOutAsync"/> first to sign in afresh, or <see cref="AuthorizeForTokensAsync"/>, which always logs in.
     /// </summary>
-    /// <param name="timeout">How long to wait for the browser to come back.</param>
+    /// <remarks>
+    /// A token whose lifetime is unknown (the original's exchange returns only the access token, so no <c>expires_in</c>)
+    /// is reused until <see cref="SignOutAsync"/>; override <see cref="GenerateTokensAsync"/> to return
+    /// <see cref="TokenSet.ExpiresAt"/> (and a refresh token) so that it is renewed in time.
+    /// </remarks>
+    /// <param name="timeout">How long to wait for the browser to come back, when a login is needed.</param>
     /// <param name="cancellationToken">Cancels the login.</param>
     /// <exception cref="AuthorizationTimeoutException">No redirect within <paramref name="timeout"/>.</exception>
     /// <exception cref="AuthorizationDeniedException">The user or the provider refused.</exception>
     /// <exception cref="TokenExchangeException">The code could not be exchanged.</exception>
     public async Task<string> AuthorizeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            return (await GetAccessTokenAsync(allowInteraction: false, cancellationToken: cancellationToken).ConfigureAwait(false)).Token;
+        }
+        catch (InteractionRequiredException)
+        {
+            // Nothing cached, or it cannot be renewed silently: sign in.
+        }
+
         var tokens = await AuthorizeForTokensAsync(timeout, cancellationToken).ConfigureAwait(false);
         return tokens.AccessToken;
     }
+
+    /// <summary>
+    /// A stable name for this flow's provider (for example <c>"discord"</c>), so that its account and cached tokens
+    /// outlive this instance: the next run of the app (with a persistent <see cref="ITokenStore"/>, which the process-wide
+    /// orchestrator has: <see cref="FileTokenStore"/>) finds them. Null (the default) keeps them for this instance only.
+    /// Two live flows with the same name share one registration: the later replaces the earlier.
+    /// </summary>
+    protected virtual string? CacheName => null;
+
+    /// <summary>
+    /// The key of the account this flow signs in (the port has no validated ID token to name it): <c>"default"</c>, one
+    /// user per flow, as in a CLI. Override to keep several users of one provider apart.
+    /// </summary>
+    protected virtual string AccountKey => "default";
+
+    /// <summary>The account this flow signs in and caches tokens for.</summary>
+    public OAuthAccount Account => new(_providerName, AccountKey);
+
+    /// <summary>
+    /// A valid access token of <see cref="Account"/>: cached, refreshed silently, or (when
+    /// <paramref name="allowInteraction"/>) from a new login in the browser.
+    /// </summary>
+    /// <exception cref="InteractionRequiredException">No usable tokens and <paramref name="allowInteraction"/> is false.</exception>
+    public async Task<AccessToken> GetAccessTokenAsync(bool allowInteraction = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var options = allowInteraction
+            ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey })
+            : AccessTokenOptions.Silent;
+        return await registration.Logins.GetAccessTokenAsync(Account, null, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Forgets <see cref="Account"/>'s tokens (revoking them needs a provider strategy with a revocation endpoint; a port flow has none).</summary>
+    public async Task<SignOutResult> SignOutAsync(CancellationToken cancellationToken = default)
+    {
+        var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await registration.Logins.SignOutAsync(Account, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Uses a refresh token (RFC 6749 section 6); the default says the provider does not support it, and an expired
+    /// token then needs a new login. Override it together with <see cref="GenerateTokensAsync"/> (which must return the
+    /// refresh token) for silent renewal. Never put a token in an exception message.
+    /// </summary>
+    /// <exception cref="TokenExchangeException">The provider refused (with <c>invalid_grant</c> as its error when the refresh token is no longer valid).</exception>
+    protected virtual Task<TokenSet> RefreshTokensAsync(string refreshToken, OAuthCodeContext context, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} does not refresh tokens.");
 
     /// <summary>Runs one login and returns the access token, waiting <paramref name="timeoutSeconds"/> seconds (as the original's <c>authorize(timeout=30)</c>).</summary>
     public Task<string> AuthorizeAsync(int timeoutSeconds = 30, CancellationToken cancellationToken = default) =>
         AuthorizeAsync(TimeSpan.FromSeconds(timeoutSeconds), cancellationToken);
 
-    /// <summary>Runs one login and returns the whole <see cref="TokenSet"/> your exchange produced.</summary>
+    /// <summary>
+    /// Always runs one login and returns the whole <see cref="TokenSet"/> your exchange produced; its tokens become
+    /// <see cref="Account"/>'s cached ones.
+    /// </summary>
     public async Task<TokenSet> AuthorizeForTokensAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
-        return await registration.Logins.AuthorizeAsync(_providerName, new AuthorizationRequest(Timeout: timeout), cancellationToken).ConfigureAwait(false);
+        return await registration.Logins.AuthorizeAsync(_providerName, new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey }, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>
@@ -213,6 +284,8 @@ public abstract class OAuthFlow
             setup.Options = O8Options.FromConfig();
             setup.Options.Listener.Port = p;
             setup.SystemName = $"o8actors-{p}";
+            // A console app's flows remember their account across runs (encrypted, in the user's data folder).
+            setup.TokenStore = new FileTokenStore();
             ConfigureShared?.Invoke(p, setup);
         })));
         var task = runtime.Value;
@@ -248,6 +321,9 @@ public abstract class OAuthFlow
             builder.Query = query.Length == 0 ? extra : $"{query}&{extra}";
             return builder.Uri;
         }
+
+        public override Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken) =>
+            flow.RefreshTokensAsync(context.RefreshToken, new OAuthCodeContext(null, new Uri(flow.RedirectUrl), http), cancellationToken);
 
         public override async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
         {

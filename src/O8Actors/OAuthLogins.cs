@@ -88,7 +88,7 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         {
             var browser = setup.Browser ?? new SystemBrowserLauncher();
             var actors = started = await O8Bootstrap.StartAsync(system, settings.ToOptions(), browser, provider.GetRequiredService<IHttpClientFactory>(),
-                loggerFactory, cancellationToken).ConfigureAwait(false);
+                loggerFactory, cancellationToken, tokenStore: setup.TokenStore ?? new InMemoryTokenStore()).ConfigureAwait(false);
             var logins = new OAuthLogins(system, ownsSystem, provider, actors, settings);
             await logins.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
             foreach (var strategy in strategies)
@@ -181,6 +181,31 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         return _client.GetStatusAsync(cancellationToken);
     }
 
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.GetAccessTokenAsync(account, scopes, options, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.GetAccountsAsync(provider, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.SignOutAsync(account, cancellationToken);
+    }
+
     // After dispose the actors are gone: a message to them would wait for an answer that never comes.
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 
@@ -246,6 +271,13 @@ public sealed class OAuthLoginsSetup
     /// <c>o8 { ... }</c> block (an unknown <c>o8</c> key fails the start, naming the nearest setting).
     /// </summary>
     public Config? Hocon { get; set; }
+
+    /// <summary>
+    /// Where accounts keep their tokens. Null (the default) keeps them in this process's memory: they are gone when it
+    /// ends. A desktop or CLI app that should remember its user across runs sets a <see cref="FileTokenStore"/>
+    /// (encrypted files in the user's data folder); an app with its own storage implements <see cref="ITokenStore"/>.
+    /// </summary>
+    public ITokenStore? TokenStore { get; set; }
 
     /// <summary>Extra services, for example to configure the <see cref="OAuthLogins.HttpClientName"/> client.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; set; }

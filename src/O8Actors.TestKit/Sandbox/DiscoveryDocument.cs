@@ -11,6 +11,8 @@ internal static class DiscoveryDocument
         ["authorization_endpoint"] = endpoints.Authorization.AbsoluteUri,
         ["token_endpoint"] = endpoints.Token.AbsoluteUri,
         ["introspection_endpoint"] = endpoints.Introspection.AbsoluteUri,
+        ["revocation_endpoint"] = endpoints.Revocation.AbsoluteUri,
+        ["revocation_endpoint_auth_methods_supported"] = new JsonArray("client_secret_basic", "client_secret_post", "none"),
         ["jwks_uri"] = endpoints.Jwks.AbsoluteUri,
         ["response_types_supported"] = new JsonArray("code"),
         ["response_modes_supported"] = new JsonArray("query"),

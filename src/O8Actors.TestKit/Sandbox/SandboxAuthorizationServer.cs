@@ -55,6 +55,9 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     /// <summary><c>/introspect</c> (RFC 7662; the client authenticates as at the token endpoint).</summary>
     public Uri IntrospectionEndpoint => Endpoints.Introspection;
 
+    /// <summary><c>/revoke</c> (RFC 7009; the client authenticates as at the token endpoint).</summary>
+    public Uri RevocationEndpoint => Endpoints.Revocation;
+
     /// <summary><c>/jwks</c>: the ES256 key that signs ID tokens.</summary>
     public Uri JwksUri => Endpoints.Jwks;
 
@@ -104,7 +107,8 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
         var authorize = new AuthorizeEndpoint(state);
         var token = new TokenEndpoint(state);
         var introspection = new IntrospectionEndpoint(state);
-        app.Run(context => Dispatch(context, state, authorize, token, introspection));
+        var revocation = new RevocationEndpoint(state);
+        app.Run(context => Dispatch(context, state, authorize, token, introspection, revocation));
 
         try
         {
@@ -168,7 +172,8 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private static Task Dispatch(HttpContext context, SandboxState state, AuthorizeEndpoint authorize, TokenEndpoint token, IntrospectionEndpoint introspection)
+    private static Task Dispatch(HttpContext context, SandboxState state, AuthorizeEndpoint authorize, TokenEndpoint token, IntrospectionEndpoint introspection,
+        RevocationEndpoint revocation)
     {
         if (state.Endpoints is null)
         {
@@ -183,6 +188,7 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
             SandboxEndpoints.ConsentPath => ConsentPage.HandlePostAsync(context, state, authorize),
             SandboxEndpoints.TokenPath => token.HandleAsync(context),
             SandboxEndpoints.IntrospectionPath => introspection.HandleAsync(context),
+            SandboxEndpoints.RevocationPath => revocation.HandleAsync(context),
             SandboxEndpoints.JwksPath => SandboxHttp.WriteJsonAsync(context, 200, state.Signer.Jwks()),
             SandboxEndpoints.OpenIdConfigurationPath or SandboxEndpoints.OAuthServerMetadataPath =>
                 SandboxHttp.WriteJsonAsync(context, 200, DiscoveryDocument.Build(state.Endpoints, state.Options.SendIssuerParameter)),

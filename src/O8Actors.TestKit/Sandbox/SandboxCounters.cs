@@ -14,6 +14,7 @@ public sealed class SandboxCounters
     private long _neverAnswered;
     private long _familiesRevoked;
     private long _tokenRequests;
+    private long _revocations;
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TokenFaultKind, long> _faults = new();
 
@@ -44,6 +45,9 @@ public sealed class SandboxCounters
     /// <summary>Token families revoked because a code or a rotated refresh token was replayed.</summary>
     public long FamiliesRevoked => Interlocked.Read(ref _familiesRevoked);
 
+    /// <summary>Tokens revoked through <c>/revoke</c> (RFC 7009): requests that named an active token of the calling client.</summary>
+    public long Revocations => Interlocked.Read(ref _revocations);
+
     /// <summary>Protocol errors returned, by OAuth error code (<c>invalid_grant</c>, <c>invalid_client</c>, <c>invalid_redirect_uri</c>, ...).</summary>
     public IReadOnlyDictionary<string, long> ErrorsByKind => new Dictionary<string, long>(_errors, StringComparer.Ordinal);
 
@@ -67,12 +71,13 @@ public sealed class SandboxCounters
     internal void Denied() => Interlocked.Increment(ref _denials);
     internal void ConsentPageShown() => Interlocked.Increment(ref _consentPages);
     internal void NeverAnswer() => Interlocked.Increment(ref _neverAnswered);
+    internal void Revoked() => Interlocked.Increment(ref _revocations);
     internal void FamilyRevoked() => Interlocked.Increment(ref _familiesRevoked);
     internal void Error(string error) => _errors.AddOrUpdate(error, 1, static (_, n) => n + 1);
     internal void Fault(TokenFaultKind kind) => _faults.AddOrUpdate(kind, 1, static (_, n) => n + 1);
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"authorize={AuthorizeRequests} codes={CodesIssued} tokenRequests={TokenRequests} tokens={TokensIssued} refreshes={Refreshes} " +
+        $"authorize={AuthorizeRequests} codes={CodesIssued} tokenRequests={TokenRequests} tokens={TokensIssued} refreshes={Refreshes} revocations={Revocations} " +
         $"denials={Denials} errors=[{string.Join(", ", ErrorsByKind.Select(e => $"{e.Key}:{e.Value}"))}] faults={FaultsInjected}";
 }

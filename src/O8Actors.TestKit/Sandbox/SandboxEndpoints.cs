@@ -7,6 +7,7 @@ internal sealed class SandboxEndpoints(Uri baseAddress)
     public const string ConsentPath = "/authorize/consent";
     public const string TokenPath = "/token";
     public const string IntrospectionPath = "/introspect";
+    public const string RevocationPath = "/revoke";
     public const string JwksPath = "/jwks";
     public const string OpenIdConfigurationPath = "/.well-known/openid-configuration";
     public const string OAuthServerMetadataPath = "/.well-known/oauth-authorization-server";
@@ -19,6 +20,7 @@ internal sealed class SandboxEndpoints(Uri baseAddress)
     public Uri Consent { get; } = new(baseAddress, ConsentPath);
     public Uri Token { get; } = new(baseAddress, TokenPath);
     public Uri Introspection { get; } = new(baseAddress, IntrospectionPath);
+    public Uri Revocation { get; } = new(baseAddress, RevocationPath);
     public Uri Jwks { get; } = new(baseAddress, JwksPath);
     public Uri Discovery { get; } = new(baseAddress, OpenIdConfigurationPath);
 }

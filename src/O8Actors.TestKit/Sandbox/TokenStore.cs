@@ -45,6 +45,10 @@ internal sealed class TokenStore
 {
     private readonly ConcurrentDictionary<string, AccessTokenEntry> _access = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RefreshTokenEntry> _refresh = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _revokedAccess = new(StringComparer.Ordinal);
+
+    /// <summary>Revokes one access token (RFC 7009): the rest of its family stays valid.</summary>
+    public void RevokeAccess(string token) => _revokedAccess[token] = true;
 
     public IssuedTokens Issue(TokenFamily family, DateTimeOffset now, TimeSpan lifetime, bool withRefreshToken)
     {
@@ -66,7 +70,7 @@ internal sealed class TokenStore
 
     /// <summary>Whether an access token exists, is unexpired and its family was not revoked.</summary>
     public bool IsAccessTokenActive(string? token, DateTimeOffset now) =>
-        FindAccess(token) is { } entry && !entry.Family.IsRevoked && now < entry.ExpiresAt;
+        FindAccess(token) is { } entry && !entry.Family.IsRevoked && now < entry.ExpiresAt && !_revokedAccess.ContainsKey(token!);
 
     /// <summary>Whether a refresh token exists, was never rotated and its family was not revoked.</summary>
     public bool IsRefreshTokenActive(string? token) =>

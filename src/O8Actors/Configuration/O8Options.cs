@@ -21,6 +21,9 @@ public sealed class O8Options
     /// <summary>Provider actor limits.</summary>
     public ProviderLimitOptions Providers { get; set; } = new();
 
+    /// <summary>The accounts' token cache.</summary>
+    public TokenOptions Tokens { get; set; } = new();
+
     /// <summary>Options read from the <c>o8</c> block of <paramref name="config"/>, with the shipped defaults as fallback.</summary>
     /// <exception cref="O8ConfigurationException">
     /// <paramref name="config"/> has an <c>o8</c> key that is no setting (the message suggests the nearest one), or a
@@ -66,6 +69,10 @@ public sealed class O8Options
                     c => c.GetInt("providers.max-concurrent-exchanges")),
                 MaxQueuedExchanges = Read(o8, "providers.max-queued-exchanges", "a whole number",
                     c => c.GetInt("providers.max-queued-exchanges")),
+            },
+            Tokens = new TokenOptions
+            {
+                RefreshMargin = Read(o8, "tokens.refresh-margin", "a duration such as 5m", c => c.GetTimeSpan("tokens.refresh-margin")),
             },
         };
     }
@@ -123,6 +130,8 @@ public sealed class O8Options
         Require(!string.IsNullOrWhiteSpace(Certificates!.CertFile), "o8.certificates.cert-file", "must not be empty");
         Require(!string.IsNullOrWhiteSpace(Certificates.KeyFile), "o8.certificates.key-file", "must not be empty");
         Require(Login!.Timeout > TimeSpan.Zero, "o8.login.timeout", "must be positive");
+        Require(Tokens is not null, "o8.tokens", "must be set");
+        Require(Tokens!.RefreshMargin >= TimeSpan.Zero, "o8.tokens.refresh-margin", "must not be negative");
         Require(Login.ExchangeTimeout > TimeSpan.Zero, "o8.login.exchange-timeout", "must be positive");
         Require(Providers!.MaxConcurrentExchanges > 0, "o8.providers.max-concurrent-exchanges", "must be at least 1");
         Require(Login.MaxPending > 0, "o8.login.max-pending", $"must be at least 1, not {Login.MaxPending}");
@@ -224,4 +233,14 @@ public sealed class ProviderLimitOptions
     /// its login ends as Failed (<see cref="LoginFailure.ExchangeQueueFull"/>). 0 queues none.
     /// </summary>
     public int MaxQueuedExchanges { get; set; } = 1024;
+}
+
+/// <summary>The accounts' token cache (<c>o8.tokens</c>).</summary>
+public sealed class TokenOptions
+{
+    /// <summary>
+    /// Refresh an access token when it has less than this left (default 5 minutes); capped at half the token's
+    /// lifetime. Zero refreshes only at expiry.
+    /// </summary>
+    public TimeSpan RefreshMargin { get; set; } = TimeSpan.FromMinutes(5);
 }

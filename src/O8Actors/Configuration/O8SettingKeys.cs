@@ -30,6 +30,7 @@ internal static class O8SettingKeys
         ("login.max-pending", "Login:MaxPending"),
         ("login.max-pending-per-partition", "Login:MaxPendingPerPartition"),
         ("providers.max-queued-exchanges", "Providers:MaxQueuedExchanges"),
+        ("tokens.refresh-margin", "Tokens:RefreshMargin"),
     ];
 
     // Internal blocks of the shipped o8.conf that are Akka configuration, not settings: anything below them is allowed.

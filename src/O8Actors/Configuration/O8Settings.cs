@@ -12,7 +12,8 @@ internal sealed record O8Settings(
     O8Settings.CertificateSettings Certificates,
     O8Settings.LoginSettings Login,
     int MaxConcurrentExchanges,
-    int MaxQueuedExchanges)
+    int MaxQueuedExchanges,
+    TimeSpan RefreshMargin)
 {
     /// <summary>Validates <paramref name="options"/> and snapshots them.</summary>
     /// <exception cref="O8ConfigurationException">A setting is invalid; the message names it.</exception>
@@ -28,7 +29,8 @@ internal sealed record O8Settings(
             new CertificateSettings(c.Folder, c.CertFile, c.KeyFile, c.AutoCreate, c.Certificate),
             new LoginSettings(login.Timeout, login.ExchangeTimeout, login.Pkce, login.MaxPending, login.MaxPendingPerPartition),
             options.Providers.MaxConcurrentExchanges,
-            options.Providers.MaxQueuedExchanges);
+            options.Providers.MaxQueuedExchanges,
+            options.Tokens.RefreshMargin);
     }
 
     /// <summary>
@@ -78,6 +80,10 @@ internal sealed record O8Settings(
                 MaxQueuedExchanges = Pick(code.Providers.MaxQueuedExchanges, shipped.Providers.MaxQueuedExchanges,
                     result.Providers.MaxQueuedExchanges),
             },
+            Tokens = new TokenOptions
+            {
+                RefreshMargin = Pick(code.Tokens.RefreshMargin, shipped.Tokens.RefreshMargin, result.Tokens.RefreshMargin),
+            },
         };
     }
 
@@ -103,6 +109,7 @@ internal sealed record O8Settings(
             MaxPending = Login.MaxPending, MaxPendingPerPartition = Login.MaxPendingPerPartition,
         },
         Providers = new ProviderLimitOptions { MaxConcurrentExchanges = MaxConcurrentExchanges, MaxQueuedExchanges = MaxQueuedExchanges },
+        Tokens = new TokenOptions { RefreshMargin = RefreshMargin },
     };
 
     /// <summary><c>o8.listener</c>.</summary>

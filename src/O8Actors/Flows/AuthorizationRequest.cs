@@ -14,6 +14,14 @@ public sealed record AuthorizationRequest(
     IReadOnlyDictionary<string, string>? ExtraParameters = null,
     string? Partition = null)
 {
+    /// <summary>
+    /// The key of the account this login signs in, for providers without a validated ID token (GitHub, Discord): the
+    /// app's own stable id for the person (a user id it looked up, or simply <c>"default"</c> in a single-user CLI). When
+    /// the login returns a validated ID token its <c>sub</c> is the key and this is ignored. With neither, the login's
+    /// tokens are returned but not remembered as an account.
+    /// </summary>
+    public string? AccountKey { get; init; }
+
     /// <summary>A request with the provider's default scopes and the configured timeout.</summary>
     public static AuthorizationRequest Default { get; } = new();
 

@@ -28,6 +28,12 @@ public enum LoginOutcomeKind
 /// <summary>The login got its tokens.</summary>
 public sealed record LoginSucceeded(string LoginId, TokenSet Tokens) : LoginOutcome(LoginId)
 {
+    /// <summary>
+    /// The account the login signed in and whose tokens are now cached (<see cref="IOAuthLogins.GetAccessTokenAsync"/>):
+    /// the ID token's subject, or <see cref="AuthorizationRequest.AccountKey"/>; null when neither was there.
+    /// </summary>
+    public OAuthAccount? Account { get; init; }
+
     /// <inheritdoc />
     public override LoginOutcomeKind Kind => LoginOutcomeKind.Succeeded;
 }

@@ -19,6 +19,12 @@ public sealed class GenericOAuthOptions
     /// <summary>The token endpoint (RFC 6749 section 3.2). HTTPS, or http on a loopback host for tests.</summary>
     public Uri? TokenEndpoint { get; set; }
 
+    /// <summary>
+    /// The token revocation endpoint (RFC 7009), used when an account signs out; null when the provider has none (its
+    /// tokens then stay valid there until they expire). HTTPS, or http on a loopback host for tests.
+    /// </summary>
+    public Uri? RevocationEndpoint { get; set; }
+
     /// <summary>The client id registered at the provider.</summary>
     public string ClientId { get; set; } = "";
 
@@ -81,6 +87,7 @@ public sealed class GenericOAuthOptions
         Name = Name,
         AuthorizationEndpoint = AuthorizationEndpoint,
         TokenEndpoint = TokenEndpoint,
+        RevocationEndpoint = RevocationEndpoint,
         ClientId = ClientId,
         ClientSecret = ClientSecret,
         ClientAuthentication = ClientAuthentication,
@@ -106,6 +113,8 @@ public sealed class GenericOAuthOptions
             throw new ArgumentException("An OAuth provider needs a Name (for example 'discord').", nameof(Name));
         EndpointRules.RequireSecureAbsolute(AuthorizationEndpoint, $"{who}: AuthorizationEndpoint", nameof(AuthorizationEndpoint));
         EndpointRules.RequireSecureAbsolute(TokenEndpoint, $"{who}: TokenEndpoint", nameof(TokenEndpoint));
+        if (RevocationEndpoint is not null)
+            EndpointRules.RequireSecureAbsolute(RevocationEndpoint, $"{who}: RevocationEndpoint", nameof(RevocationEndpoint));
         if (string.IsNullOrWhiteSpace(ClientId))
             throw new ArgumentException($"{who} needs a ClientId.", nameof(ClientId));
         if (!Enum.IsDefined(ClientAuthentication))

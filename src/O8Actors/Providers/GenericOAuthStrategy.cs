@@ -73,6 +73,17 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     }
 
     /// <inheritdoc />
+    /// <remarks>Sends the token to <see cref="GenericOAuthOptions.RevocationEndpoint"/>; false when none is configured.</remarks>
+    public override Task<bool> RevokeAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken) =>
+        _options.RevocationEndpoint is null ? Task.FromResult(false) : RevokeCoreAsync(context, http, cancellationToken);
+
+    private async Task<bool> RevokeCoreAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        await _tokens.RevokeAsync(context, http, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <inheritdoc />
     /// <exception cref="IdTokenValidationException">The response's ID token failed validation; no tokens are returned.</exception>
     public override async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
     {

@@ -104,7 +104,8 @@ internal static class MetadataDiscovery
             IssuerParameterSupported: document.TryGetBoolean("authorization_response_iss_parameter_supported") == true,
             TokenEndpointAuthMethods: document.TokenEndpointAuthenticationMethodsSupported.ToList(),
             Source: source,
-            JwksUri: string.IsNullOrEmpty(document.JwksUri) ? null : Endpoint(provider, source, "jwks_uri", document.JwksUri));
+            JwksUri: string.IsNullOrEmpty(document.JwksUri) ? null : Endpoint(provider, source, "jwks_uri", document.JwksUri),
+            RevocationEndpoint: string.IsNullOrEmpty(document.RevocationEndpoint) ? null : Endpoint(provider, source, "revocation_endpoint", document.RevocationEndpoint));
     }
 
     /// <summary>Identical, except that one trailing slash is tolerated (a common configuration slip).</summary>

@@ -79,6 +79,17 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     }
 
     /// <inheritdoc />
+    /// <remarks>Uses the metadata's <c>revocation_endpoint</c>; false when it has none.</remarks>
+    public override async Task<bool> RevokeAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
+        return await resolved.Strategy.RevokeAsync(context, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The discovered revocation endpoint (RFC 7009), once resolved; null when the metadata has none.</summary>
+    public Uri? RevocationEndpoint => _resolved?.Strategy.Options.RevocationEndpoint;
+
+    /// <inheritdoc />
     public override string ToString() => $"OidcDiscoveryStrategy {{ Name = {Name}, Issuer = {Issuer} }}";
 
     /// <summary>One lookup at a time; a successful one is kept, a failed one is forgotten so the next call retries.</summary>
@@ -108,6 +119,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             Name = _options.Name,
             AuthorizationEndpoint = metadata.AuthorizationEndpoint,
             TokenEndpoint = metadata.TokenEndpoint,
+            RevocationEndpoint = metadata.RevocationEndpoint,
             ClientId = _options.ClientId,
             ClientSecret = _options.ClientSecret,
             ClientAuthentication = _options.ClientAuthentication ?? ChooseAuthentication(metadata.TokenEndpointAuthMethods),

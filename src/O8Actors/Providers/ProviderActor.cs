@@ -91,6 +91,7 @@ internal sealed class ProviderActor : ReceiveActor
         PrepareAuthorization p => new ProviderUnavailable(p.LoginId, $"The provider '{_strategy.Name}' failed (internal error)."),
         ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.TokenExchange, $"The token exchange with '{_strategy.Name}' failed (internal error).", null),
         RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.TokenExchange, $"The token refresh with '{_strategy.Name}' failed (internal error).", null),
+        RevokeTokens v => new RevocationDone(v.RequestId, RevocationOutcome.Failed, $"The revocation with '{_strategy.Name}' failed (internal error)."),
         _ => new Status.Failure(new InvalidOperationException("The provider failed (internal error).")),
     };
 
@@ -176,6 +177,7 @@ internal sealed class ProviderActor : ReceiveActor
     {
         Receive<ExchangeCode>(msg => Enqueue(msg));
         Receive<RefreshTokens>(msg => Enqueue(msg));
+        Receive<RevokeTokens>(msg => Enqueue(msg));
         Receive<TokenRequestDone>(msg =>
         {
             if (ReferenceEquals(msg.Owner, this)) _inFlight--;
@@ -229,13 +231,17 @@ internal sealed class ProviderActor : ReceiveActor
         StartWaiting();
     }
 
-    private CodeExchangeFailed QueueFull(object request) => new(RequestId(request), LoginFailure.ExchangeQueueFull,
-        $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the code was not sent.", null);
+    private object QueueFull(object request) => request is RevokeTokens revoke
+        ? new RevocationDone(revoke.RequestId, RevocationOutcome.Failed,
+            $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the revocation was not sent.")
+        : new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeQueueFull,
+            $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the code was not sent.", null);
 
     private static string RequestId(object request) => request switch
     {
         ExchangeCode e => e.LoginId,
         RefreshTokens r => r.RequestId,
+        RevokeTokens v => v.RequestId,
         _ => "?",
     };
 
@@ -281,6 +287,12 @@ internal sealed class ProviderActor : ReceiveActor
     {
         var strategy = _strategy;
         var http = _httpClients();
+        if (request is RevokeTokens revoke)
+        {
+            RunRevocation(revoke, replyTo, http);
+            return;
+        }
+
         var (flowId, parent, work) = request switch
         {
             ExchangeCode e => (e.LoginId, e.Parent, (Func<CancellationToken, Task<TokenSet>>)(ct =>
@@ -294,6 +306,26 @@ internal sealed class ProviderActor : ReceiveActor
         RunWithTimeout(ct => Traced(work, parent, name, ct), timeout).PipeTo(Self,
             success: tokens => new TokenRequestDone(replyTo, new CodeExchanged(flowId, tokens), owner),
             failure: e => new TokenRequestDone(replyTo, ToFailure(flowId, name, timeout, e), owner));
+    }
+
+    /// <summary>
+    /// Revokes the tokens in order (RFC 7009); the first failure ends it. A strategy without a revocation endpoint answers
+    /// <see cref="RevocationOutcome.NotSupported"/> for the first token and nothing is sent.
+    /// </summary>
+    private void RunRevocation(RevokeTokens revoke, IActorRef replyTo, HttpClient http)
+    {
+        var strategy = _strategy;
+        var timeout = _exchangeTimeout;
+        var owner = this;
+        RunWithTimeout(async ct =>
+        {
+            foreach (var token in revoke.Tokens)
+                if (!await strategy.RevokeAsync(token, http, ct).ConfigureAwait(false)) return RevocationOutcome.NotSupported;
+            return RevocationOutcome.Revoked;
+        }, timeout).PipeTo(Self,
+            success: outcome => new TokenRequestDone(replyTo, new RevocationDone(revoke.RequestId, outcome), owner),
+            failure: e => new TokenRequestDone(replyTo, new RevocationDone(revoke.RequestId, RevocationOutcome.Failed,
+                $"The revocation with '{strategy.Name}' failed: {SafeReason(e)}"), owner));
     }
 
     /// <summary>

@@ -81,3 +81,16 @@ internal sealed record DrainProvider
 {
     public static DrainProvider Instance { get; } = new();
 }
+
+/// <summary>
+/// Revokes tokens at the provider (RFC 7009), in order (the refresh token first: revoking it usually revokes the access
+/// tokens issued with it); answered with <see cref="RevocationDone"/>.
+/// </summary>
+internal sealed record RevokeTokens(string Provider, string RequestId, IReadOnlyList<RevocationContext> Tokens)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"RevokeTokens {{ Provider = {Provider}, RequestId = {RequestId}, Tokens = {Tokens.Count} }}";
+}
+
+/// <summary>What the provider did with a <see cref="RevokeTokens"/>; <paramref name="Reason"/> is safe to log.</summary>
+internal sealed record RevocationDone(string RequestId, RevocationOutcome Outcome, string? Reason = null);

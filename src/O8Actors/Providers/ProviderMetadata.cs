@@ -9,6 +9,7 @@ namespace O8Actors.Providers;
 /// <param name="TokenEndpointAuthMethods"><c>token_endpoint_auth_methods_supported</c>; empty when absent.</param>
 /// <param name="Source">The URL the document came from.</param>
 /// <param name="JwksUri">The <c>jwks_uri</c>; null when absent (a plain OAuth server: no ID tokens to validate).</param>
+/// <param name="RevocationEndpoint">The <c>revocation_endpoint</c> (RFC 7009, RFC 8414 section 2); null when absent.</param>
 internal sealed record ProviderMetadata(
     string Issuer,
     Uri AuthorizationEndpoint,
@@ -17,4 +18,5 @@ internal sealed record ProviderMetadata(
     bool IssuerParameterSupported,
     IReadOnlyList<string> TokenEndpointAuthMethods,
     Uri Source,
-    Uri? JwksUri = null);
+    Uri? JwksUri = null,
+    Uri? RevocationEndpoint = null);

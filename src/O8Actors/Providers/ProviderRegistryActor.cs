@@ -60,6 +60,8 @@ internal sealed class ProviderRegistryActor : ReceiveActor
             new CodeExchangeFailed(msg.LoginId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
         Receive<RefreshTokens>(msg => Route(msg.Provider, msg, () =>
             new CodeExchangeFailed(msg.RequestId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
+        Receive<RevokeTokens>(msg => Route(msg.Provider, msg, () =>
+            new RevocationDone(msg.RequestId, RevocationOutcome.Failed, UnknownMessage(msg.Provider))));
     }
 
     /// <summary>

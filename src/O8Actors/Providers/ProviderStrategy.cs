@@ -51,6 +51,14 @@ public abstract class ProviderStrategy
     /// <exception cref="TokenExchangeException">The token endpoint refused.</exception>
     public virtual Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"The provider '{Name}' does not support refresh tokens.");
+
+    /// <summary>
+    /// Revokes one token (RFC 7009). Returns false when the provider has no revocation endpoint (the default); throws
+    /// when the provider refused or could not be reached.
+    /// </summary>
+    /// <exception cref="TokenExchangeException">The revocation endpoint answered with an error.</exception>
+    public virtual Task<bool> RevokeAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken) =>
+        Task.FromResult(false);
 }
 
 /// <summary>What a provider supports, as learned by <see cref="ProviderStrategy.ResolveAsync"/>.</summary>
@@ -114,4 +122,13 @@ public sealed record RefreshContext(string RefreshToken, IReadOnlyList<string>? 
 {
     /// <inheritdoc />
     public override string ToString() => "RefreshContext { RefreshToken = *** }";
+}
+
+/// <summary>One token to revoke (RFC 7009 section 2.1).</summary>
+/// <param name="Token">The token (a secret: never log it).</param>
+/// <param name="TokenTypeHint"><c>refresh_token</c> or <c>access_token</c>.</param>
+public sealed record RevocationContext(string Token, string TokenTypeHint)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"RevocationContext {{ TokenTypeHint = {TokenTypeHint} }}";
 }

@@ -64,9 +64,53 @@ internal sealed class TokenEndpointClient
             secrets: [context.RefreshToken, _options.ClientSecret]);
     }
 
-    private void Prepare(TokenRequest request)
+    /// <summary>
+    /// Revokes one token (RFC 7009 section 2.1) with the same client authentication as the token requests. The server
+    /// answers 200 for a token it does not know (section 2.2), so only an error response fails.
+    /// </summary>
+    public async Task RevokeAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken)
     {
-        request.Address = _options.TokenEndpoint!.AbsoluteUri;
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(http);
+        using var request = new TokenRevocationRequest { Token = context.Token, TokenTypeHint = context.TokenTypeHint };
+        Prepare(request, _options.RevocationEndpoint!);
+        TokenRevocationResponse response;
+        try
+        {
+            response = await http.RevokeTokenAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TokenExchangeException($"The token revocation with provider '{_options.Name}' timed out.", innerException: ex);
+        }
+
+        if (!response.IsError) return;
+        // Only the error code and the HTTP status: a description or body could echo the token back.
+        var what = response.ErrorType == ResponseErrorType.Protocol
+            ? $"the provider answered {response.Error}"
+            : response.ErrorType == ResponseErrorType.Http
+                ? $"the revocation endpoint answered HTTP {(int)response.HttpStatusCode}"
+                : $"the request failed ({response.Exception?.GetType().Name ?? response.ErrorType.ToString()})";
+        throw new TokenExchangeException($"The token revocation with provider '{_options.Name}' failed: {what}.", response.Error);
+    }
+
+    private void Prepare(ProtocolRequest request) => Prepare(request, _options.TokenEndpoint!);
+
+    private void Prepare(ProtocolRequest request, Uri address)
+    {
+        request.Address = address.AbsoluteUri;
+        Authenticate(request);
+        foreach (var (name, value) in _options.TokenRequestHeaders)
+        {
+            // Replace rather than add: ProtocolRequest already sets Accept: application/json.
+            request.Headers.Remove(name);
+            if (!request.Headers.TryAddWithoutValidation(name, value))
+                throw new InvalidOperationException($"The provider '{_options.Name}' has a token request header '{name}' that cannot be sent on a request.");
+        }
+    }
+
+    private void Authenticate(ProtocolRequest request)
+    {
         request.ClientId = _options.ClientId;
         switch (_options.ClientAuthentication)
         {
@@ -83,13 +127,6 @@ internal sealed class TokenEndpointClient
                 request.ClientSecret = null;
                 request.ClientCredentialStyle = ClientCredentialStyle.PostBody;
                 break;
-        }
-        foreach (var (name, value) in _options.TokenRequestHeaders)
-        {
-            // Replace rather than add: ProtocolRequest already sets Accept: application/json.
-            request.Headers.Remove(name);
-            if (!request.Headers.TryAddWithoutValidation(name, value))
-                throw new InvalidOperationException($"The provider '{_options.Name}' has a token request header '{name}' that cannot be sent on a request.");
         }
     }
 

@@ -7,4 +7,5 @@ namespace O8Actors.Runtime;
 /// <param name="Providers">The <see cref="Providers.ProviderRegistryActor"/>.</param>
 /// <param name="Flows">The <see cref="Flows.FlowsSupervisor"/>.</param>
 /// <param name="Guardian">Their parent, <c>/user/o8</c>: stopping it stops all of O8Actors in the system.</param>
-internal sealed record O8ActorRefs(IActorRef Listener, IActorRef Providers, IActorRef Flows, IActorRef Guardian);
+/// <param name="Accounts">The <see cref="Accounts.AccountsSupervisor"/>.</param>
+internal sealed record O8ActorRefs(IActorRef Listener, IActorRef Providers, IActorRef Flows, IActorRef Guardian, IActorRef Accounts);

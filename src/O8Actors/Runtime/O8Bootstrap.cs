@@ -20,7 +20,7 @@ internal static class O8Bootstrap
 
     /// <summary>Actor names of the guardian's children.</summary>
     public const string ListenerName = "o8-callback-listener", ProvidersName = "o8-providers", FlowsName = "o8-flows",
-        UndeliveredName = "o8-undelivered-logins";
+        UndeliveredName = "o8-undelivered-logins", AccountsName = "o8-accounts";
 
     /// <summary>Actor paths of the listener and the flows supervisor (for selections and tests).</summary>
     public const string ListenerPath = "/user/" + GuardianName + "/" + ListenerName, FlowsPath = "/user/" + GuardianName + "/" + FlowsName;
@@ -88,14 +88,15 @@ internal static class O8Bootstrap
     /// <param name="loggerFactory">For Kestrel's own logs.</param>
     /// <param name="cancellationToken">Cancels the wait for the guardian.</param>
     /// <param name="bindingVerifier">Server mode: checks each bound login's browser secret (fed from DI's Data Protection).</param>
+    /// <param name="tokenStore">Where accounts keep their tokens; null keeps them in memory.</param>
     public static async Task<O8ActorRefs> StartAsync(ActorSystem system, O8Options options, IBrowserLauncher browser,
         IHttpClientFactory httpClients, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default,
-        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null)
+        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null, ITokenStore? tokenStore = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(httpClients);
         StartScheduler(system);
-        var guardian = system.ActorOf(O8Guardian.Props(options, browser, _ => httpClients.CreateClient(HttpClientName), loggerFactory, bindingVerifier), GuardianName);
+        var guardian = system.ActorOf(O8Guardian.Props(options, browser, _ => httpClients.CreateClient(HttpClientName), loggerFactory, bindingVerifier, tokenStore), GuardianName);
         try
         {
             // The guardian creates its children in its constructor; the answer is the first message it handles.

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Actor.Internal;
 using Akka.Event;
 using Microsoft.Extensions.Logging;
+using O8Actors.Accounts;
 using O8Actors.Browser;
 using O8Actors.Callback;
 using O8Actors.Configuration;
@@ -26,6 +27,9 @@ namespace O8Actors.Runtime;
 /// are the registry's children, restarted there with their queues kept (<see cref="ProviderActor"/>).</item>
 /// <item><b>Flows supervisor: Resume.</b> Its table of waiters is what guarantees each caller one outcome; a restart
 /// would stop every login in flight. Logins are its children, stopped (never restarted) when they throw.</item>
+/// <item><b>Accounts supervisor: Resume.</b> Its table (account → actor) routes every account to its one actor; a
+/// restart would stop them all mid-renewal. Its account actors are stopped when they throw and recreated on demand
+/// (their tokens are in the store).</item>
 /// <item><b>Undelivered-login watcher: Restart.</b> It holds nothing; a restart subscribes it again.</item>
 /// </list>
 /// The guardian itself does nothing that can throw after its constructor; it lives under Akka's user guardian.
@@ -36,11 +40,12 @@ internal sealed class O8Guardian : ReceiveActor
     private readonly IActorRef _providers;
     private readonly IActorRef _flows;
     private readonly IActorRef _undelivered;
+    private readonly IActorRef _accounts;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Exception? _listenerCrash;
 
     public O8Guardian(O8Options options, IBrowserLauncher browser, Func<string, HttpClient> httpClients, ILoggerFactory? loggerFactory,
-        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null)
+        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null, ITokenStore? tokenStore = null)
     {
         _listener = Context.ActorOf(CallbackServerActor.Props(options, loggerFactory), O8Bootstrap.ListenerName);
         _providers = Context.ActorOf(
@@ -49,15 +54,20 @@ internal sealed class O8Guardian : ReceiveActor
             O8Bootstrap.ProvidersName);
         _flows = Context.ActorOf(FlowsSupervisor.Props(options.Login, _listener, _providers, browser, bindingVerifier), O8Bootstrap.FlowsName);
         _undelivered = Context.ActorOf(UndeliveredLoginWatcher.Props(), O8Bootstrap.UndeliveredName);
+        var settings = O8Settings.From(options);
+        _accounts = Context.ActorOf(
+            AccountsSupervisor.Props(tokenStore ?? new InMemoryTokenStore(), _providers, _flows,
+                new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login)),
+            O8Bootstrap.AccountsName);
         Context.Watch(_listener);
 
-        Receive<GetO8Actors>(_ => Sender.Tell(new O8ActorRefs(_listener, _providers, _flows, Self)));
+        Receive<GetO8Actors>(_ => Sender.Tell(new O8ActorRefs(_listener, _providers, _flows, Self, _accounts)));
         Receive<Terminated>(t => t.ActorRef.Equals(_listener), _ => OnListenerGone());
     }
 
     public static Props Props(O8Options options, IBrowserLauncher browser, Func<string, HttpClient> httpClients, ILoggerFactory? loggerFactory,
-        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null) =>
-        Akka.Actor.Props.Create(() => new O8Guardian(options, browser, httpClients, loggerFactory, bindingVerifier));
+        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null, ITokenStore? tokenStore = null) =>
+        Akka.Actor.Props.Create(() => new O8Guardian(options, browser, httpClients, loggerFactory, bindingVerifier, tokenStore));
 
     /// <inheritdoc />
     protected override SupervisorStrategy SupervisorStrategy() => new PerChildStrategy(Decide);
@@ -70,7 +80,7 @@ internal sealed class O8Guardian : ReceiveActor
             return Directive.Stop;
         }
 
-        if (child.Equals(_providers) || child.Equals(_flows)) return Directive.Resume;
+        if (child.Equals(_providers) || child.Equals(_flows) || child.Equals(_accounts)) return Directive.Resume;
         return Directive.Restart;
     }
 

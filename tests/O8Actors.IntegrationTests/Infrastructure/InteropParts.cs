@@ -27,9 +27,10 @@ public sealed class InteropParts : IAsyncDisposable
     public MkcertCertificate Certificate { get; }
 
     /// <summary>Starts all three.</summary>
-    public static async Task<InteropParts> StartAsync()
+    /// <param name="accessTokenLifetime">The provider's access-token lifetime; null for its default.</param>
+    public static async Task<InteropParts> StartAsync(TimeSpan? accessTokenLifetime = null)
     {
-        var provider = OidcProviderServer.StartAsync([]);
+        var provider = StartProviderAsync(accessTokenLifetime);
         var chromium = ChromiumBrowser.LaunchAsync();
         var certificate = MkcertCertificate.CreateAsync();
         try
@@ -46,6 +47,22 @@ public sealed class InteropParts : IAsyncDisposable
         }
 
         return new InteropParts(await provider, await chromium, await certificate);
+    }
+
+    private static async Task<OidcProviderServer> StartProviderAsync(TimeSpan? accessTokenLifetime)
+    {
+        if (accessTokenLifetime is null) return await OidcProviderServer.StartAsync([]);
+        var server = new OidcProviderServer { AccessTokenLifetime = accessTokenLifetime };
+        try
+        {
+            await ((IAsyncLifetime)server).InitializeAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     /// <inheritdoc />

@@ -28,6 +28,13 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(15) };
     private Process? _process;
     private Uri? _issuer;
+    private int _refreshes;
+
+    /// <summary>The access-token lifetime the server is started with; null for oidc-provider's default (one hour).</summary>
+    public TimeSpan? AccessTokenLifetime { get; init; }
+
+    /// <summary>Refresh-token grants the server answered successfully (reported by server.mjs on stdout).</summary>
+    public int Refreshes => Volatile.Read(ref _refreshes);
 
     /// <summary>A provider with no static clients (xUnit fixture constructor); register clients at run time.</summary>
     public OidcProviderServer() : this([]) { }
@@ -128,6 +135,11 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
         start.ArgumentList.Add("server.mjs");
         start.ArgumentList.Add("--port");
         start.ArgumentList.Add("0");
+        if (AccessTokenLifetime is { } ttl)
+        {
+            start.ArgumentList.Add("--access-token-ttl");
+            start.ArgumentList.Add(((int)ttl.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         // Clients go through the environment, not the command line, so secrets stay out of process listings.
         start.Environment["OIDC_CLIENTS"] = JsonSerializer.Serialize(_staticClients);
 
@@ -136,6 +148,7 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is { } line && TryParseReady(line) is { } issuer) ready.TrySetResult(issuer);
+            else if (e.Data == RefreshEventLine) Interlocked.Increment(ref _refreshes);
         };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -165,6 +178,33 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
             throw new TimeoutException(
                 $"The oidc-provider server did not print its ready line within {ReadyTimeout.TotalSeconds:0} s. stderr:\n{StandardError}");
         }
+    }
+
+    private const string RefreshEventLine = "{\"event\":\"refresh\"}";
+
+    /// <summary>Whether <paramref name="token"/> is active for <paramref name="client"/> (RFC 7662 introspection).</summary>
+    public async Task<bool> IsActiveAsync(OidcClientRegistration client, string token)
+    {
+        using var response = await PostAsClientAsync(client, "/token/introspection", new() { ["token"] = token });
+        response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("active").GetBoolean();
+    }
+
+    /// <summary>Revokes <paramref name="token"/> at the provider (RFC 7009), as a user revoking the app would.</summary>
+    public async Task RevokeAsync(OidcClientRegistration client, string token)
+    {
+        using var response = await PostAsClientAsync(client, "/token/revocation", new() { ["token"] = token });
+        response.EnsureSuccessStatusCode();
+    }
+
+    private async Task<HttpResponseMessage> PostAsClientAsync(OidcClientRegistration client, string path, Dictionary<string, string> form)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{IssuerString}{path}") { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(
+            System.Text.Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(client.ClientId)}:{Uri.EscapeDataString(client.ClientSecret)}")));
+        return await http.SendAsync(request);
     }
 
     private static Uri? TryParseReady(string line)

@@ -12,8 +12,16 @@ namespace O8Actors.IntegrationTests.Scenarios;
 /// free port and a real mkcert certificate, Chromium as its browser launcher, and oidc-provider registered through
 /// OpenID Connect discovery.
 /// </summary>
-public sealed class FlowsFixture : IAsyncLifetime
+public class FlowsFixture : IAsyncLifetime
 {
+    private readonly TimeSpan? _accessTokenLifetime;
+
+    /// <summary>With oidc-provider's default access-token lifetime (one hour).</summary>
+    public FlowsFixture() : this(null) { }
+
+    /// <summary>With the given access-token lifetime at the provider.</summary>
+    protected FlowsFixture(TimeSpan? accessTokenLifetime) => _accessTokenLifetime = accessTokenLifetime;
+
     /// <summary>The provider name the discovery strategy is registered under.</summary>
     public const string ProviderName = "oidc-provider";
 
@@ -46,7 +54,7 @@ public sealed class FlowsFixture : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        _parts = await InteropParts.StartAsync();
+        _parts = await InteropParts.StartAsync(_accessTokenLifetime);
 
         Driver = new ChromiumLoginDriver(Chromium, ChromiumLoginDriver.ScriptFromLoginHint());
         Flows = await OAuthLogins.StartAsync(setup =>

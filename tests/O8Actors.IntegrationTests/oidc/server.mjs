@@ -9,7 +9,10 @@
 //            {"client_id":"o8","client_secret":"...","redirect_uris":["https://localhost:41539/"]}.
 //            Missing fields get the defaults below (web client, code + refresh_token, client_secret_basic).
 //            Clients can also be added at runtime through dynamic registration (POST /reg, RFC 7591).
+// --access-token-ttl  Access-token lifetime in seconds (default: oidc-provider's, one hour); the account tests use 5.
 //
+// Besides the ready line, stdout carries one JSON line per successful refresh-token grant, {"event":"refresh"}, so a
+// test can count the refreshes the server saw.
 // When listening, prints exactly one JSON line to stdout: {"ready":true,"issuer":"http://127.0.0.1:PORT"}.
 // Everything else (oidc-provider's development notices, server errors) goes to stderr, so the line is easy to find.
 
@@ -23,6 +26,7 @@ const { values: args } = parseArgs({
     port: { type: 'string' },
     clients: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    'access-token-ttl': { type: 'string' },
   },
 });
 
@@ -46,6 +50,12 @@ const portText = args.port ?? process.env.OIDC_PORT ?? '0';
 const port = Number.parseInt(portText, 10);
 if (!Number.isInteger(port) || port < 0 || port > 65535 || String(port) !== portText.trim()) {
   fail(`the port must be an integer 0..65535, not '${portText}'`);
+}
+
+const ttlText = args['access-token-ttl'] ?? process.env.OIDC_ACCESS_TOKEN_TTL;
+const accessTokenTtl = ttlText === undefined ? undefined : Number.parseInt(ttlText, 10);
+if (accessTokenTtl !== undefined && (!Number.isInteger(accessTokenTtl) || accessTokenTtl < 1)) {
+  fail(`--access-token-ttl must be a whole number of seconds, not '${ttlText}'`);
 }
 
 let clientsInput;
@@ -96,7 +106,9 @@ server.listen(port, '127.0.0.1', () => {
       devInteractions: { enabled: true }, // built-in login and consent pages: any user name, any password
       registration: { enabled: true }, // lets a test register a client for a listener port it learns late
       revocation: { enabled: true },
+      introspection: { enabled: true }, // lets a test ask whether a refresh token is still active (RFC 7662)
     },
+    ...(accessTokenTtl === undefined ? {} : { ttl: { AccessToken: accessTokenTtl } }),
     // PKCE on every authorization request, confidential clients included (RFC 9700 section 2.1.1).
     pkce: { required: () => true },
     // A refresh token whenever the client may use one, with or without offline_access + prompt=consent:
@@ -117,6 +129,10 @@ server.listen(port, '127.0.0.1', () => {
 
   // Server errors go to stderr (message only: never a request body, so no secret reaches the output).
   provider.on('server_error', (_ctx, err) => process.stderr.write(`oidc server_error: ${err.message}\n`));
+
+  provider.on('grant.success', (ctx) => {
+    if (ctx.oidc.params?.grant_type === 'refresh_token') process.stdout.write(`${JSON.stringify({ event: 'refresh' })}\n`);
+  });
 
   server.on('request', provider.callback());
   process.stdout.write(`${JSON.stringify({ ready: true, issuer })}\n`);

@@ -48,6 +48,28 @@ public sealed class O8OptionsTests
     }
 
     [Fact]
+    public void The_refresh_margin_ships_as_five_minutes_and_is_read_from_hocon_and_layered_under_code()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(5), O8Options.FromConfig().Tokens.RefreshMargin);
+        var hocon = ConfigurationFactory.ParseString("o8.tokens.refresh-margin = 90s");
+
+        Assert.Equal(TimeSpan.FromSeconds(90), O8Settings.From(O8Settings.Layer(new O8Options(), hocon)).RefreshMargin);
+        var code = new O8Options { Tokens = new TokenOptions { RefreshMargin = TimeSpan.FromSeconds(10) } };
+        Assert.Equal(TimeSpan.FromSeconds(10), O8Settings.From(O8Settings.Layer(code, hocon)).RefreshMargin);
+        Assert.Equal(TimeSpan.FromSeconds(10), O8Settings.From(code).ToOptions().Tokens.RefreshMargin);
+    }
+
+    [Fact]
+    public void A_negative_refresh_margin_is_refused_naming_the_setting_both_ways()
+    {
+        var options = new O8Options { Tokens = new TokenOptions { RefreshMargin = TimeSpan.FromSeconds(-1) } };
+
+        var error = Assert.Throws<O8ConfigurationException>(() => options.Validate());
+
+        Assert.Equal(("o8.tokens.refresh-margin", "O8:Tokens:RefreshMargin"), (error.HoconKey, error.ConfigurationKey));
+    }
+
+    [Fact]
     public void User_hocon_overrides_the_defaults()
     {
         var options = O8Options.FromConfig(ConfigurationFactory.ParseString("o8.listener.port = 5000\no8.login.timeout = 5s"));
@@ -87,6 +109,7 @@ public sealed class O8OptionsTests
     [InlineData("o8.login.max-pending = banana", "o8.login.max-pending", "O8:Login:MaxPending")]
     [InlineData("o8.login.max-pending-per-partition = banana", "o8.login.max-pending-per-partition", "O8:Login:MaxPendingPerPartition")]
     [InlineData("o8.providers.max-queued-exchanges = banana", "o8.providers.max-queued-exchanges", "O8:Providers:MaxQueuedExchanges")]
+    [InlineData("o8.tokens.refresh-margin = banana", "o8.tokens.refresh-margin", "O8:Tokens:RefreshMargin")]
     public void A_value_that_does_not_parse_names_its_key_and_quotes_it(string hocon, string setting, string configurationKey)
     {
         var error = Assert.Throws<O8ConfigurationException>(() => O8Options.FromConfig(ConfigurationFactory.ParseString(hocon)));

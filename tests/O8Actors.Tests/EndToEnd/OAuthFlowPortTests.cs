@@ -197,6 +197,29 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
         Assert.Equal(LoginOutcomeKind.Cancelled, (await ended.Task.WaitAsync(TimeSpan.FromSeconds(30))).Outcome);
     }
 
+    [Fact]
+    public async Task A_second_AuthorizeAsync_reuses_the_cached_account_until_it_signs_out()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var flows = await StartAsync(new HttpClientBrowser());
+        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
+
+        var first = await flow.AuthorizeAsync(timeoutSeconds: 30);
+        var second = await flow.AuthorizeAsync(timeoutSeconds: 30);
+        var cached = await flow.GetAccessTokenAsync(allowInteraction: false);
+
+        Assert.Equal(first, second);
+        Assert.Equal(first, cached.Token);
+        Assert.Equal(new OAuthAccount(flow.Account.Provider, "default"), cached.Account);
+        Assert.Equal([flow.Account], await flows.GetAccountsAsync(flow.Account.Provider));
+
+        var signedOut = await flow.SignOutAsync();
+        var third = await flow.AuthorizeAsync(timeoutSeconds: 30);
+
+        Assert.Equal(RevocationOutcome.NotSupported, signedOut.Revocation);
+        Assert.NotEqual(first, third);
+    }
+
     private sealed class Observer(Action<LoginEvent> onNext) : IObserver<LoginEvent>
     {
         public void OnNext(LoginEvent value) => onNext(value);

@@ -81,6 +81,8 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
             setup.Options.Listener.BindIPv6 = false;
             setup.Browser = browser;
             setup.LoggerFactory = TestOutputLogging.Factory(output);
+            // Not the user's data folder: a test leaves nothing behind.
+            setup.TokenStore = new InMemoryTokenStore();
         };
         try
         {

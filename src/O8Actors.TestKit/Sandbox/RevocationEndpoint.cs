@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Http;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>
+/// <c>POST /revoke</c> (RFC 7009). A refresh token's revocation revokes its whole family, the access tokens issued with
+/// it included (section 2.1: the server should); an access token's revokes only that token. An unknown or already
+/// inactive token is answered 200 (section 2.2), a token of another client 400.
+/// </summary>
+internal sealed class RevocationEndpoint(SandboxState state)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
+        {
+            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "POST a form with the token.");
+            return;
+        }
+
+        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out _);
+        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
+        if (auth.Client is null)
+        {
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"sandbox\"";
+            state.Counters.Error("invalid_client");
+            await SandboxHttp.WriteErrorAsync(context, 401, "invalid_client", auth.Failure!);
+            return;
+        }
+
+        var token = form.Get("token");
+        if (string.IsNullOrEmpty(token))
+        {
+            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "token is missing.");
+            return;
+        }
+
+        // The hint only speeds up the lookup (section 2.1); both kinds are searched either way.
+        if (state.Tokens.FindRefresh(token) is { } refresh)
+        {
+            if (!await OwnedAsync(context, refresh.Family, auth.Client.ClientId)) return;
+            if (state.Tokens.IsRefreshTokenActive(token))
+            {
+                refresh.Family.Revoke();
+                state.Counters.Revoked();
+            }
+        }
+        else if (state.Tokens.FindAccess(token) is { } access)
+        {
+            if (!await OwnedAsync(context, access.Family, auth.Client.ClientId)) return;
+            if (state.Tokens.IsAccessTokenActive(token, state.Time.GetUtcNow()))
+            {
+                state.Tokens.RevokeAccess(token);
+                state.Counters.Revoked();
+            }
+        }
+
+        context.Response.StatusCode = 200;
+    }
+
+    private async Task<bool> OwnedAsync(HttpContext context, TokenFamily family, string clientId)
+    {
+        if (family.ClientId == clientId) return true;
+        state.Counters.Error("invalid_request");
+        await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "The token was not issued to this client.");
+        return false;
+    }
+}

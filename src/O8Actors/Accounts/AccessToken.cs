@@ -1,0 +1,19 @@
+namespace O8Actors;
+
+/// <summary>
+/// An access token served by <see cref="IOAuthLogins.GetAccessTokenAsync"/>: from the account's cache, or freshly
+/// refreshed. It carries no refresh token: the account keeps that, so that no other code can spend (and, with rotation,
+/// burn) it behind the account's back.
+/// </summary>
+/// <param name="Account">Whose token it is.</param>
+/// <param name="Token">The access token (a secret).</param>
+/// <param name="TokenType">Usually <c>Bearer</c>.</param>
+/// <param name="ExpiresAt">When it expires, if the provider said.</param>
+/// <param name="Scope">The granted scope, if the provider said.</param>
+/// <remarks><see cref="ToString"/> never prints the token.</remarks>
+public sealed record AccessToken(OAuthAccount Account, string Token, string TokenType, DateTimeOffset? ExpiresAt, string? Scope)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"AccessToken {{ Account = {Account}, TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, Scope = {Scope} }}";
+}

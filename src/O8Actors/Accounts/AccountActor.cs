@@ -1,0 +1,580 @@
+using Akka.Actor;
+using Akka.Event;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Accounts;
+
+/// <summary>
+/// One signed-in account (a child of <see cref="AccountsSupervisor"/>): holds its current tokens and serves access
+/// tokens from them, renewing them one renewal at a time however many callers ask.
+/// </summary>
+/// <remarks>
+/// <para><b>Idle</b>: a caller whose token is still valid (more than the refresh margin before expiry) is answered at
+/// once from memory. Any other request starts a renewal and waits in it.</para>
+/// <para><b>Renewing</b> (single flight): take the store's refresh lock (which makes another process on the same store
+/// wait), read the stored copy (another process may have refreshed already: then serve that), refresh once through the
+/// provider actor, store the result (compare-and-set on its version) and only then answer everyone who waited. A
+/// rotated refresh token is therefore on disk before any caller sees the new access token; a crash in between loses
+/// nothing the provider knows about.</para>
+/// <para><b>Interacting</b>: the refresh token is missing or refused (<c>invalid_grant</c>) and a caller allows the
+/// browser: one interactive login runs for all of them; callers that do not allow it fail at once with
+/// <see cref="InteractionRequiredException"/>.</para>
+/// <para><b>Signing out</b>: revoke at the provider, remove from the store, answer, then ask the parent to retire this
+/// actor; what reaches it afterwards goes back to the parent, which starts a fresh actor.</para>
+/// </remarks>
+internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
+{
+    private const string RenewalTimer = "renewal";
+    private readonly OAuthAccount _account;
+    private readonly ITokenStore _store;
+    private readonly IActorRef _providers;
+    private readonly IActorRef _flows;
+    private readonly AccountSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly List<Waiter> _waiters = [];
+    private StoredTokens? _current;
+    private bool _loaded;
+    private DateTimeOffset _firstSeen;
+    private AccessToken? _served;
+    private IAsyncDisposable? _lock;
+    private int _generation;
+    private string? _refreshId;
+    private TokenSet? _toSave;
+    private IActorRef? _rememberTo;
+    private string? _loginId;
+    private AuthorizationRequest? _loginRequest;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public IStash Stash { get; set; } = null!;
+
+    /// <summary>Props for one account's actor.</summary>
+    public static Props Props(OAuthAccount account, ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings) =>
+        Akka.Actor.Props.Create(() => new AccountActor(account, store, providers, flows, settings));
+
+    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
+    public AccountActor(OAuthAccount account, ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings)
+    {
+        _account = account;
+        _store = store;
+        _providers = providers;
+        _flows = flows;
+        _settings = settings;
+        Idle();
+    }
+
+    private sealed record Waiter(GetAccessToken Request, IActorRef ReplyTo, long SeenVersion);
+    private sealed record Locked(int Generation, IAsyncDisposable Handle);
+    private sealed record Loaded(int Generation, StoredTokens? Stored);
+    private sealed record Saved(int Generation, TokenSet Tokens, long? Version);
+    private sealed record StoreFailed(int Generation, Exception Cause);
+    private sealed record RenewalTimedOut(int Generation);
+    private sealed record InteractiveDone(int Generation, LoginOutcome Outcome);
+    private sealed record SignOutLoaded(StoredTokens? Stored);
+    private sealed record SignOutRemoved(SignOutResult Result);
+
+    /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
+    internal sealed record Forgotten(OAuthAccount Account);
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    private void Idle()
+    {
+        Receive<GetAccessToken>(msg =>
+        {
+            var waiter = new Waiter(msg, Sender, _current?.Version ?? 0);
+            if (Servable(waiter))
+            {
+                Sender.Tell(Served());
+                return;
+            }
+
+            _waiters.Add(waiter);
+            BeginRenewal();
+        });
+        Receive<RememberLogin>(msg =>
+        {
+            _toSave = msg.Tokens;
+            _rememberTo = Sender;
+            BeginRenewal();
+        });
+        Receive<SignOut>(_ => BeginSignOut(Sender));
+        StaleReplies();
+    }
+
+    // ---- serving --------------------------------------------------------------------------------------------------
+
+    /// <summary>Whether the current token answers this waiter without a renewal.</summary>
+    private bool Servable(Waiter waiter)
+    {
+        if (!_loaded || _current is null) return false;
+        if (waiter.Request.Options.ForceRefresh && _current.Version <= waiter.SeenVersion) return false;
+        return Fresh(_current.Tokens) && Covers(_current.Tokens.Scope, waiter.Request.Scopes);
+    }
+
+    /// <summary>
+    /// Valid for more than the refresh margin. The margin is capped at half the token's lifetime as this actor first
+    /// saw it, so that a provider with short-lived tokens (shorter than the margin) is not refreshed on every call.
+    /// </summary>
+    private bool Fresh(TokenSet tokens)
+    {
+        if (tokens.ExpiresAt is not { } expires) return true;
+        var margin = _settings.RefreshMargin;
+        var lifetime = expires - _firstSeen;
+        if (lifetime > TimeSpan.Zero && lifetime / 2 < margin) margin = lifetime / 2;
+        return Now + margin < expires;
+    }
+
+    /// <summary>Whether the granted scope holds every requested one (an unknown granted scope is taken as covering).</summary>
+    private static bool Covers(string? granted, IReadOnlyList<string>? requested)
+    {
+        if (requested is not { Count: > 0 } || string.IsNullOrWhiteSpace(granted)) return true;
+        var have = granted.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return requested.All(s => have.Contains(s, StringComparer.Ordinal));
+    }
+
+    /// <summary>The current token as handed out; one instance per stored version, so serving from cache allocates nothing here.</summary>
+    private AccessToken Served()
+    {
+        var tokens = _current!.Tokens;
+        return _served ??= new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope);
+    }
+
+    private void Adopt(StoredTokens? stored)
+    {
+        if (stored?.Version != _current?.Version || !_loaded)
+        {
+            _served = null;
+            _firstSeen = Now;
+        }
+
+        _current = stored;
+        _loaded = true;
+    }
+
+    private void ServeWhatCan()
+    {
+        for (var i = _waiters.Count - 1; i >= 0; i--)
+        {
+            if (!Servable(_waiters[i])) continue;
+            _waiters[i].ReplyTo.Tell(Served());
+            _waiters.RemoveAt(i);
+        }
+    }
+
+    private void ServeAll()
+    {
+        var token = Served();
+        foreach (var waiter in _waiters) waiter.ReplyTo.Tell(token);
+        _waiters.Clear();
+    }
+
+    private void FailAll(Exception cause, Func<Waiter, bool>? which = null)
+    {
+        for (var i = _waiters.Count - 1; i >= 0; i--)
+        {
+            if (which is not null && !which(_waiters[i])) continue;
+            _waiters[i].ReplyTo.Tell(new Status.Failure(cause));
+            _waiters.RemoveAt(i);
+        }
+    }
+
+    // ---- renewing -------------------------------------------------------------------------------------------------
+
+    private void BeginRenewal()
+    {
+        var generation = ++_generation;
+        Become(Renewing);
+        Timers.StartSingleTimer(RenewalTimer, new RenewalTimedOut(generation), _settings.RenewalTimeout);
+        var store = _store;
+        var account = _account;
+        var lockWait = _settings.LockWait;
+        LockAsync(store, account, lockWait).PipeTo(Self,
+            success: handle => new Locked(generation, handle),
+            failure: e => new StoreFailed(generation, e));
+    }
+
+    private static async Task<IAsyncDisposable> LockAsync(ITokenStore store, OAuthAccount account, TimeSpan wait)
+    {
+        using var cts = new CancellationTokenSource(wait);
+        return await store.LockAsync(account, cts.Token).ConfigureAwait(false);
+    }
+
+    private void Renewing()
+    {
+        Receive<GetAccessToken>(msg => _waiters.Add(new Waiter(msg, Sender, _current?.Version ?? 0)));
+        Receive<RememberLogin>(_ => Stash.Stash());
+        Receive<SignOut>(_ => Stash.Stash());
+        Receive<Locked>(msg =>
+        {
+            if (msg.Generation != _generation)
+            {
+                Release(msg.Handle);
+                return;
+            }
+
+            _lock = msg.Handle;
+            Load(msg.Generation);
+        });
+        Receive<Loaded>(msg => msg.Generation == _generation, msg => OnLoaded(msg.Stored));
+        Receive<CodeExchanged>(msg => msg.LoginId == _refreshId, msg =>
+        {
+            _refreshId = null;
+            // A refresh response may leave out what did not change: the refresh token (handled by the token reader),
+            // the ID token and its claims (they identify the account, which has not changed).
+            var previous = _current!.Tokens;
+            var tokens = msg.Tokens.IdToken is null
+                ? msg.Tokens with { IdToken = previous.IdToken, IdTokenClaims = previous.IdTokenClaims }
+                : msg.Tokens;
+            Save(tokens, _current.Version);
+        });
+        Receive<CodeExchangeFailed>(msg => msg.LoginId == _refreshId, msg =>
+        {
+            _refreshId = null;
+            if (msg.Cause is NotSupportedException)
+            {
+                NeedsInteraction(InteractionReason.NoRefreshToken, $"The provider '{_account.Provider}' does not refresh tokens; {_account} must sign in again.");
+                return;
+            }
+
+            if (msg.ProviderError == "invalid_grant")
+            {
+                NeedsInteraction(InteractionReason.RefreshRefused,
+                    $"The provider '{_account.Provider}' refused the refresh token of {_account} (invalid_grant: revoked, expired or already used); sign in again.");
+                return;
+            }
+
+            FailAll(RefreshException(msg));
+            EndRenewal();
+        });
+        Receive<Saved>(msg => msg.Generation == _generation, OnSaved);
+        Receive<StoreFailed>(msg => msg.Generation == _generation, msg =>
+        {
+            _log.Warning("Account {0}: the token store failed ({1})", _account, msg.Cause.GetType().Name);
+            var cause = new AuthorizationFailedException(LoginFailure.Internal,
+                $"The token store failed for {_account}: {msg.Cause.GetType().Name}.");
+            FailAll(cause);
+            FailRemember(cause);
+            EndRenewal();
+        });
+        Receive<RenewalTimedOut>(msg => msg.Generation == _generation, _ =>
+        {
+            _log.Warning("Account {0}: the renewal did not finish within {1}", _account, _settings.RenewalTimeout);
+            var cause = new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
+                $"Renewing the tokens of {_account} did not finish within {_settings.RenewalTimeout.TotalSeconds:0} seconds.");
+            FailAll(cause);
+            FailRemember(cause);
+            _generation++;
+            EndRenewal();
+        });
+        StaleReplies();
+    }
+
+    /// <summary>Answers of a renewal that was abandoned (timed out): drop them, releasing a lock that arrives late.</summary>
+    private void StaleReplies()
+    {
+        Receive<Locked>(msg => Release(msg.Handle));
+        Receive<Loaded>(_ => { });
+        Receive<Saved>(_ => { });
+        Receive<StoreFailed>(_ => { });
+        Receive<RenewalTimedOut>(_ => { });
+        Receive<CodeExchanged>(_ => { });
+        Receive<CodeExchangeFailed>(_ => { });
+        Receive<InteractiveDone>(_ => { });
+    }
+
+    private void Load(int generation)
+    {
+        var store = _store;
+        var account = _account;
+        store.LoadAsync(account).PipeTo(Self,
+            success: stored => new Loaded(generation, stored),
+            failure: e => new StoreFailed(generation, e));
+    }
+
+    private void OnLoaded(StoredTokens? stored)
+    {
+        Adopt(stored);
+        if (_toSave is { } login)
+        {
+            Save(login, stored?.Version ?? 0);
+            return;
+        }
+
+        // Another process (or an earlier renewal) may have stored a newer token while this one waited for the lock.
+        ServeWhatCan();
+        if (_waiters.Count == 0)
+        {
+            EndRenewal();
+            return;
+        }
+
+        if (_current is null)
+        {
+            NeedsInteraction(InteractionReason.NoAccount, $"No tokens are stored for {_account}; sign in first.");
+            return;
+        }
+
+        if (!_current.Tokens.CanRefresh)
+        {
+            NeedsInteraction(InteractionReason.NoRefreshToken, $"The access token of {_account} expired and the provider issued no refresh token; sign in again.");
+            return;
+        }
+
+        _refreshId = $"refresh-{_generation}-{FlowSecrets.RandomToken(6)}";
+        var scopes = _waiters.Select(w => w.Request.Scopes).FirstOrDefault(s => s is { Count: > 0 });
+        _providers.Tell(new RefreshTokens(_account.Provider, _refreshId, _current.Tokens.RefreshToken!, scopes));
+    }
+
+    private void Save(TokenSet tokens, long expectedVersion)
+    {
+        var generation = _generation;
+        var store = _store;
+        var account = _account;
+        store.SaveAsync(account, tokens, expectedVersion).PipeTo(Self,
+            success: version => new Saved(generation, tokens, version),
+            failure: e => new StoreFailed(generation, e));
+    }
+
+    private void OnSaved(Saved msg)
+    {
+        if (msg.Version is not { } version)
+        {
+            // Someone wrote without the lock (or a store without locking): the stored copy is newer than the one this
+            // renewal read. Read it again; a login's tokens are then saved over it, a refresh's are dropped for it.
+            _log.Info("Account {0}: the stored tokens changed during the renewal; reading them again", _account);
+            Load(_generation);
+            return;
+        }
+
+        Adopt(new StoredTokens(msg.Tokens, version));
+        if (_toSave is not null)
+        {
+            _rememberTo?.Tell(new LoginRemembered(_account, version));
+            _toSave = null;
+            _rememberTo = null;
+        }
+
+        ServeAll();
+        EndRenewal();
+    }
+
+    private void EndRenewal()
+    {
+        Timers.Cancel(RenewalTimer);
+        ReleaseLock();
+        Become(Idle);
+        Stash.UnstashAll();
+    }
+
+    private void ReleaseLock()
+    {
+        if (_lock is { } held) Release(held);
+        _lock = null;
+    }
+
+    private void Release(IAsyncDisposable handle)
+    {
+        var log = _log;
+        var account = _account;
+        // Releasing is quick (a semaphore, closing a lock file); a failure is logged, never awaited on the actor.
+        handle.DisposeAsync().AsTask().ContinueWith(
+            t => log.Warning("Account {0}: releasing the refresh lock failed ({1})", account, t.Exception?.InnerException?.GetType().Name),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    private void FailRemember(Exception cause)
+    {
+        _rememberTo?.Tell(new Status.Failure(cause));
+        _rememberTo = null;
+        _toSave = null;
+    }
+
+    private OAuthFlowException RefreshException(CodeExchangeFailed failed) => failed.Failure switch
+    {
+        LoginFailure.UnknownProvider => new UnknownProviderException(_account.Provider),
+        LoginFailure.ExchangeQueueFull => new ProviderBusyException(failed.Reason),
+        LoginFailure.ProviderUnavailable or LoginFailure.Internal => new AuthorizationFailedException(failed.Failure, failed.Reason),
+        _ => new TokenExchangeException(failed.Reason, failed.ProviderError, failed.Cause),
+    };
+
+    // ---- interactive login ----------------------------------------------------------------------------------------
+
+    private void NeedsInteraction(InteractionReason reason, string message)
+    {
+        FailAll(new InteractionRequiredException(_account, reason, message), w => !w.Request.Options.AllowInteraction);
+        if (_waiters.Count == 0)
+        {
+            EndRenewal();
+            return;
+        }
+
+        // The login takes minutes: nobody else needs to wait for this process's lock meanwhile.
+        ReleaseLock();
+        Timers.Cancel(RenewalTimer);
+        var generation = ++_generation;
+        var request = LoginClient.Snapshot(_waiters[0].Request.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
+        _loginRequest = request;
+        _loginId = FlowSecrets.RandomToken(9);
+        var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _log.Info("Account {0}: {1}; starting an interactive login for {2} waiting caller(s)", _account, reason, _waiters.Count);
+        // The login ends by itself (its deadline, the exchange deadline), so no timer is needed as a backstop here.
+        _flows.Tell(new StartFlow(_loginId, _account.Provider, request, completion));
+        completion.Task.PipeTo(Self, success: outcome => new InteractiveDone(generation, outcome),
+            failure: e => new InteractiveDone(generation, new LoginFailed(_loginId, LoginFailure.Internal, e.GetType().Name)));
+        Become(Interacting);
+    }
+
+    private void Interacting()
+    {
+        Receive<GetAccessToken>(msg =>
+        {
+            if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, _current?.Version ?? 0));
+            else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,
+                $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
+        });
+        Receive<RememberLogin>(_ => Stash.Stash());
+        Receive<SignOut>(_ =>
+        {
+            // Signing out ends the login that would sign the account in again.
+            if (_loginId is not null) _flows.Tell(new CancelFlow(_loginId));
+            Stash.Stash();
+        });
+        Receive<InteractiveDone>(msg => msg.Generation == _generation, msg => OnInteractiveDone(msg.Outcome));
+        StaleReplies();
+    }
+
+    private void OnInteractiveDone(LoginOutcome outcome)
+    {
+        _loginId = null;
+        if (outcome is LoginSucceeded succeeded)
+        {
+            var signedIn = AccountKeys.For(_account.Provider, succeeded.Tokens, _loginRequest);
+            if (signedIn == _account)
+            {
+                _toSave = succeeded.Tokens;
+                _rememberTo = null;
+                BeginRenewal();
+                return;
+            }
+
+            // Someone else signed in: their tokens are theirs (remembered under their account), not this one's.
+            if (signedIn is not null) Context.Parent.Tell(new RememberLogin(signedIn, succeeded.Tokens), ActorRefs.NoSender);
+            FailAll(new InteractionRequiredException(_account, InteractionReason.AccountMismatch,
+                $"The interactive login signed in {signedIn?.ToString() ?? "an unidentified account"}, not {_account}."));
+        }
+        else
+        {
+            FailAll(LoginException(outcome));
+        }
+
+        Become(Idle);
+        Stash.UnstashAll();
+    }
+
+    private Exception LoginException(LoginOutcome outcome) => outcome switch
+    {
+        LoginDenied d => new AuthorizationDeniedException(d.Error, d.ErrorDescription) { LoginId = d.LoginId },
+        LoginTimedOut t => new AuthorizationTimeoutException(t.Timeout) { LoginId = t.LoginId },
+        LoginCancelled => new OperationCanceledException("The interactive login was cancelled."),
+        LoginFailed f => LoginFailureExceptions.For(f, _account.Provider, _settings.Login.MaxPending, _settings.Login.MaxPendingPerPartition),
+        _ => new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
+    };
+
+    // ---- signing out ----------------------------------------------------------------------------------------------
+
+    private void BeginSignOut(IActorRef replyTo)
+    {
+        Become(() => SigningOut(replyTo));
+        var store = _store;
+        var account = _account;
+        store.LoadAsync(account).PipeTo(Self, success: stored => new SignOutLoaded(stored),
+            failure: _ => new SignOutLoaded(null));
+    }
+
+    private void SigningOut(IActorRef replyTo)
+    {
+        var revokeId = $"revoke-{FlowSecrets.RandomToken(6)}";
+        Receive<GetAccessToken>(_ => Sender.Tell(new Status.Failure(
+            new InteractionRequiredException(_account, InteractionReason.NoAccount, $"{_account} is signing out."))));
+        Receive<RememberLogin>(_ => Stash.Stash());
+        Receive<SignOut>(_ => Stash.Stash());
+        Receive<SignOutLoaded>(msg =>
+        {
+            var tokens = msg.Stored?.Tokens ?? _current?.Tokens;
+            var revoke = new List<RevocationContext>(2);
+            if (tokens?.RefreshToken is { Length: > 0 } refresh) revoke.Add(new RevocationContext(refresh, "refresh_token"));
+            if (tokens?.AccessToken is { Length: > 0 } access) revoke.Add(new RevocationContext(access, "access_token"));
+            if (revoke.Count == 0) Remove(new SignOutResult(_account, RevocationOutcome.NothingToRevoke));
+            else _providers.Tell(new RevokeTokens(_account.Provider, revokeId, revoke));
+        });
+        Receive<RevocationDone>(msg => msg.RequestId == revokeId, msg =>
+        {
+            if (msg.Outcome == RevocationOutcome.Failed)
+                _log.Warning("Account {0}: revocation failed ({1}); the local copy is removed all the same", _account, msg.Reason);
+            Remove(new SignOutResult(_account, msg.Outcome, msg.Reason));
+        });
+        Receive<SignOutRemoved>(msg =>
+        {
+            _current = null;
+            _served = null;
+            replyTo.Tell(msg.Result);
+            // Retired by the parent: messages already on their way here are sent back to it (see Forwarding).
+            Context.Parent.Tell(new Forgotten(_account));
+            Become(Forwarding);
+            Stash.UnstashAll();
+        });
+        StaleReplies();
+    }
+
+    private void Remove(SignOutResult result)
+    {
+        var store = _store;
+        var account = _account;
+        store.RemoveAsync(account).PipeTo(Self, success: () => new SignOutRemoved(result),
+            failure: e => new SignOutRemoved(result with
+            {
+                Reason = (result.Reason is null ? "" : result.Reason + "; ") + $"removing the stored copy failed ({e.GetType().Name})",
+            }));
+    }
+
+    /// <summary>After sign-out, until the parent stops it: everything goes back to the parent, which routes it to a fresh actor.</summary>
+    private void Forwarding()
+    {
+        Receive<GetAccessToken>(msg => Context.Parent.Forward(msg));
+        Receive<RememberLogin>(msg => Context.Parent.Forward(msg));
+        Receive<SignOut>(msg => Context.Parent.Forward(msg));
+        StaleReplies();
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        var cause = new AuthorizationFailedException(LoginFailure.Internal, $"The actor of {_account} stopped before it could answer.");
+        FailAll(cause);
+        FailRemember(cause);
+        ReleaseLock();
+        base.PostStop();
+    }
+}
+
+/// <summary>What every account actor shares.</summary>
+/// <param name="RefreshMargin">Refresh this long before expiry (<c>o8.tokens.refresh-margin</c>).</param>
+/// <param name="ExchangeTimeout">The token request timeout (<c>o8.login.exchange-timeout</c>).</param>
+/// <param name="Login">The login settings (for the exceptions of an interactive login).</param>
+internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan ExchangeTimeout, Configuration.O8Settings.LoginSettings Login)
+{
+    /// <summary>How long a renewal waits for the store's lock (another process refreshing the same account).</summary>
+    public TimeSpan LockWait => ExchangeTimeouts.RefreshWait(ExchangeTimeout) + TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The backstop of one renewal: the lock, then a refresh the provider actor always answers within its own timeout.
+    /// Longer than both, so it fires only when something is broken (a store that never answers).
+    /// </summary>
+    public TimeSpan RenewalTimeout => LockWait + ExchangeTimeouts.RefreshWait(ExchangeTimeout) + TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a caller waits for a token: a renewal, or an interactive login when it allows one.</summary>
+    public TimeSpan CallerWait(bool interactive, TimeSpan? loginTimeout) =>
+        RenewalTimeout + TimeSpan.FromSeconds(5) + (interactive ? (loginTimeout ?? Login.Timeout) + RenewalTimeout : TimeSpan.Zero);
+}

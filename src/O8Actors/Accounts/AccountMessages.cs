@@ -1,0 +1,28 @@
+namespace O8Actors.Accounts;
+
+// Messages to the AccountsSupervisor, which forwards the per-account ones to that account's actor (keeping the sender).
+
+/// <summary>Asks for a valid access token; answered with an <see cref="AccessToken"/> or a <c>Status.Failure</c>.</summary>
+internal sealed record GetAccessToken(OAuthAccount Account, IReadOnlyList<string>? Scopes, AccessTokenOptions Options);
+
+/// <summary>
+/// A login succeeded for <paramref name="Account"/>: store its tokens (a new version), then answer
+/// <see cref="LoginRemembered"/> (or a <c>Status.Failure</c> when the store failed).
+/// </summary>
+internal sealed record RememberLogin(OAuthAccount Account, TokenSet Tokens)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"RememberLogin {{ Account = {Account} }}";
+}
+
+/// <summary>The login's tokens are stored.</summary>
+internal sealed record LoginRemembered(OAuthAccount Account, long Version);
+
+/// <summary>Revokes the account's tokens at the provider and forgets them; answered with a <see cref="SignOutResult"/>.</summary>
+internal sealed record SignOut(OAuthAccount Account);
+
+/// <summary>Lists stored accounts; answered with <see cref="AccountList"/>.</summary>
+internal sealed record ListAccounts(string? Provider);
+
+/// <summary>The stored accounts.</summary>
+internal sealed record AccountList(IReadOnlyList<OAuthAccount> Accounts);

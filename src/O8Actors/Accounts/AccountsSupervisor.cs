@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Actor;
+
+namespace O8Actors.Accounts;
+
+/// <summary>
+/// The parent of every <see cref="AccountActor"/> (<c>/user/o8/o8-accounts</c>): creates an account's actor on its first
+/// message and routes by account, so each account has exactly one actor, and with it one renewal at a time.
+/// </summary>
+/// <remarks>
+/// An account actor that throws is stopped (its waiters are answered in PostStop); the next message for the account
+/// creates a fresh one, which reads the store again: the store, not the actor, is what must not be lost.
+/// </remarks>
+internal sealed class AccountsSupervisor : ReceiveActor
+{
+    private readonly ITokenStore _store;
+    private readonly IActorRef _providers;
+    private readonly IActorRef _flows;
+    private readonly AccountSettings _settings;
+    private readonly Dictionary<OAuthAccount, IActorRef> _accounts = [];
+    private long _incarnation;
+
+    /// <summary>Props for the supervisor.</summary>
+    public static Props Props(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings) =>
+        Akka.Actor.Props.Create(() => new AccountsSupervisor(store, providers, flows, settings));
+
+    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
+    public AccountsSupervisor(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings)
+    {
+        _store = store;
+        _providers = providers;
+        _flows = flows;
+        _settings = settings;
+
+        Receive<GetAccessToken>(msg => Of(msg.Account).Forward(msg));
+        Receive<RememberLogin>(msg => Of(msg.Account).Forward(msg));
+        Receive<SignOut>(msg => Of(msg.Account).Forward(msg));
+        Receive<ListAccounts>(msg =>
+        {
+            var store = _store;
+            store.ListAsync(msg.Provider).PipeTo(Sender, success: list => new AccountList(list));
+        });
+        Receive<AccountActor.Forgotten>(msg =>
+        {
+            // Messages already sent to the retired actor reach it before the PoisonPill and come back here.
+            if (!_accounts.Remove(msg.Account, out var retired) || !retired.Equals(Sender)) return;
+            Context.Unwatch(retired);
+            retired.Tell(PoisonPill.Instance);
+        });
+        Receive<Terminated>(t =>
+        {
+            foreach (var (account, actor) in _accounts)
+            {
+                if (!actor.Equals(t.ActorRef)) continue;
+                _accounts.Remove(account);
+                break;
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    private IActorRef Of(OAuthAccount account)
+    {
+        if (_accounts.TryGetValue(account, out var actor)) return actor;
+        actor = Context.ActorOf(AccountActor.Props(account, _store, _providers, _flows, _settings), ActorName(account, ++_incarnation));
+        Context.Watch(actor);
+        _accounts[account] = actor;
+        return actor;
+    }
+
+    /// <summary>
+    /// A hash, not the account itself: a subject may hold any character, and actor paths end up in logs. The
+    /// incarnation keeps names unique while a retired actor is still stopping.
+    /// </summary>
+    private static string ActorName(OAuthAccount account, long incarnation) =>
+        $"account-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(account.Id)).AsSpan(0, 8))}-{incarnation}";
+}

@@ -1,0 +1,250 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace O8Actors;
+
+/// <summary>
+/// The desktop and CLI token store: one encrypted file per account in the user's data folder
+/// (<c>$XDG_DATA_HOME/o8actors/tokens</c>, else <c>~/.local/share/o8actors/tokens</c>; LocalApplicationData on Windows
+/// and macOS), so a second run of the app finds its account and needs no browser.
+/// </summary>
+/// <remarks>
+/// <para><b>At rest.</b> Each file is the account's tokens as JSON, encrypted and authenticated by ASP.NET Core Data
+/// Protection, whose key ring lives in the <c>keys</c> folder beside them. No token is on disk in plain text. The folders
+/// are mode 0700 and every file 0600 (Unix), so only the user can read them. On Windows the key ring is additionally
+/// encrypted with DPAPI; on Linux and macOS it is protected by those file modes alone: this store defends against other
+/// users and against tokens leaking through backups or logs of the data folder, not against code running as the user.</para>
+/// <para><b>Two processes.</b> Several processes of the same user may share the folder. A write is a compare-and-set on the
+/// account's version under a short file lock (<c>.wlock</c>), written to a temporary file and renamed over the old one
+/// (readers see the old or the new file, never half of one). Around a refresh the account holds a second file lock
+/// (<c>.lock</c>, <see cref="LockAsync"/>): the other process waits, then reads the rotated token instead of spending the
+/// old refresh token again. A version check alone would keep the older token from overwriting the newer one, but the
+/// second refresh would still reach the provider with a spent refresh token, and a provider with replay detection then
+/// revokes the whole family; the lock keeps that request from being sent.</para>
+/// <para>A file that cannot be decrypted (its key ring was deleted) reads as no tokens: the account signs in again.</para>
+/// </remarks>
+public sealed class FileTokenStore : ITokenStore
+{
+    private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(25);
+    private readonly Lazy<IDataProtector> _protector;
+    private readonly string _keys;
+
+    /// <summary>
+    /// A store in <paramref name="folder"/>, created (mode 0700) with its key ring on first use: an app that never
+    /// signs in touches nothing on disk.
+    /// </summary>
+    /// <param name="folder">The folder; null for <see cref="DefaultFolder"/>.</param>
+    public FileTokenStore(string? folder = null)
+    {
+        Folder = Path.GetFullPath(string.IsNullOrWhiteSpace(folder) ? DefaultFolder : folder);
+        _keys = Path.Combine(Folder, "keys");
+        _protector = new Lazy<IDataProtector>(() =>
+        {
+            CreatePrivateFolder(Folder);
+            CreatePrivateFolder(_keys);
+            var provider = DataProtectionProvider.Create(new DirectoryInfo(_keys), builder => builder.SetApplicationName("O8Actors.Tokens"));
+            return provider.CreateProtector("O8Actors.Tokens.v1");
+        });
+    }
+
+    private IDataProtector Protector => _protector.Value;
+
+    /// <summary>Creates the folders and the key ring if this is the first use.</summary>
+    private void EnsureCreated() => _ = _protector.Value;
+
+    /// <summary><c>$XDG_DATA_HOME/o8actors/tokens</c>, else <c>~/.local/share/o8actors/tokens</c> (LocalApplicationData on Windows and macOS).</summary>
+    public static string DefaultFolder =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify),
+            "o8actors", "tokens");
+
+    /// <summary>The folder in use.</summary>
+    public string Folder { get; }
+
+    /// <inheritdoc />
+    public async Task<StoredTokens?> LoadAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        EnsureCreated();
+        var record = await ReadAsync(FileOf(account), cancellationToken).ConfigureAwait(false);
+        return record is null || record.Provider != account.Provider || record.Key != account.Key ? null : record.ToStored();
+    }
+
+    /// <inheritdoc />
+    public async Task<long?> SaveAsync(OAuthAccount account, TokenSet tokens, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentNullException.ThrowIfNull(tokens);
+        EnsureCreated();
+        var file = FileOf(account);
+        await using var writing = await FileLock.AcquireAsync(file + ".wlock", cancellationToken).ConfigureAwait(false);
+        var current = (await ReadAsync(file, cancellationToken).ConfigureAwait(false))?.Version ?? 0;
+        if (current != expectedVersion) return null;
+        var version = current + 1;
+        var payload = Protector.Protect(JsonSerializer.SerializeToUtf8Bytes(TokenRecord.From(account, tokens, version)));
+        ProtectKeyRing();
+        var temporary = $"{file}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            await using (var stream = new FileStream(temporary, PrivateWrite()))
+                await stream.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+            File.Move(temporary, file, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+
+        return version;
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        EnsureCreated();
+        var file = FileOf(account);
+        await using var writing = await FileLock.AcquireAsync(file + ".wlock", cancellationToken).ConfigureAwait(false);
+        File.Delete(file);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OAuthAccount>> ListAsync(string? provider = null, CancellationToken cancellationToken = default)
+    {
+        EnsureCreated();
+        var accounts = new List<OAuthAccount>();
+        foreach (var file in Directory.EnumerateFiles(Folder, "*.token"))
+        {
+            if (await ReadAsync(file, cancellationToken).ConfigureAwait(false) is not { } record) continue;
+            if (provider is null || record.Provider == provider) accounts.Add(new OAuthAccount(record.Provider, record.Key));
+        }
+
+        return accounts.OrderBy(a => a.Id, StringComparer.Ordinal).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<IAsyncDisposable> LockAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        EnsureCreated();
+        return await FileLock.AcquireAsync(FileOf(account) + ".lock", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The account's file: a hash of its id, so the name says nothing about the person and needs no escaping.</summary>
+    private string FileOf(OAuthAccount account) =>
+        Path.Combine(Folder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(account.Id))) + ".token");
+
+    private async Task<TokenRecord?> ReadAsync(string file, CancellationToken cancellationToken)
+    {
+        byte[] payload;
+        try
+        {
+            payload = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<TokenRecord>(Protector.Unprotect(payload));
+        }
+        catch (Exception e) when (e is CryptographicException or JsonException)
+        {
+            // Encrypted under a key ring that is gone, or damaged: as good as absent (the account signs in again).
+            return null;
+        }
+    }
+
+    private static FileStreamOptions PrivateWrite()
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFile;
+        return options;
+    }
+
+    private static void CreatePrivateFolder(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        Directory.CreateDirectory(path, PrivateFolder);
+        // An existing folder keeps its mode: tighten it.
+        File.SetUnixFileMode(path, PrivateFolder);
+    }
+
+    /// <summary>Data Protection writes its key files with the process's umask; make them the user's alone.</summary>
+    private void ProtectKeyRing()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        foreach (var key in Directory.EnumerateFiles(_keys))
+            if ((File.GetUnixFileMode(key) & ~PrivateFile) != 0) File.SetUnixFileMode(key, PrivateFile);
+    }
+
+    /// <summary>What one file holds (inside the encryption).</summary>
+    private sealed record TokenRecord(
+        string Provider, string Key, long Version, string AccessToken, string TokenType, DateTimeOffset? ExpiresAt,
+        string? RefreshToken, string? Scope, string? IdToken, ClaimsRecord? Claims)
+    {
+        public static TokenRecord From(OAuthAccount account, TokenSet t, long version) => new(
+            account.Provider, account.Key, version, t.AccessToken, t.TokenType, t.ExpiresAt, t.RefreshToken, t.Scope, t.IdToken,
+            t.IdTokenClaims is { } c ? new ClaimsRecord(c.Subject, c.Issuer, c.Audiences, c.ExpiresAt, c.IssuedAt, c.Email, c.Name) : null);
+
+        public StoredTokens ToStored() => new(new TokenSet(AccessToken, TokenType, ExpiresAt, RefreshToken, Scope, IdToken)
+        {
+            IdTokenClaims = Claims is { } c ? new IdTokenClaims(c.Subject, c.Issuer, c.Audiences, c.ExpiresAt, c.IssuedAt, c.Email, c.Name,
+                AllClaims(IdToken)) : null,
+        }, Version);
+
+        /// <summary>The ID token was validated when it was issued; its claims are read back from it rather than stored twice.</summary>
+        private static IReadOnlyList<System.Security.Claims.Claim> AllClaims(string? idToken)
+        {
+            if (string.IsNullOrEmpty(idToken)) return [];
+            try
+            {
+                return new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(idToken).Claims.ToList();
+            }
+            catch (ArgumentException)
+            {
+                return [];
+            }
+        }
+    }
+
+    private sealed record ClaimsRecord(string Subject, string Issuer, IReadOnlyList<string> Audiences, DateTimeOffset ExpiresAt,
+        DateTimeOffset IssuedAt, string? Email, string? Name);
+
+    /// <summary>
+    /// An exclusive lock on a file, between processes and within one: .NET takes an advisory <c>flock</c> for
+    /// <see cref="FileShare.None"/> on Unix and a sharing lock on Windows. Held while the stream is open.
+    /// </summary>
+    private sealed class FileLock(FileStream stream) : IAsyncDisposable
+    {
+        public static async Task<FileLock> AcquireAsync(string path, CancellationToken cancellationToken)
+        {
+            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFile;
+            while (true)
+            {
+                try
+                {
+                    return new FileLock(new FileStream(path, options));
+                }
+                catch (IOException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Held by someone else: poll. Holds last a token request at most, so a short poll costs little.
+                    await Task.Delay(LockPoll, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        public ValueTask DisposeAsync() => stream.DisposeAsync();
+    }
+}

@@ -1,0 +1,45 @@
+namespace O8Actors;
+
+/// <summary>
+/// Where accounts keep their tokens. O8Actors ships <see cref="InMemoryTokenStore"/> (tests, servers until a database
+/// store exists) and <see cref="FileTokenStore"/> (the desktop and CLI default: encrypted files in the user's data
+/// folder). Implement it for your own storage.
+/// </summary>
+/// <remarks>
+/// <para>Every write is a compare-and-set on <see cref="StoredTokens.Version"/>: <see cref="SaveAsync"/> succeeds only
+/// when the stored version is still the one the writer read, so a rotated refresh token is never overwritten by an
+/// older one, however many processes share the store.</para>
+/// <para><see cref="LockAsync"/> is held by an account around "read, refresh, write": another holder (a second process
+/// on the same store) waits, then reads the token the first one stored instead of spending the same refresh token
+/// again, which a server with replay detection would answer by revoking both.</para>
+/// <para>Implementations must be thread-safe; they are called from the accounts' actors through tasks.</para>
+/// </remarks>
+public interface ITokenStore
+{
+    /// <summary>The account's tokens, or null when none are stored.</summary>
+    Task<StoredTokens?> LoadAsync(OAuthAccount account, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores <paramref name="tokens"/> when the stored version is <paramref name="expectedVersion"/> (0: nothing stored);
+    /// the stored copy then has version <paramref name="expectedVersion"/> + 1, which is returned.
+    /// </summary>
+    /// <returns>The new version, or null when the stored version was another (someone wrote first: load again).</returns>
+    Task<long?> SaveAsync(OAuthAccount account, TokenSet tokens, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the account's tokens; nothing happens when none are stored.</summary>
+    Task RemoveAsync(OAuthAccount account, CancellationToken cancellationToken = default);
+
+    /// <summary>The accounts with stored tokens, of one provider or (null) of all.</summary>
+    Task<IReadOnlyList<OAuthAccount>> ListAsync(string? provider = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes the account's refresh lock, waiting while another holder (in this process or another) has it; dispose the
+    /// result to release it.
+    /// </summary>
+    Task<IAsyncDisposable> LockAsync(OAuthAccount account, CancellationToken cancellationToken = default);
+}
+
+/// <summary>An account's stored tokens and their version (1 for the first write, one more for each later one).</summary>
+/// <param name="Tokens">The tokens.</param>
+/// <param name="Version">The version, for <see cref="ITokenStore.SaveAsync"/>'s compare-and-set.</param>
+public sealed record StoredTokens(TokenSet Tokens, long Version);

@@ -1,0 +1,32 @@
+namespace O8Actors;
+
+/// <summary>Why an account needs the user again.</summary>
+public enum InteractionReason
+{
+    /// <summary>No tokens are stored for the account (never signed in here, or signed out).</summary>
+    NoAccount,
+
+    /// <summary>The access token expired and no refresh token was issued.</summary>
+    NoRefreshToken,
+
+    /// <summary>The provider refused the refresh token (<c>invalid_grant</c>: revoked, expired or replayed).</summary>
+    RefreshRefused,
+
+    /// <summary>The interactive login signed in a different account.</summary>
+    AccountMismatch,
+}
+
+/// <summary>
+/// The account's tokens cannot be renewed silently: sign in again (call
+/// <see cref="IOAuthLogins.GetAccessTokenAsync"/> with <see cref="AccessTokenOptions.AllowInteraction"/>, or
+/// <see cref="IOAuthLogins.AuthorizeAsync"/>). The name is MSAL's, so that users recognise it.
+/// </summary>
+public sealed class InteractionRequiredException(OAuthAccount account, InteractionReason reason, string message, Exception? innerException = null)
+    : OAuthFlowException(message, innerException)
+{
+    /// <summary>The account.</summary>
+    public OAuthAccount Account { get; } = account;
+
+    /// <summary>Why.</summary>
+    public InteractionReason Reason { get; } = reason;
+}

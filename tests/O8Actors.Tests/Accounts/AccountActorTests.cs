@@ -1,0 +1,327 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using O8Actors.Accounts;
+using O8Actors.Configuration;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Accounts;
+
+/// <summary>
+/// The account actors behind <c>GetAccessTokenAsync</c>: cache, single-flight refresh, refresh margin (virtual time),
+/// rotation stored first, <c>invalid_grant</c>, interactive renewal and sign-out.
+/// </summary>
+public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseString(
+    """akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit" """))
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    private static readonly OAuthAccount Alice = new("p", "alice");
+    private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
+
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+
+    private RotatingStrategy NewStrategy(string name = "p", TimeSpan? lifetime = null, bool revokes = true) =>
+        new(name, () => Sys.Scheduler.Now) { Lifetime = lifetime ?? TimeSpan.FromHours(1), Revokes = revokes };
+
+    private async Task<IActorRef> Accounts(ProviderStrategy strategy, ITokenStore store, IActorRef? flows = null, TimeSpan? margin = null, string? name = null)
+    {
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
+        var settings = new AccountSettings(margin ?? TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+        return Sys.ActorOf(AccountsSupervisor.Props(store, registry, flows ?? CreateTestProbe().Ref, settings), name);
+    }
+
+    private static Task<AccessToken> Get(IActorRef accounts, OAuthAccount account, AccessTokenOptions? options = null, IReadOnlyList<string>? scopes = null) =>
+        accounts.Ask<AccessToken>(new GetAccessToken(account, scopes, options ?? AccessTokenOptions.Silent), Wait);
+
+    private static async Task Remember(IActorRef accounts, OAuthAccount account, TokenSet tokens) =>
+        Assert.Equal(account, (await accounts.Ask<LoginRemembered>(new RememberLogin(account, tokens), Wait)).Account);
+
+    [Fact]
+    public async Task A_valid_token_is_served_from_the_cache_without_a_refresh()
+    {
+        var strategy = NewStrategy();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore());
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+
+        var first = await Get(accounts, Alice);
+        var second = await Get(accounts, Alice);
+
+        Assert.Equal("at-1", first.Token);
+        Assert.Same(first, second);
+        Assert.Equal(0, strategy.Refreshes);
+    }
+
+    [Fact]
+    public async Task Hundred_concurrent_callers_at_expiry_cause_exactly_one_refresh()
+    {
+        var strategy = NewStrategy();
+        var store = new InMemoryTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        strategy.Hold();
+
+        var callers = Enumerable.Range(0, 100).Select(_ => Get(accounts, Alice)).ToArray();
+        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        Assert.DoesNotContain(callers, c => c.IsCompleted);
+        strategy.Release();
+        var tokens = await Task.WhenAll(callers);
+
+        Assert.Equal(1, strategy.Refreshes);
+        Assert.All(tokens, t => Assert.Equal("at-2", t.Token));
+        Assert.Equal(0, strategy.Replays);
+        Assert.Equal("rt-2", (await store.LoadAsync(Alice))!.Tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task The_token_is_refreshed_once_it_is_within_the_refresh_margin_of_expiry()
+    {
+        var strategy = NewStrategy();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), margin: TimeSpan.FromMinutes(5));
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+
+        Clock.Advance(TimeSpan.FromMinutes(54));
+        Assert.Equal("at-1", (await Get(accounts, Alice)).Token);
+        Assert.Equal(0, strategy.Refreshes);
+
+        Clock.Advance(TimeSpan.FromMinutes(2)); // 4 minutes left: inside the margin, not yet expired
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+        Assert.Equal(1, strategy.Refreshes);
+    }
+
+    [Fact]
+    public async Task A_token_shorter_lived_than_the_margin_is_served_for_half_its_lifetime()
+    {
+        var strategy = NewStrategy(lifetime: TimeSpan.FromSeconds(10));
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), margin: TimeSpan.FromMinutes(5));
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+
+        Clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal("at-1", (await Get(accounts, Alice)).Token);
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+        Assert.Equal(1, strategy.Refreshes);
+    }
+
+    [Fact]
+    public async Task Force_refresh_refreshes_a_valid_token()
+    {
+        var strategy = NewStrategy();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore());
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+
+        var token = await Get(accounts, Alice, new AccessTokenOptions(ForceRefresh: true));
+
+        Assert.Equal("at-2", token.Token);
+        Assert.Equal(1, strategy.Refreshes);
+    }
+
+    [Fact]
+    public async Task A_rotated_refresh_token_is_stored_before_the_new_access_token_is_handed_out()
+    {
+        var strategy = NewStrategy();
+        var store = new GatedTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        store.HoldSaves();
+        var caller = CreateTestProbe();
+
+        caller.Send(accounts, new GetAccessToken(Alice, null, AccessTokenOptions.Silent));
+        AwaitCondition(() => store.SavesWaiting == 1, Wait);
+
+        // The provider has rotated (rt-1 is spent), the write of rt-2 is pending: nothing is handed out yet.
+        Assert.Equal(1, strategy.Refreshes);
+        caller.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Assert.Equal("rt-1", (await store.LoadAsync(Alice))!.Tokens.RefreshToken);
+
+        store.ReleaseSaves();
+        Assert.Equal("at-2", caller.ExpectMsg<AccessToken>(Wait).Token);
+        var stored = await store.LoadAsync(Alice);
+        Assert.Equal(("rt-2", 2L), (stored!.Tokens.RefreshToken, stored.Version));
+    }
+
+    [Fact]
+    public async Task A_refused_refresh_token_throws_InteractionRequiredException_without_the_token_in_the_message()
+    {
+        var strategy = NewStrategy();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore());
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        strategy.RevokeAll();
+
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice));
+
+        Assert.Equal(InteractionReason.RefreshRefused, error.Reason);
+        Assert.Equal(Alice, error.Account);
+        Assert.Contains("invalid_grant", error.Message);
+        Assert.DoesNotContain("rt-1", error.Message);
+        Assert.DoesNotContain("at-1", error.Message);
+    }
+
+    [Fact]
+    public async Task An_unknown_account_throws_InteractionRequiredException()
+    {
+        var accounts = await Accounts(NewStrategy(), new InMemoryTokenStore());
+
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice));
+
+        Assert.Equal(InteractionReason.NoAccount, error.Reason);
+    }
+
+    [Fact]
+    public async Task A_refused_refresh_with_interaction_allowed_runs_one_login_for_every_interactive_caller()
+    {
+        var strategy = NewStrategy();
+        var flows = CreateTestProbe();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), flows.Ref);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        strategy.RevokeAll();
+
+        var first = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var second = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var silent = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice));
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        Assert.Equal(("p", "alice"), (start.Provider, start.Request.AccountKey));
+        Assert.Equal(Alice, silent.Account);
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice")));
+        Assert.Equal("at-2", (await first).Token);
+        Assert.Equal("at-2", (await second).Token);
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
+    [Fact]
+    public async Task An_interactive_login_as_someone_else_is_refused()
+    {
+        var strategy = NewStrategy();
+        var flows = CreateTestProbe();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), flows.Ref);
+
+        var call = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("bob")));
+
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => call);
+        Assert.Equal(InteractionReason.AccountMismatch, error.Reason);
+        // Bob's tokens are his: remembered under his account, not Alice's.
+        await AwaitAssertAsync(async () => Assert.Equal("at-1", (await Get(accounts, new OAuthAccount("p", "bob"))).Token), Wait);
+    }
+
+    [Fact]
+    public async Task Sign_out_revokes_the_refresh_and_access_tokens_and_forgets_the_account()
+    {
+        var strategy = NewStrategy();
+        var store = new InMemoryTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        await Get(accounts, Alice);
+
+        var result = await accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+
+        Assert.Equal(RevocationOutcome.Revoked, result.Revocation);
+        Assert.Equal([("rt-1", "refresh_token"), ("at-1", "access_token")], strategy.Revoked.Select(r => (r.Token, r.TokenTypeHint)));
+        Assert.False(strategy.IsValid("rt-1"));
+        Assert.Null(await store.LoadAsync(Alice));
+        Assert.Empty((await accounts.Ask<AccountList>(new ListAccounts(null), Wait)).Accounts);
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice));
+        Assert.Equal(InteractionReason.NoAccount, error.Reason);
+    }
+
+    [Fact]
+    public async Task A_failed_revocation_is_reported_and_the_account_is_forgotten_all_the_same()
+    {
+        var strategy = NewStrategy();
+        strategy.RevocationFails = true;
+        var store = new InMemoryTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+
+        var result = await accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+
+        Assert.Equal(RevocationOutcome.Failed, result.Revocation);
+        Assert.Contains("down", result.Reason);
+        Assert.Null(await store.LoadAsync(Alice));
+    }
+
+    [Fact]
+    public async Task Sign_out_at_a_provider_without_revocation_says_so_and_forgets_the_account()
+    {
+        var strategy = NewStrategy(revokes: false);
+        var store = new InMemoryTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+
+        var result = await accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+
+        Assert.Equal(RevocationOutcome.NotSupported, result.Revocation);
+        Assert.Null(await store.LoadAsync(Alice));
+    }
+
+    [Fact]
+    public async Task An_account_signed_in_again_after_sign_out_is_served()
+    {
+        var strategy = NewStrategy();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore());
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        await accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
+    [Fact]
+    public async Task Accounts_are_listed_per_provider()
+    {
+        var strategy = NewStrategy();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore());
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        await Remember(accounts, new OAuthAccount("p", "bob"), strategy.Issue("bob"));
+        await Remember(accounts, new OAuthAccount("q", "carol"), strategy.Issue("carol"));
+
+        var ofP = (await accounts.Ask<AccountList>(new ListAccounts("p"), Wait)).Accounts;
+        var all = (await accounts.Ask<AccountList>(new ListAccounts(null), Wait)).Accounts;
+
+        Assert.Equal([Alice, new OAuthAccount("p", "bob")], ofP.OrderBy(a => a.Key));
+        Assert.Equal(3, all.Count);
+    }
+
+    [Fact]
+    public async Task Two_processes_sharing_a_file_store_refresh_once_and_never_lose_a_rotation()
+    {
+        var folder = Directory.CreateTempSubdirectory("o8-tokens-").FullName;
+        try
+        {
+            var strategy = NewStrategy();
+            // Two "processes": two stores over one folder, each with its own accounts supervisor.
+            var one = await Accounts(strategy, new FileTokenStore(folder), name: "accounts-one");
+            var two = await Accounts(strategy, new FileTokenStore(folder), name: "accounts-two");
+            await Remember(one, Alice, strategy.Issue("alice"));
+            Assert.Equal("at-1", (await Get(two, Alice)).Token);
+            Clock.Advance(TimeSpan.FromHours(1));
+            strategy.Hold();
+
+            var callers = Enumerable.Range(0, 50).SelectMany(_ => new[] { Get(one, Alice), Get(two, Alice) }).ToArray();
+            AwaitCondition(() => strategy.Refreshes == 1, Wait);
+            strategy.Release();
+            var tokens = await Task.WhenAll(callers);
+
+            Assert.Equal(1, strategy.Refreshes);
+            Assert.Equal(0, strategy.Replays);
+            Assert.All(tokens, t => Assert.Equal("at-2", t.Token));
+            var stored = await new FileTokenStore(folder).LoadAsync(Alice);
+            Assert.Equal(("rt-2", 2L), (stored!.Tokens.RefreshToken, stored.Version));
+            Assert.True(strategy.IsValid("rt-2"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text;
+
+namespace O8Actors.Tests.Accounts;
+
+/// <summary>The encrypted file store: round trip, versions, file modes, no token on disk in plain text, two stores on one folder.</summary>
+public sealed class FileTokenStoreTests : IDisposable
+{
+    private static readonly OAuthAccount Alice = new("github", "alice");
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "o8-file-store-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+    }
+
+    private static TokenSet Tokens(string suffix) => new(
+        $"access-{suffix}-QmFzZTY0U2VjcmV0", "Bearer", new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero), $"refresh-{suffix}-UmVmcmVzaFNlY3JldA",
+        "read write", $"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.idtoken-{suffix}")
+    {
+        IdTokenClaims = new IdTokenClaims("alice", "https://issuer.test", ["client"], new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero),
+            new DateTimeOffset(2030, 1, 2, 2, 4, 5, TimeSpan.Zero), "alice@example.test", "Alice", []),
+    };
+
+    [Fact]
+    public async Task Tokens_round_trip_through_the_encrypted_file()
+    {
+        var store = new FileTokenStore(_folder);
+        var tokens = Tokens("1");
+
+        Assert.Equal(1L, await store.SaveAsync(Alice, tokens, 0));
+        var loaded = await new FileTokenStore(_folder).LoadAsync(Alice);
+
+        Assert.NotNull(loaded);
+        Assert.Equal(1L, loaded.Version);
+        Assert.Equal((tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.RefreshToken, tokens.Scope, tokens.IdToken),
+            (loaded.Tokens.AccessToken, loaded.Tokens.TokenType, loaded.Tokens.ExpiresAt, loaded.Tokens.RefreshToken, loaded.Tokens.Scope, loaded.Tokens.IdToken));
+        Assert.Equal(("alice", "https://issuer.test", "alice@example.test"),
+            (loaded.Tokens.IdTokenClaims!.Subject, loaded.Tokens.IdTokenClaims.Issuer, loaded.Tokens.IdTokenClaims.Email));
+        Assert.Equal([Alice], await store.ListAsync("github"));
+        Assert.Empty(await store.ListAsync("google"));
+    }
+
+    [Fact]
+    public async Task A_write_from_an_older_version_is_refused()
+    {
+        var store = new FileTokenStore(_folder);
+        await store.SaveAsync(Alice, Tokens("1"), 0);
+        await store.SaveAsync(Alice, Tokens("2"), 1);
+
+        // A writer that read version 1 (before the rotation to "2") must not overwrite it.
+        Assert.Null(await new FileTokenStore(_folder).SaveAsync(Alice, Tokens("stale"), 1));
+        var loaded = await store.LoadAsync(Alice);
+        Assert.Equal(("refresh-2-UmVmcmVzaFNlY3JldA", 2L), (loaded!.Tokens.RefreshToken, loaded.Version));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Files_and_folders_are_the_users_alone()
+    {
+        var store = new FileTokenStore(_folder);
+        await store.SaveAsync(Alice, Tokens("1"), 0);
+        await using (await store.LockAsync(Alice)) { }
+
+        const UnixFileMode owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        foreach (var file in Directory.EnumerateFiles(_folder, "*", SearchOption.AllDirectories))
+            Assert.True(File.GetUnixFileMode(file) == owner, $"{Path.GetFileName(file)} is {File.GetUnixFileMode(file)}");
+        Assert.Equal(owner | UnixFileMode.UserExecute, File.GetUnixFileMode(_folder));
+        Assert.Equal(owner | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(_folder, "keys")));
+        Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(_folder, "keys")));
+    }
+
+    [Fact]
+    public async Task No_token_is_on_disk_in_plain_text()
+    {
+        var store = new FileTokenStore(_folder);
+        var tokens = Tokens("1");
+        await store.SaveAsync(Alice, tokens, 0);
+        await store.SaveAsync(Alice, Tokens("2"), 1);
+
+        var secrets = new[] { tokens.AccessToken, tokens.RefreshToken!, tokens.IdToken!, Tokens("2").AccessToken, Tokens("2").RefreshToken!, "QmFzZTY0U2VjcmV0", "UmVmcmVzaFNlY3JldA" };
+        var files = Directory.EnumerateFiles(_folder, "*", SearchOption.AllDirectories).ToList();
+        Assert.Contains(files, f => f.EndsWith(".token", StringComparison.Ordinal));
+        foreach (var file in files)
+        {
+            var bytes = await File.ReadAllBytesAsync(file);
+            foreach (var secret in secrets)
+            {
+                Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(secret)) < 0, $"{Path.GetFileName(file)} holds a token (UTF-8)");
+                Assert.True(bytes.AsSpan().IndexOf(Encoding.Unicode.GetBytes(secret)) < 0, $"{Path.GetFileName(file)} holds a token (UTF-16)");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_file_whose_key_ring_is_gone_reads_as_no_tokens()
+    {
+        await new FileTokenStore(_folder).SaveAsync(Alice, Tokens("1"), 0);
+        Directory.Delete(Path.Combine(_folder, "keys"), recursive: true);
+
+        Assert.Null(await new FileTokenStore(_folder).LoadAsync(Alice));
+    }
+
+    [Fact]
+    public async Task Remove_forgets_the_account()
+    {
+        var store = new FileTokenStore(_folder);
+        await store.SaveAsync(Alice, Tokens("1"), 0);
+
+        await store.RemoveAsync(Alice);
+
+        Assert.Null(await store.LoadAsync(Alice));
+        Assert.Empty(await store.ListAsync());
+    }
+
+    [Fact]
+    public async Task Two_stores_on_one_folder_take_turns_and_never_lose_a_write()
+    {
+        // Each "process" repeatedly does what a refresh does: lock, read, write the next version. Without the lock two
+        // would read the same version and one write would be refused (or, without the version check, lost).
+        var stores = new[] { new FileTokenStore(_folder), new FileTokenStore(_folder) };
+        await stores[0].SaveAsync(Alice, Tokens("0"), 0);
+        var refused = 0;
+
+        await Task.WhenAll(stores.Select(store => Task.Run(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await using var held = await store.LockAsync(Alice);
+                var current = await store.LoadAsync(Alice);
+                if (await store.SaveAsync(Alice, Tokens($"{current!.Version}"), current.Version) is null) Interlocked.Increment(ref refused);
+            }
+        })));
+
+        Assert.Equal(0, refused);
+        Assert.Equal(41L, (await stores[1].LoadAsync(Alice))!.Version);
+    }
+}
