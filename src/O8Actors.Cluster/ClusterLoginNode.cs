@@ -9,4 +9,7 @@ namespace O8Actors.Cluster;
 /// <param name="Providers">This node's provider registry: providers run where the login runs.</param>
 /// <param name="BindingVerifier">Checks the browser binding (every node shares the Data Protection key ring).</param>
 /// <param name="RedirectUri">The server-mode redirect URI (<c>O8:Listener:ExternalRedirectUri</c>), the same on every node.</param>
-internal sealed record ClusterLoginNode(LoginOptions Login, IActorRef Providers, BrowserBindingVerifier BindingVerifier, Uri RedirectUri);
+/// <param name="OutcomeHandler">The app's handler for outcomes on the node where logins end, if it registered one.</param>
+/// <param name="Stopping">Cancelled when the node shuts down (handed to the outcome handler).</param>
+internal sealed record ClusterLoginNode(LoginOptions Login, IActorRef Providers, BrowserBindingVerifier BindingVerifier, Uri RedirectUri,
+    IClusterLoginOutcomeHandler? OutcomeHandler = null, CancellationToken Stopping = default);

@@ -29,6 +29,8 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     private IActorRef? _flow;
     private IActorRef? _replyTo;
     private string _loginId = "";
+    private string _provider = "";
+    private string? _partition;
     // The login's full state while it waits for its callback; cleared when one is handed on (single use) or the login ends.
     private byte[]? _state;
     private bool _ended;
@@ -118,6 +120,8 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     {
         _replyTo = begin.ReplyTo;
         _loginId = begin.LoginId;
+        _provider = begin.Provider;
+        _partition = begin.Request.Partition;
         var context = new FlowContext(node.Login, Self, node.Providers, ServerModeBrowserLauncher.Instance, Self, node.BindingVerifier);
         var start = new FlowStart(context, begin.LoginId, begin.Provider, begin.Request, default, begin.Binding)
         {
@@ -150,6 +154,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
                 _ended = true;
                 _state = null;
                 _replyTo!.Tell(new LoginEnded(_loginId, WireOutcome.From(outcome)));
+                RunOutcomeHandler(outcome);
                 break;
             case CancelLogin:
                 _flow!.Tell(new CancelFlow(_loginId));
@@ -194,6 +199,22 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         {
             BrowserSecrets = callback.BrowserSecrets,
         });
+    }
+
+    /// <summary>
+    /// The app's outcome handler, here on the node where the login ended, off this actor (it does I/O). A failure is
+    /// logged by exception type only: the outcome may carry tokens, and an exception message may quote them.
+    /// </summary>
+    private void RunOutcomeHandler(LoginOutcome outcome)
+    {
+        var node = _node.Result;
+        if (node.OutcomeHandler is not { } handler) return;
+        var ended = new ClusterLoginEnded(_loginId, _provider, _partition, outcome);
+        var log = Log;
+        var stopping = node.Stopping;
+        _ = Task.Run(() => handler.HandleAsync(ended, stopping), stopping).ContinueWith(
+            t => log.Warning("Login {0}: the outcome handler failed ({1})", ended.LoginId, t.Exception?.InnerException?.GetType().Name),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     /// <summary>The outcome of a login whose node stopped or left before it ended.</summary>

@@ -73,12 +73,14 @@ public static class O8ClusterHostingExtensions
         var runtime = services.GetService<O8Runtime>()
             ?? throw new InvalidOperationException("WithOAuthLoginsCluster needs services.AddOAuthLogins(...) and WithOAuthLogins() in AddAkka.");
         var verifier = services.GetRequiredService<BrowserBindingVerifier>();
+        var handler = services.GetService<IClusterLoginOutcomeHandler>();
+        var stopping = services.GetService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
         return runtime.WhenStarted.ContinueWith(t =>
         {
             var started = t.Result;
             var redirect = started.Options.Listener.ExternalRedirectUri
                 ?? throw new InvalidOperationException("WithOAuthLoginsCluster is for server mode: set O8:Listener:ExternalRedirectUri on every node.");
-            return new ClusterLoginNode(started.Options.Login, started.Actors.Providers, verifier, redirect);
+            return new ClusterLoginNode(started.Options.Login, started.Actors.Providers, verifier, redirect, handler, stopping);
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 }

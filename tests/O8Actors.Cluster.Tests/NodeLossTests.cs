@@ -68,6 +68,8 @@ public sealed class NodeLossTests(ThreeNodesForNodeLoss cluster) : IClassFixture
             }
 
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"NodeLost took {clock.Elapsed}");
+            // Their node died before they ended: no node ran an outcome handler for them.
+            Assert.All(lost, w => Assert.False(cluster.Nodes.Handled.ContainsKey(w.Login.LoginId)));
 
             // Every login whose node survived signs in, its callback landing on a surviving node.
             foreach (var w in kept)

@@ -166,6 +166,21 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
     }
 
     [Fact]
+    public async Task The_outcome_handler_runs_on_the_node_where_the_login_ended_with_its_login_provider_partition_and_outcome()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var connector = cluster.Web.Services.GetRequiredService<IOAuthConnector>();
+        var login = await connector.BeginAsync("sandbox", ClusterNodes.Hint("alice", TimeSpan.FromSeconds(1)) with { Partition = "user-42" }, ct);
+
+        Assert.IsType<LoginTimedOut>(await login.Outcome.WaitAsync(Wait, ct));
+
+        await Eventually.TrueAsync(() => cluster.Nodes.Handled.ContainsKey(login.LoginId), "the outcome handler ran");
+        var (node, ended) = Assert.Single(cluster.Nodes.Handled[login.LoginId]);
+        Assert.StartsWith("o8-single:", node, StringComparison.Ordinal);
+        Assert.Equal(new ClusterLoginEnded(login.LoginId, "sandbox", "user-42", await login.Outcome), ended);
+    }
+
+    [Fact]
     public async Task A_state_without_a_routing_id_is_refused_as_unknown()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -60,6 +60,15 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
             }
         }
 
+        // The outcome handler ran once per login, on one node, with the same outcome.
+        foreach (var run in runs)
+        {
+            var loginId = run.Login.LoginId;
+            await O8Actors.TestSupport.Eventually.TrueAsync(() => cluster.Nodes.Handled.ContainsKey(loginId), $"login {loginId}'s handler ran");
+            var handled = Assert.Single(cluster.Nodes.Handled[loginId]);
+            Assert.Equal(run.Login.Outcome.Result.Kind, handled.Ended.Outcome.Kind);
+        }
+
         // The proxy really spread the work: begins and callbacks on all three nodes, and many callbacks on a node other
         // than the one that began their login.
         Assert.Equal(3, runs.Select(r => r.BeganOn).Distinct().Count());

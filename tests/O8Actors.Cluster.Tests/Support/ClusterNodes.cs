@@ -55,6 +55,21 @@ public sealed class ClusterNodes : IAsyncDisposable
     /// <summary>Every login begun on any node, by login id (the app's <c>POST /connect</c> records them).</summary>
     public ConcurrentDictionary<string, PendingLogin> Logins { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// What each node's <see cref="IClusterLoginOutcomeHandler"/> saw, by login id: the node it ran on (its
+    /// <see cref="NodeHeader"/> value) and the outcome. Every node registers one.
+    /// </summary>
+    public ConcurrentDictionary<string, ConcurrentQueue<(string Node, ClusterLoginEnded Ended)>> Handled { get; } = new(StringComparer.Ordinal);
+
+    private sealed class RecordingHandler(ClusterNodes nodes, string node) : IClusterLoginOutcomeHandler
+    {
+        public Task HandleAsync(ClusterLoginEnded ended, CancellationToken cancellationToken)
+        {
+            nodes.Handled.GetOrAdd(ended.LoginId, _ => new()).Enqueue((node, ended));
+            return Task.CompletedTask;
+        }
+    }
+
     /// <summary>Starts the sandbox; <paramref name="publicCallback"/> is the URI the provider redirects to.</summary>
     public static async Task<ClusterNodes> StartAsync(Uri publicCallback) =>
         new(await SandboxAuthorizationServer.StartAsync(new SandboxOptions()), publicCallback);
@@ -91,6 +106,7 @@ public sealed class ClusterNodes : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(all);
         builder.Services.AddDataProtection().PersistKeysToFileSystem(_keys).SetApplicationName(ApplicationName);
         builder.Services.AddOAuthLogins();
+        builder.Services.AddSingleton<IClusterLoginOutcomeHandler>(new RecordingHandler(this, $"{systemName}:{httpsPort}"));
         builder.Services.AddAkka(systemName, akka =>
         {
             clustering(akka);

@@ -39,6 +39,26 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
     /// <summary>The https port of each node, in the order of <see cref="Apps"/>.</summary>
     public IReadOnlyList<int> HttpsPorts { get; private set; } = [];
 
+    /// <summary>The cluster's seed nodes (the three nodes' remoting addresses).</summary>
+    public IReadOnlyList<string> Seeds { get; private set; } = [];
+
+    /// <summary>
+    /// Starts one more node that joins the cluster (not behind the proxy: the test talks to it at its own port) and adds it
+    /// to <see cref="Apps"/>, which disposes it with the others. Returns it with its https port.
+    /// </summary>
+    public async Task<(WebApplication Node, int HttpsPort)> AddNodeAsync()
+    {
+        var https = ClusterNodes.FreePort();
+        var remoting = ClusterNodes.FreePort();
+        var node = await Nodes.StartNodeAsync("o8-cluster", https, akka =>
+        {
+            akka.WithRemoting("127.0.0.1", remoting).WithClustering(new ClusterOptions { SeedNodes = [.. Seeds] });
+            if (ExtraHocon is { } hocon) akka.AddHocon(hocon, HoconAddMode.Prepend);
+        });
+        _nodes.Add(node);
+        return (node, https);
+    }
+
     /// <summary>HOCON every node gets on top (a subclass tunes failure detection).</summary>
     protected virtual string? ExtraHocon => null;
 
@@ -51,6 +71,7 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
         var https = Enumerable.Range(0, 3).Select(_ => ClusterNodes.FreePort()).ToArray();
         var remoting = Enumerable.Range(0, 3).Select(_ => ClusterNodes.FreePort()).ToArray();
         var seeds = remoting.Select(p => $"akka.tcp://o8-cluster@127.0.0.1:{p}").ToArray();
+        Seeds = seeds;
         // Every node starts at once, as a deployment would: the first seed forms the cluster and the others join it.
         HttpsPorts = https;
         var starting = Enumerable.Range(0, 3).Select(i => Nodes.StartNodeAsync("o8-cluster", https[i], akka =>
@@ -119,5 +140,18 @@ public sealed class ThreeNodesForNodeLoss : ThreeNodesBehindProxy
         akka.cluster.failure-detector.acceptable-heartbeat-pause = 1500ms
         akka.cluster.split-brain-resolver.stable-after = 2s
         akka.remote.retry-gate-closed-for = 1s
+        """;
+}
+
+/// <summary>
+/// The same three nodes, with sharding's rebalancing quick (every second, up to 20 shards a round) so that a node that
+/// joins takes its share of shards within seconds.
+/// </summary>
+public sealed class ThreeNodesThatGrow : ThreeNodesBehindProxy
+{
+    protected override string? ExtraHocon => """
+        akka.cluster.sharding.rebalance-interval = 1s
+        akka.cluster.sharding.least-shard-allocation-strategy.rebalance-absolute-limit = 20
+        akka.cluster.sharding.least-shard-allocation-strategy.rebalance-relative-limit = 0.5
         """;
 }

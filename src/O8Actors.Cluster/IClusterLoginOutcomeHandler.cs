@@ -1,0 +1,32 @@
+namespace O8Actors.Cluster;
+
+/// <summary>
+/// Runs on the node where a cluster login ended, with its outcome: the place to put tokens into the app's own store when
+/// the node that began the login may be gone by then. Register one in DI (<c>services.AddSingleton&lt;IClusterLoginOutcomeHandler, MyHandler&gt;()</c>)
+/// on every node.
+/// </summary>
+/// <remarks>
+/// Which one runs when: <c>PendingLogin.Outcome</c> completes on the node that began the login, while that node lives;
+/// this handler runs on the node that ran the login, for every outcome the login itself reached (succeeded, denied,
+/// timed out, cancelled, failed), whether or not the beginning node still lives. A login whose own node is lost has no
+/// node to run a handler: only its caller learns of it (<see cref="LoginFailure.NodeLost"/>). The handler runs off the
+/// login's actor; a handler that throws is logged (its type only) and changes nothing else.
+/// </remarks>
+public interface IClusterLoginOutcomeHandler
+{
+    /// <summary>Handles one login's outcome on the node where it ended.</summary>
+    /// <param name="ended">The login and its outcome (which may carry tokens: never log it whole).</param>
+    /// <param name="cancellationToken">Cancelled when the node shuts down.</param>
+    Task HandleAsync(ClusterLoginEnded ended, CancellationToken cancellationToken);
+}
+
+/// <summary>A cluster login that ended, as its outcome handler sees it.</summary>
+/// <param name="LoginId">The login's public id (the one <c>PendingLogin.LoginId</c> gave the app).</param>
+/// <param name="Provider">The provider's name.</param>
+/// <param name="Partition">The request's partition (the app's user id, when it set one), to know whose tokens these are.</param>
+/// <param name="Outcome">How it ended.</param>
+public sealed record ClusterLoginEnded(string LoginId, string Provider, string? Partition, LoginOutcome Outcome)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"ClusterLoginEnded {{ LoginId = {LoginId}, Provider = {Provider}, Kind = {Outcome.Kind} }}";
+}
