@@ -117,13 +117,15 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     /// Valid for more than the refresh margin. The margin is capped at half the token's lifetime as this actor first
     /// saw it, so that a provider with short-lived tokens (shorter than the margin) is not refreshed on every call.
     /// </summary>
-    private bool Fresh(TokenSet tokens)
+    private bool Fresh(TokenSet tokens) => Now < FreshUntil(tokens);
+
+    private DateTimeOffset FreshUntil(TokenSet tokens)
     {
-        if (tokens.ExpiresAt is not { } expires) return true;
+        if (tokens.ExpiresAt is not { } expires) return DateTimeOffset.MaxValue;
         var margin = _settings.RefreshMargin;
         var lifetime = expires - _firstSeen;
         if (lifetime > TimeSpan.Zero && lifetime / 2 < margin) margin = lifetime / 2;
-        return Now + margin < expires;
+        return expires - margin;
     }
 
     /// <summary>Whether the granted scope holds every requested one (an unknown granted scope is taken as covering).</summary>
@@ -134,11 +136,17 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         return requested.All(s => have.Contains(s, StringComparer.Ordinal));
     }
 
-    /// <summary>The current token as handed out; one instance per stored version, so serving from cache allocates nothing here.</summary>
+    /// <summary>
+    /// The current token as handed out; one instance per stored version, so serving from cache allocates nothing here.
+    /// Published to the <see cref="AccountCache"/> when it is made, for callers that need no message at all.
+    /// </summary>
     private AccessToken Served()
     {
+        if (_served is { } served) return served;
         var tokens = _current!.Tokens;
-        return _served ??= new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope);
+        served = _served = new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope);
+        _settings.Cache?.Publish(served, FreshUntil(tokens));
+        return served;
     }
 
     private void Adopt(StoredTokens? stored)
@@ -151,6 +159,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
         _current = stored;
         _loaded = true;
+        if (stored is null) _settings.Cache?.Forget(_account);
+        else _ = Served();
     }
 
     private void ServeWhatCan()
@@ -486,6 +496,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void BeginSignOut(IActorRef replyTo)
     {
+        // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
+        _settings.Cache?.Forget(_account);
         Become(() => SigningOut(replyTo));
         var store = _store;
         var account = _account;
@@ -517,6 +529,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<SignOutRemoved>(msg =>
         {
+            _settings.Cache?.Forget(_account);
             _current = null;
             _served = null;
             replyTo.Tell(msg.Result);
@@ -555,6 +568,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         FailAll(cause);
         FailRemember(cause);
         ReleaseLock();
+        // A stopped actor no longer keeps its entry up to date; the next one publishes again.
+        if (_current is not null) _settings.Cache?.Forget(_account);
         base.PostStop();
     }
 }
@@ -563,7 +578,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 /// <param name="RefreshMargin">Refresh this long before expiry (<c>o8.tokens.refresh-margin</c>).</param>
 /// <param name="ExchangeTimeout">The token request timeout (<c>o8.login.exchange-timeout</c>).</param>
 /// <param name="Login">The login settings (for the exceptions of an interactive login).</param>
-internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan ExchangeTimeout, Configuration.O8Settings.LoginSettings Login)
+/// <param name="Cache">Where fresh tokens are published for the message-free fast path; null publishes nothing.</param>
+internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan ExchangeTimeout, Configuration.O8Settings.LoginSettings Login,
+    AccountCache? Cache = null)
 {
     /// <summary>How long a renewal waits for the store's lock (another process refreshing the same account).</summary>
     public TimeSpan LockWait => ExchangeTimeouts.RefreshWait(ExchangeTimeout) + TimeSpan.FromSeconds(5);
