@@ -426,13 +426,13 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         var generation = ++_generation;
         var request = LoginClient.Snapshot(_waiters[0].Request.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
         _loginRequest = request;
-        _loginId = FlowSecrets.RandomToken(9);
+        var loginId = _loginId = FlowSecrets.RandomToken(9);
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         _log.Info("Account {0}: {1}; starting an interactive login for {2} waiting caller(s)", _account, reason, _waiters.Count);
         // The login ends by itself (its deadline, the exchange deadline), so no timer is needed as a backstop here.
-        _flows.Tell(new StartFlow(_loginId, _account.Provider, request, completion));
+        _flows.Tell(new StartFlow(loginId, _account.Provider, request, completion));
         completion.Task.PipeTo(Self, success: outcome => new InteractiveDone(generation, outcome),
-            failure: e => new InteractiveDone(generation, new LoginFailed(_loginId, LoginFailure.Internal, e.GetType().Name)));
+            failure: e => new InteractiveDone(generation, new LoginFailed(loginId, LoginFailure.Internal, e.GetType().Name)));
         Become(Interacting);
     }
 
