@@ -35,7 +35,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     private readonly List<Waiter> _waiters = [];
     private StoredTokens? _current;
     private bool _loaded;
-    private DateTimeOffset _firstSeen;
+    // When this actor obtained the current tokens (a login it stored, a refresh it ran); null when it read them from the
+    // store, where their lifetime is unknown.
+    private DateTimeOffset? _obtainedAt;
     private AccessToken? _served;
     private IAsyncDisposable? _lock;
     private int _generation;
@@ -81,6 +83,10 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void Idle()
     {
+        // An account nobody asked about for a while is retired: its tokens are in the store, and a server with many users
+        // would otherwise keep one actor per user who ever signed in. The next request starts a fresh one.
+        Context.SetReceiveTimeout(_settings.IdleTimeout);
+        Receive<ReceiveTimeout>(_ => Retire());
         Receive<GetAccessToken>(msg =>
         {
             var waiter = new Waiter(msg, Sender, _current?.Version ?? 0);
@@ -114,8 +120,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     }
 
     /// <summary>
-    /// Valid for more than the refresh margin. The margin is capped at half the token's lifetime as this actor first
-    /// saw it, so that a provider with short-lived tokens (shorter than the margin) is not refreshed on every call.
+    /// Valid for more than the refresh margin. The margin is capped at half the token's lifetime when this actor obtained
+    /// the token itself (so a provider whose tokens live shorter than the margin is not refreshed on every call); a token
+    /// read from the store has an unknown lifetime and gets the whole margin, which costs at most one early refresh.
     /// </summary>
     private bool Fresh(TokenSet tokens) => Now < FreshUntil(tokens);
 
@@ -123,8 +130,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     {
         if (tokens.ExpiresAt is not { } expires) return DateTimeOffset.MaxValue;
         var margin = _settings.RefreshMargin;
-        var lifetime = expires - _firstSeen;
-        if (lifetime > TimeSpan.Zero && lifetime / 2 < margin) margin = lifetime / 2;
+        if (_obtainedAt is { } obtained && expires - obtained is var lifetime && lifetime > TimeSpan.Zero && lifetime / 2 < margin)
+            margin = lifetime / 2;
         return expires - margin;
     }
 
@@ -149,12 +156,14 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         return served;
     }
 
-    private void Adopt(StoredTokens? stored)
+    /// <param name="stored">The tokens now current.</param>
+    /// <param name="obtained">Whether this actor just obtained them (stored a login or a refresh) rather than read them.</param>
+    private void Adopt(StoredTokens? stored, bool obtained = false)
     {
         if (stored?.Version != _current?.Version || !_loaded)
         {
             _served = null;
-            _firstSeen = Now;
+            _obtainedAt = obtained ? Now : null;
         }
 
         _current = stored;
@@ -194,6 +203,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void BeginRenewal()
     {
+        Context.SetReceiveTimeout(null);
         var generation = ++_generation;
         Become(Renewing);
         Timers.StartSingleTimer(RenewalTimer, new RenewalTimedOut(generation), _settings.RenewalTimeout);
@@ -358,7 +368,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             return;
         }
 
-        Adopt(new StoredTokens(msg.Tokens, version));
+        Adopt(new StoredTokens(msg.Tokens, version), obtained: true);
         if (_toSave is not null)
         {
             _rememberTo?.Tell(new LoginRemembered(_account, version));
@@ -496,6 +506,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void BeginSignOut(IActorRef replyTo)
     {
+        Context.SetReceiveTimeout(null);
         // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
         _settings.Cache?.Forget(_account);
         Become(() => SigningOut(replyTo));
@@ -533,10 +544,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             _current = null;
             _served = null;
             replyTo.Tell(msg.Result);
-            // Retired by the parent: messages already on their way here are sent back to it (see Forwarding).
-            Context.Parent.Tell(new Forgotten(_account));
-            Become(Forwarding);
-            Stash.UnstashAll();
+            Retire();
         });
         StaleReplies();
     }
@@ -550,6 +558,18 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             {
                 Reason = (result.Reason is null ? "" : result.Reason + "; ") + $"removing the stored copy failed ({e.GetType().Name})",
             }));
+    }
+
+    /// <summary>
+    /// Asks the parent to retire this actor (after sign-out, or idle): it stops routing here and sends a PoisonPill, and
+    /// messages already on their way here are sent back to it meanwhile (see <see cref="Forwarding"/>).
+    /// </summary>
+    private void Retire()
+    {
+        Context.SetReceiveTimeout(null);
+        Context.Parent.Tell(new Forgotten(_account));
+        Become(Forwarding);
+        Stash.UnstashAll();
     }
 
     /// <summary>After sign-out, until the parent stops it: everything goes back to the parent, which routes it to a fresh actor.</summary>
@@ -582,6 +602,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan ExchangeTimeout, Configuration.O8Settings.LoginSettings Login,
     AccountCache? Cache = null)
 {
+    /// <summary>How long an account's actor stays without a request before it is retired (its tokens stay in the store).</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>How long a renewal waits for the store's lock (another process refreshing the same account).</summary>
     public TimeSpan LockWait => ExchangeTimeouts.RefreshWait(ExchangeTimeout) + TimeSpan.FromSeconds(5);
 

@@ -76,6 +76,26 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task An_idle_account_is_retired_and_served_again_from_the_store()
+    {
+        var strategy = NewStrategy(lifetime: TimeSpan.FromDays(1));
+        var cache = new AccountCache();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), cache: cache);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        var first = await Get(accounts, Alice);
+        var actor = await Sys.ActorSelection(accounts.Path / "account-*").ResolveOne(Wait);
+        Watch(actor);
+
+        Clock.Advance(TimeSpan.FromMinutes(31));
+
+        ExpectTerminated(actor, Wait);
+        Assert.False(cache.TryGet(Alice, Clock.Now, out _));
+        var again = await Get(accounts, Alice);
+        Assert.Equal(first.Token, again.Token);
+        Assert.Equal(0, strategy.Refreshes);
+    }
+
+    [Fact]
     public async Task Hundred_concurrent_callers_at_expiry_cause_exactly_one_refresh()
     {
         var strategy = NewStrategy();
