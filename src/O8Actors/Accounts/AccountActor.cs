@@ -39,6 +39,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     // store, where their lifetime is unknown.
     private DateTimeOffset? _obtainedAt;
     private AccessToken? _served;
+    private AccessToken? _published;
     private IAsyncDisposable? _lock;
     private int _generation;
     private string? _refreshId;
@@ -153,6 +154,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         var tokens = _current!.Tokens;
         served = _served = new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope);
         _settings.Cache?.Publish(served, FreshUntil(tokens));
+        _published = served;
         return served;
     }
 
@@ -168,8 +170,15 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
         _current = stored;
         _loaded = true;
-        if (stored is null) _settings.Cache?.Forget(_account);
+        if (stored is null) Withdraw();
         else _ = Served();
+    }
+
+    /// <summary>Takes this actor's published token out of the fast path (only its own: a successor's stays).</summary>
+    private void Withdraw()
+    {
+        _settings.Cache?.Forget(_published);
+        _published = null;
     }
 
     private void ServeWhatCan()
@@ -508,7 +517,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     {
         Context.SetReceiveTimeout(null);
         // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
-        _settings.Cache?.Forget(_account);
+        Withdraw();
         Become(() => SigningOut(replyTo));
         var store = _store;
         var account = _account;
@@ -540,7 +549,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<SignOutRemoved>(msg =>
         {
-            _settings.Cache?.Forget(_account);
+            Withdraw();
             _current = null;
             _served = null;
             replyTo.Tell(msg.Result);
@@ -589,7 +598,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         FailRemember(cause);
         ReleaseLock();
         // A stopped actor no longer keeps its entry up to date; the next one publishes again.
-        if (_current is not null) _settings.Cache?.Forget(_account);
+        Withdraw();
         base.PostStop();
     }
 }

@@ -12,14 +12,22 @@ internal sealed class AccountCache
 {
     private readonly ConcurrentDictionary<OAuthAccount, Entry> _entries = new();
 
-    private sealed record Entry(Task<AccessToken> Token, DateTimeOffset FreshUntil);
+    private sealed record Entry(AccessToken Published, Task<AccessToken> Token, DateTimeOffset FreshUntil);
 
     /// <summary>Publishes the account's current token, fresh until <paramref name="freshUntil"/> (scheduler time).</summary>
     public void Publish(AccessToken token, DateTimeOffset freshUntil) =>
-        _entries[token.Account] = new Entry(Task.FromResult(token), freshUntil);
+        _entries[token.Account] = new Entry(token, Task.FromResult(token), freshUntil);
 
-    /// <summary>Withdraws the account's token (signed out, no tokens, actor stopped).</summary>
-    public void Forget(OAuthAccount account) => _entries.TryRemove(account, out _);
+    /// <summary>
+    /// Withdraws <paramref name="published"/> (signed out, no tokens, actor stopped) unless a newer token replaced it:
+    /// a retired actor stopping must not withdraw what its successor already published.
+    /// </summary>
+    public void Forget(AccessToken? published)
+    {
+        if (published is null) return;
+        if (_entries.TryGetValue(published.Account, out var entry) && ReferenceEquals(entry.Published, published))
+            _entries.TryRemove(KeyValuePair.Create(published.Account, entry));
+    }
 
     /// <summary>The account's token when it is fresh at <paramref name="now"/>; a completed task, allocated once per token.</summary>
     public bool TryGet(OAuthAccount account, DateTimeOffset now, out Task<AccessToken> token)
