@@ -4,7 +4,8 @@ using O8Actors.Providers;
 
 // Connects a Discord account, as the original orchestr8 example does.
 // Register https://localhost:41539/ as a redirect URI of your Discord application, then:
-//   DISCORD_CLIENT_ID=… DISCORD_CLIENT_SECRET=… dotnet run --project examples/Discord [-- --preset]
+//   DISCORD_CLIENT_ID=… DISCORD_CLIENT_SECRET=… dotnet run --project examples/Discord [-- --preset] [-- --sign-out]
+// The account is kept (encrypted) in the user's data folder: a second run reuses it without the browser.
 var clientId = Environment.GetEnvironmentVariable("DISCORD_CLIENT_ID");
 var clientSecret = Environment.GetEnvironmentVariable("DISCORD_CLIENT_SECRET");
 if (string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(clientSecret))
@@ -27,17 +28,53 @@ try
     if (args.Contains("--preset"))
     {
         // The same login through the built-in Discord preset and the IOAuthLogins facade.
-        await using var logins = await OAuthLogins.StartAsync(setup => setup.Providers.Add(ProviderPresets.Discord(clientId, clientSecret)));
-        var tokens = await logins.AuthorizeAsync("discord", new AuthorizationRequest(["identify", "messages.read"], TimeSpan.FromSeconds(60)), cancel.Token);
-        Console.WriteLine($"Signed in: {tokens}");
+        await using var logins = await OAuthLogins.StartAsync(setup =>
+        {
+            setup.Providers.Add(ProviderPresets.Discord(clientId, clientSecret));
+            setup.TokenStore = new FileTokenStore(); // the account survives the run (encrypted, in the user's data folder)
+        });
+        var account = (await logins.GetAccountsAsync("discord", cancel.Token)).FirstOrDefault();
+        if (account is not null && args.Contains("--sign-out"))
+        {
+            Console.WriteLine($"Signed out ({(await logins.SignOutAsync(account, cancel.Token)).Revocation}).");
+            return 0;
+        }
+
+        if (account is not null)
+        {
+            var token = await logins.GetAccessTokenAsync(account, options: AccessTokenOptions.Interactive, cancellationToken: cancel.Token);
+            Console.WriteLine($"Reused the cached account {account.Key}: {token}");
+        }
+        else
+        {
+            // Discord issues no ID token, so the app names the account.
+            var request = new AuthorizationRequest(["identify", "messages.read"], TimeSpan.FromSeconds(60)) { AccountKey = "default" };
+            var tokens = await logins.AuthorizeAsync("discord", request, cancel.Token);
+            Console.WriteLine($"Signed in: {tokens}");
+        }
     }
     else
     {
         var discordFlow = new DiscordOAuthFlow(clientId, clientSecret, userScopes: "identify messages.read");
         try
         {
-            var accessToken = await discordFlow.AuthorizeAsync(timeoutSeconds: 30, cancel.Token);
-            Console.WriteLine($"Signed in; the access token has {accessToken.Length} characters.");
+            if (args.Contains("--sign-out"))
+            {
+                Console.WriteLine($"Signed out ({(await discordFlow.SignOutAsync(cancel.Token)).Revocation}).");
+                return 0;
+            }
+
+            try
+            {
+                // A second run finds the account of the first: no browser.
+                var cached = await discordFlow.GetAccessTokenAsync(allowInteraction: false, cancellationToken: cancel.Token);
+                Console.WriteLine($"Reused the cached Discord account; the access token has {cached.Token.Length} characters.");
+            }
+            catch (InteractionRequiredException)
+            {
+                var accessToken = await discordFlow.AuthorizeAsync(timeoutSeconds: 30, cancel.Token);
+                Console.WriteLine($"Signed in; the access token has {accessToken.Length} characters.");
+            }
         }
         finally
         {

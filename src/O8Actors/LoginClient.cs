@@ -113,12 +113,20 @@ internal sealed class LoginClient : IOAuthLogins
         }
     }
 
-    public async Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,
+    public Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
         ThrowIfStopped();
-        options ??= AccessTokenOptions.Silent;
+        // The common case, a fresh cached token, is answered from what the account's actor published: no message.
+        if (scopes is null && options is not { ForceRefresh: true } && _actors.AccountCache.TryGet(account, _system.Scheduler.Now, out var cached))
+            return cached;
+        return AskAccountAsync(account, scopes, options ?? AccessTokenOptions.Silent, cancellationToken);
+    }
+
+    private async Task<AccessToken> AskAccountAsync(OAuthAccount account, IReadOnlyList<string>? scopes, AccessTokenOptions options,
+        CancellationToken cancellationToken)
+    {
         var request = new GetAccessToken(account, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()), options);
         var wait = _accounts.CallerWait(options.AllowInteraction, options.Login?.Timeout);
         return await _actors.Accounts.Ask<AccessToken>(request, wait, cancellationToken).ConfigureAwait(false);

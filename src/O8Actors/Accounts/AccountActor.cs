@@ -35,8 +35,11 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     private readonly List<Waiter> _waiters = [];
     private StoredTokens? _current;
     private bool _loaded;
-    private DateTimeOffset _firstSeen;
+    // When this actor obtained the current tokens (a login it stored, a refresh it ran); null when it read them from the
+    // store, where their lifetime is unknown.
+    private DateTimeOffset? _obtainedAt;
     private AccessToken? _served;
+    private AccessToken? _published;
     private IAsyncDisposable? _lock;
     private int _generation;
     private string? _refreshId;
@@ -81,6 +84,10 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void Idle()
     {
+        // An account nobody asked about for a while is retired: its tokens are in the store, and a server with many users
+        // would otherwise keep one actor per user who ever signed in. The next request starts a fresh one.
+        Context.SetReceiveTimeout(_settings.IdleTimeout);
+        Receive<ReceiveTimeout>(_ => Retire());
         Receive<GetAccessToken>(msg =>
         {
             var waiter = new Waiter(msg, Sender, _current?.Version ?? 0);
@@ -114,16 +121,19 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     }
 
     /// <summary>
-    /// Valid for more than the refresh margin. The margin is capped at half the token's lifetime as this actor first
-    /// saw it, so that a provider with short-lived tokens (shorter than the margin) is not refreshed on every call.
+    /// Valid for more than the refresh margin. The margin is capped at half the token's lifetime when this actor obtained
+    /// the token itself (so a provider whose tokens live shorter than the margin is not refreshed on every call); a token
+    /// read from the store has an unknown lifetime and gets the whole margin, which costs at most one early refresh.
     /// </summary>
-    private bool Fresh(TokenSet tokens)
+    private bool Fresh(TokenSet tokens) => Now < FreshUntil(tokens);
+
+    private DateTimeOffset FreshUntil(TokenSet tokens)
     {
-        if (tokens.ExpiresAt is not { } expires) return true;
+        if (tokens.ExpiresAt is not { } expires) return DateTimeOffset.MaxValue;
         var margin = _settings.RefreshMargin;
-        var lifetime = expires - _firstSeen;
-        if (lifetime > TimeSpan.Zero && lifetime / 2 < margin) margin = lifetime / 2;
-        return Now + margin < expires;
+        if (_obtainedAt is { } obtained && expires - obtained is var lifetime && lifetime > TimeSpan.Zero && lifetime / 2 < margin)
+            margin = lifetime / 2;
+        return expires - margin;
     }
 
     /// <summary>Whether the granted scope holds every requested one (an unknown granted scope is taken as covering).</summary>
@@ -134,23 +144,41 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         return requested.All(s => have.Contains(s, StringComparer.Ordinal));
     }
 
-    /// <summary>The current token as handed out; one instance per stored version, so serving from cache allocates nothing here.</summary>
+    /// <summary>
+    /// The current token as handed out; one instance per stored version, so serving from cache allocates nothing here.
+    /// Published to the <see cref="AccountCache"/> when it is made, for callers that need no message at all.
+    /// </summary>
     private AccessToken Served()
     {
+        if (_served is { } served) return served;
         var tokens = _current!.Tokens;
-        return _served ??= new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope);
+        served = _served = new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope);
+        _settings.Cache?.Publish(served, FreshUntil(tokens));
+        _published = served;
+        return served;
     }
 
-    private void Adopt(StoredTokens? stored)
+    /// <param name="stored">The tokens now current.</param>
+    /// <param name="obtained">Whether this actor just obtained them (stored a login or a refresh) rather than read them.</param>
+    private void Adopt(StoredTokens? stored, bool obtained = false)
     {
         if (stored?.Version != _current?.Version || !_loaded)
         {
             _served = null;
-            _firstSeen = Now;
+            _obtainedAt = obtained ? Now : null;
         }
 
         _current = stored;
         _loaded = true;
+        if (stored is null) Withdraw();
+        else _ = Served();
+    }
+
+    /// <summary>Takes this actor's published token out of the fast path (only its own: a successor's stays).</summary>
+    private void Withdraw()
+    {
+        _settings.Cache?.Forget(_published);
+        _published = null;
     }
 
     private void ServeWhatCan()
@@ -184,6 +212,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void BeginRenewal()
     {
+        Context.SetReceiveTimeout(null);
         var generation = ++_generation;
         Become(Renewing);
         Timers.StartSingleTimer(RenewalTimer, new RenewalTimedOut(generation), _settings.RenewalTimeout);
@@ -348,7 +377,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             return;
         }
 
-        Adopt(new StoredTokens(msg.Tokens, version));
+        Adopt(new StoredTokens(msg.Tokens, version), obtained: true);
         if (_toSave is not null)
         {
             _rememberTo?.Tell(new LoginRemembered(_account, version));
@@ -416,13 +445,13 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         var generation = ++_generation;
         var request = LoginClient.Snapshot(_waiters[0].Request.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
         _loginRequest = request;
-        _loginId = FlowSecrets.RandomToken(9);
+        var loginId = _loginId = FlowSecrets.RandomToken(9);
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         _log.Info("Account {0}: {1}; starting an interactive login for {2} waiting caller(s)", _account, reason, _waiters.Count);
         // The login ends by itself (its deadline, the exchange deadline), so no timer is needed as a backstop here.
-        _flows.Tell(new StartFlow(_loginId, _account.Provider, request, completion));
+        _flows.Tell(new StartFlow(loginId, _account.Provider, request, completion));
         completion.Task.PipeTo(Self, success: outcome => new InteractiveDone(generation, outcome),
-            failure: e => new InteractiveDone(generation, new LoginFailed(_loginId, LoginFailure.Internal, e.GetType().Name)));
+            failure: e => new InteractiveDone(generation, new LoginFailed(loginId, LoginFailure.Internal, e.GetType().Name)));
         Become(Interacting);
     }
 
@@ -486,6 +515,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void BeginSignOut(IActorRef replyTo)
     {
+        Context.SetReceiveTimeout(null);
+        // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
+        Withdraw();
         Become(() => SigningOut(replyTo));
         var store = _store;
         var account = _account;
@@ -517,13 +549,11 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<SignOutRemoved>(msg =>
         {
+            Withdraw();
             _current = null;
             _served = null;
             replyTo.Tell(msg.Result);
-            // Retired by the parent: messages already on their way here are sent back to it (see Forwarding).
-            Context.Parent.Tell(new Forgotten(_account));
-            Become(Forwarding);
-            Stash.UnstashAll();
+            Retire();
         });
         StaleReplies();
     }
@@ -537,6 +567,18 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             {
                 Reason = (result.Reason is null ? "" : result.Reason + "; ") + $"removing the stored copy failed ({e.GetType().Name})",
             }));
+    }
+
+    /// <summary>
+    /// Asks the parent to retire this actor (after sign-out, or idle): it stops routing here and sends a PoisonPill, and
+    /// messages already on their way here are sent back to it meanwhile (see <see cref="Forwarding"/>).
+    /// </summary>
+    private void Retire()
+    {
+        Context.SetReceiveTimeout(null);
+        Context.Parent.Tell(new Forgotten(_account));
+        Become(Forwarding);
+        Stash.UnstashAll();
     }
 
     /// <summary>After sign-out, until the parent stops it: everything goes back to the parent, which routes it to a fresh actor.</summary>
@@ -555,6 +597,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         FailAll(cause);
         FailRemember(cause);
         ReleaseLock();
+        // A stopped actor no longer keeps its entry up to date; the next one publishes again.
+        Withdraw();
         base.PostStop();
     }
 }
@@ -563,8 +607,13 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 /// <param name="RefreshMargin">Refresh this long before expiry (<c>o8.tokens.refresh-margin</c>).</param>
 /// <param name="ExchangeTimeout">The token request timeout (<c>o8.login.exchange-timeout</c>).</param>
 /// <param name="Login">The login settings (for the exceptions of an interactive login).</param>
-internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan ExchangeTimeout, Configuration.O8Settings.LoginSettings Login)
+/// <param name="Cache">Where fresh tokens are published for the message-free fast path; null publishes nothing.</param>
+internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan ExchangeTimeout, Configuration.O8Settings.LoginSettings Login,
+    AccountCache? Cache = null)
 {
+    /// <summary>How long an account's actor stays without a request before it is retired (its tokens stay in the store).</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>How long a renewal waits for the store's lock (another process refreshing the same account).</summary>
     public TimeSpan LockWait => ExchangeTimeouts.RefreshWait(ExchangeTimeout) + TimeSpan.FromSeconds(5);
 

@@ -8,4 +8,6 @@ namespace O8Actors.Runtime;
 /// <param name="Flows">The <see cref="Flows.FlowsSupervisor"/>.</param>
 /// <param name="Guardian">Their parent, <c>/user/o8</c>: stopping it stops all of O8Actors in the system.</param>
 /// <param name="Accounts">The <see cref="Accounts.AccountsSupervisor"/>.</param>
-internal sealed record O8ActorRefs(IActorRef Listener, IActorRef Providers, IActorRef Flows, IActorRef Guardian, IActorRef Accounts);
+/// <param name="AccountCache">The fresh tokens its account actors publish (read without a message).</param>
+internal sealed record O8ActorRefs(IActorRef Listener, IActorRef Providers, IActorRef Flows, IActorRef Guardian, IActorRef Accounts,
+    Accounts.AccountCache AccountCache);

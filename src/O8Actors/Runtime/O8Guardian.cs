@@ -41,6 +41,7 @@ internal sealed class O8Guardian : ReceiveActor
     private readonly IActorRef _flows;
     private readonly IActorRef _undelivered;
     private readonly IActorRef _accounts;
+    private readonly AccountCache _accountCache = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Exception? _listenerCrash;
 
@@ -57,11 +58,11 @@ internal sealed class O8Guardian : ReceiveActor
         var settings = O8Settings.From(options);
         _accounts = Context.ActorOf(
             AccountsSupervisor.Props(tokenStore ?? new InMemoryTokenStore(), _providers, _flows,
-                new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login)),
+                new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login, _accountCache)),
             O8Bootstrap.AccountsName);
         Context.Watch(_listener);
 
-        Receive<GetO8Actors>(_ => Sender.Tell(new O8ActorRefs(_listener, _providers, _flows, Self, _accounts)));
+        Receive<GetO8Actors>(_ => Sender.Tell(new O8ActorRefs(_listener, _providers, _flows, Self, _accounts, _accountCache)));
         Receive<Terminated>(t => t.ActorRef.Equals(_listener), _ => OnListenerGone());
     }
 

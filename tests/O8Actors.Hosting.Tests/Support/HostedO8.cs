@@ -10,12 +10,14 @@ namespace O8Actors.Hosting.Tests.Support;
 public static class HostedO8
 {
     /// <summary>A host (not started) configured by <paramref name="settings"/> as its IConfiguration.</summary>
-    public static IHost Build(IDictionary<string, string?> settings, Action<O8HostingOptions>? configure = null, string systemName = "o8-hosted")
+    public static IHost Build(IDictionary<string, string?> settings, Action<O8HostingOptions>? configure = null, string systemName = "o8-hosted",
+        Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddOAuthLogins(configure);
+        services?.Invoke(builder.Services);
         builder.Services.AddAkka(systemName, akka => akka.WithOAuthLogins());
         return builder.Build();
     }

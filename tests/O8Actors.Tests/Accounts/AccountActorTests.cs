@@ -25,11 +25,12 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     private RotatingStrategy NewStrategy(string name = "p", TimeSpan? lifetime = null, bool revokes = true) =>
         new(name, () => Sys.Scheduler.Now) { Lifetime = lifetime ?? TimeSpan.FromHours(1), Revokes = revokes };
 
-    private async Task<IActorRef> Accounts(ProviderStrategy strategy, ITokenStore store, IActorRef? flows = null, TimeSpan? margin = null, string? name = null)
+    private async Task<IActorRef> Accounts(ProviderStrategy strategy, ITokenStore store, IActorRef? flows = null, TimeSpan? margin = null, string? name = null,
+        AccountCache? cache = null)
     {
         var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
         await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
-        var settings = new AccountSettings(margin ?? TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+        var settings = new AccountSettings(margin ?? TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login, cache);
         return Sys.ActorOf(AccountsSupervisor.Props(store, registry, flows ?? CreateTestProbe().Ref, settings), name);
     }
 
@@ -51,6 +52,46 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
 
         Assert.Equal("at-1", first.Token);
         Assert.Same(first, second);
+        Assert.Equal(0, strategy.Refreshes);
+    }
+
+    [Fact]
+    public async Task The_fast_path_holds_a_stored_token_while_it_is_fresh_and_never_after_sign_out()
+    {
+        var strategy = NewStrategy();
+        var cache = new AccountCache();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), cache: cache);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+
+        Assert.True(cache.TryGet(Alice, Clock.Now, out var fresh));
+        Assert.Equal("at-1", (await fresh).Token);
+        Assert.False(cache.TryGet(Alice, Clock.Now + TimeSpan.FromMinutes(56), out _)); // inside the 5-minute margin
+        Clock.Advance(TimeSpan.FromMinutes(56));
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+        Assert.True(cache.TryGet(Alice, Clock.Now, out var refreshed));
+        Assert.Equal("at-2", (await refreshed).Token);
+
+        await accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+        Assert.False(cache.TryGet(Alice, Clock.Now, out _));
+    }
+
+    [Fact]
+    public async Task An_idle_account_is_retired_and_served_again_from_the_store()
+    {
+        var strategy = NewStrategy(lifetime: TimeSpan.FromDays(1));
+        var cache = new AccountCache();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), cache: cache);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        var first = await Get(accounts, Alice);
+        var actor = await Sys.ActorSelection(accounts.Path / "account-*").ResolveOne(Wait);
+        Watch(actor);
+
+        Clock.Advance(TimeSpan.FromMinutes(31));
+
+        ExpectTerminated(actor, Wait);
+        Assert.False(cache.TryGet(Alice, Clock.Now, out _));
+        var again = await Get(accounts, Alice);
+        Assert.Equal(first.Token, again.Token);
         Assert.Equal(0, strategy.Refreshes);
     }
 

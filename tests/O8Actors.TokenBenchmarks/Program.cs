@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(O8Actors.TokenBenchmarks.CachedAccessTokenBenchmark).Assembly).Run(args);
