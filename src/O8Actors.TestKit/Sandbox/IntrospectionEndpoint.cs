@@ -11,38 +11,19 @@ internal sealed class IntrospectionEndpoint(SandboxState state)
 {
     public async Task HandleAsync(HttpContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
-        {
-            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "POST a form with the token.");
-            return;
-        }
-
-        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out _);
-        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
-        if (auth.Client is null)
-        {
-            context.Response.Headers.WWWAuthenticate = "Basic realm=\"sandbox\"";
-            await SandboxHttp.WriteErrorAsync(context, 401, "invalid_client", auth.Failure!);
-            return;
-        }
-
-        var token = form.Get("token");
-        if (token is null)
-        {
-            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "token is missing.");
-            return;
-        }
+        if (await TokenManagementRequest.ReadAsync(context, state) is not { } request) return;
+        var (client, token) = request;
 
         var now = state.Time.GetUtcNow();
         JsonObject body = new() { ["active"] = false };
-        if (state.Tokens.FindAccess(token) is { } access && access.Family.ClientId == auth.Client.ClientId
+        if (state.Tokens.FindAccess(token) is { } access && access.Family.ClientId == client.ClientId
             && state.Tokens.IsAccessTokenActive(token, now))
         {
             body = Describe(access.Family, "Bearer");
             body["iat"] = access.IssuedAt.ToUnixTimeSeconds();
             body["exp"] = access.ExpiresAt.ToUnixTimeSeconds();
         }
-        else if (state.Tokens.FindRefresh(token) is { } refresh && refresh.Family.ClientId == auth.Client.ClientId
+        else if (state.Tokens.FindRefresh(token) is { } refresh && refresh.Family.ClientId == client.ClientId
                  && state.Tokens.IsRefreshTokenActive(token))
         {
             body = Describe(refresh.Family, "refresh_token");

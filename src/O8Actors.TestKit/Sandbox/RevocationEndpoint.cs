@@ -11,33 +11,13 @@ internal sealed class RevocationEndpoint(SandboxState state)
 {
     public async Task HandleAsync(HttpContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
-        {
-            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "POST a form with the token.");
-            return;
-        }
-
-        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out _);
-        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
-        if (auth.Client is null)
-        {
-            context.Response.Headers.WWWAuthenticate = "Basic realm=\"sandbox\"";
-            state.Counters.Error("invalid_client");
-            await SandboxHttp.WriteErrorAsync(context, 401, "invalid_client", auth.Failure!);
-            return;
-        }
-
-        var token = form.Get("token");
-        if (string.IsNullOrEmpty(token))
-        {
-            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "token is missing.");
-            return;
-        }
+        if (await TokenManagementRequest.ReadAsync(context, state) is not { } request) return;
+        var (client, token) = request;
 
         // The hint only speeds up the lookup (section 2.1); both kinds are searched either way.
         if (state.Tokens.FindRefresh(token) is { } refresh)
         {
-            if (!await OwnedAsync(context, refresh.Family, auth.Client.ClientId)) return;
+            if (!await OwnedAsync(context, refresh.Family, client.ClientId)) return;
             if (state.Tokens.IsRefreshTokenActive(token))
             {
                 refresh.Family.Revoke();
@@ -46,7 +26,7 @@ internal sealed class RevocationEndpoint(SandboxState state)
         }
         else if (state.Tokens.FindAccess(token) is { } access)
         {
-            if (!await OwnedAsync(context, access.Family, auth.Client.ClientId)) return;
+            if (!await OwnedAsync(context, access.Family, client.ClientId)) return;
             if (state.Tokens.IsAccessTokenActive(token, state.Time.GetUtcNow()))
             {
                 state.Tokens.RevokeAccess(token);

@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Http;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>
+/// The common front of the token-management endpoints (introspection, RFC 7662; revocation, RFC 7009): a POSTed form,
+/// an authenticated client and a <c>token</c> parameter. A request that lacks one of them is answered here.
+/// </summary>
+internal static class TokenManagementRequest
+{
+    /// <summary>The authenticated client and the token, or null once the error has been written.</summary>
+    public static async Task<(SandboxClient Client, string Token)?> ReadAsync(HttpContext context, SandboxState state)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
+        {
+            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "POST a form with the token.");
+            return null;
+        }
+
+        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out _);
+        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
+        if (auth.Client is null)
+        {
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"sandbox\"";
+            state.Counters.Error("invalid_client");
+            await SandboxHttp.WriteErrorAsync(context, 401, "invalid_client", auth.Failure!);
+            return null;
+        }
+
+        var token = form.Get("token");
+        if (string.IsNullOrEmpty(token))
+        {
+            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "token is missing.");
+            return null;
+        }
+
+        return (auth.Client, token);
+    }
+}
