@@ -121,9 +121,12 @@ public sealed class ClusterNodes : IAsyncDisposable
             return next(context);
         });
         web.MapOAuthCallback("/oauth/callback");
-        web.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
+        // What a load balancer probes: the Hosting package's health check (a dead actor system answers 503).
+        web.MapHealthChecks("/healthz");
+        web.MapPost("/connect/{provider}", async (string provider, string user, int? timeoutSeconds, HttpContext context, IOAuthConnector connector) =>
         {
-            var login = await connector.BeginAsync(context, provider, Hint(user));
+            var login = await connector.BeginAsync(context, provider,
+                Hint(user, timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null));
             Logins[login.LoginId] = login;
             return Results.Redirect(login.AuthorizeUrl.ToString());
         });

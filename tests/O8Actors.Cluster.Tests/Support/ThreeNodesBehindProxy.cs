@@ -8,7 +8,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using O8Actors.TestSupport;
+using Microsoft.AspNetCore.Hosting.Server;
+using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 
 namespace O8Actors.Cluster.Tests.Support;
@@ -87,6 +90,28 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
         _proxy = await StartProxyAsync(proxyPort, https);
     }
 
+    /// <summary>Whether the proxy still sends requests to node <paramref name="index"/> (neither health check has taken it out).</summary>
+    public bool ProxyRoutesTo(int index)
+    {
+        var lookup = _proxy!.Services.GetRequiredService<IProxyStateLookup>();
+        if (!lookup.TryGetCluster("nodes", out var nodes)) return false;
+        return nodes.DestinationsState.AvailableDestinations.Any(d => d.DestinationId == $"node{index}");
+    }
+
+    /// <summary>
+    /// Kills node <paramref name="index"/> as a crash would: its Kestrel stops at once, dropping open connections, and its
+    /// actor system stops without leaving the cluster (the host itself is disposed with the others). Kestrel first: a
+    /// request that reaches the node then never meets an actor system that is gone.
+    /// </summary>
+    public async Task KillAsync(int index)
+    {
+        var node = _nodes[index];
+        using var now = new CancellationTokenSource();
+        await now.CancelAsync();
+        await node.Services.GetRequiredService<IServer>().StopAsync(now.Token);
+        await node.Services.GetRequiredService<ActorSystem>().Terminate();
+    }
+
     private static int UpMembers(WebApplication node) =>
         Akka.Cluster.Cluster.Get(node.Services.GetRequiredService<ActorSystem>()).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up);
 
@@ -101,10 +126,35 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
         builder.Services.AddReverseProxy()
             .LoadFromMemory(
                 [new RouteConfig { RouteId = "all", ClusterId = "nodes", Match = new RouteMatch { Path = "{**catch-all}" } }],
-                [new ClusterConfig { ClusterId = "nodes", LoadBalancingPolicy = LoadBalancingPolicies.Random, Destinations = destinations }])
+                [new ClusterConfig
+                {
+                    ClusterId = "nodes", LoadBalancingPolicy = LoadBalancingPolicies.Random, Destinations = destinations,
+                    // What a deployment's balancer has: it probes each node's /healthz every second (two failures in a
+                    // row take a node out), and a request that fails to reach a node takes it out at once (passive).
+                    // A GET that gets no response from a node is sent again to another (RetryOnAnotherNode).
+                    HealthCheck = new HealthCheckConfig
+                    {
+                        Active = new ActiveHealthCheckConfig
+                        {
+                            Enabled = true, Interval = TimeSpan.FromSeconds(1), Timeout = TimeSpan.FromSeconds(1),
+                            Policy = HealthCheckConstants.ActivePolicy.ConsecutiveFailures, Path = "/healthz",
+                        },
+                        Passive = new PassiveHealthCheckConfig
+                        {
+                            Enabled = true, Policy = HealthCheckConstants.PassivePolicy.TransportFailureRate,
+                            ReactivationPeriod = TimeSpan.FromSeconds(30),
+                        },
+                    },
+                }])
             .ConfigureHttpClient((_, handler) => handler.SslOptions.RemoteCertificateValidationCallback = Nodes.Ca.CreateValidationCallback());
         var proxy = builder.Build();
-        proxy.MapReverseProxy();
+        proxy.MapReverseProxy(pipeline =>
+        {
+            pipeline.Use(RetryOnAnotherNode.InvokeAsync);
+            pipeline.UseSessionAffinity();
+            pipeline.UseLoadBalancing();
+            pipeline.UsePassiveHealthChecks();
+        });
         await proxy.StartAsync(TestContext.Current.CancellationToken);
         return proxy;
     }
