@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Akka.Hosting;
@@ -168,19 +167,7 @@ public sealed class ClusterNodes : IAsyncDisposable
         Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(authorizeUrl.Query)["state"].Single()!;
 
     /// <summary>A free loopback port.</summary>
-    public static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        try
-        {
-            return ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        finally
-        {
-            probe.Stop();
-        }
-    }
+    public static int FreePort() => O8Actors.TestSupport.FreePorts.Next();
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
