@@ -78,17 +78,23 @@ public sealed class TokenFaultTests
     }
 
     [Fact]
-    public async Task Delay_fault_trips_a_client_timeout()
+    public async Task Delay_fault_holds_the_request_until_the_client_gives_up()
     {
         await using var server = await Sandboxes.StartAsync(o => o.TokenFaults = TokenFaultPlan.Random(TokenFault.Delay(TimeSpan.FromMinutes(5)), share: 1));
         using var client = new RawOAuthClient(server);
         var pkce = Pkce.Create();
         var code = await client.GetCodeAsync(Sandboxes.PublicClient, pkce);
-        using var impatient = new RawOAuthClient(server, new HttpClient { Timeout = TimeSpan.FromSeconds(1) });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        using var impatient = new RawOAuthClient(server, http);
 
-        await Assert.ThrowsAsync<TaskCanceledException>(() => impatient.ExchangeAsync(Sandboxes.PublicClient, code, pkce));
-        // The client gives up on its own clock; under load the server may reach the fault a moment later.
+        var exchange = impatient.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
+        // Once the fault holds the request, no answer comes; the client gives up as a timeout would. (A 1 s client
+        // timeout raced the server under CI load: the client could give up before the request reached the fault.)
         await Eventually.TrueAsync(() => server.Counters.Faults(TokenFaultKind.Delay) == 1, "the delay fault struck");
+        Assert.False(exchange.IsCompleted, "the delayed request was answered");
+        http.CancelPendingRequests();
+
+        await Assert.ThrowsAsync<TaskCanceledException>(() => exchange);
         Assert.Equal(0, server.Counters.TokensIssued);
     }
 
