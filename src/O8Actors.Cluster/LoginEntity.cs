@@ -25,6 +25,8 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     private const string ChildName = "login";
     private readonly string _entityId;
     private readonly Task<ClusterLoginNode> _node;
+    // This node's O8Actors, once started: read from the task once (in PreStart or from NodeReady), never blocked on.
+    private ClusterLoginNode? _ready;
     private ILoggingAdapter? _log;
     private IActorRef? _flow;
     private IActorRef? _replyTo;
@@ -57,7 +59,12 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     /// <inheritdoc />
     protected override void PreStart()
     {
-        if (_node.IsCompletedSuccessfully) return;
+        if (_node.IsCompletedSuccessfully)
+        {
+            _ready = _node.Result; // completed: no wait
+            return;
+        }
+
         // This node's O8Actors is still starting (a message came in right after the node joined): wait for it.
         _node.PipeTo(Self, success: n => new NodeReady(n), failure: e => new NodeFailed(e.GetType().Name));
         Become(WaitingForNode);
@@ -76,7 +83,8 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     {
         switch (message)
         {
-            case NodeReady:
+            case NodeReady ready:
+                _ready = ready.Node;
                 Become(OnReceive);
                 Stash.UnstashAll();
                 break;
@@ -96,8 +104,8 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     {
         switch (message)
         {
-            case BeginLogin begin when _node.IsCompletedSuccessfully:
-                Start(begin, _node.Result);
+            case BeginLogin begin when _ready is { } node:
+                Start(begin, node);
                 break;
             case BeginLogin begin:
                 // O8Actors failed to start on this node: the login cannot run here.
@@ -139,7 +147,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         {
             case RegisterState register when Sender.Equals(_flow):
                 _state = Encoding.UTF8.GetBytes(register.State);
-                Sender.Tell(new StateRegistered(register.LoginId, _node.Result.RedirectUri));
+                Sender.Tell(new StateRegistered(register.LoginId, _ready!.RedirectUri));
                 break;
             case UnregisterState:
                 _state = null;
@@ -207,7 +215,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     /// </summary>
     private void RunOutcomeHandler(LoginOutcome outcome)
     {
-        var node = _node.Result;
+        var node = _ready!;
         if (node.OutcomeHandler is not { } handler) return;
         var ended = new ClusterLoginEnded(_loginId, _provider, _partition, outcome);
         var log = Log;

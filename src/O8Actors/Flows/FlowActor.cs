@@ -173,8 +173,9 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
                 // The provider's own redirect URI (its path under the listener's): sent again with the code, and the
                 // only path on which this login accepts its callback.
                 _redirectUri = msg.RedirectUri;
-                Publish(new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl));
-                _start.AuthorizeUrlTo?.Tell(new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl));
+                var ready = new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl);
+                Publish(ready);
+                _start.AuthorizeUrlTo?.Tell(ready); // immutable: one event for the stream and the cluster entity
                 _browserCancellation = new CancellationTokenSource();
                 var browser = _start.Context.Browser;
                 var url = msg.AuthorizeUrl;
