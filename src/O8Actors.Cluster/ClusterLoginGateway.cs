@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using O8Actors.Callback;
 using O8Actors.Diagnostics;
+using O8Actors.Flows;
 using O8Actors.Hosting;
 
 namespace O8Actors.Cluster;
@@ -15,22 +16,45 @@ namespace O8Actors.Cluster;
 /// Outcomes are never lost silently: once a login's entity has reported its URL, the gateway DeathWatches it, so a login
 /// whose node dies (or leaves) ends for its caller as <see cref="LoginFailure.NodeLost"/> when that node is removed from
 /// the cluster; a begin that no entity took within <see cref="O8ClusterOptions.BeginTimeout"/> fails too.
+/// Bounded work: <c>o8.login.max-pending</c> and <c>max-pending-per-partition</c> apply to the logins this node began
+/// (wherever they run), so a cluster of N nodes holds at most N times the limit.
 /// </remarks>
-internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers
+internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStash
 {
     private readonly IActorRef _region;
     private readonly TimeSpan _beginTimeout;
+    private readonly Task<ClusterLoginNode> _node;
+    // Set once this node's O8Actors has started (its login settings hold the limits); until then begins are stashed.
+    private PendingLoginLimits? _limits;
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     // Watched entity → its login id (an entity runs one login).
     private readonly Dictionary<IActorRef, string> _watched = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public ClusterLoginGateway(IActorRef region, TimeSpan beginTimeout)
+    public ClusterLoginGateway(IActorRef region, TimeSpan beginTimeout, Task<ClusterLoginNode> node)
     {
         _region = region;
         _beginTimeout = beginTimeout;
-        Receive<BeginRoutedLogin>(Begin);
+        _node = node;
+        Receive<NodeReady>(ready =>
+        {
+            _limits = new PendingLoginLimits(ready.Node.Login, _log);
+            Stash.UnstashAll();
+        });
+        Receive<NodeFailed>(_ =>
+        {
+            // O8Actors did not start here: begins cannot be judged, so they are refused rather than held forever.
+            _log.Error("O8Actors did not start on this node; cluster logins begun here are refused");
+            _limits = null;
+            Stash.UnstashAll();
+            Become(Refusing);
+        });
+        Receive<BeginRoutedLogin>(msg =>
+        {
+            if (_limits is null) Stash.Stash();
+            else Begin(msg, _limits);
+        });
         Receive<CancelRoutedLogin>(msg =>
         {
             if (_pending.TryGetValue(msg.LoginId, out var pending)) _region.Tell(new CancelLogin(pending.EntityId, msg.LoginId));
@@ -60,14 +84,37 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Props for the gateway in front of <paramref name="region"/> (the logins' shard region).</summary>
-    public static Props Props(IActorRef region, TimeSpan beginTimeout) => Akka.Actor.Props.Create(() => new ClusterLoginGateway(region, beginTimeout));
+    /// <inheritdoc />
+    public IStash Stash { get; set; } = null!;
+
+    /// <summary>
+    /// Props for the gateway in front of <paramref name="region"/> (the logins' shard region); <paramref name="node"/>
+    /// completes once this node's O8Actors has started.
+    /// </summary>
+    public static Props Props(IActorRef region, TimeSpan beginTimeout, Task<ClusterLoginNode> node) =>
+        Akka.Actor.Props.Create(() => new ClusterLoginGateway(region, beginTimeout, node));
 
     private sealed record BeginTimedOut(string LoginId);
+
+    private sealed record NodeReady(ClusterLoginNode Node);
+
+    private sealed record NodeFailed;
+
+    /// <inheritdoc />
+    protected override void PreStart() =>
+        _node.PipeTo(Self, success: n => new NodeReady(n), failure: _ => new NodeFailed());
+
+    private void Refusing()
+    {
+        Receive<BeginRoutedLogin>(msg => msg.Outcome.TrySetResult(new LoginFailed(msg.LoginId, LoginFailure.ListenerUnavailable,
+            "O8Actors is not running on this node.")));
+        Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.UnknownState));
+    }
 
     private void End(string loginId, LoginOutcome outcome)
     {
         if (!_pending.Remove(loginId, out var pending)) return;
+        _limits?.Ended(loginId);
         Timers.Cancel(loginId);
         if (pending.Entity is { } entity && _watched.Remove(entity)) Context.Unwatch(entity);
         pending.Url.TrySetCanceled();
@@ -85,9 +132,10 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers
         }
 
         _pending.Clear();
+        _limits?.Clear();
     }
 
-    private void Begin(BeginRoutedLogin msg)
+    private void Begin(BeginRoutedLogin msg, PendingLoginLimits limits)
     {
         if (_pending.ContainsKey(msg.LoginId))
         {
@@ -95,8 +143,15 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers
             return;
         }
 
+        if (limits.Refusal(msg.LoginId, msg.Request.Partition, _pending.Count) is { } refusal)
+        {
+            msg.Outcome.TrySetResult(refusal);
+            return;
+        }
+
         var entityId = LoginEntityIds.Mint();
         _pending.Add(msg.LoginId, new Pending(entityId, msg.Url, msg.Outcome));
+        limits.Started(msg.LoginId, msg.Request.Partition);
         Timers.StartSingleTimer(msg.LoginId, new BeginTimedOut(msg.LoginId), _beginTimeout);
         _region.Tell(BeginLogin.For(entityId, msg.LoginId, msg.Provider, msg.Request, msg.Binding, Self));
     }

@@ -58,10 +58,11 @@ public static class O8ClusterHostingExtensions
                 ShouldPassivateIdleEntities = false,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
-        builder.WithActors(async (system, registry) =>
+        builder.WithActors(async (system, registry, resolver) =>
         {
             var region = await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false);
-            var gateway = system.ActorOf(ClusterLoginGateway.Props(region, options.BeginTimeout), "o8-cluster-gateway");
+            var node = NodeAsync(resolver.GetService<IServiceProvider>());
+            var gateway = system.ActorOf(ClusterLoginGateway.Props(region, options.BeginTimeout, node), "o8-cluster-gateway");
             registry.Register<ServerModeRouteKey>(gateway);
         });
         return builder;

@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Akka.TestKit;
+using Microsoft.AspNetCore.DataProtection;
 using O8Actors.Binding;
 using O8Actors.Callback;
+using O8Actors.Configuration;
 using O8Actors.Hosting;
 
 namespace O8Actors.Cluster.Tests;
@@ -11,13 +13,18 @@ public sealed class ClusterLoginGatewayTests : Akka.TestKit.Xunit.TestKit
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private (IActorRef Gateway, TestProbe Region) Gateway(TimeSpan? beginTimeout = null)
+    private (IActorRef Gateway, TestProbe Region) Gateway(TimeSpan? beginTimeout = null, LoginOptions? login = null, Task<ClusterLoginNode>? node = null)
     {
         var region = CreateTestProbe();
-        return (Sys.ActorOf(ClusterLoginGateway.Props(region, beginTimeout ?? TimeSpan.FromSeconds(30))), region);
+        node ??= Task.FromResult(Node(login ?? new LoginOptions()));
+        return (Sys.ActorOf(ClusterLoginGateway.Props(region, beginTimeout ?? TimeSpan.FromSeconds(30), node)), region);
     }
 
-    private static BeginRoutedLogin Begin(string loginId) => new(loginId, "sandbox", AuthorizationRequest.Default, new BrowserBindingHash([1], [2]),
+    private ClusterLoginNode Node(LoginOptions login) =>
+        new(login, CreateTestProbe(), new BrowserBindingVerifier(new EphemeralDataProtectionProvider()), new Uri("https://app.example/oauth/callback"));
+
+    private static BeginRoutedLogin Begin(string loginId, string? partition = null) => new(loginId, "sandbox",
+        AuthorizationRequest.Default with { Partition = partition }, new BrowserBindingHash([1], [2]),
         new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously),
         new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
 
@@ -93,6 +100,71 @@ public sealed class ClusterLoginGatewayTests : Akka.TestKit.Xunit.TestKit
         gateway.Tell(new CallbackReceived("no-routing-id", "code", null, null, null, "/oauth/callback/sandbox"), browser);
 
         Assert.Equal(CallbackPages.UnknownState, browser.ExpectMsg<CallbackResponse>(cancellationToken: Ct));
+        region.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
+    }
+
+    [Fact]
+    public async Task Logins_begun_on_this_node_past_max_pending_are_refused_before_any_entity_is_asked_and_an_ended_one_frees_its_slot()
+    {
+        var (gateway, region) = Gateway(login: new LoginOptions { MaxPending = 2 });
+        var first = Begin("login-a");
+        gateway.Tell(first);
+        gateway.Tell(Begin("login-b"));
+        region.ExpectMsg<BeginLogin>(cancellationToken: Ct);
+        region.ExpectMsg<BeginLogin>(cancellationToken: Ct);
+
+        var third = Begin("login-c");
+        gateway.Tell(third);
+        var refused = Assert.IsType<LoginFailed>(await third.Outcome.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct));
+        Assert.Equal(LoginFailure.TooManyPendingLogins, refused.Failure);
+        Assert.Contains("o8.login.max-pending", refused.Reason);
+        region.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
+
+        // The first ends: its slot is free for the next begin.
+        gateway.Tell(new LoginEnded("login-a", WireOutcome.From(new LoginCancelled("login-a"))));
+        Assert.IsType<LoginCancelled>(await first.Outcome.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct));
+        gateway.Tell(Begin("login-d"));
+        Assert.Equal("login-d", region.ExpectMsg<BeginLogin>(cancellationToken: Ct).LoginId);
+    }
+
+    [Fact]
+    public async Task One_partition_cannot_take_more_than_its_share_while_other_partitions_still_begin()
+    {
+        var (gateway, region) = Gateway(login: new LoginOptions { MaxPendingPerPartition = 1 });
+        gateway.Tell(Begin("alice-1", "alice"));
+        region.ExpectMsg<BeginLogin>(cancellationToken: Ct);
+
+        var second = Begin("alice-2", "alice");
+        gateway.Tell(second);
+        var refused = Assert.IsType<LoginFailed>(await second.Outcome.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct));
+        Assert.Equal(LoginFailure.TooManyPendingLoginsInPartition, refused.Failure);
+        Assert.DoesNotContain("alice", refused.Reason); // the app's partition value (maybe a user id) is not echoed
+
+        gateway.Tell(Begin("bob-1", "bob"));
+        Assert.Equal("bob-1", region.ExpectMsg<BeginLogin>(cancellationToken: Ct).LoginId);
+    }
+
+    [Fact]
+    public void Begins_that_arrive_before_this_nodes_O8Actors_has_started_wait_for_it_instead_of_being_lost()
+    {
+        var started = new TaskCompletionSource<ClusterLoginNode>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (gateway, region) = Gateway(node: started.Task);
+        gateway.Tell(Begin("early"));
+        region.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
+
+        started.SetResult(Node(new LoginOptions()));
+        Assert.Equal("early", region.ExpectMsg<BeginLogin>(cancellationToken: Ct).LoginId);
+    }
+
+    [Fact]
+    public async Task When_O8Actors_failed_to_start_on_this_node_a_begin_is_refused_not_held()
+    {
+        var (gateway, region) = Gateway(node: Task.FromException<ClusterLoginNode>(new InvalidOperationException("no listener settings")));
+        var begin = Begin("doomed");
+        gateway.Tell(begin);
+
+        var outcome = Assert.IsType<LoginFailed>(await begin.Outcome.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct));
+        Assert.Equal(LoginFailure.ListenerUnavailable, outcome.Failure);
         region.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
     }
 }

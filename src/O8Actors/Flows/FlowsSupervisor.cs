@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Event;
 using O8Actors.Browser;
 using O8Actors.Configuration;
-using O8Actors.Diagnostics;
 
 namespace O8Actors.Flows;
 
@@ -29,10 +28,8 @@ internal sealed class FlowsSupervisor : ReceiveActor
     // (CoordinatedShutdown and a dispose can both ask). Once draining, new logins are refused as cancelled.
     private readonly List<IActorRef> _drainRequesters = [];
     private bool _draining;
-    // Bounded work: the login count is _waiters.Count; logins with a partition are counted per partition too (the
-    // partition of each such login, and the count per partition; a partition at zero is removed).
-    private readonly Dictionary<string, string> _partitionOf = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _perPartition = new(StringComparer.Ordinal);
+    // Bounded work: the login count is _waiters.Count; logins with a partition are counted per partition there too.
+    private readonly PendingLoginLimits _limits;
 
     /// <summary>Props for the supervisor; <paramref name="bindingVerifier"/> checks server-mode logins' browser secrets.</summary>
     public static Props Props(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser,
@@ -50,6 +47,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
         _browser = browser;
         // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's default mailbox.
         _flowMailbox = Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath) ? FlowMailbox.ConfigPath : null;
+        _limits = new PendingLoginLimits(options, _log);
 
         Receive<StartFlow>(Start);
         Receive<LoginOutcome>(Relay);
@@ -82,8 +80,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
         foreach (var (flowId, waiter) in _waiters)
             if (waiter is TaskCompletionSource<LoginOutcome> completion) completion.TrySetResult(new LoginCancelled(flowId));
         _waiters.Clear();
-        _partitionOf.Clear();
-        _perPartition.Clear();
+        _limits.Clear();
     }
 
     private void Start(StartFlow msg)
@@ -103,7 +100,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        if (LimitReached(msg) is { } refusal)
+        if (_limits.Refusal(msg.LoginId, msg.Request.Partition, _waiters.Count) is { } refusal)
         {
             Deliver(waiter, refusal);
             return;
@@ -117,46 +114,14 @@ internal sealed class FlowsSupervisor : ReceiveActor
         var flow = Context.ActorOf(props, msg.LoginId);
         Context.Watch(flow);
         _waiters.Add(msg.LoginId, waiter);
-        if (msg.Request.Partition is { } partition)
-        {
-            _partitionOf.Add(msg.LoginId, partition);
-            _perPartition[partition] = _perPartition.GetValueOrDefault(partition) + 1;
-        }
-    }
-
-    /// <summary>
-    /// The refusal when a limit on running logins is reached, or null. Refused here, before any actor or secret is
-    /// made, so a flood of logins costs the supervisor one message each and holds nothing.
-    /// </summary>
-    private LoginFailed? LimitReached(StartFlow msg)
-    {
-        if (_waiters.Count >= _options.MaxPending)
-            return Refuse(msg.LoginId, LoginFailure.TooManyPendingLogins, "o8.login.max-pending", _options.MaxPending);
-        if (msg.Request.Partition is { } partition && _perPartition.GetValueOrDefault(partition) >= _options.MaxPendingPerPartition)
-            return Refuse(msg.LoginId, LoginFailure.TooManyPendingLoginsInPartition, "o8.login.max-pending-per-partition", _options.MaxPendingPerPartition);
-        return null;
-    }
-
-    private LoginFailed Refuse(string loginId, LoginFailure failure, string setting, int limit)
-    {
-        // Debug, not Warning: a flood of refusals must not become a flood of log lines. The partition is the app's own
-        // value (maybe a user id), so it is not logged.
-        _log.Debug("Login {0} refused: {1} ({2}) is reached", loginId, setting, limit);
-        O8Metrics.LoginsRefused.Add(1, O8Metrics.Reason(failure));
-        return new LoginFailed(loginId, failure, TooManyPendingLoginsException.Describe(setting, limit));
+        _limits.Started(msg.LoginId, msg.Request.Partition);
     }
 
     /// <summary>Removes a login from the table and its partition's count.</summary>
     private bool Forget(string flowId, out object waiter)
     {
         if (!_waiters.Remove(flowId, out waiter!)) return false;
-        if (_partitionOf.Remove(flowId, out var partition))
-        {
-            var left = _perPartition[partition] - 1;
-            if (left == 0) _perPartition.Remove(partition);
-            else _perPartition[partition] = left;
-        }
-
+        _limits.Ended(flowId);
         return true;
     }
 
