@@ -1,0 +1,108 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.IdentityModel.Tokens;
+
+namespace O8Actors.Dpop;
+
+/// <summary>
+/// The private key an account proves possession of under RFC 9449 (DPoP): an ECDSA P-256 key that signs ES256 proofs.
+/// Tokens issued against it are bound to its <see cref="Thumbprint"/> (<c>cnf.jkt</c>), so a stolen access or refresh
+/// token is useless without the key.
+/// </summary>
+/// <remarks>
+/// One key per account, made when the account's first login starts and kept with its tokens (<see cref="ToJwk"/> holds
+/// the private part: store it as you store a refresh token, encrypted). <see cref="ToString"/> shows the thumbprint only.
+/// </remarks>
+public sealed class DpopKey : IDisposable
+{
+    private readonly ECDsa _key;
+    private readonly ECDsaSecurityKey _signingKey;
+
+    private DpopKey(ECDsa key)
+    {
+        _key = key;
+        var publicPart = key.ExportParameters(includePrivateParameters: false);
+        X = Base64UrlEncoder.Encode(publicPart.Q.X!);
+        Y = Base64UrlEncoder.Encode(publicPart.Q.Y!);
+        Thumbprint = ComputeThumbprint(X, Y);
+        _signingKey = new ECDsaSecurityKey(key);
+    }
+
+    /// <summary>The JWK SHA-256 thumbprint of the public key (RFC 7638), base64url: what a bound token's <c>cnf.jkt</c> holds.</summary>
+    public string Thumbprint { get; }
+
+    /// <summary>The public key's x coordinate, base64url.</summary>
+    internal string X { get; }
+
+    /// <summary>The public key's y coordinate, base64url.</summary>
+    internal string Y { get; }
+
+    /// <summary>The key for signing proofs.</summary>
+    internal ECDsaSecurityKey SigningKey => _signingKey;
+
+    /// <summary>Makes a new random P-256 key.</summary>
+    public static DpopKey Create() => new(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+
+    /// <summary>Reads a key written by <see cref="ToJwk"/>.</summary>
+    /// <exception cref="FormatException">The text is not a private P-256 JWK.</exception>
+    public static DpopKey FromJwk(string jwk)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jwk);
+        try
+        {
+            using var document = JsonDocument.Parse(jwk);
+            var root = document.RootElement;
+            if (root.GetProperty("kty").GetString() != "EC" || root.GetProperty("crv").GetString() != "P-256")
+                throw new FormatException("A DPoP key must be an EC key on P-256.");
+            var parameters = new ECParameters
+            {
+                Curve = ECCurve.NamedCurves.nistP256,
+                Q = new ECPoint
+                {
+                    X = Base64UrlEncoder.DecodeBytes(root.GetProperty("x").GetString()),
+                    Y = Base64UrlEncoder.DecodeBytes(root.GetProperty("y").GetString()),
+                },
+                D = Base64UrlEncoder.DecodeBytes(root.GetProperty("d").GetString()),
+            };
+            return new DpopKey(ECDsa.Create(parameters));
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or CryptographicException or ArgumentException)
+        {
+            // The message never repeats the text: it holds a private key.
+            throw new FormatException("The text is not a private P-256 JWK (kty, crv, x, y, d).", e);
+        }
+    }
+
+    /// <summary>The key with its private part as a JWK (JSON): a secret, to be stored encrypted beside the account's tokens.</summary>
+    public string ToJwk()
+    {
+        var parameters = _key.ExportParameters(includePrivateParameters: true);
+        return JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["kty"] = "EC",
+            ["crv"] = "P-256",
+            ["x"] = X,
+            ["y"] = Y,
+            ["d"] = Base64UrlEncoder.Encode(parameters.D!),
+        });
+    }
+
+    /// <summary>The public key as the <c>jwk</c> header of a proof.</summary>
+    internal Dictionary<string, object> PublicJwk() => new(StringComparer.Ordinal)
+    {
+        ["kty"] = "EC",
+        ["crv"] = "P-256",
+        ["x"] = X,
+        ["y"] = Y,
+    };
+
+    /// <inheritdoc />
+    public override string ToString() => $"DpopKey {{ Thumbprint = {Thumbprint} }}";
+
+    /// <inheritdoc />
+    public void Dispose() => _key.Dispose();
+
+    // RFC 7638 section 3: the required members in lexicographic order, no whitespace, hashed with SHA-256.
+    private static string ComputeThumbprint(string x, string y) =>
+        Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($$"""{"crv":"P-256","kty":"EC","x":"{{x}}","y":"{{y}}"}""")));
+}

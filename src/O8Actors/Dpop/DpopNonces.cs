@@ -1,0 +1,39 @@
+using System.Collections.Concurrent;
+
+namespace O8Actors.Dpop;
+
+/// <summary>
+/// The latest <c>DPoP-Nonce</c> each server gave (RFC 9449 section 8), by origin: the next proof to that server carries
+/// it, so only a server's first request (or one after the nonce changed) costs a retry.
+/// </summary>
+internal sealed class DpopNonces
+{
+    /// <summary>The response header that carries a server's nonce.</summary>
+    public const string Header = "DPoP-Nonce";
+
+    // Bounded by the servers an account talks to; a nonce is replaced, never accumulated.
+    private readonly ConcurrentDictionary<string, string> _byOrigin = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The nonce to send to <paramref name="target"/>'s server, if it gave one.</summary>
+    public string? For(Uri target) => _byOrigin.TryGetValue(Origin(target), out var nonce) ? nonce : null;
+
+    /// <summary>Keeps the nonce a response from <paramref name="target"/>'s server carries; true when it carried a new one.</summary>
+    public bool Remember(Uri target, HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues(Header, out var values)) return false;
+        var nonce = values.FirstOrDefault();
+        if (string.IsNullOrEmpty(nonce)) return false;
+        var origin = Origin(target);
+        var previous = For(target);
+        _byOrigin[origin] = nonce;
+        return !string.Equals(previous, nonce, StringComparison.Ordinal);
+    }
+
+    /// <summary>Keeps a nonce read some other way (a token response parsed by Duende.IdentityModel).</summary>
+    public void Remember(Uri target, string? nonce)
+    {
+        if (!string.IsNullOrEmpty(nonce)) _byOrigin[Origin(target)] = nonce;
+    }
+
+    private static string Origin(Uri target) => target.GetLeftPart(UriPartial.Authority);
+}

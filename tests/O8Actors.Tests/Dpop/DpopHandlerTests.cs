@@ -1,0 +1,67 @@
+using System.Net;
+using O8Actors.Dpop;
+
+namespace O8Actors.Tests.Dpop;
+
+/// <summary>The handler against a real resource server on loopback that checks every proof as RFC 9449 section 7.1 asks.</summary>
+public sealed class DpopHandlerTests : IAsyncLifetime
+{
+    private readonly DpopKey _key = DpopKey.Create();
+    private DpopResourceServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await DpopResourceServer.StartAsync(_key.Thumbprint);
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _key.Dispose();
+    }
+
+    private HttpClient Client(DpopKey key, string? token = null) =>
+        new(new DpopHandler(key, _ => ValueTask.FromResult(token ?? _server.AccessToken)) { InnerHandler = new SocketsHttpHandler() });
+
+    [Fact]
+    public async Task The_first_call_learns_the_servers_nonce_and_is_retried_once_later_calls_carry_it_at_once()
+    {
+        using var http = Client(_key);
+
+        using (var first = await http.GetAsync(_server.Resource))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(1, _server.NonceChallenges);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var next = await http.GetAsync(_server.Resource);
+            Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        }
+
+        Assert.Equal(1, _server.NonceChallenges);
+        Assert.Equal(4, _server.Accepted);
+    }
+
+    [Fact]
+    public async Task A_body_is_sent_again_on_the_nonce_retry_and_a_new_nonce_later_costs_one_more_retry()
+    {
+        using var http = Client(_key);
+        using (var first = await http.PostAsync(_server.Resource, new StringContent("payload")))
+            Assert.Equal("hello payload", await first.Content.ReadAsStringAsync());
+
+        _server.RotateNonce();
+        using (var second = await http.PostAsync(_server.Resource, new StringContent("again")))
+            Assert.Equal("hello again", await second.Content.ReadAsStringAsync());
+        Assert.Equal(2, _server.NonceChallenges);
+    }
+
+    [Fact]
+    public async Task A_call_signed_with_another_key_is_refused_and_not_retried_forever()
+    {
+        using var other = DpopKey.Create();
+        using var http = Client(other);
+
+        using var response = await http.GetAsync(_server.Resource);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("key not the bound one", _server.LastRefusal);
+        Assert.Equal(0, _server.Accepted);
+    }
+}
