@@ -7,21 +7,31 @@ namespace O8Actors.Cluster;
 /// do, except the validated ID token claims (<see cref="System.Security.Claims.Claim"/> has no constructor a serializer
 /// can use and points back to its identity), which travel here as plain fields and are rebuilt on arrival.
 /// </summary>
-/// <param name="Outcome">The outcome; a success without its <see cref="TokenSet.IdTokenClaims"/>.</param>
+/// <param name="Outcome">The outcome; a success without its <see cref="TokenSet.IdTokenClaims"/> and <see cref="TokenSet.DpopKey"/>.</param>
 /// <param name="Claims">The success's ID token claims, when it had them.</param>
-internal sealed record WireOutcome(LoginOutcome Outcome, WireIdTokenClaims? Claims)
+/// <param name="DpopKey">The success's DPoP key as a private JWK, when its tokens are bound (a secret, like the tokens
+/// beside it: the remoting between nodes runs over TLS).</param>
+internal sealed record WireOutcome(LoginOutcome Outcome, WireIdTokenClaims? Claims, string? DpopKey = null)
 {
     /// <summary>The outcome's kind.</summary>
     public LoginOutcomeKind Kind => Outcome.Kind;
 
     /// <summary>The wire form of <paramref name="outcome"/>.</summary>
-    public static WireOutcome From(LoginOutcome outcome) => outcome is LoginSucceeded { Tokens.IdTokenClaims: { } claims } success
-        ? new WireOutcome(success with { Tokens = success.Tokens with { IdTokenClaims = null } }, WireIdTokenClaims.From(claims))
+    public static WireOutcome From(LoginOutcome outcome) => outcome is LoginSucceeded success
+        ? new WireOutcome(success with { Tokens = success.Tokens with { IdTokenClaims = null, DpopKey = null } },
+            success.Tokens.IdTokenClaims is { } claims ? WireIdTokenClaims.From(claims) : null, success.Tokens.DpopKey?.ToJwk())
         : new WireOutcome(outcome, null);
 
-    /// <summary>The outcome as it ended, claims restored.</summary>
-    public LoginOutcome ToOutcome() => Claims is { } claims && Outcome is LoginSucceeded success
-        ? success with { Tokens = success.Tokens with { IdTokenClaims = claims.ToClaims() } }
+    /// <summary>The outcome as it ended, claims and key restored.</summary>
+    public LoginOutcome ToOutcome() => Outcome is LoginSucceeded success && (Claims is not null || DpopKey is not null)
+        ? success with
+        {
+            Tokens = success.Tokens with
+            {
+                IdTokenClaims = Claims?.ToClaims(),
+                DpopKey = DpopKey is null ? null : Dpop.DpopKey.FromJwk(DpopKey),
+            },
+        }
         : Outcome;
 
     /// <inheritdoc />

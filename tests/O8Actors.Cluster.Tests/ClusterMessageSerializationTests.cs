@@ -127,6 +127,20 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         Assert.Equal(claims.All.Select(c => (c.Type, c.Value, c.ValueType, c.Issuer)), got.All.Select(c => (c.Type, c.Value, c.ValueType, c.Issuer)));
     }
 
+    [Fact]
+    public void A_DPoP_bound_success_keeps_its_key_across_nodes()
+    {
+        using var key = O8Actors.Dpop.DpopKey.Create();
+        var tokens = new TokenSet("access", "DPoP", RefreshToken: "refresh") { DpopKey = key };
+
+        var back = RoundTrip(new LoginEnded("login-1", WireOutcome.From(new LoginSucceeded("login-1", tokens)))).Outcome.ToOutcome();
+
+        var success = Assert.IsType<LoginSucceeded>(back);
+        Assert.Equal(key.Thumbprint, success.Tokens.DpopKey!.Thumbprint);
+        Assert.Equal(key.ToJwk(), success.Tokens.DpopKey.ToJwk()); // the private part too: the beginning node signs with it
+        Assert.Equal(("access", "DPoP", "refresh"), (success.Tokens.AccessToken, success.Tokens.TokenType, success.Tokens.RefreshToken));
+    }
+
     public static TheoryData<LoginOutcome> OtherOutcomes() =>
     [
         new LoginSucceeded("l", new TokenSet("access", "Bearer")),

@@ -191,14 +191,17 @@ public sealed class FileTokenStore : ITokenStore
     /// <summary>What one file holds (inside the encryption).</summary>
     private sealed record TokenRecord(
         string Provider, string Key, long Version, string AccessToken, string TokenType, DateTimeOffset? ExpiresAt,
-        string? RefreshToken, string? Scope, string? IdToken, ClaimsRecord? Claims)
+        string? RefreshToken, string? Scope, string? IdToken, ClaimsRecord? Claims, string? DpopKey = null)
     {
         public static TokenRecord From(OAuthAccount account, TokenSet t, long version) => new(
             account.Provider, account.Key, version, t.AccessToken, t.TokenType, t.ExpiresAt, t.RefreshToken, t.Scope, t.IdToken,
-            t.IdTokenClaims is { } c ? new ClaimsRecord(c.Subject, c.Issuer, c.Audiences, c.ExpiresAt, c.IssuedAt, c.Email, c.Name) : null);
+            t.IdTokenClaims is { } c ? new ClaimsRecord(c.Subject, c.Issuer, c.Audiences, c.ExpiresAt, c.IssuedAt, c.Email, c.Name) : null,
+            // The DPoP key's private part: encrypted with the rest of the record, like the refresh token it protects.
+            t.DpopKey?.ToJwk());
 
         public StoredTokens ToStored() => new(new TokenSet(AccessToken, TokenType, ExpiresAt, RefreshToken, Scope, IdToken)
         {
+            DpopKey = DpopKey is null ? null : Dpop.DpopKey.FromJwk(DpopKey),
             IdTokenClaims = Claims is { } c ? new IdTokenClaims(c.Subject, c.Issuer, c.Audiences, c.ExpiresAt, c.IssuedAt, c.Email, c.Name,
                 AllClaims(IdToken)) : null,
         }, Version);

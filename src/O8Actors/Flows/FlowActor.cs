@@ -31,6 +31,8 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
     private ILoggingAdapter? _log;
     private Activity? _activity;
     private Uri? _redirectUri;
+    // The login's DPoP key when its provider binds tokens (RFC 9449): the exchange signs with it; the tokens keep it.
+    private Dpop.DpopKey? _dpopKey;
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
     private IActorRef? _callbackResponder;
     private long _callbackAt;
@@ -173,6 +175,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
                 // The provider's own redirect URI (its path under the listener's): sent again with the code, and the
                 // only path on which this login accepts its callback.
                 _redirectUri = msg.RedirectUri;
+                _dpopKey = msg.DpopKey;
                 var ready = new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl);
                 Publish(ready);
                 _start.AuthorizeUrlTo?.Tell(ready); // immutable: one event for the stream and the cluster entity
@@ -271,7 +274,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         var exchangeDeadline = ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, exchangeDeadline);
         _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!,
-            _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline));
+            _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline, _dpopKey));
         Become(ExchangingPhase);
     }
 

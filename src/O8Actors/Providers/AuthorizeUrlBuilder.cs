@@ -8,7 +8,7 @@ internal static class AuthorizeUrlBuilder
     /// <summary>Parameters O8Actors sets itself; letting extras override them would break state, PKCE or redirect matching.</summary>
     private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
     {
-        "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method",
+        "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "dpop_jkt",
     };
 
     /// <summary>Throws when an extra parameter tries to replace one that O8Actors controls.</summary>
@@ -71,6 +71,8 @@ internal static class AuthorizeUrlBuilder
         }
         if (context.Nonce is not null)
             query.Add(new("nonce", context.Nonce));
+        if (context.DpopKeyThumbprint is not null)
+            query.Add(new("dpop_jkt", context.DpopKeyThumbprint));
         foreach (var (key, value) in providerParameters)
         {
             // A provider-level nonce would be the same for every login: ours replaces it.

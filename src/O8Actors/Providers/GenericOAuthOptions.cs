@@ -75,6 +75,15 @@ public sealed class GenericOAuthOptions
     /// </summary>
     public string? RedirectPath { get; set; }
 
+    /// <summary>
+    /// Whether tokens are bound to a key with DPoP (RFC 9449). Each login makes a new P-256 key, puts its thumbprint on
+    /// the authorize URL (<c>dpop_jkt</c>, so the code too is bound), and signs a proof for every token request; the
+    /// key stays with the account's tokens for refreshes and for <see cref="Dpop.DpopHandler"/>. A token response that
+    /// is not <c>token_type=DPoP</c> then fails the login (a server that ignored the proof would hand out a bearer token).
+    /// Default false.
+    /// </summary>
+    public bool UseDpop { get; set; }
+
     /// <summary>Extra parameters added to every authorize URL (for example Google's <c>access_type=offline</c>).</summary>
     public IDictionary<string, string> AuthorizeParameters { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -96,6 +105,7 @@ public sealed class GenericOAuthOptions
         Issuer = Issuer,
         IssuerParameterSupported = IssuerParameterSupported,
         UsePkce = UsePkce,
+        UseDpop = UseDpop,
         JwksUri = JwksUri,
         IdTokenIssuer = IdTokenIssuer,
         IdTokenClockSkew = IdTokenClockSkew,

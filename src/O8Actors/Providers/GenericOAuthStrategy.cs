@@ -27,7 +27,8 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         _descriptor = new ProviderDescriptor(
             Issuer: string.IsNullOrEmpty(_options.Issuer) ? null : _options.Issuer,
             IssuerParameterSupported: _options.IssuerParameterSupported,
-            SupportsPkce: _options.UsePkce);
+            SupportsPkce: _options.UsePkce,
+            UsesDpop: _options.UseDpop);
         _tokens = new TokenEndpointClient(_options, timeProvider ?? TimeProvider.System);
         if (_options.JwksUri is not null)
         {

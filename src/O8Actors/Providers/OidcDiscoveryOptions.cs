@@ -37,6 +37,12 @@ public sealed class OidcDiscoveryOptions
     /// </summary>
     public bool UsePkce { get; set; } = true;
 
+    /// <summary>
+    /// Whether tokens are bound to a per-login key with DPoP (RFC 9449); see <see cref="GenericOAuthOptions.UseDpop"/>.
+    /// Metadata whose <c>dpop_signing_alg_values_supported</c> lacks ES256 is refused. Default false.
+    /// </summary>
+    public bool UseDpop { get; set; }
+
     /// <summary>How far the provider's clock may be from ours when ID token <c>exp</c> and <c>iat</c> are checked. Default 5 minutes.</summary>
     public TimeSpan IdTokenClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -94,6 +100,7 @@ public sealed class OidcDiscoveryOptions
         ClientAuthentication = ClientAuthentication,
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         UsePkce = UsePkce,
+        UseDpop = UseDpop,
         IdTokenClockSkew = IdTokenClockSkew,
         RedirectPath = RedirectPath,
         AuthorizeParameters = new Dictionary<string, string>(AuthorizeParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal),

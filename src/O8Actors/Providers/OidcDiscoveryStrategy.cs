@@ -114,6 +114,10 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
                 "This client has no secret, so only PKCE S256 protects its codes (RFC 9700 section 2.1.1); O8Actors will not sign in " +
                 "without it. Enable S256 at the provider, or register a confidential client and set its ClientSecret.");
         var pkce = _options.UsePkce && metadata.SupportsS256;
+        if (_options.UseDpop && metadata.DpopSigningAlgorithms is { } algorithms && !algorithms.Contains("ES256", StringComparer.Ordinal))
+            throw new ProviderDiscoveryException(
+                $"The metadata of provider '{Name}' at {metadata.Source} lists dpop_signing_alg_values_supported without ES256, the " +
+                "only DPoP algorithm O8Actors signs with. Enable ES256 for DPoP at the provider, or turn UseDpop off.");
         var generic = new GenericOAuthOptions
         {
             Name = _options.Name,
@@ -127,6 +131,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             Issuer = metadata.Issuer,
             IssuerParameterSupported = metadata.IssuerParameterSupported,
             UsePkce = pkce,
+            UseDpop = _options.UseDpop,
             // With a key set the provider is OpenID Connect: logins send a nonce and ID tokens are validated (issuer:
             // the metadata's, which was just checked against the configured one).
             JwksUri = metadata.JwksUri,

@@ -165,7 +165,10 @@ internal sealed class ProviderActor : ReceiveActor
                 msg.ExtraParameters,
                 descriptor,
                 msg.Nonce);
-            replyTo.Tell(new AuthorizationPrepared(msg.LoginId, _strategy.BuildAuthorizeUrl(context), descriptor, redirectUri));
+            // A key per login: the account it becomes keeps it with its tokens (RFC 9449).
+            var dpopKey = descriptor.UsesDpop ? Dpop.DpopKey.Create() : null;
+            if (dpopKey is not null) context = context with { DpopKeyThumbprint = dpopKey.Thumbprint };
+            replyTo.Tell(new AuthorizationPrepared(msg.LoginId, _strategy.BuildAuthorizeUrl(context), descriptor, redirectUri, dpopKey));
         }
         catch (Exception e)
         {
@@ -296,8 +299,9 @@ internal sealed class ProviderActor : ReceiveActor
         var (flowId, parent, work) = request switch
         {
             ExchangeCode e => (e.LoginId, e.Parent, (Func<CancellationToken, Task<TokenSet>>)(ct =>
-                strategy.ExchangeCodeAsync(new CodeExchangeContext(e.Code, e.CodeVerifier, e.RedirectUri, e.Nonce), http, ct))),
-            RefreshTokens r => (r.RequestId, default(ActivityContext), ct => strategy.RefreshAsync(new RefreshContext(r.RefreshToken, r.Scopes), http, ct)),
+                strategy.ExchangeCodeAsync(new CodeExchangeContext(e.Code, e.CodeVerifier, e.RedirectUri, e.Nonce) { DpopKey = e.DpopKey }, http, ct))),
+            RefreshTokens r => (r.RequestId, default(ActivityContext), ct =>
+                strategy.RefreshAsync(new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey }, http, ct)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };
         var name = strategy.Name;

@@ -31,7 +31,12 @@ internal sealed record PrepareAuthorization(
 }
 
 /// <summary>The authorize URL for one login, what the provider supports, and the exact redirect URI the URL carries.</summary>
-internal sealed record AuthorizationPrepared(string LoginId, Uri AuthorizeUrl, ProviderDescriptor Descriptor, Uri RedirectUri)
+/// <param name="LoginId">The login.</param>
+/// <param name="AuthorizeUrl">The URL to open.</param>
+/// <param name="Descriptor">What the provider supports.</param>
+/// <param name="RedirectUri">The redirect URI the URL carries.</param>
+/// <param name="DpopKey">The login's DPoP key (RFC 9449) when the provider binds tokens: the exchange signs with it.</param>
+internal sealed record AuthorizationPrepared(string LoginId, Uri AuthorizeUrl, ProviderDescriptor Descriptor, Uri RedirectUri, Dpop.DpopKey? DpopKey = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"AuthorizationPrepared {{ LoginId = {LoginId} }}";
@@ -53,8 +58,9 @@ internal sealed record ProviderUnavailable(string LoginId, string Reason, LoginF
 /// <param name="Nonce">The login's OpenID Connect nonce (a secret): an ID token must carry it.</param>
 /// <param name="Deadline">When the login gives up on this exchange, in the actor system's scheduler time: a request still
 /// queued then is dropped unsent (its login has ended; redeeming the code would throw the tokens away).</param>
+/// <param name="DpopKey">The login's DPoP key when the provider binds tokens.</param>
 internal sealed record ExchangeCode(string Provider, string LoginId, string Code, string? CodeVerifier, Uri RedirectUri,
-    System.Diagnostics.ActivityContext Parent = default, string? Nonce = null, DateTimeOffset? Deadline = null)
+    System.Diagnostics.ActivityContext Parent = default, string? Nonce = null, DateTimeOffset? Deadline = null, Dpop.DpopKey? DpopKey = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"ExchangeCode {{ Provider = {Provider}, LoginId = {LoginId} }}";
@@ -67,7 +73,7 @@ internal sealed record CodeExchanged(string LoginId, TokenSet Tokens);
 internal sealed record CodeExchangeFailed(string LoginId, LoginFailure Failure, string Reason, string? ProviderError, Exception? Cause = null);
 
 /// <summary>Refreshes a token; answered with <see cref="CodeExchanged"/> or <see cref="CodeExchangeFailed"/> (LoginId = <paramref name="RequestId"/>).</summary>
-internal sealed record RefreshTokens(string Provider, string RequestId, string RefreshToken, IReadOnlyList<string>? Scopes)
+internal sealed record RefreshTokens(string Provider, string RequestId, string RefreshToken, IReadOnlyList<string>? Scopes, Dpop.DpopKey? DpopKey = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"RefreshTokens {{ Provider = {Provider}, RequestId = {RequestId} }}";

@@ -19,4 +19,8 @@ internal sealed record ProviderMetadata(
     IReadOnlyList<string> TokenEndpointAuthMethods,
     Uri Source,
     Uri? JwksUri = null,
-    Uri? RevocationEndpoint = null);
+    Uri? RevocationEndpoint = null)
+{
+    /// <summary>The DPoP proof algorithms the server lists (<c>dpop_signing_alg_values_supported</c>, RFC 9449 section 5.1); null when it lists none.</summary>
+    public IReadOnlyList<string>? DpopSigningAlgorithms { get; init; }
+}

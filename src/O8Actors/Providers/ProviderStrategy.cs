@@ -68,7 +68,8 @@ public abstract class ProviderStrategy
 /// <see cref="Issuer"/> is set, a callback whose <c>iss</c> is missing or different is rejected.
 /// </param>
 /// <param name="SupportsPkce">Whether to send a PKCE challenge. Sending one to a provider that ignores it is harmless.</param>
-public sealed record ProviderDescriptor(string? Issuer = null, bool IssuerParameterSupported = false, bool SupportsPkce = true)
+/// <param name="UsesDpop">Whether tokens are bound to a per-login key with DPoP (RFC 9449).</param>
+public sealed record ProviderDescriptor(string? Issuer = null, bool IssuerParameterSupported = false, bool SupportsPkce = true, bool UsesDpop = false)
 {
     /// <summary>A provider that says nothing about itself: PKCE sent, no issuer check.</summary>
     public static ProviderDescriptor Static { get; } = new();
@@ -97,6 +98,12 @@ public sealed record AuthorizeUrlContext(
     ProviderDescriptor Descriptor,
     string? Nonce = null)
 {
+    /// <summary>
+    /// The thumbprint of the login's DPoP key when the provider binds tokens (RFC 9449 section 10: <c>dpop_jkt</c>, which
+    /// binds the code to the key too); null otherwise. The built-in strategies add it to the URL.
+    /// </summary>
+    public string? DpopKeyThumbprint { get; init; }
+
     /// <summary>The PKCE method; O8Actors only ever uses S256 (RFC 9700 forbids plain).</summary>
     public string CodeChallengeMethod => "S256";
 
@@ -111,6 +118,9 @@ public sealed record AuthorizeUrlContext(
 /// <param name="Nonce">The login's OpenID Connect <c>nonce</c> (a secret), which the ID token must carry; null when none was sent.</param>
 public sealed record CodeExchangeContext(string Code, string? CodeVerifier, Uri RedirectUri, string? Nonce = null)
 {
+    /// <summary>The login's DPoP key when the provider binds tokens (RFC 9449): sign a proof for the token request with it.</summary>
+    public Dpop.DpopKey? DpopKey { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"CodeExchangeContext {{ RedirectUri = {RedirectUri} }}";
 }
@@ -120,6 +130,9 @@ public sealed record CodeExchangeContext(string Code, string? CodeVerifier, Uri 
 /// <param name="Scopes">Optional narrower scopes.</param>
 public sealed record RefreshContext(string RefreshToken, IReadOnlyList<string>? Scopes = null)
 {
+    /// <summary>The key the tokens are bound to (RFC 9449), if they are: the refresh request carries a proof signed with it.</summary>
+    public Dpop.DpopKey? DpopKey { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => "RefreshContext { RefreshToken = *** }";
 }

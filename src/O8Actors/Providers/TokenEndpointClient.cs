@@ -1,4 +1,5 @@
 using Duende.IdentityModel.Client;
+using O8Actors.Dpop;
 
 namespace O8Actors.Providers;
 
@@ -10,6 +11,8 @@ internal sealed class TokenEndpointClient
 {
     private readonly GenericOAuthOptions _options;
     private readonly TimeProvider _time;
+    // The token endpoint's latest DPoP nonce (RFC 9449 section 8), shared by this provider's logins and refreshes.
+    private readonly DpopNonces _dpopNonces = new();
 
     /// <param name="options">Validated options; the client keeps the reference, so pass a private copy.</param>
     /// <param name="time">Clock for <c>expires_in</c>.</param>
@@ -28,19 +31,22 @@ internal sealed class TokenEndpointClient
         if (context.RedirectUri is null || !context.RedirectUri.IsAbsoluteUri)
             throw new ArgumentException("The code exchange needs the absolute redirect URI of the authorize request.", nameof(context));
 
-        using var request = new AuthorizationCodeTokenRequest
-        {
-            Code = context.Code,
-            // The same string that went into the authorize URL (RFC 6749 section 4.1.3).
-            RedirectUri = context.RedirectUri.OriginalString,
-            CodeVerifier = context.CodeVerifier,
-        };
-        Prepare(request);
         const string operation = "authorization code exchange";
-        using var response = await SendAsync(() => http.RequestAuthorizationCodeTokenAsync(request, cancellationToken), operation, cancellationToken)
-            .ConfigureAwait(false);
-        return TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
+        using var response = await SendAsync(() =>
+        {
+            var request = new AuthorizationCodeTokenRequest
+            {
+                Code = context.Code,
+                // The same string that went into the authorize URL (RFC 6749 section 4.1.3).
+                RedirectUri = context.RedirectUri.OriginalString,
+                CodeVerifier = context.CodeVerifier,
+            };
+            Prepare(request, context.DpopKey);
+            return request;
+        }, request => http.RequestAuthorizationCodeTokenAsync(request, cancellationToken), context.DpopKey, operation, cancellationToken).ConfigureAwait(false);
+        var tokens = TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
             secrets: [context.Code, context.CodeVerifier, _options.ClientSecret]);
+        return Bound(tokens, context.DpopKey, operation);
     }
 
     public async Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
@@ -50,18 +56,21 @@ internal sealed class TokenEndpointClient
         if (string.IsNullOrEmpty(context.RefreshToken))
             throw new ArgumentException("The refresh token is empty.", nameof(context));
 
-        using var request = new RefreshTokenRequest
-        {
-            RefreshToken = context.RefreshToken,
-            Scope = context.Scopes is { Count: > 0 } scopes ? string.Join(_options.ScopeSeparator, scopes) : null,
-        };
-        Prepare(request);
         const string operation = "token refresh";
-        using var response = await SendAsync(() => http.RequestRefreshTokenAsync(request, cancellationToken), operation, cancellationToken)
-            .ConfigureAwait(false);
+        using var response = await SendAsync(() =>
+        {
+            var request = new RefreshTokenRequest
+            {
+                RefreshToken = context.RefreshToken,
+                Scope = context.Scopes is { Count: > 0 } scopes ? string.Join(_options.ScopeSeparator, scopes) : null,
+            };
+            Prepare(request, context.DpopKey);
+            return request;
+        }, request => http.RequestRefreshTokenAsync(request, cancellationToken), context.DpopKey, operation, cancellationToken).ConfigureAwait(false);
         // Servers that do not rotate refresh tokens leave refresh_token out; the old one stays valid (RFC 6749 section 6).
-        return TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: context.RefreshToken,
+        var tokens = TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: context.RefreshToken,
             secrets: [context.RefreshToken, _options.ClientSecret]);
+        return Bound(tokens, context.DpopKey, operation);
     }
 
     /// <summary>
@@ -94,7 +103,27 @@ internal sealed class TokenEndpointClient
         throw new TokenExchangeException($"The token revocation with provider '{_options.Name}' failed: {what}.", response.Error);
     }
 
-    private void Prepare(ProtocolRequest request) => Prepare(request, _options.TokenEndpoint!);
+    private void Prepare(ProtocolRequest request, DpopKey? dpopKey)
+    {
+        Prepare(request, _options.TokenEndpoint!);
+        if (dpopKey is not null)
+            request.DPoPProofToken = DpopProof.Create(dpopKey, HttpMethod.Post, _options.TokenEndpoint!, _time.GetUtcNow(), _dpopNonces.For(_options.TokenEndpoint!));
+    }
+
+    /// <summary>
+    /// Tokens requested with a proof must come back bound (<c>token_type=DPoP</c>, RFC 9449 section 5): a server that
+    /// ignored the proof hands out a bearer token, which the app would then use believing it bound. Bound tokens keep
+    /// their key.
+    /// </summary>
+    private TokenSet Bound(TokenSet tokens, DpopKey? dpopKey, string operation)
+    {
+        if (dpopKey is null) return tokens;
+        if (!string.Equals(tokens.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase))
+            throw new TokenExchangeException(
+                $"The {operation} with provider '{_options.Name}' returned token_type '{tokens.TokenType}', not DPoP: the provider did not bind " +
+                "the tokens to the key. Enable DPoP for this client at the provider, or turn UseDpop off.");
+        return tokens with { DpopKey = dpopKey };
+    }
 
     private void Prepare(ProtocolRequest request, Uri address)
     {
@@ -134,11 +163,26 @@ internal sealed class TokenEndpointClient
     /// Duende turns transport errors into error responses but lets cancellation through; a cancellation the caller
     /// did not ask for is the HttpClient timeout, which becomes a clear exchange failure.
     /// </summary>
-    private async Task<TokenResponse> SendAsync(Func<Task<TokenResponse>> send, string operation, CancellationToken cancellationToken)
+    private async Task<TokenResponse> SendAsync<TRequest>(Func<TRequest> build, Func<TRequest, Task<TokenResponse>> send, DpopKey? dpopKey,
+        string operation, CancellationToken cancellationToken)
+        where TRequest : ProtocolRequest
     {
         try
         {
-            return await send().ConfigureAwait(false);
+            using (var request = build())
+            {
+                var response = await send(request).ConfigureAwait(false);
+                if (dpopKey is null) return response;
+                _dpopNonces.Remember(_options.TokenEndpoint!, response.DPoPNonce);
+                // The server wants a nonce (RFC 9449 section 8): once more with the one it just gave, in a new proof.
+                if (!response.IsError || response.Error != "use_dpop_nonce" || string.IsNullOrEmpty(response.DPoPNonce)) return response;
+                response.Dispose();
+            }
+
+            using var retry = build();
+            var second = await send(retry).ConfigureAwait(false);
+            _dpopNonces.Remember(_options.TokenEndpoint!, second.DPoPNonce);
+            return second;
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -30,10 +30,16 @@ public sealed record TokenSet(
     /// </summary>
     public IdTokenClaims? IdTokenClaims { get; init; }
 
+    /// <summary>
+    /// The key these tokens are bound to (RFC 9449 DPoP, when the provider's <c>UseDpop</c> is on); null for bearer
+    /// tokens. Every call with them needs a proof signed with it: use <see cref="Dpop.DpopHandler"/>.
+    /// </summary>
+    public Dpop.DpopKey? DpopKey { get; init; }
+
     /// <summary>Whether a refresh token was issued.</summary>
     public bool CanRefresh => !string.IsNullOrEmpty(RefreshToken);
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"TokenSet {{ TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, HasRefreshToken = {CanRefresh}, HasIdToken = {IdToken is not null}, IdTokenValidated = {IdTokenClaims is not null}, Scope = {Scope} }}";
+        $"TokenSet {{ TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, HasRefreshToken = {CanRefresh}, HasIdToken = {IdToken is not null}, IdTokenValidated = {IdTokenClaims is not null}, DpopBound = {DpopKey is not null}, Scope = {Scope} }}";
 }

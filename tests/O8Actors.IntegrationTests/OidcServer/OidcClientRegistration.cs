@@ -27,6 +27,10 @@ public sealed record OidcClientRegistration(
     [JsonPropertyName("response_types")]
     public IReadOnlyList<string> ResponseTypes => ["code"];
 
+    /// <summary>Whether the provider binds this client's tokens with DPoP and refuses requests without a proof (RFC 9449 section 5.2).</summary>
+    [JsonPropertyName("dpop_bound_access_tokens")]
+    public bool DpopBoundAccessTokens { get; init; }
+
     /// <summary>The single redirect URI, for the common one-listener case.</summary>
     [JsonIgnore]
     public Uri RedirectUri => new(RedirectUris[0]);

@@ -96,10 +96,10 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
     /// </summary>
     public async Task<OidcClientRegistration> RegisterClientAsync(
         Uri redirectUri, string tokenEndpointAuthMethod = "client_secret_basic", CancellationToken cancellationToken = default,
-        IReadOnlyList<Uri>? moreRedirectUris = null)
+        IReadOnlyList<Uri>? moreRedirectUris = null, bool dpopBound = false)
     {
         var request = new OidcClientRegistration("ignored", "ignored",
-            [redirectUri.ToString(), .. (moreRedirectUris ?? []).Select(u => u.ToString())], tokenEndpointAuthMethod);
+            [redirectUri.ToString(), .. (moreRedirectUris ?? []).Select(u => u.ToString())], tokenEndpointAuthMethod) { DpopBoundAccessTokens = dpopBound };
         var metadata = JsonSerializer.SerializeToNode(request)!.AsObject();
         metadata.Remove("client_id");
         metadata.Remove("client_secret");
@@ -190,6 +190,17 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return json.RootElement.GetProperty("active").GetBoolean();
     }
+
+    /// <summary>The provider's introspection answer for <paramref name="token"/> (RFC 7662), whole.</summary>
+    public async Task<JsonDocument> IntrospectAsync(OidcClientRegistration client, string token)
+    {
+        using var response = await PostAsClientAsync(client, "/token/introspection", new() { ["token"] = token });
+        response.EnsureSuccessStatusCode();
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The userinfo endpoint.</summary>
+    public Uri UserInfoEndpoint => new($"{IssuerString}/me");
 
     /// <summary>Revokes <paramref name="token"/> at the provider (RFC 7009), as a user revoking the app would.</summary>
     public async Task RevokeAsync(OidcClientRegistration client, string token)

@@ -22,6 +22,9 @@ public class FlowsFixture : IAsyncLifetime
     /// <summary>With the given access-token lifetime at the provider.</summary>
     protected FlowsFixture(TimeSpan? accessTokenLifetime) => _accessTokenLifetime = accessTokenLifetime;
 
+    /// <summary>Whether the client is registered DPoP-bound and O8Actors binds its tokens (RFC 9449).</summary>
+    protected virtual bool UseDpop => false;
+
     /// <summary>The provider name the discovery strategy is registered under.</summary>
     public const string ProviderName = "oidc-provider";
 
@@ -75,7 +78,7 @@ public class FlowsFixture : IAsyncLifetime
         RedirectUri = new Uri(listener, RedirectPath);
         // The listener's own URI too: the OAuthFlow ports (LiteralPortTests) use the same client, and an OAuthFlow keeps
         // the original's one redirect URI.
-        Client = await Provider.RegisterClientAsync(RedirectUri, moreRedirectUris: [listener]);
+        Client = await Provider.RegisterClientAsync(RedirectUri, moreRedirectUris: [listener], dpopBound: UseDpop);
         await Flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
         {
             Name = ProviderName,
@@ -86,6 +89,7 @@ public class FlowsFixture : IAsyncLifetime
             DefaultScopes = ["openid", "offline_access"],
             // offline_access counts only with prompt=consent (OpenID Connect Core 1.0 section 11).
             AuthorizeParameters = { ["prompt"] = "consent" },
+            UseDpop = UseDpop,
         }));
     }
 

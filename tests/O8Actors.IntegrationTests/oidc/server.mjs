@@ -107,6 +107,9 @@ server.listen(port, '127.0.0.1', () => {
       registration: { enabled: true }, // lets a test register a client for a listener port it learns late
       revocation: { enabled: true },
       introspection: { enabled: true }, // lets a test ask whether a refresh token is still active (RFC 7662)
+      // DPoP (RFC 9449) for clients registered with dpop_bound_access_tokens; every proof must carry the server's nonce,
+      // so the client's nonce handling is exercised on the token endpoint and the userinfo endpoint alike.
+      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true, allowReplay: false },
     },
     ...(accessTokenTtl === undefined ? {} : { ttl: { AccessToken: accessTokenTtl } }),
     // PKCE on every authorization request, confidential clients included (RFC 9700 section 2.1.1).

@@ -54,6 +54,21 @@ public sealed class FileTokenStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_DPoP_key_is_kept_with_its_tokens_and_its_private_part_is_never_on_disk_in_plain_text()
+    {
+        using var key = O8Actors.Dpop.DpopKey.Create();
+        var d = System.Text.Json.JsonDocument.Parse(key.ToJwk()).RootElement.GetProperty("d").GetString()!;
+        await new FileTokenStore(_folder).SaveAsync(Alice, Tokens("1") with { TokenType = "DPoP", DpopKey = key }, 0);
+
+        var loaded = await new FileTokenStore(_folder).LoadAsync(Alice);
+
+        Assert.Equal(key.Thumbprint, loaded!.Tokens.DpopKey!.Thumbprint);
+        var needle = System.Text.Encoding.UTF8.GetBytes(d);
+        foreach (var file in Directory.EnumerateFiles(_folder, "*", SearchOption.AllDirectories))
+            Assert.True(File.ReadAllBytes(file).AsSpan().IndexOf(needle) < 0, $"{Path.GetFileName(file)} holds the key in plain text");
+    }
+
+    [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Files_and_folders_are_the_users_alone()
     {

@@ -1,0 +1,106 @@
+using Microsoft.IdentityModel.JsonWebTokens;
+using O8Actors.Dpop;
+using O8Actors.Providers;
+using O8Actors.Tests.Providers;
+using static O8Actors.Tests.Providers.ProviderTestData;
+
+namespace O8Actors.Tests.Dpop;
+
+/// <summary>Token requests of a DPoP provider (RFC 9449 section 5) against a token endpoint on loopback.</summary>
+public sealed class DpopTokenRequestTests : IAsyncLifetime
+{
+    private readonly HttpClient _http = new();
+    private readonly DpopKey _key = DpopKey.Create();
+    private RecordingServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await RecordingServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        _key.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    private GenericOAuthStrategy Strategy()
+    {
+        var options = Options(_server.Url("/token"), ClientAuthentication.Basic);
+        options.UseDpop = true;
+        return new GenericOAuthStrategy(options);
+    }
+
+    private static string Tokens(string type) =>
+        $$"""{"access_token":"at-1","token_type":"{{type}}","expires_in":3600,"refresh_token":"rt-1"}""";
+
+    [Fact]
+    public async Task The_exchange_carries_a_proof_for_the_token_endpoint_and_the_tokens_keep_the_key()
+    {
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json", Tokens("DPoP"));
+
+        var tokens = await Strategy().ExchangeCodeAsync(Exchange() with { DpopKey = _key }, _http, CancellationToken.None);
+
+        var proof = new JsonWebToken(Assert.Single(_server.Requests).Headers["DPoP"]);
+        Assert.Equal("POST", proof.GetClaim("htm").Value);
+        Assert.Equal(_server.Url("/token").AbsoluteUri, proof.GetClaim("htu").Value);
+        Assert.False(proof.TryGetClaim("ath", out _)); // no access token yet
+        Assert.Same(_key, tokens.DpopKey);
+    }
+
+    [Fact]
+    public async Task A_use_dpop_nonce_answer_is_retried_once_with_the_nonce_and_the_next_request_carries_it_at_once()
+    {
+        var calls = 0;
+        _server.Handler = (context, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                context.Response.Headers["DPoP-Nonce"] = "nonce-1";
+                return RecordingServer.Respond(context, 400, "application/json", """{"error":"use_dpop_nonce","error_description":"nonce required"}""");
+            }
+
+            context.Response.Headers["DPoP-Nonce"] = "nonce-1";
+            return RecordingServer.Respond(context, 200, "application/json", Tokens("DPoP"));
+        };
+        var strategy = Strategy();
+
+        await strategy.ExchangeCodeAsync(Exchange() with { DpopKey = _key }, _http, CancellationToken.None);
+        await strategy.RefreshAsync(new RefreshContext("rt-1") { DpopKey = _key }, _http, CancellationToken.None);
+
+        var proofs = _server.Requests.Select(r => new JsonWebToken(r.Headers["DPoP"])).ToList();
+        Assert.Equal(3, proofs.Count);
+        Assert.False(proofs[0].TryGetClaim("nonce", out _));
+        Assert.Equal("nonce-1", proofs[1].GetClaim("nonce").Value);
+        Assert.Equal("nonce-1", proofs[2].GetClaim("nonce").Value);
+        Assert.NotEqual(proofs[0].Id, proofs[1].Id); // a proof is used once
+    }
+
+    [Fact]
+    public async Task A_server_that_ignores_the_proof_and_answers_Bearer_fails_the_exchange_rather_than_passing_an_unbound_token_off_as_bound()
+    {
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json", Tokens("Bearer"));
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(() =>
+            Strategy().ExchangeCodeAsync(Exchange() with { DpopKey = _key }, _http, CancellationToken.None));
+
+        Assert.Contains("not DPoP", error.Message);
+        Assert.DoesNotContain("at-1", error.Message);
+    }
+
+    [Fact]
+    public void The_authorize_URL_of_a_DPoP_login_carries_the_keys_thumbprint_and_an_app_cannot_set_dpop_jkt_itself()
+    {
+        var context = new AuthorizeUrlContext("state-1", "challenge", RedirectUri, ["read"], new Dictionary<string, string>(), new ProviderDescriptor())
+        {
+            DpopKeyThumbprint = _key.Thumbprint,
+        };
+
+        var url = Strategy().BuildAuthorizeUrl(context);
+
+        Assert.Contains("dpop_jkt=" + _key.Thumbprint, url.Query);
+        Assert.Throws<ArgumentException>(() => Strategy().BuildAuthorizeUrl(context with
+        {
+            DpopKeyThumbprint = null,
+            ExtraParameters = new Dictionary<string, string> { ["dpop_jkt"] = "attacker" },
+        }));
+    }
+}
