@@ -13,7 +13,13 @@ namespace O8Actors;
 /// <remarks><see cref="ToString"/> never prints the token.</remarks>
 public sealed record AccessToken(OAuthAccount Account, string Token, string TokenType, DateTimeOffset? ExpiresAt, string? Scope)
 {
+    /// <summary>
+    /// The key the token is bound to when its provider uses DPoP (RFC 9449); null for a bearer token. A call with the
+    /// token needs a proof signed with it: <see cref="Dpop.DpopHandler"/> does that for you.
+    /// </summary>
+    public Dpop.DpopKey? DpopKey { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
-        $"AccessToken {{ Account = {Account}, TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, Scope = {Scope} }}";
+        $"AccessToken {{ Account = {Account}, TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, Scope = {Scope}, DpopBound = {DpopKey is not null} }}";
 }

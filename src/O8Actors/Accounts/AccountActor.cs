@@ -152,7 +152,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     {
         if (_served is { } served) return served;
         var tokens = _current!.Tokens;
-        served = _served = new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope);
+        served = _served = new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope) { DpopKey = tokens.DpopKey };
         _settings.Cache?.Publish(served, FreshUntil(tokens));
         _published = served;
         return served;

@@ -10,30 +10,53 @@ namespace O8Actors.Dpop;
 /// </summary>
 /// <example>
 /// <code>
-/// var handler = new DpopHandler(key, async ct => (await logins.GetAccessTokenAsync(account, cancellationToken: ct)).Token)
-/// {
-///     InnerHandler = new HttpClientHandler(),
-/// };
-/// using var http = new HttpClient(handler);
+/// using var api = new HttpClient(new DpopHandler(logins, account) { InnerHandler = new SocketsHttpHandler() });
 /// </code>
 /// </example>
 public sealed class DpopHandler : DelegatingHandler
 {
-    private readonly DpopKey _key;
-    private readonly Func<CancellationToken, ValueTask<string>> _accessToken;
+    private readonly Func<CancellationToken, ValueTask<(DpopKey Key, string Token)>> _credentials;
     private readonly TimeProvider _time;
     private readonly DpopNonces _nonces = new();
+
+    /// <summary>
+    /// Calls on behalf of <paramref name="account"/>: each request takes the account's current token (from the cache,
+    /// refreshed when due) and signs with the key that token is bound to, so a refresh or a new login's key is followed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">On a request: the account's token is not DPoP-bound (its provider does not use DPoP).</exception>
+    public DpopHandler(IOAuthLogins logins, OAuthAccount account, TimeProvider? time = null)
+        : this(ct => new ValueTask<AccessToken>(logins.GetAccessTokenAsync(account, cancellationToken: ct)), time)
+    {
+        ArgumentNullException.ThrowIfNull(logins);
+        ArgumentNullException.ThrowIfNull(account);
+    }
+
+    /// <summary>Calls with the tokens <paramref name="tokens"/> serves, each signed with the key it is bound to.</summary>
+    internal DpopHandler(Func<CancellationToken, ValueTask<AccessToken>> tokens, TimeProvider? time = null)
+        : this(async ct =>
+        {
+            var token = await tokens(ct).ConfigureAwait(false);
+            // The message names the account and the fix, never the token.
+            return (token.DpopKey ?? throw new InvalidOperationException(
+                $"The access token of {token.Account} is not DPoP-bound: turn UseDpop on for provider '{token.Account.Provider}'."), token.Token);
+        }, time)
+    {
+    }
 
     /// <summary>Signs with <paramref name="key"/> and sends the token <paramref name="accessToken"/> gives for each request.</summary>
     /// <param name="key">The key the tokens are bound to.</param>
     /// <param name="accessToken">The current access token (called once per request; the account's cache answers it).</param>
     /// <param name="time">Clock for the proofs' <c>iat</c>; the system clock by default.</param>
     public DpopHandler(DpopKey key, Func<CancellationToken, ValueTask<string>> accessToken, TimeProvider? time = null)
+        : this(async ct => (key, await accessToken(ct).ConfigureAwait(false)), time)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(accessToken);
-        _key = key;
-        _accessToken = accessToken;
+    }
+
+    private DpopHandler(Func<CancellationToken, ValueTask<(DpopKey Key, string Token)>> credentials, TimeProvider? time)
+    {
+        _credentials = credentials;
         _time = time ?? TimeProvider.System;
     }
 
@@ -42,28 +65,28 @@ public sealed class DpopHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(request);
         var target = request.RequestUri ?? throw new InvalidOperationException("A DPoP request needs an absolute request URI.");
-        var token = await _accessToken(cancellationToken).ConfigureAwait(false);
+        var (key, token) = await _credentials(cancellationToken).ConfigureAwait(false);
         // A retry sends the body again: buffer it first (a no-op for the usual string and byte contents).
         if (request.Content is not null) await request.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
 
-        Sign(request, target, token);
+        Sign(request, target, key, token);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var newNonce = _nonces.Remember(target, response);
         if (response.StatusCode != HttpStatusCode.Unauthorized || !newNonce || !AsksForNonce(response)) return response;
 
         // The server wants a nonce it has just given (section 9): once more with it, a new proof (a proof is used once).
         response.Dispose();
-        Sign(request, target, token);
+        Sign(request, target, key, token);
         response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         _nonces.Remember(target, response);
         return response;
     }
 
-    private void Sign(HttpRequestMessage request, Uri target, string token)
+    private void Sign(HttpRequestMessage request, Uri target, DpopKey key, string token)
     {
         request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token);
         request.Headers.Remove("DPoP");
-        request.Headers.TryAddWithoutValidation("DPoP", DpopProof.Create(_key, request.Method, target, _time.GetUtcNow(), _nonces.For(target), token));
+        request.Headers.TryAddWithoutValidation("DPoP", DpopProof.Create(key, request.Method, target, _time.GetUtcNow(), _nonces.For(target), token));
     }
 
     private static bool AsksForNonce(HttpResponseMessage response) =>

@@ -54,9 +54,11 @@ public sealed class DpopScenarioTests(DpopFlowsFixture fixture) : IClassFixture<
     [Fact]
     public async Task The_userinfo_endpoint_takes_the_token_with_a_fresh_proof_and_refuses_it_as_bearer_or_with_a_replayed_proof()
     {
-        var tokens = (await SignInAsync("approve-dpop-userinfo")).Tokens;
+        var signedIn = await SignInAsync("approve-dpop-userinfo");
+        var tokens = signedIn.Tokens;
         var recorder = new LastRequestRecorder { InnerHandler = new HttpClientHandler() };
-        using var dpop = new HttpClient(new DpopHandler(tokens.DpopKey!, _ => ValueTask.FromResult(tokens.AccessToken)) { InnerHandler = recorder });
+        // On the account's behalf: its cached token and the key that token is bound to.
+        using var dpop = new HttpClient(new DpopHandler(fixture.Flows, signedIn.Account!) { InnerHandler = recorder });
 
         // The first call learns the server's nonce (401 use_dpop_nonce) and is retried once by the handler.
         using (var me = await dpop.GetAsync(fixture.Provider.UserInfoEndpoint))

@@ -64,4 +64,17 @@ public sealed class DpopHandlerTests : IAsyncLifetime
         Assert.Equal("key not the bound one", _server.LastRefusal);
         Assert.Equal(0, _server.Accepted);
     }
+
+    [Fact]
+    public async Task On_an_accounts_behalf_a_bearer_token_is_refused_before_anything_is_sent()
+    {
+        var bearer = new AccessToken(new OAuthAccount("github", "alice"), "bearer-token", "Bearer", null, null);
+        using var http = new HttpClient(new DpopHandler(_ => ValueTask.FromResult(bearer)) { InnerHandler = new SocketsHttpHandler() });
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => http.GetAsync(_server.Resource));
+
+        Assert.Contains("UseDpop", error.Message);
+        Assert.DoesNotContain("bearer-token", error.Message);
+        Assert.Equal(0, _server.Accepted + _server.NonceChallenges);
+    }
 }
