@@ -24,7 +24,7 @@ public sealed record DeviceAuthorization(string DeviceCode, string UserCode, Uri
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"DeviceAuthorization {{ VerificationUri = {VerificationUri}, ExpiresIn = {ExpiresIn}, Interval = {Interval} }}";
+        $"DeviceAuthorization {{ VerificationUri = {VerificationUri.GetLeftPart(UriPartial.Path)}, ExpiresIn = {ExpiresIn}, Interval = {Interval} }}";
 }
 
 /// <summary>What a strategy needs to poll the token endpoint once (RFC 8628 section 3.4).</summary>

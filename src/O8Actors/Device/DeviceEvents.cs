@@ -18,7 +18,7 @@ public sealed record DeviceCodeIssuedEvent(string LoginId, string Provider, stri
     /// <inheritdoc />
     /// <remarks>Without the user code (it is for the user's eyes, not for logs).</remarks>
     public override string ToString() =>
-        $"DeviceCodeIssuedEvent {{ LoginId = {LoginId}, Provider = {Provider}, VerificationUri = {VerificationUri}, ExpiresIn = {ExpiresIn}, Interval = {Interval} }}";
+        $"DeviceCodeIssuedEvent {{ LoginId = {LoginId}, Provider = {Provider}, VerificationUri = {VerificationUri.GetLeftPart(UriPartial.Path)}, ExpiresIn = {ExpiresIn}, Interval = {Interval} }}";
 }
 
 /// <summary>
