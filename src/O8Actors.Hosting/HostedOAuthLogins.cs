@@ -59,6 +59,12 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
     public async Task<PendingLogin> BeginAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
+        // Server mode redirects the user's own browser to the authorize URL; a device login has none, and would leave
+        // the request waiting for its whole lifetime.
+        if (request is not null && request.Method != LoginMethod.Browser)
+            throw new ArgumentException(
+                $"BeginAsync starts a browser login (server mode redirects the user's browser); a {request.Method} login has no authorize URL. " +
+                "Run device logins with IOAuthLogins.RunAsync or AuthorizeAsync.", nameof(request));
         var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
         var flowId = FlowSecrets.RandomToken(9);
         // Server mode always binds (secure by default): the login keeps only a keyed hash of the browser's secret.

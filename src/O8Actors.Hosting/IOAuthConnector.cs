@@ -27,6 +27,7 @@ public interface IOAuthConnector
     /// <param name="cancellationToken">Cancels the login, also after this method has returned.</param>
     /// <exception cref="TooManyPendingLoginsException">Refused at once: <c>o8.login.max-pending</c> or <c>o8.login.max-pending-per-partition</c> is reached.</exception>
     /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (unknown provider, discovery failed).</exception>
+    /// <exception cref="ArgumentException">The request asks for a device login (<see cref="AuthorizationRequest.Method"/>), which has no authorize URL.</exception>
     Task<PendingLogin> BeginAsync(HttpContext context, string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -40,6 +41,7 @@ public interface IOAuthConnector
     /// <param name="cancellationToken">Cancels the login, also after this method has returned.</param>
     /// <exception cref="TooManyPendingLoginsException">Refused at once: <c>o8.login.max-pending</c> or <c>o8.login.max-pending-per-partition</c> is reached.</exception>
     /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (unknown provider, discovery failed).</exception>
+    /// <exception cref="ArgumentException">The request asks for a device login (<see cref="AuthorizationRequest.Method"/>), which has no authorize URL.</exception>
     Task<PendingLogin> BeginAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 }
 

@@ -62,6 +62,22 @@ public sealed class HostedFlowsTests(SandboxFixture sandbox) : IClassFixture<San
     }
 
     [Fact]
+    public async Task A_device_login_with_a_configured_device_endpoint_runs_through_the_hosted_front_and_BeginAsync_refuses_one()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var device = SandboxFixture.Hint("dora") with { Method = LoginMethod.Device };
+
+        var outcome = await Logins.RunAsync("sandbox", device, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+        var succeeded = Assert.IsType<LoginSucceeded>(outcome);
+        Assert.True(Sandbox.IsActive(succeeded.Tokens.AccessToken));
+        Assert.Equal("dora", SandboxFixture.Subject(succeeded.Tokens.IdToken!));
+        var connector = Host.Services.GetRequiredService<IOAuthConnector>();
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => connector.BeginAsync("sandbox", device, ct));
+        Assert.Contains("RunAsync", refused.Message);
+    }
+
+    [Fact]
     public async Task Settings_and_providers_from_configuration_take_effect()
     {
         var options = Host.Services.GetRequiredService<IOptions<O8Options>>().Value;

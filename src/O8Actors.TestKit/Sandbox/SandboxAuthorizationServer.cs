@@ -17,7 +17,7 @@ namespace O8Actors.TestKit.Sandbox;
 /// login's fate (<see cref="SandboxOptions.Decide"/>) and inject token-endpoint faults (<see cref="TokenFaults"/>).
 /// </summary>
 /// <remarks>
-/// Endpoints: <c>/authorize</c>, <c>/authorize/consent</c>, <c>/token</c>, <c>/introspect</c> (RFC 7662), <c>/jwks</c>,
+/// Endpoints: <c>/authorize</c>, <c>/authorize/consent</c>, <c>/device/code</c> (RFC 8628), <c>/token</c>, <c>/introspect</c> (RFC 7662), <c>/jwks</c>,
 /// <c>/.well-known/openid-configuration</c> and <c>/.well-known/oauth-authorization-server</c>. Nothing is logged.
 /// </remarks>
 public sealed class SandboxAuthorizationServer : IAsyncDisposable
@@ -57,6 +57,9 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
 
     /// <summary><c>/revoke</c> (RFC 7009; the client authenticates as at the token endpoint).</summary>
     public Uri RevocationEndpoint => Endpoints.Revocation;
+
+    /// <summary><c>/device/code</c>: the device authorization endpoint (RFC 8628), whose users follow <see cref="SandboxOptions.DeviceUsers"/>.</summary>
+    public Uri DeviceAuthorizationEndpoint => Endpoints.DeviceAuthorization;
 
     /// <summary><c>/jwks</c>: the ES256 key that signs ID tokens.</summary>
     public Uri JwksUri => Endpoints.Jwks;
@@ -108,7 +111,8 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
         var token = new TokenEndpoint(state);
         var introspection = new IntrospectionEndpoint(state);
         var revocation = new RevocationEndpoint(state);
-        app.Run(context => Dispatch(context, state, authorize, token, introspection, revocation));
+        var device = new DeviceAuthorizationEndpoint(state);
+        app.Run(context => Dispatch(context, state, authorize, token, introspection, revocation, device));
 
         try
         {
@@ -173,7 +177,7 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     }
 
     private static Task Dispatch(HttpContext context, SandboxState state, AuthorizeEndpoint authorize, TokenEndpoint token, IntrospectionEndpoint introspection,
-        RevocationEndpoint revocation)
+        RevocationEndpoint revocation, DeviceAuthorizationEndpoint device)
     {
         if (state.Endpoints is null)
         {
@@ -189,6 +193,8 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
             SandboxEndpoints.TokenPath => token.HandleAsync(context),
             SandboxEndpoints.IntrospectionPath => introspection.HandleAsync(context),
             SandboxEndpoints.RevocationPath => revocation.HandleAsync(context),
+            SandboxEndpoints.DeviceAuthorizationPath => device.HandleAsync(context),
+            SandboxEndpoints.DeviceVerificationPath => DeviceVerificationPage.HandleAsync(context),
             SandboxEndpoints.JwksPath => SandboxHttp.WriteJsonAsync(context, 200, state.Signer.Jwks()),
             SandboxEndpoints.OpenIdConfigurationPath or SandboxEndpoints.OAuthServerMetadataPath =>
                 SandboxHttp.WriteJsonAsync(context, 200, DiscoveryDocument.Build(state.Endpoints, state.Options.SendIssuerParameter)),

@@ -15,6 +15,8 @@ public sealed class SandboxCounters
     private long _familiesRevoked;
     private long _tokenRequests;
     private long _revocations;
+    private long _deviceCodes;
+    private long _devicePolls;
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TokenFaultKind, long> _faults = new();
 
@@ -48,6 +50,12 @@ public sealed class SandboxCounters
     /// <summary>Tokens revoked through <c>/revoke</c> (RFC 7009): requests that named an active token of the calling client.</summary>
     public long Revocations => Interlocked.Read(ref _revocations);
 
+    /// <summary>Device codes handed out by <c>/device/code</c> (RFC 8628).</summary>
+    public long DeviceCodesIssued => Interlocked.Read(ref _deviceCodes);
+
+    /// <summary>Device-code grant requests to <c>/token</c> (polls), whatever they were answered.</summary>
+    public long DevicePolls => Interlocked.Read(ref _devicePolls);
+
     /// <summary>Protocol errors returned, by OAuth error code (<c>invalid_grant</c>, <c>invalid_client</c>, <c>invalid_redirect_uri</c>, ...).</summary>
     public IReadOnlyDictionary<string, long> ErrorsByKind => new Dictionary<string, long>(_errors, StringComparer.Ordinal);
 
@@ -71,6 +79,8 @@ public sealed class SandboxCounters
     internal void Denied() => Interlocked.Increment(ref _denials);
     internal void ConsentPageShown() => Interlocked.Increment(ref _consentPages);
     internal void NeverAnswer() => Interlocked.Increment(ref _neverAnswered);
+    internal void DeviceCodeIssued() => Interlocked.Increment(ref _deviceCodes);
+    internal void DevicePoll() => Interlocked.Increment(ref _devicePolls);
     internal void Revoked() => Interlocked.Increment(ref _revocations);
     internal void FamilyRevoked() => Interlocked.Increment(ref _familiesRevoked);
     internal void Error(string error) => _errors.AddOrUpdate(error, 1, static (_, n) => n + 1);
@@ -78,6 +88,6 @@ public sealed class SandboxCounters
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"authorize={AuthorizeRequests} codes={CodesIssued} tokenRequests={TokenRequests} tokens={TokensIssued} refreshes={Refreshes} revocations={Revocations} " +
+        $"authorize={AuthorizeRequests} codes={CodesIssued} tokenRequests={TokenRequests} tokens={TokensIssued} refreshes={Refreshes} revocations={Revocations} deviceCodes={DeviceCodesIssued} devicePolls={DevicePolls} " +
         $"denials={Denials} errors=[{string.Join(", ", ErrorsByKind.Select(e => $"{e.Key}:{e.Value}"))}] faults={FaultsInjected}";
 }

@@ -9,6 +9,8 @@ internal sealed class SandboxEndpoints(Uri baseAddress)
     public const string IntrospectionPath = "/introspect";
     public const string RevocationPath = "/revoke";
     public const string JwksPath = "/jwks";
+    public const string DeviceAuthorizationPath = "/device/code";
+    public const string DeviceVerificationPath = "/device";
     public const string OpenIdConfigurationPath = "/.well-known/openid-configuration";
     public const string OAuthServerMetadataPath = "/.well-known/oauth-authorization-server";
 
@@ -22,5 +24,7 @@ internal sealed class SandboxEndpoints(Uri baseAddress)
     public Uri Introspection { get; } = new(baseAddress, IntrospectionPath);
     public Uri Revocation { get; } = new(baseAddress, RevocationPath);
     public Uri Jwks { get; } = new(baseAddress, JwksPath);
+    public Uri DeviceAuthorization { get; } = new(baseAddress, DeviceAuthorizationPath);
+    public Uri DeviceVerification { get; } = new(baseAddress, DeviceVerificationPath);
     public Uri Discovery { get; } = new(baseAddress, OpenIdConfigurationPath);
 }

@@ -27,6 +27,18 @@ public sealed class SandboxOptions
     /// </summary>
     public Func<AuthorizeRequestInfo, SandboxDecision> Decide { get; set; } = SandboxDecisions.ByLoginHint;
 
+    /// <summary>
+    /// Scripts the user of each device login (RFC 8628). Defaults to <see cref="SandboxDeviceUsers.ByLoginHint"/>
+    /// (<c>login_hint</c> starting with <c>deny</c>, <c>expire</c>, <c>hang</c> or <c>slow</c>; anything else approves).
+    /// </summary>
+    public Func<DeviceRequestInfo, SandboxDeviceUser> DeviceUsers { get; set; } = SandboxDeviceUsers.ByLoginHint;
+
+    /// <summary>The <c>expires_in</c> of device codes (default 10 minutes).</summary>
+    public TimeSpan DeviceCodeLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The <c>interval</c> device logins are told to poll at (default 5 s, RFC 8628's default; whole seconds).</summary>
+    public TimeSpan DevicePollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Whether PKCE (S256) is mandatory (default <c>true</c>). <c>plain</c> is refused either way.</summary>
     public bool RequirePkce { get; set; } = true;
 
@@ -74,6 +86,9 @@ public sealed class SandboxOptions
 
         ArgumentNullException.ThrowIfNull(Decide);
         ArgumentNullException.ThrowIfNull(TimeProvider);
+        ArgumentNullException.ThrowIfNull(DeviceUsers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(DeviceCodeLifetime, TimeSpan.FromSeconds(1), nameof(DeviceCodeLifetime));
+        ArgumentOutOfRangeException.ThrowIfLessThan(DevicePollInterval, TimeSpan.FromSeconds(1), nameof(DevicePollInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CodeLifetime, TimeSpan.Zero, nameof(CodeLifetime));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AccessTokenLifetime, TimeSpan.Zero, nameof(AccessTokenLifetime));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(NeverAnswerLimit, TimeSpan.Zero, nameof(NeverAnswerLimit));

@@ -12,6 +12,7 @@ internal sealed class SandboxState(SandboxOptions options, CancellationToken sto
     public ClientRegistry Clients { get; } = new();
     public AuthorizationCodeStore Codes { get; } = new();
     public TokenStore Tokens { get; } = new();
+    public DeviceCodeStore DeviceCodes { get; } = new();
     public SandboxCounters Counters { get; } = new();
     public IdTokenSigner Signer { get; } = new();
     public ConcurrentDictionary<string, AuthorizeRequestInfo> PendingConsents { get; } = new(StringComparer.Ordinal);

@@ -64,8 +64,11 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             case "refresh_token":
                 await RefreshAsync(context, form, auth.Client);
                 break;
+            case DeviceCodeGrantType:
+                await DeviceCodeAsync(context, form, auth.Client);
+                break;
             default:
-                await ErrorAsync(context, 400, "unsupported_grant_type", "Only authorization_code and refresh_token are supported.");
+                await ErrorAsync(context, 400, "unsupported_grant_type", "Only authorization_code, refresh_token and the device_code grant are supported.");
                 break;
         }
     }

@@ -9,7 +9,7 @@ namespace O8Actors.Browser;
 /// shell on Windows. When none works it prints the URL with an instruction, so a headless machine still completes the login.
 /// It opens only https URLs and http URLs on a loopback host; anything else is refused before a process starts.
 /// </summary>
-public sealed class SystemBrowserLauncher : IBrowserLauncher
+public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailability
 {
     private static readonly TimeSpan OpenerTimeout = TimeSpan.FromSeconds(10);
     private readonly TextWriter _fallback;
@@ -23,6 +23,10 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher
         _fallback = fallback ?? Console.Error;
         _environment = environment ?? Environment.GetEnvironmentVariable;
     }
+
+    /// <inheritdoc />
+    /// <remarks>No display on Linux or FreeBSD, or an SSH session; an explicit <c>$BROWSER</c> always counts as a browser.</remarks>
+    public string? UnavailableReason => HeadlessDetection.Reason(_environment, HeadlessDetection.PlatformNeedsDisplay);
 
     /// <inheritdoc />
     /// <exception cref="BrowserLaunchRefusedException">The URL is not https, nor http on a loopback host; no process was started.</exception>

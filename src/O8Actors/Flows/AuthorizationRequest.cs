@@ -22,6 +22,13 @@ public sealed record AuthorizationRequest(
     /// </summary>
     public string? AccountKey { get; init; }
 
+    /// <summary>
+    /// How the user signs in: <see cref="LoginMethod.Browser"/> (the default), <see cref="LoginMethod.Device"/> (RFC 8628:
+    /// a code to enter on any device, for machines without a browser) or <see cref="LoginMethod.Auto"/> (the device grant
+    /// when no browser can be opened here and the provider supports it).
+    /// </summary>
+    public LoginMethod Method { get; init; } = LoginMethod.Browser;
+
     /// <summary>A request with the provider's default scopes and the configured timeout.</summary>
     public static AuthorizationRequest Default { get; } = new();
 

@@ -13,13 +13,14 @@ namespace O8Actors.Flows;
 /// One login's state machine: registering its <c>state</c> with the listener → preparing the authorize URL →
 /// awaiting the callback (browser launched, deadline running) → exchanging the code → ended.
 /// Every path ends in exactly one <see cref="LoginOutcome"/>, sent once to <c>outcomeTo</c>; then the actor stops.
+/// A device login (RFC 8628) runs its own phases in the same actor (<c>FlowActor.Device.cs</c>).
 /// </summary>
 /// <remarks>
 /// Each phase is a behaviour (<c>Become</c>); an <see cref="UntypedActor"/> rather than a <c>ReceiveActor</c>, whose
 /// <c>Become</c> builds a whole handler table anew: thousands of logins wait at once, and here a phase change costs one
 /// delegate.
 /// </remarks>
-internal sealed class FlowActor : UntypedActor, IWithTimers
+internal sealed partial class FlowActor : UntypedActor, IWithTimers
 {
     private const string DeadlineTimer = "deadline";
     private const string ExchangeTimer = "exchange-deadline";
@@ -37,6 +38,8 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
     private IActorRef? _callbackResponder;
     private long _callbackAt;
     private bool _ended;
+    // Whether the listener holds this login's state: not for a device login, which gets no callback.
+    private bool _stateRegistered;
 
     /// <summary>Props for one login.</summary>
     /// <param name="flowId">The login's public id.</param>
@@ -79,6 +82,9 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
 
     private TimeSpan Timeout => _start.Request.Timeout ?? _start.Context.Options.Timeout;
 
+    /// <summary>The deadline in force: the login's timeout, or a device login's (bounded by its code's lifetime).</summary>
+    private TimeSpan EffectiveTimeout => _deviceTimeout ?? Timeout;
+
     // Created on first use: a logger per actor costs its path string, and most logins never log.
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
 
@@ -114,9 +120,36 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
 
         // The deadline covers the whole wait for the user, from the first moment.
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, Timeout);
-        // This actor unregisters itself in End and in PostStop (and answers a waiting browser there), so the
-        // listener need not DeathWatch it while it waits: a watch costs every waiting login about 400 bytes.
+        switch (_start.Request.Method)
+        {
+            case LoginMethod.Device:
+                StartDevice("the login asked for the device grant");
+                return;
+            case LoginMethod.Auto when (_start.Context.Browser as IBrowserAvailability)?.UnavailableReason is { } headless:
+                StartDevice($"no browser can be opened here: {headless}");
+                return;
+            case LoginMethod.Auto:
+                Choose(LoginMethod.Browser, "a browser can be opened here");
+                break;
+        }
+        RegisterWithListener();
+    }
+
+    /// <summary>
+    /// This actor unregisters itself in End and in PostStop (and answers a waiting browser there), so the listener need
+    /// not DeathWatch it while it waits: a watch costs every waiting login about 400 bytes.
+    /// </summary>
+    private void RegisterWithListener()
+    {
+        _stateRegistered = true;
         _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false));
+    }
+
+    private void UnregisterFromListener()
+    {
+        if (!_stateRegistered) return;
+        _stateRegistered = false;
+        _start.Context.Listener.Tell(new UnregisterState(_secrets.State, _start.LoginId));
     }
 
     /// <inheritdoc />
@@ -128,7 +161,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
             // Stopped from outside (parent stopping, or a bug threw): the supervisor reports the outcome; still keep
             // the counts true, free the state and give a waiting browser its page instead of a hung tab.
             O8Metrics.LoginsInFlight.Add(-1);
-            _start.Context.Listener.Tell(new UnregisterState(_secrets.State, _start.LoginId));
+            UnregisterFromListener();
             _callbackResponder?.Tell(CallbackPages.LoginGone);
         }
         _activity?.Dispose();
@@ -138,6 +171,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
     protected override void OnReceive(object message) => Live(Registering(message), message);
 
     // The behaviours; each phase handler answers what it knows, and every live phase answers the deadline and cancellation.
+    private void RegisteringPhase(object message) => Live(Registering(message), message);
     private void PreparingPhase(object message) => Live(Preparing(message), message);
     private void AwaitingCallbackPhase(object message) => Live(AwaitingCallback(message), message);
     private void ExchangingPhase(object message) => Live(Exchanging(message), message);
@@ -219,9 +253,10 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
             case BrowserLaunchCompleted msg:
                 if (!msg.Launch.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _start.LoginId, msg.Launch.Detail);
                 Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
+                if (!msg.Launch.Launched && _start.Request.Method == LoginMethod.Auto) TryDeviceInstead(msg.Launch.Detail);
                 return true;
             default:
-                return false;
+                return DeviceFallback(message);
         }
     }
 
@@ -344,7 +379,7 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
         switch (message)
         {
             case Deadline:
-                End(new LoginTimedOut(_start.LoginId, Timeout));
+                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout));
                 return true;
             case CancelFlow:
                 End(new LoginCancelled(_start.LoginId));
@@ -369,9 +404,11 @@ internal sealed class FlowActor : UntypedActor, IWithTimers
 
         _callbackResponder?.Tell(PageFor(outcome) with { LoginId = _start.LoginId });
         _start.Context.OutcomeTo.Tell(outcome);
-        _start.Context.Listener.Tell(new UnregisterState(_secrets.State, _start.LoginId));
+        UnregisterFromListener();
 
-        var reason = ReasonOf(outcome);
+        var reason = outcome is LoginTimedOut && _deviceTimeout is not null
+            ? $"the user did not answer the device code within {EffectiveTimeout.TotalSeconds:0.#} s"
+            : ReasonOf(outcome);
         var elapsed = Stopwatch.GetElapsedTime(_startedAt);
         var tag = O8Metrics.Outcome(outcome.Kind);
         O8Metrics.LoginsInFlight.Add(-1);

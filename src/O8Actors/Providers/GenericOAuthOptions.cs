@@ -25,6 +25,12 @@ public sealed class GenericOAuthOptions
     /// </summary>
     public Uri? RevocationEndpoint { get; set; }
 
+    /// <summary>
+    /// The device authorization endpoint (RFC 8628 section 3.1), for device logins (<see cref="LoginMethod.Device"/>); null
+    /// when the provider has none. HTTPS, or http on a loopback host for tests.
+    /// </summary>
+    public Uri? DeviceAuthorizationEndpoint { get; set; }
+
     /// <summary>The client id registered at the provider.</summary>
     public string ClientId { get; set; } = "";
 
@@ -97,6 +103,7 @@ public sealed class GenericOAuthOptions
         AuthorizationEndpoint = AuthorizationEndpoint,
         TokenEndpoint = TokenEndpoint,
         RevocationEndpoint = RevocationEndpoint,
+        DeviceAuthorizationEndpoint = DeviceAuthorizationEndpoint,
         ClientId = ClientId,
         ClientSecret = ClientSecret,
         ClientAuthentication = ClientAuthentication,
@@ -125,6 +132,8 @@ public sealed class GenericOAuthOptions
         EndpointRules.RequireSecureAbsolute(TokenEndpoint, $"{who}: TokenEndpoint", nameof(TokenEndpoint));
         if (RevocationEndpoint is not null)
             EndpointRules.RequireSecureAbsolute(RevocationEndpoint, $"{who}: RevocationEndpoint", nameof(RevocationEndpoint));
+        if (DeviceAuthorizationEndpoint is not null)
+            EndpointRules.RequireSecureAbsolute(DeviceAuthorizationEndpoint, $"{who}: DeviceAuthorizationEndpoint", nameof(DeviceAuthorizationEndpoint));
         if (string.IsNullOrWhiteSpace(ClientId))
             throw new ArgumentException($"{who} needs a ClientId.", nameof(ClientId));
         if (!Enum.IsDefined(ClientAuthentication))

@@ -28,7 +28,10 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
             Issuer: string.IsNullOrEmpty(_options.Issuer) ? null : _options.Issuer,
             IssuerParameterSupported: _options.IssuerParameterSupported,
             SupportsPkce: _options.UsePkce,
-            UsesDpop: _options.UseDpop);
+            UsesDpop: _options.UseDpop)
+        {
+            SupportsDeviceAuthorization = _options.DeviceAuthorizationEndpoint is not null,
+        };
         _tokens = new TokenEndpointClient(_options, timeProvider ?? TimeProvider.System);
         if (_options.JwksUri is not null)
         {
@@ -102,6 +105,25 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     {
         var tokens = await _tokens.RefreshAsync(context, http, cancellationToken).ConfigureAwait(false);
         return await ValidateAsync(tokens, null, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Sends the request to <see cref="GenericOAuthOptions.DeviceAuthorizationEndpoint"/>.</remarks>
+    public override Task<DeviceAuthorization> RequestDeviceAuthorizationAsync(DeviceAuthorizationContext context, HttpClient http,
+        CancellationToken cancellationToken) =>
+        _options.DeviceAuthorizationEndpoint is null
+            ? base.RequestDeviceAuthorizationAsync(context, http, cancellationToken)
+            : _tokens.RequestDeviceAuthorizationAsync(context, http, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>An ID token in the answer is validated like a refresh's (a device login sends no <c>nonce</c>).</remarks>
+    /// <exception cref="IdTokenValidationException">The response's ID token failed validation.</exception>
+    public override async Task<DeviceTokenPoll> PollDeviceTokenAsync(DeviceTokenContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        if (_options.DeviceAuthorizationEndpoint is null)
+            return await base.PollDeviceTokenAsync(context, http, cancellationToken).ConfigureAwait(false);
+        var poll = await _tokens.PollDeviceTokenAsync(context, http, cancellationToken).ConfigureAwait(false);
+        return poll.Tokens is { } tokens ? poll with { Tokens = await ValidateAsync(tokens, null, http, cancellationToken).ConfigureAwait(false) } : poll;
     }
 
     private async Task<TokenSet> ValidateAsync(TokenSet tokens, string? nonce, HttpClient http, CancellationToken cancellationToken)

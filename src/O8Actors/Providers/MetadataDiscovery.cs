@@ -105,7 +105,10 @@ internal static class MetadataDiscovery
             TokenEndpointAuthMethods: document.TokenEndpointAuthenticationMethodsSupported.ToList(),
             Source: source,
             JwksUri: string.IsNullOrEmpty(document.JwksUri) ? null : Endpoint(provider, source, "jwks_uri", document.JwksUri),
-            RevocationEndpoint: string.IsNullOrEmpty(document.RevocationEndpoint) ? null : Endpoint(provider, source, "revocation_endpoint", document.RevocationEndpoint))
+            RevocationEndpoint: string.IsNullOrEmpty(document.RevocationEndpoint) ? null : Endpoint(provider, source, "revocation_endpoint", document.RevocationEndpoint),
+            DeviceAuthorizationEndpoint: string.IsNullOrEmpty(document.DeviceAuthorizationEndpoint)
+                ? null
+                : Endpoint(provider, source, "device_authorization_endpoint", document.DeviceAuthorizationEndpoint))
         {
             DpopSigningAlgorithms = document.Json is { ValueKind: JsonValueKind.Object } j && j.TryGetProperty("dpop_signing_alg_values_supported", out var algs)
                 && algs.ValueKind == JsonValueKind.Array

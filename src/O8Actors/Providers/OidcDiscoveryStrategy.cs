@@ -86,6 +86,25 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
         return await resolved.Strategy.RevokeAsync(context, http, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    /// <remarks>Uses the metadata's <c>device_authorization_endpoint</c>; a provider without one does not support device logins.</remarks>
+    public override async Task<DeviceAuthorization> RequestDeviceAuthorizationAsync(DeviceAuthorizationContext context, HttpClient http,
+        CancellationToken cancellationToken)
+    {
+        var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
+        return await resolved.Strategy.RequestDeviceAuthorizationAsync(context, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override async Task<DeviceTokenPoll> PollDeviceTokenAsync(DeviceTokenContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
+        return await resolved.Strategy.PollDeviceTokenAsync(context, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The discovered device authorization endpoint (RFC 8628), once resolved; null when the metadata has none.</summary>
+    public Uri? DeviceAuthorizationEndpoint => _resolved?.Strategy.Options.DeviceAuthorizationEndpoint;
+
     /// <summary>The discovered revocation endpoint (RFC 7009), once resolved; null when the metadata has none.</summary>
     public Uri? RevocationEndpoint => _resolved?.Strategy.Options.RevocationEndpoint;
 
@@ -124,6 +143,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             AuthorizationEndpoint = metadata.AuthorizationEndpoint,
             TokenEndpoint = metadata.TokenEndpoint,
             RevocationEndpoint = metadata.RevocationEndpoint,
+            DeviceAuthorizationEndpoint = metadata.DeviceAuthorizationEndpoint,
             ClientId = _options.ClientId,
             ClientSecret = _options.ClientSecret,
             ClientAuthentication = _options.ClientAuthentication ?? ChooseAuthentication(metadata.TokenEndpointAuthMethods),

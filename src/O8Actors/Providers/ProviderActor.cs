@@ -92,6 +92,8 @@ internal sealed class ProviderActor : ReceiveActor
         ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.TokenExchange, $"The token exchange with '{_strategy.Name}' failed (internal error).", null),
         RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.TokenExchange, $"The token refresh with '{_strategy.Name}' failed (internal error).", null),
         RevokeTokens v => new RevocationDone(v.RequestId, RevocationOutcome.Failed, $"The revocation with '{_strategy.Name}' failed (internal error)."),
+        RequestDeviceCode d => new CodeExchangeFailed(d.LoginId, LoginFailure.TokenExchange, $"The device authorization with '{_strategy.Name}' failed (internal error).", null),
+        PollDeviceToken p => new CodeExchangeFailed(p.LoginId, LoginFailure.TokenExchange, $"The device token request with '{_strategy.Name}' failed (internal error).", null),
         _ => new Status.Failure(new InvalidOperationException("The provider failed (internal error).")),
     };
 
@@ -181,6 +183,9 @@ internal sealed class ProviderActor : ReceiveActor
         Receive<ExchangeCode>(msg => Enqueue(msg));
         Receive<RefreshTokens>(msg => Enqueue(msg));
         Receive<RevokeTokens>(msg => Enqueue(msg));
+        // Device logins: the device code request and each poll are token-endpoint traffic, queued and bounded like an exchange.
+        Receive<RequestDeviceCode>(msg => Enqueue(msg));
+        Receive<PollDeviceToken>(msg => Enqueue(msg));
         Receive<TokenRequestDone>(msg =>
         {
             if (ReferenceEquals(msg.Owner, this)) _inFlight--;
@@ -230,7 +235,7 @@ internal sealed class ProviderActor : ReceiveActor
         _waiting.Enqueue((request, Sender));
         // Watched so a login that ends while its exchange waits takes the exchange out of the queue. Only a login's
         // exchange: a refresh's sender is an Ask's temporary reference, which is gone only once it has its answer.
-        if (request is ExchangeCode && _inFlight >= _maxConcurrent && !Sender.IsNobody()) Context.Watch(Sender);
+        if (request is ExchangeCode or PollDeviceToken && _inFlight >= _maxConcurrent && !Sender.IsNobody()) Context.Watch(Sender);
         StartWaiting();
     }
 
@@ -245,11 +250,18 @@ internal sealed class ProviderActor : ReceiveActor
         ExchangeCode e => e.LoginId,
         RefreshTokens r => r.RequestId,
         RevokeTokens v => v.RequestId,
+        RequestDeviceCode d => d.LoginId,
+        PollDeviceToken p => p.LoginId,
         _ => "?",
     };
 
     /// <summary>Whether <paramref name="request"/> is an exchange whose login has already given up on it.</summary>
-    private bool Expired(object request) => request is ExchangeCode { Deadline: { } deadline } && Context.System.Scheduler.Now >= deadline;
+    private bool Expired(object request) => request switch
+    {
+        ExchangeCode { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
+        PollDeviceToken { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
+        _ => false,
+    };
 
     /// <summary>Removes the queued exchanges whose login has given up; their codes are never sent.</summary>
     private void DropExpired()
@@ -296,6 +308,12 @@ internal sealed class ProviderActor : ReceiveActor
             return;
         }
 
+        if (request is RequestDeviceCode or PollDeviceToken)
+        {
+            RunDevice(request, replyTo, http);
+            return;
+        }
+
         var (flowId, parent, work) = request switch
         {
             ExchangeCode e => (e.LoginId, e.Parent, (Func<CancellationToken, Task<TokenSet>>)(ct =>
@@ -330,6 +348,49 @@ internal sealed class ProviderActor : ReceiveActor
             success: outcome => new TokenRequestDone(replyTo, new RevocationDone(revoke.RequestId, outcome), owner),
             failure: e => new TokenRequestDone(replyTo, new RevocationDone(revoke.RequestId, RevocationOutcome.Failed,
                 $"The revocation with '{strategy.Name}' failed: {SafeReason(e)}"), owner));
+    }
+
+    /// <summary>
+    /// A device login's request: the device code, or one poll. A provider without the device grant answers
+    /// <see cref="LoginFailure.ProviderUnavailable"/>, so an automatic choice can fall back to the browser.
+    /// </summary>
+    private void RunDevice(object request, IActorRef replyTo, HttpClient http)
+    {
+        var strategy = _strategy;
+        var usesDpop = (_descriptor ?? ProviderDescriptor.Static).UsesDpop;
+        var name = strategy.Name;
+        var timeout = _exchangeTimeout;
+        var owner = this;
+        var (loginId, parent, work) = request switch
+        {
+            RequestDeviceCode d => (d.LoginId, d.Parent, (Func<CancellationToken, Task<object>>)(async ct =>
+                new DeviceCodeIssued(d.LoginId, await strategy.RequestDeviceAuthorizationAsync(
+                    new DeviceAuthorizationContext(d.Scopes, d.ExtraParameters), http, ct).ConfigureAwait(false),
+                    // A key per login, as for the browser login (RFC 9449): the polls sign with it.
+                    usesDpop ? Dpop.DpopKey.Create() : null))),
+            PollDeviceToken p => (p.LoginId, p.Parent, async ct =>
+                new DeviceTokenPolled(p.LoginId, await strategy.PollDeviceTokenAsync(new DeviceTokenContext(p.DeviceCode) { DpopKey = p.DpopKey }, http, ct)
+                    .ConfigureAwait(false))),
+            _ => throw new InvalidOperationException($"Unexpected device request {request.GetType().Name}"),
+        };
+        RunWithTimeout(ct => TracedDevice(work, parent, name, ct), timeout).PipeTo(Self,
+            success: reply => new TokenRequestDone(replyTo, reply, owner),
+            failure: e => new TokenRequestDone(replyTo, ToDeviceFailure(loginId, name, timeout, e), owner));
+    }
+
+    private static async Task<object> TracedDevice(Func<CancellationToken, Task<object>> work, ActivityContext parent, string provider, CancellationToken ct)
+    {
+        using var activity = O8Metrics.ActivitySource.StartActivity("o8.device_request", ActivityKind.Internal, parent);
+        activity?.SetTag("o8.provider", provider);
+        return await work(ct).ConfigureAwait(false);
+    }
+
+    private static CodeExchangeFailed ToDeviceFailure(string loginId, string provider, TimeSpan timeout, Exception error)
+    {
+        var cause = error is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : error;
+        return cause is NotSupportedException n
+            ? new CodeExchangeFailed(loginId, LoginFailure.ProviderUnavailable, n.Message, null, n)
+            : ToFailure(loginId, provider, timeout, error);
     }
 
     /// <summary>

@@ -100,3 +100,41 @@ internal sealed record RevokeTokens(string Provider, string RequestId, IReadOnly
 
 /// <summary>What the provider did with a <see cref="RevokeTokens"/>; <paramref name="Reason"/> is safe to log.</summary>
 internal sealed record RevocationDone(string RequestId, RevocationOutcome Outcome, string? Reason = null);
+
+/// <summary>
+/// Starts a device login at the provider (RFC 8628 section 3.1); answered with <see cref="DeviceCodeIssued"/> or
+/// <see cref="CodeExchangeFailed"/> (<see cref="LoginFailure.ProviderUnavailable"/> when the provider has no device endpoint).
+/// </summary>
+internal sealed record RequestDeviceCode(string Provider, string LoginId, IReadOnlyList<string> Scopes, IReadOnlyDictionary<string, string> ExtraParameters,
+    System.Diagnostics.ActivityContext Parent = default);
+
+/// <summary>The provider's device authorization response for one login (its device code is a secret).</summary>
+/// <param name="LoginId">The login.</param>
+/// <param name="Authorization">The device code, user code and verification URI.</param>
+/// <param name="DpopKey">The login's DPoP key when the provider binds tokens (RFC 9449): the polls sign with it.</param>
+internal sealed record DeviceCodeIssued(string LoginId, DeviceAuthorization Authorization, Dpop.DpopKey? DpopKey = null)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"DeviceCodeIssued {{ LoginId = {LoginId} }}";
+}
+
+/// <summary>Polls the token endpoint once for a device login; answered with <see cref="DeviceTokenPolled"/> or <see cref="CodeExchangeFailed"/>.</summary>
+/// <param name="Provider">The registered provider's name.</param>
+/// <param name="LoginId">The login it belongs to.</param>
+/// <param name="DeviceCode">The device code (a secret).</param>
+/// <param name="Parent">The login's span.</param>
+/// <param name="Deadline">When the login gives up on this poll: a poll still queued then is dropped unsent.</param>
+/// <param name="DpopKey">The login's DPoP key when the provider binds tokens.</param>
+internal sealed record PollDeviceToken(string Provider, string LoginId, string DeviceCode, System.Diagnostics.ActivityContext Parent = default,
+    DateTimeOffset? Deadline = null, Dpop.DpopKey? DpopKey = null)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"PollDeviceToken {{ Provider = {Provider}, LoginId = {LoginId} }}";
+}
+
+/// <summary>What one poll said.</summary>
+internal sealed record DeviceTokenPolled(string LoginId, DeviceTokenPoll Poll)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"DeviceTokenPolled {{ LoginId = {LoginId}, Status = {Poll.Status} }}";
+}

@@ -35,6 +35,9 @@ public static class ProviderPresets
     /// <summary>GitHub's token endpoint.</summary>
     public const string GitHubTokenEndpoint = "https://github.com/login/oauth/access_token";
 
+    /// <summary>GitHub's device authorization endpoint (RFC 8628; enable "Device Flow" in the app's settings).</summary>
+    public const string GitHubDeviceAuthorizationEndpoint = "https://github.com/login/device/code";
+
     /// <summary>Google's issuer.</summary>
     public const string GoogleIssuer = "https://accounts.google.com";
 
@@ -43,6 +46,9 @@ public static class ProviderPresets
 
     /// <summary>Google's token endpoint.</summary>
     public const string GoogleTokenEndpoint = "https://oauth2.googleapis.com/token";
+
+    /// <summary>Google's device authorization endpoint (RFC 8628; for clients of the "TVs and Limited Input devices" type).</summary>
+    public const string GoogleDeviceAuthorizationEndpoint = "https://oauth2.googleapis.com/device/code";
 
     /// <summary>Google's signing keys (the <c>jwks_uri</c> of its discovery document): its ID tokens are validated against them.</summary>
     public const string GoogleJwksUri = "https://www.googleapis.com/oauth2/v3/certs";
@@ -88,6 +94,7 @@ public static class ProviderPresets
         Name = "github",
         AuthorizationEndpoint = new Uri(GitHubAuthorizationEndpoint),
         TokenEndpoint = new Uri(GitHubTokenEndpoint),
+        DeviceAuthorizationEndpoint = new Uri(GitHubDeviceAuthorizationEndpoint),
         ClientId = clientId,
         ClientSecret = clientSecret,
         ClientAuthentication = ClientAuthentication.Post,
@@ -114,6 +121,7 @@ public static class ProviderPresets
         Name = "google",
         AuthorizationEndpoint = new Uri(GoogleAuthorizationEndpoint),
         TokenEndpoint = new Uri(GoogleTokenEndpoint),
+        DeviceAuthorizationEndpoint = new Uri(GoogleDeviceAuthorizationEndpoint),
         ClientId = clientId,
         ClientSecret = clientSecret,
         ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Post,
@@ -155,6 +163,7 @@ public static class ProviderPresets
             Name = "microsoft",
             AuthorizationEndpoint = new Uri($"{baseUrl}/authorize"),
             TokenEndpoint = new Uri($"{baseUrl}/token"),
+            DeviceAuthorizationEndpoint = new Uri($"{baseUrl}/devicecode"),
             ClientId = clientId,
             ClientSecret = clientSecret,
             ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Post,

@@ -60,6 +60,10 @@ internal sealed class ProviderRegistryActor : ReceiveActor
             new CodeExchangeFailed(msg.LoginId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
         Receive<RefreshTokens>(msg => Route(msg.Provider, msg, () =>
             new CodeExchangeFailed(msg.RequestId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
+        Receive<RequestDeviceCode>(msg => Route(msg.Provider, msg, () =>
+            new CodeExchangeFailed(msg.LoginId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
+        Receive<PollDeviceToken>(msg => Route(msg.Provider, msg, () =>
+            new CodeExchangeFailed(msg.LoginId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
         Receive<RevokeTokens>(msg => Route(msg.Provider, msg, () =>
             new RevocationDone(msg.RequestId, RevocationOutcome.Failed, UnknownMessage(msg.Provider))));
     }

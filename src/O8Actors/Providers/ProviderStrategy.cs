@@ -59,6 +59,26 @@ public abstract class ProviderStrategy
     /// <exception cref="TokenExchangeException">The revocation endpoint answered with an error.</exception>
     public virtual Task<bool> RevokeAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken) =>
         Task.FromResult(false);
+
+    /// <summary>
+    /// Starts a device login (RFC 8628 section 3.1): asks the provider's device authorization endpoint for a device code
+    /// and a user code, with the same client authentication as the token requests. The default says the provider does
+    /// not support the device grant.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The provider has no device authorization endpoint.</exception>
+    /// <exception cref="TokenExchangeException">The endpoint refused or answered with something unusable.</exception>
+    public virtual Task<DeviceAuthorization> RequestDeviceAuthorizationAsync(DeviceAuthorizationContext context, HttpClient http,
+        CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"The provider '{Name}' does not support the device authorization grant (RFC 8628): it has no device authorization endpoint.");
+
+    /// <summary>
+    /// Polls the token endpoint once for a device login (RFC 8628 section 3.4). <c>authorization_pending</c>,
+    /// <c>slow_down</c>, <c>access_denied</c> and <c>expired_token</c> are answers, not exceptions.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The provider does not support the device grant.</exception>
+    /// <exception cref="TokenExchangeException">Any other error, or an unusable answer.</exception>
+    public virtual Task<DeviceTokenPoll> PollDeviceTokenAsync(DeviceTokenContext context, HttpClient http, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"The provider '{Name}' does not support the device authorization grant (RFC 8628).");
 }
 
 /// <summary>What a provider supports, as learned by <see cref="ProviderStrategy.ResolveAsync"/>.</summary>
@@ -71,6 +91,9 @@ public abstract class ProviderStrategy
 /// <param name="UsesDpop">Whether tokens are bound to a per-login key with DPoP (RFC 9449).</param>
 public sealed record ProviderDescriptor(string? Issuer = null, bool IssuerParameterSupported = false, bool SupportsPkce = true, bool UsesDpop = false)
 {
+    /// <summary>Whether the provider has a device authorization endpoint (RFC 8628), so a device login can run.</summary>
+    public bool SupportsDeviceAuthorization { get; init; }
+
     /// <summary>A provider that says nothing about itself: PKCE sent, no issuer check.</summary>
     public static ProviderDescriptor Static { get; } = new();
 

@@ -103,6 +103,94 @@ internal sealed class TokenEndpointClient
         throw new TokenExchangeException($"The token revocation with provider '{_options.Name}' failed: {what}.", response.Error);
     }
 
+    /// <summary>Asks the device authorization endpoint for a device code (RFC 8628 section 3.1), authenticated as a token request.</summary>
+    public async Task<DeviceAuthorization> RequestDeviceAuthorizationAsync(DeviceAuthorizationContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(http);
+        var scopes = context.Scopes.Count > 0 ? context.Scopes : (IReadOnlyList<string>)_options.DefaultScopes.ToList();
+        using var request = new DeviceAuthorizationRequest
+        {
+            Scope = scopes.Count > 0 ? string.Join(_options.ScopeSeparator, scopes) : null,
+        };
+        foreach (var (name, value) in context.ExtraParameters) request.Parameters.AddOptional(name, value);
+        Prepare(request, _options.DeviceAuthorizationEndpoint!);
+        DeviceAuthorizationResponse response;
+        try
+        {
+            response = await http.RequestDeviceAuthorizationAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TokenExchangeException($"The device authorization request to provider '{_options.Name}' timed out.", innerException: ex);
+        }
+
+        using var _ = response.HttpResponse;
+        if (response.IsError)
+        {
+            // Only the error code and the HTTP status: the body is the provider's, and is not copied into messages.
+            var what = response.ErrorType == ResponseErrorType.Protocol
+                ? $"the provider answered {response.Error}"
+                : response.ErrorType == ResponseErrorType.Http
+                    ? $"the device authorization endpoint answered HTTP {(int)response.HttpStatusCode}"
+                    : $"the request failed ({response.Exception?.GetType().Name ?? response.ErrorType.ToString()})";
+            throw new TokenExchangeException($"The device authorization request to provider '{_options.Name}' failed: {what}.", response.Error);
+        }
+
+        if (string.IsNullOrEmpty(response.DeviceCode) || string.IsNullOrEmpty(response.UserCode))
+            throw new TokenExchangeException($"The device authorization response of provider '{_options.Name}' lacks device_code or user_code.");
+        if (!Uri.TryCreate(response.VerificationUri, UriKind.Absolute, out var verification) || (verification.Scheme != Uri.UriSchemeHttps && verification.Scheme != Uri.UriSchemeHttp))
+            throw new TokenExchangeException($"The device authorization response of provider '{_options.Name}' has no usable verification_uri.");
+        Uri? complete = Uri.TryCreate(response.VerificationUriComplete, UriKind.Absolute, out var c) && (c.Scheme == Uri.UriSchemeHttps || c.Scheme == Uri.UriSchemeHttp)
+            ? c
+            : null;
+        // expires_in is required (RFC 8628 section 3.2); a provider that leaves it out gets the common 15 minutes, so a
+        // device login still ends on its own.
+        var expiresIn = response.ExpiresIn is { } seconds && seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromMinutes(15);
+        var interval = response.Interval > 0 ? TimeSpan.FromSeconds(response.Interval) : DeviceAuthorization.DefaultInterval;
+        return new DeviceAuthorization(response.DeviceCode, response.UserCode, verification, complete, expiresIn, interval);
+    }
+
+    /// <summary>
+    /// Polls the token endpoint once with the device code (RFC 8628 section 3.4). The four answers of section 3.5 are
+    /// returned as a status; any other error throws a <see cref="TokenExchangeException"/> without secrets.
+    /// </summary>
+    public async Task<DeviceTokenPoll> PollDeviceTokenAsync(DeviceTokenContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(http);
+        if (string.IsNullOrEmpty(context.DeviceCode))
+            throw new ArgumentException("The device code is empty.", nameof(context));
+        const string operation = "device token request";
+        using var response = await SendAsync(() =>
+        {
+            var request = new DeviceTokenRequest { DeviceCode = context.DeviceCode };
+            Prepare(request, context.DpopKey);
+            return request;
+        }, request => http.RequestDeviceTokenAsync(request, cancellationToken), context.DpopKey, operation, cancellationToken).ConfigureAwait(false);
+        // Whatever the HTTP status (some providers answer these with 200), the four answers of section 3.5 are not errors.
+        if (response.IsError)
+        {
+            var status = response.Error switch
+            {
+                "authorization_pending" => DevicePollStatus.Pending,
+                "slow_down" => DevicePollStatus.SlowDown,
+                "access_denied" => DevicePollStatus.Denied,
+                "expired_token" => DevicePollStatus.Expired,
+                _ => (DevicePollStatus?)null,
+            };
+            if (status is { } known)
+                return new DeviceTokenPoll(known, null, response.Error, 
+                    known == DevicePollStatus.Denied && !string.IsNullOrEmpty(response.ErrorDescription)
+                        ? TokenResponseReader.Clean(response.ErrorDescription, [context.DeviceCode, _options.ClientSecret])
+                        : null);
+        }
+
+        return DeviceTokenPoll.Issued(Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
+            secrets: [context.DeviceCode, _options.ClientSecret]), context.DpopKey, operation));
+    }
+
+
     private void Prepare(ProtocolRequest request, DpopKey? dpopKey)
     {
         Prepare(request, _options.TokenEndpoint!);

@@ -55,6 +55,8 @@ public sealed class SandboxFixture : IAsyncLifetime
     {
         [$"O8:Providers:{name}:AuthorizationEndpoint"] = Server.AuthorizationEndpoint.ToString(),
         [$"O8:Providers:{name}:TokenEndpoint"] = Server.TokenEndpoint.ToString(),
+        // Configured, not discovered: device logins (RFC 8628) through a plain OAuth provider's settings.
+        [$"O8:Providers:{name}:DeviceAuthorizationEndpoint"] = Server.DeviceAuthorizationEndpoint.ToString(),
         // The sandbox names itself in iss (RFC 9207); a provider whose issuer is unknown refuses any iss (mix-up defence).
         [$"O8:Providers:{name}:Issuer"] = Server.IssuerString,
         [$"O8:Providers:{name}:ClientId"] = clientId,

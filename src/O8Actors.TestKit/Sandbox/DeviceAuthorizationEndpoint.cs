@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>
+/// <c>POST /device/code</c>: the device authorization request (RFC 8628 section 3.1), with the same client authentication
+/// as the token endpoint. Each grant's user follows <see cref="SandboxOptions.DeviceUsers"/>.
+/// </summary>
+internal sealed class DeviceAuthorizationEndpoint(SandboxState state)
+{
+    // RFC 8628 section 6.1: a user code from an alphabet without vowels or look-alikes, 8 characters (about 37 bits).
+    private const string UserCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ";
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
+        {
+            await ErrorAsync(context, 400, "invalid_request", "The device authorization endpoint accepts a form POST only.");
+            return;
+        }
+
+        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out var duplicate);
+        if (duplicate is not null)
+        {
+            await ErrorAsync(context, 400, "invalid_request", $"Parameter '{duplicate}' was sent more than once.");
+            return;
+        }
+
+        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
+        if (auth.Client is null)
+        {
+            await ErrorAsync(context, auth.Error == "invalid_client" ? 401 : 400, auth.Error!, auth.Failure!);
+            return;
+        }
+
+        var parameters = form.Where(p => p.Key is not ("client_secret" or "client_id"))
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var scope = form.Get("scope") ?? string.Empty;
+        var info = new DeviceRequestInfo(auth.Client.ClientId, scope, form.Get("login_hint"), parameters);
+        var user = state.Options.DeviceUsers(info);
+        user.Validate();
+
+        var deviceCode = SandboxHttp.NewSecret();
+        var userCode = NewUserCode();
+        var endpoints = state.Endpoints!;
+        var request = new AuthorizeRequestInfo(auth.Client.ClientId, RedirectUri: string.Empty, State: string.Empty, scope,
+            CodeChallenge: null, Nonce: null, info.LoginHint, parameters);
+        var lifetime = state.Options.DeviceCodeLifetime;
+        state.DeviceCodes.Add(deviceCode, new DeviceGrant(request, userCode, state.Time.GetUtcNow() + lifetime, user));
+        state.Counters.DeviceCodeIssued();
+
+        var verification = endpoints.DeviceVerification.AbsoluteUri;
+        await SandboxHttp.WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["device_code"] = deviceCode,
+            ["user_code"] = userCode,
+            ["verification_uri"] = verification,
+            ["verification_uri_complete"] = $"{verification}?user_code={Uri.EscapeDataString(userCode)}",
+            ["expires_in"] = (long)lifetime.TotalSeconds,
+            ["interval"] = (long)state.Options.DevicePollInterval.TotalSeconds,
+        });
+    }
+
+    private static string NewUserCode()
+    {
+        Span<char> code = stackalloc char[9];
+        for (var i = 0; i < code.Length; i++)
+            code[i] = i == 4 ? '-' : UserCodeAlphabet[RandomNumberGenerator.GetInt32(UserCodeAlphabet.Length)];
+        return new string(code);
+    }
+
+    private Task ErrorAsync(HttpContext context, int status, string error, string description)
+    {
+        state.Counters.Error(error);
+        return SandboxHttp.WriteErrorAsync(context, status, error, description);
+    }
+}

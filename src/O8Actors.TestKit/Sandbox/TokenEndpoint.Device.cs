@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Http;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>The device-code grant (RFC 8628 section 3.4): each poll answers as the grant's scripted user says.</summary>
+internal sealed partial class TokenEndpoint
+{
+    /// <summary>RFC 8628 section 3.4.</summary>
+    public const string DeviceCodeGrantType = "urn:ietf:params:oauth:grant-type:device_code";
+
+    private async Task DeviceCodeAsync(HttpContext context, Dictionary<string, string> form, SandboxClient client)
+    {
+        state.Counters.DevicePoll();
+        var grant = state.DeviceCodes.Find(form.Get("device_code"));
+        if (grant is null || !string.Equals(grant.Request.ClientId, client.ClientId, StringComparison.Ordinal))
+        {
+            await ErrorAsync(context, 400, "invalid_grant", "The device code is unknown or was issued to another client.");
+            return;
+        }
+
+        if (state.Time.GetUtcNow() >= grant.ExpiresAt)
+        {
+            await ErrorAsync(context, 400, "expired_token", "The device code has expired.");
+            return;
+        }
+
+        var user = grant.User;
+        var poll = grant.Poll();
+        if (poll <= user.SlowDowns)
+        {
+            await ErrorAsync(context, 400, "slow_down", "The user is slow: poll less often.");
+            return;
+        }
+
+        if (poll <= user.PendingPolls || user.Kind == SandboxDeviceUserKind.LetExpire)
+        {
+            await ErrorAsync(context, 400, "authorization_pending", "The user has not answered yet.");
+            return;
+        }
+
+        switch (user.Kind)
+        {
+            case SandboxDeviceUserKind.Deny:
+                state.Counters.Denied();
+                await ErrorAsync(context, 400, "access_denied", "The sandbox user refused the device login.");
+                return;
+            case SandboxDeviceUserKind.Expire:
+                await ErrorAsync(context, 400, "expired_token", "The device code has expired.");
+                return;
+        }
+
+        if (!grant.TryRedeem())
+        {
+            await ErrorAsync(context, 400, "invalid_grant", "The device code was already redeemed.");
+            return;
+        }
+
+        var subject = user.Subject ?? grant.Request.LoginHint ?? "sandbox-user";
+        var family = new TokenFamily(grant.Request, subject, grant.Request.Scope);
+        var tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, state.Options.IssueRefreshTokens);
+        await WriteTokensAsync(context, family, tokens, includeNonce: false);
+    }
+}

@@ -1,0 +1,27 @@
+namespace O8Actors.Browser;
+
+/// <summary>Whether this session can show a browser to the user: what <see cref="SystemBrowserLauncher"/> answers for <see cref="IBrowserAvailability"/>.</summary>
+internal static class HeadlessDetection
+{
+    /// <summary>
+    /// Why no browser can be opened, or null. An explicit <c>$BROWSER</c> is the user's own opener and always counts as a
+    /// browser. An SSH session (<c>SSH_CONNECTION</c> or <c>SSH_TTY</c>) opens a browser, if any, on the remote machine,
+    /// never in front of the user. On Linux and the BSDs a browser needs a display (<c>DISPLAY</c> or <c>WAYLAND_DISPLAY</c>).
+    /// </summary>
+    /// <param name="environment">Environment lookup.</param>
+    /// <param name="needsDisplay">Whether the platform needs a display server for a browser (Linux, FreeBSD).</param>
+    public static string? Reason(Func<string, string?> environment, bool needsDisplay)
+    {
+        if (Set(environment, "BROWSER")) return null;
+        if (Set(environment, "SSH_CONNECTION")) return "an SSH session (SSH_CONNECTION is set): a browser would open on the remote machine";
+        if (Set(environment, "SSH_TTY")) return "an SSH session (SSH_TTY is set): a browser would open on the remote machine";
+        if (needsDisplay && !Set(environment, "DISPLAY") && !Set(environment, "WAYLAND_DISPLAY"))
+            return "no display (neither DISPLAY nor WAYLAND_DISPLAY is set)";
+        return null;
+    }
+
+    /// <summary>Whether this platform shows browsers only on a display server.</summary>
+    public static bool PlatformNeedsDisplay => OperatingSystem.IsLinux() || OperatingSystem.IsFreeBSD();
+
+    private static bool Set(Func<string, string?> environment, string name) => !string.IsNullOrWhiteSpace(environment(name));
+}

@@ -1,0 +1,60 @@
+using System.Text;
+using QRCoder;
+
+namespace O8Actors;
+
+/// <summary>
+/// What a console app prints for a device login (<see cref="DeviceCodeIssuedEvent"/>): the URL, the user code, and the
+/// complete verification URI as a QR code drawn with text blocks, for a phone's camera.
+/// </summary>
+public static class DeviceCodePrompt
+{
+    /// <summary>The instructions, with a QR code when the provider sent a complete verification URI and <paramref name="qrCode"/> is true.</summary>
+    /// <param name="issued">The event.</param>
+    /// <param name="qrCode">Whether to draw the QR code.</param>
+    public static string Format(DeviceCodeIssuedEvent issued, bool qrCode = true)
+    {
+        ArgumentNullException.ThrowIfNull(issued);
+        var text = new StringBuilder()
+            .AppendLine($"To sign in with {issued.Provider}, open {issued.VerificationUri} on any device and enter the code {issued.UserCode}")
+            .AppendLine($"(the code is valid for {Minutes(issued.ExpiresIn)}).");
+        if (qrCode && issued.VerificationUriComplete is { } complete)
+            text.AppendLine("Or scan this code with a phone:").Append(QrCode(complete.AbsoluteUri));
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// <paramref name="content"/> as a QR code of text blocks, two modules a character (upper and lower half blocks),
+    /// dark on a light quiet zone, so it scans on a dark or a light terminal.
+    /// </summary>
+    public static string QrCode(string content)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(content);
+        using var generator = new QRCodeGenerator();
+        using var data = generator.CreateQrCode(content, QRCodeGenerator.ECCLevel.L);
+        var matrix = data.ModuleMatrix; // includes the 4-module quiet zone
+        var size = matrix.Count;
+        var text = new StringBuilder();
+        for (var row = 0; row < size; row += 2)
+        {
+            for (var column = 0; column < size; column++)
+            {
+                // Light modules are drawn (terminal text is light on dark by default); dark ones are left blank.
+                var top = !matrix[row][column];
+                var bottom = row + 1 < size && !matrix[row + 1][column];
+                text.Append((top, bottom) switch
+                {
+                    (true, true) => '█',
+                    (true, false) => '▀',
+                    (false, true) => '▄',
+                    _ => ' ',
+                });
+            }
+            text.AppendLine();
+        }
+        return text.ToString();
+    }
+
+    private static string Minutes(TimeSpan span) =>
+        span.TotalMinutes >= 1 ? $"{span.TotalMinutes:0.#} minutes" : $"{span.TotalSeconds:0} seconds";
+}

@@ -1,0 +1,173 @@
+using Akka.Actor;
+using Akka.Event;
+using O8Actors.Providers;
+
+namespace O8Actors.Flows;
+
+/// <summary>
+/// A device login's phases (RFC 8628), in the same actor as the browser login: asking for the device code → polling the
+/// token endpoint → ended. One actor per login either way, so a device login has the same deadline, cancellation,
+/// outcome, metrics and events as a browser login, and <see cref="LoginMethod.Auto"/> can switch to it when the
+/// browser launcher fails, without handing the login from one actor to another.
+/// </summary>
+internal sealed partial class FlowActor
+{
+    private const string PollTimer = "device-poll";
+    /// <summary>RFC 8628 section 3.5: each <c>slow_down</c> raises the interval by 5 seconds, for this and all later polls.</summary>
+    internal static readonly TimeSpan SlowDownStep = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(1);
+
+    // The device code is a secret: kept only here, sent only to the provider actor, never logged or published.
+    private string? _deviceCode;
+    private TimeSpan _pollInterval;
+    private int _polls;
+    private TimeSpan? _deviceTimeout;
+    // Auto: why the browser was given up (its launcher failed) while the device code is being asked for; null otherwise.
+    private string? _deviceFallbackReason;
+
+    private sealed record PollNow
+    {
+        public static PollNow Instance { get; } = new();
+    }
+
+    private void RequestingDeviceCodePhase(object message) => Live(RequestingDeviceCode(message), message);
+    private void PollingPhase(object message) => Live(Polling(message), message);
+
+    /// <summary>Starts the device grant as this login's method, for <paramref name="reason"/>.</summary>
+    private void StartDevice(string reason)
+    {
+        Choose(LoginMethod.Device, reason);
+        RequestDeviceCode();
+        Become(RequestingDeviceCodePhase);
+    }
+
+    /// <summary>Auto after the browser launcher failed: ask for a device code while the browser login still waits.</summary>
+    private void TryDeviceInstead(string launcherDetail)
+    {
+        if (_deviceFallbackReason is not null) return;
+        _deviceFallbackReason = $"the browser launcher failed ({launcherDetail})";
+        RequestDeviceCode();
+    }
+
+    private void RequestDeviceCode() =>
+        _start.Context.Providers.Tell(new RequestDeviceCode(_start.Provider, _start.LoginId, _start.Request.ScopeList, _start.Request.Parameters,
+            _activity?.Context ?? default));
+
+    private void Choose(LoginMethod method, string reason)
+    {
+        Publish(new LoginMethodChosenEvent(_start.LoginId, _start.Provider, method, reason));
+        if (Context.System.Log.IsInfoEnabled)
+            Log.Info("Login {0} with {1}: signing in with the {2} ({3})", _start.LoginId, _start.Provider,
+                method == LoginMethod.Device ? "device grant" : "browser", reason);
+    }
+
+    private bool RequestingDeviceCode(object message)
+    {
+        switch (message)
+        {
+            case DeviceCodeIssued msg:
+                _dpopKey = msg.DpopKey;
+                OnDeviceCode(msg.Authorization);
+                return true;
+            case CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable } msg when _start.Request.Method == LoginMethod.Auto:
+                // Auto, and the provider has no device endpoint: the browser it is (the launcher shows the URL if it cannot open one).
+                Choose(LoginMethod.Browser, $"the provider does not support the device grant ({msg.Reason})");
+                RegisterWithListener();
+                Become(RegisteringPhase);
+                return true;
+            case CodeExchangeFailed msg:
+                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Auto while the browser login waits: the answer to <see cref="TryDeviceInstead"/>.</summary>
+    private bool DeviceFallback(object message)
+    {
+        if (_deviceFallbackReason is not { } reason) return false;
+        switch (message)
+        {
+            case DeviceCodeIssued msg:
+                Choose(LoginMethod.Device, reason);
+                // No callback can matter any more: the authorize URL's state is withdrawn, so a late redirect gets a 4xx page.
+                UnregisterFromListener();
+                CancelBrowserLaunch();
+                _dpopKey = msg.DpopKey;
+                OnDeviceCode(msg.Authorization);
+                return true;
+            case CodeExchangeFailed msg:
+                Log.Warning("Login {0}: no browser opened and the device grant is not available ({1}); waiting for the shown URL to be used",
+                    _start.LoginId, msg.Reason);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private void OnDeviceCode(DeviceAuthorization authorization)
+    {
+        _deviceCode = authorization.DeviceCode;
+        _pollInterval = authorization.Interval < MinimumInterval ? MinimumInterval : authorization.Interval;
+        // The code's lifetime is the login's deadline (a person needs longer to reach another device than to click in
+        // a browser); a timeout the caller set explicitly still bounds it.
+        _deviceTimeout = _start.Request.Timeout is { } asked && asked < authorization.ExpiresIn ? asked : authorization.ExpiresIn;
+        Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, _deviceTimeout.Value);
+        Publish(new DeviceCodeIssuedEvent(_start.LoginId, _start.Provider, authorization.UserCode, authorization.VerificationUri,
+            authorization.VerificationUriComplete, authorization.ExpiresIn, _pollInterval));
+        Timers.StartSingleTimer(PollTimer, PollNow.Instance, _pollInterval);
+        Become(PollingPhase);
+    }
+
+    private bool Polling(object message)
+    {
+        switch (message)
+        {
+            case PollNow:
+                _polls++;
+                Publish(new DevicePollEvent(_start.LoginId, _start.Provider, _polls, _pollInterval));
+                // One poll in flight at a time: the next is scheduled when this one is answered. A poll still queued at the
+                // provider when the login's deadline passes is dropped unsent.
+                var deadline = Context.System.Scheduler.Now + EffectiveTimeout;
+                _start.Context.Providers.Tell(new PollDeviceToken(_start.Provider, _start.LoginId, _deviceCode!, _activity?.Context ?? default, deadline, _dpopKey));
+                return true;
+            case DeviceTokenPolled msg:
+                OnPolled(msg.Poll);
+                return true;
+            case CodeExchangeFailed msg:
+                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private void OnPolled(DeviceTokenPoll poll)
+    {
+        switch (poll.Status)
+        {
+            case DevicePollStatus.Pending:
+                Timers.StartSingleTimer(PollTimer, PollNow.Instance, _pollInterval);
+                break;
+            case DevicePollStatus.SlowDown:
+                _pollInterval += SlowDownStep;
+                Timers.StartSingleTimer(PollTimer, PollNow.Instance, _pollInterval);
+                break;
+            case DevicePollStatus.Denied:
+                End(new LoginDenied(_start.LoginId, poll.Error ?? "access_denied", poll.ErrorDescription));
+                break;
+            case DevicePollStatus.Expired:
+                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout));
+                break;
+            case DevicePollStatus.Issued when poll.Tokens is { } tokens:
+                Publish(new TokensExchangedEvent(_start.LoginId, _start.Provider));
+                End(new LoginSucceeded(_start.LoginId, tokens));
+                break;
+            default:
+                End(new LoginFailed(_start.LoginId, LoginFailure.TokenExchange,
+                    $"The token endpoint of '{_start.Provider}' answered the device login without tokens."));
+                break;
+        }
+    }
+}

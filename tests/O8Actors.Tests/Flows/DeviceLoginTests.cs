@@ -1,0 +1,298 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using O8Actors.Browser;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Flows;
+
+/// <summary>A device login's phases (RFC 8628) in one FlowActor, driven by probes in virtual time.</summary>
+public sealed class DeviceLoginTests : TestKit
+{
+    private const string DeviceCode = "device-code-secret-value";
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(10);
+    private static readonly LoginOptions Options = new() { Timeout = TimeSpan.FromSeconds(30), ExchangeTimeout = TimeSpan.FromSeconds(10) };
+    private static readonly Uri AuthorizeUrl = new("https://provider.test/authorize?x=1");
+
+    private readonly TestProbe _listener;
+    private readonly TestProbe _providers;
+    private readonly TestProbe _outcomes;
+    private readonly TestProbe _events;
+
+    public DeviceLoginTests() : base(@"akka.scheduler.implementation = ""Akka.TestKit.TestScheduler, Akka.TestKit""")
+    {
+        _listener = CreateTestProbe();
+        _providers = CreateTestProbe();
+        _outcomes = CreateTestProbe();
+        _events = CreateTestProbe();
+        Sys.EventStream.Subscribe(_events.Ref, typeof(LoginEvent));
+    }
+
+    private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
+
+    private IActorRef _flow = ActorRefs.Nobody;
+
+    private static DeviceAuthorization Authorization(TimeSpan? lifetime = null, TimeSpan? interval = null) =>
+        new(DeviceCode, "BCDF-GHJK", new Uri("https://provider.test/device"), new Uri("https://provider.test/device?user_code=BCDF-GHJK"),
+            lifetime ?? CodeLifetime, interval ?? Interval);
+
+    private IActorRef Start(LoginMethod method = LoginMethod.Device, IBrowserLauncher? browser = null, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? parameters = null)
+    {
+        var request = new AuthorizationRequest(["read"], timeout, parameters) { Method = method };
+        var flow = Sys.ActorOf(FlowActor.Props("d1", "test", request, Options, _listener.Ref, _providers.Ref, browser ?? new RecordingBrowser(), _outcomes.Ref));
+        Watch(flow);
+        _flow = flow;
+        return flow;
+    }
+
+    /// <summary>Starts a device login and hands it its code; returns the flow, waiting for its first poll.</summary>
+    private IActorRef StartPolling(DeviceAuthorization? authorization = null, TimeSpan? timeout = null)
+    {
+        var flow = Start(timeout: timeout);
+        var request = _providers.ExpectMsg<RequestDeviceCode>();
+        _providers.Reply(new DeviceCodeIssued("d1", authorization ?? Authorization()));
+        _events.FishForMessage(m => m is DeviceCodeIssuedEvent);
+        return flow;
+    }
+
+    private PollDeviceToken NextPoll(TimeSpan after)
+    {
+        // Not a moment early: the interval is the minimum time between polls (RFC 8628 section 3.5).
+        Scheduler.Advance(after - TimeSpan.FromMilliseconds(1));
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        Scheduler.Advance(TimeSpan.FromMilliseconds(1));
+        return _providers.ExpectMsg<PollDeviceToken>();
+    }
+
+    private void Answer(DeviceTokenPoll poll)
+    {
+        _providers.Reply(new DeviceTokenPolled("d1", poll));
+        // Identify is answered in mailbox order: once it is, the login has handled the answer and started its next timer,
+        // so advancing virtual time cannot race it.
+        var probe = CreateTestProbe();
+        _flow.Tell(new Identify(null), probe.Ref);
+        probe.ExpectMsg<ActorIdentity>();
+    }
+
+    [Fact]
+    public void A_device_login_asks_for_a_code_without_the_listener_publishes_it_and_polls_at_the_interval_until_approved()
+    {
+        var flow = Start(parameters: new Dictionary<string, string> { ["login_hint"] = "alice" });
+        var request = _providers.ExpectMsg<RequestDeviceCode>();
+        Assert.Equal("test", request.Provider);
+        Assert.Equal(["read"], request.Scopes);
+        Assert.Equal("alice", request.ExtraParameters["login_hint"]);
+        var chosen = _events.FishForMessage<LoginMethodChosenEvent>(_ => true);
+        Assert.Equal(LoginMethod.Device, chosen.Method);
+
+        _providers.Reply(new DeviceCodeIssued("d1", Authorization()));
+        var issued = _events.FishForMessage<DeviceCodeIssuedEvent>(_ => true);
+        Assert.Equal("BCDF-GHJK", issued.UserCode);
+        Assert.Equal(new Uri("https://provider.test/device"), issued.VerificationUri);
+        Assert.Equal(Interval, issued.Interval);
+        Assert.DoesNotContain(DeviceCode, issued.ToString());
+
+        Assert.Equal(DeviceCode, NextPoll(Interval).DeviceCode);
+        Answer(new DeviceTokenPoll(DevicePollStatus.Pending, Error: "authorization_pending"));
+        NextPoll(Interval);
+        var tokens = new TokenSet("access", "Bearer");
+        Answer(DeviceTokenPoll.Issued(tokens));
+
+        Assert.Same(tokens, _outcomes.ExpectMsg<LoginSucceeded>().Tokens);
+        ExpectTerminated(flow);
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(50)); // never registered a state, never unregistered one
+    }
+
+    [Fact]
+    public void Slow_down_raises_the_interval_by_five_seconds_each_time_and_it_stays_raised()
+    {
+        StartPolling();
+        NextPoll(Interval);
+        Answer(new DeviceTokenPoll(DevicePollStatus.SlowDown, Error: "slow_down"));
+        NextPoll(TimeSpan.FromSeconds(10));
+        Answer(new DeviceTokenPoll(DevicePollStatus.SlowDown, Error: "slow_down"));
+        NextPoll(TimeSpan.FromSeconds(15));
+        Answer(new DeviceTokenPoll(DevicePollStatus.Pending, Error: "authorization_pending"));
+        var poll = NextPoll(TimeSpan.FromSeconds(15));
+        Assert.Equal(DeviceCode, poll.DeviceCode);
+        Assert.Equal(TimeSpan.FromSeconds(15), _events.FishForMessage<DevicePollEvent>(e => e.Poll == 4).Interval);
+    }
+
+    [Fact]
+    public void Access_denied_ends_as_the_same_denial_as_a_refused_browser_login()
+    {
+        var flow = StartPolling();
+        NextPoll(Interval);
+        Answer(new DeviceTokenPoll(DevicePollStatus.Denied, Error: "access_denied", ErrorDescription: "The user said no"));
+
+        var denied = _outcomes.ExpectMsg<LoginDenied>();
+        Assert.Equal("access_denied", denied.Error);
+        Assert.Equal("The user said no", denied.ErrorDescription);
+        ExpectTerminated(flow);
+    }
+
+    [Fact]
+    public void Expired_token_ends_as_timed_out()
+    {
+        var flow = StartPolling();
+        NextPoll(Interval);
+        Answer(new DeviceTokenPoll(DevicePollStatus.Expired, Error: "expired_token"));
+
+        Assert.Equal(CodeLifetime, _outcomes.ExpectMsg<LoginTimedOut>().Timeout);
+        ExpectTerminated(flow);
+    }
+
+    [Fact]
+    public void The_codes_lifetime_is_the_deadline_and_no_poll_follows_it()
+    {
+        var lifetime = TimeSpan.FromSeconds(12);
+        var flow = StartPolling(Authorization(lifetime));
+        NextPoll(Interval);
+        Answer(new DeviceTokenPoll(DevicePollStatus.Pending));
+        NextPoll(Interval);
+        Answer(new DeviceTokenPoll(DevicePollStatus.Pending));
+        Scheduler.Advance(TimeSpan.FromSeconds(2)); // 12 s: the code is dead
+
+        var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
+        Assert.Equal(lifetime, timedOut.Timeout);
+        ExpectTerminated(flow);
+        Scheduler.Advance(TimeSpan.FromMinutes(1));
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        var ended = _events.FishForMessage<LoginEndedEvent>(_ => true);
+        Assert.Contains("device code", ended.Reason);
+    }
+
+    [Fact]
+    public void A_timeout_the_caller_set_bounds_a_longer_code_lifetime()
+    {
+        StartPolling(timeout: TimeSpan.FromSeconds(7));
+        NextPoll(Interval);
+        Answer(new DeviceTokenPoll(DevicePollStatus.Pending));
+        Scheduler.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(TimeSpan.FromSeconds(7), _outcomes.ExpectMsg<LoginTimedOut>().Timeout);
+    }
+
+    [Fact]
+    public void Cancelling_ends_the_login_and_stops_the_polls()
+    {
+        var flow = StartPolling();
+        NextPoll(Interval);
+        flow.Tell(new CancelFlow("d1"));
+
+        _outcomes.ExpectMsg<LoginCancelled>();
+        ExpectTerminated(flow);
+        Scheduler.Advance(TimeSpan.FromMinutes(1));
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
+    public void A_provider_without_the_device_grant_fails_an_explicit_device_login_as_provider_unavailable()
+    {
+        var flow = Start();
+        _providers.ExpectMsg<RequestDeviceCode>();
+        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "The provider 'test' does not support the device authorization grant.", null));
+
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(LoginFailure.ProviderUnavailable, failed.Failure);
+        Assert.Contains("device authorization grant", failed.Reason);
+        ExpectTerminated(flow);
+    }
+
+    [Fact]
+    public void A_poll_that_fails_ends_the_login_with_that_failure()
+    {
+        var flow = StartPolling();
+        NextPoll(Interval);
+        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.TokenExchange, "The token endpoint refused: invalid_client.", "invalid_client"));
+
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal("invalid_client", failed.ProviderError);
+        ExpectTerminated(flow);
+    }
+
+    [Fact]
+    public void Auto_without_a_display_uses_the_device_grant_and_says_why()
+    {
+        Start(LoginMethod.Auto, new HeadlessBrowser());
+
+        _providers.ExpectMsg<RequestDeviceCode>();
+        var chosen = _events.FishForMessage<LoginMethodChosenEvent>(_ => true);
+        Assert.Equal(LoginMethod.Device, chosen.Method);
+        Assert.Contains("no display", chosen.Reason);
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
+    public void Auto_without_a_display_falls_back_to_the_browser_when_the_provider_has_no_device_grant()
+    {
+        var flow = Start(LoginMethod.Auto, new HeadlessBrowser());
+        _providers.ExpectMsg<RequestDeviceCode>();
+        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "no device endpoint", null));
+
+        var registration = _listener.ExpectMsg<RegisterState>();
+        var chosen = _events.FishForMessage<LoginMethodChosenEvent>(e => e.Method == LoginMethod.Browser);
+        Assert.Contains("does not support the device grant", chosen.Reason);
+        _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
+        Assert.Equal(registration.State, _providers.ExpectMsg<PrepareAuthorization>().State);
+        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        Assert.False(flow.IsNobody());
+    }
+
+    [Fact]
+    public void Auto_with_a_display_uses_the_browser_and_switches_to_the_device_grant_when_the_launcher_fails()
+    {
+        Start(LoginMethod.Auto, new FailingBrowser());
+        Assert.Equal(LoginMethod.Browser, _events.FishForMessage<LoginMethodChosenEvent>(_ => true).Method);
+        var registration = _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
+        _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new AuthorizationPrepared("d1", AuthorizeUrl, ProviderDescriptor.Static, new Uri("https://localhost:41539/test")));
+
+        _providers.ExpectMsg<RequestDeviceCode>();
+        _providers.Reply(new DeviceCodeIssued("d1", Authorization()));
+
+        var chosen = _events.FishForMessage<LoginMethodChosenEvent>(e => e.Method == LoginMethod.Device);
+        Assert.Contains("browser launcher failed", chosen.Reason);
+        Assert.Equal(registration.State, _listener.ExpectMsg<UnregisterState>().State); // the browser's state is withdrawn
+        NextPoll(Interval);
+        Answer(DeviceTokenPoll.Issued(new TokenSet("access", "Bearer")));
+        _outcomes.ExpectMsg<LoginSucceeded>();
+    }
+
+    [Fact]
+    public void Headless_detection_reads_ssh_and_display_variables()
+    {
+        static Func<string, string?> Env(params (string Name, string Value)[] set) =>
+            name => set.FirstOrDefault(v => v.Name == name).Value;
+
+        Assert.Contains("SSH_CONNECTION", HeadlessDetection.Reason(Env(("SSH_CONNECTION", "10.0.0.1 5 10.0.0.2 22"), ("DISPLAY", ":0")), needsDisplay: true));
+        Assert.Contains("SSH_TTY", HeadlessDetection.Reason(Env(("SSH_TTY", "/dev/pts/1")), needsDisplay: false));
+        Assert.Contains("no display", HeadlessDetection.Reason(Env(), needsDisplay: true));
+        Assert.Null(HeadlessDetection.Reason(Env(("WAYLAND_DISPLAY", "wayland-0")), needsDisplay: true));
+        Assert.Null(HeadlessDetection.Reason(Env(), needsDisplay: false));
+        Assert.Null(HeadlessDetection.Reason(Env(("SSH_TTY", "/dev/pts/1"), ("BROWSER", "w3m")), needsDisplay: true));
+        Assert.Contains("no display", new SystemBrowserLauncher(TextWriter.Null, Env()).UnavailableReason ?? "no display (not Linux)");
+    }
+
+    private sealed class HeadlessBrowser : IBrowserLauncher, IBrowserAvailability
+    {
+        public string? UnavailableReason => "no display (neither DISPLAY nor WAYLAND_DISPLAY is set)";
+
+        public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken) =>
+            Task.FromResult(BrowserLaunchResult.NotLaunched("headless"));
+    }
+
+    private sealed class FailingBrowser : IBrowserLauncher, IBrowserAvailability
+    {
+        public string? UnavailableReason => null;
+
+        public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken) =>
+            Task.FromResult(BrowserLaunchResult.NotLaunched("xdg-open: exit code 3"));
+    }
+}
