@@ -29,6 +29,8 @@ public sealed partial class WebConnectClusterSmokeTests
         [
             "--cluster", "3", "--urls", $"https://localhost:{port}",
             $"--O8:Listener:ExternalRedirectUri=https://localhost:{port}/oauth/callback", $"--Cluster:KeyRing={keys.FullName}",
+            // As `dotnet run --project examples/WebConnect` does: the example's own folder, with its appsettings.json.
+            "--contentRoot", ExampleFolder(),
         ];
         try
         {
@@ -108,6 +110,17 @@ public sealed partial class WebConnectClusterSmokeTests
         {
             keys.Delete(recursive: true);
         }
+    }
+
+    /// <summary>examples/WebConnect, found from the test's output folder upwards (next to O8Actors.sln).</summary>
+    private static string ExampleFolder()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "O8Actors.sln"))) return Path.Combine(folder.FullName, "examples", "WebConnect");
+        }
+
+        throw new InvalidOperationException($"No O8Actors.sln above {AppContext.BaseDirectory}.");
     }
 
     private static async Task<string> TokenAsync(HttpResponseMessage page)
