@@ -34,6 +34,12 @@ public sealed class LoopbackNodeOptions
     /// <summary>The app's own endpoints and middleware (for example <c>POST /connect</c>); optional.</summary>
     public Action<WebApplication>? Map { get; init; }
 
+    /// <summary>
+    /// Whether logins run as sharded entities (<c>WithOAuthLoginsCluster</c>, the default); off, the node is a plain
+    /// server-mode node (the benchmark's one-node baseline) and <see cref="Clustering"/> may do nothing.
+    /// </summary>
+    public bool Sharded { get; init; } = true;
+
     /// <summary>The value of <see cref="LoopbackClusterNode.NodeHeader"/>: the system name and https port unless set.</summary>
     public string? NodeName { get; init; }
 }
@@ -61,7 +67,8 @@ public static class LoopbackClusterNode
         builder.Services.AddAkka(options.SystemName, akka =>
         {
             options.Clustering(akka);
-            akka.WithOAuthLogins().WithOAuthLoginsCluster();
+            akka.WithOAuthLogins();
+            if (options.Sharded) akka.WithOAuthLoginsCluster();
         });
 
         var web = builder.Build();
