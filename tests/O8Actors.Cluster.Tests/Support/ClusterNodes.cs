@@ -69,9 +69,9 @@ public sealed class ClusterNodes : IAsyncDisposable
         new(await SandboxAuthorizationServer.StartAsync(new SandboxOptions()), publicCallback);
 
     /// <summary>
-    /// A node (<see cref="LoopbackClusterNode"/>) on https://127.0.0.1:<paramref name="httpsPort"/> with the sandbox as provider and
-    /// <c>POST /connect/{provider}?user=</c>; <paramref name="clustering"/>
-    /// adds remoting and cluster formation. Started before it returns.
+    /// A node (<see cref="LoopbackClusterNode"/>) on https://127.0.0.1:<paramref name="httpsPort"/> with the sandbox as
+    /// provider and <c>POST /connect/{provider}?user=</c>; <paramref name="clustering"/> adds remoting and cluster
+    /// formation. Started before it returns.
     /// </summary>
     public async Task<WebApplication> StartNodeAsync(string systemName, int httpsPort, Action<AkkaConfigurationBuilder> clustering,
         IReadOnlyDictionary<string, string?>? settings = null)
