@@ -16,6 +16,9 @@ switch (cli.Get("role", "driver"))
     default: Console.Error.WriteLine($"Unknown role '{cli.Get("role", "")}'."); return 2;
 }
 
+// Cluster rows: everything in this one process, no child processes (Cluster/ClusterBench.cs).
+if (cli.Has("cluster")) return await O8Actors.Benchmarks.Cluster.ClusterBench.RunAsync(cli, cli.Get("out", Path.Combine(RepositoryRoot(), "docs")));
+
 if (cli.Has("help"))
 {
     Console.WriteLine("""
@@ -27,6 +30,8 @@ if (cli.Has("help"))
           --rows o8,ceiling,oidc,pending   which kinds of row to run
           --pending 1000,10000,100000      pending-login checkpoints
           --out docs                where benchmarks.md and benchmarks.png go (repository docs/ by default)
+          --cluster [--n 1000 --concurrency 32 --warmup 300 --latency-n 200]
+                                    only the cluster rows: three nodes against one, in this process
         """);
     return 0;
 }

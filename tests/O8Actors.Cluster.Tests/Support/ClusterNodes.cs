@@ -4,8 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using O8Actors.Hosting;
 using O8Actors.TestKit.Certificates;
 using O8Actors.TestKit.Sandbox;
+using O8Actors.TestSupport;
 
 namespace O8Actors.Cluster.Tests.Support;
 
@@ -23,11 +22,9 @@ namespace O8Actors.Cluster.Tests.Support;
 /// </summary>
 public sealed class ClusterNodes : IAsyncDisposable
 {
-    private const string ApplicationName = "o8-cluster-tests";
-
     /// <summary>The response header naming the node that answered (its actor system and https port: every node of a cluster has the same system name).</summary>
-    public const string NodeHeader = "X-O8-Node";
-    private readonly DirectoryInfo _keys = Directory.CreateTempSubdirectory("o8-cluster-keys-");
+    public const string NodeHeader = LoopbackClusterNode.NodeHeader;
+    private readonly SharedKeyRing _keys = new("o8-cluster-tests");
 
     private ClusterNodes(SandboxAuthorizationServer sandbox, Uri publicCallback)
     {
@@ -35,8 +32,6 @@ public sealed class ClusterNodes : IAsyncDisposable
         PublicCallback = publicCallback;
         ClientId = "cluster-" + Guid.NewGuid().ToString("N");
         sandbox.RegisterClient(ClientId, null, [publicCallback + "/sandbox"], ClientAuthMethod.None);
-        // One key in the ring before any node reads it: nodes starting at once would otherwise each make their own.
-        DataProtectionProvider.Create(_keys, o => o.SetApplicationName(ApplicationName)).CreateProtector("warm-up").Protect([1]);
     }
 
     /// <summary>The sandbox.</summary>
@@ -74,23 +69,13 @@ public sealed class ClusterNodes : IAsyncDisposable
         new(await SandboxAuthorizationServer.StartAsync(new SandboxOptions()), publicCallback);
 
     /// <summary>
-    /// A node: a server-mode web app on https://127.0.0.1:<paramref name="httpsPort"/> with <c>MapOAuthCallback</c> and
-    /// <c>POST /connect/{provider}?user=</c>, O8Actors with <c>WithOAuthLoginsCluster</c>; <paramref name="clustering"/>
-    /// adds remoting and cluster formation. Started before it returns.
+    /// A node (<see cref="LoopbackClusterNode"/>) on https://127.0.0.1:<paramref name="httpsPort"/> with the sandbox as
+    /// provider and <c>POST /connect/{provider}?user=</c>; <paramref name="clustering"/> adds remoting and cluster
+    /// formation. Started before it returns.
     /// </summary>
     public async Task<WebApplication> StartNodeAsync(string systemName, int httpsPort, Action<AkkaConfigurationBuilder> clustering,
         IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        var certificate = Ca.IssueServerCertificate();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, httpsPort, listen => listen.UseHttps(certificate)));
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        if (FileLog.Path is { } logPath)
-        {
-            builder.Logging.SetMinimumLevel(LogLevel.Information);
-            builder.Logging.AddProvider(new FileLog($"{systemName}:{httpsPort}", logPath));
-        }
-
         var all = new Dictionary<string, string?>
         {
             ["O8:Providers:sandbox:AuthorizationEndpoint"] = Sandbox.AuthorizationEndpoint.ToString(),
@@ -102,35 +87,36 @@ public sealed class ClusterNodes : IAsyncDisposable
             ["O8:Listener:ExternalRedirectUri"] = PublicCallback.ToString(),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
-        builder.Configuration.AddInMemoryCollection(all);
-        builder.Services.AddDataProtection().PersistKeysToFileSystem(_keys).SetApplicationName(ApplicationName);
-        builder.Services.AddOAuthLogins();
-        builder.Services.AddSingleton<IClusterLoginOutcomeHandler>(new RecordingHandler(this, $"{systemName}:{httpsPort}"));
-        builder.Services.AddAkka(systemName, akka =>
+        var node = $"{systemName}:{httpsPort}";
+        return await LoopbackClusterNode.StartAsync(new LoopbackNodeOptions
         {
-            clustering(akka);
-            akka.WithOAuthLogins().WithOAuthLoginsCluster();
-        });
+            SystemName = systemName,
+            HttpsPort = httpsPort,
+            Certificate = Ca.IssueServerCertificate(),
+            KeyRing = _keys,
+            Clustering = clustering,
+            NodeName = node,
+            Configure = builder =>
+            {
+                if (FileLog.Path is { } logPath)
+                {
+                    builder.Logging.SetMinimumLevel(LogLevel.Information);
+                    builder.Logging.AddProvider(new FileLog(node, logPath));
+                }
 
-        var web = builder.Build();
-        // Which node answered: a test behind the proxy counts the nodes that began logins and that took callbacks.
-        web.Use((context, next) =>
-        {
-            context.Response.Headers[NodeHeader] = $"{systemName}:{httpsPort}";
-            return next(context);
-        });
-        web.MapOAuthCallback("/oauth/callback");
-        // What a load balancer probes: the Hosting package's health check (a dead actor system answers 503).
-        web.MapHealthChecks("/healthz");
-        web.MapPost("/connect/{provider}", async (string provider, string user, int? timeoutSeconds, HttpContext context, IOAuthConnector connector) =>
-        {
-            var login = await connector.BeginAsync(context, provider,
-                Hint(user, timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null));
-            Logins[login.LoginId] = login;
-            return Results.Redirect(login.AuthorizeUrl.ToString());
-        });
-        await web.StartAsync(TestContext.Current.CancellationToken);
-        return web;
+                builder.Configuration.AddInMemoryCollection(all);
+                builder.Services.AddOAuthLogins();
+                builder.Services.AddSingleton<IClusterLoginOutcomeHandler>(new RecordingHandler(this, node));
+            },
+            Map = web => web.MapPost("/connect/{provider}",
+                async (string provider, string user, int? timeoutSeconds, HttpContext context, IOAuthConnector connector) =>
+                {
+                    var login = await connector.BeginAsync(context, provider,
+                        Hint(user, timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null));
+                    Logins[login.LoginId] = login;
+                    return Results.Redirect(login.AuthorizeUrl.ToString());
+                }),
+        }, TestContext.Current.CancellationToken);
     }
 
     /// <summary>
@@ -174,13 +160,6 @@ public sealed class ClusterNodes : IAsyncDisposable
     {
         await Sandbox.DisposeAsync();
         Ca.Dispose();
-        try
-        {
-            _keys.Delete(recursive: true);
-        }
-        catch (IOException)
-        {
-            // A node still closing a key file; the temp folder is the OS's to clean.
-        }
+        _keys.Dispose();
     }
 }

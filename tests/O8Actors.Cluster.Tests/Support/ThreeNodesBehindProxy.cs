@@ -1,18 +1,11 @@
-using System.Net;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using O8Actors.TestSupport;
 using Microsoft.AspNetCore.Hosting.Server;
-using Yarp.ReverseProxy;
-using Yarp.ReverseProxy.Configuration;
-using Yarp.ReverseProxy.Health;
-using Yarp.ReverseProxy.LoadBalancing;
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.TestSupport;
 
 namespace O8Actors.Cluster.Tests.Support;
 
@@ -22,11 +15,7 @@ namespace O8Actors.Cluster.Tests.Support;
 /// Yarp.ReverseProxy app in front of them with random load balancing: users only ever talk to the proxy, so begins and
 /// callbacks land on random nodes.
 /// </summary>
-/// <remarks>
-/// Seed nodes, not Akka.Management's cluster bootstrap with configuration-based discovery: Akka.Management 1.5.73 needs
-/// Ceen.Httpd 0.9.9 for its HTTP endpoint, and the registry this is built from has only 0.9.10, which lacks a method it
-/// calls (MissingMethodException at start; bootstrap then terminates the actor system).
-/// </remarks>
+/// <remarks>Cluster formation: <see cref="ClusterFormation"/> (seed nodes, and why not Akka.Management).</remarks>
 public class ThreeNodesBehindProxy : IAsyncLifetime
 {
     private readonly List<WebApplication> _nodes = [];
@@ -73,7 +62,7 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
 
         var https = Enumerable.Range(0, 3).Select(_ => ClusterNodes.FreePort()).ToArray();
         var remoting = Enumerable.Range(0, 3).Select(_ => ClusterNodes.FreePort()).ToArray();
-        var seeds = remoting.Select(p => $"akka.tcp://o8-cluster@127.0.0.1:{p}").ToArray();
+        var seeds = ClusterFormation.Seeds("o8-cluster", remoting);
         Seeds = seeds;
         // Every node starts at once, as a deployment would: the first seed forms the cluster and the others join it.
         HttpsPorts = https;
@@ -84,19 +73,14 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
         })).ToList();
         _nodes.AddRange(await Task.WhenAll(starting));
 
-        await Eventually.TrueAsync(() => _nodes.All(n => UpMembers(n) == 3), "all three nodes see a cluster of three Up members",
-            TimeSpan.FromSeconds(60));
+        await ClusterFormation.WaitForUpAsync(_nodes, TimeSpan.FromSeconds(60));
 
-        _proxy = await StartProxyAsync(proxyPort, https);
+        _proxy = await ProxyInFront.StartAsync(proxyPort, Nodes.Ca.IssueServerCertificate(), https, Nodes.Ca.CreateValidationCallback(),
+            TestContext.Current.CancellationToken);
     }
 
     /// <summary>Whether the proxy still sends requests to node <paramref name="index"/> (neither health check has taken it out).</summary>
-    public bool ProxyRoutesTo(int index)
-    {
-        var lookup = _proxy!.Services.GetRequiredService<IProxyStateLookup>();
-        if (!lookup.TryGetCluster("nodes", out var nodes)) return false;
-        return nodes.DestinationsState.AvailableDestinations.Any(d => d.DestinationId == $"node{index}");
-    }
+    public bool ProxyRoutesTo(int index) => ProxyInFront.RoutesTo(_proxy!, index);
 
     /// <summary>
     /// Kills node <paramref name="index"/> as a crash would: its Kestrel stops at once, dropping open connections, and its
@@ -112,60 +96,9 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
         await node.Services.GetRequiredService<ActorSystem>().Terminate();
     }
 
-    private static int UpMembers(WebApplication node) =>
-        Akka.Cluster.Cluster.Get(node.Services.GetRequiredService<ActorSystem>()).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up);
-
-    private async Task<WebApplication> StartProxyAsync(int port, int[] nodePorts)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        var certificate = Nodes.Ca.IssueServerCertificate();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.UseHttps(certificate)));
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var destinations = nodePorts.Select((p, i) => (Key: $"node{i}", Value: new DestinationConfig { Address = $"https://127.0.0.1:{p}/" }))
-            .ToDictionary(d => d.Key, d => d.Value);
-        builder.Services.AddReverseProxy()
-            .LoadFromMemory(
-                [new RouteConfig { RouteId = "all", ClusterId = "nodes", Match = new RouteMatch { Path = "{**catch-all}" } }],
-                [new ClusterConfig
-                {
-                    ClusterId = "nodes", LoadBalancingPolicy = LoadBalancingPolicies.Random, Destinations = destinations,
-                    // What a deployment's balancer has: it probes each node's /healthz every second (two failures in a
-                    // row take a node out), and a request that fails to reach a node takes it out at once (passive).
-                    // A GET that gets no response from a node is sent again to another (RetryOnAnotherNode).
-                    HealthCheck = new HealthCheckConfig
-                    {
-                        Active = new ActiveHealthCheckConfig
-                        {
-                            Enabled = true, Interval = TimeSpan.FromSeconds(1), Timeout = TimeSpan.FromSeconds(1),
-                            Policy = HealthCheckConstants.ActivePolicy.ConsecutiveFailures, Path = "/healthz",
-                        },
-                        Passive = new PassiveHealthCheckConfig
-                        {
-                            Enabled = true, Policy = HealthCheckConstants.PassivePolicy.TransportFailureRate,
-                            ReactivationPeriod = TimeSpan.FromSeconds(30),
-                        },
-                    },
-                }])
-            .ConfigureHttpClient((_, handler) => handler.SslOptions.RemoteCertificateValidationCallback = Nodes.Ca.CreateValidationCallback());
-        var proxy = builder.Build();
-        proxy.MapReverseProxy(pipeline =>
-        {
-            pipeline.Use(RetryOnAnotherNode.InvokeAsync);
-            pipeline.UseSessionAffinity();
-            pipeline.UseLoadBalancing();
-            pipeline.UsePassiveHealthChecks();
-        });
-        await proxy.StartAsync(TestContext.Current.CancellationToken);
-        return proxy;
-    }
-
     public virtual async ValueTask DisposeAsync()
     {
-        if (_proxy is not null)
-        {
-            await _proxy.StopAsync(CancellationToken.None);
-            await _proxy.DisposeAsync();
-        }
+        await ProxyInFront.StopAsync(_proxy);
 
         await Task.WhenAll(_nodes.Select(async n =>
         {

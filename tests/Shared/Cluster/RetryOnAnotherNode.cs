@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
-namespace O8Actors.Cluster.Tests.Support;
+namespace O8Actors.TestSupport;
 
 /// <summary>
 /// A step of the proxy's pipeline (before load balancing) that sends a GET or HEAD again, to another node, when it could
@@ -11,7 +11,7 @@ namespace O8Actors.Cluster.Tests.Support;
 /// callback is a GET, and the login's single use turns a callback that did reach the dead node into an error page, never
 /// a second exchange.
 /// </summary>
-internal static class RetryOnAnotherNode
+public static class RetryOnAnotherNode
 {
     /// <summary>The response header naming the node(s) a request was retried away from (the test's evidence).</summary>
     public const string Header = "X-Proxy-Retried-From";

@@ -1,0 +1,229 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Remote.Hosting;
+using Microsoft.AspNetCore.DataProtection;
+using O8Actors.Cluster;
+
+namespace O8Actors.Examples.WebConnect;
+
+/// <summary>
+/// <c>--cluster N</c>: the same app as N nodes of one Akka.NET cluster in this process, behind a YARP proxy on the
+/// public address (<c>Urls</c>, https://localhost:5443 by default). Each node is its own actor system and its own Kestrel
+/// on a loopback port, talks Akka.Remote over TLS on another (<see cref="RemotingTls"/>), joins the cluster from seed
+/// nodes in its configuration and runs logins as sharded entities (<c>WithOAuthLoginsCluster</c>, whose HOCON brings the
+/// keep-majority split brain resolver). All nodes share one Data Protection key ring (a folder), so the sign-in cookie,
+/// the antiforgery tokens and every login's browser-binding cookie are good on any node.
+/// </summary>
+/// <remarks>
+/// Seed nodes, not Akka.Management's cluster bootstrap: Akka.Management 1.5.73 needs Ceen.Httpd 0.9.9 for its HTTP
+/// endpoint, and the package registry this is built from has only 0.9.10 (see the O8Actors.Cluster README). The users'
+/// connections list is one object for all nodes here, standing in for the database a real deployment shares.
+/// </remarks>
+internal sealed class ClusterMode : IAsyncDisposable
+{
+    private const string SystemName = "web-connect";
+    private const string ApplicationName = "web-connect";
+
+    /// <summary>The response header naming the node that answered (to see the balancer at work).</summary>
+    public const string NodeHeader = "X-WebConnect-Node";
+
+    private static readonly TimeSpan FormationTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly List<WebApplication> _nodes;
+    private readonly WebApplication _proxy;
+    private readonly IAsyncDisposable? _sandbox;
+    private readonly RemotingTls _tls;
+
+    private ClusterMode(List<WebApplication> nodes, WebApplication proxy, IAsyncDisposable? sandbox, RemotingTls tls, X509Certificate2 certificate)
+    {
+        _nodes = nodes;
+        _proxy = proxy;
+        _sandbox = sandbox;
+        _tls = tls;
+        Certificate = certificate;
+        PublicRoot = new Uri(proxy.Urls.First());
+    }
+
+    /// <summary>The proxy's address: the only one users see.</summary>
+    public Uri PublicRoot { get; }
+
+    /// <summary>The nodes, in the order the summary lists them.</summary>
+    public IReadOnlyList<WebApplication> Nodes => _nodes;
+
+    /// <summary>The https certificate of the proxy and the nodes.</summary>
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>The N of <c>--cluster N</c> (or <c>--cluster=N</c>); null without the switch.</summary>
+    /// <exception cref="ArgumentException">The switch has no whole number from 1 to 9.</exception>
+    public static int? NodeCount(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            string? value = args[i] == "--cluster" ? (i + 1 < args.Length ? args[i + 1] : null)
+                : args[i].StartsWith("--cluster=", StringComparison.Ordinal) ? args[i]["--cluster=".Length..]
+                : null;
+            if (value is null && args[i] != "--cluster") continue;
+            if (int.TryParse(value, out var count) && count is >= 1 and <= 9) return count;
+            throw new ArgumentException("--cluster takes the number of nodes, 1 to 9 (for example --cluster 3).");
+        }
+
+        return null;
+    }
+
+    /// <summary>Starts the cluster and the proxy, prints what runs where, and runs until Ctrl+C.</summary>
+    public static async Task RunAsync(string[] args, int count)
+    {
+        await using var cluster = await StartAsync(args, count, Console.Out);
+        await cluster._proxy.WaitForShutdownAsync();
+    }
+
+    /// <summary>Starts <paramref name="count"/> nodes, waits until they form one cluster, then the proxy; writes the summary to <paramref name="output"/>.</summary>
+    public static async Task<ClusterMode> StartAsync(string[] args, int count, TextWriter output, CancellationToken cancellationToken = default)
+    {
+        var proxyBuilder = WebApplication.CreateBuilder(args);
+        var configuration = proxyBuilder.Configuration;
+        var (sandbox, sandboxSettings) = await DemoSandbox.StartIfEnabledAsync(configuration);
+        var tls = RemotingTls.Create();
+        var nodes = new List<WebApplication>();
+        try
+        {
+            X509Certificate2 certificate;
+            using (var startupLog = LoggerFactory.Create(l => l.AddConsole()))
+                certificate = DemoCertificate.Load(startupLog.CreateLogger("WebConnect"));
+
+            var keyRing = SharedKeyRing(configuration);
+            var https = Enumerable.Range(0, count).Select(_ => FreePort()).ToArray();
+            var remoting = Enumerable.Range(0, count).Select(_ => FreePort()).ToArray();
+            var seeds = remoting.Select(p => $"akka.ssl.tcp://{SystemName}@127.0.0.1:{p}").ToArray();
+            var connections = new Connections();
+
+            // All nodes start at once, as a deployment's would: the first seed forms the cluster, the others join it.
+            nodes.AddRange(await Task.WhenAll(Enumerable.Range(0, count).Select(i => StartNodeAsync(
+                args, $"node{i}", https[i], tls.Options(remoting[i]), seeds, certificate, keyRing, sandboxSettings, connections, cancellationToken))));
+            await WaitForMembersAsync(nodes, count, cancellationToken);
+
+            proxyBuilder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
+            var nodeRoots = https.Select(p => new Uri($"https://127.0.0.1:{p}/")).ToList();
+            ClusterProxy.AddServices(proxyBuilder, nodeRoots, certificate);
+            var proxy = proxyBuilder.Build();
+            proxy.MapReverseProxy();
+            await proxy.StartAsync(cancellationToken);
+
+            var cluster = new ClusterMode(nodes, proxy, sandbox, tls, certificate);
+            output.WriteLine($"WebConnect as a cluster of {count} nodes (actor system '{SystemName}'):");
+            output.WriteLine($"  proxy   {cluster.PublicRoot}  YARP, random balancing, health checks on /healthz  <- open this");
+            for (var i = 0; i < count; i++)
+                output.WriteLine($"  node{i}   {nodeRoots[i]}  Akka.Remote {seeds[i]}");
+            output.WriteLine($"  remoting: TLS, mutual authentication, peers must chain to '{tls.Authority}'");
+            output.WriteLine("  split brain resolver: keep-majority (O8Actors.Cluster's hocon); cluster formed from seed nodes");
+            output.WriteLine($"  Data Protection key ring shared by all nodes: {keyRing.FullName}");
+            if (sandbox is not null) output.WriteLine($"  provider: the TestKit sandbox at {sandbox.IssuerString}");
+            return cluster;
+        }
+        catch
+        {
+            await StopAsync(nodes);
+            if (sandbox is not null) await sandbox.DisposeAsync();
+            tls.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<WebApplication> StartNodeAsync(string[] args, string name, int httpsPort, RemoteOptions remoting,
+        string[] seeds, X509Certificate2 certificate, DirectoryInfo keyRing, Dictionary<string, string?> sandboxSettings,
+        Connections connections, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddInMemoryCollection(sandboxSettings);
+        // Loopback only, on the node's own port (not the public address, which is the proxy's).
+        builder.WebHost.UseUrls($"https://127.0.0.1:{httpsPort}");
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
+        // The summary says where each node listens; keep three nodes' start-up lines out of the console.
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Logging.AddFilter("Akka", LogLevel.Warning);
+        builder.Services.AddDataProtection().PersistKeysToFileSystem(keyRing).SetApplicationName(ApplicationName);
+        WebConnectApp.AddServices(builder, SystemName, connections, akka => akka
+            .WithRemoting(remoting)
+            .WithClustering(new ClusterOptions { SeedNodes = seeds })
+            .WithOAuthLoginsCluster());
+
+        var node = builder.Build();
+        node.Use((context, next) =>
+        {
+            context.Response.Headers[NodeHeader] = name;
+            return next(context);
+        });
+        WebConnectApp.Map(node);
+        await node.StartAsync(cancellationToken);
+        return node;
+    }
+
+    /// <summary>
+    /// The key ring folder (<c>Cluster:KeyRing</c>, default a folder under the temp folder, kept between runs so sign-in
+    /// cookies survive a restart), with one key in it before any node reads it: nodes starting at once would otherwise
+    /// each make their own.
+    /// </summary>
+    private static DirectoryInfo SharedKeyRing(IConfiguration configuration)
+    {
+        var folder = new DirectoryInfo(configuration["Cluster:KeyRing"] ?? Path.Combine(Path.GetTempPath(), "o8-webconnect-cluster-keys"));
+        folder.Create();
+        DataProtectionProvider.Create(folder, o => o.SetApplicationName(ApplicationName)).CreateProtector("warm-up").Protect([1]);
+        return folder;
+    }
+
+    /// <summary>Waits, bounded, until every node sees all <paramref name="count"/> members Up.</summary>
+    private static async Task WaitForMembersAsync(List<WebApplication> nodes, int count, CancellationToken cancellationToken)
+    {
+        var clusters = nodes.Select(n => Akka.Cluster.Cluster.Get(n.Services.GetRequiredService<ActorSystem>())).ToList();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(FormationTimeout);
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        try
+        {
+            while (!clusters.All(c => c.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) == count))
+                await tick.WaitForNextTickAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The {count} nodes did not form one cluster within {FormationTimeout.TotalSeconds:0} s.");
+        }
+    }
+
+    /// <summary>A port free on 127.0.0.1 at the moment of asking (the OS picks it).</summary>
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        try
+        {
+            return ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        finally
+        {
+            probe.Stop();
+        }
+    }
+
+    /// <summary>Stops the nodes one at a time, each leaving a cluster whose other members still answer.</summary>
+    private static async Task StopAsync(List<WebApplication> nodes)
+    {
+        foreach (var node in Enumerable.Reverse(nodes))
+        {
+            await node.StopAsync(CancellationToken.None);
+            await node.DisposeAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _proxy.StopAsync(CancellationToken.None);
+        await _proxy.DisposeAsync();
+        await StopAsync(_nodes);
+        if (_sandbox is not null) await _sandbox.DisposeAsync();
+        _tls.Dispose();
+    }
+}
