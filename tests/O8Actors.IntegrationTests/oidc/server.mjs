@@ -70,7 +70,7 @@ const clientList = Array.isArray(clientsInput) ? clientsInput : [clientsInput];
 // https loopback listener; 'native' clients refuse https on loopback hosts).
 const clientDefaults = {
   application_type: 'web',
-  grant_types: ['authorization_code', 'refresh_token'],
+  grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_basic',
 };
@@ -107,6 +107,7 @@ server.listen(port, '127.0.0.1', () => {
       registration: { enabled: true }, // lets a test register a client for a listener port it learns late
       revocation: { enabled: true },
       introspection: { enabled: true }, // lets a test ask whether a refresh token is still active (RFC 7662)
+      deviceFlow: { enabled: true }, // RFC 8628: /device/auth, and the /device page where Chromium types the user code
     },
     ...(accessTokenTtl === undefined ? {} : { ttl: { AccessToken: accessTokenTtl } }),
     // PKCE on every authorization request, confidential clients included (RFC 9700 section 2.1.1).
