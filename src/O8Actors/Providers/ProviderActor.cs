@@ -167,7 +167,16 @@ internal sealed class ProviderActor : ReceiveActor
                 msg.ExtraParameters,
                 descriptor,
                 msg.Nonce);
-            replyTo.Tell(new AuthorizationPrepared(msg.LoginId, _strategy.BuildAuthorizeUrl(context), descriptor, redirectUri));
+            var strategy = _strategy;
+            var http = _httpClients();
+            // A plain URL is ready at once; a pushed request (RFC 9126) is a POST, answered when it returns (within the
+            // token-request timeout). Either way the answer is piped to the login, so this actor never waits.
+            var building = RunWithTimeout(ct => strategy.BuildAuthorizeUrlAsync(context, http, ct), _exchangeTimeout);
+            var name = strategy.Name;
+            var loginId = msg.LoginId;
+            building.PipeTo(replyTo,
+                success: url => new AuthorizationPrepared(loginId, url, descriptor, redirectUri),
+                failure: e => new ProviderUnavailable(loginId, $"The provider '{name}' could not build an authorize URL: {SafeReason(e)}"));
         }
         catch (Exception e)
         {

@@ -10,6 +10,8 @@
 //            Missing fields get the defaults below (web client, code + refresh_token, client_secret_basic).
 //            Clients can also be added at runtime through dynamic registration (POST /reg, RFC 7591).
 // --access-token-ttl  Access-token lifetime in seconds (default: oidc-provider's, one hour); the account tests use 5.
+// --par      Pushed authorization requests (RFC 9126): off (the default, so authorize URLs carry login_hint for the
+//            scripted browser), optional (advertised) or required (require_pushed_authorization_requests).
 //
 // Besides the ready line, stdout carries one JSON line per successful refresh-token grant, {"event":"refresh"}, so a
 // test can count the refreshes the server saw.
@@ -27,6 +29,7 @@ const { values: args } = parseArgs({
     clients: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     'access-token-ttl': { type: 'string' },
+    par: { type: 'string' },
   },
 });
 
@@ -57,6 +60,9 @@ const accessTokenTtl = ttlText === undefined ? undefined : Number.parseInt(ttlTe
 if (accessTokenTtl !== undefined && (!Number.isInteger(accessTokenTtl) || accessTokenTtl < 1)) {
   fail(`--access-token-ttl must be a whole number of seconds, not '${ttlText}'`);
 }
+
+const par = args.par ?? process.env.OIDC_PAR ?? 'off';
+if (!['off', 'optional', 'required'].includes(par)) fail(`--par must be off, optional or required, not '${par}'`);
 
 let clientsInput;
 try {
@@ -107,6 +113,7 @@ server.listen(port, '127.0.0.1', () => {
       registration: { enabled: true }, // lets a test register a client for a listener port it learns late
       revocation: { enabled: true },
       introspection: { enabled: true }, // lets a test ask whether a refresh token is still active (RFC 7662)
+      pushedAuthorizationRequests: { enabled: par !== 'off', requirePushedAuthorizationRequests: par === 'required' },
       deviceFlow: { enabled: true }, // RFC 8628: /device/auth, and the /device page where Chromium types the user code
     },
     ...(accessTokenTtl === undefined ? {} : { ttl: { AccessToken: accessTokenTtl } }),
