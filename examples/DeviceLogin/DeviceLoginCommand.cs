@@ -83,7 +83,8 @@ public static class DeviceLoginCommand
                 DefaultScopes = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries),
             }), cancellationToken);
 
-            using var prompt = logins.Events.Subscribe(new PromptPrinter(output, qrCode));
+            // The code, the URL and a QR code when they arrive; a line if the provider makes the login poll less often.
+            using var prompt = logins.Events.Subscribe(DeviceCodePrompt.WriteTo(output, qrCode));
             var request = new AuthorizationRequest(
                 ExtraParameters: sandbox is null ? null : new Dictionary<string, string> { ["login_hint"] = user })
             {
@@ -105,34 +106,5 @@ public static class DeviceLoginCommand
             await output.WriteLineAsync($"Not signed in: {e.Message}");
             return 1;
         }
-    }
-
-    /// <summary>Prints the code and URI when they arrive, and each poll's interval once it changes.</summary>
-    private sealed class PromptPrinter(TextWriter output, bool qrCode) : IObserver<LoginEvent>
-    {
-        private readonly Lock _gate = new();
-        private TimeSpan _interval;
-
-        public void OnNext(LoginEvent value)
-        {
-            lock (_gate)
-            {
-                switch (value)
-                {
-                    case DeviceCodeIssuedEvent issued:
-                        output.Write(DeviceCodePrompt.Format(issued, qrCode));
-                        output.WriteLine($"Waiting for the answer (polling every {issued.Interval.TotalSeconds:0} s)...");
-                        _interval = issued.Interval;
-                        break;
-                    case DevicePollEvent poll when poll.Interval != _interval:
-                        output.WriteLine($"The provider asked to slow down: polling every {poll.Interval.TotalSeconds:0} s.");
-                        _interval = poll.Interval;
-                        break;
-                }
-            }
-        }
-
-        public void OnCompleted() { }
-        public void OnError(Exception error) { }
     }
 }

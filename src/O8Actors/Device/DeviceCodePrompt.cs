@@ -24,6 +24,52 @@ public static class DeviceCodePrompt
     }
 
     /// <summary>
+    /// An observer for <see cref="IOAuthLogins.Events"/> that writes each device login's instructions
+    /// (<see cref="Format"/>) to <paramref name="output"/> when its code arrives, and a line whenever the provider makes it
+    /// poll less often (<c>slow_down</c>). Other events are ignored.
+    /// </summary>
+    /// <param name="output">Where to write, for example <see cref="Console.Out"/>.</param>
+    /// <param name="qrCode">Whether to draw the QR code.</param>
+    public static IObserver<LoginEvent> WriteTo(TextWriter output, bool qrCode = true)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        return new Writer(output, qrCode);
+    }
+
+    /// <summary>Writes under a lock: events of several logins arrive on the event stream's thread, one at a time, but the writer may be shared.</summary>
+    private sealed class Writer(TextWriter output, bool qrCode) : IObserver<LoginEvent>
+    {
+        private readonly Lock _gate = new();
+        private readonly Dictionary<string, TimeSpan> _intervals = new(StringComparer.Ordinal);
+
+        public void OnNext(LoginEvent value)
+        {
+            lock (_gate)
+            {
+                switch (value)
+                {
+                    case DeviceCodeIssuedEvent issued:
+                        output.Write(Format(issued, qrCode));
+                        output.WriteLine($"Waiting for the answer (polling every {issued.Interval.TotalSeconds:0} s)...");
+                        _intervals[issued.LoginId] = issued.Interval;
+                        break;
+                    case DevicePollEvent poll when _intervals.TryGetValue(poll.LoginId, out var interval) && poll.Interval != interval:
+                        output.WriteLine($"The provider asked to slow down: polling every {poll.Interval.TotalSeconds:0} s.");
+                        _intervals[poll.LoginId] = poll.Interval;
+                        break;
+                    case LoginEndedEvent ended:
+                        _intervals.Remove(ended.LoginId);
+                        break;
+                }
+            }
+        }
+
+        public void OnCompleted() { }
+
+        public void OnError(Exception error) { }
+    }
+
+    /// <summary>
     /// <paramref name="content"/> as a QR code of text blocks, two modules a character (upper and lower half blocks),
     /// dark on a light quiet zone, so it scans on a dark or a light terminal.
     /// </summary>

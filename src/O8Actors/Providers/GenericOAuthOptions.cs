@@ -31,6 +31,20 @@ public sealed class GenericOAuthOptions
     /// </summary>
     public Uri? DeviceAuthorizationEndpoint { get; set; }
 
+    /// <summary>
+    /// The pushed authorization request endpoint (RFC 9126). When set, each login first POSTs its authorize parameters there
+    /// (with the client's authentication) and opens a short URL with only <c>client_id</c> and <c>request_uri</c>: state,
+    /// challenge and scopes stay off the browser's command line and history. A failed push fails the login; it never falls
+    /// back to a plain URL. HTTPS, or http on a loopback host for tests.
+    /// </summary>
+    public Uri? PushedAuthorizationRequestEndpoint { get; set; }
+
+    /// <summary>
+    /// The provider accepts only pushed requests (<c>require_pushed_authorization_requests</c>, RFC 9126 section 5): a
+    /// provider configured so needs <see cref="PushedAuthorizationRequestEndpoint"/>.
+    /// </summary>
+    public bool RequirePushedAuthorizationRequests { get; set; }
+
     /// <summary>The client id registered at the provider.</summary>
     public string ClientId { get; set; } = "";
 
@@ -104,6 +118,8 @@ public sealed class GenericOAuthOptions
         TokenEndpoint = TokenEndpoint,
         RevocationEndpoint = RevocationEndpoint,
         DeviceAuthorizationEndpoint = DeviceAuthorizationEndpoint,
+        PushedAuthorizationRequestEndpoint = PushedAuthorizationRequestEndpoint,
+        RequirePushedAuthorizationRequests = RequirePushedAuthorizationRequests,
         ClientId = ClientId,
         ClientSecret = ClientSecret,
         ClientAuthentication = ClientAuthentication,
@@ -134,6 +150,12 @@ public sealed class GenericOAuthOptions
             EndpointRules.RequireSecureAbsolute(RevocationEndpoint, $"{who}: RevocationEndpoint", nameof(RevocationEndpoint));
         if (DeviceAuthorizationEndpoint is not null)
             EndpointRules.RequireSecureAbsolute(DeviceAuthorizationEndpoint, $"{who}: DeviceAuthorizationEndpoint", nameof(DeviceAuthorizationEndpoint));
+        if (PushedAuthorizationRequestEndpoint is not null)
+            EndpointRules.RequireSecureAbsolute(PushedAuthorizationRequestEndpoint, $"{who}: PushedAuthorizationRequestEndpoint", nameof(PushedAuthorizationRequestEndpoint));
+        else if (RequirePushedAuthorizationRequests)
+            throw new ArgumentException(
+                $"{who} requires pushed authorization requests (RFC 9126) but has no PushedAuthorizationRequestEndpoint.",
+                nameof(PushedAuthorizationRequestEndpoint));
         if (string.IsNullOrWhiteSpace(ClientId))
             throw new ArgumentException($"{who} needs a ClientId.", nameof(ClientId));
         if (!Enum.IsDefined(ClientAuthentication))

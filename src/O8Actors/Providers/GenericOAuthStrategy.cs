@@ -77,6 +77,25 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// With <see cref="GenericOAuthOptions.PushedAuthorizationRequestEndpoint"/>, pushes the same parameters the plain URL
+    /// would carry (RFC 9126 section 2.1) and returns the authorization endpoint with <c>client_id</c> and
+    /// <c>request_uri</c> only; without it, <see cref="BuildAuthorizeUrl"/>.
+    /// </remarks>
+    public override async Task<Uri> BuildAuthorizeUrlAsync(AuthorizeUrlContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        var plain = BuildAuthorizeUrl(context);
+        if (_options.PushedAuthorizationRequestEndpoint is null) return plain;
+        var requestUri = await _tokens.PushAuthorizationAsync(plain, http, cancellationToken).ConfigureAwait(false);
+        var endpoint = _options.AuthorizationEndpoint!;
+        var separator = string.IsNullOrEmpty(endpoint.Query) ? "?" : "&";
+        return new Uri($"{endpoint.AbsoluteUri}{separator}client_id={Uri.EscapeDataString(_options.ClientId)}&request_uri={Uri.EscapeDataString(requestUri)}");
+    }
+
+    /// <summary>Whether logins push their authorize requests (RFC 9126).</summary>
+    public bool PushesAuthorizationRequests => _options.PushedAuthorizationRequestEndpoint is not null;
+
+    /// <inheritdoc />
     /// <remarks>Sends the token to <see cref="GenericOAuthOptions.RevocationEndpoint"/>; false when none is configured.</remarks>
     public override Task<bool> RevokeAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken) =>
         _options.RevocationEndpoint is null ? Task.FromResult(false) : RevokeCoreAsync(context, http, cancellationToken);

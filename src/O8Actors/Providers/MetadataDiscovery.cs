@@ -108,7 +108,11 @@ internal static class MetadataDiscovery
             RevocationEndpoint: string.IsNullOrEmpty(document.RevocationEndpoint) ? null : Endpoint(provider, source, "revocation_endpoint", document.RevocationEndpoint),
             DeviceAuthorizationEndpoint: string.IsNullOrEmpty(document.DeviceAuthorizationEndpoint)
                 ? null
-                : Endpoint(provider, source, "device_authorization_endpoint", document.DeviceAuthorizationEndpoint))
+                : Endpoint(provider, source, "device_authorization_endpoint", document.DeviceAuthorizationEndpoint),
+            PushedAuthorizationRequestEndpoint: string.IsNullOrEmpty(document.PushedAuthorizationRequestEndpoint)
+                ? null
+                : Endpoint(provider, source, "pushed_authorization_request_endpoint", document.PushedAuthorizationRequestEndpoint),
+            RequirePushedAuthorizationRequests: document.TryGetBoolean("require_pushed_authorization_requests") == true)
         {
             DpopSigningAlgorithms = document.Json is { ValueKind: JsonValueKind.Object } j && j.TryGetProperty("dpop_signing_alg_values_supported", out var algs)
                 && algs.ValueKind == JsonValueKind.Array

@@ -65,6 +65,14 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     }
 
     /// <inheritdoc />
+    /// <remarks>Pushes the request (RFC 9126) when the metadata has a <c>pushed_authorization_request_endpoint</c>.</remarks>
+    public override async Task<Uri> BuildAuthorizeUrlAsync(AuthorizeUrlContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
+        return await resolved.Strategy.BuildAuthorizeUrlAsync(context, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public override async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
     {
         var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
@@ -144,6 +152,8 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             TokenEndpoint = metadata.TokenEndpoint,
             RevocationEndpoint = metadata.RevocationEndpoint,
             DeviceAuthorizationEndpoint = metadata.DeviceAuthorizationEndpoint,
+            PushedAuthorizationRequestEndpoint = metadata.PushedAuthorizationRequestEndpoint,
+            RequirePushedAuthorizationRequests = metadata.RequirePushedAuthorizationRequests,
             ClientId = _options.ClientId,
             ClientSecret = _options.ClientSecret,
             ClientAuthentication = _options.ClientAuthentication ?? ChooseAuthentication(metadata.TokenEndpointAuthMethods),

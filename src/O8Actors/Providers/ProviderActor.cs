@@ -170,7 +170,16 @@ internal sealed class ProviderActor : ReceiveActor
             // A key per login: the account it becomes keeps it with its tokens (RFC 9449).
             var dpopKey = descriptor.UsesDpop ? Dpop.DpopKey.Create() : null;
             if (dpopKey is not null) context = context with { DpopKeyThumbprint = dpopKey.Thumbprint };
-            replyTo.Tell(new AuthorizationPrepared(msg.LoginId, _strategy.BuildAuthorizeUrl(context), descriptor, redirectUri, dpopKey));
+            var strategy = _strategy;
+            var http = _httpClients();
+            // A plain URL is ready at once; a pushed request (RFC 9126) is a POST, answered when it returns (within the
+            // token-request timeout). Either way the answer is piped to the login, so this actor never waits.
+            var building = RunWithTimeout(ct => strategy.BuildAuthorizeUrlAsync(context, http, ct), _exchangeTimeout);
+            var name = strategy.Name;
+            var loginId = msg.LoginId;
+            building.PipeTo(replyTo,
+                success: url => new AuthorizationPrepared(loginId, url, descriptor, redirectUri, dpopKey),
+                failure: e => new ProviderUnavailable(loginId, $"The provider '{name}' could not build an authorize URL: {SafeReason(e)}"));
         }
         catch (Exception e)
         {

@@ -10,6 +10,8 @@ namespace O8Actors.Providers;
 /// <param name="Source">The URL the document came from.</param>
 /// <param name="JwksUri">The <c>jwks_uri</c>; null when absent (a plain OAuth server: no ID tokens to validate).</param>
 /// <param name="DeviceAuthorizationEndpoint">The <c>device_authorization_endpoint</c> (RFC 8628 section 4); null when absent.</param>
+/// <param name="PushedAuthorizationRequestEndpoint">The <c>pushed_authorization_request_endpoint</c> (RFC 9126 section 5); null when absent.</param>
+/// <param name="RequirePushedAuthorizationRequests"><c>require_pushed_authorization_requests</c>.</param>
 /// <param name="RevocationEndpoint">The <c>revocation_endpoint</c> (RFC 7009, RFC 8414 section 2); null when absent.</param>
 internal sealed record ProviderMetadata(
     string Issuer,
@@ -21,7 +23,9 @@ internal sealed record ProviderMetadata(
     Uri Source,
     Uri? JwksUri = null,
     Uri? RevocationEndpoint = null,
-    Uri? DeviceAuthorizationEndpoint = null)
+    Uri? DeviceAuthorizationEndpoint = null,
+    Uri? PushedAuthorizationRequestEndpoint = null,
+    bool RequirePushedAuthorizationRequests = false)
 {
     /// <summary>The DPoP proof algorithms the server lists (<c>dpop_signing_alg_values_supported</c>, RFC 9449 section 5.1); null when it lists none.</summary>
     public IReadOnlyList<string>? DpopSigningAlgorithms { get; init; }

@@ -43,6 +43,15 @@ public abstract class ProviderStrategy
     /// <summary>Builds the full authorize URL for one login, including <c>state</c> and the PKCE challenge.</summary>
     public abstract Uri BuildAuthorizeUrl(AuthorizeUrlContext context);
 
+    /// <summary>
+    /// The authorize URL for one login, for a provider that must be asked first: with pushed authorization requests
+    /// (RFC 9126) the parameters are POSTed to the provider and the URL carries only <c>client_id</c> and
+    /// <c>request_uri</c>. The default is <see cref="BuildAuthorizeUrl"/>.
+    /// </summary>
+    /// <exception cref="TokenExchangeException">The provider refused the pushed request; the message has its error code.</exception>
+    public virtual Task<Uri> BuildAuthorizeUrlAsync(AuthorizeUrlContext context, HttpClient http, CancellationToken cancellationToken) =>
+        Task.FromResult(BuildAuthorizeUrl(context));
+
     /// <summary>Exchanges an authorization code for tokens (RFC 6749 section 4.1.3).</summary>
     /// <exception cref="TokenExchangeException">The token endpoint refused or answered with something unusable.</exception>
     public abstract Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken);

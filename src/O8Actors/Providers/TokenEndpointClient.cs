@@ -190,6 +190,53 @@ internal sealed class TokenEndpointClient
             secrets: [context.DeviceCode, _options.ClientSecret]), context.DpopKey, operation));
     }
 
+    /// <summary>
+    /// Pushes the parameters of <paramref name="plainAuthorizeUrl"/> (the URL a non-pushed login would open) to the pushed
+    /// authorization request endpoint (RFC 9126 section 2), authenticated as a token request; returns the <c>request_uri</c>.
+    /// </summary>
+    public async Task<string> PushAuthorizationAsync(Uri plainAuthorizeUrl, HttpClient http, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plainAuthorizeUrl);
+        ArgumentNullException.ThrowIfNull(http);
+        using var request = new PushedAuthorizationRequest();
+        foreach (var (name, values) in Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(plainAuthorizeUrl.Query))
+        {
+            // client_id is the client's authentication's to send (in the Basic header or the body), exactly once.
+            if (name == "client_id") continue;
+            foreach (var value in values) request.Parameters.Add(name, value ?? "");
+        }
+        Prepare(request, _options.PushedAuthorizationRequestEndpoint!);
+        PushedAuthorizationResponse response;
+        try
+        {
+            response = await http.PushAuthorizationAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TokenExchangeException($"The pushed authorization request to provider '{_options.Name}' timed out.", innerException: ex);
+        }
+
+        using var _ = response.HttpResponse;
+        if (response.IsError)
+        {
+            // Only the error code and the HTTP status: the description may quote the parameters (state, challenge).
+            var what = response.ErrorType == ResponseErrorType.Protocol
+                ? $"the provider answered {response.Error}"
+                : response.ErrorType == ResponseErrorType.Http
+                    ? $"the endpoint answered HTTP {(int)response.HttpStatusCode}"
+                    : $"the request failed ({response.Exception?.GetType().Name ?? response.ErrorType.ToString()})";
+            throw new TokenExchangeException(
+                $"The pushed authorization request (RFC 9126) to provider '{_options.Name}' failed: {what}. The login did not fall back to a plain authorize URL.",
+                response.Error);
+        }
+
+        if (string.IsNullOrEmpty(response.RequestUri))
+            throw new TokenExchangeException($"The pushed authorization response of provider '{_options.Name}' has no request_uri.");
+        return response.RequestUri;
+    }
+
+    private void Prepare(ProtocolRequest request) => Prepare(request, _options.TokenEndpoint!);
+
 
     private void Prepare(ProtocolRequest request, DpopKey? dpopKey)
     {

@@ -28,9 +28,9 @@ public sealed class InteropParts : IAsyncDisposable
 
     /// <summary>Starts all three.</summary>
     /// <param name="accessTokenLifetime">The provider's access-token lifetime; null for its default.</param>
-    public static async Task<InteropParts> StartAsync(TimeSpan? accessTokenLifetime = null)
+    public static async Task<InteropParts> StartAsync(TimeSpan? accessTokenLifetime = null, string pushedAuthorization = "off")
     {
-        var provider = StartProviderAsync(accessTokenLifetime);
+        var provider = StartProviderAsync(accessTokenLifetime, pushedAuthorization);
         var chromium = ChromiumBrowser.LaunchAsync();
         var certificate = MkcertCertificate.CreateAsync();
         try
@@ -49,10 +49,10 @@ public sealed class InteropParts : IAsyncDisposable
         return new InteropParts(await provider, await chromium, await certificate);
     }
 
-    private static async Task<OidcProviderServer> StartProviderAsync(TimeSpan? accessTokenLifetime)
+    private static async Task<OidcProviderServer> StartProviderAsync(TimeSpan? accessTokenLifetime, string pushedAuthorization)
     {
-        if (accessTokenLifetime is null) return await OidcProviderServer.StartAsync([]);
-        var server = new OidcProviderServer { AccessTokenLifetime = accessTokenLifetime };
+        if (accessTokenLifetime is null && pushedAuthorization == "off") return await OidcProviderServer.StartAsync([]);
+        var server = new OidcProviderServer { AccessTokenLifetime = accessTokenLifetime, PushedAuthorization = pushedAuthorization };
         try
         {
             await ((IAsyncLifetime)server).InitializeAsync();

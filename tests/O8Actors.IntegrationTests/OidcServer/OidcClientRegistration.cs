@@ -19,9 +19,9 @@ public sealed record OidcClientRegistration(
     [JsonPropertyName("application_type")]
     public string ApplicationType => "web";
 
-    /// <summary>Code flow plus refresh tokens.</summary>
+    /// <summary>Code flow plus refresh tokens, and the device grant (RFC 8628).</summary>
     [JsonPropertyName("grant_types")]
-    public IReadOnlyList<string> GrantTypes => ["authorization_code", "refresh_token"];
+    public IReadOnlyList<string> GrantTypes => ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"];
 
     /// <summary>Only the authorization code response type (no implicit, RFC 9700).</summary>
     [JsonPropertyName("response_types")]

@@ -33,6 +33,9 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
     /// <summary>The access-token lifetime the server is started with; null for oidc-provider's default (one hour).</summary>
     public TimeSpan? AccessTokenLifetime { get; init; }
 
+    /// <summary>Pushed authorization requests (RFC 9126) at the provider: <c>off</c> (default), <c>optional</c> or <c>required</c>.</summary>
+    public string PushedAuthorization { get; init; } = "off";
+
     /// <summary>Refresh-token grants the server answered successfully (reported by server.mjs on stdout).</summary>
     public int Refreshes => Volatile.Read(ref _refreshes);
 
@@ -135,6 +138,8 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
         start.ArgumentList.Add("server.mjs");
         start.ArgumentList.Add("--port");
         start.ArgumentList.Add("0");
+        start.ArgumentList.Add("--par");
+        start.ArgumentList.Add(PushedAuthorization);
         if (AccessTokenLifetime is { } ttl)
         {
             start.ArgumentList.Add("--access-token-ttl");

@@ -15,12 +15,20 @@ namespace O8Actors.IntegrationTests.Scenarios;
 public class FlowsFixture : IAsyncLifetime
 {
     private readonly TimeSpan? _accessTokenLifetime;
+    private readonly string _pushedAuthorization;
 
     /// <summary>With oidc-provider's default access-token lifetime (one hour).</summary>
     public FlowsFixture() : this(null) { }
 
     /// <summary>With the given access-token lifetime at the provider.</summary>
-    protected FlowsFixture(TimeSpan? accessTokenLifetime) => _accessTokenLifetime = accessTokenLifetime;
+    protected FlowsFixture(TimeSpan? accessTokenLifetime) : this(accessTokenLifetime, "off") { }
+
+    /// <summary>With the given access-token lifetime and pushed authorization requests (RFC 9126: off, optional or required) at the provider.</summary>
+    protected FlowsFixture(TimeSpan? accessTokenLifetime, string pushedAuthorization)
+    {
+        _accessTokenLifetime = accessTokenLifetime;
+        _pushedAuthorization = pushedAuthorization;
+    }
 
     /// <summary>Whether the client is registered DPoP-bound and O8Actors binds its tokens (RFC 9449).</summary>
     protected virtual bool UseDpop => false;
@@ -57,7 +65,7 @@ public class FlowsFixture : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        _parts = await InteropParts.StartAsync(_accessTokenLifetime);
+        _parts = await InteropParts.StartAsync(_accessTokenLifetime, _pushedAuthorization);
 
         Driver = new ChromiumLoginDriver(Chromium, ChromiumLoginDriver.ScriptFromLoginHint());
         Flows = await OAuthLogins.StartAsync(setup =>

@@ -10,6 +10,8 @@
 //            Missing fields get the defaults below (web client, code + refresh_token, client_secret_basic).
 //            Clients can also be added at runtime through dynamic registration (POST /reg, RFC 7591).
 // --access-token-ttl  Access-token lifetime in seconds (default: oidc-provider's, one hour); the account tests use 5.
+// --par      Pushed authorization requests (RFC 9126): off (the default, so authorize URLs carry login_hint for the
+//            scripted browser), optional (advertised) or required (require_pushed_authorization_requests).
 //
 // Besides the ready line, stdout carries one JSON line per successful refresh-token grant, {"event":"refresh"}, so a
 // test can count the refreshes the server saw.
@@ -27,6 +29,7 @@ const { values: args } = parseArgs({
     clients: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     'access-token-ttl': { type: 'string' },
+    par: { type: 'string' },
   },
 });
 
@@ -58,6 +61,9 @@ if (accessTokenTtl !== undefined && (!Number.isInteger(accessTokenTtl) || access
   fail(`--access-token-ttl must be a whole number of seconds, not '${ttlText}'`);
 }
 
+const par = args.par ?? process.env.OIDC_PAR ?? 'off';
+if (!['off', 'optional', 'required'].includes(par)) fail(`--par must be off, optional or required, not '${par}'`);
+
 let clientsInput;
 try {
   clientsInput = JSON.parse(args.clients ?? process.env.OIDC_CLIENTS ?? '[]');
@@ -70,7 +76,7 @@ const clientList = Array.isArray(clientsInput) ? clientsInput : [clientsInput];
 // https loopback listener; 'native' clients refuse https on loopback hosts).
 const clientDefaults = {
   application_type: 'web',
-  grant_types: ['authorization_code', 'refresh_token'],
+  grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_basic',
 };
@@ -110,6 +116,8 @@ server.listen(port, '127.0.0.1', () => {
       // DPoP (RFC 9449) for clients registered with dpop_bound_access_tokens; every proof must carry the server's nonce,
       // so the client's nonce handling is exercised on the token endpoint and the userinfo endpoint alike.
       dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true, allowReplay: false },
+      pushedAuthorizationRequests: { enabled: par !== 'off', requirePushedAuthorizationRequests: par === 'required' },
+      deviceFlow: { enabled: true }, // RFC 8628: /device/auth, and the /device page where Chromium types the user code
     },
     ...(accessTokenTtl === undefined ? {} : { ttl: { AccessToken: accessTokenTtl } }),
     // PKCE on every authorization request, confidential clients included (RFC 9700 section 2.1.1).

@@ -24,6 +24,7 @@ public sealed class DiscoveryTests
         Assert.Equal(server.TokenEndpoint.AbsoluteUri, root.GetProperty("token_endpoint").GetString());
         Assert.Equal(["code"], Strings(root, "response_types_supported"));
         Assert.Equal(["S256"], Strings(root, "code_challenge_methods_supported"));
+        // The device grant (RFC 8628) is served too, at the advertised device authorization endpoint.
         Assert.Equal(["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"], Strings(root, "grant_types_supported"));
         Assert.Equal(server.DeviceAuthorizationEndpoint.AbsoluteUri, root.GetProperty("device_authorization_endpoint").GetString());
         Assert.Equal(["client_secret_basic", "client_secret_post", "none"], Strings(root, "token_endpoint_auth_methods_supported"));

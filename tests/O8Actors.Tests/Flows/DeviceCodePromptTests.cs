@@ -1,0 +1,65 @@
+using QRCoder;
+
+namespace O8Actors.Tests.Flows;
+
+/// <summary>What a console app prints for a device login: the instructions and a faithful QR code of the complete URI.</summary>
+public sealed class DeviceCodePromptTests
+{
+    private static DeviceCodeIssuedEvent Issued(Uri? complete) =>
+        new("l1", "github", "WDJB-MJHT", new Uri("https://github.com/login/device"), complete, TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5));
+
+    [Fact]
+    public void The_prompt_names_the_uri_the_code_and_its_lifetime_and_draws_the_QR_code_of_the_complete_uri()
+    {
+        var text = DeviceCodePrompt.Format(Issued(new Uri("https://github.com/login/device?user_code=WDJB-MJHT")));
+
+        Assert.Contains("open https://github.com/login/device on any device and enter the code WDJB-MJHT", text);
+        Assert.Contains("valid for 15 minutes", text);
+        Assert.Contains("Or scan this code with a phone:", text);
+        Assert.Contains(DeviceCodePrompt.QrCode("https://github.com/login/device?user_code=WDJB-MJHT"), text);
+    }
+
+    [Fact]
+    public void Without_a_complete_uri_or_when_asked_there_is_no_QR_code()
+    {
+        Assert.DoesNotContain("scan", DeviceCodePrompt.Format(Issued(null)));
+        Assert.DoesNotContain("scan", DeviceCodePrompt.Format(Issued(new Uri("https://github.com/login/device?user_code=WDJB-MJHT")), qrCode: false));
+    }
+
+    [Fact]
+    public void Each_character_of_the_QR_code_is_two_modules_light_ones_drawn_dark_ones_blank()
+    {
+        const string content = "https://idp.test/device?user_code=BCDF-GHJK";
+        using var generator = new QRCodeGenerator();
+        using var data = generator.CreateQrCode(content, QRCodeGenerator.ECCLevel.L);
+        var matrix = data.ModuleMatrix;
+
+        var lines = DeviceCodePrompt.QrCode(content).Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal((matrix.Count + 1) / 2, lines.Length);
+        for (var row = 0; row < matrix.Count; row++)
+        for (var column = 0; column < matrix.Count; column++)
+        {
+            var ch = lines[row / 2][column];
+            var lit = row % 2 == 0 ? ch is '█' or '▀' : ch is '█' or '▄';
+            Assert.True(lit == !matrix[row][column], $"module ({row}, {column}) drawn as '{ch}'");
+        }
+    }
+
+    [Fact]
+    public void The_writer_prints_the_prompt_and_a_line_when_the_interval_grows()
+    {
+        var output = new StringWriter();
+        var writer = DeviceCodePrompt.WriteTo(output, qrCode: false);
+
+        writer.OnNext(Issued(null));
+        writer.OnNext(new DevicePollEvent("l1", "github", 1, TimeSpan.FromSeconds(5)));
+        writer.OnNext(new DevicePollEvent("l1", "github", 2, TimeSpan.FromSeconds(10)));
+
+        var text = output.ToString();
+        Assert.Contains("enter the code WDJB-MJHT", text);
+        Assert.Contains("Waiting for the answer (polling every 5 s)...", text);
+        Assert.Single(text.Split(Environment.NewLine), l => l.Contains("slow down", StringComparison.Ordinal));
+        Assert.Contains("polling every 10 s.", text);
+    }
+}
