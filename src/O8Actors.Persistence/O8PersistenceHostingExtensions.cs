@@ -29,14 +29,29 @@ public static class O8PersistenceHostingExtensions
         var options = new O8PersistenceOptions();
         configure?.Invoke(options);
         var plugins = AddJournal(builder, options);
-        var dataProtection = new Lazy<IDataProtectionProvider>(() => DataProtectionFor(options));
-        builder.Setups.Add(new TokenStoreSetup((system, _) =>
-        {
-            var registers = system.ActorOf(TokenRegisters.Props(plugins, options.RegisterIdleTimeout), "o8-token-registers");
-            return new PersistentTokenStore(Task.FromResult(registers), dataProtection.Value, options.Timeout);
-        }));
+        builder.Setups.Add(new TokenStoreSetup((system, services) =>
+            new PersistentTokenStore(RegistersIn(system, plugins, options), DataProtectionFor(options, services), options.Timeout)));
         return builder;
     }
+
+    /// <summary>
+    /// The registers' entry: in a cluster a shard region (Akka.Persistence allows one writer per persistence id, and the
+    /// nodes share the database, so each account's register must run on one node only), otherwise a local parent.
+    /// </summary>
+    private static Task<IActorRef> RegistersIn(ActorSystem system, PersistencePlugins plugins, O8PersistenceOptions options)
+    {
+        if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.IClusterActorRefProvider)
+            return Task.FromResult(system.ActorOf(TokenRegisters.Props(plugins, options.RegisterIdleTimeout), "o8-token-registers"));
+        var settings = Akka.Cluster.Sharding.ClusterShardingSettings.Create(system).WithRememberEntities(false);
+        if (options.ClusterRole is { Length: > 0 } role) settings = settings.WithRole(role);
+        // Sharding passivates idle registers itself: no idle timeout of their own.
+        return Akka.Cluster.Sharding.ClusterSharding.Get(system).StartAsync(RegistersRegionName,
+            id => id == AccountIndex.EntityId ? AccountIndex.Props(plugins) : TokenRegisterActor.Props(id, plugins, idleTimeout: null),
+            settings, new RegisterMessageExtractor(options.NumberOfShards));
+    }
+
+    /// <summary>The registers' shard region's type name (in a cluster).</summary>
+    internal const string RegistersRegionName = "o8-token-registers";
 
     /// <summary>Adds the SQL journal and snapshot store under the plugin id, and our serializer; returns the plugin ids.</summary>
     internal static PersistencePlugins AddJournal(AkkaConfigurationBuilder builder, O8PersistenceOptions options)
@@ -78,9 +93,12 @@ public static class O8PersistenceHostingExtensions
         }
     }
 
-    internal static IDataProtectionProvider DataProtectionFor(O8PersistenceOptions options)
+    internal static IDataProtectionProvider DataProtectionFor(O8PersistenceOptions options, IServiceProvider services)
     {
         if (options.DataProtection is { } given) return given;
+        if (options.UseAppDataProtection)
+            return (IDataProtectionProvider?)services.GetService(typeof(IDataProtectionProvider))
+                ?? throw new InvalidOperationException("UseAppDataProtection needs services.AddDataProtection() (AddOAuthLogins adds it).");
         var folder = options.KeyRingFolder ?? Path.Combine(O8PersistenceOptions.DataFolder, "keys");
         CreatePrivateFolder(folder);
         return DataProtectionProvider.Create(new DirectoryInfo(folder), b => b.SetApplicationName("O8Actors.Persistence"));

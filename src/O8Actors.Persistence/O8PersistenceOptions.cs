@@ -21,7 +21,15 @@ public sealed class O8PersistenceOptions
     /// </summary>
     public IDataProtectionProvider? DataProtection { get; set; }
 
-    /// <summary>The key ring's folder when <see cref="DataProtection"/> is null; null: <c>keys</c> in the app data folder's <c>o8actors</c>.</summary>
+    /// <summary>
+    /// Use the app's own Data Protection (the <see cref="IDataProtectionProvider"/> of the service collection, with
+    /// the key ring the app configured, e.g. one shared by all nodes) when <see cref="DataProtection"/> is null. Off by
+    /// default: ASP.NET Core's default key ring may live in memory only (a container without a home folder), and tokens
+    /// encrypted with it would not survive a restart.
+    /// </summary>
+    public bool UseAppDataProtection { get; set; }
+
+    /// <summary>The key ring's folder when <see cref="DataProtection"/> is null and <see cref="UseAppDataProtection"/> is off; null: <c>keys</c> in the app data folder's <c>o8actors</c>.</summary>
     public string? KeyRingFolder { get; set; }
 
     /// <summary>The journal and snapshot store plugin id (<c>akka.persistence.journal.&lt;id&gt;</c>): O8Actors' own, apart from the app's default plugin.</summary>
@@ -33,6 +41,12 @@ public sealed class O8PersistenceOptions
     /// <summary>How long an account's register stays in memory without a request (its tokens stay in the database).</summary>
     public TimeSpan RegisterIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>In a cluster: the role of the nodes that hold the registers (null: every node).</summary>
+    public string? ClusterRole { get; set; }
+
+    /// <summary>In a cluster: the number of shards of the registers' region (the same on every node).</summary>
+    public int NumberOfShards { get; set; } = 100;
+
     /// <summary><c>o8actors/tokens.db</c> in the user's LocalApplicationData (<c>~/.local/share</c> on Linux).</summary>
     public static string DefaultSqliteFile => Path.Combine(DataFolder, "tokens.db");
 
@@ -41,7 +55,7 @@ public sealed class O8PersistenceOptions
 
     /// <summary>
     /// Reads <c>Database</c> (<c>Sqlite</c> or <c>PostgreSql</c>), <c>ConnectionString</c> (or the connection string
-    /// named by <c>ConnectionStringName</c> under <c>ConnectionStrings</c>) and <c>KeyRingFolder</c> from
+    /// named by <c>ConnectionStringName</c> under <c>ConnectionStrings</c>), <c>KeyRingFolder</c> and <c>UseAppDataProtection</c> from
     /// <paramref name="section"/> of <paramref name="configuration"/>; keys that are absent leave the current value.
     /// </summary>
     public O8PersistenceOptions FromConfiguration(IConfiguration configuration, string section = "O8:Persistence")
@@ -57,6 +71,7 @@ public sealed class O8PersistenceOptions
                 ?? throw new ArgumentException($"{section}:ConnectionStringName names ConnectionStrings:{name}, which is not set.", nameof(configuration));
         if (s["ConnectionString"] is { Length: > 0 } connection) ConnectionString = connection;
         if (s["KeyRingFolder"] is { Length: > 0 } keys) KeyRingFolder = keys;
+        if (s["UseAppDataProtection"] is { Length: > 0 } app) UseAppDataProtection = bool.Parse(app);
         return this;
     }
 }
