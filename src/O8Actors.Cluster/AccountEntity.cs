@@ -15,21 +15,30 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
 
     public IStash Stash { get; set; } = null!;
 
-    /// <summary>Props for the entity; <paramref name="parts"/> completes once O8Actors runs on this node.</summary>
-    public static Props Props(Task<AccountParts> parts) => Akka.Actor.Props.Create(() => new AccountEntity(parts));
+    /// <summary>Props for the entity of <paramref name="entityId"/>; <paramref name="parts"/> completes once O8Actors runs on this node.</summary>
+    public static Props Props(string entityId, Task<AccountParts> parts) => Akka.Actor.Props.Create(() => new AccountEntity(entityId, parts));
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public AccountEntity(Task<AccountParts> parts)
+    public AccountEntity(string entityId, Task<AccountParts> parts)
     {
+        var account = AccountOf(entityId);
         parts.PipeTo(Self);
         Receive<AccountParts>(p =>
         {
-            _accounts = Context.ActorOf(AccountsSupervisor.Props(p.Store, p.Providers, p.Flows, p.Settings), "account");
+            _accounts = Context.ActorOf(AccountsSupervisor.ForEntity(p.Store, p.Providers, p.Flows, p.Settings, account, p.Node), "account");
             Become(Ready);
             Stash.UnstashAll();
         });
         Receive<Status.Failure>(f => throw new InvalidOperationException("O8Actors did not start on this node.", f.Cause));
         ReceiveAny(_ => Stash.Stash());
+    }
+
+    /// <summary>The account of an entity id (its <see cref="OAuthAccount.Id"/>: provider and key, each escaped).</summary>
+    internal static OAuthAccount AccountOf(string entityId)
+    {
+        var slash = entityId.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0) throw new ArgumentException("An account entity id is provider/key.", nameof(entityId));
+        return new OAuthAccount(Uri.UnescapeDataString(entityId[..slash]), Uri.UnescapeDataString(entityId[(slash + 1)..]));
     }
 
     private void Ready()

@@ -63,7 +63,7 @@ public static class O8ClusterHostingExtensions
             (ActorSystem _, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver resolver) =>
             {
                 var parts = AccountPartsAsync(resolver.GetService<IServiceProvider>());
-                return _ => AccountEntity.Props(parts);
+                return entityId => AccountEntity.Props(entityId, parts);
             },
             new AccountMessageExtractor(options.NumberOfShards),
             new ShardOptions

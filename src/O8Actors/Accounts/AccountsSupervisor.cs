@@ -24,6 +24,10 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     // so each account has one actor in the whole cluster. Null until the region is known; meanwhile they wait here.
     private readonly bool _routed;
     private IActorRef? _region;
+    // Inside an account's cluster entity: this supervisor runs that one account; a message for another account (an
+    // interactive login that signed in someone else) goes back to the node's routed supervisor, hence to its entity.
+    private readonly OAuthAccount? _only;
+    private readonly IActorRef? _elsewhere;
 
     public IStash Stash { get; set; } = null!;
 
@@ -33,16 +37,27 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     /// second, local actor meanwhile.
     /// </summary>
     public static Props Props(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings, bool routed = false) =>
-        Akka.Actor.Props.Create(() => new AccountsSupervisor(store, providers, flows, settings, routed));
+        Akka.Actor.Props.Create(() => new AccountsSupervisor(store, providers, flows, settings, routed, null, null));
 
-    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public AccountsSupervisor(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings, bool routed = false)
+    /// <summary>
+    /// Props for the supervisor inside one account's cluster entity: it runs <paramref name="only"/>, and sends messages
+    /// for any other account to <paramref name="elsewhere"/> (the node's routed supervisor).
+    /// </summary>
+    public static Props ForEntity(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings, OAuthAccount only,
+        IActorRef elsewhere) =>
+        Akka.Actor.Props.Create(() => new AccountsSupervisor(store, providers, flows, settings, false, only, elsewhere));
+
+    /// <summary>Creates the actor; use <see cref="Props"/> or <see cref="ForEntity"/>.</summary>
+    public AccountsSupervisor(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings, bool routed,
+        OAuthAccount? only, IActorRef? elsewhere)
     {
         _store = store;
         _providers = providers;
         _flows = flows;
         _settings = settings;
         _routed = routed;
+        _only = only;
+        _elsewhere = elsewhere;
 
         Receive<GetAccessToken>(msg => Route(msg.Account, msg));
         Receive<RememberLogin>(msg => Route(msg.Account, msg));
@@ -52,7 +67,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
             _region = msg.Region;
             Stash.UnstashAll();
         });
-        Receive<GetAccountParts>(_ => Sender.Tell(new AccountParts(_store, _providers, _flows, _settings)));
+        Receive<GetAccountParts>(_ => Sender.Tell(new AccountParts(_store, _providers, _flows, _settings, Self)));
         Receive<ListAccounts>(msg =>
         {
             var store = _store;
@@ -81,6 +96,12 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
 
     private void Route(OAuthAccount account, object message)
     {
+        if (_only is not null && account != _only)
+        {
+            _elsewhere!.Forward(message);
+            return;
+        }
+
         if (!_routed)
         {
             Of(account).Forward(message);

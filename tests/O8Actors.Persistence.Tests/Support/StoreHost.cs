@@ -23,6 +23,9 @@ public sealed class StoreHost : IAsyncDisposable
     /// <summary>The store.</summary>
     public ITokenStore Store { get; }
 
+    /// <summary>The actor system.</summary>
+    public Akka.Actor.ActorSystem System => _host.Services.GetRequiredService<Akka.Actor.ActorSystem>();
+
     /// <summary>Starts an actor system with the store configured by <paramref name="persistence"/>.</summary>
     public static async Task<StoreHost> StartAsync(Action<O8PersistenceOptions> persistence, string name = "o8-store")
     {
