@@ -12,6 +12,7 @@ namespace O8Actors.Cluster;
 internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
 {
     private IActorRef? _accounts;
+    private AccountSettings? _settings;
 
     public IStash Stash { get; set; } = null!;
 
@@ -25,6 +26,7 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
         parts.PipeTo(Self);
         Receive<AccountParts>(p =>
         {
+            _settings = p.Settings;
             _accounts = Context.ActorOf(AccountsSupervisor.ForEntity(p.Store, p.Providers, p.Flows, p.Settings, account, p.Node), "account");
             Become(Ready);
             Stash.UnstashAll();
@@ -43,8 +45,17 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
 
     private void Ready()
     {
-        Receive<RememberLogin>(msg => _accounts!.Forward(msg with { Tokens = WireClaims.Restore(msg.Tokens) }));
+        // Asked (not forwarded) so that a failure goes back to the caller's node in its wire form.
+        Receive<GetAccessToken>(msg => Ask(msg, _settings!.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout)));
+        Receive<RememberLogin>(msg => Ask(msg with { Tokens = WireClaims.Restore(msg.Tokens) }, _settings!.RenewalTimeout));
+        Receive<SignOut>(msg => Ask(msg, _settings!.RenewalTimeout + _settings.RenewalTimeout));
         ReceiveAny(msg => _accounts!.Forward(msg));
+    }
+
+    private void Ask(object message, TimeSpan timeout)
+    {
+        var replyTo = Sender;
+        _accounts!.Ask<object>(message, timeout).PipeTo(replyTo, success: WireAccountFailure.Reply, failure: WireAccountFailure.From);
     }
 }
 

@@ -81,12 +81,14 @@ public static class O8ClusterHostingExtensions
             var gateway = system.ActorOf(ClusterLoginGateway.Props(region, options.BeginTimeout), "o8-cluster-gateway");
             registry.Register<ServerModeRouteKey>(gateway);
         });
-        builder.WithActors((ActorStarterWithResolver)(async (_, registry, resolver) =>
+        builder.WithActors((ActorStarterWithResolver)(async (system, registry, resolver) =>
         {
-            // This node's accounts supervisor waits (o8.accounts.routed) until it knows the region.
+            // This node's accounts supervisor waits (o8.accounts.routed) until it knows its way to the region.
             var region = await registry.GetAsync<AccountShardRegionKey>().ConfigureAwait(false);
-            var started = await Runtime(resolver.GetService<IServiceProvider>()).WhenStarted.ConfigureAwait(false);
-            started.Actors.Accounts.Tell(new O8Actors.Accounts.RouteAccounts(region));
+            var services = resolver.GetService<IServiceProvider>();
+            var parts = await AccountPartsAsync(services).ConfigureAwait(false);
+            var gateway = system.ActorOf(AccountGateway.Props(region, parts.Settings), "o8-account-gateway");
+            parts.Node.Tell(new O8Actors.Accounts.RouteAccounts(gateway));
         }));
         return builder;
     }

@@ -66,6 +66,22 @@ public sealed class AccountEntityTests(ThreeNodesWithAccounts cluster) : IClassF
     }
 
     [Fact]
+    public async Task An_account_with_no_tokens_gets_InteractionRequiredException_on_every_node()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var nobody = new OAuthAccount("sandbox", "nobody-" + Guid.NewGuid().ToString("N")[..6]);
+
+        // The entity runs on one node; the others get its failure across the network.
+        foreach (var node in Alive())
+        {
+            var error = await Assert.ThrowsAsync<InteractionRequiredException>(() =>
+                Logins(node).GetAccessTokenAsync(nobody, cancellationToken: ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
+            Assert.Equal(InteractionReason.NoAccount, error.Reason);
+            Assert.Equal(nobody, error.Account);
+        }
+    }
+
+    [Fact]
     public async Task A_hundred_callers_spread_over_the_nodes_cause_one_refresh_for_an_expired_token()
     {
         var ct = TestContext.Current.CancellationToken;

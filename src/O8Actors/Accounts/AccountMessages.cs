@@ -28,8 +28,8 @@ internal sealed record ListAccounts(string? Provider);
 internal sealed record AccountList(IReadOnlyList<OAuthAccount> Accounts);
 
 /// <summary>
-/// From now on, per-account messages go to <paramref name="Region"/> (the accounts' shard region of the cluster
-/// package), which delivers them to the account's one entity wherever it runs.
+/// From now on, per-account messages go to <paramref name="Region"/> (the cluster package's node-local way to the
+/// accounts' shard region), which delivers them to the account's one entity wherever it runs.
 /// </summary>
 internal sealed record RouteAccounts(Akka.Actor.IActorRef Region);
 
