@@ -38,7 +38,8 @@ public static class O8ClusterHostingExtensions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.BeginTimeout, TimeSpan.Zero, nameof(configure));
 
         // Decided in configuration, so WithOAuthLogins routes every begin and callback here from its first one.
-        builder.AddHocon($"{ServerModeRoute.RoutedPath} = on", HoconAddMode.Prepend);
+        // Accounts too: each is an entity of its own region, so one actor per account in the whole cluster.
+        builder.AddHocon($"{ServerModeRoute.RoutedPath} = on\n{O8Actors.Runtime.O8Guardian.AccountsRoutedPath} = on", HoconAddMode.Prepend);
         // The split brain resolver (keep-majority); the app's own HOCON wins.
         builder.AddHocon(ClusterDefaults.Config, HoconAddMode.Append);
         builder.WithShardRegion<LoginShardRegionKey>(options.RegionName,
@@ -58,6 +59,22 @@ public static class O8ClusterHostingExtensions
                 ShouldPassivateIdleEntities = false,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
+        builder.WithShardRegion<AccountShardRegionKey>(AccountsRegionName,
+            (ActorSystem _, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver resolver) =>
+            {
+                var parts = AccountPartsAsync(resolver.GetService<IServiceProvider>());
+                return entityId => AccountEntity.Props(entityId, parts);
+            },
+            new AccountMessageExtractor(options.NumberOfShards),
+            new ShardOptions
+            {
+                Role = options.Role,
+                RememberEntities = false,
+                // An account nobody asks about goes to sleep as the core's account actor does (its tokens are in the store).
+                ShouldPassivateIdleEntities = true,
+                PassivateIdleEntityAfter = TimeSpan.FromMinutes(30),
+                StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
+            });
         builder.WithActors(async (system, registry, resolver) =>
         {
             var region = await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false);
@@ -65,7 +82,30 @@ public static class O8ClusterHostingExtensions
             var gateway = system.ActorOf(ClusterLoginGateway.Props(region, options.BeginTimeout, node), "o8-cluster-gateway");
             registry.Register<ServerModeRouteKey>(gateway);
         });
+        builder.WithActors((ActorStarterWithResolver)(async (system, registry, resolver) =>
+        {
+            // This node's accounts supervisor waits (o8.accounts.routed) until it knows its way to the region.
+            var region = await registry.GetAsync<AccountShardRegionKey>().ConfigureAwait(false);
+            var services = resolver.GetService<IServiceProvider>();
+            var parts = await AccountPartsAsync(services).ConfigureAwait(false);
+            var gateway = system.ActorOf(AccountGateway.Props(region, parts.Settings), "o8-account-gateway");
+            parts.Node.Tell(new O8Actors.Accounts.RouteAccounts(gateway));
+        }));
         return builder;
+    }
+
+    /// <summary>The accounts' shard region's type name.</summary>
+    internal const string AccountsRegionName = "o8-accounts";
+
+    private static O8Runtime Runtime(IServiceProvider services) => services.GetService<O8Runtime>()
+        ?? throw new InvalidOperationException("WithOAuthLoginsCluster needs services.AddOAuthLogins(...) and WithOAuthLogins() in AddAkka.");
+
+    /// <summary>What this node's account entities run with, once WithOAuthLogins has started O8Actors here.</summary>
+    private static async Task<O8Actors.Accounts.AccountParts> AccountPartsAsync(IServiceProvider services)
+    {
+        var started = await Runtime(services).WhenStarted.ConfigureAwait(false);
+        return await started.Actors.Accounts.Ask<O8Actors.Accounts.AccountParts>(new O8Actors.Accounts.GetAccountParts(), TimeSpan.FromSeconds(30))
+            .ConfigureAwait(false);
     }
 
     /// <summary>This node's parts for its entities, once WithOAuthLogins has started O8Actors here.</summary>
@@ -85,6 +125,9 @@ public static class O8ClusterHostingExtensions
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 }
+
+/// <summary>Registry key of the shard region that holds the accounts (one entity per account).</summary>
+internal sealed class AccountShardRegionKey;
 
 /// <summary>Registry key of the shard region that holds the logins: <c>IRequiredActor&lt;LoginShardRegionKey&gt;</c>.</summary>
 public sealed class LoginShardRegionKey;

@@ -29,6 +29,9 @@ public sealed class CoreApiSpec
     public void ApproveCluster() => ApiApproval.Verify(typeof(O8Actors.Cluster.O8ClusterOptions).Assembly, nameof(CoreApiSpec), nameof(ApproveCluster));
 
     [Fact]
+    public void ApprovePersistence() => ApiApproval.Verify(typeof(O8Actors.Persistence.O8PersistenceOptions).Assembly, nameof(CoreApiSpec), nameof(ApprovePersistence));
+
+    [Fact]
     public void ApproveTestKit() => ApiApproval.Verify(typeof(O8TestHarness).Assembly, nameof(CoreApiSpec), nameof(ApproveTestKit));
 
     [Fact]

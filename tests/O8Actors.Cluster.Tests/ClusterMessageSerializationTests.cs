@@ -154,4 +154,50 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     [MemberData(nameof(OtherOutcomes))]
     public void Every_kind_of_outcome_round_trips(LoginOutcome outcome) =>
         Assert.Equal(outcome, RoundTrip(new LoginEnded("l", WireOutcome.From(outcome))).Outcome.ToOutcome());
+
+    public static TheoryData<Exception> AccountFailures() =>
+    [
+        new InteractionRequiredException(new OAuthAccount("p", "alice/1"), InteractionReason.RefreshRefused, "sign in again"),
+        new TokenExchangeException("refused", "invalid_request"),
+        new AuthorizationFailedException(LoginFailure.ProviderUnavailable, "down"),
+        new UnknownProviderException("nope"),
+        new ProviderBusyException("busy"),
+        new AuthorizationDeniedException("access_denied", "no"),
+        new AuthorizationTimeoutException(TimeSpan.FromSeconds(90)),
+        new OperationCanceledException("cancelled"),
+    ];
+
+    [Theory]
+    [MemberData(nameof(AccountFailures))]
+    public void An_account_failure_reaches_the_callers_node_as_the_same_exception(Exception failure)
+    {
+        var back = RoundTrip(WireAccountFailure.From(failure)).ToException();
+
+        Assert.IsType(failure.GetType(), back);
+        Assert.Equal(failure.Message, back.Message);
+        if (failure is InteractionRequiredException i)
+            Assert.Equal((i.Account, i.Reason), (((InteractionRequiredException)back).Account, ((InteractionRequiredException)back).Reason));
+        if (failure is AuthorizationFailedException a) Assert.Equal(a.Failure, ((AuthorizationFailedException)back).Failure);
+        if (failure is TokenExchangeException t) Assert.Equal(t.ProviderError, ((TokenExchangeException)back).ProviderError);
+    }
+
+    [Fact]
+    public void Account_requests_and_answers_round_trip()
+    {
+        var account = new OAuthAccount("sandbox", "alice");
+        // As the node's account gateway sends it, from a caller's request built with collection expressions.
+        var request = AccountGateway.ForWire(new O8Actors.Accounts.GetAccessToken(account, ["openid"],
+            new AccessTokenOptions(AllowInteraction: true, ForceRefresh: true, new AuthorizationRequest(["openid", "email"],
+                ExtraParameters: new Dictionary<string, string> { ["login_hint"] = "alice" }))));
+        var token = new AccessToken(account, "access", "Bearer", DateTimeOffset.UnixEpoch.AddDays(1), "openid");
+
+        var gotRequest = RoundTrip(request);
+        var gotToken = RoundTrip(token);
+
+        Assert.Equal((account, true, true), (gotRequest.Account, gotRequest.Options.AllowInteraction, gotRequest.Options.ForceRefresh));
+        Assert.Equal(["openid"], gotRequest.Scopes);
+        Assert.Equal(["openid", "email"], gotRequest.Options.Login!.ScopeList);
+        Assert.Equal("alice", gotRequest.Options.Login.Parameters["login_hint"]);
+        Assert.Equal(token, gotToken);
+    }
 }

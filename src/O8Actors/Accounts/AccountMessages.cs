@@ -26,3 +26,19 @@ internal sealed record ListAccounts(string? Provider);
 
 /// <summary>The stored accounts.</summary>
 internal sealed record AccountList(IReadOnlyList<OAuthAccount> Accounts);
+
+/// <summary>
+/// From now on, per-account messages go to <paramref name="Region"/> (the cluster package's node-local way to the
+/// accounts' shard region), which delivers them to the account's one entity wherever it runs.
+/// </summary>
+internal sealed record RouteAccounts(Akka.Actor.IActorRef Region);
+
+/// <summary>Asks this node's supervisor for what an account's actor needs here; answered with <see cref="AccountParts"/> (never crosses nodes).</summary>
+internal sealed record GetAccountParts;
+
+/// <summary>
+/// What an account's actor on this node works with: the node's store, provider registry, flows supervisor and settings,
+/// and the node's accounts supervisor (which routes to the other accounts' entities).
+/// </summary>
+internal sealed record AccountParts(ITokenStore Store, Akka.Actor.IActorRef Providers, Akka.Actor.IActorRef Flows, AccountSettings Settings,
+    Akka.Actor.IActorRef Node);

@@ -12,7 +12,7 @@ namespace O8Actors.Accounts;
 /// An account actor that throws is stopped (its waiters are answered in PostStop); the next message for the account
 /// creates a fresh one, which reads the store again: the store, not the actor, is what must not be lost.
 /// </remarks>
-internal sealed class AccountsSupervisor : ReceiveActor
+internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
 {
     private readonly ITokenStore _store;
     private readonly IActorRef _providers;
@@ -20,22 +20,54 @@ internal sealed class AccountsSupervisor : ReceiveActor
     private readonly AccountSettings _settings;
     private readonly Dictionary<OAuthAccount, IActorRef> _accounts = [];
     private long _incarnation;
+    // Routed (the cluster package): per-account messages go to the accounts' shard region instead of local children,
+    // so each account has one actor in the whole cluster. Null until the region is known; meanwhile they wait here.
+    private readonly bool _routed;
+    private IActorRef? _region;
+    // Inside an account's cluster entity: this supervisor runs that one account; a message for another account (an
+    // interactive login that signed in someone else) goes back to the node's routed supervisor, hence to its entity.
+    private readonly OAuthAccount? _only;
+    private readonly IActorRef? _elsewhere;
 
-    /// <summary>Props for the supervisor.</summary>
-    public static Props Props(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings) =>
-        Akka.Actor.Props.Create(() => new AccountsSupervisor(store, providers, flows, settings));
+    public IStash Stash { get; set; } = null!;
 
-    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public AccountsSupervisor(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings)
+    /// <summary>
+    /// Props for the supervisor. <c>routed</c> (from <c>o8.accounts.routed</c>): per-account messages go to a shard
+    /// region announced later with <see cref="RouteAccounts"/>; until it arrives they wait, so no account can get a
+    /// second, local actor meanwhile.
+    /// </summary>
+    public static Props Props(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings, bool routed = false) =>
+        Akka.Actor.Props.Create(() => new AccountsSupervisor(store, providers, flows, settings, routed, null, null));
+
+    /// <summary>
+    /// Props for the supervisor inside one account's cluster entity: it runs <paramref name="only"/>, and sends messages
+    /// for any other account to <paramref name="elsewhere"/> (the node's routed supervisor).
+    /// </summary>
+    public static Props ForEntity(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings, OAuthAccount only,
+        IActorRef elsewhere) =>
+        Akka.Actor.Props.Create(() => new AccountsSupervisor(store, providers, flows, settings, false, only, elsewhere));
+
+    /// <summary>Creates the actor; use <see cref="Props"/> or <see cref="ForEntity"/>.</summary>
+    public AccountsSupervisor(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings, bool routed,
+        OAuthAccount? only, IActorRef? elsewhere)
     {
         _store = store;
         _providers = providers;
         _flows = flows;
         _settings = settings;
+        _routed = routed;
+        _only = only;
+        _elsewhere = elsewhere;
 
-        Receive<GetAccessToken>(msg => Of(msg.Account).Forward(msg));
-        Receive<RememberLogin>(msg => Of(msg.Account).Forward(msg));
-        Receive<SignOut>(msg => Of(msg.Account).Forward(msg));
+        Receive<GetAccessToken>(msg => Route(msg.Account, msg));
+        Receive<RememberLogin>(msg => Route(msg.Account, msg));
+        Receive<SignOut>(msg => Route(msg.Account, msg));
+        Receive<RouteAccounts>(msg =>
+        {
+            _region = msg.Region;
+            Stash.UnstashAll();
+        });
+        Receive<GetAccountParts>(_ => Sender.Tell(new AccountParts(_store, _providers, _flows, _settings, Self)));
         Receive<ListAccounts>(msg =>
         {
             var store = _store;
@@ -61,6 +93,33 @@ internal sealed class AccountsSupervisor : ReceiveActor
 
     /// <inheritdoc />
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    private void Route(OAuthAccount account, object message)
+    {
+        if (_only is not null && account != _only)
+        {
+            _elsewhere!.Forward(message);
+            return;
+        }
+
+        if (!_routed)
+        {
+            Of(account).Forward(message);
+            return;
+        }
+
+        if (_region is null)
+        {
+            Stash.Stash();
+            return;
+        }
+
+        // The entity may run on another node: the ID token's claim list (Claim objects do not survive the remote's JSON
+        // serializer) stays behind, and the entity reads it back from the ID token itself.
+        if (message is RememberLogin { Tokens.IdTokenClaims: { All.Count: > 0 } claims } remember)
+            message = remember with { Tokens = remember.Tokens with { IdTokenClaims = claims with { All = [] } } };
+        _region.Forward(message);
+    }
 
     private IActorRef Of(OAuthAccount account)
     {

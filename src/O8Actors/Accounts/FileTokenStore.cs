@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection;
+using O8Actors.Accounts;
 
 namespace O8Actors;
 
@@ -191,38 +192,18 @@ public sealed class FileTokenStore : ITokenStore
     /// <summary>What one file holds (inside the encryption).</summary>
     private sealed record TokenRecord(
         string Provider, string Key, long Version, string AccessToken, string TokenType, DateTimeOffset? ExpiresAt,
-        string? RefreshToken, string? Scope, string? IdToken, ClaimsRecord? Claims, string? DpopKey = null)
+        string? RefreshToken, string? Scope, string? IdToken, StoredClaims? Claims, string? DpopKey = null)
     {
         public static TokenRecord From(OAuthAccount account, TokenSet t, long version) => new(
             account.Provider, account.Key, version, t.AccessToken, t.TokenType, t.ExpiresAt, t.RefreshToken, t.Scope, t.IdToken,
-            t.IdTokenClaims is { } c ? new ClaimsRecord(c.Subject, c.Issuer, c.Audiences, c.ExpiresAt, c.IssuedAt, c.Email, c.Name) : null,
-            // The DPoP key's private part: encrypted with the rest of the record, like the refresh token it protects.
-            t.DpopKey?.ToJwk());
+            StoredClaims.From(t.IdTokenClaims), StoredClaims.KeyOf(t));
 
         public StoredTokens ToStored() => new(new TokenSet(AccessToken, TokenType, ExpiresAt, RefreshToken, Scope, IdToken)
         {
-            DpopKey = DpopKey is null ? null : Dpop.DpopKey.FromJwk(DpopKey),
-            IdTokenClaims = Claims is { } c ? new IdTokenClaims(c.Subject, c.Issuer, c.Audiences, c.ExpiresAt, c.IssuedAt, c.Email, c.Name,
-                AllClaims(IdToken)) : null,
+            IdTokenClaims = Claims?.ToClaims(IdToken),
+            DpopKey = StoredClaims.Key(DpopKey),
         }, Version);
-
-        /// <summary>The ID token was validated when it was issued; its claims are read back from it rather than stored twice.</summary>
-        private static IReadOnlyList<System.Security.Claims.Claim> AllClaims(string? idToken)
-        {
-            if (string.IsNullOrEmpty(idToken)) return [];
-            try
-            {
-                return new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(idToken).Claims.ToList();
-            }
-            catch (ArgumentException)
-            {
-                return [];
-            }
-        }
     }
-
-    private sealed record ClaimsRecord(string Subject, string Issuer, IReadOnlyList<string> Audiences, DateTimeOffset ExpiresAt,
-        DateTimeOffset IssuedAt, string? Email, string? Name);
 
     /// <summary>
     /// An exclusive lock on a file, between processes and within one: .NET takes an advisory <c>flock</c> for

@@ -58,13 +58,19 @@ internal sealed class O8Guardian : ReceiveActor
         var settings = O8Settings.From(options);
         _accounts = Context.ActorOf(
             AccountsSupervisor.Props(tokenStore ?? new InMemoryTokenStore(), _providers, _flows,
-                new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login, _accountCache)),
+                new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login, _accountCache),
+                routed: AccountsRouted(Context.System.Settings.Config)),
             O8Bootstrap.AccountsName);
         Context.Watch(_listener);
 
         Receive<GetO8Actors>(_ => Sender.Tell(new O8ActorRefs(_listener, _providers, _flows, Self, _accounts, _accountCache)));
         Receive<Terminated>(t => t.ActorRef.Equals(_listener), _ => OnListenerGone());
     }
+
+    /// <summary>The HOCON flag a package that shards accounts sets (<c>o8.accounts.routed = on</c>) before the system starts.</summary>
+    internal const string AccountsRoutedPath = "o8.accounts.routed";
+
+    private static bool AccountsRouted(Akka.Configuration.Config config) => config.HasPath(AccountsRoutedPath) && config.GetBoolean(AccountsRoutedPath);
 
     public static Props Props(O8Options options, IBrowserLauncher browser, Func<string, HttpClient> httpClients, ILoggerFactory? loggerFactory,
         O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null, ITokenStore? tokenStore = null) =>

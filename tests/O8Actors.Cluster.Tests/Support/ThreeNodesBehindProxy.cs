@@ -46,6 +46,7 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
         {
             akka.WithRemoting("127.0.0.1", remoting).WithClustering(new ClusterOptions { SeedNodes = [.. Seeds] });
             if (ExtraHocon is { } hocon) akka.AddHocon(hocon, HoconAddMode.Prepend);
+            ConfigureNode(akka);
         });
         _nodes.Add(node);
         return (node, https);
@@ -54,7 +55,12 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
     /// <summary>HOCON every node gets on top (a subclass tunes failure detection).</summary>
     protected virtual string? ExtraHocon => null;
 
-    public async ValueTask InitializeAsync()
+    /// <summary>More for every node's actor system (a subclass adds the token store's persistence).</summary>
+    protected virtual void ConfigureNode(AkkaConfigurationBuilder akka)
+    {
+    }
+
+    public virtual async ValueTask InitializeAsync()
     {
         var proxyPort = ClusterNodes.FreePort();
         Root = new Uri($"https://127.0.0.1:{proxyPort}/");
@@ -70,6 +76,7 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
         {
             akka.WithRemoting("127.0.0.1", remoting[i]).WithClustering(new ClusterOptions { SeedNodes = seeds });
             if (ExtraHocon is { } hocon) akka.AddHocon(hocon, HoconAddMode.Prepend);
+            ConfigureNode(akka);
         })).ToList();
         _nodes.AddRange(await Task.WhenAll(starting));
 
@@ -137,4 +144,35 @@ public sealed class ThreeNodesThatGrow : ThreeNodesBehindProxy
         akka.cluster.sharding.least-shard-allocation-strategy.rebalance-absolute-limit = 20
         akka.cluster.sharding.least-shard-allocation-strategy.rebalance-relative-limit = 0.5
         """;
+}
+
+/// <summary>
+/// The same three nodes with the accounts' tokens in a real PostgreSQL server (started for the fixture) through
+/// O8Actors.Persistence, encrypted with the nodes' shared key ring: an account's entity that moves keeps its tokens.
+/// </summary>
+public sealed class ThreeNodesWithAccounts : ThreeNodesBehindProxy
+{
+    private readonly O8Actors.Persistence.Tests.Support.PostgresServer _postgres = new();
+    private readonly string _database = "o8_cluster_" + Guid.NewGuid().ToString("N")[..8];
+
+    public override async ValueTask InitializeAsync()
+    {
+        await _postgres.InitializeAsync();
+        await _postgres.CreateDatabaseAsync(_database);
+        await base.InitializeAsync();
+    }
+
+    protected override void ConfigureNode(AkkaConfigurationBuilder akka) =>
+        O8Actors.Persistence.O8PersistenceHostingExtensions.WithOAuthAccountsPersistence(akka, o =>
+        {
+            o.Database = O8Actors.Persistence.O8PersistenceDatabase.PostgreSql;
+            o.ConnectionString = _postgres.ConnectionString(_database);
+            o.UseAppDataProtection = true;
+        });
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _postgres.DisposeAsync();
+    }
 }

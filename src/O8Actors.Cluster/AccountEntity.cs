@@ -1,0 +1,81 @@
+using Akka.Actor;
+using O8Actors.Accounts;
+
+namespace O8Actors.Cluster;
+
+/// <summary>
+/// One account as an entity of the accounts' shard region: the only actor of that account in the cluster, so refreshes
+/// stay single-flight however many nodes ask. It runs the core's account actor (under a supervisor of its own, which
+/// re-creates it after sign-out or idleness) with this node's store, providers and settings; the store, shared by all
+/// nodes (O8Actors.Persistence), is what lets the account keep its tokens when its entity moves to another node.
+/// </summary>
+internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
+{
+    private IActorRef? _accounts;
+    private AccountSettings? _settings;
+
+    public IStash Stash { get; set; } = null!;
+
+    /// <summary>Props for the entity of <paramref name="entityId"/>; <paramref name="parts"/> completes once O8Actors runs on this node.</summary>
+    public static Props Props(string entityId, Task<AccountParts> parts) => Akka.Actor.Props.Create(() => new AccountEntity(entityId, parts));
+
+    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
+    public AccountEntity(string entityId, Task<AccountParts> parts)
+    {
+        var account = AccountOf(entityId);
+        parts.PipeTo(Self);
+        Receive<AccountParts>(p =>
+        {
+            _settings = p.Settings;
+            _accounts = Context.ActorOf(AccountsSupervisor.ForEntity(p.Store, p.Providers, p.Flows, p.Settings, account, p.Node), "account");
+            Become(Ready);
+            Stash.UnstashAll();
+        });
+        Receive<Status.Failure>(f => throw new InvalidOperationException("O8Actors did not start on this node.", f.Cause));
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    /// <summary>The account of an entity id (its <see cref="OAuthAccount.Id"/>: provider and key, each escaped).</summary>
+    internal static OAuthAccount AccountOf(string entityId)
+    {
+        var slash = entityId.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0) throw new ArgumentException("An account entity id is provider/key.", nameof(entityId));
+        return new OAuthAccount(Uri.UnescapeDataString(entityId[..slash]), Uri.UnescapeDataString(entityId[(slash + 1)..]));
+    }
+
+    private void Ready()
+    {
+        // Asked (not forwarded) so that a failure goes back to the caller's node in its wire form.
+        Receive<GetAccessToken>(msg => Ask(msg, _settings!.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout)));
+        Receive<RememberLogin>(msg => Ask(msg with { Tokens = WireClaims.Restore(msg.Tokens) }, _settings!.RenewalTimeout));
+        Receive<SignOut>(msg => Ask(msg, _settings!.RenewalTimeout + _settings.RenewalTimeout));
+        ReceiveAny(msg => _accounts!.Forward(msg));
+    }
+
+    private void Ask(object message, TimeSpan timeout)
+    {
+        var replyTo = Sender;
+        _accounts!.Ask<object>(message, timeout).PipeTo(replyTo, success: WireAccountFailure.Reply, failure: WireAccountFailure.From);
+    }
+}
+
+/// <summary>
+/// A login's tokens cross nodes without the ID token's full claim list (<see cref="System.Security.Claims.Claim"/> does
+/// not survive the remote's JSON serializer); the entity reads it back from the ID token, which was validated at the login.
+/// </summary>
+internal static class WireClaims
+{
+    /// <summary>The tokens with the claim list read back from the ID token.</summary>
+    public static TokenSet Restore(TokenSet tokens)
+    {
+        if (tokens.IdTokenClaims is not { All.Count: 0 } claims || string.IsNullOrEmpty(tokens.IdToken)) return tokens;
+        try
+        {
+            return tokens with { IdTokenClaims = claims with { All = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(tokens.IdToken).Claims.ToList() } };
+        }
+        catch (ArgumentException)
+        {
+            return tokens;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Akka.Actor;
+using O8Actors.Accounts;
+
+namespace O8Actors.Cluster;
+
+/// <summary>
+/// This node's way to the accounts' shard region (<c>/user/o8-account-gateway</c>): the node's accounts supervisor
+/// sends every account message here; it asks the account's entity, wherever it runs, and answers the caller with the
+/// entity's answer, turning a <see cref="WireAccountFailure"/> back into its exception.
+/// </summary>
+internal sealed class AccountGateway : ReceiveActor
+{
+    /// <summary>Props for the gateway.</summary>
+    public static Props Props(IActorRef region, AccountSettings settings) => Akka.Actor.Props.Create(() => new AccountGateway(region, settings));
+
+    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
+    public AccountGateway(IActorRef region, AccountSettings settings)
+    {
+        // A little longer than the caller's own wait: the caller gives up first, with its own timeout.
+        var extra = TimeSpan.FromSeconds(5);
+        Receive<GetAccessToken>(msg => Ask(region, ForWire(msg), settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
+        Receive<RememberLogin>(msg => Ask(region, msg, settings.RenewalTimeout + extra));
+        Receive<SignOut>(msg => Ask(region, msg, settings.RenewalTimeout + settings.RenewalTimeout + extra));
+    }
+
+    /// <summary>
+    /// The request in types the remote's JSON serializer can rebuild: arrays and dictionaries instead of whatever read-only
+    /// collections the caller built (collection expressions make compiler-generated types it cannot construct).
+    /// </summary>
+    internal static GetAccessToken ForWire(GetAccessToken request) => request with
+    {
+        Scopes = request.Scopes?.ToArray(),
+        Options = request.Options.Login is not { } login ? request.Options : request.Options with
+        {
+            Login = login with
+            {
+                Scopes = login.Scopes?.ToArray(),
+                ExtraParameters = login.ExtraParameters is null ? null : new Dictionary<string, string>(login.ExtraParameters, StringComparer.Ordinal),
+            },
+        },
+    };
+
+    private void Ask(IActorRef region, object message, TimeSpan timeout)
+    {
+        var replyTo = Sender;
+        region.Ask<object>(message, timeout).PipeTo(replyTo,
+            success: answer => answer is WireAccountFailure failure ? new Status.Failure(failure.ToException()) : answer,
+            failure: e => new Status.Failure(e));
+    }
+}

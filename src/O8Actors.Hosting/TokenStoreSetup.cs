@@ -1,0 +1,32 @@
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace O8Actors.Hosting;
+
+/// <summary>
+/// How an Akka.Hosting extension (O8Actors.Persistence's <c>WithOAuthAccountsPersistence</c>) gives the accounts their
+/// store: a store that needs the actor system cannot be a DI singleton made before it, so the extension adds this
+/// setup, and <c>WithOAuthLogins</c> makes the store from it when the system is up.
+/// </summary>
+/// <param name="create">Makes the store in the started actor system.</param>
+internal sealed class TokenStoreSetup(Func<ActorSystem, IServiceProvider, ITokenStore> create) : Setup
+{
+    /// <summary>Makes the store.</summary>
+    public Func<ActorSystem, IServiceProvider, ITokenStore> Create { get; } = create;
+
+    /// <summary>
+    /// The accounts' store: an app's own <see cref="ITokenStore"/> from DI, or the one of this setup; neither keeps
+    /// accounts in memory. Both at once is a mistake the app hears about at start.
+    /// </summary>
+    public static ITokenStore? Resolve(ActorSystem system, IServiceProvider services)
+    {
+        var own = services.GetService<ITokenStore>();
+        var setup = system.Settings.Setup.Get<TokenStoreSetup>();
+        if (!setup.HasValue) return own;
+        if (own is not null)
+            throw new InvalidOperationException(
+                "Two token stores are configured: an ITokenStore in the service collection and WithOAuthAccountsPersistence; keep one.");
+        return setup.Value.Create(system, services);
+    }
+}

@@ -1,0 +1,118 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Microsoft.AspNetCore.DataProtection;
+using O8Actors.Hosting;
+using O8Actors.Persistence.Registers;
+
+namespace O8Actors.Persistence;
+
+/// <summary>
+/// Server-mode persistence of the accounts' tokens through Akka.Persistence and Akka.Persistence.Sql:
+/// <code>
+/// services.AddOAuthLogins();
+/// services.AddAkka("app", (akka, sp) => akka
+///     .WithOAuthLogins()
+///     .WithOAuthAccountsPersistence(o => o.FromConfiguration(sp.GetRequiredService&lt;IConfiguration&gt;())));
+/// </code>
+/// </summary>
+public static class O8PersistenceHostingExtensions
+{
+    /// <summary>
+    /// Keeps the accounts' tokens in a database (SQLite in the app data folder by default, or PostgreSQL), encrypted
+    /// with Data Protection, through a journal plugin of O8Actors' own (<see cref="O8PersistenceOptions.PluginId"/>):
+    /// the app's default Akka.Persistence plugin, if any, is left alone. Tables are created on first use.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithOAuthAccountsPersistence(this AkkaConfigurationBuilder builder, Action<O8PersistenceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new O8PersistenceOptions();
+        configure?.Invoke(options);
+        var plugins = AddJournal(builder, options);
+        builder.Setups.Add(new TokenStoreSetup((system, services) =>
+            new PersistentTokenStore(RegistersIn(system, plugins, options), DataProtectionFor(options, services), options.Timeout)));
+        return builder;
+    }
+
+    /// <summary>
+    /// The registers' entry: in a cluster a shard region (Akka.Persistence allows one writer per persistence id, and the
+    /// nodes share the database, so each account's register must run on one node only), otherwise a local parent.
+    /// </summary>
+    private static Task<IActorRef> RegistersIn(ActorSystem system, PersistencePlugins plugins, O8PersistenceOptions options)
+    {
+        if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.IClusterActorRefProvider)
+            return Task.FromResult(system.ActorOf(TokenRegisters.Props(plugins, options.RegisterIdleTimeout), "o8-token-registers"));
+        var settings = Akka.Cluster.Sharding.ClusterShardingSettings.Create(system).WithRememberEntities(false);
+        if (options.ClusterRole is { Length: > 0 } role) settings = settings.WithRole(role);
+        // Sharding passivates idle registers itself: no idle timeout of their own.
+        return Akka.Cluster.Sharding.ClusterSharding.Get(system).StartAsync(RegistersRegionName,
+            id => id == AccountIndex.EntityId ? AccountIndex.Props(plugins) : TokenRegisterActor.Props(id, plugins, idleTimeout: null),
+            settings, new RegisterMessageExtractor(options.NumberOfShards));
+    }
+
+    /// <summary>The registers' shard region's type name (in a cluster).</summary>
+    internal const string RegistersRegionName = "o8-token-registers";
+
+    /// <summary>Adds the SQL journal and snapshot store under the plugin id, and our serializer; returns the plugin ids.</summary>
+    internal static PersistencePlugins AddJournal(AkkaConfigurationBuilder builder, O8PersistenceOptions options)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.PluginId, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Timeout, TimeSpan.Zero, nameof(options));
+        var (connection, provider) = Database(options);
+        builder.WithSqlPersistence(
+            new SqlJournalOptions(isDefaultPlugin: false, identifier: options.PluginId)
+            {
+                ConnectionString = connection,
+                ProviderName = provider,
+                AutoInitialize = true,
+            },
+            new SqlSnapshotOptions(isDefaultPlugin: false, identifier: options.PluginId)
+            {
+                ConnectionString = connection,
+                ProviderName = provider,
+                AutoInitialize = true,
+            });
+        builder.WithCustomSerializer("o8-tokens", TokenRegisterSerializer.Types, system => new TokenRegisterSerializer(system));
+        return new PersistencePlugins($"akka.persistence.journal.{options.PluginId}", $"akka.persistence.snapshot-store.{options.PluginId}");
+    }
+
+    private static (string Connection, string Provider) Database(O8PersistenceOptions options)
+    {
+        switch (options.Database)
+        {
+            case O8PersistenceDatabase.Sqlite:
+                if (options.ConnectionString is { Length: > 0 } sqlite) return (sqlite, LinqToDB.ProviderName.SQLiteMS);
+                CreatePrivateFolder(O8PersistenceOptions.DataFolder);
+                return ($"Data Source={O8PersistenceOptions.DefaultSqliteFile}", LinqToDB.ProviderName.SQLiteMS);
+            case O8PersistenceDatabase.PostgreSql:
+                if (options.ConnectionString is not { Length: > 0 } postgres)
+                    throw new ArgumentException("PostgreSQL needs a ConnectionString (O8:Persistence:ConnectionString or ConnectionStringName).", nameof(options));
+                return (postgres, LinqToDB.ProviderName.PostgreSQL15);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(options), options.Database, "Unknown database.");
+        }
+    }
+
+    internal static IDataProtectionProvider DataProtectionFor(O8PersistenceOptions options, IServiceProvider services)
+    {
+        if (options.DataProtection is { } given) return given;
+        if (options.UseAppDataProtection)
+            return (IDataProtectionProvider?)services.GetService(typeof(IDataProtectionProvider))
+                ?? throw new InvalidOperationException("UseAppDataProtection needs services.AddDataProtection() (AddOAuthLogins adds it).");
+        var folder = options.KeyRingFolder ?? Path.Combine(O8PersistenceOptions.DataFolder, "keys");
+        CreatePrivateFolder(folder);
+        return DataProtectionProvider.Create(new DirectoryInfo(folder), b => b.SetApplicationName("O8Actors.Persistence"));
+    }
+
+    private static void CreatePrivateFolder(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        const UnixFileMode privateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Directory.CreateDirectory(path, privateFolder);
+    }
+}

@@ -1,0 +1,87 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Configuration;
+
+namespace O8Actors.Persistence;
+
+/// <summary>Where <see cref="O8PersistenceHostingExtensions.WithOAuthAccountsPersistence(Akka.Hosting.AkkaConfigurationBuilder, Action{O8PersistenceOptions}?)"/> keeps the accounts' tokens.</summary>
+public sealed class O8PersistenceOptions
+{
+    /// <summary>The database; SQLite (a file in the app data folder) by default.</summary>
+    public O8PersistenceDatabase Database { get; set; } = O8PersistenceDatabase.Sqlite;
+
+    /// <summary>
+    /// The ADO.NET connection string; null for SQLite means <c>Data Source=</c><see cref="DefaultSqliteFile"/>.
+    /// Required for PostgreSQL.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// The Data Protection keys that encrypt the token payloads. Null: a key ring in <see cref="KeyRingFolder"/>. Every
+    /// node of a cluster needs the same keys (a shared key ring), or a node cannot read what another one stored.
+    /// </summary>
+    public IDataProtectionProvider? DataProtection { get; set; }
+
+    /// <summary>
+    /// Use the app's own Data Protection (the <see cref="IDataProtectionProvider"/> of the service collection, with
+    /// the key ring the app configured, e.g. one shared by all nodes) when <see cref="DataProtection"/> is null. Off by
+    /// default: ASP.NET Core's default key ring may live in memory only (a container without a home folder), and tokens
+    /// encrypted with it would not survive a restart.
+    /// </summary>
+    public bool UseAppDataProtection { get; set; }
+
+    /// <summary>The key ring's folder when <see cref="DataProtection"/> is null and <see cref="UseAppDataProtection"/> is off; null: <c>keys</c> in the app data folder's <c>o8actors</c>.</summary>
+    public string? KeyRingFolder { get; set; }
+
+    /// <summary>The journal and snapshot store plugin id (<c>akka.persistence.journal.&lt;id&gt;</c>): O8Actors' own, apart from the app's default plugin.</summary>
+    public string PluginId { get; set; } = "o8-tokens";
+
+    /// <summary>How long one store operation may take before it fails (database and actor round trip).</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long an account's register stays in memory without a request (its tokens stay in the database).</summary>
+    public TimeSpan RegisterIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>In a cluster: the role of the nodes that hold the registers (null: every node).</summary>
+    public string? ClusterRole { get; set; }
+
+    /// <summary>In a cluster: the number of shards of the registers' region (the same on every node).</summary>
+    public int NumberOfShards { get; set; } = 100;
+
+    /// <summary><c>o8actors/tokens.db</c> in the user's LocalApplicationData (<c>~/.local/share</c> on Linux).</summary>
+    public static string DefaultSqliteFile => Path.Combine(DataFolder, "tokens.db");
+
+    internal static string DataFolder =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "o8actors");
+
+    /// <summary>
+    /// Reads <c>Database</c> (<c>Sqlite</c> or <c>PostgreSql</c>), <c>ConnectionString</c> (or the connection string
+    /// named by <c>ConnectionStringName</c> under <c>ConnectionStrings</c>), <c>KeyRingFolder</c> and <c>UseAppDataProtection</c> from
+    /// <paramref name="section"/> of <paramref name="configuration"/>; keys that are absent leave the current value.
+    /// </summary>
+    public O8PersistenceOptions FromConfiguration(IConfiguration configuration, string section = "O8:Persistence")
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var s = configuration.GetSection(section);
+        if (s["Database"] is { Length: > 0 } database)
+            Database = Enum.TryParse<O8PersistenceDatabase>(database, ignoreCase: true, out var parsed)
+                ? parsed
+                : throw new ArgumentException($"{section}:Database must be Sqlite or PostgreSql, not '{database}'.", nameof(configuration));
+        if (s["ConnectionStringName"] is { Length: > 0 } name)
+            ConnectionString = configuration.GetConnectionString(name)
+                ?? throw new ArgumentException($"{section}:ConnectionStringName names ConnectionStrings:{name}, which is not set.", nameof(configuration));
+        if (s["ConnectionString"] is { Length: > 0 } connection) ConnectionString = connection;
+        if (s["KeyRingFolder"] is { Length: > 0 } keys) KeyRingFolder = keys;
+        if (s["UseAppDataProtection"] is { Length: > 0 } app) UseAppDataProtection = bool.Parse(app);
+        return this;
+    }
+}
+
+/// <summary>The databases <see cref="PersistentTokenStore"/> is tested against (through Akka.Persistence.Sql).</summary>
+public enum O8PersistenceDatabase
+{
+    /// <summary>SQLite through Microsoft.Data.Sqlite: the embedded default.</summary>
+    Sqlite,
+
+    /// <summary>PostgreSQL through Npgsql.</summary>
+    PostgreSql,
+}

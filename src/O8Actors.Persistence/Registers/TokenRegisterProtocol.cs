@@ -1,0 +1,66 @@
+namespace O8Actors.Persistence.Registers;
+
+// The persistent side of the store speaks only in opaque, already-encrypted payloads: a register never sees a token,
+// so nothing it journals, snapshots or sends to another node can hold one in plain text.
+
+/// <summary>A message for one register (an account's, or the account index): routed by <see cref="EntityId"/>.</summary>
+internal interface ITokenRegisterMessage
+{
+    /// <summary>The register's id: the account's <see cref="OAuthAccount.Id"/>, or <see cref="AccountIndex.EntityId"/>.</summary>
+    string EntityId { get; }
+}
+
+/// <summary>Reads the account's register; answered with <see cref="TokensLoaded"/>.</summary>
+internal sealed record LoadTokens(string EntityId) : ITokenRegisterMessage;
+
+/// <summary>The register's encrypted payload (null: nothing stored) and its version (0: nothing stored).</summary>
+internal sealed record TokensLoaded(byte[]? Payload, long Version);
+
+/// <summary>Stores <paramref name="Payload"/> when the stored version is <paramref name="ExpectedVersion"/>; answered with <see cref="TokensSaved"/>.</summary>
+internal sealed record SaveTokens(string EntityId, byte[] Payload, long ExpectedVersion) : ITokenRegisterMessage;
+
+/// <summary>The new version, or null when the stored version was another (refused: someone wrote first).</summary>
+internal sealed record TokensSaved(long? Version);
+
+/// <summary>Empties the account's register; answered with <see cref="TokensErased"/>.</summary>
+internal sealed record EraseTokens(string EntityId) : ITokenRegisterMessage;
+
+/// <summary>The register is empty.</summary>
+internal sealed record TokensErased;
+
+/// <summary>Asks the account index for the ids it holds; answered with <see cref="AccountIds"/>.</summary>
+internal sealed record ListAccountIds : ITokenRegisterMessage
+{
+    /// <inheritdoc />
+    public string EntityId => AccountIndex.EntityId;
+}
+
+/// <summary>The account ids with stored tokens.</summary>
+internal sealed record AccountIds(IReadOnlyList<string> Ids);
+
+/// <summary>Adds (<paramref name="Listed"/>) or removes an account id in the index; answered with <see cref="AccountIndexed"/>.</summary>
+internal sealed record IndexAccount(string AccountId, bool Listed) : ITokenRegisterMessage
+{
+    /// <inheritdoc />
+    public string EntityId => AccountIndex.EntityId;
+}
+
+/// <summary>The index holds the change.</summary>
+internal sealed record AccountIndexed;
+
+// ---- journal events and snapshots -----------------------------------------------------------------------------
+
+/// <summary>Journal event: the register now holds <paramref name="Payload"/> at <paramref name="Version"/>.</summary>
+internal sealed record TokensStored(long Version, byte[] Payload);
+
+/// <summary>Journal event: the register was emptied (sign-out).</summary>
+internal sealed record TokensCleared;
+
+/// <summary>Snapshot of a register: its version and payload (null when empty).</summary>
+internal sealed record TokenRegisterSnapshot(long Version, byte[]? Payload);
+
+/// <summary>Journal event of the index: an account id was listed or unlisted.</summary>
+internal sealed record AccountIdChanged(string AccountId, bool Listed);
+
+/// <summary>Snapshot of the index.</summary>
+internal sealed record AccountIndexSnapshot(IReadOnlyList<string> Ids);

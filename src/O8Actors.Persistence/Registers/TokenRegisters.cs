@@ -1,0 +1,71 @@
+using Akka.Actor;
+
+namespace O8Actors.Persistence.Registers;
+
+/// <summary>
+/// The registers of one actor system without a cluster (<c>/user/o8-token-registers</c>): one child per account (and
+/// the index), created on its first message, so each persistence id has exactly one writer in this process.
+/// </summary>
+/// <remarks>
+/// A register idle for a while asks to be retired; messages already forwarded to it are handled before the PoisonPill,
+/// and the next one starts a fresh register that recovers from the journal. A register that fails (the database is
+/// down) is stopped; the next message recovers again.
+/// </remarks>
+internal sealed class TokenRegisters : ReceiveActor
+{
+    private readonly PersistencePlugins _plugins;
+    private readonly TimeSpan _idleTimeout;
+    private readonly Dictionary<string, IActorRef> _children = new(StringComparer.Ordinal);
+    private long _incarnation;
+
+    /// <summary>Sent by a register with nothing to do: its parent stops routing to it and stops it.</summary>
+    internal sealed record Idle(string PersistenceId);
+
+    /// <summary>Props for the parent of the registers.</summary>
+    public static Props Props(PersistencePlugins plugins, TimeSpan idleTimeout) =>
+        Akka.Actor.Props.Create(() => new TokenRegisters(plugins, idleTimeout));
+
+    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
+    public TokenRegisters(PersistencePlugins plugins, TimeSpan idleTimeout)
+    {
+        _plugins = plugins;
+        _idleTimeout = idleTimeout;
+        Receive<ITokenRegisterMessage>(msg => Of(msg.EntityId).Forward(msg));
+        Receive<Idle>(msg =>
+        {
+            foreach (var (id, child) in _children)
+            {
+                if (!child.Equals(Sender) || PersistenceIds.Of(id) != msg.PersistenceId) continue;
+                _children.Remove(id);
+                Context.Unwatch(child);
+                child.Tell(PoisonPill.Instance);
+                return;
+            }
+        });
+        Receive<Terminated>(t =>
+        {
+            foreach (var (id, child) in _children)
+            {
+                if (!child.Equals(t.ActorRef)) continue;
+                _children.Remove(id);
+                return;
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    private IActorRef Of(string entityId)
+    {
+        if (_children.TryGetValue(entityId, out var child)) return child;
+        var props = entityId == AccountIndex.EntityId
+            ? AccountIndex.Props(_plugins)
+            : TokenRegisterActor.Props(entityId, _plugins, _idleTimeout);
+        // The account id holds any character: a counter names the child, the persistence id says whose it is.
+        child = Context.ActorOf(props, $"register-{++_incarnation}");
+        Context.Watch(child);
+        _children[entityId] = child;
+        return child;
+    }
+}

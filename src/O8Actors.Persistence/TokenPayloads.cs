@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
+using O8Actors.Accounts;
+
+namespace O8Actors.Persistence;
+
+/// <summary>
+/// Turns an account's <see cref="TokenSet"/> into the opaque payload the journal keeps, and back: JSON (a schema of
+/// our own, below), encrypted and authenticated by ASP.NET Core Data Protection under
+/// <see cref="Purpose"/>. The account's id is inside the encryption, so a payload moved to another account's row
+/// does not read as that account's tokens.
+/// </summary>
+internal sealed class TokenPayloads(IDataProtectionProvider provider)
+{
+    /// <summary>The Data Protection purpose: payloads of this store decrypt under no other purpose (and vice versa).</summary>
+    public const string Purpose = "O8Actors.Persistence.Tokens.v1";
+
+    private readonly IDataProtector _protector = provider.CreateProtector(Purpose);
+
+    /// <summary>The encrypted payload of <paramref name="account"/>'s <paramref name="tokens"/>.</summary>
+    public byte[] Protect(OAuthAccount account, TokenSet tokens) =>
+        _protector.Protect(JsonSerializer.SerializeToUtf8Bytes(Payload.From(account, tokens)));
+
+    /// <summary>The tokens in <paramref name="payload"/>, or null when it does not decrypt (key ring lost) or is another account's.</summary>
+    public TokenSet? Unprotect(OAuthAccount account, byte[] payload)
+    {
+        try
+        {
+            var read = JsonSerializer.Deserialize<Payload>(_protector.Unprotect(payload));
+            return read is not null && read.Account == account.Id ? read.ToTokens() : null;
+        }
+        catch (Exception e) when (e is CryptographicException or JsonException)
+        {
+            // As good as absent: the account signs in again.
+            return null;
+        }
+    }
+
+    /// <summary>Format 1 of the payload (inside the encryption); <c>DpopKey</c> is absent in payloads written before DPoP.</summary>
+    private sealed record Payload(
+        int Format, string Account, string AccessToken, string TokenType, DateTimeOffset? ExpiresAt, string? RefreshToken,
+        string? Scope, string? IdToken, StoredClaims? Claims, string? DpopKey = null)
+    {
+        public static Payload From(OAuthAccount account, TokenSet t) => new(
+            1, account.Id, t.AccessToken, t.TokenType, t.ExpiresAt, t.RefreshToken, t.Scope, t.IdToken, StoredClaims.From(t.IdTokenClaims),
+            StoredClaims.KeyOf(t));
+
+        public TokenSet ToTokens() => new(AccessToken, TokenType, ExpiresAt, RefreshToken, Scope, IdToken)
+        {
+            IdTokenClaims = Claims?.ToClaims(IdToken),
+            DpopKey = StoredClaims.Key(DpopKey),
+        };
+    }
+}

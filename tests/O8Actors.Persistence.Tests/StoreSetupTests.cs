@@ -1,0 +1,58 @@
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using O8Actors.Hosting;
+
+namespace O8Actors.Persistence.Tests;
+
+/// <summary>How the store is switched on: one store only, and a clear error for a missing PostgreSQL connection string.</summary>
+public sealed class StoreSetupTests
+{
+    [Fact]
+    public async Task An_ITokenStore_in_DI_beside_WithOAuthAccountsPersistence_fails_the_start_with_a_clear_message()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "o8-two-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.SetMinimumLevel(LogLevel.Critical);
+        builder.Services.AddSingleton<ITokenStore>(new InMemoryTokenStore());
+        ITokenStore? resolved = null;
+        Exception? error = null;
+        builder.Services.AddAkka("o8-two-stores", (akka, services) => akka
+            .WithOAuthAccountsPersistence(o =>
+            {
+                o.ConnectionString = $"Data Source={Path.Combine(folder, "tokens.db")}";
+                o.KeyRingFolder = Path.Combine(folder, "keys");
+            })
+            .WithActors((system, _) =>
+            {
+                try
+                {
+                    resolved = TokenStoreSetup.Resolve(system, services);
+                }
+                catch (InvalidOperationException e)
+                {
+                    error = e;
+                }
+            }));
+        using var host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(folder, recursive: true);
+
+        Assert.Null(resolved);
+        Assert.Contains("Two token stores are configured", Assert.IsType<InvalidOperationException>(error).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PostgreSQL_without_a_connection_string_is_refused_when_configured()
+    {
+        var akka = new AkkaConfigurationBuilder(new ServiceCollection(), "o8-no-connection");
+
+        var error = Assert.Throws<ArgumentException>(() => akka.WithOAuthAccountsPersistence(o => o.Database = O8PersistenceDatabase.PostgreSql));
+
+        Assert.Contains("PostgreSQL needs a ConnectionString", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,49 @@
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using O8Actors.Hosting;
+
+namespace O8Actors.Persistence.Tests.Support;
+
+/// <summary>
+/// Just the store: an actor system with <c>WithOAuthAccountsPersistence</c> and no logins, for tests of the store's
+/// contract. The store is made exactly as <c>WithOAuthLogins</c> makes it (from the same setup).
+/// </summary>
+public sealed class StoreHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private StoreHost(IHost host, ITokenStore store)
+    {
+        _host = host;
+        Store = store;
+    }
+
+    /// <summary>The store.</summary>
+    public ITokenStore Store { get; }
+
+    /// <summary>The actor system.</summary>
+    public Akka.Actor.ActorSystem System => _host.Services.GetRequiredService<Akka.Actor.ActorSystem>();
+
+    /// <summary>Starts an actor system with the store configured by <paramref name="persistence"/>.</summary>
+    public static async Task<StoreHost> StartAsync(Action<O8PersistenceOptions> persistence, string name = "o8-store")
+    {
+        var made = new TaskCompletionSource<ITokenStore>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddAkka(name, (akka, services) => akka
+            .WithOAuthAccountsPersistence(persistence)
+            .WithActors((system, _) => made.SetResult(TokenStoreSetup.Resolve(system, services)!)));
+        var host = builder.Build();
+        await host.StartAsync();
+        return new StoreHost(host, await made.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using O8Actors.Persistence.Tests.Support;
+using O8Actors.TestKit.Browser;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.Persistence.Tests;
+
+/// <summary>What every database must do; the SQLite and PostgreSQL test classes run these against a real one.</summary>
+public static class TokenStoreScenarios
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    private static readonly OAuthAccount Alice = new("sandbox", "alice");
+
+    /// <summary>
+    /// Sign in on one host, stop it, start a second on the same database and key ring (a new process's view): the
+    /// account is listed and its token served with no request to the provider; the rows hold no token in plain text.
+    /// </summary>
+    /// <returns>The login's tokens, for the caller's own search of the database.</returns>
+    public static async Task<TokenSet> RoundTripAsync(SandboxAuthorizationServer sandbox, Action<O8PersistenceOptions, Microsoft.Extensions.Configuration.IConfiguration> persistence,
+        IDictionary<string, string?>? settings = null)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var clientId = "persist-" + Guid.NewGuid().ToString("N");
+        await using var browser = new ScriptedBrowser();
+        TokenSet tokens;
+        using (var first = PersistentHost.Build(sandbox, clientId, browser, persistence, settings))
+        {
+            await first.StartAsync(ct);
+            var logins = first.Services.GetRequiredService<IOAuthLogins>();
+            var redirect = await logins.GetRedirectUriAsync("sandbox", ct);
+            sandbox.RegisterClient(clientId, null, [redirect.ToString()], ClientAuthMethod.None);
+            var request = new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = "alice" }) { AccountKey = "alice" };
+            var outcome = Assert.IsType<LoginSucceeded>(await logins.RunAsync("sandbox", request, ct).WaitAsync(Wait, ct));
+            Assert.Equal(Alice, outcome.Account);
+            tokens = outcome.Tokens;
+            Assert.NotNull(tokens.RefreshToken);
+            await first.StopAsync(ct);
+        }
+
+        var authorizeRequests = sandbox.Counters.AuthorizeRequests;
+        var tokenRequests = sandbox.Counters.TokenRequests;
+        using (var second = PersistentHost.Build(sandbox, clientId, browser, persistence, settings))
+        {
+            await second.StartAsync(ct);
+            var logins = second.Services.GetRequiredService<IOAuthLogins>();
+
+            Assert.Equal([Alice], await logins.GetAccountsAsync("sandbox", ct));
+            var served = await logins.GetAccessTokenAsync(Alice, cancellationToken: ct);
+
+            Assert.Equal(tokens.AccessToken, served.Token);
+            Assert.Equal(authorizeRequests, sandbox.Counters.AuthorizeRequests);
+            Assert.Equal(tokenRequests, sandbox.Counters.TokenRequests);
+            await second.StopAsync(ct);
+        }
+
+        return tokens;
+    }
+
+    /// <summary>
+    /// Versions: each save needs the version it read; an older token set written after a newer one is refused and the
+    /// newer stays; removal empties the account and unlists it.
+    /// </summary>
+    /// <summary>A DPoP-bound account keeps its key across a restart: its refreshes and API calls still sign with it.</summary>
+    public static async Task DpopKeySurvivesARestartAsync(Action<O8PersistenceOptions> persistence)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var carol = new OAuthAccount("sandbox", "carol");
+        using var key = O8Actors.Dpop.DpopKey.Create();
+        await using (var host = await StoreHost.StartAsync(persistence))
+            Assert.Equal(1, await host.Store.SaveAsync(carol, Tokens("1") with { TokenType = "DPoP", DpopKey = key }, 0, ct));
+
+        await using (var host = await StoreHost.StartAsync(persistence))
+        {
+            var stored = await host.Store.LoadAsync(carol, ct);
+            Assert.Equal(key.ToJwk(), stored!.Tokens.DpopKey!.ToJwk());
+        }
+    }
+
+    public static async Task RotationIsNeverUndoneAsync(Action<O8PersistenceOptions> persistence)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var bob = new OAuthAccount("sandbox", "bob/with a slash");
+        await using (var host = await StoreHost.StartAsync(persistence))
+        {
+            var store = host.Store;
+            Assert.Equal(1, await store.SaveAsync(bob, Tokens("1"), 0, ct));
+            Assert.Equal(2, await store.SaveAsync(bob, Tokens("2"), 1, ct));
+
+            // A writer that read version 1 (before the rotation) comes late with its older refresh token.
+            Assert.Null(await store.SaveAsync(bob, Tokens("1-late"), 1, ct));
+            Assert.Null(await store.SaveAsync(bob, Tokens("0-late"), 0, ct));
+
+            var stored = await store.LoadAsync(bob, ct);
+            Assert.Equal(2, stored!.Version);
+            Assert.Equal("refresh-2", stored.Tokens.RefreshToken);
+            Assert.Contains(bob, await store.ListAsync("sandbox", ct));
+        }
+
+        // After a restart the version is the journal's: the late writer is still refused.
+        await using (var host = await StoreHost.StartAsync(persistence))
+        {
+            var store = host.Store;
+            Assert.Null(await store.SaveAsync(bob, Tokens("1-late"), 1, ct));
+            Assert.Equal(3, await store.SaveAsync(bob, Tokens("3"), 2, ct));
+            Assert.Equal("refresh-3", (await store.LoadAsync(bob, ct))!.Tokens.RefreshToken);
+
+            await store.RemoveAsync(bob, ct);
+            Assert.Null(await store.LoadAsync(bob, ct));
+            Assert.DoesNotContain(bob, await store.ListAsync(cancellationToken: ct));
+            Assert.Equal(1, await store.SaveAsync(bob, Tokens("again"), 0, ct));
+        }
+    }
+
+    private static TokenSet Tokens(string n) =>
+        new("access-" + n, "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-" + n, "openid");
+}
