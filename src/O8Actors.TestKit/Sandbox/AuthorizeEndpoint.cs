@@ -9,7 +9,7 @@ namespace O8Actors.TestKit.Sandbox;
 /// 400 page and are never redirected (RFC 6749 §4.1.2.1); every other problem is redirected with <c>error</c>,
 /// <c>state</c> (when one was sent) and <c>iss</c>.
 /// </summary>
-internal sealed partial class AuthorizeEndpoint(SandboxState state)
+internal sealed partial class AuthorizeEndpoint(SandboxState state, PushedAuthorizationEndpoint pushed)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -22,6 +22,23 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state)
         }
 
         var query = SandboxHttp.Flatten(context.Request.Query, out var duplicate);
+        // RFC 9126 section 4: a pushed request's parameters come from the push, named by request_uri.
+        if (state.Options.PushedAuthorization != SandboxPushedAuthorization.Off && query.Get("request_uri") is { } requestUri)
+        {
+            if (pushed.Redeem(requestUri, query.Get("client_id"), out var problem) is not { } parameters)
+            {
+                await RejectPageAsync(context, 400, "invalid_request_uri", problem!);
+                return;
+            }
+
+            query = parameters;
+        }
+        else if (state.Options.PushedAuthorization == SandboxPushedAuthorization.Required)
+        {
+            await RejectPageAsync(context, 400, "invalid_request", "This server requires pushed authorization requests (RFC 9126): push to /par first.");
+            return;
+        }
+
         var client = state.Clients.Find(query.Get("client_id"));
         if (client is null || duplicate == "client_id")
         {

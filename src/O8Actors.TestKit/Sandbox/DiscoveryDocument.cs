@@ -5,7 +5,16 @@ namespace O8Actors.TestKit.Sandbox;
 /// <summary>The sandbox's RFC 8414 / OpenID Connect Discovery metadata.</summary>
 internal static class DiscoveryDocument
 {
-    public static JsonObject Build(SandboxEndpoints endpoints, bool sendsIssuer) => new()
+    public static JsonObject Build(SandboxEndpoints endpoints, bool sendsIssuer, SandboxPushedAuthorization pushed)
+    {
+        var document = Build(endpoints, sendsIssuer);
+        if (pushed == SandboxPushedAuthorization.Off) return document;
+        document["pushed_authorization_request_endpoint"] = endpoints.PushedAuthorization.AbsoluteUri;
+        document["require_pushed_authorization_requests"] = pushed == SandboxPushedAuthorization.Required;
+        return document;
+    }
+
+    private static JsonObject Build(SandboxEndpoints endpoints, bool sendsIssuer) => new()
     {
         ["issuer"] = endpoints.IssuerString,
         ["authorization_endpoint"] = endpoints.Authorization.AbsoluteUri,

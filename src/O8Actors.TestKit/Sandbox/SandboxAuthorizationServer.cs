@@ -61,6 +61,9 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     /// <summary><c>/device/code</c>: the device authorization endpoint (RFC 8628), whose users follow <see cref="SandboxOptions.DeviceUsers"/>.</summary>
     public Uri DeviceAuthorizationEndpoint => Endpoints.DeviceAuthorization;
 
+    /// <summary><c>/par</c>: the pushed authorization request endpoint (RFC 9126), when <see cref="SandboxOptions.PushedAuthorization"/> is on.</summary>
+    public Uri PushedAuthorizationEndpoint => Endpoints.PushedAuthorization;
+
     /// <summary><c>/jwks</c>: the ES256 key that signs ID tokens.</summary>
     public Uri JwksUri => Endpoints.Jwks;
 
@@ -107,12 +110,13 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
             });
         });
         var app = builder.Build();
-        var authorize = new AuthorizeEndpoint(state);
+        var pushed = new PushedAuthorizationEndpoint(state);
+        var authorize = new AuthorizeEndpoint(state, pushed);
         var token = new TokenEndpoint(state);
         var introspection = new IntrospectionEndpoint(state);
         var revocation = new RevocationEndpoint(state);
         var device = new DeviceAuthorizationEndpoint(state);
-        app.Run(context => Dispatch(context, state, authorize, token, introspection, revocation, device));
+        app.Run(context => Dispatch(context, state, authorize, token, introspection, revocation, device, pushed));
 
         try
         {
@@ -177,7 +181,7 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     }
 
     private static Task Dispatch(HttpContext context, SandboxState state, AuthorizeEndpoint authorize, TokenEndpoint token, IntrospectionEndpoint introspection,
-        RevocationEndpoint revocation, DeviceAuthorizationEndpoint device)
+        RevocationEndpoint revocation, DeviceAuthorizationEndpoint device, PushedAuthorizationEndpoint pushed)
     {
         if (state.Endpoints is null)
         {
@@ -194,10 +198,11 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
             SandboxEndpoints.IntrospectionPath => introspection.HandleAsync(context),
             SandboxEndpoints.RevocationPath => revocation.HandleAsync(context),
             SandboxEndpoints.DeviceAuthorizationPath => device.HandleAsync(context),
+            SandboxEndpoints.PushedAuthorizationPath => pushed.HandleAsync(context),
             SandboxEndpoints.DeviceVerificationPath => DeviceVerificationPage.HandleAsync(context),
             SandboxEndpoints.JwksPath => SandboxHttp.WriteJsonAsync(context, 200, state.Signer.Jwks()),
             SandboxEndpoints.OpenIdConfigurationPath or SandboxEndpoints.OAuthServerMetadataPath =>
-                SandboxHttp.WriteJsonAsync(context, 200, DiscoveryDocument.Build(state.Endpoints, state.Options.SendIssuerParameter)),
+                SandboxHttp.WriteJsonAsync(context, 200, DiscoveryDocument.Build(state.Endpoints, state.Options.SendIssuerParameter, state.Options.PushedAuthorization)),
             _ => NotFound(context),
         };
     }

@@ -17,6 +17,7 @@ public sealed class SandboxCounters
     private long _revocations;
     private long _deviceCodes;
     private long _devicePolls;
+    private long _pushed;
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TokenFaultKind, long> _faults = new();
 
@@ -56,6 +57,9 @@ public sealed class SandboxCounters
     /// <summary>Device-code grant requests to <c>/token</c> (polls), whatever they were answered.</summary>
     public long DevicePolls => Interlocked.Read(ref _devicePolls);
 
+    /// <summary>Pushed authorization requests accepted at <c>/par</c> (RFC 9126).</summary>
+    public long PushedRequests => Interlocked.Read(ref _pushed);
+
     /// <summary>Protocol errors returned, by OAuth error code (<c>invalid_grant</c>, <c>invalid_client</c>, <c>invalid_redirect_uri</c>, ...).</summary>
     public IReadOnlyDictionary<string, long> ErrorsByKind => new Dictionary<string, long>(_errors, StringComparer.Ordinal);
 
@@ -81,6 +85,7 @@ public sealed class SandboxCounters
     internal void NeverAnswer() => Interlocked.Increment(ref _neverAnswered);
     internal void DeviceCodeIssued() => Interlocked.Increment(ref _deviceCodes);
     internal void DevicePoll() => Interlocked.Increment(ref _devicePolls);
+    internal void PushedRequest() => Interlocked.Increment(ref _pushed);
     internal void Revoked() => Interlocked.Increment(ref _revocations);
     internal void FamilyRevoked() => Interlocked.Increment(ref _familiesRevoked);
     internal void Error(string error) => _errors.AddOrUpdate(error, 1, static (_, n) => n + 1);

@@ -11,6 +11,7 @@ internal sealed class SandboxEndpoints(Uri baseAddress)
     public const string JwksPath = "/jwks";
     public const string DeviceAuthorizationPath = "/device/code";
     public const string DeviceVerificationPath = "/device";
+    public const string PushedAuthorizationPath = "/par";
     public const string OpenIdConfigurationPath = "/.well-known/openid-configuration";
     public const string OAuthServerMetadataPath = "/.well-known/oauth-authorization-server";
 
@@ -26,5 +27,6 @@ internal sealed class SandboxEndpoints(Uri baseAddress)
     public Uri Jwks { get; } = new(baseAddress, JwksPath);
     public Uri DeviceAuthorization { get; } = new(baseAddress, DeviceAuthorizationPath);
     public Uri DeviceVerification { get; } = new(baseAddress, DeviceVerificationPath);
+    public Uri PushedAuthorization { get; } = new(baseAddress, PushedAuthorizationPath);
     public Uri Discovery { get; } = new(baseAddress, OpenIdConfigurationPath);
 }

@@ -39,6 +39,13 @@ public sealed class SandboxOptions
     /// <summary>The <c>interval</c> device logins are told to poll at (default 5 s, RFC 8628's default; whole seconds).</summary>
     public TimeSpan DevicePollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Pushed authorization requests (RFC 9126): <see cref="SandboxPushedAuthorization.Off"/> (the default: not
+    /// advertised), <see cref="SandboxPushedAuthorization.Optional"/> or <see cref="SandboxPushedAuthorization.Required"/>.
+    /// A pushed request's <c>login_hint</c> still reaches <see cref="Decide"/>, but not the authorize URL a scripted browser sees.
+    /// </summary>
+    public SandboxPushedAuthorization PushedAuthorization { get; set; }
+
     /// <summary>Whether PKCE (S256) is mandatory (default <c>true</c>). <c>plain</c> is refused either way.</summary>
     public bool RequirePkce { get; set; } = true;
 

@@ -24,6 +24,8 @@ internal sealed partial class FlowActor
     private TimeSpan? _deviceTimeout;
     // Auto: why the browser was given up (its launcher failed) while the device code is being asked for; null otherwise.
     private string? _deviceFallbackReason;
+    // Auto: the provider already said it has no device grant, so a failed browser launch does not ask again.
+    private bool _deviceUnsupported;
 
     private sealed record PollNow
     {
@@ -44,7 +46,7 @@ internal sealed partial class FlowActor
     /// <summary>Auto after the browser launcher failed: ask for a device code while the browser login still waits.</summary>
     private void TryDeviceInstead(string launcherDetail)
     {
-        if (_deviceFallbackReason is not null) return;
+        if (_deviceFallbackReason is not null || _deviceUnsupported) return;
         _deviceFallbackReason = $"the browser launcher failed ({launcherDetail})";
         RequestDeviceCode();
     }
@@ -71,6 +73,7 @@ internal sealed partial class FlowActor
                 return true;
             case CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable } msg when _start.Request.Method == LoginMethod.Auto:
                 // Auto, and the provider has no device endpoint: the browser it is (the launcher shows the URL if it cannot open one).
+                _deviceUnsupported = true;
                 Choose(LoginMethod.Browser, $"the provider does not support the device grant ({msg.Reason})");
                 RegisterWithListener();
                 Become(RegisteringPhase);

@@ -245,6 +245,21 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     [Fact]
+    public void Auto_does_not_ask_for_a_device_code_twice_when_the_provider_has_none_and_the_launcher_then_fails()
+    {
+        Start(LoginMethod.Auto, new HeadlessBrowser());
+        _providers.ExpectMsg<RequestDeviceCode>();
+        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "no device endpoint", null));
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
+        _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new AuthorizationPrepared("d1", AuthorizeUrl, ProviderDescriptor.Static, new Uri("https://localhost:41539/test")));
+
+        _events.FishForMessage<BrowserLaunchedEvent>(e => !e.Launched); // the headless launcher could not open it
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));          // and no second device request follows
+    }
+
+    [Fact]
     public void Auto_with_a_display_uses_the_browser_and_switches_to_the_device_grant_when_the_launcher_fails()
     {
         Start(LoginMethod.Auto, new FailingBrowser());

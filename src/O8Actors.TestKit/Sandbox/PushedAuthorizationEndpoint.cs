@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace O8Actors.TestKit.Sandbox;
+
+/// <summary>Whether the sandbox takes pushed authorization requests (RFC 9126).</summary>
+public enum SandboxPushedAuthorization
+{
+    /// <summary>No PAR endpoint is advertised (the default): authorize requests carry their parameters.</summary>
+    Off,
+
+    /// <summary><c>/par</c> is advertised and used when a client pushes; plain authorize requests work too.</summary>
+    Optional,
+
+    /// <summary><c>/par</c> is advertised with <c>require_pushed_authorization_requests</c>: a plain authorize request is refused.</summary>
+    Required,
+}
+
+/// <summary>
+/// <c>POST /par</c> (RFC 9126 section 2): the client pushes its authorize parameters with its client authentication and
+/// gets a single-use <c>request_uri</c>, valid for 60 seconds, to send to <c>/authorize</c> with only its <c>client_id</c>.
+/// </summary>
+internal sealed class PushedAuthorizationEndpoint(SandboxState state)
+{
+    private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
+    private const string Prefix = "urn:ietf:params:oauth:request_uri:";
+    private readonly ConcurrentDictionary<string, (string ClientId, Dictionary<string, string> Parameters, DateTimeOffset ExpiresAt)> _pushed =
+        new(StringComparer.Ordinal);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (state.Options.PushedAuthorization == SandboxPushedAuthorization.Off)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
+        {
+            await ErrorAsync(context, 400, "invalid_request", "The PAR endpoint accepts a form POST only.");
+            return;
+        }
+
+        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out var duplicate);
+        if (duplicate is not null)
+        {
+            await ErrorAsync(context, 400, "invalid_request", $"Parameter '{duplicate}' was sent more than once.");
+            return;
+        }
+
+        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
+        if (auth.Client is null)
+        {
+            await ErrorAsync(context, auth.Error == "invalid_client" ? 401 : 400, auth.Error!, auth.Failure!);
+            return;
+        }
+
+        if (form.ContainsKey("request_uri"))
+        {
+            await ErrorAsync(context, 400, "invalid_request", "request_uri must not be pushed (RFC 9126 section 2.1).");
+            return;
+        }
+
+        var parameters = form.Where(p => p.Key is not "client_secret")
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        parameters["client_id"] = auth.Client.ClientId;
+        var requestUri = Prefix + SandboxHttp.NewSecret();
+        _pushed[requestUri] = (auth.Client.ClientId, parameters, state.Time.GetUtcNow() + Lifetime);
+        state.Counters.PushedRequest();
+        await SandboxHttp.WriteJsonAsync(context, 201, new JsonObject
+        {
+            ["request_uri"] = requestUri,
+            ["expires_in"] = (long)Lifetime.TotalSeconds,
+        });
+    }
+
+    /// <summary>
+    /// The pushed parameters for an authorize request that names <c>request_uri</c> (used once), or null with the reason;
+    /// the client must be the one that pushed them.
+    /// </summary>
+    public Dictionary<string, string>? Redeem(string requestUri, string? clientId, out string? problem)
+    {
+        problem = null;
+        if (!_pushed.TryRemove(requestUri, out var pushed))
+        {
+            problem = "The request_uri is unknown or was already used.";
+            return null;
+        }
+
+        if (!string.Equals(pushed.ClientId, clientId, StringComparison.Ordinal))
+        {
+            problem = "The request_uri was pushed by another client.";
+            return null;
+        }
+
+        if (state.Time.GetUtcNow() >= pushed.ExpiresAt)
+        {
+            problem = "The request_uri has expired.";
+            return null;
+        }
+
+        return pushed.Parameters;
+    }
+
+    private Task ErrorAsync(HttpContext context, int status, string error, string description)
+    {
+        state.Counters.Error(error);
+        return SandboxHttp.WriteErrorAsync(context, status, error, description);
+    }
+}
