@@ -15,37 +15,20 @@ internal sealed class DeviceAuthorizationEndpoint(SandboxState state)
 
     public async Task HandleAsync(HttpContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
-        {
-            await ErrorAsync(context, 400, "invalid_request", "The device authorization endpoint accepts a form POST only.");
-            return;
-        }
-
-        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out var duplicate);
-        if (duplicate is not null)
-        {
-            await ErrorAsync(context, 400, "invalid_request", $"Parameter '{duplicate}' was sent more than once.");
-            return;
-        }
-
-        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
-        if (auth.Client is null)
-        {
-            await ErrorAsync(context, auth.Error == "invalid_client" ? 401 : 400, auth.Error!, auth.Failure!);
-            return;
-        }
+        if (await ClientFormRequest.ReadAsync(context, state, "device authorization endpoint") is not { } read) return;
+        var (client, form) = read;
 
         var parameters = form.Where(p => p.Key is not ("client_secret" or "client_id"))
             .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         var scope = form.Get("scope") ?? string.Empty;
-        var info = new DeviceRequestInfo(auth.Client.ClientId, scope, form.Get("login_hint"), parameters);
+        var info = new DeviceRequestInfo(client.ClientId, scope, form.Get("login_hint"), parameters);
         var user = state.Options.DeviceUsers(info);
         user.Validate();
 
         var deviceCode = SandboxHttp.NewSecret();
         var userCode = NewUserCode();
         var endpoints = state.Endpoints!;
-        var request = new AuthorizeRequestInfo(auth.Client.ClientId, RedirectUri: string.Empty, State: string.Empty, scope,
+        var request = new AuthorizeRequestInfo(client.ClientId, RedirectUri: string.Empty, State: string.Empty, scope,
             CodeChallenge: null, Nonce: null, info.LoginHint, parameters);
         var lifetime = state.Options.DeviceCodeLifetime;
         state.DeviceCodes.Add(deviceCode, new DeviceGrant(request, userCode, state.Time.GetUtcNow() + lifetime, user));
@@ -71,9 +54,6 @@ internal sealed class DeviceAuthorizationEndpoint(SandboxState state)
         return new string(code);
     }
 
-    private Task ErrorAsync(HttpContext context, int status, string error, string description)
-    {
-        state.Counters.Error(error);
-        return SandboxHttp.WriteErrorAsync(context, status, error, description);
-    }
+    private Task ErrorAsync(HttpContext context, int status, string error, string description) =>
+        ClientFormRequest.ErrorAsync(context, state, status, error, description);
 }

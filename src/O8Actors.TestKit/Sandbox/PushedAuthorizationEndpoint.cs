@@ -36,25 +36,8 @@ internal sealed class PushedAuthorizationEndpoint(SandboxState state)
             return;
         }
 
-        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
-        {
-            await ErrorAsync(context, 400, "invalid_request", "The PAR endpoint accepts a form POST only.");
-            return;
-        }
-
-        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out var duplicate);
-        if (duplicate is not null)
-        {
-            await ErrorAsync(context, 400, "invalid_request", $"Parameter '{duplicate}' was sent more than once.");
-            return;
-        }
-
-        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
-        if (auth.Client is null)
-        {
-            await ErrorAsync(context, auth.Error == "invalid_client" ? 401 : 400, auth.Error!, auth.Failure!);
-            return;
-        }
+        if (await ClientFormRequest.ReadAsync(context, state, "PAR endpoint") is not { } read) return;
+        var (client, form) = read;
 
         if (form.ContainsKey("request_uri"))
         {
@@ -64,9 +47,9 @@ internal sealed class PushedAuthorizationEndpoint(SandboxState state)
 
         var parameters = form.Where(p => p.Key is not "client_secret")
             .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        parameters["client_id"] = auth.Client.ClientId;
+        parameters["client_id"] = client.ClientId;
         var requestUri = Prefix + SandboxHttp.NewSecret();
-        _pushed[requestUri] = (auth.Client.ClientId, parameters, state.Time.GetUtcNow() + Lifetime);
+        _pushed[requestUri] = (client.ClientId, parameters, state.Time.GetUtcNow() + Lifetime);
         state.Counters.PushedRequest();
         await SandboxHttp.WriteJsonAsync(context, 201, new JsonObject
         {
@@ -103,9 +86,6 @@ internal sealed class PushedAuthorizationEndpoint(SandboxState state)
         return pushed.Parameters;
     }
 
-    private Task ErrorAsync(HttpContext context, int status, string error, string description)
-    {
-        state.Counters.Error(error);
-        return SandboxHttp.WriteErrorAsync(context, status, error, description);
-    }
+    private Task ErrorAsync(HttpContext context, int status, string error, string description) =>
+        ClientFormRequest.ErrorAsync(context, state, status, error, description);
 }
