@@ -66,13 +66,17 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
                 $"BeginAsync starts a browser login (server mode redirects the user's browser); a {request.Method} login has no authorize URL. " +
                 "Run device logins with IOAuthLogins.RunAsync or AuthorizeAsync.", nameof(request));
         var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
+        // The node's actor system stopped under a running host (it left its cluster, or is shutting down): a message to
+        // its actors would go to dead letters and the caller would wait forever.
+        if (started.System.WhenTerminated.IsCompleted) throw NodeStopped();
         var flowId = FlowSecrets.RandomToken(9);
         // Server mode always binds (secure by default): the login keeps only a keyed hash of the browser's secret.
         var (secret, hash) = binding.Create();
         var (url, outcome) = await started.Route.ConfigureAwait(false) is { } route
             ? BeginRouted(route, flowId, provider, request, hash, cancellationToken)
             : (started.Urls.Expect(flowId), started.Client.RunAsync(flowId, provider, request, cancellationToken, hash));
-        var first = await Task.WhenAny(url, outcome).ConfigureAwait(false);
+        var first = await Task.WhenAny(url, outcome, started.System.WhenTerminated).ConfigureAwait(false);
+        if (first == started.System.WhenTerminated) throw NodeStopped();
         if (first == url && url.IsCompletedSuccessfully)
             return new PendingLogin(flowId, provider, await url.ConfigureAwait(false), outcome) { BrowserBinding = secret };
 
@@ -86,6 +90,9 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
             _ => new AuthorizationFailedException(LoginFailure.ProviderUnavailable, $"The login ended ({ended.Kind}) before its authorize URL was ready.") { LoginId = flowId },
         };
     }
+
+    private static AuthorizationFailedException NodeStopped() => new(LoginFailure.ListenerUnavailable,
+        "O8Actors has stopped on this node (its actor system terminated: the node left its cluster or is shutting down). Begin the sign-in on another node.");
 
     /// <summary>
     /// Begins a login through the route (O8Actors.Cluster): the login may run on another node, so its URL and outcome come

@@ -33,6 +33,11 @@ public sealed class AccountEntityTests(ThreeNodesWithAccounts cluster) : IClassF
     /// <summary>A real login at the sandbox (through the proxy), for a refresh token the sandbox knows.</summary>
     private async Task<TokenSet> SignInAsync(string user, CancellationToken ct)
     {
+        // A node that left (another test makes one leave) answers no more; the proxy's health checks take it out, and a
+        // sign-in through the proxy waits for that, as a user would retry.
+        var alive = Alive();
+        await Eventually.TrueAsync(() => cluster.Apps.Select((app, index) => (app, index))
+            .Where(n => !alive.Contains(n.app)).All(n => !cluster.ProxyRoutesTo(n.index)), "the proxy stops routing to nodes that left", Wait);
         using var browser = cluster.Nodes.Browser();
         using var connect = await browser.PostAsync(new Uri(cluster.Root, $"/connect/sandbox?user={user}"), null, ct);
         Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);

@@ -80,4 +80,28 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
             await app.StopAsync(TestContext.Current.CancellationToken);
         }
     }
+
+    [Fact]
+    public async Task A_begin_on_a_node_whose_actor_system_stopped_under_the_running_host_fails_at_once_instead_of_waiting_forever()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = sandbox.ServerModeApp("o8-stopped-system").Build();
+        await app.StartAsync(ct);
+        try
+        {
+            var connector = app.Services.GetRequiredService<IOAuthConnector>();
+            Assert.NotNull(await connector.BeginAsync("sandbox", cancellationToken: ct)); // it works while the system runs
+
+            // The actor system ends while the web host goes on (as when a cluster node leaves and shuts its system down).
+            await app.Services.GetRequiredService<Akka.Actor.ActorSystem>().Terminate();
+
+            var error = await Assert.ThrowsAsync<AuthorizationFailedException>(() =>
+                connector.BeginAsync("sandbox", cancellationToken: ct).WaitAsync(TimeSpan.FromSeconds(10), ct));
+            Assert.Equal(LoginFailure.ListenerUnavailable, error.Failure);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
 }
