@@ -12,12 +12,19 @@ switch (cli.Get("role", "driver"))
     case "ceiling": return await CeilingRole.RunAsync(cli);
     case "oidc": return await OidcClientRole.RunAsync(cli);
     case "pending": return await PendingRole.RunAsync(cli);
+    case "authserver": return await O8Actors.Benchmarks.Independent.AuthServerRole.RunAsync(cli);
+    case "app": return await O8Actors.Benchmarks.Independent.AppRole.RunAsync(cli);
+    case "browser": return await O8Actors.Benchmarks.Independent.PipeBrowserRole.RunAsync(cli);
     case "driver": break;
     default: Console.Error.WriteLine($"Unknown role '{cli.Get("role", "")}'."); return 2;
 }
 
 // Cluster rows: everything in this one process, no child processes (Cluster/ClusterBench.cs).
 if (cli.Has("cluster")) return await O8Actors.Benchmarks.Cluster.ClusterBench.RunAsync(cli, cli.Get("out", Path.Combine(RepositoryRoot(), "docs")));
+
+// The independent setting (issue 15): server, app and browser each in its own process (Independent/IndependentBench.cs).
+if (cli.Get("setting", "harness") == "independent")
+    return await O8Actors.Benchmarks.Independent.IndependentBench.RunAsync(cli, cli.Get("out", Path.Combine(RepositoryRoot(), "docs")));
 
 if (cli.Has("help"))
 {
@@ -32,6 +39,9 @@ if (cli.Has("help"))
           --out docs                where benchmarks.md and benchmarks.png go (repository docs/ by default)
           --cluster [--n 1000 --concurrency 32 --warmup 300 --latency-n 200]
                                     only the cluster rows: three nodes against one, in this process
+          --setting independent [--warmup 10000 --n 4000 --concurrency 256 --sides o8,oidc --label text]
+                                    the independent setting (issue 15): authorization server, app and browser
+                                    each in its own process, the app's stdout piped into the browser
         """);
     return 0;
 }

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using O8Actors.Benchmarks.Driver;
+
+namespace O8Actors.Benchmarks.Independent;
+
+/// <summary>
+/// The independent setting (issue 15), <c>--setting independent</c>: the authorization server, each measured app and
+/// the browser are separate processes. The app's stdout is piped straight into the browser process
+/// (<c>app | browser</c>, through <c>/bin/sh</c>); this driver only starts them and collects the results.
+/// </summary>
+internal static class IndependentBench
+{
+    public static async Task<int> RunAsync(Args cli, string outDir)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            Console.Error.WriteLine("The independent setting pipes processes through /bin/sh: Linux or macOS only.");
+            return 2;
+        }
+
+        var settings = new IndependentSettings(
+            cli.Int("warmup", 10_000), cli.Int("n", 4000), cli.Int("concurrency", 256),
+            cli.Get("sides", "o8,oidc").Split(',', StringSplitOptions.RemoveEmptyEntries), cli.Get("label", ""));
+        var o8Port = O8Actors.TestSupport.FreePorts.Next();
+        var o8Redirect = $"http://localhost:{o8Port}/sandbox";
+        var issuer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var server = Child.Start("authserver", ["--o8-redirect", o8Redirect], (verb, payload) =>
+        {
+            if (verb == "READY") issuer.TrySetResult(payload);
+            return Task.CompletedTask;
+        });
+        var rows = new List<IndependentRow>();
+        await using (server)
+        {
+            var issuerString = await issuer.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            Console.WriteLine(IndependentReport.Header);
+            foreach (var side in settings.Sides)
+            {
+                var row = await RunSideAsync(side, issuerString, o8Port, settings);
+                rows.Add(row);
+                Console.WriteLine(IndependentReport.Line(row));
+            }
+        }
+
+        var markdown = Path.Combine(outDir, "benchmarks.md");
+        await IndependentReport.WriteAsync(markdown, rows, settings);
+        Console.WriteLine($"Wrote the independent section of {markdown}");
+        return rows.Any(r => r.Side == "o8" && r.Result.Failed > 0) ? 1 : 0;
+    }
+
+    /// <summary>Runs <c>app | browser</c> for one side and waits for both to end.</summary>
+    private static async Task<IndependentRow> RunSideAsync(string side, string issuer, int o8Port, IndependentSettings settings)
+    {
+        var resultFile = Path.Combine(Path.GetTempPath(), $"o8-independent-{Environment.ProcessId}-{side}.json");
+        string[] app = [.. Self(), "--role", "app", "--side", side, "--issuer", issuer, "--port", $"{o8Port}",
+            "--warmup", $"{settings.Warmup}", "--n", $"{settings.N}", "--concurrency", $"{settings.Concurrency}", "--result", resultFile];
+        string[] browser = [.. Self(), "--role", "browser"];
+        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add($"{Quote(app)} | {Quote(browser)}");
+        start.Environment["DOTNET_gcServer"] = "0";
+        using var pipeline = Process.Start(start) ?? throw new InvalidOperationException("Could not start /bin/sh.");
+        string? summary = null;
+        string? line;
+        while ((line = await pipeline.StandardOutput.ReadLineAsync()) is not null)
+        {
+            if (line.StartsWith("BROWSER ", StringComparison.Ordinal)) summary = line;
+            else if (line.Length > 0) Console.Error.WriteLine($"  [browser] {line}");
+        }
+
+        await pipeline.WaitForExitAsync();
+        if (!File.Exists(resultFile)) throw new InvalidOperationException($"The {side} app ended without a result (exit {pipeline.ExitCode}).");
+        var result = RowResult.FromJson(await File.ReadAllTextAsync(resultFile));
+        File.Delete(resultFile);
+        var parts = (summary ?? "BROWSER NaN 0 0").Split(' ', 5);
+        var browserCpu = double.Parse(parts[1], CultureInfo.InvariantCulture);
+        var pairs = int.Parse(parts[2], CultureInfo.InvariantCulture);
+        var browserFailed = int.Parse(parts[3], CultureInfo.InvariantCulture);
+        var name = side == "o8" ? "O8Actors http (GenericOAuthStrategy, one listener)" : "OidcClient 7.1.1 defaults + HttpListener per login (http)";
+        return new IndependentRow(side, name, settings.Concurrency, settings.N, result, browserCpu / Math.Max(1, pairs + browserFailed), browserFailed);
+    }
+
+    /// <summary>This program as a command: the apphost, or <c>dotnet</c> and the assembly.</summary>
+    private static string[] Self()
+    {
+        var self = Environment.ProcessPath!;
+        return Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+            ? [self, typeof(IndependentBench).Assembly.Location]
+            : [self];
+    }
+
+    /// <summary>POSIX shell quoting: each word in single quotes.</summary>
+    private static string Quote(IEnumerable<string> words) =>
+        string.Join(' ', words.Select(w => "'" + w.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+}
+
+/// <summary>The flags of one independent run.</summary>
+internal sealed record IndependentSettings(int Warmup, int N, int Concurrency, string[] Sides, string Label);
+
+/// <summary>One side's line: the app's own report, and the browser's CPU per navigation pair (warm-up included).</summary>
+internal sealed record IndependentRow(string Side, string Name, int Concurrency, int N, RowResult Result, double BrowserCpuMsPerLogin, int BrowserFailed)
+{
+    public double PerSecond => Result.WallSeconds > 0 ? Result.Completed / Result.WallSeconds : 0;
+
+    public double CpuMsPerLogin => Result.Completed > 0 ? Result.CpuMs / Result.Completed : double.NaN;
+}
