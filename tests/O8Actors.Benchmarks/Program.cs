@@ -37,6 +37,7 @@ if (cli.Has("help"))
           --rows o8,ceiling,oidc,pending   which kinds of row to run
           --pending 1000,10000,100000      pending-login checkpoints
           --out docs                where benchmarks.md and benchmarks.png go (repository docs/ by default)
+          --max-warmup 300          caps every process's warm-up (smoke runs only: the JIT is not quiet yet)
           --cluster [--n 1000 --concurrency 32 --warmup 300 --latency-n 200]
                                     only the cluster rows: three nodes against one, in this process
           --setting independent [--warmup 10000 --n 4000 --concurrency 256 --sides o8,oidc --label text]
@@ -53,6 +54,8 @@ var kinds = cli.Get("rows", "o8,ceiling,oidc,pending").Split(',', StringSplitOpt
 var pending = cli.Ints("pending", quick ? [1000, 5000] : [1000, 10_000, 100_000]);
 var repeat = cli.Int("repeat", 1);
 var outDir = cli.Get("out", Path.Combine(RepositoryRoot(), "docs"));
+// A cap on every process's warm-up, for smoke runs only; the children inherit it through the environment.
+if (cli.Has("max-warmup")) Environment.SetEnvironmentVariable(Warmup.CapVariable, cli.Get("max-warmup", ""));
 
 var (certs, root) = await MkcertFiles.CreateAsync();
 await using var driver = new BenchDriver(certs, root);
@@ -73,7 +76,7 @@ async Task Measure(Func<Task<Row>> run, bool once = false)
 
 // The driver (browser + authorization server) shares the CPUs with every measured process: bring its own code to
 // tier 1 first, so its JIT does not slow the first rows.
-await driver.O8Async("driver warm-up", "http", "rsa", Math.Min(n, 2000), 64);
+await driver.O8Async("driver warm-up", "http", "rsa", Math.Min(n, 2000), Math.Min(64, levels.Max()));
 Console.WriteLine(Table.Header);
 foreach (var c in levels)
 {

@@ -40,7 +40,10 @@ internal static class AppRole
             login = async _ =>
             {
                 using var cts = new CancellationTokenSource(PerLogin);
-                await logins.AuthorizeAsync("sandbox", new AuthorizationRequest(), cts.Token);
+                var tokens = await logins.AuthorizeAsync("sandbox", new AuthorizationRequest(), cts.Token);
+                // The setting's token response: access token, refresh token, scope and expiry (checked on both sides).
+                if (!tokens.CanRefresh || tokens.Scope is null || tokens.ExpiresAt is null)
+                    throw new InvalidOperationException("The token response lacked a refresh token, scope or expiry.");
             };
         }
         else
@@ -128,7 +131,8 @@ internal static class AppRole
         using var cts = new CancellationTokenSource(PerLogin);
         var result = await client.LoginAsync(new LoginRequest(), cts.Token);
         if (result.IsError) throw new InvalidOperationException($"OidcClient login failed: {result.Error}");
-        if (result.RefreshToken is null) throw new InvalidOperationException("OidcClient login returned no refresh token.");
+        if (result.RefreshToken is null || result.AccessTokenExpiration == default || result.TokenResponse?.Scope is null)
+            throw new InvalidOperationException("The token response lacked a refresh token, scope or expiry.");
     }
 
     /// <summary>The samples' way to pick a port: bind port 0 on loopback, read it, release it.</summary>
