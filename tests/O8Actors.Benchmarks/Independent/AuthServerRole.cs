@@ -29,9 +29,11 @@ internal static class AuthServerRole
             Enumerable.Range(low, high - low + 1).Select(PeerRedirect).ToArray(), ClientAuthMethod.Basic));
         await using var server = await SandboxAuthorizationServer.StartAsync(options);
         Wire.Send("READY", server.IssuerString);
-        // Lives until the driver closes stdin; then reports its own CPU over its life.
-        while (await Console.In.ReadLineAsync() is not null)
+        // Lives until the driver closes stdin; answers CPU with its own CPU so far (the driver takes deltas per side).
+        string? line;
+        while ((line = await Console.In.ReadLineAsync()) is not null)
         {
+            if (line == "CPU") Wire.Send("CPU", ProcessMeter.Cpu().TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture));
         }
 
         return 0;

@@ -25,11 +25,22 @@ internal static class IndependentBench
         var o8Port = O8Actors.TestSupport.FreePorts.Next();
         var o8Redirect = $"http://localhost:{o8Port}/sandbox";
         var issuer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var serverCpu = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
         var server = Child.Start("authserver", ["--o8-redirect", o8Redirect], (verb, payload) =>
         {
             if (verb == "READY") issuer.TrySetResult(payload);
+            if (verb == "CPU") serverCpu.TrySetResult(double.Parse(payload, CultureInfo.InvariantCulture));
             return Task.CompletedTask;
         });
+
+        // The server's CPU so far (one question at a time: the sides run one after the other).
+        async Task<double> ServerCpuAsync()
+        {
+            serverCpu = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
+            await server.SendAsync("CPU");
+            return await serverCpu.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
         var rows = new List<IndependentRow>();
         await using (server)
         {
@@ -37,7 +48,9 @@ internal static class IndependentBench
             Console.WriteLine(IndependentReport.Header);
             foreach (var side in settings.Sides)
             {
+                var before = await ServerCpuAsync();
                 var row = await RunSideAsync(side, issuerString, o8Port, settings);
+                row = row with { ServerCpuMsPerLogin = (await ServerCpuAsync() - before) / Math.Max(1, settings.Warmup + settings.N) };
                 rows.Add(row);
                 Console.WriteLine(IndependentReport.Line(row));
             }
@@ -98,9 +111,12 @@ internal static class IndependentBench
 /// <summary>The flags of one independent run.</summary>
 internal sealed record IndependentSettings(int Warmup, int N, int Concurrency, string[] Sides, string Label);
 
-/// <summary>One side's line: the app's own report, and the browser's CPU per navigation pair (warm-up included).</summary>
+/// <summary>One side's line: the app's own report, and the browser's and the server's CPU per login (warm-up included).</summary>
 internal sealed record IndependentRow(string Side, string Name, int Concurrency, int N, RowResult Result, double BrowserCpuMsPerLogin, int BrowserFailed)
 {
+    /// <summary>The authorization server's CPU over the side's whole run (warm-up included), per login.</summary>
+    public double ServerCpuMsPerLogin { get; init; } = double.NaN;
+
     public double PerSecond => Result.WallSeconds > 0 ? Result.Completed / Result.WallSeconds : 0;
 
     public double CpuMsPerLogin => Result.Completed > 0 ? Result.CpuMs / Result.Completed : double.NaN;

@@ -13,8 +13,8 @@ internal static class IndependentReport
     private const string End = "<!-- independent:end -->";
 
     public const string Header =
-        "| Side | Concurrency | Warm-up | N | Logins/s | p50 ms | p99 ms | CPU ms per login (app process) | Browser CPU ms per login (all phases) | Peak RSS MB | Failures |\n" +
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        "| Side | Concurrency | Warm-up | N | Logins/s | p50 ms | p99 ms | CPU ms per login (app process) | Browser CPU ms per login (all phases) | Server CPU ms per login (all phases) | Peak RSS MB | Failures |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     public static string Line(IndependentRow row)
     {
@@ -23,7 +23,7 @@ internal static class IndependentReport
         var warmFailed = r.Extra?.GetValueOrDefault("warmup_failed") ?? 0;
         var failures = $"{r.Failed}{(warmFailed > 0 ? $" (+{warmFailed:F0} in warm-up)" : "")}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")}";
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {row.Name} | {row.Concurrency} | {warmup:N0} | {row.N:N0} | {row.PerSecond:F0} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2} | {row.BrowserCpuMsPerLogin:F2} | {r.PeakRssBytes / 1024.0 / 1024.0:F0} | {failures} |");
+            $"| {row.Name} | {row.Concurrency} | {warmup:N0} | {row.N:N0} | {row.PerSecond:F0} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2} | {row.BrowserCpuMsPerLogin:F2} | {row.ServerCpuMsPerLogin:F2} | {r.PeakRssBytes / 1024.0 / 1024.0:F0} | {failures} |");
     }
 
     public static async Task WriteAsync(string path, IReadOnlyList<IndependentRow> rows, IndependentSettings settings)
