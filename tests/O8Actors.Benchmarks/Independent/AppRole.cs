@@ -33,9 +33,13 @@ internal static class AppRole
 
         Func<int, Task> login;
         IAsyncDisposable? owned = null;
-        if (side == "o8")
+        if (side.StartsWith("o8", StringComparison.Ordinal))
         {
-            var logins = await StartO8Async(args.Int("port", 0), issuer);
+            // o8 is http; o8-https-rsa and o8-https-ecdsa use the driver's mkcert certificate of that kind.
+            var certificate = side.StartsWith("o8-https", StringComparison.Ordinal)
+                ? O8Actors.Benchmarks.Roles.BenchCertificates.Load(args)
+                : null;
+            var logins = await StartO8Async(args.Int("port", 0), issuer, certificate);
             owned = logins;
             login = async _ =>
             {
@@ -80,13 +84,14 @@ internal static class AppRole
         }
     }
 
-    private static async Task<OAuthLogins> StartO8Async(int port, string issuer)
+    private static async Task<OAuthLogins> StartO8Async(int port, string issuer, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
     {
         var logins = await OAuthLogins.StartAsync(setup =>
         {
             setup.Browser = new StdoutBrowser();
             setup.Options.Listener.Port = port;
-            setup.Options.Listener.Scheme = "http";
+            setup.Options.Listener.Scheme = certificate is null ? "http" : "https";
+            setup.Options.Certificates.Certificate = certificate;
             setup.Options.Certificates.AutoCreate = false;
         });
         // The endpoints as an app configures them by hand, on host localhost; the issuer is the server's own identifier.

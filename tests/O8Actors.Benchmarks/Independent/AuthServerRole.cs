@@ -4,7 +4,7 @@ namespace O8Actors.Benchmarks.Independent;
 
 /// <summary>
 /// The independent setting's authorization server, in a process of its own: the TestKit sandbox (Kestrel, http on
-/// 127.0.0.1) with two confidential clients using <c>client_secret_basic</c>, one for O8Actors (its one redirect URI)
+/// 127.0.0.1) with two confidential clients using <c>client_secret_basic</c>, one for O8Actors (its redirect URIs, http and https)
 /// and one for the peer (one redirect URI per ephemeral port, since the peer picks a free port per login). Its token
 /// responses carry an access token, a refresh token, the scope and the expiry (and an ID token: the scope has openid).
 /// </summary>
@@ -23,7 +23,7 @@ internal static class AuthServerRole
         var ports = args.Get("peer-ports", "32768-60999").Split('-');
         var (low, high) = (int.Parse(ports[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(ports[1], System.Globalization.CultureInfo.InvariantCulture));
         var options = new SandboxOptions { Decide = SandboxDecisions.AlwaysApprove, CodeLifetime = TimeSpan.FromMinutes(5) };
-        options.Clients.Add(new SandboxClient(O8Client, O8Secret, [o8Redirect], ClientAuthMethod.Basic));
+        options.Clients.Add(new SandboxClient(O8Client, O8Secret, o8Redirect.Split(',', StringSplitOptions.RemoveEmptyEntries), ClientAuthMethod.Basic));
         // The sandbox matches redirect URIs exactly (RFC 9700 §2.1), so the peer's client lists every port it may pick.
         options.Clients.Add(new SandboxClient(PeerClient, PeerSecret,
             Enumerable.Range(low, high - low + 1).Select(PeerRedirect).ToArray(), ClientAuthMethod.Basic));

@@ -23,7 +23,11 @@ internal static class IndependentBench
             cli.Int("warmup", 10_000), cli.Int("n", 4000), cli.Int("concurrency", 256),
             cli.Get("sides", "o8,oidc").Split(',', StringSplitOptions.RemoveEmptyEntries), cli.Get("label", ""));
         var o8Port = O8Actors.TestSupport.FreePorts.Next();
-        var o8Redirect = $"http://localhost:{o8Port}/sandbox";
+        // One redirect URI per scheme: the https sides use the same port, one side after the other.
+        var o8Redirect = $"http://localhost:{o8Port}/sandbox,https://localhost:{o8Port}/sandbox";
+        var https = settings.Sides.Any(s => s.StartsWith("o8-https", StringComparison.Ordinal));
+        var (certs, root) = https ? await MkcertFiles.CreateAsync() : (null, null);
+        if (certs is not null) await File.WriteAllTextAsync(Path.Combine(certs, "root.pem"), root!.ExportCertificatePem());
         var issuer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var serverCpu = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
         var server = Child.Start("authserver", ["--o8-redirect", o8Redirect], (verb, payload) =>
@@ -42,6 +46,8 @@ internal static class IndependentBench
         }
 
         var rows = new List<IndependentRow>();
+        var unknown = settings.Sides.Except(["o8", "o8-https-rsa", "o8-https-ecdsa", "oidc"]).ToArray();
+        if (unknown.Length > 0) throw new ArgumentException($"Unknown side(s) {string.Join(", ", unknown)}: o8, o8-https-rsa, o8-https-ecdsa, oidc.");
         await using (server)
         {
             var issuerString = await issuer.Task.WaitAsync(TimeSpan.FromSeconds(60));
@@ -49,26 +55,30 @@ internal static class IndependentBench
             foreach (var side in settings.Sides)
             {
                 var before = await ServerCpuAsync();
-                var row = await RunSideAsync(side, issuerString, o8Port, settings);
+                var row = await RunSideAsync(side, issuerString, o8Port, certs, settings);
                 row = row with { ServerCpuMsPerLogin = (await ServerCpuAsync() - before) / Math.Max(1, settings.Warmup + settings.N) };
                 rows.Add(row);
                 Console.WriteLine(IndependentReport.Line(row));
             }
         }
 
+        if (certs is not null) Directory.Delete(certs, recursive: true);
         var markdown = Path.Combine(outDir, "benchmarks.md");
         await IndependentReport.WriteAsync(markdown, rows, settings);
         Console.WriteLine($"Wrote the independent section of {markdown}");
-        return rows.Any(r => r.Side == "o8" && r.Result.Failed > 0) ? 1 : 0;
+        return rows.Any(r => r.Side.StartsWith("o8", StringComparison.Ordinal) && r.Result.Failed > 0) ? 1 : 0;
     }
 
     /// <summary>Runs <c>app | browser</c> for one side and waits for both to end.</summary>
-    private static async Task<IndependentRow> RunSideAsync(string side, string issuer, int o8Port, IndependentSettings settings)
+    private static async Task<IndependentRow> RunSideAsync(string side, string issuer, int o8Port, string? certs, IndependentSettings settings)
     {
         var resultFile = Path.Combine(Path.GetTempPath(), $"o8-independent-{Environment.ProcessId}-{side}.json");
         string[] app = [.. Self(), "--role", "app", "--side", side, "--issuer", issuer, "--port", $"{o8Port}",
             "--warmup", $"{settings.Warmup}", "--n", $"{settings.N}", "--concurrency", $"{settings.Concurrency}", "--result", resultFile];
-        string[] browser = [.. Self(), "--role", "browser"];
+        var cert = side.EndsWith("ecdsa", StringComparison.Ordinal) ? "ecdsa" : "rsa";
+        string[] tls = certs is null ? [] : ["--certs", certs, "--cert", cert];
+        app = [.. app, .. tls];
+        string[] browser = [.. Self(), "--role", "browser", .. certs is null ? Array.Empty<string>() : ["--root", Path.Combine(certs, "root.pem")]];
         var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add($"{Quote(app)} | {Quote(browser)}");
@@ -90,7 +100,13 @@ internal static class IndependentBench
         var browserCpu = double.Parse(parts[1], CultureInfo.InvariantCulture);
         var pairs = int.Parse(parts[2], CultureInfo.InvariantCulture);
         var browserFailed = int.Parse(parts[3], CultureInfo.InvariantCulture);
-        var name = side == "o8" ? "O8Actors http (GenericOAuthStrategy, one listener)" : "OidcClient 7.1.1 defaults + HttpListener per login (http)";
+        var name = side switch
+        {
+            "o8" => "O8Actors http (GenericOAuthStrategy, one listener)",
+            "o8-https-rsa" => "O8Actors https (mkcert RSA-2048, GenericOAuthStrategy)",
+            "o8-https-ecdsa" => "O8Actors https (mkcert ECDSA P-256, GenericOAuthStrategy)",
+            _ => "OidcClient 7.1.1 defaults + HttpListener per login (http)",
+        };
         return new IndependentRow(side, name, settings.Concurrency, settings.N, result, browserCpu / Math.Max(1, pairs + browserFailed), browserFailed);
     }
 

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
+using O8Actors.TestKit.Certificates;
 
 namespace O8Actors.Benchmarks.Independent;
 
@@ -12,7 +14,9 @@ internal static class PipeBrowserRole
 {
     public static async Task<int> RunAsync(Args args)
     {
-        _ = args;
+        // For the https sides: trust the mkcert root the driver hands over, as a browser trusts an installed CA.
+        var rootPath = args.Get("root", "");
+        Root = rootPath.Length > 0 ? X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(rootPath)) : null;
         var pairs = 0;
         var failed = 0;
         string? firstFailure = null;
@@ -45,6 +49,8 @@ internal static class PipeBrowserRole
         return 0;
     }
 
+    private static X509Certificate2? Root { get; set; }
+
     /// <summary>Authorize (expects a redirect), then the callback, each with its own handler: a new TCP connection.</summary>
     private static async Task NavigateAsync(Uri authorize)
     {
@@ -55,6 +61,7 @@ internal static class PipeBrowserRole
     private static async Task<Uri?> GetAsync(Uri url, bool expectRedirect)
     {
         using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false };
+        if (Root is not null) handler.SslOptions.RemoteCertificateValidationCallback = CustomRootTrust.CreateCallback(Root);
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.ConnectionClose = true;
