@@ -21,7 +21,7 @@ internal static class IndependentReport
         var r = row.Result;
         var warmup = r.Extra?.GetValueOrDefault("warmup") ?? 0;
         var warmFailed = r.Extra?.GetValueOrDefault("warmup_failed") ?? 0;
-        var failures = $"{r.Failed}{(warmFailed > 0 ? $" (+{warmFailed:F0} in warm-up)" : "")}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")}";
+        var failures = $"{r.Failed}{(warmFailed > 0 ? $" (+{warmFailed:F0} in warm-up)" : "")}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")}{(row.BrowserFailed > 0 ? $"; browser: {row.BrowserFailed} navigations failed" : "")}";
         return string.Create(CultureInfo.InvariantCulture,
             $"| {row.Name} | {row.Concurrency} | {warmup:N0} | {row.N:N0} | {row.PerSecond:F0} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2} | {row.BrowserCpuMsPerLogin:F2} | {row.ServerCpuMsPerLogin:F2} | {r.PeakRssBytes / 1024.0 / 1024.0:F0} | {failures} |");
     }
