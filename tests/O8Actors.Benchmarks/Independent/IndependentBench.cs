@@ -22,6 +22,9 @@ internal static class IndependentBench
         var settings = new IndependentSettings(
             cli.Int("warmup", 10_000), cli.Int("n", 4000), cli.Int("concurrency", 256),
             cli.Get("sides", "o8,oidc").Split(',', StringSplitOptions.RemoveEmptyEntries), cli.Get("label", ""));
+        var unknown = settings.Sides.Except(["o8", "o8-https-rsa", "o8-https-ecdsa", "oidc"]).ToArray();
+        // Checked before any process starts, so a typo leaves nothing running.
+        if (unknown.Length > 0) throw new ArgumentException($"Unknown side(s) {string.Join(", ", unknown)}: o8, o8-https-rsa, o8-https-ecdsa, oidc.");
         var o8Port = O8Actors.TestSupport.FreePorts.Next();
         // One redirect URI per scheme: the https sides use the same port, one side after the other.
         var o8Redirect = $"http://localhost:{o8Port}/sandbox,https://localhost:{o8Port}/sandbox";
@@ -46,8 +49,6 @@ internal static class IndependentBench
         }
 
         var rows = new List<IndependentRow>();
-        var unknown = settings.Sides.Except(["o8", "o8-https-rsa", "o8-https-ecdsa", "oidc"]).ToArray();
-        if (unknown.Length > 0) throw new ArgumentException($"Unknown side(s) {string.Join(", ", unknown)}: o8, o8-https-rsa, o8-https-ecdsa, oidc.");
         await using (server)
         {
             var issuerString = await issuer.Task.WaitAsync(TimeSpan.FromSeconds(60));
