@@ -111,18 +111,35 @@ internal static class Warmup
     public static async Task<int> UntilQuietAsync(int concurrency, Func<int, Task> job, Func<Task<long>> compiledMethods)
     {
         var ran = 0;
-        for (var batch = 1; batch <= MaxBatches; batch++)
+        var (batchSize, minBatches, maxBatches) = Limits();
+        for (var batch = 1; batch <= maxBatches; batch++)
         {
             var before = await compiledMethods().ConfigureAwait(false);
             var offset = ran;
-            await LoadLoop.RunAsync(Batch, concurrency, i => job(offset + i)).ConfigureAwait(false);
-            ran += Batch;
+            await LoadLoop.RunAsync(batchSize, concurrency, i => job(offset + i)).ConfigureAwait(false);
+            ran += batchSize;
             // Tier-1 compiles run on a background thread after a short delay: give them the chance to show up.
             await Task.Delay(150).ConfigureAwait(false);
             var compiled = await compiledMethods().ConfigureAwait(false) - before;
-            if (batch >= MinBatches && compiled <= QuietMethods) break;
+            if (batch >= minBatches && compiled <= QuietMethods) break;
         }
 
         return ran;
+    }
+
+    /// <summary>The environment variable that caps every process's warm-up (<c>--max-warmup</c>; smoke runs only).</summary>
+    public const string CapVariable = "O8_BENCH_MAX_WARMUP";
+
+    /// <summary>
+    /// Batch size and batch limits: the rule above, unless <see cref="CapVariable"/> caps the warm-up's logins for a
+    /// smoke run on a busy machine (then the figures are not measurements: the JIT is not quiet yet).
+    /// </summary>
+    private static (int BatchSize, int MinBatches, int MaxBatches) Limits()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable(CapVariable), System.Globalization.CultureInfo.InvariantCulture, out var cap) || cap <= 0)
+            return (Batch, MinBatches, MaxBatches);
+        var size = Math.Min(Batch, cap);
+        var max = Math.Max(1, cap / size);
+        return (size, Math.Min(MinBatches, max), max);
     }
 }

@@ -12,12 +12,19 @@ switch (cli.Get("role", "driver"))
     case "ceiling": return await CeilingRole.RunAsync(cli);
     case "oidc": return await OidcClientRole.RunAsync(cli);
     case "pending": return await PendingRole.RunAsync(cli);
+    case "authserver": return await O8Actors.Benchmarks.Independent.AuthServerRole.RunAsync(cli);
+    case "app": return await O8Actors.Benchmarks.Independent.AppRole.RunAsync(cli);
+    case "browser": return await O8Actors.Benchmarks.Independent.PipeBrowserRole.RunAsync(cli);
     case "driver": break;
     default: Console.Error.WriteLine($"Unknown role '{cli.Get("role", "")}'."); return 2;
 }
 
 // Cluster rows: everything in this one process, no child processes (Cluster/ClusterBench.cs).
 if (cli.Has("cluster")) return await O8Actors.Benchmarks.Cluster.ClusterBench.RunAsync(cli, cli.Get("out", Path.Combine(RepositoryRoot(), "docs")));
+
+// The independent setting (issue 15): server, app and browser each in its own process (Independent/IndependentBench.cs).
+if (cli.Get("setting", "harness") == "independent")
+    return await O8Actors.Benchmarks.Independent.IndependentBench.RunAsync(cli, cli.Get("out", Path.Combine(RepositoryRoot(), "docs")));
 
 if (cli.Has("help"))
 {
@@ -30,8 +37,13 @@ if (cli.Has("help"))
           --rows o8,ceiling,oidc,pending   which kinds of row to run
           --pending 1000,10000,100000      pending-login checkpoints
           --out docs                where benchmarks.md and benchmarks.png go (repository docs/ by default)
+          --max-warmup 300          caps every process's warm-up (smoke runs only: the JIT is not quiet yet)
           --cluster [--n 1000 --concurrency 32 --warmup 300 --latency-n 200]
                                     only the cluster rows: three nodes against one, in this process
+          --setting independent [--warmup 10000 --n 4000 --concurrency 256 --sides o8,oidc --label text]
+                                    (sides: o8, o8-https-rsa, o8-https-ecdsa, oidc)
+                                    the independent setting (issue 15): authorization server, app and browser
+                                    each in its own process, the app's stdout piped into the browser
         """);
     return 0;
 }
@@ -43,6 +55,8 @@ var kinds = cli.Get("rows", "o8,ceiling,oidc,pending").Split(',', StringSplitOpt
 var pending = cli.Ints("pending", quick ? [1000, 5000] : [1000, 10_000, 100_000]);
 var repeat = cli.Int("repeat", 1);
 var outDir = cli.Get("out", Path.Combine(RepositoryRoot(), "docs"));
+// A cap on every process's warm-up, for smoke runs only; the children inherit it through the environment.
+if (cli.Has("max-warmup")) Environment.SetEnvironmentVariable(Warmup.CapVariable, cli.Get("max-warmup", ""));
 
 var (certs, root) = await MkcertFiles.CreateAsync();
 await using var driver = new BenchDriver(certs, root);
@@ -63,7 +77,7 @@ async Task Measure(Func<Task<Row>> run, bool once = false)
 
 // The driver (browser + authorization server) shares the CPUs with every measured process: bring its own code to
 // tier 1 first, so its JIT does not slow the first rows.
-await driver.O8Async("driver warm-up", "http", "rsa", Math.Min(n, 2000), 64);
+await driver.O8Async("driver warm-up", "http", "rsa", Math.Min(n, 2000), Math.Min(64, levels.Max()));
 Console.WriteLine(Table.Header);
 foreach (var c in levels)
 {

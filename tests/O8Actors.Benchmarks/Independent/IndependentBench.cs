@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using O8Actors.Benchmarks.Driver;
+
+namespace O8Actors.Benchmarks.Independent;
+
+/// <summary>
+/// The independent setting (issue 15), <c>--setting independent</c>: the authorization server, each measured app and
+/// the browser are separate processes. The app's stdout is piped straight into the browser process
+/// (<c>app | browser</c>, through <c>/bin/sh</c>); this driver only starts them and collects the results.
+/// </summary>
+internal static class IndependentBench
+{
+    public static async Task<int> RunAsync(Args cli, string outDir)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            Console.Error.WriteLine("The independent setting pipes processes through /bin/sh: Linux or macOS only.");
+            return 2;
+        }
+
+        var settings = new IndependentSettings(
+            cli.Int("warmup", 10_000), cli.Int("n", 4000), cli.Int("concurrency", 256),
+            cli.Get("sides", "o8,oidc").Split(',', StringSplitOptions.RemoveEmptyEntries), cli.Get("label", ""));
+        var unknown = settings.Sides.Except(["o8", "o8-https-rsa", "o8-https-ecdsa", "oidc"]).ToArray();
+        // Checked before any process starts, so a typo leaves nothing running.
+        if (unknown.Length > 0) throw new ArgumentException($"Unknown side(s) {string.Join(", ", unknown)}: o8, o8-https-rsa, o8-https-ecdsa, oidc.");
+        var o8Port = O8Actors.TestSupport.FreePorts.Next();
+        // One redirect URI per scheme: the https sides use the same port, one side after the other.
+        var o8Redirect = $"http://localhost:{o8Port}/sandbox,https://localhost:{o8Port}/sandbox";
+        var https = settings.Sides.Any(s => s.StartsWith("o8-https", StringComparison.Ordinal));
+        var (certs, root) = https ? await MkcertFiles.CreateAsync() : (null, null);
+        if (certs is not null) await File.WriteAllTextAsync(Path.Combine(certs, "root.pem"), root!.ExportCertificatePem());
+        var issuer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var serverCpu = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var server = Child.Start("authserver", ["--o8-redirect", o8Redirect], (verb, payload) =>
+        {
+            if (verb == "READY") issuer.TrySetResult(payload);
+            if (verb == "CPU") serverCpu.TrySetResult(double.Parse(payload, CultureInfo.InvariantCulture));
+            return Task.CompletedTask;
+        });
+
+        // The server's CPU so far (one question at a time: the sides run one after the other).
+        async Task<double> ServerCpuAsync()
+        {
+            serverCpu = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
+            await server.SendAsync("CPU");
+            return await serverCpu.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        var rows = new List<IndependentRow>();
+        await using (server)
+        {
+            var issuerString = await issuer.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            Console.WriteLine(IndependentReport.Header);
+            foreach (var side in settings.Sides)
+            {
+                var before = await ServerCpuAsync();
+                var row = await RunSideAsync(side, issuerString, o8Port, certs, settings);
+                row = row with { ServerCpuMsPerLogin = (await ServerCpuAsync() - before) / Math.Max(1, settings.Warmup + settings.N) };
+                rows.Add(row);
+                Console.WriteLine(IndependentReport.Line(row));
+            }
+        }
+
+        if (certs is not null) Directory.Delete(certs, recursive: true);
+        var markdown = Path.Combine(outDir, "benchmarks.md");
+        await IndependentReport.WriteAsync(markdown, rows, settings);
+        Console.WriteLine($"Wrote the independent section of {markdown}");
+        return rows.Any(r => r.Side.StartsWith("o8", StringComparison.Ordinal) && r.Result.Failed > 0) ? 1 : 0;
+    }
+
+    /// <summary>Runs <c>app | browser</c> for one side and waits for both to end.</summary>
+    private static async Task<IndependentRow> RunSideAsync(string side, string issuer, int o8Port, string? certs, IndependentSettings settings)
+    {
+        var resultFile = Path.Combine(Path.GetTempPath(), $"o8-independent-{Environment.ProcessId}-{side}.json");
+        string[] app = [.. Self(), "--role", "app", "--side", side, "--issuer", issuer, "--port", $"{o8Port}",
+            "--warmup", $"{settings.Warmup}", "--n", $"{settings.N}", "--concurrency", $"{settings.Concurrency}", "--result", resultFile];
+        var cert = side.EndsWith("ecdsa", StringComparison.Ordinal) ? "ecdsa" : "rsa";
+        string[] tls = certs is null ? [] : ["--certs", certs, "--cert", cert];
+        app = [.. app, .. tls];
+        string[] browser = [.. Self(), "--role", "browser", .. certs is null ? Array.Empty<string>() : ["--root", Path.Combine(certs, "root.pem")]];
+        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add($"{Quote(app)} | {Quote(browser)}");
+        start.Environment["DOTNET_gcServer"] = "0";
+        using var pipeline = Process.Start(start) ?? throw new InvalidOperationException("Could not start /bin/sh.");
+        string? summary = null;
+        string? line;
+        while ((line = await pipeline.StandardOutput.ReadLineAsync()) is not null)
+        {
+            if (line.StartsWith("BROWSER ", StringComparison.Ordinal)) summary = line;
+            else if (line.Length > 0) Console.Error.WriteLine($"  [browser] {line}");
+        }
+
+        await pipeline.WaitForExitAsync();
+        if (!File.Exists(resultFile)) throw new InvalidOperationException($"The {side} app ended without a result (exit {pipeline.ExitCode}).");
+        var result = RowResult.FromJson(await File.ReadAllTextAsync(resultFile));
+        File.Delete(resultFile);
+        var parts = (summary ?? "BROWSER NaN 0 0").Split(' ', 5);
+        var browserCpu = double.Parse(parts[1], CultureInfo.InvariantCulture);
+        var pairs = int.Parse(parts[2], CultureInfo.InvariantCulture);
+        var browserFailed = int.Parse(parts[3], CultureInfo.InvariantCulture);
+        var name = side switch
+        {
+            "o8" => "O8Actors http (GenericOAuthStrategy, one listener)",
+            "o8-https-rsa" => "O8Actors https (mkcert RSA-2048, GenericOAuthStrategy)",
+            "o8-https-ecdsa" => "O8Actors https (mkcert ECDSA P-256, GenericOAuthStrategy)",
+            _ => "OidcClient 7.1.1 defaults + HttpListener per login (http)",
+        };
+        return new IndependentRow(side, name, settings.Concurrency, settings.N, result, browserCpu / Math.Max(1, pairs + browserFailed), browserFailed);
+    }
+
+    /// <summary>This program as a command: the apphost, or <c>dotnet</c> and the assembly.</summary>
+    private static string[] Self()
+    {
+        var self = Environment.ProcessPath!;
+        return Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+            ? [self, typeof(IndependentBench).Assembly.Location]
+            : [self];
+    }
+
+    /// <summary>POSIX shell quoting: each word in single quotes.</summary>
+    private static string Quote(IEnumerable<string> words) =>
+        string.Join(' ', words.Select(w => "'" + w.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+}
+
+/// <summary>The flags of one independent run.</summary>
+internal sealed record IndependentSettings(int Warmup, int N, int Concurrency, string[] Sides, string Label);
+
+/// <summary>One side's line: the app's own report, and the browser's and the server's CPU per login (warm-up included).</summary>
+internal sealed record IndependentRow(string Side, string Name, int Concurrency, int N, RowResult Result, double BrowserCpuMsPerLogin, int BrowserFailed)
+{
+    /// <summary>The authorization server's CPU over the side's whole run (warm-up included), per login.</summary>
+    public double ServerCpuMsPerLogin { get; init; } = double.NaN;
+
+    public double PerSecond => Result.WallSeconds > 0 ? Result.Completed / Result.WallSeconds : 0;
+
+    public double CpuMsPerLogin => Result.Completed > 0 ? Result.CpuMs / Result.Completed : double.NaN;
+}
