@@ -120,7 +120,8 @@ internal static class AppRole
     /// </summary>
     private static async Task PeerLoginAsync(string issuer)
     {
-        var port = FreePort();
+        // The samples' way to pick a port: bind port 0 on loopback, read it, release it.
+        var port = O8Actors.TestSupport.FreePorts.Next();
         var client = new OidcClient(new OidcClientOptions
         {
             Authority = issuer,
@@ -138,21 +139,6 @@ internal static class AppRole
         if (result.IsError) throw new InvalidOperationException($"OidcClient login failed: {result.Error}");
         if (result.RefreshToken is null || result.AccessTokenExpiration == default || result.TokenResponse?.Scope is null)
             throw new InvalidOperationException("The token response lacked a refresh token, scope or expiry.");
-    }
-
-    /// <summary>The samples' way to pick a port: bind port 0 on loopback, read it, release it.</summary>
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        try
-        {
-            return ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        finally
-        {
-            probe.Stop();
-        }
     }
 
     private sealed class StdoutBrowser : IBrowserLauncher
