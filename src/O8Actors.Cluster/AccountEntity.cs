@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using O8Actors.Accounts;
 
 namespace O8Actors.Cluster;
@@ -31,7 +32,13 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
             Become(Ready);
             Stash.UnstashAll();
         });
-        Receive<Status.Failure>(f => throw new InvalidOperationException("O8Actors did not start on this node.", f.Cause));
+        Receive<Status.Failure>(f =>
+        {
+            // Throwing would restart the entity into the same faulted task, over and over: answer every caller instead.
+            Context.GetLogger().Error(f.Cause, "Account entity {0}: O8Actors did not start on this node", entityId);
+            Become(NotStarted);
+            Stash.UnstashAll();
+        });
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -42,6 +49,10 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
         if (slash <= 0) throw new ArgumentException("An account entity id is provider/key.", nameof(entityId));
         return new OAuthAccount(Uri.UnescapeDataString(entityId[..slash]), Uri.UnescapeDataString(entityId[(slash + 1)..]));
     }
+
+    private void NotStarted() =>
+        ReceiveAny(_ => Sender.Tell(WireAccountFailure.From(new AuthorizationFailedException(LoginFailure.ListenerUnavailable,
+            "O8Actors did not start on the node that runs this account."))));
 
     private void Ready()
     {

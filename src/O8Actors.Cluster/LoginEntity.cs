@@ -25,7 +25,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     private const string ChildName = "login";
     private readonly string _entityId;
     private readonly Task<ClusterLoginNode> _node;
-    // This node's O8Actors, once started: read from the task once (in PreStart or from NodeReady), never blocked on.
+    // This node's O8Actors, once started: piped to the entity as NodeReady, never blocked on.
     private ClusterLoginNode? _ready;
     private ILoggingAdapter? _log;
     private IActorRef? _flow;
@@ -59,13 +59,8 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     /// <inheritdoc />
     protected override void PreStart()
     {
-        if (_node.IsCompletedSuccessfully)
-        {
-            _ready = _node.Result; // completed: no wait
-            return;
-        }
-
-        // This node's O8Actors is still starting (a message came in right after the node joined): wait for it.
+        // Usually complete already (one message's hop); right after the node joined, O8Actors may still be starting.
+        // Either way the entity stashes until it has its node's parts.
         _node.PipeTo(Self, success: n => new NodeReady(n), failure: e => new NodeFailed(e.GetType().Name));
         Become(WaitingForNode);
     }

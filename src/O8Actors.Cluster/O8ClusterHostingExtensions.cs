@@ -116,13 +116,16 @@ public static class O8ClusterHostingExtensions
         var verifier = services.GetRequiredService<BrowserBindingVerifier>();
         var handler = services.GetService<IClusterLoginOutcomeHandler>();
         var stopping = services.GetService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
-        return runtime.WhenStarted.ContinueWith(t =>
+        return WhenStartedAsync(runtime, verifier, handler, stopping);
+
+        static async Task<ClusterLoginNode> WhenStartedAsync(O8Runtime runtime, BrowserBindingVerifier verifier, IClusterLoginOutcomeHandler? handler,
+            CancellationToken stopping)
         {
-            var started = t.Result;
+            var started = await runtime.WhenStarted.ConfigureAwait(false);
             var redirect = started.Options.Listener.ExternalRedirectUri
                 ?? throw new InvalidOperationException("WithOAuthLoginsCluster is for server mode: set O8:Listener:ExternalRedirectUri on every node.");
             return new ClusterLoginNode(started.Options.Login, started.Actors.Providers, verifier, redirect, handler, stopping);
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 }
 

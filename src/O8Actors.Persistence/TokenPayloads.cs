@@ -44,12 +44,12 @@ internal sealed class TokenPayloads(IDataProtectionProvider provider)
     {
         public static Payload From(OAuthAccount account, TokenSet t) => new(
             1, account.Id, t.AccessToken, t.TokenType, t.ExpiresAt, t.RefreshToken, t.Scope, t.IdToken, StoredClaims.From(t.IdTokenClaims),
-            StoredClaims.KeyOf(t));
+            t.DpopKey?.ToJwk());
 
         public TokenSet ToTokens() => new(AccessToken, TokenType, ExpiresAt, RefreshToken, Scope, IdToken)
         {
             IdTokenClaims = Claims?.ToClaims(IdToken),
-            DpopKey = StoredClaims.Key(DpopKey),
+            DpopKey = DpopKey is null ? null : Dpop.DpopKey.FromJwk(DpopKey),
         };
     }
 }

@@ -66,7 +66,7 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
             var loginId = run.Login.LoginId;
             await O8Actors.TestSupport.Eventually.TrueAsync(() => cluster.Nodes.Handled.ContainsKey(loginId), $"login {loginId}'s handler ran");
             var handled = Assert.Single(cluster.Nodes.Handled[loginId]);
-            Assert.Equal(run.Login.Outcome.Result.Kind, handled.Ended.Outcome.Kind);
+            Assert.Equal((await run.Login.Outcome).Kind, handled.Ended.Outcome.Kind);
         }
 
         // The proxy really spread the work: begins and callbacks on all three nodes, and many callbacks on a node other

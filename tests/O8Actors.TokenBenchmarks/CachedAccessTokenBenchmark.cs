@@ -33,7 +33,7 @@ public class CachedAccessTokenBenchmark
 
     /// <summary>The fast path: answered from what the account's actor published, without a message.</summary>
     [Benchmark(Baseline = true)]
-    public AccessToken Cached() => _logins.GetAccessTokenAsync(Account).GetAwaiter().GetResult();
+    public Task<AccessToken> Cached() => _logins.GetAccessTokenAsync(Account);
 
     /// <summary>The same token asked of the account's actor (an Ask and its reply).</summary>
     [Benchmark]

@@ -62,11 +62,11 @@ public class MsalSilentBenchmark
 
     /// <summary>O8Actors: the account's fresh token from what its actor published.</summary>
     [Benchmark(Baseline = true)]
-    public AccessToken O8ActorsGetAccessToken() => _logins.GetAccessTokenAsync(Account).GetAwaiter().GetResult();
+    public Task<AccessToken> O8ActorsGetAccessToken() => _logins.GetAccessTokenAsync(Account);
 
     /// <summary>MSAL.NET 4.92: <c>AcquireTokenSilent</c> for an account whose access token is in its cache and valid.</summary>
     [Benchmark]
-    public AuthenticationResult MsalAcquireTokenSilent() => _msal.AcquireTokenSilent(Scopes, _msalAccount).ExecuteAsync().GetAwaiter().GetResult();
+    public Task<AuthenticationResult> MsalAcquireTokenSilent() => _msal.AcquireTokenSilent(Scopes, _msalAccount).ExecuteAsync();
 
     /// <summary>An MSAL v3 cache (the format of <c>SerializeMsalV3</c>) with one account, its ID, access and refresh token.</summary>
     private static byte[] PrimedCache()

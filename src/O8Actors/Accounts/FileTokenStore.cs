@@ -196,12 +196,12 @@ public sealed class FileTokenStore : ITokenStore
     {
         public static TokenRecord From(OAuthAccount account, TokenSet t, long version) => new(
             account.Provider, account.Key, version, t.AccessToken, t.TokenType, t.ExpiresAt, t.RefreshToken, t.Scope, t.IdToken,
-            StoredClaims.From(t.IdTokenClaims), StoredClaims.KeyOf(t));
+            StoredClaims.From(t.IdTokenClaims), t.DpopKey?.ToJwk());
 
         public StoredTokens ToStored() => new(new TokenSet(AccessToken, TokenType, ExpiresAt, RefreshToken, Scope, IdToken)
         {
             IdTokenClaims = Claims?.ToClaims(IdToken),
-            DpopKey = StoredClaims.Key(DpopKey),
+            DpopKey = DpopKey is null ? null : Dpop.DpopKey.FromJwk(DpopKey),
         }, Version);
     }
 

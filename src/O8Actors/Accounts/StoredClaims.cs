@@ -16,12 +16,6 @@ internal sealed record StoredClaims(string Subject, string Issuer, IReadOnlyList
     /// <summary>The claims again, with every claim of <paramref name="idToken"/>.</summary>
     public IdTokenClaims ToClaims(string? idToken) => new(Subject, Issuer, Audiences, ExpiresAt, IssuedAt, Email, Name, AllClaims(idToken));
 
-    /// <summary>The stored form of a DPoP key (its private JWK: a secret, kept inside the store's encryption), or null.</summary>
-    public static string? KeyOf(TokenSet tokens) => tokens.DpopKey?.ToJwk();
-
-    /// <summary>The DPoP key read back, or null.</summary>
-    public static Dpop.DpopKey? Key(string? jwk) => jwk is null ? null : Dpop.DpopKey.FromJwk(jwk);
-
     private static IReadOnlyList<System.Security.Claims.Claim> AllClaims(string? idToken)
     {
         if (string.IsNullOrEmpty(idToken)) return [];
