@@ -334,7 +334,7 @@ internal sealed class ProviderActor : ReceiveActor
         var name = strategy.Name;
         var timeout = _exchangeTimeout;
         var owner = this;
-        RunWithTimeout(ct => Traced(work, parent, name, ct), timeout).PipeTo(Self,
+        RunWithTimeout(ct => Traced("o8.token_request", work, parent, name, ct), timeout).PipeTo(Self,
             success: tokens => new TokenRequestDone(replyTo, new CodeExchanged(flowId, tokens), owner),
             failure: e => new TokenRequestDone(replyTo, ToFailure(flowId, name, timeout, e), owner));
     }
@@ -382,16 +382,9 @@ internal sealed class ProviderActor : ReceiveActor
                     .ConfigureAwait(false))),
             _ => throw new InvalidOperationException($"Unexpected device request {request.GetType().Name}"),
         };
-        RunWithTimeout(ct => TracedDevice(work, parent, name, ct), timeout).PipeTo(Self,
+        RunWithTimeout(ct => Traced("o8.device_request", work, parent, name, ct), timeout).PipeTo(Self,
             success: reply => new TokenRequestDone(replyTo, reply, owner),
             failure: e => new TokenRequestDone(replyTo, ToDeviceFailure(loginId, name, timeout, e), owner));
-    }
-
-    private static async Task<object> TracedDevice(Func<CancellationToken, Task<object>> work, ActivityContext parent, string provider, CancellationToken ct)
-    {
-        using var activity = O8Metrics.ActivitySource.StartActivity("o8.device_request", ActivityKind.Internal, parent);
-        activity?.SetTag("o8.provider", provider);
-        return await work(ct).ConfigureAwait(false);
     }
 
     private static CodeExchangeFailed ToDeviceFailure(string loginId, string provider, TimeSpan timeout, Exception error)
@@ -406,9 +399,9 @@ internal sealed class ProviderActor : ReceiveActor
     /// Runs one token request under its own span, a child of the login's (so the HTTP client's span nests under it).
     /// Async, so the span is current only inside the request and never leaks onto the actor's thread.
     /// </summary>
-    private static async Task<TokenSet> Traced(Func<CancellationToken, Task<TokenSet>> work, ActivityContext parent, string provider, CancellationToken ct)
+    private static async Task<T> Traced<T>(string span, Func<CancellationToken, Task<T>> work, ActivityContext parent, string provider, CancellationToken ct)
     {
-        using var activity = O8Metrics.ActivitySource.StartActivity("o8.token_request", ActivityKind.Internal, parent);
+        using var activity = O8Metrics.ActivitySource.StartActivity(span, ActivityKind.Internal, parent);
         activity?.SetTag("o8.provider", provider);
         return await work(ct).ConfigureAwait(false);
     }
