@@ -9,7 +9,9 @@ internal static class CallbackHttpResponder
     public const string ContentSecurityPolicy =
         "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    // The fixed pages are rendered once: stray requests (favicons, preconnects) cost no rendering.
+    // The fixed pages are rendered once: stray requests (favicons, preconnects) and the success page of every login
+    // cost no rendering.
+    private static readonly byte[] SignedInBody = CallbackPages.RenderUtf8(CallbackPages.SignedIn);
     private static readonly byte[] NotFoundBody = CallbackPages.RenderUtf8(CallbackPages.NotFound);
     private static readonly byte[] MethodNotAllowedBody = CallbackPages.RenderUtf8(CallbackPages.MethodNotAllowed);
     private static readonly byte[] UnknownStateBody = CallbackPages.RenderUtf8(CallbackPages.UnknownState);
@@ -38,6 +40,8 @@ internal static class CallbackHttpResponder
 
     private static byte[]? CachedBody(CallbackResponse page)
     {
+        // A login's page is a copy naming the login (server mode clears its cookie); the body is the same.
+        if (page.Kind == CallbackPageKind.Success && ReferenceEquals(page.Detail, CallbackPages.SignedIn.Detail)) return SignedInBody;
         if (ReferenceEquals(page, CallbackPages.NotFound)) return NotFoundBody;
         if (ReferenceEquals(page, CallbackPages.MethodNotAllowed)) return MethodNotAllowedBody;
         if (ReferenceEquals(page, CallbackPages.UnknownState)) return UnknownStateBody;

@@ -9,6 +9,10 @@ namespace O8Actors.Callback;
 /// </summary>
 internal static class CallbackPages
 {
+    /// <summary>The page of a login that succeeded.</summary>
+    public static readonly CallbackResponse SignedIn =
+        new(200, CallbackPageKind.Success, "You are signed in. You can close this tab and return to the application.");
+
     /// <summary>The page for a stray request to another path.</summary>
     public static readonly CallbackResponse NotFound =
         new(404, CallbackPageKind.NotFound, "There is nothing here. This address only receives sign-in redirects.");

@@ -60,7 +60,13 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         Props(new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request, parent));
 
     /// <summary>Props for one login described by <paramref name="start"/> (server mode: with its verifier and browser binding).</summary>
-    internal static Props Props(FlowStart start) => Akka.Actor.Props.Create(() => new FlowActor(start));
+    internal static Props Props(FlowStart start) => FlowActorProps.For(DefaultTemplate, start);
+
+    /// <summary>Props for one login, with the deployment (the mailbox) of <paramref name="template"/> (see <see cref="FlowActorProps"/>).</summary>
+    internal static Props Props(FlowStart start, Props template) => FlowActorProps.For(template, start);
+
+    /// <summary>The template of logins without a mailbox of their own (Akka's default).</summary>
+    private static readonly Props DefaultTemplate = FlowActorProps.Template(mailbox: null);
 
     /// <summary>Creates the actor; use <see cref="Props(string, string, AuthorizationRequest, LoginOptions, IActorRef, IActorRef, IBrowserLauncher, IActorRef)"/>.</summary>
     /// <remarks>Public because Akka creates actors through their public constructors.</remarks>
@@ -455,7 +461,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     /// <summary>The page a browser waiting on the callback gets for how the login ended (each failure kind has its status).</summary>
     internal static CallbackResponse PageFor(LoginOutcome outcome) => outcome switch
     {
-        LoginSucceeded => new CallbackResponse(200, CallbackPageKind.Success, "You are signed in. You can close this tab and return to the application."),
+        LoginSucceeded => CallbackPages.SignedIn,
         LoginDenied d => new CallbackResponse(403, CallbackPageKind.Denied,
             d.ErrorDescription is null ? $"The provider refused the authorization ({d.Error})." : $"The provider refused the authorization ({d.Error}): {d.ErrorDescription}"),
         LoginFailed { Failure: LoginFailure.IssuerMismatch or LoginFailure.RedirectMismatch or LoginFailure.InvalidCallback } f =>

@@ -50,6 +50,16 @@ internal static class AppRole
                     throw new InvalidOperationException("The token response lacked a refresh token, scope or expiry.");
             };
         }
+        else if (side.StartsWith("ceiling", StringComparison.Ordinal))
+        {
+            // ceiling-http, ceiling-https-rsa, ceiling-https-ecdsa: the O8 side's listener shape without the library.
+            var certificate = side.StartsWith("ceiling-https", StringComparison.Ordinal)
+                ? O8Actors.Benchmarks.Roles.BenchCertificates.Load(args)
+                : null;
+            var ceiling = await CeilingSide.StartAsync(args.Int("port", 0), issuer, certificate);
+            owned = ceiling;
+            login = _ => ceiling.LoginAsync(WriteUrl, PerLogin);
+        }
         else
         {
             login = _ => PeerLoginAsync(issuer);
@@ -58,12 +68,16 @@ internal static class AppRole
         try
         {
             var (_, warmFailed, warmFirst, warmWall) = await LoadLoop.RunAsync(warmup, concurrency, login);
+            var profile = O8Actors.Benchmarks.Profiling.RuntimeProfile.Start(detailed: args.Has("profile"));
             var cpu = ProcessMeter.Cpu();
             var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, login);
             var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
+            var extra = profile.Stop(latencies.Count + failed, side);
+            extra["warmup"] = warmup;
+            extra["warmup_failed"] = warmFailed;
+            extra["warmup_seconds"] = warmWall.TotalSeconds;
             var result = new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
-                Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure ?? warmFirst,
-                new() { ["warmup"] = warmup, ["warmup_failed"] = warmFailed, ["warmup_seconds"] = warmWall.TotalSeconds });
+                Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure ?? warmFirst, extra);
             await File.WriteAllTextAsync(resultFile, result.ToJson());
         }
         finally

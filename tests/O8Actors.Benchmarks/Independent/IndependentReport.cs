@@ -13,8 +13,8 @@ internal static class IndependentReport
     private const string End = "<!-- independent:end -->";
 
     public const string Header =
-        "| Side | Concurrency | Warm-up | N | Logins/s | p50 ms | p99 ms | CPU ms per login (app process) | Browser CPU ms per login (all phases) | Server CPU ms per login (all phases) | Peak RSS MB | Failures |\n" +
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        "| Side | Concurrency | Warm-up | N | Logins/s | p50 ms | p99 ms | CPU ms per login (app process) | of which JIT ms | Allocated KB per login | Browser CPU ms per login (all phases) | Server CPU ms per login (all phases) | Peak RSS MB | Failures |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     public static string Line(IndependentRow row)
     {
@@ -22,8 +22,29 @@ internal static class IndependentReport
         var warmup = r.Extra?.GetValueOrDefault("warmup") ?? 0;
         var warmFailed = r.Extra?.GetValueOrDefault("warmup_failed") ?? 0;
         var failures = $"{r.Failed}{(warmFailed > 0 ? $" (+{warmFailed:F0} in warm-up)" : "")}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")}{(row.BrowserFailed > 0 ? $"; browser: {row.BrowserFailed} navigations failed" : "")}";
+        var runs = row.Runs.Count > 1 ? row.Runs : [row];
+        string Range(Func<IndependentRow, double> of, string format) => runs.Count == 1 ? ""
+            : string.Create(CultureInfo.InvariantCulture, $" ({runs.Min(of).ToString(format, CultureInfo.InvariantCulture)}-{runs.Max(of).ToString(format, CultureInfo.InvariantCulture)})");
+        if (runs.Count > 1) failures = $"{runs.Sum(x => x.Result.Failed)} over {runs.Count} runs{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")}";
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {row.Name} | {row.Concurrency} | {warmup:N0} | {row.N:N0} | {row.PerSecond:F0} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2} | {row.BrowserCpuMsPerLogin:F2} | {row.ServerCpuMsPerLogin:F2} | {r.PeakRssBytes / 1024.0 / 1024.0:F0} | {failures} |");
+            $"| {row.Name} | {row.Concurrency} | {warmup:N0} | {row.N:N0} | {row.PerSecond:F0}{Range(x => x.PerSecond, "F0")} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2}{Range(x => x.CpuMsPerLogin, "F2")} | {row.JitMsPerLogin:F2} | {row.AllocatedKbPerLogin:F1} | {row.BrowserCpuMsPerLogin:F2} | {row.ServerCpuMsPerLogin:F2} | {r.PeakRssBytes / 1024.0 / 1024.0:F0} | {failures} |");
+    }
+
+    /// <summary>The ratios the issue's targets name, computed from the median runs (one line each; none without their rows).</summary>
+    public static IEnumerable<string> Readings(IReadOnlyList<IndependentRow> rows)
+    {
+        IndependentRow? Side(string side) => rows.FirstOrDefault(r => r.Side == side);
+        var o8 = Side("o8");
+        var peer = Side("oidc");
+        if (o8 is not null && peer is not null && peer.PerSecond > 0)
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"- O8Actors http against the peer: {o8.PerSecond / peer.PerSecond:F2}× the logins/s, {o8.CpuMsPerLogin / peer.CpuMsPerLogin:F2}× the CPU per login.");
+        foreach (var (o8Side, ceilingSide) in new[] { ("o8", "ceiling-http"), ("o8-https-rsa", "ceiling-https-rsa"), ("o8-https-ecdsa", "ceiling-https-ecdsa") })
+        {
+            if (Side(o8Side) is { } mine && Side(ceilingSide) is { PerSecond: > 0 } ceiling)
+                yield return string.Create(CultureInfo.InvariantCulture,
+                    $"- {mine.Name} against its ceiling: {mine.PerSecond / ceiling.PerSecond:F2}× the logins/s ({mine.PerSecond:F0} against {ceiling.PerSecond:F0}).");
+        }
     }
 
     public static async Task WriteAsync(string path, IReadOnlyList<IndependentRow> rows, IndependentSettings settings)
@@ -37,14 +58,8 @@ internal static class IndependentReport
         generated.AppendLine();
         generated.AppendLine(Header);
         foreach (var row in rows) generated.AppendLine(Line(row));
-        var o8 = rows.FirstOrDefault(r => r.Side == "o8");
-        var peer = rows.FirstOrDefault(r => r.Side == "oidc");
-        if (o8 is not null && peer is not null && peer.PerSecond > 0)
-        {
-            generated.AppendLine();
-            generated.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"O8Actors against the peer: {o8.PerSecond / peer.PerSecond:F2}× the logins/s, {o8.CpuMsPerLogin / peer.CpuMsPerLogin:F2}× the CPU per login."));
-        }
+        generated.AppendLine();
+        foreach (var line in Readings(rows)) generated.AppendLine(line);
 
         generated.AppendLine(End);
         var text = File.Exists(path) ? await File.ReadAllTextAsync(path) : "# Benchmarks\n";
@@ -53,6 +68,7 @@ internal static class IndependentReport
         text = from >= 0 && to > from
             ? text[..from] + generated.ToString().TrimEnd('\n', '\r') + text[(to + End.Length)..]
             : text.TrimEnd('\n') + "\n\n" + generated;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         await File.WriteAllTextAsync(path, text);
     }
 }
