@@ -30,9 +30,9 @@ internal static class O8Bootstrap
     public const int MaxResponseBytes = 1024 * 1024;
 
     /// <summary>
-    /// Registers the providers' <see cref="HttpClient"/> with a resilience pipeline: retries only for safe methods
-    /// (discovery GETs) — a token POST is never retried, since a code is single use and a repeat would burn it —
-    /// and per-attempt and total timeouts from the exchange timeout. It never follows redirects and reads at most
+    /// Registers the providers' <see cref="HttpClient"/> with a resilience pipeline for safe methods only (discovery
+    /// GETs: retries, per-attempt and total timeouts from the exchange timeout) — a token POST is never retried,
+    /// since a code is single use and a repeat would burn it (<see cref="SafeMethodRetryHandler"/>). It never follows redirects and reads at most
     /// <see cref="MaxResponseBytes"/> of a response.
     /// </summary>
     public static IServiceCollection AddO8HttpClient(this IServiceCollection services, TimeSpan exchangeTimeout) =>
@@ -59,22 +59,28 @@ internal static class O8Bootstrap
             .RemoveAllLoggers()
             // Outermost, so the recorded latency is the whole wait, retries and timeouts included.
             .AddHttpMessageHandler<TokenRequestMetricsHandler>()
-            .AddResilienceHandler("o8-token-requests", (pipeline, context) =>
-            {
-                var timeout = ExchangeTimeouts.TokenRequest(exchangeTimeout(context.ServiceProvider));
-                var retry = new HttpRetryStrategyOptions
-                {
-                    MaxRetryAttempts = 2,
-                    BackoffType = DelayBackoffType.Exponential,
-                    UseJitter = true,
-                    Delay = TimeSpan.FromMilliseconds(200),
-                };
-                retry.DisableForUnsafeHttpMethods();
-                pipeline.AddTimeout(timeout);
-                pipeline.AddRetry(retry);
-                pipeline.AddTimeout(timeout);
-            });
+            .AddHttpMessageHandler(services => new SafeMethodRetryHandler(RetryPipeline(exchangeTimeout(services))));
         return services;
+    }
+
+    /// <summary>
+    /// The pipeline of safe requests (discovery, JWKS): a total timeout, up to two retries of transient failures with
+    /// jittered exponential backoff (and Retry-After), and a per-attempt timeout, each from the exchange timeout.
+    /// </summary>
+    private static ResiliencePipeline<HttpResponseMessage> RetryPipeline(TimeSpan exchangeTimeout)
+    {
+        var timeout = ExchangeTimeouts.TokenRequest(exchangeTimeout);
+        return new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddTimeout(timeout)
+            .AddRetry(new HttpRetryStrategyOptions
+            {
+                MaxRetryAttempts = 2,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(200),
+            })
+            .AddTimeout(timeout)
+            .Build();
     }
 
     /// <summary>
