@@ -60,13 +60,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         Props(new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request, parent));
 
     /// <summary>Props for one login described by <paramref name="start"/> (server mode: with its verifier and browser binding).</summary>
-    internal static Props Props(FlowStart start) => FlowActorProps.For(DefaultTemplate, start);
-
-    /// <summary>Props for one login, with the deployment (the mailbox) of <paramref name="template"/> (see <see cref="FlowActorProps"/>).</summary>
-    internal static Props Props(FlowStart start, Props template) => FlowActorProps.For(template, start);
-
-    /// <summary>The template of logins without a mailbox of their own (Akka's default).</summary>
-    private static readonly Props DefaultTemplate = FlowActorProps.Template(mailbox: null);
+    internal static Props Props(FlowStart start) => Akka.Actor.Props.Create(() => new FlowActor(start));
 
     /// <summary>Creates the actor; use <see cref="Props(string, string, AuthorizationRequest, LoginOptions, IActorRef, IActorRef, IBrowserLauncher, IActorRef)"/>.</summary>
     /// <remarks>Public because Akka creates actors through their public constructors.</remarks>

@@ -20,7 +20,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
     private readonly IActorRef _providers;
     private readonly IBrowserLauncher _browser;
     private readonly O8Actors.Binding.BrowserBindingVerifier? _bindingVerifier;
-    private readonly Props _flowTemplate;
+    private readonly string? _flowMailbox;
     // Login id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
     private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -46,10 +46,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
         _providers = providers;
         _browser = browser;
         // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's default mailbox.
-        // The one measured exception to Akka's defaults: the default mailbox costs a waiting login about 1 KB more
-        // (docs/benchmarks.md, "Standard forms"). Set once in a template, not per login (FlowActorProps says why).
-        _flowTemplate = FlowActorProps.Template(
-            Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath) ? FlowMailbox.ConfigPath : null);
+        _flowMailbox = Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath) ? FlowMailbox.ConfigPath : null;
         _limits = new PendingLoginLimits(options, _log);
 
         Receive<StartFlow>(Start);
@@ -110,7 +107,10 @@ internal sealed class FlowsSupervisor : ReceiveActor
         }
 
         var props = FlowActor.Props(new FlowStart(new FlowContext(_options, _listener, _providers, _browser, Self, _bindingVerifier),
-            msg.LoginId, msg.Provider, msg.Request, msg.Parent, msg.Binding), _flowTemplate);
+            msg.LoginId, msg.Provider, msg.Request, msg.Parent, msg.Binding));
+        // The one measured exception to Akka's defaults: the default mailbox costs a waiting login about 1 KB more
+        // (docs/benchmarks.md, "Standard forms").
+        if (_flowMailbox is not null) props = props.WithMailbox(_flowMailbox);
         var flow = Context.ActorOf(props, msg.LoginId);
         Context.Watch(flow);
         _waiters.Add(msg.LoginId, waiter);

@@ -14,7 +14,10 @@ namespace O8Actors.Tests.Accounts;
 /// rotation stored first, <c>invalid_grant</c>, interactive renewal and sign-out.
 /// </summary>
 public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseString(
-    """akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit" """))
+    """
+    akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
+    akka.loglevel = DEBUG
+    """))
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
     private static readonly OAuthAccount Alice = new("p", "alice");
@@ -39,6 +42,55 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
 
     private static async Task Remember(IActorRef accounts, OAuthAccount account, TokenSet tokens) =>
         Assert.Equal(account, (await accounts.Ask<LoginRemembered>(new RememberLogin(account, tokens), Wait)).Account);
+
+    [Fact]
+    public async Task Logins_of_one_account_that_end_during_a_save_are_stored_once_with_the_newest_tokens_and_all_answered()
+    {
+        var strategy = NewStrategy();
+        var store = new GatedTokenStore();
+        var accounts = await Accounts(strategy, store);
+        store.HoldSaves();
+        var first = Remember(accounts, Alice, strategy.Issue("alice"));
+        await AwaitConditionAsync(() => Task.FromResult(store.SavesWaiting == 1), Wait);
+        // 50 more logins of the same user end while the first one's tokens are being written.
+        var later = Enumerable.Range(0, 50).Select(_ => strategy.Issue("alice")).ToList();
+        List<Task> answers = [];
+        // Released only once every one of them has reached the account actor and queued.
+        await EventFilter.Debug(contains: "ended during a renewal").ExpectAsync(50, () =>
+        {
+            answers.AddRange(later.Select(tokens => Remember(accounts, Alice, tokens)));
+            return Task.CompletedTask;
+        }, Wait);
+        store.ReleaseSaves();
+
+        await first;
+        await Task.WhenAll(answers);
+        // One write for the first login and one for the 50 that queued behind it, not 51.
+        Assert.Equal(2, store.Saves);
+        Assert.Equal(later[^1].AccessToken, (await store.LoadAsync(Alice))!.Tokens.AccessToken);
+        Assert.Equal(later[^1].AccessToken, (await Get(accounts, Alice)).Token);
+    }
+
+    [Fact]
+    public async Task A_sign_out_between_two_logins_of_one_account_keeps_their_order()
+    {
+        var strategy = NewStrategy();
+        var store = new GatedTokenStore();
+        var accounts = await Accounts(strategy, store);
+        store.HoldSaves();
+        var first = Remember(accounts, Alice, strategy.Issue("alice"));
+        await AwaitConditionAsync(() => Task.FromResult(store.SavesWaiting == 1), Wait);
+        var signOut = accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+        var second = strategy.Issue("alice");
+        var secondRemembered = Remember(accounts, Alice, second);
+        store.ReleaseSaves();
+
+        await first;
+        await signOut;
+        await secondRemembered;
+        // Login, sign-out, login, in that order: the account is signed in with the second login's tokens.
+        Assert.Equal(second.AccessToken, (await store.LoadAsync(Alice))!.Tokens.AccessToken);
+    }
 
     [Fact]
     public async Task A_valid_token_is_served_from_the_cache_without_a_refresh()

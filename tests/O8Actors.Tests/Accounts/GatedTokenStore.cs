@@ -6,8 +6,12 @@ internal sealed class GatedTokenStore : ITokenStore
     private readonly InMemoryTokenStore _inner = new();
     private volatile TaskCompletionSource? _hold;
     private int _savesWaiting;
+    private int _saves;
 
     public int SavesWaiting => Volatile.Read(ref _savesWaiting);
+
+    /// <summary>Every save asked for, held or not.</summary>
+    public int Saves => Volatile.Read(ref _saves);
 
     public void HoldSaves() => _hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -17,6 +21,7 @@ internal sealed class GatedTokenStore : ITokenStore
 
     public async Task<long?> SaveAsync(OAuthAccount account, TokenSet tokens, long expectedVersion, CancellationToken cancellationToken = default)
     {
+        Interlocked.Increment(ref _saves);
         if (_hold is { } hold)
         {
             Interlocked.Increment(ref _savesWaiting);
