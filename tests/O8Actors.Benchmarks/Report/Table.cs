@@ -7,19 +7,19 @@ namespace O8Actors.Benchmarks.Report;
 internal static class Table
 {
     public const string Header =
-        "| Row | Concurrency | N | Logins/s (req/s) | p50 ms | p99 ms | CPU ms per login (measured process) | Driver CPU ms per login (browser + server) | Peak RSS MB | Failures |\n" +
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        "| Row | Concurrency | N | Logins/s (req/s) | p50 ms | p99 ms | CPU ms per login (measured process) | of which JIT ms | Driver CPU ms per login (browser + server) | Peak RSS MB | Failures |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     public static string Line(Row row)
     {
         var r = row.Result;
         if (row.Kind == "pending")
         {
-            return $"| {row.Name} | - | {row.N:N0} | - | - | - | - | - | {Mb(r.PeakRssBytes)} | {r.Failed} |";
+            return $"| {row.Name} | - | {row.N:N0} | - | - | - | - | - | - | {Mb(r.PeakRssBytes)} | {r.Failed} |";
         }
 
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {row.Name} | {row.Concurrency} | {row.N:N0} | {row.PerSecond:F0}{Range(row)} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2} | {row.DriverCpuMsPerLogin:F2} | {Mb(r.PeakRssBytes)} | {row.FailedInAllRuns}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")} |");
+            $"| {row.Name} | {row.Concurrency} | {row.N:N0} | {row.PerSecond:F0}{Range(row)} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2}{CpuRange(row)} | {Jit(row)} | {row.DriverCpuMsPerLogin:F2} | {Mb(r.PeakRssBytes)} | {row.FailedInAllRuns}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")} |");
     }
 
     /// <summary>The pending-logins table: one line per checkpoint.</summary>
@@ -39,6 +39,15 @@ internal static class Table
     private static string Range(Row row) => row.Runs is { Count: > 1 } runs
         ? string.Create(CultureInfo.InvariantCulture, $" ({runs.Min(r => r.PerSecond):F0}-{runs.Max(r => r.PerSecond):F0})")
         : "";
+
+    private static string CpuRange(Row row) => row.Runs is { Count: > 1 } runs
+        ? string.Create(CultureInfo.InvariantCulture, $" ({runs.Min(r => r.CpuMsPerLogin):F2}-{runs.Max(r => r.CpuMsPerLogin):F2})")
+        : "";
+
+    /// <summary>Time the JIT spent compiling during the measured phase, per login: what the warm-up left to settle.</summary>
+    private static string Jit(Row row) => row.Result.Extra?.GetValueOrDefault("jit_ms_measured") is { } ms && row.Result.Completed > 0
+        ? (ms / row.Result.Completed).ToString("F2", CultureInfo.InvariantCulture)
+        : "-";
 
     private static string Mb(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F0", CultureInfo.InvariantCulture);
 }

@@ -13,11 +13,12 @@ internal static class Targets
         string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
 
         var o8Http = Find("o8", "O8Actors http", top);
-        var peer = Find("oidc", "OidcClient 7.1.1 + HttpListener (http)", top);
+        // Issue 15: against the best peer of the same run, whichever variant that is.
+        var peer = rows.Where(r => r.Kind == "oidc" && r.Concurrency == top).MaxBy(r => r.PerSecond);
         if (o8Http is not null)
             yield return ("O8 http CPU per login ≤ 0.5 ms (concurrency " + top + ")", $"{F(o8Http.CpuMsPerLogin)} ms", o8Http.CpuMsPerLogin <= 0.5);
         if (o8Http is not null && peer is not null)
-            yield return ($"O8 http logins/s ≥ 2.5× OidcClient+HttpListener at concurrency {top}",
+            yield return ($"O8 http logins/s ≥ 2.5× the best peer ({peer.Name}) at concurrency {top}",
                 $"{o8Http.PerSecond:F0} vs {peer.PerSecond:F0} = {F(o8Http.PerSecond / peer.PerSecond)}×", o8Http.PerSecond >= 2.5 * peer.PerSecond);
         if (o8Http is not null && peer is not null && !double.IsNaN(o8Http.DriverCpuMsPerLogin))
         {
@@ -32,8 +33,8 @@ internal static class Targets
             var o8 = Find("o8", $"O8Actors https (mkcert {cert})", top);
             var ceiling = Find("ceiling", $"Bare Kestrel https ({cert})", top);
             if (o8 is not null && ceiling is not null)
-                yield return ($"O8 https ({label}) logins/s ≥ 0.8× the ceiling's requests/s, concurrency {top}",
-                    $"{o8.PerSecond:F0} vs {ceiling.PerSecond:F0} = {F(o8.PerSecond / ceiling.PerSecond)}×", o8.PerSecond >= 0.8 * ceiling.PerSecond);
+                yield return ($"O8 https ({label}) logins/s ≥ 0.9× the ceiling's requests/s, concurrency {top}",
+                    $"{o8.PerSecond:F0} vs {ceiling.PerSecond:F0} = {F(o8.PerSecond / ceiling.PerSecond)}×", o8.PerSecond >= 0.9 * ceiling.PerSecond);
         }
 
         if (rows.FirstOrDefault(r => r.Kind == "pending") is { Result.Extra: { } extra })

@@ -69,11 +69,14 @@ internal static class OidcClientRole
 
         var warmed = await Warmup.UntilJitQuietAsync(Math.Min(concurrency, 64), LoginAsync);
         Wire.Send("MEASURING", "");
+        var profile = O8Actors.Benchmarks.Profiling.RuntimeProfile.Start(detailed: false);
         var cpu = ProcessMeter.Cpu();
         var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, i => LoginAsync(i + 1_000_000));
         var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
+        var extra = profile.Stop(latencies.Count + failed, "measured");
+        extra["warmup"] = warmed;
         Wire.Send("RESULT", new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
-            Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure, new() { ["warmup"] = warmed }).ToJson());
+            Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure, extra).ToJson());
         return 0;
     }
 
