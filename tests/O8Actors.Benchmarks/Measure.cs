@@ -100,17 +100,10 @@ internal static class Warmup
 {
     private const int Batch = 200;
     private const int MinBatches = 3;
-    private const int MaxBatches = 40;
+    private const int MaxBatches = 25;
     private const long QuietMethods = 3;
-    private const int QuietBatchesInARow = 2;
 
-    /// <summary>
-    /// Runs batches of <paramref name="job"/> at the measured concurrency until two batches in a row compile at most a
-    /// few methods; returns the jobs run. At the measured concurrency, not a lower one: at 256 logins in flight
-    /// other paths run hot (contention, a larger thread pool) than at 64, and a warm-up at 64 left O8Actors' measured
-    /// phase compiling 0.5 ms per login (issue 15). Two quiet batches in a row, since on 2 busy CPUs the tiering
-    /// thread can fall behind for one batch and look quiet.
-    /// </summary>
+    /// <summary>Runs batches of <paramref name="job"/> until a batch compiles at most a few methods; returns the jobs run.</summary>
     public static Task<int> UntilJitQuietAsync(int concurrency, Func<int, Task> job) =>
         UntilQuietAsync(concurrency, job, () => Task.FromResult(System.Runtime.JitInfo.GetCompiledMethodCount()));
 
@@ -118,8 +111,7 @@ internal static class Warmup
     public static async Task<int> UntilQuietAsync(int concurrency, Func<int, Task> job, Func<Task<long>> compiledMethods)
     {
         var ran = 0;
-        var quietInARow = 0;
-        var (batchSize, minBatches, maxBatches) = Limits(concurrency);
+        var (batchSize, minBatches, maxBatches) = Limits();
         for (var batch = 1; batch <= maxBatches; batch++)
         {
             var before = await compiledMethods().ConfigureAwait(false);
@@ -129,8 +121,7 @@ internal static class Warmup
             // Tier-1 compiles run on a background thread after a short delay: give them the chance to show up.
             await Task.Delay(150).ConfigureAwait(false);
             var compiled = await compiledMethods().ConfigureAwait(false) - before;
-            quietInARow = compiled <= QuietMethods ? quietInARow + 1 : 0;
-            if (batch >= minBatches && quietInARow >= QuietBatchesInARow) break;
+            if (batch >= minBatches && compiled <= QuietMethods) break;
         }
 
         return ran;
@@ -143,13 +134,11 @@ internal static class Warmup
     /// Batch size and batch limits: the rule above, unless <see cref="CapVariable"/> caps the warm-up's logins for a
     /// smoke run on a busy machine (then the figures are not measurements: the JIT is not quiet yet).
     /// </summary>
-    private static (int BatchSize, int MinBatches, int MaxBatches) Limits(int concurrency)
+    private static (int BatchSize, int MinBatches, int MaxBatches) Limits()
     {
-        // A batch keeps every slot busy twice over, so the measured concurrency is reached and held.
-        var batch = Math.Max(Batch, 2 * concurrency);
         if (!int.TryParse(Environment.GetEnvironmentVariable(CapVariable), System.Globalization.CultureInfo.InvariantCulture, out var cap) || cap <= 0)
-            return (batch, MinBatches, MaxBatches);
-        var size = Math.Min(batch, cap);
+            return (Batch, MinBatches, MaxBatches);
+        var size = Math.Min(Batch, cap);
         var max = Math.Max(1, cap / size);
         return (size, Math.Min(MinBatches, max), max);
     }

@@ -97,7 +97,7 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
         {
             var url = new Uri((await ready.Task).Replace("http://", $"{scheme}://", StringComparison.Ordinal));
             // The same rule as the measured roles apply to themselves: warm until the child's JIT has gone quiet.
-            await Warmup.UntilQuietAsync(concurrency, _ => LandAsync(url), async () =>
+            await Warmup.UntilQuietAsync(Math.Min(concurrency, 64), _ => LandAsync(url), async () =>
             {
                 jitCount = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
                 await child.SendAsync("JIT");

@@ -19,7 +19,7 @@ internal static class O8Role
         await RegisterAsync(flows, go[0], go[1]);
 
         // Warm-up (JIT to tier 1, connection pools), not measured.
-        var warmed = await Warmup.UntilJitQuietAsync(concurrency, _ => flows.AuthorizeAsync("sandbox"));
+        var warmed = await Warmup.UntilJitQuietAsync(Math.Min(concurrency, 64), _ => flows.AuthorizeAsync("sandbox"));
         Wire.Send("MEASURING", "");
         var profile = O8Actors.Benchmarks.Profiling.RuntimeProfile.Start(detailed: false);
         var cpu = ProcessMeter.Cpu();

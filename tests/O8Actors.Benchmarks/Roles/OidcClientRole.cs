@@ -67,7 +67,7 @@ internal static class OidcClientRole
             if (result.IsError) throw new InvalidOperationException($"OidcClient login failed: {result.Error} {result.ErrorDescription}");
         }
 
-        var warmed = await Warmup.UntilJitQuietAsync(concurrency, LoginAsync);
+        var warmed = await Warmup.UntilJitQuietAsync(Math.Min(concurrency, 64), LoginAsync);
         Wire.Send("MEASURING", "");
         var profile = O8Actors.Benchmarks.Profiling.RuntimeProfile.Start(detailed: false);
         var cpu = ProcessMeter.Cpu();
