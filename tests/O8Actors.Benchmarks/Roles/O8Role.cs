@@ -33,7 +33,7 @@ internal static class O8Role
     }
 
     public static async Task<OAuthLogins> StartAsync(Args args, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate,
-        IBrowserLauncher browser, TimeSpan? timeout = null)
+        IBrowserLauncher browser, TimeSpan? timeout = null, int? maxPending = null)
     {
         var flows = await OAuthLogins.StartAsync(setup =>
         {
@@ -44,6 +44,8 @@ internal static class O8Role
             setup.Options.Certificates.AutoCreate = false;
             setup.Options.Login.Timeout = timeout ?? TimeSpan.FromSeconds(60);
             setup.Options.Login.ExchangeTimeout = TimeSpan.FromSeconds(30);
+            // The pending row holds more waiting logins than the default guard (o8.login.max-pending) lets in.
+            if (maxPending is { } most) setup.Options.Login.MaxPending = most;
         });
         // The provider's own redirect URI: the driver registers the sandbox client with it before the provider exists here.
         Wire.Send("READY", new Uri(await flows.GetRedirectUriAsync(), SandboxRedirectPath).ToString());

@@ -20,7 +20,7 @@ internal static class PendingRole
         var checkpoints = args.Ints("checkpoints", [1000, 10_000, 100_000]);
         var probes = args.Int("probes", 41);
         var browser = new ProbeBrowser();
-        await using var flows = await O8Role.StartAsync(args, null, browser, TimeSpan.FromHours(2));
+        await using var flows = await O8Role.StartAsync(args, null, browser, TimeSpan.FromHours(2), maxPending: checkpoints.Max() + 2 * probes + 100);
         var go = (await Wire.ExpectAsync("GO")).Split(' ');
         await O8Role.RegisterAsync(flows, go[0], go[1]);
 
