@@ -43,8 +43,8 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     private static async Task Remember(IActorRef accounts, OAuthAccount account, TokenSet tokens) =>
         Assert.Equal(account, (await accounts.Ask<LoginRemembered>(new RememberLogin(account, tokens), Wait)).Account);
 
-    [Fact]
-    public async Task Logins_of_one_account_that_end_during_a_save_are_stored_once_with_the_newest_tokens_and_all_answered()
+    /// <summary>Alice's first login, its tokens' write held in the store until the test releases it.</summary>
+    private async Task<(RotatingStrategy Strategy, GatedTokenStore Store, IActorRef Accounts, Task First)> FirstLoginBeingWrittenAsync()
     {
         var strategy = NewStrategy();
         var store = new GatedTokenStore();
@@ -52,6 +52,13 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         store.HoldSaves();
         var first = Remember(accounts, Alice, strategy.Issue("alice"));
         await AwaitConditionAsync(() => Task.FromResult(store.SavesWaiting == 1), Wait);
+        return (strategy, store, accounts, first);
+    }
+
+    [Fact]
+    public async Task Logins_of_one_account_that_end_during_a_save_are_stored_once_with_the_newest_tokens_and_all_answered()
+    {
+        var (strategy, store, accounts, first) = await FirstLoginBeingWrittenAsync();
         // 50 more logins of the same user end while the first one's tokens are being written.
         var later = Enumerable.Range(0, 50).Select(_ => strategy.Issue("alice")).ToList();
         List<Task> answers = [];
@@ -74,12 +81,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     [Fact]
     public async Task A_sign_out_between_two_logins_of_one_account_keeps_their_order()
     {
-        var strategy = NewStrategy();
-        var store = new GatedTokenStore();
-        var accounts = await Accounts(strategy, store);
-        store.HoldSaves();
-        var first = Remember(accounts, Alice, strategy.Issue("alice"));
-        await AwaitConditionAsync(() => Task.FromResult(store.SavesWaiting == 1), Wait);
+        var (strategy, store, accounts, first) = await FirstLoginBeingWrittenAsync();
         var signOut = accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
         var second = strategy.Issue("alice");
         var secondRemembered = Remember(accounts, Alice, second);
