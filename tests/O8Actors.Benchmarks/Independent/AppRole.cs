@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Duende.IdentityModel.Client;
 using Duende.IdentityModel.OidcClient;
 using Duende.IdentityModel.OidcClient.Browser;
@@ -145,7 +142,7 @@ internal static class AppRole
             RedirectUri = AuthServerRole.PeerRedirect(port),
             Scope = "openid offline_access",
             LoadProfile = false,
-            Browser = new HttpListenerBrowser(AuthServerRole.PeerRedirect(port)),
+            Browser = new O8Actors.Benchmarks.Roles.HttpListenerBrowser(AuthServerRole.PeerRedirect(port), WriteUrl),
             Policy = { Discovery = { RequireHttps = false }, RequireIdentityTokenSignature = false },
         });
         using var cts = new CancellationTokenSource(PerLogin);
@@ -161,28 +158,6 @@ internal static class AppRole
         {
             WriteUrl(authorizeUrl.AbsoluteUri);
             return Task.FromResult(BrowserLaunchResult.Opened("stdout"));
-        }
-    }
-
-    /// <summary>The manual-mode sample's listener: <see cref="HttpListener"/> on the redirect URI, one request, stop.</summary>
-    private sealed class HttpListenerBrowser(string prefix) : IBrowser
-    {
-        private static readonly byte[] Page = Encoding.UTF8.GetBytes("<!DOCTYPE html><html><body>You can close this tab.</body></html>");
-
-        public async Task<BrowserResult> InvokeAsync(BrowserOptions options, CancellationToken cancellationToken = default)
-        {
-            using var listener = new HttpListener();
-            listener.Prefixes.Add(prefix);
-            listener.Start();
-            WriteUrl(options.StartUrl);
-            var context = await listener.GetContextAsync().WaitAsync(cancellationToken);
-            var raw = context.Request.Url!.AbsoluteUri;
-            context.Response.ContentType = "text/html";
-            context.Response.ContentLength64 = Page.Length;
-            await context.Response.OutputStream.WriteAsync(Page, cancellationToken);
-            context.Response.Close();
-            listener.Stop();
-            return new BrowserResult { Response = raw, ResultType = BrowserResultType.Success };
         }
     }
 }

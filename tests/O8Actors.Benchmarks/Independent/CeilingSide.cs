@@ -1,13 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Hosting;
 
 namespace O8Actors.Benchmarks.Independent;
 
@@ -37,17 +33,7 @@ internal sealed class CeilingSide : IAsyncDisposable
 
     public static async Task<CeilingSide> StartAsync(int port, string issuer, X509Certificate2? certificate)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, port, endpoint =>
-            {
-                endpoint.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
-                if (certificate is not null) endpoint.UseHttps(certificate);
-            });
-        });
-        var app = builder.Build();
+        var app = O8Actors.Benchmarks.Roles.BareKestrel.Build(port, certificate);
         var redirect = $"{(certificate is null ? "http" : "https")}://localhost:{port}/sandbox";
         var local = new UriBuilder(issuer) { Host = "localhost" }.Uri;
         var authorize = new Uri(local, "/authorize") + "?response_type=code&client_id=" + AuthServerRole.O8Client

@@ -108,7 +108,7 @@ internal sealed class RuntimeProfile : EventListener
         foreach (var (type, bytes) in _allocatedByType.OrderByDescending(p => p.Value).Take(40))
             text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"  {bytes / (double)logins,8:F0}  {bytes * 100.0 / Math.Max(1, sampled),5:F1}%  {type}");
         text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"[profile {side}] methods compiled during the measured phase (most often first):");
-        foreach (var (method, count) in _jitted.OrderByDescending(p => p.Value).Take(Environment.GetEnvironmentVariable("O8_PROFILE_ALL") is null ? 40 : int.MaxValue))
+        foreach (var (method, count) in _jitted.OrderByDescending(p => p.Value).Take(40))
             text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"  {count,6}  {method}");
         return text.ToString();
     }

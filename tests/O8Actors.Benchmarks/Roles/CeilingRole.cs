@@ -1,8 +1,4 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Hosting;
 
 namespace O8Actors.Benchmarks.Roles;
 
@@ -15,17 +11,7 @@ internal static class CeilingRole
     public static async Task<int> RunAsync(Args args)
     {
         using var certificate = BenchCertificates.Load(args);
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, 0, endpoint =>
-            {
-                endpoint.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
-                if (certificate is not null) endpoint.UseHttps(certificate);
-            });
-        });
-        await using var app = builder.Build();
+        await using var app = BareKestrel.Build(0, certificate);
         app.Run(context =>
         {
             context.Response.StatusCode = context.Request.Path == "/callback" ? 200 : 404;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Duende.IdentityModel.Client;
 using Duende.IdentityModel.OidcClient;
 using Duende.IdentityModel.OidcClient.Browser;
@@ -20,7 +19,7 @@ namespace O8Actors.Benchmarks.Roles;
 /// </summary>
 internal static class OidcClientRole
 {
-    private static readonly byte[] Page = Encoding.UTF8.GetBytes("<!DOCTYPE html><html><body>You can close this tab.</body></html>");
+    private static readonly byte[] Page = HttpListenerBrowser.Page;
 
     public static async Task<int> RunAsync(Args args)
     {
@@ -59,7 +58,7 @@ internal static class OidcClientRole
                 LoadProfile = false,
                 ProviderInformation = provider,
                 HttpClientFactory = _ => backchannel,
-                Browser = kestrel ? new KestrelBrowser(port) : new HttpListenerBrowser(redirect),
+                Browser = kestrel ? new KestrelBrowser(port) : new HttpListenerBrowser(redirect, url => Wire.Send("URL", url), TimeSpan.FromSeconds(60)),
                 // O8Actors does not check the ID token signature either; neither side pays for it.
                 Policy = { Discovery = { RequireHttps = false }, RequireIdentityTokenSignature = false },
             });
@@ -81,26 +80,6 @@ internal static class OidcClientRole
     }
 
     private static int FreePort() => O8Actors.TestSupport.FreePorts.Next();
-
-    /// <summary>The manual-mode sample's listener: <see cref="HttpListener"/> on the redirect URI, one request, stop.</summary>
-    private sealed class HttpListenerBrowser(string prefix) : IBrowser
-    {
-        public async Task<BrowserResult> InvokeAsync(BrowserOptions options, CancellationToken cancellationToken = default)
-        {
-            using var listener = new HttpListener();
-            listener.Prefixes.Add(prefix);
-            listener.Start();
-            Wire.Send("URL", options.StartUrl);
-            var context = await listener.GetContextAsync().WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
-            var raw = context.Request.Url!.AbsoluteUri;
-            context.Response.ContentType = "text/html";
-            context.Response.ContentLength64 = Page.Length;
-            await context.Response.OutputStream.WriteAsync(Page, cancellationToken);
-            context.Response.Close();
-            listener.Stop();
-            return new BrowserResult { Response = raw, ResultType = BrowserResultType.Success };
-        }
-    }
 
     /// <summary>The Kestrel <c>LoopbackHttpListener</c> sample's pattern: a web host per login, stopped in the background.</summary>
     private sealed class KestrelBrowser(int port) : IBrowser
