@@ -92,39 +92,51 @@ internal static class LoadLoop
 }
 
 /// <summary>
-/// Warms a measured process until the JIT has gone quiet: with tiered compilation and dynamic PGO a method runs
-/// unoptimized, then instrumented, and only later at tier 1, so a short fixed warm-up measures the JIT and slow code
-/// instead of the steady state a long-running app reaches.
+/// Warms a measured process until the JIT has settled: with tiered compilation and dynamic PGO a hot method runs
+/// unoptimized, then instrumented, and only later at tier 1, each step after a call count and a delay, compiled by one
+/// background thread that shares the CPUs with the load. On 2 vCPUs that takes tens of thousands of logins, so a fixed
+/// short warm-up measures the JIT and slow code instead of the steady state a long-running app reaches.
 /// </summary>
+/// <remarks>
+/// Settled: two batches in a row in which at most <see cref="QuietMethods"/> methods were compiled and the tier-up
+/// thread used at most <see cref="QuietTieringShare"/> of the process's CPU. Counting methods alone is fooled by the
+/// pauses between tiering waves (a batch can compile nothing while hundreds of methods wait for their call count).
+/// </remarks>
 internal static class Warmup
 {
-    private const int Batch = 200;
+    private const int Batch = 1000;
     private const int MinBatches = 3;
-    private const int MaxBatches = 25;
-    private const long QuietMethods = 3;
+    private const int MaxBatches = 60;
+    private const long QuietMethods = 5;
+    private const double QuietTieringShare = 0.02;
+    private const int QuietInARow = 2;
 
-    /// <summary>Runs batches of <paramref name="job"/> until a batch compiles at most a few methods; returns the jobs run.</summary>
-    public static Task<int> UntilJitQuietAsync(int concurrency, Func<int, Task> job) =>
-        UntilQuietAsync(concurrency, job, () => Task.FromResult(System.Runtime.JitInfo.GetCompiledMethodCount()));
+    /// <summary>Runs batches of <paramref name="job"/> until this process's JIT has settled; returns the jobs run and whether it settled.</summary>
+    public static Task<(int Ran, bool Settled)> UntilJitQuietAsync(int concurrency, Func<int, Task> job) =>
+        UntilQuietAsync(concurrency, job, () => Task.FromResult(Profiling.JitState.Now()));
 
-    /// <summary>As <see cref="UntilJitQuietAsync"/>, reading the compiled-method count of another process.</summary>
-    public static async Task<int> UntilQuietAsync(int concurrency, Func<int, Task> job, Func<Task<long>> compiledMethods)
+    /// <summary>As <see cref="UntilJitQuietAsync"/>, reading the JIT state of another process.</summary>
+    public static async Task<(int Ran, bool Settled)> UntilQuietAsync(int concurrency, Func<int, Task> job, Func<Task<Profiling.JitState>> jitState)
     {
         var ran = 0;
+        var quietInARow = 0;
         var (batchSize, minBatches, maxBatches) = Limits();
         for (var batch = 1; batch <= maxBatches; batch++)
         {
-            var before = await compiledMethods().ConfigureAwait(false);
+            var before = await jitState().ConfigureAwait(false);
             var offset = ran;
             await LoadLoop.RunAsync(batchSize, concurrency, i => job(offset + i)).ConfigureAwait(false);
             ran += batchSize;
-            // Tier-1 compiles run on a background thread after a short delay: give them the chance to show up.
+            // Tier-up compiles run on a background thread after a short delay: give them the chance to show up.
             await Task.Delay(150).ConfigureAwait(false);
-            var compiled = await compiledMethods().ConfigureAwait(false) - before;
-            if (batch >= minBatches && compiled <= QuietMethods) break;
+            var after = await jitState().ConfigureAwait(false);
+            var quiet = after.Methods - before.Methods <= QuietMethods
+                && after.TieringCpuMs - before.TieringCpuMs <= QuietTieringShare * (after.ProcessCpuMs - before.ProcessCpuMs);
+            quietInARow = quiet ? quietInARow + 1 : 0;
+            if (batch >= minBatches && quietInARow >= QuietInARow) return (ran, true);
         }
 
-        return ran;
+        return (ran, false);
     }
 
     /// <summary>The environment variable that caps every process's warm-up (<c>--max-warmup</c>; smoke runs only).</summary>

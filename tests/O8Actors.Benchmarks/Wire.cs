@@ -4,7 +4,7 @@ namespace O8Actors.Benchmarks;
 /// The line protocol between the driver (browser + authorization server) and a measured child process, over the
 /// child's stdin/stdout. Child → driver: <c>READY uri</c>, <c>URL authorizeUrl</c>, <c>MEASURING</c> (the measured
 /// phase starts), <c>RESULT json</c>, <c>LOG text</c>.
-/// Driver → child: <c>GO issuer clientId</c>, <c>JIT</c> (answered <c>JITCOUNT n</c>), <c>MARK</c>, <c>DONE</c>.
+/// Driver → child: <c>GO issuer clientId</c>, <c>JIT</c> (answered <c>JITSTATE methods tiering-cpu-ms process-cpu-ms</c>), <c>MARK</c>, <c>DONE</c>.
 /// </summary>
 internal static class Wire
 {

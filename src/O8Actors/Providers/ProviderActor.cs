@@ -26,7 +26,8 @@ internal sealed class ProviderActor : ReceiveActor
     private readonly int _maxQueued;
     private readonly TimeSpan _exchangeTimeout;
     private readonly string? _redirectPath;
-    private readonly Queue<(object Request, IActorRef ReplyTo)> _waiting = new();
+    // Watched: the login was watched when its exchange was queued, and is unwatched once the exchange leaves the queue.
+    private readonly Queue<(object Request, IActorRef ReplyTo, bool Watched)> _waiting = new();
     private readonly List<(PrepareAuthorization Request, IActorRef ReplyTo)> _pending = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private int _inFlight;
@@ -241,10 +242,11 @@ internal sealed class ProviderActor : ReceiveActor
             }
         }
 
-        _waiting.Enqueue((request, Sender));
         // Watched so a login that ends while its exchange waits takes the exchange out of the queue. Only a login's
         // exchange: a refresh's sender is an Ask's temporary reference, which is gone only once it has its answer.
-        if (request is ExchangeCode or PollDeviceToken && _inFlight >= _maxConcurrent && !Sender.IsNobody()) Context.Watch(Sender);
+        var watch = request is ExchangeCode or PollDeviceToken && _inFlight >= _maxConcurrent && !Sender.IsNobody();
+        if (watch) Context.Watch(Sender);
+        _waiting.Enqueue((request, Sender, watch));
         StartWaiting();
     }
 
@@ -294,13 +296,16 @@ internal sealed class ProviderActor : ReceiveActor
     {
         while (_inFlight < _maxConcurrent && _waiting.TryDequeue(out var next))
         {
+            // Out of the queue, the login's end no longer concerns this actor: without the unwatch every login that
+            // ever waited would send a Terminated here and cost a scan of the queue.
+            if (next.Watched) Context.Unwatch(next.ReplyTo);
             if (Expired(next.Request))
             {
                 AnswerExpired(next.Request, next.ReplyTo);
                 continue;
             }
 
-            _starting = next;
+            _starting = (next.Request, next.ReplyTo);
             Run(next.Request, next.ReplyTo);
             _inFlight++;
             _starting = null;

@@ -85,23 +85,23 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
     {
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var marked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var jitCount = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var jitState = new TaskCompletionSource<Profiling.JitState>(TaskCreationOptions.RunContinuationsAsynchronously);
         var child = Child.Start("ceiling", ["--scheme", scheme, "--cert", cert, "--certs", certificates], (verb, payload) =>
         {
             if (verb == "READY") ready.TrySetResult(payload);
             if (verb == "MARKED") marked.TrySetResult();
-            if (verb == "JITCOUNT") jitCount.TrySetResult(long.Parse(payload, System.Globalization.CultureInfo.InvariantCulture));
+            if (verb == "JITSTATE") jitState.TrySetResult(Profiling.JitState.FromWire(payload));
             return Task.CompletedTask;
         });
         await using (child)
         {
             var url = new Uri((await ready.Task).Replace("http://", $"{scheme}://", StringComparison.Ordinal));
-            // The same rule as the measured roles apply to themselves: warm until the child's JIT has gone quiet.
-            await Warmup.UntilQuietAsync(Math.Min(concurrency, 64), _ => LandAsync(url), async () =>
+            // The same rule as the measured roles apply to themselves: warm until the child's JIT has settled.
+            var (warmed, settled) = await Warmup.UntilQuietAsync(concurrency, _ => LandAsync(url), async () =>
             {
-                jitCount = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+                jitState = new TaskCompletionSource<Profiling.JitState>(TaskCreationOptions.RunContinuationsAsynchronously);
                 await child.SendAsync("JIT");
-                return await jitCount.Task;
+                return await jitState.Task;
             });
             await child.SendAsync("MARK");
             await marked.Task;
@@ -110,8 +110,10 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
             var driverCpuMs = (ProcessMeter.Cpu() - driverCpu).TotalMilliseconds;
             await child.SendAsync("DONE");
             var server = RowResult.FromJson(await child.Report);
+            var extra = new Dictionary<string, double>(server.Extra ?? []) { ["warmup"] = warmed, ["warmup_settled"] = settled ? 1 : 0 };
             return new Row("ceiling", name, concurrency, n, server with
             {
+                Extra = extra,
                 Completed = latencies.Count,
                 Failed = failed,
                 FirstFailure = firstFailure,

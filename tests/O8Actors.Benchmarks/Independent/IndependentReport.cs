@@ -13,7 +13,7 @@ internal static class IndependentReport
     private const string End = "<!-- independent:end -->";
 
     public const string Header =
-        "| Side | Concurrency | Warm-up | N | Logins/s | p50 ms | p99 ms | CPU ms per login (app process) | of which JIT ms | Allocated KB per login | Browser CPU ms per login (all phases) | Server CPU ms per login (all phases) | Peak RSS MB | Failures |\n" +
+        "| Side | Concurrency | Warm-up | N | Logins/s | p50 ms | p99 ms | CPU ms per login (app process) | of which JIT tier-up CPU ms | Allocated KB per login | Browser CPU ms per login (all phases) | Server CPU ms per login (all phases) | Peak RSS MB | Failures |\n" +
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     public static string Line(IndependentRow row)

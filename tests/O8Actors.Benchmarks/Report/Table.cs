@@ -7,19 +7,19 @@ namespace O8Actors.Benchmarks.Report;
 internal static class Table
 {
     public const string Header =
-        "| Row | Concurrency | N | Logins/s (req/s) | p50 ms | p99 ms | CPU ms per login (measured process) | of which JIT ms | Driver CPU ms per login (browser + server) | Peak RSS MB | Failures |\n" +
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        "| Row | Concurrency | Warm-up | N | Logins/s (req/s) | p50 ms | p99 ms | CPU ms per login (measured process) | of which JIT tier-up CPU ms | Driver CPU ms per login (browser + server) | Peak RSS MB | Failures |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     public static string Line(Row row)
     {
         var r = row.Result;
         if (row.Kind == "pending")
         {
-            return $"| {row.Name} | - | {row.N:N0} | - | - | - | - | - | - | {Mb(r.PeakRssBytes)} | {r.Failed} |";
+            return $"| {row.Name} | - | - | {row.N:N0} | - | - | - | - | - | - | {Mb(r.PeakRssBytes)} | {r.Failed} |";
         }
 
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {row.Name} | {row.Concurrency} | {row.N:N0} | {row.PerSecond:F0}{Range(row)} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2}{CpuRange(row)} | {Jit(row)} | {row.DriverCpuMsPerLogin:F2} | {Mb(r.PeakRssBytes)} | {row.FailedInAllRuns}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")} |");
+            $"| {row.Name} | {row.Concurrency} | {Warmed(row)} | {row.N:N0} | {row.PerSecond:F0}{Range(row)} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2}{CpuRange(row)} | {Jit(row)} | {row.DriverCpuMsPerLogin:F2} | {Mb(r.PeakRssBytes)} | {row.FailedInAllRuns}{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")} |");
     }
 
     /// <summary>The pending-logins table: one line per checkpoint.</summary>
@@ -44,9 +44,14 @@ internal static class Table
         ? string.Create(CultureInfo.InvariantCulture, $" ({runs.Min(r => r.CpuMsPerLogin):F2}-{runs.Max(r => r.CpuMsPerLogin):F2})")
         : "";
 
-    /// <summary>Time the JIT spent compiling during the measured phase, per login: what the warm-up left to settle.</summary>
-    private static string Jit(Row row) => row.Result.Extra?.GetValueOrDefault("jit_ms_measured") is { } ms && row.Result.Completed > 0
+    /// <summary>CPU of the JIT's tier-up thread during the measured phase, per login: what the warm-up left to settle.</summary>
+    private static string Jit(Row row) => row.Result.Extra?.GetValueOrDefault("jit_cpu_ms_measured") is { } ms && row.Result.Completed > 0
         ? (ms / row.Result.Completed).ToString("F2", CultureInfo.InvariantCulture)
+        : "-";
+
+    /// <summary>Logins run before measuring, and whether the JIT had settled by then (see <see cref="Warmup"/>).</summary>
+    private static string Warmed(Row row) => row.Result.Extra?.GetValueOrDefault("warmup") is { } warmup and > 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{warmup:N0}{(row.Result.Extra.GetValueOrDefault("warmup_settled") > 0 ? "" : " (JIT not settled)")}")
         : "-";
 
     private static string Mb(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F0", CultureInfo.InvariantCulture);

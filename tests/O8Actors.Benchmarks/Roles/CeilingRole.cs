@@ -21,13 +21,15 @@ internal static class CeilingRole
         var address = app.Urls.First().Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
         Wire.Send("READY", address.TrimEnd('/') + "/callback");
 
-        // Until MARK, the driver warms this process up and asks how many methods the JIT has compiled so far.
-        while (await Wire.ExpectAnyAsync() == "JIT") Wire.Send("JITCOUNT", System.Runtime.JitInfo.GetCompiledMethodCount().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Until MARK, the driver warms this process up and asks how far its JIT has got.
+        while (await Wire.ExpectAnyAsync() == "JIT") Wire.Send("JITSTATE", Profiling.JitState.Now().ToWire());
         var cpu = ProcessMeter.Cpu();
+        var tiering = Profiling.ThreadCpu.TieringMs();
         Wire.Send("MARKED", "");
         await Wire.ExpectAsync("DONE");
         var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
-        Wire.Send("RESULT", new RowResult(0, 0, 0, cpuMs, ProcessMeter.PeakRss(), 0, 0).ToJson());
+        var extra = new Dictionary<string, double> { ["jit_cpu_ms_measured"] = Profiling.ThreadCpu.TieringMs() - tiering };
+        Wire.Send("RESULT", new RowResult(0, 0, 0, cpuMs, ProcessMeter.PeakRss(), 0, 0, Extra: extra).ToJson());
         await app.StopAsync();
         return 0;
     }

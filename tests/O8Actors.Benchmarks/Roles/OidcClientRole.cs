@@ -66,7 +66,7 @@ internal static class OidcClientRole
             if (result.IsError) throw new InvalidOperationException($"OidcClient login failed: {result.Error} {result.ErrorDescription}");
         }
 
-        var warmed = await Warmup.UntilJitQuietAsync(Math.Min(concurrency, 64), LoginAsync);
+        var (warmed, settled) = await Warmup.UntilJitQuietAsync(concurrency, LoginAsync);
         Wire.Send("MEASURING", "");
         var profile = O8Actors.Benchmarks.Profiling.RuntimeProfile.Start(detailed: false);
         var cpu = ProcessMeter.Cpu();
@@ -74,6 +74,7 @@ internal static class OidcClientRole
         var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
         var extra = profile.Stop(latencies.Count + failed, "measured");
         extra["warmup"] = warmed;
+        extra["warmup_settled"] = settled ? 1 : 0;
         Wire.Send("RESULT", new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
             Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure, extra).ToJson());
         return 0;
