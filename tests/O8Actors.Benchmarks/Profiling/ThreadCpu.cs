@@ -14,24 +14,8 @@ internal static class ThreadCpu
     public const string TieringThread = ".NET Tiered Com";
 
     /// <summary>Milliseconds of CPU per thread name, summed over the threads of that name alive now.</summary>
-    public static Dictionary<string, double> Snapshot()
-    {
-        var byName = new Dictionary<string, double>(StringComparer.Ordinal);
-        if (!Directory.Exists("/proc/self/task")) return byName;
-        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
-        {
-            try
-            {
-                var name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
-                byName[name] = byName.GetValueOrDefault(name) + CpuMs(task);
-            }
-            catch (IOException)
-            {
-                // The thread ended between listing and reading.
-            }
-        }
-        return byName;
-    }
+    public static Dictionary<string, double> Snapshot() =>
+        Threads().GroupBy(t => t.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(t => t.Ms), StringComparer.Ordinal);
 
     private static readonly Lock TieringGate = new();
     private static readonly Dictionary<string, double> TieringSeen = new(StringComparer.Ordinal);
@@ -45,23 +29,28 @@ internal static class ThreadCpu
     {
         lock (TieringGate)
         {
-            if (Directory.Exists("/proc/self/task"))
-            {
-                foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
-                {
-                    try
-                    {
-                        if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(TieringThread, StringComparison.Ordinal)) continue;
-                        TieringSeen[Path.GetFileName(task)] = CpuMs(task);
-                    }
-                    catch (IOException)
-                    {
-                        // The thread ended between listing and reading; its last value stays.
-                    }
-                }
-            }
+            foreach (var (id, _, ms) in Threads().Where(t => t.Name.StartsWith(TieringThread, StringComparison.Ordinal))) TieringSeen[id] = ms;
             return TieringSeen.Values.Sum();
         }
+    }
+
+    /// <summary>This process's live threads: id, name and CPU so far (none where <c>/proc</c> is missing).</summary>
+    private static List<(string Id, string Name, double Ms)> Threads()
+    {
+        var threads = new List<(string, string, double)>();
+        if (!Directory.Exists("/proc/self/task")) return threads;
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                threads.Add((Path.GetFileName(task), File.ReadAllText(Path.Combine(task, "comm")).Trim(), CpuMs(task)));
+            }
+            catch (IOException)
+            {
+                // The thread ended between listing and reading.
+            }
+        }
+        return threads;
     }
 
     /// <summary>The CPU per thread name spent between two snapshots, largest first (threads that ended meanwhile are missing).</summary>
