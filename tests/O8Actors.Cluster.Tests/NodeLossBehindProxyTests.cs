@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
@@ -25,7 +24,7 @@ public sealed class NodeLossBehindProxyTests(ThreeNodesForNodeLoss cluster) : IC
     private const int Victim = 2;
     private static readonly TimeSpan LoginTimeout = TimeSpan.FromSeconds(45);
 
-    private sealed record Flight(int Index, HttpClient Browser, PendingLogin Login, string BeganOn, string EntityId, Stopwatch Clock);
+    private sealed record Flight(int Index, HttpClient Browser, PendingLogin Login, string BeganOn, string EntityId);
 
     private sealed record Landing(HttpStatusCode Status, string Node, string? RetriedFrom);
 
@@ -39,13 +38,12 @@ public sealed class NodeLossBehindProxyTests(ThreeNodesForNodeLoss cluster) : IC
     private async Task<Flight> BeginAsync(int index, CancellationToken ct)
     {
         var browser = cluster.Nodes.Browser();
-        var clock = Stopwatch.StartNew();
         using var connect = await browser.PostAsync(
             new Uri(cluster.Root, $"/connect/sandbox?user=user{index}&timeoutSeconds={(int)LoginTimeout.TotalSeconds}"), null, ct);
         Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
         var login = cluster.Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
         Assert.True(LoginEntityIds.TryGetEntityId(ClusterNodes.StateOf(login.AuthorizeUrl), out var entityId));
-        return new Flight(index, browser, login, connect.Headers.GetValues(ClusterNodes.NodeHeader).Single(), entityId, clock);
+        return new Flight(index, browser, login, connect.Headers.GetValues(ClusterNodes.NodeHeader).Single(), entityId);
     }
 
     /// <summary>The user approves at the sandbox and the browser follows the redirect to the public callback: the proxy.</summary>
@@ -110,11 +108,13 @@ public sealed class NodeLossBehindProxyTests(ThreeNodesForNodeLoss cluster) : IC
             });
 
             // Every surviving caller gets one outcome, before its login's timeout: the dead node's NodeLost (or success,
-            // if its callback won the race), every other one success.
+            // if its callback won the race), every other one success. The outcome's kind is what shows it came in time
+            // (a login past its timeout ends as Timeout); the wait is bounded from now, because on a loaded machine the
+            // scenario's own steps (the kill, the proxy's health checks, the late landings) can use up a login's 45 s
+            // before this line, and a wait computed from the login's start would then be negative.
             foreach (var f in callers)
             {
-                var outcome = await f.Login.Outcome.WaitAsync(LoginTimeout - f.Clock.Elapsed, ct);
-                Assert.True(f.Clock.Elapsed < LoginTimeout, $"login {f.Index} waited {f.Clock.Elapsed}");
+                var outcome = await f.Login.Outcome.WaitAsync(LoginTimeout, ct);
                 Assert.Equal(f.Login.LoginId, outcome.LoginId);
                 if (heldBack.Contains(f) || (lost.Contains(f) && outcome is LoginFailed))
                     Assert.Equal(LoginFailure.NodeLost, Assert.IsType<LoginFailed>(outcome).Failure);
