@@ -47,9 +47,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     // Who waits for _toSave to be stored (several when logins of this account ended while a renewal ran).
     private readonly List<IActorRef> _rememberTo = [];
     // Logins of this account that ended during a renewal, with nothing stashed before them: the newest one's tokens and
-    // every caller waiting. The next renewal stores those tokens once and answers them all, instead of one lock, load and save each (and
-    // instead of stashing them, which re-stashed every waiting login after each renewal: quadratic in the number of
-    // logins of one account at once, measured as 9% of a process's CPU at 256 concurrent logins of one user).
+    // every caller waiting. The next renewal stores those tokens once and answers them all, instead of one lock, load
+    // and save each (and instead of stashing them, which re-stashed every waiting login after each renewal: quadratic in
+    // the number of logins of one account at once, measured as 9% of a process's CPU at 256 concurrent logins of one user).
     private TokenSet? _queuedTokens;
     private readonly List<IActorRef> _queuedRememberers = [];
     // Messages in the stash: a remember may only be queued (jump ahead of the stash) while it is empty.

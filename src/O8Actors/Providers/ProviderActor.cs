@@ -279,7 +279,12 @@ internal sealed class ProviderActor : ReceiveActor
     {
         if (!_waiting.Any(w => Expired(w.Request))) return;
         var keep = _waiting.Where(w => !Expired(w.Request)).ToList();
-        foreach (var dropped in _waiting.Where(w => Expired(w.Request))) AnswerExpired(dropped.Request, dropped.ReplyTo);
+        foreach (var dropped in _waiting.Where(w => Expired(w.Request)))
+        {
+            // Out of the queue like a sent exchange, so its login is no longer watched either.
+            if (dropped.Watched) Context.Unwatch(dropped.ReplyTo);
+            AnswerExpired(dropped.Request, dropped.ReplyTo);
+        }
         _waiting.Clear();
         foreach (var item in keep) _waiting.Enqueue(item);
     }

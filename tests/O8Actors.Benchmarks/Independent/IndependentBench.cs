@@ -157,7 +157,7 @@ internal sealed record IndependentRow(string Side, string Name, int Concurrency,
     public IReadOnlyList<IndependentRow> Runs { get; init; } = [];
 
     /// <summary>CPU of the JIT's tier-up thread during the measured phase, per login (0 once the warm-up has settled it).</summary>
-    public double JitMsPerLogin => Result.Extra?.GetValueOrDefault("jit_cpu_ms_measured") is { } ms && Result.Completed > 0 ? ms / Result.Completed : double.NaN;
+    public double JitCpuMsPerLogin => Result.Extra?.GetValueOrDefault("jit_cpu_ms_measured") is { } ms && Result.Completed > 0 ? ms / Result.Completed : double.NaN;
 
     /// <summary>Bytes the app allocated per login in the measured phase.</summary>
     public double AllocatedKbPerLogin => (Result.Extra?.GetValueOrDefault("alloc_bytes_per_login") ?? double.NaN) / 1024;

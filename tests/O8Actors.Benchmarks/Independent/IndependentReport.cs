@@ -27,7 +27,7 @@ internal static class IndependentReport
             : string.Create(CultureInfo.InvariantCulture, $" ({runs.Min(of).ToString(format, CultureInfo.InvariantCulture)}-{runs.Max(of).ToString(format, CultureInfo.InvariantCulture)})");
         if (runs.Count > 1) failures = $"{runs.Sum(x => x.Result.Failed)} over {runs.Count} runs{(r.FirstFailure is null ? "" : $" ({r.FirstFailure})")}";
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {row.Name} | {row.Concurrency} | {warmup:N0} | {row.N:N0} | {row.PerSecond:F0}{Range(x => x.PerSecond, "F0")} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2}{Range(x => x.CpuMsPerLogin, "F2")} | {row.JitMsPerLogin:F2} | {row.AllocatedKbPerLogin:F1} | {row.BrowserCpuMsPerLogin:F2} | {row.ServerCpuMsPerLogin:F2} | {r.PeakRssBytes / 1024.0 / 1024.0:F0} | {failures} |");
+            $"| {row.Name} | {row.Concurrency} | {warmup:N0} | {row.N:N0} | {row.PerSecond:F0}{Range(x => x.PerSecond, "F0")} | {r.P50Ms:F1} | {r.P99Ms:F1} | {row.CpuMsPerLogin:F2}{Range(x => x.CpuMsPerLogin, "F2")} | {row.JitCpuMsPerLogin:F2} | {row.AllocatedKbPerLogin:F1} | {row.BrowserCpuMsPerLogin:F2} | {row.ServerCpuMsPerLogin:F2} | {r.PeakRssBytes / 1024.0 / 1024.0:F0} | {failures} |");
     }
 
     /// <summary>The ratios the issue's targets name, computed from the median runs (one line each; none without their rows).</summary>
