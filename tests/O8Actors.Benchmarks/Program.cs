@@ -41,7 +41,8 @@ if (cli.Has("help"))
           --cluster [--n 1000 --concurrency 32 --warmup 300 --latency-n 200]
                                     only the cluster rows: three nodes against one, in this process
           --setting independent [--warmup 10000 --n 4000 --concurrency 256 --sides o8,oidc --label text]
-                                    (sides: o8, o8-https-rsa, o8-https-ecdsa, oidc)
+                                    (sides: o8, o8-https-rsa, o8-https-ecdsa, oidc, ceiling-http, ceiling-https-rsa,
+                                    ceiling-https-ecdsa, lean-http, lean-https-rsa, lean-https-ecdsa)
                                     the independent setting (issue 15): authorization server, app and browser
                                     each in its own process, the app's stdout piped into the browser
         """);

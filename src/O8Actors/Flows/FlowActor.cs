@@ -60,7 +60,18 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         Props(new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request, parent));
 
     /// <summary>Props for one login described by <paramref name="start"/> (server mode: with its verifier and browser binding).</summary>
-    internal static Props Props(FlowStart start) => Akka.Actor.Props.Create(() => new FlowActor(start));
+    internal static Props Props(FlowStart start) => Props(start, Deploy.None);
+
+    /// <summary>
+    /// Props for one login deployed by <paramref name="deploy"/> (the supervisor's, built once with the flow mailbox).
+    /// </summary>
+    /// <remarks>
+    /// Akka's type-and-arguments form rather than <c>Props.Create(() => new FlowActor(start))</c>: the expression form
+    /// builds an expression tree and reads its arguments back out of it for every login, and <c>WithMailbox</c> then
+    /// copies the props and builds a <c>Deploy</c>; a login is created thousands of times a second, its deployment never
+    /// changes. The actor is still created by Akka's own producer through the public constructor.
+    /// </remarks>
+    internal static Props Props(FlowStart start, Deploy deploy) => new(deploy, typeof(FlowActor), start);
 
     /// <summary>Creates the actor; use <see cref="Props(string, string, AuthorizationRequest, LoginOptions, IActorRef, IActorRef, IBrowserLauncher, IActorRef)"/>.</summary>
     /// <remarks>Public because Akka creates actors through their public constructors.</remarks>

@@ -15,12 +15,9 @@ namespace O8Actors.Flows;
 /// </remarks>
 internal sealed class FlowsSupervisor : ReceiveActor
 {
-    private readonly LoginOptions _options;
-    private readonly IActorRef _listener;
-    private readonly IActorRef _providers;
-    private readonly IBrowserLauncher _browser;
-    private readonly O8Actors.Binding.BrowserBindingVerifier? _bindingVerifier;
-    private readonly string? _flowMailbox;
+    // Every login's deployment (the flow mailbox) and the context its logins share: built once, not per login.
+    private readonly Deploy _flowDeploy;
+    private readonly FlowContext _flowContext;
     // Login id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
     private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -40,13 +37,11 @@ internal sealed class FlowsSupervisor : ReceiveActor
     public FlowsSupervisor(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser,
         O8Actors.Binding.BrowserBindingVerifier? bindingVerifier)
     {
-        _bindingVerifier = bindingVerifier;
-        _options = options;
-        _listener = listener;
-        _providers = providers;
-        _browser = browser;
         // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's default mailbox.
-        _flowMailbox = Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath) ? FlowMailbox.ConfigPath : null;
+        // The one measured exception to Akka's defaults: the default mailbox costs a waiting login about 1 KB more
+        // (docs/benchmarks.md, "Standard forms").
+        _flowDeploy = Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath) ? Deploy.None.WithMailbox(FlowMailbox.ConfigPath) : Deploy.None;
+        _flowContext = new FlowContext(options, listener, providers, browser, Self, bindingVerifier);
         _limits = new PendingLoginLimits(options, _log);
 
         Receive<StartFlow>(Start);
@@ -106,11 +101,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        var props = FlowActor.Props(new FlowStart(new FlowContext(_options, _listener, _providers, _browser, Self, _bindingVerifier),
-            msg.LoginId, msg.Provider, msg.Request, msg.Parent, msg.Binding));
-        // The one measured exception to Akka's defaults: the default mailbox costs a waiting login about 1 KB more
-        // (docs/benchmarks.md, "Standard forms").
-        if (_flowMailbox is not null) props = props.WithMailbox(_flowMailbox);
+        var props = FlowActor.Props(new FlowStart(_flowContext, msg.LoginId, msg.Provider, msg.Request, msg.Parent, msg.Binding), _flowDeploy);
         var flow = Context.ActorOf(props, msg.LoginId);
         Context.Watch(flow);
         _waiters.Add(msg.LoginId, waiter);

@@ -47,13 +47,13 @@ internal static class AppRole
                     throw new InvalidOperationException("The token response lacked a refresh token, scope or expiry.");
             };
         }
-        else if (side.StartsWith("ceiling", StringComparison.Ordinal))
+        else if (side.StartsWith("ceiling", StringComparison.Ordinal) || side.StartsWith("lean", StringComparison.Ordinal))
         {
-            // ceiling-http, ceiling-https-rsa, ceiling-https-ecdsa: the O8 side's listener shape without the library.
-            var certificate = side.StartsWith("ceiling-https", StringComparison.Ordinal)
+            // ceiling-*: the O8 side's listener shape without the library; lean-*: the same plus a hand-written token request.
+            var certificate = side.Contains("-https", StringComparison.Ordinal)
                 ? O8Actors.Benchmarks.Roles.BenchCertificates.Load(args)
                 : null;
-            var ceiling = await CeilingSide.StartAsync(args.Int("port", 0), issuer, certificate);
+            var ceiling = await CeilingSide.StartAsync(args.Int("port", 0), issuer, certificate, exchange: side.StartsWith("lean", StringComparison.Ordinal));
             owned = ceiling;
             login = _ => ceiling.LoginAsync(WriteUrl, PerLogin);
         }

@@ -17,21 +17,26 @@ namespace O8Actors.Benchmarks.Independent;
 internal sealed class CeilingSide : IAsyncDisposable
 {
     private static readonly byte[] Page = Encoding.UTF8.GetBytes("<!DOCTYPE html><html><body>Signed in.</body></html>");
-    // One fixed challenge is enough: the server checks its shape, and no code is ever exchanged here.
-    private static readonly string Challenge = Convert.ToBase64String(SHA256.HashData("ceiling-verifier-ceiling-verifier-ceiling-0"u8))
+    // One fixed verifier for every login (43 characters, RFC 7636's minimum): the server checks the challenge's shape,
+    // and the lean sides send the verifier with their codes.
+    private const string Verifier = "ceiling-verifier-ceiling-verifier-ceiling-0";
+    private static readonly string Challenge = Convert.ToBase64String(SHA256.HashData(Encoding.ASCII.GetBytes(Verifier)))
         .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiting = new(StringComparer.Ordinal);
     private readonly WebApplication _app;
     private readonly string _authorize;
+    private readonly LeanExchange? _exchange;
 
-    private CeilingSide(WebApplication app, string authorize)
+    private CeilingSide(WebApplication app, string authorize, LeanExchange? exchange)
     {
         _app = app;
         _authorize = authorize;
+        _exchange = exchange;
     }
 
-    public static async Task<CeilingSide> StartAsync(int port, string issuer, X509Certificate2? certificate)
+    /// <summary>Starts the side; with <paramref name="exchange"/> (the lean sides) each callback's code is exchanged before its page.</summary>
+    public static async Task<CeilingSide> StartAsync(int port, string issuer, X509Certificate2? certificate, bool exchange = false)
     {
         var app = O8Actors.Benchmarks.Roles.BareKestrel.Build(port, certificate);
         var redirect = $"{(certificate is null ? "http" : "https")}://localhost:{port}/sandbox";
@@ -39,7 +44,10 @@ internal sealed class CeilingSide : IAsyncDisposable
         var authorize = new Uri(local, "/authorize") + "?response_type=code&client_id=" + AuthServerRole.O8Client
             + "&redirect_uri=" + Uri.EscapeDataString(redirect) + "&scope=openid%20offline_access&code_challenge=" + Challenge
             + "&code_challenge_method=S256&state=";
-        var side = new CeilingSide(app, authorize);
+        var lean = exchange
+            ? new LeanExchange(new Uri(local, "/token"), redirect, Verifier, AuthServerRole.O8Client, AuthServerRole.O8Secret)
+            : null;
+        var side = new CeilingSide(app, authorize, lean);
         app.Run(side.Answer);
         await app.StartAsync();
         return side;
@@ -71,12 +79,36 @@ internal sealed class CeilingSide : IAsyncDisposable
             return Task.CompletedTask;
         }
 
+        if (_exchange is not null) return ExchangeThenAnswerAsync(context, landed, _exchange);
+        landed.TrySetResult();
+        return WritePageAsync(context);
+    }
+
+    private static async Task ExchangeThenAnswerAsync(HttpContext context, TaskCompletionSource landed, LeanExchange exchange)
+    {
+        var code = context.Request.Query["code"].ToString();
+        if (code.Length == 0 || !await exchange.ExchangeAsync(code, context.RequestAborted))
+        {
+            context.Response.StatusCode = 502;
+            landed.TrySetException(new InvalidOperationException("The token request failed or its answer lacked a required field."));
+            return;
+        }
+
+        landed.TrySetResult();
+        await WritePageAsync(context);
+    }
+
+    private static Task WritePageAsync(HttpContext context)
+    {
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/html; charset=utf-8";
         context.Response.ContentLength = Page.Length;
-        landed.TrySetResult();
         return context.Response.Body.WriteAsync(Page, 0, Page.Length);
     }
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        _exchange?.Dispose();
+    }
 }

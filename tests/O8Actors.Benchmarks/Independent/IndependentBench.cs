@@ -12,7 +12,8 @@ namespace O8Actors.Benchmarks.Independent;
 internal static class IndependentBench
 {
     private static readonly string[] KnownSides =
-        ["o8", "o8-https-rsa", "o8-https-ecdsa", "ceiling-http", "ceiling-https-rsa", "ceiling-https-ecdsa", "oidc"];
+        ["o8", "o8-https-rsa", "o8-https-ecdsa", "ceiling-http", "ceiling-https-rsa", "ceiling-https-ecdsa",
+            "lean-http", "lean-https-rsa", "lean-https-ecdsa", "oidc"];
 
     public static async Task<int> RunAsync(Args cli, string outDir)
     {
@@ -125,6 +126,9 @@ internal static class IndependentBench
             "ceiling-http" => "Ceiling: bare Kestrel http (callback only, no token request)",
             "ceiling-https-rsa" => "Ceiling: bare Kestrel https (mkcert RSA-2048, callback only)",
             "ceiling-https-ecdsa" => "Ceiling: bare Kestrel https (mkcert ECDSA P-256, callback only)",
+            "lean-http" => "Lean: bare Kestrel http + hand-written token request",
+            "lean-https-rsa" => "Lean: bare Kestrel https (mkcert RSA-2048) + hand-written token request",
+            "lean-https-ecdsa" => "Lean: bare Kestrel https (mkcert ECDSA P-256) + hand-written token request",
             _ => "OidcClient 7.1.1 defaults + HttpListener per login (http)",
         };
         return new IndependentRow(side, name, settings.Concurrency, settings.N, result, browserCpu / Math.Max(1, pairs + browserFailed), browserFailed);

@@ -1,0 +1,59 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace O8Actors.Benchmarks.Independent;
+
+/// <summary>
+/// The least a correct login adds to the ceiling: one token request per callback, written by hand — the code, the
+/// redirect URI and the PKCE verifier posted with <c>client_secret_basic</c> on one shared <see cref="HttpClient"/>
+/// (pooled connections), the JSON answer parsed and checked for access token, refresh token, scope and expiry. No
+/// library, no actors, no ID-token or account handling: the <c>lean</c> sides measure what any app must spend in this
+/// setting, so the O8 rows can be read as the library's cost above it.
+/// </summary>
+internal sealed class LeanExchange : IDisposable
+{
+    private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false });
+    private readonly Uri _tokenEndpoint;
+    private readonly string _redirectUri;
+    private readonly string _verifier;
+    private readonly AuthenticationHeaderValue _basic;
+
+    public LeanExchange(Uri tokenEndpoint, string redirectUri, string verifier, string clientId, string clientSecret)
+    {
+        _tokenEndpoint = tokenEndpoint;
+        _redirectUri = redirectUri;
+        _verifier = verifier;
+        // RFC 6749 section 2.3.1: form-encode id and secret, then Base64 of "id:secret".
+        _basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
+            $"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(clientSecret)}")));
+    }
+
+    /// <summary>Exchanges <paramref name="code"/>; true when the answer carries every field the setting requires.</summary>
+    public async Task<bool> ExchangeAsync(string code, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _tokenEndpoint)
+        {
+            Content = new FormUrlEncodedContent(
+            [
+                new("grant_type", "authorization_code"),
+                new("code", code),
+                new("redirect_uri", _redirectUri),
+                new("code_verifier", _verifier),
+            ]),
+        };
+        request.Headers.Authorization = _basic;
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var response = await _http.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode) return false;
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var json = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        var root = json.RootElement;
+        return root.TryGetProperty("access_token", out var access) && access.GetString() is { Length: > 0 }
+            && root.TryGetProperty("refresh_token", out var refresh) && refresh.GetString() is { Length: > 0 }
+            && root.TryGetProperty("scope", out var scope) && scope.ValueKind == JsonValueKind.String
+            && root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt32(out var seconds) && seconds > 0;
+    }
+
+    public void Dispose() => _http.Dispose();
+}
