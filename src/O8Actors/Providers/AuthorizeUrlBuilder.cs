@@ -82,9 +82,14 @@ internal static class AuthorizeUrlBuilder
         foreach (var (key, value) in extras)
             query.Add(new(key, value ?? ""));
 
-        var builder = new StringBuilder(endpoint.GetLeftPart(UriPartial.Path));
+        var left = endpoint.GetLeftPart(UriPartial.Path);
         // Keep a query the endpoint itself carries (some tenants put one there), then add ours.
         var existing = endpoint.Query.TrimStart('?');
+        // Sized once for the usual URL (escaping lengthens the redirect URI's ':' and '/' to three characters each; twice
+        // a value's length covers it), so the builder does not grow in steps on every login. A longer URL still fits.
+        var capacity = left.Length + existing.Length + 2;
+        foreach (var (key, value) in query) capacity += key.Length + 2 * value.Length + 2;
+        var builder = new StringBuilder(left, capacity);
         builder.Append('?');
         if (existing.Length > 0)
             builder.Append(existing).Append('&');

@@ -407,9 +407,13 @@ internal sealed class ProviderActor : ReceiveActor
 
     /// <summary>
     /// Runs one token request under its own span, a child of the login's (so the HTTP client's span nests under it).
-    /// Async, so the span is current only inside the request and never leaks onto the actor's thread.
+    /// Async, so the span is current only inside the request and never leaks onto the actor's thread. Without a
+    /// listener there is no span, and the request runs as it is.
     /// </summary>
-    private static async Task<T> Traced<T>(string span, Func<CancellationToken, Task<T>> work, ActivityContext parent, string provider, CancellationToken ct)
+    private static Task<T> Traced<T>(string span, Func<CancellationToken, Task<T>> work, ActivityContext parent, string provider, CancellationToken ct) =>
+        O8Metrics.ActivitySource.HasListeners() ? TracedAsync(span, work, parent, provider, ct) : work(ct);
+
+    private static async Task<T> TracedAsync<T>(string span, Func<CancellationToken, Task<T>> work, ActivityContext parent, string provider, CancellationToken ct)
     {
         using var activity = O8Metrics.ActivitySource.StartActivity(span, ActivityKind.Internal, parent);
         activity?.SetTag("o8.provider", provider);
@@ -441,16 +445,47 @@ internal sealed class ProviderActor : ReceiveActor
             : cause.GetType().Name;
     }
 
-    private static async Task<T> RunWithTimeout<T>(Func<CancellationToken, Task<T>> work, TimeSpan timeout)
+    /// <summary>
+    /// Runs <paramref name="work"/> with a token cancelled after <paramref name="timeout"/>, which then fails as a
+    /// <see cref="TimeoutException"/>. Work that finishes at once (a plain authorize URL) never starts the timer; a
+    /// synchronous throw becomes a faulted task, like an asynchronous one.
+    /// </summary>
+    private static Task<T> RunWithTimeout<T>(Func<CancellationToken, Task<T>> work, TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
+        var cts = new CancellationTokenSource();
+        Task<T> task;
         try
         {
-            return await work(cts.Token).WaitAsync(cts.Token).ConfigureAwait(false);
+            task = work(cts.Token);
         }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        catch (Exception e)
         {
-            throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0.#} seconds.");
+            cts.Dispose();
+            return Task.FromException<T>(e);
+        }
+
+        if (task.IsCompleted)
+        {
+            cts.Dispose();
+            return task;
+        }
+
+        cts.CancelAfter(timeout);
+        return WithTimeoutAsync(task, cts, timeout);
+    }
+
+    private static async Task<T> WithTimeoutAsync<T>(Task<T> task, CancellationTokenSource cts, TimeSpan timeout)
+    {
+        using (cts)
+        {
+            try
+            {
+                return await task.WaitAsync(cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0.#} seconds.");
+            }
         }
     }
 }

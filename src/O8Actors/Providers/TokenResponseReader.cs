@@ -36,10 +36,10 @@ internal static class TokenResponseReader
         }
 
         var status = (int)http.StatusCode;
-        var fields = ReadFields(response);
-        if (fields is not null && fields.TryGetValue("error", out var error) && !string.IsNullOrEmpty(error))
+        var fields = TokenFields.From(response);
+        if (fields?.Get("error") is { Length: > 0 } error)
         {
-            fields.TryGetValue("error_description", out var description);
+            var description = fields.Value.Get("error_description");
             var code = Clean(error, secrets);
             var text = string.IsNullOrEmpty(description) ? "" : $" ({Clean(description, secrets)})";
             throw new TokenExchangeException(
@@ -54,55 +54,84 @@ internal static class TokenResponseReader
                 $"and no OAuth error ({Describe(http.Content.Headers.ContentType)}).");
         }
 
-        if (fields is null)
+        if (fields is not { } answer)
         {
             throw new TokenExchangeException(
                 $"The token endpoint of provider '{provider}' answered the {operation} with HTTP {status} but the body is not a " +
                 $"token response: expected JSON or a form, got {Describe(http.Content.Headers.ContentType)} that could not be parsed.");
         }
 
-        if (!fields.TryGetValue("access_token", out var accessToken) || string.IsNullOrEmpty(accessToken))
+        if (answer.Get("access_token") is not { Length: > 0 } accessToken)
         {
             throw new TokenExchangeException(
                 $"The token endpoint of provider '{provider}' answered the {operation} with HTTP {status} but without an access_token.");
         }
 
-        fields.TryGetValue("refresh_token", out var refreshToken);
-        fields.TryGetValue("token_type", out var tokenType);
-        fields.TryGetValue("scope", out var scope);
-        fields.TryGetValue("id_token", out var idToken);
+        var refreshToken = answer.Get("refresh_token");
+        var tokenType = answer.Get("token_type");
+        var scope = answer.Get("scope");
+        var idToken = answer.Get("id_token");
         return new TokenSet(
             AccessToken: accessToken,
             TokenType: string.IsNullOrEmpty(tokenType) ? "Bearer" : tokenType,
-            ExpiresAt: ExpiresAt(fields, time),
+            ExpiresAt: ExpiresAt(answer.Seconds("expires_in"), time),
             RefreshToken: string.IsNullOrEmpty(refreshToken) ? previousRefreshToken : refreshToken,
             Scope: string.IsNullOrEmpty(scope) ? null : scope,
             IdToken: string.IsNullOrEmpty(idToken) ? null : idToken,
             Raw: response.Raw);
     }
 
-    /// <summary>The response's top-level fields from JSON, or from a form-encoded body; null when it is neither.</summary>
-    private static Dictionary<string, string>? ReadFields(TokenResponse response)
+    private static DateTimeOffset? ExpiresAt(double? seconds, TimeProvider time) =>
+        seconds is { } s && s > 0 && s <= TimeSpan.MaxValue.TotalSeconds / 2 ? time.GetUtcNow().AddSeconds(s) : null;
+
+    /// <summary>
+    /// The fields of a token response: read straight from Duende's parsed JSON (only the ones asked for, as the
+    /// response is read once per login), or from a form body some providers send instead.
+    /// </summary>
+    private readonly struct TokenFields
     {
-        if (response.Json is { ValueKind: JsonValueKind.Object } json)
+        private readonly JsonElement _json;
+        private readonly Dictionary<string, string>? _form;
+
+        private TokenFields(JsonElement json, Dictionary<string, string>? form)
         {
-            var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var property in json.EnumerateObject())
-            {
-                var value = property.Value.ValueKind switch
-                {
-                    JsonValueKind.String => property.Value.GetString(),
-                    JsonValueKind.Number => property.Value.GetRawText(),
-                    JsonValueKind.True => "true",
-                    JsonValueKind.False => "false",
-                    _ => null,
-                };
-                if (value is not null)
-                    fields[property.Name] = value;
-            }
-            return fields;
+            _json = json;
+            _form = form;
         }
 
+        public static TokenFields? From(TokenResponse response)
+        {
+            if (response.Json is { ValueKind: JsonValueKind.Object } json) return new TokenFields(json, null);
+            return ReadForm(response) is { } form ? new TokenFields(default, form) : null;
+        }
+
+        /// <summary>A field as text (a number as written, a boolean as true/false); null when absent or of another kind.</summary>
+        public string? Get(string name)
+        {
+            if (_form is not null) return _form.GetValueOrDefault(name);
+            // JsonElement matches the last of duplicate names, as a later form value would win.
+            if (!_json.TryGetProperty(name, out var value)) return null;
+            return value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Number => value.GetRawText(),
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => null,
+            };
+        }
+
+        /// <summary>A number of seconds, given as a JSON number or as text.</summary>
+        public double? Seconds(string name)
+        {
+            if (_form is null && _json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number)
+                return value.TryGetDouble(out var number) ? number : null;
+            return double.TryParse(Get(name), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
+        }
+    }
+
+    private static Dictionary<string, string>? ReadForm(TokenResponse response)
+    {
         var raw = response.Raw;
         if (string.IsNullOrWhiteSpace(raw) || response.Json is not null)
             return null;
@@ -117,15 +146,6 @@ internal static class TokenResponseReader
         if (isText && !form.ContainsKey("access_token") && !form.ContainsKey("error"))
             return null;
         return form;
-    }
-
-    private static DateTimeOffset? ExpiresAt(Dictionary<string, string> fields, TimeProvider time)
-    {
-        if (!fields.TryGetValue("expires_in", out var text) ||
-            !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) ||
-            seconds <= 0 || seconds > TimeSpan.MaxValue.TotalSeconds / 2)
-            return null;
-        return time.GetUtcNow().AddSeconds(seconds);
     }
 
     private static string Describe(MediaTypeHeaderValue? contentType) =>

@@ -26,6 +26,7 @@ internal sealed class RuntimeProfile : EventListener
     private TimeSpan _jitTimeAtStart;
     private long _allocatedAtStart;
     private int _gen0AtStart, _gen1AtStart, _gen2AtStart;
+    private TimeSpan _gcPauseAtStart;
     private Dictionary<string, double> _threadsAtStart = new();
     private double _tieringAtStart;
     private volatile bool _recording;
@@ -45,6 +46,7 @@ internal sealed class RuntimeProfile : EventListener
         profile._jitTimeAtStart = System.Runtime.JitInfo.GetCompilationTime();
         profile._allocatedAtStart = GC.GetTotalAllocatedBytes(precise: true);
         (profile._gen0AtStart, profile._gen1AtStart, profile._gen2AtStart) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        profile._gcPauseAtStart = GC.GetTotalPauseDuration();
         if (detailed) profile._threadsAtStart = ThreadCpu.Snapshot();
         profile._tieringAtStart = ThreadCpu.TieringMs();
         profile._recording = true;
@@ -96,6 +98,7 @@ internal sealed class RuntimeProfile : EventListener
             // CPU of the thread that re-compiles hot methods (tier-up): the JIT's share of the process's CPU.
             ["jit_cpu_ms_measured"] = ThreadCpu.TieringMs() - _tieringAtStart,
             ["gen0"] = GC.CollectionCount(0) - _gen0AtStart,
+            ["gc_pause_ms"] = (GC.GetTotalPauseDuration() - _gcPauseAtStart).TotalMilliseconds,
             ["gen1"] = GC.CollectionCount(1) - _gen1AtStart,
             ["gen2"] = GC.CollectionCount(2) - _gen2AtStart,
             ["server_gc"] = GCSettings.IsServerGC ? 1 : 0,
@@ -120,7 +123,7 @@ internal sealed class RuntimeProfile : EventListener
     {
         var text = new StringBuilder();
         text.AppendLine(System.Globalization.CultureInfo.InvariantCulture,
-            $"[profile {side}] {figures["alloc_bytes_per_login"]:F0} B allocated per login; {figures["jit_methods_measured"]} methods compiled ({figures["jit_ms_measured"]:F0} ms) during the measured phase, {figures["jit_methods_before"]} ({figures["jit_ms_before"]:F0} ms) before it; GCs gen0/1/2 {figures["gen0"]}/{figures["gen1"]}/{figures["gen2"]}");
+            $"[profile {side}] {figures["alloc_bytes_per_login"]:F0} B allocated per login; {figures["jit_methods_measured"]} methods compiled ({figures["jit_ms_measured"]:F0} ms) during the measured phase, {figures["jit_methods_before"]} ({figures["jit_ms_before"]:F0} ms) before it; GCs gen0/1/2 {figures["gen0"]}/{figures["gen1"]}/{figures["gen2"]}, paused {figures["gc_pause_ms"]:F0} ms; {LastGc(GCKind.Ephemeral)}; {LastGc(GCKind.Background)}");
         var sampled = _allocatedByType.Values.Sum();
         text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"[profile {side}] sampled allocations by type (bytes per login, share of the sampled bytes):");
         foreach (var (type, bytes) in _allocatedByType.OrderByDescending(p => p.Value).Take(40))
@@ -129,5 +132,13 @@ internal sealed class RuntimeProfile : EventListener
         foreach (var (method, count) in _jitted.OrderByDescending(p => p.Value).Take(40))
             text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"  {count,6}  {method}");
         return text.ToString();
+    }
+
+    /// <summary>The last collection of a kind: what it promoted, the heap after it and its pause (why GCs cost what they do).</summary>
+    private static string LastGc(GCKind kind)
+    {
+        var info = GC.GetGCMemoryInfo(kind);
+        return info.Index == 0 ? $"no {kind} GC" : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"last {kind} GC (gen{info.Generation}): promoted {info.PromotedBytes / 1048576.0:F1} MB, heap {info.HeapSizeBytes / 1048576.0:F0} MB, pause {info.PauseDurations[0].TotalMilliseconds:F1} ms");
     }
 }

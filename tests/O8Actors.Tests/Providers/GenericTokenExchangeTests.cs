@@ -124,6 +124,35 @@ public sealed class GenericTokenExchangeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Expiry_given_as_text_counts_and_a_repeated_field_takes_its_last_value()
+    {
+        // Some providers quote expires_in; a body that names a field twice is read as a form would be: the last one wins.
+        Answer(200, "application/json", """{"access_token":"at-old","expires_in":"600","scope":7,"access_token":"at-new"}""");
+
+        var tokens = await Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        Assert.Equal("at-new", tokens.AccessToken);
+        Assert.Equal(Now.AddSeconds(600), tokens.ExpiresAt);
+        Assert.Equal("7", tokens.Scope);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("1e400")]
+    [InlineData("\"soon\"")]
+    [InlineData("true")]
+    public async Task An_expiry_that_is_not_a_positive_number_of_seconds_is_left_unknown(string expiresIn)
+    {
+        Answer(200, "application/json", $$"""{"access_token":"at","expires_in":{{expiresIn}}}""");
+
+        var tokens = await Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        Assert.Equal("at", tokens.AccessToken);
+        Assert.Null(tokens.ExpiresAt);
+    }
+
+    [Fact]
     public async Task Missing_expiry_and_token_type_get_safe_defaults()
     {
         Answer(200, "application/json", """{"access_token":"at"}""");
