@@ -17,8 +17,8 @@ public sealed class ProviderActorTests : TestKit
     private static PrepareAuthorization Prepare(string loginId, string provider = "p") =>
         new(provider, loginId, "state-" + loginId, null, RedirectUri, [], new Dictionary<string, string>());
 
-    private IActorRef Registry(int maxConcurrent = 32, Func<string, HttpClient>? http = null) =>
-        Sys.ActorOf(ProviderRegistryActor.Props(http ?? (_ => new HttpClient()), maxConcurrent, ExchangeTimeout));
+    private IActorRef Registry(int maxConcurrent = 32, Func<string, HttpClient>? http = null, TimeSpan? exchangeTimeout = null) =>
+        Sys.ActorOf(ProviderRegistryActor.Props(http ?? (_ => new HttpClient()), maxConcurrent, exchangeTimeout ?? ExchangeTimeout));
 
     private static async Task Register(IActorRef registry, ProviderStrategy strategy) =>
         Assert.Equal(strategy.Name, (await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait)).Provider);
@@ -154,5 +154,61 @@ public sealed class ProviderActorTests : TestKit
 
         registry.Tell(Prepare("second"));
         Assert.Equal("second", ExpectMsg<AuthorizationPrepared>(Wait).LoginId);
+    }
+
+    [Fact]
+    public async Task A_token_request_that_outlives_the_exchange_timeout_fails_as_a_timeout_and_frees_its_slot()
+    {
+        // One slot, a strategy that never answers on its own: the provider's own timer must end the request.
+        var strategy = new ScriptedStrategy("p");
+        var registry = Registry(maxConcurrent: 1, exchangeTimeout: TimeSpan.FromMilliseconds(300));
+        await Register(registry, strategy);
+        var stuck = CreateTestProbe();
+        var next = CreateTestProbe();
+
+        stuck.Send(registry, Exchange("stuck"));
+        next.Send(registry, Exchange("next"));
+
+        var failed = stuck.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal(LoginFailure.ExchangeTimeout, failed.Failure);
+        Assert.Contains("did not answer within", failed.Reason);
+        AwaitAssert(() => Assert.Equal(["stuck", "next"], strategy.Started), Wait);
+        strategy.Release("next");
+        Assert.Equal("token-next", next.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+    }
+
+    [Fact]
+    public async Task A_strategy_that_throws_before_returning_its_task_fails_that_request_only()
+    {
+        // Not async: the throw happens inside the call, before any task exists.
+        var registry = Registry();
+        await Register(registry, new ThrowsAtOnce());
+        var bad = CreateTestProbe();
+        var good = CreateTestProbe();
+
+        bad.Send(registry, Exchange("bad"));
+        var failed = bad.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal(LoginFailure.TokenExchange, failed.Failure);
+        Assert.Contains(nameof(InvalidOperationException), failed.Reason);
+
+        bad.Send(registry, Prepare("url-bad"));
+        Assert.Equal("url-bad", bad.ExpectMsg<ProviderUnavailable>(Wait).LoginId);
+
+        good.Send(registry, Exchange("good"));
+        Assert.Equal("token-good", good.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+        good.Send(registry, Prepare("url-good"));
+        Assert.Equal("url-good", good.ExpectMsg<AuthorizationPrepared>(Wait).LoginId);
+    }
+
+    /// <summary>Throws synchronously for the code "bad" and the login "url-bad"; answers at once otherwise.</summary>
+    private sealed class ThrowsAtOnce : ProviderStrategy
+    {
+        public override string Name => "p";
+
+        public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context) =>
+            context.State == "state-url-bad" ? throw new InvalidOperationException("no URL") : new Uri($"https://p.test/authorize?state={context.State}");
+
+        public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken) =>
+            context.Code == "bad" ? throw new InvalidOperationException("broken strategy") : Task.FromResult(new TokenSet($"token-{context.Code}", "Bearer"));
     }
 }
