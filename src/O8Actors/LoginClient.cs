@@ -89,18 +89,27 @@ internal sealed class LoginClient : IOAuthLogins
         // itself (deadline, exchange deadline), so no per-login timeout is needed as a backstop.
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         _actors.Flows.Tell(new StartFlow(flowId, provider, request, completion) { Binding = binding });
-        var outcome = cancellationToken.CanBeCanceled ? CancelOnRequestAsync(completion.Task, flowId, cancellationToken) : completion.Task;
-        return RememberAsync(outcome, provider, request);
+        return AwaitOutcomeAsync(completion.Task, flowId, provider, request, cancellationToken);
     }
 
     /// <summary>
-    /// Stores a successful login's tokens as its account's before the caller sees them, so that a
+    /// Waits for the login's outcome, cancelling the login if <paramref name="cancellationToken"/> fires first, and
+    /// stores a successful login's tokens as its account's before the caller sees them, so that a
     /// <see cref="GetAccessTokenAsync"/> right after the login finds them. A store failure does not fail the login (its
     /// tokens are valid): the outcome then carries no account.
     /// </summary>
-    private async Task<LoginOutcome> RememberAsync(Task<LoginOutcome> outcome, string provider, AuthorizationRequest request)
+    private async Task<LoginOutcome> AwaitOutcomeAsync(Task<LoginOutcome> outcome, string flowId, string provider,
+        AuthorizationRequest request, CancellationToken cancellationToken)
     {
-        var ended = await outcome.ConfigureAwait(false);
+        LoginOutcome ended;
+        // Cancelling asks the supervisor to end the login; its outcome (Cancelled) still arrives through the completion.
+        var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.Register(static state => { var (flows, id) = ((IActorRef, string))state!; flows.Tell(new CancelFlow(id)); },
+                (_actors.Flows, flowId))
+            : default;
+        await using (registration.ConfigureAwait(false))
+            ended = await outcome.ConfigureAwait(false);
+
         if (ended is not LoginSucceeded succeeded || AccountKeys.For(provider, succeeded.Tokens, request) is not { } account) return ended;
         try
         {
@@ -160,14 +169,6 @@ internal sealed class LoginClient : IOAuthLogins
             : new Dictionary<string, string>(request.ExtraParameters,
                 (request.ExtraParameters as Dictionary<string, string>)?.Comparer ?? StringComparer.Ordinal).AsReadOnly(),
     };
-
-    private async Task<LoginOutcome> CancelOnRequestAsync(Task<LoginOutcome> outcome, string flowId, CancellationToken cancellationToken)
-    {
-        await using var registration = cancellationToken.Register(
-            static state => { var (flows, id) = ((IActorRef, string))state!; flows.Tell(new CancelFlow(id)); },
-            (_actors.Flows, flowId)).ConfigureAwait(false);
-        return await outcome.ConfigureAwait(false);
-    }
 
     public async Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default)
     {

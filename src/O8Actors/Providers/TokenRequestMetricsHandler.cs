@@ -9,11 +9,19 @@ namespace O8Actors.Providers;
 /// (<c>ok</c>, <c>http_4xx</c>, <c>http_5xx</c> or the exception type). It sits outside the resilience pipeline, so
 /// the latency is what the login waited, timeouts included. Nothing of the request or response body is read.
 /// </summary>
+/// <remarks>
+/// While nothing listens to the instrument (no <c>MeterListener</c>, no OpenTelemetry metrics), a request passes
+/// straight through: an app that collects no metrics does not pay a clock, a tag and an async layer per token request.
+/// </remarks>
 internal sealed class TokenRequestMetricsHandler : DelegatingHandler
 {
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        request.Method == HttpMethod.Post && O8Metrics.TokenExchangeDuration.Enabled
+            ? SendRecordedAsync(request, cancellationToken)
+            : base.SendAsync(request, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendRecordedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request.Method != HttpMethod.Post) return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var started = Stopwatch.GetTimestamp();
         var provider = new KeyValuePair<string, object?>("provider", request.RequestUri?.Host ?? "unknown");
         try
