@@ -45,7 +45,7 @@ internal static class AuthorizeUrlBuilder
             throw new ArgumentException("The authorize URL needs an absolute redirect URI.", nameof(context));
         if (context.CodeChallenge is { Length: 0 })
             throw new ArgumentException("The PKCE code challenge is empty; pass null to leave PKCE out.", nameof(context));
-        var extras = context.ExtraParameters ?? new Dictionary<string, string>();
+        var extras = context.ExtraParameters ?? NoParameters;
         RejectReserved(extras.Keys, "ExtraParameters");
         if (context.Nonce is not null && extras.ContainsKey("nonce"))
             throw new ArgumentException("ExtraParameters must not set 'nonce': O8Actors sends its own per login and checks the ID token against it.", nameof(context));
@@ -54,7 +54,8 @@ internal static class AuthorizeUrlBuilder
         if (scopes.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException("A requested scope is empty.", nameof(context));
 
-        var query = new List<KeyValuePair<string, string>>
+        // Sized once: the eight parameters O8Actors may set, then the provider's and the caller's.
+        var query = new List<KeyValuePair<string, string>>(8 + providerParameters.Count + extras.Count)
         {
             new("response_type", "code"),
             new("client_id", clientId),
@@ -82,23 +83,44 @@ internal static class AuthorizeUrlBuilder
         foreach (var (key, value) in extras)
             query.Add(new(key, value ?? ""));
 
-        var left = endpoint.GetLeftPart(UriPartial.Path);
-        // Keep a query the endpoint itself carries (some tenants put one there), then add ours.
-        var existing = endpoint.Query.TrimStart('?');
-        // Sized once for the usual URL (escaping lengthens the redirect URI's ':' and '/' to three characters each; twice
-        // a value's length covers it), so the builder does not grow in steps on every login. A longer URL still fits.
-        var capacity = left.Length + existing.Length + 2;
-        foreach (var (key, value) in query) capacity += key.Length + 2 * value.Length + 2;
-        var builder = new StringBuilder(left, capacity);
-        builder.Append('?');
-        if (existing.Length > 0)
-            builder.Append(existing).Append('&');
+        // The endpoint as it is written, without a fragment; a query the endpoint itself carries (some tenants put one
+        // there) is kept and ours follows it. AbsoluteUri is the Uri's own cached string: nothing to cut per login.
+        var absolute = endpoint.AbsoluteUri.AsSpan();
+        if (absolute.IndexOf('#') is var fragment and >= 0) absolute = absolute[..fragment];
+        var builder = AcquireBuilder();
+        builder.Append(absolute);
+        var queryStart = absolute.IndexOf('?');
+        if (queryStart < 0) builder.Append('?');
+        else if (queryStart < absolute.Length - 1 && absolute[^1] != '&') builder.Append('&');
         for (var i = 0; i < query.Count; i++)
         {
             if (i > 0)
                 builder.Append('&');
             builder.Append(Uri.EscapeDataString(query[i].Key)).Append('=').Append(Uri.EscapeDataString(query[i].Value));
         }
-        return new Uri(builder.ToString());
+        var url = builder.ToString();
+        ReleaseBuilder(builder);
+        return new Uri(url);
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> NoParameters = new Dictionary<string, string>().AsReadOnly();
+
+    // One builder per thread, reused: a login's URL is a few hundred characters, built thousands of times a second, and
+    // a new builder each time was its largest allocation. Build never yields, so a thread's builder is never shared.
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
+    private static StringBuilder AcquireBuilder()
+    {
+        var builder = t_builder ?? new StringBuilder(512);
+        t_builder = null;
+        return builder.Clear();
+    }
+
+    private static void ReleaseBuilder(StringBuilder builder)
+    {
+        // A URL with very long extra parameters is not worth keeping a large buffer for.
+        if (builder.Capacity <= 4096) t_builder = builder;
     }
 }
+

@@ -72,7 +72,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     {
         ArgumentNullException.ThrowIfNull(context);
         return AuthorizeUrlBuilder.Build(
-            _options.AuthorizationEndpoint!, _options.ClientId, _idTokens is null ? context with { Nonce = null } : context,
+            _options.AuthorizationEndpoint!, _options.ClientId, _idTokens is null && context.Nonce is not null ? context with { Nonce = null } : context,
             _options.DefaultScopes, _options.ScopeSeparator, _options.AuthorizeParameters);
     }
 
@@ -82,10 +82,24 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     /// would carry (RFC 9126 section 2.1) and returns the authorization endpoint with <c>client_id</c> and
     /// <c>request_uri</c> only; without it, <see cref="BuildAuthorizeUrl"/>.
     /// </remarks>
-    public override async Task<Uri> BuildAuthorizeUrlAsync(AuthorizeUrlContext context, HttpClient http, CancellationToken cancellationToken)
+    public override Task<Uri> BuildAuthorizeUrlAsync(AuthorizeUrlContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        if (_options.PushedAuthorizationRequestEndpoint is not null) return PushAuthorizationAsync(context, http, cancellationToken);
+        // The plain URL is built at once: a completed task, no async state machine per login (a bad context still
+        // comes back as a faulted task, as from the pushed path).
+        try
+        {
+            return Task.FromResult(BuildAuthorizeUrl(context));
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<Uri>(e);
+        }
+    }
+
+    private async Task<Uri> PushAuthorizationAsync(AuthorizeUrlContext context, HttpClient http, CancellationToken cancellationToken)
     {
         var plain = BuildAuthorizeUrl(context);
-        if (_options.PushedAuthorizationRequestEndpoint is null) return plain;
         var requestUri = await _tokens.PushAuthorizationAsync(plain, http, cancellationToken).ConfigureAwait(false);
         var endpoint = _options.AuthorizationEndpoint!;
         var separator = string.IsNullOrEmpty(endpoint.Query) ? "?" : "&";

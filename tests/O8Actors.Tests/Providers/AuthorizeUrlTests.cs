@@ -95,4 +95,33 @@ public sealed class AuthorizeUrlTests
         Assert.Equal("x", query["tenant"]);
         Assert.Equal(State, query["state"]);
     }
+
+    [Theory]
+    [InlineData("https://auth.example.test/authorize?", "https://auth.example.test/authorize?response_type=code&")]
+    [InlineData("https://auth.example.test/authorize?tenant=x&", "https://auth.example.test/authorize?tenant=x&response_type=code&")]
+    public void An_endpoint_query_that_ends_in_a_separator_gets_no_empty_parameter(string endpoint, string expectedStart)
+    {
+        var strategy = Strategy(o => o.AuthorizationEndpoint = new Uri(endpoint));
+
+        var url = strategy.BuildAuthorizeUrl(AuthorizeContext());
+
+        Assert.StartsWith(expectedStart, url.AbsoluteUri, StringComparison.Ordinal);
+        Assert.DoesNotContain("&&", url.AbsoluteUri, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_url_carries_nothing_of_the_one_built_before_it()
+    {
+        // The builder's buffer is reused between logins: the second URL must be built from scratch.
+        var strategy = Strategy();
+        var first = strategy.BuildAuthorizeUrl(AuthorizeContext(extra: new Dictionary<string, string> { ["login_hint"] = "first@example.test" }));
+        var second = strategy.BuildAuthorizeUrl(AuthorizeContext(scopes: ["b"]) with { State = "second-state" });
+
+        Assert.Contains("login_hint", first.Query, StringComparison.Ordinal);
+        var query = Query(second);
+        Assert.False(query.ContainsKey("login_hint"));
+        Assert.Equal("second-state", query["state"]);
+        Assert.Equal("b", query["scope"]);
+        Assert.Equal(second.AbsoluteUri.Length, second.AbsoluteUri.TrimEnd('&').Length);
+    }
 }
