@@ -28,6 +28,25 @@ public sealed class SettingsAtStartTests(ITestOutputHelper output)
         Assert.Equal(TimeSpan.FromSeconds(7), flows.Options.Login.Timeout);
     }
 
+    [Theory]
+    [InlineData(null, 64)]
+    [InlineData("akka.scheduler.ticks-per-wheel = 256", 256)]
+    public async Task The_timer_wheel_turns_in_well_under_a_second_unless_the_app_sets_its_own(string? hocon, int expected)
+    {
+        // A cancelled timer keeps its ended login's actor cell reachable until the wheel comes round (hocon/o8.conf).
+        await using var flows = await OAuthLogins.StartAsync(setup =>
+        {
+            setup.Options.Listener.Scheme = "http";
+            setup.Options.Listener.Port = 0;
+            setup.Browser = new RecordingBrowser();
+            if (hocon is not null) setup.Hocon = ConfigurationFactory.ParseString(hocon);
+        });
+
+        var config = flows.System.Settings.Config;
+        Assert.Equal(expected, config.GetInt("akka.scheduler.ticks-per-wheel"));
+        Assert.Equal(TimeSpan.FromMilliseconds(10), config.GetTimeSpan("akka.scheduler.tick-duration"));
+    }
+
     [Fact]
     public async Task An_unknown_o8_key_in_setup_Hocon_fails_the_start_suggesting_the_setting()
     {
