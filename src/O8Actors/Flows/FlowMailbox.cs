@@ -14,7 +14,7 @@ namespace O8Actors.Flows;
 /// </summary>
 /// <remarks>
 /// The one departure from Akka's defaults in the actor core, kept by measurement: with the other standard forms
-/// (Props.Create, Become, Watch/Terminated) a waiting login costs 976 B more than before, within the 1 KB budget; the
+/// (Akka's own Props, Become, Watch/Terminated) a waiting login costs 976 B more than before, within the 1 KB budget; the
 /// default mailbox would add about 0.9 KB on top (docs/benchmarks.md, "Standard forms").
 /// </remarks>
 internal sealed class FlowMailbox : MailboxType, IProducesMessageQueue<FlowMessageQueue>
