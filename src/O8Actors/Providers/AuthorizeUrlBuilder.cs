@@ -83,10 +83,9 @@ internal static class AuthorizeUrlBuilder
         foreach (var (key, value) in extras)
             query.Add(new(key, value ?? ""));
 
-        // The endpoint as it is written, without a fragment; a query the endpoint itself carries (some tenants put one
-        // there) is kept and ours follows it. AbsoluteUri is the Uri's own cached string: nothing to cut per login.
+        // The endpoint as it is written (EndpointRules refuses one with a fragment); a query it carries itself (some
+        // tenants put one there) is kept and ours follows it. AbsoluteUri is the Uri's own cached string, not a new one.
         var absolute = endpoint.AbsoluteUri.AsSpan();
-        if (absolute.IndexOf('#') is var fragment and >= 0) absolute = absolute[..fragment];
         var builder = AcquireBuilder();
         builder.Append(absolute);
         var queryStart = absolute.IndexOf('?');
