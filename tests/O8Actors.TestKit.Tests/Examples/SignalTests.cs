@@ -17,6 +17,29 @@ public sealed class SignalTests
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
+    [DllImport("libc", EntryPoint = "sigaction", SetLastError = true)]
+    private static extern int QuerySignal(int signal, IntPtr newAction, byte[] oldAction);
+
+    [DllImport("libc", EntryPoint = "signal", SetLastError = true)]
+    private static extern IntPtr SetSignal(int signal, IntPtr handler);
+
+    private static readonly IntPtr Ignored = 1, Default = 0; // SIG_IGN, SIG_DFL
+
+    /// <summary>
+    /// A shell without job control starts a background command (<c>cmd &amp;</c>) with SIGINT ignored, and every
+    /// process below inherits that; the .NET runtime then honours it and never raises Ctrl+C, as POSIX asks. This test
+    /// process may be such a descendant (a CI script run in the background); the example it starts must see SIGINT as a
+    /// terminal's Ctrl+C delivers it, so an inherited "ignore" is put back to the default before the child is started. A
+    /// handler of this process (the runtime's) is left alone.
+    /// </summary>
+    private static void UnignoreSigInt()
+    {
+        // struct sigaction begins with the handler on Linux and macOS; the buffer is larger than either layout.
+        var old = new byte[256];
+        if (QuerySignal(SigInt, IntPtr.Zero, old) != 0) return;
+        if (BitConverter.ToInt64(old, 0) == Ignored) SetSignal(SigInt, Default);
+    }
+
     [Theory]
     [InlineData(SigInt)]
     [InlineData(SigTerm)]
@@ -24,6 +47,7 @@ public sealed class SignalTests
     {
         Assert.True(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "POSIX signals");
         var ct = CancellationToken.None;
+        if (signal == SigInt) UnignoreSigInt();
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "ParallelLogins"))
         {
             RedirectStandardOutput = true,
