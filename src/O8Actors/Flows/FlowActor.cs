@@ -166,6 +166,12 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false));
     }
 
+    /// <summary>
+    /// The listener removes a state when it routes a callback for it (states are single use), so a login that has had
+    /// its callback has nothing left to unregister: one message fewer per login.
+    /// </summary>
+    private void StateSpentByCallback() => _stateRegistered = false;
+
     private void UnregisterFromListener()
     {
         if (!_stateRegistered) return;
@@ -253,6 +259,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             case AuthorizationCallback:
                 // The authorize URL has not been handed out yet, so no genuine redirect can carry this state; without
                 // the provider's descriptor the iss check could not run either. Refuse it; the login goes on to its deadline.
+                StateSpentByCallback();
                 Sender.Tell(CallbackPages.NotYetWaiting);
                 return true;
             default:
@@ -283,6 +290,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
 
     private void OnCallback(AuthorizationCallback msg)
     {
+        StateSpentByCallback();
         _callbackResponder = Sender;
         _callbackAt = Stopwatch.GetTimestamp();
         Publish(new CallbackReceivedEvent(_start.LoginId, _start.Provider, msg.Code is not null, msg.Error));

@@ -55,17 +55,12 @@ internal sealed class ProviderRegistryActor : ReceiveActor
                 break;
             }
         });
-        Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg, () => new ProviderUnavailable(msg.LoginId, UnknownMessage(msg.Provider), LoginFailure.UnknownProvider)));
-        Receive<ExchangeCode>(msg => Route(msg.Provider, msg, () =>
-            new CodeExchangeFailed(msg.LoginId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
-        Receive<RefreshTokens>(msg => Route(msg.Provider, msg, () =>
-            new CodeExchangeFailed(msg.RequestId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
-        Receive<RequestDeviceCode>(msg => Route(msg.Provider, msg, () =>
-            new CodeExchangeFailed(msg.LoginId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
-        Receive<PollDeviceToken>(msg => Route(msg.Provider, msg, () =>
-            new CodeExchangeFailed(msg.LoginId, LoginFailure.UnknownProvider, UnknownMessage(msg.Provider), null)));
-        Receive<RevokeTokens>(msg => Route(msg.Provider, msg, () =>
-            new RevocationDone(msg.RequestId, RevocationOutcome.Failed, UnknownMessage(msg.Provider))));
+        Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg));
+        Receive<ExchangeCode>(msg => Route(msg.Provider, msg));
+        Receive<RefreshTokens>(msg => Route(msg.Provider, msg));
+        Receive<RequestDeviceCode>(msg => Route(msg.Provider, msg));
+        Receive<PollDeviceToken>(msg => Route(msg.Provider, msg));
+        Receive<RevokeTokens>(msg => Route(msg.Provider, msg));
     }
 
     /// <summary>
@@ -127,11 +122,23 @@ internal sealed class ProviderRegistryActor : ReceiveActor
             unknown.Count == 1 ? "it" : "each");
     }
 
-    private void Route(string provider, object message, Func<object> unknown)
+    private void Route(string provider, object message)
     {
         if (_providers.TryGetValue(provider, out var actor)) actor.Forward(message);
-        else Sender.Tell(unknown());
+        else Sender.Tell(UnknownProviderAnswer(message, UnknownMessage(provider)));
     }
+
+    /// <summary>What each request gets when its provider is not registered: the failure its sender waits for.</summary>
+    private static object UnknownProviderAnswer(object request, string reason) => request switch
+    {
+        PrepareAuthorization p => new ProviderUnavailable(p.LoginId, reason, LoginFailure.UnknownProvider),
+        ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.UnknownProvider, reason, null),
+        RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.UnknownProvider, reason, null),
+        RequestDeviceCode d => new CodeExchangeFailed(d.LoginId, LoginFailure.UnknownProvider, reason, null),
+        PollDeviceToken p => new CodeExchangeFailed(p.LoginId, LoginFailure.UnknownProvider, reason, null),
+        RevokeTokens r => new RevocationDone(r.RequestId, RevocationOutcome.Failed, reason),
+        _ => throw new ArgumentException($"Not a provider request: {request.GetType().Name}.", nameof(request)),
+    };
 
     private static string UnknownMessage(string provider) => new UnknownProviderException(provider).Message;
 
