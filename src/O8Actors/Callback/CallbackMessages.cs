@@ -23,7 +23,10 @@ internal sealed record StateRegistered(string LoginId, Uri RedirectUri);
 /// <summary>The listener could not accept a registration (it failed to start, or is stopping).</summary>
 internal sealed record StateRegistrationRefused(string LoginId, string Reason, Exception? Cause = null);
 
-/// <summary>A FlowActor that ended (or stopped) asks the listener to forget its state.</summary>
+/// <summary>
+/// A FlowActor that ended (or stopped) before its callback asks the listener to forget its state; after a callback it
+/// does not: the listener removed the state when it routed that callback.
+/// </summary>
 internal sealed record UnregisterState(string State, string LoginId)
 {
     /// <inheritdoc />
