@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
+using O8Actors.Runtime;
 
 namespace O8Actors.Accounts;
 
@@ -124,7 +125,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     private IActorRef Of(OAuthAccount account)
     {
         if (_accounts.TryGetValue(account, out var actor)) return actor;
-        actor = Context.ActorOf(AccountActor.Props(account, _store, _providers, _flows, _settings), ActorName(account, ++_incarnation));
+        actor = Context.ActorOf(AccountActor.Props(account, _store, _providers, _flows, _settings).OnO8Dispatcher(Context.System), ActorName(account, ++_incarnation));
         Context.Watch(actor);
         _accounts[account] = actor;
         return actor;

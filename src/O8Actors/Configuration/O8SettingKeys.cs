@@ -34,7 +34,7 @@ internal static class O8SettingKeys
     ];
 
     // Internal blocks of the shipped o8.conf that are Akka configuration, not settings: anything below them is allowed.
-    private static readonly string[] OpenBlocks = ["flow-mailbox"];
+    private static readonly string[] OpenBlocks = ["dispatcher", "flow-dispatcher"];
 
     /// <summary><c>o8.login.exchange-timeout</c> → <c>O8:Login:ExchangeTimeout</c> (under <paramref name="section"/>, default <c>O8</c>).</summary>
     public static string ToConfigurationKey(string hoconKey, string? section = null)

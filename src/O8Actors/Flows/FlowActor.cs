@@ -60,10 +60,11 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         Props(new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request, parent));
 
     /// <summary>Props for one login described by <paramref name="start"/> (server mode: with its verifier and browser binding).</summary>
-    internal static Props Props(FlowStart start) => Props(start, mailbox: null);
+    internal static Props Props(FlowStart start) => Props(start, dispatcher: null);
 
     /// <summary>
-    /// Props for one login, in <paramref name="mailbox"/> when given (the supervisor's flow mailbox).
+    /// Props for one login, on <paramref name="dispatcher"/> when given (the supervisor's flow dispatcher, whose
+    /// configuration names the login's mailbox).
     /// </summary>
     /// <remarks>
     /// Created through <see cref="Producer"/>, Akka's producer interface, rather than the reflective forms
@@ -73,10 +74,10 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     /// sustained logins that was a JIT compilation after every gen-2 collection, for as long as the app runs (measured:
     /// 17 recompiled stubs in 8,000 logins).
     /// </remarks>
-    internal static Props Props(FlowStart start, string? mailbox)
+    internal static Props Props(FlowStart start, string? dispatcher)
     {
         var props = Akka.Actor.Props.CreateBy(new Producer(start));
-        return mailbox is null ? props : props.WithMailbox(mailbox);
+        return dispatcher is null ? props : props.WithDispatcher(dispatcher);
     }
 
     /// <summary>Creates one login's actor by its constructor, no reflection (see <see cref="Props(FlowStart, string?)"/>).</summary>

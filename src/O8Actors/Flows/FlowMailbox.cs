@@ -6,7 +6,7 @@ using Akka.Dispatch.MessageQueues;
 namespace O8Actors.Flows;
 
 /// <summary>
-/// The mailbox of every <see cref="FlowActor"/> (<c>o8.flow-mailbox</c> in <c>hocon/o8.conf</c>). Akka's default
+/// The mailbox of every <see cref="FlowActor"/> (named by <c>o8.flow-dispatcher</c> in <c>hocon/o8.conf</c>). Akka's default
 /// unbounded mailbox is a <c>ConcurrentQueue</c> whose first segment holds 32 envelopes: about 1 KB allocated up front
 /// for every actor, more than half of what an empty actor costs. A login receives a handful of messages in its whole
 /// life, one at a time, so a small locked queue that grows on demand is enough, and it halves the memory a waiting
@@ -19,9 +19,6 @@ namespace O8Actors.Flows;
 /// </remarks>
 internal sealed class FlowMailbox : MailboxType, IProducesMessageQueue<FlowMessageQueue>
 {
-    /// <summary>The configuration path of this mailbox, for <see cref="Props.WithMailbox"/>.</summary>
-    public const string ConfigPath = "o8.flow-mailbox";
-
     /// <summary>Created by Akka from the mailbox's configuration section.</summary>
     public FlowMailbox(Settings settings, Config config) : base(settings, config)
     {

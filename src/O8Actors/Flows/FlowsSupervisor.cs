@@ -15,8 +15,8 @@ namespace O8Actors.Flows;
 /// </remarks>
 internal sealed class FlowsSupervisor : ReceiveActor
 {
-    // Every login's mailbox and the context its logins share: built once, not per login.
-    private readonly string? _flowMailbox;
+    // Every login's dispatcher (which names its mailbox) and the context its logins share: built once, not per login.
+    private readonly string? _flowDispatcher;
     private readonly FlowContext _flowContext;
     // Login id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
     private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
@@ -37,10 +37,10 @@ internal sealed class FlowsSupervisor : ReceiveActor
     public FlowsSupervisor(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser,
         O8Actors.Binding.BrowserBindingVerifier? bindingVerifier)
     {
-        // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's default mailbox.
-        // The one measured exception to Akka's defaults: the default mailbox costs a waiting login about 1 KB more
-        // (docs/benchmarks.md, "Standard forms").
-        _flowMailbox = Context.System.Settings.Config.HasPath(FlowMailbox.ConfigPath) ? FlowMailbox.ConfigPath : null;
+        // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's defaults. The flow
+        // dispatcher's configuration names the compact mailbox: Akka's default mailbox costs a waiting login about 1 KB
+        // more (docs/benchmarks.md, "Standard forms"); one setting per login, so Akka copies the login's props once.
+        _flowDispatcher = O8Actors.Runtime.O8Dispatchers.FlowDispatcher(Context.System);
         _flowContext = new FlowContext(options, listener, providers, browser, Self, bindingVerifier);
         _limits = new PendingLoginLimits(options, _log);
 
@@ -101,7 +101,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        var props = FlowActor.Props(new FlowStart(_flowContext, msg.LoginId, msg.Provider, msg.Request, msg.Parent, msg.Binding), _flowMailbox);
+        var props = FlowActor.Props(new FlowStart(_flowContext, msg.LoginId, msg.Provider, msg.Request, msg.Parent, msg.Binding), _flowDispatcher);
         var flow = Context.ActorOf(props, msg.LoginId);
         Context.Watch(flow);
         _waiters.Add(msg.LoginId, waiter);

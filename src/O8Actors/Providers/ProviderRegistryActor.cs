@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using O8Actors.Callback;
+using O8Actors.Runtime;
 
 namespace O8Actors.Providers;
 
@@ -96,7 +97,8 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         _paths[name] = new RedirectPathOf(path, msg.Strategy.KnownIssuer);
         WarnIfSharedWithoutIssuer(path);
         var child = Context.ActorOf(
-            ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout, _maxQueuedExchanges, path),
+            ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout, _maxQueuedExchanges, path)
+                .OnO8Dispatcher(Context.System),
             $"provider-{++_generation}-{ActorNameFor(name)}");
         Context.Watch(child);
         _providers[name] = child;

@@ -102,7 +102,8 @@ internal static class O8Bootstrap
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(httpClients);
         StartScheduler(system);
-        var guardian = system.ActorOf(O8Guardian.Props(options, browser, _ => httpClients.CreateClient(HttpClientName), loggerFactory, bindingVerifier, tokenStore), GuardianName);
+        var guardian = system.ActorOf(O8Guardian.Props(options, browser, _ => httpClients.CreateClient(HttpClientName), loggerFactory, bindingVerifier, tokenStore)
+            .OnO8Dispatcher(system), GuardianName);
         try
         {
             // The guardian creates its children in its constructor; the answer is the first message it handles.

@@ -48,18 +48,19 @@ internal sealed class O8Guardian : ReceiveActor
     public O8Guardian(O8Options options, IBrowserLauncher browser, Func<string, HttpClient> httpClients, ILoggerFactory? loggerFactory,
         O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null, ITokenStore? tokenStore = null)
     {
-        _listener = Context.ActorOf(CallbackServerActor.Props(options, loggerFactory), O8Bootstrap.ListenerName);
+        var system = Context.System;
+        _listener = Context.ActorOf(CallbackServerActor.Props(options, loggerFactory).OnO8Dispatcher(system), O8Bootstrap.ListenerName);
         _providers = Context.ActorOf(
             ProviderRegistryActor.Props(httpClients, options.Providers.MaxConcurrentExchanges, options.Login.ExchangeTimeout,
-                options.Providers.MaxQueuedExchanges, options.Listener.ExternalRedirectUri?.AbsolutePath ?? options.Listener.Path),
+                options.Providers.MaxQueuedExchanges, options.Listener.ExternalRedirectUri?.AbsolutePath ?? options.Listener.Path).OnO8Dispatcher(system),
             O8Bootstrap.ProvidersName);
-        _flows = Context.ActorOf(FlowsSupervisor.Props(options.Login, _listener, _providers, browser, bindingVerifier), O8Bootstrap.FlowsName);
-        _undelivered = Context.ActorOf(UndeliveredLoginWatcher.Props(), O8Bootstrap.UndeliveredName);
+        _flows = Context.ActorOf(FlowsSupervisor.Props(options.Login, _listener, _providers, browser, bindingVerifier).OnO8Dispatcher(system), O8Bootstrap.FlowsName);
+        _undelivered = Context.ActorOf(UndeliveredLoginWatcher.Props().OnO8Dispatcher(system), O8Bootstrap.UndeliveredName);
         var settings = O8Settings.From(options);
         _accounts = Context.ActorOf(
             AccountsSupervisor.Props(tokenStore ?? new InMemoryTokenStore(), _providers, _flows,
                 new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login, _accountCache),
-                routed: AccountsRouted(Context.System.Settings.Config)),
+                routed: AccountsRouted(Context.System.Settings.Config)).OnO8Dispatcher(system),
             O8Bootstrap.AccountsName);
         Context.Watch(_listener);
 

@@ -134,10 +134,10 @@ public sealed class O8OptionsTests
     }
 
     [Fact]
-    public void Akka_settings_and_the_mailbox_block_are_not_o8_settings_to_check()
+    public void Akka_settings_and_the_dispatcher_blocks_are_not_o8_settings_to_check()
     {
         var options = O8Options.FromConfig(ConfigurationFactory.ParseString(
-            "akka.loglevel = DEBUG\no8.flow-mailbox.mailbox-type = \"O8Actors.Flows.FlowMailbox, O8Actors\"\no8.login.pkce = off"));
+            "akka.loglevel = DEBUG\no8.dispatcher.throughput = 10\no8.flow-dispatcher.throughput = 10\no8.login.pkce = off"));
 
         Assert.False(options.Login.Pkce);
     }
