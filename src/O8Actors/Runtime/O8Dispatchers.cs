@@ -4,10 +4,10 @@ namespace O8Actors.Runtime;
 
 /// <summary>
 /// O8Actors' actors run on a dispatcher of their own (<c>o8.dispatcher</c> in <c>hocon/o8.conf</c>), and each login's
-/// actor on <c>o8.flow-dispatcher</c> (the same, with the compact flow mailbox): apart from the app's actors, which
-/// keep Akka's default dispatcher, so that an app actor that blocks cannot stall a login's callback and logins do not
-/// take the app's dispatcher. The shipped dispatcher uses Akka's channel executor, which measured cheaper per login
-/// than the thread-pool default (docs/benchmarks.md, "O8Actors' own dispatcher"); an app may configure it otherwise.
+/// actor on <c>o8.flow-dispatcher</c> (the same, with the compact flow mailbox), so O8Actors can choose how its mailboxes
+/// are run without changing the app's actors, which keep Akka's default dispatcher; an app may configure both blocks.
+/// The shipped executor is Akka's channel executor, which measured cheaper per login than the thread-pool default
+/// (docs/benchmarks.md, "O8Actors' own dispatcher"). Both still draw their threads from the .NET thread pool.
 /// </summary>
 internal static class O8Dispatchers
 {
