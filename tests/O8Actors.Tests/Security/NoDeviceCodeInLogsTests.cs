@@ -52,7 +52,9 @@ public sealed class NoDeviceCodeInLogsTests(MkcertFolderFixture certificates) : 
             messages.Add((await hanging.WaitAsync(Wait)).ToString());
         }
 
-        Assert.Contains(lines, l => l.Contains("ended: Succeeded", StringComparison.Ordinal));
+        // Every login's last line, the cancelled one's too, has arrived before the scan below reads the lines.
+        await CapturedLogs.WaitForLineAsync(lines, l => l.Contains("ended: Succeeded", StringComparison.Ordinal), "of the approved login's end");
+        await CapturedLogs.WaitForLineAsync(lines, l => l.Contains("ended: Cancelled", StringComparison.Ordinal), "of the cancelled login's end");
         Assert.Contains(lines, l => l.Contains("device grant", StringComparison.Ordinal)); // the choice is logged
         Assert.Equal(4, strategy.DeviceCodes.Count);
         Assert.Contains(events, e => e is DeviceCodeIssuedEvent);

@@ -57,9 +57,10 @@ public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : ICl
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, replay.StatusCode);
         }
 
-        Assert.NotEmpty(lines);
-        // The one line each login writes when it ends is there (the level check that guards it must not drop it).
-        Assert.Contains(lines, l => l.Contains("ended: Succeeded", StringComparison.Ordinal));
+        // The one line each login writes when it ends is there (the level check that guards it must not drop it), the
+        // refused login's too, before the scan below reads the lines.
+        await CapturedLogs.WaitForLineAsync(lines, l => l.Contains("ended: Succeeded", StringComparison.Ordinal), "of a login that succeeded");
+        await CapturedLogs.WaitForLineAsync(lines, l => l.Contains("ended: Failed", StringComparison.Ordinal), "of the refused login's end");
         var secrets = server.SecretsSeen.Append("replayed-code-value").Where(s => s.Length >= 8).ToList();
         Assert.True(secrets.Count >= 5 * 4, $"expected codes, verifiers and tokens to be recorded, got {secrets.Count}");
         foreach (var text in lines.Concat(messages))
@@ -87,7 +88,8 @@ public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : ICl
         Assert.Contains("(nonce)", forged.Message, StringComparison.Ordinal);
         messages.Add(forged.ToString());
 
-        Assert.Contains(lines, l => l.Contains("ended: Failed", StringComparison.Ordinal) && l.Contains("(nonce)", StringComparison.Ordinal));
+        await CapturedLogs.WaitForLineAsync(lines, l => l.Contains("ended: Failed", StringComparison.Ordinal) && l.Contains("(nonce)", StringComparison.Ordinal),
+            "of the forged nonce's login end");
         var secrets = server.SecretsSeen.Where(s => s.Length >= 8).ToList();
         // Four nonces, four ID tokens (and their parts), codes, verifiers and tokens.
         Assert.True(secrets.Count >= 4 * 6, $"expected nonces and ID tokens to be recorded, got {secrets.Count}");
