@@ -158,8 +158,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// This actor unregisters itself in End and in PostStop (and answers a waiting browser there), so the listener need
-    /// not DeathWatch it while it waits: a watch costs every waiting login about 400 bytes.
+    /// This actor unregisters itself in End and in PostStop unless its callback already spent the state (and answers a
+    /// waiting browser there), so the listener need not DeathWatch it while it waits: a watch costs every waiting login
+    /// about 400 bytes.
     /// </summary>
     private void RegisterWithListener()
     {

@@ -60,7 +60,7 @@ internal sealed class O8Guardian : ReceiveActor
         _accounts = Context.ActorOf(
             AccountsSupervisor.Props(tokenStore ?? new InMemoryTokenStore(), _providers, _flows,
                 new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login, _accountCache),
-                routed: AccountsRouted(Context.System.Settings.Config)).OnO8Dispatcher(system),
+                routed: AccountsRouted(system.Settings.Config)).OnO8Dispatcher(system),
             O8Bootstrap.AccountsName);
         Context.Watch(_listener);
 

@@ -29,7 +29,8 @@ public sealed class DispatcherTests
         await url;
         var system = logins.System;
 
-        foreach (var path in new[] { O8Bootstrap.ListenerPath, O8Bootstrap.FlowsPath, "/user/o8/o8-providers", "/user/o8/o8-accounts", "/user/o8" })
+        const string guardian = "/user/" + O8Bootstrap.GuardianName;
+        foreach (var path in new[] { O8Bootstrap.ListenerPath, O8Bootstrap.FlowsPath, $"{guardian}/{O8Bootstrap.ProvidersName}", $"{guardian}/{O8Bootstrap.AccountsName}", guardian })
         {
             var cell = CellOf(await system.ActorSelection(path).ResolveOne(TimeSpan.FromSeconds(5)));
             Assert.Equal(O8Dispatchers.ConfigPath, cell.Dispatcher.Id);

@@ -14,21 +14,6 @@ internal static class CapturedLogs
 
     public static ConcurrentQueue<string> For(string systemName) => BySystem.GetOrAdd(systemName, _ => new ConcurrentQueue<string>());
 
-    /// <summary>
-    /// Waits (bounded) until a line matching <paramref name="match"/> has been captured. Akka writes its log events
-    /// through its logger actor, after the code that logged them has gone on: a caller may see a login's outcome before
-    /// the login's last line arrives, and a scan of the lines must not run before the lines it is meant to cover.
-    /// </summary>
-    public static async Task WaitForLineAsync(ConcurrentQueue<string> lines, Func<string, bool> match, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!lines.Any(match))
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"No log line {what} within 10 s ({lines.Count} lines captured).");
-            await Task.Delay(TimeSpan.FromMilliseconds(10));
-        }
-    }
-
     /// <summary>HOCON that routes every Akka log event, debug included, to <see cref="AkkaLogger"/>.</summary>
     public static string AkkaConfig => $$"""
         akka.loglevel = DEBUG

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using O8Actors.Providers;
 using O8Actors.Tests.Certificates;
 using O8Actors.Tests.EndToEnd;
+using O8Actors.TestSupport;
 
 namespace O8Actors.Tests.Security;
 
@@ -47,14 +48,14 @@ public sealed class NoDeviceCodeInLogsTests(MkcertFolderFixture certificates) : 
         using (var cancel = new CancellationTokenSource())
         {
             var hanging = logins.RunAsync("device", Device("hang"), cancel.Token);
-            await AwaitAsync(() => strategy.Polls >= 4);
+            await Eventually.TrueAsync(() => strategy.Polls >= 4, "the hanging login has polled four times", Wait);
             await cancel.CancelAsync();
             messages.Add((await hanging.WaitAsync(Wait)).ToString());
         }
 
         // Every login's last line, the cancelled one's too, has arrived before the scan below reads the lines.
-        await CapturedLogs.WaitForLineAsync(lines, l => l.Contains("ended: Succeeded", StringComparison.Ordinal), "of the approved login's end");
-        await CapturedLogs.WaitForLineAsync(lines, l => l.Contains("ended: Cancelled", StringComparison.Ordinal), "of the cancelled login's end");
+        await Eventually.TrueAsync(() => lines.Any(l => l.Contains("ended: Succeeded", StringComparison.Ordinal)), "the approved login has logged its end");
+        await Eventually.TrueAsync(() => lines.Any(l => l.Contains("ended: Cancelled", StringComparison.Ordinal)), "the cancelled login has logged its end");
         Assert.Contains(lines, l => l.Contains("device grant", StringComparison.Ordinal)); // the choice is logged
         Assert.Equal(4, strategy.DeviceCodes.Count);
         Assert.Contains(events, e => e is DeviceCodeIssuedEvent);
@@ -66,16 +67,6 @@ public sealed class NoDeviceCodeInLogsTests(MkcertFolderFixture certificates) : 
 
     private static AuthorizationRequest Device(string script) =>
         new(ExtraParameters: new Dictionary<string, string> { ["script"] = script }) { Method = LoginMethod.Device };
-
-    private static async Task AwaitAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
-            await Task.Delay(20);
-        }
-    }
 
     private sealed class Collect(ConcurrentQueue<LoginEvent> events) : IObserver<LoginEvent>
     {

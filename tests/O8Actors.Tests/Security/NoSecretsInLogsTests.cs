@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using O8Actors.Providers;
 using O8Actors.Tests.Certificates;
 using O8Actors.Tests.EndToEnd;
+using O8Actors.TestSupport;
 
 namespace O8Actors.Tests.Security;
 
@@ -58,9 +59,10 @@ public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : ICl
         }
 
         // The one line each login writes when it ends is there (the level check that guards it must not drop it), the
-        // refused login's too, before the scan below reads the lines.
-        await CapturedLogs.WaitForLineAsync(lines, l => l.Contains("ended: Succeeded", StringComparison.Ordinal), "of a login that succeeded");
-        await CapturedLogs.WaitForLineAsync(lines, l => l.Contains("ended: Failed", StringComparison.Ordinal), "of the refused login's end");
+        // refused login's too, before the scan below reads the lines: Akka writes log events through its logger actor,
+        // after the login has answered its caller.
+        await Eventually.TrueAsync(() => lines.Any(l => l.Contains("ended: Succeeded", StringComparison.Ordinal)), "a successful login's last line is logged");
+        await Eventually.TrueAsync(() => lines.Any(l => l.Contains("ended: Failed", StringComparison.Ordinal)), "the refused login's last line is logged");
         var secrets = server.SecretsSeen.Append("replayed-code-value").Where(s => s.Length >= 8).ToList();
         Assert.True(secrets.Count >= 5 * 4, $"expected codes, verifiers and tokens to be recorded, got {secrets.Count}");
         foreach (var text in lines.Concat(messages))
@@ -88,8 +90,9 @@ public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : ICl
         Assert.Contains("(nonce)", forged.Message, StringComparison.Ordinal);
         messages.Add(forged.ToString());
 
-        await CapturedLogs.WaitForLineAsync(lines, l => l.Contains("ended: Failed", StringComparison.Ordinal) && l.Contains("(nonce)", StringComparison.Ordinal),
-            "of the forged nonce's login end");
+        // Logged through Akka's logger actor, after the caller saw the exception: wait for it before the scan below.
+        await Eventually.TrueAsync(() => lines.Any(l => l.Contains("ended: Failed", StringComparison.Ordinal) && l.Contains("(nonce)", StringComparison.Ordinal)),
+            "the forged nonce's login has logged its end");
         var secrets = server.SecretsSeen.Where(s => s.Length >= 8).ToList();
         // Four nonces, four ID tokens (and their parts), codes, verifiers and tokens.
         Assert.True(secrets.Count >= 4 * 6, $"expected nonces and ID tokens to be recorded, got {secrets.Count}");
