@@ -11,8 +11,8 @@ namespace O8Actors.Cluster;
 
 /// <summary>
 /// One login as a sharded entity. It hosts the core's unchanged <see cref="FlowActor"/> as its child and plays the
-/// listener's part for that one login: it answers the child's <see cref="RegisterState"/> with the server-mode redirect
-/// URI, hands a routed callback (once) to the child, whose page goes back to the node that holds the browser's request,
+/// listener's part for that one login: it gives the child the server-mode redirect URI up front (and keeps the state
+/// the child registers), hands a routed callback (once) to the child, whose page goes back to the node that holds the browser's request,
 /// and sends the URL and the outcome to the node that began the login. It stops when the child ends.
 /// </summary>
 /// <remarks>
@@ -125,7 +125,8 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         _loginId = begin.LoginId;
         _provider = begin.Provider;
         _partition = begin.Request.Partition;
-        var context = new FlowContext(node.Login, Self, node.Providers, ServerModeBrowserLauncher.Instance, Self, node.BindingVerifier);
+        // The node's redirect URI is known here, so the login registers its state with this entity without waiting for an answer.
+        var context = new FlowContext(node.Login, Self, node.Providers, ServerModeBrowserLauncher.Instance, Self, node.BindingVerifier, node.RedirectUri);
         var start = new FlowStart(context, begin.LoginId, begin.Provider, begin.Request, default, begin.Binding)
         {
             StatePrefix = _entityId,
@@ -142,7 +143,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         {
             case RegisterState register when Sender.Equals(_flow):
                 _state = Encoding.UTF8.GetBytes(register.State);
-                Sender.Tell(new StateRegistered(register.LoginId, _ready!.RedirectUri));
+                if (register.Acknowledge) Sender.Tell(new StateRegistered(register.LoginId, _ready!.RedirectUri));
                 break;
             case UnregisterState:
                 _state = null;

@@ -11,7 +11,11 @@ namespace O8Actors.Callback;
 /// <see cref="O8Actors.Flows.FlowActor"/> does in <c>PostStop</c>) passes <c>false</c> and saves the watch's memory.
 /// Either way the listener watches a registrant from the moment it routes a callback to it until it answers, so a
 /// browser never waits on a registrant that died.</param>
-internal sealed record RegisterState(string State, string LoginId, bool WatchRegistrant = true)
+/// <param name="Acknowledge">Whether the registrant waits for <see cref="StateRegistered"/> (to learn the redirect URI).
+/// One that already knows the URI passes <c>false</c> and goes on at once: the listener then answers only a refusal,
+/// and a callback cannot overtake the registration (the registrant sends it before it hands out any authorize URL, and
+/// the listener reads its mailbox in order).</param>
+internal sealed record RegisterState(string State, string LoginId, bool WatchRegistrant = true, bool Acknowledge = true)
 {
     /// <inheritdoc />
     public override string ToString() => $"RegisterState {{ LoginId = {LoginId} }}";

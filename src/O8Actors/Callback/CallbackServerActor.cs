@@ -194,7 +194,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
             if (register.WatchRegistrant) Watch(flow);
         }
 
-        Sender.Tell(new StateRegistered(register.LoginId, _redirectUri!));
+        if (register.Acknowledge) Sender.Tell(new StateRegistered(register.LoginId, _redirectUri!));
     }
 
     private void Unregister(UnregisterState unregister)

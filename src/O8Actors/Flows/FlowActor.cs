@@ -158,14 +158,33 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     }
 
     /// <summary>
+    /// Registers the login's state with the listener. Where the listener's redirect URI is already known
+    /// (<see cref="FlowContext.RedirectUri"/>) the login goes straight on to its authorize URL and hears from the listener
+    /// only if it refuses (in any phase); otherwise it waits for <see cref="StateRegistered"/>. True when it waits.
+    /// </summary>
+    /// <remarks>
     /// This actor unregisters itself in End and in PostStop unless its callback already spent the state (and answers a
     /// waiting browser there), so the listener need not DeathWatch it while it waits: a watch costs every waiting login
     /// about 400 bytes.
-    /// </summary>
-    private void RegisterWithListener()
+    /// </remarks>
+    private bool RegisterWithListener()
     {
         _stateRegistered = true;
-        _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false));
+        var known = _start.Context.RedirectUri;
+        _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false, Acknowledge: known is null));
+        if (known is null) return true;
+        PrepareAuthorization(known);
+        return false;
+    }
+
+    /// <summary>Asks the provider for the authorize URL, with the listener's redirect URI; the login then waits for it.</summary>
+    private void PrepareAuthorization(Uri redirectUri)
+    {
+        _redirectUri = redirectUri;
+        _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.LoginId, _secrets.State,
+            _start.Context.Options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, redirectUri, _start.Request.ScopeList, _start.Request.Parameters,
+            _secrets.Nonce));
+        Become(PreparingPhase);
     }
 
     /// <summary>
@@ -215,14 +234,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         switch (message)
         {
             case StateRegistered msg:
-                _redirectUri = msg.RedirectUri;
-                _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.LoginId, _secrets.State,
-                    _start.Context.Options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, msg.RedirectUri, _start.Request.ScopeList, _start.Request.Parameters,
-                    _secrets.Nonce));
-                Become(PreparingPhase);
-                return true;
-            case StateRegistrationRefused msg:
-                End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
+                PrepareAuthorization(msg.RedirectUri);
                 return true;
             default:
                 return false;
@@ -404,11 +416,19 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         }
     }
 
-    /// <summary>What every live phase answers: the deadline, cancellation and late browser results.</summary>
+    /// <summary>
+    /// What every live phase answers: the deadline, cancellation, the listener's refusal (which reaches a login that did
+    /// not wait for the registration's answer in a later phase) and late browser results.
+    /// </summary>
     private bool Ending(object message)
     {
         switch (message)
         {
+            case StateRegistrationRefused msg:
+                // Refused: the listener holds no state of this login, so there is nothing to unregister.
+                _stateRegistered = false;
+                End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
+                return true;
             case Deadline:
                 End(new LoginTimedOut(_start.LoginId, EffectiveTimeout));
                 return true;

@@ -11,8 +11,10 @@ namespace O8Actors.Flows;
 /// <param name="Browser">Opens authorize URLs.</param>
 /// <param name="OutcomeTo">Receives each login's one <see cref="LoginOutcome"/>.</param>
 /// <param name="BindingVerifier">Checks a bound login's browser secret (server mode); <c>null</c> where nothing binds logins.</param>
+/// <param name="RedirectUri">The listener's redirect URI once known (it never changes while the listener lives): a login
+/// then registers its state without waiting for the listener's answer. Null: each login waits for it.</param>
 internal sealed record FlowContext(LoginOptions Options, IActorRef Listener, IActorRef Providers, IBrowserLauncher Browser, IActorRef OutcomeTo,
-    O8Actors.Binding.BrowserBindingVerifier? BindingVerifier = null);
+    O8Actors.Binding.BrowserBindingVerifier? BindingVerifier = null, Uri? RedirectUri = null);
 
 /// <summary>One login's start: the shared context and what is its own.</summary>
 internal sealed record FlowStart(FlowContext Context, string LoginId, string Provider, AuthorizationRequest Request,

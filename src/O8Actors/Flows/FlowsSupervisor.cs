@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using O8Actors.Browser;
+using O8Actors.Callback;
 using O8Actors.Configuration;
 
 namespace O8Actors.Flows;
@@ -15,9 +16,10 @@ namespace O8Actors.Flows;
 /// </remarks>
 internal sealed class FlowsSupervisor : ReceiveActor
 {
-    // Every login's dispatcher (which names its mailbox) and the context its logins share: built once, not per login.
+    // Every login's dispatcher (which names its mailbox) and the context its logins share: built once, not per login
+    // (and again when the listener's redirect URI becomes known or is lost).
     private readonly string? _flowDispatcher;
-    private readonly FlowContext _flowContext;
+    private FlowContext _flowContext;
     // Login id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
     private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -55,8 +57,11 @@ internal sealed class FlowsSupervisor : ReceiveActor
             foreach (var flowId in _waiters.Keys) Context.Child(flowId).Tell(new CancelFlow(flowId));
             NotifyIfDrained();
         });
+        Receive<ListenerStatus>(LearnRedirectUri);
         Receive<ListenerLost>(msg =>
         {
+            // New logins wait for the listener's answer again, which is now a refusal.
+            _flowContext = _flowContext with { RedirectUri = null };
             foreach (var flowId in _waiters.Keys) Context.Child(flowId).Tell(msg);
         });
         Receive<GetFlowsInFlight>(_ => Sender.Tell(new FlowsInFlight(_waiters.Count)));
@@ -67,6 +72,20 @@ internal sealed class FlowsSupervisor : ReceiveActor
     /// caller still gets an outcome: each login is watched, and one that stops without reporting is reported as failed.
     /// </summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    /// <inheritdoc />
+    protected override void PreStart() =>
+        // The listener answers once it is bound (it holds questions until then); until the answer, logins ask it themselves.
+        _flowContext.Listener.Tell(GetListenerStatus.Instance);
+
+    /// <summary>
+    /// The listener's redirect URI never changes while the listener lives (it is stopped, never restarted, when it fails),
+    /// so logins started from now on register their state without waiting for its answer: one message fewer each.
+    /// </summary>
+    private void LearnRedirectUri(ListenerStatus status)
+    {
+        if (status is { Bound: true, RedirectUri: { } redirectUri }) _flowContext = _flowContext with { RedirectUri = redirectUri };
+    }
 
     /// <inheritdoc />
     protected override void PostStop()

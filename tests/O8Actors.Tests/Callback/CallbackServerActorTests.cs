@@ -283,6 +283,32 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     }
 
     [Fact]
+    public async Task A_registrant_that_knows_the_redirect_URI_gets_no_answer_but_its_callbacks_and_refusals_still_reach_it()
+    {
+        var (listener, redirect) = await StartAsync(Options());
+        var flow = CreateTestProbe();
+
+        flow.Send(listener, new RegisterState("state-quiet", "flow-quiet", WatchRegistrant: false, Acknowledge: false));
+        var pending = Client.GetAsync(new Uri(redirect, "?code=the-code&state=state-quiet"));
+
+        // The first message it gets is its callback: no StateRegistered came before it.
+        var callback = await flow.ExpectMsgAsync<AuthorizationCallback>(Wait);
+        Assert.Equal("flow-quiet", callback.LoginId);
+        flow.Reply(CallbackPages.SignedIn);
+        using (var response = await pending) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // A refusal is always answered: a second login that does not wait hears that its state is taken.
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+        await RegisterAsync(first, listener, "taken", "flow-a");
+        await EventFilter.Warning(contains: "refused a duplicate state registration for login flow-b").ExpectAsync(1, async () =>
+        {
+            second.Send(listener, new RegisterState("taken", "flow-b", WatchRegistrant: false, Acknowledge: false));
+            Assert.Equal("flow-b", (await second.ExpectMsgAsync<StateRegistrationRefused>(Wait)).LoginId);
+        });
+    }
+
+    [Fact]
     public async Task A_state_registered_by_another_login_is_refused()
     {
         var (listener, _) = await StartAsync(Options());

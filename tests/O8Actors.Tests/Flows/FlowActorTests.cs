@@ -73,6 +73,54 @@ public sealed class FlowActorTests : TestKit
         Assert.DoesNotContain(sent, m => m is UnregisterState u && u.State == state);
     }
 
+    /// <summary>A login whose context already knows the listener's redirect URI, as the supervisor's logins do once the listener answered.</summary>
+    private IActorRef StartLoginKnowingTheRedirectUri()
+    {
+        var context = new FlowContext(Options, _listener.Ref, _providers.Ref, _browser, _outcomes.Ref, RedirectUri: RedirectUri);
+        var flow = Sys.ActorOf(FlowActor.Props(new FlowStart(context, "f1", "test", AuthorizationRequest.Default)));
+        Watch(flow);
+        return flow;
+    }
+
+    [Fact]
+    public void A_login_that_knows_the_redirect_URI_asks_for_its_authorize_URL_without_waiting_for_the_listeners_answer()
+    {
+        var flow = StartLoginKnowingTheRedirectUri();
+
+        var registration = _listener.ExpectMsg<RegisterState>();
+        Assert.False(registration.Acknowledge);
+        // No StateRegistered was sent, and the login is already at the provider with the known URI and its registered state.
+        var preparation = _providers.ExpectMsg<PrepareAuthorization>();
+        Assert.Equal(RedirectUri, preparation.RedirectUri);
+        Assert.Equal(registration.State, preparation.State);
+
+        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri));
+        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl));
+        SendCallback(flow);
+        Assert.Equal("the-code", _providers.ExpectMsg<ExchangeCode>().Code);
+        _providers.Reply(new CodeExchanged("f1", new TokenSet("access", "Bearer")));
+        _outcomes.ExpectMsg<LoginSucceeded>();
+        ExpectStoppedAfterCallback(flow, registration.State);
+    }
+
+    [Fact]
+    public void A_refusal_that_reaches_a_login_which_did_not_wait_for_it_ends_the_login_in_the_phase_it_is_in()
+    {
+        var flow = StartLoginKnowingTheRedirectUri();
+        var registration = _listener.ExpectMsg<RegisterState>();
+        _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri));
+        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl)); // waiting for its callback
+
+        flow.Tell(new StateRegistrationRefused("f1", "The redirect listener is stopping."), _listener.Ref);
+
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(LoginFailure.ListenerUnavailable, failed.Failure);
+        Assert.Contains("stopping", failed.Reason);
+        // Refused, the listener holds nothing of this login: it stops without unregistering.
+        ExpectStoppedAfterCallback(flow, registration.State);
+    }
+
     [Fact]
     public void Registers_a_fresh_256_bit_state_and_an_S256_challenge()
     {

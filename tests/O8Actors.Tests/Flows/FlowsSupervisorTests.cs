@@ -84,6 +84,25 @@ public sealed class FlowsSupervisorTests : TestKit
         Assert.Equal(0, (await _supervisor.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, Wait)).Count);
     }
 
+    [Fact]
+    public void Once_the_listener_has_told_its_redirect_URI_logins_register_without_waiting_and_after_its_loss_they_wait_again()
+    {
+        var redirectUri = new Uri("https://localhost:41539/");
+        _listener.ExpectMsg<GetListenerStatus>(Wait);
+        // Before the answer a login waits for its registration's answer.
+        _supervisor.Tell(new StartFlow("before", "test", AuthorizationRequest.Default, NewCompletion()));
+        Assert.True(_listener.ExpectMsg<RegisterState>(Wait).Acknowledge);
+
+        _listener.Send(_supervisor, new ListenerStatus(true, redirectUri, 1, null));
+        _supervisor.Tell(new StartFlow("after", "test", AuthorizationRequest.Default, NewCompletion()));
+        Assert.False(_listener.ExpectMsg<RegisterState>(Wait).Acknowledge);
+        Assert.Equal(redirectUri, _providers.ExpectMsg<PrepareAuthorization>(Wait).RedirectUri);
+
+        _supervisor.Tell(new ListenerLost("The redirect listener failed."));
+        _supervisor.Tell(new StartFlow("lost", "test", AuthorizationRequest.Default, NewCompletion()));
+        Assert.True(((RegisterState)_listener.FishForMessage(m => m is RegisterState { LoginId: "lost" }, Wait)).Acknowledge);
+    }
+
     [Theory]
     [InlineData("has space")]
     [InlineData("$reserved")]

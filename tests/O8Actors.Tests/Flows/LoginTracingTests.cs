@@ -55,6 +55,8 @@ public sealed class LoginTracingTests : TestKit
             Assert.Equal(caller.TraceId, loginSpan.TraceId);
             Assert.Equal(caller.SpanId, loginSpan.ParentSpanId);
 
+            // The supervisor asks the listener for its redirect URI once; unanswered here, so the login waits for its own answer.
+            listener.ExpectMsg<GetListenerStatus>(Wait);
             listener.ExpectMsg<RegisterState>(Wait);
             listener.Reply(new StateRegistered("traced", RedirectUri));
             var flow = listener.LastSender;
