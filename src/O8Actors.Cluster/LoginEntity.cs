@@ -12,8 +12,8 @@ namespace O8Actors.Cluster;
 /// <summary>
 /// One login as a sharded entity. It hosts the core's unchanged <see cref="FlowActor"/> as its child and plays the
 /// listener's part for that one login: it gives the child the server-mode redirect URI up front (and keeps the state
-/// the child registers), hands a routed callback (once) to the child, whose page goes back to the node that holds the browser's request,
-/// and sends the URL and the outcome to the node that began the login. It stops when the child ends.
+/// the child registers), hands a routed callback (once) to the child, whose page goes back to the node that holds the
+/// browser's request, and sends the URL and the outcome to the node that began the login. It stops when the child ends.
 /// </summary>
 /// <remarks>
 /// Sharding creates an entity for whatever id a message names. Only <see cref="BeginLogin"/> starts a login: any other

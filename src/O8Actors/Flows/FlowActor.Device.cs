@@ -75,7 +75,7 @@ internal sealed partial class FlowActor
                 // Auto, and the provider has no device endpoint: the browser it is (the launcher shows the URL if it cannot open one).
                 _deviceUnsupported = true;
                 Choose(LoginMethod.Browser, $"the provider does not support the device grant ({msg.Reason})");
-                if (RegisterWithListener()) Become(RegisteringPhase);
+                RegisterWithListener();
                 return true;
             case CodeExchangeFailed msg:
                 End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));

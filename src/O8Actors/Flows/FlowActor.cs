@@ -160,21 +160,20 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     /// <summary>
     /// Registers the login's state with the listener. Where the listener's redirect URI is already known
     /// (<see cref="FlowContext.RedirectUri"/>) the login goes straight on to its authorize URL and hears from the listener
-    /// only if it refuses (in any phase); otherwise it waits for <see cref="StateRegistered"/>. True when it waits.
+    /// only if it refuses (in any phase); otherwise it waits for <see cref="StateRegistered"/> in the registering phase.
     /// </summary>
     /// <remarks>
     /// This actor unregisters itself in End and in PostStop unless its callback already spent the state (and answers a
     /// waiting browser there), so the listener need not DeathWatch it while it waits: a watch costs every waiting login
     /// about 400 bytes.
     /// </remarks>
-    private bool RegisterWithListener()
+    private void RegisterWithListener()
     {
         _stateRegistered = true;
         var known = _start.Context.RedirectUri;
         _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false, Acknowledge: known is null));
-        if (known is null) return true;
-        PrepareAuthorization(known);
-        return false;
+        if (known is null) Become(RegisteringPhase);
+        else PrepareAuthorization(known);
     }
 
     /// <summary>Asks the provider for the authorize URL, with the listener's redirect URI; the login then waits for it.</summary>

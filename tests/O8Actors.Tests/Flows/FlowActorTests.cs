@@ -63,10 +63,11 @@ public sealed class FlowActorTests : TestKit
     }
 
     /// <summary>
-    /// A login that had its callback stops without unregistering: the listener removed the state when it routed the
-    /// callback (single use), so an UnregisterState would be a message for nothing.
+    /// A login the listener holds no state of stops without unregistering: after its callback (the listener removed the
+    /// state when it routed the callback, states are single use) or after the listener refused it, an UnregisterState
+    /// would be a message for nothing.
     /// </summary>
-    private void ExpectStoppedAfterCallback(IActorRef flow, string state)
+    private void ExpectStoppedWithoutUnregistering(IActorRef flow, string state)
     {
         ExpectTerminated(flow);
         var sent = _listener.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
@@ -100,7 +101,7 @@ public sealed class FlowActorTests : TestKit
         Assert.Equal("the-code", _providers.ExpectMsg<ExchangeCode>().Code);
         _providers.Reply(new CodeExchanged("f1", new TokenSet("access", "Bearer")));
         _outcomes.ExpectMsg<LoginSucceeded>();
-        ExpectStoppedAfterCallback(flow, registration.State);
+        ExpectStoppedWithoutUnregistering(flow, registration.State);
     }
 
     [Fact]
@@ -118,7 +119,7 @@ public sealed class FlowActorTests : TestKit
         Assert.Equal(LoginFailure.ListenerUnavailable, failed.Failure);
         Assert.Contains("stopping", failed.Reason);
         // Refused, the listener holds nothing of this login: it stops without unregistering.
-        ExpectStoppedAfterCallback(flow, registration.State);
+        ExpectStoppedWithoutUnregistering(flow, registration.State);
     }
 
     [Fact]
@@ -153,7 +154,7 @@ public sealed class FlowActorTests : TestKit
 
         Assert.Equal(CallbackPageKind.Success, _browserTab.ExpectMsg<CallbackResponse>().Kind);
         Assert.Same(tokens, _outcomes.ExpectMsg<LoginSucceeded>().Tokens);
-        ExpectStoppedAfterCallback(login.Flow, login.Registration.State);
+        ExpectStoppedWithoutUnregistering(login.Flow, login.Registration.State);
     }
 
     [Theory]
@@ -172,7 +173,7 @@ public sealed class FlowActorTests : TestKit
         Assert.Contains($"'{path}'", failed.Reason);
         Assert.Contains("'/test'", failed.Reason);
         Assert.DoesNotContain("the-code", failed.Reason + page.Detail);
-        ExpectStoppedAfterCallback(login.Flow, login.Registration.State);
+        ExpectStoppedWithoutUnregistering(login.Flow, login.Registration.State);
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no ExchangeCode
     }
 
@@ -198,7 +199,7 @@ public sealed class FlowActorTests : TestKit
         var page = _browserTab.ExpectMsg<CallbackResponse>();
         Assert.Equal((403, CallbackPageKind.Denied), (page.StatusCode, page.Kind));
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
-        ExpectStoppedAfterCallback(login.Flow, login.Registration.State);
+        ExpectStoppedWithoutUnregistering(login.Flow, login.Registration.State);
     }
 
     [Fact]
@@ -252,7 +253,7 @@ public sealed class FlowActorTests : TestKit
         Sys.Stop(login.Flow);
 
         Assert.Equal(CallbackPages.LoginGone, _browserTab.ExpectMsg<CallbackResponse>());
-        ExpectStoppedAfterCallback(login.Flow, login.Registration.State);
+        ExpectStoppedWithoutUnregistering(login.Flow, login.Registration.State);
         _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the supervisor reports this one (it watches its flows)
     }
 
