@@ -25,7 +25,8 @@ internal static class IndependentBench
 
         var settings = new IndependentSettings(
             cli.Int("warmup", 10_000), cli.Int("n", 4000), cli.Int("concurrency", 256),
-            cli.Get("sides", "o8,oidc").Split(',', StringSplitOptions.RemoveEmptyEntries), cli.Get("label", ""), cli.Has("profile"), Math.Max(1, cli.Int("repeat", 1)));
+            cli.Get("sides", "o8,oidc").Split(',', StringSplitOptions.RemoveEmptyEntries), cli.Get("label", ""), cli.Has("profile"), Math.Max(1, cli.Int("repeat", 1)),
+            AppEnvironment(cli.Get("app-env", "")));
         var unknown = settings.Sides.Except(KnownSides).ToArray();
         // Checked before any process starts, so a typo leaves nothing running.
         if (unknown.Length > 0) throw new ArgumentException($"Unknown side(s) {string.Join(", ", unknown)}: {string.Join(", ", KnownSides)}.");
@@ -99,8 +100,10 @@ internal static class IndependentBench
         string[] browser = [.. Self(), "--role", "browser", .. certs is null ? Array.Empty<string>() : ["--root", Path.Combine(certs, "root.pem")]];
         var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add($"{Quote(app)} | {Quote(browser)}");
         start.Environment["DOTNET_gcServer"] = "0";
+        // --app-env: runtime settings of the measured app alone (the browser and the server keep the defaults).
+        var appEnvironment = string.Concat(settings.AppEnvironment.Select(e => $"{e.Name}={Quote([e.Value])} "));
+        start.ArgumentList.Add($"{appEnvironment}{Quote(app)} | {Quote(browser)}");
         using var pipeline = Process.Start(start) ?? throw new InvalidOperationException("Could not start /bin/sh.");
         string? summary = null;
         string? line;
@@ -143,13 +146,28 @@ internal static class IndependentBench
             : [self];
     }
 
+    /// <summary>
+    /// <c>--app-env NAME=VALUE,NAME=VALUE</c>: environment variables for the app's process alone (runtime settings such
+    /// as <c>DOTNET_TieredPGO=0</c>, which an app sets for itself); names are checked, values are quoted for the shell.
+    /// </summary>
+    private static IReadOnlyList<(string Name, string Value)> AppEnvironment(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair =>
+        {
+            var at = pair.IndexOf('=', StringComparison.Ordinal);
+            var name = at > 0 ? pair[..at] : throw new ArgumentException($"--app-env takes NAME=VALUE pairs, not '{pair}'.");
+            if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_') || char.IsAsciiDigit(name[0]))
+                throw new ArgumentException($"'{name}' cannot name an environment variable.");
+            return (name, pair[(at + 1)..]);
+        }).ToList();
+
     /// <summary>POSIX shell quoting: each word in single quotes.</summary>
     private static string Quote(IEnumerable<string> words) =>
         string.Join(' ', words.Select(w => "'" + w.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
 }
 
-/// <summary>The flags of one independent run.</summary>
-internal sealed record IndependentSettings(int Warmup, int N, int Concurrency, string[] Sides, string Label, bool Profile, int Repeat);
+/// <summary>The flags of one independent run; <paramref name="AppEnvironment"/> is set for the measured app's process only.</summary>
+internal sealed record IndependentSettings(int Warmup, int N, int Concurrency, string[] Sides, string Label, bool Profile, int Repeat,
+    IReadOnlyList<(string Name, string Value)> AppEnvironment);
 
 /// <summary>One side's line: the app's own report, and the browser's and the server's CPU per login (warm-up included).</summary>
 internal sealed record IndependentRow(string Side, string Name, int Concurrency, int N, RowResult Result, double BrowserCpuMsPerLogin, int BrowserFailed)
