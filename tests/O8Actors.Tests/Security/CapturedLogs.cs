@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Dispatch;
 using Akka.Event;
@@ -13,6 +14,16 @@ internal static class CapturedLogs
     private static readonly ConcurrentDictionary<string, ConcurrentQueue<string>> BySystem = new();
 
     public static ConcurrentQueue<string> For(string systemName) => BySystem.GetOrAdd(systemName, _ => new ConcurrentQueue<string>());
+
+    // The line each login writes when it ends ("Login {id} with {provider} ended: {outcome}").
+    private static readonly Regex EndLine = new(@"Login (\S+) with \S+ ended: ", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// How many logins have logged their end, each counted once. Akka writes log events through its logger actor, after
+    /// the login has answered its caller, so a scan of the lines waits for this count first.
+    /// </summary>
+    public static int LoginsEnded(IEnumerable<string> lines) =>
+        lines.Select(l => EndLine.Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct(StringComparer.Ordinal).Count();
 
     /// <summary>HOCON that routes every Akka log event, debug included, to <see cref="AkkaLogger"/>.</summary>
     public static string AkkaConfig => $$"""

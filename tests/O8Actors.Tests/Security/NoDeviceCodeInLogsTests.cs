@@ -53,9 +53,10 @@ public sealed class NoDeviceCodeInLogsTests(MkcertFolderFixture certificates) : 
             messages.Add((await hanging.WaitAsync(Wait)).ToString());
         }
 
-        // Every login's last line, the cancelled one's too, has arrived before the scan below reads the lines.
-        await Eventually.TrueAsync(() => lines.Any(l => l.Contains("ended: Succeeded", StringComparison.Ordinal)), "the approved login has logged its end");
-        await Eventually.TrueAsync(() => lines.Any(l => l.Contains("ended: Cancelled", StringComparison.Ordinal)), "the cancelled login has logged its end");
+        // Every login's last line (approved, denied, failed, cancelled) has arrived before the scan below reads the lines.
+        await Eventually.TrueAsync(() => CapturedLogs.LoginsEnded(lines) >= 4, "all four logins have logged their end");
+        Assert.Contains(lines, l => l.Contains("ended: Succeeded", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("ended: Cancelled", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("device grant", StringComparison.Ordinal)); // the choice is logged
         Assert.Equal(4, strategy.DeviceCodes.Count);
         Assert.Contains(events, e => e is DeviceCodeIssuedEvent);

@@ -58,11 +58,11 @@ public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : ICl
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, replay.StatusCode);
         }
 
-        // The one line each login writes when it ends is there (the level check that guards it must not drop it), the
-        // refused login's too, before the scan below reads the lines: Akka writes log events through its logger actor,
-        // after the login has answered its caller.
-        await Eventually.TrueAsync(() => lines.Any(l => l.Contains("ended: Succeeded", StringComparison.Ordinal)), "a successful login's last line is logged");
-        await Eventually.TrueAsync(() => lines.Any(l => l.Contains("ended: Failed", StringComparison.Ordinal)), "the refused login's last line is logged");
+        // The one line each of the six logins writes when it ends is there (the level check that guards it must not drop
+        // it) before the scan below reads the lines.
+        await Eventually.TrueAsync(() => CapturedLogs.LoginsEnded(lines) >= 6, "all six logins have logged their end");
+        Assert.Contains(lines, l => l.Contains("ended: Succeeded", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("ended: Failed", StringComparison.Ordinal));
         var secrets = server.SecretsSeen.Append("replayed-code-value").Where(s => s.Length >= 8).ToList();
         Assert.True(secrets.Count >= 5 * 4, $"expected codes, verifiers and tokens to be recorded, got {secrets.Count}");
         foreach (var text in lines.Concat(messages))
@@ -90,9 +90,9 @@ public sealed class NoSecretsInLogsTests(MkcertFolderFixture certificates) : ICl
         Assert.Contains("(nonce)", forged.Message, StringComparison.Ordinal);
         messages.Add(forged.ToString());
 
-        // Logged through Akka's logger actor, after the caller saw the exception: wait for it before the scan below.
-        await Eventually.TrueAsync(() => lines.Any(l => l.Contains("ended: Failed", StringComparison.Ordinal) && l.Contains("(nonce)", StringComparison.Ordinal)),
-            "the forged nonce's login has logged its end");
+        // All four logins' last lines, the forged nonce's too, have arrived before the scan below reads the lines.
+        await Eventually.TrueAsync(() => CapturedLogs.LoginsEnded(lines) >= 4, "all four logins have logged their end");
+        Assert.Contains(lines, l => l.Contains("ended: Failed", StringComparison.Ordinal) && l.Contains("(nonce)", StringComparison.Ordinal));
         var secrets = server.SecretsSeen.Where(s => s.Length >= 8).ToList();
         // Four nonces, four ID tokens (and their parts), codes, verifiers and tokens.
         Assert.True(secrets.Count >= 4 * 6, $"expected nonces and ID tokens to be recorded, got {secrets.Count}");
