@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using O8Actors.Providers;
+using O8Actors.Diagnostics;
 
 namespace O8Actors.Flows;
 
@@ -58,7 +59,7 @@ internal sealed partial class FlowActor
     private void Choose(LoginMethod method, string reason)
     {
         Publish(new LoginMethodChosenEvent(_start.LoginId, _start.Provider, method, reason));
-        if (Context.System.Log.IsInfoEnabled)
+        if (AkkaLogLevel.InfoEnabled(Context.System))
             Log.Info("Login {0} with {1}: signing in with the {2} ({3})", _start.LoginId, _start.Provider,
                 method == LoginMethod.Device ? "device grant" : "browser", reason);
     }

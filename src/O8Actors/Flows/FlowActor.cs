@@ -60,27 +60,46 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         Props(new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request, parent));
 
     /// <summary>Props for one login described by <paramref name="start"/> (server mode: with its verifier and browser binding).</summary>
-    internal static Props Props(FlowStart start) => Props(start, dispatcher: null);
+    internal static Props Props(FlowStart start) => new FlowProps(DefaultTemplate, start);
 
     /// <summary>
-    /// Props for one login, on <paramref name="dispatcher"/> when given (the supervisor's flow dispatcher, whose
-    /// configuration names the login's mailbox).
+    /// Props for one login, deployed as <paramref name="template"/> says (<see cref="Template"/>: the supervisor's flow
+    /// dispatcher, whose configuration names the login's mailbox).
+    /// </summary>
+    internal static Props Props(FlowStart start, Props template) => new FlowProps(template, start);
+
+    /// <summary>
+    /// The deployment every login of one supervisor shares, built once: on <paramref name="dispatcher"/> when given.
     /// </summary>
     /// <remarks>
-    /// Created through <see cref="Producer"/>, Akka's producer interface, rather than the reflective forms
-    /// (<c>Props.Create(() => new FlowActor(start))</c> or type-and-arguments): those construct each actor through
-    /// <c>Activator.CreateInstance</c>, whose constructor lookup and invoke stub live in the runtime's per-type reflection
-    /// cache — a cache the runtime holds weakly, so after a full GC it is rebuilt and its stub compiled again. Under
-    /// sustained logins that was a JIT compilation after every gen-2 collection, for as long as the app runs (measured:
-    /// 17 recompiled stubs in 8,000 logins).
+    /// Built once because Akka builds every <see cref="Deploy"/> (<c>Props.WithDispatcher</c>, <c>WithDeploy</c>) with
+    /// a parse of an empty HOCON document: per login that was a parse and about 30 more methods for the JIT to tier up.
     /// </remarks>
-    internal static Props Props(FlowStart start, string? dispatcher)
+    internal static Props Template(string? dispatcher) => dispatcher is null ? DefaultTemplate : DefaultTemplate.WithDispatcher(dispatcher);
+
+    private static readonly Props DefaultTemplate = Akka.Actor.Props.CreateBy(TemplateProducer.Instance);
+
+    /// <summary>
+    /// One login's props: a copy of its supervisor's template (its deployment, no new one) that constructs the login's
+    /// actor directly.
+    /// </summary>
+    /// <remarks>
+    /// Not the reflective forms (<c>Props.Create(() => new FlowActor(start))</c> or type-and-arguments): those construct
+    /// each actor through <c>Activator.CreateInstance</c>, whose constructor lookup and invoke stub live in the runtime's
+    /// per-type reflection cache — a cache the runtime holds weakly, so after a full GC it is rebuilt and its stub
+    /// compiled again. Under sustained logins that was a JIT compilation after every gen-2 collection, for as long as the
+    /// app runs (measured: 17 recompiled stubs in 8,000 logins).
+    /// </remarks>
+    private sealed class FlowProps(Props template, FlowStart start) : Props(template)
     {
-        var props = Akka.Actor.Props.CreateBy(new Producer(start));
-        return dispatcher is null ? props : props.WithDispatcher(dispatcher);
+        private readonly Producer _producer = new(start);
+
+        public override ActorBase NewActor() => _producer.Produce();
+
+        protected override Props Copy() => new FlowProps(base.Copy(), start);
     }
 
-    /// <summary>Creates one login's actor by its constructor, no reflection (see <see cref="Props(FlowStart, string?)"/>).</summary>
+    /// <summary>Creates one login's actor by its constructor, no reflection.</summary>
     private sealed class Producer(FlowStart start) : IIndirectActorProducer
     {
         public Type ActorType => typeof(FlowActor);
@@ -92,7 +111,21 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         }
     }
 
-    // Only through Props: the producer calls it once per incarnation.
+    /// <summary>The producer of the templates: it names the actor type (Akka reads it) and creates no actor itself.</summary>
+    private sealed class TemplateProducer : IIndirectActorProducer
+    {
+        public static readonly TemplateProducer Instance = new();
+
+        public Type ActorType => typeof(FlowActor);
+
+        public ActorBase Produce() => throw new InvalidOperationException("A login's props create its actor; their template does not.");
+
+        public void Release(ActorBase actor)
+        {
+        }
+    }
+
+    // Only through Props: Akka calls NewActor once per incarnation.
     private FlowActor(FlowStart start)
     {
         _start = start;
@@ -471,7 +504,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         Publish(new LoginEndedEvent(_start.LoginId, _start.Provider, outcome.Kind, reason, elapsed));
         // Guarded by the system's level (every adapter shares it): the arguments are built and boxed before an adapter
         // could drop the line, and asking this actor's own adapter would create it (and its path string) per login.
-        if (Context.System.Log.IsInfoEnabled)
+        if (AkkaLogLevel.InfoEnabled(Context.System))
             Log.Info("Login {0} with {1} ended: {2}{3}", _start.LoginId, _start.Provider, outcome.Kind, reason is null ? "" : $" ({reason})");
 
         // A PoisonPill, not Context.Stop: it queues behind messages already in the mailbox, so a callback that raced

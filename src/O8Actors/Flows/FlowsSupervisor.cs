@@ -18,7 +18,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
 {
     // Every login's dispatcher (which names its mailbox) and the context its logins share: built once, not per login
     // (and again when the listener's redirect URI becomes known or is lost).
-    private readonly string? _flowDispatcher;
+    private readonly Props _flowTemplate;
     private FlowContext _flowContext;
     // Login id → the waiter: a TaskCompletionSource<LoginOutcome> (IOAuthLogins) or the IActorRef that sent StartFlow.
     private readonly Dictionary<string, object> _waiters = new(StringComparer.Ordinal);
@@ -42,7 +42,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
         // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's defaults. The flow
         // dispatcher's configuration names the compact mailbox: Akka's default mailbox costs a waiting login about 1 KB
         // more (docs/benchmarks.md, "Standard forms"); one setting per login, so Akka copies the login's props once.
-        _flowDispatcher = O8Actors.Runtime.O8Dispatchers.FlowDispatcher(Context.System);
+        _flowTemplate = FlowActor.Template(O8Actors.Runtime.O8Dispatchers.FlowDispatcher(Context.System));
         _flowContext = new FlowContext(options, listener, providers, browser, Self, bindingVerifier);
         _limits = new PendingLoginLimits(options, _log);
 
@@ -120,7 +120,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        var props = FlowActor.Props(new FlowStart(_flowContext, msg.LoginId, msg.Provider, msg.Request, msg.Parent, msg.Binding), _flowDispatcher);
+        var props = FlowActor.Props(new FlowStart(_flowContext, msg.LoginId, msg.Provider, msg.Request, msg.Parent, msg.Binding), _flowTemplate);
         var flow = Context.ActorOf(props, msg.LoginId);
         Context.Watch(flow);
         _waiters.Add(msg.LoginId, waiter);

@@ -84,6 +84,24 @@ public sealed class FlowActorTests : TestKit
     }
 
     [Fact]
+    public void Logins_share_their_templates_deployment_and_a_copy_of_their_props_still_starts_the_login()
+    {
+        // One deployment per supervisor: Akka builds every new Deploy with a HOCON parse, which per login was measurable.
+        var template = FlowActor.Template("akka.actor.default-dispatcher");
+        var context = new FlowContext(Options, _listener.Ref, _providers.Ref, _browser, _outcomes.Ref);
+        var first = FlowActor.Props(new FlowStart(context, "f1", "test", AuthorizationRequest.Default), template);
+        var second = FlowActor.Props(new FlowStart(context, "f2", "test", AuthorizationRequest.Default), template);
+        Assert.Same(template.Deploy, first.Deploy);
+        Assert.Same(template.Deploy, second.Deploy);
+        Assert.Equal("akka.actor.default-dispatcher", first.Deploy.Dispatcher);
+        Assert.Equal(typeof(FlowActor), first.Type);
+
+        // Akka copies props when a deployment or strategy is added; the copy creates the same login.
+        Sys.ActorOf(second.WithSupervisorStrategy(SupervisorStrategy.StoppingStrategy));
+        Assert.Equal("f2", _listener.ExpectMsg<RegisterState>().LoginId);
+    }
+
+    [Fact]
     public void A_login_that_knows_the_redirect_URI_asks_for_its_authorize_URL_without_waiting_for_the_listeners_answer()
     {
         var flow = StartLoginKnowingTheRedirectUri();
