@@ -502,8 +502,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         _activity?.SetTag("o8.outcome", O8Metrics.OutcomeTag(outcome.Kind));
         if (outcome.Kind != LoginOutcomeKind.Succeeded) _activity?.SetStatus(ActivityStatusCode.Error, reason);
         Publish(new LoginEndedEvent(_start.LoginId, _start.Provider, outcome.Kind, reason, elapsed));
-        // Guarded by the system's level (every adapter shares it): the arguments are built and boxed before an adapter
-        // could drop the line, and asking this actor's own adapter would create it (and its path string) per login.
+        // Guarded by the system's level (AkkaLogLevel): the arguments are built and boxed before an adapter could drop
+        // the line, and asking this actor's own adapter would create it (and its path string) per login.
         if (AkkaLogLevel.InfoEnabled(Context.System))
             Log.Info("Login {0} with {1} ended: {2}{3}", _start.LoginId, _start.Provider, outcome.Kind, reason is null ? "" : $" ({reason})");
 
