@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
-using O8Actors.Providers;
 using O8Actors.Diagnostics;
+using O8Actors.Providers;
 
 namespace O8Actors.Flows;
 

@@ -92,6 +92,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     /// </remarks>
     private sealed class FlowProps(Props template, FlowStart start) : Props(template)
     {
+        // Through a producer, as Akka's analyzer asks (AK1000: an actor is constructed only by props or a producer).
         private readonly Producer _producer = new(start);
 
         public override ActorBase NewActor() => _producer.Produce();

@@ -41,7 +41,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
     {
         // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's defaults. The flow
         // dispatcher's configuration names the compact mailbox: Akka's default mailbox costs a waiting login about 1 KB
-        // more (docs/benchmarks.md, "Standard forms"); one setting per login, so Akka copies the login's props once.
+        // more (docs/benchmarks.md, "Standard forms"). The template carries it, so a login's props build no deployment.
         _flowTemplate = FlowActor.Template(O8Actors.Runtime.O8Dispatchers.FlowDispatcher(Context.System));
         _flowContext = new FlowContext(options, listener, providers, browser, Self, bindingVerifier);
         _limits = new PendingLoginLimits(options, _log);
