@@ -143,6 +143,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         {
             case RegisterState register when Sender.Equals(_flow):
                 _state = Encoding.UTF8.GetBytes(register.State);
+                // The child was given the URI, so it does not ask; one that asks is answered, as the listener would.
                 if (register.Acknowledge) Sender.Tell(new StateRegistered(register.LoginId, _ready!.RedirectUri));
                 break;
             case UnregisterState:

@@ -207,11 +207,11 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         var known = _start.Context.RedirectUri;
         _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false, Acknowledge: known is null));
         if (known is null) Become(RegisteringPhase);
-        else PrepareAuthorization(known);
+        else AskForAuthorizeUrl(known);
     }
 
     /// <summary>Asks the provider for the authorize URL, with the listener's redirect URI; the login then waits for it.</summary>
-    private void PrepareAuthorization(Uri redirectUri)
+    private void AskForAuthorizeUrl(Uri redirectUri)
     {
         _redirectUri = redirectUri;
         _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.LoginId, _secrets.State,
@@ -267,7 +267,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         switch (message)
         {
             case StateRegistered msg:
-                PrepareAuthorization(msg.RedirectUri);
+                AskForAuthorizeUrl(msg.RedirectUri);
                 return true;
             default:
                 return false;
