@@ -122,7 +122,14 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
 
     /// <inheritdoc />
     /// <exception cref="IdTokenValidationException">The response's ID token failed validation; no tokens are returned.</exception>
-    public override async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
+    public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken) =>
+        // Without a validator there is nothing to do after the exchange: its task is the answer (one async layer and its
+        // state machine less per login).
+        _idTokens is null
+            ? _tokens.ExchangeCodeAsync(context, http, cancellationToken)
+            : ExchangeAndValidateAsync(context, http, cancellationToken);
+
+    private async Task<TokenSet> ExchangeAndValidateAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
     {
         var tokens = await _tokens.ExchangeCodeAsync(context, http, cancellationToken).ConfigureAwait(false);
         return await ValidateAsync(tokens, context.Nonce, http, cancellationToken).ConfigureAwait(false);
@@ -134,7 +141,10 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     /// answer is validated like a login's, except for <c>nonce</c> (OpenID Connect Core 1.0 section 12.2).
     /// </remarks>
     /// <exception cref="IdTokenValidationException">The response's ID token failed validation.</exception>
-    public override async Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
+    public override Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken) =>
+        _idTokens is null ? _tokens.RefreshAsync(context, http, cancellationToken) : RefreshAndValidateAsync(context, http, cancellationToken);
+
+    private async Task<TokenSet> RefreshAndValidateAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
     {
         var tokens = await _tokens.RefreshAsync(context, http, cancellationToken).ConfigureAwait(false);
         return await ValidateAsync(tokens, null, http, cancellationToken).ConfigureAwait(false);
@@ -161,6 +171,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
 
     private async Task<TokenSet> ValidateAsync(TokenSet tokens, string? nonce, HttpClient http, CancellationToken cancellationToken)
     {
+        // Without a validator an ID token is passed on as it came, with no IdTokenClaims (nothing vouches for them).
         if (_idTokens is null || string.IsNullOrEmpty(tokens.IdToken))
             return tokens;
         var claims = await _idTokens.ValidateAsync(tokens.IdToken, nonce, http, cancellationToken).ConfigureAwait(false);
