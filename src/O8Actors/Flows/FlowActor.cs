@@ -60,7 +60,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         Props(new FlowStart(new FlowContext(options, listener, providers, browser, outcomeTo), flowId, provider, request, parent));
 
     /// <summary>Props for one login described by <paramref name="start"/> (server mode: with its verifier and browser binding).</summary>
-    internal static Props Props(FlowStart start) => new FlowProps(DefaultTemplate, start);
+    internal static Props Props(FlowStart start) => Props(start, DefaultTemplate);
 
     /// <summary>
     /// Props for one login, deployed as <paramref name="template"/> says (<see cref="Template"/>: the supervisor's flow
