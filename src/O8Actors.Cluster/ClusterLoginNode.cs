@@ -1,6 +1,7 @@
 using Akka.Actor;
 using O8Actors.Binding;
 using O8Actors.Configuration;
+using O8Actors.Flows;
 
 namespace O8Actors.Cluster;
 
@@ -12,4 +13,12 @@ namespace O8Actors.Cluster;
 /// <param name="OutcomeHandler">The app's handler for outcomes on the node where logins end, if it registered one.</param>
 /// <param name="Stopping">Cancelled when the node shuts down (handed to the outcome handler).</param>
 internal sealed record ClusterLoginNode(LoginOptions Login, IActorRef Providers, BrowserBindingVerifier BindingVerifier, Uri RedirectUri,
-    IClusterLoginOutcomeHandler? OutcomeHandler = null, CancellationToken Stopping = default);
+    IClusterLoginOutcomeHandler? OutcomeHandler = null, CancellationToken Stopping = default)
+{
+    /// <summary>
+    /// The deployment of every login this node's entities start (<see cref="FlowActor.Template"/>): O8Actors' flow
+    /// dispatcher with its compact mailbox, as in the node's own flows supervisor. Built once per node, because a
+    /// deployment made per login costs a configuration parse; Akka's defaults where none is given (a bare actor system).
+    /// </summary>
+    public Props FlowTemplate { get; init; } = FlowActor.Template(null);
+}

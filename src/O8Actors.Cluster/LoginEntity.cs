@@ -132,7 +132,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
             StatePrefix = _entityId,
             AuthorizeUrlTo = Self,
         };
-        _flow = Context.ActorOf(FlowActor.Props(start), ChildName);
+        _flow = Context.ActorOf(FlowActor.Props(start, node.FlowTemplate), ChildName);
         Context.Watch(_flow);
         Become(Running);
     }

@@ -3,7 +3,9 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Binding;
+using O8Actors.Flows;
 using O8Actors.Hosting;
+using O8Actors.Runtime;
 
 namespace O8Actors.Cluster;
 
@@ -124,7 +126,10 @@ public static class O8ClusterHostingExtensions
             var started = await runtime.WhenStarted.ConfigureAwait(false);
             var redirect = started.Options.Listener.ExternalRedirectUri
                 ?? throw new InvalidOperationException("WithOAuthLoginsCluster is for server mode: set O8:Listener:ExternalRedirectUri on every node.");
-            return new ClusterLoginNode(started.Options.Login, started.Actors.Providers, verifier, redirect, handler, stopping);
+            return new ClusterLoginNode(started.Options.Login, started.Actors.Providers, verifier, redirect, handler, stopping)
+            {
+                FlowTemplate = FlowActor.Template(O8Dispatchers.FlowDispatcher(started.System)),
+            };
         }
     }
 }

@@ -93,6 +93,12 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         Assert.DoesNotContain(entities, e => e.Contains(state[(LoginEntityIds.Length + 1)..], StringComparison.Ordinal));
         var started = await cluster.Web.Services.GetRequiredService<O8Runtime>().GetAsync(ct);
         Assert.Equal(0, (await started.Actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, Wait, ct)).Count);
+        // The entity's login runs as the node's own logins do: on O8Actors' flow dispatcher, with the compact mailbox.
+        var flow = await started.System.ActorSelection($"/system/sharding/{new O8ClusterOptions().RegionName}/*/{entityId}/login")
+            .ResolveOne(Wait, ct);
+        var cell = (ActorCell)((ActorRefWithCell)flow).Underlying;
+        Assert.Equal(O8Actors.Runtime.O8Dispatchers.FlowConfigPath, cell.Dispatcher.Id);
+        Assert.IsType<FlowMessageQueue>(cell.Mailbox!.MessageQueue);
 
         var (landing, _) = await AuthorizeAndReturnAsync(browser, login.AuthorizeUrl);
         using (landing)
