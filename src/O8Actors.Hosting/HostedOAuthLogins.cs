@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using O8Actors.Binding;
 using O8Actors.Flows;
 using O8Actors.Providers;
@@ -10,8 +11,12 @@ namespace O8Actors.Hosting;
 /// The <see cref="IOAuthLogins"/> and <see cref="IOAuthConnector"/> that DI hands out: a thin front over the actors
 /// <c>WithOAuthLogins</c> started, usable as soon as it is injected (calls wait for the actor system to start).
 /// </summary>
-internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifier binding) : IOAuthLogins, IOAuthConnector
+internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifier binding, ILogger<HostedOAuthLogins> logger)
+    : IOAuthLogins, IOAuthConnector
 {
+    // Set once the plain-http warning was written: it names a deployment setting, so once per app says it.
+    private int _warnedPlainHttp;
+
     public IObservable<LoginEvent> Events { get; } = new DeferredEvents(runtime);
 
     public async Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
@@ -50,11 +55,35 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         ArgumentNullException.ThrowIfNull(context);
         if (context.Response.HasStarted)
             throw new InvalidOperationException("BeginAsync(HttpContext, ...) sets a cookie, so it must run before the response has started.");
+        WarnIfCookieWillBeDropped(context.Request);
         var login = await BeginAsync(provider, request, cancellationToken).ConfigureAwait(false);
         var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
         BrowserBindingCookie.Append(context.Response, login.LoginId, login.BrowserBinding, request?.Timeout ?? started.Options.Login.Timeout);
         return login;
     }
+
+    /// <summary>
+    /// The binding cookie is <c>Secure</c> (a <c>__Host-</c> cookie must be), and a browser keeps a Secure cookie only from
+    /// an https page or from localhost. A login begun from a plain-http request to any other host therefore ends as
+    /// BrowserMismatch at its callback, every time; say why, once, before the first such login does. TLS that ends at a
+    /// proxy is the usual cause: the browser saw https, the cookie is kept, and forwarded headers make the request say so.
+    /// </summary>
+    private void WarnIfCookieWillBeDropped(HttpRequest request)
+    {
+        if (request.IsHttps || IsLoopbackHost(request.Host.Host) || Interlocked.Exchange(ref _warnedPlainHttp, 1) == 1) return;
+        logger.LogWarning(
+            "BeginAsync(HttpContext, ...) ran on a plain-http request to {Host}. The browser-binding cookie is Secure, and a browser " +
+            "keeps it only from an https page (or localhost), so logins begun this way end as BrowserMismatch at their callback. " +
+            "Serve the app over https; if TLS ends at a proxy in front of it, call app.UseForwardedHeaders() with " +
+            "ForwardedHeaders.XForwardedProto so that the request shows https (this warning is written once).",
+            request.Host.Host);
+    }
+
+    /// <summary>Hosts a browser treats as a secure context over plain http: <c>localhost</c> (and its subdomains) and loopback addresses.</summary>
+    internal static bool IsLoopbackHost(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
 
     public async Task<PendingLogin> BeginAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
     {

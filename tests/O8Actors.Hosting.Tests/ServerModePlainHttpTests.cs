@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using O8Actors.Hosting.Tests.Support;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// The browser-binding cookie is <c>Secure</c>, so a browser drops it when a login is begun from a plain-http page on any
+/// host but localhost, and that login then ends as BrowserMismatch at its callback. The app is told why, once, when it
+/// begins such a login; requests the browser treats as secure (https, localhost, loopback) say nothing.
+/// </summary>
+public sealed class ServerModePlainHttpTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+{
+    private async Task<(WebApplication Web, FakeLogCollector Logs)> StartAppAsync(string systemName)
+    {
+        var builder = sandbox.ServerModeApp(systemName);
+        builder.Logging.AddFakeLogging();
+        var web = builder.Build();
+        await web.StartAsync(TestContext.Current.CancellationToken);
+        return (web, web.Services.GetFakeLogCollector());
+    }
+
+    /// <summary>A request as the app's endpoint would see it, for <paramref name="scheme"/>://<paramref name="host"/>.</summary>
+    private static DefaultHttpContext Request(string scheme, string host) =>
+        new() { Request = { Scheme = scheme, Host = new HostString(host), Method = "POST", Path = "/connect/sandbox" } };
+
+    private static IReadOnlyList<FakeLogRecord> PlainHttpWarnings(FakeLogCollector logs) =>
+        logs.GetSnapshot().Where(r => r.Level == LogLevel.Warning && r.Message.Contains("plain-http request", StringComparison.Ordinal)).ToList();
+
+    [Fact]
+    public async Task A_login_begun_over_plain_http_on_another_host_is_warned_about_once_and_still_sets_its_cookie()
+    {
+        var (web, logs) = await StartAppAsync("o8-plain-http");
+        await using var _ = web;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var connector = web.Services.GetRequiredService<IOAuthConnector>();
+
+        var first = Request("http", "app.example:8080");
+        var login = await connector.BeginAsync(first, "sandbox", SandboxFixture.Hint("alice"), cancel.Token);
+        await connector.BeginAsync(Request("http", "app.example:8080"), "sandbox", SandboxFixture.Hint("bob"), cancel.Token);
+
+        var warning = Assert.Single(PlainHttpWarnings(logs));
+        Assert.Contains("app.example", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("UseForwardedHeaders", warning.Message, StringComparison.Ordinal);
+        // Only a warning: behind a proxy that ends TLS the browser saw https and keeps the cookie, so the login goes on.
+        Assert.StartsWith($"__Host-o8-login-{login.LoginId}=", first.Response.Headers.SetCookie.ToString(), StringComparison.Ordinal);
+        cancel.Cancel();
+        Assert.IsType<LoginCancelled>(await login.Outcome.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Logins_begun_over_https_or_from_localhost_or_loopback_are_not_warned_about()
+    {
+        var (web, logs) = await StartAppAsync("o8-secure-context");
+        await using var _ = web;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var connector = web.Services.GetRequiredService<IOAuthConnector>();
+
+        foreach (var (scheme, host) in new[] { ("https", "app.example"), ("http", "localhost:5000"), ("http", "127.0.0.1:5000"), ("http", "[::1]:5000") })
+            await connector.BeginAsync(Request(scheme, host), "sandbox", SandboxFixture.Hint("alice"), cancel.Token);
+
+        Assert.Empty(PlainHttpWarnings(logs));
+        cancel.Cancel();
+    }
+
+    [Theory]
+    [InlineData("localhost", true)]
+    [InlineData("LOCALHOST", true)]
+    [InlineData("app.localhost", true)]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("127.8.9.10", true)]
+    [InlineData("[::1]", true)]
+    [InlineData("app.example", false)]
+    [InlineData("localhost.example", false)]
+    [InlineData("10.0.0.1", false)]
+    [InlineData("[2001:db8::1]", false)]
+    [InlineData("", false)]
+    public void Only_localhost_and_loopback_addresses_count_as_secure_over_plain_http(string host, bool loopback) =>
+        Assert.Equal(loopback, HostedOAuthLogins.IsLoopbackHost(host));
+}
