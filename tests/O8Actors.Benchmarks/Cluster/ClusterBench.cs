@@ -63,7 +63,9 @@ internal static class ClusterBench
 
         var section = Section(lines, ratioLine!, n, concurrency, warmup, sequential);
         var markdown = Path.Combine(docs, "benchmarks.md");
-        var text = await File.ReadAllTextAsync(markdown);
+        // A fresh --out folder gets a page of its own, as the other modes do.
+        Directory.CreateDirectory(docs);
+        var text = File.Exists(markdown) ? await File.ReadAllTextAsync(markdown) : "# Benchmarks\n";
         var from = text.IndexOf(Start, StringComparison.Ordinal);
         var to = text.IndexOf(End, StringComparison.Ordinal);
         text = from >= 0 && to > from
