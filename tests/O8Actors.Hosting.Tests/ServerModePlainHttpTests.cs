@@ -63,6 +63,9 @@ public sealed class ServerModePlainHttpTests(SandboxFixture sandbox) : IClassFix
             await connector.BeginAsync(Request(scheme, host), "sandbox", SandboxFixture.Hint("alice"), cancel.Token);
 
         Assert.Empty(PlainHttpWarnings(logs));
+        // The same app does warn about a plain-http login to another host: the silence above was the checks', not the log's.
+        await connector.BeginAsync(Request("http", "app.example"), "sandbox", SandboxFixture.Hint("alice"), cancel.Token);
+        Assert.Single(PlainHttpWarnings(logs));
         cancel.Cancel();
     }
 
