@@ -16,7 +16,9 @@ using O8Actors.TestKit.Sandbox;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
-var builder = Host.CreateApplicationBuilder(args);
+// appsettings.json and hocon/ are read from beside the program, not from the working directory: `dotnet run --project
+// examples/HostedApp` from the repository's root (or a published copy started from anywhere) finds them too.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var hoconFile = Path.Combine(AppContext.BaseDirectory, "hocon", "app.conf");
 
 SandboxAuthorizationServer? sandbox = null;
