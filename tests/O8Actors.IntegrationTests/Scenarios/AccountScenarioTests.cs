@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.Json;
 using O8Actors.TestSupport;
 
 namespace O8Actors.IntegrationTests.Scenarios;
@@ -86,5 +88,18 @@ public sealed class AccountScenarioTests(ShortLivedTokensFixture fixture) : ICla
         Assert.False(await fixture.Provider.IsActiveAsync(fixture.Client, tokens.RefreshToken!));
         Assert.False(await fixture.Provider.IsActiveAsync(fixture.Client, tokens.AccessToken));
         Assert.DoesNotContain(account, await fixture.Flows.GetAccountsAsync(FlowsFixture.ProviderName));
+    }
+
+    [Fact]
+    public async Task The_userinfo_endpoint_takes_the_accounts_bearer_token_through_AccessTokenHandler()
+    {
+        var (account, _) = await SignInAsync("approve-account-api");
+        using var api = new HttpClient(new AccessTokenHandler(fixture.Flows, account) { InnerHandler = new HttpClientHandler() });
+
+        using var me = await api.GetAsync(fixture.Provider.UserInfoEndpoint).WaitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        using var body = JsonDocument.Parse(await me.Content.ReadAsStringAsync());
+        Assert.Equal("approve-account-api", body.RootElement.GetProperty("sub").GetString());
     }
 }

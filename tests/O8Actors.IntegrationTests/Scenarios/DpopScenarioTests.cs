@@ -52,6 +52,20 @@ public sealed class DpopScenarioTests(DpopFlowsFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_bearer_handler_refuses_a_bound_token_and_names_DpopHandler()
+    {
+        var signedIn = await SignInAsync("approve-dpop-bearer-handler");
+        var recorder = new LastRequestRecorder { InnerHandler = new HttpClientHandler() };
+        using var bearer = new HttpClient(new AccessTokenHandler(fixture.Flows, signedIn.Account!) { InnerHandler = recorder });
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => bearer.GetAsync(fixture.Provider.UserInfoEndpoint).WaitAsync(Wait));
+
+        Assert.Contains("DpopHandler", error.Message);
+        Assert.DoesNotContain(signedIn.Tokens.AccessToken, error.Message);
+        Assert.Null(recorder.LastAuthorization); // nothing was sent: a bound token never leaves as a bearer
+    }
+
+    [Fact]
     public async Task The_userinfo_endpoint_takes_the_token_with_a_fresh_proof_and_refuses_it_as_bearer_or_with_a_replayed_proof()
     {
         var signedIn = await SignInAsync("approve-dpop-userinfo");

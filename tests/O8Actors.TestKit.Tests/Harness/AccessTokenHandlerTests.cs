@@ -1,0 +1,194 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.TestKit.Tests.Harness;
+
+/// <summary>
+/// Calling an API with an account's bearer token through <see cref="AccessTokenHandler"/>: the account's token goes in
+/// the Authorization header; a token the API refuses (revoked at the sandbox, RFC 7009) is refreshed once and the request
+/// sent again, body and all; many refused requests cost one refresh; an API that refuses every token gets one retry; a
+/// refresh the provider refuses reaches the caller as <see cref="InteractionRequiredException"/>. The API is a real
+/// Kestrel on loopback that accepts a token while the sandbox says it is active.
+/// </summary>
+public sealed class AccessTokenHandlerTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private static async Task<(OAuthAccount Account, TokenSet Tokens)> SignInAsync(O8TestHarness o8, string user = "alice")
+    {
+        var result = await o8.RunAsync(LoginScript.Approve(user)).WaitAsync(Wait);
+        var succeeded = Assert.IsType<LoginSucceeded>(result.Outcome);
+        return (succeeded.Account!, succeeded.Tokens);
+    }
+
+    private static HttpClient ApiClient(O8TestHarness o8, OAuthAccount account) =>
+        new(new AccessTokenHandler(o8.Logins, account) { InnerHandler = new SocketsHttpHandler() });
+
+    /// <summary>Revokes <paramref name="token"/> at the sandbox's RFC 7009 endpoint, as the harness's client.</summary>
+    private static async Task RevokeAsync(O8TestHarness o8, string token)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, o8.Sandbox.RevocationEndpoint)
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(o8.Client.ClientId)}:{Uri.EscapeDataString(o8.Client.Secret!)}")));
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_call_carries_the_accounts_bearer_token_and_needs_no_refresh()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        await using var api = await ProtectedApi.StartAsync(o8.Sandbox);
+        var (account, tokens) = await SignInAsync(o8);
+        using var http = ApiClient(o8, account);
+
+        using var response = await http.GetAsync(api.Url("/me")).WaitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal([tokens.AccessToken], api.TokensSeen);
+        Assert.Equal(0, o8.Sandbox.Counters.Refreshes);
+    }
+
+    [Fact]
+    public async Task A_token_the_API_refuses_is_refreshed_once_and_the_request_is_sent_again_with_its_body()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        await using var api = await ProtectedApi.StartAsync(o8.Sandbox);
+        var (account, tokens) = await SignInAsync(o8);
+        using var http = ApiClient(o8, account);
+        await RevokeAsync(o8, tokens.AccessToken);
+
+        using var response = await http.PostAsync(api.Url("/echo"), new StringContent("{\"note\":\"kept\"}", Encoding.UTF8, "application/json"))
+            .WaitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("{\"note\":\"kept\"}", await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, o8.Sandbox.Counters.Refreshes);
+        var seen = api.TokensSeen;
+        Assert.Equal(2, seen.Count);
+        Assert.Equal(tokens.AccessToken, seen[0]);
+        Assert.NotEqual(tokens.AccessToken, seen[1]);
+        Assert.True(o8.Sandbox.IsActive(seen[1]));
+        // The account serves the refreshed token from now on.
+        Assert.Equal(seen[1], (await o8.Logins.GetAccessTokenAsync(account).WaitAsync(Wait)).Token);
+    }
+
+    [Fact]
+    public async Task Ten_requests_refused_together_cost_one_refresh()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        await using var api = await ProtectedApi.StartAsync(o8.Sandbox);
+        var (account, tokens) = await SignInAsync(o8);
+        using var http = ApiClient(o8, account);
+        await RevokeAsync(o8, tokens.AccessToken);
+        // A slow refresh: every refused request asks for a new token while the one refresh is in flight.
+        o8.Sandbox.TokenFaults = TokenFaultPlan.PerLogin(_ => TokenFault.Delay(TimeSpan.FromMilliseconds(500)));
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => http.GetAsync(api.Url("/me")))).WaitAsync(Wait);
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        foreach (var response in responses) response.Dispose();
+        Assert.Equal(1, o8.Sandbox.Counters.Refreshes);
+        Assert.Equal(2, api.TokensSeen.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task An_API_that_refuses_every_token_gets_one_retry_and_the_caller_gets_its_401()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        await using var api = await ProtectedApi.StartAsync(o8.Sandbox, refuseAll: true);
+        var (account, _) = await SignInAsync(o8);
+        using var http = ApiClient(o8, account);
+
+        using var response = await http.GetAsync(api.Url("/me")).WaitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(2, api.TokensSeen.Count);
+        Assert.Equal(1, o8.Sandbox.Counters.Refreshes);
+    }
+
+    [Fact]
+    public async Task A_refresh_the_provider_refuses_reaches_the_caller_as_InteractionRequiredException()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        await using var api = await ProtectedApi.StartAsync(o8.Sandbox);
+        var (account, tokens) = await SignInAsync(o8);
+        using var http = ApiClient(o8, account);
+        // Revoking the refresh token revokes its whole family, the access token included (RFC 7009 section 2.1).
+        await RevokeAsync(o8, tokens.RefreshToken!);
+
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => http.GetAsync(api.Url("/me")).WaitAsync(Wait));
+
+        Assert.Equal(InteractionReason.RefreshRefused, error.Reason);
+        Assert.Equal(account, error.Account);
+        Assert.Equal([tokens.AccessToken], api.TokensSeen);
+    }
+
+    /// <summary>
+    /// A resource server on loopback: it accepts a bearer token while the sandbox says it is active (refusing all when
+    /// told to), answers 401 with <c>WWW-Authenticate: Bearer error="invalid_token"</c> otherwise (RFC 6750 section 3.1),
+    /// and keeps every token it was shown.
+    /// </summary>
+    private sealed class ProtectedApi : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly ConcurrentQueue<string> _tokens;
+        private readonly Uri _root;
+
+        private ProtectedApi(WebApplication app, ConcurrentQueue<string> tokens, Uri root)
+        {
+            _app = app;
+            _tokens = tokens;
+            _root = root;
+        }
+
+        public IReadOnlyList<string> TokensSeen => _tokens.ToList();
+
+        public Uri Url(string path) => new(_root, path);
+
+        public static async Task<ProtectedApi> StartAsync(SandboxAuthorizationServer sandbox, bool refuseAll = false)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var tokens = new ConcurrentQueue<string>();
+            app.Use(async (context, next) =>
+            {
+                var header = context.Request.Headers.Authorization.ToString();
+                if (header.StartsWith("Bearer ", StringComparison.Ordinal)) tokens.Enqueue(header["Bearer ".Length..]);
+                if (refuseAll || !header.StartsWith("Bearer ", StringComparison.Ordinal) || !sandbox.IsActive(header["Bearer ".Length..]))
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                    return;
+                }
+
+                await next(context);
+            });
+            app.MapGet("/me", () => "alice");
+            app.MapPost("/echo", async (HttpRequest request) => Results.Text(await new StreamReader(request.Body).ReadToEndAsync(), "application/json"));
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            return new ProtectedApi(app, tokens, new Uri(address));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
