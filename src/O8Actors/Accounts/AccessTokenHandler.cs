@@ -63,6 +63,8 @@ public sealed class AccessTokenHandler : DelegatingHandler
             throw;
         }
 
+        // A provider may renew to the very token the API refused: sending it again would only be refused again.
+        if (string.Equals(retryWith, token, StringComparison.Ordinal)) return response;
         response.Dispose();
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", retryWith);
         return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
