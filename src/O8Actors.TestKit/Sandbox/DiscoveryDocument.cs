@@ -21,6 +21,7 @@ internal static class DiscoveryDocument
         ["token_endpoint"] = endpoints.Token.AbsoluteUri,
         ["introspection_endpoint"] = endpoints.Introspection.AbsoluteUri,
         ["revocation_endpoint"] = endpoints.Revocation.AbsoluteUri,
+        ["userinfo_endpoint"] = endpoints.UserInfo.AbsoluteUri,
         ["revocation_endpoint_auth_methods_supported"] = new JsonArray("client_secret_basic", "client_secret_post", "none"),
         ["jwks_uri"] = endpoints.Jwks.AbsoluteUri,
         ["device_authorization_endpoint"] = endpoints.DeviceAuthorization.AbsoluteUri,

@@ -58,6 +58,13 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     /// <summary><c>/revoke</c> (RFC 7009; the client authenticates as at the token endpoint).</summary>
     public Uri RevocationEndpoint => Endpoints.Revocation;
 
+    /// <summary>
+    /// <c>/userinfo</c> (OpenID Connect Core section 5.3): a protected resource that takes an access token as a bearer
+    /// (RFC 6750) and answers its subject, or refuses the token as a resource server does (401 <c>invalid_token</c>, 403
+    /// <c>insufficient_scope</c> without <c>openid</c>).
+    /// </summary>
+    public Uri UserInfoEndpoint => Endpoints.UserInfo;
+
     /// <summary><c>/device/code</c>: the device authorization endpoint (RFC 8628), whose users follow <see cref="SandboxOptions.DeviceUsers"/>.</summary>
     public Uri DeviceAuthorizationEndpoint => Endpoints.DeviceAuthorization;
 
@@ -115,8 +122,9 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
         var token = new TokenEndpoint(state);
         var introspection = new IntrospectionEndpoint(state);
         var revocation = new RevocationEndpoint(state);
+        var userInfo = new UserInfoEndpoint(state);
         var device = new DeviceAuthorizationEndpoint(state);
-        app.Run(context => Dispatch(context, state, authorize, token, introspection, revocation, device, pushed));
+        app.Run(context => Dispatch(context, state, authorize, token, introspection, revocation, device, pushed, userInfo));
 
         try
         {
@@ -181,7 +189,7 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     }
 
     private static Task Dispatch(HttpContext context, SandboxState state, AuthorizeEndpoint authorize, TokenEndpoint token, IntrospectionEndpoint introspection,
-        RevocationEndpoint revocation, DeviceAuthorizationEndpoint device, PushedAuthorizationEndpoint pushed)
+        RevocationEndpoint revocation, DeviceAuthorizationEndpoint device, PushedAuthorizationEndpoint pushed, UserInfoEndpoint userInfo)
     {
         if (state.Endpoints is null)
         {
@@ -197,6 +205,7 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
             SandboxEndpoints.TokenPath => token.HandleAsync(context),
             SandboxEndpoints.IntrospectionPath => introspection.HandleAsync(context),
             SandboxEndpoints.RevocationPath => revocation.HandleAsync(context),
+            SandboxEndpoints.UserInfoPath => userInfo.HandleAsync(context),
             SandboxEndpoints.DeviceAuthorizationPath => device.HandleAsync(context),
             SandboxEndpoints.PushedAuthorizationPath => pushed.HandleAsync(context),
             SandboxEndpoints.DeviceVerificationPath => DeviceVerificationPage.HandleAsync(context),

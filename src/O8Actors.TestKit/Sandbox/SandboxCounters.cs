@@ -18,6 +18,7 @@ public sealed class SandboxCounters
     private long _deviceCodes;
     private long _devicePolls;
     private long _pushed;
+    private long _userInfo;
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TokenFaultKind, long> _faults = new();
 
@@ -60,6 +61,9 @@ public sealed class SandboxCounters
     /// <summary>Pushed authorization requests accepted at <c>/par</c> (RFC 9126).</summary>
     public long PushedRequests => Interlocked.Read(ref _pushed);
 
+    /// <summary>Requests to <c>/userinfo</c> (OpenID Connect Core section 5.3), answered or refused.</summary>
+    public long UserInfoRequests => Interlocked.Read(ref _userInfo);
+
     /// <summary>Protocol errors returned, by OAuth error code (<c>invalid_grant</c>, <c>invalid_client</c>, <c>invalid_redirect_uri</c>, ...).</summary>
     public IReadOnlyDictionary<string, long> ErrorsByKind => new Dictionary<string, long>(_errors, StringComparer.Ordinal);
 
@@ -86,6 +90,7 @@ public sealed class SandboxCounters
     internal void DeviceCodeIssued() => Interlocked.Increment(ref _deviceCodes);
     internal void DevicePoll() => Interlocked.Increment(ref _devicePolls);
     internal void PushedRequest() => Interlocked.Increment(ref _pushed);
+    internal void UserInfoRequest() => Interlocked.Increment(ref _userInfo);
     internal void Revoked() => Interlocked.Increment(ref _revocations);
     internal void FamilyRevoked() => Interlocked.Increment(ref _familiesRevoked);
     internal void Error(string error) => _errors.AddOrUpdate(error, 1, static (_, n) => n + 1);
@@ -93,6 +98,6 @@ public sealed class SandboxCounters
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"authorize={AuthorizeRequests} codes={CodesIssued} tokenRequests={TokenRequests} tokens={TokensIssued} refreshes={Refreshes} revocations={Revocations} deviceCodes={DeviceCodesIssued} devicePolls={DevicePolls} " +
+        $"authorize={AuthorizeRequests} codes={CodesIssued} tokenRequests={TokenRequests} tokens={TokensIssued} refreshes={Refreshes} revocations={Revocations} deviceCodes={DeviceCodesIssued} devicePolls={DevicePolls} userInfo={UserInfoRequests} " +
         $"denials={Denials} errors=[{string.Join(", ", ErrorsByKind.Select(e => $"{e.Key}:{e.Value}"))}] faults={FaultsInjected}";
 }

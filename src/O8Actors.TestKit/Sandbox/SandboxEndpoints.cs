@@ -8,6 +8,7 @@ internal sealed class SandboxEndpoints(Uri baseAddress)
     public const string TokenPath = "/token";
     public const string IntrospectionPath = "/introspect";
     public const string RevocationPath = "/revoke";
+    public const string UserInfoPath = "/userinfo";
     public const string JwksPath = "/jwks";
     public const string DeviceAuthorizationPath = "/device/code";
     public const string DeviceVerificationPath = "/device";
@@ -24,6 +25,7 @@ internal sealed class SandboxEndpoints(Uri baseAddress)
     public Uri Token { get; } = new(baseAddress, TokenPath);
     public Uri Introspection { get; } = new(baseAddress, IntrospectionPath);
     public Uri Revocation { get; } = new(baseAddress, RevocationPath);
+    public Uri UserInfo { get; } = new(baseAddress, UserInfoPath);
     public Uri Jwks { get; } = new(baseAddress, JwksPath);
     public Uri DeviceAuthorization { get; } = new(baseAddress, DeviceAuthorizationPath);
     public Uri DeviceVerification { get; } = new(baseAddress, DeviceVerificationPath);

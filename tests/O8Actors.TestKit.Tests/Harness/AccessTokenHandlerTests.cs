@@ -87,6 +87,22 @@ public sealed class AccessTokenHandlerTests
     }
 
     [Fact]
+    public async Task The_sandboxs_userinfo_endpoint_takes_the_accounts_token_and_a_revoked_one_is_renewed()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        var (account, tokens) = await SignInAsync(o8, "bob");
+        using var http = ApiClient(o8, account);
+        await RevokeAsync(o8, tokens.AccessToken);
+
+        using var response = await http.GetAsync(o8.Sandbox.UserInfoEndpoint).WaitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"sub\":\"bob\"", await response.Content.ReadAsStringAsync());
+        Assert.Equal(2, o8.Sandbox.Counters.UserInfoRequests);
+        Assert.Equal(1, o8.Sandbox.Counters.Refreshes);
+    }
+
+    [Fact]
     public async Task Ten_requests_refused_together_cost_one_refresh()
     {
         await using var o8 = await O8TestHarness.StartAsync();

@@ -117,6 +117,17 @@ public sealed class RawOAuthClient(SandboxAuthorizationServer server, HttpClient
         return json.RootElement.GetProperty("active").GetBoolean();
     }
 
+    /// <summary>Revokes a token at /revoke (RFC 7009, as a public client); true when the server answered 200.</summary>
+    public async Task<bool> RevokeAsync(string clientId, string token)
+    {
+        using var response = await _http.PostAsync(server.RevocationEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["client_id"] = clientId,
+            ["token"] = token,
+        }));
+        return response.StatusCode == HttpStatusCode.OK;
+    }
+
     public void Dispose() => _http.Dispose();
 }
 

@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using O8Actors.TestKit.Sandbox;
+using O8Actors.TestKit.Tests.Support;
+
+namespace O8Actors.TestKit.Tests.Sandbox;
+
+/// <summary>
+/// The sandbox's <c>/userinfo</c> (OpenID Connect Core section 5.3) is a resource server as RFC 6750 describes one: an
+/// active token with <c>openid</c> gets its subject; no token, an unknown, expired or revoked token, or a token without
+/// <c>openid</c> gets the challenge a real one sends.
+/// </summary>
+public sealed class UserInfoEndpointTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
+    private SandboxAuthorizationServer _server = null!;
+    private RawOAuthClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await Sandboxes.StartAsync(o => o.TimeProvider = _time);
+        _client = new RawOAuthClient(_server);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    private async Task<TokenReply> TokensAsync(string scope = "openid profile")
+    {
+        var pkce = Pkce.Create();
+        var code = await _client.GetCodeAsync(Sandboxes.PublicClient, pkce, scope, new Dictionary<string, string?> { ["login_hint"] = "alice" });
+        return await _client.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
+    }
+
+    private async Task<HttpResponseMessage> UserInfoAsync(string? token, HttpMethod? method = null)
+    {
+        using var request = new HttpRequestMessage(method ?? HttpMethod.Get, _server.UserInfoEndpoint);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await _client.Http.SendAsync(request);
+    }
+
+    private static string Challenge(HttpResponseMessage response) => response.Headers.WwwAuthenticate.ToString();
+
+    [Fact]
+    public async Task An_active_token_with_openid_gets_its_subject_by_GET_and_by_POST_and_discovery_names_the_endpoint()
+    {
+        var tokens = await TokensAsync();
+
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Post })
+        {
+            using var response = await UserInfoAsync(tokens.AccessToken, method);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal("alice", body.RootElement.GetProperty("sub").GetString());
+        }
+
+        Assert.Equal(2, _server.Counters.UserInfoRequests);
+        using var discovery = JsonDocument.Parse(await _client.Http.GetStringAsync(new Uri(_server.Issuer, "/.well-known/openid-configuration")));
+        Assert.Equal(_server.UserInfoEndpoint.AbsoluteUri, discovery.RootElement.GetProperty("userinfo_endpoint").GetString());
+    }
+
+    [Fact]
+    public async Task No_token_gets_a_bare_challenge_without_an_error_code()
+    {
+        using var response = await UserInfoAsync(null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", Challenge(response));
+    }
+
+    [Fact]
+    public async Task An_unknown_an_expired_and_a_revoked_token_each_get_invalid_token()
+    {
+        using (var unknown = await UserInfoAsync("not-a-token"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+            Assert.Contains("error=\"invalid_token\"", Challenge(unknown));
+        }
+
+        var expiring = await TokensAsync();
+        _time.Advance(TimeSpan.FromHours(2));
+        using (var expired = await UserInfoAsync(expiring.AccessToken))
+            Assert.Contains("error=\"invalid_token\"", Challenge(expired));
+
+        var revoking = await TokensAsync();
+        Assert.True(await _client.RevokeAsync(Sandboxes.PublicClient, revoking.AccessToken!));
+        using (var revoked = await UserInfoAsync(revoking.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
+            Assert.Contains("error=\"invalid_token\"", Challenge(revoked));
+        }
+
+        Assert.Equal(3, _server.Counters.Errors("invalid_token"));
+    }
+
+    [Fact]
+    public async Task A_token_without_openid_gets_403_insufficient_scope()
+    {
+        var tokens = await TokensAsync(scope: "api");
+
+        using var response = await UserInfoAsync(tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("error=\"insufficient_scope\"", Challenge(response));
+        Assert.Contains("scope=\"openid\"", Challenge(response));
+    }
+}
