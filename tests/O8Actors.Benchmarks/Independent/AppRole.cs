@@ -125,9 +125,10 @@ internal static class AppRole
 
     /// <summary>
     /// The peer as its users run it: a new <see cref="OidcClient"/> per login (its redirect URI names the login's free
-    /// port), library defaults otherwise. Three settings this server needs: http discovery on loopback, Basic client
-    /// authentication (the registration's method), no profile (O8Actors fetches none: the same work on both sides); and, as in the
-    /// other setting, no ID-token signature check (OidcClient 7 ships no validator; O8Actors does not check it either).
+    /// port), library defaults otherwise. Two settings this server needs: http discovery on loopback and Basic client
+    /// authentication (the registration's method); no profile (O8Actors fetches none: the same work on both sides); and,
+    /// as in the other setting, no ID-token signature check (OidcClient 7 ships no validator; O8Actors does not check it
+    /// either).
     /// </summary>
     private static async Task PeerLoginAsync(string issuer)
     {
