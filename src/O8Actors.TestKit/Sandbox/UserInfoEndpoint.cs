@@ -16,6 +16,7 @@ internal sealed class UserInfoEndpoint(SandboxState state)
 
     public async Task HandleAsync(HttpContext context)
     {
+        state.Counters.UserInfoRequest();
         if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsPost(context.Request.Method))
         {
             context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
@@ -23,7 +24,6 @@ internal sealed class UserInfoEndpoint(SandboxState state)
             return;
         }
 
-        state.Counters.UserInfoRequest();
         var header = context.Request.Headers.Authorization.ToString();
         if (!header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
         {

@@ -74,6 +74,18 @@ public sealed class UserInfoEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_method_other_than_GET_or_POST_gets_405_and_is_counted()
+    {
+        var tokens = await TokensAsync();
+
+        using var response = await UserInfoAsync(tokens.AccessToken, HttpMethod.Put);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(["GET", "POST"], response.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        Assert.Equal(1, _server.Counters.UserInfoRequests);
+    }
+
+    [Fact]
     public async Task An_unknown_an_expired_and_a_revoked_token_each_get_invalid_token()
     {
         using (var unknown = await UserInfoAsync("not-a-token"))
