@@ -10,6 +10,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using O8Actors.TestKit.Sandbox;
 
+using O8Actors.TestKit.Tests.Support;
+
 namespace O8Actors.TestKit.Tests.Harness;
 
 /// <summary>
@@ -22,13 +24,6 @@ namespace O8Actors.TestKit.Tests.Harness;
 public sealed class AccessTokenHandlerTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-
-    private static async Task<(OAuthAccount Account, TokenSet Tokens)> SignInAsync(O8TestHarness o8, string user = "alice")
-    {
-        var result = await o8.RunAsync(LoginScript.Approve(user)).WaitAsync(Wait);
-        var succeeded = Assert.IsType<LoginSucceeded>(result.Outcome);
-        return (succeeded.Account!, succeeded.Tokens);
-    }
 
     private static HttpClient ApiClient(O8TestHarness o8, OAuthAccount account) =>
         new(new AccessTokenHandler(o8.Logins, account) { InnerHandler = new SocketsHttpHandler() });
@@ -52,7 +47,7 @@ public sealed class AccessTokenHandlerTests
     {
         await using var o8 = await O8TestHarness.StartAsync();
         await using var api = await ProtectedApi.StartAsync(o8.Sandbox);
-        var (account, tokens) = await SignInAsync(o8);
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8);
         using var http = ApiClient(o8, account);
 
         using var response = await http.GetAsync(api.Url("/me")).WaitAsync(Wait);
@@ -67,7 +62,7 @@ public sealed class AccessTokenHandlerTests
     {
         await using var o8 = await O8TestHarness.StartAsync();
         await using var api = await ProtectedApi.StartAsync(o8.Sandbox);
-        var (account, tokens) = await SignInAsync(o8);
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8);
         using var http = ApiClient(o8, account);
         await RevokeAsync(o8, tokens.AccessToken);
 
@@ -90,7 +85,7 @@ public sealed class AccessTokenHandlerTests
     public async Task The_sandboxs_userinfo_endpoint_takes_the_accounts_token_and_a_revoked_one_is_renewed()
     {
         await using var o8 = await O8TestHarness.StartAsync();
-        var (account, tokens) = await SignInAsync(o8, "bob");
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8, "bob");
         using var http = ApiClient(o8, account);
         await RevokeAsync(o8, tokens.AccessToken);
 
@@ -107,7 +102,7 @@ public sealed class AccessTokenHandlerTests
     {
         await using var o8 = await O8TestHarness.StartAsync();
         await using var api = await ProtectedApi.StartAsync(o8.Sandbox);
-        var (account, tokens) = await SignInAsync(o8);
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8);
         using var http = ApiClient(o8, account);
         await RevokeAsync(o8, tokens.AccessToken);
         // A slow refresh: every refused request asks for a new token while the one refresh is in flight.
@@ -126,7 +121,7 @@ public sealed class AccessTokenHandlerTests
     {
         await using var o8 = await O8TestHarness.StartAsync();
         await using var api = await ProtectedApi.StartAsync(o8.Sandbox, refuseAll: true);
-        var (account, _) = await SignInAsync(o8);
+        var (account, _) = await HarnessAccounts.SignInAsync(o8);
         using var http = ApiClient(o8, account);
 
         using var response = await http.GetAsync(api.Url("/me")).WaitAsync(Wait);
@@ -141,7 +136,7 @@ public sealed class AccessTokenHandlerTests
     {
         await using var o8 = await O8TestHarness.StartAsync();
         await using var api = await ProtectedApi.StartAsync(o8.Sandbox);
-        var (account, tokens) = await SignInAsync(o8);
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8);
         using var http = ApiClient(o8, account);
         // Revoking the refresh token revokes its whole family, the access token included (RFC 7009 section 2.1).
         await RevokeAsync(o8, tokens.RefreshToken!);

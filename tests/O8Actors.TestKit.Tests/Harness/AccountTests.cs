@@ -1,4 +1,5 @@
 using O8Actors.TestKit.Sandbox;
+using O8Actors.TestKit.Tests.Support;
 
 namespace O8Actors.TestKit.Tests.Harness;
 
@@ -11,19 +12,12 @@ public sealed class AccountTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    private static async Task<(OAuthAccount Account, TokenSet Tokens)> SignInAsync(O8TestHarness o8, string user = "alice")
-    {
-        var result = await o8.RunAsync(LoginScript.Approve(user)).WaitAsync(Wait);
-        var succeeded = Assert.IsType<LoginSucceeded>(result.Outcome);
-        return (succeeded.Account!, succeeded.Tokens);
-    }
-
     [Fact]
     public async Task A_login_yields_its_account_and_the_token_is_served_from_the_cache()
     {
         await using var o8 = await O8TestHarness.StartAsync();
 
-        var (account, tokens) = await SignInAsync(o8);
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8);
         var served = await o8.Logins.GetAccessTokenAsync(account).WaitAsync(Wait);
 
         Assert.Equal(new OAuthAccount(o8.ProviderName, "alice"), account);
@@ -37,7 +31,7 @@ public sealed class AccountTests
     public async Task Hundred_callers_after_expiry_cause_one_refresh_at_the_sandbox()
     {
         await using var o8 = await O8TestHarness.StartAsync(o => o.VirtualTime = true);
-        var (account, tokens) = await SignInAsync(o8);
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8);
         o8.Scheduler.Advance(TimeSpan.FromHours(2));
         // A slow token endpoint: every caller arrives while the one refresh is in flight. (The sandbox's clock is real
         // and the actors' virtual, so a caller arriving after the refresh would find the new token "expired" as well.)
@@ -59,7 +53,7 @@ public sealed class AccountTests
     public async Task A_refresh_token_spent_elsewhere_leads_to_InteractionRequiredException()
     {
         await using var o8 = await O8TestHarness.StartAsync(o => o.VirtualTime = true);
-        var (account, tokens) = await SignInAsync(o8);
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8);
         // Someone refreshed behind the account's back: its refresh token is rotated away.
         await o8.RefreshAsync(tokens.RefreshToken!).WaitAsync(Wait);
         o8.Scheduler.Advance(TimeSpan.FromHours(2));
@@ -75,7 +69,7 @@ public sealed class AccountTests
     public async Task Sign_out_revokes_at_the_sandbox_and_forgets_the_account()
     {
         await using var o8 = await O8TestHarness.StartAsync();
-        var (account, tokens) = await SignInAsync(o8);
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8);
 
         var result = await o8.Logins.SignOutAsync(account).WaitAsync(Wait);
 

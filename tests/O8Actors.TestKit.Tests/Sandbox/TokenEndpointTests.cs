@@ -2,30 +2,13 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Duende.IdentityModel.Client;
-using Microsoft.Extensions.Time.Testing;
 using O8Actors.TestKit.Sandbox;
 using O8Actors.TestKit.Tests.Support;
 
 namespace O8Actors.TestKit.Tests.Sandbox;
 
-public sealed class TokenEndpointTests : IAsyncLifetime
+public sealed class TokenEndpointTests : SandboxEndpointTest
 {
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
-    private SandboxAuthorizationServer _server = null!;
-    private RawOAuthClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await Sandboxes.StartAsync(o => o.TimeProvider = _time);
-        _client = new RawOAuthClient(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
-
     [Theory]
     [InlineData(Sandboxes.BasicClient, ClientCredentialStyle.AuthorizationHeader)]
     [InlineData(Sandboxes.PostClient, ClientCredentialStyle.PostBody)]
@@ -33,11 +16,11 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     public async Task Happy_path_with_each_client_authentication_method(string clientId, ClientCredentialStyle style)
     {
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(clientId, pkce, extra: new Dictionary<string, string?> { ["nonce"] = "n-42", ["login_hint"] = "alice" });
+        var code = await Client.GetCodeAsync(clientId, pkce, extra: new Dictionary<string, string?> { ["nonce"] = "n-42", ["login_hint"] = "alice" });
 
-        var response = await _client.Http.RequestAuthorizationCodeTokenAsync(new AuthorizationCodeTokenRequest
+        var response = await Client.Http.RequestAuthorizationCodeTokenAsync(new AuthorizationCodeTokenRequest
         {
-            Address = _server.TokenEndpoint.AbsoluteUri,
+            Address = Server.TokenEndpoint.AbsoluteUri,
             ClientId = clientId,
             ClientSecret = clientId == Sandboxes.PublicClient ? null : Sandboxes.Secret,
             ClientCredentialStyle = style,
@@ -51,21 +34,21 @@ public sealed class TokenEndpointTests : IAsyncLifetime
         Assert.Equal(3600, response.ExpiresIn);
         Assert.Equal("openid profile", response.Scope);
         Assert.NotEqual(response.AccessToken, response.RefreshToken);
-        Assert.True(_server.IsActive(response.AccessToken!));
-        Assert.True(await _client.IntrospectActiveAsync(Sandboxes.PublicClient, "unknown-token") is false);
-        Assert.Equal(1, _server.Counters.TokensIssued);
+        Assert.True(Server.IsActive(response.AccessToken!));
+        Assert.True(await Client.IntrospectActiveAsync(Sandboxes.PublicClient, "unknown-token") is false);
+        Assert.Equal(1, Server.Counters.TokensIssued);
 
         var idToken = response.IdentityToken!;
-        Assert.True(_server.VerifyIdTokenSignature(idToken));
+        Assert.True(Server.VerifyIdTokenSignature(idToken));
         var parts = idToken.Split('.');
         using var header = JsonDocument.Parse(Base64UrlDecode(parts[0]));
         using var claims = JsonDocument.Parse(Base64UrlDecode(parts[1]));
         Assert.Equal("ES256", header.RootElement.GetProperty("alg").GetString());
-        Assert.Equal(_server.IssuerString, claims.RootElement.GetProperty("iss").GetString());
+        Assert.Equal(Server.IssuerString, claims.RootElement.GetProperty("iss").GetString());
         Assert.Equal(clientId, claims.RootElement.GetProperty("aud").GetString());
         Assert.Equal("alice", claims.RootElement.GetProperty("sub").GetString());
         Assert.Equal("n-42", claims.RootElement.GetProperty("nonce").GetString());
-        Assert.Equal(_time.GetUtcNow().AddHours(1).ToUnixTimeSeconds(), claims.RootElement.GetProperty("exp").GetInt64());
+        Assert.Equal(Time.GetUtcNow().AddHours(1).ToUnixTimeSeconds(), claims.RootElement.GetProperty("exp").GetInt64());
     }
 
     [Fact]
@@ -75,7 +58,7 @@ public sealed class TokenEndpointTests : IAsyncLifetime
         for (var i = 0; i < 5; i++)
         {
             var pkce = Pkce.Create();
-            var reply = await _client.ExchangeAsync(Sandboxes.PublicClient, await _client.GetCodeAsync(Sandboxes.PublicClient, pkce, scope: "api"), pkce);
+            var reply = await Client.ExchangeAsync(Sandboxes.PublicClient, await Client.GetCodeAsync(Sandboxes.PublicClient, pkce, scope: "api"), pkce);
             Assert.True(reply.NoStore);
             Assert.Null(reply.IdToken);
             Assert.True(tokens.Add(reply.AccessToken!));
@@ -89,9 +72,9 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     public async Task Wrong_verifier_is_invalid_grant()
     {
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(Sandboxes.PublicClient, pkce);
+        var code = await Client.GetCodeAsync(Sandboxes.PublicClient, pkce);
 
-        var reply = await _client.ExchangeAsync(Sandboxes.PublicClient, code, Pkce.Create());
+        var reply = await Client.ExchangeAsync(Sandboxes.PublicClient, code, Pkce.Create());
 
         Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
         Assert.Equal("invalid_grant", reply.Error);
@@ -102,9 +85,9 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     public async Task Missing_verifier_is_invalid_grant()
     {
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(Sandboxes.PublicClient, pkce);
+        var code = await Client.GetCodeAsync(Sandboxes.PublicClient, pkce);
 
-        var reply = await _client.TokenAsync(new Dictionary<string, string>
+        var reply = await Client.TokenAsync(new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code", ["client_id"] = Sandboxes.PublicClient,
             ["code"] = code, ["redirect_uri"] = RawOAuthClient.RedirectUri,
@@ -117,29 +100,29 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     public async Task Reused_code_is_refused_and_revokes_the_tokens_issued_from_it()
     {
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(Sandboxes.PublicClient, pkce);
-        var first = await _client.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
+        var code = await Client.GetCodeAsync(Sandboxes.PublicClient, pkce);
+        var first = await Client.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
         Assert.Equal(HttpStatusCode.OK, first.Status);
-        Assert.True(await _client.IntrospectActiveAsync(Sandboxes.PublicClient, first.AccessToken!));
+        Assert.True(await Client.IntrospectActiveAsync(Sandboxes.PublicClient, first.AccessToken!));
 
-        var second = await _client.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
+        var second = await Client.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
 
         Assert.Equal("invalid_grant", second.Error);
-        Assert.False(_server.IsActive(first.AccessToken!));
-        Assert.False(_server.IsRefreshTokenActive(first.RefreshToken!));
-        Assert.False(await _client.IntrospectActiveAsync(Sandboxes.PublicClient, first.AccessToken!));
-        Assert.Equal("invalid_grant", (await _client.RefreshAsync(Sandboxes.PublicClient, first.RefreshToken!)).Error);
-        Assert.Equal(1, _server.Counters.FamiliesRevoked);
+        Assert.False(Server.IsActive(first.AccessToken!));
+        Assert.False(Server.IsRefreshTokenActive(first.RefreshToken!));
+        Assert.False(await Client.IntrospectActiveAsync(Sandboxes.PublicClient, first.AccessToken!));
+        Assert.Equal("invalid_grant", (await Client.RefreshAsync(Sandboxes.PublicClient, first.RefreshToken!)).Error);
+        Assert.Equal(1, Server.Counters.FamiliesRevoked);
     }
 
     [Fact]
     public async Task Expired_code_is_invalid_grant()
     {
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(Sandboxes.PublicClient, pkce);
+        var code = await Client.GetCodeAsync(Sandboxes.PublicClient, pkce);
 
-        _time.Advance(TimeSpan.FromSeconds(61));
-        var reply = await _client.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
+        Time.Advance(TimeSpan.FromSeconds(61));
+        var reply = await Client.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
 
         Assert.Equal("invalid_grant", reply.Error);
         Assert.Contains("expired", reply.Get("error_description"));
@@ -149,10 +132,10 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     public async Task Code_just_before_expiry_is_accepted()
     {
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(Sandboxes.PublicClient, pkce);
+        var code = await Client.GetCodeAsync(Sandboxes.PublicClient, pkce);
 
-        _time.Advance(TimeSpan.FromSeconds(59));
-        var reply = await _client.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
+        Time.Advance(TimeSpan.FromSeconds(59));
+        var reply = await Client.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
 
         Assert.Equal(HttpStatusCode.OK, reply.Status);
     }
@@ -161,21 +144,21 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     public async Task Access_tokens_expire_on_the_injected_clock()
     {
         var pkce = Pkce.Create();
-        var reply = await _client.ExchangeAsync(Sandboxes.PublicClient, await _client.GetCodeAsync(Sandboxes.PublicClient, pkce), pkce);
-        Assert.True(_server.IsActive(reply.AccessToken!));
+        var reply = await Client.ExchangeAsync(Sandboxes.PublicClient, await Client.GetCodeAsync(Sandboxes.PublicClient, pkce), pkce);
+        Assert.True(Server.IsActive(reply.AccessToken!));
 
-        _time.Advance(TimeSpan.FromHours(1));
+        Time.Advance(TimeSpan.FromHours(1));
 
-        Assert.False(_server.IsActive(reply.AccessToken!));
+        Assert.False(Server.IsActive(reply.AccessToken!));
     }
 
     [Fact]
     public async Task Redirect_uri_must_match_the_authorize_request()
     {
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(Sandboxes.PublicClient, pkce);
+        var code = await Client.GetCodeAsync(Sandboxes.PublicClient, pkce);
 
-        var reply = await _client.ExchangeAsync(Sandboxes.PublicClient, code, pkce, redirectUri: "http://127.0.0.1:50123/other");
+        var reply = await Client.ExchangeAsync(Sandboxes.PublicClient, code, pkce, redirectUri: "http://127.0.0.1:50123/other");
 
         Assert.Equal("invalid_grant", reply.Error);
     }
@@ -184,9 +167,9 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     public async Task Bad_client_secret_is_invalid_client_with_401()
     {
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(Sandboxes.BasicClient, pkce);
+        var code = await Client.GetCodeAsync(Sandboxes.BasicClient, pkce);
 
-        var reply = await _client.TokenAsync(new Dictionary<string, string>
+        var reply = await Client.TokenAsync(new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code", ["code"] = code,
             ["redirect_uri"] = RawOAuthClient.RedirectUri, ["code_verifier"] = pkce.Verifier,
@@ -196,10 +179,10 @@ public sealed class TokenEndpointTests : IAsyncLifetime
         Assert.Equal("invalid_client", reply.Error);
         Assert.Contains("Basic", reply.WwwAuthenticate);
         Assert.DoesNotContain("wrong-secret", reply.Body);
-        Assert.Equal(1, _server.Counters.Errors("invalid_client"));
+        Assert.Equal(1, Server.Counters.Errors("invalid_client"));
 
         // The failed attempt did not burn the code: the real client can still redeem it.
-        var good = await _client.TokenAsync(new Dictionary<string, string>
+        var good = await Client.TokenAsync(new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code", ["code"] = code,
             ["redirect_uri"] = RawOAuthClient.RedirectUri, ["code_verifier"] = pkce.Verifier,
@@ -211,9 +194,9 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     public async Task A_client_must_use_its_registered_authentication_method()
     {
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(Sandboxes.BasicClient, pkce);
+        var code = await Client.GetCodeAsync(Sandboxes.BasicClient, pkce);
 
-        var reply = await _client.TokenAsync(new Dictionary<string, string>
+        var reply = await Client.TokenAsync(new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code", ["client_id"] = Sandboxes.BasicClient, ["client_secret"] = Sandboxes.Secret,
             ["code"] = code, ["redirect_uri"] = RawOAuthClient.RedirectUri, ["code_verifier"] = pkce.Verifier,
@@ -227,9 +210,9 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     public async Task Confidential_client_without_secret_is_invalid_client()
     {
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(Sandboxes.PostClient, pkce);
+        var code = await Client.GetCodeAsync(Sandboxes.PostClient, pkce);
 
-        var reply = await _client.ExchangeAsync(Sandboxes.PostClient, code, pkce);
+        var reply = await Client.ExchangeAsync(Sandboxes.PostClient, code, pkce);
 
         Assert.Equal(HttpStatusCode.Unauthorized, reply.Status);
         Assert.Equal("invalid_client", reply.Error);
@@ -238,11 +221,11 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     [Fact]
     public async Task A_code_issued_to_another_client_is_invalid_grant()
     {
-        _server.RegisterClient("other-public", null, [RawOAuthClient.RedirectUri], ClientAuthMethod.None);
+        Server.RegisterClient("other-public", null, [RawOAuthClient.RedirectUri], ClientAuthMethod.None);
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(Sandboxes.PublicClient, pkce);
+        var code = await Client.GetCodeAsync(Sandboxes.PublicClient, pkce);
 
-        var reply = await _client.ExchangeAsync("other-public", code, pkce);
+        var reply = await Client.ExchangeAsync("other-public", code, pkce);
 
         Assert.Equal("invalid_grant", reply.Error);
     }
@@ -253,7 +236,7 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     [InlineData("", "invalid_request")]
     public async Task Unknown_grant_types_are_refused(string grantType, string error)
     {
-        var reply = await _client.TokenAsync(new Dictionary<string, string> { ["grant_type"] = grantType, ["client_id"] = Sandboxes.PublicClient });
+        var reply = await Client.TokenAsync(new Dictionary<string, string> { ["grant_type"] = grantType, ["client_id"] = Sandboxes.PublicClient });
 
         Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
         Assert.Equal(error, reply.Error);
@@ -262,7 +245,7 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     [Fact]
     public async Task Json_body_is_refused_as_invalid_request()
     {
-        using var response = await _client.Http.PostAsync(_server.TokenEndpoint, new StringContent("{\"grant_type\":\"authorization_code\"}", Encoding.UTF8, "application/json"));
+        using var response = await Client.Http.PostAsync(Server.TokenEndpoint, new StringContent("{\"grant_type\":\"authorization_code\"}", Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("invalid_request", await response.Content.ReadAsStringAsync());
@@ -272,40 +255,40 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     public async Task Refresh_tokens_rotate_and_a_reused_one_revokes_the_family()
     {
         var pkce = Pkce.Create();
-        var initial = await _client.ExchangeAsync(Sandboxes.PublicClient, await _client.GetCodeAsync(Sandboxes.PublicClient, pkce), pkce);
+        var initial = await Client.ExchangeAsync(Sandboxes.PublicClient, await Client.GetCodeAsync(Sandboxes.PublicClient, pkce), pkce);
 
-        var rotated = await _client.RefreshAsync(Sandboxes.PublicClient, initial.RefreshToken!);
+        var rotated = await Client.RefreshAsync(Sandboxes.PublicClient, initial.RefreshToken!);
         Assert.Equal(HttpStatusCode.OK, rotated.Status);
         Assert.NotEqual(initial.RefreshToken, rotated.RefreshToken);
         Assert.NotEqual(initial.AccessToken, rotated.AccessToken);
-        Assert.True(_server.IsActive(rotated.AccessToken!));
-        Assert.False(_server.IsRefreshTokenActive(initial.RefreshToken!));
+        Assert.True(Server.IsActive(rotated.AccessToken!));
+        Assert.False(Server.IsRefreshTokenActive(initial.RefreshToken!));
         Assert.NotNull(rotated.IdToken);
 
-        var replay = await _client.RefreshAsync(Sandboxes.PublicClient, initial.RefreshToken!);
+        var replay = await Client.RefreshAsync(Sandboxes.PublicClient, initial.RefreshToken!);
 
         Assert.Equal("invalid_grant", replay.Error);
-        Assert.False(_server.IsActive(rotated.AccessToken!));
-        Assert.False(_server.IsActive(initial.AccessToken!));
-        Assert.Equal("invalid_grant", (await _client.RefreshAsync(Sandboxes.PublicClient, rotated.RefreshToken!)).Error);
-        Assert.Equal(1, _server.Counters.Refreshes);
-        Assert.Equal(1, _server.Counters.FamiliesRevoked);
+        Assert.False(Server.IsActive(rotated.AccessToken!));
+        Assert.False(Server.IsActive(initial.AccessToken!));
+        Assert.Equal("invalid_grant", (await Client.RefreshAsync(Sandboxes.PublicClient, rotated.RefreshToken!)).Error);
+        Assert.Equal(1, Server.Counters.Refreshes);
+        Assert.Equal(1, Server.Counters.FamiliesRevoked);
     }
 
     [Fact]
     public async Task Refresh_with_a_wider_scope_is_invalid_scope()
     {
         var pkce = Pkce.Create();
-        var initial = await _client.ExchangeAsync(Sandboxes.PublicClient, await _client.GetCodeAsync(Sandboxes.PublicClient, pkce, scope: "openid"), pkce);
+        var initial = await Client.ExchangeAsync(Sandboxes.PublicClient, await Client.GetCodeAsync(Sandboxes.PublicClient, pkce, scope: "openid"), pkce);
 
-        var reply = await _client.TokenAsync(new Dictionary<string, string>
+        var reply = await Client.TokenAsync(new Dictionary<string, string>
         {
             ["grant_type"] = "refresh_token", ["client_id"] = Sandboxes.PublicClient,
             ["refresh_token"] = initial.RefreshToken!, ["scope"] = "openid admin",
         });
 
         Assert.Equal("invalid_scope", reply.Error);
-        Assert.True(_server.IsRefreshTokenActive(initial.RefreshToken!));
+        Assert.True(Server.IsRefreshTokenActive(initial.RefreshToken!));
     }
 
     private static string Base64UrlDecode(string text) => Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(text));

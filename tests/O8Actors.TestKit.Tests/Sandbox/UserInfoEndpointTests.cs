@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Microsoft.Extensions.Time.Testing;
 using O8Actors.TestKit.Sandbox;
 using O8Actors.TestKit.Tests.Support;
 
@@ -12,36 +11,20 @@ namespace O8Actors.TestKit.Tests.Sandbox;
 /// active token with <c>openid</c> gets its subject; no token, an unknown, expired or revoked token, or a token without
 /// <c>openid</c> gets the challenge a real one sends.
 /// </summary>
-public sealed class UserInfoEndpointTests : IAsyncLifetime
+public sealed class UserInfoEndpointTests : SandboxEndpointTest
 {
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
-    private SandboxAuthorizationServer _server = null!;
-    private RawOAuthClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await Sandboxes.StartAsync(o => o.TimeProvider = _time);
-        _client = new RawOAuthClient(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
-
     private async Task<TokenReply> TokensAsync(string scope = "openid profile")
     {
         var pkce = Pkce.Create();
-        var code = await _client.GetCodeAsync(Sandboxes.PublicClient, pkce, scope, new Dictionary<string, string?> { ["login_hint"] = "alice" });
-        return await _client.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
+        var code = await Client.GetCodeAsync(Sandboxes.PublicClient, pkce, scope, new Dictionary<string, string?> { ["login_hint"] = "alice" });
+        return await Client.ExchangeAsync(Sandboxes.PublicClient, code, pkce);
     }
 
     private async Task<HttpResponseMessage> UserInfoAsync(string? token, HttpMethod? method = null)
     {
-        using var request = new HttpRequestMessage(method ?? HttpMethod.Get, _server.UserInfoEndpoint);
+        using var request = new HttpRequestMessage(method ?? HttpMethod.Get, Server.UserInfoEndpoint);
         if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return await _client.Http.SendAsync(request);
+        return await Client.Http.SendAsync(request);
     }
 
     private static string Challenge(HttpResponseMessage response) => response.Headers.WwwAuthenticate.ToString();
@@ -59,9 +42,9 @@ public sealed class UserInfoEndpointTests : IAsyncLifetime
             Assert.Equal("alice", body.RootElement.GetProperty("sub").GetString());
         }
 
-        Assert.Equal(2, _server.Counters.UserInfoRequests);
-        using var discovery = JsonDocument.Parse(await _client.Http.GetStringAsync(new Uri(_server.Issuer, "/.well-known/openid-configuration")));
-        Assert.Equal(_server.UserInfoEndpoint.AbsoluteUri, discovery.RootElement.GetProperty("userinfo_endpoint").GetString());
+        Assert.Equal(2, Server.Counters.UserInfoRequests);
+        using var discovery = JsonDocument.Parse(await Client.Http.GetStringAsync(new Uri(Server.Issuer, "/.well-known/openid-configuration")));
+        Assert.Equal(Server.UserInfoEndpoint.AbsoluteUri, discovery.RootElement.GetProperty("userinfo_endpoint").GetString());
     }
 
     [Fact]
@@ -82,7 +65,7 @@ public sealed class UserInfoEndpointTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Equal(["GET", "POST"], response.Content.Headers.Allow.Order(StringComparer.Ordinal));
-        Assert.Equal(1, _server.Counters.UserInfoRequests);
+        Assert.Equal(1, Server.Counters.UserInfoRequests);
     }
 
     [Fact]
@@ -95,19 +78,19 @@ public sealed class UserInfoEndpointTests : IAsyncLifetime
         }
 
         var expiring = await TokensAsync();
-        _time.Advance(TimeSpan.FromHours(2));
+        Time.Advance(TimeSpan.FromHours(2));
         using (var expired = await UserInfoAsync(expiring.AccessToken))
             Assert.Contains("error=\"invalid_token\"", Challenge(expired));
 
         var revoking = await TokensAsync();
-        Assert.True(await _client.RevokeAsync(Sandboxes.PublicClient, revoking.AccessToken!));
+        Assert.True(await Client.RevokeAsync(Sandboxes.PublicClient, revoking.AccessToken!));
         using (var revoked = await UserInfoAsync(revoking.AccessToken))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
             Assert.Contains("error=\"invalid_token\"", Challenge(revoked));
         }
 
-        Assert.Equal(3, _server.Counters.Errors("invalid_token"));
+        Assert.Equal(3, Server.Counters.Errors("invalid_token"));
     }
 
     [Fact]
