@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using O8Actors.Browser;
 using O8Actors.Providers;
 using O8Actors.TestKit.Browser;
@@ -47,6 +48,16 @@ public static class OidcIssuerCommand
         });
     }
 
+    /// <summary>The provider's <c>userinfo_endpoint</c> from its discovery document, if it names one.</summary>
+    private static async Task<Uri?> UserInfoEndpointAsync(string issuer, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        using var metadata = JsonDocument.Parse(await http.GetStringAsync($"{issuer.TrimEnd('/')}/.well-known/openid-configuration", cancellationToken));
+        return metadata.RootElement.TryGetProperty("userinfo_endpoint", out var endpoint) && Uri.TryCreate(endpoint.GetString(), UriKind.Absolute, out var uri)
+            ? uri
+            : null;
+    }
+
     private static async Task<int> RunAsync(bool useSandbox, string? issuer, string? clientId, string? clientSecret, string scope,
         TimeSpan timeout, int port, bool plainHttp, TextWriter output, CancellationToken cancellationToken)
     {
@@ -90,6 +101,19 @@ public static class OidcIssuerCommand
 
             var tokens = await logins.AuthorizeAsync("oidc", new AuthorizationRequest(Timeout: timeout), cancellationToken);
             await output.WriteLineAsync($"Signed in at {issuer}: {tokens}");
+
+            // Then call an API as the signed-in account: the provider's userinfo endpoint, with the account's token.
+            if (await UserInfoEndpointAsync(issuer, cancellationToken) is { } userInfo
+                && (await logins.GetAccountsAsync("oidc", cancellationToken)).FirstOrDefault() is { } account)
+            {
+                using var api = new HttpClient(new AccessTokenHandler(logins, account) { InnerHandler = new SocketsHttpHandler() });
+                using var me = await api.GetAsync(userInfo, cancellationToken);
+                using var claims = me.IsSuccessStatusCode ? JsonDocument.Parse(await me.Content.ReadAsStringAsync(cancellationToken)) : null;
+                await output.WriteLineAsync(claims?.RootElement.TryGetProperty("sub", out var sub) == true
+                    ? $"Called {userInfo} as {account}: sub = {sub.GetString()}"
+                    : $"Called {userInfo} as {account}: HTTP {(int)me.StatusCode}");
+            }
+
             return 0;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
