@@ -117,6 +117,24 @@ public sealed class AccessTokenHandlerTests
     }
 
     [Fact]
+    public async Task A_refused_request_retries_with_the_newer_token_another_request_already_got_without_a_second_refresh()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8);
+        // While the API refuses the revoked token, another part of the app renews the account's token.
+        await using var api = await ProtectedApi.StartAsync(o8.Sandbox,
+            beforeRefusing: () => o8.Logins.GetAccessTokenAsync(account, options: new AccessTokenOptions(ForceRefresh: true)));
+        using var http = ApiClient(o8, account);
+        await RevokeAsync(o8, tokens.AccessToken);
+
+        using var response = await http.GetAsync(api.Url("/me")).WaitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, o8.Sandbox.Counters.Refreshes); // the other renewal's: the handler took its token, it forced none
+        Assert.Equal(2, api.TokensSeen.Count);
+    }
+
+    [Fact]
     public async Task An_API_that_refuses_every_token_gets_one_retry_and_the_caller_gets_its_401()
     {
         await using var o8 = await O8TestHarness.StartAsync();
@@ -170,7 +188,8 @@ public sealed class AccessTokenHandlerTests
 
         public Uri Url(string path) => new(_root, path);
 
-        public static async Task<ProtectedApi> StartAsync(SandboxAuthorizationServer sandbox, bool refuseAll = false)
+        /// <param name="beforeRefusing">Runs before a refusal is sent (another request of the app renewing the token meanwhile).</param>
+        public static async Task<ProtectedApi> StartAsync(SandboxAuthorizationServer sandbox, bool refuseAll = false, Func<Task>? beforeRefusing = null)
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -182,6 +201,7 @@ public sealed class AccessTokenHandlerTests
                 if (header.StartsWith("Bearer ", StringComparison.Ordinal)) tokens.Enqueue(header["Bearer ".Length..]);
                 if (refuseAll || !header.StartsWith("Bearer ", StringComparison.Ordinal) || !sandbox.IsActive(header["Bearer ".Length..]))
                 {
+                    if (beforeRefusing is not null) await beforeRefusing();
                     context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                     context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
                     return;
