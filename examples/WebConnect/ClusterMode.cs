@@ -3,29 +3,34 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
+using Akka.Discovery.Config.Hosting;
+using Akka.Management.Cluster.Bootstrap;
 using Akka.Remote.Hosting;
 using Microsoft.AspNetCore.DataProtection;
 using O8Actors.Cluster;
+using O8Actors.Cluster.Bootstrap;
 
 namespace O8Actors.Examples.WebConnect;
 
 /// <summary>
 /// <c>--cluster N</c>: the same app as N nodes of one Akka.NET cluster in this process, behind a YARP proxy on the
 /// public address (<c>Urls</c>, https://localhost:5443 by default). Each node is its own actor system and its own Kestrel
-/// on a loopback port, talks Akka.Remote over TLS on another (<see cref="RemotingTls"/>), joins the cluster from seed
-/// nodes in its configuration and runs logins as sharded entities (<c>WithOAuthLoginsCluster</c>, whose HOCON brings the
+/// on a loopback port, talks Akka.Remote over TLS on another (<see cref="RemotingTls"/>), forms the cluster with
+/// Akka.Management's cluster bootstrap (configuration-based Akka.Discovery lists every node's contact point; each serves
+/// its own on a third loopback port through <c>WithClusterBootstrapOnKestrel</c>) and runs logins as sharded entities (<c>WithOAuthLoginsCluster</c>, whose HOCON brings the
 /// keep-majority split brain resolver). All nodes share one Data Protection key ring (a folder), so the sign-in cookie,
 /// the antiforgery tokens and every login's browser-binding cookie are good on any node.
 /// </summary>
 /// <remarks>
-/// Seed nodes, not Akka.Management's cluster bootstrap: Akka.Management 1.5.73 needs Ceen.Httpd 0.9.9 for its HTTP
-/// endpoint, and the package registry this is built from has only 0.9.10 (see the O8Actors.Cluster README). The users'
-/// connections list is one object for all nodes here, standing in for the database a real deployment shares.
+/// The users' connections list is one object for all nodes here, standing in for the database a real deployment shares.
 /// </remarks>
 internal sealed class ClusterMode : IAsyncDisposable
 {
     private const string SystemName = "web-connect";
     private const string ApplicationName = "web-connect";
+
+    /// <summary>The discovery service name under which the nodes' bootstrap contact points are listed.</summary>
+    private const string ServiceName = "web-connect-nodes";
 
     /// <summary>The response header naming the node that answered (to see the balancer at work).</summary>
     public const string NodeHeader = "X-WebConnect-Node";
@@ -97,12 +102,13 @@ internal sealed class ClusterMode : IAsyncDisposable
             var keyRing = SharedKeyRing(configuration);
             var https = Enumerable.Range(0, count).Select(_ => FreePort()).ToArray();
             var remoting = Enumerable.Range(0, count).Select(_ => FreePort()).ToArray();
-            var seeds = remoting.Select(p => $"akka.ssl.tcp://{SystemName}@127.0.0.1:{p}").ToArray();
+            var contacts = Enumerable.Range(0, count).Select(_ => FreePort()).ToArray();
             var connections = new Connections();
 
-            // All nodes start at once, as a deployment's would: the first seed forms the cluster, the others join it.
+            // All nodes start at once, as a deployment's would: once every contact point answers, the node with the
+            // lowest one forms the cluster and the others join it.
             nodes.AddRange(await Task.WhenAll(Enumerable.Range(0, count).Select(i => StartNodeAsync(
-                args, $"node{i}", https[i], tls.Options(remoting[i]), seeds, certificate, keyRing, sandboxSettings, connections, cancellationToken))));
+                args, $"node{i}", https[i], tls.Options(remoting[i]), contacts, contacts[i], certificate, keyRing, sandboxSettings, connections, cancellationToken))));
             await WaitForMembersAsync(nodes, count, cancellationToken);
 
             proxyBuilder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
@@ -116,9 +122,9 @@ internal sealed class ClusterMode : IAsyncDisposable
             output.WriteLine($"WebConnect as a cluster of {count} nodes (actor system '{SystemName}'):");
             output.WriteLine($"  proxy   {cluster.PublicRoot}  YARP, random balancing, health checks on /healthz  <- open this");
             for (var i = 0; i < count; i++)
-                output.WriteLine($"  node{i}   {nodeRoots[i]}  Akka.Remote {seeds[i]}");
+                output.WriteLine($"  node{i}   {nodeRoots[i]}  Akka.Remote akka.ssl.tcp://{SystemName}@127.0.0.1:{remoting[i]}, bootstrap contact point http://127.0.0.1:{contacts[i]}/");
             output.WriteLine($"  remoting: TLS, mutual authentication, peers must chain to '{tls.Authority}'");
-            output.WriteLine("  split brain resolver: keep-majority (O8Actors.Cluster's hocon); cluster formed from seed nodes");
+            output.WriteLine("  split brain resolver: keep-majority (O8Actors.Cluster's hocon); cluster formed by Akka.Management's bootstrap (configuration-based discovery)");
             output.WriteLine($"  Data Protection key ring shared by all nodes: {keyRing.FullName}");
             if (sandbox is not null) output.WriteLine($"  provider: the TestKit sandbox at {sandbox.IssuerString}");
             return cluster;
@@ -133,7 +139,7 @@ internal sealed class ClusterMode : IAsyncDisposable
     }
 
     private static async Task<WebApplication> StartNodeAsync(string[] args, string name, int httpsPort, RemoteOptions remoting,
-        string[] seeds, X509Certificate2 certificate, DirectoryInfo keyRing, Dictionary<string, string?> sandboxSettings,
+        int[] contactPorts, int ownContactPort, X509Certificate2 certificate, DirectoryInfo keyRing, Dictionary<string, string?> sandboxSettings,
         Connections connections, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -147,7 +153,16 @@ internal sealed class ClusterMode : IAsyncDisposable
         builder.Services.AddDataProtection().PersistKeysToFileSystem(keyRing).SetApplicationName(ApplicationName);
         WebConnectApp.AddServices(builder, SystemName, connections, akka => akka
             .WithRemoting(remoting)
-            .WithClustering(new ClusterOptions { SeedNodes = seeds })
+            .WithClustering(new ClusterOptions())  // no seed nodes: the bootstrap finds the cluster
+            .WithConfigDiscovery(d => d.Services.Add(new Service { Name = ServiceName, Endpoints = [.. contactPorts.Select(p => $"127.0.0.1:{p}")] }))
+            .WithClusterBootstrap(b =>
+            {
+                b.ContactPointDiscovery.ServiceName = ServiceName;
+                b.ContactPointDiscovery.RequiredContactPointsNr = contactPorts.Length;
+                // All nodes run on one machine, each contact point on a port of its own: probe them all.
+                b.ContactPoint.FilterOnFallbackPort = false;
+            }, autoStart: false)
+            .WithClusterBootstrapOnKestrel(o => o.Listen = new IPEndPoint(IPAddress.Loopback, ownContactPort))
             .WithOAuthLoginsCluster());
 
         var node = builder.Build();

@@ -15,7 +15,7 @@ namespace O8Actors.Cluster;
 /// <code>
 /// services.AddOAuthLogins();
 /// services.AddAkka("app", akka => akka
-///     .WithClustering(...)            // cluster formation is the app's: Akka.Management with Akka.Discovery, or seed nodes
+///     .WithClustering(...)            // formation: Akka.Management bootstrap + WithClusterBootstrapOnKestrel (or seed nodes)
 ///     .WithOAuthLogins()
 ///     .WithOAuthLoginsCluster());
 /// app.MapOAuthCallback("/oauth/callback");   // on every node

@@ -75,7 +75,7 @@ public sealed class RemoteTlsTests
         var remoting = new[] { ClusterNodes.FreePort(), ClusterNodes.FreePort() };
         var validated = 0;
         await using var nodes = await ClusterNodes.StartAsync(new Uri($"https://127.0.0.1:{https[0]}/oauth/callback"));
-        var seeds = remoting.Select(p => $"akka.ssl.tcp://o8-tls@127.0.0.1:{p}").ToArray();
+        var contacts = new[] { ClusterNodes.FreePort(), ClusterNodes.FreePort() };
         var apps = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => nodes.StartNodeAsync("o8-tls", https[i], akka => akka
             .WithRemoting(new RemoteOptions
             {
@@ -93,7 +93,7 @@ public sealed class RemoteTlsTests
                     },
                 },
             })
-            .WithClustering(new ClusterOptions { SeedNodes = seeds }))));
+            .WithBootstrapOnLoopback(contacts, contacts[i], requiredContactPoints: 2))));
         try
         {
             await Eventually.TrueAsync(() => apps.All(a =>

@@ -26,11 +26,13 @@ public sealed class SingleNodeCluster : IAsyncLifetime
     {
         var https = ClusterNodes.FreePort();
         var akka = ClusterNodes.FreePort();
+        var contact = ClusterNodes.FreePort();
         Root = new Uri($"https://127.0.0.1:{https}/");
         Nodes = await ClusterNodes.StartAsync(new Uri(Root, "/oauth/callback"));
         Web = await Nodes.StartNodeAsync("o8-single", https, builder => builder
             .WithRemoting("127.0.0.1", akka)
-            .WithClustering(new ClusterOptions { SeedNodes = [$"akka.tcp://o8-single@127.0.0.1:{akka}"] })
+            // Bootstrap with itself as the one contact point: it forms a cluster of one.
+            .WithBootstrapOnLoopback([contact], contact, requiredContactPoints: 1)
             // The app passivates its own idle entities quickly: that must not reach the logins' region.
             .AddHocon("akka.cluster.sharding.passivate-idle-entity-after = 1s", HoconAddMode.Prepend));
     }

@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using O8Actors.Certificates;
 using O8Actors.Configuration;
 
@@ -105,15 +104,8 @@ internal static class CallbackListenerHost
     private static WebApplication Build(int port, bool ipv6, X509Certificate2? certificate, RequestDelegate handler,
         ILoggerFactory? loggerFactory)
     {
-        // The empty builder reads no appsettings and no environment variables; the listener is a component of the
-        // host app, not an app of its own, so it must not take the app's Ctrl+C and SIGTERM either (see ComponentHostLifetime).
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
-        {
-            ApplicationName = typeof(CallbackListenerHost).Assembly.GetName().Name,
-            EnvironmentName = Environments.Production,
-        });
-        ComponentHostLifetime.Use(builder.Services);
-        builder.Services.AddSingleton<ILoggerFactory>(new ListenerLoggerFactory(loggerFactory ?? NullLoggerFactory.Instance));
+        // The listener is a component of the host app, not an app of its own; its log keeps no request URL (they carry codes).
+        var builder = ComponentWebHost.CreateBuilder(typeof(CallbackListenerHost), loggerFactory);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownGrace);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {

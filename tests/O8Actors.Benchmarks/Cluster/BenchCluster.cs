@@ -45,7 +45,7 @@ internal sealed class BenchCluster : IAsyncDisposable
     {
         var https = Enumerable.Range(0, count).Select(_ => FreePorts.Next()).ToArray();
         var remoting = Enumerable.Range(0, count).Select(_ => FreePorts.Next()).ToArray();
-        var seeds = ClusterFormation.Seeds("o8-bench", remoting);
+        var contacts = Enumerable.Range(0, count).Select(_ => FreePorts.Next()).ToArray();
         var callback = new Uri($"https://127.0.0.1:{https[0]}/oauth/callback");
         var clientId = "bench-" + Guid.NewGuid().ToString("N");
         sandbox.RegisterClient(clientId, null, [callback + "/sandbox"], ClientAuthMethod.None);
@@ -71,7 +71,7 @@ internal sealed class BenchCluster : IAsyncDisposable
             Sharded = count > 1,
             Clustering = akka =>
             {
-                if (count > 1) akka.WithRemoting("127.0.0.1", remoting[i]).WithClustering(new ClusterOptions { SeedNodes = seeds });
+                if (count > 1) akka.WithRemoting("127.0.0.1", remoting[i]).WithBootstrapOnLoopback(contacts, contacts[i], requiredContactPoints: count);
             },
             Configure = builder =>
             {

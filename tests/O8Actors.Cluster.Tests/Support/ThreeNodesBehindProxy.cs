@@ -11,11 +11,11 @@ namespace O8Actors.Cluster.Tests.Support;
 
 /// <summary>
 /// Three nodes on loopback (three actor systems, each its own Kestrel app with <c>MapOAuthCallback</c>) that form one
-/// cluster from seed nodes in their configuration, and a
+/// cluster through Akka.Management's cluster bootstrap (configuration-based discovery of their contact points), and a
 /// Yarp.ReverseProxy app in front of them with random load balancing: users only ever talk to the proxy, so begins and
 /// callbacks land on random nodes.
 /// </summary>
-/// <remarks>Cluster formation: <see cref="ClusterFormation"/> (seed nodes, and why not Akka.Management).</remarks>
+/// <remarks>Cluster formation: <see cref="ClusterFormation"/>.</remarks>
 public class ThreeNodesBehindProxy : IAsyncLifetime
 {
     private readonly List<WebApplication> _nodes = [];
@@ -31,8 +31,8 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
     /// <summary>The https port of each node, in the order of <see cref="Apps"/>.</summary>
     public IReadOnlyList<int> HttpsPorts { get; private set; } = [];
 
-    /// <summary>The cluster's seed nodes (the three nodes' remoting addresses).</summary>
-    public IReadOnlyList<string> Seeds { get; private set; } = [];
+    /// <summary>The ports of the three nodes' bootstrap contact points (what discovery lists).</summary>
+    public IReadOnlyList<int> ContactPorts { get; private set; } = [];
 
     /// <summary>
     /// Starts one more node that joins the cluster (not behind the proxy: the test talks to it at its own port) and adds it
@@ -42,9 +42,11 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
     {
         var https = ClusterNodes.FreePort();
         var remoting = ClusterNodes.FreePort();
+        var contact = ClusterNodes.FreePort();
         var node = await Nodes.StartNodeAsync("o8-cluster", https, akka =>
         {
-            akka.WithRemoting("127.0.0.1", remoting).WithClustering(new ClusterOptions { SeedNodes = [.. Seeds] });
+            // Discovery lists the first three and this one; their contact points report the running cluster, which it joins.
+            akka.WithRemoting("127.0.0.1", remoting).WithBootstrapOnLoopback([.. ContactPorts, contact], contact, requiredContactPoints: 3);
             if (ExtraHocon is { } hocon) akka.AddHocon(hocon, HoconAddMode.Prepend);
             ConfigureNode(akka);
         });
@@ -68,13 +70,14 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
 
         var https = Enumerable.Range(0, 3).Select(_ => ClusterNodes.FreePort()).ToArray();
         var remoting = Enumerable.Range(0, 3).Select(_ => ClusterNodes.FreePort()).ToArray();
-        var seeds = ClusterFormation.Seeds("o8-cluster", remoting);
-        Seeds = seeds;
-        // Every node starts at once, as a deployment would: the first seed forms the cluster and the others join it.
+        var contacts = Enumerable.Range(0, 3).Select(_ => ClusterNodes.FreePort()).ToArray();
+        ContactPorts = contacts;
+        // Every node starts at once, as a deployment would: once all three contact points answer, the node with the lowest
+        // one forms the cluster and the others join it.
         HttpsPorts = https;
         var starting = Enumerable.Range(0, 3).Select(i => Nodes.StartNodeAsync("o8-cluster", https[i], akka =>
         {
-            akka.WithRemoting("127.0.0.1", remoting[i]).WithClustering(new ClusterOptions { SeedNodes = seeds });
+            akka.WithRemoting("127.0.0.1", remoting[i]).WithBootstrapOnLoopback(contacts, contacts[i], requiredContactPoints: 3);
             if (ExtraHocon is { } hocon) akka.AddHocon(hocon, HoconAddMode.Prepend);
             ConfigureNode(akka);
         })).ToList();

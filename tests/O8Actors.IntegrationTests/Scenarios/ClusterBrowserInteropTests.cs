@@ -78,7 +78,7 @@ public sealed class ClusterBrowserInteropTests(ITestOutputHelper output) : IAsyn
 
         var https = Enumerable.Range(0, 3).Select(_ => FreePorts.Next()).ToArray();
         var remoting = Enumerable.Range(0, 3).Select(_ => FreePorts.Next()).ToArray();
-        var seeds = ClusterFormation.Seeds(SystemName, remoting);
+        var contacts = Enumerable.Range(0, 3).Select(_ => FreePorts.Next()).ToArray();
         var starting = Enumerable.Range(0, 3).Select(i => LoopbackClusterNode.StartAsync(new LoopbackNodeOptions
         {
             SystemName = SystemName,
@@ -86,7 +86,7 @@ public sealed class ClusterBrowserInteropTests(ITestOutputHelper output) : IAsyn
             Certificate = _parts.Certificate.Certificate,
             KeyRing = _keyRing,
             NodeName = $"node{i}",
-            Clustering = akka => akka.WithRemoting("127.0.0.1", remoting[i]).WithClustering(new ClusterOptions { SeedNodes = seeds })
+            Clustering = akka => akka.WithRemoting("127.0.0.1", remoting[i]).WithBootstrapOnLoopback(contacts, contacts[i], requiredContactPoints: 3)
                 .AddHocon(PauseTolerantFailureDetector, HoconAddMode.Prepend),
             Configure = builder =>
             {

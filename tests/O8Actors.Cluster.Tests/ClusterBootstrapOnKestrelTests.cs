@@ -1,0 +1,137 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Management.Cluster.Bootstrap;
+using Akka.Management.Cluster.Bootstrap.ContactPoint;
+using Akka.Remote.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Newtonsoft.Json;
+using O8Actors.Cluster.Bootstrap;
+using O8Actors.Cluster.Tests.Support;
+using O8Actors.TestSupport;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>
+/// The bootstrap contact point served on Kestrel: what it answers Akka.Management's prober, what else it refuses, and
+/// that it goes with the actor system. (Three nodes forming through it, and a fourth joining, are the fixtures of the
+/// other cluster tests.)
+/// </summary>
+public sealed class ClusterBootstrapOnKestrelTests
+{
+    private static readonly TimeSpan Formation = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_node_forms_a_cluster_through_its_contact_point_and_reports_itself_as_a_seed_in_Akka_Managements_format()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (host, contact) = await StartedNodeAsync(ct);
+        using var _ = host;
+        var cluster = Akka.Cluster.Cluster.Get(host.Services.GetRequiredService<ActorSystem>());
+        await Eventually.TrueAsync(() => cluster.SelfMember.Status == Akka.Cluster.MemberStatus.Up, "the node forms a cluster of one", Formation);
+
+        using var http = new HttpClient();
+        using var response = await http.GetAsync($"http://127.0.0.1:{contact}{ClusterBootstrapEndpoint.SeedNodesPath}", ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        // Read as Akka.Management's prober reads it.
+        var seeds = JsonConvert.DeserializeObject<HttpBootstrapJsonProtocol.SeedNodes>(await response.Content.ReadAsStringAsync(ct))!;
+        Assert.Equal(cluster.SelfAddress, seeds.SelfNode);
+        var member = Assert.Single(seeds.Nodes);
+        Assert.Equal(cluster.SelfAddress, member.Node);
+        Assert.Equal(Akka.Cluster.MemberStatus.Up, member.Status);
+        Assert.Equal(cluster.SelfUniqueAddress.Uid, member.NodeUid);
+
+        await host.StopAsync(ct);
+    }
+
+    [Fact]
+    public async Task The_contact_point_serves_nothing_else_and_only_GET_and_stops_with_the_actor_system()
+    {
+        var (host, contact) = await StartedNodeAsync(TestContext.Current.CancellationToken);
+        using var _ = host;
+        var ct = TestContext.Current.CancellationToken;
+        var root = $"http://127.0.0.1:{contact}";
+        using var http = new HttpClient();
+
+        using (var other = await http.GetAsync(root + "/cluster/members", ct)) Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        using (var post = await http.PostAsync(root + ClusterBootstrapEndpoint.SeedNodesPath, new StringContent("{}"), ct))
+        {
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+            Assert.Equal("GET", post.Content.Headers.Allow.Single());
+        }
+
+        // Terminated abruptly (no coordinated shutdown of the host): the contact point goes all the same.
+        await host.Services.GetRequiredService<ActorSystem>().Terminate();
+        await Eventually.TrueAsync(() => !Accepts(contact), "the contact point stops listening once the actor system has terminated", Formation);
+    }
+
+    [Fact]
+    public void Without_an_address_to_listen_on_it_says_so_when_configured()
+    {
+        var error = Assert.Throws<ArgumentException>(() => AkkaConfigurationBuilderFor().WithClusterBootstrapOnKestrel(_ => { }));
+        Assert.Contains("Listen", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bootstrap_set_to_start_by_itself_is_refused_with_the_setting_to_change()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var contact = ClusterNodes.FreePort();
+        using var host = Node(contact, autoStart: true);
+        var error = await Record.ExceptionAsync(() => host.StartAsync(ct));
+        var refused = FindInChain<InvalidOperationException>(error);
+        Assert.NotNull(refused);
+        Assert.Contains("autoStart: false", refused.Message, StringComparison.Ordinal);
+        Assert.False(Accepts(contact));
+    }
+
+    private static async Task<(IHost Host, int ContactPort)> StartedNodeAsync(CancellationToken ct)
+    {
+        var contact = ClusterNodes.FreePort();
+        var host = Node(contact);
+        await host.StartAsync(ct);
+        return (host, contact);
+    }
+
+    private static IHost Node(int contact, bool autoStart = false)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        var remoting = ClusterNodes.FreePort();
+        builder.Services.AddAkka("o8-bootstrap-" + Guid.NewGuid().ToString("N")[..8], akka => akka
+            .WithRemoting("127.0.0.1", remoting)
+            .WithBootstrapOnLoopback([contact], contact, requiredContactPoints: 1, autoStart: autoStart));
+        return builder.Build();
+    }
+
+    private static AkkaConfigurationBuilder AkkaConfigurationBuilderFor() => new(new ServiceCollection(), "o8-unused");
+
+    private static bool Accepts(int port)
+    {
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static T? FindInChain<T>(Exception? error) where T : Exception
+    {
+        for (; error is not null; error = error.InnerException)
+        {
+            if (error is T found) return found;
+            if (error is AggregateException aggregate)
+                foreach (var inner in aggregate.InnerExceptions)
+                    if (FindInChain<T>(inner) is { } nested) return nested;
+        }
+
+        return null;
+    }
+}
