@@ -1,6 +1,7 @@
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
+using Akka.Discovery.Config.Hosting;
 using Akka.Hosting;
 using Akka.Management.Cluster.Bootstrap;
 using Akka.Management.Cluster.Bootstrap.ContactPoint;
@@ -66,6 +67,37 @@ public sealed class ClusterBootstrapOnKestrelTests
         // Terminated abruptly (no coordinated shutdown of the host): the contact point goes all the same.
         await host.Services.GetRequiredService<ActorSystem>().Terminate();
         await Eventually.TrueAsync(() => !Accepts(contact), "the contact point stops listening once the actor system has terminated", Formation);
+    }
+
+    [Fact]
+    public async Task A_node_listed_by_a_host_name_recognises_itself_by_its_advertised_host_and_forms_the_cluster()
+    {
+        // Discovery lists the node as localhost; it listens on 127.0.0.1. Bootstrap forms a new cluster only on the node
+        // that finds itself among the discovered contact points, by host and port: without AdvertisedHost it would look
+        // for 127.0.0.1 and wait for another node to form it, forever.
+        var ct = TestContext.Current.CancellationToken;
+        var contact = ClusterNodes.FreePort();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddAkka("o8-advertised", akka => akka
+            .WithRemoting("127.0.0.1", ClusterNodes.FreePort())
+            .WithClustering(new ClusterOptions())
+            .WithConfigDiscovery(d => d.Services.Add(new Service { Name = "advertised", Endpoints = [$"localhost:{contact}"] }))
+            .WithClusterBootstrap(b =>
+            {
+                b.ContactPointDiscovery.ServiceName = "advertised";
+                b.ContactPointDiscovery.RequiredContactPointsNr = 1;
+                b.ContactPointDiscovery.StableMargin = TimeSpan.FromSeconds(1);
+            }, autoStart: false)
+            .WithClusterBootstrapOnKestrel(o =>
+            {
+                o.Listen = new IPEndPoint(IPAddress.Loopback, contact);
+                o.AdvertisedHost = "localhost";
+            }));
+        using var host = builder.Build();
+        await host.StartAsync(ct);
+        var cluster = Akka.Cluster.Cluster.Get(host.Services.GetRequiredService<ActorSystem>());
+        await Eventually.TrueAsync(() => cluster.SelfMember.Status == Akka.Cluster.MemberStatus.Up, "the node forms a cluster of one", Formation);
+        await host.StopAsync(ct);
     }
 
     [Fact]

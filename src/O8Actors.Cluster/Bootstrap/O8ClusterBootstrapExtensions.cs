@@ -57,9 +57,7 @@ public static class O8ClusterBootstrapExtensions
                     "Cluster bootstrap is set to start by itself (WithClusterBootstrap's autoStart): that starts Akka.Management's own " +
                     "HTTP server, which cannot run here. Pass autoStart: false; WithClusterBootstrapOnKestrel starts the bootstrap.");
 
-            var loggerFactory = system is ExtendedActorSystem extended
-                ? (Akka.DependencyInjection.DependencyResolver.For(extended).Resolver.GetService<ILoggerFactory>())
-                : null;
+            var loggerFactory = Akka.DependencyInjection.DependencyResolver.For(system).Resolver.GetService<ILoggerFactory>();
             var bootstrap = ClusterBootstrap.Get(system);
             var maxSeedNodes = ClusterBootstrapSettings.Create(system.Settings.Config, system.Log).ContactPoint.MaxSeedNodesToExpose;
             var cluster = Akka.Cluster.Cluster.Get(system);
