@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using O8Actors.Configuration;
 using O8Actors.Hosting.Tests.Support;
 using O8Actors.TestKit.Browser;
-using O8Actors.TestKit.Sandbox;
 
 namespace O8Actors.Hosting.Tests;
 
@@ -15,7 +14,6 @@ namespace O8Actors.Hosting.Tests;
 public sealed class HostedAccountsTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-    private readonly string _clientId = "accounts-" + Guid.NewGuid().ToString("N");
     private readonly ScriptedBrowser _browser = new();
     private readonly InMemoryTokenStore _store = new();
     private IHost _host = null!;
@@ -24,15 +22,12 @@ public sealed class HostedAccountsTests(SandboxFixture sandbox) : IClassFixture<
 
     public async ValueTask InitializeAsync()
     {
-        var settings = HostedO8.LoopbackSettings();
-        settings["O8:Tokens:RefreshMargin"] = "00:00:30";
-        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", _clientId)) settings[key] = value;
-        // A provider from configuration with fixed endpoints: its revocation endpoint is configured too.
-        settings["O8:Providers:sandbox:RevocationEndpoint"] = sandbox.Server.RevocationEndpoint.ToString();
-        _host = HostedO8.Build(settings, o => o.Browser = _ => _browser, "o8-accounts", services => services.AddSingleton<ITokenStore>(_store));
-        await _host.StartAsync();
-        var redirect = await Logins.GetRedirectUriAsync("sandbox", TestContext.Current.CancellationToken);
-        sandbox.Server.RegisterClient(_clientId, null, [redirect.ToString()], ClientAuthMethod.None);
+        _host = await HostedO8.StartWithSandboxAsync(sandbox, _browser, "o8-accounts", settings =>
+        {
+            settings["O8:Tokens:RefreshMargin"] = "00:00:30";
+            // A provider from configuration with fixed endpoints: its revocation endpoint is configured too.
+            settings["O8:Providers:sandbox:RevocationEndpoint"] = sandbox.Server.RevocationEndpoint.ToString();
+        }, services => services.AddSingleton<ITokenStore>(_store));
     }
 
     public async ValueTask DisposeAsync()

@@ -24,7 +24,7 @@ namespace O8Actors;
 public sealed class AccessTokenHandler : DelegatingHandler
 {
     private readonly IOAuthLogins _logins;
-    private readonly OAuthAccount _account;
+    private readonly Func<CancellationToken, ValueTask<OAuthAccount>> _account;
     private readonly IReadOnlyList<string>? _scopes;
 
     /// <summary>Calls on behalf of <paramref name="account"/>.</summary>
@@ -32,6 +32,22 @@ public sealed class AccessTokenHandler : DelegatingHandler
     /// <param name="account">Whose token each request carries.</param>
     /// <param name="scopes">Scopes the token must cover (a refresh asks for them); null for the account's own.</param>
     public AccessTokenHandler(IOAuthLogins logins, OAuthAccount account, IReadOnlyList<string>? scopes = null)
+    {
+        ArgumentNullException.ThrowIfNull(logins);
+        ArgumentNullException.ThrowIfNull(account);
+        _logins = logins;
+        _account = _ => ValueTask.FromResult(account);
+        _scopes = scopes;
+    }
+
+    /// <summary>
+    /// Calls on behalf of the account <paramref name="account"/> names for each request: in a web app, the signed-in user's
+    /// (one handler serves every user, as <c>IHttpClientFactory</c> shares handlers).
+    /// </summary>
+    /// <param name="logins">Where the accounts' tokens come from.</param>
+    /// <param name="account">Whose token a request carries, asked once per request (the retry after a 401 keeps it).</param>
+    /// <param name="scopes">Scopes the token must cover (a refresh asks for them); null for the account's own.</param>
+    public AccessTokenHandler(IOAuthLogins logins, Func<CancellationToken, ValueTask<OAuthAccount>> account, IReadOnlyList<string>? scopes = null)
     {
         ArgumentNullException.ThrowIfNull(logins);
         ArgumentNullException.ThrowIfNull(account);
@@ -44,7 +60,9 @@ public sealed class AccessTokenHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var token = Bearer(await _logins.GetAccessTokenAsync(_account, _scopes, cancellationToken: cancellationToken).ConfigureAwait(false));
+        var account = await _account(cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("The account callback of AccessTokenHandler returned null: it must name the account each request is for.");
+        var token = Bearer(await _logins.GetAccessTokenAsync(account, _scopes, cancellationToken: cancellationToken).ConfigureAwait(false));
         // The retry sends the body again: buffer it first (a no-op for the usual string and byte contents).
         if (request.Content is not null) await request.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
 
@@ -55,7 +73,7 @@ public sealed class AccessTokenHandler : DelegatingHandler
         string retryWith;
         try
         {
-            retryWith = await TokenOtherThanAsync(token, cancellationToken).ConfigureAwait(false);
+            retryWith = await TokenOtherThanAsync(account, token, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -75,11 +93,11 @@ public sealed class AccessTokenHandler : DelegatingHandler
     /// it, else a forced refresh. The account refreshes once for every request that asks while its refresh runs, and a
     /// request that asks afterwards finds the new token first, so refused requests together cost one refresh.
     /// </summary>
-    private async Task<string> TokenOtherThanAsync(string refused, CancellationToken cancellationToken)
+    private async Task<string> TokenOtherThanAsync(OAuthAccount account, string refused, CancellationToken cancellationToken)
     {
-        var current = Bearer(await _logins.GetAccessTokenAsync(_account, _scopes, cancellationToken: cancellationToken).ConfigureAwait(false));
+        var current = Bearer(await _logins.GetAccessTokenAsync(account, _scopes, cancellationToken: cancellationToken).ConfigureAwait(false));
         if (!string.Equals(current, refused, StringComparison.Ordinal)) return current;
-        return Bearer(await _logins.GetAccessTokenAsync(_account, _scopes, new AccessTokenOptions(ForceRefresh: true), cancellationToken)
+        return Bearer(await _logins.GetAccessTokenAsync(account, _scopes, new AccessTokenOptions(ForceRefresh: true), cancellationToken)
             .ConfigureAwait(false));
     }
 

@@ -22,6 +22,24 @@ public static class HostedO8
         return builder.Build();
     }
 
+    /// <summary>
+    /// A started host whose provider <c>sandbox</c> is a fresh public client of <paramref name="sandbox"/> (registered for
+    /// the host's redirect URI once it is known), its logins completed by <paramref name="browser"/>.
+    /// </summary>
+    public static async Task<IHost> StartWithSandboxAsync(SandboxFixture sandbox, O8Actors.TestKit.Browser.ScriptedBrowser browser, string systemName,
+        Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        var clientId = systemName + "-" + Guid.NewGuid().ToString("N");
+        var all = LoopbackSettings();
+        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) all[key] = value;
+        settings?.Invoke(all);
+        var host = Build(all, o => o.Browser = _ => browser, systemName, services);
+        await host.StartAsync();
+        var redirect = await host.Services.GetRequiredService<IOAuthLogins>().GetRedirectUriAsync("sandbox", TestContext.Current.CancellationToken);
+        sandbox.Server.RegisterClient(clientId, null, [redirect.ToString()], O8Actors.TestKit.Sandbox.ClientAuthMethod.None);
+        return host;
+    }
+
     /// <summary>Listener settings every test uses: plain http on a free loopback port, IPv4 only.</summary>
     public static Dictionary<string, string?> LoopbackSettings() => new()
     {

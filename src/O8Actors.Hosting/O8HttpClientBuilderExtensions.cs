@@ -1,0 +1,77 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace O8Actors.Hosting;
+
+/// <summary>
+/// Calls APIs through <c>IHttpClientFactory</c> as a signed-in account: each request of the named or typed client
+/// carries the account's current access token (<see cref="AccessTokenHandler"/>: cached, refreshed when due, renewed
+/// once when the API answers 401).
+/// <code>
+/// services.AddHttpClient("github", c => c.BaseAddress = new Uri("https://api.github.com/"))
+///     .AddOAuthAccessToken("github");                          // the one account signed in with github
+/// services.AddHttpClient&lt;CalendarApi&gt;()
+///     .AddOAuthAccessToken((services, ct) => CurrentUsersAccountAsync(services, ct));   // a web app: per request
+/// </code>
+/// </summary>
+public static class O8HttpClientBuilderExtensions
+{
+    /// <summary>
+    /// Each request carries the access token of the account signed in with <paramref name="provider"/>: the one named by
+    /// <paramref name="accountKey"/> (its <c>sub</c>, or the key the app gave in <see cref="AuthorizationRequest.AccountKey"/>),
+    /// or, without a key, the only account of that provider (a desktop or CLI app signed in once).
+    /// </summary>
+    /// <param name="builder">The client's builder (<c>services.AddHttpClient(...)</c>).</param>
+    /// <param name="provider">The registered provider's name.</param>
+    /// <param name="accountKey">The account's key; null for the provider's only account.</param>
+    /// <param name="scopes">Scopes the token must cover; null for the account's own.</param>
+    /// <remarks>
+    /// A request fails before it is sent, with <see cref="InvalidOperationException"/>, when no account of the provider
+    /// is signed in or several are and no key names one; with <see cref="InteractionRequiredException"/> when the named
+    /// account has no tokens or its refresh is refused. For DPoP-bound tokens use <see cref="Dpop.DpopHandler"/>.
+    /// </remarks>
+    public static IHttpClientBuilder AddOAuthAccessToken(this IHttpClientBuilder builder, string provider, string? accountKey = null,
+        IReadOnlyList<string>? scopes = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(provider);
+        if (accountKey is not null)
+        {
+            var account = new OAuthAccount(provider, accountKey);
+            return builder.AddOAuthAccessToken((_, _) => ValueTask.FromResult(account), scopes);
+        }
+
+        return builder.AddOAuthAccessToken((services, ct) => OnlyAccountAsync(services.GetRequiredService<IOAuthLogins>(), provider, ct), scopes);
+    }
+
+    /// <summary>
+    /// Each request carries the access token of the account <paramref name="account"/> names for it, asked once per
+    /// request: a web app returns the signed-in user's account (kept with the user when their login succeeded).
+    /// </summary>
+    /// <param name="builder">The client's builder (<c>services.AddHttpClient(...)</c>).</param>
+    /// <param name="account">
+    /// The account a request is for, from the handler's services (singletons such as <c>IHttpContextAccessor</c> reach the
+    /// current request; <c>IHttpClientFactory</c> builds handlers in a scope of their own, not the request's).
+    /// </param>
+    /// <param name="scopes">Scopes the token must cover; null for the account's own.</param>
+    public static IHttpClientBuilder AddOAuthAccessToken(this IHttpClientBuilder builder,
+        Func<IServiceProvider, CancellationToken, ValueTask<OAuthAccount>> account, IReadOnlyList<string>? scopes = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(account);
+        return builder.AddHttpMessageHandler(services =>
+            new AccessTokenHandler(services.GetRequiredService<IOAuthLogins>(), ct => account(services, ct), scopes));
+    }
+
+    private static async ValueTask<OAuthAccount> OnlyAccountAsync(IOAuthLogins logins, string provider, CancellationToken cancellationToken)
+    {
+        var accounts = await logins.GetAccountsAsync(provider, cancellationToken).ConfigureAwait(false);
+        return accounts.Count switch
+        {
+            1 => accounts[0],
+            0 => throw new InvalidOperationException(
+                $"No account of provider '{provider}' is signed in: sign in first (RunAsync or AuthorizeAsync), then call the API."),
+            _ => throw new InvalidOperationException(
+                $"{accounts.Count} accounts of provider '{provider}' are signed in: name the one to call as with AddOAuthAccessToken's accountKey."),
+        };
+    }
+}
