@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -6,8 +8,12 @@ using O8Actors.TestKit.Sandbox;
 
 namespace O8Actors.Examples.HostedApp;
 
-/// <summary>Starts a few logins at once through the injected <see cref="IOAuthLogins"/>, logs how each ended, then stops the app.</summary>
-internal sealed class LoginWorker(IOAuthLogins logins, IConfiguration configuration, IServiceProvider services,
+/// <summary>
+/// Starts a few logins at once through the injected <see cref="IOAuthLogins"/>, logs how each ended, calls the
+/// provider's userinfo endpoint as each signed-in account (an <c>IHttpClientFactory</c> client with
+/// <c>AddOAuthAccessToken</c>), then stops the app.
+/// </summary>
+internal sealed class LoginWorker(IOAuthLogins logins, IConfiguration configuration, IServiceProvider services, IHttpClientFactory http,
     IHostApplicationLifetime lifetime, ILogger<LoginWorker> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -15,21 +21,36 @@ internal sealed class LoginWorker(IOAuthLogins logins, IConfiguration configurat
         // The provider's own redirect URI (the listener's followed by its name), registered with it.
         var redirect = await logins.GetRedirectUriAsync("sandbox", stoppingToken);
         log.LogInformation("Redirect URI (register it with your provider): {RedirectUri}", redirect);
-        if (services.GetService<SandboxAuthorizationServer>() is { } sandbox)
+        var sandbox = services.GetService<SandboxAuthorizationServer>();
+        if (sandbox is not null)
             sandbox.RegisterClient(configuration["O8:Providers:sandbox:ClientId"]!, null, [redirect.ToString()], ClientAuthMethod.None);
 
         using var progress = logins.Events.Subscribe(new ProgressLog(log));
         var users = configuration.GetSection("Demo:Users").Get<string[]>() ?? ["alice"];
         var running = users.Select(async user =>
         {
-            var request = new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = user });
+            // The account is keyed by the user's name (this provider's ID tokens are not validated: no key set is configured).
+            var request = new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = user }) { AccountKey = user };
             var outcome = await logins.RunAsync("sandbox", request, stoppingToken);
             // Never log a token: the outcome kind, and whether a refresh token came, is all the log needs.
             log.LogInformation("Login for {User} ended {Outcome}{Detail}", user, outcome.Kind,
                 outcome is LoginSucceeded s ? $" (refresh token: {s.Tokens.CanRefresh})" : outcome is LoginDenied d ? $" ({d.Error})" : "");
+            if (outcome is LoginSucceeded { Account: { } account } && sandbox is not null)
+                await CallUserInfoAsync(sandbox.UserInfoEndpoint, account, stoppingToken);
         });
         await Task.WhenAll(running);
         lifetime.StopApplication();
+    }
+
+    /// <summary>Calls the userinfo endpoint as <paramref name="account"/>: the "userinfo" client adds its access token.</summary>
+    private async Task CallUserInfoAsync(Uri userInfo, OAuthAccount account, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, userInfo);
+        request.Options.Set(AccessTokenHandler.AccountOption, account);
+        using var response = await http.CreateClient("userinfo").SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var claims = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        log.LogInformation("Called userinfo as {Account}: sub = {Subject}", account, claims.GetProperty("sub").GetString());
     }
 
     private sealed class ProgressLog(ILogger log) : IObserver<LoginEvent>

@@ -48,6 +48,8 @@ builder.Services.AddAkka("hosted-app", akka => akka
 builder.Services.AddOpenTelemetry()
     .WithMetrics(metrics => metrics.AddMeter(O8Telemetry.MeterName).AddConsoleExporter())
     .WithTracing(tracing => tracing.AddSource(O8Telemetry.ActivitySourceName).AddConsoleExporter());
+// API calls as a signed-in account: each request of this client names its account, the handler adds its token.
+builder.Services.AddHttpClient("userinfo").AddOAuthAccessToken();
 builder.Services.AddHostedService<LoginWorker>();
 
 using var host = builder.Build();

@@ -11,6 +11,7 @@ namespace O8Actors.Hosting;
 ///     .AddOAuthAccessToken("github");                          // the one account signed in with github
 /// services.AddHttpClient&lt;CalendarApi&gt;()
 ///     .AddOAuthAccessToken((services, ct) => CurrentUsersAccountAsync(services, ct));   // a web app: per request
+/// services.AddHttpClient("api").AddOAuthAccessToken();          // each request names its account in its Options
 /// </code>
 /// </summary>
 public static class O8HttpClientBuilderExtensions
@@ -61,6 +62,17 @@ public static class O8HttpClientBuilderExtensions
         return builder.AddHttpMessageHandler(services =>
             new AccessTokenHandler(services.GetRequiredService<IOAuthLogins>(), ct => account(services, ct), scopes));
     }
+
+    /// <summary>
+    /// Each request carries the access token of the account it names in its options
+    /// (<c>request.Options.Set(AccessTokenHandler.AccountOption, account)</c>): one client for every account.
+    /// </summary>
+    /// <param name="builder">The client's builder (<c>services.AddHttpClient(...)</c>).</param>
+    /// <param name="scopes">Scopes the token must cover; null for the account's own.</param>
+    /// <remarks>A request that names no account fails before it is sent, with <see cref="InvalidOperationException"/>.</remarks>
+    public static IHttpClientBuilder AddOAuthAccessToken(this IHttpClientBuilder builder, IReadOnlyList<string>? scopes = null) =>
+        builder.AddOAuthAccessToken((_, _) => throw new InvalidOperationException(
+            "This client calls as the account each request names, and this request names none: set AccessTokenHandler.AccountOption in its Options."), scopes);
 
     private static async ValueTask<OAuthAccount> OnlyAccountAsync(IOAuthLogins logins, string provider, CancellationToken cancellationToken)
     {

@@ -30,6 +30,7 @@ public sealed class HostedApiCallTests(SandboxFixture sandbox) : IClassFixture<S
         {
             services.AddHttpClient("only").AddOAuthAccessToken("sandbox");
             services.AddHttpClient("bob").AddOAuthAccessToken("sandbox", accountKey: "bob");
+            services.AddHttpClient("named").AddOAuthAccessToken();
             // A web app's form: the account of the user the current request is for.
             services.AddHttpClient("current").AddOAuthAccessToken((_, _) =>
                 ValueTask.FromResult(new OAuthAccount("sandbox", CurrentUser.Value ?? throw new InvalidOperationException("no user"))));
@@ -88,6 +89,34 @@ public sealed class HostedApiCallTests(SandboxFixture sandbox) : IClassFixture<S
         }
     }
 
+    [Fact]
+    public async Task A_request_that_names_its_account_is_sent_as_that_account_and_one_that_names_none_is_not_sent()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await SignInAsync("alice", ct);
+        await SignInAsync("bob", ct);
+        var before = sandbox.Server.Counters.UserInfoRequests;
+
+        using var unnamed = new HttpRequestMessage(HttpMethod.Get, sandbox.Server.UserInfoEndpoint);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Client("named").SendAsync(unnamed, ct));
+        Assert.Contains("AccessTokenHandler.AccountOption", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(before, sandbox.Server.Counters.UserInfoRequests);
+
+        foreach (var user in new[] { "bob", "alice" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, sandbox.Server.UserInfoEndpoint);
+            request.Options.Set(AccessTokenHandler.AccountOption, new OAuthAccount("sandbox", user));
+            using var response = await Client("named").SendAsync(request, ct);
+            Assert.Equal(user, await SubjectOfAsync(response, ct));
+        }
+
+        // A request's own account wins over the client's.
+        using var overridden = new HttpRequestMessage(HttpMethod.Get, sandbox.Server.UserInfoEndpoint);
+        overridden.Options.Set(AccessTokenHandler.AccountOption, new OAuthAccount("sandbox", "alice"));
+        using var answer = await Client("bob").SendAsync(overridden, ct);
+        Assert.Equal("alice", await SubjectOfAsync(answer, ct));
+    }
+
     /// <summary>Signs <paramref name="user"/> in (the sandbox's subject is the login hint), the account keyed by the user's name.</summary>
     private async Task<TokenSet> SignInAsync(string user, CancellationToken ct)
     {
@@ -100,6 +129,11 @@ public sealed class HostedApiCallTests(SandboxFixture sandbox) : IClassFixture<S
     private async Task<string?> UserInfoAsync(HttpClient client, CancellationToken ct)
     {
         using var response = await client.GetAsync(sandbox.Server.UserInfoEndpoint, ct);
+        return await SubjectOfAsync(response, ct);
+    }
+
+    private static async Task<string?> SubjectOfAsync(HttpResponseMessage response, CancellationToken ct)
+    {
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
         return body.GetProperty("sub").GetString();

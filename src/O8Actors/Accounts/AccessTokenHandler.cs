@@ -23,6 +23,12 @@ namespace O8Actors;
 /// </example>
 public sealed class AccessTokenHandler : DelegatingHandler
 {
+    /// <summary>
+    /// Names the account one request is for, over the handler's own:
+    /// <c>request.Options.Set(AccessTokenHandler.AccountOption, account)</c>.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<OAuthAccount> AccountOption = new("O8Actors.Account");
+
     private readonly IOAuthLogins _logins;
     private readonly Func<CancellationToken, ValueTask<OAuthAccount>> _account;
     private readonly IReadOnlyList<string>? _scopes;
@@ -60,8 +66,10 @@ public sealed class AccessTokenHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var account = await _account(cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException("The account callback of AccessTokenHandler returned null: it must name the account each request is for.");
+        var account = request.Options.TryGetValue(AccountOption, out var named) && named is not null
+            ? named
+            : await _account(cancellationToken).ConfigureAwait(false)
+              ?? throw new InvalidOperationException("The account callback of AccessTokenHandler returned null: it must name the account each request is for.");
         var token = Bearer(await _logins.GetAccessTokenAsync(account, _scopes, cancellationToken: cancellationToken).ConfigureAwait(false));
         // The retry sends the body again: buffer it first (a no-op for the usual string and byte contents).
         if (request.Content is not null) await request.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);

@@ -52,6 +52,9 @@ public sealed class HostedAppExampleTests
             Assert.Contains("Login for alice ended Succeeded (refresh token: True)", text);
             Assert.Contains("Login for bob ended Succeeded (refresh token: True)", text);
             Assert.Contains("Login for deny-carol ended Denied (access_denied)", text);
+            // Then each signed-in account calls the sandbox's userinfo through the IHttpClientFactory client.
+            Assert.Contains("Called userinfo as OAuthAccount { Provider = sandbox, Key = alice }: sub = alice", text);
+            Assert.Contains("Called userinfo as OAuthAccount { Provider = sandbox, Key = bob }: sub = bob", text);
             // The OpenTelemetry console exporter wrote a login's span: the example's telemetry wiring works too.
             Assert.Contains("Activity.DisplayName:        o8.login", text);
         }
