@@ -149,7 +149,9 @@ internal sealed class ClusterMode : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
         // The summary says where each node listens; keep three nodes' start-up lines out of the console.
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
-        builder.Logging.AddFilter("Akka", LogLevel.Warning);
+        // Akka's errors only: nodes starting at once probe each other's contact points before all of them listen, and
+        // Akka.Management logs each refused probe as a warning with its stack trace, then probes again.
+        builder.Logging.AddFilter("Akka", LogLevel.Error);
         builder.Services.AddDataProtection().PersistKeysToFileSystem(keyRing).SetApplicationName(ApplicationName);
         WebConnectApp.AddServices(builder, SystemName, connections, akka => akka
             .WithRemoting(remoting)
