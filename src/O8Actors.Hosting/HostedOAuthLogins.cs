@@ -90,10 +90,12 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         // Server mode redirects the user's own browser to the authorize URL; a device login has none, and would leave
         // the request waiting for its whole lifetime.
-        if (request is not null && request.Method != LoginMethod.Browser)
+        if (request?.Method is { } method && method != LoginMethod.Browser)
             throw new ArgumentException(
-                $"BeginAsync starts a browser login (server mode redirects the user's browser); a {request.Method} login has no authorize URL. " +
+                $"BeginAsync starts a browser login (server mode redirects the user's browser); a {method} login has no authorize URL. " +
                 "Run device logins with IOAuthLogins.RunAsync or AuthorizeAsync.", nameof(request));
+        // Whatever o8.login.method says: the user's browser is the one this request came from.
+        request = (request ?? AuthorizationRequest.Default) with { Method = LoginMethod.Browser };
         var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
         // The node's actor system stopped under a running host (it left its cluster, or is shutting down): a message to
         // its actors would go to dead letters and the caller would wait forever.

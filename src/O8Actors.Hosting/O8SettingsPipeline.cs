@@ -53,6 +53,7 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         "o8.listener.bind-ipv6" or "o8.certificates.auto-create" or "o8.login.pkce" => "true or false",
         "o8.login.timeout" or "o8.login.exchange-timeout" => "a duration such as 00:02:00",
         "o8.listener.external-redirect-uri" => "a URI",
+        "o8.login.method" => "Browser, Device or Auto",
         _ => null,
     };
 
@@ -62,6 +63,7 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         "o8.listener.bind-ipv6" or "o8.certificates.auto-create" or "o8.login.pkce" => bool.TryParse(value, out _),
         "o8.login.timeout" or "o8.login.exchange-timeout" => TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out _),
         "o8.listener.external-redirect-uri" => value.Length == 0 || Uri.TryCreate(value, UriKind.RelativeOrAbsolute, out _),
+        "o8.login.method" => O8Options.TryParseMethod(value, out _),
         _ => true,
     };
 }

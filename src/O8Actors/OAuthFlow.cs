@@ -140,7 +140,7 @@ public abstract class OAuthFlow
     {
         var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
         var options = allowInteraction
-            ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey })
+            ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser })
             : AccessTokenOptions.Silent;
         return await registration.Logins.GetAccessTokenAsync(Account, null, options, cancellationToken).ConfigureAwait(false);
     }
@@ -172,7 +172,7 @@ public abstract class OAuthFlow
     public async Task<TokenSet> AuthorizeForTokensAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
-        return await registration.Logins.AuthorizeAsync(_providerName, new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey }, cancellationToken)
+        return await registration.Logins.AuthorizeAsync(_providerName, new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser }, cancellationToken)
             .ConfigureAwait(false);
     }
 

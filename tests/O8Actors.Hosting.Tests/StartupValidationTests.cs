@@ -18,6 +18,8 @@ public sealed class StartupValidationTests
     [InlineData("O8:Login:MaxPendingPerPartition", "0", "o8.login.max-pending-per-partition", "O8:Login:MaxPendingPerPartition")]
     [InlineData("O8:Providers:MaxQueuedExchanges", "-1", "o8.providers.max-queued-exchanges", "O8:Providers:MaxQueuedExchanges")]
     [InlineData("O8:Listener:ExternalRedirectUri", "http://app.example.com/oauth/callback", "o8.listener.external-redirect-uri", "O8:Listener:ExternalRedirectUri")]
+    [InlineData("O8:Login:Method", "sometimes", "o8.login.method", "O8:Login:Method")]
+    [InlineData("O8:Login:Method", "1", "o8.login.method", "O8:Login:Method")]
     public async Task Invalid_setting_fails_the_start_naming_it(string key, string value, string hoconKey, string configurationKey)
     {
         var settings = HostedO8.LoopbackSettings();

@@ -62,6 +62,7 @@ public sealed class O8Options
                 MaxPending = Read(o8, "login.max-pending", "a whole number", c => c.GetInt("login.max-pending")),
                 MaxPendingPerPartition = Read(o8, "login.max-pending-per-partition", "a whole number",
                     c => c.GetInt("login.max-pending-per-partition")),
+                Method = Read(o8, "login.method", "browser, device or auto", c => ParseMethod(c.GetString("login.method"))),
             },
             Providers = new ProviderLimitOptions
             {
@@ -78,6 +79,17 @@ public sealed class O8Options
     }
 
     // Akka's getters throw FormatException("banana") without the key: name the setting and quote the value instead.
+    /// <summary><c>browser</c>, <c>device</c> or <c>auto</c>, in any case; anything else (a number too) is refused.</summary>
+    internal static LoginMethod ParseMethod(string? value) =>
+        TryParseMethod(value, out var method) ? method : throw new FormatException($"'{value}' is not a login method.");
+
+    /// <summary>Whether <paramref name="value"/> names a <see cref="LoginMethod"/> (by name, in any case).</summary>
+    internal static bool TryParseMethod(string? value, out LoginMethod method)
+    {
+        method = default;
+        return value is not null && !value.Any(char.IsDigit) && Enum.TryParse(value, ignoreCase: true, out method) && Enum.IsDefined(method);
+    }
+
     private static T Read<T>(Config o8, string key, string expected, Func<Config, T> read)
     {
         try
@@ -220,6 +232,14 @@ public sealed class LoginOptions
     /// user (or client address) cannot take every slot of <see cref="MaxPending"/>. Logins without a partition are not counted.
     /// </summary>
     public int MaxPendingPerPartition { get; set; } = 16;
+
+    /// <summary>
+    /// How a login signs the user in when its request does not say (<see cref="AuthorizationRequest.Method"/> null):
+    /// <see cref="LoginMethod.Browser"/> (default), <see cref="LoginMethod.Device"/> or <see cref="LoginMethod.Auto"/>
+    /// (an app that may run headless sets it once). Server-mode logins are always browser logins, and so are the
+    /// <see cref="OAuthFlow"/> port's.
+    /// </summary>
+    public LoginMethod Method { get; set; } = LoginMethod.Browser;
 }
 
 /// <summary>Provider actor limits (<c>o8.providers</c>).</summary>

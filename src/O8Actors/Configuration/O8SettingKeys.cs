@@ -29,6 +29,7 @@ internal static class O8SettingKeys
         ("providers.max-concurrent-exchanges", "Providers:MaxConcurrentExchanges"),
         ("login.max-pending", "Login:MaxPending"),
         ("login.max-pending-per-partition", "Login:MaxPendingPerPartition"),
+        ("login.method", "Login:Method"),
         ("providers.max-queued-exchanges", "Providers:MaxQueuedExchanges"),
         ("tokens.refresh-margin", "Tokens:RefreshMargin"),
     ];

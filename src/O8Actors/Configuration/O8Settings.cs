@@ -27,7 +27,7 @@ internal sealed record O8Settings(
         return new O8Settings(
             new ListenerSettings(l.Scheme, l.Host, l.Port, l.Path, l.BindIPv6, l.ExternalRedirectUri),
             new CertificateSettings(c.Folder, c.CertFile, c.KeyFile, c.AutoCreate, c.Certificate),
-            new LoginSettings(login.Timeout, login.ExchangeTimeout, login.Pkce, login.MaxPending, login.MaxPendingPerPartition),
+            new LoginSettings(login.Timeout, login.ExchangeTimeout, login.Pkce, login.MaxPending, login.MaxPendingPerPartition, login.Method),
             options.Providers.MaxConcurrentExchanges,
             options.Providers.MaxQueuedExchanges,
             options.Tokens.RefreshMargin);
@@ -72,6 +72,7 @@ internal sealed record O8Settings(
                 MaxPending = Pick(code.Login.MaxPending, shipped.Login.MaxPending, result.Login.MaxPending),
                 MaxPendingPerPartition = Pick(code.Login.MaxPendingPerPartition, shipped.Login.MaxPendingPerPartition,
                     result.Login.MaxPendingPerPartition),
+                Method = Pick(code.Login.Method, shipped.Login.Method, result.Login.Method),
             },
             Providers = new ProviderLimitOptions
             {
@@ -106,7 +107,7 @@ internal sealed record O8Settings(
         Login = new LoginOptions
         {
             Timeout = Login.Timeout, ExchangeTimeout = Login.ExchangeTimeout, Pkce = Login.Pkce,
-            MaxPending = Login.MaxPending, MaxPendingPerPartition = Login.MaxPendingPerPartition,
+            MaxPending = Login.MaxPending, MaxPendingPerPartition = Login.MaxPendingPerPartition, Method = Login.Method,
         },
         Providers = new ProviderLimitOptions { MaxConcurrentExchanges = MaxConcurrentExchanges, MaxQueuedExchanges = MaxQueuedExchanges },
         Tokens = new TokenOptions { RefreshMargin = RefreshMargin },
@@ -127,5 +128,6 @@ internal sealed record O8Settings(
     }
 
     /// <summary><c>o8.login</c>.</summary>
-    internal sealed record LoginSettings(TimeSpan Timeout, TimeSpan ExchangeTimeout, bool Pkce, int MaxPending, int MaxPendingPerPartition);
+    internal sealed record LoginSettings(TimeSpan Timeout, TimeSpan ExchangeTimeout, bool Pkce, int MaxPending, int MaxPendingPerPartition,
+        LoginMethod Method = LoginMethod.Browser);
 }

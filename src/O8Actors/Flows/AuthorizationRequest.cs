@@ -23,11 +23,12 @@ public sealed record AuthorizationRequest(
     public string? AccountKey { get; init; }
 
     /// <summary>
-    /// How the user signs in: <see cref="LoginMethod.Browser"/> (the default), <see cref="LoginMethod.Device"/> (RFC 8628:
-    /// a code to enter on any device, for machines without a browser) or <see cref="LoginMethod.Auto"/> (the device grant
-    /// when no browser can be opened here and the provider supports it).
+    /// How the user signs in: <see cref="LoginMethod.Browser"/>, <see cref="LoginMethod.Device"/> (RFC 8628: a code to
+    /// enter on any device, for machines without a browser) or <see cref="LoginMethod.Auto"/> (the device grant when no
+    /// browser can be opened here and the provider supports it). Null (the default): the configured
+    /// <c>o8.login.method</c> (<c>O8:Login:Method</c>), which is <see cref="LoginMethod.Browser"/> unless the app changes it.
     /// </summary>
-    public LoginMethod Method { get; init; } = LoginMethod.Browser;
+    public LoginMethod? Method { get; init; }
 
     /// <summary>A request with the provider's default scopes and the configured timeout.</summary>
     public static AuthorizationRequest Default { get; } = new();

@@ -72,7 +72,7 @@ internal sealed partial class FlowActor
                 _dpopKey = msg.DpopKey;
                 OnDeviceCode(msg.Authorization);
                 return true;
-            case CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable } msg when _start.Request.Method == LoginMethod.Auto:
+            case CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable } msg when Method == LoginMethod.Auto:
                 // Auto, and the provider has no device endpoint: the browser it is (the launcher shows the URL if it cannot open one).
                 _deviceUnsupported = true;
                 Choose(LoginMethod.Browser, $"the provider does not support the device grant ({msg.Reason})");

@@ -138,6 +138,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
 
     private TimeSpan Timeout => _start.Request.Timeout ?? _start.Context.Options.Timeout;
 
+    /// <summary>How this login signs the user in: the request's method, else the configured <c>o8.login.method</c>.</summary>
+    private LoginMethod Method => _start.Request.Method ?? _start.Context.Options.Method;
+
     /// <summary>The deadline in force: the login's timeout, or a device login's (bounded by its code's lifetime).</summary>
     private TimeSpan EffectiveTimeout => _deviceTimeout ?? Timeout;
 
@@ -176,7 +179,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
 
         // The deadline covers the whole wait for the user, from the first moment.
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, Timeout);
-        switch (_start.Request.Method)
+        switch (Method)
         {
             case LoginMethod.Device:
                 StartDevice("the login asked for the device grant");
@@ -328,7 +331,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             case BrowserLaunchCompleted msg:
                 if (!msg.Launch.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _start.LoginId, msg.Launch.Detail);
                 Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
-                if (!msg.Launch.Launched && _start.Request.Method == LoginMethod.Auto) TryDeviceInstead(msg.Launch.Detail);
+                if (!msg.Launch.Launched && Method == LoginMethod.Auto) TryDeviceInstead(msg.Launch.Detail);
                 return true;
             default:
                 return DeviceFallback(message);

@@ -48,6 +48,22 @@ public sealed class O8OptionsTests
     }
 
     [Fact]
+    public void The_login_method_ships_as_browser_and_is_read_from_hocon_in_any_case_and_layered_under_code()
+    {
+        Assert.Equal(LoginMethod.Browser, O8Options.FromConfig().Login.Method);
+        var hocon = ConfigurationFactory.ParseString("o8.login.method = AUTO");
+        Assert.Equal(LoginMethod.Auto, O8Settings.From(O8Settings.Layer(new O8Options(), hocon)).Login.Method);
+        Assert.Equal(LoginMethod.Auto, O8Settings.From(O8Settings.Layer(new O8Options(), hocon)).ToOptions().Login.Method);
+
+        var code = new O8Options { Login = { Method = LoginMethod.Device } };
+        Assert.Equal(LoginMethod.Device, O8Settings.From(O8Settings.Layer(code, hocon)).Login.Method);
+
+        // An enum's number is not a method's name: refused, as a misspelt name is.
+        var number = Assert.Throws<O8ConfigurationException>(() => O8Options.FromConfig(ConfigurationFactory.ParseString("o8.login.method = 2")));
+        Assert.Equal("o8.login.method", number.HoconKey);
+    }
+
+    [Fact]
     public void The_refresh_margin_ships_as_five_minutes_and_is_read_from_hocon_and_layered_under_code()
     {
         Assert.Equal(TimeSpan.FromMinutes(5), O8Options.FromConfig().Tokens.RefreshMargin);
@@ -110,6 +126,7 @@ public sealed class O8OptionsTests
     [InlineData("o8.login.max-pending-per-partition = banana", "o8.login.max-pending-per-partition", "O8:Login:MaxPendingPerPartition")]
     [InlineData("o8.providers.max-queued-exchanges = banana", "o8.providers.max-queued-exchanges", "O8:Providers:MaxQueuedExchanges")]
     [InlineData("o8.tokens.refresh-margin = banana", "o8.tokens.refresh-margin", "O8:Tokens:RefreshMargin")]
+    [InlineData("o8.login.method = banana", "o8.login.method", "O8:Login:Method")]
     public void A_value_that_does_not_parse_names_its_key_and_quotes_it(string hocon, string setting, string configurationKey)
     {
         var error = Assert.Throws<O8ConfigurationException>(() => O8Options.FromConfig(ConfigurationFactory.ParseString(hocon)));

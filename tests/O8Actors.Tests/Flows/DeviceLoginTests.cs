@@ -40,11 +40,11 @@ public sealed class DeviceLoginTests : TestKit
         new(DeviceCode, "BCDF-GHJK", new Uri("https://provider.test/device"), new Uri("https://provider.test/device?user_code=BCDF-GHJK"),
             lifetime ?? CodeLifetime, interval ?? Interval);
 
-    private IActorRef Start(LoginMethod method = LoginMethod.Device, IBrowserLauncher? browser = null, TimeSpan? timeout = null,
-        IReadOnlyDictionary<string, string>? parameters = null)
+    private IActorRef Start(LoginMethod? method = LoginMethod.Device, IBrowserLauncher? browser = null, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? parameters = null, LoginOptions? options = null)
     {
         var request = new AuthorizationRequest(["read"], timeout, parameters) { Method = method };
-        var flow = Sys.ActorOf(FlowActor.Props("d1", "test", request, Options, _listener.Ref, _providers.Ref, browser ?? new RecordingBrowser(), _outcomes.Ref));
+        var flow = Sys.ActorOf(FlowActor.Props("d1", "test", request, options ?? Options, _listener.Ref, _providers.Ref, browser ?? new RecordingBrowser(), _outcomes.Ref));
         Watch(flow);
         _flow = flow;
         return flow;
@@ -77,6 +77,26 @@ public sealed class DeviceLoginTests : TestKit
         var probe = CreateTestProbe();
         _flow.Tell(new Identify(null), probe.Ref);
         probe.ExpectMsg<ActorIdentity>();
+    }
+
+    [Fact]
+    public void A_request_that_names_no_method_follows_the_configured_one()
+    {
+        Start(method: null, options: new LoginOptions { Method = LoginMethod.Device });
+
+        _providers.ExpectMsg<RequestDeviceCode>();
+        Assert.Equal(LoginMethod.Device, _events.FishForMessage<LoginMethodChosenEvent>(_ => true).Method);
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void A_request_that_names_its_method_wins_over_the_configured_one()
+    {
+        Start(method: LoginMethod.Browser, options: new LoginOptions { Method = LoginMethod.Device });
+
+        // A browser login registers its state with the listener and asks no provider for a device code.
+        _listener.ExpectMsg<RegisterState>();
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]
