@@ -101,10 +101,13 @@ public sealed class ClusterBootstrapOnKestrelTests
     }
 
     [Fact]
-    public void Without_an_address_to_listen_on_it_says_so_when_configured()
+    public void Without_an_address_and_port_to_listen_on_it_says_so_when_configured()
     {
         var error = Assert.Throws<ArgumentException>(() => AkkaConfigurationBuilderFor().WithClusterBootstrapOnKestrel(_ => { }));
         Assert.Contains("Listen", error.Message, StringComparison.Ordinal);
+        var anyPort = Assert.Throws<ArgumentException>(() => AkkaConfigurationBuilderFor()
+            .WithClusterBootstrapOnKestrel(o => o.Listen = new IPEndPoint(IPAddress.Loopback, 0)));
+        Assert.Contains("not 0", anyPort.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using O8Actors.Hosting.Tests.Support;
 using O8Actors.TestKit.Browser;
+using O8Actors.TestKit;
 
 namespace O8Actors.Hosting.Tests;
 
@@ -25,14 +26,14 @@ public sealed class ConfiguredLoginMethodTests(SandboxFixture sandbox) : IClassF
             settings => settings["O8:Login:Method"] = "device");
         var logins = host.Services.GetRequiredService<IOAuthLogins>();
         var authorizeBefore = sandbox.Server.Counters.AuthorizeRequests;
-        var chosen = new TaskCompletionSource<LoginMethodChosenEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var _ = logins.Events.Subscribe(new Observer(e => { if (e is LoginMethodChosenEvent c) chosen.TrySetResult(c); }));
+        var events = new LoginEventRecorder();
+        using var _ = logins.Events.Subscribe(events);
 
         var outcome = await logins.RunAsync("sandbox", SandboxFixture.Hint("dora"), ct).WaitAsync(Wait, ct);
 
         var succeeded = Assert.IsType<LoginSucceeded>(outcome);
         Assert.Equal("dora", SandboxFixture.Subject(succeeded.Tokens.IdToken!));
-        Assert.Equal(LoginMethod.Device, (await chosen.Task.WaitAsync(Wait, ct)).Method);
+        Assert.Equal(LoginMethod.Device, (await events.WaitForAsync<LoginMethodChosenEvent>(timeout: Wait, cancellationToken: ct)).Method);
         // No browser was sent to the authorize endpoint: the device grant signed dora in.
         Assert.Equal(authorizeBefore, sandbox.Server.Counters.AuthorizeRequests);
         await host.StopAsync(ct);
@@ -69,19 +70,6 @@ public sealed class ConfiguredLoginMethodTests(SandboxFixture sandbox) : IClassF
         finally
         {
             await app.StopAsync(ct);
-        }
-    }
-
-    private sealed class Observer(Action<LoginEvent> onNext) : IObserver<LoginEvent>
-    {
-        public void OnNext(LoginEvent value) => onNext(value);
-
-        public void OnError(Exception error)
-        {
-        }
-
-        public void OnCompleted()
-        {
         }
     }
 }

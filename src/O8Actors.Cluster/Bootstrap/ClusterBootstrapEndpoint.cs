@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using O8Actors.Callback;
 
@@ -22,14 +21,7 @@ internal sealed class ClusterBootstrapEndpoint : IAsyncDisposable
     private readonly WebApplication _app;
     private int _stopped;
 
-    private ClusterBootstrapEndpoint(WebApplication app, IPEndPoint bound)
-    {
-        _app = app;
-        Bound = bound;
-    }
-
-    /// <summary>Where it listens (the port Kestrel bound when the options asked for port 0).</summary>
-    public IPEndPoint Bound { get; }
+    private ClusterBootstrapEndpoint(WebApplication app) => _app = app;
 
     /// <summary>Starts serving <paramref name="seedNodes"/>' answer on <paramref name="listen"/>.</summary>
     public static async Task<ClusterBootstrapEndpoint> StartAsync(IPEndPoint listen, Func<string> seedNodes, ILoggerFactory? loggerFactory,
@@ -55,8 +47,7 @@ internal sealed class ClusterBootstrapEndpoint : IAsyncDisposable
             throw;
         }
 
-        var bound = listen.Port != 0 ? listen : BoundEndpoint(app, listen);
-        return new ClusterBootstrapEndpoint(app, bound);
+        return new ClusterBootstrapEndpoint(app);
     }
 
     private static Task AnswerAsync(HttpContext context, Func<string> seedNodes)
@@ -78,15 +69,6 @@ internal sealed class ClusterBootstrapEndpoint : IAsyncDisposable
         response.ContentType = "application/json";
         response.Headers.CacheControl = "no-store";
         return response.WriteAsync(seedNodes(), context.RequestAborted);
-    }
-
-    private static IPEndPoint BoundEndpoint(WebApplication app, IPEndPoint listen)
-    {
-        var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-        return address is not null && Uri.TryCreate(address, UriKind.Absolute, out var uri)
-            ? new IPEndPoint(listen.Address, uri.Port)
-            : listen;
     }
 
     /// <summary>Stops the listener (once; later calls do nothing).</summary>

@@ -7,7 +7,7 @@ public sealed class ClusterBootstrapEndpointOptions
 {
     /// <summary>
     /// The address and port the contact point listens on: one the other nodes reach, on the cluster's private network
-    /// (never the public side of the load balancer). Required.
+    /// (never the public side of the load balancer), with a port of its own (not 0). Required.
     /// </summary>
     public IPEndPoint? Listen { get; set; }
 

@@ -34,7 +34,7 @@ public static class O8ClusterBootstrapExtensions
     /// </summary>
     /// <param name="builder">The Akka.Hosting builder.</param>
     /// <param name="configure">Where the contact point listens, and how discovery lists it.</param>
-    /// <exception cref="ArgumentException"><see cref="ClusterBootstrapEndpointOptions.Listen"/> is not set.</exception>
+    /// <exception cref="ArgumentException"><see cref="ClusterBootstrapEndpointOptions.Listen"/> is not set, or has port 0.</exception>
     public static AkkaConfigurationBuilder WithClusterBootstrapOnKestrel(this AkkaConfigurationBuilder builder,
         Action<ClusterBootstrapEndpointOptions> configure)
     {
@@ -44,11 +44,14 @@ public static class O8ClusterBootstrapExtensions
         configure(options);
         var listen = options.Listen
             ?? throw new ArgumentException("Set Listen: the address and port this node's bootstrap contact point listens on.", nameof(configure));
+        // Discovery lists each contact point with its port, so the port is known before the node starts: no port 0.
+        if (listen.Port == 0)
+            throw new ArgumentException("Listen needs a port of its own (not 0): discovery lists every node's contact point with its port.", nameof(configure));
+        var advertisedPort = options.AdvertisedPort ?? listen.Port;
 
         // Akka.Management's contact-point port is its HTTP port: bootstrap probes a discovered host without a port there,
         // and by default keeps only discovered contact points on it. Ours is that port now (the app's HOCON still wins).
-        if (listen.Port != 0 || options.AdvertisedPort is not null)
-            builder.AddHocon($"akka.management.http.port = {options.AdvertisedPort ?? listen.Port}", HoconAddMode.Append);
+        builder.AddHocon($"akka.management.http.port = {advertisedPort}", HoconAddMode.Append);
 
         builder.AddStartup(async (system, registry) =>
         {
@@ -66,8 +69,7 @@ public static class O8ClusterBootstrapExtensions
             // However the actor system ends (coordinated shutdown, or terminated abruptly), the contact point goes with it.
             _ = system.WhenTerminated.ContinueWith(_ => endpoint.DisposeAsync().AsTask(), TaskScheduler.Default).Unwrap();
 
-            var self = new UriBuilder(Uri.UriSchemeHttp, options.AdvertisedHost ?? HostOf(endpoint.Bound.Address),
-                options.AdvertisedPort ?? endpoint.Bound.Port).Uri;
+            var self = new UriBuilder(Uri.UriSchemeHttp, options.AdvertisedHost ?? HostOf(listen.Address), advertisedPort).Uri;
             // Binding the routes is how Akka.Management learns the node's own contact point (its own HTTP server does the
             // same when it binds); the routes it returns are its Ceen.Httpd handlers, which the endpoint above replaces.
             _ = bootstrap.Routes(ManagementRouteProviderSettings.Create(self, readOnly: true));

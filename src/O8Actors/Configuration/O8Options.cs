@@ -83,11 +83,21 @@ public sealed class O8Options
     internal static LoginMethod ParseMethod(string? value) =>
         TryParseMethod(value, out var method) ? method : throw new FormatException($"'{value}' is not a login method.");
 
-    /// <summary>Whether <paramref name="value"/> names a <see cref="LoginMethod"/> (by name, in any case).</summary>
+    /// <summary>
+    /// Whether <paramref name="value"/> is a <see cref="LoginMethod"/>'s name, in any case. Names only: <c>Enum.TryParse</c>
+    /// would also take numbers and comma lists.
+    /// </summary>
     internal static bool TryParseMethod(string? value, out LoginMethod method)
     {
+        foreach (var candidate in Enum.GetValues<LoginMethod>())
+        {
+            if (!string.Equals(candidate.ToString(), value?.Trim(), StringComparison.OrdinalIgnoreCase)) continue;
+            method = candidate;
+            return true;
+        }
+
         method = default;
-        return value is not null && !value.Any(char.IsDigit) && Enum.TryParse(value, ignoreCase: true, out method) && Enum.IsDefined(method);
+        return false;
     }
 
     private static T Read<T>(Config o8, string key, string expected, Func<Config, T> read)

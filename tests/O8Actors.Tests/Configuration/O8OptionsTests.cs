@@ -58,9 +58,12 @@ public sealed class O8OptionsTests
         var code = new O8Options { Login = { Method = LoginMethod.Device } };
         Assert.Equal(LoginMethod.Device, O8Settings.From(O8Settings.Layer(code, hocon)).Login.Method);
 
-        // An enum's number is not a method's name: refused, as a misspelt name is.
-        var number = Assert.Throws<O8ConfigurationException>(() => O8Options.FromConfig(ConfigurationFactory.ParseString("o8.login.method = 2")));
-        Assert.Equal("o8.login.method", number.HoconKey);
+        // An enum's number or a list of names is not a method's name: refused, as a misspelt name is.
+        foreach (var value in new[] { "2", "\"device,auto\"" })
+        {
+            var refused = Assert.Throws<O8ConfigurationException>(() => O8Options.FromConfig(ConfigurationFactory.ParseString($"o8.login.method = {value}")));
+            Assert.Equal("o8.login.method", refused.HoconKey);
+        }
     }
 
     [Fact]
