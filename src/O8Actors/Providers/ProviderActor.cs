@@ -26,6 +26,9 @@ internal sealed class ProviderActor : ReceiveActor
     private readonly int _maxQueued;
     private readonly TimeSpan _exchangeTimeout;
     private readonly string? _redirectPath;
+    // The listener's redirect URI last seen and the provider's own URI built from it: the listener's URI does not change
+    // while it lives, so every login reuses the one built (a UriBuilder and a parse per login before).
+    private (Uri Listener, Uri Provider)? _redirectUris;
     // Watched: the login was watched when its exchange was queued, and is unwatched once the exchange leaves the queue.
     private readonly Queue<(object Request, IActorRef ReplyTo, bool Watched)> _waiting = new();
     private readonly List<(PrepareAuthorization Request, IActorRef ReplyTo)> _pending = [];
@@ -159,7 +162,7 @@ internal sealed class ProviderActor : ReceiveActor
         var descriptor = _descriptor ?? ProviderDescriptor.Static;
         try
         {
-            var redirectUri = _redirectPath is null ? msg.RedirectUri : RedirectPaths.WithPath(msg.RedirectUri, _redirectPath);
+            var redirectUri = RedirectUriFor(msg.RedirectUri);
             var context = new AuthorizeUrlContext(
                 msg.State,
                 descriptor.SupportsPkce ? msg.CodeChallenge : null,
@@ -186,6 +189,21 @@ internal sealed class ProviderActor : ReceiveActor
         {
             replyTo.Tell(new ProviderUnavailable(msg.LoginId, $"The provider '{_strategy.Name}' could not build an authorize URL: {SafeReason(e)}"));
         }
+    }
+
+    /// <summary>
+    /// The provider's redirect URI for a login that came with the listener's <paramref name="listenerUri"/>; compared by
+    /// its exact string (Uri equality ignores user info and the host's case, and a redirect URI is compared byte for byte).
+    /// </summary>
+    private Uri RedirectUriFor(Uri listenerUri)
+    {
+        if (_redirectPath is null) return listenerUri;
+        if (_redirectUris is { } known && (ReferenceEquals(known.Listener, listenerUri) ||
+            string.Equals(known.Listener.OriginalString, listenerUri.OriginalString, StringComparison.Ordinal)))
+            return known.Provider;
+        var provider = RedirectPaths.WithPath(listenerUri, _redirectPath);
+        _redirectUris = (listenerUri, provider);
+        return provider;
     }
 
     private void TokenRequests()
