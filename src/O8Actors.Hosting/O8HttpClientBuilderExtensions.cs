@@ -28,7 +28,7 @@ public static class O8HttpClientBuilderExtensions
     /// <remarks>
     /// A request fails before it is sent, with <see cref="InvalidOperationException"/>, when no account of the provider
     /// is signed in or several are and no key names one; with <see cref="InteractionRequiredException"/> when the named
-    /// account has no tokens or its refresh is refused. For DPoP-bound tokens use <see cref="Dpop.DpopHandler"/>.
+    /// account has no tokens or its refresh is refused. A DPoP-bound token is sent with a proof signed with its key.
     /// </remarks>
     public static IHttpClientBuilder AddOAuthAccessToken(this IHttpClientBuilder builder, string provider, string? accountKey = null,
         IReadOnlyList<string>? scopes = null)

@@ -15,7 +15,7 @@ public sealed record AccessToken(OAuthAccount Account, string Token, string Toke
 {
     /// <summary>
     /// The key the token is bound to when its provider uses DPoP (RFC 9449); null for a bearer token. A call with the
-    /// token needs a proof signed with it: <see cref="Dpop.DpopHandler"/> does that for you.
+    /// token needs a proof signed with it: <see cref="AccessTokenHandler"/> does that for you.
     /// </summary>
     public Dpop.DpopKey? DpopKey { get; init; }
 

@@ -4,16 +4,18 @@ using System.Net.Http.Headers;
 namespace O8Actors;
 
 /// <summary>
-/// Calls an API on behalf of an account with its bearer token (RFC 6750): every request takes the account's current
-/// access token from <see cref="IOAuthLogins.GetAccessTokenAsync"/> (the cache, refreshed when due) and sends it as
-/// <c>Authorization: Bearer …</c>. When the API answers 401 anyway (it revoked the token, or expired it before its
-/// <c>expires_in</c>), the request is sent once more with a token the API has not refused: the account's newer one if it
-/// already has one, else one refreshed for it. Many requests refused together cause one refresh.
+/// Calls an API on behalf of an account with its access token: every request takes the account's current token from
+/// <see cref="IOAuthLogins.GetAccessTokenAsync"/> (the cache, refreshed when due) and sends it as its kind demands: a
+/// bearer token as <c>Authorization: Bearer …</c> (RFC 6750), a DPoP-bound one (a provider with <c>UseDpop</c>) as
+/// <c>Authorization: DPoP …</c> with a fresh proof signed with the key it is bound to (RFC 9449 section 7; a server's
+/// nonce is learnt with one extra try and sent from then on). When the API answers 401 anyway (it revoked the token, or
+/// expired it before its <c>expires_in</c>), the request is sent once more with a token the API has not refused: the
+/// account's newer one if it already has one, else one refreshed for it. Many requests refused together cause one refresh.
 /// </summary>
 /// <remarks>
 /// A refresh the provider refuses surfaces as <see cref="InteractionRequiredException"/> from the call: the user must sign
-/// in again. The body of a request is buffered before it is sent, so the one retry can send it again. For DPoP-bound tokens
-/// (a provider with <c>UseDpop</c>) use <see cref="Dpop.DpopHandler"/>: a bound token is refused here, not sent as a bearer.
+/// in again. The body of a request is buffered before it is sent, so a retry can send it again. A bound token never
+/// leaves as a bearer token, and a token of another type is refused before anything is sent.
 /// </remarks>
 /// <example>
 /// <code>
@@ -29,9 +31,11 @@ public sealed class AccessTokenHandler : DelegatingHandler
     /// </summary>
     public static readonly HttpRequestOptionsKey<OAuthAccount> AccountOption = new("O8Actors.Account");
 
-    private readonly IOAuthLogins _logins;
+    // The account's current token; options null for the cached one, ForceRefresh for a renewed one.
+    private readonly Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> _tokens;
     private readonly Func<CancellationToken, ValueTask<OAuthAccount>> _account;
-    private readonly IReadOnlyList<string>? _scopes;
+    // Sends DPoP-bound tokens, and keeps the nonces the APIs gave (RFC 9449 section 8).
+    private readonly Dpop.DpopSender _dpop;
 
     /// <summary>Calls on behalf of <paramref name="account"/>.</summary>
     /// <param name="logins">Where the account's tokens come from.</param>
@@ -41,9 +45,9 @@ public sealed class AccessTokenHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(logins);
         ArgumentNullException.ThrowIfNull(account);
-        _logins = logins;
+        _tokens = TokensOf(logins, scopes);
         _account = _ => ValueTask.FromResult(account);
-        _scopes = scopes;
+        _dpop = new Dpop.DpopSender();
     }
 
     /// <summary>
@@ -57,10 +61,22 @@ public sealed class AccessTokenHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(logins);
         ArgumentNullException.ThrowIfNull(account);
-        _logins = logins;
+        _tokens = TokensOf(logins, scopes);
         _account = account;
-        _scopes = scopes;
+        _dpop = new Dpop.DpopSender();
     }
+
+    /// <summary>Calls on behalf of <paramref name="account"/> with the tokens <paramref name="tokens"/> serves.</summary>
+    internal AccessTokenHandler(Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> tokens, OAuthAccount account)
+    {
+        _tokens = tokens;
+        _account = _ => ValueTask.FromResult(account);
+        _dpop = new Dpop.DpopSender();
+    }
+
+    private static Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> TokensOf(IOAuthLogins logins,
+        IReadOnlyList<string>? scopes) =>
+        (account, options, ct) => logins.GetAccessTokenAsync(account, scopes, options, ct);
 
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -70,18 +86,17 @@ public sealed class AccessTokenHandler : DelegatingHandler
             ? named
             : await _account(cancellationToken).ConfigureAwait(false)
               ?? throw new InvalidOperationException("The account callback of AccessTokenHandler returned null: it must name the account each request is for.");
-        var token = Bearer(await _logins.GetAccessTokenAsync(account, _scopes, cancellationToken: cancellationToken).ConfigureAwait(false));
-        // The retry sends the body again: buffer it first (a no-op for the usual string and byte contents).
+        var token = Usable(await _tokens(account, null, cancellationToken).ConfigureAwait(false));
+        // A retry sends the body again: buffer it first (a no-op for the usual string and byte contents).
         if (request.Content is not null) await request.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
 
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = await SendWithAsync(request, token, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
 
-        string retryWith;
+        AccessToken retryWith;
         try
         {
-            retryWith = await TokenOtherThanAsync(account, token, cancellationToken).ConfigureAwait(false);
+            retryWith = await TokenOtherThanAsync(account, token.Token, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -90,10 +105,18 @@ public sealed class AccessTokenHandler : DelegatingHandler
         }
 
         // A provider may renew to the very token the API refused: sending it again would only be refused again.
-        if (string.Equals(retryWith, token, StringComparison.Ordinal)) return response;
+        if (string.Equals(retryWith.Token, token.Token, StringComparison.Ordinal)) return response;
         response.Dispose();
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", retryWith);
-        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await SendWithAsync(request, retryWith, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends <paramref name="request"/> with <paramref name="token"/> as its kind demands.</summary>
+    private Task<HttpResponseMessage> SendWithAsync(HttpRequestMessage request, AccessToken token, CancellationToken cancellationToken)
+    {
+        if (token.DpopKey is { } key)
+            return _dpop.SendAsync(request, key, token.Token, base.SendAsync, cancellationToken);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
+        return base.SendAsync(request, cancellationToken);
     }
 
     /// <summary>
@@ -101,22 +124,22 @@ public sealed class AccessTokenHandler : DelegatingHandler
     /// it, else a forced refresh. The account refreshes once for every request that asks while its refresh runs, and a
     /// request that asks afterwards finds the new token first, so refused requests together cost one refresh.
     /// </summary>
-    private async Task<string> TokenOtherThanAsync(OAuthAccount account, string refused, CancellationToken cancellationToken)
+    private async Task<AccessToken> TokenOtherThanAsync(OAuthAccount account, string refused, CancellationToken cancellationToken)
     {
-        var current = Bearer(await _logins.GetAccessTokenAsync(account, _scopes, cancellationToken: cancellationToken).ConfigureAwait(false));
-        if (!string.Equals(current, refused, StringComparison.Ordinal)) return current;
-        return Bearer(await _logins.GetAccessTokenAsync(account, _scopes, new AccessTokenOptions(ForceRefresh: true), cancellationToken)
-            .ConfigureAwait(false));
+        var current = Usable(await _tokens(account, null, cancellationToken).ConfigureAwait(false));
+        if (!string.Equals(current.Token, refused, StringComparison.Ordinal)) return current;
+        return Usable(await _tokens(account, new AccessTokenOptions(ForceRefresh: true), cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>The token to send as a bearer; a token of another kind is refused with the fix (never with the token).</summary>
-    private static string Bearer(AccessToken token)
+    /// <summary>
+    /// A token this handler can send: a bearer token, or one bound to a DPoP key. Another kind is refused with its type
+    /// (never with the token).
+    /// </summary>
+    private static AccessToken Usable(AccessToken token)
     {
-        if (token.DpopKey is not null)
+        if (token.DpopKey is null && !string.Equals(token.TokenType, "Bearer", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException(
-                $"The access token of {token.Account} is DPoP-bound (RFC 9449): call the API through DpopHandler, which signs a proof with its key.");
-        if (!string.Equals(token.TokenType, "Bearer", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"The access token of {token.Account} is of type '{token.TokenType}', not a bearer token (RFC 6750).");
-        return token.Token;
+                $"The access token of {token.Account} is of type '{token.TokenType}', neither a bearer token (RFC 6750) nor DPoP-bound (RFC 9449).");
+        return token;
     }
 }

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
-
 namespace O8Actors.Dpop;
 
 /// <summary>
@@ -16,8 +13,7 @@ namespace O8Actors.Dpop;
 public sealed class DpopHandler : DelegatingHandler
 {
     private readonly Func<CancellationToken, ValueTask<(DpopKey Key, string Token)>> _credentials;
-    private readonly TimeProvider _time;
-    private readonly DpopNonces _nonces = new();
+    private readonly DpopSender _sender;
 
     /// <summary>
     /// Calls on behalf of <paramref name="account"/>: each request takes the account's current token (from the cache,
@@ -57,39 +53,16 @@ public sealed class DpopHandler : DelegatingHandler
     private DpopHandler(Func<CancellationToken, ValueTask<(DpopKey Key, string Token)>> credentials, TimeProvider? time)
     {
         _credentials = credentials;
-        _time = time ?? TimeProvider.System;
+        _sender = new DpopSender(time);
     }
 
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var target = request.RequestUri ?? throw new InvalidOperationException("A DPoP request needs an absolute request URI.");
         var (key, token) = await _credentials(cancellationToken).ConfigureAwait(false);
         // A retry sends the body again: buffer it first (a no-op for the usual string and byte contents).
         if (request.Content is not null) await request.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
-
-        Sign(request, target, key, token);
-        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var newNonce = _nonces.Remember(target, response);
-        if (response.StatusCode != HttpStatusCode.Unauthorized || !newNonce || !AsksForNonce(response)) return response;
-
-        // The server wants a nonce it has just given (section 9): once more with it, a new proof (a proof is used once).
-        response.Dispose();
-        Sign(request, target, key, token);
-        response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        _nonces.Remember(target, response);
-        return response;
+        return await _sender.SendAsync(request, key, token, base.SendAsync, cancellationToken).ConfigureAwait(false);
     }
-
-    private void Sign(HttpRequestMessage request, Uri target, DpopKey key, string token)
-    {
-        request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token);
-        request.Headers.Remove("DPoP");
-        request.Headers.TryAddWithoutValidation("DPoP", DpopProof.Create(key, request.Method, target, _time.GetUtcNow(), _nonces.For(target), token));
-    }
-
-    private static bool AsksForNonce(HttpResponseMessage response) =>
-        response.Headers.WwwAuthenticate.Any(h => string.Equals(h.Scheme, "DPoP", StringComparison.OrdinalIgnoreCase)
-            && h.Parameter?.Contains("use_dpop_nonce", StringComparison.Ordinal) == true);
 }

@@ -98,7 +98,7 @@ public sealed class GenericOAuthOptions
     /// <summary>
     /// Whether tokens are bound to a key with DPoP (RFC 9449). Each login makes a new P-256 key, puts its thumbprint on
     /// the authorize URL (<c>dpop_jkt</c>, so the code too is bound), and signs a proof for every token request; the
-    /// key stays with the account's tokens for refreshes and for <see cref="Dpop.DpopHandler"/>. A token response that
+    /// key stays with the account's tokens for refreshes and for API calls (<see cref="AccessTokenHandler"/>). A token response that
     /// is not <c>token_type=DPoP</c> then fails the login (a server that ignored the proof would hand out a bearer token).
     /// Default false.
     /// </summary>

@@ -32,7 +32,7 @@ public sealed record TokenSet(
 
     /// <summary>
     /// The key these tokens are bound to (RFC 9449 DPoP, when the provider's <c>UseDpop</c> is on); null for bearer
-    /// tokens. Every call with them needs a proof signed with it: use <see cref="Dpop.DpopHandler"/>.
+    /// tokens. Every call with them needs a proof signed with it: <see cref="AccessTokenHandler"/> (or <see cref="Dpop.DpopHandler"/>) makes it.
     /// </summary>
     public Dpop.DpopKey? DpopKey { get; init; }
 

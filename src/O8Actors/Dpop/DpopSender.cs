@@ -1,0 +1,48 @@
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace O8Actors.Dpop;
+
+/// <summary>
+/// Sends one request with a DPoP-bound access token (RFC 9449 section 7): <c>Authorization: DPoP &lt;token&gt;</c> and a
+/// fresh proof signed with the token's key, carrying the token's hash and the server's latest nonce. A 401 that asks for a
+/// nonce the server has just given (<c>use_dpop_nonce</c>, section 9) is sent once more with it. Shared by
+/// <see cref="DpopHandler"/> and <see cref="AccessTokenHandler"/>; one per handler, so each keeps the nonces its servers gave.
+/// </summary>
+internal sealed class DpopSender(TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly DpopNonces _nonces = new();
+
+    /// <summary>
+    /// Signs <paramref name="request"/> (whose body is already buffered) for <paramref name="token"/> and sends it through
+    /// <paramref name="send"/>; the server's nonce is remembered for the next request.
+    /// </summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, DpopKey key, string token,
+        Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
+    {
+        var target = request.RequestUri ?? throw new InvalidOperationException("A DPoP request needs an absolute request URI.");
+        Sign(request, target, key, token);
+        var response = await send(request, cancellationToken).ConfigureAwait(false);
+        var newNonce = _nonces.Remember(target, response);
+        if (response.StatusCode != HttpStatusCode.Unauthorized || !newNonce || !AsksForNonce(response)) return response;
+
+        // The server wants the nonce it has just given: once more with it, and a new proof (a proof is used once).
+        response.Dispose();
+        Sign(request, target, key, token);
+        response = await send(request, cancellationToken).ConfigureAwait(false);
+        _nonces.Remember(target, response);
+        return response;
+    }
+
+    private void Sign(HttpRequestMessage request, Uri target, DpopKey key, string token)
+    {
+        request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token);
+        request.Headers.Remove("DPoP");
+        request.Headers.TryAddWithoutValidation("DPoP", DpopProof.Create(key, request.Method, target, _time.GetUtcNow(), _nonces.For(target), token));
+    }
+
+    private static bool AsksForNonce(HttpResponseMessage response) =>
+        response.Headers.WwwAuthenticate.Any(h => string.Equals(h.Scheme, "DPoP", StringComparison.OrdinalIgnoreCase)
+            && h.Parameter?.Contains("use_dpop_nonce", StringComparison.Ordinal) == true);
+}
