@@ -294,6 +294,7 @@ public sealed class O8TestHarness : IAsyncDisposable
             TokenFaults = TokenFaultPlan.PerLogin(_book.FaultFor),
             // A hanging authorize request ends with its login (the browser cancels it); this only bounds strays.
             NeverAnswerLimit = Options.LoginTimeout + Options.AbandonTimeout,
+            Dpop = Options.UseDpop ? SandboxDpop.Required : SandboxDpop.Off,
         };
         Options.ConfigureSandbox?.Invoke(sandboxOptions);
         _sandbox = await SandboxAuthorizationServer.StartAsync(sandboxOptions, cancellationToken).ConfigureAwait(false);
@@ -339,6 +340,7 @@ public sealed class O8TestHarness : IAsyncDisposable
                 _ => CoreClientAuthentication.None,
             },
             DefaultScopes = Options.Scopes.ToList(),
+            UseDpop = Options.UseDpop,
         }), cancellationToken).ConfigureAwait(false);
         // The provider's own redirect URI (the listener's followed by its name) is what the sandbox client registers.
         RedirectUri = await _flows.GetRedirectUriAsync(Options.ProviderName, cancellationToken).ConfigureAwait(false);

@@ -61,6 +61,13 @@ public sealed class O8TestHarnessOptions
     /// <summary>How the sandbox client authenticates at the token endpoint (default <c>client_secret_basic</c> with a random secret).</summary>
     public ClientAuthMethod ClientAuthentication { get; set; } = ClientAuthMethod.Basic;
 
+    /// <summary>
+    /// Whether the harness's provider binds its tokens to a key per login with DPoP (RFC 9449): the provider's
+    /// <c>UseDpop</c>, and a sandbox that requires a proof with every token request (<see cref="SandboxDpop.Required"/>,
+    /// nonces included; <see cref="ConfigureSandbox"/> may change it).
+    /// </summary>
+    public bool UseDpop { get; set; }
+
     /// <summary>Scopes asked when a login asks for none (default <c>openid</c>, so an ES256 ID token comes back too).</summary>
     public IList<string> Scopes { get; set; } = new List<string> { "openid" };
 

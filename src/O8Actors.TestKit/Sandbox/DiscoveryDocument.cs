@@ -5,9 +5,10 @@ namespace O8Actors.TestKit.Sandbox;
 /// <summary>The sandbox's RFC 8414 / OpenID Connect Discovery metadata.</summary>
 internal static class DiscoveryDocument
 {
-    public static JsonObject Build(SandboxEndpoints endpoints, bool sendsIssuer, SandboxPushedAuthorization pushed)
+    public static JsonObject Build(SandboxEndpoints endpoints, bool sendsIssuer, SandboxPushedAuthorization pushed, SandboxDpop dpop)
     {
         var document = Build(endpoints, sendsIssuer);
+        if (dpop != SandboxDpop.Off) document["dpop_signing_alg_values_supported"] = new JsonArray("ES256");
         if (pushed == SandboxPushedAuthorization.Off) return document;
         document["pushed_authorization_request_endpoint"] = endpoints.PushedAuthorization.AbsoluteUri;
         document["require_pushed_authorization_requests"] = pushed == SandboxPushedAuthorization.Required;

@@ -19,7 +19,9 @@ internal sealed class IntrospectionEndpoint(SandboxState state)
         if (state.Tokens.FindAccess(token) is { } access && access.Family.ClientId == client.ClientId
             && state.Tokens.IsAccessTokenActive(token, now))
         {
-            body = Describe(access.Family, "Bearer");
+            body = Describe(access.Family, access.Family.BoundKey is null ? "Bearer" : "DPoP");
+            // RFC 9449 section 6.2: the key a bound token is confirmed by.
+            if (access.Family.BoundKey is { } jkt) body["cnf"] = new JsonObject { ["jkt"] = jkt };
             body["iat"] = access.IssuedAt.ToUnixTimeSeconds();
             body["exp"] = access.ExpiresAt.ToUnixTimeSeconds();
         }

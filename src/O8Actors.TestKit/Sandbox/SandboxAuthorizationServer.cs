@@ -211,7 +211,7 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
             SandboxEndpoints.DeviceVerificationPath => DeviceVerificationPage.HandleAsync(context),
             SandboxEndpoints.JwksPath => SandboxHttp.WriteJsonAsync(context, 200, state.Signer.Jwks()),
             SandboxEndpoints.OpenIdConfigurationPath or SandboxEndpoints.OAuthServerMetadataPath =>
-                SandboxHttp.WriteJsonAsync(context, 200, DiscoveryDocument.Build(state.Endpoints, state.Options.SendIssuerParameter, state.Options.PushedAuthorization)),
+                SandboxHttp.WriteJsonAsync(context, 200, DiscoveryDocument.Build(state.Endpoints, state.Options.SendIssuerParameter, state.Options.PushedAuthorization, state.Options.Dpop)),
             _ => NotFound(context),
         };
     }

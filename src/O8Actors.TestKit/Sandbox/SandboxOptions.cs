@@ -46,6 +46,23 @@ public sealed class SandboxOptions
     /// </summary>
     public SandboxPushedAuthorization PushedAuthorization { get; set; }
 
+    /// <summary>
+    /// DPoP (RFC 9449): <see cref="SandboxDpop.Off"/> (the default: bearer tokens), <see cref="SandboxDpop.Optional"/>
+    /// (a token request with a proof gets tokens bound to its key) or <see cref="SandboxDpop.Required"/> (every token
+    /// request needs a proof). Bound tokens come back as <c>token_type=DPoP</c>, introspect with <c>cnf.jkt</c>, refresh
+    /// only with a proof from the same key, and <c>/userinfo</c> takes them only as <c>Authorization: DPoP</c> with a proof
+    /// carrying their hash. A code whose authorize request sent <c>dpop_jkt</c> is redeemed only with that key's proof.
+    /// Proofs are checked against <see cref="TimeProvider"/> (their <c>iat</c> within five minutes of it).
+    /// </summary>
+    public SandboxDpop Dpop { get; set; }
+
+    /// <summary>
+    /// Whether DPoP proofs must carry the server's nonce (RFC 9449 section 8; default <c>true</c>, as providers that
+    /// guard against pre-made proofs do): a proof without it is answered <c>use_dpop_nonce</c> with the nonce in the
+    /// <c>DPoP-Nonce</c> header, so a client's retry with the nonce is exercised.
+    /// </summary>
+    public bool RequireDpopNonce { get; set; } = true;
+
     /// <summary>Whether PKCE (S256) is mandatory (default <c>true</c>). <c>plain</c> is refused either way.</summary>
     public bool RequirePkce { get; set; } = true;
 

@@ -15,6 +15,7 @@ internal sealed class SandboxState(SandboxOptions options, CancellationToken sto
     public DeviceCodeStore DeviceCodes { get; } = new();
     public SandboxCounters Counters { get; } = new();
     public IdTokenSigner Signer { get; } = new();
+    public DpopProofChecker Dpop { get; } = new(options);
     public ConcurrentDictionary<string, AuthorizeRequestInfo> PendingConsents { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Cancelled when the server stops: ends hanging requests and delays.</summary>

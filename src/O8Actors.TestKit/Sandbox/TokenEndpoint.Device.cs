@@ -8,7 +8,7 @@ internal sealed partial class TokenEndpoint
     /// <summary>RFC 8628 section 3.4.</summary>
     public const string DeviceCodeGrantType = "urn:ietf:params:oauth:grant-type:device_code";
 
-    private async Task DeviceCodeAsync(HttpContext context, Dictionary<string, string> form, SandboxClient client)
+    private async Task DeviceCodeAsync(HttpContext context, Dictionary<string, string> form, SandboxClient client, string? proofKey)
     {
         state.Counters.DevicePoll();
         var grant = state.DeviceCodes.Find(form.Get("device_code"));
@@ -56,7 +56,7 @@ internal sealed partial class TokenEndpoint
         }
 
         var subject = user.Subject ?? grant.Request.LoginHint ?? "sandbox-user";
-        var family = new TokenFamily(grant.Request, subject, grant.Request.Scope);
+        var family = new TokenFamily(grant.Request, subject, grant.Request.Scope) { BoundKey = proofKey };
         var tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, state.Options.IssueRefreshTokens);
         await WriteTokensAsync(context, family, tokens, includeNonce: false);
     }

@@ -53,19 +53,26 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
+        var proof = await CheckProofAsync(context);
+        if (proof.Error is not null)
+        {
+            await ErrorAsync(context, 400, proof.Error, proof.Description!);
+            return;
+        }
+
         switch (form.Get("grant_type"))
         {
             case null:
                 await ErrorAsync(context, 400, "invalid_request", "grant_type is missing.");
                 break;
             case "authorization_code":
-                await ExchangeCodeAsync(context, form, auth.Client);
+                await ExchangeCodeAsync(context, form, auth.Client, proof.Thumbprint);
                 break;
             case "refresh_token":
-                await RefreshAsync(context, form, auth.Client);
+                await RefreshAsync(context, form, auth.Client, proof.Thumbprint);
                 break;
             case DeviceCodeGrantType:
-                await DeviceCodeAsync(context, form, auth.Client);
+                await DeviceCodeAsync(context, form, auth.Client, proof.Thumbprint);
                 break;
             default:
                 await ErrorAsync(context, 400, "unsupported_grant_type", "Only authorization_code, refresh_token and the device_code grant are supported.");
@@ -73,7 +80,22 @@ internal sealed partial class TokenEndpoint(SandboxState state)
         }
     }
 
-    private async Task ExchangeCodeAsync(HttpContext context, Dictionary<string, string> form, SandboxClient client)
+    /// <summary>
+    /// The request's DPoP proof (RFC 9449 section 5): none while DPoP is off or none was sent (refused when required),
+    /// else the proof's key thumbprint, or the reason it is refused.
+    /// </summary>
+    private async Task<DpopCheck> CheckProofAsync(HttpContext context)
+    {
+        if (!state.Dpop.Enabled) return DpopCheck.None;
+        state.Dpop.OfferNonce(context.Response);
+        if (DpopProofChecker.HasProof(context.Request))
+            return await state.Dpop.CheckAsync(context.Request, state.Endpoints!.Token, accessToken: null, state.Time.GetUtcNow());
+        return state.Options.Dpop == SandboxDpop.Required
+            ? DpopCheck.Refused("This server binds every token to a key: send a DPoP proof with the token request.")
+            : DpopCheck.None;
+    }
+
+    private async Task ExchangeCodeAsync(HttpContext context, Dictionary<string, string> form, SandboxClient client, string? proofKey)
     {
         var codeValue = form.Get("code");
         var redirectUri = form.Get("redirect_uri");
@@ -94,6 +116,14 @@ internal sealed partial class TokenEndpoint(SandboxState state)
         {
             // Another client's code: refuse without consuming it, the rightful client may still redeem it.
             await ErrorAsync(context, 400, "invalid_grant", "The authorization code was issued to another client.");
+            return;
+        }
+
+        // A code whose authorize request named a key (dpop_jkt, RFC 9449 section 10) is redeemed only with that key's
+        // proof; refused before the code is spent, so a thief's attempt does not burn the rightful client's code.
+        if (state.Dpop.Enabled && code.Request.Get("dpop_jkt") is { } boundTo && !string.Equals(boundTo, proofKey, StringComparison.Ordinal))
+        {
+            await ErrorAsync(context, 400, "invalid_dpop_proof", "The code is bound to another DPoP key (dpop_jkt).");
             return;
         }
 
@@ -122,13 +152,13 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        var family = new TokenFamily(code.Request, code.Subject, code.Request.Scope);
+        var family = new TokenFamily(code.Request, code.Subject, code.Request.Scope) { BoundKey = proofKey };
         var tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, state.Options.IssueRefreshTokens);
         code.Attach(family);
         await WriteTokensAsync(context, family, tokens, includeNonce: true);
     }
 
-    private async Task RefreshAsync(HttpContext context, Dictionary<string, string> form, SandboxClient client)
+    private async Task RefreshAsync(HttpContext context, Dictionary<string, string> form, SandboxClient client, string? proofKey)
     {
         var presented = state.Tokens.FindRefresh(form.Get("refresh_token"));
         if (presented is null)
@@ -141,6 +171,13 @@ internal sealed partial class TokenEndpoint(SandboxState state)
         if (!string.Equals(family.ClientId, client.ClientId, StringComparison.Ordinal))
         {
             await ErrorAsync(context, 400, "invalid_grant", "The refresh token was issued to another client.");
+            return;
+        }
+
+        if (family.BoundKey is not null && !string.Equals(family.BoundKey, proofKey, StringComparison.Ordinal))
+        {
+            // A bound family's refresh token is spent only with a proof from its key (RFC 9449 section 5).
+            await ErrorAsync(context, 400, "invalid_dpop_proof", "The refresh token is bound to another DPoP key.");
             return;
         }
 
@@ -187,7 +224,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
         var body = new JsonObject
         {
             ["access_token"] = tokens.AccessToken,
-            ["token_type"] = "Bearer",
+            ["token_type"] = family.BoundKey is null ? "Bearer" : "DPoP",
             ["expires_in"] = (long)tokens.Lifetime.TotalSeconds,
             ["scope"] = family.Scope,
         };

@@ -15,6 +15,9 @@ internal sealed class TokenFamily(AuthorizeRequestInfo request, string subject, 
     public string Subject { get; } = subject;
     public string Scope { get; } = scope;
     public Lock Gate { get; } = new();
+
+    /// <summary>The RFC 7638 thumbprint of the DPoP key the family's tokens are bound to (RFC 9449); null for bearer tokens.</summary>
+    public string? BoundKey { get; init; }
     public bool IsRevoked => _revoked;
 
     public void Revoke() => _revoked = true;
