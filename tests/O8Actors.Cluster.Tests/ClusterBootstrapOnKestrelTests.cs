@@ -9,7 +9,9 @@ using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Newtonsoft.Json;
+using O8Actors.Certificates;
 using O8Actors.Cluster.Bootstrap;
+using O8Actors.Configuration;
 using O8Actors.Cluster.Tests.Support;
 using O8Actors.TestSupport;
 
@@ -98,6 +100,57 @@ public sealed class ClusterBootstrapOnKestrelTests
         var cluster = Akka.Cluster.Cluster.Get(host.Services.GetRequiredService<ActorSystem>());
         await Eventually.TrueAsync(() => cluster.SelfMember.Status == Akka.Cluster.MemberStatus.Up, "the node forms a cluster of one", Formation);
         await host.StopAsync(ct);
+    }
+
+    [Fact]
+    public async Task Over_TLS_the_bootstrap_probes_the_contact_point_with_https_and_plain_http_gets_no_answer()
+    {
+        // mkcert's certificate: its root is in the machine's trust store, which Akka.Management's prober checks against.
+        var ct = TestContext.Current.CancellationToken;
+        var folder = Directory.CreateTempSubdirectory("o8-contact-point-tls-");
+        try
+        {
+            using var certificate = await CertificateProvider.LoadOrCreateAsync(new CertificateOptions { Folder = folder.FullName }, ct);
+            var contact = ClusterNodes.FreePort();
+            var builder = Host.CreateApplicationBuilder();
+            builder.Services.AddAkka("o8-bootstrap-tls", akka => akka
+                .WithRemoting("127.0.0.1", ClusterNodes.FreePort())
+                .WithBootstrapOnLoopback([contact], contact, requiredContactPoints: 1, contactPoint: o => o.Certificate = certificate));
+            using var host = builder.Build();
+            await host.StartAsync(ct);
+
+            // A new cluster forms only once the node's probe of the contact points (its own, here) has been answered.
+            var cluster = Akka.Cluster.Cluster.Get(host.Services.GetRequiredService<ActorSystem>());
+            await Eventually.TrueAsync(() => cluster.SelfMember.Status == Akka.Cluster.MemberStatus.Up, "the node forms a cluster of one over https", Formation);
+
+            using var http = new HttpClient();
+            using (var seeds = await http.GetAsync($"https://127.0.0.1:{contact}{ClusterBootstrapEndpoint.SeedNodesPath}", ct))
+                Assert.Equal(HttpStatusCode.OK, seeds.StatusCode);
+            await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync($"http://127.0.0.1:{contact}{ClusterBootstrapEndpoint.SeedNodesPath}", ct));
+
+            await host.StopAsync(ct);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_certificate_without_its_private_key_is_refused_when_configured()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var withKey = request.CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+        using var publicOnly = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(withKey.RawData);
+
+        var error = Assert.Throws<ArgumentException>(() => AkkaConfigurationBuilderFor().WithClusterBootstrapOnKestrel(o =>
+        {
+            o.Listen = new IPEndPoint(IPAddress.Loopback, ClusterNodes.FreePort());
+            o.Certificate = publicOnly;
+        }));
+        Assert.Contains("private key", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

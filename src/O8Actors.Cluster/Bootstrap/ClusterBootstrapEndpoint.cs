@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -23,9 +24,9 @@ internal sealed class ClusterBootstrapEndpoint : IAsyncDisposable
 
     private ClusterBootstrapEndpoint(WebApplication app) => _app = app;
 
-    /// <summary>Starts serving <paramref name="seedNodes"/>' answer on <paramref name="listen"/>.</summary>
-    public static async Task<ClusterBootstrapEndpoint> StartAsync(IPEndPoint listen, Func<string> seedNodes, ILoggerFactory? loggerFactory,
-        CancellationToken cancellationToken)
+    /// <summary>Starts serving <paramref name="seedNodes"/>' answer on <paramref name="listen"/>, over TLS with <paramref name="certificate"/> when given.</summary>
+    public static async Task<ClusterBootstrapEndpoint> StartAsync(IPEndPoint listen, X509Certificate2? certificate, Func<string> seedNodes,
+        ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
     {
         // Kestrel's warnings only: probes come every second, and a request line per probe would flood the app's log.
         var builder = ComponentWebHost.CreateBuilder(typeof(ClusterBootstrapEndpoint), loggerFactory);
@@ -33,7 +34,11 @@ internal sealed class ClusterBootstrapEndpoint : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 0;
-            kestrel.Listen(listen, endpoint => endpoint.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(listen, endpoint =>
+            {
+                endpoint.Protocols = HttpProtocols.Http1;
+                if (certificate is not null) endpoint.UseHttps(certificate);
+            });
         });
         var app = builder.Build();
         app.Run(context => AnswerAsync(context, seedNodes));

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 
 namespace O8Actors.Cluster.Bootstrap;
 
@@ -19,4 +20,13 @@ public sealed class ClusterBootstrapEndpointOptions
 
     /// <summary>The port discovery lists for this node. Null (default): <see cref="Listen"/>'s port.</summary>
     public int? AdvertisedPort { get; set; }
+
+    /// <summary>
+    /// Serves the contact point over HTTPS with this certificate (with its private key); null (default): plain HTTP.
+    /// Akka.Management probes a contact point with the scheme of the node's own, so every node of a cluster uses TLS or
+    /// none does; its prober checks the certificate against the machine's trust store, so the certificate must chain to a
+    /// root every node trusts and name the host discovery lists (<see cref="AdvertisedHost"/>). With TLS, a machine on the
+    /// cluster's network cannot pose as a contact point and hand a new node the seed nodes of a cluster of its own.
+    /// </summary>
+    public X509Certificate2? Certificate { get; set; }
 }

@@ -34,7 +34,9 @@ public static class O8ClusterBootstrapExtensions
     /// </summary>
     /// <param name="builder">The Akka.Hosting builder.</param>
     /// <param name="configure">Where the contact point listens, and how discovery lists it.</param>
-    /// <exception cref="ArgumentException"><see cref="ClusterBootstrapEndpointOptions.Listen"/> is not set, or has port 0.</exception>
+    /// <exception cref="ArgumentException">
+    /// <see cref="ClusterBootstrapEndpointOptions.Listen"/> is not set, or has port 0; or the certificate has no private key.
+    /// </exception>
     public static AkkaConfigurationBuilder WithClusterBootstrapOnKestrel(this AkkaConfigurationBuilder builder,
         Action<ClusterBootstrapEndpointOptions> configure)
     {
@@ -48,6 +50,9 @@ public static class O8ClusterBootstrapExtensions
         if (listen.Port == 0)
             throw new ArgumentException("Listen needs a port of its own (not 0): discovery lists every node's contact point with its port.", nameof(configure));
         var advertisedPort = options.AdvertisedPort ?? listen.Port;
+        var certificate = options.Certificate;
+        if (certificate is { HasPrivateKey: false })
+            throw new ArgumentException("The contact point's Certificate needs its private key to serve TLS.", nameof(configure));
 
         // Akka.Management's contact-point port is its HTTP port: bootstrap probes a discovered host without a port there,
         // and by default keeps only discovered contact points on it. Ours is that port now (the app's HOCON still wins).
@@ -64,14 +69,16 @@ public static class O8ClusterBootstrapExtensions
             var bootstrap = ClusterBootstrap.Get(system);
             var maxSeedNodes = ClusterBootstrapSettings.Create(system.Settings.Config, system.Log).ContactPoint.MaxSeedNodesToExpose;
             var cluster = Akka.Cluster.Cluster.Get(system);
-            var endpoint = await ClusterBootstrapEndpoint.StartAsync(listen, () => SeedNodesDocument.Of(cluster, maxSeedNodes),
+            var endpoint = await ClusterBootstrapEndpoint.StartAsync(listen, certificate, () => SeedNodesDocument.Of(cluster, maxSeedNodes),
                 loggerFactory, CancellationToken.None).ConfigureAwait(false);
             // However the actor system ends (coordinated shutdown, or terminated abruptly), the contact point goes with it.
             _ = system.WhenTerminated.ContinueWith(_ => endpoint.DisposeAsync().AsTask(), TaskScheduler.Default).Unwrap();
 
-            var self = new UriBuilder(Uri.UriSchemeHttp, options.AdvertisedHost ?? HostOf(listen.Address), advertisedPort).Uri;
+            var scheme = certificate is null ? Uri.UriSchemeHttp : Uri.UriSchemeHttps;
+            var self = new UriBuilder(scheme, options.AdvertisedHost ?? HostOf(listen.Address), advertisedPort).Uri;
             // Binding the routes is how Akka.Management learns the node's own contact point (its own HTTP server does the
             // same when it binds); the routes it returns are its Ceen.Httpd handlers, which the endpoint above replaces.
+            // Its prober asks every contact point with this URI's scheme.
             _ = bootstrap.Routes(ManagementRouteProviderSettings.Create(self, readOnly: true));
             await bootstrap.Start().ConfigureAwait(false);
         });

@@ -25,10 +25,12 @@ public static class ClusterFormation
     /// Clustering without seed nodes, formed by cluster bootstrap: discovery lists the contact points on 127.0.0.1 at
     /// <paramref name="contactPorts"/>, this node serves its own at <paramref name="ownContactPort"/>, and a new cluster
     /// forms once <paramref name="requiredContactPoints"/> of them answer. (<paramref name="autoStart"/>: only to test the
-    /// refusal of Akka.Management's own start.)
+    /// refusal of Akka.Management's own start.) <paramref name="contactPoint"/> may change the contact point's options
+    /// after its address is set (a certificate, for TLS).
     /// </summary>
     public static AkkaConfigurationBuilder WithBootstrapOnLoopback(this AkkaConfigurationBuilder akka, IReadOnlyCollection<int> contactPorts,
-        int ownContactPort, int requiredContactPoints, ClusterOptions? clustering = null, bool autoStart = false)
+        int ownContactPort, int requiredContactPoints, ClusterOptions? clustering = null, bool autoStart = false,
+        Action<ClusterBootstrapEndpointOptions>? contactPoint = null)
     {
         var endpoints = contactPorts.Select(p => $"127.0.0.1:{p}").ToArray();
         return akka
@@ -46,7 +48,11 @@ public static class ClusterFormation
                 // node's own (Akka.Management's "fallback") port.
                 b.ContactPoint.FilterOnFallbackPort = false;
             }, autoStart)
-            .WithClusterBootstrapOnKestrel(o => o.Listen = new IPEndPoint(IPAddress.Loopback, ownContactPort));
+            .WithClusterBootstrapOnKestrel(o =>
+            {
+                o.Listen = new IPEndPoint(IPAddress.Loopback, ownContactPort);
+                contactPoint?.Invoke(o);
+            });
     }
 
     /// <summary>How many members <paramref name="node"/> sees as Up.</summary>
