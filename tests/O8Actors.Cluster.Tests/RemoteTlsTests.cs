@@ -7,7 +7,9 @@ using Akka.Cluster.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Certificates;
 using O8Actors.Cluster.Tests.Support;
+using O8Actors.Configuration;
 using O8Actors.TestSupport;
 
 namespace O8Actors.Cluster.Tests;
@@ -15,8 +17,9 @@ namespace O8Actors.Cluster.Tests;
 /// <summary>
 /// Codes and tokens cross the network between nodes (the routed callback carries the code, the outcome the tokens), so
 /// the nodes talk over Akka.Remote with TLS: a test CA, one node certificate (server and client authentication), mutual
-/// authentication, and each side validating the other's chain against that CA only. A login begun on one node and
-/// called back on the other signs in over it.
+/// authentication, and each side validating the other's chain against that CA only. The cluster forms through bootstrap
+/// contact points served over HTTPS too (mkcert's certificate: Akka.Management's prober checks it against the machine's
+/// trust store). A login begun on one node and called back on the other signs in over it.
 /// </summary>
 public sealed class RemoteTlsTests
 {
@@ -71,6 +74,8 @@ public sealed class RemoteTlsTests
     {
         var ct = TestContext.Current.CancellationToken;
         using var pki = CreatePki();
+        var contactFolder = Directory.CreateTempSubdirectory("o8-contact-point-tls-");
+        using var contactCertificate = await CertificateProvider.LoadOrCreateAsync(new CertificateOptions { Folder = contactFolder.FullName }, ct);
         var https = new[] { ClusterNodes.FreePort(), ClusterNodes.FreePort() };
         var remoting = new[] { ClusterNodes.FreePort(), ClusterNodes.FreePort() };
         var validated = 0;
@@ -93,7 +98,7 @@ public sealed class RemoteTlsTests
                     },
                 },
             })
-            .WithBootstrapOnLoopback(contacts, contacts[i], requiredContactPoints: 2))));
+            .WithBootstrapOnLoopback(contacts, contacts[i], requiredContactPoints: 2, contactPoint: o => o.Certificate = contactCertificate))));
         try
         {
             await Eventually.TrueAsync(() => apps.All(a =>
@@ -123,6 +128,7 @@ public sealed class RemoteTlsTests
                 await a.StopAsync(CancellationToken.None);
                 await a.DisposeAsync();
             }));
+            contactFolder.Delete(recursive: true);
         }
     }
 }
