@@ -29,18 +29,7 @@ public sealed class AccessTokenHandlerTests
         new(new AccessTokenHandler(o8.Logins, account) { InnerHandler = new SocketsHttpHandler() });
 
     /// <summary>Revokes <paramref name="token"/> at the sandbox's RFC 7009 endpoint, as the harness's client.</summary>
-    private static async Task RevokeAsync(O8TestHarness o8, string token)
-    {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, o8.Sandbox.RevocationEndpoint)
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token }),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(o8.Client.ClientId)}:{Uri.EscapeDataString(o8.Client.Secret!)}")));
-        using var response = await http.SendAsync(request);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-    }
+    private static Task RevokeAsync(O8TestHarness o8, string token) => HarnessAccounts.PostTokenAsClientAsync(o8, o8.Sandbox.RevocationEndpoint, token);
 
     [Fact]
     public async Task A_call_carries_the_accounts_bearer_token_and_needs_no_refresh()

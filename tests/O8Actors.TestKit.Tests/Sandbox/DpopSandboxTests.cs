@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using O8Actors.Dpop;
 using O8Actors.TestKit.Sandbox;
@@ -22,19 +21,8 @@ public sealed class DpopSandboxTests
     private static Task<O8TestHarness> StartAsync() => O8TestHarness.StartAsync(new O8TestHarnessOptions { UseDpop = true });
 
     /// <summary>Introspects <paramref name="token"/> as the harness's client (RFC 7662).</summary>
-    private static async Task<JsonDocument> IntrospectAsync(O8TestHarness o8, string token)
-    {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, o8.Sandbox.IntrospectionEndpoint)
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token }),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(o8.Client.ClientId)}:{Uri.EscapeDataString(o8.Client.Secret!)}")));
-        using var response = await http.SendAsync(request);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-    }
+    private static async Task<JsonDocument> IntrospectAsync(O8TestHarness o8, string token) =>
+        JsonDocument.Parse(await HarnessAccounts.PostTokenAsClientAsync(o8, o8.Sandbox.IntrospectionEndpoint, token));
 
     [Fact]
     public async Task A_login_gets_tokens_bound_to_its_key_and_userinfo_takes_them_with_a_proof()
