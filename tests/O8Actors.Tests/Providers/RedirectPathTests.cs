@@ -54,17 +54,17 @@ public sealed class RedirectPathTests : TestKit
     public async Task Each_listener_uri_gets_its_own_providers_redirect_uri_when_logins_alternate_between_them()
     {
         // The provider builds its redirect URI once per listener URI and reuses it; logins that come with another
-        // listener's URI (or one written differently) must still get theirs, byte for byte.
+        // listener's URI (a cluster node's, or the listener's after a restart on another port) must still get theirs.
         var registry = Registry();
         await Register(registry, new ScriptedStrategy("github"));
         var other = new Uri("http://127.0.0.1:50123/");
-        var upperHost = new Uri("https://LOCALHOST:41539/");
+        var otherPort = new Uri("https://localhost:41540/");
 
         foreach (var (listener, expected) in new[]
                  {
                      (ListenerUri, "https://localhost:41539/github"), (ListenerUri, "https://localhost:41539/github"),
                      (other, "http://127.0.0.1:50123/github"), (ListenerUri, "https://localhost:41539/github"),
-                     (upperHost, "https://localhost:41539/github"),
+                     (otherPort, "https://localhost:41540/github"),
                  })
         {
             registry.Tell(new PrepareAuthorization("github", "l", "s", null, listener, [], new Dictionary<string, string>()));
