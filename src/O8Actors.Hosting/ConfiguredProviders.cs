@@ -50,12 +50,35 @@ internal static class ConfiguredProviders
         {
             var oidc = section.Get<OidcDiscoveryOptions>() ?? new OidcDiscoveryOptions();
             oidc.Name = name;
+            oidc.ClientCertificate ??= ClientCertificate(section);
             return new OidcDiscoveryStrategy(oidc);
         }
 
         var generic = section.Get<GenericOAuthOptions>() ?? new GenericOAuthOptions();
         generic.Name = name;
+        generic.ClientCertificate ??= ClientCertificate(section);
         return new GenericOAuthStrategy(generic);
+    }
+
+    /// <summary>
+    /// The <c>private_key_jwt</c> certificate named by <c>ClientCertificateFile</c> (PEM) and <c>ClientKeyFile</c> (its
+    /// PEM private key; omitted when the certificate file holds the key too); null when none is named.
+    /// </summary>
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate(IConfigurationSection section)
+    {
+        if (section["ClientCertificateFile"] is not { Length: > 0 } certificateFile) return null;
+        var keyFile = section["ClientKeyFile"] is { Length: > 0 } k ? k : null;
+        try
+        {
+            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            // The paths and the failure's kind only: never the key's contents.
+            throw new ArgumentException(
+                $"ClientCertificateFile '{certificateFile}'{(keyFile is null ? "" : $" with ClientKeyFile '{keyFile}'")} could not be loaded " +
+                $"as a PEM certificate and private key ({ex.GetType().Name}).", "ClientCertificateFile", ex);
+        }
     }
 
     private static ProviderStrategy BuildPreset(IConfigurationSection section, string preset, string name)

@@ -112,6 +112,51 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
+    public async Task A_private_key_jwt_provider_loads_its_certificate_and_key_from_PEM_files()
+    {
+        var folder = Directory.CreateTempSubdirectory("o8-client-key-");
+        try
+        {
+            using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+            {
+                using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=crm-client", key,
+                    System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+                await File.WriteAllTextAsync(Path.Combine(folder.FullName, "client.pem"), certificate.ExportCertificatePem(), TestContext.Current.CancellationToken);
+                await File.WriteAllTextAsync(Path.Combine(folder.FullName, "client-key.pem"), key.ExportPkcs8PrivateKeyPem(), TestContext.Current.CancellationToken);
+            }
+
+            var settings = PrivateKeyJwtProvider(Path.Combine(folder.FullName, "client.pem"), Path.Combine(folder.FullName, "client-key.pem"));
+            using var host = HostedO8.Build(settings);
+
+            // The provider validates at start: private_key_jwt without a loaded certificate and key would fail it.
+            await host.StartAsync(TestContext.Current.CancellationToken);
+            await host.StopAsync(TestContext.Current.CancellationToken);
+
+            using var missing = HostedO8.Build(PrivateKeyJwtProvider(Path.Combine(folder.FullName, "absent.pem"), null));
+            var error = await Assert.ThrowsAsync<OptionsValidationException>(() => missing.StartAsync(TestContext.Current.CancellationToken));
+            Assert.Contains("'O8:Providers:crm'", error.Message);
+            Assert.Contains("ClientCertificateFile", error.Message);
+            Assert.Contains("absent.pem", error.Message);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static Dictionary<string, string?> PrivateKeyJwtProvider(string certificateFile, string? keyFile)
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings["O8:Providers:crm:AuthorizationEndpoint"] = "https://crm.example.com/authorize";
+        settings["O8:Providers:crm:TokenEndpoint"] = "https://crm.example.com/token";
+        settings["O8:Providers:crm:ClientId"] = "crm-client";
+        settings["O8:Providers:crm:ClientAuthentication"] = "PrivateKeyJwt";
+        settings["O8:Providers:crm:ClientCertificateFile"] = certificateFile;
+        if (keyFile is not null) settings["O8:Providers:crm:ClientKeyFile"] = keyFile;
+        return settings;
+    }
+
+    [Fact]
     public async Task Unknown_preset_fails_the_start_naming_the_setting()
     {
         var settings = HostedO8.LoopbackSettings();

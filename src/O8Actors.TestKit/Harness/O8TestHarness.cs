@@ -42,6 +42,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     private readonly ScriptBook _book = new();
     private ActorSystem? _hostSystem;
     private HarnessCertificate? _certificate;
+    private X509Certificate2? _clientCertificate;
     private SandboxAuthorizationServer? _sandbox;
     private ScriptedBrowser? _browser;
     private OAuthLogins? _flows;
@@ -243,6 +244,15 @@ public sealed class O8TestHarness : IAsyncDisposable
         return probe;
     }
 
+    /// <summary>A self-signed ECDSA P-256 certificate with its key, for the harness client's private_key_jwt assertions.</summary>
+    private static X509Certificate2 ClientKeyCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=o8-testkit-client", key, HashAlgorithmName.SHA256);
+        var now = DateTimeOffset.UtcNow;
+        return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+    }
+
     /// <summary>Stops the orchestrator (logins in flight end as Cancelled), the browser and the sandbox.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -252,6 +262,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         if (_browser is not null) await _browser.DisposeAsync().ConfigureAwait(false);
         if (_sandbox is not null) await _sandbox.DisposeAsync().ConfigureAwait(false);
         _certificate?.Dispose();
+        _clientCertificate?.Dispose();
     }
 
     private (string Tag, AuthorizationRequest Request) Prepare(LoginScript script, TimeSpan? timeout, IReadOnlyList<string>? scopes)
@@ -326,17 +337,23 @@ public sealed class O8TestHarness : IAsyncDisposable
         }, cancellationToken).ConfigureAwait(false);
         _subscription = _flows.Events.Subscribe(Events);
 
-        var secret = Options.ClientAuthentication == ClientAuthMethod.None ? null : Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var secret = Options.ClientAuthentication is ClientAuthMethod.Basic or ClientAuthMethod.Post
+            ? Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32))
+            : null;
+        // private_key_jwt: a key of the harness's own, its certificate registered with the sandbox client.
+        _clientCertificate = Options.ClientAuthentication == ClientAuthMethod.PrivateKeyJwt ? ClientKeyCertificate() : null;
         await _flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
         {
             Name = Options.ProviderName,
             Issuer = _sandbox.IssuerString,
             ClientId = ClientId,
             ClientSecret = secret,
+            ClientCertificate = _clientCertificate,
             ClientAuthentication = Options.ClientAuthentication switch
             {
                 ClientAuthMethod.Basic => CoreClientAuthentication.Basic,
                 ClientAuthMethod.Post => CoreClientAuthentication.Post,
+                ClientAuthMethod.PrivateKeyJwt => CoreClientAuthentication.PrivateKeyJwt,
                 _ => CoreClientAuthentication.None,
             },
             DefaultScopes = Options.Scopes.ToList(),
@@ -344,7 +361,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         }), cancellationToken).ConfigureAwait(false);
         // The provider's own redirect URI (the listener's followed by its name) is what the sandbox client registers.
         RedirectUri = await _flows.GetRedirectUriAsync(Options.ProviderName, cancellationToken).ConfigureAwait(false);
-        Client = _sandbox.RegisterClient(ClientId, secret, [RedirectUri.ToString()], Options.ClientAuthentication);
+        Client = _sandbox.RegisterClient(ClientId, secret, [RedirectUri.ToString()], Options.ClientAuthentication, _clientCertificate);
     }
 
     private static InvalidOperationException NotStarted() =>

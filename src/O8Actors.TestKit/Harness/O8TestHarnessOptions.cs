@@ -58,7 +58,10 @@ public sealed class O8TestHarnessOptions
     /// </summary>
     public IBrowserLauncher? Browser { get; set; }
 
-    /// <summary>How the sandbox client authenticates at the token endpoint (default <c>client_secret_basic</c> with a random secret).</summary>
+    /// <summary>
+    /// How the sandbox client authenticates at the token endpoint (default <c>client_secret_basic</c> with a random
+    /// secret; <see cref="ClientAuthMethod.PrivateKeyJwt"/> with a P-256 key and certificate the harness makes).
+    /// </summary>
     public ClientAuthMethod ClientAuthentication { get; set; } = ClientAuthMethod.Basic;
 
     /// <summary>

@@ -17,13 +17,23 @@ internal sealed record ClientAuthentication(SandboxClient? Client, string? Error
 /// <summary>Token-endpoint client authentication (RFC 6749 §2.3): exactly one method, the one the client registered.</summary>
 internal static class ClientAuthenticator
 {
-    public static ClientAuthentication Authenticate(HttpRequest request, IReadOnlyDictionary<string, string> form, ClientRegistry registry)
+    public static async Task<ClientAuthentication> AuthenticateAsync(HttpRequest request, IReadOnlyDictionary<string, string> form, SandboxState state)
     {
         var formId = form.Get("client_id");
         var formSecret = form.Get("client_secret");
+        var registry = state.Clients;
         string clientId;
         string? secret;
         ClientAuthMethod used;
+
+        var hasBasic = AuthenticationHeaderValue.TryParse(request.Headers.Authorization.ToString(), out var basic)
+            && string.Equals(basic.Scheme, "Basic", StringComparison.OrdinalIgnoreCase);
+        if (form.Get("client_assertion_type") is not null || form.Get("client_assertion") is not null)
+        {
+            return hasBasic || formSecret is not null
+                ? ClientAuthentication.BadRequest("The client used more than one authentication method.")
+                : await ClientAssertionChecker.CheckAsync(request, form, state).ConfigureAwait(false);
+        }
 
         if (AuthenticationHeaderValue.TryParse(request.Headers.Authorization.ToString(), out var header)
             && string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase))

@@ -28,7 +28,7 @@ internal static class ClientFormRequest
             return null;
         }
 
-        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
+        var auth = await ClientAuthenticator.AuthenticateAsync(context.Request, form, state);
         if (auth.Client is null)
         {
             await ErrorAsync(context, state, auth.Error == "invalid_client" ? 401 : 400, auth.Error!, auth.Failure!);

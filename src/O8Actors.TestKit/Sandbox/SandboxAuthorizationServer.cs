@@ -149,13 +149,17 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     /// <param name="secret">Secret for <see cref="ClientAuthMethod.Basic"/> / <see cref="ClientAuthMethod.Post"/>; <c>null</c> for public clients.</param>
     /// <param name="redirectUris">Redirect URIs, matched exactly.</param>
     /// <param name="authMethod">The token-endpoint authentication method this client must use.</param>
+    /// <param name="certificate">
+    /// For <see cref="ClientAuthMethod.PrivateKeyJwt"/>: the client's certificate, whose public key checks its assertions.
+    /// </param>
     /// <returns>The registration.</returns>
-    /// <exception cref="ArgumentException">The registration is inconsistent (no redirect URI, secret missing or superfluous).</exception>
+    /// <exception cref="ArgumentException">The registration is inconsistent (no redirect URI, secret or certificate missing or superfluous).</exception>
     /// <exception cref="InvalidOperationException">The id is taken.</exception>
-    public SandboxClient RegisterClient(string clientId, string? secret, IEnumerable<string> redirectUris, ClientAuthMethod authMethod)
+    public SandboxClient RegisterClient(string clientId, string? secret, IEnumerable<string> redirectUris, ClientAuthMethod authMethod,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         ArgumentNullException.ThrowIfNull(redirectUris);
-        var client = new SandboxClient(clientId, secret, redirectUris.ToArray(), authMethod);
+        var client = new SandboxClient(clientId, secret, redirectUris.ToArray(), authMethod) { Certificate = certificate };
         _state.Clients.Add(client);
         return client;
     }

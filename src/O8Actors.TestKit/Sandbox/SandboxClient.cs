@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace O8Actors.TestKit.Sandbox;
 
 /// <summary>How a client authenticates at the token endpoint (RFC 6749 §2.3, RFC 8414 names).</summary>
@@ -11,20 +13,34 @@ public enum ClientAuthMethod
 
     /// <summary><c>none</c>: a public client sends only <c>client_id</c> (PKCE protects the code).</summary>
     None,
+
+    /// <summary>
+    /// <c>private_key_jwt</c> (RFC 7523): a JWT signed with the key of the client's registered
+    /// <see cref="SandboxClient.Certificate"/> (RS256 or ES256), with <c>iss</c> and <c>sub</c> the client id, <c>aud</c> the
+    /// issuer or the token endpoint, an unexpired <c>exp</c> at most ten minutes ahead, and a <c>jti</c> never seen before.
+    /// </summary>
+    PrivateKeyJwt,
 }
 
 /// <summary>A registered client. <see cref="ToString"/> never shows the secret.</summary>
 /// <param name="ClientId">The client identifier.</param>
-/// <param name="Secret">The client secret; required for <see cref="ClientAuthMethod.Basic"/> and <see cref="ClientAuthMethod.Post"/>, forbidden for <see cref="ClientAuthMethod.None"/>.</param>
+/// <param name="Secret">The client secret; required for <see cref="ClientAuthMethod.Basic"/> and <see cref="ClientAuthMethod.Post"/>, forbidden otherwise.</param>
 /// <param name="RedirectUris">Redirect URIs, matched exactly (RFC 9700 §2.1): no prefix, port or trailing-slash leniency.</param>
 /// <param name="AuthMethod">The one token-endpoint authentication method this client may use.</param>
 public sealed record SandboxClient(string ClientId, string? Secret, IReadOnlyList<string> RedirectUris, ClientAuthMethod AuthMethod)
 {
+    /// <summary>
+    /// The client's certificate for <see cref="ClientAuthMethod.PrivateKeyJwt"/>: its public key checks the client's
+    /// assertions (the private key stays with the client). Required for that method, unused otherwise.
+    /// </summary>
+    public X509Certificate2? Certificate { get; init; }
+
     /// <summary>The RFC 8414 name of <see cref="AuthMethod"/>.</summary>
     public string AuthMethodName => AuthMethod switch
     {
         ClientAuthMethod.Basic => "client_secret_basic",
         ClientAuthMethod.Post => "client_secret_post",
+        ClientAuthMethod.PrivateKeyJwt => "private_key_jwt",
         _ => "none",
     };
 
@@ -49,7 +65,7 @@ public sealed record SandboxClient(string ClientId, string? Secret, IReadOnlyLis
             }
         }
 
-        var needsSecret = AuthMethod != ClientAuthMethod.None;
+        var needsSecret = AuthMethod is ClientAuthMethod.Basic or ClientAuthMethod.Post;
         if (needsSecret && string.IsNullOrEmpty(Secret))
         {
             throw new ArgumentException($"Client '{ClientId}' uses {AuthMethodName} and needs a secret.", nameof(Secret));
@@ -57,7 +73,12 @@ public sealed record SandboxClient(string ClientId, string? Secret, IReadOnlyLis
 
         if (!needsSecret && Secret is not null)
         {
-            throw new ArgumentException($"Client '{ClientId}' is public (none) and must not have a secret.", nameof(Secret));
+            throw new ArgumentException($"Client '{ClientId}' uses {AuthMethodName} and must not have a secret.", nameof(Secret));
+        }
+
+        if (AuthMethod == ClientAuthMethod.PrivateKeyJwt && Certificate is null)
+        {
+            throw new ArgumentException($"Client '{ClientId}' uses private_key_jwt and needs the Certificate its assertions are checked with.", nameof(Certificate));
         }
     }
 }

@@ -41,7 +41,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
+        var auth = await ClientAuthenticator.AuthenticateAsync(context.Request, form, state);
         if (auth.Client is null)
         {
             if (auth.Error == "invalid_client")

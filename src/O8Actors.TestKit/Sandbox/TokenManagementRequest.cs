@@ -18,7 +18,7 @@ internal static class TokenManagementRequest
         }
 
         var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out _);
-        var auth = ClientAuthenticator.Authenticate(context.Request, form, state.Clients);
+        var auth = await ClientAuthenticator.AuthenticateAsync(context.Request, form, state);
         if (auth.Client is null)
         {
             context.Response.Headers.WWWAuthenticate = "Basic realm=\"sandbox\"";

@@ -11,4 +11,10 @@ public enum ClientAuthentication
 
     /// <summary><c>none</c>: a public client; only <c>client_id</c> is sent and PKCE carries the proof.</summary>
     None = 2,
+
+    /// <summary>
+    /// <c>private_key_jwt</c> (RFC 7523 section 2.2, OpenID Connect Core section 9): each request carries a short-lived
+    /// JWT signed with the client's private key (the provider's <c>ClientCertificate</c>); no secret is sent or stored.
+    /// </summary>
+    PrivateKeyJwt = 3,
 }

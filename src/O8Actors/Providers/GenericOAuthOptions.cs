@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace O8Actors.Providers;
 
 /// <summary>
@@ -48,8 +50,18 @@ public sealed class GenericOAuthOptions
     /// <summary>The client id registered at the provider.</summary>
     public string ClientId { get; set; } = "";
 
-    /// <summary>The client secret; required unless <see cref="ClientAuthentication"/> is <see cref="Providers.ClientAuthentication.None"/>.</summary>
+    /// <summary>
+    /// The client secret; required for <see cref="Providers.ClientAuthentication.Basic"/> and
+    /// <see cref="Providers.ClientAuthentication.Post"/>.
+    /// </summary>
     public string? ClientSecret { get; set; }
+
+    /// <summary>
+    /// The certificate, with its private key, whose key signs the client's assertions under
+    /// <see cref="Providers.ClientAuthentication.PrivateKeyJwt"/> (RSA: RS256; ECDSA P-256: ES256); the provider knows it by
+    /// its public key or thumbprint. Configuration names its PEM files instead (<c>ClientCertificateFile</c>, <c>ClientKeyFile</c>).
+    /// </summary>
+    public X509Certificate2? ClientCertificate { get; set; }
 
     /// <summary>How the client authenticates at the token endpoint. Default <c>client_secret_basic</c>.</summary>
     public ClientAuthentication ClientAuthentication { get; set; } = ClientAuthentication.Basic;
@@ -122,6 +134,7 @@ public sealed class GenericOAuthOptions
         RequirePushedAuthorizationRequests = RequirePushedAuthorizationRequests,
         ClientId = ClientId,
         ClientSecret = ClientSecret,
+        ClientCertificate = ClientCertificate,
         ClientAuthentication = ClientAuthentication,
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         ScopeSeparator = ScopeSeparator,
@@ -160,11 +173,13 @@ public sealed class GenericOAuthOptions
             throw new ArgumentException($"{who} needs a ClientId.", nameof(ClientId));
         if (!Enum.IsDefined(ClientAuthentication))
             throw new ArgumentException($"{who} has an unknown ClientAuthentication value {(int)ClientAuthentication}.", nameof(ClientAuthentication));
-        if (ClientAuthentication != ClientAuthentication.None && string.IsNullOrEmpty(ClientSecret))
+        if (ClientAuthentication is ClientAuthentication.Basic or ClientAuthentication.Post && string.IsNullOrEmpty(ClientSecret))
             throw new ArgumentException(
                 $"{who} uses client authentication '{ClientAuthentication}' but has no ClientSecret. " +
                 "Set ClientSecret, or set ClientAuthentication to None for a public client (PKCE then proves the client).",
                 nameof(ClientSecret));
+        if (ClientAuthentication == ClientAuthentication.PrivateKeyJwt && ClientAssertions.Problem(ClientCertificate) is { } certificateProblem)
+            throw new ArgumentException($"{who} uses private_key_jwt: {certificateProblem}", nameof(ClientCertificate));
         if (!UsePkce && ClientAuthentication == ClientAuthentication.None)
             throw new ArgumentException(
                 $"{who} is a public client (no client secret) with UsePkce = false. A public client must use PKCE S256 " +

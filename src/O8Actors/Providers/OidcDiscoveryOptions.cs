@@ -21,6 +21,9 @@ public sealed class OidcDiscoveryOptions
     /// <summary>The client secret; leave empty for a public client.</summary>
     public string? ClientSecret { get; set; }
 
+    /// <summary>The certificate whose private key signs client assertions under <c>private_key_jwt</c>; see <see cref="GenericOAuthOptions.ClientCertificate"/>.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; set; }
+
     /// <summary>
     /// How to authenticate at the token endpoint. When unset: <c>none</c> without a secret, otherwise
     /// <c>client_secret_basic</c> unless the metadata lists only <c>client_secret_post</c>.
@@ -59,7 +62,13 @@ public sealed class OidcDiscoveryOptions
     public IDictionary<string, string> TokenRequestHeaders { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>No secret, or client authentication <c>none</c>: only PKCE proves this client at the token endpoint.</summary>
-    internal bool IsPublicClient => string.IsNullOrEmpty(ClientSecret) || ClientAuthentication == Providers.ClientAuthentication.None;
+    internal bool IsPublicClient => ClientAuthentication switch
+    {
+        Providers.ClientAuthentication.None => true,
+        Providers.ClientAuthentication.PrivateKeyJwt => false,
+        // Unset: a secret means client_secret_*, else a certificate means private_key_jwt (the strategy's choice).
+        _ => string.IsNullOrEmpty(ClientSecret) && (ClientAuthentication is not null || ClientCertificate is null),
+    };
 
     /// <summary>Checks the settings and throws one clear error for the first problem found.</summary>
     /// <exception cref="ArgumentException">A setting is missing or invalid; the message names it.</exception>
@@ -75,8 +84,11 @@ public sealed class OidcDiscoveryOptions
         EndpointRules.RequireSecureAbsolute(issuer, $"{who}: Issuer", nameof(Issuer));
         if (string.IsNullOrWhiteSpace(ClientId))
             throw new ArgumentException($"{who} needs a ClientId.", nameof(ClientId));
-        if (ClientAuthentication is { } auth && auth != Providers.ClientAuthentication.None && string.IsNullOrEmpty(ClientSecret))
-            throw new ArgumentException($"{who} uses client authentication '{auth}' but has no ClientSecret.", nameof(ClientSecret));
+        if (ClientAuthentication is Providers.ClientAuthentication.Basic or Providers.ClientAuthentication.Post && string.IsNullOrEmpty(ClientSecret))
+            throw new ArgumentException($"{who} uses client authentication '{ClientAuthentication}' but has no ClientSecret.", nameof(ClientSecret));
+        if ((ClientAuthentication == Providers.ClientAuthentication.PrivateKeyJwt || ClientCertificate is not null)
+            && ClientAssertions.Problem(ClientCertificate) is { } certificateProblem)
+            throw new ArgumentException($"{who} uses private_key_jwt: {certificateProblem}", nameof(ClientCertificate));
         if (!UsePkce && IsPublicClient)
             throw new ArgumentException(
                 $"{who} is a public client (no client secret) with UsePkce = false. A public client must use PKCE S256 " +
@@ -97,6 +109,7 @@ public sealed class OidcDiscoveryOptions
         Issuer = Issuer,
         ClientId = ClientId,
         ClientSecret = ClientSecret,
+        ClientCertificate = ClientCertificate,
         ClientAuthentication = ClientAuthentication,
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         UsePkce = UsePkce,

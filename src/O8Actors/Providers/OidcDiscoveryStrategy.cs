@@ -156,6 +156,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             RequirePushedAuthorizationRequests = metadata.RequirePushedAuthorizationRequests,
             ClientId = _options.ClientId,
             ClientSecret = _options.ClientSecret,
+            ClientCertificate = _options.ClientCertificate,
             ClientAuthentication = _options.ClientAuthentication ?? ChooseAuthentication(metadata.TokenEndpointAuthMethods),
             DefaultScopes = _options.DefaultScopes.Count > 0 ? new List<string>(_options.DefaultScopes) : ["openid"],
             Issuer = metadata.Issuer,
@@ -183,11 +184,14 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
         return resolution;
     }
 
-    /// <summary>RFC 8414 section 2: an absent list means <c>client_secret_basic</c>.</summary>
+    /// <summary>
+    /// RFC 8414 section 2: an absent list means <c>client_secret_basic</c>. Without a secret, a configured certificate
+    /// means <c>private_key_jwt</c>, and neither a public client.
+    /// </summary>
     private ClientAuthentication ChooseAuthentication(IReadOnlyList<string> methods)
     {
         if (string.IsNullOrEmpty(_options.ClientSecret))
-            return Providers.ClientAuthentication.None;
+            return _options.ClientCertificate is null ? Providers.ClientAuthentication.None : Providers.ClientAuthentication.PrivateKeyJwt;
         if (methods.Count == 0 || methods.Contains("client_secret_basic", StringComparer.Ordinal))
             return Providers.ClientAuthentication.Basic;
         return methods.Contains("client_secret_post", StringComparer.Ordinal)

@@ -13,13 +13,17 @@ internal sealed class TokenEndpointClient
     private readonly TimeProvider _time;
     // The token endpoint's latest DPoP nonce (RFC 9449 section 8), shared by this provider's logins and refreshes.
     private readonly DpopNonces _dpopNonces = new();
+    // private_key_jwt: signs each request's client assertion; null for the other methods.
+    private readonly ClientAssertions.Signer? _assertions;
 
     /// <param name="options">Validated options; the client keeps the reference, so pass a private copy.</param>
-    /// <param name="time">Clock for <c>expires_in</c>.</param>
+    /// <param name="time">Clock for <c>expires_in</c> and client assertions.</param>
     public TokenEndpointClient(GenericOAuthOptions options, TimeProvider time)
     {
         _options = options;
         _time = time;
+        if (options.ClientAuthentication == ClientAuthentication.PrivateKeyJwt)
+            _assertions = ClientAssertions.For(options.ClientCertificate!);
     }
 
     public async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
@@ -285,6 +289,17 @@ internal sealed class TokenEndpointClient
             case ClientAuthentication.Post:
                 request.ClientSecret = _options.ClientSecret;
                 request.ClientCredentialStyle = ClientCredentialStyle.PostBody;
+                break;
+            case ClientAuthentication.PrivateKeyJwt:
+                // A new assertion per request; its audience is the server's issuer identifier (the value RFC 7523bis
+                // asks for, one assertion cannot be replayed at another server), else the token endpoint.
+                request.ClientSecret = null;
+                request.ClientCredentialStyle = ClientCredentialStyle.PostBody;
+                request.ClientAssertion = new ClientAssertion
+                {
+                    Type = ClientAssertions.JwtBearerType,
+                    Value = _assertions!.Create(_options.ClientId, _options.Issuer ?? _options.TokenEndpoint!.AbsoluteUri, _time.GetUtcNow()),
+                };
                 break;
             default:
                 // A public client sends only client_id in the body; a configured secret is deliberately not sent.

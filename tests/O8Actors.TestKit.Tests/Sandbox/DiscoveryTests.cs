@@ -27,7 +27,8 @@ public sealed class DiscoveryTests
         // The device grant (RFC 8628) is served too, at the advertised device authorization endpoint.
         Assert.Equal(["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"], Strings(root, "grant_types_supported"));
         Assert.Equal(server.DeviceAuthorizationEndpoint.AbsoluteUri, root.GetProperty("device_authorization_endpoint").GetString());
-        Assert.Equal(["client_secret_basic", "client_secret_post", "none"], Strings(root, "token_endpoint_auth_methods_supported"));
+        Assert.Equal(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"], Strings(root, "token_endpoint_auth_methods_supported"));
+        Assert.Equal(["RS256", "ES256"], Strings(root, "token_endpoint_auth_signing_alg_values_supported"));
         Assert.True(root.GetProperty("authorization_response_iss_parameter_supported").GetBoolean());
         Assert.StartsWith("http://127.0.0.1:", server.IssuerString, StringComparison.Ordinal);
         Assert.False(server.IssuerString.EndsWith('/'));
