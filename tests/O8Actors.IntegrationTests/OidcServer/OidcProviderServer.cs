@@ -99,13 +99,15 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
     /// </summary>
     public async Task<OidcClientRegistration> RegisterClientAsync(
         Uri redirectUri, string tokenEndpointAuthMethod = "client_secret_basic", CancellationToken cancellationToken = default,
-        IReadOnlyList<Uri>? moreRedirectUris = null, bool dpopBound = false)
+        IReadOnlyList<Uri>? moreRedirectUris = null, bool dpopBound = false, System.Text.Json.Nodes.JsonObject? publicKey = null)
     {
         var request = new OidcClientRegistration("ignored", "ignored",
             [redirectUri.ToString(), .. (moreRedirectUris ?? []).Select(u => u.ToString())], tokenEndpointAuthMethod) { DpopBoundAccessTokens = dpopBound };
         var metadata = JsonSerializer.SerializeToNode(request)!.AsObject();
         metadata.Remove("client_id");
         metadata.Remove("client_secret");
+        // private_key_jwt: the client's public key, which checks its assertions (RFC 7591 jwks).
+        if (publicKey is not null) metadata["jwks"] = new System.Text.Json.Nodes.JsonObject { ["keys"] = new System.Text.Json.Nodes.JsonArray(publicKey) };
 
         using var response = await _http.PostAsJsonAsync($"{IssuerString}/reg", metadata, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -114,7 +116,8 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
 
         var registered = JsonSerializer.Deserialize<RegistrationResponse>(body)
                          ?? throw new InvalidOperationException("Client registration returned an empty body.");
-        return request with { ClientId = registered.ClientId, ClientSecret = registered.ClientSecret };
+        // A private_key_jwt client gets no secret.
+        return request with { ClientId = registered.ClientId, ClientSecret = registered.ClientSecret ?? "" };
     }
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
@@ -287,5 +290,5 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
 
     private sealed record RegistrationResponse(
         [property: JsonPropertyName("client_id")] string ClientId,
-        [property: JsonPropertyName("client_secret")] string ClientSecret);
+        [property: JsonPropertyName("client_secret")] string? ClientSecret);
 }

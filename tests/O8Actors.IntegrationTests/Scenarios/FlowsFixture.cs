@@ -33,6 +33,12 @@ public class FlowsFixture : IAsyncLifetime
     /// <summary>Whether the client is registered DPoP-bound and O8Actors binds its tokens (RFC 9449).</summary>
     protected virtual bool UseDpop => false;
 
+    /// <summary>Whether the client authenticates with <c>private_key_jwt</c> (RFC 7523) instead of a secret.</summary>
+    protected virtual bool UsePrivateKeyJwt => false;
+
+    /// <summary>The client's certificate under <see cref="UsePrivateKeyJwt"/> (an ECDSA P-256 key of this fixture's own).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; private set; }
+
     /// <summary>The provider name the discovery strategy is registered under.</summary>
     public const string ProviderName = "oidc-provider";
 
@@ -86,14 +92,20 @@ public class FlowsFixture : IAsyncLifetime
         RedirectUri = new Uri(listener, RedirectPath);
         // The listener's own URI too: the OAuthFlow ports (LiteralPortTests) use the same client, and an OAuthFlow keeps
         // the original's one redirect URI.
-        Client = await Provider.RegisterClientAsync(RedirectUri, moreRedirectUris: [listener], dpopBound: UseDpop);
+        ClientCertificate = UsePrivateKeyJwt ? ClientKeys.CreateCertificate() : null;
+        Client = ClientCertificate is null
+            ? await Provider.RegisterClientAsync(RedirectUri, moreRedirectUris: [listener], dpopBound: UseDpop)
+            : await Provider.RegisterClientAsync(RedirectUri, "private_key_jwt", moreRedirectUris: [listener], dpopBound: UseDpop,
+                publicKey: ClientKeys.PublicJwk(ClientCertificate));
         await Flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
         {
             Name = ProviderName,
             RedirectPath = RedirectPath,
             Issuer = Provider.IssuerString,
             ClientId = Client.ClientId,
-            ClientSecret = Client.ClientSecret,
+            ClientSecret = ClientCertificate is null ? Client.ClientSecret : null,
+            ClientAuthentication = ClientCertificate is null ? null : ClientAuthentication.PrivateKeyJwt,
+            ClientCertificate = ClientCertificate,
             DefaultScopes = ["openid", "offline_access"],
             // offline_access counts only with prompt=consent (OpenID Connect Core 1.0 section 11).
             AuthorizeParameters = { ["prompt"] = "consent" },
@@ -137,5 +149,6 @@ public class FlowsFixture : IAsyncLifetime
         if (Flows is not null) await Flows.DisposeAsync();
         if (Driver is not null) await Driver.DisposeAsync();
         if (_parts is not null) await _parts.DisposeAsync();
+        ClientCertificate?.Dispose();
     }
 }
