@@ -7,7 +7,7 @@ namespace O8Actors.Hosting;
 /// Builds provider strategies from <c>O8:Providers:&lt;name&gt;</c> sections of <c>IConfiguration</c>. A section is a
 /// provider when it has children; plain values (<c>O8:Providers:MaxConcurrentExchanges</c>) are limits, not providers.
 /// <list type="bullet">
-/// <item><c>Preset</c> = <c>discord</c> | <c>github</c> | <c>google</c> | <c>microsoft</c> (+ <c>Tenant</c>): a preset with <c>ClientId</c>/<c>ClientSecret</c> (and optional <c>DefaultScopes</c>).</item>
+/// <item><c>Preset</c> = <c>discord</c> | <c>github</c> | <c>google</c> | <c>microsoft</c> (+ <c>Tenant</c>): a preset with <c>ClientId</c>/<c>ClientSecret</c> (and optional <c>DefaultScopes</c>), or with <c>ClientCertificateFile</c>/<c>ClientKeyFile</c> for <c>private_key_jwt</c>.</item>
 /// <item><c>Issuer</c> without <c>AuthorizationEndpoint</c>: OpenID Connect discovery (<see cref="OidcDiscoveryOptions"/>).</item>
 /// <item>otherwise a plain OAuth 2.0 provider (<see cref="GenericOAuthOptions"/>).</item>
 /// </list>
@@ -87,11 +87,16 @@ internal static class ConfiguredProviders
         var secret = section["ClientSecret"] is { Length: > 0 } s ? s : null;
         var scopes = section.GetSection("DefaultScopes").Get<List<string>>();
         var redirectPath = section["RedirectPath"];
+        // A certificate instead of a secret (Microsoft Entra ID's certificate credentials): private_key_jwt.
+        var certificate = ClientCertificate(section);
         void Configure(GenericOAuthOptions o)
         {
             o.Name = name;
             if (scopes is { Count: > 0 }) o.DefaultScopes = scopes;
             if (!string.IsNullOrEmpty(redirectPath)) o.RedirectPath = redirectPath;
+            if (certificate is null) return;
+            o.ClientCertificate = certificate;
+            o.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
         }
 
         if (string.IsNullOrWhiteSpace(clientId))

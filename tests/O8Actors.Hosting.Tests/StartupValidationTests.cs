@@ -132,6 +132,26 @@ public sealed class StartupValidationTests
             await host.StartAsync(TestContext.Current.CancellationToken);
             await host.StopAsync(TestContext.Current.CancellationToken);
 
+            // A preset takes the same files (Microsoft Entra ID's certificate credentials).
+            var preset = HostedO8.LoopbackSettings();
+            preset["O8:Providers:entra:Preset"] = "microsoft";
+            preset["O8:Providers:entra:Tenant"] = "contoso.onmicrosoft.com";
+            preset["O8:Providers:entra:ClientId"] = "entra-client";
+            preset["O8:Providers:entra:ClientCertificateFile"] = Path.Combine(folder.FullName, "client.pem");
+            preset["O8:Providers:entra:ClientKeyFile"] = Path.Combine(folder.FullName, "client-key.pem");
+            using (var entra = HostedO8.Build(preset))
+            {
+                await entra.StartAsync(TestContext.Current.CancellationToken);
+                await entra.StopAsync(TestContext.Current.CancellationToken);
+            }
+            preset["O8:Providers:entra:ClientKeyFile"] = Path.Combine(folder.FullName, "absent-key.pem");
+            using (var entraWithoutKey = HostedO8.Build(preset))
+            {
+                var presetError = await Assert.ThrowsAsync<OptionsValidationException>(() => entraWithoutKey.StartAsync(TestContext.Current.CancellationToken));
+                Assert.Contains("'O8:Providers:entra'", presetError.Message);
+                Assert.Contains("absent-key.pem", presetError.Message);
+            }
+
             using var missing = HostedO8.Build(PrivateKeyJwtProvider(Path.Combine(folder.FullName, "absent.pem"), null));
             var error = await Assert.ThrowsAsync<OptionsValidationException>(() => missing.StartAsync(TestContext.Current.CancellationToken));
             Assert.Contains("'O8:Providers:crm'", error.Message);
