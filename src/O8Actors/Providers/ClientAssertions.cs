@@ -30,7 +30,13 @@ internal static class ClientAssertions
         if (!certificate.HasPrivateKey) return "the ClientCertificate has no private key.";
         using var ecdsa = certificate.GetECDsaPublicKey();
         if (ecdsa is not null)
-            return ecdsa.KeySize == 256 ? null : $"an ECDSA ClientCertificate must be on P-256 (ES256), not a {ecdsa.KeySize}-bit curve.";
+        {
+            // By the curve's OID: another 256-bit curve (secp256k1) is not ES256's.
+            var curve = ecdsa.ExportParameters(includePrivateParameters: false).Curve.Oid;
+            return curve.Value == ECCurve.NamedCurves.nistP256.Oid.Value
+                ? null
+                : $"an ECDSA ClientCertificate must be on P-256 (ES256), not {curve.FriendlyName ?? curve.Value}.";
+        }
         using var rsa = certificate.GetRSAPublicKey();
         if (rsa is null) return "the ClientCertificate's key is neither RSA nor ECDSA.";
         return rsa.KeySize >= 2048 ? null : $"an RSA ClientCertificate needs at least 2048 bits, not {rsa.KeySize}.";
