@@ -117,9 +117,10 @@ internal sealed partial class FlowActor
         // a browser); a timeout the caller set explicitly still bounds it.
         _deviceTimeout = _start.Request.Timeout is { } asked && asked < authorization.ExpiresIn ? asked : authorization.ExpiresIn;
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, _deviceTimeout.Value);
+        // The first poll's timer before the event: whoever acts on the event (a test moving virtual time) finds it set.
+        Timers.StartSingleTimer(PollTimer, PollNow.Instance, _pollInterval);
         Publish(new DeviceCodeIssuedEvent(_start.LoginId, _start.Provider, authorization.UserCode, authorization.VerificationUri,
             authorization.VerificationUriComplete, authorization.ExpiresIn, _pollInterval));
-        Timers.StartSingleTimer(PollTimer, PollNow.Instance, _pollInterval);
         Become(PollingPhase);
     }
 

@@ -57,6 +57,11 @@ public sealed class DeviceLoginTests : TestKit
         var request = _providers.ExpectMsg<RequestDeviceCode>();
         _providers.Reply(new DeviceCodeIssued("d1", authorization ?? Authorization()));
         _events.FishForMessage(m => m is DeviceCodeIssuedEvent);
+        // As in Answer: once Identify is answered the login has finished handling its code (the poll timer is set), so
+        // advancing virtual time cannot race it.
+        var probe = CreateTestProbe();
+        flow.Tell(new Identify(null), probe.Ref);
+        probe.ExpectMsg<ActorIdentity>();
         return flow;
     }
 
