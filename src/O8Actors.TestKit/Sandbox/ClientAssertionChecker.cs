@@ -14,7 +14,7 @@ namespace O8Actors.TestKit.Sandbox;
 /// </summary>
 internal static class ClientAssertionChecker
 {
-    private const string JwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    private const string JwtBearer = O8Actors.Providers.ClientAssertions.JwtBearerType;
     private static readonly TimeSpan MaxLifetime = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan Skew = TimeSpan.FromSeconds(30);
 
@@ -66,7 +66,7 @@ internal static class ClientAssertionChecker
         var expires = DateTimeOffset.FromUnixTimeSeconds(expSeconds);
         if (expires + Skew <= now) return ClientAuthentication.Invalid("The client assertion has expired.");
         if (expires - now > MaxLifetime) return ClientAuthentication.Invalid("The client assertion is valid for too long (at most ten minutes).");
-        if (string.IsNullOrEmpty(assertion.Id) || !state.SeenAssertionIds.TryAdd(assertion.Id, expires))
+        if (string.IsNullOrEmpty(assertion.Id) || !state.SeenAssertionIds.TryAdd(assertion.Id, 0))
             return ClientAuthentication.Invalid("The client assertion was used before (its jti).");
         return ClientAuthentication.Ok(client);
     }

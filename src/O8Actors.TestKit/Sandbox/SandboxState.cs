@@ -17,8 +17,8 @@ internal sealed class SandboxState(SandboxOptions options, CancellationToken sto
     public IdTokenSigner Signer { get; } = new();
     public DpopProofChecker Dpop { get; } = new(options);
 
-    /// <summary>The <c>jti</c> of every client assertion accepted (private_key_jwt), with its expiry: each is used once.</summary>
-    public ConcurrentDictionary<string, DateTimeOffset> SeenAssertionIds { get; } = new(StringComparer.Ordinal);
+    /// <summary>The <c>jti</c> of every client assertion accepted (private_key_jwt): each is used once.</summary>
+    public ConcurrentDictionary<string, byte> SeenAssertionIds { get; } = new(StringComparer.Ordinal);
     public ConcurrentDictionary<string, AuthorizeRequestInfo> PendingConsents { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Cancelled when the server stops: ends hanging requests and delays.</summary>
