@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using O8Actors.Providers;
 
@@ -7,7 +9,7 @@ namespace O8Actors.Hosting;
 /// Builds provider strategies from <c>O8:Providers:&lt;name&gt;</c> sections of <c>IConfiguration</c>. A section is a
 /// provider when it has children; plain values (<c>O8:Providers:MaxConcurrentExchanges</c>) are limits, not providers.
 /// <list type="bullet">
-/// <item><c>Preset</c> = <c>discord</c> | <c>github</c> | <c>google</c> | <c>microsoft</c> (+ <c>Tenant</c>): a preset with <c>ClientId</c>/<c>ClientSecret</c> (and optional <c>DefaultScopes</c>), or with <c>ClientCertificateFile</c>/<c>ClientKeyFile</c> for <c>private_key_jwt</c>.</item>
+/// <item><c>Preset</c> = <c>discord</c> | <c>github</c> | <c>google</c> | <c>microsoft</c> (+ <c>Tenant</c>): a preset with <c>ClientId</c>/<c>ClientSecret</c> (and optional <c>DefaultScopes</c>), or with <c>ClientCertificateFile</c>/<c>ClientKeyFile</c> (or <c>ClientKeyFile</c> alone, with an optional <c>ClientSigningKeyId</c>) for <c>private_key_jwt</c>.</item>
 /// <item><c>Issuer</c> without <c>AuthorizationEndpoint</c>: OpenID Connect discovery (<see cref="OidcDiscoveryOptions"/>).</item>
 /// <item>otherwise a plain OAuth 2.0 provider (<see cref="GenericOAuthOptions"/>).</item>
 /// </list>
@@ -50,34 +52,82 @@ internal static class ConfiguredProviders
         {
             var oidc = section.Get<OidcDiscoveryOptions>() ?? new OidcDiscoveryOptions();
             oidc.Name = name;
-            oidc.ClientCertificate ??= ClientCertificate(section);
+            var (oidcCertificate, oidcKey) = ClientCredentials(section);
+            oidc.ClientCertificate ??= oidcCertificate;
+            oidc.ClientSigningKey ??= oidcKey;
             return new OidcDiscoveryStrategy(oidc);
         }
 
         var generic = section.Get<GenericOAuthOptions>() ?? new GenericOAuthOptions();
         generic.Name = name;
-        generic.ClientCertificate ??= ClientCertificate(section);
+        var (certificate, key) = ClientCredentials(section);
+        generic.ClientCertificate ??= certificate;
+        generic.ClientSigningKey ??= key;
         return new GenericOAuthStrategy(generic);
     }
 
     /// <summary>
-    /// The <c>private_key_jwt</c> certificate named by <c>ClientCertificateFile</c> (PEM) and <c>ClientKeyFile</c> (its
-    /// PEM private key; omitted when the certificate file holds the key too); null when none is named.
+    /// The <c>private_key_jwt</c> credentials named by configuration: <c>ClientCertificateFile</c> (PEM) with
+    /// <c>ClientKeyFile</c> (its PEM private key; omitted when the certificate file holds the key too) is a certificate;
+    /// <c>ClientKeyFile</c> alone is a bare key (a client registered with a public JWK). Neither when none is named.
     /// </summary>
-    private static System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate(IConfigurationSection section)
+    private static (X509Certificate2? Certificate, AsymmetricAlgorithm? Key) ClientCredentials(IConfigurationSection section)
     {
-        if (section["ClientCertificateFile"] is not { Length: > 0 } certificateFile) return null;
         var keyFile = section["ClientKeyFile"] is { Length: > 0 } k ? k : null;
+        if (section["ClientCertificateFile"] is not { Length: > 0 } certificateFile)
+            return (null, keyFile is null ? null : ClientKey(keyFile));
         try
         {
-            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
+            return (X509Certificate2.CreateFromPemFile(certificateFile, keyFile), null);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
         {
             // The paths and the failure's kind only: never the key's contents.
             throw new ArgumentException(
                 $"ClientCertificateFile '{certificateFile}'{(keyFile is null ? "" : $" with ClientKeyFile '{keyFile}'")} could not be loaded " +
                 $"as a PEM certificate and private key ({ex.GetType().Name}).", "ClientCertificateFile", ex);
+        }
+    }
+
+    /// <summary>
+    /// A PEM private key (<c>PRIVATE KEY</c>, <c>EC PRIVATE KEY</c> or <c>RSA PRIVATE KEY</c>) as an ECDSA or RSA key.
+    /// A public key or an encrypted one is refused by name: neither can sign from configuration alone.
+    /// </summary>
+    private static AsymmetricAlgorithm ClientKey(string keyFile)
+    {
+        string pem;
+        try
+        {
+            pem = File.ReadAllText(keyFile);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"ClientKeyFile '{keyFile}' could not be read ({ex.GetType().Name}).", "ClientKeyFile", ex);
+        }
+
+        var label = PemEncoding.TryFind(pem, out var fields) ? pem[fields.Label] : null;
+        if (label is not ("PRIVATE KEY" or "EC PRIVATE KEY" or "RSA PRIVATE KEY"))
+            throw new ArgumentException(
+                $"ClientKeyFile '{keyFile}' holds {(label is null ? "no PEM block" : $"a '{label}' block")}, not an unencrypted private key " +
+                "(PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY). An encrypted key or one in a store or vault is set in code (ClientSigningKey).",
+                "ClientKeyFile");
+        // PKCS#8 (PRIVATE KEY) may hold either kind: ECDSA is tried first, then RSA.
+        if (label != "RSA PRIVATE KEY" && TryImport(ECDsa.Create(), pem) is { } ecdsa) return ecdsa;
+        if (label != "EC PRIVATE KEY" && TryImport(RSA.Create(), pem) is { } rsa) return rsa;
+        throw new ArgumentException($"ClientKeyFile '{keyFile}' could not be loaded as an RSA or ECDSA private key.", "ClientKeyFile");
+    }
+
+    private static T? TryImport<T>(T key, string pem) where T : AsymmetricAlgorithm
+    {
+        try
+        {
+            key.ImportFromPem(pem);
+            return key;
+        }
+        catch (CryptographicException)
+        {
+            key.Dispose();
+            return null;
         }
     }
 
@@ -87,15 +137,18 @@ internal static class ConfiguredProviders
         var secret = section["ClientSecret"] is { Length: > 0 } s ? s : null;
         var scopes = section.GetSection("DefaultScopes").Get<List<string>>();
         var redirectPath = section["RedirectPath"];
-        // A certificate instead of a secret (Microsoft Entra ID's certificate credentials): private_key_jwt.
-        var certificate = ClientCertificate(section);
+        // A certificate or a key instead of a secret (Microsoft Entra ID's certificate credentials): private_key_jwt.
+        var (certificate, key) = ClientCredentials(section);
+        var keyId = section["ClientSigningKeyId"];
         void Configure(GenericOAuthOptions o)
         {
             o.Name = name;
             if (scopes is { Count: > 0 }) o.DefaultScopes = scopes;
             if (!string.IsNullOrEmpty(redirectPath)) o.RedirectPath = redirectPath;
-            if (certificate is null) return;
+            if (certificate is null && key is null) return;
             o.ClientCertificate = certificate;
+            o.ClientSigningKey = key;
+            o.ClientSigningKeyId = keyId;
             o.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
         }
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -7,7 +8,8 @@ namespace O8Actors.TestKit.Sandbox;
 
 /// <summary>
 /// <c>private_key_jwt</c> client authentication (RFC 7523 sections 2.2 and 3, OpenID Connect Core section 9): the
-/// assertion's type, its signature by the key of the client's registered certificate (RS256 or ES256), <c>iss</c> and
+/// assertion's type, its signature by the client's registered key (its certificate's or its public key; RS256 or ES256), the <c>kid</c> when the key was
+/// registered with one, <c>iss</c> and
 /// <c>sub</c> both the client id (and <c>client_id</c>, when sent, the same), <c>aud</c> this server's issuer, its token
 /// endpoint or the endpoint asked, an <c>exp</c> not passed and at most ten minutes ahead on the sandbox's clock, and a
 /// <c>jti</c> this server has not seen (a captured assertion cannot be replayed). Every failure is <c>invalid_client</c>.
@@ -42,11 +44,13 @@ internal static class ClientAssertionChecker
         if (client.AuthMethod != ClientAuthMethod.PrivateKeyJwt)
             return ClientAuthentication.Invalid($"This client must authenticate with {client.AuthMethodName}.");
 
+        if (client.PublicKeyId is { } keyId && assertion.Kid != keyId)
+            return ClientAuthentication.Invalid("The client assertion's kid does not name the client's registered key.");
         var endpoints = state.Endpoints!;
         var here = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}";
         var validation = await new JsonWebTokenHandler().ValidateTokenAsync(assertion.EncodedToken, new TokenValidationParameters
         {
-            IssuerSigningKey = PublicKey(client.Certificate!),
+            IssuerSigningKey = PublicKey(client),
             ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256],
             ValidateIssuer = false,
             ValidAudiences = [endpoints.IssuerString, endpoints.Token.AbsoluteUri, here],
@@ -71,6 +75,12 @@ internal static class ClientAssertionChecker
         return ClientAuthentication.Ok(client);
     }
 
-    private static SecurityKey PublicKey(X509Certificate2 certificate) =>
-        certificate.GetECDsaPublicKey() is { } ecdsa ? new ECDsaSecurityKey(ecdsa) : new RsaSecurityKey(certificate.GetRSAPublicKey()!);
+    private static SecurityKey PublicKey(SandboxClient client) => client.Certificate is { } certificate
+        ? certificate.GetECDsaPublicKey() is { } certificateEcdsa ? new ECDsaSecurityKey(certificateEcdsa) : new RsaSecurityKey(certificate.GetRSAPublicKey()!)
+        : client.PublicKey switch
+        {
+            ECDsa ecdsa => new ECDsaSecurityKey(ecdsa),
+            RSA rsa => new RsaSecurityKey(rsa),
+            var other => throw new InvalidOperationException($"A {other?.GetType().Name ?? "missing"} key cannot check assertions."),
+        };
 }

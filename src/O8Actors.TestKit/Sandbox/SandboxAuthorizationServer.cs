@@ -164,6 +164,16 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Registers <paramref name="client"/> while the server runs (a <c>private_key_jwt</c> client with its <see cref="SandboxClient.PublicKey"/>, for one).</summary>
+    /// <exception cref="ArgumentException">The registration is inconsistent.</exception>
+    /// <exception cref="InvalidOperationException">The id is taken.</exception>
+    public SandboxClient RegisterClient(SandboxClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        _state.Clients.Add(client);
+        return client;
+    }
+
     /// <summary>Whether an access token was issued here, has not expired and was not revoked (by a code or refresh-token replay).</summary>
     public bool IsActive(string accessToken) => _state.Tokens.IsAccessTokenActive(accessToken, _state.Time.GetUtcNow());
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace O8Actors.TestKit.Sandbox;
@@ -16,7 +17,7 @@ public enum ClientAuthMethod
 
     /// <summary>
     /// <c>private_key_jwt</c> (RFC 7523): a JWT signed with the key of the client's registered
-    /// <see cref="SandboxClient.Certificate"/> (RS256 or ES256), with <c>iss</c> and <c>sub</c> the client id, <c>aud</c> the
+    /// <see cref="SandboxClient.Certificate"/> or its <see cref="SandboxClient.PublicKey"/> (RS256 or ES256), with <c>iss</c> and <c>sub</c> the client id, <c>aud</c> the
     /// issuer or the token endpoint, an unexpired <c>exp</c> at most ten minutes ahead, and a <c>jti</c> never seen before.
     /// </summary>
     PrivateKeyJwt,
@@ -34,6 +35,18 @@ public sealed record SandboxClient(string ClientId, string? Secret, IReadOnlyLis
     /// assertions (the private key stays with the client). Required for that method, unused otherwise.
     /// </summary>
     public X509Certificate2? Certificate { get; init; }
+
+    /// <summary>
+    /// Instead of <see cref="Certificate"/>, for <see cref="ClientAuthMethod.PrivateKeyJwt"/>: the client's public key
+    /// (RSA or ECDSA P-256), as a client registered with a public JWK rather than a certificate.
+    /// </summary>
+    public AsymmetricAlgorithm? PublicKey { get; init; }
+
+    /// <summary>
+    /// The key id <see cref="PublicKey"/> is registered under: when set, an assertion must name it in its <c>kid</c>
+    /// header, as a server holding several keys of a client asks. Unset, the <c>kid</c> is not checked.
+    /// </summary>
+    public string? PublicKeyId { get; init; }
 
     /// <summary>The RFC 8414 name of <see cref="AuthMethod"/>.</summary>
     public string AuthMethodName => AuthMethod switch
@@ -76,9 +89,11 @@ public sealed record SandboxClient(string ClientId, string? Secret, IReadOnlyLis
             throw new ArgumentException($"Client '{ClientId}' uses {AuthMethodName} and must not have a secret.", nameof(Secret));
         }
 
-        if (AuthMethod == ClientAuthMethod.PrivateKeyJwt && Certificate is null)
+        if (AuthMethod == ClientAuthMethod.PrivateKeyJwt && (Certificate is null) == (PublicKey is null))
         {
-            throw new ArgumentException($"Client '{ClientId}' uses private_key_jwt and needs the Certificate its assertions are checked with.", nameof(Certificate));
+            throw new ArgumentException(
+                $"Client '{ClientId}' uses private_key_jwt and needs exactly one of Certificate and PublicKey, the key its assertions are checked with.",
+                nameof(Certificate));
         }
     }
 }

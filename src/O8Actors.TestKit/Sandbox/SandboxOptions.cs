@@ -18,7 +18,7 @@ public sealed class SandboxOptions
     /// </summary>
     public X509Certificate2? Certificate { get; set; }
 
-    /// <summary>Clients registered at start; more can be added with <see cref="SandboxAuthorizationServer.RegisterClient"/>.</summary>
+    /// <summary>Clients registered at start; more can be added with <c>SandboxAuthorizationServer.RegisterClient</c>.</summary>
     public IList<SandboxClient> Clients { get; } = new List<SandboxClient>();
 
     /// <summary>

@@ -24,7 +24,7 @@ public sealed class DpopKey : IDisposable
         var publicPart = key.ExportParameters(includePrivateParameters: false);
         X = Base64UrlEncoder.Encode(publicPart.Q.X!);
         Y = Base64UrlEncoder.Encode(publicPart.Q.Y!);
-        Thumbprint = ComputeThumbprint(X, Y);
+        Thumbprint = Tokens.JwkThumbprint.OfP256(X, Y);
         _signingKey = new ECDsaSecurityKey(key);
     }
 
@@ -101,8 +101,4 @@ public sealed class DpopKey : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _key.Dispose();
-
-    // RFC 7638 section 3: the required members in lexicographic order, no whitespace, hashed with SHA-256.
-    private static string ComputeThumbprint(string x, string y) =>
-        Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($$"""{"crv":"P-256","kty":"EC","x":"{{x}}","y":"{{y}}"}""")));
 }

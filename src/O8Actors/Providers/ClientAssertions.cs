@@ -8,10 +8,11 @@ namespace O8Actors.Providers;
 /// <summary>
 /// The client's assertions for <c>private_key_jwt</c> (RFC 7523 sections 2.2 and 3, OpenID Connect Core section 9): a
 /// JWT with <c>iss</c> and <c>sub</c> the client id, <c>aud</c> the authorization server, a new <c>jti</c>, <c>iat</c>
-/// and an <c>exp</c> a minute later, signed with the client certificate's private key (RS256 for RSA, ES256 for P-256)
-/// and naming the certificate by its thumbprints (<c>kid</c> and <c>x5t#S256</c>: SHA-256; for RSA also <c>x5t</c>,
-/// SHA-1, which Microsoft Entra ID looks for). A new one for every request, so a captured assertion expires within the minute and
-/// its <c>jti</c> lets the server refuse a replay.
+/// and an <c>exp</c> a minute later, signed with the client's private key (RS256 for RSA, ES256 for P-256). A key from a
+/// certificate is named by the certificate's thumbprints (<c>kid</c> and <c>x5t#S256</c>: SHA-256; for RSA also
+/// <c>x5t</c>, SHA-1, which Microsoft Entra ID looks for); a key of its own by its key id (<c>kid</c>: the one it was
+/// registered under, else its RFC 7638 thumbprint). A new one for every request, so a captured assertion expires within
+/// the minute and its <c>jti</c> lets the server refuse a replay.
 /// </summary>
 internal static class ClientAssertions
 {
@@ -23,36 +24,57 @@ internal static class ClientAssertions
 
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
-    /// <summary>Why <paramref name="certificate"/> cannot sign assertions, or null when it can.</summary>
-    public static string? Problem(X509Certificate2? certificate)
+    /// <summary>
+    /// Why the client's key cannot sign assertions, or null when it can: exactly one of <paramref name="certificate"/>
+    /// (with its private key) and <paramref name="key"/> must be given.
+    /// </summary>
+    public static string? Problem(X509Certificate2? certificate, AsymmetricAlgorithm? key)
     {
-        if (certificate is null) return "set ClientCertificate (a certificate with its private key).";
+        if (certificate is not null && key is not null)
+            return "set ClientCertificate or ClientSigningKey, not both (one key signs the client's assertions).";
+        if (key is not null) return KeyProblem(key, "ClientSigningKey");
+        if (certificate is null) return "set ClientCertificate (a certificate with its private key) or ClientSigningKey (an RSA or ECDSA private key).";
         if (!certificate.HasPrivateKey) return "the ClientCertificate has no private key.";
         using var ecdsa = certificate.GetECDsaPublicKey();
-        if (ecdsa is not null)
-        {
-            // By the curve's OID: another 256-bit curve (secp256k1) is not ES256's.
-            var curve = ecdsa.ExportParameters(includePrivateParameters: false).Curve.Oid;
-            return curve.Value == ECCurve.NamedCurves.nistP256.Oid.Value
-                ? null
-                : $"an ECDSA ClientCertificate must be on P-256 (ES256), not {curve.FriendlyName ?? curve.Value}.";
-        }
+        if (ecdsa is not null) return KeyProblem(ecdsa, "ClientCertificate");
         using var rsa = certificate.GetRSAPublicKey();
-        if (rsa is null) return "the ClientCertificate's key is neither RSA nor ECDSA.";
-        return rsa.KeySize >= 2048 ? null : $"an RSA ClientCertificate needs at least 2048 bits, not {rsa.KeySize}.";
+        return rsa is null ? "the ClientCertificate's key is neither RSA nor ECDSA." : KeyProblem(rsa, "ClientCertificate");
+    }
+
+    private static string? KeyProblem(AsymmetricAlgorithm key, string setting)
+    {
+        switch (key)
+        {
+            case ECDsa ecdsa:
+                // By the curve's OID: another 256-bit curve (secp256k1) is not ES256's.
+                var curve = ecdsa.ExportParameters(includePrivateParameters: false).Curve.Oid;
+                return curve.Value == ECCurve.NamedCurves.nistP256.Oid.Value
+                    ? null
+                    : $"an ECDSA {setting} must be on P-256 (ES256), not {curve.FriendlyName ?? curve.Value}.";
+            case RSA rsa:
+                return rsa.KeySize >= 2048 ? null : $"an RSA {setting} needs at least 2048 bits, not {rsa.KeySize}.";
+            default:
+                return $"the {setting} is a {key.GetType().Name}; it must be RSA (RS256) or ECDSA P-256 (ES256).";
+        }
     }
 
     /// <summary>The signer of <paramref name="certificate"/>'s assertions (check it with <see cref="Problem"/> first).</summary>
     public static Signer For(X509Certificate2 certificate) => new(certificate);
 
     /// <summary>
-    /// Signs assertions with one certificate's key. Built once per provider and kept: the key object lives as long as
-    /// the signer (IdentityModel caches its signature providers by key).
+    /// The signer of <paramref name="key"/>'s assertions, named <paramref name="keyId"/> or else by the key's RFC 7638
+    /// thumbprint (check it with <see cref="Problem"/> first).
+    /// </summary>
+    public static Signer For(AsymmetricAlgorithm key, string? keyId) => new(key, string.IsNullOrEmpty(keyId) ? Tokens.JwkThumbprint.Of(key) : keyId);
+
+    /// <summary>
+    /// Signs assertions with one key. Built once per provider and kept: the key object lives as long as the signer
+    /// (IdentityModel caches its signature providers by key).
     /// </summary>
     internal sealed class Signer
     {
         private readonly SigningCredentials _credentials;
-        private readonly Dictionary<string, object> _header;
+        private readonly Dictionary<string, object>? _header;
 
         public Signer(X509Certificate2 certificate)
         {
@@ -63,6 +85,20 @@ internal static class ClientAssertions
                 : new X509SigningCredentials(certificate, SecurityAlgorithms.RsaSha256) { Key = { KeyId = sha256 } };
             _header = new Dictionary<string, object>(StringComparer.Ordinal) { ["x5t#S256"] = sha256 };
         }
+
+        public Signer(AsymmetricAlgorithm key, string keyId)
+        {
+            // The app's key object itself (an RSACng over a stored key, a vault's RSA): it signs; it is never exported.
+            _credentials = key switch
+            {
+                ECDsa ecdsa => new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = keyId }, SecurityAlgorithms.EcdsaSha256),
+                RSA rsa => new SigningCredentials(new RsaSecurityKey(rsa) { KeyId = keyId }, SecurityAlgorithms.RsaSha256),
+                _ => throw new ArgumentException($"A {key.GetType().Name} cannot sign client assertions; use RSA or ECDSA P-256.", nameof(key)),
+            };
+        }
+
+        /// <summary>The <c>kid</c> every assertion carries.</summary>
+        public string KeyId => _credentials.Key.KeyId;
 
         /// <summary>A new assertion for <paramref name="clientId"/> to present to <paramref name="audience"/> at <paramref name="now"/>.</summary>
         public string Create(string clientId, string audience, DateTimeOffset now) => Handler.CreateToken(new SecurityTokenDescriptor

@@ -14,7 +14,8 @@ public enum ClientAuthentication
 
     /// <summary>
     /// <c>private_key_jwt</c> (RFC 7523 section 2.2, OpenID Connect Core section 9): each request carries a short-lived
-    /// JWT signed with the client's private key (the provider's <c>ClientCertificate</c>); no secret is sent or stored.
+    /// JWT signed with the client's private key (the provider's <c>ClientCertificate</c> or
+    /// <c>ClientSigningKey</c>); no secret is sent or stored.
     /// </summary>
     PrivateKeyJwt = 3,
 }

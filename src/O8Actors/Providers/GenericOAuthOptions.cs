@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace O8Actors.Providers;
@@ -62,6 +63,22 @@ public sealed class GenericOAuthOptions
     /// its public key or thumbprint. Configuration names its PEM files instead (<c>ClientCertificateFile</c>, <c>ClientKeyFile</c>).
     /// </summary>
     public X509Certificate2? ClientCertificate { get; set; }
+
+    /// <summary>
+    /// Instead of <see cref="ClientCertificate"/>: the private key itself that signs the client's assertions under
+    /// <see cref="Providers.ClientAuthentication.PrivateKeyJwt"/>, for a client registered with a public JWK rather than a
+    /// certificate (RSA of at least 2048 bits: RS256; ECDSA P-256: ES256). Any <see cref="RSA"/> or <see cref="ECDsa"/>
+    /// will do, including one whose key never leaves a store or a vault (an <c>RSACng</c> over a persisted key, a key
+    /// vault's <c>RSA</c>): it is asked to sign, never exported. The options do not own it; keep it alive while the
+    /// provider is registered. Configuration names a PEM file instead (<c>ClientKeyFile</c> without <c>ClientCertificateFile</c>).
+    /// </summary>
+    public AsymmetricAlgorithm? ClientSigningKey { get; set; }
+
+    /// <summary>
+    /// The <c>kid</c> of <see cref="ClientSigningKey"/>'s assertions: the key id it was registered under at the provider.
+    /// Empty for the key's JWK thumbprint (RFC 7638), which is what a server computes for a JWK registered without one.
+    /// </summary>
+    public string? ClientSigningKeyId { get; set; }
 
     /// <summary>How the client authenticates at the token endpoint. Default <c>client_secret_basic</c>.</summary>
     public ClientAuthentication ClientAuthentication { get; set; } = ClientAuthentication.Basic;
@@ -135,6 +152,8 @@ public sealed class GenericOAuthOptions
         ClientId = ClientId,
         ClientSecret = ClientSecret,
         ClientCertificate = ClientCertificate,
+        ClientSigningKey = ClientSigningKey,
+        ClientSigningKeyId = ClientSigningKeyId,
         ClientAuthentication = ClientAuthentication,
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         ScopeSeparator = ScopeSeparator,
@@ -178,8 +197,8 @@ public sealed class GenericOAuthOptions
                 $"{who} uses client authentication '{ClientAuthentication}' but has no ClientSecret. " +
                 "Set ClientSecret, or set ClientAuthentication to None for a public client (PKCE then proves the client).",
                 nameof(ClientSecret));
-        if (ClientAuthentication == ClientAuthentication.PrivateKeyJwt && ClientAssertions.Problem(ClientCertificate) is { } certificateProblem)
-            throw new ArgumentException($"{who} uses private_key_jwt: {certificateProblem}", nameof(ClientCertificate));
+        if (ClientAuthentication == ClientAuthentication.PrivateKeyJwt && ClientAssertions.Problem(ClientCertificate, ClientSigningKey) is { } keyProblem)
+            throw new ArgumentException($"{who} uses private_key_jwt: {keyProblem}", ClientSigningKey is null ? nameof(ClientCertificate) : nameof(ClientSigningKey));
         if (!UsePkce && ClientAuthentication == ClientAuthentication.None)
             throw new ArgumentException(
                 $"{who} is a public client (no client secret) with UsePkce = false. A public client must use PKCE S256 " +

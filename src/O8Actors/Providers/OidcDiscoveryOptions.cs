@@ -24,6 +24,12 @@ public sealed class OidcDiscoveryOptions
     /// <summary>The certificate whose private key signs client assertions under <c>private_key_jwt</c>; see <see cref="GenericOAuthOptions.ClientCertificate"/>.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; set; }
 
+    /// <summary>The private key that signs client assertions under <c>private_key_jwt</c>, instead of a certificate; see <see cref="GenericOAuthOptions.ClientSigningKey"/>.</summary>
+    public System.Security.Cryptography.AsymmetricAlgorithm? ClientSigningKey { get; set; }
+
+    /// <summary>The <c>kid</c> of <see cref="ClientSigningKey"/>'s assertions; see <see cref="GenericOAuthOptions.ClientSigningKeyId"/>.</summary>
+    public string? ClientSigningKeyId { get; set; }
+
     /// <summary>
     /// How to authenticate at the token endpoint. When unset: <c>none</c> without a secret, otherwise
     /// <c>client_secret_basic</c> unless the metadata lists only <c>client_secret_post</c>.
@@ -66,9 +72,12 @@ public sealed class OidcDiscoveryOptions
     {
         Providers.ClientAuthentication.None => true,
         Providers.ClientAuthentication.PrivateKeyJwt => false,
-        // Unset: a secret means client_secret_*, else a certificate means private_key_jwt (the strategy's choice).
-        _ => string.IsNullOrEmpty(ClientSecret) && (ClientAuthentication is not null || ClientCertificate is null),
+        // Unset: a secret means client_secret_*, else a certificate or key means private_key_jwt (the strategy's choice).
+        _ => string.IsNullOrEmpty(ClientSecret) && (ClientAuthentication is not null || !HasClientKey),
     };
+
+    /// <summary>Whether a certificate or a key is set to sign client assertions.</summary>
+    internal bool HasClientKey => ClientCertificate is not null || ClientSigningKey is not null;
 
     /// <summary>Checks the settings and throws one clear error for the first problem found.</summary>
     /// <exception cref="ArgumentException">A setting is missing or invalid; the message names it.</exception>
@@ -86,9 +95,9 @@ public sealed class OidcDiscoveryOptions
             throw new ArgumentException($"{who} needs a ClientId.", nameof(ClientId));
         if (ClientAuthentication is Providers.ClientAuthentication.Basic or Providers.ClientAuthentication.Post && string.IsNullOrEmpty(ClientSecret))
             throw new ArgumentException($"{who} uses client authentication '{ClientAuthentication}' but has no ClientSecret.", nameof(ClientSecret));
-        if ((ClientAuthentication == Providers.ClientAuthentication.PrivateKeyJwt || ClientCertificate is not null)
-            && ClientAssertions.Problem(ClientCertificate) is { } certificateProblem)
-            throw new ArgumentException($"{who} uses private_key_jwt: {certificateProblem}", nameof(ClientCertificate));
+        if ((ClientAuthentication == Providers.ClientAuthentication.PrivateKeyJwt || HasClientKey)
+            && ClientAssertions.Problem(ClientCertificate, ClientSigningKey) is { } keyProblem)
+            throw new ArgumentException($"{who} uses private_key_jwt: {keyProblem}", ClientSigningKey is null ? nameof(ClientCertificate) : nameof(ClientSigningKey));
         if (!UsePkce && IsPublicClient)
             throw new ArgumentException(
                 $"{who} is a public client (no client secret) with UsePkce = false. A public client must use PKCE S256 " +
@@ -110,6 +119,8 @@ public sealed class OidcDiscoveryOptions
         ClientId = ClientId,
         ClientSecret = ClientSecret,
         ClientCertificate = ClientCertificate,
+        ClientSigningKey = ClientSigningKey,
+        ClientSigningKeyId = ClientSigningKeyId,
         ClientAuthentication = ClientAuthentication,
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         UsePkce = UsePkce,

@@ -157,6 +157,8 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             ClientId = _options.ClientId,
             ClientSecret = _options.ClientSecret,
             ClientCertificate = _options.ClientCertificate,
+            ClientSigningKey = _options.ClientSigningKey,
+            ClientSigningKeyId = _options.ClientSigningKeyId,
             ClientAuthentication = _options.ClientAuthentication ?? ChooseAuthentication(metadata.TokenEndpointAuthMethods),
             DefaultScopes = _options.DefaultScopes.Count > 0 ? new List<string>(_options.DefaultScopes) : ["openid"],
             Issuer = metadata.Issuer,
@@ -185,13 +187,13 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     }
 
     /// <summary>
-    /// RFC 8414 section 2: an absent list means <c>client_secret_basic</c>. Without a secret, a configured certificate
-    /// means <c>private_key_jwt</c>, and neither a public client.
+    /// RFC 8414 section 2: an absent list means <c>client_secret_basic</c>. Without a secret, a configured certificate or
+    /// signing key means <c>private_key_jwt</c>, and neither a public client.
     /// </summary>
     private ClientAuthentication ChooseAuthentication(IReadOnlyList<string> methods)
     {
         if (string.IsNullOrEmpty(_options.ClientSecret))
-            return _options.ClientCertificate is null ? Providers.ClientAuthentication.None : Providers.ClientAuthentication.PrivateKeyJwt;
+            return !_options.HasClientKey ? Providers.ClientAuthentication.None : Providers.ClientAuthentication.PrivateKeyJwt;
         if (methods.Count == 0 || methods.Contains("client_secret_basic", StringComparer.Ordinal))
             return Providers.ClientAuthentication.Basic;
         return methods.Contains("client_secret_post", StringComparer.Ordinal)

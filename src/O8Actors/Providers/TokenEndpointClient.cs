@@ -23,7 +23,9 @@ internal sealed class TokenEndpointClient
         _options = options;
         _time = time;
         if (options.ClientAuthentication == ClientAuthentication.PrivateKeyJwt)
-            _assertions = ClientAssertions.For(options.ClientCertificate!);
+            _assertions = options.ClientSigningKey is { } key
+                ? ClientAssertions.For(key, options.ClientSigningKeyId)
+                : ClientAssertions.For(options.ClientCertificate!);
     }
 
     public async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)

@@ -5,7 +5,10 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace O8Actors.IntegrationTests.OidcServer;
 
-/// <summary>A private_key_jwt client's key: a self-signed ECDSA P-256 certificate, and its public key as the JWK the provider registers.</summary>
+/// <summary>
+/// A private_key_jwt client's key: a self-signed ECDSA P-256 certificate, or a bare key, and its public key as the JWK
+/// the provider registers.
+/// </summary>
 public static class ClientKeys
 {
     /// <summary>A new certificate with its private key.</summary>
@@ -29,6 +32,20 @@ public static class ClientKeys
             ["y"] = Base64UrlEncoder.Encode(parameters.Q.Y),
             ["use"] = "sig",
             ["kid"] = Base64UrlEncoder.Encode(certificate.GetCertHash(HashAlgorithmName.SHA256)),
+        };
+    }
+
+    /// <summary>A bare RSA key's public part as a JWK (RFC 7517) registered under <paramref name="keyId"/>.</summary>
+    public static JsonObject PublicJwk(RSA key, string keyId)
+    {
+        var parameters = key.ExportParameters(includePrivateParameters: false);
+        return new JsonObject
+        {
+            ["kty"] = "RSA",
+            ["n"] = Base64UrlEncoder.Encode(parameters.Modulus),
+            ["e"] = Base64UrlEncoder.Encode(parameters.Exponent),
+            ["use"] = "sig",
+            ["kid"] = keyId,
         };
     }
 }

@@ -1,3 +1,6 @@
+using O8Actors.IntegrationTests.OidcServer;
+using O8Actors.Providers;
+
 namespace O8Actors.IntegrationTests.Scenarios;
 
 /// <summary>oidc-provider with a client registered for <c>private_key_jwt</c> (its public key, no secret).</summary>
@@ -10,7 +13,7 @@ public sealed class PrivateKeyJwtFlowsFixture : FlowsFixture
 /// <summary>
 /// RFC 7523 client authentication against a real provider, through real Chromium: oidc-provider checks every assertion
 /// O8Actors signs (signature by the registered key, <c>iss</c>/<c>sub</c>, <c>aud</c>, <c>exp</c>, a <c>jti</c> it has not
-/// seen), for the code exchange and for a refresh.
+/// seen), for the code exchange and for a refresh; with a certificate's key and with a bare key registered as a JWK.
 /// </summary>
 public sealed class PrivateKeyJwtScenarioTests(PrivateKeyJwtFlowsFixture fixture) : IClassFixture<PrivateKeyJwtFlowsFixture>
 {
@@ -29,5 +32,33 @@ public sealed class PrivateKeyJwtScenarioTests(PrivateKeyJwtFlowsFixture fixture
 
         Assert.NotEqual(signedIn.Tokens.AccessToken, renewed.Token);
         Assert.Equal(refreshesBefore + 1, fixture.Provider.Refreshes);
+    }
+
+    [Fact]
+    public async Task A_client_registered_with_a_bare_RSA_key_signs_in_with_assertions_named_by_its_key_id()
+    {
+        // A second client at the same provider, registered with a public JWK and no certificate (as at Okta or Auth0),
+        // and a second O8Actors provider for it; oidc-provider picks the key by the assertions' kid.
+        const string name = "oidc-provider-rsa-key";
+        const string keyId = "o8-interop-rsa-2026-12";
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var listener = await fixture.Flows.GetRedirectUriAsync();
+        var client = await fixture.Provider.RegisterClientAsync(new Uri(listener, "/" + name), "private_key_jwt",
+            publicKey: ClientKeys.PublicJwk(key, keyId));
+        await fixture.Flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
+        {
+            Name = name,
+            Issuer = fixture.Provider.IssuerString,
+            ClientId = client.ClientId,
+            ClientSigningKey = key,
+            ClientSigningKeyId = keyId,
+            DefaultScopes = ["openid"],
+        }));
+
+        var outcome = await fixture.Flows.RunAsync(name, FlowsFixture.Request("approve-bare-rsa-key")).WaitAsync(Wait);
+
+        var signedIn = Assert.IsType<LoginSucceeded>(outcome);
+        Assert.NotEmpty(signedIn.Tokens.AccessToken);
+        Assert.NotNull(signedIn.Tokens.IdToken);
     }
 }

@@ -8,7 +8,8 @@ namespace O8Actors.Tests.Providers;
 
 /// <summary>
 /// <c>private_key_jwt</c> assertions (RFC 7523): what they claim, that they verify with the certificate's public key
-/// (RSA and ECDSA), that each is new, and which certificates are refused before any request.
+/// (RSA and ECDSA), that each is new, and which certificates are refused before any request; the same for a client's
+/// bare key (registered as a public JWK), named by its key id or its RFC 7638 thumbprint.
 /// </summary>
 public sealed class ClientAssertionsTests
 {
@@ -71,11 +72,11 @@ public sealed class ClientAssertionsTests
         using var good = EcdsaCertificate(ECCurve.NamedCurves.nistP256);
         using var publicOnly = X509CertificateLoader.LoadCertificate(good.RawData);
 
-        Assert.Contains("set ClientCertificate", ClientAssertions.Problem(null));
-        Assert.Contains("no private key", ClientAssertions.Problem(publicOnly));
-        Assert.Contains("P-256", ClientAssertions.Problem(p384));
-        Assert.Contains("2048", ClientAssertions.Problem(rsa1024));
-        Assert.Null(ClientAssertions.Problem(good));
+        Assert.Contains("set ClientCertificate", ClientAssertions.Problem(null, null));
+        Assert.Contains("no private key", ClientAssertions.Problem(publicOnly, null));
+        Assert.Contains("P-256", ClientAssertions.Problem(p384, null));
+        Assert.Contains("2048", ClientAssertions.Problem(rsa1024, null));
+        Assert.Null(ClientAssertions.Problem(good, null));
     }
 
     [Fact]
@@ -98,4 +99,90 @@ public sealed class ClientAssertionsTests
         options.ClientCertificate = certificate;
         options.Validate();
     }
+
+    [Theory]
+    [InlineData("ES256")]
+    [InlineData("RS256")]
+    public async Task A_bare_keys_assertion_is_named_by_its_JWK_thumbprint_and_verifies_with_its_public_key(string algorithm)
+    {
+        using AsymmetricAlgorithm key = algorithm == "ES256" ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : RSA.Create(2048);
+        var signer = ClientAssertions.For(key, keyId: null);
+
+        var assertion = new JsonWebToken(signer.Create("client-1", "https://issuer.example", Now));
+
+        // The thumbprint as IdentityModel computes it from the public JWK: what a server does for a JWK registered without a kid.
+        var publicKey = PublicSecurityKey(key);
+        var expected = Base64UrlEncoder.Encode(JsonWebKeyConverter.ConvertFromSecurityKey(publicKey).ComputeJwkThumbprint());
+        Assert.Equal(algorithm, assertion.Alg);
+        Assert.Equal(expected, assertion.Kid);
+        Assert.Equal("client-1", assertion.Issuer);
+        Assert.Equal("client-1", assertion.Subject);
+        Assert.Equal(["https://issuer.example"], assertion.Audiences);
+        // No certificate, so no certificate thumbprints.
+        Assert.False(assertion.TryGetHeaderValue<string>("x5t#S256", out _));
+        Assert.False(assertion.TryGetHeaderValue<string>("x5t", out _));
+
+        var validation = await new JsonWebTokenHandler().ValidateTokenAsync(assertion.EncodedToken, new TokenValidationParameters
+        {
+            IssuerSigningKey = publicKey,
+            ValidateIssuer = false,
+            ValidateAudience = false,
+            ValidateLifetime = false,
+        });
+        Assert.True(validation.IsValid, validation.Exception?.Message);
+    }
+
+    [Fact]
+    public void A_bare_key_registered_under_a_key_id_carries_that_id()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        var assertion = new JsonWebToken(ClientAssertions.For(key, "app-key-2026-12").Create("client-1", "https://issuer.example", Now));
+
+        Assert.Equal("app-key-2026-12", assertion.Kid);
+    }
+
+    [Fact]
+    public void Bare_keys_that_cannot_sign_assertions_are_refused_with_the_reason()
+    {
+        using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        using var rsa1024 = RSA.Create(1024);
+        using var good = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var certificate = EcdsaCertificate(ECCurve.NamedCurves.nistP256);
+
+        Assert.Contains("P-256", ClientAssertions.Problem(null, p384));
+        Assert.Contains("2048", ClientAssertions.Problem(null, rsa1024));
+        Assert.Contains("not both", ClientAssertions.Problem(certificate, good));
+        Assert.Null(ClientAssertions.Problem(null, good));
+    }
+
+    [Fact]
+    public void A_private_key_jwt_provider_takes_a_bare_key_instead_of_a_certificate_and_refuses_both()
+    {
+        using var key = RSA.Create(2048);
+        using var certificate = EcdsaCertificate(ECCurve.NamedCurves.nistP256);
+        var options = new GenericOAuthOptions
+        {
+            Name = "corp",
+            AuthorizationEndpoint = new Uri("https://corp.example/authorize"),
+            TokenEndpoint = new Uri("https://corp.example/token"),
+            ClientId = "app",
+            ClientAuthentication = ClientAuthentication.PrivateKeyJwt,
+            ClientSigningKey = key,
+        };
+        options.Validate();
+        Assert.Same(key, options.Clone().ClientSigningKey);
+
+        options.ClientCertificate = certificate;
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Equal(nameof(GenericOAuthOptions.ClientSigningKey), error.ParamName);
+        Assert.Contains("not both", error.Message);
+    }
+
+    private static SecurityKey PublicSecurityKey(AsymmetricAlgorithm key) => key switch
+    {
+        ECDsa ecdsa => new ECDsaSecurityKey(ECDsa.Create(ecdsa.ExportParameters(includePrivateParameters: false))),
+        RSA rsa => new RsaSecurityKey(rsa.ExportParameters(includePrivateParameters: false)),
+        _ => throw new ArgumentException("RSA or ECDSA only.", nameof(key)),
+    };
 }

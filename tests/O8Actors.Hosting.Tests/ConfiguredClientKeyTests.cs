@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using O8Actors.Hosting;
+using O8Actors.Providers;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// <c>private_key_jwt</c> with a bare key from configuration (<c>ClientKeyFile</c> without <c>ClientCertificateFile</c>):
+/// the PEM kinds a key generator writes load as the key that signs, under the configured key id; what cannot sign is
+/// refused naming the file and what it holds, never its contents.
+/// </summary>
+public sealed class ConfiguredClientKeyTests : IDisposable
+{
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("o8-client-key-");
+
+    public void Dispose() => _folder.Delete(recursive: true);
+
+    [Fact]
+    public void A_PKCS8_ECDSA_key_file_is_the_providers_signing_key_under_its_configured_key_id()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var file = Write("client-key.pem", key.ExportPkcs8PrivateKeyPem());
+
+        var options = BuildGeneric(file, keyId: "crm-2026-12");
+
+        var loaded = Assert.IsAssignableFrom<ECDsa>(options.ClientSigningKey);
+        Assert.Equal(key.ExportParameters(false).Q.X, loaded.ExportParameters(false).Q.X);
+        Assert.Equal("crm-2026-12", options.ClientSigningKeyId);
+        Assert.Null(options.ClientCertificate);
+        Assert.Equal(ClientAuthentication.PrivateKeyJwt, options.ClientAuthentication);
+    }
+
+    [Fact]
+    public void A_PKCS1_RSA_key_file_loads_as_RSA_and_a_preset_takes_it_for_private_key_jwt()
+    {
+        using var key = RSA.Create(2048);
+        var file = Write("client-key.pem", key.ExportRSAPrivateKeyPem());
+
+        var generic = BuildGeneric(file, keyId: null);
+        var loaded = Assert.IsAssignableFrom<RSA>(generic.ClientSigningKey);
+        Assert.Equal(key.ExportParameters(false).Modulus, loaded.ExportParameters(false).Modulus);
+        Assert.Null(generic.ClientSigningKeyId); // the key's thumbprint names it
+
+        var preset = Build(new Dictionary<string, string?>
+        {
+            ["google:Preset"] = "google",
+            ["google:ClientId"] = "desktop-app",
+            ["google:ClientKeyFile"] = file,
+            ["google:ClientSigningKeyId"] = "google-key-1",
+        });
+        var presetOptions = Assert.IsType<GenericOAuthStrategy>(preset).Options;
+        Assert.Equal(ClientAuthentication.PrivateKeyJwt, presetOptions.ClientAuthentication);
+        Assert.IsAssignableFrom<RSA>(presetOptions.ClientSigningKey);
+        Assert.Equal("google-key-1", presetOptions.ClientSigningKeyId);
+    }
+
+    [Theory]
+    [InlineData("public")]
+    [InlineData("encrypted")]
+    [InlineData("not PEM")]
+    public void A_key_file_that_cannot_sign_is_refused_naming_the_file_and_what_it_holds(string kind)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var contents = kind switch
+        {
+            "public" => key.ExportSubjectPublicKeyInfoPem(),
+            "encrypted" => key.ExportEncryptedPkcs8PrivateKeyPem("passphrase",
+                new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000)),
+            _ => "not a key at all",
+        };
+        var file = Write("client-key.pem", contents);
+
+        var error = Assert.Throws<ArgumentException>(() => BuildGeneric(file, keyId: null));
+
+        Assert.Contains("client-key.pem", error.Message);
+        Assert.Contains(kind switch { "public" => "'PUBLIC KEY'", "encrypted" => "'ENCRYPTED PRIVATE KEY'", _ => "no PEM block" }, error.Message);
+        // What the file holds is named; its contents never are.
+        foreach (var line in contents.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !l.StartsWith("-----")))
+            Assert.DoesNotContain(line, error.Message);
+    }
+
+    [Fact]
+    public void A_missing_key_file_is_named()
+    {
+        var error = Assert.Throws<ArgumentException>(() => BuildGeneric(Path.Combine(_folder.FullName, "absent.pem"), keyId: null));
+
+        Assert.Contains("absent.pem", error.Message);
+        Assert.Contains("'O8:Providers:crm'", error.Message);
+    }
+
+    private string Write(string name, string contents)
+    {
+        var path = Path.Combine(_folder.FullName, name);
+        File.WriteAllText(path, contents);
+        return path;
+    }
+
+    private static GenericOAuthOptions BuildGeneric(string keyFile, string? keyId)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["crm:AuthorizationEndpoint"] = "https://crm.example.com/authorize",
+            ["crm:TokenEndpoint"] = "https://crm.example.com/token",
+            ["crm:ClientId"] = "crm-client",
+            ["crm:ClientAuthentication"] = "PrivateKeyJwt",
+            ["crm:ClientKeyFile"] = keyFile,
+        };
+        if (keyId is not null) settings["crm:ClientSigningKeyId"] = keyId;
+        return Assert.IsType<GenericOAuthStrategy>(Build(settings)).Options;
+    }
+
+    private static ProviderStrategy Build(Dictionary<string, string?> providers)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(providers.ToDictionary(p => "O8:Providers:" + p.Key, p => p.Value))
+            .Build();
+        return Assert.Single(ConfiguredProviders.Build(configuration.GetSection("O8:Providers")));
+    }
+}
