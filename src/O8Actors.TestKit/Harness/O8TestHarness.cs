@@ -307,6 +307,7 @@ public sealed class O8TestHarness : IAsyncDisposable
             NeverAnswerLimit = Options.LoginTimeout + Options.AbandonTimeout,
             Dpop = Options.UseDpop ? SandboxDpop.Required : SandboxDpop.Off,
         };
+        if (Options.Resource is { } resource) sandboxOptions.ResourceServers.Add(resource.OriginalString);
         Options.ConfigureSandbox?.Invoke(sandboxOptions);
         _sandbox = await SandboxAuthorizationServer.StartAsync(sandboxOptions, cancellationToken).ConfigureAwait(false);
 
@@ -358,6 +359,7 @@ public sealed class O8TestHarness : IAsyncDisposable
             },
             DefaultScopes = Options.Scopes.ToList(),
             UseDpop = Options.UseDpop,
+            Resource = Options.Resource,
         }), cancellationToken).ConfigureAwait(false);
         // The provider's own redirect URI (the listener's followed by its name) is what the sandbox client registers.
         RedirectUri = await _flows.GetRedirectUriAsync(Options.ProviderName, cancellationToken).ConfigureAwait(false);

@@ -71,6 +71,13 @@ public sealed class O8TestHarnessOptions
     /// </summary>
     public bool UseDpop { get; set; }
 
+    /// <summary>
+    /// The API the harness's provider asks tokens for (RFC 8707 resource indicator, the provider's <c>Resource</c>); the
+    /// sandbox knows it as one of its <see cref="SandboxOptions.ResourceServers"/>, so the access tokens are
+    /// audience-restricted to it (and refused at <c>/userinfo</c>). Null (default): none.
+    /// </summary>
+    public Uri? Resource { get; set; }
+
     /// <summary>Scopes asked when a login asks for none (default <c>openid</c>, so an ES256 ID token comes back too).</summary>
     public IList<string> Scopes { get; set; } = new List<string> { "openid" };
 

@@ -186,6 +186,12 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state, PushedAuthor
             }
         }
 
+        if (query.Get("resource") is { } resource && !state.Options.ResourceServers.Contains(resource, StringComparer.Ordinal))
+        {
+            description = "resource names no API this server issues tokens for (RFC 8707).";
+            return "invalid_target";
+        }
+
         description = string.Empty;
         return null;
     }

@@ -18,6 +18,12 @@ internal sealed class DeviceAuthorizationEndpoint(SandboxState state)
         if (await ClientFormRequest.ReadAsync(context, state, "device authorization endpoint") is not { } read) return;
         var (client, form) = read;
 
+        if (form.Get("resource") is { } resource && !state.Options.ResourceServers.Contains(resource, StringComparer.Ordinal))
+        {
+            await ErrorAsync(context, 400, "invalid_target", "resource names no API this server issues tokens for (RFC 8707).");
+            return;
+        }
+
         var parameters = form.Where(p => p.Key is not ("client_secret" or "client_id"))
             .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         var scope = form.Get("scope") ?? string.Empty;

@@ -24,6 +24,8 @@ internal sealed class IntrospectionEndpoint(SandboxState state)
             if (access.Family.BoundKey is { } jkt) body["cnf"] = new JsonObject { ["jkt"] = jkt };
             body["iat"] = access.IssuedAt.ToUnixTimeSeconds();
             body["exp"] = access.ExpiresAt.ToUnixTimeSeconds();
+            // RFC 8707: the API an audience-restricted token is for.
+            if (access.Audience is { } audience) body["aud"] = audience;
         }
         else if (state.Tokens.FindRefresh(token) is { } refresh && refresh.Family.ClientId == client.ClientId
                  && state.Tokens.IsRefreshTokenActive(token))

@@ -40,6 +40,15 @@ public sealed class SandboxOptions
     public TimeSpan DevicePollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// The APIs this server issues audience-restricted tokens for (RFC 8707 resource indicators, absolute URIs). An
+    /// authorize request may name one of them as <c>resource</c> (one per request here; the RFC allows several); its
+    /// token requests may then repeat it, and the access tokens are for that API alone: introspection shows it as
+    /// <c>aud</c>, and <c>/userinfo</c> refuses them (they are not for it). Any other <c>resource</c>, or one a token
+    /// request names that the grant does not hold, is refused with <c>invalid_target</c>. Empty by default.
+    /// </summary>
+    public IList<string> ResourceServers { get; } = new List<string>();
+
+    /// <summary>
     /// Pushed authorization requests (RFC 9126): <see cref="SandboxPushedAuthorization.Off"/> (the default: not
     /// advertised), <see cref="SandboxPushedAuthorization.Optional"/> or <see cref="SandboxPushedAuthorization.Required"/>.
     /// A pushed request's <c>login_hint</c> still reaches <see cref="Decide"/>, but not the authorize URL a scripted browser sees.

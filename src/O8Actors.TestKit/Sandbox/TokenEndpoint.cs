@@ -62,6 +62,10 @@ internal sealed partial class TokenEndpoint(SandboxState state)
 
         switch (form.Get("grant_type"))
         {
+            case "authorization_code" or "refresh_token" or DeviceCodeGrantType when ResourceProblem(form) is { } target:
+                // Checked before the code or refresh token is touched: asking for the wrong audience spends nothing.
+                await ErrorAsync(context, 400, "invalid_target", target);
+                break;
             case null:
                 await ErrorAsync(context, 400, "invalid_request", "grant_type is missing.");
                 break;
@@ -78,6 +82,24 @@ internal sealed partial class TokenEndpoint(SandboxState state)
                 await ErrorAsync(context, 400, "unsupported_grant_type", "Only authorization_code, refresh_token and the device_code grant are supported.");
                 break;
         }
+    }
+
+    /// <summary>
+    /// A token request's <c>resource</c> (RFC 8707 section 2.2) must be the one its grant holds: the authorize request's
+    /// (through its code), the device authorization request's, or the refresh token's family's. Null when it is, or when none is named.
+    /// </summary>
+    private string? ResourceProblem(Dictionary<string, string> form)
+    {
+        if (form.Get("resource") is not { } resource) return null;
+        var granted = form.Get("grant_type") switch
+        {
+            "authorization_code" => state.Codes.Find(form.Get("code"))?.Request.Get("resource"),
+            "refresh_token" => state.Tokens.FindRefresh(form.Get("refresh_token"))?.Family.Request.Get("resource"),
+            _ => state.DeviceCodes.Find(form.Get("device_code"))?.Request.Get("resource"),
+        };
+        return string.Equals(resource, granted, StringComparison.Ordinal)
+            ? null
+            : "resource is not the API this grant was authorized for (RFC 8707).";
     }
 
     /// <summary>

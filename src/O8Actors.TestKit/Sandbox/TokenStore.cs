@@ -25,6 +25,9 @@ internal sealed class TokenFamily(AuthorizeRequestInfo request, string subject, 
 
 internal sealed record AccessTokenEntry(TokenFamily Family, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt)
 {
+    /// <summary>The API this token is for (RFC 8707): the grant's resource; null for a token of this server's own (userinfo).</summary>
+    public string? Audience => Family.Request.Get("resource");
+
     public override string ToString() => $"AccessTokenEntry {{ ClientId = {Family.ClientId}, ExpiresAt = {ExpiresAt:O} }}";
 }
 

@@ -71,6 +71,14 @@ internal sealed class UserInfoEndpoint(SandboxState state)
             return;
         }
 
+        if (access.Audience is { } audience)
+        {
+            // Audience restriction (RFC 8707, RFC 9700 section 2.3): a token for an API is not for this endpoint.
+            state.Counters.Error("invalid_token");
+            Challenge(context, StatusCodes.Status401Unauthorized, $"error=\"invalid_token\", error_description=\"The access token is for {audience}, not for userinfo.\"");
+            return;
+        }
+
         if (!access.Family.Scope.Split(' ').Contains("openid", StringComparer.Ordinal))
         {
             state.Counters.Error("insufficient_scope");

@@ -27,7 +27,8 @@ internal static class AuthorizeUrlBuilder
 
     /// <summary>
     /// The endpoint plus <c>response_type=code</c>, <c>client_id</c>, <c>redirect_uri</c> (exactly as given),
-    /// <c>scope</c>, <c>state</c>, the PKCE pair when a challenge is given, the provider's parameters and finally the
+    /// <c>scope</c>, <c>state</c>, the PKCE pair when a challenge is given, the <c>resource</c> (RFC 8707) when the provider
+    /// has one, the provider's parameters and finally the
     /// caller's, which win over the provider's (for example <c>prompt=select_account</c> over <c>prompt=consent</c>).
     /// </summary>
     public static Uri Build(
@@ -36,7 +37,8 @@ internal static class AuthorizeUrlBuilder
         AuthorizeUrlContext context,
         IEnumerable<string> defaultScopes,
         string scopeSeparator,
-        IDictionary<string, string> providerParameters)
+        IDictionary<string, string> providerParameters,
+        Uri? resource = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (string.IsNullOrEmpty(context.State))
@@ -47,6 +49,10 @@ internal static class AuthorizeUrlBuilder
             throw new ArgumentException("The PKCE code challenge is empty; pass null to leave PKCE out.", nameof(context));
         var extras = context.ExtraParameters ?? NoParameters;
         RejectReserved(extras.Keys, "ExtraParameters");
+        // The provider's resource (RFC 8707) is the audience of every token this client gets; a login naming another one
+        // beside it would ask for a grant the token requests then never use.
+        if (resource is not null && extras.ContainsKey("resource"))
+            throw new ArgumentException("ExtraParameters must not set 'resource': the provider's Resource is sent on every request.", nameof(context));
         if (context.Nonce is not null && extras.ContainsKey("nonce"))
             throw new ArgumentException("ExtraParameters must not set 'nonce': O8Actors sends its own per login and checks the ID token against it.", nameof(context));
 
@@ -54,8 +60,8 @@ internal static class AuthorizeUrlBuilder
         if (scopes.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException("A requested scope is empty.", nameof(context));
 
-        // Sized once: the eight parameters O8Actors may set, then the provider's and the caller's.
-        var query = new List<KeyValuePair<string, string>>(8 + providerParameters.Count + extras.Count)
+        // Sized once: the nine parameters O8Actors may set, then the provider's and the caller's.
+        var query = new List<KeyValuePair<string, string>>(9 + providerParameters.Count + extras.Count)
         {
             new("response_type", "code"),
             new("client_id", clientId),
@@ -74,6 +80,8 @@ internal static class AuthorizeUrlBuilder
             query.Add(new("nonce", context.Nonce));
         if (context.DpopKeyThumbprint is not null)
             query.Add(new("dpop_jkt", context.DpopKeyThumbprint));
+        if (resource is not null)
+            query.Add(new("resource", resource.OriginalString));
         foreach (var (key, value) in providerParameters)
         {
             // A provider-level nonce would be the same for every login: ours replaces it.

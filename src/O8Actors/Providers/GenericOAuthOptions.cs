@@ -83,6 +83,14 @@ public sealed class GenericOAuthOptions
     /// <summary>How the client authenticates at the token endpoint. Default <c>client_secret_basic</c>.</summary>
     public ClientAuthentication ClientAuthentication { get; set; } = ClientAuthentication.Basic;
 
+    /// <summary>
+    /// The API this client's tokens are for, as a resource indicator (RFC 8707): an absolute URI without a fragment, sent
+    /// as <c>resource</c> on every authorize request, code exchange, refresh and device request, so the provider issues
+    /// access tokens whose audience is that API alone (the audience restriction RFC 9700 section 2.3 recommends): a token
+    /// that leaks from it is refused by every other API. Null (default): none sent. Configuration: <c>Resource</c>.
+    /// </summary>
+    public Uri? Resource { get; set; }
+
     /// <summary>Scopes used when a login asks for none.</summary>
     public IList<string> DefaultScopes { get; set; } = new List<string>();
 
@@ -155,6 +163,7 @@ public sealed class GenericOAuthOptions
         ClientSigningKey = ClientSigningKey,
         ClientSigningKeyId = ClientSigningKeyId,
         ClientAuthentication = ClientAuthentication,
+        Resource = Resource,
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         ScopeSeparator = ScopeSeparator,
         Issuer = Issuer,
@@ -199,6 +208,8 @@ public sealed class GenericOAuthOptions
                 nameof(ClientSecret));
         if (ClientAuthentication == ClientAuthentication.PrivateKeyJwt && ClientAssertions.Problem(ClientCertificate, ClientSigningKey) is { } keyProblem)
             throw new ArgumentException($"{who} uses private_key_jwt: {keyProblem}", ClientSigningKey is null ? nameof(ClientCertificate) : nameof(ClientSigningKey));
+        if (Resource is not null && ResourceProblem(Resource) is { } resourceProblem)
+            throw new ArgumentException($"{who}: {resourceProblem}", nameof(Resource));
         if (!UsePkce && ClientAuthentication == ClientAuthentication.None)
             throw new ArgumentException(
                 $"{who} is a public client (no client secret) with UsePkce = false. A public client must use PKCE S256 " +
@@ -225,4 +236,12 @@ public sealed class GenericOAuthOptions
         if (TokenRequestHeaders is not null && TokenRequestHeaders.Keys.Any(k => string.IsNullOrWhiteSpace(k)))
             throw new ArgumentException($"{who} has an empty header name in TokenRequestHeaders.", nameof(TokenRequestHeaders));
     }
+
+    /// <summary>Why <paramref name="resource"/> cannot be a resource indicator (RFC 8707 section 2), or null.</summary>
+    internal static string? ResourceProblem(Uri resource) =>
+        !resource.IsAbsoluteUri
+            ? $"Resource must be an absolute URI (RFC 8707 section 2), not '{resource.OriginalString}'."
+            : resource.OriginalString.Contains('#')
+                ? $"Resource must not have a fragment (RFC 8707 section 2): '{resource.OriginalString}'."
+                : null;
 }

@@ -73,7 +73,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         ArgumentNullException.ThrowIfNull(context);
         return AuthorizeUrlBuilder.Build(
             _options.AuthorizationEndpoint!, _options.ClientId, _idTokens is null && context.Nonce is not null ? context with { Nonce = null } : context,
-            _options.DefaultScopes, _options.ScopeSeparator, _options.AuthorizeParameters);
+            _options.DefaultScopes, _options.ScopeSeparator, _options.AuthorizeParameters, _options.Resource);
     }
 
     /// <inheritdoc />

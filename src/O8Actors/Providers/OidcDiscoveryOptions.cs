@@ -36,6 +36,9 @@ public sealed class OidcDiscoveryOptions
     /// </summary>
     public ClientAuthentication? ClientAuthentication { get; set; }
 
+    /// <summary>The API this client's tokens are for (RFC 8707); see <see cref="GenericOAuthOptions.Resource"/>.</summary>
+    public Uri? Resource { get; set; }
+
     /// <summary>Scopes used when a login asks for none; empty means <c>openid</c>.</summary>
     public IList<string> DefaultScopes { get; set; } = new List<string>();
 
@@ -98,6 +101,8 @@ public sealed class OidcDiscoveryOptions
         if ((ClientAuthentication == Providers.ClientAuthentication.PrivateKeyJwt || HasClientKey)
             && ClientAssertions.Problem(ClientCertificate, ClientSigningKey) is { } keyProblem)
             throw new ArgumentException($"{who} uses private_key_jwt: {keyProblem}", ClientSigningKey is null ? nameof(ClientCertificate) : nameof(ClientSigningKey));
+        if (Resource is not null && GenericOAuthOptions.ResourceProblem(Resource) is { } resourceProblem)
+            throw new ArgumentException($"{who}: {resourceProblem}", nameof(Resource));
         if (!UsePkce && IsPublicClient)
             throw new ArgumentException(
                 $"{who} is a public client (no client secret) with UsePkce = false. A public client must use PKCE S256 " +
@@ -122,6 +127,7 @@ public sealed class OidcDiscoveryOptions
         ClientSigningKey = ClientSigningKey,
         ClientSigningKeyId = ClientSigningKeyId,
         ClientAuthentication = ClientAuthentication,
+        Resource = Resource,
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         UsePkce = UsePkce,
         UseDpop = UseDpop,

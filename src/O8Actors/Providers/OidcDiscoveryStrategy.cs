@@ -159,6 +159,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             ClientCertificate = _options.ClientCertificate,
             ClientSigningKey = _options.ClientSigningKey,
             ClientSigningKeyId = _options.ClientSigningKeyId,
+            Resource = _options.Resource,
             ClientAuthentication = _options.ClientAuthentication ?? ChooseAuthentication(metadata.TokenEndpointAuthMethods),
             DefaultScopes = _options.DefaultScopes.Count > 0 ? new List<string>(_options.DefaultScopes) : ["openid"],
             Issuer = metadata.Issuer,

@@ -47,6 +47,7 @@ internal sealed class TokenEndpointClient
                 RedirectUri = context.RedirectUri.OriginalString,
                 CodeVerifier = context.CodeVerifier,
             };
+            AddResource(request.Resource);
             Prepare(request, context.DpopKey);
             return request;
         }, request => http.RequestAuthorizationCodeTokenAsync(request, cancellationToken), context.DpopKey, operation, cancellationToken).ConfigureAwait(false);
@@ -70,6 +71,9 @@ internal sealed class TokenEndpointClient
                 RefreshToken = context.RefreshToken,
                 Scope = context.Scopes is { Count: > 0 } scopes ? string.Join(_options.ScopeSeparator, scopes) : null,
             };
+            // Each refresh asks for the same audience again (RFC 8707 section 2.2): without it a server may issue the
+            // renewed token for every resource of the grant, or for none.
+            AddResource(request.Resource);
             Prepare(request, context.DpopKey);
             return request;
         }, request => http.RequestRefreshTokenAsync(request, cancellationToken), context.DpopKey, operation, cancellationToken).ConfigureAwait(false);
@@ -120,6 +124,12 @@ internal sealed class TokenEndpointClient
             Scope = scopes.Count > 0 ? string.Join(_options.ScopeSeparator, scopes) : null,
         };
         foreach (var (name, value) in context.ExtraParameters) request.Parameters.AddOptional(name, value);
+        if (_options.Resource is { } resource)
+        {
+            if (context.ExtraParameters.ContainsKey("resource"))
+                throw new ArgumentException("ExtraParameters must not set 'resource': the provider's Resource is sent on every request.", nameof(context));
+            request.Parameters.AddRequired("resource", resource.OriginalString);
+        }
         Prepare(request, _options.DeviceAuthorizationEndpoint!);
         DeviceAuthorizationResponse response;
         try
@@ -171,6 +181,7 @@ internal sealed class TokenEndpointClient
         using var response = await SendAsync(() =>
         {
             var request = new DeviceTokenRequest { DeviceCode = context.DeviceCode };
+            if (_options.Resource is { } resource) request.Parameters.AddRequired("resource", resource.OriginalString);
             Prepare(request, context.DpopKey);
             return request;
         }, request => http.RequestDeviceTokenAsync(request, cancellationToken), context.DpopKey, operation, cancellationToken).ConfigureAwait(false);
@@ -239,6 +250,12 @@ internal sealed class TokenEndpointClient
         if (string.IsNullOrEmpty(response.RequestUri))
             throw new TokenExchangeException($"The pushed authorization response of provider '{_options.Name}' has no request_uri.");
         return response.RequestUri;
+    }
+
+    /// <summary>The provider's resource indicator (RFC 8707), when it has one, on a token request.</summary>
+    private void AddResource(ICollection<string> resources)
+    {
+        if (_options.Resource is { } resource) resources.Add(resource.OriginalString);
     }
 
     private void Prepare(ProtocolRequest request) => Prepare(request, _options.TokenEndpoint!);

@@ -42,7 +42,9 @@ console.warn = console.info;
 console.log = console.info;
 
 // Imported only now, after the console is quiet: the module warns at load time (for example about the Node version).
-const { default: Provider } = await import('oidc-provider');
+const { default: Provider, errors } = await import('oidc-provider');
+
+const resourceServerPrefix = 'https://api.o8-interop.example/';
 
 function fail(message) {
   process.stderr.write(`oidc server: ${message}\n`);
@@ -118,6 +120,16 @@ server.listen(port, '127.0.0.1', () => {
       dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true, allowReplay: false },
       pushedAuthorizationRequests: { enabled: par !== 'off', requirePushedAuthorizationRequests: par === 'required' },
       deviceFlow: { enabled: true }, // RFC 8628: /device/auth, and the /device page where Chromium types the user code
+      // RFC 8707: the APIs under https://api.o8-interop.example/ are resource servers with the scope api:read; their
+      // access tokens are JWTs whose aud is the resource, so a test can read whom a token is for. Any other resource
+      // is refused (invalid_target), as oidc-provider's default does for all of them.
+      resourceIndicators: {
+        enabled: true,
+        async getResourceServerInfo(_ctx, resourceIndicator) {
+          if (!resourceIndicator.startsWith(resourceServerPrefix)) throw new errors.InvalidTarget();
+          return { scope: 'api:read', audience: resourceIndicator, accessTokenFormat: 'jwt' };
+        },
+      },
     },
     ...(accessTokenTtl === undefined ? {} : { ttl: { AccessToken: accessTokenTtl } }),
     // PKCE on every authorization request, confidential clients included (RFC 9700 section 2.1.1).
