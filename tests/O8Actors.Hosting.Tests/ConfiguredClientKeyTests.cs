@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
-using Microsoft.Extensions.Configuration;
-using O8Actors.Hosting;
+using O8Actors.Hosting.Tests.Support;
 using O8Actors.Providers;
 
 namespace O8Actors.Hosting.Tests;
@@ -42,7 +41,7 @@ public sealed class ConfiguredClientKeyTests : IDisposable
         Assert.Equal(key.ExportParameters(false).Modulus, loaded.ExportParameters(false).Modulus);
         Assert.Null(generic.ClientSigningKeyId); // the key's thumbprint names it
 
-        var preset = Build(new Dictionary<string, string?>
+        var preset = ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
         {
             ["google:Preset"] = "google",
             ["google:ClientId"] = "desktop-app",
@@ -107,14 +106,6 @@ public sealed class ConfiguredClientKeyTests : IDisposable
             ["crm:ClientKeyFile"] = keyFile,
         };
         if (keyId is not null) settings["crm:ClientSigningKeyId"] = keyId;
-        return Assert.IsType<GenericOAuthStrategy>(Build(settings)).Options;
-    }
-
-    private static ProviderStrategy Build(Dictionary<string, string?> providers)
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(providers.ToDictionary(p => "O8:Providers:" + p.Key, p => p.Value))
-            .Build();
-        return Assert.Single(ConfiguredProviders.Build(configuration.GetSection("O8:Providers")));
+        return Assert.IsType<GenericOAuthStrategy>(ConfiguredProviderSettings.BuildOne(settings)).Options;
     }
 }
