@@ -54,14 +54,7 @@ public sealed class ClientAssertionsTests
         // RSA certificates are also named by their SHA-1 thumbprint (x5t), which Microsoft Entra ID looks for.
         if (algorithm == "RS256") Assert.Equal(Base64UrlEncoder.Encode(certificate.GetCertHash(HashAlgorithmName.SHA1)), first.X5t);
 
-        var validation = await new JsonWebTokenHandler().ValidateTokenAsync(first.EncodedToken, new TokenValidationParameters
-        {
-            IssuerSigningKey = PublicKeyOf(certificate),
-            ValidateIssuer = false,
-            ValidateAudience = false,
-            ValidateLifetime = false,
-        });
-        Assert.True(validation.IsValid, validation.Exception?.Message);
+        await AssertSignedByAsync(first, PublicKeyOf(certificate));
     }
 
     [Fact]
@@ -122,14 +115,7 @@ public sealed class ClientAssertionsTests
         Assert.False(assertion.TryGetHeaderValue<string>("x5t#S256", out _));
         Assert.False(assertion.TryGetHeaderValue<string>("x5t", out _));
 
-        var validation = await new JsonWebTokenHandler().ValidateTokenAsync(assertion.EncodedToken, new TokenValidationParameters
-        {
-            IssuerSigningKey = publicKey,
-            ValidateIssuer = false,
-            ValidateAudience = false,
-            ValidateLifetime = false,
-        });
-        Assert.True(validation.IsValid, validation.Exception?.Message);
+        await AssertSignedByAsync(assertion, publicKey);
     }
 
     [Fact]
@@ -177,6 +163,19 @@ public sealed class ClientAssertionsTests
         var error = Assert.Throws<ArgumentException>(options.Validate);
         Assert.Equal(nameof(GenericOAuthOptions.ClientSigningKey), error.ParamName);
         Assert.Contains("not both", error.Message);
+    }
+
+    /// <summary>The assertion's signature verifies with <paramref name="publicKey"/> (its claims are checked by the caller).</summary>
+    private static async Task AssertSignedByAsync(JsonWebToken assertion, SecurityKey publicKey)
+    {
+        var validation = await new JsonWebTokenHandler().ValidateTokenAsync(assertion.EncodedToken, new TokenValidationParameters
+        {
+            IssuerSigningKey = publicKey,
+            ValidateIssuer = false,
+            ValidateAudience = false,
+            ValidateLifetime = false,
+        });
+        Assert.True(validation.IsValid, validation.Exception?.Message);
     }
 
     private static SecurityKey PublicSecurityKey(AsymmetricAlgorithm key) => key switch
