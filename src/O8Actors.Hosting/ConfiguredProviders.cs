@@ -52,83 +52,37 @@ internal static class ConfiguredProviders
         {
             var oidc = section.Get<OidcDiscoveryOptions>() ?? new OidcDiscoveryOptions();
             oidc.Name = name;
-            var (oidcCertificate, oidcKey) = ClientCredentials(section);
+            var (oidcCertificate, oidcKey, oidcKeyId) = ClientCredentials(section);
             oidc.ClientCertificate ??= oidcCertificate;
             oidc.ClientSigningKey ??= oidcKey;
+            oidc.ClientSigningKeyId ??= oidcKeyId;
             return new OidcDiscoveryStrategy(oidc);
         }
 
         var generic = section.Get<GenericOAuthOptions>() ?? new GenericOAuthOptions();
         generic.Name = name;
-        var (certificate, key) = ClientCredentials(section);
+        var (certificate, key, keyId) = ClientCredentials(section);
         generic.ClientCertificate ??= certificate;
         generic.ClientSigningKey ??= key;
+        generic.ClientSigningKeyId ??= keyId;
         return new GenericOAuthStrategy(generic);
     }
 
     /// <summary>
     /// The <c>private_key_jwt</c> credentials named by configuration: <c>ClientCertificateFile</c> (PEM) with
     /// <c>ClientKeyFile</c> (its PEM private key; omitted when the certificate file holds the key too) is a certificate;
-    /// <c>ClientKeyFile</c> alone is a bare key (a client registered with a public JWK). Neither when none is named.
+    /// <c>ClientKeyFile</c> alone is a bare key (a client registered with a public JWK), PEM or a JWK, named by
+    /// <c>ClientSigningKeyId</c> or else by the JWK's <c>kid</c>. Neither when none is named.
     /// </summary>
-    private static (X509Certificate2? Certificate, AsymmetricAlgorithm? Key) ClientCredentials(IConfigurationSection section)
+    private static (X509Certificate2? Certificate, AsymmetricAlgorithm? Key, string? KeyId) ClientCredentials(IConfigurationSection section)
     {
         var keyFile = section["ClientKeyFile"] is { Length: > 0 } k ? k : null;
-        if (section["ClientCertificateFile"] is not { Length: > 0 } certificateFile)
-            return (null, keyFile is null ? null : ClientKey(keyFile));
-        try
-        {
-            return (X509Certificate2.CreateFromPemFile(certificateFile, keyFile), null);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
-        {
-            // The paths and the failure's kind only: never the key's contents.
-            throw new ArgumentException(
-                $"ClientCertificateFile '{certificateFile}'{(keyFile is null ? "" : $" with ClientKeyFile '{keyFile}'")} could not be loaded " +
-                $"as a PEM certificate and private key ({ex.GetType().Name}).", "ClientCertificateFile", ex);
-        }
-    }
-
-    /// <summary>
-    /// A PEM private key (<c>PRIVATE KEY</c>, <c>EC PRIVATE KEY</c> or <c>RSA PRIVATE KEY</c>) as an ECDSA or RSA key.
-    /// A public key or an encrypted one is refused by name: neither can sign from configuration alone.
-    /// </summary>
-    private static AsymmetricAlgorithm ClientKey(string keyFile)
-    {
-        string pem;
-        try
-        {
-            pem = File.ReadAllText(keyFile);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ArgumentException($"ClientKeyFile '{keyFile}' could not be read ({ex.GetType().Name}).", "ClientKeyFile", ex);
-        }
-
-        var label = PemEncoding.TryFind(pem, out var fields) ? pem[fields.Label] : null;
-        if (label is not ("PRIVATE KEY" or "EC PRIVATE KEY" or "RSA PRIVATE KEY"))
-            throw new ArgumentException(
-                $"ClientKeyFile '{keyFile}' holds {(label is null ? "no PEM block" : $"a '{label}' block")}, not an unencrypted private key " +
-                "(PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY). An encrypted key or one in a store or vault is set in code (ClientSigningKey).",
-                "ClientKeyFile");
-        // PKCS#8 (PRIVATE KEY) may hold either kind: ECDSA is tried first, then RSA.
-        if (label != "RSA PRIVATE KEY" && TryImport(ECDsa.Create(), pem) is { } ecdsa) return ecdsa;
-        if (label != "EC PRIVATE KEY" && TryImport(RSA.Create(), pem) is { } rsa) return rsa;
-        throw new ArgumentException($"ClientKeyFile '{keyFile}' could not be loaded as an RSA or ECDSA private key.", "ClientKeyFile");
-    }
-
-    private static T? TryImport<T>(T key, string pem) where T : AsymmetricAlgorithm
-    {
-        try
-        {
-            key.ImportFromPem(pem);
-            return key;
-        }
-        catch (CryptographicException)
-        {
-            key.Dispose();
-            return null;
-        }
+        var configuredKeyId = section["ClientSigningKeyId"] is { Length: > 0 } id ? id : null;
+        if (section["ClientCertificateFile"] is { Length: > 0 } certificateFile)
+            return (ClientKeyFiles.Certificate(certificateFile, keyFile), null, null);
+        if (keyFile is null) return (null, null, null);
+        var (key, fileKeyId) = ClientKeyFiles.Key(keyFile);
+        return (null, key, configuredKeyId ?? fileKeyId);
     }
 
     private static ProviderStrategy BuildPreset(IConfigurationSection section, string preset, string name)
@@ -138,8 +92,7 @@ internal static class ConfiguredProviders
         var scopes = section.GetSection("DefaultScopes").Get<List<string>>();
         var redirectPath = section["RedirectPath"];
         // A certificate or a key instead of a secret (Microsoft Entra ID's certificate credentials): private_key_jwt.
-        var (certificate, key) = ClientCredentials(section);
-        var keyId = section["ClientSigningKeyId"];
+        var (certificate, key, keyId) = ClientCredentials(section);
         void Configure(GenericOAuthOptions o)
         {
             o.Name = name;

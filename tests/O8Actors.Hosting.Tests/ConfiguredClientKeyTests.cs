@@ -6,8 +6,8 @@ namespace O8Actors.Hosting.Tests;
 
 /// <summary>
 /// <c>private_key_jwt</c> with a bare key from configuration (<c>ClientKeyFile</c> without <c>ClientCertificateFile</c>):
-/// the PEM kinds a key generator writes load as the key that signs, under the configured key id; what cannot sign is
-/// refused naming the file and what it holds, never its contents.
+/// the PEM kinds a key generator writes, and a private JWK (alone or in a set of one), load as the key that signs, under
+/// the configured key id or the JWK's own; what cannot sign is refused naming the file and what it holds, never its contents.
 /// </summary>
 public sealed class ConfiguredClientKeyTests : IDisposable
 {
@@ -78,6 +78,67 @@ public sealed class ConfiguredClientKeyTests : IDisposable
         foreach (var line in contents.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !l.StartsWith("-----")))
             Assert.DoesNotContain(line, error.Message);
     }
+
+    [Fact]
+    public void A_private_EC_JWK_file_is_the_signing_key_under_its_own_kid_unless_configuration_names_one()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var file = Write("client-key.json", EcJwk(key, "P-256", kid: "okta-key-7", withPrivatePart: true));
+
+        var options = BuildGeneric(file, keyId: null);
+
+        var loaded = Assert.IsAssignableFrom<ECDsa>(options.ClientSigningKey);
+        Assert.Equal(key.ExportParameters(false).Q.Y, loaded.ExportParameters(false).Q.Y);
+        Assert.Equal("okta-key-7", options.ClientSigningKeyId);
+        Assert.Equal("configured-id", BuildGeneric(file, keyId: "configured-id").ClientSigningKeyId);
+    }
+
+    [Fact]
+    public void A_JWK_set_holding_one_private_RSA_key_loads_it()
+    {
+        using var key = RSA.Create(2048);
+        var p = key.ExportParameters(true);
+        var jwk = $$"""
+            {"keys":[{"kty":"RSA","kid":"rsa-1","n":"{{B64(p.Modulus)}}","e":"{{B64(p.Exponent)}}","d":"{{B64(p.D)}}","p":"{{B64(p.P)}}","q":"{{B64(p.Q)}}","dp":"{{B64(p.DP)}}","dq":"{{B64(p.DQ)}}","qi":"{{B64(p.InverseQ)}}"}]}
+            """;
+        var file = Write("client-jwks.json", jwk);
+
+        var options = BuildGeneric(file, keyId: null);
+
+        var loaded = Assert.IsAssignableFrom<RSA>(options.ClientSigningKey);
+        Assert.Equal(p.Modulus, loaded.ExportParameters(false).Modulus);
+        Assert.Equal("rsa-1", options.ClientSigningKeyId);
+        // It signs: a signature by the loaded key verifies with the original's public part.
+        var data = "assertion"u8.ToArray();
+        Assert.True(key.VerifyData(data, loaded.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+    }
+
+    [Theory]
+    [InlineData("public", "without its private part")]
+    [InlineData("P-384", "curve 'P-384'")]
+    public void A_JWK_that_cannot_sign_is_refused_naming_the_file_and_what_it_holds(string kind, string expected)
+    {
+        var curve = kind == "P-384" ? ECCurve.NamedCurves.nistP384 : ECCurve.NamedCurves.nistP256;
+        using var key = ECDsa.Create(curve);
+        var jwk = EcJwk(key, kind == "P-384" ? "P-384" : "P-256", kid: null, withPrivatePart: kind != "public");
+        var file = Write("client-key.json", jwk);
+
+        var error = Assert.Throws<ArgumentException>(() => BuildGeneric(file, keyId: null));
+
+        Assert.Contains("client-key.json", error.Message);
+        Assert.Contains(expected, error.Message);
+        Assert.DoesNotContain(B64(key.ExportParameters(false).Q.X), error.Message);
+    }
+
+    private static string EcJwk(ECDsa key, string crv, string? kid, bool withPrivatePart)
+    {
+        var p = key.ExportParameters(includePrivateParameters: withPrivatePart);
+        var d = withPrivatePart ? $",\"d\":\"{B64(p.D)}\"" : "";
+        var id = kid is null ? "" : $",\"kid\":\"{kid}\"";
+        return $"{{\"kty\":\"EC\",\"crv\":\"{crv}\",\"x\":\"{B64(p.Q.X)}\",\"y\":\"{B64(p.Q.Y)}\"{d}{id}}}";
+    }
+
+    private static string B64(byte[]? bytes) => Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(bytes);
 
     [Fact]
     public void A_missing_key_file_is_named()
