@@ -41,11 +41,16 @@ internal sealed class LoginClient : IOAuthLogins
 
     public IObservable<LoginEvent> Events { get; }
 
-    public async Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
-    {
-        var outcome = await RunAsync(provider, request, cancellationToken).ConfigureAwait(false);
-        return TokensOf(outcome, provider, cancellationToken);
-    }
+    // One async layer per login: the tokens (or the typed exception) come out of the same wait as the outcome, rather
+    // than from a second state machine awaiting the first.
+    public Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
+        Run(FlowSecrets.RandomToken(9), provider, request, cancellationToken, binding: null, Tokens);
+
+    private static readonly Func<LoginClient, LoginOutcome, string, CancellationToken, TokenSet> Tokens =
+        static (client, outcome, provider, cancellationToken) => client.TokensOf(outcome, provider, cancellationToken);
+
+    private static readonly Func<LoginClient, LoginOutcome, string, CancellationToken, LoginOutcome> Outcome =
+        static (_, outcome, _, _) => outcome;
 
     /// <summary>The tokens of a login that succeeded; for any other outcome, the typed exception <see cref="AuthorizeAsync"/> throws.</summary>
     internal TokenSet TokensOf(LoginOutcome outcome, string provider, CancellationToken cancellationToken)
@@ -75,11 +80,18 @@ internal sealed class LoginClient : IOAuthLogins
     /// <paramref name="binding"/>, only a callback presenting its browser's secret may complete it.
     /// </summary>
     internal Task<LoginOutcome> RunAsync(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken,
-        O8Actors.Binding.BrowserBindingHash? binding = null)
+        O8Actors.Binding.BrowserBindingHash? binding = null) =>
+        Run(flowId, provider, request, cancellationToken, binding, Outcome);
+
+    /// <summary>Starts one login and returns what <paramref name="result"/> makes of its outcome.</summary>
+    /// <remarks>Generic over reference types only, so the outcome and the tokens share one compiled wait.</remarks>
+    private Task<T> Run<T>(string flowId, string provider, AuthorizationRequest? request, CancellationToken cancellationToken,
+        O8Actors.Binding.BrowserBindingHash? binding, Func<LoginClient, LoginOutcome, string, CancellationToken, T> result)
+        where T : class
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         ThrowIfStopped();
-        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<LoginOutcome>(cancellationToken);
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<T>(cancellationToken);
         request = Snapshot(request ?? AuthorizationRequest.Default);
         if (request.Timeout is { } t && t <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(request), "The login timeout must be positive.");
@@ -89,7 +101,7 @@ internal sealed class LoginClient : IOAuthLogins
         // itself (deadline, exchange deadline), so no per-login timeout is needed as a backstop.
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         _actors.Flows.Tell(new StartFlow(flowId, provider, request, completion) { Binding = binding });
-        return AwaitOutcomeAsync(completion.Task, flowId, provider, request, cancellationToken);
+        return AwaitOutcomeAsync(completion.Task, flowId, provider, request, cancellationToken, result);
     }
 
     /// <summary>
@@ -98,8 +110,9 @@ internal sealed class LoginClient : IOAuthLogins
     /// <see cref="GetAccessTokenAsync"/> right after the login finds them. A store failure does not fail the login (its
     /// tokens are valid): the outcome then carries no account.
     /// </summary>
-    private async Task<LoginOutcome> AwaitOutcomeAsync(Task<LoginOutcome> outcome, string flowId, string provider,
-        AuthorizationRequest request, CancellationToken cancellationToken)
+    private async Task<T> AwaitOutcomeAsync<T>(Task<LoginOutcome> outcome, string flowId, string provider,
+        AuthorizationRequest request, CancellationToken cancellationToken, Func<LoginClient, LoginOutcome, string, CancellationToken, T> result)
+        where T : class
     {
         LoginOutcome ended;
         // Cancelling asks the supervisor to end the login; its outcome (Cancelled) still arrives through the completion.
@@ -107,19 +120,31 @@ internal sealed class LoginClient : IOAuthLogins
             ? cancellationToken.Register(static state => { var (flows, id) = ((IActorRef, string))state!; flows.Tell(new CancelFlow(id)); },
                 (_actors.Flows, flowId))
             : default;
-        await using (registration.ConfigureAwait(false))
-            ended = await outcome.ConfigureAwait(false);
-
-        if (ended is not LoginSucceeded succeeded || AccountKeys.For(provider, succeeded.Tokens, request) is not { } account) return ended;
         try
         {
-            await _actors.Accounts.Ask<LoginRemembered>(new RememberLogin(account, succeeded.Tokens), _accounts.RenewalTimeout).ConfigureAwait(false);
-            return succeeded with { Account = account };
+            ended = await outcome.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OAuthFlowException or AskTimeoutException or IOException or UnauthorizedAccessException)
+        finally
         {
-            return succeeded;
+            // Synchronous: a callback already running only tells the supervisor, so the wait is that Tell at most, and
+            // the cancel still lands before the caller sees the outcome (and perhaps reuses the login id).
+            registration.Dispose();
         }
+
+        if (ended is LoginSucceeded succeeded && AccountKeys.For(provider, succeeded.Tokens, request) is { } account)
+        {
+            try
+            {
+                await _actors.Accounts.Ask<LoginRemembered>(new RememberLogin(account, succeeded.Tokens), _accounts.RenewalTimeout).ConfigureAwait(false);
+                ended = succeeded with { Account = account };
+            }
+            catch (Exception e) when (e is OAuthFlowException or AskTimeoutException or IOException or UnauthorizedAccessException)
+            {
+                // The tokens are valid; the outcome then carries no account.
+            }
+        }
+
+        return result(this, ended, provider, cancellationToken);
     }
 
     public Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,
