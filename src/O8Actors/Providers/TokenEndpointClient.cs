@@ -28,7 +28,9 @@ internal sealed class TokenEndpointClient
                 : ClientAssertions.For(options.ClientCertificate!);
     }
 
-    public async Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
+    // Not async itself, nor are the refresh and the device poll: the one async layer of a token request is SendAsync,
+    // which also reads the answer (a login's exchange runs through as few state machines as the protocol allows).
+    public Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(http);
@@ -38,7 +40,7 @@ internal sealed class TokenEndpointClient
             throw new ArgumentException("The code exchange needs the absolute redirect URI of the authorize request.", nameof(context));
 
         const string operation = "authorization code exchange";
-        using var response = await SendAsync(() =>
+        return SendAsync(() =>
         {
             var request = new AuthorizationCodeTokenRequest
             {
@@ -50,13 +52,13 @@ internal sealed class TokenEndpointClient
             AddResource(request.Resource);
             Prepare(request, context.DpopKey);
             return request;
-        }, request => http.RequestAuthorizationCodeTokenAsync(request, cancellationToken), context.DpopKey, operation, cancellationToken).ConfigureAwait(false);
-        var tokens = TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
-            secrets: [context.Code, context.CodeVerifier, _options.ClientSecret]);
-        return Bound(tokens, context.DpopKey, operation);
+        }, request => http.RequestAuthorizationCodeTokenAsync(request, cancellationToken), context.DpopKey, operation,
+            response => Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
+                secrets: [context.Code, context.CodeVerifier, _options.ClientSecret]), context.DpopKey, operation),
+            cancellationToken);
     }
 
-    public async Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
+    public Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(http);
@@ -64,7 +66,7 @@ internal sealed class TokenEndpointClient
             throw new ArgumentException("The refresh token is empty.", nameof(context));
 
         const string operation = "token refresh";
-        using var response = await SendAsync(() =>
+        return SendAsync(() =>
         {
             var request = new RefreshTokenRequest
             {
@@ -76,11 +78,11 @@ internal sealed class TokenEndpointClient
             AddResource(request.Resource);
             Prepare(request, context.DpopKey);
             return request;
-        }, request => http.RequestRefreshTokenAsync(request, cancellationToken), context.DpopKey, operation, cancellationToken).ConfigureAwait(false);
-        // Servers that do not rotate refresh tokens leave refresh_token out; the old one stays valid (RFC 6749 section 6).
-        var tokens = TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: context.RefreshToken,
-            secrets: [context.RefreshToken, _options.ClientSecret]);
-        return Bound(tokens, context.DpopKey, operation);
+        }, request => http.RequestRefreshTokenAsync(request, cancellationToken), context.DpopKey, operation,
+            // Servers that do not rotate refresh tokens leave refresh_token out; the old one stays valid (RFC 6749 section 6).
+            response => Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: context.RefreshToken,
+                secrets: [context.RefreshToken, _options.ClientSecret]), context.DpopKey, operation),
+            cancellationToken);
     }
 
     /// <summary>
@@ -171,20 +173,25 @@ internal sealed class TokenEndpointClient
     /// Polls the token endpoint once with the device code (RFC 8628 section 3.4). The four answers of section 3.5 are
     /// returned as a status; any other error throws a <see cref="TokenExchangeException"/> without secrets.
     /// </summary>
-    public async Task<DeviceTokenPoll> PollDeviceTokenAsync(DeviceTokenContext context, HttpClient http, CancellationToken cancellationToken)
+    public Task<DeviceTokenPoll> PollDeviceTokenAsync(DeviceTokenContext context, HttpClient http, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(http);
         if (string.IsNullOrEmpty(context.DeviceCode))
             throw new ArgumentException("The device code is empty.", nameof(context));
         const string operation = "device token request";
-        using var response = await SendAsync(() =>
+        return SendAsync(() =>
         {
             var request = new DeviceTokenRequest { DeviceCode = context.DeviceCode };
             if (_options.Resource is { } resource) request.Parameters.AddRequired("resource", resource.OriginalString);
             Prepare(request, context.DpopKey);
             return request;
-        }, request => http.RequestDeviceTokenAsync(request, cancellationToken), context.DpopKey, operation, cancellationToken).ConfigureAwait(false);
+        }, request => http.RequestDeviceTokenAsync(request, cancellationToken), context.DpopKey, operation,
+            response => ReadPoll(response, context, operation), cancellationToken);
+    }
+
+    private DeviceTokenPoll ReadPoll(TokenResponse response, DeviceTokenContext context, string operation)
+    {
         // Whatever the HTTP status (some providers answer these with 200), the four answers of section 3.5 are not errors.
         if (response.IsError)
         {
@@ -332,26 +339,26 @@ internal sealed class TokenEndpointClient
     /// Duende turns transport errors into error responses but lets cancellation through; a cancellation the caller
     /// did not ask for is the HttpClient timeout, which becomes a clear exchange failure.
     /// </summary>
-    private async Task<TokenResponse> SendAsync<TRequest>(Func<TRequest> build, Func<TRequest, Task<TokenResponse>> send, DpopKey? dpopKey,
-        string operation, CancellationToken cancellationToken)
+    private async Task<TResult> SendAsync<TRequest, TResult>(Func<TRequest> build, Func<TRequest, Task<TokenResponse>> send, DpopKey? dpopKey,
+        string operation, Func<TokenResponse, TResult> read, CancellationToken cancellationToken)
         where TRequest : ProtocolRequest
+        where TResult : class
     {
         try
         {
             using (var request = build())
             {
-                var response = await send(request).ConfigureAwait(false);
-                if (dpopKey is null) return response;
-                _dpopNonces.Remember(_options.TokenEndpoint!, response.DPoPNonce);
-                // The server wants a nonce (RFC 9449 section 8): once more with the one it just gave, in a new proof.
-                if (!response.IsError || response.Error != "use_dpop_nonce" || string.IsNullOrEmpty(response.DPoPNonce)) return response;
-                response.Dispose();
+                using var response = await send(request).ConfigureAwait(false);
+                if (dpopKey is not null) _dpopNonces.Remember(_options.TokenEndpoint!, response.DPoPNonce);
+                // The server wants a nonce (RFC 9449 section 8): once more, below, with the one it just gave, in a new proof.
+                if (dpopKey is null || !response.IsError || response.Error != "use_dpop_nonce" || string.IsNullOrEmpty(response.DPoPNonce))
+                    return read(response);
             }
 
             using var retry = build();
-            var second = await send(retry).ConfigureAwait(false);
+            using var second = await send(retry).ConfigureAwait(false);
             _dpopNonces.Remember(_options.TokenEndpoint!, second.DPoPNonce);
-            return second;
+            return read(second);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
