@@ -88,7 +88,8 @@ internal static class ClientAssertions
 
         public Signer(AsymmetricAlgorithm key, string keyId)
         {
-            // The app's key object itself (an RSACng over a stored key, a vault's RSA): it signs; it is never exported.
+            // The app's key object itself (an RSACng over a stored key, a vault's RSA): it signs; its private part need not be
+            // exportable (only the public part is read, for the default kid).
             _credentials = key switch
             {
                 ECDsa ecdsa => new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = keyId }, SecurityAlgorithms.EcdsaSha256),

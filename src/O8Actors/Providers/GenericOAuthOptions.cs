@@ -69,7 +69,7 @@ public sealed class GenericOAuthOptions
     /// <see cref="Providers.ClientAuthentication.PrivateKeyJwt"/>, for a client registered with a public JWK rather than a
     /// certificate (RSA of at least 2048 bits: RS256; ECDSA P-256: ES256). Any <see cref="RSA"/> or <see cref="ECDsa"/>
     /// will do, including one whose key never leaves a store or a vault (an <c>RSACng</c> over a persisted key, a key
-    /// vault's <c>RSA</c>): it is asked to sign, never exported. The options do not own it; keep it alive while the
+    /// vault's <c>RSA</c>): it is asked to sign, and its private part need not be exportable. The options do not own it; keep it alive while the
     /// provider is registered. Configuration names a PEM file instead (<c>ClientKeyFile</c> without <c>ClientCertificateFile</c>).
     /// </summary>
     public AsymmetricAlgorithm? ClientSigningKey { get; set; }

@@ -119,6 +119,40 @@ public sealed class ClientAssertionsTests
     }
 
     [Fact]
+    public async Task A_key_that_refuses_to_export_its_private_part_signs_all_the_same()
+    {
+        // As a key in a vault or a store behaves: it signs, and gives out its public part only.
+        using var inner = RSA.Create(2048);
+        using var vaultKey = new NonExportableRsa(inner);
+
+        var assertion = new JsonWebToken(ClientAssertions.For(vaultKey, keyId: null).Create("client-1", "https://issuer.example", Now));
+
+        Assert.Equal("RS256", assertion.Alg);
+        await AssertSignedByAsync(assertion, new RsaSecurityKey(inner.ExportParameters(includePrivateParameters: false)));
+        Assert.Throws<CryptographicException>(() => vaultKey.ExportParameters(includePrivateParameters: true));
+    }
+
+    /// <summary>An RSA key whose private part cannot be exported (what a vault's or an HSM's key object does).</summary>
+    private sealed class NonExportableRsa(RSA inner) : RSA
+    {
+        public override int KeySize { get => inner.KeySize; set => throw new NotSupportedException(); }
+
+        public override KeySizes[] LegalKeySizes => inner.LegalKeySizes;
+
+        public override RSAParameters ExportParameters(bool includePrivateParameters) => includePrivateParameters
+            ? throw new CryptographicException("The key is not exportable.")
+            : inner.ExportParameters(includePrivateParameters: false);
+
+        public override void ImportParameters(RSAParameters parameters) => throw new NotSupportedException();
+
+        public override byte[] SignHash(byte[] hash, HashAlgorithmName hashAlgorithm, RSASignaturePadding padding) =>
+            inner.SignHash(hash, hashAlgorithm, padding);
+
+        public override bool VerifyHash(byte[] hash, byte[] signature, HashAlgorithmName hashAlgorithm, RSASignaturePadding padding) =>
+            inner.VerifyHash(hash, signature, hashAlgorithm, padding);
+    }
+
+    [Fact]
     public void A_bare_key_registered_under_a_key_id_carries_that_id()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
