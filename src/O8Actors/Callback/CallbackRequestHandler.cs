@@ -17,8 +17,11 @@ namespace O8Actors.Callback;
 /// </remarks>
 internal sealed class CallbackRequestHandler(IActorRef listener, string callbackPath, TimeSpan askTimeout, ILoggingAdapter log,
     bool checkLoopbackHost = true, Func<HttpContext, IReadOnlyDictionary<string, string>?>? browserSecrets = null,
-    Action<HttpContext, CallbackResponse>? onAnswer = null)
+    Action<HttpContext, CallbackResponse>? onAnswer = null, IActorRefProvider? localReplies = null)
 {
+    // Loopback mode: the page comes back through a reply of this process's own (CallbackPageReply), not an Ask.
+    private readonly ActorPath? _replyPath = localReplies?.TempPath();
+
     /// <summary>Answers one request. Never throws for a bad request, a lost login or a timeout: each gets a page.</summary>
     public async Task HandleAsync(HttpContext context)
     {
@@ -45,9 +48,11 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
             {
                 BrowserSecrets = browserSecrets?.Invoke(context),
             };
-            page = await listener.Ask<CallbackResponse>(message, askTimeout, ct).ConfigureAwait(false);
+            page = localReplies is null
+                ? await listener.Ask<CallbackResponse>(message, askTimeout, ct).ConfigureAwait(false)
+                : await AskLocallyAsync(message, localReplies, ct).ConfigureAwait(false);
         }
-        catch (AskTimeoutException)
+        catch (Exception e) when (e is AskTimeoutException or TimeoutException)
         {
             log.Warning("Callback listener: the login did not answer within {0}", askTimeout);
             page = CallbackPages.TimedOut;
@@ -64,6 +69,13 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
 
         onAnswer?.Invoke(context, page);
         await CallbackHttpResponder.WriteAsync(context, page, ct).ConfigureAwait(false);
+    }
+
+    private Task<CallbackResponse> AskLocallyAsync(CallbackReceived message, IActorRefProvider provider, CancellationToken ct)
+    {
+        var reply = new CallbackPageReply(provider, _replyPath!);
+        listener.Tell(message, reply);
+        return reply.Page.WaitAsync(askTimeout, ct);
     }
 
     private static string ReasonTag(CallbackVerdict verdict) => verdict switch

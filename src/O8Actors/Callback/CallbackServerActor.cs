@@ -75,7 +75,8 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         }
 
         var self = Self;
-        var handler = new CallbackRequestHandler(self, _options.Listener.Path, O8Actors.Providers.ExchangeTimeouts.BrowserWait(_options.Login.ExchangeTimeout), _log);
+        var handler = new CallbackRequestHandler(self, _options.Listener.Path, O8Actors.Providers.ExchangeTimeouts.BrowserWait(_options.Login.ExchangeTimeout), _log,
+            localReplies: ((ExtendedActorSystem)Context.System).Provider);
         var options = _options;
         var loggerFactory = _loggerFactory;
         var token = _lifetime.Token;
