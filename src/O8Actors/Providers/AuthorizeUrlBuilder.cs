@@ -11,6 +11,9 @@ internal static class AuthorizeUrlBuilder
         "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "dpop_jkt",
     };
 
+    /// <summary>Why a login's extra parameters may not name a <c>resource</c> of their own when the provider has one.</summary>
+    internal const string ResourceConflict = "ExtraParameters must not set 'resource': the provider's Resource is sent on every request.";
+
     /// <summary>Throws when an extra parameter tries to replace one that O8Actors controls.</summary>
     public static void RejectReserved(IEnumerable<string> keys, string label)
     {
@@ -52,7 +55,7 @@ internal static class AuthorizeUrlBuilder
         // The provider's resource (RFC 8707) is the audience of every token this client gets; a login naming another one
         // beside it would ask for a grant the token requests then never use.
         if (resource is not null && extras.ContainsKey("resource"))
-            throw new ArgumentException("ExtraParameters must not set 'resource': the provider's Resource is sent on every request.", nameof(context));
+            throw new ArgumentException(ResourceConflict, nameof(context));
         if (context.Nonce is not null && extras.ContainsKey("nonce"))
             throw new ArgumentException("ExtraParameters must not set 'nonce': O8Actors sends its own per login and checks the ID token against it.", nameof(context));
 

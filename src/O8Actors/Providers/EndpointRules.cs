@@ -2,7 +2,10 @@ using System.Net;
 
 namespace O8Actors.Providers;
 
-/// <summary>Checks that protocol endpoints are absolute and protected by TLS (RFC 6749 sections 3.1 and 3.2).</summary>
+/// <summary>
+/// Checks that protocol endpoints are absolute and protected by TLS (RFC 6749 sections 3.1 and 3.2), and that a resource
+/// indicator is an absolute URI without a fragment (RFC 8707 section 2).
+/// </summary>
 internal static class EndpointRules
 {
     /// <summary>
@@ -22,6 +25,18 @@ internal static class EndpointRules
         if (endpoint.Scheme == Uri.UriSchemeHttp && IsLoopback(endpoint))
             return;
         throw new ArgumentException($"{label} must use https (http is allowed only on a loopback host), got '{endpoint}'.", paramName);
+    }
+
+    /// <summary>
+    /// A resource indicator names an API, not an endpoint this client calls: any absolute URI without a fragment (RFC 8707
+    /// section 2), https or not.
+    /// </summary>
+    public static void RequireResourceIndicator(Uri resource, string label, string paramName)
+    {
+        if (!resource.IsAbsoluteUri)
+            throw new ArgumentException($"{label} must be an absolute URI (RFC 8707 section 2), not '{resource.OriginalString}'.", paramName);
+        if (resource.OriginalString.Contains('#'))
+            throw new ArgumentException($"{label} must not have a fragment (RFC 8707 section 2): '{resource.OriginalString}'.", paramName);
     }
 
     /// <summary>Whether the URL names this machine: <c>localhost</c>, 127.0.0.0/8 or ::1.</summary>

@@ -69,8 +69,9 @@ public sealed class GenericOAuthOptions
     /// <see cref="Providers.ClientAuthentication.PrivateKeyJwt"/>, for a client registered with a public JWK rather than a
     /// certificate (RSA of at least 2048 bits: RS256; ECDSA P-256: ES256). Any <see cref="RSA"/> or <see cref="ECDsa"/>
     /// will do, including one whose key never leaves a store or a vault (an <c>RSACng</c> over a persisted key, a key
-    /// vault's <c>RSA</c>): it is asked to sign, and its private part need not be exportable. The options do not own it; keep it alive while the
-    /// provider is registered. Configuration names a PEM file instead (<c>ClientKeyFile</c> without <c>ClientCertificateFile</c>).
+    /// vault's <c>RSA</c>): it is asked to sign, and its private part need not be exportable. The options do not own it;
+    /// keep it alive while the provider is registered. Configuration names a file instead (<c>ClientKeyFile</c> without
+    /// <c>ClientCertificateFile</c>: PEM, or a private JWK).
     /// </summary>
     public AsymmetricAlgorithm? ClientSigningKey { get; set; }
 
@@ -208,8 +209,8 @@ public sealed class GenericOAuthOptions
                 nameof(ClientSecret));
         if (ClientAuthentication == ClientAuthentication.PrivateKeyJwt && ClientAssertions.Problem(ClientCertificate, ClientSigningKey) is { } keyProblem)
             throw new ArgumentException($"{who} uses private_key_jwt: {keyProblem}", ClientSigningKey is null ? nameof(ClientCertificate) : nameof(ClientSigningKey));
-        if (Resource is not null && ResourceProblem(Resource) is { } resourceProblem)
-            throw new ArgumentException($"{who}: {resourceProblem}", nameof(Resource));
+        if (Resource is not null)
+            EndpointRules.RequireResourceIndicator(Resource, $"{who}: Resource", nameof(Resource));
         if (!UsePkce && ClientAuthentication == ClientAuthentication.None)
             throw new ArgumentException(
                 $"{who} is a public client (no client secret) with UsePkce = false. A public client must use PKCE S256 " +
@@ -236,12 +237,4 @@ public sealed class GenericOAuthOptions
         if (TokenRequestHeaders is not null && TokenRequestHeaders.Keys.Any(k => string.IsNullOrWhiteSpace(k)))
             throw new ArgumentException($"{who} has an empty header name in TokenRequestHeaders.", nameof(TokenRequestHeaders));
     }
-
-    /// <summary>Why <paramref name="resource"/> cannot be a resource indicator (RFC 8707 section 2), or null.</summary>
-    internal static string? ResourceProblem(Uri resource) =>
-        !resource.IsAbsoluteUri
-            ? $"Resource must be an absolute URI (RFC 8707 section 2), not '{resource.OriginalString}'."
-            : resource.OriginalString.Contains('#')
-                ? $"Resource must not have a fragment (RFC 8707 section 2): '{resource.OriginalString}'."
-                : null;
 }

@@ -101,8 +101,8 @@ public sealed class OidcDiscoveryOptions
         if ((ClientAuthentication == Providers.ClientAuthentication.PrivateKeyJwt || HasClientKey)
             && ClientAssertions.Problem(ClientCertificate, ClientSigningKey) is { } keyProblem)
             throw new ArgumentException($"{who} uses private_key_jwt: {keyProblem}", ClientSigningKey is null ? nameof(ClientCertificate) : nameof(ClientSigningKey));
-        if (Resource is not null && GenericOAuthOptions.ResourceProblem(Resource) is { } resourceProblem)
-            throw new ArgumentException($"{who}: {resourceProblem}", nameof(Resource));
+        if (Resource is not null)
+            EndpointRules.RequireResourceIndicator(Resource, $"{who}: Resource", nameof(Resource));
         if (!UsePkce && IsPublicClient)
             throw new ArgumentException(
                 $"{who} is a public client (no client secret) with UsePkce = false. A public client must use PKCE S256 " +

@@ -49,7 +49,7 @@ internal sealed class TokenEndpointClient
                 RedirectUri = context.RedirectUri.OriginalString,
                 CodeVerifier = context.CodeVerifier,
             };
-            AddResource(request.Resource);
+            AddResource(request);
             Prepare(request, context.DpopKey);
             return request;
         }, request => http.RequestAuthorizationCodeTokenAsync(request, cancellationToken), context.DpopKey, operation,
@@ -75,7 +75,7 @@ internal sealed class TokenEndpointClient
             };
             // Each refresh asks for the same audience again (RFC 8707 section 2.2): without it a server may issue the
             // renewed token for every resource of the grant, or for none.
-            AddResource(request.Resource);
+            AddResource(request);
             Prepare(request, context.DpopKey);
             return request;
         }, request => http.RequestRefreshTokenAsync(request, cancellationToken), context.DpopKey, operation,
@@ -126,12 +126,9 @@ internal sealed class TokenEndpointClient
             Scope = scopes.Count > 0 ? string.Join(_options.ScopeSeparator, scopes) : null,
         };
         foreach (var (name, value) in context.ExtraParameters) request.Parameters.AddOptional(name, value);
-        if (_options.Resource is { } resource)
-        {
-            if (context.ExtraParameters.ContainsKey("resource"))
-                throw new ArgumentException("ExtraParameters must not set 'resource': the provider's Resource is sent on every request.", nameof(context));
-            request.Parameters.AddRequired("resource", resource.OriginalString);
-        }
+        if (_options.Resource is not null && context.ExtraParameters.ContainsKey("resource"))
+            throw new ArgumentException(AuthorizeUrlBuilder.ResourceConflict, nameof(context));
+        AddResource(request);
         Prepare(request, _options.DeviceAuthorizationEndpoint!);
         DeviceAuthorizationResponse response;
         try
@@ -183,7 +180,7 @@ internal sealed class TokenEndpointClient
         return SendAsync(() =>
         {
             var request = new DeviceTokenRequest { DeviceCode = context.DeviceCode };
-            if (_options.Resource is { } resource) request.Parameters.AddRequired("resource", resource.OriginalString);
+            AddResource(request);
             Prepare(request, context.DpopKey);
             return request;
         }, request => http.RequestDeviceTokenAsync(request, cancellationToken), context.DpopKey, operation,
@@ -259,10 +256,13 @@ internal sealed class TokenEndpointClient
         return response.RequestUri;
     }
 
-    /// <summary>The provider's resource indicator (RFC 8707), when it has one, on a token request.</summary>
-    private void AddResource(ICollection<string> resources)
+    /// <summary>
+    /// The provider's resource indicator (RFC 8707), when it has one, on a token or device authorization request (a pushed
+    /// request carries it already, as the authorize URL's parameter).
+    /// </summary>
+    private void AddResource(ProtocolRequest request)
     {
-        if (_options.Resource is { } resource) resources.Add(resource.OriginalString);
+        if (_options.Resource is { } resource) request.Parameters.AddRequired("resource", resource.OriginalString);
     }
 
     private void Prepare(ProtocolRequest request) => Prepare(request, _options.TokenEndpoint!);
