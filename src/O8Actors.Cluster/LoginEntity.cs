@@ -194,7 +194,9 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         // belongs to this login. Compared in constant time, and single use: the state is gone before the code is used.
         if (_state is null || !CryptographicOperations.FixedTimeEquals(_state, Encoding.UTF8.GetBytes(callback.State)))
         {
-            Sender.Tell(_state is null ? CallbackPages.UnknownState : ClusterPages.ExpiredOrUnknown);
+            // One page whether the login's state is spent, ended or not yet registered, and the same one the entity
+            // gives once it is stopping: a replay's page must not depend on how far the entity's stop has come.
+            Sender.Tell(ClusterPages.ExpiredOrUnknown);
             return;
         }
 
