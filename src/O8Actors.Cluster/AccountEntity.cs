@@ -59,7 +59,7 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
         // Asked (not forwarded) so that a failure goes back to the caller's node in its wire form.
         Receive<GetAccessToken>(msg => Ask(msg, _settings!.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout)));
         Receive<RememberLogin>(msg => Ask(msg with { Tokens = WireClaims.Restore(msg.Tokens) }, _settings!.RenewalTimeout));
-        Receive<SignOut>(msg => Ask(msg, _settings!.RenewalTimeout + _settings.RenewalTimeout));
+        Receive<SignOut>(msg => Ask(msg, _settings!.SignOutWait(msg.Options)));
         ReceiveAny(msg => _accounts!.Forward(msg));
     }
 

@@ -20,7 +20,7 @@ internal sealed class AccountGateway : ReceiveActor
         var extra = TimeSpan.FromSeconds(5);
         Receive<GetAccessToken>(msg => Ask(region, ForWire(msg), settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
         Receive<RememberLogin>(msg => Ask(region, msg, settings.RenewalTimeout + extra));
-        Receive<SignOut>(msg => Ask(region, msg, settings.RenewalTimeout + settings.RenewalTimeout + extra));
+        Receive<SignOut>(msg => Ask(region, msg, settings.SignOutWait(msg.Options) + extra));
     }
 
     /// <summary>

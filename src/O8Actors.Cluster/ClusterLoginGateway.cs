@@ -158,6 +158,14 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
 
     private void Route(CallbackReceived callback)
     {
+        if (callback.Code is null && callback.Error is null)
+        {
+            // A sign-out's return (state only) has no login to go to here: the 400 a login's malformed callback gets.
+            O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "missing_code_and_error"));
+            Sender.Tell(CallbackPages.Malformed);
+            return;
+        }
+
         if (!LoginEntityIds.TryGetEntityId(callback.State, out var entityId))
         {
             // Not a cluster login's state: no entity is asked (and none is created). Debug only: anyone can send these.

@@ -80,6 +80,18 @@ public interface IOAuthLogins
     /// </summary>
     Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Signs <paramref name="account"/> out as <paramref name="options"/> say: revokes and forgets its tokens, and with
+    /// <see cref="SignOutOptions.EndProviderSession"/> also ends the user's browser session at the provider (OpenID Connect
+    /// RP-Initiated Logout: the browser opens the provider's <c>end_session_endpoint</c> and comes back to the listener).
+    /// The account is forgotten whatever the provider does; the result says what it did with the tokens
+    /// (<see cref="SignOutResult.Revocation"/>) and with its session (<see cref="SignOutResult.ProviderSession"/>).
+    /// </summary>
+    /// <param name="account">The account to sign out.</param>
+    /// <param name="options">What to end besides the local copy; null: <see cref="SignOutOptions.Local"/>.</param>
+    /// <param name="cancellationToken">Stops waiting (the sign-out itself goes on).</param>
+    Task<SignOutResult> SignOutAsync(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken = default);
+
     /// <summary>Progress of every login (URL ready, browser launched, callback, exchanged, ended).</summary>
     IObservable<LoginEvent> Events { get; }
 }

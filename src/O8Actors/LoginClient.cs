@@ -173,12 +173,17 @@ internal sealed class LoginClient : IOAuthLogins
         return list.Accounts;
     }
 
-    public async Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    public Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
+        SignOutAsync(account, null, cancellationToken);
+
+    public async Task<SignOutResult> SignOutAsync(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
+        if (options?.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), timeout, "A sign-out's timeout must be positive.");
         ThrowIfStopped();
-        return await _actors.Accounts.Ask<SignOutResult>(new SignOut(account), _accounts.RenewalTimeout + _accounts.RenewalTimeout, cancellationToken)
-            .ConfigureAwait(false);
+        var message = new SignOut(account, options ?? SignOutOptions.Local);
+        return await _actors.Accounts.Ask<SignOutResult>(message, _accounts.SignOutWait(message.Options), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -206,6 +206,14 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         return _client.SignOutAsync(account, cancellationToken);
     }
 
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<SignOutResult> SignOutAsync(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.SignOutAsync(account, options, cancellationToken);
+    }
+
     // After dispose the actors are gone: a message to them would wait for an answer that never comes.
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 

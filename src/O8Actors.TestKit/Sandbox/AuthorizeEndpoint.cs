@@ -47,7 +47,7 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state, PushedAuthor
         }
 
         var redirectUri = query.Get("redirect_uri");
-        if (redirectUri is null || duplicate == "redirect_uri" || !client.RedirectUris.Contains(redirectUri, StringComparer.Ordinal))
+        if (redirectUri is null || duplicate == "redirect_uri" || !client.AllowsRedirectUri(redirectUri))
         {
             // Exact string match, RFC 9700 §2.1: a mismatch must never be redirected anywhere.
             await RejectPageAsync(context, 400, "invalid_redirect_uri", "The redirect_uri is missing or not registered for this client (exact match required).");

@@ -5,10 +5,13 @@ namespace O8Actors.TestKit.Sandbox;
 /// <summary>The sandbox's RFC 8414 / OpenID Connect Discovery metadata.</summary>
 internal static class DiscoveryDocument
 {
-    public static JsonObject Build(SandboxEndpoints endpoints, bool sendsIssuer, SandboxPushedAuthorization pushed, SandboxDpop dpop)
+    public static JsonObject Build(SandboxEndpoints endpoints, SandboxOptions options)
     {
-        var document = Build(endpoints, sendsIssuer);
-        if (dpop != SandboxDpop.Off) document["dpop_signing_alg_values_supported"] = new JsonArray("ES256");
+        var document = Build(endpoints, options.SendIssuerParameter);
+        if (options.Dpop != SandboxDpop.Off) document["dpop_signing_alg_values_supported"] = new JsonArray("ES256");
+        // OpenID Connect RP-Initiated Logout 1.0 section 2.1; absent while it is off, as for a provider without it.
+        if (options.EndSession) document["end_session_endpoint"] = endpoints.EndSession.AbsoluteUri;
+        var pushed = options.PushedAuthorization;
         if (pushed == SandboxPushedAuthorization.Off) return document;
         document["pushed_authorization_request_endpoint"] = endpoints.PushedAuthorization.AbsoluteUri;
         document["require_pushed_authorization_requests"] = pushed == SandboxPushedAuthorization.Required;

@@ -17,8 +17,9 @@ namespace O8Actors.TestKit.Sandbox;
 /// login's fate (<see cref="SandboxOptions.Decide"/>) and inject token-endpoint faults (<see cref="TokenFaults"/>).
 /// </summary>
 /// <remarks>
-/// Endpoints: <c>/authorize</c>, <c>/authorize/consent</c>, <c>/device/code</c> (RFC 8628), <c>/token</c>, <c>/introspect</c> (RFC 7662), <c>/jwks</c>,
-/// <c>/.well-known/openid-configuration</c> and <c>/.well-known/oauth-authorization-server</c>. Nothing is logged.
+/// Endpoints: <c>/authorize</c>, <c>/authorize/consent</c>, <c>/par</c> (RFC 9126), <c>/device/code</c> (RFC 8628), <c>/token</c>,
+/// <c>/introspect</c> (RFC 7662), <c>/revoke</c> (RFC 7009), <c>/userinfo</c>, <c>/end-session</c> (OpenID Connect RP-Initiated
+/// Logout 1.0), <c>/jwks</c>, <c>/.well-known/openid-configuration</c> and <c>/.well-known/oauth-authorization-server</c>. Nothing is logged.
 /// </remarks>
 public sealed class SandboxAuthorizationServer : IAsyncDisposable
 {
@@ -71,6 +72,12 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     /// <summary><c>/par</c>: the pushed authorization request endpoint (RFC 9126), when <see cref="SandboxOptions.PushedAuthorization"/> is on.</summary>
     public Uri PushedAuthorizationEndpoint => Endpoints.PushedAuthorization;
 
+    /// <summary>
+    /// <c>/end-session</c>: the end-session endpoint of OpenID Connect RP-Initiated Logout 1.0, when
+    /// <see cref="SandboxOptions.EndSession"/> is on. Each logout it carries out is listed in <see cref="EndedSessions"/>.
+    /// </summary>
+    public Uri EndSessionEndpoint => Endpoints.EndSession;
+
     /// <summary><c>/jwks</c>: the ES256 key that signs ID tokens.</summary>
     public Uri JwksUri => Endpoints.Jwks;
 
@@ -79,6 +86,13 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
 
     /// <summary>What the server has seen and done.</summary>
     public SandboxCounters Counters => _state.Counters;
+
+    /// <summary>
+    /// The logouts carried out at <see cref="EndSessionEndpoint"/>, oldest first: a snapshot, safe to read while requests
+    /// run. The sandbox keeps no login session (no cookie, nothing per user agent), and a logout revokes no token, as the
+    /// specification asks of none; so this list is a logout's whole effect, and what a test asserts on.
+    /// </summary>
+    public IReadOnlyList<SandboxEndedSession> EndedSessions => _state.EndedSessions.ToArray();
 
     /// <summary>The token-endpoint fault plan; replace it at any time (<c>null</c> turns faults off).</summary>
     public TokenFaultPlan? TokenFaults
@@ -124,7 +138,8 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
         var revocation = new RevocationEndpoint(state);
         var userInfo = new UserInfoEndpoint(state);
         var device = new DeviceAuthorizationEndpoint(state);
-        app.Run(context => Dispatch(context, state, authorize, token, introspection, revocation, device, pushed, userInfo));
+        var endSession = new EndSessionEndpoint(state);
+        app.Run(context => Dispatch(context, state, authorize, token, introspection, revocation, device, pushed, userInfo, endSession));
 
         try
         {
@@ -203,7 +218,8 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     }
 
     private static Task Dispatch(HttpContext context, SandboxState state, AuthorizeEndpoint authorize, TokenEndpoint token, IntrospectionEndpoint introspection,
-        RevocationEndpoint revocation, DeviceAuthorizationEndpoint device, PushedAuthorizationEndpoint pushed, UserInfoEndpoint userInfo)
+        RevocationEndpoint revocation, DeviceAuthorizationEndpoint device, PushedAuthorizationEndpoint pushed, UserInfoEndpoint userInfo,
+        EndSessionEndpoint endSession)
     {
         if (state.Endpoints is null)
         {
@@ -222,10 +238,11 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
             SandboxEndpoints.UserInfoPath => userInfo.HandleAsync(context),
             SandboxEndpoints.DeviceAuthorizationPath => device.HandleAsync(context),
             SandboxEndpoints.PushedAuthorizationPath => pushed.HandleAsync(context),
+            SandboxEndpoints.EndSessionPath => endSession.HandleAsync(context),
             SandboxEndpoints.DeviceVerificationPath => DeviceVerificationPage.HandleAsync(context),
             SandboxEndpoints.JwksPath => SandboxHttp.WriteJsonAsync(context, 200, state.Signer.Jwks()),
             SandboxEndpoints.OpenIdConfigurationPath or SandboxEndpoints.OAuthServerMetadataPath =>
-                SandboxHttp.WriteJsonAsync(context, 200, DiscoveryDocument.Build(state.Endpoints, state.Options.SendIssuerParameter, state.Options.PushedAuthorization, state.Options.Dpop)),
+                SandboxHttp.WriteJsonAsync(context, 200, DiscoveryDocument.Build(state.Endpoints, state.Options)),
             _ => NotFound(context),
         };
     }

@@ -61,6 +61,14 @@ public sealed record SandboxClient(string ClientId, string? Secret, IReadOnlyLis
     public override string ToString() =>
         $"SandboxClient {{ ClientId = {ClientId}, AuthMethod = {AuthMethodName}, RedirectUris = [{string.Join(", ", RedirectUris)}] }}";
 
+    /// <summary>
+    /// Whether this client may be sent to <paramref name="uri"/>: the one rule for the authorize endpoint's
+    /// <c>redirect_uri</c> and the end-session endpoint's <c>post_logout_redirect_uri</c>. An exact, ordinal match with a
+    /// registered URI (RFC 9700 section 2.1); loopback URIs get no RFC 8252 port leniency either, so a callback on another
+    /// port, host spelling (<c>localhost</c>) or path is refused as any other unregistered URI is.
+    /// </summary>
+    internal bool AllowsRedirectUri(string uri) => RedirectUris.Contains(uri, StringComparer.Ordinal);
+
     internal void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(ClientId);

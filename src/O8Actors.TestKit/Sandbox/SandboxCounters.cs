@@ -19,6 +19,7 @@ public sealed class SandboxCounters
     private long _devicePolls;
     private long _pushed;
     private long _userInfo;
+    private long _sessionsEnded;
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TokenFaultKind, long> _faults = new();
 
@@ -64,6 +65,12 @@ public sealed class SandboxCounters
     /// <summary>Requests to <c>/userinfo</c> (OpenID Connect Core section 5.3), answered or refused.</summary>
     public long UserInfoRequests => Interlocked.Read(ref _userInfo);
 
+    /// <summary>
+    /// Logout requests to <c>/end-session</c> (OpenID Connect RP-Initiated Logout 1.0) that were carried out; refused ones
+    /// count only in <see cref="ErrorsByKind"/>. Each is listed in <see cref="SandboxAuthorizationServer.EndedSessions"/>.
+    /// </summary>
+    public long SessionsEnded => Interlocked.Read(ref _sessionsEnded);
+
     /// <summary>Protocol errors returned, by OAuth error code (<c>invalid_grant</c>, <c>invalid_client</c>, <c>invalid_redirect_uri</c>, ...).</summary>
     public IReadOnlyDictionary<string, long> ErrorsByKind => new Dictionary<string, long>(_errors, StringComparer.Ordinal);
 
@@ -91,6 +98,7 @@ public sealed class SandboxCounters
     internal void DevicePoll() => Interlocked.Increment(ref _devicePolls);
     internal void PushedRequest() => Interlocked.Increment(ref _pushed);
     internal void UserInfoRequest() => Interlocked.Increment(ref _userInfo);
+    internal void SessionEnded() => Interlocked.Increment(ref _sessionsEnded);
     internal void Revoked() => Interlocked.Increment(ref _revocations);
     internal void FamilyRevoked() => Interlocked.Increment(ref _familiesRevoked);
     internal void Error(string error) => _errors.AddOrUpdate(error, 1, static (_, n) => n + 1);
@@ -98,6 +106,6 @@ public sealed class SandboxCounters
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"authorize={AuthorizeRequests} codes={CodesIssued} tokenRequests={TokenRequests} tokens={TokensIssued} refreshes={Refreshes} revocations={Revocations} deviceCodes={DeviceCodesIssued} devicePolls={DevicePolls} userInfo={UserInfoRequests} " +
+        $"authorize={AuthorizeRequests} codes={CodesIssued} tokenRequests={TokenRequests} tokens={TokensIssued} refreshes={Refreshes} revocations={Revocations} deviceCodes={DeviceCodesIssued} devicePolls={DevicePolls} userInfo={UserInfoRequests} sessionsEnded={SessionsEnded} " +
         $"denials={Denials} errors=[{string.Join(", ", ErrorsByKind.Select(e => $"{e.Key}:{e.Value}"))}] faults={FaultsInjected}";
 }

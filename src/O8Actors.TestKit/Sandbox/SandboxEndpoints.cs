@@ -13,6 +13,7 @@ internal sealed class SandboxEndpoints(Uri baseAddress)
     public const string DeviceAuthorizationPath = "/device/code";
     public const string DeviceVerificationPath = "/device";
     public const string PushedAuthorizationPath = "/par";
+    public const string EndSessionPath = "/end-session";
     public const string OpenIdConfigurationPath = "/.well-known/openid-configuration";
     public const string OAuthServerMetadataPath = "/.well-known/oauth-authorization-server";
 
@@ -30,5 +31,6 @@ internal sealed class SandboxEndpoints(Uri baseAddress)
     public Uri DeviceAuthorization { get; } = new(baseAddress, DeviceAuthorizationPath);
     public Uri DeviceVerification { get; } = new(baseAddress, DeviceVerificationPath);
     public Uri PushedAuthorization { get; } = new(baseAddress, PushedAuthorizationPath);
+    public Uri EndSession { get; } = new(baseAddress, EndSessionPath);
     public Uri Discovery { get; } = new(baseAddress, OpenIdConfigurationPath);
 }

@@ -91,6 +91,13 @@ public sealed class SandboxOptions
     /// </summary>
     public bool SendIssuerParameter { get; set; } = true;
 
+    /// <summary>
+    /// Whether the server offers OpenID Connect RP-Initiated Logout 1.0 (default <c>true</c>): <c>/end-session</c> is
+    /// served and advertised as <c>end_session_endpoint</c>. Turn it off to play a provider without it (GitHub, plain
+    /// OAuth 2.0 servers): the metadata leaves it out and the path answers 404.
+    /// </summary>
+    public bool EndSession { get; set; } = true;
+
     /// <summary>Whether refresh tokens are issued (default <c>true</c>).</summary>
     public bool IssueRefreshTokens { get; set; } = true;
 

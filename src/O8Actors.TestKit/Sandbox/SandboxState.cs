@@ -21,6 +21,9 @@ internal sealed class SandboxState(SandboxOptions options, CancellationToken sto
     public ConcurrentDictionary<string, byte> SeenAssertionIds { get; } = new(StringComparer.Ordinal);
     public ConcurrentDictionary<string, AuthorizeRequestInfo> PendingConsents { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Every logout carried out at <c>/end-session</c>, in order. The sandbox keeps no login session to end, so this record is the effect.</summary>
+    public ConcurrentQueue<SandboxEndedSession> EndedSessions { get; } = new();
+
     /// <summary>Cancelled when the server stops: ends hanging requests and delays.</summary>
     public CancellationToken Stopping { get; } = stopping;
 

@@ -26,6 +26,7 @@ namespace O8Actors.Accounts;
 internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 {
     private const string RenewalTimer = "renewal";
+    private const string EndSessionTimer = "end-session";
     private readonly OAuthAccount _account;
     private readonly ITokenStore _store;
     private readonly IActorRef _providers;
@@ -115,7 +116,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             _rememberTo.Add(Sender);
             BeginRenewal();
         });
-        Receive<SignOut>(_ => BeginSignOut(Sender));
+        Receive<SignOut>(msg => BeginSignOut(msg.Options, Sender));
         StaleReplies();
     }
 
@@ -331,6 +332,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         Receive<CodeExchanged>(_ => { });
         Receive<CodeExchangeFailed>(_ => { });
         Receive<InteractiveDone>(_ => { });
+        Receive<ProviderSessionEnded>(_ => { });
     }
 
     private void Load(int generation)
@@ -568,28 +570,28 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     // ---- signing out ----------------------------------------------------------------------------------------------
 
-    private void BeginSignOut(IActorRef replyTo)
+    private void BeginSignOut(SignOutOptions options, IActorRef replyTo)
     {
         Context.SetReceiveTimeout(null);
         // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
         Withdraw();
-        Become(() => SigningOut(replyTo));
+        Become(() => SigningOut(options, replyTo));
         var store = _store;
         var account = _account;
         store.LoadAsync(account).PipeTo(Self, success: stored => new SignOutLoaded(stored),
             failure: _ => new SignOutLoaded(null));
     }
 
-    private void SigningOut(IActorRef replyTo)
+    private void SigningOut(SignOutOptions options, IActorRef replyTo)
     {
         var revokeId = $"revoke-{FlowSecrets.RandomToken(6)}";
-        Receive<GetAccessToken>(_ => Sender.Tell(new Status.Failure(
-            new InteractionRequiredException(_account, InteractionReason.NoAccount, $"{_account} is signing out."))));
-        Receive<RememberLogin>(_ => StashMessage());
-        Receive<SignOut>(_ => StashMessage());
+        // The ID token names the session to end (id_token_hint); read before the stored copy is removed.
+        string? idTokenHint = null;
+        WhileSigningOut();
         Receive<SignOutLoaded>(msg =>
         {
             var tokens = msg.Stored?.Tokens ?? _current?.Tokens;
+            idTokenHint = tokens?.IdToken;
             var revoke = new List<RevocationContext>(2);
             if (tokens?.RefreshToken is { Length: > 0 } refresh) revoke.Add(new RevocationContext(refresh, "refresh_token"));
             if (tokens?.AccessToken is { Length: > 0 } access) revoke.Add(new RevocationContext(access, "access_token"));
@@ -607,10 +609,50 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             Withdraw();
             _current = null;
             _served = null;
-            replyTo.Tell(msg.Result);
-            Retire();
+            if (options.EndProviderSession) EndProviderSession(options, idTokenHint, msg.Result, replyTo);
+            else
+            {
+                replyTo.Tell(msg.Result);
+                Retire();
+            }
         });
         StaleReplies();
+    }
+
+    /// <summary>
+    /// The sign-out's browser step, after the tokens are revoked and forgotten (so a browser that never comes back leaves
+    /// nothing usable behind): the flows supervisor opens the provider's end-session endpoint and answers once the browser
+    /// is back, or the step's deadline passed. A backstop timer answers the caller should that answer be lost.
+    /// </summary>
+    private void EndProviderSession(SignOutOptions options, string? idTokenHint, SignOutResult result, IActorRef replyTo)
+    {
+        var requestId = $"end-session-{FlowSecrets.RandomToken(6)}";
+        var timeout = _settings.EndSessionTimeout(options);
+        _flows.Tell(new EndProviderSession(_account.Provider, requestId, idTokenHint, timeout));
+        Timers.StartSingleTimer(EndSessionTimer, new ProviderSessionEnded(requestId, ProviderSessionOutcome.Failed,
+            "The provider's session step did not answer (internal error)."), timeout + _settings.RenewalTimeout);
+        Become(() =>
+        {
+            WhileSigningOut();
+            Receive<ProviderSessionEnded>(msg => msg.RequestId == requestId, msg =>
+            {
+                Timers.Cancel(EndSessionTimer);
+                if (msg.Outcome is not ProviderSessionOutcome.Ended)
+                    _log.Warning("Account {0}: the provider's session was not ended ({1}: {2})", _account, msg.Outcome, msg.Reason);
+                replyTo.Tell(result with { ProviderSession = msg.Outcome, ProviderSessionReason = msg.Reason });
+                Retire();
+            });
+            StaleReplies();
+        });
+    }
+
+    /// <summary>Until the sign-out is answered: callers are told the account is signing out; logins and sign-outs wait for the fresh actor.</summary>
+    private void WhileSigningOut()
+    {
+        Receive<GetAccessToken>(_ => Sender.Tell(new Status.Failure(
+            new InteractionRequiredException(_account, InteractionReason.NoAccount, $"{_account} is signing out."))));
+        Receive<RememberLogin>(_ => StashMessage());
+        Receive<SignOut>(_ => StashMessage());
     }
 
     private void Remove(SignOutResult result)
@@ -678,6 +720,13 @@ internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan Exchange
     /// Longer than both, so it fires only when something is broken (a store that never answers).
     /// </summary>
     public TimeSpan RenewalTimeout => LockWait + ExchangeTimeouts.RefreshWait(ExchangeTimeout) + TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a sign-out waits for the browser to come back from the provider's end-session endpoint.</summary>
+    public TimeSpan EndSessionTimeout(SignOutOptions options) => options.Timeout ?? Login.Timeout;
+
+    /// <summary>How long a caller waits for a sign-out: revocation and removal, then the browser's round trip when asked for.</summary>
+    public TimeSpan SignOutWait(SignOutOptions options) =>
+        RenewalTimeout + RenewalTimeout + (options.EndProviderSession ? EndSessionTimeout(options) + RenewalTimeout : TimeSpan.Zero);
 
     /// <summary>How long a caller waits for a token: a renewal, or an interactive login when it allows one.</summary>
     public TimeSpan CallerWait(bool interactive, TimeSpan? loginTimeout) =>

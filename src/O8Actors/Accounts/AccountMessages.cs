@@ -18,8 +18,11 @@ internal sealed record RememberLogin(OAuthAccount Account, TokenSet Tokens)
 /// <summary>The login's tokens are stored.</summary>
 internal sealed record LoginRemembered(OAuthAccount Account, long Version);
 
-/// <summary>Revokes the account's tokens at the provider and forgets them; answered with a <see cref="SignOutResult"/>.</summary>
-internal sealed record SignOut(OAuthAccount Account);
+/// <summary>
+/// Revokes the account's tokens at the provider and forgets them, then ends the provider's browser session when
+/// <paramref name="Options"/> ask for it; answered with a <see cref="SignOutResult"/>.
+/// </summary>
+internal sealed record SignOut(OAuthAccount Account, SignOutOptions Options);
 
 /// <summary>Lists stored accounts; answered with <see cref="AccountList"/>.</summary>
 internal sealed record ListAccounts(string? Provider);

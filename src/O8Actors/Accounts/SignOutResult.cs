@@ -16,11 +16,40 @@ public enum RevocationOutcome
     NothingToRevoke,
 }
 
+/// <summary>What happened to the user's browser session at the provider when an account signed out.</summary>
+public enum ProviderSessionOutcome
+{
+    /// <summary>Not asked for (<see cref="SignOutOptions.EndProviderSession"/> was false): the provider's session, if any, stays.</summary>
+    NotRequested,
+
+    /// <summary>The provider ended its session and sent the browser back (OpenID Connect RP-Initiated Logout).</summary>
+    Ended,
+
+    /// <summary>The provider has no <c>end_session_endpoint</c> (none in its metadata or configuration); its session stays.</summary>
+    NotSupported,
+
+    /// <summary>
+    /// The browser did not come back within the timeout (the user closed the tab, or the provider refused the request and
+    /// showed an error page): the provider's session may still be open.
+    /// </summary>
+    TimedOut,
+
+    /// <summary>The provider's session could not be ended (see <see cref="SignOutResult.ProviderSessionReason"/>): it may still be open.</summary>
+    Failed,
+}
+
 /// <summary>
-/// The result of <see cref="IOAuthLogins.SignOutAsync"/>. The account is forgotten locally in every case; a failed
+/// The result of <see cref="IOAuthLogins.SignOutAsync(OAuthAccount, System.Threading.CancellationToken)"/>. The account is forgotten locally in every case; a failed
 /// revocation is reported here rather than thrown, since the sign-out itself happened.
 /// </summary>
 /// <param name="Account">The account signed out.</param>
 /// <param name="Revocation">What the provider did.</param>
 /// <param name="Reason">Why the revocation failed (safe to log: no token in it); null otherwise.</param>
-public sealed record SignOutResult(OAuthAccount Account, RevocationOutcome Revocation, string? Reason = null);
+public sealed record SignOutResult(OAuthAccount Account, RevocationOutcome Revocation, string? Reason = null)
+{
+    /// <summary>What happened to the provider's browser session (<see cref="SignOutOptions.EndProviderSession"/>).</summary>
+    public ProviderSessionOutcome ProviderSession { get; init; } = ProviderSessionOutcome.NotRequested;
+
+    /// <summary>Why the provider's session was not ended, when it was asked for and was not (safe to log: no token in it); null otherwise.</summary>
+    public string? ProviderSessionReason { get; init; }
+}

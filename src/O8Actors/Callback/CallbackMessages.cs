@@ -17,6 +17,13 @@ namespace O8Actors.Callback;
 /// the listener reads its mailbox in order).</param>
 internal sealed record RegisterState(string State, string LoginId, bool WatchRegistrant = true, bool Acknowledge = true)
 {
+    /// <summary>
+    /// The registrant is a sign-out's browser step (<see cref="O8Actors.Flows.EndSessionActor"/>): it is sent
+    /// <see cref="SignOutReturned"/> for a return that carries neither a code nor an error, and nothing else; a login's
+    /// registration is never sent such a return.
+    /// </summary>
+    public bool ForSignOut { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"RegisterState {{ LoginId = {LoginId} }}";
 }
@@ -57,6 +64,15 @@ internal sealed record AuthorizationCallback(string LoginId, string? Code, strin
         $"AuthorizationCallback {{ LoginId = {LoginId}, HasCode = {Code is not null}, Error = {Error}, Issuer = {Issuer} }}";
 }
 
+/// <summary>
+/// The provider sent the browser back after ending its session (OpenID Connect RP-Initiated Logout: the
+/// <c>post_logout_redirect_uri</c> with the sign-out's <c>state</c>, nothing else). The sender waits for one
+/// <see cref="CallbackResponse"/>.
+/// </summary>
+/// <param name="RequestId">The sign-out step it belongs to.</param>
+/// <param name="Path">The path it arrived on; the step refuses one that is not its provider's redirect path.</param>
+internal sealed record SignOutReturned(string RequestId, string? Path);
+
 /// <summary>The page to show the browser for a callback.</summary>
 /// <param name="StatusCode">HTTP status.</param>
 /// <param name="Kind">Which page.</param>
@@ -82,6 +98,8 @@ internal enum CallbackPageKind
     NotFound,
     /// <summary>The method is not GET.</summary>
     MethodNotAllowed,
+    /// <summary>The provider ended its session: "you are signed out".</summary>
+    SignedOut,
 }
 
 /// <summary>Asks the listener whether it is bound.</summary>

@@ -13,6 +13,14 @@ internal static class CallbackPages
     public static readonly CallbackResponse SignedIn =
         new(200, CallbackPageKind.Success, "You are signed in. You can close this tab and return to the application.");
 
+    /// <summary>The page of a sign-out whose provider ended its session.</summary>
+    public static readonly CallbackResponse SignedOut =
+        new(200, CallbackPageKind.SignedOut, "You are signed out of the provider too. You can close this tab and return to the application.");
+
+    /// <summary>A sign-out's return on another provider's redirect path.</summary>
+    public static readonly CallbackResponse NotThisSignOut =
+        new(400, CallbackPageKind.BadRequest, "This sign-out came back at an address that is not its provider's. Sign out again from the application.");
+
     /// <summary>The page for a stray request to another path.</summary>
     public static readonly CallbackResponse NotFound =
         new(404, CallbackPageKind.NotFound, "There is nothing here. This address only receives sign-in redirects.");
@@ -94,6 +102,7 @@ internal static class CallbackPages
     private static (string Title, string Heading, string Accent) Look(CallbackPageKind kind) => kind switch
     {
         CallbackPageKind.Success => ("Signed in", "You are signed in. You can close this tab.", "#1a7f37"),
+        CallbackPageKind.SignedOut => ("Signed out", "You are signed out. You can close this tab.", "#1a7f37"),
         CallbackPageKind.Denied => ("Sign-in denied", "The sign-in was denied.", "#bf8700"),
         CallbackPageKind.Failed => ("Sign-in failed", "The sign-in failed.", "#cf222e"),
         CallbackPageKind.BadRequest => ("Bad request", "This request cannot be used to sign in.", "#cf222e"),

@@ -20,7 +20,11 @@ internal enum CallbackVerdict
     MissingState,
     /// <summary>A parameter the login relies on (<c>state</c>, <c>code</c>, <c>error</c>, <c>error_description</c>, <c>iss</c>) appears twice: 400.</summary>
     DuplicateParameter,
-    /// <summary>Neither <c>code</c> nor <c>error</c>: 400.</summary>
+    /// <summary>
+    /// Neither <c>code</c> nor <c>error</c>: 400 for a login. The same shape is how a provider sends the browser back after
+    /// a sign-out (OpenID Connect RP-Initiated Logout: <c>state</c> only), so the listener routes it to a sign-out's
+    /// registration, and to nothing else.
+    /// </summary>
     MissingCodeAndError,
 }
 
@@ -35,6 +39,9 @@ internal readonly record struct CallbackClassification(
 {
     /// <summary>Whether the request may be routed to a login.</summary>
     public bool IsCandidate => Verdict == CallbackVerdict.Candidate;
+
+    /// <summary>Whether the request may be a provider's return after a sign-out (a state and nothing else), for the listener to route by its state.</summary>
+    public bool MayBeSignOutReturn => Verdict == CallbackVerdict.MissingCodeAndError && State is not null;
 
     /// <inheritdoc />
     public override string ToString() => $"CallbackClassification {{ Verdict = {Verdict} }}";
@@ -113,7 +120,7 @@ internal static class CallbackRequestClassifier
         }
 
         if (string.IsNullOrEmpty(state)) return new(CallbackVerdict.MissingState);
-        if (string.IsNullOrEmpty(code) && string.IsNullOrEmpty(error)) return new(CallbackVerdict.MissingCodeAndError);
+        if (string.IsNullOrEmpty(code) && string.IsNullOrEmpty(error)) return new(CallbackVerdict.MissingCodeAndError, state);
         // The provider's words travel on to logs, events, exceptions and pages: clean them once, here.
         return new(CallbackVerdict.Candidate, state, code,
             ExternalText.Clean(error, ExternalText.MaxErrorLength),

@@ -29,7 +29,7 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         var verdict = CallbackRequestClassifier.Classify(request.Method, request.Path.Value,
             checkLoopbackHost ? request.Headers.Host.ToString() : "localhost", request.QueryString.Value, callbackPath);
         var ct = context.RequestAborted;
-        if (!verdict.IsCandidate)
+        if (!verdict.IsCandidate && !verdict.MayBeSignOutReturn)
         {
             O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", ReasonTag(verdict.Verdict)));
             // Debug, never Warning: any local process can send these as fast as it likes, and a Warning line each would
@@ -43,6 +43,8 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         CallbackResponse page;
         try
         {
+            // A state without code or error goes on too: the listener routes it to a sign-out's registration or answers
+            // the same 400 as before, without touching a login (CallbackServerActor.Route).
             var message = new CallbackReceived(verdict.State!, verdict.Code, verdict.Error, verdict.ErrorDescription, verdict.Issuer,
                 ExternalText.Clean(request.Path.Value, ExternalText.MaxTextLength))
             {

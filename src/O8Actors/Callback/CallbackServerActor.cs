@@ -191,7 +191,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
 
         if (existing is null)
         {
-            _states[register.State] = new Registration(flow, register.LoginId, register.WatchRegistrant);
+            _states[register.State] = new Registration(flow, register.LoginId, register.WatchRegistrant, register.ForSignOut);
             if (register.WatchRegistrant) Watch(flow);
         }
 
@@ -207,6 +207,17 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
 
     private void Route(CallbackReceived callback)
     {
+        // A login takes only a code or an error, a sign-out only a return without either: the other shape is refused
+        // as malformed, and the state stays where it was (as for any malformed request before this was routed).
+        var isReturn = callback.Code is null && callback.Error is null;
+        if (_states.TryGetValue(callback.State, out var owner) ? owner.ForSignOut != isReturn : isReturn)
+        {
+            _log.Debug("Callback listener rejected a callback: neither code nor error, or a code or error for a sign-out");
+            O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "missing_code_and_error"));
+            Sender.Tell(CallbackPages.Malformed);
+            return;
+        }
+
         if (!_states.Remove(callback.State, out var registration))
         {
             // Debug: any local process can send these (the metric below counts them); a Warning each would flood the app's log.
@@ -219,7 +230,13 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         // Single use: the state is gone before the login sees the code, so a replay finds nothing. Forwarded: the
         // login's answer goes straight to the browser request that asked.
         if (registration.Watch) Unwatch(registration.Flow);
-        _log.Debug("Callback listener routing a callback to login {0}", registration.LoginId);
+        _log.Debug("Callback listener routing a callback to {0}", registration.LoginId);
+        if (isReturn)
+        {
+            registration.Flow.Tell(new SignOutReturned(registration.LoginId, callback.Path), Sender);
+            return;
+        }
+
         registration.Flow.Tell(new AuthorizationCallback(registration.LoginId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer,
             callback.Path) { BrowserSecrets = callback.BrowserSecrets }, Sender);
     }
@@ -301,6 +318,6 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
     private static Exception Unwrap(Exception ex) =>
         ex is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : ex;
 
-    private sealed record Registration(IActorRef Flow, string LoginId, bool Watch);
+    private sealed record Registration(IActorRef Flow, string LoginId, bool Watch, bool ForSignOut);
 
 }

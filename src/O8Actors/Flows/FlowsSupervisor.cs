@@ -65,6 +65,23 @@ internal sealed class FlowsSupervisor : ReceiveActor
             foreach (var flowId in _waiters.Keys) Context.Child(flowId).Tell(msg);
         });
         Receive<GetFlowsInFlight>(_ => Sender.Tell(new FlowsInFlight(_waiters.Count)));
+        Receive<EndProviderSession>(EndSession);
+    }
+
+    /// <summary>
+    /// A sign-out's browser step runs as a child of its own (not a login: it is not counted against the pending-login
+    /// limits nor watched here, since it always answers its requester itself, from <c>PostStop</c> at the latest).
+    /// </summary>
+    private void EndSession(EndProviderSession msg)
+    {
+        if (_draining)
+        {
+            Sender.Tell(new ProviderSessionEnded(msg.RequestId, ProviderSessionOutcome.Failed, "The application is shutting down."));
+            return;
+        }
+
+        // A generated name ("$…"): login ids may not start with '$', so it never takes a login's name.
+        Context.ActorOf(EndSessionActor.Props(msg, _flowContext, Sender));
     }
 
     /// <summary>

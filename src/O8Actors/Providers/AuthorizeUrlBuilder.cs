@@ -93,7 +93,15 @@ internal static class AuthorizeUrlBuilder
         }
         foreach (var (key, value) in extras)
             query.Add(new(key, value ?? ""));
+        return WithQuery(endpoint, query);
+    }
 
+    /// <summary>
+    /// <paramref name="endpoint"/> followed by <paramref name="query"/>, each name and value percent-encoded (also for the
+    /// end-session URL, <see cref="EndSessionUrlBuilder"/>).
+    /// </summary>
+    internal static Uri WithQuery(Uri endpoint, List<KeyValuePair<string, string>> query)
+    {
         // The endpoint as it is written (EndpointRules refuses one with a fragment); a query it carries itself (some
         // tenants put one there) is kept and ours follows it. AbsoluteUri is the Uri's own cached string, not a new one.
         var absolute = endpoint.AbsoluteUri.AsSpan();

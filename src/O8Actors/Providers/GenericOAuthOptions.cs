@@ -29,6 +29,13 @@ public sealed class GenericOAuthOptions
     public Uri? RevocationEndpoint { get; set; }
 
     /// <summary>
+    /// The end-session endpoint (OpenID Connect RP-Initiated Logout 1.0), where a sign-out that asks for it
+    /// (<see cref="SignOutOptions.EndProviderSession"/>) sends the browser to end the user's session at the provider; null
+    /// when the provider has none. HTTPS, or http on a loopback host for tests.
+    /// </summary>
+    public Uri? EndSessionEndpoint { get; set; }
+
+    /// <summary>
     /// The device authorization endpoint (RFC 8628 section 3.1), for device logins (<see cref="LoginMethod.Device"/>); null
     /// when the provider has none. HTTPS, or http on a loopback host for tests.
     /// </summary>
@@ -155,6 +162,7 @@ public sealed class GenericOAuthOptions
         AuthorizationEndpoint = AuthorizationEndpoint,
         TokenEndpoint = TokenEndpoint,
         RevocationEndpoint = RevocationEndpoint,
+        EndSessionEndpoint = EndSessionEndpoint,
         DeviceAuthorizationEndpoint = DeviceAuthorizationEndpoint,
         PushedAuthorizationRequestEndpoint = PushedAuthorizationRequestEndpoint,
         RequirePushedAuthorizationRequests = RequirePushedAuthorizationRequests,
@@ -190,6 +198,8 @@ public sealed class GenericOAuthOptions
         EndpointRules.RequireSecureAbsolute(TokenEndpoint, $"{who}: TokenEndpoint", nameof(TokenEndpoint));
         if (RevocationEndpoint is not null)
             EndpointRules.RequireSecureAbsolute(RevocationEndpoint, $"{who}: RevocationEndpoint", nameof(RevocationEndpoint));
+        if (EndSessionEndpoint is not null)
+            EndpointRules.RequireSecureAbsolute(EndSessionEndpoint, $"{who}: EndSessionEndpoint", nameof(EndSessionEndpoint));
         if (DeviceAuthorizationEndpoint is not null)
             EndpointRules.RequireSecureAbsolute(DeviceAuthorizationEndpoint, $"{who}: DeviceAuthorizationEndpoint", nameof(DeviceAuthorizationEndpoint));
         if (PushedAuthorizationRequestEndpoint is not null)

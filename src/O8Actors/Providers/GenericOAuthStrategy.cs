@@ -121,6 +121,14 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     }
 
     /// <inheritdoc />
+    /// <remarks>The URL of <see cref="GenericOAuthOptions.EndSessionEndpoint"/>; null when none is configured.</remarks>
+    public override Task<Uri?> BuildEndSessionUrlAsync(EndSessionContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return Task.FromResult(_options.EndSessionEndpoint is { } endpoint ? EndSessionUrlBuilder.Build(endpoint, _options.ClientId, context) : null);
+    }
+
+    /// <inheritdoc />
     /// <exception cref="IdTokenValidationException">The response's ID token failed validation; no tokens are returned.</exception>
     public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken) =>
         // Without a validator there is nothing to do after the exchange: its task is the answer (one async layer and its

@@ -114,6 +114,9 @@ internal static class MetadataDiscovery
                 : Endpoint(provider, source, "pushed_authorization_request_endpoint", document.PushedAuthorizationRequestEndpoint),
             RequirePushedAuthorizationRequests: document.TryGetBoolean("require_pushed_authorization_requests") == true)
         {
+            EndSessionEndpoint = string.IsNullOrEmpty(document.EndSessionEndpoint)
+                ? null
+                : Endpoint(provider, source, "end_session_endpoint", document.EndSessionEndpoint),
             DpopSigningAlgorithms = document.Json is { ValueKind: JsonValueKind.Object } j && j.TryGetProperty("dpop_signing_alg_values_supported", out var algs)
                 && algs.ValueKind == JsonValueKind.Array
                 ? algs.EnumerateArray().Select(a => a.GetString() ?? "").ToList()

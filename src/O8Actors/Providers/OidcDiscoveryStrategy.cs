@@ -95,6 +95,14 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     }
 
     /// <inheritdoc />
+    /// <remarks>Uses the metadata's <c>end_session_endpoint</c>; null when it has none.</remarks>
+    public override async Task<Uri?> BuildEndSessionUrlAsync(EndSessionContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
+        return await resolved.Strategy.BuildEndSessionUrlAsync(context, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     /// <remarks>Uses the metadata's <c>device_authorization_endpoint</c>; a provider without one does not support device logins.</remarks>
     public override async Task<DeviceAuthorization> RequestDeviceAuthorizationAsync(DeviceAuthorizationContext context, HttpClient http,
         CancellationToken cancellationToken)
@@ -112,6 +120,9 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
 
     /// <summary>The discovered device authorization endpoint (RFC 8628), once resolved; null when the metadata has none.</summary>
     public Uri? DeviceAuthorizationEndpoint => _resolved?.Strategy.Options.DeviceAuthorizationEndpoint;
+
+    /// <summary>The discovered end-session endpoint (OpenID Connect RP-Initiated Logout), once resolved; null when the metadata has none.</summary>
+    public Uri? EndSessionEndpoint => _resolved?.Strategy.Options.EndSessionEndpoint;
 
     /// <summary>The discovered revocation endpoint (RFC 7009), once resolved; null when the metadata has none.</summary>
     public Uri? RevocationEndpoint => _resolved?.Strategy.Options.RevocationEndpoint;
@@ -151,6 +162,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             AuthorizationEndpoint = metadata.AuthorizationEndpoint,
             TokenEndpoint = metadata.TokenEndpoint,
             RevocationEndpoint = metadata.RevocationEndpoint,
+            EndSessionEndpoint = metadata.EndSessionEndpoint,
             DeviceAuthorizationEndpoint = metadata.DeviceAuthorizationEndpoint,
             PushedAuthorizationRequestEndpoint = metadata.PushedAuthorizationRequestEndpoint,
             RequirePushedAuthorizationRequests = metadata.RequirePushedAuthorizationRequests,

@@ -93,6 +93,7 @@ internal sealed class ProviderActor : ReceiveActor
     private object InternalFailure(object request) => request switch
     {
         PrepareAuthorization p => new ProviderUnavailable(p.LoginId, $"The provider '{_strategy.Name}' failed (internal error)."),
+        PrepareEndSession s => new ProviderUnavailable(s.RequestId, $"The provider '{_strategy.Name}' failed (internal error)."),
         ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.TokenExchange, $"The token exchange with '{_strategy.Name}' failed (internal error).", null),
         RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.TokenExchange, $"The token refresh with '{_strategy.Name}' failed (internal error).", null),
         RevokeTokens v => new RevocationDone(v.RequestId, RevocationOutcome.Failed, $"The revocation with '{_strategy.Name}' failed (internal error)."),
@@ -206,8 +207,32 @@ internal sealed class ProviderActor : ReceiveActor
         return provider;
     }
 
+    /// <summary>
+    /// A sign-out's end-session URL: built by the strategy (which reads its metadata first when it has not yet) and piped
+    /// to the sign-out; no token request, so it does not queue behind them.
+    /// </summary>
+    private void PrepareEndSession(PrepareEndSession msg, IActorRef replyTo)
+    {
+        try
+        {
+            var postLogoutRedirectUri = RedirectUriFor(msg.ListenerRedirectUri);
+            var context = new EndSessionContext(msg.State, postLogoutRedirectUri, msg.IdTokenHint);
+            var strategy = _strategy;
+            var http = _httpClients();
+            var requestId = msg.RequestId;
+            RunWithTimeout(ct => strategy.BuildEndSessionUrlAsync(context, http, ct), _exchangeTimeout).PipeTo(replyTo,
+                success: url => new EndSessionPrepared(requestId, url, postLogoutRedirectUri),
+                failure: e => new ProviderUnavailable(requestId, $"The provider '{strategy.Name}' could not build an end-session URL: {SafeReason(e)}"));
+        }
+        catch (Exception e)
+        {
+            replyTo.Tell(new ProviderUnavailable(msg.RequestId, $"The provider '{_strategy.Name}' could not build an end-session URL: {SafeReason(e)}"));
+        }
+    }
+
     private void TokenRequests()
     {
+        Receive<PrepareEndSession>(msg => PrepareEndSession(msg, Sender));
         Receive<ExchangeCode>(msg => Enqueue(msg));
         Receive<RefreshTokens>(msg => Enqueue(msg));
         Receive<RevokeTokens>(msg => Enqueue(msg));

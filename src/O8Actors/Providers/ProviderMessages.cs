@@ -42,6 +42,31 @@ internal sealed record AuthorizationPrepared(string LoginId, Uri AuthorizeUrl, P
     public override string ToString() => $"AuthorizationPrepared {{ LoginId = {LoginId} }}";
 }
 
+/// <summary>
+/// Asks a provider for a sign-out's end-session URL (OpenID Connect RP-Initiated Logout 1.0); answered with
+/// <see cref="EndSessionPrepared"/> or <see cref="ProviderUnavailable"/> (<c>LoginId</c> = <paramref name="RequestId"/>).
+/// </summary>
+/// <param name="Provider">The registered provider's name.</param>
+/// <param name="RequestId">The sign-out step it belongs to.</param>
+/// <param name="State">The step's <c>state</c>, which the provider sends back.</param>
+/// <param name="ListenerRedirectUri">The listener's redirect URI; the provider's own path makes it the post-logout redirect URI.</param>
+/// <param name="IdTokenHint">The account's ID token (a secret), or null.</param>
+internal sealed record PrepareEndSession(string Provider, string RequestId, string State, Uri ListenerRedirectUri, string? IdTokenHint)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"PrepareEndSession {{ Provider = {Provider}, RequestId = {RequestId} }}";
+}
+
+/// <summary>A sign-out's end-session URL, or none when the provider has no end-session endpoint.</summary>
+/// <param name="RequestId">The sign-out step.</param>
+/// <param name="EndSessionUrl">The URL to open; null: the provider does not support RP-initiated logout.</param>
+/// <param name="PostLogoutRedirectUri">Where the provider sends the browser back (the provider's redirect URI).</param>
+internal sealed record EndSessionPrepared(string RequestId, Uri? EndSessionUrl, Uri PostLogoutRedirectUri)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"EndSessionPrepared {{ RequestId = {RequestId}, Supported = {EndSessionUrl is not null} }}";
+}
+
 /// <summary>The provider could not serve the request (unknown name, discovery failed, bad configuration).</summary>
 /// <param name="LoginId">The login (or request) it answers.</param>
 /// <param name="Reason">Why, safe to log and show.</param>

@@ -29,4 +29,7 @@ internal sealed record ProviderMetadata(
 {
     /// <summary>The DPoP proof algorithms the server lists (<c>dpop_signing_alg_values_supported</c>, RFC 9449 section 5.1); null when it lists none.</summary>
     public IReadOnlyList<string>? DpopSigningAlgorithms { get; init; }
+
+    /// <summary>The <c>end_session_endpoint</c> (OpenID Connect RP-Initiated Logout 1.0, section 2.1); null when absent.</summary>
+    public Uri? EndSessionEndpoint { get; init; }
 }

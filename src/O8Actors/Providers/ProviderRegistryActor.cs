@@ -62,6 +62,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         Receive<RequestDeviceCode>(msg => Route(msg.Provider, msg));
         Receive<PollDeviceToken>(msg => Route(msg.Provider, msg));
         Receive<RevokeTokens>(msg => Route(msg.Provider, msg));
+        Receive<PrepareEndSession>(msg => Route(msg.Provider, msg));
     }
 
     /// <summary>
@@ -134,6 +135,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
     private static object UnknownProviderAnswer(object request, string reason) => request switch
     {
         PrepareAuthorization p => new ProviderUnavailable(p.LoginId, reason, LoginFailure.UnknownProvider),
+        PrepareEndSession s => new ProviderUnavailable(s.RequestId, reason, LoginFailure.UnknownProvider),
         ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.UnknownProvider, reason, null),
         RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.UnknownProvider, reason, null),
         RequestDeviceCode d => new CodeExchangeFailed(d.LoginId, LoginFailure.UnknownProvider, reason, null),

@@ -70,6 +70,14 @@ public abstract class ProviderStrategy
         Task.FromResult(false);
 
     /// <summary>
+    /// The URL that ends the user's browser session at the provider (OpenID Connect RP-Initiated Logout 1.0), for a
+    /// sign-out that asks for it (<see cref="SignOutOptions.EndProviderSession"/>); null when the provider has no
+    /// end-session endpoint (the default).
+    /// </summary>
+    public virtual Task<Uri?> BuildEndSessionUrlAsync(EndSessionContext context, HttpClient http, CancellationToken cancellationToken) =>
+        Task.FromResult<Uri?>(null);
+
+    /// <summary>
     /// Starts a device login (RFC 8628 section 3.1): asks the provider's device authorization endpoint for a device code
     /// and a user code, with the same client authentication as the token requests. The default says the provider does
     /// not support the device grant.
@@ -167,6 +175,16 @@ public sealed record RefreshContext(string RefreshToken, IReadOnlyList<string>? 
 
     /// <inheritdoc />
     public override string ToString() => "RefreshContext { RefreshToken = *** }";
+}
+
+/// <summary>What a strategy needs to build a sign-out's end-session URL (OpenID Connect RP-Initiated Logout 1.0).</summary>
+/// <param name="State">The sign-out's <c>state</c> (add it to the URL as is; the provider sends it back).</param>
+/// <param name="PostLogoutRedirectUri">Where the provider sends the browser back: the provider's redirect URI on the listener.</param>
+/// <param name="IdTokenHint">The account's last ID token (a secret: never log it), or null when it has none.</param>
+public sealed record EndSessionContext(string State, Uri PostLogoutRedirectUri, string? IdTokenHint)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"EndSessionContext {{ PostLogoutRedirectUri = {PostLogoutRedirectUri}, HasIdTokenHint = {IdTokenHint is not null} }}";
 }
 
 /// <summary>One token to revoke (RFC 7009 section 2.1).</summary>

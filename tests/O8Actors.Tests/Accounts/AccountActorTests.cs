@@ -82,7 +82,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     public async Task A_sign_out_between_two_logins_of_one_account_keeps_their_order()
     {
         var (strategy, store, accounts, first) = await FirstLoginBeingWrittenAsync();
-        var signOut = accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+        var signOut = accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
         var second = strategy.Issue("alice");
         var secondRemembered = Remember(accounts, Alice, second);
         store.ReleaseSaves();
@@ -125,7 +125,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         Assert.True(cache.TryGet(Alice, Clock.Now, out var refreshed));
         Assert.Equal("at-2", (await refreshed).Token);
 
-        await accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+        await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
         Assert.False(cache.TryGet(Alice, Clock.Now, out _));
     }
 
@@ -317,7 +317,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         await Remember(accounts, Alice, strategy.Issue("alice"));
         await Get(accounts, Alice);
 
-        var result = await accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+        var result = await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
 
         Assert.Equal(RevocationOutcome.Revoked, result.Revocation);
         Assert.Equal([("rt-1", "refresh_token"), ("at-1", "access_token")], strategy.Revoked.Select(r => (r.Token, r.TokenTypeHint)));
@@ -337,7 +337,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         var accounts = await Accounts(strategy, store);
         await Remember(accounts, Alice, strategy.Issue("alice"));
 
-        var result = await accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+        var result = await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
 
         Assert.Equal(RevocationOutcome.Failed, result.Revocation);
         Assert.Contains("down", result.Reason);
@@ -352,7 +352,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         var accounts = await Accounts(strategy, store);
         await Remember(accounts, Alice, strategy.Issue("alice"));
 
-        var result = await accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+        var result = await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
 
         Assert.Equal(RevocationOutcome.NotSupported, result.Revocation);
         Assert.Null(await store.LoadAsync(Alice));
@@ -364,7 +364,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         var strategy = NewStrategy();
         var accounts = await Accounts(strategy, new InMemoryTokenStore());
         await Remember(accounts, Alice, strategy.Issue("alice"));
-        await accounts.Ask<SignOutResult>(new SignOut(Alice), Wait);
+        await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
 
         await Remember(accounts, Alice, strategy.Issue("alice"));
 

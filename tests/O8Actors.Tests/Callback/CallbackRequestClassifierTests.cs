@@ -66,7 +66,11 @@ public sealed class CallbackRequestClassifierTests
 
         Assert.Equal(expected, result.Verdict);
         Assert.Equal(expected == CallbackVerdict.Candidate, result.IsCandidate);
-        if (!result.IsCandidate) Assert.Null(result.State);
+        // A state without code or error may be a provider's return after a sign-out: it keeps the state (and nothing
+        // else) for the listener to route to a sign-out's registration; every other refusal carries nothing.
+        Assert.Equal(expected == CallbackVerdict.MissingCodeAndError, result.MayBeSignOutReturn);
+        if (result.MayBeSignOutReturn) Assert.Equal(("s", null, null), (result.State, result.Code, result.Error));
+        else if (!result.IsCandidate) Assert.Null(result.State);
     }
 
     [Fact]

@@ -148,6 +148,49 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     }
 
     [Fact]
+    public async Task A_sign_outs_return_carries_only_the_state_and_reaches_its_registrant_once()
+    {
+        var (listener, redirect) = await StartAsync(Options());
+        var signOut = CreateTestProbe();
+        signOut.Send(listener, new RegisterState("bye-state", "end-session-1") { ForSignOut = true });
+        await signOut.ExpectMsgAsync<StateRegistered>(Wait);
+
+        var pending = Client.GetAsync(new Uri(redirect, "/github?state=bye-state"));
+        var returned = await signOut.ExpectMsgAsync<SignOutReturned>(Wait);
+        Assert.Equal(new SignOutReturned("end-session-1", "/github"), returned);
+        signOut.Reply(CallbackPages.SignedOut);
+        using var response = await pending;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        AssertSecurityHeaders(response);
+        Assert.Contains("You are signed out", await response.Content.ReadAsStringAsync());
+
+        // Single use, as a login's state.
+        using var replay = await Client.GetAsync(new Uri(redirect, "/github?state=bye-state"));
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        await signOut.ExpectNoMsgAsync(Quiet);
+    }
+
+    [Theory]
+    [InlineData("/?code=c&state=bye-state")]
+    [InlineData("/?error=access_denied&state=bye-state")]
+    public async Task A_code_or_an_error_for_a_sign_out_state_is_refused_and_leaves_the_state(string pathAndQuery)
+    {
+        // A sign-out's state leaked from the browser (history, the provider's logs) must not become a way to hand the
+        // app a code, or to end the sign-out early.
+        var (listener, redirect) = await StartAsync(Options());
+        var signOut = CreateTestProbe();
+        signOut.Send(listener, new RegisterState("bye-state", "end-session-1") { ForSignOut = true });
+        await signOut.ExpectMsgAsync<StateRegistered>(Wait);
+
+        using var response = await Client.GetAsync(new Uri(redirect, pathAndQuery));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("not a valid sign-in redirect", await response.Content.ReadAsStringAsync());
+        await signOut.ExpectNoMsgAsync(Quiet);
+        Assert.Equal(1, (await StatusAsync(listener)).RegisteredStates);
+    }
+
+    [Fact]
     public async Task A_host_header_that_is_not_loopback_gets_400_and_touches_no_login()
     {
         var (listener, redirect) = await StartAsync(Options());

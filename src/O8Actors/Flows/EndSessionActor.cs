@@ -1,0 +1,200 @@
+using Akka.Actor;
+using Akka.Event;
+using O8Actors.Browser;
+using O8Actors.Callback;
+using O8Actors.Providers;
+
+namespace O8Actors.Flows;
+
+/// <summary>
+/// One sign-out's browser step (OpenID Connect RP-Initiated Logout 1.0): registers a fresh <c>state</c> with the
+/// listener, asks the provider for its end-session URL (<c>id_token_hint</c>, <c>post_logout_redirect_uri</c>: the
+/// provider's own redirect URI, and the state), opens the browser there and waits for the provider to send it back.
+/// Every path ends in exactly one <see cref="ProviderSessionEnded"/> to the requester; then the actor stops.
+/// </summary>
+/// <remarks>
+/// The listener routes a return by its state, as it routes a login's callback, and hands this actor only a return
+/// that carries neither a code nor an error (a login's callback never reaches it, nor a return a login): a page that
+/// learned the state can end the wait early, never make a sign-out look like a login.
+/// </remarks>
+internal sealed class EndSessionActor : UntypedActor, IWithTimers
+{
+    private readonly EndProviderSession _request;
+    private readonly FlowContext _context;
+    private readonly IActorRef _replyTo;
+    private readonly string _state = FlowSecrets.RandomToken(32);
+    private CancellationTokenSource? _browserCancellation;
+    private string? _returnPath;
+    private bool _stateRegistered;
+    private bool _ended;
+
+    /// <summary>Props for one sign-out's browser step, answering <paramref name="replyTo"/>.</summary>
+    public static Props Props(EndProviderSession request, FlowContext context, IActorRef replyTo) =>
+        Akka.Actor.Props.Create(() => new EndSessionActor(request, context, replyTo));
+
+    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
+    public EndSessionActor(EndProviderSession request, FlowContext context, IActorRef replyTo)
+    {
+        _request = request;
+        _context = context;
+        _replyTo = replyTo;
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed record Deadline
+    {
+        public static Deadline Instance { get; } = new();
+    }
+
+    private sealed record BrowserLaunched(BrowserLaunchResult Launch);
+
+    private sealed record BrowserRefused(string Reason);
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        Timers.StartSingleTimer(Deadline.Instance, Deadline.Instance, _request.Timeout);
+        _stateRegistered = true;
+        var known = _context.RedirectUri;
+        _context.Listener.Tell(new RegisterState(_state, _request.RequestId, WatchRegistrant: false, Acknowledge: known is null) { ForSignOut = true });
+        if (known is null) Become(Registering);
+        else Prepare(known);
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        _browserCancellation?.Cancel();
+        _browserCancellation?.Dispose();
+        if (!_ended)
+        {
+            // Stopped from outside (the system shuts down): the requester still gets its one answer.
+            Unregister();
+            _replyTo.Tell(new ProviderSessionEnded(_request.RequestId, ProviderSessionOutcome.Failed,
+                "The sign-out stopped before the browser came back (the application is shutting down)."));
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message) => Registering(message);
+
+    private void Registering(object message)
+    {
+        if (message is StateRegistered registered) Prepare(registered.RedirectUri);
+        else Always(message);
+    }
+
+    private void Prepare(Uri listenerUri)
+    {
+        _context.Providers.Tell(new PrepareEndSession(_request.Provider, _request.RequestId, _state, listenerUri, _request.IdTokenHint));
+        Become(Preparing);
+    }
+
+    private void Preparing(object message)
+    {
+        switch (message)
+        {
+            case EndSessionPrepared { EndSessionUrl: null }:
+                End(ProviderSessionOutcome.NotSupported,
+                    $"The provider '{_request.Provider}' has no end_session_endpoint (OpenID Connect RP-Initiated Logout): its browser session stays open.");
+                break;
+            case EndSessionPrepared prepared:
+                _returnPath = prepared.PostLogoutRedirectUri.AbsolutePath;
+                Launch(prepared.EndSessionUrl);
+                Become(AwaitingReturn);
+                break;
+            case ProviderUnavailable unavailable:
+                End(ProviderSessionOutcome.Failed, unavailable.Reason);
+                break;
+            default:
+                Always(message);
+                break;
+        }
+    }
+
+    private void Launch(Uri url)
+    {
+        _browserCancellation = new CancellationTokenSource();
+        var browser = _context.Browser;
+        var token = _browserCancellation.Token;
+        // On the thread pool: a launcher may block before its first await (Process.Start, xdg-open).
+        Task.Run(() => browser.LaunchAsync(url, token), CancellationToken.None).PipeTo(Self,
+            success: r => new BrowserLaunched(r),
+            failure: e => e is BrowserLaunchRefusedException refused
+                ? new BrowserRefused(refused.Message)
+                : new BrowserLaunched(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
+    }
+
+    private void AwaitingReturn(object message)
+    {
+        switch (message)
+        {
+            case SignOutReturned returned when returned.Path is { } path && !string.Equals(path, _returnPath, StringComparison.Ordinal):
+                // The listener removed the state when it routed this: the sign-out cannot complete any more.
+                _stateRegistered = false;
+                Sender.Tell(CallbackPages.NotThisSignOut);
+                End(ProviderSessionOutcome.Failed,
+                    $"The browser came back at '{path}', not at the provider's redirect path '{_returnPath}': another server sent it, so the provider's session may still be open.");
+                break;
+            case SignOutReturned:
+                _stateRegistered = false;
+                Sender.Tell(CallbackPages.SignedOut);
+                End(ProviderSessionOutcome.Ended, null);
+                break;
+            case BrowserLaunched { Launch.Launched: false } launched:
+                // Nobody can finish this step: say so now rather than when the deadline passes.
+                End(ProviderSessionOutcome.Failed, $"No browser could be opened to end the provider's session ({launched.Launch.Detail}).");
+                break;
+            case BrowserLaunched:
+                break;
+            case BrowserRefused refused:
+                End(ProviderSessionOutcome.Failed, refused.Reason);
+                break;
+            default:
+                Always(message);
+                break;
+        }
+    }
+
+    /// <summary>What every phase answers: the deadline and the listener's refusal.</summary>
+    private void Always(object message)
+    {
+        switch (message)
+        {
+            case Deadline:
+                End(ProviderSessionOutcome.TimedOut,
+                    $"The browser did not come back from the provider within {_request.Timeout.TotalSeconds:0.#} seconds: the user closed it, or the provider " +
+                    "refused the request (is the redirect URI listed among the client's post-logout redirect URIs?). Its session may still be open.");
+                break;
+            case StateRegistrationRefused refused:
+                _stateRegistered = false;
+                End(ProviderSessionOutcome.Failed, refused.Reason);
+                break;
+            case BrowserLaunched or BrowserRefused:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void End(ProviderSessionOutcome outcome, string? reason)
+    {
+        if (_ended) return;
+        _ended = true;
+        Unregister();
+        if (outcome != ProviderSessionOutcome.Ended)
+            Context.GetLogger().Info("Sign-out {0}: the provider's session step ended {1}", _request.RequestId, outcome);
+        _replyTo.Tell(new ProviderSessionEnded(_request.RequestId, outcome, reason));
+        Context.Stop(Self);
+    }
+
+    private void Unregister()
+    {
+        if (!_stateRegistered) return;
+        _stateRegistered = false;
+        _context.Listener.Tell(new UnregisterState(_state, _request.RequestId));
+    }
+}

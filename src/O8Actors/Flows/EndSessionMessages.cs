@@ -1,0 +1,21 @@
+namespace O8Actors.Flows;
+
+// Messages of a sign-out's browser step (OpenID Connect RP-Initiated Logout 1.0), between an account's actor, the
+// flows supervisor and the EndSessionActor it starts.
+
+/// <summary>
+/// Ends the user's browser session at <paramref name="Provider"/>: open its end-session endpoint and wait for the browser
+/// to come back to the listener; answered (to the sender) with one <see cref="ProviderSessionEnded"/>.
+/// </summary>
+/// <param name="Provider">The registered provider's name.</param>
+/// <param name="RequestId">Names this step in logs and in its answer.</param>
+/// <param name="IdTokenHint">The account's last ID token (a secret: never logged), sent as <c>id_token_hint</c>; null when it has none.</param>
+/// <param name="Timeout">How long to wait for the browser to come back.</param>
+internal sealed record EndProviderSession(string Provider, string RequestId, string? IdTokenHint, TimeSpan Timeout)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"EndProviderSession {{ Provider = {Provider}, RequestId = {RequestId}, HasIdTokenHint = {IdTokenHint is not null} }}";
+}
+
+/// <summary>What became of an <see cref="EndProviderSession"/>; <paramref name="Reason"/> is safe to log (null when it ended).</summary>
+internal sealed record ProviderSessionEnded(string RequestId, ProviderSessionOutcome Outcome, string? Reason = null);

@@ -1,0 +1,183 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using O8Actors.Browser;
+using O8Actors.Callback;
+using O8Actors.Configuration;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Flows;
+
+/// <summary>A sign-out's browser step (OpenID Connect RP-Initiated Logout), driven by probes in virtual time.</summary>
+public sealed class EndSessionActorTests : TestKit
+{
+    private static readonly Uri ListenerUri = new("https://localhost:41539/");
+    private static readonly Uri ProviderRedirectUri = new("https://localhost:41539/test");
+    private static readonly Uri EndSessionUrl = new("https://provider.test/logout?state=s");
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly TestProbe _listener;
+    private readonly TestProbe _providers;
+    private readonly TestProbe _requester;
+    private readonly TestProbe _browserTab;
+
+    public EndSessionActorTests() : base(@"akka.scheduler.implementation = ""Akka.TestKit.TestScheduler, Akka.TestKit""")
+    {
+        _listener = CreateTestProbe();
+        _providers = CreateTestProbe();
+        _requester = CreateTestProbe();
+        _browserTab = CreateTestProbe();
+    }
+
+    private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
+
+    private IActorRef Start(IBrowserLauncher browser, Uri? knownRedirectUri = null, string? idTokenHint = "the-id-token")
+    {
+        var context = new FlowContext(new LoginOptions(), _listener.Ref, _providers.Ref, browser, _requester.Ref, RedirectUri: knownRedirectUri);
+        var step = Sys.ActorOf(EndSessionActor.Props(new EndProviderSession("test", "end-session-1", idTokenHint, StepTimeout), context, _requester.Ref));
+        Watch(step);
+        return step;
+    }
+
+    /// <summary>Drives the step to the point where the browser is open at the provider.</summary>
+    private (IActorRef Step, RegisterState Registration, PrepareEndSession Preparation) StartUntilBrowserOpened(RecordingBrowser browser)
+    {
+        var step = Start(browser);
+        var registration = _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("end-session-1", ListenerUri));
+        var preparation = _providers.ExpectMsg<PrepareEndSession>();
+        _providers.Reply(new EndSessionPrepared("end-session-1", EndSessionUrl, ProviderRedirectUri));
+        AwaitCondition(() => browser.Opened.Contains(EndSessionUrl));
+        return (step, registration, preparation);
+    }
+
+    [Fact]
+    public void The_step_registers_a_sign_out_state_and_asks_the_provider_with_the_hint_and_the_listeners_uri()
+    {
+        var (_, registration, preparation) = StartUntilBrowserOpened(new RecordingBrowser());
+
+        Assert.True(registration.ForSignOut, "only a sign-out's registration may receive a return without code or error");
+        Assert.False(registration.WatchRegistrant);
+        Assert.Equal(43, registration.State.Length); // 256 bits, base64url
+        Assert.Equal(registration.State, preparation.State);
+        Assert.Equal(ListenerUri, preparation.ListenerRedirectUri);
+        Assert.Equal("the-id-token", preparation.IdTokenHint);
+        Assert.DoesNotContain("the-id-token", preparation.ToString());
+    }
+
+    [Fact]
+    public void The_providers_return_on_its_redirect_path_ends_the_session_with_the_signed_out_page()
+    {
+        var (step, _, _) = StartUntilBrowserOpened(new RecordingBrowser());
+
+        step.Tell(new SignOutReturned("end-session-1", "/test"), _browserTab.Ref);
+
+        Assert.Equal(CallbackPages.SignedOut, _browserTab.ExpectMsg<CallbackResponse>());
+        var ended = _requester.ExpectMsg<ProviderSessionEnded>();
+        Assert.Equal(new ProviderSessionEnded("end-session-1", ProviderSessionOutcome.Ended), ended);
+        ExpectTerminated(step);
+        // The listener removed the state when it routed the return: nothing to unregister.
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void A_return_on_another_providers_path_fails_the_step()
+    {
+        var (step, _, _) = StartUntilBrowserOpened(new RecordingBrowser());
+
+        step.Tell(new SignOutReturned("end-session-1", "/other"), _browserTab.Ref);
+
+        Assert.Equal(CallbackPages.NotThisSignOut, _browserTab.ExpectMsg<CallbackResponse>());
+        var ended = _requester.ExpectMsg<ProviderSessionEnded>();
+        Assert.Equal(ProviderSessionOutcome.Failed, ended.Outcome);
+        Assert.Contains("'/other'", ended.Reason);
+        ExpectTerminated(step);
+    }
+
+    [Fact]
+    public void A_browser_that_never_comes_back_times_out_on_the_scheduler_and_the_state_is_withdrawn()
+    {
+        var (step, registration, _) = StartUntilBrowserOpened(new RecordingBrowser());
+
+        Scheduler.Advance(StepTimeout - TimeSpan.FromSeconds(1));
+        _requester.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Scheduler.Advance(TimeSpan.FromSeconds(1));
+
+        var ended = _requester.ExpectMsg<ProviderSessionEnded>();
+        Assert.Equal(ProviderSessionOutcome.TimedOut, ended.Outcome);
+        Assert.Contains("60 seconds", ended.Reason);
+        Assert.Equal(new UnregisterState(registration.State, "end-session-1"), _listener.ExpectMsg<UnregisterState>());
+        ExpectTerminated(step);
+    }
+
+    [Fact]
+    public void A_provider_without_an_end_session_endpoint_is_reported_at_once_and_nothing_opens()
+    {
+        var browser = new RecordingBrowser();
+        var step = Start(browser, knownRedirectUri: ListenerUri);
+        var registration = _listener.ExpectMsg<RegisterState>();
+        Assert.False(registration.Acknowledge, "a known redirect URI needs no answer");
+        _providers.ExpectMsg<PrepareEndSession>();
+        _providers.Reply(new EndSessionPrepared("end-session-1", null, ProviderRedirectUri));
+
+        var ended = _requester.ExpectMsg<ProviderSessionEnded>();
+        Assert.Equal(ProviderSessionOutcome.NotSupported, ended.Outcome);
+        Assert.Contains("end_session_endpoint", ended.Reason);
+        Assert.Empty(browser.Opened);
+        _listener.ExpectMsg<UnregisterState>();
+        ExpectTerminated(step);
+    }
+
+    [Fact]
+    public void No_browser_fails_the_step_at_once_instead_of_waiting_for_the_deadline()
+    {
+        var step = Start(new HeadlessBrowser());
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("end-session-1", ListenerUri));
+        _providers.ExpectMsg<PrepareEndSession>();
+        _providers.Reply(new EndSessionPrepared("end-session-1", EndSessionUrl, ProviderRedirectUri));
+
+        var ended = _requester.ExpectMsg<ProviderSessionEnded>();
+        Assert.Equal(ProviderSessionOutcome.Failed, ended.Outcome);
+        Assert.Contains("no display", ended.Reason);
+        _listener.ExpectMsg<UnregisterState>();
+        ExpectTerminated(step);
+    }
+
+    [Fact]
+    public void A_refused_registration_or_an_unavailable_provider_fails_the_step_with_its_reason()
+    {
+        Start(new RecordingBrowser());
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistrationRefused("end-session-1", "The redirect listener is stopping."));
+        Assert.Equal(new ProviderSessionEnded("end-session-1", ProviderSessionOutcome.Failed, "The redirect listener is stopping."),
+            _requester.ExpectMsg<ProviderSessionEnded>());
+
+        Start(new RecordingBrowser(), knownRedirectUri: ListenerUri);
+        _listener.ExpectMsg<RegisterState>();
+        _providers.ExpectMsg<PrepareEndSession>();
+        _providers.Reply(new ProviderUnavailable("end-session-1", "The provider 'test' could not be resolved: offline"));
+        Assert.Equal(new ProviderSessionEnded("end-session-1", ProviderSessionOutcome.Failed, "The provider 'test' could not be resolved: offline"),
+            _requester.ExpectMsg<ProviderSessionEnded>());
+    }
+
+    [Fact]
+    public void A_step_stopped_from_outside_still_answers_once_and_withdraws_its_state()
+    {
+        var (step, registration, _) = StartUntilBrowserOpened(new RecordingBrowser());
+
+        Sys.Stop(step);
+
+        var ended = _requester.ExpectMsg<ProviderSessionEnded>();
+        Assert.Equal(ProviderSessionOutcome.Failed, ended.Outcome);
+        Assert.Equal(new UnregisterState(registration.State, "end-session-1"), _listener.ExpectMsg<UnregisterState>());
+        _requester.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    private sealed class HeadlessBrowser : IBrowserLauncher
+    {
+        public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken) =>
+            Task.FromResult(BrowserLaunchResult.NotLaunched("no display"));
+    }
+}
