@@ -147,7 +147,19 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
             if (Landed(page.Url)) return await LandedAsync(page, status, script, username);
 
             var cancelLink = page.Locator("a", new PageLocatorOptions { HasText = "Cancel" });
-            await page.Locator("input[name=login]").WaitForAsync();
+            var signIn = page.Locator("input[name=login]");
+            var consent = page.Locator("input[name=prompt][value=consent]");
+            // A browser the provider already knows (its session cookie) goes straight to the consent page.
+            await signIn.Or(consent).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+            if (await signIn.CountAsync() == 0)
+            {
+                if (script != LoginScript.Approve && script != LoginScript.CancelAtConsent)
+                    return Stuck(page, script, username, "the provider skipped its sign-in page (a session already exists)") with { AskedToSignIn = false };
+                var step = script == LoginScript.CancelAtConsent ? cancelLink : page.Locator("button[type=submit]");
+                return (await StepAsync(page, step, Landed, script, username)
+                        ?? Stuck(page, script, username, "the provider did not redirect after the consent step")) with { AskedToSignIn = false };
+            }
+
             switch (script)
             {
                 case LoginScript.Abandon:
@@ -175,6 +187,41 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
         catch (TimeoutException e)
         {
             return new LoginResult(script, username, false, WithoutQuery(page.Url), status, null, Sanitize(e.Message));
+        }
+    }
+
+    /// <summary>
+    /// Opens <paramref name="endSessionUrl"/> (the provider's end-session endpoint, OpenID Connect RP-Initiated Logout) in
+    /// a new page of <paramref name="context"/> and confirms the provider's "sign me out" page; returns when the browser
+    /// lands back at the app (the post-logout redirect URI), fails to, or stays at the provider.
+    /// </summary>
+    public async Task<LoginResult> SignOutInAsync(IBrowserContext context, Uri endSessionUrl, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var provider = endSessionUrl.GetLeftPart(UriPartial.Authority);
+        bool Landed(string url) => !url.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) && url != provider;
+        const LoginScript script = LoginScript.ConfirmSignOut;
+
+        var page = await context.NewPageAsync();
+        await using var cancel = cancellationToken.Register(() => _ = page.CloseAsync());
+        page.SetDefaultTimeout((float)_stepTimeout.TotalMilliseconds);
+        page.SetDefaultNavigationTimeout((float)_stepTimeout.TotalMilliseconds);
+        int? status = null;
+        try
+        {
+            var response = await page.GotoAsync(endSessionUrl.ToString());
+            status = response?.Status;
+            if (Landed(page.Url)) return await LandedAsync(page, status, script, "");
+            return await StepAsync(page, page.Locator("button[name=logout][value=yes]"), Landed, script, "")
+                   ?? Stuck(page, script, "", "the provider did not redirect after 'Yes, sign me out'");
+        }
+        catch (PlaywrightException e)
+        {
+            return new LoginResult(script, "", false, WithoutQuery(page.Url), status, null, Sanitize(e.Message));
+        }
+        catch (TimeoutException e)
+        {
+            return new LoginResult(script, "", false, WithoutQuery(page.Url), status, null, Sanitize(e.Message));
         }
     }
 

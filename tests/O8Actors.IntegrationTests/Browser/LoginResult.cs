@@ -17,6 +17,12 @@ public sealed record LoginResult(
     string? Text,
     string? Error)
 {
+    /// <summary>
+    /// Whether the provider showed its sign-in page; false when it went straight to consent because the browser still had
+    /// its session (a login after a sign-out that left the provider's session open).
+    /// </summary>
+    public bool AskedToSignIn { get; init; } = true;
+
     /// <summary>Whether the browser landed and the page answered with a 2xx status.</summary>
     public bool LandedOk => Landed && Status is >= 200 and < 300;
 }

@@ -14,4 +14,7 @@ public enum LoginScript
 
     /// <summary>Opens the sign-in page and walks away: nothing ever reaches the redirect listener.</summary>
     Abandon,
+
+    /// <summary>At the provider's sign-out page (its end-session endpoint), clicks "Yes, sign me out".</summary>
+    ConfirmSignOut,
 }

@@ -31,6 +31,13 @@ public sealed record OidcClientRegistration(
     [JsonPropertyName("dpop_bound_access_tokens")]
     public bool DpopBoundAccessTokens { get; init; }
 
+    /// <summary>
+    /// Where the provider may send the browser back after a sign-out (OpenID Connect RP-Initiated Logout): the redirect
+    /// URIs, since O8Actors' post-logout redirect URI is the provider's redirect URI.
+    /// </summary>
+    [JsonPropertyName("post_logout_redirect_uris")]
+    public IReadOnlyList<string> PostLogoutRedirectUris => RedirectUris;
+
     /// <summary>The single redirect URI, for the common one-listener case.</summary>
     [JsonIgnore]
     public Uri RedirectUri => new(RedirectUris[0]);

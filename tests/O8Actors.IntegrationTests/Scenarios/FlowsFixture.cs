@@ -74,6 +74,7 @@ public class FlowsFixture : IAsyncLifetime
         _parts = await InteropParts.StartAsync(_accessTokenLifetime, _pushedAuthorization);
 
         Driver = new ChromiumLoginDriver(Chromium, ChromiumLoginDriver.ScriptFromLoginHint());
+        var launcher = await CreateLauncherAsync(Driver);
         Flows = await OAuthLogins.StartAsync(setup =>
         {
             var options = O8Options.FromConfig();
@@ -83,7 +84,7 @@ public class FlowsFixture : IAsyncLifetime
             options.Certificates.KeyFile = Path.GetFileName(Certificate.KeyFile);
             options.Certificates.AutoCreate = false;
             setup.Options = options;
-            setup.Browser = Driver;
+            setup.Browser = launcher;
             setup.SystemName = "o8-interop";
         });
         // The provider's own redirect path, set here because the client must be registered at oidc-provider (for its id)
@@ -112,6 +113,10 @@ public class FlowsFixture : IAsyncLifetime
             UseDpop = UseDpop,
         }));
     }
+
+    /// <summary>The browser O8Actors opens: by default <paramref name="driver"/>, a fresh browser context per login.</summary>
+    protected virtual Task<O8Actors.Browser.IBrowserLauncher> CreateLauncherAsync(ChromiumLoginDriver driver) =>
+        Task.FromResult<O8Actors.Browser.IBrowserLauncher>(driver);
 
     /// <summary>An authorization request whose <c>login_hint</c> picks the browser script and names the user.</summary>
     public static AuthorizationRequest Request(string loginHint, TimeSpan? timeout = null) =>
