@@ -22,7 +22,11 @@ public enum ProviderSessionOutcome
     /// <summary>Not asked for (<see cref="SignOutOptions.EndProviderSession"/> was false): the provider's session, if any, stays.</summary>
     NotRequested,
 
-    /// <summary>The provider ended its session and sent the browser back (OpenID Connect RP-Initiated Logout).</summary>
+    /// <summary>
+    /// The provider sent the browser back from its end-session endpoint (OpenID Connect RP-Initiated Logout), which it does
+    /// once it has ended its session. A provider that asks the user to confirm may send it back as well when the user
+    /// chose to stay signed in there: the protocol does not tell the two apart.
+    /// </summary>
     Ended,
 
     /// <summary>The provider has no <c>end_session_endpoint</c> (none in its metadata or configuration); its session stays.</summary>

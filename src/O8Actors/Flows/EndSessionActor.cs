@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using O8Actors.Browser;
 using O8Actors.Callback;
+using O8Actors.Configuration;
 using O8Actors.Providers;
 
 namespace O8Actors.Flows;
@@ -88,6 +89,14 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
 
     private void Prepare(Uri listenerUri)
     {
+        if (!listenerUri.IsLoopback && !LoopbackNames.IsLoopbackHost(listenerUri.Host))
+        {
+            // Server mode: the user's browser is the web app's to redirect, not a window this process can open.
+            End(ProviderSessionOutcome.Failed,
+                "In server mode O8Actors cannot open the user's browser, so it cannot end the provider's session; the tokens were revoked and forgotten.");
+            return;
+        }
+
         _context.Providers.Tell(new PrepareEndSession(_request.Provider, _request.RequestId, _state, listenerUri, _request.IdTokenHint));
         Become(Preparing);
     }

@@ -164,6 +164,9 @@ public static class ProviderPresets
             AuthorizationEndpoint = new Uri($"{baseUrl}/authorize"),
             TokenEndpoint = new Uri($"{baseUrl}/token"),
             DeviceAuthorizationEndpoint = new Uri($"{baseUrl}/devicecode"),
+            // RP-initiated logout; Entra ID takes as post_logout_redirect_uri only a URI registered as a redirect URI,
+            // which the provider's redirect URI is.
+            EndSessionEndpoint = new Uri($"{baseUrl}/logout"),
             ClientId = clientId,
             ClientSecret = clientSecret,
             ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Post,

@@ -163,6 +163,22 @@ public sealed class EndSessionActorTests : TestKit
     }
 
     [Fact]
+    public void In_server_mode_the_step_fails_at_once_and_opens_nothing()
+    {
+        var browser = new RecordingBrowser();
+        var step = Start(browser, knownRedirectUri: new Uri("https://app.example.com/oauth/callback"));
+        _listener.ExpectMsg<RegisterState>();
+
+        var ended = _requester.ExpectMsg<ProviderSessionEnded>();
+        Assert.Equal(ProviderSessionOutcome.Failed, ended.Outcome);
+        Assert.Contains("server mode", ended.Reason);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.Empty(browser.Opened);
+        _listener.ExpectMsg<UnregisterState>();
+        ExpectTerminated(step);
+    }
+
+    [Fact]
     public void A_step_stopped_from_outside_still_answers_once_and_withdraws_its_state()
     {
         var (step, registration, _) = StartUntilBrowserOpened(new RecordingBrowser());

@@ -240,6 +240,23 @@ public sealed class ProviderPresetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Microsoft_signs_out_of_the_tenants_session_at_its_logout_endpoint()
+    {
+        var strategy = ProviderPresets.Microsoft("contoso.onmicrosoft.com", "ms-id");
+
+        var url = await strategy.BuildEndSessionUrlAsync(new EndSessionContext("s", RedirectUri, "id.token.hint"), _http, CancellationToken.None);
+
+        Assert.Equal("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/logout", url!.GetLeftPart(UriPartial.Path));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["client_id"] = "ms-id",
+            ["id_token_hint"] = "id.token.hint",
+            ["post_logout_redirect_uri"] = RedirectUri.OriginalString,
+            ["state"] = "s",
+        }, Query(url));
+    }
+
+    [Fact]
     public async Task Microsoft_issuer_is_known_only_for_a_tenant_id()
     {
         const string tenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
