@@ -585,13 +585,13 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     private void SigningOut(SignOutOptions options, IActorRef replyTo)
     {
         var revokeId = $"revoke-{FlowSecrets.RandomToken(6)}";
-        // The ID token names the session to end (id_token_hint); read before the stored copy is removed.
+        // The ID token names the session to end (id_token_hint, when the caller allows it); read before the stored copy is removed.
         string? idTokenHint = null;
         WhileSigningOut();
         Receive<SignOutLoaded>(msg =>
         {
             var tokens = msg.Stored?.Tokens ?? _current?.Tokens;
-            idTokenHint = tokens?.IdToken;
+            idTokenHint = options.SendIdTokenHint ? tokens?.IdToken : null;
             var revoke = new List<RevocationContext>(2);
             if (tokens?.RefreshToken is { Length: > 0 } refresh) revoke.Add(new RevocationContext(refresh, "refresh_token"));
             if (tokens?.AccessToken is { Length: > 0 } access) revoke.Add(new RevocationContext(access, "access_token"));

@@ -9,7 +9,15 @@ namespace O8Actors;
 /// of the provider (the one its logins use) among the client's post-logout redirect URIs.
 /// </param>
 /// <param name="Timeout">How long to wait for the browser to come back from the provider; null: <c>o8.login.timeout</c>.</param>
-public sealed record SignOutOptions(bool EndProviderSession = false, TimeSpan? Timeout = null)
+/// <param name="SendIdTokenHint">
+/// Also send the account's last ID token as <c>id_token_hint</c>, which names the session to end, so a provider need not
+/// ask the user to confirm or to pick an account. Off by default: the end-session URL is a GET, so the ID token (the
+/// user's claims, signed) would sit in the browser's history, on the command line of the process that opens the
+/// browser (readable by other local users) and in the provider's access logs. Without it the URL carries
+/// <c>client_id</c>, which every provider that supports RP-initiated logout accepts with a registered post-logout
+/// redirect URI.
+/// </param>
+public sealed record SignOutOptions(bool EndProviderSession = false, TimeSpan? Timeout = null, bool SendIdTokenHint = false)
 {
     /// <summary>Revoke and forget the tokens only (the provider's browser session stays).</summary>
     public static SignOutOptions Local { get; } = new();

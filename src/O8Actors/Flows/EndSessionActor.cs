@@ -109,6 +109,9 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
                 End(ProviderSessionOutcome.NotSupported,
                     $"The provider '{_request.Provider}' has no end_session_endpoint (OpenID Connect RP-Initiated Logout): its browser session stays open.");
                 break;
+            case EndSessionPrepared when (_context.Browser as IBrowserAvailability)?.UnavailableReason is { } headless:
+                End(ProviderSessionOutcome.Failed, $"No browser can be opened here ({headless}), so the provider's session cannot be ended from this machine.");
+                break;
             case EndSessionPrepared prepared:
                 _returnPath = prepared.PostLogoutRedirectUri.AbsolutePath;
                 Launch(prepared.EndSessionUrl);
@@ -126,14 +129,8 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
     private void Launch(Uri url)
     {
         _browserCancellation = new CancellationTokenSource();
-        var browser = _context.Browser;
-        var token = _browserCancellation.Token;
-        // On the thread pool: a launcher may block before its first await (Process.Start, xdg-open).
-        Task.Run(() => browser.LaunchAsync(url, token), CancellationToken.None).PipeTo(Self,
-            success: r => new BrowserLaunched(r),
-            failure: e => e is BrowserLaunchRefusedException refused
-                ? new BrowserRefused(refused.Message)
-                : new BrowserLaunched(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
+        BrowserLaunchPipe.Start(_context.Browser, url, _browserCancellation.Token, Self,
+            launched: r => new BrowserLaunched(r), refused: reason => new BrowserRefused(reason));
     }
 
     private void AwaitingReturn(object message)
@@ -153,8 +150,9 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
                 End(ProviderSessionOutcome.Ended, null);
                 break;
             case BrowserLaunched { Launch.Launched: false } launched:
-                // Nobody can finish this step: say so now rather than when the deadline passes.
-                End(ProviderSessionOutcome.Failed, $"No browser could be opened to end the provider's session ({launched.Launch.Detail}).");
+                // As for a login: the launcher showed the URL instead (the system launcher prints it), and the user may
+                // still open it before the deadline.
+                Context.GetLogger().Warning("Sign-out {0}: no browser opened ({1}); the end-session URL was shown instead", _request.RequestId, launched.Launch.Detail);
                 break;
             case BrowserLaunched:
                 break;
@@ -194,8 +192,6 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
         if (_ended) return;
         _ended = true;
         Unregister();
-        if (outcome != ProviderSessionOutcome.Ended)
-            Context.GetLogger().Info("Sign-out {0}: the provider's session step ended {1}", _request.RequestId, outcome);
         _replyTo.Tell(new ProviderSessionEnded(_request.RequestId, outcome, reason));
         Context.Stop(Self);
     }

@@ -291,16 +291,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 Publish(ready);
                 _start.AuthorizeUrlTo?.Tell(ready); // immutable: one event for the stream and the cluster entity
                 _browserCancellation = new CancellationTokenSource();
-                var browser = _start.Context.Browser;
-                var url = msg.AuthorizeUrl;
-                var token = _browserCancellation.Token;
-                // On the thread pool: a launcher may block before its first await (Process.Start, xdg-open), and the
-                // login must keep answering its callback, cancellation and deadline meanwhile.
-                Task.Run(() => browser.LaunchAsync(url, token), CancellationToken.None).PipeTo(Self,
-                    success: r => new BrowserLaunchCompleted(r),
-                    failure: e => e is BrowserLaunchRefusedException refused
-                        ? new BrowserLaunchRefused(refused.Message)
-                        : new BrowserLaunchCompleted(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
+                BrowserLaunchPipe.Start(_start.Context.Browser, msg.AuthorizeUrl, _browserCancellation.Token, Self,
+                    launched: r => new BrowserLaunchCompleted(r), refused: reason => new BrowserLaunchRefused(reason));
                 Become(AwaitingCallbackPhase);
                 return true;
             case ProviderUnavailable msg:

@@ -131,20 +131,15 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
     {
         ArgumentNullException.ThrowIfNull(context);
         username ??= $"user-{Interlocked.Increment(ref _userCounter)}";
-        var provider = authorizeUrl.GetLeftPart(UriPartial.Authority);
-        bool Landed(string url) => !url.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) && url != provider;
-
-        var page = await context.NewPageAsync();
+        var landed = LeftProvider(authorizeUrl);
+        var page = await NewPageAsync(context);
         await using var cancel = cancellationToken.Register(() => _ = page.CloseAsync());
-        page.SetDefaultTimeout((float)_stepTimeout.TotalMilliseconds);
-        page.SetDefaultNavigationTimeout((float)_stepTimeout.TotalMilliseconds);
-
         int? status = null;
         try
         {
             var response = await page.GotoAsync(authorizeUrl.ToString());
             status = response?.Status;
-            if (Landed(page.Url)) return await LandedAsync(page, status, script, username);
+            if (landed(page.Url)) return await LandedAsync(page, status, script, username);
 
             var cancelLink = page.Locator("a", new PageLocatorOptions { HasText = "Cancel" });
             var signIn = page.Locator("input[name=login]");
@@ -156,7 +151,7 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
                 if (script != LoginScript.Approve && script != LoginScript.CancelAtConsent)
                     return Stuck(page, script, username, "the provider skipped its sign-in page (a session already exists)") with { AskedToSignIn = false };
                 var step = script == LoginScript.CancelAtConsent ? cancelLink : page.Locator("button[type=submit]");
-                return (await StepAsync(page, step, Landed, script, username)
+                return (await StepAsync(page, step, landed, script, username)
                         ?? Stuck(page, script, username, "the provider did not redirect after the consent step")) with { AskedToSignIn = false };
             }
 
@@ -165,28 +160,24 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
                 case LoginScript.Abandon:
                     return new LoginResult(script, username, false, WithoutQuery(page.Url), status, null, null);
                 case LoginScript.CancelAtLogin:
-                    return await StepAsync(page, cancelLink, Landed, script, username)
+                    return await StepAsync(page, cancelLink, landed, script, username)
                            ?? Stuck(page, script, username, "the provider did not redirect after Cancel");
             }
 
             await page.Locator("input[name=login]").FillAsync(username);
             await page.Locator("input[name=password]").FillAsync("any-password");
             // After sign-in the provider shows the consent page, or redirects at once when consent was given before.
-            if (await StepAsync(page, page.Locator("button[type=submit]"), Landed, script, username) is { } early)
+            if (await StepAsync(page, page.Locator("button[type=submit]"), landed, script, username) is { } early)
                 return early;
 
             await page.Locator("input[name=prompt][value=consent]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
             var consentStep = script == LoginScript.CancelAtConsent ? cancelLink : page.Locator("button[type=submit]");
-            return await StepAsync(page, consentStep, Landed, script, username)
+            return await StepAsync(page, consentStep, landed, script, username)
                    ?? Stuck(page, script, username, "the provider did not redirect after the consent step");
         }
-        catch (PlaywrightException e)
+        catch (Exception e) when (e is PlaywrightException or TimeoutException)
         {
-            return new LoginResult(script, username, false, WithoutQuery(page.Url), status, null, Sanitize(e.Message));
-        }
-        catch (TimeoutException e)
-        {
-            return new LoginResult(script, username, false, WithoutQuery(page.Url), status, null, Sanitize(e.Message));
+            return BrowserError(page, script, username, status, e);
         }
     }
 
@@ -198,32 +189,44 @@ public sealed partial class ChromiumLoginDriver : IBrowserLauncher, IAsyncDispos
     public async Task<LoginResult> SignOutInAsync(IBrowserContext context, Uri endSessionUrl, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var provider = endSessionUrl.GetLeftPart(UriPartial.Authority);
-        bool Landed(string url) => !url.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) && url != provider;
         const LoginScript script = LoginScript.ConfirmSignOut;
-
-        var page = await context.NewPageAsync();
+        var landed = LeftProvider(endSessionUrl);
+        var page = await NewPageAsync(context);
         await using var cancel = cancellationToken.Register(() => _ = page.CloseAsync());
-        page.SetDefaultTimeout((float)_stepTimeout.TotalMilliseconds);
-        page.SetDefaultNavigationTimeout((float)_stepTimeout.TotalMilliseconds);
         int? status = null;
         try
         {
             var response = await page.GotoAsync(endSessionUrl.ToString());
             status = response?.Status;
-            if (Landed(page.Url)) return await LandedAsync(page, status, script, "");
-            return await StepAsync(page, page.Locator("button[name=logout][value=yes]"), Landed, script, "")
+            if (landed(page.Url)) return await LandedAsync(page, status, script, "");
+            return await StepAsync(page, page.Locator("button[name=logout][value=yes]"), landed, script, "")
                    ?? Stuck(page, script, "", "the provider did not redirect after 'Yes, sign me out'");
         }
-        catch (PlaywrightException e)
+        catch (Exception e) when (e is PlaywrightException or TimeoutException)
         {
-            return new LoginResult(script, "", false, WithoutQuery(page.Url), status, null, Sanitize(e.Message));
-        }
-        catch (TimeoutException e)
-        {
-            return new LoginResult(script, "", false, WithoutQuery(page.Url), status, null, Sanitize(e.Message));
+            return BrowserError(page, script, "", status, e);
         }
     }
+
+    /// <summary>A new page of <paramref name="context"/> whose steps and navigations wait at most the driver's step timeout.</summary>
+    private async Task<IPage> NewPageAsync(IBrowserContext context)
+    {
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout((float)_stepTimeout.TotalMilliseconds);
+        page.SetDefaultNavigationTimeout((float)_stepTimeout.TotalMilliseconds);
+        return page;
+    }
+
+    /// <summary>Whether a URL is off the provider of <paramref name="providerUrl"/>: where the browser lands when it is sent back.</summary>
+    private static Func<string, bool> LeftProvider(Uri providerUrl)
+    {
+        var provider = providerUrl.GetLeftPart(UriPartial.Authority);
+        return url => !url.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) && url != provider;
+    }
+
+    /// <summary>A script the browser could not finish: the navigation error, without any URL's query (it may hold a code).</summary>
+    private static LoginResult BrowserError(IPage page, LoginScript script, string username, int? status, Exception e) =>
+        new(script, username, false, WithoutQuery(page.Url), status, null, Sanitize(e.Message));
 
     /// <summary>
     /// Clicks <paramref name="target"/> and follows the navigation. Returns the result when the browser reached (or

@@ -27,19 +27,34 @@ public sealed class ProviderSessionSignOutTests
         Assert.False(o8.Sandbox.IsRefreshTokenActive(tokens.RefreshToken!));
         Assert.Empty(await o8.Logins.GetAccountsAsync().WaitAsync(Wait));
 
-        // The session the sandbox ended is alice's, named by the ID token the login got (id_token_hint), and the browser
-        // was sent back to the provider's own redirect URI with the sign-out's state.
+        // The sandbox ended the client's session and sent the browser back to the provider's own redirect URI with the
+        // sign-out's state. No ID token travelled in the URL (SignOutOptions.SendIdTokenHint is off by default).
         var ended = Assert.Single(o8.Sandbox.EndedSessions);
-        Assert.Equal(("alice", o8.Client.ClientId, o8.RedirectUri), (ended.Subject, ended.ClientId, ended.PostLogoutRedirectUri));
+        Assert.Equal((null, o8.Client.ClientId, o8.RedirectUri), (ended.Subject, ended.ClientId, ended.PostLogoutRedirectUri));
         var visit = o8.Browser!.Visits[^1];
         Assert.Equal(o8.Sandbox.EndSessionEndpoint.AbsolutePath, visit.AuthorizeUrl.AbsolutePath);
         var query = QueryHelpers.ParseQuery(visit.AuthorizeUrl.Query);
-        Assert.Equal(tokens.IdToken, query["id_token_hint"].ToString());
+        Assert.False(query.ContainsKey("id_token_hint"));
+        Assert.DoesNotContain(tokens.IdToken!, visit.AuthorizeUrl.OriginalString);
         var landed = await visit.Completion.WaitAsync(Wait);
         Assert.Equal(ScriptedVisitOutcome.Landed, landed.Outcome);
         Assert.Equal((int)HttpStatusCode.OK, landed.LandingStatus);
         Assert.Contains("You are signed out", landed.LandingBody);
         Assert.Equal(query["state"].ToString(), landed.CallbackParameter("state"));
+    }
+
+    [Fact]
+    public async Task With_the_hint_allowed_the_id_token_names_the_session_that_ends()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8, "bob");
+
+        var result = await o8.Logins.SignOutAsync(account, new SignOutOptions(EndProviderSession: true, SendIdTokenHint: true)).WaitAsync(Wait);
+
+        Assert.Equal(ProviderSessionOutcome.Ended, result.ProviderSession);
+        Assert.Equal("bob", Assert.Single(o8.Sandbox.EndedSessions).Subject);
+        var query = QueryHelpers.ParseQuery(o8.Browser!.Visits[^1].AuthorizeUrl.Query);
+        Assert.Equal(tokens.IdToken, query["id_token_hint"].ToString());
     }
 
     [Fact]

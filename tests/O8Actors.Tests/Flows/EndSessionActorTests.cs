@@ -130,19 +130,36 @@ public sealed class EndSessionActorTests : TestKit
     }
 
     [Fact]
-    public void No_browser_fails_the_step_at_once_instead_of_waiting_for_the_deadline()
+    public void Where_no_browser_can_be_opened_the_step_fails_at_once_and_opens_nothing()
     {
-        var step = Start(new HeadlessBrowser());
+        var browser = new HeadlessBrowser();
+        var step = Start(browser, knownRedirectUri: ListenerUri);
         _listener.ExpectMsg<RegisterState>();
-        _listener.Reply(new StateRegistered("end-session-1", ListenerUri));
         _providers.ExpectMsg<PrepareEndSession>();
         _providers.Reply(new EndSessionPrepared("end-session-1", EndSessionUrl, ProviderRedirectUri));
 
         var ended = _requester.ExpectMsg<ProviderSessionEnded>();
         Assert.Equal(ProviderSessionOutcome.Failed, ended.Outcome);
         Assert.Contains("no display", ended.Reason);
+        Assert.Equal(0, browser.Launches);
         _listener.ExpectMsg<UnregisterState>();
         ExpectTerminated(step);
+    }
+
+    [Fact]
+    public void A_browser_that_did_not_open_leaves_the_shown_url_until_the_deadline()
+    {
+        // As for a login: the system launcher printed the URL, and the user may still open it.
+        var step = Start(new FailingLauncher(), knownRedirectUri: ListenerUri);
+        _listener.ExpectMsg<RegisterState>();
+        _providers.ExpectMsg<PrepareEndSession>();
+        _providers.Reply(new EndSessionPrepared("end-session-1", EndSessionUrl, ProviderRedirectUri));
+        _requester.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        step.Tell(new SignOutReturned("end-session-1", "/test"), _browserTab.Ref);
+
+        Assert.Equal(CallbackPages.SignedOut, _browserTab.ExpectMsg<CallbackResponse>());
+        Assert.Equal(ProviderSessionOutcome.Ended, _requester.ExpectMsg<ProviderSessionEnded>().Outcome);
     }
 
     [Fact]
@@ -191,9 +208,26 @@ public sealed class EndSessionActorTests : TestKit
         _requester.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
-    private sealed class HeadlessBrowser : IBrowserLauncher
+    /// <summary>A machine without a display: it says so before anything is launched.</summary>
+    private sealed class HeadlessBrowser : IBrowserLauncher, IBrowserAvailability
+    {
+        private int _launches;
+
+        public int Launches => Volatile.Read(ref _launches);
+
+        public string? UnavailableReason => "no display";
+
+        public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _launches);
+            return Task.FromResult(BrowserLaunchResult.NotLaunched("no display"));
+        }
+    }
+
+    /// <summary>A launcher that found no opener (and, as the system launcher does, showed the URL instead).</summary>
+    private sealed class FailingLauncher : IBrowserLauncher
     {
         public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken) =>
-            Task.FromResult(BrowserLaunchResult.NotLaunched("no display"));
+            Task.FromResult(BrowserLaunchResult.NotLaunched("no browser opener found"));
     }
 }
