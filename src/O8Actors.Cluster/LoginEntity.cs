@@ -126,7 +126,8 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         _provider = begin.Provider;
         _partition = begin.Request.Partition;
         // The node's redirect URI is known here, so the login registers its state with this entity without waiting for an answer.
-        var context = new FlowContext(node.Login, Self, node.Providers, ServerModeBrowserLauncher.Instance, Self, node.BindingVerifier, node.RedirectUri);
+        var context = new FlowContext(node.Login, Self, node.Providers, ServerModeBrowserLauncher.Instance, Self, node.BindingVerifier, node.RedirectUri,
+            ServerMode: true);
         var start = new FlowStart(context, begin.LoginId, begin.Provider, begin.Request, default, begin.Binding)
         {
             StatePrefix = _entityId,

@@ -125,6 +125,25 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         };
     }
 
+    public async Task<PendingSignOut> BeginSignOutAsync(OAuthAccount account, SignOutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
+        if (started.System.WhenTerminated.IsCompleted) throw NodeStopped();
+        // The URL comes back through a completion that lives in this process; in a cluster the account's actor may run
+        // on another node, which it cannot reach.
+        if (await started.Route.ConfigureAwait(false) is not null)
+            throw new NotSupportedException(
+                "BeginSignOutAsync is not supported on a cluster of server-mode nodes yet: use SignOutAsync, which revokes and forgets the tokens " +
+                "(the provider's browser session then stays open).");
+        var (url, result) = started.Client.BeginSignOut(account, options, cancellationToken);
+        // The URL, or the sign-out's end when it has none (no end-session endpoint, the step failed).
+        await Task.WhenAny(url, result).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var endSessionUrl = url.IsCompletedSuccessfully ? await url.ConfigureAwait(false) : null;
+        if (endSessionUrl is null) await result.ConfigureAwait(false); // surfaces a failed sign-out here
+        return new PendingSignOut(account, endSessionUrl, result);
+    }
+
     private static AuthorizationFailedException NodeStopped() => new(LoginFailure.ListenerUnavailable,
         "O8Actors has stopped on this node (its actor system terminated: the node left its cluster or is shutting down). Begin the sign-in on another node.");
 

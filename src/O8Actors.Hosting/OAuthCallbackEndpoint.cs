@@ -40,6 +40,11 @@ public static class OAuthCallbackEndpoint
         var callbackOptions = new OAuthCallbackOptions();
         configure(callbackOptions);
         var browserSecrets = callbackOptions.BrowserSecrets ?? BrowserBindingCookie.Read;
+        var signedOutRedirect = callbackOptions.SignedOutRedirect;
+        if (signedOutRedirect is not null && !IsLocalPath(signedOutRedirect))
+            throw new ArgumentException(
+                $"OAuthCallbackOptions.SignedOutRedirect must be a path of this app (such as '/'), not '{signedOutRedirect}': the callback never sends a browser off the app.",
+                nameof(configure));
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
         var services = endpoints.ServiceProvider;
         var runtime = services.GetService<O8Runtime>()
@@ -62,7 +67,11 @@ public static class OAuthCallbackEndpoint
             handler ??= new CallbackRequestHandler(target, pattern,
                 O8Actors.Providers.ExchangeTimeouts.BrowserWait(started.Options.Login.ExchangeTimeout),
                 Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false, browserSecrets,
-                onAnswer: static (http, page) => BrowserBindingCookie.DeleteIfPresent(http, page.LoginId));
+                onAnswer: (http, page) =>
+                {
+                    BrowserBindingCookie.DeleteIfPresent(http, page.LoginId);
+                    return page.Kind == CallbackPageKind.SignedOut && signedOutRedirect is not null ? page with { RedirectTo = signedOutRedirect } : page;
+                });
             await handler.HandleAsync(context).ConfigureAwait(false);
         };
         // The callback path and every provider's own redirect path under it (pattern/github, ...): one route group, so
@@ -73,4 +82,8 @@ public static class OAuthCallbackEndpoint
             .WithDisplayName("O8Actors OAuth callback (provider redirect paths)");
         return group;
     }
+
+    /// <summary>A path of this app: one leading <c>/</c>, not <c>//host</c> nor <c>/\host</c> (which browsers read as another host).</summary>
+    private static bool IsLocalPath(string path) =>
+        path.Length > 0 && path[0] == '/' && (path.Length == 1 || (path[1] != '/' && path[1] != '\\')) && !path.Any(char.IsControl);
 }

@@ -19,4 +19,11 @@ public sealed class OAuthCallbackOptions
     /// An exception thrown here answers the browser with the "sign-in ended" page and leaves the login waiting.
     /// </remarks>
     public Func<HttpContext, IReadOnlyDictionary<string, string>?>? BrowserSecrets { get; set; }
+
+    /// <summary>
+    /// Where a user who came back from the provider's end-session endpoint (<see cref="IOAuthConnector.BeginSignOutAsync"/>)
+    /// is sent: a path of this app, such as <c>/</c> (303 See Other). <c>null</c> (the default) shows O8Actors' "you are
+    /// signed out" page. Only a local path is taken (it starts with one <c>/</c>), so the callback never redirects off the app.
+    /// </summary>
+    public string? SignedOutRedirect { get; set; }
 }

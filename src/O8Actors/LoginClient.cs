@@ -176,13 +176,29 @@ internal sealed class LoginClient : IOAuthLogins
     public Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
         SignOutAsync(account, null, cancellationToken);
 
-    public async Task<SignOutResult> SignOutAsync(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken = default)
+    public Task<SignOutResult> SignOutAsync(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
-        if (options?.Timeout is { } timeout && timeout <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(options), timeout, "A sign-out's timeout must be positive.");
+        return SignOutAsync(new SignOut(account, options ?? SignOutOptions.Local), cancellationToken);
+    }
+
+    /// <summary>
+    /// Server mode: signs <paramref name="account"/> out and ends the provider's session through the app's redirect.
+    /// <c>Url</c> completes with the end-session URL to send the user to (null when there is none), <c>Result</c> once
+    /// the user's browser came back or the step ended.
+    /// </summary>
+    internal (Task<Uri?> Url, Task<SignOutResult> Result) BeginSignOut(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken)
+    {
+        var url = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var message = new SignOut(account, (options ?? SignOutOptions.Local) with { EndProviderSession = true }) { EndSessionUrlTo = url };
+        return (url.Task, SignOutAsync(message, cancellationToken));
+    }
+
+    private async Task<SignOutResult> SignOutAsync(SignOut message, CancellationToken cancellationToken)
+    {
+        if (message.Options.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(message), timeout, "A sign-out's timeout must be positive.");
         ThrowIfStopped();
-        var message = new SignOut(account, options ?? SignOutOptions.Local);
         return await _actors.Accounts.Ask<SignOutResult>(message, _accounts.SignOutWait(message.Options), cancellationToken).ConfigureAwait(false);
     }
 

@@ -199,6 +199,29 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
     }
 
     [Fact]
+    public async Task A_state_without_code_or_error_gets_400_here_where_no_sign_out_waits()
+    {
+        // A provider's return after a sign-out carries a state and nothing else; the cluster's route has no sign-out to
+        // hand it to, so it is the malformed request it always was, and no entity is asked.
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        using var response = await browser.GetAsync(new Uri(cluster.Root, $"/oauth/callback/sandbox?state={FlowSecrets.RandomToken(32)}"), ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("not a valid sign-in redirect", await response.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Signing_out_of_the_providers_session_through_the_app_is_refused_on_a_cluster_with_what_to_use_instead()
+    {
+        var connector = cluster.Web.Services.GetRequiredService<IOAuthConnector>();
+
+        var error = await Assert.ThrowsAsync<NotSupportedException>(() =>
+            connector.BeginSignOutAsync(new OAuthAccount("sandbox", "alice"), cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Contains("SignOutAsync", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_wrong_secret_with_a_live_logins_routing_id_does_not_reach_it_and_the_real_callback_still_signs_in()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -116,7 +116,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             _rememberTo.Add(Sender);
             BeginRenewal();
         });
-        Receive<SignOut>(msg => BeginSignOut(msg.Options, Sender));
+        Receive<SignOut>(msg => BeginSignOut(msg, Sender));
         StaleReplies();
     }
 
@@ -570,19 +570,21 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     // ---- signing out ----------------------------------------------------------------------------------------------
 
-    private void BeginSignOut(SignOutOptions options, IActorRef replyTo)
+    private void BeginSignOut(SignOut request, IActorRef replyTo)
     {
+        var options = request.Options;
+        var urlTo = request.EndSessionUrlTo;
         Context.SetReceiveTimeout(null);
         // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
         Withdraw();
-        Become(() => SigningOut(options, replyTo));
+        Become(() => SigningOut(options, urlTo, replyTo));
         var store = _store;
         var account = _account;
         store.LoadAsync(account).PipeTo(Self, success: stored => new SignOutLoaded(stored),
             failure: _ => new SignOutLoaded(null));
     }
 
-    private void SigningOut(SignOutOptions options, IActorRef replyTo)
+    private void SigningOut(SignOutOptions options, TaskCompletionSource<Uri?>? urlTo, IActorRef replyTo)
     {
         var revokeId = $"revoke-{FlowSecrets.RandomToken(6)}";
         // The ID token names the session to end (id_token_hint, when the caller allows it); read before the stored copy is removed.
@@ -609,9 +611,10 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             Withdraw();
             _current = null;
             _served = null;
-            if (options.EndProviderSession) EndProviderSession(options, idTokenHint, msg.Result, replyTo);
+            if (options.EndProviderSession) EndProviderSession(options, idTokenHint, urlTo, msg.Result, replyTo);
             else
             {
+                urlTo?.TrySetResult(null);
                 replyTo.Tell(msg.Result);
                 Retire();
             }
@@ -624,11 +627,12 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     /// nothing usable behind): the flows supervisor opens the provider's end-session endpoint and answers once the browser
     /// is back, or the step's deadline passed. A backstop timer answers the caller should that answer be lost.
     /// </summary>
-    private void EndProviderSession(SignOutOptions options, string? idTokenHint, SignOutResult result, IActorRef replyTo)
+    private void EndProviderSession(SignOutOptions options, string? idTokenHint, TaskCompletionSource<Uri?>? urlTo, SignOutResult result,
+        IActorRef replyTo)
     {
         var requestId = $"end-session-{FlowSecrets.RandomToken(6)}";
         var timeout = _settings.EndSessionTimeout(options);
-        _flows.Tell(new EndProviderSession(_account.Provider, requestId, idTokenHint, timeout));
+        _flows.Tell(new EndProviderSession(_account.Provider, requestId, idTokenHint, timeout) { UrlTo = urlTo });
         Timers.StartSingleTimer(EndSessionTimer, new ProviderSessionEnded(requestId, ProviderSessionOutcome.Failed,
             "The provider's session step did not answer (internal error)."), timeout + _settings.RenewalTimeout);
         Become(() =>
@@ -637,6 +641,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             Receive<ProviderSessionEnded>(msg => msg.RequestId == requestId, msg =>
             {
                 Timers.Cancel(EndSessionTimer);
+                urlTo?.TrySetResult(null); // the backstop answered: no URL will come
                 if (msg.Outcome is not ProviderSessionOutcome.Ended)
                     _log.Warning("Account {0}: the provider's session was not ended ({1}: {2})", _account, msg.Outcome, msg.Reason);
                 replyTo.Tell(result with { ProviderSession = msg.Outcome, ProviderSessionReason = msg.Reason });

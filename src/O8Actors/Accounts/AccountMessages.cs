@@ -22,7 +22,14 @@ internal sealed record LoginRemembered(OAuthAccount Account, long Version);
 /// Revokes the account's tokens at the provider and forgets them, then ends the provider's browser session when
 /// <paramref name="Options"/> ask for it; answered with a <see cref="SignOutResult"/>.
 /// </summary>
-internal sealed record SignOut(OAuthAccount Account, SignOutOptions Options);
+internal sealed record SignOut(OAuthAccount Account, SignOutOptions Options)
+{
+    /// <summary>
+    /// Server mode (this process only, never across nodes): the end-session URL is handed here for the app to redirect its
+    /// user to, instead of opening a browser; completed with null when there is none (no endpoint, or the step failed).
+    /// </summary>
+    public TaskCompletionSource<Uri?>? EndSessionUrlTo { get; init; }
+}
 
 /// <summary>Lists stored accounts; answered with <see cref="AccountList"/>.</summary>
 internal sealed record ListAccounts(string? Provider);

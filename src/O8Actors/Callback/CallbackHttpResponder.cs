@@ -21,7 +21,6 @@ internal static class CallbackHttpResponder
     /// <summary>Writes <paramref name="page"/> as the response.</summary>
     public static Task WriteAsync(HttpContext context, CallbackResponse page, CancellationToken ct)
     {
-        var body = CachedBody(page) ?? CallbackPages.RenderUtf8(page);
         var response = context.Response;
         response.StatusCode = page.StatusCode;
         var headers = response.Headers;
@@ -33,6 +32,15 @@ internal static class CallbackHttpResponder
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.ContentType = "text/html; charset=utf-8";
         if (page.StatusCode == StatusCodes.Status405MethodNotAllowed) headers.Allow = "GET";
+        if (page.RedirectTo is { } location)
+        {
+            // The app's own page takes over (server mode's SignedOutRedirect): no body, the same headers.
+            response.StatusCode = StatusCodes.Status303SeeOther;
+            headers.Location = location;
+            response.ContentLength = 0;
+            return Task.CompletedTask;
+        }
+        var body = CachedBody(page) ?? CallbackPages.RenderUtf8(page);
         response.ContentLength = body.Length;
         // HEAD gets the headers only; Kestrel would discard the body anyway.
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body, 0, body.Length, ct);

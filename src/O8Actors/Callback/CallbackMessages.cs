@@ -81,6 +81,9 @@ internal sealed record CallbackResponse(int StatusCode, CallbackPageKind Kind, s
 {
     /// <summary>The login that answered, when a login did (server mode clears that login's browser-binding cookie).</summary>
     public string? LoginId { get; init; }
+
+    /// <summary>Server mode: a path of the app to send the browser to (303) instead of showing the page; set by <c>MapOAuthCallback</c>.</summary>
+    public string? RedirectTo { get; init; }
 }
 
 /// <summary>The pages the listener can show.</summary>

@@ -13,11 +13,11 @@ namespace O8Actors.Callback;
 /// <c>checkLoopbackHost: false</c> is server mode (<c>MapOAuthCallback</c>): the host app's public name is in the Host
 /// header, and the app's own pipeline (AllowedHosts) polices it instead of the loopback rule. There,
 /// <c>browserSecrets</c> reads the browser-binding secrets the request presents (cookies, or the app's session), which
-/// the login checks before its code is used, and <c>onAnswer</c> may add headers (clear that login's cookie) before the page is written.
+/// the login checks before its code is used, and <c>onAnswer</c> may add headers (clear that login's cookie) or turn the page into a redirect of the app's before it is written.
 /// </remarks>
 internal sealed class CallbackRequestHandler(IActorRef listener, string callbackPath, TimeSpan askTimeout, ILoggingAdapter log,
     bool checkLoopbackHost = true, Func<HttpContext, IReadOnlyDictionary<string, string>?>? browserSecrets = null,
-    Action<HttpContext, CallbackResponse>? onAnswer = null, IActorRefProvider? localReplies = null)
+    Func<HttpContext, CallbackResponse, CallbackResponse>? onAnswer = null, IActorRefProvider? localReplies = null)
 {
     // Loopback mode: the page comes back through a reply of this process's own (CallbackPageReply), not an Ask.
     private readonly ActorPath? _replyPath = localReplies?.TempPath();
@@ -69,7 +69,7 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
             page = CallbackPages.LoginGone;
         }
 
-        onAnswer?.Invoke(context, page);
+        if (onAnswer is not null) page = onAnswer(context, page);
         await CallbackHttpResponder.WriteAsync(context, page, ct).ConfigureAwait(false);
     }
 

@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Event;
 using O8Actors.Browser;
 using O8Actors.Callback;
-using O8Actors.Configuration;
 using O8Actors.Providers;
 
 namespace O8Actors.Flows;
@@ -72,6 +71,7 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
         if (!_ended)
         {
             // Stopped from outside (the system shuts down): the requester still gets its one answer.
+            _request.UrlTo?.TrySetResult(null);
             Unregister();
             _replyTo.Tell(new ProviderSessionEnded(_request.RequestId, ProviderSessionOutcome.Failed,
                 "The sign-out stopped before the browser came back (the application is shutting down)."));
@@ -89,11 +89,12 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
 
     private void Prepare(Uri listenerUri)
     {
-        if (!listenerUri.IsLoopback && !LoopbackNames.IsLoopbackHost(listenerUri.Host))
+        if (_request.UrlTo is null && _context.ServerMode)
         {
-            // Server mode: the user's browser is the web app's to redirect, not a window this process can open.
+            // Server mode: the user's browser is the web app's to redirect (IOAuthConnector.BeginSignOutAsync), not a
+            // window this process can open.
             End(ProviderSessionOutcome.Failed,
-                "In server mode O8Actors cannot open the user's browser, so it cannot end the provider's session; the tokens were revoked and forgotten.");
+                "In server mode O8Actors cannot open the user's browser: use IOAuthConnector.BeginSignOutAsync, which gives the app the URL to redirect its user to. The tokens were revoked and forgotten.");
             return;
         }
 
@@ -108,6 +109,12 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
             case EndSessionPrepared { EndSessionUrl: null }:
                 End(ProviderSessionOutcome.NotSupported,
                     $"The provider '{_request.Provider}' has no end_session_endpoint (OpenID Connect RP-Initiated Logout): its browser session stays open.");
+                break;
+            case EndSessionPrepared { EndSessionUrl: { } url } forApp when _request.UrlTo is { } urlTo:
+                // Server mode: the app redirects its user there; the return comes through MapOAuthCallback.
+                _returnPath = forApp.PostLogoutRedirectUri.AbsolutePath;
+                urlTo.TrySetResult(url);
+                Become(AwaitingReturn);
                 break;
             case EndSessionPrepared when (_context.Browser as IBrowserAvailability)?.UnavailableReason is { } headless:
                 End(ProviderSessionOutcome.Failed, $"No browser can be opened here ({headless}), so the provider's session cannot be ended from this machine.");
@@ -191,6 +198,7 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
     {
         if (_ended) return;
         _ended = true;
+        _request.UrlTo?.TrySetResult(null); // ended before a URL was handed out: the caller must not wait for one
         Unregister();
         _replyTo.Tell(new ProviderSessionEnded(_request.RequestId, outcome, reason));
         Context.Stop(Self);

@@ -13,6 +13,12 @@ namespace O8Actors.Flows;
 /// <param name="Timeout">How long to wait for the browser to come back.</param>
 internal sealed record EndProviderSession(string Provider, string RequestId, string? IdTokenHint, TimeSpan Timeout)
 {
+    /// <summary>
+    /// Server mode: receives the end-session URL, which the app redirects its user to, instead of a browser being opened
+    /// here; completed with null when the step ends without one.
+    /// </summary>
+    public TaskCompletionSource<Uri?>? UrlTo { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"EndProviderSession {{ Provider = {Provider}, RequestId = {RequestId}, HasIdTokenHint = {IdTokenHint is not null} }}";
 }

@@ -13,8 +13,10 @@ namespace O8Actors.Flows;
 /// <param name="BindingVerifier">Checks a bound login's browser secret (server mode); <c>null</c> where nothing binds logins.</param>
 /// <param name="RedirectUri">The listener's redirect URI once known (it never changes while the listener lives): a login
 /// then registers its state without waiting for the listener's answer. Null: each login waits for it.</param>
+/// <param name="ServerMode">Whether the listener is the web app's (<c>o8.listener.external-redirect-uri</c>): the user's
+/// browser is then the app's to redirect, never one this process opens.</param>
 internal sealed record FlowContext(LoginOptions Options, IActorRef Listener, IActorRef Providers, IBrowserLauncher Browser, IActorRef OutcomeTo,
-    O8Actors.Binding.BrowserBindingVerifier? BindingVerifier = null, Uri? RedirectUri = null);
+    O8Actors.Binding.BrowserBindingVerifier? BindingVerifier = null, Uri? RedirectUri = null, bool ServerMode = false);
 
 /// <summary>One login's start: the shared context and what is its own.</summary>
 internal sealed record FlowStart(FlowContext Context, string LoginId, string Provider, AuthorizationRequest Request,

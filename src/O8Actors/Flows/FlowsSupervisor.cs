@@ -32,18 +32,18 @@ internal sealed class FlowsSupervisor : ReceiveActor
 
     /// <summary>Props for the supervisor; <paramref name="bindingVerifier"/> checks server-mode logins' browser secrets.</summary>
     public static Props Props(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser,
-        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null) =>
-        Akka.Actor.Props.Create(() => new FlowsSupervisor(options, listener, providers, browser, bindingVerifier));
+        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null, bool serverMode = false) =>
+        Akka.Actor.Props.Create(() => new FlowsSupervisor(options, listener, providers, browser, bindingVerifier, serverMode));
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
     public FlowsSupervisor(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser,
-        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier)
+        O8Actors.Binding.BrowserBindingVerifier? bindingVerifier, bool serverMode)
     {
         // O8Actors' own systems always carry o8.conf; a bare actor system (a unit test) keeps Akka's defaults. The flow
         // dispatcher's configuration names the compact mailbox: Akka's default mailbox costs a waiting login about 1 KB
         // more (docs/benchmarks.md, "Standard forms"). The template carries it, so a login's props build no deployment.
         _flowTemplate = FlowActor.Template(O8Actors.Runtime.O8Dispatchers.FlowDispatcher(Context.System));
-        _flowContext = new FlowContext(options, listener, providers, browser, Self, bindingVerifier);
+        _flowContext = new FlowContext(options, listener, providers, browser, Self, bindingVerifier, ServerMode: serverMode);
         _limits = new PendingLoginLimits(options, _log);
 
         Receive<StartFlow>(Start);

@@ -54,7 +54,8 @@ internal sealed class O8Guardian : ReceiveActor
             ProviderRegistryActor.Props(httpClients, options.Providers.MaxConcurrentExchanges, options.Login.ExchangeTimeout,
                 options.Providers.MaxQueuedExchanges, options.Listener.ExternalRedirectUri?.AbsolutePath ?? options.Listener.Path).OnO8Dispatcher(system),
             O8Bootstrap.ProvidersName);
-        _flows = Context.ActorOf(FlowsSupervisor.Props(options.Login, _listener, _providers, browser, bindingVerifier).OnO8Dispatcher(system), O8Bootstrap.FlowsName);
+        _flows = Context.ActorOf(FlowsSupervisor.Props(options.Login, _listener, _providers, browser, bindingVerifier,
+            serverMode: options.Listener.ExternalRedirectUri is not null).OnO8Dispatcher(system), O8Bootstrap.FlowsName);
         _undelivered = Context.ActorOf(UndeliveredLoginWatcher.Props().OnO8Dispatcher(system), O8Bootstrap.UndeliveredName);
         var settings = O8Settings.From(options);
         _accounts = Context.ActorOf(

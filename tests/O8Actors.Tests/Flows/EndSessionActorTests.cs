@@ -32,9 +32,10 @@ public sealed class EndSessionActorTests : TestKit
 
     private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
 
-    private IActorRef Start(IBrowserLauncher browser, Uri? knownRedirectUri = null, string? idTokenHint = "the-id-token")
+    private IActorRef Start(IBrowserLauncher browser, Uri? knownRedirectUri = null, string? idTokenHint = "the-id-token", bool serverMode = false)
     {
-        var context = new FlowContext(new LoginOptions(), _listener.Ref, _providers.Ref, browser, _requester.Ref, RedirectUri: knownRedirectUri);
+        var context = new FlowContext(new LoginOptions(), _listener.Ref, _providers.Ref, browser, _requester.Ref, RedirectUri: knownRedirectUri,
+            ServerMode: serverMode);
         var step = Sys.ActorOf(EndSessionActor.Props(new EndProviderSession("test", "end-session-1", idTokenHint, StepTimeout), context, _requester.Ref));
         Watch(step);
         return step;
@@ -183,12 +184,12 @@ public sealed class EndSessionActorTests : TestKit
     public void In_server_mode_the_step_fails_at_once_and_opens_nothing()
     {
         var browser = new RecordingBrowser();
-        var step = Start(browser, knownRedirectUri: new Uri("https://app.example.com/oauth/callback"));
+        var step = Start(browser, knownRedirectUri: new Uri("https://app.example.com/oauth/callback"), serverMode: true);
         _listener.ExpectMsg<RegisterState>();
 
         var ended = _requester.ExpectMsg<ProviderSessionEnded>();
         Assert.Equal(ProviderSessionOutcome.Failed, ended.Outcome);
-        Assert.Contains("server mode", ended.Reason);
+        Assert.Contains("BeginSignOutAsync", ended.Reason);
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         Assert.Empty(browser.Opened);
         _listener.ExpectMsg<UnregisterState>();
