@@ -48,7 +48,7 @@ public interface IOAuthConnector
     /// Signs <paramref name="account"/> out of the app and of the provider's browser session (OpenID Connect
     /// RP-Initiated Logout), the web app's way: revokes and forgets its tokens, then returns the provider's end-session URL
     /// for the app to redirect its user to (<c>POST /signout</c> → 302). The provider sends the user back to the
-    /// provider's redirect URI, where <c>MapOAuthCallback</c> completes <see cref="PendingSignOut.Result"/> and shows the
+    /// provider's redirect URI, where <c>MapOAuthCallback</c> completes <see cref="PendingSignOut.Outcome"/> and shows the
     /// "signed out" page, or redirects to <see cref="OAuthCallbackOptions.SignedOutRedirect"/>.
     /// </summary>
     /// <param name="account">The account to sign out.</param>
@@ -56,17 +56,17 @@ public interface IOAuthConnector
     /// <param name="cancellationToken">Stops waiting for the URL (the sign-out itself goes on).</param>
     /// <returns>
     /// The sign-out, with <see cref="PendingSignOut.EndSessionUrl"/> null when the provider has no end-session endpoint
-    /// (then <see cref="PendingSignOut.Result"/> is already complete, <see cref="ProviderSessionOutcome.NotSupported"/>).
+    /// (then <see cref="PendingSignOut.Outcome"/> is already complete, <see cref="ProviderSessionOutcome.NotSupported"/>).
     /// </returns>
     /// <exception cref="NotSupportedException">A cluster of server-mode nodes (O8Actors.Cluster): not supported there yet.</exception>
     Task<PendingSignOut> BeginSignOutAsync(OAuthAccount account, SignOutOptions? options = null, CancellationToken cancellationToken = default);
 }
 
-/// <summary>A sign-out waiting for its user: redirect the user to <see cref="EndSessionUrl"/>, await <see cref="Result"/>.</summary>
+/// <summary>A sign-out waiting for its user: redirect the user to <see cref="EndSessionUrl"/>, await <see cref="Outcome"/>.</summary>
 /// <param name="Account">The account signed out (its tokens are already revoked and forgotten).</param>
 /// <param name="EndSessionUrl">Where to send the user to end the provider's session; null when the provider has none.</param>
-/// <param name="Result">Completes once the user's browser came back from the provider, or the wait ended.</param>
-public sealed record PendingSignOut(OAuthAccount Account, Uri? EndSessionUrl, Task<SignOutResult> Result)
+/// <param name="Outcome">Completes once the user's browser came back from the provider, or the wait ended.</param>
+public sealed record PendingSignOut(OAuthAccount Account, Uri? EndSessionUrl, Task<SignOutResult> Outcome)
 {
     /// <inheritdoc />
     public override string ToString() => $"PendingSignOut {{ Account = {Account}, HasEndSessionUrl = {EndSessionUrl is not null} }}";

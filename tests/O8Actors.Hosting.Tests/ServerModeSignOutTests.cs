@@ -63,7 +63,7 @@ public sealed class ServerModeSignOutTests(SandboxFixture sandbox) : IClassFixtu
 
             Assert.NotNull(signOut.EndSessionUrl);
             Assert.Equal(sandbox.Server.EndSessionEndpoint.AbsolutePath, signOut.EndSessionUrl.AbsolutePath);
-            Assert.False(signOut.Result.IsCompleted, "the result waits for the user's return");
+            Assert.False(signOut.Outcome.IsCompleted, "the result waits for the user's return");
             Assert.Empty(await app.Services.GetRequiredService<IOAuthLogins>().GetAccountsAsync("sandbox", ct).WaitAsync(Wait, ct));
 
             using var atProvider = await browser.GetAsync(signOut.EndSessionUrl, ct);
@@ -74,7 +74,7 @@ public sealed class ServerModeSignOutTests(SandboxFixture sandbox) : IClassFixtu
             Assert.Equal(HttpStatusCode.SeeOther, back.StatusCode);
             Assert.Equal("/goodbye", back.Headers.Location!.OriginalString);
             Assert.Equal("no-store", back.Headers.CacheControl?.ToString());
-            var result = await signOut.Result.WaitAsync(Wait, ct);
+            var result = await signOut.Outcome.WaitAsync(Wait, ct);
             Assert.Equal(ProviderSessionOutcome.Ended, result.ProviderSession);
             Assert.Equal(ended + 1, sandbox.Server.EndedSessions.Count);
         }
@@ -98,8 +98,8 @@ public sealed class ServerModeSignOutTests(SandboxFixture sandbox) : IClassFixtu
             var signOut = await app.Services.GetRequiredService<IOAuthConnector>().BeginSignOutAsync(account, cancellationToken: ct).WaitAsync(Wait, ct);
 
             Assert.Null(signOut.EndSessionUrl);
-            Assert.True(signOut.Result.IsCompletedSuccessfully);
-            Assert.Equal(ProviderSessionOutcome.NotSupported, (await signOut.Result).ProviderSession);
+            Assert.True(signOut.Outcome.IsCompletedSuccessfully);
+            Assert.Equal(ProviderSessionOutcome.NotSupported, (await signOut.Outcome).ProviderSession);
             Assert.Empty(await app.Services.GetRequiredService<IOAuthLogins>().GetAccountsAsync("sandbox", ct).WaitAsync(Wait, ct));
         }
         finally

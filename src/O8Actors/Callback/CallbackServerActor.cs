@@ -207,28 +207,33 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
 
     private void Route(CallbackReceived callback)
     {
-        // A login takes only a code or an error, a sign-out only a return without either: the other shape is refused
-        // as malformed, and the state stays where it was (as for any malformed request before this was routed).
+        // A login takes only a code or an error; a sign-out only the provider's return, which carries neither.
         var isReturn = callback.Code is null && callback.Error is null;
-        if (_states.TryGetValue(callback.State, out var owner) ? owner.ForSignOut != isReturn : isReturn)
+        if (!_states.TryGetValue(callback.State, out var registration))
         {
-            _log.Debug("Callback listener rejected a callback: neither code nor error, or a code or error for a sign-out");
-            O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "missing_code_and_error"));
-            Sender.Tell(CallbackPages.Malformed);
+            // A return nobody waits for is the malformed request it always was; a code or an error, an unknown state.
+            // Debug: any local process can send these (the metric counts them); a Warning each would flood the app's log.
+            if (isReturn) RefuseMalformed();
+            else
+            {
+                _log.Debug("Callback listener rejected a callback: unknown or already used state");
+                O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "unknown_state"));
+                Sender.Tell(CallbackPages.UnknownState);
+            }
             return;
         }
 
-        if (!_states.Remove(callback.State, out var registration))
+        if (registration.ForSignOut != isReturn)
         {
-            // Debug: any local process can send these (the metric below counts them); a Warning each would flood the app's log.
-            _log.Debug("Callback listener rejected a callback: unknown or already used state");
-            O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "unknown_state"));
-            Sender.Tell(CallbackPages.UnknownState);
+            // The other shape for this state: refused, and the state stays (a leaked sign-out state feeds no code to the
+            // app, a login's state ends no login with a bare return).
+            RefuseMalformed();
             return;
         }
 
         // Single use: the state is gone before the login sees the code, so a replay finds nothing. Forwarded: the
         // login's answer goes straight to the browser request that asked.
+        _states.Remove(callback.State);
         if (registration.Watch) Unwatch(registration.Flow);
         _log.Debug("Callback listener routing a callback to {0}", registration.LoginId);
         if (isReturn)
@@ -239,6 +244,13 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
 
         registration.Flow.Tell(new AuthorizationCallback(registration.LoginId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer,
             callback.Path) { BrowserSecrets = callback.BrowserSecrets }, Sender);
+    }
+
+    private void RefuseMalformed()
+    {
+        _log.Debug("Callback listener rejected a callback: neither code nor error, or a code or an error for a sign-out");
+        O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "missing_code_and_error"));
+        Sender.Tell(CallbackPages.Malformed);
     }
 
     private void ForgetFlow(IActorRef flow)
