@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -50,6 +52,15 @@ public sealed class ServerModeSignOutTests(SandboxFixture sandbox) : IClassFixtu
     public async Task The_user_is_sent_through_the_end_session_endpoint_and_back_to_the_apps_page()
     {
         var ct = TestContext.Current.CancellationToken;
+        var signOuts = new ConcurrentQueue<string>();
+        using var meters = new MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument is { Name: "o8.signouts", Meter.Name: "O8Actors" }) listener.EnableMeasurementEvents(instrument);
+        };
+        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            signOuts.Enqueue($"{value} {string.Join(' ', tags.ToArray().Select(t => $"{t.Key}={t.Value}"))}"));
+        meters.Start();
         await using var app = App("o8-server-signout", signedOutRedirect: "/goodbye");
         await app.StartAsync(ct);
         try
@@ -77,6 +88,8 @@ public sealed class ServerModeSignOutTests(SandboxFixture sandbox) : IClassFixtu
             var result = await signOut.Outcome.WaitAsync(Wait, ct);
             Assert.Equal(ProviderSessionOutcome.Ended, result.ProviderSession);
             Assert.Equal(ended + 1, sandbox.Server.EndedSessions.Count);
+            // Counted once, when answered: this app configures no revocation endpoint.
+            Assert.Contains("1 revocation=not_supported provider_session=ended", signOuts);
         }
         finally
         {

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using O8Actors.Diagnostics;
 using O8Actors.Flows;
 using O8Actors.Providers;
 
@@ -615,6 +616,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             else
             {
                 urlTo?.TrySetResult(null);
+                O8Metrics.SignedOut(msg.Result);
                 replyTo.Tell(msg.Result);
                 Retire();
             }
@@ -644,7 +646,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
                 urlTo?.TrySetResult(null); // the backstop answered: no URL will come
                 if (msg.Outcome is not ProviderSessionOutcome.Ended)
                     _log.Warning("Account {0}: the provider's session was not ended ({1}: {2})", _account, msg.Outcome, msg.Reason);
-                replyTo.Tell(result with { ProviderSession = msg.Outcome, ProviderSessionReason = msg.Reason });
+                var ended = result with { ProviderSession = msg.Outcome, ProviderSessionReason = msg.Reason };
+                O8Metrics.SignedOut(ended);
+                replyTo.Tell(ended);
                 Retire();
             });
             StaleReplies();

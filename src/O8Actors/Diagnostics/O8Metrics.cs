@@ -38,12 +38,26 @@ internal static class O8Metrics
     /// <summary>Callbacks rejected by the listener, tagged <c>reason</c>.</summary>
     public static readonly Counter<long> CallbacksRejected = Meter.CreateCounter<long>("o8.callbacks.rejected", "{request}", "Requests the listener refused.");
 
+    /// <summary>Sign-outs answered, tagged <c>revocation</c> and <c>provider_session</c> (what the provider did with the tokens and with its session).</summary>
+    public static readonly Counter<long> SignOuts = Meter.CreateCounter<long>("o8.signouts", "{sign-out}", "Sign-outs, by revocation and provider-session outcome.");
+
+    /// <summary>Counts one answered sign-out.</summary>
+    internal static void SignedOut(SignOutResult result) => SignOuts.Add(1,
+        new KeyValuePair<string, object?>("revocation", RevocationTags[result.Revocation]),
+        new KeyValuePair<string, object?>("provider_session", ProviderSessionTags[result.ProviderSession]));
+
     internal static KeyValuePair<string, object?> Outcome(LoginOutcomeKind kind) => new("outcome", OutcomeTag(kind));
 
     internal static KeyValuePair<string, object?> Reason(LoginFailure failure) => new("reason", ReasonTag(failure));
 
     // snake_case names made once: a closed set, so a dashboard can rely on them (IssuerMismatch → issuer_mismatch).
     private static readonly Dictionary<LoginFailure, string> ReasonTags = Enum.GetValues<LoginFailure>().ToDictionary(f => f, f => SnakeCase(f.ToString()));
+
+    private static readonly Dictionary<RevocationOutcome, string> RevocationTags =
+        Enum.GetValues<RevocationOutcome>().ToDictionary(o => o, o => SnakeCase(o.ToString()));
+
+    private static readonly Dictionary<ProviderSessionOutcome, string> ProviderSessionTags =
+        Enum.GetValues<ProviderSessionOutcome>().ToDictionary(o => o, o => SnakeCase(o.ToString()));
 
     /// <summary>The <c>reason</c> tag of a failure: its name in snake_case.</summary>
     internal static string ReasonTag(LoginFailure failure) => ReasonTags.TryGetValue(failure, out var tag) ? tag : "unknown";
