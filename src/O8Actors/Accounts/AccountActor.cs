@@ -86,7 +86,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     private sealed record RenewalTimedOut(int Generation);
     private sealed record InteractiveDone(int Generation, LoginOutcome Outcome);
     private sealed record SignOutLoaded(StoredTokens? Stored);
-    private sealed record SignOutRemoved(SignOutResult Result);
+    private sealed record SignOutRemoved(SignOutResult Answer);
 
     /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
     internal sealed record Forgotten(OAuthAccount Account);
@@ -612,12 +612,12 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             Withdraw();
             _current = null;
             _served = null;
-            if (options.EndProviderSession) EndProviderSession(options, idTokenHint, urlTo, msg.Result, replyTo);
+            if (options.EndProviderSession) EndProviderSession(options, idTokenHint, urlTo, msg.Answer, replyTo);
             else
             {
                 urlTo?.TrySetResult(null);
-                O8Metrics.SignedOut(msg.Result);
-                replyTo.Tell(msg.Result);
+                O8Metrics.SignedOut(msg.Answer);
+                replyTo.Tell(msg.Answer);
                 Retire();
             }
         });

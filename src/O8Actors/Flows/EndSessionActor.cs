@@ -110,18 +110,14 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
                 End(ProviderSessionOutcome.NotSupported,
                     $"The provider '{_request.Provider}' has no end_session_endpoint (OpenID Connect RP-Initiated Logout): its browser session stays open.");
                 break;
-            case EndSessionPrepared { EndSessionUrl: { } url } forApp when _request.UrlTo is { } urlTo:
-                // Server mode: the app redirects its user there; the return comes through MapOAuthCallback.
-                _returnPath = forApp.PostLogoutRedirectUri.AbsolutePath;
-                urlTo.TrySetResult(url);
-                Become(AwaitingReturn);
-                break;
-            case EndSessionPrepared when (_context.Browser as IBrowserAvailability)?.UnavailableReason is { } headless:
+            case EndSessionPrepared when _request.UrlTo is null && (_context.Browser as IBrowserAvailability)?.UnavailableReason is { } headless:
                 End(ProviderSessionOutcome.Failed, $"No browser can be opened here ({headless}), so the provider's session cannot be ended from this machine.");
                 break;
             case EndSessionPrepared prepared:
                 _returnPath = prepared.PostLogoutRedirectUri.AbsolutePath;
-                Launch(prepared.EndSessionUrl);
+                // Server mode: the app redirects its user there, and the return comes through MapOAuthCallback.
+                if (_request.UrlTo is { } urlTo) urlTo.TrySetResult(prepared.EndSessionUrl);
+                else Launch(prepared.EndSessionUrl);
                 Become(AwaitingReturn);
                 break;
             case ProviderUnavailable unavailable:
