@@ -47,6 +47,9 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
     public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetAccountsAsync(provider, cancellationToken).ConfigureAwait(false);
 
+    public async Task<UserInfo> GetUserInfoAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetUserInfoAsync(account, cancellationToken).ConfigureAwait(false);
+
     public async Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.SignOutAsync(account, cancellationToken).ConfigureAwait(false);
 

@@ -70,6 +70,20 @@ public interface IOAuthLogins
     Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The signed-in user's claims from the provider's UserInfo endpoint (OpenID Connect Core 1.0 section 5.3), read with
+    /// the account's access token (from its cache, renewed when due; DPoP-bound tokens with a proof) and used only after
+    /// their <c>sub</c> proved to be the one of the account's validated ID token (section 5.3.4). An endpoint that refuses
+    /// the token (401) is asked once more with a renewed one.
+    /// </summary>
+    /// <param name="account">An account of an OpenID Connect provider (one that signed in with an ID token).</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="UserInfoException">No UserInfo endpoint or no ID token (<see cref="UserInfoFailure.NotSupported"/>, nothing
+    /// sent); the token refused twice; an answer about another user (<see cref="UserInfoFailure.SubjectMismatch"/>) or not a JSON
+    /// object with a <c>sub</c>; the endpoint unreachable.</exception>
+    /// <exception cref="InteractionRequiredException">The account's tokens cannot be renewed silently.</exception>
+    Task<UserInfo> GetUserInfoAsync(OAuthAccount account, CancellationToken cancellationToken = default);
+
     /// <summary>The accounts with stored tokens: of <paramref name="provider"/>, or of every provider when null.</summary>
     Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default);
 

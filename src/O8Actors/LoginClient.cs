@@ -31,7 +31,11 @@ internal sealed class LoginClient : IOAuthLogins
         _login = settings.Login;
         _accounts = new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login);
         Events = new LoginEventStream(system);
+        _accountTokens = (account, options, ct) => GetAccessTokenAsync(account, null, options, ct);
     }
+
+    // An account's token as a UserInfo call asks for it (the cached one, or a forced refresh).
+    private readonly Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> _accountTokens;
 
     /// <summary>For the hosted path, which holds validated options; only the exchange timeout is read, once.</summary>
     public LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRefs actors, O8Options options)
@@ -164,6 +168,13 @@ internal sealed class LoginClient : IOAuthLogins
         var request = new GetAccessToken(account, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()), options);
         var wait = _accounts.CallerWait(options.AllowInteraction, options.Login?.Timeout);
         return await _actors.Accounts.Ask<AccessToken>(request, wait, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<UserInfo> GetUserInfoAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ThrowIfStopped();
+        return UserInfoCall.RunAsync(_accountTokens, _actors.Providers, ExchangeTimeouts.UserInfoWait(_exchangeTimeout), account, cancellationToken);
     }
 
     public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)

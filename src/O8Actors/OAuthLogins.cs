@@ -192,6 +192,14 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<UserInfo> GetUserInfoAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.GetUserInfoAsync(account, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
     public Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();

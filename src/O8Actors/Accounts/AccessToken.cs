@@ -19,6 +19,12 @@ public sealed record AccessToken(OAuthAccount Account, string Token, string Toke
     /// </summary>
     public Dpop.DpopKey? DpopKey { get; init; }
 
+    /// <summary>
+    /// The <c>sub</c> of the account's validated ID token, null when it signed in without one: what a UserInfo answer must
+    /// be about (OpenID Connect Core 1.0 section 5.3.4).
+    /// </summary>
+    internal string? IdTokenSubject { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
         $"AccessToken {{ Account = {Account}, TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, Scope = {Scope}, DpopBound = {DpopKey is not null} }}";

@@ -119,17 +119,9 @@ public sealed class AccessTokenHandler : DelegatingHandler
         return base.SendAsync(request, cancellationToken);
     }
 
-    /// <summary>
-    /// A token other than <paramref name="refused"/>: the account's current one when another request has already renewed
-    /// it, else a forced refresh. The account refreshes once for every request that asks while its refresh runs, and a
-    /// request that asks afterwards finds the new token first, so refused requests together cost one refresh.
-    /// </summary>
-    private async Task<AccessToken> TokenOtherThanAsync(OAuthAccount account, string refused, CancellationToken cancellationToken)
-    {
-        var current = Usable(await _tokens(account, null, cancellationToken).ConfigureAwait(false));
-        if (!string.Equals(current.Token, refused, StringComparison.Ordinal)) return current;
-        return Usable(await _tokens(account, new AccessTokenOptions(ForceRefresh: true), cancellationToken).ConfigureAwait(false));
-    }
+    /// <summary>A usable token other than <paramref name="refused"/> (see <see cref="Accounts.RenewedToken"/>).</summary>
+    private async Task<AccessToken> TokenOtherThanAsync(OAuthAccount account, string refused, CancellationToken cancellationToken) =>
+        Usable(await Accounts.RenewedToken.OtherThanAsync(_tokens, account, refused, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// A token this handler can send: a bearer token, or one bound to a DPoP key. Another kind is refused with its type

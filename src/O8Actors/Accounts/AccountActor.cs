@@ -163,7 +163,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     {
         if (_served is { } served) return served;
         var tokens = _current!.Tokens;
-        served = _served = new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope) { DpopKey = tokens.DpopKey };
+        served = _served = new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope) { DpopKey = tokens.DpopKey, IdTokenSubject = tokens.IdTokenClaims?.Subject };
         _settings.Cache?.Publish(served, FreshUntil(tokens));
         _published = served;
         return served;

@@ -36,6 +36,13 @@ public sealed class GenericOAuthOptions
     public Uri? EndSessionEndpoint { get; set; }
 
     /// <summary>
+    /// The UserInfo endpoint (OpenID Connect Core 1.0 section 5.3), where <see cref="IOAuthLogins.GetUserInfoAsync"/> reads
+    /// the signed-in user's claims with the account's access token; null when the provider has none. HTTPS, or http on a
+    /// loopback host for tests.
+    /// </summary>
+    public Uri? UserInfoEndpoint { get; set; }
+
+    /// <summary>
     /// The device authorization endpoint (RFC 8628 section 3.1), for device logins (<see cref="LoginMethod.Device"/>); null
     /// when the provider has none. HTTPS, or http on a loopback host for tests.
     /// </summary>
@@ -163,6 +170,7 @@ public sealed class GenericOAuthOptions
         TokenEndpoint = TokenEndpoint,
         RevocationEndpoint = RevocationEndpoint,
         EndSessionEndpoint = EndSessionEndpoint,
+        UserInfoEndpoint = UserInfoEndpoint,
         DeviceAuthorizationEndpoint = DeviceAuthorizationEndpoint,
         PushedAuthorizationRequestEndpoint = PushedAuthorizationRequestEndpoint,
         RequirePushedAuthorizationRequests = RequirePushedAuthorizationRequests,
@@ -200,6 +208,8 @@ public sealed class GenericOAuthOptions
             EndpointRules.RequireSecureAbsolute(RevocationEndpoint, $"{who}: RevocationEndpoint", nameof(RevocationEndpoint));
         if (EndSessionEndpoint is not null)
             EndpointRules.RequireSecureAbsolute(EndSessionEndpoint, $"{who}: EndSessionEndpoint", nameof(EndSessionEndpoint));
+        if (UserInfoEndpoint is not null)
+            EndpointRules.RequireSecureAbsolute(UserInfoEndpoint, $"{who}: UserInfoEndpoint", nameof(UserInfoEndpoint));
         if (DeviceAuthorizationEndpoint is not null)
             EndpointRules.RequireSecureAbsolute(DeviceAuthorizationEndpoint, $"{who}: DeviceAuthorizationEndpoint", nameof(DeviceAuthorizationEndpoint));
         if (PushedAuthorizationRequestEndpoint is not null)

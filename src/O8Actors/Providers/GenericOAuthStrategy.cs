@@ -14,6 +14,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     private readonly ProviderDescriptor _descriptor;
     private readonly TokenEndpointClient _tokens;
     private readonly IdTokens.IdTokenValidator? _idTokens;
+    private readonly UserInfoClient? _userInfo;
 
     /// <summary>Creates the strategy from a validated copy of <paramref name="options"/>.</summary>
     /// <param name="options">The provider's settings.</param>
@@ -33,6 +34,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
             SupportsDeviceAuthorization = _options.DeviceAuthorizationEndpoint is not null,
         };
         _tokens = new TokenEndpointClient(_options, timeProvider ?? TimeProvider.System);
+        if (_options.UserInfoEndpoint is { } userInfo) _userInfo = new UserInfoClient(_options.Name, userInfo, timeProvider);
         if (_options.JwksUri is not null)
         {
             _idTokens = new IdTokens.IdTokenValidator(_options.Name, _options.ClientId,
@@ -127,6 +129,11 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         ArgumentNullException.ThrowIfNull(context);
         return Task.FromResult(_options.EndSessionEndpoint is { } endpoint ? EndSessionUrlBuilder.Build(endpoint, _options.ClientId, context) : null);
     }
+
+    /// <inheritdoc />
+    /// <remarks>Calls <see cref="GenericOAuthOptions.UserInfoEndpoint"/>; null when none is configured.</remarks>
+    public override Task<System.Text.Json.JsonElement?> FetchUserInfoAsync(UserInfoContext context, HttpClient http, CancellationToken cancellationToken) =>
+        _userInfo is null ? Task.FromResult<System.Text.Json.JsonElement?>(null) : _userInfo.FetchAsync(context, http, cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="IdTokenValidationException">The response's ID token failed validation; no tokens are returned.</exception>

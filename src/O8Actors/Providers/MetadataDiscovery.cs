@@ -117,6 +117,9 @@ internal static class MetadataDiscovery
             EndSessionEndpoint = string.IsNullOrEmpty(document.EndSessionEndpoint)
                 ? null
                 : Endpoint(provider, source, "end_session_endpoint", document.EndSessionEndpoint),
+            UserInfoEndpoint = string.IsNullOrEmpty(document.UserInfoEndpoint)
+                ? null
+                : Endpoint(provider, source, "userinfo_endpoint", document.UserInfoEndpoint),
             DpopSigningAlgorithms = document.Json is { ValueKind: JsonValueKind.Object } j && j.TryGetProperty("dpop_signing_alg_values_supported", out var algs)
                 && algs.ValueKind == JsonValueKind.Array
                 ? algs.EnumerateArray().Select(a => a.GetString() ?? "").ToList()

@@ -103,6 +103,14 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     }
 
     /// <inheritdoc />
+    /// <remarks>Uses the metadata's <c>userinfo_endpoint</c>; null when it has none.</remarks>
+    public override async Task<System.Text.Json.JsonElement?> FetchUserInfoAsync(UserInfoContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
+        return await resolved.Strategy.FetchUserInfoAsync(context, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     /// <remarks>Uses the metadata's <c>device_authorization_endpoint</c>; a provider without one does not support device logins.</remarks>
     public override async Task<DeviceAuthorization> RequestDeviceAuthorizationAsync(DeviceAuthorizationContext context, HttpClient http,
         CancellationToken cancellationToken)
@@ -123,6 +131,9 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
 
     /// <summary>The discovered end-session endpoint (OpenID Connect RP-Initiated Logout), once resolved; null when the metadata has none.</summary>
     public Uri? EndSessionEndpoint => _resolved?.Strategy.Options.EndSessionEndpoint;
+
+    /// <summary>The discovered UserInfo endpoint (OpenID Connect Core 1.0 section 5.3), once resolved; null when the metadata has none.</summary>
+    public Uri? UserInfoEndpoint => _resolved?.Strategy.Options.UserInfoEndpoint;
 
     /// <summary>The discovered revocation endpoint (RFC 7009), once resolved; null when the metadata has none.</summary>
     public Uri? RevocationEndpoint => _resolved?.Strategy.Options.RevocationEndpoint;
@@ -163,6 +174,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             TokenEndpoint = metadata.TokenEndpoint,
             RevocationEndpoint = metadata.RevocationEndpoint,
             EndSessionEndpoint = metadata.EndSessionEndpoint,
+            UserInfoEndpoint = metadata.UserInfoEndpoint,
             DeviceAuthorizationEndpoint = metadata.DeviceAuthorizationEndpoint,
             PushedAuthorizationRequestEndpoint = metadata.PushedAuthorizationRequestEndpoint,
             RequirePushedAuthorizationRequests = metadata.RequirePushedAuthorizationRequests,

@@ -94,6 +94,7 @@ internal sealed class ProviderActor : ReceiveActor
     {
         PrepareAuthorization p => new ProviderUnavailable(p.LoginId, $"The provider '{_strategy.Name}' failed (internal error)."),
         PrepareEndSession s => new ProviderUnavailable(s.RequestId, $"The provider '{_strategy.Name}' failed (internal error)."),
+        FetchUserInfo u => new UserInfoFetchFailed(u.RequestId, new UserInfoException(UserInfoFailure.Failed, $"The provider '{_strategy.Name}' failed (internal error).")),
         ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.TokenExchange, $"The token exchange with '{_strategy.Name}' failed (internal error).", null),
         RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.TokenExchange, $"The token refresh with '{_strategy.Name}' failed (internal error).", null),
         RevokeTokens v => new RevocationDone(v.RequestId, RevocationOutcome.Failed, $"The revocation with '{_strategy.Name}' failed (internal error)."),
@@ -230,9 +231,34 @@ internal sealed class ProviderActor : ReceiveActor
         }
     }
 
+    /// <summary>
+    /// A UserInfo request: run by the strategy (which reads its metadata first when it has not yet) and piped to the
+    /// caller; not token-endpoint traffic, so it does not queue behind token requests.
+    /// </summary>
+    private void FetchUserInfo(FetchUserInfo msg, IActorRef replyTo)
+    {
+        var strategy = _strategy;
+        var requestId = msg.RequestId;
+        var context = msg.Context;
+        var httpClients = _httpClients;
+        // The client is made inside the work, so a factory that throws fails this request and not the actor.
+        RunWithTimeout(ct => strategy.FetchUserInfoAsync(context, httpClients(), ct), _exchangeTimeout).PipeTo(replyTo,
+            success: document => new UserInfoFetched(requestId, document),
+            failure: e => new UserInfoFetchFailed(requestId, UserInfoError(strategy.Name, e)));
+    }
+
+    /// <summary>What the caller throws for a failed UserInfo request: the strategy's own <see cref="UserInfoException"/>, or one that says why without quoting a strategy's text.</summary>
+    private static UserInfoException UserInfoError(string provider, Exception e)
+    {
+        var cause = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
+        return cause as UserInfoException ?? new UserInfoException(UserInfoFailure.Failed,
+            $"The UserInfo request to provider '{provider}' failed: {SafeReason(cause)}", innerException: cause);
+    }
+
     private void TokenRequests()
     {
         Receive<PrepareEndSession>(msg => PrepareEndSession(msg, Sender));
+        Receive<FetchUserInfo>(msg => FetchUserInfo(msg, Sender));
         Receive<ExchangeCode>(msg => Enqueue(msg));
         Receive<RefreshTokens>(msg => Enqueue(msg));
         Receive<RevokeTokens>(msg => Enqueue(msg));

@@ -67,6 +67,26 @@ internal sealed record EndSessionPrepared(string RequestId, Uri? EndSessionUrl, 
     public override string ToString() => $"EndSessionPrepared {{ RequestId = {RequestId}, Supported = {EndSessionUrl is not null} }}";
 }
 
+/// <summary>
+/// Calls the provider's UserInfo endpoint with an account's access token; answered with <see cref="UserInfoFetched"/>
+/// (a null document: the provider has none), <see cref="UserInfoFetchFailed"/>, or <see cref="ProviderUnavailable"/>
+/// (<c>LoginId</c> = <paramref name="RequestId"/>) for an unknown provider.
+/// </summary>
+/// <param name="Provider">The registered provider's name.</param>
+/// <param name="RequestId">Correlates the answer.</param>
+/// <param name="Context">The access token to present (a secret: <see cref="ToString"/> leaves it out).</param>
+internal sealed record FetchUserInfo(string Provider, string RequestId, UserInfoContext Context)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"FetchUserInfo {{ Provider = {Provider}, RequestId = {RequestId} }}";
+}
+
+/// <summary>The UserInfo endpoint's answer, a JSON object; null when the provider has no UserInfo endpoint.</summary>
+internal sealed record UserInfoFetched(string RequestId, System.Text.Json.JsonElement? Document);
+
+/// <summary>The UserInfo request failed; <paramref name="Error"/> is what the caller throws.</summary>
+internal sealed record UserInfoFetchFailed(string RequestId, UserInfoException Error);
+
 /// <summary>The provider could not serve the request (unknown name, discovery failed, bad configuration).</summary>
 /// <param name="LoginId">The login (or request) it answers.</param>
 /// <param name="Reason">Why, safe to log and show.</param>

@@ -32,4 +32,7 @@ internal sealed record ProviderMetadata(
 
     /// <summary>The <c>end_session_endpoint</c> (OpenID Connect RP-Initiated Logout 1.0, section 2.1); null when absent.</summary>
     public Uri? EndSessionEndpoint { get; init; }
+
+    /// <summary>The <c>userinfo_endpoint</c> (OpenID Connect Discovery 1.0, section 3); null when absent.</summary>
+    public Uri? UserInfoEndpoint { get; init; }
 }

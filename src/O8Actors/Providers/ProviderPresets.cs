@@ -53,8 +53,14 @@ public static class ProviderPresets
     /// <summary>Google's signing keys (the <c>jwks_uri</c> of its discovery document): its ID tokens are validated against them.</summary>
     public const string GoogleJwksUri = "https://www.googleapis.com/oauth2/v3/certs";
 
+    /// <summary>Google's UserInfo endpoint (the <c>userinfo_endpoint</c> of its discovery document).</summary>
+    public const string GoogleUserInfoEndpoint = "https://openidconnect.googleapis.com/v1/userinfo";
+
     /// <summary>The Microsoft identity platform host.</summary>
     public const string MicrosoftAuthority = "https://login.microsoftonline.com";
+
+    /// <summary>Microsoft's UserInfo endpoint, on Microsoft Graph (the <c>userinfo_endpoint</c> of every tenant's discovery document).</summary>
+    public const string MicrosoftUserInfoEndpoint = "https://graph.microsoft.com/oidc/userinfo";
 
     /// <summary>Settings for Discord.</summary>
     /// <param name="clientId">The application's client id.</param>
@@ -122,6 +128,7 @@ public static class ProviderPresets
         AuthorizationEndpoint = new Uri(GoogleAuthorizationEndpoint),
         TokenEndpoint = new Uri(GoogleTokenEndpoint),
         DeviceAuthorizationEndpoint = new Uri(GoogleDeviceAuthorizationEndpoint),
+        UserInfoEndpoint = new Uri(GoogleUserInfoEndpoint),
         ClientId = clientId,
         ClientSecret = clientSecret,
         ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Post,
@@ -167,6 +174,9 @@ public static class ProviderPresets
             // RP-initiated logout; Entra ID takes as post_logout_redirect_uri only a URI registered as a redirect URI,
             // which the provider's redirect URI is.
             EndSessionEndpoint = new Uri($"{baseUrl}/logout"),
+            // Microsoft Graph serves UserInfo for every tenant; it takes the Graph access token a login gets when it asks
+            // for no other API's scopes (the preset's default scopes).
+            UserInfoEndpoint = new Uri(MicrosoftUserInfoEndpoint),
             ClientId = clientId,
             ClientSecret = clientSecret,
             ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Post,

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace O8Actors.Providers;
 
 /// <summary>
@@ -68,6 +70,16 @@ public abstract class ProviderStrategy
     /// <exception cref="TokenExchangeException">The revocation endpoint answered with an error.</exception>
     public virtual Task<bool> RevokeAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken) =>
         Task.FromResult(false);
+
+    /// <summary>
+    /// Calls the provider's UserInfo endpoint (OpenID Connect Core 1.0 section 5.3) with an account's access token and
+    /// returns the answer, a JSON object; null when the provider has no UserInfo endpoint (the default). The caller
+    /// checks the answer's <c>sub</c> against the account's ID token.
+    /// </summary>
+    /// <exception cref="UserInfoException">The endpoint refused the token (<see cref="UserInfoFailure.Unauthorized"/>, which
+    /// makes the caller try once more with a renewed token), refused otherwise, or answered with something else than a JSON object.</exception>
+    public virtual Task<JsonElement?> FetchUserInfoAsync(UserInfoContext context, HttpClient http, CancellationToken cancellationToken) =>
+        Task.FromResult<JsonElement?>(null);
 
     /// <summary>
     /// The URL that ends the user's browser session at the provider (OpenID Connect RP-Initiated Logout 1.0), for a
@@ -185,6 +197,18 @@ public sealed record EndSessionContext(string State, Uri PostLogoutRedirectUri, 
 {
     /// <inheritdoc />
     public override string ToString() => $"EndSessionContext {{ PostLogoutRedirectUri = {PostLogoutRedirectUri}, HasIdTokenHint = {IdTokenHint is not null} }}";
+}
+
+/// <summary>What a strategy needs to call the UserInfo endpoint for an account.</summary>
+/// <param name="AccessToken">The account's access token (a secret: never log it).</param>
+/// <param name="TokenType">Its type, usually <c>Bearer</c>.</param>
+public sealed record UserInfoContext(string AccessToken, string TokenType)
+{
+    /// <summary>The key the token is bound to (RFC 9449); the request then carries <c>Authorization: DPoP</c> and a proof. Null for a bearer token.</summary>
+    public Dpop.DpopKey? DpopKey { get; init; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"UserInfoContext {{ TokenType = {TokenType}, DpopBound = {DpopKey is not null} }}";
 }
 
 /// <summary>One token to revoke (RFC 7009 section 2.1).</summary>

@@ -102,4 +102,34 @@ public sealed class AccountScenarioTests(ShortLivedTokensFixture fixture) : ICla
         using var body = JsonDocument.Parse(await me.Content.ReadAsStringAsync());
         Assert.Equal("approve-account-api", body.RootElement.GetProperty("sub").GetString());
     }
+
+    [Fact]
+    public async Task UserInfo_returns_the_claims_of_the_accounts_user_checked_against_its_ID_token()
+    {
+        var request = FlowsFixture.Request("approve-account-userinfo") with { Scopes = ["openid", "offline_access", "profile"] };
+        var outcome = await fixture.Flows.RunAsync(FlowsFixture.ProviderName, request).WaitAsync(Wait);
+        var account = Assert.IsType<LoginSucceeded>(outcome).Account!;
+
+        var info = await fixture.Flows.GetUserInfoAsync(account).WaitAsync(Wait);
+
+        Assert.Equal(account, info.Account);
+        Assert.Equal("approve-account-userinfo", info.Subject);
+        // oidc-provider's account gives its id as the name, released with the profile scope.
+        Assert.Equal("approve-account-userinfo", info.Name);
+        Assert.Contains(info.All, c => c.Type == "name");
+    }
+
+    [Fact]
+    public async Task UserInfo_with_a_revoked_grant_tries_a_renewal_and_then_asks_for_interaction()
+    {
+        var (account, tokens) = await SignInAsync("approve-account-userinfo-revoked");
+        // oidc-provider revokes the whole grant with its access token, so the endpoint's 401 is followed by a refresh
+        // that the provider refuses too.
+        await fixture.Provider.RevokeAsync(fixture.Client, tokens.AccessToken);
+
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => fixture.Flows.GetUserInfoAsync(account).WaitAsync(Wait));
+
+        Assert.Equal(InteractionReason.RefreshRefused, error.Reason);
+        Assert.DoesNotContain(tokens.AccessToken, error.ToString());
+    }
 }

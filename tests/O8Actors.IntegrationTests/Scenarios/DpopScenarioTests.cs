@@ -135,4 +135,15 @@ public sealed class DpopScenarioTests(DpopFlowsFixture fixture) : IClassFixture<
             return base.SendAsync(request, cancellationToken);
         }
     }
+
+    [Fact]
+    public async Task UserInfo_presents_the_bound_token_with_a_proof_and_the_servers_nonce()
+    {
+        var signedIn = await SignInAsync("approve-dpop-get-userinfo");
+
+        var info = await fixture.Flows.GetUserInfoAsync(signedIn.Account!).WaitAsync(Wait);
+
+        Assert.Equal("approve-dpop-get-userinfo", info.Subject);
+        Assert.Equal(signedIn.Account, info.Account);
+    }
 }

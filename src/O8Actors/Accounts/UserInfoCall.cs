@@ -1,0 +1,56 @@
+using Akka.Actor;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Accounts;
+
+/// <summary>
+/// One <see cref="IOAuthLogins.GetUserInfoAsync"/>: the account's access token (cached, or renewed), the provider
+/// actor's UserInfo request with it, one more try with a renewed token when the endpoint refuses it, and the answer's
+/// <c>sub</c> checked against the account's ID token.
+/// </summary>
+internal static class UserInfoCall
+{
+    public static async Task<UserInfo> RunAsync(Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> tokens,
+        IActorRef providers, TimeSpan wait, OAuthAccount account, CancellationToken cancellationToken)
+    {
+        var token = await tokens(account, null, cancellationToken).ConfigureAwait(false);
+        // Checked before anything is sent: without an ID token's sub, no answer could be shown to be about this user.
+        var subject = token.IdTokenSubject ?? throw new UserInfoException(UserInfoFailure.NotSupported,
+            $"{account} signed in without an ID token, so a UserInfo answer could not be checked against its subject (OpenID Connect Core 1.0 " +
+            "section 5.3.4): UserInfo is for OpenID Connect providers. Call the provider's own API through AccessTokenHandler instead.");
+
+        System.Text.Json.JsonElement? document;
+        try
+        {
+            document = await FetchAsync(providers, wait, token, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UserInfoException refused) when (refused.Failure == UserInfoFailure.Unauthorized)
+        {
+            // Revoked or expired before its expires_in: once more with a token the endpoint has not refused.
+            var renewed = await RenewedToken.OtherThanAsync(tokens, account, token.Token, cancellationToken).ConfigureAwait(false);
+            if (string.Equals(renewed.Token, token.Token, StringComparison.Ordinal)) throw;
+            document = await FetchAsync(providers, wait, renewed, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (document is not { } response)
+            throw new UserInfoException(UserInfoFailure.NotSupported,
+                $"The provider '{account.Provider}' has no UserInfo endpoint here (set UserInfoEndpoint, or use a provider whose metadata lists userinfo_endpoint).");
+        return UserInfoReader.Read(account, subject, response);
+    }
+
+    private static async Task<System.Text.Json.JsonElement?> FetchAsync(IActorRef providers, TimeSpan wait, AccessToken token, CancellationToken cancellationToken)
+    {
+        var context = new UserInfoContext(token.Token, token.TokenType) { DpopKey = token.DpopKey };
+        var reply = await providers.Ask<object>(new FetchUserInfo(token.Account.Provider, FlowSecrets.RandomToken(9), context), wait, cancellationToken)
+            .ConfigureAwait(false);
+        return reply switch
+        {
+            UserInfoFetched fetched => fetched.Document,
+            UserInfoFetchFailed failed => throw failed.Error,
+            ProviderUnavailable { Failure: LoginFailure.UnknownProvider } => throw new UnknownProviderException(token.Account.Provider),
+            ProviderUnavailable unavailable => throw new UserInfoException(UserInfoFailure.Failed, unavailable.Reason),
+            _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."),
+        };
+    }
+}
