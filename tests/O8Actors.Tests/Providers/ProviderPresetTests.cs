@@ -257,6 +257,15 @@ public sealed class ProviderPresetTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_OpenID_Connect_presets_read_UserInfo_where_their_discovery_documents_say_and_the_OAuth_only_ones_have_none()
+    {
+        Assert.Equal(new Uri("https://openidconnect.googleapis.com/v1/userinfo"), ProviderPresets.Google("g-id").Options.UserInfoEndpoint);
+        Assert.Equal(new Uri("https://graph.microsoft.com/oidc/userinfo"), ProviderPresets.Microsoft("common", "ms-id").Options.UserInfoEndpoint);
+        Assert.Null(ProviderPresets.GitHub("gh-id", "gh-secret").Options.UserInfoEndpoint);
+        Assert.Null(ProviderPresets.Discord("d-id").Options.UserInfoEndpoint);
+    }
+
+    [Fact]
     public async Task Microsoft_issuer_is_known_only_for_a_tenant_id()
     {
         const string tenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
