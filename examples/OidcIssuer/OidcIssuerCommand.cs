@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using O8Actors.Browser;
 using O8Actors.Providers;
 using O8Actors.TestKit.Browser;
@@ -49,15 +48,6 @@ public static class OidcIssuerCommand
     }
 
     /// <summary>The provider's <c>userinfo_endpoint</c> from its discovery document, if it names one.</summary>
-    private static async Task<Uri?> UserInfoEndpointAsync(string issuer, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient();
-        using var metadata = JsonDocument.Parse(await http.GetStringAsync($"{issuer.TrimEnd('/')}/.well-known/openid-configuration", cancellationToken));
-        return metadata.RootElement.TryGetProperty("userinfo_endpoint", out var endpoint) && Uri.TryCreate(endpoint.GetString(), UriKind.Absolute, out var uri)
-            ? uri
-            : null;
-    }
-
     private static async Task<int> RunAsync(bool useSandbox, string? issuer, string? clientId, string? clientSecret, string scope,
         TimeSpan timeout, int port, bool plainHttp, TextWriter output, CancellationToken cancellationToken)
     {
@@ -102,16 +92,19 @@ public static class OidcIssuerCommand
             var tokens = await logins.AuthorizeAsync("oidc", new AuthorizationRequest(Timeout: timeout), cancellationToken);
             await output.WriteLineAsync($"Signed in at {issuer}: {tokens}");
 
-            // Then call an API as the signed-in account: the provider's userinfo endpoint, with the account's token.
-            if (await UserInfoEndpointAsync(issuer, cancellationToken) is { } userInfo
-                && (await logins.GetAccountsAsync("oidc", cancellationToken)).FirstOrDefault() is { } account)
+            // Then the user's claims from the provider's UserInfo endpoint, with the account's token; O8Actors uses them
+            // only when their sub is the ID token's.
+            if ((await logins.GetAccountsAsync("oidc", cancellationToken)).FirstOrDefault() is { } account)
             {
-                using var api = new HttpClient(new AccessTokenHandler(logins, account) { InnerHandler = new SocketsHttpHandler() });
-                using var me = await api.GetAsync(userInfo, cancellationToken);
-                using var claims = me.IsSuccessStatusCode ? JsonDocument.Parse(await me.Content.ReadAsStringAsync(cancellationToken)) : null;
-                await output.WriteLineAsync(claims?.RootElement.TryGetProperty("sub", out var sub) == true
-                    ? $"Called {userInfo} as {account}: sub = {sub.GetString()}"
-                    : $"Called {userInfo} as {account}: HTTP {(int)me.StatusCode}");
+                try
+                {
+                    var me = await logins.GetUserInfoAsync(account, cancellationToken);
+                    await output.WriteLineAsync($"UserInfo of {account}: sub = {me.Subject}, {me.All.Count} claims");
+                }
+                catch (UserInfoException e)
+                {
+                    await output.WriteLineAsync($"No UserInfo for {account}: {e.Message}");
+                }
             }
 
             return 0;
