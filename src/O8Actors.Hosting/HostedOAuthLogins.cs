@@ -110,7 +110,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         // Server mode always binds (secure by default): the login keeps only a keyed hash of the browser's secret.
         var (secret, hash) = binding.Create();
         var (url, outcome) = await started.Route.ConfigureAwait(false) is { } route
-            ? BeginRouted(route, flowId, provider, request, hash, cancellationToken)
+            ? BeginRouted(route, started.Client, flowId, provider, request, hash, cancellationToken)
             : (started.Urls.Expect(flowId), started.Client.RunAsync(flowId, provider, request, cancellationToken, hash));
         var first = await Task.WhenAny(url, outcome, started.System.WhenTerminated).ConfigureAwait(false);
         if (first == started.System.WhenTerminated) throw NodeStopped();
@@ -154,7 +154,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
     /// Begins a login through the route (O8Actors.Cluster): the login may run on another node, so its URL and outcome come
     /// back as messages to the route, not as this node's events. Cancelling the token cancels it there.
     /// </summary>
-    private static (Task<Uri> Url, Task<LoginOutcome> Outcome) BeginRouted(IActorRef route, string flowId, string provider,
+    private static (Task<Uri> Url, Task<LoginOutcome> Outcome) BeginRouted(IActorRef route, LoginClient client, string flowId, string provider,
         AuthorizationRequest? request, BrowserBindingHash binding, CancellationToken cancellationToken)
     {
         request ??= AuthorizationRequest.Default;
@@ -173,8 +173,13 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
             _ = outcome.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
-        return (url.Task, outcome.Task);
+        // As on a single node, a successful login is remembered as its account (the account's entity, wherever it runs)
+        // before the caller sees the outcome.
+        return (url.Task, RememberedAsync(client, outcome.Task, provider, request));
     }
+
+    private static async Task<LoginOutcome> RememberedAsync(LoginClient client, Task<LoginOutcome> outcome, string provider, AuthorizationRequest request) =>
+        await client.WithAccountAsync(await outcome.ConfigureAwait(false), provider, request).ConfigureAwait(false);
 
     /// <summary>Subscribes to the event stream once the actor system is up; subscribers that come earlier are attached then.</summary>
     private sealed class DeferredEvents(O8Runtime runtime) : IObservable<LoginEvent>

@@ -136,19 +136,31 @@ internal sealed class LoginClient : IOAuthLogins
         }
 
         if (ended is LoginSucceeded succeeded && AccountKeys.For(provider, succeeded.Tokens, request) is { } account)
-        {
-            try
-            {
-                await _actors.Accounts.Ask<LoginRemembered>(new RememberLogin(account, succeeded.Tokens), _accounts.RenewalTimeout).ConfigureAwait(false);
-                ended = succeeded with { Account = account };
-            }
-            catch (Exception e) when (e is OAuthFlowException or AskTimeoutException or IOException or UnauthorizedAccessException)
-            {
-                // The tokens are valid; the outcome then carries no account.
-            }
-        }
-
+            ended = await RememberAsync(succeeded, account).ConfigureAwait(false);
         return result(this, ended, provider, cancellationToken);
+    }
+
+    /// <summary>
+    /// <paramref name="ended"/> with its account, once a successful login's tokens are stored as the account's (as every
+    /// login awaited here is): for a login that ran elsewhere, on another node of a cluster.
+    /// </summary>
+    internal Task<LoginOutcome> WithAccountAsync(LoginOutcome ended, string provider, AuthorizationRequest request) =>
+        ended is LoginSucceeded succeeded && AccountKeys.For(provider, succeeded.Tokens, request) is { } account
+            ? RememberAsync(succeeded, account)
+            : Task.FromResult(ended);
+
+    /// <summary>Stores the login's tokens as <paramref name="account"/>'s; a store failure leaves the outcome without an account (its tokens are valid).</summary>
+    private async Task<LoginOutcome> RememberAsync(LoginSucceeded succeeded, OAuthAccount account)
+    {
+        try
+        {
+            await _actors.Accounts.Ask<LoginRemembered>(new RememberLogin(account, succeeded.Tokens), _accounts.RenewalTimeout).ConfigureAwait(false);
+            return succeeded with { Account = account };
+        }
+        catch (Exception e) when (e is OAuthFlowException or AskTimeoutException or IOException or UnauthorizedAccessException)
+        {
+            return succeeded;
+        }
     }
 
     public Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,

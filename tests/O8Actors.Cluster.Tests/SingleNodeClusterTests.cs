@@ -34,7 +34,13 @@ public sealed class SingleNodeCluster : IAsyncLifetime
             // Bootstrap with itself as the one contact point: it forms a cluster of one.
             .WithBootstrapOnLoopback([contact], contact, requiredContactPoints: 1)
             // The app passivates its own idle entities quickly: that must not reach the logins' region.
-            .AddHocon("akka.cluster.sharding.passivate-idle-entity-after = 1s", HoconAddMode.Prepend));
+            .AddHocon("akka.cluster.sharding.passivate-idle-entity-after = 1s", HoconAddMode.Prepend),
+            // OpenID Connect: ID tokens validated against the sandbox's keys, so a login signs in an account (its subject).
+            new Dictionary<string, string?>
+            {
+                ["O8:Providers:sandbox:JwksUri"] = Nodes.Sandbox.JwksUri.ToString(),
+                ["O8:Providers:sandbox:UserInfoEndpoint"] = Nodes.Sandbox.UserInfoEndpoint.ToString(),
+            });
     }
 
     public async ValueTask DisposeAsync()
@@ -208,6 +214,24 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         using var response = await browser.GetAsync(new Uri(cluster.Root, $"/oauth/callback/sandbox?state={FlowSecrets.RandomToken(32)}"), ct);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("not a valid sign-in redirect", await response.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_claims_of_an_account_signed_in_on_the_cluster_come_from_UserInfo_with_its_entitys_token()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        var login = await ConnectAsync(browser, "dora");
+        var (landing, _) = await AuthorizeAndReturnAsync(browser, login.AuthorizeUrl);
+        landing.Dispose();
+        var success = Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+        // Remembered as its account before the outcome came back, as on a single node.
+        Assert.Equal(new OAuthAccount("sandbox", "dora"), success.Account);
+
+        var info = await cluster.Web.Services.GetRequiredService<IOAuthLogins>().GetUserInfoAsync(success.Account!, ct).WaitAsync(Wait, ct);
+
+        Assert.Equal(success.Account, info.Account);
+        Assert.Equal("dora", info.Subject);
     }
 
     [Fact]
