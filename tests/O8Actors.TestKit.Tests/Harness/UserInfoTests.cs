@@ -69,15 +69,7 @@ public sealed class UserInfoTests
         var (account, tokens) = await HarnessAccounts.SignInAsync(o8, "alice");
         await using var hostile = await AnotherUsersUserInfo.StartAsync();
         // The provider's settings now name the hostile endpoint (a mixed-up configuration, or a hijacked metadata entry).
-        await o8.Logins.RegisterProviderAsync(new GenericOAuthStrategy(new GenericOAuthOptions
-        {
-            Name = o8.Options.ProviderName,
-            AuthorizationEndpoint = o8.Sandbox.AuthorizationEndpoint,
-            TokenEndpoint = o8.Sandbox.TokenEndpoint,
-            ClientId = o8.Client.ClientId,
-            ClientSecret = o8.Client.Secret,
-            UserInfoEndpoint = hostile.Endpoint,
-        }));
+        await ReplaceProviderAsync(o8, hostile.Endpoint);
 
         var error = await Assert.ThrowsAsync<UserInfoException>(() => o8.Logins.GetUserInfoAsync(account).WaitAsync(Wait));
 
@@ -94,14 +86,7 @@ public sealed class UserInfoTests
     {
         await using var o8 = await O8TestHarness.StartAsync();
         var (account, _) = await HarnessAccounts.SignInAsync(o8, "alice");
-        await o8.Logins.RegisterProviderAsync(new GenericOAuthStrategy(new GenericOAuthOptions
-        {
-            Name = o8.Options.ProviderName,
-            AuthorizationEndpoint = o8.Sandbox.AuthorizationEndpoint,
-            TokenEndpoint = o8.Sandbox.TokenEndpoint,
-            ClientId = o8.Client.ClientId,
-            ClientSecret = o8.Client.Secret,
-        }));
+        await ReplaceProviderAsync(o8, userInfo: null);
 
         var error = await Assert.ThrowsAsync<UserInfoException>(() => o8.Logins.GetUserInfoAsync(account).WaitAsync(Wait));
 
@@ -109,6 +94,18 @@ public sealed class UserInfoTests
         Assert.Contains("UserInfoEndpoint", error.Message);
         Assert.Equal(0, o8.Sandbox.Counters.UserInfoRequests);
     }
+
+    /// <summary>Replaces the harness's provider with fixed sandbox endpoints and <paramref name="userInfo"/> as its UserInfo endpoint; its accounts stay.</summary>
+    private static Task ReplaceProviderAsync(O8TestHarness o8, Uri? userInfo) =>
+        o8.Logins.RegisterProviderAsync(new GenericOAuthStrategy(new GenericOAuthOptions
+        {
+            Name = o8.Options.ProviderName,
+            AuthorizationEndpoint = o8.Sandbox.AuthorizationEndpoint,
+            TokenEndpoint = o8.Sandbox.TokenEndpoint,
+            ClientId = o8.Client.ClientId,
+            ClientSecret = o8.Client.Secret,
+            UserInfoEndpoint = userInfo,
+        }));
 
     /// <summary>A UserInfo endpoint on loopback that takes any bearer token and answers for "mallory".</summary>
     private sealed class AnotherUsersUserInfo(WebApplication app, ConcurrentQueue<string> tokens, Uri endpoint) : IAsyncDisposable
