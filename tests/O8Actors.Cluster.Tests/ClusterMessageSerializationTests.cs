@@ -189,7 +189,8 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         var request = AccountGateway.ForWire(new O8Actors.Accounts.GetAccessToken(account, ["openid"],
             new AccessTokenOptions(AllowInteraction: true, ForceRefresh: true, new AuthorizationRequest(["openid", "email"],
                 ExtraParameters: new Dictionary<string, string> { ["login_hint"] = "alice" }))));
-        var token = new AccessToken(account, "access", "Bearer", DateTimeOffset.UnixEpoch.AddDays(1), "openid");
+        // With its ID token's subject: a UserInfo call on another node checks the answer against it.
+        var token = new AccessToken(account, "access", "Bearer", DateTimeOffset.UnixEpoch.AddDays(1), "openid") { IdTokenSubject = "alice" };
 
         var gotRequest = RoundTrip(request);
         var gotToken = RoundTrip(token);
@@ -199,5 +200,6 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         Assert.Equal(["openid", "email"], gotRequest.Options.Login!.ScopeList);
         Assert.Equal("alice", gotRequest.Options.Login.Parameters["login_hint"]);
         Assert.Equal(token, gotToken);
+        Assert.Equal("alice", gotToken.IdTokenSubject);
     }
 }

@@ -20,10 +20,11 @@ public sealed record AccessToken(OAuthAccount Account, string Token, string Toke
     public Dpop.DpopKey? DpopKey { get; init; }
 
     /// <summary>
-    /// The <c>sub</c> of the account's validated ID token, null when it signed in without one: what a UserInfo answer must
-    /// be about (OpenID Connect Core 1.0 section 5.3.4).
+    /// The <c>sub</c> of the account's validated ID token, null when it signed in without one (an identifier, not a
+    /// secret): what a UserInfo answer must be about (OpenID Connect Core 1.0 section 5.3.4). Public so that it travels
+    /// with the token between the nodes of a cluster.
     /// </summary>
-    internal string? IdTokenSubject { get; init; }
+    public string? IdTokenSubject { get; init; }
 
     /// <inheritdoc />
     public override string ToString() =>

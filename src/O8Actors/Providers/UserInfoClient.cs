@@ -115,13 +115,16 @@ internal sealed partial class UserInfoClient(string provider, Uri endpoint, Time
     private async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
     {
         await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        var buffer = new byte[MaxResponseBytes + 1];
+        // Sized by the declared length when there is one (checked against the limit already), one byte over to see more.
+        var buffer = new byte[(content.Headers.ContentLength is { } declared ? (int)declared : MaxResponseBytes) + 1];
         var length = 0;
         int read;
         while ((read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
         {
             length += read;
             if (length > MaxResponseBytes) throw TooLarge();
+            if (length == buffer.Length) throw new UserInfoException(UserInfoFailure.InvalidResponse,
+                $"The UserInfo response of provider '{provider}' is longer than its declared length.");
         }
 
         return buffer.AsMemory(0, length);
