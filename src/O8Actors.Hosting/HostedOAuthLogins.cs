@@ -158,8 +158,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         AuthorizationRequest? request, BrowserBindingHash binding, CancellationToken cancellationToken)
     {
         request ??= AuthorizationRequest.Default;
-        if (request.Timeout is { } t && t <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(request), "The login timeout must be positive.");
+        AuthorizationRequest.ThrowIfInvalid(request, nameof(request));
         var url = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var outcome = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         route.Tell(new BeginRoutedLogin(flowId, provider, request, binding, url, outcome));

@@ -97,8 +97,7 @@ internal sealed class LoginClient : IOAuthLogins
         ThrowIfStopped();
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<T>(cancellationToken);
         request = Snapshot(request ?? AuthorizationRequest.Default);
-        if (request.Timeout is { } t && t <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(request), "The login timeout must be positive.");
+        AuthorizationRequest.ThrowIfInvalid(request, nameof(request));
 
         // The supervisor completes this exactly once: with the outcome, as Cancelled when it stops first, and (through
         // the dead-letter watcher) as Cancelled when the message finds it already stopped. The login always ends by

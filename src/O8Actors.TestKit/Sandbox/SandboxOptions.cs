@@ -98,6 +98,20 @@ public sealed class SandboxOptions
     /// </summary>
     public bool EndSession { get; set; } = true;
 
+    /// <summary>
+    /// How long ago the user last signed in at the sandbox when an authorize request comes, as its ID tokens' <c>auth_time</c>
+    /// says (default zero: every authorize request is a fresh sign-in). With a longer age the sandbox plays a provider
+    /// that keeps a session: a request whose <c>max_age</c> (OpenID Connect Core 1.0 section 3.1.2.1) is shorter makes the
+    /// user sign in again (<c>auth_time</c> now), unless <see cref="IgnoreMaxAge"/>.
+    /// </summary>
+    public TimeSpan SessionAge { get; set; }
+
+    /// <summary>
+    /// Plays a provider that ignores <c>max_age</c> (default <c>false</c>): the ID token reports the session's old
+    /// <c>auth_time</c> (<see cref="SessionAge"/>) whatever the request asked, which a client must refuse.
+    /// </summary>
+    public bool IgnoreMaxAge { get; set; }
+
     /// <summary>Whether refresh tokens are issued (default <c>true</c>).</summary>
     public bool IssueRefreshTokens { get; set; } = true;
 
@@ -112,6 +126,11 @@ public sealed class SandboxOptions
         if (!IPAddress.IsLoopback(ListenAddress))
         {
             throw new ArgumentException($"The sandbox binds loopback addresses only, not {ListenAddress}.", nameof(ListenAddress));
+        }
+
+        if (SessionAge < TimeSpan.Zero)
+        {
+            throw new ArgumentException("SessionAge cannot be negative (zero: every authorize request is a fresh sign-in).", nameof(SessionAge));
         }
 
         if (Port is < 0 or > 65535)

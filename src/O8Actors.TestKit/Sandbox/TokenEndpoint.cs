@@ -264,6 +264,20 @@ internal sealed partial class TokenEndpoint(SandboxState state)
         return SandboxHttp.WriteJsonAsync(context, 200, body);
     }
 
+    /// <summary>
+    /// When the user last signed in, as the session the sandbox plays (<see cref="SandboxOptions.SessionAge"/>): a request
+    /// whose max_age the session exceeds signs the user in again, unless the sandbox ignores max_age.
+    /// </summary>
+    private DateTimeOffset AuthTime(TokenFamily family, DateTimeOffset issuedAt)
+    {
+        var age = state.Options.SessionAge;
+        if (age <= TimeSpan.Zero) return issuedAt;
+        var reauthenticated = !state.Options.IgnoreMaxAge
+            && long.TryParse(family.Request.Get("max_age"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var maxAge)
+            && TimeSpan.FromSeconds(maxAge) < age;
+        return reauthenticated ? issuedAt : issuedAt - age;
+    }
+
     private string IdToken(TokenFamily family, IssuedTokens tokens, bool includeNonce)
     {
         var claims = new JsonObject
@@ -273,7 +287,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             ["aud"] = family.ClientId,
             ["iat"] = tokens.IssuedAt.ToUnixTimeSeconds(),
             ["exp"] = (tokens.IssuedAt + tokens.Lifetime).ToUnixTimeSeconds(),
-            ["auth_time"] = tokens.IssuedAt.ToUnixTimeSeconds(),
+            ["auth_time"] = AuthTime(family, tokens.IssuedAt).ToUnixTimeSeconds(),
             ["at_hash"] = IdTokenSigner.AccessTokenHash(tokens.AccessToken),
         };
         if (includeNonce && family.Request.Nonce is { } nonce)

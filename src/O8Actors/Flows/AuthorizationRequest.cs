@@ -30,6 +30,17 @@ public sealed record AuthorizationRequest(
     /// </summary>
     public LoginMethod? Method { get; init; }
 
+    /// <summary>
+    /// The longest time since the user last actively signed in at the provider that this login accepts (OpenID Connect
+    /// <c>max_age</c>, Core 1.0 section 3.1.2.1): the provider must ask the user again when it has been longer, and
+    /// <see cref="TimeSpan.Zero"/> always asks (a step-up before a sensitive action). The validated ID token must then
+    /// carry an <c>auth_time</c> no earlier than that before the login started (within the provider's clock skew), or
+    /// the login fails as <see cref="LoginFailure.IdTokenInvalid"/>: a provider that ignored the request, or an old
+    /// session's token, does not pass as a fresh sign-in. For OpenID Connect providers (ID tokens validated) and browser
+    /// logins; a <c>max_age</c> given in <see cref="ExtraParameters"/> is checked the same way. Null (the default): none.
+    /// </summary>
+    public TimeSpan? MaxAge { get; init; }
+
     /// <summary>A request with the provider's default scopes and the configured timeout.</summary>
     public static AuthorizationRequest Default { get; } = new();
 
@@ -39,4 +50,32 @@ public sealed record AuthorizationRequest(
     /// <summary>The extra parameters, never null.</summary>
     public IReadOnlyDictionary<string, string> Parameters =>
         ExtraParameters ?? new Dictionary<string, string>();
+
+    /// <summary>The authorize parameter that carries <see cref="MaxAge"/>.</summary>
+    internal const string MaxAgeParameter = "max_age";
+
+    /// <summary><see cref="MaxAge"/>, or the <c>max_age</c> of <see cref="ExtraParameters"/> (whole seconds).</summary>
+    internal TimeSpan? EffectiveMaxAge => MaxAge ?? (ExtraParameters is { } extra && extra.TryGetValue(MaxAgeParameter, out var seconds)
+        && long.TryParse(seconds, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s)
+            ? TimeSpan.FromSeconds(s)
+            : null);
+
+    /// <summary>
+    /// Throws for a request no login can run: a timeout that is not positive; a negative <see cref="MaxAge"/>, one given
+    /// twice (here and in <see cref="ExtraParameters"/>) or not as whole seconds there, or asked of a device login.
+    /// </summary>
+    internal static void ThrowIfInvalid(AuthorizationRequest request, string paramName)
+    {
+        if (request.Timeout is { } t && t <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(paramName, "The login timeout must be positive.");
+        var extraMaxAge = request.ExtraParameters is { } extra && extra.TryGetValue(MaxAgeParameter, out var given) ? given : null;
+        if (request.MaxAge is { } maxAge && maxAge < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(paramName, "MaxAge must not be negative (TimeSpan.Zero asks the user to sign in again).");
+        if (request.MaxAge is not null && extraMaxAge is not null)
+            throw new ArgumentException("max_age is given twice, as MaxAge and in ExtraParameters: give it once (MaxAge).", paramName);
+        if (extraMaxAge is not null && request.EffectiveMaxAge is null)
+            throw new ArgumentException("The max_age in ExtraParameters is not a whole number of seconds (OpenID Connect Core 1.0 section 3.1.2.1).", paramName);
+        if (request.Method == LoginMethod.Device && request.EffectiveMaxAge is not null)
+            throw new ArgumentException("max_age (MaxAge) applies to browser logins; a device login cannot ask the provider for it.", paramName);
+    }
 }

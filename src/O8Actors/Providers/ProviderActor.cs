@@ -405,7 +405,11 @@ internal sealed class ProviderActor : ReceiveActor
         var (flowId, parent, work) = request switch
         {
             ExchangeCode e => (e.LoginId, e.Parent, (Func<CancellationToken, Task<TokenSet>>)(ct =>
-                strategy.ExchangeCodeAsync(new CodeExchangeContext(e.Code, e.CodeVerifier, e.RedirectUri, e.Nonce) { DpopKey = e.DpopKey }, http, ct))),
+                strategy.ExchangeCodeAsync(new CodeExchangeContext(e.Code, e.CodeVerifier, e.RedirectUri, e.Nonce)
+                {
+                    DpopKey = e.DpopKey,
+                    AuthenticatedNotBefore = e.AuthenticatedNotBefore,
+                }, http, ct))),
             RefreshTokens r => (r.RequestId, default(ActivityContext), ct =>
                 strategy.RefreshAsync(new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey }, http, ct)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),

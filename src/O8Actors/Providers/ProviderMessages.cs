@@ -104,8 +104,10 @@ internal sealed record ProviderUnavailable(string LoginId, string Reason, LoginF
 /// <param name="Deadline">When the login gives up on this exchange, in the actor system's scheduler time: a request still
 /// queued then is dropped unsent (its login has ended; redeeming the code would throw the tokens away).</param>
 /// <param name="DpopKey">The login's DPoP key when the provider binds tokens.</param>
+/// <param name="AuthenticatedNotBefore">With max_age: the earliest sign-in (<c>auth_time</c>) the ID token may show.</param>
 internal sealed record ExchangeCode(string Provider, string LoginId, string Code, string? CodeVerifier, Uri RedirectUri,
-    System.Diagnostics.ActivityContext Parent = default, string? Nonce = null, DateTimeOffset? Deadline = null, Dpop.DpopKey? DpopKey = null)
+    System.Diagnostics.ActivityContext Parent = default, string? Nonce = null, DateTimeOffset? Deadline = null, Dpop.DpopKey? DpopKey = null,
+    DateTimeOffset? AuthenticatedNotBefore = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"ExchangeCode {{ Provider = {Provider}, LoginId = {LoginId} }}";

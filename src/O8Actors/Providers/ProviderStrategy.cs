@@ -173,6 +173,12 @@ public sealed record CodeExchangeContext(string Code, string? CodeVerifier, Uri 
     /// <summary>The login's DPoP key when the provider binds tokens (RFC 9449): sign a proof for the token request with it.</summary>
     public Dpop.DpopKey? DpopKey { get; init; }
 
+    /// <summary>
+    /// When the login asked for <c>max_age</c> (<see cref="AuthorizationRequest.MaxAge"/>): the earliest sign-in it
+    /// accepts. The ID token must carry an <c>auth_time</c> no earlier (within the clock skew); null: not checked.
+    /// </summary>
+    public DateTimeOffset? AuthenticatedNotBefore { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"CodeExchangeContext {{ RedirectUri = {RedirectUri} }}";
 }

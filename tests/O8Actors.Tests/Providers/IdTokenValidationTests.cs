@@ -72,16 +72,18 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
 
     private Dictionary<string, object> Claims(string? nonce = Nonce) => TestIdTokens.Claims(Issuer, ClientId, nonce, _clock.Now);
 
-    private Task<TokenSet> Exchange(GenericOAuthStrategy strategy, string idToken, string? nonce = Nonce)
+    private Task<TokenSet> Exchange(GenericOAuthStrategy strategy, string idToken, string? nonce = Nonce, DateTimeOffset? notBefore = null)
     {
         _idToken = idToken;
-        return strategy.ExchangeCodeAsync(new CodeExchangeContext(Code, Verifier, RedirectUri, nonce), _http, CancellationToken.None);
+        return strategy.ExchangeCodeAsync(new CodeExchangeContext(Code, Verifier, RedirectUri, nonce) { AuthenticatedNotBefore = notBefore },
+            _http, CancellationToken.None);
     }
 
     /// <summary>The exchange fails with a reason naming <paramref name="check"/>; the token appears nowhere in it.</summary>
-    private async Task<IdTokenValidationException> Refused(GenericOAuthStrategy strategy, string idToken, string check, string? nonce = Nonce)
+    private async Task<IdTokenValidationException> Refused(GenericOAuthStrategy strategy, string idToken, string check, string? nonce = Nonce,
+        DateTimeOffset? notBefore = null)
     {
-        var error = await Assert.ThrowsAsync<IdTokenValidationException>(() => Exchange(strategy, idToken, nonce));
+        var error = await Assert.ThrowsAsync<IdTokenValidationException>(() => Exchange(strategy, idToken, nonce, notBefore));
         Assert.Contains($"({check})", error.Message, StringComparison.Ordinal);
         foreach (var part in idToken.Split('.').Where(p => p.Length > 0))
             Assert.DoesNotContain(part, error.Message, StringComparison.Ordinal);
@@ -202,6 +204,43 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         var strategy = Strategy();
         await Refused(strategy, TestIdTokens.Mint(Claims(nonce: "nonce-of-another-login"), _signing), "nonce");
         await Refused(strategy, TestIdTokens.Mint(Claims(nonce: null), _signing), "nonce");
+    }
+
+    private string SignedInAt(DateTimeOffset authTime)
+    {
+        var claims = Claims();
+        claims["auth_time"] = authTime.ToUnixTimeSeconds();
+        return TestIdTokens.Mint(claims, _signing);
+    }
+
+    [Fact]
+    public async Task With_max_age_a_sign_in_within_it_passes_and_an_older_one_or_none_is_refused()
+    {
+        var strategy = Strategy(o => o.IdTokenClockSkew = TimeSpan.FromMinutes(2));
+        // The login started now and asked for max_age = 10 minutes.
+        var notBefore = _clock.Now - TimeSpan.FromMinutes(10);
+
+        var recent = await Exchange(strategy, SignedInAt(_clock.Now - TimeSpan.FromMinutes(9)), notBefore: notBefore);
+        var withinSkew = await Exchange(strategy, SignedInAt(notBefore - TimeSpan.FromMinutes(1)), notBefore: notBefore);
+
+        Assert.NotNull(recent.IdTokenClaims);
+        Assert.NotNull(withinSkew.IdTokenClaims);
+        var error = await Refused(strategy, SignedInAt(notBefore - TimeSpan.FromMinutes(3)), "auth-time", notBefore: notBefore);
+        Assert.Contains("did not ask the user again", error.Message);
+        await Refused(strategy, TestIdTokens.Mint(Claims(), _signing), "auth-time", notBefore: notBefore);
+        // Without max_age an old sign-in is a sign-in.
+        Assert.NotNull((await Exchange(strategy, SignedInAt(_clock.Now - TimeSpan.FromDays(30)))).IdTokenClaims);
+    }
+
+    [Fact]
+    public async Task With_max_age_a_provider_that_validates_no_ID_tokens_is_refused_before_the_code_is_sent()
+    {
+        var strategy = Strategy(o => o.JwksUri = null);
+
+        var error = await Assert.ThrowsAsync<IdTokenValidationException>(() => Exchange(strategy, "", notBefore: _clock.Now));
+
+        Assert.Contains("max_age", error.Message);
+        Assert.DoesNotContain(_server.Requests, r => r.Path == "/token");
     }
 
     [Fact]

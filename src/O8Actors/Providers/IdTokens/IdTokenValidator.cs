@@ -60,8 +60,10 @@ internal sealed partial class IdTokenValidator
     /// <param name="expectedNonce">The login's nonce; null when none was sent (a refresh), and then <c>nonce</c> is not checked.</param>
     /// <param name="http">The providers' HTTP client, for the key set.</param>
     /// <param name="cancellationToken">Cancels a key set fetch.</param>
+    /// <param name="authenticatedNotBefore">With <c>max_age</c>: the earliest <c>auth_time</c> accepted; null: not checked.</param>
     /// <exception cref="IdTokenValidationException">A check failed; the message says which.</exception>
-    public async Task<IdTokenClaims> ValidateAsync(string idToken, string? expectedNonce, HttpClient http, CancellationToken cancellationToken)
+    public async Task<IdTokenClaims> ValidateAsync(string idToken, string? expectedNonce, HttpClient http, CancellationToken cancellationToken,
+        DateTimeOffset? authenticatedNotBefore = null)
     {
         JsonWebToken token;
         try
@@ -143,6 +145,17 @@ internal sealed partial class IdTokenValidator
                 throw Fail("nonce", "it carries no nonce, but the login sent one");
             if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(nonce), Encoding.UTF8.GetBytes(expectedNonce)))
                 throw Fail("nonce", "its nonce is not this login's (a replayed or injected token)");
+        }
+
+        if (authenticatedNotBefore is { } earliest)
+        {
+            // OpenID Connect Core 1.0 sections 2 and 3.1.3.7 (13): with max_age, auth_time is required and tells whether
+            // the provider asked the user again.
+            if (!token.TryGetPayloadValue<long>("auth_time", out var authSeconds))
+                throw Fail("auth-time", "it has no auth_time claim, but the login asked for max_age");
+            var authTime = DateTimeOffset.FromUnixTimeSeconds(authSeconds);
+            if (authTime + _clockSkew < earliest)
+                throw Fail("auth-time", $"the user last signed in at {authTime:O}, earlier than the login's max_age allows ({earliest:O}): the provider did not ask the user again");
         }
 
         if (string.IsNullOrEmpty(token.Subject))
