@@ -32,6 +32,7 @@ internal sealed record BeginLogin(string EntityId, string LoginId, string Provid
         IActorRef replyTo) => new(entityId, loginId, provider, request with
         {
             Scopes = request.Scopes?.ToArray(),
+            AcrValues = request.AcrValues?.ToArray(),
             ExtraParameters = request.ExtraParameters is null ? null : new Dictionary<string, string>(request.ExtraParameters, StringComparer.Ordinal),
         }, binding, replyTo);
 

@@ -231,6 +231,7 @@ internal sealed class LoginClient : IOAuthLogins
     internal static AuthorizationRequest Snapshot(AuthorizationRequest request) => request with
     {
         Scopes = request.Scopes is null ? null : Array.AsReadOnly(request.Scopes.ToArray()),
+        AcrValues = request.AcrValues is null ? null : Array.AsReadOnly(request.AcrValues.ToArray()),
         ExtraParameters = request.ExtraParameters is null
             ? null
             // The caller's comparer is kept: it decides which keys count as one.

@@ -42,7 +42,7 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     {
         var replyTo = _system.ActorOf(Props.Empty, "gateway");
         var request = new AuthorizationRequest(["openid", "email"], TimeSpan.FromMinutes(3),
-            new Dictionary<string, string> { ["login_hint"] = "alice" }, "user-7");
+            new Dictionary<string, string> { ["login_hint"] = "alice" }, "user-7") { MaxAge = TimeSpan.Zero, AcrValues = ["phr", "mfa"] };
         var binding = new BrowserBindingHash([1, 2, 3, 4], [5, 6, 7]);
         // As the gateway makes it, from a caller's request built with collection expressions.
         var message = BeginLogin.For(LoginEntityIds.Mint(), "login-1", "sandbox", request, binding, replyTo);
@@ -56,6 +56,9 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromMinutes(3), back.Request.Timeout);
         Assert.Equal("alice", back.Request.Parameters["login_hint"]);
         Assert.Equal("user-7", back.Request.Partition);
+        // A step-up's requirements reach the node that runs the login.
+        Assert.Equal(TimeSpan.Zero, back.Request.MaxAge);
+        Assert.Equal(["phr", "mfa"], back.Request.AcrValues!);
         Assert.Equal(binding.ProtectedKey, back.Binding.ProtectedKey);
         Assert.Equal(binding.Mac, back.Binding.Mac);
         Assert.Equal(replyTo, back.ReplyTo);

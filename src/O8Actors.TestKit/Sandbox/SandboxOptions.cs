@@ -112,6 +112,14 @@ public sealed class SandboxOptions
     /// </summary>
     public bool IgnoreMaxAge { get; set; }
 
+    /// <summary>
+    /// The authentication context class of the sandbox's sign-ins, as its ID tokens' <c>acr</c> says. Null (the default):
+    /// the first of a request's <c>acr_values</c>, as a provider that honours them (and no <c>acr</c> when none were
+    /// asked). Set it to play a provider that signs the user in with another class than the one asked for, which a client
+    /// must refuse.
+    /// </summary>
+    public string? AuthenticationClass { get; set; }
+
     /// <summary>Whether refresh tokens are issued (default <c>true</c>).</summary>
     public bool IssueRefreshTokens { get; set; } = true;
 

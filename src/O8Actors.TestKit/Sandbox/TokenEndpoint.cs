@@ -290,6 +290,11 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             ["auth_time"] = AuthTime(family, tokens.IssuedAt).ToUnixTimeSeconds(),
             ["at_hash"] = IdTokenSigner.AccessTokenHash(tokens.AccessToken),
         };
+        if ((state.Options.AuthenticationClass ?? family.Request.Get("acr_values")?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()) is { } acr)
+        {
+            claims["acr"] = acr;
+        }
+
         if (includeNonce && family.Request.Nonce is { } nonce)
         {
             claims["nonce"] = nonce;

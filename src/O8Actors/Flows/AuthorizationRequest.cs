@@ -41,6 +41,16 @@ public sealed record AuthorizationRequest(
     /// </summary>
     public TimeSpan? MaxAge { get; init; }
 
+    /// <summary>
+    /// The authentication context classes the sign-in must satisfy, most preferred first (OpenID Connect
+    /// <c>acr_values</c>, Core 1.0 section 3.1.2.1): for example the provider's value for multi-factor or
+    /// phishing-resistant authentication. The validated ID token's <c>acr</c> must be one of them, or the login fails as
+    /// <see cref="LoginFailure.IdTokenInvalid"/>: a provider that signed the user in with less, or ignored the request,
+    /// does not pass as a step-up (section 3.1.3.7 item 12). For OpenID Connect providers and browser logins; an
+    /// <c>acr_values</c> given in <see cref="ExtraParameters"/> is checked the same way. Null (the default): none.
+    /// </summary>
+    public IReadOnlyList<string>? AcrValues { get; init; }
+
     /// <summary>A request with the provider's default scopes and the configured timeout.</summary>
     public static AuthorizationRequest Default { get; } = new();
 
@@ -51,31 +61,11 @@ public sealed record AuthorizationRequest(
     public IReadOnlyDictionary<string, string> Parameters =>
         ExtraParameters ?? new Dictionary<string, string>();
 
-    /// <summary>The authorize parameter that carries <see cref="MaxAge"/>.</summary>
-    internal const string MaxAgeParameter = "max_age";
-
-    /// <summary><see cref="MaxAge"/>, or the <c>max_age</c> of <see cref="ExtraParameters"/> (whole seconds).</summary>
-    internal TimeSpan? EffectiveMaxAge => MaxAge ?? (ExtraParameters is { } extra && extra.TryGetValue(MaxAgeParameter, out var seconds)
-        && long.TryParse(seconds, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s)
-            ? TimeSpan.FromSeconds(s)
-            : null);
-
-    /// <summary>
-    /// Throws for a request no login can run: a timeout that is not positive; a negative <see cref="MaxAge"/>, one given
-    /// twice (here and in <see cref="ExtraParameters"/>) or not as whole seconds there, or asked of a device login.
-    /// </summary>
+    /// <summary>Throws for a request no login can run (a timeout that is not positive, a step-up asked wrongly: <see cref="StepUp"/>).</summary>
     internal static void ThrowIfInvalid(AuthorizationRequest request, string paramName)
     {
         if (request.Timeout is { } t && t <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(paramName, "The login timeout must be positive.");
-        var extraMaxAge = request.ExtraParameters is { } extra && extra.TryGetValue(MaxAgeParameter, out var given) ? given : null;
-        if (request.MaxAge is { } maxAge && maxAge < TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(paramName, "MaxAge must not be negative (TimeSpan.Zero asks the user to sign in again).");
-        if (request.MaxAge is not null && extraMaxAge is not null)
-            throw new ArgumentException("max_age is given twice, as MaxAge and in ExtraParameters: give it once (MaxAge).", paramName);
-        if (extraMaxAge is not null && request.EffectiveMaxAge is null)
-            throw new ArgumentException("The max_age in ExtraParameters is not a whole number of seconds (OpenID Connect Core 1.0 section 3.1.2.1).", paramName);
-        if (request.Method == LoginMethod.Device && request.EffectiveMaxAge is not null)
-            throw new ArgumentException("max_age (MaxAge) applies to browser logins; a device login cannot ask the provider for it.", paramName);
+        StepUp.ThrowIfInvalid(request, paramName);
     }
 }

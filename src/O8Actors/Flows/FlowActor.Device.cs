@@ -47,8 +47,8 @@ internal sealed partial class FlowActor
     /// <summary>Auto after the browser launcher failed: ask for a device code while the browser login still waits.</summary>
     private void TryDeviceInstead(string launcherDetail)
     {
-        // A login with max_age stays a browser login (a device login cannot carry it).
-        if (_deviceFallbackReason is not null || _deviceUnsupported || _authenticatedNotBefore is not null) return;
+        // A step-up login stays a browser login (a device login cannot carry its requirements).
+        if (_deviceFallbackReason is not null || _deviceUnsupported || StepUp.Requested(_start.Request)) return;
         _deviceFallbackReason = $"the browser launcher failed ({launcherDetail})";
         RequestDeviceCode();
     }

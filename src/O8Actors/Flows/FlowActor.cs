@@ -34,8 +34,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private Uri? _redirectUri;
     // The login's DPoP key when its provider binds tokens (RFC 9449): the exchange signs with it; the tokens keep it.
     private Dpop.DpopKey? _dpopKey;
-    // With max_age: the earliest sign-in (auth_time) the ID token may show; null: not checked.
+    // A step-up's requirements (StepUp): the earliest sign-in (auth_time) and the acr values the ID token may show; null: not checked.
     private DateTimeOffset? _authenticatedNotBefore;
+    private IReadOnlyList<string>? _acceptedAcrValues;
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
     private IActorRef? _callbackResponder;
     private long _callbackAt;
@@ -181,14 +182,15 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
 
         // The deadline covers the whole wait for the user, from the first moment.
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, Timeout);
-        if (_start.Request.EffectiveMaxAge is { } maxAge)
+        if (StepUp.Requested(_start.Request))
         {
             // The sign-in must be this recent: the ID token's auth_time is checked against the moment the login started.
-            _authenticatedNotBefore = Context.System.Scheduler.Now - maxAge;
+            if (StepUp.MaxAgeOf(_start.Request) is { } maxAge) _authenticatedNotBefore = Context.System.Scheduler.Now - maxAge;
+            _acceptedAcrValues = StepUp.AcrValuesOf(_start.Request);
             if (Method != LoginMethod.Browser)
             {
-                // A device login cannot carry max_age (the app's configured method, or Auto): this one uses the browser.
-                Choose(LoginMethod.Browser, "the login asks for max_age, which only a browser login carries");
+                // A device login cannot carry them (the app's configured method, or Auto): this one uses the browser.
+                Choose(LoginMethod.Browser, "the login asks for max_age or acr_values, which only a browser login carries");
                 RegisterWithListener();
                 return;
             }
@@ -233,19 +235,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     {
         _redirectUri = redirectUri;
         _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.LoginId, _secrets.State,
-            _start.Context.Options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, redirectUri, _start.Request.ScopeList, AuthorizeParameters(),
+            _start.Context.Options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, redirectUri, _start.Request.ScopeList, StepUp.AuthorizeParameters(_start.Request),
             _secrets.Nonce));
         Become(PreparingPhase);
-    }
-
-    /// <summary>The request's extra parameters, with <c>max_age</c> in whole seconds (rounded down) when it has a MaxAge.</summary>
-    private IReadOnlyDictionary<string, string> AuthorizeParameters()
-    {
-        if (_start.Request.MaxAge is not { } maxAge) return _start.Request.Parameters;
-        return new Dictionary<string, string>(_start.Request.Parameters, StringComparer.Ordinal)
-        {
-            [AuthorizationRequest.MaxAgeParameter] = ((long)maxAge.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
     }
 
     /// <summary>
@@ -405,7 +397,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         var exchangeDeadline = ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, exchangeDeadline);
         _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!,
-            _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline, _dpopKey, _authenticatedNotBefore));
+            _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline, _dpopKey, _authenticatedNotBefore, _acceptedAcrValues));
         Become(ExchangingPhase);
     }
 

@@ -137,15 +137,15 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
 
     /// <inheritdoc />
     /// <exception cref="IdTokenValidationException">The response's ID token failed validation; no tokens are returned.</exception>
-    /// <exception cref="IdTokenValidationException">The login asked for <c>max_age</c> and this provider validates no ID tokens.</exception>
+    /// <exception cref="IdTokenValidationException">The login asked for a step-up (<c>max_age</c>, <c>acr_values</c>) and this provider validates no ID tokens.</exception>
     public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (_idTokens is null && context.AuthenticatedNotBefore is not null)
-            // Refused before the code is sent: nothing here could show when the user signed in.
+        if (_idTokens is null && context.RequiresIdToken)
+            // Refused before the code is sent: nothing here could show when and how the user signed in.
             return Task.FromException<TokenSet>(new IdTokenValidationException(
-                $"The login asked for max_age, but the provider '{Name}' validates no ID tokens, so when the user signed in cannot be checked " +
-                "(set JwksUri and Issuer, or use an OpenID Connect provider's discovery)."));
+                $"The login asked for max_age or acr_values, but the provider '{Name}' validates no ID tokens, so when and how the user signed in " +
+                "cannot be checked (set JwksUri and Issuer, or use an OpenID Connect provider's discovery)."));
         // Without a validator there is nothing to do after the exchange: its task is the answer (one async layer and its
         // state machine less per login).
         return _idTokens is null
@@ -156,10 +156,10 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     private async Task<TokenSet> ExchangeAndValidateAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
     {
         var tokens = await _tokens.ExchangeCodeAsync(context, http, cancellationToken).ConfigureAwait(false);
-        if (context.AuthenticatedNotBefore is not null && string.IsNullOrEmpty(tokens.IdToken))
+        if (context.RequiresIdToken && string.IsNullOrEmpty(tokens.IdToken))
             throw new IdTokenValidationException(
-                $"The login asked for max_age, but the provider '{Name}' returned no ID token, so when the user signed in cannot be checked (ask for the 'openid' scope).");
-        return await ValidateAsync(tokens, context.Nonce, http, cancellationToken, context.AuthenticatedNotBefore).ConfigureAwait(false);
+                $"The login asked for max_age or acr_values, but the provider '{Name}' returned no ID token, so when and how the user signed in cannot be checked (ask for the 'openid' scope).");
+        return await ValidateAsync(tokens, context.Nonce, http, cancellationToken, context).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -197,12 +197,13 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     }
 
     private async Task<TokenSet> ValidateAsync(TokenSet tokens, string? nonce, HttpClient http, CancellationToken cancellationToken,
-        DateTimeOffset? authenticatedNotBefore = null)
+        CodeExchangeContext? stepUp = null)
     {
         // Without a validator an ID token is passed on as it came, with no IdTokenClaims (nothing vouches for them).
         if (_idTokens is null || string.IsNullOrEmpty(tokens.IdToken))
             return tokens;
-        var claims = await _idTokens.ValidateAsync(tokens.IdToken, nonce, http, cancellationToken, authenticatedNotBefore).ConfigureAwait(false);
+        var claims = await _idTokens.ValidateAsync(tokens.IdToken, nonce, http, cancellationToken,
+            stepUp?.AuthenticatedNotBefore, stepUp?.AcceptedAcrValues).ConfigureAwait(false);
         return tokens with { IdTokenClaims = claims };
     }
 

@@ -409,6 +409,7 @@ internal sealed class ProviderActor : ReceiveActor
                 {
                     DpopKey = e.DpopKey,
                     AuthenticatedNotBefore = e.AuthenticatedNotBefore,
+                    AcceptedAcrValues = e.AcceptedAcrValues,
                 }, http, ct))),
             RefreshTokens r => (r.RequestId, default(ActivityContext), ct =>
                 strategy.RefreshAsync(new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey }, http, ct)),

@@ -105,9 +105,10 @@ internal sealed record ProviderUnavailable(string LoginId, string Reason, LoginF
 /// queued then is dropped unsent (its login has ended; redeeming the code would throw the tokens away).</param>
 /// <param name="DpopKey">The login's DPoP key when the provider binds tokens.</param>
 /// <param name="AuthenticatedNotBefore">With max_age: the earliest sign-in (<c>auth_time</c>) the ID token may show.</param>
+/// <param name="AcceptedAcrValues">With acr_values: the <c>acr</c> values the ID token may show.</param>
 internal sealed record ExchangeCode(string Provider, string LoginId, string Code, string? CodeVerifier, Uri RedirectUri,
     System.Diagnostics.ActivityContext Parent = default, string? Nonce = null, DateTimeOffset? Deadline = null, Dpop.DpopKey? DpopKey = null,
-    DateTimeOffset? AuthenticatedNotBefore = null)
+    DateTimeOffset? AuthenticatedNotBefore = null, IReadOnlyList<string>? AcceptedAcrValues = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"ExchangeCode {{ Provider = {Provider}, LoginId = {LoginId} }}";

@@ -179,6 +179,15 @@ public sealed record CodeExchangeContext(string Code, string? CodeVerifier, Uri 
     /// </summary>
     public DateTimeOffset? AuthenticatedNotBefore { get; init; }
 
+    /// <summary>
+    /// When the login asked for <c>acr_values</c> (<see cref="AuthorizationRequest.AcrValues"/>): the ID token's
+    /// <c>acr</c> must be one of them; null: not checked.
+    /// </summary>
+    public IReadOnlyList<string>? AcceptedAcrValues { get; init; }
+
+    /// <summary>Whether the login asked for a step-up (<c>max_age</c> or <c>acr_values</c>) that only a validated ID token can show.</summary>
+    internal bool RequiresIdToken => AuthenticatedNotBefore is not null || AcceptedAcrValues is not null;
+
     /// <inheritdoc />
     public override string ToString() => $"CodeExchangeContext {{ RedirectUri = {RedirectUri} }}";
 }

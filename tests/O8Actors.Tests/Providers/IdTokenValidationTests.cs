@@ -232,6 +232,39 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         Assert.NotNull((await Exchange(strategy, SignedInAt(_clock.Now - TimeSpan.FromDays(30)))).IdTokenClaims);
     }
 
+    private string SignedInWith(string? acr)
+    {
+        var claims = Claims();
+        if (acr is not null) claims["acr"] = acr;
+        return TestIdTokens.Mint(claims, _signing);
+    }
+
+    private Task<TokenSet> ExchangeAsking(GenericOAuthStrategy strategy, string idToken, params string[] acrValues)
+    {
+        _idToken = idToken;
+        return strategy.ExchangeCodeAsync(new CodeExchangeContext(Code, Verifier, RedirectUri, Nonce) { AcceptedAcrValues = acrValues },
+            _http, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task With_acr_values_a_sign_in_of_an_asked_class_passes_and_another_or_none_is_refused()
+    {
+        var strategy = Strategy();
+        const string mfa = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
+
+        var passed = await ExchangeAsking(strategy, SignedInWith(mfa), "phr", mfa);
+
+        Assert.Equal(mfa, passed.IdTokenClaims!.All.Single(c => c.Type == "acr").Value);
+        var weaker = await Assert.ThrowsAsync<IdTokenValidationException>(() => ExchangeAsking(strategy, SignedInWith("pwd"), "phr", mfa));
+        Assert.Contains("(acr)", weaker.Message);
+        Assert.Contains("'pwd'", weaker.Message);
+        var none = await Assert.ThrowsAsync<IdTokenValidationException>(() => ExchangeAsking(strategy, SignedInWith(null), "phr"));
+        Assert.Contains("no acr claim", none.Message);
+        // A value the token made up is not quoted.
+        var odd = await Assert.ThrowsAsync<IdTokenValidationException>(() => ExchangeAsking(strategy, SignedInWith("<script>alert(1)</script>"), "phr"));
+        Assert.DoesNotContain("<script>", odd.Message);
+    }
+
     [Fact]
     public async Task With_max_age_a_provider_that_validates_no_ID_tokens_is_refused_before_the_code_is_sent()
     {

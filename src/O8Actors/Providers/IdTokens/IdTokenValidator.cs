@@ -61,9 +61,10 @@ internal sealed partial class IdTokenValidator
     /// <param name="http">The providers' HTTP client, for the key set.</param>
     /// <param name="cancellationToken">Cancels a key set fetch.</param>
     /// <param name="authenticatedNotBefore">With <c>max_age</c>: the earliest <c>auth_time</c> accepted; null: not checked.</param>
+    /// <param name="acceptedAcrValues">With <c>acr_values</c>: the <c>acr</c> values accepted; null: not checked.</param>
     /// <exception cref="IdTokenValidationException">A check failed; the message says which.</exception>
     public async Task<IdTokenClaims> ValidateAsync(string idToken, string? expectedNonce, HttpClient http, CancellationToken cancellationToken,
-        DateTimeOffset? authenticatedNotBefore = null)
+        DateTimeOffset? authenticatedNotBefore = null, IReadOnlyList<string>? acceptedAcrValues = null)
     {
         JsonWebToken token;
         try
@@ -158,6 +159,15 @@ internal sealed partial class IdTokenValidator
                 throw Fail("auth-time", $"the user last signed in at {authTime:O}, earlier than the login's max_age allows ({earliest:O}): the provider did not ask the user again");
         }
 
+        if (acceptedAcrValues is not null)
+        {
+            // Section 3.1.3.7 item 12: the class of the authentication performed must be one the login asked for.
+            if (!token.TryGetPayloadValue<string>("acr", out var acr) || string.IsNullOrEmpty(acr))
+                throw Fail("acr", "it has no acr claim, but the login asked for acr_values");
+            if (!acceptedAcrValues.Contains(acr, StringComparer.Ordinal))
+                throw Fail("acr", $"the user signed in with {PrintableAcr(acr)}, which is not among the login's acr_values ({string.Join(' ', acceptedAcrValues)})");
+        }
+
         if (string.IsNullOrEmpty(token.Subject))
             throw Fail("malformed", "it has no sub claim");
         token.TryGetPayloadValue<string>("email", out var email);
@@ -201,4 +211,10 @@ internal sealed partial class IdTokenValidator
 
     [GeneratedRegex("^[A-Za-z0-9+_-]{1,16}$")]
     private static partial Regex AlgorithmName();
+
+    /// <summary>An acr value is shown only when it looks like one (a short name or a URI): it comes from the token.</summary>
+    private static string PrintableAcr(string acr) => AcrValue().IsMatch(acr) ? $"'{acr}'" : "(unprintable)";
+
+    [GeneratedRegex("^[A-Za-z0-9:/._+#-]{1,128}$")]
+    private static partial Regex AcrValue();
 }

@@ -1,0 +1,66 @@
+using System.Globalization;
+
+namespace O8Actors;
+
+/// <summary>
+/// A login's step-up requirements (OpenID Connect Core 1.0 section 3.1.2.1): how recent the sign-in must be
+/// (<c>max_age</c>, <see cref="AuthorizationRequest.MaxAge"/>) and how it must have been made (<c>acr_values</c>,
+/// <see cref="AuthorizationRequest.AcrValues"/>), read from the request's properties or its extra parameters, checked
+/// when the login is asked for, and put on the authorize request.
+/// </summary>
+internal static class StepUp
+{
+    public const string MaxAgeParameter = "max_age";
+    public const string AcrValuesParameter = "acr_values";
+
+    /// <summary><see cref="AuthorizationRequest.MaxAge"/>, or the <c>max_age</c> of the extra parameters (whole seconds).</summary>
+    public static TimeSpan? MaxAgeOf(AuthorizationRequest request) =>
+        request.MaxAge ?? (Extra(request, MaxAgeParameter) is { } seconds
+            && long.TryParse(seconds, NumberStyles.None, CultureInfo.InvariantCulture, out var s)
+                ? TimeSpan.FromSeconds(s)
+                : null);
+
+    /// <summary><see cref="AuthorizationRequest.AcrValues"/>, or the space-separated <c>acr_values</c> of the extra parameters.</summary>
+    public static IReadOnlyList<string>? AcrValuesOf(AuthorizationRequest request) =>
+        request.AcrValues ?? (Extra(request, AcrValuesParameter) is { } values
+            ? values.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            : null);
+
+    /// <summary>Whether the login must be a browser login: a device login cannot carry either requirement.</summary>
+    public static bool Requested(AuthorizationRequest request) => MaxAgeOf(request) is not null || AcrValuesOf(request) is not null;
+
+    /// <summary>
+    /// Throws for a requirement given wrongly: a negative <c>MaxAge</c>; either given twice (property and extra
+    /// parameter) or malformed there; no acr value, or one with a space; either with a device login.
+    /// </summary>
+    public static void ThrowIfInvalid(AuthorizationRequest request, string paramName)
+    {
+        var extraMaxAge = Extra(request, MaxAgeParameter);
+        var extraAcr = Extra(request, AcrValuesParameter);
+        if (request.MaxAge is { } maxAge && maxAge < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(paramName, "MaxAge must not be negative (TimeSpan.Zero asks the user to sign in again).");
+        if (request.MaxAge is not null && extraMaxAge is not null)
+            throw new ArgumentException("max_age is given twice, as MaxAge and in ExtraParameters: give it once (MaxAge).", paramName);
+        if (extraMaxAge is not null && MaxAgeOf(request) is null)
+            throw new ArgumentException("The max_age in ExtraParameters is not a whole number of seconds (OpenID Connect Core 1.0 section 3.1.2.1).", paramName);
+        if (request.AcrValues is not null && extraAcr is not null)
+            throw new ArgumentException("acr_values is given twice, as AcrValues and in ExtraParameters: give it once (AcrValues).", paramName);
+        if (AcrValuesOf(request) is { } acr && (acr.Count == 0 || acr.Any(v => string.IsNullOrWhiteSpace(v) || v.Contains(' ', StringComparison.Ordinal))))
+            throw new ArgumentException("AcrValues needs at least one value, none empty or with a space (OpenID Connect acr_values is space-separated).", paramName);
+        if (request.Method == LoginMethod.Device && Requested(request))
+            throw new ArgumentException("max_age and acr_values (MaxAge, AcrValues) apply to browser logins; a device login cannot ask the provider for them.", paramName);
+    }
+
+    /// <summary>The request's extra parameters, with <c>max_age</c> (whole seconds, rounded down) and <c>acr_values</c> from its properties.</summary>
+    public static IReadOnlyDictionary<string, string> AuthorizeParameters(AuthorizationRequest request)
+    {
+        if (request.MaxAge is null && request.AcrValues is null) return request.Parameters;
+        var parameters = new Dictionary<string, string>(request.Parameters, StringComparer.Ordinal);
+        if (request.MaxAge is { } maxAge) parameters[MaxAgeParameter] = ((long)maxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        if (request.AcrValues is { } acr) parameters[AcrValuesParameter] = string.Join(' ', acr);
+        return parameters;
+    }
+
+    private static string? Extra(AuthorizationRequest request, string name) =>
+        request.ExtraParameters is { } extra && extra.TryGetValue(name, out var value) ? value : null;
+}
