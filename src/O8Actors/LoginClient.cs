@@ -167,6 +167,8 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(account);
         ThrowIfStopped();
+        // The login a renewal may run is checked as any login is, before it is needed.
+        if (options?.Login is { } login) AuthorizationRequest.ThrowIfInvalid(login, nameof(options));
         // The common case, a fresh cached token, is answered from what the account's actor published: no message.
         if (scopes is null && options is not { ForceRefresh: true } && _actors.AccountCache.TryGet(account, _system.Scheduler.Now, out var cached))
             return cached;

@@ -13,10 +13,13 @@ internal static class StepUp
     public const string MaxAgeParameter = "max_age";
     public const string AcrValuesParameter = "acr_values";
 
+    /// <summary>The longest max_age taken: a century (longer ones are mistakes, and would overflow the clock's arithmetic).</summary>
+    private static readonly TimeSpan LongestMaxAge = TimeSpan.FromDays(36525);
+
     /// <summary><see cref="AuthorizationRequest.MaxAge"/>, or the <c>max_age</c> of the extra parameters (whole seconds).</summary>
     public static TimeSpan? MaxAgeOf(AuthorizationRequest request) =>
         request.MaxAge ?? (Extra(request, MaxAgeParameter) is { } seconds
-            && long.TryParse(seconds, NumberStyles.None, CultureInfo.InvariantCulture, out var s)
+            && long.TryParse(seconds, NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s <= LongestMaxAge.TotalSeconds
                 ? TimeSpan.FromSeconds(s)
                 : null);
 
@@ -37,12 +40,12 @@ internal static class StepUp
     {
         var extraMaxAge = Extra(request, MaxAgeParameter);
         var extraAcr = Extra(request, AcrValuesParameter);
-        if (request.MaxAge is { } maxAge && maxAge < TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(paramName, "MaxAge must not be negative (TimeSpan.Zero asks the user to sign in again).");
+        if (request.MaxAge is { } maxAge && (maxAge < TimeSpan.Zero || maxAge > LongestMaxAge))
+            throw new ArgumentOutOfRangeException(paramName, "MaxAge must be between zero (the user signs in again) and a century.");
         if (request.MaxAge is not null && extraMaxAge is not null)
             throw new ArgumentException("max_age is given twice, as MaxAge and in ExtraParameters: give it once (MaxAge).", paramName);
         if (extraMaxAge is not null && MaxAgeOf(request) is null)
-            throw new ArgumentException("The max_age in ExtraParameters is not a whole number of seconds (OpenID Connect Core 1.0 section 3.1.2.1).", paramName);
+            throw new ArgumentException("The max_age in ExtraParameters is not a whole number of seconds up to a century (OpenID Connect Core 1.0 section 3.1.2.1).", paramName);
         if (request.AcrValues is not null && extraAcr is not null)
             throw new ArgumentException("acr_values is given twice, as AcrValues and in ExtraParameters: give it once (AcrValues).", paramName);
         if (AcrValuesOf(request) is { } acr && (acr.Count == 0 || acr.Any(v => string.IsNullOrWhiteSpace(v) || v.Contains(' ', StringComparison.Ordinal))))

@@ -86,6 +86,11 @@ public sealed class AcrValuesTests
             await Assert.ThrowsAsync<ArgumentException>(() => o8.Logins.RunAsync(o8.Options.ProviderName, wrong));
         }
 
-        Assert.Equal(0, o8.Sandbox.Counters.AuthorizeRequests);
+        // The login an account's renewal may run is checked the same way, before anything is asked of the account.
+        var (account, _) = await Support.HarnessAccounts.SignInAsync(o8, "alice");
+        var before = o8.Sandbox.Counters.AuthorizeRequests;
+        await Assert.ThrowsAsync<ArgumentException>(() => o8.Logins.GetAccessTokenAsync(account,
+            options: new AccessTokenOptions(AllowInteraction: true, Login: request with { AcrValues = [] })));
+        Assert.Equal(before, o8.Sandbox.Counters.AuthorizeRequests);
     }
 }

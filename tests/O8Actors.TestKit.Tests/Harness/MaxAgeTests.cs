@@ -95,6 +95,9 @@ public sealed class MaxAgeTests
         var extra = new Dictionary<string, string>(request.Parameters) { ["max_age"] = "ten minutes" };
 
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => o8.Logins.RunAsync(o8.Options.ProviderName, request with { MaxAge = TimeSpan.FromSeconds(-1) }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => o8.Logins.RunAsync(o8.Options.ProviderName, request with { MaxAge = TimeSpan.MaxValue }));
+        await Assert.ThrowsAsync<ArgumentException>(() => o8.Logins.RunAsync(o8.Options.ProviderName,
+            request with { ExtraParameters = new Dictionary<string, string>(request.Parameters) { ["max_age"] = "99999999999999" } }));
         await Assert.ThrowsAsync<ArgumentException>(() => o8.Logins.RunAsync(o8.Options.ProviderName,
             request with { MaxAge = TimeSpan.Zero, ExtraParameters = new Dictionary<string, string>(request.Parameters) { ["max_age"] = "0" } }));
         await Assert.ThrowsAsync<ArgumentException>(() => o8.Logins.RunAsync(o8.Options.ProviderName, request with { ExtraParameters = extra }));
