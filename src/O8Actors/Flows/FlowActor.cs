@@ -34,9 +34,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private Uri? _redirectUri;
     // The login's DPoP key when its provider binds tokens (RFC 9449): the exchange signs with it; the tokens keep it.
     private Dpop.DpopKey? _dpopKey;
-    // A step-up's requirements (StepUp): the earliest sign-in (auth_time) and the acr values the ID token may show; null: not checked.
+    // With max_age (StepUp): the earliest sign-in (auth_time) the ID token may show, fixed when the login starts; null: not checked.
     private DateTimeOffset? _authenticatedNotBefore;
-    private IReadOnlyList<string>? _acceptedAcrValues;
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
     private IActorRef? _callbackResponder;
     private long _callbackAt;
@@ -186,7 +185,6 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         {
             // The sign-in must be this recent: the ID token's auth_time is checked against the moment the login started.
             if (StepUp.MaxAgeOf(_start.Request) is { } maxAge) _authenticatedNotBefore = Context.System.Scheduler.Now - maxAge;
-            _acceptedAcrValues = StepUp.AcrValuesOf(_start.Request);
             if (Method != LoginMethod.Browser)
             {
                 // A device login cannot carry them (the app's configured method, or Auto): this one uses the browser.
@@ -397,7 +395,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         var exchangeDeadline = ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, exchangeDeadline);
         _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!,
-            _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline, _dpopKey, _authenticatedNotBefore, _acceptedAcrValues));
+            _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline, _dpopKey, _authenticatedNotBefore, StepUp.AcrValuesOf(_start.Request)));
         Become(ExchangingPhase);
     }
 
