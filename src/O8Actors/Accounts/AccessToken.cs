@@ -26,6 +26,13 @@ public sealed record AccessToken(OAuthAccount Account, string Token, string Toke
     /// </summary>
     public string? IdTokenSubject { get; init; }
 
+    /// <summary>
+    /// Whether a token of <paramref name="tokenType"/> can be presented to a server: a bearer token (RFC 6750), or one
+    /// bound to <paramref name="dpopKey"/> (RFC 9449). The one rule of <see cref="AccessTokenHandler"/> and UserInfo calls.
+    /// </summary>
+    internal static bool CanBePresented(string tokenType, Dpop.DpopKey? dpopKey) =>
+        dpopKey is not null || string.Equals(tokenType, "Bearer", StringComparison.OrdinalIgnoreCase);
+
     /// <inheritdoc />
     public override string ToString() =>
         $"AccessToken {{ Account = {Account}, TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, Scope = {Scope}, DpopBound = {DpopKey is not null} }}";

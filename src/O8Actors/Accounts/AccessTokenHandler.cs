@@ -129,7 +129,7 @@ public sealed class AccessTokenHandler : DelegatingHandler
     /// </summary>
     private static AccessToken Usable(AccessToken token)
     {
-        if (token.DpopKey is null && !string.Equals(token.TokenType, "Bearer", StringComparison.OrdinalIgnoreCase))
+        if (!AccessToken.CanBePresented(token.TokenType, token.DpopKey))
             throw new InvalidOperationException(
                 $"The access token of {token.Account} is of type '{token.TokenType}', neither a bearer token (RFC 6750) nor DPoP-bound (RFC 9449).");
         return token;

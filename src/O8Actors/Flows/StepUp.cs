@@ -30,7 +30,9 @@ internal static class StepUp
             : null);
 
     /// <summary>Whether the login must be a browser login: a device login cannot carry either requirement.</summary>
-    public static bool Requested(AuthorizationRequest request) => MaxAgeOf(request) is not null || AcrValuesOf(request) is not null;
+    public static bool Requested(AuthorizationRequest request) =>
+        request.MaxAge is not null || request.AcrValues is not null
+        || (request.ExtraParameters is { } extra && (extra.ContainsKey(MaxAgeParameter) || extra.ContainsKey(AcrValuesParameter)));
 
     /// <summary>
     /// Throws for a requirement given wrongly: a negative <c>MaxAge</c>; either given twice (property and extra
@@ -38,19 +40,23 @@ internal static class StepUp
     /// </summary>
     public static void ThrowIfInvalid(AuthorizationRequest request, string paramName)
     {
+        // Each read once: this runs for every login a caller asks for.
         var extraMaxAge = Extra(request, MaxAgeParameter);
         var extraAcr = Extra(request, AcrValuesParameter);
-        if (request.MaxAge is { } maxAge && (maxAge < TimeSpan.Zero || maxAge > LongestMaxAge))
+        if (extraMaxAge is null && extraAcr is null && request.MaxAge is null && request.AcrValues is null) return;
+        var maxAge = MaxAgeOf(request);
+        var acr = AcrValuesOf(request);
+        if (request.MaxAge is { } given && (given < TimeSpan.Zero || given > LongestMaxAge))
             throw new ArgumentOutOfRangeException(paramName, "MaxAge must be between zero (the user signs in again) and a century.");
         if (request.MaxAge is not null && extraMaxAge is not null)
             throw new ArgumentException("max_age is given twice, as MaxAge and in ExtraParameters: give it once (MaxAge).", paramName);
-        if (extraMaxAge is not null && MaxAgeOf(request) is null)
+        if (extraMaxAge is not null && maxAge is null)
             throw new ArgumentException("The max_age in ExtraParameters is not a whole number of seconds up to a century (OpenID Connect Core 1.0 section 3.1.2.1).", paramName);
         if (request.AcrValues is not null && extraAcr is not null)
             throw new ArgumentException("acr_values is given twice, as AcrValues and in ExtraParameters: give it once (AcrValues).", paramName);
-        if (AcrValuesOf(request) is { } acr && (acr.Count == 0 || acr.Any(v => string.IsNullOrWhiteSpace(v) || v.Contains(' ', StringComparison.Ordinal))))
+        if (acr is not null && (acr.Count == 0 || acr.Any(v => string.IsNullOrWhiteSpace(v) || v.Contains(' ', StringComparison.Ordinal))))
             throw new ArgumentException("AcrValues needs at least one value, none empty or with a space (OpenID Connect acr_values is space-separated).", paramName);
-        if (request.Method == LoginMethod.Device && Requested(request))
+        if (request.Method == LoginMethod.Device && (maxAge is not null || acr is not null))
             throw new ArgumentException("max_age and acr_values (MaxAge, AcrValues) apply to browser logins; a device login cannot ask the provider for them.", paramName);
     }
 

@@ -26,7 +26,7 @@ internal sealed partial class UserInfoClient(string provider, Uri endpoint, Time
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(http);
-        if (context.DpopKey is null && !string.Equals(context.TokenType, "Bearer", StringComparison.OrdinalIgnoreCase))
+        if (!AccessToken.CanBePresented(context.TokenType, context.DpopKey))
             throw new UserInfoException(UserInfoFailure.NotSupported,
                 $"The access token of provider '{provider}' is of type '{context.TokenType}', neither a bearer token (RFC 6750) nor DPoP-bound (RFC 9449): O8Actors cannot present it to the UserInfo endpoint.");
 
