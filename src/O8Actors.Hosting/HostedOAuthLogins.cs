@@ -50,6 +50,10 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
     public async Task<UserInfo> GetUserInfoAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetUserInfoAsync(account, cancellationToken).ConfigureAwait(false);
 
+    public async Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.HandleBackChannelLogoutAsync(provider, logoutToken, cancellationToken)
+            .ConfigureAwait(false);
+
     public async Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.SignOutAsync(account, cancellationToken).ConfigureAwait(false);
 

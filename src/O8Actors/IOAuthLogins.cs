@@ -84,6 +84,24 @@ public interface IOAuthLogins
     /// <exception cref="InteractionRequiredException">The account's tokens cannot be renewed silently.</exception>
     Task<UserInfo> GetUserInfoAsync(OAuthAccount account, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Handles a back-channel logout (OpenID Connect Back-Channel Logout 1.0): the provider posted
+    /// <paramref name="logoutToken"/> to the app's back-channel logout URI because the user's session there ended. The
+    /// token is validated (section 2.6: the provider's signature, issuer, this client as audience, fresh, the logout
+    /// event, a <c>sub</c> or <c>sid</c>, no <c>nonce</c>), a replay of one already accepted is refused, and every account
+    /// of that session is signed out (its tokens revoked and forgotten): the one whose key is the token's <c>sub</c>, and
+    /// when the token has a <c>sid</c>, only while that account's ID token belongs to that session. Server mode maps it
+    /// with <c>MapOAuthBackChannelLogout</c> (O8Actors.Hosting); an app with its own endpoint calls it with the form's
+    /// <c>logout_token</c> and answers 200, or 400 on a <see cref="BackChannelLogoutException"/>.
+    /// </summary>
+    /// <param name="provider">The provider the endpoint belongs to (its path names it: one URI per provider).</param>
+    /// <param name="logoutToken">The posted <c>logout_token</c>.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="BackChannelLogoutException">The token was refused (nothing changed): invalid, replayed, or from a
+    /// provider that validates no ID tokens here.</exception>
+    /// <exception cref="UnknownProviderException">No provider by that name.</exception>
+    Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default);
+
     /// <summary>The accounts with stored tokens: of <paramref name="provider"/>, or of every provider when null.</summary>
     Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default);
 

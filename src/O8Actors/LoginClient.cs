@@ -187,7 +187,16 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(account);
         ThrowIfStopped();
-        return UserInfoCall.RunAsync(_accountTokens, _actors.Providers, ExchangeTimeouts.UserInfoWait(_exchangeTimeout), account, cancellationToken);
+        return UserInfoCall.RunAsync(_accountTokens, _actors.Providers, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout), account, cancellationToken);
+    }
+
+    public Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(provider);
+        ArgumentException.ThrowIfNullOrEmpty(logoutToken);
+        ThrowIfStopped();
+        return Logout.BackChannelLogoutCall.RunAsync(_actors.Providers, _actors.Accounts, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout),
+            _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider, logoutToken, cancellationToken);
     }
 
     public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)

@@ -200,6 +200,14 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    public Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.HandleBackChannelLogoutAsync(provider, logoutToken, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
     public Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();

@@ -65,6 +65,20 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_back_channel_logouts_conditional_sign_out_and_its_answers_round_trip()
+    {
+        var account = new OAuthAccount("sandbox", "erin");
+        var back = RoundTrip(new O8Actors.Accounts.SignOut(account, SignOutOptions.Local, new O8Actors.Accounts.EndedSession("sid-1", AlsoWithoutSessionId: true)));
+
+        Assert.Equal(account, back.Account);
+        Assert.Equal(new O8Actors.Accounts.EndedSession("sid-1", true), back.Session);
+        Assert.Equal(SignOutOptions.Local, back.Options);
+        Assert.Null(RoundTrip(new O8Actors.Accounts.SignOut(account, SignOutOptions.Local)).Session);
+        Assert.Equal(account, RoundTrip(new O8Actors.Accounts.SignOutSkipped(account)).Account);
+        Assert.Equal(new SignOutResult(account, RevocationOutcome.Revoked), RoundTrip(new SignOutResult(account, RevocationOutcome.Revoked)));
+    }
+
+    [Fact]
     public void BeginLogin_with_the_default_request_round_trips()
     {
         var back = RoundTrip(new BeginLogin(LoginEntityIds.Mint(), "login-2", "sandbox", AuthorizationRequest.Default,

@@ -235,6 +235,27 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
     }
 
     [Fact]
+    public async Task A_back_channel_logout_signs_out_the_account_entity_of_its_session()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        var login = await ConnectAsync(browser, "erin");
+        var (landing, _) = await AuthorizeAndReturnAsync(browser, login.AuthorizeUrl);
+        landing.Dispose();
+        var success = Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+        var sid = success.Tokens.IdTokenClaims!.All.Single(c => c.Type == "sid").Value;
+        var logins = cluster.Web.Services.GetRequiredService<IOAuthLogins>();
+
+        // The session only (no sub): found among the stored accounts, signed out through its entity.
+        var result = await logins.HandleBackChannelLogoutAsync("sandbox", cluster.Nodes.Sandbox.CreateLogoutToken(cluster.Nodes.ClientId, null, sid), ct)
+            .WaitAsync(Wait, ct);
+
+        Assert.Equal([success.Account], result.SignedOut.Select(r => r.Account));
+        Assert.DoesNotContain(success.Account!, await logins.GetAccountsAsync("sandbox", ct).WaitAsync(Wait, ct));
+        await Assert.ThrowsAsync<InteractionRequiredException>(() => logins.GetAccessTokenAsync(success.Account!, cancellationToken: ct).WaitAsync(Wait, ct));
+    }
+
+    [Fact]
     public async Task Signing_out_of_the_providers_session_through_the_app_is_refused_on_a_cluster_with_what_to_use_instead()
     {
         var connector = cluster.Web.Services.GetRequiredService<IOAuthConnector>();

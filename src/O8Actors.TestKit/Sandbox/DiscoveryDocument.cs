@@ -39,7 +39,9 @@ internal static class DiscoveryDocument
         ["scopes_supported"] = new JsonArray("openid", "profile", "email", "offline_access"),
         ["subject_types_supported"] = new JsonArray("public"),
         ["id_token_signing_alg_values_supported"] = new JsonArray("ES256"),
-        ["claims_supported"] = new JsonArray("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"),
+        ["claims_supported"] = new JsonArray("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"),
+        ["backchannel_logout_supported"] = true,
+        ["backchannel_logout_session_supported"] = true,
         ["authorization_response_iss_parameter_supported"] = sendsIssuer,
     };
 }

@@ -15,9 +15,9 @@ internal sealed class IdTokenSigner : IDisposable
 
     public string KeyId { get; } = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(8));
 
-    public string Sign(JsonObject claims)
+    public string Sign(JsonObject claims, string type = "JWT")
     {
-        var header = new JsonObject { ["alg"] = "ES256", ["typ"] = "JWT", ["kid"] = KeyId };
+        var header = new JsonObject { ["alg"] = "ES256", ["typ"] = type, ["kid"] = KeyId };
         var signingInput = $"{Encode(header)}.{Encode(claims)}";
         // .NET produces the IEEE P1363 (r || s) form that JWS requires by default.
         var signature = _key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256);

@@ -198,6 +198,48 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     /// <summary>Whether <paramref name="idToken"/> carries a valid ES256 signature by this server's key.</summary>
     public bool VerifyIdTokenSignature(string idToken) => _state.Signer.Verify(idToken);
 
+    /// <summary>
+    /// A logout token (OpenID Connect Back-Channel Logout 1.0 section 2.4) for <paramref name="clientId"/>, signed with this
+    /// server's key as its ID tokens are: typed <c>logout+jwt</c>, <c>iss</c>, <c>aud</c>, <c>iat</c> now, <c>exp</c> two
+    /// minutes on, a fresh <c>jti</c>, the back-channel logout event, and <paramref name="subject"/> as <c>sub</c> and
+    /// <paramref name="sessionId"/> as <c>sid</c> when given (an account's ID token carries its sign-in's <c>sid</c>).
+    /// <paramref name="change"/> edits the claims before signing, to play a provider that gets them wrong.
+    /// </summary>
+    /// <exception cref="ArgumentException">Neither a subject nor a session id.</exception>
+    public string CreateLogoutToken(string clientId, string? subject, string? sessionId = null, Action<System.Text.Json.Nodes.JsonObject>? change = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clientId);
+        if (string.IsNullOrEmpty(subject) && string.IsNullOrEmpty(sessionId))
+            throw new ArgumentException("A logout token names a subject, a session, or both.", nameof(subject));
+        var now = _state.Time.GetUtcNow();
+        var claims = new System.Text.Json.Nodes.JsonObject
+        {
+            ["iss"] = Endpoints.IssuerString,
+            ["aud"] = clientId,
+            ["iat"] = now.ToUnixTimeSeconds(),
+            ["exp"] = now.AddMinutes(2).ToUnixTimeSeconds(),
+            ["jti"] = System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+            ["events"] = new System.Text.Json.Nodes.JsonObject { ["http://schemas.openid.net/event/backchannel-logout"] = new System.Text.Json.Nodes.JsonObject() },
+        };
+        if (!string.IsNullOrEmpty(subject)) claims["sub"] = subject;
+        if (!string.IsNullOrEmpty(sessionId)) claims["sid"] = sessionId;
+        change?.Invoke(claims);
+        return _state.Signer.Sign(claims, "logout+jwt");
+    }
+
+    /// <summary>
+    /// Posts <paramref name="logoutToken"/> to a client's back-channel logout URI as a provider does (a form with
+    /// <c>logout_token</c>, server to server) and returns the answer: 200 when the client logged the session out.
+    /// </summary>
+    public static async Task<HttpResponseMessage> PostLogoutTokenAsync(HttpClient http, Uri backChannelLogoutUri, string logoutToken,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(backChannelLogoutUri);
+        using var form = new FormUrlEncodedContent([new KeyValuePair<string, string>("logout_token", logoutToken)]);
+        return await http.PostAsync(backChannelLogoutUri, form, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Stops the listener: hanging and delayed requests end at once, then Kestrel shuts down.</summary>
     public async ValueTask DisposeAsync()
     {

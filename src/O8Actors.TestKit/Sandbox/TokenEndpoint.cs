@@ -289,6 +289,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             ["exp"] = (tokens.IssuedAt + tokens.Lifetime).ToUnixTimeSeconds(),
             ["auth_time"] = AuthTime(family, tokens.IssuedAt).ToUnixTimeSeconds(),
             ["at_hash"] = IdTokenSigner.AccessTokenHash(tokens.AccessToken),
+            ["sid"] = family.SessionId,
         };
         if ((state.Options.AuthenticationClass ?? family.Request.Get("acr_values")?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()) is { } acr)
         {

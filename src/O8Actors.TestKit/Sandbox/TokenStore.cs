@@ -16,6 +16,12 @@ internal sealed class TokenFamily(AuthorizeRequestInfo request, string subject, 
     public string Scope { get; } = scope;
     public Lock Gate { get; } = new();
 
+    /// <summary>
+    /// The sandbox session this sign-in opened, as the ID tokens' <c>sid</c> (OpenID Connect Back-Channel Logout 1.0
+    /// section 2.1): each authorization is a session of its own here.
+    /// </summary>
+    public string SessionId { get; } = System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+
     /// <summary>The RFC 7638 thumbprint of the DPoP key the family's tokens are bound to (RFC 9449); null for bearer tokens.</summary>
     public string? BoundKey { get; init; }
     public bool IsRevoked => _revoked;

@@ -578,14 +578,14 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         Context.SetReceiveTimeout(null);
         // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
         Withdraw();
-        Become(() => SigningOut(options, urlTo, replyTo));
+        Become(() => SigningOut(options, urlTo, replyTo, request.Session));
         var store = _store;
         var account = _account;
         store.LoadAsync(account).PipeTo(Self, success: stored => new SignOutLoaded(stored),
             failure: _ => new SignOutLoaded(null));
     }
 
-    private void SigningOut(SignOutOptions options, TaskCompletionSource<Uri?>? urlTo, IActorRef replyTo)
+    private void SigningOut(SignOutOptions options, TaskCompletionSource<Uri?>? urlTo, IActorRef replyTo, EndedSession? session)
     {
         var revokeId = $"revoke-{FlowSecrets.RandomToken(6)}";
         // The ID token names the session to end (id_token_hint, when the caller allows it); read before the stored copy is removed.
@@ -594,6 +594,14 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         Receive<SignOutLoaded>(msg =>
         {
             var tokens = msg.Stored?.Tokens ?? _current?.Tokens;
+            if (session is not null && !InSession(tokens, session))
+            {
+                // A back-channel logout of another session (or of an account with no tokens): nothing changes.
+                replyTo.Tell(new SignOutSkipped(_account));
+                Become(Idle);
+                UnstashAll();
+                return;
+            }
             idTokenHint = options.SendIdTokenHint ? tokens?.IdToken : null;
             var revoke = new List<RevocationContext>(2);
             if (tokens?.RefreshToken is { Length: > 0 } refresh) revoke.Add(new RevocationContext(refresh, "refresh_token"));
@@ -653,6 +661,14 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             });
             StaleReplies();
         });
+    }
+
+    /// <summary>Whether <paramref name="tokens"/> belong to the provider session a back-channel logout ended (their validated ID token's <c>sid</c>).</summary>
+    private static bool InSession(TokenSet? tokens, EndedSession session)
+    {
+        if (tokens is null) return false;
+        var sid = tokens.IdTokenClaims?.All.FirstOrDefault(c => c.Type == "sid")?.Value;
+        return sid is null ? session.AlsoWithoutSessionId : string.Equals(sid, session.SessionId, StringComparison.Ordinal);
     }
 
     /// <summary>Until the sign-out is answered: callers are told the account is signing out; logins and sign-outs wait for the fresh actor.</summary>

@@ -22,7 +22,13 @@ internal sealed record LoginRemembered(OAuthAccount Account, long Version);
 /// Revokes the account's tokens at the provider and forgets them, then ends the provider's browser session when
 /// <paramref name="Options"/> ask for it; answered with a <see cref="SignOutResult"/>.
 /// </summary>
-internal sealed record SignOut(OAuthAccount Account, SignOutOptions Options)
+/// <param name="Account">The account.</param>
+/// <param name="Options">How.</param>
+/// <param name="Session">
+/// A back-channel logout's condition: sign out only when the account's tokens belong to this provider session;
+/// otherwise answered with <see cref="SignOutSkipped"/> and nothing changes. Null: sign out in any case.
+/// </param>
+internal sealed record SignOut(OAuthAccount Account, SignOutOptions Options, EndedSession? Session = null)
 {
     /// <summary>
     /// Server mode (this process only, never across nodes): the end-session URL is handed here for the app to redirect its
@@ -52,3 +58,13 @@ internal sealed record GetAccountParts;
 /// </summary>
 internal sealed record AccountParts(ITokenStore Store, Akka.Actor.IActorRef Providers, Akka.Actor.IActorRef Flows, AccountSettings Settings,
     Akka.Actor.IActorRef Node);
+
+/// <summary>
+/// The provider session a back-channel logout ended (its logout token's <c>sid</c>): an account is signed out only when
+/// its ID token carries the same <c>sid</c>, or carries none and <paramref name="AlsoWithoutSessionId"/> (the logout token
+/// also named the account's subject, so tokens that cannot be placed in a session are taken as the ended one's).
+/// </summary>
+internal sealed record EndedSession(string SessionId, bool AlsoWithoutSessionId);
+
+/// <summary>A conditional sign-out left the account as it was: its tokens belong to another provider session (or it has none).</summary>
+internal sealed record SignOutSkipped(OAuthAccount Account);

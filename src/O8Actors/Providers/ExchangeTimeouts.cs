@@ -22,8 +22,11 @@ internal static class ExchangeTimeouts
     /// <summary>How long the browser's callback request waits for its page before it gets a 504.</summary>
     public static TimeSpan BrowserWait(TimeSpan exchangeTimeout) => LoginDeadline(exchangeTimeout) + PageMargin;
 
-    /// <summary>How long a caller's UserInfo request waits for the provider actor (one request, never queued, plus the reply).</summary>
-    public static TimeSpan UserInfoWait(TimeSpan exchangeTimeout) => TokenRequest(exchangeTimeout) + ReplyMargin;
+    /// <summary>
+    /// How long a caller waits for a provider actor's request that is never queued behind token requests (UserInfo, a
+    /// logout token's check): one request under the exchange timeout, plus the reply.
+    /// </summary>
+    public static TimeSpan UnqueuedRequestWait(TimeSpan exchangeTimeout) => TokenRequest(exchangeTimeout) + ReplyMargin;
 
     /// <summary>How long a caller's refresh waits for the provider actor (a token request, maybe queued, plus the reply).</summary>
     public static TimeSpan RefreshWait(TimeSpan exchangeTimeout) => BrowserWait(exchangeTimeout);

@@ -131,6 +131,15 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     }
 
     /// <inheritdoc />
+    /// <remarks>With <see cref="GenericOAuthOptions.JwksUri"/>: checked against the same key set, issuer and client id as the ID tokens; null without it.</remarks>
+    public override async Task<LogoutToken?> ValidateLogoutTokenAsync(string logoutToken, HttpClient http, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(logoutToken);
+        if (_idTokens is null) return null;
+        return await _idTokens.ValidateLogoutTokenAsync(logoutToken, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     /// <remarks>Calls <see cref="GenericOAuthOptions.UserInfoEndpoint"/>; null when none is configured.</remarks>
     public override Task<System.Text.Json.JsonElement?> FetchUserInfoAsync(UserInfoContext context, HttpClient http, CancellationToken cancellationToken) =>
         _userInfo is null ? Task.FromResult<System.Text.Json.JsonElement?>(null) : _userInfo.FetchAsync(context, http, cancellationToken);

@@ -103,6 +103,14 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     }
 
     /// <inheritdoc />
+    /// <remarks>Checked against the metadata's <c>jwks_uri</c> and issuer; null when the metadata has no key set.</remarks>
+    public override async Task<LogoutToken?> ValidateLogoutTokenAsync(string logoutToken, HttpClient http, CancellationToken cancellationToken)
+    {
+        var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
+        return await resolved.Strategy.ValidateLogoutTokenAsync(logoutToken, http, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     /// <remarks>Uses the metadata's <c>userinfo_endpoint</c>; null when it has none.</remarks>
     public override async Task<System.Text.Json.JsonElement?> FetchUserInfoAsync(UserInfoContext context, HttpClient http, CancellationToken cancellationToken)
     {

@@ -186,3 +186,23 @@ internal sealed record DeviceTokenPolled(string LoginId, DeviceTokenPoll Poll)
     /// <inheritdoc />
     public override string ToString() => $"DeviceTokenPolled {{ LoginId = {LoginId}, Status = {Poll.Status} }}";
 }
+
+/// <summary>
+/// Validates a logout token posted to the app's back-channel logout endpoint and refuses a replay; answered with
+/// <see cref="LogoutTokenAccepted"/>, <see cref="LogoutTokenRefused"/>, or <see cref="ProviderUnavailable"/>
+/// (<c>LoginId</c> = <paramref name="RequestId"/>) for an unknown provider.
+/// </summary>
+/// <param name="Provider">The registered provider's name (from the endpoint's path).</param>
+/// <param name="RequestId">Correlates the answer.</param>
+/// <param name="Token">The logout token as posted (a credential: <see cref="ToString"/> leaves it out).</param>
+internal sealed record ValidateLogoutToken(string Provider, string RequestId, string Token)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"ValidateLogoutToken {{ Provider = {Provider}, RequestId = {RequestId} }}";
+}
+
+/// <summary>The logout token is valid and seen for the first time.</summary>
+internal sealed record LogoutTokenAccepted(string RequestId, LogoutToken Token);
+
+/// <summary>The logout token was refused; <paramref name="Error"/> is what the caller throws.</summary>
+internal sealed record LogoutTokenRefused(string RequestId, BackChannelLogoutException Error);

@@ -64,6 +64,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         Receive<RevokeTokens>(msg => Route(msg.Provider, msg));
         Receive<PrepareEndSession>(msg => Route(msg.Provider, msg));
         Receive<FetchUserInfo>(msg => Route(msg.Provider, msg));
+        Receive<ValidateLogoutToken>(msg => Route(msg.Provider, msg));
     }
 
     /// <summary>
@@ -138,6 +139,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         PrepareAuthorization p => new ProviderUnavailable(p.LoginId, reason, LoginFailure.UnknownProvider),
         PrepareEndSession s => new ProviderUnavailable(s.RequestId, reason, LoginFailure.UnknownProvider),
         FetchUserInfo u => new ProviderUnavailable(u.RequestId, reason, LoginFailure.UnknownProvider),
+        ValidateLogoutToken l => new ProviderUnavailable(l.RequestId, reason, LoginFailure.UnknownProvider),
         ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.UnknownProvider, reason, null),
         RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.UnknownProvider, reason, null),
         RequestDeviceCode d => new CodeExchangeFailed(d.LoginId, LoginFailure.UnknownProvider, reason, null),

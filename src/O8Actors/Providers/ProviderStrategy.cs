@@ -82,6 +82,17 @@ public abstract class ProviderStrategy
         Task.FromResult<JsonElement?>(null);
 
     /// <summary>
+    /// Validates a logout token the provider posted to the app's back-channel logout endpoint (OpenID Connect
+    /// Back-Channel Logout 1.0 section 2.6) and returns its claims; null when this provider cannot validate one (the
+    /// default: only a provider whose ID tokens are validated against its key set can). The caller refuses replays
+    /// (a <c>jti</c> seen before) and signs the named accounts out.
+    /// </summary>
+    /// <exception cref="BackChannelLogoutException">The token failed a check (<see cref="BackChannelLogoutFailure.InvalidToken"/>)
+    /// or the key set could not be read (<see cref="BackChannelLogoutFailure.Failed"/>).</exception>
+    public virtual Task<LogoutToken?> ValidateLogoutTokenAsync(string logoutToken, HttpClient http, CancellationToken cancellationToken) =>
+        Task.FromResult<LogoutToken?>(null);
+
+    /// <summary>
     /// The URL that ends the user's browser session at the provider (OpenID Connect RP-Initiated Logout 1.0), for a
     /// sign-out that asks for it (<see cref="SignOutOptions.EndProviderSession"/>); null when the provider has no
     /// end-session endpoint (the default).

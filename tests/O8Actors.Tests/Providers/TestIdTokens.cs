@@ -80,13 +80,15 @@ internal sealed class TestIdTokens : IDisposable
     }
 
     /// <summary>Signs <paramref name="claims"/> with <paramref name="key"/> under <paramref name="algorithm"/>; no key means <c>alg=none</c>.</summary>
-    public static string Mint(Dictionary<string, object> claims, SecurityKey? key, string? algorithm = null)
+    /// <param name="type">The <c>typ</c> header; null leaves the handler's default.</param>
+    public static string Mint(Dictionary<string, object> claims, SecurityKey? key, string? algorithm = null, string? type = null)
     {
         var descriptor = new SecurityTokenDescriptor
         {
             Claims = claims,
             SigningCredentials = key is null ? null : new SigningCredentials(key, algorithm ?? Default(key)),
         };
+        if (type is not null) descriptor.TokenType = type;
         return Handler.CreateToken(descriptor);
     }
 

@@ -66,72 +66,14 @@ internal sealed partial class IdTokenValidator
     public async Task<IdTokenClaims> ValidateAsync(string idToken, string? expectedNonce, HttpClient http, CancellationToken cancellationToken,
         DateTimeOffset? authenticatedNotBefore = null, IReadOnlyList<string>? acceptedAcrValues = null)
     {
-        JsonWebToken token;
-        try
-        {
-            token = Handler.ReadJsonWebToken(idToken);
-        }
-        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException)
-        {
-            // Not kept as the inner exception: the reader's message may quote the token (see Classify).
-            throw Fail("malformed", "it is not a compact JWT");
-        }
-        if (token.IsEncrypted)
-            throw Fail("algorithm", "it is encrypted (JWE), which O8Actors does not accept");
-
-        var alg = token.Alg;
-        if (string.IsNullOrEmpty(alg) || string.Equals(alg, "none", StringComparison.OrdinalIgnoreCase))
-            throw Fail("algorithm", "it is unsigned (alg=none)");
-        if (!Asymmetric.Contains(alg, StringComparer.Ordinal))
-            throw Fail("algorithm", $"its algorithm {Printable(alg)} is not a public-key signature (RS*, PS*, ES*)");
-
-        var keys = await Keys.GetAsync(http, cancellationToken).ConfigureAwait(false);
-        var kid = token.Kid;
-        if (!string.IsNullOrEmpty(kid) && !keys.Any(k => k.KeyId == kid))
-        {
-            // A key id the set lacks: the provider may have rotated its keys since the set was fetched.
-            var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken).ConfigureAwait(false);
-            if (!fresh.Any(k => k.KeyId == kid))
-                throw Fail("signature", refetched
-                    ? $"its key id is not in the provider's key set at {Keys.Uri}, even after fetching it again"
-                    : $"its key id is not in the provider's key set at {Keys.Uri} (fetched again less than {JwksCache.MinRefetchInterval.TotalMinutes:0} minutes ago, so not refetched)");
-            keys = fresh;
-        }
-
-        var issuer = ExpectedIssuer(token);
-        var parameters = new TokenValidationParameters
-        {
-            ValidIssuer = issuer,
-            ValidAudience = _clientId,
-            ValidateIssuer = true,
-            ValidateAudience = true,
-            // exp and iat are compared below against the injected clock (the handler reads the system clock).
-            ValidateLifetime = false,
-            RequireSignedTokens = true,
-            ValidateIssuerSigningKey = false,
-            IssuerSigningKeys = keys,
-            ValidAlgorithms = Asymmetric,
-            ClockSkew = _clockSkew,
-            // No claim type mapping: the caller sees the JWT's own claim names.
-            NameClaimType = "name",
-        };
-        var result = await Handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
-        if (!result.IsValid)
-            throw Classify(result.Exception);
-
+        var token = await ReadVerifiedAsync(idToken, TokenKind.IdToken, http, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         if (!token.TryGetPayloadValue<long>("exp", out var expSeconds))
             throw Fail("expired", "it has no exp claim");
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(expSeconds);
         if (expiresAt + _clockSkew < now)
             throw Fail("expired", $"it expired at {expiresAt:O} (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)");
-        if (token.TryGetPayloadValue<long>("nbf", out var nbfSeconds) && DateTimeOffset.FromUnixTimeSeconds(nbfSeconds) > now + _clockSkew)
-            throw Fail("expired", "it is not valid yet (nbf)");
-        if (!token.TryGetPayloadValue<long>("iat", out var iatSeconds))
-            throw Fail("issued-at", "it has no iat claim");
-        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(iatSeconds);
-        if (issuedAt > now + _clockSkew)
-            throw Fail("issued-at", $"it was issued in the future ({issuedAt:O}, now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)");
+        var issuedAt = CheckIssuedAt(token, TokenKind.IdToken, now);
 
         var audiences = token.Audiences.ToList();
         token.TryGetPayloadValue<string>("azp", out var azp);
@@ -175,13 +117,164 @@ internal sealed partial class IdTokenValidator
         return new IdTokenClaims(token.Subject, token.Issuer, audiences, expiresAt, issuedAt, email, name, token.Claims.ToList());
     }
 
+    /// <summary>
+    /// Validates a back-channel logout token as OpenID Connect Back-Channel Logout 1.0 section 2.6 asks: the signature,
+    /// <c>iss</c> and <c>aud</c> as for an ID token; <c>iat</c> present and not in the future; <c>exp</c>, when present,
+    /// not passed, and without one an <c>iat</c> no older than <see cref="LogoutTokenMaxAge"/>; an <c>events</c> object
+    /// holding the back-channel logout event; a <c>sub</c>, a <c>sid</c> or both; a <c>jti</c>; no <c>nonce</c> (which
+    /// keeps an ID token from passing as one); and a <c>typ</c> header, when present, of <c>logout+jwt</c>.
+    /// </summary>
+    /// <exception cref="BackChannelLogoutException">A check failed (<see cref="BackChannelLogoutFailure.InvalidToken"/>, the
+    /// message says which), or the key set could not be fetched (<see cref="BackChannelLogoutFailure.Failed"/>).</exception>
+    public async Task<LogoutToken> ValidateLogoutTokenAsync(string logoutToken, HttpClient http, CancellationToken cancellationToken)
+    {
+        JsonWebToken token;
+        try
+        {
+            token = await ReadVerifiedAsync(logoutToken, TokenKind.LogoutToken, http, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IdTokenValidationException keys)
+        {
+            // Only the key set's fetch throws this here (every check of the token itself throws the logout exception).
+            throw new BackChannelLogoutException(BackChannelLogoutFailure.Failed,
+                $"The logout token from '{_provider}' could not be checked: the provider's key set could not be read. No account was signed out.", keys);
+        }
+
+        // Explicit typing (section 2.4): logout+jwt, or no type or the generic JWT (providers that do not type them); a
+        // token typed as anything else is another kind of JWT of the provider's (an access token, RFC 9068), not a logout.
+        if (token.TryGetHeaderValue<string>("typ", out var typ) && typ is { Length: > 0 } && !LogoutTypes.Contains(typ, StringComparer.OrdinalIgnoreCase))
+            throw Fail("type", $"its typ header is {Printable(typ)}, not 'logout+jwt'", TokenKind.LogoutToken);
+
+        var now = _time.GetUtcNow();
+        var issuedAt = CheckIssuedAt(token, TokenKind.LogoutToken, now);
+        DateTimeOffset? expiresAt = null;
+        if (token.TryGetPayloadValue<long>("exp", out var expSeconds))
+        {
+            expiresAt = DateTimeOffset.FromUnixTimeSeconds(expSeconds);
+            if (expiresAt + _clockSkew < now)
+                throw Fail("expired", $"it expired at {expiresAt:O} (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", TokenKind.LogoutToken);
+        }
+        else if (issuedAt + LogoutTokenMaxAge + _clockSkew < now)
+        {
+            // Without exp a captured token would be good forever; the specification asks providers for two minutes at most.
+            throw Fail("expired", $"it has no exp claim and was issued at {issuedAt:O}, more than {LogoutTokenMaxAge.TotalMinutes:0} minutes ago", TokenKind.LogoutToken);
+        }
+
+        if (!token.TryGetPayloadValue<System.Text.Json.JsonElement>("events", out var events) ||
+            events.ValueKind != System.Text.Json.JsonValueKind.Object ||
+            !events.TryGetProperty(BackChannelLogoutEvent, out var logoutEvent) ||
+            logoutEvent.ValueKind != System.Text.Json.JsonValueKind.Object)
+            throw Fail("events", $"its events claim is not an object holding the member {BackChannelLogoutEvent} with an object value", TokenKind.LogoutToken);
+        if (token.TryGetClaim("nonce", out _))
+            throw Fail("nonce", "it carries a nonce, which a logout token must not (an ID token is not a logout token)", TokenKind.LogoutToken);
+
+        var subject = StringClaim(token, "sub");
+        var sessionId = StringClaim(token, "sid");
+        if (subject is null && sessionId is null)
+            throw Fail("subject", "it has neither a sub nor a sid claim, so it names no session", TokenKind.LogoutToken);
+        var tokenId = StringClaim(token, "jti")
+            ?? throw Fail("jti", "it has no jti claim, so a replay could not be told apart", TokenKind.LogoutToken);
+        return new LogoutToken(token.Issuer, subject, sessionId, tokenId, issuedAt, expiresAt);
+    }
+
+    private static readonly string[] LogoutTypes = ["logout+jwt", "application/logout+jwt", "JWT"];
+
+    /// <summary>How old a logout token without <c>exp</c> may be (the specification asks providers for at most two minutes of lifetime).</summary>
+    public static readonly TimeSpan LogoutTokenMaxAge = TimeSpan.FromMinutes(2);
+
+    /// <summary>The event a logout token carries (OpenID Connect Back-Channel Logout 1.0 section 2.4).</summary>
+    public const string BackChannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout";
+
+    private enum TokenKind
+    {
+        IdToken,
+        LogoutToken,
+    }
+
+    /// <summary>
+    /// The checks an ID token and a logout token share: a compact JWS, not encrypted, a public-key algorithm, a key of the
+    /// provider's set (refetched once for an unknown key id), the signature, <c>iss</c> and <c>aud</c>.
+    /// </summary>
+    private async Task<JsonWebToken> ReadVerifiedAsync(string jwt, TokenKind kind, HttpClient http, CancellationToken cancellationToken)
+    {
+        JsonWebToken token;
+        try
+        {
+            token = Handler.ReadJsonWebToken(jwt);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException)
+        {
+            // Not kept as the inner exception: the reader's message may quote the token (see Classify).
+            throw Fail("malformed", "it is not a compact JWT", kind);
+        }
+        if (token.IsEncrypted)
+            throw Fail("algorithm", "it is encrypted (JWE), which O8Actors does not accept", kind);
+
+        var alg = token.Alg;
+        if (string.IsNullOrEmpty(alg) || string.Equals(alg, "none", StringComparison.OrdinalIgnoreCase))
+            throw Fail("algorithm", "it is unsigned (alg=none)", kind);
+        if (!Asymmetric.Contains(alg, StringComparer.Ordinal))
+            throw Fail("algorithm", $"its algorithm {Printable(alg)} is not a public-key signature (RS*, PS*, ES*)", kind);
+
+        var keys = await Keys.GetAsync(http, cancellationToken).ConfigureAwait(false);
+        var kid = token.Kid;
+        if (!string.IsNullOrEmpty(kid) && !keys.Any(k => k.KeyId == kid))
+        {
+            // A key id the set lacks: the provider may have rotated its keys since the set was fetched.
+            var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken).ConfigureAwait(false);
+            if (!fresh.Any(k => k.KeyId == kid))
+                throw Fail("signature", refetched
+                    ? $"its key id is not in the provider's key set at {Keys.Uri}, even after fetching it again"
+                    : $"its key id is not in the provider's key set at {Keys.Uri} (fetched again less than {JwksCache.MinRefetchInterval.TotalMinutes:0} minutes ago, so not refetched)", kind);
+            keys = fresh;
+        }
+
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = ExpectedIssuer(token, kind),
+            ValidAudience = _clientId,
+            ValidateIssuer = true,
+            ValidateAudience = true,
+            // exp and iat are compared by the callers against the injected clock (the handler reads the system clock).
+            ValidateLifetime = false,
+            RequireSignedTokens = true,
+            ValidateIssuerSigningKey = false,
+            IssuerSigningKeys = keys,
+            ValidAlgorithms = Asymmetric,
+            ClockSkew = _clockSkew,
+            // No claim type mapping: the caller sees the JWT's own claim names.
+            NameClaimType = "name",
+        };
+        var result = await Handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
+        if (!result.IsValid)
+            throw Classify(result.Exception, kind);
+        return token;
+    }
+
+    /// <summary><c>nbf</c>, when present, reached; <c>iat</c> present and not in the future; returns <c>iat</c>.</summary>
+    private DateTimeOffset CheckIssuedAt(JsonWebToken token, TokenKind kind, DateTimeOffset now)
+    {
+        if (token.TryGetPayloadValue<long>("nbf", out var nbfSeconds) && DateTimeOffset.FromUnixTimeSeconds(nbfSeconds) > now + _clockSkew)
+            throw Fail("expired", "it is not valid yet (nbf)", kind);
+        if (!token.TryGetPayloadValue<long>("iat", out var iatSeconds))
+            throw Fail("issued-at", "it has no iat claim", kind);
+        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(iatSeconds);
+        if (issuedAt > now + _clockSkew)
+            throw Fail("issued-at", $"it was issued in the future ({issuedAt:O}, now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", kind);
+        return issuedAt;
+    }
+
+    /// <summary>A string claim's value; null when absent, empty or not a string.</summary>
+    private static string? StringClaim(JsonWebToken token, string name) =>
+        token.TryGetPayloadValue<string>(name, out var value) && value is { Length: > 0 } ? value : null;
+
     /// <summary>The issuer, with a <see cref="TenantPlaceholder"/> filled from the token's <c>tid</c> (the signature still has to hold).</summary>
-    private string ExpectedIssuer(JsonWebToken token)
+    private string ExpectedIssuer(JsonWebToken token, TokenKind kind)
     {
         if (!_issuer.Contains(TenantPlaceholder, StringComparison.Ordinal))
             return _issuer;
         if (!token.TryGetPayloadValue<string>("tid", out var tid) || !Guid.TryParse(tid, out var tenant))
-            throw Fail("issuer", "it has no tenant id (tid) to check its issuer against");
+            throw Fail("issuer", "it has no tenant id (tid) to check its issuer against", kind);
         return _issuer.Replace(TenantPlaceholder, tenant.ToString("D"), StringComparison.Ordinal);
     }
 
@@ -189,22 +282,24 @@ internal sealed partial class IdTokenValidator
     /// Turns the handler's exception into a reason. Neither its message nor the exception itself is kept: with
     /// IdentityModel's PII logging switched on by the host, they may quote the token.
     /// </summary>
-    private IdTokenValidationException Classify(Exception? error) => error switch
+    private Exception Classify(Exception? error, TokenKind kind) => error switch
     {
-        SecurityTokenInvalidAlgorithmException => Fail("algorithm", "its algorithm is not allowed"),
-        SecurityTokenSignatureKeyNotFoundException => Fail("signature", "no key in the provider's key set verifies it"),
-        SecurityTokenInvalidSignatureException => Fail("signature", "its signature does not verify with the provider's keys"),
-        SecurityTokenExpiredException => Fail("expired", $"it has expired (clock skew {_clockSkew.TotalSeconds:0} s)"),
-        SecurityTokenNoExpirationException => Fail("expired", "it has no exp claim"),
-        SecurityTokenNotYetValidException => Fail("expired", "it is not valid yet (nbf)"),
-        SecurityTokenInvalidLifetimeException => Fail("expired", "its lifetime is invalid"),
-        SecurityTokenInvalidAudienceException => Fail("audience", "its audience does not include this client"),
-        SecurityTokenInvalidIssuerException => Fail("issuer", $"its issuer is not '{_issuer}'"),
-        _ => Fail("invalid", $"it did not validate ({error?.GetType().Name ?? "unknown reason"})"),
+        SecurityTokenInvalidAlgorithmException => Fail("algorithm", "its algorithm is not allowed", kind),
+        SecurityTokenSignatureKeyNotFoundException => Fail("signature", "no key in the provider's key set verifies it", kind),
+        SecurityTokenInvalidSignatureException => Fail("signature", "its signature does not verify with the provider's keys", kind),
+        SecurityTokenExpiredException => Fail("expired", $"it has expired (clock skew {_clockSkew.TotalSeconds:0} s)", kind),
+        SecurityTokenNoExpirationException => Fail("expired", "it has no exp claim", kind),
+        SecurityTokenNotYetValidException => Fail("expired", "it is not valid yet (nbf)", kind),
+        SecurityTokenInvalidLifetimeException => Fail("expired", "its lifetime is invalid", kind),
+        SecurityTokenInvalidAudienceException => Fail("audience", "its audience does not include this client", kind),
+        SecurityTokenInvalidIssuerException => Fail("issuer", $"its issuer is not '{_issuer}'", kind),
+        _ => Fail("invalid", $"it did not validate ({error?.GetType().Name ?? "unknown reason"})", kind),
     };
 
-    private IdTokenValidationException Fail(string check, string detail) =>
-        new($"The ID token from '{_provider}' failed validation ({check}): {detail}. No tokens were returned.");
+    private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => kind == TokenKind.IdToken
+        ? new IdTokenValidationException($"The ID token from '{_provider}' failed validation ({check}): {detail}. No tokens were returned.")
+        : new BackChannelLogoutException(BackChannelLogoutFailure.InvalidToken,
+            $"The logout token from '{_provider}' failed validation ({check}): {detail}. No account was signed out.");
 
     /// <summary>An algorithm name is shown only when it looks like one: it comes from the token's header.</summary>
     private static string Printable(string alg) => AlgorithmName().IsMatch(alg) ? $"'{alg}'" : "(unprintable)";

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace O8Actors.Hosting;
+
+/// <summary>How <see cref="BackChannelLogoutEndpoint.MapOAuthBackChannelLogout(IEndpointRouteBuilder, string, Action{BackChannelLogoutOptions})"/> answers.</summary>
+public sealed class BackChannelLogoutOptions
+{
+    /// <summary>
+    /// Called after the accounts of the ended session were signed out and before the provider is answered 200: an app
+    /// that keeps sessions of its own (a cookie per user, a server-side session store) ends the ones of
+    /// <see cref="BackChannelLogoutResult.SignedOut"/> here. An exception makes the answer a 500, so the provider learns
+    /// that the logout did not complete. Null: O8Actors' own accounts only.
+    /// </summary>
+    public Func<BackChannelLogoutResult, CancellationToken, Task>? OnSignedOut { get; set; }
+}
+
+/// <summary>Server mode: the provider's back-channel logout requests (OpenID Connect Back-Channel Logout 1.0), served by the app's own pipeline.</summary>
+public static class BackChannelLogoutEndpoint
+{
+    /// <summary>The largest request accepted: a logout token is a few hundred bytes; the form parser stops reading past this.</summary>
+    public const int MaxRequestBytes = 16 * 1024;
+
+    /// <summary>
+    /// Maps <c>POST <paramref name="pattern"/>/{provider}</c>: register <c>https://your.app<paramref name="pattern"/>/{provider}</c>
+    /// as the client's <c>backchannel_logout_uri</c> at each provider (with <c>backchannel_logout_session_required</c> where
+    /// offered, so its logout tokens name the session). The form's <c>logout_token</c> goes to
+    /// <see cref="IOAuthLogins.HandleBackChannelLogoutAsync"/>: validated, replays refused, and the session's accounts
+    /// signed out. Answers 200 (with <c>Cache-Control: no-store</c>) when done, also when no account held that session;
+    /// 400 with a JSON <c>error</c> (<c>invalid_request</c>) and <c>error_description</c> (which never quotes the token) for
+    /// a token refused, a request that is not a form POST or holds <c>logout_token</c> other than once; 404 for an unknown
+    /// provider; 413 past <see cref="MaxRequestBytes"/>.
+    /// </summary>
+    /// <remarks>
+    /// The provider calls it server to server: it carries no cookie and needs none (no antiforgery token, no browser
+    /// binding); what authenticates it is the provider's signature on the logout token. Keep it reachable from the
+    /// provider and out of any user-authentication requirement of the app.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">O8Actors is not registered (<c>AddOAuthLogins</c>).</exception>
+    public static IEndpointConventionBuilder MapOAuthBackChannelLogout(this IEndpointRouteBuilder endpoints, string pattern = "/oauth/backchannel-logout") =>
+        endpoints.MapOAuthBackChannelLogout(pattern, _ => { });
+
+    /// <summary>Like <see cref="MapOAuthBackChannelLogout(IEndpointRouteBuilder, string)"/>, with <paramref name="configure"/> choosing what else ends with the session.</summary>
+    /// <exception cref="InvalidOperationException">O8Actors is not registered (<c>AddOAuthLogins</c>).</exception>
+    public static IEndpointConventionBuilder MapOAuthBackChannelLogout(this IEndpointRouteBuilder endpoints, string pattern,
+        Action<BackChannelLogoutOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new BackChannelLogoutOptions();
+        configure(options);
+        var services = endpoints.ServiceProvider;
+        var logins = services.GetService<IOAuthLogins>()
+            ?? throw new InvalidOperationException("MapOAuthBackChannelLogout needs services.AddOAuthLogins(...) and WithOAuthLogins() in AddAkka.");
+        var logger = services.GetService<ILoggerFactory>()?.CreateLogger("O8Actors.BackChannelLogout") ?? NullLogger.Instance;
+        var onSignedOut = options.OnSignedOut;
+
+        return endpoints.MapPost(pattern.TrimEnd('/') + "/{provider}", (HttpContext context) => HandleAsync(context, logins, onSignedOut, logger))
+            .WithDisplayName("O8Actors back-channel logout");
+    }
+
+    private static async Task HandleAsync(HttpContext context, IOAuthLogins logins, Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut,
+        ILogger logger)
+    {
+        // Section 2.8: the answer must not be cached.
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.Pragma = "no-cache";
+        var provider = context.Request.RouteValues["provider"] as string ?? "";
+        var request = context.Request;
+        if (request.ContentLength > MaxRequestBytes)
+        {
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, $"The request is larger than {MaxRequestBytes} bytes.").ConfigureAwait(false);
+            return;
+        }
+        if (!string.Equals(request.ContentType?.Split(';')[0].Trim(), "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "A back-channel logout is a form POST (application/x-www-form-urlencoded).").ConfigureAwait(false);
+            return;
+        }
+
+        IFormCollection form;
+        try
+        {
+            // The form limits bound what a request without a Content-Length (chunked) can make the parser buffer.
+            context.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions
+            {
+                ValueLengthLimit = MaxRequestBytes, KeyLengthLimit = 64, ValueCountLimit = 16, BufferBody = false,
+            }));
+            form = await request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (InvalidDataException)
+        {
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, $"The form exceeds its limits ({MaxRequestBytes} bytes a value, 16 values).").ConfigureAwait(false);
+            return;
+        }
+
+        var tokens = form["logout_token"];
+        if (tokens.Count != 1 || string.IsNullOrEmpty(tokens[0]))
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest,
+                tokens.Count > 1 ? "logout_token was sent more than once." : "The form has no logout_token.").ConfigureAwait(false);
+            return;
+        }
+
+        BackChannelLogoutResult result;
+        try
+        {
+            result = await logins.HandleBackChannelLogoutAsync(provider, tokens[0]!, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BackChannelLogoutException refused)
+        {
+            logger.LogWarning("Back-channel logout from provider {Provider} refused ({Failure}): {Reason}", provider, refused.Failure, refused.Message);
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, refused.Message).ConfigureAwait(false);
+            return;
+        }
+        catch (UnknownProviderException unknown)
+        {
+            await RefuseAsync(context, StatusCodes.Status404NotFound, unknown.Message).ConfigureAwait(false);
+            return;
+        }
+
+        logger.LogInformation("Back-channel logout from provider {Provider}: {Count} account(s) signed out", provider, result.SignedOut.Count);
+        if (onSignedOut is not null) await onSignedOut(result, context.RequestAborted).ConfigureAwait(false);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+    }
+
+    private static async Task RefuseAsync(HttpContext context, int status, string description)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await using var json = new Utf8JsonWriter(context.Response.Body);
+        json.WriteStartObject();
+        json.WriteString("error", "invalid_request");
+        json.WriteString("error_description", description);
+        json.WriteEndObject();
+        await json.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,38 @@
+namespace O8Actors;
+
+/// <summary>Why <see cref="IOAuthLogins.HandleBackChannelLogoutAsync"/> signed nobody out.</summary>
+public enum BackChannelLogoutFailure
+{
+    /// <summary>
+    /// The provider validates no ID tokens here (no key set: <c>JwksUri</c> unset, or no <c>jwks_uri</c> in its metadata),
+    /// so a logout token from it cannot be checked. Nothing was changed.
+    /// </summary>
+    NotSupported,
+
+    /// <summary>
+    /// The logout token failed a check of OpenID Connect Back-Channel Logout 1.0 section 2.6 (signature, issuer, audience,
+    /// lifetime, <c>events</c>, <c>sub</c>/<c>sid</c>, no <c>nonce</c>, its type); the message names the check.
+    /// </summary>
+    InvalidToken,
+
+    /// <summary>A logout token with this <c>jti</c> was already accepted (a replay). Nothing was changed.</summary>
+    Replayed,
+
+    /// <summary>The provider's key set could not be fetched, or the check did not finish in time.</summary>
+    Failed,
+}
+
+/// <summary>
+/// A back-channel logout request (OpenID Connect Back-Channel Logout 1.0) was refused: no account was signed out. The
+/// message names the provider and the reason, never the logout token or any part of it, so it may be returned to the
+/// provider as the <c>error_description</c> of the 400 answer.
+/// </summary>
+/// <param name="failure">Why.</param>
+/// <param name="message">What happened, for a person.</param>
+/// <param name="innerException">The transport error, if any.</param>
+public sealed class BackChannelLogoutException(BackChannelLogoutFailure failure, string message, Exception? innerException = null)
+    : OAuthFlowException(message, innerException)
+{
+    /// <summary>Why.</summary>
+    public BackChannelLogoutFailure Failure { get; } = failure;
+}

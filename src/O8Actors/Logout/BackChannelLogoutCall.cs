@@ -1,0 +1,53 @@
+using Akka.Actor;
+using O8Actors.Accounts;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Logout;
+
+/// <summary>
+/// One <see cref="IOAuthLogins.HandleBackChannelLogoutAsync"/>: the provider actor validates the logout token and
+/// refuses a replay, then every account of the session it names is signed out (revoked and forgotten) through its own
+/// account actor, so a sign-out never races a renewal of the same account.
+/// </summary>
+internal static class BackChannelLogoutCall
+{
+    // A token naming a session only (no sub) is matched against every stored account of its provider; they are asked a
+    // few at a time so a server with many accounts does not start an actor for each at once.
+    private const int SessionSearchBatch = 32;
+
+    public static async Task<BackChannelLogoutResult> RunAsync(IActorRef providers, IActorRef accounts, TimeSpan validateWait, TimeSpan signOutWait,
+        TimeSpan listWait, string provider, string logoutToken, CancellationToken cancellationToken)
+    {
+        var token = await ValidateAsync(providers, validateWait, provider, logoutToken, cancellationToken).ConfigureAwait(false);
+        var session = token.SessionId is { } sid ? new EndedSession(sid, AlsoWithoutSessionId: token.Subject is not null) : null;
+        IReadOnlyList<OAuthAccount> candidates = token.Subject is { } subject
+            ? [new OAuthAccount(provider, subject)]
+            : (await accounts.Ask<AccountList>(new ListAccounts(provider), listWait, cancellationToken).ConfigureAwait(false)).Accounts;
+
+        var signedOut = new List<SignOutResult>();
+        foreach (var batch in candidates.Chunk(SessionSearchBatch))
+        {
+            var answers = await Task.WhenAll(batch.Select(account =>
+                accounts.Ask<object>(new SignOut(account, SignOutOptions.Local, session), signOutWait, cancellationToken))).ConfigureAwait(false);
+            // An account with no tokens was not signed in: nothing was signed out there.
+            signedOut.AddRange(answers.OfType<SignOutResult>().Where(r => r.Revocation != RevocationOutcome.NothingToRevoke));
+        }
+        return new BackChannelLogoutResult(provider, token, signedOut);
+    }
+
+    private static async Task<LogoutToken> ValidateAsync(IActorRef providers, TimeSpan wait, string provider, string logoutToken,
+        CancellationToken cancellationToken)
+    {
+        var reply = await providers.Ask<object>(new ValidateLogoutToken(provider, FlowSecrets.RandomToken(9), logoutToken), wait, cancellationToken)
+            .ConfigureAwait(false);
+        return reply switch
+        {
+            LogoutTokenAccepted accepted => accepted.Token,
+            LogoutTokenRefused refused => throw refused.Error,
+            ProviderUnavailable { Failure: LoginFailure.UnknownProvider } => throw new UnknownProviderException(provider),
+            ProviderUnavailable unavailable => throw new BackChannelLogoutException(BackChannelLogoutFailure.Failed, unavailable.Reason),
+            _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."),
+        };
+    }
+}

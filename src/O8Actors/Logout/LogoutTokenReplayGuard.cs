@@ -1,0 +1,37 @@
+namespace O8Actors.Logout;
+
+/// <summary>
+/// The <c>jti</c> of every logout token accepted while it could still be accepted, so the same token posted again is
+/// refused (OpenID Connect Back-Channel Logout 1.0 section 2.6, step 7). A token is remembered until its <c>exp</c>
+/// (or <c>iat</c> plus the two minutes a token without <c>exp</c> is accepted for) plus <see cref="Margin"/>, which
+/// covers any clock skew a provider is allowed: past that the token's lifetime check refuses it anyway.
+/// </summary>
+/// <remarks>Owned by one provider actor (one thread at a time). Only tokens signed by the provider get here, so its
+/// size is bounded by what the provider sends.</remarks>
+internal sealed class LogoutTokenReplayGuard
+{
+    /// <summary>Kept past a token's end, beyond any clock skew allowed.</summary>
+    public static readonly TimeSpan Margin = TimeSpan.FromMinutes(10);
+
+    private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextSweep = DateTimeOffset.MinValue;
+
+    /// <summary>How many token ids are remembered.</summary>
+    public int Count => _seen.Count;
+
+    /// <summary>True the first time a token id is seen (and remembers it); false for a replay.</summary>
+    public bool TryAccept(LogoutToken token, DateTimeOffset now)
+    {
+        if (now >= _nextSweep)
+        {
+            foreach (var (id, until) in _seen)
+                if (until < now) _seen.Remove(id);
+            _nextSweep = now + TimeSpan.FromMinutes(1);
+        }
+
+        if (_seen.TryGetValue(token.TokenId, out var kept) && kept >= now) return false;
+        var end = token.ExpiresAt ?? token.IssuedAt + Providers.IdTokens.IdTokenValidator.LogoutTokenMaxAge;
+        _seen[token.TokenId] = (end > token.IssuedAt ? end : token.IssuedAt) + Margin;
+        return true;
+    }
+}

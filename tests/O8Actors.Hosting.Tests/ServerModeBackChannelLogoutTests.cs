@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Hosting.Tests.Support;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// Server mode receives the provider's back-channel logout (OpenID Connect Back-Channel Logout 1.0) at
+/// <c>MapOAuthBackChannelLogout</c>: a user signs in through the app in a browser, then the sandbox posts a logout token
+/// server to server, and the account is gone and the app told. Every malformed or refused request gets its 4xx and a
+/// JSON error, and signs nobody out.
+/// </summary>
+public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private readonly TaskCompletionSource<Task<LoginOutcome>> _login = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentQueue<BackChannelLogoutResult> _appSessionsEnded = new();
+    private string _clientId = "";
+
+    private WebApplication App(string systemName)
+    {
+        // The provider validates ID tokens (its key set), so the account is the ID token's sub and logout tokens can be checked.
+        var builder = sandbox.ServerModeApp(systemName, new Dictionary<string, string?>
+        {
+            ["O8:Providers:sandbox:JwksUri"] = sandbox.Server.JwksUri.ToString(),
+            ["O8:Providers:sandbox:RevocationEndpoint"] = sandbox.Server.RevocationEndpoint.ToString(),
+        });
+        var app = builder.Build();
+        _clientId = app.Configuration["O8:Providers:sandbox:ClientId"]!;
+        app.MapOAuthCallback("/oauth/callback");
+        app.MapOAuthBackChannelLogout("/oauth/backchannel-logout", o => o.OnSignedOut = (result, _) =>
+        {
+            _appSessionsEnded.Enqueue(result);
+            return Task.CompletedTask;
+        });
+        app.MapPost("/connect", async (HttpContext context, IOAuthConnector connector) =>
+        {
+            var login = await connector.BeginAsync(context, "sandbox", SandboxFixture.Hint("alice"));
+            _login.TrySetResult(login.Outcome);
+            return Results.Redirect(login.AuthorizeUrl.ToString());
+        });
+        return app;
+    }
+
+    private async Task<(OAuthAccount Account, TokenSet Tokens)> ConnectAsync(HttpClient browser, Uri appUri)
+    {
+        using var connect = await browser.PostAsync(new Uri(appUri, "/connect"), null);
+        using var authorize = await browser.GetAsync(connect.Headers.Location);
+        using var landing = await browser.GetAsync(authorize.Headers.Location);
+        Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+        var succeeded = Assert.IsType<LoginSucceeded>(await (await _login.Task.WaitAsync(Wait)).WaitAsync(Wait));
+        return (succeeded.Account!, succeeded.Tokens);
+    }
+
+    private static Uri AppUri(WebApplication app) => new(new Uri(app.Configuration["O8:Listener:ExternalRedirectUri"]!).GetLeftPart(UriPartial.Authority));
+
+    private static async Task<(HttpStatusCode Status, string? Error, string? Description)> ReadRefusalAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, json.RootElement.GetProperty("error").GetString(), json.RootElement.GetProperty("error_description").GetString());
+    }
+
+    [Fact]
+    public async Task The_providers_logout_token_signs_the_account_out_and_tells_the_app()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = App("o8-backchannel");
+        await app.StartAsync(ct);
+        try
+        {
+            using var browser = sandbox.Browser();
+            var (account, tokens) = await ConnectAsync(browser, AppUri(app));
+            Assert.Equal(new OAuthAccount("sandbox", "alice"), account);
+            var sid = tokens.IdTokenClaims!.All.Single(c => c.Type == "sid").Value;
+            var endpoint = new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox");
+
+            // The provider's server, not the user's browser: no cookies.
+            using var provider = sandbox.Browser();
+            using var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, sandbox.Server.CreateLogoutToken(_clientId, "alice", sid), ct);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+            Assert.Empty(await app.Services.GetRequiredService<IOAuthLogins>().GetAccountsAsync("sandbox", ct).WaitAsync(Wait, ct));
+            Assert.False(sandbox.Server.IsActive(tokens.AccessToken));
+            var told = Assert.Single(_appSessionsEnded);
+            Assert.Equal([(account, RevocationOutcome.Revoked)], told.SignedOut.Select(r => (r.Account, r.Revocation)));
+            Assert.Equal(sid, told.Token.SessionId);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
+    [Fact]
+    public async Task Every_bad_request_gets_its_4xx_and_a_JSON_error_and_the_user_stays_signed_in()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = App("o8-backchannel-refusals");
+        await app.StartAsync(ct);
+        try
+        {
+            using var browser = sandbox.Browser();
+            var (account, _) = await ConnectAsync(browser, AppUri(app));
+            var endpoint = new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox");
+            using var provider = sandbox.Browser();
+            var good = sandbox.Server.CreateLogoutToken(_clientId, "alice");
+            var form = (string token) => new FormUrlEncodedContent([new("logout_token", token)]);
+
+            // For another client of the same provider.
+            using (var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, sandbox.Server.CreateLogoutToken("another", "alice"), ct))
+            {
+                var (status, error, description) = await ReadRefusalAsync(response);
+                Assert.Equal((HttpStatusCode.BadRequest, "invalid_request"), (status, error));
+                Assert.Contains("(audience)", description, StringComparison.Ordinal);
+            }
+            // An ID token of this client (signed, fresh, for this audience) posted as a logout token.
+            using (var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint,
+                       sandbox.Server.CreateLogoutToken(_clientId, "alice", change: c => { c.Remove("events"); c["nonce"] = "n"; }), ct))
+                Assert.Contains("(events)", (await ReadRefusalAsync(response)).Description, StringComparison.Ordinal);
+            // Not a form.
+            using (var response = await provider.PostAsync(endpoint, new StringContent($"{{\"logout_token\":\"{good}\"}}", Encoding.UTF8, "application/json"), ct))
+                Assert.Equal(HttpStatusCode.BadRequest, (await ReadRefusalAsync(response)).Status);
+            // logout_token twice, or not at all.
+            using (var response = await provider.PostAsync(endpoint, new FormUrlEncodedContent([new("logout_token", good), new("logout_token", good)]), ct))
+                Assert.Contains("more than once", (await ReadRefusalAsync(response)).Description, StringComparison.Ordinal);
+            using (var response = await provider.PostAsync(endpoint, new FormUrlEncodedContent([new("token", good)]), ct))
+                Assert.Contains("no logout_token", (await ReadRefusalAsync(response)).Description, StringComparison.Ordinal);
+            // Too large.
+            using (var response = await provider.PostAsync(endpoint, form(new string('a', BackChannelLogoutEndpoint.MaxRequestBytes + 1)), ct))
+                Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await ReadRefusalAsync(response)).Status);
+            // A provider the app does not have.
+            using (var response = await provider.PostAsync(new Uri(AppUri(app), "/oauth/backchannel-logout/nobody"), form(good), ct))
+                Assert.Equal(HttpStatusCode.NotFound, (await ReadRefusalAsync(response)).Status);
+            // Not a POST.
+            using (var response = await provider.GetAsync(endpoint, ct))
+                Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+
+            Assert.Equal([account], await app.Services.GetRequiredService<IOAuthLogins>().GetAccountsAsync("sandbox", ct).WaitAsync(Wait, ct));
+            Assert.Empty(_appSessionsEnded);
+
+            // The good token still works, once; its replay is refused.
+            using (var response = await provider.PostAsync(endpoint, form(good), ct))
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using (var response = await provider.PostAsync(endpoint, form(good), ct))
+                Assert.Contains("replay", (await ReadRefusalAsync(response)).Description, StringComparison.Ordinal);
+            Assert.Single(_appSessionsEnded);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+}
