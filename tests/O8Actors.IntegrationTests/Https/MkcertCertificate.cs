@@ -32,6 +32,24 @@ public sealed class MkcertCertificate : IDisposable
     /// <summary>The loaded certificate with its private key.</summary>
     public X509Certificate2 Certificate { get; }
 
+    /// <summary>
+    /// The local CA's certificate file (<c>rootCA.pem</c> in <c>mkcert -CAROOT</c>), for a process that must trust the
+    /// mkcert certificates of the tests' servers (Node.js reads it from <c>NODE_EXTRA_CA_CERTS</c>); null without mkcert.
+    /// </summary>
+    public static string? RootCaFile()
+    {
+        var mkcert = ExecutableLocator.Find("mkcert");
+        if (mkcert is null) return null;
+        var start = new ProcessStartInfo(mkcert) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("-CAROOT");
+        using var process = Process.Start(start);
+        if (process is null) return null;
+        var folder = process.StandardOutput.ReadToEnd().Trim();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(10))) return null;
+        var file = Path.Combine(folder, "rootCA.pem");
+        return process.ExitCode == 0 && File.Exists(file) ? file : null;
+    }
+
     /// <summary>Runs <c>mkcert -ecdsa</c> into a fresh temp folder and loads the result.</summary>
     /// <exception cref="InvalidOperationException">mkcert is missing or failed.</exception>
     public static async Task<MkcertCertificate> CreateAsync(CancellationToken cancellationToken = default)

@@ -99,7 +99,8 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
     /// </summary>
     public async Task<OidcClientRegistration> RegisterClientAsync(
         Uri redirectUri, string tokenEndpointAuthMethod = "client_secret_basic", CancellationToken cancellationToken = default,
-        IReadOnlyList<Uri>? moreRedirectUris = null, bool dpopBound = false, System.Text.Json.Nodes.JsonObject? publicKey = null)
+        IReadOnlyList<Uri>? moreRedirectUris = null, bool dpopBound = false, System.Text.Json.Nodes.JsonObject? publicKey = null,
+        Uri? backChannelLogoutUri = null)
     {
         var request = new OidcClientRegistration("ignored", "ignored",
             [redirectUri.ToString(), .. (moreRedirectUris ?? []).Select(u => u.ToString())], tokenEndpointAuthMethod) { DpopBoundAccessTokens = dpopBound };
@@ -107,6 +108,12 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
         metadata.Remove("client_id");
         metadata.Remove("client_secret");
         // private_key_jwt: the client's public key, which checks its assertions (RFC 7591 jwks).
+        // OpenID Connect Back-Channel Logout 1.0: where the provider posts logout tokens, each naming the session (sid).
+        if (backChannelLogoutUri is not null)
+        {
+            metadata["backchannel_logout_uri"] = backChannelLogoutUri.ToString();
+            metadata["backchannel_logout_session_required"] = true;
+        }
         if (publicKey is not null) metadata["jwks"] = new System.Text.Json.Nodes.JsonObject { ["keys"] = new System.Text.Json.Nodes.JsonArray(publicKey) };
 
         using var response = await _http.PostAsJsonAsync($"{IssuerString}/reg", metadata, cancellationToken);
@@ -148,6 +155,8 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
             start.ArgumentList.Add("--access-token-ttl");
             start.ArgumentList.Add(((int)ttl.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
+        // Back-channel logout requests go from the provider to the apps' https endpoints, whose certificates mkcert made.
+        if (Https.MkcertCertificate.RootCaFile() is { } rootCa) start.Environment["NODE_EXTRA_CA_CERTS"] = rootCa;
         // Clients go through the environment, not the command line, so secrets stay out of process listings.
         start.Environment["OIDC_CLIENTS"] = JsonSerializer.Serialize(_staticClients);
 

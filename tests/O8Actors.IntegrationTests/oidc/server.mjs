@@ -114,6 +114,9 @@ server.listen(port, '127.0.0.1', () => {
       devInteractions: { enabled: true }, // built-in login and consent pages: any user name, any password
       registration: { enabled: true }, // lets a test register a client for a listener port it learns late
       revocation: { enabled: true },
+      // OpenID Connect Back-Channel Logout 1.0: ending a session at /session/end posts a logout token to every client of
+      // that session with a backchannel_logout_uri (the server-mode apps of the tests; Node trusts mkcert's CA for them).
+      backchannelLogout: { enabled: true },
       introspection: { enabled: true }, // lets a test ask whether a refresh token is still active (RFC 7662)
       // DPoP (RFC 9449) for clients registered with dpop_bound_access_tokens; every proof must carry the server's nonce,
       // so the client's nonce handling is exercised on the token endpoint and the userinfo endpoint alike.
