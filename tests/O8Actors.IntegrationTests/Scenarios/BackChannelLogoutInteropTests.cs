@@ -104,7 +104,9 @@ public sealed class BackChannelLogoutInteropTests : IAsyncLifetime
             await provider.GotoAsync($"{_parts.Provider.IssuerString}/session/end");
             await provider.Locator("button[name=logout][value=yes]").ClickAsync();
 
-            var result = await told.Task.WaitAsync(Wait);
+            var arrived = await Task.WhenAny(told.Task, Task.Delay(Wait));
+            Assert.True(arrived == told.Task, $"No back-channel logout reached the app. The provider's stderr:\n{_parts.Provider.StandardError}");
+            var result = await told.Task;
             Assert.Equal([(account, RevocationOutcome.Revoked)], result.SignedOut.Select(r => (r.Account, r.Revocation)));
             Assert.Equal((account.Key, sid), (result.Token.Subject, result.Token.SessionId));
             Assert.Empty(await logins.GetAccountsAsync("oidc").WaitAsync(Wait));

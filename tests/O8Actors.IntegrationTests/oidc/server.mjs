@@ -156,6 +156,9 @@ server.listen(port, '127.0.0.1', () => {
   // Server errors go to stderr (message only: never a request body, so no secret reaches the output).
   provider.on('server_error', (_ctx, err) => process.stderr.write(`oidc server_error: ${err.message}\n`));
 
+  // A back-channel logout the app refused or never answered: the message only (it names the URI and the status).
+  provider.on('backchannel.error', (_ctx, err) => process.stderr.write(`oidc backchannel.error: ${err.message}\n`));
+
   provider.on('grant.success', (ctx) => {
     if (ctx.oidc.params?.grant_type === 'refresh_token') process.stdout.write(`${JSON.stringify({ event: 'refresh' })}\n`);
   });
