@@ -135,6 +135,13 @@ server.listen(port, '127.0.0.1', () => {
       },
     },
     ...(accessTokenTtl === undefined ? {} : { ttl: { AccessToken: accessTokenTtl } }),
+    // oidc-provider's outgoing requests (back-channel logout) refuse loopback addresses, an SSRF guard right for a real
+    // provider; here every app is on loopback, so a request to a loopback host goes without that guard and nothing else does.
+    fetch(url, options) {
+      const { hostname } = new URL(url);
+      if (['localhost', '127.0.0.1', '[::1]'].includes(hostname)) delete options.dispatcher;
+      return globalThis.fetch(url, options);
+    },
     // PKCE on every authorization request, confidential clients included (RFC 9700 section 2.1.1).
     pkce: { required: () => true },
     // A refresh token whenever the client may use one, with or without offline_access + prompt=consent:
@@ -157,7 +164,7 @@ server.listen(port, '127.0.0.1', () => {
   provider.on('server_error', (_ctx, err) => process.stderr.write(`oidc server_error: ${err.message}\n`));
 
   // A back-channel logout the app refused or never answered: the message only (it names the URI and the status).
-  provider.on('backchannel.error', (_ctx, err) => process.stderr.write(`oidc backchannel.error: ${err.message}\n`));
+  provider.on('backchannel.error', (_ctx, err) => process.stderr.write(`oidc backchannel.error: ${err.message}${err.cause ? ` (${err.cause.code ?? ""} ${err.cause.message})` : ""}\n`));
 
   provider.on('grant.success', (ctx) => {
     if (ctx.oidc.params?.grant_type === 'refresh_token') process.stdout.write(`${JSON.stringify({ event: 'refresh' })}\n`);
