@@ -250,10 +250,13 @@ internal sealed class ProviderActor : ReceiveActor
             failure: e => new UserInfoFetchFailed(requestId, UserInfoError(strategy.Name, e)));
     }
 
+    /// <summary>A piped task's failure as the work threw it (a faulted task's single exception, not its aggregate).</summary>
+    private static Exception Unwrapped(Exception e) => e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
+
     /// <summary>What the caller throws for a failed UserInfo request: the strategy's own <see cref="UserInfoException"/>, or one that says why without quoting a strategy's text.</summary>
     private static UserInfoException UserInfoError(string provider, Exception e)
     {
-        var cause = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
+        var cause = Unwrapped(e);
         return cause as UserInfoException ?? new UserInfoException(UserInfoFailure.Failed,
             $"The UserInfo request to provider '{provider}' failed: {SafeReason(cause)}", innerException: cause);
     }
@@ -279,7 +282,7 @@ internal sealed class ProviderActor : ReceiveActor
         var name = _strategy.Name;
         if (msg.Error is { } error)
         {
-            var cause = error is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : error;
+            var cause = Unwrapped(error);
             msg.ReplyTo.Tell(new LogoutTokenRefused(msg.RequestId, cause as BackChannelLogoutException
                 ?? new BackChannelLogoutException(BackChannelLogoutFailure.Failed, $"The logout token from '{name}' could not be checked: {SafeReason(cause)}", cause)));
         }
@@ -513,7 +516,7 @@ internal sealed class ProviderActor : ReceiveActor
 
     private static CodeExchangeFailed ToDeviceFailure(string loginId, string provider, TimeSpan timeout, Exception error)
     {
-        var cause = error is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : error;
+        var cause = Unwrapped(error);
         return cause is NotSupportedException n
             ? new CodeExchangeFailed(loginId, LoginFailure.ProviderUnavailable, n.Message, null, n)
             : ToFailure(loginId, provider, timeout, error);
@@ -536,7 +539,7 @@ internal sealed class ProviderActor : ReceiveActor
 
     private static CodeExchangeFailed ToFailure(string flowId, string provider, TimeSpan timeout, Exception error)
     {
-        var cause = error is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : error;
+        var cause = Unwrapped(error);
         return cause switch
         {
             TimeoutException or OperationCanceledException => new CodeExchangeFailed(flowId, LoginFailure.ExchangeTimeout,
@@ -553,7 +556,7 @@ internal sealed class ProviderActor : ReceiveActor
 
     private static string SafeReason(Exception e)
     {
-        var cause = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
+        var cause = Unwrapped(e);
         return cause is OAuthFlowException or HttpRequestException or TimeoutException or OperationCanceledException or InvalidOperationException or ArgumentException
             ? cause.Message
             : cause.GetType().Name;
