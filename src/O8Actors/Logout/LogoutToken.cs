@@ -8,7 +8,7 @@ namespace O8Actors;
 /// <param name="Issuer">The <c>iss</c> claim (the provider's issuer).</param>
 /// <param name="Subject">The <c>sub</c> claim: the user whose sessions end; null when the token names a session only.</param>
 /// <param name="SessionId">The <c>sid</c> claim: the provider's session that ended; null when the token names a user only.</param>
-/// <param name="TokenId">The <c>jti</c> claim: a token with the same one is refused as a replay.</param>
+/// <param name="JwtId">The <c>jti</c> claim (RFC 7519 section 4.1.7, the JWT ID; an identifier, not a secret): a token with the same one is refused as a replay.</param>
 /// <param name="IssuedAt">The <c>iat</c> claim.</param>
 /// <param name="ExpiresAt">The <c>exp</c> claim, when the provider set one.</param>
-public sealed record LogoutToken(string Issuer, string? Subject, string? SessionId, string TokenId, DateTimeOffset IssuedAt, DateTimeOffset? ExpiresAt);
+public sealed record LogoutToken(string Issuer, string? Subject, string? SessionId, string JwtId, DateTimeOffset IssuedAt, DateTimeOffset? ExpiresAt);

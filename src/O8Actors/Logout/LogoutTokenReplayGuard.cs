@@ -29,9 +29,9 @@ internal sealed class LogoutTokenReplayGuard
             _nextSweep = now + TimeSpan.FromMinutes(1);
         }
 
-        if (_seen.TryGetValue(token.TokenId, out var kept) && kept >= now) return false;
+        if (_seen.TryGetValue(token.JwtId, out var kept) && kept >= now) return false;
         var end = token.ExpiresAt ?? token.IssuedAt + Providers.IdTokens.IdTokenValidator.LogoutTokenMaxAge;
-        _seen[token.TokenId] = (end > token.IssuedAt ? end : token.IssuedAt) + Margin;
+        _seen[token.JwtId] = (end > token.IssuedAt ? end : token.IssuedAt) + Margin;
         return true;
     }
 }

@@ -93,7 +93,7 @@ public sealed class LogoutTokenValidationTests : IAsyncLifetime
         Assert.Equal(Issuer, token.Issuer);
         Assert.Equal("user-42", token.Subject);
         Assert.Equal("session-7", token.SessionId);
-        Assert.Equal(claims["jti"], token.TokenId);
+        Assert.Equal(claims["jti"], token.JwtId);
         Assert.Equal(Start, token.IssuedAt);
         Assert.Equal(Start.AddMinutes(2), token.ExpiresAt);
     }

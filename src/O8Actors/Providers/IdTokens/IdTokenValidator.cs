@@ -172,9 +172,9 @@ internal sealed partial class IdTokenValidator
         var sessionId = StringClaim(token, "sid");
         if (subject is null && sessionId is null)
             throw Fail("subject", "it has neither a sub nor a sid claim, so it names no session", TokenKind.LogoutToken);
-        var tokenId = StringClaim(token, "jti")
+        var jwtId = StringClaim(token, "jti")
             ?? throw Fail("jti", "it has no jti claim, so a replay could not be told apart", TokenKind.LogoutToken);
-        return new LogoutToken(token.Issuer, subject, sessionId, tokenId, issuedAt, expiresAt);
+        return new LogoutToken(token.Issuer, subject, sessionId, jwtId, issuedAt, expiresAt);
     }
 
     private static readonly string[] LogoutTypes = ["logout+jwt", "application/logout+jwt", "JWT"];
