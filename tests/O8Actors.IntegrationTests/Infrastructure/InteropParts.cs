@@ -1,3 +1,11 @@
+using System.Net;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using O8Actors.Hosting;
 using O8Actors.IntegrationTests.Browser;
 using O8Actors.IntegrationTests.Https;
 using O8Actors.IntegrationTests.OidcServer;
@@ -25,6 +33,29 @@ public sealed class InteropParts : IAsyncDisposable
 
     /// <summary>The listener's certificate.</summary>
     public MkcertCertificate Certificate { get; }
+
+    /// <summary>
+    /// A server-mode web app on <paramref name="appRoot"/> (https on loopback with the mkcert certificate, callback at
+    /// <c>/oauth/callback</c>) whose provider <c>oidc</c> is this provider, as <paramref name="client"/>, found by discovery
+    /// (ID tokens validated). The caller maps its endpoints on the built app and starts it.
+    /// </summary>
+    public WebApplicationBuilder ServerModeApp(Uri appRoot, OidcServer.OidcClientRegistration client, string systemName)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, appRoot.Port, l => l.UseHttps(Certificate.Certificate)));
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Listener:ExternalRedirectUri"] = new Uri(appRoot, "/oauth/callback").ToString() });
+        builder.Services.AddOAuthLogins(o => o.AddProvider(new O8Actors.Providers.OidcDiscoveryStrategy(new O8Actors.Providers.OidcDiscoveryOptions
+        {
+            Name = "oidc",
+            Issuer = Provider.IssuerString,
+            ClientId = client.ClientId,
+            ClientSecret = client.ClientSecret,
+            DefaultScopes = ["openid"],
+        })));
+        builder.Services.AddAkka(systemName, akka => akka.WithOAuthLogins());
+        return builder;
+    }
 
     /// <summary>Starts all three.</summary>
     /// <param name="accessTokenLifetime">The provider's access-token lifetime; null for its default.</param>

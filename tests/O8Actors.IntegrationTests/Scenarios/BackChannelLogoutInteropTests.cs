@@ -1,15 +1,9 @@
-using System.Net;
-using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using O8Actors.Hosting;
 using O8Actors.IntegrationTests.Browser;
 using O8Actors.IntegrationTests.Infrastructure;
-using O8Actors.Providers;
 
 namespace O8Actors.IntegrationTests.Scenarios;
 
@@ -42,20 +36,7 @@ public sealed class BackChannelLogoutInteropTests : IAsyncLifetime
         var client = await _parts.Provider.RegisterClientAsync(new Uri(appRoot, "/oauth/callback/oidc"),
             backChannelLogoutUri: new Uri(appRoot, "/oauth/backchannel-logout/oidc"));
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.UseHttps(_parts.Certificate.Certificate)));
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Listener:ExternalRedirectUri"] = new Uri(appRoot, "/oauth/callback").ToString() });
-        builder.Services.AddOAuthLogins(o => o.AddProvider(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
-        {
-            Name = "oidc",
-            Issuer = _parts.Provider.IssuerString,
-            ClientId = client.ClientId,
-            ClientSecret = client.ClientSecret,
-            DefaultScopes = ["openid"],
-        })));
-        builder.Services.AddAkka("o8-backchannel-interop", akka => akka.WithOAuthLogins());
-        await using var app = builder.Build();
+        await using var app = _parts.ServerModeApp(appRoot, client, "o8-backchannel-interop").Build();
 
         var started = new TaskCompletionSource<PendingLogin>(TaskCreationOptions.RunContinuationsAsynchronously);
         var told = new TaskCompletionSource<BackChannelLogoutResult>(TaskCreationOptions.RunContinuationsAsynchronously);

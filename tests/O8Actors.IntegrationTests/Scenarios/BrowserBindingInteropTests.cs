@@ -1,17 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using O8Actors.Hosting;
 using O8Actors.IntegrationTests.Browser;
 using O8Actors.IntegrationTests.Infrastructure;
-using O8Actors.Providers;
 
 namespace O8Actors.IntegrationTests.Scenarios;
 
@@ -40,24 +35,10 @@ public sealed class BrowserBindingInteropTests : IAsyncLifetime
     {
         var port = FreePort();
         var appRoot = new Uri($"https://localhost:{port}/");
-        var callback = new Uri(appRoot, "/oauth/callback");
         // The provider's own redirect URI under the callback path (provider "oidc").
         var client = await _parts.Provider.RegisterClientAsync(new Uri(appRoot, "/oauth/callback/oidc"));
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.UseHttps(_parts.Certificate.Certificate)));
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Listener:ExternalRedirectUri"] = callback.ToString() });
-        builder.Services.AddOAuthLogins(o => o.AddProvider(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
-        {
-            Name = "oidc",
-            Issuer = _parts.Provider.IssuerString,
-            ClientId = client.ClientId,
-            ClientSecret = client.ClientSecret,
-            DefaultScopes = ["openid"],
-        })));
-        builder.Services.AddAkka("o8-binding-interop", akka => akka.WithOAuthLogins());
-        await using var app = builder.Build();
+        await using var app = _parts.ServerModeApp(appRoot, client, "o8-binding-interop").Build();
 
         var logins = new ConcurrentDictionary<string, PendingLogin>(StringComparer.Ordinal);
         app.MapOAuthCallback("/oauth/callback");
