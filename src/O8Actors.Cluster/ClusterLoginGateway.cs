@@ -26,6 +26,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
     private readonly Task<ClusterLoginNode> _node;
     // Set once this node's O8Actors has started (its login settings hold the limits); until then begins are stashed.
     private PendingLoginLimits? _limits;
+    private IActorRef? _listener;
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     // Watched entity → its login id (an entity runs one login).
     private readonly Dictionary<IActorRef, string> _watched = new();
@@ -40,6 +41,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         Receive<NodeReady>(ready =>
         {
             _limits = new PendingLoginLimits(ready.Node.Login, _log);
+            _listener = ready.Node.Listener;
             Stash.UnstashAll();
         });
         Receive<NodeFailed>(_ =>
@@ -79,6 +81,11 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             End(loginId, LoginEntity.NodeLost(loginId));
         });
         Receive<CallbackReceived>(Route);
+        Receive<SignOutReturnHere>(msg =>
+        {
+            if (_listener is null) Sender.Tell(CallbackPages.Malformed);
+            else _listener.Forward(new CallbackReceived(msg.State, null, null, null, null, msg.Path));
+        });
     }
 
     /// <inheritdoc />
@@ -160,9 +167,16 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
     {
         if (callback.Code is null && callback.Error is null)
         {
-            // A sign-out's return (state only) has no login to go to here: the 400 a login's malformed callback gets.
-            O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "missing_code_and_error"));
-            Sender.Tell(CallbackPages.Malformed);
+            // A sign-out's return (state only): its step waits on the node that began it. A login's state is never one,
+            // so it gets the 400 of a malformed callback at once, and asks no other node.
+            if (_listener is null || LoginEntityIds.TryGetEntityId(callback.State, out _))
+            {
+                O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "missing_code_and_error"));
+                Sender.Tell(CallbackPages.Malformed);
+                return;
+            }
+
+            SignOutReturnSearch.FindAsync(_listener, OtherGateways(), callback.State, callback.Path).PipeTo(Sender);
             return;
         }
 
@@ -177,6 +191,16 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
 
         // The asking request stays the sender: the entity's login answers it directly, across nodes.
         _region.Tell(RoutedCallback.For(entityId, callback), Sender);
+    }
+
+    /// <summary>The gateways of the other members that are up (this actor's name on each), for a sign-out's return.</summary>
+    private IReadOnlyList<ActorSelection> OtherGateways()
+    {
+        var cluster = Akka.Cluster.Cluster.Get(Context.System);
+        return cluster.State.Members
+            .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && !m.Address.Equals(cluster.SelfAddress))
+            .Select(m => Context.ActorSelection(new RootActorPath(m.Address) / Self.Path.Elements))
+            .ToList();
     }
 
     private sealed record Pending(string EntityId, TaskCompletionSource<Uri> Url, TaskCompletionSource<LoginOutcome> Outcome)

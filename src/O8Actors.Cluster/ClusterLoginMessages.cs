@@ -80,3 +80,16 @@ internal sealed record LoginEnded(string LoginId, WireOutcome Outcome)
     /// <inheritdoc />
     public override string ToString() => $"LoginEnded {{ LoginId = {LoginId}, Kind = {Outcome.Kind} }}";
 }
+
+/// <summary>
+/// From one node's gateway to another's: a browser came back from a provider's end-session endpoint (a state, no code,
+/// no error) on the asking node, whose own listener waits for no such state; the receiving gateway hands it to its
+/// node's listener, which answers the asker with the page (the sign-out's, or the 400 of an unknown return).
+/// </summary>
+/// <param name="State">The sign-out's state (single use; its step has already revoked and forgotten the tokens).</param>
+/// <param name="Path">The request's path (the sign-out accepts its return only on its provider's path).</param>
+internal sealed record SignOutReturnHere(string State, string? Path)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"SignOutReturnHere {{ Path = {Path} }}";
+}

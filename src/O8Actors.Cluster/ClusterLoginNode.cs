@@ -21,4 +21,7 @@ internal sealed record ClusterLoginNode(LoginOptions Login, IActorRef Providers,
     /// deployment made per login costs a configuration parse; Akka's defaults where none is given (a bare actor system).
     /// </summary>
     public Props FlowTemplate { get; init; } = FlowActor.Template(null);
+
+    /// <summary>This node's listener (its table of states): a sign-out begun here waits there for the provider's return.</summary>
+    public IActorRef? Listener { get; init; }
 }

@@ -129,6 +129,7 @@ public static class O8ClusterHostingExtensions
             return new ClusterLoginNode(started.Options.Login, started.Actors.Providers, verifier, redirect, handler, stopping)
             {
                 FlowTemplate = FlowActor.Template(O8Dispatchers.FlowDispatcher(started.System)),
+                Listener = started.Actors.Listener,
             };
         }
     }

@@ -137,13 +137,21 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         ArgumentNullException.ThrowIfNull(account);
         var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
         if (started.System.WhenTerminated.IsCompleted) throw NodeStopped();
-        // The URL comes back through a completion that lives in this process; in a cluster the account's actor may run
-        // on another node, which it cannot reach.
+        // On a cluster the account's entity may run on another node, which cannot complete this process's URL: the
+        // tokens are revoked and forgotten there, and the provider-session step runs here.
+        Task<Uri?> url;
+        Task<SignOutResult> result;
         if (await started.Route.ConfigureAwait(false) is not null)
-            throw new NotSupportedException(
-                "BeginSignOutAsync is not supported on a cluster of server-mode nodes yet: use SignOutAsync, which revokes and forgets the tokens " +
-                "(the provider's browser session then stays open).");
-        var (url, result) = started.Client.BeginSignOut(account, options, cancellationToken);
+        {
+            if (options?.SendIdTokenHint == true)
+                throw new NotSupportedException(
+                    "SignOutOptions.SendIdTokenHint is not supported by BeginSignOutAsync on a cluster of server-mode nodes: the ID token stays with the account's entity. Sign out without it (the end-session URL then names the client).");
+            (url, result) = await started.Client.BeginSignOutHereAsync(account, options, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            (url, result) = started.Client.BeginSignOut(account, options, cancellationToken);
+        }
         // The URL, or the sign-out's end when it has none (no end-session endpoint, the step failed).
         await Task.WhenAny(url, result).WaitAsync(cancellationToken).ConfigureAwait(false);
         var endSessionUrl = url.IsCompletedSuccessfully ? await url.ConfigureAwait(false) : null;

@@ -58,7 +58,12 @@ public interface IOAuthConnector
     /// The sign-out, with <see cref="PendingSignOut.EndSessionUrl"/> null when the provider has no end-session endpoint
     /// (then <see cref="PendingSignOut.Outcome"/> is already complete, <see cref="ProviderSessionOutcome.NotSupported"/>).
     /// </returns>
-    /// <exception cref="NotSupportedException">A cluster of server-mode nodes (O8Actors.Cluster): not supported there yet.</exception>
+    /// <remarks>
+    /// On a cluster of server-mode nodes (O8Actors.Cluster) the tokens are revoked and forgotten by the account's entity,
+    /// wherever it runs, and the provider-session step runs on this node; a return that lands on another node is handed
+    /// here by that node's gateway, which asks the other members for the sign-out's state.
+    /// </remarks>
+    /// <exception cref="NotSupportedException">On a cluster, with <see cref="SignOutOptions.SendIdTokenHint"/> (the ID token stays with the account's entity).</exception>
     Task<PendingSignOut> BeginSignOutAsync(OAuthAccount account, SignOutOptions? options = null, CancellationToken cancellationToken = default);
 }
 

@@ -227,6 +227,40 @@ internal sealed class LoginClient : IOAuthLogins
         return (url.Task, SignOutAsync(message, cancellationToken));
     }
 
+    /// <summary>
+    /// Server mode on a cluster: revokes and forgets through the account's entity (wherever it runs), then runs the
+    /// provider-session step on this node, whose listener keeps the sign-out's state (a return that lands on another
+    /// node is found from there). <c>Url</c> and <c>Result</c> as for <see cref="BeginSignOut"/>.
+    /// </summary>
+    internal async Task<(Task<Uri?> Url, Task<SignOutResult> Result)> BeginSignOutHereAsync(OAuthAccount account, SignOutOptions? options,
+        CancellationToken cancellationToken)
+    {
+        options ??= SignOutOptions.Local;
+        var revoked = await SignOutAsync(new SignOut(account, options with { EndProviderSession = false }), cancellationToken).ConfigureAwait(false);
+        var url = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var timeout = _accounts.EndSessionTimeout(options);
+        var step = new EndProviderSession(account.Provider, $"end-session-{FlowSecrets.RandomToken(6)}", null, timeout) { UrlTo = url };
+        var ended = _actors.Flows.Ask<ProviderSessionEnded>(step, timeout + _accounts.RenewalTimeout, CancellationToken.None);
+        return (url.Task, WithProviderSessionAsync(revoked, ended, url));
+    }
+
+    private static async Task<SignOutResult> WithProviderSessionAsync(SignOutResult revoked, Task<ProviderSessionEnded> ended, TaskCompletionSource<Uri?> url)
+    {
+        try
+        {
+            var step = await ended.ConfigureAwait(false);
+            return revoked with { ProviderSession = step.Outcome, ProviderSessionReason = step.Reason };
+        }
+        catch (AskTimeoutException)
+        {
+            return revoked with { ProviderSession = ProviderSessionOutcome.Failed, ProviderSessionReason = "The provider's session step did not answer (internal error)." };
+        }
+        finally
+        {
+            url.TrySetResult(null);
+        }
+    }
+
     private async Task<SignOutResult> SignOutAsync(SignOut message, CancellationToken cancellationToken)
     {
         if (message.Options.Timeout is { } timeout && timeout <= TimeSpan.Zero)

@@ -256,14 +256,37 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
     }
 
     [Fact]
-    public async Task Signing_out_of_the_providers_session_through_the_app_is_refused_on_a_cluster_with_what_to_use_instead()
+    public async Task Signing_out_of_the_providers_session_through_the_app_works_on_a_cluster()
     {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        var login = await ConnectAsync(browser, "fred");
+        var (landing, _) = await AuthorizeAndReturnAsync(browser, login.AuthorizeUrl);
+        landing.Dispose();
+        var account = Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct)).Account!;
         var connector = cluster.Web.Services.GetRequiredService<IOAuthConnector>();
+        var ended = cluster.Nodes.Sandbox.EndedSessions.Count;
 
+        var signOut = await connector.BeginSignOutAsync(account, cancellationToken: ct).WaitAsync(Wait, ct);
+
+        Assert.NotNull(signOut.EndSessionUrl);
+        Assert.False(signOut.Outcome.IsCompleted, "the result waits for the user's return");
+        // Revoked and forgotten by the account's entity before the user is sent off.
+        Assert.DoesNotContain(account, await cluster.Web.Services.GetRequiredService<IOAuthLogins>().GetAccountsAsync("sandbox", ct).WaitAsync(Wait, ct));
+        using var atProvider = await browser.GetAsync(signOut.EndSessionUrl, ct);
+        Assert.Equal(HttpStatusCode.Found, atProvider.StatusCode);
+        using var back = await browser.GetAsync(atProvider.Headers.Location, ct);
+        Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+        Assert.Equal(ProviderSessionOutcome.Ended, (await signOut.Outcome.WaitAsync(Wait, ct)).ProviderSession);
+        Assert.Equal(ended + 1, cluster.Nodes.Sandbox.EndedSessions.Count);
+        // A replay of the return finds nothing on any node.
+        using var replay = await browser.GetAsync(atProvider.Headers.Location, ct);
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+
+        // The ID token stays with the entity: asking to send it is refused before anything changes.
         var error = await Assert.ThrowsAsync<NotSupportedException>(() =>
-            connector.BeginSignOutAsync(new OAuthAccount("sandbox", "alice"), cancellationToken: TestContext.Current.CancellationToken));
-
-        Assert.Contains("SignOutAsync", error.Message, StringComparison.Ordinal);
+            connector.BeginSignOutAsync(account, new SignOutOptions(SendIdTokenHint: true), ct));
+        Assert.Contains("SendIdTokenHint", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

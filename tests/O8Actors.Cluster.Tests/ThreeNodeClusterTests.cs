@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Cluster.Tests.Support;
 using O8Actors.Hosting;
 
@@ -82,4 +83,36 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
 
     [Fact]
     public Task A_thousand_logins_begun_on_random_nodes_each_end_in_their_one_matching_outcome() => RunAsync(1000, 32);
+
+    [Fact]
+    public async Task A_sign_outs_return_that_lands_on_another_node_reaches_the_node_that_began_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        for (var began = 0; began < 3; began++)
+        {
+            var landsOn = (began + 1) % 3;
+            using var browser = cluster.Nodes.Browser();
+            var connector = cluster.Apps[began].Services.GetRequiredService<IOAuthConnector>();
+            var signOut = await connector.BeginSignOutAsync(new OAuthAccount("sandbox", $"gone-{began}"), cancellationToken: ct)
+                .WaitAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.NotNull(signOut.EndSessionUrl);
+            using var atProvider = await browser.GetAsync(signOut.EndSessionUrl, ct);
+            Assert.Equal(HttpStatusCode.Found, atProvider.StatusCode);
+
+            // The provider's redirect, sent to a node other than the one that began the sign-out.
+            var back = new Uri($"https://127.0.0.1:{cluster.HttpsPorts[landsOn]}{atProvider.Headers.Location!.PathAndQuery}");
+            using var page = await browser.GetAsync(back, ct);
+
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            // Answered by that node (its name ends with its https port), with the sign-out's page from the node that began it.
+            Assert.EndsWith($":{cluster.HttpsPorts[landsOn]}", page.Headers.GetValues(ClusterNodes.NodeHeader).Single(), StringComparison.Ordinal);
+            var result = await signOut.Outcome.WaitAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.Equal(ProviderSessionOutcome.Ended, result.ProviderSession);
+            Assert.Equal(RevocationOutcome.NothingToRevoke, result.Revocation);
+        }
+
+        // A return nobody waits for is the 400 it always was, after every node was asked.
+        using var stray = await cluster.Nodes.Browser().GetAsync(new Uri(cluster.Root, "/oauth/callback/sandbox?state=nobody-waits-for-this"), ct);
+        Assert.Equal(HttpStatusCode.BadRequest, stray.StatusCode);
+    }
 }

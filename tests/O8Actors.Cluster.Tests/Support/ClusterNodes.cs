@@ -81,6 +81,7 @@ public sealed class ClusterNodes : IAsyncDisposable
             ["O8:Providers:sandbox:AuthorizationEndpoint"] = Sandbox.AuthorizationEndpoint.ToString(),
             ["O8:Providers:sandbox:TokenEndpoint"] = Sandbox.TokenEndpoint.ToString(),
             ["O8:Providers:sandbox:Issuer"] = Sandbox.IssuerString,
+            ["O8:Providers:sandbox:EndSessionEndpoint"] = Sandbox.EndSessionEndpoint.ToString(),
             ["O8:Providers:sandbox:ClientId"] = ClientId,
             ["O8:Providers:sandbox:ClientAuthentication"] = "None",
             ["O8:Providers:sandbox:DefaultScopes:0"] = "openid",
