@@ -253,7 +253,7 @@ internal sealed class LoginClient : IOAuthLogins
         }
         catch (AskTimeoutException)
         {
-            return revoked with { ProviderSession = ProviderSessionOutcome.Failed, ProviderSessionReason = "The provider's session step did not answer (internal error)." };
+            return revoked with { ProviderSession = ProviderSessionOutcome.Failed, ProviderSessionReason = ProviderSessionEnded.NoAnswer };
         }
         finally
         {

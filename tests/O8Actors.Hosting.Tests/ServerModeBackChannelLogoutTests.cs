@@ -122,7 +122,7 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
                 Assert.Equal((HttpStatusCode.BadRequest, "invalid_request"), (status, error));
                 Assert.Contains("(audience)", description, StringComparison.Ordinal);
             }
-            // An ID token of this client (signed, fresh, for this audience) posted as a logout token.
+            // Signed by the provider for this client but shaped like an ID token: no logout event, a nonce.
             using (var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint,
                        sandbox.Server.CreateLogoutToken(_clientId, "alice", change: c => { c.Remove("events"); c["nonce"] = "n"; }), ct))
                 Assert.Contains("(events)", (await ReadRefusalAsync(response)).Description, StringComparison.Ordinal);

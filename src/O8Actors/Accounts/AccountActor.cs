@@ -644,7 +644,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         var timeout = _settings.EndSessionTimeout(options);
         _flows.Tell(new EndProviderSession(_account.Provider, requestId, idTokenHint, timeout) { UrlTo = urlTo });
         Timers.StartSingleTimer(EndSessionTimer, new ProviderSessionEnded(requestId, ProviderSessionOutcome.Failed,
-            "The provider's session step did not answer (internal error)."), timeout + _settings.RenewalTimeout);
+            ProviderSessionEnded.NoAnswer), timeout + _settings.RenewalTimeout);
         Become(() =>
         {
             WhileSigningOut();

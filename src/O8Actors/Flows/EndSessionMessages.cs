@@ -24,4 +24,8 @@ internal sealed record EndProviderSession(string Provider, string RequestId, str
 }
 
 /// <summary>What became of an <see cref="EndProviderSession"/>; <paramref name="Reason"/> is safe to log (null when it ended).</summary>
-internal sealed record ProviderSessionEnded(string RequestId, ProviderSessionOutcome Outcome, string? Reason = null);
+internal sealed record ProviderSessionEnded(string RequestId, ProviderSessionOutcome Outcome, string? Reason = null)
+{
+    /// <summary>The reason given when the step never answered (its requester's backstop).</summary>
+    public const string NoAnswer = "The provider's session step did not answer (internal error).";
+}

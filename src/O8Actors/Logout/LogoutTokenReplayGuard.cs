@@ -16,9 +16,6 @@ internal sealed class LogoutTokenReplayGuard
     private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private DateTimeOffset _nextSweep = DateTimeOffset.MinValue;
 
-    /// <summary>How many token ids are remembered.</summary>
-    public int Count => _seen.Count;
-
     /// <summary>True the first time a token id is seen (and remembers it); false for a replay.</summary>
     public bool TryAccept(LogoutToken token, DateTimeOffset now)
     {
