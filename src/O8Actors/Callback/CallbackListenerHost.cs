@@ -107,6 +107,11 @@ internal static class CallbackListenerHost
         // The listener is a component of the host app, not an app of its own; its log keeps no request URL (they carry codes).
         var builder = ComponentWebHost.CreateBuilder(typeof(CallbackListenerHost), loggerFactory);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownGrace);
+        // In the clear, a request is handled on the socket's own thread instead of being queued to the thread pool twice
+        // (Kestrel's I/O queue, then the request): safe only because this listener's handler never blocks (it classifies,
+        // tells the listener actor and awaits its page). Over TLS the handshake's signature is real CPU work, which would
+        // hold the socket thread and every connection behind it, so https keeps Kestrel's default.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = certificate is null);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -9,13 +9,15 @@ namespace O8Actors.Benchmarks.Roles;
 
 /// <summary>
 /// Kestrel configured as the O8 listener is (loopback, the same certificate, HTTP/1.1 + h2 over TLS, HTTP/1.1 in the
-/// clear) and nothing else: the ceiling of both settings.
+/// clear, the same socket scheduling) and nothing else: the ceiling of both settings.
 /// </summary>
 internal static class BareKestrel
 {
     public static WebApplication Build(int port, X509Certificate2? certificate)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        // As the O8 listener: requests in the clear are handled on the socket's thread (CallbackListenerHost).
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = certificate is null);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
