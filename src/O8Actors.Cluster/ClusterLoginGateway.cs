@@ -84,7 +84,8 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         Receive<SignOutReturnHere>(msg =>
         {
             if (_listener is null) Sender.Tell(CallbackPages.Malformed);
-            else _listener.Forward(new CallbackReceived(msg.State, null, null, null, null, msg.Path));
+            // Another node asks (the browser landed there): that node counts a return nobody waits for, once.
+            else _listener.Forward(new CallbackReceived(msg.State, null, null, null, null, msg.Path) { Search = true });
         });
     }
 

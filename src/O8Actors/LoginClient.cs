@@ -2,6 +2,7 @@ using Akka.Actor;
 using O8Actors.Accounts;
 using O8Actors.Callback;
 using O8Actors.Configuration;
+using O8Actors.Diagnostics;
 using O8Actors.Flows;
 using O8Actors.Providers;
 
@@ -236,7 +237,8 @@ internal sealed class LoginClient : IOAuthLogins
         CancellationToken cancellationToken)
     {
         options ??= SignOutOptions.Local;
-        var revoked = await SignOutAsync(new SignOut(account, options with { EndProviderSession = false }), cancellationToken).ConfigureAwait(false);
+        var revoked = await SignOutAsync(new SignOut(account, options with { EndProviderSession = false }, CountedByCaller: true), cancellationToken)
+            .ConfigureAwait(false);
         var url = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var timeout = _accounts.EndSessionTimeout(options);
         var step = new EndProviderSession(account.Provider, $"end-session-{FlowSecrets.RandomToken(6)}", null, timeout) { UrlTo = url };
@@ -246,19 +248,24 @@ internal sealed class LoginClient : IOAuthLogins
 
     private static async Task<SignOutResult> WithProviderSessionAsync(SignOutResult revoked, Task<ProviderSessionEnded> ended, TaskCompletionSource<Uri?> url)
     {
+        SignOutResult result;
         try
         {
             var step = await ended.ConfigureAwait(false);
-            return revoked with { ProviderSession = step.Outcome, ProviderSessionReason = step.Reason };
+            result = revoked with { ProviderSession = step.Outcome, ProviderSessionReason = step.Reason };
         }
         catch (AskTimeoutException)
         {
-            return revoked with { ProviderSession = ProviderSessionOutcome.Failed, ProviderSessionReason = ProviderSessionEnded.NoAnswer };
+            result = revoked with { ProviderSession = ProviderSessionOutcome.Failed, ProviderSessionReason = ProviderSessionEnded.NoAnswer };
         }
         finally
         {
             url.TrySetResult(null);
         }
+
+        // Counted here, once, with both halves' outcomes (the account's entity did not count its half).
+        O8Metrics.SignedOut(result);
+        return result;
     }
 
     private async Task<SignOutResult> SignOutAsync(SignOut message, CancellationToken cancellationToken)

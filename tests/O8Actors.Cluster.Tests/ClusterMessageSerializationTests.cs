@@ -74,6 +74,9 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         Assert.Equal(new O8Actors.Accounts.EndedSession("sid-1", true), back.Session);
         Assert.Equal(SignOutOptions.Local, back.Options);
         Assert.Null(RoundTrip(new O8Actors.Accounts.SignOut(account, SignOutOptions.Local)).Session);
+        Assert.False(back.CountedByCaller);
+        // A server-mode sign-out's first half: the node that began it counts it, the entity must not.
+        Assert.True(RoundTrip(new O8Actors.Accounts.SignOut(account, SignOutOptions.Local, CountedByCaller: true)).CountedByCaller);
         Assert.Equal(account, RoundTrip(new O8Actors.Accounts.SignOutSkipped(account)).Account);
         Assert.Equal(new SignOutResult(account, RevocationOutcome.Revoked), RoundTrip(new SignOutResult(account, RevocationOutcome.Revoked)));
     }

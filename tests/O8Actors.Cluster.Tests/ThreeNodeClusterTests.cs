@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Cluster.Tests.Support;
@@ -114,5 +115,31 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
         // A return nobody waits for is the 400 it always was, after every node was asked.
         using var stray = await cluster.Nodes.Browser().GetAsync(new Uri(cluster.Root, "/oauth/callback/sandbox?state=nobody-waits-for-this"), ct);
         Assert.Equal(HttpStatusCode.BadRequest, stray.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_stray_return_is_counted_as_rejected_once_though_every_node_is_asked()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var rejected = new ConcurrentQueue<string>();
+        using var meters = new MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument is { Name: "o8.callbacks.rejected", Meter.Name: "O8Actors" }) listener.EnableMeasurementEvents(instrument);
+        };
+        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            rejected.Enqueue($"{value} {string.Join(' ', tags.ToArray().Select(t => $"{t.Key}={t.Value}"))}"));
+        meters.Start();
+
+        for (var node = 0; node < 3; node++)
+        {
+            using var browser = cluster.Nodes.Browser();
+            using var stray = await browser.GetAsync(
+                new Uri($"https://127.0.0.1:{cluster.HttpsPorts[node]}/oauth/callback/sandbox?state=nobody-waits-{node}"), ct);
+            Assert.Equal(HttpStatusCode.BadRequest, stray.StatusCode);
+        }
+
+        // The node each one landed on asked the other two; only that node counts it (before: once per node, 9 in all).
+        Assert.Equal(["1 reason=missing_code_and_error", "1 reason=missing_code_and_error", "1 reason=missing_code_and_error"], rejected.ToArray());
     }
 }

@@ -578,14 +578,14 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         Context.SetReceiveTimeout(null);
         // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
         Withdraw();
-        Become(() => SigningOut(options, urlTo, replyTo, request.Session));
+        Become(() => SigningOut(options, urlTo, replyTo, request.Session, counted: !request.CountedByCaller));
         var store = _store;
         var account = _account;
         store.LoadAsync(account).PipeTo(Self, success: stored => new SignOutLoaded(stored),
             failure: _ => new SignOutLoaded(null));
     }
 
-    private void SigningOut(SignOutOptions options, TaskCompletionSource<Uri?>? urlTo, IActorRef replyTo, EndedSession? session)
+    private void SigningOut(SignOutOptions options, TaskCompletionSource<Uri?>? urlTo, IActorRef replyTo, EndedSession? session, bool counted)
     {
         var revokeId = $"revoke-{FlowSecrets.RandomToken(6)}";
         // The ID token names the session to end (id_token_hint, when the caller allows it); read before the stored copy is removed.
@@ -624,7 +624,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             else
             {
                 urlTo?.TrySetResult(null);
-                O8Metrics.SignedOut(msg.Answer);
+                if (counted) O8Metrics.SignedOut(msg.Answer);
                 replyTo.Tell(msg.Answer);
                 Retire();
             }

@@ -28,7 +28,11 @@ internal sealed record LoginRemembered(OAuthAccount Account, long Version);
 /// A back-channel logout's condition: sign out only when the account's tokens belong to this provider session;
 /// otherwise answered with <see cref="SignOutSkipped"/> and nothing changes. Null: sign out in any case.
 /// </param>
-internal sealed record SignOut(OAuthAccount Account, SignOutOptions Options, EndedSession? Session = null)
+/// <param name="CountedByCaller">
+/// The caller records the sign-out in <c>o8.signouts</c> (a cluster's server-mode sign-out, whose provider-session step
+/// runs on the node that began it, counts it once that step has ended); false: the account counts it.
+/// </param>
+internal sealed record SignOut(OAuthAccount Account, SignOutOptions Options, EndedSession? Session = null, bool CountedByCaller = false)
 {
     /// <summary>
     /// Server mode (this process only, never across nodes): the end-session URL is handed here for the app to redirect its

@@ -213,7 +213,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         {
             // A return nobody waits for is the malformed request it always was; a code or an error, an unknown state.
             // Debug: any local process can send these (the metric counts them); a Warning each would flood the app's log.
-            if (isReturn) RefuseMalformed();
+            if (isReturn) RefuseMalformed(counted: !callback.Search);
             else
             {
                 _log.Debug("Callback listener rejected a callback: unknown or already used state");
@@ -227,7 +227,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         {
             // The other shape for this state: refused, and the state stays (a leaked sign-out state feeds no code to the
             // app, a login's state ends no login with a bare return).
-            RefuseMalformed();
+            RefuseMalformed(counted: !callback.Search);
             return;
         }
 
@@ -246,10 +246,13 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
             callback.Path) { BrowserSecrets = callback.BrowserSecrets }, Sender);
     }
 
-    private void RefuseMalformed()
+    private void RefuseMalformed(bool counted)
     {
-        _log.Debug("Callback listener rejected a callback: neither code nor error, or a code or an error for a sign-out");
-        O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "missing_code_and_error"));
+        if (counted)
+        {
+            _log.Debug("Callback listener rejected a callback: neither code nor error, or a code or an error for a sign-out");
+            O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "missing_code_and_error"));
+        }
         Sender.Tell(CallbackPages.Malformed);
     }
 

@@ -17,6 +17,12 @@ internal sealed record CallbackReceived(string State, string? Code, string? Erro
     /// <summary>Server mode: the browser-binding secrets the request presented (login id → secret; secrets, never printed).</summary>
     public IReadOnlyDictionary<string, string>? BrowserSecrets { get; init; }
 
+    /// <summary>
+    /// A cluster's search for a sign-out's return on this node (the browser came back to another node, which counts the
+    /// request if no node has it): an unknown return is answered as always, and neither logged nor counted here.
+    /// </summary>
+    public bool Search { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"CallbackReceived {{ HasCode = {Code is not null}, Error = {Error} }}";
 }
