@@ -11,16 +11,22 @@ namespace O8Actors.Cluster;
 internal sealed class AccountGateway : ReceiveActor
 {
     /// <summary>Props for the gateway.</summary>
-    public static Props Props(IActorRef region, AccountSettings settings) => Akka.Actor.Props.Create(() => new AccountGateway(region, settings));
+    /// <param name="region">The accounts' shard region.</param>
+    /// <param name="logoutTokens">The logout-token guards' shard region (<see cref="LogoutTokenGuardEntity"/>).</param>
+    /// <param name="settings">The accounts' waits.</param>
+    public static Props Props(IActorRef region, IActorRef logoutTokens, AccountSettings settings) =>
+        Akka.Actor.Props.Create(() => new AccountGateway(region, logoutTokens, settings));
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public AccountGateway(IActorRef region, AccountSettings settings)
+    public AccountGateway(IActorRef region, IActorRef logoutTokens, AccountSettings settings)
     {
         // A little longer than the caller's own wait: the caller gives up first, with its own timeout.
         var extra = TimeSpan.FromSeconds(5);
         Receive<GetAccessToken>(msg => Ask(region, ForWire(msg), settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
         Receive<RememberLogin>(msg => Ask(region, msg, settings.RenewalTimeout + extra));
         Receive<SignOut>(msg => Ask(region, msg, settings.SignOutWait(msg.Options) + extra));
+        // The provider's guard answers at once; the wait only bounds a region that cannot reach it (the caller gives up first).
+        Receive<O8Actors.Logout.AcceptLogoutToken>(msg => Ask(logoutTokens, msg, settings.RenewalTimeout + extra));
     }
 
     /// <summary>

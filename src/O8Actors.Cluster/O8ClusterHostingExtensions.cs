@@ -77,6 +77,17 @@ public static class O8ClusterHostingExtensions
                 PassivateIdleEntityAfter = TimeSpan.FromMinutes(30),
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
+        builder.WithShardRegion<LogoutTokenGuardRegionKey>(LogoutTokensRegionName,
+            (ActorSystem _, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver _) => _ => LogoutTokenGuardEntity.Props(),
+            new LogoutTokenGuardMessageExtractor(options.NumberOfShards),
+            new ShardOptions
+            {
+                Role = options.Role,
+                RememberEntities = false,
+                // The guard must outlive the tokens it remembers (minutes); it holds only a provider's recent token ids.
+                ShouldPassivateIdleEntities = false,
+                StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
+            });
         builder.WithActors(async (system, registry, resolver) =>
         {
             var region = await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false);
@@ -88,9 +99,10 @@ public static class O8ClusterHostingExtensions
         {
             // This node's accounts supervisor waits (o8.accounts.routed) until it knows its way to the region.
             var region = await registry.GetAsync<AccountShardRegionKey>().ConfigureAwait(false);
+            var logoutTokens = await registry.GetAsync<LogoutTokenGuardRegionKey>().ConfigureAwait(false);
             var services = resolver.GetService<IServiceProvider>();
             var parts = await AccountPartsAsync(services).ConfigureAwait(false);
-            var gateway = system.ActorOf(AccountGateway.Props(region, parts.Settings), "o8-account-gateway");
+            var gateway = system.ActorOf(AccountGateway.Props(region, logoutTokens, parts.Settings), "o8-account-gateway");
             parts.Node.Tell(new O8Actors.Accounts.RouteAccounts(gateway));
         }));
         return builder;
@@ -98,6 +110,9 @@ public static class O8ClusterHostingExtensions
 
     /// <summary>The accounts' shard region's type name.</summary>
     internal const string AccountsRegionName = "o8-accounts";
+
+    /// <summary>The shard region's type name of the back-channel logout tokens' guards (one entity per provider).</summary>
+    internal const string LogoutTokensRegionName = "o8-logout-tokens";
 
     private static O8Runtime Runtime(IServiceProvider services) => services.GetService<O8Runtime>()
         ?? throw new InvalidOperationException("WithOAuthLoginsCluster needs services.AddOAuthLogins(...) and WithOAuthLogins() in AddAkka.");

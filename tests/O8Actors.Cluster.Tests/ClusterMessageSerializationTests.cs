@@ -65,6 +65,16 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_logout_tokens_check_against_its_providers_guard_and_the_answer_round_trip()
+    {
+        var keepUntil = new DateTimeOffset(2026, 12, 2, 12, 30, 0, TimeSpan.Zero);
+        Assert.Equal(new O8Actors.Logout.AcceptLogoutToken("sandbox", "jti-1", keepUntil),
+            RoundTrip(new O8Actors.Logout.AcceptLogoutToken("sandbox", "jti-1", keepUntil)));
+        Assert.False(RoundTrip(new O8Actors.Logout.LogoutTokenAcceptance(false)).Accepted);
+        Assert.True(RoundTrip(new O8Actors.Logout.LogoutTokenAcceptance(true)).Accepted);
+    }
+
+    [Fact]
     public void A_back_channel_logouts_conditional_sign_out_and_its_answers_round_trip()
     {
         var account = new OAuthAccount("sandbox", "erin");

@@ -118,6 +118,29 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
     }
 
     [Fact]
+    public async Task A_logout_token_accepted_on_one_node_is_refused_as_a_replay_on_every_other_node()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var token = cluster.Nodes.Sandbox.CreateLogoutToken(cluster.Nodes.ClientId, "replayed-user", "sid-replayed");
+        IOAuthLogins On(int node) => cluster.Apps[node].Services.GetRequiredService<IOAuthLogins>();
+
+        var first = await On(0).HandleBackChannelLogoutAsync(ThreeNodesBehindProxy.OidcProvider, token, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.Equal("replayed-user", first.Token.Subject);
+
+        // The attacker who caught the token posts it to the other nodes (behind a balancer, any node may get it).
+        for (var node = 1; node < 3; node++)
+        {
+            var replay = await Assert.ThrowsAsync<BackChannelLogoutException>(() =>
+                On(node).HandleBackChannelLogoutAsync(ThreeNodesBehindProxy.OidcProvider, token, ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
+            Assert.Equal(BackChannelLogoutFailure.Replayed, replay.Failure);
+        }
+
+        // Another token of the same provider is not held back by the first one's check.
+        var other = cluster.Nodes.Sandbox.CreateLogoutToken(cluster.Nodes.ClientId, "replayed-user", "sid-other");
+        Assert.Equal("sid-other", (await On(2).HandleBackChannelLogoutAsync(ThreeNodesBehindProxy.OidcProvider, other, ct).WaitAsync(TimeSpan.FromSeconds(30), ct)).Token.SessionId);
+    }
+
+    [Fact]
     public async Task A_stray_return_is_counted_as_rejected_once_though_every_node_is_asked()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -29,6 +29,8 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     // interactive login that signed in someone else) goes back to the node's routed supervisor, hence to its entity.
     private readonly OAuthAccount? _only;
     private readonly IActorRef? _elsewhere;
+    // Back-channel logout tokens accepted, per provider (single node; routed, the cluster's guard entity keeps them).
+    private readonly Dictionary<string, Logout.LogoutTokenReplayGuard> _logoutTokens = new(StringComparer.Ordinal);
 
     public IStash Stash { get; set; } = null!;
 
@@ -63,6 +65,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
         Receive<GetAccessToken>(msg => Route(msg.Account, msg));
         Receive<RememberLogin>(msg => Route(msg.Account, msg));
         Receive<SignOut>(msg => Route(msg.Account, msg));
+        Receive<Logout.AcceptLogoutToken>(AcceptLogoutToken);
         Receive<RouteAccounts>(msg =>
         {
             _region = msg.Region;
@@ -120,6 +123,24 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
         if (message is RememberLogin { Tokens.IdTokenClaims: { All.Count: > 0 } claims } remember)
             message = remember with { Tokens = remember.Tokens with { IdTokenClaims = claims with { All = [] } } };
         _region.Forward(message);
+    }
+
+    /// <summary>
+    /// A validated logout token's <c>jti</c>, accepted once: here on a single node (messages are handled one at a time,
+    /// so two posts of one token cannot both pass), or by the provider's guard entity when accounts are routed, so a
+    /// replay to another node of the cluster is refused too.
+    /// </summary>
+    private void AcceptLogoutToken(Logout.AcceptLogoutToken msg)
+    {
+        if (_routed)
+        {
+            if (_region is null) Stash.Stash();
+            else _region.Forward(msg);
+            return;
+        }
+
+        if (!_logoutTokens.TryGetValue(msg.Provider, out var guard)) _logoutTokens.Add(msg.Provider, guard = new Logout.LogoutTokenReplayGuard());
+        Sender.Tell(new Logout.LogoutTokenAcceptance(guard.TryAccept(msg.JwtId, msg.KeepUntil, Context.System.Scheduler.Now)));
     }
 
     private IActorRef Of(OAuthAccount account)

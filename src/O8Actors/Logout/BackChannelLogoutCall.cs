@@ -6,9 +6,10 @@ using O8Actors.Providers;
 namespace O8Actors.Logout;
 
 /// <summary>
-/// One <see cref="IOAuthLogins.HandleBackChannelLogoutAsync"/>: the provider actor validates the logout token and
-/// refuses a replay, then every account of the session it names is signed out (revoked and forgotten) through its own
-/// account actor, so a sign-out never races a renewal of the same account.
+/// One <see cref="IOAuthLogins.HandleBackChannelLogoutAsync"/>: the provider actor validates the logout token, the
+/// accounts' side accepts its <c>jti</c> once (a replay is refused, on a cluster whichever node it reaches), then every
+/// account of the session it names is signed out (revoked and forgotten) through its own account actor, so a sign-out
+/// never races a renewal of the same account.
 /// </summary>
 internal static class BackChannelLogoutCall
 {
@@ -20,6 +21,11 @@ internal static class BackChannelLogoutCall
         TimeSpan listWait, string provider, string logoutToken, CancellationToken cancellationToken)
     {
         var token = await ValidateAsync(providers, validateWait, provider, logoutToken, cancellationToken).ConfigureAwait(false);
+        var acceptance = await accounts.Ask<LogoutTokenAcceptance>(new AcceptLogoutToken(provider, token.JwtId, LogoutTokenReplayGuard.KeepUntil(token)),
+            listWait, cancellationToken).ConfigureAwait(false);
+        if (!acceptance.Accepted)
+            throw new BackChannelLogoutException(BackChannelLogoutFailure.Replayed,
+                $"A logout token from '{provider}' with this jti was already accepted (a replay). No account was signed out.");
         var session = token.SessionId is { } sid ? new EndedSession(sid, AlsoWithoutSessionId: token.Subject is not null) : null;
         IReadOnlyList<OAuthAccount> candidates = token.Subject is { } subject
             ? [new OAuthAccount(provider, subject)]

@@ -6,8 +6,11 @@ namespace O8Actors.Logout;
 /// (or <c>iat</c> plus the two minutes a token without <c>exp</c> is accepted for) plus <see cref="Margin"/>, which
 /// covers any clock skew a provider is allowed: past that the token's lifetime check refuses it anyway.
 /// </summary>
-/// <remarks>Owned by one provider actor (one thread at a time). Only tokens signed by the provider get here, so its
-/// size is bounded by what the provider sends.</remarks>
+/// <remarks>
+/// Owned by one actor (one thread at a time): the accounts' supervisor of a single node, or on a cluster one entity per
+/// provider, so a token replayed to another node is refused too. Only tokens signed by the provider get here, so its
+/// size is bounded by what the provider sends.
+/// </remarks>
 internal sealed class LogoutTokenReplayGuard
 {
     /// <summary>Kept past a token's end, beyond any clock skew allowed.</summary>
@@ -16,8 +19,15 @@ internal sealed class LogoutTokenReplayGuard
     private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private DateTimeOffset _nextSweep = DateTimeOffset.MinValue;
 
-    /// <summary>True the first time a token id is seen (and remembers it); false for a replay.</summary>
-    public bool TryAccept(LogoutToken token, DateTimeOffset now)
+    /// <summary>Until when a replay of <paramref name="token"/> must be refused.</summary>
+    public static DateTimeOffset KeepUntil(LogoutToken token)
+    {
+        var end = token.ExpiresAt ?? token.IssuedAt + Providers.IdTokens.IdTokenValidator.LogoutTokenMaxAge;
+        return (end > token.IssuedAt ? end : token.IssuedAt) + Margin;
+    }
+
+    /// <summary>True the first time a token id is seen (and remembers it until <paramref name="keepUntil"/>); false for a replay.</summary>
+    public bool TryAccept(string jwtId, DateTimeOffset keepUntil, DateTimeOffset now)
     {
         if (now >= _nextSweep)
         {
@@ -26,9 +36,8 @@ internal sealed class LogoutTokenReplayGuard
             _nextSweep = now + TimeSpan.FromMinutes(1);
         }
 
-        if (_seen.TryGetValue(token.JwtId, out var kept) && kept >= now) return false;
-        var end = token.ExpiresAt ?? token.IssuedAt + Providers.IdTokens.IdTokenValidator.LogoutTokenMaxAge;
-        _seen[token.JwtId] = (end > token.IssuedAt ? end : token.IssuedAt) + Margin;
+        if (_seen.TryGetValue(jwtId, out var kept) && kept >= now) return false;
+        _seen[jwtId] = keepUntil;
         return true;
     }
 }

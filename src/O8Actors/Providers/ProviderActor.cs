@@ -40,7 +40,6 @@ internal sealed class ProviderActor : ReceiveActor
     // discovery the logins in _pending wait for. Handed on instead, they would make the next incarnation throw again.
     private (object Request, IActorRef ReplyTo)? _starting;
     private bool _startingDiscovery;
-    private readonly Logout.LogoutTokenReplayGuard _logoutTokens = new();
 
     /// <summary>Props for a provider actor.</summary>
     /// <param name="strategy">The provider's protocol.</param>
@@ -74,7 +73,6 @@ internal sealed class ProviderActor : ReceiveActor
     // Owner: the incarnation that started the request. One that finishes after a restart is answered but was never
     // counted by the new incarnation, so it must not free a slot there.
     private sealed record TokenRequestDone(IActorRef ReplyTo, object Reply, ProviderActor Owner);
-    private sealed record LogoutTokenChecked(IActorRef ReplyTo, string RequestId, LogoutToken? Token, Exception? Error);
 
     /// <inheritdoc />
     protected override void PreRestart(Exception reason, object message)
@@ -262,38 +260,27 @@ internal sealed class ProviderActor : ReceiveActor
     }
 
     /// <summary>
-    /// A back-channel logout token: validated by the strategy (which reads its metadata first when it has not yet), then,
-    /// back on this actor's thread, checked against the token ids already accepted, so two posts of one token cannot
-    /// both pass however close together they arrive.
+    /// A back-channel logout token: validated by the strategy (which reads its metadata first when it has not yet) and
+    /// answered to the caller, who then has its <c>jti</c> accepted once (<see cref="Logout.LogoutTokenReplayGuard"/>).
     /// </summary>
     private void ValidateLogoutToken(ValidateLogoutToken msg, IActorRef replyTo)
     {
         var strategy = _strategy;
+        var name = strategy.Name;
         var requestId = msg.RequestId;
         var token = msg.Token;
         var httpClients = _httpClients;
-        RunWithTimeout(ct => strategy.ValidateLogoutTokenAsync(token, httpClients(), ct), _exchangeTimeout).PipeTo(Self,
-            success: valid => new LogoutTokenChecked(replyTo, requestId, valid, null),
-            failure: e => new LogoutTokenChecked(replyTo, requestId, null, e));
-    }
-
-    private void AnswerLogoutToken(LogoutTokenChecked msg)
-    {
-        var name = _strategy.Name;
-        if (msg.Error is { } error)
-        {
-            var cause = Unwrapped(error);
-            msg.ReplyTo.Tell(new LogoutTokenRefused(msg.RequestId, cause as BackChannelLogoutException
-                ?? new BackChannelLogoutException(BackChannelLogoutFailure.Failed, $"The logout token from '{name}' could not be checked: {SafeReason(cause)}", cause)));
-        }
-        else if (msg.Token is not { } token)
-            msg.ReplyTo.Tell(new LogoutTokenRefused(msg.RequestId, new BackChannelLogoutException(BackChannelLogoutFailure.NotSupported,
-                $"The provider '{name}' validates no ID tokens here (no key set: set JwksUri, or use a provider whose metadata lists jwks_uri), so its logout tokens cannot be checked. No account was signed out.")));
-        else if (!_logoutTokens.TryAccept(token, Context.System.Scheduler.Now))
-            msg.ReplyTo.Tell(new LogoutTokenRefused(msg.RequestId, new BackChannelLogoutException(BackChannelLogoutFailure.Replayed,
-                $"A logout token from '{name}' with this jti was already accepted (a replay). No account was signed out.")));
-        else
-            msg.ReplyTo.Tell(new LogoutTokenAccepted(msg.RequestId, token));
+        RunWithTimeout(ct => strategy.ValidateLogoutTokenAsync(token, httpClients(), ct), _exchangeTimeout).PipeTo(replyTo,
+            success: valid => valid is null
+                ? new LogoutTokenRefused(requestId, new BackChannelLogoutException(BackChannelLogoutFailure.NotSupported,
+                    $"The provider '{name}' validates no ID tokens here (no key set: set JwksUri, or use a provider whose metadata lists jwks_uri), so its logout tokens cannot be checked. No account was signed out."))
+                : new LogoutTokenAccepted(requestId, valid),
+            failure: e =>
+            {
+                var cause = Unwrapped(e);
+                return new LogoutTokenRefused(requestId, cause as BackChannelLogoutException
+                    ?? new BackChannelLogoutException(BackChannelLogoutFailure.Failed, $"The logout token from '{name}' could not be checked: {SafeReason(cause)}", cause));
+            });
     }
 
     private void TokenRequests()
@@ -301,7 +288,6 @@ internal sealed class ProviderActor : ReceiveActor
         Receive<PrepareEndSession>(msg => PrepareEndSession(msg, Sender));
         Receive<FetchUserInfo>(msg => FetchUserInfo(msg, Sender));
         Receive<ValidateLogoutToken>(msg => ValidateLogoutToken(msg, Sender));
-        Receive<LogoutTokenChecked>(AnswerLogoutToken);
         Receive<ExchangeCode>(msg => Enqueue(msg));
         Receive<RefreshTokens>(msg => Enqueue(msg));
         Receive<RevokeTokens>(msg => Enqueue(msg));

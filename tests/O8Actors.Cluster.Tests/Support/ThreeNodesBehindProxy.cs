@@ -28,6 +28,23 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
 
     public IReadOnlyList<WebApplication> Apps => _nodes;
 
+    /// <summary>
+    /// The provider whose ID tokens (and back-channel logout tokens) every node validates against the sandbox's keys:
+    /// the sandbox again, under the name <c>sandbox-oidc</c>. The logins of these tests use <c>sandbox</c>, which
+    /// validates none, so they remember no account.
+    /// </summary>
+    public const string OidcProvider = "sandbox-oidc";
+
+    private Dictionary<string, string?> OidcProviderSettings => new()
+    {
+        [$"O8:Providers:{OidcProvider}:AuthorizationEndpoint"] = Nodes.Sandbox.AuthorizationEndpoint.ToString(),
+        [$"O8:Providers:{OidcProvider}:TokenEndpoint"] = Nodes.Sandbox.TokenEndpoint.ToString(),
+        [$"O8:Providers:{OidcProvider}:Issuer"] = Nodes.Sandbox.IssuerString,
+        [$"O8:Providers:{OidcProvider}:JwksUri"] = Nodes.Sandbox.JwksUri.ToString(),
+        [$"O8:Providers:{OidcProvider}:ClientId"] = Nodes.ClientId,
+        [$"O8:Providers:{OidcProvider}:ClientAuthentication"] = "None",
+    };
+
     /// <summary>The https port of each node, in the order of <see cref="Apps"/>.</summary>
     public IReadOnlyList<int> HttpsPorts { get; private set; } = [];
 
@@ -49,7 +66,7 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
             akka.WithRemoting("127.0.0.1", remoting).WithBootstrapOnLoopback([.. ContactPorts, contact], contact, requiredContactPoints: 3);
             if (ExtraHocon is { } hocon) akka.AddHocon(hocon, HoconAddMode.Prepend);
             ConfigureNode(akka);
-        });
+        }, OidcProviderSettings);
         _nodes.Add(node);
         return (node, https);
     }
@@ -80,7 +97,7 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
             akka.WithRemoting("127.0.0.1", remoting[i]).WithBootstrapOnLoopback(contacts, contacts[i], requiredContactPoints: 3);
             if (ExtraHocon is { } hocon) akka.AddHocon(hocon, HoconAddMode.Prepend);
             ConfigureNode(akka);
-        })).ToList();
+        }, OidcProviderSettings)).ToList();
         _nodes.AddRange(await Task.WhenAll(starting));
 
         await ClusterFormation.WaitForUpAsync(_nodes, TimeSpan.FromSeconds(60));

@@ -1,0 +1,38 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using O8Actors.Logout;
+
+namespace O8Actors.Cluster;
+
+/// <summary>
+/// One provider's accepted back-channel logout tokens, for the whole cluster: an entity of the
+/// <c>o8-logout-tokens</c> region whose id is the provider's name, so every node's check of a token's <c>jti</c> goes
+/// to the same actor, one message at a time, and a token replayed to another node is refused as on a single node.
+/// </summary>
+/// <remarks>
+/// Never passivated (a provider's tokens are few, and its guard forgets each once the token could no longer pass its
+/// lifetime check). In memory only: when the entity moves (its node left, or a rebalance), what it had accepted is
+/// forgotten, and a replay within the token's few minutes would be accepted once more on the new node.
+/// </remarks>
+internal sealed class LogoutTokenGuardEntity : ReceiveActor
+{
+    private readonly LogoutTokenReplayGuard _guard = new();
+
+    /// <summary>Props for one provider's guard.</summary>
+    public static Props Props() => Akka.Actor.Props.Create(() => new LogoutTokenGuardEntity());
+
+    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
+    public LogoutTokenGuardEntity() =>
+        Receive<AcceptLogoutToken>(msg =>
+            Sender.Tell(new LogoutTokenAcceptance(_guard.TryAccept(msg.JwtId, msg.KeepUntil, Context.System.Scheduler.Now))));
+}
+
+/// <summary>Sharding's view of the guard's messages: the entity id is the provider's name.</summary>
+internal sealed class LogoutTokenGuardMessageExtractor(int maxNumberOfShards) : HashCodeMessageExtractor(maxNumberOfShards)
+{
+    /// <inheritdoc />
+    public override string? EntityId(object message) => message is AcceptLogoutToken m ? m.Provider : null;
+}
+
+/// <summary>Registry key of the shard region of the logout-token guards (one entity per provider).</summary>
+internal sealed class LogoutTokenGuardRegionKey;

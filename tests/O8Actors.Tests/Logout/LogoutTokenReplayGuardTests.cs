@@ -1,0 +1,35 @@
+using O8Actors.Logout;
+
+namespace O8Actors.Tests.Logout;
+
+/// <summary>How long a logout token's <c>jti</c> is held, and that a replay within that time is refused.</summary>
+public sealed class LogoutTokenReplayGuardTests
+{
+    private static readonly DateTimeOffset Issued = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void A_token_is_accepted_once_and_its_replay_refused_until_it_could_no_longer_pass_its_lifetime_check()
+    {
+        var guard = new LogoutTokenReplayGuard();
+        var token = new LogoutToken("https://issuer.test", "alice", "sid-1", "jti-1", Issued, Issued.AddMinutes(2));
+        var keepUntil = LogoutTokenReplayGuard.KeepUntil(token);
+
+        Assert.Equal(Issued.AddMinutes(2) + LogoutTokenReplayGuard.Margin, keepUntil);
+        Assert.True(guard.TryAccept(token.JwtId, keepUntil, Issued));
+        Assert.False(guard.TryAccept(token.JwtId, keepUntil, Issued.AddSeconds(1)));
+        Assert.False(guard.TryAccept(token.JwtId, keepUntil, keepUntil));
+        // Another token of the same provider is its own.
+        Assert.True(guard.TryAccept("jti-2", keepUntil, Issued.AddSeconds(1)));
+        // Past that, the token's own lifetime check refuses it: the guard may forget it.
+        Assert.True(guard.TryAccept(token.JwtId, keepUntil.AddMinutes(5), keepUntil.AddSeconds(1)));
+    }
+
+    [Fact]
+    public void A_token_without_exp_is_held_for_the_two_minutes_it_is_accepted_after_its_iat_plus_the_margin()
+    {
+        var token = new LogoutToken("https://issuer.test", null, "sid-1", "jti-1", Issued, null);
+
+        Assert.Equal(Issued + O8Actors.Providers.IdTokens.IdTokenValidator.LogoutTokenMaxAge + LogoutTokenReplayGuard.Margin,
+            LogoutTokenReplayGuard.KeepUntil(token));
+    }
+}
