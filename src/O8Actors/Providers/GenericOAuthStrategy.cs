@@ -34,13 +34,14 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
             SupportsDeviceAuthorization = _options.DeviceAuthorizationEndpoint is not null,
         };
         _tokens = new TokenEndpointClient(_options, timeProvider ?? TimeProvider.System);
-        if (_options.UserInfoEndpoint is { } userInfo) _userInfo = new UserInfoClient(_options.Name, userInfo, timeProvider);
         if (_options.JwksUri is not null)
         {
             _idTokens = new IdTokens.IdTokenValidator(_options.Name, _options.ClientId,
                 string.IsNullOrEmpty(_options.IdTokenIssuer) ? _options.Issuer! : _options.IdTokenIssuer,
                 _options.JwksUri, _options.IdTokenClockSkew, timeProvider ?? TimeProvider.System);
         }
+        // A signed UserInfo response is verified with the same key set, issuer and audience as the ID tokens.
+        if (_options.UserInfoEndpoint is { } userInfo) _userInfo = new UserInfoClient(_options.Name, userInfo, timeProvider, _idTokens);
     }
 
     /// <summary>Whether this provider is OpenID Connect here: it sends a <c>nonce</c> and validates ID tokens (it has a key set).</summary>

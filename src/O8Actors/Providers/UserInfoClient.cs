@@ -10,9 +10,12 @@ namespace O8Actors.Providers;
 /// Calls one provider's UserInfo endpoint (OpenID Connect Core 1.0 section 5.3): a <c>GET</c> with the access token in
 /// the Authorization header (RFC 6750 section 2.1; a DPoP-bound token as <c>DPoP</c> with a proof, RFC 9449 section 7,
 /// the server's nonces kept per client), and turns every answer other than a JSON object into a
-/// <see cref="UserInfoException"/> whose message names the provider, never the token.
+/// <see cref="UserInfoException"/> whose message names the provider, never the token. A signed answer
+/// (<c>application/jwt</c>, section 5.3.2) is read once <paramref name="signedResponses"/> has verified it; without a
+/// validator (a provider with no key set) it is refused.
 /// </summary>
-internal sealed partial class UserInfoClient(string provider, Uri endpoint, TimeProvider? time = null)
+internal sealed partial class UserInfoClient(string provider, Uri endpoint, TimeProvider? time = null,
+    IdTokens.IdTokenValidator? signedResponses = null)
 {
     /// <summary>The largest answer read: a user's claims are a few hundred bytes; more is refused, not buffered.</summary>
     internal const int MaxResponseBytes = 64 * 1024;
@@ -32,6 +35,8 @@ internal sealed partial class UserInfoClient(string provider, Uri endpoint, Time
 
         using var request = new HttpRequestMessage(HttpMethod.Get, endpoint);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        // A client registered for signed responses gets one whatever it asks; saying it can read them costs nothing.
+        if (signedResponses is not null) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/jwt"));
         HttpResponseMessage response;
         try
         {
@@ -55,7 +60,7 @@ internal sealed partial class UserInfoClient(string provider, Uri endpoint, Time
         using (response)
         {
             Refuse(response);
-            return await ReadObjectAsync(response, cancellationToken).ConfigureAwait(false);
+            return await ReadObjectAsync(response, http, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -84,18 +89,21 @@ internal sealed partial class UserInfoClient(string provider, Uri endpoint, Time
         };
     }
 
-    private async Task<JsonElement> ReadObjectAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<JsonElement> ReadObjectAsync(HttpResponseMessage response, HttpClient http, CancellationToken cancellationToken)
     {
         var mediaType = response.Content.Headers.ContentType?.MediaType;
-        if (string.Equals(mediaType, "application/jwt", StringComparison.OrdinalIgnoreCase))
+        var signed = string.Equals(mediaType, "application/jwt", StringComparison.OrdinalIgnoreCase);
+        if (signed && signedResponses is null)
             throw new UserInfoException(UserInfoFailure.InvalidResponse,
-                $"The UserInfo endpoint of provider '{provider}' answered with a signed or encrypted response (application/jwt), which O8Actors does not read: register the client for plain JSON UserInfo responses.");
-        if (mediaType is not null && !mediaType.EndsWith("json", StringComparison.OrdinalIgnoreCase))
+                $"The UserInfo endpoint of provider '{provider}' answered with a signed or encrypted response (application/jwt), which needs the provider's key set to verify: " +
+                "set its JwksUri (or use its discovery), or register the client for plain JSON UserInfo responses.");
+        if (!signed && mediaType is not null && !mediaType.EndsWith("json", StringComparison.OrdinalIgnoreCase))
             throw new UserInfoException(UserInfoFailure.InvalidResponse,
                 $"The UserInfo endpoint of provider '{provider}' answered with {mediaType}, not JSON.");
         if (response.Content.Headers.ContentLength > MaxResponseBytes) throw TooLarge();
 
         var body = await ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false);
+        if (signed) return await signedResponses!.ValidateUserInfoAsync(System.Text.Encoding.ASCII.GetString(body.Span).Trim(), http, cancellationToken).ConfigureAwait(false);
         try
         {
             using var document = JsonDocument.Parse(body);

@@ -100,7 +100,7 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
     public async Task<OidcClientRegistration> RegisterClientAsync(
         Uri redirectUri, string tokenEndpointAuthMethod = "client_secret_basic", CancellationToken cancellationToken = default,
         IReadOnlyList<Uri>? moreRedirectUris = null, bool dpopBound = false, System.Text.Json.Nodes.JsonObject? publicKey = null,
-        Uri? backChannelLogoutUri = null)
+        Uri? backChannelLogoutUri = null, string? userInfoSignedResponseAlg = null)
     {
         var request = new OidcClientRegistration("ignored", "ignored",
             [redirectUri.ToString(), .. (moreRedirectUris ?? []).Select(u => u.ToString())], tokenEndpointAuthMethod) { DpopBoundAccessTokens = dpopBound };
@@ -114,6 +114,8 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
             metadata["backchannel_logout_uri"] = backChannelLogoutUri.ToString();
             metadata["backchannel_logout_session_required"] = true;
         }
+        // OpenID Connect Core 1.0 section 5.3.2: the UserInfo endpoint answers this client with a signed JWT.
+        if (userInfoSignedResponseAlg is not null) metadata["userinfo_signed_response_alg"] = userInfoSignedResponseAlg;
         if (publicKey is not null) metadata["jwks"] = new System.Text.Json.Nodes.JsonObject { ["keys"] = new System.Text.Json.Nodes.JsonArray(publicKey) };
 
         using var response = await _http.PostAsJsonAsync($"{IssuerString}/reg", metadata, cancellationToken);

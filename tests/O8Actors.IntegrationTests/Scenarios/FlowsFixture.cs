@@ -36,6 +36,9 @@ public class FlowsFixture : IAsyncLifetime
     /// <summary>Whether the client authenticates with <c>private_key_jwt</c> (RFC 7523) instead of a secret.</summary>
     protected virtual bool UsePrivateKeyJwt => false;
 
+    /// <summary>The algorithm the provider signs this client's UserInfo responses with; null: plain JSON responses.</summary>
+    protected virtual string? UserInfoSigningAlgorithm => null;
+
     /// <summary>The client's certificate under <see cref="UsePrivateKeyJwt"/> (an ECDSA P-256 key of this fixture's own).</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; private set; }
 
@@ -95,9 +98,10 @@ public class FlowsFixture : IAsyncLifetime
         // the original's one redirect URI.
         ClientCertificate = UsePrivateKeyJwt ? ClientKeys.CreateCertificate() : null;
         Client = ClientCertificate is null
-            ? await Provider.RegisterClientAsync(RedirectUri, moreRedirectUris: [listener], dpopBound: UseDpop)
+            ? await Provider.RegisterClientAsync(RedirectUri, moreRedirectUris: [listener], dpopBound: UseDpop,
+                userInfoSignedResponseAlg: UserInfoSigningAlgorithm)
             : await Provider.RegisterClientAsync(RedirectUri, "private_key_jwt", moreRedirectUris: [listener], dpopBound: UseDpop,
-                publicKey: ClientKeys.PublicJwk(ClientCertificate));
+                publicKey: ClientKeys.PublicJwk(ClientCertificate), userInfoSignedResponseAlg: UserInfoSigningAlgorithm);
         await Flows.RegisterProviderAsync(new OidcDiscoveryStrategy(new OidcDiscoveryOptions
         {
             Name = ProviderName,

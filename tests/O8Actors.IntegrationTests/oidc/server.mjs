@@ -118,6 +118,9 @@ server.listen(port, '127.0.0.1', () => {
       // that session with a backchannel_logout_uri (the server-mode apps of the tests; Node trusts mkcert's CA for them).
       backchannelLogout: { enabled: true },
       introspection: { enabled: true }, // lets a test ask whether a refresh token is still active (RFC 7662)
+      // Signed UserInfo responses (application/jwt, OpenID Connect Core 1.0 section 5.3.2) for clients registered with
+      // userinfo_signed_response_alg; the others keep plain JSON.
+      jwtUserinfo: { enabled: true },
       // DPoP (RFC 9449) for clients registered with dpop_bound_access_tokens; every proof must carry the server's nonce,
       // so the client's nonce handling is exercised on the token endpoint and the userinfo endpoint alike.
       dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true, allowReplay: false },

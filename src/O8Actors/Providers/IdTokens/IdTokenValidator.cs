@@ -189,6 +189,32 @@ internal sealed partial class IdTokenValidator
     {
         IdToken,
         LogoutToken,
+        UserInfo,
+    }
+
+    /// <summary>
+    /// A signed UserInfo response (<c>application/jwt</c>, OpenID Connect Core 1.0 section 5.3.2): a public-key
+    /// signature by a key of the provider's set, <c>iss</c> the provider's issuer and <c>aud</c> this client, as for an
+    /// ID token; no lifetime is required (the response is fresh from the endpoint). Returns the claims as a JSON object,
+    /// which the caller reads as it reads a plain response (its <c>sub</c> must be the account's). An encrypted response
+    /// (JWE) is refused: O8Actors holds no decryption key.
+    /// </summary>
+    /// <exception cref="UserInfoException">A check failed (<see cref="UserInfoFailure.InvalidResponse"/>); the message says which, never the response.</exception>
+    public async Task<System.Text.Json.JsonElement> ValidateUserInfoAsync(string jwt, HttpClient http, CancellationToken cancellationToken)
+    {
+        var token = await ReadVerifiedAsync(jwt, TokenKind.UserInfo, http, cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        if (token.TryGetPayloadValue<long>("exp", out var expSeconds) && DateTimeOffset.FromUnixTimeSeconds(expSeconds) + _clockSkew < now)
+            throw Fail("expired", $"it expired at {DateTimeOffset.FromUnixTimeSeconds(expSeconds):O} (now {now:O})", TokenKind.UserInfo);
+        try
+        {
+            using var claims = System.Text.Json.JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
+            return claims.RootElement.Clone();
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException)
+        {
+            throw Fail("malformed", "its payload is not a JSON object", TokenKind.UserInfo);
+        }
     }
 
     /// <summary>
@@ -296,10 +322,14 @@ internal sealed partial class IdTokenValidator
         _ => Fail("invalid", $"it did not validate ({error?.GetType().Name ?? "unknown reason"})", kind),
     };
 
-    private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => kind == TokenKind.IdToken
-        ? new IdTokenValidationException($"The ID token from '{_provider}' failed validation ({check}): {detail}. No tokens were returned.")
-        : new BackChannelLogoutException(BackChannelLogoutFailure.InvalidToken,
-            $"The logout token from '{_provider}' failed validation ({check}): {detail}. No account was signed out.");
+    private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => kind switch
+    {
+        TokenKind.IdToken => new IdTokenValidationException($"The ID token from '{_provider}' failed validation ({check}): {detail}. No tokens were returned."),
+        TokenKind.LogoutToken => new BackChannelLogoutException(BackChannelLogoutFailure.InvalidToken,
+            $"The logout token from '{_provider}' failed validation ({check}): {detail}. No account was signed out."),
+        _ => new UserInfoException(UserInfoFailure.InvalidResponse,
+            $"The signed UserInfo response of provider '{_provider}' failed validation ({check}): {detail}. Its claims were not used."),
+    };
 
     /// <summary>An algorithm name is shown only when it looks like one: it comes from the token's header.</summary>
     private static string Printable(string alg) => AlgorithmName().IsMatch(alg) ? $"'{alg}'" : "(unprintable)";
