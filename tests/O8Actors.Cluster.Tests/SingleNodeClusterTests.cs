@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
@@ -268,15 +266,7 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         var account = Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct)).Account!;
         var connector = cluster.Web.Services.GetRequiredService<IOAuthConnector>();
         var ended = cluster.Nodes.Sandbox.EndedSessions.Count;
-        var signOuts = new ConcurrentQueue<string>();
-        using var meters = new MeterListener();
-        meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument is { Name: "o8.signouts", Meter.Name: "O8Actors" }) listener.EnableMeasurementEvents(instrument);
-        };
-        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            signOuts.Enqueue($"{value} {string.Join(' ', tags.ToArray().Select(t => $"{t.Key}={t.Value}"))}"));
-        meters.Start();
+        using var signOuts = new CounterRecorder("o8.signouts");
 
         var signOut = await connector.BeginSignOutAsync(account, cancellationToken: ct).WaitAsync(Wait, ct);
 
@@ -294,7 +284,7 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         // Counted once, with the provider-session step's outcome (the entity's half alone said not_requested; this
         // fixture's sandbox has no revocation endpoint configured).
         Assert.Equal(RevocationOutcome.NotSupported, result.Revocation);
-        Assert.Equal(["1 revocation=not_supported provider_session=ended"], signOuts.ToArray());
+        Assert.Equal(["1 revocation=not_supported provider_session=ended"], signOuts.Measurements);
         // A replay of the return finds nothing on any node.
         using var replay = await browser.GetAsync(atProvider.Headers.Location, ct);
         Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Cluster.Tests.Support;
@@ -144,15 +143,7 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
     public async Task A_stray_return_is_counted_as_rejected_once_though_every_node_is_asked()
     {
         var ct = TestContext.Current.CancellationToken;
-        var rejected = new ConcurrentQueue<string>();
-        using var meters = new MeterListener();
-        meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument is { Name: "o8.callbacks.rejected", Meter.Name: "O8Actors" }) listener.EnableMeasurementEvents(instrument);
-        };
-        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            rejected.Enqueue($"{value} {string.Join(' ', tags.ToArray().Select(t => $"{t.Key}={t.Value}"))}"));
-        meters.Start();
+        using var rejected = new O8Actors.TestSupport.CounterRecorder("o8.callbacks.rejected");
 
         for (var node = 0; node < 3; node++)
         {
@@ -163,6 +154,6 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
         }
 
         // The node each one landed on asked the other two; only that node counts it (before: once per node, 9 in all).
-        Assert.Equal(["1 reason=missing_code_and_error", "1 reason=missing_code_and_error", "1 reason=missing_code_and_error"], rejected.ToArray());
+        Assert.Equal(["1 reason=missing_code_and_error", "1 reason=missing_code_and_error", "1 reason=missing_code_and_error"], rejected.Measurements);
     }
 }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -52,15 +50,7 @@ public sealed class ServerModeSignOutTests(SandboxFixture sandbox) : IClassFixtu
     public async Task The_user_is_sent_through_the_end_session_endpoint_and_back_to_the_apps_page()
     {
         var ct = TestContext.Current.CancellationToken;
-        var signOuts = new ConcurrentQueue<string>();
-        using var meters = new MeterListener();
-        meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument is { Name: "o8.signouts", Meter.Name: "O8Actors" }) listener.EnableMeasurementEvents(instrument);
-        };
-        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            signOuts.Enqueue($"{value} {string.Join(' ', tags.ToArray().Select(t => $"{t.Key}={t.Value}"))}"));
-        meters.Start();
+        using var signOuts = new O8Actors.TestSupport.CounterRecorder("o8.signouts");
         await using var app = App("o8-server-signout", signedOutRedirect: "/goodbye");
         await app.StartAsync(ct);
         try
@@ -89,7 +79,7 @@ public sealed class ServerModeSignOutTests(SandboxFixture sandbox) : IClassFixtu
             Assert.Equal(ProviderSessionOutcome.Ended, result.ProviderSession);
             Assert.Equal(ended + 1, sandbox.Server.EndedSessions.Count);
             // Counted once, when answered: this app configures no revocation endpoint.
-            Assert.Contains("1 revocation=not_supported provider_session=ended", signOuts);
+            Assert.Contains("1 revocation=not_supported provider_session=ended", signOuts.Measurements);
         }
         finally
         {
