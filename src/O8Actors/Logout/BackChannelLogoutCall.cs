@@ -21,11 +21,7 @@ internal static class BackChannelLogoutCall
         TimeSpan listWait, string provider, string logoutToken, CancellationToken cancellationToken)
     {
         var token = await ValidateAsync(providers, validateWait, provider, logoutToken, cancellationToken).ConfigureAwait(false);
-        var acceptance = await accounts.Ask<LogoutTokenAcceptance>(new AcceptLogoutToken(provider, token.JwtId, LogoutTokenReplayGuard.KeepUntil(token)),
-            listWait, cancellationToken).ConfigureAwait(false);
-        if (!acceptance.Accepted)
-            throw new BackChannelLogoutException(BackChannelLogoutFailure.Replayed,
-                $"A logout token from '{provider}' with this jti was already accepted (a replay). No account was signed out.");
+        await AcceptOnceAsync(accounts, listWait, provider, token, cancellationToken).ConfigureAwait(false);
         var session = token.SessionId is { } sid ? new EndedSession(sid, AlsoWithoutSessionId: token.Subject is not null) : null;
         IReadOnlyList<OAuthAccount> candidates = token.Subject is { } subject
             ? [new OAuthAccount(provider, subject)]
@@ -40,6 +36,26 @@ internal static class BackChannelLogoutCall
             signedOut.AddRange(answers.OfType<SignOutResult>().Where(r => r.Revocation != RevocationOutcome.NothingToRevoke));
         }
         return new BackChannelLogoutResult(provider, token, signedOut);
+    }
+
+    /// <summary>Has the token's <c>jti</c> accepted once (on a cluster, by its provider's guard entity); a replay is refused.</summary>
+    private static async Task AcceptOnceAsync(IActorRef accounts, TimeSpan wait, string provider, LogoutToken token, CancellationToken cancellationToken)
+    {
+        LogoutTokenAcceptance acceptance;
+        try
+        {
+            acceptance = await accounts.Ask<LogoutTokenAcceptance>(new AcceptLogoutToken(provider, token.JwtId, LogoutTokenReplayGuard.KeepUntil(token)),
+                wait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AskTimeoutException or TimeoutException)
+        {
+            throw new BackChannelLogoutException(BackChannelLogoutFailure.Failed,
+                $"The logout token from '{provider}' could not be checked against the tokens already accepted ({e.GetType().Name}). No account was signed out.", e);
+        }
+
+        if (!acceptance.Accepted)
+            throw new BackChannelLogoutException(BackChannelLogoutFailure.Replayed,
+                $"A logout token from '{provider}' with this jti was already accepted (a replay). No account was signed out.");
     }
 
     private static async Task<LogoutToken> ValidateAsync(IActorRef providers, TimeSpan wait, string provider, string logoutToken,

@@ -72,10 +72,15 @@ public sealed class SignedUserInfoTests : IAsyncLifetime
     private Task<JsonElement?> FetchAsync(bool withKeys = true) =>
         Strategy(withKeys).FetchUserInfoAsync(new UserInfoContext(Token, "Bearer"), _http, CancellationToken.None);
 
-    private async Task Refused(string answer, string check)
+    private Task<JsonElement?> FetchWith(string answer)
     {
         _answer = answer;
-        var error = await Assert.ThrowsAsync<UserInfoException>(() => FetchAsync());
+        return FetchAsync();
+    }
+
+    private async Task Refused(string answer, string check)
+    {
+        var error = await Assert.ThrowsAsync<UserInfoException>(() => FetchWith(answer));
         Assert.Equal(UserInfoFailure.InvalidResponse, error.Failure);
         Assert.Contains($"({check})", error.Message, StringComparison.Ordinal);
         Assert.Contains("Its claims were not used", error.Message, StringComparison.Ordinal);
@@ -103,12 +108,6 @@ public sealed class SignedUserInfoTests : IAsyncLifetime
     [Fact]
     public async Task A_response_without_exp_is_accepted_as_the_specification_allows() =>
         Assert.Equal("user-42", (await FetchWith(Sign(c => c.Remove("exp"))))!.Value.GetProperty("sub").GetString());
-
-    private Task<JsonElement?> FetchWith(string answer)
-    {
-        _answer = answer;
-        return FetchAsync();
-    }
 
     [Fact]
     public Task A_response_signed_by_another_key_is_refused() => Refused(Sign(key: _keys.RsaKey("attacker", publish: false)), "signature");
@@ -144,6 +143,23 @@ public sealed class SignedUserInfoTests : IAsyncLifetime
         });
 
         await Refused(encrypted, "algorithm");
+    }
+
+    [Fact]
+    public async Task A_key_set_that_cannot_be_read_fails_the_call_and_uses_no_claim()
+    {
+        _answer = Sign();
+        var options = Options(_server.Url("/token"));
+        options.Issuer = Issuer;
+        options.UserInfoEndpoint = _server.Url("/userinfo");
+        options.JwksUri = _server.Url("/no-such-key-set");
+
+        var error = await Assert.ThrowsAsync<UserInfoException>(() => new GenericOAuthStrategy(options, _clock)
+            .FetchUserInfoAsync(new UserInfoContext(Token, "Bearer"), _http, CancellationToken.None));
+
+        Assert.Equal(UserInfoFailure.Failed, error.Failure);
+        Assert.Contains("key set could not be read", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

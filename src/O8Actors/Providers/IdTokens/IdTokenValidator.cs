@@ -199,10 +199,23 @@ internal sealed partial class IdTokenValidator
     /// which the caller reads as it reads a plain response (its <c>sub</c> must be the account's). An encrypted response
     /// (JWE) is refused: O8Actors holds no decryption key.
     /// </summary>
-    /// <exception cref="UserInfoException">A check failed (<see cref="UserInfoFailure.InvalidResponse"/>); the message says which, never the response.</exception>
+    /// <exception cref="UserInfoException">A check failed (<see cref="UserInfoFailure.InvalidResponse"/>); the message says which, never the
+    /// response. Or the key set could not be fetched (<see cref="UserInfoFailure.Failed"/>).</exception>
     public async Task<System.Text.Json.JsonElement> ValidateUserInfoAsync(string jwt, HttpClient http, CancellationToken cancellationToken)
     {
-        var token = await ReadVerifiedAsync(jwt, TokenKind.UserInfo, http, cancellationToken).ConfigureAwait(false);
+        JsonWebToken token;
+        try
+        {
+            token = await ReadVerifiedAsync(jwt, TokenKind.UserInfo, http, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IdTokenValidationException keys)
+        {
+            // Only the key set's fetch throws this here (every check of the response itself throws the UserInfo exception).
+            throw new UserInfoException(UserInfoFailure.Failed,
+                $"The signed UserInfo response of provider '{_provider}' could not be checked: the provider's key set could not be read. Its claims were not used.",
+                innerException: keys);
+        }
+
         var now = _time.GetUtcNow();
         if (token.TryGetPayloadValue<long>("exp", out var expSeconds) && DateTimeOffset.FromUnixTimeSeconds(expSeconds) + _clockSkew < now)
             throw Fail("expired", $"it expired at {DateTimeOffset.FromUnixTimeSeconds(expSeconds):O} (now {now:O})", TokenKind.UserInfo);

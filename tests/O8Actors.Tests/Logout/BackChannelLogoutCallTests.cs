@@ -1,0 +1,77 @@
+using Akka.TestKit.Xunit2;
+using O8Actors.Accounts;
+using O8Actors.Logout;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Logout;
+
+/// <summary>
+/// One back-channel logout's steps with probes as the provider registry and the accounts' side: nobody is signed out
+/// before the token's <c>jti</c> is accepted, a replay stops there, and a replay check that does not answer fails as
+/// <see cref="BackChannelLogoutFailure.Failed"/> (the caller's 400), not as a raw timeout.
+/// </summary>
+public sealed class BackChannelLogoutCallTests : TestKit
+{
+    private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(300);
+    private static readonly LogoutToken Token = new("https://issuer.test", "alice", null, "jti-1",
+        new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero), null);
+
+    private Task<BackChannelLogoutResult> RunAsync(Akka.TestKit.TestProbe providers, Akka.TestKit.TestProbe accounts) =>
+        BackChannelLogoutCall.RunAsync(providers.Ref, accounts.Ref, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), Short,
+            "sandbox", "the-logout-token", CancellationToken.None);
+
+    [Fact]
+    public async Task The_jti_is_accepted_before_anyone_is_signed_out_and_a_replay_signs_nobody_out()
+    {
+        var providers = CreateTestProbe();
+        var accounts = CreateTestProbe();
+
+        var replayed = RunAsync(providers, accounts);
+        var validate = providers.ExpectMsg<ValidateLogoutToken>();
+        providers.Reply(new LogoutTokenAccepted(validate.RequestId, Token));
+        var accept = accounts.ExpectMsg<AcceptLogoutToken>();
+        Assert.Equal(("sandbox", "jti-1", LogoutTokenReplayGuard.KeepUntil(Token)), (accept.Provider, accept.JwtId, accept.KeepUntil));
+        accounts.Reply(new LogoutTokenAcceptance(false));
+
+        var error = await Assert.ThrowsAsync<BackChannelLogoutException>(() => replayed);
+        Assert.Equal(BackChannelLogoutFailure.Replayed, error.Failure);
+        accounts.ExpectNoMsg(Short); // no SignOut
+    }
+
+    [Fact]
+    public async Task A_replay_check_that_does_not_answer_fails_the_logout_and_signs_nobody_out()
+    {
+        var providers = CreateTestProbe();
+        var accounts = CreateTestProbe();
+
+        var unanswered = RunAsync(providers, accounts);
+        var validate = providers.ExpectMsg<ValidateLogoutToken>();
+        providers.Reply(new LogoutTokenAccepted(validate.RequestId, Token));
+        accounts.ExpectMsg<AcceptLogoutToken>();
+
+        var error = await Assert.ThrowsAsync<BackChannelLogoutException>(() => unanswered);
+        Assert.Equal(BackChannelLogoutFailure.Failed, error.Failure);
+        Assert.Contains("already accepted", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("the-logout-token", error.ToString(), StringComparison.Ordinal);
+        accounts.ExpectNoMsg(Short);
+    }
+
+    [Fact]
+    public async Task An_accepted_token_signs_out_the_user_it_names()
+    {
+        var providers = CreateTestProbe();
+        var accounts = CreateTestProbe();
+
+        var running = RunAsync(providers, accounts);
+        var validate = providers.ExpectMsg<ValidateLogoutToken>();
+        providers.Reply(new LogoutTokenAccepted(validate.RequestId, Token));
+        accounts.ExpectMsg<AcceptLogoutToken>();
+        accounts.Reply(new LogoutTokenAcceptance(true));
+        var signOut = accounts.ExpectMsg<SignOut>();
+        Assert.Equal(new OAuthAccount("sandbox", "alice"), signOut.Account);
+        accounts.Reply(new SignOutResult(signOut.Account, RevocationOutcome.Revoked));
+
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal([signOut.Account], result.SignedOut.Select(r => r.Account));
+    }
+}
