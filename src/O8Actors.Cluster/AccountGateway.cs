@@ -27,6 +27,7 @@ internal sealed class AccountGateway : ReceiveActor
         Receive<SignOut>(msg => Ask(region, msg, settings.SignOutWait(msg.Options) + extra));
         // The provider's guard answers at once; the wait only bounds a region that cannot reach it (the caller gives up first).
         Receive<O8Actors.Logout.AcceptLogoutToken>(msg => Ask(logoutTokens, msg, settings.RenewalTimeout + extra));
+        Receive<O8Actors.Logout.ForgetLogoutToken>(logoutTokens.Tell);
     }
 
     /// <summary>

@@ -22,16 +22,24 @@ internal sealed class LogoutTokenGuardEntity : ReceiveActor
     public static Props Props() => Akka.Actor.Props.Create(() => new LogoutTokenGuardEntity());
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public LogoutTokenGuardEntity() =>
+    public LogoutTokenGuardEntity()
+    {
         Receive<AcceptLogoutToken>(msg =>
             Sender.Tell(new LogoutTokenAcceptance(_guard.TryAccept(msg.JwtId, msg.KeepUntil, Context.System.Scheduler.Now))));
+        Receive<ForgetLogoutToken>(msg => _guard.Forget(msg.JwtId));
+    }
 }
 
 /// <summary>Sharding's view of the guard's messages: the entity id is the provider's name.</summary>
 internal sealed class LogoutTokenGuardMessageExtractor(int maxNumberOfShards) : HashCodeMessageExtractor(maxNumberOfShards)
 {
     /// <inheritdoc />
-    public override string? EntityId(object message) => message is AcceptLogoutToken m ? m.Provider : null;
+    public override string? EntityId(object message) => message switch
+    {
+        AcceptLogoutToken m => m.Provider,
+        ForgetLogoutToken m => m.Provider,
+        _ => null,
+    };
 }
 
 /// <summary>Registry key of the shard region of the logout-token guards (one entity per provider).</summary>

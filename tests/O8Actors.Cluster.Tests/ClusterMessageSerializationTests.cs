@@ -72,6 +72,7 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
             RoundTrip(new O8Actors.Logout.AcceptLogoutToken("sandbox", "jti-1", keepUntil)));
         Assert.False(RoundTrip(new O8Actors.Logout.LogoutTokenAcceptance(false)).Accepted);
         Assert.True(RoundTrip(new O8Actors.Logout.LogoutTokenAcceptance(true)).Accepted);
+        Assert.Equal(new O8Actors.Logout.ForgetLogoutToken("sandbox", "jti-1"), RoundTrip(new O8Actors.Logout.ForgetLogoutToken("sandbox", "jti-1")));
     }
 
     [Fact]

@@ -66,6 +66,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
         Receive<RememberLogin>(msg => Route(msg.Account, msg));
         Receive<SignOut>(msg => Route(msg.Account, msg));
         Receive<Logout.AcceptLogoutToken>(AcceptLogoutToken);
+        Receive<Logout.ForgetLogoutToken>(ForgetLogoutToken);
         Receive<RouteAccounts>(msg =>
         {
             _region = msg.Region;
@@ -141,6 +142,18 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
 
         if (!_logoutTokens.TryGetValue(msg.Provider, out var guard)) _logoutTokens.Add(msg.Provider, guard = new Logout.LogoutTokenReplayGuard());
         Sender.Tell(new Logout.LogoutTokenAcceptance(guard.TryAccept(msg.JwtId, msg.KeepUntil, Context.System.Scheduler.Now)));
+    }
+
+    private void ForgetLogoutToken(Logout.ForgetLogoutToken msg)
+    {
+        if (_routed)
+        {
+            if (_region is null) Stash.Stash();
+            else _region.Forward(msg);
+            return;
+        }
+
+        if (_logoutTokens.TryGetValue(msg.Provider, out var guard)) guard.Forget(msg.JwtId);
     }
 
     private IActorRef Of(OAuthAccount account)

@@ -22,6 +22,22 @@ internal static class BackChannelLogoutCall
     {
         var token = await ValidateAsync(providers, validateWait, provider, logoutToken, cancellationToken).ConfigureAwait(false);
         await AcceptOnceAsync(accounts, listWait, provider, token, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await SignOutSessionAsync(accounts, signOutWait, listWait, provider, token, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not carried out (an account or the store did not answer, or the provider's request went away): the token is
+            // not spent, so the provider may post it again. Signing out again the accounts that were is harmless.
+            accounts.Tell(new ForgetLogoutToken(provider, token.JwtId));
+            throw;
+        }
+    }
+
+    private static async Task<BackChannelLogoutResult> SignOutSessionAsync(IActorRef accounts, TimeSpan signOutWait, TimeSpan listWait, string provider,
+        LogoutToken token, CancellationToken cancellationToken)
+    {
         var session = token.SessionId is { } sid ? new EndedSession(sid, AlsoWithoutSessionId: token.Subject is not null) : null;
         IReadOnlyList<OAuthAccount> candidates = token.Subject is { } subject
             ? [new OAuthAccount(provider, subject)]

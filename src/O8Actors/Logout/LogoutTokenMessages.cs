@@ -12,3 +12,9 @@ internal sealed record AcceptLogoutToken(string Provider, string JwtId, DateTime
 
 /// <summary>The answer to <see cref="AcceptLogoutToken"/>: false when a token with that <c>jti</c> was already accepted.</summary>
 internal sealed record LogoutTokenAcceptance(bool Accepted);
+
+/// <summary>
+/// Forget an accepted token's <c>jti</c>: its logout failed after it was accepted (an account did not answer), so the
+/// provider may post it again and have it carried out. Not answered.
+/// </summary>
+internal sealed record ForgetLogoutToken(string Provider, string JwtId);

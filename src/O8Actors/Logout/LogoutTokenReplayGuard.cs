@@ -40,4 +40,7 @@ internal sealed class LogoutTokenReplayGuard
         _seen[jwtId] = keepUntil;
         return true;
     }
+
+    /// <summary>Forgets a token id, so the same token is accepted again (its logout failed after it was accepted).</summary>
+    public void Forget(string jwtId) => _seen.Remove(jwtId);
 }

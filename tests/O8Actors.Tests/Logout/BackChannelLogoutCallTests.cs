@@ -57,6 +57,25 @@ public sealed class BackChannelLogoutCallTests : TestKit
     }
 
     [Fact]
+    public async Task A_logout_that_fails_after_its_token_was_accepted_leaves_the_token_unspent()
+    {
+        var providers = CreateTestProbe();
+        var accounts = CreateTestProbe();
+
+        var failing = RunAsync(providers, accounts);
+        var validate = providers.ExpectMsg<ValidateLogoutToken>();
+        providers.Reply(new LogoutTokenAccepted(validate.RequestId, Token));
+        accounts.ExpectMsg<AcceptLogoutToken>();
+        accounts.Reply(new LogoutTokenAcceptance(true));
+        accounts.ExpectMsg<SignOut>();
+        accounts.Reply(new Akka.Actor.Status.Failure(new InvalidOperationException("the store is down")));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
+        // The provider may post it again and have it carried out.
+        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1"), accounts.ExpectMsg<ForgetLogoutToken>());
+    }
+
+    [Fact]
     public async Task An_accepted_token_signs_out_the_user_it_names()
     {
         var providers = CreateTestProbe();
@@ -73,5 +92,6 @@ public sealed class BackChannelLogoutCallTests : TestKit
 
         var result = await running.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal([signOut.Account], result.SignedOut.Select(r => r.Account));
+        accounts.ExpectNoMsg(Short); // spent: not forgotten
     }
 }

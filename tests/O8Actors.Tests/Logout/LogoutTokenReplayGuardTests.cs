@@ -25,6 +25,19 @@ public sealed class LogoutTokenReplayGuardTests
     }
 
     [Fact]
+    public void A_forgotten_token_is_accepted_again()
+    {
+        var guard = new LogoutTokenReplayGuard();
+        var keepUntil = Issued.AddMinutes(12);
+        Assert.True(guard.TryAccept("jti-1", keepUntil, Issued));
+
+        guard.Forget("jti-1");
+
+        Assert.True(guard.TryAccept("jti-1", keepUntil, Issued.AddSeconds(1)));
+        Assert.False(guard.TryAccept("jti-1", keepUntil, Issued.AddSeconds(2)));
+    }
+
+    [Fact]
     public void A_token_without_exp_is_held_for_the_two_minutes_it_is_accepted_after_its_iat_plus_the_margin()
     {
         var token = new LogoutToken("https://issuer.test", null, "sid-1", "jti-1", Issued, null);
