@@ -1,3 +1,4 @@
+using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
 using O8Actors.Logout;
@@ -7,8 +8,9 @@ namespace O8Actors.Tests.Logout;
 
 /// <summary>
 /// One back-channel logout's steps with probes as the provider registry and the accounts' side: nobody is signed out
-/// before the token's <c>jti</c> is accepted, a replay stops there, and a replay check that does not answer fails as
-/// <see cref="BackChannelLogoutFailure.Failed"/> (the caller's 400), not as a raw timeout.
+/// before the token's <c>jti</c> is accepted, a replay stops there, a replay check that does not answer fails as
+/// <see cref="BackChannelLogoutFailure.Failed"/> (the caller's 400) rather than a raw timeout, and a logout that fails
+/// after its token was accepted leaves the token unspent.
 /// </summary>
 public sealed class BackChannelLogoutCallTests : TestKit
 {
@@ -16,82 +18,74 @@ public sealed class BackChannelLogoutCallTests : TestKit
     private static readonly LogoutToken Token = new("https://issuer.test", "alice", null, "jti-1",
         new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero), null);
 
-    private Task<BackChannelLogoutResult> RunAsync(Akka.TestKit.TestProbe providers, Akka.TestKit.TestProbe accounts) =>
-        BackChannelLogoutCall.RunAsync(providers.Ref, accounts.Ref, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), Short,
+    private readonly TestProbe _providers;
+    private readonly TestProbe _accounts;
+
+    public BackChannelLogoutCallTests()
+    {
+        _providers = CreateTestProbe();
+        _accounts = CreateTestProbe();
+    }
+
+    /// <summary>Starts the logout; the provider has validated the token once this returns, and its jti is being checked.</summary>
+    private Task<BackChannelLogoutResult> StartValidated(out AcceptLogoutToken check)
+    {
+        var running = BackChannelLogoutCall.RunAsync(_providers.Ref, _accounts.Ref, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), Short,
             "sandbox", "the-logout-token", CancellationToken.None);
+        var validate = _providers.ExpectMsg<ValidateLogoutToken>();
+        _providers.Reply(new LogoutTokenAccepted(validate.RequestId, Token));
+        check = _accounts.ExpectMsg<AcceptLogoutToken>();
+        return running;
+    }
 
     [Fact]
     public async Task The_jti_is_accepted_before_anyone_is_signed_out_and_a_replay_signs_nobody_out()
     {
-        var providers = CreateTestProbe();
-        var accounts = CreateTestProbe();
-
-        var replayed = RunAsync(providers, accounts);
-        var validate = providers.ExpectMsg<ValidateLogoutToken>();
-        providers.Reply(new LogoutTokenAccepted(validate.RequestId, Token));
-        var accept = accounts.ExpectMsg<AcceptLogoutToken>();
-        Assert.Equal(("sandbox", "jti-1", LogoutTokenReplayGuard.KeepUntil(Token)), (accept.Provider, accept.JwtId, accept.KeepUntil));
-        accounts.Reply(new LogoutTokenAcceptance(false));
+        var replayed = StartValidated(out var check);
+        Assert.Equal(("sandbox", "jti-1", LogoutTokenReplayGuard.KeepUntil(Token)), (check.Provider, check.JwtId, check.KeepUntil));
+        _accounts.Reply(new LogoutTokenAcceptance(false));
 
         var error = await Assert.ThrowsAsync<BackChannelLogoutException>(() => replayed);
         Assert.Equal(BackChannelLogoutFailure.Replayed, error.Failure);
-        accounts.ExpectNoMsg(Short); // no SignOut
+        _accounts.ExpectNoMsg(Short); // no SignOut
     }
 
     [Fact]
     public async Task A_replay_check_that_does_not_answer_fails_the_logout_and_signs_nobody_out()
     {
-        var providers = CreateTestProbe();
-        var accounts = CreateTestProbe();
-
-        var unanswered = RunAsync(providers, accounts);
-        var validate = providers.ExpectMsg<ValidateLogoutToken>();
-        providers.Reply(new LogoutTokenAccepted(validate.RequestId, Token));
-        accounts.ExpectMsg<AcceptLogoutToken>();
+        var unanswered = StartValidated(out _);
 
         var error = await Assert.ThrowsAsync<BackChannelLogoutException>(() => unanswered);
         Assert.Equal(BackChannelLogoutFailure.Failed, error.Failure);
         Assert.Contains("already accepted", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("the-logout-token", error.ToString(), StringComparison.Ordinal);
-        accounts.ExpectNoMsg(Short);
+        _accounts.ExpectNoMsg(Short);
     }
 
     [Fact]
     public async Task A_logout_that_fails_after_its_token_was_accepted_leaves_the_token_unspent()
     {
-        var providers = CreateTestProbe();
-        var accounts = CreateTestProbe();
-
-        var failing = RunAsync(providers, accounts);
-        var validate = providers.ExpectMsg<ValidateLogoutToken>();
-        providers.Reply(new LogoutTokenAccepted(validate.RequestId, Token));
-        accounts.ExpectMsg<AcceptLogoutToken>();
-        accounts.Reply(new LogoutTokenAcceptance(true));
-        accounts.ExpectMsg<SignOut>();
-        accounts.Reply(new Akka.Actor.Status.Failure(new InvalidOperationException("the store is down")));
+        var failing = StartValidated(out _);
+        _accounts.Reply(new LogoutTokenAcceptance(true));
+        _accounts.ExpectMsg<SignOut>();
+        _accounts.Reply(new Akka.Actor.Status.Failure(new InvalidOperationException("the store is down")));
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
         // The provider may post it again and have it carried out.
-        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1"), accounts.ExpectMsg<ForgetLogoutToken>());
+        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1"), _accounts.ExpectMsg<ForgetLogoutToken>());
     }
 
     [Fact]
     public async Task An_accepted_token_signs_out_the_user_it_names()
     {
-        var providers = CreateTestProbe();
-        var accounts = CreateTestProbe();
-
-        var running = RunAsync(providers, accounts);
-        var validate = providers.ExpectMsg<ValidateLogoutToken>();
-        providers.Reply(new LogoutTokenAccepted(validate.RequestId, Token));
-        accounts.ExpectMsg<AcceptLogoutToken>();
-        accounts.Reply(new LogoutTokenAcceptance(true));
-        var signOut = accounts.ExpectMsg<SignOut>();
+        var running = StartValidated(out _);
+        _accounts.Reply(new LogoutTokenAcceptance(true));
+        var signOut = _accounts.ExpectMsg<SignOut>();
         Assert.Equal(new OAuthAccount("sandbox", "alice"), signOut.Account);
-        accounts.Reply(new SignOutResult(signOut.Account, RevocationOutcome.Revoked));
+        _accounts.Reply(new SignOutResult(signOut.Account, RevocationOutcome.Revoked));
 
         var result = await running.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal([signOut.Account], result.SignedOut.Select(r => r.Account));
-        accounts.ExpectNoMsg(Short); // spent: not forgotten
+        _accounts.ExpectNoMsg(Short); // spent: not forgotten
     }
 }
