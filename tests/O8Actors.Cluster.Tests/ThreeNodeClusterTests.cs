@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Akka.Actor;
 using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Cluster.Tests.Support;
 using O8Actors.Hosting;
@@ -137,6 +138,28 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
         // Another token of the same provider is not held back by the first one's check.
         var other = cluster.Nodes.Sandbox.CreateLogoutToken(cluster.Nodes.ClientId, "replayed-user", "sid-other");
         Assert.Equal("sid-other", (await On(2).HandleBackChannelLogoutAsync(ThreeNodesBehindProxy.OidcProvider, other, ct).WaitAsync(TimeSpan.FromSeconds(30), ct)).Token.SessionId);
+    }
+
+    [Fact]
+    public async Task A_logout_token_forgotten_after_a_failed_logout_is_accepted_again_on_any_node()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        async Task<IActorRef> AccountsOf(int node) =>
+            (await cluster.Apps[node].Services.GetRequiredService<O8Actors.Hosting.O8Runtime>().WhenStarted.WaitAsync(TimeSpan.FromSeconds(30), ct)).Actors.Accounts;
+        var check = new O8Actors.Logout.AcceptLogoutToken(ThreeNodesBehindProxy.OidcProvider, "jti-forgotten", DateTimeOffset.UtcNow.AddMinutes(12));
+        async Task<bool> AcceptedOn(int node) =>
+            (await (await AccountsOf(node)).Ask<O8Actors.Logout.LogoutTokenAcceptance>(check, TimeSpan.FromSeconds(10), ct)).Accepted;
+
+        Assert.True(await AcceptedOn(0));
+        Assert.False(await AcceptedOn(1));
+
+        // Node 2's logout of it failed: it forgets the token for the whole cluster.
+        (await AccountsOf(2)).Tell(new O8Actors.Logout.ForgetLogoutToken(ThreeNodesBehindProxy.OidcProvider, "jti-forgotten"));
+
+        // The forget and the checks travel from different nodes: wait until a check finds it gone (and spends it again).
+        await O8Actors.TestSupport.Eventually.AssertAsync(async () => Assert.True(await AcceptedOn(1), "the forgotten token is accepted again"),
+            TimeSpan.FromSeconds(10));
+        Assert.False(await AcceptedOn(2));
     }
 
     [Fact]
