@@ -133,27 +133,24 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     /// </summary>
     private void AcceptLogoutToken(Logout.AcceptLogoutToken msg)
     {
-        if (_routed)
-        {
-            if (_region is null) Stash.Stash();
-            else _region.Forward(msg);
-            return;
-        }
-
+        if (ForwardedToCluster(msg)) return;
         if (!_logoutTokens.TryGetValue(msg.Provider, out var guard)) _logoutTokens.Add(msg.Provider, guard = new Logout.LogoutTokenReplayGuard());
         Sender.Tell(new Logout.LogoutTokenAcceptance(guard.TryAccept(msg.JwtId, msg.KeepUntil, Context.System.Scheduler.Now)));
     }
 
     private void ForgetLogoutToken(Logout.ForgetLogoutToken msg)
     {
-        if (_routed)
-        {
-            if (_region is null) Stash.Stash();
-            else _region.Forward(msg);
-            return;
-        }
-
+        if (ForwardedToCluster(msg)) return;
         if (_logoutTokens.TryGetValue(msg.Provider, out var guard)) guard.Forget(msg.JwtId);
+    }
+
+    /// <summary>Routed (a cluster): the message goes to the node's gateway, or waits here until it is known; true then.</summary>
+    private bool ForwardedToCluster(object message)
+    {
+        if (!_routed) return false;
+        if (_region is null) Stash.Stash();
+        else _region.Forward(message);
+        return true;
     }
 
     private IActorRef Of(OAuthAccount account)
