@@ -65,6 +65,15 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         Become(WaitingForNode);
     }
 
+    /// <summary>
+    /// The login's actor is stopped when it throws, never restarted (Akka's default for a child): a new incarnation would
+    /// mint a new state, announce a second authorize URL and leave the browser's redirect refused. Its watch (below)
+    /// reports the login as failed.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => StopLogin;
+
+    private static readonly SupervisorStrategy StopLogin = new OneForOneStrategy(_ => Directive.Stop);
+
     /// <inheritdoc />
     protected override void PostStop()
     {

@@ -91,4 +91,29 @@ public sealed class LoginEntityTests : Akka.TestKit.Xunit.TestKit
         providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct); // no exchange
         ExpectMsg<Passivate>(cancellationToken: Ct);
     }
+
+    [Fact]
+    public void A_login_whose_actor_throws_ends_as_failed_once_and_is_not_run_again()
+    {
+        var entityId = LoginEntityIds.Mint();
+        var (entity, providers) = Entity(entityId);
+        var gateway = CreateTestProbe();
+        var (secret, binding) = _verifier.Create();
+        entity.Tell(BeginLogin.For(entityId, "login-1", "sandbox", AuthorizationRequest.Default, binding, gateway));
+        var prepare = providers.ExpectMsg<PrepareAuthorization>(cancellationToken: Ct);
+        // A bug stands in here: an answer without the provider's descriptor makes the callback's issuer check throw.
+        providers.Reply(new AuthorizationPrepared("login-1", new Uri("https://sandbox.example/authorize"), null!, new Uri(Redirect + "/sandbox")));
+        gateway.ExpectMsg<LoginUrlReady>(cancellationToken: Ct);
+
+        var browser = CreateTestProbe();
+        entity.Tell(new RoutedCallback(entityId, prepare.State, "code", null, null, null, null,
+            new Dictionary<string, string> { ["login-1"] = secret }), browser);
+
+        var ended = gateway.ExpectMsg<LoginEnded>(cancellationToken: Ct);
+        Assert.Equal(LoginFailure.Internal, Assert.IsType<LoginFailed>(ended.Outcome.ToOutcome()).Failure);
+        // Restarted, the login would have asked for a second authorize URL under a new state, and announced it.
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(300), Ct);
+        gateway.ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
+        ExpectMsg<Passivate>(cancellationToken: Ct);
+    }
 }

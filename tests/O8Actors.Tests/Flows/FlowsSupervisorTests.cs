@@ -71,6 +71,34 @@ public sealed class FlowsSupervisorTests : TestKit
     }
 
     [Fact]
+    public async Task A_flow_that_throws_is_stopped_not_restarted_and_its_caller_gets_one_failure()
+    {
+        var completion = NewCompletion();
+        var flow = Start("f1", completion);
+        Watch(flow);
+        var redirectUri = new Uri("http://127.0.0.1:41539/");
+        _listener.Send(flow, new StateRegistered("f1", redirectUri));
+        _providers.ExpectMsg<PrepareAuthorization>(Wait);
+        // A bug stands in here: an answer without the provider's descriptor makes the callback's issuer check throw.
+        _providers.Reply(new AuthorizationPrepared("f1", new Uri("https://provider.example/authorize"), null!, redirectUri));
+
+        var browser = CreateTestProbe();
+        var outcome = await EventFilter.Error(contains: "stopped without an outcome").ExpectAsync(1, async () =>
+        {
+            flow.Tell(new AuthorizationCallback("f1", "code", null, null, null), browser);
+            return Assert.IsType<LoginFailed>(await completion.Task.WaitAsync(Wait));
+        });
+
+        Assert.Equal(LoginFailure.Internal, outcome.Failure);
+        Assert.Equal(CallbackPages.LoginGone, browser.ExpectMsg<CallbackResponse>(Wait));
+        ExpectTerminated(flow);
+        // A restart would have run the login again under a new state: it would register that state with the listener.
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(0, (await _supervisor.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, Wait)).Count);
+    }
+
+    [Fact]
     public async Task A_flow_that_ends_normally_is_reported_once_even_though_its_stop_follows()
     {
         var completion = NewCompletion();
