@@ -280,7 +280,12 @@ internal sealed class LoginClient : IOAuthLogins
     /// A copy of the caller's collections: the login reads its scopes and parameters later, on another thread, and a
     /// caller reusing or changing its list in the meantime must not change a login already running.
     /// </summary>
-    internal static AuthorizationRequest Snapshot(AuthorizationRequest request) => request with
+    /// <remarks>
+    /// A request without collections is immutable as it is, and is kept (the common case, <see cref="AuthorizationRequest.Default"/>):
+    /// a copy would be one more object for every waiting login to hold.
+    /// </remarks>
+    internal static AuthorizationRequest Snapshot(AuthorizationRequest request) =>
+        request is { Scopes: null, AcrValues: null, ExtraParameters: null } ? request : request with
     {
         Scopes = request.Scopes is null ? null : Array.AsReadOnly(request.Scopes.ToArray()),
         AcrValues = request.AcrValues is null ? null : Array.AsReadOnly(request.AcrValues.ToArray()),

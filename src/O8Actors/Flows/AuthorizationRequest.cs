@@ -59,7 +59,7 @@ public sealed record AuthorizationRequest(
 
     /// <summary>The extra parameters, never null.</summary>
     public IReadOnlyDictionary<string, string> Parameters =>
-        ExtraParameters ?? new Dictionary<string, string>();
+        ExtraParameters ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
 
     /// <summary>Throws for a request no login can run (a timeout that is not positive, a step-up asked wrongly: <see cref="StepUp"/>).</summary>
     internal static void ThrowIfInvalid(AuthorizationRequest request, string paramName)
