@@ -65,14 +65,8 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         Become(WaitingForNode);
     }
 
-    /// <summary>
-    /// The login's actor is stopped when it throws, never restarted (Akka's default for a child): a new incarnation would
-    /// mint a new state, announce a second authorize URL and leave the browser's redirect refused. Its watch (below)
-    /// reports the login as failed.
-    /// </summary>
-    protected override SupervisorStrategy SupervisorStrategy() => StopLogin;
-
-    private static readonly SupervisorStrategy StopLogin = new OneForOneStrategy(_ => Directive.Stop);
+    /// <summary>The login's actor is stopped when it throws (<see cref="FlowActor.ParentStrategy"/>); its watch (below) reports it.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => FlowActor.ParentStrategy;
 
     /// <inheritdoc />
     protected override void PostStop()

@@ -82,6 +82,14 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private static readonly Props DefaultTemplate = Akka.Actor.Props.CreateBy(TemplateProducer.Instance);
 
     /// <summary>
+    /// How a login's parent (the supervisor, or a cluster login's entity) supervises it: stopped when it throws, never
+    /// restarted, unlike Akka's default. A new incarnation would mint a new state and announce a second authorize URL,
+    /// the browser's redirect with the first state would be refused, and the login would hang until its deadline. The
+    /// parent's watch then reports the login as failed.
+    /// </summary>
+    internal static readonly SupervisorStrategy ParentStrategy = new OneForOneStrategy(_ => Directive.Stop);
+
+    /// <summary>
     /// One login's props: a copy of its supervisor's template (its deployment, no new one) that constructs the login's
     /// actor directly.
     /// </summary>

@@ -85,10 +85,10 @@ internal sealed class FlowsSupervisor : ReceiveActor
     }
 
     /// <summary>
-    /// A flow actor that throws is stopped, never restarted: a restart would mint a new state and lose the login. Its
+    /// A login that throws is stopped (<see cref="FlowActor.ParentStrategy"/>), and so is a sign-out's step. The login's
     /// caller still gets an outcome: each login is watched, and one that stops without reporting is reported as failed.
     /// </summary>
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+    protected override SupervisorStrategy SupervisorStrategy() => FlowActor.ParentStrategy;
 
     /// <inheritdoc />
     protected override void PreStart() =>
