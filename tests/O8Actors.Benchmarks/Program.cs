@@ -32,7 +32,8 @@ if (cli.Has("help"))
         dotnet run -c Release --project tests/O8Actors.Benchmarks -- [options]
           --quick                   a smoke run of a few minutes: N=200, concurrency 16,64, pending 1k,5k, warm-up capped at 2,000
           --n 2000                  logins (or requests) per row
-          --repeat 1                runs of each row; the median run by logins/s is reported, with the range
+          --repeat 1                rounds (every row once per round); each row's median run by logins/s is reported with the range,
+                                    and the targets compare rows within each round
           --concurrency 1,16,64,256 concurrency levels
           --rows o8,ceiling,oidc,pending   which kinds of row to run (o8-http: only O8Actors' http row)
           --pending 1000,10000,100000      pending-login checkpoints
@@ -66,47 +67,68 @@ await driver.StartAsync();
 var rows = new List<Row>();
 var clock = System.Diagnostics.Stopwatch.StartNew();
 
-// Each row runs --repeat times and the median run by logins/s is kept, with the range shown: on a 2-CPU machine
-// shared by the driver and the measured process single runs move by ±15% or more.
-async Task Measure(Func<Task<Row>> run, bool once = false)
-{
-    var runs = new List<Row>();
-    for (var k = 0; k < (once ? 1 : repeat); k++) runs.Add(await run());
-    var row = runs.Count == 1 ? runs[0] : runs.OrderBy(r => r.PerSecond).ElementAt(runs.Count / 2) with { Runs = runs };
-    rows.Add(row);
-    Console.WriteLine(Table.Line(row));
-}
+// The rows run in rounds (every row once per round, --repeat rounds), and each row keeps its median run by logins/s
+// with the range shown: on a 2-CPU machine shared by the driver and the measured process single runs move by ±15% or
+// more, and the machine drifts over minutes, so a row compared with another (O8Actors with its ceiling, with the best
+// peer) is compared within the same round, run minutes apart rather than a whole row's repeats apart.
+var planned = new List<Func<Task<Row>>>();
 
 // The driver (browser + authorization server) shares the CPUs with every measured process: bring its own code to
 // tier 1 first, so its JIT does not slow the first rows.
 await driver.O8Async("driver warm-up", "http", "rsa", Math.Min(n, 2000), Math.Min(64, levels.Max()));
-Console.WriteLine(Table.Header);
 foreach (var c in levels)
 {
     if (kinds.Contains("o8"))
     {
-        await Measure(() => driver.O8Async("O8Actors https (mkcert RSA-2048)", "https", "rsa", n, c));
-        await Measure(() => driver.O8Async("O8Actors https (mkcert ECDSA P-256)", "https", "ecdsa", n, c));
+        planned.Add(() => driver.O8Async("O8Actors https (mkcert RSA-2048)", "https", "rsa", n, c));
+        planned.Add(() => driver.O8Async("O8Actors https (mkcert ECDSA P-256)", "https", "ecdsa", n, c));
     }
 
     if (kinds.Contains("o8") || kinds.Contains("o8-http"))
-        await Measure(() => driver.O8Async("O8Actors http", "http", "rsa", n, c));
+        planned.Add(() => driver.O8Async("O8Actors http", "http", "rsa", n, c));
 
     if (kinds.Contains("ceiling"))
     {
-        await Measure(() => driver.CeilingAsync("Bare Kestrel https (RSA-2048)", "https", "rsa", n, c));
-        await Measure(() => driver.CeilingAsync("Bare Kestrel https (ECDSA P-256)", "https", "ecdsa", n, c));
-        await Measure(() => driver.CeilingAsync("Bare Kestrel http", "http", "rsa", n, c));
+        planned.Add(() => driver.CeilingAsync("Bare Kestrel https (RSA-2048)", "https", "rsa", n, c));
+        planned.Add(() => driver.CeilingAsync("Bare Kestrel https (ECDSA P-256)", "https", "ecdsa", n, c));
+        planned.Add(() => driver.CeilingAsync("Bare Kestrel http", "http", "rsa", n, c));
     }
 
     if (kinds.Contains("oidc"))
     {
-        await Measure(() => driver.OidcClientAsync("OidcClient 7.1.1 + HttpListener (http)", "httplistener", n, c));
-        await Measure(() => driver.OidcClientAsync("OidcClient 7.1.1 + Kestrel per login (http)", "kestrel", n, c));
+        planned.Add(() => driver.OidcClientAsync("OidcClient 7.1.1 + HttpListener (http)", "httplistener", n, c));
+        planned.Add(() => driver.OidcClientAsync("OidcClient 7.1.1 + Kestrel per login (http)", "kestrel", n, c));
     }
 }
 
-if (kinds.Contains("pending")) await Measure(() => driver.PendingAsync(pending), once: true);
+Console.WriteLine(Table.Header);
+var runsOf = planned.Select(_ => new List<Row>()).ToArray();
+for (var round = 0; round < repeat; round++)
+{
+    if (repeat > 1) Console.WriteLine($"round {round + 1} of {repeat}");
+    for (var i = 0; i < planned.Count; i++)
+    {
+        var run = await planned[i]();
+        runsOf[i].Add(run);
+        Console.WriteLine(Table.Line(run));
+    }
+}
+
+// In the planned order, each row its median run by logins/s with every run (in round order) beside it.
+foreach (var runs in runsOf)
+    rows.Add(runs.Count == 1 ? runs[0] : runs.OrderBy(r => r.PerSecond).ElementAt(runs.Count / 2) with { Runs = runs });
+if (repeat > 1)
+{
+    Console.WriteLine("medians:");
+    foreach (var row in rows) Console.WriteLine(Table.Line(row));
+}
+
+if (kinds.Contains("pending"))
+{
+    var pendingRow = await driver.PendingAsync(pending);
+    rows.Add(pendingRow);
+    Console.WriteLine(Table.Line(pendingRow));
+}
 
 Console.WriteLine($"\n{rows.Count} rows in {clock.Elapsed.TotalMinutes:F1} min");
 Directory.CreateDirectory(outDir);

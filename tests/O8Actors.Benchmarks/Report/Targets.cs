@@ -18,8 +18,13 @@ internal static class Targets
         if (o8Http is not null)
             yield return ("O8 http CPU per login ≤ 0.5 ms (concurrency " + top + ")", $"{F(o8Http.CpuMsPerLogin)} ms", o8Http.CpuMsPerLogin <= 0.5);
         if (o8Http is not null && peer is not null)
-            yield return ($"O8 http logins/s ≥ 2.5× the best peer ({peer.Name}) at concurrency {top}",
-                $"{o8Http.PerSecond:F0} vs {peer.PerSecond:F0} = {F(o8Http.PerSecond / peer.PerSecond)}×", o8Http.PerSecond >= 2.5 * peer.PerSecond);
+        {
+            // Within each round, against that round's best peer; met on the median of the rounds' ratios.
+            var peerRows = rows.Where(r => r.Kind == "oidc" && r.Concurrency == top).ToArray();
+            var ratios = RoundRatios(o8Http, k => peerRows.Max(p => RunsOf(p)[k].PerSecond), peerRows);
+            yield return ($"O8 http logins/s ≥ 2.5× the best peer of the same round at concurrency {top}",
+                $"{o8Http.PerSecond:F0} vs {peer.PerSecond:F0} ({peer.Name}) on the medians{PerRound(ratios)}", Median(ratios) >= 2.5);
+        }
         if (o8Http is not null && peer is not null && !double.IsNaN(o8Http.DriverCpuMsPerLogin))
         {
             // The driver and the measured process share the machine's CPUs, so CPU per login bounds logins/s.
@@ -33,8 +38,11 @@ internal static class Targets
             var o8 = Find("o8", $"O8Actors https (mkcert {cert})", top);
             var ceiling = Find("ceiling", $"Bare Kestrel https ({cert})", top);
             if (o8 is not null && ceiling is not null)
-                yield return ($"O8 https ({label}) logins/s ≥ 0.9× the ceiling's requests/s, concurrency {top}",
-                    $"{o8.PerSecond:F0} vs {ceiling.PerSecond:F0} = {F(o8.PerSecond / ceiling.PerSecond)}×", o8.PerSecond >= 0.9 * ceiling.PerSecond);
+            {
+                var ratios = RoundRatios(o8, k => RunsOf(ceiling)[k].PerSecond, [ceiling]);
+                yield return ($"O8 https ({label}) logins/s ≥ 0.9× the ceiling's requests/s of the same round, concurrency {top}",
+                    $"{o8.PerSecond:F0} vs {ceiling.PerSecond:F0} on the medians{PerRound(ratios)}", Median(ratios) >= 0.9);
+            }
         }
 
         if (rows.FirstOrDefault(r => r.Kind == "pending") is { Result.Extra: { } extra })
@@ -60,5 +68,29 @@ internal static class Targets
         if (peers.Length > 0)
             yield return ("The peers' rows (for comparison, not a target)",
                 $"{peers.Sum(r => r.FailedInAllRuns)} of {peers.Sum(r => r.N * (r.Runs?.Count ?? 1)):N0} logins failed", null);
+    }
+
+    /// <summary>A row's runs in round order (a row run once is its own one run).</summary>
+    private static IReadOnlyList<Row> RunsOf(Row row) => row.Runs ?? [row];
+
+    /// <summary>
+    /// <paramref name="ours"/>' logins/s over <paramref name="theirs"/>' in each round that every row ran (the rows run in
+    /// rounds, every row once per round, so a round's runs are minutes apart while a row's repeats are a round apart).
+    /// </summary>
+    private static double[] RoundRatios(Row ours, Func<int, double> theirs, IEnumerable<Row> others)
+    {
+        var rounds = others.Select(r => RunsOf(r).Count).Append(RunsOf(ours).Count).Min();
+        return Enumerable.Range(0, rounds).Select(k => RunsOf(ours)[k].PerSecond / theirs(k)).ToArray();
+    }
+
+    private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
+
+    /// <summary>", per round a×, b×, c× (median m×)", or "= r×" for a single round.</summary>
+    private static string PerRound(double[] ratios)
+    {
+        static string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+        return ratios.Length == 1
+            ? $" = {F(ratios[0])}×"
+            : $"; per round {string.Join(", ", ratios.Select(r => F(r) + "×"))} (median {F(Median(ratios))}×)";
     }
 }
