@@ -10,7 +10,6 @@ internal static class Targets
     {
         var top = levels.Max();
         Row? Find(string kind, string name, int c) => rows.FirstOrDefault(r => r.Kind == kind && r.Name == name && r.Concurrency == c);
-        string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
 
         var o8Http = Find("o8", "O8Actors http", top);
         // Issue 15: against the best peer of the same run, whichever variant that is.
@@ -20,8 +19,7 @@ internal static class Targets
         if (o8Http is not null && peer is not null)
         {
             // Within each round, against that round's best peer; met on the median of the rounds' ratios.
-            var peerRows = rows.Where(r => r.Kind == "oidc" && r.Concurrency == top).ToArray();
-            var ratios = RoundRatios(o8Http, k => peerRows.Max(p => RunsOf(p)[k].PerSecond), peerRows);
+            var ratios = RoundRatios(o8Http, rows.Where(r => r.Kind == "oidc" && r.Concurrency == top).ToArray());
             yield return ($"O8 http logins/s ≥ 2.5× the best peer of the same round at concurrency {top}",
                 $"{o8Http.PerSecond:F0} vs {peer.PerSecond:F0} ({peer.Name}) on the medians{PerRound(ratios)}", Median(ratios) >= 2.5);
         }
@@ -39,7 +37,7 @@ internal static class Targets
             var ceiling = Find("ceiling", $"Bare Kestrel https ({cert})", top);
             if (o8 is not null && ceiling is not null)
             {
-                var ratios = RoundRatios(o8, k => RunsOf(ceiling)[k].PerSecond, [ceiling]);
+                var ratios = RoundRatios(o8, [ceiling]);
                 yield return ($"O8 https ({label}) logins/s ≥ 0.9× the ceiling's requests/s of the same round, concurrency {top}",
                     $"{o8.PerSecond:F0} vs {ceiling.PerSecond:F0} on the medians{PerRound(ratios)}", Median(ratios) >= 0.9);
             }
@@ -74,23 +72,22 @@ internal static class Targets
     private static IReadOnlyList<Row> RunsOf(Row row) => row.Runs ?? [row];
 
     /// <summary>
-    /// <paramref name="ours"/>' logins/s over <paramref name="theirs"/>' in each round that every row ran (the rows run in
-    /// rounds, every row once per round, so a round's runs are minutes apart while a row's repeats are a round apart).
+    /// <paramref name="ours"/>' logins/s over the best of <paramref name="theirs"/> in each round that every row ran (the
+    /// rows run in rounds, every row once per round, so a round's runs are minutes apart while a row's repeats are a
+    /// round apart).
     /// </summary>
-    private static double[] RoundRatios(Row ours, Func<int, double> theirs, IEnumerable<Row> others)
+    private static double[] RoundRatios(Row ours, IReadOnlyList<Row> theirs)
     {
-        var rounds = others.Select(r => RunsOf(r).Count).Append(RunsOf(ours).Count).Min();
-        return Enumerable.Range(0, rounds).Select(k => RunsOf(ours)[k].PerSecond / theirs(k)).ToArray();
+        var rounds = theirs.Select(r => RunsOf(r).Count).Append(RunsOf(ours).Count).Min();
+        return Enumerable.Range(0, rounds).Select(k => RunsOf(ours)[k].PerSecond / theirs.Max(r => RunsOf(r)[k].PerSecond)).ToArray();
     }
 
     private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
 
     /// <summary>", per round a×, b×, c× (median m×)", or "= r×" for a single round.</summary>
-    private static string PerRound(double[] ratios)
-    {
-        static string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
-        return ratios.Length == 1
-            ? $" = {F(ratios[0])}×"
-            : $"; per round {string.Join(", ", ratios.Select(r => F(r) + "×"))} (median {F(Median(ratios))}×)";
-    }
+    private static string PerRound(double[] ratios) => ratios.Length == 1
+        ? $" = {F(ratios[0])}×"
+        : $"; per round {string.Join(", ", ratios.Select(r => F(r) + "×"))} (median {F(Median(ratios))}×)";
+
+    private static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
 }
