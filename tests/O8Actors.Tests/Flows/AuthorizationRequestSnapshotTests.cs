@@ -13,7 +13,17 @@ public sealed class AuthorizationRequestSnapshotTests
 
         Assert.Same(request, LoginClient.Snapshot(request));
         Assert.Same(AuthorizationRequest.Default, LoginClient.Snapshot(AuthorizationRequest.Default));
+    }
+
+    [Fact]
+    public void A_request_without_extra_parameters_reads_one_shared_empty_list_not_a_new_one_each_time()
+    {
+        var request = new AuthorizationRequest(["openid"]);
+
         Assert.Empty(request.Parameters);
+        // Read per login (the authorize URL, the step-up checks): a new dictionary each time was garbage on every login.
+        Assert.Same(request.Parameters, AuthorizationRequest.Default.Parameters);
+        Assert.Same(request.Parameters, request.Parameters);
     }
 
     [Fact]
