@@ -27,11 +27,15 @@ public sealed class BackChannelLogoutCallTests : TestKit
         _accounts = CreateTestProbe();
     }
 
-    /// <summary>Starts the logout; the provider has validated the token once this returns, and its jti is being checked.</summary>
-    private Task<BackChannelLogoutResult> StartValidated(out AcceptLogoutToken check)
+    /// <summary>
+    /// Starts the logout; the provider has validated the token once this returns, and its jti is being checked. The check
+    /// waits <paramref name="checkTimeout"/> for its answer (default 5 s: a test that answers it must not race a short
+    /// timeout on a busy machine).
+    /// </summary>
+    private Task<BackChannelLogoutResult> StartValidated(out AcceptLogoutToken check, TimeSpan? checkTimeout = null)
     {
-        var running = BackChannelLogoutCall.RunAsync(_providers.Ref, _accounts.Ref, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), Short,
-            "sandbox", "the-logout-token", CancellationToken.None);
+        var running = BackChannelLogoutCall.RunAsync(_providers.Ref, _accounts.Ref, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5),
+            checkTimeout ?? TimeSpan.FromSeconds(5), "sandbox", "the-logout-token", CancellationToken.None);
         var validate = _providers.ExpectMsg<ValidateLogoutToken>();
         _providers.Reply(new LogoutTokenAccepted(validate.RequestId, Token));
         check = _accounts.ExpectMsg<AcceptLogoutToken>();
@@ -53,7 +57,7 @@ public sealed class BackChannelLogoutCallTests : TestKit
     [Fact]
     public async Task A_replay_check_that_does_not_answer_fails_the_logout_and_signs_nobody_out()
     {
-        var unanswered = StartValidated(out _);
+        var unanswered = StartValidated(out _, checkTimeout: Short);
 
         var error = await Assert.ThrowsAsync<BackChannelLogoutException>(() => unanswered);
         Assert.Equal(BackChannelLogoutFailure.Failed, error.Failure);
