@@ -376,7 +376,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
         _refreshId = $"refresh-{_generation}-{FlowSecrets.RandomToken(6)}";
         var scopes = _waiters.Select(w => w.Request.Scopes).FirstOrDefault(s => s is { Count: > 0 });
-        _providers.Tell(new RefreshTokens(_account.Provider, _refreshId, _current.Tokens.RefreshToken!, scopes, _current.Tokens.DpopKey));
+        _providers.Tell(new RefreshTokens(_account.Provider, _refreshId, _current.Tokens.RefreshToken!, scopes, _current.Tokens.DpopKey)
+            { PreviousIdToken = _current.Tokens.IdTokenClaims });
     }
 
     private void Save(TokenSet tokens, long expectedVersion)

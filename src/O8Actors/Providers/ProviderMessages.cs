@@ -123,6 +123,12 @@ internal sealed record CodeExchangeFailed(string LoginId, LoginFailure Failure, 
 /// <summary>Refreshes a token; answered with <see cref="CodeExchanged"/> or <see cref="CodeExchangeFailed"/> (LoginId = <paramref name="RequestId"/>).</summary>
 internal sealed record RefreshTokens(string Provider, string RequestId, string RefreshToken, IReadOnlyList<string>? Scopes, Dpop.DpopKey? DpopKey = null)
 {
+    /// <summary>
+    /// The claims of the account's current ID token, when it has validated ones: a refreshed ID token must name the same
+    /// issuer and subject (OpenID Connect Core 1.0 section 12.2), checked by the provider actor whatever the strategy.
+    /// </summary>
+    public IdTokenClaims? PreviousIdToken { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"RefreshTokens {{ Provider = {Provider}, RequestId = {RequestId} }}";
 }

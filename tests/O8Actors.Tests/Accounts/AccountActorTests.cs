@@ -240,6 +240,34 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task A_refresh_whose_id_token_names_another_user_fails_and_the_account_keeps_its_tokens()
+    {
+        var strategy = NewStrategy();
+        var store = new InMemoryTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        strategy.RefreshSubject = "alice";
+        Assert.Equal(("at-2", "alice"), await Forced());
+
+        // The provider's refresh answer carries an ID token for another user (OpenID Connect Core 1.0 section 12.2).
+        strategy.RefreshSubject = "mallory";
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(Forced);
+
+        Assert.Contains("(sub)", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("mallory", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("rt-", error.Message, StringComparison.Ordinal);
+        var stored = (await store.LoadAsync(Alice))!.Tokens;
+        Assert.Equal(("at-2", "alice"), (stored.AccessToken, stored.IdTokenClaims?.Subject));
+        Assert.Equal(2, strategy.Refreshes);
+
+        async Task<(string, string?)> Forced()
+        {
+            var token = await Get(accounts, Alice, new AccessTokenOptions(ForceRefresh: true));
+            return (token.Token, token.IdTokenSubject);
+        }
+    }
+
+    [Fact]
     public async Task A_refused_refresh_token_throws_InteractionRequiredException_without_the_token_in_the_message()
     {
         var strategy = NewStrategy();

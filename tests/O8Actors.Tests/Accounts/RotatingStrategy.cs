@@ -31,6 +31,9 @@ internal sealed class RotatingStrategy(string name, Func<DateTimeOffset> clock) 
     /// <summary>Revocations fail (the endpoint is down).</summary>
     public bool RevocationFails { get; set; }
 
+    /// <summary>The subject of the validated ID token a refresh returns; none when null.</summary>
+    public string? RefreshSubject { get; set; }
+
     /// <summary>Refresh requests received.</summary>
     public int Refreshes => Volatile.Read(ref _refreshes);
 
@@ -101,7 +104,7 @@ internal sealed class RotatingStrategy(string name, Func<DateTimeOffset> clock) 
             _spent.Add(context.RefreshToken);
         }
 
-        return Issue();
+        return Issue(RefreshSubject);
     }
 
     public override Task<bool> RevokeAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken)

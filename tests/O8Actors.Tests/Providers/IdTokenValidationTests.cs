@@ -390,6 +390,30 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_provider_actor_refuses_a_refreshed_id_token_for_another_user_or_issuer()
+    {
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(30)));
+        var strategy = Strategy();
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
+        _idToken = TestIdTokens.Mint(Claims(nonce: null), _signing); // sub user-42
+        IdTokenClaims Account(string subject, string issuer) => new(subject, issuer, [ClientId], Start, Start, null, null, []);
+
+        registry.Tell(new RefreshTokens(strategy.Name, "r-1", RefreshToken, null) { PreviousIdToken = Account("user-42", Issuer) });
+        Assert.Equal("user-42", ExpectMsg<CodeExchanged>(TimeSpan.FromSeconds(10)).Tokens.IdTokenClaims?.Subject);
+
+        registry.Tell(new RefreshTokens(strategy.Name, "r-2", RefreshToken, null) { PreviousIdToken = Account("user-7", Issuer) });
+        var otherUser = ExpectMsg<CodeExchangeFailed>(TimeSpan.FromSeconds(10));
+        Assert.Equal((LoginFailure.IdTokenInvalid, "r-2"), (otherUser.Failure, otherUser.LoginId));
+        Assert.Contains("(sub)", otherUser.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("user-", otherUser.Reason, StringComparison.Ordinal);
+
+        registry.Tell(new RefreshTokens(strategy.Name, "r-3", RefreshToken, null) { PreviousIdToken = Account("user-42", "https://other.example") });
+        var otherIssuer = ExpectMsg<CodeExchangeFailed>(TimeSpan.FromSeconds(10));
+        Assert.Equal(LoginFailure.IdTokenInvalid, otherIssuer.Failure);
+        Assert.Contains("(iss)", otherIssuer.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_nonce_goes_on_the_authorize_url_only_of_a_provider_that_validates_id_tokens()
     {
         var context = AuthorizeContext() with { Nonce = Nonce };
