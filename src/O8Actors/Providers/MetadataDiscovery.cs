@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Duende.IdentityModel.Client;
+using O8Actors.Callback;
 
 namespace O8Actors.Providers;
 
@@ -49,11 +50,11 @@ internal static class MetadataDiscovery
             {
                 // The document was found but is unsafe (for example an http endpoint off loopback): do not fall back.
                 throw new ProviderDiscoveryException(
-                    $"The metadata of provider '{provider}' at {candidate} was rejected: {document.Error}.");
+                    $"The metadata of provider '{provider}' at {candidate} was rejected: {ExternalText.Clean(document.Error, ExternalText.MaxTextLength)}.");
             }
             failures.Add(document.ErrorType == ResponseErrorType.Http
                 ? $"{candidate} answered HTTP {(int)document.HttpStatusCode}"
-                : $"{candidate}: {document.Error}");
+                : $"{candidate}: {ExternalText.Clean(document.Error, ExternalText.MaxTextLength)}");
         }
         throw new ProviderDiscoveryException(
             $"No usable metadata found for provider '{provider}' (issuer {issuer}): {string.Join("; ", failures)}.");
@@ -86,7 +87,7 @@ internal static class MetadataDiscovery
         if (!SameIssuer(published, issuer))
         {
             throw new IssuerMismatchException(
-                $"The metadata of provider '{provider}' at {source} names issuer '{published}', but the provider is configured " +
+                $"The metadata of provider '{provider}' at {source} names issuer '{ExternalText.Clean(published, ExternalText.MaxTextLength)}', but the provider is configured " +
                 $"with issuer '{issuer}'. They must be identical (RFC 8414 section 3.3, OpenID Connect Discovery section 4.3); " +
                 "a different issuer means the wrong server or a mix-up attack.");
         }

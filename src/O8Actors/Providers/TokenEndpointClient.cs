@@ -107,12 +107,13 @@ internal sealed class TokenEndpointClient
 
         if (!response.IsError) return;
         // Only the error code and the HTTP status: a description or body could echo the token back.
+        var error = ProviderText(response.Error, context.Token);
         var what = response.ErrorType == ResponseErrorType.Protocol
-            ? $"the provider answered {response.Error}"
+            ? $"the provider answered {error}"
             : response.ErrorType == ResponseErrorType.Http
                 ? $"the revocation endpoint answered HTTP {(int)response.HttpStatusCode}"
                 : $"the request failed ({response.Exception?.GetType().Name ?? response.ErrorType.ToString()})";
-        throw new TokenExchangeException($"The token revocation with provider '{_options.Name}' failed: {what}.", response.Error);
+        throw new TokenExchangeException($"The token revocation with provider '{_options.Name}' failed: {what}.", error);
     }
 
     /// <summary>Asks the device authorization endpoint for a device code (RFC 8628 section 3.1), authenticated as a token request.</summary>
@@ -144,12 +145,13 @@ internal sealed class TokenEndpointClient
         if (response.IsError)
         {
             // Only the error code and the HTTP status: the body is the provider's, and is not copied into messages.
+            var error = ProviderText(response.Error);
             var what = response.ErrorType == ResponseErrorType.Protocol
-                ? $"the provider answered {response.Error}"
+                ? $"the provider answered {error}"
                 : response.ErrorType == ResponseErrorType.Http
                     ? $"the device authorization endpoint answered HTTP {(int)response.HttpStatusCode}"
                     : $"the request failed ({response.Exception?.GetType().Name ?? response.ErrorType.ToString()})";
-            throw new TokenExchangeException($"The device authorization request to provider '{_options.Name}' failed: {what}.", response.Error);
+            throw new TokenExchangeException($"The device authorization request to provider '{_options.Name}' failed: {what}.", error);
         }
 
         if (string.IsNullOrEmpty(response.DeviceCode) || string.IsNullOrEmpty(response.UserCode))
@@ -241,20 +243,29 @@ internal sealed class TokenEndpointClient
         if (response.IsError)
         {
             // Only the error code and the HTTP status: the description may quote the parameters (state, challenge).
+            var error = ProviderText(response.Error);
             var what = response.ErrorType == ResponseErrorType.Protocol
-                ? $"the provider answered {response.Error}"
+                ? $"the provider answered {error}"
                 : response.ErrorType == ResponseErrorType.Http
                     ? $"the endpoint answered HTTP {(int)response.HttpStatusCode}"
                     : $"the request failed ({response.Exception?.GetType().Name ?? response.ErrorType.ToString()})";
             throw new TokenExchangeException(
                 $"The pushed authorization request (RFC 9126) to provider '{_options.Name}' failed: {what}. The login did not fall back to a plain authorize URL.",
-                response.Error);
+                error);
         }
 
         if (string.IsNullOrEmpty(response.RequestUri))
             throw new TokenExchangeException($"The pushed authorization response of provider '{_options.Name}' has no request_uri.");
         return response.RequestUri;
     }
+
+    /// <summary>
+    /// A response's <c>error</c> as it may go into a message, a log line or <see cref="TokenExchangeException.ProviderError"/>:
+    /// cleaned as the token endpoint's errors are (no control characters, so no forged log line; capped; the client
+    /// secret and <paramref name="secret"/> masked, should a server echo them).
+    /// </summary>
+    private string? ProviderText(string? text, string? secret = null) =>
+        string.IsNullOrEmpty(text) ? text : TokenResponseReader.Clean(text, [secret, _options.ClientSecret]);
 
     /// <summary>
     /// The provider's resource indicator (RFC 8707), when it has one, on a token or device authorization request (a pushed
@@ -285,7 +296,7 @@ internal sealed class TokenEndpointClient
         if (dpopKey is null) return tokens;
         if (!string.Equals(tokens.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase))
             throw new TokenExchangeException(
-                $"The {operation} with provider '{_options.Name}' returned token_type '{tokens.TokenType}', not DPoP: the provider did not bind " +
+                $"The {operation} with provider '{_options.Name}' returned token_type '{ProviderText(tokens.TokenType)}', not DPoP: the provider did not bind " +
                 "the tokens to the key. Enable DPoP for this client at the provider, or turn UseDpop off.");
         return tokens with { DpopKey = dpopKey };
     }

@@ -50,7 +50,7 @@ internal static class TokenResponseReader
         if (!http.IsSuccessStatusCode)
         {
             throw new TokenExchangeException(
-                $"The token endpoint of provider '{provider}' answered the {operation} with HTTP {status} {http.ReasonPhrase} " +
+                $"The token endpoint of provider '{provider}' answered the {operation} with HTTP {status} {Clean(http.ReasonPhrase ?? "", secrets)} " +
                 $"and no OAuth error ({Describe(http.Content.Headers.ContentType)}).");
         }
 
@@ -73,7 +73,9 @@ internal static class TokenResponseReader
         var idToken = answer.Get("id_token");
         return new TokenSet(
             AccessToken: accessToken,
-            TokenType: string.IsNullOrEmpty(tokenType) ? "Bearer" : tokenType,
+            // Cleaned once here, as it is printed wherever the tokens are described; a type that needed cleaning is no
+            // type O8Actors can present, and replaced characters keep it from becoming one.
+            TokenType: string.IsNullOrEmpty(tokenType) ? "Bearer" : Callback.ExternalText.Clean(tokenType, Callback.ExternalText.MaxErrorLength)!,
             ExpiresAt: ExpiresAt(answer.Seconds("expires_in"), time),
             RefreshToken: string.IsNullOrEmpty(refreshToken) ? previousRefreshToken : refreshToken,
             Scope: string.IsNullOrEmpty(scope) ? null : scope,

@@ -31,7 +31,7 @@ internal sealed partial class UserInfoClient(string provider, Uri endpoint, Time
         ArgumentNullException.ThrowIfNull(http);
         if (!AccessToken.CanBePresented(context.TokenType, context.DpopKey))
             throw new UserInfoException(UserInfoFailure.NotSupported,
-                $"The access token of provider '{provider}' is of type '{context.TokenType}', neither a bearer token (RFC 6750) nor DPoP-bound (RFC 9449): O8Actors cannot present it to the UserInfo endpoint.");
+                $"The access token of provider '{provider}' is of type '{Callback.ExternalText.Clean(context.TokenType, Callback.ExternalText.MaxErrorLength)}', neither a bearer token (RFC 6750) nor DPoP-bound (RFC 9449): O8Actors cannot present it to the UserInfo endpoint.");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, endpoint);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
@@ -85,7 +85,7 @@ internal sealed partial class UserInfoClient(string provider, Uri endpoint, Time
             HttpStatusCode.Forbidden => new UserInfoException(UserInfoFailure.Refused,
                 $"The UserInfo endpoint of provider '{provider}' refused the request{said}: the token may lack the 'openid' scope or the scopes of the claims asked for.", error),
             _ => new UserInfoException(UserInfoFailure.Failed,
-                $"The UserInfo endpoint of provider '{provider}' answered {(int)response.StatusCode} {response.ReasonPhrase}{said}.", error),
+                $"The UserInfo endpoint of provider '{provider}' answered {(int)response.StatusCode} {Callback.ExternalText.Clean(response.ReasonPhrase, Callback.ExternalText.MaxErrorLength)}{said}.", error),
         };
     }
 

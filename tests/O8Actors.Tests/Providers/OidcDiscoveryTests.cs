@@ -137,6 +137,18 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_mismatched_issuer_is_quoted_cleaned_so_it_cannot_forge_a_log_line()
+    {
+        Serve("/.well-known/openid-configuration", Metadata(issuer: "https://evil.example.test\n[WARN] forged" + new string('a', 2000)));
+
+        var error = await Assert.ThrowsAsync<IssuerMismatchException>(() => Strategy().ResolveAsync(_http, CancellationToken.None));
+
+        Assert.DoesNotContain(error.Message, char.IsControl);
+        Assert.Contains("https://evil.example.test\uFFFD[WARN] forged", error.Message, StringComparison.Ordinal);
+        Assert.InRange(error.Message.Length, 100, 1200);
+    }
+
+    [Fact]
     public async Task A_trailing_slash_difference_is_tolerated_and_the_published_issuer_is_kept()
     {
         Serve("/.well-known/openid-configuration", Metadata(issuer: _server.BaseUrl + "/"));

@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using O8Actors.Providers;
+using static O8Actors.Tests.Providers.ProviderTestData;
+
+namespace O8Actors.Tests.Providers;
+
+/// <summary>
+/// A hostile server's <c>error</c> reaches exception messages (and so log lines) only cleaned, on every endpoint a
+/// strategy calls, as on the token endpoint: no control characters (a newline would start a forged log line), and
+/// capped. A real server and the real strategy, so Duende's parsing is part of it.
+/// </summary>
+public sealed class ProviderTextTests : IAsyncLifetime
+{
+    private const string Forged = "x\n[WARN] forged\r\u001b[31m";
+    private static readonly string Long = "invalid_request" + new string('A', 5000);
+
+    private readonly HttpClient _http = new();
+    private RecordingServer _server = null!;
+    private string _error = Forged;
+
+    public async Task InitializeAsync()
+    {
+        _server = await RecordingServer.StartAsync();
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 400, "application/json", new JsonObject { ["error"] = _error }.ToJsonString());
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    private GenericOAuthStrategy Strategy()
+    {
+        var options = Options(_server.Url("/token"));
+        options.RevocationEndpoint = _server.Url("/revoke");
+        options.PushedAuthorizationRequestEndpoint = _server.Url("/par");
+        options.DeviceAuthorizationEndpoint = _server.Url("/device");
+        return new GenericOAuthStrategy(options);
+    }
+
+    public static TheoryData<string> Endpoints => ["par", "revoke", "device"];
+
+    private Task Call(string endpoint) => endpoint switch
+    {
+        "par" => Strategy().BuildAuthorizeUrlAsync(AuthorizeContext(), _http, CancellationToken.None),
+        "revoke" => Strategy().RevokeAsync(new RevocationContext(RefreshToken, "refresh_token"), _http, CancellationToken.None),
+        _ => Strategy().RequestDeviceAuthorizationAsync(new DeviceAuthorizationContext([], new Dictionary<string, string>()), _http, CancellationToken.None),
+    };
+
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public async Task An_error_with_control_characters_or_of_any_length_is_cleaned_before_it_reaches_a_message(string endpoint)
+    {
+        var forged = await Assert.ThrowsAsync<TokenExchangeException>(() => Call(endpoint));
+        Assert.DoesNotContain(forged.Message, char.IsControl);
+        Assert.DoesNotContain(forged.ProviderError!, char.IsControl);
+        Assert.Contains("x [WARN] forged", forged.Message, StringComparison.Ordinal);
+
+        _error = Long;
+        var tooLong = await Assert.ThrowsAsync<TokenExchangeException>(() => Call(endpoint));
+        Assert.InRange(tooLong.ProviderError!.Length, 16, 310);
+        Assert.InRange(tooLong.Message.Length, 16, 600);
+        AssertNoSecrets(tooLong);
+    }
+}
