@@ -1,3 +1,5 @@
+using O8Actors.Providers.IdTokens;
+
 namespace O8Actors.Logout;
 
 /// <summary>
@@ -22,8 +24,9 @@ internal sealed class LogoutTokenReplayGuard
     /// <summary>Until when a replay of <paramref name="token"/> must be refused.</summary>
     public static DateTimeOffset KeepUntil(LogoutToken token)
     {
-        var end = token.ExpiresAt ?? token.IssuedAt + Providers.IdTokens.IdTokenValidator.LogoutTokenMaxAge;
-        return (end > token.IssuedAt ? end : token.IssuedAt) + Margin;
+        // Held at DateTimeOffset.MaxValue rather than overflowing: a token with a far-future exp is refused as a replay for good.
+        var end = token.ExpiresAt ?? NumericDate.Plus(token.IssuedAt, Providers.IdTokens.IdTokenValidator.LogoutTokenMaxAge);
+        return NumericDate.Plus(end > token.IssuedAt ? end : token.IssuedAt, Margin);
     }
 
     /// <summary>True the first time a token id is seen (and remembers it until <paramref name="keepUntil"/>); false for a replay.</summary>

@@ -32,12 +32,12 @@ public sealed class BackChannelLogoutCallTests : TestKit
     /// waits <paramref name="checkTimeout"/> for its answer (default 5 s: a test that answers it must not race a short
     /// timeout on a busy machine).
     /// </summary>
-    private Task<BackChannelLogoutResult> StartValidated(out AcceptLogoutToken check, TimeSpan? checkTimeout = null)
+    private Task<BackChannelLogoutResult> StartValidated(out AcceptLogoutToken check, TimeSpan? checkTimeout = null, LogoutToken? token = null)
     {
         var running = BackChannelLogoutCall.RunAsync(_providers.Ref, _accounts.Ref, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5),
             checkTimeout ?? TimeSpan.FromSeconds(5), "sandbox", "the-logout-token", CancellationToken.None);
         var validate = _providers.ExpectMsg<ValidateLogoutToken>();
-        _providers.Reply(new LogoutTokenAccepted(validate.RequestId, Token));
+        _providers.Reply(new LogoutTokenAccepted(validate.RequestId, token ?? Token));
         check = _accounts.ExpectMsg<AcceptLogoutToken>();
         return running;
     }
@@ -77,6 +77,17 @@ public sealed class BackChannelLogoutCallTests : TestKit
         await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
         // The provider may post it again and have it carried out.
         Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1"), _accounts.ExpectMsg<ForgetLogoutToken>());
+    }
+
+    [Fact]
+    public async Task A_token_valid_to_the_end_of_time_is_checked_for_replay_until_then_not_failed_with_an_overflow()
+    {
+        // A strategy may hand back any expiry; the replay guard's date is held at the end of the range.
+        var running = StartValidated(out var check, token: Token with { ExpiresAt = DateTimeOffset.MaxValue });
+        Assert.Equal(DateTimeOffset.MaxValue, check.KeepUntil);
+        _accounts.Reply(new LogoutTokenAcceptance(false));
+
+        Assert.Equal(BackChannelLogoutFailure.Replayed, (await Assert.ThrowsAsync<BackChannelLogoutException>(() => running)).Failure);
     }
 
     [Fact]

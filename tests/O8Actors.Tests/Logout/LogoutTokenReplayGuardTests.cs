@@ -25,6 +25,15 @@ public sealed class LogoutTokenReplayGuardTests
     }
 
     [Fact]
+    public void A_token_at_the_end_of_time_is_held_until_then_and_never_overflows()
+    {
+        var end = new LogoutToken("https://issuer.test", "alice", null, "jti-1", Issued, DateTimeOffset.MaxValue.AddMinutes(-1));
+        Assert.Equal(DateTimeOffset.MaxValue, LogoutTokenReplayGuard.KeepUntil(end));
+        var late = new LogoutToken("https://issuer.test", "alice", null, "jti-2", DateTimeOffset.MaxValue, null);
+        Assert.Equal(DateTimeOffset.MaxValue, LogoutTokenReplayGuard.KeepUntil(late));
+    }
+
+    [Fact]
     public void A_forgotten_token_is_accepted_again()
     {
         var guard = new LogoutTokenReplayGuard();

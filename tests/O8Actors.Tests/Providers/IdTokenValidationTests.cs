@@ -180,6 +180,46 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Times_beyond_what_a_date_holds_never_throw_an_exp_there_is_far_future_and_an_iat_or_auth_time_is_refused()
+    {
+        var strategy = Strategy();
+        const long NearEnd = 253402300700; // within DateTimeOffset, but not with the clock skew added
+        const long PastEnd = 253402300800; // beyond DateTimeOffset
+        foreach (var exp in new[] { NearEnd, PastEnd, long.MaxValue })
+        {
+            var farFuture = Claims();
+            farFuture["exp"] = exp;
+            var tokens = await Exchange(strategy, TestIdTokens.Mint(farFuture, _signing));
+            Assert.True(tokens.IdTokenClaims!.ExpiresAt.Year >= 9999);
+        }
+
+        var longPast = Claims();
+        longPast["exp"] = long.MinValue;
+        await Refused(strategy, TestIdTokens.Mint(longPast, _signing), "expired");
+        foreach (var iat in new[] { NearEnd, PastEnd, long.MinValue })
+        {
+            var claims = Claims();
+            claims["iat"] = iat;
+            await Refused(strategy, TestIdTokens.Mint(claims, _signing), "issued-at");
+        }
+
+        var notYet = Claims();
+        notYet["nbf"] = PastEnd;
+        await Refused(strategy, TestIdTokens.Mint(notYet, _signing), "expired");
+        foreach (var authTime in new[] { PastEnd, long.MinValue })
+            await Refused(strategy, SignedInAtSeconds(authTime), "auth-time", notBefore: Start.AddMinutes(-5));
+        // Representable, however odd: compared with the skew without overflowing.
+        Assert.NotNull((await Exchange(strategy, SignedInAtSeconds(NearEnd), notBefore: Start.AddMinutes(-5))).IdTokenClaims);
+
+        string SignedInAtSeconds(long authTime)
+        {
+            var claims = Claims();
+            claims["auth_time"] = authTime;
+            return TestIdTokens.Mint(claims, _signing);
+        }
+    }
+
+    [Fact]
     public async Task A_token_that_is_not_a_jwt_is_refused_as_malformed_and_no_inner_exception_carries_it()
     {
         var error = await Refused(Strategy(), "SECRET-NOT-A-JWT-bm90LWEtand0", "malformed");

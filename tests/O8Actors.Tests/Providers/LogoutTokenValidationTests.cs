@@ -187,6 +187,25 @@ public sealed class LogoutTokenValidationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Times_beyond_what_a_date_holds_never_throw_a_far_exp_is_valid_and_an_iat_there_is_refused()
+    {
+        // 253402300700 is within DateTimeOffset but not with the skew added; 253402300800 is beyond it.
+        var farFuture = await Validate(Mint(c => c["exp"] = 253402300800L));
+        Assert.Equal(DateTimeOffset.MaxValue, farFuture!.ExpiresAt);
+        Assert.Equal(DateTimeOffset.MaxValue, O8Actors.Logout.LogoutTokenReplayGuard.KeepUntil(farFuture));
+        Assert.NotNull(await Validate(Mint(c => c["exp"] = 253402300700L)));
+
+        await Refused(Mint(c => c["exp"] = long.MinValue), "expired");
+        await Refused(Mint(c => c["iat"] = 253402300800L), "issued-at");
+        await Refused(Mint(c => c["iat"] = long.MinValue), "issued-at");
+        await Refused(Mint(c =>
+        {
+            c.Remove("exp");
+            c["iat"] = 253402300700L;
+        }), "issued-at");
+    }
+
+    [Fact]
     public async Task A_token_issued_in_the_future_or_without_iat_is_refused()
     {
         await Refused(Mint(c => c["iat"] = Start.AddHours(1).ToUnixTimeSeconds()), "issued-at");

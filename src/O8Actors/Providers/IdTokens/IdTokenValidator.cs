@@ -70,8 +70,9 @@ internal sealed partial class IdTokenValidator
         var now = _time.GetUtcNow();
         if (!token.TryGetPayloadValue<long>("exp", out var expSeconds))
             throw Fail("expired", "it has no exp claim");
-        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(expSeconds);
-        if (expiresAt + _clockSkew < now)
+        // An exp past year 9999 is far future, not an error (nothing limits how long a provider lets its tokens live).
+        var expiresAt = NumericDate.Expiry(expSeconds);
+        if (expiresAt < NumericDate.Minus(now, _clockSkew))
             throw Fail("expired", $"it expired at {expiresAt:O} (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)");
         var issuedAt = CheckIssuedAt(token, TokenKind.IdToken, now);
 
@@ -96,8 +97,10 @@ internal sealed partial class IdTokenValidator
             // the provider asked the user again.
             if (!token.TryGetPayloadValue<long>("auth_time", out var authSeconds))
                 throw Fail("auth-time", "it has no auth_time claim, but the login asked for max_age");
-            var authTime = DateTimeOffset.FromUnixTimeSeconds(authSeconds);
-            if (authTime + _clockSkew < earliest)
+            // A sign-in time no date holds is no sign-in time: it cannot show the user was asked again.
+            if (NumericDate.ToTime(authSeconds) is not { } authTime)
+                throw Fail("auth-time", "its auth_time is outside the years 1 to 9999");
+            if (authTime < NumericDate.Minus(earliest, _clockSkew))
                 throw Fail("auth-time", $"the user last signed in at {authTime:O}, earlier than the login's max_age allows ({earliest:O}): the provider did not ask the user again");
         }
 
@@ -150,11 +153,11 @@ internal sealed partial class IdTokenValidator
         DateTimeOffset? expiresAt = null;
         if (token.TryGetPayloadValue<long>("exp", out var expSeconds))
         {
-            expiresAt = DateTimeOffset.FromUnixTimeSeconds(expSeconds);
-            if (expiresAt + _clockSkew < now)
+            expiresAt = NumericDate.Expiry(expSeconds);
+            if (expiresAt < NumericDate.Minus(now, _clockSkew))
                 throw Fail("expired", $"it expired at {expiresAt:O} (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", TokenKind.LogoutToken);
         }
-        else if (issuedAt + LogoutTokenMaxAge + _clockSkew < now)
+        else if (issuedAt < NumericDate.Minus(now, LogoutTokenMaxAge + _clockSkew))
         {
             // Without exp a captured token would be good forever; the specification asks providers for two minutes at most.
             throw Fail("expired", $"it has no exp claim and was issued at {issuedAt:O}, more than {LogoutTokenMaxAge.TotalMinutes:0} minutes ago", TokenKind.LogoutToken);
@@ -217,8 +220,8 @@ internal sealed partial class IdTokenValidator
         }
 
         var now = _time.GetUtcNow();
-        if (token.TryGetPayloadValue<long>("exp", out var expSeconds) && DateTimeOffset.FromUnixTimeSeconds(expSeconds) + _clockSkew < now)
-            throw Fail("expired", $"it expired at {DateTimeOffset.FromUnixTimeSeconds(expSeconds):O} (now {now:O})", TokenKind.UserInfo);
+        if (token.TryGetPayloadValue<long>("exp", out var expSeconds) && NumericDate.Expiry(expSeconds) < NumericDate.Minus(now, _clockSkew))
+            throw Fail("expired", $"it expired at {NumericDate.Expiry(expSeconds):O} (now {now:O})", TokenKind.UserInfo);
         try
         {
             using var claims = System.Text.Json.JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
@@ -293,12 +296,16 @@ internal sealed partial class IdTokenValidator
     /// <summary><c>nbf</c>, when present, reached; <c>iat</c> present and not in the future; returns <c>iat</c>.</summary>
     private DateTimeOffset CheckIssuedAt(JsonWebToken token, TokenKind kind, DateTimeOffset now)
     {
-        if (token.TryGetPayloadValue<long>("nbf", out var nbfSeconds) && DateTimeOffset.FromUnixTimeSeconds(nbfSeconds) > now + _clockSkew)
+        // An nbf past year 9999 is not reached yet; one before year 1 long has been. An iat no date holds is refused: past
+        // 9999 it is in the future, and before year 1 it is no issue time a provider could mean.
+        var latest = NumericDate.Plus(now, _clockSkew);
+        if (token.TryGetPayloadValue<long>("nbf", out var nbfSeconds) && (nbfSeconds > NumericDate.MaxSeconds || NumericDate.ToTime(nbfSeconds) > latest))
             throw Fail("expired", "it is not valid yet (nbf)", kind);
         if (!token.TryGetPayloadValue<long>("iat", out var iatSeconds))
             throw Fail("issued-at", "it has no iat claim", kind);
-        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(iatSeconds);
-        if (issuedAt > now + _clockSkew)
+        if (NumericDate.ToTime(iatSeconds) is not { } issuedAt)
+            throw Fail("issued-at", "its iat is outside the years 1 to 9999", kind);
+        if (issuedAt > latest)
             throw Fail("issued-at", $"it was issued in the future ({issuedAt:O}, now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", kind);
         return issuedAt;
     }
