@@ -86,6 +86,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     private sealed record RenewalTimedOut(int Generation);
     private sealed record InteractiveDone(int Generation, LoginOutcome Outcome);
     private sealed record SignOutLoaded(StoredTokens? Stored);
+    private sealed record SignOutLoadFailed(Exception Cause);
     private sealed record SignOutRemoved(SignOutResult Answer);
 
     /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
@@ -581,8 +582,10 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         Become(() => SigningOut(options, urlTo, replyTo, request.Session, counted: !request.CountedByCaller));
         var store = _store;
         var account = _account;
+        // A store that cannot be read is not a store without tokens: the sign-out fails (the tokens stay usable, and a
+        // back-channel logout's token stays unspent so the provider can post it again) rather than skip or revoke nothing.
         store.LoadAsync(account).PipeTo(Self, success: stored => new SignOutLoaded(stored),
-            failure: _ => new SignOutLoaded(null));
+            failure: e => new SignOutLoadFailed(e));
     }
 
     private void SigningOut(SignOutOptions options, TaskCompletionSource<Uri?>? urlTo, IActorRef replyTo, EndedSession? session, bool counted)
@@ -608,6 +611,17 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             if (tokens?.AccessToken is { Length: > 0 } access) revoke.Add(new RevocationContext(access, "access_token"));
             if (revoke.Count == 0) Remove(new SignOutResult(_account, RevocationOutcome.NothingToRevoke));
             else _providers.Tell(new RevokeTokens(_account.Provider, revokeId, revoke));
+        });
+        Receive<SignOutLoadFailed>(msg =>
+        {
+            _log.Warning("Account {0}: the sign-out failed, the stored tokens could not be read ({1})", _account, msg.Cause.GetType().Name);
+            urlTo?.TrySetResult(null);
+            replyTo.Tell(new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
+                $"{_account} was not signed out: its stored tokens could not be read ({msg.Cause.GetType().Name}).")));
+            // Still signed in: back on the fast path it was withdrawn from.
+            _served = null;
+            if (_current is not null) _ = Served();
+            BackToIdle();
         });
         Receive<RevocationDone>(msg => msg.RequestId == revokeId, msg =>
         {

@@ -388,6 +388,31 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task A_sign_out_whose_store_read_fails_fails_and_leaves_the_tokens_stored_and_unrevoked()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        // Signed in by an earlier run: this account's actor starts fresh and knows the tokens only from the store.
+        await store.Inner.SaveAsync(Alice, strategy.Issue("alice"), 0);
+        store.FailLoads(2);
+
+        // A back-channel logout of the session, then an ordinary sign-out, while the store cannot be read.
+        var backChannel = await Assert.ThrowsAsync<AuthorizationFailedException>(() =>
+            accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("sid-1", AlsoWithoutSessionId: true)), Wait));
+        var ordinary = await Assert.ThrowsAsync<AuthorizationFailedException>(() => accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait));
+
+        Assert.Contains("could not be read", backChannel.Message);
+        Assert.Contains("could not be read", ordinary.Message);
+        Assert.Empty(strategy.Revoked);
+        Assert.Equal("rt-1", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        // Once the store answers again, the sign-out is carried out.
+        var again = await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
+        Assert.Equal(RevocationOutcome.Revoked, again.Revocation);
+        Assert.Null(await store.Inner.LoadAsync(Alice));
+    }
+
+    [Fact]
     public async Task Two_processes_sharing_a_file_store_refresh_once_and_never_lose_a_rotation()
     {
         var folder = Directory.CreateTempSubdirectory("o8-tokens-").FullName;
