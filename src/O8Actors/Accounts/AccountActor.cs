@@ -28,6 +28,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 {
     private const string RenewalTimer = "renewal";
     private const string EndSessionTimer = "end-session";
+    private const string SaveRetryTimer = "save-retry";
+    private static readonly TimeSpan FirstSaveRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LastSaveRetry = TimeSpan.FromMinutes(1);
     private readonly OAuthAccount _account;
     private readonly ITokenStore _store;
     private readonly IActorRef _providers;
@@ -58,6 +61,16 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     private int _stashed;
     private string? _loginId;
     private AuthorizationRequest? _loginRequest;
+    // The save in flight of tokens the provider has issued for this actor's own callers (a refresh, an interactive
+    // login), with the stored version they replace: should the store fail, they are kept (_unsaved), not dropped.
+    private (TokenSet Tokens, long Over)? _issuedSave;
+    // Issued tokens the store failed to take. The provider has them, and a rotated refresh token's predecessor is spent:
+    // dropping them would make the next refresh an invalid_grant (and, with reuse detection, revoke the grant). So they
+    // are current here and served, and every renewal stores them first (a timer with backoff starts one), unless the
+    // store holds a newer version by then. Null once stored.
+    private TokenSet? _unsaved;
+    private long _unsavedOver;
+    private int _saveRetries;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -88,6 +101,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     private sealed record SignOutLoaded(StoredTokens? Stored);
     private sealed record SignOutLoadFailed(Exception Cause);
     private sealed record SignOutRemoved(SignOutResult Answer);
+    private sealed record RetrySave;
 
     /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
     internal sealed record Forgotten(OAuthAccount Account);
@@ -99,7 +113,12 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         // An account nobody asked about for a while is retired: its tokens are in the store, and a server with many users
         // would otherwise keep one actor per user who ever signed in. The next request starts a fresh one.
         Context.SetReceiveTimeout(_settings.IdleTimeout);
-        Receive<ReceiveTimeout>(_ => Retire());
+        // Not while it holds tokens the store has not taken yet: they would be lost (the retry timer keeps it busy).
+        Receive<ReceiveTimeout>(_ =>
+        {
+            if (_unsaved is null) Retire();
+        });
+        Receive<RetrySave>(_ => BeginRenewal());
         Receive<GetAccessToken>(msg =>
         {
             var waiter = new Waiter(msg, Sender, _current?.Version ?? 0);
@@ -279,7 +298,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             var tokens = msg.Tokens.IdToken is null
                 ? msg.Tokens with { IdToken = previous.IdToken, IdTokenClaims = previous.IdTokenClaims }
                 : msg.Tokens;
-            Save(tokens, _current.Version);
+            SaveIssued(tokens, _current.Version);
         });
         Receive<CodeExchangeFailed>(msg => msg.LoginId == _refreshId, msg =>
         {
@@ -306,6 +325,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             _log.Warning("Account {0}: the token store failed ({1})", _account, msg.Cause.GetType().Name);
             var cause = new AuthorizationFailedException(LoginFailure.Internal,
                 $"The token store failed for {_account}: {msg.Cause.GetType().Name}.");
+            KeepIssued();
+            // Callers that came during the renewal and whom the current tokens serve (kept ones among them) get them.
+            ServeWhatCan();
             FailAll(cause);
             FailRemember(cause);
             EndRenewal();
@@ -315,6 +337,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             _log.Warning("Account {0}: the renewal did not finish within {1}", _account, _settings.RenewalTimeout);
             var cause = new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
                 $"Renewing the tokens of {_account} did not finish within {_settings.RenewalTimeout.TotalSeconds:0} seconds.");
+            // A save that hangs is a store that failed: tokens the provider issued are kept all the same.
+            KeepIssued();
             FailAll(cause);
             FailRemember(cause);
             _generation++;
@@ -335,6 +359,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         Receive<CodeExchangeFailed>(_ => { });
         Receive<InteractiveDone>(_ => { });
         Receive<ProviderSessionEnded>(_ => { });
+        // Outside Idle the renewal under way (or the next one, when back to Idle) stores the kept tokens.
+        Receive<RetrySave>(_ => { });
     }
 
     private void Load(int generation)
@@ -348,13 +374,37 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void OnLoaded(StoredTokens? stored)
     {
+        if (_unsaved is { } unsaved)
+        {
+            if ((stored?.Version ?? 0) == _unsavedOver)
+            {
+                // The store still holds what they replace (so _current, which is they, stays): store them now, or a
+                // login's tokens in their place.
+                if (_toSave is { } newer) SaveLogin(newer, _unsavedOver);
+                else SaveIssued(unsaved, _unsavedOver);
+                return;
+            }
+
+            if (_toSave is null)
+                _log.Warning("Account {0}: the tokens kept since the store failed are dropped, the store holds a newer version", _account);
+            ForgetUnsaved();
+            // Their version here is the one they would have had in the store: take the store's copy afresh.
+            _loaded = false;
+        }
+
         Adopt(stored);
         if (_toSave is { } login)
         {
-            Save(login, stored?.Version ?? 0);
+            SaveLogin(login, stored?.Version ?? 0);
             return;
         }
 
+        ContinueRenewal();
+    }
+
+    /// <summary>With the current tokens known: serve who they serve, then refresh for the others (or sign in again).</summary>
+    private void ContinueRenewal()
+    {
         // Another process (or an earlier renewal) may have stored a newer token while this one waited for the lock.
         ServeWhatCan();
         if (_waiters.Count == 0)
@@ -380,6 +430,54 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         _providers.Tell(new RefreshTokens(_account.Provider, _refreshId, _current.Tokens.RefreshToken!, scopes, _current.Tokens.DpopKey));
     }
 
+    /// <summary>Saves a login's tokens: those of an interactive renewal (nobody else has them) are kept should the store fail.</summary>
+    private void SaveLogin(TokenSet tokens, long expectedVersion)
+    {
+        if (_rememberTo.All(caller => caller.IsNobody())) SaveIssued(tokens, expectedVersion);
+        else Save(tokens, expectedVersion);
+    }
+
+    /// <summary>Saves tokens the provider issued for this actor's callers; kept in memory should the store fail.</summary>
+    private void SaveIssued(TokenSet tokens, long expectedVersion)
+    {
+        _issuedSave = (tokens, expectedVersion);
+        Save(tokens, expectedVersion);
+    }
+
+    /// <summary>
+    /// The store failed (or hung) while saving tokens the provider had just issued: they become current here and the
+    /// callers get them; the next renewal stores them (see <see cref="_unsaved"/>). A retry of tokens already kept that
+    /// fails again changes nothing.
+    /// </summary>
+    private void KeepIssued()
+    {
+        if (_issuedSave is not { } issued) return;
+        _issuedSave = null;
+        if (ReferenceEquals(issued.Tokens, _unsaved)) return;
+        _unsaved = issued.Tokens;
+        _unsavedOver = issued.Over;
+        // The version they will have once stored: a force-refresh caller that saw them asks for newer ones.
+        Adopt(new StoredTokens(issued.Tokens, issued.Over + 1), obtained: true);
+        _toSave = null;
+        _rememberTo.Clear();
+        _log.Warning("Account {0}: the token store did not take the new tokens; they are served from memory and stored again later", _account);
+        ServeAll();
+    }
+
+    private void ForgetUnsaved()
+    {
+        _unsaved = null;
+        _saveRetries = 0;
+        Timers.Cancel(SaveRetryTimer);
+    }
+
+    private void ScheduleSaveRetry()
+    {
+        var delay = TimeSpan.FromTicks(Math.Min(LastSaveRetry.Ticks, FirstSaveRetry.Ticks << Math.Min(_saveRetries, 16)));
+        _saveRetries++;
+        Timers.StartSingleTimer(SaveRetryTimer, new RetrySave(), delay);
+    }
+
     private void Save(TokenSet tokens, long expectedVersion)
     {
         var generation = _generation;
@@ -392,6 +490,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void OnSaved(Saved msg)
     {
+        _issuedSave = null;
         if (msg.Version is not { } version)
         {
             // Someone wrote without the lock (or a store without locking): the stored copy is newer than the one this
@@ -401,12 +500,22 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             return;
         }
 
+        // Whatever was saved replaced what kept tokens would have: they are stored, or a login's tokens superseded them.
+        var wasKept = ReferenceEquals(msg.Tokens, _unsaved);
+        if (_unsaved is not null) ForgetUnsaved();
         Adopt(new StoredTokens(msg.Tokens, version), obtained: true);
         if (_toSave is not null)
         {
             foreach (var caller in _rememberTo) caller.Tell(new LoginRemembered(_account, version));
             _toSave = null;
             _rememberTo.Clear();
+        }
+
+        if (wasKept)
+        {
+            _log.Info("Account {0}: the tokens kept since the store failed are stored", _account);
+            ContinueRenewal();
+            return;
         }
 
         ServeAll();
@@ -423,6 +532,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     /// <summary>Idle again, after the logins queued behind the last renewal (they came before anything stashed).</summary>
     private void BackToIdle()
     {
+        if (_unsaved is not null && !Timers.IsTimerActive(SaveRetryTimer)) ScheduleSaveRetry();
         if (_queuedTokens is { } newest)
         {
             // Store the newest of them now and answer them all.
@@ -596,7 +706,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         WhileSigningOut();
         Receive<SignOutLoaded>(msg =>
         {
-            var tokens = msg.Stored?.Tokens ?? _current?.Tokens;
+            // Tokens the store has not taken yet are the live ones (the stored copy's refresh token is spent).
+            var tokens = _unsaved is not null && (msg.Stored?.Version ?? 0) == _unsavedOver ? _unsaved : msg.Stored?.Tokens ?? _current?.Tokens;
             if (session is not null && !InSession(tokens, session))
             {
                 // A back-channel logout of another session (or of an account with no tokens): nothing changes.
@@ -631,6 +742,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<SignOutRemoved>(msg =>
         {
+            if (_unsaved is not null) ForgetUnsaved();
             Withdraw();
             _current = null;
             _served = null;
@@ -733,6 +845,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         FailAll(cause);
         FailRemember(cause);
         FailQueuedRemembers(cause);
+        if (_unsaved is not null)
+            _log.Warning("Account {0}: stopped with tokens the store never took; the stored copy's refresh token may be spent", _account);
         ReleaseLock();
         // A stopped actor no longer keeps its entry up to date; the next one publishes again.
         Withdraw();

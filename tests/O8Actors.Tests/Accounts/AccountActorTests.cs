@@ -240,6 +240,53 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task Rotated_tokens_the_store_failed_to_take_are_served_kept_and_stored_once_it_recovers()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        store.FailSaves(1);
+
+        // The provider rotated rt-1 into rt-2 and the write failed: the caller gets the new access token all the same.
+        AccessToken? served = null;
+        await EventFilter.Warning(contains: "stored again later").ExpectAsync(1, async () => served = await Get(accounts, Alice), Wait);
+        Assert.Equal("at-2", served!.Token);
+        Assert.Equal("rt-1", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+
+        // The store recovers: the retry stores the kept tokens.
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await AwaitAssertAsync(async () => Assert.Equal(("rt-2", 2L), ((await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken, (await store.Inner.LoadAsync(Alice))!.Version)), Wait);
+
+        // The next refresh spends rt-2, never the spent rt-1.
+        Clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal("at-3", (await Get(accounts, Alice)).Token);
+        Assert.Equal((2, 0), (strategy.Refreshes, strategy.Replays));
+        Assert.Equal("rt-3", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task Rotated_tokens_the_store_failed_to_take_are_stored_before_the_next_refresh()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        store.FailSaves(1);
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+
+        // Asked again before the retry timer: a forced refresh stores the kept tokens first, then refreshes with rt-2.
+        var forced = await Get(accounts, Alice, new AccessTokenOptions(ForceRefresh: true));
+
+        Assert.Equal("at-3", forced.Token);
+        Assert.Equal((2, 0), (strategy.Refreshes, strategy.Replays));
+        var stored = await store.Inner.LoadAsync(Alice);
+        Assert.Equal(("rt-3", 3L), (stored!.Tokens.RefreshToken, stored.Version));
+    }
+
+    [Fact]
     public async Task A_refused_refresh_token_throws_InteractionRequiredException_without_the_token_in_the_message()
     {
         var strategy = NewStrategy();
