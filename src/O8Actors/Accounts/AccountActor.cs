@@ -47,6 +47,10 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     private AccessToken? _published;
     private IAsyncDisposable? _lock;
     private int _generation;
+    // When the renewal under way gives up (its timer); a refresh it sends must be answered before then.
+    private DateTimeOffset _renewalEnds;
+    // The refresh the renewal under way waits for; cleared whenever a renewal ends, so a late answer of an abandoned
+    // refresh is never taken as the result of a later renewal (a login's save in its place).
     private string? _refreshId;
     private TokenSet? _toSave;
     // Who waits for _toSave to be stored (several when logins of this account ended while a renewal ran).
@@ -245,7 +249,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     {
         Context.SetReceiveTimeout(null);
         var generation = ++_generation;
+        _refreshId = null;
         Become(Renewing);
+        _renewalEnds = Now + _settings.RenewalTimeout;
         Timers.StartSingleTimer(RenewalTimer, new RenewalTimedOut(generation), _settings.RenewalTimeout);
         var store = _store;
         var account = _account;
@@ -427,7 +433,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
         _refreshId = $"refresh-{_generation}-{FlowSecrets.RandomToken(6)}";
         var scopes = _waiters.Select(w => w.Request.Scopes).FirstOrDefault(s => s is { Count: > 0 });
-        _providers.Tell(new RefreshTokens(_account.Provider, _refreshId, _current.Tokens.RefreshToken!, scopes, _current.Tokens.DpopKey));
+        // Dropped unsent by the provider actor when it would be answered after this renewal gave up (its queue can be long).
+        _providers.Tell(new RefreshTokens(_account.Provider, _refreshId, _current.Tokens.RefreshToken!, scopes, _current.Tokens.DpopKey,
+            ExchangeTimeouts.RefreshDeadline(_renewalEnds, _settings.ExchangeTimeout)));
     }
 
     /// <summary>Saves a login's tokens: those of an interactive renewal (nobody else has them) are kept should the store fail.</summary>
@@ -524,6 +532,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void EndRenewal()
     {
+        _refreshId = null;
         Timers.Cancel(RenewalTimer);
         ReleaseLock();
         BackToIdle();

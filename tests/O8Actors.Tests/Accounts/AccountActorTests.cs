@@ -287,6 +287,43 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task A_refresh_must_be_sent_in_time_for_its_renewal_and_its_late_answer_is_never_taken_for_a_later_login()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var providers = CreateTestProbe();
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+        var accounts = Sys.ActorOf(AccountsSupervisor.Props(store, providers.Ref, CreateTestProbe().Ref, settings));
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+
+        var renewalStarts = Clock.Now;
+        var caller = Get(accounts, Alice);
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        // The provider actor drops it unsent once a token request sent then would be answered after the renewal gave up.
+        Assert.Equal(renewalStarts + settings.RenewalTimeout - ExchangeTimeouts.LoginDeadline(settings.ExchangeTimeout), refresh.Deadline);
+        var account = providers.LastSender;
+        Clock.Advance(settings.RenewalTimeout);
+        Assert.Equal(LoginFailure.ExchangeTimeout, (await Assert.ThrowsAsync<AuthorizationFailedException>(() => caller)).Failure);
+
+        // A login starts the next renewal (held at the store's lock), and the abandoned refresh's answer comes in then.
+        Task<LoginRemembered> remembered;
+        await using (await store.Inner.LockAsync(Alice))
+        {
+            remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
+            await AwaitConditionAsync(() => Task.FromResult(store.Locks == 3), Wait); // the first login's, the refresh's, this one's
+            account.Tell(new CodeExchanged(refresh.RequestId, new TokenSet("at-late", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-late", null)));
+            // Identify is answered in mailbox order: once it is, the late answer has been handled.
+            await account.Ask<ActorIdentity>(new Identify(1), Wait);
+        }
+
+        // The login's tokens are stored and served; the late answer was dropped, never saved in their place.
+        Assert.Equal(2L, (await remembered).Version);
+        Assert.Equal("rt-2", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
+    [Fact]
     public async Task A_refused_refresh_token_throws_InteractionRequiredException_without_the_token_in_the_message()
     {
         var strategy = NewStrategy();

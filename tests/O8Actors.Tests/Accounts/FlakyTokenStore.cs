@@ -6,6 +6,7 @@ internal sealed class FlakyTokenStore : ITokenStore
     private int _failLoads;
     private int _failSaves;
     private int _saves;
+    private int _locks;
 
     public InMemoryTokenStore Inner { get; } = new();
 
@@ -17,6 +18,9 @@ internal sealed class FlakyTokenStore : ITokenStore
 
     /// <summary>Every write asked for, failed or not.</summary>
     public int Saves => Volatile.Read(ref _saves);
+
+    /// <summary>Every lock asked for.</summary>
+    public int Locks => Volatile.Read(ref _locks);
 
     public Task<StoredTokens?> LoadAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
         Interlocked.Decrement(ref _failLoads) >= 0 ? Task.FromException<StoredTokens?>(new IOException("The store is down.")) : Inner.LoadAsync(account, cancellationToken);
@@ -34,5 +38,9 @@ internal sealed class FlakyTokenStore : ITokenStore
     public Task<IReadOnlyList<OAuthAccount>> ListAsync(string? provider = null, CancellationToken cancellationToken = default) =>
         Inner.ListAsync(provider, cancellationToken);
 
-    public Task<IAsyncDisposable> LockAsync(OAuthAccount account, CancellationToken cancellationToken = default) => Inner.LockAsync(account, cancellationToken);
+    public Task<IAsyncDisposable> LockAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _locks);
+        return Inner.LockAsync(account, cancellationToken);
+    }
 }
