@@ -287,6 +287,25 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task Sign_out_revokes_the_tokens_the_store_failed_to_take_not_the_spent_stored_ones()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        store.FailSaves(1);
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+
+        var result = await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
+
+        Assert.Equal(RevocationOutcome.Revoked, result.Revocation);
+        Assert.Equal(["rt-2", "at-2"], strategy.Revoked.Select(r => r.Token));
+        Assert.False(strategy.IsValid("rt-2"));
+        Assert.Null(await store.Inner.LoadAsync(Alice));
+    }
+
+    [Fact]
     public async Task A_refresh_must_be_sent_in_time_for_its_renewal_and_its_late_answer_is_never_taken_for_a_later_login()
     {
         var strategy = NewStrategy();
