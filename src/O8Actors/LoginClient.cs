@@ -301,9 +301,13 @@ internal sealed class LoginClient : IOAuthLogins
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         ArgumentException.ThrowIfNullOrEmpty(refreshToken);
         ThrowIfStopped();
+        var wait = ExchangeTimeouts.RefreshWait(_exchangeTimeout);
+        // Dropped unsent if it would be answered after this Ask gave up: the rotated refresh token would be lost.
+        var deadline = ExchangeTimeouts.RefreshDeadline(_system.Scheduler.Now + wait, _exchangeTimeout);
         var reply = await _actors.Providers.Ask<object>(
-            new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes is null ? null : Array.AsReadOnly(scopes.ToArray())),
-            ExchangeTimeouts.RefreshWait(_exchangeTimeout), cancellationToken).ConfigureAwait(false);
+            new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()),
+                Deadline: deadline),
+            wait, cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             CodeExchanged ok => ok.Tokens,

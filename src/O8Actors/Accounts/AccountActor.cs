@@ -17,7 +17,8 @@ namespace O8Actors.Accounts;
 /// wait), read the stored copy (another process may have refreshed already: then serve that), refresh once through the
 /// provider actor, store the result (compare-and-set on its version) and only then answer everyone who waited. A
 /// rotated refresh token is therefore on disk before any caller sees the new access token; a crash in between loses
-/// nothing the provider knows about.</para>
+/// nothing the provider knows about. Should the store fail to take them, they are kept and served from memory and
+/// stored by the next renewal (a timer with backoff starts one), never dropped for the spent ones.</para>
 /// <para><b>Interacting</b>: the refresh token is missing or refused (<c>invalid_grant</c>) and a caller allows the
 /// browser: one interactive login runs for all of them; callers that do not allow it fail at once with
 /// <see cref="InteractionRequiredException"/>.</para>
@@ -28,6 +29,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 {
     private const string RenewalTimer = "renewal";
     private const string EndSessionTimer = "end-session";
+    private const string SaveRetryTimer = "save-retry";
+    private static readonly TimeSpan FirstSaveRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LastSaveRetry = TimeSpan.FromMinutes(1);
     private readonly OAuthAccount _account;
     private readonly ITokenStore _store;
     private readonly IActorRef _providers;
@@ -44,6 +48,10 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     private AccessToken? _published;
     private IAsyncDisposable? _lock;
     private int _generation;
+    // When the renewal under way gives up (its timer); a refresh it sends must be answered before then.
+    private DateTimeOffset _renewalEnds;
+    // The refresh the renewal under way waits for; cleared whenever a renewal ends, so a late answer of an abandoned
+    // refresh is never taken as the result of a later renewal (a login's save in its place).
     private string? _refreshId;
     private TokenSet? _toSave;
     // Who waits for _toSave to be stored (several when logins of this account ended while a renewal ran).
@@ -58,6 +66,16 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     private int _stashed;
     private string? _loginId;
     private AuthorizationRequest? _loginRequest;
+    // The save in flight of tokens the provider has issued for this actor's own callers (a refresh, an interactive
+    // login), with the stored version they replace: should the store fail, they are kept (_unsaved), not dropped.
+    private (TokenSet Tokens, long Over)? _issuedSave;
+    // Issued tokens the store failed to take. The provider has them, and a rotated refresh token's predecessor is spent:
+    // dropping them would make the next refresh an invalid_grant (and, with reuse detection, revoke the grant). So they
+    // are current here and served, and every renewal stores them first (a timer with backoff starts one), unless the
+    // store holds a newer version by then. Null once stored.
+    private TokenSet? _unsaved;
+    private long _unsavedOver;
+    private int _saveRetries;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -86,7 +104,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     private sealed record RenewalTimedOut(int Generation);
     private sealed record InteractiveDone(int Generation, LoginOutcome Outcome);
     private sealed record SignOutLoaded(StoredTokens? Stored);
+    private sealed record SignOutLoadFailed(Exception Cause);
     private sealed record SignOutRemoved(SignOutResult Answer);
+    private sealed record RetrySave;
 
     /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
     internal sealed record Forgotten(OAuthAccount Account);
@@ -98,7 +118,12 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         // An account nobody asked about for a while is retired: its tokens are in the store, and a server with many users
         // would otherwise keep one actor per user who ever signed in. The next request starts a fresh one.
         Context.SetReceiveTimeout(_settings.IdleTimeout);
-        Receive<ReceiveTimeout>(_ => Retire());
+        // Not while it holds tokens the store has not taken yet: they would be lost (the retry timer keeps it busy).
+        Receive<ReceiveTimeout>(_ =>
+        {
+            if (_unsaved is null) Retire();
+        });
+        Receive<RetrySave>(_ => BeginRenewal());
         Receive<GetAccessToken>(msg =>
         {
             var waiter = new Waiter(msg, Sender, _current?.Version ?? 0);
@@ -225,7 +250,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     {
         Context.SetReceiveTimeout(null);
         var generation = ++_generation;
+        _refreshId = null;
         Become(Renewing);
+        _renewalEnds = Now + _settings.RenewalTimeout;
         Timers.StartSingleTimer(RenewalTimer, new RenewalTimedOut(generation), _settings.RenewalTimeout);
         var store = _store;
         var account = _account;
@@ -278,7 +305,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             var tokens = msg.Tokens.IdToken is null
                 ? msg.Tokens with { IdToken = previous.IdToken, IdTokenClaims = previous.IdTokenClaims }
                 : msg.Tokens;
-            Save(tokens, _current.Version);
+            SaveIssued(tokens, _current.Version);
         });
         Receive<CodeExchangeFailed>(msg => msg.LoginId == _refreshId, msg =>
         {
@@ -305,6 +332,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             _log.Warning("Account {0}: the token store failed ({1})", _account, msg.Cause.GetType().Name);
             var cause = new AuthorizationFailedException(LoginFailure.Internal,
                 $"The token store failed for {_account}: {msg.Cause.GetType().Name}.");
+            KeepIssued();
+            // Callers that came during the renewal and whom the current tokens serve (kept ones among them) get them.
+            ServeWhatCan();
             FailAll(cause);
             FailRemember(cause);
             EndRenewal();
@@ -314,6 +344,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             _log.Warning("Account {0}: the renewal did not finish within {1}", _account, _settings.RenewalTimeout);
             var cause = new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
                 $"Renewing the tokens of {_account} did not finish within {_settings.RenewalTimeout.TotalSeconds:0} seconds.");
+            // A save that hangs is a store that failed: tokens the provider issued are kept all the same.
+            KeepIssued();
             FailAll(cause);
             FailRemember(cause);
             _generation++;
@@ -334,6 +366,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         Receive<CodeExchangeFailed>(_ => { });
         Receive<InteractiveDone>(_ => { });
         Receive<ProviderSessionEnded>(_ => { });
+        // Outside Idle the renewal under way (or the next one, when back to Idle) stores the kept tokens.
+        Receive<RetrySave>(_ => { });
     }
 
     private void Load(int generation)
@@ -347,13 +381,37 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void OnLoaded(StoredTokens? stored)
     {
+        if (_unsaved is { } unsaved)
+        {
+            if ((stored?.Version ?? 0) == _unsavedOver)
+            {
+                // The store still holds what they replace (so _current, which is they, stays): store them now, or a
+                // login's tokens in their place.
+                if (_toSave is { } newer) SaveLogin(newer, _unsavedOver);
+                else SaveIssued(unsaved, _unsavedOver);
+                return;
+            }
+
+            if (_toSave is null)
+                _log.Warning("Account {0}: the tokens kept since the store failed are dropped, the store holds a newer version", _account);
+            ForgetUnsaved();
+            // Their version here is the one they would have had in the store: take the store's copy afresh.
+            _loaded = false;
+        }
+
         Adopt(stored);
         if (_toSave is { } login)
         {
-            Save(login, stored?.Version ?? 0);
+            SaveLogin(login, stored?.Version ?? 0);
             return;
         }
 
+        ContinueRenewal();
+    }
+
+    /// <summary>With the current tokens known: serve who they serve, then refresh for the others (or sign in again).</summary>
+    private void ContinueRenewal()
+    {
         // Another process (or an earlier renewal) may have stored a newer token while this one waited for the lock.
         ServeWhatCan();
         if (_waiters.Count == 0)
@@ -376,8 +434,57 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
         _refreshId = $"refresh-{_generation}-{FlowSecrets.RandomToken(6)}";
         var scopes = _waiters.Select(w => w.Request.Scopes).FirstOrDefault(s => s is { Count: > 0 });
-        _providers.Tell(new RefreshTokens(_account.Provider, _refreshId, _current.Tokens.RefreshToken!, scopes, _current.Tokens.DpopKey)
-            { PreviousIdToken = _current.Tokens.IdTokenClaims });
+        // Dropped unsent by the provider actor when it would be answered after this renewal gave up (its queue can be long).
+        _providers.Tell(new RefreshTokens(_account.Provider, _refreshId, _current.Tokens.RefreshToken!, scopes, _current.Tokens.DpopKey,
+            ExchangeTimeouts.RefreshDeadline(_renewalEnds, _settings.ExchangeTimeout)) { PreviousIdToken = _current.Tokens.IdTokenClaims });
+    }
+
+    /// <summary>Saves a login's tokens: those of an interactive renewal (nobody else has them) are kept should the store fail.</summary>
+    private void SaveLogin(TokenSet tokens, long expectedVersion)
+    {
+        if (_rememberTo.All(caller => caller.IsNobody())) SaveIssued(tokens, expectedVersion);
+        else Save(tokens, expectedVersion);
+    }
+
+    /// <summary>Saves tokens the provider issued for this actor's callers; kept in memory should the store fail.</summary>
+    private void SaveIssued(TokenSet tokens, long expectedVersion)
+    {
+        _issuedSave = (tokens, expectedVersion);
+        Save(tokens, expectedVersion);
+    }
+
+    /// <summary>
+    /// The store failed (or hung) while saving tokens the provider had just issued: they become current here and the
+    /// callers get them; the next renewal stores them (see <see cref="_unsaved"/>). A retry of tokens already kept that
+    /// fails again changes nothing.
+    /// </summary>
+    private void KeepIssued()
+    {
+        if (_issuedSave is not { } issued) return;
+        _issuedSave = null;
+        if (ReferenceEquals(issued.Tokens, _unsaved)) return;
+        _unsaved = issued.Tokens;
+        _unsavedOver = issued.Over;
+        // The version they will have once stored: a force-refresh caller that saw them asks for newer ones.
+        Adopt(new StoredTokens(issued.Tokens, issued.Over + 1), obtained: true);
+        _toSave = null;
+        _rememberTo.Clear();
+        _log.Warning("Account {0}: the token store did not take the new tokens; they are served from memory and stored again later", _account);
+        ServeAll();
+    }
+
+    private void ForgetUnsaved()
+    {
+        _unsaved = null;
+        _saveRetries = 0;
+        Timers.Cancel(SaveRetryTimer);
+    }
+
+    private void ScheduleSaveRetry()
+    {
+        var delay = TimeSpan.FromTicks(Math.Min(LastSaveRetry.Ticks, FirstSaveRetry.Ticks << Math.Min(_saveRetries, 16)));
+        _saveRetries++;
+        Timers.StartSingleTimer(SaveRetryTimer, new RetrySave(), delay);
     }
 
     private void Save(TokenSet tokens, long expectedVersion)
@@ -392,6 +499,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
 
     private void OnSaved(Saved msg)
     {
+        _issuedSave = null;
         if (msg.Version is not { } version)
         {
             // Someone wrote without the lock (or a store without locking): the stored copy is newer than the one this
@@ -401,6 +509,9 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             return;
         }
 
+        // Whatever was saved replaced what kept tokens would have: they are stored, or a login's tokens superseded them.
+        var wasKept = ReferenceEquals(msg.Tokens, _unsaved);
+        if (_unsaved is not null) ForgetUnsaved();
         Adopt(new StoredTokens(msg.Tokens, version), obtained: true);
         if (_toSave is not null)
         {
@@ -409,12 +520,20 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             _rememberTo.Clear();
         }
 
+        if (wasKept)
+        {
+            _log.Info("Account {0}: the tokens kept since the store failed are stored", _account);
+            ContinueRenewal();
+            return;
+        }
+
         ServeAll();
         EndRenewal();
     }
 
     private void EndRenewal()
     {
+        _refreshId = null;
         Timers.Cancel(RenewalTimer);
         ReleaseLock();
         BackToIdle();
@@ -423,6 +542,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     /// <summary>Idle again, after the logins queued behind the last renewal (they came before anything stashed).</summary>
     private void BackToIdle()
     {
+        if (_unsaved is not null && !Timers.IsTimerActive(SaveRetryTimer)) ScheduleSaveRetry();
         if (_queuedTokens is { } newest)
         {
             // Store the newest of them now and answer them all.
@@ -582,8 +702,10 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         Become(() => SigningOut(options, urlTo, replyTo, request.Session, counted: !request.CountedByCaller));
         var store = _store;
         var account = _account;
+        // A store that cannot be read is not a store without tokens: the sign-out fails (the tokens stay usable, and a
+        // back-channel logout's token stays unspent so the provider can post it again) rather than skip or revoke nothing.
         store.LoadAsync(account).PipeTo(Self, success: stored => new SignOutLoaded(stored),
-            failure: _ => new SignOutLoaded(null));
+            failure: e => new SignOutLoadFailed(e));
     }
 
     private void SigningOut(SignOutOptions options, TaskCompletionSource<Uri?>? urlTo, IActorRef replyTo, EndedSession? session, bool counted)
@@ -594,7 +716,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         WhileSigningOut();
         Receive<SignOutLoaded>(msg =>
         {
-            var tokens = msg.Stored?.Tokens ?? _current?.Tokens;
+            // Tokens the store has not taken yet are the live ones (the stored copy's refresh token is spent).
+            var tokens = _unsaved is not null && (msg.Stored?.Version ?? 0) == _unsavedOver ? _unsaved : msg.Stored?.Tokens ?? _current?.Tokens;
             if (session is not null && !InSession(tokens, session))
             {
                 // A back-channel logout of another session (or of an account with no tokens): nothing changes.
@@ -610,6 +733,17 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             if (revoke.Count == 0) Remove(new SignOutResult(_account, RevocationOutcome.NothingToRevoke));
             else _providers.Tell(new RevokeTokens(_account.Provider, revokeId, revoke));
         });
+        Receive<SignOutLoadFailed>(msg =>
+        {
+            _log.Warning("Account {0}: the sign-out failed, the stored tokens could not be read ({1})", _account, msg.Cause.GetType().Name);
+            urlTo?.TrySetResult(null);
+            replyTo.Tell(new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
+                $"{_account} was not signed out: its stored tokens could not be read ({msg.Cause.GetType().Name}).")));
+            // Still signed in: back on the fast path it was withdrawn from.
+            _served = null;
+            if (_current is not null) _ = Served();
+            BackToIdle();
+        });
         Receive<RevocationDone>(msg => msg.RequestId == revokeId, msg =>
         {
             if (msg.Outcome == RevocationOutcome.Failed)
@@ -618,6 +752,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<SignOutRemoved>(msg =>
         {
+            if (_unsaved is not null) ForgetUnsaved();
             Withdraw();
             _current = null;
             _served = null;
@@ -720,6 +855,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         FailAll(cause);
         FailRemember(cause);
         FailQueuedRemembers(cause);
+        if (_unsaved is not null)
+            _log.Warning("Account {0}: stopped with tokens the store never took; the stored copy's refresh token may be spent", _account);
         ReleaseLock();
         // A stopped actor no longer keeps its entry up to date; the next one publishes again.
         Withdraw();

@@ -30,4 +30,12 @@ internal static class ExchangeTimeouts
 
     /// <summary>How long a caller's refresh waits for the provider actor (a token request, maybe queued, plus the reply).</summary>
     public static TimeSpan RefreshWait(TimeSpan exchangeTimeout) => BrowserWait(exchangeTimeout);
+
+    /// <summary>
+    /// The deadline of a queued refresh whose caller stops waiting at <paramref name="callerGivesUp"/>: one token request
+    /// and its reply earlier, so a refresh that is sent is answered while the caller still waits (a later answer, whose
+    /// refresh token the provider may have rotated, would be dropped).
+    /// </summary>
+    public static DateTimeOffset RefreshDeadline(DateTimeOffset callerGivesUp, TimeSpan exchangeTimeout) =>
+        callerGivesUp - LoginDeadline(exchangeTimeout);
 }

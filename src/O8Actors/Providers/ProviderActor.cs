@@ -341,7 +341,7 @@ internal sealed class ProviderActor : ReceiveActor
         }
 
         // Watched so a login that ends while its exchange waits takes the exchange out of the queue. Only a login's
-        // exchange: a refresh's sender is an Ask's temporary reference, which is gone only once it has its answer.
+        // exchange: a refresh (from an account's actor, or an Ask) is bounded by its deadline instead.
         var watch = request is ExchangeCode or PollDeviceToken && _inFlight >= _maxConcurrent && !Sender.IsNobody();
         if (watch) Context.Watch(Sender);
         _waiting.Enqueue((request, Sender, watch));
@@ -369,6 +369,7 @@ internal sealed class ProviderActor : ReceiveActor
     {
         ExchangeCode { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
         PollDeviceToken { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
+        RefreshTokens { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
         _ => false,
     };
 
@@ -389,10 +390,10 @@ internal sealed class ProviderActor : ReceiveActor
 
     private void AnswerExpired(object request, IActorRef replyTo)
     {
-        _log.Info("Provider {0}: token request of {1} dropped unsent, its login's deadline passed while it was queued", _strategy.Name, RequestId(request));
+        _log.Info("Provider {0}: token request of {1} dropped unsent, its caller's deadline passed while it was queued", _strategy.Name, RequestId(request));
         // The login has ended (or ends now by its own timer, which fires at the same deadline); the answer is only so no one waits.
         replyTo.Tell(new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeTimeout,
-            $"The token request waited in the queue of '{_strategy.Name}' past its login's deadline and was not sent.", null));
+            $"The token request waited in the queue of '{_strategy.Name}' past its caller's deadline and was not sent.", null));
     }
 
     private void StartWaiting()

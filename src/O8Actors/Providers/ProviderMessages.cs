@@ -121,7 +121,16 @@ internal sealed record CodeExchanged(string LoginId, TokenSet Tokens);
 internal sealed record CodeExchangeFailed(string LoginId, LoginFailure Failure, string Reason, string? ProviderError, Exception? Cause = null);
 
 /// <summary>Refreshes a token; answered with <see cref="CodeExchanged"/> or <see cref="CodeExchangeFailed"/> (LoginId = <paramref name="RequestId"/>).</summary>
-internal sealed record RefreshTokens(string Provider, string RequestId, string RefreshToken, IReadOnlyList<string>? Scopes, Dpop.DpopKey? DpopKey = null)
+/// <param name="Provider">The registered provider's name.</param>
+/// <param name="RequestId">Correlates the answer.</param>
+/// <param name="RefreshToken">The refresh token (a secret).</param>
+/// <param name="Scopes">The scopes asked for, or null for the granted ones.</param>
+/// <param name="DpopKey">The tokens' DPoP key when the provider binds them.</param>
+/// <param name="Deadline">The last moment, in the actor system's scheduler time, at which sending it still gets its answer
+/// to a caller that waits (see <see cref="ExchangeTimeouts.RefreshDeadline"/>): a request still queued then is dropped
+/// unsent, since a rotating provider would spend the refresh token and the rotated one would be thrown away.</param>
+internal sealed record RefreshTokens(string Provider, string RequestId, string RefreshToken, IReadOnlyList<string>? Scopes, Dpop.DpopKey? DpopKey = null,
+    DateTimeOffset? Deadline = null)
 {
     /// <summary>
     /// The claims of the account's current ID token, when it has validated ones: a refreshed ID token must name the same

@@ -268,6 +268,109 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task Rotated_tokens_the_store_failed_to_take_are_served_kept_and_stored_once_it_recovers()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        store.FailSaves(1);
+
+        // The provider rotated rt-1 into rt-2 and the write failed: the caller gets the new access token all the same.
+        AccessToken? served = null;
+        await EventFilter.Warning(contains: "stored again later").ExpectAsync(1, async () => served = await Get(accounts, Alice), Wait);
+        Assert.Equal("at-2", served!.Token);
+        Assert.Equal("rt-1", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+
+        // The store recovers: the retry stores the kept tokens.
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await AwaitAssertAsync(async () => Assert.Equal(("rt-2", 2L), ((await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken, (await store.Inner.LoadAsync(Alice))!.Version)), Wait);
+
+        // The next refresh spends rt-2, never the spent rt-1.
+        Clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal("at-3", (await Get(accounts, Alice)).Token);
+        Assert.Equal((2, 0), (strategy.Refreshes, strategy.Replays));
+        Assert.Equal("rt-3", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task Rotated_tokens_the_store_failed_to_take_are_stored_before_the_next_refresh()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        store.FailSaves(1);
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+
+        // Asked again before the retry timer: a forced refresh stores the kept tokens first, then refreshes with rt-2.
+        var forced = await Get(accounts, Alice, new AccessTokenOptions(ForceRefresh: true));
+
+        Assert.Equal("at-3", forced.Token);
+        Assert.Equal((2, 0), (strategy.Refreshes, strategy.Replays));
+        var stored = await store.Inner.LoadAsync(Alice);
+        Assert.Equal(("rt-3", 3L), (stored!.Tokens.RefreshToken, stored.Version));
+    }
+
+    [Fact]
+    public async Task Sign_out_revokes_the_tokens_the_store_failed_to_take_not_the_spent_stored_ones()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        store.FailSaves(1);
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+
+        var result = await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
+
+        Assert.Equal(RevocationOutcome.Revoked, result.Revocation);
+        Assert.Equal(["rt-2", "at-2"], strategy.Revoked.Select(r => r.Token));
+        Assert.False(strategy.IsValid("rt-2"));
+        Assert.Null(await store.Inner.LoadAsync(Alice));
+    }
+
+    [Fact]
+    public async Task A_refresh_must_be_sent_in_time_for_its_renewal_and_its_late_answer_is_never_taken_for_a_later_login()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var providers = CreateTestProbe();
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+        var accounts = Sys.ActorOf(AccountsSupervisor.Props(store, providers.Ref, CreateTestProbe().Ref, settings));
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+
+        var renewalStarts = Clock.Now;
+        var caller = Get(accounts, Alice);
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        // The provider actor drops it unsent once a token request sent then would be answered after the renewal gave up.
+        Assert.Equal(renewalStarts + settings.RenewalTimeout - ExchangeTimeouts.LoginDeadline(settings.ExchangeTimeout), refresh.Deadline);
+        var account = providers.LastSender;
+        Clock.Advance(settings.RenewalTimeout);
+        Assert.Equal(LoginFailure.ExchangeTimeout, (await Assert.ThrowsAsync<AuthorizationFailedException>(() => caller)).Failure);
+
+        // A login starts the next renewal (held at the store's lock), and the abandoned refresh's answer comes in then.
+        Task<LoginRemembered> remembered;
+        await using (await store.Inner.LockAsync(Alice))
+        {
+            remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
+            await AwaitConditionAsync(() => Task.FromResult(store.Locks == 3), Wait); // the first login's, the refresh's, this one's
+            account.Tell(new CodeExchanged(refresh.RequestId, new TokenSet("at-late", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-late", null)));
+            // Identify is answered in mailbox order: once it is, the late answer has been handled.
+            await account.Ask<ActorIdentity>(new Identify(1), Wait);
+        }
+
+        // The login's tokens are stored and served; the late answer was dropped, never saved in their place.
+        Assert.Equal(2L, (await remembered).Version);
+        Assert.Equal("rt-2", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
+    [Fact]
     public async Task A_refused_refresh_token_throws_InteractionRequiredException_without_the_token_in_the_message()
     {
         var strategy = NewStrategy();
@@ -413,6 +516,31 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
 
         Assert.Equal([Alice, new OAuthAccount("p", "bob")], ofP.OrderBy(a => a.Key));
         Assert.Equal(3, all.Count);
+    }
+
+    [Fact]
+    public async Task A_sign_out_whose_store_read_fails_fails_and_leaves_the_tokens_stored_and_unrevoked()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        // Signed in by an earlier run: this account's actor starts fresh and knows the tokens only from the store.
+        await store.Inner.SaveAsync(Alice, strategy.Issue("alice"), 0);
+        store.FailLoads(2);
+
+        // A back-channel logout of the session, then an ordinary sign-out, while the store cannot be read.
+        var backChannel = await Assert.ThrowsAsync<AuthorizationFailedException>(() =>
+            accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("sid-1", AlsoWithoutSessionId: true)), Wait));
+        var ordinary = await Assert.ThrowsAsync<AuthorizationFailedException>(() => accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait));
+
+        Assert.Contains("could not be read", backChannel.Message);
+        Assert.Contains("could not be read", ordinary.Message);
+        Assert.Empty(strategy.Revoked);
+        Assert.Equal("rt-1", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        // Once the store answers again, the sign-out is carried out.
+        var again = await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
+        Assert.Equal(RevocationOutcome.Revoked, again.Revocation);
+        Assert.Null(await store.Inner.LoadAsync(Alice));
     }
 
     [Fact]

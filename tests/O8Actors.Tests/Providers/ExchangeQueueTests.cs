@@ -58,6 +58,32 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     }
 
     [Fact]
+    public void A_queued_refresh_whose_caller_deadline_passed_is_never_sent_to_the_token_endpoint()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
+        var slow = CreateTestProbe();
+        var account = CreateTestProbe();
+
+        // An account's refresh queues behind a slow exchange; the account stops waiting (its renewal's deadline).
+        slow.Send(provider, Exchange("slow"));
+        AwaitAssert(() => Assert.Equal(["slow"], strategy.Started), Wait);
+        account.Send(provider, new RefreshTokens("p", "refresh-1", "rt-1", null, Deadline: Sys.Scheduler.Now + TimeSpan.FromSeconds(5)));
+        account.ExpectNoMsg(Quiet);
+        Scheduler.Advance(TimeSpan.FromSeconds(6));
+        strategy.Release("slow");
+        slow.ExpectMsg<CodeExchanged>(Wait);
+
+        // Dropped unsent: the refresh token is not spent, so no rotated one is lost with the account's late answer.
+        var dropped = account.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal(("refresh-1", LoginFailure.ExchangeTimeout), (dropped.LoginId, dropped.Failure));
+        Assert.Contains("not sent", dropped.Reason);
+        Assert.DoesNotContain("rt-1", dropped.Reason);
+        account.ExpectNoMsg(Quiet);
+        Assert.DoesNotContain("rt-1", strategy.Started);
+    }
+
+    [Fact]
     public void A_full_queue_refuses_the_next_exchange_at_once_naming_the_limit()
     {
         var strategy = new ScriptedStrategy("p");

@@ -62,6 +62,14 @@ internal sealed class ScriptedStrategy(string name, string tokenPrefix = "token"
         return new TokenSet($"{tokenPrefix}-{context.Code}", "Bearer");
     }
 
+    /// <summary>A refresh is recorded and gated like an exchange, under its refresh token.</summary>
+    public override async Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        Started.Enqueue(context.RefreshToken);
+        if (Gated) await Gate(context.RefreshToken).Task.WaitAsync(cancellationToken);
+        return new TokenSet($"{tokenPrefix}-{context.RefreshToken}", "Bearer");
+    }
+
     private TaskCompletionSource Gate(string code) =>
         _gates.GetOrAdd(code, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 }

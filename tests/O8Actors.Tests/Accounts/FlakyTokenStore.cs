@@ -1,0 +1,46 @@
+namespace O8Actors.Tests.Accounts;
+
+/// <summary>An <see cref="InMemoryTokenStore"/> whose next reads or writes fail (the disk or database is down for a while).</summary>
+internal sealed class FlakyTokenStore : ITokenStore
+{
+    private int _failLoads;
+    private int _failSaves;
+    private int _saves;
+    private int _locks;
+
+    public InMemoryTokenStore Inner { get; } = new();
+
+    /// <summary>The next <paramref name="count"/> reads throw.</summary>
+    public void FailLoads(int count) => Volatile.Write(ref _failLoads, count);
+
+    /// <summary>The next <paramref name="count"/> writes throw.</summary>
+    public void FailSaves(int count) => Volatile.Write(ref _failSaves, count);
+
+    /// <summary>Every write asked for, failed or not.</summary>
+    public int Saves => Volatile.Read(ref _saves);
+
+    /// <summary>Every lock asked for.</summary>
+    public int Locks => Volatile.Read(ref _locks);
+
+    public Task<StoredTokens?> LoadAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
+        Interlocked.Decrement(ref _failLoads) >= 0 ? Task.FromException<StoredTokens?>(new IOException("The store is down.")) : Inner.LoadAsync(account, cancellationToken);
+
+    public Task<long?> SaveAsync(OAuthAccount account, TokenSet tokens, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _saves);
+        return Interlocked.Decrement(ref _failSaves) >= 0
+            ? Task.FromException<long?>(new IOException("The store is down."))
+            : Inner.SaveAsync(account, tokens, expectedVersion, cancellationToken);
+    }
+
+    public Task RemoveAsync(OAuthAccount account, CancellationToken cancellationToken = default) => Inner.RemoveAsync(account, cancellationToken);
+
+    public Task<IReadOnlyList<OAuthAccount>> ListAsync(string? provider = null, CancellationToken cancellationToken = default) =>
+        Inner.ListAsync(provider, cancellationToken);
+
+    public Task<IAsyncDisposable> LockAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _locks);
+        return Inner.LockAsync(account, cancellationToken);
+    }
+}
