@@ -39,6 +39,8 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
             Become(NotStarted);
             Stash.UnstashAll();
         });
+        // Moving before O8Actors started here: nothing of the account has run yet.
+        Receive<AccountHandOff>(_ => Context.Stop(Self));
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -50,9 +52,12 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
         return new OAuthAccount(Uri.UnescapeDataString(entityId[..slash]), Uri.UnescapeDataString(entityId[(slash + 1)..]));
     }
 
-    private void NotStarted() =>
+    private void NotStarted()
+    {
+        Receive<AccountHandOff>(_ => Context.Stop(Self));
         ReceiveAny(_ => Sender.Tell(WireAccountFailure.From(new AuthorizationFailedException(LoginFailure.ListenerUnavailable,
             "O8Actors did not start on the node that runs this account."))));
+    }
 
     private void Ready()
     {
@@ -60,6 +65,14 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
         Receive<GetAccessToken>(msg => Ask(msg, _settings!.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout)));
         Receive<RememberLogin>(msg => Ask(msg with { Tokens = WireClaims.Restore(msg.Tokens) }, _settings!.RenewalTimeout));
         Receive<SignOut>(msg => Ask(msg, _settings!.SignOutWait(msg.Options)));
+        // Sharding's hand-off stop message (see O8ClusterHostingExtensions): the account finishes what it is doing (a
+        // refresh's rotated tokens must reach the store), then its supervisor stops, and this entity with it.
+        Receive<AccountHandOff>(msg =>
+        {
+            Context.Watch(_accounts!);
+            _accounts!.Tell(msg);
+        });
+        Receive<Terminated>(t => t.ActorRef.Equals(_accounts), _ => Context.Stop(Self));
         ReceiveAny(msg => _accounts!.Forward(msg));
     }
 

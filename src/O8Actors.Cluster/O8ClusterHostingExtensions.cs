@@ -75,6 +75,9 @@ public static class O8ClusterHostingExtensions
                 // An account nobody asks about goes to sleep as the core's account actor does (its tokens are in the store).
                 ShouldPassivateIdleEntities = true,
                 PassivateIdleEntityAfter = TimeSpan.FromMinutes(30),
+                // Not a PoisonPill when the entity moves: a refresh under way finishes (and stores its rotated refresh
+                // token) before the entity stops; sharding's hand-off timeout still bounds the wait.
+                HandOffStopMessage = O8Actors.Accounts.AccountHandOff.Instance,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
         builder.WithShardRegion<LogoutTokenGuardRegionKey>(LogoutTokensRegionName,

@@ -143,6 +143,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             BeginRenewal();
         });
         Receive<SignOut>(msg => BeginSignOut(msg, Sender));
+        // Nothing under way: the entity may move now (its tokens are in the store).
+        Receive<AccountHandOff>(_ => Context.Stop(Self));
         StaleReplies();
     }
 
@@ -284,6 +286,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             _log.Debug("Account {0}: a login ended during a renewal; its tokens are stored after it", _account);
         });
         Receive<SignOut>(_ => StashMessage());
+        // Moving only once the renewal is over (back in Idle): its answer may carry a rotated refresh token.
+        Receive<AccountHandOff>(_ => StashMessage());
         Receive<Locked>(msg =>
         {
             if (msg.Generation != _generation)
@@ -645,6 +649,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
                 $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
         });
         Receive<RememberLogin>(_ => StashMessage());
+        Receive<AccountHandOff>(_ => StashMessage());
         Receive<SignOut>(_ =>
         {
             // Signing out ends the login that would sign the account in again.
@@ -814,6 +819,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             new InteractionRequiredException(_account, InteractionReason.NoAccount, $"{_account} is signing out."))));
         Receive<RememberLogin>(_ => StashMessage());
         Receive<SignOut>(_ => StashMessage());
+        Receive<AccountHandOff>(_ => StashMessage());
     }
 
     private void Remove(SignOutResult result)
@@ -845,6 +851,7 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
         Receive<GetAccessToken>(msg => Context.Parent.Forward(msg));
         Receive<RememberLogin>(msg => Context.Parent.Forward(msg));
         Receive<SignOut>(msg => Context.Parent.Forward(msg));
+        Receive<AccountHandOff>(_ => Context.Stop(Self));
         StaleReplies();
     }
 

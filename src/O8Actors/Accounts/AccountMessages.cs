@@ -72,3 +72,15 @@ internal sealed record EndedSession(string SessionId, bool AlsoWithoutSessionId)
 
 /// <summary>A conditional sign-out left the account as it was: its tokens belong to another provider session (or it has none).</summary>
 internal sealed record SignOutSkipped(OAuthAccount Account);
+
+/// <summary>
+/// An account's entity is moving to another node (a rebalance, or its node leaving): sharding's hand-off stop message
+/// for the accounts' region. The account finishes what it is doing first (a refresh whose rotated tokens the provider
+/// has already issued, a save, a sign-out), then stops; a PoisonPill would stop it between sending a refresh and
+/// storing its answer, and the rotated refresh token would be lost with it. Local only: never crosses nodes.
+/// </summary>
+internal sealed record AccountHandOff
+{
+    /// <summary>The one instance.</summary>
+    public static AccountHandOff Instance { get; } = new();
+}

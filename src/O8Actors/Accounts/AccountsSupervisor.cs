@@ -31,6 +31,8 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     private readonly IActorRef? _elsewhere;
     // Back-channel logout tokens accepted, per provider (single node; routed, the cluster's guard entity keeps them).
     private readonly Dictionary<string, Logout.LogoutTokenReplayGuard> _logoutTokens = new(StringComparer.Ordinal);
+    // Inside an entity that is moving to another node: its account finishes what it does, then this supervisor stops.
+    private bool _handingOff;
 
     public IStash Stash { get; set; } = null!;
 
@@ -84,6 +86,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
             if (!_accounts.Remove(msg.Account, out var retired) || !retired.Equals(Sender)) return;
             Context.Unwatch(retired);
             retired.Tell(PoisonPill.Instance);
+            StopIfHandedOff();
         });
         Receive<Terminated>(t =>
         {
@@ -93,7 +96,26 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
                 _accounts.Remove(account);
                 break;
             }
+            StopIfHandedOff();
         });
+        Receive<AccountHandOff>(_ => HandOff());
+    }
+
+    /// <summary>
+    /// The entity is moving (<see cref="AccountHandOff"/>): the account's actor finishes what it is doing and stops, and
+    /// this supervisor with it. Messages that come back meanwhile (from an actor that retired) go to the node's routed
+    /// supervisor, hence to the region, which holds them until the entity runs on its new node.
+    /// </summary>
+    private void HandOff()
+    {
+        _handingOff = true;
+        foreach (var actor in _accounts.Values) actor.Tell(AccountHandOff.Instance);
+        StopIfHandedOff();
+    }
+
+    private void StopIfHandedOff()
+    {
+        if (_handingOff && _accounts.Count == 0) Context.Stop(Self);
     }
 
     /// <inheritdoc />
@@ -101,7 +123,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
 
     private void Route(OAuthAccount account, object message)
     {
-        if (_only is not null && account != _only)
+        if (_only is not null && (account != _only || _handingOff))
         {
             _elsewhere!.Forward(message);
             return;

@@ -1,0 +1,80 @@
+using Akka.Actor;
+using Akka.TestKit;
+using O8Actors.Accounts;
+using O8Actors.Configuration;
+using O8Actors.Providers;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>
+/// An account's entity that moves to another node (sharding's hand-off, or idle passivation) stops only once its
+/// account has finished what it was doing: a refresh under way stores the provider's rotated refresh token first. With
+/// sharding's default PoisonPill the entity stopped between the refresh and its answer, and the rotated token was lost
+/// (the next refresh, with the spent token, fails with invalid_grant).
+/// </summary>
+public sealed class AccountEntityHandOffTests : Akka.TestKit.Xunit.TestKit
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly OAuthAccount Alice = new("sandbox", "alice");
+    private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private (IActorRef Entity, TestProbe Providers, InMemoryTokenStore Store) StartEntity()
+    {
+        var store = new InMemoryTokenStore();
+        var providers = CreateTestProbe();
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+        var parts = new AccountParts(store, providers.Ref, CreateTestProbe().Ref, settings, CreateTestProbe().Ref);
+        var entity = Sys.ActorOf(AccountEntity.Props(Alice.Id, Task.FromResult(parts)));
+        Watch(entity);
+        return (entity, providers, store);
+    }
+
+    [Fact]
+    public async Task A_refresh_under_way_stores_its_rotated_refresh_token_before_the_entity_moves()
+    {
+        var (entity, providers, store) = StartEntity();
+        await store.SaveAsync(Alice, new TokenSet("access-1", "Bearer", DateTimeOffset.UtcNow.AddMinutes(-1), "refresh-1"), 0, Ct);
+
+        var served = entity.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait, Ct);
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait, cancellationToken: Ct);
+        var account = providers.LastSender;
+        Assert.Equal("refresh-1", refresh.RefreshToken);
+
+        // The shard hands the entity off while the provider is still answering.
+        entity.Tell(AccountHandOff.Instance);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300), Ct); // not Terminated: the refresh is under way
+
+        account.Tell(new CodeExchanged(refresh.RequestId, new TokenSet("access-2", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-2")));
+
+        Assert.Equal("access-2", (await served).Token);
+        ExpectTerminated(entity, Wait, cancellationToken: Ct);
+        // The rotated refresh token is what the entity's next incarnation (on its new node) reads.
+        Assert.Equal("refresh-2", (await store.LoadAsync(Alice, Ct))!.Tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task An_idle_account_moves_at_once()
+    {
+        var (entity, providers, store) = StartEntity();
+        await store.SaveAsync(Alice, new TokenSet("access-1", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-1"), 0, Ct);
+        Assert.Equal("access-1", (await entity.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait, Ct)).Token);
+
+        entity.Tell(AccountHandOff.Instance);
+
+        ExpectTerminated(entity, Wait, cancellationToken: Ct);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
+    }
+
+    [Fact]
+    public void An_entity_that_has_not_started_its_account_moves_at_once()
+    {
+        var entity = Sys.ActorOf(AccountEntity.Props(Alice.Id, new TaskCompletionSource<AccountParts>().Task));
+        Watch(entity);
+
+        entity.Tell(AccountHandOff.Instance);
+
+        ExpectTerminated(entity, Wait, cancellationToken: Ct);
+    }
+}
