@@ -74,6 +74,8 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     // are current here and served, and every renewal stores them first (a timer with backoff starts one), unless the
     // store holds a newer version by then. Null once stored.
     private TokenSet? _unsaved;
+    // Its entity is moving (AccountHandOff) and the store was asked once more to take the unsaved tokens.
+    private bool _handingOff;
     private long _unsavedOver;
     private int _saveRetries;
 
@@ -143,8 +145,20 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
             BeginRenewal();
         });
         Receive<SignOut>(msg => BeginSignOut(msg, Sender));
-        // Nothing under way: the entity may move now (its tokens are in the store).
-        Receive<AccountHandOff>(_ => Context.Stop(Self));
+        Receive<AccountHandOff>(_ =>
+        {
+            // Nothing under way: the entity may move now, its next incarnation reads the store. Tokens the store has not
+            // taken yet get one more try first (a second hand-off, after it, stops whatever the store did).
+            if (_unsaved is null || _handingOff)
+            {
+                Context.Stop(Self);
+                return;
+            }
+
+            _handingOff = true;
+            StashMessage();
+            BeginRenewal();
+        });
         StaleReplies();
     }
 

@@ -295,6 +295,26 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task An_account_handed_off_with_tokens_the_store_failed_to_take_stores_them_before_it_stops()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        store.FailSaves(1);
+        await EventFilter.Warning(contains: "stored again later").ExpectAsync(1, async () => Assert.Equal("at-2", (await Get(accounts, Alice)).Token), Wait);
+        Watch(accounts);
+
+        // Its cluster entity moves (sharding's hand-off) before the retry timer fired: the store gets one more try first.
+        accounts.Tell(AccountHandOff.Instance);
+
+        ExpectTerminated(accounts, Wait);
+        Assert.Equal("rt-2", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.Equal(1, strategy.Refreshes);
+    }
+
+    [Fact]
     public async Task Rotated_tokens_the_store_failed_to_take_are_stored_before_the_next_refresh()
     {
         var strategy = NewStrategy();
