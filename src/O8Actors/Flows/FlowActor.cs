@@ -34,6 +34,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private Uri? _redirectUri;
     // The login's DPoP key when its provider binds tokens (RFC 9449): the exchange signs with it; the tokens keep it.
     private Dpop.DpopKey? _dpopKey;
+    // Whether the authorize request carried this login's challenge: the verifier goes to the token endpoint exactly then.
+    private bool _pkceUsed;
     // With max_age (StepUp): the earliest sign-in (auth_time) the ID token may show, fixed when the login starts; null: not checked.
     private DateTimeOffset? _authenticatedNotBefore;
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
@@ -310,6 +312,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 // only path on which this login accepts its callback.
                 _redirectUri = msg.RedirectUri;
                 _dpopKey = msg.DpopKey;
+                _pkceUsed = msg.PkceUsed;
                 var ready = new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl);
                 Publish(ready);
                 _start.AuthorizeUrlTo?.Tell(ready); // immutable: one event for the stream and the cluster entity
@@ -402,7 +405,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         Timers.Cancel(DeadlineTimer);
         var exchangeDeadline = ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, exchangeDeadline);
-        _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!,
+        _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _pkceUsed ? _secrets.CodeVerifier : null, _redirectUri!,
             _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline, _dpopKey, _authenticatedNotBefore, StepUp.AcrValuesOf(_start.Request)));
         Become(ExchangingPhase);
     }

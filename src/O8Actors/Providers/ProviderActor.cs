@@ -166,9 +166,11 @@ internal sealed class ProviderActor : ReceiveActor
         try
         {
             var redirectUri = RedirectUriFor(msg.RedirectUri);
+            // The challenge goes out when the provider takes it; the login learns whether it did (and so sends the verifier or not).
+            var challenge = descriptor.SupportsPkce ? msg.CodeChallenge : null;
             var context = new AuthorizeUrlContext(
                 msg.State,
-                descriptor.SupportsPkce ? msg.CodeChallenge : null,
+                challenge,
                 redirectUri,
                 msg.Scopes,
                 msg.ExtraParameters,
@@ -185,7 +187,7 @@ internal sealed class ProviderActor : ReceiveActor
             var name = strategy.Name;
             var loginId = msg.LoginId;
             building.PipeTo(replyTo,
-                success: url => new AuthorizationPrepared(loginId, url, descriptor, redirectUri, dpopKey),
+                success: url => new AuthorizationPrepared(loginId, url, descriptor, redirectUri, dpopKey, PkceUsed: challenge is not null),
                 failure: e => new ProviderUnavailable(loginId, $"The provider '{name}' could not build an authorize URL: {SafeReason(e)}"));
         }
         catch (Exception e)
