@@ -242,9 +242,10 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private void AskForAuthorizeUrl(Uri redirectUri)
     {
         _redirectUri = redirectUri;
+        // Always offered: the provider puts it on the URL unless it cannot take it or o8.login.pkce = off and its client is confidential.
         _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.LoginId, _secrets.State,
-            _start.Context.Options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, redirectUri, _start.Request.ScopeList, StepUp.AuthorizeParameters(_start.Request),
-            _secrets.Nonce));
+            FlowSecrets.ChallengeFor(_secrets.CodeVerifier), redirectUri, _start.Request.ScopeList, StepUp.AuthorizeParameters(_start.Request),
+            _secrets.Nonce) { PkceOffForConfidentialClient = !_start.Context.Options.Pkce });
         Become(PreparingPhase);
     }
 

@@ -34,6 +34,8 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     /// <inheritdoc />
     public override string? KnownIssuer => _options.Issuer;
 
+    internal override bool IsPublicClient => _options.IsPublicClient;
+
     /// <summary>The configured issuer.</summary>
     public string Issuer => _options.Issuer;
 

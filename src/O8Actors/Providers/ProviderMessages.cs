@@ -26,6 +26,12 @@ internal sealed record PrepareAuthorization(
     IReadOnlyDictionary<string, string> ExtraParameters,
     string? Nonce = null)
 {
+    /// <summary>
+    /// The app turned PKCE off (<c>o8.login.pkce = off</c>): the provider leaves <see cref="CodeChallenge"/> out for a
+    /// confidential client, never for a public one (only PKCE protects its codes, RFC 9700 section 2.1.1).
+    /// </summary>
+    public bool PkceOffForConfidentialClient { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"PrepareAuthorization {{ Provider = {Provider}, LoginId = {LoginId} }}";
 }

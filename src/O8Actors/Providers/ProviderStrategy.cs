@@ -34,6 +34,12 @@ public abstract class ProviderStrategy
     public virtual string? KnownIssuer => null;
 
     /// <summary>
+    /// Whether this is a public client (no client secret or key): only PKCE protects its codes, so it keeps PKCE even
+    /// when the app turns it off (<c>o8.login.pkce = off</c>). Unknown for a strategy of the app's own: false.
+    /// </summary>
+    internal virtual bool IsPublicClient => false;
+
+    /// <summary>
     /// Learns what the provider supports (for example from discovery metadata, RFC 8414). Called once by the
     /// provider actor before its first login; the result is cached for the actor's lifetime.
     /// </summary>

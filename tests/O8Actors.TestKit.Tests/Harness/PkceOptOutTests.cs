@@ -56,4 +56,29 @@ public sealed class PkceOptOutTests
         Assert.IsType<LoginSucceeded>(outcome);
         Assert.Equal([("no-pkce-app", (string?)null)], challenges);
     }
+
+    [Fact]
+    public async Task With_the_apps_PKCE_switch_off_a_public_client_still_sends_the_challenge_and_signs_in()
+    {
+        var challenges = new ConcurrentQueue<(string? Client, string? Challenge)>();
+        // The sandbox requires PKCE: without the challenge it would refuse the authorize request.
+        await using var o8 = await StartAsync(challenges, sandboxRequiresPkce: true, ClientAuthMethod.None, appPkce: false);
+
+        var outcome = await o8.Logins.RunAsync(o8.Options.ProviderName, o8.Request(LoginScript.Approve("alice"))).WaitAsync(Wait);
+
+        Assert.IsType<LoginSucceeded>(outcome);
+        Assert.NotNull(Assert.Single(challenges).Challenge);
+    }
+
+    [Fact]
+    public async Task With_the_apps_PKCE_switch_off_a_confidential_client_sends_neither_challenge_nor_verifier()
+    {
+        var challenges = new ConcurrentQueue<(string? Client, string? Challenge)>();
+        await using var o8 = await StartAsync(challenges, sandboxRequiresPkce: false, ClientAuthMethod.Basic, appPkce: false);
+
+        var outcome = await o8.Logins.RunAsync(o8.Options.ProviderName, o8.Request(LoginScript.Approve("alice"))).WaitAsync(Wait);
+
+        Assert.IsType<LoginSucceeded>(outcome);
+        Assert.Null(Assert.Single(challenges).Challenge);
+    }
 }

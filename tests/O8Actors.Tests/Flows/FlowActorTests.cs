@@ -457,7 +457,8 @@ public sealed class FlowActorTests : TestKit
             _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("f1", RedirectUri));
-        Assert.Null(_providers.ExpectMsg<PrepareAuthorization>().CodeChallenge);
+        // The provider decides: a confidential client leaves the challenge out (a public one keeps it, whatever the switch says).
+        Assert.True(_providers.ExpectMsg<PrepareAuthorization>().PkceOffForConfidentialClient);
         _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri, PkceUsed: false));
         SendCallback(flow);
         Assert.Null(_providers.ExpectMsg<ExchangeCode>().CodeVerifier);
@@ -474,6 +475,7 @@ public sealed class FlowActorTests : TestKit
         _listener.Reply(new StateRegistered("f1", RedirectUri));
         var preparation = _providers.ExpectMsg<PrepareAuthorization>();
         Assert.NotNull(preparation.CodeChallenge);
+        Assert.False(preparation.PkceOffForConfidentialClient);
         _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static with { SupportsPkce = false }, ProviderRedirectUri, PkceUsed: false));
         SendCallback(flow);
         Assert.Null(_providers.ExpectMsg<ExchangeCode>().CodeVerifier);
