@@ -228,7 +228,10 @@ public sealed class LoginOptions
     /// <summary>How long a token exchange may take (default 30 s).</summary>
     public TimeSpan ExchangeTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>PKCE S256 on every login (default on).</summary>
+    /// <summary>
+    /// PKCE S256 on every login (default on). Off applies to confidential clients only: a public client (no secret or
+    /// key) keeps PKCE, the only protection of its codes (RFC 9700 section 2.1.1).
+    /// </summary>
     public bool Pkce { get; set; } = true;
 
     /// <summary>

@@ -34,6 +34,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private Uri? _redirectUri;
     // The login's DPoP key when its provider binds tokens (RFC 9449): the exchange signs with it; the tokens keep it.
     private Dpop.DpopKey? _dpopKey;
+    // Whether the authorize request carried this login's challenge: the verifier goes to the token endpoint exactly then.
+    private bool _pkceUsed;
     // With max_age (StepUp): the earliest sign-in (auth_time) the ID token may show, fixed when the login starts; null: not checked.
     private DateTimeOffset? _authenticatedNotBefore;
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
@@ -240,9 +242,10 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private void AskForAuthorizeUrl(Uri redirectUri)
     {
         _redirectUri = redirectUri;
+        // Always offered: the provider puts it on the URL unless it cannot take it or o8.login.pkce = off and its client is confidential.
         _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.LoginId, _secrets.State,
-            _start.Context.Options.Pkce ? FlowSecrets.ChallengeFor(_secrets.CodeVerifier) : null, redirectUri, _start.Request.ScopeList, StepUp.AuthorizeParameters(_start.Request),
-            _secrets.Nonce));
+            FlowSecrets.ChallengeFor(_secrets.CodeVerifier), redirectUri, _start.Request.ScopeList, StepUp.AuthorizeParameters(_start.Request),
+            _secrets.Nonce) { PkceOffForConfidentialClient = !_start.Context.Options.Pkce });
         Become(PreparingPhase);
     }
 
@@ -310,6 +313,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 // only path on which this login accepts its callback.
                 _redirectUri = msg.RedirectUri;
                 _dpopKey = msg.DpopKey;
+                _pkceUsed = msg.PkceUsed;
                 var ready = new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl);
                 Publish(ready);
                 _start.AuthorizeUrlTo?.Tell(ready); // immutable: one event for the stream and the cluster entity
@@ -402,7 +406,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         Timers.Cancel(DeadlineTimer);
         var exchangeDeadline = ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, exchangeDeadline);
-        _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _start.Context.Options.Pkce ? _secrets.CodeVerifier : null, _redirectUri!,
+        _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _pkceUsed ? _secrets.CodeVerifier : null, _redirectUri!,
             _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline, _dpopKey, _authenticatedNotBefore, StepUp.AcrValuesOf(_start.Request)));
         Become(ExchangingPhase);
     }

@@ -70,6 +70,16 @@ internal static class StepUp
         return parameters;
     }
 
+    /// <summary>Whether a login's authorize parameters (<see cref="AuthorizeParameters"/>) ask for a step-up.</summary>
+    public static bool Asked(IReadOnlyDictionary<string, string> parameters) =>
+        parameters.ContainsKey(MaxAgeParameter) || parameters.ContainsKey(AcrValuesParameter);
+
+    /// <summary>Why a step-up login is refused on a strategy that does not enforce it (<see cref="Providers.ProviderStrategy.EnforcesStepUp"/>).</summary>
+    public static string Unenforced(Providers.ProviderStrategy strategy) =>
+        $"The login asks for max_age or acr_values, but the provider '{strategy.Name}' ({strategy.GetType().Name}) does not check them " +
+        "on a validated ID token (its EnforcesStepUp is false), so the login could succeed without the step-up it asked for. " +
+        "Use a GenericOAuthStrategy with JwksUri and Issuer, or an OidcDiscoveryStrategy, or a strategy that checks them and says so.";
+
     private static string? Extra(AuthorizationRequest request, string name) =>
         request.ExtraParameters is { } extra && extra.TryGetValue(name, out var value) ? value : null;
 }

@@ -34,6 +34,12 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     /// <inheritdoc />
     public override string? KnownIssuer => _options.Issuer;
 
+    /// <inheritdoc />
+    /// <remarks>True: a step-up login's ID token is checked against the metadata's key set.</remarks>
+    public override bool EnforcesStepUp => true;
+
+    internal override bool IsPublicClient => _options.IsPublicClient;
+
     /// <summary>The configured issuer.</summary>
     public string Issuer => _options.Issuer;
 

@@ -162,13 +162,22 @@ internal sealed class ProviderActor : ReceiveActor
 
     private void Prepare(PrepareAuthorization msg, IActorRef replyTo)
     {
+        if (!_strategy.EnforcesStepUp && StepUp.Asked(msg.ExtraParameters))
+        {
+            // Refused before the browser opens: nothing would check the ID token for the step-up the login asked for.
+            replyTo.Tell(new ProviderUnavailable(msg.LoginId, StepUp.Unenforced(_strategy), LoginFailure.IdTokenInvalid));
+            return;
+        }
         var descriptor = _descriptor ?? ProviderDescriptor.Static;
         try
         {
             var redirectUri = RedirectUriFor(msg.RedirectUri);
+            // The challenge goes out when the provider takes it; the app's PKCE switch drops it for a confidential client only.
+            // The login learns whether it went out (and so sends the verifier or not).
+            var challenge = descriptor.SupportsPkce && !(msg.PkceOffForConfidentialClient && !_strategy.IsPublicClient) ? msg.CodeChallenge : null;
             var context = new AuthorizeUrlContext(
                 msg.State,
-                descriptor.SupportsPkce ? msg.CodeChallenge : null,
+                challenge,
                 redirectUri,
                 msg.Scopes,
                 msg.ExtraParameters,
@@ -185,7 +194,7 @@ internal sealed class ProviderActor : ReceiveActor
             var name = strategy.Name;
             var loginId = msg.LoginId;
             building.PipeTo(replyTo,
-                success: url => new AuthorizationPrepared(loginId, url, descriptor, redirectUri, dpopKey),
+                success: url => new AuthorizationPrepared(loginId, url, descriptor, redirectUri, dpopKey, PkceUsed: challenge is not null),
                 failure: e => new ProviderUnavailable(loginId, $"The provider '{name}' could not build an authorize URL: {SafeReason(e)}"));
         }
         catch (Exception e)
@@ -435,7 +444,7 @@ internal sealed class ProviderActor : ReceiveActor
         var (flowId, parent, work) = request switch
         {
             ExchangeCode e => (e.LoginId, e.Parent, (Func<CancellationToken, Task<TokenSet>>)(ct =>
-                strategy.ExchangeCodeAsync(new CodeExchangeContext(e.Code, e.CodeVerifier, e.RedirectUri, e.Nonce)
+                ExchangeAsync(strategy, new CodeExchangeContext(e.Code, e.CodeVerifier, e.RedirectUri, e.Nonce)
                 {
                     DpopKey = e.DpopKey,
                     AuthenticatedNotBefore = e.AuthenticatedNotBefore,
@@ -453,6 +462,15 @@ internal sealed class ProviderActor : ReceiveActor
             success: tokens => new TokenRequestDone(replyTo, new CodeExchanged(flowId, tokens), owner),
             failure: e => new TokenRequestDone(replyTo, ToFailure(flowId, name, timeout, e), owner));
     }
+
+    /// <summary>
+    /// A code exchange; a step-up one only on a strategy that enforces it (its authorize URL was prepared by one, but the
+    /// provider may have been replaced since), else refused before the code is sent.
+    /// </summary>
+    private static Task<TokenSet> ExchangeAsync(ProviderStrategy strategy, CodeExchangeContext context, HttpClient http, CancellationToken ct) =>
+        context.RequiresIdToken && !strategy.EnforcesStepUp
+            ? Task.FromException<TokenSet>(new IdTokenValidationException(StepUp.Unenforced(strategy)))
+            : strategy.ExchangeCodeAsync(context, http, ct);
 
     /// <summary>
     /// Revokes the tokens in order (RFC 7009); the first failure ends it. A strategy without a revocation endpoint answers

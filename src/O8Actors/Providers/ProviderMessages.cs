@@ -26,6 +26,12 @@ internal sealed record PrepareAuthorization(
     IReadOnlyDictionary<string, string> ExtraParameters,
     string? Nonce = null)
 {
+    /// <summary>
+    /// The app turned PKCE off (<c>o8.login.pkce = off</c>): the provider leaves <see cref="CodeChallenge"/> out for a
+    /// confidential client, never for a public one (only PKCE protects its codes, RFC 9700 section 2.1.1).
+    /// </summary>
+    public bool PkceOffForConfidentialClient { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"PrepareAuthorization {{ Provider = {Provider}, LoginId = {LoginId} }}";
 }
@@ -36,7 +42,10 @@ internal sealed record PrepareAuthorization(
 /// <param name="Descriptor">What the provider supports.</param>
 /// <param name="RedirectUri">The redirect URI the URL carries.</param>
 /// <param name="DpopKey">The login's DPoP key (RFC 9449) when the provider binds tokens: the exchange signs with it.</param>
-internal sealed record AuthorizationPrepared(string LoginId, Uri AuthorizeUrl, ProviderDescriptor Descriptor, Uri RedirectUri, Dpop.DpopKey? DpopKey = null)
+/// <param name="PkceUsed">Whether the authorize request carried the login's code challenge: the exchange sends the
+/// verifier exactly then (a server refuses a verifier for a code issued without a challenge, RFC 9700 section 2.1.1).</param>
+internal sealed record AuthorizationPrepared(string LoginId, Uri AuthorizeUrl, ProviderDescriptor Descriptor, Uri RedirectUri, Dpop.DpopKey? DpopKey = null,
+    bool PkceUsed = true)
 {
     /// <inheritdoc />
     public override string ToString() => $"AuthorizationPrepared {{ LoginId = {LoginId} }}";

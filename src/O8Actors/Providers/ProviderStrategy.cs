@@ -34,6 +34,22 @@ public abstract class ProviderStrategy
     public virtual string? KnownIssuer => null;
 
     /// <summary>
+    /// Whether <see cref="ExchangeCodeAsync"/> enforces a step-up login's requirements: that a validated ID token shows
+    /// a sign-in no earlier than <see cref="CodeExchangeContext.AuthenticatedNotBefore"/> (<c>max_age</c>) and an
+    /// <c>acr</c> among <see cref="CodeExchangeContext.AcceptedAcrValues"/> (<c>acr_values</c>), failing with
+    /// <see cref="IdTokenValidationException"/> otherwise. The default, false, says it does not: a login that asks for
+    /// either is then refused before the browser opens (<see cref="LoginFailure.IdTokenInvalid"/>), since nothing would
+    /// check that the provider honoured it. The built-in strategies return true.
+    /// </summary>
+    public virtual bool EnforcesStepUp => false;
+
+    /// <summary>
+    /// Whether this is a public client (no client secret or key): only PKCE protects its codes, so it keeps PKCE even
+    /// when the app turns it off (<c>o8.login.pkce = off</c>). Unknown for a strategy of the app's own: false.
+    /// </summary>
+    internal virtual bool IsPublicClient => false;
+
+    /// <summary>
     /// Learns what the provider supports (for example from discovery metadata, RFC 8414). Called once by the
     /// provider actor before its first login; the result is cached for the actor's lifetime.
     /// </summary>

@@ -457,10 +457,43 @@ public sealed class FlowActorTests : TestKit
             _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("f1", RedirectUri));
-        Assert.Null(_providers.ExpectMsg<PrepareAuthorization>().CodeChallenge);
-        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri));
+        // The provider decides: a confidential client leaves the challenge out (a public one keeps it, whatever the switch says).
+        Assert.True(_providers.ExpectMsg<PrepareAuthorization>().PkceOffForConfidentialClient);
+        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri, PkceUsed: false));
         SendCallback(flow);
         Assert.Null(_providers.ExpectMsg<ExchangeCode>().CodeVerifier);
+    }
+
+    [Fact]
+    public void A_login_whose_authorize_request_carried_no_challenge_sends_no_verifier()
+    {
+        // PKCE on, but the provider does not take it (a confidential client's UsePkce = false, or metadata without
+        // S256): a verifier for a code issued without a challenge is refused by the server (RFC 9700 section 2.1.1).
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
+            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("f1", RedirectUri));
+        var preparation = _providers.ExpectMsg<PrepareAuthorization>();
+        Assert.NotNull(preparation.CodeChallenge);
+        Assert.False(preparation.PkceOffForConfidentialClient);
+        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static with { SupportsPkce = false }, ProviderRedirectUri, PkceUsed: false));
+        SendCallback(flow);
+        Assert.Null(_providers.ExpectMsg<ExchangeCode>().CodeVerifier);
+    }
+
+    [Fact]
+    public void A_login_whose_authorize_request_carried_the_challenge_sends_its_verifier()
+    {
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
+            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("f1", RedirectUri));
+        var challenge = _providers.ExpectMsg<PrepareAuthorization>().CodeChallenge;
+        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri, PkceUsed: true));
+        SendCallback(flow);
+        var verifier = _providers.ExpectMsg<ExchangeCode>().CodeVerifier;
+        Assert.NotNull(verifier);
+        Assert.Equal(challenge, FlowSecrets.ChallengeFor(verifier));
     }
 
     [Fact]
