@@ -114,7 +114,8 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
                 End(ProviderSessionOutcome.Failed, $"No browser can be opened here ({headless}), so the provider's session cannot be ended from this machine.");
                 break;
             case EndSessionPrepared prepared:
-                _returnPath = prepared.PostLogoutRedirectUri.AbsolutePath;
+                // Decoded, as the listener passes a request's path (not AbsolutePath, the escaped form).
+                _returnPath = RedirectPaths.RequestPathOf(prepared.PostLogoutRedirectUri);
                 // Server mode: the app redirects its user there, and the return comes through MapOAuthCallback.
                 if (_request.UrlTo is { } urlTo) urlTo.TrySetResult(prepared.EndSessionUrl);
                 else Launch(prepared.EndSessionUrl);
