@@ -73,6 +73,11 @@ internal static class CallbackPages
     public static readonly CallbackResponse AlreadyEnded =
         new(410, CallbackPageKind.Failed, "This login has already ended. Start a new login from the application.");
 
+    /// <summary>A sign-out's return that reached its step after the step ended (its deadline passed, or it failed).</summary>
+    public static readonly CallbackResponse SignOutAlreadyEnded =
+        new(410, CallbackPageKind.BadRequest,
+            "This sign-out had already ended in the application when the browser came back. Sign out again from the application to be sure the provider's session ended.");
+
     /// <summary>Renders <paramref name="response"/> as a complete HTML document.</summary>
     public static string Render(CallbackResponse response)
     {
