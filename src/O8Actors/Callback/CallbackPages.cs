@@ -65,6 +65,10 @@ internal static class CallbackPages
     public static readonly CallbackResponse NotYetWaiting =
         new(400, CallbackPageKind.BadRequest, "This login is not waiting for a redirect yet.");
 
+    /// <summary>A callback for a login that gave up the browser for the device grant (Auto, after the launcher failed).</summary>
+    public static readonly CallbackResponse NoLongerWaiting =
+        new(400, CallbackPageKind.BadRequest, "This login no longer waits for a redirect: it goes on with the device code the application showed.");
+
     /// <summary>A second callback for a login that is already exchanging its code.</summary>
     public static readonly CallbackResponse AlreadyUsed =
         new(400, CallbackPageKind.BadRequest, "This login link was already used.");
