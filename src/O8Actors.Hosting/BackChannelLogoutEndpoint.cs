@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using O8Actors.Diagnostics;
 
 namespace O8Actors.Hosting;
 
@@ -76,12 +77,12 @@ public static class BackChannelLogoutEndpoint
         var request = context.Request;
         if (request.ContentLength > MaxRequestBytes)
         {
-            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, $"The request is larger than {MaxRequestBytes} bytes.").ConfigureAwait(false);
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, $"The request is larger than {MaxRequestBytes} bytes.", "too_large").ConfigureAwait(false);
             return;
         }
         if (!string.Equals(request.ContentType?.Split(';')[0].Trim(), "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "A back-channel logout is a form POST (application/x-www-form-urlencoded).").ConfigureAwait(false);
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "A back-channel logout is a form POST (application/x-www-form-urlencoded).", "not_a_form").ConfigureAwait(false);
             return;
         }
 
@@ -97,7 +98,7 @@ public static class BackChannelLogoutEndpoint
         }
         catch (InvalidDataException)
         {
-            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, $"The form exceeds its limits ({MaxRequestBytes} bytes a value, 16 values).").ConfigureAwait(false);
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, $"The form exceeds its limits ({MaxRequestBytes} bytes a value, 16 values).", "too_large").ConfigureAwait(false);
             return;
         }
 
@@ -105,7 +106,7 @@ public static class BackChannelLogoutEndpoint
         if (tokens.Count != 1 || string.IsNullOrEmpty(tokens[0]))
         {
             await RefuseAsync(context, StatusCodes.Status400BadRequest,
-                tokens.Count > 1 ? "logout_token was sent more than once." : "The form has no logout_token.").ConfigureAwait(false);
+                tokens.Count > 1 ? "logout_token was sent more than once." : "The form has no logout_token.", "malformed").ConfigureAwait(false);
             return;
         }
 
@@ -116,13 +117,18 @@ public static class BackChannelLogoutEndpoint
         }
         catch (BackChannelLogoutException refused)
         {
-            logger.LogWarning("Back-channel logout from provider {Provider} refused ({Failure}): {Reason}", provider, refused.Failure, refused.Message);
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, refused.Message).ConfigureAwait(false);
+            // Debug for a bad token (invalid, replayed): anyone who can reach the endpoint can post one as fast as they like,
+            // and a Warning line each would let them flood the app's log; the metric counts them by reason. A Warning only
+            // where the app has something to fix: the provider cannot check tokens (no key set), or its key set could not
+            // be fetched in time.
+            var level = refused.Failure is BackChannelLogoutFailure.InvalidToken or BackChannelLogoutFailure.Replayed ? LogLevel.Debug : LogLevel.Warning;
+            logger.Log(level, "Back-channel logout from provider {Provider} refused ({Failure}): {Reason}", provider, refused.Failure, refused.Message);
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, refused.Message, ReasonTag(refused.Failure)).ConfigureAwait(false);
             return;
         }
         catch (UnknownProviderException unknown)
         {
-            await RefuseAsync(context, StatusCodes.Status404NotFound, unknown.Message).ConfigureAwait(false);
+            await RefuseAsync(context, StatusCodes.Status404NotFound, unknown.Message, "unknown_provider").ConfigureAwait(false);
             return;
         }
 
@@ -131,8 +137,17 @@ public static class BackChannelLogoutEndpoint
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
 
-    private static async Task RefuseAsync(HttpContext context, int status, string description)
+    private static string ReasonTag(BackChannelLogoutFailure failure) => failure switch
     {
+        BackChannelLogoutFailure.InvalidToken => "invalid_token",
+        BackChannelLogoutFailure.Replayed => "replayed",
+        BackChannelLogoutFailure.NotSupported => "not_supported",
+        _ => "failed",
+    };
+
+    private static async Task RefuseAsync(HttpContext context, int status, string description, string reason)
+    {
+        O8Metrics.BackChannelLogoutsRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(context.Response.Body);

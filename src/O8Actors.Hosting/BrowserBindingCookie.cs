@@ -55,15 +55,33 @@ internal static class BrowserBindingCookie
         });
     }
 
-    /// <summary>The binding secrets <paramref name="context"/>'s request presents (login id → secret), at most <see cref="MaxRead"/>.</summary>
+    /// <summary>
+    /// The binding secrets <paramref name="context"/>'s request presents (login id → secret): the newest
+    /// <see cref="MaxRead"/>, the last ones in the header.
+    /// </summary>
+    /// <remarks>
+    /// The newest, not the first: a browser sends cookies of the same path oldest first (RFC 6265 section 5.4, and
+    /// Chromium and Firefox do), so with more logins pending in one browser than <see cref="MaxRead"/> the first ones are
+    /// the stale ones, and the callback arriving now is for one of the newest; reading the first ones dropped exactly that
+    /// one, and the login failed as BrowserMismatch. Every cookie is still looked at (a name compare each, as before, bounded
+    /// by the server's header size limit), but only <see cref="MaxRead"/> are kept and travel on with the callback.
+    /// </remarks>
     public static IReadOnlyDictionary<string, string> Read(HttpContext context)
     {
-        var found = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, value) in context.Request.Cookies)
+        KeyValuePair<string, string>[]? newest = null;
+        var seen = 0;
+        foreach (var cookie in context.Request.Cookies)
         {
-            if (!name.StartsWith(NamePrefix, StringComparison.Ordinal) || name.Length == NamePrefix.Length) continue;
+            if (!cookie.Key.StartsWith(NamePrefix, StringComparison.Ordinal) || cookie.Key.Length == NamePrefix.Length) continue;
+            newest ??= new KeyValuePair<string, string>[MaxRead];
+            newest[seen++ % MaxRead] = cookie; // a ring: the oldest kept one makes room
+        }
+
+        var found = new Dictionary<string, string>(Math.Min(seen, MaxRead), StringComparer.Ordinal);
+        for (var i = Math.Max(0, seen - MaxRead); i < seen; i++)
+        {
+            var (name, value) = newest![i % MaxRead];
             found.TryAdd(name[NamePrefix.Length..], value);
-            if (found.Count == MaxRead) break;
         }
 
         return found;

@@ -20,6 +20,20 @@ public sealed class BrowserBindingCookieTests
     }
 
     [Fact]
+    public void With_more_logins_pending_than_are_read_the_newest_are_kept_so_the_latest_login_finds_its_cookie()
+    {
+        // A browser sends cookies of one path oldest first: l16, the login started last, comes last.
+        var context = new DefaultHttpContext();
+        context.Request.Headers.Cookie = string.Join("; ", Enumerable.Range(0, BrowserBindingCookie.MaxRead + 1).Select(i => $"__Host-o8-login-l{i}=s{i}"));
+
+        var read = BrowserBindingCookie.Read(context);
+
+        Assert.Equal(BrowserBindingCookie.MaxRead, read.Count);
+        Assert.Equal("s16", read["l16"]);
+        Assert.False(read.ContainsKey("l0"), "the oldest pending login is the one left out");
+    }
+
+    [Fact]
     public void The_cookie_is_host_only_secure_http_only_lax_and_lives_as_long_as_the_login()
     {
         var context = new DefaultHttpContext();

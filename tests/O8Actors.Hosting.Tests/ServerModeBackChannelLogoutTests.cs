@@ -5,8 +5,11 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using O8Actors.Hosting.Tests.Support;
 using O8Actors.TestKit.Sandbox;
+using O8Actors.TestSupport;
 
 namespace O8Actors.Hosting.Tests;
 
@@ -23,7 +26,7 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
     private readonly ConcurrentQueue<BackChannelLogoutResult> _appSessionsEnded = new();
     private string _clientId = "";
 
-    private WebApplication App(string systemName)
+    private WebApplication App(string systemName, bool captureLogs = false)
     {
         // The provider validates ID tokens (its key set), so the account is the ID token's sub and logout tokens can be checked.
         var builder = sandbox.ServerModeApp(systemName, new Dictionary<string, string?>
@@ -31,6 +34,11 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
             ["O8:Providers:sandbox:JwksUri"] = sandbox.Server.JwksUri.ToString(),
             ["O8:Providers:sandbox:RevocationEndpoint"] = sandbox.Server.RevocationEndpoint.ToString(),
         });
+        if (captureLogs)
+        {
+            builder.Logging.AddFakeLogging();
+            builder.Logging.AddFilter("O8Actors.BackChannelLogout", LogLevel.Debug);
+        }
         var app = builder.Build();
         _clientId = app.Configuration["O8:Providers:sandbox:ClientId"]!;
         app.MapOAuthCallback("/oauth/callback");
@@ -93,6 +101,37 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
             var told = Assert.Single(_appSessionsEnded);
             Assert.Equal([(account, RevocationOutcome.Revoked)], told.SignedOut.Select(r => (r.Account, r.Revocation)));
             Assert.Equal(sid, told.Token.SessionId);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
+    [Fact]
+    public async Task Forged_logout_tokens_are_logged_at_debug_not_warning_and_counted_by_reason()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var rejected = new CounterRecorder("o8.backchannel_logouts.rejected");
+        await using var app = App("o8-backchannel-quiet", captureLogs: true);
+        await app.StartAsync(ct);
+        try
+        {
+            var logs = app.Services.GetFakeLogCollector();
+            var endpoint = new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox");
+            using var anyone = sandbox.Browser();
+
+            // Anyone who can reach the endpoint can post these as fast as they like: a Warning each would flood the log.
+            for (var i = 0; i < 3; i++)
+                using (var response = await anyone.PostAsync(endpoint, new FormUrlEncodedContent([new("logout_token", "x")]), ct))
+                    Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            using (var response = await anyone.PostAsync(endpoint, new FormUrlEncodedContent([new("token", "x")]), ct))
+                Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+
+            var lines = logs.GetSnapshot().Where(r => r.Category == "O8Actors.BackChannelLogout").ToList();
+            Assert.Equal(3, lines.Count(r => r.Level == LogLevel.Debug && r.Message.Contains("InvalidToken", StringComparison.Ordinal)));
+            Assert.DoesNotContain(lines, r => r.Level >= LogLevel.Warning);
+            Assert.Equal(["1 reason=invalid_token", "1 reason=invalid_token", "1 reason=invalid_token", "1 reason=malformed"], rejected.Measurements);
         }
         finally
         {

@@ -363,7 +363,9 @@ public sealed class O8TestHarness : IAsyncDisposable
         }), cancellationToken).ConfigureAwait(false);
         // The provider's own redirect URI (the listener's followed by its name) is what the sandbox client registers.
         RedirectUri = await _flows.GetRedirectUriAsync(Options.ProviderName, cancellationToken).ConfigureAwait(false);
-        Client = _sandbox.RegisterClient(ClientId, secret, [RedirectUri.ToString()], Options.ClientAuthentication, _clientCertificate);
+        // OriginalString, the escaped form the authorize request carries: ToString() unescapes (a provider named
+        // "Azure AD" would register ".../Azure AD" and the sandbox's exact match would refuse ".../Azure%20AD").
+        Client = _sandbox.RegisterClient(ClientId, secret, [RedirectUri.OriginalString], Options.ClientAuthentication, _clientCertificate);
     }
 
     private static InvalidOperationException NotStarted() =>

@@ -65,6 +65,10 @@ internal static class CallbackPages
     public static readonly CallbackResponse NotYetWaiting =
         new(400, CallbackPageKind.BadRequest, "This login is not waiting for a redirect yet.");
 
+    /// <summary>A callback for a login that gave up the browser for the device grant (Auto, after the launcher failed).</summary>
+    public static readonly CallbackResponse NoLongerWaiting =
+        new(400, CallbackPageKind.BadRequest, "This login no longer waits for a redirect: it goes on with the device code the application showed.");
+
     /// <summary>A second callback for a login that is already exchanging its code.</summary>
     public static readonly CallbackResponse AlreadyUsed =
         new(400, CallbackPageKind.BadRequest, "This login link was already used.");
@@ -72,6 +76,11 @@ internal static class CallbackPages
     /// <summary>A callback that reached a login after it ended.</summary>
     public static readonly CallbackResponse AlreadyEnded =
         new(410, CallbackPageKind.Failed, "This login has already ended. Start a new login from the application.");
+
+    /// <summary>A sign-out's return that reached its step after the step ended (its deadline passed, or it failed).</summary>
+    public static readonly CallbackResponse SignOutAlreadyEnded =
+        new(410, CallbackPageKind.BadRequest,
+            "This sign-out had already ended in the application when the browser came back. Sign out again from the application to be sure the provider's session ended.");
 
     /// <summary>Renders <paramref name="response"/> as a complete HTML document.</summary>
     public static string Render(CallbackResponse response)

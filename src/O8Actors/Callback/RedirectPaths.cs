@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+
 namespace O8Actors.Callback;
 
 /// <summary>
@@ -41,6 +43,15 @@ internal static class RedirectPaths
     /// <summary>The listener's redirect URI with the provider's path (scheme, host and port stay the listener's).</summary>
     public static Uri WithPath(Uri listenerRedirectUri, string path) =>
         new UriBuilder(listenerRedirectUri) { Path = path, Query = "", Fragment = "" }.Uri;
+
+    /// <summary>
+    /// The path a request to <paramref name="redirectUri"/> arrives with, as the listener sees it (Kestrel's
+    /// <c>HttpRequest.Path</c>): percent-decoded, UTF-8 included, except <c>%2F</c>, which stays encoded so that it is
+    /// not taken for a separator. The URI's <see cref="Uri.AbsolutePath"/> is the escaped form (<c>/Azure%20AD</c>,
+    /// where the request arrives as <c>/Azure AD</c>), so comparing a request's path with it refused every callback of
+    /// a provider whose name or path needs escaping.
+    /// </summary>
+    public static string RequestPathOf(Uri redirectUri) => PathString.FromUriComponent(redirectUri).Value ?? "/";
 
     private static string Under(string callbackPath) => callbackPath.EndsWith('/') ? callbackPath : callbackPath + "/";
 }

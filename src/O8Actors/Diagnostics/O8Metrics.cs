@@ -38,6 +38,10 @@ internal static class O8Metrics
     /// <summary>Callbacks rejected by the listener, tagged <c>reason</c>.</summary>
     public static readonly Counter<long> CallbacksRejected = Meter.CreateCounter<long>("o8.callbacks.rejected", "{request}", "Requests the listener refused.");
 
+    /// <summary>Back-channel logout requests refused (<c>MapOAuthBackChannelLogout</c>), tagged <c>reason</c>.</summary>
+    public static readonly Counter<long> BackChannelLogoutsRejected =
+        Meter.CreateCounter<long>("o8.backchannel_logouts.rejected", "{request}", "Back-channel logout requests refused.");
+
     /// <summary>Sign-outs answered, tagged <c>revocation</c> and <c>provider_session</c> (what the provider did with the tokens and with its session).</summary>
     public static readonly Counter<long> SignOuts = Meter.CreateCounter<long>("o8.signouts", "{sign-out}", "Sign-outs, by revocation and provider-session outcome.");
 

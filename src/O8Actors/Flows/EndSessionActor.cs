@@ -114,7 +114,8 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
                 End(ProviderSessionOutcome.Failed, $"No browser can be opened here ({headless}), so the provider's session cannot be ended from this machine.");
                 break;
             case EndSessionPrepared prepared:
-                _returnPath = prepared.PostLogoutRedirectUri.AbsolutePath;
+                // Decoded, as the listener passes a request's path (not AbsolutePath, the escaped form).
+                _returnPath = RedirectPaths.RequestPathOf(prepared.PostLogoutRedirectUri);
                 // Server mode: the app redirects its user there, and the return comes through MapOAuthCallback.
                 if (_request.UrlTo is { } urlTo) urlTo.TrySetResult(prepared.EndSessionUrl);
                 else Launch(prepared.EndSessionUrl);
@@ -197,7 +198,16 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
         _request.UrlTo?.TrySetResult(null); // ended before a URL was handed out: the caller must not wait for one
         Unregister();
         _replyTo.Tell(new ProviderSessionEnded(_request.RequestId, outcome, reason));
-        Context.Stop(Self);
+        // A PoisonPill, not Context.Stop (as a login does): it queues behind a return the listener already routed, which
+        // then gets its page from Ended instead of vanishing into dead letters and leaving the browser to a 504.
+        Become(Ended);
+        Self.Tell(PoisonPill.Instance);
+    }
+
+    private void Ended(object message)
+    {
+        if (message is SignOutReturned) Sender.Tell(CallbackPages.SignOutAlreadyEnded);
+        // everything else that arrives after the end is moot
     }
 
     private void Unregister()

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using O8Actors.Callback;
 using O8Actors.Diagnostics;
 using O8Actors.Providers;
 
@@ -139,6 +140,11 @@ internal sealed partial class FlowActor
                 return true;
             case DeviceTokenPolled msg:
                 OnPolled(msg.Poll);
+                return true;
+            case AuthorizationCallback:
+                // Auto switched to the device grant and withdrew the browser's state, but the listener had routed this
+                // redirect just before: its browser still gets a page (not a hung tab), and its code is never used.
+                Sender.Tell(CallbackPages.NoLongerWaiting);
                 return true;
             case CodeExchangeFailed msg:
                 End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));

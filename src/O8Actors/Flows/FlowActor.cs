@@ -32,6 +32,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private ILoggingAdapter? _log;
     private Activity? _activity;
     private Uri? _redirectUri;
+    // The path a callback to _redirectUri arrives with (decoded, as the listener passes it), computed once per login.
+    private string? _redirectPath;
     // The login's DPoP key when its provider binds tokens (RFC 9449): the exchange signs with it; the tokens keep it.
     private Dpop.DpopKey? _dpopKey;
     // Whether the authorize request carried this login's challenge: the verifier goes to the token endpoint exactly then.
@@ -312,6 +314,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 // The provider's own redirect URI (its path under the listener's): sent again with the code, and the
                 // only path on which this login accepts its callback.
                 _redirectUri = msg.RedirectUri;
+                _redirectPath = RedirectPaths.RequestPathOf(msg.RedirectUri);
                 _dpopKey = msg.DpopKey;
                 _pkceUsed = msg.PkceUsed;
                 var ready = new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl);
@@ -366,10 +369,10 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
 
         // First of all: a response on another provider's redirect path was sent by another authorization server (the
         // mix-up of RFC 9700 section 4.4.2), whatever it says of itself. Its code is never used.
-        if (msg.Path is { } path && !string.Equals(path, _redirectUri!.AbsolutePath, StringComparison.Ordinal))
+        if (msg.Path is { } path && !string.Equals(path, _redirectPath, StringComparison.Ordinal))
         {
             End(new LoginFailed(_start.LoginId, LoginFailure.RedirectMismatch,
-                $"The response arrived at '{path}', not at this login's redirect path '{_redirectUri.AbsolutePath}' (provider '{_start.Provider}'): " +
+                $"The response arrived at '{path}', not at this login's redirect path '{_redirectPath}' (provider '{_start.Provider}'): " +
                 "it was sent by another authorization server (mix-up defence, RFC 9700 section 4.4). Start the sign-in again."));
             return;
         }

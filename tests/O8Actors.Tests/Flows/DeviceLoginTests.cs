@@ -306,6 +306,29 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     [Fact]
+    public void A_redirect_routed_just_before_the_switch_to_the_device_grant_gets_a_page_and_its_code_is_not_used()
+    {
+        Start(LoginMethod.Auto, new FailingBrowser());
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
+        _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new AuthorizationPrepared("d1", AuthorizeUrl, ProviderDescriptor.Static, new Uri("https://localhost:41539/test")));
+        _providers.ExpectMsg<RequestDeviceCode>();
+        var browserTab = CreateTestProbe();
+
+        // Back to back: the listener routed the redirect before the login's unregistration reached it.
+        _providers.Reply(new DeviceCodeIssued("d1", Authorization()));
+        _flow.Tell(new AuthorizationCallback("d1", "the-code", null, null, null, "/test"), browserTab.Ref);
+
+        Assert.Equal(CallbackPages.NoLongerWaiting, browserTab.ExpectMsg<CallbackResponse>());
+        _listener.ExpectMsg<UnregisterState>();
+        // The login goes on with the device grant; the redirect's code never reaches the token endpoint.
+        Assert.IsType<PollDeviceToken>(NextPoll(Interval));
+        Answer(DeviceTokenPoll.Issued(new TokenSet("access", "Bearer")));
+        _outcomes.ExpectMsg<LoginSucceeded>();
+    }
+
+    [Fact]
     public void Headless_detection_reads_ssh_and_display_variables()
     {
         static Func<string, string?> Env(params (string Name, string Value)[] set) =>

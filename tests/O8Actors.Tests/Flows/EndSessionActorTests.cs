@@ -83,6 +83,39 @@ public sealed class EndSessionActorTests : TestKit
     }
 
     [Fact]
+    public void A_return_that_races_the_deadline_gets_the_sign_out_ended_page_at_once()
+    {
+        // In the app the dead-letter watcher runs too: a return that reaches the step only after it stopped is answered there.
+        Sys.ActorOf(UndeliveredLoginWatcher.Props());
+        var (step, _, _) = StartUntilBrowserOpened(new RecordingBrowser());
+
+        // Back to back in the mailbox: the deadline first. The step used to stop at once, so the return went to dead
+        // letters unanswered and the browser waited for its request's timeout (a 504 after ~35 s).
+        Scheduler.Advance(StepTimeout);
+        step.Tell(new SignOutReturned("end-session-1", "/test"), _browserTab.Ref);
+
+        Assert.Equal(ProviderSessionOutcome.TimedOut, _requester.ExpectMsg<ProviderSessionEnded>().Outcome);
+        Assert.Equal(CallbackPages.SignOutAlreadyEnded, _browserTab.ExpectMsg<CallbackResponse>());
+        Assert.Equal(410, CallbackPages.SignOutAlreadyEnded.StatusCode);
+        ExpectTerminated(step);
+        _requester.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void A_return_routed_to_a_step_already_gone_gets_its_page_from_the_dead_letter_watcher()
+    {
+        Sys.ActorOf(UndeliveredLoginWatcher.Props());
+        var gone = CreateTestProbe();
+        Watch(gone.Ref);
+        Sys.Stop(gone.Ref);
+        ExpectTerminated(gone.Ref);
+
+        gone.Ref.Tell(new SignOutReturned("end-session-1", "/test"), _browserTab.Ref);
+
+        Assert.Equal(CallbackPages.SignOutAlreadyEnded, _browserTab.ExpectMsg<CallbackResponse>());
+    }
+
+    [Fact]
     public void A_return_on_another_providers_path_fails_the_step()
     {
         var (step, _, _) = StartUntilBrowserOpened(new RecordingBrowser());

@@ -34,6 +34,23 @@ public sealed class RedirectPathTests : TestKit
         Assert.Equal(expected, await PathOf(registry, "github"));
     }
 
+    [Theory]
+    [InlineData("/", "Azure AD", null, "/Azure AD")]
+    [InlineData("/oauth/callback", "Zürich 東京", null, "/oauth/callback/Zürich 東京")]
+    [InlineData("/", "a+b", null, "/a+b")]
+    [InlineData("/", "entra:contoso", null, "/entra:contoso")]
+    [InlineData("/", "50%", null, "/50%")]
+    [InlineData("/", "tenant/one", null, "/tenant%2Fone")] // Kestrel leaves %2F encoded, so that it is no separator
+    [InlineData("/oauth/callback", "any", "/oauth/callback/my app", "/oauth/callback/my app")]
+    public void A_callback_arrives_with_the_decoded_redirect_path_which_the_listener_serves(string callbackPath, string provider, string? configured,
+        string arrives)
+    {
+        var uri = O8Actors.Callback.RedirectPaths.WithPath(ListenerUri, O8Actors.Callback.RedirectPaths.For(callbackPath, provider, configured));
+
+        Assert.Equal(arrives, O8Actors.Callback.RedirectPaths.RequestPathOf(uri));
+        Assert.True(O8Actors.Callback.RedirectPaths.IsWithin(callbackPath, arrives));
+    }
+
     [Fact]
     public async Task The_authorize_url_and_the_login_get_the_providers_own_redirect_uri()
     {
