@@ -267,8 +267,11 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         }
     }
 
-    [Fact]
-    public async Task Rotated_tokens_the_store_failed_to_take_are_served_kept_and_stored_once_it_recovers()
+    /// <summary>
+    /// Alice's expired token refreshed while the store failed the write: the provider rotated rt-1 into rt-2, the caller
+    /// got at-2 all the same (with a Warning), and rt-2 is kept in the account's memory only.
+    /// </summary>
+    private async Task<(RotatingStrategy Strategy, FlakyTokenStore Store, IActorRef Accounts)> RotatedButNotStoredAsync()
     {
         var strategy = NewStrategy();
         var store = new FlakyTokenStore();
@@ -276,11 +279,14 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         await Remember(accounts, Alice, strategy.Issue("alice"));
         Clock.Advance(TimeSpan.FromHours(1));
         store.FailSaves(1);
+        await EventFilter.Warning(contains: "stored again later").ExpectAsync(1, async () => Assert.Equal("at-2", (await Get(accounts, Alice)).Token), Wait);
+        return (strategy, store, accounts);
+    }
 
-        // The provider rotated rt-1 into rt-2 and the write failed: the caller gets the new access token all the same.
-        AccessToken? served = null;
-        await EventFilter.Warning(contains: "stored again later").ExpectAsync(1, async () => served = await Get(accounts, Alice), Wait);
-        Assert.Equal("at-2", served!.Token);
+    [Fact]
+    public async Task Rotated_tokens_the_store_failed_to_take_are_served_kept_and_stored_once_it_recovers()
+    {
+        var (strategy, store, accounts) = await RotatedButNotStoredAsync();
         Assert.Equal("rt-1", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
 
         // The store recovers: the retry stores the kept tokens.
@@ -297,13 +303,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     [Fact]
     public async Task An_account_handed_off_with_tokens_the_store_failed_to_take_stores_them_before_it_stops()
     {
-        var strategy = NewStrategy();
-        var store = new FlakyTokenStore();
-        var accounts = await Accounts(strategy, store);
-        await Remember(accounts, Alice, strategy.Issue("alice"));
-        Clock.Advance(TimeSpan.FromHours(1));
-        store.FailSaves(1);
-        await EventFilter.Warning(contains: "stored again later").ExpectAsync(1, async () => Assert.Equal("at-2", (await Get(accounts, Alice)).Token), Wait);
+        var (strategy, store, accounts) = await RotatedButNotStoredAsync();
         Watch(accounts);
 
         // Its cluster entity moves (sharding's hand-off) before the retry timer fired: the store gets one more try first.
@@ -317,13 +317,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     [Fact]
     public async Task Rotated_tokens_the_store_failed_to_take_are_stored_before_the_next_refresh()
     {
-        var strategy = NewStrategy();
-        var store = new FlakyTokenStore();
-        var accounts = await Accounts(strategy, store);
-        await Remember(accounts, Alice, strategy.Issue("alice"));
-        Clock.Advance(TimeSpan.FromHours(1));
-        store.FailSaves(1);
-        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+        var (strategy, store, accounts) = await RotatedButNotStoredAsync();
 
         // Asked again before the retry timer: a forced refresh stores the kept tokens first, then refreshes with rt-2.
         var forced = await Get(accounts, Alice, new AccessTokenOptions(ForceRefresh: true));
@@ -337,13 +331,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     [Fact]
     public async Task Sign_out_revokes_the_tokens_the_store_failed_to_take_not_the_spent_stored_ones()
     {
-        var strategy = NewStrategy();
-        var store = new FlakyTokenStore();
-        var accounts = await Accounts(strategy, store);
-        await Remember(accounts, Alice, strategy.Issue("alice"));
-        Clock.Advance(TimeSpan.FromHours(1));
-        store.FailSaves(1);
-        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+        var (strategy, store, accounts) = await RotatedButNotStoredAsync();
 
         var result = await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
 
