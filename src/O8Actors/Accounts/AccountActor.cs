@@ -74,10 +74,10 @@ internal sealed class AccountActor : ReceiveActor, IWithTimers, IWithStash
     // are current here and served, and every renewal stores them first (a timer with backoff starts one), unless the
     // store holds a newer version by then. Null once stored.
     private TokenSet? _unsaved;
-    // Its entity is moving (AccountHandOff) and the store was asked once more to take the unsaved tokens.
-    private bool _handingOff;
     private long _unsavedOver;
     private int _saveRetries;
+    // Its entity is moving (AccountHandOff) and the store was asked once more to take the unsaved tokens.
+    private bool _handingOff;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
