@@ -14,7 +14,8 @@ namespace O8Actors.Persistence;
 /// <para><b>At rest.</b> The store encrypts a token set with ASP.NET Core Data Protection before it leaves for the
 /// register; the journal, the snapshots and any message between nodes hold only that ciphertext.</para>
 /// <para><b>Versions.</b> A save is a compare-and-set inside the account's register, which is the single writer of its
-/// persistence id, so an older token set written after a newer one is refused, whichever node writes.</para>
+/// persistence id, so an older token set written after a newer one is refused, whichever node writes. A payload that does
+/// not decrypt reads as nothing stored and counts as version 0 for a save, so the account can sign in again.</para>
 /// <para><b>Lock.</b> <see cref="LockAsync"/> is this process's: one actor system is the writer of its registers
 /// (in a cluster, sharding places each account on one node). Two actor systems without a cluster must not share one
 /// database: Akka.Persistence allows one writer per persistence id.</para>
@@ -48,8 +49,19 @@ public sealed class PersistentTokenStore : ITokenStore
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentNullException.ThrowIfNull(tokens);
-        var saved = await AskAsync<TokensSaved>(new SaveTokens(account.Id, _payloads.Protect(account, tokens), expectedVersion), cancellationToken)
-            .ConfigureAwait(false);
+        var payload = _payloads.Protect(account, tokens);
+        var saved = await AskAsync<TokensSaved>(new SaveTokens(account.Id, payload, expectedVersion), cancellationToken).ConfigureAwait(false);
+        if (saved.Version is null && expectedVersion == 0)
+        {
+            // LoadAsync told the writer "nothing stored" for a payload that does not decrypt (key ring lost, another
+            // account's row): as good as absent, so a save expecting nothing goes over it, at the version that unreadable
+            // payload still has. Read anew: a readable payload (someone did write) still refuses, and the register's
+            // compare-and-set refuses if it changes in between.
+            var loaded = await AskAsync<TokensLoaded>(new LoadTokens(account.Id), cancellationToken).ConfigureAwait(false);
+            if (loaded.Payload is not null && _payloads.Unprotect(account, loaded.Payload) is null)
+                saved = await AskAsync<TokensSaved>(new SaveTokens(account.Id, payload, loaded.Version), cancellationToken).ConfigureAwait(false);
+        }
+
         // The first version of an account lists it; a later one is already listed.
         if (saved.Version == 1)
             await AskAsync<AccountIndexed>(new IndexAccount(account.Id, Listed: true), cancellationToken).ConfigureAwait(false);

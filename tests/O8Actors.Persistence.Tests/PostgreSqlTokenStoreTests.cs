@@ -20,6 +20,7 @@ public sealed class PostgreSqlTokenStoreTests(SandboxFixture sandbox, PostgresSe
     public void Dispose()
     {
         if (Directory.Exists(_keys)) Directory.Delete(_keys, recursive: true);
+        if (Directory.Exists(_keys + "-other")) Directory.Delete(_keys + "-other", recursive: true);
     }
 
     [Fact]
@@ -74,5 +75,12 @@ public sealed class PostgreSqlTokenStoreTests(SandboxFixture sandbox, PostgresSe
     {
         await postgres.CreateDatabaseAsync(_database);
         await TokenStoreScenarios.RotationIsNeverUndoneAsync(Configure);
+    }
+
+    [Fact]
+    public async Task Tokens_under_a_lost_key_ring_read_as_absent_and_a_login_saves_over_them()
+    {
+        await postgres.CreateDatabaseAsync(_database);
+        await TokenStoreScenarios.TokensUnderALostKeyRingAreAsGoodAsAbsentAsync(Configure, _keys + "-other");
     }
 }

@@ -44,6 +44,10 @@ public sealed class SqliteTokenStoreTests(SandboxFixture sandbox) : IClassFixtur
         await TokenStoreScenarios.RotationIsNeverUndoneAsync(Configure);
 
     [Fact]
+    public async Task Tokens_under_a_lost_key_ring_read_as_absent_and_a_login_saves_over_them() =>
+        await TokenStoreScenarios.TokensUnderALostKeyRingAreAsGoodAsAbsentAsync(Configure, Path.Combine(_folder, "other-keys"));
+
+    [Fact]
     public async Task A_DPoP_key_is_kept_with_its_tokens_across_a_restart() =>
         await TokenStoreScenarios.DpopKeySurvivesARestartAsync(Configure);
 

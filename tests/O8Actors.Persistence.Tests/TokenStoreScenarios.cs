@@ -112,6 +112,40 @@ public static class TokenStoreScenarios
         }
     }
 
+    /// <summary>
+    /// Tokens written under one Data Protection key ring and read under another (the ring was lost): they read as
+    /// nothing stored, and a login's save (expecting version 0) goes over them, where the register refused it before and
+    /// the account could never sign in again. A save expecting 0 over a readable payload is still refused.
+    /// </summary>
+    public static async Task TokensUnderALostKeyRingAreAsGoodAsAbsentAsync(Action<O8PersistenceOptions> persistence, string otherKeyRing)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dave = new OAuthAccount("sandbox", "dave");
+        await using (var host = await StoreHost.StartAsync(persistence))
+        {
+            Assert.Equal(1, await host.Store.SaveAsync(dave, Tokens("1"), 0, ct));
+            Assert.Equal(2, await host.Store.SaveAsync(dave, Tokens("2"), 1, ct));
+        }
+
+        await using (var host = await StoreHost.StartAsync(o =>
+                     {
+                         persistence(o);
+                         o.KeyRingFolder = otherKeyRing;
+                     }))
+        {
+            var store = host.Store;
+            Assert.Null(await store.LoadAsync(dave, ct));
+
+            Assert.Equal(3, await store.SaveAsync(dave, Tokens("login"), 0, ct));
+
+            var stored = await store.LoadAsync(dave, ct);
+            Assert.Equal(3, stored!.Version);
+            Assert.Equal("refresh-login", stored.Tokens.RefreshToken);
+            Assert.Null(await store.SaveAsync(dave, Tokens("late"), 0, ct));
+            Assert.Contains(dave, await store.ListAsync("sandbox", ct));
+        }
+    }
+
     private static TokenSet Tokens(string n) =>
         new("access-" + n, "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-" + n, "openid");
 }
