@@ -48,6 +48,54 @@ public sealed class SqliteTokenStoreTests(SandboxFixture sandbox) : IClassFixtur
         await TokenStoreScenarios.TokensUnderALostKeyRingAreAsGoodAsAbsentAsync(Configure, Path.Combine(_folder, "other-keys"));
 
     [Fact]
+    public async Task A_register_whose_stored_record_does_not_read_answers_a_clear_error_at_once_and_a_sign_out_clears_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var erin = new OAuthAccount("sandbox", "erin");
+        // Longer than the test waits: without an answer from the register the store would only give up at this timeout.
+        void Slow(O8PersistenceOptions o)
+        {
+            Configure(o);
+            o.Timeout = TimeSpan.FromMinutes(2);
+        }
+
+        await using (var host = await StoreHost.StartAsync(Slow))
+            Assert.Equal(1, await host.Store.SaveAsync(erin, Tokens("1"), 0, ct));
+
+        // A newer format's record (after a downgrade) in every row of the account: events and snapshots.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var changed = 0;
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Database}"))
+        {
+            await connection.OpenAsync(ct);
+            // Akka.Persistence.Sql's tables: the event in journal.message, the snapshot in snapshot.snapshot.
+            foreach (var (table, column) in new[] { ("journal", "message"), ("snapshot", "snapshot") })
+            {
+                await using var update = new Microsoft.Data.Sqlite.SqliteCommand(
+                    $"UPDATE \"{table}\" SET \"{column}\" = X'02' WHERE persistence_id = 'o8-tokens|sandbox/erin'", connection);
+                changed += await update.ExecuteNonQueryAsync(ct);
+            }
+        }
+
+        Assert.True(changed > 0);
+        await using (var host = await StoreHost.StartAsync(Slow))
+        {
+            var store = host.Store;
+            var load = await Assert.ThrowsAsync<InvalidOperationException>(() => store.LoadAsync(erin, ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
+            Assert.Contains("'o8-tokens|sandbox/erin' could not be read", load.Message, StringComparison.Ordinal);
+            Assert.Contains("format 2", load.Message, StringComparison.Ordinal);
+            var save = await Assert.ThrowsAsync<InvalidOperationException>(() => store.SaveAsync(erin, Tokens("2"), 1, ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
+            Assert.Contains("could not be read", save.Message, StringComparison.Ordinal);
+
+            await store.RemoveAsync(erin, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.Null(await store.LoadAsync(erin, ct));
+            Assert.Equal(1, await store.SaveAsync(erin, Tokens("again"), 0, ct));
+        }
+    }
+
+    private static TokenSet Tokens(string n) => new("access-" + n, "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-" + n, "openid");
+
+    [Fact]
     public async Task A_DPoP_key_is_kept_with_its_tokens_across_a_restart() =>
         await TokenStoreScenarios.DpopKeySurvivesARestartAsync(Configure);
 

@@ -40,6 +40,20 @@ public sealed class TokenRegisterSerializerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_truncated_or_newer_event_reads_as_unreadable_and_a_bad_message_still_throws()
+    {
+        var serialization = _host.System.Serialization;
+        var serializer = serialization.FindSerializerFor(new TokensStored(7, [1, 2, 3]));
+        var bytes = serializer.ToBinary(new TokensStored(7, [1, 2, 3]));
+
+        var truncated = Assert.IsType<UnreadableRecord>(serialization.Deserialize(bytes[..^2], serializer.Identifier, "ev-stored"));
+        Assert.Contains("truncated", truncated.Reason, StringComparison.Ordinal);
+        Assert.IsType<UnreadableRecord>(serialization.Deserialize([2, 0], serializer.Identifier, "snap-register"));
+        Assert.IsType<UnreadableRecord>(serialization.Deserialize([1], serializer.Identifier, "ev-from-a-newer-version"));
+        Assert.ThrowsAny<Exception>(() => serialization.Deserialize([2, 0], serializer.Identifier, "L"));
+    }
+
+    [Fact]
     public void Events_and_snapshots_keep_their_version_and_payload()
     {
         byte[] payload = [1, 2, 3, 250];

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Persistence;
 
 namespace O8Actors.Persistence.Registers;
@@ -25,11 +26,14 @@ internal sealed class AccountIndex : ReceivePersistentActor
         SnapshotPluginId = plugins.SnapshotStore;
         Recover<SnapshotOffer>(offer =>
         {
+            if (offer.Snapshot is UnreadableRecord u) Skipped(u);
             if (offer.Snapshot is not AccountIndexSnapshot s) return;
             _ids.Clear();
             _ids.UnionWith(s.Ids);
         });
         Recover<AccountIdChanged>(Apply);
+        // The index only lists ids for GetAccountsAsync: a record it cannot read costs a listing, not the tokens.
+        Recover<UnreadableRecord>(Skipped);
 
         Command<ListAccountIds>(_ => Sender.Tell(new AccountIds(_ids.ToList())));
         Command<IndexAccount>(msg =>
@@ -61,6 +65,9 @@ internal sealed class AccountIndex : ReceivePersistentActor
 
     /// <inheritdoc />
     public override string PersistenceId { get; } = PersistenceIds.Of(EntityId);
+
+    private void Skipped(UnreadableRecord u) =>
+        Context.GetLogger().Warning("Account index: a stored record could not be read ({0}); the account list may be incomplete", u.Reason);
 
     private void Apply(AccountIdChanged e)
     {

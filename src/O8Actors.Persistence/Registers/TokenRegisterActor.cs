@@ -24,6 +24,9 @@ internal sealed class TokenRegisterActor : ReceivePersistentActor
     private long _version;
     private byte[]? _payload;
 
+    /// <summary>Why the recovered state could not be read (see <see cref="UnreadableRecord"/>); null when it was.</summary>
+    private string? _unreadable;
+
     /// <summary>Props for the register of <paramref name="entityId"/>.</summary>
     /// <param name="entityId">The account's id.</param>
     /// <param name="plugins">The journal and snapshot store plugin ids.</param>
@@ -43,18 +46,32 @@ internal sealed class TokenRegisterActor : ReceivePersistentActor
 
         Recover<SnapshotOffer>(offer =>
         {
-            if (offer.Snapshot is TokenRegisterSnapshot s) (_version, _payload) = (s.Version, s.Payload);
+            if (offer.Snapshot is TokenRegisterSnapshot s) (_version, _payload, _unreadable) = (s.Version, s.Payload, null);
+            else if (offer.Snapshot is UnreadableRecord u) _unreadable = u.Reason;
         });
         Recover<TokensStored>(Apply);
         Recover<TokensCleared>(Apply);
+        // Each event holds the whole state: a readable one after an unreadable record makes the register readable again.
+        Recover<UnreadableRecord>(u => _unreadable = u.Reason);
         Recover<RecoveryCompleted>(_ =>
         {
             if (_idleTimeout is { } idle) Context.SetReceiveTimeout(idle);
         });
 
-        Command<LoadTokens>(_ => Sender.Tell(new TokensLoaded(_payload, _version)));
+        Command<LoadTokens>(_ =>
+        {
+            if (_unreadable is not null) Unreadable();
+            else Sender.Tell(new TokensLoaded(_payload, _version));
+        });
         Command<SaveTokens>(msg =>
         {
+            if (_unreadable is not null)
+            {
+                // What version a newer format holds is unknown: no compare-and-set can be made against it.
+                Unreadable();
+                return;
+            }
+
             if (msg.ExpectedVersion != _version)
             {
                 Sender.Tell(new TokensSaved(null));
@@ -70,7 +87,8 @@ internal sealed class TokenRegisterActor : ReceivePersistentActor
         });
         Command<EraseTokens>(_ =>
         {
-            if (_payload is null && _version == 0)
+            // An unreadable register is cleared too: a sign-out (RemoveAsync) is the way out of it.
+            if (_payload is null && _version == 0 && _unreadable is null)
             {
                 Sender.Tell(new TokensErased());
                 return;
@@ -104,10 +122,16 @@ internal sealed class TokenRegisterActor : ReceivePersistentActor
     /// <inheritdoc />
     public override string PersistenceId { get; }
 
-    private void Apply(TokensStored e) => (_version, _payload) = (e.Version, e.Payload);
+    private void Apply(TokensStored e) => (_version, _payload, _unreadable) = (e.Version, e.Payload, null);
 
     // Emptied: the version starts again at 0, as ITokenStore's "nothing stored" (the next login saves expecting 0).
-    private void Apply(TokensCleared _) => (_version, _payload) = (0, null);
+    private void Apply(TokensCleared _) => (_version, _payload, _unreadable) = (0, null, null);
+
+    /// <summary>Answers that the stored state does not read: at once, naming the register and why (a format, no data).</summary>
+    private void Unreadable() =>
+        Sender.Tell(new Status.Failure(new InvalidOperationException(
+            $"The stored tokens of token register '{PersistenceId}' could not be read ({_unreadable}): written by a newer version of " +
+            "O8Actors.Persistence or damaged. Signing the account out clears them.")));
 
     private void Compact() => SaveSnapshot(new TokenRegisterSnapshot(_version, _payload));
 

@@ -59,6 +59,14 @@ internal sealed record TokensCleared;
 /// <summary>Snapshot of a register: its version and payload (null when empty).</summary>
 internal sealed record TokenRegisterSnapshot(long Version, byte[]? Payload);
 
+/// <summary>
+/// What <see cref="TokenRegisterSerializer"/> reads from a journal event or snapshot it cannot read (a format of a newer
+/// version, a damaged row): recovery goes on and the register answers with a clear error instead of stopping, which
+/// sent its callers' messages to dead letters. Never written.
+/// </summary>
+/// <param name="Reason">Why, for the error: a format or manifest, never the row's bytes.</param>
+internal sealed record UnreadableRecord(string Reason);
+
 /// <summary>Journal event of the index: an account id was listed or unlisted.</summary>
 internal sealed record AccountIdChanged(string AccountId, bool Listed);
 

@@ -78,7 +78,27 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// An event or snapshot that does not read becomes an <see cref="UnreadableRecord"/> rather than an exception: a
+    /// failed recovery would stop the register and drop its callers' messages (each then waited for its Ask timeout).
+    /// </remarks>
     public override object FromBinary(byte[] bytes, string manifest)
+    {
+        try
+        {
+            return Read(bytes, manifest);
+        }
+        catch (Exception e) when (IsStored(manifest) && e is System.Runtime.Serialization.SerializationException or EndOfStreamException)
+        {
+            return new UnreadableRecord(e is EndOfStreamException ? $"a truncated '{manifest}' record" : e.Message);
+        }
+    }
+
+    /// <summary>Whether <paramref name="manifest"/> names a journal event or a snapshot (ours or a newer version's).</summary>
+    private static bool IsStored(string manifest) =>
+        manifest.StartsWith("ev-", StringComparison.Ordinal) || manifest.StartsWith("snap-", StringComparison.Ordinal);
+
+    private static object Read(byte[] bytes, string manifest)
     {
         using var r = new BinaryReader(new MemoryStream(bytes));
         var format = r.ReadByte();
@@ -120,7 +140,10 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
     private static byte[]? ReadBytes(BinaryReader r)
     {
         var length = r.ReadInt32();
-        return length < 0 ? null : r.ReadBytes(length);
+        if (length < 0) return null;
+        // A damaged length must not allocate gigabytes: it cannot be longer than what is left.
+        if (length > r.BaseStream.Length - r.BaseStream.Position) throw new EndOfStreamException();
+        return r.ReadBytes(length);
     }
 
     private static void WriteStrings(BinaryWriter w, IReadOnlyList<string> values)
@@ -131,7 +154,9 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
 
     private static IReadOnlyList<string> ReadStrings(BinaryReader r)
     {
-        var values = new string[r.ReadInt32()];
+        var count = r.ReadInt32();
+        if (count < 0 || count > r.BaseStream.Length - r.BaseStream.Position) throw new EndOfStreamException();
+        var values = new string[count];
         for (var i = 0; i < values.Length; i++) values[i] = r.ReadString();
         return values;
     }
