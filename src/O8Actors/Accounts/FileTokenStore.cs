@@ -24,15 +24,17 @@ namespace O8Actors;
 /// old refresh token again. A version check alone would keep the older token from overwriting the newer one, but the
 /// second refresh would still reach the provider with a spent refresh token, and a provider with replay detection then
 /// revokes the whole family; the lock keeps that request from being sent.</para>
-/// <para>A file that cannot be decrypted (its key ring was deleted) reads as no tokens: the account signs in again.</para>
+/// <para>A file that cannot be decrypted (its key ring was deleted) reads as no tokens: the account signs in again. A folder
+/// deleted while the app runs is created again (mode 0700, a new key ring) by the next call.</para>
 /// </remarks>
 public sealed class FileTokenStore : ITokenStore
 {
     private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(25);
-    private readonly Lazy<IDataProtector> _protector;
+    private readonly Lock _gate = new();
     private readonly string _keys;
+    private IDataProtector? _protector;
 
     /// <summary>
     /// A store in <paramref name="folder"/>, created (mode 0700) with its key ring on first use: an app that never
@@ -43,19 +45,32 @@ public sealed class FileTokenStore : ITokenStore
     {
         Folder = Path.GetFullPath(string.IsNullOrWhiteSpace(folder) ? DefaultFolder : folder);
         _keys = Path.Combine(Folder, "keys");
-        _protector = new Lazy<IDataProtector>(() =>
-        {
-            CreatePrivateFolder(Folder);
-            CreatePrivateFolder(_keys);
-            var provider = DataProtectionProvider.Create(new DirectoryInfo(_keys), builder => builder.SetApplicationName("O8Actors.Tokens"));
-            return provider.CreateProtector("O8Actors.Tokens.v1");
-        });
     }
 
-    private IDataProtector Protector => _protector.Value;
+    /// <summary>
+    /// The protector, after creating the folders and the key ring on first use, and again when the folder was deleted
+    /// while the app runs (the store then starts afresh, with a new key ring, instead of failing until a restart).
+    /// </summary>
+    private IDataProtector Protector
+    {
+        get
+        {
+            // The keys folder is inside the store's folder: one check covers both.
+            if (Volatile.Read(ref _protector) is { } protector && Directory.Exists(_keys)) return protector;
+            lock (_gate)
+            {
+                if (_protector is not null && Directory.Exists(_keys)) return _protector;
+                CreatePrivateFolder(Folder);
+                CreatePrivateFolder(_keys);
+                var provider = DataProtectionProvider.Create(new DirectoryInfo(_keys), builder => builder.SetApplicationName("O8Actors.Tokens"));
+                Volatile.Write(ref _protector, provider.CreateProtector("O8Actors.Tokens.v1"));
+                return _protector!;
+            }
+        }
+    }
 
-    /// <summary>Creates the folders and the key ring if this is the first use.</summary>
-    private void EnsureCreated() => _ = _protector.Value;
+    /// <summary>Creates the folders and the key ring if this is the first use (or they were deleted since).</summary>
+    private void EnsureCreated() => _ = Protector;
 
     /// <summary><c>$XDG_DATA_HOME/o8actors/tokens</c>, else <c>~/.local/share/o8actors/tokens</c> (LocalApplicationData on Windows and macOS).</summary>
     public static string DefaultFolder =>
@@ -145,7 +160,7 @@ public sealed class FileTokenStore : ITokenStore
         {
             payload = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
@@ -221,13 +236,27 @@ public sealed class FileTokenStore : ITokenStore
                 {
                     return new FileLock(new FileStream(path, options));
                 }
-                catch (IOException) when (!cancellationToken.IsCancellationRequested)
+                catch (IOException e) when (IsHeldElsewhere(e) && !cancellationToken.IsCancellationRequested)
                 {
                     // Held by someone else: poll. Holds last a token request at most, so a short poll costs little.
                     await Task.Delay(LockPoll, cancellationToken).ConfigureAwait(false);
                 }
+                catch (IOException e) when (!IsHeldElsewhere(e))
+                {
+                    // A missing folder, a full disk, no permission: polling would wait forever on what is no contention.
+                    throw new IOException($"The token store could not open its lock file {path}: {e.Message}", e);
+                }
             }
         }
+
+        /// <summary>
+        /// Whether opening failed because another handle holds the lock: a sharing or lock violation on Windows,
+        /// <c>EWOULDBLOCK</c> from <c>flock</c> on Unix (11 on Linux, 35 on macOS and the BSDs).
+        /// </summary>
+        private static bool IsHeldElsewhere(IOException e) =>
+            e.GetType() == typeof(IOException) && (OperatingSystem.IsWindows()
+                ? (e.HResult & 0xFFFF) is 32 or 33
+                : e.HResult is 11 or 35);
 
         public ValueTask DisposeAsync() => stream.DisposeAsync();
     }

@@ -116,6 +116,26 @@ public sealed class FileTokenStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_token_folder_deleted_while_the_app_runs_is_created_again_by_the_next_save()
+    {
+        var ct = CancellationToken.None;
+        var store = new FileTokenStore(_folder);
+        Assert.Equal(1L, await store.SaveAsync(Alice, Tokens("1"), 0, ct));
+
+        Directory.Delete(_folder, recursive: true);
+
+        // Before, the write lock's open failed on the missing folder and was taken for contention: polled forever.
+        Assert.Null(await store.LoadAsync(Alice, ct).WaitAsync(TimeSpan.FromSeconds(20), ct));
+        Assert.Equal(1L, await store.SaveAsync(Alice, Tokens("2"), 0, ct).WaitAsync(TimeSpan.FromSeconds(20), ct));
+        Assert.Equal("refresh-2-UmVmcmVzaFNlY3JldA", (await new FileTokenStore(_folder).LoadAsync(Alice, ct))!.Tokens.RefreshToken);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_folder));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(_folder, "keys")));
+        }
+    }
+
+    [Fact]
     public async Task Remove_forgets_the_account()
     {
         var store = new FileTokenStore(_folder);
