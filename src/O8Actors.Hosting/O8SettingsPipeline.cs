@@ -18,6 +18,7 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         options.Certificates = defaults.Certificates;
         options.Login = defaults.Login;
         options.Providers = defaults.Providers;
+        options.Tokens = defaults.Tokens;
         foreach (var action in hosting.SettingsActions) action(options);
         if (configuration is not null && hosting.ConfigurationSection is { Length: > 0 } name)
         {
@@ -78,6 +79,16 @@ internal sealed class O8SettingsValidator(O8HostingOptions hosting, IConfigurati
     {
         // Thrown, not returned as a failure: a bad setting is the same O8ConfigurationException hosted and standalone.
         options.Validate(hosting.ConfigurationSection);
+
+        // O8HostingOptions.Hocon is read for settings only and never reaches the actor system, so a dispatcher block
+        // there would change nothing: name where it takes effect instead.
+        foreach (var block in (string[])["o8.dispatcher", "o8.flow-dispatcher"])
+        {
+            if (hosting.Hocon is { IsEmpty: false } hocon && hocon.HasPath(block))
+                return ValidateOptionsResult.Fail(
+                    $"'{block}' in O8HostingOptions.Hocon has no effect: that HOCON is read for O8Actors' settings only and is not the actor " +
+                    $"system's configuration. Set '{block}' in the actor system's HOCON instead (AddAkka(..., akka => akka.AddHocon(..., HoconAddMode.Prepend))).");
+        }
 
         if (configuration is not null && hosting.ConfigurationSection is { Length: > 0 } section)
         {
