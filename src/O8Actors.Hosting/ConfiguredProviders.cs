@@ -1,6 +1,8 @@
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
+using O8Actors.Configuration;
 using O8Actors.Providers;
 
 namespace O8Actors.Hosting;
@@ -13,7 +15,9 @@ namespace O8Actors.Hosting;
 /// <item><c>Issuer</c> without <c>AuthorizationEndpoint</c>: OpenID Connect discovery (<see cref="OidcDiscoveryOptions"/>).</item>
 /// <item>otherwise a plain OAuth 2.0 provider (<see cref="GenericOAuthOptions"/>).</item>
 /// </list>
-/// The name is the section key unless <c>Name</c> is set. Secrets belong in user secrets or environment variables
+/// The name is the section key unless <c>Name</c> is set. Every other key is a property of the options the section
+/// builds (a preset's too: <c>Resource</c>, <c>UseDpop</c>, <c>AuthorizeParameters</c>, …) or one of the file keys;
+/// anything else fails the start naming it, as the binder alone would ignore it. Secrets belong in user secrets or environment variables
 /// (<c>O8__Providers__github__ClientSecret</c>), never in code or a committed appsettings.json.
 /// </summary>
 internal static class ConfiguredProviders
@@ -44,10 +48,17 @@ internal static class ConfiguredProviders
     {
         var name = section["Name"] is { Length: > 0 } n ? n : section.Key;
         var preset = section["Preset"];
-        if (!string.IsNullOrWhiteSpace(preset)) return BuildPreset(section, preset.Trim().ToLowerInvariant(), name);
+        if (!string.IsNullOrWhiteSpace(preset))
+        {
+            var presetName = preset.Trim().ToLowerInvariant();
+            CheckKeys(section, typeof(GenericOAuthOptions), presetName == "microsoft" ? PresetKeys.Append("Tenant") : PresetKeys, $"the {presetName} preset");
+            return BuildPreset(section, presetName, name);
+        }
 
         var isOidc = string.Equals(section["Type"], "oidc", StringComparison.OrdinalIgnoreCase)
                      || (section["Type"] is null && section["Issuer"] is { Length: > 0 } && section["AuthorizationEndpoint"] is null);
+        CheckKeys(section, isOidc ? typeof(OidcDiscoveryOptions) : typeof(GenericOAuthOptions), PlainKeys,
+            isOidc ? "an OpenID Connect discovery provider" : "a plain OAuth 2.0 provider");
         if (isOidc)
         {
             var oidc = section.Get<OidcDiscoveryOptions>() ?? new OidcDiscoveryOptions();
@@ -66,6 +77,38 @@ internal static class ConfiguredProviders
         generic.ClientSigningKey ??= key;
         generic.ClientSigningKeyId ??= keyId;
         return new GenericOAuthStrategy(generic);
+    }
+
+    // Keys that are configuration's own, not properties of the options: the files stand for the certificate and key.
+    private static readonly string[] FileKeys = ["Name", "ClientCertificateFile", "ClientKeyFile"];
+    private static readonly IEnumerable<string> PresetKeys = FileKeys.Append("Preset");
+    private static readonly IEnumerable<string> PlainKeys = FileKeys.Append("Type");
+
+    // Objects the binder cannot make from a string: configuration names them by file instead.
+    private static readonly string[] ObjectProperties = ["ClientCertificate", "ClientSigningKey"];
+
+    /// <summary>
+    /// Refuses a key the section's options would not take: the binder ignores unknown keys, so a misspelt
+    /// <c>Resouce</c> or a key the provider kind has no use for would otherwise start a provider without it.
+    /// </summary>
+    private static void CheckKeys(IConfigurationSection section, Type optionsType, IEnumerable<string> ownKeys, string kind)
+    {
+        var known = optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && !ObjectProperties.Contains(p.Name))
+            .Select(p => p.Name)
+            .Concat(ownKeys)
+            .ToList();
+        foreach (var child in section.GetChildren())
+        {
+            if (known.Contains(child.Key, StringComparer.OrdinalIgnoreCase)) continue;
+            var nearest = known.MinBy(k => O8SettingKeys.Distance(child.Key.ToLowerInvariant(), k.ToLowerInvariant()))!;
+            var hint = ObjectProperties.Contains(child.Key, StringComparer.OrdinalIgnoreCase)
+                ? "; name its PEM file with ClientCertificateFile or ClientKeyFile"
+                : O8SettingKeys.Distance(child.Key.ToLowerInvariant(), nearest.ToLowerInvariant()) <= Math.Max(3, child.Key.Length / 3)
+                    ? $"; did you mean '{nearest}'?"
+                    : "";
+            throw new ArgumentException($"'{child.Key}' is not a setting of {kind}{hint}", child.Key);
+        }
     }
 
     /// <summary>
@@ -93,8 +136,13 @@ internal static class ConfiguredProviders
         var redirectPath = section["RedirectPath"];
         // A certificate or a key instead of a secret (Microsoft Entra ID's certificate credentials): private_key_jwt.
         var (certificate, key, keyId) = ClientCredentials(section);
+        // Every other key the section has is a property of the preset's options (checked by CheckKeys): bound over the
+        // preset's values, as a configure callback in code would set them. DefaultScopes replaces (the binder would append).
+        var overrides = new ConfigurationBuilder().AddInMemoryCollection(section.AsEnumerable(makePathsRelative: true)
+            .Where(p => p.Value is not null && !IsPresetOwnKey(p.Key))).Build();
         void Configure(GenericOAuthOptions o)
         {
+            overrides.Bind(o);
             o.Name = name;
             if (scopes is { Count: > 0 }) o.DefaultScopes = scopes;
             if (!string.IsNullOrEmpty(redirectPath)) o.RedirectPath = redirectPath;
@@ -107,6 +155,13 @@ internal static class ConfiguredProviders
 
         if (string.IsNullOrWhiteSpace(clientId))
             throw new ArgumentException("ClientId is required.", "ClientId");
+
+        static bool IsPresetOwnKey(string path)
+        {
+            var key = path.Split(':')[0];
+            return PresetKeys.Append("Tenant").Append("DefaultScopes")
+                .Contains(key, StringComparer.OrdinalIgnoreCase);
+        }
         return preset switch
         {
             "discord" => ProviderPresets.Discord(clientId, secret, Configure),

@@ -110,6 +110,12 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         // The node's actor system stopped under a running host (it left its cluster, or is shutting down): a message to
         // its actors would go to dead letters and the caller would wait forever.
         if (started.System.WhenTerminated.IsCompleted) throw NodeStopped();
+        // Without server mode the redirect goes to the loopback listener, which has no way to get the browser's binding
+        // secret: every such login would end as BrowserMismatch, and only after the user consented. Say so now.
+        if (started.Options.Listener.ExternalRedirectUri is null)
+            throw new InvalidOperationException(
+                "IOAuthConnector.BeginAsync needs server mode: set O8:Listener:ExternalRedirectUri (o8.listener.external-redirect-uri) to " +
+                "the app's callback URL and map it with app.MapOAuthCallback(...). Without server mode, use IOAuthLogins.RunAsync or AuthorizeAsync.");
         var flowId = FlowSecrets.RandomToken(9);
         // Server mode always binds (secure by default): the login keeps only a keyed hash of the browser's secret.
         var (secret, hash) = binding.Create();

@@ -28,6 +28,7 @@ public interface IOAuthConnector
     /// <exception cref="TooManyPendingLoginsException">Refused at once: <c>o8.login.max-pending</c> or <c>o8.login.max-pending-per-partition</c> is reached.</exception>
     /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (unknown provider, discovery failed).</exception>
     /// <exception cref="ArgumentException">The request asks for a device login (<see cref="AuthorizationRequest.Method"/>), which has no authorize URL.</exception>
+    /// <exception cref="InvalidOperationException">Not in server mode (no <c>O8:Listener:ExternalRedirectUri</c>): the loopback listener cannot check the browser binding.</exception>
     Task<PendingLogin> BeginAsync(HttpContext context, string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -42,6 +43,7 @@ public interface IOAuthConnector
     /// <exception cref="TooManyPendingLoginsException">Refused at once: <c>o8.login.max-pending</c> or <c>o8.login.max-pending-per-partition</c> is reached.</exception>
     /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (unknown provider, discovery failed).</exception>
     /// <exception cref="ArgumentException">The request asks for a device login (<see cref="AuthorizationRequest.Method"/>), which has no authorize URL.</exception>
+    /// <exception cref="InvalidOperationException">Not in server mode (no <c>O8:Listener:ExternalRedirectUri</c>): the loopback listener cannot check the browser binding.</exception>
     Task<PendingLogin> BeginAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -48,15 +48,22 @@ public static class O8AkkaHostingExtensions
             throw new ArgumentException(
                 "Settings passed to WithOAuthLogins would come too late to be validated at start: set them with services.AddOAuthLogins(o => o.ConfigureSettings(...)) or in the 'O8' configuration section.",
                 nameof(options));
+        if (options is { ConfigurationSectionSet: true })
+            throw new ArgumentException(
+                "ConfigurationSection passed to WithOAuthLogins would come too late: the settings are bound before the actor system starts. Set it with services.AddOAuthLogins(o => o.ConfigurationSection = ...).",
+                nameof(options));
 
-        var shutdownTimeout = (options ?? new O8HostingOptions()).ShutdownTimeout;
+        // This runs before DI exists, so only this call's own values can shape the actor system's configuration; the
+        // start checks that AddOAuthLogins asked for nothing they cannot give (CheckActorSystemSetup).
+        var shutdownTimeout = options is { ShutdownTimeoutSet: true } ? options.ShutdownTimeout : O8HostingOptions.DefaultShutdownTimeout;
+        var bridge = options is not { BridgeAkkaLoggingSet: true } || options.BridgeAkkaLogging;
         builder.AddHocon(O8Config.Default, HoconAddMode.Append);
         // Room for the shutdown tasks (Akka's default phase timeout is 5 s); user HOCON still wins (Append).
         var phase = (int)Math.Ceiling((shutdownTimeout + TimeSpan.FromSeconds(5)).TotalSeconds);
         builder.AddHocon(ConfigurationFactory.ParseString(
             $"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {phase}s\n" +
             $"akka.coordinated-shutdown.phases.service-unbind.timeout = {phase}s"), HoconAddMode.Append);
-        if (options?.BridgeAkkaLogging ?? true)
+        if (bridge)
         {
             builder.ConfigureLoggers(loggers =>
             {
@@ -65,11 +72,39 @@ public static class O8AkkaHostingExtensions
             });
         }
 
-        builder.WithActors((ActorStarterWithResolver)((system, registry, resolver) => StartAsync(system, registry, resolver, options)));
+        builder.WithActors((ActorStarterWithResolver)((system, registry, resolver) => StartAsync(system, registry, resolver, options, bridge)));
         return builder;
     }
 
-    private static async Task StartAsync(ActorSystem system, IActorRegistry registry, IDependencyResolver resolver, O8HostingOptions? extra)
+    /// <summary>
+    /// The shutdown timeout and logging bridge the app set, wherever it set them. WithOAuthLogins configured the actor
+    /// system before DI existed, from its own values only: a value set in AddOAuthLogins that the actor system cannot
+    /// honour (a longer shutdown than its phases allow, a different logging bridge) fails the start saying where it goes.
+    /// </summary>
+    /// <returns>The shutdown timeout to use.</returns>
+    internal static TimeSpan CheckActorSystemSetup(ActorSystem system, O8HostingOptions hosting, O8HostingOptions? extra, bool bridged)
+    {
+        if (extra is { ShutdownTimeoutSet: true } && hosting.ShutdownTimeoutSet && extra.ShutdownTimeout != hosting.ShutdownTimeout)
+            throw new InvalidOperationException(
+                $"ShutdownTimeout is set to {hosting.ShutdownTimeout} in AddOAuthLogins and to {extra.ShutdownTimeout} in WithOAuthLogins: set it once, in WithOAuthLogins.");
+        var shutdownTimeout = extra is { ShutdownTimeoutSet: true } ? extra.ShutdownTimeout : hosting.ShutdownTimeout;
+        var phase = CoordinatedShutdown.Get(system).Timeout(CoordinatedShutdown.PhaseBeforeServiceUnbind);
+        // Only a value the app set in AddOAuthLogins alone is checked: the phase was sized from WithOAuthLogins' own value.
+        if (hosting.ShutdownTimeoutSet && extra is not { ShutdownTimeoutSet: true } && shutdownTimeout > phase)
+            throw new InvalidOperationException(
+                $"ShutdownTimeout {shutdownTimeout} (set in AddOAuthLogins) is longer than the actor system's shutdown phase " +
+                $"'{CoordinatedShutdown.PhaseBeforeServiceUnbind}' allows ({phase}): WithOAuthLogins sizes that phase before DI exists, from its own " +
+                "options. Set it there: akka.WithOAuthLogins(o => o.ShutdownTimeout = ...).");
+
+        if (hosting.BridgeAkkaLoggingSet && hosting.BridgeAkkaLogging != bridged)
+            throw new InvalidOperationException(
+                $"BridgeAkkaLogging = {hosting.BridgeAkkaLogging.ToString().ToLowerInvariant()} is set in AddOAuthLogins, but the actor system's " +
+                $"loggers are set up by WithOAuthLogins before DI exists, and it {(bridged ? "installed" : "left out")} the bridge. Set it there: " +
+                $"akka.WithOAuthLogins(o => o.BridgeAkkaLogging = {hosting.BridgeAkkaLogging.ToString().ToLowerInvariant()}).");
+        return shutdownTimeout;
+    }
+
+    private static async Task StartAsync(ActorSystem system, IActorRegistry registry, IDependencyResolver resolver, O8HostingOptions? extra, bool bridged)
     {
         var services = resolver.GetService<IServiceProvider>();
         var runtime = services.GetService<O8Runtime>()
@@ -77,6 +112,7 @@ public static class O8AkkaHostingExtensions
         try
         {
             var hosting = services.GetRequiredService<O8HostingOptions>();
+            var shutdownTimeout = CheckActorSystemSetup(system, hosting, extra, bridged);
             // Frozen at start: the IOptions value is a shared mutable object, and the actors must not see later changes.
             var options = O8Settings.From(services.GetRequiredService<IOptions<O8Options>>().Value, hosting.ConfigurationSection).ToOptions();
             var browser = extra?.Browser?.Invoke(services) ?? hosting.Browser?.Invoke(services)
@@ -89,7 +125,7 @@ public static class O8AkkaHostingExtensions
             registry.Register<FlowsSupervisorKey>(actors.Flows);
 
             var client = new LoginClient(system, actors, options);
-            O8Shutdown.Register(system, client, (extra ?? hosting).ShutdownTimeout);
+            O8Shutdown.Register(system, client, shutdownTimeout);
 
             // Fail the start with the listener's own reason (port in use, certificate missing) rather than later, per login.
             await client.GetRedirectUriAsync().ConfigureAwait(false);

@@ -16,8 +16,23 @@ public sealed class O8HostingOptions
     private readonly List<Action<O8Options>> _settings = [];
     private readonly List<Func<IServiceProvider, ProviderStrategy>> _providers = [];
 
-    /// <summary>The <c>IConfiguration</c> section the settings and providers are bound from (default <c>O8</c>); null binds nothing.</summary>
-    public string? ConfigurationSection { get; set; } = "O8";
+    private string? _configurationSection = "O8";
+    private TimeSpan? _shutdownTimeout;
+    private bool? _bridgeAkkaLogging;
+
+    /// <summary>
+    /// The <c>IConfiguration</c> section the settings and providers are bound from (default <c>O8</c>); null binds nothing.
+    /// Set it in <c>AddOAuthLogins</c>: <c>WithOAuthLogins</c> refuses it.
+    /// </summary>
+    public string? ConfigurationSection
+    {
+        get => _configurationSection;
+        set
+        {
+            _configurationSection = value;
+            ConfigurationSectionSet = true;
+        }
+    }
 
     /// <summary>Extra HOCON with an <c>o8 { ... }</c> block over the shipped defaults (for example a <c>hocon/app.conf</c> file).</summary>
     public Akka.Configuration.Config? Hocon { get; set; }
@@ -28,11 +43,36 @@ public sealed class O8HostingOptions
     /// </summary>
     public Func<IServiceProvider, IBrowserLauncher>? Browser { get; set; }
 
-    /// <summary>How long host stop waits for pending logins to end as Cancelled (default 10 s).</summary>
-    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long host stop waits for pending logins to end as Cancelled (default 10 s). <c>WithOAuthLogins</c> sizes the
+    /// actor system's shutdown phases from its own value, as the actor system is configured before DI exists: a longer
+    /// value set only in <c>AddOAuthLogins</c> fails the start, saying to set it in <c>WithOAuthLogins</c>.
+    /// </summary>
+    public TimeSpan ShutdownTimeout
+    {
+        get => _shutdownTimeout ?? DefaultShutdownTimeout;
+        set => _shutdownTimeout = value;
+    }
 
-    /// <summary>Route Akka.NET's own log events to Microsoft.Extensions.Logging (default true).</summary>
-    public bool BridgeAkkaLogging { get; set; } = true;
+    /// <summary>
+    /// Route Akka.NET's own log events to Microsoft.Extensions.Logging (default true). The actor system's loggers are
+    /// set up by <c>WithOAuthLogins</c> before DI exists: set it there; a different value set only in
+    /// <c>AddOAuthLogins</c> fails the start, saying so.
+    /// </summary>
+    public bool BridgeAkkaLogging
+    {
+        get => _bridgeAkkaLogging ?? true;
+        set => _bridgeAkkaLogging = value;
+    }
+
+    internal static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether the app set these (an unset value in one call must not override the other call's).</summary>
+    internal bool ShutdownTimeoutSet => _shutdownTimeout is not null;
+
+    internal bool BridgeAkkaLoggingSet => _bridgeAkkaLogging is not null;
+
+    internal bool ConfigurationSectionSet { get; private set; }
 
     internal IReadOnlyList<Action<O8Options>> SettingsActions => _settings;
 

@@ -18,13 +18,51 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         options.Certificates = defaults.Certificates;
         options.Login = defaults.Login;
         options.Providers = defaults.Providers;
+        options.Tokens = defaults.Tokens;
         foreach (var action in hosting.SettingsActions) action(options);
         if (configuration is not null && hosting.ConfigurationSection is { Length: > 0 } name)
         {
             var section = configuration.GetSection(name);
             CheckKeysAndValues(section, name);
-            section.Bind(options);
+            // The binder reads a TimeSpan with TimeSpan.Parse ("120" is 120 days): bind the checked durations in its form.
+            var values = section.AsEnumerable(makePathsRelative: true)
+                .Where(p => p.Value is not null)
+                .Select(p => KeyValuePair.Create(p.Key, IsDuration(O8SettingKeys.ToHoconKey(p.Key))
+                    ? TryParseDuration(p.Value!)!.Value.ToString("c", CultureInfo.InvariantCulture)
+                    : p.Value));
+            new ConfigurationBuilder().AddInMemoryCollection(values).Build().Bind(options);
         }
+    }
+
+    private static bool IsDuration(string hoconKey) => hoconKey is "o8.login.timeout" or "o8.login.exchange-timeout" or "o8.tokens.refresh-margin";
+
+    private static readonly (string[] Units, double Milliseconds)[] DurationUnits =
+    [
+        (["ms", "millis", "millisecond", "milliseconds"], 1),
+        (["s", "second", "seconds"], 1_000),
+        (["m", "minute", "minutes"], 60_000),
+        (["h", "hour", "hours"], 3_600_000),
+        (["d", "day", "days"], 86_400_000),
+    ];
+
+    /// <summary>
+    /// A duration as HOCON writes it (<c>120s</c>, <c>2m</c>, <c>500ms</c>) or as .NET does with all three parts
+    /// (<c>00:02:00</c>, optionally <c>d.hh:mm:ss.fff</c>). Null for anything else: a bare number (days to the binder,
+    /// milliseconds to HOCON) and <c>2:00</c> (hours to .NET, minutes to most readers) mean different things to different readers.
+    /// </summary>
+    internal static TimeSpan? TryParseDuration(string value)
+    {
+        var text = value.Trim();
+        if (text.Count(c => c == ':') == 2)
+            return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) ? span : null;
+        var digits = 0;
+        while (digits < text.Length && (char.IsAsciiDigit(text[digits]) || text[digits] == '.')) digits++;
+        if (digits == 0 || !double.TryParse(text[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)) return null;
+        var unit = text[digits..].Trim();
+        foreach (var (units, milliseconds) in DurationUnits)
+            if (units.Contains(unit, StringComparer.OrdinalIgnoreCase))
+                return TimeSpan.FromMilliseconds(amount * milliseconds);
+        return null;
     }
 
     /// <summary>
@@ -51,7 +89,8 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
     {
         "o8.listener.port" or "o8.providers.max-concurrent-exchanges" => "a whole number",
         "o8.listener.bind-ipv6" or "o8.certificates.auto-create" or "o8.login.pkce" => "true or false",
-        "o8.login.timeout" or "o8.login.exchange-timeout" => "a duration such as 00:02:00",
+        "o8.login.timeout" or "o8.login.exchange-timeout" or "o8.tokens.refresh-margin" =>
+            "a duration with its unit, such as 120s, 2m or 500ms, or hours:minutes:seconds such as 00:02:00",
         "o8.listener.external-redirect-uri" => "a URI",
         "o8.login.method" => "Browser, Device or Auto",
         _ => null,
@@ -61,7 +100,7 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
     {
         "o8.listener.port" or "o8.providers.max-concurrent-exchanges" => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
         "o8.listener.bind-ipv6" or "o8.certificates.auto-create" or "o8.login.pkce" => bool.TryParse(value, out _),
-        "o8.login.timeout" or "o8.login.exchange-timeout" => TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out _),
+        "o8.login.timeout" or "o8.login.exchange-timeout" or "o8.tokens.refresh-margin" => TryParseDuration(value) is not null,
         "o8.listener.external-redirect-uri" => value.Length == 0 || Uri.TryCreate(value, UriKind.RelativeOrAbsolute, out _),
         "o8.login.method" => O8Options.TryParseMethod(value, out _),
         _ => true,
@@ -78,6 +117,16 @@ internal sealed class O8SettingsValidator(O8HostingOptions hosting, IConfigurati
     {
         // Thrown, not returned as a failure: a bad setting is the same O8ConfigurationException hosted and standalone.
         options.Validate(hosting.ConfigurationSection);
+
+        // O8HostingOptions.Hocon is read for settings only and never reaches the actor system, so a dispatcher block
+        // there would change nothing: name where it takes effect instead.
+        foreach (var block in (string[])["o8.dispatcher", "o8.flow-dispatcher"])
+        {
+            if (hosting.Hocon is { IsEmpty: false } hocon && hocon.HasPath(block))
+                return ValidateOptionsResult.Fail(
+                    $"'{block}' in O8HostingOptions.Hocon has no effect: that HOCON is read for O8Actors' settings only and is not the actor " +
+                    $"system's configuration. Set '{block}' in the actor system's HOCON instead (AddAkka(..., akka => akka.AddHocon(..., HoconAddMode.Prepend))).");
+        }
 
         if (configuration is not null && hosting.ConfigurationSection is { Length: > 0 } section)
         {

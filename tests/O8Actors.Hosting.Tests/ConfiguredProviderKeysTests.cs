@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Options;
+using O8Actors.Hosting.Tests.Support;
+using O8Actors.Providers;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// Every key under <c>O8:Providers:&lt;name&gt;</c> is applied or refused at start: the binder alone ignores unknown
+/// keys, so a misspelt key or one a preset dropped started a provider without it.
+/// </summary>
+public sealed class ConfiguredProviderKeysTests
+{
+    [Fact]
+    public async Task A_misspelt_provider_key_fails_the_start_naming_it()
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings["O8:Providers:crm:AuthorizationEndpoint"] = "https://crm.example.com/authorize";
+        settings["O8:Providers:crm:TokenEndpoint"] = "https://crm.example.com/token";
+        settings["O8:Providers:crm:ClientId"] = "crm-client";
+        settings["O8:Providers:crm:ClientAuthentication"] = "None";
+        settings["O8:Providers:crm:Resouce"] = "https://api.crm.example.com/";
+        using var host = HostedO8.Build(settings);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("'O8:Providers:crm'", error.Message);
+        Assert.Contains("'Resouce'", error.Message);
+        Assert.Contains("did you mean 'Resource'", error.Message);
+    }
+
+    [Fact]
+    public void A_misspelt_key_of_a_preset_or_an_oidc_provider_is_refused()
+    {
+        var preset = Assert.Throws<ArgumentException>(() => ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["g:Preset"] = "google",
+            ["g:ClientId"] = "x",
+            ["g:UseDpopp"] = "true",
+        }));
+        Assert.Contains("'UseDpopp'", preset.Message);
+        Assert.Contains("google preset", preset.Message);
+        Assert.Contains("did you mean 'UseDpop'", preset.Message);
+
+        var oidc = Assert.Throws<ArgumentException>(() => ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["corp:Issuer"] = "https://login.corp.example",
+            ["corp:ClientId"] = "corp-client",
+            ["corp:AuthorizationEndpoint"] = "https://login.corp.example/authorize",
+            ["corp:Type"] = "oidc",
+        }));
+        Assert.Contains("'AuthorizationEndpoint'", oidc.Message);
+        Assert.Contains("OpenID Connect discovery", oidc.Message);
+    }
+
+    [Fact]
+    public void A_presets_resource_dpop_and_client_authentication_reach_its_options()
+    {
+        var strategy = ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["g:Preset"] = "google",
+            ["g:ClientId"] = "x",
+            ["g:ClientSecret"] = "y",
+            ["g:Resource"] = "https://api.example.com/",
+            ["g:UseDpop"] = "true",
+            ["g:ClientAuthentication"] = "Post",
+            ["g:DefaultScopes:0"] = "openid",
+        });
+
+        var options = Assert.IsType<GenericOAuthStrategy>(strategy).Options;
+        Assert.Equal(new Uri("https://api.example.com/"), options.Resource);
+        Assert.True(options.UseDpop);
+        Assert.Equal(ClientAuthentication.Post, options.ClientAuthentication);
+        Assert.Equal(["openid"], options.DefaultScopes);
+        // The preset's own values stay where the section does not set them.
+        Assert.Equal("accounts.google.com", options.AuthorizationEndpoint!.Host);
+    }
+
+    [Fact]
+    public void Tenant_is_refused_for_a_preset_other_than_microsoft()
+    {
+        var error = Assert.Throws<ArgumentException>(() => ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["g:Preset"] = "github",
+            ["g:ClientId"] = "x",
+            ["g:ClientSecret"] = "y",
+            ["g:Tenant"] = "common",
+        }));
+
+        Assert.Contains("'Tenant' is not a setting of the github preset", error.Message);
+    }
+}

@@ -1,0 +1,113 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using O8Actors.Hosting.Tests.Support;
+using O8Actors.Providers;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// ShutdownTimeout and BridgeAkkaLogging given to AddOAuthLogins, WithOAuthLogins or both: the value the app set wins,
+/// and one that cannot reach the actor system (configured by WithOAuthLogins before DI exists) fails the start saying where it goes.
+/// </summary>
+public sealed class HostingOptionsSplitTests
+{
+    private static IHost Build(Action<O8HostingOptions> services, Action<O8HostingOptions>? akka, string systemName)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(HostedO8.LoopbackSettings());
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddOAuthLogins(services);
+        builder.Services.AddAkka(systemName, a => a.WithOAuthLogins(akka));
+        return builder.Build();
+    }
+
+    [Fact]
+    public async Task A_shutdown_timeout_longer_than_the_phases_set_only_in_AddOAuthLogins_fails_the_start_saying_where_it_goes()
+    {
+        using var host = Build(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60), null, "o8-split-shutdown");
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        var cause = Assert.IsType<InvalidOperationException>(error is AggregateException a ? a.InnerException : error);
+        Assert.Contains("WithOAuthLogins(o => o.ShutdownTimeout", cause.Message);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task A_shutdown_timeout_set_in_WithOAuthLogins_sizes_the_actor_systems_shutdown_phases()
+    {
+        using var host = Build(_ => { }, o => o.ShutdownTimeout = TimeSpan.FromSeconds(60), "o8-split-phases");
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            var phase = CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>()).Timeout(CoordinatedShutdown.PhaseBeforeServiceUnbind);
+            Assert.True(phase >= TimeSpan.FromSeconds(60), $"phase {phase}");
+        }
+        finally
+        {
+            await host.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task The_AddOAuthLogins_shutdown_timeout_is_not_replaced_by_the_default_of_WithOAuthLogins_options()
+    {
+        var system = ActorSystem.Create("o8-split-effective");
+        try
+        {
+            var hosting = new O8HostingOptions { ShutdownTimeout = TimeSpan.FromSeconds(3) };
+            var extra = new O8HostingOptions().AddProvider(ProviderPresets.Discord("discord-client"));
+
+            Assert.Equal(TimeSpan.FromSeconds(3), O8AkkaHostingExtensions.CheckActorSystemSetup(system, hosting, extra, bridged: true));
+            Assert.Equal(TimeSpan.FromSeconds(3), O8AkkaHostingExtensions.CheckActorSystemSetup(system, hosting, null, bridged: true));
+            var both = new O8HostingOptions { ShutdownTimeout = TimeSpan.FromSeconds(4) };
+            Assert.Equal(TimeSpan.FromSeconds(4), O8AkkaHostingExtensions.CheckActorSystemSetup(system, new O8HostingOptions(), both, bridged: true));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task BridgeAkkaLogging_false_set_only_in_AddOAuthLogins_fails_the_start_saying_where_it_goes()
+    {
+        using var host = Build(o => o.BridgeAkkaLogging = false, null, "o8-split-bridge");
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        var cause = Assert.IsType<InvalidOperationException>(error is AggregateException a ? a.InnerException : error);
+        Assert.Contains("WithOAuthLogins(o => o.BridgeAkkaLogging = false)", cause.Message);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task BridgeAkkaLogging_false_in_WithOAuthLogins_leaves_the_actor_systems_loggers_alone()
+    {
+        using var host = Build(_ => { }, o => o.BridgeAkkaLogging = false, "o8-split-no-bridge");
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            var loggers = host.Services.GetRequiredService<ActorSystem>().Settings.Loggers;
+            Assert.DoesNotContain(loggers, l => l.Contains("LoggerFactory", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await host.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public void ConfigurationSection_in_WithOAuthLogins_is_refused()
+    {
+        var builder = new AkkaConfigurationBuilder(new ServiceCollection(), "x");
+
+        var error = Assert.Throws<ArgumentException>(() => builder.WithOAuthLogins(o => o.ConfigurationSection = "Auth"));
+
+        Assert.Contains("AddOAuthLogins", error.Message);
+    }
+}
