@@ -327,6 +327,15 @@ internal sealed class LoginClient : IOAuthLogins
         await _actors.Providers.Ask<ProviderRegistered>(new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Removes <paramref name="strategy"/>'s provider while it is still the one registered under its name.</summary>
+    public async Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(strategy);
+        ThrowIfStopped();
+        var reply = await _actors.Providers.Ask<ProviderUnregistered>(new UnregisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        return reply.Removed;
+    }
+
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();

@@ -13,14 +13,23 @@ namespace O8Actors;
 /// O8Actors appends <c>state</c>, <c>code_challenge</c> and <c>code_challenge_method</c> to your URL; a provider that
 /// does not know PKCE ignores them, so a subclass that never reads <see cref="OAuthCodeContext.CodeVerifier"/> still works.
 /// </para>
+/// <para>
+/// Dispose it (<see cref="DisposeAsync"/>) when done: its provider and event subscription leave the orchestrator and,
+/// without a <see cref="CacheName"/>, its tokens are forgotten. One that is never disposed keeps them until the
+/// orchestrator stops (<see cref="ShutdownSharedAsync"/>, or the end of the process).
+/// </para>
 /// </summary>
-public abstract class OAuthFlow
+public abstract class OAuthFlow : IAsyncDisposable
 {
     private static readonly ConcurrentDictionary<int, Lazy<Task<OAuthLogins>>> SharedRuntimes = new();
+    // The providers of live flows without a CacheName: the shared orchestrator keeps their tokens in memory only.
+    private static readonly ConcurrentDictionary<string, byte> InstanceOnlyProviders = new(StringComparer.Ordinal);
     private readonly IOAuthLogins? _logins;
     private readonly string _providerName;
+    private readonly bool _instanceOnly;
     private readonly Lock _gate = new();
     private Task<Registration>? _registration;
+    private bool _disposed;
 
     /// <summary>For tests: adjusts the setup of the process-wide orchestrator on a port (plain http, a recording browser).</summary>
     internal static Action<int, OAuthLoginsSetup>? ConfigureShared { get; set; }
@@ -44,7 +53,8 @@ public abstract class OAuthFlow
         _logins = logins;
         // Virtual call in a constructor on purpose: CacheName is a constant of the subclass, not state it sets up.
 #pragma warning disable CA2214
-        _providerName = CacheName is { Length: > 0 } cacheName ? $"oauthflow:{cacheName}" : $"oauthflow:{GetType().Name}:{Guid.NewGuid():N}";
+        _instanceOnly = CacheName is not { Length: > 0 };
+        _providerName = _instanceOnly ? $"oauthflow:{GetType().Name}:{Guid.NewGuid():N}" : $"oauthflow:{CacheName}";
 #pragma warning restore CA2214
         RedirectUrl = $"https://localhost:{redirectPort}/";
     }
@@ -117,7 +127,8 @@ public abstract class OAuthFlow
     /// <summary>
     /// A stable name for this flow's provider (for example <c>"discord"</c>), so that its account and cached tokens
     /// outlive this instance: the next run of the app (with a persistent <see cref="ITokenStore"/>, which the process-wide
-    /// orchestrator has: <see cref="FileTokenStore"/>) finds them. Null (the default) keeps them for this instance only.
+    /// orchestrator has: <see cref="FileTokenStore"/>) finds them. Null (the default) keeps them for this instance only:
+    /// the process-wide orchestrator holds them in memory, never on disk, and <see cref="DisposeAsync"/> forgets them.
     /// Two live flows with the same name share one registration: the later replaces the earlier.
     /// </summary>
     protected virtual string? CacheName => null;
@@ -205,6 +216,53 @@ public abstract class OAuthFlow
     protected virtual async Task<TokenSet> GenerateTokensAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken) =>
         new(await GenerateAccessTokenAsync(code, context, cancellationToken).ConfigureAwait(false), "Bearer");
 
+    /// <summary>
+    /// Takes this flow's provider and event subscription off its orchestrator and, without a <see cref="CacheName"/>,
+    /// forgets its account's tokens (with one, they stay stored for the next instance). Logins still waiting end as
+    /// their provider is gone; later calls throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        Task<Registration>? pending;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            pending = _registration;
+            _registration = null;
+        }
+
+        GC.SuppressFinalize(this);
+        try
+        {
+            if (pending is null) return;
+            await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (!pending.IsCompletedSuccessfully) return; // It never registered: nothing to take off.
+            var registration = pending.Result;
+            registration.Dispose();
+            if (registration.Logins is OAuthLogins { IsDisposed: true }) return;
+            try
+            {
+                if (_instanceOnly)
+                {
+                    // Nobody can find these tokens after this instance: forget them rather than leave them in the store.
+                    foreach (var account in await registration.Logins.GetAccountsAsync(_providerName).ConfigureAwait(false))
+                        await registration.Logins.SignOutAsync(account).ConfigureAwait(false);
+                }
+
+                if (registration.Logins is OAuthLogins logins) await logins.UnregisterProviderAsync(registration.Strategy).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The orchestrator stopped meanwhile, and took the provider and its memory with it.
+            }
+        }
+        finally
+        {
+            if (_instanceOnly) InstanceOnlyProviders.TryRemove(_providerName, out _);
+        }
+    }
+
     /// <summary>Stops the process-wide orchestrators that <c>OAuthFlow</c>s without an explicit one started.</summary>
     public static async Task ShutdownSharedAsync()
     {
@@ -233,6 +291,7 @@ public abstract class OAuthFlow
     {
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var current = _registration;
             var stale = current is null || current.IsFaulted || current.IsCanceled
                 || (current.IsCompletedSuccessfully && current.Result.Logins is OAuthLogins { IsDisposed: true } && _logins is null);
@@ -248,15 +307,17 @@ public abstract class OAuthFlow
 
     private async Task<Registration> RegisterAsync()
     {
+        if (_instanceOnly) InstanceOnlyProviders.TryAdd(_providerName, 0);
         var logins = _logins ?? await SharedRuntime(RedirectPort).ConfigureAwait(false);
         RedirectUrl = (await logins.GetRedirectUriAsync().ConfigureAwait(false)).AbsoluteUri;
-        await logins.RegisterProviderAsync(new OAuthFlowStrategy(this, _providerName)).ConfigureAwait(false);
+        var strategy = new OAuthFlowStrategy(this, _providerName);
+        await logins.RegisterProviderAsync(strategy).ConfigureAwait(false);
         var waiting = logins.Events.Subscribe(new WaitingObserver(this));
-        return new Registration(logins, waiting);
+        return new Registration(logins, strategy, waiting);
     }
 
-    /// <summary>The orchestrator this flow is registered with, and its subscription for the "waiting" line.</summary>
-    private sealed record Registration(IOAuthLogins Logins, IDisposable Waiting) : IDisposable
+    /// <summary>The orchestrator this flow is registered with, its strategy there, and its subscription for the "waiting" line.</summary>
+    private sealed record Registration(IOAuthLogins Logins, ProviderStrategy Strategy, IDisposable Waiting) : IDisposable
     {
         public void Dispose() => Waiting.Dispose();
     }
@@ -273,7 +334,8 @@ public abstract class OAuthFlow
         public void OnError(Exception error) { }
     }
 
-    private static Task<OAuthLogins> SharedRuntime(int port)
+    /// <summary>The process-wide orchestrator on <paramref name="port"/>, started on first use (tests look at it).</summary>
+    internal static Task<OAuthLogins> SharedRuntime(int port)
     {
         // One that was stopped meanwhile (ShutdownSharedAsync removes it first, so this is belt and braces) is replaced.
         if (SharedRuntimes.TryGetValue(port, out var existing) && existing.IsValueCreated
@@ -287,6 +349,8 @@ public abstract class OAuthFlow
             // A console app's flows remember their account across runs (encrypted, in the user's data folder).
             setup.TokenStore = new FileTokenStore();
             ConfigureShared?.Invoke(p, setup);
+            // Only flows with a CacheName write there: another flow's tokens could never be found again.
+            setup.TokenStore = new InstanceOnlyTokenStore(setup.TokenStore ?? new InMemoryTokenStore(), InstanceOnlyProviders.ContainsKey);
         })));
         var task = runtime.Value;
         // A runtime that failed to start (port taken, no certificate) is forgotten so the next call can retry.

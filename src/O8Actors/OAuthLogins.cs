@@ -157,6 +157,16 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         return _client.RegisterProviderAsync(strategy, cancellationToken);
     }
 
+    /// <summary>
+    /// Removes <paramref name="strategy"/>'s provider while it is still the one registered under its name (a disposed
+    /// <see cref="OAuthFlow"/> takes its provider with it); true when it was removed.
+    /// </summary>
+    internal Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _client.UnregisterProviderAsync(strategy, cancellationToken);
+    }
+
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
     public Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)

@@ -17,16 +17,14 @@ internal sealed class DpopNonces
     /// <summary>The nonce to send to <paramref name="target"/>'s server, if it gave one.</summary>
     public string? For(Uri target) => _byOrigin.TryGetValue(Origin(target), out var nonce) ? nonce : null;
 
-    /// <summary>Keeps the nonce a response from <paramref name="target"/>'s server carries; true when it carried a new one.</summary>
-    public bool Remember(Uri target, HttpResponseMessage response)
+    /// <summary>Keeps the nonce a response from <paramref name="target"/>'s server carries, and returns it (null when none).</summary>
+    public string? Remember(Uri target, HttpResponseMessage response)
     {
-        if (!response.Headers.TryGetValues(Header, out var values)) return false;
+        if (!response.Headers.TryGetValues(Header, out var values)) return null;
         var nonce = values.FirstOrDefault();
-        if (string.IsNullOrEmpty(nonce)) return false;
-        var origin = Origin(target);
-        var previous = For(target);
-        _byOrigin[origin] = nonce;
-        return !string.Equals(previous, nonce, StringComparison.Ordinal);
+        if (string.IsNullOrEmpty(nonce)) return null;
+        _byOrigin[Origin(target)] = nonce;
+        return nonce;
     }
 
     /// <summary>Keeps a nonce read some other way (a token response parsed by Duende.IdentityModel).</summary>

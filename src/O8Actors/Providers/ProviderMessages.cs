@@ -9,6 +9,15 @@ internal sealed record RegisterProvider(ProviderStrategy Strategy);
 /// <summary>A provider is ready to take logins.</summary>
 internal sealed record ProviderRegistered(string Provider);
 
+/// <summary>
+/// Removes a provider, but only while <paramref name="Strategy"/> is the one registered under its name (a later
+/// registration of the name stays); answered with <see cref="ProviderUnregistered"/>.
+/// </summary>
+internal sealed record UnregisterProvider(ProviderStrategy Strategy);
+
+/// <summary>The answer to <see cref="UnregisterProvider"/>: whether the provider was removed.</summary>
+internal sealed record ProviderUnregistered(string Provider, bool Removed);
+
 /// <summary>Asks the registry for a provider's redirect path; answered with <see cref="RedirectPathIs"/> or a failure (unknown provider).</summary>
 internal sealed record GetRedirectPath(string Provider);
 

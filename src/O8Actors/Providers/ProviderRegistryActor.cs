@@ -42,6 +42,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         _exchangeTimeout = exchangeTimeout;
 
         Receive<RegisterProvider>(Register);
+        Receive<UnregisterProvider>(Unregister);
         Receive<GetRedirectPath>(msg => Sender.Tell(_paths.TryGetValue(msg.Provider, out var path)
             ? new RedirectPathIs(msg.Provider, path.Path)
             : new Status.Failure(new UnknownProviderException(msg.Provider))));
@@ -97,7 +98,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
 
         var http = _httpClients;
         var path = RedirectPaths.For(_callbackPath, name, msg.Strategy.RedirectPath);
-        _paths[name] = new RedirectPathOf(path, msg.Strategy.KnownIssuer);
+        _paths[name] = new RedirectPathOf(path, msg.Strategy.KnownIssuer, msg.Strategy);
         WarnIfSharedWithoutIssuer(path);
         var child = Context.ActorOf(
             ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout, _maxQueuedExchanges, path)
@@ -106,6 +107,23 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         Context.Watch(child);
         _providers[name] = child;
         Sender.Tell(new ProviderRegistered(name));
+    }
+
+    /// <summary>
+    /// Removes a provider whose owner is done with it (a disposed <see cref="OAuthFlow"/>): it drains as on a
+    /// re-registration, and its name is unknown from now on. A name registered again since by another strategy is kept.
+    /// </summary>
+    private void Unregister(UnregisterProvider msg)
+    {
+        var name = msg.Strategy.Name;
+        var removed = _paths.TryGetValue(name, out var current) && ReferenceEquals(current.Strategy, msg.Strategy);
+        if (removed)
+        {
+            _paths.Remove(name);
+            if (_providers.Remove(name, out var actor)) actor.Tell(DrainProvider.Instance);
+        }
+
+        Sender.Tell(new ProviderUnregistered(name, removed));
     }
 
     /// <summary>
@@ -150,7 +168,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
 
     private static string UnknownMessage(string provider) => new UnknownProviderException(provider).Message;
 
-    private sealed record RedirectPathOf(string Path, string? KnownIssuer);
+    private sealed record RedirectPathOf(string Path, string? KnownIssuer, ProviderStrategy Strategy);
 
     private static string ActorNameFor(string provider)
     {

@@ -53,6 +53,25 @@ public sealed class AccessTokenHandlerDpopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Calls_sent_together_after_the_server_changed_its_nonce_are_each_retried_with_it_and_no_token_is_renewed()
+    {
+        using var api = Client(Bound(_server.AccessToken));
+        using (var first = await api.GetAsync(_server.Resource))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        _server.RotateNonce();
+        _server.HoldNonceChallengesUntil(2);
+
+        var calls = await Task.WhenAll(api.GetAsync(_server.Resource), api.GetAsync(_server.Resource));
+
+        Assert.All(calls, call => Assert.Equal(HttpStatusCode.OK, call.StatusCode));
+        foreach (var call in calls) call.Dispose();
+        Assert.Equal(3, _server.Accepted);
+        Assert.Equal(3, _server.NonceChallenges);
+        // A refusal for a nonce is not a refused token: no forced refresh spends the refresh token.
+        Assert.All(_asked, options => Assert.Null(options));
+    }
+
+    [Fact]
     public async Task A_bound_token_the_api_refuses_is_renewed_once_and_the_post_is_sent_again_signed_for_the_new_token()
     {
         using var api = Client(Bound("at-revoked"), renewed: Bound(_server.AccessToken));

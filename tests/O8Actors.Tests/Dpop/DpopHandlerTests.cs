@@ -53,6 +53,21 @@ public sealed class DpopHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Calls_sent_together_before_the_nonce_is_known_are_each_retried_once_with_it()
+    {
+        using var http = Client(_key);
+        _server.HoldNonceChallengesUntil(2);
+
+        // Both are refused for the same nonce; the second 401 read finds it already stored by the first.
+        var calls = await Task.WhenAll(http.GetAsync(_server.Resource), http.GetAsync(_server.Resource));
+
+        Assert.All(calls, call => Assert.Equal(HttpStatusCode.OK, call.StatusCode));
+        foreach (var call in calls) call.Dispose();
+        Assert.Equal(2, _server.NonceChallenges);
+        Assert.Equal(2, _server.Accepted);
+    }
+
+    [Fact]
     public async Task A_call_signed_with_another_key_is_refused_and_not_retried_forever()
     {
         using var other = DpopKey.Create();

@@ -26,6 +26,9 @@ internal sealed class DpopResourceServer : IAsyncDisposable
     private string _nonce = "n-" + Guid.NewGuid().ToString("N");
     private int _nonceChallenges;
     private int _accepted;
+    private TaskCompletionSource? _challengeGate;
+    private int _challengesToHold;
+    private int _challengesHeld;
 
     private DpopResourceServer(WebApplication app) => _app = app;
 
@@ -49,6 +52,17 @@ internal sealed class DpopResourceServer : IAsyncDisposable
 
     /// <summary>Gives out a new nonce, as a server does from time to time.</summary>
     public void RotateNonce() => _nonce = "n-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>
+    /// Holds the next <paramref name="count"/> <c>use_dpop_nonce</c> answers until all of them are due, so requests sent
+    /// together are all refused for the same nonce before any of them learns it (what a slow server does by chance).
+    /// </summary>
+    public void HoldNonceChallengesUntil(int count)
+    {
+        _challengesToHold = count;
+        _challengesHeld = 0;
+        _challengeGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     public static async Task<DpopResourceServer> StartAsync(string boundThumbprint)
     {
@@ -74,7 +88,16 @@ internal sealed class DpopResourceServer : IAsyncDisposable
 
         LastRefusal = problem;
         context.Response.Headers["DPoP-Nonce"] = _nonce;
-        if (problem == "use_dpop_nonce") Interlocked.Increment(ref _nonceChallenges);
+        if (problem == "use_dpop_nonce")
+        {
+            Interlocked.Increment(ref _nonceChallenges);
+            if (_challengeGate is { } gate)
+            {
+                if (Interlocked.Increment(ref _challengesHeld) >= _challengesToHold) gate.TrySetResult();
+                // Bounded: a request that never comes fails the test's assertions, not the server.
+                await Task.WhenAny(gate.Task, Task.Delay(TimeSpan.FromSeconds(10)));
+            }
+        }
         context.Response.Headers.WWWAuthenticate = $"DPoP error=\"{(problem == "use_dpop_nonce" ? problem : "invalid_dpop_proof")}\", algs=\"ES256\"";
         return Results.StatusCode(StatusCodes.Status401Unauthorized);
     }

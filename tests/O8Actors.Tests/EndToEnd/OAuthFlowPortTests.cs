@@ -14,10 +14,13 @@ namespace O8Actors.Tests.EndToEnd;
 public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOutputHelper output) : IClassFixture<MkcertFolderFixture>
 {
     /// <summary>Written like the original's example: the subclass builds the URL and posts the code itself.</summary>
-    private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthLogins flows, bool sendVerifier, string? issuer = null)
+    private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthLogins flows, bool sendVerifier, string? issuer = null,
+        string? cacheName = null)
         : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify messages.read", logins: flows)
     {
         protected override string? Issuer => issuer;
+
+        protected override string? CacheName => cacheName;
 
         protected override string AuthUrl =>
             $"{authorizeEndpoint}?client_id={ClientId}&redirect_uri={QuotedRedirectUrl}&response_type=code&scope={Uri.EscapeDataString(UserScopes)}";
@@ -218,6 +221,44 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
 
         Assert.Equal(RevocationOutcome.NotSupported, signedOut.Revocation);
         Assert.NotEqual(first, third);
+    }
+
+    [Fact]
+    public async Task Disposing_a_flow_removes_its_provider_and_forgets_its_instance_only_tokens()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var flows = await StartAsync(new HttpClientBrowser());
+        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
+        await flow.AuthorizeAsync(timeoutSeconds: 30);
+        var provider = flow.Account.Provider;
+        Assert.Equal([flow.Account], await flows.GetAccountsAsync(provider));
+
+        await flow.DisposeAsync();
+
+        await Assert.ThrowsAsync<UnknownProviderException>(() => flows.GetRedirectUriAsync(provider));
+        Assert.Empty(await flows.GetAccountsAsync(provider));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => flow.AuthorizeAsync(timeoutSeconds: 30));
+        await flow.DisposeAsync(); // twice is harmless
+    }
+
+    [Fact]
+    public async Task Disposing_a_flow_with_a_cache_name_keeps_its_tokens_and_the_registration_a_later_flow_of_that_name_made()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var flows = await StartAsync(new HttpClientBrowser());
+        var earlier = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true, cacheName: "kept");
+        var token = await earlier.AuthorizeAsync(timeoutSeconds: 30);
+        var later = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true, cacheName: "kept");
+        Assert.Equal(token, (await later.GetAccessTokenAsync(allowInteraction: false)).Token); // registers it under the shared name
+
+        await earlier.DisposeAsync();
+
+        // The later flow's registration stands, and the account it shares by name is still signed in.
+        Assert.Equal(token, await later.AuthorizeAsync(timeoutSeconds: 30));
+        await flows.GetRedirectUriAsync(later.Account.Provider);
+        await later.DisposeAsync();
+        Assert.Equal([later.Account], await flows.GetAccountsAsync(later.Account.Provider));
+        await Assert.ThrowsAsync<UnknownProviderException>(() => flows.GetRedirectUriAsync(later.Account.Provider));
     }
 
     private sealed class Observer(Action<LoginEvent> onNext) : IObserver<LoginEvent>

@@ -10,6 +10,7 @@ using Xunit.Abstractions;
 namespace O8Actors.Tests.Lifecycle;
 
 /// <summary>After dispose nothing waits for actors that are gone: every call fails at once.</summary>
+[Collection(EndToEnd.SharedOAuthFlowRuntime.Collection)]
 public sealed class UseAfterDisposeTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan AtOnce = TimeSpan.FromSeconds(1);

@@ -1,0 +1,114 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using O8Actors.Callback;
+using O8Actors.Tests.Support;
+using Xunit.Abstractions;
+
+namespace O8Actors.Tests.EndToEnd;
+
+/// <summary>
+/// What an <see cref="OAuthFlow"/> leaves behind on the process-wide orchestrator: without a cache name, nothing on disk
+/// and nothing once disposed.
+/// </summary>
+[Collection(SharedOAuthFlowRuntime.Collection)]
+public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _tokens = Path.Combine(Path.GetTempPath(), "o8-oauthflow-" + Guid.NewGuid().ToString("N"));
+    private readonly int _port = CallbackListenerHost.FindFreePort(ipv6: false);
+    private PkceAuthorizationServer _server = null!;
+
+    /// <summary>The original's way, on the process-wide orchestrator (no <c>logins</c>).</summary>
+    private sealed class ConsoleFlow(int port, string tokenEndpoint, string authorizeEndpoint, string? cacheName)
+        : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify", port)
+    {
+        protected override string? CacheName => cacheName;
+
+        protected override string AuthUrl =>
+            $"{authorizeEndpoint}?client_id={ClientId}&redirect_uri={QuotedRedirectUrl}&response_type=code&scope={Uri.EscapeDataString(UserScopes)}";
+
+        protected override void OnWaitingForSignIn(Uri authorizeUrl) { }
+
+        protected override async Task<string> GenerateAccessTokenAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken)
+        {
+            var form = new Dictionary<string, string>
+            {
+                ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = RedirectUrl, ["code_verifier"] = context.CodeVerifier!,
+            };
+            using var request = new HttpRequestMessage(HttpMethod.Post, tokenEndpoint) { Content = new FormUrlEncodedContent(form) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClientId}:{ClientSecret}")));
+            using var response = await context.Http.SendAsync(request, cancellationToken);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            if (!response.IsSuccessStatusCode) throw new TokenExchangeException("refused");
+            return json.RootElement.GetProperty("access_token").GetString()!;
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        _server = await PkceAuthorizationServer.StartAsync();
+        var port = _port;
+        OAuthFlow.ConfigureShared = (p, setup) =>
+        {
+            if (p != port) return;
+            setup.Options.Listener.Scheme = "http";
+            setup.Options.Listener.BindIPv6 = false;
+            setup.Browser = new HttpClientBrowser();
+            setup.LoggerFactory = TestOutputLogging.Factory(output);
+            // The store the shared runtime uses, in a folder of this test's own.
+            setup.TokenStore = new FileTokenStore(_tokens);
+        };
+    }
+
+    public async Task DisposeAsync()
+    {
+        await OAuthFlow.ShutdownSharedAsync();
+        OAuthFlow.ConfigureShared = null;
+        await _server.DisposeAsync();
+        if (Directory.Exists(_tokens)) Directory.Delete(_tokens, recursive: true);
+    }
+
+    private ConsoleFlow Flow(string? cacheName = null) => new(_port, _server.BaseUrl + "/token", _server.BaseUrl + "/authorize", cacheName);
+
+    /// <summary>Everything in the store's folder: token files, their lock files, the key ring.</summary>
+    private string[] OnDisk() => Directory.Exists(_tokens) ? Directory.GetFileSystemEntries(_tokens, "*", SearchOption.AllDirectories) : [];
+
+    /// <summary>The encrypted token files in the store's folder.</summary>
+    private string[] TokenFiles() => Directory.Exists(_tokens) ? Directory.GetFiles(_tokens, "*.token") : [];
+
+    [Fact]
+    public async Task A_login_of_a_flow_without_a_cache_name_writes_no_file_and_is_forgotten_when_the_flow_is_disposed()
+    {
+        var flow = Flow();
+        var token = await flow.AuthorizeAsync(timeoutSeconds: 30);
+
+        // Kept for this instance: a second call is answered from memory.
+        Assert.Equal(token, await flow.AuthorizeAsync(timeoutSeconds: 30));
+        Assert.Empty(OnDisk());
+
+        // The same store takes a named flow's tokens to disk: the folder is the one in use.
+        await using (var named = Flow(cacheName: "lifetime-test"))
+        {
+            await named.AuthorizeAsync(timeoutSeconds: 30);
+            Assert.Single(TokenFiles());
+            await named.SignOutAsync();
+        }
+
+        var provider = flow.Account.Provider;
+        IOAuthLogins logins = await OAuthFlow.SharedRuntime(_port); // the one the flow started
+        Assert.Equal([flow.Account], await logins.GetAccountsAsync(provider));
+
+        await flow.DisposeAsync();
+
+        Assert.Empty(await logins.GetAccountsAsync(provider));
+        await Assert.ThrowsAsync<UnknownProviderException>(() => logins.GetRedirectUriAsync(provider));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => flow.AuthorizeAsync(timeoutSeconds: 30));
+        Assert.Empty(TokenFiles());
+    }
+}
+
+/// <summary>Tests that set <see cref="OAuthFlow.ConfigureShared"/> (one static) run one at a time.</summary>
+internal static class SharedOAuthFlowRuntime
+{
+    public const string Collection = "OAuthFlow.ConfigureShared";
+}
