@@ -43,6 +43,27 @@ public sealed class DeviceLoginSandboxTests
     }
 
     [Fact]
+    public async Task A_device_login_as_the_first_login_of_a_DPoP_provider_gets_tokens_bound_to_its_key()
+    {
+        // No browser login ran before it: the device login itself resolves the provider and learns that it binds tokens.
+        await using var o8 = await O8TestHarness.StartAsync(o =>
+        {
+            o.UseDpop = true;
+            o.ConfigureSandbox = sandbox => sandbox.DevicePollInterval = TimeSpan.FromSeconds(1);
+        });
+
+        var outcome = await o8.Logins.RunAsync(o8.ProviderName, Device("alice")).WaitAsync(Wait);
+
+        var succeeded = Assert.IsType<LoginSucceeded>(outcome);
+        Assert.Equal("DPoP", succeeded.Tokens.TokenType);
+        var key = Assert.IsType<O8Actors.Dpop.DpopKey>(succeeded.Tokens.DpopKey);
+        Assert.Equal(0, o8.Sandbox.Counters.AuthorizeRequests);
+        // The account keeps the key with its tokens, so the app's requests can sign with it.
+        var token = await o8.Logins.GetAccessTokenAsync(succeeded.Account!).WaitAsync(Wait);
+        Assert.Equal(key.Thumbprint, token.DpopKey?.Thumbprint);
+    }
+
+    [Fact]
     public async Task A_refused_device_login_throws_the_same_exception_as_a_refused_browser_login()
     {
         await using var o8 = await StartAsync();
