@@ -241,6 +241,63 @@ public sealed class DeviceLoginTests : TestKit
         ExpectTerminated(flow);
     }
 
+    private void Fail(CodeExchangeFailed failure)
+    {
+        _providers.Reply(failure);
+        var probe = CreateTestProbe();
+        _flow.Tell(new Identify(null), probe.Ref);
+        probe.ExpectMsg<ActorIdentity>();
+    }
+
+    [Fact]
+    public void A_poll_that_times_out_or_meets_a_server_error_is_sent_again_after_a_doubled_wait_and_the_login_goes_on()
+    {
+        var flow = StartPolling();
+        NextPoll(Interval);
+        Fail(new CodeExchangeFailed("d1", LoginFailure.ExchangeTimeout, "The token endpoint did not answer within 10 seconds.", null));
+        NextPoll(2 * Interval);
+        Fail(new CodeExchangeFailed("d1", LoginFailure.TokenExchange, "HTTP 503", null,
+            new TokenExchangeException("HTTP 503", innerException: new HttpRequestException("HTTP 503", null, System.Net.HttpStatusCode.ServiceUnavailable))));
+        NextPoll(4 * Interval);
+        Fail(new CodeExchangeFailed("d1", LoginFailure.TokenExchange, "no connection", null,
+            new TokenExchangeException("failed before the token endpoint answered", innerException: new HttpRequestException("Connection refused"))));
+        NextPoll(8 * Interval);
+        Fail(new CodeExchangeFailed("d1", LoginFailure.ExchangeQueueFull, "queue full", null));
+        NextPoll(FlowActor.MaximumRetryInterval); // 80 s would be next: capped
+        Answer(new DeviceTokenPoll(DevicePollStatus.Pending, Error: "authorization_pending"));
+        NextPoll(Interval);                         // answered: back to the provider's interval
+        Answer(DeviceTokenPoll.Issued(new TokenSet("access", "Bearer")));
+
+        _outcomes.ExpectMsg<LoginSucceeded>();
+        ExpectTerminated(flow);
+    }
+
+    [Fact]
+    public void A_login_that_keeps_failing_its_polls_still_ends_at_its_deadline()
+    {
+        var flow = StartPolling(Authorization(TimeSpan.FromSeconds(12)));
+        NextPoll(Interval);
+        Fail(new CodeExchangeFailed("d1", LoginFailure.ExchangeTimeout, "The token endpoint did not answer within 10 seconds.", null));
+        Scheduler.Advance(TimeSpan.FromSeconds(7)); // 12 s: the code is dead before the retry (at 15 s) is due
+
+        Assert.Equal(TimeSpan.FromSeconds(12), _outcomes.ExpectMsg<LoginTimedOut>().Timeout);
+        ExpectTerminated(flow);
+        Scheduler.Advance(TimeSpan.FromMinutes(1));
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
+    public void A_poll_refused_with_a_4xx_and_no_OAuth_error_ends_the_login()
+    {
+        var flow = StartPolling();
+        NextPoll(Interval);
+        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.TokenExchange, "HTTP 404", null,
+            new TokenExchangeException("HTTP 404", innerException: new HttpRequestException("HTTP 404", null, System.Net.HttpStatusCode.NotFound))));
+
+        Assert.Equal(LoginFailure.TokenExchange, _outcomes.ExpectMsg<LoginFailed>().Failure);
+        ExpectTerminated(flow);
+    }
+
     [Fact]
     public void Auto_without_a_display_uses_the_device_grant_and_says_why()
     {
