@@ -20,6 +20,12 @@ internal sealed partial class FlowActor
     private static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(1);
     /// <summary>The longest wait between polls that a run of failed polls backs off to (unless the interval is longer).</summary>
     internal static readonly TimeSpan MaximumRetryInterval = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// The longest a device login runs without a timeout of its own, whatever <c>expires_in</c> says (RFC 8628's example
+    /// and Google give 30 minutes, GitHub and Microsoft 15): bounded so an interactive token request's caller can wait
+    /// for the whole login (<see cref="Accounts.AccountSettings.CallerWait"/>).
+    /// </summary>
+    internal static readonly TimeSpan MaximumDeviceLoginTime = TimeSpan.FromMinutes(30);
 
     // The device code is a secret: kept only here, sent only to the provider actor, never logged or published.
     private string? _deviceCode;
@@ -120,8 +126,9 @@ internal sealed partial class FlowActor
         _deviceCode = authorization.DeviceCode;
         _pollInterval = authorization.Interval < MinimumInterval ? MinimumInterval : authorization.Interval;
         // The code's lifetime is the login's deadline (a person needs longer to reach another device than to click in
-        // a browser); a timeout the caller set explicitly still bounds it.
-        _deviceTimeout = _start.Request.Timeout is { } asked && asked < authorization.ExpiresIn ? asked : authorization.ExpiresIn;
+        // a browser), up to MaximumDeviceLoginTime; a timeout the caller set explicitly still bounds it.
+        var lifetime = authorization.ExpiresIn < MaximumDeviceLoginTime ? authorization.ExpiresIn : MaximumDeviceLoginTime;
+        _deviceTimeout = _start.Request.Timeout is { } asked && asked < lifetime ? asked : lifetime;
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, _deviceTimeout.Value);
         // The first poll's timer before the event: whoever acts on the event (a test moving virtual time) finds it set.
         Timers.StartSingleTimer(PollTimer, PollNow.Instance, _pollInterval);

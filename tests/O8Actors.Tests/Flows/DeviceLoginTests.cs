@@ -193,6 +193,19 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     [Fact]
+    public void A_code_lifetime_past_half_an_hour_is_cut_to_it_so_a_waiting_caller_outlasts_the_login()
+    {
+        var flow = StartPolling(Authorization(TimeSpan.FromHours(2), interval: TimeSpan.FromMinutes(20)));
+        NextPoll(TimeSpan.FromMinutes(20));
+        Answer(new DeviceTokenPoll(DevicePollStatus.Pending));
+        Scheduler.Advance(TimeSpan.FromMinutes(10));
+
+        Assert.Equal(FlowActor.MaximumDeviceLoginTime, _outcomes.ExpectMsg<LoginTimedOut>().Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(30), FlowActor.MaximumDeviceLoginTime);
+        ExpectTerminated(flow);
+    }
+
+    [Fact]
     public void A_timeout_the_caller_set_bounds_a_longer_code_lifetime()
     {
         StartPolling(timeout: TimeSpan.FromSeconds(7));
