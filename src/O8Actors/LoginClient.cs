@@ -181,8 +181,23 @@ internal sealed class LoginClient : IOAuthLogins
     {
         var request = new GetAccessToken(account, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()), options);
         var wait = _accounts.CallerWait(options.AllowInteraction, options.Login?.Timeout);
-        return await _actors.Accounts.Ask<AccessToken>(request, wait, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await _actors.Accounts.Ask<AccessToken>(request, wait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            // A backstop that fires only when something is broken (the wait covers the longest login): the library's
+            // own exception, as for any timeout, not Akka's.
+            throw CallerGaveUp(account, options.AllowInteraction, wait);
+        }
     }
+
+    /// <summary>What a token request's caller throws when the account's actor did not answer within <paramref name="wait"/>.</summary>
+    internal static OAuthFlowException CallerGaveUp(OAuthAccount account, bool interactive, TimeSpan wait) => interactive
+        ? new AuthorizationTimeoutException(wait)
+        : new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
+            $"Renewing the tokens of {account} did not finish within {wait.TotalSeconds:0} seconds.");
 
     public Task<UserInfo> GetUserInfoAsync(OAuthAccount account, CancellationToken cancellationToken = default)
     {

@@ -913,6 +913,15 @@ internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan Exchange
         RenewalTimeout + RenewalTimeout + (options.EndProviderSession ? EndSessionTimeout(options) + RenewalTimeout : TimeSpan.Zero);
 
     /// <summary>How long a caller waits for a token: a renewal, or an interactive login when it allows one.</summary>
+    /// <remarks>
+    /// The account's actor answers when the login ends, and the login's deadline is the flow's: o8.login.timeout for a
+    /// browser login, the device code's lifetime (at most <see cref="FlowActor.MaximumDeviceLoginTime"/>) for a device
+    /// login, which Auto may switch to at any time. So a caller without a timeout of its own waits for the longer of the
+    /// two: cutting the device login short to fit the browser's wait would fail users who need minutes to reach their
+    /// phone, and stopping the caller before the login ends would leave it polling for tokens nobody waits for.
+    /// </remarks>
     public TimeSpan CallerWait(bool interactive, TimeSpan? loginTimeout) =>
-        RenewalTimeout + TimeSpan.FromSeconds(5) + (interactive ? (loginTimeout ?? Login.Timeout) + RenewalTimeout : TimeSpan.Zero);
+        RenewalTimeout + TimeSpan.FromSeconds(5) + (interactive
+            ? (loginTimeout ?? (Login.Timeout > FlowActor.MaximumDeviceLoginTime ? Login.Timeout : FlowActor.MaximumDeviceLoginTime)) + RenewalTimeout
+            : TimeSpan.Zero);
 }

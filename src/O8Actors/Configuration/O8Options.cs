@@ -151,7 +151,7 @@ public sealed class O8Options
         }
         Require(!string.IsNullOrWhiteSpace(Certificates!.CertFile), "o8.certificates.cert-file", "must not be empty");
         Require(!string.IsNullOrWhiteSpace(Certificates.KeyFile), "o8.certificates.key-file", "must not be empty");
-        Require(Login!.Timeout > TimeSpan.Zero, "o8.login.timeout", "must be positive");
+        Require(Login!.Timeout > TimeSpan.Zero && Login.Timeout <= AuthorizationRequest.MaximumTimeout, "o8.login.timeout", $"must be positive and at most one day, not {Login.Timeout}");
         Require(Tokens is not null, "o8.tokens", "must be set");
         Require(Tokens!.RefreshMargin >= TimeSpan.Zero, "o8.tokens.refresh-margin", "must not be negative");
         Require(Login.ExchangeTimeout > TimeSpan.Zero, "o8.login.exchange-timeout", "must be positive");

@@ -4,7 +4,8 @@ namespace O8Actors;
 /// What one login asks of a provider: scopes, extra authorize parameters and its deadline.
 /// </summary>
 /// <param name="Scopes">Scopes to request; empty means the provider's default scopes.</param>
-/// <param name="Timeout">How long to wait for the browser to come back; <c>null</c> uses <c>o8.login.timeout</c>.</param>
+/// <param name="Timeout">How long to wait for the browser to come back (more than zero, at most one day); <c>null</c> uses
+/// <c>o8.login.timeout</c>.</param>
 /// <param name="ExtraParameters">Extra authorize-request parameters (for example <c>prompt</c> or <c>login_hint</c>).</param>
 /// <param name="Partition">Server mode: who the login is for (the app's user id, or the client's address for anonymous
 /// callers). At most <c>o8.login.max-pending-per-partition</c> logins of one partition run at once; <c>null</c> is not counted.</param>
@@ -61,11 +62,19 @@ public sealed record AuthorizationRequest(
     public IReadOnlyDictionary<string, string> Parameters =>
         ExtraParameters ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
 
-    /// <summary>Throws for a request no login can run (a timeout that is not positive, a step-up asked wrongly: <see cref="StepUp"/>).</summary>
+    /// <summary>
+    /// The longest login timeout: one day. No person takes longer to sign in, and a deadline must stay a sum the
+    /// scheduler's clock and the caller's wait can hold (<see cref="TimeSpan.MaxValue"/> would overflow them).
+    /// </summary>
+    internal static readonly TimeSpan MaximumTimeout = TimeSpan.FromDays(1);
+
+    /// <summary>Throws for a request no login can run (a timeout that is not positive or longer than a day, a step-up asked wrongly: <see cref="StepUp"/>).</summary>
     internal static void ThrowIfInvalid(AuthorizationRequest request, string paramName)
     {
         if (request.Timeout is { } t && t <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(paramName, "The login timeout must be positive.");
+        if (request.Timeout is { } longest && longest > MaximumTimeout)
+            throw new ArgumentOutOfRangeException(paramName, $"The login timeout must be at most one day ({MaximumTimeout}), not {longest}.");
         StepUp.ThrowIfInvalid(request, paramName);
     }
 }

@@ -18,10 +18,20 @@ internal sealed partial class FlowActor
     /// <summary>RFC 8628 section 3.5: each <c>slow_down</c> raises the interval by 5 seconds, for this and all later polls.</summary>
     internal static readonly TimeSpan SlowDownStep = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(1);
+    /// <summary>The longest wait between polls that a run of failed polls backs off to (unless the interval is longer).</summary>
+    internal static readonly TimeSpan MaximumRetryInterval = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// The longest a device login runs without a timeout of its own, whatever <c>expires_in</c> says (RFC 8628's example
+    /// and Google give 30 minutes, GitHub and Microsoft 15): bounded so an interactive token request's caller can wait
+    /// for the whole login (<see cref="Accounts.AccountSettings.CallerWait"/>).
+    /// </summary>
+    internal static readonly TimeSpan MaximumDeviceLoginTime = TimeSpan.FromMinutes(30);
 
     // The device code is a secret: kept only here, sent only to the provider actor, never logged or published.
     private string? _deviceCode;
     private TimeSpan _pollInterval;
+    // After polls that failed for a passing reason: the wait before the next one, doubled per failure; null once a poll is answered.
+    private TimeSpan? _retryInterval;
     private int _polls;
     private TimeSpan? _deviceTimeout;
     // Auto: why the browser was given up (its launcher failed) while the device code is being asked for; null otherwise.
@@ -116,8 +126,9 @@ internal sealed partial class FlowActor
         _deviceCode = authorization.DeviceCode;
         _pollInterval = authorization.Interval < MinimumInterval ? MinimumInterval : authorization.Interval;
         // The code's lifetime is the login's deadline (a person needs longer to reach another device than to click in
-        // a browser); a timeout the caller set explicitly still bounds it.
-        _deviceTimeout = _start.Request.Timeout is { } asked && asked < authorization.ExpiresIn ? asked : authorization.ExpiresIn;
+        // a browser), up to MaximumDeviceLoginTime; a timeout the caller set explicitly still bounds it.
+        var lifetime = authorization.ExpiresIn < MaximumDeviceLoginTime ? authorization.ExpiresIn : MaximumDeviceLoginTime;
+        _deviceTimeout = _start.Request.Timeout is { } asked && asked < lifetime ? asked : lifetime;
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, _deviceTimeout.Value);
         // The first poll's timer before the event: whoever acts on the event (a test moving virtual time) finds it set.
         Timers.StartSingleTimer(PollTimer, PollNow.Instance, _pollInterval);
@@ -146,6 +157,15 @@ internal sealed partial class FlowActor
                 // redirect just before: its browser still gets a page (not a hung tab), and its code is never used.
                 Sender.Tell(CallbackPages.NoLongerWaiting);
                 return true;
+            case CodeExchangeFailed msg when IsTransient(msg):
+                // RFC 8628 section 3.5: after a connection timeout (or a server error, a busy queue) the client backs off
+                // and polls again; the device code is still good. The login's deadline still ends it: a poll due after
+                // the deadline is never sent, the actor has stopped by then.
+                _retryInterval = Min(2 * (_retryInterval ?? _pollInterval), Max(MaximumRetryInterval, _pollInterval));
+                Log.Warning("Login {0} with {1}: a device poll failed ({2}); polling again in {3}", _start.LoginId, _start.Provider,
+                    msg.Reason, _retryInterval.Value);
+                Timers.StartSingleTimer(PollTimer, PollNow.Instance, _retryInterval.Value);
+                return true;
             case CodeExchangeFailed msg:
                 End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));
                 return true;
@@ -154,8 +174,33 @@ internal sealed partial class FlowActor
         }
     }
 
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>
+    /// Whether a failed poll is worth repeating: no answer in time, no connection, a server error (5xx, 429,
+    /// <c>server_error</c>, <c>temporarily_unavailable</c>) or a full queue here. A protocol error (<c>invalid_client</c>,
+    /// <c>invalid_grant</c>, an unbound token...) ends the login: asking again gets the same answer.
+    /// </summary>
+    internal static bool IsTransient(CodeExchangeFailed failure) => failure.Failure switch
+    {
+        LoginFailure.ExchangeTimeout or LoginFailure.ExchangeQueueFull => true,
+        LoginFailure.TokenExchange when failure.ProviderError is { } error => error is "server_error" or "temporarily_unavailable",
+        LoginFailure.TokenExchange => TransientCause(failure.Cause is TokenExchangeException { InnerException: { } inner } ? inner : failure.Cause),
+        _ => false,
+    };
+
+    private static bool TransientCause(Exception? cause) => cause switch
+    {
+        HttpRequestException { StatusCode: null } => true,
+        HttpRequestException { StatusCode: { } status } => (int)status >= 500 || (int)status == 429,
+        IOException or System.Net.Sockets.SocketException or TimeoutException or OperationCanceledException => true,
+        _ => false,
+    };
+
     private void OnPolled(DeviceTokenPoll poll)
     {
+        _retryInterval = null;
         switch (poll.Status)
         {
             case DevicePollStatus.Pending:

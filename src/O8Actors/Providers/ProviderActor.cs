@@ -31,7 +31,9 @@ internal sealed class ProviderActor : ReceiveActor
     private (Uri Listener, Uri Provider)? _redirectUris;
     // Watched: the login was watched when its exchange was queued, and is unwatched once the exchange leaves the queue.
     private readonly Queue<(object Request, IActorRef ReplyTo, bool Watched)> _waiting = new();
-    private readonly List<(PrepareAuthorization Request, IActorRef ReplyTo)> _pending = [];
+    // Logins waiting for discovery: a browser login's PrepareAuthorization, or a device login's RequestDeviceCode (which
+    // needs the descriptor too: whether the provider binds tokens with DPoP decides the key its polls sign with).
+    private readonly List<(object Request, IActorRef ReplyTo)> _pending = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private int _inFlight;
     private ProviderDescriptor? _descriptor;
@@ -111,6 +113,11 @@ internal sealed class ProviderActor : ReceiveActor
             _pending.Add((msg, Sender));
             StartResolving();
         });
+        Receive<RequestDeviceCode>(msg =>
+        {
+            _pending.Add((msg, Sender));
+            StartResolving();
+        });
         TokenRequests();
     }
 
@@ -128,6 +135,7 @@ internal sealed class ProviderActor : ReceiveActor
     private void Resolving()
     {
         Receive<PrepareAuthorization>(msg => _pending.Add((msg, Sender)));
+        Receive<RequestDeviceCode>(msg => _pending.Add((msg, Sender)));
         Receive<Resolved>(msg =>
         {
             _descriptor = msg.Descriptor;
@@ -137,7 +145,11 @@ internal sealed class ProviderActor : ReceiveActor
             if (!msg.Descriptor.SupportsPkce)
                 _log.Warning("Provider {0} signs in without PKCE (a confidential client's opt-out, or metadata without S256): a stolen code is protected only by the client secret", _strategy.Name);
             Become(Ready);
-            foreach (var (request, replyTo) in _pending) Prepare(request, replyTo);
+            foreach (var (request, replyTo) in _pending)
+            {
+                if (request is PrepareAuthorization prepare) Prepare(prepare, replyTo);
+                else Enqueue(request, replyTo);
+            }
             _pending.Clear();
             StopIfDrained();
         });
@@ -146,7 +158,10 @@ internal sealed class ProviderActor : ReceiveActor
             // Answer everyone who waited, then try again on the next login: discovery may recover.
             var reason = $"The provider '{_strategy.Name}' could not be resolved: {SafeReason(msg.Cause)}";
             _log.Warning(reason);
-            foreach (var (request, replyTo) in _pending) replyTo.Tell(new ProviderUnavailable(request.LoginId, reason));
+            foreach (var (request, replyTo) in _pending)
+                replyTo.Tell(request is RequestDeviceCode device
+                    ? new CodeExchangeFailed(device.LoginId, LoginFailure.ProviderUnavailable, reason, null)
+                    : new ProviderUnavailable(((PrepareAuthorization)request).LoginId, reason));
             _pending.Clear();
             Become(Unresolved);
             StopIfDrained();
@@ -334,7 +349,9 @@ internal sealed class ProviderActor : ReceiveActor
         if (_draining && _inFlight == 0 && _waiting.Count == 0 && _pending.Count == 0) Context.Stop(Self);
     }
 
-    private void Enqueue(object request)
+    private void Enqueue(object request) => Enqueue(request, Sender);
+
+    private void Enqueue(object request, IActorRef replyTo)
     {
         // A request that would wait behind a full queue fails at once: waiting longer than its login does helps nobody.
         if (_inFlight >= _maxConcurrent && _waiting.Count >= _maxQueued)
@@ -344,16 +361,16 @@ internal sealed class ProviderActor : ReceiveActor
             {
                 _log.Warning("Provider {0}: token request of {1} refused, o8.providers.max-queued-exchanges ({2}) is reached",
                     _strategy.Name, RequestId(request), _maxQueued);
-                Sender.Tell(QueueFull(request));
+                replyTo.Tell(QueueFull(request));
                 return;
             }
         }
 
         // Watched so a login that ends while its exchange waits takes the exchange out of the queue. Only a login's
         // exchange: a refresh (from an account's actor, or an Ask) is bounded by its deadline instead.
-        var watch = request is ExchangeCode or PollDeviceToken && _inFlight >= _maxConcurrent && !Sender.IsNobody();
-        if (watch) Context.Watch(Sender);
-        _waiting.Enqueue((request, Sender, watch));
+        var watch = request is ExchangeCode or PollDeviceToken && _inFlight >= _maxConcurrent && !replyTo.IsNobody();
+        if (watch) Context.Watch(replyTo);
+        _waiting.Enqueue((request, replyTo, watch));
         StartWaiting();
     }
 
@@ -499,6 +516,8 @@ internal sealed class ProviderActor : ReceiveActor
     private void RunDevice(object request, IActorRef replyTo, HttpClient http)
     {
         var strategy = _strategy;
+        // A device code is asked for only once the provider is resolved (like a browser login's authorize URL), so the
+        // descriptor says whether the provider binds tokens; polls carry the login's key and need no descriptor.
         var usesDpop = (_descriptor ?? ProviderDescriptor.Static).UsesDpop;
         var name = strategy.Name;
         var timeout = _exchangeTimeout;

@@ -156,17 +156,22 @@ internal sealed class TokenEndpointClient
 
         if (string.IsNullOrEmpty(response.DeviceCode) || string.IsNullOrEmpty(response.UserCode))
             throw new TokenExchangeException($"The device authorization response of provider '{_options.Name}' lacks device_code or user_code.");
-        if (!Uri.TryCreate(response.VerificationUri, UriKind.Absolute, out var verification) || (verification.Scheme != Uri.UriSchemeHttps && verification.Scheme != Uri.UriSchemeHttp))
-            throw new TokenExchangeException($"The device authorization response of provider '{_options.Name}' has no usable verification_uri.");
-        Uri? complete = Uri.TryCreate(response.VerificationUriComplete, UriKind.Absolute, out var c) && (c.Scheme == Uri.UriSchemeHttps || c.Scheme == Uri.UriSchemeHttp)
-            ? c
-            : null;
+        // The user signs in at this page, so it gets the rule of every endpoint: https, plain http only on loopback (a
+        // sandbox). Its host need not be the provider's (Google and Microsoft show other hosts), and nothing is sent to it.
+        if (!Uri.TryCreate(response.VerificationUri, UriKind.Absolute, out var verification) || !ShowableToUser(verification))
+            throw new TokenExchangeException($"The device authorization response of provider '{_options.Name}' has no usable verification_uri " +
+                "(it must be an https URL; plain http only on a loopback host).");
+        // The complete URI is optional (RFC 8628 section 3.2): one that breaks the rule is left out, the user types the code.
+        Uri? complete = Uri.TryCreate(response.VerificationUriComplete, UriKind.Absolute, out var c) && ShowableToUser(c) ? c : null;
         // expires_in is required (RFC 8628 section 3.2); a provider that leaves it out gets the common 15 minutes, so a
         // device login still ends on its own.
         var expiresIn = response.ExpiresIn is { } seconds && seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromMinutes(15);
         var interval = response.Interval > 0 ? TimeSpan.FromSeconds(response.Interval) : DeviceAuthorization.DefaultInterval;
         return new DeviceAuthorization(response.DeviceCode, response.UserCode, verification, complete, expiresIn, interval);
     }
+
+    private static bool ShowableToUser(Uri uri) =>
+        uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && EndpointRules.IsLoopback(uri));
 
     /// <summary>
     /// Polls the token endpoint once with the device code (RFC 8628 section 3.4). The four answers of section 3.5 are

@@ -51,7 +51,9 @@ internal static class TokenResponseReader
         {
             throw new TokenExchangeException(
                 $"The token endpoint of provider '{provider}' answered the {operation} with HTTP {status} {Clean(http.ReasonPhrase ?? "", secrets)} " +
-                $"and no OAuth error ({Describe(http.Content.Headers.ContentType)}).");
+                $"and no OAuth error ({Describe(http.Content.Headers.ContentType)}).",
+                // The status, as .NET's own HTTP errors carry it: a device login polls again after a 5xx (RFC 8628 section 3.5).
+                innerException: new HttpRequestException($"HTTP {status}", null, http.StatusCode));
         }
 
         if (fields is not { } answer)

@@ -43,6 +43,46 @@ public sealed class DeviceLoginSandboxTests
     }
 
     [Fact]
+    public async Task A_device_login_as_the_first_login_of_a_DPoP_provider_gets_tokens_bound_to_its_key()
+    {
+        // No browser login ran before it: the device login itself resolves the provider and learns that it binds tokens.
+        await using var o8 = await O8TestHarness.StartAsync(o =>
+        {
+            o.UseDpop = true;
+            o.ConfigureSandbox = sandbox => sandbox.DevicePollInterval = TimeSpan.FromSeconds(1);
+        });
+
+        var outcome = await o8.Logins.RunAsync(o8.ProviderName, Device("alice")).WaitAsync(Wait);
+
+        var succeeded = Assert.IsType<LoginSucceeded>(outcome);
+        Assert.Equal("DPoP", succeeded.Tokens.TokenType);
+        var key = Assert.IsType<O8Actors.Dpop.DpopKey>(succeeded.Tokens.DpopKey);
+        Assert.Equal(0, o8.Sandbox.Counters.AuthorizeRequests);
+        // The account keeps the key with its tokens, so the app's requests can sign with it.
+        var token = await o8.Logins.GetAccessTokenAsync(succeeded.Account!).WaitAsync(Wait);
+        Assert.Equal(key.Thumbprint, token.DpopKey?.Thumbprint);
+    }
+
+    [Fact]
+    public async Task Polls_that_meet_a_server_error_or_a_dropped_connection_are_sent_again_and_the_login_succeeds()
+    {
+        await using var o8 = await StartAsync();
+        // Every token request fails until the test turns the faults off: first a 503 (server_error), then no answer at all.
+        o8.Sandbox.TokenFaults = TokenFaultPlan.Random(TokenFault.ServerError(503), 1);
+
+        var login = o8.Logins.RunAsync(o8.ProviderName, Device("alice"));
+        for (var i = 0; i < 400 && o8.Sandbox.Counters.FaultsInjected < 1; i++) await Task.Delay(25);
+        o8.Sandbox.TokenFaults = TokenFaultPlan.Random(TokenFault.DropConnection(), 1);
+        for (var i = 0; i < 400 && o8.Sandbox.Counters.FaultsInjected < 2; i++) await Task.Delay(25);
+        o8.Sandbox.TokenFaults = null;
+
+        var succeeded = Assert.IsType<LoginSucceeded>(await login.WaitAsync(Wait));
+        Assert.True(o8.Sandbox.IsActive(succeeded.Tokens.AccessToken));
+        Assert.Equal(1, o8.Sandbox.Counters.Faults(TokenFaultKind.ServerError));
+        Assert.True(o8.Sandbox.Counters.Faults(TokenFaultKind.DropConnection) >= 1);
+    }
+
+    [Fact]
     public async Task A_refused_device_login_throws_the_same_exception_as_a_refused_browser_login()
     {
         await using var o8 = await StartAsync();

@@ -104,6 +104,7 @@ public sealed class O8OptionsTests
     [InlineData("o8.listener.host = example.com", "o8.listener.host", "O8:Listener:Host")]
     [InlineData("o8.listener.path = callback", "o8.listener.path", "O8:Listener:Path")]
     [InlineData("o8.login.timeout = 0s", "o8.login.timeout", "O8:Login:Timeout")]
+    [InlineData("o8.login.timeout = 25h", "o8.login.timeout", "O8:Login:Timeout")]
     [InlineData("o8.login.max-pending = 0", "o8.login.max-pending", "O8:Login:MaxPending")]
     [InlineData("o8.login.max-pending-per-partition = 0", "o8.login.max-pending-per-partition", "O8:Login:MaxPendingPerPartition")]
     [InlineData("o8.providers.max-queued-exchanges = -1", "o8.providers.max-queued-exchanges", "O8:Providers:MaxQueuedExchanges")]

@@ -193,6 +193,19 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     [Fact]
+    public void A_code_lifetime_past_half_an_hour_is_cut_to_it_so_a_waiting_caller_outlasts_the_login()
+    {
+        var flow = StartPolling(Authorization(TimeSpan.FromHours(2), interval: TimeSpan.FromMinutes(20)));
+        NextPoll(TimeSpan.FromMinutes(20));
+        Answer(new DeviceTokenPoll(DevicePollStatus.Pending));
+        Scheduler.Advance(TimeSpan.FromMinutes(10));
+
+        Assert.Equal(FlowActor.MaximumDeviceLoginTime, _outcomes.ExpectMsg<LoginTimedOut>().Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(30), FlowActor.MaximumDeviceLoginTime);
+        ExpectTerminated(flow);
+    }
+
+    [Fact]
     public void A_timeout_the_caller_set_bounds_a_longer_code_lifetime()
     {
         StartPolling(timeout: TimeSpan.FromSeconds(7));
@@ -238,6 +251,63 @@ public sealed class DeviceLoginTests : TestKit
 
         var failed = _outcomes.ExpectMsg<LoginFailed>();
         Assert.Equal("invalid_client", failed.ProviderError);
+        ExpectTerminated(flow);
+    }
+
+    private void Fail(CodeExchangeFailed failure)
+    {
+        _providers.Reply(failure);
+        var probe = CreateTestProbe();
+        _flow.Tell(new Identify(null), probe.Ref);
+        probe.ExpectMsg<ActorIdentity>();
+    }
+
+    [Fact]
+    public void A_poll_that_times_out_or_meets_a_server_error_is_sent_again_after_a_doubled_wait_and_the_login_goes_on()
+    {
+        var flow = StartPolling();
+        NextPoll(Interval);
+        Fail(new CodeExchangeFailed("d1", LoginFailure.ExchangeTimeout, "The token endpoint did not answer within 10 seconds.", null));
+        NextPoll(2 * Interval);
+        Fail(new CodeExchangeFailed("d1", LoginFailure.TokenExchange, "HTTP 503", null,
+            new TokenExchangeException("HTTP 503", innerException: new HttpRequestException("HTTP 503", null, System.Net.HttpStatusCode.ServiceUnavailable))));
+        NextPoll(4 * Interval);
+        Fail(new CodeExchangeFailed("d1", LoginFailure.TokenExchange, "no connection", null,
+            new TokenExchangeException("failed before the token endpoint answered", innerException: new HttpRequestException("Connection refused"))));
+        NextPoll(8 * Interval);
+        Fail(new CodeExchangeFailed("d1", LoginFailure.ExchangeQueueFull, "queue full", null));
+        NextPoll(FlowActor.MaximumRetryInterval); // 80 s would be next: capped
+        Answer(new DeviceTokenPoll(DevicePollStatus.Pending, Error: "authorization_pending"));
+        NextPoll(Interval);                         // answered: back to the provider's interval
+        Answer(DeviceTokenPoll.Issued(new TokenSet("access", "Bearer")));
+
+        _outcomes.ExpectMsg<LoginSucceeded>();
+        ExpectTerminated(flow);
+    }
+
+    [Fact]
+    public void A_login_that_keeps_failing_its_polls_still_ends_at_its_deadline()
+    {
+        var flow = StartPolling(Authorization(TimeSpan.FromSeconds(12)));
+        NextPoll(Interval);
+        Fail(new CodeExchangeFailed("d1", LoginFailure.ExchangeTimeout, "The token endpoint did not answer within 10 seconds.", null));
+        Scheduler.Advance(TimeSpan.FromSeconds(7)); // 12 s: the code is dead before the retry (at 15 s) is due
+
+        Assert.Equal(TimeSpan.FromSeconds(12), _outcomes.ExpectMsg<LoginTimedOut>().Timeout);
+        ExpectTerminated(flow);
+        Scheduler.Advance(TimeSpan.FromMinutes(1));
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
+    public void A_poll_refused_with_a_4xx_and_no_OAuth_error_ends_the_login()
+    {
+        var flow = StartPolling();
+        NextPoll(Interval);
+        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.TokenExchange, "HTTP 404", null,
+            new TokenExchangeException("HTTP 404", innerException: new HttpRequestException("HTTP 404", null, System.Net.HttpStatusCode.NotFound))));
+
+        Assert.Equal(LoginFailure.TokenExchange, _outcomes.ExpectMsg<LoginFailed>().Failure);
         ExpectTerminated(flow);
     }
 
