@@ -238,7 +238,7 @@ public abstract class OAuthFlow : IAsyncDisposable
             if (pending is null) return;
             await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (!pending.IsCompletedSuccessfully) return; // It never registered: nothing to take off.
-            var registration = pending.Result;
+            var registration = await pending.ConfigureAwait(false); // completed: no wait
             registration.Dispose();
             if (registration.Logins is OAuthLogins { IsDisposed: true }) return;
             try
