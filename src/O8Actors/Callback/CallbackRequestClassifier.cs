@@ -121,12 +121,15 @@ internal static class CallbackRequestClassifier
 
         if (string.IsNullOrEmpty(state)) return new(CallbackVerdict.MissingState);
         if (string.IsNullOrEmpty(code) && string.IsNullOrEmpty(error)) return new(CallbackVerdict.MissingCodeAndError, state);
-        // The provider's words travel on to logs, events, exceptions and pages: clean them once, here.
-        return new(CallbackVerdict.Candidate, state, code,
-            ExternalText.Clean(error, ExternalText.MaxErrorLength),
+        // The provider's words travel on to logs, events, exceptions and pages: clean them once, here. An empty code or
+        // error is as absent (as the check above takes it): "code=abc&error=" is a code, not a refusal without a reason.
+        return new(CallbackVerdict.Candidate, state, NullIfEmpty(code),
+            ExternalText.Clean(NullIfEmpty(error), ExternalText.MaxErrorLength),
             ExternalText.Clean(errorDescription, ExternalText.MaxTextLength),
             ExternalText.Clean(issuer, ExternalText.MaxTextLength));
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static ref string? Slot(ReadOnlySpan<char> name, ref string? state, ref string? code, ref string? error,
         ref string? errorDescription, ref string? issuer, out bool known)

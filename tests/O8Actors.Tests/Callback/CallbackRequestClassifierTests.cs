@@ -99,6 +99,19 @@ public sealed class CallbackRequestClassifierTests
         Assert.Null(result.Issuer);
     }
 
+    [Theory]
+    [InlineData("?state=s&code=c&error=", "c", null)]
+    [InlineData("?state=s&code=&error=access_denied", null, "access_denied")]
+    [InlineData("?state=s&code=c&error", "c", null)]
+    public void An_empty_code_or_error_is_as_absent(string query, string? code, string? error)
+    {
+        // Before: "code=c&error=" reached the login as a refusal with an empty error code (Denied, and no reason).
+        var result = CallbackRequestClassifier.Classify("GET", "/", Host, query, Path);
+
+        Assert.Equal(CallbackVerdict.Candidate, result.Verdict);
+        Assert.Equal((code, error), (result.Code, result.Error));
+    }
+
     [Fact]
     public void The_callback_path_is_matched_exactly()
     {
