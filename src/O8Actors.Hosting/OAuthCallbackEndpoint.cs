@@ -53,9 +53,12 @@ public static class OAuthCallbackEndpoint
         var external = options.Listener.ExternalRedirectUri
             ?? throw new InvalidOperationException(
                 "MapOAuthCallback is for server mode: set O8:Listener:ExternalRedirectUri to the public URI of this endpoint (for example https://app.example.com" + pattern + ").");
-        if (!string.Equals(external.AbsolutePath, pattern, StringComparison.Ordinal))
+        // The path requests arrive with, path base included (CallbackRequestHandler reads PathBase + Path).
+        var callbackPath = O8Actors.Callback.RedirectPaths.RequestPathOf(external);
+        if (!UnderPathBase(callbackPath, pattern))
             throw new InvalidOperationException(
-                $"O8:Listener:ExternalRedirectUri has path '{external.AbsolutePath}' but the callback is mapped at '{pattern}'; they must be equal (exact redirect matching).");
+                $"O8:Listener:ExternalRedirectUri has path '{external.AbsolutePath}' but the callback is mapped at '{pattern}'; they must be equal " +
+                "(exact redirect matching), or the URI's path must be the app's path base followed by the pattern (UsePathBase).");
 
         CallbackRequestHandler? handler = null;
         RequestDelegate handle = async context =>
@@ -64,7 +67,7 @@ public static class OAuthCallbackEndpoint
             // The host's pipeline (AllowedHosts, HTTPS redirection) polices the Host header here, not the loopback rule.
             // With a route (O8Actors.Cluster) the callback goes to it, which finds the login on whichever node holds it.
             var target = await started.Route.ConfigureAwait(false) ?? started.Actors.Listener;
-            handler ??= new CallbackRequestHandler(target, pattern,
+            handler ??= new CallbackRequestHandler(target, callbackPath,
                 O8Actors.Providers.ExchangeTimeouts.BrowserWait(started.Options.Login.ExchangeTimeout),
                 Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false, browserSecrets,
                 onAnswer: (http, page) =>
@@ -81,6 +84,18 @@ public static class OAuthCallbackEndpoint
         group.MapMethods(pattern.TrimEnd('/') + "/{**o8RedirectPath}", [HttpMethods.Get, HttpMethods.Head], handle)
             .WithDisplayName("O8Actors OAuth callback (provider redirect paths)");
         return group;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="callbackPath"/> is <paramref name="pattern"/>, or a path base (<c>/app</c>) followed by it:
+    /// an app under <c>UsePathBase</c> maps its routes without the base, and its redirect URI carries it.
+    /// </summary>
+    private static bool UnderPathBase(string callbackPath, string pattern)
+    {
+        if (string.Equals(callbackPath, pattern, StringComparison.Ordinal)) return true;
+        if (!pattern.StartsWith('/') || !callbackPath.EndsWith(pattern, StringComparison.Ordinal)) return false;
+        var pathBase = callbackPath[..^pattern.Length];
+        return pathBase.Length > 1 && pathBase[0] == '/' && pathBase[^1] != '/';
     }
 
     /// <summary>A path of this app: one leading <c>/</c>, not <c>//host</c> nor <c>/\host</c> (which browsers read as another host).</summary>

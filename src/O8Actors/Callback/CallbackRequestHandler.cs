@@ -26,7 +26,10 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
-        var verdict = CallbackRequestClassifier.Classify(request.Method, request.Path.Value,
+        // The whole path the browser asked for: an app under a path base (UsePathBase, a proxy's prefix) has part of it
+        // in PathBase, and the redirect URIs carry it. The loopback listener has none.
+        var path = request.PathBase.Add(request.Path).Value;
+        var verdict = CallbackRequestClassifier.Classify(request.Method, path,
             checkLoopbackHost ? request.Headers.Host.ToString() : "localhost", request.QueryString.Value, callbackPath);
         var ct = context.RequestAborted;
         if (!verdict.IsCandidate && !verdict.MayBeSignOutReturn)
@@ -46,7 +49,7 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
             // A state without code or error goes on too: the listener routes it to a sign-out's registration or answers
             // the same 400 as before, without touching a login (CallbackServerActor.Route).
             var message = new CallbackReceived(verdict.State!, verdict.Code, verdict.Error, verdict.ErrorDescription, verdict.Issuer,
-                ExternalText.Clean(request.Path.Value, ExternalText.MaxTextLength))
+                ExternalText.Clean(path, ExternalText.MaxTextLength))
             {
                 BrowserSecrets = browserSecrets?.Invoke(context),
             };

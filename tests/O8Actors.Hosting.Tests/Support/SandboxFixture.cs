@@ -67,14 +67,15 @@ public sealed class SandboxFixture : IAsyncLifetime
     /// <summary>
     /// A server-mode web app on a free loopback port, over https (certificate from <see cref="Ca"/>): a fresh public
     /// client of this sandbox registered as provider <c>sandbox</c> for the app's <c>/oauth/callback</c>, O8Actors
-    /// hosted with <paramref name="settings"/> on top.
+    /// hosted with <paramref name="settings"/> on top; with <paramref name="pathBase"/> (<c>/app</c>) the redirect URI
+    /// carries it, for an app that runs under <c>UsePathBase</c>.
     /// The caller maps its endpoints (<c>MapOAuthCallback</c> among them) on the built app and starts it.
     /// </summary>
-    public WebApplicationBuilder ServerModeApp(string systemName, IReadOnlyDictionary<string, string?>? settings = null)
+    public WebApplicationBuilder ServerModeApp(string systemName, IReadOnlyDictionary<string, string?>? settings = null, string pathBase = "")
     {
         var clientId = "web-" + Guid.NewGuid().ToString("N");
         var port = FreePort();
-        var callback = new Uri($"https://127.0.0.1:{port}/oauth/callback");
+        var callback = new Uri($"https://127.0.0.1:{port}{pathBase}/oauth/callback");
         // The provider's own redirect URI: the callback path followed by its name.
         Server.RegisterClient(clientId, null, [callback + "/sandbox"], ClientAuthMethod.None);
 
