@@ -71,8 +71,15 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             if (_watched.TryAdd(Sender, msg.LoginId)) Context.Watch(Sender);
         });
         Receive<LoginEnded>(msg => End(msg.LoginId, msg.Outcome.ToOutcome()));
-        Receive<BeginTimedOut>(msg => End(msg.LoginId, new LoginFailed(msg.LoginId, LoginFailure.ListenerUnavailable,
-            $"No node of the cluster took this login within {_beginTimeout.TotalSeconds:0.#} s (is the cluster formed, and does a node with the logins' role run?).")));
+        Receive<BeginTimedOut>(msg =>
+        {
+            // The begin may still sit in the region's buffer (no shard placed yet) and start a login later that nobody
+            // waits for, holding a pending slot on its node: cancel it too (the region keeps this sender's order, so the
+            // cancel reaches the entity after the begin).
+            if (_pending.TryGetValue(msg.LoginId, out var pending)) _region.Tell(new CancelLogin(pending.EntityId, msg.LoginId));
+            End(msg.LoginId, new LoginFailed(msg.LoginId, LoginFailure.ListenerUnavailable,
+                $"No node of the cluster took this login within {_beginTimeout.TotalSeconds:0.#} s (is the cluster formed, and does a node with the logins' role run?)."));
+        });
         Receive<Terminated>(msg =>
         {
             if (!_watched.Remove(msg.ActorRef, out var loginId)) return;

@@ -69,11 +69,14 @@ public sealed class ClusterLoginGatewayTests : Akka.TestKit.Xunit.TestKit
         var (gateway, region) = Gateway(TimeSpan.FromMilliseconds(300));
         var begin = Begin("login-3");
         gateway.Tell(begin);
-        region.ExpectMsg<BeginLogin>(cancellationToken: Ct);
+        var started = region.ExpectMsg<BeginLogin>(cancellationToken: Ct);
 
         var outcome = await begin.Outcome.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct);
         Assert.Equal(LoginFailure.ListenerUnavailable, Assert.IsType<LoginFailed>(outcome).Failure);
         Assert.True(begin.Url.Task.IsCanceled);
+        // The begin may still wait in the region's buffer: it is cancelled too, so no login nobody waits for starts later.
+        var cancel = region.ExpectMsg<CancelLogin>(cancellationToken: Ct);
+        Assert.Equal((started.EntityId, "login-3"), (cancel.EntityId, cancel.LoginId));
     }
 
     [Fact]
