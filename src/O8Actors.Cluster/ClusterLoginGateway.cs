@@ -184,6 +184,14 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
                 return;
             }
 
+            // Only a state shaped like a sign-out's is worth asking every other node about: anything else is a stray
+            // request, answered (and counted) by this node's listener alone, as on a single node.
+            if (!EndSessionActor.IsStateShaped(callback.State))
+            {
+                _listener.Forward(callback);
+                return;
+            }
+
             SignOutReturnSearch.FindAsync(_listener, OtherGateways(), callback.State, callback.Path).PipeTo(Sender);
             return;
         }

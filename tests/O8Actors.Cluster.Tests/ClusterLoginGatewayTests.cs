@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using O8Actors.Binding;
 using O8Actors.Callback;
 using O8Actors.Configuration;
+using O8Actors.Flows;
 using O8Actors.Hosting;
 
 namespace O8Actors.Cluster.Tests;
@@ -77,6 +78,34 @@ public sealed class ClusterLoginGatewayTests : Akka.TestKit.Xunit.TestKit
         // The begin may still wait in the region's buffer: it is cancelled too, so no login nobody waits for starts later.
         var cancel = region.ExpectMsg<CancelLogin>(cancellationToken: Ct);
         Assert.Equal((started.EntityId, "login-3"), (cancel.EntityId, cancel.LoginId));
+    }
+
+    [Fact]
+    public void A_stray_state_only_request_is_answered_by_this_nodes_listener_and_asks_no_other_node()
+    {
+        var listener = CreateTestProbe();
+        var node = Node(new LoginOptions()) with { Listener = listener.Ref };
+        var (gateway, region) = Gateway(node: Task.FromResult(node));
+        var browser = CreateTestProbe();
+        // Ready once a begin (held until the node is known) reaches the region.
+        gateway.Tell(Begin("login-ready"));
+        region.ExpectMsg<BeginLogin>(cancellationToken: Ct);
+
+        // Not a sign-out's state (43 base64url characters): before, every other member's gateway was asked about it.
+        gateway.Tell(new CallbackReceived("junk<script>", null, null, null, null, "/oauth/callback"), browser);
+
+        Assert.Equal("junk<script>", listener.ExpectMsg<CallbackReceived>(cancellationToken: Ct).State);
+        // Forwarded, not asked: the listener answers the browser's request itself (its 400, counted once, here).
+        Assert.Equal(browser.Ref, listener.LastSender);
+    }
+
+    [Fact]
+    public void Only_a_state_of_a_sign_outs_shape_is_searched_for_on_other_nodes()
+    {
+        Assert.True(EndSessionActor.IsStateShaped(FlowSecrets.RandomToken(32)));
+        Assert.False(EndSessionActor.IsStateShaped(FlowSecrets.RandomToken(31)));
+        Assert.False(EndSessionActor.IsStateShaped(new string('a', 42) + "="));
+        Assert.False(EndSessionActor.IsStateShaped(""));
     }
 
     [Fact]

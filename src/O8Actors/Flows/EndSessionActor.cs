@@ -22,9 +22,17 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
     private readonly EndProviderSession _request;
     private readonly FlowContext _context;
     private readonly IActorRef _replyTo;
-    private readonly string _state = FlowSecrets.RandomToken(32);
+    private const int StateBytes = 32;
+    private readonly string _state = FlowSecrets.RandomToken(StateBytes);
     private CancellationTokenSource? _browserCancellation;
     private string? _returnPath;
+
+    /// <summary>
+    /// Whether <paramref name="state"/> has the shape of a sign-out's state (32 random bytes, base64url: 43 characters),
+    /// so that a node of a cluster asks the others about it only then, not about any stray request's junk.
+    /// </summary>
+    internal static bool IsStateShaped(string state) =>
+        state.Length == (StateBytes * 8 + 5) / 6 && state.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
     private bool _stateRegistered;
     private bool _ended;
 
