@@ -449,17 +449,29 @@ public sealed class FlowActorTests : TestKit
         Assert.Empty(_browser.Opened);
     }
 
+    /// <summary>
+    /// Starts a login with <paramref name="options"/> and answers its preparation as a provider that did
+    /// (<paramref name="pkceUsed"/>) or did not put the challenge in the authorize request; returns the login and what it asked.
+    /// </summary>
+    private (IActorRef Flow, PrepareAuthorization Preparation) StartAndPrepare(bool pkceUsed, LoginOptions? options = null,
+        ProviderDescriptor? descriptor = null)
+    {
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, options ?? Options,
+            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("f1", RedirectUri));
+        var preparation = _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, descriptor ?? ProviderDescriptor.Static, ProviderRedirectUri, PkceUsed: pkceUsed));
+        return (flow, preparation);
+    }
+
     [Fact]
     public void Pkce_off_sends_neither_challenge_nor_verifier()
     {
         var options = new LoginOptions { Timeout = LoginTimeout, ExchangeTimeout = TimeSpan.FromSeconds(10), Pkce = false };
-        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, options,
-            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
-        _listener.ExpectMsg<RegisterState>();
-        _listener.Reply(new StateRegistered("f1", RedirectUri));
+        var (flow, preparation) = StartAndPrepare(pkceUsed: false, options);
         // The provider decides: a confidential client leaves the challenge out (a public one keeps it, whatever the switch says).
-        Assert.True(_providers.ExpectMsg<PrepareAuthorization>().PkceOffForConfidentialClient);
-        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri, PkceUsed: false));
+        Assert.True(preparation.PkceOffForConfidentialClient);
         SendCallback(flow);
         Assert.Null(_providers.ExpectMsg<ExchangeCode>().CodeVerifier);
     }
@@ -469,14 +481,9 @@ public sealed class FlowActorTests : TestKit
     {
         // PKCE on, but the provider does not take it (a confidential client's UsePkce = false, or metadata without
         // S256): a verifier for a code issued without a challenge is refused by the server (RFC 9700 section 2.1.1).
-        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
-            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
-        _listener.ExpectMsg<RegisterState>();
-        _listener.Reply(new StateRegistered("f1", RedirectUri));
-        var preparation = _providers.ExpectMsg<PrepareAuthorization>();
+        var (flow, preparation) = StartAndPrepare(pkceUsed: false, descriptor: ProviderDescriptor.Static with { SupportsPkce = false });
         Assert.NotNull(preparation.CodeChallenge);
         Assert.False(preparation.PkceOffForConfidentialClient);
-        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static with { SupportsPkce = false }, ProviderRedirectUri, PkceUsed: false));
         SendCallback(flow);
         Assert.Null(_providers.ExpectMsg<ExchangeCode>().CodeVerifier);
     }
@@ -484,16 +491,11 @@ public sealed class FlowActorTests : TestKit
     [Fact]
     public void A_login_whose_authorize_request_carried_the_challenge_sends_its_verifier()
     {
-        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
-            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
-        _listener.ExpectMsg<RegisterState>();
-        _listener.Reply(new StateRegistered("f1", RedirectUri));
-        var challenge = _providers.ExpectMsg<PrepareAuthorization>().CodeChallenge;
-        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri, PkceUsed: true));
+        var (flow, preparation) = StartAndPrepare(pkceUsed: true);
         SendCallback(flow);
         var verifier = _providers.ExpectMsg<ExchangeCode>().CodeVerifier;
         Assert.NotNull(verifier);
-        Assert.Equal(challenge, FlowSecrets.ChallengeFor(verifier));
+        Assert.Equal(preparation.CodeChallenge, FlowSecrets.ChallengeFor(verifier));
     }
 
     [Fact]
