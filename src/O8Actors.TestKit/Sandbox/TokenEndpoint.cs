@@ -23,13 +23,18 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        if (!SandboxHttp.IsUrlEncodedForm(context.Request))
+        if (!SandboxForm.IsUrlEncoded(context.Request))
         {
             await ErrorAsync(context, 400, "invalid_request", "The body must be application/x-www-form-urlencoded.");
             return;
         }
 
-        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out var duplicate);
+        if (await SandboxForm.TryReadAsync(context) is not var (form, duplicate))
+        {
+            await ErrorAsync(context, 400, "invalid_request", SandboxForm.Unreadable);
+            return;
+        }
+
         if (await InjectFaultAsync(context, form))
         {
             return;
@@ -41,7 +46,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        var auth = await ClientAuthenticator.AuthenticateAsync(context.Request, form, state);
+        var auth = ClientAuthenticator.Authenticate(context.Request, form, state);
         if (auth.Client is null)
         {
             if (auth.Error == "invalid_client")
@@ -53,7 +58,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        var proof = await CheckProofAsync(context);
+        var proof = CheckProof(context);
         if (proof.Error is not null)
         {
             await ErrorAsync(context, 400, proof.Error, proof.Description!);
@@ -106,12 +111,13 @@ internal sealed partial class TokenEndpoint(SandboxState state)
     /// The request's DPoP proof (RFC 9449 section 5): none while DPoP is off or none was sent (refused when required),
     /// else the proof's key thumbprint, or the reason it is refused.
     /// </summary>
-    private async Task<DpopCheck> CheckProofAsync(HttpContext context)
+    private DpopCheck CheckProof(HttpContext context)
     {
         if (!state.Dpop.Enabled) return DpopCheck.None;
-        state.Dpop.OfferNonce(context.Response);
+        var now = state.Time.GetUtcNow();
+        state.Dpop.OfferNonce(context.Response, now);
         if (DpopProofChecker.HasProof(context.Request))
-            return await state.Dpop.CheckAsync(context.Request, state.Endpoints!.Token, accessToken: null, state.Time.GetUtcNow());
+            return state.Dpop.Check(context.Request, state.Endpoints!.Token, accessToken: null, now);
         return state.Options.Dpop == SandboxDpop.Required
             ? DpopCheck.Refused("This server binds every token to a key: send a DPoP proof with the token request.")
             : DpopCheck.None;
