@@ -209,11 +209,16 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        if (form.Get("scope") is { } scope && !scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).All(family.Request.Scopes.Contains))
+        var asked = form.Get("scope")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (!asked.All(family.Request.Scopes.Contains))
         {
             await ErrorAsync(context, 400, "invalid_scope", "A refresh may only narrow the original scope.");
             return;
         }
+
+        // RFC 6749 section 6: the new access token gets the scope asked (none asked: the whole grant); the refresh token
+        // keeps the whole grant, so a later refresh may ask for all of it again. In the grant's order, each name once.
+        var scope = asked.Length == 0 ? null : string.Join(' ', family.Request.Scopes.Where(asked.Contains).Distinct());
 
         IssuedTokens? tokens = null;
         var replayed = false;
@@ -228,7 +233,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             else if (!family.IsRevoked)
             {
                 presented.Used = true;
-                tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, withRefreshToken: true);
+                tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, withRefreshToken: true, scope);
             }
         }
 
@@ -254,14 +259,14 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             ["access_token"] = tokens.AccessToken,
             ["token_type"] = family.BoundKey is null ? "Bearer" : "DPoP",
             ["expires_in"] = (long)tokens.Lifetime.TotalSeconds,
-            ["scope"] = family.Scope,
+            ["scope"] = tokens.Scope,
         };
         if (tokens.RefreshToken is not null)
         {
             body["refresh_token"] = tokens.RefreshToken;
         }
 
-        if (family.Request.IsOpenId)
+        if (tokens.IsOpenId)
         {
             body["id_token"] = IdToken(family, tokens, includeNonce);
         }

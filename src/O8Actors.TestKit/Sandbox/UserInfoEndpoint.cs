@@ -80,7 +80,7 @@ internal sealed class UserInfoEndpoint(SandboxState state)
             return;
         }
 
-        if (!access.Family.Scope.Split(' ').Contains("openid", StringComparer.Ordinal))
+        if (!access.Scope.Split(' ').Contains("openid", StringComparer.Ordinal))
         {
             state.Counters.Error("insufficient_scope");
             Challenge(context, StatusCodes.Status403Forbidden, "error=\"insufficient_scope\", scope=\"openid\"");
