@@ -15,11 +15,15 @@ namespace O8Actors.TestKit.Tests.Sandbox;
 /// </summary>
 public sealed class MalformedDpopProofTests : SandboxEndpointTest, IDisposable
 {
-    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private DpopTokenProbe? _probe;
+
+    private DpopTokenProbe Probe => _probe ??= new DpopTokenProbe(Server, Client.Http, Time);
+
+    private ECDsa Key => Probe.Key;
 
     protected override void Configure(SandboxOptions options) => options.Dpop = SandboxDpop.Optional;
 
-    public void Dispose() => _key.Dispose();
+    public void Dispose() => _probe?.Dispose();
 
     /// <summary>Changes one value of an otherwise valid proof: the name says which, and to what.</summary>
     private void Tamper(string attack, JsonObject header, JsonObject claims)
@@ -73,7 +77,7 @@ public sealed class MalformedDpopProofTests : SandboxEndpointTest, IDisposable
     {
         var nonce = await NonceAsync();
 
-        var refused = await TokenRequestAsync(HandMadeJwt.Proof(_key, Server.TokenEndpoint, Time.GetUtcNow(), nonce, (h, c) => Tamper(attack, h, c)));
+        var refused = await TokenRequestAsync(HandMadeJwt.Proof(Key, Server.TokenEndpoint, Time.GetUtcNow(), nonce, (h, c) => Tamper(attack, h, c)));
 
         Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
         Assert.Equal("invalid_dpop_proof", refused.Error);
@@ -102,7 +106,7 @@ public sealed class MalformedDpopProofTests : SandboxEndpointTest, IDisposable
     public async Task A_proof_whose_signature_is_not_base64url_is_invalid_dpop_proof()
     {
         var nonce = await NonceAsync();
-        var proof = HandMadeJwt.Proof(_key, Server.TokenEndpoint, Time.GetUtcNow(), nonce);
+        var proof = HandMadeJwt.Proof(Key, Server.TokenEndpoint, Time.GetUtcNow(), nonce);
 
         var refused = await TokenRequestAsync(proof[..proof.LastIndexOf('.')] + ".!!*~");
 
@@ -121,9 +125,9 @@ public sealed class MalformedDpopProofTests : SandboxEndpointTest, IDisposable
         request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", "some-token");
         var claims = HandMadeJwt.ProofClaims(Server.UserInfoEndpoint, Time.GetUtcNow(), await NonceAsync(), "GET");
         claims["ath"] = "unused";
-        var header = HandMadeJwt.ProofHeader(_key);
+        var header = HandMadeJwt.ProofHeader(Key);
         Tamper(attack, header, claims);
-        request.Headers.TryAddWithoutValidation("DPoP", HandMadeJwt.Sign(_key, header, claims));
+        request.Headers.TryAddWithoutValidation("DPoP", HandMadeJwt.Sign(Key, header, claims));
 
         using var response = await Client.Http.SendAsync(request);
 
@@ -131,33 +135,10 @@ public sealed class MalformedDpopProofTests : SandboxEndpointTest, IDisposable
         Assert.StartsWith("DPoP error=\"invalid_dpop_proof\"", response.Headers.WwwAuthenticate.ToString());
     }
 
-    /// <summary>The server's current nonce, from the answer to a client's request without a proof.</summary>
-    private async Task<string> NonceAsync()
-    {
-        using var response = await Client.Http.PostAsync(Server.TokenEndpoint,
-            new FormUrlEncodedContent(new Dictionary<string, string> { ["client_id"] = Sandboxes.PublicClient }));
-        return HandMadeJwt.NonceOf(response.Headers) ?? throw new InvalidOperationException("The sandbox gave no DPoP nonce.");
-    }
+    private Task<string> NonceAsync() => Probe.NonceAsync();
 
-    /// <summary>A refresh with an unknown token and <paramref name="proof"/>: the proof is checked before the grant.</summary>
-    private async Task<TokenReply> TokenRequestAsync(string proof)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, Server.TokenEndpoint)
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["grant_type"] = "refresh_token", ["client_id"] = Sandboxes.PublicClient, ["refresh_token"] = "unknown",
-            }),
-        };
-        request.Headers.TryAddWithoutValidation("DPoP", proof);
-        using var response = await Client.Http.SendAsync(request);
-        return new TokenReply(response.StatusCode, await response.Content.ReadAsStringAsync(), "", false);
-    }
+    private async Task<TokenReply> TokenRequestAsync(string proof) => (await Probe.SendAsync(proof)).Reply;
 
     /// <summary>The hostile request disturbed nothing: a good proof gets past the DPoP check (and fails on the unknown refresh token).</summary>
-    private async Task AssertAGoodProofPassesAsync(string nonce)
-    {
-        var next = await TokenRequestAsync(HandMadeJwt.Proof(_key, Server.TokenEndpoint, Time.GetUtcNow(), nonce));
-        Assert.Equal("invalid_grant", next.Error);
-    }
+    private async Task AssertAGoodProofPassesAsync(string nonce) => Assert.Equal("invalid_grant", await Probe.ErrorWithNonceAsync(nonce));
 }
