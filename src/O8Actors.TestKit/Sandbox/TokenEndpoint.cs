@@ -285,7 +285,8 @@ internal sealed partial class TokenEndpoint(SandboxState state)
         if (age <= TimeSpan.Zero) return issuedAt;
         var reauthenticated = !state.Options.IgnoreMaxAge
             && long.TryParse(family.Request.Get("max_age"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var maxAge)
-            && TimeSpan.FromSeconds(maxAge) < age;
+            // Compared in seconds: a max_age longer than any TimeSpan (the client's to send) is simply longer than the session.
+            && maxAge < age.TotalSeconds;
         return reauthenticated ? issuedAt : issuedAt - age;
     }
 
