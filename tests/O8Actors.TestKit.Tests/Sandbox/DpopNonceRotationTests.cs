@@ -10,21 +10,16 @@ namespace O8Actors.TestKit.Tests.Sandbox;
 /// may carry the current nonce or the one before it; an older one is answered <c>use_dpop_nonce</c> with the new nonce,
 /// and O8Actors' client retries once with it, at the token endpoint and at a resource, so logins and refreshes go on.
 /// </summary>
-public sealed class DpopNonceRotationTests : SandboxEndpointTest, IDisposable
+public sealed class DpopNonceRotationTests : DpopSandboxEndpointTest
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-    private DpopTokenProbe? _probe;
-
-    private DpopTokenProbe Probe => _probe ??= new DpopTokenProbe(Server, Client.Http, Time);
 
     protected override void Configure(SandboxOptions options)
     {
-        options.Dpop = SandboxDpop.Optional;
+        base.Configure(options);
         options.DpopNonceLifetime = Lifetime;
     }
-
-    public void Dispose() => _probe?.Dispose();
 
     [Fact]
     public async Task The_nonce_changes_each_lifetime_and_the_current_and_previous_ones_are_accepted_only()

@@ -7,19 +7,13 @@ namespace O8Actors.TestKit.Tests.Sandbox;
 /// Replay of a DPoP proof over HTTP while the cache forgets older identifiers: within the proof's <c>iat</c> window its
 /// <c>jti</c> is still refused; after it, the proof is refused for its age.
 /// </summary>
-public sealed class DpopReplayWindowTests : SandboxEndpointTest, IDisposable
+public sealed class DpopReplayWindowTests : DpopSandboxEndpointTest
 {
-    private DpopTokenProbe? _probe;
-
-    private DpopTokenProbe Probe => _probe ??= new DpopTokenProbe(Server, Client.Http, Time);
-
     protected override void Configure(SandboxOptions options)
     {
-        options.Dpop = SandboxDpop.Optional;
+        base.Configure(options);
         options.RequireDpopNonce = false;
     }
-
-    public void Dispose() => _probe?.Dispose();
 
     [Fact]
     public async Task A_proof_replayed_within_its_window_is_refused_as_used_and_after_it_as_too_old()

@@ -13,17 +13,9 @@ namespace O8Actors.TestKit.Tests.Sandbox;
 /// well-formed proof sent next still gets through. Each proof is signed properly by its own key, so only the tampered
 /// value is wrong.
 /// </summary>
-public sealed class MalformedDpopProofTests : SandboxEndpointTest, IDisposable
+public sealed class MalformedDpopProofTests : DpopSandboxEndpointTest
 {
-    private DpopTokenProbe? _probe;
-
-    private DpopTokenProbe Probe => _probe ??= new DpopTokenProbe(Server, Client.Http, Time);
-
     private ECDsa Key => Probe.Key;
-
-    protected override void Configure(SandboxOptions options) => options.Dpop = SandboxDpop.Optional;
-
-    public void Dispose() => _probe?.Dispose();
 
     /// <summary>Changes one value of an otherwise valid proof: the name says which, and to what.</summary>
     private void Tamper(string attack, JsonObject header, JsonObject claims)
