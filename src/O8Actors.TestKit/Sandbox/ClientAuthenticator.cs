@@ -17,7 +17,7 @@ internal sealed record ClientAuthentication(SandboxClient? Client, string? Error
 /// <summary>Token-endpoint client authentication (RFC 6749 §2.3): exactly one method, the one the client registered.</summary>
 internal static class ClientAuthenticator
 {
-    public static async Task<ClientAuthentication> AuthenticateAsync(HttpRequest request, IReadOnlyDictionary<string, string> form, SandboxState state)
+    public static ClientAuthentication Authenticate(HttpRequest request, IReadOnlyDictionary<string, string> form, SandboxState state)
     {
         var formId = form.Get("client_id");
         var formSecret = form.Get("client_secret");
@@ -32,7 +32,7 @@ internal static class ClientAuthenticator
         {
             return hasBasic || formSecret is not null
                 ? ClientAuthentication.BadRequest("The client used more than one authentication method.")
-                : await ClientAssertionChecker.CheckAsync(request, form, state).ConfigureAwait(false);
+                : ClientAssertionChecker.Check(request, form, state);
         }
 
         if (AuthenticationHeaderValue.TryParse(request.Headers.Authorization.ToString(), out var header)

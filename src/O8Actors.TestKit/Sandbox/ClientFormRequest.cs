@@ -15,20 +15,25 @@ internal static class ClientFormRequest
     /// <param name="endpoint">The endpoint's name, for the error text.</param>
     public static async Task<(SandboxClient Client, Dictionary<string, string> Form)?> ReadAsync(HttpContext context, SandboxState state, string endpoint)
     {
-        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
+        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxForm.IsUrlEncoded(context.Request))
         {
             await ErrorAsync(context, state, 400, "invalid_request", $"The {endpoint} accepts a form POST only.");
             return null;
         }
 
-        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out var duplicate);
+        if (await SandboxForm.TryReadAsync(context) is not var (form, duplicate))
+        {
+            await ErrorAsync(context, state, 400, "invalid_request", SandboxForm.Unreadable);
+            return null;
+        }
+
         if (duplicate is not null)
         {
             await ErrorAsync(context, state, 400, "invalid_request", $"Parameter '{duplicate}' was sent more than once.");
             return null;
         }
 
-        var auth = await ClientAuthenticator.AuthenticateAsync(context.Request, form, state);
+        var auth = ClientAuthenticator.Authenticate(context.Request, form, state);
         if (auth.Client is null)
         {
             await ErrorAsync(context, state, auth.Error == "invalid_client" ? 401 : 400, auth.Error!, auth.Failure!);

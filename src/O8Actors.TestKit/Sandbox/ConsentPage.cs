@@ -27,13 +27,12 @@ internal static class ConsentPage
 
     public static async Task HandlePostAsync(HttpContext context, SandboxState state, AuthorizeEndpoint authorize)
     {
-        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
+        if (!HttpMethods.IsPost(context.Request.Method) || await SandboxForm.TryReadAsync(context) is not var (form, _))
         {
             await SandboxHttp.WritePageAsync(context, 400, "Bad consent request", "<p>POST the consent form.</p>");
             return;
         }
 
-        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out _);
         var consentId = form.Get("consent_id");
         if (consentId is null || !state.PendingConsents.TryRemove(consentId, out var request))
         {

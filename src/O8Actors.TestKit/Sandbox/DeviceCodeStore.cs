@@ -2,9 +2,22 @@ using System.Collections.Concurrent;
 
 namespace O8Actors.TestKit.Sandbox;
 
-/// <summary>One device authorization (RFC 8628): its code, its user's script and how far the client has polled.</summary>
-internal sealed class DeviceGrant(AuthorizeRequestInfo request, string userCode, DateTimeOffset expiresAt, SandboxDeviceUser user)
+/// <summary>
+/// One device authorization (RFC 8628): its code, its user's script, how far the client has polled, and the interval
+/// it must keep between polls (section 3.5), which each <c>slow_down</c> raises by 5 seconds.
+/// </summary>
+internal sealed class DeviceGrant(AuthorizeRequestInfo request, string userCode, DateTimeOffset expiresAt, SandboxDeviceUser user, TimeSpan interval)
 {
+    /// <summary>RFC 8628 section 3.5: what each <c>slow_down</c> adds to the interval.</summary>
+    public static readonly TimeSpan SlowDownStep = TimeSpan.FromSeconds(5);
+
+    // A poll is too soon only when it comes before this share of the interval: a client whose timer fires a little
+    // early, or whose previous poll was answered slowly, is never penalised.
+    private const double Tolerance = 0.8;
+
+    private readonly Lock _gate = new();
+    private TimeSpan _interval = interval;
+    private DateTimeOffset? _lastPoll;
     private int _polls;
     private int _redeemed;
 
@@ -13,7 +26,37 @@ internal sealed class DeviceGrant(AuthorizeRequestInfo request, string userCode,
     public DateTimeOffset ExpiresAt { get; } = expiresAt;
     public SandboxDeviceUser User { get; } = user;
 
-    /// <summary>Counts a poll and returns its number (1 for the first).</summary>
+    /// <summary>The interval the client must now keep between polls.</summary>
+    public TimeSpan Interval
+    {
+        get
+        {
+            lock (_gate) return _interval;
+        }
+    }
+
+    /// <summary>
+    /// Notes a poll at <paramref name="now"/>; true when it came sooner than the interval allows since the previous one,
+    /// which raises the interval by <see cref="SlowDownStep"/> (the answer is <c>slow_down</c>). The first poll is never too soon.
+    /// </summary>
+    public bool PolledTooSoon(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var tooSoon = _lastPoll is { } last && now - last < _interval * Tolerance;
+            _lastPoll = now;
+            if (tooSoon) _interval += SlowDownStep;
+            return tooSoon;
+        }
+    }
+
+    /// <summary>The scripted user told the client to slow down: the interval grows as for a poll that came too soon.</summary>
+    public void SlowDown()
+    {
+        lock (_gate) _interval += SlowDownStep;
+    }
+
+    /// <summary>Counts a poll of the user's script and returns its number (1 for the first).</summary>
     public int Poll() => Interlocked.Increment(ref _polls);
 
     /// <summary>True the first time only: a device code is redeemed once.</summary>

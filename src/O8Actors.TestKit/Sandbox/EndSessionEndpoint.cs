@@ -32,15 +32,17 @@ internal sealed class EndSessionEndpoint(SandboxState state)
         {
             parameters = SandboxHttp.Flatten(request.Query, out duplicate);
         }
-        else if (HttpMethods.IsPost(request.Method) && SandboxHttp.IsUrlEncodedForm(request))
-        {
-            // Section 2: a POST carries its parameters in the form alone.
-            parameters = SandboxHttp.Flatten(await request.ReadFormAsync(context.RequestAborted), out duplicate);
-        }
         else if (HttpMethods.IsPost(request.Method))
         {
-            await RejectAsync(context, 400, "invalid_request", "A POST to the end-session endpoint must be a form (application/x-www-form-urlencoded).");
-            return;
+            // Section 2: a POST carries its parameters in the form alone.
+            if (await SandboxForm.TryReadAsync(context) is not var (form, formDuplicate))
+            {
+                await RejectAsync(context, 400, "invalid_request",
+                    $"A POST to the end-session endpoint must be a form (application/x-www-form-urlencoded). {SandboxForm.Unreadable}");
+                return;
+            }
+
+            (parameters, duplicate) = (form, formDuplicate);
         }
         else
         {

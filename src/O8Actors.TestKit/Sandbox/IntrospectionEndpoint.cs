@@ -19,7 +19,7 @@ internal sealed class IntrospectionEndpoint(SandboxState state)
         if (state.Tokens.FindAccess(token) is { } access && access.Family.ClientId == client.ClientId
             && state.Tokens.IsAccessTokenActive(token, now))
         {
-            body = Describe(access.Family, access.Family.BoundKey is null ? "Bearer" : "DPoP");
+            body = Describe(access.Family, access.Scope, access.Family.BoundKey is null ? "Bearer" : "DPoP");
             // RFC 9449 section 6.2: the key a bound token is confirmed by.
             if (access.Family.BoundKey is { } jkt) body["cnf"] = new JsonObject { ["jkt"] = jkt };
             body["iat"] = access.IssuedAt.ToUnixTimeSeconds();
@@ -30,18 +30,19 @@ internal sealed class IntrospectionEndpoint(SandboxState state)
         else if (state.Tokens.FindRefresh(token) is { } refresh && refresh.Family.ClientId == client.ClientId
                  && state.Tokens.IsRefreshTokenActive(token))
         {
-            body = Describe(refresh.Family, "refresh_token");
+            // A refresh token holds the whole grant, whatever a refresh narrowed its access tokens to.
+            body = Describe(refresh.Family, refresh.Family.Scope, "refresh_token");
             body["iat"] = refresh.IssuedAt.ToUnixTimeSeconds();
         }
 
         await SandboxHttp.WriteJsonAsync(context, 200, body);
     }
 
-    private JsonObject Describe(TokenFamily family, string tokenType) => new()
+    private JsonObject Describe(TokenFamily family, string scope, string tokenType) => new()
     {
         ["active"] = true,
         ["client_id"] = family.ClientId,
-        ["scope"] = family.Scope,
+        ["scope"] = scope,
         ["sub"] = family.Subject,
         ["iss"] = state.Endpoints!.IssuerString,
         ["token_type"] = tokenType,

@@ -71,9 +71,5 @@ internal static class SandboxHttp
 
     public static string Html(string? text) => WebUtility.HtmlEncode(text ?? string.Empty);
 
-    /// <summary>Whether the request body is a URL-encoded form (multipart is not accepted by OAuth endpoints).</summary>
-    public static bool IsUrlEncodedForm(HttpRequest request) =>
-        request.ContentType is { } type && type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
-
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
 }

@@ -72,6 +72,14 @@ public sealed class SandboxOptions
     /// </summary>
     public bool RequireDpopNonce { get; set; } = true;
 
+    /// <summary>
+    /// How long a DPoP nonce is handed out before the server changes it (RFC 9449 section 8; default 5 minutes, on
+    /// <see cref="TimeProvider"/>). Proofs may carry the current nonce or, for one more lifetime, the one before it; an
+    /// older nonce is answered <c>use_dpop_nonce</c> with the new one in <c>DPoP-Nonce</c>, so a client's retry after a
+    /// change is exercised. Set it short (with a fake clock) to test that.
+    /// </summary>
+    public TimeSpan DpopNonceLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Whether PKCE (S256) is mandatory (default <c>true</c>). <c>plain</c> is refused either way.</summary>
     public bool RequirePkce { get; set; } = true;
 
@@ -159,5 +167,6 @@ public sealed class SandboxOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CodeLifetime, TimeSpan.Zero, nameof(CodeLifetime));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AccessTokenLifetime, TimeSpan.Zero, nameof(AccessTokenLifetime));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(NeverAnswerLimit, TimeSpan.Zero, nameof(NeverAnswerLimit));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DpopNonceLifetime, TimeSpan.Zero, nameof(DpopNonceLifetime));
     }
 }

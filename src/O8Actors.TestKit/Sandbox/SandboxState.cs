@@ -17,8 +17,8 @@ internal sealed class SandboxState(SandboxOptions options, CancellationToken sto
     public IdTokenSigner Signer { get; } = new();
     public DpopProofChecker Dpop { get; } = new(options);
 
-    /// <summary>The <c>jti</c> of every client assertion accepted (private_key_jwt): each is used once.</summary>
-    public ConcurrentDictionary<string, byte> SeenAssertionIds { get; } = new(StringComparer.Ordinal);
+    /// <summary>The <c>jti</c> of the client assertions accepted (private_key_jwt) and not yet expired: each is used once.</summary>
+    public ReplayCache AssertionIds { get; } = new();
     public ConcurrentDictionary<string, AuthorizeRequestInfo> PendingConsents { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Every logout carried out at <c>/end-session</c>, in order. The sandbox keeps no login session to end, so this record is the effect.</summary>

@@ -2,7 +2,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace O8Actors.TestKit.Sandbox;
 
-/// <summary>The device-code grant (RFC 8628 section 3.4): each poll answers as the grant's scripted user says.</summary>
+/// <summary>
+/// The device-code grant (RFC 8628 section 3.4): a poll sooner than the grant's interval since the previous one gets
+/// <c>slow_down</c> (section 3.5); any other poll answers as the grant's scripted user says.
+/// </summary>
 internal sealed partial class TokenEndpoint
 {
     /// <summary>RFC 8628 section 3.4.</summary>
@@ -18,9 +21,17 @@ internal sealed partial class TokenEndpoint
             return;
         }
 
-        if (state.Time.GetUtcNow() >= grant.ExpiresAt)
+        var now = state.Time.GetUtcNow();
+        if (now >= grant.ExpiresAt)
         {
             await ErrorAsync(context, 400, "expired_token", "The device code has expired.");
+            return;
+        }
+
+        // Before the script: a hasty poll does not use up one of the user's scripted answers.
+        if (grant.PolledTooSoon(now))
+        {
+            await ErrorAsync(context, 400, "slow_down", $"Polled sooner than the interval: poll every {grant.Interval.TotalSeconds:0} seconds from now on.");
             return;
         }
 
@@ -28,7 +39,8 @@ internal sealed partial class TokenEndpoint
         var poll = grant.Poll();
         if (poll <= user.SlowDowns)
         {
-            await ErrorAsync(context, 400, "slow_down", "The user is slow: poll less often.");
+            grant.SlowDown();
+            await ErrorAsync(context, 400, "slow_down", $"The user is slow: poll every {grant.Interval.TotalSeconds:0} seconds from now on.");
             return;
         }
 

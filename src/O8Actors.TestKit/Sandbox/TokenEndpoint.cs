@@ -23,13 +23,18 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        if (!SandboxHttp.IsUrlEncodedForm(context.Request))
+        if (!SandboxForm.IsUrlEncoded(context.Request))
         {
             await ErrorAsync(context, 400, "invalid_request", "The body must be application/x-www-form-urlencoded.");
             return;
         }
 
-        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out var duplicate);
+        if (await SandboxForm.TryReadAsync(context) is not var (form, duplicate))
+        {
+            await ErrorAsync(context, 400, "invalid_request", SandboxForm.Unreadable);
+            return;
+        }
+
         if (await InjectFaultAsync(context, form))
         {
             return;
@@ -41,7 +46,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        var auth = await ClientAuthenticator.AuthenticateAsync(context.Request, form, state);
+        var auth = ClientAuthenticator.Authenticate(context.Request, form, state);
         if (auth.Client is null)
         {
             if (auth.Error == "invalid_client")
@@ -53,7 +58,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        var proof = await CheckProofAsync(context);
+        var proof = CheckProof(context);
         if (proof.Error is not null)
         {
             await ErrorAsync(context, 400, proof.Error, proof.Description!);
@@ -106,12 +111,13 @@ internal sealed partial class TokenEndpoint(SandboxState state)
     /// The request's DPoP proof (RFC 9449 section 5): none while DPoP is off or none was sent (refused when required),
     /// else the proof's key thumbprint, or the reason it is refused.
     /// </summary>
-    private async Task<DpopCheck> CheckProofAsync(HttpContext context)
+    private DpopCheck CheckProof(HttpContext context)
     {
         if (!state.Dpop.Enabled) return DpopCheck.None;
-        state.Dpop.OfferNonce(context.Response);
+        var now = state.Time.GetUtcNow();
+        state.Dpop.OfferNonce(context.Response, now);
         if (DpopProofChecker.HasProof(context.Request))
-            return await state.Dpop.CheckAsync(context.Request, state.Endpoints!.Token, accessToken: null, state.Time.GetUtcNow());
+            return state.Dpop.Check(context.Request, state.Endpoints!.Token, accessToken: null, now);
         return state.Options.Dpop == SandboxDpop.Required
             ? DpopCheck.Refused("This server binds every token to a key: send a DPoP proof with the token request.")
             : DpopCheck.None;
@@ -203,11 +209,16 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        if (form.Get("scope") is { } scope && !scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).All(family.Request.Scopes.Contains))
+        var asked = form.Get("scope")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (!asked.All(family.Request.Scopes.Contains))
         {
             await ErrorAsync(context, 400, "invalid_scope", "A refresh may only narrow the original scope.");
             return;
         }
+
+        // RFC 6749 section 6: the new access token gets the scope asked (none asked: the whole grant); the refresh token
+        // keeps the whole grant, so a later refresh may ask for all of it again. In the grant's order, each name once.
+        var scope = asked.Length == 0 ? null : string.Join(' ', family.Request.Scopes.Where(asked.Contains).Distinct());
 
         IssuedTokens? tokens = null;
         var replayed = false;
@@ -222,7 +233,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             else if (!family.IsRevoked)
             {
                 presented.Used = true;
-                tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, withRefreshToken: true);
+                tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, withRefreshToken: true, scope);
             }
         }
 
@@ -248,14 +259,14 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             ["access_token"] = tokens.AccessToken,
             ["token_type"] = family.BoundKey is null ? "Bearer" : "DPoP",
             ["expires_in"] = (long)tokens.Lifetime.TotalSeconds,
-            ["scope"] = family.Scope,
+            ["scope"] = tokens.Scope,
         };
         if (tokens.RefreshToken is not null)
         {
             body["refresh_token"] = tokens.RefreshToken;
         }
 
-        if (family.Request.IsOpenId)
+        if (tokens.IsOpenId)
         {
             body["id_token"] = IdToken(family, tokens, includeNonce);
         }
@@ -274,7 +285,8 @@ internal sealed partial class TokenEndpoint(SandboxState state)
         if (age <= TimeSpan.Zero) return issuedAt;
         var reauthenticated = !state.Options.IgnoreMaxAge
             && long.TryParse(family.Request.Get("max_age"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var maxAge)
-            && TimeSpan.FromSeconds(maxAge) < age;
+            // Compared in seconds: a max_age longer than any TimeSpan (the client's to send) is simply longer than the session.
+            && maxAge < age.TotalSeconds;
         return reauthenticated ? issuedAt : issuedAt - age;
     }
 

@@ -11,14 +11,13 @@ internal static class TokenManagementRequest
     /// <summary>The authenticated client and the token, or null once the error has been written.</summary>
     public static async Task<(SandboxClient Client, string Token)?> ReadAsync(HttpContext context, SandboxState state)
     {
-        if (!HttpMethods.IsPost(context.Request.Method) || !SandboxHttp.IsUrlEncodedForm(context.Request))
+        if (!HttpMethods.IsPost(context.Request.Method) || await SandboxForm.TryReadAsync(context) is not var (form, _))
         {
-            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", "POST a form with the token.");
+            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", $"POST a form with the token. {SandboxForm.Unreadable}");
             return null;
         }
 
-        var form = SandboxHttp.Flatten(await context.Request.ReadFormAsync(context.RequestAborted), out _);
-        var auth = await ClientAuthenticator.AuthenticateAsync(context.Request, form, state);
+        var auth = ClientAuthenticator.Authenticate(context.Request, form, state);
         if (auth.Client is null)
         {
             context.Response.Headers.WWWAuthenticate = "Basic realm=\"sandbox\"";

@@ -29,7 +29,8 @@ internal sealed class TokenFamily(AuthorizeRequestInfo request, string subject, 
     public void Revoke() => _revoked = true;
 }
 
-internal sealed record AccessTokenEntry(TokenFamily Family, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt)
+/// <summary>An access token: its family, and its own scope (a refresh may narrow it, RFC 6749 section 6).</summary>
+internal sealed record AccessTokenEntry(TokenFamily Family, string Scope, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt)
 {
     /// <summary>The API this token is for (RFC 8707): the grant's resource; null for a token of this server's own (userinfo).</summary>
     public string? Audience => Family.Request.Get("resource");
@@ -47,9 +48,12 @@ internal sealed class RefreshTokenEntry(TokenFamily family, DateTimeOffset issue
 }
 
 /// <summary>The tokens of one token response. <see cref="ToString"/> hides them.</summary>
-internal sealed record IssuedTokens(string AccessToken, string? RefreshToken, DateTimeOffset IssuedAt, TimeSpan Lifetime)
+internal sealed record IssuedTokens(string AccessToken, string? RefreshToken, string Scope, DateTimeOffset IssuedAt, TimeSpan Lifetime)
 {
-    public override string ToString() => $"IssuedTokens {{ IssuedAt = {IssuedAt:O}, Lifetime = {Lifetime} }}";
+    /// <summary>Whether the access token's scope holds <c>openid</c> (then the response carries an ID token).</summary>
+    public bool IsOpenId => Scope.Split(' ').Contains("openid", StringComparer.Ordinal);
+
+    public override string ToString() => $"IssuedTokens {{ Scope = {Scope}, IssuedAt = {IssuedAt:O}, Lifetime = {Lifetime} }}";
 }
 
 /// <summary>Access and refresh tokens. Thread-safe.</summary>
@@ -62,10 +66,15 @@ internal sealed class TokenStore
     /// <summary>Revokes one access token (RFC 7009): the rest of its family stays valid.</summary>
     public void RevokeAccess(string token) => _revokedAccess[token] = true;
 
-    public IssuedTokens Issue(TokenFamily family, DateTimeOffset now, TimeSpan lifetime, bool withRefreshToken)
+    /// <summary>
+    /// Issues an access token for <paramref name="scope"/> (the family's whole grant when null) and, if asked, a refresh
+    /// token, which always carries the family's whole grant.
+    /// </summary>
+    public IssuedTokens Issue(TokenFamily family, DateTimeOffset now, TimeSpan lifetime, bool withRefreshToken, string? scope = null)
     {
+        scope ??= family.Scope;
         var access = SandboxHttp.NewSecret();
-        _access[access] = new AccessTokenEntry(family, now, now + lifetime);
+        _access[access] = new AccessTokenEntry(family, scope, now, now + lifetime);
         string? refresh = null;
         if (withRefreshToken)
         {
@@ -73,7 +82,7 @@ internal sealed class TokenStore
             _refresh[refresh] = new RefreshTokenEntry(family, now);
         }
 
-        return new IssuedTokens(access, refresh, now, lifetime);
+        return new IssuedTokens(access, refresh, scope, now, lifetime);
     }
 
     public RefreshTokenEntry? FindRefresh(string? token) => token is not null && _refresh.TryGetValue(token, out var entry) ? entry : null;

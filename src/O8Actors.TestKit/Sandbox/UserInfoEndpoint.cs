@@ -40,8 +40,9 @@ internal sealed class UserInfoEndpoint(SandboxState state)
         if (dpop)
         {
             // RFC 9449 section 7.1: a bound token comes with a proof for this request that carries its hash.
-            state.Dpop.OfferNonce(context.Response);
-            var proof = await state.Dpop.CheckAsync(context.Request, state.Endpoints!.UserInfo, token, state.Time.GetUtcNow());
+            var now = state.Time.GetUtcNow();
+            state.Dpop.OfferNonce(context.Response, now);
+            var proof = state.Dpop.Check(context.Request, state.Endpoints!.UserInfo, token, now);
             if (proof.Error is not null)
             {
                 state.Counters.Error(proof.Error);
@@ -79,7 +80,7 @@ internal sealed class UserInfoEndpoint(SandboxState state)
             return;
         }
 
-        if (!access.Family.Scope.Split(' ').Contains("openid", StringComparer.Ordinal))
+        if (!access.Scope.Split(' ').Contains("openid", StringComparer.Ordinal))
         {
             state.Counters.Error("insufficient_scope");
             Challenge(context, StatusCodes.Status403Forbidden, "error=\"insufficient_scope\", scope=\"openid\"");

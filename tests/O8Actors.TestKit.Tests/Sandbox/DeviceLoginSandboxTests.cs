@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using O8Actors.Providers;
 using O8Actors.TestKit.Sandbox;
 
@@ -11,10 +12,14 @@ public sealed class DeviceLoginSandboxTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
-    private static Task<O8TestHarness> StartAsync(bool virtualTime = false) => O8TestHarness.StartAsync(o =>
+    private static Task<O8TestHarness> StartAsync(bool virtualTime = false, TimeProvider? sandboxTime = null) => O8TestHarness.StartAsync(o =>
     {
         o.VirtualTime = virtualTime;
-        o.ConfigureSandbox = sandbox => sandbox.DevicePollInterval = TimeSpan.FromSeconds(1);
+        o.ConfigureSandbox = sandbox =>
+        {
+            sandbox.DevicePollInterval = TimeSpan.FromSeconds(1);
+            if (sandboxTime is not null) sandbox.TimeProvider = sandboxTime;
+        };
     });
 
     private static AuthorizationRequest Device(string loginHint, TimeSpan? timeout = null) =>
@@ -120,7 +125,9 @@ public sealed class DeviceLoginSandboxTests
     [Fact]
     public async Task A_slow_user_makes_the_login_back_off_five_seconds_per_slow_down_in_virtual_time()
     {
-        await using var o8 = await StartAsync(virtualTime: true);
+        // The sandbox holds the client to its interval on its own clock: here one that moves with the login's virtual time.
+        var sandboxTime = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var o8 = await StartAsync(virtualTime: true, sandboxTime);
 
         var login = o8.Logins.RunAsync(o8.ProviderName, Device("slow-bob"));
         await o8.Events.WaitForAsync<DeviceCodeIssuedEvent>(timeout: Wait);
@@ -128,10 +135,12 @@ public sealed class DeviceLoginSandboxTests
         for (var step = 0; step < 120 && !login.IsCompleted; step++)
         {
             o8.Scheduler.Advance(TimeSpan.FromSeconds(1));
+            sandboxTime.Advance(TimeSpan.FromSeconds(1));
             await Task.WhenAny(login, Task.Delay(25));
         }
 
         Assert.IsType<LoginSucceeded>(await login.WaitAsync(Wait));
+        // The two the user asked for, and none for polling too soon: the login kept each raised interval.
         Assert.Equal(2, o8.Sandbox.Counters.Errors("slow_down"));
         var intervals = o8.Events.Events.OfType<DevicePollEvent>().OrderBy(e => e.Poll).Select(e => e.Interval.TotalSeconds).ToArray();
         Assert.Equal([1, 6, 11], intervals);

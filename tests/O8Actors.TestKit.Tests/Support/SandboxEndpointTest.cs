@@ -18,8 +18,17 @@ public abstract class SandboxEndpointTest : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await Sandboxes.StartAsync(o => o.TimeProvider = Time);
+        Server = await Sandboxes.StartAsync(o =>
+        {
+            o.TimeProvider = Time;
+            Configure(o);
+        });
         Client = new RawOAuthClient(Server);
+    }
+
+    /// <summary>Changes to the sandbox's options before it starts (its clock is already <see cref="Time"/>).</summary>
+    protected virtual void Configure(SandboxOptions options)
+    {
     }
 
     public async Task DisposeAsync()
