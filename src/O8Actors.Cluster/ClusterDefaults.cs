@@ -2,7 +2,10 @@ using Akka.Configuration;
 
 namespace O8Actors.Cluster;
 
-/// <summary>The package's HOCON defaults (<c>hocon/o8-cluster.conf</c>, embedded): the keep-majority split brain resolver.</summary>
+/// <summary>
+/// The package's HOCON defaults (<c>hocon/o8-cluster.conf</c>, embedded): the keep-majority split brain resolver, and an
+/// Akka.Remote frame that holds a login's outcome.
+/// </summary>
 internal static class ClusterDefaults
 {
     private const string ResourceName = "O8Actors.Cluster.o8-cluster.conf";

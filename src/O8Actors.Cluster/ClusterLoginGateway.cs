@@ -179,13 +179,14 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             // so it gets the 400 of a malformed callback at once, and asks no other node.
             if (_listener is null || LoginEntityIds.TryGetEntityId(callback.State, out _))
             {
-                O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "missing_code_and_error"));
+                O8Metrics.CallbackRejected(O8Metrics.MissingCodeAndErrorReason);
                 Sender.Tell(CallbackPages.Malformed);
                 return;
             }
 
             // Only a state shaped like a sign-out's is worth asking every other node about: anything else is a stray
-            // request, answered (and counted) by this node's listener alone, as on a single node.
+            // request, answered (and counted) by this node's listener alone, as on a single node. The search counts once a
+            // return no node waits for, and not at all one that another node holds.
             if (!EndSessionActor.IsStateShaped(callback.State))
             {
                 _listener.Forward(callback);
@@ -200,7 +201,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         {
             // Not a cluster login's state: no entity is asked (and none is created). Debug only: anyone can send these.
             _log.Debug("Cluster callback rejected: the state names no login");
-            O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "unknown_state"));
+            O8Metrics.CallbackRejected(O8Metrics.UnknownStateReason);
             Sender.Tell(CallbackPages.UnknownState);
             return;
         }
@@ -209,13 +210,16 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         _region.Tell(RoutedCallback.For(entityId, callback), Sender);
     }
 
-    /// <summary>The gateways of the other members that are up (this actor's name on each), for a sign-out's return.</summary>
+    /// <summary>
+    /// The gateways (this actor's name on each) of the other members that are up and reachable, for a sign-out's return
+    /// (<see cref="SignOutReturnSearch.MembersToAsk"/>).
+    /// </summary>
     private IReadOnlyList<ActorSelection> OtherGateways()
     {
         var cluster = Akka.Cluster.Cluster.Get(Context.System);
-        return cluster.State.Members
-            .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && !m.Address.Equals(cluster.SelfAddress))
-            .Select(m => Context.ActorSelection(new RootActorPath(m.Address) / Self.Path.Elements))
+        var state = cluster.State;
+        return SignOutReturnSearch.MembersToAsk(state.Members.Select(m => (m.Address, m.Status)), state.Unreachable.Select(m => m.Address), cluster.SelfAddress)
+            .Select(address => Context.ActorSelection(new RootActorPath(address) / Self.Path.Elements))
             .ToList();
     }
 

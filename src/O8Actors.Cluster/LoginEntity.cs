@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using O8Actors.Callback;
+using O8Actors.Diagnostics;
 using O8Actors.Flows;
 using O8Actors.Hosting;
 
@@ -113,7 +114,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
                 break;
             case RoutedCallback:
                 // No login here: it ended, expired or never existed. Sharding made this entity for the callback alone.
-                Sender.Tell(ClusterPages.ExpiredOrUnknown);
+                RefuseUnknown();
                 Stop();
                 break;
             default:
@@ -189,7 +190,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     /// <summary>Waiting for sharding to stop it: a callback still gets a page.</summary>
     private void Stopping(object message)
     {
-        if (message is RoutedCallback) Sender.Tell(ClusterPages.ExpiredOrUnknown);
+        if (message is RoutedCallback) RefuseUnknown();
     }
 
     private void OnCallback(RoutedCallback callback)
@@ -200,7 +201,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         {
             // One page whether the login's state is spent, ended or not yet registered, and the same one the entity
             // gives once it is stopping: a replay's page must not depend on how far the entity's stop has come.
-            Sender.Tell(ClusterPages.ExpiredOrUnknown);
+            RefuseUnknown();
             return;
         }
 
@@ -210,6 +211,16 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         {
             BrowserSecrets = callback.BrowserSecrets,
         });
+    }
+
+    /// <summary>
+    /// Answers a callback no login here takes (a replay, a late or forged one) with the expired page, and counts it as the
+    /// single node's listener counts a state it does not hold: once, here on the entity's node, where it is decided.
+    /// </summary>
+    private void RefuseUnknown()
+    {
+        O8Metrics.CallbackRejected(O8Metrics.UnknownStateReason);
+        Sender.Tell(ClusterPages.ExpiredOrUnknown);
     }
 
     /// <summary>

@@ -10,11 +10,13 @@ namespace O8Actors.Cluster;
 /// </summary>
 internal static class LoginEntityIds
 {
+    private const int Bytes = 16;
+
     /// <summary>Length of an entity id: 16 bytes in base64url without padding.</summary>
-    public const int Length = 22;
+    public static readonly int Length = FlowSecrets.TokenLength(Bytes);
 
     /// <summary>A fresh entity id.</summary>
-    public static string Mint() => FlowSecrets.RandomToken(16);
+    public static string Mint() => FlowSecrets.RandomToken(Bytes);
 
     /// <summary>
     /// The entity id a state starts with, when the state has the cluster shape (<c>{22 base64url characters}.{secret}</c>).
@@ -23,22 +25,11 @@ internal static class LoginEntityIds
     public static bool TryGetEntityId(string? state, out string entityId)
     {
         entityId = "";
-        if (state is null || state.Length <= Length + 1 || state[Length] != '.') return false;
-        var candidate = state.AsSpan(0, Length);
-        foreach (var c in candidate)
-            if (!IsBase64Url(c)) return false;
-        entityId = candidate.ToString();
+        if (state is null || state.Length <= Length + 1 || state[Length] != '.' || !FlowSecrets.IsToken(state.AsSpan(0, Length), Bytes)) return false;
+        entityId = state[..Length];
         return true;
     }
 
     /// <summary>Whether <paramref name="entityId"/> could have come from <see cref="Mint"/>.</summary>
-    public static bool IsValid(string? entityId)
-    {
-        if (entityId is not { Length: Length }) return false;
-        foreach (var c in entityId)
-            if (!IsBase64Url(c)) return false;
-        return true;
-    }
-
-    private static bool IsBase64Url(char c) => c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_';
+    public static bool IsValid(string? entityId) => entityId is not null && FlowSecrets.IsToken(entityId, Bytes);
 }

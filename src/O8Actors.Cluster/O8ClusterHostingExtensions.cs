@@ -42,7 +42,7 @@ public static class O8ClusterHostingExtensions
         // Decided in configuration, so WithOAuthLogins routes every begin and callback here from its first one.
         // Accounts too: each is an entity of its own region, so one actor per account in the whole cluster.
         builder.AddHocon($"{ServerModeRoute.RoutedPath} = on\n{O8Actors.Runtime.O8Guardian.AccountsRoutedPath} = on", HoconAddMode.Prepend);
-        // The split brain resolver (keep-majority); the app's own HOCON wins.
+        // The split brain resolver (keep-majority) and a remoting frame that holds a login's outcome; the app's own HOCON wins.
         builder.AddHocon(ClusterDefaults.Config, HoconAddMode.Append);
         builder.WithShardRegion<LoginShardRegionKey>(options.RegionName,
             (ActorSystem _, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver resolver) =>
@@ -91,6 +91,8 @@ public static class O8ClusterHostingExtensions
                 ShouldPassivateIdleEntities = false,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
+        // Once per node, at start: an operator who runs remoting in plaintext off loopback learns it from the log.
+        builder.WithActors((system, _) => PlaintextRemoting.WarnIfExposed(system));
         builder.WithActors(async (system, registry, resolver) =>
         {
             var region = await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false);

@@ -1,15 +1,23 @@
 using Akka.Actor;
+using Akka.Cluster;
 using O8Actors.Callback;
+using O8Actors.Diagnostics;
 
 namespace O8Actors.Cluster;
 
 /// <summary>
 /// Finds the node that waits for a sign-out's return. A server-mode sign-out (<c>BeginSignOutAsync</c>) runs its
 /// browser step on the node that began it, while the provider may send the browser back to any node: the node it lands
-/// on asks its own listener, then every other member's gateway (<see cref="SignOutReturnHere"/>), and answers with the
-/// first page that is not the 400 of an unknown return. A state is single use, so at most one node has it.
+/// on asks its own listener, then the gateway of every other member that is up and reachable
+/// (<see cref="SignOutReturnHere"/>), and answers with the first page that is not the 400 of an unknown return. A state
+/// is single use, so at most one node has it.
 /// </summary>
-/// <remarks>Bounded: one ask per member, each with <see cref="AskTimeout"/>; a node that does not answer counts as not having it.</remarks>
+/// <remarks>
+/// Bounded: one ask per member, each with <see cref="AskTimeout"/>; a node that does not answer counts as not having it.
+/// A member the failure detector marks unreachable is not asked: it could not answer, and its ask would hold a genuine
+/// return for the whole timeout. Counted once: every node asked (this one's listener included) answers an unknown return
+/// without counting it, and the search counts it here, as a single node's listener does, only when no node had it.
+/// </remarks>
 internal static class SignOutReturnSearch
 {
     /// <summary>How long one node may take to answer (its listener answers at once; the sign-out's page follows a local message).</summary>
@@ -17,14 +25,29 @@ internal static class SignOutReturnSearch
 
     public static async Task<CallbackResponse> FindAsync(IActorRef listener, IReadOnlyList<ActorSelection> otherGateways, string state, string? path)
     {
-        var here = await AskAsync(() => listener.Ask<CallbackResponse>(new CallbackReceived(state, null, null, null, null, path), AskTimeout))
+        var here = await AskAsync(() => listener.Ask<CallbackResponse>(new CallbackReceived(state, null, null, null, null, path) { Search = true }, AskTimeout))
             .ConfigureAwait(false);
-        if (here is not null && here != CallbackPages.Malformed) return here;
+        if (IsFound(here)) return here!;
         var message = new SignOutReturnHere(state, path);
         var answers = await Task.WhenAll(otherGateways.Select(gateway => AskAsync(() => gateway.Ask<CallbackResponse>(message, AskTimeout))))
             .ConfigureAwait(false);
-        return answers.FirstOrDefault(page => page is not null && page != CallbackPages.Malformed) ?? CallbackPages.Malformed;
+        if (answers.FirstOrDefault(IsFound) is { } found) return found;
+        O8Metrics.CallbackRejected(O8Metrics.MissingCodeAndErrorReason);
+        return CallbackPages.Malformed;
     }
+
+    /// <summary>
+    /// The members whose gateways are asked: those that are <see cref="MemberStatus.Up"/>, not in
+    /// <paramref name="unreachable"/>, and not <paramref name="self"/> (whose listener was asked first).
+    /// </summary>
+    public static IReadOnlyList<Address> MembersToAsk(IEnumerable<(Address Address, MemberStatus Status)> members, IEnumerable<Address> unreachable,
+        Address self)
+    {
+        var skip = unreachable.ToHashSet();
+        return members.Where(m => m.Status == MemberStatus.Up && !skip.Contains(m.Address) && !m.Address.Equals(self)).Select(m => m.Address).ToList();
+    }
+
+    private static bool IsFound(CallbackResponse? page) => page is not null && page != CallbackPages.Malformed;
 
     private static async Task<CallbackResponse?> AskAsync(Func<Task<CallbackResponse>> ask)
     {

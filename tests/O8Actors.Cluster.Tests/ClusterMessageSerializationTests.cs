@@ -159,6 +159,38 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_largest_outcome_a_token_response_can_carry_fits_the_packages_remoting_frame()
+    {
+        // The heaviest outcome per byte of response: an ID token full of group ids (each becomes a claim with its type,
+        // value type and issuer), validated, so the outcome holds the raw response, the ID token and every claim.
+        var issuer = $"https://login.microsoftonline.com/{Guid.NewGuid()}/v2.0";
+        const int groups = 20_000;
+        var payload = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["iss"] = issuer, ["sub"] = "alice", ["aud"] = "client", ["exp"] = 1_900_000_000, ["iat"] = 1_800_000_000,
+            ["groups"] = Enumerable.Range(0, groups).Select(_ => Guid.NewGuid().ToString()).ToArray(),
+        });
+        var idToken = $"eyJhbGciOiJFUzI1NiJ9.{System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(payload))}.{new string('s', 86)}";
+        var raw = $$"""{"access_token":"{{new string('a', 43)}}","token_type":"Bearer","expires_in":3600,"refresh_token":"{{new string('r', 43)}}","id_token":"{{idToken}}"}""";
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(raw), O8Actors.Runtime.O8Bootstrap.MaxResponseBytes * 9 / 10, O8Actors.Runtime.O8Bootstrap.MaxResponseBytes);
+        using var json = System.Text.Json.JsonDocument.Parse(payload);
+        var claims = json.RootElement.EnumerateObject()
+            .SelectMany(p => p.Value.ValueKind == System.Text.Json.JsonValueKind.Array ? p.Value.EnumerateArray().Select(v => (p.Name, v)) : [(p.Name, p.Value)])
+            .Select(c => new Claim(c.Name, c.Item2.ToString(), ClaimValueTypes.String, issuer)).ToList();
+        var tokens = new TokenSet(new string('a', 43), "Bearer", DateTimeOffset.UnixEpoch, new string('r', 43), null, idToken, raw)
+        {
+            IdTokenClaims = new IdTokenClaims("alice", issuer, ["client"], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, claims),
+        };
+        var message = new LoginEnded("login-1", WireOutcome.From(new LoginSucceeded("login-1", tokens)));
+
+        var size = _system.Serialization.FindSerializerFor(message).ToBinary(message).Length;
+
+        // The frame also holds the envelope (recipient, sender, manifest): a few hundred bytes.
+        var frame = ClusterDefaults.Config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size") ?? 0;
+        Assert.True(size + 4096 <= frame, $"a {size}-byte outcome in a {frame}-byte frame");
+    }
+
+    [Fact]
     public void A_DPoP_bound_success_keeps_its_key_across_nodes()
     {
         using var key = O8Actors.Dpop.DpopKey.Create();

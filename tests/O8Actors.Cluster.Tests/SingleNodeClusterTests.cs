@@ -133,11 +133,14 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         using var subscription = client.Events.Subscribe(new Recorder(started));
         var tokenRequests = cluster.Nodes.Sandbox.Counters.TokenRequests;
         var entityId = LoginEntityIds.Mint();
+        using var rejected = new CounterRecorder("o8.callbacks.rejected");
 
         using var response = await browser.GetAsync(
             new Uri(cluster.Root, $"/oauth/callback/sandbox?state={entityId}.{FlowSecrets.RandomToken(32)}&code=forged"), ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        // Counted once, as a single node's listener counts a state it does not hold.
+        Assert.Equal(["1 reason=unknown_state"], rejected.Measurements);
         Assert.Contains("This sign-in has expired or is unknown. Start again from the application.", await response.Content.ReadAsStringAsync(ct),
             StringComparison.Ordinal);
         // The entity sharding made for the callback stopped; no login started and no code was redeemed.
@@ -156,10 +159,13 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         landing.Dispose();
         Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
         var tokenRequests = cluster.Nodes.Sandbox.Counters.TokenRequests;
+        using var rejected = new CounterRecorder("o8.callbacks.rejected");
 
         using var replay = await browser.GetAsync(callback, ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        // Before, a replayed cluster state was not counted at all; a single node counts it once, as unknown_state.
+        Assert.Equal(["1 reason=unknown_state"], rejected.Measurements);
         Assert.Contains("expired or is unknown", await replay.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
         Assert.Equal(tokenRequests, cluster.Nodes.Sandbox.Counters.TokenRequests);
     }
@@ -267,6 +273,7 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         var connector = cluster.Web.Services.GetRequiredService<IOAuthConnector>();
         var ended = cluster.Nodes.Sandbox.EndedSessions.Count;
         using var signOuts = new CounterRecorder("o8.signouts");
+        using var rejected = new CounterRecorder("o8.callbacks.rejected");
 
         var signOut = await connector.BeginSignOutAsync(account, cancellationToken: ct).WaitAsync(Wait, ct);
 
@@ -278,6 +285,7 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         Assert.Equal(HttpStatusCode.Found, atProvider.StatusCode);
         using var back = await browser.GetAsync(atProvider.Headers.Location, ct);
         Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+        Assert.Empty(rejected.Measurements);
         var result = await signOut.Outcome.WaitAsync(Wait, ct);
         Assert.Equal(ProviderSessionOutcome.Ended, result.ProviderSession);
         Assert.Equal(ended + 1, cluster.Nodes.Sandbox.EndedSessions.Count);
@@ -288,6 +296,7 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         // A replay of the return finds nothing on any node.
         using var replay = await browser.GetAsync(atProvider.Headers.Location, ct);
         Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        Assert.Equal(["1 reason=missing_code_and_error"], rejected.Measurements);
 
         // The ID token stays with the entity: asking to send it is refused before anything changes.
         var error = await Assert.ThrowsAsync<NotSupportedException>(() =>
@@ -302,6 +311,7 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         using var browser = cluster.Nodes.Browser();
         var login = await ConnectAsync(browser, "alice");
         Assert.True(LoginEntityIds.TryGetEntityId(ClusterNodes.StateOf(login.AuthorizeUrl), out var entityId));
+        using var rejected = new CounterRecorder("o8.callbacks.rejected");
 
         using var forged = await browser.GetAsync(new Uri(cluster.Root, $"/oauth/callback/sandbox?state={entityId}.{FlowSecrets.RandomToken(32)}&code=x"), ct);
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
@@ -310,6 +320,8 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         var (landing, _) = await AuthorizeAndReturnAsync(browser, login.AuthorizeUrl);
         using (landing) Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
         Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+        // The forged one only.
+        Assert.Equal(["1 reason=unknown_state"], rejected.Measurements);
     }
 
     [Fact]

@@ -34,6 +34,20 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
         return new Run(user, approve, login, beganOn, landing.Headers.GetValues(ClusterNodes.NodeHeader).Single(), landing.StatusCode);
     }
 
+    /// <summary>Each node, in turn, gets a GET of its <paramref name="pathAndQuery"/> from a fresh browser; the statuses, in node order.</summary>
+    private async Task<HttpStatusCode[]> GetOnEveryNodeAsync(Func<int, string> pathAndQuery, CancellationToken ct)
+    {
+        var statuses = new HttpStatusCode[cluster.HttpsPorts.Count];
+        for (var node = 0; node < statuses.Length; node++)
+        {
+            using var browser = cluster.Nodes.Browser();
+            using var response = await browser.GetAsync(new Uri($"https://127.0.0.1:{cluster.HttpsPorts[node]}{pathAndQuery(node)}"), ct);
+            statuses[node] = response.StatusCode;
+        }
+
+        return statuses;
+    }
+
     private async Task RunAsync(int count, int concurrency)
     {
         var ct = TestContext.Current.CancellationToken;
@@ -89,6 +103,7 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
     public async Task A_sign_outs_return_that_lands_on_another_node_reaches_the_node_that_began_it()
     {
         var ct = TestContext.Current.CancellationToken;
+        using var rejected = new O8Actors.TestSupport.CounterRecorder("o8.callbacks.rejected");
         for (var began = 0; began < 3; began++)
         {
             var landsOn = (began + 1) % 3;
@@ -112,9 +127,34 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
             Assert.Equal(RevocationOutcome.NothingToRevoke, result.Revocation);
         }
 
-        // A return nobody waits for is the 400 it always was, after every node was asked.
+        // Each was found on another node, so none is a rejected callback (before: each counted by the node it landed on).
+        Assert.Empty(rejected.Measurements);
+
+        // A return nobody waits for is the 400 it always was, counted once: a stray state by the node it lands on alone,
+        // a state shaped like a sign-out's after every node was asked.
         using var stray = await cluster.Nodes.Browser().GetAsync(new Uri(cluster.Root, "/oauth/callback/sandbox?state=nobody-waits-for-this"), ct);
         Assert.Equal(HttpStatusCode.BadRequest, stray.StatusCode);
+        using var unknown = await cluster.Nodes.Browser().GetAsync(
+            new Uri($"https://127.0.0.1:{cluster.HttpsPorts[0]}/oauth/callback/sandbox?state={O8Actors.Flows.FlowSecrets.RandomToken(32)}"), ct);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal(["1 reason=missing_code_and_error", "1 reason=missing_code_and_error"], rejected.Measurements);
+    }
+
+    [Fact]
+    public async Task A_replayed_login_callback_is_counted_as_rejected_once_whichever_node_it_lands_on()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var run = await SignInAsync(1, ct);
+        Assert.IsType<LoginSucceeded>(await run.Login.Outcome.WaitAsync(TimeSpan.FromSeconds(30), ct));
+        var state = ClusterNodes.StateOf(run.Login.AuthorizeUrl);
+        using var rejected = new O8Actors.TestSupport.CounterRecorder("o8.callbacks.rejected");
+
+        // The attacker replays the spent state and code on every node: its entity is gone, a fresh one answers and stops.
+        Assert.All(await GetOnEveryNodeAsync(_ => $"/oauth/callback/sandbox?state={Uri.EscapeDataString(state)}&code=replayed", ct),
+            status => Assert.Equal(HttpStatusCode.BadRequest, status));
+
+        // Once each, with the single node's reason for a state it does not hold (before: not counted at all).
+        Assert.Equal(["1 reason=unknown_state", "1 reason=unknown_state", "1 reason=unknown_state"], rejected.Measurements);
     }
 
     [Fact]
@@ -168,13 +208,8 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
         var ct = TestContext.Current.CancellationToken;
         using var rejected = new O8Actors.TestSupport.CounterRecorder("o8.callbacks.rejected");
 
-        for (var node = 0; node < 3; node++)
-        {
-            using var browser = cluster.Nodes.Browser();
-            using var stray = await browser.GetAsync(
-                new Uri($"https://127.0.0.1:{cluster.HttpsPorts[node]}/oauth/callback/sandbox?state=nobody-waits-{node}"), ct);
-            Assert.Equal(HttpStatusCode.BadRequest, stray.StatusCode);
-        }
+        Assert.All(await GetOnEveryNodeAsync(node => $"/oauth/callback/sandbox?state=nobody-waits-{node}", ct),
+            status => Assert.Equal(HttpStatusCode.BadRequest, status));
 
         // The node each one landed on asked the other two; only that node counts it (before: once per node, 9 in all).
         Assert.Equal(["1 reason=missing_code_and_error", "1 reason=missing_code_and_error", "1 reason=missing_code_and_error"], rejected.Measurements);

@@ -14,6 +14,9 @@ internal static class SandboxHttp
     /// <summary>A 256-bit random value, base64url: used for codes, tokens and consent ids.</summary>
     public static string NewSecret() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>The length of a <see cref="NewSecret"/>: 32 bytes in base64url.</summary>
+    public const int SecretLength = 43;
+
     /// <summary>Flattens parameters, or returns the name of the first one sent more than once (RFC 6749 §3.1, §3.2).</summary>
     public static Dictionary<string, string> Flatten(IEnumerable<KeyValuePair<string, StringValues>> source, out string? duplicate)
     {

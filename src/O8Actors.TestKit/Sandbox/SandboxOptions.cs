@@ -128,6 +128,14 @@ public sealed class SandboxOptions
     /// </summary>
     public string? AuthenticationClass { get; set; }
 
+    /// <summary>
+    /// How many characters the access tokens the sandbox issues have; null (the default): 43, one random secret. Set it
+    /// to play a provider whose access tokens are large (a JWT carrying many claims or groups): each token is its random
+    /// secret followed by filler up to this length, so a client's handling of a big token response can be tested. At
+    /// least 43.
+    /// </summary>
+    public int? AccessTokenLength { get; set; }
+
     /// <summary>Whether refresh tokens are issued (default <c>true</c>).</summary>
     public bool IssueRefreshTokens { get; set; } = true;
 
@@ -157,6 +165,11 @@ public sealed class SandboxOptions
         if (Certificate is not null && !Certificate.HasPrivateKey)
         {
             throw new ArgumentException("The HTTPS certificate needs its private key.", nameof(Certificate));
+        }
+
+        if (AccessTokenLength is { } length)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(length, SandboxHttp.SecretLength, nameof(AccessTokenLength));
         }
 
         ArgumentNullException.ThrowIfNull(Decide);

@@ -11,7 +11,7 @@ internal sealed class SandboxState(SandboxOptions options, CancellationToken sto
     public TimeProvider Time => Options.TimeProvider;
     public ClientRegistry Clients { get; } = new();
     public AuthorizationCodeStore Codes { get; } = new();
-    public TokenStore Tokens { get; } = new();
+    public TokenStore Tokens { get; } = new(options.AccessTokenLength);
     public DeviceCodeStore DeviceCodes { get; } = new();
     public SandboxCounters Counters { get; } = new();
     public IdTokenSigner Signer { get; } = new();

@@ -57,7 +57,8 @@ internal sealed record IssuedTokens(string AccessToken, string? RefreshToken, st
 }
 
 /// <summary>Access and refresh tokens. Thread-safe.</summary>
-internal sealed class TokenStore
+/// <param name="accessTokenLength">The length of access tokens (<see cref="SandboxOptions.AccessTokenLength"/>); null: a bare secret.</param>
+internal sealed class TokenStore(int? accessTokenLength = null)
 {
     private readonly ConcurrentDictionary<string, AccessTokenEntry> _access = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RefreshTokenEntry> _refresh = new(StringComparer.Ordinal);
@@ -73,7 +74,8 @@ internal sealed class TokenStore
     public IssuedTokens Issue(TokenFamily family, DateTimeOffset now, TimeSpan lifetime, bool withRefreshToken, string? scope = null)
     {
         scope ??= family.Scope;
-        var access = SandboxHttp.NewSecret();
+        // A large token is still unique: its random secret comes first.
+        var access = SandboxHttp.NewSecret().PadRight(accessTokenLength ?? 0, 'A');
         _access[access] = new AccessTokenEntry(family, scope, now, now + lifetime);
         string? refresh = null;
         if (withRefreshToken)

@@ -34,7 +34,7 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         var ct = context.RequestAborted;
         if (!verdict.IsCandidate && !verdict.MayBeSignOutReturn)
         {
-            O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", ReasonTag(verdict.Verdict)));
+            O8Metrics.CallbackRejected(ReasonTag(verdict.Verdict));
             // Debug, never Warning: any local process can send these as fast as it likes, and a Warning line each would
             // let it flood the app's log (one CI run printed 6,720). The metric above counts them by reason. The reason
             // only: never the query string, which may carry a code or state.
@@ -91,7 +91,7 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         CallbackVerdict.MissingQuery => "missing_query",
         CallbackVerdict.MissingState => "missing_state",
         CallbackVerdict.DuplicateParameter => "duplicate_parameter",
-        _ => "missing_code_and_error",
+        _ => O8Metrics.MissingCodeAndErrorReason,
     };
 
     private static CallbackResponse PageFor(CallbackVerdict verdict) => verdict switch

@@ -217,7 +217,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
             else
             {
                 _log.Debug("Callback listener rejected a callback: unknown or already used state");
-                O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "unknown_state"));
+                O8Metrics.CallbackRejected(O8Metrics.UnknownStateReason);
                 Sender.Tell(CallbackPages.UnknownState);
             }
             return;
@@ -251,7 +251,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         if (counted)
         {
             _log.Debug("Callback listener rejected a callback: neither code nor error, or a code or an error for a sign-out");
-            O8Metrics.CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", "missing_code_and_error"));
+            O8Metrics.CallbackRejected(O8Metrics.MissingCodeAndErrorReason);
         }
         Sender.Tell(CallbackPages.Malformed);
     }

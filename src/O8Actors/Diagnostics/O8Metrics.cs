@@ -38,6 +38,18 @@ internal static class O8Metrics
     /// <summary>Callbacks rejected by the listener, tagged <c>reason</c>.</summary>
     public static readonly Counter<long> CallbacksRejected = Meter.CreateCounter<long>("o8.callbacks.rejected", "{request}", "Requests the listener refused.");
 
+    /// <summary><c>reason</c> of a rejected callback: a code or an error whose state no login holds (never issued, spent, or its login ended).</summary>
+    internal const string UnknownStateReason = "unknown_state";
+
+    /// <summary>
+    /// <c>reason</c> of a rejected callback: neither a code nor an error where a login waits, or a state-only return no
+    /// sign-out waits for.
+    /// </summary>
+    internal const string MissingCodeAndErrorReason = "missing_code_and_error";
+
+    /// <summary>Counts one rejected callback with its <paramref name="reason"/> tag.</summary>
+    internal static void CallbackRejected(string reason) => CallbacksRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
     /// <summary>Back-channel logout requests refused (<c>MapOAuthBackChannelLogout</c>), tagged <c>reason</c>.</summary>
     public static readonly Counter<long> BackChannelLogoutsRejected =
         Meter.CreateCounter<long>("o8.backchannel_logouts.rejected", "{request}", "Back-channel logout requests refused.");

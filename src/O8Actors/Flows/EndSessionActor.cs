@@ -31,8 +31,7 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
     /// Whether <paramref name="state"/> has the shape of a sign-out's state (32 random bytes, base64url: 43 characters),
     /// so that a node of a cluster asks the others about it only then, not about any stray request's junk.
     /// </summary>
-    internal static bool IsStateShaped(string state) =>
-        state.Length == (StateBytes * 8 + 5) / 6 && state.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+    internal static bool IsStateShaped(string state) => FlowSecrets.IsToken(state, StateBytes);
     private bool _stateRegistered;
     private bool _ended;
 

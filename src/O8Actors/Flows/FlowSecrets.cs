@@ -37,6 +37,22 @@ internal sealed record FlowSecrets(string State, string CodeVerifier, string Non
         return Base64Url(buffer);
     }
 
+    /// <summary>
+    /// Whether <paramref name="value"/> has the shape of a <see cref="RandomToken"/> of <paramref name="bytes"/> bytes:
+    /// exactly as many base64url characters as that token has (<c>(bytes * 8 + 5) / 6</c>, no padding). The one place
+    /// that knows the shape, so a check of a state or an id cannot drift from what mints it.
+    /// </summary>
+    public static bool IsToken(ReadOnlySpan<char> value, int bytes)
+    {
+        if (value.Length != TokenLength(bytes)) return false;
+        foreach (var c in value)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')) return false;
+        return true;
+    }
+
+    /// <summary>The length of a <see cref="RandomToken"/> of <paramref name="bytes"/> bytes: base64url without padding.</summary>
+    public static int TokenLength(int bytes) => (bytes * 8 + 5) / 6;
+
     private static string Base64Url(ReadOnlySpan<byte> bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 
     /// <inheritdoc />

@@ -64,17 +64,20 @@ public sealed class ClusterNodes : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the sandbox; <paramref name="publicCallback"/> is the URI the provider redirects to.</summary>
-    public static async Task<ClusterNodes> StartAsync(Uri publicCallback) =>
-        new(await SandboxAuthorizationServer.StartAsync(new SandboxOptions()), publicCallback);
+    /// <summary>
+    /// Starts the sandbox (with <paramref name="sandbox"/>, or its defaults); <paramref name="publicCallback"/> is the URI
+    /// the provider redirects to.
+    /// </summary>
+    public static async Task<ClusterNodes> StartAsync(Uri publicCallback, SandboxOptions? sandbox = null) =>
+        new(await SandboxAuthorizationServer.StartAsync(sandbox ?? new SandboxOptions()), publicCallback);
 
     /// <summary>
     /// A node (<see cref="LoopbackClusterNode"/>) on https://127.0.0.1:<paramref name="httpsPort"/> with the sandbox as
     /// provider and <c>POST /connect/{provider}?user=</c>; <paramref name="clustering"/> adds remoting and cluster
-    /// formation. Started before it returns.
+    /// formation; <paramref name="cluster"/>, the options of <c>WithOAuthLoginsCluster</c>. Started before it returns.
     /// </summary>
     public async Task<WebApplication> StartNodeAsync(string systemName, int httpsPort, Action<AkkaConfigurationBuilder> clustering,
-        IReadOnlyDictionary<string, string?>? settings = null)
+        IReadOnlyDictionary<string, string?>? settings = null, Action<O8ClusterOptions>? cluster = null)
     {
         var all = new Dictionary<string, string?>
         {
@@ -96,6 +99,7 @@ public sealed class ClusterNodes : IAsyncDisposable
             Certificate = Ca.IssueServerCertificate(),
             KeyRing = _keys,
             Clustering = clustering,
+            ClusterOptions = cluster,
             NodeName = node,
             Configure = builder =>
             {

@@ -141,7 +141,7 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
 /// cluster first (no coordinated shutdown), failure detection is quick and the split brain resolver (keep-majority, from
 /// the package's HOCON) downs an unreachable node after 2 s instead of 20 s.
 /// </summary>
-public sealed class ThreeNodesForNodeLoss : ThreeNodesBehindProxy
+public class ThreeNodesForNodeLoss : ThreeNodesBehindProxy
 {
     protected override string? ExtraHocon => """
         akka.coordinated-shutdown.run-by-actor-system-terminate = off
@@ -151,6 +151,15 @@ public sealed class ThreeNodesForNodeLoss : ThreeNodesBehindProxy
         akka.cluster.split-brain-resolver.stable-after = 2s
         akka.remote.retry-gate-closed-for = 1s
         """;
+}
+
+/// <summary>
+/// The same quick failure detection, but the split brain resolver waits 10 s before it downs an unreachable node: long
+/// enough for a test to see how the others treat a member that is still in the cluster but cannot answer.
+/// </summary>
+public sealed class ThreeNodesWithAnUnreachableMember : ThreeNodesForNodeLoss
+{
+    protected override string? ExtraHocon => base.ExtraHocon + "\nakka.cluster.split-brain-resolver.stable-after = 10s\n";
 }
 
 /// <summary>

@@ -69,6 +69,36 @@ public sealed class TokenEndpointTests : SandboxEndpointTest
     }
 
     [Fact]
+    public async Task Access_tokens_are_as_long_as_asked_and_still_distinct_and_usable()
+    {
+        await using var server = await Sandboxes.StartAsync(o => o.AccessTokenLength = 300_000);
+        using var client = new RawOAuthClient(server);
+        var replies = new List<TokenReply>();
+        for (var i = 0; i < 2; i++)
+        {
+            var pkce = Pkce.Create();
+            replies.Add(await client.ExchangeAsync(Sandboxes.PublicClient, await client.GetCodeAsync(Sandboxes.PublicClient, pkce, scope: "api"), pkce));
+        }
+
+        Assert.All(replies, reply => Assert.Equal(300_000, reply.AccessToken!.Length));
+        Assert.NotEqual(replies[0].AccessToken, replies[1].AccessToken);
+        Assert.True(server.IsActive(replies[1].AccessToken!));
+        Assert.True(await client.IntrospectActiveAsync(Sandboxes.PublicClient, replies[0].AccessToken!));
+        // Only access tokens grow.
+        Assert.All(replies, reply => Assert.Equal(43, reply.RefreshToken!.Length));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(42)]
+    [InlineData(-1)]
+    public async Task An_access_token_length_shorter_than_its_random_part_is_refused(int length)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Sandboxes.StartAsync(o => o.AccessTokenLength = length));
+        Assert.Equal(nameof(SandboxOptions.AccessTokenLength), error.ParamName);
+    }
+
+    [Fact]
     public async Task Wrong_verifier_is_invalid_grant()
     {
         var pkce = Pkce.Create();

@@ -40,6 +40,9 @@ public sealed class LoopbackNodeOptions
     /// </summary>
     public bool Sharded { get; init; } = true;
 
+    /// <summary>The options of <c>WithOAuthLoginsCluster</c> (a role, for example); its defaults when null.</summary>
+    public Action<O8ClusterOptions>? ClusterOptions { get; init; }
+
     /// <summary>The value of <see cref="LoopbackClusterNode.NodeHeader"/>: the system name and https port unless set.</summary>
     public string? NodeName { get; init; }
 }
@@ -68,7 +71,7 @@ public static class LoopbackClusterNode
         {
             options.Clustering(akka);
             akka.WithOAuthLogins();
-            if (options.Sharded) akka.WithOAuthLoginsCluster();
+            if (options.Sharded) akka.WithOAuthLoginsCluster(options.ClusterOptions);
         });
 
         var web = builder.Build();

@@ -1,0 +1,122 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Remote.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Cluster.Tests.Support;
+using O8Actors.Runtime;
+using O8Actors.TestKit.Sandbox;
+using O8Actors.TestSupport;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>
+/// Two nodes where logins run only on the back one (the logins' role) and are begun and called back on the front one,
+/// so every outcome crosses Akka.Remote. The sandbox issues access tokens that fill a token response nearly up to the
+/// most O8Actors reads (<see cref="O8Bootstrap.MaxResponseBytes"/>). The front node sets its own frame size, which must
+/// win over the package's default.
+/// </summary>
+public sealed class FrontAndBackNodes : IAsyncLifetime
+{
+    public const string LoginsRole = "o8-logins";
+
+    /// <summary>The access tokens' length: the response (the token, the raw body's other fields) stays within 1 MiB.</summary>
+    public const int AccessTokenLength = O8Bootstrap.MaxResponseBytes - 4096;
+
+    /// <summary>The front node's own <c>maximum-frame-size</c>.</summary>
+    public const long FrontFrameSize = 12L * 1024 * 1024;
+
+    public ClusterNodes Nodes { get; private set; } = null!;
+
+    public WebApplication Front { get; private set; } = null!;
+
+    public WebApplication Back { get; private set; } = null!;
+
+    public int FrontPort { get; private set; }
+
+    public string BackName { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        var https = new[] { ClusterNodes.FreePort(), ClusterNodes.FreePort() };
+        var remoting = new[] { ClusterNodes.FreePort(), ClusterNodes.FreePort() };
+        var contacts = new[] { ClusterNodes.FreePort(), ClusterNodes.FreePort() };
+        FrontPort = https[0];
+        BackName = $"o8-large:{https[1]}";
+        Nodes = await ClusterNodes.StartAsync(new Uri($"https://127.0.0.1:{https[0]}/oauth/callback"),
+            new SandboxOptions { AccessTokenLength = AccessTokenLength });
+        var nodes = await Task.WhenAll(
+            Nodes.StartNodeAsync("o8-large", https[0], akka => akka
+                .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = remoting[0], MaxFrameSize = FrontFrameSize })
+                .WithBootstrapOnLoopback(contacts, contacts[0], requiredContactPoints: 2), cluster: o => o.Role = LoginsRole),
+            Nodes.StartNodeAsync("o8-large", https[1], akka => akka
+                .WithRemoting("127.0.0.1", remoting[1])
+                .WithBootstrapOnLoopback(contacts, contacts[1], requiredContactPoints: 2, clustering: new ClusterOptions { Roles = [LoginsRole] }),
+                cluster: o => o.Role = LoginsRole));
+        (Front, Back) = (nodes[0], nodes[1]);
+        await ClusterFormation.WaitForUpAsync(nodes, TimeSpan.FromSeconds(60));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in new[] { Front, Back }.Where(n => n is not null))
+        {
+            await node.StopAsync(CancellationToken.None);
+            await node.DisposeAsync();
+        }
+
+        if (Nodes is not null) await Nodes.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// A login's outcome carries its tokens (and the raw token response) from the node that ran it to the node that began
+/// it, in one Akka.Remote message: Akka.Remote's default frame (128,000 bytes) dropped one with a big token, and the
+/// caller got <c>Failed(NodeLost)</c> instead of its tokens. The package's defaults make the frame hold it.
+/// </summary>
+public sealed class LargeOutcomeTests(FrontAndBackNodes cluster) : IClassFixture<FrontAndBackNodes>
+{
+    [Fact]
+    public async Task An_outcome_whose_token_response_is_near_the_largest_read_reaches_the_caller_on_another_node()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        using var connect = await browser.PostAsync(new Uri($"https://127.0.0.1:{cluster.FrontPort}/connect/sandbox?user=alice"), null, ct);
+        Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
+        var login = cluster.Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
+        using var authorize = await browser.GetAsync(login.AuthorizeUrl, ct);
+        using var landing = await browser.GetAsync(authorize.Headers.Location, ct);
+        Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+
+        var outcome = await login.Outcome.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        // Before the package set the frame size: Failed(NodeLost), the outcome dropped as an oversized payload.
+        var success = outcome as LoginSucceeded ?? throw Xunit.Sdk.FailException.ForFailure($"{outcome} {(outcome as LoginFailed)?.Reason}");
+
+        Assert.Equal(FrontAndBackNodes.AccessTokenLength, success.Tokens.AccessToken.Length);
+        Assert.Equal("alice", ClusterNodes.Subject(success.Tokens.IdToken!));
+        // It ran on the back node (the only one with the logins' role): the outcome crossed the network.
+        await Eventually.TrueAsync(() => cluster.Nodes.Handled.ContainsKey(login.LoginId), "the outcome handler ran");
+        Assert.Equal(cluster.BackName, Assert.Single(cluster.Nodes.Handled[login.LoginId]).Node);
+        // What crossed: far more than Akka.Remote's default frame, within the package's.
+        var system = cluster.Back.Services.GetRequiredService<ActorSystem>();
+        var ended = new LoginEnded(login.LoginId, WireOutcome.From(success));
+        long size = system.Serialization.FindSerializerFor(ended).ToBinary(ended).Length;
+        Assert.InRange(size, 2L * 128_000, FrameSize(cluster.Back) ?? 0);
+    }
+
+    [Fact]
+    public void The_package_sets_the_frame_and_socket_buffers_and_an_apps_own_frame_size_wins()
+    {
+        var defaults = ClusterDefaults.Config;
+        var frame = defaults.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size");
+        Assert.Equal(frame, FrameSize(cluster.Back));
+        Assert.Equal(frame, Config(cluster.Back).GetByteSize("akka.remote.dot-netty.tcp.send-buffer-size"));
+        Assert.Equal(frame, Config(cluster.Back).GetByteSize("akka.remote.dot-netty.tcp.receive-buffer-size"));
+        Assert.Equal(FrontAndBackNodes.FrontFrameSize, FrameSize(cluster.Front));
+    }
+
+    private static Akka.Configuration.Config Config(WebApplication node) => node.Services.GetRequiredService<ActorSystem>().Settings.Config;
+
+    private static long? FrameSize(WebApplication node) => Config(node).GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size");
+}

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using Akka.Cluster.Hosting;
+using Akka.Configuration;
+using Akka.Event;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
+using O8Actors.Hosting;
+using O8Actors.TestSupport;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>
+/// A node whose Akka.Remote runs without TLS on an address other machines reach tells its operator once, at start, that
+/// the logins' tokens cross the network in plaintext; a loopback-only node and a node with TLS say nothing.
+/// </summary>
+public sealed class PlaintextRemotingTests
+{
+    private static Config Remote(string settings) => ConfigurationFactory.ParseString(settings).WithFallback(ClusterDefaults.Config);
+
+    [Theory]
+    [InlineData("hostname = 10.0.0.5", "10.0.0.5")]
+    [InlineData("hostname = 0.0.0.0", "0.0.0.0")]
+    [InlineData("hostname = \"::\"", "::")]
+    [InlineData("hostname = node-1.internal", "node-1.internal")]
+    [InlineData("hostname = \"\"", "every interface")]
+    [InlineData("hostname = 127.0.0.1\npublic-hostname = 10.0.0.5", "10.0.0.5")]
+    [InlineData("hostname = 0.0.0.0\npublic-hostname = 127.0.0.1", "0.0.0.0")]
+    [InlineData("hostname = 10.0.0.5\nenable-ssl = false", "10.0.0.5")]
+    public void Plaintext_remoting_on_a_host_that_is_not_loopback_is_exposed(string tcp, string host) =>
+        Assert.Equal(host, PlaintextRemoting.ExposedHost(Remote($"akka.remote.dot-netty.tcp {{\n{tcp}\n}}")));
+
+    [Theory]
+    [InlineData("hostname = 127.0.0.1")]
+    [InlineData("hostname = 127.0.0.2")]
+    [InlineData("hostname = localhost")]
+    [InlineData("hostname = LOCALHOST\npublic-hostname = 127.0.0.1")]
+    [InlineData("hostname = \"::1\"")]
+    [InlineData("hostname = \"[::1]\"")]
+    [InlineData("hostname = 10.0.0.5\nenable-ssl = true")]
+    [InlineData("hostname = 0.0.0.0\npublic-hostname = 10.0.0.5\nenable-ssl = on")]
+    public void Loopback_only_or_TLS_remoting_is_not(string tcp) =>
+        Assert.Null(PlaintextRemoting.ExposedHost(Remote($"akka.remote.dot-netty.tcp {{\n{tcp}\n}}")));
+
+    [Fact]
+    public void The_warning_says_what_crosses_in_plaintext_and_where_to_read_about_it()
+    {
+        Assert.Contains("tokens cross the network between the nodes in plaintext", PlaintextRemoting.Warning, StringComparison.Ordinal);
+        Assert.Contains("README.md#what-crosses-the-network", PlaintextRemoting.Warning, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("192.0.2.10", true)] // bound to loopback here, but announced to the other nodes on a network address
+    [InlineData(null, false)]
+    public async Task A_starting_node_warns_once_when_its_remoting_is_plaintext_off_loopback(string? publicHostname, bool warned)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var log = new CapturedLog();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(log);
+        builder.Services.AddOAuthLogins();
+        builder.Services.AddAkka("o8-plaintext", akka => akka
+            .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", PublicHostName = publicHostname, Port = 0 })
+            .WithClustering()
+            .WithOAuthLogins()
+            .WithOAuthLoginsCluster());
+        using var host = builder.Build();
+        await host.StartAsync(ct);
+        try
+        {
+            // Akka's log events reach the app's log in order, through one logger actor: once a line logged after the
+            // node started is there, the start's warning is there too, or never will be.
+            var system = host.Services.GetRequiredService<Akka.Actor.ActorSystem>();
+            system.Log.Warning("o8-test: started");
+            await Eventually.TrueAsync(() => log.Warnings.Any(w => w.Contains("o8-test: started", StringComparison.Ordinal)), "the marker is logged");
+
+            var plaintext = log.Warnings.Where(w => w.Contains("in plaintext", StringComparison.Ordinal)).ToList();
+            if (warned) Assert.Contains(publicHostname!, Assert.Single(plaintext), StringComparison.Ordinal);
+            else Assert.Empty(plaintext);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private sealed class CapturedLog : ILoggerProvider
+    {
+        public ConcurrentQueue<string> Warnings { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(CapturedLog into) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (IsEnabled(logLevel)) into.Warnings.Enqueue(formatter(state, exception));
+            }
+        }
+    }
+}
