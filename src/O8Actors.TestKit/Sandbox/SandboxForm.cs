@@ -36,15 +36,21 @@ internal static class SandboxForm
     /// when the body is not a form, is too large, or has too many or too long parameters. The body is read as UTF-8,
     /// whatever <c>charset</c> says (RFC 6749 appendix B), so an exotic charset (UTF-7, which .NET refuses) cannot fail the read.
     /// </summary>
-    public static async Task<(Dictionary<string, string> Form, string? Duplicate)?> TryReadAsync(HttpContext context)
+    /// <param name="context">The request.</param>
+    /// <param name="tokenBytes">
+    /// Room for a token the server issued beyond <see cref="MaxBytes"/> (introspection and revocation take back an access
+    /// token of <see cref="SandboxOptions.AccessTokenLength"/>, which may be larger than any other form).
+    /// </param>
+    public static async Task<(Dictionary<string, string> Form, string? Duplicate)?> TryReadAsync(HttpContext context, int tokenBytes = 0)
     {
         if (!IsUrlEncoded(context.Request)) return null;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = MaxBytes;
+        var maxBytes = MaxBytes + tokenBytes;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = maxBytes;
         using var reader = new FormReader(context.Request.Body, Encoding.UTF8)
         {
             ValueCountLimit = MaxParameters,
             KeyLengthLimit = 256,
-            ValueLengthLimit = MaxBytes,
+            ValueLengthLimit = maxBytes,
         };
         Dictionary<string, StringValues> form;
         try
@@ -58,7 +64,7 @@ internal static class SandboxForm
         }
         catch (BadHttpRequestException)
         {
-            // Kestrel's: the body is larger than MaxBytes.
+            // Kestrel's: the body is larger than the bound.
             return null;
         }
 
