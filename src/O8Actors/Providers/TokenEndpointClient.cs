@@ -95,24 +95,11 @@ internal sealed class TokenEndpointClient
         ArgumentNullException.ThrowIfNull(http);
         using var request = new TokenRevocationRequest { Token = context.Token, TokenTypeHint = context.TokenTypeHint };
         Prepare(request, _options.RevocationEndpoint!);
-        TokenRevocationResponse response;
-        try
-        {
-            response = await http.RevokeTokenAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TokenExchangeException($"The token revocation with provider '{_options.Name}' timed out.", innerException: ex);
-        }
-
+        var response = await WithinTimeoutAsync(http.RevokeTokenAsync(request, cancellationToken),
+            $"The token revocation with provider '{_options.Name}' timed out.", cancellationToken).ConfigureAwait(false);
         if (!response.IsError) return;
-        // Only the error code and the HTTP status: a description or body could echo the token back.
-        var error = ProviderText(response.Error, context.Token);
-        var what = response.ErrorType == ResponseErrorType.Protocol
-            ? $"the provider answered {error}"
-            : response.ErrorType == ResponseErrorType.Http
-                ? $"the revocation endpoint answered HTTP {(int)response.HttpStatusCode}"
-                : $"the request failed ({response.Exception?.GetType().Name ?? response.ErrorType.ToString()})";
+        // A description or body could echo the token back: only what Failed keeps, with the token masked in the code.
+        var (error, what) = Failed(response, "revocation endpoint", context.Token);
         throw new TokenExchangeException($"The token revocation with provider '{_options.Name}' failed: {what}.", error);
     }
 
@@ -131,26 +118,12 @@ internal sealed class TokenEndpointClient
             throw new ArgumentException(AuthorizeUrlBuilder.ResourceConflict, nameof(context));
         AddResource(request);
         Prepare(request, _options.DeviceAuthorizationEndpoint!);
-        DeviceAuthorizationResponse response;
-        try
-        {
-            response = await http.RequestDeviceAuthorizationAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TokenExchangeException($"The device authorization request to provider '{_options.Name}' timed out.", innerException: ex);
-        }
-
+        var response = await WithinTimeoutAsync(http.RequestDeviceAuthorizationAsync(request, cancellationToken),
+            $"The device authorization request to provider '{_options.Name}' timed out.", cancellationToken).ConfigureAwait(false);
         using var _ = response.HttpResponse;
         if (response.IsError)
         {
-            // Only the error code and the HTTP status: the body is the provider's, and is not copied into messages.
-            var error = ProviderText(response.Error);
-            var what = response.ErrorType == ResponseErrorType.Protocol
-                ? $"the provider answered {error}"
-                : response.ErrorType == ResponseErrorType.Http
-                    ? $"the device authorization endpoint answered HTTP {(int)response.HttpStatusCode}"
-                    : $"the request failed ({response.Exception?.GetType().Name ?? response.ErrorType.ToString()})";
+            var (error, what) = Failed(response, "device authorization endpoint");
             throw new TokenExchangeException($"The device authorization request to provider '{_options.Name}' failed: {what}.", error);
         }
 
@@ -234,26 +207,13 @@ internal sealed class TokenEndpointClient
             foreach (var value in values) request.Parameters.Add(name, value ?? "");
         }
         Prepare(request, _options.PushedAuthorizationRequestEndpoint!);
-        PushedAuthorizationResponse response;
-        try
-        {
-            response = await http.PushAuthorizationAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TokenExchangeException($"The pushed authorization request to provider '{_options.Name}' timed out.", innerException: ex);
-        }
-
+        var response = await WithinTimeoutAsync(http.PushAuthorizationAsync(request, cancellationToken),
+            $"The pushed authorization request to provider '{_options.Name}' timed out.", cancellationToken).ConfigureAwait(false);
         using var _ = response.HttpResponse;
         if (response.IsError)
         {
-            // Only the error code and the HTTP status: the description may quote the parameters (state, challenge).
-            var error = ProviderText(response.Error);
-            var what = response.ErrorType == ResponseErrorType.Protocol
-                ? $"the provider answered {error}"
-                : response.ErrorType == ResponseErrorType.Http
-                    ? $"the endpoint answered HTTP {(int)response.HttpStatusCode}"
-                    : $"the request failed ({response.Exception?.GetType().Name ?? response.ErrorType.ToString()})";
+            // The description may quote the parameters (state, challenge): only what Failed keeps.
+            var (error, what) = Failed(response, "pushed authorization request endpoint");
             throw new TokenExchangeException(
                 $"The pushed authorization request (RFC 9126) to provider '{_options.Name}' failed: {what}. The login did not fall back to a plain authorize URL.",
                 error);
@@ -273,6 +233,39 @@ internal sealed class TokenEndpointClient
         string.IsNullOrEmpty(text) ? text : TokenResponseReader.Clean(text, [secret, _options.ClientSecret]);
 
     /// <summary>
+    /// What a failed response may tell a caller: its <c>error</c> code (as <see cref="ProviderText"/> cleans it) and a
+    /// phrase naming the failure — that code, the <paramref name="endpoint"/>'s HTTP status, or the transport error's
+    /// type. Never the description or the body: they are the provider's text and may quote what was sent.
+    /// </summary>
+    private (string? Error, string What) Failed(ProtocolResponse response, string endpoint, string? secret = null)
+    {
+        var error = ProviderText(response.Error, secret);
+        var what = response.ErrorType switch
+        {
+            ResponseErrorType.Protocol => $"the provider answered {error}",
+            ResponseErrorType.Http => $"the {endpoint} answered HTTP {(int)response.HttpStatusCode}",
+            _ => $"the request failed ({response.Exception?.GetType().Name ?? response.ErrorType.ToString()})",
+        };
+        return (error, what);
+    }
+
+    /// <summary>
+    /// Awaits <paramref name="send"/>; a cancellation the caller did not ask for is the HttpClient timeout (Duende lets
+    /// cancellation through), which becomes a <see cref="TokenExchangeException"/> saying <paramref name="timedOut"/>.
+    /// </summary>
+    private static async Task<T> WithinTimeoutAsync<T>(Task<T> send, string timedOut, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await send.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TokenExchangeException(timedOut, innerException: ex);
+        }
+    }
+
+    /// <summary>
     /// The provider's resource indicator (RFC 8707), when it has one, on a token or device authorization request (a pushed
     /// request carries it already, as the authorize URL's parameter).
     /// </summary>
@@ -280,9 +273,6 @@ internal sealed class TokenEndpointClient
     {
         if (_options.Resource is { } resource) request.Parameters.AddRequired("resource", resource.OriginalString);
     }
-
-    private void Prepare(ProtocolRequest request) => Prepare(request, _options.TokenEndpoint!);
-
 
     private void Prepare(ProtocolRequest request, DpopKey? dpopKey)
     {

@@ -63,4 +63,36 @@ public sealed class ProviderTextTests : IAsyncLifetime
         Assert.InRange(tooLong.Message.Length, 16, 600);
         AssertNoSecrets(tooLong);
     }
+
+    public static TheoryData<string, string> EndpointNames => new()
+    {
+        { "par", "pushed authorization request endpoint" },
+        { "revoke", "revocation endpoint" },
+        { "device", "device authorization endpoint" },
+    };
+
+    [Theory]
+    [MemberData(nameof(EndpointNames))]
+    public async Task An_http_failure_names_the_endpoint_and_its_status_but_not_the_body(string endpoint, string name)
+    {
+        // A proxy's error page that echoes the request (the refresh token among it): none of it may reach the message.
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 503, "text/html", $"<p>Unavailable: {RefreshToken}</p>");
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(() => Call(endpoint));
+        Assert.Contains($"the {name} answered HTTP 503", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unavailable", error.Message, StringComparison.Ordinal);
+        AssertNoSecrets(error);
+    }
+
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public async Task A_server_that_never_answers_ends_in_a_timed_out_exchange_error_not_a_cancellation(string endpoint)
+    {
+        var never = new TaskCompletionSource();
+        _server.Handler = (_, _) => never.Task;
+        _http.Timeout = TimeSpan.FromMilliseconds(300);
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(() => Call(endpoint));
+        Assert.Contains("timed out", error.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<OperationCanceledException>(error.InnerException);
+        never.SetResult();
+    }
 }
