@@ -27,9 +27,9 @@ internal static class ConsentPage
 
     public static async Task HandlePostAsync(HttpContext context, SandboxState state, AuthorizeEndpoint authorize)
     {
-        if (!HttpMethods.IsPost(context.Request.Method) || await SandboxForm.TryReadAsync(context) is not var (form, _))
+        if (!HttpMethods.IsPost(context.Request.Method) || await state.Forms.TryReadAsync(context) is not var (form, _))
         {
-            await SandboxHttp.WritePageAsync(context, 400, "Bad consent request", "<p>POST the consent form.</p>");
+            await SandboxHttp.WritePageAsync(context, 400, "Bad consent request", $"<p>POST the consent form. {SandboxHttp.Html(state.Forms.Unreadable)}</p>");
             return;
         }
 

@@ -14,6 +14,9 @@ internal sealed class SandboxState(SandboxOptions options, CancellationToken sto
     public TokenStore Tokens { get; } = new(options.AccessTokenLength);
     public DeviceCodeStore DeviceCodes { get; } = new();
     public SandboxCounters Counters { get; } = new();
+
+    /// <summary>The form reader every endpoint uses, bounded for the longest token this server issues.</summary>
+    public SandboxForm Forms { get; } = SandboxForm.For(options);
     public IdTokenSigner Signer { get; } = new();
     public DpopProofChecker Dpop { get; } = new(options);
 
