@@ -21,9 +21,9 @@ internal static class ClientFormRequest
             return null;
         }
 
-        if (await SandboxForm.TryReadAsync(context) is not var (form, duplicate))
+        if (await state.Forms.TryReadAsync(context) is not var (form, duplicate))
         {
-            await ErrorAsync(context, state, 400, "invalid_request", SandboxForm.Unreadable);
+            await ErrorAsync(context, state, 400, "invalid_request", state.Forms.Unreadable);
             return null;
         }
 

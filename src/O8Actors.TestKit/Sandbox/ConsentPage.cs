@@ -4,14 +4,18 @@ namespace O8Actors.TestKit.Sandbox;
 
 /// <summary>
 /// The consent page for a human with a real browser: a plain HTML page whose Approve and Deny buttons POST back to
-/// <c>/authorize/consent</c> with a single-use consent id.
+/// <c>/authorize/consent</c> with a single-use consent id, answerable for <see cref="SandboxOptions.ConsentLifetime"/>.
 /// </summary>
 internal static class ConsentPage
 {
     public static Task WriteAsync(HttpContext context, SandboxState state, AuthorizeRequestInfo request)
     {
         var consentId = SandboxHttp.NewSecret();
-        state.PendingConsents[consentId] = request;
+        var now = state.Time.GetUtcNow();
+        // TimeSpan.MaxValue reads as "never expires": saturate rather than overflow into a 500.
+        var lifetime = state.Options.ConsentLifetime;
+        var expiresAt = lifetime < DateTimeOffset.MaxValue - now ? now + lifetime : DateTimeOffset.MaxValue;
+        state.PendingConsents.TryAdd(consentId, request, expiresAt, now);
         var action = SandboxHttp.Html(SandboxEndpoints.ConsentPath);
         var id = SandboxHttp.Html(consentId);
         var scopes = request.Scopes.Count == 0 ? "(no scopes)" : string.Join(", ", request.Scopes);
@@ -27,17 +31,18 @@ internal static class ConsentPage
 
     public static async Task HandlePostAsync(HttpContext context, SandboxState state, AuthorizeEndpoint authorize)
     {
-        if (!HttpMethods.IsPost(context.Request.Method) || await SandboxForm.TryReadAsync(context) is not var (form, _))
+        if (!HttpMethods.IsPost(context.Request.Method) || await state.Forms.TryReadAsync(context) is not var (form, _))
         {
-            await SandboxHttp.WritePageAsync(context, 400, "Bad consent request", "<p>POST the consent form.</p>");
+            await SandboxHttp.WritePageAsync(context, 400, "Bad consent request", $"<p>POST the consent form. {SandboxHttp.Html(state.Forms.Unreadable)}</p>");
             return;
         }
 
         var consentId = form.Get("consent_id");
-        if (consentId is null || !state.PendingConsents.TryRemove(consentId, out var request))
+        if (consentId is null || !state.PendingConsents.TryRemove(consentId, state.Time.GetUtcNow(), out var request))
         {
             state.Counters.Error("invalid_consent");
-            await SandboxHttp.WritePageAsync(context, 400, "Unknown consent", "<p>This consent was already answered or never existed.</p>");
+            await SandboxHttp.WritePageAsync(context, 400, "Unknown consent",
+                "<p>This consent was already answered, was left unanswered too long (it expired) or never existed. Start the login again.</p>");
             return;
         }
 

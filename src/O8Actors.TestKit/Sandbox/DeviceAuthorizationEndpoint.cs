@@ -37,7 +37,8 @@ internal sealed class DeviceAuthorizationEndpoint(SandboxState state)
         var request = new AuthorizeRequestInfo(client.ClientId, RedirectUri: string.Empty, State: string.Empty, scope,
             CodeChallenge: null, Nonce: null, info.LoginHint, parameters);
         var lifetime = state.Options.DeviceCodeLifetime;
-        state.DeviceCodes.Add(deviceCode, new DeviceGrant(request, userCode, state.Time.GetUtcNow() + lifetime, user, state.Options.DevicePollInterval));
+        var now = state.Time.GetUtcNow();
+        state.DeviceCodes.Add(deviceCode, new DeviceGrant(request, userCode, now, now + lifetime, user, state.Options.DevicePollInterval));
         state.Counters.DeviceCodeIssued();
 
         var verification = endpoints.DeviceVerification.AbsoluteUri;

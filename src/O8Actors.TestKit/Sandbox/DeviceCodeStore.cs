@@ -4,9 +4,11 @@ namespace O8Actors.TestKit.Sandbox;
 
 /// <summary>
 /// One device authorization (RFC 8628): its code, its user's script, how far the client has polled, and the interval
-/// it must keep between polls (section 3.5), which each <c>slow_down</c> raises by 5 seconds.
+/// it must keep between requests (section 3.5), which each <c>slow_down</c> raises by 5 seconds. The issue is the first
+/// of those requests: the first poll too must wait the interval after it.
 /// </summary>
-internal sealed class DeviceGrant(AuthorizeRequestInfo request, string userCode, DateTimeOffset expiresAt, SandboxDeviceUser user, TimeSpan interval)
+internal sealed class DeviceGrant(AuthorizeRequestInfo request, string userCode, DateTimeOffset issuedAt, DateTimeOffset expiresAt,
+    SandboxDeviceUser user, TimeSpan interval)
 {
     /// <summary>RFC 8628 section 3.5: what each <c>slow_down</c> adds to the interval.</summary>
     public static readonly TimeSpan SlowDownStep = TimeSpan.FromSeconds(5);
@@ -17,7 +19,9 @@ internal sealed class DeviceGrant(AuthorizeRequestInfo request, string userCode,
 
     private readonly Lock _gate = new();
     private TimeSpan _interval = interval;
-    private DateTimeOffset? _lastPoll;
+    // The device authorization request counts as the previous one (section 3.5: the client waits the interval between
+    // its requests), so a client that polls at once is slowed down as one that polls twice at once is.
+    private DateTimeOffset _lastRequest = issuedAt;
     private int _polls;
     private int _redeemed;
 
@@ -36,15 +40,16 @@ internal sealed class DeviceGrant(AuthorizeRequestInfo request, string userCode,
     }
 
     /// <summary>
-    /// Notes a poll at <paramref name="now"/>; true when it came sooner than the interval allows since the previous one,
-    /// which raises the interval by <see cref="SlowDownStep"/> (the answer is <c>slow_down</c>). The first poll is never too soon.
+    /// Notes a poll at <paramref name="now"/>; true when it came sooner than the interval allows since the previous poll
+    /// (or, for the first, since the code was issued), which raises the interval by <see cref="SlowDownStep"/> (the
+    /// answer is <c>slow_down</c>).
     /// </summary>
     public bool PolledTooSoon(DateTimeOffset now)
     {
         lock (_gate)
         {
-            var tooSoon = _lastPoll is { } last && now - last < _interval * Tolerance;
-            _lastPoll = now;
+            var tooSoon = now - _lastRequest < _interval * Tolerance;
+            _lastRequest = now;
             if (tooSoon) _interval += SlowDownStep;
             return tooSoon;
         }

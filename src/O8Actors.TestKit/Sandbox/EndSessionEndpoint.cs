@@ -35,10 +35,10 @@ internal sealed class EndSessionEndpoint(SandboxState state)
         else if (HttpMethods.IsPost(request.Method))
         {
             // Section 2: a POST carries its parameters in the form alone.
-            if (await SandboxForm.TryReadAsync(context) is not var (form, formDuplicate))
+            if (await state.Forms.TryReadAsync(context) is not var (form, formDuplicate))
             {
                 await RejectAsync(context, 400, "invalid_request",
-                    $"A POST to the end-session endpoint must be a form (application/x-www-form-urlencoded). {SandboxForm.Unreadable}");
+                    $"A POST to the end-session endpoint must be a form (application/x-www-form-urlencoded). {state.Forms.Unreadable}");
                 return;
             }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
@@ -19,14 +18,13 @@ public enum SandboxPushedAuthorization
 
 /// <summary>
 /// <c>POST /par</c> (RFC 9126 section 2): the client pushes its authorize parameters with its client authentication and
-/// gets a single-use <c>request_uri</c>, valid for 60 seconds, to send to <c>/authorize</c> with only its <c>client_id</c>.
+/// gets a single-use <c>request_uri</c>, valid for 60 seconds (its <c>expires_in</c>), to send to <c>/authorize</c> with
+/// only its <c>client_id</c>. One never redeemed is forgotten once it has expired (<see cref="SandboxState.PushedRequests"/>).
 /// </summary>
 internal sealed class PushedAuthorizationEndpoint(SandboxState state)
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
     private const string Prefix = "urn:ietf:params:oauth:request_uri:";
-    private readonly ConcurrentDictionary<string, (string ClientId, Dictionary<string, string> Parameters, DateTimeOffset ExpiresAt)> _pushed =
-        new(StringComparer.Ordinal);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -49,7 +47,8 @@ internal sealed class PushedAuthorizationEndpoint(SandboxState state)
             .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         parameters["client_id"] = client.ClientId;
         var requestUri = Prefix + SandboxHttp.NewSecret();
-        _pushed[requestUri] = (client.ClientId, parameters, state.Time.GetUtcNow() + Lifetime);
+        var now = state.Time.GetUtcNow();
+        state.PushedRequests.TryAdd(requestUri, (client.ClientId, parameters), now + Lifetime, now);
         state.Counters.PushedRequest();
         await SandboxHttp.WriteJsonAsync(context, 201, new JsonObject
         {
@@ -65,21 +64,15 @@ internal sealed class PushedAuthorizationEndpoint(SandboxState state)
     public Dictionary<string, string>? Redeem(string requestUri, string? clientId, out string? problem)
     {
         problem = null;
-        if (!_pushed.TryRemove(requestUri, out var pushed))
+        if (!state.PushedRequests.TryRemove(requestUri, state.Time.GetUtcNow(), out var pushed))
         {
-            problem = "The request_uri is unknown or was already used.";
+            problem = "The request_uri is unknown, has expired (its expires_in has passed) or was already used.";
             return null;
         }
 
         if (!string.Equals(pushed.ClientId, clientId, StringComparison.Ordinal))
         {
             problem = "The request_uri was pushed by another client.";
-            return null;
-        }
-
-        if (state.Time.GetUtcNow() >= pushed.ExpiresAt)
-        {
-            problem = "The request_uri has expired.";
             return null;
         }
 

@@ -8,37 +8,16 @@ namespace O8Actors.TestKit.Sandbox;
 /// </summary>
 internal sealed class ReplayCache
 {
-    private readonly Lock _gate = new();
-    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-    // Earliest end first, so forgetting looks only at what has ended.
-    private readonly PriorityQueue<string, DateTimeOffset> _ends = new();
+    private readonly ExpiringEntries<bool> _seen = new();
 
     /// <summary>How many identifiers are kept.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_gate) return _seen.Count;
-        }
-    }
+    public int Count => _seen.Count;
 
     /// <summary>
     /// True the first time <paramref name="id"/> is used, false for a replay. <paramref name="acceptableUntil"/> is the
     /// last instant its carrier could be accepted; the identifier is kept at least until then.
     /// </summary>
-    public bool TryUse(string id, DateTimeOffset acceptableUntil, DateTimeOffset now)
-    {
-        lock (_gate)
-        {
-            while (_ends.TryPeek(out var ended, out var end) && end < now)
-            {
-                _ends.Dequeue();
-                _seen.Remove(ended);
-            }
-
-            if (!_seen.Add(id)) return false;
-            _ends.Enqueue(id, acceptableUntil);
-            return true;
-        }
-    }
+    public bool TryUse(string id, DateTimeOffset acceptableUntil, DateTimeOffset now) =>
+        // Kept through that last instant itself: it expires the tick after.
+        _seen.TryAdd(id, true, acceptableUntil.AddTicks(1), now);
 }

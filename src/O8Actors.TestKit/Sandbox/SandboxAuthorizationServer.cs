@@ -41,6 +41,12 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     /// <summary>The sandbox host's services (for tests of how it is hosted).</summary>
     internal IServiceProvider Services => _app.Services;
 
+    /// <summary>How many pushed authorization requests the sandbox holds (for tests that it forgets expired ones).</summary>
+    internal int HeldPushedRequests => _state.PushedRequests.Count;
+
+    /// <summary>How many unanswered consent pages the sandbox holds (for tests that it forgets expired ones).</summary>
+    internal int HeldConsents => _state.PendingConsents.Count;
+
     /// <summary>The issuer identifier (<c>http(s)://127.0.0.1:port</c>), also sent as <c>iss</c> in every authorization response.</summary>
     public Uri Issuer => Endpoints.Issuer;
 

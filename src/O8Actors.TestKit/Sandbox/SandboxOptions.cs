@@ -89,6 +89,13 @@ public sealed class SandboxOptions
     /// <summary>Lifetime announced in <c>expires_in</c> and enforced by introspection (default 1 hour).</summary>
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long a consent page (<see cref="SandboxDecisionKind.ConsentPage"/>) can be answered (default 10 minutes, on
+    /// <see cref="TimeProvider"/>, longer than a login waits by default): a later answer gets a 400 page, and a page never
+    /// answered is forgotten, as a pushed request's <c>request_uri</c> is after its <c>expires_in</c> (60 s).
+    /// </summary>
+    public TimeSpan ConsentLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Longest time a <see cref="SandboxDecisionKind.NeverAnswer"/> request hangs before the server gives up with a 504 (default 5 minutes).</summary>
     public TimeSpan NeverAnswerLimit { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -179,6 +186,7 @@ public sealed class SandboxOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(DevicePollInterval, TimeSpan.FromSeconds(1), nameof(DevicePollInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CodeLifetime, TimeSpan.Zero, nameof(CodeLifetime));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AccessTokenLifetime, TimeSpan.Zero, nameof(AccessTokenLifetime));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConsentLifetime, TimeSpan.Zero, nameof(ConsentLifetime));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(NeverAnswerLimit, TimeSpan.Zero, nameof(NeverAnswerLimit));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DpopNonceLifetime, TimeSpan.Zero, nameof(DpopNonceLifetime));
     }

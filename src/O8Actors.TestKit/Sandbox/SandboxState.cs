@@ -14,12 +14,20 @@ internal sealed class SandboxState(SandboxOptions options, CancellationToken sto
     public TokenStore Tokens { get; } = new(options.AccessTokenLength);
     public DeviceCodeStore DeviceCodes { get; } = new();
     public SandboxCounters Counters { get; } = new();
+
+    /// <summary>The form reader every endpoint uses, bounded for the longest token this server issues.</summary>
+    public SandboxForm Forms { get; } = SandboxForm.For(options);
     public IdTokenSigner Signer { get; } = new();
     public DpopProofChecker Dpop { get; } = new(options);
 
     /// <summary>The <c>jti</c> of the client assertions accepted (private_key_jwt) and not yet expired: each is used once.</summary>
     public ReplayCache AssertionIds { get; } = new();
-    public ConcurrentDictionary<string, AuthorizeRequestInfo> PendingConsents { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Consent pages shown and not yet answered, by consent id, until <see cref="SandboxOptions.ConsentLifetime"/> has passed.</summary>
+    public ExpiringEntries<AuthorizeRequestInfo> PendingConsents { get; } = new();
+
+    /// <summary>Pushed authorization requests (RFC 9126) not yet redeemed, by <c>request_uri</c>, until their <c>expires_in</c> has passed.</summary>
+    public ExpiringEntries<(string ClientId, Dictionary<string, string> Parameters)> PushedRequests { get; } = new();
 
     /// <summary>Every logout carried out at <c>/end-session</c>, in order. The sandbox keeps no login session to end, so this record is the effect.</summary>
     public ConcurrentQueue<SandboxEndedSession> EndedSessions { get; } = new();

@@ -3,8 +3,9 @@ using Microsoft.AspNetCore.Http;
 namespace O8Actors.TestKit.Sandbox;
 
 /// <summary>
-/// The device-code grant (RFC 8628 section 3.4): a poll sooner than the grant's interval since the previous one gets
-/// <c>slow_down</c> (section 3.5); any other poll answers as the grant's scripted user says.
+/// The device-code grant (RFC 8628 section 3.4): a poll sooner than the grant's interval since the previous one (for the
+/// first, since the code was issued) gets <c>slow_down</c> (section 3.5); any other poll answers as the grant's
+/// scripted user says.
 /// </summary>
 internal sealed partial class TokenEndpoint
 {

@@ -29,9 +29,9 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        if (await SandboxForm.TryReadAsync(context) is not var (form, duplicate))
+        if (await state.Forms.TryReadAsync(context) is not var (form, duplicate))
         {
-            await ErrorAsync(context, 400, "invalid_request", SandboxForm.Unreadable);
+            await ErrorAsync(context, 400, "invalid_request", state.Forms.Unreadable);
             return;
         }
 

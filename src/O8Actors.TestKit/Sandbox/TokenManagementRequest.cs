@@ -11,9 +11,9 @@ internal static class TokenManagementRequest
     /// <summary>The authenticated client and the token, or null once the error has been written.</summary>
     public static async Task<(SandboxClient Client, string Token)?> ReadAsync(HttpContext context, SandboxState state)
     {
-        if (!HttpMethods.IsPost(context.Request.Method) || await SandboxForm.TryReadAsync(context, state.Options.AccessTokenLength ?? 0) is not var (form, _))
+        if (!HttpMethods.IsPost(context.Request.Method) || await state.Forms.TryReadAsync(context) is not var (form, _))
         {
-            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", $"POST a form with the token. {SandboxForm.Unreadable}");
+            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", $"POST a form with the token. {state.Forms.Unreadable}");
             return null;
         }
 

@@ -7,7 +7,8 @@ namespace O8Actors.TestKit.Tests.Sandbox;
 
 /// <summary>
 /// The sandbox holds device-flow clients to their polling interval (RFC 8628 section 3.5), played by a raw client on
-/// the sandbox's fake clock: a poll sooner than the interval since the previous one gets <c>slow_down</c> and raises
+/// the sandbox's fake clock: a poll sooner than the interval since the previous one (for the first poll, since the
+/// device code was issued: the client waits the interval between its requests) gets <c>slow_down</c> and raises
 /// that device code's interval by 5 seconds, as a scripted <c>slow_down</c> does. Polls at the interval, or up to a
 /// fifth early (timer jitter), are never penalised, and one device code's pace is not another's.
 /// </summary>
@@ -43,6 +44,33 @@ public sealed class DevicePollingPaceTests : SandboxEndpointTest
         Assert.Equal(HttpStatusCode.OK, tokens.Status);
         Assert.NotNull(tokens.AccessToken);
         Assert.Equal(2, Server.Counters.Errors("slow_down"));
+    }
+
+    [Fact]
+    public async Task A_poll_right_after_the_code_is_issued_gets_slow_down_and_the_raised_interval_holds()
+    {
+        var deviceCode = await DeviceCodeAsync("alice");
+
+        var hasty = await PollAsync(deviceCode);                                    // at once: no interval waited
+
+        Assert.Equal(HttpStatusCode.BadRequest, hasty.Status);
+        Assert.Equal("slow_down", hasty.Error);
+        Time.Advance(Interval);                                                     // the interval is 10 s now: too soon still
+        Assert.Equal("slow_down", (await PollAsync(deviceCode)).Error);
+        Time.Advance(TimeSpan.FromSeconds(15));
+        Assert.Equal("authorization_pending", (await PollAsync(deviceCode)).Error);
+        Assert.Equal(2, Server.Counters.Errors("slow_down"));
+    }
+
+    [Fact]
+    public async Task A_first_poll_a_fifth_early_after_the_code_is_issued_is_not_slowed_down()
+    {
+        var deviceCode = await DeviceCodeAsync("alice");
+
+        Time.Advance(Interval * 0.8);
+
+        Assert.Equal("authorization_pending", (await PollAsync(deviceCode)).Error);
+        Assert.Equal(0, Server.Counters.Errors("slow_down"));
     }
 
     [Fact]

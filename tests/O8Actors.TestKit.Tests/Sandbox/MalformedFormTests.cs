@@ -82,7 +82,7 @@ public sealed class MalformedFormTests : SandboxEndpointTest
     {
         { "too many parameters", RefreshForm + string.Concat(Enumerable.Range(0, SandboxForm.MaxParameters).Select(i => $"&p{i}=v")) },
         { "a parameter name too long", RefreshForm + $"&{new string('k', 300)}=v" },
-        { "a body too large", RefreshForm + $"&big={new string('v', SandboxForm.MaxBytes)}" },
+        { "a body too large", RefreshForm + $"&big={new string('v', SandboxForm.For(new SandboxOptions()).MaxBytes)}" },
     };
 
     [Theory]
@@ -110,7 +110,7 @@ public sealed class MalformedFormTests : SandboxEndpointTest
     public async Task A_chunked_body_larger_than_the_limit_is_invalid_request_and_the_next_request_is_served()
     {
         // No Content-Length: the limit strikes while the body is read.
-        var bytes = Encoding.ASCII.GetBytes(RefreshForm + $"&big={new string('v', 4 * SandboxForm.MaxBytes)}");
+        var bytes = Encoding.ASCII.GetBytes(RefreshForm + $"&big={new string('v', 4 * SandboxForm.BaseBytes)}");
         var chunked = new StreamContent(new MemoryStream(bytes));
         chunked.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
         using var request = new HttpRequestMessage(HttpMethod.Post, Server.TokenEndpoint) { Content = chunked };
