@@ -163,7 +163,10 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
             case LoginOutcome outcome:
                 _ended = true;
                 _state = null;
-                _replyTo!.Tell(new LoginEnded(_loginId, WireOutcome.From(outcome)));
+                // Too large for the remoting frame, it would be dropped and the caller told NodeLost: a failure says why
+                // instead. The outcome handler here still gets the outcome itself.
+                var replyTo = _replyTo!;
+                replyTo.Tell(OutcomeFrame.Fit(Context.System, replyTo, new LoginEnded(_loginId, WireOutcome.From(outcome)), Log));
                 RunOutcomeHandler(outcome);
                 break;
             case CancelLogin:

@@ -1,11 +1,10 @@
-using System.Security.Claims;
-
 namespace O8Actors.Cluster;
 
 /// <summary>
 /// A <see cref="LoginOutcome"/> in a shape Akka.Remote's JSON serializer carries whole: the outcome records themselves
 /// do, except the validated ID token claims (<see cref="System.Security.Claims.Claim"/> has no constructor a serializer
-/// can use and points back to its identity), which travel here as plain fields and are rebuilt on arrival.
+/// can use and points back to its identity), which travel here in a compact form (<see cref="WireClaimList"/>) and are
+/// rebuilt on arrival.
 /// </summary>
 /// <param name="Outcome">The outcome; a success without its <see cref="TokenSet.IdTokenClaims"/> and <see cref="TokenSet.DpopKey"/>.</param>
 /// <param name="Claims">The success's ID token claims, when it had them.</param>
@@ -22,42 +21,41 @@ internal sealed record WireOutcome(LoginOutcome Outcome, WireIdTokenClaims? Clai
             success.Tokens.IdTokenClaims is { } claims ? WireIdTokenClaims.From(claims) : null, success.Tokens.DpopKey?.ToJwk())
         : new WireOutcome(outcome, null);
 
-    /// <summary>The outcome as it ended, claims and key restored.</summary>
-    public LoginOutcome ToOutcome() => Outcome is LoginSucceeded success && (Claims is not null || DpopKey is not null)
-        ? success with
+    /// <summary>
+    /// The outcome as it ended, claims and key restored; a failure (<see cref="LoginFailure.Internal"/>) when the claims
+    /// arrived malformed, so the receiving gateway ends this one login instead of throwing.
+    /// </summary>
+    public LoginOutcome ToOutcome()
+    {
+        if (Outcome is not LoginSucceeded success || (Claims is null && DpopKey is null)) return Outcome;
+        IdTokenClaims? claims = null;
+        if (Claims is not null && !Claims.TryToClaims(out claims))
+            return new LoginFailed(Outcome.LoginId, LoginFailure.Internal,
+                "The login's ID token claims arrived malformed from the node that ran it (nodes of different O8Actors versions?).");
+        return success with
         {
-            Tokens = success.Tokens with
-            {
-                IdTokenClaims = Claims?.ToClaims(),
-                DpopKey = DpopKey is null ? null : Dpop.DpopKey.FromJwk(DpopKey),
-            },
-        }
-        : Outcome;
+            Tokens = success.Tokens with { IdTokenClaims = claims, DpopKey = DpopKey is null ? null : Dpop.DpopKey.FromJwk(DpopKey) },
+        };
+    }
+
+    /// <summary>
+    /// An upper bound on the bytes a serializer writes for this outcome's strings and claims (<see cref="WireSize"/>);
+    /// the type and property names, dates and numbers outside the claims are not counted (<see cref="OutcomeFrame"/> adds them).
+    /// </summary>
+    public long SizeBound() => WireSize.Of(Strings()) + WireSize.Of(DpopKey) + (Claims?.SizeBound() ?? 0);
+
+    private IEnumerable<string?> Strings() => Outcome switch
+    {
+        LoginSucceeded s =>
+        [
+            s.LoginId, s.Tokens.AccessToken, s.Tokens.TokenType, s.Tokens.RefreshToken, s.Tokens.Scope, s.Tokens.IdToken, s.Tokens.Raw,
+            s.Account?.Provider, s.Account?.Key,
+        ],
+        LoginDenied d => [d.LoginId, d.Error, d.ErrorDescription],
+        LoginFailed f => [f.LoginId, f.Reason, f.ProviderError],
+        _ => [Outcome.LoginId],
+    };
 
     /// <inheritdoc />
     public override string ToString() => $"WireOutcome {{ Kind = {Kind} }}";
-}
-
-/// <summary>The fields of <see cref="IdTokenClaims"/>, with each claim as type, value, value type and issuer.</summary>
-internal sealed record WireIdTokenClaims(string Subject, string Issuer, IReadOnlyList<string> Audiences, DateTimeOffset ExpiresAt,
-    DateTimeOffset IssuedAt, string? Email, string? Name, IReadOnlyList<WireClaim> All)
-{
-    /// <summary>The wire form of <paramref name="claims"/>.</summary>
-    /// <remarks>Plain arrays: the serializer must be able to build what the declared interface types hold.</remarks>
-    public static WireIdTokenClaims From(IdTokenClaims claims) => new(claims.Subject, claims.Issuer, claims.Audiences.ToArray(), claims.ExpiresAt,
-        claims.IssuedAt, claims.Email, claims.Name, claims.All.Select(c => new WireClaim(c.Type, c.Value, c.ValueType, c.Issuer)).ToArray());
-
-    /// <summary>The claims rebuilt.</summary>
-    public IdTokenClaims ToClaims() => new(Subject, Issuer, Audiences, ExpiresAt, IssuedAt, Email, Name,
-        All.Select(c => new Claim(c.Type, c.Value, c.ValueType, c.Issuer)).ToList().AsReadOnly());
-
-    /// <inheritdoc />
-    public override string ToString() => $"WireIdTokenClaims {{ Claims = {All.Count} }}";
-}
-
-/// <summary>One claim on the wire.</summary>
-internal sealed record WireClaim(string Type, string Value, string ValueType, string Issuer)
-{
-    /// <inheritdoc />
-    public override string ToString() => $"WireClaim {{ Type = {Type} }}";
 }

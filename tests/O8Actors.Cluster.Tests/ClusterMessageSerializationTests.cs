@@ -159,12 +159,129 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Claims_keep_their_order_types_value_types_and_issuers_the_common_ones_and_the_others()
+    {
+        const string issuer = "https://issuer";
+        Claim[] all =
+        [
+            new("sub", "alice", ClaimValueTypes.String, issuer),
+            new("groups", "g1", ClaimValueTypes.String, issuer),
+            new("groups", "g2", ClaimValueTypes.String, issuer),
+            new("email_verified", "true", ClaimValueTypes.Boolean, issuer),
+            new("groups", "g3", ClaimValueTypes.String, "https://other-issuer"),
+            new("groups", "", ClaimValueTypes.String, issuer),
+            new("Groups", "g4", ClaimValueTypes.String, issuer),
+            new("address", """{"country":"NZ","note":"\"quoted\"\n"}""", "JSON", issuer),
+            new("exp", "1900000000", ClaimValueTypes.Integer64, "LOCAL AUTHORITY"),
+            new("name", "Zoë 名前", ClaimValueTypes.String, issuer),
+        ];
+        var tokens = new TokenSet("access", "Bearer") { IdTokenClaims = new IdTokenClaims("alice", issuer, ["a", "b"], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, all) };
+
+        var back = Assert.IsType<LoginSucceeded>(RoundTrip(new LoginEnded("l", WireOutcome.From(new LoginSucceeded("l", tokens)))).Outcome.ToOutcome());
+
+        Assert.Equal(all.Select(c => (c.Type, c.Value, c.ValueType, c.Issuer)), back.Tokens.IdTokenClaims!.All.Select(c => (c.Type, c.Value, c.ValueType, c.Issuer)));
+        Assert.Equal(["a", "b"], back.Tokens.IdTokenClaims.Audiences);
+        // No claim, no value in what a log line shows.
+        Assert.DoesNotContain("g1", WireOutcome.From(new LoginSucceeded("l", tokens)).Claims!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_ID_token_without_claims_round_trips()
+    {
+        var tokens = new TokenSet("access", "Bearer") { IdTokenClaims = new IdTokenClaims("s", "https://i", [], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, []) };
+
+        var back = Assert.IsType<LoginSucceeded>(RoundTrip(new LoginEnded("l", WireOutcome.From(new LoginSucceeded("l", tokens)))).Outcome.ToOutcome());
+
+        Assert.Empty(back.Tokens.IdTokenClaims!.All);
+    }
+
+    private static readonly Dictionary<string, WireClaimList> Malformed = new()
+    {
+        ["runs do not add up to the values"] = new(["groups"], [3], ["a", "b"], [], [], []),
+        ["a run for no type"] = new(["groups"], [1, 1], ["a", "b"], [], [], []),
+        ["an empty run"] = new(["sub", "groups"], [2, 0], ["a", "b"], [], [], []),
+        ["an exception past the end"] = new(["groups"], [2], ["a", "b"], [2], ["JSON"], ["i"]),
+        ["exceptions out of order"] = new(["groups"], [2], ["a", "b"], [1, 0], ["JSON", "JSON"], ["i", "i"]),
+        ["an exception without its issuer"] = new(["groups"], [2], ["a", "b"], [0], ["JSON"], []),
+        ["a missing value"] = new(["groups"], [2], ["a", null!], [], [], []),
+    };
+
+    public static TheoryData<string> MalformedClaims() => new(Malformed.Keys);
+
+    [Theory]
+    [MemberData(nameof(MalformedClaims))]
+    public void Malformed_claims_from_another_node_end_that_login_as_an_internal_failure_instead_of_throwing(string malformed)
+    {
+        var claims = Malformed[malformed];
+        var success = new LoginSucceeded("l", new TokenSet("access", "Bearer"));
+        var wire = new WireOutcome(success, new WireIdTokenClaims("s", "https://i", [], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, claims));
+
+        var failed = Assert.IsType<LoginFailed>(RoundTrip(new LoginEnded("l", wire)).Outcome.ToOutcome());
+
+        Assert.Equal(LoginFailure.Internal, failed.Failure);
+        Assert.Contains("malformed", failed.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("access", failed.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_size_bound_is_never_below_what_the_serializer_writes_whatever_the_strings_hold()
+    {
+        // Every kind of character the bound prices: plain, escaped as two bytes, as \uXXXX, and non-ASCII UTF-8.
+        var nasty = string.Concat(Enumerable.Repeat("a\"\\\n\u0001<>&'+é名😀", 2_000));
+        var claims = Enumerable.Range(0, 2_000).Select(i => new Claim(i % 3 == 0 ? "groups" : nasty[..(i % 50)], nasty[..(i % 40)],
+            i % 7 == 0 ? ClaimValueTypes.Boolean : ClaimValueTypes.String, i % 11 == 0 ? nasty[..20] : "https://i")).ToList();
+        var tokens = new TokenSet(nasty, nasty, DateTimeOffset.UnixEpoch, nasty, nasty, nasty, nasty)
+        {
+            IdTokenClaims = new IdTokenClaims(nasty, "https://i", [nasty, nasty], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, nasty, nasty, claims),
+        };
+        foreach (var outcome in new LoginOutcome[]
+                 {
+                     new LoginSucceeded(nasty, tokens) { Account = new OAuthAccount(nasty, nasty) },
+                     new LoginDenied(nasty, nasty, nasty),
+                     new LoginFailed(nasty, LoginFailure.TokenExchange, nasty, nasty),
+                     new LoginCancelled(nasty),
+                 })
+        {
+            var message = new LoginEnded(nasty, WireOutcome.From(outcome));
+            var size = _system.Serialization.FindSerializerFor(message).ToBinary(message).Length;
+            Assert.InRange(size, 1, OutcomeFrame.SizeBound(message));
+        }
+    }
+
+    [Fact]
     public void The_largest_outcome_a_token_response_can_carry_fits_the_packages_remoting_frame()
     {
-        // The heaviest outcome per byte of response: an ID token full of group ids (each becomes a claim with its type,
-        // value type and issuer), validated, so the outcome holds the raw response, the ID token and every claim.
+        var message = GroupsOutcome(20_000).Message;
+
+        var size = _system.Serialization.FindSerializerFor(message).ToBinary(message).Length;
+
+        // The frame also holds the envelope (recipient, sender, manifest): a few hundred bytes.
+        var frame = ClusterDefaults.Config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size") ?? 0;
+        Assert.True(size + 4096 <= frame, $"a {size}-byte outcome in a {frame}-byte frame");
+    }
+
+    [Fact]
+    public void A_claim_costs_the_wire_little_more_than_its_value()
+    {
+        var (message, raw, idToken, claims) = GroupsOutcome(20_000);
+
+        var size = _system.Serialization.FindSerializerFor(message).ToBinary(message).Length;
+        TestContext.Current.TestOutputHelper?.WriteLine($"20,000 groups: {size} bytes on the wire");
+
+        // What the message cannot do without: the raw response (its quotes escaped), the ID token beside it, and each
+        // claim's value in quotes with its comma (about 2.9 MB here). The rest (type names, the few claim types, the
+        // other fields) is a few KB; per-claim objects repeating issuer and value type made it 7.6 MB.
+        long essential = raw.Length + raw.Count(c => c == '"') + idToken.Length + claims.Sum(c => c.Value.Length + 3);
+        Assert.InRange(size, essential, essential + 16 * 1024);
+    }
+
+    /// <summary>
+    /// The heaviest outcome per byte of response: an ID token full of group ids (each becomes a claim), validated, so the
+    /// outcome holds the raw response, the ID token and every claim; the response is just within O8Actors' 1 MiB limit.
+    /// </summary>
+    private static (LoginEnded Message, string Raw, string IdToken, IReadOnlyList<Claim> Claims) GroupsOutcome(int groups)
+    {
         var issuer = $"https://login.microsoftonline.com/{Guid.NewGuid()}/v2.0";
-        const int groups = 20_000;
         var payload = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["iss"] = issuer, ["sub"] = "alice", ["aud"] = "client", ["exp"] = 1_900_000_000, ["iat"] = 1_800_000_000,
@@ -181,13 +298,7 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         {
             IdTokenClaims = new IdTokenClaims("alice", issuer, ["client"], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, claims),
         };
-        var message = new LoginEnded("login-1", WireOutcome.From(new LoginSucceeded("login-1", tokens)));
-
-        var size = _system.Serialization.FindSerializerFor(message).ToBinary(message).Length;
-
-        // The frame also holds the envelope (recipient, sender, manifest): a few hundred bytes.
-        var frame = ClusterDefaults.Config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size") ?? 0;
-        Assert.True(size + 4096 <= frame, $"a {size}-byte outcome in a {frame}-byte frame");
+        return (new LoginEnded("login-1", WireOutcome.From(new LoginSucceeded("login-1", tokens))), raw, idToken, claims);
     }
 
     [Fact]

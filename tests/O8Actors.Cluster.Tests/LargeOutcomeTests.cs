@@ -5,6 +5,7 @@ using Akka.Remote.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Cluster.Tests.Support;
+using O8Actors.Hosting;
 using O8Actors.Runtime;
 using O8Actors.TestKit.Sandbox;
 using O8Actors.TestSupport;
@@ -17,8 +18,19 @@ namespace O8Actors.Cluster.Tests;
 /// most O8Actors reads (<see cref="O8Bootstrap.MaxResponseBytes"/>). The front node sets its own frame size, which must
 /// win over the package's default.
 /// </summary>
-public sealed class FrontAndBackNodes : IAsyncLifetime
+public class FrontAndBackNodes : IAsyncLifetime
 {
+    private readonly int _accessTokenLength;
+    private readonly long? _backFrameSize;
+
+    /// <summary>The nodes this summary describes.</summary>
+    public FrontAndBackNodes() : this(AccessTokenLength, null)
+    {
+    }
+
+    /// <summary>Nodes whose sandbox issues access tokens of <paramref name="accessTokenLength"/>, the back node's frame <paramref name="backFrameSize"/> (null: the package's).</summary>
+    protected FrontAndBackNodes(int accessTokenLength, long? backFrameSize) => (_accessTokenLength, _backFrameSize) = (accessTokenLength, backFrameSize);
+
     public const string LoginsRole = "o8-logins";
 
     /// <summary>The access tokens' length: the response (the token, the raw body's other fields) stays within 1 MiB.</summary>
@@ -45,17 +57,32 @@ public sealed class FrontAndBackNodes : IAsyncLifetime
         FrontPort = https[0];
         BackName = $"o8-large:{https[1]}";
         Nodes = await ClusterNodes.StartAsync(new Uri($"https://127.0.0.1:{https[0]}/oauth/callback"),
-            new SandboxOptions { AccessTokenLength = AccessTokenLength });
+            new SandboxOptions { AccessTokenLength = _accessTokenLength });
         var nodes = await Task.WhenAll(
             Nodes.StartNodeAsync("o8-large", https[0], akka => akka
                 .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = remoting[0], MaxFrameSize = FrontFrameSize })
                 .WithBootstrapOnLoopback(contacts, contacts[0], requiredContactPoints: 2), cluster: o => o.Role = LoginsRole),
             Nodes.StartNodeAsync("o8-large", https[1], akka => akka
-                .WithRemoting("127.0.0.1", remoting[1])
+                .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = remoting[1], MaxFrameSize = _backFrameSize })
                 .WithBootstrapOnLoopback(contacts, contacts[1], requiredContactPoints: 2, clustering: new ClusterOptions { Roles = [LoginsRole] }),
                 cluster: o => o.Role = LoginsRole));
         (Front, Back) = (nodes[0], nodes[1]);
         await ClusterFormation.WaitForUpAsync(nodes, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
+    /// Alice signs in through the front node, a browser following each redirect: the login begun there and the status of
+    /// the callback's page.
+    /// </summary>
+    public async Task<(PendingLogin Login, HttpStatusCode Landing)> SignInAsync(CancellationToken ct)
+    {
+        using var browser = Nodes.Browser();
+        using var connect = await browser.PostAsync(new Uri($"https://127.0.0.1:{FrontPort}/connect/sandbox?user=alice"), null, ct);
+        Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
+        var login = Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
+        using var authorize = await browser.GetAsync(login.AuthorizeUrl, ct);
+        using var landing = await browser.GetAsync(authorize.Headers.Location, ct);
+        return (login, landing.StatusCode);
     }
 
     public async ValueTask DisposeAsync()
@@ -81,13 +108,8 @@ public sealed class LargeOutcomeTests(FrontAndBackNodes cluster) : IClassFixture
     public async Task An_outcome_whose_token_response_is_near_the_largest_read_reaches_the_caller_on_another_node()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var browser = cluster.Nodes.Browser();
-        using var connect = await browser.PostAsync(new Uri($"https://127.0.0.1:{cluster.FrontPort}/connect/sandbox?user=alice"), null, ct);
-        Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
-        var login = cluster.Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
-        using var authorize = await browser.GetAsync(login.AuthorizeUrl, ct);
-        using var landing = await browser.GetAsync(authorize.Headers.Location, ct);
-        Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+        var (login, landing) = await cluster.SignInAsync(ct);
+        Assert.Equal(HttpStatusCode.OK, landing);
 
         var outcome = await login.Outcome.WaitAsync(TimeSpan.FromSeconds(30), ct);
         // Before the package set the frame size: Failed(NodeLost), the outcome dropped as an oversized payload.
@@ -119,4 +141,39 @@ public sealed class LargeOutcomeTests(FrontAndBackNodes cluster) : IClassFixture
     private static Akka.Configuration.Config Config(WebApplication node) => node.Services.GetRequiredService<ActorSystem>().Settings.Config;
 
     private static long? FrameSize(WebApplication node) => Config(node).GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size");
+}
+
+/// <summary>The back node's frame (256 KiB) is smaller than the outcomes of its logins (300,000-character access tokens).</summary>
+public sealed class SmallBackFrameNodes() : FrontAndBackNodes(300_000, BackFrameSize)
+{
+    /// <summary>The back node's own <c>maximum-frame-size</c>.</summary>
+    public const long BackFrameSize = 256 * 1024;
+}
+
+/// <summary>
+/// An outcome that cannot fit the frame of the node that ran the login: Akka.Remote dropped it, the entity stopped, and
+/// the caller got <c>Failed(NodeLost)</c>, as if that node had died. The entity now sees it coming and sends a failure
+/// that says what happened.
+/// </summary>
+public sealed class OversizedOutcomeTests(SmallBackFrameNodes cluster) : IClassFixture<SmallBackFrameNodes>
+{
+    [Fact]
+    public async Task The_caller_on_another_node_learns_the_tokens_were_too_large_to_carry_not_that_the_node_was_lost()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (login, _) = await cluster.SignInAsync(ct);
+
+        var outcome = await login.Outcome.WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+        var failed = outcome as LoginFailed ?? throw Xunit.Sdk.FailException.ForFailure($"{outcome}");
+        Assert.Equal(LoginFailure.TokenExchange, failed.Failure);
+        Assert.Contains("issued tokens", failed.Reason, StringComparison.Ordinal);
+        Assert.Contains($"{SmallBackFrameNodes.BackFrameSize} bytes", failed.Reason, StringComparison.Ordinal);
+        // The login did succeed where it ran: that node's outcome handler got the tokens.
+        await Eventually.TrueAsync(() => cluster.Nodes.Handled.ContainsKey(login.LoginId), "the outcome handler ran");
+        var (node, ended) = Assert.Single(cluster.Nodes.Handled[login.LoginId]);
+        Assert.Equal(cluster.BackName, node);
+        var tokens = Assert.IsType<LoginSucceeded>(ended.Outcome).Tokens;
+        Assert.DoesNotContain(tokens.AccessToken[..64], failed.Reason, StringComparison.Ordinal);
+    }
 }
