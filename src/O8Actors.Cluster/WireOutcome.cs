@@ -49,7 +49,9 @@ internal sealed record WireOutcome(LoginOutcome Outcome, WireIdTokenClaims? Clai
         LoginSucceeded s =>
         [
             s.LoginId, s.Tokens.AccessToken, s.Tokens.TokenType, s.Tokens.RefreshToken, s.Tokens.Scope, s.Tokens.IdToken, s.Tokens.Raw,
-            s.Account?.Provider, s.Account?.Key,
+            // The account's Id is computed, but the JSON serializer writes it too: the key again, percent-encoded (up to
+            // 12 bytes for one character of the key).
+            s.Account?.Provider, s.Account?.Key, s.Account?.Id,
         ],
         LoginDenied d => [d.LoginId, d.Error, d.ErrorDescription],
         LoginFailed f => [f.LoginId, f.Reason, f.ProviderError],

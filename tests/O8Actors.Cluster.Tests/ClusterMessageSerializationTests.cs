@@ -237,15 +237,35 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         foreach (var outcome in new LoginOutcome[]
                  {
                      new LoginSucceeded(nasty, tokens) { Account = new OAuthAccount(nasty, nasty) },
+                     // Small tokens and a long non-ASCII account key, whose percent-encoded Id the serializer writes too.
+                     new LoginSucceeded("l", new TokenSet("a", "Bearer")) { Account = new OAuthAccount("p", string.Concat(Enumerable.Repeat("😀", 5_000))) },
                      new LoginDenied(nasty, nasty, nasty),
                      new LoginFailed(nasty, LoginFailure.TokenExchange, nasty, nasty),
                      new LoginCancelled(nasty),
                  })
         {
-            var message = new LoginEnded(nasty, WireOutcome.From(outcome));
+            var message = new LoginEnded(outcome.LoginId, WireOutcome.From(outcome));
             var size = _system.Serialization.FindSerializerFor(message).ToBinary(message).Length;
             Assert.InRange(size, 1, OutcomeFrame.SizeBound(message));
         }
+    }
+
+    [Fact]
+    public void The_size_bound_lists_every_string_the_outcomes_carry()
+    {
+        // WireOutcome.SizeBound names the outcomes' strings one by one (a bound from reflection would cost every login's
+        // end): a string added to one of these types must be added there too, or an outcome near the frame is missed.
+        static string[] Strings(Type type) => type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Where(p => p.PropertyType == typeof(string)).Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
+
+        Assert.Equal(["AccessToken", "IdToken", "Raw", "RefreshToken", "Scope", "TokenType"], Strings(typeof(TokenSet)));
+        Assert.Equal(["LoginId"], Strings(typeof(LoginSucceeded)));
+        Assert.Equal(["Id", "Key", "Provider"], Strings(typeof(OAuthAccount)));
+        Assert.Equal(["Error", "ErrorDescription", "LoginId"], Strings(typeof(LoginDenied)));
+        Assert.Equal(["LoginId", "ProviderError", "Reason"], Strings(typeof(LoginFailed)));
+        Assert.Equal(["LoginId"], Strings(typeof(LoginTimedOut)));
+        Assert.Equal(["LoginId"], Strings(typeof(LoginCancelled)));
+        Assert.Equal(["Email", "Issuer", "Name", "Subject"], Strings(typeof(WireIdTokenClaims)));
     }
 
     [Fact]
