@@ -22,6 +22,12 @@ internal sealed record ClusterLoginNode(LoginOptions Login, IActorRef Providers,
     /// </summary>
     public Props FlowTemplate { get; init; } = FlowActor.Template(null);
 
+    /// <summary>
+    /// This node's remoting frame in bytes (<see cref="OutcomeFrame.FrameSize"/>), read once per node rather than from the
+    /// configuration at every login's end; null when none is configured (no outcome is checked).
+    /// </summary>
+    public long? RemoteFrameBytes { get; init; }
+
     /// <summary>This node's listener (its table of states): a sign-out begun here waits there for the provider's return.</summary>
     public IActorRef? Listener { get; init; }
 }

@@ -166,7 +166,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
                 // Too large for the remoting frame, it would be dropped and the caller told NodeLost: a failure says why
                 // instead. The outcome handler here still gets the outcome itself.
                 var replyTo = _replyTo!;
-                replyTo.Tell(OutcomeFrame.Fit(Context.System, replyTo, new LoginEnded(_loginId, WireOutcome.From(outcome)), Log));
+                replyTo.Tell(OutcomeFrame.Fit(Context.System, _ready!.RemoteFrameBytes, replyTo, new LoginEnded(_loginId, WireOutcome.From(outcome)), Log));
                 RunOutcomeHandler(outcome);
                 break;
             case CancelLogin:

@@ -28,9 +28,14 @@ internal static class OutcomeFrame
     /// What to send <paramref name="replyTo"/>: <paramref name="ended"/>, or when it cannot cross to that node, a failure
     /// saying so (<see cref="TooLarge"/>), with one Warning (sizes only) on <paramref name="log"/>.
     /// </summary>
-    public static LoginEnded Fit(ActorSystem system, IActorRef replyTo, LoginEnded ended, ILoggingAdapter log)
+    /// <param name="system">The actor system whose serializer measures an outcome near the frame.</param>
+    /// <param name="frame">This node's frame (<see cref="FrameSize"/>, read once per node); null when none is configured.</param>
+    /// <param name="replyTo">The gateway the outcome goes to.</param>
+    /// <param name="ended">The outcome's message.</param>
+    /// <param name="log">Where the one Warning goes.</param>
+    public static LoginEnded Fit(ActorSystem system, long? frame, IActorRef replyTo, LoginEnded ended, ILoggingAdapter log)
     {
-        if (Check(system, replyTo, ended) is not { } oversize) return ended;
+        if (Check(system, frame, replyTo, ended) is not { } oversize) return ended;
         log.Warning("Login {0}: its outcome ({1} bytes serialized) exceeds the remoting frame ({2} bytes, {3}); the node that began it gets Failed({4}) instead",
             ended.LoginId, oversize.Size, oversize.Frame, FrameSizeKey, LoginFailure.TokenExchange);
         return new LoginEnded(ended.LoginId, WireOutcome.From(TooLarge(ended.LoginId, oversize)));
@@ -38,15 +43,17 @@ internal static class OutcomeFrame
 
     /// <summary>The serialized size of <paramref name="ended"/> and the frame, when it is too large to reach <paramref name="replyTo"/>.</summary>
     /// <returns>Null when <paramref name="replyTo"/> is on this node (nothing is serialized), no frame is configured, or it fits.</returns>
-    private static Oversize? Check(ActorSystem system, IActorRef replyTo, LoginEnded ended)
+    private static Oversize? Check(ActorSystem system, long? frame, IActorRef replyTo, LoginEnded ended)
     {
         if (replyTo is IActorRefScope { IsLocal: true }) return null;
-        var frame = system.Settings.Config.GetByteSize(FrameSizeKey, null);
         if (frame is not { } limit) return null;
         if (SizeBound(ended) + EnvelopeBytes <= limit) return null;
         long size = system.Serialization.FindSerializerFor(ended).ToBinary(ended).Length;
         return size + EnvelopeBytes <= limit ? null : new Oversize(size, limit);
     }
+
+    /// <summary>The remoting frame of <paramref name="system"/> in bytes (<see cref="FrameSizeKey"/>); null when none is configured.</summary>
+    public static long? FrameSize(ActorSystem system) => system.Settings.Config.GetByteSize(FrameSizeKey, null);
 
     /// <summary>An upper bound on <paramref name="ended"/>'s serialized size, from its strings' lengths.</summary>
     public static long SizeBound(LoginEnded ended) => WireSize.Of(ended.LoginId) + ended.Outcome.SizeBound() + StructureBytes;

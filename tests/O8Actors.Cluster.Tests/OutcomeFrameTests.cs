@@ -49,7 +49,7 @@ public sealed class OutcomeFrameTests() : Akka.TestKit.Xunit.TestKit(Config)
     private static LoginEnded Ended(int accessTokenLength, string? raw = null) => new("login-1", WireOutcome.From(new LoginSucceeded("login-1",
         new TokenSet(string.Concat(Enumerable.Repeat(Secret, accessTokenLength / Secret.Length + 1)), "Bearer", Raw: raw))));
 
-    private LoginEnded Fit(IActorRef replyTo, LoginEnded ended) => OutcomeFrame.Fit(Sys, replyTo, ended, Logging.GetLogger(Sys, "outcome-frame"));
+    private LoginEnded Fit(IActorRef replyTo, LoginEnded ended) => OutcomeFrame.Fit(Sys, OutcomeFrame.FrameSize(Sys), replyTo, ended, Logging.GetLogger(Sys, "outcome-frame"));
 
     [Fact]
     public void An_outcome_for_a_gateway_on_this_node_is_sent_whole_however_large()
