@@ -132,10 +132,14 @@ public sealed class DeviceLoginSandboxTests
         var login = o8.Logins.RunAsync(o8.ProviderName, Device("slow-bob"));
         await o8.Events.WaitForAsync<DeviceCodeIssuedEvent>(timeout: Wait);
         // A second of virtual time at a time, until the login ends: each poll goes out when its interval has passed.
+        // The sandbox's clock moves first, so it is never behind the login's when a poll lands: a poll the login sends at
+        // second k reaches a sandbox at k or later. (The other order let a poll sent at k land while the sandbox still read
+        // k - 1, a second short of the interval, and count as too soon.) A poll answered late is noted at most a second
+        // ahead of the login's clock, within the sandbox's tolerance of a fifth of the interval from 6 s on.
         for (var step = 0; step < 120 && !login.IsCompleted; step++)
         {
-            o8.Scheduler.Advance(TimeSpan.FromSeconds(1));
             sandboxTime.Advance(TimeSpan.FromSeconds(1));
+            o8.Scheduler.Advance(TimeSpan.FromSeconds(1));
             await Task.WhenAny(login, Task.Delay(25));
         }
 
