@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using O8Actors.Benchmarks.Driver;
+using O8Actors.Benchmarks.Profiling;
 
 namespace O8Actors.Benchmarks.Independent;
 
@@ -26,7 +27,7 @@ internal static class IndependentBench
         var settings = new IndependentSettings(
             cli.Int("warmup", 10_000), cli.Int("n", 4000), cli.Int("concurrency", 256),
             cli.Get("sides", "o8,oidc").Split(',', StringSplitOptions.RemoveEmptyEntries), cli.Get("label", ""), cli.Has("profile"), Math.Max(1, cli.Int("repeat", 1)),
-            AppEnvironment(cli.Get("app-env", "")));
+            AppEnvironment(cli.Get("app-env", "")), cli.Has("alloc-sites"));
         var unknown = settings.Sides.Except(KnownSides).ToArray();
         // Checked before any process starts, so a typo leaves nothing running.
         if (unknown.Length > 0) throw new ArgumentException($"Unknown side(s) {string.Join(", ", unknown)}: {string.Join(", ", KnownSides)}.");
@@ -66,10 +67,12 @@ internal static class IndependentBench
                 foreach (var side in settings.Sides)
                 {
                     var before = await ServerCpuAsync();
-                    var row = await RunSideAsync(side, issuerString, o8Port, certs, settings);
+                    var trace = settings.AllocationSites ? Path.Combine(outDir, $"alloc-{side}-{round + 1}.nettrace") : null;
+                    var row = await RunSideAsync(side, issuerString, o8Port, certs, settings, trace);
                     row = row with { ServerCpuMsPerLogin = (await ServerCpuAsync() - before) / Math.Max(1, settings.Warmup + settings.N) };
                     runs[side].Add(row);
                     Console.WriteLine(IndependentReport.Line(row));
+                    if (trace is not null) await ReportAllocationSitesAsync(trace, settings.Warmup + settings.N);
                 }
             }
 
@@ -89,7 +92,8 @@ internal static class IndependentBench
     }
 
     /// <summary>Runs <c>app | browser</c> for one side and waits for both to end.</summary>
-    private static async Task<IndependentRow> RunSideAsync(string side, string issuer, int o8Port, string? certs, IndependentSettings settings)
+    private static async Task<IndependentRow> RunSideAsync(string side, string issuer, int o8Port, string? certs, IndependentSettings settings,
+        string? allocationTrace)
     {
         var resultFile = Path.Combine(Path.GetTempPath(), $"o8-independent-{Environment.ProcessId}-{side}.json");
         string[] app = [.. Self(), "--role", "app", "--side", side, "--issuer", issuer, "--port", $"{o8Port}",
@@ -102,7 +106,8 @@ internal static class IndependentBench
         start.ArgumentList.Add("-c");
         start.Environment["DOTNET_gcServer"] = "0";
         // --app-env: runtime settings of the measured app alone (the browser and the server keep the defaults).
-        var appEnvironment = string.Concat(settings.AppEnvironment.Select(e => $"{e.Name}={Quote([e.Value])} "));
+        var environment = allocationTrace is null ? settings.AppEnvironment : [.. settings.AppEnvironment, .. AllocationSites.Environment(allocationTrace)];
+        var appEnvironment = string.Concat(environment.Select(e => $"{e.Name}={Quote([e.Value])} "));
         start.ArgumentList.Add($"{appEnvironment}{Quote(app)} | {Quote(browser)}");
         using var pipeline = Process.Start(start) ?? throw new InvalidOperationException("Could not start /bin/sh.");
         string? summary = null;
@@ -137,6 +142,25 @@ internal static class IndependentBench
         return new IndependentRow(side, name, settings.Concurrency, settings.N, result, browserCpu / Math.Max(1, pairs + browserFailed), browserFailed);
     }
 
+    /// <summary>
+    /// <c>--alloc-sites</c>: the traced side's allocations by O8Actors method, beside its trace (<c>.txt</c>) and on
+    /// stderr; the trace itself is deleted once read (hundreds of MB over a long warm-up).
+    /// </summary>
+    private static async Task ReportAllocationSitesAsync(string trace, int logins)
+    {
+        if (!File.Exists(trace))
+        {
+            Console.Error.WriteLine($"[alloc-sites] the app wrote no trace at {trace}");
+            return;
+        }
+
+        var report = AllocationSites.Report(trace, logins);
+        File.Delete(trace);
+        await File.WriteAllTextAsync(Path.ChangeExtension(trace, ".txt"), report);
+        Console.Error.WriteLine($"[alloc-sites] {Path.GetFileNameWithoutExtension(trace)}");
+        Console.Error.Write(report);
+    }
+
     /// <summary>This program as a command: the apphost, or <c>dotnet</c> and the assembly.</summary>
     private static string[] Self()
     {
@@ -166,8 +190,9 @@ internal static class IndependentBench
 }
 
 /// <summary>The flags of one independent run; <paramref name="AppEnvironment"/> is set for the measured app's process only.</summary>
+/// <paramref name="AllocationSites"/> traces each side's app for <see cref="Profiling.AllocationSites"/> (its rows are then no measurement of speed).
 internal sealed record IndependentSettings(int Warmup, int N, int Concurrency, string[] Sides, string Label, bool Profile, int Repeat,
-    IReadOnlyList<(string Name, string Value)> AppEnvironment);
+    IReadOnlyList<(string Name, string Value)> AppEnvironment, bool AllocationSites);
 
 /// <summary>One side's line: the app's own report, and the browser's and the server's CPU per login (warm-up included).</summary>
 internal sealed record IndependentRow(string Side, string Name, int Concurrency, int N, RowResult Result, double BrowserCpuMsPerLogin, int BrowserFailed)
