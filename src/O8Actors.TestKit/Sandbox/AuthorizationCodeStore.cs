@@ -15,6 +15,18 @@ internal sealed class IssuedCode(AuthorizeRequestInfo request, string subject, D
     public DateTimeOffset ExpiresAt { get; } = expiresAt;
 
     /// <summary>
+    /// Until when a replay of this code must still find it: while the tokens it produced live, so the replay can
+    /// revoke them (RFC 6749 section 4.1.2); a code that produced none matters no longer. Null: no longer.
+    /// </summary>
+    public DateTimeOffset? MattersUntil(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            return _family is { IsRevoked: false } family && family.LiveUntil > now ? family.LiveUntil : null;
+        }
+    }
+
+    /// <summary>
     /// Marks the code as presented. Any redemption attempt consumes it (so a wrong verifier cannot be retried
     /// with guesses); a second attempt revokes every token issued from the first.
     /// </summary>
@@ -51,16 +63,54 @@ internal sealed class IssuedCode(AuthorizeRequestInfo request, string subject, D
     public override string ToString() => $"IssuedCode {{ ClientId = {Request.ClientId}, ExpiresAt = {ExpiresAt:O} }}";
 }
 
-/// <summary>Issued authorization codes. Thread-safe.</summary>
-internal sealed class AuthorizationCodeStore
+/// <summary>
+/// Issued authorization codes. A code is kept one more lifetime past its expiry, at most <see cref="LateAnswers"/> (a
+/// redemption under way when it expired has ended by then, and a late one still reads "expired"), then for as long as
+/// the tokens it produced live (a replay must find it to revoke them), and forgotten after that, at the next issue.
+/// Thread-safe.
+/// </summary>
+/// <param name="lifetime">How long a code can be redeemed (<see cref="SandboxOptions.CodeLifetime"/>).</param>
+internal sealed class AuthorizationCodeStore(TimeSpan lifetime)
 {
-    private readonly ConcurrentDictionary<string, IssuedCode> _codes = new(StringComparer.Ordinal);
+    /// <summary>The longest a code (or a device code) is still known after its expiry, and answered as expired.</summary>
+    public static readonly TimeSpan LateAnswers = TimeSpan.FromMinutes(1);
 
-    public string Issue(AuthorizeRequestInfo request, string subject, DateTimeOffset expiresAt)
+    private readonly TimeSpan _lateAnswers = LateAnswersFor(lifetime);
+
+    /// <summary>How long after its expiry a code of <paramref name="lifetime"/> is still answered as expired.</summary>
+    public static TimeSpan LateAnswersFor(TimeSpan lifetime) => lifetime < LateAnswers ? lifetime : LateAnswers;
+
+    private readonly ConcurrentDictionary<string, IssuedCode> _codes = new(StringComparer.Ordinal);
+    private readonly ExpiryQueue _ends = new();
+
+    /// <summary>How many codes are held.</summary>
+    public int Count => _codes.Count;
+
+    public string Issue(AuthorizeRequestInfo request, string subject, DateTimeOffset now)
     {
+        Forget(now);
         var code = SandboxHttp.NewSecret();
+        var expiresAt = now + lifetime;
         _codes[code] = new IssuedCode(request, subject, expiresAt);
+        _ends.Add(code, expiresAt + _lateAnswers);
         return code;
+    }
+
+    private void Forget(DateTimeOffset now)
+    {
+        foreach (var code in _ends.TakeDue(now))
+        {
+            if (!_codes.TryGetValue(code, out var issued)) continue;
+            // A family with a refresh token that never expires keeps its code for the server's life (MaxValue).
+            if (issued.MattersUntil(now) is { } until)
+            {
+                if (until != DateTimeOffset.MaxValue) _ends.Add(code, until);
+            }
+            else
+            {
+                _codes.TryRemove(code, out _);
+            }
+        }
     }
 
     public IssuedCode? Find(string? code) => code is not null && _codes.TryGetValue(code, out var issued) ? issued : null;

@@ -83,7 +83,7 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state, PushedAuthor
         {
             case SandboxDecisionKind.Approve:
                 var subject = decision.Subject ?? request.LoginHint ?? "sandbox-user";
-                var code = state.Codes.Issue(request, subject, state.Time.GetUtcNow() + state.Options.CodeLifetime);
+                var code = state.Codes.Issue(request, subject, state.Time.GetUtcNow());
                 state.Counters.CodeIssued();
                 var parameters = new Dictionary<string, string?> { ["code"] = code, ["state"] = request.State };
                 if (state.Options.SendIssuerParameter) parameters["iss"] = state.Endpoints!.IssuerString;

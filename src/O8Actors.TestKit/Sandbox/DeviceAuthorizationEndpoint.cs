@@ -38,7 +38,7 @@ internal sealed class DeviceAuthorizationEndpoint(SandboxState state)
             CodeChallenge: null, Nonce: null, info.LoginHint, parameters);
         var lifetime = state.Options.DeviceCodeLifetime;
         var now = state.Time.GetUtcNow();
-        state.DeviceCodes.Add(deviceCode, new DeviceGrant(request, userCode, now, now + lifetime, user, state.Options.DevicePollInterval));
+        state.DeviceCodes.Add(deviceCode, new DeviceGrant(request, userCode, now, now + lifetime, user, state.Options.DevicePollInterval), now);
         state.Counters.DeviceCodeIssued();
 
         var verification = endpoints.DeviceVerification.AbsoluteUri;

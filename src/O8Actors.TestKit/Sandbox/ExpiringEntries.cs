@@ -12,7 +12,7 @@ internal sealed class ExpiringEntries<TValue>
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (TValue Value, DateTimeOffset ExpiresAt)> _entries = new(StringComparer.Ordinal);
     // Earliest end first, so forgetting looks only at what has ended.
-    private readonly PriorityQueue<string, DateTimeOffset> _ends = new();
+    private readonly ExpiryQueue _ends = new();
 
     /// <summary>How many entries are kept (expired ones included until the next access forgets them).</summary>
     public int Count
@@ -30,7 +30,7 @@ internal sealed class ExpiringEntries<TValue>
         {
             Forget(now);
             if (!_entries.TryAdd(key, (value, expiresAt))) return false;
-            _ends.Enqueue(key, expiresAt);
+            _ends.Add(key, expiresAt);
             return true;
         }
     }
@@ -54,9 +54,8 @@ internal sealed class ExpiringEntries<TValue>
 
     private void Forget(DateTimeOffset now)
     {
-        while (_ends.TryPeek(out var key, out var end) && end <= now)
+        foreach (var key in _ends.TakeDue(now))
         {
-            _ends.Dequeue();
             // The key may have been taken out and kept again since, with a later end: only its own end forgets it.
             if (_entries.TryGetValue(key, out var entry) && entry.ExpiresAt <= now) _entries.Remove(key);
         }

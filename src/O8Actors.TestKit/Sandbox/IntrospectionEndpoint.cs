@@ -28,11 +28,12 @@ internal sealed class IntrospectionEndpoint(SandboxState state)
             if (access.Audience is { } audience) body["aud"] = audience;
         }
         else if (state.Tokens.FindRefresh(token) is { } refresh && refresh.Family.ClientId == client.ClientId
-                 && state.Tokens.IsRefreshTokenActive(token))
+                 && state.Tokens.IsRefreshTokenActive(token, now))
         {
             // A refresh token holds the whole grant, whatever a refresh narrowed its access tokens to.
             body = Describe(refresh.Family, refresh.Family.Scope, "refresh_token");
             body["iat"] = refresh.IssuedAt.ToUnixTimeSeconds();
+            if (refresh.ExpiresAt is { } expiresAt) body["exp"] = expiresAt.ToUnixTimeSeconds();
         }
 
         await SandboxHttp.WriteJsonAsync(context, 200, body);

@@ -18,7 +18,7 @@ internal sealed class RevocationEndpoint(SandboxState state)
         if (state.Tokens.FindRefresh(token) is { } refresh)
         {
             if (!await OwnedAsync(context, refresh.Family, client.ClientId)) return;
-            if (state.Tokens.IsRefreshTokenActive(token))
+            if (state.Tokens.IsRefreshTokenActive(token, state.Time.GetUtcNow()))
             {
                 refresh.Family.Revoke();
                 state.Counters.Revoked();

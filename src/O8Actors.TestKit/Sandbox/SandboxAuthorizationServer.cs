@@ -47,6 +47,18 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     /// <summary>How many unanswered consent pages the sandbox holds (for tests that it forgets expired ones).</summary>
     internal int HeldConsents => _state.PendingConsents.Count;
 
+    /// <summary>How many authorization codes the sandbox holds (for tests that it forgets those that can no longer matter).</summary>
+    internal int HeldCodes => _state.Codes.Count;
+
+    /// <summary>How many device codes the sandbox holds (for tests that it forgets expired ones).</summary>
+    internal int HeldDeviceCodes => _state.DeviceCodes.Count;
+
+    /// <summary>How many access tokens the sandbox holds (for tests that it forgets expired ones).</summary>
+    internal int HeldAccessTokens => _state.Tokens.AccessTokenCount;
+
+    /// <summary>How many refresh tokens the sandbox holds, rotated ones included (for tests that it forgets expired ones).</summary>
+    internal int HeldRefreshTokens => _state.Tokens.RefreshTokenCount;
+
     /// <summary>The issuer identifier (<c>http(s)://127.0.0.1:port</c>), also sent as <c>iss</c> in every authorization response.</summary>
     public Uri Issuer => Endpoints.Issuer;
 
@@ -198,8 +210,8 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     /// <summary>Whether an access token was issued here, has not expired and was not revoked (by a code or refresh-token replay).</summary>
     public bool IsActive(string accessToken) => _state.Tokens.IsAccessTokenActive(accessToken, _state.Time.GetUtcNow());
 
-    /// <summary>Whether a refresh token was issued here, was never rotated and was not revoked.</summary>
-    public bool IsRefreshTokenActive(string refreshToken) => _state.Tokens.IsRefreshTokenActive(refreshToken);
+    /// <summary>Whether a refresh token was issued here, has not expired (<see cref="SandboxOptions.RefreshTokenLifetime"/>), was never rotated and was not revoked.</summary>
+    public bool IsRefreshTokenActive(string refreshToken) => _state.Tokens.IsRefreshTokenActive(refreshToken, _state.Time.GetUtcNow());
 
     /// <summary>Whether <paramref name="idToken"/> carries a valid ES256 signature by this server's key.</summary>
     public bool VerifyIdTokenSignature(string idToken) => _state.Signer.Verify(idToken);

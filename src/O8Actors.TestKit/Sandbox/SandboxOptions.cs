@@ -90,6 +90,14 @@ public sealed class SandboxOptions
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
+    /// How long a refresh token can be used, on <see cref="TimeProvider"/> (default null: until it is rotated or its
+    /// family revoked). Each refresh issues a new one with the whole lifetime again; a refresh with an expired one gets
+    /// <c>invalid_grant</c>, so an app's handling of a login that must be renewed interactively can be tested. With a
+    /// lifetime set, a long-running sandbox also forgets every token of a login once they have all expired.
+    /// </summary>
+    public TimeSpan? RefreshTokenLifetime { get; set; }
+
+    /// <summary>
     /// How long a consent page (<see cref="SandboxDecisionKind.ConsentPage"/>) can be answered (default 10 minutes, on
     /// <see cref="TimeProvider"/>, longer than a login waits by default): a later answer gets a 400 page, and a page never
     /// answered is forgotten, as a pushed request's <c>request_uri</c> is after its <c>expires_in</c> (60 s).
@@ -186,6 +194,8 @@ public sealed class SandboxOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(DevicePollInterval, TimeSpan.FromSeconds(1), nameof(DevicePollInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CodeLifetime, TimeSpan.Zero, nameof(CodeLifetime));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AccessTokenLifetime, TimeSpan.Zero, nameof(AccessTokenLifetime));
+        if (RefreshTokenLifetime is { } refreshLifetime)
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(refreshLifetime, TimeSpan.Zero, nameof(RefreshTokenLifetime));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConsentLifetime, TimeSpan.Zero, nameof(ConsentLifetime));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(NeverAnswerLimit, TimeSpan.Zero, nameof(NeverAnswerLimit));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DpopNonceLifetime, TimeSpan.Zero, nameof(DpopNonceLifetime));

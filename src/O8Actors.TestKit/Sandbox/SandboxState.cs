@@ -10,8 +10,8 @@ internal sealed class SandboxState(SandboxOptions options, CancellationToken sto
     public SandboxOptions Options { get; } = options;
     public TimeProvider Time => Options.TimeProvider;
     public ClientRegistry Clients { get; } = new();
-    public AuthorizationCodeStore Codes { get; } = new();
-    public TokenStore Tokens { get; } = new(options.AccessTokenLength);
+    public AuthorizationCodeStore Codes { get; } = new(options.CodeLifetime);
+    public TokenStore Tokens { get; } = new(options.AccessTokenLength, options.RefreshTokenLifetime);
     public DeviceCodeStore DeviceCodes { get; } = new();
     public SandboxCounters Counters { get; } = new();
 

@@ -222,9 +222,16 @@ internal sealed partial class TokenEndpoint(SandboxState state)
 
         IssuedTokens? tokens = null;
         var replayed = false;
+        var expired = false;
         lock (family.Gate)
         {
-            if (presented.Used)
+            if (presented.HasExpired(state.Time.GetUtcNow()))
+            {
+                // First, rotated or not: once expired it is as good as forgotten (the store drops it at the next issue),
+                // so it answers the same before and after, and revokes nothing.
+                expired = true;
+            }
+            else if (presented.Used)
             {
                 // Replay of a rotated token: someone holds a stolen copy, so the whole family dies (RFC 9700 §4.14.2).
                 family.Revoke();
@@ -235,6 +242,12 @@ internal sealed partial class TokenEndpoint(SandboxState state)
                 presented.Used = true;
                 tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, withRefreshToken: true, scope);
             }
+        }
+
+        if (expired)
+        {
+            await ErrorAsync(context, 400, "invalid_grant", "The refresh token has expired.");
+            return;
         }
 
         if (tokens is null)

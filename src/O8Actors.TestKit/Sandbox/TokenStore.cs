@@ -9,6 +9,9 @@ namespace O8Actors.TestKit.Sandbox;
 internal sealed class TokenFamily(AuthorizeRequestInfo request, string subject, string scope)
 {
     private volatile bool _revoked;
+    // Its own lock: tokens are issued under Gate (a refresh), and a code's sweep reads this without it.
+    private readonly Lock _liveGate = new();
+    private DateTimeOffset _liveUntil = DateTimeOffset.MinValue;
 
     public AuthorizeRequestInfo Request { get; } = request;
     public string ClientId => Request.ClientId;
@@ -26,7 +29,28 @@ internal sealed class TokenFamily(AuthorizeRequestInfo request, string subject, 
     public string? BoundKey { get; init; }
     public bool IsRevoked => _revoked;
 
+    /// <summary>
+    /// When the last of the family's tokens expires (<see cref="DateTimeOffset.MaxValue"/> once it holds a refresh token
+    /// without a lifetime): until then a replay of the code it came from must still find it, to revoke it.
+    /// </summary>
+    public DateTimeOffset LiveUntil
+    {
+        get
+        {
+            lock (_liveGate) return _liveUntil;
+        }
+    }
+
     public void Revoke() => _revoked = true;
+
+    /// <summary>Notes a token of the family that lives until <paramref name="expiresAt"/>.</summary>
+    public void Holds(DateTimeOffset expiresAt)
+    {
+        lock (_liveGate)
+        {
+            if (expiresAt > _liveUntil) _liveUntil = expiresAt;
+        }
+    }
 }
 
 /// <summary>An access token: its family, and its own scope (a refresh may narrow it, RFC 6749 section 6).</summary>
@@ -38,10 +62,15 @@ internal sealed record AccessTokenEntry(TokenFamily Family, string Scope, DateTi
     public override string ToString() => $"AccessTokenEntry {{ ClientId = {Family.ClientId}, ExpiresAt = {ExpiresAt:O} }}";
 }
 
-internal sealed class RefreshTokenEntry(TokenFamily family, DateTimeOffset issuedAt)
+internal sealed class RefreshTokenEntry(TokenFamily family, DateTimeOffset issuedAt, DateTimeOffset? expiresAt)
 {
     public TokenFamily Family { get; } = family;
     public DateTimeOffset IssuedAt { get; } = issuedAt;
+
+    /// <summary>When it stops working (<see cref="SandboxOptions.RefreshTokenLifetime"/>); null: never.</summary>
+    public DateTimeOffset? ExpiresAt { get; } = expiresAt;
+
+    public bool HasExpired(DateTimeOffset now) => now >= ExpiresAt;
 
     /// <summary>Set once rotated; guarded by <see cref="TokenFamily.Gate"/>.</summary>
     public bool Used { get; set; }
@@ -56,13 +85,25 @@ internal sealed record IssuedTokens(string AccessToken, string? RefreshToken, st
     public override string ToString() => $"IssuedTokens {{ Scope = {Scope}, IssuedAt = {IssuedAt:O}, Lifetime = {Lifetime} }}";
 }
 
-/// <summary>Access and refresh tokens. Thread-safe.</summary>
+/// <summary>
+/// Access and refresh tokens, each forgotten once it has expired (at the next issue): an expired token reads as an
+/// unknown one at every endpoint, so a long-running server holds only what still works. Thread-safe.
+/// </summary>
 /// <param name="accessTokenLength">The length of access tokens (<see cref="SandboxOptions.AccessTokenLength"/>); null: a bare secret.</param>
-internal sealed class TokenStore(int? accessTokenLength = null)
+/// <param name="refreshTokenLifetime">How long a refresh token works (<see cref="SandboxOptions.RefreshTokenLifetime"/>); null: until revoked or rotated.</param>
+internal sealed class TokenStore(int? accessTokenLength = null, TimeSpan? refreshTokenLifetime = null)
 {
     private readonly ConcurrentDictionary<string, AccessTokenEntry> _access = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RefreshTokenEntry> _refresh = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _revokedAccess = new(StringComparer.Ordinal);
+    private readonly ExpiryQueue _accessEnds = new();
+    private readonly ExpiryQueue _refreshEnds = new();
+
+    /// <summary>Access tokens held, expired ones included until the next issue forgets them.</summary>
+    public int AccessTokenCount => _access.Count;
+
+    /// <summary>Refresh tokens held (rotated ones too, for replay detection, until they expire).</summary>
+    public int RefreshTokenCount => _refresh.Count;
 
     /// <summary>Revokes one access token (RFC 7009): the rest of its family stays valid.</summary>
     public void RevokeAccess(string token) => _revokedAccess[token] = true;
@@ -73,18 +114,41 @@ internal sealed class TokenStore(int? accessTokenLength = null)
     /// </summary>
     public IssuedTokens Issue(TokenFamily family, DateTimeOffset now, TimeSpan lifetime, bool withRefreshToken, string? scope = null)
     {
+        Forget(now);
         scope ??= family.Scope;
         // A large token is still unique: its random secret comes first.
         var access = SandboxHttp.NewSecret().PadRight(accessTokenLength ?? 0, 'A');
         _access[access] = new AccessTokenEntry(family, scope, now, now + lifetime);
+        _accessEnds.Add(access, now + lifetime);
+        family.Holds(now + lifetime);
         string? refresh = null;
         if (withRefreshToken)
         {
             refresh = SandboxHttp.NewSecret();
-            _refresh[refresh] = new RefreshTokenEntry(family, now);
+            var expiresAt = now + refreshTokenLifetime;
+            _refresh[refresh] = new RefreshTokenEntry(family, now, expiresAt);
+            if (expiresAt is { } end) _refreshEnds.Add(refresh, end);
+            family.Holds(expiresAt ?? DateTimeOffset.MaxValue);
         }
 
         return new IssuedTokens(access, refresh, scope, now, lifetime);
+    }
+
+    /// <summary>
+    /// Forgets the tokens expired at <paramref name="now"/>, with their revocation marks: one that is presented later
+    /// gets the answer of an unknown token, as it would of an expired one (inactive, <c>invalid_token</c>,
+    /// <c>invalid_grant</c>). A rotated refresh token is kept until it expires, so a replay within its life still
+    /// revokes its family.
+    /// </summary>
+    private void Forget(DateTimeOffset now)
+    {
+        foreach (var token in _accessEnds.TakeDue(now))
+        {
+            _access.TryRemove(token, out _);
+            _revokedAccess.TryRemove(token, out _);
+        }
+
+        foreach (var token in _refreshEnds.TakeDue(now)) _refresh.TryRemove(token, out _);
     }
 
     public RefreshTokenEntry? FindRefresh(string? token) => token is not null && _refresh.TryGetValue(token, out var entry) ? entry : null;
@@ -95,7 +159,7 @@ internal sealed class TokenStore(int? accessTokenLength = null)
     public bool IsAccessTokenActive(string? token, DateTimeOffset now) =>
         FindAccess(token) is { } entry && !entry.Family.IsRevoked && now < entry.ExpiresAt && !_revokedAccess.ContainsKey(token!);
 
-    /// <summary>Whether a refresh token exists, was never rotated and its family was not revoked.</summary>
-    public bool IsRefreshTokenActive(string? token) =>
-        FindRefresh(token) is { } entry && !entry.Family.IsRevoked && !entry.Used;
+    /// <summary>Whether a refresh token exists, is unexpired, was never rotated and its family was not revoked.</summary>
+    public bool IsRefreshTokenActive(string? token, DateTimeOffset now) =>
+        FindRefresh(token) is { } entry && !entry.Family.IsRevoked && !entry.Used && !entry.HasExpired(now);
 }

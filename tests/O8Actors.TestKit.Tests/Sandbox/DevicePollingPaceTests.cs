@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using O8Actors.TestKit.Sandbox;
 using O8Actors.TestKit.Tests.Support;
 
@@ -122,18 +121,10 @@ public sealed class DevicePollingPaceTests : SandboxEndpointTest
 
     private async Task<string> DeviceCodeAsync(string loginHint)
     {
-        using var response = await Client.Http.PostAsync(Server.DeviceAuthorizationEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["client_id"] = Sandboxes.PublicClient, ["scope"] = "openid", ["login_hint"] = loginHint,
-        }));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.Equal((long)Interval.TotalSeconds, json.RootElement.GetProperty("interval").GetInt64());
-        return json.RootElement.GetProperty("device_code").GetString()!;
+        var (deviceCode, interval) = await Client.DeviceAuthorizationAsync(Sandboxes.PublicClient, loginHint);
+        Assert.Equal(Interval, interval);
+        return deviceCode;
     }
 
-    private Task<TokenReply> PollAsync(string deviceCode) => Client.TokenAsync(new Dictionary<string, string>
-    {
-        ["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code", ["client_id"] = Sandboxes.PublicClient, ["device_code"] = deviceCode,
-    });
+    private Task<TokenReply> PollAsync(string deviceCode) => Client.PollDeviceAsync(Sandboxes.PublicClient, deviceCode);
 }

@@ -104,6 +104,24 @@ public sealed class RawOAuthClient(SandboxAuthorizationServer server, HttpClient
             ["refresh_token"] = refreshToken,
         });
 
+    /// <summary>Asks the device authorization endpoint (RFC 8628) for a code, as a public client: the code and the interval.</summary>
+    public async Task<(string DeviceCode, TimeSpan Interval)> DeviceAuthorizationAsync(string clientId, string loginHint, string scope = "openid")
+    {
+        using var response = await _http.PostAsync(server.DeviceAuthorizationEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["client_id"] = clientId, ["scope"] = scope, ["login_hint"] = loginHint,
+        }));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (json.RootElement.GetProperty("device_code").GetString()!, TimeSpan.FromSeconds(json.RootElement.GetProperty("interval").GetInt64()));
+    }
+
+    /// <summary>Polls the token endpoint with a device code, as a public client.</summary>
+    public Task<TokenReply> PollDeviceAsync(string clientId, string deviceCode) => TokenAsync(new Dictionary<string, string>
+    {
+        ["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code", ["client_id"] = clientId, ["device_code"] = deviceCode,
+    });
+
     /// <summary>Asks /introspect (as a public client) whether the token is active.</summary>
     public async Task<bool> IntrospectActiveAsync(string clientId, string token)
     {
