@@ -75,13 +75,12 @@ internal sealed class AuthorizationCodeStore(TimeSpan lifetime)
     /// <summary>The longest a code (or a device code) is still known after its expiry, and answered as expired.</summary>
     public static readonly TimeSpan LateAnswers = TimeSpan.FromMinutes(1);
 
+    private readonly ConcurrentDictionary<string, IssuedCode> _codes = new(StringComparer.Ordinal);
+    private readonly ExpiryQueue _ends = new();
     private readonly TimeSpan _lateAnswers = LateAnswersFor(lifetime);
 
     /// <summary>How long after its expiry a code of <paramref name="lifetime"/> is still answered as expired.</summary>
     public static TimeSpan LateAnswersFor(TimeSpan lifetime) => lifetime < LateAnswers ? lifetime : LateAnswers;
-
-    private readonly ConcurrentDictionary<string, IssuedCode> _codes = new(StringComparer.Ordinal);
-    private readonly ExpiryQueue _ends = new();
 
     /// <summary>How many codes are held.</summary>
     public int Count => _codes.Count;
@@ -101,7 +100,8 @@ internal sealed class AuthorizationCodeStore(TimeSpan lifetime)
         foreach (var code in _ends.TakeDue(now))
         {
             if (!_codes.TryGetValue(code, out var issued)) continue;
-            // A family with a refresh token that never expires keeps its code for the server's life (MaxValue).
+            // A family with a refresh token that never expires keeps its code for the server's life (MaxValue), even
+            // if it is revoked later: re-checking every such code now and then would cost a sweep of them all.
             if (issued.MattersUntil(now) is { } until)
             {
                 if (until != DateTimeOffset.MaxValue) _ends.Add(code, until);
