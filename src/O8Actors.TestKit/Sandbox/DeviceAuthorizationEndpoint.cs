@@ -38,7 +38,10 @@ internal sealed class DeviceAuthorizationEndpoint(SandboxState state)
             CodeChallenge: null, Nonce: null, info.LoginHint, parameters);
         var lifetime = state.Options.DeviceCodeLifetime;
         var now = state.Time.GetUtcNow();
-        state.DeviceCodes.Add(deviceCode, new DeviceGrant(request, userCode, now, now + lifetime, user, state.Options.DevicePollInterval), now);
+        var grant = new DeviceGrant(request, userCode, now, now + lifetime, user, state.Options.DevicePollInterval);
+        // A fresh 256-bit secret cannot be taken already; if it were, the client must not poll another client's grant.
+        if (!state.DeviceCodes.TryAdd(deviceCode, grant, grant.ExpiresAt + AuthorizationCodeStore.LateAnswersFor(lifetime), now))
+            throw new InvalidOperationException("A new device code collided with a kept one.");
         state.Counters.DeviceCodeIssued();
 
         var verification = endpoints.DeviceVerification.AbsoluteUri;

@@ -35,6 +35,23 @@ internal sealed class ExpiringEntries<TValue>
         }
     }
 
+    /// <summary>The value kept under <paramref name="key"/>, left in place; false when there is none or it has expired.</summary>
+    public bool TryGet(string? key, DateTimeOffset now, out TValue value)
+    {
+        lock (_gate)
+        {
+            Forget(now);
+            if (key is not null && _entries.TryGetValue(key, out var entry))
+            {
+                value = entry.Value;
+                return true;
+            }
+
+            value = default!;
+            return false;
+        }
+    }
+
     /// <summary>Takes out the value kept under <paramref name="key"/>; false when there is none or it has expired.</summary>
     public bool TryRemove(string key, DateTimeOffset now, out TValue value)
     {

@@ -10,15 +10,6 @@ internal sealed class ExpiryQueue
     private readonly Lock _gate = new();
     private readonly PriorityQueue<string, DateTimeOffset> _due = new();
 
-    /// <summary>How many keys wait in the queue.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_gate) return _due.Count;
-        }
-    }
-
     /// <summary>Puts <paramref name="key"/> in the queue, due at <paramref name="at"/>.</summary>
     public void Add(string key, DateTimeOffset at)
     {

@@ -12,7 +12,11 @@ internal sealed class SandboxState(SandboxOptions options, CancellationToken sto
     public ClientRegistry Clients { get; } = new();
     public AuthorizationCodeStore Codes { get; } = new(options.CodeLifetime);
     public TokenStore Tokens { get; } = new(options.AccessTokenLength, options.RefreshTokenLifetime);
-    public DeviceCodeStore DeviceCodes { get; } = new();
+    /// <summary>
+    /// Device authorizations by device code, kept one more lifetime past their expiry, at most
+    /// <see cref="AuthorizationCodeStore.LateAnswers"/> (until then a late poll still reads <c>expired_token</c>).
+    /// </summary>
+    public ExpiringEntries<DeviceGrant> DeviceCodes { get; } = new();
     public SandboxCounters Counters { get; } = new();
 
     /// <summary>The form reader every endpoint uses, bounded for the longest token this server issues.</summary>

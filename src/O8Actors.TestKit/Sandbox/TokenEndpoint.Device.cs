@@ -15,14 +15,14 @@ internal sealed partial class TokenEndpoint
     private async Task DeviceCodeAsync(HttpContext context, Dictionary<string, string> form, SandboxClient client, string? proofKey)
     {
         state.Counters.DevicePoll();
-        var grant = state.DeviceCodes.Find(form.Get("device_code"));
-        if (grant is null || !string.Equals(grant.Request.ClientId, client.ClientId, StringComparison.Ordinal))
+        var now = state.Time.GetUtcNow();
+        if (!state.DeviceCodes.TryGet(form.Get("device_code"), now, out var grant)
+            || !string.Equals(grant.Request.ClientId, client.ClientId, StringComparison.Ordinal))
         {
             await ErrorAsync(context, 400, "invalid_grant", "The device code is unknown or was issued to another client.");
             return;
         }
 
-        var now = state.Time.GetUtcNow();
         if (now >= grant.ExpiresAt)
         {
             await ErrorAsync(context, 400, "expired_token", "The device code has expired.");

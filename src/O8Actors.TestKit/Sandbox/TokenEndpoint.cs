@@ -100,7 +100,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
         {
             "authorization_code" => state.Codes.Find(form.Get("code"))?.Request.Get("resource"),
             "refresh_token" => state.Tokens.FindRefresh(form.Get("refresh_token"))?.Family.Request.Get("resource"),
-            _ => state.DeviceCodes.Find(form.Get("device_code"))?.Request.Get("resource"),
+            _ => state.DeviceCodes.TryGet(form.Get("device_code"), state.Time.GetUtcNow(), out var grant) ? grant.Request.Get("resource") : null,
         };
         return string.Equals(resource, granted, StringComparison.Ordinal)
             ? null

@@ -5,10 +5,11 @@ using O8Actors.TestKit.Tests.Support;
 namespace O8Actors.TestKit.Tests.Sandbox;
 
 /// <summary>
-/// A long-running sandbox forgets what can no longer matter, at the next issue, and answers the same before and after:
-/// expired access tokens, codes a minute after their expiry (never redeemed, or their tokens all expired), device
-/// codes likewise, and with <see cref="SandboxOptions.RefreshTokenLifetime"/> refresh tokens past it. A redeemed code is
-/// kept while its tokens live, so a late replay (the attack RFC 6749 section 4.1.2 answers) still revokes them.
+/// A long-running sandbox forgets what can no longer matter (at the next issue; device codes at the next look-up) and
+/// answers the same before and after: expired access tokens, codes a minute after their expiry (never redeemed, or
+/// their tokens all expired), device codes likewise, and with <see cref="SandboxOptions.RefreshTokenLifetime"/> refresh
+/// tokens past it. A redeemed code is kept while its tokens live, so a late replay (the attack RFC 6749 section 4.1.2
+/// answers) still revokes them.
 /// </summary>
 public sealed class ForgettingTests : SandboxEndpointTest
 {
@@ -55,9 +56,12 @@ public sealed class ForgettingTests : SandboxEndpointTest
 
         Assert.Equal("invalid_grant", expired.Error);
         Assert.Contains("expired", expired.Get("error_description"), StringComparison.Ordinal);
-        Time.Advance(TimeSpan.FromMinutes(1));
-        await Client.GetCodeAsync(Sandboxes.PublicClient, Pkce.Create());              // an issue: the sweep
-        Assert.Equal(1, Server.HeldCodes);
+        Time.Advance(TimeSpan.FromSeconds(58));                                     // a second before the window ends
+        await Client.GetCodeAsync(Sandboxes.PublicClient, Pkce.Create());              // an issue: a sweep that keeps both
+        Assert.Equal(3, Server.HeldCodes);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        await Client.GetCodeAsync(Sandboxes.PublicClient, Pkce.Create());              // the sweep that forgets them
+        Assert.Equal(2, Server.HeldCodes);
         var unknown = await Client.ExchangeAsync(Sandboxes.PublicClient, never, pkce);
         Assert.Equal("invalid_grant", unknown.Error);
         Assert.Contains("unknown", unknown.Get("error_description"), StringComparison.Ordinal);
@@ -129,12 +133,13 @@ public sealed class ForgettingTests : SandboxEndpointTest
 
         Assert.Equal("expired_token", (await Client.PollDeviceAsync(Sandboxes.PublicClient, waiting)).Error);
         Time.Advance(TimeSpan.FromSeconds(59));
+        // Every look-up forgets what is due first: this poll is a sweep a second before the window ends.
         Assert.Equal("expired_token", (await Client.PollDeviceAsync(Sandboxes.PublicClient, waiting)).Error);
-        Time.Advance(TimeSpan.FromSeconds(1));
-        await Client.DeviceAuthorizationAsync(Sandboxes.PublicClient, "hang-2");        // an issue: the sweep
-
         Assert.Equal(1, Server.HeldDeviceCodes);
+        Time.Advance(TimeSpan.FromSeconds(1));
+
         Assert.Equal("invalid_grant", (await Client.PollDeviceAsync(Sandboxes.PublicClient, waiting)).Error);
+        Assert.Equal(0, Server.HeldDeviceCodes);
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace O8Actors.TestKit.Sandbox;
 
 /// <summary>
@@ -68,27 +66,4 @@ internal sealed class DeviceGrant(AuthorizeRequestInfo request, string userCode,
     public bool TryRedeem() => Interlocked.Exchange(ref _redeemed, 1) == 0;
 
     public override string ToString() => $"DeviceGrant {{ ClientId = {Request.ClientId}, ExpiresAt = {ExpiresAt:O} }}";
-}
-
-/// <summary>
-/// Device codes by value, each forgotten one more lifetime after it expired, at most
-/// <see cref="AuthorizationCodeStore.LateAnswers"/> (until then a late poll still reads <c>expired_token</c>), at the
-/// next issue. Thread-safe.
-/// </summary>
-internal sealed class DeviceCodeStore
-{
-    private readonly ConcurrentDictionary<string, DeviceGrant> _grants = new(StringComparer.Ordinal);
-    private readonly ExpiryQueue _ends = new();
-
-    /// <summary>How many device codes are held.</summary>
-    public int Count => _grants.Count;
-
-    public void Add(string deviceCode, DeviceGrant grant, DateTimeOffset now)
-    {
-        foreach (var code in _ends.TakeDue(now)) _grants.TryRemove(code, out _);
-        _grants[deviceCode] = grant;
-        _ends.Add(deviceCode, grant.ExpiresAt + AuthorizationCodeStore.LateAnswersFor(grant.ExpiresAt - now));
-    }
-
-    public DeviceGrant? Find(string? deviceCode) => deviceCode is not null && _grants.TryGetValue(deviceCode, out var grant) ? grant : null;
 }
