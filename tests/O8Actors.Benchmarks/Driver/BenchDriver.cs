@@ -22,11 +22,7 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
 
     public async Task StartAsync()
     {
-        _server = await SandboxAuthorizationServer.StartAsync(new SandboxOptions
-        {
-            Decide = SandboxDecisions.AlwaysApprove,
-            CodeLifetime = TimeSpan.FromMinutes(5),
-        });
+        _server = await SandboxAuthorizationServer.StartAsync(BenchSandbox.Options());
         _browser = new ScriptedBrowser(new ScriptedBrowserOptions { TrustedRoot = root, MaxConcurrency = 1024 });
     }
 

@@ -22,17 +22,7 @@ internal static class AuthServerRole
         var o8Redirect = args.Get("o8-redirect", "");
         var ports = args.Get("peer-ports", "32768-60999").Split('-');
         var (low, high) = (int.Parse(ports[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(ports[1], System.Globalization.CultureInfo.InvariantCulture));
-        // Short lifetimes, so the server forgets each login's code and tokens a couple of minutes after it (a login here
-        // redeems its code within a second and never refreshes): its heap stays flat over a million logins instead of
-        // growing by about 2 KB a login (220 MB over 56,000 logins, measured 2026-12-03), which would hand the app's
-        // measurement a growing share of the server's collections on the shared CPUs. expires_in is still sent.
-        var options = new SandboxOptions
-        {
-            Decide = SandboxDecisions.AlwaysApprove,
-            CodeLifetime = TimeSpan.FromSeconds(20),
-            AccessTokenLifetime = TimeSpan.FromSeconds(20),
-            RefreshTokenLifetime = TimeSpan.FromSeconds(20),
-        };
+        var options = BenchSandbox.Options();
         options.Clients.Add(new SandboxClient(O8Client, O8Secret, o8Redirect.Split(',', StringSplitOptions.RemoveEmptyEntries), ClientAuthMethod.Basic));
         // The sandbox matches redirect URIs exactly (RFC 9700 §2.1), so the peer's client lists every port it may pick.
         options.Clients.Add(new SandboxClient(PeerClient, PeerSecret,
