@@ -32,8 +32,9 @@ if (cli.Has("help"))
         dotnet run -c Release --project tests/O8Actors.Benchmarks -- [options]
           --quick                   a smoke run of a few minutes: N=200, concurrency 16,64, pending 1k,5k, warm-up capped at 2,000
           --n 2000                  logins (or requests) per row
-          --repeat 1                rounds (every row once per round); each row's median run by logins/s is reported with the range,
-                                    and the targets compare rows within each round
+          --repeat 1                rounds (every row once per round, each O8Actors row beside its ceiling, the pair's order
+                                    reversed every other round); each row's median run by logins/s is reported with the
+                                    range, and the targets compare rows within each round
           --concurrency 1,16,64,256 concurrency levels
           --rows o8,ceiling,oidc,pending   which kinds of row to run (o8-http: only O8Actors' http row)
           --pending 1000,10000,100000      pending-login checkpoints
@@ -41,7 +42,7 @@ if (cli.Has("help"))
           --max-warmup 300          caps every process's warm-up (smoke runs only: the JIT has not settled yet)
           --cluster [--n 1000 --concurrency 32 --warmup 300 --latency-n 200]
                                     only the cluster rows: three nodes against one, in this process
-          --setting independent [--warmup 10000 --n 4000 --concurrency 256 --sides o8,oidc --label text]
+          --setting independent [--warmup 10000 --n 4000 --concurrency 256 --sides o8,oidc --label text --server-warmup 10000]
                                     (sides: o8, o8-https-rsa, o8-https-ecdsa, oidc, ceiling-http, ceiling-https-rsa,
                                     ceiling-https-ecdsa, lean-http, lean-https-rsa, lean-https-ecdsa)
                                     the independent setting (issue 15): authorization server, app and browser
@@ -71,42 +72,43 @@ var clock = System.Diagnostics.Stopwatch.StartNew();
 // with the range shown: on a 2-CPU machine shared by the driver and the measured process single runs move by ±15% or
 // more, and the machine drifts over minutes, so a row compared with another (O8Actors with its ceiling, with the best
 // peer) is compared within the same round, run minutes apart rather than a whole row's repeats apart.
-var planned = new List<Func<Task<Row>>>();
+var pairs = new List<List<Func<Task<Row>>>>();
 
 // The driver (browser + authorization server) shares the CPUs with every measured process: bring its own code to
 // tier 1 first, so its JIT does not slow the first rows.
 await driver.O8Async("driver warm-up", "http", "rsa", Math.Min(n, 2000), Math.Min(64, levels.Max()));
 foreach (var c in levels)
 {
-    if (kinds.Contains("o8"))
+    // Each O8Actors row beside the ceiling with its certificate, so the ratio the target names compares two runs a
+    // minute apart rather than several: the machine drifts by 10-25% over minutes (the ceilings' ranges below).
+    var o8 = kinds.Contains("o8");
+    var ceiling = kinds.Contains("ceiling");
+    foreach (var (scheme, cert, label) in new[] { ("https", "rsa", "https (mkcert RSA-2048)"), ("https", "ecdsa", "https (mkcert ECDSA P-256)"), ("http", "rsa", "http") })
     {
-        planned.Add(() => driver.O8Async("O8Actors https (mkcert RSA-2048)", "https", "rsa", n, c));
-        planned.Add(() => driver.O8Async("O8Actors https (mkcert ECDSA P-256)", "https", "ecdsa", n, c));
-    }
-
-    if (kinds.Contains("o8") || kinds.Contains("o8-http"))
-        planned.Add(() => driver.O8Async("O8Actors http", "http", "rsa", n, c));
-
-    if (kinds.Contains("ceiling"))
-    {
-        planned.Add(() => driver.CeilingAsync("Bare Kestrel https (RSA-2048)", "https", "rsa", n, c));
-        planned.Add(() => driver.CeilingAsync("Bare Kestrel https (ECDSA P-256)", "https", "ecdsa", n, c));
-        planned.Add(() => driver.CeilingAsync("Bare Kestrel http", "http", "rsa", n, c));
+        var concurrency = c;
+        var pair = new List<Func<Task<Row>>>();
+        if (o8 || (scheme == "http" && kinds.Contains("o8-http")))
+            pair.Add(() => driver.O8Async($"O8Actors {label}", scheme, cert, n, concurrency));
+        if (ceiling)
+            pair.Add(() => driver.CeilingAsync($"Bare Kestrel {label.Replace("mkcert ", "", StringComparison.Ordinal)}", scheme, cert, n, concurrency));
+        pairs.Add(pair);
     }
 
     if (kinds.Contains("oidc"))
     {
-        planned.Add(() => driver.OidcClientAsync("OidcClient 7.1.1 + HttpListener (http)", "httplistener", n, c));
-        planned.Add(() => driver.OidcClientAsync("OidcClient 7.1.1 + Kestrel per login (http)", "kestrel", n, c));
+        pairs.Add([() => driver.OidcClientAsync("OidcClient 7.1.1 + HttpListener (http)", "httplistener", n, c)]);
+        pairs.Add([() => driver.OidcClientAsync("OidcClient 7.1.1 + Kestrel per login (http)", "kestrel", n, c)]);
     }
 }
 
+var planned = pairs.SelectMany(p => p).ToList();
 Console.WriteLine(Table.Header);
 var runsOf = planned.Select(_ => new List<Row>()).ToArray();
 for (var round = 0; round < repeat; round++)
 {
     if (repeat > 1) Console.WriteLine($"round {round + 1} of {repeat}");
-    for (var i = 0; i < planned.Count; i++)
+    // Every other round runs each pair the other way round, so neither side of a pair always comes second.
+    foreach (var i in RoundOrder(pairs.Select(p => p.Count).ToList(), reversePairs: round % 2 == 1))
     {
         var run = await planned[i]();
         runsOf[i].Add(run);
@@ -145,4 +147,16 @@ static string RepositoryRoot()
     for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         if (File.Exists(Path.Combine(dir.FullName, "O8Actors.sln"))) return dir.FullName;
     return Directory.GetCurrentDirectory();
+}
+
+// The indices into the planned rows for one round: pair after pair, each pair in its order or reversed.
+static IEnumerable<int> RoundOrder(IReadOnlyList<int> pairSizes, bool reversePairs)
+{
+    var start = 0;
+    foreach (var size in pairSizes)
+    {
+        var indices = Enumerable.Range(start, size);
+        foreach (var i in reversePairs ? indices.Reverse() : indices) yield return i;
+        start += size;
+    }
 }
