@@ -10,6 +10,7 @@ switch (cli.Get("role", "driver"))
 {
     case "o8": return await O8Role.RunAsync(cli);
     case "ceiling": return await CeilingRole.RunAsync(cli);
+    case "lean": return await LeanRole.RunAsync(cli);
     case "oidc": return await OidcClientRole.RunAsync(cli);
     case "pending": return await PendingRole.RunAsync(cli);
     case "authserver": return await O8Actors.Benchmarks.Independent.AuthServerRole.RunAsync(cli);
@@ -36,7 +37,8 @@ if (cli.Has("help"))
                                     reversed every other round); each row's median run by logins/s is reported with the
                                     range, and the targets compare rows within each round
           --concurrency 1,16,64,256 concurrency levels
-          --rows o8,ceiling,oidc,pending   which kinds of row to run (o8-http: only O8Actors' http row)
+          --rows o8,ceiling,oidc,pending   which kinds of row to run (o8-http: only O8Actors' http row; lean: the lean
+                                    login, bare Kestrel plus a hand-written token request, beside each ceiling)
           --pending 1000,10000,100000      pending-login checkpoints
           --out docs                where benchmarks.md and benchmarks.png go (repository docs/ by default)
           --max-warmup 300          caps every process's warm-up (smoke runs only: the JIT has not settled yet)
@@ -91,6 +93,8 @@ foreach (var c in levels)
             pair.Add(() => driver.O8Async($"O8Actors {label}", scheme, cert, n, concurrency));
         if (ceiling)
             pair.Add(() => driver.CeilingAsync($"Bare Kestrel {label.Replace("mkcert ", "", StringComparison.Ordinal)}", scheme, cert, n, concurrency));
+        if (kinds.Contains("lean"))
+            pair.Add(() => driver.LeanAsync($"Lean login {label.Replace("mkcert ", "", StringComparison.Ordinal)}", scheme, cert, n, concurrency));
         pairs.Add(pair);
     }
 

@@ -50,6 +50,33 @@ internal sealed class BenchDriver(string certificates, X509Certificate2 root) : 
         }
     }
 
+    /// <summary>
+    /// The lean login's row: bare Kestrel plus one hand-written token request per login, in a child process, against this
+    /// driver's browser and sandbox as the O8Actors row (a public client with PKCE, as that row's).
+    /// </summary>
+    public async Task<Row> LeanAsync(string name, string scheme, string cert, int n, int concurrency)
+    {
+        var clientId = $"lean-{Interlocked.Increment(ref _clients)}";
+        Child? child = null;
+        child = Child.Start("lean", ["--scheme", scheme, "--cert", cert, "--certs", certificates, "--n", $"{n}", "--concurrency", $"{concurrency}"],
+            async (verb, payload) =>
+            {
+                if (verb == "READY")
+                {
+                    Sandbox.RegisterClient(clientId, null, [payload], ClientAuthMethod.None);
+                    await child!.SendAsync($"GO {Sandbox.IssuerString} {clientId}");
+                }
+                else if (verb == "URL")
+                {
+                    await _browser!.LaunchAsync(new Uri(payload), CancellationToken.None);
+                }
+            });
+        await using (child)
+        {
+            return new Row("lean", name, concurrency, n, RowResult.FromJson(await child.Report), child.DriverCpuMs);
+        }
+    }
+
     /// <summary>An OidcClient row: one loopback listener per login, on a random port, in a child process.</summary>
     public async Task<Row> OidcClientAsync(string name, string variant, int n, int concurrency)
     {

@@ -35,17 +35,27 @@ internal sealed class CeilingSide : IAsyncDisposable
         _exchange = exchange;
     }
 
-    /// <summary>Starts the side; with <paramref name="exchange"/> (the lean sides) each callback's code is exchanged before its page.</summary>
-    public static async Task<CeilingSide> StartAsync(int port, string issuer, X509Certificate2? certificate, bool exchange = false)
+    /// <summary>The redirect URI a side on <paramref name="port"/> hands out (and a client is registered with).</summary>
+    public static string RedirectUri(int port, X509Certificate2? certificate) =>
+        $"{(certificate is null ? "http" : "https")}://localhost:{port}/sandbox";
+
+    /// <summary>
+    /// Starts the side; with <paramref name="exchange"/> (the lean sides) each callback's code is exchanged before its
+    /// page. The client is the independent setting's confidential one unless <paramref name="publicClientId"/> names a
+    /// public client (this harness's sandbox registers one per row).
+    /// </summary>
+    public static async Task<CeilingSide> StartAsync(int port, string issuer, X509Certificate2? certificate, bool exchange = false,
+        string? publicClientId = null)
     {
         var app = O8Actors.Benchmarks.Roles.BareKestrel.Build(port, certificate);
-        var redirect = $"{(certificate is null ? "http" : "https")}://localhost:{port}/sandbox";
+        var redirect = RedirectUri(port, certificate);
         var local = new UriBuilder(issuer) { Host = "localhost" }.Uri;
-        var authorize = new Uri(local, "/authorize") + "?response_type=code&client_id=" + AuthServerRole.O8Client
+        var clientId = publicClientId ?? AuthServerRole.O8Client;
+        var authorize = new Uri(local, "/authorize") + "?response_type=code&client_id=" + Uri.EscapeDataString(clientId)
             + "&redirect_uri=" + Uri.EscapeDataString(redirect) + "&scope=openid%20offline_access&code_challenge=" + Challenge
             + "&code_challenge_method=S256&state=";
         var lean = exchange
-            ? new LeanExchange(new Uri(local, "/token"), redirect, Verifier, AuthServerRole.O8Client, AuthServerRole.O8Secret)
+            ? new LeanExchange(new Uri(local, "/token"), redirect, Verifier, clientId, publicClientId is null ? AuthServerRole.O8Secret : null)
             : null;
         var side = new CeilingSide(app, authorize, lean);
         app.Run(side.Answer);

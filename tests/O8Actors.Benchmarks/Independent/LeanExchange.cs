@@ -6,7 +6,8 @@ namespace O8Actors.Benchmarks.Independent;
 
 /// <summary>
 /// The least a correct login adds to the ceiling: one token request per callback, written by hand — the code, the
-/// redirect URI and the PKCE verifier posted with <c>client_secret_basic</c> on one shared <see cref="HttpClient"/>
+/// redirect URI and the PKCE verifier posted with <c>client_secret_basic</c> (or, for a public client, its
+/// <c>client_id</c> in the form) on one shared <see cref="HttpClient"/>
 /// (pooled connections), the JSON answer parsed and checked for access token, refresh token, scope and expiry. No
 /// library, no actors, no ID-token or account handling: the <c>lean</c> sides measure what any app must spend in this
 /// setting, so the O8 rows can be read as the library's cost above it.
@@ -17,31 +18,42 @@ internal sealed class LeanExchange : IDisposable
     private readonly Uri _tokenEndpoint;
     private readonly string _redirectUri;
     private readonly string _verifier;
-    private readonly AuthenticationHeaderValue _basic;
+    private readonly string _clientId;
+    private readonly AuthenticationHeaderValue? _basic;
 
-    public LeanExchange(Uri tokenEndpoint, string redirectUri, string verifier, string clientId, string clientSecret)
+    /// <param name="clientSecret">The confidential client's secret (sent with Basic); null for a public client.</param>
+    public LeanExchange(Uri tokenEndpoint, string redirectUri, string verifier, string clientId, string? clientSecret)
     {
         _tokenEndpoint = tokenEndpoint;
         _redirectUri = redirectUri;
         _verifier = verifier;
+        _clientId = clientId;
         // RFC 6749 section 2.3.1: form-encode id and secret, then Base64 of "id:secret".
-        _basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
+        _basic = clientSecret is null ? null : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
             $"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(clientSecret)}")));
     }
 
     /// <summary>Exchanges <paramref name="code"/>; true when the answer carries every field the setting requires.</summary>
     public async Task<bool> ExchangeAsync(string code, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, _tokenEndpoint)
-        {
-            Content = new FormUrlEncodedContent(
+        KeyValuePair<string, string>[] form = _basic is null
+            ?
             [
                 new("grant_type", "authorization_code"),
                 new("code", code),
                 new("redirect_uri", _redirectUri),
                 new("code_verifier", _verifier),
-            ]),
-        };
+                // A public client names itself in the form (RFC 6749 section 4.1.3).
+                new("client_id", _clientId),
+            ]
+            :
+            [
+                new("grant_type", "authorization_code"),
+                new("code", code),
+                new("redirect_uri", _redirectUri),
+                new("code_verifier", _verifier),
+            ];
+        using var request = new HttpRequestMessage(HttpMethod.Post, _tokenEndpoint) { Content = new FormUrlEncodedContent(form) };
         request.Headers.Authorization = _basic;
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         using var response = await _http.SendAsync(request, cancellationToken);

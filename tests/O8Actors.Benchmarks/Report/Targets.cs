@@ -43,6 +43,24 @@ internal static class Targets
             }
         }
 
+        // The lean login (--rows lean): what a login that also exchanges its code makes of the same machine. Readings for
+        // the https target, not targets of their own.
+        foreach (var (label, ceilingName, o8Name) in new[]
+        {
+            ("https (RSA-2048)", "Bare Kestrel https (RSA-2048)", "O8Actors https (mkcert RSA-2048)"),
+            ("https (ECDSA P-256)", "Bare Kestrel https (ECDSA P-256)", "O8Actors https (mkcert ECDSA P-256)"),
+            ("http", "Bare Kestrel http", "O8Actors http"),
+        })
+        {
+            if (Find("lean", $"Lean login {label}", top) is not { } lean) continue;
+            if (Find("ceiling", ceilingName, top) is { } ceiling)
+                yield return ($"(Reading: the lean login {label} against the ceiling, same round)",
+                    $"{lean.PerSecond:F0} vs {ceiling.PerSecond:F0} on the medians{PerRound(RoundRatios(lean, [ceiling]))}", null);
+            if (Find("o8", o8Name, top) is { } o8)
+                yield return ($"(Reading: O8Actors {label} against the lean login, same round)",
+                    $"{o8.PerSecond:F0} vs {lean.PerSecond:F0} on the medians{PerRound(RoundRatios(o8, [lean]))}; CPU per login {F(o8.CpuMsPerLogin)} vs {F(lean.CpuMsPerLogin)} ms", null);
+        }
+
         if (rows.FirstOrDefault(r => r.Kind == "pending") is { Result.Extra: { } extra })
         {
             var counts = extra.Keys.Where(k => k.StartsWith("managed_per_pending_", StringComparison.Ordinal))
@@ -60,7 +78,7 @@ internal static class Targets
         }
 
         var ours = rows.Where(r => r.Kind != "oidc").Sum(r => r.FailedInAllRuns);
-        yield return ("0 failures in every O8Actors row (and the ceiling's)", $"{ours} failures", ours == 0);
+        yield return ("0 failures in every O8Actors row (and the ceilings' and lean logins')", $"{ours} failures", ours == 0);
         // The peers' failures are the one-listener-per-login pattern's port races: reported, not a target of ours.
         var peers = rows.Where(r => r.Kind == "oidc").ToArray();
         if (peers.Length > 0)
