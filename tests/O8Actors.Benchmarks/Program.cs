@@ -37,7 +37,7 @@ if (cli.Has("help"))
                                     reversed every other round); each row's median run by logins/s is reported with the
                                     range, and the targets compare rows within each round
           --concurrency 1,16,64,256 concurrency levels
-          --rows o8,ceiling,oidc,pending   which kinds of row to run (o8-http: only O8Actors' http row; lean: the lean
+          --rows o8,ceiling,lean,oidc,pending   which kinds of row to run (o8-http: only O8Actors' http row; lean: the lean
                                     login, bare Kestrel plus a hand-written token request, beside each ceiling)
           --pending 1000,10000,100000      pending-login checkpoints
           --out docs                where benchmarks.md and benchmarks.png go (repository docs/ by default)
@@ -56,7 +56,7 @@ if (cli.Has("help"))
 var quick = cli.Has("quick");
 var n = cli.Int("n", quick ? 200 : 2000);
 var levels = cli.Ints("concurrency", quick ? [16, 64] : [1, 16, 64, 256]);
-var kinds = cli.Get("rows", "o8,ceiling,oidc,pending").Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+var kinds = cli.Get("rows", "o8,ceiling,lean,oidc,pending").Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
 var pending = cli.Ints("pending", quick ? [1000, 5000] : [1000, 10_000, 100_000]);
 var repeat = cli.Int("repeat", 1);
 var outDir = cli.Get("out", Path.Combine(RepositoryRoot(), "docs"));
