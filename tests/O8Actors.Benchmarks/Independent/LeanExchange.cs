@@ -18,8 +18,9 @@ internal sealed class LeanExchange : IDisposable
     private readonly Uri _tokenEndpoint;
     private readonly string _redirectUri;
     private readonly string _verifier;
-    private readonly string _clientId;
     private readonly AuthenticationHeaderValue? _basic;
+    // A public client names itself in the form (RFC 6749 section 4.1.3); a confidential one in the Basic header only.
+    private readonly KeyValuePair<string, string>[] _clientIdField;
 
     /// <param name="clientSecret">The confidential client's secret (sent with Basic); null for a public client.</param>
     public LeanExchange(Uri tokenEndpoint, string redirectUri, string verifier, string clientId, string? clientSecret)
@@ -27,7 +28,7 @@ internal sealed class LeanExchange : IDisposable
         _tokenEndpoint = tokenEndpoint;
         _redirectUri = redirectUri;
         _verifier = verifier;
-        _clientId = clientId;
+        _clientIdField = clientSecret is null ? [new("client_id", clientId)] : [];
         // RFC 6749 section 2.3.1: form-encode id and secret, then Base64 of "id:secret".
         _basic = clientSecret is null ? null : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
             $"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(clientSecret)}")));
@@ -36,23 +37,14 @@ internal sealed class LeanExchange : IDisposable
     /// <summary>Exchanges <paramref name="code"/>; true when the answer carries every field the setting requires.</summary>
     public async Task<bool> ExchangeAsync(string code, CancellationToken cancellationToken)
     {
-        KeyValuePair<string, string>[] form = _basic is null
-            ?
-            [
-                new("grant_type", "authorization_code"),
-                new("code", code),
-                new("redirect_uri", _redirectUri),
-                new("code_verifier", _verifier),
-                // A public client names itself in the form (RFC 6749 section 4.1.3).
-                new("client_id", _clientId),
-            ]
-            :
-            [
-                new("grant_type", "authorization_code"),
-                new("code", code),
-                new("redirect_uri", _redirectUri),
-                new("code_verifier", _verifier),
-            ];
+        KeyValuePair<string, string>[] form =
+        [
+            new("grant_type", "authorization_code"),
+            new("code", code),
+            new("redirect_uri", _redirectUri),
+            new("code_verifier", _verifier),
+            .. _clientIdField,
+        ];
         using var request = new HttpRequestMessage(HttpMethod.Post, _tokenEndpoint) { Content = new FormUrlEncodedContent(form) };
         request.Headers.Authorization = _basic;
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));

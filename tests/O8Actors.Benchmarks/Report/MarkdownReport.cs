@@ -17,7 +17,7 @@ internal static class MarkdownReport
     {
         var generated = new StringBuilder();
         generated.AppendLine(Start);
-        generated.AppendLine($"Run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(quick ? " (--quick: small N, not the published figures)" : "")}, N = {n:N0} per row, concurrency {string.Join(", ", levels)}{(repeat > 1 ? $"; {repeat} rounds (every row once per round, each O8Actors row beside its ceiling, the pair reversed every other round), each row's median run by logins/s shown with the range in brackets, the ratio targets within each round" : "")}.");
+        generated.AppendLine($"Run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(quick ? " (--quick: small N, not the published figures)" : "")}, N = {n:N0} per row, concurrency {string.Join(", ", levels)}{(repeat > 1 ? $"; {repeat} rounds (every row once per round, each O8Actors row beside its ceiling and the lean login, the group reversed every other round), each row's median run by logins/s shown with the range in brackets, the ratio targets within each round" : "")}.");
         generated.AppendLine($"Machine: {Machine()}.");
         generated.AppendLine();
         generated.AppendLine(Table.Header);
