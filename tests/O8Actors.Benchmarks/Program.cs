@@ -33,9 +33,9 @@ if (cli.Has("help"))
         dotnet run -c Release --project tests/O8Actors.Benchmarks -- [options]
           --quick                   a smoke run of a few minutes: N=200, concurrency 16,64, pending 1k,5k, warm-up capped at 2,000
           --n 2000                  logins (or requests) per row
-          --repeat 1                rounds (every row once per round, each O8Actors row beside its ceiling, the pair's order
-                                    reversed every other round); each row's median run by logins/s is reported with the
-                                    range, and the targets compare rows within each round
+          --repeat 1                rounds (every row once per round, each O8Actors row beside its ceiling and the lean
+                                    login, the group's order reversed every other round); each row's median run by
+                                    logins/s is reported with the range, and the targets compare rows within each round
           --concurrency 1,16,64,256 concurrency levels
           --rows o8,ceiling,lean,oidc,pending   which kinds of row to run (o8-http: only O8Actors' http row; lean: the lean
                                     login, bare Kestrel plus a hand-written token request, beside each ceiling)
@@ -74,45 +74,46 @@ var clock = System.Diagnostics.Stopwatch.StartNew();
 // with the range shown: on a 2-CPU machine shared by the driver and the measured process single runs move by ±15% or
 // more, and the machine drifts over minutes, so a row compared with another (O8Actors with its ceiling, with the best
 // peer) is compared within the same round, run minutes apart rather than a whole row's repeats apart.
-var pairs = new List<List<Func<Task<Row>>>>();
+var groups = new List<List<Func<Task<Row>>>>();
 
 // The driver (browser + authorization server) shares the CPUs with every measured process: bring its own code to
 // tier 1 first, so its JIT does not slow the first rows.
 await driver.O8Async("driver warm-up", "http", "rsa", Math.Min(n, 2000), Math.Min(64, levels.Max()));
 foreach (var c in levels)
 {
-    // Each O8Actors row beside the ceiling with its certificate, so the ratio the target names compares two runs a
-    // minute apart rather than several: the machine drifts by 10-25% over minutes (the ceilings' ranges below).
+    // Each O8Actors row beside the ceiling and the lean login with its certificate, so the ratios the target names
+    // compare runs a minute apart rather than several: the machine drifts by 10-25% over minutes (the ceilings' ranges).
     var o8 = kinds.Contains("o8");
     var ceiling = kinds.Contains("ceiling");
     foreach (var (scheme, cert, label) in new[] { ("https", "rsa", "https (mkcert RSA-2048)"), ("https", "ecdsa", "https (mkcert ECDSA P-256)"), ("http", "rsa", "http") })
     {
         var concurrency = c;
-        var pair = new List<Func<Task<Row>>>();
+        var plain = label.Replace("mkcert ", "", StringComparison.Ordinal);
+        var group = new List<Func<Task<Row>>>();
         if (o8 || (scheme == "http" && kinds.Contains("o8-http")))
-            pair.Add(() => driver.O8Async($"O8Actors {label}", scheme, cert, n, concurrency));
+            group.Add(() => driver.O8Async($"O8Actors {label}", scheme, cert, n, concurrency));
         if (ceiling)
-            pair.Add(() => driver.CeilingAsync($"Bare Kestrel {label.Replace("mkcert ", "", StringComparison.Ordinal)}", scheme, cert, n, concurrency));
+            group.Add(() => driver.CeilingAsync($"Bare Kestrel {plain}", scheme, cert, n, concurrency));
         if (kinds.Contains("lean"))
-            pair.Add(() => driver.LeanAsync($"Lean login {label.Replace("mkcert ", "", StringComparison.Ordinal)}", scheme, cert, n, concurrency));
-        pairs.Add(pair);
+            group.Add(() => driver.LeanAsync($"Lean login {plain}", scheme, cert, n, concurrency));
+        groups.Add(group);
     }
 
     if (kinds.Contains("oidc"))
     {
-        pairs.Add([() => driver.OidcClientAsync("OidcClient 7.1.1 + HttpListener (http)", "httplistener", n, c)]);
-        pairs.Add([() => driver.OidcClientAsync("OidcClient 7.1.1 + Kestrel per login (http)", "kestrel", n, c)]);
+        groups.Add([() => driver.OidcClientAsync("OidcClient 7.1.1 + HttpListener (http)", "httplistener", n, c)]);
+        groups.Add([() => driver.OidcClientAsync("OidcClient 7.1.1 + Kestrel per login (http)", "kestrel", n, c)]);
     }
 }
 
-var planned = pairs.SelectMany(p => p).ToList();
+var planned = groups.SelectMany(g => g).ToList();
 Console.WriteLine(Table.Header);
 var runsOf = planned.Select(_ => new List<Row>()).ToArray();
 for (var round = 0; round < repeat; round++)
 {
     if (repeat > 1) Console.WriteLine($"round {round + 1} of {repeat}");
-    // Every other round runs each pair the other way round, so neither side of a pair always comes second.
-    foreach (var i in RoundOrder(pairs.Select(p => p.Count).ToList(), reversePairs: round % 2 == 1))
+    // Every other round runs each group the other way round, so no row of a group always comes first or last.
+    foreach (var i in RoundOrder(groups.Select(g => g.Count).ToList(), reverseGroups: round % 2 == 1))
     {
         var run = await planned[i]();
         runsOf[i].Add(run);
@@ -153,14 +154,14 @@ static string RepositoryRoot()
     return Directory.GetCurrentDirectory();
 }
 
-// The indices into the planned rows for one round: pair after pair, each pair in its order or reversed.
-static IEnumerable<int> RoundOrder(IReadOnlyList<int> pairSizes, bool reversePairs)
+// The indices into the planned rows for one round: group after group, each group in its order or reversed.
+static IEnumerable<int> RoundOrder(IReadOnlyList<int> groupSizes, bool reverseGroups)
 {
     var start = 0;
-    foreach (var size in pairSizes)
+    foreach (var size in groupSizes)
     {
         var indices = Enumerable.Range(start, size);
-        foreach (var i in reversePairs ? indices.Reverse() : indices) yield return i;
+        foreach (var i in reverseGroups ? indices.Reverse() : indices) yield return i;
         start += size;
     }
 }

@@ -31,10 +31,11 @@ internal static class Targets
             yield return ($"(What the CPUs allow: {cores} CPUs / (O8 {F(o8Http.CpuMsPerLogin)} + driver {F(o8Http.DriverCpuMsPerLogin)} ms per login))",
                 $"at most {bound:F0} logins/s = {F(bound / peer.PerSecond)}× the peer", null);
         }
-        foreach (var (cert, label) in new[] { ("RSA-2048", "RSA-2048"), ("ECDSA P-256", "ECDSA P-256") })
+        foreach (var label in new[] { "RSA-2048", "ECDSA P-256" })
         {
-            var o8 = Find("o8", $"O8Actors https (mkcert {cert})", top);
-            var ceiling = Find("ceiling", $"Bare Kestrel https ({cert})", top);
+            var names = RowNames($"https ({label})");
+            var o8 = Find("o8", names.O8, top);
+            var ceiling = Find("ceiling", names.Ceiling, top);
             if (o8 is not null && ceiling is not null)
             {
                 var ratios = RoundRatios(o8, [ceiling]);
@@ -45,18 +46,14 @@ internal static class Targets
 
         // The lean login (--rows lean): what a login that also exchanges its code makes of the same machine. Readings for
         // the https target, not targets of their own.
-        foreach (var (label, ceilingName, o8Name) in new[]
+        foreach (var label in new[] { "https (RSA-2048)", "https (ECDSA P-256)", "http" })
         {
-            ("https (RSA-2048)", "Bare Kestrel https (RSA-2048)", "O8Actors https (mkcert RSA-2048)"),
-            ("https (ECDSA P-256)", "Bare Kestrel https (ECDSA P-256)", "O8Actors https (mkcert ECDSA P-256)"),
-            ("http", "Bare Kestrel http", "O8Actors http"),
-        })
-        {
-            if (Find("lean", $"Lean login {label}", top) is not { } lean) continue;
-            if (Find("ceiling", ceilingName, top) is { } ceiling)
+            var names = RowNames(label);
+            if (Find("lean", names.Lean, top) is not { } lean) continue;
+            if (Find("ceiling", names.Ceiling, top) is { } ceiling)
                 yield return ($"(Reading: the lean login {label} against the ceiling, same round)",
                     $"{lean.PerSecond:F0} vs {ceiling.PerSecond:F0} on the medians{PerRound(RoundRatios(lean, [ceiling]))}", null);
-            if (Find("o8", o8Name, top) is { } o8)
+            if (Find("o8", names.O8, top) is { } o8)
                 yield return ($"(Reading: O8Actors {label} against the lean login, same round)",
                     $"{o8.PerSecond:F0} vs {lean.PerSecond:F0} on the medians{PerRound(RoundRatios(o8, [lean]))}; CPU per login {F(o8.CpuMsPerLogin)} vs {F(lean.CpuMsPerLogin)} ms", null);
         }
@@ -99,6 +96,10 @@ internal static class Targets
         var rounds = theirs.Select(r => RunsOf(r).Count).Append(RunsOf(ours).Count).Min();
         return Enumerable.Range(0, rounds).Select(k => RunsOf(ours)[k].PerSecond / theirs.Max(r => RunsOf(r)[k].PerSecond)).ToArray();
     }
+
+    /// <summary>The rows' names for one scheme and certificate, as the driver names them ("https (RSA-2048)", "http").</summary>
+    private static (string O8, string Ceiling, string Lean) RowNames(string label) => (
+        $"O8Actors {label.Replace("https (", "https (mkcert ", StringComparison.Ordinal)}", $"Bare Kestrel {label}", $"Lean login {label}");
 
     private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
 

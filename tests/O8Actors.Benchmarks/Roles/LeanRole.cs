@@ -24,23 +24,7 @@ internal static class LeanRole
         Wire.Send("READY", CeilingSide.RedirectUri(port, certificate));
         var go = (await Wire.ExpectAsync("GO")).Split(' ');
         await using var side = await CeilingSide.StartAsync(port, go[0], certificate, exchange: true, publicClientId: go[1]);
-        Task Login(int _) => side.LoginAsync(url => Wire.Send("URL", url), PerLogin);
-
-        // The same rule as the O8Actors rows: warm until this process's JIT has settled, at the measured concurrency.
-        var (warmed, settled) = await Warmup.UntilJitQuietAsync(concurrency, Login);
-        Wire.Send("MEASURING", "");
-        var tiering = Profiling.ThreadCpu.TieringMs();
-        var cpu = ProcessMeter.Cpu();
-        var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, Login);
-        var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
-        var extra = new Dictionary<string, double>
-        {
-            ["jit_cpu_ms_measured"] = Profiling.ThreadCpu.TieringMs() - tiering,
-            ["warmup"] = warmed,
-            ["warmup_settled"] = settled ? 1 : 0,
-        };
-        Wire.Send("RESULT", new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
-            Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure, extra).ToJson());
+        await MeasuredRow.RunAsync(n, concurrency, _ => side.LoginAsync(url => Wire.Send("URL", url), PerLogin));
         return 0;
     }
 }

@@ -18,18 +18,7 @@ internal static class O8Role
         var go = (await Wire.ExpectAsync("GO")).Split(' ');
         await RegisterAsync(flows, go[0], go[1]);
 
-        // Warm-up (the JIT settled at the measured concurrency, connection pools), not measured.
-        var (warmed, settled) = await Warmup.UntilJitQuietAsync(concurrency, _ => flows.AuthorizeAsync("sandbox"));
-        Wire.Send("MEASURING", "");
-        var profile = O8Actors.Benchmarks.Profiling.RuntimeProfile.Start(detailed: false);
-        var cpu = ProcessMeter.Cpu();
-        var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, _ => flows.AuthorizeAsync("sandbox"));
-        var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
-        var extra = profile.Stop(latencies.Count + failed, "measured");
-        extra["warmup"] = warmed;
-        extra["warmup_settled"] = settled ? 1 : 0;
-        Wire.Send("RESULT", new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
-            Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure, extra).ToJson());
+        await MeasuredRow.RunAsync(n, concurrency, _ => flows.AuthorizeAsync("sandbox"));
         return 0;
     }
 

@@ -66,17 +66,7 @@ internal static class OidcClientRole
             if (result.IsError) throw new InvalidOperationException($"OidcClient login failed: {result.Error} {result.ErrorDescription}");
         }
 
-        var (warmed, settled) = await Warmup.UntilJitQuietAsync(concurrency, LoginAsync);
-        Wire.Send("MEASURING", "");
-        var profile = O8Actors.Benchmarks.Profiling.RuntimeProfile.Start(detailed: false);
-        var cpu = ProcessMeter.Cpu();
-        var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, i => LoginAsync(i + 1_000_000));
-        var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
-        var extra = profile.Stop(latencies.Count + failed, "measured");
-        extra["warmup"] = warmed;
-        extra["warmup_settled"] = settled ? 1 : 0;
-        Wire.Send("RESULT", new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
-            Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure, extra).ToJson());
+        await MeasuredRow.RunAsync(n, concurrency, LoginAsync);
         return 0;
     }
 
