@@ -79,6 +79,7 @@ var groups = new List<List<Func<Task<Row>>>>();
 // The driver (browser + authorization server) shares the CPUs with every measured process: bring its own code to
 // tier 1 first, so its JIT does not slow the first rows.
 await driver.O8Async("driver warm-up", "http", "rsa", Math.Min(n, 2000), Math.Min(64, levels.Max()));
+if (cli.Has("interleave")) return await InterleavedAsync();
 foreach (var c in levels)
 {
     // Each O8Actors row beside the ceiling and the lean login with its certificate, so the ratios the target names
@@ -146,6 +147,39 @@ Console.WriteLine($"Wrote {markdown} and benchmarks.png");
 Directory.Delete(certs, recursive: true);
 // Failures of our own rows fail the run; the peers' port races are reported in the table.
 return rows.Any(r => r.Kind != "oidc" && r.FailedInAllRuns > 0) ? 1 : 0;
+
+// The interleaved mode: per certificate, O8Actors, its ceiling and the lean login in warm processes side by side,
+// measured in alternating blocks (BenchDriver.Interleaved.cs); writes interleaved.md beside the report.
+async Task<int> InterleavedAsync()
+{
+    var cycles = cli.Int("interleave", 9);
+    var schemes = cli.Get("schemes", "https-rsa,https-ecdsa,http").Split(',', StringSplitOptions.RemoveEmptyEntries);
+    var report = new System.Text.StringBuilder();
+    report.AppendLine(System.Globalization.CultureInfo.InvariantCulture,
+        $"Interleaved run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: `--interleave {cycles} --n {n} --concurrency {levels.Max()} --schemes {string.Join(',', schemes)}`; {Environment.ProcessorCount} logical CPUs.");
+    report.AppendLine();
+    var failures = 0;
+    foreach (var scheme in schemes)
+    {
+        var (wire, cert, label) = scheme switch
+        {
+            "https-rsa" => ("https", "rsa", "https (mkcert RSA-2048)"),
+            "https-ecdsa" => ("https", "ecdsa", "https (mkcert ECDSA P-256)"),
+            "http" => ("http", "rsa", "http"),
+            _ => throw new ArgumentException($"Unknown scheme '{scheme}' (https-rsa, https-ecdsa, http)."),
+        };
+        var run = await driver.InterleavedAsync(label, wire, cert, n, cycles, levels.Max());
+        failures += run.Blocks.Sum(b => b.Result.Failed);
+        var section = O8Actors.Benchmarks.Report.InterleavedReport.Markdown(run);
+        Console.WriteLine(section);
+        report.AppendLine(section);
+    }
+
+    Directory.CreateDirectory(outDir);
+    await File.WriteAllTextAsync(Path.Combine(outDir, "interleaved.md"), report.ToString());
+    Console.WriteLine($"Wrote {Path.Combine(outDir, "interleaved.md")} ({failures} failures).");
+    return failures == 0 ? 0 : 1;
+}
 
 static string RepositoryRoot()
 {

@@ -3,8 +3,10 @@ namespace O8Actors.Benchmarks;
 /// <summary>
 /// The line protocol between the driver (browser + authorization server) and a measured child process, over the
 /// child's stdin/stdout. Child → driver: <c>READY uri</c>, <c>URL authorizeUrl</c>, <c>MEASURING</c> (the measured
-/// phase starts), <c>RESULT json</c>, <c>LOG text</c>.
-/// Driver → child: <c>GO issuer clientId</c>, <c>JIT</c> (answered <c>JITSTATE methods tiering-cpu-ms process-cpu-ms</c>), <c>MARK</c>, <c>DONE</c>.
+/// phase starts), <c>RESULT json</c>, <c>LOG text</c>; in the interleaved mode <c>WARMED logins settled</c> and
+/// <c>BLOCKDONE json</c> (one block's result).
+/// Driver → child: <c>GO issuer clientId</c>, <c>JIT</c> (answered <c>JITSTATE methods tiering-cpu-ms process-cpu-ms</c>), <c>MARK</c>, <c>DONE</c>;
+/// in the interleaved mode <c>BLOCK m</c> (measure m logins now), and closing the child's input ends it.
 /// </summary>
 internal static class Wire
 {
@@ -29,6 +31,9 @@ internal static class Wire
             if (line.StartsWith(verb, StringComparison.Ordinal)) return line[verb.Length..].Trim();
         }
     }
+
+    /// <summary>The next line, or null once the driver has closed this process's input.</summary>
+    public static async Task<string?> NextLineAsync() => await Console.In.ReadLineAsync().ConfigureAwait(false);
 
     /// <summary>The next line's verb.</summary>
     public static async Task<string> ExpectAnyAsync()

@@ -12,7 +12,7 @@ namespace O8Actors.Benchmarks.Driver;
 /// side (O8Actors, the bare Kestrel ceiling, OidcClient) runs in a child process of its own, which reports its own CPU
 /// time (process CPU delta over the measured phase) and peak RSS.
 /// </summary>
-internal sealed class BenchDriver(string certificates, X509Certificate2 root) : IAsyncDisposable
+internal sealed partial class BenchDriver(string certificates, X509Certificate2 root) : IAsyncDisposable
 {
     private ScriptedBrowser? _browser;
     private SandboxAuthorizationServer? _server;

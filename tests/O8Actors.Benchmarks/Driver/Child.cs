@@ -68,7 +68,7 @@ internal sealed class Child : IAsyncDisposable
                     if (_driverCpuAtStart != default) DriverCpuMs = (ProcessMeter.Cpu() - _driverCpuAtStart).TotalMilliseconds;
                     _result.TrySetResult(payload);
                 }
-                else if (verb is "READY" or "URL" or "MARKED" or "JITSTATE" or "CPU") await _onLine(verb, payload);
+                else if (verb is "READY" or "URL" or "MARKED" or "JITSTATE" or "CPU" or "WARMED" or "BLOCKDONE") await _onLine(verb, payload);
                 else if (line.Length > 0) Console.Error.WriteLine($"  [{_process.Id}] {line}");
             }
 

@@ -23,13 +23,20 @@ internal static class CeilingRole
 
         // Until MARK, the driver warms this process up and asks how far its JIT has got.
         while (await Wire.ExpectAnyAsync() == "JIT") Wire.Send("JITSTATE", Profiling.JitState.Now().ToWire());
-        var cpu = ProcessMeter.Cpu();
-        var tiering = Profiling.ThreadCpu.TieringMs();
-        Wire.Send("MARKED", "");
-        await Wire.ExpectAsync("DONE");
-        var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
-        var extra = new Dictionary<string, double> { ["jit_cpu_ms_measured"] = Profiling.ThreadCpu.TieringMs() - tiering };
-        Wire.Send("RESULT", new RowResult(0, 0, 0, cpuMs, ProcessMeter.PeakRss(), 0, 0, Extra: extra).ToJson());
+        // Each MARK ... DONE is one measured phase; in the interleaved mode (--blocks) the driver marks one per block.
+        var blocks = args.Has("blocks");
+        do
+        {
+            var cpu = ProcessMeter.Cpu();
+            var tiering = Profiling.ThreadCpu.TieringMs();
+            Wire.Send("MARKED", "");
+            await Wire.ExpectAsync("DONE");
+            var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
+            var extra = new Dictionary<string, double> { ["jit_cpu_ms_measured"] = Profiling.ThreadCpu.TieringMs() - tiering };
+            Wire.Send(blocks ? "BLOCKDONE" : "RESULT", new RowResult(0, 0, 0, cpuMs, ProcessMeter.PeakRss(), 0, 0, Extra: extra).ToJson());
+        }
+        while (blocks && await Wire.NextLineAsync() is { } line && line.StartsWith("MARK", StringComparison.Ordinal));
+
         await app.StopAsync();
         return 0;
     }

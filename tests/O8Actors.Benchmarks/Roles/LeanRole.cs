@@ -24,7 +24,7 @@ internal static class LeanRole
         Wire.Send("READY", CeilingSide.RedirectUri(port, certificate));
         var go = (await Wire.ExpectAsync("GO")).Split(' ');
         await using var side = await CeilingSide.StartAsync(port, go[0], certificate, exchange: true, publicClientId: go[1]);
-        await MeasuredRow.RunAsync(n, concurrency, _ => side.LoginAsync(url => Wire.Send("URL", url), PerLogin));
+        await MeasuredRow.RunAsync(n, concurrency, _ => side.LoginAsync(url => Wire.Send("URL", url), PerLogin), args.Has("blocks"));
         return 0;
     }
 }

@@ -18,7 +18,7 @@ internal static class O8Role
         var go = (await Wire.ExpectAsync("GO")).Split(' ');
         await RegisterAsync(flows, go[0], go[1]);
 
-        await MeasuredRow.RunAsync(n, concurrency, _ => flows.AuthorizeAsync("sandbox"));
+        await MeasuredRow.RunAsync(n, concurrency, _ => flows.AuthorizeAsync("sandbox"), args.Has("blocks"));
         return 0;
     }
 

@@ -1,0 +1,161 @@
+using System.Threading.Channels;
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.Benchmarks.Driver;
+
+/// <summary>One measured block of the interleaved mode: which side, which cycle, and what it cost.</summary>
+/// <param name="Side">o8, ceiling or lean.</param>
+/// <param name="Cycle">The cycle it ran in (every side runs one block per cycle).</param>
+/// <param name="Result">The measured process's figures for the block (the ceiling's timings are this driver's).</param>
+/// <param name="DriverCpuMs">This driver's CPU (browser + authorization server) over the block.</param>
+internal sealed record Block(string Side, int Cycle, RowResult Result, double DriverCpuMs)
+{
+    public double PerSecond => Result.WallSeconds > 0 ? Result.Completed / Result.WallSeconds : 0;
+}
+
+/// <summary>What an interleaved run of one certificate measured: each side's warm-up and its blocks, in run order.</summary>
+internal sealed record InterleavedRun(string Label, int Concurrency, int BlockSize, int Cycles,
+    IReadOnlyDictionary<string, (int Logins, bool Settled)> Warmups, IReadOnlyList<Block> Blocks);
+
+/// <summary>
+/// The interleaved mode (<c>--interleave</c>): the O8Actors row, its ceiling and the lean login of one certificate run
+/// side by side, each in a warm process of its own, and are measured in alternating blocks (O8Actors, ceiling, lean,
+/// then ceiling, lean, O8Actors, …), so that a machine that drifts over minutes moves all three alike. The rounds of the
+/// default mode compare runs a minute apart, and on a 2-vCPU machine their ratios moved by up to 0.6 between rounds.
+/// </summary>
+internal sealed partial class BenchDriver
+{
+    /// <summary>Runs <paramref name="cycles"/> cycles of one <paramref name="blockSize"/>-login block per side.</summary>
+    public async Task<InterleavedRun> InterleavedAsync(string label, string scheme, string cert, int blockSize, int cycles, int concurrency)
+    {
+        // One side warms at a time, as in the default mode, so no warm-up shares the CPUs with another.
+        await using var o8 = await StartLoginBlocksAsync("o8", scheme, cert, concurrency);
+        await using var lean = await StartLoginBlocksAsync("lean", scheme, cert, concurrency);
+        await using var ceiling = await StartCeilingBlocksAsync(scheme, cert, concurrency);
+        BlockSide[] sides = [o8, ceiling, lean];
+        var blocks = new List<Block>();
+        for (var cycle = 0; cycle < cycles; cycle++)
+        {
+            // Each cycle starts one side later, so every side runs first, second and third equally often.
+            for (var k = 0; k < sides.Length; k++)
+            {
+                var side = sides[(cycle + k) % sides.Length];
+                var block = await side.MeasureAsync(cycle, blockSize);
+                blocks.Add(block);
+                Console.Error.WriteLine($"  cycle {cycle + 1}/{cycles} {side.Name}: {block.PerSecond:F0}/s, {block.Result.CpuMs / Math.Max(1, block.Result.Completed):F2} ms CPU per login, {block.Result.Failed} failed");
+            }
+        }
+
+        return new InterleavedRun(label, concurrency, blockSize, cycles, sides.ToDictionary(s => s.Name, s => s.Warmup), blocks);
+    }
+
+    private async Task<LoginBlockSide> StartLoginBlocksAsync(string role, string scheme, string cert, int concurrency)
+    {
+        var clientId = $"{role}-blocks-{Interlocked.Increment(ref _clients)}";
+        var replies = Channel.CreateUnbounded<(string Verb, string Payload)>();
+        Child? child = null;
+        child = Child.Start(role, ["--scheme", scheme, "--cert", cert, "--certs", certificates, "--concurrency", $"{concurrency}", "--blocks"],
+            async (verb, payload) =>
+            {
+                if (verb == "READY")
+                {
+                    Sandbox.RegisterClient(clientId, null, [payload], ClientAuthMethod.None);
+                    await child!.SendAsync($"GO {Sandbox.IssuerString} {clientId}");
+                }
+                else if (verb == "URL")
+                {
+                    await _browser!.LaunchAsync(new Uri(payload), CancellationToken.None);
+                }
+                else
+                {
+                    await replies.Writer.WriteAsync((verb, payload));
+                }
+            });
+        var side = new LoginBlockSide(role, child, replies.Reader);
+        var warmed = (await side.NextAsync("WARMED")).Split(' ');
+        side.Warmup = (int.Parse(warmed[0], System.Globalization.CultureInfo.InvariantCulture), warmed[1] == "1");
+        return side;
+    }
+
+    private async Task<CeilingBlockSide> StartCeilingBlocksAsync(string scheme, string cert, int concurrency)
+    {
+        var replies = Channel.CreateUnbounded<(string Verb, string Payload)>();
+        var child = Child.Start("ceiling", ["--scheme", scheme, "--cert", cert, "--certs", certificates, "--blocks"],
+            async (verb, payload) => await replies.Writer.WriteAsync((verb, payload)));
+        var side = new CeilingBlockSide(child, replies.Reader, concurrency, LandAsync);
+        var url = new Uri((await side.NextAsync("READY")).Replace("http://", $"{scheme}://", StringComparison.Ordinal));
+        side.Url = url;
+        // The rule every measured process follows: warm at the measured concurrency until the child's JIT has settled.
+        side.Warmup = await Warmup.UntilQuietAsync(concurrency, _ => LandAsync(url), async () =>
+        {
+            await child.SendAsync("JIT");
+            return Profiling.JitState.FromWire(await side.NextAsync("JITSTATE"));
+        });
+        return side;
+    }
+
+    /// <summary>A warm child that measures a block when asked.</summary>
+    private abstract class BlockSide(string name, Child child, ChannelReader<(string Verb, string Payload)> replies) : IAsyncDisposable
+    {
+        public string Name => name;
+
+        public (int Logins, bool Settled) Warmup { get; set; }
+
+        protected Child Child => child;
+
+        public abstract Task<Block> MeasureAsync(int cycle, int size);
+
+        /// <summary>The payload of the child's next <paramref name="verb"/> line.</summary>
+        public async Task<string> NextAsync(string verb)
+        {
+            while (true)
+            {
+                var (got, payload) = await replies.ReadAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(10));
+                if (got == verb) return payload;
+            }
+        }
+
+        public ValueTask DisposeAsync() => child.DisposeAsync();
+    }
+
+    /// <summary>O8Actors or the lean login: the child runs the block's logins itself, through this driver's browser.</summary>
+    private sealed class LoginBlockSide(string name, Child child, ChannelReader<(string Verb, string Payload)> replies)
+        : BlockSide(name, child, replies)
+    {
+        public override async Task<Block> MeasureAsync(int cycle, int size)
+        {
+            var driverCpu = ProcessMeter.Cpu();
+            await Child.SendAsync($"BLOCK {size}");
+            var result = RowResult.FromJson(await NextAsync("BLOCKDONE"));
+            return new Block(Name, cycle, result, (ProcessMeter.Cpu() - driverCpu).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>The ceiling: this driver sends the block's requests; the child reports its CPU between MARK and DONE.</summary>
+    private sealed class CeilingBlockSide(Child child, ChannelReader<(string Verb, string Payload)> replies, int concurrency, Func<Uri, Task> land)
+        : BlockSide("ceiling", child, replies)
+    {
+        public Uri? Url { get; set; }
+
+        public override async Task<Block> MeasureAsync(int cycle, int size)
+        {
+            var url = Url ?? throw new InvalidOperationException("Not started.");
+            await Child.SendAsync("MARK");
+            await NextAsync("MARKED");
+            var driverCpu = ProcessMeter.Cpu();
+            var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(size, concurrency, _ => land(url));
+            var driverCpuMs = (ProcessMeter.Cpu() - driverCpu).TotalMilliseconds;
+            await Child.SendAsync("DONE");
+            var server = RowResult.FromJson(await NextAsync("BLOCKDONE"));
+            return new Block(Name, cycle, server with
+            {
+                Completed = latencies.Count,
+                Failed = failed,
+                FirstFailure = firstFailure,
+                WallSeconds = wall.TotalSeconds,
+                P50Ms = Percentiles.Of(latencies, 50),
+                P99Ms = Percentiles.Of(latencies, 99),
+            }, driverCpuMs);
+        }
+    }
+}
