@@ -42,6 +42,10 @@ if (cli.Has("help"))
           --pending 1000,10000,100000      pending-login checkpoints
           --out docs                where benchmarks.md and benchmarks.png go (repository docs/ by default)
           --max-warmup 300          caps every process's warm-up (smoke runs only: the JIT has not settled yet)
+          --interleave 9 [--n 2000 --concurrency 256 --schemes https-rsa,https-ecdsa,http]
+                                    per scheme, O8Actors, its ceiling and the lean login in warm processes side by side,
+                                    measured in alternating blocks of N logins (9 cycles: O8Actors, ceiling, lean, then
+                                    ceiling, lean, O8Actors, ...); writes interleaved.md to --out
           --cluster [--n 1000 --concurrency 32 --warmup 300 --latency-n 200]
                                     only the cluster rows: three nodes against one, in this process
           --setting independent [--warmup 10000 --n 4000 --concurrency 256 --sides o8,oidc --label text --server-warmup 10000]

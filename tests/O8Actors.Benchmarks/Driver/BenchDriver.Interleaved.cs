@@ -40,14 +40,19 @@ internal sealed partial class BenchDriver
             for (var k = 0; k < sides.Length; k++)
             {
                 var side = sides[(cycle + k) % sides.Length];
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var block = await side.MeasureAsync(cycle, blockSize);
                 blocks.Add(block);
-                Console.Error.WriteLine($"  cycle {cycle + 1}/{cycles} {side.Name}: {block.PerSecond:F0}/s, {block.Result.CpuMs / Math.Max(1, block.Result.Completed):F2} ms CPU per login, {block.Result.Failed} failed");
+                // The monotonic clock's seconds at the block's start and end, to line a profile (perf record -k mono) up with it.
+                Console.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"  cycle {cycle + 1}/{cycles} {side.Name}: {block.PerSecond:F0}/s, {block.Result.CpuMs / Math.Max(1, block.Result.Completed):F2} ms CPU per login, {block.Result.Failed} failed (monotonic {Seconds(started):F3}-{Seconds(System.Diagnostics.Stopwatch.GetTimestamp()):F3} s)"));
             }
         }
 
         return new InterleavedRun(label, concurrency, blockSize, cycles, sides.ToDictionary(s => s.Name, s => s.Warmup), blocks);
     }
+
+    private static double Seconds(long timestamp) => timestamp / (double)System.Diagnostics.Stopwatch.Frequency;
 
     private async Task<LoginBlockSide> StartLoginBlocksAsync(string role, string scheme, string cert, int concurrency)
     {
