@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using O8Actors.TestKit.Sandbox;
 
 namespace O8Actors.Benchmarks.Driver;
 
@@ -56,26 +55,10 @@ internal sealed partial class BenchDriver
 
     private async Task<LoginBlockSide> StartLoginBlocksAsync(string role, string scheme, string cert, int concurrency)
     {
-        var clientId = $"{role}-blocks-{Interlocked.Increment(ref _clients)}";
         var replies = Channel.CreateUnbounded<(string Verb, string Payload)>();
         Child? child = null;
         child = Child.Start(role, ["--scheme", scheme, "--cert", cert, "--certs", certificates, "--concurrency", $"{concurrency}", "--blocks"],
-            async (verb, payload) =>
-            {
-                if (verb == "READY")
-                {
-                    Sandbox.RegisterClient(clientId, null, [payload], ClientAuthMethod.None);
-                    await child!.SendAsync($"GO {Sandbox.IssuerString} {clientId}");
-                }
-                else if (verb == "URL")
-                {
-                    await _browser!.LaunchAsync(new Uri(payload), CancellationToken.None);
-                }
-                else
-                {
-                    await replies.Writer.WriteAsync((verb, payload));
-                }
-            });
+            LoginChildLines($"{role}-blocks", () => child!, async (verb, payload) => await replies.Writer.WriteAsync((verb, payload))));
         var side = new LoginBlockSide(role, child, replies.Reader);
         var warmed = (await side.NextAsync("WARMED")).Split(' ');
         side.Warmup = (int.Parse(warmed[0], System.Globalization.CultureInfo.InvariantCulture), warmed[1] == "1");

@@ -43,25 +43,38 @@ internal sealed partial class BenchDriver(string certificates, X509Certificate2 
     /// </summary>
     private async Task<Row> LoginRowAsync(string role, string name, string scheme, string cert, int n, int concurrency)
     {
-        var clientId = $"{role}-{Interlocked.Increment(ref _clients)}";
         Child? child = null;
         child = Child.Start(role, ["--scheme", scheme, "--cert", cert, "--certs", certificates, "--n", $"{n}", "--concurrency", $"{concurrency}"],
-            async (verb, payload) =>
-            {
-                if (verb == "READY")
-                {
-                    Sandbox.RegisterClient(clientId, null, [payload], ClientAuthMethod.None);
-                    await child!.SendAsync($"GO {Sandbox.IssuerString} {clientId}");
-                }
-                else if (verb == "URL")
-                {
-                    await _browser!.LaunchAsync(new Uri(payload), CancellationToken.None);
-                }
-            });
+            LoginChildLines(role, () => child!, other: null));
         await using (child)
         {
             return new Row(role, name, concurrency, n, RowResult.FromJson(await child.Report), child.DriverCpuMs);
         }
+    }
+
+    /// <summary>
+    /// The driver's side of a login-making child's lines: READY registers a public client with the redirect URI it names
+    /// and answers GO with the sandbox's issuer and the client id; URL goes to the browser; anything else to <paramref name="other"/>.
+    /// </summary>
+    private Func<string, string, Task> LoginChildLines(string role, Func<Child> child, Func<string, string, Task>? other)
+    {
+        var clientId = $"{role}-{Interlocked.Increment(ref _clients)}";
+        return async (verb, payload) =>
+        {
+            if (verb == "READY")
+            {
+                Sandbox.RegisterClient(clientId, null, [payload], ClientAuthMethod.None);
+                await child().SendAsync($"GO {Sandbox.IssuerString} {clientId}");
+            }
+            else if (verb == "URL")
+            {
+                await _browser!.LaunchAsync(new Uri(payload), CancellationToken.None);
+            }
+            else if (other is not null)
+            {
+                await other(verb, payload);
+            }
+        };
     }
 
     /// <summary>An OidcClient row: one loopback listener per login, on a random port, in a child process.</summary>
