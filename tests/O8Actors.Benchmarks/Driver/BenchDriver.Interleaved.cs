@@ -70,9 +70,9 @@ internal sealed partial class BenchDriver
         var replies = Channel.CreateUnbounded<(string Verb, string Payload)>();
         var child = Child.Start("ceiling", ["--scheme", scheme, "--cert", cert, "--certs", certificates, "--blocks"],
             async (verb, payload) => await replies.Writer.WriteAsync((verb, payload)));
-        var side = new CeilingBlockSide(child, replies.Reader, concurrency, LandAsync);
+        var side = new CeilingBlockSide(child, replies.Reader);
         var url = new Uri((await side.NextAsync("READY")).Replace("http://", $"{scheme}://", StringComparison.Ordinal));
-        side.Url = url;
+        side.Measure = size => MeasureCeilingAsync(child, () => side.NextAsync("MARKED"), () => side.NextAsync("BLOCKDONE"), url, size, concurrency);
         // The rule every measured process follows: warm at the measured concurrency until the child's JIT has settled.
         side.Warmup = await Warmup.UntilQuietAsync(concurrency, _ => LandAsync(url), async () =>
         {
@@ -120,30 +120,16 @@ internal sealed partial class BenchDriver
     }
 
     /// <summary>The ceiling: this driver sends the block's requests; the child reports its CPU between MARK and DONE.</summary>
-    private sealed class CeilingBlockSide(Child child, ChannelReader<(string Verb, string Payload)> replies, int concurrency, Func<Uri, Task> land)
+    private sealed class CeilingBlockSide(Child child, ChannelReader<(string Verb, string Payload)> replies)
         : BlockSide("ceiling", child, replies)
     {
-        public Uri? Url { get; set; }
+        /// <summary>Measures one block of the given size (set once the ceiling's address is known).</summary>
+        public Func<int, Task<(RowResult Result, double DriverCpuMs)>>? Measure { get; set; }
 
         public override async Task<Block> MeasureAsync(int cycle, int size)
         {
-            var url = Url ?? throw new InvalidOperationException("Not started.");
-            await Child.SendAsync("MARK");
-            await NextAsync("MARKED");
-            var driverCpu = ProcessMeter.Cpu();
-            var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(size, concurrency, _ => land(url));
-            var driverCpuMs = (ProcessMeter.Cpu() - driverCpu).TotalMilliseconds;
-            await Child.SendAsync("DONE");
-            var server = RowResult.FromJson(await NextAsync("BLOCKDONE"));
-            return new Block(Name, cycle, server with
-            {
-                Completed = latencies.Count,
-                Failed = failed,
-                FirstFailure = firstFailure,
-                WallSeconds = wall.TotalSeconds,
-                P50Ms = Percentiles.Of(latencies, 50),
-                P99Ms = Percentiles.Of(latencies, 99),
-            }, driverCpuMs);
+            var (result, driverCpuMs) = await (Measure ?? throw new InvalidOperationException("Not started."))(size);
+            return new Block(Name, cycle, result, driverCpuMs);
         }
     }
 }

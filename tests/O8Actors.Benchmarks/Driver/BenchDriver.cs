@@ -126,25 +126,35 @@ internal sealed partial class BenchDriver(string certificates, X509Certificate2 
                 await child.SendAsync("JIT");
                 return await jitState.Task;
             });
-            await child.SendAsync("MARK");
-            await marked.Task;
-            var driverCpu = ProcessMeter.Cpu();
-            var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, _ => LandAsync(url));
-            var driverCpuMs = (ProcessMeter.Cpu() - driverCpu).TotalMilliseconds;
-            await child.SendAsync("DONE");
-            var server = RowResult.FromJson(await child.Report);
-            var extra = new Dictionary<string, double>(server.Extra ?? []) { ["warmup"] = warmed, ["warmup_settled"] = settled ? 1 : 0 };
-            return new Row("ceiling", name, concurrency, n, server with
-            {
-                Extra = extra,
-                Completed = latencies.Count,
-                Failed = failed,
-                FirstFailure = firstFailure,
-                WallSeconds = wall.TotalSeconds,
-                P50Ms = Percentiles.Of(latencies, 50),
-                P99Ms = Percentiles.Of(latencies, 99),
-            }, driverCpuMs);
+            var (result, driverCpuMs) = await MeasureCeilingAsync(child, () => marked.Task, () => child.Report, url, n, concurrency);
+            var extra = new Dictionary<string, double>(result.Extra ?? []) { ["warmup"] = warmed, ["warmup_settled"] = settled ? 1 : 0 };
+            return new Row("ceiling", name, concurrency, n, result with { Extra = extra }, driverCpuMs);
         }
+    }
+
+    /// <summary>
+    /// One measured phase of a ceiling child: MARK (and its answer), <paramref name="n"/> requests from here, DONE; the
+    /// child's CPU (its <paramref name="result"/> line) with this driver's timings, and this driver's CPU over the phase.
+    /// </summary>
+    private async Task<(RowResult Result, double DriverCpuMs)> MeasureCeilingAsync(Child child, Func<Task> marked, Func<Task<string>> result,
+        Uri url, int n, int concurrency)
+    {
+        await child.SendAsync("MARK");
+        await marked();
+        var driverCpu = ProcessMeter.Cpu();
+        var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, _ => LandAsync(url));
+        var driverCpuMs = (ProcessMeter.Cpu() - driverCpu).TotalMilliseconds;
+        await child.SendAsync("DONE");
+        var server = RowResult.FromJson(await result());
+        return (server with
+        {
+            Completed = latencies.Count,
+            Failed = failed,
+            FirstFailure = firstFailure,
+            WallSeconds = wall.TotalSeconds,
+            P50Ms = Percentiles.Of(latencies, 50),
+            P99Ms = Percentiles.Of(latencies, 99),
+        }, driverCpuMs);
     }
 
     /// <summary>Pending logins in one child process, measured at each checkpoint.</summary>
