@@ -173,7 +173,7 @@ async Task<int> InterleavedAsync()
             _ => throw new ArgumentException($"Unknown scheme '{scheme}' (https-rsa, https-ecdsa, http)."),
         };
         var run = await driver.InterleavedAsync(label, wire, cert, n, cycles, levels.Max());
-        failures += run.Blocks.Sum(b => b.Result.Failed);
+        failures += run.Blocks.Sum(b => b.Measured.Failed);
         var section = O8Actors.Benchmarks.Report.InterleavedReport.Markdown(run);
         Console.WriteLine(section);
         report.AppendLine(section);

@@ -5,11 +5,11 @@ namespace O8Actors.Benchmarks.Driver;
 /// <summary>One measured block of the interleaved mode: which side, which cycle, and what it cost.</summary>
 /// <param name="Side">o8, ceiling or lean.</param>
 /// <param name="Cycle">The cycle it ran in (every side runs one block per cycle).</param>
-/// <param name="Result">The measured process's figures for the block (the ceiling's timings are this driver's).</param>
+/// <param name="Measured">The measured process's figures for the block (the ceiling's timings are this driver's).</param>
 /// <param name="DriverCpuMs">This driver's CPU (browser + authorization server) over the block.</param>
-internal sealed record Block(string Side, int Cycle, RowResult Result, double DriverCpuMs)
+internal sealed record Block(string Side, int Cycle, RowResult Measured, double DriverCpuMs)
 {
-    public double PerSecond => Result.WallSeconds > 0 ? Result.Completed / Result.WallSeconds : 0;
+    public double PerSecond => Measured.WallSeconds > 0 ? Measured.Completed / Measured.WallSeconds : 0;
 }
 
 /// <summary>What an interleaved run of one certificate measured: each side's warm-up and its blocks, in run order.</summary>
@@ -44,7 +44,7 @@ internal sealed partial class BenchDriver
                 blocks.Add(block);
                 // The monotonic clock's seconds at the block's start and end, to line a profile (perf record -k mono) up with it.
                 Console.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"  cycle {cycle + 1}/{cycles} {side.Name}: {block.PerSecond:F0}/s, {block.Result.CpuMs / Math.Max(1, block.Result.Completed):F2} ms CPU per login, {block.Result.Failed} failed (monotonic {Seconds(started):F3}-{Seconds(System.Diagnostics.Stopwatch.GetTimestamp()):F3} s)"));
+                    $"  cycle {cycle + 1}/{cycles} {side.Name}: {block.PerSecond:F0}/s, {block.Measured.CpuMs / Math.Max(1, block.Measured.Completed):F2} ms CPU per login, {block.Measured.Failed} failed (monotonic {Seconds(started):F3}-{Seconds(System.Diagnostics.Stopwatch.GetTimestamp()):F3} s)"));
             }
         }
 

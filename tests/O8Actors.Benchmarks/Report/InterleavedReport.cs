@@ -24,13 +24,13 @@ internal static class InterleavedReport
         foreach (var (side, name) in Sides)
         {
             var blocks = run.Blocks.Where(b => b.Side == side).ToList();
-            var logins = blocks.Sum(b => b.Result.Completed);
+            var logins = blocks.Sum(b => b.Measured.Completed);
             var rates = blocks.Select(b => b.PerSecond).Order().ToList();
             var (warmed, settled) = run.Warmups[side];
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {name} | {warmed:N0}{(settled ? "" : " (JIT not settled)")} | {logins:N0} | {Pooled(blocks):F0} | {Median(rates):F0} ({rates[0]:F0}-{rates[^1]:F0}) | " +
-                $"{blocks.Sum(b => b.Result.CpuMs) / Math.Max(1, logins):F2} | {blocks.Sum(b => b.DriverCpuMs) / Math.Max(1, logins):F2} | " +
-                $"{Median(blocks.Select(b => b.Result.P50Ms).Order().ToList()):F1} | {blocks.Sum(b => b.Result.Failed)} |");
+                $"{blocks.Sum(b => b.Measured.CpuMs) / Math.Max(1, logins):F2} | {blocks.Sum(b => b.DriverCpuMs) / Math.Max(1, logins):F2} | " +
+                $"{Median(blocks.Select(b => b.Measured.P50Ms).Order().ToList()):F1} | {blocks.Sum(b => b.Measured.Failed)} |");
         }
 
         text.AppendLine();
@@ -62,8 +62,8 @@ internal static class InterleavedReport
     private static double Pooled(IEnumerable<Block> blocks)
     {
         var list = blocks.ToList();
-        var seconds = list.Sum(b => b.Result.WallSeconds);
-        return seconds > 0 ? list.Sum(b => b.Result.Completed) / seconds : 0;
+        var seconds = list.Sum(b => b.Measured.WallSeconds);
+        return seconds > 0 ? list.Sum(b => b.Measured.Completed) / seconds : 0;
     }
 
     private static double Median(IReadOnlyList<double> sorted) => sorted.Count == 0 ? double.NaN
