@@ -63,6 +63,7 @@ var levels = cli.Ints("concurrency", quick ? [16, 64] : [1, 16, 64, 256]);
 var kinds = cli.Get("rows", "o8,ceiling,lean,oidc,pending").Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
 var pending = cli.Ints("pending", quick ? [1000, 5000] : [1000, 10_000, 100_000]);
 var repeat = cli.Int("repeat", 1);
+var schemeTable = SchemesOf();
 var outDir = cli.Get("out", Path.Combine(RepositoryRoot(), "docs"));
 // A cap on every process's warm-up, for smoke runs only; the children inherit it through the environment.
 // --quick is a smoke run: its warm-up stops at 2,000 logins per process, settled or not (the Warm-up column says which).
@@ -90,7 +91,7 @@ foreach (var c in levels)
     // compare runs a minute apart rather than several: the machine drifts by 10-25% over minutes (the ceilings' ranges).
     var o8 = kinds.Contains("o8");
     var ceiling = kinds.Contains("ceiling");
-    foreach (var (scheme, cert, label) in new[] { ("https", "rsa", "https (mkcert RSA-2048)"), ("https", "ecdsa", "https (mkcert ECDSA P-256)"), ("http", "rsa", "http") })
+    foreach (var (_, scheme, cert, label) in schemeTable)
     {
         var concurrency = c;
         var plain = label.Replace("mkcert ", "", StringComparison.Ordinal);
@@ -165,13 +166,9 @@ async Task<int> InterleavedAsync()
     var failures = 0;
     foreach (var scheme in schemes)
     {
-        var (wire, cert, label) = scheme switch
-        {
-            "https-rsa" => ("https", "rsa", "https (mkcert RSA-2048)"),
-            "https-ecdsa" => ("https", "ecdsa", "https (mkcert ECDSA P-256)"),
-            "http" => ("http", "rsa", "http"),
-            _ => throw new ArgumentException($"Unknown scheme '{scheme}' (https-rsa, https-ecdsa, http)."),
-        };
+        var (_, wire, cert, label) = schemeTable.FirstOrDefault(s => s.Key == scheme) is { Key: not null } known
+            ? known
+            : throw new ArgumentException($"Unknown scheme '{scheme}' ({string.Join(", ", schemeTable.Select(s => s.Key))}).");
         var run = await driver.InterleavedAsync(label, wire, cert, n, cycles, levels.Max());
         failures += run.Blocks.Sum(b => b.Measured.Failed);
         var section = O8Actors.Benchmarks.Report.InterleavedReport.Markdown(run);
@@ -184,6 +181,14 @@ async Task<int> InterleavedAsync()
     Console.WriteLine($"Wrote {Path.Combine(outDir, "interleaved.md")} ({failures} failures).");
     return failures == 0 ? 0 : 1;
 }
+
+// Each scheme a row group runs over: its --schemes key, the listener's scheme, the certificate and the rows' label.
+static (string Key, string Scheme, string Cert, string Label)[] SchemesOf() =>
+[
+    ("https-rsa", "https", "rsa", "https (mkcert RSA-2048)"),
+    ("https-ecdsa", "https", "ecdsa", "https (mkcert ECDSA P-256)"),
+    ("http", "http", "rsa", "http"),
+];
 
 static string RepositoryRoot()
 {
