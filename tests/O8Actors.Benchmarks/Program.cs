@@ -45,7 +45,8 @@ if (cli.Has("help"))
           --interleave 9 [--n 2000 --concurrency 256 --schemes https-rsa,https-ecdsa,http]
                                     per scheme, O8Actors, its ceiling and the lean login in warm processes side by side,
                                     measured in alternating blocks of N logins (9 cycles: O8Actors, ceiling, lean, then
-                                    ceiling, lean, O8Actors, ...); writes interleaved.md to --out
+                                    ceiling, lean, O8Actors, ...); writes interleaved.md to --out. --lean-oidc adds
+                                    the lean login's OpenID Connect variant (a nonce, the ID token checked by hand)
           --cluster [--n 1000 --concurrency 32 --warmup 300 --latency-n 200]
                                     only the cluster rows: three nodes against one, in this process
           --setting independent [--warmup 10000 --n 4000 --concurrency 256 --sides o8,oidc --label text --server-warmup 10000]
@@ -169,7 +170,7 @@ async Task<int> InterleavedAsync()
         var (_, wire, cert, label) = schemeTable.FirstOrDefault(s => s.Key == scheme) is { Key: not null } known
             ? known
             : throw new ArgumentException($"Unknown scheme '{scheme}' ({string.Join(", ", schemeTable.Select(s => s.Key))}).");
-        var run = await driver.InterleavedAsync(label, wire, cert, n, cycles, levels.Max());
+        var run = await driver.InterleavedAsync(label, wire, cert, n, cycles, levels.Max(), leanOidc: cli.Has("lean-oidc"));
         failures += run.Blocks.Sum(b => b.Measured.Failed);
         var section = O8Actors.Benchmarks.Report.InterleavedReport.Markdown(run);
         Console.WriteLine(section);

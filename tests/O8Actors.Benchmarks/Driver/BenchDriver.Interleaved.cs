@@ -25,13 +25,16 @@ internal sealed record InterleavedRun(string Label, int Concurrency, int BlockSi
 internal sealed partial class BenchDriver
 {
     /// <summary>Runs <paramref name="cycles"/> cycles of one <paramref name="blockSize"/>-login block per side.</summary>
-    public async Task<InterleavedRun> InterleavedAsync(string label, string scheme, string cert, int blockSize, int cycles, int concurrency)
+    /// <param name="leanOidc">Also the lean login's OpenID Connect variant (<c>lean-oidc</c>: a nonce per login, the ID token checked by hand).</param>
+    public async Task<InterleavedRun> InterleavedAsync(string label, string scheme, string cert, int blockSize, int cycles, int concurrency,
+        bool leanOidc = false)
     {
         // One side warms at a time, as in the default mode, so no warm-up shares the CPUs with another.
-        await using var o8 = await StartLoginBlocksAsync("o8", scheme, cert, concurrency);
-        await using var lean = await StartLoginBlocksAsync("lean", scheme, cert, concurrency);
+        await using var o8 = await StartLoginBlocksAsync("o8", "o8", scheme, cert, concurrency);
+        await using var lean = await StartLoginBlocksAsync("lean", "lean", scheme, cert, concurrency);
+        await using var oidc = leanOidc ? await StartLoginBlocksAsync("lean", "lean-oidc", scheme, cert, concurrency, "--check-id-token") : null;
         await using var ceiling = await StartCeilingBlocksAsync(scheme, cert, concurrency);
-        BlockSide[] sides = [o8, ceiling, lean];
+        BlockSide[] sides = oidc is null ? [o8, ceiling, lean] : [o8, ceiling, lean, oidc];
         var blocks = new List<Block>();
         for (var cycle = 0; cycle < cycles; cycle++)
         {
@@ -53,13 +56,13 @@ internal sealed partial class BenchDriver
 
     private static double Seconds(long timestamp) => timestamp / (double)System.Diagnostics.Stopwatch.Frequency;
 
-    private async Task<LoginBlockSide> StartLoginBlocksAsync(string role, string scheme, string cert, int concurrency)
+    private async Task<LoginBlockSide> StartLoginBlocksAsync(string role, string name, string scheme, string cert, int concurrency, params string[] extra)
     {
         var replies = Channel.CreateUnbounded<(string Verb, string Payload)>();
         Child? child = null;
-        child = Child.Start(role, ["--scheme", scheme, "--cert", cert, "--certs", certificates, "--concurrency", $"{concurrency}", "--blocks"],
-            LoginChildLines($"{role}-blocks", () => child!, async (verb, payload) => await replies.Writer.WriteAsync((verb, payload))));
-        var side = new LoginBlockSide(role, child, replies.Reader);
+        child = Child.Start(role, ["--scheme", scheme, "--cert", cert, "--certs", certificates, "--concurrency", $"{concurrency}", "--blocks", .. extra],
+            LoginChildLines($"{name}-blocks", () => child!, async (verb, payload) => await replies.Writer.WriteAsync((verb, payload))));
+        var side = new LoginBlockSide(name, child, replies.Reader);
         var warmed = (await side.NextAsync("WARMED")).Split(' ');
         side.Warmup = (int.Parse(warmed[0], System.Globalization.CultureInfo.InvariantCulture), warmed[1] == "1");
         return side;

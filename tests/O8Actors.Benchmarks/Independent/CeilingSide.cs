@@ -23,16 +23,19 @@ internal sealed class CeilingSide : IAsyncDisposable
     private static readonly string Challenge = Convert.ToBase64String(SHA256.HashData(Encoding.ASCII.GetBytes(Verifier)))
         .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiting = new(StringComparer.Ordinal);
+    // Each login waiting for its callback, by state, with its nonce (the OpenID Connect variant's; else null).
+    private readonly ConcurrentDictionary<string, (TaskCompletionSource Landed, string? Nonce)> _waiting = new(StringComparer.Ordinal);
     private readonly WebApplication _app;
     private readonly string _authorize;
     private readonly LeanExchange? _exchange;
+    private readonly bool _nonces;
 
-    private CeilingSide(WebApplication app, string authorize, LeanExchange? exchange)
+    private CeilingSide(WebApplication app, string authorize, LeanExchange? exchange, bool nonces)
     {
         _app = app;
         _authorize = authorize;
         _exchange = exchange;
+        _nonces = nonces;
     }
 
     /// <summary>The redirect URI a side on <paramref name="port"/> hands out (and a client is registered with).</summary>
@@ -42,10 +45,11 @@ internal sealed class CeilingSide : IAsyncDisposable
     /// <summary>
     /// Starts the side; with <paramref name="exchange"/> (the lean sides) each callback's code is exchanged before its
     /// page. The client is the independent setting's confidential one unless <paramref name="publicClientId"/> names a
-    /// public client (this harness's sandbox registers one per row).
+    /// public client (this harness's sandbox registers one per row). With <paramref name="checkIdToken"/> (the lean login's
+    /// OpenID Connect variant) each login sends a nonce and its ID token is checked by hand (<see cref="LeanIdTokenCheck"/>).
     /// </summary>
     public static async Task<CeilingSide> StartAsync(int port, string issuer, X509Certificate2? certificate, bool exchange = false,
-        string? publicClientId = null)
+        string? publicClientId = null, bool checkIdToken = false)
     {
         var app = O8Actors.Benchmarks.Roles.BareKestrel.Build(port, certificate);
         var redirect = RedirectUri(port, certificate);
@@ -54,10 +58,11 @@ internal sealed class CeilingSide : IAsyncDisposable
         var authorize = new Uri(local, "/authorize") + "?response_type=code&client_id=" + Uri.EscapeDataString(clientId)
             + "&redirect_uri=" + Uri.EscapeDataString(redirect) + "&scope=openid%20offline_access&code_challenge=" + Challenge
             + "&code_challenge_method=S256&state=";
+        var idTokens = exchange && checkIdToken ? await LeanIdTokenCheck.LoadAsync(issuer, clientId) : null;
         var lean = exchange
-            ? new LeanExchange(new Uri(local, "/token"), redirect, Verifier, clientId, publicClientId is null ? AuthServerRole.O8Secret : null)
+            ? new LeanExchange(new Uri(local, "/token"), redirect, Verifier, clientId, publicClientId is null ? AuthServerRole.O8Secret : null, idTokens)
             : null;
-        var side = new CeilingSide(app, authorize, lean);
+        var side = new CeilingSide(app, authorize, lean, nonces: idTokens is not null);
         app.Run(side.Answer);
         await app.StartAsync();
         return side;
@@ -68,10 +73,11 @@ internal sealed class CeilingSide : IAsyncDisposable
     {
         var state = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         var landed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _waiting[state] = landed;
+        var nonce = _nonces ? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)) : null;
+        _waiting[state] = (landed, nonce);
         try
         {
-            writeUrl(_authorize + state);
+            writeUrl(nonce is null ? _authorize + state : _authorize + state + "&nonce=" + nonce);
             await landed.Task.WaitAsync(timeout);
         }
         finally
@@ -83,21 +89,21 @@ internal sealed class CeilingSide : IAsyncDisposable
     private Task Answer(HttpContext context)
     {
         var state = context.Request.Query["state"].ToString();
-        if (context.Request.Path != "/sandbox" || !_waiting.TryGetValue(state, out var landed))
+        if (context.Request.Path != "/sandbox" || !_waiting.TryGetValue(state, out var login))
         {
             context.Response.StatusCode = 404;
             return Task.CompletedTask;
         }
 
-        if (_exchange is not null) return ExchangeThenAnswerAsync(context, landed, _exchange);
-        landed.TrySetResult();
+        if (_exchange is not null) return ExchangeThenAnswerAsync(context, login.Landed, login.Nonce, _exchange);
+        login.Landed.TrySetResult();
         return WritePageAsync(context);
     }
 
-    private static async Task ExchangeThenAnswerAsync(HttpContext context, TaskCompletionSource landed, LeanExchange exchange)
+    private static async Task ExchangeThenAnswerAsync(HttpContext context, TaskCompletionSource landed, string? nonce, LeanExchange exchange)
     {
         var code = context.Request.Query["code"].ToString();
-        if (code.Length == 0 || !await exchange.ExchangeAsync(code, context.RequestAborted))
+        if (code.Length == 0 || !await exchange.ExchangeAsync(code, nonce, context.RequestAborted))
         {
             context.Response.StatusCode = 502;
             landed.TrySetException(new InvalidOperationException("The token request failed or its answer lacked a required field."));

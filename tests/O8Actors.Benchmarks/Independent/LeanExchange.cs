@@ -21,10 +21,13 @@ internal sealed class LeanExchange : IDisposable
     private readonly AuthenticationHeaderValue? _basic;
     // A public client names itself in the form (RFC 6749 section 4.1.3); a confidential one in the Basic header only.
     private readonly KeyValuePair<string, string>[] _clientIdField;
+    private readonly LeanIdTokenCheck? _idTokens;
 
     /// <param name="clientSecret">The confidential client's secret (sent with Basic); null for a public client.</param>
-    public LeanExchange(Uri tokenEndpoint, string redirectUri, string verifier, string clientId, string? clientSecret)
+    /// <param name="idTokens">With it (the lean login's OpenID Connect variant), the answer's ID token must pass it too.</param>
+    public LeanExchange(Uri tokenEndpoint, string redirectUri, string verifier, string clientId, string? clientSecret, LeanIdTokenCheck? idTokens = null)
     {
+        _idTokens = idTokens;
         _tokenEndpoint = tokenEndpoint;
         _redirectUri = redirectUri;
         _verifier = verifier;
@@ -35,7 +38,8 @@ internal sealed class LeanExchange : IDisposable
     }
 
     /// <summary>Exchanges <paramref name="code"/>; true when the answer carries every field the setting requires.</summary>
-    public async Task<bool> ExchangeAsync(string code, CancellationToken cancellationToken)
+    /// <param name="nonce">The login's nonce, which its ID token must carry (checked only with an ID-token check).</param>
+    public async Task<bool> ExchangeAsync(string code, string? nonce, CancellationToken cancellationToken)
     {
         KeyValuePair<string, string>[] form =
         [
@@ -56,8 +60,14 @@ internal sealed class LeanExchange : IDisposable
         return root.TryGetProperty("access_token", out var access) && access.GetString() is { Length: > 0 }
             && root.TryGetProperty("refresh_token", out var refresh) && refresh.GetString() is { Length: > 0 }
             && root.TryGetProperty("scope", out var scope) && scope.ValueKind == JsonValueKind.String
-            && root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt32(out var seconds) && seconds > 0;
+            && root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt32(out var seconds) && seconds > 0
+            && (_idTokens is null || (root.TryGetProperty("id_token", out var idToken) && idToken.GetString() is { } jwt
+                && nonce is not null && _idTokens.Valid(jwt, nonce)));
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _idTokens?.Dispose();
+    }
 }

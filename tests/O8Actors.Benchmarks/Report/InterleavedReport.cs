@@ -11,7 +11,11 @@ namespace O8Actors.Benchmarks.Report;
 /// </summary>
 internal static class InterleavedReport
 {
-    private static readonly (string Side, string Name)[] Sides = [("o8", "O8Actors"), ("ceiling", "Bare Kestrel (ceiling)"), ("lean", "Lean login")];
+    private static readonly (string Side, string Name)[] Sides =
+    [
+        ("o8", "O8Actors"), ("ceiling", "Bare Kestrel (ceiling)"), ("lean", "Lean login"),
+        ("lean-oidc", "Lean login + ID-token check (by hand)"),
+    ];
 
     public static string Markdown(InterleavedRun run)
     {
@@ -21,7 +25,7 @@ internal static class InterleavedReport
         text.AppendLine();
         text.AppendLine("| Side | Warm-up | Logins | Logins/s, all blocks | Logins/s per block: median (range) | CPU ms per login (measured process) | Driver CPU ms per login | p50 ms (median block) | Failures |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var (side, name) in Sides)
+        foreach (var (side, name) in Sides.Where(s => run.Warmups.ContainsKey(s.Side)))
         {
             var blocks = run.Blocks.Where(b => b.Side == side).ToList();
             var logins = blocks.Sum(b => b.Measured.Completed);
@@ -41,7 +45,9 @@ internal static class InterleavedReport
                          : "O8Actors against the ceiling (no target over http: the ceiling makes no token request)"),
                      ("lean", "ceiling", "The lean login against the ceiling"),
                      ("o8", "lean", "O8Actors against the lean login"),
-                 })
+                     ("lean-oidc", "ceiling", "The lean login with its ID-token check against the ceiling"),
+                     ("o8", "lean-oidc", "O8Actors against the lean login with its ID-token check"),
+                 }.Where(r => run.Warmups.ContainsKey(r.Item1) && run.Warmups.ContainsKey(r.Item2)))
         {
             var perCycle = Enumerable.Range(0, run.Cycles)
                 .Select(c => Rate(run, over, c) / Rate(run, under, c))

@@ -23,7 +23,9 @@ internal static class LeanRole
         // The driver registers the client with this redirect URI, then says where its sandbox is.
         Wire.Send("READY", CeilingSide.RedirectUri(port, certificate));
         var go = (await Wire.ExpectAsync("GO")).Split(' ');
-        await using var side = await CeilingSide.StartAsync(port, go[0], certificate, exchange: true, publicClientId: go[1]);
+        // --check-id-token: the OpenID Connect variant (a nonce per login, the ID token checked by hand).
+        await using var side = await CeilingSide.StartAsync(port, go[0], certificate, exchange: true, publicClientId: go[1],
+            checkIdToken: args.Has("check-id-token"));
         await MeasuredRow.RunAsync(n, concurrency, _ => side.LoginAsync(url => Wire.Send("URL", url), PerLogin), args.Has("blocks"));
         return 0;
     }
