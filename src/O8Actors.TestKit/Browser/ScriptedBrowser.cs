@@ -249,8 +249,7 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         {
             // Like a browser with that CA installed: the system store still counts, so an mkcert callback and a
             // development-CA sandbox can be mixed in one test.
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-                errors == System.Net.Security.SslPolicyErrors.None || CustomRootTrust.IsTrusted(root, certificate, chain, errors);
+            handler.SslOptions.RemoteCertificateValidationCallback = CustomRootTrust.CreateBrowserCallback(root);
         }
 
         return handler;

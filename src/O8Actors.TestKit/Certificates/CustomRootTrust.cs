@@ -20,6 +20,18 @@ public static class CustomRootTrust
         return (_, certificate, chain, errors) => IsTrusted(root, certificate, chain, errors);
     }
 
+    /// <summary>
+    /// A validation callback as a browser with <paramref name="root"/> installed beside the system's roots: the platform's
+    /// verdict first (a certificate it trusts needs no second chain), else a certificate that chains to
+    /// <paramref name="root"/> with its host name matched, as <see cref="CreateCallback"/>.
+    /// </summary>
+    /// <param name="root">The root trusted on top of the system's.</param>
+    public static RemoteCertificateValidationCallback CreateBrowserCallback(X509Certificate2 root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        return (_, certificate, chain, errors) => errors == SslPolicyErrors.None || IsTrusted(root, certificate, chain, errors);
+    }
+
     /// <summary>Whether <paramref name="certificate"/> chains to <paramref name="root"/> with no name or availability error.</summary>
     /// <param name="root">The only trusted root.</param>
     /// <param name="certificate">The server's certificate.</param>

@@ -181,15 +181,14 @@ internal sealed partial class BenchDriver(string certificates, X509Certificate2 
     /// same certificate check (the platform's verdict first; the mkcert root only where the platform does not trust it).
     /// </summary>
     /// <remarks>
-    /// Until 2026-12-03 14:40 UTC this always ran <see cref="CustomRootTrust.IsTrusted"/>, a second chain build per
+    /// Until 2026-12-03 14:40 UTC this used <see cref="CustomRootTrust.CreateCallback"/>, a second chain build per
     /// request that the browser skips on a machine where <c>mkcert -install</c> has run (every CI and bench machine):
     /// the ceiling's requests cost the driver 0.1-0.3 ms more than an O8Actors login's landing, which lowered the ceiling.
     /// </remarks>
     private async Task LandAsync(Uri url)
     {
         using var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-            errors == System.Net.Security.SslPolicyErrors.None || CustomRootTrust.IsTrusted(root, certificate, chain, errors);
+        handler.SslOptions.RemoteCertificateValidationCallback = CustomRootTrust.CreateBrowserCallback(root);
         using var client = new HttpClient(handler);
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.ConnectionClose = true;
