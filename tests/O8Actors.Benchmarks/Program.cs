@@ -20,6 +20,9 @@ switch (cli.Get("role", "driver"))
     default: Console.Error.WriteLine($"Unknown role '{cli.Get("role", "")}'."); return 2;
 }
 
+// Single-thread costs of one part of a login (Micro/).
+if (cli.Get("micro", "") == "id-token") return await O8Actors.Benchmarks.Micro.IdTokenCheckCost.RunAsync(cli);
+
 // Cluster rows: everything in this one process, no child processes (Cluster/ClusterBench.cs).
 if (cli.Has("cluster")) return await O8Actors.Benchmarks.Cluster.ClusterBench.RunAsync(cli, cli.Get("out", Path.Combine(RepositoryRoot(), "docs")));
 
@@ -43,10 +46,15 @@ if (cli.Has("help"))
           --out docs                where benchmarks.md and benchmarks.png go (repository docs/ by default)
           --max-warmup 300          caps every process's warm-up (smoke runs only: the JIT has not settled yet)
           --interleave 9 [--n 2000 --concurrency 256 --schemes https-rsa,https-ecdsa,http]
-                                    per scheme, O8Actors, its ceiling and the lean login in warm processes side by side,
-                                    measured in alternating blocks of N logins (9 cycles: O8Actors, ceiling, lean, then
-                                    ceiling, lean, O8Actors, ...); writes interleaved.md to --out. --lean-oidc adds
-                                    the lean login's OpenID Connect variant (a nonce, the ID token checked by hand)
+                                    per scheme, O8Actors, its ceiling, the login ceiling (the browser's whole login
+                                    against bare Kestrel, the independent setting's ceiling) and the lean login in warm
+                                    processes side by side, measured in alternating blocks of N logins (9 cycles: O8Actors, ceiling, login
+                                    ceiling, lean, then ceiling, login ceiling, lean, O8Actors, ...); writes
+                                    interleaved.md to --out. --lean-oidc adds the lean login's OpenID Connect variant
+                                    (a nonce, the ID token checked by hand)
+          --micro id-token [--n 20000 --repeat 4]
+                                    one ID token's check on one thread: O8Actors' validator, the lean login's check by
+                                    hand, the bare P-256 verify
           --cluster [--n 1000 --concurrency 32 --warmup 300 --latency-n 200]
                                     only the cluster rows: three nodes against one, in this process
           --setting independent [--warmup 10000 --n 4000 --concurrency 256 --sides o8,oidc --label text --server-warmup 10000]
@@ -154,7 +162,7 @@ Directory.Delete(certs, recursive: true);
 // Failures of our own rows fail the run; the peers' port races are reported in the table.
 return rows.Any(r => r.Kind != "oidc" && r.FailedInAllRuns > 0) ? 1 : 0;
 
-// The interleaved mode: per certificate, O8Actors, its ceiling and the lean login in warm processes side by side,
+// The interleaved mode: per certificate, O8Actors, its ceilings and the lean login in warm processes side by side,
 // measured in alternating blocks (BenchDriver.Interleaved.cs); writes interleaved.md beside the report.
 async Task<int> InterleavedAsync()
 {

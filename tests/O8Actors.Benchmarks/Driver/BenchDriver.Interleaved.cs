@@ -3,12 +3,15 @@ using System.Threading.Channels;
 namespace O8Actors.Benchmarks.Driver;
 
 /// <summary>One measured block of the interleaved mode: which side, which cycle, and what it cost.</summary>
-/// <param name="Side">o8, ceiling or lean.</param>
+/// <param name="Side">o8, ceiling, ceiling-login, lean or lean-oidc.</param>
 /// <param name="Cycle">The cycle it ran in (every side runs one block per cycle).</param>
 /// <param name="Measured">The measured process's figures for the block (the ceiling's timings are this driver's).</param>
 /// <param name="DriverCpuMs">This driver's CPU (browser + authorization server) over the block.</param>
 internal sealed record Block(string Side, int Cycle, RowResult Measured, double DriverCpuMs)
 {
+    /// <summary>The driver's HTTP work per login over the block (requests served and sent, connections).</summary>
+    public DriverWork DriverWork { get; init; } = new(0, 0, 0);
+
     public double PerSecond => Measured.WallSeconds > 0 ? Measured.Completed / Measured.WallSeconds : 0;
 }
 
@@ -17,9 +20,10 @@ internal sealed record InterleavedRun(string Label, int Concurrency, int BlockSi
     IReadOnlyDictionary<string, (int Logins, bool Settled)> Warmups, IReadOnlyList<Block> Blocks);
 
 /// <summary>
-/// The interleaved mode (<c>--interleave</c>): the O8Actors row, its ceiling and the lean login of one certificate run
-/// side by side, each in a warm process of its own, and are measured in alternating blocks (O8Actors, ceiling, lean,
-/// then ceiling, lean, O8Actors, …), so that a machine that drifts over minutes moves all three alike. The rounds of the
+/// The interleaved mode (<c>--interleave</c>): the O8Actors row, its ceiling, the login ceiling and the lean login of one
+/// certificate run side by side, each in a warm process of its own, and are measured in alternating blocks (O8Actors,
+/// ceiling, login ceiling, lean, then ceiling, login ceiling, lean, O8Actors, …), so that a machine that drifts over
+/// minutes moves all sides alike. The rounds of the
 /// default mode compare runs a minute apart, and on a 2-vCPU machine their ratios moved by up to 0.6 between rounds.
 /// </summary>
 internal sealed partial class BenchDriver
@@ -33,8 +37,10 @@ internal sealed partial class BenchDriver
         await using var o8 = await StartLoginBlocksAsync("o8", "o8", scheme, cert, concurrency);
         await using var lean = await StartLoginBlocksAsync("lean", "lean", scheme, cert, concurrency);
         await using var oidc = leanOidc ? await StartLoginBlocksAsync("lean", "lean-oidc", scheme, cert, concurrency, "--check-id-token") : null;
+        // The independent setting's ceiling: the browser's whole login against bare Kestrel, the code never redeemed.
+        await using var loginCeiling = await StartLoginBlocksAsync("lean", "ceiling-login", scheme, cert, concurrency, "--no-exchange");
         await using var ceiling = await StartCeilingBlocksAsync(scheme, cert, concurrency);
-        BlockSide[] sides = oidc is null ? [o8, ceiling, lean] : [o8, ceiling, lean, oidc];
+        BlockSide[] sides = oidc is null ? [o8, ceiling, loginCeiling, lean] : [o8, ceiling, loginCeiling, lean, oidc];
         var blocks = new List<Block>();
         for (var cycle = 0; cycle < cycles; cycle++)
         {
@@ -43,7 +49,9 @@ internal sealed partial class BenchDriver
             {
                 var side = sides[(cycle + k) % sides.Length];
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var before = Counters.Now();
                 var block = await side.MeasureAsync(cycle, blockSize);
+                block = block with { DriverWork = Counters.Now().PerLoginSince(before, block.Measured.Completed) };
                 blocks.Add(block);
                 // The monotonic clock's seconds at the block's start and end, to line a profile (perf record -k mono) up with it.
                 Console.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -53,6 +61,9 @@ internal sealed partial class BenchDriver
 
         return new InterleavedRun(label, concurrency, blockSize, cycles, sides.ToDictionary(s => s.Name, s => s.Warmup), blocks);
     }
+
+    // The driver's HTTP work per block, from the runtime's meters (one listener for the process's life).
+    private static readonly DriverCounters Counters = new();
 
     private static double Seconds(long timestamp) => timestamp / (double)System.Diagnostics.Stopwatch.Frequency;
 

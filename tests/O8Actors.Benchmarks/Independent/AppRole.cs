@@ -65,6 +65,12 @@ internal static class AppRole
         try
         {
             var (_, warmFailed, warmFirst, warmWall) = await LoadLoop.RunAsync(warmup, concurrency, login);
+            if (args.Has("blocks"))
+            {
+                await MeasureBlocksAsync(concurrency, login, warmFailed);
+                return 0;
+            }
+
             var profile = O8Actors.Benchmarks.Profiling.RuntimeProfile.Start(detailed: args.Has("profile"));
             var cpu = ProcessMeter.Cpu();
             var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, login);
@@ -83,6 +89,27 @@ internal static class AppRole
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// <c>--blocks</c> (the independent setting's interleaved mode): after the warm-up, each <c>BLOCK m</c> line on stdin
+    /// is answered with <c>BLOCKDONE</c> and the block's result on stderr (stdout is the browser's pipe), until stdin closes.
+    /// </summary>
+    private static async Task MeasureBlocksAsync(int concurrency, Func<int, Task> login, int warmFailed)
+    {
+        await Console.Error.WriteLineAsync($"WARMED {warmFailed}");
+        string? line;
+        while ((line = await Console.In.ReadLineAsync()) is not null && line.StartsWith("BLOCK ", StringComparison.Ordinal))
+        {
+            var size = int.Parse(line["BLOCK ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            var profile = O8Actors.Benchmarks.Profiling.RuntimeProfile.Start(detailed: false);
+            var cpu = ProcessMeter.Cpu();
+            var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(size, concurrency, login);
+            var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
+            var result = new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
+                Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure, profile.Stop(latencies.Count + failed, "block"));
+            await Console.Error.WriteLineAsync($"BLOCKDONE {result.ToJson()}");
+        }
     }
 
     /// <summary>One line per authorize URL on stdout, written whole: the browser process reads it through the pipe.</summary>

@@ -47,13 +47,16 @@ internal sealed class CeilingSide : IAsyncDisposable
     /// page. The client is the independent setting's confidential one unless <paramref name="publicClientId"/> names a
     /// public client (this harness's sandbox registers one per row). With <paramref name="checkIdToken"/> (the lean login's
     /// OpenID Connect variant) each login sends a nonce and its ID token is checked by hand (<see cref="LeanIdTokenCheck"/>).
+    /// The authorize URL and the token request name the server as the O8 side of the same setting does: by
+    /// <paramref name="serverHost"/> (the independent setting's O8 app is given its endpoints at <c>localhost</c>), or by
+    /// the issuer's own host when null (this harness's O8 rows read theirs from the issuer's discovery document).
     /// </summary>
     public static async Task<CeilingSide> StartAsync(int port, string issuer, X509Certificate2? certificate, bool exchange = false,
-        string? publicClientId = null, bool checkIdToken = false)
+        string? publicClientId = null, bool checkIdToken = false, string? serverHost = "localhost")
     {
         var app = O8Actors.Benchmarks.Roles.BareKestrel.Build(port, certificate);
         var redirect = RedirectUri(port, certificate);
-        var local = new UriBuilder(issuer) { Host = "localhost" }.Uri;
+        var local = serverHost is null ? new Uri(issuer) : new UriBuilder(issuer) { Host = serverHost }.Uri;
         var clientId = publicClientId ?? AuthServerRole.O8Client;
         var authorize = new Uri(local, "/authorize") + "?response_type=code&client_id=" + Uri.EscapeDataString(clientId)
             + "&redirect_uri=" + Uri.EscapeDataString(redirect) + "&scope=openid%20offline_access&code_challenge=" + Challenge

@@ -24,6 +24,7 @@ internal static class IndependentBench
             return 2;
         }
 
+        if (cli.Has("interleave")) return await IndependentInterleaved.RunAsync(cli, outDir);
         var settings = new IndependentSettings(
             cli.Int("warmup", 10_000), cli.Int("n", 4000), cli.Int("concurrency", 256),
             cli.Get("sides", "o8,oidc").Split(',', StringSplitOptions.RemoveEmptyEntries), cli.Get("label", ""), cli.Has("profile"), Math.Max(1, cli.Int("repeat", 1)),
@@ -37,27 +38,11 @@ internal static class IndependentBench
         var https = settings.Sides.Any(s => s.Contains("-https", StringComparison.Ordinal));
         var (certs, root) = https ? await MkcertFiles.CreateAsync() : (null, null);
         if (certs is not null) await File.WriteAllTextAsync(Path.Combine(certs, "root.pem"), root!.ExportCertificatePem());
-        var issuer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var serverCpu = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var server = Child.Start("authserver", ["--o8-redirect", o8Redirect], (verb, payload) =>
-        {
-            if (verb == "READY") issuer.TrySetResult(payload);
-            if (verb == "CPU") serverCpu.TrySetResult(double.Parse(payload, CultureInfo.InvariantCulture));
-            return Task.CompletedTask;
-        });
-
-        // The server's CPU so far (one question at a time: the sides run one after the other).
-        async Task<double> ServerCpuAsync()
-        {
-            serverCpu = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
-            await server.SendAsync("CPU");
-            return await serverCpu.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        }
-
+        var server = await IndependentServer.StartAsync(o8Redirect.Split(','));
         var rows = new List<IndependentRow>();
         await using (server)
         {
-            var issuerString = await issuer.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var issuerString = await server.IssuerAsync();
             Console.WriteLine(IndependentReport.Header);
             // Rounds, not one side three times in a row: a machine that drifts (another tenant, thermal) then moves every
             // side alike instead of one.
@@ -76,10 +61,10 @@ internal static class IndependentBench
             {
                 foreach (var side in settings.Sides)
                 {
-                    var before = await ServerCpuAsync();
+                    var before = await server.CpuAsync();
                     var trace = settings.AllocationSites ? Path.Combine(outDir, $"alloc-{side}-{round + 1}.nettrace") : null;
                     var row = await RunSideAsync(side, issuerString, o8Port, certs, settings, trace);
-                    row = row with { ServerCpuMsPerLogin = (await ServerCpuAsync() - before) / Math.Max(1, settings.Warmup + settings.N) };
+                    row = row with { ServerCpuMsPerLogin = (await server.CpuAsync() - before) / Math.Max(1, settings.Warmup + settings.N) };
                     runs[side].Add(row);
                     Console.WriteLine(IndependentReport.Line(row));
                     if (trace is not null) await ReportAllocationSitesAsync(trace, settings.Warmup + settings.N);
@@ -102,23 +87,11 @@ internal static class IndependentBench
     }
 
     /// <summary>Runs <c>app | browser</c> for one side and waits for both to end.</summary>
-    private static async Task<IndependentRow> RunSideAsync(string side, string issuer, int o8Port, string? certs, IndependentSettings settings,
+    internal static async Task<IndependentRow> RunSideAsync(string side, string issuer, int o8Port, string? certs, IndependentSettings settings,
         string? allocationTrace)
     {
         var resultFile = Path.Combine(Path.GetTempPath(), $"o8-independent-{Environment.ProcessId}-{side}.json");
-        string[] app = [.. Self(), "--role", "app", "--side", side, "--issuer", issuer, "--port", $"{o8Port}",
-            "--warmup", $"{settings.Warmup}", "--n", $"{settings.N}", "--concurrency", $"{settings.Concurrency}", "--result", resultFile];
-        var cert = side.EndsWith("ecdsa", StringComparison.Ordinal) ? "ecdsa" : "rsa";
-        string[] tls = certs is null ? [] : ["--certs", certs, "--cert", cert];
-        app = [.. app, .. tls, .. settings.Profile ? ["--profile"] : Array.Empty<string>()];
-        string[] browser = [.. Self(), "--role", "browser", .. certs is null ? Array.Empty<string>() : ["--root", Path.Combine(certs, "root.pem")]];
-        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
-        start.ArgumentList.Add("-c");
-        start.Environment["DOTNET_gcServer"] = "0";
-        // --app-env: runtime settings of the measured app alone (the browser and the server keep the defaults).
-        var environment = allocationTrace is null ? settings.AppEnvironment : [.. settings.AppEnvironment, .. AllocationSites.Environment(allocationTrace)];
-        var appEnvironment = string.Concat(environment.Select(e => $"{e.Name}={Quote([e.Value])} "));
-        start.ArgumentList.Add($"{appEnvironment}{Quote(app)} | {Quote(browser)}");
+        var start = Pipeline(side, issuer, o8Port, certs, settings, allocationTrace, ["--n", $"{settings.N}", "--result", resultFile]);
         using var pipeline = Process.Start(start) ?? throw new InvalidOperationException("Could not start /bin/sh.");
         string? summary = null;
         string? line;
@@ -132,11 +105,43 @@ internal static class IndependentBench
         if (!File.Exists(resultFile)) throw new InvalidOperationException($"The {side} app ended without a result (exit {pipeline.ExitCode}).");
         var result = RowResult.FromJson(await File.ReadAllTextAsync(resultFile));
         File.Delete(resultFile);
-        var parts = (summary ?? "BROWSER NaN 0 0").Split(' ', 5);
-        var browserCpu = double.Parse(parts[1], CultureInfo.InvariantCulture);
-        var pairs = int.Parse(parts[2], CultureInfo.InvariantCulture);
-        var browserFailed = int.Parse(parts[3], CultureInfo.InvariantCulture);
-        var name = side switch
+        var (browserCpu, pairs, browserFailed) = BrowserSummary(summary);
+        return new IndependentRow(side, SideName(side), settings.Concurrency, settings.N, result, browserCpu / Math.Max(1, pairs + browserFailed), browserFailed);
+    }
+
+    /// <summary>
+    /// <c>/bin/sh -c "app | browser"</c> for one side, stdout redirected (the browser's summary line comes out there);
+    /// <paramref name="appArguments"/> are added to the app's (its measured phase: <c>--n</c> and <c>--result</c>, or <c>--blocks</c>).
+    /// </summary>
+    internal static ProcessStartInfo Pipeline(string side, string issuer, int o8Port, string? certs, IndependentSettings settings,
+        string? allocationTrace, IEnumerable<string> appArguments)
+    {
+        string[] app = [.. Self(), "--role", "app", "--side", side, "--issuer", issuer, "--port", $"{o8Port}",
+            "--warmup", $"{settings.Warmup}", "--concurrency", $"{settings.Concurrency}", .. appArguments];
+        var cert = side.EndsWith("ecdsa", StringComparison.Ordinal) ? "ecdsa" : "rsa";
+        string[] tls = certs is null ? [] : ["--certs", certs, "--cert", cert];
+        app = [.. app, .. tls, .. settings.Profile ? ["--profile"] : Array.Empty<string>()];
+        string[] browser = [.. Self(), "--role", "browser", .. certs is null ? Array.Empty<string>() : ["--root", Path.Combine(certs, "root.pem")]];
+        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.Environment["DOTNET_gcServer"] = "0";
+        // --app-env: runtime settings of the measured app alone (the browser and the server keep the defaults).
+        var environment = allocationTrace is null ? settings.AppEnvironment : [.. settings.AppEnvironment, .. AllocationSites.Environment(allocationTrace)];
+        var appEnvironment = string.Concat(environment.Select(e => $"{e.Name}={Quote([e.Value])} "));
+        start.ArgumentList.Add($"{appEnvironment}{Quote(app)} | {Quote(browser)}");
+        return start;
+    }
+
+    /// <summary>The browser's summary line (<c>BROWSER cpuMs pairs failed firstFailure</c>): its CPU, navigations done and failed.</summary>
+    internal static (double CpuMs, int Pairs, int Failed) BrowserSummary(string? line)
+    {
+        var parts = (line ?? "BROWSER NaN 0 0").Split(' ', 5);
+        return (double.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture),
+            int.Parse(parts[3], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A side's name in the tables.</summary>
+    internal static string SideName(string side) => side switch
         {
             "o8" => "O8Actors http (GenericOAuthStrategy, one listener)",
             "o8-https-rsa" => "O8Actors https (mkcert RSA-2048, GenericOAuthStrategy)",
@@ -149,8 +154,6 @@ internal static class IndependentBench
             "lean-https-ecdsa" => "Lean: bare Kestrel https (mkcert ECDSA P-256) + hand-written token request",
             _ => "OidcClient 7.1.1 defaults + HttpListener per login (http)",
         };
-        return new IndependentRow(side, name, settings.Concurrency, settings.N, result, browserCpu / Math.Max(1, pairs + browserFailed), browserFailed);
-    }
 
     /// <summary>
     /// <c>--alloc-sites</c>: the traced side's allocations by O8Actors method, beside its trace (<c>.txt</c>) and on

@@ -61,7 +61,9 @@ internal static class PipeBrowserRole
     private static async Task<Uri?> GetAsync(Uri url, bool expectRedirect)
     {
         using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false };
-        if (Root is not null) handler.SslOptions.RemoteCertificateValidationCallback = CustomRootTrust.CreateCallback(Root);
+        // As a browser where the mkcert root is installed: the platform's verdict first, the root only where the platform
+        // refuses (before 2026-12-03 night each request built a second chain against the root, which a browser does not).
+        if (Root is not null) handler.SslOptions.RemoteCertificateValidationCallback = CustomRootTrust.CreateBrowserCallback(Root);
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.ConnectionClose = true;
