@@ -103,9 +103,10 @@ internal static class IndependentInterleaved
             foreach (var (key, pipeline) in pipelines)
             {
                 var (cpuMs, pairs, failed) = IndependentBench.BrowserSummary(await pipeline.EndAsync());
+                await pipeline.DisposeAsync();
                 browser.Add(string.Create(CultureInfo.InvariantCulture, $"{key} {cpuMs / Math.Max(1, pairs + failed):F2} ms ({failed} failed)"));
             }
-            pipelines.Clear();
+            pipelines.Clear(); // ended and disposed: nothing left for the finally block
             var warmups = sides.ToDictionary(s => s.Key, _ => (settings.Warmup, false));
             return (new InterleavedRun(label, settings.Concurrency, settings.N, cycles, warmups, blocks),
                 $"- The browser's CPU per login over each pipeline's whole run (warm-up and blocks): {string.Join(", ", browser)}.");
