@@ -102,12 +102,7 @@ internal static class AppRole
         while ((line = await Console.In.ReadLineAsync()) is not null && line.StartsWith("BLOCK ", StringComparison.Ordinal))
         {
             var size = int.Parse(line["BLOCK ".Length..], System.Globalization.CultureInfo.InvariantCulture);
-            var profile = O8Actors.Benchmarks.Profiling.RuntimeProfile.Start(detailed: false);
-            var cpu = ProcessMeter.Cpu();
-            var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(size, concurrency, login);
-            var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
-            var result = new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
-                Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure, profile.Stop(latencies.Count + failed, "block"));
+            var result = await O8Actors.Benchmarks.Roles.MeasuredRow.MeasureAsync(size, concurrency, login);
             await Console.Error.WriteLineAsync($"BLOCKDONE {result.ToJson()}");
         }
     }

@@ -39,7 +39,8 @@ internal static class MeasuredRow
         Wire.Send("RESULT", result.ToJson());
     }
 
-    private static async Task<RowResult> MeasureAsync(int n, int concurrency, Func<int, Task> login)
+    /// <summary>One measured phase: <paramref name="n"/> logins in a closed loop, this process's CPU and the runtime's figures.</summary>
+    internal static async Task<RowResult> MeasureAsync(int n, int concurrency, Func<int, Task> login)
     {
         var profile = Profiling.RuntimeProfile.Start(detailed: false);
         var cpu = ProcessMeter.Cpu();
