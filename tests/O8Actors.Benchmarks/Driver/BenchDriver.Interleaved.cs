@@ -6,8 +6,11 @@ namespace O8Actors.Benchmarks.Driver;
 /// <param name="Side">o8, ceiling, ceiling-login, lean or lean-oidc.</param>
 /// <param name="Cycle">The cycle it ran in (every side runs one block per cycle).</param>
 /// <param name="Measured">The measured process's figures for the block (the ceiling's timings are this driver's).</param>
-/// <param name="DriverCpuMs">This driver's CPU (browser + authorization server) over the block.</param>
-internal sealed record Block(string Side, int Cycle, RowResult Measured, double DriverCpuMs)
+/// <param name="LoadCpuMs">
+/// The CPU over the block of what loads the measured process: this driver's (browser + authorization server) in this
+/// harness, the authorization server's in the independent setting (its browser is a process of its own).
+/// </param>
+internal sealed record Block(string Side, int Cycle, RowResult Measured, double LoadCpuMs)
 {
     /// <summary>The driver's HTTP work per login over the block (requests served and sent, connections).</summary>
     public DriverWork DriverWork { get; init; } = new(0, 0, 0);
@@ -16,8 +19,12 @@ internal sealed record Block(string Side, int Cycle, RowResult Measured, double 
 }
 
 /// <summary>What an interleaved run of one certificate measured: each side's warm-up and its blocks, in run order.</summary>
+/// <param name="Independent">
+/// The independent setting's run: its ceiling is the login ceiling (the target's), the load beside the measured app is
+/// the authorization server's CPU, and no driver serves or sends requests.
+/// </param>
 internal sealed record InterleavedRun(string Label, int Concurrency, int BlockSize, int Cycles,
-    IReadOnlyDictionary<string, (int Logins, bool Settled)> Warmups, IReadOnlyList<Block> Blocks);
+    IReadOnlyDictionary<string, (int Logins, bool Settled)> Warmups, IReadOnlyList<Block> Blocks, bool Independent = false);
 
 /// <summary>
 /// The interleaved mode (<c>--interleave</c>): the O8Actors row, its ceiling, the login ceiling and the lean login of one

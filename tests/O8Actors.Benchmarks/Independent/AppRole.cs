@@ -71,17 +71,12 @@ internal static class AppRole
                 return 0;
             }
 
-            var profile = O8Actors.Benchmarks.Profiling.RuntimeProfile.Start(detailed: args.Has("profile"));
-            var cpu = ProcessMeter.Cpu();
-            var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, login);
-            var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
-            var extra = profile.Stop(latencies.Count + failed, side);
-            extra["warmup"] = warmup;
-            extra["warmup_failed"] = warmFailed;
-            extra["warmup_seconds"] = warmWall.TotalSeconds;
-            var result = new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
-                Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure ?? warmFirst, extra);
-            await File.WriteAllTextAsync(resultFile, result.ToJson());
+            var result = await O8Actors.Benchmarks.Roles.MeasuredRow.MeasureAsync(n, concurrency, login, args.Has("profile"), side);
+            result.Extra!["warmup"] = warmup;
+            result.Extra["warmup_failed"] = warmFailed;
+            result.Extra["warmup_seconds"] = warmWall.TotalSeconds;
+            // A warm-up failure is reported when the measured phase had none: a failure is a failure, whenever it came.
+            await File.WriteAllTextAsync(resultFile, (result with { FirstFailure = result.FirstFailure ?? warmFirst }).ToJson());
         }
         finally
         {

@@ -50,10 +50,10 @@ internal static class IndependentInterleaved
                 (string Key, string Side)[] sides = [("o8", scheme == "http" ? "o8" : $"o8-{scheme}"), ("ceiling-login", $"ceiling-{suffix}"), ("lean", $"lean-{suffix}")];
                 var run = await RunSchemeAsync(Label(scheme), sides, issuer, ports, certs, settings, cycles, server);
                 failures += run.Run.Blocks.Sum(b => b.Measured.Failed);
-                report.Append(InterleavedReport.Markdown(run.Run, independent: true));
+                report.Append(InterleavedReport.Markdown(run.Run));
                 report.AppendLine(run.Browser);
                 report.AppendLine();
-                Console.WriteLine(InterleavedReport.Markdown(run.Run, independent: true));
+                Console.WriteLine(InterleavedReport.Markdown(run.Run));
             }
         }
         finally
@@ -108,7 +108,7 @@ internal static class IndependentInterleaved
             }
             pipelines.Clear(); // ended and disposed: nothing left for the finally block
             var warmups = sides.ToDictionary(s => s.Key, _ => (settings.Warmup, false));
-            return (new InterleavedRun(label, settings.Concurrency, settings.N, cycles, warmups, blocks),
+            return (new InterleavedRun(label, settings.Concurrency, settings.N, cycles, warmups, blocks, Independent: true),
                 $"- The browser's CPU per login over each pipeline's whole run (warm-up and blocks): {string.Join(", ", browser)}.");
         }
         finally

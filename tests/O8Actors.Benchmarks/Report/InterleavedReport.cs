@@ -25,13 +25,10 @@ internal static class InterleavedReport
         ("lean-oidc", "the ID token's check"), ("o8", "the library"),
     ];
 
-    /// <param name="run">The run.</param>
-    /// <param name="independent">
-    /// The independent setting's run: its ceiling is the login ceiling (the target's), the load beside the measured app
-    /// is the authorization server's CPU (the browser is a process of its own), and no driver serves or sends requests.
-    /// </param>
-    public static string Markdown(InterleavedRun run, bool independent = false)
+    /// <param name="run">The run; an independent setting's run (<see cref="InterleavedRun.Independent"/>) reads its load as the server's.</param>
+    public static string Markdown(InterleavedRun run)
     {
+        var independent = run.Independent;
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture,
             $"**{run.Label}**, concurrency {run.Concurrency}: {run.Cycles} cycles of one {run.BlockSize:N0}-login block per side, the sides alternating.");
@@ -52,7 +49,7 @@ internal static class InterleavedReport
                 $"{Work(blocks, w => w.Served):F2} / {Work(blocks, w => w.Sent):F2} / {Work(blocks, w => w.Connections):F2} | ");
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {name} | {warmup} | {logins:N0} | {Pooled(blocks):F0} | {Median(rates):F0} ({rates[0]:F0}-{rates[^1]:F0}) | " +
-                $"{blocks.Sum(b => b.Measured.CpuMs) / Math.Max(1, logins):F2} | {blocks.Sum(b => b.DriverCpuMs) / Math.Max(1, logins):F2} | {work}" +
+                $"{blocks.Sum(b => b.Measured.CpuMs) / Math.Max(1, logins):F2} | {blocks.Sum(b => b.LoadCpuMs) / Math.Max(1, logins):F2} | {work}" +
                 $"{Median(blocks.Select(b => b.Measured.P50Ms).Order().ToList()):F1} | {blocks.Sum(b => b.Measured.Failed)} |");
         }
 

@@ -40,13 +40,14 @@ internal static class MeasuredRow
     }
 
     /// <summary>One measured phase: <paramref name="n"/> logins in a closed loop, this process's CPU and the runtime's figures.</summary>
-    internal static async Task<RowResult> MeasureAsync(int n, int concurrency, Func<int, Task> login)
+    /// <param name="detailed">Also the runtime's detail (<c>--profile</c>: JIT'd methods, sampled allocations) on stderr, labelled <paramref name="side"/>.</param>
+    internal static async Task<RowResult> MeasureAsync(int n, int concurrency, Func<int, Task> login, bool detailed = false, string side = "measured")
     {
-        var profile = Profiling.RuntimeProfile.Start(detailed: false);
+        var profile = Profiling.RuntimeProfile.Start(detailed);
         var cpu = ProcessMeter.Cpu();
         var (latencies, failed, firstFailure, wall) = await LoadLoop.RunAsync(n, concurrency, login);
         var cpuMs = (ProcessMeter.Cpu() - cpu).TotalMilliseconds;
-        var extra = profile.Stop(latencies.Count + failed, "measured");
+        var extra = profile.Stop(latencies.Count + failed, side);
         return new RowResult(latencies.Count, failed, wall.TotalSeconds, cpuMs, ProcessMeter.PeakRss(),
             Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99), firstFailure, extra);
     }
