@@ -37,7 +37,20 @@ public sealed class OidcProviderServer : IAsyncLifetime, IAsyncDisposable
     public string PushedAuthorization { get; init; } = "off";
 
     /// <summary>Refresh-token grants the server answered successfully (reported by server.mjs on stdout).</summary>
+    /// <remarks>Each report is a stdout line read asynchronously, so the count can trail the grant's HTTP answer: to
+    /// count a refresh that just happened, use <see cref="RefreshesReportedAsync"/>.</remarks>
     public int Refreshes => Volatile.Read(ref _refreshes);
+
+    /// <summary>
+    /// Waits until the server has reported at least <paramref name="atLeast"/> refreshes, then returns the count (which
+    /// a test compares exactly, so one refresh too many still fails it).
+    /// </summary>
+    /// <exception cref="TimeoutException">Fewer were reported within <paramref name="within"/>.</exception>
+    public async Task<int> RefreshesReportedAsync(int atLeast, TimeSpan within)
+    {
+        await O8Actors.TestSupport.Eventually.TrueAsync(() => Refreshes >= atLeast, $"the server reported {atLeast} refreshes", within);
+        return Refreshes;
+    }
 
     /// <summary>A provider with no static clients (xUnit fixture constructor); register clients at run time.</summary>
     public OidcProviderServer() : this([]) { }

@@ -1,6 +1,5 @@
 using O8Actors.IntegrationTests.OidcServer;
 using O8Actors.Providers;
-using O8Actors.TestSupport;
 
 namespace O8Actors.IntegrationTests.Scenarios;
 
@@ -32,9 +31,7 @@ public sealed class PrivateKeyJwtScenarioTests(PrivateKeyJwtFlowsFixture fixture
         var renewed = await fixture.Flows.GetAccessTokenAsync(signedIn.Account!, options: new AccessTokenOptions(ForceRefresh: true)).WaitAsync(Wait);
 
         Assert.NotEqual(signedIn.Tokens.AccessToken, renewed.Token);
-        // The provider reports each refresh as a line on its stdout, read asynchronously: the count can trail the answer.
-        await Eventually.TrueAsync(() => fixture.Provider.Refreshes >= refreshesBefore + 1, "the server reported the refresh", Wait);
-        Assert.Equal(refreshesBefore + 1, fixture.Provider.Refreshes);
+        Assert.Equal(refreshesBefore + 1, await fixture.Provider.RefreshesReportedAsync(refreshesBefore + 1, Wait));
     }
 
     [Fact]
