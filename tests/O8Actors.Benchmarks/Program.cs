@@ -48,10 +48,10 @@ if (cli.Has("help"))
           --interleave 9 [--n 2000 --concurrency 256 --schemes https-rsa,https-ecdsa,http]
                                     per scheme, O8Actors, its ceiling, the login ceiling (the browser's whole login
                                     against bare Kestrel, the independent setting's ceiling) and the lean login in warm
-                                    processes side by side, measured in alternating blocks of N logins (9 cycles: O8Actors, ceiling, login
-                                    ceiling, lean, then ceiling, login ceiling, lean, O8Actors, ...); writes
-                                    interleaved.md to --out. --lean-oidc adds the lean login's OpenID Connect variant
-                                    (a nonce, the ID token checked by hand)
+                                    processes side by side, measured in alternating blocks of N logins (9 cycles:
+                                    O8Actors, ceiling, login ceiling, lean, then ceiling, login ceiling, lean, O8Actors,
+                                    ...); writes interleaved.md to --out. --lean-oidc adds the lean login's OpenID
+                                    Connect variant (a nonce, the ID token checked by hand)
           --micro id-token [--n 20000 --repeat 4]
                                     one ID token's check on one thread: O8Actors' validator, the lean login's check by
                                     hand, the bare P-256 verify
@@ -62,6 +62,10 @@ if (cli.Has("help"))
                                     ceiling-https-ecdsa, lean-http, lean-https-rsa, lean-https-ecdsa)
                                     the independent setting (issue 15): authorization server, app and browser
                                     each in its own process, the app's stdout piped into the browser
+          --setting independent --interleave 8 [--warmup 10000 --n 2000 --concurrency 256 --schemes https-rsa,https-ecdsa,http]
+                                    the independent setting's O8Actors app, ceiling and lean login per scheme as three
+                                    pipelines, each warmed in turn, then measured in alternating blocks of N logins;
+                                    writes interleaved-independent.md to --out
         """);
     return 0;
 }

@@ -93,14 +93,7 @@ internal static class IndependentBench
         var resultFile = Path.Combine(Path.GetTempPath(), $"o8-independent-{Environment.ProcessId}-{side}.json");
         var start = Pipeline(side, issuer, o8Port, certs, settings, allocationTrace, ["--n", $"{settings.N}", "--result", resultFile]);
         using var pipeline = Process.Start(start) ?? throw new InvalidOperationException("Could not start /bin/sh.");
-        string? summary = null;
-        string? line;
-        while ((line = await pipeline.StandardOutput.ReadLineAsync()) is not null)
-        {
-            if (line.StartsWith("BROWSER ", StringComparison.Ordinal)) summary = line;
-            else if (line.Length > 0) Console.Error.WriteLine($"  [browser] {line}");
-        }
-
+        var summary = await BrowserOutputAsync(pipeline.StandardOutput);
         await pipeline.WaitForExitAsync();
         if (!File.Exists(resultFile)) throw new InvalidOperationException($"The {side} app ended without a result (exit {pipeline.ExitCode}).");
         var result = RowResult.FromJson(await File.ReadAllTextAsync(resultFile));
@@ -132,6 +125,22 @@ internal static class IndependentBench
         return start;
     }
 
+    /// <summary>
+    /// Reads a pipeline's stdout (the browser's) to its end: returns the browser's summary line, passes any other line on
+    /// to stderr.
+    /// </summary>
+    internal static async Task<string?> BrowserOutputAsync(StreamReader stdout)
+    {
+        string? summary = null;
+        string? line;
+        while ((line = await stdout.ReadLineAsync()) is not null)
+        {
+            if (line.StartsWith("BROWSER ", StringComparison.Ordinal)) summary = line;
+            else if (line.Length > 0) Console.Error.WriteLine($"  [browser] {line}");
+        }
+        return summary;
+    }
+
     /// <summary>The browser's summary line (<c>BROWSER cpuMs pairs failed firstFailure</c>): its CPU, navigations done and failed.</summary>
     internal static (double CpuMs, int Pairs, int Failed) BrowserSummary(string? line)
     {
@@ -142,18 +151,18 @@ internal static class IndependentBench
 
     /// <summary>A side's name in the tables.</summary>
     internal static string SideName(string side) => side switch
-        {
-            "o8" => "O8Actors http (GenericOAuthStrategy, one listener)",
-            "o8-https-rsa" => "O8Actors https (mkcert RSA-2048, GenericOAuthStrategy)",
-            "o8-https-ecdsa" => "O8Actors https (mkcert ECDSA P-256, GenericOAuthStrategy)",
-            "ceiling-http" => "Ceiling: bare Kestrel http (callback only, no token request)",
-            "ceiling-https-rsa" => "Ceiling: bare Kestrel https (mkcert RSA-2048, callback only)",
-            "ceiling-https-ecdsa" => "Ceiling: bare Kestrel https (mkcert ECDSA P-256, callback only)",
-            "lean-http" => "Lean: bare Kestrel http + hand-written token request",
-            "lean-https-rsa" => "Lean: bare Kestrel https (mkcert RSA-2048) + hand-written token request",
-            "lean-https-ecdsa" => "Lean: bare Kestrel https (mkcert ECDSA P-256) + hand-written token request",
-            _ => "OidcClient 7.1.1 defaults + HttpListener per login (http)",
-        };
+    {
+        "o8" => "O8Actors http (GenericOAuthStrategy, one listener)",
+        "o8-https-rsa" => "O8Actors https (mkcert RSA-2048, GenericOAuthStrategy)",
+        "o8-https-ecdsa" => "O8Actors https (mkcert ECDSA P-256, GenericOAuthStrategy)",
+        "ceiling-http" => "Ceiling: bare Kestrel http (callback only, no token request)",
+        "ceiling-https-rsa" => "Ceiling: bare Kestrel https (mkcert RSA-2048, callback only)",
+        "ceiling-https-ecdsa" => "Ceiling: bare Kestrel https (mkcert ECDSA P-256, callback only)",
+        "lean-http" => "Lean: bare Kestrel http + hand-written token request",
+        "lean-https-rsa" => "Lean: bare Kestrel https (mkcert RSA-2048) + hand-written token request",
+        "lean-https-ecdsa" => "Lean: bare Kestrel https (mkcert ECDSA P-256) + hand-written token request",
+        _ => "OidcClient 7.1.1 defaults + HttpListener per login (http)",
+    };
 
     /// <summary>
     /// <c>--alloc-sites</c>: the traced side's allocations by O8Actors method, beside its trace (<c>.txt</c>) and on

@@ -149,17 +149,7 @@ internal static class IndependentInterleaved
                 }
                 _lines.Writer.TryComplete();
             });
-            _summary = Task.Run(async () =>
-            {
-                string? summary = null;
-                string? line;
-                while ((line = await process.StandardOutput.ReadLineAsync()) is not null)
-                {
-                    if (line.StartsWith("BROWSER ", StringComparison.Ordinal)) summary = line;
-                    else if (line.Length > 0) Console.Error.WriteLine($"  [browser] {line}");
-                }
-                return summary;
-            });
+            _summary = Task.Run(() => IndependentBench.BrowserOutputAsync(process.StandardOutput));
         }
 
         public static AppPipeline Start(ProcessStartInfo start)
