@@ -102,6 +102,9 @@ internal static class AppRole
         }
     }
 
+    /// <summary>HOCON the O8Actors app passes as its own configuration (<c>OAuthLoginsSetup.Hocon</c>), as an app would.</summary>
+    public const string AppHoconVariable = "O8_BENCH_HOCON";
+
     /// <summary>One line per authorize URL on stdout, written whole: the browser process reads it through the pipe.</summary>
     private static void WriteUrl(string url)
     {
@@ -121,6 +124,9 @@ internal static class AppRole
             setup.Options.Listener.Scheme = certificate is null ? "http" : "https";
             setup.Options.Certificates.Certificate = certificate;
             setup.Options.Certificates.AutoCreate = false;
+            // An app's own Akka settings, to measure one of them in this setting (--app-env O8_BENCH_HOCON=...).
+            if (Environment.GetEnvironmentVariable(AppHoconVariable) is { Length: > 0 } hocon)
+                setup.Hocon = Akka.Configuration.ConfigurationFactory.ParseString(hocon);
         });
         // The endpoints as an app configures them by hand, on host localhost; the issuer is the server's own identifier.
         var local = new UriBuilder(issuer) { Host = "localhost" }.Uri;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
 using O8Actors.Benchmarks.Driver;
+using O8Actors.Benchmarks.Profiling;
 using O8Actors.Benchmarks.Report;
 
 namespace O8Actors.Benchmarks.Independent;
@@ -51,7 +52,7 @@ internal static class IndependentInterleaved
                 var run = await RunSchemeAsync(Label(scheme), sides, issuer, ports, certs, settings, cycles, server);
                 failures += run.Run.Blocks.Sum(b => b.Measured.Failed);
                 report.Append(InterleavedReport.Markdown(run.Run));
-                report.AppendLine(run.Browser);
+                report.AppendLine(run.Readings);
                 report.AppendLine();
                 Console.WriteLine(InterleavedReport.Markdown(run.Run));
             }
@@ -68,7 +69,7 @@ internal static class IndependentInterleaved
         return failures > 0 ? 1 : 0;
     }
 
-    private static async Task<(InterleavedRun Run, string Browser)> RunSchemeAsync(string label, (string Key, string Side)[] sides, string issuer,
+    private static async Task<(InterleavedRun Run, string Readings)> RunSchemeAsync(string label, (string Key, string Side)[] sides, string issuer,
         IReadOnlyDictionary<string, int> ports, string certs, IndependentSettings settings, int cycles, IndependentServer server)
     {
         var pipelines = new List<(string Key, AppPipeline Pipeline)>();
@@ -84,18 +85,24 @@ internal static class IndependentInterleaved
             }
 
             var blocks = new List<Block>();
+            // Whether the CPUs stood idle during a side's blocks: none idle means its logins/s is set by what a login
+            // costs over all three processes (app, browser, server), not by a wait in any of them.
+            var machine = pipelines.ToDictionary(p => p.Key, _ => default(MachineCpu), StringComparer.Ordinal);
             for (var cycle = 0; cycle < cycles; cycle++)
             {
                 for (var k = 0; k < pipelines.Count; k++)
                 {
                     var (key, pipeline) = pipelines[(cycle + k) % pipelines.Count];
                     var serverCpu = await server.CpuAsync();
+                    var machineBefore = MachineCpu.Now();
                     await pipeline.SendAsync($"BLOCK {settings.N}");
                     var result = RowResult.FromJson(await pipeline.NextAsync("BLOCKDONE"));
+                    var machineOver = MachineCpu.Now() - machineBefore;
+                    machine[key] += machineOver;
                     var block = new Block(key, cycle, result, await server.CpuAsync() - serverCpu);
                     blocks.Add(block);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  cycle {cycle + 1}/{cycles} {key}: {block.PerSecond:F0}/s, {result.CpuMs / Math.Max(1, result.Completed):F2} ms CPU per login, {result.Failed} failed"));
+                        $"  cycle {cycle + 1}/{cycles} {key}: {block.PerSecond:F0}/s, {result.CpuMs / Math.Max(1, result.Completed):F2} ms CPU per login, {result.Failed} failed, CPUs idle {machineOver.IdleShare * 100:F0}%"));
                 }
             }
 
@@ -108,8 +115,10 @@ internal static class IndependentInterleaved
             }
             pipelines.Clear(); // ended and disposed: nothing left for the finally block
             var warmups = sides.ToDictionary(s => s.Key, _ => (settings.Warmup, false));
+            var idle = string.Join(", ", machine.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key} {m.Value.IdleShare * 100:F0}%")));
             return (new InterleavedRun(label, settings.Concurrency, settings.N, cycles, warmups, blocks, Independent: true),
-                $"- The browser's CPU per login over each pipeline's whole run (warm-up and blocks): {string.Join(", ", browser)}.");
+                $"- The browser's CPU per login over each pipeline's whole run (warm-up and blocks): {string.Join(", ", browser)}.\n" +
+                $"- The machine's CPUs idle during each side's blocks (all processes, `/proc/stat`): {idle}.");
         }
         finally
         {
