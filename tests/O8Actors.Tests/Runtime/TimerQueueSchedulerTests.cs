@@ -1,0 +1,126 @@
+using System.Runtime.CompilerServices;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit.Xunit2;
+using O8Actors.Tests.Flows;
+
+namespace O8Actors.Tests.Runtime;
+
+/// <summary>
+/// <see cref="TimerQueueScheduler"/>, the scheduler of O8Actors' own actor system: timers fire after their delay, a
+/// cancelled one neither fires nor holds what it would have sent, a repeating one runs until cancelled, a failing action
+/// stops nothing else, and nothing runs once the system has ended. Real time (it is a real-time scheduler): the delays are
+/// short and every wait is a TestKit wait.
+/// </summary>
+public sealed class TimerQueueSchedulerTests() : TestKit(SchedulerConfig)
+{
+    private static readonly string SchedulerConfig = $"akka.scheduler.implementation = \"{OAuthLogins.SchedulerTypeName}\"";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public void The_actor_system_runs_on_it_when_its_settings_name_it()
+    {
+        Assert.IsType<TimerQueueScheduler>(Sys.Scheduler);
+    }
+
+    [Fact]
+    public void A_timer_tells_its_message_after_its_delay_and_not_before()
+    {
+        Sys.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(400), TestActor, "due", ActorRefs.NoSender);
+
+        ExpectNoMsg(TimeSpan.FromMilliseconds(150));
+        ExpectMsg("due", Wait);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_cancelled_timer_never_fires_and_lets_go_of_its_message_at_once()
+    {
+        // Akka's wheel keeps a cancelled timer, and what it would have sent, until its hand passes the slot: for a login's
+        // deadline that is the ended login's whole actor cell. Here the message is collectable as soon as Cancel returns.
+        var (cancelable, message) = ScheduleUnreachableMessage(TimeSpan.FromSeconds(3));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // long enough for any scheduler to have filed the timer away
+
+        cancelable.Cancel();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(message.TryGetTarget(out _), "the cancelled timer still holds its message");
+        ExpectNoMsg(TimeSpan.FromMilliseconds(3300)); // past the timer's due time
+    }
+
+    [Fact]
+    public void A_repeating_timer_runs_again_after_each_run_until_cancelled()
+    {
+        var cancelable = Sys.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(50),
+            TestActor, "tick", ActorRefs.NoSender);
+
+        ExpectMsg("tick", Wait);
+        ExpectMsg("tick", Wait);
+        ExpectMsg("tick", Wait);
+        cancelable.Cancel();
+
+        // A run already under way when Cancel was called may still deliver one; after that, silence.
+        ReceiveWhile(TimeSpan.FromMilliseconds(100), message => message as string, msgs: 1);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void A_repeating_action_that_throws_is_not_run_again_and_stops_no_other_timer()
+    {
+        var runs = 0;
+        Sys.Scheduler.Advanced.ScheduleRepeatedly(TimeSpan.Zero, TimeSpan.FromMilliseconds(30), () =>
+        {
+            Interlocked.Increment(ref runs);
+            throw new InvalidOperationException("scheduled work that fails");
+        });
+        Sys.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(50), TestActor, "still on time", ActorRefs.NoSender);
+
+        ExpectMsg("still on time", Wait);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // several of its intervals
+        Assert.Equal(1, Volatile.Read(ref runs));
+    }
+
+    [Fact]
+    public async Task Once_its_actor_system_has_ended_no_waiting_timer_runs_and_nothing_more_can_be_scheduled()
+    {
+        var system = ActorSystem.Create("ending", ConfigurationFactory.ParseString(SchedulerConfig + "\nakka.loglevel = OFF"));
+        var ran = 0;
+        system.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(300), () => Interlocked.Increment(ref ran));
+
+        await system.Terminate().WaitAsync(Wait);
+
+        ExpectNoMsg(TimeSpan.FromMilliseconds(600)); // past the timer's due time
+        Assert.Equal(0, Volatile.Read(ref ran));
+        Assert.Throws<SchedulerException>(() => system.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, () => Interlocked.Increment(ref ran)));
+    }
+
+    [Fact]
+    public async Task OAuthLogins_own_system_runs_on_it_unless_the_apps_settings_name_another()
+    {
+        await using (var ours = await OAuthLogins.StartAsync(setup => Standalone(setup, null)))
+            Assert.IsType<TimerQueueScheduler>(ours.System.Scheduler);
+
+        await using var theApps = await OAuthLogins.StartAsync(setup =>
+            Standalone(setup, "akka.scheduler.implementation = \"Akka.Actor.HashedWheelTimerScheduler, Akka\""));
+        Assert.IsType<HashedWheelTimerScheduler>(theApps.System.Scheduler);
+    }
+
+    private static void Standalone(OAuthLoginsSetup setup, string? hocon)
+    {
+        setup.Options.Listener.Scheme = "http";
+        setup.Options.Listener.Port = 0;
+        setup.Browser = new RecordingBrowser();
+        if (hocon is not null) setup.Hocon = ConfigurationFactory.ParseString(hocon);
+    }
+
+    // Not inlined, so no local of this frame keeps the message alive while the test checks that the scheduler does not.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private (ICancelable Cancelable, WeakReference<object> Message) ScheduleUnreachableMessage(TimeSpan delay)
+    {
+        var message = new object();
+        var cancelable = Sys.Scheduler.ScheduleTellOnceCancelable(delay, TestActor, message, ActorRefs.NoSender);
+        return (cancelable, new WeakReference<object>(message));
+    }
+}
