@@ -114,12 +114,15 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
         work.Start(delay);
     }
 
-    /// <summary>Takes <paramref name="work"/> out of the waiting list; false when it was already out (fired, cancelled or dropped).</summary>
+    /// <summary>
+    /// Takes <paramref name="work"/> out of the waiting list; false when it was already out (fired, cancelled) or the
+    /// scheduler is disposed, whose <see cref="Dispose"/> owns the detached list and releases every entry in it.
+    /// </summary>
     private bool Forget(ScheduledWork work)
     {
         lock (_gate)
         {
-            if (work.Previous is null && _head != work) return false;
+            if (_disposed || (work.Previous is null && _head != work)) return false;
             if (work.Previous is not null) work.Previous.Next = work.Next;
             else _head = work.Next;
             if (work.Next is not null) work.Next.Previous = work.Previous;
@@ -141,6 +144,7 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
     {
         private Timer? _timer;
         private CancellationTokenRegistration _cancellation;
+        private bool _released;
 
         public ScheduledWork? Next;
         public ScheduledWork? Previous;
@@ -149,7 +153,13 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
         {
             // The registration first, so a cancel that races the start still finds the timer to dispose (or none to start).
             if (cancelable is not null) _cancellation = cancelable.Token.UnsafeRegister(static state => ((ScheduledWork)state!).Cancel(), this);
-            var timer = new Timer(static state => ((ScheduledWork)state!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            // Without the scheduling thread's execution context: a timer would otherwise keep its async-locals (an HTTP
+            // request's, an activity) alive until it fires, and run the action under them.
+            Timer timer;
+            if (ExecutionContext.IsFlowSuppressed()) timer = NewTimer();
+            else
+                using (ExecutionContext.SuppressFlow())
+                    timer = NewTimer();
             lock (this)
             {
                 if (_released) { timer.Dispose(); return; }
@@ -158,7 +168,7 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
             }
         }
 
-        private bool _released;
+        private Timer NewTimer() => new(static state => ((ScheduledWork)state!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
         private void Fire()
         {

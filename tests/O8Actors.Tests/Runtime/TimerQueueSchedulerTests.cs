@@ -83,6 +83,17 @@ public sealed class TimerQueueSchedulerTests() : TestKit(SchedulerConfig)
     }
 
     [Fact]
+    public void A_timer_does_not_carry_the_async_locals_of_the_code_that_scheduled_it()
+    {
+        // A callback's HTTP request or activity, captured by the timer, would live as long as the timer and leak into the
+        // action: the scheduled work runs in the scheduler's context, not the caller's.
+        var scope = new AsyncLocal<string?> { Value = "the scheduling request's" };
+        Sys.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(20), () => TestActor.Tell(scope.Value ?? "nothing"));
+
+        ExpectMsg("nothing", Wait);
+    }
+
+    [Fact]
     public async Task Once_its_actor_system_has_ended_no_waiting_timer_runs_and_nothing_more_can_be_scheduled()
     {
         var system = ActorSystem.Create("ending", ConfigurationFactory.ParseString(SchedulerConfig + "\nakka.loglevel = OFF"));
