@@ -104,15 +104,15 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         }
     }
 
+    /// <summary>The scheduler O8Actors' own system runs on, as <c>akka.scheduler.implementation</c> names it.</summary>
+    internal static readonly string SchedulerTypeName =
+        $"{typeof(TimerQueueScheduler).FullName}, {typeof(TimerQueueScheduler).Assembly.GetName().Name}";
+
     /// <summary>
     /// O8Actors' own actor system. Akka's logs go to the app's logger factory, at the level it would write, and nothing
     /// goes to stdout; its timers run on <see cref="TimerQueueScheduler"/> (no ticks while idle, cancelled timers freed at
     /// once). The caller's HOCON (first) still wins over all three.
     /// </summary>
-    /// <summary>The scheduler O8Actors' own system runs on, as <c>akka.scheduler.implementation</c> names it.</summary>
-    internal static readonly string SchedulerTypeName =
-        $"{typeof(TimerQueueScheduler).FullName}, {typeof(TimerQueueScheduler).Assembly.GetName().Name}";
-
     private static ActorSystem CreateSystem(OAuthLoginsSetup setup, ILoggerFactory? loggerFactory)
     {
         var config = (setup.Hocon ?? Config.Empty)
