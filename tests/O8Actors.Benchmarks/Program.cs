@@ -64,7 +64,8 @@ if (cli.Has("help"))
                                     each in its own process, the app's stdout piped into the browser
           --app-env NAME=VALUE,...  (independent setting) environment of the measured app alone: runtime settings
                                     (DOTNET_TieredPGO=0), or O8_BENCH_HOCON=<hocon>, the O8Actors app's own Akka
-                                    settings (akka.scheduler.ticks-per-wheel=16)
+                                    settings: one setting, no commas (Akka's own scheduler instead of O8Actors':
+                                    akka.scheduler.implementation=Akka.Actor.HashedWheelTimerScheduler)
           --setting independent --interleave 8 [--warmup 10000 --n 2000 --concurrency 256 --schemes https-rsa,https-ecdsa,http]
                                     the independent setting's O8Actors app, ceiling and lean login per scheme as three
                                     pipelines, each warmed in turn, then measured in alternating blocks of N logins;
