@@ -104,10 +104,6 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         }
     }
 
-    /// <summary>The scheduler O8Actors' own system runs on, as <c>akka.scheduler.implementation</c> names it.</summary>
-    internal static readonly string SchedulerTypeName =
-        $"{typeof(TimerQueueScheduler).FullName}, {typeof(TimerQueueScheduler).Assembly.GetName().Name}";
-
     /// <summary>
     /// O8Actors' own actor system. Akka's logs go to the app's logger factory, at the level it would write, and nothing
     /// goes to stdout; its timers run on <see cref="TimerQueueScheduler"/> (no ticks while idle, cancelled timers freed at
@@ -121,7 +117,7 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
                 $"akka.loglevel = {AkkaLogBridge.AkkaLevelFor(loggerFactory)}\n" +
                 "akka.stdout-loglevel = OFF\n" +
                 "akka.log-config-on-start = off\n" +
-                $"akka.scheduler.implementation = \"{SchedulerTypeName}\""))
+                $"akka.scheduler.implementation = \"{TimerQueueScheduler.ConfigName}\""))
             .WithFallback(O8Config.Default);
         var bootstrap = BootstrapSetup.Create().WithConfig(config)
             .And(new AkkaLogBridge.LoggerFactorySetup(loggerFactory ?? NullLoggerFactory.Instance));

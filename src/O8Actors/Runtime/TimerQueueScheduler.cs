@@ -30,19 +30,34 @@ namespace O8Actors;
 /// </remarks>
 public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeProvider, IDisposable
 {
+    /// <summary>This scheduler as <c>akka.scheduler.implementation</c> names it.</summary>
+    internal static readonly string ConfigName = $"{typeof(TimerQueueScheduler).FullName}, {typeof(TimerQueueScheduler).Assembly.GetName().Name}";
+
+    // The longest wait a runtime Timer takes (about 49.7 days); a longer delay is waited out in such steps, as Akka's
+    // wheel accepts it too.
+    private static readonly TimeSpan LongestTimerWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    // Longer than any sensible timer, short enough that the clock plus it cannot overflow.
+    private static readonly TimeSpan LongestWait = TimeSpan.FromDays(365 * 1000);
+
     private static readonly long ClockStart = Stopwatch.GetTimestamp();
 
     // Every timer not yet fired or cancelled, so Dispose can drop them: an intrusive list (no allocation per timer).
     private readonly Lock _gate = new();
+    private readonly TimeSpan _longestStep;
     private ScheduledWork? _head;
-    private bool _disposed;
+    private volatile bool _disposed; // written under _gate; read without it where a stale false only costs a Forget
 
     /// <summary>Created by Akka from <c>akka.scheduler.implementation</c>.</summary>
     /// <param name="config">The actor system's settings.</param>
     /// <param name="log">The scheduler's log.</param>
-    public TimerQueueScheduler(Config config, ILoggingAdapter log) : base(config, log)
+    public TimerQueueScheduler(Config config, ILoggingAdapter log) : this(config, log, LongestTimerWait)
     {
     }
+
+    /// <summary>With a shorter longest step than the runtime's, so a test can watch a long wait taken in steps.</summary>
+    internal TimerQueueScheduler(Config config, ILoggingAdapter log, TimeSpan longestStep) : base(config, log) =>
+        _longestStep = longestStep;
 
     /// <inheritdoc />
     protected override DateTimeOffset TimeNow => DateTimeOffset.Now;
@@ -131,13 +146,7 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
         }
     }
 
-    private bool IsDisposed
-    {
-        get
-        {
-            lock (_gate) return _disposed;
-        }
-    }
+    private bool IsDisposed => _disposed;
 
     /// <summary>One scheduled action: its timer, its cancellation, its place in the waiting list.</summary>
     private sealed class ScheduledWork(TimerQueueScheduler owner, IRunnable action, ICancelable? cancelable, TimeSpan? interval)
@@ -145,6 +154,7 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
         private Timer? _timer;
         private CancellationTokenRegistration _cancellation;
         private bool _released;
+        private long _dueAtTicks; // where a wait longer than one timer step ends, on this scheduler's clock; 0 otherwise
 
         public ScheduledWork? Next;
         public ScheduledWork? Previous;
@@ -164,7 +174,31 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
             {
                 if (_released) { timer.Dispose(); return; }
                 _timer = timer;
-                timer.Change(NotNegative(delay), Timeout.InfiniteTimeSpan);
+                Arm(delay);
+            }
+        }
+
+        /// <summary>Sets the timer to fire after <paramref name="wait"/>, or after the longest step the runtime takes. Under the lock.</summary>
+        private void Arm(TimeSpan wait)
+        {
+            if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+            if (wait > LongestWait) wait = LongestWait;
+            var step = owner._longestStep;
+            _dueAtTicks = wait > step ? (Stopwatch.GetElapsedTime(ClockStart) + wait).Ticks : 0;
+            _timer!.Change(wait > step ? step : wait, Timeout.InfiniteTimeSpan);
+        }
+
+        /// <summary>True when the timer fired on a step of a longer wait, and was set for the rest of it.</summary>
+        private bool ArmedForTheRest()
+        {
+            if (Volatile.Read(ref _dueAtTicks) == 0) return false; // the usual case: one step was the whole wait
+            lock (this)
+            {
+                if (_released || _dueAtTicks == 0) return false;
+                var rest = TimeSpan.FromTicks(_dueAtTicks) - Stopwatch.GetElapsedTime(ClockStart);
+                if (rest <= TimeSpan.Zero) return false;
+                Arm(rest);
+                return true;
             }
         }
 
@@ -172,7 +206,7 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
 
         private void Fire()
         {
-            if (cancelable?.IsCancellationRequested == true || owner.IsDisposed) return;
+            if (cancelable?.IsCancellationRequested == true || owner.IsDisposed || ArmedForTheRest()) return;
             if (interval is null)
             {
                 if (!owner.Forget(this)) return;
@@ -191,7 +225,7 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
             lock (this)
             {
                 // Fixed delay: the next run counts from the end of this one, and never overlaps it.
-                if (!_released) _timer?.Change(NotNegative(interval.Value), Timeout.InfiniteTimeSpan);
+                if (!_released) Arm(interval.Value);
             }
         }
 
@@ -230,8 +264,6 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
             timer?.Dispose();
             _cancellation.Dispose();
         }
-
-        private static TimeSpan NotNegative(TimeSpan delay) => delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
     }
 
     private sealed class ScheduledTell(ICanTell receiver, object message, IActorRef sender) : IRunnable

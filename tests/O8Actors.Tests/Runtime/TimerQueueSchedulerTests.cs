@@ -14,7 +14,7 @@ namespace O8Actors.Tests.Runtime;
 /// </summary>
 public sealed class TimerQueueSchedulerTests() : TestKit(SchedulerConfig)
 {
-    private static readonly string SchedulerConfig = $"akka.scheduler.implementation = \"{OAuthLogins.SchedulerTypeName}\"";
+    private static readonly string SchedulerConfig = $"akka.scheduler.implementation = \"{TimerQueueScheduler.ConfigName}\"";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
 
     [Fact]
@@ -31,6 +31,29 @@ public sealed class TimerQueueSchedulerTests() : TestKit(SchedulerConfig)
         ExpectNoMsg(TimeSpan.FromMilliseconds(150));
         ExpectMsg("due", Wait);
         ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_delay_longer_than_the_runtimes_longest_timer_is_accepted_and_can_be_cancelled()
+    {
+        // A runtime Timer takes at most about 49.7 days, and Akka's wheel takes longer delays: an app's actor may ask for one.
+        var cancelable = Sys.Scheduler.ScheduleTellOnceCancelable(TimeSpan.FromDays(60), TestActor, "in sixty days", ActorRefs.NoSender);
+
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        cancelable.Cancel();
+        Assert.True(cancelable.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void A_wait_longer_than_one_timer_step_is_waited_out_in_steps_and_fires_at_its_end()
+    {
+        // The same stepping with a step of 50 ms instead of 49.7 days: the timer fires at 50, 100 and 150 ms and only
+        // tells at 400.
+        using var scheduler = new TimerQueueScheduler(Sys.Settings.Config, Sys.Log, longestStep: TimeSpan.FromMilliseconds(50));
+        ((IScheduler)scheduler).ScheduleTellOnce(TimeSpan.FromMilliseconds(400), TestActor, "at the end", ActorRefs.NoSender);
+
+        ExpectNoMsg(TimeSpan.FromMilliseconds(250));
+        ExpectMsg("at the end", Wait);
     }
 
     [Fact]
@@ -51,7 +74,7 @@ public sealed class TimerQueueSchedulerTests() : TestKit(SchedulerConfig)
     }
 
     [Fact]
-    public void A_repeating_timer_runs_again_after_each_run_until_cancelled()
+    public void A_repeating_timer_tells_again_and_again_until_cancelled()
     {
         var cancelable = Sys.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(50),
             TestActor, "tick", ActorRefs.NoSender);
