@@ -10,6 +10,7 @@ using O8Actors.Callback;
 using O8Actors.Configuration;
 using O8Actors.Flows;
 using O8Actors.Tests.Certificates;
+using O8Actors.Tests.Support;
 using Xunit.Abstractions;
 
 namespace O8Actors.Tests.Callback;
@@ -233,7 +234,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     [Fact]
     public async Task A_registrant_that_opts_out_of_the_watch_is_not_forgotten_by_its_death_but_its_browser_still_gets_a_page()
     {
-        Sys.ActorOf(UndeliveredLoginWatcher.Props()); // as in every O8Actors system: it answers callbacks that reach no login
+        ListeningWatcher.Start(this); // as in every O8Actors system: it answers callbacks that reach no login
         var (listener, _) = await StartAsync(Options());
         var flow = CreateTestProbe();
         var uri = await RegisterAsync(flow, listener, "self-managed", "flow-self", watch: false);

@@ -6,6 +6,7 @@ using O8Actors.Callback;
 using O8Actors.Configuration;
 using O8Actors.Flows;
 using O8Actors.Providers;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Flows;
 
@@ -86,7 +87,7 @@ public sealed class EndSessionActorTests : TestKit
     public void A_return_that_races_the_deadline_gets_the_sign_out_ended_page_at_once()
     {
         // In the app the dead-letter watcher runs too: a return that reaches the step only after it stopped is answered there.
-        Sys.ActorOf(UndeliveredLoginWatcher.Props());
+        ListeningWatcher.Start(this);
         var (step, _, _) = StartUntilBrowserOpened(new RecordingBrowser());
 
         // Back to back in the mailbox: the deadline first. The step used to stop at once, so the return went to dead
@@ -104,7 +105,7 @@ public sealed class EndSessionActorTests : TestKit
     [Fact]
     public void A_return_routed_to_a_step_already_gone_gets_its_page_from_the_dead_letter_watcher()
     {
-        Sys.ActorOf(UndeliveredLoginWatcher.Props());
+        ListeningWatcher.Start(this);
         var gone = CreateTestProbe();
         Watch(gone.Ref);
         Sys.Stop(gone.Ref);

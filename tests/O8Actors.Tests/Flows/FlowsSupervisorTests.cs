@@ -5,6 +5,7 @@ using O8Actors.Callback;
 using O8Actors.Configuration;
 using O8Actors.Flows;
 using O8Actors.Providers;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Flows;
 
@@ -173,7 +174,7 @@ public sealed class FlowsSupervisorTests : TestKit
     [Fact]
     public async Task A_start_that_finds_the_supervisor_stopped_is_completed_as_cancelled()
     {
-        Sys.ActorOf(UndeliveredLoginWatcher.Props());
+        ListeningWatcher.Start(this);
         Watch(_supervisor);
         Sys.Stop(_supervisor);
         ExpectTerminated(_supervisor);
