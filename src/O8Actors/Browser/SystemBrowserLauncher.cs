@@ -109,25 +109,60 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
         foreach (var arg in args) start.ArgumentList.Add(arg);
         try
         {
-            using var process = Process.Start(start);
+            var process = Process.Start(start);
             if (process is null) return "did not start";
             process.StandardInput.Close();
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(OpenerTimeout);
+            // The process is disposed by the drain, once this method is done with it too.
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _ = DrainThenDisposeAsync(process, done.Task);
             try
             {
-                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(OpenerTimeout);
+                try
+                {
+                    await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // A browser started in the foreground keeps running: that is success.
+                    return null;
+                }
+                return process.ExitCode == 0 ? null : $"exit code {process.ExitCode}";
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            finally
             {
-                // A browser started in the foreground keeps running: that is success.
-                return null;
+                done.SetResult();
             }
-            return process.ExitCode == 0 ? null : $"exit code {process.ExitCode}";
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             return e.NativeErrorCode == 2 ? "not installed" : e.Message;
         }
+    }
+
+    /// <summary>
+    /// Reads the opener's output to its end and drops it (it is kept out of the app's console), then lets go of the
+    /// process once it has exited and <paramref name="released"/> says its launcher is done with it. The output pipes
+    /// outlive the opener: a browser it starts inherits them, and may run for hours. Left unread, a pipe that fills stops
+    /// whoever writes to it; closed while a writer lives (as disposing the process at once did), the writer's next line
+    /// kills it (SIGPIPE) or fails.
+    /// </summary>
+    private static async Task DrainThenDisposeAsync(Process process, Task released)
+    {
+        try
+        {
+            await Task.WhenAll(
+                process.StandardOutput.BaseStream.CopyToAsync(Stream.Null),
+                process.StandardError.BaseStream.CopyToAsync(Stream.Null)).ConfigureAwait(false);
+            await process.WaitForExitAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            // A pipe that broke, or a process the runtime no longer tracks: nothing left to read or wait for.
+        }
+
+        await released.ConfigureAwait(false); // completed by the launcher, never faulted
+        process.Dispose();
     }
 }

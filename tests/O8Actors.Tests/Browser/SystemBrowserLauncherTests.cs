@@ -32,6 +32,32 @@ public sealed class SystemBrowserLauncherTests
     }
 
     [Fact]
+    public async Task A_browser_the_opener_leaves_running_may_still_write_to_the_output_it_inherited()
+    {
+        // As xdg-open does: the opener starts the browser and exits, and the browser keeps the opener's output pipes.
+        // They must still be read after the launch: closed under it, the browser's next line would kill it (SIGPIPE) or
+        // fail (EPIPE, where the signal is ignored). The marker is written only when both lines were.
+        var folder = Directory.CreateTempSubdirectory("o8-opener-");
+        try
+        {
+            var alive = Path.Combine(folder.FullName, "alive");
+            const string Opener = "(sleep 0.3; echo a line from the browser && echo a warning >&2 && echo yes > \"$1\") & exit 0";
+            var launcher = new SystemBrowserLauncher(TextWriter.Null, _ => null) { CandidatesOverride = _ => [("sh", ["-c", Opener, "opener", alive])] };
+
+            var result = await launcher.LaunchAsync(Url, CancellationToken.None);
+
+            Assert.True(result.Launched);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (!File.Exists(alive) && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.True(File.Exists(alive), "the browser was killed when it wrote to the output its opener left it");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task When_no_opener_works_it_prints_the_url_with_an_instruction_and_says_why()
     {
         var printed = new StringWriter();
