@@ -111,12 +111,12 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
         {
             var process = Process.Start(start);
             if (process is null) return "did not start";
-            process.StandardInput.Close();
             // The process is disposed by the drain, once this method is done with it too.
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _ = DrainThenDisposeAsync(process, done.Task);
             try
             {
+                process.StandardInput.Close();
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(OpenerTimeout);
                 try
