@@ -85,8 +85,15 @@ internal static class TokenResponseReader
             Raw: response.Raw);
     }
 
-    private static DateTimeOffset? ExpiresAt(double? seconds, TimeProvider time) =>
-        seconds is { } s && s > 0 && s <= TimeSpan.MaxValue.TotalSeconds / 2 ? time.GetUtcNow().AddSeconds(s) : null;
+    private static DateTimeOffset? ExpiresAt(double? seconds, TimeProvider time)
+    {
+        if (seconds is not { } s || !(s > 0)) return null;
+        var now = time.GetUtcNow();
+        // A lifetime that ends past the calendar's last day says no more than an absent one: unknown. The bound is the
+        // calendar's end from now (a second short of it, for AddSeconds' rounding), not a fixed number: a fixed one let
+        // through values that AddSeconds then refused, which threw away a spent code or a rotated refresh token.
+        return s < (DateTimeOffset.MaxValue - now).TotalSeconds - 1 ? now.AddSeconds(s) : null;
+    }
 
     /// <summary>
     /// The fields of a token response: read straight from Duende's parsed JSON (only the ones asked for, as the

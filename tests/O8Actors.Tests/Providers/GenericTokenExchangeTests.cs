@@ -140,6 +140,8 @@ public sealed class GenericTokenExchangeTests : IAsyncLifetime
     [InlineData("0")]
     [InlineData("-5")]
     [InlineData("1e400")]
+    [InlineData("300000000000")] // under TimeSpan's range, past DateTimeOffset's: once an ArgumentOutOfRangeException
+    [InlineData("1.7976931348623157e308")]
     [InlineData("\"soon\"")]
     [InlineData("true")]
     public async Task An_expiry_that_is_not_a_positive_number_of_seconds_is_left_unknown(string expiresIn)
