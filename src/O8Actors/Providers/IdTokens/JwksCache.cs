@@ -26,7 +26,15 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     /// <summary>Where the keys come from.</summary>
     public Uri Uri => jwksUri;
 
+    /// <summary>
+    /// How long one fetch of the key set may take. The fetch is shared by every login that waits for it, so it runs on
+    /// this bound of its own and never on a waiting login's token: one login's timeout must not fail the others.
+    /// </summary>
+    internal TimeSpan FetchTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The cached keys, fetching them the first time, again after a failed fetch, and again when older than <see cref="MaxAge"/>.</summary>
+    /// <param name="http">The client for a fetch this call starts.</param>
+    /// <param name="cancellationToken">Ends this caller's wait only; a fetch in flight goes on for the others.</param>
     public async Task<IReadOnlyList<SecurityKey>> GetAsync(HttpClient http, CancellationToken cancellationToken)
     {
         Task<IReadOnlyList<SecurityKey>> task;
@@ -34,19 +42,19 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
         lock (_gate)
         {
             if (_current is null || _current.IsFaulted || _current.IsCanceled || time.GetUtcNow() - _fetchedAt >= MaxAge)
-                StartFetch(http, cancellationToken);
+                StartFetch(http);
             task = _current!;
             fallback = _lastGood;
         }
         if (fallback is null)
-            return await task.ConfigureAwait(false);
+            return await task.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await task.ConfigureAwait(false);
+            return await task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (IdTokenValidationException)
         {
-            // The provider's key endpoint is down for a periodic refresh: the keys it served before still verify.
+            // The provider's key endpoint is down, or hangs, for a periodic refresh: the keys it served before still verify.
             return fallback;
         }
     }
@@ -64,33 +72,46 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
         {
             refetched = _current is null || time.GetUtcNow() - _fetchedAt >= MinRefetchInterval;
             if (refetched)
-                StartFetch(http, cancellationToken);
+                StartFetch(http);
             task = _current!;
         }
-        return (await task.ConfigureAwait(false), refetched);
+        return (await task.WaitAsync(cancellationToken).ConfigureAwait(false), refetched);
     }
 
-    private void StartFetch(HttpClient http, CancellationToken cancellationToken)
+    private void StartFetch(HttpClient http)
     {
         _fetchedAt = time.GetUtcNow();
-        _current = FetchAsync(http, cancellationToken);
+        _current = FetchAsync(http);
+        // Every waiter may have given up before a fetch fails; its failure is then nobody's to observe.
+        _current.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private async Task<IReadOnlyList<SecurityKey>> FetchAsync(HttpClient http, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SecurityKey>> FetchAsync(HttpClient http)
     {
         string body;
-        try
+        using (var timeout = new CancellationTokenSource(FetchTimeout))
         {
-            using var response = await http.GetAsync(jwksUri, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
+            try
+            {
+                using var response = await http.GetAsync(jwksUri, timeout.Token).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                    throw new IdTokenValidationException(
+                        $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} answered HTTP {(int)response.StatusCode}.");
+                body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex)
+            {
                 throw new IdTokenValidationException(
-                    $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} answered HTTP {(int)response.StatusCode}.");
-            body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new IdTokenValidationException(
-                $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} could not be fetched ({ex.Message}).", ex);
+                    $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} could not be fetched ({ex.Message}).", ex);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or Polly.ExecutionRejectedException)
+            {
+                // This fetch's own bound, or the client pipeline's per-attempt timeout: a failed fetch like any other, so
+                // the keys held serve (a bare cancellation would have failed the login instead).
+                throw new IdTokenValidationException(
+                    $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} did not answer within {FetchTimeout.TotalSeconds:0.#} seconds.", ex);
+            }
         }
 
         JsonWebKeySet set;
