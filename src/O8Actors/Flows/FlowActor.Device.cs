@@ -64,9 +64,25 @@ internal sealed partial class FlowActor
         RequestDeviceCode();
     }
 
-    private void RequestDeviceCode() =>
-        _start.Context.Providers.Tell(new RequestDeviceCode(_start.Provider, _start.LoginId, _start.Request.ScopeList, _start.Request.Parameters,
-            _activity?.Context ?? default));
+    /// <summary>The provider's answer to this login's <see cref="Providers.RequestDeviceCode"/>, whatever it was.</summary>
+    private sealed record DeviceCodeAnswer(object Reply);
+
+    /// <summary>
+    /// Asks for the device code. Asked, not told: its answer comes back as a <see cref="DeviceCodeAnswer"/>, so a failure
+    /// is never taken for the answer to this login's code exchange, which an Auto login starts meanwhile when the user
+    /// opens the shown URL (both answers would otherwise be a <see cref="CodeExchangeFailed"/> for this login).
+    /// </summary>
+    private void RequestDeviceCode()
+    {
+        var loginId = _start.LoginId;
+        var request = new RequestDeviceCode(_start.Provider, loginId, _start.Request.ScopeList, _start.Request.Parameters, _activity?.Context ?? default);
+        // The provider bounds the request by its exchange timeout, and the login's deadline ends the login before this
+        // bound (later than both) fires: it only lets go of the temporary asker should no answer ever come.
+        _start.Context.Providers.Ask<object>(request, EffectiveTimeout + _start.Context.Options.ExchangeTimeout).PipeTo(Self,
+            success: reply => new DeviceCodeAnswer(reply),
+            failure: e => new DeviceCodeAnswer(new CodeExchangeFailed(loginId, LoginFailure.ExchangeTimeout,
+                "The provider did not answer the device authorization request in time.", null, e)));
+    }
 
     private void Choose(LoginMethod method, string reason)
     {
@@ -80,17 +96,17 @@ internal sealed partial class FlowActor
     {
         switch (message)
         {
-            case DeviceCodeIssued msg:
+            case DeviceCodeAnswer { Reply: DeviceCodeIssued msg }:
                 _dpopKey = msg.DpopKey;
                 OnDeviceCode(msg.Authorization);
                 return true;
-            case CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable } msg when Method == LoginMethod.Auto:
+            case DeviceCodeAnswer { Reply: CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable } msg } when Method == LoginMethod.Auto:
                 // Auto, and the provider has no device endpoint: the browser it is (the launcher shows the URL if it cannot open one).
                 _deviceUnsupported = true;
                 Choose(LoginMethod.Browser, $"the provider does not support the device grant ({msg.Reason})");
                 RegisterWithListener();
                 return true;
-            case CodeExchangeFailed msg:
+            case DeviceCodeAnswer { Reply: CodeExchangeFailed msg }:
                 End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));
                 return true;
             default:
@@ -104,7 +120,7 @@ internal sealed partial class FlowActor
         if (_deviceFallbackReason is not { } reason) return false;
         switch (message)
         {
-            case DeviceCodeIssued msg:
+            case DeviceCodeAnswer { Reply: DeviceCodeIssued msg }:
                 Choose(LoginMethod.Device, reason);
                 // No callback can matter any more: the authorize URL's state is withdrawn, so a late redirect gets a 4xx page.
                 UnregisterFromListener();
@@ -112,7 +128,7 @@ internal sealed partial class FlowActor
                 _dpopKey = msg.DpopKey;
                 OnDeviceCode(msg.Authorization);
                 return true;
-            case CodeExchangeFailed msg:
+            case DeviceCodeAnswer { Reply: CodeExchangeFailed msg }:
                 Log.Warning("Login {0}: no browser opened and the device grant is not available ({1}); waiting for the shown URL to be used",
                     _start.LoginId, msg.Reason);
                 return true;

@@ -499,6 +499,10 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             case BrowserLaunchCompleted msg:
                 Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
                 return true;
+            case DeviceCodeAnswer:
+                // Auto's device code, answered after the shown URL was used: the browser login goes on, and an unused
+                // device code expires at the provider on its own.
+                return true;
             default:
                 return false;
         }

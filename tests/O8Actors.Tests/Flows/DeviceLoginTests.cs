@@ -386,8 +386,10 @@ public sealed class DeviceLoginTests : TestKit
         _providers.ExpectMsg<RequestDeviceCode>();
         var browserTab = CreateTestProbe();
 
-        // Back to back: the listener routed the redirect before the login's unregistration reached it.
+        // Back to back: the listener routed the redirect before the login's unregistration reached it (the login has
+        // taken the device code, and the redirect is in its mailbox next).
         _providers.Reply(new DeviceCodeIssued("d1", Authorization()));
+        _events.FishForMessage(m => m is DeviceCodeIssuedEvent);
         _flow.Tell(new AuthorizationCallback("d1", "the-code", null, null, null, "/test"), browserTab.Ref);
 
         Assert.Equal(CallbackPages.NoLongerWaiting, browserTab.ExpectMsg<CallbackResponse>());
@@ -396,6 +398,30 @@ public sealed class DeviceLoginTests : TestKit
         Assert.IsType<PollDeviceToken>(NextPoll(Interval));
         Answer(DeviceTokenPoll.Issued(new TokenSet("access", "Bearer")));
         _outcomes.ExpectMsg<LoginSucceeded>();
+    }
+
+    [Fact]
+    public void A_device_code_failure_answered_while_the_shown_URL_is_exchanged_does_not_end_the_login()
+    {
+        Start(LoginMethod.Auto, new FailingBrowser());
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
+        _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new AuthorizationPrepared("d1", AuthorizeUrl, ProviderDescriptor.Static, new Uri("https://localhost:41539/test")));
+        _providers.ExpectMsg<RequestDeviceCode>();
+        var deviceAsker = _providers.LastSender; // the device code is still being asked for
+        var browserTab = CreateTestProbe();
+
+        // The user opened the shown URL: its redirect comes back and the code goes to the token endpoint.
+        _flow.Tell(new AuthorizationCallback("d1", "the-code", null, null, null, "/test"), browserTab.Ref);
+        _providers.ExpectMsg<ExchangeCode>();
+        var exchanger = _providers.LastSender;
+        // Then the device authorization endpoint's failure, and the exchange's tokens.
+        deviceAsker.Tell(new CodeExchangeFailed("d1", LoginFailure.ExchangeTimeout, "The device authorization request timed out.", null), _providers.Ref);
+        exchanger.Tell(new CodeExchanged("d1", new TokenSet("access", "Bearer")), _providers.Ref);
+
+        Assert.Equal("access", _outcomes.ExpectMsg<LoginSucceeded>().Tokens.AccessToken);
+        Assert.Equal(CallbackPages.SignedIn, browserTab.ExpectMsg<CallbackResponse>() with { LoginId = null });
     }
 
     [Fact]
