@@ -15,8 +15,11 @@ namespace O8Actors.Logout;
 /// </remarks>
 internal sealed class LogoutTokenReplayGuard
 {
-    /// <summary>Kept past a token's end, beyond any clock skew allowed.</summary>
-    public static readonly TimeSpan Margin = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// Kept past a token's end, beyond the largest clock skew a provider may be given: the validator accepts a token until
+    /// its end plus the provider's skew, so a guard that forgot it sooner would let a replay through in between.
+    /// </summary>
+    public static readonly TimeSpan Margin = IdTokenValidator.MaxClockSkew + TimeSpan.FromMinutes(1);
 
     private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private DateTimeOffset _nextSweep = DateTimeOffset.MinValue;

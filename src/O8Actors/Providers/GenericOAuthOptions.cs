@@ -244,7 +244,7 @@ public sealed class GenericOAuthOptions
                     $"{who} has a JwksUri but no Issuer: ID tokens are checked against the issuer. Set Issuer (or IdTokenIssuer).",
                     nameof(Issuer));
         }
-        if (IdTokenClockSkew < TimeSpan.Zero || IdTokenClockSkew > TimeSpan.FromHours(1))
+        if (IdTokenClockSkew < TimeSpan.Zero || IdTokenClockSkew > IdTokens.IdTokenValidator.MaxClockSkew)
             throw new ArgumentException($"{who}: IdTokenClockSkew must be between 0 and 1 hour, got {IdTokenClockSkew}.", nameof(IdTokenClockSkew));
         if (string.IsNullOrEmpty(ScopeSeparator))
             throw new ArgumentException($"{who} needs a non-empty ScopeSeparator (RFC 6749 uses a space).", nameof(ScopeSeparator));

@@ -109,7 +109,7 @@ public sealed class OidcDiscoveryOptions
                 "(RFC 9700 section 2.1.1). Keep UsePkce = true.", nameof(UsePkce));
         if (DefaultScopes is not null && DefaultScopes.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException($"{who} has an empty entry in DefaultScopes.", nameof(DefaultScopes));
-        if (IdTokenClockSkew < TimeSpan.Zero || IdTokenClockSkew > TimeSpan.FromHours(1))
+        if (IdTokenClockSkew < TimeSpan.Zero || IdTokenClockSkew > IdTokens.IdTokenValidator.MaxClockSkew)
             throw new ArgumentException($"{who}: IdTokenClockSkew must be between 0 and 1 hour, got {IdTokenClockSkew}.", nameof(IdTokenClockSkew));
         if (O8Actors.Callback.RedirectPaths.Problem("/", Name, RedirectPath) is { } pathProblem)
             throw new ArgumentException(pathProblem, nameof(RedirectPath));

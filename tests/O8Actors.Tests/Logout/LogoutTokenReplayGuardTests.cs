@@ -25,6 +25,21 @@ public sealed class LogoutTokenReplayGuardTests
     }
 
     [Fact]
+    public void A_replay_is_refused_for_as_long_as_the_largest_clock_skew_a_provider_may_be_given_lets_it_pass()
+    {
+        var guard = new LogoutTokenReplayGuard();
+        var expires = Issued.AddMinutes(2);
+        var token = new LogoutToken("https://issuer.test", "alice", "sid-1", "jti-1", Issued, expires);
+        var keepUntil = LogoutTokenReplayGuard.KeepUntil(token);
+        Assert.True(guard.TryAccept(token.JwtId, keepUntil, Issued));
+
+        // A provider with IdTokenClockSkew = 1 hour (the most allowed) still accepts the token just before exp + 1 hour.
+        var lastMomentValid = expires + O8Actors.Providers.IdTokens.IdTokenValidator.MaxClockSkew - TimeSpan.FromSeconds(1);
+        Assert.False(guard.TryAccept(token.JwtId, keepUntil, lastMomentValid));
+        Assert.True(keepUntil > expires + O8Actors.Providers.IdTokens.IdTokenValidator.MaxClockSkew);
+    }
+
+    [Fact]
     public void A_token_at_the_end_of_time_is_held_until_then_and_never_overflows()
     {
         var end = new LogoutToken("https://issuer.test", "alice", null, "jti-1", Issued, DateTimeOffset.MaxValue.AddMinutes(-1));

@@ -182,6 +182,9 @@ internal sealed partial class IdTokenValidator
 
     private static readonly string[] LogoutTypes = ["logout+jwt", "application/logout+jwt", "JWT"];
 
+    /// <summary>The largest clock skew a provider may be given for its ID and logout tokens (<c>IdTokenClockSkew</c>).</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromHours(1);
+
     /// <summary>How old a logout token without <c>exp</c> may be (the specification asks providers for at most two minutes of lifetime).</summary>
     public static readonly TimeSpan LogoutTokenMaxAge = TimeSpan.FromMinutes(2);
 
