@@ -40,6 +40,9 @@ internal static class CallbackListenerHost
             }
 
             var ipv6 = listener.BindIPv6 && CanBindIPv6Loopback();
+            if (!ipv6 && LoopbackNames.IsIPv6Loopback(listener.Host))
+                throw new ListenerStartException($"The redirect listener's host is '{listener.Host}' (o8.listener.host), but this machine " +
+                    "cannot bind the IPv6 loopback address, so no redirect would reach it. Use localhost or 127.0.0.1.");
             if (listener.Port != 0)
             {
                 var app = await StartOnPortAsync(listener.Port, ipv6, certificate, handler, loggerFactory, ct).ConfigureAwait(false);

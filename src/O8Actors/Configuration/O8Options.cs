@@ -9,6 +9,9 @@ namespace O8Actors.Configuration;
 /// </summary>
 public sealed class O8Options
 {
+    private static readonly TimeSpan MinimumExchangeTimeout = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan MaximumExchangeTimeout = TimeSpan.FromDays(1);
+
     /// <summary>The redirect listener.</summary>
     public ListenerOptions Listener { get; set; } = new();
 
@@ -138,8 +141,12 @@ public sealed class O8Options
         Require(Listener!.Scheme is "https" or "http", "o8.listener.scheme", $"must be 'https' or 'http', not '{Listener.Scheme}'");
         Require(Listener.Port is >= 0 and <= 65535, "o8.listener.port", $"must be 0..65535, not {Listener.Port}");
         Require(Listener.Path?.StartsWith('/') == true, "o8.listener.path", $"must start with '/', not '{Listener.Path}'");
-        Require(LoopbackNames.IsLoopbackHost(Listener.Host), "o8.listener.host",
-            $"must be a loopback name (localhost, 127.0.0.1, [::1]), not '{Listener.Host}'");
+        // Only the names of the addresses the listener binds: another loopback address (127.8.9.10) or form
+        // (::ffff:127.0.0.1) would put a redirect URI where nothing listens, and every login would time out.
+        Require(LoopbackNames.IsListenerHost(Listener.Host, Listener.BindIPv6), "o8.listener.host",
+            LoopbackNames.IsIPv6Loopback(Listener.Host)
+                ? $"is '{Listener.Host}', but 'o8.listener.bind-ipv6' is off, so nothing would listen there: turn it on, or use localhost or 127.0.0.1"
+                : $"must be localhost, 127.0.0.1 or [::1] (the addresses the listener binds), not '{Listener.Host}'");
         if (Listener.ExternalRedirectUri is { } external)
         {
             // Server mode: the host app serves the callback, so its public URI is the redirect URI.
@@ -154,7 +161,10 @@ public sealed class O8Options
         Require(Login!.Timeout > TimeSpan.Zero && Login.Timeout <= AuthorizationRequest.MaximumTimeout, "o8.login.timeout", $"must be positive and at most one day, not {Login.Timeout}");
         Require(Tokens is not null, "o8.tokens", "must be set");
         Require(Tokens!.RefreshMargin >= TimeSpan.Zero, "o8.tokens.refresh-margin", "must not be negative");
-        Require(Login.ExchangeTimeout > TimeSpan.Zero, "o8.login.exchange-timeout", "must be positive");
+        // The token requests' HTTP pipeline takes a timeout of 10 ms to one day; outside that it would refuse to be
+        // built at the first token request, after the user had signed in.
+        Require(Login.ExchangeTimeout >= MinimumExchangeTimeout && Login.ExchangeTimeout <= MaximumExchangeTimeout, "o8.login.exchange-timeout",
+            $"must be between 10 ms and one day, not {Login.ExchangeTimeout}");
         Require(Providers!.MaxConcurrentExchanges > 0, "o8.providers.max-concurrent-exchanges", "must be at least 1");
         Require(Login.MaxPending > 0, "o8.login.max-pending", $"must be at least 1, not {Login.MaxPending}");
         Require(Login.MaxPendingPerPartition > 0, "o8.login.max-pending-per-partition", $"must be at least 1, not {Login.MaxPendingPerPartition}");

@@ -275,7 +275,7 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
     public async Task A_flow_that_never_answers_gives_the_browser_a_504_after_the_exchange_timeout()
     {
         var options = Options();
-        options.Login.ExchangeTimeout = TimeSpan.FromMilliseconds(1); // the Ask waits this plus a 5 s margin
+        options.Login.ExchangeTimeout = TimeSpan.FromMilliseconds(10); // the least allowed; the Ask waits this plus a 5 s margin
         var (listener, _) = await StartAsync(options);
         var flow = CreateTestProbe();
         var uri = await RegisterAsync(flow, listener, "slow", "flow-slow");

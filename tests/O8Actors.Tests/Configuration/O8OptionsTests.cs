@@ -102,6 +102,11 @@ public sealed class O8OptionsTests
     [InlineData("o8.listener.scheme = ftp", "o8.listener.scheme", "O8:Listener:Scheme")]
     [InlineData("o8.listener.port = 70000", "o8.listener.port", "O8:Listener:Port")]
     [InlineData("o8.listener.host = example.com", "o8.listener.host", "O8:Listener:Host")]
+    [InlineData("o8.listener.host = \"127.8.9.10\"", "o8.listener.host", "O8:Listener:Host")] // loopback, but not bound
+    [InlineData("o8.listener.host = \"::ffff:127.0.0.1\"", "o8.listener.host", "O8:Listener:Host")]
+    [InlineData("o8.listener { host = \"[::1]\", bind-ipv6 = off }", "o8.listener.host", "O8:Listener:Host")]
+    [InlineData("o8.login.exchange-timeout = 2d", "o8.login.exchange-timeout", "O8:Login:ExchangeTimeout")] // past the HTTP pipeline's day
+    [InlineData("o8.login.exchange-timeout = 5ms", "o8.login.exchange-timeout", "O8:Login:ExchangeTimeout")]
     [InlineData("o8.listener.path = callback", "o8.listener.path", "O8:Listener:Path")]
     [InlineData("o8.login.timeout = 0s", "o8.login.timeout", "O8:Login:Timeout")]
     [InlineData("o8.login.timeout = 25h", "o8.login.timeout", "O8:Login:Timeout")]
@@ -187,4 +192,15 @@ public sealed class O8OptionsTests
     [InlineData("localhost.evil.example", false)]
     [InlineData("", false)]
     public void Loopback_names(string host, bool expected) => Assert.Equal(expected, LoopbackNames.IsLoopbackHost(host));
+
+    [Theory]
+    [InlineData("localhost", true, true)]
+    [InlineData("LOCALHOST", false, true)]
+    [InlineData("127.0.0.1", false, true)]
+    [InlineData("[::1]", true, true)]
+    [InlineData("::1", true, true)]
+    [InlineData("[::1]", false, false)]
+    [InlineData("127.0.0.2", true, false)]
+    public void The_listener_serves_only_the_names_of_the_addresses_it_binds(string host, bool bindsIPv6, bool expected) =>
+        Assert.Equal(expected, LoopbackNames.IsListenerHost(host, bindsIPv6));
 }
