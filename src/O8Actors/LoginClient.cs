@@ -319,10 +319,21 @@ internal sealed class LoginClient : IOAuthLogins
         var wait = ExchangeTimeouts.RefreshWait(_exchangeTimeout);
         // Dropped unsent if it would be answered after this Ask gave up: the rotated refresh token would be lost.
         var deadline = ExchangeTimeouts.RefreshDeadline(_system.Scheduler.Now + wait, _exchangeTimeout);
-        var reply = await _actors.Providers.Ask<object>(
-            new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()),
-                Deadline: deadline),
-            wait, cancellationToken).ConfigureAwait(false);
+        object reply;
+        try
+        {
+            reply = await _actors.Providers.Ask<object>(
+                new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()),
+                    Deadline: deadline),
+                wait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException e)
+        {
+            // A refresh still queued behind slow token requests when the caller stops waiting (it is dropped unsent once
+            // its deadline has passed): the library's own exception, as the provider's own timeout would give, not Akka's.
+            throw new TokenExchangeException($"The token refresh with provider '{provider}' did not finish within {wait.TotalSeconds:0.#} seconds.",
+                innerException: e);
+        }
         return reply switch
         {
             CodeExchanged ok => ok.Tokens,

@@ -252,10 +252,15 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        await _client.CancelAllAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        await _client.StopListenerAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        if (_ownsSystem) await _system.Terminate().ConfigureAwait(false);
-        else await StopActorsAsync(_actors).ConfigureAwait(false);
+        // An app's own system that has already terminated took O8Actors' actors (and the listener) with it: asking them
+        // to cancel and stop would only wait out each request's timeout.
+        if (!_system.WhenTerminated.IsCompleted)
+        {
+            await _client.CancelAllAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await _client.StopListenerAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            if (_ownsSystem) await _system.Terminate().ConfigureAwait(false);
+            else await StopActorsAsync(_actors).ConfigureAwait(false);
+        }
         await _services.DisposeAsync().ConfigureAwait(false);
     }
 

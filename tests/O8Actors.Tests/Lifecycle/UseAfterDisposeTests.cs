@@ -41,6 +41,19 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Disposing_after_the_apps_own_actor_system_terminated_does_not_wait_for_the_actors_that_are_gone()
+    {
+        using var system = Akka.Actor.ActorSystem.Create("apps-own");
+        var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), setup => setup.ActorSystem = system, output);
+        await system.Terminate();
+
+        // Before, it asked the gone actors to cancel and to stop the listener, waiting 10 s for each answer.
+        await flows.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.True(flows.IsDisposed);
+    }
+
+    [Fact]
     public async Task A_login_in_flight_when_disposed_ends_as_Cancelled()
     {
         var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), output: output);
