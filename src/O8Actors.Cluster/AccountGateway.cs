@@ -43,6 +43,8 @@ internal sealed class AccountGateway : ReceiveActor
             Login = login with
             {
                 Scopes = login.Scopes?.ToArray(),
+                // A step-up's requirements (AcrValues = ["mfa"]) are a collection expression too, as BeginLogin.For copies them.
+                AcrValues = login.AcrValues?.ToArray(),
                 ExtraParameters = login.ExtraParameters is null ? null : new Dictionary<string, string>(login.ExtraParameters, StringComparer.Ordinal),
             },
         },

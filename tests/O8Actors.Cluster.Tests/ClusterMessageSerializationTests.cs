@@ -398,6 +398,19 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_step_up_request_keeps_its_acr_values_and_max_age()
+    {
+        // The README's step-up idiom: a collection expression, whose compiler-generated list the remote cannot build.
+        var request = AccountGateway.ForWire(new O8Actors.Accounts.GetAccessToken(new OAuthAccount("sandbox", "alice"), null,
+            new AccessTokenOptions(AllowInteraction: true, ForceRefresh: true, new AuthorizationRequest { AcrValues = ["phr"], MaxAge = TimeSpan.Zero })));
+
+        var back = RoundTrip(request);
+
+        Assert.Equal(["phr"], back.Options.Login!.AcrValues!);
+        Assert.Equal(TimeSpan.Zero, back.Options.Login.MaxAge);
+    }
+
+    [Fact]
     public void A_DPoP_bound_access_token_keeps_its_key_on_the_way_to_the_callers_node()
     {
         using var key = O8Actors.Dpop.DpopKey.Create();
