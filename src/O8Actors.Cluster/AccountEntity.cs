@@ -63,7 +63,23 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
     {
         // Asked (not forwarded) so that a failure goes back to the caller's node in its wire form.
         Receive<GetAccessToken>(msg => Ask(msg, _settings!.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout)));
-        Receive<RememberLogin>(msg => Ask(msg with { Tokens = WireClaims.Restore(msg.Tokens) }, _settings!.RenewalTimeout));
+        Receive<RememberLogin>(Remember);
+        Receive<WireRememberLogin>(msg =>
+        {
+            RememberLogin restored;
+            try
+            {
+                restored = msg.ToMessage();
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                Sender.Tell(WireAccountFailure.From(new AuthorizationFailedException(LoginFailure.Internal,
+                    "The login's DPoP key arrived malformed from the node that ran it (nodes of different O8Actors versions?).")));
+                return;
+            }
+
+            Remember(restored);
+        });
         Receive<SignOut>(msg => Ask(msg, _settings!.SignOutWait(msg.Options)));
         // Sharding's hand-off stop message (see O8ClusterHostingExtensions): the account finishes what it is doing (a
         // refresh's rotated tokens must reach the store), then its supervisor stops, and this entity with it.
@@ -76,11 +92,16 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
         ReceiveAny(msg => _accounts!.Forward(msg));
     }
 
+    private void Remember(RememberLogin msg) => Ask(msg with { Tokens = WireClaims.Restore(msg.Tokens) }, _settings!.RenewalTimeout);
+
     private void Ask(object message, TimeSpan timeout)
     {
         var replyTo = Sender;
-        _accounts!.Ask<object>(message, timeout).PipeTo(replyTo, success: WireAccountFailure.Reply, failure: WireAccountFailure.From);
+        _accounts!.Ask<object>(message, timeout).PipeTo(replyTo, success: ForWire, failure: WireAccountFailure.From);
     }
+
+    /// <summary>An answer for the caller's node: failures and DPoP-bound tokens in their wire forms, anything else as it is.</summary>
+    internal static object ForWire(object answer) => WireAccessToken.ForWire(WireAccountFailure.Reply(answer));
 }
 
 /// <summary>

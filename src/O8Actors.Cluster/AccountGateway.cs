@@ -6,7 +6,8 @@ namespace O8Actors.Cluster;
 /// <summary>
 /// This node's way to the accounts' shard region (<c>/user/o8-account-gateway</c>): the node's accounts supervisor
 /// sends every account message here; it asks the account's entity, wherever it runs, and answers the caller with the
-/// entity's answer, turning a <see cref="WireAccountFailure"/> back into its exception.
+/// entity's answer, turning a <see cref="WireAccountFailure"/> back into its exception. Messages and answers holding a DPoP
+/// key cross in their wire forms (<see cref="WireRememberLogin"/>, <see cref="WireAccessToken"/>).
 /// </summary>
 internal sealed class AccountGateway : ReceiveActor
 {
@@ -23,7 +24,7 @@ internal sealed class AccountGateway : ReceiveActor
         // A little longer than the caller's own wait: the caller gives up first, with its own timeout.
         var extra = TimeSpan.FromSeconds(5);
         Receive<GetAccessToken>(msg => Ask(region, ForWire(msg), settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
-        Receive<RememberLogin>(msg => Ask(region, msg, settings.RenewalTimeout + extra));
+        Receive<RememberLogin>(msg => Ask(region, WireRememberLogin.ForWire(msg), settings.RenewalTimeout + extra));
         Receive<SignOut>(msg => Ask(region, msg, settings.SignOutWait(msg.Options) + extra));
         // The provider's guard answers at once; the wait only bounds a region that cannot reach it (the caller gives up first).
         Receive<O8Actors.Logout.AcceptLogoutToken>(msg => Ask(logoutTokens, msg, settings.RenewalTimeout + extra));
@@ -42,6 +43,8 @@ internal sealed class AccountGateway : ReceiveActor
             Login = login with
             {
                 Scopes = login.Scopes?.ToArray(),
+                // A step-up's requirements (AcrValues = ["mfa"]) are a collection expression too, as BeginLogin.For copies them.
+                AcrValues = login.AcrValues?.ToArray(),
                 ExtraParameters = login.ExtraParameters is null ? null : new Dictionary<string, string>(login.ExtraParameters, StringComparer.Ordinal),
             },
         },
@@ -51,7 +54,14 @@ internal sealed class AccountGateway : ReceiveActor
     {
         var replyTo = Sender;
         region.Ask<object>(message, timeout).PipeTo(replyTo,
-            success: answer => answer is WireAccountFailure failure ? new Status.Failure(failure.ToException()) : answer,
-            failure: e => new Status.Failure(e));
+            success: FromWire, failure: e => new Status.Failure(e));
     }
+
+    /// <summary>The entity's answer as the caller takes it: failures as their exceptions, a DPoP-bound token with its key.</summary>
+    internal static object FromWire(object answer) => answer switch
+    {
+        WireAccountFailure failure => new Status.Failure(failure.ToException()),
+        WireAccessToken token => token.ToAnswer(),
+        _ => answer,
+    };
 }

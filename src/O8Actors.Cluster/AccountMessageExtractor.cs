@@ -14,6 +14,7 @@ internal sealed class AccountMessageExtractor(int maxNumberOfShards) : HashCodeM
     {
         GetAccessToken m => m.Account.Id,
         RememberLogin m => m.Account.Id,
+        WireRememberLogin m => m.Account.Id,
         SignOut m => m.Account.Id,
         _ => null,
     };

@@ -44,10 +44,12 @@ public static class O8PersistenceHostingExtensions
             return Task.FromResult(system.ActorOf(TokenRegisters.Props(plugins, options.RegisterIdleTimeout), "o8-token-registers"));
         var settings = Akka.Cluster.Sharding.ClusterShardingSettings.Create(system).WithRememberEntities(false);
         if (options.ClusterRole is { Length: > 0 } role) settings = settings.WithRole(role);
-        // Sharding passivates idle registers itself: no idle timeout of their own.
-        return Akka.Cluster.Sharding.ClusterSharding.Get(system).StartAsync(RegistersRegionName,
+        // Sharding passivates idle registers itself: no idle timeout of their own. A register handed off (or passivated)
+        // mid-write stops after answering it (RegisterStop), not at once as with the default PoisonPill.
+        var sharding = Akka.Cluster.Sharding.ClusterSharding.Get(system);
+        return sharding.StartAsync(RegistersRegionName,
             id => id == AccountIndex.EntityId ? AccountIndex.Props(plugins) : TokenRegisterActor.Props(id, plugins, idleTimeout: null),
-            settings, new RegisterMessageExtractor(options.NumberOfShards));
+            settings, new RegisterMessageExtractor(options.NumberOfShards), sharding.DefaultShardAllocationStrategy(settings), RegisterStop.Instance);
     }
 
     /// <summary>The registers' shard region's type name (in a cluster).</summary>

@@ -396,4 +396,84 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         Assert.Equal(token, gotToken);
         Assert.Equal("alice", gotToken.IdTokenSubject);
     }
+
+    [Fact]
+    public void A_step_up_request_keeps_its_acr_values_and_max_age()
+    {
+        // The README's step-up idiom: a collection expression, whose compiler-generated list the remote cannot build.
+        var request = AccountGateway.ForWire(new O8Actors.Accounts.GetAccessToken(new OAuthAccount("sandbox", "alice"), null,
+            new AccessTokenOptions(AllowInteraction: true, ForceRefresh: true, new AuthorizationRequest { AcrValues = ["phr"], MaxAge = TimeSpan.Zero })));
+
+        var back = RoundTrip(request);
+
+        Assert.Equal(["phr"], back.Options.Login!.AcrValues!);
+        Assert.Equal(TimeSpan.Zero, back.Options.Login.MaxAge);
+    }
+
+    [Fact]
+    public void A_DPoP_bound_access_token_keeps_its_key_on_the_way_to_the_callers_node()
+    {
+        using var key = O8Actors.Dpop.DpopKey.Create();
+        var token = new AccessToken(new OAuthAccount("sandbox", "alice"), "access", "DPoP", DateTimeOffset.UnixEpoch.AddDays(1), "openid")
+        {
+            DpopKey = key,
+            IdTokenSubject = "alice",
+        };
+
+        // As the account's entity answers and the caller's gateway reads the answer.
+        var wire = Assert.IsType<WireAccessToken>(AccountEntity.ForWire(token));
+        var back = Assert.IsType<AccessToken>(AccountGateway.FromWire(RoundTrip(wire)));
+
+        Assert.Equal(key.Thumbprint, back.DpopKey!.Thumbprint);
+        Assert.Equal(key.ToJwk(), back.DpopKey.ToJwk()); // the private part too: the caller's node signs proofs with it
+        Assert.Equal(token with { DpopKey = null }, back with { DpopKey = null });
+        // What a log line shows holds neither the token nor the key.
+        Assert.DoesNotContain("access\"", wire.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(wire.DpopKey, wire.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"d\"", wire.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_DPoP_bound_login_keeps_its_key_on_the_way_to_the_accounts_entity()
+    {
+        using var key = O8Actors.Dpop.DpopKey.Create();
+        var account = new OAuthAccount("sandbox", "alice");
+        var tokens = new TokenSet("access", "DPoP", DateTimeOffset.UnixEpoch.AddHours(1), "refresh", "openid") { DpopKey = key };
+
+        // As the node's gateway sends it (the extractor still finds its entity) and the entity reads it.
+        var wire = Assert.IsType<WireRememberLogin>(WireRememberLogin.ForWire(new O8Actors.Accounts.RememberLogin(account, tokens)));
+        Assert.Equal(account.Id, new AccountMessageExtractor(10).EntityId(wire));
+        var back = RoundTrip(wire).ToMessage();
+
+        Assert.Equal(account, back.Account);
+        Assert.Equal(key.Thumbprint, back.Tokens.DpopKey!.Thumbprint);
+        Assert.Equal(key.ToJwk(), back.Tokens.DpopKey.ToJwk());
+        Assert.Equal(tokens with { DpopKey = null }, back.Tokens with { DpopKey = null });
+        Assert.DoesNotContain("refresh", wire.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(wire.DpopKey, wire.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bearer_tokens_and_logins_cross_as_they_are()
+    {
+        // Nodes of the previous version read these: only what held a key (and never crossed) changes shape.
+        var account = new OAuthAccount("sandbox", "alice");
+        var remember = new O8Actors.Accounts.RememberLogin(account, new TokenSet("access", "Bearer"));
+        var token = new AccessToken(account, "access", "Bearer", null, null);
+
+        Assert.Same(remember, WireRememberLogin.ForWire(remember));
+        Assert.Same(token, AccountEntity.ForWire(token));
+        Assert.Same(token, AccountGateway.FromWire(token));
+    }
+
+    [Fact]
+    public void A_malformed_DPoP_key_from_another_node_fails_the_caller_instead_of_throwing()
+    {
+        var wire = new WireAccessToken(new AccessToken(new OAuthAccount("sandbox", "alice"), "access", "DPoP", null, null), "{\"kty\":\"RSA\"}");
+
+        var failure = Assert.IsType<Status.Failure>(AccountGateway.FromWire(RoundTrip(wire)));
+
+        Assert.Equal(LoginFailure.Internal, Assert.IsType<AuthorizationFailedException>(failure.Cause).Failure);
+        Assert.DoesNotContain("RSA", failure.Cause.Message, StringComparison.Ordinal);
+    }
 }

@@ -78,6 +78,13 @@ public sealed class PostgreSqlTokenStoreTests(SandboxFixture sandbox, PostgresSe
     }
 
     [Fact]
+    public async Task An_account_whose_id_is_longer_than_the_persistence_id_column_is_stored()
+    {
+        await postgres.CreateDatabaseAsync(_database);
+        await TokenStoreScenarios.AnAccountWithALongKeyIsStoredAsync(Configure);
+    }
+
+    [Fact]
     public async Task Tokens_under_a_lost_key_ring_read_as_absent_and_a_login_saves_over_them()
     {
         await postgres.CreateDatabaseAsync(_database);

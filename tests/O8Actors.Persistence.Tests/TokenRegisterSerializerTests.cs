@@ -54,6 +54,22 @@ public sealed class TokenRegisterSerializerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void An_index_event_or_snapshot_with_a_damaged_string_length_reads_as_unreadable()
+    {
+        // BinaryReader.ReadString throws FormatException for a length prefix of too many bytes and IOException for a
+        // negative one: either must skip the row, not fail the account index's recovery on every start.
+        var serialization = _host.System.Serialization;
+        var serializer = serialization.FindSerializerFor(new AccountIdChanged("a/b", true));
+
+        var overlong = serialization.Deserialize([1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], serializer.Identifier, "ev-index");
+        // One id whose length prefix decodes to -1.
+        var negative = serialization.Deserialize([1, 1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F], serializer.Identifier, "snap-index");
+
+        Assert.Contains("damaged", Assert.IsType<UnreadableRecord>(overlong).Reason, StringComparison.Ordinal);
+        Assert.Contains("damaged", Assert.IsType<UnreadableRecord>(negative).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Events_and_snapshots_keep_their_version_and_payload()
     {
         byte[] payload = [1, 2, 3, 250];

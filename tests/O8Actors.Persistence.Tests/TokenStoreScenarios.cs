@@ -77,6 +77,31 @@ public static class TokenStoreScenarios
         }
     }
 
+    /// <summary>
+    /// An account whose escaped id is longer than the journal's persistence_id column (varchar(255) in Akka.Persistence.Sql)
+    /// saves, loads, lists and is removed like any other, also after a restart.
+    /// </summary>
+    public static async Task AnAccountWithALongKeyIsStoredAsync(Action<O8PersistenceOptions> persistence)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // 60 characters, 360 once escaped (each "é" is %C3%A9).
+        var dana = new OAuthAccount("sandbox", string.Concat(Enumerable.Repeat("é", 60)));
+        await using (var host = await StoreHost.StartAsync(persistence))
+        {
+            Assert.Equal(1, await host.Store.SaveAsync(dana, Tokens("1"), 0, ct));
+            Assert.Equal(2, await host.Store.SaveAsync(dana, Tokens("2"), 1, ct));
+        }
+
+        await using (var host = await StoreHost.StartAsync(persistence))
+        {
+            var stored = await host.Store.LoadAsync(dana, ct);
+            Assert.Equal((2L, "refresh-2"), (stored!.Version, stored.Tokens.RefreshToken));
+            Assert.Contains(dana, await host.Store.ListAsync("sandbox", ct));
+            await host.Store.RemoveAsync(dana, ct);
+            Assert.Null(await host.Store.LoadAsync(dana, ct));
+        }
+    }
+
     public static async Task RotationIsNeverUndoneAsync(Action<O8PersistenceOptions> persistence)
     {
         var ct = TestContext.Current.CancellationToken;

@@ -56,6 +56,7 @@ internal sealed class AccountIndex : ReceivePersistentActor
             DeleteMessages(ok.Metadata.SequenceNr);
             DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
         });
+        Command<RegisterStop>(_ => Context.Stop(Self));
         Command<SaveSnapshotFailure>(_ => { });
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(_ => { });

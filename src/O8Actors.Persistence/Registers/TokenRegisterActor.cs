@@ -112,6 +112,7 @@ internal sealed class TokenRegisterActor : ReceivePersistentActor
         Command<DeleteMessagesFailure>(f => _log.Warning("Token register: deleting old events failed ({0})", f.Cause.GetType().Name));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Warning("Token register: deleting old snapshots failed ({0})", f.Cause.GetType().Name));
+        Command<RegisterStop>(_ => Context.Stop(Self));
         Command<ReceiveTimeout>(_ =>
         {
             Context.SetReceiveTimeout(null);

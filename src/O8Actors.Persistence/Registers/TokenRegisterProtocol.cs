@@ -67,6 +67,18 @@ internal sealed record TokenRegisterSnapshot(long Version, byte[]? Payload);
 /// <param name="Reason">Why, for the error: a format or manifest, never the row's bytes.</param>
 internal sealed record UnreadableRecord(string Reason);
 
+/// <summary>
+/// Stops a register (or the index) once it has done what it is doing: the registers' retirement and sharding's hand-off
+/// stop message. A PoisonPill stopped it between a write to the journal and its answer (the caller waited out, not
+/// knowing whether its rotated tokens were stored); this message, like any command, waits while a write is in flight.
+/// Local only: never crosses nodes.
+/// </summary>
+internal sealed record RegisterStop
+{
+    /// <summary>The one instance.</summary>
+    public static RegisterStop Instance { get; } = new();
+}
+
 /// <summary>Journal event of the index: an account id was listed or unlisted.</summary>
 internal sealed record AccountIdChanged(string AccountId, bool Listed);
 

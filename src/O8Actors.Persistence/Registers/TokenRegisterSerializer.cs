@@ -88,9 +88,17 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
         {
             return Read(bytes, manifest);
         }
-        catch (Exception e) when (IsStored(manifest) && e is System.Runtime.Serialization.SerializationException or EndOfStreamException)
+        // BinaryReader.ReadString throws FormatException (a length prefix of too many bytes) or IOException (a negative
+        // length) on a damaged row, as ReadInt32 and the like throw EndOfStreamException (an IOException) on a short one.
+        catch (Exception e) when (IsStored(manifest) && e is System.Runtime.Serialization.SerializationException or IOException or FormatException)
         {
-            return new UnreadableRecord(e is EndOfStreamException ? $"a truncated '{manifest}' record" : e.Message);
+            return new UnreadableRecord(e switch
+            {
+                EndOfStreamException => $"a truncated '{manifest}' record",
+                System.Runtime.Serialization.SerializationException => e.Message,
+                // The reader's own text says nothing more (and never anything of the payload).
+                _ => $"a damaged '{manifest}' record ({e.GetType().Name})",
+            });
         }
     }
 

@@ -7,15 +7,20 @@ namespace O8Actors.Persistence.Registers;
 /// the index), created on its first message, so each persistence id has exactly one writer in this process.
 /// </summary>
 /// <remarks>
-/// A register idle for a while asks to be retired; messages already forwarded to it are handled before the PoisonPill,
-/// and the next one starts a fresh register that recovers from the journal. A register that fails (the database is
-/// down) is stopped; the next message recovers again.
+/// A register idle for a while asks to be retired: it gets a <see cref="RegisterStop"/>, which waits for a write in
+/// flight to be answered. Until it has stopped, messages for its account wait here, so the next register, which
+/// recovers from the journal, never runs beside it (one writer per persistence id) and reads what it wrote. A register
+/// that fails (the database is down) is stopped; the next message recovers again.
 /// </remarks>
 internal sealed class TokenRegisters : ReceiveActor
 {
     private readonly PersistencePlugins _plugins;
     private readonly TimeSpan _idleTimeout;
     private readonly Dictionary<string, IActorRef> _children = new(StringComparer.Ordinal);
+
+    /// <summary>Registers told to stop, not yet terminated, with the messages (and their senders) that wait for them.</summary>
+    private readonly Dictionary<IActorRef, (string EntityId, List<(object Message, IActorRef Sender)> Waiting)> _retiring = [];
+
     private long _incarnation;
 
     /// <summary>Sent by a register with nothing to do: its parent stops routing to it and stops it.</summary>
@@ -30,20 +35,31 @@ internal sealed class TokenRegisters : ReceiveActor
     {
         _plugins = plugins;
         _idleTimeout = idleTimeout;
-        Receive<ITokenRegisterMessage>(msg => Of(msg.EntityId).Forward(msg));
+        Receive<ITokenRegisterMessage>(msg =>
+        {
+            if (Retiring(msg.EntityId) is { } waiting) waiting.Add((msg, Sender));
+            else Of(msg.EntityId).Forward(msg);
+        });
         Receive<Idle>(msg =>
         {
             foreach (var (id, child) in _children)
             {
                 if (!child.Equals(Sender) || PersistenceIds.Of(id) != msg.PersistenceId) continue;
                 _children.Remove(id);
-                Context.Unwatch(child);
-                child.Tell(PoisonPill.Instance);
+                _retiring[child] = (id, []);
+                child.Tell(RegisterStop.Instance);
                 return;
             }
         });
         Receive<Terminated>(t =>
         {
+            if (_retiring.Remove(t.ActorRef, out var retired))
+            {
+                // Its successor recovers what it wrote; the messages that waited go to it in their order.
+                foreach (var (message, sender) in retired.Waiting) Of(retired.EntityId).Tell(message, sender);
+                return;
+            }
+
             foreach (var (id, child) in _children)
             {
                 if (!child.Equals(t.ActorRef)) continue;
@@ -51,6 +67,14 @@ internal sealed class TokenRegisters : ReceiveActor
                 return;
             }
         });
+    }
+
+    /// <summary>The messages waiting for <paramref name="entityId"/>'s retiring register to stop; null when none is retiring.</summary>
+    private List<(object Message, IActorRef Sender)>? Retiring(string entityId)
+    {
+        foreach (var (_, (id, waiting)) in _retiring)
+            if (string.Equals(id, entityId, StringComparison.Ordinal)) return waiting;
+        return null;
     }
 
     /// <inheritdoc />
