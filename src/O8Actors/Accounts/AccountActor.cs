@@ -711,11 +711,23 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             return;
         }
 
+        var request = LoginClient.Snapshot(_waiters[0].Request.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
+        if (_settings.ServerMode && UnboundLogins.MayUseBrowser(request, _settings.Login.Method))
+        {
+            // Server mode: this actor has no browser to bind the login to, and an unbound one would accept its callback
+            // from any browser (the flows supervisor refuses it). Only the app can sign the user in again, from the
+            // user's own request: say so, as to a silent caller.
+            FailAll(new InteractionRequiredException(_account, reason,
+                $"{message} In server mode an account cannot sign in again by itself: the login must be bound to the user's browser, so " +
+                "start it with IOAuthConnector.BeginAsync(HttpContext, provider) from the user's request."));
+            EndRenewal();
+            return;
+        }
+
         // The login takes minutes: nobody else needs to wait for this process's lock meanwhile.
         ReleaseLock();
         Timers.Cancel(RenewalTimer);
         var generation = ++_generation;
-        var request = LoginClient.Snapshot(_waiters[0].Request.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
         _loginRequest = request;
         var loginId = _loginId = FlowSecrets.RandomToken(9);
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -991,6 +1003,12 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan ExchangeTimeout, Configuration.O8Settings.LoginSettings Login,
     AccountCache? Cache = null)
 {
+    /// <summary>
+    /// Server mode (<c>o8.listener.external-redirect-uri</c>): an account's interactive login would not be bound to the
+    /// user's browser, so a caller that allows interaction is told interaction is required instead.
+    /// </summary>
+    public bool ServerMode { get; init; }
+
     /// <summary>How long an account's actor stays without a request before it is retired (its tokens stay in the store).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
 

@@ -29,11 +29,11 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         new(name, () => Sys.Scheduler.Now) { Lifetime = lifetime ?? TimeSpan.FromHours(1), Revokes = revokes };
 
     private async Task<IActorRef> Accounts(ProviderStrategy strategy, ITokenStore store, IActorRef? flows = null, TimeSpan? margin = null, string? name = null,
-        AccountCache? cache = null)
+        AccountCache? cache = null, bool serverMode = false)
     {
         var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
         await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
-        var settings = new AccountSettings(margin ?? TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login, cache);
+        var settings = new AccountSettings(margin ?? TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login, cache) { ServerMode = serverMode };
         return Sys.ActorOf(AccountsSupervisor.Props(store, registry, flows ?? CreateTestProbe().Ref, settings), name);
     }
 
@@ -427,6 +427,29 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice")));
         Assert.Equal("at-2", (await first).Token);
         Assert.Equal("at-2", (await second).Token);
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
+    [Fact]
+    public async Task In_server_mode_a_refused_refresh_with_interaction_allowed_answers_interaction_required_and_starts_no_unbound_login()
+    {
+        var strategy = NewStrategy();
+        var flows = CreateTestProbe();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), flows.Ref, serverMode: true);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        strategy.RevokeAll();
+
+        // The account has no browser to bind a login to: the app must sign the user in again from the user's request.
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice, AccessTokenOptions.Interactive));
+
+        Assert.Equal(InteractionReason.RefreshRefused, error.Reason);
+        Assert.Equal(Alice, error.Account);
+        Assert.Contains("IOAuthConnector.BeginAsync", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("rt-1", error.Message, StringComparison.Ordinal);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        // The account is not stuck in a login: a login the app bound and ran is taken, and served.
+        await Remember(accounts, Alice, strategy.Issue("alice"));
         Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
     }
 
