@@ -119,6 +119,9 @@ public interface IOAuthLogins
     /// RFC 7009, then forgets the account. The account is forgotten even when revocation fails; the result says what the
     /// provider did.
     /// </summary>
+    /// <exception cref="AuthorizationFailedException">The token store could not be read, or could not remove the tokens: the
+    /// sign-out did not complete (sign out again). After a failed removal the tokens are no longer served, and their removal
+    /// is retried.</exception>
     Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -131,6 +134,8 @@ public interface IOAuthLogins
     /// <param name="account">The account to sign out.</param>
     /// <param name="options">What to end besides the local copy; null: <see cref="SignOutOptions.Local"/>.</param>
     /// <param name="cancellationToken">Stops waiting (the sign-out itself goes on).</param>
+    /// <exception cref="AuthorizationFailedException">The token store could not be read, or could not remove the tokens, as for
+    /// <see cref="SignOutAsync(OAuthAccount, CancellationToken)"/> (the provider's session is then not ended).</exception>
     Task<SignOutResult> SignOutAsync(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken = default);
 
     /// <summary>Progress of every login (URL ready, browser launched, callback, exchanged, ended).</summary>

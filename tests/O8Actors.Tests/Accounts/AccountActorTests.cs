@@ -575,6 +575,69 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task A_sign_out_whose_store_removal_fails_fails_and_the_tokens_are_not_served_again()
+    {
+        // A provider without revocation: the tokens stay valid there, so only their removal here signs the user out.
+        var strategy = NewStrategy(revokes: false);
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Assert.Equal("at-1", (await Get(accounts, Alice)).Token);
+        store.FailRemoves(2);
+
+        var error = await Assert.ThrowsAsync<AuthorizationFailedException>(() => accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait));
+
+        Assert.Contains("was not signed out", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("at-1", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("rt-1", error.Message, StringComparison.Ordinal);
+        // The stored copy is still there, but the account serves it to nobody.
+        Assert.NotNull(await store.Inner.LoadAsync(Alice));
+        Assert.Equal(InteractionReason.NoAccount, (await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice))).Reason);
+        // The removal is retried with backoff (virtual time) until the store takes it; the first retry fails too.
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await AwaitConditionAsync(() => Task.FromResult(store.Removes == 2), Wait);
+        Assert.NotNull(await store.Inner.LoadAsync(Alice));
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        await AwaitAssertAsync(async () => Assert.Null(await store.Inner.LoadAsync(Alice)), Wait);
+        Assert.Equal(InteractionReason.NoAccount, (await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice))).Reason);
+    }
+
+    [Fact]
+    public async Task A_sign_out_asked_again_after_a_failed_store_removal_completes_it()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        store.FailRemoves(1);
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait));
+
+        var again = await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
+
+        Assert.Equal(RevocationOutcome.Revoked, again.Revocation);
+        Assert.Null(await store.Inner.LoadAsync(Alice));
+        // A new login afterwards is served as usual.
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
+    [Fact]
+    public async Task A_login_after_a_failed_store_removal_replaces_the_signed_out_tokens_and_is_served()
+    {
+        var strategy = NewStrategy(revokes: false);
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        store.FailRemoves(1);
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait));
+
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+        Assert.Equal("at-2", (await store.Inner.LoadAsync(Alice))!.Tokens.AccessToken);
+    }
+
+    [Fact]
     public async Task Two_processes_sharing_a_file_store_refresh_once_and_never_lose_a_rotation()
     {
         var folder = Directory.CreateTempSubdirectory("o8-tokens-").FullName;
