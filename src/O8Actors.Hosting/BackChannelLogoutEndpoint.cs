@@ -17,7 +17,8 @@ public sealed class BackChannelLogoutOptions
     /// Called after the accounts of the ended session were signed out and before the provider is answered 200: an app
     /// that keeps sessions of its own (a cookie per user, a server-side session store) ends the ones of
     /// <see cref="BackChannelLogoutResult.SignedOut"/> here. An exception makes the answer a 500, so the provider learns
-    /// that the logout did not complete. Null: O8Actors' own accounts only.
+    /// that the logout did not complete; the token is then not spent, and when the provider posts it again this is called
+    /// again with the accounts the failed attempt signed out (those kept by this process). Null: O8Actors' own accounts only.
     /// </summary>
     public Func<BackChannelLogoutResult, CancellationToken, Task>? OnSignedOut { get; set; }
 }
@@ -58,7 +59,7 @@ public static class BackChannelLogoutEndpoint
         var options = new BackChannelLogoutOptions();
         configure(options);
         var services = endpoints.ServiceProvider;
-        var logins = services.GetService<IOAuthLogins>()
+        var logins = services.GetService<HostedOAuthLogins>()
             ?? throw new InvalidOperationException("MapOAuthBackChannelLogout needs services.AddOAuthLogins(...) and WithOAuthLogins() in AddAkka.");
         var logger = services.GetService<ILoggerFactory>()?.CreateLogger("O8Actors.BackChannelLogout") ?? NullLogger.Instance;
         var onSignedOut = options.OnSignedOut;
@@ -67,7 +68,7 @@ public static class BackChannelLogoutEndpoint
             .WithDisplayName("O8Actors back-channel logout");
     }
 
-    private static async Task HandleAsync(HttpContext context, IOAuthLogins logins, Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut,
+    private static async Task HandleAsync(HttpContext context, HostedOAuthLogins logins, Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut,
         ILogger logger)
     {
         // Section 2.8: the answer must not be cached.
@@ -113,7 +114,9 @@ public static class BackChannelLogoutEndpoint
         BackChannelLogoutResult result;
         try
         {
-            result = await logins.HandleBackChannelLogoutAsync(provider, tokens[0]!, context.RequestAborted).ConfigureAwait(false);
+            // The app's part runs inside: should it throw, the token is not spent and the provider's retry (after the 500)
+            // is carried out, reporting the accounts this attempt signed out (Back-Channel Logout 1.0 sections 2.7-2.8).
+            result = await logins.HandleBackChannelLogoutAsync(provider, tokens[0]!, onSignedOut, context.RequestAborted).ConfigureAwait(false);
         }
         catch (BackChannelLogoutException refused)
         {
@@ -133,7 +136,6 @@ public static class BackChannelLogoutEndpoint
         }
 
         logger.LogInformation("Back-channel logout from provider {Provider}: {Count} account(s) signed out", provider, result.SignedOut.Count);
-        if (onSignedOut is not null) await onSignedOut(result, context.RequestAborted).ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
 

@@ -54,6 +54,12 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.HandleBackChannelLogoutAsync(provider, logoutToken, cancellationToken)
             .ConfigureAwait(false);
 
+    /// <summary>The back-channel logout of <c>MapOAuthBackChannelLogout</c>: <paramref name="onSignedOut"/> runs before the token is spent.</summary>
+    internal async Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken,
+        Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut, CancellationToken cancellationToken) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.HandleBackChannelLogoutAsync(provider, logoutToken, onSignedOut, cancellationToken)
+            .ConfigureAwait(false);
+
     public async Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.SignOutAsync(account, cancellationToken).ConfigureAwait(false);
 

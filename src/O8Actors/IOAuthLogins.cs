@@ -23,9 +23,14 @@ public interface IOAuthLogins
     /// <exception cref="IdTokenValidationException">The ID token failed OpenID Connect validation (no tokens are returned).</exception>
     /// <exception cref="TooManyPendingLoginsException">Refused at once: <c>o8.login.max-pending</c> (or the per-partition limit) is reached.</exception>
     /// <exception cref="AuthorizationFailedException">Another failure (provider unknown or unavailable, listener down).</exception>
+    /// <exception cref="InvalidOperationException">Refused at once in server mode (<c>o8.listener.external-redirect-uri</c>) for a
+    /// login that may use the browser: it could not be bound to the user's browser. Start it with <c>IOAuthConnector.BeginAsync</c>
+    /// (O8Actors.Hosting); only a device login (<see cref="LoginMethod.Device"/>) runs here in server mode.</exception>
     Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary>Like <see cref="AuthorizeAsync"/>, but returns the outcome instead of throwing for timeout, denial and failure.</summary>
+    /// <exception cref="InvalidOperationException">Refused at once in server mode for a login that may use the browser, as by
+    /// <see cref="AuthorizeAsync"/>.</exception>
     Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary>Uses a refresh token with <paramref name="provider"/>.</summary>
@@ -65,7 +70,9 @@ public interface IOAuthLogins
     /// <param name="scopes">Scopes the token must carry; when the cached token's granted scope lacks one, the refresh asks for them.</param>
     /// <param name="options">Whether the browser may open when a silent renewal is impossible; null: silent only.</param>
     /// <param name="cancellationToken">Stops waiting (a refresh already sent still completes and is stored).</param>
-    /// <exception cref="InteractionRequiredException">No stored tokens, no refresh token, or the provider refused it (<c>invalid_grant</c>), and interaction is not allowed.</exception>
+    /// <exception cref="InteractionRequiredException">No stored tokens, no refresh token, or the provider refused it (<c>invalid_grant</c>), and
+    /// interaction is not allowed, or is allowed in server mode, where the account cannot bind a browser login to the user's
+    /// browser (the app signs the user in again with <c>IOAuthConnector.BeginAsync</c>).</exception>
     /// <exception cref="TokenExchangeException">The refresh failed for another reason (the cached tokens are kept).</exception>
     /// <exception cref="AuthorizationTimeoutException">An interactive login did not end in time. The caller waits as long as
     /// the login can run (a device login: up to the code's lifetime, at most 30 minutes, unless the login has its own timeout).</exception>
@@ -112,6 +119,9 @@ public interface IOAuthLogins
     /// RFC 7009, then forgets the account. The account is forgotten even when revocation fails; the result says what the
     /// provider did.
     /// </summary>
+    /// <exception cref="AuthorizationFailedException">The token store could not be read, or could not remove the tokens: the
+    /// sign-out did not complete (sign out again). After a failed removal the tokens are no longer served, and their removal
+    /// is retried.</exception>
     Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -124,6 +134,8 @@ public interface IOAuthLogins
     /// <param name="account">The account to sign out.</param>
     /// <param name="options">What to end besides the local copy; null: <see cref="SignOutOptions.Local"/>.</param>
     /// <param name="cancellationToken">Stops waiting (the sign-out itself goes on).</param>
+    /// <exception cref="AuthorizationFailedException">The token store could not be read, or could not remove the tokens, as for
+    /// <see cref="SignOutAsync(OAuthAccount, CancellationToken)"/> (the provider's session is then not ended).</exception>
     Task<SignOutResult> SignOutAsync(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken = default);
 
     /// <summary>Progress of every login (URL ready, browser launched, callback, exchanged, ended).</summary>

@@ -206,13 +206,24 @@ internal sealed class LoginClient : IOAuthLogins
         return UserInfoCall.RunAsync(_accountTokens, _actors.Providers, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout), account, cancellationToken);
     }
 
-    public Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default)
+    public Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default) =>
+        HandleBackChannelLogoutAsync(provider, logoutToken, onSignedOut: null, cancellationToken);
+
+    // What back-channel logouts whose app callback failed signed out, for the provider's retry (this process's only).
+    private readonly Logout.LogoutCarryOver _logoutCarryOver = new();
+
+    /// <summary>
+    /// A back-channel logout whose <paramref name="onSignedOut"/> (the app's part) runs before its token counts as spent:
+    /// should it throw, the provider may post the token again, and the retry reports the accounts already signed out.
+    /// </summary>
+    internal Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken,
+        Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(provider);
         ArgumentException.ThrowIfNullOrEmpty(logoutToken);
         ThrowIfStopped();
         return Logout.BackChannelLogoutCall.RunAsync(_actors.Providers, _actors.Accounts, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout),
-            _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider, logoutToken, cancellationToken);
+            _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider, logoutToken, cancellationToken, onSignedOut, _logoutCarryOver);
     }
 
     public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)

@@ -25,6 +25,8 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
     private readonly TaskCompletionSource<Task<LoginOutcome>> _login = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<BackChannelLogoutResult> _appSessionsEnded = new();
     private string _clientId = "";
+    // 1: the app's OnSignedOut throws once (its session store is down).
+    private int _appFailsOnce;
 
     private WebApplication App(string systemName, bool captureLogs = false)
     {
@@ -44,6 +46,7 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
         app.MapOAuthCallback("/oauth/callback");
         app.MapOAuthBackChannelLogout("/oauth/backchannel-logout", o => o.OnSignedOut = (result, _) =>
         {
+            if (Interlocked.Exchange(ref _appFailsOnce, 0) == 1) throw new InvalidOperationException("The app's session store is down.");
             _appSessionsEnded.Enqueue(result);
             return Task.CompletedTask;
         });
@@ -101,6 +104,47 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
             var told = Assert.Single(_appSessionsEnded);
             Assert.Equal([(account, RevocationOutcome.Revoked)], told.SignedOut.Select(r => (r.Account, r.Revocation)));
             Assert.Equal(sid, told.Token.SessionId);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// The app's part failed: the 500 tells the provider to post the token again (Back-Channel Logout 1.0 sections 2.7-2.8).
+    /// That retry used to be refused as a replay (the jti was already accepted), and would have reported no account anyway
+    /// (the first attempt had signed it out). Now it is carried out and the app hears of the account.
+    /// </summary>
+    [Fact]
+    public async Task When_the_apps_OnSignedOut_fails_the_providers_retry_of_the_same_token_completes_with_the_account()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = App("o8-backchannel-retry");
+        await app.StartAsync(ct);
+        try
+        {
+            using var browser = sandbox.Browser();
+            var (account, tokens) = await ConnectAsync(browser, AppUri(app));
+            var endpoint = new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox");
+            var logoutToken = sandbox.Server.CreateLogoutToken(_clientId, "alice", tokens.IdTokenClaims!.All.Single(c => c.Type == "sid").Value);
+            using var provider = sandbox.Browser();
+            Volatile.Write(ref _appFailsOnce, 1);
+
+            using (var failed = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct))
+                Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+            Assert.Empty(_appSessionsEnded);
+            using var retried = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct);
+
+            Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+            var told = Assert.Single(_appSessionsEnded);
+            Assert.Equal([account], told.SignedOut.Select(r => r.Account));
+            Assert.Empty(await app.Services.GetRequiredService<IOAuthLogins>().GetAccountsAsync("sandbox", ct).WaitAsync(Wait, ct));
+            // Carried out now: a third post is a replay.
+            using var replay = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct);
+            var (status, _, description) = await ReadRefusalAsync(replay);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Contains("replay", description, StringComparison.Ordinal);
         }
         finally
         {

@@ -117,6 +117,41 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
         }
     }
 
+    /// <summary>
+    /// <c>IOAuthLogins.RunAsync</c> and <c>AuthorizeAsync</c> in server mode have no browser to bind their login to. They used
+    /// to start it anyway: the launcher opened nothing, the URL went only to <c>AuthorizeUrlReadyEvent</c>, and whichever
+    /// browser it was forwarded to completed the login (or the caller waited out the whole login timeout). Now they are
+    /// refused at once, naming <c>BeginAsync</c>, and nothing starts.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_and_AuthorizeAsync_of_a_browser_login_are_refused_at_once_naming_BeginAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var app = await StartCookieAppAsync();
+        await using var web = app.Web;
+        try
+        {
+            var logins = app.Web.Services.GetRequiredService<IOAuthLogins>();
+            var authorizeRequestsBefore = sandbox.Server.Counters.AuthorizeRequests;
+
+            var run = await Assert.ThrowsAsync<InvalidOperationException>(() => logins.RunAsync("sandbox", SandboxFixture.Hint("alice"), ct).WaitAsync(Wait, ct));
+            var authorize = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+                logins.AuthorizeAsync("sandbox", SandboxFixture.Hint("alice") with { Method = LoginMethod.Auto }, ct).WaitAsync(Wait, ct));
+
+            foreach (var error in new[] { run, authorize })
+            {
+                Assert.Contains("IOAuthConnector.BeginAsync", error.Message, StringComparison.Ordinal);
+                Assert.Contains("server mode", error.Message, StringComparison.Ordinal);
+            }
+            Assert.Equal(0, (await logins.GetStatusAsync(ct)).LoginsInFlight);
+            Assert.Equal(authorizeRequestsBefore, sandbox.Server.Counters.AuthorizeRequests);
+        }
+        finally
+        {
+            await app.Web.StopAsync(CancellationToken.None);
+        }
+    }
+
     [Fact]
     public async Task A_browser_holding_its_own_binding_cookie_cannot_complete_another_users_login()
     {

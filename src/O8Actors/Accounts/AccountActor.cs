@@ -23,7 +23,8 @@ namespace O8Actors.Accounts;
 /// browser: one interactive login runs for all of them; callers that do not allow it fail at once with
 /// <see cref="InteractionRequiredException"/>.</para>
 /// <para><b>Signing out</b>: revoke at the provider, remove from the store, answer, then ask the parent to retire this
-/// actor; what reaches it afterwards goes back to the parent, which starts a fresh actor.</para>
+/// actor; what reaches it afterwards goes back to the parent, which starts a fresh actor. A removal the store fails
+/// fails the sign-out, and the actor stays to serve the tokens to nobody and retry the removal.</para>
 /// <para>Each state is a method that matches on the message's type, and every state's delegate is made once: an account's
 /// actor changes state twice per login it remembers, and rebuilding a <c>ReceiveActor</c>'s handler table each time was
 /// about 3% of a process's CPU at 256 concurrent logins (2026-12-03, <c>perf</c>).</para>
@@ -33,6 +34,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private const string RenewalTimer = "renewal";
     private const string EndSessionTimer = "end-session";
     private const string SaveRetryTimer = "save-retry";
+    private const string RemoveRetryTimer = "remove-retry";
     private static readonly TimeSpan FirstSaveRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastSaveRetry = TimeSpan.FromMinutes(1);
     private readonly OAuthAccount _account;
@@ -81,12 +83,19 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private int _saveRetries;
     // Its entity is moving (AccountHandOff) and the store was asked once more to take the unsaved tokens.
     private bool _handingOff;
+    // A sign-out's removal failed, so the store still holds tokens that must never be served (see RemovalPending): the
+    // retries so far, whether one is in flight, and the logins of this account that wait for it.
+    private bool _removalFailed;
+    private int _removeRetries;
+    private bool _removing;
+    private readonly List<(RememberLogin Login, IActorRef ReplyTo)> _loginsAfterRemoval = [];
 
     // Each state's handler, made once (see the remarks).
     private readonly Receive _idle;
     private readonly Receive _renewing;
     private readonly Receive _interacting;
     private readonly Receive _forwarding;
+    private readonly Receive _removalPending;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -108,6 +117,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         _renewing = Renewing;
         _interacting = Interacting;
         _forwarding = Forwarding;
+        _removalPending = RemovalPending;
         // Idle from the start (the behavior below): only the idle timeout is set here, as BecomeIdle does later.
         Context.SetReceiveTimeout(_settings.IdleTimeout);
     }
@@ -125,6 +135,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private sealed record SignOutLoaded(StoredTokens? Stored);
     private sealed record SignOutLoadFailed(Exception Cause);
     private sealed record SignOutRemoved(SignOutResult Answer);
+    private sealed record SignOutRemoveFailed(SignOutResult Revoked, Exception Cause);
+    private sealed record RetryRemove;
+    private sealed record RemoveRetried(Exception? Cause);
     private sealed record RetrySave;
 
     /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
@@ -711,11 +724,23 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             return;
         }
 
+        var request = LoginClient.Snapshot(_waiters[0].Request.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
+        if (_settings.ServerMode && UnboundLogins.MayUseBrowser(request, _settings.Login.Method))
+        {
+            // Server mode: this actor has no browser to bind the login to, and an unbound one would accept its callback
+            // from any browser (the flows supervisor refuses it). Only the app can sign the user in again, from the
+            // user's own request: say so, as to a silent caller.
+            FailAll(new InteractionRequiredException(_account, reason,
+                $"{message} In server mode an account cannot sign in again by itself: the login must be bound to the user's browser, so " +
+                "start it with IOAuthConnector.BeginAsync(HttpContext, provider) from the user's request."));
+            EndRenewal();
+            return;
+        }
+
         // The login takes minutes: nobody else needs to wait for this process's lock meanwhile.
         ReleaseLock();
         Timers.Cancel(RenewalTimer);
         var generation = ++_generation;
-        var request = LoginClient.Snapshot(_waiters[0].Request.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
         _loginRequest = request;
         var loginId = _loginId = FlowSecrets.RandomToken(9);
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -823,6 +848,13 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     urlTo?.TrySetResult(null);
                     replyTo.Tell(new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
                         $"{_account} was not signed out: its stored tokens could not be read ({msg.Cause.GetType().Name}).")));
+                    if (_removalFailed)
+                    {
+                        // Asked again after a failed removal: the store still holds the signed-out tokens.
+                        ResumeRemovalPending();
+                        return true;
+                    }
+
                     // Still signed in: back on the fast path it was withdrawn from.
                     _served = null;
                     if (_current is not null) _ = Served();
@@ -833,7 +865,11 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                         _log.Warning("Account {0}: revocation failed ({1}); the local copy is removed all the same", _account, msg.Reason);
                     Remove(new SignOutResult(_account, msg.Outcome, msg.Reason));
                     return true;
+                case SignOutRemoveFailed msg:
+                    OnRemoveFailed(msg, urlTo, replyTo);
+                    return true;
                 case SignOutRemoved msg:
+                    _removalFailed = false;
                     if (_unsaved is not null) ForgetUnsaved();
                     Withdraw();
                     _current = null;
@@ -863,8 +899,13 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         {
             // A back-channel logout of another session (or of an account with no tokens): nothing changes.
             replyTo.Tell(new SignOutSkipped(_account));
-            BecomeIdle();
-            UnstashAll();
+            if (_removalFailed) ResumeRemovalPending();
+            else
+            {
+                BecomeIdle();
+                UnstashAll();
+            }
+
             return null;
         }
 
@@ -933,10 +974,115 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         var store = _store;
         var account = _account;
         store.RemoveAsync(account).PipeTo(Self, success: () => new SignOutRemoved(result),
-            failure: e => new SignOutRemoved(result with
-            {
-                Reason = (result.Reason is null ? "" : result.Reason + "; ") + $"removing the stored copy failed ({e.GetType().Name})",
-            }));
+            failure: e => new SignOutRemoveFailed(result, e));
+    }
+
+    /// <summary>
+    /// The store kept the tokens it was asked to remove. Answering success would be false: this actor retires, and the
+    /// next one reads them from the store and serves them (still valid where the provider has no revocation, or it
+    /// failed). So the sign-out fails, as when the store cannot be read (a back-channel logout's token is then
+    /// forgotten, so the provider may post it again), and the tokens are not served: this actor stays, answers as for an
+    /// account without tokens, and retries the removal until the store takes it or the account signs out or in again.
+    /// </summary>
+    private void OnRemoveFailed(SignOutRemoveFailed msg, TaskCompletionSource<Uri?>? urlTo, IActorRef replyTo)
+    {
+        _log.Warning("Account {0}: the sign-out failed, the stored tokens could not be removed ({1}); they are not served, and their removal is retried",
+            _account, msg.Cause.GetType().Name);
+        urlTo?.TrySetResult(null);
+        replyTo.Tell(new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
+            $"{_account} was not signed out: its stored tokens could not be removed ({msg.Cause.GetType().Name}; revocation: {msg.Revoked.Revocation}). " +
+            "They are no longer served here and their removal is retried; sign out again to finish now.")));
+        if (_unsaved is not null) ForgetUnsaved();
+        Withdraw();
+        _current = null;
+        _served = null;
+        _removalFailed = true;
+        _removeRetries = 0;
+        ResumeRemovalPending();
+    }
+
+    private void ResumeRemovalPending()
+    {
+        Context.SetReceiveTimeout(null);
+        ScheduleRemoveRetry();
+        Become(_removalPending);
+        UnstashAll();
+    }
+
+    private void StartRemoveRetry()
+    {
+        Timers.Cancel(RemoveRetryTimer);
+        _removing = true;
+        _store.RemoveAsync(_account).PipeTo(Self, success: () => new RemoveRetried(null), failure: e => new RemoveRetried(e));
+    }
+
+    /// <summary>Answers the logins waiting for the removal with <paramref name="failure"/>: they are not stored (as when a save fails).</summary>
+    private void FailLoginsAfterRemoval(Exception failure)
+    {
+        foreach (var (_, replyTo) in _loginsAfterRemoval) replyTo.Tell(new Status.Failure(failure));
+        _loginsAfterRemoval.Clear();
+    }
+
+    private void ScheduleRemoveRetry()
+    {
+        var delay = TimeSpan.FromTicks(Math.Min(LastSaveRetry.Ticks, FirstSaveRetry.Ticks << Math.Min(_removeRetries, 16)));
+        _removeRetries++;
+        Timers.StartSingleTimer(RemoveRetryTimer, new RetryRemove(), delay);
+    }
+
+    /// <summary>
+    /// After a sign-out whose removal failed: no token is served (nor read from the store, which still holds them), and
+    /// no idle retirement (the next actor would read them). A login of the account removes them first, then goes to a
+    /// fresh actor; a removal in flight finishes before a sign-out runs.
+    /// </summary>
+    private bool RemovalPending(object message)
+    {
+        switch (message)
+        {
+            case GetAccessToken:
+                Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.NoAccount,
+                    $"{_account} was signed out but its stored tokens could not be removed yet; they are not served. Sign in again.")));
+                return true;
+            case RetryRemove:
+                if (!_removing) StartRemoveRetry();
+                return true;
+            case RemoveRetried { Cause: null }:
+                _removing = false;
+                _removalFailed = false;
+                _log.Info("Account {0}: the stored tokens of the failed sign-out are removed", _account);
+                Retire();
+                // After Forgotten: the parent hands them to a fresh actor, which stores them as after any sign-out.
+                foreach (var (login, replyTo) in _loginsAfterRemoval) Context.Parent.Tell(login, replyTo);
+                _loginsAfterRemoval.Clear();
+                return true;
+            case RemoveRetried msg:
+                _removing = false;
+                _log.Warning("Account {0}: removing the stored tokens failed again ({1}); retrying", _account, msg.Cause!.GetType().Name);
+                FailLoginsAfterRemoval(new AuthorizationFailedException(LoginFailure.Internal,
+                    $"The login of {_account} was not stored: the store could not remove the tokens of its earlier sign-out ({msg.Cause.GetType().Name})."));
+                ScheduleRemoveRetry();
+                UnstashAll();
+                return true;
+            case SignOut when _removing:
+                StashMessage();
+                return true;
+            case SignOut msg:
+                // Asked again: the whole sign-out runs again (read, revoke, remove), and its caller hears how it went.
+                Timers.Cancel(RemoveRetryTimer);
+                BeginSignOut(msg, Sender);
+                return true;
+            case RememberLogin msg:
+                // Signed in again: the signed-out copy goes first, so that it is never read back in the new login's place.
+                _loginsAfterRemoval.Add((msg, Sender));
+                if (!_removing) StartRemoveRetry();
+                return true;
+            case AccountHandOff:
+                // Moving (cluster): the next incarnation reads the store, which may still hold the tokens (docs/security.md says so).
+                Context.Stop(Self);
+                return true;
+            default:
+                return StaleReply(message);
+        }
     }
 
     /// <summary>
@@ -974,6 +1120,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         FailAll(cause);
         FailRemember(cause);
         FailQueuedRemembers(cause);
+        FailLoginsAfterRemoval(cause);
         if (_unsaved is not null)
             _log.Warning("Account {0}: stopped with tokens the store never took; the stored copy's refresh token may be spent", _account);
         ReleaseLock();
@@ -991,6 +1138,12 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan ExchangeTimeout, Configuration.O8Settings.LoginSettings Login,
     AccountCache? Cache = null)
 {
+    /// <summary>
+    /// Server mode (<c>o8.listener.external-redirect-uri</c>): an account's interactive login would not be bound to the
+    /// user's browser, so a caller that allows interaction is told interaction is required instead.
+    /// </summary>
+    public bool ServerMode { get; init; }
+
     /// <summary>How long an account's actor stays without a request before it is retired (its tokens stay in the store).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
 

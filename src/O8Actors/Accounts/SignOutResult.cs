@@ -43,8 +43,9 @@ public enum ProviderSessionOutcome
 }
 
 /// <summary>
-/// The result of <see cref="IOAuthLogins.SignOutAsync(OAuthAccount, System.Threading.CancellationToken)"/>. The account is forgotten locally in every case; a failed
-/// revocation is reported here rather than thrown, since the sign-out itself happened.
+/// The result of <see cref="IOAuthLogins.SignOutAsync(OAuthAccount, System.Threading.CancellationToken)"/>: the account is
+/// forgotten locally (its stored tokens removed). A failed revocation is reported here rather than thrown, since the
+/// sign-out itself happened; a store that cannot read or remove the tokens fails the sign-out instead (no result).
 /// </summary>
 /// <param name="Account">The account signed out.</param>
 /// <param name="Revocation">What the provider did.</param>

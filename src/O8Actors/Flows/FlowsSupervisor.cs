@@ -131,6 +131,17 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
+        // Server mode: a browser login nobody bound to a browser would accept its callback from any browser (a forwarded
+        // authorize URL signs its receiver in), and its URL reaches no browser by itself (the launcher opens nothing).
+        // Refused here, where every way of starting a login passes, so none can slip through.
+        if (_flowContext.ServerMode && msg.Binding is null && UnboundLogins.MayUseBrowser(msg.Request, _flowContext.Options.Method))
+        {
+            var unbound = UnboundLogins.Refusal();
+            if (msg.Completion is { } c) c.TrySetException(unbound);
+            else Sender.Tell(new Status.Failure(unbound));
+            return;
+        }
+
         if (_limits.Refusal(msg.LoginId, msg.Request.Partition, _waiters.Count) is { } refusal)
         {
             Deliver(waiter, refusal);

@@ -17,19 +17,33 @@ internal static class BackChannelLogoutCall
     // few at a time so a server with many accounts does not start an actor for each at once.
     private const int SessionSearchBatch = 32;
 
+    /// <summary>
+    /// Runs one back-channel logout. <c>onSignedOut</c>, the app's own part (the endpoint's <c>OnSignedOut</c>), runs
+    /// before the token counts as spent; <c>carryOver</c> keeps the accounts of an attempt whose part failed for the retry.
+    /// </summary>
     public static async Task<BackChannelLogoutResult> RunAsync(IActorRef providers, IActorRef accounts, TimeSpan validateWait, TimeSpan signOutWait,
-        TimeSpan listWait, string provider, string logoutToken, CancellationToken cancellationToken)
+        TimeSpan listWait, string provider, string logoutToken, CancellationToken cancellationToken,
+        Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut = null, LogoutCarryOver? carryOver = null)
     {
         var token = await ValidateAsync(providers, validateWait, provider, logoutToken, cancellationToken).ConfigureAwait(false);
         await AcceptOnceAsync(accounts, listWait, provider, token, cancellationToken).ConfigureAwait(false);
+        BackChannelLogoutResult? result = null;
         try
         {
-            return await SignOutSessionAsync(accounts, signOutWait, listWait, provider, token, cancellationToken).ConfigureAwait(false);
+            result = await SignOutSessionAsync(accounts, signOutWait, listWait, provider, token, cancellationToken).ConfigureAwait(false);
+            // A retry after the app's part failed: the accounts the first attempt signed out are gone from the store now,
+            // yet the app still has to end their sessions.
+            if (carryOver?.Take(provider, token.JwtId, DateTimeOffset.UtcNow) is { Count: > 0 } earlier)
+                result = result with { SignedOut = [.. earlier.Where(e => result.SignedOut.All(r => r.Account != e.Account)), .. result.SignedOut] };
+            if (onSignedOut is not null) await onSignedOut(result, cancellationToken).ConfigureAwait(false);
+            return result;
         }
         catch
         {
-            // Not carried out (an account or the store did not answer, or the provider's request went away): the token is
-            // not spent, so the provider may post it again. Signing out again the accounts that were is harmless.
+            // Not carried out (an account or the store did not answer, the app's part failed, or the provider's request went
+            // away): the token is not spent, so the provider may post it again. Signing out again the accounts that were is
+            // harmless, and those already signed out are reported to the retry.
+            if (result is not null) carryOver?.Keep(provider, token.JwtId, result.SignedOut, LogoutTokenReplayGuard.KeepUntil(token), DateTimeOffset.UtcNow);
             accounts.Tell(new ForgetLogoutToken(provider, token.JwtId));
             throw;
         }

@@ -60,7 +60,10 @@ internal sealed class O8Guardian : ReceiveActor
         var settings = O8Settings.From(options);
         _accounts = Context.ActorOf(
             AccountsSupervisor.Props(tokenStore ?? new InMemoryTokenStore(), _providers, _flows,
-                new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login, _accountCache),
+                new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login, _accountCache)
+                {
+                    ServerMode = options.Listener.ExternalRedirectUri is not null,
+                },
                 routed: AccountsRouted(system.Settings.Config)).OnO8Dispatcher(system),
             O8Bootstrap.AccountsName);
         Context.Watch(_listener);

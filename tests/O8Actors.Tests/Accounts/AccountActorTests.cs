@@ -29,11 +29,11 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         new(name, () => Sys.Scheduler.Now) { Lifetime = lifetime ?? TimeSpan.FromHours(1), Revokes = revokes };
 
     private async Task<IActorRef> Accounts(ProviderStrategy strategy, ITokenStore store, IActorRef? flows = null, TimeSpan? margin = null, string? name = null,
-        AccountCache? cache = null)
+        AccountCache? cache = null, bool serverMode = false)
     {
         var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
         await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
-        var settings = new AccountSettings(margin ?? TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login, cache);
+        var settings = new AccountSettings(margin ?? TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login, cache) { ServerMode = serverMode };
         return Sys.ActorOf(AccountsSupervisor.Props(store, registry, flows ?? CreateTestProbe().Ref, settings), name);
     }
 
@@ -431,6 +431,29 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task In_server_mode_a_refused_refresh_with_interaction_allowed_answers_interaction_required_and_starts_no_unbound_login()
+    {
+        var strategy = NewStrategy();
+        var flows = CreateTestProbe();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), flows.Ref, serverMode: true);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        strategy.RevokeAll();
+
+        // The account has no browser to bind a login to: the app must sign the user in again from the user's request.
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice, AccessTokenOptions.Interactive));
+
+        Assert.Equal(InteractionReason.RefreshRefused, error.Reason);
+        Assert.Equal(Alice, error.Account);
+        Assert.Contains("IOAuthConnector.BeginAsync", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("rt-1", error.Message, StringComparison.Ordinal);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        // The account is not stuck in a login: a login the app bound and ran is taken, and served.
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
+    [Fact]
     public async Task An_interactive_login_as_someone_else_is_refused()
     {
         var strategy = NewStrategy();
@@ -549,6 +572,69 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         var again = await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
         Assert.Equal(RevocationOutcome.Revoked, again.Revocation);
         Assert.Null(await store.Inner.LoadAsync(Alice));
+    }
+
+    [Fact]
+    public async Task A_sign_out_whose_store_removal_fails_fails_and_the_tokens_are_not_served_again()
+    {
+        // A provider without revocation: the tokens stay valid there, so only their removal here signs the user out.
+        var strategy = NewStrategy(revokes: false);
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Assert.Equal("at-1", (await Get(accounts, Alice)).Token);
+        store.FailRemoves(2);
+
+        var error = await Assert.ThrowsAsync<AuthorizationFailedException>(() => accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait));
+
+        Assert.Contains("was not signed out", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("at-1", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("rt-1", error.Message, StringComparison.Ordinal);
+        // The stored copy is still there, but the account serves it to nobody.
+        Assert.NotNull(await store.Inner.LoadAsync(Alice));
+        Assert.Equal(InteractionReason.NoAccount, (await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice))).Reason);
+        // The removal is retried with backoff (virtual time) until the store takes it; the first retry fails too.
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await AwaitConditionAsync(() => Task.FromResult(store.Removes == 2), Wait);
+        Assert.NotNull(await store.Inner.LoadAsync(Alice));
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        await AwaitAssertAsync(async () => Assert.Null(await store.Inner.LoadAsync(Alice)), Wait);
+        Assert.Equal(InteractionReason.NoAccount, (await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice))).Reason);
+    }
+
+    [Fact]
+    public async Task A_sign_out_asked_again_after_a_failed_store_removal_completes_it()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        store.FailRemoves(1);
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait));
+
+        var again = await accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
+
+        Assert.Equal(RevocationOutcome.Revoked, again.Revocation);
+        Assert.Null(await store.Inner.LoadAsync(Alice));
+        // A new login afterwards is served as usual.
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
+    [Fact]
+    public async Task A_login_after_a_failed_store_removal_replaces_the_signed_out_tokens_and_is_served()
+    {
+        var strategy = NewStrategy(revokes: false);
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        store.FailRemoves(1);
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait));
+
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+        Assert.Equal("at-2", (await store.Inner.LoadAsync(Alice))!.Tokens.AccessToken);
     }
 
     [Fact]

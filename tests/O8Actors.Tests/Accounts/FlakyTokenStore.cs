@@ -1,11 +1,13 @@
 namespace O8Actors.Tests.Accounts;
 
-/// <summary>An <see cref="InMemoryTokenStore"/> whose next reads or writes fail (the disk or database is down for a while).</summary>
+/// <summary>An <see cref="InMemoryTokenStore"/> whose next reads, writes or removals fail (the disk or database is down for a while).</summary>
 internal sealed class FlakyTokenStore : ITokenStore
 {
     private int _failLoads;
     private int _failSaves;
+    private int _failRemoves;
     private int _saves;
+    private int _removes;
     private int _locks;
 
     public InMemoryTokenStore Inner { get; } = new();
@@ -16,8 +18,14 @@ internal sealed class FlakyTokenStore : ITokenStore
     /// <summary>The next <paramref name="count"/> writes throw.</summary>
     public void FailSaves(int count) => Volatile.Write(ref _failSaves, count);
 
+    /// <summary>The next <paramref name="count"/> removals throw.</summary>
+    public void FailRemoves(int count) => Volatile.Write(ref _failRemoves, count);
+
     /// <summary>Every write asked for, failed or not.</summary>
     public int Saves => Volatile.Read(ref _saves);
+
+    /// <summary>Every removal asked for, failed or not.</summary>
+    public int Removes => Volatile.Read(ref _removes);
 
     /// <summary>Every lock asked for.</summary>
     public int Locks => Volatile.Read(ref _locks);
@@ -33,7 +41,13 @@ internal sealed class FlakyTokenStore : ITokenStore
             : Inner.SaveAsync(account, tokens, expectedVersion, cancellationToken);
     }
 
-    public Task RemoveAsync(OAuthAccount account, CancellationToken cancellationToken = default) => Inner.RemoveAsync(account, cancellationToken);
+    public Task RemoveAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _removes);
+        return Interlocked.Decrement(ref _failRemoves) >= 0
+            ? Task.FromException(new IOException("The store is down."))
+            : Inner.RemoveAsync(account, cancellationToken);
+    }
 
     public Task<IReadOnlyList<OAuthAccount>> ListAsync(string? provider = null, CancellationToken cancellationToken = default) =>
         Inner.ListAsync(provider, cancellationToken);
