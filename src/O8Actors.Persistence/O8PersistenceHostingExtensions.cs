@@ -30,8 +30,28 @@ public static class O8PersistenceHostingExtensions
         configure?.Invoke(options);
         var plugins = AddJournal(builder, options);
         builder.Setups.Add(new TokenStoreSetup((system, services) =>
-            new PersistentTokenStore(RegistersIn(system, plugins, options), DataProtectionFor(options, services), options.Timeout)));
+        {
+            RequireOneAccountActorPerAccount(system);
+            return new PersistentTokenStore(RegistersIn(system, plugins, options), DataProtectionFor(options, services), options.Timeout);
+        }));
         return builder;
+    }
+
+    /// <summary>
+    /// On a cluster, the store's refresh lock (<see cref="ITokenStore.LockAsync"/>, the process's) holds across the
+    /// cluster only because O8Actors.Cluster runs each account's actor on one node. Without it every node would run its
+    /// own, and two nodes could spend one refresh token at once: a provider that detects reuse then revokes the grant.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The system is a cluster whose accounts are not O8Actors.Cluster's.</exception>
+    internal static void RequireOneAccountActorPerAccount(ActorSystem system)
+    {
+        if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.IClusterActorRefProvider) return;
+        var config = system.Settings.Config;
+        if (config.HasPath(O8Actors.Runtime.O8Guardian.AccountsRoutedPath) && config.GetBoolean(O8Actors.Runtime.O8Guardian.AccountsRoutedPath)) return;
+        throw new InvalidOperationException(
+            "WithOAuthAccountsPersistence on an Akka.NET cluster needs O8Actors.Cluster's accounts: add WithOAuthLoginsCluster(...). " +
+            "Without it every node runs its own actor for an account, and the store's refresh lock, which is per process, would let " +
+            "two nodes spend one refresh token at once (a provider that detects reuse then revokes the whole grant).");
     }
 
     /// <summary>

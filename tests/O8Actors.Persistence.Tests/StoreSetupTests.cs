@@ -47,6 +47,43 @@ public sealed class StoreSetupTests
     }
 
     [Fact]
+    public async Task On_a_cluster_without_O8Actors_Cluster_s_accounts_the_store_is_refused_with_a_clear_message()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "o8-cluster-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.SetMinimumLevel(LogLevel.Critical);
+        Exception? error = null;
+        builder.Services.AddAkka("o8-unsharded-accounts", (akka, services) => akka
+            // A cluster node (it need not join anything for the store to be made).
+            .AddHocon("akka.actor.provider = cluster\nakka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }", HoconAddMode.Prepend)
+            .WithOAuthAccountsPersistence(o =>
+            {
+                o.ConnectionString = $"Data Source={Path.Combine(folder, "tokens.db")}";
+                o.KeyRingFolder = Path.Combine(folder, "keys");
+            })
+            .WithActors((system, _) =>
+            {
+                try
+                {
+                    TokenStoreSetup.Resolve(system, services);
+                }
+                catch (InvalidOperationException e)
+                {
+                    error = e;
+                }
+            }));
+        using var host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(folder, recursive: true);
+
+        Assert.Contains("needs O8Actors.Cluster's accounts: add WithOAuthLoginsCluster", Assert.IsType<InvalidOperationException>(error).Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void PostgreSQL_without_a_connection_string_is_refused_when_configured()
     {
         var akka = new AkkaConfigurationBuilder(new ServiceCollection(), "o8-no-connection");
