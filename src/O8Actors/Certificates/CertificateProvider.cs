@@ -24,6 +24,10 @@ internal sealed class CertificateProvider
     /// <summary>A certificate that ends sooner than this is used, with a warning: it still works, and remaking it is the user's call.</summary>
     public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(7);
 
+    // mkcert takes well under a second; a minute only ends a wait on a lock holder that hangs (a dead one frees it).
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(50);
+
     private readonly Func<string, string?> _findOnPath;
     private readonly TimeProvider _time;
 
@@ -84,8 +88,6 @@ internal sealed class CertificateProvider
         var (mkcert, whyNot) = await CreatorAsync(options, files, ct).ConfigureAwait(false);
         if (mkcert is null)
             throw problem is null ? NotFound(files, whyNot!) : Unusable(files, problem, $"it was not remade: {whyNot}");
-        if (problem is not null)
-            logger?.LogWarning("The listener certificate '{CertificatePath}' cannot be used ({Problem}); remaking it with mkcert", files.CertPath, problem);
         return await CreateAsync(mkcert, files, logger, ct).ConfigureAwait(false);
     }
 
@@ -115,18 +117,86 @@ internal sealed class CertificateProvider
         return (mkcert, null);
     }
 
-    /// <summary>Makes (or remakes) the pair with mkcert.</summary>
+    /// <summary>
+    /// Makes the pair with mkcert under a lock file, so that processes (or runtimes) starting together run it once and
+    /// the others load its pair; mkcert writes to temporary names beside the files, moved into place only when whole.
+    /// </summary>
     private async Task<X509Certificate2> CreateAsync(string mkcert, Files files, ILogger? logger, CancellationToken ct)
     {
         if (OperatingSystem.IsWindows()) Directory.CreateDirectory(files.Folder);
         else Directory.CreateDirectory(files.Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds a private key
 
-        await RunMkcertAsync(mkcert, files.CertPath, files.KeyPath, files, ct).ConfigureAwait(false);
-        if (!files.BothExist) throw NotFound(files, $"mkcert ({mkcert}) exited successfully but did not write them");
-        var made = Inspect(files);
-        return made.Certificate is not null
-            ? Accept(made.Certificate, files, logger)
-            : throw Unusable(files, made.Problem!, $"mkcert ({mkcert}) has just made it so");
+        using (await LockAsync(files, ct).ConfigureAwait(false))
+        {
+            // Whoever held the lock before may have just made a good pair: that one is used, not replaced.
+            if (files.BothExist)
+            {
+                var found = Inspect(files);
+                if (found.Certificate is not null) return Accept(found.Certificate, files, logger);
+                // Logged only here, under the lock: a pair seen mid-replacement outside it may have been fine all along.
+                logger?.LogWarning("The listener certificate '{CertificatePath}' cannot be used ({Problem}); remaking it with mkcert",
+                    files.CertPath, found.Problem);
+            }
+
+            // Beside the targets, so each move is a rename within one file system, which no reader sees half done.
+            var certDirectory = Path.GetDirectoryName(files.CertPath)!;
+            var keyDirectory = Path.GetDirectoryName(files.KeyPath)!;
+            var unique = Guid.NewGuid().ToString("N");
+            var tempCert = Path.Combine(certDirectory, $".{Path.GetFileName(files.CertPath)}.{unique}.tmp");
+            var tempKey = Path.Combine(keyDirectory, $".{Path.GetFileName(files.KeyPath)}.{unique}.tmp");
+            try
+            {
+                await RunMkcertAsync(mkcert, tempCert, tempKey, files, ct).ConfigureAwait(false);
+                if (!File.Exists(tempCert) || !File.Exists(tempKey))
+                    throw NotFound(files, $"mkcert ({mkcert}) exited successfully but did not write them");
+                // Key first: a reader between the two moves sees the old certificate with the new key, a mismatch it
+                // reports as such and rechecks under this lock, never a certificate whose key is not there yet.
+                File.Move(tempKey, files.KeyPath, overwrite: true);
+                File.Move(tempCert, files.CertPath, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ListenerStartException(
+                    $"The listener certificate could not be written to '{files.CertPath}' and '{files.KeyPath}' ({ex.Message}). " +
+                    $"Check the folder's permissions, or create the files yourself:\n{files.Steps}", ex);
+            }
+            finally
+            {
+                TryDelete(tempCert);
+                TryDelete(tempKey);
+            }
+
+            var made = Inspect(files);
+            return made.Certificate is not null
+                ? Accept(made.Certificate, files, logger)
+                : throw Unusable(files, made.Problem!, $"mkcert ({mkcert}) has just made it so");
+        }
+    }
+
+    /// <summary>Takes the folder's lock file (an OS lock, freed when its holder exits however it exits).</summary>
+    private static async Task<FileStream> LockAsync(Files files, CancellationToken ct)
+    {
+        var lockPath = files.CertPath + ".lock";
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an exclusive lock: flock on Unix (also between two streams of one process), a share mode on Windows.
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (waited.Elapsed < LockWait)
+            {
+                await Task.Delay(LockPoll, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ListenerStartException(
+                    $"The listener certificate could not be created: its lock file '{lockPath}' could not be taken within " +
+                    $"{LockWait.TotalSeconds:0} s ({ex.Message}); another process may be creating it. " +
+                    $"Try again, or create the files yourself:\n{files.Steps}", ex);
+            }
+        }
     }
 
     /// <summary>The pair as a usable certificate, or why it cannot be used.</summary>
@@ -239,6 +309,11 @@ internal sealed class CertificateProvider
 
     private static string Format(DateTimeOffset instant) =>
         instant.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { /* a stray temporary file is harmless */ }
+    }
 
     private static ListenerStartException Unreadable(Files files, Exception ex) =>
         // The messages of the PEM readers name formats and lengths, never key bytes.

@@ -12,7 +12,7 @@ namespace O8Actors.Tests.Certificates;
 
 /// <summary>
 /// Certificate files that exist but that a browser would refuse (expired, not yet valid, not naming the listener's host,
-/// another certificate's key).
+/// another certificate's key), and first runs that race to create them.
 /// </summary>
 public sealed class UnusableCertificateTests : IDisposable
 {
@@ -107,6 +107,40 @@ public sealed class UnusableCertificateTests : IDisposable
 
         Assert.Equal(fresh, certificate.Thumbprint);
         Assert.True(certificate.HasPrivateKey);
+    }
+
+    [Fact]
+    public async Task First_runs_racing_to_create_the_files_end_with_one_matching_pair_that_both_use()
+    {
+        if (OperatingSystem.IsWindows()) return; // The fake mkcert is a shell script.
+        var now = DateTimeOffset.UtcNow;
+        WritePair(Path.Combine(_dir, "cert1.pem"), Path.Combine(_dir, "key1.pem"), now.AddMinutes(-1), now.AddDays(800), "localhost", "127.0.0.1", "::1");
+        WritePair(Path.Combine(_dir, "cert2.pem"), Path.Combine(_dir, "key2.pem"), now.AddMinutes(-1), now.AddDays(800), "localhost", "127.0.0.1", "::1");
+        // The first run writes its certificate, then its key only after a second run (if one starts within 3 s) has
+        // written both of its own: the interleaving that left run 2's certificate with run 1's key.
+        var fake = FakeMkcert($$"""
+            d='{{_dir}}'
+            if mkdir "$d/run1" 2>/dev/null; then
+              cat "$d/cert1.pem" > "$3"
+              i=0; while [ ! -e "$d/run2-done" ] && [ $i -lt 60 ]; do sleep 0.05; i=$((i+1)); done
+              cat "$d/key1.pem" > "$5"
+            else
+              cat "$d/cert2.pem" > "$3"; cat "$d/key2.pem" > "$5"; touch "$d/run2-done"
+            fi
+            """);
+        var options = new CertificateOptions { Folder = CertsFolder, AutoCreate = true };
+
+        var both = await Task.WhenAll(
+            Task.Run(() => new CertificateProvider(_ => fake).GetAsync(options, CancellationToken.None)),
+            Task.Run(() => new CertificateProvider(_ => fake).GetAsync(options, CancellationToken.None)));
+        using var first = both[0];
+        using var second = both[1];
+        using var later = await new CertificateProvider(_ => null).GetAsync(new CertificateOptions { Folder = CertsFolder, AutoCreate = false }, CancellationToken.None);
+
+        Assert.Equal(first.Thumbprint, second.Thumbprint);
+        Assert.Equal(first.Thumbprint, later.Thumbprint);
+        Assert.True(later.HasPrivateKey);
+        Assert.Empty(Directory.GetFiles(CertsFolder, "*.tmp"));
     }
 
     public void Dispose()
