@@ -35,7 +35,9 @@ internal static class CallbackListenerHost
         {
             if (listener.UseHttps)
             {
-                certificate = await CertificateProvider.LoadOrCreateAsync(options.Certificates, ct).ConfigureAwait(false);
+                // The certificate must name the host the redirect URI sends the browser to; warnings (about to expire, remade) go to the app's log.
+                certificate = await CertificateProvider.LoadOrCreateAsync(options.Certificates, listener.Host,
+                    loggerFactory?.CreateLogger(typeof(CertificateProvider).FullName!), ct).ConfigureAwait(false);
                 ownsCertificate = !ReferenceEquals(certificate, options.Certificates.Certificate);
             }
 

@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
 using O8Actors.Configuration;
 
 namespace O8Actors.Certificates;
@@ -9,11 +12,24 @@ namespace O8Actors.Certificates;
 /// Finds the redirect listener's TLS certificate: the one given in <see cref="CertificateOptions.Certificate"/>, else the
 /// mkcert PEM files in <see cref="CertificateOptions.ResolvedFolder"/>, else new files made with <c>mkcert</c> when it is
 /// on PATH, its CA already exists (<c>mkcert -install</c> was run) and <see cref="CertificateOptions.AutoCreate"/> is on.
-/// It never creates a CA: trusting one is the user's decision.
+/// Files that exist are checked before use (valid now, naming the listener's host, their key the certificate's): Kestrel
+/// serves any certificate, and a browser that refuses one only makes each login time out with no hint. An unusable pair
+/// is remade where a missing one would be made, and refused otherwise. It never creates a CA: trusting one is the user's decision.
 /// </summary>
 internal sealed class CertificateProvider
 {
+    /// <summary>How far in the future a certificate's start may be and still be used (a clock corrected after mkcert ran).</summary>
+    public static readonly TimeSpan NotBeforeSlack = TimeSpan.FromMinutes(5);
+
+    /// <summary>A certificate that ends sooner than this is used, with a warning: it still works, and remaking it is the user's call.</summary>
+    public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(7);
+
+    // mkcert takes well under a second; a minute only ends a wait on a lock holder that hangs (a dead one frees it).
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(50);
+
     private readonly Func<string, string?> _findOnPath;
+    private readonly TimeProvider _time;
 
     /// <summary>A provider that looks for <c>mkcert</c> on this process's PATH.</summary>
     public static CertificateProvider Default { get; } = new();
@@ -23,67 +39,291 @@ internal sealed class CertificateProvider
 
     /// <summary>Creates a provider with its own program lookup (a program name in, its full path or null out).</summary>
     /// <param name="findOnPath">Resolves <c>mkcert</c> to a full path, or null when it is not installed.</param>
-    public CertificateProvider(Func<string, string?> findOnPath)
+    /// <param name="time">The clock certificates' validity is checked against; null is the system clock.</param>
+    public CertificateProvider(Func<string, string?> findOnPath, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(findOnPath);
         _findOnPath = findOnPath;
+        _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>Loads the listener certificate, creating it with mkcert when allowed.</summary>
+    /// <summary>Loads the listener certificate for <c>localhost</c>, creating or remaking it with mkcert when allowed.</summary>
     /// <exception cref="CertificateNotFoundException">No certificate was found and none could be created; the message gives the commands to run.</exception>
-    /// <exception cref="ListenerStartException">The files exist but cannot be read as a certificate and key.</exception>
+    /// <exception cref="ListenerStartException">The files exist but cannot be read, or are unusable (expired, not yet valid, not naming the host, another certificate's key) and could not be remade.</exception>
     public static Task<X509Certificate2> LoadOrCreateAsync(CertificateOptions options, CancellationToken ct) =>
         Default.GetAsync(options, ct);
 
-    /// <inheritdoc cref="LoadOrCreateAsync"/>
-    public async Task<X509Certificate2> GetAsync(CertificateOptions options, CancellationToken ct)
+    /// <summary>Loads the listener certificate for <paramref name="host"/>, creating or remaking it with mkcert when allowed.</summary>
+    /// <param name="options">Where the files are, and whether mkcert may make them.</param>
+    /// <param name="host">The host name the browser is sent to (o8.listener.host); the certificate must name it.</param>
+    /// <param name="logger">Gets a warning when a certificate is about to expire or is being remade; null logs nothing.</param>
+    /// <param name="ct">Cancels a wait for another process's creation and kills a running mkcert.</param>
+    /// <exception cref="CertificateNotFoundException">No certificate was found and none could be created; the message gives the commands to run.</exception>
+    /// <exception cref="ListenerStartException">The files exist but cannot be read, or are unusable and could not be remade; the message says why and gives the commands.</exception>
+    public static Task<X509Certificate2> LoadOrCreateAsync(CertificateOptions options, string host, ILogger? logger, CancellationToken ct) =>
+        Default.GetAsync(options, host, logger, ct);
+
+    /// <inheritdoc cref="LoadOrCreateAsync(CertificateOptions, CancellationToken)"/>
+    public Task<X509Certificate2> GetAsync(CertificateOptions options, CancellationToken ct) =>
+        GetAsync(options, "localhost", null, ct);
+
+    /// <inheritdoc cref="LoadOrCreateAsync(CertificateOptions, string, ILogger, CancellationToken)"/>
+    public async Task<X509Certificate2> GetAsync(CertificateOptions options, string host, ILogger? logger, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        // A certificate handed over in code is the host's own business (tests, custom stores): used as is.
         if (options.Certificate is not null) return options.Certificate;
 
         var folder = Path.GetFullPath(options.ResolvedFolder);
-        var certPath = Path.Combine(folder, options.CertFile);
-        var keyPath = Path.Combine(folder, options.KeyFile);
-        if (File.Exists(certPath) && File.Exists(keyPath)) return Load(certPath, keyPath);
+        var files = new Files(folder, Path.Combine(folder, options.CertFile), Path.Combine(folder, options.KeyFile), host);
+        string? problem = null;
+        if (files.BothExist)
+        {
+            var found = Inspect(files);
+            if (found.Certificate is not null) return Accept(found.Certificate, files, logger);
+            problem = found.Problem;
+        }
 
-        if (!options.AutoCreate)
-            throw NotFound(folder, certPath, keyPath, "automatic creation is off (o8.certificates.auto-create = off)");
+        var (mkcert, whyNot) = await CreatorAsync(options, files, ct).ConfigureAwait(false);
+        if (mkcert is null)
+            throw problem is null ? NotFound(files, whyNot!) : Unusable(files, problem, $"it was not remade: {whyNot}");
+        return await CreateAsync(mkcert, files, logger, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The paths of one pair and the host it must name.</summary>
+    private sealed record Files(string Folder, string CertPath, string KeyPath, string Host)
+    {
+        public bool BothExist => File.Exists(CertPath) && File.Exists(KeyPath);
+
+        public string Steps => MkcertInstructions.Steps(CertPath, KeyPath, Host);
+    }
+
+    /// <summary>mkcert's path when this provider may make certificates in the folder; otherwise null and why not.</summary>
+    private async Task<(string? Mkcert, string? WhyNot)> CreatorAsync(CertificateOptions options, Files files, CancellationToken ct)
+    {
+        if (!options.AutoCreate) return (null, "automatic creation is off (o8.certificates.auto-create = off)");
 
         var mkcert = _findOnPath("mkcert");
-        if (mkcert is null)
-            throw NotFound(folder, certPath, keyPath, "mkcert is not on PATH, so they could not be created");
+        if (mkcert is null) return (null, "mkcert is not on PATH");
 
         // mkcert makes a new CA whenever its CA root is empty, and a CA is a machine-wide trust decision that a library
         // must never take as a side effect: only sign a leaf with a CA the user already made (mkcert -install).
-        var caRoot = await MkcertCaRootAsync(mkcert, MkcertInstructions.Steps(certPath, keyPath), ct).ConfigureAwait(false);
+        var caRoot = await MkcertCaRootAsync(mkcert, files.Steps, ct).ConfigureAwait(false);
         if (caRoot is null || !File.Exists(Path.Combine(caRoot, "rootCA.pem")) || !File.Exists(Path.Combine(caRoot, "rootCA-key.pem")))
-            throw NotFound(folder, certPath, keyPath,
+            return (null,
                 $"mkcert has no CA yet ({(caRoot is null ? "mkcert -CAROOT gave no folder" : $"no rootCA.pem and rootCA-key.pem in '{caRoot}'")}); " +
                 "O8Actors never creates a CA by itself, so run 'mkcert -install' once (step 3 below)");
-
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
-        else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds a private key
-        await RunMkcertAsync(mkcert, certPath, keyPath, ct).ConfigureAwait(false);
-        if (!File.Exists(certPath) || !File.Exists(keyPath))
-            throw NotFound(folder, certPath, keyPath, $"mkcert ({mkcert}) exited successfully but did not write them");
-        return Load(certPath, keyPath);
+        return (mkcert, null);
     }
 
-    private static X509Certificate2 Load(string certPath, string keyPath)
+    /// <summary>
+    /// Makes the pair with mkcert under a lock file, so that processes (or runtimes) starting together run it once and
+    /// the others load its pair; mkcert writes to temporary names beside the files, moved into place only when whole.
+    /// </summary>
+    private async Task<X509Certificate2> CreateAsync(string mkcert, Files files, ILogger? logger, CancellationToken ct)
     {
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(files.Folder);
+        else Directory.CreateDirectory(files.Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds a private key
+
+        using (await LockAsync(files, ct).ConfigureAwait(false))
+        {
+            // Whoever held the lock before may have just made a good pair: that one is used, not replaced.
+            if (files.BothExist)
+            {
+                var found = Inspect(files);
+                if (found.Certificate is not null) return Accept(found.Certificate, files, logger);
+                // Logged only here, under the lock: a pair seen mid-replacement outside it may have been fine all along.
+                logger?.LogWarning("The listener certificate '{CertificatePath}' cannot be used ({Problem}); remaking it with mkcert",
+                    files.CertPath, found.Problem);
+            }
+
+            // Beside the targets, so each move is a rename within one file system, which no reader sees half done.
+            var certDirectory = Path.GetDirectoryName(files.CertPath)!;
+            var keyDirectory = Path.GetDirectoryName(files.KeyPath)!;
+            var unique = Guid.NewGuid().ToString("N");
+            var tempCert = Path.Combine(certDirectory, $".{Path.GetFileName(files.CertPath)}.{unique}.tmp");
+            var tempKey = Path.Combine(keyDirectory, $".{Path.GetFileName(files.KeyPath)}.{unique}.tmp");
+            try
+            {
+                await RunMkcertAsync(mkcert, tempCert, tempKey, files, ct).ConfigureAwait(false);
+                if (!File.Exists(tempCert) || !File.Exists(tempKey))
+                    throw NotFound(files, $"mkcert ({mkcert}) exited successfully but did not write them");
+                // Key first: a reader between the two moves sees the old certificate with the new key, a mismatch it
+                // reports as such and rechecks under this lock, never a certificate whose key is not there yet.
+                File.Move(tempKey, files.KeyPath, overwrite: true);
+                File.Move(tempCert, files.CertPath, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ListenerStartException(
+                    $"The listener certificate could not be written to '{files.CertPath}' and '{files.KeyPath}' ({ex.Message}). " +
+                    $"Check the folder's permissions, or create the files yourself:\n{files.Steps}", ex);
+            }
+            finally
+            {
+                TryDelete(tempCert);
+                TryDelete(tempKey);
+            }
+
+            var made = Inspect(files);
+            return made.Certificate is not null
+                ? Accept(made.Certificate, files, logger)
+                : throw Unusable(files, made.Problem!, $"mkcert ({mkcert}) has just made it so");
+        }
+    }
+
+    /// <summary>Takes the folder's lock file (an OS lock, freed when its holder exits however it exits).</summary>
+    private static async Task<FileStream> LockAsync(Files files, CancellationToken ct)
+    {
+        var lockPath = files.CertPath + ".lock";
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an exclusive lock: flock on Unix (also between two streams of one process), a share mode on Windows.
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (waited.Elapsed < LockWait)
+            {
+                await Task.Delay(LockPoll, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ListenerStartException(
+                    $"The listener certificate could not be created: its lock file '{lockPath}' could not be taken within " +
+                    $"{LockWait.TotalSeconds:0} s ({ex.Message}); another process may be creating it. " +
+                    $"Try again, or create the files yourself:\n{files.Steps}", ex);
+            }
+        }
+    }
+
+    /// <summary>The pair as a usable certificate, or why it cannot be used.</summary>
+    /// <exception cref="ListenerStartException">The files cannot be read as a certificate and a private key at all.</exception>
+    private (X509Certificate2? Certificate, string? Problem) Inspect(Files files)
+    {
+        X509Certificate2 publicPart;
         try
         {
-            using var pem = X509Certificate2.CreateFromPemFile(certPath, keyPath);
-            // A PEM key is ephemeral; SslStream on Windows cannot use ephemeral keys, so round-trip through PKCS#12.
-            return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            // The certificate alone: CreateFromPemFile with no key path would look for the key in the certificate's file.
+            publicPart = X509Certificate2.CreateFromPem(File.ReadAllText(files.CertPath));
         }
         catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new ListenerStartException(
-                $"The listener certificate '{certPath}' with key '{keyPath}' could not be loaded ({ex.Message}). " +
-                $"Delete both files and recreate them:\n{MkcertInstructions.Steps(certPath, keyPath)}", ex);
+            throw Unreadable(files, ex);
+        }
+
+        using (publicPart)
+        {
+            var now = _time.GetUtcNow();
+            var notAfter = new DateTimeOffset(publicPart.NotAfter.ToUniversalTime());
+            var notBefore = new DateTimeOffset(publicPart.NotBefore.ToUniversalTime());
+            if (notAfter <= now) return (null, $"it expired on {Format(notAfter)}");
+            if (notBefore > now + NotBeforeSlack) return (null, $"it is not valid before {Format(notBefore)}");
+            var (names, addresses) = SubjectAlternativeNames(publicPart);
+            if (!Names(names, addresses, files.Host))
+            {
+                var all = names.Concat(addresses.Select(a => a.ToString())).ToList();
+                return (null, $"it does not name {MkcertInstructions.Bare(files.Host)}, the listener's host (o8.listener.host); " +
+                              (all.Count == 0 ? "it has no subject alternative names" : $"it names {string.Join(", ", all)}"));
+            }
+        }
+
+        try
+        {
+            using var pem = X509Certificate2.CreateFromPemFile(files.CertPath, files.KeyPath);
+            // A PEM key is ephemeral; SslStream on Windows cannot use ephemeral keys, so round-trip through PKCS#12.
+            return (X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null), null);
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // A readable key of another certificate is what a torn creation leaves: stale, so remade when allowed.
+            // Anything else in the key file is not ours to overwrite.
+            if (HoldsAPrivateKey(files.KeyPath)) return (null, $"its key file '{files.KeyPath}' holds the private key of another certificate");
+            throw Unreadable(files, ex);
         }
     }
+
+    private X509Certificate2 Accept(X509Certificate2 certificate, Files files, ILogger? logger)
+    {
+        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
+        if (notAfter - _time.GetUtcNow() < ExpiryWarning)
+            logger?.LogWarning(
+                "The listener certificate '{CertificatePath}' expires on {NotAfter}; browsers will refuse it after that. Recreate it before then: {Command}",
+                files.CertPath, Format(notAfter), MkcertInstructions.CreateCommand(files.CertPath, files.KeyPath, files.Host));
+        return certificate;
+    }
+
+    private static (List<string> Names, List<IPAddress> Addresses) SubjectAlternativeNames(X509Certificate2 certificate)
+    {
+        List<string> names = [];
+        List<IPAddress> addresses = [];
+        foreach (var san in certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>())
+        {
+            names.AddRange(san.EnumerateDnsNames());
+            addresses.AddRange(san.EnumerateIPAddresses());
+        }
+
+        return (names, addresses);
+    }
+
+    // Browsers match only the subject alternative names (never the CN); a wildcard cannot cover a single-label name or an address.
+    private static bool Names(List<string> names, List<IPAddress> addresses, string host)
+    {
+        var bare = MkcertInstructions.Bare(host);
+        return IPAddress.TryParse(bare, out var address)
+            ? addresses.Contains(address)
+            : names.Any(n => MkcertInstructions.SameName(n, bare));
+    }
+
+    private static bool HoldsAPrivateKey(string keyPath)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(keyPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        using var ecdsa = ECDsa.Create();
+        using var rsa = RSA.Create();
+        return Imports(() => ecdsa.ImportFromPem(text)) || Imports(() => rsa.ImportFromPem(text));
+
+        static bool Imports(Action import)
+        {
+            try
+            {
+                import();
+                return true;
+            }
+            catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+            {
+                return false;
+            }
+        }
+    }
+
+    private static string Format(DateTimeOffset instant) =>
+        instant.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { /* a stray temporary file is harmless */ }
+    }
+
+    private static ListenerStartException Unreadable(Files files, Exception ex) =>
+        // The messages of the PEM readers name formats and lengths, never key bytes.
+        new($"The listener certificate '{files.CertPath}' with key '{files.KeyPath}' could not be loaded ({ex.Message}). " +
+            $"Delete both files and recreate them:\n{files.Steps}", ex);
+
+    private static ListenerStartException Unusable(Files files, string problem, string why) =>
+        new($"The listener certificate '{files.CertPath}' (key '{files.KeyPath}') cannot be used: {problem}. Browsers refuse " +
+            $"such a certificate, so every login would time out; {why}. Recreate it (mkcert replaces both files):\n{files.Steps}\n" +
+            "Or set o8.certificates.folder to where a valid certificate lives, or o8.listener.scheme = http for plain loopback.");
 
     /// <summary>The folder mkcert keeps its CA in (<c>mkcert -CAROOT</c>, which honours <c>$CAROOT</c>), or null.</summary>
     private static async Task<string?> MkcertCaRootAsync(string mkcert, string instructions, CancellationToken ct)
@@ -93,15 +333,15 @@ internal sealed class CertificateProvider
         return exitCode == 0 && folder.Length > 0 ? folder : null;
     }
 
-    private static async Task RunMkcertAsync(string mkcert, string certPath, string keyPath, CancellationToken ct)
+    private static async Task RunMkcertAsync(string mkcert, string certPath, string keyPath, Files files, CancellationToken ct)
     {
-        var (exitCode, _, errorText) = await RunAsync(mkcert, MkcertInstructions.Arguments(certPath, keyPath), MkcertInstructions.Steps(certPath, keyPath), ct).ConfigureAwait(false);
+        var (exitCode, _, errorText) = await RunAsync(mkcert, MkcertInstructions.Arguments(certPath, keyPath, files.Host), files.Steps, ct).ConfigureAwait(false);
         if (exitCode != 0)
         {
             // mkcert's stderr holds paths and reasons, never key material, so it is safe to show.
             throw new CertificateNotFoundException(
                 $"mkcert ({mkcert}) failed with exit code {exitCode} while creating the listener certificate" +
-                (errorText.Length > 0 ? $": {errorText}" : ".") + "\n" + MkcertInstructions.Steps(certPath, keyPath));
+                (errorText.Length > 0 ? $": {errorText}" : ".") + "\n" + files.Steps);
         }
     }
 
@@ -147,8 +387,8 @@ internal sealed class CertificateProvider
         return (process.ExitCode, await stdout.ConfigureAwait(false), (await stderr.ConfigureAwait(false)).Trim());
     }
 
-    private static CertificateNotFoundException NotFound(string folder, string certPath, string keyPath, string why) =>
-        new($"No listener certificate was found in '{folder}' (expected '{certPath}' and '{keyPath}'), and {why}. " +
-            $"To create it:\n{MkcertInstructions.Steps(certPath, keyPath)}\n" +
+    private static CertificateNotFoundException NotFound(Files files, string why) =>
+        new($"No listener certificate was found in '{files.Folder}' (expected '{files.CertPath}' and '{files.KeyPath}'), and " +
+            $"it could not be created: {why}. To create it:\n{files.Steps}\n" +
             "Or set o8.certificates.folder to where your certificate lives, or o8.listener.scheme = http for plain loopback.");
 }

@@ -214,7 +214,10 @@ public sealed class CertificateOptions
     /// <summary>Private key file name inside <see cref="Folder"/>.</summary>
     public string KeyFile { get; set; } = "localhost-key.pem";
 
-    /// <summary>Create the files with <c>mkcert</c> when they are missing and mkcert is on PATH.</summary>
+    /// <summary>
+    /// Create the files with <c>mkcert</c> when they are missing, or remake them when they are unusable (expired, not yet
+    /// valid, not naming the listener's host, another certificate's key), and mkcert is on PATH with its CA made.
+    /// </summary>
     public bool AutoCreate { get; set; } = true;
 
     /// <summary>A certificate to use as is, skipping the files (for tests and for hosts that manage their own).</summary>
