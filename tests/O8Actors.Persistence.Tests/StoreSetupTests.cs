@@ -12,14 +12,37 @@ public sealed class StoreSetupTests
     [Fact]
     public async Task An_ITokenStore_in_DI_beside_WithOAuthAccountsPersistence_fails_the_start_with_a_clear_message()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "o8-two-" + Guid.NewGuid().ToString("N")[..12]);
+        var (resolved, error) = await ResolveStoreAsync("o8-two-stores", akka => akka,
+            services => services.AddSingleton<ITokenStore>(new InMemoryTokenStore()));
+
+        Assert.Null(resolved);
+        Assert.Contains("Two token stores are configured", Assert.IsType<InvalidOperationException>(error).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_a_cluster_without_O8Actors_Cluster_s_accounts_the_store_is_refused_with_a_clear_message()
+    {
+        // A cluster node (it need not join anything for the store to be made).
+        var (resolved, error) = await ResolveStoreAsync("o8-unsharded-accounts", akka => akka.AddHocon(
+            "akka.actor.provider = cluster\nakka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }", HoconAddMode.Prepend));
+
+        Assert.Null(resolved);
+        Assert.Contains("needs O8Actors.Cluster's accounts: add WithOAuthLoginsCluster", Assert.IsType<InvalidOperationException>(error).Message,
+            StringComparison.Ordinal);
+    }
+
+    /// <summary>Starts a host with <c>WithOAuthAccountsPersistence</c> on SQLite and resolves the accounts' store as O8Actors does at start.</summary>
+    private static async Task<(ITokenStore? Resolved, Exception? Error)> ResolveStoreAsync(string systemName,
+        Func<AkkaConfigurationBuilder, AkkaConfigurationBuilder> configureAkka, Action<IServiceCollection>? configureServices = null)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "o8-store-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.SetMinimumLevel(LogLevel.Critical);
-        builder.Services.AddSingleton<ITokenStore>(new InMemoryTokenStore());
+        configureServices?.Invoke(builder.Services);
         ITokenStore? resolved = null;
         Exception? error = null;
-        builder.Services.AddAkka("o8-two-stores", (akka, services) => akka
+        builder.Services.AddAkka(systemName, (akka, services) => configureAkka(akka)
             .WithOAuthAccountsPersistence(o =>
             {
                 o.ConnectionString = $"Data Source={Path.Combine(folder, "tokens.db")}";
@@ -36,51 +59,14 @@ public sealed class StoreSetupTests
                     error = e;
                 }
             }));
-        using var host = builder.Build();
-        await host.StartAsync(TestContext.Current.CancellationToken);
-        await host.StopAsync(TestContext.Current.CancellationToken);
+        using (var host = builder.Build())
+        {
+            await host.StartAsync(TestContext.Current.CancellationToken);
+            await host.StopAsync(TestContext.Current.CancellationToken);
+        }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(folder, recursive: true);
-
-        Assert.Null(resolved);
-        Assert.Contains("Two token stores are configured", Assert.IsType<InvalidOperationException>(error).Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task On_a_cluster_without_O8Actors_Cluster_s_accounts_the_store_is_refused_with_a_clear_message()
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "o8-cluster-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(folder);
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Logging.SetMinimumLevel(LogLevel.Critical);
-        Exception? error = null;
-        builder.Services.AddAkka("o8-unsharded-accounts", (akka, services) => akka
-            // A cluster node (it need not join anything for the store to be made).
-            .AddHocon("akka.actor.provider = cluster\nakka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }", HoconAddMode.Prepend)
-            .WithOAuthAccountsPersistence(o =>
-            {
-                o.ConnectionString = $"Data Source={Path.Combine(folder, "tokens.db")}";
-                o.KeyRingFolder = Path.Combine(folder, "keys");
-            })
-            .WithActors((system, _) =>
-            {
-                try
-                {
-                    TokenStoreSetup.Resolve(system, services);
-                }
-                catch (InvalidOperationException e)
-                {
-                    error = e;
-                }
-            }));
-        using var host = builder.Build();
-        await host.StartAsync(TestContext.Current.CancellationToken);
-        await host.StopAsync(TestContext.Current.CancellationToken);
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(folder, recursive: true);
-
-        Assert.Contains("needs O8Actors.Cluster's accounts: add WithOAuthLoginsCluster", Assert.IsType<InvalidOperationException>(error).Message,
-            StringComparison.Ordinal);
+        return (resolved, error);
     }
 
     [Fact]

@@ -50,6 +50,17 @@ public sealed class DeviceLoginTests : TestKit
         return flow;
     }
 
+    /// <summary>An Auto login whose browser launcher fails: its URL is shown, and it asks for a device code meanwhile.</summary>
+    private void StartAutoWhoseBrowserFails()
+    {
+        Start(LoginMethod.Auto, new FailingBrowser());
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
+        _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new AuthorizationPrepared("d1", AuthorizeUrl, ProviderDescriptor.Static, new Uri("https://localhost:41539/test")));
+        _providers.ExpectMsg<RequestDeviceCode>();
+    }
+
     /// <summary>Starts a device login and hands it its code; returns the flow, waiting for its first poll.</summary>
     private IActorRef StartPolling(DeviceAuthorization? authorization = null, TimeSpan? timeout = null)
     {
@@ -378,12 +389,7 @@ public sealed class DeviceLoginTests : TestKit
     [Fact]
     public void A_redirect_routed_just_before_the_switch_to_the_device_grant_gets_a_page_and_its_code_is_not_used()
     {
-        Start(LoginMethod.Auto, new FailingBrowser());
-        _listener.ExpectMsg<RegisterState>();
-        _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
-        _providers.ExpectMsg<PrepareAuthorization>();
-        _providers.Reply(new AuthorizationPrepared("d1", AuthorizeUrl, ProviderDescriptor.Static, new Uri("https://localhost:41539/test")));
-        _providers.ExpectMsg<RequestDeviceCode>();
+        StartAutoWhoseBrowserFails();
         var browserTab = CreateTestProbe();
 
         // Back to back: the listener routed the redirect before the login's unregistration reached it (the login has
@@ -403,12 +409,7 @@ public sealed class DeviceLoginTests : TestKit
     [Fact]
     public void A_device_code_failure_answered_while_the_shown_URL_is_exchanged_does_not_end_the_login()
     {
-        Start(LoginMethod.Auto, new FailingBrowser());
-        _listener.ExpectMsg<RegisterState>();
-        _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
-        _providers.ExpectMsg<PrepareAuthorization>();
-        _providers.Reply(new AuthorizationPrepared("d1", AuthorizeUrl, ProviderDescriptor.Static, new Uri("https://localhost:41539/test")));
-        _providers.ExpectMsg<RequestDeviceCode>();
+        StartAutoWhoseBrowserFails();
         var deviceAsker = _providers.LastSender; // the device code is still being asked for
         var browserTab = CreateTestProbe();
 
