@@ -11,25 +11,11 @@ namespace O8Actors.Persistence.Tests;
 public sealed class TokenRegisterRetirementTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "o8-retire-" + Guid.NewGuid().ToString("N")[..12]);
     private StoreHost _host = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        Directory.CreateDirectory(_folder);
-        _host = await StoreHost.StartAsync(o =>
-        {
-            o.ConnectionString = $"Data Source={Path.Combine(_folder, "tokens.db")}";
-            o.KeyRingFolder = Path.Combine(_folder, "keys");
-        });
-    }
+    public async ValueTask InitializeAsync() => _host = await StoreHost.StartOnTemporarySqliteAsync("o8-retire-");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     [Fact]
     public async Task A_register_retired_during_a_write_answers_it_and_its_successor_reads_it()

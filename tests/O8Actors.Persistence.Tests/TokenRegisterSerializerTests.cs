@@ -10,25 +10,11 @@ namespace O8Actors.Persistence.Tests;
 /// </summary>
 public sealed class TokenRegisterSerializerTests : IAsyncLifetime
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "o8-ser-" + Guid.NewGuid().ToString("N")[..12]);
     private StoreHost _host = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        Directory.CreateDirectory(_folder);
-        _host = await StoreHost.StartAsync(o =>
-        {
-            o.ConnectionString = $"Data Source={Path.Combine(_folder, "tokens.db")}";
-            o.KeyRingFolder = Path.Combine(_folder, "keys");
-        });
-    }
+    public async ValueTask InitializeAsync() => _host = await StoreHost.StartOnTemporarySqliteAsync("o8-ser-");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     private T RoundTrip<T>(T message) where T : notnull
     {

@@ -13,6 +13,7 @@ namespace O8Actors.Persistence.Tests.Support;
 public sealed class StoreHost : IAsyncDisposable
 {
     private readonly IHost _host;
+    private string? _ownedFolder;
 
     private StoreHost(IHost host, ITokenStore store)
     {
@@ -40,10 +41,27 @@ public sealed class StoreHost : IAsyncDisposable
         return new StoreHost(host, await made.Task.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
+    /// <summary>Starts the store on SQLite in a temporary folder of its own, deleted with the host.</summary>
+    public static async Task<StoreHost> StartOnTemporarySqliteAsync(string folderPrefix)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), folderPrefix + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        var host = await StartAsync(o =>
+        {
+            o.ConnectionString = $"Data Source={Path.Combine(folder, "tokens.db")}";
+            o.KeyRingFolder = Path.Combine(folder, "keys");
+        });
+        host._ownedFolder = folder;
+        return host;
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await _host.StopAsync();
         _host.Dispose();
+        if (_ownedFolder is null) return;
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_ownedFolder, recursive: true);
     }
 }
