@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Akka.Actor;
 using O8Actors.Accounts;
 using O8Actors.Flows;
@@ -30,11 +31,13 @@ internal static class BackChannelLogoutCall
         BackChannelLogoutResult? result = null;
         try
         {
-            result = await SignOutSessionAsync(accounts, signOutWait, listWait, provider, token, cancellationToken).ConfigureAwait(false);
-            // A retry after the app's part failed: the accounts the first attempt signed out are gone from the store now,
-            // yet the app still has to end their sessions.
+            (result, var failure) = await SignOutSessionAsync(accounts, signOutWait, listWait, provider, token, cancellationToken).ConfigureAwait(false);
+            // A retry after an attempt that failed: the accounts that attempt signed out are gone from the store now, yet
+            // the app still has to end their sessions. Merged before this attempt's own failure counts, so a second failure
+            // keeps them too.
             if (carryOver?.Take(provider, token.JwtId, DateTimeOffset.UtcNow) is { Count: > 0 } earlier)
                 result = result with { SignedOut = [.. earlier.Where(e => result.SignedOut.All(r => r.Account != e.Account)), .. result.SignedOut] };
+            if (failure is not null) ExceptionDispatchInfo.Throw(failure);
             if (onSignedOut is not null) await onSignedOut(result, cancellationToken).ConfigureAwait(false);
             return result;
         }
@@ -49,8 +52,12 @@ internal static class BackChannelLogoutCall
         }
     }
 
-    private static async Task<BackChannelLogoutResult> SignOutSessionAsync(IActorRef accounts, TimeSpan signOutWait, TimeSpan listWait, string provider,
-        LogoutToken token, CancellationToken cancellationToken)
+    /// <summary>
+    /// Signs out the token's accounts. One account's failure does not stop the others, nor hide them: the result holds
+    /// every account signed out, beside the first failure, so a retry can report the accounts this attempt ended.
+    /// </summary>
+    private static async Task<(BackChannelLogoutResult Result, Exception? Failure)> SignOutSessionAsync(IActorRef accounts, TimeSpan signOutWait,
+        TimeSpan listWait, string provider, LogoutToken token, CancellationToken cancellationToken)
     {
         var session = token.SessionId is { } sid ? new EndedSession(sid, AlsoWithoutSessionId: token.Subject is not null) : null;
         IReadOnlyList<OAuthAccount> candidates = token.Subject is { } subject
@@ -58,14 +65,25 @@ internal static class BackChannelLogoutCall
             : (await accounts.Ask<AccountList>(new ListAccounts(provider), listWait, cancellationToken).ConfigureAwait(false)).Accounts;
 
         var signedOut = new List<SignOutResult>();
+        Exception? failure = null;
         foreach (var batch in candidates.Chunk(SessionSearchBatch))
         {
-            var answers = await Task.WhenAll(batch.Select(account =>
-                accounts.Ask<object>(new SignOut(account, SignOutOptions.Local, session), signOutWait, cancellationToken))).ConfigureAwait(false);
+            var asks = batch.Select(account => accounts.Ask<object>(new SignOut(account, SignOutOptions.Local, session), signOutWait, cancellationToken)).ToArray();
+            try
+            {
+                await Task.WhenAll(asks).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                failure ??= e;
+            }
+
             // An account with no tokens was not signed in: nothing was signed out there.
-            signedOut.AddRange(answers.OfType<SignOutResult>().Where(r => r.Revocation != RevocationOutcome.NothingToRevoke));
+            signedOut.AddRange(asks.Where(a => a.IsCompletedSuccessfully).Select(a => a.Result).OfType<SignOutResult>()
+                .Where(r => r.Revocation != RevocationOutcome.NothingToRevoke));
+            if (cancellationToken.IsCancellationRequested) break; // the provider's request went away: the retry does the rest
         }
-        return new BackChannelLogoutResult(provider, token, signedOut);
+        return (new BackChannelLogoutResult(provider, token, signedOut), failure);
     }
 
     /// <summary>Has the token's <c>jti</c> accepted once (on a cluster, by its provider's guard entity); a replay is refused.</summary>

@@ -32,10 +32,11 @@ public sealed class BackChannelLogoutCallTests : TestKit
     /// waits <paramref name="checkTimeout"/> for its answer (default 5 s: a test that answers it must not race a short
     /// timeout on a busy machine).
     /// </summary>
-    private Task<BackChannelLogoutResult> StartValidated(out AcceptLogoutToken check, TimeSpan? checkTimeout = null, LogoutToken? token = null)
+    private Task<BackChannelLogoutResult> StartValidated(out AcceptLogoutToken check, TimeSpan? checkTimeout = null, LogoutToken? token = null,
+        LogoutCarryOver? carryOver = null)
     {
         var running = BackChannelLogoutCall.RunAsync(_providers.Ref, _accounts.Ref, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5),
-            checkTimeout ?? TimeSpan.FromSeconds(5), "sandbox", "the-logout-token", CancellationToken.None);
+            checkTimeout ?? TimeSpan.FromSeconds(5), "sandbox", "the-logout-token", CancellationToken.None, carryOver: carryOver);
         var validate = _providers.ExpectMsg<ValidateLogoutToken>();
         _providers.Reply(new LogoutTokenAccepted(validate.RequestId, token ?? Token));
         check = _accounts.ExpectMsg<AcceptLogoutToken>();
@@ -88,6 +89,41 @@ public sealed class BackChannelLogoutCallTests : TestKit
         _accounts.Reply(new LogoutTokenAcceptance(false));
 
         Assert.Equal(BackChannelLogoutFailure.Replayed, (await Assert.ThrowsAsync<BackChannelLogoutException>(() => running)).Failure);
+    }
+
+    [Fact]
+    public async Task When_one_account_of_the_session_fails_the_retry_reports_the_accounts_the_failed_attempt_signed_out()
+    {
+        // A token naming a session only: every account of the provider is asked, and alice's is of that session.
+        // Issued now: what a failed attempt signed out is kept only while the token could still be posted again.
+        var sessionOnly = Token with { Subject = null, SessionId = "sid-1", IssuedAt = DateTimeOffset.UtcNow };
+        var carryOver = new LogoutCarryOver();
+        var (alice, bob) = (new OAuthAccount("sandbox", "alice"), new OAuthAccount("sandbox", "bob"));
+
+        var first = StartValidated(out _, token: sessionOnly, carryOver: carryOver);
+        _accounts.Reply(new LogoutTokenAcceptance(true));
+        _accounts.ExpectMsg<ListAccounts>();
+        _accounts.Reply(new AccountList([alice, bob]));
+        foreach (var _ in new[] { alice, bob })
+        {
+            var signOut = _accounts.ExpectMsg<SignOut>();
+            _accounts.Reply(signOut.Account == alice
+                ? new SignOutResult(alice, RevocationOutcome.Revoked)
+                : new Akka.Actor.Status.Failure(new AuthorizationFailedException(LoginFailure.Internal, "bob's store could not remove his tokens")));
+        }
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => first);
+        _accounts.ExpectMsg<ForgetLogoutToken>();
+
+        // The provider posts the token again; alice holds no tokens now, bob's store works again.
+        var retry = StartValidated(out _, token: sessionOnly, carryOver: carryOver);
+        _accounts.Reply(new LogoutTokenAcceptance(true));
+        _accounts.ExpectMsg<ListAccounts>();
+        _accounts.Reply(new AccountList([bob]));
+        _accounts.ExpectMsg<SignOut>();
+        _accounts.Reply(new SignOutResult(bob, RevocationOutcome.Revoked));
+
+        var result = await retry.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal([alice, bob], result.SignedOut.Select(r => r.Account).OrderBy(a => a.Id, StringComparer.Ordinal));
     }
 
     [Fact]
