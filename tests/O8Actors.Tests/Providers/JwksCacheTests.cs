@@ -49,8 +49,11 @@ public sealed class JwksCacheTests : IAsyncLifetime
         return gate;
     }
 
-    private JwksCache Cache(TimeSpan? fetchTimeout = null) =>
-        new("sandbox", _server.Url("/jwks"), _clock) { FetchTimeout = fetchTimeout ?? TimeSpan.FromSeconds(10) };
+    private JwksCache Cache(TimeSpan? fetchTimeout = null, TimeSpan? refreshPatience = null) =>
+        new("sandbox", _server.Url("/jwks"), _clock)
+        {
+            FetchTimeout = fetchTimeout ?? TimeSpan.FromSeconds(10), RefreshPatience = refreshPatience ?? TimeSpan.FromSeconds(10),
+        };
 
     private int JwksFetches => _server.Requests.Count(r => r.Path == "/jwks");
 
@@ -76,7 +79,7 @@ public sealed class JwksCacheTests : IAsyncLifetime
     [Fact]
     public async Task A_key_endpoint_that_hangs_during_the_periodic_refresh_leaves_the_keys_held_in_use()
     {
-        var cache = Cache(fetchTimeout: TimeSpan.FromMilliseconds(300));
+        var cache = Cache(refreshPatience: TimeSpan.FromMilliseconds(300));
         var held = await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience);
         _clock.Now = Start + JwksCache.MaxAge + TimeSpan.FromHours(1);
         _jwksGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // never answers

@@ -27,10 +27,17 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     public Uri Uri => jwksUri;
 
     /// <summary>
-    /// How long one fetch of the key set may take. The fetch is shared by every login that waits for it, so it runs on
-    /// this bound of its own and never on a waiting login's token: one login's timeout must not fail the others.
+    /// A backstop for one fetch of the key set. The fetch is shared by every login that waits for it, so it runs on a
+    /// bound of its own and never on a waiting login's token: one login's timeout must not fail the others. O8Actors'
+    /// HTTP client ends it sooner (its safe-request pipeline's timeout, the exchange timeout).
     /// </summary>
-    internal TimeSpan FetchTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    internal TimeSpan FetchTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// How long a login that holds keys waits for the periodic refresh before it verifies with the keys held: a key
+    /// endpoint that hangs must not hold every login up to its exchange timeout (the refresh goes on for the next ones).
+    /// </summary>
+    internal TimeSpan RefreshPatience { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The cached keys, fetching them the first time, again after a failed fetch, and again when older than <see cref="MaxAge"/>.</summary>
     /// <param name="http">The client for a fetch this call starts.</param>
@@ -50,11 +57,11 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
             return await task.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await task.WaitAsync(RefreshPatience, cancellationToken).ConfigureAwait(false);
         }
-        catch (IdTokenValidationException)
+        catch (Exception e) when (e is IdTokenValidationException or TimeoutException)
         {
-            // The provider's key endpoint is down, or hangs, for a periodic refresh: the keys it served before still verify.
+            // The provider's key endpoint is down, or slow, for a periodic refresh: the keys it served before still verify.
             return fallback;
         }
     }
