@@ -96,7 +96,7 @@ internal sealed class CertificateProvider
     {
         public bool BothExist => File.Exists(CertPath) && File.Exists(KeyPath);
 
-        public string Steps => MkcertInstructions.Steps(CertPath, KeyPath, Host);
+        public string Steps => MkcertInstructions.Steps(CertPath, KeyPath);
     }
 
     /// <summary>mkcert's path when this provider may make certificates in the folder; otherwise null and why not.</summary>
@@ -251,7 +251,7 @@ internal sealed class CertificateProvider
         if (notAfter - _time.GetUtcNow() < ExpiryWarning)
             logger?.LogWarning(
                 "The listener certificate '{CertificatePath}' expires on {NotAfter}; browsers will refuse it after that. Recreate it before then: {Command}",
-                files.CertPath, Format(notAfter), MkcertInstructions.CreateCommand(files.CertPath, files.KeyPath, files.Host));
+                files.CertPath, Format(notAfter), MkcertInstructions.CreateCommand(files.CertPath, files.KeyPath));
         return certificate;
     }
 
@@ -335,7 +335,7 @@ internal sealed class CertificateProvider
 
     private static async Task RunMkcertAsync(string mkcert, string certPath, string keyPath, Files files, CancellationToken ct)
     {
-        var (exitCode, _, errorText) = await RunAsync(mkcert, MkcertInstructions.Arguments(certPath, keyPath, files.Host), files.Steps, ct).ConfigureAwait(false);
+        var (exitCode, _, errorText) = await RunAsync(mkcert, MkcertInstructions.Arguments(certPath, keyPath), files.Steps, ct).ConfigureAwait(false);
         if (exitCode != 0)
         {
             // mkcert's stderr holds paths and reasons, never key material, so it is safe to show.
