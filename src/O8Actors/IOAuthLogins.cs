@@ -72,7 +72,8 @@ public interface IOAuthLogins
     /// <param name="cancellationToken">Stops waiting (a refresh already sent still completes and is stored).</param>
     /// <exception cref="InteractionRequiredException">No stored tokens, no refresh token, or the provider refused it (<c>invalid_grant</c>), and
     /// interaction is not allowed, or is allowed in server mode, where the account cannot bind a browser login to the user's
-    /// browser (the app signs the user in again with <c>IOAuthConnector.BeginAsync</c>).</exception>
+    /// browser (the app signs the user in again with <c>IOAuthConnector.BeginAsync</c>); and, whatever the options, while a
+    /// sign-out whose store removal failed is still being retried (the signed-out tokens are not served; sign in again).</exception>
     /// <exception cref="TokenExchangeException">The refresh failed for another reason (the cached tokens are kept).</exception>
     /// <exception cref="AuthorizationTimeoutException">An interactive login did not end in time. The caller waits as long as
     /// the login can run (a device login: up to the code's lifetime, at most 30 minutes, unless the login has its own timeout).</exception>
