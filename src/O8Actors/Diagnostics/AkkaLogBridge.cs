@@ -32,13 +32,35 @@ internal sealed class AkkaLogBridge : ActorBase, IRequiresMessageQueue<ILoggerMe
     {
         if (factory is null) return "OFF";
         // Checked once at start: Akka filters below its level before formatting, which keeps Debug lines free when off.
-        ILogger[] loggers = [factory.CreateLogger("O8Actors"), factory.CreateLogger("Akka")];
+        // Every category the bridge writes O8Actors' lines under is asked (each actor's class), not only "O8Actors": an
+        // app that turns on Debug for one namespace ("O8Actors.Flows") would otherwise find Akka dropping those lines.
+        var loggers = O8ActorCategories().Append("O8Actors").Append("Akka").Select(factory.CreateLogger).ToArray();
         bool Enabled(LogLevel level) => loggers.Any(l => l.IsEnabled(level));
         return Enabled(LogLevel.Debug) ? "DEBUG"
             : Enabled(LogLevel.Information) ? "INFO"
             : Enabled(LogLevel.Warning) ? "WARNING"
             : Enabled(LogLevel.Error) ? "ERROR"
             : "OFF";
+    }
+
+    /// <summary>The log categories of O8Actors' actors: their classes' full names, in every O8Actors assembly loaded.</summary>
+    private static IEnumerable<string> O8ActorCategories() =>
+        AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => a.GetName().Name is { } name && (name == "O8Actors" || name.StartsWith("O8Actors.", StringComparison.Ordinal)))
+            .SelectMany(LoadableTypes)
+            .Where(t => typeof(ActorBase).IsAssignableFrom(t) && t.FullName is not null)
+            .Select(t => t.FullName!);
+
+    private static IEnumerable<Type> LoadableTypes(System.Reflection.Assembly assembly)
+    {
+        try
+        {
+            return assembly.GetTypes();
+        }
+        catch (System.Reflection.ReflectionTypeLoadException e)
+        {
+            return e.Types.OfType<Type>();
+        }
     }
 
     /// <inheritdoc />

@@ -50,6 +50,28 @@ public sealed class StandaloneLogsTests
         Assert.Equal("OFF", flows.System.Settings.StdoutLogLevel);
     }
 
+    [Theory]
+    [InlineData("O8Actors.Flows")]
+    [InlineData("O8Actors.Callback.CallbackServerActor")]
+    public void Debug_turned_on_for_one_namespace_of_O8Actors_is_not_dropped_by_Akka(string category)
+    {
+        using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddFilter(category, LogLevel.Debug)
+            .AddProvider(new CapturedLogs.Provider(new ConcurrentQueue<string>())));
+
+        Assert.Equal("DEBUG", O8Actors.Diagnostics.AkkaLogBridge.AkkaLevelFor(factory));
+    }
+
+    [Fact]
+    public void Akka_logs_at_the_least_level_any_category_writes()
+    {
+        using var info = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(new CapturedLogs.Provider(new ConcurrentQueue<string>())));
+        using var warnings = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddProvider(new CapturedLogs.Provider(new ConcurrentQueue<string>())));
+
+        Assert.Equal("INFO", O8Actors.Diagnostics.AkkaLogBridge.AkkaLevelFor(info));
+        Assert.Equal("WARNING", O8Actors.Diagnostics.AkkaLogBridge.AkkaLevelFor(warnings));
+        Assert.Equal("OFF", O8Actors.Diagnostics.AkkaLogBridge.AkkaLevelFor(null));
+    }
+
     [Fact]
     public async Task Stray_requests_log_at_Debug_never_at_Warning()
     {
