@@ -1078,6 +1078,12 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 return true;
             case AccountHandOff:
                 // Moving (cluster): the next incarnation reads the store, which may still hold the tokens (docs/security.md says so).
+                // Whoever waits here is answered first: a sign-out asked again during a removal retry, logins waiting for it.
+                var moved = new AuthorizationFailedException(LoginFailure.Internal,
+                    $"{_account} moved to another node while the tokens of its failed sign-out were being removed; ask again.");
+                foreach (var stashed in Stash.ClearStash())
+                    if (stashed.Message is SignOut) stashed.Sender.Tell(new Status.Failure(moved));
+                FailLoginsAfterRemoval(moved);
                 Context.Stop(Self);
                 return true;
             default:

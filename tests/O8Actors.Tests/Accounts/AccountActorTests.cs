@@ -622,6 +622,28 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task A_sign_out_asked_while_a_failed_removal_is_retried_is_answered_when_the_account_moves()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        store.FailRemoves(1);
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait));
+        var gate = store.HoldRemoves();
+        Clock.Advance(TimeSpan.FromMinutes(1)); // the removal's retry: it waits at the store
+        await AwaitConditionAsync(() => Task.FromResult(store.Removes == 2), Wait);
+
+        // Asked again while that retry runs (it waits for the retry), then its cluster entity moves (sharding's hand-off).
+        var again = accounts.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
+        accounts.Tell(AccountHandOff.Instance);
+
+        var error = await Assert.ThrowsAsync<AuthorizationFailedException>(() => again);
+        Assert.Contains("moved", error.Message, StringComparison.Ordinal);
+        gate.SetResult();
+    }
+
+    [Fact]
     public async Task A_login_after_a_failed_store_removal_replaces_the_signed_out_tokens_and_is_served()
     {
         var strategy = NewStrategy(revokes: false);

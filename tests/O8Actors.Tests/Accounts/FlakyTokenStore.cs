@@ -41,12 +41,22 @@ internal sealed class FlakyTokenStore : ITokenStore
             : Inner.SaveAsync(account, tokens, expectedVersion, cancellationToken);
     }
 
-    public Task RemoveAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    /// <summary>Holds every removal from now on until the returned gate is opened.</summary>
+    public TaskCompletionSource HoldRemoves()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _removeGate, gate);
+        return gate;
+    }
+
+    private TaskCompletionSource? _removeGate;
+
+    public async Task RemoveAsync(OAuthAccount account, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _removes);
-        return Interlocked.Decrement(ref _failRemoves) >= 0
-            ? Task.FromException(new IOException("The store is down."))
-            : Inner.RemoveAsync(account, cancellationToken);
+        if (Volatile.Read(ref _removeGate) is { } gate) await gate.Task.WaitAsync(cancellationToken);
+        if (Interlocked.Decrement(ref _failRemoves) >= 0) throw new IOException("The store is down.");
+        await Inner.RemoveAsync(account, cancellationToken);
     }
 
     public Task<IReadOnlyList<OAuthAccount>> ListAsync(string? provider = null, CancellationToken cancellationToken = default) =>
