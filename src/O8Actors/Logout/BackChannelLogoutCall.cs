@@ -68,22 +68,27 @@ internal static class BackChannelLogoutCall
         Exception? failure = null;
         foreach (var batch in candidates.Chunk(SessionSearchBatch))
         {
-            var asks = batch.Select(account => accounts.Ask<object>(new SignOut(account, SignOutOptions.Local, session), signOutWait, cancellationToken)).ToArray();
-            try
-            {
-                await Task.WhenAll(asks).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                failure ??= e;
-            }
-
+            var answers = await Task.WhenAll(batch.Select(account =>
+                SettleAsync(accounts.Ask<object>(new SignOut(account, SignOutOptions.Local, session), signOutWait, cancellationToken)))).ConfigureAwait(false);
+            failure ??= answers.Select(a => a.Failure).FirstOrDefault(f => f is not null);
             // An account with no tokens was not signed in: nothing was signed out there.
-            signedOut.AddRange(asks.Where(a => a.IsCompletedSuccessfully).Select(a => a.Result).OfType<SignOutResult>()
-                .Where(r => r.Revocation != RevocationOutcome.NothingToRevoke));
+            signedOut.AddRange(answers.Select(a => a.Answer).OfType<SignOutResult>().Where(r => r.Revocation != RevocationOutcome.NothingToRevoke));
             if (cancellationToken.IsCancellationRequested) break; // the provider's request went away: the retry does the rest
         }
         return (new BackChannelLogoutResult(provider, token, signedOut), failure);
+    }
+
+    /// <summary>One account's answer, or its failure: a failure stops no other account's sign-out.</summary>
+    private static async Task<(object? Answer, Exception? Failure)> SettleAsync(Task<object> ask)
+    {
+        try
+        {
+            return (await ask.ConfigureAwait(false), null);
+        }
+        catch (Exception e)
+        {
+            return (null, e);
+        }
     }
 
     /// <summary>Has the token's <c>jti</c> accepted once (on a cluster, by its provider's guard entity); a replay is refused.</summary>
