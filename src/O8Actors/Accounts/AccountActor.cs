@@ -586,7 +586,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private void ScheduleSaveRetry()
     {
-        var delay = TimeSpan.FromTicks(Math.Min(LastSaveRetry.Ticks, FirstSaveRetry.Ticks << Math.Min(_saveRetries, 16)));
+        var delay = RetryDelay(_saveRetries);
         _saveRetries++;
         Timers.StartSingleTimer(SaveRetryTimer, new RetrySave(), delay);
     }
@@ -1023,9 +1023,13 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         _loginsAfterRemoval.Clear();
     }
 
+    /// <summary>The store's retry backoff: doubling from <see cref="FirstSaveRetry"/> up to <see cref="LastSaveRetry"/>.</summary>
+    private static TimeSpan RetryDelay(int retriesSoFar) =>
+        TimeSpan.FromTicks(Math.Min(LastSaveRetry.Ticks, FirstSaveRetry.Ticks << Math.Min(retriesSoFar, 16)));
+
     private void ScheduleRemoveRetry()
     {
-        var delay = TimeSpan.FromTicks(Math.Min(LastSaveRetry.Ticks, FirstSaveRetry.Ticks << Math.Min(_removeRetries, 16)));
+        var delay = RetryDelay(_removeRetries);
         _removeRetries++;
         Timers.StartSingleTimer(RemoveRetryTimer, new RetryRemove(), delay);
     }
