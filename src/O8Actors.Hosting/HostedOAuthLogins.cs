@@ -50,9 +50,8 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
     public async Task<UserInfo> GetUserInfoAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetUserInfoAsync(account, cancellationToken).ConfigureAwait(false);
 
-    public async Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default) =>
-        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.HandleBackChannelLogoutAsync(provider, logoutToken, cancellationToken)
-            .ConfigureAwait(false);
+    public Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default) =>
+        HandleBackChannelLogoutAsync(provider, logoutToken, onSignedOut: null, cancellationToken);
 
     /// <summary>The back-channel logout of <c>MapOAuthBackChannelLogout</c>: <paramref name="onSignedOut"/> runs before the token is spent.</summary>
     internal async Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken,
