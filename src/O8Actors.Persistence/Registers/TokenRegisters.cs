@@ -18,8 +18,8 @@ internal sealed class TokenRegisters : ReceiveActor
     private readonly TimeSpan _idleTimeout;
     private readonly Dictionary<string, IActorRef> _children = new(StringComparer.Ordinal);
 
-    /// <summary>Registers told to stop, not yet terminated, with the messages (and their senders) that wait for them.</summary>
-    private readonly Dictionary<IActorRef, (string EntityId, List<(object Message, IActorRef Sender)> Waiting)> _retiring = [];
+    /// <summary>By entity id: registers told to stop, not yet terminated, with the messages (and their senders) that wait for them.</summary>
+    private readonly Dictionary<string, (IActorRef Register, List<(object Message, IActorRef Sender)> Waiting)> _retiring = new(StringComparer.Ordinal);
 
     private long _incarnation;
 
@@ -37,7 +37,7 @@ internal sealed class TokenRegisters : ReceiveActor
         _idleTimeout = idleTimeout;
         Receive<ITokenRegisterMessage>(msg =>
         {
-            if (Retiring(msg.EntityId) is { } waiting) waiting.Add((msg, Sender));
+            if (_retiring.TryGetValue(msg.EntityId, out var retiring)) retiring.Waiting.Add((msg, Sender));
             else Of(msg.EntityId).Forward(msg);
         });
         Receive<Idle>(msg =>
@@ -46,17 +46,19 @@ internal sealed class TokenRegisters : ReceiveActor
             {
                 if (!child.Equals(Sender) || PersistenceIds.Of(id) != msg.PersistenceId) continue;
                 _children.Remove(id);
-                _retiring[child] = (id, []);
+                _retiring[id] = (child, []);
                 child.Tell(RegisterStop.Instance);
                 return;
             }
         });
         Receive<Terminated>(t =>
         {
-            if (_retiring.Remove(t.ActorRef, out var retired))
+            foreach (var (id, (register, waiting)) in _retiring)
             {
+                if (!register.Equals(t.ActorRef)) continue;
                 // Its successor recovers what it wrote; the messages that waited go to it in their order.
-                foreach (var (message, sender) in retired.Waiting) Of(retired.EntityId).Tell(message, sender);
+                _retiring.Remove(id);
+                foreach (var (message, sender) in waiting) Of(id).Tell(message, sender);
                 return;
             }
 
@@ -67,14 +69,6 @@ internal sealed class TokenRegisters : ReceiveActor
                 return;
             }
         });
-    }
-
-    /// <summary>The messages waiting for <paramref name="entityId"/>'s retiring register to stop; null when none is retiring.</summary>
-    private List<(object Message, IActorRef Sender)>? Retiring(string entityId)
-    {
-        foreach (var (_, (id, waiting)) in _retiring)
-            if (string.Equals(id, entityId, StringComparison.Ordinal)) return waiting;
-        return null;
     }
 
     /// <inheritdoc />
