@@ -81,15 +81,22 @@ public sealed class UnusableCertificateTests : IDisposable
         if (OperatingSystem.IsWindows()) return; // The fake mkcert is a shell script.
         var now = DateTimeOffset.UtcNow;
         WritePair(CertPath, KeyPath, now.AddDays(-30), now.AddDays(-2), "localhost", "127.0.0.1", "::1");
-        var fresh = WritePair(Path.Combine(_dir, "fresh.pem"), Path.Combine(_dir, "fresh-key.pem"), now.AddMinutes(-1), now.AddDays(800), "localhost", "127.0.0.1", "::1");
-        var fake = FakeMkcert($"cat '{_dir}/fresh.pem' > \"$3\"; cat '{_dir}/fresh-key.pem' > \"$5\"");
-        var provider = new CertificateProvider(_ => fake);
-
-        using var certificate = await provider.GetAsync(new CertificateOptions { Folder = CertsFolder, AutoCreate = true }, CancellationToken.None);
+        var (fresh, certificate) = await RemadeByAFakeMkcertAsync(now);
+        using var _ = certificate;
 
         Assert.Equal(fresh, certificate.Thumbprint);
         Assert.True(certificate.HasPrivateKey);
         Assert.Empty(Directory.GetFiles(CertsFolder, "*.tmp"));
+    }
+
+    /// <summary>Loads the pair with auto-create on and a fake mkcert that writes a fresh pair; returns that pair's thumbprint and what was loaded.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private async Task<(string Fresh, X509Certificate2 Loaded)> RemadeByAFakeMkcertAsync(DateTimeOffset now)
+    {
+        var fresh = WritePair(Path.Combine(_dir, "fresh.pem"), Path.Combine(_dir, "fresh-key.pem"), now.AddMinutes(-1), now.AddDays(800), "localhost", "127.0.0.1", "::1");
+        var fake = FakeMkcert($"cat '{_dir}/fresh.pem' > \"$3\"; cat '{_dir}/fresh-key.pem' > \"$5\"");
+        var provider = new CertificateProvider(_ => fake);
+        return (fresh, await provider.GetAsync(new CertificateOptions { Folder = CertsFolder, AutoCreate = true }, CancellationToken.None));
     }
 
     [Fact]
@@ -99,11 +106,8 @@ public sealed class UnusableCertificateTests : IDisposable
         var now = DateTimeOffset.UtcNow;
         WritePair(CertPath, Path.Combine(_dir, "unused-key.pem"), now.AddDays(-1), now.AddDays(800), "localhost", "127.0.0.1", "::1");
         WritePair(Path.Combine(_dir, "other.pem"), KeyPath, now.AddDays(-1), now.AddDays(800), "localhost", "127.0.0.1", "::1");
-        var fresh = WritePair(Path.Combine(_dir, "fresh.pem"), Path.Combine(_dir, "fresh-key.pem"), now.AddMinutes(-1), now.AddDays(800), "localhost", "127.0.0.1", "::1");
-        var fake = FakeMkcert($"cat '{_dir}/fresh.pem' > \"$3\"; cat '{_dir}/fresh-key.pem' > \"$5\"");
-        var provider = new CertificateProvider(_ => fake);
-
-        using var certificate = await provider.GetAsync(new CertificateOptions { Folder = CertsFolder, AutoCreate = true }, CancellationToken.None);
+        var (fresh, certificate) = await RemadeByAFakeMkcertAsync(now);
+        using var _ = certificate;
 
         Assert.Equal(fresh, certificate.Thumbprint);
         Assert.True(certificate.HasPrivateKey);
