@@ -67,7 +67,9 @@ public interface IOAuthLogins
     /// runs one refresh at a time (and a rotated refresh token is stored before the new access token is handed out).
     /// </summary>
     /// <param name="account">An account from a login (<see cref="LoginSucceeded.Account"/>) or <see cref="GetAccountsAsync"/>.</param>
-    /// <param name="scopes">Scopes the token must carry; when the cached token's granted scope lacks one, the refresh asks for them.</param>
+    /// <param name="scopes">Scopes the token must carry; when the cached token's granted scope lacks one, the refresh asks for exactly
+    /// these (RFC 6749 section 6), and its token becomes the account's. Callers that ask for different scopes at the same time get one
+    /// refresh per set of scopes, in turn, each the token asked for them.</param>
     /// <param name="options">Whether the browser may open when a silent renewal is impossible; null: silent only.</param>
     /// <param name="cancellationToken">Stops waiting (a refresh already sent still completes and is stored).</param>
     /// <exception cref="InteractionRequiredException">No stored tokens, no refresh token, or the provider refused it (<c>invalid_grant</c>), and

@@ -125,7 +125,23 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     /// <inheritdoc />
     protected override bool Receive(object message) => Idle(message);
 
-    private sealed record Waiter(GetAccessToken Request, IActorRef ReplyTo, long SeenVersion);
+    /// <summary>A caller waiting for a renewal.</summary>
+    private sealed class Waiter(GetAccessToken request, IActorRef replyTo, long seenVersion)
+    {
+        public GetAccessToken Request { get; } = request;
+
+        public IActorRef ReplyTo { get; } = replyTo;
+
+        public long SeenVersion { get; } = seenVersion;
+
+        /// <summary>
+        /// Whether the token request under way was made for this caller: a refresh that asked for its scopes, or the
+        /// interactive login it waits for. It gets that request's tokens whatever scope the provider reports granting
+        /// (a provider may name a granted scope otherwise than it was asked); any other caller gets them only if they
+        /// cover its scopes, and is otherwise renewed for in a round of its own.
+        /// </summary>
+        public bool AskedFor { get; set; }
+    }
     private sealed record Locked(int Generation, IAsyncDisposable Handle);
     private sealed record Loaded(int Generation, StoredTokens? Stored);
     private sealed record Saved(int Generation, TokenSet Tokens, long? Version);
@@ -292,11 +308,18 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         }
     }
 
-    private void ServeAll()
+    /// <summary>
+    /// New tokens are current: serves the callers they were asked for and those whose scopes they cover. Callers that
+    /// asked for other scopes during the renewal stay, for a refresh of their own.
+    /// </summary>
+    private void ServeNewTokens()
     {
-        var token = Served();
-        foreach (var waiter in _waiters) waiter.ReplyTo.Tell(token);
-        _waiters.Clear();
+        for (var i = _waiters.Count - 1; i >= 0; i--)
+        {
+            if (!_waiters[i].AskedFor && !Servable(_waiters[i])) continue;
+            _waiters[i].ReplyTo.Tell(Served());
+            _waiters.RemoveAt(i);
+        }
     }
 
     private void FailAll(Exception cause, Func<Waiter, bool>? which = null)
@@ -537,11 +560,38 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         }
 
         _refreshId = $"refresh-{_generation}-{FlowSecrets.RandomToken(6)}";
-        var scopes = _waiters.Select(w => w.Request.Scopes).FirstOrDefault(s => s is { Count: > 0 });
+        var scopes = RefreshScopes();
         // Dropped unsent by the provider actor when it would be answered after this renewal gave up (its queue can be long).
         _providers.Tell(new RefreshTokens(_account.Provider, _refreshId, _current.Tokens.RefreshToken!, scopes, _current.Tokens.DpopKey,
             ExchangeTimeouts.RefreshDeadline(_renewalEnds, _settings.ExchangeTimeout)) { PreviousIdToken = _current.Tokens.IdTokenClaims });
     }
+
+    /// <summary>
+    /// The scopes this round's refresh asks for: those of the first caller that named scopes (null, the grant's own, when
+    /// none did). Each caller that asked for the same set is marked as asked for; callers that asked for other scopes
+    /// are served by the answer only if it covers them, else renewed for in a round of their own: one refresh per
+    /// distinct set of scopes, never a union, which a provider may refuse (Entra ID takes the scopes of one resource per
+    /// request).
+    /// </summary>
+    private IReadOnlyList<string>? RefreshScopes()
+    {
+        IReadOnlyList<string>? scopes = null;
+        foreach (var waiter in _waiters)
+        {
+            if (waiter.Request.Scopes is { Count: > 0 } named)
+            {
+                scopes = named;
+                break;
+            }
+        }
+
+        foreach (var waiter in _waiters)
+            waiter.AskedFor = waiter.Request.Scopes is not { Count: > 0 } named ? scopes is null : SameScopes(named, scopes);
+        return scopes;
+    }
+
+    private static bool SameScopes(IReadOnlyList<string> named, IReadOnlyList<string>? asked) =>
+        asked is not null && named.All(s => asked.Contains(s, StringComparer.Ordinal)) && asked.All(s => named.Contains(s, StringComparer.Ordinal));
 
     /// <summary>Saves a login's tokens: those of an interactive renewal (nobody else has them) are kept should the store fail.</summary>
     private void SaveLogin(TokenSet tokens, long expectedVersion)
@@ -574,7 +624,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         _toSave = null;
         _rememberTo.Clear();
         _log.Warning("Account {0}: the token store did not take the new tokens; they are served from memory and stored again later", _account);
-        ServeAll();
+        ServeNewTokens();
     }
 
     private void ForgetUnsaved()
@@ -631,8 +681,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             return;
         }
 
-        ServeAll();
-        EndRenewal();
+        // Callers that asked for other scopes meanwhile get a refresh of their own, under the same lock.
+        ServeNewTokens();
+        ContinueRenewal();
     }
 
     private void EndRenewal()
@@ -724,6 +775,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             return;
         }
 
+        // Every caller still here waits for this login, and gets its tokens.
+        foreach (var waiter in _waiters) waiter.AskedFor = true;
         var request = LoginClient.Snapshot(_waiters[0].Request.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
         if (_settings.ServerMode && UnboundLogins.MayUseBrowser(request, _settings.Login.Method))
         {
@@ -757,7 +810,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         switch (message)
         {
             case GetAccessToken msg:
-                if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, _current?.Version ?? 0));
+                if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, _current?.Version ?? 0) { AskedFor = true });
                 else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,
                     $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
                 return true;

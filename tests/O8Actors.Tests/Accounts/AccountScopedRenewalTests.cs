@@ -1,0 +1,127 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using O8Actors.Accounts;
+using O8Actors.Configuration;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Accounts;
+
+/// <summary>
+/// <c>GetAccessTokenAsync(account, scopes)</c> while a renewal is under way: callers that ask for other scopes than the
+/// refresh in flight are never handed its token unless it carries their scopes; they get a refresh of their own.
+/// The provider is a probe, so each test sees exactly which refreshes are asked for and answers them itself.
+/// </summary>
+public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.ParseString(
+    """
+    akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
+    """))
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    private static readonly OAuthAccount Alice = new("p", "alice");
+    private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
+
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+
+    /// <summary>Alice signed in with scopes "read write", her access token now expired; the provider is <c>Providers</c>.</summary>
+    private async Task<(IActorRef Accounts, TestProbe Providers)> ExpiredAccountAsync()
+    {
+        var providers = CreateTestProbe();
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), providers.Ref, CreateTestProbe().Ref, settings));
+        var login = new TokenSet("at-1", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-1", "read write");
+        Assert.Equal(Alice, (await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, login), Wait)).Account);
+        Clock.Advance(TimeSpan.FromHours(1));
+        return (accounts, providers);
+    }
+
+    private static Task<AccessToken> Get(IActorRef accounts, params string[] scopes) =>
+        accounts.Ask<AccessToken>(new GetAccessToken(Alice, scopes.Length == 0 ? null : scopes, AccessTokenOptions.Silent), Wait);
+
+    /// <summary>Returns once the account's actor has taken every request sent to the supervisor before the call.</summary>
+    private static async Task Delivered(IActorRef accounts, IActorRef account)
+    {
+        // Both answer Identify in mailbox order: the supervisor has forwarded what came before, then the account has taken it.
+        await accounts.Ask<ActorIdentity>(new Identify(1), Wait);
+        await account.Ask<ActorIdentity>(new Identify(2), Wait);
+    }
+
+    private TokenSet Refreshed(string accessToken, string refreshToken, string? scope) =>
+        new(accessToken, "Bearer", Clock.Now + TimeSpan.FromHours(1), refreshToken, scope);
+
+    [Fact]
+    public async Task A_caller_asking_other_scopes_during_a_refresh_gets_a_refresh_of_its_own_not_the_token_asked_for_others()
+    {
+        var (accounts, providers) = await ExpiredAccountAsync();
+
+        var reader = Get(accounts, "read");
+        var first = providers.ExpectMsg<RefreshTokens>(Wait);
+        var account = providers.LastSender;
+        var writer = Get(accounts, "write");
+        var anyScope = Get(accounts);
+        await Delivered(accounts, account);
+        account.Tell(new CodeExchanged(first.RequestId, Refreshed("at-read", "rt-2", "read")));
+
+        // The writer's refresh spends the refresh token the first one rotated, and asks for the writer's scope.
+        var second = providers.ExpectMsg<RefreshTokens>(Wait);
+        Assert.Equal(new[] { "read" }, first.Scopes);
+        Assert.Equal("rt-2", second.RefreshToken);
+        Assert.Equal(new[] { "write" }, second.Scopes);
+        account.Tell(new CodeExchanged(second.RequestId, Refreshed("at-write", "rt-3", "write")));
+
+        Assert.Equal("at-read", (await reader).Token);
+        Assert.Equal("at-write", (await writer).Token);
+        // A caller that named no scope takes the first token that came.
+        Assert.Equal("at-read", (await anyScope).Token);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task Callers_asking_the_same_scopes_in_any_order_share_one_refresh()
+    {
+        var (accounts, providers) = await ExpiredAccountAsync();
+
+        var one = Get(accounts, "read", "write");
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        var account = providers.LastSender;
+        var other = Get(accounts, "write", "read");
+        await Delivered(accounts, account);
+        account.Tell(new CodeExchanged(refresh.RequestId, Refreshed("at-2", "rt-2", "read write")));
+
+        Assert.Equal("at-2", (await one).Token);
+        Assert.Equal("at-2", (await other).Token);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task The_callers_a_refresh_was_asked_for_get_it_even_when_the_provider_names_the_granted_scope_otherwise()
+    {
+        var (accounts, providers) = await ExpiredAccountAsync();
+
+        var caller = Get(accounts, "User.Read");
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        // As Entra ID may: the scope granted is reported in its long form, which does not literally hold the one asked for.
+        providers.LastSender.Tell(new CodeExchanged(refresh.RequestId, Refreshed("at-2", "rt-2", "https://graph.microsoft.com/User.Read")));
+
+        Assert.Equal("at-2", (await caller).Token);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task A_caller_whose_scopes_the_new_token_already_carries_is_served_by_it_without_a_refresh_of_its_own()
+    {
+        var (accounts, providers) = await ExpiredAccountAsync();
+
+        var both = Get(accounts, "read", "write");
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        var account = providers.LastSender;
+        var reader = Get(accounts, "read");
+        await Delivered(accounts, account);
+        account.Tell(new CodeExchanged(refresh.RequestId, Refreshed("at-2", "rt-2", "read write")));
+
+        Assert.Equal("at-2", (await both).Token);
+        Assert.Equal("at-2", (await reader).Token);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+}
