@@ -149,7 +149,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private sealed record RenewalTimedOut(int Generation);
     private sealed record InteractiveDone(int Generation, LoginOutcome Outcome);
     private sealed record SignOutLoaded(StoredTokens? Stored);
-    private sealed record SignOutLoadFailed(Exception Cause);
+    private sealed record SignOutLoadFailed(Exception Cause, bool Locking = false);
+    private sealed record SignOutLocked(IAsyncDisposable Handle);
     private sealed record SignOutRemoved(SignOutResult Answer);
     private sealed record SignOutRemoveFailed(SignOutResult Revoked, Exception Cause);
     private sealed record RetryRemove;
@@ -875,11 +876,20 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
         Withdraw();
         Become(SigningOut(options, urlTo, replyTo, request.Session, counted: !request.CountedByCaller));
-        var store = _store;
-        var account = _account;
+        // Under the account's refresh lock, from reading the tokens to removing them: another process sharing the store
+        // (a FileTokenStore's second app) may be rotating the refresh token, and the sign-out must revoke the tokens that
+        // rotation stores, not the spent ones it replaced, and remove them only once nobody can store newer ones.
+        _log.Debug("Account {0}: signing out; taking the refresh lock", _account);
+        LockAsync(_store, _account, _settings.LockWait).PipeTo(Self, success: handle => new SignOutLocked(handle),
+            failure: e => new SignOutLoadFailed(e, Locking: true));
+    }
+
+    private void LoadForSignOut(IAsyncDisposable handle)
+    {
+        _lock = handle;
         // A store that cannot be read is not a store without tokens: the sign-out fails (the tokens stay usable, and a
         // back-channel logout's token stays unspent so the provider can post it again) rather than skip or revoke nothing.
-        store.LoadAsync(account).PipeTo(Self, success: stored => new SignOutLoaded(stored),
+        _store.LoadAsync(_account).PipeTo(Self, success: stored => new SignOutLoaded(stored),
             failure: e => new SignOutLoadFailed(e));
     }
 
@@ -893,14 +903,21 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         {
             switch (message)
             {
+                case SignOutLocked msg:
+                    LoadForSignOut(msg.Handle);
+                    return true;
                 case SignOutLoaded msg:
                     idTokenHint = OnSignOutLoaded(msg, options, replyTo, session, revokeId);
                     return true;
                 case SignOutLoadFailed msg:
-                    _log.Warning("Account {0}: the sign-out failed, the stored tokens could not be read ({1})", _account, msg.Cause.GetType().Name);
+                    ReleaseLock();
+                    var what = msg.Locking
+                        ? $"its refresh lock could not be taken within {_settings.LockWait.TotalSeconds:0} seconds"
+                        : "its stored tokens could not be read";
+                    _log.Warning("Account {0}: the sign-out failed, {1} ({2})", _account, what, msg.Cause.GetType().Name);
                     urlTo?.TrySetResult(null);
                     replyTo.Tell(new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
-                        $"{_account} was not signed out: its stored tokens could not be read ({msg.Cause.GetType().Name}).")));
+                        $"{_account} was not signed out: {what} ({msg.Cause.GetType().Name}).")));
                     if (_removalFailed)
                     {
                         // Asked again after a failed removal: the store still holds the signed-out tokens.
@@ -922,6 +939,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     OnRemoveFailed(msg, urlTo, replyTo);
                     return true;
                 case SignOutRemoved msg:
+                    ReleaseLock();
                     _removalFailed = false;
                     if (_unsaved is not null) ForgetUnsaved();
                     Withdraw();
@@ -951,6 +969,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         if (session is not null && !InSession(tokens, session))
         {
             // A back-channel logout of another session (or of an account with no tokens): nothing changes.
+            ReleaseLock();
             replyTo.Tell(new SignOutSkipped(_account));
             if (_removalFailed) ResumeRemovalPending();
             else
@@ -1039,6 +1058,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     /// </summary>
     private void OnRemoveFailed(SignOutRemoveFailed msg, TaskCompletionSource<Uri?>? urlTo, IActorRef replyTo)
     {
+        ReleaseLock();
         _log.Warning("Account {0}: the sign-out failed, the stored tokens could not be removed ({1}); they are not served, and their removal is retried",
             _account, msg.Cause.GetType().Name);
         urlTo?.TrySetResult(null);

@@ -698,4 +698,42 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_sign_out_while_another_process_rotates_the_refresh_token_revokes_the_rotated_tokens_not_the_spent_ones()
+    {
+        var folder = Directory.CreateTempSubdirectory("o8-tokens-").FullName;
+        try
+        {
+            var strategy = NewStrategy();
+            // Two "processes" over one folder: the first refreshes Alice's tokens while the second signs her out.
+            var one = await Accounts(strategy, new FileTokenStore(folder), name: "accounts-one");
+            var two = await Accounts(strategy, new FileTokenStore(folder), name: "accounts-two");
+            await Remember(one, Alice, strategy.Issue("alice"));
+            Assert.Equal("at-1", (await Get(two, Alice)).Token);
+            Clock.Advance(TimeSpan.FromHours(1));
+            strategy.Hold();
+            var refreshed = Get(one, Alice);
+            AwaitCondition(() => strategy.Refreshes == 1, Wait); // the first process holds the lock, rt-1 is being spent
+
+            Task<SignOutResult> signOut = null!;
+            await EventFilter.Debug(contains: "taking the refresh lock").ExpectAsync(1, () =>
+            {
+                signOut = SignOutAlice(two);
+                return Task.CompletedTask;
+            }, Wait);
+            strategy.Release();
+
+            Assert.Equal("at-2", (await refreshed).Token);
+            Assert.Equal(RevocationOutcome.Revoked, (await signOut).Revocation);
+            // The live tokens were revoked: the rotated refresh token can no longer be spent by anyone.
+            Assert.Equal(["rt-2", "at-2"], strategy.Revoked.Select(r => r.Token));
+            Assert.False(strategy.IsValid("rt-2"));
+            Assert.Null(await new FileTokenStore(folder).LoadAsync(Alice));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
