@@ -47,6 +47,21 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
         await account.Ask<ActorIdentity>(new Identify(2), Wait);
     }
 
+    /// <summary>
+    /// A caller with <paramref name="first"/> scopes starts a refresh; a caller with <paramref name="second"/> scopes
+    /// arrives while it is under way. Returns both callers, the refresh asked for and the account's actor that asked.
+    /// </summary>
+    private async Task<(Task<AccessToken> First, Task<AccessToken> Second, RefreshTokens Refresh, IActorRef Account)> SecondCallerDuringARefreshAsync(
+        IActorRef accounts, TestProbe providers, string[] first, string[] second)
+    {
+        var one = Get(accounts, first);
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        var account = providers.LastSender;
+        var other = Get(accounts, second);
+        await Delivered(accounts, account);
+        return (one, other, refresh, account);
+    }
+
     private TokenSet Refreshed(string accessToken, string refreshToken, string? scope) =>
         new(accessToken, "Bearer", Clock.Now + TimeSpan.FromHours(1), refreshToken, scope);
 
@@ -55,10 +70,7 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
     {
         var (accounts, providers) = await ExpiredAccountAsync();
 
-        var reader = Get(accounts, "read");
-        var first = providers.ExpectMsg<RefreshTokens>(Wait);
-        var account = providers.LastSender;
-        var writer = Get(accounts, "write");
+        var (reader, writer, first, account) = await SecondCallerDuringARefreshAsync(accounts, providers, ["read"], ["write"]);
         var anyScope = Get(accounts);
         await Delivered(accounts, account);
         account.Tell(new CodeExchanged(first.RequestId, Refreshed("at-read", "rt-2", "read")));
@@ -82,11 +94,7 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
     {
         var (accounts, providers) = await ExpiredAccountAsync();
 
-        var one = Get(accounts, "read", "write");
-        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
-        var account = providers.LastSender;
-        var other = Get(accounts, "write", "read");
-        await Delivered(accounts, account);
+        var (one, other, refresh, account) = await SecondCallerDuringARefreshAsync(accounts, providers, ["read", "write"], ["write", "read"]);
         account.Tell(new CodeExchanged(refresh.RequestId, Refreshed("at-2", "rt-2", "read write")));
 
         Assert.Equal("at-2", (await one).Token);
@@ -113,11 +121,7 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
     {
         var (accounts, providers) = await ExpiredAccountAsync();
 
-        var both = Get(accounts, "read", "write");
-        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
-        var account = providers.LastSender;
-        var reader = Get(accounts, "read");
-        await Delivered(accounts, account);
+        var (both, reader, refresh, account) = await SecondCallerDuringARefreshAsync(accounts, providers, ["read", "write"], ["read"]);
         account.Tell(new CodeExchanged(refresh.RequestId, Refreshed("at-2", "rt-2", "read write")));
 
         Assert.Equal("at-2", (await both).Token);
