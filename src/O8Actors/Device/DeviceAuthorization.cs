@@ -45,7 +45,7 @@ public enum DevicePollStatus
     Pending,
     /// <summary><c>slow_down</c>: poll again, with the interval raised by 5 seconds.</summary>
     SlowDown,
-    /// <summary><c>access_denied</c>: the user refused.</summary>
+    /// <summary><c>access_denied</c> (Microsoft: <c>authorization_declined</c>): the user refused.</summary>
     Denied,
     /// <summary><c>expired_token</c>: the device code expired before the user answered.</summary>
     Expired,

@@ -490,8 +490,10 @@ internal sealed class ProviderActor : ReceiveActor
             : strategy.ExchangeCodeAsync(context, http, ct);
 
     /// <summary>
-    /// Revokes the tokens in order (RFC 7009); the first failure ends it. A strategy without a revocation endpoint answers
-    /// <see cref="RevocationOutcome.NotSupported"/> for the first token and nothing is sent.
+    /// Revokes the tokens in order (RFC 7009), each one asked even when one before it was refused (a server may refuse
+    /// to revoke one type of token, section 2.2.1, and still revoke the other); fails with the first refusal. A strategy
+    /// without a revocation endpoint answers <see cref="RevocationOutcome.NotSupported"/> for the first token and
+    /// nothing is sent. The deadline covers them all.
     /// </summary>
     private void RunRevocation(RevokeTokens revoke, IActorRef replyTo, HttpClient http)
     {
@@ -500,8 +502,20 @@ internal sealed class ProviderActor : ReceiveActor
         var owner = this;
         RunWithTimeout(async ct =>
         {
+            Exception? refused = null;
             foreach (var token in revoke.Tokens)
-                if (!await strategy.RevokeAsync(token, http, ct).ConfigureAwait(false)) return RevocationOutcome.NotSupported;
+            {
+                try
+                {
+                    if (!await strategy.RevokeAsync(token, http, ct).ConfigureAwait(false)) return RevocationOutcome.NotSupported;
+                }
+                catch (TokenExchangeException e)
+                {
+                    refused ??= e;
+                }
+            }
+
+            if (refused is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
             return RevocationOutcome.Revoked;
         }, timeout).PipeTo(Self,
             success: outcome => new TokenRequestDone(replyTo, new RevocationDone(revoke.RequestId, outcome), owner),

@@ -97,7 +97,11 @@ internal sealed class TokenEndpointClient
         Prepare(request, _options.RevocationEndpoint!);
         var response = await WithinTimeoutAsync(http.RevokeTokenAsync(request, cancellationToken),
             $"The token revocation with provider '{_options.Name}' timed out.", cancellationToken).ConfigureAwait(false);
-        if (!response.IsError) return;
+        using var _ = response.HttpResponse;
+        // A 200 is the whole answer (section 2.2: "the content of the response body is ignored by the client"), whatever
+        // its body: a plain "OK" or an HTML page fails Duende's JSON parse, and is a revocation all the same. Only an
+        // OAuth error in a JSON body (as GitHub answers with 200) is a refusal.
+        if (!response.IsError || (response.HttpResponse?.IsSuccessStatusCode == true && ErrorCode(response) is null)) return;
         // A description or body could echo the token back: only what Failed keeps, with the token masked in the code.
         var (error, what) = Failed(response, "revocation endpoint", context.Token);
         throw new TokenExchangeException($"The token revocation with provider '{_options.Name}' failed: {what}.", error);
@@ -131,7 +135,9 @@ internal sealed class TokenEndpointClient
             throw new TokenExchangeException($"The device authorization response of provider '{_options.Name}' lacks device_code or user_code.");
         // The user signs in at this page, so it gets the rule of every endpoint: https, plain http only on loopback (a
         // sandbox). Its host need not be the provider's (Google and Microsoft show other hosts), and nothing is sent to it.
-        if (!Uri.TryCreate(response.VerificationUri, UriKind.Absolute, out var verification) || !ShowableToUser(verification))
+        // Google names it verification_url (its device flow predates the RFC's name): the same page, taken under either.
+        var verificationText = response.VerificationUri ?? response.TryGet("verification_url");
+        if (!Uri.TryCreate(verificationText, UriKind.Absolute, out var verification) || !ShowableToUser(verification))
             throw new TokenExchangeException($"The device authorization response of provider '{_options.Name}' has no usable verification_uri " +
                 "(it must be an https URL; plain http only on a loopback host).");
         // The complete URI is optional (RFC 8628 section 3.2): one that breaks the rule is left out, the user types the code.
@@ -169,19 +175,22 @@ internal sealed class TokenEndpointClient
 
     private DeviceTokenPoll ReadPoll(TokenResponse response, DeviceTokenContext context, string operation)
     {
-        // Whatever the HTTP status (some providers answer these with 200), the four answers of section 3.5 are not errors.
+        // Whatever the HTTP status, the four answers of section 3.5 are not errors: some providers answer them with 200,
+        // Google with 428 (pending) and 403 (slow down, denied), where Duende names the error by the status's phrase.
         if (response.IsError)
         {
-            var status = response.Error switch
+            var code = ErrorCode(response);
+            var status = code switch
             {
                 "authorization_pending" => DevicePollStatus.Pending,
                 "slow_down" => DevicePollStatus.SlowDown,
-                "access_denied" => DevicePollStatus.Denied,
+                // Microsoft's name for the user's refusal.
+                "access_denied" or "authorization_declined" => DevicePollStatus.Denied,
                 "expired_token" => DevicePollStatus.Expired,
                 _ => (DevicePollStatus?)null,
             };
             if (status is { } known)
-                return new DeviceTokenPoll(known, null, response.Error, 
+                return new DeviceTokenPoll(known, null, code, 
                     known == DevicePollStatus.Denied && !string.IsNullOrEmpty(response.ErrorDescription)
                         ? TokenResponseReader.Clean(response.ErrorDescription, [context.DeviceCode, _options.ClientSecret])
                         : null);
@@ -239,15 +248,27 @@ internal sealed class TokenEndpointClient
     /// </summary>
     private (string? Error, string What) Failed(ProtocolResponse response, string endpoint, string? secret = null)
     {
-        var error = ProviderText(response.Error, secret);
+        var code = ProviderText(ErrorCode(response), secret);
         var what = response.ErrorType switch
         {
-            ResponseErrorType.Protocol => $"the provider answered {error}",
+            ResponseErrorType.Protocol => $"the provider answered {code}",
+            ResponseErrorType.Http when code is not null => $"the provider answered {code} (HTTP {(int)response.HttpStatusCode})",
             ResponseErrorType.Http => $"the {endpoint} answered HTTP {(int)response.HttpStatusCode}",
             _ => $"the request failed ({response.Exception?.GetType().Name ?? response.ErrorType.ToString()})",
         };
-        return (error, what);
+        return (code ?? ProviderText(response.Error, secret), what);
     }
+
+    /// <summary>
+    /// The OAuth <c>error</c> code of an error response (RFC 6749 section 5.2), read from its JSON body whatever the HTTP
+    /// status: Duende reads it only from a 400 (or a 200), and names any other failure by its status's reason phrase, so
+    /// a 401 <c>invalid_client</c> would pass for an error called "Unauthorized". Null when the body has none.
+    /// </summary>
+    private static string? ErrorCode(ProtocolResponse response) =>
+        response.Json is { ValueKind: System.Text.Json.JsonValueKind.Object } json && json.TryGetProperty("error", out var error) &&
+        error.ValueKind == System.Text.Json.JsonValueKind.String
+            ? error.GetString()
+            : response.ErrorType == ResponseErrorType.Protocol ? response.Error : null;
 
     /// <summary>
     /// Awaits <paramref name="send"/>; a cancellation the caller did not ask for is the HttpClient timeout (Duende lets
