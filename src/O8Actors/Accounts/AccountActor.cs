@@ -313,11 +313,20 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     /// New tokens are current: serves the callers they were asked for and those whose scopes they cover. Callers that
     /// asked for other scopes during the renewal stay, for a refresh of their own.
     /// </summary>
+    /// <remarks>
+    /// Not <see cref="Servable"/>: tokens just obtained are as fresh as this account's tokens get, so whether they are
+    /// within the refresh margin does not matter here (a provider may issue tokens that live shorter than it, and a
+    /// caller must not wait for a second refresh that could do no better).
+    /// </remarks>
     private void ServeNewTokens()
     {
+        var current = _current!;
         for (var i = _waiters.Count - 1; i >= 0; i--)
         {
-            if (!_waiters[i].AskedFor && !Servable(_waiters[i])) continue;
+            var waiter = _waiters[i];
+            var covered = Covers(current.Tokens.Scope, waiter.Request.Scopes) &&
+                (!waiter.Request.Options.ForceRefresh || current.Version > waiter.SeenVersion);
+            if (!waiter.AskedFor && !covered) continue;
             _waiters[i].ReplyTo.Tell(Served());
             _waiters.RemoveAt(i);
         }
