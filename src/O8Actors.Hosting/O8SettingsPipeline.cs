@@ -69,6 +69,9 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
     /// A misspelt key would otherwise be ignored without a word, and the binder's conversion error names the path but
     /// not the setting: fail first, naming the key both ways, suggesting the nearest setting, quoting the bad value.
     /// </summary>
+    /// <summary>The subsection of the O8 section that O8Actors.Persistence reads (<c>O8PersistenceOptions.FromConfiguration</c>).</summary>
+    internal const string PersistenceSection = "Persistence";
+
     private static void CheckKeysAndValues(IConfigurationSection section, string name)
     {
         foreach (var (path, value) in section.AsEnumerable(makePathsRelative: true))
@@ -77,6 +80,8 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
             var segments = path.Split(':');
             // O8:Providers:<name>:... are providers, checked by ConfiguredProviders.
             if (segments.Length >= 3 && string.Equals(segments[0], "Providers", StringComparison.OrdinalIgnoreCase)) continue;
+            // O8:Persistence:... is O8Actors.Persistence's section (its FromConfiguration checks its own keys).
+            if (segments.Length >= 2 && string.Equals(segments[0], PersistenceSection, StringComparison.OrdinalIgnoreCase)) continue;
             var hoconKey = O8SettingKeys.ToHoconKey(path);
             if (O8SettingKeys.UnknownConfigurationKey(path, name) is { } unknown)
                 throw new O8ConfigurationException(hoconKey, unknown, name);

@@ -53,15 +53,26 @@ public sealed class O8PersistenceOptions
     internal static string DataFolder =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "o8actors");
 
+    private static readonly string[] ConfigurationKeys = ["Database", "ConnectionString", "ConnectionStringName", "KeyRingFolder", "UseAppDataProtection"];
+
     /// <summary>
     /// Reads <c>Database</c> (<c>Sqlite</c> or <c>PostgreSql</c>), <c>ConnectionString</c> (or the connection string
     /// named by <c>ConnectionStringName</c> under <c>ConnectionStrings</c>), <c>KeyRingFolder</c> and <c>UseAppDataProtection</c> from
     /// <paramref name="section"/> of <paramref name="configuration"/>; keys that are absent leave the current value.
     /// </summary>
+    /// <exception cref="ArgumentException">A key of the section is none of these, or a value is not one of its kind.</exception>
     public O8PersistenceOptions FromConfiguration(IConfiguration configuration, string section = "O8:Persistence")
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var s = configuration.GetSection(section);
+        // A misspelt key would leave its setting at the default without a word (SQLite where PostgreSQL was meant).
+        foreach (var key in s.GetChildren())
+        {
+            if (!ConfigurationKeys.Contains(key.Key, StringComparer.OrdinalIgnoreCase))
+                throw new ArgumentException($"{section}:{key.Key} is not a setting of O8Actors.Persistence; the settings are " +
+                    $"{string.Join(", ", ConfigurationKeys)}.", nameof(configuration));
+        }
+
         if (s["Database"] is { Length: > 0 } database)
             Database = Enum.TryParse<O8PersistenceDatabase>(database, ignoreCase: true, out var parsed)
                 ? parsed
@@ -71,7 +82,10 @@ public sealed class O8PersistenceOptions
                 ?? throw new ArgumentException($"{section}:ConnectionStringName names ConnectionStrings:{name}, which is not set.", nameof(configuration));
         if (s["ConnectionString"] is { Length: > 0 } connection) ConnectionString = connection;
         if (s["KeyRingFolder"] is { Length: > 0 } keys) KeyRingFolder = keys;
-        if (s["UseAppDataProtection"] is { Length: > 0 } app) UseAppDataProtection = bool.Parse(app);
+        if (s["UseAppDataProtection"] is { Length: > 0 } app)
+            UseAppDataProtection = bool.TryParse(app, out var use)
+                ? use
+                : throw new ArgumentException($"{section}:UseAppDataProtection must be true or false, not '{app}'.", nameof(configuration));
         return this;
     }
 }

@@ -1,4 +1,5 @@
 using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -77,5 +78,54 @@ public sealed class StoreSetupTests
         var error = Assert.Throws<ArgumentException>(() => akka.WithOAuthAccountsPersistence(o => o.Database = O8PersistenceDatabase.PostgreSql));
 
         Assert.Contains("PostgreSQL needs a ConnectionString", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_O8_Persistence_section_of_a_hosted_apps_configuration_sets_up_the_store_beside_the_O8_settings()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var folder = Path.Combine(Path.GetTempPath(), "o8-store-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // As the package's README shows it: the store's settings in the O8 section, which AddOAuthLogins checks key by key.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["O8:Listener:Scheme"] = "http",
+            ["O8:Listener:Port"] = "0",
+            ["O8:Listener:BindIPv6"] = "false",
+            ["O8:Persistence:Database"] = "Sqlite",
+            ["O8:Persistence:ConnectionString"] = $"Data Source={Path.Combine(folder, "tokens.db")}",
+            ["O8:Persistence:KeyRingFolder"] = Path.Combine(folder, "keys"),
+        });
+        builder.Services.AddOAuthLogins();
+        builder.Services.AddAkka("o8-configured-store", (akka, services) => akka
+            .WithOAuthLogins()
+            .WithOAuthAccountsPersistence(o => o.FromConfiguration(services.GetRequiredService<IConfiguration>())));
+        try
+        {
+            using var host = builder.Build();
+            await host.StartAsync(ct);
+            Assert.Empty(await host.Services.GetRequiredService<IOAuthLogins>().GetAccountsAsync(cancellationToken: ct));
+            await host.StopAsync(ct);
+            Assert.True(File.Exists(Path.Combine(folder, "tokens.db")));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("O8:Persistence:Databse", "PostgreSql", "O8:Persistence:Databse is not a setting of O8Actors.Persistence")]
+    [InlineData("O8:Persistence:UseAppDataProtection", "yes", "O8:Persistence:UseAppDataProtection must be true or false")]
+    public void A_misspelt_key_or_a_bad_value_in_the_persistence_section_is_named(string key, string value, string message)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
+
+        var error = Assert.Throws<ArgumentException>(() => new O8PersistenceOptions().FromConfiguration(configuration));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 }
