@@ -26,7 +26,9 @@ public interface IOAuthConnector
     /// <param name="request">Scopes, timeout and extra parameters (for example <c>login_hint</c>).</param>
     /// <param name="cancellationToken">Cancels the login, also after this method has returned.</param>
     /// <exception cref="TooManyPendingLoginsException">Refused at once: <c>o8.login.max-pending</c> or <c>o8.login.max-pending-per-partition</c> is reached.</exception>
-    /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (unknown provider, discovery failed).</exception>
+    /// <exception cref="UnknownProviderException">No provider of that name is registered.</exception>
+    /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (discovery failed, provider unavailable);
+    /// <see cref="ProviderBusyException"/> when its queue was full. All derive from <see cref="OAuthFlowException"/>.</exception>
     /// <exception cref="ArgumentException">The request asks for a device login (<see cref="AuthorizationRequest.Method"/>), which has no authorize URL.</exception>
     /// <exception cref="InvalidOperationException">Not in server mode (no <c>O8:Listener:ExternalRedirectUri</c>): the loopback listener cannot check the browser binding.</exception>
     Task<PendingLogin> BeginAsync(HttpContext context, string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
@@ -41,7 +43,9 @@ public interface IOAuthConnector
     /// <param name="request">Scopes, timeout and extra parameters (for example <c>login_hint</c>).</param>
     /// <param name="cancellationToken">Cancels the login, also after this method has returned.</param>
     /// <exception cref="TooManyPendingLoginsException">Refused at once: <c>o8.login.max-pending</c> or <c>o8.login.max-pending-per-partition</c> is reached.</exception>
-    /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (unknown provider, discovery failed).</exception>
+    /// <exception cref="UnknownProviderException">No provider of that name is registered.</exception>
+    /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (discovery failed, provider unavailable);
+    /// <see cref="ProviderBusyException"/> when its queue was full. All derive from <see cref="OAuthFlowException"/>.</exception>
     /// <exception cref="ArgumentException">The request asks for a device login (<see cref="AuthorizationRequest.Method"/>), which has no authorize URL.</exception>
     /// <exception cref="InvalidOperationException">Not in server mode (no <c>O8:Listener:ExternalRedirectUri</c>): the loopback listener cannot check the browser binding.</exception>
     Task<PendingLogin> BeginAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);

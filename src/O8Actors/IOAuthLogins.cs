@@ -22,7 +22,12 @@ public interface IOAuthLogins
     /// <exception cref="IssuerMismatchException">The redirect's issuer did not match (RFC 9207).</exception>
     /// <exception cref="IdTokenValidationException">The ID token failed OpenID Connect validation (no tokens are returned).</exception>
     /// <exception cref="TooManyPendingLoginsException">Refused at once: <c>o8.login.max-pending</c> (or the per-partition limit) is reached.</exception>
-    /// <exception cref="AuthorizationFailedException">Another failure (provider unknown or unavailable, listener down).</exception>
+    /// <exception cref="RedirectMismatchException">The response arrived on another provider's redirect path (mix-up defence).</exception>
+    /// <exception cref="BrowserMismatchException">Server mode: the callback came from another browser than the one that began the login.</exception>
+    /// <exception cref="UnknownProviderException">No provider of that name is registered.</exception>
+    /// <exception cref="ProviderBusyException">The provider's queue of token requests was full.</exception>
+    /// <exception cref="AuthorizationFailedException">Another failure (provider unavailable, listener down). Every login failure
+    /// above derives from <see cref="OAuthFlowException"/>: catch that for any of them.</exception>
     /// <exception cref="InvalidOperationException">Refused at once in server mode (<c>o8.listener.external-redirect-uri</c>) for a
     /// login that may use the browser: it could not be bound to the user's browser. Start it with <c>IOAuthConnector.BeginAsync</c>
     /// (O8Actors.Hosting); only a device login (<see cref="LoginMethod.Device"/>) runs here in server mode.</exception>

@@ -31,6 +31,9 @@ public abstract class OAuthFlow : IAsyncDisposable
     private Task<Registration>? _registration;
     private bool _disposed;
 
+    /// <summary>Whether <paramref name="provider"/> is the provider of a live flow without a cache name (its accounts stay in memory).</summary>
+    internal static bool IsInstanceOnly(string provider) => InstanceOnlyProviders.ContainsKey(provider);
+
     /// <summary>For tests: adjusts the setup of the process-wide orchestrator on a port (plain http, a recording browser).</summary>
     internal static Action<int, OAuthLoginsSetup>? ConfigureShared { get; set; }
 
@@ -128,7 +131,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// A stable name for this flow's provider (for example <c>"discord"</c>), so that its account and cached tokens
     /// outlive this instance: the next run of the app (with a persistent <see cref="ITokenStore"/>, which the process-wide
     /// orchestrator has: <see cref="FileTokenStore"/>) finds them. Null (the default) keeps them for this instance only:
-    /// the process-wide orchestrator holds them in memory, never on disk, and <see cref="DisposeAsync"/> forgets them.
+    /// whichever orchestrator runs the flow (the process-wide one, or one handed to the constructor, whatever its store)
+    /// holds them in memory, never on disk or in a database, and <see cref="DisposeAsync"/> forgets them.
     /// Two live flows with the same name share one registration: the later replaces the earlier.
     /// </summary>
     protected virtual string? CacheName => null;
@@ -350,7 +354,7 @@ public abstract class OAuthFlow : IAsyncDisposable
             setup.TokenStore = new FileTokenStore();
             ConfigureShared?.Invoke(p, setup);
             // Only flows with a CacheName write there: another flow's tokens could never be found again.
-            setup.TokenStore = new InstanceOnlyTokenStore(setup.TokenStore ?? new InMemoryTokenStore(), InstanceOnlyProviders.ContainsKey);
+            setup.TokenStore = new InstanceOnlyTokenStore(setup.TokenStore ?? new InMemoryTokenStore(), IsInstanceOnly);
         })));
         var task = runtime.Value;
         // A runtime that failed to start (port taken, no certificate) is forgotten so the next call can retry.

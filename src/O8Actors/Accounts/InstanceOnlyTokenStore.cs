@@ -1,7 +1,7 @@
 namespace O8Actors;
 
 /// <summary>
-/// The process-wide <see cref="OAuthFlow"/> orchestrator's store: the accounts of providers that must not outlive their
+/// Every orchestrator's store, around the one configured: the accounts of providers that must not outlive their
 /// flow instance (an <see cref="OAuthFlow"/> without a cache name, whose provider name is new each time) are kept in
 /// memory only; every other account goes to the persistent store. Without it, each login of such a flow left an
 /// encrypted file that no later instance could find, sign out or delete.

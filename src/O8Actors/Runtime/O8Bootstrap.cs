@@ -102,6 +102,10 @@ internal static class O8Bootstrap
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(httpClients);
         StartScheduler(system);
+        // On any orchestrator, not only the OAuthFlow port's own: a flow without a cache name handed this one (hosted
+        // AddOAuthFlow, or an app's own OAuthLogins with a file or database store) keeps its tokens in memory, where its
+        // instance alone can find them, and never leaves them stored under a name no later run knows.
+        if (tokenStore is not null and not InstanceOnlyTokenStore) tokenStore = new InstanceOnlyTokenStore(tokenStore, OAuthFlow.IsInstanceOnly);
         var guardian = system.ActorOf(O8Guardian.Props(options, browser, _ => httpClients.CreateClient(HttpClientName), loggerFactory, bindingVerifier, tokenStore)
             .OnO8Dispatcher(system), GuardianName);
         try

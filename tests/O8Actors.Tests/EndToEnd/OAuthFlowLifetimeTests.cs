@@ -19,8 +19,8 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
     private PkceAuthorizationServer _server = null!;
 
     /// <summary>The original's way, on the process-wide orchestrator (no <c>logins</c>).</summary>
-    private sealed class ConsoleFlow(int port, string tokenEndpoint, string authorizeEndpoint, string? cacheName)
-        : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify", port)
+    private sealed class ConsoleFlow(int port, string tokenEndpoint, string authorizeEndpoint, string? cacheName, IOAuthLogins? logins = null)
+        : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify", port, logins)
     {
         protected override string? CacheName => cacheName;
 
@@ -104,6 +104,32 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
         await Assert.ThrowsAsync<UnknownProviderException>(() => logins.GetRedirectUriAsync(provider));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => flow.AuthorizeAsync(timeoutSeconds: 30));
         Assert.Empty(TokenFiles());
+    }
+
+    [Fact]
+    public async Task A_flow_without_a_cache_name_on_an_apps_own_orchestrator_with_a_file_store_writes_no_file_either()
+    {
+        // As a hosted AddOAuthFlow, or an app that starts its own OAuthLogins on the user's file store, hands it one.
+        await using var logins = await OAuthLogins.StartAsync(setup =>
+        {
+            setup.Options.Listener.Scheme = "http";
+            setup.Options.Listener.Port = 0;
+            setup.Options.Listener.BindIPv6 = false;
+            setup.Browser = new HttpClientBrowser();
+            setup.LoggerFactory = TestOutputLogging.Factory(output);
+            setup.TokenStore = new FileTokenStore(_tokens);
+        });
+        await using var flow = new ConsoleFlow(_port, _server.BaseUrl + "/token", _server.BaseUrl + "/authorize", cacheName: null, logins);
+
+        var token = await flow.AuthorizeAsync(timeoutSeconds: 30);
+
+        Assert.Equal(token, await flow.AuthorizeAsync(timeoutSeconds: 30));
+        Assert.Empty(TokenFiles());
+        // The same store takes a named flow's tokens to disk.
+        await using var named = new ConsoleFlow(_port, _server.BaseUrl + "/token", _server.BaseUrl + "/authorize", "lifetime-own", logins);
+        await named.AuthorizeAsync(timeoutSeconds: 30);
+        Assert.Single(TokenFiles());
+        await named.SignOutAsync();
     }
 }
 
