@@ -57,6 +57,9 @@ public sealed class StartupValidationTests
     [InlineData("O8:Listener:Port", "banana", "o8.listener.port")]
     [InlineData("O8:Login:Timeout", "banana", "o8.login.timeout")]
     [InlineData("O8:Login:Pkce", "banana", "o8.login.pkce")]
+    [InlineData("O8:Login:MaxPending", "banana", "o8.login.max-pending")]
+    [InlineData("O8:Login:MaxPendingPerPartition", "banana", "o8.login.max-pending-per-partition")]
+    [InlineData("O8:Providers:MaxQueuedExchanges", "banana", "o8.providers.max-queued-exchanges")]
     public async Task A_value_that_does_not_parse_fails_the_start_naming_the_key_and_quoting_the_value(string key, string value, string hoconKey)
     {
         var settings = HostedO8.LoopbackSettings();
