@@ -109,7 +109,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     public AccountActor(OAuthAccount account, ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings)
     {
         _account = account;
-        _store = store;
+        _store = GuardedTokenStore.Around(store);
         _providers = providers;
         _flows = flows;
         _settings = settings;

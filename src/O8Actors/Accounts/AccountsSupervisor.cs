@@ -56,7 +56,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     public AccountsSupervisor(ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings, bool routed,
         OAuthAccount? only, IActorRef? elsewhere)
     {
-        _store = store;
+        _store = GuardedTokenStore.Around(store);
         _providers = providers;
         _flows = flows;
         _settings = settings;

@@ -271,10 +271,10 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     /// Alice's expired token refreshed while the store failed the write: the provider rotated rt-1 into rt-2, the caller
     /// got at-2 all the same (with a Warning), and rt-2 is kept in the account's memory only.
     /// </summary>
-    private async Task<(RotatingStrategy Strategy, FlakyTokenStore Store, IActorRef Accounts)> RotatedButNotStoredAsync()
+    private async Task<(RotatingStrategy Strategy, FlakyTokenStore Store, IActorRef Accounts)> RotatedButNotStoredAsync(bool throwsAtOnce = false)
     {
         var strategy = NewStrategy();
-        var store = new FlakyTokenStore();
+        var store = new FlakyTokenStore { ThrowsAtOnce = throwsAtOnce };
         var accounts = await Accounts(strategy, store);
         await Remember(accounts, Alice, strategy.Issue("alice"));
         Clock.Advance(TimeSpan.FromHours(1));
@@ -283,10 +283,12 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         return (strategy, store, accounts);
     }
 
-    [Fact]
-    public async Task Rotated_tokens_the_store_failed_to_take_are_served_kept_and_stored_once_it_recovers()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // a store written without async, whose failure is thrown by the call itself
+    public async Task Rotated_tokens_the_store_failed_to_take_are_served_kept_and_stored_once_it_recovers(bool throwsAtOnce)
     {
-        var (strategy, store, accounts) = await RotatedButNotStoredAsync();
+        var (strategy, store, accounts) = await RotatedButNotStoredAsync(throwsAtOnce);
         Assert.Equal("rt-1", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
 
         // The store recovers: the retry stores the kept tokens.
@@ -549,11 +551,13 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         Assert.Equal(3, all.Count);
     }
 
-    [Fact]
-    public async Task A_sign_out_whose_store_read_fails_fails_and_leaves_the_tokens_stored_and_unrevoked()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // thrown by the call itself
+    public async Task A_sign_out_whose_store_read_fails_fails_and_leaves_the_tokens_stored_and_unrevoked(bool throwsAtOnce)
     {
         var strategy = NewStrategy();
-        var store = new FlakyTokenStore();
+        var store = new FlakyTokenStore { ThrowsAtOnce = throwsAtOnce };
         var accounts = await Accounts(strategy, store);
         // Signed in by an earlier run: this account's actor starts fresh and knows the tokens only from the store.
         await store.Inner.SaveAsync(Alice, strategy.Issue("alice"), 0);

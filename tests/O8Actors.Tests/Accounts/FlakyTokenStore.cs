@@ -12,6 +12,9 @@ internal sealed class FlakyTokenStore : ITokenStore
 
     public InMemoryTokenStore Inner { get; } = new();
 
+    /// <summary>Failures are thrown by the call itself, as a store written without <c>async</c> throws, not returned as faulted tasks.</summary>
+    public bool ThrowsAtOnce { get; init; }
+
     /// <summary>The next <paramref name="count"/> reads throw.</summary>
     public void FailLoads(int count) => Volatile.Write(ref _failLoads, count);
 
@@ -31,15 +34,15 @@ internal sealed class FlakyTokenStore : ITokenStore
     public int Locks => Volatile.Read(ref _locks);
 
     public Task<StoredTokens?> LoadAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
-        Interlocked.Decrement(ref _failLoads) >= 0 ? Task.FromException<StoredTokens?>(new IOException("The store is down.")) : Inner.LoadAsync(account, cancellationToken);
+        Interlocked.Decrement(ref _failLoads) >= 0 ? Failed<StoredTokens?>() : Inner.LoadAsync(account, cancellationToken);
 
     public Task<long?> SaveAsync(OAuthAccount account, TokenSet tokens, long expectedVersion, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _saves);
-        return Interlocked.Decrement(ref _failSaves) >= 0
-            ? Task.FromException<long?>(new IOException("The store is down."))
-            : Inner.SaveAsync(account, tokens, expectedVersion, cancellationToken);
+        return Interlocked.Decrement(ref _failSaves) >= 0 ? Failed<long?>() : Inner.SaveAsync(account, tokens, expectedVersion, cancellationToken);
     }
+
+    private Task<T> Failed<T>() => ThrowsAtOnce ? throw new IOException("The store is down.") : Task.FromException<T>(new IOException("The store is down."));
 
     /// <summary>Holds every removal from now on until the returned gate is opened.</summary>
     public TaskCompletionSource HoldRemoves()
