@@ -612,7 +612,9 @@ internal sealed class ProviderActor : ReceiveActor
         Task<T> task;
         try
         {
-            task = work(cts.Token);
+            // An app's override that returns no task at all fails its request like one that throws (on the actor's
+            // thread a null would throw below, outside this guard, and restart the provider's actor).
+            task = work(cts.Token) ?? throw new InvalidOperationException("The provider strategy returned no task (null) for this request.");
         }
         catch (Exception e)
         {

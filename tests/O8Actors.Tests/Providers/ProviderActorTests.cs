@@ -200,7 +200,25 @@ public sealed class ProviderActorTests : TestKit
         Assert.Equal("url-good", good.ExpectMsg<AuthorizationPrepared>(Wait).LoginId);
     }
 
-    /// <summary>Throws synchronously for the code "bad" and the login "url-bad"; answers at once otherwise.</summary>
+    [Fact]
+    public async Task A_strategy_that_returns_no_task_fails_that_request_saying_so_and_keeps_serving()
+    {
+        var registry = Registry();
+        await Register(registry, new ThrowsAtOnce());
+        var bad = CreateTestProbe();
+        var good = CreateTestProbe();
+
+        // An override whose "none" is a null result, written as a null task: answered, and the actor is not restarted.
+        bad.Send(registry, new FetchUserInfo("p", "userinfo-1", new UserInfoContext("access-token", "Bearer")));
+        var failed = bad.ExpectMsg<UserInfoFetchFailed>(Wait);
+        Assert.Equal("userinfo-1", failed.RequestId);
+        Assert.Contains("returned no task", failed.Error.Message);
+
+        good.Send(registry, Exchange("good"));
+        Assert.Equal("token-good", good.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+    }
+
+    /// <summary>Throws synchronously for the code "bad" and the login "url-bad", returns no task for UserInfo; answers at once otherwise.</summary>
     private sealed class ThrowsAtOnce : ProviderStrategy
     {
         public override string Name => "p";
@@ -210,5 +228,8 @@ public sealed class ProviderActorTests : TestKit
 
         public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken) =>
             context.Code == "bad" ? throw new InvalidOperationException("broken strategy") : Task.FromResult(new TokenSet($"token-{context.Code}", "Bearer"));
+
+        public override Task<System.Text.Json.JsonElement?> FetchUserInfoAsync(UserInfoContext context, HttpClient http, CancellationToken cancellationToken) =>
+            null!;
     }
 }
