@@ -226,20 +226,12 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         Sender.Tell(ClusterPages.ExpiredOrUnknown);
     }
 
-    /// <summary>
-    /// The app's outcome handler, here on the node where the login ended, off this actor (it does I/O). A failure is
-    /// logged by exception type only: the outcome may carry tokens, and an exception message may quote them.
-    /// </summary>
+    /// <summary>The app's outcome handler, here on the node where the login ended, off this actor (it does I/O).</summary>
     private void RunOutcomeHandler(LoginOutcome outcome)
     {
         var node = _ready!;
         if (node.OutcomeHandler is not { } handler) return;
-        var ended = new ClusterLoginEnded(_loginId, _provider, _partition, outcome);
-        var log = Log;
-        var stopping = node.Stopping;
-        _ = Task.Run(() => handler.HandleAsync(ended, stopping), stopping).ContinueWith(
-            t => log.Warning("Login {0}: the outcome handler failed ({1})", ended.LoginId, t.Exception?.InnerException?.GetType().Name),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        _ = OutcomeHandlerRun.Start(handler, new ClusterLoginEnded(_loginId, _provider, _partition, outcome), node.Stopping, Log);
     }
 
     /// <summary>The outcome of a login whose node stopped or left before it ended.</summary>

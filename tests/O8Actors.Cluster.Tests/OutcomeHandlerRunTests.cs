@@ -1,0 +1,53 @@
+using Akka.Event;
+using O8Actors.Flows;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>
+/// The app's outcome handler, however it fails to finish, is never silent: the interface promises a failure is logged,
+/// and a login's tokens may be on their way to the app's own store there.
+/// </summary>
+public sealed class OutcomeHandlerRunTests : Akka.TestKit.Xunit.TestKit
+{
+    private static readonly ClusterLoginEnded Ended = new("login-1", "sandbox", "user-1", new LoginCancelled("login-1"));
+
+    private sealed class Handler(Func<Task> run) : IClusterLoginOutcomeHandler
+    {
+        public Task HandleAsync(ClusterLoginEnded ended, CancellationToken cancellationToken) => run();
+    }
+
+    private ILoggingAdapter Logger => Logging.GetLogger(Sys, "outcome-handler-test");
+
+    public static TheoryData<string> Failures => ["throws", "faults", "times out", "no task"];
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public async Task A_handler_that_does_not_finish_is_logged_while_the_node_runs(string failure)
+    {
+        var handler = new Handler(failure switch
+        {
+            "throws" => () => throw new InvalidOperationException("the app's bug"),
+            "faults" => () => Task.FromException(new IOException("the app's database")),
+            // An HTTP or database timeout in an async handler ends its task cancelled, not faulted.
+            "times out" => () => Task.FromCanceled(new CancellationToken(canceled: true)),
+            _ => () => null!,
+        });
+
+        await EventFilter.Warning(contains: "Login login-1: the outcome handler").ExpectAsync(1,
+            () => OutcomeHandlerRun.Start(handler, Ended, CancellationToken.None, Logger), TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task A_handler_cancelled_because_the_node_stops_is_not_reported_as_failed()
+    {
+        using var stopping = new CancellationTokenSource();
+        var handler = new Handler(() =>
+        {
+            stopping.Cancel();
+            return Task.FromCanceled(stopping.Token);
+        });
+
+        await EventFilter.Warning(contains: "outcome handler").ExpectAsync(0,
+            () => OutcomeHandlerRun.Start(handler, Ended, stopping.Token, Logger), TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+    }
+}
