@@ -21,6 +21,9 @@ internal sealed class AuthorizeUrlWaiter : IObserver<LoginEvent>, IDisposable
         return waiter.Task;
     }
 
+    /// <summary>How many logins' URLs are awaited.</summary>
+    public int Waiting => _waiting.Count;
+
     /// <summary>Stops waiting for <paramref name="flowId"/> (it ended first, or the caller gave up).</summary>
     public void Forget(string flowId)
     {

@@ -126,7 +126,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         var (secret, hash) = binding.Create();
         var (url, outcome) = await started.Route.ConfigureAwait(false) is { } route
             ? BeginRouted(route, started.Client, flowId, provider, request, hash, cancellationToken)
-            : (started.Urls.Expect(flowId), started.Client.RunAsync(flowId, provider, request, cancellationToken, hash));
+            : BeginHere(started, flowId, provider, request, hash, cancellationToken);
         var first = await Task.WhenAny(url, outcome, started.System.WhenTerminated).ConfigureAwait(false);
         if (first == started.System.WhenTerminated) throw NodeStopped();
         if (first == url && url.IsCompletedSuccessfully)
@@ -141,6 +141,26 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
             LoginCancelled => new OperationCanceledException("The login was cancelled before its authorize URL was ready.", cancellationToken),
             _ => new AuthorizationFailedException(LoginFailure.ProviderUnavailable, $"The login ended ({ended.Kind}) before its authorize URL was ready.") { LoginId = flowId },
         };
+    }
+
+    /// <summary>
+    /// Starts the login on this node, waiting for its URL first (so the event cannot be missed). A request the client
+    /// refuses before anything starts (an invalid timeout or step-up, a stopped node) leaves no waiter behind: nothing
+    /// would ever end it.
+    /// </summary>
+    private static (Task<Uri> Url, Task<LoginOutcome> Outcome) BeginHere(O8Runtime.Started started, string flowId, string provider,
+        AuthorizationRequest request, BrowserBindingHash hash, CancellationToken cancellationToken)
+    {
+        var url = started.Urls.Expect(flowId);
+        try
+        {
+            return (url, started.Client.RunAsync(flowId, provider, request, cancellationToken, hash));
+        }
+        catch
+        {
+            started.Urls.Forget(flowId);
+            throw;
+        }
     }
 
     public async Task<PendingSignOut> BeginSignOutAsync(OAuthAccount account, SignOutOptions? options = null, CancellationToken cancellationToken = default)

@@ -117,6 +117,30 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
         }
     }
 
+    [Fact]
+    public async Task A_begin_refused_for_an_invalid_request_leaves_no_waiter_behind()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var app = await StartCookieAppAsync();
+        await using var web = app.Web;
+        try
+        {
+            var connector = app.Web.Services.GetRequiredService<IOAuthConnector>();
+            var started = await app.Web.Services.GetRequiredService<O8Runtime>().GetAsync(ct);
+
+            // A timeout taken from a query string, say: refused before any login starts, as often as it is asked.
+            for (var i = 0; i < 3; i++)
+                await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+                    connector.BeginAsync("sandbox", SandboxFixture.Hint("alice") with { Timeout = TimeSpan.Zero }, ct));
+
+            Assert.Equal(0, started.Urls.Waiting);
+        }
+        finally
+        {
+            await app.Web.StopAsync(CancellationToken.None);
+        }
+    }
+
     /// <summary>
     /// <c>IOAuthLogins.RunAsync</c> and <c>AuthorizeAsync</c> in server mode have no browser to bind their login to. They used
     /// to start it anyway: the launcher opened nothing, the URL went only to <c>AuthorizeUrlReadyEvent</c>, and whichever
