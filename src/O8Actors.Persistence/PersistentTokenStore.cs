@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Akka.Actor;
 using Microsoft.AspNetCore.DataProtection;
 using O8Actors.Persistence.Registers;
@@ -25,7 +24,7 @@ public sealed class PersistentTokenStore : ITokenStore
     private readonly Task<IActorRef> _registers;
     private readonly TokenPayloads _payloads;
     private readonly TimeSpan _timeout;
-    private readonly ConcurrentDictionary<OAuthAccount, SemaphoreSlim> _locks = new();
+    private readonly O8Actors.Accounts.AccountLocks _locks = new();
 
     /// <summary>A store whose registers are reached through <paramref name="registers"/> (a local parent or a shard region).</summary>
     internal PersistentTokenStore(Task<IActorRef> registers, IDataProtectionProvider dataProtection, TimeSpan timeout)
@@ -89,10 +88,11 @@ public sealed class PersistentTokenStore : ITokenStore
     public async Task<IAsyncDisposable> LockAsync(OAuthAccount account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
-        var gate = _locks.GetOrAdd(account, static _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Release(gate);
+        return await _locks.TakeAsync(account, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>How many accounts have their refresh lock held or waited for (the others hold no memory for it).</summary>
+    internal int LocksInUse => _locks.Count;
 
     private async Task<T> AskAsync<T>(ITokenRegisterMessage message, CancellationToken cancellationToken)
     {
@@ -105,16 +105,5 @@ public sealed class PersistentTokenStore : ITokenStore
     {
         var slash = id.IndexOf('/', StringComparison.Ordinal);
         return slash <= 0 ? null : new OAuthAccount(Uri.UnescapeDataString(id[..slash]), Uri.UnescapeDataString(id[(slash + 1)..]));
-    }
-
-    private sealed class Release(SemaphoreSlim gate) : IAsyncDisposable
-    {
-        private int _released;
-
-        public ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
-            return ValueTask.CompletedTask;
-        }
     }
 }

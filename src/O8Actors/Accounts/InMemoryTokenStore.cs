@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace O8Actors;
 
 /// <summary>
@@ -10,7 +8,7 @@ public sealed class InMemoryTokenStore : ITokenStore
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<OAuthAccount, StoredTokens> _tokens = [];
-    private readonly ConcurrentDictionary<OAuthAccount, SemaphoreSlim> _locks = new();
+    private readonly Accounts.AccountLocks _locks = new();
 
     /// <inheritdoc />
     public Task<StoredTokens?> LoadAsync(OAuthAccount account, CancellationToken cancellationToken = default)
@@ -53,19 +51,9 @@ public sealed class InMemoryTokenStore : ITokenStore
     public async Task<IAsyncDisposable> LockAsync(OAuthAccount account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
-        var gate = _locks.GetOrAdd(account, static _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Release(gate);
+        return await _locks.TakeAsync(account, cancellationToken).ConfigureAwait(false);
     }
 
-    private sealed class Release(SemaphoreSlim gate) : IAsyncDisposable
-    {
-        private int _released;
-
-        public ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
-            return ValueTask.CompletedTask;
-        }
-    }
+    /// <summary>How many accounts have their refresh lock held or waited for (the others hold no memory for it).</summary>
+    internal int LocksInUse => _locks.Count;
 }
