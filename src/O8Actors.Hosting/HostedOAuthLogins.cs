@@ -12,7 +12,7 @@ namespace O8Actors.Hosting;
 /// <c>WithOAuthLogins</c> started, usable as soon as it is injected (calls wait for the actor system to start).
 /// </summary>
 internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifier binding, ILogger<HostedOAuthLogins> logger)
-    : IOAuthLogins, IOAuthConnector
+    : IOAuthLogins, IOAuthConnector, IUnregistersProviders
 {
     // Set once the plain-http warning was written: it names a deployment setting, so once per app says it.
     private int _warnedPlainHttp;
@@ -30,6 +30,9 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
 
     public async Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
+
+    public async Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.UnregisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
 
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);

@@ -254,7 +254,8 @@ public abstract class OAuthFlow : IAsyncDisposable
                         await registration.Logins.SignOutAsync(account).ConfigureAwait(false);
                 }
 
-                if (registration.Logins is OAuthLogins logins) await logins.UnregisterProviderAsync(registration.Strategy).ConfigureAwait(false);
+                // On any orchestrator that can (the hosted one too): the registration holds this flow and a provider actor.
+                if (registration.Logins is Providers.IUnregistersProviders logins) await logins.UnregisterProviderAsync(registration.Strategy).ConfigureAwait(false);
             }
             catch (ObjectDisposedException)
             {

@@ -20,7 +20,7 @@ namespace O8Actors;
 /// var tokens = await logins.AuthorizeAsync("my-provider");
 /// </code>
 /// </summary>
-public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
+public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnregistersProviders
 {
     private readonly ActorSystem _system;
     private readonly ServiceProvider _services;
@@ -168,6 +168,9 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable
         ThrowIfDisposed();
         return _client.UnregisterProviderAsync(strategy, cancellationToken);
     }
+
+    Task<bool> Providers.IUnregistersProviders.UnregisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken) =>
+        UnregisterProviderAsync(strategy, cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>

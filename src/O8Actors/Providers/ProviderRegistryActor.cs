@@ -121,6 +121,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         {
             _paths.Remove(name);
             if (_providers.Remove(name, out var actor)) actor.Tell(DrainProvider.Instance);
+            if (_paths.Values.Count(p => p.Path == current!.Path) < 2) _warnedSharing.Remove(current!.Path);
         }
 
         Sender.Tell(new ProviderUnregistered(name, removed));
@@ -128,14 +129,16 @@ internal sealed class ProviderRegistryActor : ReceiveActor
 
     /// <summary>
     /// Providers that share a redirect path are told apart only by <c>iss</c> (RFC 9207); one without a known issuer
-    /// would take a response meant for another (the mix-up attack, RFC 9700 section 4.4). Said once per set of providers.
+    /// would take a response meant for another (the mix-up attack, RFC 9700 section 4.4). Said once per shared path.
     /// </summary>
     private void WarnIfSharedWithoutIssuer(string path)
     {
         var sharing = _paths.Where(p => p.Value.Path == path).Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
         if (sharing.Count < 2) return;
         var unknown = sharing.Where(n => string.IsNullOrEmpty(_paths[n].KnownIssuer)).ToList();
-        if (unknown.Count == 0 || !_warnedSharing.Add(string.Join('\n', sharing))) return;
+        // Once per shared path (not per set of names: an OAuthFlow's provider has a new name per instance, and a set per
+        // registration grew with every flow an app made); said again once the path was shared no more and is again.
+        if (unknown.Count == 0 || !_warnedSharing.Add(path)) return;
         Context.GetLogger().Warning(
             "Providers {0} share the redirect path {1}, and {2} no known issuer: a response meant for one of them could be taken by " +
             "a login of another (mix-up attack, RFC 9700 section 4.4). Fix: give {3} its own RedirectPath (the default is the " +
