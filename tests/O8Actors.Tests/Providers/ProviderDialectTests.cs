@@ -26,14 +26,7 @@ public sealed class ProviderDialectTests : TestKit, IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private GenericOAuthStrategy Strategy()
-    {
-        var options = Options(_server.Url("/token"));
-        options.RevocationEndpoint = _server.Url("/revoke");
-        options.PushedAuthorizationRequestEndpoint = _server.Url("/par");
-        options.DeviceAuthorizationEndpoint = _server.Url("/device");
-        return new GenericOAuthStrategy(options);
-    }
+    private GenericOAuthStrategy Strategy() => EveryEndpointOn(_server);
 
     private void Answer(int status, string contentType, string body) =>
         _server.Handler = (context, _) => RecordingServer.Respond(context, status, contentType, body);

@@ -42,6 +42,16 @@ internal static class ProviderTestData
         ClientAuthentication = auth,
     };
 
+    /// <summary>A strategy whose token, revocation, pushed-authorization and device endpoints are all on <paramref name="server"/>.</summary>
+    public static GenericOAuthStrategy EveryEndpointOn(RecordingServer server)
+    {
+        var options = Options(server.Url("/token"));
+        options.RevocationEndpoint = server.Url("/revoke");
+        options.PushedAuthorizationRequestEndpoint = server.Url("/par");
+        options.DeviceAuthorizationEndpoint = server.Url("/device");
+        return new GenericOAuthStrategy(options);
+    }
+
     public static void AssertNoSecrets(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)

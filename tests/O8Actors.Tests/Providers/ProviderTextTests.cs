@@ -30,14 +30,7 @@ public sealed class ProviderTextTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private GenericOAuthStrategy Strategy()
-    {
-        var options = Options(_server.Url("/token"));
-        options.RevocationEndpoint = _server.Url("/revoke");
-        options.PushedAuthorizationRequestEndpoint = _server.Url("/par");
-        options.DeviceAuthorizationEndpoint = _server.Url("/device");
-        return new GenericOAuthStrategy(options);
-    }
+    private GenericOAuthStrategy Strategy() => EveryEndpointOn(_server);
 
     public static TheoryData<string> Endpoints => ["par", "revoke", "device"];
 
