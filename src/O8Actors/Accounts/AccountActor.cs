@@ -35,6 +35,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private const string EndSessionTimer = "end-session";
     private const string SaveRetryTimer = "save-retry";
     private const string RemoveRetryTimer = "remove-retry";
+    private const string SignOutStoreTimer = "sign-out-store";
+    private const string RemoveDeadlineTimer = "remove-deadline";
     private static readonly TimeSpan FirstSaveRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastSaveRetry = TimeSpan.FromMinutes(1);
     private readonly OAuthAccount _account;
@@ -87,7 +89,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     // retries so far, whether one is in flight, and the logins of this account that wait for it.
     private bool _removalFailed;
     private int _removeRetries;
-    private bool _removing;
+    // The removal retry under way (its answer carries it); null when none is.
+    private Attempt? _removing;
     private readonly List<(RememberLogin Login, IActorRef ReplyTo)> _loginsAfterRemoval = [];
 
     // Each state's handler, made once (see the remarks).
@@ -148,13 +151,15 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private sealed record StoreFailed(int Generation, Exception Cause);
     private sealed record RenewalTimedOut(int Generation);
     private sealed record InteractiveDone(int Generation, LoginOutcome Outcome);
-    private sealed record SignOutLoaded(StoredTokens? Stored);
-    private sealed record SignOutLoadFailed(Exception Cause, bool Locking = false);
-    private sealed record SignOutLocked(IAsyncDisposable Handle);
-    private sealed record SignOutRemoved(SignOutResult Answer);
-    private sealed record SignOutRemoveFailed(SignOutResult Revoked, Exception Cause);
+    /// <summary>One sign-out (or one removal retry): the store's answers carry it, so a late answer of an abandoned one is told apart.</summary>
+    private sealed class Attempt;
+    private sealed record SignOutLoaded(Attempt Attempt, StoredTokens? Stored);
+    private sealed record SignOutLoadFailed(Attempt Attempt, Exception Cause, bool Locking = false);
+    private sealed record SignOutLocked(Attempt Attempt, IAsyncDisposable Handle);
+    private sealed record SignOutRemoved(Attempt Attempt, SignOutResult Answer);
+    private sealed record SignOutRemoveFailed(Attempt Attempt, SignOutResult Revoked, Exception Cause);
     private sealed record RetryRemove;
-    private sealed record RemoveRetried(Exception? Cause);
+    private sealed record RemoveRetried(Attempt Attempt, Exception? Cause);
     private sealed record RetrySave;
 
     /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
@@ -497,6 +502,12 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         {
             case Locked msg:
                 Release(msg.Handle);
+                return true;
+            case SignOutLocked msg:
+                Release(msg.Handle);
+                return true;
+            // The store's late answers to a sign-out step that timed out, and a revocation answered after it.
+            case SignOutLoaded or SignOutLoadFailed or SignOutRemoved or SignOutRemoveFailed or RevocationDone:
                 return true;
             case Loaded or Saved or StoreFailed or RenewalTimedOut or CodeExchanged or CodeExchangeFailed or InteractiveDone or ProviderSessionEnded:
             // Outside Idle the renewal under way (or the next one, when back to Idle) stores the kept tokens.
@@ -884,26 +895,42 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         Context.SetReceiveTimeout(null);
         // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
         Withdraw();
-        Become(SigningOut(options, urlTo, replyTo, request.Session, counted: !request.CountedByCaller));
+        var attempt = new Attempt();
+        Become(SigningOut(options, urlTo, replyTo, request.Session, counted: !request.CountedByCaller, attempt));
         // Under the account's refresh lock, from reading the tokens to removing them: another process sharing the store
         // (a FileTokenStore's second app) may be rotating the refresh token, and the sign-out must revoke the tokens that
         // rotation stores, not the spent ones it replaced, and remove them only once nobody can store newer ones.
         _log.Debug("Account {0}: signing out; taking the refresh lock", _account);
-        LockAsync(_store, _account, _settings.LockWait).PipeTo(Self, success: handle => new SignOutLocked(handle),
-            failure: e => new SignOutLoadFailed(e, Locking: true));
+        // Each store step has a deadline of its own on this actor's clock, set before the step starts: a store that never
+        // answers (or ignores the lock's cancellation) fails the sign-out instead of leaving the account signing out for good.
+        Timers.StartSingleTimer(SignOutStoreTimer, new SignOutLoadFailed(attempt, StoreTimedOut("take the refresh lock"), Locking: true),
+            _settings.LockWait + _settings.StoreCallWait);
+        LockAsync(_store, _account, _settings.LockWait).PipeTo(Self, success: handle => new SignOutLocked(attempt, handle),
+            failure: e => new SignOutLoadFailed(attempt, e, Locking: true));
     }
 
-    private void LoadForSignOut(IAsyncDisposable handle)
+    private void LoadForSignOut(Attempt attempt, IAsyncDisposable handle)
     {
         _lock = handle;
         // A store that cannot be read is not a store without tokens: the sign-out fails (the tokens stay usable, and a
         // back-channel logout's token stays unspent so the provider can post it again) rather than skip or revoke nothing.
-        _store.LoadAsync(_account).PipeTo(Self, success: stored => new SignOutLoaded(stored),
-            failure: e => new SignOutLoadFailed(e));
+        Timers.StartSingleTimer(SignOutStoreTimer, new SignOutLoadFailed(attempt, StoreTimedOut("read the tokens")), _settings.StoreCallWait);
+        _store.LoadAsync(_account).PipeTo(Self, success: stored => new SignOutLoaded(attempt, stored),
+            failure: e => new SignOutLoadFailed(attempt, e));
     }
 
+    /// <summary>A store failure as a message may name it: its type (an app's store may quote anything), or this actor's own deadline.</summary>
+    private static string StoreFailure(Exception cause) => cause is StoreDeadlinePassed ? cause.Message : cause.GetType().Name;
+
+    /// <summary>A sign-out's store step that passed its deadline; its message is this actor's own.</summary>
+    private sealed class StoreDeadlinePassed(string message) : TimeoutException(message);
+
+    private StoreDeadlinePassed StoreTimedOut(string what) =>
+        new($"The token store did not {what} within {_settings.StoreCallWait.TotalSeconds:0} seconds.");
+
     /// <summary>The sign-out's state: its revocation's id and the ID token it read live with it.</summary>
-    private Receive SigningOut(SignOutOptions options, TaskCompletionSource<Uri?>? urlTo, IActorRef replyTo, EndedSession? session, bool counted)
+    private Receive SigningOut(SignOutOptions options, TaskCompletionSource<Uri?>? urlTo, IActorRef replyTo, EndedSession? session, bool counted,
+        Attempt attempt)
     {
         var revokeId = $"revoke-{FlowSecrets.RandomToken(6)}";
         // The ID token names the session to end (id_token_hint, when the caller allows it); read before the stored copy is removed.
@@ -912,21 +939,23 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         {
             switch (message)
             {
-                case SignOutLocked msg:
-                    LoadForSignOut(msg.Handle);
+                case SignOutLocked msg when msg.Attempt == attempt:
+                    LoadForSignOut(attempt, msg.Handle);
                     return true;
-                case SignOutLoaded msg:
+                case SignOutLoaded msg when msg.Attempt == attempt:
+                    Timers.Cancel(SignOutStoreTimer);
                     idTokenHint = OnSignOutLoaded(msg, options, replyTo, session, revokeId);
                     return true;
-                case SignOutLoadFailed msg:
+                case SignOutLoadFailed msg when msg.Attempt == attempt:
+                    Timers.Cancel(SignOutStoreTimer);
                     ReleaseLock();
                     var what = msg.Locking
                         ? $"its refresh lock could not be taken within {_settings.LockWait.TotalSeconds:0} seconds"
                         : "its stored tokens could not be read";
-                    _log.Warning("Account {0}: the sign-out failed, {1} ({2})", _account, what, msg.Cause.GetType().Name);
+                    _log.Warning("Account {0}: the sign-out failed, {1} ({2})", _account, what, StoreFailure(msg.Cause));
                     urlTo?.TrySetResult(null);
                     replyTo.Tell(new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
-                        $"{_account} was not signed out: {what} ({msg.Cause.GetType().Name}).")));
+                        $"{_account} was not signed out: {what} ({StoreFailure(msg.Cause)}).")));
                     if (_removalFailed)
                     {
                         // Asked again after a failed removal: the store still holds the signed-out tokens.
@@ -942,12 +971,14 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 case RevocationDone msg when msg.RequestId == revokeId:
                     if (msg.Outcome == RevocationOutcome.Failed)
                         _log.Warning("Account {0}: revocation failed ({1}); the local copy is removed all the same", _account, msg.Reason);
-                    Remove(new SignOutResult(_account, msg.Outcome, msg.Reason));
+                    Remove(attempt, new SignOutResult(_account, msg.Outcome, msg.Reason));
                     return true;
-                case SignOutRemoveFailed msg:
+                case SignOutRemoveFailed msg when msg.Attempt == attempt:
+                    Timers.Cancel(SignOutStoreTimer);
                     OnRemoveFailed(msg, urlTo, replyTo);
                     return true;
-                case SignOutRemoved msg:
+                case SignOutRemoved msg when msg.Attempt == attempt:
+                    Timers.Cancel(SignOutStoreTimer);
                     ReleaseLock();
                     _removalFailed = false;
                     if (_unsaved is not null) ForgetUnsaved();
@@ -993,7 +1024,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         var revoke = new List<RevocationContext>(2);
         if (tokens?.RefreshToken is { Length: > 0 } refresh) revoke.Add(new RevocationContext(refresh, "refresh_token"));
         if (tokens?.AccessToken is { Length: > 0 } access) revoke.Add(new RevocationContext(access, "access_token"));
-        if (revoke.Count == 0) Remove(new SignOutResult(_account, RevocationOutcome.NothingToRevoke));
+        if (revoke.Count == 0) Remove(msg.Attempt, new SignOutResult(_account, RevocationOutcome.NothingToRevoke));
         else _providers.Tell(new RevokeTokens(_account.Provider, revokeId, revoke));
         return options.SendIdTokenHint ? tokens?.IdToken : null;
     }
@@ -1050,12 +1081,11 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         }
     }
 
-    private void Remove(SignOutResult result)
+    private void Remove(Attempt attempt, SignOutResult result)
     {
-        var store = _store;
-        var account = _account;
-        store.RemoveAsync(account).PipeTo(Self, success: () => new SignOutRemoved(result),
-            failure: e => new SignOutRemoveFailed(result, e));
+        Timers.StartSingleTimer(SignOutStoreTimer, new SignOutRemoveFailed(attempt, result, StoreTimedOut("remove the tokens")), _settings.StoreCallWait);
+        _store.RemoveAsync(_account).PipeTo(Self, success: () => new SignOutRemoved(attempt, result),
+            failure: e => new SignOutRemoveFailed(attempt, result, e));
     }
 
     /// <summary>
@@ -1069,10 +1099,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         ReleaseLock();
         _log.Warning("Account {0}: the sign-out failed, the stored tokens could not be removed ({1}); they are not served, and their removal is retried",
-            _account, msg.Cause.GetType().Name);
+            _account, StoreFailure(msg.Cause));
         urlTo?.TrySetResult(null);
         replyTo.Tell(new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
-            $"{_account} was not signed out: its stored tokens could not be removed ({msg.Cause.GetType().Name}; revocation: {msg.Revoked.Revocation}). " +
+            $"{_account} was not signed out: its stored tokens could not be removed ({StoreFailure(msg.Cause)}; revocation: {msg.Revoked.Revocation}). " +
             "They are no longer served here and their removal is retried; sign out again to finish now.")));
         if (_unsaved is not null) ForgetUnsaved();
         Withdraw();
@@ -1094,8 +1124,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private void StartRemoveRetry()
     {
         Timers.Cancel(RemoveRetryTimer);
-        _removing = true;
-        _store.RemoveAsync(_account).PipeTo(Self, success: () => new RemoveRetried(null), failure: e => new RemoveRetried(e));
+        var attempt = _removing = new Attempt();
+        Timers.StartSingleTimer(RemoveDeadlineTimer, new RemoveRetried(attempt, StoreTimedOut("remove the tokens")), _settings.StoreCallWait);
+        _store.RemoveAsync(_account).PipeTo(Self, success: () => new RemoveRetried(attempt, null), failure: e => new RemoveRetried(attempt, e));
     }
 
     /// <summary>Answers the logins waiting for the removal with <paramref name="failure"/>: they are not stored (as when a save fails).</summary>
@@ -1130,10 +1161,13 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     $"{_account} was signed out but its stored tokens could not be removed yet; they are not served. Sign in again.")));
                 return true;
             case RetryRemove:
-                if (!_removing) StartRemoveRetry();
+                if (_removing is null) StartRemoveRetry();
                 return true;
+            case RemoveRetried msg when msg.Attempt != _removing:
+                return true; // the answer of a retry that timed out
             case RemoveRetried { Cause: null }:
-                _removing = false;
+                Timers.Cancel(RemoveDeadlineTimer);
+                _removing = null;
                 _removalFailed = false;
                 _log.Info("Account {0}: the stored tokens of the failed sign-out are removed", _account);
                 Retire();
@@ -1142,14 +1176,15 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 _loginsAfterRemoval.Clear();
                 return true;
             case RemoveRetried msg:
-                _removing = false;
+                Timers.Cancel(RemoveDeadlineTimer);
+                _removing = null;
                 _log.Warning("Account {0}: removing the stored tokens failed again ({1}); retrying", _account, msg.Cause!.GetType().Name);
                 FailLoginsAfterRemoval(new AuthorizationFailedException(LoginFailure.Internal,
                     $"The login of {_account} was not stored: the store could not remove the tokens of its earlier sign-out ({msg.Cause.GetType().Name})."));
                 ScheduleRemoveRetry();
                 UnstashAll();
                 return true;
-            case SignOut when _removing:
+            case SignOut when _removing is not null:
                 StashMessage();
                 return true;
             case SignOut msg:
@@ -1160,7 +1195,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             case RememberLogin msg:
                 // Signed in again: the signed-out copy goes first, so that it is never read back in the new login's place.
                 _loginsAfterRemoval.Add((msg, Sender));
-                if (!_removing) StartRemoveRetry();
+                if (_removing is null) StartRemoveRetry();
                 return true;
             case AccountHandOff:
                 // Moving (cluster): the next incarnation reads the store, which may still hold the tokens (docs/security.md says so).
@@ -1247,6 +1282,9 @@ internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan Exchange
     /// Longer than both, so it fires only when something is broken (a store that never answers).
     /// </summary>
     public TimeSpan RenewalTimeout => LockWait + ExchangeTimeouts.RefreshWait(ExchangeTimeout) + TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a sign-out waits for one answer of the token store (a read, a removal) before it fails.</summary>
+    public TimeSpan StoreCallWait => LockWait;
 
     /// <summary>How long a sign-out waits for the browser to come back from the provider's end-session endpoint.</summary>
     public TimeSpan EndSessionTimeout(SignOutOptions options) => options.Timeout ?? Login.Timeout;

@@ -643,10 +643,11 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     {
         var (strategy, store, accounts) = await SignedOutButNotRemovedAsync();
         var gate = store.HoldRemoves();
-        // The removal's retry, which waits at the store (its timer is set once the failure is handled: advance until it ran).
+        // The removal's retry, which waits at the store (its timer is set once the failure is handled: advance until it ran,
+        // by steps well under the retry's own deadline, which would give it up).
         await AwaitConditionAsync(() =>
         {
-            Clock.Advance(TimeSpan.FromMinutes(1));
+            Clock.Advance(TimeSpan.FromSeconds(1));
             return Task.FromResult(store.Removes == 2);
         }, Wait);
 
@@ -658,6 +659,63 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         Assert.Contains("moved", error.Message, StringComparison.Ordinal);
         gate.SetResult();
     }
+
+    [Fact]
+    public async Task A_sign_out_whose_store_read_never_answers_fails_in_time_and_the_account_keeps_serving_and_signs_out_later()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        var gate = store.HoldLoads();
+        var loads = store.Loads;
+
+        var signOut = SignOutAlice(accounts);
+        await AwaitConditionAsync(() => Task.FromResult(store.Loads == loads + 1), Wait); // the sign-out's read, waiting
+        Clock.Advance(StoreCallWait);
+
+        var error = await Assert.ThrowsAsync<AuthorizationFailedException>(() => signOut);
+        Assert.Contains("did not read the tokens within", error.Message, StringComparison.Ordinal);
+        Assert.Equal("at-1", (await Get(accounts, Alice)).Token); // still signed in, nothing revoked
+        Assert.Empty(strategy.Revoked);
+        // The store answers at last (its late answer changes nothing), and a sign-out asked again is carried out.
+        gate.SetResult();
+        Assert.Equal(RevocationOutcome.Revoked, (await SignOutAlice(accounts)).Revocation);
+        Assert.Null(await store.Inner.LoadAsync(Alice));
+    }
+
+    [Fact]
+    public async Task A_sign_out_whose_store_removal_never_answers_fails_in_time_and_serves_the_revoked_tokens_to_nobody()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        var gate = store.HoldRemoves();
+
+        var signOut = SignOutAlice(accounts);
+        await AwaitConditionAsync(() => Task.FromResult(store.Removes == 1), Wait);
+        Clock.Advance(StoreCallWait);
+
+        var error = await Assert.ThrowsAsync<AuthorizationFailedException>(() => signOut);
+        Assert.Contains("could not be removed", error.Message, StringComparison.Ordinal);
+        var refused = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice));
+        Assert.Contains("could not be removed yet", refused.Message, StringComparison.Ordinal);
+        // Its retries are bounded too: each one that hangs is given up and tried again, until the store answers.
+        await AwaitConditionAsync(() =>
+        {
+            Clock.Advance(StoreCallWait);
+            return Task.FromResult(store.Removes >= 3);
+        }, Wait);
+        gate.SetResult();
+        await AwaitConditionAsync(async () =>
+        {
+            Clock.Advance(TimeSpan.FromMinutes(1));
+            return await store.Inner.LoadAsync(Alice) is null;
+        }, Wait);
+    }
+
+    private static TimeSpan StoreCallWait => new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login).StoreCallWait;
 
     [Fact]
     public async Task A_login_after_a_failed_store_removal_replaces_the_signed_out_tokens_and_is_served()

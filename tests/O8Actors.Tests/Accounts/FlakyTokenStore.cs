@@ -33,8 +33,32 @@ internal sealed class FlakyTokenStore : ITokenStore
     /// <summary>Every lock asked for.</summary>
     public int Locks => Volatile.Read(ref _locks);
 
-    public Task<StoredTokens?> LoadAsync(OAuthAccount account, CancellationToken cancellationToken = default) =>
-        Interlocked.Decrement(ref _failLoads) >= 0 ? Failed<StoredTokens?>() : Inner.LoadAsync(account, cancellationToken);
+    /// <summary>Every read asked for.</summary>
+    public int Loads => Volatile.Read(ref _loads);
+
+    private int _loads;
+    private TaskCompletionSource? _loadGate;
+
+    /// <summary>Holds every read from now on until the returned gate is opened (a store that does not answer).</summary>
+    public TaskCompletionSource HoldLoads()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _loadGate, gate);
+        return gate;
+    }
+
+    public Task<StoredTokens?> LoadAsync(OAuthAccount account, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _loads);
+        if (Volatile.Read(ref _loadGate) is { } gate) return HeldLoadAsync(gate.Task, account);
+        return Interlocked.Decrement(ref _failLoads) >= 0 ? Failed<StoredTokens?>() : Inner.LoadAsync(account, cancellationToken);
+    }
+
+    private async Task<StoredTokens?> HeldLoadAsync(Task gate, OAuthAccount account)
+    {
+        await gate;
+        return await Inner.LoadAsync(account);
+    }
 
     public Task<long?> SaveAsync(OAuthAccount account, TokenSet tokens, long expectedVersion, CancellationToken cancellationToken = default)
     {
