@@ -660,19 +660,30 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         gate.SetResult();
     }
 
-    [Fact]
-    public async Task A_sign_out_whose_store_read_never_answers_fails_in_time_and_the_account_keeps_serving_and_signs_out_later()
+    /// <summary>
+    /// Alice signed in on a store that stops answering <paramref name="hold"/>'s step (its gate returned), then asked to
+    /// sign out; returns once that step waits at the store and the sign-out's deadline for it has passed.
+    /// </summary>
+    private async Task<(RotatingStrategy Strategy, FlakyTokenStore Store, IActorRef Accounts, TaskCompletionSource Gate, Task<SignOutResult> SignOut)>
+        SignOutAtAStoreThatDoesNotAnswerAsync(Func<FlakyTokenStore, TaskCompletionSource> hold, Func<FlakyTokenStore, int> calls)
     {
         var strategy = NewStrategy();
         var store = new FlakyTokenStore();
         var accounts = await Accounts(strategy, store);
         await Remember(accounts, Alice, strategy.Issue("alice"));
-        var gate = store.HoldLoads();
-        var loads = store.Loads;
+        var gate = hold(store);
+        var before = calls(store);
 
         var signOut = SignOutAlice(accounts);
-        await AwaitConditionAsync(() => Task.FromResult(store.Loads == loads + 1), Wait); // the sign-out's read, waiting
+        await AwaitConditionAsync(() => Task.FromResult(calls(store) == before + 1), Wait); // the sign-out's step, waiting
         Clock.Advance(StoreCallWait);
+        return (strategy, store, accounts, gate, signOut);
+    }
+
+    [Fact]
+    public async Task A_sign_out_whose_store_read_never_answers_fails_in_time_and_the_account_keeps_serving_and_signs_out_later()
+    {
+        var (strategy, store, accounts, gate, signOut) = await SignOutAtAStoreThatDoesNotAnswerAsync(s => s.HoldLoads(), s => s.Loads);
 
         var error = await Assert.ThrowsAsync<AuthorizationFailedException>(() => signOut);
         Assert.Contains("did not read the tokens within", error.Message, StringComparison.Ordinal);
@@ -687,15 +698,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     [Fact]
     public async Task A_sign_out_whose_store_removal_never_answers_fails_in_time_and_serves_the_revoked_tokens_to_nobody()
     {
-        var strategy = NewStrategy();
-        var store = new FlakyTokenStore();
-        var accounts = await Accounts(strategy, store);
-        await Remember(accounts, Alice, strategy.Issue("alice"));
-        var gate = store.HoldRemoves();
-
-        var signOut = SignOutAlice(accounts);
-        await AwaitConditionAsync(() => Task.FromResult(store.Removes == 1), Wait);
-        Clock.Advance(StoreCallWait);
+        var (_, store, accounts, gate, signOut) = await SignOutAtAStoreThatDoesNotAnswerAsync(s => s.HoldRemoves(), s => s.Removes);
 
         var error = await Assert.ThrowsAsync<AuthorizationFailedException>(() => signOut);
         Assert.Contains("could not be removed", error.Message, StringComparison.Ordinal);
