@@ -92,18 +92,32 @@ internal sealed class ProviderActor : ReceiveActor
         base.PreRestart(reason, message);
     }
 
-    private object InternalFailure(object request) => request switch
+    /// <summary>
+    /// Stopped with requests still held (the registry gave up on it after repeated failures, or the system is stopping):
+    /// each queued request and each login waiting for discovery is answered, rather than left to its own deadline with
+    /// an answer that would blame the user or the network.
+    /// </summary>
+    protected override void PostStop()
     {
-        PrepareAuthorization p => new ProviderUnavailable(p.LoginId, $"The provider '{_strategy.Name}' failed (internal error)."),
-        PrepareEndSession s => new ProviderUnavailable(s.RequestId, $"The provider '{_strategy.Name}' failed (internal error)."),
-        FetchUserInfo u => new UserInfoFetchFailed(u.RequestId, new UserInfoException(UserInfoFailure.Failed, $"The provider '{_strategy.Name}' failed (internal error).")),
-        ValidateLogoutToken l => new LogoutTokenRefused(l.RequestId, new BackChannelLogoutException(BackChannelLogoutFailure.Failed, $"The provider '{_strategy.Name}' failed (internal error).")),
-        ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.TokenExchange, $"The token exchange with '{_strategy.Name}' failed (internal error).", null),
-        RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.TokenExchange, $"The token refresh with '{_strategy.Name}' failed (internal error).", null),
-        RevokeTokens v => new RevocationDone(v.RequestId, RevocationOutcome.Failed, $"The revocation with '{_strategy.Name}' failed (internal error)."),
-        RequestDeviceCode d => new CodeExchangeFailed(d.LoginId, LoginFailure.TokenExchange, $"The device authorization with '{_strategy.Name}' failed (internal error).", null),
-        PollDeviceToken p => new CodeExchangeFailed(p.LoginId, LoginFailure.TokenExchange, $"The device token request with '{_strategy.Name}' failed (internal error).", null),
-        _ => new Status.Failure(new InvalidOperationException("The provider failed (internal error).")),
+        foreach (var (request, replyTo, _) in _waiting) replyTo.Tell(InternalFailure(request, "stopped before it could answer"));
+        foreach (var (request, replyTo) in _pending) replyTo.Tell(InternalFailure(request, "stopped before it could answer"));
+        _waiting.Clear();
+        _pending.Clear();
+        base.PostStop();
+    }
+
+    private object InternalFailure(object request, string what = "failed (internal error)") => request switch
+    {
+        PrepareAuthorization p => new ProviderUnavailable(p.LoginId, $"The provider '{_strategy.Name}' {what}."),
+        PrepareEndSession s => new ProviderUnavailable(s.RequestId, $"The provider '{_strategy.Name}' {what}."),
+        FetchUserInfo u => new UserInfoFetchFailed(u.RequestId, new UserInfoException(UserInfoFailure.Failed, $"The provider '{_strategy.Name}' {what}.")),
+        ValidateLogoutToken l => new LogoutTokenRefused(l.RequestId, new BackChannelLogoutException(BackChannelLogoutFailure.Failed, $"The provider '{_strategy.Name}' {what}.")),
+        ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.TokenExchange, $"The token exchange with '{_strategy.Name}' {what}.", null),
+        RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.TokenExchange, $"The token refresh with '{_strategy.Name}' {what}.", null),
+        RevokeTokens v => new RevocationDone(v.RequestId, RevocationOutcome.Failed, $"The revocation with '{_strategy.Name}' {what}."),
+        RequestDeviceCode d => new CodeExchangeFailed(d.LoginId, LoginFailure.TokenExchange, $"The device authorization with '{_strategy.Name}' {what}.", null),
+        PollDeviceToken p => new CodeExchangeFailed(p.LoginId, LoginFailure.TokenExchange, $"The device token request with '{_strategy.Name}' {what}.", null),
+        _ => new Status.Failure(new InvalidOperationException($"The provider {what}.")),
     };
 
     private void Unresolved()

@@ -178,6 +178,29 @@ public sealed class ProviderActorTests : TestKit
     }
 
     [Fact]
+    public async Task A_provider_actor_that_stops_answers_the_requests_it_still_held()
+    {
+        // One slot taken by an exchange the strategy holds; the next one waits in the queue.
+        var strategy = new ScriptedStrategy("p");
+        var registry = Registry(maxConcurrent: 1);
+        await Register(registry, strategy);
+        var queued = CreateTestProbe();
+        registry.Tell(Exchange("stuck"));
+        AwaitAssert(() => Assert.Equal(["stuck"], strategy.Started), Wait);
+        queued.Send(registry, Exchange("queued"));
+        var provider = await Sys.ActorSelection(registry.Path / "*").ResolveOne(Wait);
+        await registry.Ask<ActorIdentity>(new Identify(1), Wait); // the queued exchange has been handed to the provider's actor
+
+        // Stopped (as the registry stops one that failed too often, or the system on shutdown).
+        provider.Tell(PoisonPill.Instance);
+
+        var failed = queued.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal("login-queued", failed.LoginId);
+        Assert.Contains("stopped before it could answer", failed.Reason);
+        strategy.Release("stuck");
+    }
+
+    [Fact]
     public async Task A_strategy_that_throws_before_returning_its_task_fails_that_request_only()
     {
         // Not async: the throw happens inside the call, before any task exists.
