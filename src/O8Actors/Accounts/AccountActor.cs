@@ -236,12 +236,14 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     // ---- serving --------------------------------------------------------------------------------------------------
 
     /// <summary>Whether the current token answers this waiter without a renewal.</summary>
-    private bool Servable(Waiter waiter)
-    {
-        if (!_loaded || _current is null) return false;
-        if (waiter.Request.Options.ForceRefresh && _current.Version <= waiter.SeenVersion) return false;
-        return Fresh(_current.Tokens) && Covers(_current.Tokens.Scope, waiter.Request.Scopes);
-    }
+    private bool Servable(Waiter waiter) => _loaded && _current is not null && Fresh(_current.Tokens) && Answers(_current, waiter);
+
+    /// <summary>
+    /// Whether <paramref name="tokens"/> answer this waiter's request, fresh or not: they carry its scopes, and a forced
+    /// refresh gets tokens newer than those it saw.
+    /// </summary>
+    private static bool Answers(StoredTokens tokens, Waiter waiter) =>
+        (!waiter.Request.Options.ForceRefresh || tokens.Version > waiter.SeenVersion) && Covers(tokens.Tokens.Scope, waiter.Request.Scopes);
 
     /// <summary>
     /// Valid for more than the refresh margin. The margin is capped at half the token's lifetime when this actor obtained
@@ -304,11 +306,14 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         _published = null;
     }
 
-    private void ServeWhatCan()
+    private void ServeWhatCan() => ServeWhere(Servable);
+
+    /// <summary>Serves the current token to the waiters <paramref name="which"/> picks, and forgets them.</summary>
+    private void ServeWhere(Func<Waiter, bool> which)
     {
         for (var i = _waiters.Count - 1; i >= 0; i--)
         {
-            if (!Servable(_waiters[i])) continue;
+            if (!which(_waiters[i])) continue;
             _waiters[i].ReplyTo.Tell(Served());
             _waiters.RemoveAt(i);
         }
@@ -326,15 +331,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private void ServeNewTokens()
     {
         var current = _current!;
-        for (var i = _waiters.Count - 1; i >= 0; i--)
-        {
-            var waiter = _waiters[i];
-            var covered = Covers(current.Tokens.Scope, waiter.Request.Scopes) &&
-                (!waiter.Request.Options.ForceRefresh || current.Version > waiter.SeenVersion);
-            if (!waiter.AskedFor && !covered) continue;
-            _waiters[i].ReplyTo.Tell(Served());
-            _waiters.RemoveAt(i);
-        }
+        ServeWhere(waiter => waiter.AskedFor || Answers(current, waiter));
     }
 
     private void FailAll(Exception cause, Func<Waiter, bool>? which = null)
@@ -906,7 +903,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         Timers.StartSingleTimer(SignOutStoreTimer, new SignOutLoadFailed(attempt, StoreTimedOut("take the refresh lock"), Locking: true),
             _settings.LockWait + _settings.StoreCallWait);
         LockAsync(_store, _account, _settings.LockWait).PipeTo(Self, success: handle => new SignOutLocked(attempt, handle),
-            failure: e => new SignOutLoadFailed(attempt, e, Locking: true));
+            // Cancelled by the lock's own wait: say so, as the deadline does.
+            failure: e => new SignOutLoadFailed(attempt, e is OperationCanceledException ? StoreTimedOut("take the refresh lock") : e, Locking: true));
     }
 
     private void LoadForSignOut(Attempt attempt, IAsyncDisposable handle)
@@ -949,9 +947,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 case SignOutLoadFailed msg when msg.Attempt == attempt:
                     Timers.Cancel(SignOutStoreTimer);
                     ReleaseLock();
-                    var what = msg.Locking
-                        ? $"its refresh lock could not be taken within {_settings.LockWait.TotalSeconds:0} seconds"
-                        : "its stored tokens could not be read";
+                    // The detail says why: the store's exception type, or this actor's deadline with its length.
+                    var what = msg.Locking ? "its refresh lock could not be taken" : "its stored tokens could not be read";
                     _log.Warning("Account {0}: the sign-out failed, {1} ({2})", _account, what, StoreFailure(msg.Cause));
                     urlTo?.TrySetResult(null);
                     replyTo.Tell(new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
@@ -1178,9 +1175,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             case RemoveRetried msg:
                 Timers.Cancel(RemoveDeadlineTimer);
                 _removing = null;
-                _log.Warning("Account {0}: removing the stored tokens failed again ({1}); retrying", _account, msg.Cause!.GetType().Name);
+                _log.Warning("Account {0}: removing the stored tokens failed again ({1}); retrying", _account, StoreFailure(msg.Cause!));
                 FailLoginsAfterRemoval(new AuthorizationFailedException(LoginFailure.Internal,
-                    $"The login of {_account} was not stored: the store could not remove the tokens of its earlier sign-out ({msg.Cause.GetType().Name})."));
+                    $"The login of {_account} was not stored: the store could not remove the tokens of its earlier sign-out ({StoreFailure(msg.Cause)})."));
                 ScheduleRemoveRetry();
                 UnstashAll();
                 return true;
