@@ -260,15 +260,14 @@ internal sealed class TokenEndpointClient
     }
 
     /// <summary>
-    /// The OAuth <c>error</c> code of an error response (RFC 6749 section 5.2), read from its JSON body whatever the HTTP
-    /// status: Duende reads it only from a 400 (or a 200), and names any other failure by its status's reason phrase, so
-    /// a 401 <c>invalid_client</c> would pass for an error called "Unauthorized". Null when the body has none.
+    /// The OAuth <c>error</c> code of an error response (RFC 6749 section 5.2), read from its body (JSON, or a form as the
+    /// token endpoint's are read) whatever the HTTP status: Duende reads it only from a 400 (or a 200), and names any
+    /// other failure by its status's reason phrase, so a 401 <c>invalid_client</c> would pass for an error called
+    /// "Unauthorized". Null when the body has none.
     /// </summary>
     private static string? ErrorCode(ProtocolResponse response) =>
-        response.Json is { ValueKind: System.Text.Json.JsonValueKind.Object } json && json.TryGetProperty("error", out var error) &&
-        error.ValueKind == System.Text.Json.JsonValueKind.String
-            ? error.GetString()
-            : response.ErrorType == ResponseErrorType.Protocol ? response.Error : null;
+        TokenResponseReader.TokenFields.From(response)?.Get("error")
+        ?? (response.ErrorType == ResponseErrorType.Protocol ? response.Error : null);
 
     /// <summary>
     /// Awaits <paramref name="send"/>; a cancellation the caller did not ask for is the HttpClient timeout (Duende lets

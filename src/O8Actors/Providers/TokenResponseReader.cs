@@ -96,10 +96,10 @@ internal static class TokenResponseReader
     }
 
     /// <summary>
-    /// The fields of a token response: read straight from Duende's parsed JSON (only the ones asked for, as the
-    /// response is read once per login), or from a form body some providers send instead.
+    /// The fields of a token endpoint's (or a sibling endpoint's) response: read straight from Duende's parsed JSON (only
+    /// the ones asked for, as the response is read once per login), or from a form body some providers send instead.
     /// </summary>
-    private readonly struct TokenFields
+    internal readonly struct TokenFields
     {
         private readonly JsonElement _json;
         private readonly Dictionary<string, string>? _form;
@@ -110,7 +110,7 @@ internal static class TokenResponseReader
             _form = form;
         }
 
-        public static TokenFields? From(TokenResponse response)
+        public static TokenFields? From(ProtocolResponse response)
         {
             if (response.Json is { ValueKind: JsonValueKind.Object } json) return new TokenFields(json, null);
             return ReadForm(response) is { } form ? new TokenFields(default, form) : null;
@@ -141,7 +141,7 @@ internal static class TokenResponseReader
         }
     }
 
-    private static Dictionary<string, string>? ReadForm(TokenResponse response)
+    private static Dictionary<string, string>? ReadForm(ProtocolResponse response)
     {
         var raw = response.Raw;
         if (string.IsNullOrWhiteSpace(raw) || response.Json is not null)
