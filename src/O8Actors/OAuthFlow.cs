@@ -354,8 +354,7 @@ public abstract class OAuthFlow : IAsyncDisposable
             // A console app's flows remember their account across runs (encrypted, in the user's data folder).
             setup.TokenStore = new FileTokenStore();
             ConfigureShared?.Invoke(p, setup);
-            // Only flows with a CacheName write there: another flow's tokens could never be found again.
-            setup.TokenStore = new InstanceOnlyTokenStore(setup.TokenStore ?? new InMemoryTokenStore(), IsInstanceOnly);
+            // Only flows with a CacheName write there: every orchestrator keeps the others' tokens in memory (O8Bootstrap).
         })));
         var task = runtime.Value;
         // A runtime that failed to start (port taken, no certificate) is forgotten so the next call can retry.
