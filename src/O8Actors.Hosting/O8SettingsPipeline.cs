@@ -90,10 +90,16 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         }
     }
 
+    /// <summary>The settings whose value is a whole number (checked before the binder, which would not name them both ways).</summary>
+    private static readonly string[] WholeNumbers =
+    [
+        "o8.listener.port", "o8.providers.max-concurrent-exchanges", "o8.providers.max-queued-exchanges", "o8.login.max-pending",
+        "o8.login.max-pending-per-partition",
+    ];
+
     private static string? Expected(string hoconKey) => hoconKey switch
     {
-        "o8.listener.port" or "o8.providers.max-concurrent-exchanges" or "o8.providers.max-queued-exchanges" or "o8.login.max-pending"
-            or "o8.login.max-pending-per-partition" => "a whole number",
+        _ when WholeNumbers.Contains(hoconKey) => "a whole number",
         "o8.listener.bind-ipv6" or "o8.certificates.auto-create" or "o8.login.pkce" => "true or false",
         "o8.login.timeout" or "o8.login.exchange-timeout" or "o8.tokens.refresh-margin" =>
             "a duration with its unit, such as 120s, 2m or 500ms, or hours:minutes:seconds such as 00:02:00",
@@ -104,8 +110,7 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
 
     private static bool Parses(string hoconKey, string value) => hoconKey switch
     {
-        "o8.listener.port" or "o8.providers.max-concurrent-exchanges" or "o8.providers.max-queued-exchanges" or "o8.login.max-pending"
-            or "o8.login.max-pending-per-partition" => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
+        _ when WholeNumbers.Contains(hoconKey) => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
         "o8.listener.bind-ipv6" or "o8.certificates.auto-create" or "o8.login.pkce" => bool.TryParse(value, out _),
         "o8.login.timeout" or "o8.login.exchange-timeout" or "o8.tokens.refresh-margin" => TryParseDuration(value) is not null,
         "o8.listener.external-redirect-uri" => value.Length == 0 || Uri.TryCreate(value, UriKind.RelativeOrAbsolute, out _),
