@@ -40,10 +40,12 @@ internal sealed class FlakyTokenStore : ITokenStore
     private TaskCompletionSource? _loadGate;
 
     /// <summary>Holds every read from now on until the returned gate is opened (a store that does not answer).</summary>
-    public TaskCompletionSource HoldLoads()
+    public TaskCompletionSource HoldLoads() => Hold(ref _loadGate);
+
+    private static TaskCompletionSource Hold(ref TaskCompletionSource? gateField)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _loadGate, gate);
+        Volatile.Write(ref gateField, gate);
         return gate;
     }
 
@@ -69,12 +71,7 @@ internal sealed class FlakyTokenStore : ITokenStore
     private Task<T> Failed<T>() => ThrowsAtOnce ? throw new IOException("The store is down.") : Task.FromException<T>(new IOException("The store is down."));
 
     /// <summary>Holds every removal from now on until the returned gate is opened.</summary>
-    public TaskCompletionSource HoldRemoves()
-    {
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _removeGate, gate);
-        return gate;
-    }
+    public TaskCompletionSource HoldRemoves() => Hold(ref _removeGate);
 
     private TaskCompletionSource? _removeGate;
 
