@@ -54,6 +54,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private AccessToken? _served;
     private AccessToken? _published;
     private IAsyncDisposable? _lock;
+    // The lock handles granted and on their way here: released, not held, if this actor stops first.
+    private readonly LockHandOver _locks = new();
     private int _generation;
     // When the renewal under way gives up (its timer); a refresh it sends must be answered before then.
     private DateTimeOffset _renewalEnds;
@@ -127,6 +129,15 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
     /// <inheritdoc />
     protected override bool Receive(object message) => Idle(message);
+
+    /// <inheritdoc />
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        // Whatever state takes it (held, or released as stale), a lock handle that arrives is this actor's to release.
+        if (message is Locked locked) _locks.Received(locked.Handle);
+        else if (message is SignOutLocked signOutLocked) _locks.Received(signOutLocked.Handle);
+        return base.AroundReceive(receive, message);
+    }
 
     /// <summary>A caller waiting for a renewal.</summary>
     private sealed class Waiter(GetAccessToken request, IActorRef replyTo, long seenVersion)
@@ -357,15 +368,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         var store = _store;
         var account = _account;
         var lockWait = _settings.LockWait;
-        LockAsync(store, account, lockWait).PipeTo(Self,
+        _locks.LockAsync(store, account, lockWait).PipeTo(Self,
             success: handle => new Locked(generation, handle),
             failure: e => new StoreFailed(generation, e));
-    }
-
-    private static async Task<IAsyncDisposable> LockAsync(ITokenStore store, OAuthAccount account, TimeSpan wait)
-    {
-        using var cts = new CancellationTokenSource(wait);
-        return await store.LockAsync(account, cts.Token).ConfigureAwait(false);
     }
 
     private bool Renewing(object message)
@@ -902,7 +907,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         // answers (or ignores the lock's cancellation) fails the sign-out instead of leaving the account signing out for good.
         Timers.StartSingleTimer(SignOutStoreTimer, new SignOutLoadFailed(attempt, StoreTimedOut("take the refresh lock"), Locking: true),
             _settings.LockWait + _settings.StoreCallWait);
-        LockAsync(_store, _account, _settings.LockWait).PipeTo(Self, success: handle => new SignOutLocked(attempt, handle),
+        _locks.LockAsync(_store, _account, _settings.LockWait).PipeTo(Self, success: handle => new SignOutLocked(attempt, handle),
             // Cancelled by the lock's own wait: say so, as the deadline does.
             failure: e => new SignOutLoadFailed(attempt, e is OperationCanceledException ? StoreTimedOut("take the refresh lock") : e, Locking: true));
     }
@@ -1248,6 +1253,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         if (_unsaved is not null)
             _log.Warning("Account {0}: stopped with tokens the store never took; the stored copy's refresh token may be spent", _account);
         ReleaseLock();
+        foreach (var granted in _locks.Close()) Release(granted);
+        _locks.Dispose();
         // A stopped actor no longer keeps its entry up to date; the next one publishes again.
         Withdraw();
         base.PostStop();

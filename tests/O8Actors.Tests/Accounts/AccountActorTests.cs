@@ -380,6 +380,36 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_accounts_actor_that_stops_while_it_waits_for_the_refresh_lock_leaves_the_lock_free(bool storeIgnoresCancellation)
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore { IgnoresLockCancellation = storeIgnoresCancellation };
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+
+        // Another holder (a second process) has the lock; the account's renewal waits for it.
+        var other = await store.Inner.LockAsync(Alice);
+        _ = Get(accounts, Alice);
+        await AwaitConditionAsync(() => Task.FromResult(store.Locks == 2), Wait); // the login's, this renewal's
+        var account = await Sys.ActorSelection(accounts.Path / "*").ResolveOne(Wait);
+        Watch(account);
+        Sys.Stop(account);
+        ExpectTerminated(account, Wait);
+        await other.DisposeAsync();
+
+        // The stopped actor's wait ended with it, or the lock it was granted afterwards was given back: the next holder
+        // (the account's next actor, or the other process) gets it at once, not after a wait that fails every refresh.
+        using var deadline = new CancellationTokenSource(Wait);
+        await using (await store.Inner.LockAsync(Alice, deadline.Token))
+        {
+        }
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
     [Fact]
     public async Task A_refused_refresh_token_throws_InteractionRequiredException_without_the_token_in_the_message()
     {

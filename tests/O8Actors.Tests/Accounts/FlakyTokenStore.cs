@@ -15,6 +15,9 @@ internal sealed class FlakyTokenStore : ITokenStore
     /// <summary>Failures are thrown by the call itself, as a store written without <c>async</c> throws, not returned as faulted tasks.</summary>
     public bool ThrowsAtOnce { get; init; }
 
+    /// <summary>A lock wait runs until the lock is free whatever its token says (as a database's lock call may).</summary>
+    public bool IgnoresLockCancellation { get; init; }
+
     /// <summary>The next <paramref name="count"/> reads throw.</summary>
     public void FailLoads(int count) => Volatile.Write(ref _failLoads, count);
 
@@ -89,6 +92,6 @@ internal sealed class FlakyTokenStore : ITokenStore
     public Task<IAsyncDisposable> LockAsync(OAuthAccount account, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _locks);
-        return Inner.LockAsync(account, cancellationToken);
+        return Inner.LockAsync(account, IgnoresLockCancellation ? CancellationToken.None : cancellationToken);
     }
 }
