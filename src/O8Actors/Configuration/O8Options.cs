@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Configuration;
 
@@ -59,8 +60,8 @@ public sealed class O8Options
             },
             Login = new LoginOptions
             {
-                Timeout = Read(o8, "login.timeout", "a duration such as 120s", c => c.GetTimeSpan("login.timeout")),
-                ExchangeTimeout = Read(o8, "login.exchange-timeout", "a duration such as 30s", c => c.GetTimeSpan("login.exchange-timeout")),
+                Timeout = ReadDuration(o8, "login.timeout", "120s"),
+                ExchangeTimeout = ReadDuration(o8, "login.exchange-timeout", "30s"),
                 Pkce = Read(o8, "login.pkce", "on or off", c => c.GetBoolean("login.pkce")),
                 MaxPending = Read(o8, "login.max-pending", "a whole number", c => c.GetInt("login.max-pending")),
                 MaxPendingPerPartition = Read(o8, "login.max-pending-per-partition", "a whole number",
@@ -76,7 +77,7 @@ public sealed class O8Options
             },
             Tokens = new TokenOptions
             {
-                RefreshMargin = Read(o8, "tokens.refresh-margin", "a duration such as 5m", c => c.GetTimeSpan("tokens.refresh-margin")),
+                RefreshMargin = ReadDuration(o8, "tokens.refresh-margin", "5m"),
             },
         };
     }
@@ -102,6 +103,16 @@ public sealed class O8Options
         method = default;
         return false;
     }
+
+    /// <summary>
+    /// A duration with its unit (<c>120s</c>, <c>2m</c>). A bare number is refused: HOCON would take <c>120</c> as
+    /// milliseconds (every login timing out at once), the configuration binder as days; with a unit it means one thing.
+    /// </summary>
+    private static TimeSpan ReadDuration(Config o8, string key, string example) =>
+        Read(o8, key, $"a duration with its unit, such as {example}", c =>
+            double.TryParse(c.GetString(key)?.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+                ? throw new FormatException("A duration without a unit.")
+                : c.GetTimeSpan(key));
 
     private static T Read<T>(Config o8, string key, string expected, Func<Config, T> read)
     {

@@ -146,6 +146,29 @@ public sealed class O8OptionsTests
     }
 
     [Theory]
+    [InlineData("o8.login.timeout = 120", "o8.login.timeout", "'120'")]
+    [InlineData("o8.login.exchange-timeout = 30", "o8.login.exchange-timeout", "'30'")]
+    [InlineData("o8.tokens.refresh-margin = 300", "o8.tokens.refresh-margin", "'300'")]
+    [InlineData("o8.login.timeout = 0.5", "o8.login.timeout", "'0.5'")]
+    public void A_duration_without_its_unit_is_refused_not_read_as_milliseconds(string hocon, string setting, string quoted)
+    {
+        // HOCON reads a bare 120 as 120 ms: every login would time out before its browser opened.
+        var error = Assert.Throws<O8ConfigurationException>(() => O8Options.FromConfig(ConfigurationFactory.ParseString(hocon)));
+
+        Assert.Equal(setting, error.HoconKey);
+        Assert.Contains(quoted, error.Message);
+        Assert.Contains("with its unit", error.Message);
+    }
+
+    [Theory]
+    [InlineData("o8.login.timeout = 120s", 120)]
+    [InlineData("o8.login.timeout = 2m", 120)]
+    [InlineData("o8.login.timeout = 120000ms", 120)]
+    [InlineData("o8.login.timeout = \"2 minutes\"", 120)]
+    public void A_duration_with_its_unit_is_read(string hocon, int seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), O8Options.FromConfig(ConfigurationFactory.ParseString(hocon)).Login.Timeout);
+
+    [Theory]
     [InlineData("o8.listener.prot = 1", "o8.listener.prot", "did you mean 'o8.listener.port'")]
     [InlineData("o8.login.timout = 5s", "o8.login.timout", "did you mean 'o8.login.timeout'")]
     [InlineData("o8.login.exchange_timeout = 5s", "o8.login.exchange_timeout", "did you mean 'o8.login.exchange-timeout'")]
