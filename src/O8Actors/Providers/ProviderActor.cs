@@ -72,9 +72,9 @@ internal sealed class ProviderActor : ReceiveActor
 
     private sealed record Resolved(ProviderDescriptor Descriptor);
     private sealed record ResolveFailed(Exception Cause);
-    // Owner: the incarnation that started the request. One that finishes after a restart is answered but was never
-    // counted by the new incarnation, so it must not free a slot there.
-    private sealed record TokenRequestDone(IActorRef ReplyTo, object Reply, ProviderActor Owner);
+    // Owner: the incarnation that started the request. One that finishes after a restart was never counted by the new
+    // incarnation, so it must not free a slot there. The request's caller has had its answer already (AnswerWhenDone).
+    private sealed record TokenRequestDone(ProviderActor Owner);
 
     /// <inheritdoc />
     protected override void PreRestart(Exception reason, object message)
@@ -95,7 +95,8 @@ internal sealed class ProviderActor : ReceiveActor
     /// <summary>
     /// Stopped with requests still held (the registry gave up on it after repeated failures, or the system is stopping):
     /// each queued request and each login waiting for discovery is answered, rather than left to its own deadline with
-    /// an answer that would blame the user or the network.
+    /// an answer that would blame the user or the network. A token request already sent answers its caller when it
+    /// returns (<see cref="AnswerWhenDone{T}"/>).
     /// </summary>
     protected override void PostStop()
     {
@@ -335,7 +336,6 @@ internal sealed class ProviderActor : ReceiveActor
         Receive<TokenRequestDone>(msg =>
         {
             if (ReferenceEquals(msg.Owner, this)) _inFlight--;
-            msg.ReplyTo.Tell(msg.Reply);
             StartWaiting();
             StopIfDrained();
         });
@@ -488,10 +488,38 @@ internal sealed class ProviderActor : ReceiveActor
         };
         var name = strategy.Name;
         var timeout = _exchangeTimeout;
+        AnswerWhenDone(RunWithTimeout(ct => Traced("o8.token_request", work, parent, name, ct), timeout), replyTo,
+            success: tokens => new CodeExchanged(flowId, tokens),
+            failure: e => ToFailure(flowId, name, timeout, e));
+    }
+
+    /// <summary>
+    /// Answers a running token request's caller straight from its task, then frees its slot here. Not through this
+    /// actor: stopped meanwhile (the registry gave up on it after repeated failures), it would lose the answer, and
+    /// with a code or a rotated refresh token spent at the provider, the tokens with it. The answer's sender is this
+    /// actor, as a reply from it would be.
+    /// </summary>
+    private void AnswerWhenDone<T>(Task<T> running, IActorRef replyTo, Func<T, object> success, Func<Exception, object> failure)
+    {
+        var self = Self;
         var owner = this;
-        RunWithTimeout(ct => Traced("o8.token_request", work, parent, name, ct), timeout).PipeTo(Self,
-            success: tokens => new TokenRequestDone(replyTo, new CodeExchanged(flowId, tokens), owner),
-            failure: e => new TokenRequestDone(replyTo, ToFailure(flowId, name, timeout, e), owner));
+        _ = AnswerAsync();
+
+        async Task AnswerAsync()
+        {
+            object reply;
+            try
+            {
+                reply = success(await running.ConfigureAwait(false));
+            }
+            catch (Exception e)
+            {
+                reply = failure(e);
+            }
+
+            replyTo.Tell(reply, self);
+            self.Tell(new TokenRequestDone(owner));
+        }
     }
 
     /// <summary>
@@ -513,8 +541,7 @@ internal sealed class ProviderActor : ReceiveActor
     {
         var strategy = _strategy;
         var timeout = _exchangeTimeout;
-        var owner = this;
-        RunWithTimeout(async ct =>
+        AnswerWhenDone(RunWithTimeout(async ct =>
         {
             Exception? refused = null;
             foreach (var token in revoke.Tokens)
@@ -531,10 +558,10 @@ internal sealed class ProviderActor : ReceiveActor
 
             if (refused is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
             return RevocationOutcome.Revoked;
-        }, timeout).PipeTo(Self,
-            success: outcome => new TokenRequestDone(replyTo, new RevocationDone(revoke.RequestId, outcome), owner),
-            failure: e => new TokenRequestDone(replyTo, new RevocationDone(revoke.RequestId, RevocationOutcome.Failed,
-                $"The revocation with '{strategy.Name}' failed: {SafeReason(e)}"), owner));
+        }, timeout), replyTo,
+            success: outcome => new RevocationDone(revoke.RequestId, outcome),
+            failure: e => new RevocationDone(revoke.RequestId, RevocationOutcome.Failed,
+                $"The revocation with '{strategy.Name}' failed: {SafeReason(e)}"));
     }
 
     /// <summary>
@@ -549,12 +576,11 @@ internal sealed class ProviderActor : ReceiveActor
         var usesDpop = (_descriptor ?? ProviderDescriptor.Static).UsesDpop;
         var name = strategy.Name;
         var timeout = _exchangeTimeout;
-        var owner = this;
         var (loginId, parent, work) = request switch
         {
             RequestDeviceCode d => (d.LoginId, d.Parent, (Func<CancellationToken, Task<object>>)(async ct =>
-                new DeviceCodeIssued(d.LoginId, await strategy.RequestDeviceAuthorizationAsync(
-                    new DeviceAuthorizationContext(d.Scopes, d.ExtraParameters), http, ct).ConfigureAwait(false),
+                new DeviceCodeIssued(d.LoginId, (await strategy.RequestDeviceAuthorizationAsync(
+                    new DeviceAuthorizationContext(d.Scopes, d.ExtraParameters), http, ct).ConfigureAwait(false)),
                     // A key per login, as for the browser login (RFC 9449): the polls sign with it.
                     usesDpop ? Dpop.DpopKey.Create() : null))),
             PollDeviceToken p => (p.LoginId, p.Parent, async ct =>
@@ -562,9 +588,9 @@ internal sealed class ProviderActor : ReceiveActor
                     .ConfigureAwait(false))),
             _ => throw new InvalidOperationException($"Unexpected device request {request.GetType().Name}"),
         };
-        RunWithTimeout(ct => Traced("o8.device_request", work, parent, name, ct), timeout).PipeTo(Self,
-            success: reply => new TokenRequestDone(replyTo, reply, owner),
-            failure: e => new TokenRequestDone(replyTo, ToDeviceFailure(loginId, name, timeout, e), owner));
+        AnswerWhenDone(RunWithTimeout(ct => Traced("o8.device_request", work, parent, name, ct), timeout), replyTo,
+            success: reply => reply,
+            failure: e => ToDeviceFailure(loginId, name, timeout, e));
     }
 
     private static CodeExchangeFailed ToDeviceFailure(string loginId, string provider, TimeSpan timeout, Exception error)

@@ -178,14 +178,15 @@ public sealed class ProviderActorTests : TestKit
     }
 
     [Fact]
-    public async Task A_provider_actor_that_stops_answers_the_requests_it_still_held()
+    public async Task A_provider_actor_that_stops_answers_the_requests_it_still_held_and_the_one_it_sent_when_it_returns()
     {
-        // One slot taken by an exchange the strategy holds; the next one waits in the queue.
+        // One slot taken by an exchange the strategy holds (its code is at the provider); the next one waits in the queue.
         var strategy = new ScriptedStrategy("p");
         var registry = Registry(maxConcurrent: 1);
         await Register(registry, strategy);
         var queued = CreateTestProbe();
-        registry.Tell(Exchange("stuck"));
+        var sent = CreateTestProbe();
+        sent.Send(registry, Exchange("stuck"));
         AwaitAssert(() => Assert.Equal(["stuck"], strategy.Started), Wait);
         queued.Send(registry, Exchange("queued"));
         var provider = await Sys.ActorSelection(registry.Path / "*").ResolveOne(Wait);
@@ -197,7 +198,12 @@ public sealed class ProviderActorTests : TestKit
         var failed = queued.ExpectMsg<CodeExchangeFailed>(Wait);
         Assert.Equal("login-queued", failed.LoginId);
         Assert.Contains("stopped before it could answer", failed.Reason);
+
+        // The code was spent at the provider: its tokens still reach their login, though the actor that sent it is gone.
+        Watch(provider);
+        ExpectTerminated(provider, Wait);
         strategy.Release("stuck");
+        Assert.Equal("token-stuck", sent.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
     }
 
     [Fact]
