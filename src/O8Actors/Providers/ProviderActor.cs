@@ -579,8 +579,8 @@ internal sealed class ProviderActor : ReceiveActor
         var (loginId, parent, work) = request switch
         {
             RequestDeviceCode d => (d.LoginId, d.Parent, (Func<CancellationToken, Task<object>>)(async ct =>
-                new DeviceCodeIssued(d.LoginId, (await strategy.RequestDeviceAuthorizationAsync(
-                    new DeviceAuthorizationContext(d.Scopes, d.ExtraParameters), http, ct).ConfigureAwait(false)),
+                new DeviceCodeIssued(d.LoginId, ShowableDeviceCode.Checked(await strategy.RequestDeviceAuthorizationAsync(
+                    new DeviceAuthorizationContext(d.Scopes, d.ExtraParameters), http, ct).ConfigureAwait(false), name),
                     // A key per login, as for the browser login (RFC 9449): the polls sign with it.
                     usesDpop ? Dpop.DpopKey.Create() : null))),
             PollDeviceToken p => (p.LoginId, p.Parent, async ct =>

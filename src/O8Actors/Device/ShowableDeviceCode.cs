@@ -1,0 +1,34 @@
+using O8Actors.Providers;
+
+namespace O8Actors;
+
+/// <summary>
+/// A device authorization's text is put before the user (the console prompt, the app's own screen, its logs), so it is
+/// checked before a device login shows it, whichever strategy produced it: a provider that sends control characters
+/// (terminal escapes that rewrite the screen or the clipboard, a line break that forges a log line) or a code no one
+/// could type is refused, never shown.
+/// </summary>
+internal static class ShowableDeviceCode
+{
+    /// <summary>Longest user code shown; RFC 8628 section 6.1 asks for short codes a user types (8 to 12 characters in practice).</summary>
+    public const int MaxUserCodeLength = 64;
+
+    /// <summary><paramref name="authorization"/> itself, or a <see cref="TokenExchangeException"/> saying what cannot be shown.</summary>
+    public static DeviceAuthorization Checked(DeviceAuthorization authorization, string provider)
+    {
+        var code = authorization.UserCode;
+        if (string.IsNullOrWhiteSpace(code) || code.Length > MaxUserCodeLength || code.Any(char.IsControl))
+            throw new TokenExchangeException($"The device authorization response of provider '{provider}' has a user_code that cannot be shown " +
+                $"(empty, over {MaxUserCodeLength} characters, or with control characters); the device login was not started.");
+        if (!Showable(authorization.VerificationUri))
+            throw new TokenExchangeException($"The device authorization response of provider '{provider}' has a verification_uri with control characters; " +
+                "the device login was not started.");
+        // The complete URI is optional: one that cannot be shown is left out, and the user types the code.
+        return authorization.VerificationUriComplete is { } complete && !Showable(complete)
+            ? authorization with { VerificationUriComplete = null }
+            : authorization;
+    }
+
+    // As an app prints it (ToString unescapes) and as the prompt does (AbsoluteUri).
+    private static bool Showable(Uri uri) => !uri.ToString().Any(char.IsControl) && !uri.AbsoluteUri.Any(char.IsControl);
+}

@@ -1,0 +1,97 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Providers;
+
+/// <summary>
+/// A device login puts the provider's user code and verification URI before the user (the console prompt, the app's
+/// screen, its logs). A hostile or broken provider's text with terminal escapes or line breaks is refused before any
+/// login shows it, whichever strategy produced it.
+/// </summary>
+public sealed class ShowableDeviceCodeTests : TestKit
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly Uri Page = new("https://login.example.test/device");
+
+    private async Task<object> RequestAsync(DeviceAuthorization answer)
+    {
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(30)));
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(new AnswersDeviceCode(answer)), Wait);
+        var login = CreateTestProbe();
+        login.Send(registry, new RequestDeviceCode("p", "login-1", [], new Dictionary<string, string>()));
+        return login.ReceiveOne(Wait)!;
+    }
+
+    [Theory]
+    [InlineData("AB\u001b]52;c;ZXZpbA==\u0007CD")]          // a clipboard write (OSC 52)
+    [InlineData("WDJB\r\nOpen https://evil.test and enter")] // a forged line
+    [InlineData("\u001b[2J\u001b[HWDJB-MJHT")]              // clears the screen
+    [InlineData("   ")]
+    public async Task A_user_code_with_control_characters_or_none_fails_the_device_login_unshown(string userCode)
+    {
+        var failed = Assert.IsType<CodeExchangeFailed>(await RequestAsync(new DeviceAuthorization("device-code", userCode, Page, null,
+            TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5))));
+
+        Assert.Equal(LoginFailure.TokenExchange, failed.Failure);
+        Assert.Contains("user_code", failed.Reason);
+        Assert.DoesNotContain(failed.Reason, char.IsControl);
+        Assert.DoesNotContain("device-code", failed.Reason);
+    }
+
+    [Fact]
+    public async Task A_user_code_no_one_could_type_is_refused()
+    {
+        var failed = Assert.IsType<CodeExchangeFailed>(await RequestAsync(new DeviceAuthorization("device-code", new string('A', 65), Page, null,
+            TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5))));
+
+        Assert.Contains("64 characters", failed.Reason);
+    }
+
+    [Fact]
+    public async Task A_verification_uri_that_prints_control_characters_is_refused_and_a_complete_one_is_left_out()
+    {
+        // Escaped in the URI; whatever form an app prints it in, no escape reaches the screen.
+        var answer = await RequestAsync(new DeviceAuthorization("device-code", "WDJB-MJHT", new Uri("https://login.example.test/device%1B%5B2J%0D%0A"), null,
+            TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5)));
+        if (answer is DeviceCodeIssued shown)
+        {
+            Assert.DoesNotContain(shown.Authorization.VerificationUri.ToString(), char.IsControl);
+            Assert.DoesNotContain(shown.Authorization.VerificationUri.AbsoluteUri, char.IsControl);
+        }
+        else
+        {
+            Assert.Contains("verification_uri", Assert.IsType<CodeExchangeFailed>(answer).Reason);
+        }
+
+        // A complete URI is optional: one that would print an escape is dropped, and the user types the code.
+        var issued = Assert.IsType<DeviceCodeIssued>(await RequestAsync(new DeviceAuthorization("device-code", "WDJB-MJHT", Page,
+            new Uri("https://login.example.test/device?user_code=%1B%5D52%3Bc%3BZXZpbA%3D%3D%07"), TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5))));
+        Assert.Equal("WDJB-MJHT", issued.Authorization.UserCode);
+        Assert.True(issued.Authorization.VerificationUriComplete is null || !issued.Authorization.VerificationUriComplete.ToString().Any(char.IsControl));
+    }
+
+    [Fact]
+    public async Task A_usual_user_code_is_shown_as_the_provider_sent_it()
+    {
+        var issued = Assert.IsType<DeviceCodeIssued>(await RequestAsync(new DeviceAuthorization("device-code", "WDJB-MJHT", Page, null,
+            TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5))));
+
+        Assert.Equal("WDJB-MJHT", issued.Authorization.UserCode);
+        Assert.Equal(Page, issued.Authorization.VerificationUri);
+    }
+
+    /// <summary>An app's own strategy, answering the device authorization with what the test gives it.</summary>
+    private sealed class AnswersDeviceCode(DeviceAuthorization answer) : ProviderStrategy
+    {
+        public override string Name => "p";
+
+        public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context) => new("https://login.example.test/authorize");
+
+        public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken) =>
+            Task.FromResult(new TokenSet("at", "Bearer"));
+
+        public override Task<DeviceAuthorization> RequestDeviceAuthorizationAsync(DeviceAuthorizationContext context, HttpClient http,
+            CancellationToken cancellationToken) => Task.FromResult(answer);
+    }
+}
