@@ -16,6 +16,25 @@ internal static class ExchangeTimeouts
     /// <summary>One token request: the HTTP pipeline's per-attempt and total timeouts and the provider actor's own.</summary>
     public static TimeSpan TokenRequest(TimeSpan exchangeTimeout) => exchangeTimeout;
 
+    /// <summary>
+    /// What is left of a login's exchange deadline (<paramref name="loginGivesUp"/>) for its token request sent at
+    /// <paramref name="now"/>: at most one token request, and never so long that the answer could come after the login
+    /// gave up (a code is spent when it is sent: an answer the login no longer takes throws its tokens away).
+    /// </summary>
+    public static TimeSpan ExchangeBudget(DateTimeOffset loginGivesUp, DateTimeOffset now, TimeSpan exchangeTimeout)
+    {
+        var left = loginGivesUp - now - ReplyMargin;
+        return left < TokenRequest(exchangeTimeout) ? left : TokenRequest(exchangeTimeout);
+    }
+
+    /// <summary>
+    /// Whether a code that waited in its provider's queue is too late to send: less than half a token request is left of
+    /// its login's deadline. It stays unsent and the login is told so, rather than sent with a time the endpoint could
+    /// seldom meet.
+    /// </summary>
+    public static bool TooLateToSend(DateTimeOffset loginGivesUp, DateTimeOffset now, TimeSpan exchangeTimeout) =>
+        ExchangeBudget(loginGivesUp, now, exchangeTimeout) < TokenRequest(exchangeTimeout) / 2;
+
     /// <summary>The login's deadline from the callback to the provider's answer (ends as ExchangeTimeout).</summary>
     public static TimeSpan LoginDeadline(TimeSpan exchangeTimeout) => TokenRequest(exchangeTimeout) + ReplyMargin;
 

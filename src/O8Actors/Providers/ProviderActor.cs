@@ -407,7 +407,7 @@ internal sealed class ProviderActor : ReceiveActor
     /// <summary>Whether <paramref name="request"/> is an exchange whose login has already given up on it.</summary>
     private bool Expired(object request) => request switch
     {
-        ExchangeCode { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
+        ExchangeCode { Deadline: { } deadline } => ExchangeTimeouts.TooLateToSend(deadline, Context.System.Scheduler.Now, _exchangeTimeout),
         PollDeviceToken { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
         RefreshTokens { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
         _ => false,
@@ -430,10 +430,11 @@ internal sealed class ProviderActor : ReceiveActor
 
     private void AnswerExpired(object request, IActorRef replyTo)
     {
-        _log.Info("Provider {0}: token request of {1} dropped unsent, its caller's deadline passed while it was queued", _strategy.Name, RequestId(request));
-        // The login has ended (or ends now by its own timer, which fires at the same deadline); the answer is only so no one waits.
+        _log.Info("Provider {0}: token request of {1} dropped unsent, it waited in the queue until it could no longer be answered before its caller's deadline",
+            _strategy.Name, RequestId(request));
+        // The caller may have given up already (then the answer is only so no one waits); a login still waiting ends with it.
         replyTo.Tell(new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeTimeout,
-            $"The token request waited in the queue of '{_strategy.Name}' past its caller's deadline and was not sent.", null));
+            $"The token request waited in the queue of '{_strategy.Name}' until it could no longer be answered before its caller's deadline, and was not sent.", null));
     }
 
     private void StartWaiting()
@@ -487,7 +488,11 @@ internal sealed class ProviderActor : ReceiveActor
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };
         var name = strategy.Name;
-        var timeout = _exchangeTimeout;
+        // A login's code gets what is left of its login's deadline (all of one token request unless it queued), so its
+        // answer always reaches the login; a refresh was sent in time for its caller by its own deadline.
+        var timeout = request is ExchangeCode { Deadline: { } loginGivesUp }
+            ? ExchangeTimeouts.ExchangeBudget(loginGivesUp, Context.System.Scheduler.Now, _exchangeTimeout)
+            : _exchangeTimeout;
         AnswerWhenDone(RunWithTimeout(ct => Traced("o8.token_request", work, parent, name, ct), timeout), replyTo,
             success: tokens => new CodeExchanged(flowId, tokens),
             failure: e => ToFailure(flowId, name, timeout, e));

@@ -22,8 +22,8 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     private ExchangeCode Exchange(string code, TimeSpan? deadlineIn = null) => new("p", $"login-{code}", code, "verifier", RedirectUri,
         Deadline: Sys.Scheduler.Now + (deadlineIn ?? ExchangeTimeouts.LoginDeadline(ExchangeTimeout)));
 
-    private IActorRef Provider(ScriptedStrategy strategy, int maxConcurrent, int maxQueued) =>
-        Sys.ActorOf(ProviderActor.Props(strategy, () => new HttpClient(), maxConcurrent, ExchangeTimeout, maxQueued));
+    private IActorRef Provider(ScriptedStrategy strategy, int maxConcurrent, int maxQueued, TimeSpan? exchangeTimeout = null) =>
+        Sys.ActorOf(ProviderActor.Props(strategy, () => new HttpClient(), maxConcurrent, exchangeTimeout ?? ExchangeTimeout, maxQueued));
 
     [Fact]
     public void A_queued_exchange_whose_login_deadline_passed_is_never_sent_to_the_token_endpoint()
@@ -55,6 +55,55 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         strategy.Release("ontime");
         onTime.ExpectMsg<CodeExchanged>(Wait);
         Assert.DoesNotContain("late", strategy.Started);
+    }
+
+    [Fact]
+    public void A_queued_exchange_is_not_sent_once_its_answer_could_come_after_its_login_gave_up()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
+        var slow = CreateTestProbe();
+        var late = CreateTestProbe();
+
+        // The login's deadline is the usual one: a token request and the reply's margin from the callback.
+        slow.Send(provider, Exchange("slow"));
+        AwaitAssert(() => Assert.Equal(["slow"], strategy.Started), Wait);
+        late.Send(provider, Exchange("late"));
+
+        // The slot frees with 10 s of the login's 31 left: sent now, the code could be answered after the login gave up
+        // (its tokens thrown away); it stays unsent and the login hears so while it still waits.
+        Scheduler.Advance(TimeSpan.FromSeconds(21));
+        strategy.Release("slow");
+        slow.ExpectMsg<CodeExchanged>(Wait);
+        var dropped = late.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal(("login-late", LoginFailure.ExchangeTimeout), (dropped.LoginId, dropped.Failure));
+        Assert.Contains("not sent", dropped.Reason);
+        Assert.Equal(["slow"], strategy.Started);
+    }
+
+    [Fact]
+    public void A_queued_exchange_sent_with_its_login_deadline_near_gets_only_the_time_left_so_its_answer_reaches_the_login()
+    {
+        // A 6 s exchange timeout, so the test waits out seconds, not half a minute.
+        var exchangeTimeout = TimeSpan.FromSeconds(6);
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8, exchangeTimeout);
+        var slow = CreateTestProbe();
+        var queued = CreateTestProbe();
+        slow.Send(provider, Exchange("slow", deadlineIn: ExchangeTimeouts.LoginDeadline(exchangeTimeout)));
+        AwaitAssert(() => Assert.Equal(["slow"], strategy.Started), Wait);
+        // Sent 2 s after it queued, this login's code has 3 s left before the reply margin: half a token request.
+        queued.Send(provider, Exchange("queued", deadlineIn: TimeSpan.FromSeconds(2 + 3 + 1)));
+        Scheduler.Advance(TimeSpan.FromSeconds(2));
+        strategy.Release("slow");
+        slow.ExpectMsg<CodeExchanged>(Wait);
+        AwaitAssert(() => Assert.Equal(["slow", "queued"], strategy.Started), Wait);
+
+        // The endpoint does not answer: the request ends at what was left of the login's deadline (3 s, not the 6 s of
+        // an exchange sent at once), before the login gives up.
+        var failed = queued.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal(LoginFailure.ExchangeTimeout, failed.Failure);
+        Assert.Contains("within 3 seconds", failed.Reason);
     }
 
     [Fact]
