@@ -15,6 +15,8 @@ namespace O8Actors.Hosting;
 /// <item><c>Issuer</c> without <c>AuthorizationEndpoint</c>: OpenID Connect discovery (<see cref="OidcDiscoveryOptions"/>).</item>
 /// <item>otherwise a plain OAuth 2.0 provider (<see cref="GenericOAuthOptions"/>).</item>
 /// </list>
+/// A plain provider with <c>ClientCertificateFile</c> or <c>ClientKeyFile</c> and no <c>ClientAuthentication</c> uses
+/// <c>private_key_jwt</c>, as a preset and a discovery provider do.
 /// The name is the section key unless <c>Name</c> is set. Every other key is a property of the options the section
 /// builds (a preset's too: <c>Resource</c>, <c>UseDpop</c>, <c>AuthorizeParameters</c>, …) or one of the file keys;
 /// anything else fails the start naming it, as the binder alone would ignore it. Secrets belong in user secrets or environment variables
@@ -76,6 +78,11 @@ internal static class ConfiguredProviders
         generic.ClientCertificate ??= certificate;
         generic.ClientSigningKey ??= key;
         generic.ClientSigningKeyId ??= keyId;
+        // A key or certificate named without a ClientAuthentication means private_key_jwt, as for a preset and OIDC
+        // discovery: the options' default, client_secret_basic, would leave the key unused (or, without a secret, fail
+        // the start advising None, which drops the key too).
+        if ((generic.ClientCertificate is not null || generic.ClientSigningKey is not null) && section["ClientAuthentication"] is null)
+            generic.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
         return new GenericOAuthStrategy(generic);
     }
 
