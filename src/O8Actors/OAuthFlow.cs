@@ -10,8 +10,10 @@ namespace O8Actors;
 /// <para>
 /// Unlike the original, one instance may run many <c>AuthorizeAsync</c> calls at once: every call is its own login
 /// with its own <c>state</c> and PKCE verifier, routed through one shared HTTPS listener on <see cref="RedirectPort"/>.
-/// O8Actors appends <c>state</c>, <c>code_challenge</c> and <c>code_challenge_method</c> to your URL; a provider that
-/// does not know PKCE ignores them, so a subclass that never reads <see cref="OAuthCodeContext.CodeVerifier"/> still works.
+/// O8Actors appends <c>state</c>, <c>code_challenge</c> and <c>code_challenge_method</c> to your URL, so send
+/// <see cref="OAuthCodeContext.CodeVerifier"/> as <c>code_verifier</c> in your exchange: a provider that enforces PKCE
+/// (Discord, Google) refuses the code without it. Only with a provider that does not know PKCE (and ignores the
+/// challenge) does an exchange without the verifier work.
 /// </para>
 /// <para>
 /// Dispose it (<see cref="DisposeAsync"/>) when done: its provider and event subscription leave the orchestrator and,
