@@ -3,7 +3,8 @@ using O8Actors.Examples.Discord;
 using O8Actors.Providers;
 
 // Connects a Discord account, as the original orchestr8 example does.
-// Register https://localhost:41539/ as a redirect URI of your Discord application, then:
+// Register the redirect URIs of your Discord application: https://localhost:41539/ for the OAuthFlow port (the default
+// run) and https://localhost:41539/discord for the preset (--preset: each provider has its own path), then:
 //   DISCORD_CLIENT_ID=… DISCORD_CLIENT_SECRET=… dotnet run --project examples/Discord [-- --preset] [-- --sign-out]
 // The account is kept (encrypted) in the user's data folder: a second run reuses it without the browser.
 var clientId = Environment.GetEnvironmentVariable("DISCORD_CLIENT_ID");
@@ -11,7 +12,7 @@ var clientSecret = Environment.GetEnvironmentVariable("DISCORD_CLIENT_SECRET");
 if (string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(clientSecret))
 {
     Console.Error.WriteLine("Set DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET (https://discord.com/developers/applications),");
-    Console.Error.WriteLine("and add https://localhost:41539/ to the application's OAuth2 redirects.");
+    Console.Error.WriteLine("and add https://localhost:41539/ (and, for --preset, https://localhost:41539/discord) to the application's OAuth2 redirects.");
     return 2;
 }
 
@@ -33,6 +34,8 @@ try
             setup.Providers.Add(ProviderPresets.Discord(clientId, clientSecret));
             setup.TokenStore = new FileTokenStore(); // the account survives the run (encrypted, in the user's data folder)
         });
+        // The preset's own redirect URI (the listener's followed by its name), not the port's bare one.
+        Console.WriteLine($"Redirect URI (register it with your Discord application): {await logins.GetRedirectUriAsync("discord", cancel.Token)}");
         var account = (await logins.GetAccountsAsync("discord", cancel.Token)).FirstOrDefault();
         if (account is not null && args.Contains("--sign-out"))
         {

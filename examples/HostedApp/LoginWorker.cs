@@ -18,12 +18,14 @@ internal sealed class LoginWorker(IOAuthLogins logins, IConfiguration configurat
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Demo:Provider names the configured provider to sign in with: the sandbox in demo mode, a real one otherwise.
+        var provider = configuration["Demo:Provider"] is { Length: > 0 } configured ? configured : "sandbox";
         // The provider's own redirect URI (the listener's followed by its name), registered with it.
-        var redirect = await logins.GetRedirectUriAsync("sandbox", stoppingToken);
+        var redirect = await logins.GetRedirectUriAsync(provider, stoppingToken);
         log.LogInformation("Redirect URI (register it with your provider): {RedirectUri}", redirect);
         var sandbox = services.GetService<SandboxAuthorizationServer>();
         if (sandbox is not null)
-            sandbox.RegisterClient(configuration["O8:Providers:sandbox:ClientId"]!, null, [redirect.ToString()], ClientAuthMethod.None);
+            sandbox.RegisterClient(configuration[$"O8:Providers:{provider}:ClientId"]!, null, [redirect.ToString()], ClientAuthMethod.None);
 
         using var progress = logins.Events.Subscribe(new ProgressLog(log));
         var users = configuration.GetSection("Demo:Users").Get<string[]>() ?? ["alice"];
@@ -31,7 +33,7 @@ internal sealed class LoginWorker(IOAuthLogins logins, IConfiguration configurat
         {
             // The account is keyed by the user's name (this provider's ID tokens are not validated: no key set is configured).
             var request = new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = user }) { AccountKey = user };
-            var outcome = await logins.RunAsync("sandbox", request, stoppingToken);
+            var outcome = await logins.RunAsync(provider, request, stoppingToken);
             // Never log a token: the outcome kind, and whether a refresh token came, is all the log needs.
             log.LogInformation("Login for {User} ended {Outcome}{Detail}", user, outcome.Kind,
                 outcome is LoginSucceeded s ? $" (refresh token: {s.Tokens.CanRefresh})" : outcome is LoginDenied d ? $" ({d.Error})" : "");

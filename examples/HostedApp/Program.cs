@@ -1,8 +1,13 @@
 // O8Actors in a Generic Host: settings from appsettings.json (section O8) over hocon/app.conf over the shipped
 // defaults, providers from configuration, Akka logs in Microsoft.Extensions.Logging, OpenTelemetry metrics and traces
 // on the console, logins started from a hosted service. With Demo:Sandbox (the default) it runs without secrets
-// against an in-process sandbox provider and a scripted user; set Demo:Sandbox=false and configure a real provider
-// (O8:Providers:github:Preset=github, ClientId in appsettings, ClientSecret in user secrets) to use it for real.
+// against an in-process sandbox provider and a scripted user. To use it for real, set Demo:Sandbox=false, configure a
+// provider (O8:Providers:github:Preset=github and ClientId in appsettings; ClientSecret in the environment, or in user
+// secrets, which the host reads in the Development environment only), name it in Demo:Provider, list the users to sign
+// in (Demo:Users in appsettings.json, one browser login each) and register with the provider the redirect URI the app
+// logs at start (O8:Listener:Port 0 picks a free port each run: set one to keep it). For example:
+//   O8__Providers__github__ClientSecret=… dotnet run --project examples/HostedApp -- --Demo:Sandbox=false --Demo:Provider=github
+//     --O8:Providers:github:Preset=github --O8:Providers:github:ClientId=…
 using Akka.Configuration;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -28,8 +33,13 @@ if (builder.Configuration.GetValue("Demo:Sandbox", true))
     sandbox = await SandboxAuthorizationServer.StartAsync();
     browser = new ScriptedBrowser();
     builder.Services.AddSingleton(sandbox);
+    // The sandbox provider exists only in demo mode: a section of it in appsettings.json, without endpoints, would
+    // fail the start of a real configuration as an incomplete plain provider.
     builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     {
+        ["O8:Providers:sandbox:ClientId"] = "hosted-app",
+        ["O8:Providers:sandbox:ClientAuthentication"] = "None",
+        ["O8:Providers:sandbox:DefaultScopes:0"] = "openid",
         ["O8:Providers:sandbox:AuthorizationEndpoint"] = sandbox.AuthorizationEndpoint.ToString(),
         ["O8:Providers:sandbox:TokenEndpoint"] = sandbox.TokenEndpoint.ToString(),
         // The sandbox sends iss (RFC 9207); a provider whose issuer is unknown refuses one (mix-up defence).

@@ -34,7 +34,7 @@ internal sealed record WireAccountFailure(
         "unknown-provider" => new UnknownProviderException(Error ?? ""),
         "busy" => new ProviderBusyException(Message),
         "denied" => new AuthorizationDeniedException(Error ?? "", ErrorDescription),
-        "timeout" => new AuthorizationTimeoutException(Timeout ?? TimeSpan.Zero),
+        "timeout" => new AuthorizationTimeoutException(Timeout ?? TimeSpan.Zero, Message), // a device login's message stays its own
         "cancelled" => new OperationCanceledException(Message),
         _ => new AuthorizationFailedException(Failure, Message),
     };

@@ -15,6 +15,9 @@ namespace O8Actors.Hosting;
 /// <item><c>Issuer</c> without <c>AuthorizationEndpoint</c>: OpenID Connect discovery (<see cref="OidcDiscoveryOptions"/>).</item>
 /// <item>otherwise a plain OAuth 2.0 provider (<see cref="GenericOAuthOptions"/>).</item>
 /// </list>
+/// <c>DefaultScopes</c> is a list, or one value of scopes separated by spaces (as an environment variable gives it).
+/// A plain provider with <c>ClientCertificateFile</c> or <c>ClientKeyFile</c> and no <c>ClientAuthentication</c> uses
+/// <c>private_key_jwt</c>, as a preset and a discovery provider do.
 /// The name is the section key unless <c>Name</c> is set. Every other key is a property of the options the section
 /// builds (a preset's too: <c>Resource</c>, <c>UseDpop</c>, <c>AuthorizeParameters</c>, …) or one of the file keys;
 /// anything else fails the start naming it, as the binder alone would ignore it. Secrets belong in user secrets or environment variables
@@ -63,6 +66,7 @@ internal static class ConfiguredProviders
         {
             var oidc = section.Get<OidcDiscoveryOptions>() ?? new OidcDiscoveryOptions();
             oidc.Name = name;
+            if (ScalarScopes(section) is { } oidcScopes) oidc.DefaultScopes = oidcScopes;
             var (oidcCertificate, oidcKey, oidcKeyId) = ClientCredentials(section);
             oidc.ClientCertificate ??= oidcCertificate;
             oidc.ClientSigningKey ??= oidcKey;
@@ -76,6 +80,12 @@ internal static class ConfiguredProviders
         generic.ClientCertificate ??= certificate;
         generic.ClientSigningKey ??= key;
         generic.ClientSigningKeyId ??= keyId;
+        if (ScalarScopes(section) is { } scopes) generic.DefaultScopes = scopes;
+        // A key or certificate named without a ClientAuthentication means private_key_jwt, as for a preset and OIDC
+        // discovery: the options' default, client_secret_basic, would leave the key unused (or, without a secret, fail
+        // the start advising None, which drops the key too).
+        if ((generic.ClientCertificate is not null || generic.ClientSigningKey is not null) && section["ClientAuthentication"] is null)
+            generic.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
         return new GenericOAuthStrategy(generic);
     }
 
@@ -128,11 +138,24 @@ internal static class ConfiguredProviders
         return (null, key, configuredKeyId ?? fileKeyId);
     }
 
+    /// <summary>
+    /// <c>DefaultScopes</c> given as one value (<c>O8__Providers__github__DefaultScopes="read:user repo"</c>, a
+    /// command-line argument, a JSON string), split on whitespace; null when it is a list (<c>DefaultScopes:0</c>, …,
+    /// which the binder reads) or absent. The binder would silently ignore a single value for a list property.
+    /// </summary>
+    private static List<string>? ScalarScopes(IConfigurationSection section)
+    {
+        var scopes = section.GetSection("DefaultScopes");
+        if (scopes.Value is not { } value || scopes.GetChildren().Any()) return null;
+        // Whitespace only, as RFC 6749's scope parameter separates them: a comma may be part of a scope token.
+        return value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).ToList();
+    }
+
     private static ProviderStrategy BuildPreset(IConfigurationSection section, string preset, string name)
     {
         var clientId = section["ClientId"] ?? "";
         var secret = section["ClientSecret"] is { Length: > 0 } s ? s : null;
-        var scopes = section.GetSection("DefaultScopes").Get<List<string>>();
+        var scopes = ScalarScopes(section) ?? section.GetSection("DefaultScopes").Get<List<string>>();
         var redirectPath = section["RedirectPath"];
         // A certificate or a key instead of a secret (Microsoft Entra ID's certificate credentials): private_key_jwt.
         var (certificate, key, keyId) = ClientCredentials(section);

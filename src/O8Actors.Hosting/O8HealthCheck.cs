@@ -5,7 +5,8 @@ namespace O8Actors.Hosting;
 
 /// <summary>
 /// Health of O8Actors for <c>Microsoft.Extensions.Diagnostics.HealthChecks</c>: healthy when the redirect listener is
-/// bound (or, in server mode, routing callbacks); the data carries the redirect URI and the logins in flight.
+/// bound (or, in server mode, routing callbacks); the data carries the listener's base redirect URI (<c>redirect_uri</c>;
+/// each provider's own lies under it: <see cref="IOAuthLogins.GetRedirectUriAsync(string, CancellationToken)"/>) and the logins in flight.
 /// Registered by <c>AddOAuthLogins</c> as <c>o8actors</c> (tags <c>o8</c>, <c>ready</c>).
 /// </summary>
 internal sealed class O8HealthCheck(O8Runtime runtime) : IHealthCheck

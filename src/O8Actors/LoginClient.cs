@@ -64,7 +64,7 @@ internal sealed class LoginClient : IOAuthLogins
         {
             LoginSucceeded s => s.Tokens,
             LoginDenied d => throw new AuthorizationDeniedException(d.Error, d.ErrorDescription) { LoginId = d.LoginId },
-            LoginTimedOut t => throw new AuthorizationTimeoutException(t.Timeout) { LoginId = t.LoginId },
+            LoginTimedOut t => throw AuthorizationTimeoutException.For(t),
             LoginCancelled c => throw new OperationCanceledException(
                 cancellationToken.IsCancellationRequested ? "The login was cancelled." : "The login was cancelled because O8Actors is shutting down.",
                 cancellationToken),
@@ -195,7 +195,8 @@ internal sealed class LoginClient : IOAuthLogins
 
     /// <summary>What a token request's caller throws when the account's actor did not answer within <paramref name="wait"/>.</summary>
     internal static OAuthFlowException CallerGaveUp(OAuthAccount account, bool interactive, TimeSpan wait) => interactive
-        ? new AuthorizationTimeoutException(wait)
+        ? new AuthorizationTimeoutException(wait,
+            $"Authorization timed out: the interactive login of {account} did not end within {wait.TotalSeconds:0} seconds.")
         : new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
             $"Renewing the tokens of {account} did not finish within {wait.TotalSeconds:0} seconds.");
 

@@ -2,10 +2,15 @@ namespace O8Actors;
 
 /// <summary>
 /// What one O8Actors instance is doing, from <see cref="IOAuthLogins.GetStatusAsync"/>: whether its redirect listener
-/// takes callbacks, the redirect URI, and how many logins are in flight. The hosting package's health check reports it.
+/// takes callbacks, the listener's redirect URI, and how many logins are in flight. The hosting package's health check reports it.
 /// </summary>
 /// <param name="ListenerBound">Whether callbacks are taken: the loopback listener is bound (in server mode: callbacks are routed).</param>
-/// <param name="RedirectUri">The redirect URI to register with providers; <c>null</c> while the listener is not bound.</param>
+/// <param name="RedirectUri">
+/// The listener's base redirect URI (the callback URI, such as <c>https://localhost:41539/</c>; in server mode the external
+/// one), <c>null</c> while the listener is not bound. Each provider's own redirect URI, the one to register with it,
+/// lies under it (by default followed by the provider's name): ask <see cref="IOAuthLogins.GetRedirectUriAsync(string, CancellationToken)"/>.
+/// An <c>OAuthFlow</c> subclass registers this one.
+/// </param>
 /// <param name="LoginsInFlight">Logins started and not yet ended.</param>
 /// <param name="CallbacksAwaited">Logins waiting for their browser redirect.</param>
 /// <param name="ListenerFailure">Why the listener could not start (for example <see cref="ListenerPortInUseException"/> or <see cref="CertificateNotFoundException"/>), or <c>null</c>.</param>

@@ -10,8 +10,10 @@ namespace O8Actors;
 /// <para>
 /// Unlike the original, one instance may run many <c>AuthorizeAsync</c> calls at once: every call is its own login
 /// with its own <c>state</c> and PKCE verifier, routed through one shared HTTPS listener on <see cref="RedirectPort"/>.
-/// O8Actors appends <c>state</c>, <c>code_challenge</c> and <c>code_challenge_method</c> to your URL; a provider that
-/// does not know PKCE ignores them, so a subclass that never reads <see cref="OAuthCodeContext.CodeVerifier"/> still works.
+/// O8Actors appends <c>state</c>, <c>code_challenge</c> and <c>code_challenge_method</c> to your URL, so send
+/// <see cref="OAuthCodeContext.CodeVerifier"/> as <c>code_verifier</c> in your exchange: a provider that enforces PKCE
+/// (Discord, Google) refuses the code without it. Only with a provider that does not know PKCE (and ignores the
+/// challenge) does an exchange without the verifier work.
 /// </para>
 /// <para>
 /// Dispose it (<see cref="DisposeAsync"/>) when done: its provider and event subscription leave the orchestrator and,
@@ -176,7 +178,17 @@ public abstract class OAuthFlow : IAsyncDisposable
     protected virtual Task<TokenSet> RefreshTokensAsync(string refreshToken, OAuthCodeContext context, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{GetType().Name} does not refresh tokens.");
 
-    /// <summary>Runs one login and returns the access token, waiting <paramref name="timeoutSeconds"/> seconds (as the original's <c>authorize(timeout=30)</c>).</summary>
+    /// <summary>
+    /// Returns an access token, as the original's <c>authorize(timeout=30)</c>: the cached one of this flow's
+    /// <see cref="Account"/> while it is valid (refreshed silently when <see cref="RefreshTokensAsync"/> is overridden),
+    /// else from a new login in the browser. <see cref="AuthorizeAsync(TimeSpan, CancellationToken)"/> with the timeout in
+    /// seconds: a second call opens no browser; <see cref="AuthorizeForTokensAsync"/> always logs in.
+    /// </summary>
+    /// <param name="timeoutSeconds">How many seconds to wait for the browser to come back, when a login is needed.</param>
+    /// <param name="cancellationToken">Cancels the login.</param>
+    /// <exception cref="AuthorizationTimeoutException">No redirect within <paramref name="timeoutSeconds"/> seconds.</exception>
+    /// <exception cref="AuthorizationDeniedException">The user or the provider refused.</exception>
+    /// <exception cref="TokenExchangeException">The code could not be exchanged.</exception>
     public Task<string> AuthorizeAsync(int timeoutSeconds = 30, CancellationToken cancellationToken = default) =>
         AuthorizeAsync(TimeSpan.FromSeconds(timeoutSeconds), cancellationToken);
 

@@ -340,6 +340,7 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         new LoginSucceeded("l", new TokenSet("access", "Bearer")),
         new LoginDenied("l", "access_denied", "The user said no"),
         new LoginTimedOut("l", TimeSpan.FromSeconds(90)),
+        new LoginTimedOut("l", TimeSpan.FromMinutes(10)) { DeviceCode = true },
         new LoginCancelled("l"),
         new LoginFailed("l", LoginFailure.BrowserMismatch, "another browser", "invalid_grant"),
     ];
@@ -358,6 +359,8 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         new ProviderBusyException("busy"),
         new AuthorizationDeniedException("access_denied", "no"),
         new AuthorizationTimeoutException(TimeSpan.FromSeconds(90)),
+        // A device login's timeout keeps its own message (the device code, not a redirect) on the caller's node.
+        AuthorizationTimeoutException.For(new LoginTimedOut("l", TimeSpan.FromMinutes(10)) { DeviceCode = true }),
         new OperationCanceledException("cancelled"),
     ];
 

@@ -141,6 +141,24 @@ public sealed class ConfiguredClientKeyTests : IDisposable
     private static string B64(byte[]? bytes) => Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(bytes);
 
     [Fact]
+    public void A_key_file_without_ClientAuthentication_makes_a_plain_provider_use_private_key_jwt_even_beside_a_secret()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var file = Write("client-key.pem", key.ExportPkcs8PrivateKeyPem());
+
+        var keyOnly = BuildGeneric(file, keyId: null, clientAuthentication: null);
+        Assert.Equal(ClientAuthentication.PrivateKeyJwt, keyOnly.ClientAuthentication);
+        Assert.IsAssignableFrom<ECDsa>(keyOnly.ClientSigningKey);
+
+        // With a secret too, the key is what was configured to sign: it is not left unused behind client_secret_basic.
+        var withSecret = BuildGeneric(file, keyId: null, clientAuthentication: null, secret: "crm-secret");
+        Assert.Equal(ClientAuthentication.PrivateKeyJwt, withSecret.ClientAuthentication);
+
+        // An explicit choice stays the app's.
+        Assert.Equal(ClientAuthentication.Post, BuildGeneric(file, keyId: null, clientAuthentication: "Post", secret: "crm-secret").ClientAuthentication);
+    }
+
+    [Fact]
     public void A_missing_key_file_is_named()
     {
         var error = Assert.Throws<ArgumentException>(() => BuildGeneric(Path.Combine(_folder.FullName, "absent.pem"), keyId: null));
@@ -156,16 +174,17 @@ public sealed class ConfiguredClientKeyTests : IDisposable
         return path;
     }
 
-    private static GenericOAuthOptions BuildGeneric(string keyFile, string? keyId)
+    private static GenericOAuthOptions BuildGeneric(string keyFile, string? keyId, string? clientAuthentication = "PrivateKeyJwt", string? secret = null)
     {
         var settings = new Dictionary<string, string?>
         {
             ["crm:AuthorizationEndpoint"] = "https://crm.example.com/authorize",
             ["crm:TokenEndpoint"] = "https://crm.example.com/token",
             ["crm:ClientId"] = "crm-client",
-            ["crm:ClientAuthentication"] = "PrivateKeyJwt",
             ["crm:ClientKeyFile"] = keyFile,
         };
+        if (clientAuthentication is not null) settings["crm:ClientAuthentication"] = clientAuthentication;
+        if (secret is not null) settings["crm:ClientSecret"] = secret;
         if (keyId is not null) settings["crm:ClientSigningKeyId"] = keyId;
         return Assert.IsType<GenericOAuthStrategy>(ConfiguredProviderSettings.BuildOne(settings)).Options;
     }

@@ -76,6 +76,37 @@ public sealed class ConfiguredProviderKeysTests
     }
 
     [Fact]
+    public void DefaultScopes_given_as_one_value_as_an_environment_variable_gives_it_are_split_on_whitespace()
+    {
+        var preset = ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["github:Preset"] = "github",
+            ["github:ClientId"] = "x",
+            ["github:ClientSecret"] = "y",
+            ["github:DefaultScopes"] = "read:user  repo",
+        });
+        Assert.Equal(["read:user", "repo"], Assert.IsType<GenericOAuthStrategy>(preset).Options.DefaultScopes);
+
+        var plain = ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["crm:AuthorizationEndpoint"] = "https://crm.example.com/authorize",
+            ["crm:TokenEndpoint"] = "https://crm.example.com/token",
+            ["crm:ClientId"] = "crm-client",
+            ["crm:ClientAuthentication"] = "None",
+            ["crm:DefaultScopes"] = "contacts.read\tdeals.read",
+        });
+        Assert.Equal(["contacts.read", "deals.read"], Assert.IsType<GenericOAuthStrategy>(plain).Options.DefaultScopes);
+
+        var oidc = ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["corp:Issuer"] = "https://login.corp.example",
+            ["corp:ClientId"] = "corp-client",
+            ["corp:DefaultScopes"] = "openid offline_access",
+        });
+        Assert.Equal(["openid", "offline_access"], Assert.IsType<OidcDiscoveryStrategy>(oidc).DefaultScopes);
+    }
+
+    [Fact]
     public void Tenant_is_refused_for_a_preset_other_than_microsoft()
     {
         var error = Assert.Throws<ArgumentException>(() => ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>

@@ -882,7 +882,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private Exception LoginException(LoginOutcome outcome) => outcome switch
     {
         LoginDenied d => new AuthorizationDeniedException(d.Error, d.ErrorDescription) { LoginId = d.LoginId },
-        LoginTimedOut t => new AuthorizationTimeoutException(t.Timeout) { LoginId = t.LoginId },
+        LoginTimedOut t => AuthorizationTimeoutException.For(t),
         LoginCancelled => new OperationCanceledException("The interactive login was cancelled."),
         LoginFailed f => LoginFailureExceptions.For(f, _account.Provider, _settings.Login.MaxPending, _settings.Login.MaxPendingPerPartition),
         _ => new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),

@@ -12,12 +12,34 @@ public abstract class OAuthFlowException : Exception
     public string? LoginId { get; init; }
 }
 
-/// <summary>The browser did not come back in time (the original's <c>TimeoutError</c>).</summary>
-public sealed class AuthorizationTimeoutException(TimeSpan timeout)
-    : OAuthFlowException($"Authorization timed out: no redirect reached the listener within {timeout.TotalSeconds:0.#} seconds.")
+/// <summary>
+/// The browser did not come back in time (the original's <c>TimeoutError</c>); in a device login (RFC 8628), the user
+/// did not approve the code in time. The message says which.
+/// </summary>
+public sealed class AuthorizationTimeoutException : OAuthFlowException
 {
+    /// <summary>Creates the exception of a browser login that was not redirected back within <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">The timeout that passed.</param>
+    public AuthorizationTimeoutException(TimeSpan timeout)
+        // No listener named: in server mode the redirect goes to the web app's own callback endpoint.
+        : this(timeout, $"Authorization timed out: the browser was not redirected back from the provider within {timeout.TotalSeconds:0.#} seconds.")
+    {
+    }
+
+    /// <summary>Creates the exception with a message of its own (a device login, a caller's wait, one carried between nodes).</summary>
+    internal AuthorizationTimeoutException(TimeSpan timeout, string message) : base(message) => Timeout = timeout;
+
+    /// <summary>The exception a caller gets for <paramref name="timedOut"/>: a device login's names the device code.</summary>
+    internal static AuthorizationTimeoutException For(LoginTimedOut timedOut) => timedOut.DeviceCode
+        ? new AuthorizationTimeoutException(timedOut.Timeout,
+            $"Authorization timed out: the user did not approve the device code within {timedOut.Timeout.TotalSeconds:0.#} seconds, or the code expired.")
+        {
+            LoginId = timedOut.LoginId,
+        }
+        : new AuthorizationTimeoutException(timedOut.Timeout) { LoginId = timedOut.LoginId };
+
     /// <summary>The timeout that passed.</summary>
-    public TimeSpan Timeout { get; } = timeout;
+    public TimeSpan Timeout { get; }
 }
 
 /// <summary>The provider, or the user at the provider, refused the authorization.</summary>

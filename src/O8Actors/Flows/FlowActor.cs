@@ -488,7 +488,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
                 return true;
             case Deadline:
-                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout));
+                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout) { DeviceCode = _deviceTimeout is not null });
                 return true;
             case CancelFlow:
                 End(new LoginCancelled(_start.LoginId));

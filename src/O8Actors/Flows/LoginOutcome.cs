@@ -45,11 +45,14 @@ public sealed record LoginDenied(string LoginId, string Error, string? ErrorDesc
     public override LoginOutcomeKind Kind => LoginOutcomeKind.Denied;
 }
 
-/// <summary>The browser did not come back before the deadline.</summary>
+/// <summary>The browser did not come back before the deadline; in a device login, the user did not approve the code in time.</summary>
 public sealed record LoginTimedOut(string LoginId, TimeSpan Timeout) : LoginOutcome(LoginId)
 {
     /// <inheritdoc />
     public override LoginOutcomeKind Kind => LoginOutcomeKind.TimedOut;
+
+    /// <summary>Whether the login waited for the user to approve a device code (RFC 8628), not for a browser redirect.</summary>
+    internal bool DeviceCode { get; init; }
 }
 
 /// <summary>The caller cancelled the login, or the orchestrator stopped.</summary>

@@ -40,6 +40,9 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
 
     internal override bool IsPublicClient => _options.IsPublicClient;
 
+    /// <summary>The scopes a login that asks for none gets (empty: <c>openid</c>); read by the configuration tests.</summary>
+    internal IReadOnlyList<string> DefaultScopes => [.. _options.DefaultScopes];
+
     /// <summary>The configured issuer.</summary>
     public string Issuer => _options.Issuer;
 

@@ -99,13 +99,14 @@ public sealed class DeviceLoginSandboxTests
     }
 
     [Fact]
-    public async Task An_expired_device_code_throws_the_same_timeout_as_a_browser_login()
+    public async Task An_expired_device_code_throws_the_same_timeout_as_a_browser_login_naming_the_device_code()
     {
         await using var o8 = await StartAsync();
 
         var timedOut = await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => o8.Logins.AuthorizeAsync(o8.ProviderName, Device("expire-1")).WaitAsync(Wait));
 
         Assert.Equal(TimeSpan.FromMinutes(10), timedOut.Timeout);
+        Assert.Contains("did not approve the device code", timedOut.Message);
         Assert.Equal(1, o8.Sandbox.Counters.Errors("expired_token"));
     }
 

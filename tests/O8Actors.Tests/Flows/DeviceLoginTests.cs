@@ -179,7 +179,9 @@ public sealed class DeviceLoginTests : TestKit
         NextPoll(Interval);
         Answer(new DeviceTokenPoll(DevicePollStatus.Expired, Error: "expired_token"));
 
-        Assert.Equal(CodeLifetime, _outcomes.ExpectMsg<LoginTimedOut>().Timeout);
+        var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
+        Assert.Equal(CodeLifetime, timedOut.Timeout);
+        Assert.True(timedOut.DeviceCode); // so the caller's exception names the device code, not a redirect
         ExpectTerminated(flow);
     }
 
@@ -196,6 +198,7 @@ public sealed class DeviceLoginTests : TestKit
 
         var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
         Assert.Equal(lifetime, timedOut.Timeout);
+        Assert.True(timedOut.DeviceCode);
         ExpectTerminated(flow);
         Scheduler.Advance(TimeSpan.FromMinutes(1));
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(50));

@@ -229,7 +229,9 @@ public sealed class FlowActorTests : TestKit
         _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         Scheduler.Advance(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(LoginTimeout, _outcomes.ExpectMsg<LoginTimedOut>().Timeout);
+        var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
+        Assert.Equal(LoginTimeout, timedOut.Timeout);
+        Assert.False(timedOut.DeviceCode);
         ExpectEndedAndStopped(login.Flow, login.Registration.State);
     }
 
