@@ -56,6 +56,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private IAsyncDisposable? _lock;
     // The lock handles granted and on their way here: released, not held, if this actor stops first.
     private readonly LockHandOver _locks = new();
+    // The sign-out under way until it is answered, so a stop answers it too (its caller would wait out its ask).
+    private (IActorRef ReplyTo, TaskCompletionSource<Uri?>? UrlTo)? _signOutCaller;
     private int _generation;
     // When the renewal under way gives up (its timer); a refresh it sends must be answered before then.
     private DateTimeOffset _renewalEnds;
@@ -898,6 +900,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
         Withdraw();
         var attempt = new Attempt();
+        _signOutCaller = (replyTo, urlTo);
         Become(SigningOut(options, urlTo, replyTo, request.Session, counted: !request.CountedByCaller, attempt));
         // Under the account's refresh lock, from reading the tokens to removing them: another process sharing the store
         // (a FileTokenStore's second app) may be rotating the refresh token, and the sign-out must revoke the tokens that
@@ -956,7 +959,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     var what = msg.Locking ? "its refresh lock could not be taken" : "its stored tokens could not be read";
                     _log.Warning("Account {0}: the sign-out failed, {1} ({2})", _account, what, StoreFailure(msg.Cause));
                     urlTo?.TrySetResult(null);
-                    replyTo.Tell(new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
+                    AnswerSignOut(replyTo, new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
                         $"{_account} was not signed out: {what} ({StoreFailure(msg.Cause)}).")));
                     if (_removalFailed)
                     {
@@ -992,7 +995,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     {
                         urlTo?.TrySetResult(null);
                         if (counted) O8Metrics.SignedOut(msg.Answer);
-                        replyTo.Tell(msg.Answer);
+                        AnswerSignOut(replyTo, msg.Answer);
                         Retire();
                     }
 
@@ -1012,7 +1015,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         {
             // A back-channel logout of another session (or of an account with no tokens): nothing changes.
             ReleaseLock();
-            replyTo.Tell(new SignOutSkipped(_account));
+            AnswerSignOut(replyTo, new SignOutSkipped(_account));
             if (_removalFailed) ResumeRemovalPending();
             else
             {
@@ -1053,7 +1056,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 _log.Warning("Account {0}: the provider's session was not ended ({1}: {2})", _account, msg.Outcome, msg.Reason);
             var ended = result with { ProviderSession = msg.Outcome, ProviderSessionReason = msg.Reason };
             O8Metrics.SignedOut(ended);
-            replyTo.Tell(ended);
+            AnswerSignOut(replyTo, ended);
             Retire();
             return true;
         });
@@ -1083,6 +1086,13 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         }
     }
 
+    /// <summary>Answers the sign-out under way; from then on a stop of this actor owes it nothing.</summary>
+    private void AnswerSignOut(IActorRef replyTo, object answer)
+    {
+        replyTo.Tell(answer);
+        _signOutCaller = null;
+    }
+
     private void Remove(Attempt attempt, SignOutResult result)
     {
         Timers.StartSingleTimer(SignOutStoreTimer, new SignOutRemoveFailed(attempt, result, StoreTimedOut("remove the tokens")), _settings.StoreCallWait);
@@ -1103,7 +1113,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         _log.Warning("Account {0}: the sign-out failed, the stored tokens could not be removed ({1}); they are not served, and their removal is retried",
             _account, StoreFailure(msg.Cause));
         urlTo?.TrySetResult(null);
-        replyTo.Tell(new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
+        AnswerSignOut(replyTo, new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal,
             $"{_account} was not signed out: its stored tokens could not be removed ({StoreFailure(msg.Cause)}; revocation: {msg.Revoked.Revocation}). " +
             "They are no longer served here and their removal is retried; sign out again to finish now.")));
         if (_unsaved is not null) ForgetUnsaved();
@@ -1250,6 +1260,14 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         FailRemember(cause);
         FailQueuedRemembers(cause);
         FailLoginsAfterRemoval(cause);
+        if (_signOutCaller is var (signOutReplyTo, urlTo))
+        {
+            urlTo?.TrySetResult(null);
+            signOutReplyTo.Tell(new Status.Failure(cause));
+        }
+        // What waited for a renewal or a sign-out to end: sign-outs and logins are answered, not left to their asks.
+        foreach (var stashed in Stash.ClearStash())
+            if (stashed.Message is SignOut or RememberLogin or GetAccessToken) stashed.Sender.Tell(new Status.Failure(cause));
         if (_unsaved is not null)
             _log.Warning("Account {0}: stopped with tokens the store never took; the stored copy's refresh token may be spent", _account);
         ReleaseLock();

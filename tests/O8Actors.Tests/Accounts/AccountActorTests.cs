@@ -411,6 +411,31 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task A_sign_out_under_way_and_one_waiting_behind_it_are_answered_when_the_accounts_actor_stops()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        var loadsBefore = store.Loads;
+        store.HoldLoads();
+
+        // The first sign-out waits on the store's read; the second waits behind it.
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+        first.Send(accounts, new SignOut(Alice, SignOutOptions.Local));
+        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loadsBefore), Wait);
+        second.Send(accounts, new SignOut(Alice, SignOutOptions.Local));
+        var account = await Sys.ActorSelection(accounts.Path / "*").ResolveOne(Wait);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait); // the second sign-out has been taken in
+
+        // The host stops: both callers hear so at once, instead of waiting out their asks (minutes) for Akka's timeout.
+        Sys.Stop(accounts);
+        Assert.Contains("stopped before it could answer", Assert.IsType<AuthorizationFailedException>(first.ExpectMsg<Status.Failure>(Wait).Cause).Message);
+        Assert.Contains("stopped before it could answer", Assert.IsType<AuthorizationFailedException>(second.ExpectMsg<Status.Failure>(Wait).Cause).Message);
+    }
+
+    [Fact]
     public async Task A_refused_refresh_token_throws_InteractionRequiredException_without_the_token_in_the_message()
     {
         var strategy = NewStrategy();
