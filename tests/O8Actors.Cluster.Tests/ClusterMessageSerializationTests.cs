@@ -351,6 +351,8 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     public static TheoryData<LoginOutcome> OtherOutcomes() =>
     [
         new LoginSucceeded("l", new TokenSet("access", "Bearer")),
+        // The account the login's node remembered: the beginning node hands it to its caller.
+        new LoginSucceeded("l", new TokenSet("access", "Bearer")) { Account = new OAuthAccount("sandbox", "alice") },
         new LoginDenied("l", "access_denied", "The user said no"),
         new LoginTimedOut("l", TimeSpan.FromSeconds(90)),
         new LoginCancelled("l"),
