@@ -30,4 +30,12 @@ internal sealed record ClusterLoginNode(LoginOptions Login, IActorRef Providers,
 
     /// <summary>This node's listener (its table of states): a sign-out begun here waits there for the provider's return.</summary>
     public IActorRef? Listener { get; init; }
+
+    /// <summary>
+    /// Remembers a successful login's tokens as its account (through this node's accounts supervisor, so in the account's
+    /// entity wherever it runs) and gives the outcome with its <see cref="LoginSucceeded.Account"/>; any other outcome as it
+    /// is. The login's entity runs it before it reports, so the account exists whether or not the beginning node lives.
+    /// Null: nothing is remembered (an entity tested without its node's accounts).
+    /// </summary>
+    public Func<LoginOutcome, string, AuthorizationRequest, Task<LoginOutcome>>? RememberAccount { get; init; }
 }

@@ -1,9 +1,11 @@
 namespace O8Actors.Cluster;
 
 /// <summary>
-/// Runs on the node where a cluster login ended, with its outcome: the place to put tokens into the app's own store when
-/// the node that began the login may be gone by then. Register one in DI (<c>services.AddSingleton&lt;IClusterLoginOutcomeHandler, MyHandler&gt;()</c>)
-/// on every node.
+/// Runs on the node where a cluster login ended, with its outcome: the place to record a sign-in in the app's own data
+/// when the node that began the login may be gone by then. A success's tokens are already remembered as its account
+/// (<see cref="LoginSucceeded.Account"/>; null only when they could not be stored) before the handler runs: do not save
+/// them into the library's <c>ITokenStore</c> a second time. Register one in DI
+/// (<c>services.AddSingleton&lt;IClusterLoginOutcomeHandler, MyHandler&gt;()</c>) on every node.
 /// </summary>
 /// <remarks>
 /// Which one runs when: <c>PendingLogin.Outcome</c> completes on the node that began the login, while that node lives;

@@ -17,6 +17,8 @@ namespace O8Actors.Cluster;
 /// browser's request, and sends the URL and the outcome to the node that began the login. It stops when the child ends.
 /// </summary>
 /// <remarks>
+/// A successful login is remembered as its account here, before its outcome is reported or handled: the beginning node
+/// may be gone by then, and its user's sign-in must not be lost with it.
 /// Sharding creates an entity for whatever id a message names. Only <see cref="BeginLogin"/> starts a login: any other
 /// message reaching a fresh entity (a late or forged callback, a cancellation after the end) is answered as expired and
 /// the entity stops, so a login is never resurrected.
@@ -34,9 +36,14 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     private string _loginId = "";
     private string _provider = "";
     private string? _partition;
+    private AuthorizationRequest _request = AuthorizationRequest.Default;
     // The login's full state while it waits for its callback; cleared when one is handed on (single use) or the login ends.
     private byte[]? _state;
     private bool _ended;
+    // The outcome the login reached, while its account is being remembered (reported once that is done).
+    private LoginOutcome? _unreported;
+    // The login's actor stopped while its outcome waited to be reported: the entity stops once it is.
+    private bool _flowStopped;
 
     /// <summary>Creates the entity; use <see cref="Props"/>.</summary>
     public LoginEntity(string entityId, Task<ClusterLoginNode> node)
@@ -57,6 +64,9 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
 
     private sealed record NodeFailed(string Reason);
 
+    /// <summary>The login's outcome once its account is remembered (with it), or once remembering failed (without it: <paramref name="Failure"/> names why).</summary>
+    private sealed record AccountRemembered(LoginOutcome Outcome, string? Failure = null);
+
     /// <inheritdoc />
     protected override void PreStart()
     {
@@ -76,6 +86,10 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         // still get an outcome. The child's own PostStop answers a browser that is waiting.
         if (_replyTo is not null && !_ended)
             _replyTo.Tell(new LoginEnded(_loginId, WireOutcome.From(NodeLost(_loginId))));
+        // Stopped while its account was being remembered: the tokens are valid, so they are reported, without an account
+        // (as a login whose tokens could not be stored ends on a single node).
+        else if (_unreported is { } unreported)
+            Report(unreported);
     }
 
     private void WaitingForNode(object message)
@@ -129,6 +143,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         _loginId = begin.LoginId;
         _provider = begin.Provider;
         _partition = begin.Request.Partition;
+        _request = begin.Request;
         // The node's redirect URI is known here, so the login registers its state with this entity without waiting for an answer.
         var context = new FlowContext(node.Login, Self, node.Providers, ServerModeBrowserLauncher.Instance, Self, node.BindingVerifier, node.RedirectUri,
             ServerMode: true);
@@ -163,11 +178,15 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
             case LoginOutcome outcome:
                 _ended = true;
                 _state = null;
-                // Too large for the remoting frame, it would be dropped and the caller told NodeLost: a failure says why
-                // instead. The outcome handler here still gets the outcome itself.
-                var replyTo = _replyTo!;
-                replyTo.Tell(OutcomeFrame.Fit(Context.System, _ready!.RemoteFrameBytes, replyTo, new LoginEnded(_loginId, WireOutcome.From(outcome)), Log));
-                RunOutcomeHandler(outcome);
+                RememberThenReport(outcome);
+                break;
+            case AccountRemembered remembered when _unreported is not null:
+                _unreported = null;
+                // Type only: an exception's message may quote what it was given.
+                if (remembered.Failure is { } failure)
+                    Log.Warning("Login {0}: its tokens could not be remembered as its account ({1}); reported without one", _loginId, failure);
+                Report(remembered.Outcome);
+                if (_flowStopped) StopEntity();
                 break;
             case CancelLogin:
                 _flow!.Tell(new CancelFlow(_loginId));
@@ -181,8 +200,10 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
                     _replyTo!.Tell(new LoginEnded(_loginId, WireOutcome.From(new LoginFailed(_loginId, LoginFailure.Internal,
                         "The login stopped unexpectedly (internal error)."))));
                 }
-                Stop();
-                Become(Stopping);
+
+                // The login's actor stops right after its outcome: a passivation now would lose the remembered answer.
+                if (_unreported is not null) _flowStopped = true;
+                else StopEntity();
                 break;
             default:
                 Unhandled(message);
@@ -224,6 +245,42 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     {
         O8Metrics.CallbackRejected(O8Metrics.UnknownStateReason);
         Sender.Tell(ClusterPages.ExpiredOrUnknown);
+    }
+
+    /// <summary>
+    /// Reports <paramref name="outcome"/> at once, or, for a success, once its tokens are remembered as its account (off
+    /// this actor: the account's entity may run on another node, and stores them).
+    /// </summary>
+    private void RememberThenReport(LoginOutcome outcome)
+    {
+        if (outcome is not LoginSucceeded || _ready!.RememberAccount is not { } remember)
+        {
+            Report(outcome);
+            return;
+        }
+
+        _unreported = outcome;
+        // The remembering itself asks with the accounts' renewal timeout and answers a store failure with the outcome
+        // without its account; what else fails (a bug) still ends with the outcome, never with silence.
+        remember(outcome, _provider, _request).PipeTo(Self,
+            success: remembered => new AccountRemembered(remembered),
+            failure: e => new AccountRemembered(outcome, e.GetType().Name));
+    }
+
+    /// <summary>Sends the outcome to the node that began the login, and runs the app's outcome handler here.</summary>
+    private void Report(LoginOutcome outcome)
+    {
+        // Too large for the remoting frame, it would be dropped and the caller told NodeLost: a failure says why
+        // instead. The outcome handler here still gets the outcome itself.
+        var replyTo = _replyTo!;
+        replyTo.Tell(OutcomeFrame.Fit(Context.System, _ready!.RemoteFrameBytes, replyTo, new LoginEnded(_loginId, WireOutcome.From(outcome)), Log));
+        RunOutcomeHandler(outcome);
+    }
+
+    private void StopEntity()
+    {
+        Stop();
+        Become(Stopping);
     }
 
     /// <summary>The app's outcome handler, here on the node where the login ended, off this actor (it does I/O).</summary>

@@ -151,6 +151,7 @@ public static class O8ClusterHostingExtensions
                 FlowTemplate = FlowActor.Template(O8Dispatchers.FlowDispatcher(started.System)),
                 Listener = started.Actors.Listener,
                 RemoteFrameBytes = OutcomeFrame.FrameSize(started.System),
+                RememberAccount = started.Client.WithAccountAsync,
             };
         }
     }

@@ -25,7 +25,8 @@ internal sealed record WireOutcome(LoginOutcome Outcome, WireIdTokenClaims? Clai
 
     /// <summary>
     /// The outcome as it ended, claims and key restored; a failure (<see cref="LoginFailure.Internal"/>) when the claims
-    /// arrived malformed, so the receiving gateway ends this one login instead of throwing.
+    /// or the DPoP key arrived malformed, so the receiving gateway ends this one login instead of throwing (a throw
+    /// restarts the gateway, and its restart cancels every other login pending on its node).
     /// </summary>
     public LoginOutcome ToOutcome()
     {
@@ -35,10 +36,26 @@ internal sealed record WireOutcome(LoginOutcome Outcome, WireIdTokenClaims? Clai
         if (Claims is not null && !Claims.TryToClaims(out claims))
             return new LoginFailed(Outcome.LoginId, LoginFailure.Internal,
                 "The login's ID token claims arrived malformed from the node that ran it (nodes of different O8Actors versions?).");
-        return success with
+        Dpop.DpopKey? key = null;
+        if (DpopKey is not null && !TryReadKey(DpopKey, out key))
+            // The key's text is never repeated: it is a private key.
+            return new LoginFailed(Outcome.LoginId, LoginFailure.Internal,
+                "The login's DPoP key arrived malformed from the node that ran it (nodes of different O8Actors versions?).");
+        return success with { Tokens = success.Tokens with { IdTokenClaims = claims, DpopKey = key } };
+    }
+
+    private static bool TryReadKey(string jwk, out Dpop.DpopKey? key)
+    {
+        try
         {
-            Tokens = success.Tokens with { IdTokenClaims = claims, DpopKey = DpopKey is null ? null : Dpop.DpopKey.FromJwk(DpopKey) },
-        };
+            key = Dpop.DpopKey.FromJwk(jwk);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            key = null;
+            return false;
+        }
     }
 
     /// <summary>

@@ -128,7 +128,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         // Server mode always binds (secure by default): the login keeps only a keyed hash of the browser's secret.
         var (secret, hash) = binding.Create();
         var (url, outcome) = await started.Route.ConfigureAwait(false) is { } route
-            ? BeginRouted(route, started.Client, flowId, provider, request, hash, cancellationToken)
+            ? BeginRouted(route, flowId, provider, request, hash, cancellationToken)
             : BeginHere(started, flowId, provider, request, hash, cancellationToken);
         var first = await Task.WhenAny(url, outcome, started.System.WhenTerminated).ConfigureAwait(false);
         if (first == started.System.WhenTerminated) throw NodeStopped();
@@ -200,7 +200,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
     /// Begins a login through the route (O8Actors.Cluster): the login may run on another node, so its URL and outcome come
     /// back as messages to the route, not as this node's events. Cancelling the token cancels it there.
     /// </summary>
-    private static (Task<Uri> Url, Task<LoginOutcome> Outcome) BeginRouted(IActorRef route, LoginClient client, string flowId, string provider,
+    private static (Task<Uri> Url, Task<LoginOutcome> Outcome) BeginRouted(IActorRef route, string flowId, string provider,
         AuthorizationRequest? request, BrowserBindingHash binding, CancellationToken cancellationToken)
     {
         request ??= AuthorizationRequest.Default;
@@ -218,13 +218,10 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
             _ = outcome.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
-        // As on a single node, a successful login is remembered as its account (the account's entity, wherever it runs)
-        // before the caller sees the outcome.
-        return (url.Task, RememberedAsync(client, outcome.Task, provider, request));
+        // As on a single node, a successful login is remembered as its account before the caller sees the outcome: by the
+        // node that ran it, before it reported (LoginSucceeded.Account), so even when this node is gone by then. Not again here.
+        return (url.Task, outcome.Task);
     }
-
-    private static async Task<LoginOutcome> RememberedAsync(LoginClient client, Task<LoginOutcome> outcome, string provider, AuthorizationRequest request) =>
-        await client.WithAccountAsync(await outcome.ConfigureAwait(false), provider, request).ConfigureAwait(false);
 
     /// <summary>Subscribes to the event stream once the actor system is up; subscribers that come earlier are attached then.</summary>
     private sealed class DeferredEvents(O8Runtime runtime) : IObservable<LoginEvent>

@@ -32,7 +32,9 @@ public static class O8PersistenceHostingExtensions
         builder.Setups.Add(new TokenStoreSetup((system, services) =>
         {
             RequireOneAccountActorPerAccount(system);
-            return new PersistentTokenStore(RegistersIn(system, plugins, options), DataProtectionFor(options, services), options.Timeout);
+            PerNodeStoreWarning.LogIfClustered(system, options);
+            return new PersistentTokenStore(RegistersIn(system, plugins, options), DataProtectionFor(options, services), options.Timeout,
+                Akka.Event.Logging.GetLogger(system, typeof(PersistentTokenStore)));
         }));
         return builder;
     }

@@ -142,7 +142,8 @@ internal sealed class LoginClient : IOAuthLogins
 
     /// <summary>
     /// <paramref name="ended"/> with its account, once a successful login's tokens are stored as the account's (as every
-    /// login awaited here is): for a login that ran elsewhere, on another node of a cluster.
+    /// login awaited here is): for a login that runs outside this node's flows supervisor, a cluster login's entity, which
+    /// remembers it before it reports the outcome.
     /// </summary>
     internal Task<LoginOutcome> WithAccountAsync(LoginOutcome ended, string provider, AuthorizationRequest request) =>
         ended is LoginSucceeded succeeded && AccountKeys.For(provider, succeeded.Tokens, request) is { } account

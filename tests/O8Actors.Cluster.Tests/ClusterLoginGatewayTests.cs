@@ -65,6 +65,28 @@ public sealed class ClusterLoginGatewayTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
+    public async Task An_outcome_with_a_malformed_DPoP_key_fails_that_login_alone_and_leaves_the_others_pending()
+    {
+        var (gateway, region) = Gateway();
+        var bad = Begin("login-bad");
+        var other = Begin("login-other");
+        gateway.Tell(bad);
+        gateway.Tell(other);
+        region.ExpectMsg<BeginLogin>(cancellationToken: Ct);
+        region.ExpectMsg<BeginLogin>(cancellationToken: Ct);
+        var entity = CreateTestProbe();
+        gateway.Tell(new LoginUrlReady("login-bad", new Uri("https://sandbox.example/authorize")), entity);
+
+        gateway.Tell(new LoginEnded("login-bad", new WireOutcome(new LoginSucceeded("login-bad", new TokenSet("a", "DPoP")), null, "{\"kty\":\"RSA\"}")), entity);
+
+        var failed = Assert.IsType<LoginFailed>(await bad.Outcome.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct));
+        Assert.Equal(LoginFailure.Internal, failed.Failure);
+        // Had the gateway thrown, its restart would have ended this one as cancelled: it still waits for its own outcome.
+        gateway.Tell(new LoginEnded("login-other", WireOutcome.From(new LoginDenied("login-other", "access_denied", null))));
+        Assert.IsType<LoginDenied>(await other.Outcome.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct));
+    }
+
+    [Fact]
     public async Task A_begin_no_node_takes_fails_after_the_begin_timeout()
     {
         var (gateway, region) = Gateway(TimeSpan.FromMilliseconds(300));

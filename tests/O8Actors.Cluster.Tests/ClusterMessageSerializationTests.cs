@@ -224,6 +224,19 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_malformed_DPoP_key_in_an_outcome_from_another_node_ends_that_login_as_an_internal_failure_instead_of_throwing()
+    {
+        var wire = new WireOutcome(new LoginSucceeded("l", new TokenSet("access", "DPoP")), null, "{\"kty\":\"RSA\"}");
+
+        var failed = Assert.IsType<LoginFailed>(RoundTrip(new LoginEnded("l", wire)).Outcome.ToOutcome());
+
+        Assert.Equal(LoginFailure.Internal, failed.Failure);
+        Assert.Contains("malformed", failed.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("RSA", failed.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("access", failed.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_size_bound_is_never_below_what_the_serializer_writes_whatever_the_strings_hold()
     {
         // Every kind of character the bound prices: plain, escaped as two bytes, as \uXXXX, and non-ASCII UTF-8.
@@ -338,6 +351,8 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     public static TheoryData<LoginOutcome> OtherOutcomes() =>
     [
         new LoginSucceeded("l", new TokenSet("access", "Bearer")),
+        // The account the login's node remembered: the beginning node hands it to its caller.
+        new LoginSucceeded("l", new TokenSet("access", "Bearer")) { Account = new OAuthAccount("sandbox", "alice") },
         new LoginDenied("l", "access_denied", "The user said no"),
         new LoginTimedOut("l", TimeSpan.FromSeconds(90)),
         new LoginTimedOut("l", TimeSpan.FromMinutes(10)) { DeviceCode = true },

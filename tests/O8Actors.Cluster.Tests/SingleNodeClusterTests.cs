@@ -241,6 +241,46 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
     }
 
     [Fact]
+    public async Task A_login_whose_beginning_node_never_gets_its_outcome_still_leaves_its_account_for_GetAccessTokenAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var services = cluster.Web.Services;
+        var region = services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>();
+        var system = services.GetRequiredService<ActorSystem>();
+        // The beginning node stands in as an inbox: whatever it is told, nothing on it remembers the account (as when that
+        // node died while its user was at the provider).
+        using var beginner = Inbox.Create(system);
+        var (secret, binding) = services.GetRequiredService<O8Actors.Binding.BrowserBindingVerifier>().Create();
+        var entityId = LoginEntityIds.Mint();
+        const string loginId = "orphaned-login";
+        region.Tell(BeginLogin.For(entityId, loginId, "sandbox", ClusterNodes.Hint("gina"), binding, beginner.Receiver));
+        var ready = Assert.IsType<LoginUrlReady>(await beginner.ReceiveAsync(Wait));
+
+        // The user approves; the callback reaches the login's entity with the browser's binding secret.
+        using var browser = cluster.Nodes.Browser();
+        using var authorize = await browser.GetAsync(ready.AuthorizeUrl, ct);
+        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+        var callback = authorize.Headers.Location!;
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(callback.Query);
+        var page = await region.Ask<O8Actors.Callback.CallbackResponse>(new RoutedCallback(entityId, query["state"].Single()!, query["code"].Single(), null,
+            null, query.TryGetValue("iss", out var iss) ? iss.Single() : null, callback.AbsolutePath,
+            new Dictionary<string, string> { [loginId] = secret }), Wait, ct);
+        Assert.Equal(200, page.StatusCode);
+
+        // The entity reports a success that already names its account: it remembered it before reporting.
+        var ended = Assert.IsType<LoginEnded>(await beginner.ReceiveAsync(Wait));
+        var account = new OAuthAccount("sandbox", "gina");
+        Assert.Equal(account, Assert.IsType<LoginSucceeded>(ended.Outcome.ToOutcome()).Account);
+        // The outcome handler saw the account too.
+        await Eventually.TrueAsync(() => cluster.Nodes.Handled.ContainsKey(loginId), "the login's outcome handler ran");
+        Assert.Equal(account, Assert.IsType<LoginSucceeded>(Assert.Single(cluster.Nodes.Handled[loginId]).Ended.Outcome).Account);
+
+        // Nobody on the beginning node stored anything, yet the account serves its token.
+        var token = await services.GetRequiredService<IOAuthLogins>().GetAccessTokenAsync(account, cancellationToken: ct).WaitAsync(Wait, ct);
+        Assert.Equal(account, token.Account);
+    }
+
+    [Fact]
     public async Task A_back_channel_logout_signs_out_the_account_entity_of_its_session()
     {
         var ct = TestContext.Current.CancellationToken;

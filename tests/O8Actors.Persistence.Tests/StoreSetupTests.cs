@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Warning = Akka.Event.Warning;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,9 +34,62 @@ public sealed class StoreSetupTests
             StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task On_a_cluster_node_a_SQLite_store_is_warned_about_at_start_as_one_nodes_own()
+    {
+        var warned = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // A cluster node whose accounts are O8Actors.Cluster's (as WithOAuthLoginsCluster sets it), listening for warnings
+        // before the store is made.
+        var (resolved, error) = await ResolveStoreAsync("o8-per-node-store", akka => akka
+            .AddHocon("akka.actor.provider = cluster\nakka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }\n" +
+                      "akka.loglevel = WARNING\no8.accounts.routed = on", HoconAddMode.Prepend)
+            // What WithOAuthLoginsCluster's shard regions bring: the registers run in one here too.
+            .AddHocon(Akka.Cluster.Sharding.ClusterSharding.DefaultConfig()
+                .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig()), HoconAddMode.Append)
+            .WithActors((system, _) => system.EventStream.Subscribe(system.ActorOf(Props.Create(() => new WarningListener(warned))), typeof(Warning))),
+            whileStarted: () => warned.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+
+        Assert.Null(error);
+        Assert.NotNull(resolved); // warned, not refused: a one-node cluster is right with it
+        var warning = await warned.Task;
+        Assert.Contains("a SQLite database (a file on each node)", warning, StringComparison.Ordinal);
+        // The key ring is a folder the app chose (it may be shared): not named.
+        Assert.DoesNotContain("the default Data Protection key ring", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_per_node_warning_names_the_default_key_ring_and_is_silent_for_PostgreSQL_with_a_shared_key_ring()
+    {
+        var defaults = PerNodeStoreWarning.For(new O8PersistenceOptions());
+        Assert.Contains("SQLite", defaults, StringComparison.Ordinal);
+        Assert.Contains("the default Data Protection key ring", defaults, StringComparison.Ordinal);
+
+        var postgresWithOwnKeys = PerNodeStoreWarning.For(new O8PersistenceOptions { Database = O8PersistenceDatabase.PostgreSql, ConnectionString = "Host=db" });
+        Assert.DoesNotContain("SQLite", postgresWithOwnKeys, StringComparison.Ordinal);
+        Assert.Contains("the default Data Protection key ring", postgresWithOwnKeys, StringComparison.Ordinal);
+
+        Assert.Null(PerNodeStoreWarning.For(new O8PersistenceOptions
+        {
+            Database = O8PersistenceDatabase.PostgreSql,
+            ConnectionString = "Host=db",
+            UseAppDataProtection = true,
+        }));
+    }
+
+    /// <summary>Completes <paramref name="warned"/> with the first warning about the store's per-node settings.</summary>
+    private sealed class WarningListener : ReceiveActor
+    {
+        public WarningListener(TaskCompletionSource<string> warned) => Receive<Warning>(w =>
+        {
+            if (w.Message?.ToString() is { } text && text.Contains("WithOAuthAccountsPersistence on a cluster", StringComparison.Ordinal))
+                warned.TrySetResult(text);
+        });
+    }
+
     /// <summary>Starts a host with <c>WithOAuthAccountsPersistence</c> on SQLite and resolves the accounts' store as O8Actors does at start.</summary>
     private static async Task<(ITokenStore? Resolved, Exception? Error)> ResolveStoreAsync(string systemName,
-        Func<AkkaConfigurationBuilder, AkkaConfigurationBuilder> configureAkka, Action<IServiceCollection>? configureServices = null)
+        Func<AkkaConfigurationBuilder, AkkaConfigurationBuilder> configureAkka, Action<IServiceCollection>? configureServices = null,
+        Func<Task>? whileStarted = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "o8-store-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
@@ -63,6 +118,7 @@ public sealed class StoreSetupTests
         using (var host = builder.Build())
         {
             await host.StartAsync(TestContext.Current.CancellationToken);
+            if (whileStarted is not null) await whileStarted();
             await host.StopAsync(TestContext.Current.CancellationToken);
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
