@@ -126,7 +126,13 @@ internal sealed class LoginClient : IOAuthLogins
             : default;
         try
         {
-            ended = await outcome.ConfigureAwait(false);
+            // The actor system ending under the login (an app's own system terminated, the process shutting down) may
+            // leave the start or the supervisor's answer in dead letters with nobody to read them: the caller would
+            // wait forever, its own token included. Its end ends the wait, as the supervisor's stop does.
+            var terminated = _system.WhenTerminated;
+            ended = outcome.IsCompleted || await Task.WhenAny(outcome, terminated).ConfigureAwait(false) == outcome
+                ? await outcome.ConfigureAwait(false)
+                : new LoginCancelled(flowId);
         }
         finally
         {
