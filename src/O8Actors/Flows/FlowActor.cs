@@ -494,7 +494,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 End(new LoginCancelled(_start.LoginId));
                 return true;
             case ListenerLost msg:
-                End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
+                // Only a login still waiting for its redirect needs the listener: one whose callback came (its code is
+                // being exchanged) or a device login (it never registered) goes on without it.
+                if (_stateRegistered) End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
                 return true;
             case BrowserLaunchCompleted msg:
                 Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));

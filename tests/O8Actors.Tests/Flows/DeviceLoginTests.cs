@@ -145,6 +145,20 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     [Fact]
+    public void A_device_login_goes_on_when_the_redirect_listener_it_never_used_is_lost()
+    {
+        var flow = StartPolling();
+
+        flow.Tell(new ListenerLost("The redirect listener failed."));
+
+        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        NextPoll(Interval);
+        var tokens = new TokenSet("access", "Bearer");
+        Answer(DeviceTokenPoll.Issued(tokens));
+        Assert.Same(tokens, _outcomes.ExpectMsg<LoginSucceeded>().Tokens);
+    }
+
+    [Fact]
     public void Slow_down_raises_the_interval_by_five_seconds_each_time_and_it_stays_raised()
     {
         StartPolling();

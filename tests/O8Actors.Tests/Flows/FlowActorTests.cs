@@ -141,6 +141,25 @@ public sealed class FlowActorTests : TestKit
     }
 
     [Fact]
+    public void The_listeners_loss_ends_a_login_waiting_for_its_redirect_but_not_one_whose_code_is_being_exchanged()
+    {
+        var waiting = StartLogin(flowId: "f2");
+        var exchanging = StartLogin();
+        SendCallback(exchanging.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+
+        waiting.Flow.Tell(new ListenerLost("The redirect listener failed."));
+        exchanging.Flow.Tell(new ListenerLost("The redirect listener failed."));
+
+        // The one still waiting can no longer be reached by its browser; the other's code is spent and its answer due.
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(("f2", LoginFailure.ListenerUnavailable), (failed.LoginId, failed.Failure));
+        var tokens = new TokenSet("access", "Bearer");
+        _providers.Send(exchanging.Flow, new CodeExchanged("f1", tokens));
+        Assert.Same(tokens, _outcomes.ExpectMsg<LoginSucceeded>().Tokens);
+    }
+
+    [Fact]
     public void Registers_a_fresh_256_bit_state_and_an_S256_challenge()
     {
         var first = StartLogin();
