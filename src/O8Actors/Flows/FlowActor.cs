@@ -469,9 +469,46 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 End(new LoginFailed(_start.LoginId, LoginFailure.ExchangeTimeout,
                     $"The token exchange did not finish within {_start.Context.Options.ExchangeTimeout.TotalSeconds:0.#} seconds."));
                 return true;
+            case CancelFlow:
+                // The code is spent at the provider: tokens are on their way that nobody will take. The caller hears at
+                // once; the login stays for the answer and revokes what it brings (RFC 7009), so no live grant is left
+                // that the app does not know of (a provider may drop the user's oldest grant for it, or count it).
+                End(new LoginCancelled(_start.LoginId), awaitSpentCode: true);
+                return true;
             default:
                 return false;
         }
+    }
+
+    /// <summary>Ended (cancelled) with its code at the provider: waits for the answer, revokes any tokens, then stops.</summary>
+    private void AwaitingSpentCode(object message)
+    {
+        switch (message)
+        {
+            case CodeExchanged msg:
+                RevokeUnclaimed(msg.Tokens);
+                Self.Tell(PoisonPill.Instance);
+                break;
+            case CodeExchangeFailed or ExchangeDeadline:
+                Self.Tell(PoisonPill.Instance);
+                break;
+            default:
+                Ended(message);
+                break;
+        }
+    }
+
+    private void RevokeUnclaimed(TokenSet tokens)
+    {
+        var revoke = new List<RevocationContext>(2);
+        if (tokens.RefreshToken is { Length: > 0 } refresh) revoke.Add(new RevocationContext(refresh, "refresh_token"));
+        if (!string.IsNullOrEmpty(tokens.AccessToken)) revoke.Add(new RevocationContext(tokens.AccessToken, "access_token"));
+        Log.Info("Login {0} with {1}: cancelled after its code was sent; revoking the {2} token(s) the provider issued for it",
+            _start.LoginId, _start.Provider, revoke.Count);
+        // Nobody waits for its answer: the tokens were never handed to anyone, and a provider that refuses keeps them
+        // only until they expire.
+        if (revoke.Count > 0)
+            _start.Context.Providers.Tell(new RevokeTokens(_start.Provider, $"revoke-{_start.LoginId}", revoke), ActorRefs.Nobody);
     }
 
     /// <summary>
@@ -510,12 +547,20 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         }
     }
 
-    private void End(LoginOutcome outcome)
+    private void End(LoginOutcome outcome, bool awaitSpentCode = false)
     {
         if (_ended) return;
         _ended = true;
-        Become(Ended);
         Timers.CancelAll();
+        if (awaitSpentCode)
+        {
+            Become(AwaitingSpentCode);
+            Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout));
+        }
+        else
+        {
+            Become(Ended);
+        }
 
         _callbackResponder?.Tell(PageFor(outcome) with { LoginId = _start.LoginId });
         _start.Context.OutcomeTo.Tell(outcome);
@@ -541,7 +586,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
 
         // A PoisonPill, not Context.Stop: it queues behind messages already in the mailbox, so a callback that raced
         // the deadline still gets its page (from Ended) instead of vanishing into dead letters.
-        Self.Tell(PoisonPill.Instance);
+        if (!awaitSpentCode) Self.Tell(PoisonPill.Instance);
     }
 
     private void Ended(object message)

@@ -160,6 +160,47 @@ public sealed class FlowActorTests : TestKit
     }
 
     [Fact]
+    public void A_login_cancelled_while_its_code_is_exchanged_answers_at_once_and_revokes_the_tokens_that_come_after()
+    {
+        var login = StartLogin();
+        SendCallback(login.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+
+        login.Flow.Tell(new CancelFlow("f1"));
+        Assert.Equal("f1", _outcomes.ExpectMsg<LoginCancelled>().LoginId);
+
+        // The provider issued tokens for the spent code; nobody will take them, so they are revoked, refresh token first.
+        _providers.Send(login.Flow, new CodeExchanged("f1", new TokenSet("unclaimed-access", "Bearer", RefreshToken: "unclaimed-refresh")));
+        var revoke = _providers.ExpectMsg<RevokeTokens>();
+        Assert.Equal("test", revoke.Provider);
+        Assert.Equal([("unclaimed-refresh", "refresh_token"), ("unclaimed-access", "access_token")],
+            revoke.Tokens.Select(t => (t.Token, t.TokenTypeHint)));
+        ExpectTerminated(login.Flow);
+        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the caller had its one outcome
+    }
+
+    [Fact]
+    public void A_login_cancelled_while_its_code_is_exchanged_stops_once_the_exchange_fails_or_its_deadline_passes()
+    {
+        var failed = StartLogin();
+        SendCallback(failed.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+        failed.Flow.Tell(new CancelFlow("f1"));
+        _outcomes.ExpectMsg<LoginCancelled>();
+        _providers.Send(failed.Flow, new CodeExchangeFailed("f1", LoginFailure.TokenExchange, "invalid_grant", "invalid_grant"));
+        ExpectTerminated(failed.Flow);
+
+        var silent = StartLogin(flowId: "f2");
+        silent.Flow.Tell(new AuthorizationCallback("f2", "the-code", null, null, null, "/test"), _browserTab.Ref);
+        _providers.ExpectMsg<ExchangeCode>();
+        silent.Flow.Tell(new CancelFlow("f2"));
+        _outcomes.ExpectMsg<LoginCancelled>();
+        Scheduler.Advance(Options.ExchangeTimeout + TimeSpan.FromSeconds(1));
+        ExpectTerminated(silent.Flow);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
     public void Registers_a_fresh_256_bit_state_and_an_S256_challenge()
     {
         var first = StartLogin();
