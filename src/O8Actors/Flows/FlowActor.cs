@@ -470,7 +470,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                     $"The token exchange did not finish within {_start.Context.Options.ExchangeTimeout.TotalSeconds:0.#} seconds."));
                 return true;
             case CancelFlow:
-                // The code is spent at the provider: tokens are on their way that nobody will take. The caller hears at
+                // The code may be spent at the provider: tokens on their way that nobody will take. The caller hears at
                 // once; the login stays for the answer and revokes what it brings (RFC 7009), so no live grant is left
                 // that the app does not know of (a provider may drop the user's oldest grant for it, or count it).
                 End(new LoginCancelled(_start.LoginId), awaitSpentCode: true);
@@ -554,6 +554,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         Timers.CancelAll();
         if (awaitSpentCode)
         {
+            // Still queued at the provider, the code is taken back unsent (and the answer says so); sent, it answers.
+            _start.Context.Providers.Tell(new WithdrawExchange(_start.Provider, _start.LoginId));
             Become(AwaitingSpentCode);
             Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout));
         }

@@ -346,6 +346,23 @@ internal sealed class ProviderActor : ReceiveActor
         });
         // A login that ended (cancelled, timed out, stopped) while its exchange was queued: the code is never sent.
         Receive<Terminated>(msg => DropQueuedOf(msg.ActorRef));
+        Receive<WithdrawExchange>(msg => Withdraw(msg, Sender));
+    }
+
+    private void Withdraw(WithdrawExchange msg, IActorRef login)
+    {
+        var withdrawn = _waiting.Where(w => w.Request is ExchangeCode e && e.LoginId == msg.LoginId && w.ReplyTo.Equals(login)).ToList();
+        if (withdrawn.Count == 0) return; // already sent (or never queued here): its answer comes as it would
+        var keep = _waiting.Where(w => !withdrawn.Contains(w)).ToList();
+        _waiting.Clear();
+        foreach (var item in keep) _waiting.Enqueue(item);
+        foreach (var (_, replyTo, watched) in withdrawn)
+        {
+            if (watched) Context.Unwatch(replyTo);
+            replyTo.Tell(new CodeExchangeFailed(msg.LoginId, LoginFailure.TokenExchange,
+                $"The token request was withdrawn by its login while it waited in the queue of '{_strategy.Name}', and was not sent.", null));
+        }
+        StopIfDrained();
     }
 
     private void DropQueuedOf(IActorRef ended)

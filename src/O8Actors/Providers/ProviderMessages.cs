@@ -111,6 +111,12 @@ internal sealed record UserInfoFetchFailed(string RequestId, UserInfoException E
 /// <param name="Failure"><see cref="LoginFailure.UnknownProvider"/> when no provider has that name, else <see cref="LoginFailure.ProviderUnavailable"/>.</param>
 internal sealed record ProviderUnavailable(string LoginId, string Reason, LoginFailure Failure = LoginFailure.ProviderUnavailable);
 
+/// <summary>
+/// A login that ended (cancelled) no longer wants its exchange: one still queued is dropped unsent and answered with
+/// <see cref="CodeExchangeFailed"/>, so its code stays unspent; one already sent answers as it would.
+/// </summary>
+internal sealed record WithdrawExchange(string Provider, string LoginId);
+
 /// <summary>Exchanges one code; answered with <see cref="CodeExchanged"/> or <see cref="CodeExchangeFailed"/>.</summary>
 /// <param name="Provider">The registered provider's name.</param>
 /// <param name="LoginId">The login it belongs to.</param>

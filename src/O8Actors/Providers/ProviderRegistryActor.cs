@@ -59,6 +59,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         });
         Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg));
         Receive<ExchangeCode>(msg => Route(msg.Provider, msg));
+        Receive<WithdrawExchange>(msg => Route(msg.Provider, msg));
         Receive<RefreshTokens>(msg => Route(msg.Provider, msg));
         Receive<RequestDeviceCode>(msg => Route(msg.Provider, msg));
         Receive<PollDeviceToken>(msg => Route(msg.Provider, msg));

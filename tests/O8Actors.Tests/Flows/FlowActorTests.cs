@@ -168,6 +168,7 @@ public sealed class FlowActorTests : TestKit
 
         login.Flow.Tell(new CancelFlow("f1"));
         Assert.Equal("f1", _outcomes.ExpectMsg<LoginCancelled>().LoginId);
+        Assert.Equal(new WithdrawExchange("test", "f1"), _providers.ExpectMsg<WithdrawExchange>()); // too late here: it was sent
 
         // The provider issued tokens for the spent code; nobody will take them, so they are revoked, refresh token first.
         _providers.Send(login.Flow, new CodeExchanged("f1", new TokenSet("unclaimed-access", "Bearer", RefreshToken: "unclaimed-refresh")));
@@ -187,6 +188,7 @@ public sealed class FlowActorTests : TestKit
         _providers.ExpectMsg<ExchangeCode>();
         failed.Flow.Tell(new CancelFlow("f1"));
         _outcomes.ExpectMsg<LoginCancelled>();
+        _providers.ExpectMsg<WithdrawExchange>();
         _providers.Send(failed.Flow, new CodeExchangeFailed("f1", LoginFailure.TokenExchange, "invalid_grant", "invalid_grant"));
         ExpectTerminated(failed.Flow);
 
@@ -195,6 +197,7 @@ public sealed class FlowActorTests : TestKit
         _providers.ExpectMsg<ExchangeCode>();
         silent.Flow.Tell(new CancelFlow("f2"));
         _outcomes.ExpectMsg<LoginCancelled>();
+        _providers.ExpectMsg<WithdrawExchange>();
         Scheduler.Advance(Options.ExchangeTimeout + TimeSpan.FromSeconds(1));
         ExpectTerminated(silent.Flow);
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));

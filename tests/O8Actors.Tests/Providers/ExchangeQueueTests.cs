@@ -107,6 +107,28 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     }
 
     [Fact]
+    public void A_queued_exchange_its_login_withdraws_is_never_sent_and_one_already_sent_still_answers()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
+        var sent = CreateTestProbe();
+        var queued = CreateTestProbe();
+        sent.Send(provider, Exchange("sent"));
+        AwaitAssert(() => Assert.Equal(["sent"], strategy.Started), Wait);
+        queued.Send(provider, Exchange("queued"));
+
+        // Both logins are cancelled: the queued code is taken back unsent; the sent one's answer is still due.
+        queued.Send(provider, new WithdrawExchange("p", "login-queued"));
+        sent.Send(provider, new WithdrawExchange("p", "login-sent"));
+        var withdrawn = queued.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal("login-queued", withdrawn.LoginId);
+        Assert.Contains("not sent", withdrawn.Reason);
+        strategy.Release("sent");
+        Assert.Equal("token-sent", sent.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+        Assert.Equal(["sent"], strategy.Started);
+    }
+
+    [Fact]
     public void A_queued_refresh_whose_caller_deadline_passed_is_never_sent_to_the_token_endpoint()
     {
         var strategy = new ScriptedStrategy("p");
