@@ -31,6 +31,10 @@ public abstract class OAuthFlow : IAsyncDisposable
     private readonly bool _instanceOnly;
     private readonly Lock _gate = new();
     private Task<Registration>? _registration;
+    // The registration a call last used, so a call that ends after the dispose can forget what it stored.
+    private Registration? _lastRegistration;
+    private int _calls;
+    private int _forgotten;
     private bool _disposed;
 
     /// <summary>Whether <paramref name="provider"/> is the provider of a live flow without a cache name (its accounts stay in memory).</summary>
@@ -153,14 +157,15 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <paramref name="allowInteraction"/>) from a new login in the browser.
     /// </summary>
     /// <exception cref="InteractionRequiredException">No usable tokens and <paramref name="allowInteraction"/> is false.</exception>
-    public async Task<AccessToken> GetAccessTokenAsync(bool allowInteraction = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
-        var options = allowInteraction
-            ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser })
-            : AccessTokenOptions.Silent;
-        return await registration.Logins.GetAccessTokenAsync(Account, null, options, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<AccessToken> GetAccessTokenAsync(bool allowInteraction = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        Counted(async () =>
+        {
+            var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
+            var options = allowInteraction
+                ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser })
+                : AccessTokenOptions.Silent;
+            return await registration.Logins.GetAccessTokenAsync(Account, null, options, cancellationToken).ConfigureAwait(false);
+        });
 
     /// <summary>Forgets <see cref="Account"/>'s tokens (revoking them needs a provider strategy with a revocation endpoint; a port flow has none).</summary>
     public async Task<SignOutResult> SignOutAsync(CancellationToken cancellationToken = default)
@@ -196,11 +201,55 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// Always runs one login and returns the whole <see cref="TokenSet"/> your exchange produced; its tokens become
     /// <see cref="Account"/>'s cached ones.
     /// </summary>
-    public async Task<TokenSet> AuthorizeForTokensAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    public Task<TokenSet> AuthorizeForTokensAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Counted(async () =>
+        {
+            var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await registration.Logins.AuthorizeAsync(_providerName,
+                new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser }, cancellationToken).ConfigureAwait(false);
+        });
+
+    /// <summary>
+    /// Runs a call that may sign in, counted: a flow without a cache name keeps its accounts in memory only while a
+    /// call of it may still store tokens. Disposed during such a call (its code being exchanged), the flow leaves the
+    /// memory-only rule in place until the last call ends, then forgets what it stored; else the late tokens would go
+    /// to the persistent store under a name no later run knows.
+    /// </summary>
+    private async Task<T> Counted<T>(Func<Task<T>> call)
     {
-        var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
-        return await registration.Logins.AuthorizeAsync(_providerName, new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser }, cancellationToken)
-            .ConfigureAwait(false);
+        Interlocked.Increment(ref _calls);
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _calls) == 0 && Volatile.Read(ref _disposed)) await ForgetInstanceOnlyAsync(Volatile.Read(ref _lastRegistration)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Once disposed and no call runs: forgets what a flow without a cache name still holds (the tokens of a login that
+    /// ended after the dispose), then lifts the memory-only rule for its provider name. Once only.
+    /// </summary>
+    private async Task ForgetInstanceOnlyAsync(Registration? registration)
+    {
+        if (!_instanceOnly || Interlocked.Exchange(ref _forgotten, 1) == 1) return;
+        try
+        {
+            if (registration is not null && registration.Logins is not OAuthLogins { IsDisposed: true })
+                foreach (var account in await registration.Logins.GetAccountsAsync(_providerName).ConfigureAwait(false))
+                    await registration.Logins.SignOutAsync(account).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or OAuthFlowException)
+        {
+            // The orchestrator stopped meanwhile, and its memory with it; or the account could not be signed out (it is
+            // in memory only and goes with the process).
+        }
+        finally
+        {
+            InstanceOnlyProviders.TryRemove(_providerName, out _);
+        }
     }
 
     /// <summary>
@@ -276,7 +325,8 @@ public abstract class OAuthFlow : IAsyncDisposable
         }
         finally
         {
-            if (_instanceOnly) InstanceOnlyProviders.TryRemove(_providerName, out _);
+            // A call still running may yet store a login's tokens: it lifts the rule when it ends (Counted).
+            if (Volatile.Read(ref _calls) == 0) await ForgetInstanceOnlyAsync(null).ConfigureAwait(false);
         }
     }
 
@@ -330,7 +380,9 @@ public abstract class OAuthFlow : IAsyncDisposable
         var strategy = new OAuthFlowStrategy(this, _providerName);
         await logins.RegisterProviderAsync(strategy).ConfigureAwait(false);
         var waiting = logins.Events.Subscribe(new WaitingObserver(this));
-        return new Registration(logins, strategy, waiting);
+        var registration = new Registration(logins, strategy, waiting);
+        Volatile.Write(ref _lastRegistration, registration);
+        return registration;
     }
 
     /// <summary>The orchestrator this flow is registered with, its strategy there, and its subscription for the "waiting" line.</summary>

@@ -22,6 +22,11 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
     private sealed class ConsoleFlow(int port, string tokenEndpoint, string authorizeEndpoint, string? cacheName, IOAuthLogins? logins = null)
         : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify", port, logins)
     {
+        /// <summary>Set: each exchange says it started, then waits for this gate before it posts the code.</summary>
+        public TaskCompletionSource? ExchangeGate { get; init; }
+
+        public TaskCompletionSource ExchangeStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         protected override string? CacheName => cacheName;
 
         protected override string AuthUrl =>
@@ -31,6 +36,8 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
 
         protected override async Task<string> GenerateAccessTokenAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken)
         {
+            ExchangeStarted.TrySetResult();
+            if (ExchangeGate is { } gate) await gate.Task.WaitAsync(cancellationToken);
             var form = new Dictionary<string, string>
             {
                 ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = RedirectUrl, ["code_verifier"] = context.CodeVerifier!,
@@ -104,6 +111,34 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
         await Assert.ThrowsAsync<UnknownProviderException>(() => logins.GetRedirectUriAsync(provider));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => flow.AuthorizeAsync(timeoutSeconds: 30));
         Assert.Empty(TokenFiles());
+    }
+
+    [Fact]
+    public async Task A_flow_without_a_cache_name_disposed_while_its_code_is_exchanged_writes_no_file_and_forgets_the_late_tokens()
+    {
+        await using var logins = await OAuthLogins.StartAsync(setup =>
+        {
+            setup.Options.Listener.Scheme = "http";
+            setup.Options.Listener.Port = 0;
+            setup.Options.Listener.BindIPv6 = false;
+            setup.Browser = new HttpClientBrowser();
+            setup.LoggerFactory = TestOutputLogging.Factory(output);
+            setup.TokenStore = new FileTokenStore(_tokens);
+        });
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var flow = new ConsoleFlow(_port, _server.BaseUrl + "/token", _server.BaseUrl + "/authorize", cacheName: null, logins) { ExchangeGate = gate };
+        var provider = flow.Account.Provider;
+
+        var login = flow.AuthorizeForTokensAsync(TimeSpan.FromSeconds(30));
+        await flow.ExchangeStarted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        // Disposed while the code is at the provider; the exchange then finishes and its login's tokens are stored.
+        var disposing = flow.DisposeAsync().AsTask();
+        gate.SetResult();
+        await Task.WhenAll(disposing, login.ContinueWith(_ => { }, TaskScheduler.Default)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Not on disk under a name no later run knows, and not kept in memory either.
+        Assert.Empty(TokenFiles());
+        Assert.Empty(await logins.GetAccountsAsync(provider));
     }
 
     [Fact]
