@@ -440,7 +440,7 @@ public abstract class OAuthFlow : IAsyncDisposable
         public override string? KnownIssuer => string.IsNullOrEmpty(flow.Issuer) ? null : flow.Issuer;
 
         // No secret: only PKCE protects its codes, whatever o8.login.pkce says.
-        internal override bool IsPublicClient => string.IsNullOrEmpty(flow.ClientSecret);
+        internal override bool IsConfidentialClient => !string.IsNullOrEmpty(flow.ClientSecret);
 
         // No iss promised (the original knows nothing of RFC 9207), but a present one must name this provider.
         public override Task<ProviderDescriptor> ResolveAsync(HttpClient http, CancellationToken cancellationToken) =>

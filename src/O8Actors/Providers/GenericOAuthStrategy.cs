@@ -63,7 +63,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     /// <remarks>True: a step-up login's ID token is checked, and one that this provider cannot validate fails the login.</remarks>
     public override bool EnforcesStepUp => true;
 
-    internal override bool IsPublicClient => _options.ClientAuthentication == ClientAuthentication.None;
+    internal override bool IsConfidentialClient => _options.ClientAuthentication != ClientAuthentication.None;
 
     /// <summary>A copy of the settings this strategy uses (the client secret included: do not log it).</summary>
     public GenericOAuthOptions Options => _options.Clone();

@@ -38,7 +38,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     /// <remarks>True: a step-up login's ID token is checked against the metadata's key set.</remarks>
     public override bool EnforcesStepUp => true;
 
-    internal override bool IsPublicClient => _options.IsPublicClient;
+    internal override bool IsConfidentialClient => !_options.IsPublicClient;
 
     /// <summary>The scopes a login that asks for none gets (empty: <c>openid</c>); read by the configuration tests.</summary>
     internal IReadOnlyList<string> DefaultScopes => [.. _options.DefaultScopes];

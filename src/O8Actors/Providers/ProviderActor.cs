@@ -204,7 +204,7 @@ internal sealed class ProviderActor : ReceiveActor
             var redirectUri = RedirectUriFor(msg.RedirectUri);
             // The challenge goes out when the provider takes it; the app's PKCE switch drops it for a confidential client only.
             // The login learns whether it went out (and so sends the verifier or not).
-            var challenge = descriptor.SupportsPkce && !(msg.PkceOffForConfidentialClient && !_strategy.IsPublicClient) ? msg.CodeChallenge : null;
+            var challenge = descriptor.SupportsPkce && !(msg.PkceOffForConfidentialClient && _strategy.IsConfidentialClient) ? msg.CodeChallenge : null;
             var context = new AuthorizeUrlContext(
                 msg.State,
                 challenge,

@@ -44,10 +44,11 @@ public abstract class ProviderStrategy
     public virtual bool EnforcesStepUp => false;
 
     /// <summary>
-    /// Whether this is a public client (no client secret or key): only PKCE protects its codes, so it keeps PKCE even
-    /// when the app turns it off (<c>o8.login.pkce = off</c>). Unknown for a strategy of the app's own: false.
+    /// Whether this is known to be a confidential client (it authenticates with a client secret or key): only such a
+    /// client may drop PKCE when the app turns it off (<c>o8.login.pkce = off</c>); a public client's codes have nothing
+    /// else to protect them. Unknown for a strategy of the app's own, so false: it keeps PKCE whatever the setting says.
     /// </summary>
-    internal virtual bool IsPublicClient => false;
+    internal virtual bool IsConfidentialClient => false;
 
     /// <summary>
     /// Learns what the provider supports (for example from discovery metadata, RFC 8414). Called once by the

@@ -79,6 +79,18 @@ public sealed class PkceAndStepUpProviderTests : TestKit
     }
 
     [Fact]
+    public async Task The_apps_PKCE_switch_leaves_it_on_for_a_strategy_of_the_apps_own_which_may_be_a_public_client()
+    {
+        // Nothing says whether the app's strategy has a secret: a stolen code of a public client would be redeemable.
+        var registry = await Registry(new CustomStrategy());
+
+        registry.Tell(Prepare("custom", pkceOff: true));
+
+        var prepared = ExpectMsg<AuthorizationPrepared>(Wait);
+        Assert.True(prepared.PkceUsed);
+    }
+
+    [Fact]
     public async Task A_step_up_login_on_a_strategy_that_does_not_enforce_it_is_refused_before_any_URL_is_built()
     {
         var custom = new CustomStrategy();
