@@ -77,6 +77,17 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
 
     private ConsoleFlow Flow(string? cacheName = null) => new(_port, _server.BaseUrl + "/token", _server.BaseUrl + "/authorize", cacheName);
 
+    /// <summary>An app's own orchestrator on the user's file store in this test's folder (as a hosted <c>AddOAuthFlow</c> has).</summary>
+    private Task<OAuthLogins> OwnOrchestratorAsync() => OAuthLogins.StartAsync(setup =>
+    {
+        setup.Options.Listener.Scheme = "http";
+        setup.Options.Listener.Port = 0;
+        setup.Options.Listener.BindIPv6 = false;
+        setup.Browser = new HttpClientBrowser();
+        setup.LoggerFactory = TestOutputLogging.Factory(output);
+        setup.TokenStore = new FileTokenStore(_tokens);
+    });
+
     /// <summary>Everything in the store's folder: token files, their lock files, the key ring.</summary>
     private string[] OnDisk() => Directory.Exists(_tokens) ? Directory.GetFileSystemEntries(_tokens, "*", SearchOption.AllDirectories) : [];
 
@@ -116,15 +127,7 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public async Task A_flow_without_a_cache_name_disposed_while_its_code_is_exchanged_writes_no_file_and_forgets_the_late_tokens()
     {
-        await using var logins = await OAuthLogins.StartAsync(setup =>
-        {
-            setup.Options.Listener.Scheme = "http";
-            setup.Options.Listener.Port = 0;
-            setup.Options.Listener.BindIPv6 = false;
-            setup.Browser = new HttpClientBrowser();
-            setup.LoggerFactory = TestOutputLogging.Factory(output);
-            setup.TokenStore = new FileTokenStore(_tokens);
-        });
+        await using var logins = await OwnOrchestratorAsync();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var flow = new ConsoleFlow(_port, _server.BaseUrl + "/token", _server.BaseUrl + "/authorize", cacheName: null, logins) { ExchangeGate = gate };
         var provider = flow.Account.Provider;
@@ -145,15 +148,7 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
     public async Task A_flow_without_a_cache_name_on_an_apps_own_orchestrator_with_a_file_store_writes_no_file_either()
     {
         // As a hosted AddOAuthFlow, or an app that starts its own OAuthLogins on the user's file store, hands it one.
-        await using var logins = await OAuthLogins.StartAsync(setup =>
-        {
-            setup.Options.Listener.Scheme = "http";
-            setup.Options.Listener.Port = 0;
-            setup.Options.Listener.BindIPv6 = false;
-            setup.Browser = new HttpClientBrowser();
-            setup.LoggerFactory = TestOutputLogging.Factory(output);
-            setup.TokenStore = new FileTokenStore(_tokens);
-        });
+        await using var logins = await OwnOrchestratorAsync();
         await using var flow = new ConsoleFlow(_port, _server.BaseUrl + "/token", _server.BaseUrl + "/authorize", cacheName: null, logins);
 
         var token = await flow.AuthorizeAsync(timeoutSeconds: 30);
