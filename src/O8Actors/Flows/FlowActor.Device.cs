@@ -124,6 +124,7 @@ internal sealed partial class FlowActor
                 Choose(LoginMethod.Device, reason);
                 // No callback can matter any more: the authorize URL's state is withdrawn, so a late redirect gets a 4xx page.
                 UnregisterFromListener();
+                _waitsForRedirect = false;
                 CancelBrowserLaunch();
                 _dpopKey = msg.DpopKey;
                 OnDeviceCode(msg.Authorization);

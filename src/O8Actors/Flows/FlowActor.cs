@@ -43,6 +43,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
     private IActorRef? _callbackResponder;
     private long _callbackAt;
+    // A browser login (until its redirect came, or it switched to the device grant): the one kind that needs the listener.
+    private bool _waitsForRedirect;
     private bool _ended;
     // Whether the listener holds this login's state: not for a device login, which gets no callback.
     private bool _stateRegistered;
@@ -234,6 +236,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private void RegisterWithListener()
     {
         _stateRegistered = true;
+        _waitsForRedirect = true;
         var known = _start.Context.RedirectUri;
         _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false, Acknowledge: known is null));
         if (known is null) Become(RegisteringPhase);
@@ -480,16 +483,27 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         }
     }
 
-    /// <summary>Ended (cancelled) with its code at the provider: waits for the answer, revokes any tokens, then stops.</summary>
+    /// <summary>
+    /// Ended (cancelled) with its code perhaps at the provider: waits for the answer, revokes any tokens and waits for
+    /// that too (a shutdown waits for this login, so the revocation is sent before the system goes), then stops.
+    /// </summary>
     private void AwaitingSpentCode(object message)
     {
         switch (message)
         {
             case CodeExchanged msg:
-                RevokeUnclaimed(msg.Tokens);
-                Self.Tell(PoisonPill.Instance);
+                // The revocation is one more token request: its answer within the same deadline as the exchange's.
+                if (RevokeUnclaimed(msg.Tokens))
+                    Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout));
+                else Self.Tell(PoisonPill.Instance);
                 break;
             case CodeExchangeFailed or ExchangeDeadline:
+                Self.Tell(PoisonPill.Instance);
+                break;
+            case RevocationDone msg:
+                if (msg.Outcome == RevocationOutcome.Failed)
+                    Log.Warning("Login {0} with {1}: the tokens its cancelled exchange brought were not revoked ({2}); they live until they expire",
+                        _start.LoginId, _start.Provider, msg.Reason);
                 Self.Tell(PoisonPill.Instance);
                 break;
             default:
@@ -498,17 +512,17 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         }
     }
 
-    private void RevokeUnclaimed(TokenSet tokens)
+    /// <summary>Asks the provider to revoke tokens no caller will take; false when there are none.</summary>
+    private bool RevokeUnclaimed(TokenSet tokens)
     {
         var revoke = new List<RevocationContext>(2);
         if (tokens.RefreshToken is { Length: > 0 } refresh) revoke.Add(new RevocationContext(refresh, "refresh_token"));
         if (!string.IsNullOrEmpty(tokens.AccessToken)) revoke.Add(new RevocationContext(tokens.AccessToken, "access_token"));
+        if (revoke.Count == 0) return false;
         Log.Info("Login {0} with {1}: cancelled after its code was sent; revoking the {2} token(s) the provider issued for it",
             _start.LoginId, _start.Provider, revoke.Count);
-        // Nobody waits for its answer: the tokens were never handed to anyone, and a provider that refuses keeps them
-        // only until they expire.
-        if (revoke.Count > 0)
-            _start.Context.Providers.Tell(new RevokeTokens(_start.Provider, $"revoke-{_start.LoginId}", revoke), ActorRefs.Nobody);
+        _start.Context.Providers.Tell(new RevokeTokens(_start.Provider, $"revoke-{_start.LoginId}", revoke));
+        return true;
     }
 
     /// <summary>
@@ -533,7 +547,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             case ListenerLost msg:
                 // Only a login still waiting for its redirect needs the listener: one whose callback came (its code is
                 // being exchanged) or a device login (it never registered) goes on without it.
-                if (_stateRegistered) End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
+                if (_waitsForRedirect && _callbackAt == 0) End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
                 return true;
             case BrowserLaunchCompleted msg:
                 Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));

@@ -26,6 +26,9 @@ internal sealed class FlowsSupervisor : ReceiveActor
     // Everyone who asked for CancelAllFlows and is not answered yet: each gets its answer once the last login has ended
     // (CoordinatedShutdown and a dispose can both ask). Once draining, new logins are refused as cancelled.
     private readonly List<IActorRef> _drainRequesters = [];
+    // Logins cancelled with their code perhaps at the provider: answered, but still alive to revoke what the code brings.
+    // A drain (shutdown) waits for them too, so the revocation is sent before the system goes.
+    private readonly HashSet<string> _cancelledStillRunning = new(StringComparer.Ordinal);
     private bool _draining;
     // Bounded work: the login count is _waiters.Count; logins with a partition are counted per partition there too.
     private readonly PendingLoginLimits _limits;
@@ -176,6 +179,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
     private void Relay(LoginOutcome outcome)
     {
         if (!Forget(outcome.LoginId, out var waiter)) return;
+        if (outcome is LoginCancelled) _cancelledStillRunning.Add(outcome.LoginId);
         Deliver(waiter, outcome);
         NotifyIfDrained();
     }
@@ -185,6 +189,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
         // A login that ended normally was removed when its outcome arrived, which is always before this: Terminated
         // comes after every message the child sent. A live child of that name is a newer login that reused the id.
         var flowId = msg.ActorRef.Path.Name;
+        if (Context.Child(flowId).IsNobody()) _cancelledStillRunning.Remove(flowId);
         if (Context.Child(flowId).IsNobody() && Forget(flowId, out var waiter))
         {
             _log.Error("Login {0} stopped without an outcome; reporting it as failed", flowId);
@@ -201,7 +206,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
 
     private void NotifyIfDrained()
     {
-        if (_drainRequesters.Count == 0 || _waiters.Count > 0) return;
+        if (_drainRequesters.Count == 0 || _waiters.Count > 0 || _cancelledStillRunning.Count > 0) return;
         foreach (var requester in _drainRequesters) requester.Tell(new FlowsInFlight(0));
         _drainRequesters.Clear();
     }

@@ -59,7 +59,12 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         });
         Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg));
         Receive<ExchangeCode>(msg => Route(msg.Provider, msg));
-        Receive<WithdrawExchange>(msg => Route(msg.Provider, msg));
+        // A cancelled login's withdrawal: to a provider no longer here (unregistered, or given up on) there is nothing to
+        // take back and nobody to answer; the login stops at its own deadline.
+        Receive<WithdrawExchange>(msg =>
+        {
+            if (_providers.TryGetValue(msg.Provider, out var actor)) actor.Forward(msg);
+        });
         Receive<RefreshTokens>(msg => Route(msg.Provider, msg));
         Receive<RequestDeviceCode>(msg => Route(msg.Provider, msg));
         Receive<PollDeviceToken>(msg => Route(msg.Provider, msg));

@@ -176,6 +176,9 @@ public sealed class FlowActorTests : TestKit
         Assert.Equal("test", revoke.Provider);
         Assert.Equal([("unclaimed-refresh", "refresh_token"), ("unclaimed-access", "access_token")],
             revoke.Tokens.Select(t => (t.Token, t.TokenTypeHint)));
+        // It stays until the revocation is answered (a shutdown waits for it), then stops.
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        _providers.Reply(new RevocationDone(revoke.RequestId, RevocationOutcome.Revoked));
         ExpectTerminated(login.Flow);
         _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the caller had its one outcome
     }

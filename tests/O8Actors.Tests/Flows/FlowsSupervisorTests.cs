@@ -204,6 +204,34 @@ public sealed class FlowsSupervisorTests : TestKit
     }
 
     [Fact]
+    public async Task A_drain_waits_for_a_login_cancelled_mid_exchange_until_it_has_revoked_the_tokens_its_code_brought()
+    {
+        var completion = NewCompletion();
+        var flow = Start("f1", completion);
+        _listener.Reply(new StateRegistered("f1", new Uri("https://localhost:41539/")));
+        _providers.ExpectMsg<PrepareAuthorization>(Wait);
+        _providers.Reply(new AuthorizationPrepared("f1", new Uri("https://provider.test/authorize"), ProviderDescriptor.Static,
+            new Uri("https://localhost:41539/test")));
+        var tab = CreateTestProbe();
+        AwaitAssert(() =>
+        {
+            flow.Tell(new AuthorizationCallback("f1", "the-code", null, null, null, "/test"), tab.Ref);
+            _providers.ExpectMsg<ExchangeCode>(TimeSpan.FromMilliseconds(200));
+        }, Wait);
+
+        // The host stops: the caller hears at once, the drain only once the spent code's tokens are revoked.
+        var stopping = CreateTestProbe();
+        stopping.Send(_supervisor, CancelAllFlows.Instance);
+        Assert.IsType<LoginCancelled>(await completion.Task.WaitAsync(Wait));
+        _providers.ExpectMsg<WithdrawExchange>(Wait);
+        _providers.Send(flow, new CodeExchanged("f1", new TokenSet("unclaimed-access", "Bearer")));
+        var revoke = _providers.ExpectMsg<RevokeTokens>(Wait);
+        stopping.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        _providers.Reply(new RevocationDone(revoke.RequestId, RevocationOutcome.Revoked));
+        Assert.Equal(0, stopping.ExpectMsg<FlowsInFlight>(Wait).Count);
+    }
+
+    [Fact]
     public async Task A_duplicate_flow_id_faults_the_second_completion_and_leaves_the_first_running()
     {
         var first = NewCompletion();
