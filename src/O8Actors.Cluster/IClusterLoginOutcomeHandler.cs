@@ -3,7 +3,8 @@ namespace O8Actors.Cluster;
 /// <summary>
 /// Runs on the node where a cluster login ended, with its outcome: the place to record a sign-in in the app's own data
 /// when the node that began the login may be gone by then. A success's tokens are already remembered as its account
-/// (<see cref="LoginSucceeded.Account"/>; null only when they could not be stored) before the handler runs: do not save
+/// (<see cref="LoginSucceeded.Account"/>; null when they could not be stored, when they name no account (no ID token and
+/// no account key), or when the login's node stopped while storing them) before the handler runs: do not save
 /// them into the library's <c>ITokenStore</c> a second time. Register one in DI
 /// (<c>services.AddSingleton&lt;IClusterLoginOutcomeHandler, MyHandler&gt;()</c>) on every node.
 /// </summary>

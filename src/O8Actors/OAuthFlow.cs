@@ -241,10 +241,12 @@ public abstract class OAuthFlow : IAsyncDisposable
                 foreach (var account in await registration.Logins.GetAccountsAsync(_providerName).ConfigureAwait(false))
                     await registration.Logins.SignOutAsync(account).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ObjectDisposedException or OAuthFlowException)
+        catch (Exception e) when (e is ObjectDisposedException or OAuthFlowException or OperationCanceledException or TimeoutException
+                                       or Akka.Actor.AskTimeoutException)
         {
-            // The orchestrator stopped meanwhile, and its memory with it; or the account could not be signed out (it is
-            // in memory only and goes with the process).
+            // Best effort, after the call it follows has its result: the orchestrator stopped meanwhile (and its memory
+            // with it), or the account could not be signed out in time (its tokens are in memory only and go with the
+            // process).
         }
         finally
         {
