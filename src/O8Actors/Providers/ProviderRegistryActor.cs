@@ -59,11 +59,12 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         });
         Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg));
         Receive<ExchangeCode>(msg => Route(msg.Provider, msg));
-        // A cancelled login's withdrawal: to a provider no longer here (unregistered, or given up on) there is nothing to
-        // take back and nobody to answer; the login stops at its own deadline.
+        // A cancelled login's withdrawal, to every provider actor: the one holding its code may be a replaced or
+        // unregistered one still draining its queue (it would send the code), and only the holder answers. None left (the
+        // provider was given up on): nothing to take back, nobody answers, and the login stops at its own deadline.
         Receive<WithdrawExchange>(msg =>
         {
-            if (_providers.TryGetValue(msg.Provider, out var actor)) actor.Forward(msg);
+            foreach (var provider in Context.GetChildren()) provider.Forward(msg);
         });
         Receive<RefreshTokens>(msg => Route(msg.Provider, msg));
         Receive<RequestDeviceCode>(msg => Route(msg.Provider, msg));

@@ -94,6 +94,29 @@ public sealed class ProviderActorTests : TestKit
     }
 
     [Fact]
+    public async Task A_login_withdraws_its_code_from_a_replaced_provider_still_draining_its_queue()
+    {
+        var old = new ScriptedStrategy("p");
+        var registry = Registry(maxConcurrent: 1);
+        await Register(registry, old);
+        var slow = CreateTestProbe();
+        var cancelled = CreateTestProbe();
+        slow.Send(registry, Exchange("slow"));
+        AwaitAssert(() => Assert.Equal(["slow"], old.Started), Wait);
+        cancelled.Send(registry, Exchange("queued"));
+
+        // The provider is replaced while the code waits in the old actor's queue; then its login is cancelled.
+        await Register(registry, new ScriptedStrategy("p"));
+        cancelled.Send(registry, new WithdrawExchange("p", "login-queued"));
+
+        Assert.Contains("not sent", cancelled.ExpectMsg<CodeExchangeFailed>(Wait).Reason);
+        old.Release("slow");
+        slow.ExpectMsg<CodeExchanged>(Wait);
+        cancelled.ExpectNoMsg(Quiet);
+        Assert.Equal(["slow"], old.Started);
+    }
+
+    [Fact]
     public async Task A_replaced_provider_stops_once_drained()
     {
         var old = new ScriptedStrategy("p");
