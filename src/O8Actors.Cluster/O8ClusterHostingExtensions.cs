@@ -104,6 +104,7 @@ public static class O8ClusterHostingExtensions
         {
             // This node's accounts supervisor waits (o8.accounts.routed) until it knows its way to the region.
             var region = await registry.GetAsync<AccountShardRegionKey>().ConfigureAwait(false);
+            AccountsHandOffAtLeave.Register(system, region);
             var logoutTokens = await registry.GetAsync<LogoutTokenGuardRegionKey>().ConfigureAwait(false);
             var services = resolver.GetService<IServiceProvider>();
             var parts = await AccountPartsAsync(services).ConfigureAwait(false);

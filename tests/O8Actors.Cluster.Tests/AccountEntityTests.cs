@@ -18,57 +18,16 @@ namespace O8Actors.Cluster.Tests;
 /// </summary>
 public sealed class AccountEntityTests(ThreeNodesWithAccounts cluster) : IClassFixture<ThreeNodesWithAccounts>
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    private readonly AccountNodes _nodes = new(cluster);
 
-    /// <summary>The nodes still in the cluster (a test may make one leave).</summary>
-    private List<WebApplication> Alive() => cluster.Apps.Where(a =>
-    {
-        var system = a.Services.GetRequiredService<ActorSystem>();
-        return system.WhenTerminated.IsCompleted is false
-            && Akka.Cluster.Cluster.Get(system).SelfMember.Status == Akka.Cluster.MemberStatus.Up;
-    }).ToList();
+    private List<WebApplication> Alive() => _nodes.Alive();
 
-    private static IOAuthLogins Logins(WebApplication node) => node.Services.GetRequiredService<IOAuthLogins>();
+    private static IOAuthLogins Logins(WebApplication node) => AccountNodes.Logins(node);
 
-    /// <summary>A real login at the sandbox (through the proxy), for a refresh token the sandbox knows.</summary>
-    private async Task<TokenSet> SignInAsync(string user, CancellationToken ct)
-    {
-        // A node that left (another test makes one leave) answers no more; the proxy's health checks take it out, and a
-        // sign-in through the proxy waits for that, as a user would retry.
-        var alive = Alive();
-        await Eventually.TrueAsync(() => cluster.Apps.Select((app, index) => (app, index))
-            .Where(n => !alive.Contains(n.app)).All(n => !cluster.ProxyRoutesTo(n.index)), "the proxy stops routing to nodes that left", Wait);
-        using var browser = cluster.Nodes.Browser();
-        using var connect = await browser.PostAsync(new Uri(cluster.Root, $"/connect/sandbox?user={user}"), null, ct);
-        Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
-        var login = cluster.Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
-        using var authorize = await browser.GetAsync(login.AuthorizeUrl, ct);
-        using var landing = await browser.GetAsync(authorize.Headers.Location, ct);
-        Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
-        var tokens = Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct)).Tokens;
-        Assert.NotNull(tokens.RefreshToken);
-        return tokens;
-    }
+    private Task<TokenSet> SignInAsync(string user, CancellationToken ct) => _nodes.SignInAsync(user, ct);
 
-    /// <summary>Stores <paramref name="tokens"/> as <paramref name="account"/>'s, as a finished login does, sent from <paramref name="node"/>.</summary>
-    private static async Task RememberAsync(WebApplication node, OAuthAccount account, TokenSet tokens, CancellationToken ct)
-    {
-        var started = await node.Services.GetRequiredService<O8Runtime>().WhenStarted.WaitAsync(Wait, ct);
-        await started.Actors.Accounts.Ask<LoginRemembered>(new RememberLogin(account, tokens), Wait, ct);
-    }
-
-    /// <summary>The index in <see cref="ThreeNodesBehindProxy.Apps"/> of the node running <paramref name="account"/>'s entity, if any.</summary>
-    private async Task<int?> HostOfAsync(OAuthAccount account, CancellationToken ct)
-    {
-        foreach (var node in Alive())
-        {
-            var region = node.Services.GetRequiredService<ActorRegistry>().Get<AccountShardRegionKey>();
-            var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10), ct);
-            if (state.Shards.Any(s => s.EntityIds.Contains(account.Id))) return cluster.Apps.ToList().IndexOf(node);
-        }
-
-        return null;
-    }
+    private static Task RememberAsync(WebApplication node, OAuthAccount account, TokenSet tokens, CancellationToken ct) =>
+        AccountNodes.RememberAsync(node, account, tokens, ct);
 
     [Fact]
     public async Task An_account_with_no_tokens_gets_InteractionRequiredException_on_every_node()
@@ -114,34 +73,22 @@ public sealed class AccountEntityTests(ThreeNodesWithAccounts cluster) : IClassF
         var first = cluster.Apps[0];
 
         // An account whose entity does not run on the first node (the oldest, which keeps the shard coordinators).
-        OAuthAccount? account = null;
-        int? host = null;
-        for (var i = 0; i < 40 && host is not (1 or 2); i++)
-        {
-            account = new OAuthAccount("sandbox", $"mover-{i}-" + Guid.NewGuid().ToString("N")[..6]);
-            await RememberAsync(first, account, tokens, ct);
-            host = await HostOfAsync(account, ct);
-        }
-
-        Assert.True(host is 1 or 2, "an account's entity runs on the second or third node");
+        var (account, host) = await _nodes.RememberedOffTheFirstNodeAsync("mover", tokens, ct);
         // The tokens' registers are entities too (one writer per persistence id in the cluster), not one per node.
         Assert.Contains("o8-token-registers", ClusterSharding.Get(first.Services.GetRequiredService<ActorSystem>()).ShardTypeNames);
         foreach (var node in Alive())
-            Assert.Equal(tokens.AccessToken, (await Logins(node).GetAccessTokenAsync(account!, cancellationToken: ct)).Token);
+            Assert.Equal(tokens.AccessToken, (await Logins(node).GetAccessTokenAsync(account, cancellationToken: ct)).Token);
         var authorizeRequests = cluster.Nodes.Sandbox.Counters.AuthorizeRequests;
         var tokenRequests = cluster.Nodes.Sandbox.Counters.TokenRequests;
 
         // Its node leaves the cluster gracefully: its shards (the account's among them) are handed over to the others.
-        var leaving = cluster.Apps[host!.Value];
-        await Akka.Cluster.Cluster.Get(leaving.Services.GetRequiredService<ActorSystem>()).LeaveAsync(ct);
-        var others = cluster.Apps.Where(a => a != leaving).ToList();
-        await Eventually.TrueAsync(() => others.All(n =>
-                Akka.Cluster.Cluster.Get(n.Services.GetRequiredService<ActorSystem>()).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) == 2),
-            "the two other nodes see a cluster of two", TimeSpan.FromSeconds(60));
+        var leaving = cluster.Apps[host];
+        var others = Alive().Where(a => a != leaving).ToList();
+        await _nodes.LeaveAsync(leaving, ct);
 
         foreach (var node in others)
-            Assert.Equal(tokens.AccessToken, (await Logins(node).GetAccessTokenAsync(account!, cancellationToken: ct)).Token);
-        var now = await HostOfAsync(account!, ct);
+            Assert.Equal(tokens.AccessToken, (await Logins(node).GetAccessTokenAsync(account, cancellationToken: ct)).Token);
+        var now = await _nodes.HostOfAsync(account, ct);
         Assert.NotNull(now);
         Assert.NotEqual(host, now);
         // No login and no refresh: the entity on its new node read the tokens the old one stored.
