@@ -1,13 +1,8 @@
-using System.Net;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
-using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using O8Actors.Accounts;
 using O8Actors.Cluster.Tests.Support;
-using O8Actors.Hosting;
-using O8Actors.TestSupport;
 
 namespace O8Actors.Cluster.Tests;
 
