@@ -29,6 +29,6 @@ internal static class ShowableDeviceCode
             : authorization;
     }
 
-    // As an app prints it (ToString unescapes) and as the prompt does (AbsoluteUri).
-    private static bool Showable(Uri uri) => !uri.ToString().Any(char.IsControl) && !uri.AbsoluteUri.Any(char.IsControl);
+    // As the prompt and an app print it: ToString keeps a raw control character (AbsoluteUri escapes it, the QR code uses that).
+    private static bool Showable(Uri uri) => !uri.ToString().Any(char.IsControl);
 }

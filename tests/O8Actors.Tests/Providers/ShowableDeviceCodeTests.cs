@@ -51,24 +51,29 @@ public sealed class ShowableDeviceCodeTests : TestKit
     [Fact]
     public async Task A_verification_uri_that_prints_control_characters_is_refused_and_a_complete_one_is_left_out()
     {
-        // Escaped in the URI; whatever form an app prints it in, no escape reaches the screen.
-        var answer = await RequestAsync(new DeviceAuthorization("device-code", "WDJB-MJHT", new Uri("https://login.example.test/device%1B%5B2J%0D%0A"), null,
-            TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5)));
-        if (answer is DeviceCodeIssued shown)
-        {
-            Assert.DoesNotContain(shown.Authorization.VerificationUri.ToString(), char.IsControl);
-            Assert.DoesNotContain(shown.Authorization.VerificationUri.AbsoluteUri, char.IsControl);
-        }
-        else
-        {
-            Assert.Contains("verification_uri", Assert.IsType<CodeExchangeFailed>(answer).Reason);
-        }
+        // A raw escape survives in the URI's printed form (Uri.ToString, as the prompt and an app print it).
+        var refused = Assert.IsType<CodeExchangeFailed>(await RequestAsync(new DeviceAuthorization("device-code", "WDJB-MJHT",
+            new Uri("https://login.example.test/dev\u001b[2Jice"), null, TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5))));
+        Assert.Contains("verification_uri", refused.Reason);
+        Assert.DoesNotContain(refused.Reason, char.IsControl);
 
         // A complete URI is optional: one that would print an escape is dropped, and the user types the code.
         var issued = Assert.IsType<DeviceCodeIssued>(await RequestAsync(new DeviceAuthorization("device-code", "WDJB-MJHT", Page,
-            new Uri("https://login.example.test/device?user_code=%1B%5D52%3Bc%3BZXZpbA%3D%3D%07"), TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5))));
+            new Uri("https://login.example.test/device?user_code=\u001b]52;c;ZXZpbA==\u0007"), TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5))));
         Assert.Equal("WDJB-MJHT", issued.Authorization.UserCode);
-        Assert.True(issued.Authorization.VerificationUriComplete is null || !issued.Authorization.VerificationUriComplete.ToString().Any(char.IsControl));
+        Assert.Null(issued.Authorization.VerificationUriComplete);
+    }
+
+    [Fact]
+    public async Task A_percent_escaped_control_character_stays_escaped_and_the_uri_is_shown()
+    {
+        var escaped = new Uri("https://login.example.test/device%1B%5B2J");
+
+        var issued = Assert.IsType<DeviceCodeIssued>(await RequestAsync(new DeviceAuthorization("device-code", "WDJB-MJHT", escaped, null,
+            TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5))));
+
+        Assert.Equal(escaped, issued.Authorization.VerificationUri);
+        Assert.DoesNotContain(issued.Authorization.VerificationUri.ToString(), char.IsControl);
     }
 
     [Fact]
