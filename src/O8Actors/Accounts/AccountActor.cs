@@ -1026,9 +1026,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             return null;
         }
 
-        var revoke = new List<RevocationContext>(2);
-        if (tokens?.RefreshToken is { Length: > 0 } refresh) revoke.Add(new RevocationContext(refresh, "refresh_token"));
-        if (tokens?.AccessToken is { Length: > 0 } access) revoke.Add(new RevocationContext(access, "access_token"));
+        var revoke = RevokeTokens.Of(tokens);
         if (revoke.Count == 0) Remove(msg.Attempt, new SignOutResult(_account, RevocationOutcome.NothingToRevoke));
         else _providers.Tell(new RevokeTokens(_account.Provider, revokeId, revoke));
         return options.SendIdTokenHint ? tokens?.IdToken : null;

@@ -515,9 +515,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     /// <summary>Asks the provider to revoke tokens no caller will take; false when there are none.</summary>
     private bool RevokeUnclaimed(TokenSet tokens)
     {
-        var revoke = new List<RevocationContext>(2);
-        if (tokens.RefreshToken is { Length: > 0 } refresh) revoke.Add(new RevocationContext(refresh, "refresh_token"));
-        if (!string.IsNullOrEmpty(tokens.AccessToken)) revoke.Add(new RevocationContext(tokens.AccessToken, "access_token"));
+        var revoke = RevokeTokens.Of(tokens);
         if (revoke.Count == 0) return false;
         Log.Info("Login {0} with {1}: cancelled after its code was sent; revoking the {2} token(s) the provider issued for it",
             _start.LoginId, _start.Provider, revoke.Count);

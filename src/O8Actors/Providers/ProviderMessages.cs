@@ -181,6 +181,15 @@ internal sealed record DrainProvider
 /// </summary>
 internal sealed record RevokeTokens(string Provider, string RequestId, IReadOnlyList<RevocationContext> Tokens)
 {
+    /// <summary>What to revoke of <paramref name="tokens"/>, in that order: the refresh token, then the access token; empty for none.</summary>
+    public static IReadOnlyList<RevocationContext> Of(TokenSet? tokens)
+    {
+        var revoke = new List<RevocationContext>(2);
+        if (tokens?.RefreshToken is { Length: > 0 } refresh) revoke.Add(new RevocationContext(refresh, "refresh_token"));
+        if (tokens?.AccessToken is { Length: > 0 } access) revoke.Add(new RevocationContext(access, "access_token"));
+        return revoke;
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"RevokeTokens {{ Provider = {Provider}, RequestId = {RequestId}, Tokens = {Tokens.Count} }}";
 }
