@@ -351,28 +351,37 @@ internal sealed class ProviderActor : ReceiveActor
 
     private void Withdraw(WithdrawExchange msg, IActorRef login)
     {
-        var withdrawn = _waiting.Where(w => w.Request is ExchangeCode e && e.LoginId == msg.LoginId && w.ReplyTo.Equals(login)).ToList();
-        if (withdrawn.Count == 0) return; // already sent (or never queued here): its answer comes as it would
-        var keep = _waiting.Where(w => !withdrawn.Contains(w)).ToList();
-        _waiting.Clear();
-        foreach (var item in keep) _waiting.Enqueue(item);
+        // Not found: already sent (or never queued here), so its answer comes as it would.
+        var withdrawn = TakeFromQueue(w => w.Request is ExchangeCode e && e.LoginId == msg.LoginId && w.ReplyTo.Equals(login));
         foreach (var (_, replyTo, watched) in withdrawn)
         {
             if (watched) Context.Unwatch(replyTo);
             replyTo.Tell(new CodeExchangeFailed(msg.LoginId, LoginFailure.TokenExchange,
                 $"The token request was withdrawn by its login while it waited in the queue of '{_strategy.Name}', and was not sent.", null));
         }
-        StopIfDrained();
+        if (withdrawn.Count > 0) StopIfDrained();
     }
 
     private void DropQueuedOf(IActorRef ended)
     {
-        if (!_waiting.Any(w => w.ReplyTo.Equals(ended))) return;
-        var keep = _waiting.Where(w => !w.ReplyTo.Equals(ended)).ToList();
+        if (TakeFromQueue(w => w.ReplyTo.Equals(ended)).Count == 0) return;
         _log.Info("Provider {0}: a queued token request dropped unsent, its login has ended", _strategy.Name);
-        _waiting.Clear();
-        foreach (var item in keep) _waiting.Enqueue(item);
         StopIfDrained();
+    }
+
+    /// <summary>Takes the queued requests <paramref name="which"/> picks out of the queue (the rest keep their order) and returns them.</summary>
+    private IReadOnlyList<(object Request, IActorRef ReplyTo, bool Watched)> TakeFromQueue(Func<(object Request, IActorRef ReplyTo, bool Watched), bool> which)
+    {
+        List<(object Request, IActorRef ReplyTo, bool Watched)>? taken = null;
+        var count = _waiting.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var item = _waiting.Dequeue();
+            if (which(item)) (taken ??= []).Add(item);
+            else _waiting.Enqueue(item);
+        }
+
+        return taken ?? [];
     }
 
     private void StopIfDrained()
@@ -433,16 +442,12 @@ internal sealed class ProviderActor : ReceiveActor
     /// <summary>Removes the queued exchanges whose login has given up; their codes are never sent.</summary>
     private void DropExpired()
     {
-        if (!_waiting.Any(w => Expired(w.Request))) return;
-        var keep = _waiting.Where(w => !Expired(w.Request)).ToList();
-        foreach (var dropped in _waiting.Where(w => Expired(w.Request)))
+        foreach (var dropped in TakeFromQueue(w => Expired(w.Request)))
         {
             // Out of the queue like a sent exchange, so its login is no longer watched either.
             if (dropped.Watched) Context.Unwatch(dropped.ReplyTo);
             AnswerExpired(dropped.Request, dropped.ReplyTo);
         }
-        _waiting.Clear();
-        foreach (var item in keep) _waiting.Enqueue(item);
     }
 
     private void AnswerExpired(object request, IActorRef replyTo)

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using O8Actors.Providers;
 
@@ -22,6 +23,20 @@ public sealed class ProviderActorTests : TestKit
 
     private static async Task Register(IActorRef registry, ProviderStrategy strategy) =>
         Assert.Equal(strategy.Name, (await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait)).Provider);
+
+    /// <summary>A one-slot provider: the exchange of code <paramref name="held"/> holds the slot (until released), <paramref name="queued"/>'s waits.</summary>
+    private async Task<(ScriptedStrategy Strategy, IActorRef Registry, TestProbe Held, TestProbe Queued)> OneSlotHeldAndOneQueuedAsync(string held, string queued)
+    {
+        var strategy = new ScriptedStrategy("p");
+        var registry = Registry(maxConcurrent: 1);
+        await Register(registry, strategy);
+        var holder = CreateTestProbe();
+        var waiter = CreateTestProbe();
+        holder.Send(registry, Exchange(held));
+        AwaitAssert(() => Assert.Equal([held], strategy.Started), Wait);
+        waiter.Send(registry, Exchange(queued));
+        return (strategy, registry, holder, waiter);
+    }
 
     [Fact]
     public async Task Runs_at_most_the_configured_number_of_token_requests_at_once_and_queues_the_rest()
@@ -96,14 +111,7 @@ public sealed class ProviderActorTests : TestKit
     [Fact]
     public async Task A_login_withdraws_its_code_from_a_replaced_provider_still_draining_its_queue()
     {
-        var old = new ScriptedStrategy("p");
-        var registry = Registry(maxConcurrent: 1);
-        await Register(registry, old);
-        var slow = CreateTestProbe();
-        var cancelled = CreateTestProbe();
-        slow.Send(registry, Exchange("slow"));
-        AwaitAssert(() => Assert.Equal(["slow"], old.Started), Wait);
-        cancelled.Send(registry, Exchange("queued"));
+        var (old, registry, slow, cancelled) = await OneSlotHeldAndOneQueuedAsync("slow", "queued");
 
         // The provider is replaced while the code waits in the old actor's queue; then its login is cancelled.
         await Register(registry, new ScriptedStrategy("p"));
@@ -204,14 +212,7 @@ public sealed class ProviderActorTests : TestKit
     public async Task A_provider_actor_that_stops_answers_the_requests_it_still_held_and_the_one_it_sent_when_it_returns()
     {
         // One slot taken by an exchange the strategy holds (its code is at the provider); the next one waits in the queue.
-        var strategy = new ScriptedStrategy("p");
-        var registry = Registry(maxConcurrent: 1);
-        await Register(registry, strategy);
-        var queued = CreateTestProbe();
-        var sent = CreateTestProbe();
-        sent.Send(registry, Exchange("stuck"));
-        AwaitAssert(() => Assert.Equal(["stuck"], strategy.Started), Wait);
-        queued.Send(registry, Exchange("queued"));
+        var (strategy, registry, sent, queued) = await OneSlotHeldAndOneQueuedAsync("stuck", "queued");
         var provider = await Sys.ActorSelection(registry.Path / "*").ResolveOne(Wait);
         await registry.Ask<ActorIdentity>(new Identify(1), Wait); // the queued exchange has been handed to the provider's actor
 
