@@ -19,6 +19,7 @@ internal sealed class LoginClient : IOAuthLogins
     private readonly TimeSpan _exchangeTimeout;
     private readonly O8Settings.LoginSettings _login;
     private readonly ActorSystem _system;
+    private readonly CancellationToken _systemEnded;
     private readonly AccountSettings _accounts;
 
     // A status is for health probes, which must not hang: both actors answer from memory at once unless overloaded.
@@ -28,6 +29,12 @@ internal sealed class LoginClient : IOAuthLogins
     {
         _system = system;
         _actors = actors;
+        // One token for the system's end, which every login's wait registers on (a registration is O(1); a continuation
+        // on WhenTerminated itself per login would be added to and searched out of one shared list).
+        var systemEnded = new CancellationTokenSource();
+        system.WhenTerminated.ContinueWith(static (_, cts) => ((CancellationTokenSource)cts!).Cancel(), systemEnded,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _systemEnded = systemEnded.Token;
         _exchangeTimeout = settings.Login.ExchangeTimeout;
         _login = settings.Login;
         _accounts = new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login);
@@ -129,10 +136,11 @@ internal sealed class LoginClient : IOAuthLogins
             // The actor system ending under the login (an app's own system terminated, the process shutting down) may
             // leave the start or the supervisor's answer in dead letters with nobody to read them: the caller would
             // wait forever, its own token included. Its end ends the wait, as the supervisor's stop does.
-            var terminated = _system.WhenTerminated;
-            ended = outcome.IsCompleted || await Task.WhenAny(outcome, terminated).ConfigureAwait(false) == outcome
-                ? await outcome.ConfigureAwait(false)
-                : new LoginCancelled(flowId);
+            ended = await outcome.WaitAsync(_systemEnded).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_systemEnded.IsCancellationRequested)
+        {
+            ended = outcome.IsCompleted ? await outcome.ConfigureAwait(false) : new LoginCancelled(flowId);
         }
         finally
         {
