@@ -228,6 +228,13 @@ public abstract class OAuthFlow : IAsyncDisposable
         }
     }
 
+    /// <summary>Signs out every account this flow's provider has on <paramref name="logins"/>.</summary>
+    private async Task SignOutAllAsync(IOAuthLogins logins)
+    {
+        foreach (var account in await logins.GetAccountsAsync(_providerName).ConfigureAwait(false))
+            await logins.SignOutAsync(account).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Once disposed and no call runs: forgets what a flow without a cache name still holds (the tokens of a login that
     /// ended after the dispose), then lifts the memory-only rule for its provider name. Once only.
@@ -238,8 +245,7 @@ public abstract class OAuthFlow : IAsyncDisposable
         try
         {
             if (registration is not null && registration.Logins is not OAuthLogins { IsDisposed: true })
-                foreach (var account in await registration.Logins.GetAccountsAsync(_providerName).ConfigureAwait(false))
-                    await registration.Logins.SignOutAsync(account).ConfigureAwait(false);
+                await SignOutAllAsync(registration.Logins).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ObjectDisposedException or OAuthFlowException or OperationCanceledException or TimeoutException
                                        or Akka.Actor.AskTimeoutException)
@@ -310,12 +316,8 @@ public abstract class OAuthFlow : IAsyncDisposable
             if (registration.Logins is OAuthLogins { IsDisposed: true }) return;
             try
             {
-                if (_instanceOnly)
-                {
-                    // Nobody can find these tokens after this instance: forget them rather than leave them in the store.
-                    foreach (var account in await registration.Logins.GetAccountsAsync(_providerName).ConfigureAwait(false))
-                        await registration.Logins.SignOutAsync(account).ConfigureAwait(false);
-                }
+                // Nobody can find these tokens after this instance: forget them rather than leave them in the store.
+                if (_instanceOnly) await SignOutAllAsync(registration.Logins).ConfigureAwait(false);
 
                 // On any orchestrator that can (the hosted one too): the registration holds this flow and a provider actor.
                 if (registration.Logins is Providers.IUnregistersProviders logins) await logins.UnregisterProviderAsync(registration.Strategy).ConfigureAwait(false);

@@ -189,8 +189,9 @@ internal sealed class FlowsSupervisor : ReceiveActor
         // A login that ended normally was removed when its outcome arrived, which is always before this: Terminated
         // comes after every message the child sent. A live child of that name is a newer login that reused the id.
         var flowId = msg.ActorRef.Path.Name;
-        if (Context.Child(flowId).IsNobody()) _cancelledStillRunning.Remove(flowId);
-        if (Context.Child(flowId).IsNobody() && Forget(flowId, out var waiter))
+        var gone = Context.Child(flowId).IsNobody();
+        if (gone) _cancelledStillRunning.Remove(flowId);
+        if (gone && Forget(flowId, out var waiter))
         {
             _log.Error("Login {0} stopped without an outcome; reporting it as failed", flowId);
             Deliver(waiter, new LoginFailed(flowId, LoginFailure.Internal, "The login stopped unexpectedly (internal error)."));
