@@ -28,12 +28,28 @@ internal static class ExchangeTimeouts
     }
 
     /// <summary>
-    /// Whether a code that waited in its provider's queue is too late to send: less than half a token request is left of
-    /// its login's deadline. It stays unsent and the login is told so, rather than sent with a time the endpoint could
-    /// seldom meet.
+    /// The least time left worth spending a code on: shorter than a request to a loopback or nearby endpoint ever takes
+    /// under load, whatever the endpoint's few earlier answers suggest.
     /// </summary>
-    public static bool TooLateToSend(DateTimeOffset loginGivesUp, DateTimeOffset now, TimeSpan exchangeTimeout) =>
-        ExchangeBudget(loginGivesUp, now, exchangeTimeout) < TokenRequest(exchangeTimeout) / 2;
+    private static readonly TimeSpan ShortestUsefulRequest = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Whether a code that waited in its provider's queue is too late to send: what is left of its login's deadline is
+    /// shorter than the time within which the endpoint has been answering (<paramref name="likelyAnswer"/>; never less
+    /// than <see cref="ShortestUsefulRequest"/>, never more than half a token request, and half a token request before the
+    /// endpoint's first answer). A code is spent once sent: sent with too little time, its request would most likely
+    /// time out with the code gone and the login failed anyway, so it stays unsent and the login is told so.
+    /// </summary>
+    public static bool TooLateToSend(DateTimeOffset loginGivesUp, DateTimeOffset now, TimeSpan exchangeTimeout, TimeSpan? likelyAnswer)
+    {
+        var half = TokenRequest(exchangeTimeout) / 2;
+        var needed = likelyAnswer is { } likely ? Min(Max(likely, ShortestUsefulRequest), half) : half;
+        return ExchangeBudget(loginGivesUp, now, exchangeTimeout) < needed;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>The login's deadline from the callback to the provider's answer (ends as ExchangeTimeout).</summary>
     public static TimeSpan LoginDeadline(TimeSpan exchangeTimeout) => TokenRequest(exchangeTimeout) + ReplyMargin;

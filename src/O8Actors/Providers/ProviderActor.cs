@@ -35,6 +35,8 @@ internal sealed class ProviderActor : ReceiveActor
     // needs the descriptor too: whether the provider binds tokens with DPoP decides the key its polls sign with).
     private readonly List<(object Request, IActorRef ReplyTo)> _pending = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    // How long this endpoint takes to answer a token request: a queued code is sent only with that much time left.
+    private readonly AnswerTimeEstimate _answerTimes = new();
     private int _inFlight;
     private ProviderDescriptor? _descriptor;
     private bool _draining;
@@ -74,7 +76,9 @@ internal sealed class ProviderActor : ReceiveActor
     private sealed record ResolveFailed(Exception Cause);
     // Owner: the incarnation that started the request. One that finishes after a restart was never counted by the new
     // incarnation, so it must not free a slot there. The request's caller has had its answer already (AnswerWhenDone).
-    private sealed record TokenRequestDone(ProviderActor Owner);
+    // AnswerTime: how long the endpoint took to answer a code or a refresh; null when it did not answer (a timeout, a
+    // network failure) or the request was of another kind.
+    private sealed record TokenRequestDone(ProviderActor Owner, TimeSpan? AnswerTime);
 
     /// <inheritdoc />
     protected override void PreRestart(Exception reason, object message)
@@ -335,7 +339,11 @@ internal sealed class ProviderActor : ReceiveActor
         Receive<PollDeviceToken>(msg => Enqueue(msg));
         Receive<TokenRequestDone>(msg =>
         {
-            if (ReferenceEquals(msg.Owner, this)) _inFlight--;
+            if (ReferenceEquals(msg.Owner, this))
+            {
+                _inFlight--;
+                if (msg.AnswerTime is { } answerTime) _answerTimes.Record(answerTime);
+            }
             StartWaiting();
             StopIfDrained();
         });
@@ -433,7 +441,7 @@ internal sealed class ProviderActor : ReceiveActor
     /// <summary>Whether <paramref name="request"/> is an exchange whose login has already given up on it.</summary>
     private bool Expired(object request) => request switch
     {
-        ExchangeCode { Deadline: { } deadline } => ExchangeTimeouts.TooLateToSend(deadline, Context.System.Scheduler.Now, _exchangeTimeout),
+        ExchangeCode { Deadline: { } deadline } => ExchangeTimeouts.TooLateToSend(deadline, Context.System.Scheduler.Now, _exchangeTimeout, _answerTimes.Likely),
         PollDeviceToken { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
         RefreshTokens { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
         _ => false,
@@ -517,24 +525,30 @@ internal sealed class ProviderActor : ReceiveActor
             : _exchangeTimeout;
         AnswerWhenDone(RunWithTimeout(ct => Traced("o8.token_request", work, parent, name, ct), timeout), replyTo,
             success: tokens => new CodeExchanged(flowId, tokens),
-            failure: e => ToFailure(flowId, name, timeout, e));
+            failure: e => ToFailure(flowId, name, timeout, e),
+            timesAnswers: true);
     }
 
     /// <summary>
     /// Answers a running token request's caller straight from its task, then frees its slot here. Not through this
     /// actor: stopped meanwhile (the registry gave up on it after repeated failures), it would lose the answer, and
     /// with a code or a rotated refresh token spent at the provider, the tokens with it. The answer's sender is this
-    /// actor, as a reply from it would be.
+    /// actor, as a reply from it would be. With <paramref name="timesAnswers"/>, an answer's time (tokens or an error
+    /// response, in scheduler time like the deadlines it is weighed against) goes back with the freed slot.
     /// </summary>
-    private void AnswerWhenDone<T>(Task<T> running, IActorRef replyTo, Func<T, object> success, Func<Exception, object> failure)
+    private void AnswerWhenDone<T>(Task<T> running, IActorRef replyTo, Func<T, object> success, Func<Exception, object> failure,
+        bool timesAnswers = false)
     {
         var self = Self;
         var owner = this;
+        var scheduler = Context.System.Scheduler;
+        var started = scheduler.Now;
         _ = AnswerAsync();
 
         async Task AnswerAsync()
         {
             object reply;
+            var answered = true;
             try
             {
                 reply = success(await running.ConfigureAwait(false));
@@ -542,10 +556,11 @@ internal sealed class ProviderActor : ReceiveActor
             catch (Exception e)
             {
                 reply = failure(e);
+                answered = Unwrapped(e) is TokenExchangeException or IdTokenValidationException;
             }
 
             replyTo.Tell(reply, self);
-            self.Tell(new TokenRequestDone(owner));
+            self.Tell(new TokenRequestDone(owner, timesAnswers && answered ? scheduler.Now - started : null));
         }
     }
 

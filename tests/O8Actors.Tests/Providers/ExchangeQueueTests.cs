@@ -58,7 +58,7 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     }
 
     [Fact]
-    public void A_queued_exchange_is_not_sent_once_its_answer_could_come_after_its_login_gave_up()
+    public void A_queued_code_is_not_sent_with_less_time_left_than_its_endpoint_takes_to_answer()
     {
         var strategy = new ScriptedStrategy("p");
         var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
@@ -70,8 +70,8 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         AwaitAssert(() => Assert.Equal(["slow"], strategy.Started), Wait);
         late.Send(provider, Exchange("late"));
 
-        // The slot frees with 10 s of the login's 31 left: sent now, the code could be answered after the login gave up
-        // (its tokens thrown away); it stays unsent and the login hears so while it still waits.
+        // The endpoint answers in 21 s, and the slot frees with 10 s of the login's 31 left: sent now, the code would be
+        // spent on a request that most likely times out. It stays unsent and the login hears so while it still waits.
         Scheduler.Advance(TimeSpan.FromSeconds(21));
         strategy.Release("slow");
         slow.ExpectMsg<CodeExchanged>(Wait);
@@ -79,6 +79,58 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         Assert.Equal(("login-late", LoginFailure.ExchangeTimeout), (dropped.LoginId, dropped.Failure));
         Assert.Contains("not sent", dropped.Reason);
         Assert.Equal(["slow"], strategy.Started);
+    }
+
+    [Fact]
+    public void A_queued_code_with_little_time_left_is_sent_when_its_endpoint_answers_fast_and_its_login_gets_the_tokens()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
+        var first = CreateTestProbe();
+
+        // The endpoint has answered at once (no virtual time passed).
+        first.Send(provider, Exchange("first"));
+        AwaitAssert(() => Assert.Equal(["first"], strategy.Started), Wait);
+        strategy.Release("first");
+        first.ExpectMsg<CodeExchanged>(Wait);
+        var queued = QueueBehindARequestThatFailsWith2SecondsLeft(provider, strategy);
+
+        // The slot freed with 3 s of the queued login's 31 left (2 s after the reply's margin): far less than half a token
+        // request, far more than this endpoint takes. The code is sent, and its tokens reach the login in time.
+        AwaitAssert(() => Assert.Equal(["first", "stuck", "queued"], strategy.Started), Wait);
+        strategy.Release("queued");
+        Assert.Equal("token-queued", queued.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+    }
+
+    [Fact]
+    public void Before_its_endpoint_has_answered_once_a_queued_code_needs_half_a_token_request_left_to_be_sent()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
+        // The only request so far never reached the endpoint, so nothing says how fast it answers: with 2 s left after
+        // the reply's margin, less than half of the 30 s token request, the code is kept.
+        var queued = QueueBehindARequestThatFailsWith2SecondsLeft(provider, strategy);
+        var dropped = queued.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal(("login-queued", LoginFailure.ExchangeTimeout), (dropped.LoginId, dropped.Failure));
+        Assert.Equal(["stuck"], strategy.Started);
+    }
+
+    /// <summary>
+    /// Queues a login's code behind a request that hangs on a dead connection, which fails (no answer from the endpoint)
+    /// once 28 s of the queued login's 31 have passed; returns the queued login.
+    /// </summary>
+    private TestProbe QueueBehindARequestThatFailsWith2SecondsLeft(IActorRef provider, ScriptedStrategy strategy)
+    {
+        var stuck = CreateTestProbe();
+        var queued = CreateTestProbe();
+        var before = strategy.Started.Count;
+        stuck.Send(provider, Exchange("stuck"));
+        AwaitAssert(() => Assert.Equal("stuck", strategy.Started.ElementAtOrDefault(before)), Wait);
+        queued.Send(provider, Exchange("queued"));
+        Scheduler.Advance(TimeSpan.FromSeconds(28));
+        strategy.Fail("stuck", new HttpRequestException("The connection was reset."));
+        Assert.Equal(LoginFailure.TokenExchange, stuck.ExpectMsg<CodeExchangeFailed>(Wait).Failure);
+        return queued;
     }
 
     [Fact]
@@ -92,7 +144,8 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         var queued = CreateTestProbe();
         slow.Send(provider, Exchange("slow", deadlineIn: ExchangeTimeouts.LoginDeadline(exchangeTimeout)));
         AwaitAssert(() => Assert.Equal(["slow"], strategy.Started), Wait);
-        // Sent 2 s after it queued, this login's code has 3 s left before the reply margin: half a token request.
+        // Sent 2 s after it queued, this login's code has 3 s left before the reply margin: half a token request, the
+        // most a queued code ever needs (the endpoint answered in 2 s).
         queued.Send(provider, Exchange("queued", deadlineIn: TimeSpan.FromSeconds(2 + 3 + 1)));
         Scheduler.Advance(TimeSpan.FromSeconds(2));
         strategy.Release("slow");

@@ -43,6 +43,9 @@ internal sealed class ScriptedStrategy(string name, string tokenPrefix = "token"
     /// <summary>Lets the token request for <paramref name="code"/> answer.</summary>
     public void Release(string code) => Gate(code).TrySetResult();
 
+    /// <summary>Fails the token request for <paramref name="code"/> with <paramref name="error"/>.</summary>
+    public void Fail(string code, Exception error) => Gate(code).TrySetException(error);
+
     public override Task<ProviderDescriptor> ResolveAsync(HttpClient http, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref Resolves);
