@@ -175,7 +175,7 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
     {
         var ct = TestContext.Current.CancellationToken;
         var connector = cluster.Web.Services.GetRequiredService<IOAuthConnector>();
-        var login = await connector.BeginAsync("sandbox", ClusterNodes.Hint("alice", TimeSpan.FromSeconds(1)), ct);
+        var login = await connector.BeginAsync("sandbox", ClusterNodes.Hint("alice", TimeSpan.FromSeconds(3)), ct);
 
         Assert.IsType<LoginTimedOut>(await login.Outcome.WaitAsync(Wait, ct));
 
@@ -190,7 +190,7 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
     {
         var ct = TestContext.Current.CancellationToken;
         var connector = cluster.Web.Services.GetRequiredService<IOAuthConnector>();
-        var login = await connector.BeginAsync("sandbox", ClusterNodes.Hint("alice", TimeSpan.FromSeconds(1)) with { Partition = "user-42" }, ct);
+        var login = await connector.BeginAsync("sandbox", ClusterNodes.Hint("alice", TimeSpan.FromSeconds(3)) with { Partition = "user-42" }, ct);
 
         Assert.IsType<LoginTimedOut>(await login.Outcome.WaitAsync(Wait, ct));
 

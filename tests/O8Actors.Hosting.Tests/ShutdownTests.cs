@@ -61,7 +61,8 @@ public sealed class ShutdownTests(SandboxFixture sandbox) : IClassFixture<Sandbo
         await Assert.ThrowsAsync<ObjectDisposedException>(() => flows.GetRedirectUriAsync(TestContext.Current.CancellationToken));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => flows.RefreshAsync("anything", "refresh-token", cancellationToken: TestContext.Current.CancellationToken));
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
+        // Far below any wait for an answer (an Ask to a gone actor waits its full timeout), with room for a loaded machine.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
     }
 
     private sealed class Observer(Action<LoginEvent> onNext) : IObserver<LoginEvent>

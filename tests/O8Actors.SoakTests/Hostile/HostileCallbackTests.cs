@@ -18,7 +18,8 @@ public sealed class HostileCallbackTests(ITestOutputHelper output)
     public async Task Every_hostile_input_gets_its_page_and_no_live_login_is_disturbed()
     {
         await using var env = await HostileEnvironment.StartAsync(LiveLogins);
-        var expired = await env.StartLoginAsync(timeout: TimeSpan.FromMilliseconds(300));
+        // Short, yet long enough for the login to launch its browser first on a loaded machine.
+        var expired = await env.StartLoginAsync(timeout: TimeSpan.FromSeconds(2));
         Assert.IsType<LoginTimedOut>(await expired.Outcome.WaitAsync(TimeSpan.FromSeconds(30)));
         var replayed = await env.StartLoginAsync();
         Assert.Equal(200, (await replayed.LandAsync(env.Listener)).Status);

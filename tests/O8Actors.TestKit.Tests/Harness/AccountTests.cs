@@ -35,7 +35,7 @@ public sealed class AccountTests
         o8.Scheduler.Advance(TimeSpan.FromHours(2));
         // A slow token endpoint: every caller arrives while the one refresh is in flight. (The sandbox's clock is real
         // and the actors' virtual, so a caller arriving after the refresh would find the new token "expired" as well.)
-        o8.Sandbox.TokenFaults = TokenFaultPlan.PerLogin(_ => TokenFault.Delay(TimeSpan.FromMilliseconds(500)));
+        o8.Sandbox.TokenFaults = TokenFaultPlan.PerLogin(_ => TokenFault.Delay(TimeSpan.FromSeconds(2)));
 
         var served = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => o8.Logins.GetAccessTokenAsync(account))).WaitAsync(Wait);
 

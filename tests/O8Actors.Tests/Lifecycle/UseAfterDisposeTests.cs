@@ -13,7 +13,8 @@ namespace O8Actors.Tests.Lifecycle;
 [Collection(EndToEnd.SharedOAuthFlowRuntime.Collection)]
 public sealed class UseAfterDisposeTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan AtOnce = TimeSpan.FromSeconds(1);
+    // Far below any wait for an answer (an Ask to a gone actor waits its full timeout, 10 s), with room for a loaded machine.
+    private static readonly TimeSpan AtOnce = TimeSpan.FromSeconds(3);
 
     [Fact]
     public async Task Every_call_after_DisposeAsync_throws_ObjectDisposedException_at_once()

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Akka.Configuration;
@@ -26,10 +27,12 @@ public sealed class TimerQueueSchedulerTests() : TestKit(SchedulerConfig)
     [Fact]
     public void A_timer_tells_its_message_after_its_delay_and_not_before()
     {
+        // Timed from before the call, so a stalled test thread can only make the wait look longer, never shorter.
+        var clock = Stopwatch.StartNew();
         Sys.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(400), TestActor, "due", ActorRefs.NoSender);
 
-        ExpectNoMsg(TimeSpan.FromMilliseconds(150));
         ExpectMsg("due", Wait);
+        Assert.True(clock.Elapsed >= NotBefore(400), $"told after {clock.Elapsed.TotalMilliseconds:0} ms");
         ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
@@ -50,10 +53,12 @@ public sealed class TimerQueueSchedulerTests() : TestKit(SchedulerConfig)
         // The same stepping with a step of 50 ms instead of 49.7 days: the timer fires at 50, 100 and 150 ms and only
         // tells at 400.
         using var scheduler = new TimerQueueScheduler(Sys.Settings.Config, Sys.Log, longestStep: TimeSpan.FromMilliseconds(50));
+        var clock = Stopwatch.StartNew();
         ((IScheduler)scheduler).ScheduleTellOnce(TimeSpan.FromMilliseconds(400), TestActor, "at the end", ActorRefs.NoSender);
 
-        ExpectNoMsg(TimeSpan.FromMilliseconds(250));
         ExpectMsg("at the end", Wait);
+        Assert.True(clock.Elapsed >= NotBefore(400), $"told after {clock.Elapsed.TotalMilliseconds:0} ms");
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]
@@ -76,17 +81,19 @@ public sealed class TimerQueueSchedulerTests() : TestKit(SchedulerConfig)
     [Fact]
     public void A_repeating_timer_tells_again_and_again_until_cancelled()
     {
-        var cancelable = Sys.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(50),
-            TestActor, "tick", ActorRefs.NoSender);
+        // The receiver counts each tell as the scheduler makes it, not as a mailbox is read, so a stalled test thread
+        // cannot take ticks told before the cancel for ticks after it.
+        var receiver = new CountingReceiver();
+        var cancelable = new Cancelable(Sys.Scheduler);
+        Sys.Scheduler.ScheduleTellRepeatedly(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(50), receiver, "tick", ActorRefs.NoSender, cancelable);
 
-        ExpectMsg("tick", Wait);
-        ExpectMsg("tick", Wait);
-        ExpectMsg("tick", Wait);
+        AwaitCondition(() => receiver.Tells >= 3, Wait);
         cancelable.Cancel();
+        var atCancel = receiver.Tells;
 
-        // A run already under way when Cancel was called may still deliver one; after that, silence.
-        ReceiveWhile(TimeSpan.FromMilliseconds(100), message => message as string, msgs: 1);
+        // A run already under way when Cancel was called may still tell once; after that, none in six intervals.
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Assert.InRange(receiver.Tells, atCancel, atCancel + 1);
     }
 
     [Fact]
@@ -156,5 +163,17 @@ public sealed class TimerQueueSchedulerTests() : TestKit(SchedulerConfig)
         var message = new object();
         var cancelable = Sys.Scheduler.ScheduleTellOnceCancelable(delay, TestActor, message, ActorRefs.NoSender);
         return (cancelable, new WeakReference<object>(message));
+    }
+
+    /// <summary>A due time in milliseconds, less a little for the rounding of the runtime timer underneath.</summary>
+    private static TimeSpan NotBefore(int milliseconds) => TimeSpan.FromMilliseconds(milliseconds - 15);
+
+    private sealed class CountingReceiver : ICanTell
+    {
+        private int _tells;
+
+        public int Tells => Volatile.Read(ref _tells);
+
+        public void Tell(object message, IActorRef sender) => Interlocked.Increment(ref _tells);
     }
 }
