@@ -25,18 +25,28 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     private IActorRef Provider(ScriptedStrategy strategy, int maxConcurrent, int maxQueued, TimeSpan? exchangeTimeout = null) =>
         Sys.ActorOf(ProviderActor.Props(strategy, () => new HttpClient(), maxConcurrent, exchangeTimeout ?? ExchangeTimeout, maxQueued));
 
+    /// <summary>
+    /// Sends <paramref name="code"/>'s exchange from a login (a new probe unless <paramref name="by"/>) and waits until
+    /// the strategy has started it: with one slot, it then holds the slot until released.
+    /// </summary>
+    private TestProbe Sent(IActorRef provider, ScriptedStrategy strategy, string code, TimeSpan? deadlineIn = null, TestProbe? by = null)
+    {
+        var login = by ?? CreateTestProbe();
+        login.Send(provider, Exchange(code, deadlineIn));
+        AwaitAssert(() => Assert.Contains(code, strategy.Started), Wait);
+        return login;
+    }
+
     [Fact]
     public void A_queued_exchange_whose_login_deadline_passed_is_never_sent_to_the_token_endpoint()
     {
         var strategy = new ScriptedStrategy("p");
         var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
-        var slow = CreateTestProbe();
         var late = CreateTestProbe();
         var onTime = CreateTestProbe();
 
         // The slow token endpoint holds the only slot; the legitimate user's exchange queues behind it.
-        slow.Send(provider, Exchange("slow"));
-        AwaitAssert(() => Assert.Equal(["slow"], strategy.Started), Wait);
+        var slow = Sent(provider, strategy, "slow");
         late.Send(provider, Exchange("late", deadlineIn: TimeSpan.FromSeconds(5)));
         onTime.Send(provider, Exchange("ontime", deadlineIn: TimeSpan.FromSeconds(60)));
         late.ExpectNoMsg(Quiet);
@@ -62,12 +72,10 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     {
         var strategy = new ScriptedStrategy("p");
         var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
-        var slow = CreateTestProbe();
         var late = CreateTestProbe();
 
         // The login's deadline is the usual one: a token request and the reply's margin from the callback.
-        slow.Send(provider, Exchange("slow"));
-        AwaitAssert(() => Assert.Equal(["slow"], strategy.Started), Wait);
+        var slow = Sent(provider, strategy, "slow");
         late.Send(provider, Exchange("late"));
 
         // The endpoint answers in 21 s, and the slot frees with 10 s of the login's 31 left: sent now, the code would be
@@ -86,11 +94,8 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     {
         var strategy = new ScriptedStrategy("p");
         var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
-        var first = CreateTestProbe();
-
         // The endpoint has answered at once (no virtual time passed).
-        first.Send(provider, Exchange("first"));
-        AwaitAssert(() => Assert.Equal(["first"], strategy.Started), Wait);
+        var first = Sent(provider, strategy, "first");
         strategy.Release("first");
         first.ExpectMsg<CodeExchanged>(Wait);
         // Its answer is ready before it is sent: the 2 s it gets are real time, and must not race the test's polling.
@@ -122,11 +127,8 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     /// </summary>
     private TestProbe QueueBehindARequestThatFailsWith2SecondsLeft(IActorRef provider, ScriptedStrategy strategy)
     {
-        var stuck = CreateTestProbe();
+        var stuck = Sent(provider, strategy, "stuck");
         var queued = CreateTestProbe();
-        var before = strategy.Started.Count;
-        stuck.Send(provider, Exchange("stuck"));
-        AwaitAssert(() => Assert.Equal("stuck", strategy.Started.ElementAtOrDefault(before)), Wait);
         queued.Send(provider, Exchange("queued"));
         Scheduler.Advance(TimeSpan.FromSeconds(28));
         strategy.Fail("stuck", new HttpRequestException("The connection was reset."));
@@ -141,10 +143,8 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         var exchangeTimeout = TimeSpan.FromSeconds(6);
         var strategy = new ScriptedStrategy("p");
         var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8, exchangeTimeout);
-        var slow = CreateTestProbe();
+        var slow = Sent(provider, strategy, "slow", deadlineIn: ExchangeTimeouts.LoginDeadline(exchangeTimeout));
         var queued = CreateTestProbe();
-        slow.Send(provider, Exchange("slow", deadlineIn: ExchangeTimeouts.LoginDeadline(exchangeTimeout)));
-        AwaitAssert(() => Assert.Equal(["slow"], strategy.Started), Wait);
         // Sent 2 s after it queued, this login's code has 3 s left before the reply margin: half a token request, the
         // most a queued code ever needs (the endpoint answered in 2 s).
         queued.Send(provider, Exchange("queued", deadlineIn: TimeSpan.FromSeconds(2 + 3 + 1)));
@@ -165,10 +165,8 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     {
         var strategy = new ScriptedStrategy("p");
         var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
-        var sent = CreateTestProbe();
+        var sent = Sent(provider, strategy, "sent");
         var queued = CreateTestProbe();
-        sent.Send(provider, Exchange("sent"));
-        AwaitAssert(() => Assert.Equal(["sent"], strategy.Started), Wait);
         queued.Send(provider, Exchange("queued"));
 
         // Both logins are cancelled: the queued code is taken back unsent; the sent one's answer is still due.
@@ -187,12 +185,10 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     {
         var strategy = new ScriptedStrategy("p");
         var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
-        var slow = CreateTestProbe();
         var account = CreateTestProbe();
 
         // An account's refresh queues behind a slow exchange; the account stops waiting (its renewal's deadline).
-        slow.Send(provider, Exchange("slow"));
-        AwaitAssert(() => Assert.Equal(["slow"], strategy.Started), Wait);
+        var slow = Sent(provider, strategy, "slow");
         account.Send(provider, new RefreshTokens("p", "refresh-1", "rt-1", null, Deadline: Sys.Scheduler.Now + TimeSpan.FromSeconds(5)));
         account.ExpectNoMsg(Quiet);
         Scheduler.Advance(TimeSpan.FromSeconds(6));
@@ -215,8 +211,7 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 2);
         var callers = Enumerable.Range(0, 4).Select(_ => CreateTestProbe()).ToArray();
 
-        callers[0].Send(provider, Exchange("c0"));
-        AwaitAssert(() => Assert.Equal(["c0"], strategy.Started), Wait);
+        Sent(provider, strategy, "c0", by: callers[0]);
         callers[1].Send(provider, Exchange("c1"));
         callers[2].Send(provider, Exchange("c2"));
         callers[3].Send(provider, Exchange("c3"));
@@ -245,8 +240,7 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         var expired = CreateTestProbe();
         var fresh = CreateTestProbe();
 
-        provider.Tell(Exchange("c0"));
-        AwaitAssert(() => Assert.Equal(["c0"], strategy.Started), Wait);
+        Sent(provider, strategy, "c0");
         expired.Send(provider, Exchange("old", deadlineIn: TimeSpan.FromSeconds(5)));
         Scheduler.Advance(TimeSpan.FromSeconds(6));
         fresh.Send(provider, Exchange("new"));
@@ -267,8 +261,7 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         var cancelledLogin = CreateTestProbe();
         var next = CreateTestProbe();
 
-        provider.Tell(Exchange("c0"));
-        AwaitAssert(() => Assert.Equal(["c0"], strategy.Started), Wait);
+        var first = Sent(provider, strategy, "c0");
         cancelledLogin.Send(provider, Exchange("cancelled"));
         next.Send(provider, Exchange("next"));
         // The login is cancelled (its actor stops) long before its exchange deadline; no virtual time passes.
@@ -277,7 +270,7 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         ExpectTerminated(cancelledLogin.Ref, Wait);
 
         strategy.Release("c0");
-        ExpectMsg<CodeExchanged>(Wait);
+        first.ExpectMsg<CodeExchanged>(Wait);
         AwaitAssert(() => Assert.Equal(["c0", "next"], strategy.Started), Wait);
         strategy.Release("next");
         next.ExpectMsg<CodeExchanged>(Wait);
