@@ -61,10 +61,6 @@ internal static class CallbackPages
     public static readonly CallbackResponse ShuttingDown =
         new(503, CallbackPageKind.Failed, "The application is shutting down. Return to it and try again.");
 
-    /// <summary>A callback for a login whose authorize URL has not been handed out yet (no genuine redirect can carry it).</summary>
-    public static readonly CallbackResponse NotYetWaiting =
-        new(400, CallbackPageKind.BadRequest, "This login is not waiting for a redirect yet.");
-
     /// <summary>A callback for a login that gave up the browser for the device grant (Auto, after the launcher failed).</summary>
     public static readonly CallbackResponse NoLongerWaiting =
         new(400, CallbackPageKind.BadRequest, "This login no longer waits for a redirect: it goes on with the device code the application showed.");

@@ -124,7 +124,6 @@ internal sealed partial class FlowActor
                 Choose(LoginMethod.Device, reason);
                 // No callback can matter any more: the authorize URL's state is withdrawn, so a late redirect gets a 4xx page.
                 UnregisterFromListener();
-                _waitsForRedirect = false;
                 CancelBrowserLaunch();
                 _dpopKey = msg.DpopKey;
                 OnDeviceCode(msg.Authorization);

@@ -43,10 +43,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
     private IActorRef? _callbackResponder;
     private long _callbackAt;
-    // A browser login (until its redirect came, or it switched to the device grant): the one kind that needs the listener.
-    private bool _waitsForRedirect;
     private bool _ended;
-    // Whether the listener holds this login's state: not for a device login, which gets no callback.
+    // Whether the listener holds this login's state: exactly while a browser login waits for its redirect (not before it
+    // registered, nor after a callback spent the state, a refusal, or a switch to the device grant; never for a device login).
     private bool _stateRegistered;
 
     /// <summary>Props for one login.</summary>
@@ -236,7 +235,6 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private void RegisterWithListener()
     {
         _stateRegistered = true;
-        _waitsForRedirect = true;
         var known = _start.Context.RedirectUri;
         _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false, Acknowledge: known is null));
         if (known is null) Become(RegisteringPhase);
@@ -303,6 +301,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             case StateRegistered msg:
                 AskForAuthorizeUrl(msg.RedirectUri);
                 return true;
+            case AuthorizationCallback:
+                EndOnEarlyCallback();
+                return true;
             default:
                 return false;
         }
@@ -332,14 +333,26 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason));
                 return true;
             case AuthorizationCallback:
-                // The authorize URL has not been handed out yet, so no genuine redirect can carry this state; without
-                // the provider's descriptor the iss check could not run either. Refuse it; the login goes on to its deadline.
-                StateSpentByCallback();
-                Sender.Tell(CallbackPages.NotYetWaiting);
+                EndOnEarlyCallback();
                 return true;
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// A callback with this login's state before its authorize URL was handed out. No genuine redirect can carry it (the
+    /// state is minted per login and nobody outside this process has seen it yet), so the state leaked or a bug replayed
+    /// it; the listener spent it routing this request (states are single use), so the login can no longer finish. It
+    /// ends at once with a clear failure and a 400 page, rather than open a browser for a sign-in whose redirect would be
+    /// refused and then wait for its deadline. Its code, if any, is never used.
+    /// </summary>
+    private void EndOnEarlyCallback()
+    {
+        StateSpentByCallback();
+        _callbackResponder = Sender;
+        End(new LoginFailed(_start.LoginId, LoginFailure.InvalidCallback,
+            "A redirect carried this login's state before its authorize URL was handed out, so it was refused; start the sign-in again."));
     }
 
     private bool AwaitingCallback(object message)
@@ -545,7 +558,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             case ListenerLost msg:
                 // Only a login still waiting for its redirect needs the listener: one whose callback came (its code is
                 // being exchanged) or a device login (it never registered) goes on without it.
-                if (_waitsForRedirect && _callbackAt == 0) End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
+                if (_stateRegistered) End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
                 return true;
             case BrowserLaunchCompleted msg:
                 Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));

@@ -83,7 +83,10 @@ public enum LoginFailure
     ExchangeTimeout,
     /// <summary>The callback's <c>iss</c> was missing or did not match the provider (RFC 9207).</summary>
     IssuerMismatch,
-    /// <summary>The callback had neither <c>code</c> nor <c>error</c>.</summary>
+    /// <summary>
+    /// The callback had neither <c>code</c> nor <c>error</c>, or it came before the login's authorize URL was handed out
+    /// (no genuine redirect can carry the state then; the state is spent and the login cannot finish).
+    /// </summary>
     InvalidCallback,
     /// <summary>The provider could not build an authorize URL (discovery failed, bad configuration).</summary>
     ProviderUnavailable,

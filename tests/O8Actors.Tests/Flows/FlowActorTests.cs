@@ -159,6 +159,56 @@ public sealed class FlowActorTests : TestKit
         Assert.Same(tokens, _outcomes.ExpectMsg<LoginSucceeded>().Tokens);
     }
 
+    /// <summary>
+    /// A redirect with a login's state before its authorize URL went out cannot be genuine (nobody has seen the state),
+    /// and the listener spent the state routing it: the login ends at once with a clear failure, its code unused, and no
+    /// browser is opened for a sign-in whose redirect would be refused.
+    /// </summary>
+    [Theory]
+    [InlineData(false)] // while the provider builds the authorize URL
+    [InlineData(true)]  // before the listener acknowledged the state
+    public void A_callback_before_the_authorize_URL_went_out_ends_the_login_at_once_with_a_400_page_and_its_code_unused(bool beforeRegistered)
+    {
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
+            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        Watch(flow);
+        var registration = _listener.ExpectMsg<RegisterState>();
+        if (!beforeRegistered)
+        {
+            _listener.Reply(new StateRegistered("f1", RedirectUri));
+            _providers.ExpectMsg<PrepareAuthorization>();
+        }
+
+        SendCallback(flow, code: "early-code");
+
+        var page = _browserTab.ExpectMsg<CallbackResponse>();
+        Assert.Equal((400, CallbackPageKind.Failed), (page.StatusCode, page.Kind));
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(("f1", LoginFailure.InvalidCallback), (failed.LoginId, failed.Failure));
+        Assert.Contains("before its authorize URL was handed out", failed.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("early-code", failed.Reason + page.Detail, StringComparison.Ordinal);
+        // The state is spent (the listener removed it when it routed the callback): nothing to unregister.
+        ExpectStoppedWithoutUnregistering(flow, registration.State);
+
+        // The provider's late answer finds the login gone: no browser opens, and the code never reaches the token endpoint.
+        if (!beforeRegistered) flow.Tell(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri), _providers.Ref);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Empty(_browser.Opened);
+    }
+
+    [Fact]
+    public void A_login_waiting_for_its_authorize_URL_ends_when_the_listener_is_lost()
+    {
+        var flow = StartLoginKnowingTheRedirectUri();
+        _providers.ExpectMsg<PrepareAuthorization>();
+
+        flow.Tell(new ListenerLost("The redirect listener failed."));
+
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(("f1", LoginFailure.ListenerUnavailable), (failed.LoginId, failed.Failure));
+        ExpectTerminated(flow);
+    }
+
     [Fact]
     public void A_login_cancelled_while_its_code_is_exchanged_answers_at_once_and_revokes_the_tokens_that_come_after()
     {
@@ -564,22 +614,6 @@ public sealed class FlowActorTests : TestKit
         var verifier = _providers.ExpectMsg<ExchangeCode>().CodeVerifier;
         Assert.NotNull(verifier);
         Assert.Equal(preparation.CodeChallenge, FlowSecrets.ChallengeFor(verifier));
-    }
-
-    [Fact]
-    public void A_callback_before_the_authorize_url_exists_is_refused_without_an_exchange()
-    {
-        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
-            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
-        _listener.ExpectMsg<RegisterState>();
-        _listener.Reply(new StateRegistered("f1", RedirectUri));
-        _providers.ExpectMsg<PrepareAuthorization>();
-
-        SendCallback(flow);
-
-        Assert.Equal(400, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
-        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
-        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]
