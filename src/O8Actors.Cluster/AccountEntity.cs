@@ -29,6 +29,9 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
         {
             _settings = p.Settings;
             _accounts = Context.ActorOf(AccountsSupervisor.ForEntity(p.Store, p.Providers, p.Flows, p.Settings, account, p.Node), "account");
+            // Its end is this entity's end (after a hand-off, or unexpectedly): the next message then starts a new
+            // entity instead of being forwarded to a stopped actor until its caller's wait runs out.
+            Context.Watch(_accounts);
             Become(Ready);
             Stash.UnstashAll();
         });
@@ -43,6 +46,15 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
         Receive<AccountHandOff>(_ => Context.Stop(Self));
         ReceiveAny(_ => Stash.Stash());
     }
+
+    /// <summary>
+    /// Resume, as a node resumes its own accounts supervisor (<c>O8Guardian</c>): the child's table routes this
+    /// account to its one actor, and a restart (Akka's default) would stop that actor mid-renewal, losing a refresh's
+    /// rotated tokens before the store took them and failing every caller waiting on it.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => ResumeAccounts;
+
+    private static readonly SupervisorStrategy ResumeAccounts = new OneForOneStrategy(_ => Directive.Resume);
 
     /// <summary>The account of an entity id (its <see cref="OAuthAccount.Id"/>: provider and key, each escaped).</summary>
     internal static OAuthAccount AccountOf(string entityId)
@@ -83,11 +95,7 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
         Receive<SignOut>(msg => Ask(msg, _settings!.SignOutWait(msg.Options)));
         // Sharding's hand-off stop message (see O8ClusterHostingExtensions): the account finishes what it is doing (a
         // refresh's rotated tokens must reach the store), then its supervisor stops, and this entity with it.
-        Receive<AccountHandOff>(msg =>
-        {
-            Context.Watch(_accounts!);
-            _accounts!.Tell(msg);
-        });
+        Receive<AccountHandOff>(msg => _accounts!.Tell(msg));
         Receive<Terminated>(t => t.ActorRef.Equals(_accounts), _ => Context.Stop(Self));
         ReceiveAny(msg => _accounts!.Forward(msg));
     }

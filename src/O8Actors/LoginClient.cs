@@ -183,8 +183,14 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(account);
         ThrowIfStopped();
-        // The login a renewal may run is checked as any login is, before it is needed.
-        if (options?.Login is { } login) AuthorizationRequest.ThrowIfInvalid(login, nameof(options));
+        if (options?.Login is { } login)
+        {
+            // The login a renewal may run is kept as it is now (the account's actor may start it seconds later, after
+            // the lock and the store: a caller that reuses its lists meanwhile must not change it) and checked as any
+            // login is, before it is needed.
+            options = options with { Login = Snapshot(login) };
+            AuthorizationRequest.ThrowIfInvalid(options.Login, nameof(options));
+        }
         // The common case, a fresh cached token, is answered from what the account's actor published: no message.
         if (scopes is null && options is not { ForceRefresh: true } && _actors.AccountCache.TryGet(account, _system.Scheduler.Now, out var cached))
             return cached;

@@ -31,8 +31,20 @@ public sealed class AccountEntityHandOffTests : Akka.TestKit.Xunit.TestKit
         return (entity, providers, store);
     }
 
-    [Fact]
-    public async Task A_refresh_under_way_stores_its_rotated_refresh_token_before_the_entity_moves()
+    /// <summary>An entity whose account has served its valid token once (access-1), so its actor runs, idle.</summary>
+    private async Task<(IActorRef Entity, TestProbe Providers)> ServingAsync()
+    {
+        var (entity, providers, store) = StartEntity();
+        await store.SaveAsync(Alice, new TokenSet("access-1", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-1"), 0, Ct);
+        Assert.Equal("access-1", (await entity.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait, Ct)).Token);
+        return (entity, providers);
+    }
+
+    /// <summary>
+    /// An entity whose account is refreshing an expired token (refresh-1) and waits for the provider's answer; the caller's
+    /// request is <c>Served</c>, and <c>AnswerRefresh</c> answers with access-2 and the rotated refresh-2.
+    /// </summary>
+    private async Task<(IActorRef Entity, InMemoryTokenStore Store, Task<AccessToken> Served, Action AnswerRefresh)> RefreshUnderWayAsync()
     {
         var (entity, providers, store) = StartEntity();
         await store.SaveAsync(Alice, new TokenSet("access-1", "Bearer", DateTimeOffset.UtcNow.AddMinutes(-1), "refresh-1"), 0, Ct);
@@ -41,12 +53,20 @@ public sealed class AccountEntityHandOffTests : Akka.TestKit.Xunit.TestKit
         var refresh = providers.ExpectMsg<RefreshTokens>(Wait, cancellationToken: Ct);
         var account = providers.LastSender;
         Assert.Equal("refresh-1", refresh.RefreshToken);
+        return (entity, store, served, () =>
+            account.Tell(new CodeExchanged(refresh.RequestId, new TokenSet("access-2", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-2"))));
+    }
+
+    [Fact]
+    public async Task A_refresh_under_way_stores_its_rotated_refresh_token_before_the_entity_moves()
+    {
+        var (entity, store, served, answerRefresh) = await RefreshUnderWayAsync();
 
         // The shard hands the entity off while the provider is still answering.
         entity.Tell(AccountHandOff.Instance);
         ExpectNoMsg(TimeSpan.FromMilliseconds(300), Ct); // not Terminated: the refresh is under way
 
-        account.Tell(new CodeExchanged(refresh.RequestId, new TokenSet("access-2", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-2")));
+        answerRefresh();
 
         Assert.Equal("access-2", (await served).Token);
         ExpectTerminated(entity, Wait, cancellationToken: Ct);
@@ -57,14 +77,38 @@ public sealed class AccountEntityHandOffTests : Akka.TestKit.Xunit.TestKit
     [Fact]
     public async Task An_idle_account_moves_at_once()
     {
-        var (entity, providers, store) = StartEntity();
-        await store.SaveAsync(Alice, new TokenSet("access-1", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-1"), 0, Ct);
-        Assert.Equal("access-1", (await entity.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait, Ct)).Token);
+        var (entity, providers) = await ServingAsync();
 
         entity.Tell(AccountHandOff.Instance);
 
         ExpectTerminated(entity, Wait, cancellationToken: Ct);
         providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
+    }
+
+    [Fact]
+    public async Task A_failure_in_the_accounts_supervisor_leaves_a_refresh_under_way_to_finish()
+    {
+        var (entity, store, served, answerRefresh) = await RefreshUnderWayAsync();
+
+        // The entity's child throws (Kill makes an actor throw ActorKilledException): resumed, not restarted or stopped,
+        // so the account actor under it keeps its renewal.
+        Sys.ActorSelection(entity.Path / "account").Tell(Kill.Instance);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300), Ct); // not Terminated
+
+        answerRefresh();
+        Assert.Equal("access-2", (await served).Token);
+        Assert.Equal("refresh-2", (await store.LoadAsync(Alice, Ct))!.Tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task An_entity_whose_accounts_supervisor_stopped_stops_too_and_is_not_a_dead_end()
+    {
+        var (entity, _) = await ServingAsync();
+
+        Sys.ActorSelection(entity.Path / "account").Tell(PoisonPill.Instance);
+
+        // Sharding starts the entity anew on its next message; forwarding to the stopped child would leave callers waiting.
+        ExpectTerminated(entity, Wait, cancellationToken: Ct);
     }
 
     [Fact]

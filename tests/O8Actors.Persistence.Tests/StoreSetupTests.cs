@@ -150,6 +150,7 @@ public sealed class StoreSetupTests
             ["O8:Listener:Scheme"] = "http",
             ["O8:Listener:Port"] = "0",
             ["O8:Listener:BindIPv6"] = "false",
+            ["O8:Listener:Host"] = "127.0.0.1", // IPv4 only: a localhost redirect could go to [::1]
             ["O8:Persistence:Database"] = "Sqlite",
             ["O8:Persistence:ConnectionString"] = $"Data Source={Path.Combine(folder, "tokens.db")}",
             ["O8:Persistence:KeyRingFolder"] = Path.Combine(folder, "keys"),

@@ -20,6 +20,7 @@ await using var logins = await OAuthLogins.StartAsync(setup =>
     setup.Options.Listener.Scheme = "http";
     setup.Options.Listener.Port = 0;
     setup.Options.Listener.BindIPv6 = false;
+    setup.Options.Listener.Host = "127.0.0.1"; // IPv4 only: a localhost redirect could go to [::1]
     setup.Browser = browser;
     setup.TokenStore = new FileTokenStore(args[0]);
     setup.SystemName = "o8-restart-probe";

@@ -41,10 +41,17 @@ internal static class CallbackListenerHost
                 ownsCertificate = !ReferenceEquals(certificate, options.Certificates.Certificate);
             }
 
-            var ipv6 = listener.BindIPv6 && CanBindIPv6Loopback();
+            var machineHasIPv6Loopback = CanBindIPv6Loopback();
+            var ipv6 = listener.BindIPv6 && machineHasIPv6Loopback;
             if (!ipv6 && LoopbackNames.IsIPv6Loopback(listener.Host))
                 throw new ListenerStartException($"The redirect listener's host is '{listener.Host}' (o8.listener.host), but this machine " +
                     "cannot bind the IPv6 loopback address, so no redirect would reach it. Use localhost or 127.0.0.1.");
+            // A browser may send a redirect for localhost to [::1] first; left unbound there, the port is free for any
+            // other local program to take the redirect, and with plain http its code and state (RFC 8252 section 8.3).
+            if (!listener.BindIPv6 && machineHasIPv6Loopback && string.Equals(listener.Host, "localhost", StringComparison.OrdinalIgnoreCase))
+                throw new ListenerStartException("The redirect listener's host is 'localhost' (o8.listener.host) and o8.listener.bind-ipv6 is off, " +
+                    "but this machine has an IPv6 loopback: a browser may send the redirect to [::1], where another program could take it " +
+                    "(RFC 8252 section 8.3). Turn o8.listener.bind-ipv6 on, or use the host 127.0.0.1.");
             if (listener.Port != 0)
             {
                 var app = await StartOnPortAsync(listener.Port, ipv6, certificate, handler, loggerFactory, ct).ConfigureAwait(false);

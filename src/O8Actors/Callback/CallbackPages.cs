@@ -21,6 +21,10 @@ internal static class CallbackPages
     public static readonly CallbackResponse NotThisSignOut =
         new(400, CallbackPageKind.BadRequest, "This sign-out came back at an address that is not its provider's. Sign out again from the application.");
 
+    /// <summary>A return with a sign-out's state before its end-session URL was handed out (no genuine return can carry it).</summary>
+    public static readonly CallbackResponse SignOutNotYetSent =
+        new(400, CallbackPageKind.BadRequest, "This sign-out had not sent the browser to the provider yet, so this is not its return. Sign out again from the application.");
+
     /// <summary>The page for a stray request to another path.</summary>
     public static readonly CallbackResponse NotFound =
         new(404, CallbackPageKind.NotFound, "There is nothing here. This address only receives sign-in redirects.");

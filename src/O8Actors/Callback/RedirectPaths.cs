@@ -30,6 +30,9 @@ internal static class RedirectPaths
     /// <summary>Why <paramref name="path"/> cannot be a provider's redirect path, or null when it can.</summary>
     public static string? Problem(string callbackPath, string provider, string? path)
     {
+        if (ArrivesAltered(For(callbackPath, provider, path)))
+            return $"The redirect path of provider '{Uri.EscapeDataString(provider)}' (its name, or its RedirectPath) holds a control character " +
+                $"or is longer than {ExternalText.MaxTextLength} characters, so no callback could be matched to it; use a shorter name or path without control characters.";
         if (string.IsNullOrEmpty(path)) return null;
         if (!path.StartsWith('/') || path.Contains('?') || path.Contains('#') || path.Contains("//", StringComparison.Ordinal) ||
             path.Split('/').Any(segment => segment is "." or ".."))
@@ -39,6 +42,20 @@ internal static class RedirectPaths
                 $"use '{callbackPath}' or a path under it, such as '{DefaultFor(callbackPath, provider)}'.";
         return null;
     }
+
+    /// <summary>
+    /// Whether a callback to <paramref name="path"/> would reach its login altered: the listener passes a request's path on
+    /// cleaned of control characters and cut to <see cref="ExternalText.MaxTextLength"/> (it is outside input, shown on
+    /// pages and in messages), and the login compares it exactly with its provider's path; such a path would fail every
+    /// callback as a mix-up.
+    /// </summary>
+    private static bool ArrivesAltered(string path)
+    {
+        var arrives = RequestPathOf(WithPath(AnyListener, path));
+        return !string.Equals(ExternalText.Clean(arrives, ExternalText.MaxTextLength), arrives, StringComparison.Ordinal);
+    }
+
+    private static readonly Uri AnyListener = new("http://127.0.0.1/");
 
     /// <summary>The listener's redirect URI with the provider's path (scheme, host and port stay the listener's).</summary>
     public static Uri WithPath(Uri listenerRedirectUri, string path) =>

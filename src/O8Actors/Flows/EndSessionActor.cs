@@ -176,7 +176,7 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
         }
     }
 
-    /// <summary>What every phase answers: the deadline and the listener's refusal.</summary>
+    /// <summary>What every phase answers: the deadline, the listener's refusal, and a return that came too early.</summary>
     private void Always(object message)
     {
         switch (message)
@@ -189,6 +189,15 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
             case StateRegistrationRefused refused:
                 _stateRegistered = false;
                 End(ProviderSessionOutcome.Failed, refused.Reason);
+                break;
+            case SignOutReturned:
+                // Before the end-session URL went out (registering, preparing): no genuine return can carry this state,
+                // and the listener spent it routing this one, so the step can no longer complete. It ends now, and the
+                // tab gets its page (unanswered, it waited for the listener's timeout and then read a 504).
+                _stateRegistered = false;
+                Sender.Tell(CallbackPages.SignOutNotYetSent);
+                End(ProviderSessionOutcome.Failed,
+                    "The browser came back with this sign-out's state before its end-session URL was handed out, so it was refused; the provider's session may still be open.");
                 break;
             case BrowserLaunched or BrowserRefused:
                 break;

@@ -16,7 +16,7 @@ internal sealed class LoginEventStream(ActorSystem system) : IObservable<LoginEv
     public IDisposable Subscribe(IObserver<LoginEvent> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
-        var subscriber = system.ActorOf(Akka.Actor.Props.Create(() => new Subscriber(observer)));
+        var subscriber = system.ActorOf(Subscriber.Props(observer));
         // Subscribed here, not in PreStart, so no event published after Subscribe returns can be missed.
         system.EventStream.Subscribe(subscriber, typeof(LoginEvent));
         return new Subscription(subscriber);
@@ -24,6 +24,8 @@ internal sealed class LoginEventStream(ActorSystem system) : IObservable<LoginEv
 
     private sealed class Subscriber : ReceiveActor
     {
+        public static Props Props(IObserver<LoginEvent> observer) => Akka.Actor.Props.Create(() => new Subscriber(observer));
+
         public Subscriber(IObserver<LoginEvent> observer)
         {
             Receive<LoginEvent>(observer.OnNext);

@@ -46,5 +46,6 @@ public static class HostedO8
         ["O8:Listener:Scheme"] = "http",
         ["O8:Listener:Port"] = "0",
         ["O8:Listener:BindIPv6"] = "false",
+        ["O8:Listener:Host"] = "127.0.0.1", // IPv4 only: a localhost redirect could go to [::1]
     };
 }

@@ -27,6 +27,7 @@ public static class PersistentHost
             ["O8:Listener:Scheme"] = "http",
             ["O8:Listener:Port"] = "0",
             ["O8:Listener:BindIPv6"] = "false",
+            ["O8:Listener:Host"] = "127.0.0.1", // IPv4 only: a localhost redirect could go to [::1]
             ["O8:Providers:sandbox:AuthorizationEndpoint"] = sandbox.AuthorizationEndpoint.ToString(),
             ["O8:Providers:sandbox:TokenEndpoint"] = sandbox.TokenEndpoint.ToString(),
             ["O8:Providers:sandbox:Issuer"] = sandbox.IssuerString,

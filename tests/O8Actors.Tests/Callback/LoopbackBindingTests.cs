@@ -16,7 +16,8 @@ public sealed class LoopbackBindingTests
     [InlineData(false)]
     public async Task The_listener_binds_loopback_addresses_only(bool bindIPv6)
     {
-        var options = new O8Options { Listener = new ListenerOptions { Scheme = "http", Host = "localhost", Port = 0, Path = "/", BindIPv6 = bindIPv6 } };
+        // IPv4 only takes the host 127.0.0.1 (see the next test).
+        var options = new O8Options { Listener = new ListenerOptions { Scheme = "http", Host = bindIPv6 ? "localhost" : "127.0.0.1", Port = 0, Path = "/", BindIPv6 = bindIPv6 } };
 
         var started = await CallbackListenerHost.StartAsync(options, _ => Task.CompletedTask, loggerFactory: null, CancellationToken.None);
         try
@@ -36,5 +37,29 @@ public sealed class LoopbackBindingTests
             await started.App.StopAsync();
             await started.App.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// The attack of RFC 8252 section 8.3: another local program listens on [::1] at the listener's port. A browser may
+    /// send a redirect for localhost there first, so a listener on 127.0.0.1 alone with the host localhost would leave it
+    /// the code (with plain http, readable). Such a listener refuses to start, saying how to fix it.
+    /// </summary>
+    [Fact]
+    public async Task Localhost_with_the_IPv6_loopback_left_to_another_program_is_refused_at_start()
+    {
+        // The squatter: this machine has an IPv6 loopback (CI's image too; the test needs one, it does not skip).
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.IPv6Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var options = new O8Options { Listener = new ListenerOptions { Scheme = "http", Host = "localhost", Port = port, Path = "/", BindIPv6 = false } };
+
+        var error = await Assert.ThrowsAsync<ListenerStartException>(() =>
+            CallbackListenerHost.StartAsync(options, _ => Task.CompletedTask, loggerFactory: null, CancellationToken.None));
+
+        Assert.Contains("o8.listener.bind-ipv6", error.Message, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1", error.Message, StringComparison.Ordinal);
+        // Nothing was bound on 127.0.0.1 either: the port is still free there.
+        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
+        probe.Start();
     }
 }

@@ -60,6 +60,7 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
             if (p != port) return;
             setup.Options.Listener.Scheme = "http";
             setup.Options.Listener.BindIPv6 = false;
+            setup.Options.Listener.Host = "127.0.0.1";
             setup.Browser = new HttpClientBrowser();
             setup.LoggerFactory = TestOutputLogging.Factory(output);
             // The store the shared runtime uses, in a folder of this test's own.
@@ -83,6 +84,7 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
         setup.Options.Listener.Scheme = "http";
         setup.Options.Listener.Port = 0;
         setup.Options.Listener.BindIPv6 = false;
+        setup.Options.Listener.Host = "127.0.0.1";
         setup.Browser = new HttpClientBrowser();
         setup.LoggerFactory = TestOutputLogging.Factory(output);
         setup.TokenStore = new FileTokenStore(_tokens);

@@ -83,6 +83,34 @@ public sealed class EndSessionActorTests : TestKit
         _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
+    [Theory]
+    [InlineData(true)]  // before the listener acknowledged the state
+    [InlineData(false)] // while the provider builds the end-session URL
+    public void A_return_before_the_end_session_URL_went_out_gets_a_400_page_at_once_and_ends_the_step(bool beforeRegistered)
+    {
+        var browser = new RecordingBrowser();
+        var step = Start(browser);
+        _listener.ExpectMsg<RegisterState>();
+        if (!beforeRegistered)
+        {
+            _listener.Reply(new StateRegistered("end-session-1", ListenerUri));
+            _providers.ExpectMsg<PrepareEndSession>();
+        }
+
+        step.Tell(new SignOutReturned("end-session-1", "/test"), _browserTab.Ref);
+
+        // Answered at once: unanswered, the browser's request waited for the listener's timeout (~35 s) and got a 504.
+        Assert.Equal(CallbackPages.SignOutNotYetSent, _browserTab.ExpectMsg<CallbackResponse>());
+        Assert.Equal(400, CallbackPages.SignOutNotYetSent.StatusCode);
+        var ended = _requester.ExpectMsg<ProviderSessionEnded>();
+        Assert.Equal(ProviderSessionOutcome.Failed, ended.Outcome);
+        Assert.Contains("before its end-session URL was handed out", ended.Reason);
+        ExpectTerminated(step);
+        // The state was spent by the listener when it routed the return: nothing to unregister; no browser opened.
+        Assert.DoesNotContain(_listener.ReceiveWhile(TimeSpan.FromMilliseconds(100), m => m), m => m is UnregisterState);
+        Assert.Empty(browser.Opened);
+    }
+
     [Fact]
     public void A_return_that_races_the_deadline_gets_the_sign_out_ended_page_at_once()
     {

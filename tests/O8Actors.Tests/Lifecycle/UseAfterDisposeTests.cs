@@ -94,6 +94,7 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
             if (p != port) return;
             setup.Options.Listener.Scheme = "http";
             setup.Options.Listener.BindIPv6 = false;
+            setup.Options.Listener.Host = "127.0.0.1";
             setup.Browser = browser;
             setup.LoggerFactory = TestOutputLogging.Factory(output);
             // Not the user's data folder: a test leaves nothing behind.

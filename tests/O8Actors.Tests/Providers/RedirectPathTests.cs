@@ -105,6 +105,30 @@ public sealed class RedirectPathTests : TestKit
         await Assert.ThrowsAsync<UnknownProviderException>(() => PathOf(registry, "github"));
     }
 
+    /// <summary>
+    /// The listener passes a callback's path on cleaned of control characters and cut to 512 characters (outside input),
+    /// and the login compares it exactly with its provider's path: a provider whose path would arrive altered would fail
+    /// every callback as a mix-up, so it is refused when it registers, with the reason.
+    /// </summary>
+    [Theory]
+    [InlineData("acme\tprod", false)] // a control character in the name, so in the default path
+    [InlineData("acme\u007Fprod", false)]
+    [InlineData("github", true)] // a configured path over 512 characters
+    public async Task A_provider_whose_callbacks_would_arrive_on_an_altered_path_is_refused_at_registration(string name, bool longPath)
+    {
+        var registry = Registry("/oauth/callback");
+        var ownPath = longPath ? "/oauth/callback/" + new string('a', 500) : null;
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Register(registry, new ScriptedStrategy(name) { OwnRedirectPath = ownPath }));
+        Assert.Contains("control character or is longer than 512 characters", error.Message);
+        await Assert.ThrowsAsync<UnknownProviderException>(() => PathOf(registry, name));
+
+        // At the limit it arrives whole, and registers.
+        var longest = "/oauth/callback/" + new string('a', 512 - "/oauth/callback/".Length);
+        await Register(registry, new ScriptedStrategy("longest") { OwnRedirectPath = longest });
+        Assert.Equal(longest, await PathOf(registry, "longest"));
+    }
+
     [Fact]
     public async Task Providers_sharing_a_path_where_one_has_no_known_issuer_are_named_in_one_warning_with_the_fix()
     {

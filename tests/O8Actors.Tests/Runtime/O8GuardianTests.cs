@@ -30,7 +30,7 @@ public sealed class O8GuardianTests : TestKit, IAsyncLifetime
     {
         var options = new O8Options
         {
-            Listener = new ListenerOptions { Scheme = "http", Port = 0, BindIPv6 = false },
+            Listener = new ListenerOptions { Scheme = "http", Host = "127.0.0.1", Port = 0, BindIPv6 = false },
             Login = new LoginOptions { Timeout = TimeSpan.FromSeconds(60), ExchangeTimeout = TimeSpan.FromSeconds(5) },
         };
         _actors = await O8Bootstrap.StartAsync(Sys, options, new RecordingBrowser(), _services.GetRequiredService<IHttpClientFactory>());
