@@ -64,6 +64,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     // The refresh the renewal under way waits for; cleared whenever a renewal ends, so a late answer of an abandoned
     // refresh is never taken as the result of a later renewal (a login's save in its place).
     private string? _refreshId;
+    // The scopes the refresh under way asked for (null: the grant's own); an answer without a scope granted these.
+    private IReadOnlyList<string>? _refreshScopes;
     private TokenSet? _toSave;
     // Who waits for _toSave to be stored (several when logins of this account ended while a renewal ran).
     private readonly List<IActorRef> _rememberTo = [];
@@ -142,13 +144,18 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     }
 
     /// <summary>A caller waiting for a renewal.</summary>
-    private sealed class Waiter(GetAccessToken request, IActorRef replyTo, long seenVersion)
+    private sealed class Waiter(GetAccessToken request, IActorRef replyTo, long? seenVersion)
     {
         public GetAccessToken Request { get; } = request;
 
         public IActorRef ReplyTo { get; } = replyTo;
 
-        public long SeenVersion { get; } = seenVersion;
+        /// <summary>
+        /// The version current when the caller asked; a forced refresh is answered only by a newer one. Null while this
+        /// actor has not read the store yet: the version it then reads is the one the caller saw (the caller had it from
+        /// the fast path or an earlier incarnation of this actor), so a forced refresh is not answered by it.
+        /// </summary>
+        public long? SeenVersion { get; set; } = seenVersion;
 
         /// <summary>
         /// Whether the token request under way was made for this caller: a refresh that asked for its scopes, or the
@@ -220,7 +227,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private void OnGetAccessTokenWhenIdle(GetAccessToken msg)
     {
-        var waiter = new Waiter(msg, Sender, _current?.Version ?? 0);
+        var waiter = new Waiter(msg, Sender, SeenNow);
         if (Servable(waiter))
         {
             Sender.Tell(Served());
@@ -256,7 +263,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     /// refresh gets tokens newer than those it saw.
     /// </summary>
     private static bool Answers(StoredTokens tokens, Waiter waiter) =>
-        (!waiter.Request.Options.ForceRefresh || tokens.Version > waiter.SeenVersion) && Covers(tokens.Tokens.Scope, waiter.Request.Scopes);
+        (!waiter.Request.Options.ForceRefresh || waiter.SeenVersion is { } seen && tokens.Version > seen) && Covers(tokens.Tokens.Scope, waiter.Request.Scopes);
+
+    /// <summary>The version a caller asking now has seen: the current one, or unknown (null) before the store was read.</summary>
+    private long? SeenNow => _loaded ? _current?.Version ?? 0 : null;
 
     /// <summary>
     /// Valid for more than the refresh margin. The margin is capped at half the token's lifetime when this actor obtained
@@ -274,13 +284,18 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         return expires - margin;
     }
 
-    /// <summary>Whether the granted scope holds every requested one (an unknown granted scope is taken as covering).</summary>
+    /// <summary>
+    /// Whether the granted scope holds every requested one (an unknown granted scope is taken as covering). Split on
+    /// spaces (RFC 6749 section 3.3) and on commas, which some providers answer with (GitHub's <c>repo,gist</c>).
+    /// </summary>
     private static bool Covers(string? granted, IReadOnlyList<string>? requested)
     {
         if (requested is not { Count: > 0 } || string.IsNullOrWhiteSpace(granted)) return true;
-        var have = granted.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var have = granted.Split(ScopeSeparators, StringSplitOptions.RemoveEmptyEntries);
         return requested.All(s => have.Contains(s, StringComparer.Ordinal));
     }
+
+    private static readonly char[] ScopeSeparators = [' ', ','];
 
     /// <summary>
     /// The current token as handed out; one instance per stored version, so serving from cache allocates nothing here.
@@ -307,6 +322,12 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         }
 
         _current = stored;
+        if (!_loaded)
+        {
+            // Callers that asked before the store was read saw this version (or none).
+            foreach (var waiter in _waiters) waiter.SeenVersion ??= stored?.Version ?? 0;
+        }
+
         _loaded = true;
         if (stored is null) Withdraw();
         else _ = Served();
@@ -380,7 +401,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         switch (message)
         {
             case GetAccessToken msg:
-                _waiters.Add(new Waiter(msg, Sender, _current?.Version ?? 0));
+                _waiters.Add(new Waiter(msg, Sender, SeenNow));
                 return true;
             case RememberLogin msg:
                 OnRememberWhileRenewing(msg);
@@ -450,6 +471,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         var tokens = msg.Tokens.IdToken is null
             ? msg.Tokens with { IdToken = previous.IdToken, IdTokenClaims = previous.IdTokenClaims }
             : msg.Tokens;
+        // Without a scope the answer grants what was asked (RFC 6749 section 5.1), and a refresh that named none asks for
+        // the grant's own (section 6): keep that, or the token would be taken as covering any scope a caller names.
+        if (tokens.Scope is null && (_refreshScopes is { Count: > 0 } asked ? string.Join(' ', asked) : previous.Scope) is { } granted)
+            tokens = tokens with { Scope = granted };
         SaveIssued(tokens, _current.Version);
     }
 
@@ -585,7 +610,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         }
 
         _refreshId = $"refresh-{_generation}-{FlowSecrets.RandomToken(6)}";
-        var scopes = RefreshScopes();
+        var scopes = _refreshScopes = RefreshScopes();
         // Dropped unsent by the provider actor when it would be answered after this renewal gave up (its queue can be long).
         _providers.Tell(new RefreshTokens(_account.Provider, _refreshId, _current.Tokens.RefreshToken!, scopes, _current.Tokens.DpopKey,
             ExchangeTimeouts.RefreshDeadline(_renewalEnds, _settings.ExchangeTimeout)) { PreviousIdToken = _current.Tokens.IdTokenClaims });
@@ -802,7 +827,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
         // Every caller still here waits for this login, and gets its tokens.
         foreach (var waiter in _waiters) waiter.AskedFor = true;
-        var request = LoginClient.Snapshot(_waiters[0].Request.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
+        var first = _waiters[0].Request;
+        var request = LoginClient.Snapshot(first.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
+        // The login asks for the scopes its caller wants a token for, unless the caller's own login request names scopes.
+        if (request.Scopes is null && first.Scopes is { Count: > 0 } scopes) request = request with { Scopes = scopes };
         if (_settings.ServerMode && UnboundLogins.MayUseBrowser(request, _settings.Login.Method))
         {
             // Server mode: this actor has no browser to bind the login to, and an unbound one would accept its callback
@@ -835,7 +863,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         switch (message)
         {
             case GetAccessToken msg:
-                if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, _current?.Version ?? 0) { AskedFor = true });
+                if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, SeenNow) { AskedFor = true });
                 else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,
                     $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
                 return true;

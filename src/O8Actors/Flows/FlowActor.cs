@@ -497,20 +497,21 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// Ended (cancelled) with its code perhaps at the provider: waits for the answer, revokes any tokens and waits for
-    /// that too (a shutdown waits for this login, so the revocation is sent before the system goes), then stops.
+    /// Ended (cancelled, or a device login's deadline) with its code or a device poll perhaps at the provider: waits for
+    /// the answer, revokes any tokens and waits for that too (a shutdown waits for this login, so the revocation is sent
+    /// before the system goes), then stops.
     /// </summary>
     private void AwaitingSpentCode(object message)
     {
         switch (message)
         {
             case CodeExchanged msg:
-                // The revocation is one more token request: its answer within the same deadline as the exchange's.
-                if (RevokeUnclaimed(msg.Tokens))
-                    Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout));
-                else Self.Tell(PoisonPill.Instance);
+                RevokeUnclaimedOrStop(msg.Tokens);
                 break;
-            case CodeExchangeFailed or ExchangeDeadline:
+            case DeviceTokenPolled { Poll: { Status: DevicePollStatus.Issued, Tokens: { } tokens } }:
+                RevokeUnclaimedOrStop(tokens);
+                break;
+            case CodeExchangeFailed or DeviceTokenPolled or ExchangeDeadline:
                 Self.Tell(PoisonPill.Instance);
                 break;
             case RevocationDone msg:
@@ -525,15 +526,21 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         }
     }
 
-    /// <summary>Asks the provider to revoke tokens no caller will take; false when there are none.</summary>
-    private bool RevokeUnclaimed(TokenSet tokens)
+    /// <summary>Asks the provider to revoke tokens no caller will take and waits for its answer; stops when there are none.</summary>
+    private void RevokeUnclaimedOrStop(TokenSet tokens)
     {
         var revoke = RevokeTokens.Of(tokens);
-        if (revoke.Count == 0) return false;
-        Log.Info("Login {0} with {1}: cancelled after its code was sent; revoking the {2} token(s) the provider issued for it",
+        if (revoke.Count == 0)
+        {
+            Self.Tell(PoisonPill.Instance);
+            return;
+        }
+
+        Log.Info("Login {0} with {1}: ended with its token request at the provider; revoking the {2} token(s) the provider issued for it",
             _start.LoginId, _start.Provider, revoke.Count);
         _start.Context.Providers.Tell(new RevokeTokens(_start.Provider, $"revoke-{_start.LoginId}", revoke));
-        return true;
+        // The revocation is one more token request: its answer within the same deadline as the exchange's.
+        Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout));
     }
 
     /// <summary>

@@ -100,8 +100,12 @@ internal static class BackChannelLogoutCall
             acceptance = await accounts.Ask<LogoutTokenAcceptance>(new AcceptLogoutToken(provider, token.JwtId, LogoutTokenReplayGuard.KeepUntil(token)),
                 wait, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is AskTimeoutException or TimeoutException)
+        catch (Exception e) when (e is AskTimeoutException or TimeoutException or OperationCanceledException)
         {
+            // The guard may still take the jti after this wait (a cluster's guard entity behind a shard being moved):
+            // withdrawn, so the provider's retry of this logout is carried out instead of refused as a replay.
+            accounts.Tell(new ForgetLogoutToken(provider, token.JwtId));
+            if (e is OperationCanceledException) throw;
             throw new BackChannelLogoutException(BackChannelLogoutFailure.Failed,
                 $"The logout token from '{provider}' could not be checked against the tokens already accepted ({e.GetType().Name}). No account was signed out.", e);
         }

@@ -360,7 +360,9 @@ internal sealed class ProviderActor : ReceiveActor
     private void Withdraw(WithdrawExchange msg, IActorRef login)
     {
         // Not found: already sent (or never queued here), so its answer comes as it would.
-        var withdrawn = TakeFromQueue(w => w.Request is ExchangeCode e && e.LoginId == msg.LoginId && w.ReplyTo.Equals(login));
+        // A code exchange or a device poll: either may be what an ended login still waits for.
+        var withdrawn = TakeFromQueue(w => w.ReplyTo.Equals(login) &&
+            (w.Request is ExchangeCode e && e.LoginId == msg.LoginId || w.Request is PollDeviceToken p && p.LoginId == msg.LoginId));
         foreach (var (_, replyTo, watched) in withdrawn)
         {
             if (watched) Context.Unwatch(replyTo);

@@ -43,6 +43,18 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     private static async Task Remember(IActorRef accounts, OAuthAccount account, TokenSet tokens) =>
         Assert.Equal(account, (await accounts.Ask<LoginRemembered>(new RememberLogin(account, tokens), Wait)).Account);
 
+    /// <summary>Alice signed in, her access token expired and her refresh token revoked at the provider: the next refresh is refused.</summary>
+    private async Task<(RotatingStrategy Strategy, TestProbe Flows, IActorRef Accounts)> RefreshRefusedAsync(bool serverMode = false)
+    {
+        var strategy = NewStrategy();
+        var flows = CreateTestProbe();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), flows.Ref, serverMode: serverMode);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        strategy.RevokeAll();
+        return (strategy, flows, accounts);
+    }
+
     /// <summary>Alice's first login, its tokens' write held in the store until the test releases it.</summary>
     private async Task<(RotatingStrategy Strategy, GatedTokenStore Store, IActorRef Accounts, Task First)> FirstLoginBeingWrittenAsync()
     {
@@ -212,6 +224,26 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
 
         Assert.Equal("at-2", token.Token);
         Assert.Equal(1, strategy.Refreshes);
+    }
+
+    /// <summary>
+    /// The first request after a start (or after the account's actor retired, or its cluster entity moved) finds the
+    /// actor without the store read yet: a forced refresh must still refresh, not be answered by the stored token the
+    /// caller asked to replace.
+    /// </summary>
+    [Fact]
+    public async Task A_forced_refresh_before_the_account_read_the_store_refreshes_the_stored_token()
+    {
+        var strategy = NewStrategy();
+        var store = new InMemoryTokenStore();
+        await store.SaveAsync(Alice, strategy.Issue("alice"), 0); // an earlier run's tokens, still valid
+        var accounts = await Accounts(strategy, store);
+
+        var token = await Get(accounts, Alice, new AccessTokenOptions(ForceRefresh: true));
+
+        Assert.Equal("at-2", token.Token);
+        Assert.Equal(1, strategy.Refreshes);
+        Assert.Equal("rt-2", (await store.LoadAsync(Alice))!.Tokens.RefreshToken);
     }
 
     [Fact]
@@ -443,11 +475,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     [Fact]
     public async Task A_refused_refresh_token_throws_InteractionRequiredException_without_the_token_in_the_message()
     {
-        var strategy = NewStrategy();
-        var accounts = await Accounts(strategy, new InMemoryTokenStore());
-        await Remember(accounts, Alice, strategy.Issue("alice"));
-        Clock.Advance(TimeSpan.FromHours(1));
-        strategy.RevokeAll();
+        var (strategy, _, accounts) = await RefreshRefusedAsync();
 
         var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice));
 
@@ -471,12 +499,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     [Fact]
     public async Task A_refused_refresh_with_interaction_allowed_runs_one_login_for_every_interactive_caller()
     {
-        var strategy = NewStrategy();
-        var flows = CreateTestProbe();
-        var accounts = await Accounts(strategy, new InMemoryTokenStore(), flows.Ref);
-        await Remember(accounts, Alice, strategy.Issue("alice"));
-        Clock.Advance(TimeSpan.FromHours(1));
-        strategy.RevokeAll();
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
 
         var first = Get(accounts, Alice, AccessTokenOptions.Interactive);
         var start = flows.ExpectMsg<StartFlow>(Wait);
@@ -492,15 +515,27 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_login_an_interactive_caller_waits_for_asks_for_the_scopes_it_wants_a_token_for(bool ownLoginScopes)
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var options = ownLoginScopes
+            ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(["openid", "api://b/.default"]))
+            : AccessTokenOptions.Interactive;
+
+        _ = Get(accounts, Alice, options, scopes: ["api://b/.default"]);
+
+        // Its login request's own scopes win; without them, the login asks for what the caller wants a token for.
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        Assert.Equal(ownLoginScopes ? ["openid", "api://b/.default"] : ["api://b/.default"], start.Request.Scopes!);
+    }
+
     [Fact]
     public async Task In_server_mode_a_refused_refresh_with_interaction_allowed_answers_interaction_required_and_starts_no_unbound_login()
     {
-        var strategy = NewStrategy();
-        var flows = CreateTestProbe();
-        var accounts = await Accounts(strategy, new InMemoryTokenStore(), flows.Ref, serverMode: true);
-        await Remember(accounts, Alice, strategy.Issue("alice"));
-        Clock.Advance(TimeSpan.FromHours(1));
-        strategy.RevokeAll();
+        var (strategy, flows, accounts) = await RefreshRefusedAsync(serverMode: true);
 
         // The account has no browser to bind a login to: the app must sign the user in again from the user's request.
         var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice, AccessTokenOptions.Interactive));

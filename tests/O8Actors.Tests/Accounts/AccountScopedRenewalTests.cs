@@ -89,6 +89,46 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
         providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
+    /// <summary>
+    /// RFC 6749 section 5.1: an answer without <c>scope</c> grants what was asked. The refreshed token is kept with the
+    /// scopes its refresh asked for, so a caller asking for others during it is renewed for in a round of its own rather
+    /// than handed a token taken as covering any scope.
+    /// </summary>
+    [Fact]
+    public async Task A_refresh_answered_without_a_scope_is_taken_as_granting_what_it_asked_for()
+    {
+        var (accounts, providers) = await ExpiredAccountAsync();
+
+        var (reader, writer, first, account) = await SecondCallerDuringARefreshAsync(accounts, providers, ["read"], ["write"]);
+        account.Tell(new CodeExchanged(first.RequestId, Refreshed("at-read", "rt-2", scope: null)));
+
+        var second = providers.ExpectMsg<RefreshTokens>(Wait);
+        Assert.Equal(new[] { "write" }, second.Scopes);
+        account.Tell(new CodeExchanged(second.RequestId, Refreshed("at-write", "rt-3", scope: null)));
+        Assert.Equal("at-read", (await reader).Token);
+        Assert.Equal("read", (await reader).Scope);
+        Assert.Equal("at-write", (await writer).Token);
+        // Served from memory by scope: the reader's token for "read", the writer's for "write".
+        Assert.Equal("at-write", (await Get(accounts, "write")).Token);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    /// <summary>Some providers answer the granted scope comma-separated (GitHub: <c>repo,gist</c>); it covers each of them.</summary>
+    [Fact]
+    public async Task A_comma_separated_granted_scope_covers_each_scope_it_names()
+    {
+        var providers = CreateTestProbe();
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), providers.Ref, CreateTestProbe().Ref, settings));
+        var login = new TokenSet("gho-1", "bearer", null, null, "repo,gist");
+        await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, login), Wait);
+
+        Assert.Equal("gho-1", (await Get(accounts, "repo")).Token);
+        Assert.Equal("gho-1", (await Get(accounts, "gist", "repo")).Token);
+        // No refresh was tried (a GitHub OAuth app's token has no refresh token: one would end in InteractionRequired).
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
     [Fact]
     public async Task Callers_asking_the_same_scopes_in_any_order_share_one_refresh()
     {

@@ -245,16 +245,59 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     [Fact]
-    public void Cancelling_ends_the_login_and_stops_the_polls()
+    public void Cancelling_between_polls_ends_the_login_at_once_and_stops_the_polls()
     {
         var flow = StartPolling();
         NextPoll(Interval);
+        Answer(new DeviceTokenPoll(DevicePollStatus.Pending));
         flow.Tell(new CancelFlow("d1"));
 
         _outcomes.ExpectMsg<LoginCancelled>();
         ExpectTerminated(flow);
         Scheduler.Advance(TimeSpan.FromMinutes(1));
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
+    public void Cancelling_with_a_poll_in_flight_answers_at_once_and_the_login_stops_at_the_polls_answer_with_no_more_polls()
+    {
+        var flow = StartPolling();
+        NextPoll(Interval);
+        flow.Tell(new CancelFlow("d1"));
+
+        _outcomes.ExpectMsg<LoginCancelled>();
+        // Still queued at the provider, the poll is taken back unsent (answered as failed); sent, its answer comes.
+        Assert.Equal(new WithdrawExchange("test", "d1"), _providers.ExpectMsg<WithdrawExchange>());
+        _providers.Send(flow, new DeviceTokenPolled("d1", new DeviceTokenPoll(DevicePollStatus.Pending)));
+        ExpectTerminated(flow);
+        Scheduler.Advance(TimeSpan.FromMinutes(1));
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+    }
+
+    /// <summary>
+    /// The user approves on their phone while a poll is on its way, and the app cancels (or the code's time runs out)
+    /// before its answer: the tokens it brings are revoked (RFC 7009), refresh token first, as a cancelled browser
+    /// login's are, so no live grant is left that the app does not know of.
+    /// </summary>
+    [Theory]
+    [InlineData(false)] // the caller cancels
+    [InlineData(true)]  // the login's deadline passes
+    public void Tokens_a_poll_in_flight_brings_after_the_login_ended_are_revoked(bool deadline)
+    {
+        var flow = StartPolling(timeout: TimeSpan.FromSeconds(7));
+        NextPoll(Interval);
+        if (deadline) Scheduler.Advance(TimeSpan.FromSeconds(2));
+        else flow.Tell(new CancelFlow("d1"));
+
+        // The caller hears at once.
+        var ended = _outcomes.ExpectMsg<LoginOutcome>();
+        Assert.Equal(deadline ? LoginOutcomeKind.TimedOut : LoginOutcomeKind.Cancelled, ended.Kind);
+        _providers.ExpectMsg<WithdrawExchange>();
+
+        _providers.Send(flow, new DeviceTokenPolled("d1", new DeviceTokenPoll(DevicePollStatus.Issued, UnclaimedTokens.Issued)));
+
+        UnclaimedTokens.ExpectRevokedThenStopped(this, _providers, flow);
+        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(50)); // the caller heard only once
     }
 
     [Fact]

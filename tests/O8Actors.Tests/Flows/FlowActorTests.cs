@@ -221,15 +221,8 @@ public sealed class FlowActorTests : TestKit
         Assert.Equal(new WithdrawExchange("test", "f1"), _providers.ExpectMsg<WithdrawExchange>()); // too late here: it was sent
 
         // The provider issued tokens for the spent code; nobody will take them, so they are revoked, refresh token first.
-        _providers.Send(login.Flow, new CodeExchanged("f1", new TokenSet("unclaimed-access", "Bearer", RefreshToken: "unclaimed-refresh")));
-        var revoke = _providers.ExpectMsg<RevokeTokens>();
-        Assert.Equal("test", revoke.Provider);
-        Assert.Equal([("unclaimed-refresh", "refresh_token"), ("unclaimed-access", "access_token")],
-            revoke.Tokens.Select(t => (t.Token, t.TokenTypeHint)));
-        // It stays until the revocation is answered (a shutdown waits for it), then stops.
-        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
-        _providers.Reply(new RevocationDone(revoke.RequestId, RevocationOutcome.Revoked));
-        ExpectTerminated(login.Flow);
+        _providers.Send(login.Flow, new CodeExchanged("f1", UnclaimedTokens.Issued));
+        UnclaimedTokens.ExpectRevokedThenStopped(this, _providers, login.Flow);
         _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the caller had its one outcome
     }
 

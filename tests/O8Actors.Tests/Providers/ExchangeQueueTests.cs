@@ -160,14 +160,16 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         Assert.Contains("within 3 seconds", failed.Reason);
     }
 
-    [Fact]
-    public void A_queued_exchange_its_login_withdraws_is_never_sent_and_one_already_sent_still_answers()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // a device login's poll, taken back the same way
+    public void A_queued_exchange_its_login_withdraws_is_never_sent_and_one_already_sent_still_answers(bool devicePoll)
     {
         var strategy = new ScriptedStrategy("p");
         var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
         var sent = Sent(provider, strategy, "sent");
         var queued = CreateTestProbe();
-        queued.Send(provider, Exchange("queued"));
+        queued.Send(provider, devicePoll ? new PollDeviceToken("p", "login-queued", "device-code") : Exchange("queued"));
 
         // Both logins are cancelled: the queued code is taken back unsent; the sent one's answer is still due.
         queued.Send(provider, new WithdrawExchange("p", "login-queued"));
