@@ -818,6 +818,19 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private void NeedsInteraction(InteractionReason reason, string message)
     {
+        if (_queuedTokens is { } signedIn)
+        {
+            // A login of this account ended during this renewal: its tokens are what a new sign-in would bring. Store
+            // them and serve the callers with them (the next round refreshes with them for those they do not cover),
+            // rather than open a browser and then store the older login over the newer one.
+            _toSave = signedIn;
+            _rememberTo.AddRange(_queuedRememberers);
+            _queuedTokens = null;
+            _queuedRememberers.Clear();
+            SaveLogin(signedIn, _current?.Version ?? 0);
+            return;
+        }
+
         FailAll(new InteractionRequiredException(_account, reason, message), w => !w.Request.Options.AllowInteraction);
         if (_waiters.Count == 0)
         {

@@ -515,6 +515,33 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
     }
 
+    /// <summary>
+    /// The app's own login of the account ends while a refresh is under way, and the refresh is then refused: the callers
+    /// get the login's tokens, stored once; no second login (a browser) is started, and the older login is not stored
+    /// over the newer one afterwards.
+    /// </summary>
+    [Fact]
+    public async Task A_login_that_ended_during_a_refused_refresh_serves_the_interactive_callers_instead_of_a_new_login()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        strategy.Hold();
+        var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        AwaitCondition(() => strategy.Refreshes == 1, Wait); // the refresh is at the provider, held
+
+        var signedIn = strategy.Issue("alice");
+        var remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, signedIn), Wait);
+        // Both actors answer Identify in mailbox order: once they have, the account has queued the login's tokens.
+        var account = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
+        await accounts.Ask<ActorIdentity>(new Identify(2), Wait);
+        await account.Ask<ActorIdentity>(new Identify(3), Wait);
+        strategy.Release(); // refused: invalid_grant
+
+        Assert.Equal(signedIn.AccessToken, (await interactive).Token);
+        Assert.Equal(Alice, (await remembered).Account);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no login started
+        Assert.Equal(signedIn.AccessToken, (await Get(accounts, Alice)).Token);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
