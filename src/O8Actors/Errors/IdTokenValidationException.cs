@@ -10,4 +10,17 @@ namespace O8Actors;
 /// provider's key set could not be fetched. It never contains the token or any part of it.
 /// </remarks>
 public sealed class IdTokenValidationException(string message, Exception? innerException = null)
-    : OAuthFlowException(message, innerException);
+    : OAuthFlowException(message, innerException)
+{
+    /// <summary>
+    /// The tokens the token endpoint issued with the refused ID token, for the provider actor to revoke (RFC 7009): live
+    /// at the provider, nobody may use them. Taken off before the exception travels further (<see cref="WithoutIssued"/>).
+    /// </summary>
+    internal TokenSet? Issued { get; private init; }
+
+    /// <summary>This failure, carrying <paramref name="issued"/> (the tokens that came with the refused ID token).</summary>
+    internal IdTokenValidationException Carrying(TokenSet issued) => new(Message, InnerException) { Issued = issued };
+
+    /// <summary>This failure as a caller may see it: without the issued tokens.</summary>
+    internal IdTokenValidationException WithoutIssued() => Issued is null ? this : new(Message, InnerException);
+}

@@ -174,7 +174,8 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         var tokens = await _tokens.ExchangeCodeAsync(context, http, cancellationToken).ConfigureAwait(false);
         if (context.RequiresIdToken && string.IsNullOrEmpty(tokens.IdToken))
             throw new IdTokenValidationException(
-                $"The login asked for max_age or acr_values, but the provider '{Name}' returned no ID token, so when and how the user signed in cannot be checked (ask for the 'openid' scope).");
+                $"The login asked for max_age or acr_values, but the provider '{Name}' returned no ID token, so when and how the user signed in cannot be checked (ask for the 'openid' scope).")
+                .Carrying(tokens);
         return await ValidateAsync(tokens, context.Nonce, http, cancellationToken, context).ConfigureAwait(false);
     }
 
@@ -218,9 +219,17 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         // Without a validator an ID token is passed on as it came, with no IdTokenClaims (nothing vouches for them).
         if (_idTokens is null || string.IsNullOrEmpty(tokens.IdToken))
             return tokens;
-        var claims = await _idTokens.ValidateAsync(tokens.IdToken, nonce, http, cancellationToken,
-            stepUp?.AuthenticatedNotBefore, stepUp?.AcceptedAcrValues).ConfigureAwait(false);
-        return tokens with { IdTokenClaims = claims };
+        try
+        {
+            var claims = await _idTokens.ValidateAsync(tokens.IdToken, nonce, http, cancellationToken,
+                stepUp?.AuthenticatedNotBefore, stepUp?.AcceptedAcrValues).ConfigureAwait(false);
+            return tokens with { IdTokenClaims = claims };
+        }
+        catch (IdTokenValidationException refused)
+        {
+            // The token endpoint issued these with it: live grants nobody will use, so the provider actor revokes them.
+            throw refused.Carrying(tokens);
+        }
     }
 
     /// <inheritdoc />

@@ -543,6 +543,7 @@ internal sealed class ProviderActor : ReceiveActor
     {
         var self = Self;
         var owner = this;
+        var provider = _strategy.Name;
         var scheduler = Context.System.Scheduler;
         var started = scheduler.Now;
         _ = AnswerAsync();
@@ -559,6 +560,10 @@ internal sealed class ProviderActor : ReceiveActor
             {
                 reply = failure(e);
                 answered = Unwrapped(e) is TokenExchangeException or IdTokenValidationException;
+                // Tokens issued with a refused ID token are live at the provider and nobody will use them: revoked
+                // (RFC 7009), queued like any token request; nobody waits for the answer.
+                if (Unwrapped(e) is IdTokenValidationException { Issued: { } issued } && RevokeTokens.Of(issued) is { Count: > 0 } revoke)
+                    self.Tell(new RevokeTokens(provider, $"revoke-refused-{Flows.FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
             }
 
             replyTo.Tell(reply, self);
@@ -667,7 +672,7 @@ internal sealed class ProviderActor : ReceiveActor
         {
             TimeoutException or OperationCanceledException => new CodeExchangeFailed(flowId, LoginFailure.ExchangeTimeout,
                 $"The token endpoint of '{provider}' did not answer within {timeout.TotalSeconds:0.#} seconds.", null, cause),
-            IdTokenValidationException v => new CodeExchangeFailed(flowId, LoginFailure.IdTokenInvalid, v.Message, null, v),
+            IdTokenValidationException v => new CodeExchangeFailed(flowId, LoginFailure.IdTokenInvalid, v.Message, null, v.WithoutIssued()),
             TokenExchangeException t => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, t.Message, t.ProviderError, t),
             NotSupportedException n => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, n.Message, null, n),
             // A strategy's own exception may carry anything (a user's subclass may quote the response), so its

@@ -182,6 +182,31 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         Assert.Equal(["sent"], strategy.Started);
     }
 
+    /// <summary>
+    /// The token endpoint issues tokens with an ID token that fails validation (another audience, a bad signature, a
+    /// refresh naming another user): nobody may use them, but they are live at the provider, so they are revoked
+    /// (RFC 7009), refresh token first; the login hears IdTokenInvalid through an exception that holds no token.
+    /// </summary>
+    [Fact]
+    public void Tokens_issued_with_a_refused_ID_token_are_revoked_and_the_failure_carries_none_of_them()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 4, maxQueued: 8);
+        var login = Sent(provider, strategy, "code-1");
+
+        var issued = new TokenSet("issued-access", "Bearer", RefreshToken: "issued-refresh");
+        strategy.Fail("code-1", new IdTokenValidationException("The ID token failed validation (audience).").Carrying(issued));
+
+        var failed = login.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal(LoginFailure.IdTokenInvalid, failed.Failure);
+        var cause = Assert.IsType<IdTokenValidationException>(failed.Cause);
+        Assert.Null(cause.Issued);
+        Assert.Equal("The ID token failed validation (audience).", cause.Message);
+        AwaitAssert(() => Assert.Equal([("issued-refresh", "refresh_token"), ("issued-access", "access_token")],
+            strategy.Revoked.Select(r => (r.Token, r.TokenTypeHint))), Wait);
+        login.ExpectNoMsg(Quiet); // the revocation's answer goes to nobody
+    }
+
     [Fact]
     public void A_queued_refresh_whose_caller_deadline_passed_is_never_sent_to_the_token_endpoint()
     {

@@ -37,6 +37,7 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
                 : RecordingServer.Respond(context, 200, "application/json", _keys.Jwks()),
             "/token" => RecordingServer.Respond(context, 200, "application/json",
                 new JsonObject { ["access_token"] = "SECRET-ACCESS-1", ["token_type"] = "Bearer", ["id_token"] = _idToken }.ToJsonString()),
+            "/revoke" => RecordingServer.Respond(context, 200, "text/plain", ""),
             "/.well-known/openid-configuration" => RecordingServer.Respond(context, 200, "application/json", new JsonObject
             {
                 ["issuer"] = Issuer,
@@ -522,10 +523,10 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_provider_actor_ends_the_exchange_as_IdTokenInvalid_without_tokens()
+    public async Task The_provider_actor_ends_the_exchange_as_IdTokenInvalid_without_tokens_and_revokes_those_the_server_issued()
     {
         var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(30)));
-        var strategy = Strategy();
+        var strategy = Strategy(o => o.RevocationEndpoint = _server.Url("/revoke"));
         await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
         _idToken = TestIdTokens.Mint(Claims(nonce: "nonce-of-another-login"), _signing);
 
@@ -535,6 +536,9 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         Assert.Equal(LoginFailure.IdTokenInvalid, failed.Failure);
         Assert.Contains("(nonce)", failed.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain(_idToken.Split('.')[1], failed.Reason, StringComparison.Ordinal);
+        // The access token the server issued with the refused ID token is live there, and nobody may use it: revoked.
+        AwaitAssert(() => Assert.Contains(_server.Requests, r => r.Path == "/revoke" && r.Form.GetValueOrDefault("token") == "SECRET-ACCESS-1"),
+            TimeSpan.FromSeconds(10));
     }
 
     [Fact]

@@ -73,6 +73,15 @@ internal sealed class ScriptedStrategy(string name, string tokenPrefix = "token"
         return new TokenSet($"{tokenPrefix}-{context.RefreshToken}", "Bearer");
     }
 
+    /// <summary>The tokens revoked through this strategy, in order.</summary>
+    public ConcurrentQueue<RevocationContext> Revoked { get; } = new();
+
+    public override Task<bool> RevokeAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken)
+    {
+        Revoked.Enqueue(context);
+        return Task.FromResult(true);
+    }
+
     private TaskCompletionSource Gate(string code) =>
         _gates.GetOrAdd(code, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 }
