@@ -744,17 +744,24 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         BackToIdle();
     }
 
+    /// <summary>Makes the login queued during the renewal (its newest tokens, all its callers) the one to save; false when none is.</summary>
+    private bool TakeQueuedLogin()
+    {
+        if (_queuedTokens is not { } newest) return false;
+        _toSave = newest;
+        _rememberTo.AddRange(_queuedRememberers);
+        _queuedTokens = null;
+        _queuedRememberers.Clear();
+        return true;
+    }
+
     /// <summary>Idle again, after the logins queued behind the last renewal (they came before anything stashed).</summary>
     private void BackToIdle()
     {
         if (_unsaved is not null && !Timers.IsTimerActive(SaveRetryTimer)) ScheduleSaveRetry();
-        if (_queuedTokens is { } newest)
+        if (TakeQueuedLogin())
         {
             // Store the newest of them now and answer them all.
-            _toSave = newest;
-            _rememberTo.AddRange(_queuedRememberers);
-            _queuedTokens = null;
-            _queuedRememberers.Clear();
             BeginRenewal();
             return;
         }
@@ -818,16 +825,12 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private void NeedsInteraction(InteractionReason reason, string message)
     {
-        if (_queuedTokens is { } signedIn)
+        if (TakeQueuedLogin())
         {
             // A login of this account ended during this renewal: its tokens are what a new sign-in would bring. Store
             // them and serve the callers with them (the next round refreshes with them for those they do not cover),
             // rather than open a browser and then store the older login over the newer one.
-            _toSave = signedIn;
-            _rememberTo.AddRange(_queuedRememberers);
-            _queuedTokens = null;
-            _queuedRememberers.Clear();
-            SaveLogin(signedIn, _current?.Version ?? 0);
+            SaveLogin(_toSave!, _current?.Version ?? 0);
             return;
         }
 
@@ -841,7 +844,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         // Every caller still here waits for this login, and gets its tokens.
         foreach (var waiter in _waiters) waiter.AskedFor = true;
         var first = _waiters[0].Request;
-        var request = LoginClient.Snapshot(first.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
+        // The caller's login request was copied when it asked (LoginClient.GetAccessTokenAsync, or the wire from another node).
+        var request = (first.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
         // The login asks for the scopes its caller wants a token for, unless the caller's own login request names scopes.
         if (request.Scopes is null && first.Scopes is { Count: > 0 } scopes) request = request with { Scopes = scopes };
         if (_settings.ServerMode && UnboundLogins.MayUseBrowser(request, _settings.Login.Method))

@@ -16,9 +16,9 @@ public sealed class IdTokenValidationException(string message, Exception? innerE
     /// The tokens the token endpoint issued with the refused ID token, for the provider actor to revoke (RFC 7009): live
     /// at the provider, nobody may use them. Taken off before the exception travels further (<see cref="WithoutIssued"/>).
     /// </summary>
-    internal TokenSet? Issued { get; private init; }
+    internal TokenSet? Issued { get; init; }
 
-    /// <summary>This failure, carrying <paramref name="issued"/> (the tokens that came with the refused ID token).</summary>
+    /// <summary>A failure thrown before, now carrying <paramref name="issued"/> (the tokens that came with the refused ID token).</summary>
     internal IdTokenValidationException Carrying(TokenSet issued) => new(Message, InnerException) { Issued = issued };
 
     /// <summary>This failure as a caller may see it: without the issued tokens.</summary>

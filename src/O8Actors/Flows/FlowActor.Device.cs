@@ -33,10 +33,13 @@ internal sealed partial class FlowActor
     // After polls that failed for a passing reason: the wait before the next one, doubled per failure; null once a poll is answered.
     private TimeSpan? _retryInterval;
     private int _polls;
-    // A poll sent and not yet answered: ended now, the login stays for its answer (tokens the user just approved are
-    // revoked, as a cancelled browser login's are).
-    private bool _pollInFlight;
     private TimeSpan? _deviceTimeout;
+
+    /// <summary>
+    /// A poll sent and not yet answered. While a device login polls, either its next poll's timer is set or a poll is at
+    /// the provider (each answer sets the timer or ends the login), so this needs no state of its own.
+    /// </summary>
+    private bool PollInFlight => _deviceCode is not null && !Timers.IsTimerActive(PollTimer);
     // Auto: why the browser was given up (its launcher failed) while the device code is being asked for; null otherwise.
     private string? _deviceFallbackReason;
     // Auto: the provider already said it has no device grant, so a failed browser launch does not ask again.
@@ -167,19 +170,9 @@ internal sealed partial class FlowActor
                 // provider when the login's deadline passes is dropped unsent.
                 var deadline = Context.System.Scheduler.Now + EffectiveTimeout;
                 _start.Context.Providers.Tell(new PollDeviceToken(_start.Provider, _start.LoginId, _deviceCode!, _activity?.Context ?? default, deadline, _dpopKey));
-                _pollInFlight = true;
                 return true;
             case DeviceTokenPolled msg:
-                _pollInFlight = false;
                 OnPolled(msg.Poll);
-                return true;
-            case CancelFlow when _pollInFlight:
-                // The user may have approved while this poll was on its way: its answer may bring tokens nobody will
-                // take. The caller hears at once; the login stays for the answer and revokes them (RFC 7009).
-                End(new LoginCancelled(_start.LoginId), awaitSpentCode: true);
-                return true;
-            case Deadline when _pollInFlight:
-                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout) { DeviceCode = true }, awaitSpentCode: true);
                 return true;
             case AuthorizationCallback:
                 // Auto switched to the device grant and withdrew the browser's state, but the listener had routed this
@@ -187,7 +180,6 @@ internal sealed partial class FlowActor
                 Sender.Tell(CallbackPages.NoLongerWaiting);
                 return true;
             case CodeExchangeFailed msg when IsTransient(msg):
-                _pollInFlight = false;
                 // RFC 8628 section 3.5: after a connection timeout (or a server error, a busy queue) the client backs off
                 // and polls again; the device code is still good. The login's deadline still ends it: a poll due after
                 // the deadline is never sent, the actor has stopped by then.
@@ -197,7 +189,6 @@ internal sealed partial class FlowActor
                 Timers.StartSingleTimer(PollTimer, PollNow.Instance, _retryInterval.Value);
                 return true;
             case CodeExchangeFailed msg:
-                _pollInFlight = false;
                 End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));
                 return true;
             default:

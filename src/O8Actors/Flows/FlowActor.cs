@@ -556,11 +556,13 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 _stateRegistered = false;
                 End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
                 return true;
+            // A device poll on its way may bring tokens the user just approved: the login stays for its answer and revokes
+            // them, as a browser login cancelled mid-exchange does (Exchanging answers CancelFlow itself).
             case Deadline:
-                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout) { DeviceCode = _deviceTimeout is not null });
+                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout) { DeviceCode = _deviceTimeout is not null }, awaitSpentCode: PollInFlight);
                 return true;
             case CancelFlow:
-                End(new LoginCancelled(_start.LoginId));
+                End(new LoginCancelled(_start.LoginId), awaitSpentCode: PollInFlight);
                 return true;
             case ListenerLost msg:
                 // Only a login still waiting for its redirect needs the listener: one whose callback came (its code is

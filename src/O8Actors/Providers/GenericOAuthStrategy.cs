@@ -175,7 +175,9 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         if (context.RequiresIdToken && string.IsNullOrEmpty(tokens.IdToken))
             throw new IdTokenValidationException(
                 $"The login asked for max_age or acr_values, but the provider '{Name}' returned no ID token, so when and how the user signed in cannot be checked (ask for the 'openid' scope).")
-                .Carrying(tokens);
+            {
+                Issued = tokens,
+            };
         return await ValidateAsync(tokens, context.Nonce, http, cancellationToken, context).ConfigureAwait(false);
     }
 

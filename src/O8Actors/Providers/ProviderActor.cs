@@ -559,10 +559,11 @@ internal sealed class ProviderActor : ReceiveActor
             catch (Exception e)
             {
                 reply = failure(e);
-                answered = Unwrapped(e) is TokenExchangeException or IdTokenValidationException;
+                var cause = Unwrapped(e);
+                answered = cause is TokenExchangeException or IdTokenValidationException;
                 // Tokens issued with a refused ID token are live at the provider and nobody will use them: revoked
                 // (RFC 7009), queued like any token request; nobody waits for the answer.
-                if (Unwrapped(e) is IdTokenValidationException { Issued: { } issued } && RevokeTokens.Of(issued) is { Count: > 0 } revoke)
+                if (cause is IdTokenValidationException { Issued: { } issued } && RevokeTokens.Of(issued) is { Count: > 0 } revoke)
                     self.Tell(new RevokeTokens(provider, $"revoke-refused-{Flows.FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
             }
 

@@ -22,11 +22,11 @@ internal static class RefreshedIdToken
         if (!string.Equals(claims.Issuer, previous.Issuer, StringComparison.Ordinal))
             throw new IdTokenValidationException(
                 $"The ID token of the token refresh with provider '{provider}' names another issuer than the account's ID token (iss); " +
-                "the refreshed tokens were not used (OpenID Connect Core 1.0 section 12.2).").Carrying(tokens);
+                "the refreshed tokens were not used (OpenID Connect Core 1.0 section 12.2).") { Issued = tokens };
         if (!string.Equals(claims.Subject, previous.Subject, StringComparison.Ordinal))
             throw new IdTokenValidationException(
                 $"The ID token of the token refresh with provider '{provider}' names another user than the account's ID token (sub); " +
-                "the refreshed tokens were not used (OpenID Connect Core 1.0 section 12.2).").Carrying(tokens);
+                "the refreshed tokens were not used (OpenID Connect Core 1.0 section 12.2).") { Issued = tokens };
         return tokens;
     }
 }
