@@ -18,9 +18,17 @@ public sealed class IdTokenValidationException(string message, Exception? innerE
     /// </summary>
     internal TokenSet? Issued { get; init; }
 
+    /// <summary>
+    /// The provider's key set could not be had (its endpoint failed, hung or served no key set), so the ID token was
+    /// neither accepted nor refused on its own merits. A refresh then keeps its tokens without that ID token.
+    /// </summary>
+    internal bool KeysUnavailable { get; init; }
+
     /// <summary>A failure thrown before, now carrying <paramref name="issued"/> (the tokens that came with the refused ID token).</summary>
-    internal IdTokenValidationException Carrying(TokenSet issued) => new(Message, InnerException) { Issued = issued };
+    internal IdTokenValidationException Carrying(TokenSet issued) =>
+        new(Message, InnerException) { Issued = issued, KeysUnavailable = KeysUnavailable };
 
     /// <summary>This failure as a caller may see it: without the issued tokens.</summary>
-    internal IdTokenValidationException WithoutIssued() => Issued is null ? this : new(Message, InnerException);
+    internal IdTokenValidationException WithoutIssued() =>
+        Issued is null ? this : new(Message, InnerException) { KeysUnavailable = KeysUnavailable };
 }

@@ -184,7 +184,9 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     /// <inheritdoc />
     /// <remarks>
     /// When the server does not rotate the refresh token, the returned set keeps the one passed in. An ID token in the
-    /// answer is validated like a login's, except for <c>nonce</c> (OpenID Connect Core 1.0 section 12.2).
+    /// answer is validated like a login's, except for <c>nonce</c> (OpenID Connect Core 1.0 section 12.2). When the
+    /// provider's key set cannot be fetched, the answer comes back without its ID token (the account keeps the one it
+    /// holds) rather than failing a refresh that has already spent its refresh token.
     /// </remarks>
     /// <exception cref="IdTokenValidationException">The response's ID token failed validation.</exception>
     public override Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken) =>
@@ -193,7 +195,20 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     private async Task<TokenSet> RefreshAndValidateAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
     {
         var tokens = await _tokens.RefreshAsync(context, http, cancellationToken).ConfigureAwait(false);
-        return await ValidateAsync(tokens, null, http, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ValidateAsync(tokens, null, http, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IdTokenValidationException refused) when (refused.KeysUnavailable)
+        {
+            // The provider's key set could not be fetched, so the new ID token is neither good nor bad: it is left out and
+            // the account keeps the one it holds (OpenID Connect Core 1.0 section 12.2 makes a refresh's ID token optional).
+            // Refusing the answer instead would revoke a grant whose refresh token this request has already spent, and a
+            // transient failure of the key endpoint would sign the user out. The access and refresh tokens came from the
+            // token endpoint itself, as a provider without ID tokens sends them.
+            Diagnostics.O8Metrics.IdTokensUnchecked.Add(1, new KeyValuePair<string, object?>("provider", Name));
+            return tokens with { IdToken = null, IdTokenClaims = null };
+        }
     }
 
     /// <inheritdoc />

@@ -272,6 +272,23 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task A_refresh_answered_without_an_ID_token_keeps_the_accounts_own()
+    {
+        // A provider may leave the ID token out of a refresh (OpenID Connect Core 1.0 section 12.2), and O8Actors leaves
+        // out one it could not check (its key set down): the account still knows whose tokens these are.
+        var strategy = NewStrategy();
+        var store = new InMemoryTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        strategy.RefreshSubject = null;
+
+        var token = await Get(accounts, Alice, new AccessTokenOptions(ForceRefresh: true));
+
+        Assert.Equal(("at-2", "alice"), (token.Token, token.IdTokenSubject));
+        Assert.Equal("alice", (await store.LoadAsync(Alice))!.Tokens.IdTokenClaims?.Subject);
+    }
+
+    [Fact]
     public async Task A_refresh_whose_id_token_names_another_user_fails_and_the_account_keeps_its_tokens()
     {
         var strategy = NewStrategy();

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Microsoft.IdentityModel.Tokens;
 using O8Actors.Providers;
+using O8Actors.TestSupport;
 using static O8Actors.Tests.Providers.ProviderTestData;
 
 namespace O8Actors.Tests.Providers;
@@ -428,6 +429,51 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         claims["aud"] = "some-other-client";
         _idToken = TestIdTokens.Mint(claims, _signing);
         await Assert.ThrowsAsync<IdTokenValidationException>(() => strategy.RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_refresh_whose_key_set_cannot_be_fetched_keeps_its_new_tokens_without_the_unchecked_ID_token()
+    {
+        var strategy = Strategy();
+        _jwksDown = true;
+        _idToken = TestIdTokens.Mint(Claims(nonce: null), _signing);
+
+        // The refresh token is spent at the provider by now: refusing the answer would sign the user out over a failure
+        // of the key endpoint. The new ID token, neither good nor bad, is left out (the account keeps the one it holds).
+        var refreshed = await strategy.RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None);
+        Assert.Equal(("SECRET-ACCESS-1", null, null), (refreshed.AccessToken, refreshed.IdToken, refreshed.IdTokenClaims));
+
+        // A login in the same state still fails: its ID token is what says who signed in.
+        await Refused(strategy, TestIdTokens.Mint(Claims(), _signing), "keys");
+
+        // With the keys back, a refresh's ID token is checked again, and a bad one refused.
+        _jwksDown = false;
+        Assert.Equal("user-42", (await strategy.RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None)).IdTokenClaims?.Subject);
+        _idToken = TestIdTokens.Mint(Claims(nonce: null), _keys.EcKey("not-published", publish: false));
+        await Assert.ThrowsAsync<IdTokenValidationException>(() => strategy.RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_provider_actor_answers_a_refresh_whose_key_set_is_down_with_its_tokens_and_counts_the_unchecked_ID_token()
+    {
+        using var counted = new CounterRecorder("o8.id_tokens.unchecked");
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(30)));
+        var strategy = Strategy(o =>
+        {
+            o.Name = "keys-down";
+            o.RevocationEndpoint = _server.Url("/revoke");
+        });
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
+        _jwksDown = true;
+        _idToken = TestIdTokens.Mint(Claims(nonce: null), _signing);
+        var account = new IdTokenClaims("user-42", Issuer, [ClientId], Start, Start, null, null, []);
+
+        registry.Tell(new RefreshTokens(strategy.Name, "r-1", RefreshToken, null) { PreviousIdToken = account });
+
+        var answer = ExpectMsg<CodeExchanged>(TimeSpan.FromSeconds(10));
+        Assert.Equal(("SECRET-ACCESS-1", null), (answer.Tokens.AccessToken, answer.Tokens.IdTokenClaims));
+        Assert.Contains("1 provider=keys-down", counted.Measurements);
+        Assert.DoesNotContain(_server.Requests, r => r.Path == "/revoke");
     }
 
     [Fact]

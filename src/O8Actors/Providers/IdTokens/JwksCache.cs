@@ -104,20 +104,20 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
                 using var response = await http.GetAsync(jwksUri, timeout.Token).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
                     throw new IdTokenValidationException(
-                        $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} answered HTTP {(int)response.StatusCode}.");
+                        $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} answered HTTP {(int)response.StatusCode}.") { KeysUnavailable = true };
                 body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
             }
             catch (HttpRequestException ex)
             {
                 throw new IdTokenValidationException(
-                    $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} could not be fetched ({ex.Message}).", ex);
+                    $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} could not be fetched ({ex.Message}).", ex) { KeysUnavailable = true };
             }
             catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or Polly.ExecutionRejectedException)
             {
                 // This fetch's own bound, or the client pipeline's per-attempt timeout: a failed fetch like any other, so
                 // the keys held serve (a bare cancellation would have failed the login instead).
                 throw new IdTokenValidationException(
-                    $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} did not answer within {FetchTimeout.TotalSeconds:0.#} seconds.", ex);
+                    $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} did not answer within {FetchTimeout.TotalSeconds:0.#} seconds.", ex) { KeysUnavailable = true };
             }
         }
 
@@ -129,7 +129,7 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
         catch (ArgumentException ex)
         {
             throw new IdTokenValidationException(
-                $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} is not a JWKS document.", ex);
+                $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} is not a JWKS document.", ex) { KeysUnavailable = true };
         }
         // Public signing keys only: a symmetric ("oct") key in a public document could only help an attacker, and
         // encryption keys never sign.
