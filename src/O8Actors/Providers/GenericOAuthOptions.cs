@@ -138,6 +138,14 @@ public sealed class GenericOAuthOptions
     /// </summary>
     public string? IdTokenIssuer { get; set; }
 
+    /// <summary>
+    /// Other spellings of the issuer that the provider documents for its ID tokens' <c>iss</c>, accepted as the issuer
+    /// itself (Google: <c>accounts.google.com</c> beside <c>https://accounts.google.com</c>). The claims then name the
+    /// issuer (<see cref="IdTokenIssuer"/> or <see cref="Issuer"/>), so tokens in either spelling belong to one account.
+    /// Empty by default: OpenID Connect asks for the exact issuer. Not with a templated <see cref="IdTokenIssuer"/>.
+    /// </summary>
+    public IList<string> IdTokenIssuerAliases { get; set; } = new List<string>();
+
     /// <summary>How far the provider's clock may be from ours when ID token <c>exp</c> and <c>iat</c> are checked. Default 5 minutes.</summary>
     public TimeSpan IdTokenClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -189,6 +197,7 @@ public sealed class GenericOAuthOptions
         UseDpop = UseDpop,
         JwksUri = JwksUri,
         IdTokenIssuer = IdTokenIssuer,
+        IdTokenIssuerAliases = new List<string>(IdTokenIssuerAliases ?? []),
         IdTokenClockSkew = IdTokenClockSkew,
         RedirectPath = RedirectPath,
         AuthorizeParameters = new Dictionary<string, string>(AuthorizeParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal),
@@ -243,6 +252,15 @@ public sealed class GenericOAuthOptions
                 throw new ArgumentException(
                     $"{who} has a JwksUri but no Issuer: ID tokens are checked against the issuer. Set Issuer (or IdTokenIssuer).",
                     nameof(Issuer));
+        }
+        if (IdTokenIssuerAliases is { Count: > 0 } aliases)
+        {
+            if (aliases.Any(string.IsNullOrWhiteSpace))
+                throw new ArgumentException($"{who} has an empty entry in IdTokenIssuerAliases.", nameof(IdTokenIssuerAliases));
+            if (IdTokenIssuer?.Contains(IdTokens.IdTokenValidator.TenantPlaceholder, StringComparison.Ordinal) == true)
+                throw new ArgumentException(
+                    $"{who} has IdTokenIssuerAliases and a templated IdTokenIssuer; an alias names one issuer, not one per tenant.",
+                    nameof(IdTokenIssuerAliases));
         }
         if (IdTokenClockSkew < TimeSpan.Zero || IdTokenClockSkew > IdTokens.IdTokenValidator.MaxClockSkew)
             throw new ArgumentException($"{who}: IdTokenClockSkew must be between 0 and 1 hour, got {IdTokenClockSkew}.", nameof(IdTokenClockSkew));

@@ -38,7 +38,10 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         {
             _idTokens = new IdTokens.IdTokenValidator(_options.Name, _options.ClientId,
                 string.IsNullOrEmpty(_options.IdTokenIssuer) ? _options.Issuer! : _options.IdTokenIssuer,
-                _options.JwksUri, _options.IdTokenClockSkew, timeProvider ?? TimeProvider.System);
+                _options.JwksUri, _options.IdTokenClockSkew, timeProvider ?? TimeProvider.System)
+            {
+                IssuerAliases = [.. _options.IdTokenIssuerAliases ?? []],
+            };
         }
         // A signed UserInfo response is verified with the same key set, issuer and audience as the ID tokens.
         if (_options.UserInfoEndpoint is { } userInfo) _userInfo = new UserInfoClient(_options.Name, userInfo, timeProvider, _idTokens);

@@ -136,6 +136,8 @@ public static class ProviderPresets
         ScopeSeparator = " ",
         // Google's discovery document does not advertise RFC 9207, so iss is not required on callbacks.
         Issuer = GoogleIssuer,
+        // Google documents both spellings of its ID tokens' iss ("Validating an ID token"); both read as GoogleIssuer.
+        IdTokenIssuerAliases = ["accounts.google.com"],
         IssuerParameterSupported = false,
         // OpenID Connect: each login sends a nonce and the ID token is validated against Google's keys.
         JwksUri = new Uri(GoogleJwksUri),

@@ -7,7 +7,7 @@ namespace O8Actors;
 /// <c>aud</c>/<c>azp</c>, <c>exp</c>/<c>iat</c> and <c>nonce</c>; OpenID Connect Core 1.0 section 3.1.3.7).
 /// </summary>
 /// <param name="Subject">The <c>sub</c> claim: the user's stable id at the provider.</param>
-/// <param name="Issuer">The <c>iss</c> claim.</param>
+/// <param name="Issuer">The <c>iss</c> claim; a spelling the provider documents as an alias (<see cref="Providers.GenericOAuthOptions.IdTokenIssuerAliases"/>) reads as the issuer, and <see cref="All"/> keeps it as issued.</param>
 /// <param name="Audiences">The <c>aud</c> claim's values (the client id among them).</param>
 /// <param name="ExpiresAt">The <c>exp</c> claim.</param>
 /// <param name="IssuedAt">The <c>iat</c> claim.</param>

@@ -418,6 +418,51 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Googles_documented_bare_issuer_is_accepted_as_its_issuer_and_nothing_else_is()
+    {
+        // Google's preset, with its key set served here: Google documents both spellings of its ID tokens' iss.
+        var google = ProviderPresets.GoogleOptions(ClientId);
+        var strategy = Strategy(o =>
+        {
+            o.Issuer = google.Issuer;
+            o.IdTokenIssuerAliases = google.IdTokenIssuerAliases;
+        });
+        string Minted(string issuer, string? nonce = Nonce)
+        {
+            var claims = Claims(nonce);
+            claims["iss"] = issuer;
+            return TestIdTokens.Mint(claims, _signing);
+        }
+
+        var bare = await Exchange(strategy, Minted("accounts.google.com"));
+        var full = await Exchange(strategy, Minted(ProviderPresets.GoogleIssuer));
+
+        // Both read as the one issuer, so a refresh in the other spelling is the same user's (section 12.2).
+        Assert.Equal((ProviderPresets.GoogleIssuer, ProviderPresets.GoogleIssuer), (bare.IdTokenClaims?.Issuer, full.IdTokenClaims?.Issuer));
+        _idToken = Minted("accounts.google.com", nonce: null);
+        var refreshed = await O8Actors.Providers.IdTokens.RefreshedIdToken.SameUser(
+            strategy.RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None), full.IdTokenClaims, "google");
+        Assert.Equal("user-42", refreshed.IdTokenClaims?.Subject);
+
+        await Refused(strategy, Minted("accounts.google.com.attacker.example"), "issuer");
+        await Refused(strategy, Minted("http://accounts.google.com"), "issuer");
+        // Without the alias (any other provider), the bare spelling is another issuer.
+        await Refused(Strategy(o => o.Issuer = google.Issuer), Minted("accounts.google.com"), "issuer");
+    }
+
+    [Fact]
+    public void Issuer_aliases_must_be_named_and_cannot_go_with_a_templated_issuer()
+    {
+        Assert.Contains("IdTokenIssuerAliases", Assert.Throws<ArgumentException>(() => Strategy(o => o.IdTokenIssuerAliases = [" "])).Message,
+            StringComparison.Ordinal);
+        Assert.Contains("templated", Assert.Throws<ArgumentException>(() => Strategy(o =>
+        {
+            o.IdTokenIssuer = Issuer + "/{tenantid}/v2.0";
+            o.IdTokenIssuerAliases = ["bare"];
+        })).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_refresh_validates_the_id_token_but_not_its_nonce()
     {
         var strategy = Strategy();

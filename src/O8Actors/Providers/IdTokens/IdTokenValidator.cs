@@ -52,6 +52,12 @@ internal sealed partial class IdTokenValidator
         Keys = new JwksCache(provider, jwksUri, time);
     }
 
+    /// <summary>
+    /// Other spellings of the issuer the provider documents (<see cref="GenericOAuthOptions.IdTokenIssuerAliases"/>):
+    /// accepted in <c>iss</c>, and read as the issuer itself.
+    /// </summary>
+    public IReadOnlyList<string> IssuerAliases { get; init; } = [];
+
     /// <summary>The provider's cached key set.</summary>
     public JwksCache Keys { get; }
 
@@ -117,7 +123,7 @@ internal sealed partial class IdTokenValidator
             throw Fail("malformed", "it has no sub claim");
         token.TryGetPayloadValue<string>("email", out var email);
         token.TryGetPayloadValue<string>("name", out var name);
-        return new IdTokenClaims(token.Subject, token.Issuer, audiences, expiresAt, issuedAt, email, name, token.Claims.ToList());
+        return new IdTokenClaims(token.Subject, Canonical(token.Issuer), audiences, expiresAt, issuedAt, email, name, token.Claims.ToList());
     }
 
     /// <summary>
@@ -177,7 +183,7 @@ internal sealed partial class IdTokenValidator
             throw Fail("subject", "it has neither a sub nor a sid claim, so it names no session", TokenKind.LogoutToken);
         var jwtId = StringClaim(token, "jti")
             ?? throw Fail("jti", "it has no jti claim, so a replay could not be told apart", TokenKind.LogoutToken);
-        return new LogoutToken(token.Issuer, subject, sessionId, jwtId, issuedAt, expiresAt);
+        return new LogoutToken(Canonical(token.Issuer), subject, sessionId, jwtId, issuedAt, expiresAt);
     }
 
     private static readonly string[] LogoutTypes = ["logout+jwt", "application/logout+jwt", "JWT"];
@@ -277,6 +283,7 @@ internal sealed partial class IdTokenValidator
         var parameters = new TokenValidationParameters
         {
             ValidIssuer = ExpectedIssuer(token, kind),
+            ValidIssuers = IssuerAliases,
             ValidAudience = _clientId,
             ValidateIssuer = true,
             ValidateAudience = true,
@@ -326,6 +333,9 @@ internal sealed partial class IdTokenValidator
             throw Fail("issuer", "it has no tenant id (tid) to check its issuer against", kind);
         return _issuer.Replace(TenantPlaceholder, tenant.ToString("D"), StringComparison.Ordinal);
     }
+
+    /// <summary>A validated token's issuer: an alias the provider documents reads as the issuer (aliases exclude templates).</summary>
+    private string Canonical(string issuer) => IssuerAliases.Contains(issuer, StringComparer.Ordinal) ? _issuer : issuer;
 
     /// <summary>
     /// Turns the handler's exception into a reason. Neither its message nor the exception itself is kept: with
