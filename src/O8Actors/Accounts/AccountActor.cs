@@ -158,8 +158,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         public long? SeenVersion { get; set; } = seenVersion;
 
         /// <summary>
-        /// Whether the token request under way was made for this caller: a refresh that asked for its scopes, or the
-        /// interactive login it waits for. It gets that request's tokens whatever scope the provider reports granting
+        /// Whether the token request under way was made for this caller: a refresh or an interactive login that asked for
+        /// its scopes, or the interactive login started for it. It gets that request's tokens whatever scope the provider reports granting
         /// (a provider may name a granted scope otherwise than it was asked); any other caller gets them only if they
         /// cover its scopes, and is otherwise renewed for in a round of its own.
         /// </summary>
@@ -635,10 +635,16 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             }
         }
 
-        foreach (var waiter in _waiters)
-            waiter.AskedFor = waiter.Request.Scopes is not { Count: > 0 } named ? scopes is null : SameScopes(named, scopes);
+        foreach (var waiter in _waiters) waiter.AskedFor = WantsScopes(waiter.Request, scopes);
         return scopes;
     }
+
+    /// <summary>
+    /// Whether a token request that asks for <paramref name="asked"/> (null: the grant's own) is made for this caller: it
+    /// named the same scopes, in any order, or named none and the request names none.
+    /// </summary>
+    private static bool WantsScopes(GetAccessToken request, IReadOnlyList<string>? asked) =>
+        request.Scopes is not { Count: > 0 } named ? asked is null : SameScopes(named, asked);
 
     private static bool SameScopes(IReadOnlyList<string> named, IReadOnlyList<string>? asked) =>
         asked is not null && named.All(s => asked.Contains(s, StringComparer.Ordinal)) && asked.All(s => named.Contains(s, StringComparer.Ordinal));
@@ -841,13 +847,14 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             return;
         }
 
-        // Every caller still here waits for this login, and gets its tokens.
-        foreach (var waiter in _waiters) waiter.AskedFor = true;
         var first = _waiters[0].Request;
         // The caller's login request was copied when it asked (LoginClient.GetAccessTokenAsync, or the wire from another node).
         var request = (first.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
         // The login asks for the scopes its caller wants a token for, unless the caller's own login request names scopes.
         if (request.Scopes is null && first.Scopes is { Count: > 0 } scopes) request = request with { Scopes = scopes };
+        // Every caller still here waits for this login. It is made for the first and for those who want the scopes it asks
+        // for, and they get its tokens; the others get them only if they cover their scopes, else a round of their own.
+        for (var i = 0; i < _waiters.Count; i++) _waiters[i].AskedFor = i == 0 || WantsScopes(_waiters[i].Request, request.Scopes);
         if (_settings.ServerMode && UnboundLogins.MayUseBrowser(request, _settings.Login.Method))
         {
             // Server mode: this actor has no browser to bind the login to, and an unbound one would accept its callback
@@ -880,7 +887,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         switch (message)
         {
             case GetAccessToken msg:
-                if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, SeenNow) { AskedFor = true });
+                if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, SeenNow) { AskedFor = WantsScopes(msg, _loginRequest?.Scopes) });
                 else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,
                     $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
                 return true;

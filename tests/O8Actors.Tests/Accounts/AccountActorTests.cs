@@ -533,6 +533,35 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     /// <summary>
+    /// Callers wait for one interactive login asking for different scopes: those who want its scopes (or name none) get
+    /// its tokens; one who wants scopes they lack is not handed them (its API call would be refused) but renewed for in a
+    /// round of its own, with the login's refresh token.
+    /// </summary>
+    [Fact]
+    public async Task A_caller_asking_other_scopes_during_an_interactive_login_is_not_handed_its_tokens()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+
+        var reader = Get(accounts, Alice, AccessTokenOptions.Interactive, scopes: ["read"]);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var otherReader = Get(accounts, Alice, AccessTokenOptions.Interactive, scopes: ["read"]);
+        var anyScope = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var mailer = Get(accounts, Alice, AccessTokenOptions.Interactive, scopes: ["mail"]);
+        var account = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
+        await accounts.Ask<ActorIdentity>(new Identify(2), Wait);
+        await account.Ask<ActorIdentity>(new Identify(3), Wait);
+        Assert.Equal(["read"], start.Request.Scopes!);
+
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { Scope = "read" }));
+
+        Assert.Equal(("at-2", "at-2", "at-2"), ((await reader).Token, (await otherReader).Token, (await anyScope).Token));
+        // The mail caller's own round: a refresh asking for its scope, with the refresh token the login brought.
+        Assert.Equal("at-3", (await mailer).Token);
+        Assert.Equal(2, strategy.Refreshes);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    /// <summary>
     /// The app's own login of the account ends while a refresh is under way, and the refresh is then refused: the callers
     /// get the login's tokens, stored once; no second login (a browser) is started, and the older login is not stored
     /// over the newer one afterwards.
