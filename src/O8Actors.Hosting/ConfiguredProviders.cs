@@ -15,7 +15,8 @@ namespace O8Actors.Hosting;
 /// <item><c>Issuer</c> without <c>AuthorizationEndpoint</c>: OpenID Connect discovery (<see cref="OidcDiscoveryOptions"/>).</item>
 /// <item>otherwise a plain OAuth 2.0 provider (<see cref="GenericOAuthOptions"/>).</item>
 /// </list>
-/// <c>DefaultScopes</c> is a list, or one value of scopes separated by spaces (as an environment variable gives it).
+/// <c>DefaultScopes</c> (and <c>IdTokenIssuerAliases</c>) is a list, or one value of entries separated by spaces (as an
+/// environment variable gives it); for a preset it replaces the preset's list.
 /// A plain provider with <c>ClientCertificateFile</c> or <c>ClientKeyFile</c> and no <c>ClientAuthentication</c> uses
 /// <c>private_key_jwt</c>, as a preset and a discovery provider do.
 /// The name is the section key unless <c>Name</c> is set. Every other key is a property of the options the section
@@ -66,7 +67,8 @@ internal static class ConfiguredProviders
         {
             var oidc = section.Get<OidcDiscoveryOptions>() ?? new OidcDiscoveryOptions();
             oidc.Name = name;
-            if (ScalarScopes(section) is { } oidcScopes) oidc.DefaultScopes = oidcScopes;
+            if (ScalarList(section, "DefaultScopes") is { } oidcScopes) oidc.DefaultScopes = oidcScopes;
+            if (ScalarList(section, "IdTokenIssuerAliases") is { } oidcAliases) oidc.IdTokenIssuerAliases = oidcAliases;
             var (oidcCertificate, oidcKey, oidcKeyId) = ClientCredentials(section);
             oidc.ClientCertificate ??= oidcCertificate;
             oidc.ClientSigningKey ??= oidcKey;
@@ -80,7 +82,8 @@ internal static class ConfiguredProviders
         generic.ClientCertificate ??= certificate;
         generic.ClientSigningKey ??= key;
         generic.ClientSigningKeyId ??= keyId;
-        if (ScalarScopes(section) is { } scopes) generic.DefaultScopes = scopes;
+        if (ScalarList(section, "DefaultScopes") is { } scopes) generic.DefaultScopes = scopes;
+        if (ScalarList(section, "IdTokenIssuerAliases") is { } aliases) generic.IdTokenIssuerAliases = aliases;
         // A key or certificate named without a ClientAuthentication means private_key_jwt, as for a preset and OIDC
         // discovery: the options' default, client_secret_basic, would leave the key unused (or, without a secret, fail
         // the start advising None, which drops the key too).
@@ -139,28 +142,35 @@ internal static class ConfiguredProviders
     }
 
     /// <summary>
-    /// <c>DefaultScopes</c> given as one value (<c>O8__Providers__github__DefaultScopes="read:user repo"</c>, a
-    /// command-line argument, a JSON string), split on whitespace; null when it is a list (<c>DefaultScopes:0</c>, …,
-    /// which the binder reads) or absent. The binder would silently ignore a single value for a list property.
+    /// A list setting (<c>DefaultScopes</c>, <c>IdTokenIssuerAliases</c>) given as one value
+    /// (<c>O8__Providers__github__DefaultScopes="read:user repo"</c>, a command-line argument, a JSON string), split on
+    /// whitespace; null when it is a list (<c>DefaultScopes:0</c>, …, which the binder reads) or absent. The binder would
+    /// silently ignore a single value for a list property.
     /// </summary>
-    private static List<string>? ScalarScopes(IConfigurationSection section)
+    private static List<string>? ScalarList(IConfigurationSection section, string key)
     {
-        var scopes = section.GetSection("DefaultScopes");
-        if (scopes.Value is not { } value || scopes.GetChildren().Any()) return null;
+        var setting = section.GetSection(key);
+        if (setting.Value is not { } value || setting.GetChildren().Any()) return null;
         // Whitespace only, as RFC 6749's scope parameter separates them: a comma may be part of a scope token.
         return value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).ToList();
     }
+
+    /// <summary>A list setting as one value or as a list; null when the section does not name it.</summary>
+    private static List<string>? ListSetting(IConfigurationSection section, string key) =>
+        ScalarList(section, key) ?? section.GetSection(key).Get<List<string>>();
 
     private static ProviderStrategy BuildPreset(IConfigurationSection section, string preset, string name)
     {
         var clientId = section["ClientId"] ?? "";
         var secret = section["ClientSecret"] is { Length: > 0 } s ? s : null;
-        var scopes = ScalarScopes(section) ?? section.GetSection("DefaultScopes").Get<List<string>>();
+        var scopes = ListSetting(section, "DefaultScopes");
+        var aliases = ListSetting(section, "IdTokenIssuerAliases");
         var redirectPath = section["RedirectPath"];
         // A certificate or a key instead of a secret (Microsoft Entra ID's certificate credentials): private_key_jwt.
         var (certificate, key, keyId) = ClientCredentials(section);
         // Every other key the section has is a property of the preset's options (checked by CheckKeys): bound over the
-        // preset's values, as a configure callback in code would set them. DefaultScopes replaces (the binder would append).
+        // preset's values, as a configure callback in code would set them. The lists replace the preset's (the binder would
+        // append to them).
         var overrides = new ConfigurationBuilder().AddInMemoryCollection(section.AsEnumerable(makePathsRelative: true)
             .Where(p => p.Value is not null && !IsPresetOwnKey(p.Key))).Build();
         void Configure(GenericOAuthOptions o)
@@ -168,6 +178,7 @@ internal static class ConfiguredProviders
             overrides.Bind(o);
             o.Name = name;
             if (scopes is { Count: > 0 }) o.DefaultScopes = scopes;
+            if (aliases is not null) o.IdTokenIssuerAliases = aliases;
             if (!string.IsNullOrEmpty(redirectPath)) o.RedirectPath = redirectPath;
             if (certificate is null && key is null) return;
             o.ClientCertificate = certificate;
@@ -182,7 +193,7 @@ internal static class ConfiguredProviders
         static bool IsPresetOwnKey(string path)
         {
             var key = path.Split(':')[0];
-            return PresetKeys.Append("Tenant").Append("DefaultScopes")
+            return PresetKeys.Append("Tenant").Append("DefaultScopes").Append("IdTokenIssuerAliases")
                 .Contains(key, StringComparer.OrdinalIgnoreCase);
         }
         return preset switch

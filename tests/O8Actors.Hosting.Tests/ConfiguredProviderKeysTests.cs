@@ -107,6 +107,31 @@ public sealed class ConfiguredProviderKeysTests
     }
 
     [Fact]
+    public void IdTokenIssuerAliases_replace_a_presets_own_as_one_value_or_a_list_and_an_empty_value_clears_them()
+    {
+        IList<string> Aliases(params (string Key, string Value)[] extra)
+        {
+            var settings = new Dictionary<string, string?> { ["g:Preset"] = "google", ["g:ClientId"] = "x" };
+            foreach (var (key, value) in extra) settings[$"g:{key}"] = value;
+            return Assert.IsType<GenericOAuthStrategy>(ConfiguredProviderSettings.BuildOne(settings)).Options.IdTokenIssuerAliases;
+        }
+
+        Assert.Equal(["accounts.google.com"], Aliases());
+        // The binder would append to the preset's list and ignore a single value; both replace it.
+        Assert.Equal(["a.example", "b.example"], Aliases(("IdTokenIssuerAliases", "a.example b.example")));
+        Assert.Equal(["c.example"], Aliases(("IdTokenIssuerAliases:0", "c.example")));
+        Assert.Empty(Aliases(("IdTokenIssuerAliases", "")));
+
+        var oidc = ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["corp:Issuer"] = "https://login.corp.example",
+            ["corp:ClientId"] = "corp-client",
+            ["corp:IdTokenIssuerAliases"] = "login.corp.example",
+        });
+        Assert.IsType<OidcDiscoveryStrategy>(oidc);
+    }
+
+    [Fact]
     public void Tenant_is_refused_for_a_preset_other_than_microsoft()
     {
         var error = Assert.Throws<ArgumentException>(() => ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>

@@ -257,9 +257,10 @@ public sealed class GenericOAuthOptions
         {
             if (aliases.Any(string.IsNullOrWhiteSpace))
                 throw new ArgumentException($"{who} has an empty entry in IdTokenIssuerAliases.", nameof(IdTokenIssuerAliases));
-            if (IdTokenIssuer?.Contains(IdTokens.IdTokenValidator.TenantPlaceholder, StringComparison.Ordinal) == true)
+            var idTokenIssuer = string.IsNullOrEmpty(IdTokenIssuer) ? Issuer : IdTokenIssuer;
+            if (idTokenIssuer?.Contains(IdTokens.IdTokenValidator.TenantPlaceholder, StringComparison.Ordinal) == true)
                 throw new ArgumentException(
-                    $"{who} has IdTokenIssuerAliases and a templated IdTokenIssuer; an alias names one issuer, not one per tenant.",
+                    $"{who} has IdTokenIssuerAliases and a templated ID token issuer; an alias names one issuer, not one per tenant.",
                     nameof(IdTokenIssuerAliases));
         }
         if (IdTokenClockSkew < TimeSpan.Zero || IdTokenClockSkew > IdTokens.IdTokenValidator.MaxClockSkew)

@@ -197,10 +197,12 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
 
     private async Task<TokenSet> RefreshAndValidateAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var tokens = await _tokens.RefreshAsync(context, http, cancellationToken).ConfigureAwait(false);
         try
         {
-            return await ValidateAsync(tokens, null, http, cancellationToken).ConfigureAwait(false);
+            return await ValidateAsync(tokens, null, http, cancellationToken,
+                keysPatience: KeysPatience(context.TimeLimit, System.Diagnostics.Stopwatch.GetElapsedTime(started))).ConfigureAwait(false);
         }
         catch (IdTokenValidationException refused) when (refused.KeysUnavailable)
         {
@@ -233,8 +235,15 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         return poll.Tokens is { } tokens ? poll with { Tokens = await ValidateAsync(tokens, null, http, cancellationToken).ConfigureAwait(false) } : poll;
     }
 
+    /// <summary>
+    /// How long a refresh waits for the key set: what is left of its time limit, less a tenth of it for the answer to
+    /// reach the account before the provider actor's timeout drops it. Null (no limit of its own) without a time limit.
+    /// </summary>
+    internal static TimeSpan? KeysPatience(TimeSpan? timeLimit, TimeSpan elapsed) =>
+        timeLimit is { } limit ? TimeSpan.FromTicks(Math.Max(0, (limit - limit / 10 - elapsed).Ticks)) : null;
+
     private async Task<TokenSet> ValidateAsync(TokenSet tokens, string? nonce, HttpClient http, CancellationToken cancellationToken,
-        CodeExchangeContext? stepUp = null)
+        CodeExchangeContext? stepUp = null, TimeSpan? keysPatience = null)
     {
         // Without a validator an ID token is passed on as it came, with no IdTokenClaims (nothing vouches for them).
         if (_idTokens is null || string.IsNullOrEmpty(tokens.IdToken))
@@ -242,7 +251,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         try
         {
             var claims = await _idTokens.ValidateAsync(tokens.IdToken, nonce, http, cancellationToken,
-                stepUp?.AuthenticatedNotBefore, stepUp?.AcceptedAcrValues).ConfigureAwait(false);
+                stepUp?.AuthenticatedNotBefore, stepUp?.AcceptedAcrValues, keysPatience).ConfigureAwait(false);
             return tokens with { IdTokenClaims = claims };
         }
         catch (IdTokenValidationException refused)

@@ -59,6 +59,13 @@ public sealed class OidcDiscoveryOptions
     public TimeSpan IdTokenClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// Other spellings of the issuer that the provider documents for its ID tokens' <c>iss</c>; see
+    /// <see cref="GenericOAuthOptions.IdTokenIssuerAliases"/>. Empty: those O8Actors knows for the discovered issuer
+    /// (Google's <c>accounts.google.com</c>), none for any other.
+    /// </summary>
+    public IList<string> IdTokenIssuerAliases { get; set; } = new List<string>();
+
+    /// <summary>
     /// This provider's own redirect path (see <see cref="ProviderStrategy.RedirectPath"/>); empty for the default, the
     /// callback path followed by the name (<c>https://localhost:41539/{name}</c>). Must be the callback path or lie under it.
     /// </summary>
@@ -111,6 +118,8 @@ public sealed class OidcDiscoveryOptions
             throw new ArgumentException($"{who} has an empty entry in DefaultScopes.", nameof(DefaultScopes));
         if (IdTokenClockSkew < TimeSpan.Zero || IdTokenClockSkew > IdTokens.IdTokenValidator.MaxClockSkew)
             throw new ArgumentException($"{who}: IdTokenClockSkew must be between 0 and 1 hour, got {IdTokenClockSkew}.", nameof(IdTokenClockSkew));
+        if (IdTokenIssuerAliases is not null && IdTokenIssuerAliases.Any(string.IsNullOrWhiteSpace))
+            throw new ArgumentException($"{who} has an empty entry in IdTokenIssuerAliases.", nameof(IdTokenIssuerAliases));
         if (O8Actors.Callback.RedirectPaths.Problem("/", Name, RedirectPath) is { } pathProblem)
             throw new ArgumentException(pathProblem, nameof(RedirectPath));
         if (AuthorizeParameters is not null)
@@ -132,6 +141,7 @@ public sealed class OidcDiscoveryOptions
         UsePkce = UsePkce,
         UseDpop = UseDpop,
         IdTokenClockSkew = IdTokenClockSkew,
+        IdTokenIssuerAliases = new List<string>(IdTokenIssuerAliases ?? []),
         RedirectPath = RedirectPath,
         AuthorizeParameters = new Dictionary<string, string>(AuthorizeParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal),
         TokenRequestHeaders = new Dictionary<string, string>(TokenRequestHeaders ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase),

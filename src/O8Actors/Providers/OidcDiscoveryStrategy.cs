@@ -211,6 +211,9 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             // the metadata's, which was just checked against the configured one).
             JwksUri = metadata.JwksUri,
             IdTokenClockSkew = _options.IdTokenClockSkew,
+            IdTokenIssuerAliases = _options.IdTokenIssuerAliases.Count > 0
+                ? new List<string>(_options.IdTokenIssuerAliases)
+                : ProviderPresets.KnownIssuerAliases(metadata.Issuer),
             AuthorizeParameters = new Dictionary<string, string>(_options.AuthorizeParameters, StringComparer.Ordinal),
             TokenRequestHeaders = new Dictionary<string, string>(_options.TokenRequestHeaders, StringComparer.OrdinalIgnoreCase),
         };

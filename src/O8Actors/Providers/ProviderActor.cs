@@ -515,7 +515,7 @@ internal sealed class ProviderActor : ReceiveActor
                     AcceptedAcrValues = e.AcceptedAcrValues,
                 }, http, ct))),
             RefreshTokens r => (r.RequestId, default(ActivityContext), ct =>
-                IdTokens.RefreshedIdToken.SameUser(strategy.RefreshAsync(new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey }, http, ct),
+                IdTokens.RefreshedIdToken.SameUser(strategy.RefreshAsync(new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, TimeLimit = _exchangeTimeout }, http, ct),
                     r.PreviousIdToken, strategy.Name)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };

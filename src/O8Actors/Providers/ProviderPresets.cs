@@ -119,6 +119,13 @@ public static class ProviderPresets
     public static GenericOAuthStrategy GitHub(string clientId, string clientSecret, Action<GenericOAuthOptions>? configure = null) =>
         Build(GitHubOptions(clientId, clientSecret), configure);
 
+    /// <summary>
+    /// The other spellings of <paramref name="issuer"/> that its provider documents for ID tokens: Google's "Validating an
+    /// ID token" names both <c>https://accounts.google.com</c> and <c>accounts.google.com</c>. None for any other issuer.
+    /// </summary>
+    internal static List<string> KnownIssuerAliases(string? issuer) =>
+        string.Equals(issuer, GoogleIssuer, StringComparison.Ordinal) ? ["accounts.google.com"] : [];
+
     /// <summary>Settings for Google (OpenID Connect and Google APIs).</summary>
     /// <param name="clientId">The OAuth client id.</param>
     /// <param name="clientSecret">The client secret (Google issues one to desktop clients too); null for a public client.</param>
@@ -136,8 +143,7 @@ public static class ProviderPresets
         ScopeSeparator = " ",
         // Google's discovery document does not advertise RFC 9207, so iss is not required on callbacks.
         Issuer = GoogleIssuer,
-        // Google documents both spellings of its ID tokens' iss ("Validating an ID token"); both read as GoogleIssuer.
-        IdTokenIssuerAliases = ["accounts.google.com"],
+        IdTokenIssuerAliases = KnownIssuerAliases(GoogleIssuer),
         IssuerParameterSupported = false,
         // OpenID Connect: each login sends a nonce and the ID token is validated against Google's keys.
         JwksUri = new Uri(GoogleJwksUri),

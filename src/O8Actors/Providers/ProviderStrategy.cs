@@ -228,6 +228,13 @@ public sealed record RefreshContext(string RefreshToken, IReadOnlyList<string>? 
     /// <summary>The key the tokens are bound to (RFC 9449), if they are: the refresh request carries a proof signed with it.</summary>
     public Dpop.DpopKey? DpopKey { get; init; }
 
+    /// <summary>
+    /// How long the provider actor gives the whole refresh before it answers a timeout; null when nobody set one. A
+    /// strategy that fetches something after the token request (the key set) stops waiting for it in time to hand back
+    /// the tokens the request brought: by then the refresh token is spent.
+    /// </summary>
+    internal TimeSpan? TimeLimit { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => "RefreshContext { RefreshToken = *** }";
 }

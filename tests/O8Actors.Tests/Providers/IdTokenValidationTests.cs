@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Microsoft.IdentityModel.Tokens;
 using O8Actors.Providers;
+using O8Actors.Providers.IdTokens;
 using O8Actors.TestSupport;
 using static O8Actors.Tests.Providers.ProviderTestData;
 
@@ -26,6 +27,8 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     private ECDsaSecurityKey _signing = null!;
     private string _idToken = "";
     private bool _jwksDown;
+    private readonly TaskCompletionSource _jwksHangsUntil = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _jwksHangs;
 
     public async Task InitializeAsync()
     {
@@ -33,6 +36,7 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         _signing = _keys.EcKey("k1");
         _server.Handler = (context, request) => request.Path switch
         {
+            "/jwks" when _jwksHangs => _jwksHangsUntil.Task.WaitAsync(context.RequestAborted),
             "/jwks" => _jwksDown
                 ? RecordingServer.Respond(context, 503, "text/plain", "down")
                 : RecordingServer.Respond(context, 200, "application/json", _keys.Jwks()),
@@ -53,6 +57,7 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _jwksHangsUntil.TrySetResult();
         _http.Dispose();
         _keys.Dispose();
         await _server.DisposeAsync();
@@ -418,6 +423,39 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_refresh_stops_waiting_for_a_hanging_key_set_in_time_to_hand_back_its_tokens()
+    {
+        // The provider actor gives the refresh 2 s; the key endpoint never answers and no keys are held yet (the first
+        // refresh after the app started). Waiting for it to the end would lose the tokens as a timeout.
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(2)));
+        var strategy = Strategy();
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
+        _jwksHangs = true;
+        _idToken = TestIdTokens.Mint(Claims(nonce: null), _signing);
+
+        registry.Tell(new RefreshTokens(strategy.Name, "r-1", RefreshToken, null));
+
+        var answer = ExpectMsg<CodeExchanged>(TimeSpan.FromSeconds(10));
+        Assert.Equal(("SECRET-ACCESS-1", null), (answer.Tokens.AccessToken, answer.Tokens.IdToken));
+    }
+
+    [Fact]
+    public async Task A_refresh_signed_with_a_new_key_the_key_endpoint_cannot_serve_keeps_its_tokens_and_a_login_does_not()
+    {
+        var strategy = Strategy();
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing)); // keys held
+        var rotated = _keys.EcKey("k2");
+        _clock.Now = Start + JwksCache.MinRefetchInterval + TimeSpan.FromMinutes(1);
+        _jwksDown = true;
+
+        _idToken = TestIdTokens.Mint(Claims(nonce: null), rotated);
+        var refreshed = await strategy.RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None);
+        Assert.Equal(("SECRET-ACCESS-1", null), (refreshed.AccessToken, refreshed.IdTokenClaims));
+
+        await Refused(strategy, TestIdTokens.Mint(Claims(), rotated), "keys");
+    }
+
+    [Fact]
     public async Task Googles_documented_bare_issuer_is_accepted_as_its_issuer_and_nothing_else_is()
     {
         // Google's preset, with its key set served here: Google documents both spellings of its ID tokens' iss.
@@ -602,6 +640,27 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
             strategy.ExchangeCodeAsync(new CodeExchangeContext(Code, Verifier, RedirectUri, Nonce), _http, CancellationToken.None));
         Assert.Contains("(signature)", forged.Message, StringComparison.Ordinal);
         Assert.Equal(afterDiscovery + 1, JwksFetches);
+    }
+
+    [Fact]
+    public async Task A_discovered_provider_takes_the_issuer_aliases_it_is_given_and_otherwise_those_known_for_its_issuer()
+    {
+        var strategy = new OidcDiscoveryStrategy(new OidcDiscoveryOptions
+        {
+            Name = "idp", Issuer = Issuer, ClientId = ClientId, ClientSecret = ClientSecret, IdTokenIssuerAliases = ["idp.example"],
+        }, _clock);
+        await strategy.ResolveAsync(_http, CancellationToken.None);
+        var claims = Claims();
+        claims["iss"] = "idp.example";
+        _idToken = TestIdTokens.Mint(claims, _signing);
+
+        var tokens = await strategy.ExchangeCodeAsync(new CodeExchangeContext(Code, Verifier, RedirectUri, Nonce), _http, CancellationToken.None);
+
+        Assert.Equal(Issuer, tokens.IdTokenClaims?.Issuer);
+        // Discovering Google's issuer without aliases of one's own gets Google's documented spelling, as its preset does.
+        Assert.Equal(["accounts.google.com"], ProviderPresets.KnownIssuerAliases(ProviderPresets.GoogleIssuer));
+        Assert.Equal(ProviderPresets.GoogleOptions("g").IdTokenIssuerAliases, ProviderPresets.KnownIssuerAliases(ProviderPresets.GoogleIssuer));
+        Assert.Empty(ProviderPresets.KnownIssuerAliases(Issuer));
     }
 
     [Fact]

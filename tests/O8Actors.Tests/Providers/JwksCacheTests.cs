@@ -18,6 +18,7 @@ public sealed class JwksCacheTests : IAsyncLifetime
     private readonly MovableTimeProvider _clock = new(Start);
     private RecordingServer _server = null!;
     private TaskCompletionSource _jwksGate = Opened();
+    private bool _servesNoKeys;
 
     public async Task InitializeAsync()
     {
@@ -31,7 +32,7 @@ public sealed class JwksCacheTests : IAsyncLifetime
                 return;
             }
             await _jwksGate.Task.WaitAsync(context.RequestAborted);
-            await RecordingServer.Respond(context, 200, "application/json", _keys.Jwks());
+            await RecordingServer.Respond(context, 200, "application/json", _servesNoKeys ? """{"keys":[]}""" : _keys.Jwks());
         };
     }
 
@@ -106,5 +107,43 @@ public sealed class JwksCacheTests : IAsyncLifetime
         _jwksGate.SetResult();
         Assert.Single(await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience));
         Assert.Equal(2, JwksFetches);
+    }
+
+    [Fact]
+    public async Task A_caller_with_a_patience_of_its_own_stops_waiting_for_a_hanging_first_fetch_as_for_an_unavailable_key_set()
+    {
+        _jwksGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cache = Cache();
+
+        // A refresh, whose refresh token is spent: it must stop waiting in time to hand back its tokens.
+        var error = await Assert.ThrowsAsync<IdTokenValidationException>(() =>
+            cache.GetAsync(_http, CancellationToken.None, patience: TimeSpan.FromMilliseconds(300)).WaitAsync(Patience));
+        Assert.True(error.KeysUnavailable);
+        Assert.Contains("/jwks did not answer within 0.3 seconds", error.Message, StringComparison.Ordinal);
+
+        // The fetch went on for the others: the next caller gets its keys without a second fetch.
+        _jwksGate.SetResult();
+        Assert.Single(await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience));
+        Assert.Equal(1, JwksFetches);
+    }
+
+    [Fact]
+    public async Task A_key_set_without_a_signing_key_is_a_failed_fetch_and_the_keys_held_serve_through_it()
+    {
+        _servesNoKeys = true;
+        var cache = Cache();
+
+        // Kept, an empty set would refuse every token until it aged out (12 hours).
+        var error = await Assert.ThrowsAsync<IdTokenValidationException>(() => cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience));
+        Assert.True(error.KeysUnavailable);
+        Assert.Contains("holds no public signing key", error.Message, StringComparison.Ordinal);
+
+        _servesNoKeys = false;
+        var held = await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience);
+        Assert.Single(held);
+        _servesNoKeys = true;
+        _clock.Now = Start + JwksCache.MaxAge + TimeSpan.FromHours(1);
+        Assert.Same(held, await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience));
+        Assert.Equal(3, JwksFetches);
     }
 }

@@ -42,7 +42,8 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     /// <summary>The cached keys, fetching them the first time, again after a failed fetch, and again when older than <see cref="MaxAge"/>.</summary>
     /// <param name="http">The client for a fetch this call starts.</param>
     /// <param name="cancellationToken">Ends this caller's wait only; a fetch in flight goes on for the others.</param>
-    public async Task<IReadOnlyList<SecurityKey>> GetAsync(HttpClient http, CancellationToken cancellationToken)
+    /// <param name="patience">How long this caller waits for a fetch (null: as long as its token allows); then it fails as the fetch would.</param>
+    public async Task<IReadOnlyList<SecurityKey>> GetAsync(HttpClient http, CancellationToken cancellationToken, TimeSpan? patience = null)
     {
         Task<IReadOnlyList<SecurityKey>> task;
         IReadOnlyList<SecurityKey>? fallback;
@@ -54,10 +55,10 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
             fallback = _lastGood;
         }
         if (fallback is null)
-            return await task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await WaitAsync(task, patience, cancellationToken).ConfigureAwait(false);
         try
         {
-            return await task.WaitAsync(RefreshPatience, cancellationToken).ConfigureAwait(false);
+            return await task.WaitAsync(patience < RefreshPatience ? patience.Value : RefreshPatience, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IdTokenValidationException or TimeoutException)
         {
@@ -71,7 +72,8 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     /// <see cref="MinRefetchInterval"/> ago; then answers the keys already held (or being fetched).
     /// </summary>
     /// <returns>The keys, and whether this call started a fetch.</returns>
-    public async Task<(IReadOnlyList<SecurityKey> Keys, bool Refetched)> RefetchAsync(HttpClient http, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<SecurityKey> Keys, bool Refetched)> RefetchAsync(HttpClient http, CancellationToken cancellationToken,
+        TimeSpan? patience = null)
     {
         Task<IReadOnlyList<SecurityKey>> task;
         bool refetched;
@@ -82,7 +84,27 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
                 StartFetch(http);
             task = _current!;
         }
-        return (await task.WaitAsync(cancellationToken).ConfigureAwait(false), refetched);
+        return (await WaitAsync(task, patience, cancellationToken).ConfigureAwait(false), refetched);
+    }
+
+    /// <summary>Waits for a fetch at most <paramref name="patience"/>; one that takes longer fails this caller as an unavailable key set.</summary>
+    private async Task<IReadOnlyList<SecurityKey>> WaitAsync(Task<IReadOnlyList<SecurityKey>> fetch, TimeSpan? patience, CancellationToken cancellationToken)
+    {
+        if (patience is not { } limit)
+            return await fetch.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await fetch.WaitAsync(limit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // This caller's own bound (the fetch wraps its own timeouts): the fetch goes on for the others.
+            throw new IdTokenValidationException(
+                $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} did not answer within {limit.TotalSeconds:0.#} seconds.")
+            {
+                KeysUnavailable = true,
+            };
+        }
     }
 
     private void StartFetch(HttpClient http)
@@ -138,6 +160,14 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
             .Where(k => string.IsNullOrEmpty(k.Use) || k.Use == JsonWebKeyUseNames.Sig)
             .Cast<SecurityKey>()
             .ToList();
+        // A set with nothing to verify with is a failed fetch, not the provider's keys: kept, it would refuse every token
+        // until it aged out; failed, the keys held serve and the next token fetches again.
+        if (keys.Count == 0)
+            throw new IdTokenValidationException(
+                $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} holds no public signing key (RSA or EC).")
+            {
+                KeysUnavailable = true,
+            };
         lock (_gate) _lastGood = keys;
         return keys;
     }
