@@ -643,8 +643,20 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     /// Whether a token request that asks for <paramref name="asked"/> (null: the grant's own) is made for this caller: it
     /// named the same scopes, in any order, or named none and the request names none.
     /// </summary>
-    private static bool WantsScopes(GetAccessToken request, IReadOnlyList<string>? asked) =>
-        request.Scopes is not { Count: > 0 } named ? asked is null : SameScopes(named, asked);
+    private static bool WantsScopes(GetAccessToken request, IReadOnlyList<string>? asked) => SameOrNone(request.Scopes, asked);
+
+    /// <summary>Whether a login asking for <paramref name="asked"/> is the one this caller's own would be (<see cref="LoginScopes"/>).</summary>
+    private static bool WantsLogin(GetAccessToken request, IReadOnlyList<string>? asked) => SameOrNone(LoginScopes(request), asked);
+
+    /// <summary>
+    /// The scopes a login started for this caller asks for: its own login request's, else those it wants a token for;
+    /// null when it names neither.
+    /// </summary>
+    private static IReadOnlyList<string>? LoginScopes(GetAccessToken request) =>
+        request.Options.Login?.Scopes ?? (request.Scopes is { Count: > 0 } scopes ? scopes : null);
+
+    private static bool SameOrNone(IReadOnlyList<string>? named, IReadOnlyList<string>? asked) =>
+        named is not { Count: > 0 } ? asked is null : SameScopes(named, asked);
 
     private static bool SameScopes(IReadOnlyList<string> named, IReadOnlyList<string>? asked) =>
         asked is not null && named.All(s => asked.Contains(s, StringComparer.Ordinal)) && asked.All(s => named.Contains(s, StringComparer.Ordinal));
@@ -835,7 +847,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         {
             // A login of this account ended during this renewal: its tokens are what a new sign-in would bring. Store
             // them and serve the callers with them (the next round refreshes with them for those they do not cover),
-            // rather than open a browser and then store the older login over the newer one.
+            // rather than open a browser and then store the older login over the newer one. It was made for none of them:
+            // the refused refresh's marks would hand its tokens to callers whose scopes they lack.
+            foreach (var waiter in _waiters) waiter.AskedFor = false;
             SaveLogin(_toSave!, _current?.Version ?? 0);
             return;
         }
@@ -849,12 +863,11 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
         var first = _waiters[0].Request;
         // The caller's login request was copied when it asked (LoginClient.GetAccessTokenAsync, or the wire from another node).
-        var request = (first.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key };
-        // The login asks for the scopes its caller wants a token for, unless the caller's own login request names scopes.
-        if (request.Scopes is null && first.Scopes is { Count: > 0 } scopes) request = request with { Scopes = scopes };
-        // Every caller still here waits for this login. It is made for the first and for those who want the scopes it asks
-        // for, and they get its tokens; the others get them only if they cover their scopes, else a round of their own.
-        for (var i = 0; i < _waiters.Count; i++) _waiters[i].AskedFor = i == 0 || WantsScopes(_waiters[i].Request, request.Scopes);
+        var request = (first.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key, Scopes = LoginScopes(first) };
+        // Every caller still here waits for this login. It is made for the first and for those whose own login would ask
+        // for the same scopes, and they get its tokens; the others get them only if they cover their scopes, else a round
+        // of their own.
+        for (var i = 0; i < _waiters.Count; i++) _waiters[i].AskedFor = i == 0 || WantsLogin(_waiters[i].Request, request.Scopes);
         if (_settings.ServerMode && UnboundLogins.MayUseBrowser(request, _settings.Login.Method))
         {
             // Server mode: this actor has no browser to bind the login to, and an unbound one would accept its callback
@@ -887,7 +900,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         switch (message)
         {
             case GetAccessToken msg:
-                if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, SeenNow) { AskedFor = WantsScopes(msg, _loginRequest?.Scopes) });
+                if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, SeenNow) { AskedFor = WantsLogin(msg, _loginRequest?.Scopes) });
                 else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,
                     $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
                 return true;

@@ -197,12 +197,12 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
 
     private async Task<TokenSet> RefreshAndValidateAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var tokens = await _tokens.RefreshAsync(context, http, cancellationToken).ConfigureAwait(false);
         try
         {
+            // Counted from when the provider actor began the refresh: a discovery on the way is in it too.
             return await ValidateAsync(tokens, null, http, cancellationToken,
-                keysPatience: KeysPatience(context.TimeLimit, System.Diagnostics.Stopwatch.GetElapsedTime(started))).ConfigureAwait(false);
+                keysPatience: KeysPatience(context.TimeLimit, System.Diagnostics.Stopwatch.GetElapsedTime(context.StartedAt))).ConfigureAwait(false);
         }
         catch (IdTokenValidationException refused) when (refused.KeysUnavailable)
         {

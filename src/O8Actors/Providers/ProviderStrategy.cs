@@ -235,6 +235,9 @@ public sealed record RefreshContext(string RefreshToken, IReadOnlyList<string>? 
     /// </summary>
     internal TimeSpan? TimeLimit { get; init; }
 
+    /// <summary>When the refresh began (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for <see cref="TimeLimit"/>.</summary>
+    internal long StartedAt { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => "RefreshContext { RefreshToken = *** }";
 }

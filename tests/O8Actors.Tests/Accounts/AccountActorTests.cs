@@ -55,6 +55,15 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         return (strategy, flows, accounts);
     }
 
+    /// <summary>Returns once Alice's account actor has taken every message sent to the supervisor before the call.</summary>
+    private async Task AccountHasTakenAsync(IActorRef accounts)
+    {
+        // Both actors answer Identify in mailbox order: the supervisor has forwarded what came before, then the account has taken it.
+        var account = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
+        await accounts.Ask<ActorIdentity>(new Identify(2), Wait);
+        await account.Ask<ActorIdentity>(new Identify(3), Wait);
+    }
+
     /// <summary>Alice's first login, its tokens' write held in the store until the test releases it.</summary>
     private async Task<(RotatingStrategy Strategy, GatedTokenStore Store, IActorRef Accounts, Task First)> FirstLoginBeingWrittenAsync()
     {
@@ -547,9 +556,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         var otherReader = Get(accounts, Alice, AccessTokenOptions.Interactive, scopes: ["read"]);
         var anyScope = Get(accounts, Alice, AccessTokenOptions.Interactive);
         var mailer = Get(accounts, Alice, AccessTokenOptions.Interactive, scopes: ["mail"]);
-        var account = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
-        await accounts.Ask<ActorIdentity>(new Identify(2), Wait);
-        await account.Ask<ActorIdentity>(new Identify(3), Wait);
+        await AccountHasTakenAsync(accounts);
         Assert.Equal(["read"], start.Request.Scopes!);
 
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { Scope = "read" }));
@@ -559,6 +566,50 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         Assert.Equal("at-3", (await mailer).Token);
         Assert.Equal(2, strategy.Refreshes);
         flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    /// <summary>
+    /// Two callers make the same call, their own login request naming scopes (its sign-in asks for those): the second,
+    /// arriving during the login, gets its tokens as the first does, even when the provider granted fewer scopes than
+    /// the call names; no round of its own would do better.
+    /// </summary>
+    [Fact]
+    public async Task Callers_whose_own_login_would_ask_for_the_same_scopes_share_the_interactive_login()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var options = new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(["openid", "api://b/.default"]));
+
+        var first = Get(accounts, Alice, options, scopes: ["api://b/.default"]);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var second = Get(accounts, Alice, options, scopes: ["api://b/.default"]);
+        await AccountHasTakenAsync(accounts);
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { Scope = "openid" }));
+
+        Assert.Equal(("at-2", "at-2"), ((await first).Token, (await second).Token));
+        Assert.Equal(1, strategy.Refreshes); // the refused one only
+    }
+
+    /// <summary>
+    /// The app's own login ends during a refresh that the provider then refuses: a caller waiting for other scopes than
+    /// that login brought is not handed its tokens (the refused refresh was made for it, the login was not), but renewed
+    /// for in a round of its own with the login's refresh token.
+    /// </summary>
+    [Fact]
+    public async Task A_login_that_ended_during_a_refused_refresh_is_not_handed_to_a_caller_whose_scopes_it_lacks()
+    {
+        var (strategy, _, accounts) = await RefreshRefusedAsync();
+        strategy.Hold();
+        var mailer = Get(accounts, Alice, AccessTokenOptions.Interactive, scopes: ["mail"]);
+        AwaitCondition(() => strategy.Refreshes == 1, Wait); // the refresh is at the provider, held
+
+        var signedIn = strategy.Issue("alice"); // at-2, "read write"
+        var remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, signedIn), Wait);
+        await AccountHasTakenAsync(accounts);
+        strategy.Release(); // refused: invalid_grant
+
+        Assert.Equal(Alice, (await remembered).Account);
+        Assert.Equal("at-3", (await mailer).Token);
+        Assert.Equal(2, strategy.Refreshes);
     }
 
     /// <summary>
@@ -576,10 +627,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
 
         var signedIn = strategy.Issue("alice");
         var remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, signedIn), Wait);
-        // Both actors answer Identify in mailbox order: once they have, the account has queued the login's tokens.
-        var account = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
-        await accounts.Ask<ActorIdentity>(new Identify(2), Wait);
-        await account.Ask<ActorIdentity>(new Identify(3), Wait);
+        await AccountHasTakenAsync(accounts); // the account has queued the login's tokens
         strategy.Release(); // refused: invalid_grant
 
         Assert.Equal(signedIn.AccessToken, (await interactive).Token);

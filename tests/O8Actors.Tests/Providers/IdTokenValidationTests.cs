@@ -440,6 +440,25 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_refresh_waits_for_a_hanging_key_set_once_not_once_per_look_at_it()
+    {
+        // Keys held but due for their periodic fetch, the endpoint hangs, and the refresh's ID token is signed with a key
+        // the held set lacks: the wait for the periodic fetch and the wait for the refetch share one patience.
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(2)));
+        var strategy = Strategy();
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing)); // keys held
+        _clock.Now = Start + JwksCache.MaxAge + TimeSpan.FromHours(1);
+        _jwksHangs = true;
+        _idToken = TestIdTokens.Mint(Claims(nonce: null), _keys.EcKey("k2"));
+
+        registry.Tell(new RefreshTokens(strategy.Name, "r-1", RefreshToken, null));
+
+        var answer = ExpectMsg<CodeExchanged>(TimeSpan.FromSeconds(10));
+        Assert.Equal(("SECRET-ACCESS-1", null), (answer.Tokens.AccessToken, answer.Tokens.IdToken));
+    }
+
+    [Fact]
     public async Task A_refresh_signed_with_a_new_key_the_key_endpoint_cannot_serve_keeps_its_tokens_and_a_login_does_not()
     {
         var strategy = Strategy();

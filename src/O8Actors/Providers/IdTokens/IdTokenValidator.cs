@@ -269,12 +269,15 @@ internal sealed partial class IdTokenValidator
         if (!Asymmetric.Contains(alg, StringComparer.Ordinal))
             throw Fail("algorithm", $"its algorithm {Printable(alg)} is not a public-key signature (RS*, PS*, ES*)", kind);
 
+        var waitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var keys = await Keys.GetAsync(http, cancellationToken, keysPatience).ConfigureAwait(false);
         var kid = token.Kid;
         if (!string.IsNullOrEmpty(kid) && !keys.Any(k => k.KeyId == kid))
         {
             // A key id the set lacks: the provider may have rotated its keys since the set was fetched.
-            var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken, keysPatience).ConfigureAwait(false);
+            // One patience for both waits: what the first took is not granted again.
+            var left = keysPatience - System.Diagnostics.Stopwatch.GetElapsedTime(waitStarted);
+            var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken, left < TimeSpan.Zero ? TimeSpan.Zero : left).ConfigureAwait(false);
             if (!fresh.Any(k => k.KeyId == kid))
                 throw Fail("signature", refetched
                     ? $"its key id is not in the provider's key set at {Keys.Uri}, even after fetching it again"
