@@ -122,6 +122,8 @@ public sealed class ConfiguredProviderKeysTests
         Assert.Equal(["c.example"], Aliases(("IdTokenIssuerAliases:0", "c.example")));
         Assert.Empty(Aliases(("IdTokenIssuerAliases", "")));
 
+        // A discovery provider takes the key too (an unknown key is refused at start); what it does with it is
+        // IdTokenValidationTests.A_discovered_provider_takes_the_issuer_aliases_it_is_given_...
         var oidc = ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
         {
             ["corp:Issuer"] = "https://login.corp.example",

@@ -655,8 +655,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private static IReadOnlyList<string>? LoginScopes(GetAccessToken request) =>
         request.Options.Login?.Scopes ?? (request.Scopes is { Count: > 0 } scopes ? scopes : null);
 
+    /// <summary>The same scopes in any order; no scopes (null or empty) on both sides counts as the same.</summary>
     private static bool SameOrNone(IReadOnlyList<string>? named, IReadOnlyList<string>? asked) =>
-        named is not { Count: > 0 } ? asked is null : SameScopes(named, asked);
+        named is not { Count: > 0 } ? asked is not { Count: > 0 } : SameScopes(named, asked);
 
     private static bool SameScopes(IReadOnlyList<string> named, IReadOnlyList<string>? asked) =>
         asked is not null && named.All(s => asked.Contains(s, StringComparer.Ordinal)) && asked.All(s => named.Contains(s, StringComparer.Ordinal));
@@ -864,10 +865,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         var first = _waiters[0].Request;
         // The caller's login request was copied when it asked (LoginClient.GetAccessTokenAsync, or the wire from another node).
         var request = (first.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key, Scopes = LoginScopes(first) };
-        // Every caller still here waits for this login. It is made for the first and for those whose own login would ask
-        // for the same scopes, and they get its tokens; the others get them only if they cover their scopes, else a round
+        // Every caller still here waits for this login. It is made for the first (its scopes are the login's) and for those
+        // whose own login would ask for the same scopes, and they get its tokens; the others get them only if they cover their scopes, else a round
         // of their own.
-        for (var i = 0; i < _waiters.Count; i++) _waiters[i].AskedFor = i == 0 || WantsLogin(_waiters[i].Request, request.Scopes);
+        foreach (var waiter in _waiters) waiter.AskedFor = WantsLogin(waiter.Request, request.Scopes);
         if (_settings.ServerMode && UnboundLogins.MayUseBrowser(request, _settings.Login.Method))
         {
             // Server mode: this actor has no browser to bind the login to, and an unbound one would accept its callback

@@ -40,7 +40,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
                 string.IsNullOrEmpty(_options.IdTokenIssuer) ? _options.Issuer! : _options.IdTokenIssuer,
                 _options.JwksUri, _options.IdTokenClockSkew, timeProvider ?? TimeProvider.System)
             {
-                IssuerAliases = [.. _options.IdTokenIssuerAliases ?? []],
+                IssuerAliases = [.. _options.IdTokenIssuerAliases],
             };
         }
         // A signed UserInfo response is verified with the same key set, issuer and audience as the ID tokens.
@@ -200,9 +200,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         var tokens = await _tokens.RefreshAsync(context, http, cancellationToken).ConfigureAwait(false);
         try
         {
-            // Counted from when the provider actor began the refresh: a discovery on the way is in it too.
-            return await ValidateAsync(tokens, null, http, cancellationToken,
-                keysPatience: KeysPatience(context.TimeLimit, System.Diagnostics.Stopwatch.GetElapsedTime(context.StartedAt))).ConfigureAwait(false);
+            return await ValidateAsync(tokens, null, http, cancellationToken, keysDeadline: context.KeysDeadline).ConfigureAwait(false);
         }
         catch (IdTokenValidationException refused) when (refused.KeysUnavailable)
         {
@@ -235,15 +233,8 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         return poll.Tokens is { } tokens ? poll with { Tokens = await ValidateAsync(tokens, null, http, cancellationToken).ConfigureAwait(false) } : poll;
     }
 
-    /// <summary>
-    /// How long a refresh waits for the key set: what is left of its time limit, less a tenth of it for the answer to
-    /// reach the account before the provider actor's timeout drops it. Null (no limit of its own) without a time limit.
-    /// </summary>
-    internal static TimeSpan? KeysPatience(TimeSpan? timeLimit, TimeSpan elapsed) =>
-        timeLimit is { } limit ? TimeSpan.FromTicks(Math.Max(0, (limit - limit / 10 - elapsed).Ticks)) : null;
-
     private async Task<TokenSet> ValidateAsync(TokenSet tokens, string? nonce, HttpClient http, CancellationToken cancellationToken,
-        CodeExchangeContext? stepUp = null, TimeSpan? keysPatience = null)
+        CodeExchangeContext? stepUp = null, long? keysDeadline = null)
     {
         // Without a validator an ID token is passed on as it came, with no IdTokenClaims (nothing vouches for them).
         if (_idTokens is null || string.IsNullOrEmpty(tokens.IdToken))
@@ -251,7 +242,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         try
         {
             var claims = await _idTokens.ValidateAsync(tokens.IdToken, nonce, http, cancellationToken,
-                stepUp?.AuthenticatedNotBefore, stepUp?.AcceptedAcrValues, keysPatience).ConfigureAwait(false);
+                stepUp?.AuthenticatedNotBefore, stepUp?.AcceptedAcrValues, keysDeadline).ConfigureAwait(false);
             return tokens with { IdTokenClaims = claims };
         }
         catch (IdTokenValidationException refused)

@@ -514,9 +514,10 @@ internal sealed class ProviderActor : ReceiveActor
                     AuthenticatedNotBefore = e.AuthenticatedNotBefore,
                     AcceptedAcrValues = e.AcceptedAcrValues,
                 }, http, ct))),
-            // The refresh's time limit goes with it, so that waiting for the key set leaves time to hand back its tokens.
+            // Waiting for the key set ends a tenth of the refresh's time limit before it (a discovery on the way included),
+            // leaving time to hand back its tokens.
             RefreshTokens r => (r.RequestId, default(ActivityContext), ct => IdTokens.RefreshedIdToken.SameUser(strategy.RefreshAsync(
-                new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, TimeLimit = _exchangeTimeout, StartedAt = Stopwatch.GetTimestamp() },
+                new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = IdTokens.JwksCache.DeadlineIn(_exchangeTimeout - _exchangeTimeout / 10) },
                 http, ct), r.PreviousIdToken, strategy.Name)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };

@@ -229,14 +229,11 @@ public sealed record RefreshContext(string RefreshToken, IReadOnlyList<string>? 
     public Dpop.DpopKey? DpopKey { get; init; }
 
     /// <summary>
-    /// How long the provider actor gives the whole refresh before it answers a timeout; null when nobody set one. A
-    /// strategy that fetches something after the token request (the key set) stops waiting for it in time to hand back
-    /// the tokens the request brought: by then the refresh token is spent.
+    /// When waiting for the provider's key set must end (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), so that
+    /// the tokens the request brought are handed back before the provider actor's timeout: by then the refresh token is
+    /// spent. Null when nobody set one.
     /// </summary>
-    internal TimeSpan? TimeLimit { get; init; }
-
-    /// <summary>When the refresh began (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for <see cref="TimeLimit"/>.</summary>
-    internal long StartedAt { get; init; }
+    internal long? KeysDeadline { get; init; }
 
     /// <inheritdoc />
     public override string ToString() => "RefreshContext { RefreshToken = *** }";

@@ -110,14 +110,14 @@ public sealed class JwksCacheTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_caller_with_a_patience_of_its_own_stops_waiting_for_a_hanging_first_fetch_as_for_an_unavailable_key_set()
+    public async Task A_caller_with_a_deadline_of_its_own_stops_waiting_for_a_hanging_first_fetch_as_for_an_unavailable_key_set()
     {
         _jwksGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var cache = Cache();
 
         // A refresh, whose refresh token is spent: it must stop waiting in time to hand back its tokens.
         var error = await Assert.ThrowsAsync<IdTokenValidationException>(() =>
-            cache.GetAsync(_http, CancellationToken.None, patience: TimeSpan.FromMilliseconds(300)).WaitAsync(Patience));
+            cache.GetAsync(_http, CancellationToken.None, JwksCache.DeadlineIn(TimeSpan.FromMilliseconds(300))).WaitAsync(Patience));
         Assert.True(error.KeysUnavailable);
         Assert.Contains("/jwks did not answer within 0.3 seconds", error.Message, StringComparison.Ordinal);
 

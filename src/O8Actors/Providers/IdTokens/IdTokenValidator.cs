@@ -68,12 +68,12 @@ internal sealed partial class IdTokenValidator
     /// <param name="cancellationToken">Cancels a key set fetch.</param>
     /// <param name="authenticatedNotBefore">With <c>max_age</c>: the earliest <c>auth_time</c> accepted; null: not checked.</param>
     /// <param name="acceptedAcrValues">With <c>acr_values</c>: the <c>acr</c> values accepted; null: not checked.</param>
-    /// <param name="keysPatience">How long to wait for the key set; null: as long as <paramref name="cancellationToken"/> allows.</param>
+    /// <param name="keysDeadline">When waiting for the key set ends (<see cref="JwksCache.DeadlineIn"/>); null: as long as <paramref name="cancellationToken"/> allows.</param>
     /// <exception cref="IdTokenValidationException">A check failed; the message says which.</exception>
     public async Task<IdTokenClaims> ValidateAsync(string idToken, string? expectedNonce, HttpClient http, CancellationToken cancellationToken,
-        DateTimeOffset? authenticatedNotBefore = null, IReadOnlyList<string>? acceptedAcrValues = null, TimeSpan? keysPatience = null)
+        DateTimeOffset? authenticatedNotBefore = null, IReadOnlyList<string>? acceptedAcrValues = null, long? keysDeadline = null)
     {
-        var token = await ReadVerifiedAsync(idToken, TokenKind.IdToken, http, cancellationToken, keysPatience).ConfigureAwait(false);
+        var token = await ReadVerifiedAsync(idToken, TokenKind.IdToken, http, cancellationToken, keysDeadline).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         if (!token.TryGetPayloadValue<long>("exp", out var expSeconds))
             throw Fail("expired", "it has no exp claim");
@@ -248,7 +248,7 @@ internal sealed partial class IdTokenValidator
     /// provider's set (refetched once for an unknown key id), the signature, <c>iss</c> and <c>aud</c>.
     /// </summary>
     private async Task<JsonWebToken> ReadVerifiedAsync(string jwt, TokenKind kind, HttpClient http, CancellationToken cancellationToken,
-        TimeSpan? keysPatience = null)
+        long? keysDeadline = null)
     {
         JsonWebToken token;
         try
@@ -269,15 +269,12 @@ internal sealed partial class IdTokenValidator
         if (!Asymmetric.Contains(alg, StringComparer.Ordinal))
             throw Fail("algorithm", $"its algorithm {Printable(alg)} is not a public-key signature (RS*, PS*, ES*)", kind);
 
-        var waitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-        var keys = await Keys.GetAsync(http, cancellationToken, keysPatience).ConfigureAwait(false);
+        var keys = await Keys.GetAsync(http, cancellationToken, keysDeadline).ConfigureAwait(false);
         var kid = token.Kid;
         if (!string.IsNullOrEmpty(kid) && !keys.Any(k => k.KeyId == kid))
         {
             // A key id the set lacks: the provider may have rotated its keys since the set was fetched.
-            // One patience for both waits: what the first took is not granted again.
-            var left = keysPatience - System.Diagnostics.Stopwatch.GetElapsedTime(waitStarted);
-            var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken, left < TimeSpan.Zero ? TimeSpan.Zero : left).ConfigureAwait(false);
+            var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken, keysDeadline).ConfigureAwait(false);
             if (!fresh.Any(k => k.KeyId == kid))
                 throw Fail("signature", refetched
                     ? $"its key id is not in the provider's key set at {Keys.Uri}, even after fetching it again"

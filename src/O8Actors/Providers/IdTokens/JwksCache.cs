@@ -42,8 +42,8 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     /// <summary>The cached keys, fetching them the first time, again after a failed fetch, and again when older than <see cref="MaxAge"/>.</summary>
     /// <param name="http">The client for a fetch this call starts.</param>
     /// <param name="cancellationToken">Ends this caller's wait only; a fetch in flight goes on for the others.</param>
-    /// <param name="patience">How long this caller waits for a fetch (null: as long as its token allows); then it fails as the fetch would.</param>
-    public async Task<IReadOnlyList<SecurityKey>> GetAsync(HttpClient http, CancellationToken cancellationToken, TimeSpan? patience = null)
+    /// <param name="deadline">When this caller stops waiting for a fetch (<see cref="DeadlineIn"/>; null: as long as its token allows); then it fails as the fetch would.</param>
+    public async Task<IReadOnlyList<SecurityKey>> GetAsync(HttpClient http, CancellationToken cancellationToken, long? deadline = null)
     {
         Task<IReadOnlyList<SecurityKey>> task;
         IReadOnlyList<SecurityKey>? fallback;
@@ -55,10 +55,12 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
             fallback = _lastGood;
         }
         if (fallback is null)
-            return await WaitAsync(task, patience, cancellationToken).ConfigureAwait(false);
+            return await WaitAsync(task, deadline, cancellationToken).ConfigureAwait(false);
         try
         {
-            return await task.WaitAsync(patience < RefreshPatience ? patience.Value : RefreshPatience, cancellationToken).ConfigureAwait(false);
+            // Never longer than this caller's deadline: past it, the keys held serve.
+            var wait = deadline is { } end && Left(end) is var left && left < RefreshPatience ? left : RefreshPatience;
+            return await task.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IdTokenValidationException or TimeoutException)
         {
@@ -73,7 +75,7 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     /// </summary>
     /// <returns>The keys, and whether this call started a fetch.</returns>
     public async Task<(IReadOnlyList<SecurityKey> Keys, bool Refetched)> RefetchAsync(HttpClient http, CancellationToken cancellationToken,
-        TimeSpan? patience = null)
+        long? deadline = null)
     {
         Task<IReadOnlyList<SecurityKey>> task;
         bool refetched;
@@ -84,28 +86,40 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
                 StartFetch(http);
             task = _current!;
         }
-        return (await WaitAsync(task, patience, cancellationToken).ConfigureAwait(false), refetched);
+        return (await WaitAsync(task, deadline, cancellationToken).ConfigureAwait(false), refetched);
     }
 
-    /// <summary>Waits for a fetch at most <paramref name="patience"/>; one that takes longer fails this caller as an unavailable key set.</summary>
-    private async Task<IReadOnlyList<SecurityKey>> WaitAsync(Task<IReadOnlyList<SecurityKey>> fetch, TimeSpan? patience, CancellationToken cancellationToken)
+    /// <summary>A deadline <paramref name="wait"/> from now, for a caller's waits on the key set (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+    public static long DeadlineIn(TimeSpan wait) =>
+        System.Diagnostics.Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+
+    /// <summary>The time left until <paramref name="deadline"/>; zero once it has passed.</summary>
+    private static TimeSpan Left(long deadline)
     {
-        if (patience is not { } limit)
+        var left = System.Diagnostics.Stopwatch.GetElapsedTime(System.Diagnostics.Stopwatch.GetTimestamp(), deadline);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    /// <summary>Waits for a fetch until <paramref name="deadline"/>; one that takes longer fails this caller as an unavailable key set.</summary>
+    private async Task<IReadOnlyList<SecurityKey>> WaitAsync(Task<IReadOnlyList<SecurityKey>> fetch, long? deadline, CancellationToken cancellationToken)
+    {
+        if (deadline is not { } end)
             return await fetch.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var wait = Left(end);
         try
         {
-            return await fetch.WaitAsync(limit, cancellationToken).ConfigureAwait(false);
+            return await fetch.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             // This caller's own bound (the fetch wraps its own timeouts): the fetch goes on for the others.
-            throw new IdTokenValidationException(
-                $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} did not answer within {limit.TotalSeconds:0.#} seconds.")
-            {
-                KeysUnavailable = true,
-            };
+            throw Unavailable($"did not answer within {wait.TotalSeconds:0.#} seconds");
         }
     }
+
+    /// <summary>A failure to have the key set: the ID token was neither accepted nor refused on its own merits.</summary>
+    private IdTokenValidationException Unavailable(string what, Exception? inner = null) =>
+        new($"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} {what}.", inner) { KeysUnavailable = true };
 
     private void StartFetch(HttpClient http)
     {
@@ -125,21 +139,18 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
             {
                 using var response = await http.GetAsync(jwksUri, timeout.Token).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
-                    throw new IdTokenValidationException(
-                        $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} answered HTTP {(int)response.StatusCode}.") { KeysUnavailable = true };
+                    throw Unavailable($"answered HTTP {(int)response.StatusCode}");
                 body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
             }
             catch (HttpRequestException ex)
             {
-                throw new IdTokenValidationException(
-                    $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} could not be fetched ({ex.Message}).", ex) { KeysUnavailable = true };
+                throw Unavailable($"could not be fetched ({ex.Message})", ex);
             }
             catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or Polly.ExecutionRejectedException)
             {
                 // This fetch's own bound, or the client pipeline's per-attempt timeout: a failed fetch like any other, so
                 // the keys held serve (a bare cancellation would have failed the login instead).
-                throw new IdTokenValidationException(
-                    $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} did not answer within {FetchTimeout.TotalSeconds:0.#} seconds.", ex) { KeysUnavailable = true };
+                throw Unavailable($"did not answer within {FetchTimeout.TotalSeconds:0.#} seconds", ex);
             }
         }
 
@@ -150,8 +161,7 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
         }
         catch (ArgumentException ex)
         {
-            throw new IdTokenValidationException(
-                $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} is not a JWKS document.", ex) { KeysUnavailable = true };
+            throw Unavailable("is not a JWKS document", ex);
         }
         // Public signing keys only: a symmetric ("oct") key in a public document could only help an attacker, and
         // encryption keys never sign.
@@ -163,11 +173,7 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
         // A set with nothing to verify with is a failed fetch, not the provider's keys: kept, it would refuse every token
         // until it aged out; failed, the keys held serve and the next token fetches again.
         if (keys.Count == 0)
-            throw new IdTokenValidationException(
-                $"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} holds no public signing key (RSA or EC).")
-            {
-                KeysUnavailable = true,
-            };
+            throw Unavailable("holds no public signing key (RSA or EC)");
         lock (_gate) _lastGood = keys;
         return keys;
     }
