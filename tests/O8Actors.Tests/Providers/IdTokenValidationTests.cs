@@ -390,6 +390,10 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         Assert.NotNull(during.IdTokenClaims);
         Assert.Equal(2, JwksFetches);
         _jwksDown = false;
+        // Within the backoff after the failed fetch the keys held serve without asking the endpoint again.
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
+        Assert.Equal(2, JwksFetches);
+        _clock.Now += JwksCache.FirstRetryDelay;
         await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));
         Assert.Equal(3, JwksFetches);
         await Exchange(strategy, TestIdTokens.Mint(Claims(), _signing));

@@ -1,3 +1,4 @@
+using Microsoft.IdentityModel.Tokens;
 using O8Actors.Providers.IdTokens;
 using O8Actors.TestSupport;
 
@@ -19,6 +20,7 @@ public sealed class JwksCacheTests : IAsyncLifetime
     private RecordingServer _server = null!;
     private TaskCompletionSource _jwksGate = Opened();
     private bool _servesNoKeys;
+    private int _jwksStatus = 200;
 
     public async Task InitializeAsync()
     {
@@ -32,6 +34,11 @@ public sealed class JwksCacheTests : IAsyncLifetime
                 return;
             }
             await _jwksGate.Task.WaitAsync(context.RequestAborted);
+            if (_jwksStatus != 200)
+            {
+                await RecordingServer.Respond(context, _jwksStatus, "text/plain", "unavailable");
+                return;
+            }
             await RecordingServer.Respond(context, 200, "application/json", _servesNoKeys ? """{"keys":[]}""" : _keys.Jwks());
         };
     }
@@ -59,6 +66,18 @@ public sealed class JwksCacheTests : IAsyncLifetime
 
     private int JwksFetches => _server.Requests.Count(r => r.Path == "/jwks");
 
+    /// <summary>When the keys held are past their age: the next login starts the periodic fetch.</summary>
+    private static readonly DateTimeOffset RefreshDue = Start + JwksCache.MaxAge + TimeSpan.FromHours(1);
+
+    /// <summary>A cache holding the endpoint's keys, with the clock moved on to when they are due for the periodic fetch.</summary>
+    private async Task<(JwksCache Cache, IReadOnlyList<SecurityKey> Held)> KeysDueForRefreshAsync(TimeSpan? refreshPatience = null)
+    {
+        var cache = Cache(refreshPatience: refreshPatience);
+        var held = await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience);
+        _clock.Now = RefreshDue;
+        return (cache, held);
+    }
+
     [Fact]
     public async Task A_login_that_stops_waiting_for_the_shared_fetch_does_not_fail_the_others_waiting_for_it()
     {
@@ -81,9 +100,7 @@ public sealed class JwksCacheTests : IAsyncLifetime
     [Fact]
     public async Task A_key_endpoint_that_hangs_during_the_periodic_refresh_leaves_the_keys_held_in_use()
     {
-        var cache = Cache(refreshPatience: TimeSpan.FromMilliseconds(300));
-        var held = await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience);
-        _clock.Now = Start + JwksCache.MaxAge + TimeSpan.FromHours(1);
+        var (cache, held) = await KeysDueForRefreshAsync(refreshPatience: TimeSpan.FromMilliseconds(300));
         _jwksGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // never answers
 
         var during = await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience);
@@ -145,5 +162,98 @@ public sealed class JwksCacheTests : IAsyncLifetime
         _clock.Now = Start + JwksCache.MaxAge + TimeSpan.FromHours(1);
         Assert.Same(held, await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience));
         Assert.Equal(3, JwksFetches);
+    }
+
+    [Fact]
+    public async Task A_key_endpoint_that_fails_the_periodic_refresh_is_asked_again_only_after_a_backoff_and_the_keys_held_serve_meanwhile()
+    {
+        var (cache, held) = await KeysDueForRefreshAsync();
+        var failedAt = RefreshDue;
+        _jwksStatus = 503;
+
+        Assert.Same(held, await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience)); // the periodic fetch fails
+        Assert.Equal(2, JwksFetches);
+
+        // Every login during the outage verifies with the keys held at once, and none of them asks the endpoint again.
+        for (var i = 0; i < 5; i++)
+        {
+            var login = cache.GetAsync(_http, CancellationToken.None);
+            Assert.True(login.IsCompletedSuccessfully, "a login during the backoff waited for the key endpoint");
+            Assert.Same(held, await login);
+        }
+        Assert.Equal(2, JwksFetches);
+
+        // After the backoff one fetch again; it fails too, and the next delay is twice as long.
+        _clock.Now = failedAt + JwksCache.FirstRetryDelay;
+        Assert.Same(held, await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience));
+        Assert.Equal(3, JwksFetches);
+        _clock.Now += JwksCache.FirstRetryDelay;
+        Assert.Same(held, await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience));
+        Assert.Equal(3, JwksFetches);
+
+        // The endpoint is back with a rotated key: the first login after the doubled delay takes the new set.
+        _jwksStatus = 200;
+        _keys.EcKey("k2");
+        _clock.Now += JwksCache.FirstRetryDelay;
+        var fresh = await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience);
+        Assert.Equal(4, JwksFetches);
+        Assert.Contains(fresh, k => k.KeyId == "k2");
+
+        // A success ends the backoff: the next outage starts again from the first delay.
+        var nextFailure = _clock.Now + JwksCache.MaxAge;
+        _clock.Now = nextFailure;
+        _jwksStatus = 503;
+        Assert.Same(fresh, await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience));
+        _clock.Now = nextFailure + JwksCache.FirstRetryDelay;
+        Assert.Same(fresh, await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience));
+        Assert.Equal(6, JwksFetches);
+    }
+
+    [Fact]
+    public async Task A_rotated_key_id_after_a_failed_fetch_is_looked_up_again_after_the_first_retry_delay_however_long_the_backoff_has_grown()
+    {
+        var (cache, _) = await KeysDueForRefreshAsync();
+        var failedAt = RefreshDue;
+        _jwksStatus = 503;
+        await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience);
+        _clock.Now = failedAt + JwksCache.FirstRetryDelay;
+        await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience); // fails again: the next try in 60 s
+        Assert.Equal(3, JwksFetches);
+
+        // The endpoint is back with a rotated key; a token names it 10 s later: too soon after the failed fetch.
+        _jwksStatus = 200;
+        _keys.EcKey("k2");
+        _clock.Now += TimeSpan.FromSeconds(10);
+        var tooSoon = await Assert.ThrowsAsync<IdTokenValidationException>(() => cache.RefetchAsync(_http, CancellationToken.None).WaitAsync(Patience));
+        Assert.True(tooSoon.KeysUnavailable);
+        Assert.Equal(3, JwksFetches);
+
+        // Once the first retry delay has passed since the failed fetch, the unknown key id fetches the set (the periodic
+        // backoff, 60 s now, would have waited longer).
+        _clock.Now += JwksCache.FirstRetryDelay - TimeSpan.FromSeconds(10);
+        var (keys, refetched) = await cache.RefetchAsync(_http, CancellationToken.None).WaitAsync(Patience);
+        Assert.True(refetched);
+        Assert.Contains(keys, k => k.KeyId == "k2");
+        Assert.Equal(4, JwksFetches);
+    }
+
+    [Fact]
+    public async Task Once_a_login_has_waited_its_patience_for_a_hanging_refresh_the_next_logins_verify_with_the_keys_held_at_once()
+    {
+        var (cache, held) = await KeysDueForRefreshAsync(refreshPatience: TimeSpan.FromMilliseconds(300));
+        _jwksGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // hangs
+
+        Assert.Same(held, await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience)); // waited its patience
+
+        var next = cache.GetAsync(_http, CancellationToken.None);
+        Assert.True(next.IsCompletedSuccessfully, "the next login waited again for the fetch another login gave up on");
+        Assert.Same(held, await next);
+
+        // The fetch still runs; once it answers, the logins after it use what it brought.
+        _keys.EcKey("k2");
+        _jwksGate.SetResult();
+        await Eventually.TrueAsync(() => cache.GetAsync(_http, CancellationToken.None) is { IsCompletedSuccessfully: true } login && login.Result.Any(k => k.KeyId == "k2"),
+            "the slow fetch's keys are used once it answers");
+        Assert.Equal(2, JwksFetches);
     }
 }

@@ -9,7 +9,13 @@ namespace O8Actors.Providers.IdTokens;
 /// login fetch the key set. Keys older than <see cref="MaxAge"/> are fetched again on the next login, so a key the
 /// provider withdrew (say, after a compromise) stops verifying; while that fetch fails, the keys held are used.
 /// </summary>
-/// <remarks>Thread-safe: concurrent exchanges share one fetch in flight.</remarks>
+/// <remarks>
+/// During a key endpoint's outage with keys held, the logins verify with them at once: a periodic fetch that failed is
+/// tried again only after a backoff (<see cref="FirstRetryDelay"/>, doubling up to <see cref="MinRefetchInterval"/>),
+/// and a fetch one login already waited <see cref="RefreshPatience"/> for is not waited for again. Before, every login
+/// started a fetch of its own and waited for it, up to the whole patience when the endpoint hung.
+/// <para>Thread-safe: concurrent exchanges share one fetch in flight.</para>
+/// </remarks>
 internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
 {
     /// <summary>The shortest time between two fetches that an unknown key id may cause.</summary>
@@ -18,10 +24,18 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     /// <summary>How long a fetched key set is used before it is fetched again.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromHours(12);
 
+    /// <summary>How long after a failed periodic fetch (keys held) the next one waits; doubled after each failure in a row.</summary>
+    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(30);
+
     private readonly object _gate = new();
     private Task<IReadOnlyList<SecurityKey>>? _current;
     private IReadOnlyList<SecurityKey>? _lastGood;
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
+    // With keys held: no fetch starts before this after a failed one (the delay doubles with each failure in a row).
+    private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
+    private TimeSpan _retryDelay = TimeSpan.Zero;
+    // A caller holding keys waited its whole patience for the fetch in flight: the next ones verify with the keys held.
+    private bool _currentIsSlow;
 
     /// <summary>Where the keys come from.</summary>
     public Uri Uri => jwksUri;
@@ -49,29 +63,40 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
         IReadOnlyList<SecurityKey>? fallback;
         lock (_gate)
         {
-            if (_current is null || _current.IsFaulted || _current.IsCanceled || time.GetUtcNow() - _fetchedAt >= MaxAge)
+            var now = time.GetUtcNow();
+            var failed = _current is { IsFaulted: true } or { IsCanceled: true };
+            if (_current is null || now - _fetchedAt >= MaxAge || (failed && (_lastGood is null || now >= _retryAt)))
                 StartFetch(http);
             task = _current!;
             fallback = _lastGood;
+            // The endpoint failed a moment ago, or hangs on a fetch another login already gave up on: no wait.
+            if (fallback is not null && !task.IsCompletedSuccessfully && (task.IsCompleted || _currentIsSlow))
+                return fallback;
         }
         if (fallback is null)
             return await WaitAsync(task, deadline, cancellationToken).ConfigureAwait(false);
+        // Never longer than this caller's deadline: past it, the keys held serve.
+        var wait = deadline is { } end && Left(end) is var left && left < RefreshPatience ? left : RefreshPatience;
         try
         {
-            // Never longer than this caller's deadline: past it, the keys held serve.
-            var wait = deadline is { } end && Left(end) is var left && left < RefreshPatience ? left : RefreshPatience;
             return await task.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IdTokenValidationException or TimeoutException)
         {
             // The provider's key endpoint is down, or slow, for a periodic refresh: the keys it served before still verify.
+            // A caller that waited its whole patience marks the fetch slow (a refresh's shorter deadline says nothing of it).
+            if (e is TimeoutException && wait == RefreshPatience)
+                lock (_gate)
+                    if (ReferenceEquals(_current, task)) _currentIsSlow = true;
             return fallback;
         }
     }
 
     /// <summary>
     /// Fetches the keys again after an unknown key id, unless the last fetch started less than
-    /// <see cref="MinRefetchInterval"/> ago; then answers the keys already held (or being fetched).
+    /// <see cref="MinRefetchInterval"/> ago (<see cref="FirstRetryDelay"/> when it failed: a key endpoint back from an
+    /// outage serves a rotated key within that, whatever the periodic fetch's backoff has grown to); then answers the
+    /// keys already held (or being fetched).
     /// </summary>
     /// <returns>The keys, and whether this call started a fetch.</returns>
     public async Task<(IReadOnlyList<SecurityKey> Keys, bool Refetched)> RefetchAsync(HttpClient http, CancellationToken cancellationToken,
@@ -81,7 +106,8 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
         bool refetched;
         lock (_gate)
         {
-            refetched = _current is null || time.GetUtcNow() - _fetchedAt >= MinRefetchInterval;
+            var failed = _current is { IsFaulted: true } or { IsCanceled: true };
+            refetched = _current is null || time.GetUtcNow() - _fetchedAt >= (failed ? FirstRetryDelay : MinRefetchInterval);
             if (refetched)
                 StartFetch(http);
             task = _current!;
@@ -124,10 +150,30 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     private void StartFetch(HttpClient http)
     {
         _fetchedAt = time.GetUtcNow();
-        _current = FetchAsync(http);
-        // Every waiter may have given up before a fetch fails; its failure is then nobody's to observe.
-        _current.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _currentIsSlow = false;
+        var fetch = _current = FetchAsync(http);
+        // Every waiter may have given up before a fetch fails; its failure is then nobody's to observe. Its end sets when
+        // the next fetch may start.
+        fetch.ContinueWith(static (t, state) => ((JwksCache)state!).Ended(t), this, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>A fetch ended: success clears the backoff; a failure with keys held sets when the next fetch may start.</summary>
+    private void Ended(Task<IReadOnlyList<SecurityKey>> fetch)
+    {
+        _ = fetch.Exception;
+        lock (_gate)
+        {
+            if (fetch.IsCompletedSuccessfully)
+            {
+                _retryDelay = TimeSpan.Zero;
+                return;
+            }
+
+            if (_lastGood is null || !ReferenceEquals(_current, fetch)) return;
+            _retryDelay = _retryDelay == TimeSpan.Zero ? FirstRetryDelay : TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, MinRefetchInterval.Ticks));
+            _retryAt = time.GetUtcNow() + _retryDelay;
+        }
     }
 
     private async Task<IReadOnlyList<SecurityKey>> FetchAsync(HttpClient http)
