@@ -80,14 +80,17 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private string? _loginId;
     private AuthorizationRequest? _loginRequest;
     // The save in flight of tokens the provider has issued for this actor's own callers (a refresh, an interactive
-    // login), with the stored version they replace: should the store fail, they are kept (_unsaved), not dropped.
-    private (TokenSet Tokens, long Over)? _issuedSave;
+    // login), with the stored version and tokens they replace: should the store fail, they are kept (_unsaved), not dropped.
+    private (TokenSet Tokens, long Over, TokenSet? Replaces)? _issuedSave;
     // Issued tokens the store failed to take. The provider has them, and a rotated refresh token's predecessor is spent:
     // dropping them would make the next refresh an invalid_grant (and, with reuse detection, revoke the grant). So they
     // are current here and served, and every renewal stores them first (a timer with backoff starts one), unless the
     // store holds a newer version by then. Null once stored.
     private TokenSet? _unsaved;
     private long _unsavedOver;
+    // The stored tokens they replace: a store that lost the account (another process signed it out) restarts its versions,
+    // so the version alone could match again on another grant's tokens, which the kept ones must never overwrite.
+    private TokenSet? _unsavedReplaces;
     private int _saveRetries;
     // Its entity is moving (AccountHandOff) and the store was asked once more to take the unsaved tokens.
     private bool _handingOff;
@@ -475,7 +478,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         // the grant's own (section 6): keep that, or the token would be taken as covering any scope a caller names.
         if (tokens.Scope is null && (_refreshScopes is { Count: > 0 } asked ? string.Join(' ', asked) : previous.Scope) is { } granted)
             tokens = tokens with { Scope = granted };
-        SaveIssued(tokens, _current.Version);
+        SaveIssued(tokens, _current.Version, previous);
     }
 
     private void OnRefreshFailed(CodeExchangeFailed msg)
@@ -560,12 +563,12 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         if (_unsaved is { } unsaved)
         {
-            if ((stored?.Version ?? 0) == _unsavedOver)
+            if (StillReplaces(stored))
             {
                 // The store still holds what they replace (so _current, which is they, stays): store them now, or a
                 // login's tokens in their place.
-                if (_toSave is { } newer) SaveLogin(newer, _unsavedOver);
-                else SaveIssued(unsaved, _unsavedOver);
+                if (_toSave is { } newer) SaveLogin(newer, _unsavedOver, _unsavedReplaces);
+                else SaveIssued(unsaved, _unsavedOver, _unsavedReplaces);
                 return;
             }
 
@@ -579,7 +582,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         Adopt(stored);
         if (_toSave is { } login)
         {
-            SaveLogin(login, stored?.Version ?? 0);
+            SaveLogin(login, stored?.Version ?? 0, stored?.Tokens);
             return;
         }
 
@@ -663,16 +666,19 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         asked is not null && named.All(s => asked.Contains(s, StringComparer.Ordinal)) && asked.All(s => named.Contains(s, StringComparer.Ordinal));
 
     /// <summary>Saves a login's tokens: those of an interactive renewal (nobody else has them) are kept should the store fail.</summary>
-    private void SaveLogin(TokenSet tokens, long expectedVersion)
+    private void SaveLogin(TokenSet tokens, long expectedVersion, TokenSet? replaces)
     {
-        if (_rememberTo.All(caller => caller.IsNobody())) SaveIssued(tokens, expectedVersion);
+        if (_rememberTo.All(caller => caller.IsNobody())) SaveIssued(tokens, expectedVersion, replaces);
         else Save(tokens, expectedVersion);
     }
 
     /// <summary>Saves tokens the provider issued for this actor's callers; kept in memory should the store fail.</summary>
-    private void SaveIssued(TokenSet tokens, long expectedVersion)
+    /// <param name="tokens">The issued tokens.</param>
+    /// <param name="expectedVersion">The stored version they replace (0: nothing stored).</param>
+    /// <param name="replaces">The stored tokens of <paramref name="expectedVersion"/> (null: nothing stored).</param>
+    private void SaveIssued(TokenSet tokens, long expectedVersion, TokenSet? replaces)
     {
-        _issuedSave = (tokens, expectedVersion);
+        _issuedSave = (tokens, expectedVersion, replaces);
         Save(tokens, expectedVersion);
     }
 
@@ -688,6 +694,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         if (ReferenceEquals(issued.Tokens, _unsaved)) return;
         _unsaved = issued.Tokens;
         _unsavedOver = issued.Over;
+        _unsavedReplaces = issued.Replaces;
         // The version they will have once stored: a force-refresh caller that saw them asks for newer ones.
         Adopt(new StoredTokens(issued.Tokens, issued.Over + 1), obtained: true);
         _toSave = null;
@@ -699,9 +706,24 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private void ForgetUnsaved()
     {
         _unsaved = null;
+        _unsavedReplaces = null;
         _saveRetries = 0;
         Timers.Cancel(SaveRetryTimer);
     }
+
+    /// <summary>
+    /// Whether the store still holds what the kept tokens replace: the same version and the same tokens (by value: a store
+    /// hands back copies). A version alone is not enough: after another process's sign-out and new sign-in the store
+    /// counts its versions again from 1.
+    /// </summary>
+    private bool StillReplaces(StoredTokens? stored) =>
+        (stored?.Version ?? 0) == _unsavedOver && (stored?.Tokens, _unsavedReplaces) switch
+        {
+            (null, null) => true,
+            ({ } held, { } replaced) => string.Equals(held.AccessToken, replaced.AccessToken, StringComparison.Ordinal)
+                && string.Equals(held.RefreshToken, replaced.RefreshToken, StringComparison.Ordinal),
+            _ => false,
+        };
 
     private void ScheduleSaveRetry()
     {
@@ -851,7 +873,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             // rather than open a browser and then store the older login over the newer one. It was made for none of them:
             // the refused refresh's marks would hand its tokens to callers whose scopes they lack.
             foreach (var waiter in _waiters) waiter.AskedFor = false;
-            SaveLogin(_toSave!, _current?.Version ?? 0);
+            SaveLogin(_toSave!, _current?.Version ?? 0, _current?.Tokens);
             return;
         }
 
@@ -1076,7 +1098,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private string? OnSignOutLoaded(SignOutLoaded msg, SignOutOptions options, IActorRef replyTo, EndedSession? session, string revokeId)
     {
         // Tokens the store has not taken yet are the live ones (the stored copy's refresh token is spent).
-        var tokens = _unsaved is not null && (msg.Stored?.Version ?? 0) == _unsavedOver ? _unsaved : msg.Stored?.Tokens ?? _current?.Tokens;
+        var tokens = _unsaved is not null && StillReplaces(msg.Stored) ? _unsaved : msg.Stored?.Tokens ?? _current?.Tokens;
         if (session is not null && !InSession(tokens, session))
         {
             // A back-channel logout of another session (or of an account with no tokens): nothing changes.

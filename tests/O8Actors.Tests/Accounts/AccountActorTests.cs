@@ -394,6 +394,31 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task Kept_tokens_never_overwrite_another_grant_that_the_store_counts_at_the_same_version()
+    {
+        var (strategy, store, accounts) = await RotatedButNotStoredAsync();
+
+        // Before the retry, another process signs Alice out (the store forgets her and counts from 0 again) and she signs
+        // in there: her new grant is stored at version 1, the version the kept tokens were to replace.
+        await store.Inner.RemoveAsync(Alice);
+        var elsewhere = strategy.Issue("alice");
+        Assert.Equal(1L, await store.Inner.SaveAsync(Alice, elsewhere, 0));
+
+        // The retry finds version 1 holding other tokens: the kept ones (of the signed-out grant) are dropped, not stored.
+        await AccountHasTakenAsync(accounts); // its retry timer is set
+        await EventFilter.Warning(contains: "tokens kept since the store failed are dropped").ExpectAsync(1,
+            () =>
+            {
+                Clock.Advance(TimeSpan.FromMinutes(1));
+                return Task.CompletedTask;
+            }, Wait);
+
+        var stored = await store.Inner.LoadAsync(Alice);
+        Assert.Equal((elsewhere.RefreshToken, 1L), (stored!.Tokens.RefreshToken, stored.Version));
+        Assert.Equal(elsewhere.AccessToken, (await Get(accounts, Alice)).Token);
+    }
+
+    [Fact]
     public async Task Sign_out_revokes_the_tokens_the_store_failed_to_take_not_the_spent_stored_ones()
     {
         var (strategy, store, accounts) = await RotatedButNotStoredAsync();
