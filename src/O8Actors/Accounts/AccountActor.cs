@@ -85,7 +85,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     // Issued tokens the store failed to take. The provider has them, and a rotated refresh token's predecessor is spent:
     // dropping them would make the next refresh an invalid_grant (and, with reuse detection, revoke the grant). So they
     // are current here and served, and every renewal stores them first (a timer with backoff starts one), unless the
-    // store holds a newer version by then. Null once stored.
+    // store no longer holds the tokens they replace (a newer version, or another grant). Null once stored.
     private TokenSet? _unsaved;
     private long _unsavedOver;
     // The stored tokens they replace: a store that lost the account (another process signed it out) restarts its versions,
@@ -573,7 +573,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             }
 
             if (_toSave is null)
-                _log.Warning("Account {0}: the tokens kept since the store failed are dropped, the store holds a newer version", _account);
+                _log.Warning("Account {0}: the tokens kept since the store failed are dropped, the store no longer holds the tokens they replace", _account);
             ForgetUnsaved();
             // Their version here is the one they would have had in the store: take the store's copy afresh.
             _loaded = false;
