@@ -156,7 +156,7 @@ internal static class AppRole
     private static async Task PeerLoginAsync(string issuer)
     {
         // The samples' way to pick a port: bind port 0 on loopback, read it, release it.
-        var port = O8Actors.TestSupport.FreePorts.Next();
+        var port = O8Actors.Benchmarks.Roles.SamplePorts.Next();
         var client = new OidcClient(new OidcClientOptions
         {
             Authority = issuer,

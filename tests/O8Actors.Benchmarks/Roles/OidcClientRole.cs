@@ -70,7 +70,7 @@ internal static class OidcClientRole
         return 0;
     }
 
-    private static int FreePort() => O8Actors.TestSupport.FreePorts.Next();
+    private static int FreePort() => SamplePorts.Next();
 
     /// <summary>The Kestrel <c>LoopbackHttpListener</c> sample's pattern: a web host per login, stopped in the background.</summary>
     private sealed class KestrelBrowser(int port) : IBrowser
