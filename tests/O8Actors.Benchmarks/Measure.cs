@@ -57,6 +57,13 @@ internal static class Percentiles
 /// <summary>Runs <paramref name="count"/> jobs, at most <paramref name="concurrency"/> at once, and times each.</summary>
 internal static class LoadLoop
 {
+    /// <summary>
+    /// The longest one job is waited for; past it the job counts as failed and its worker goes on. Every side's login
+    /// ends well before it (its own timeout is 15-60 s), so only a side that stops answering meets it: without a bound a
+    /// peer whose logins hung left the whole run waiting (docs/benchmarks.md, "The peers' ports").
+    /// </summary>
+    public static readonly TimeSpan JobBound = TimeSpan.FromMinutes(2);
+
     public static async Task<(List<double> LatenciesMs, int Failed, string? FirstFailure, TimeSpan Wall)> RunAsync(
         int count, int concurrency, Func<int, Task> job)
     {
@@ -74,7 +81,7 @@ internal static class LoadLoop
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    await job(i).ConfigureAwait(false);
+                    await job(i).WaitAsync(JobBound).ConfigureAwait(false);
                     var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     lock (latencies) latencies.Add(ms);
                 }
