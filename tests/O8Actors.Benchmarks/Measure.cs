@@ -58,11 +58,13 @@ internal static class Percentiles
 internal static class LoadLoop
 {
     /// <summary>
-    /// The longest one job is waited for; past it the job counts as failed and its worker goes on. Every side's login
-    /// ends well before it (its own timeout is 15-60 s), so only a side that stops answering meets it: without a bound a
-    /// peer whose logins hung left the whole run waiting (docs/benchmarks.md, "The peers' ports").
+    /// The longest a loop waits with no job ending; then it fails. Every side's login ends well before it (its own
+    /// timeout is 15-60 s), so only a side that stops answering meets it: without a bound a peer whose logins hung left
+    /// the whole run waiting (docs/benchmarks.md, "The peers' ports"). One check for the loop, not a timer per job.
     /// </summary>
-    public static readonly TimeSpan JobBound = TimeSpan.FromMinutes(2);
+    public static readonly TimeSpan StallBound = TimeSpan.FromMinutes(2);
+
+    private static readonly TimeSpan StallCheck = TimeSpan.FromSeconds(5);
 
     public static async Task<(List<double> LatenciesMs, int Failed, string? FirstFailure, TimeSpan Wall)> RunAsync(
         int count, int concurrency, Func<int, Task> job)
@@ -81,7 +83,7 @@ internal static class LoadLoop
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    await job(i).WaitAsync(JobBound).ConfigureAwait(false);
+                    await job(i).ConfigureAwait(false);
                     var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     lock (latencies) latencies.Add(ms);
                 }
@@ -93,7 +95,19 @@ internal static class LoadLoop
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, Math.Min(concurrency, count)).Select(_ => Task.Run(WorkerAsync))).ConfigureAwait(false);
+        var all = Task.WhenAll(Enumerable.Range(0, Math.Min(concurrency, count)).Select(_ => Task.Run(WorkerAsync)));
+        var ended = 0;
+        var lastProgress = Stopwatch.GetTimestamp();
+        while (await Task.WhenAny(all, Task.Delay(StallCheck)).ConfigureAwait(false) != all)
+        {
+            int nowEnded;
+            lock (latencies) nowEnded = latencies.Count + Volatile.Read(ref failed);
+            if (nowEnded != ended) (ended, lastProgress) = (nowEnded, Stopwatch.GetTimestamp());
+            else if (Stopwatch.GetElapsedTime(lastProgress) >= StallBound)
+                throw new TimeoutException($"No job ended for {StallBound.TotalMinutes:0} minutes ({ended} of {count} ended): the side stopped answering.");
+        }
+
+        await all.ConfigureAwait(false);
         return (latencies, failed, firstFailure, clock.Elapsed);
     }
 }

@@ -80,17 +80,17 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private string? _loginId;
     private AuthorizationRequest? _loginRequest;
     // The save in flight of tokens the provider has issued for this actor's own callers (a refresh, an interactive
-    // login), with the stored version and tokens they replace: should the store fail, they are kept (_unsaved), not dropped.
-    private (TokenSet Tokens, long Over, TokenSet? Replaces)? _issuedSave;
+    // login), with the stored copy they replace (null: nothing stored): should the store fail, they are kept (_unsaved).
+    private (TokenSet Tokens, StoredTokens? Over)? _issuedSave;
     // Issued tokens the store failed to take. The provider has them, and a rotated refresh token's predecessor is spent:
     // dropping them would make the next refresh an invalid_grant (and, with reuse detection, revoke the grant). So they
     // are current here and served, and every renewal stores them first (a timer with backoff starts one), unless the
     // store no longer holds the tokens they replace (a newer version, or another grant). Null once stored.
     private TokenSet? _unsaved;
-    private long _unsavedOver;
-    // The stored tokens they replace: a store that lost the account (another process signed it out) restarts its versions,
-    // so the version alone could match again on another grant's tokens, which the kept ones must never overwrite.
-    private TokenSet? _unsavedReplaces;
+    // The stored copy they replace, version and tokens (null: nothing stored): a store that lost the account (another
+    // process signed it out) restarts its versions, so the version alone could match again on another grant's tokens,
+    // which the kept ones must never overwrite.
+    private StoredTokens? _unsavedOver;
     private int _saveRetries;
     // Its entity is moving (AccountHandOff) and the store was asked once more to take the unsaved tokens.
     private bool _handingOff;
@@ -478,7 +478,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         // the grant's own (section 6): keep that, or the token would be taken as covering any scope a caller names.
         if (tokens.Scope is null && (_refreshScopes is { Count: > 0 } asked ? string.Join(' ', asked) : previous.Scope) is { } granted)
             tokens = tokens with { Scope = granted };
-        SaveIssued(tokens, _current.Version, previous);
+        SaveIssued(tokens, _current);
     }
 
     private void OnRefreshFailed(CodeExchangeFailed msg)
@@ -567,8 +567,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             {
                 // The store still holds what they replace (so _current, which is they, stays): store them now, or a
                 // login's tokens in their place.
-                if (_toSave is { } newer) SaveLogin(newer, _unsavedOver, _unsavedReplaces);
-                else SaveIssued(unsaved, _unsavedOver, _unsavedReplaces);
+                if (_toSave is { } newer) SaveLogin(newer, _unsavedOver);
+                else SaveIssued(unsaved, _unsavedOver);
                 return;
             }
 
@@ -582,7 +582,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         Adopt(stored);
         if (_toSave is { } login)
         {
-            SaveLogin(login, stored?.Version ?? 0, stored?.Tokens);
+            SaveLogin(login, stored);
             return;
         }
 
@@ -666,20 +666,21 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         asked is not null && named.All(s => asked.Contains(s, StringComparer.Ordinal)) && asked.All(s => named.Contains(s, StringComparer.Ordinal));
 
     /// <summary>Saves a login's tokens: those of an interactive renewal (nobody else has them) are kept should the store fail.</summary>
-    private void SaveLogin(TokenSet tokens, long expectedVersion, TokenSet? replaces)
+    /// <param name="tokens">The login's tokens.</param>
+    /// <param name="over">The stored copy they replace (null: nothing stored).</param>
+    private void SaveLogin(TokenSet tokens, StoredTokens? over)
     {
-        if (_rememberTo.All(caller => caller.IsNobody())) SaveIssued(tokens, expectedVersion, replaces);
-        else Save(tokens, expectedVersion);
+        if (_rememberTo.All(caller => caller.IsNobody())) SaveIssued(tokens, over);
+        else Save(tokens, over?.Version ?? 0);
     }
 
     /// <summary>Saves tokens the provider issued for this actor's callers; kept in memory should the store fail.</summary>
     /// <param name="tokens">The issued tokens.</param>
-    /// <param name="expectedVersion">The stored version they replace (0: nothing stored).</param>
-    /// <param name="replaces">The stored tokens of <paramref name="expectedVersion"/> (null: nothing stored).</param>
-    private void SaveIssued(TokenSet tokens, long expectedVersion, TokenSet? replaces)
+    /// <param name="over">The stored copy they replace (null: nothing stored).</param>
+    private void SaveIssued(TokenSet tokens, StoredTokens? over)
     {
-        _issuedSave = (tokens, expectedVersion, replaces);
-        Save(tokens, expectedVersion);
+        _issuedSave = (tokens, over);
+        Save(tokens, over?.Version ?? 0);
     }
 
     /// <summary>
@@ -694,9 +695,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         if (ReferenceEquals(issued.Tokens, _unsaved)) return;
         _unsaved = issued.Tokens;
         _unsavedOver = issued.Over;
-        _unsavedReplaces = issued.Replaces;
         // The version they will have once stored: a force-refresh caller that saw them asks for newer ones.
-        Adopt(new StoredTokens(issued.Tokens, issued.Over + 1), obtained: true);
+        Adopt(new StoredTokens(issued.Tokens, (issued.Over?.Version ?? 0) + 1), obtained: true);
         _toSave = null;
         _rememberTo.Clear();
         _log.Warning("Account {0}: the token store did not take the new tokens; they are served from memory and stored again later", _account);
@@ -706,7 +706,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private void ForgetUnsaved()
     {
         _unsaved = null;
-        _unsavedReplaces = null;
+        _unsavedOver = null;
         _saveRetries = 0;
         Timers.Cancel(SaveRetryTimer);
     }
@@ -716,14 +716,14 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     /// hands back copies). A version alone is not enough: after another process's sign-out and new sign-in the store
     /// counts its versions again from 1.
     /// </summary>
-    private bool StillReplaces(StoredTokens? stored) =>
-        (stored?.Version ?? 0) == _unsavedOver && (stored?.Tokens, _unsavedReplaces) switch
-        {
-            (null, null) => true,
-            ({ } held, { } replaced) => string.Equals(held.AccessToken, replaced.AccessToken, StringComparison.Ordinal)
-                && string.Equals(held.RefreshToken, replaced.RefreshToken, StringComparison.Ordinal),
-            _ => false,
-        };
+    private bool StillReplaces(StoredTokens? stored) => (stored, _unsavedOver) switch
+    {
+        (null, null) => true,
+        ({ } held, { } replaced) => held.Version == replaced.Version
+            && string.Equals(held.Tokens.AccessToken, replaced.Tokens.AccessToken, StringComparison.Ordinal)
+            && string.Equals(held.Tokens.RefreshToken, replaced.Tokens.RefreshToken, StringComparison.Ordinal),
+        _ => false,
+    };
 
     private void ScheduleSaveRetry()
     {
@@ -873,7 +873,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             // rather than open a browser and then store the older login over the newer one. It was made for none of them:
             // the refused refresh's marks would hand its tokens to callers whose scopes they lack.
             foreach (var waiter in _waiters) waiter.AskedFor = false;
-            SaveLogin(_toSave!, _current?.Version ?? 0, _current?.Tokens);
+            SaveLogin(_toSave!, _current);
             return;
         }
 

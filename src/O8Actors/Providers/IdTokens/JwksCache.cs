@@ -37,6 +37,9 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     // A caller holding keys waited its whole patience for the fetch in flight: the next ones verify with the keys held.
     private bool _currentIsSlow;
 
+    /// <summary>Whether the latest fetch ended without keys (read under the gate).</summary>
+    private bool LastFetchFailed => _current is { IsFaulted: true } or { IsCanceled: true };
+
     /// <summary>Where the keys come from.</summary>
     public Uri Uri => jwksUri;
 
@@ -64,8 +67,7 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            var failed = _current is { IsFaulted: true } or { IsCanceled: true };
-            if (_current is null || now - _fetchedAt >= MaxAge || (failed && (_lastGood is null || now >= _retryAt)))
+            if (_current is null || now - _fetchedAt >= MaxAge || (LastFetchFailed && (_lastGood is null || now >= _retryAt)))
                 StartFetch(http);
             task = _current!;
             fallback = _lastGood;
@@ -106,8 +108,7 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
         bool refetched;
         lock (_gate)
         {
-            var failed = _current is { IsFaulted: true } or { IsCanceled: true };
-            refetched = _current is null || time.GetUtcNow() - _fetchedAt >= (failed ? FirstRetryDelay : MinRefetchInterval);
+            refetched = _current is null || time.GetUtcNow() - _fetchedAt >= (LastFetchFailed ? FirstRetryDelay : MinRefetchInterval);
             if (refetched)
                 StartFetch(http);
             task = _current!;
