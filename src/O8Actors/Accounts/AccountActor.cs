@@ -1114,7 +1114,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             return null;
         }
 
-        var revoke = RevokeTokens.Of(tokens);
+        // Tokens kept since the store failed whose stored copy another process has replaced (it signed the account out and
+        // in again): their grant may still be live at the provider, and after this sign-out nothing holds them to revoke.
+        var kept = _unsaved is { } unsaved && !ReferenceEquals(unsaved, tokens) ? unsaved : null;
+        var revoke = RevokeTokens.Of(tokens, kept);
         if (revoke.Count == 0) Remove(msg.Attempt, new SignOutResult(_account, RevocationOutcome.NothingToRevoke));
         else _providers.Tell(new RevokeTokens(_account.Provider, revokeId, revoke));
         return options.SendIdTokenHint ? tokens?.IdToken : null;

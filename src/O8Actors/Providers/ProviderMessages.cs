@@ -182,12 +182,26 @@ internal sealed record DrainProvider
 internal sealed record RevokeTokens(string Provider, string RequestId, IReadOnlyList<RevocationContext> Tokens)
 {
     /// <summary>What to revoke of <paramref name="tokens"/>, in that order: the refresh token, then the access token; empty for none.</summary>
-    public static IReadOnlyList<RevocationContext> Of(TokenSet? tokens)
+    public static IReadOnlyList<RevocationContext> Of(TokenSet? tokens) => Of(tokens, null);
+
+    /// <summary>
+    /// What to revoke of two token sets (the second may be null): both refresh tokens first, then both access tokens, each
+    /// token once (two copies of one grant share them).
+    /// </summary>
+    public static IReadOnlyList<RevocationContext> Of(TokenSet? tokens, TokenSet? more)
     {
-        var revoke = new List<RevocationContext>(2);
-        if (tokens?.RefreshToken is { Length: > 0 } refresh) revoke.Add(new RevocationContext(refresh, "refresh_token"));
-        if (tokens?.AccessToken is { Length: > 0 } access) revoke.Add(new RevocationContext(access, "access_token"));
+        var revoke = new List<RevocationContext>(more is null ? 2 : 4);
+        Add(revoke, tokens?.RefreshToken, "refresh_token");
+        Add(revoke, more?.RefreshToken, "refresh_token");
+        Add(revoke, tokens?.AccessToken, "access_token");
+        Add(revoke, more?.AccessToken, "access_token");
         return revoke;
+    }
+
+    private static void Add(List<RevocationContext> revoke, string? token, string hint)
+    {
+        if (string.IsNullOrEmpty(token) || revoke.Exists(r => string.Equals(r.Token, token, StringComparison.Ordinal))) return;
+        revoke.Add(new RevocationContext(token, hint));
     }
 
     /// <inheritdoc />

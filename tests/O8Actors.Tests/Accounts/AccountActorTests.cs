@@ -432,6 +432,26 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task Sign_out_revokes_both_the_kept_tokens_and_the_other_grant_that_replaced_their_stored_copy()
+    {
+        var (strategy, store, accounts) = await RotatedButNotStoredAsync();
+
+        // Before the retry, another process signs Alice out and in again: the store holds a new grant at version 1.
+        await store.Inner.RemoveAsync(Alice);
+        var elsewhere = strategy.Issue("alice");
+        await store.Inner.SaveAsync(Alice, elsewhere, 0);
+
+        var result = await SignOutAlice(accounts);
+
+        // The kept tokens (rt-2, at-2) are still live at the provider: the sign-out is the last chance to revoke them.
+        Assert.Equal(RevocationOutcome.Revoked, result.Revocation);
+        Assert.Equal([elsewhere.RefreshToken, "rt-2", elsewhere.AccessToken, "at-2"], strategy.Revoked.Select(r => r.Token));
+        Assert.False(strategy.IsValid("rt-2"));
+        Assert.False(strategy.IsValid(elsewhere.RefreshToken!));
+        Assert.Null(await store.Inner.LoadAsync(Alice));
+    }
+
+    [Fact]
     public async Task A_refresh_must_be_sent_in_time_for_its_renewal_and_its_late_answer_is_never_taken_for_a_later_login()
     {
         var strategy = NewStrategy();
