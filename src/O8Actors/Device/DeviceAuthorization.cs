@@ -34,6 +34,14 @@ public sealed record DeviceTokenContext(string DeviceCode)
     /// <summary>The login's DPoP key when the provider binds tokens (RFC 9449): sign a proof for the poll with it.</summary>
     public Dpop.DpopKey? DpopKey { get; init; }
 
+    /// <summary>
+    /// When waiting for the provider's key set must end (a <see cref="System.Diagnostics.Stopwatch"/> timestamp): a poll
+    /// that brought tokens has spent its device code, so a key endpoint that hangs must fail it as an unchecked ID token
+    /// (the tokens revoked, the login ended) before the provider actor's timeout makes it look like a silent token
+    /// endpoint, which the login would poll again. Null when nobody set one.
+    /// </summary>
+    internal long? KeysDeadline { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => "DeviceTokenContext { DeviceCode = *** }";
 }

@@ -181,7 +181,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
             {
                 Issued = tokens,
             };
-        return await ValidateAsync(tokens, context.Nonce, http, cancellationToken, context).ConfigureAwait(false);
+        return await ValidateAsync(tokens, context.Nonce, http, cancellationToken, context, context.KeysDeadline).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -230,7 +230,9 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         if (_options.DeviceAuthorizationEndpoint is null)
             return await base.PollDeviceTokenAsync(context, http, cancellationToken).ConfigureAwait(false);
         var poll = await _tokens.PollDeviceTokenAsync(context, http, cancellationToken).ConfigureAwait(false);
-        return poll.Tokens is { } tokens ? poll with { Tokens = await ValidateAsync(tokens, null, http, cancellationToken).ConfigureAwait(false) } : poll;
+        return poll.Tokens is { } tokens
+            ? poll with { Tokens = await ValidateAsync(tokens, null, http, cancellationToken, keysDeadline: context.KeysDeadline).ConfigureAwait(false) }
+            : poll;
     }
 
     private async Task<TokenSet> ValidateAsync(TokenSet tokens, string? nonce, HttpClient http, CancellationToken cancellationToken,

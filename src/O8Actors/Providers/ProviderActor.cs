@@ -505,6 +505,14 @@ internal sealed class ProviderActor : ReceiveActor
             return;
         }
 
+        // A login's code gets what is left of its login's deadline (all of one token request unless it queued), so its
+        // answer always reaches the login; a refresh was sent in time for its caller by its own deadline.
+        var timeout = request is ExchangeCode { Deadline: { } loginGivesUp }
+            ? ExchangeTimeouts.ExchangeBudget(loginGivesUp, Context.System.Scheduler.Now, _exchangeTimeout)
+            : _exchangeTimeout;
+        // Waiting for the key set ends a tenth of the request's time limit before it (a discovery on the way included),
+        // leaving time to hand back the tokens (a refresh) or revoke them (a login whose ID token cannot be checked).
+        var keysDeadline = KeysDeadline(timeout);
         var (flowId, parent, work) = request switch
         {
             ExchangeCode e => (e.LoginId, e.Parent, (Func<CancellationToken, Task<TokenSet>>)(ct =>
@@ -513,20 +521,14 @@ internal sealed class ProviderActor : ReceiveActor
                     DpopKey = e.DpopKey,
                     AuthenticatedNotBefore = e.AuthenticatedNotBefore,
                     AcceptedAcrValues = e.AcceptedAcrValues,
+                    KeysDeadline = keysDeadline,
                 }, http, ct))),
-            // Waiting for the key set ends a tenth of the refresh's time limit before it (a discovery on the way included),
-            // leaving time to hand back its tokens.
             RefreshTokens r => (r.RequestId, default(ActivityContext), ct => IdTokens.RefreshedIdToken.SameUser(strategy.RefreshAsync(
-                new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = IdTokens.JwksCache.DeadlineIn(_exchangeTimeout - _exchangeTimeout / 10) },
-                http, ct), r.PreviousIdToken, strategy.Name)),
+                new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = keysDeadline }, http, ct),
+                r.PreviousIdToken, strategy.Name)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };
         var name = strategy.Name;
-        // A login's code gets what is left of its login's deadline (all of one token request unless it queued), so its
-        // answer always reaches the login; a refresh was sent in time for its caller by its own deadline.
-        var timeout = request is ExchangeCode { Deadline: { } loginGivesUp }
-            ? ExchangeTimeouts.ExchangeBudget(loginGivesUp, Context.System.Scheduler.Now, _exchangeTimeout)
-            : _exchangeTimeout;
         AnswerWhenDone(RunWithTimeout(ct => Traced("o8.token_request", work, parent, name, ct), timeout), replyTo,
             success: tokens => new CodeExchanged(flowId, tokens),
             failure: e => ToFailure(flowId, name, timeout, e),
@@ -636,14 +638,17 @@ internal sealed class ProviderActor : ReceiveActor
                     // A key per login, as for the browser login (RFC 9449): the polls sign with it.
                     usesDpop ? Dpop.DpopKey.Create() : null))),
             PollDeviceToken p => (p.LoginId, p.Parent, async ct =>
-                new DeviceTokenPolled(p.LoginId, await strategy.PollDeviceTokenAsync(new DeviceTokenContext(p.DeviceCode) { DpopKey = p.DpopKey }, http, ct)
-                    .ConfigureAwait(false))),
+                new DeviceTokenPolled(p.LoginId, await strategy.PollDeviceTokenAsync(
+                    new DeviceTokenContext(p.DeviceCode) { DpopKey = p.DpopKey, KeysDeadline = KeysDeadline(timeout) }, http, ct).ConfigureAwait(false))),
             _ => throw new InvalidOperationException($"Unexpected device request {request.GetType().Name}"),
         };
         AnswerWhenDone(RunWithTimeout(ct => Traced("o8.device_request", work, parent, name, ct), timeout), replyTo,
             success: reply => reply,
             failure: e => ToDeviceFailure(loginId, name, timeout, e));
     }
+
+    /// <summary>When a token request's wait for the key set ends: a tenth of its time limit before the limit.</summary>
+    private static long KeysDeadline(TimeSpan timeout) => IdTokens.JwksCache.DeadlineIn(timeout - timeout / 10);
 
     private static CodeExchangeFailed ToDeviceFailure(string loginId, string provider, TimeSpan timeout, Exception error)
     {

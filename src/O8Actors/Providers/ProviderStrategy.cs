@@ -213,6 +213,13 @@ public sealed record CodeExchangeContext(string Code, string? CodeVerifier, Uri 
     /// </summary>
     public IReadOnlyList<string>? AcceptedAcrValues { get; init; }
 
+    /// <summary>
+    /// When waiting for the provider's key set must end (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), so that
+    /// a key endpoint that hangs fails the login as an unchecked ID token, with the issued tokens revoked, before the
+    /// provider actor's timeout would report the token endpoint as silent: by then the code is spent. Null when nobody set one.
+    /// </summary>
+    internal long? KeysDeadline { get; init; }
+
     /// <summary>Whether the login asked for a step-up (<c>max_age</c> or <c>acr_values</c>) that only a validated ID token can show.</summary>
     internal bool RequiresIdToken => AuthenticatedNotBefore is not null || AcceptedAcrValues is not null;
 

@@ -715,6 +715,50 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_login_whose_key_set_hangs_ends_as_an_unchecked_ID_token_in_time_and_revokes_the_tokens_the_server_issued()
+    {
+        // The first login after the app started (no keys held), the key endpoint never answers, the token request has 2 s.
+        // Waiting for the keys to the end would report the token endpoint as silent and leave the issued grant live.
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(2)));
+        var strategy = Strategy(o => o.RevocationEndpoint = _server.Url("/revoke"));
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
+        _jwksHangs = true;
+        _idToken = TestIdTokens.Mint(Claims(), _signing);
+
+        registry.Tell(new ExchangeCode(strategy.Name, "login-1", Code, Verifier, RedirectUri, default, Nonce));
+
+        var failed = ExpectMsg<CodeExchangeFailed>(TimeSpan.FromSeconds(10));
+        Assert.Equal(LoginFailure.IdTokenInvalid, failed.Failure);
+        Assert.Contains("(keys)", failed.Reason, StringComparison.Ordinal);
+        AwaitAssert(() => Assert.Contains(_server.Requests, r => r.Path == "/revoke" && r.Form.GetValueOrDefault("token") == "SECRET-ACCESS-1"),
+            TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task A_device_poll_whose_key_set_hangs_ends_the_login_rather_than_polling_again_with_the_spent_device_code()
+    {
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(2)));
+        var strategy = Strategy(o =>
+        {
+            o.RevocationEndpoint = _server.Url("/revoke");
+            o.DeviceAuthorizationEndpoint = _server.Url("/device");
+        });
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
+        _jwksHangs = true;
+        _idToken = TestIdTokens.Mint(Claims(nonce: null), _signing);
+
+        registry.Tell(new PollDeviceToken(strategy.Name, "login-1", "DEVICE-CODE-1"));
+
+        // The poll brought tokens, so the device code is spent: a failure the login would poll again after (a timeout)
+        // is wrong; one that ends it, with the issued tokens revoked, is right.
+        var failed = ExpectMsg<CodeExchangeFailed>(TimeSpan.FromSeconds(10));
+        Assert.Equal(LoginFailure.IdTokenInvalid, failed.Failure);
+        Assert.False(O8Actors.Flows.FlowActor.IsTransient(failed));
+        AwaitAssert(() => Assert.Contains(_server.Requests, r => r.Path == "/revoke" && r.Form.GetValueOrDefault("token") == "SECRET-ACCESS-1"),
+            TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public void A_jwks_uri_needs_an_issuer_and_a_sane_clock_skew()
     {
         Assert.Throws<ArgumentException>(() => Strategy(o => o.Issuer = null));
