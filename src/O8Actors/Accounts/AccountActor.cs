@@ -318,7 +318,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     /// <param name="obtained">Whether this actor just obtained them (stored a login or a refresh) rather than read them.</param>
     private void Adopt(StoredTokens? stored, bool obtained = false)
     {
-        if (stored?.Version != _current?.Version || !_loaded)
+        // Compared whole, not by version alone: after another process signed the account out and in again, the store
+        // counts from 1 again, and the new grant's version may be the very one this actor serves the old grant's token of.
+        if (!_loaded || !SameCopy(stored, _current))
         {
             _served = null;
             _obtainedAt = obtained ? Now : null;
@@ -716,12 +718,15 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     /// hands back copies). A version alone is not enough: after another process's sign-out and new sign-in the store
     /// counts its versions again from 1.
     /// </summary>
-    private bool StillReplaces(StoredTokens? stored) => (stored, _unsavedOver) switch
+    private bool StillReplaces(StoredTokens? stored) => SameCopy(stored, _unsavedOver);
+
+    /// <summary>Two reads of the store that hold the same copy: the same version and the same tokens (by value: a store hands back copies).</summary>
+    private static bool SameCopy(StoredTokens? a, StoredTokens? b) => (a, b) switch
     {
         (null, null) => true,
-        ({ } held, { } replaced) => held.Version == replaced.Version
-            && string.Equals(held.Tokens.AccessToken, replaced.Tokens.AccessToken, StringComparison.Ordinal)
-            && string.Equals(held.Tokens.RefreshToken, replaced.Tokens.RefreshToken, StringComparison.Ordinal),
+        ({ } x, { } y) => x.Version == y.Version
+            && string.Equals(x.Tokens.AccessToken, y.Tokens.AccessToken, StringComparison.Ordinal)
+            && string.Equals(x.Tokens.RefreshToken, y.Tokens.RefreshToken, StringComparison.Ordinal),
         _ => false,
     };
 

@@ -452,6 +452,30 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task A_new_grant_stored_elsewhere_at_the_version_this_process_serves_is_served_not_the_signed_out_token()
+    {
+        // Two processes share the store; tokens live 20 minutes (the account is not retired for idleness meanwhile).
+        var strategy = NewStrategy(lifetime: TimeSpan.FromMinutes(20));
+        var store = new InMemoryTokenStore();
+        var one = await Accounts(strategy, store, name: "accounts-one");
+        var two = await Accounts(strategy, store, name: "accounts-two");
+        var first = strategy.Issue("alice");
+        await Remember(one, Alice, first);
+        Assert.Equal(first.AccessToken, (await Get(one, Alice)).Token);
+
+        // The other process signs Alice out (revoking her tokens) and in again: the store counts from 1 again.
+        Clock.Advance(TimeSpan.FromMinutes(10));
+        await SignOutAlice(two);
+        var second = strategy.Issue("alice");
+        await Remember(two, Alice, second);
+        Assert.Equal(1L, (await store.LoadAsync(Alice))!.Version);
+
+        // The first token nears its expiry: this process reads the store and finds version 1 again, with other tokens.
+        Clock.Advance(TimeSpan.FromMinutes(6));
+        Assert.Equal(second.AccessToken, (await Get(one, Alice)).Token);
+    }
+
+    [Fact]
     public async Task A_refresh_must_be_sent_in_time_for_its_renewal_and_its_late_answer_is_never_taken_for_a_later_login()
     {
         var strategy = NewStrategy();
