@@ -97,6 +97,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     // A sign-out's removal failed, so the store still holds tokens that must never be served (see RemovalPending): the
     // retries so far, whether one is in flight, and the logins of this account that wait for it.
     private bool _removalFailed;
+    // The stored copy the sign-out read and revoked (null: none was stored): a retry removes only that copy.
+    private StoredTokens? _signedOutCopy;
     private int _removeRetries;
     // The removal retry under way (its answer carries it); null when none is.
     private Attempt? _removing;
@@ -182,7 +184,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private sealed record SignOutRemoved(Attempt Attempt, SignOutResult Answer);
     private sealed record SignOutRemoveFailed(Attempt Attempt, SignOutResult Revoked, Exception Cause);
     private sealed record RetryRemove;
-    private sealed record RemoveRetried(Attempt Attempt, Exception? Cause);
+    /// <param name="Attempt">The retry it answers.</param>
+    /// <param name="Cause">Why the retry failed; null when it did not.</param>
+    /// <param name="Replaced">The store held other tokens than the signed-out copy (another process stored them since): left there.</param>
+    private sealed record RemoveRetried(Attempt Attempt, Exception? Cause, bool Replaced = false);
     private sealed record RetrySave;
 
     /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
@@ -1079,6 +1084,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     Timers.Cancel(SignOutStoreTimer);
                     ReleaseLock();
                     _removalFailed = false;
+                    _signedOutCopy = null;
                     if (_unsaved is not null) ForgetUnsaved();
                     Withdraw();
                     _current = null;
@@ -1123,6 +1129,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         // in again): their grant may still be live at the provider, and after this sign-out nothing holds them to revoke.
         var kept = _unsaved is { } unsaved && !ReferenceEquals(unsaved, tokens) ? unsaved : null;
         var revoke = RevokeTokens.Of(tokens, kept);
+        _signedOutCopy = msg.Stored;
         if (revoke.Count == 0) Remove(msg.Attempt, new SignOutResult(_account, RevocationOutcome.NothingToRevoke));
         else _providers.Tell(new RevokeTokens(_account.Provider, revokeId, revoke));
         return options.SendIdTokenHint ? tokens?.IdToken : null;
@@ -1231,8 +1238,37 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         Timers.Cancel(RemoveRetryTimer);
         var attempt = _removing = new Attempt();
-        Timers.StartSingleTimer(RemoveDeadlineTimer, new RemoveRetried(attempt, StoreTimedOut("remove the tokens")), _settings.StoreCallWait);
-        _store.RemoveAsync(_account).PipeTo(Self, success: () => new RemoveRetried(attempt, null), failure: e => new RemoveRetried(attempt, e));
+        var (lockWait, callWait) = (_settings.LockWait, _settings.StoreCallWait);
+        Timers.StartSingleTimer(RemoveDeadlineTimer, new RemoveRetried(attempt, StoreTimedOut("remove the tokens")), lockWait + callWait);
+        RemoveIfStillStoredAsync(_store, _account, _signedOutCopy, lockWait, callWait).PipeTo(Self,
+            success: removed => new RemoveRetried(attempt, null, Replaced: !removed), failure: e => new RemoveRetried(attempt, e));
+    }
+
+    /// <summary>
+    /// One retry of a failed sign-out's removal, under the store's lock as the sign-out itself was: the signed-out copy is
+    /// removed only while the store still holds it. Between the retries the lock is free, so another process may have
+    /// signed the account in again, and its tokens are not this sign-out's to remove. Returns false when the store held
+    /// other tokens (left as they are), true when the signed-out copy is gone.
+    /// </summary>
+    private static async Task<bool> RemoveIfStillStoredAsync(ITokenStore store, OAuthAccount account, StoredTokens? signedOut, TimeSpan lockWait,
+        TimeSpan callWait)
+    {
+        IAsyncDisposable handle;
+        using (var waiting = new CancellationTokenSource(lockWait))
+            handle = await store.LockAsync(account, waiting.Token).ConfigureAwait(false);
+        try
+        {
+            using var calls = new CancellationTokenSource(callWait);
+            var stored = await store.LoadAsync(account, calls.Token).ConfigureAwait(false);
+            if (stored is null) return true;
+            if (!SameCopy(stored, signedOut)) return false;
+            await store.RemoveAsync(account, calls.Token).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            await handle.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Answers the logins waiting for the removal with <paramref name="failure"/>: they are not stored (as when a save fails).</summary>
@@ -1271,11 +1307,14 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 return true;
             case RemoveRetried msg when msg.Attempt != _removing:
                 return true; // the answer of a retry that timed out
-            case RemoveRetried { Cause: null }:
+            case RemoveRetried { Cause: null } msg:
                 Timers.Cancel(RemoveDeadlineTimer);
                 _removing = null;
                 _removalFailed = false;
-                _log.Info("Account {0}: the stored tokens of the failed sign-out are removed", _account);
+                _signedOutCopy = null;
+                if (msg.Replaced)
+                    _log.Info("Account {0}: the store holds other tokens than those of the failed sign-out (another process stored them since); they are left", _account);
+                else _log.Info("Account {0}: the stored tokens of the failed sign-out are removed", _account);
                 Retire();
                 // After Forgotten: the parent hands them to a fresh actor, which stores them as after any sign-out.
                 foreach (var (login, replyTo) in _loginsAfterRemoval) Context.Parent.Tell(login, replyTo);

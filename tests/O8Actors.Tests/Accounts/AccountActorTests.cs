@@ -864,6 +864,33 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task A_removal_retry_leaves_the_tokens_another_process_stored_after_the_failed_sign_out()
+    {
+        var strategy = NewStrategy(revokes: false);
+        var store = new FlakyTokenStore();
+        var one = await Accounts(strategy, store, name: "accounts-one");
+        var two = await Accounts(strategy, store, name: "accounts-two");
+        await Remember(one, Alice, strategy.Issue("alice"));
+        store.FailRemoves(1);
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => SignOutAlice(one));
+
+        // Before the retry, Alice signs in again in the other process: her new grant is stored over the signed-out copy.
+        var again = strategy.Issue("alice");
+        await Remember(two, Alice, again);
+
+        // The retry finds other tokens than those it signed out, and leaves them.
+        await EventFilter.Info(contains: "they are left").ExpectAsync(1,
+            () =>
+            {
+                Clock.Advance(TimeSpan.FromSeconds(1));
+                return Task.CompletedTask;
+            }, Wait);
+        Assert.Equal(again.RefreshToken, (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.Equal(1, store.Removes); // the failed sign-out's: the retry found other tokens and removed nothing
+        Assert.Equal(again.AccessToken, (await Get(two, Alice)).Token);
+    }
+
+    [Fact]
     public async Task A_sign_out_whose_store_removal_fails_fails_and_the_tokens_are_not_served_again()
     {
         // A provider without revocation: the tokens stay valid there, so only their removal here signs the user out.
