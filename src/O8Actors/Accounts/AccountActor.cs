@@ -581,6 +581,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
             if (_toSave is null)
                 _log.Warning("Account {0}: the tokens kept since the store failed are dropped, the store no longer holds the tokens they replace", _account);
+            RevokeDropped(unsaved, stored);
             ForgetUnsaved();
             // Their version here is the one they would have had in the store: take the store's copy afresh.
             _loaded = false;
@@ -708,6 +709,21 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         _rememberTo.Clear();
         _log.Warning("Account {0}: the token store did not take the new tokens; they are served from memory and stored again later", _account);
         ServeNewTokens();
+    }
+
+    /// <summary>
+    /// Kept tokens dropped because the store no longer holds what they replace: another process signed the account out
+    /// (it could revoke only the spent copy it read) or stored another grant. They are live at the provider and nothing
+    /// holds them after this, so they are revoked (RFC 7009), nobody waiting for the answer; unless the stored copy
+    /// shares a token with them (the same grant, refreshed elsewhere by a provider that keeps its refresh token), as
+    /// revoking an access token may end its whole grant (RFC 7009 section 2.1).
+    /// </summary>
+    private void RevokeDropped(TokenSet dropped, StoredTokens? stored)
+    {
+        var revoke = RevokeTokens.Of(dropped);
+        if (revoke.Count == 0 || stored is { Tokens: var held } && revoke.Any(r => r.Token == held.RefreshToken || r.Token == held.AccessToken))
+            return;
+        _providers.Tell(new RevokeTokens(_account.Provider, $"revoke-dropped-{FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
     }
 
     private void ForgetUnsaved()

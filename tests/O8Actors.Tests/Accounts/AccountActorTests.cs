@@ -416,6 +416,31 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         var stored = await store.Inner.LoadAsync(Alice);
         Assert.Equal((elsewhere.RefreshToken, 1L), (stored!.Tokens.RefreshToken, stored.Version));
         Assert.Equal(elsewhere.AccessToken, (await Get(accounts, Alice)).Token);
+        // The dropped tokens of the signed-out grant are revoked (nothing holds them any more); the new grant's are not.
+        await AwaitAssertAsync(() => Assert.False(strategy.IsValid("rt-2")), Wait);
+        Assert.True(strategy.IsValid(elsewhere.RefreshToken!));
+    }
+
+    [Fact]
+    public async Task Kept_tokens_dropped_after_a_sign_out_elsewhere_are_revoked_at_the_provider()
+    {
+        var (strategy, store, accounts) = await RotatedButNotStoredAsync();
+
+        // Another process signs Alice out: it reads and revokes the stored copy, whose refresh token (rt-1) is spent, and
+        // cannot know of rt-2, which only this process holds.
+        await store.Inner.RemoveAsync(Alice);
+
+        await AccountHasTakenAsync(accounts);
+        await EventFilter.Warning(contains: "tokens kept since the store failed are dropped").ExpectAsync(1,
+            () =>
+            {
+                Clock.Advance(TimeSpan.FromMinutes(1));
+                return Task.CompletedTask;
+            }, Wait);
+
+        await AwaitAssertAsync(() => Assert.Equal(["rt-2", "at-2"], strategy.Revoked.Select(r => r.Token)), Wait);
+        Assert.False(strategy.IsValid("rt-2"));
+        Assert.Null(await store.Inner.LoadAsync(Alice));
     }
 
     [Fact]
