@@ -9,7 +9,7 @@ namespace O8Actors.Flows;
 /// reached a live <see cref="FlowsSupervisor"/> (sent while the actor system shuts down) completes as
 /// <see cref="LoginCancelled"/>; a state registration that reached no listener (it was stopped, or crashed) is refused,
 /// so the login ends at once as Failed (ListenerUnavailable); a callback routed to a login already gone gets its browser
-/// the "login ended" page, and a sign-out's return its "sign-out ended" page. Subscribed to the event stream's dead letters; a child
+/// the "login ended" page (410), and a sign-out's return its "sign-out ended" page. Subscribed to the event stream's dead letters; a child
 /// of the O8 guardian next to the supervisor.
 /// </summary>
 internal sealed class UndeliveredLoginWatcher : UntypedActor
@@ -35,9 +35,11 @@ internal sealed class UndeliveredLoginWatcher : UntypedActor
                 login.Tell(new StateRegistrationRefused(register.LoginId, "The redirect listener is not running."));
                 break;
             case DeadLetter { Message: AuthorizationCallback, Sender: { } browser } when !browser.IsNobody():
-                // Routed to a login that stopped before its unregistration reached the listener: the browser's request
-                // (the sender) gets its page now rather than a 504 when its Ask times out.
-                browser.Tell(CallbackPages.LoginGone);
+                // Routed to a login that stopped before its unregistration reached the listener (its deadline, a cancel
+                // or a failure ended it): the browser's request (the sender) gets the "login ended" page now, as the
+                // login itself would have answered, rather than a 504 when its Ask times out. A login stops only once
+                // it has ended (a throw ends it as Failed), so this is never the server's error.
+                browser.Tell(CallbackPages.AlreadyEnded);
                 break;
             case DeadLetter { Message: SignOutReturned, Sender: { } returning } when !returning.IsNobody():
                 // The same for a sign-out's return routed to a step already gone.

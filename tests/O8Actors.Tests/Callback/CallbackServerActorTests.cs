@@ -248,8 +248,8 @@ public sealed class CallbackServerActorTests : Akka.TestKit.Xunit2.TestKit, ICla
 
         // A callback for it is still answered at once: it reaches dead letters, and the watcher gives the browser its page.
         using var response = await Client.GetAsync(new Uri(uri, "?code=c&state=self-managed"));
-        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
-        Assert.Contains("ended before it could finish", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
+        Assert.Contains("has already ended", await response.Content.ReadAsStringAsync());
         Assert.Equal(0, (await StatusAsync(listener)).RegisteredStates);
     }
 

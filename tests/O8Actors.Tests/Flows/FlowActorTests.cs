@@ -5,6 +5,7 @@ using O8Actors.Callback;
 using O8Actors.Configuration;
 using O8Actors.Flows;
 using O8Actors.Providers;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Flows;
 
@@ -531,6 +532,25 @@ public sealed class FlowActorTests : TestKit
         _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         var page = _browserTab.ExpectMsg<CallbackResponse>();
         Assert.True(page.StatusCode is 403 or 410, page.ToString());
+    }
+
+    [Fact]
+    public void A_callback_the_listener_routed_after_the_login_ended_and_stopped_gets_the_ended_page_not_a_server_error()
+    {
+        ListeningWatcher.Start(this); // as in every O8Actors system: it answers what reaches no login
+        var login = StartLogin();
+        Watch(login.Flow);
+
+        // The deadline ends the login; the listener routed a callback before it took the unregistration, so the
+        // callback reaches the login only after the login has stopped.
+        Scheduler.Advance(LoginTimeout);
+        _outcomes.ExpectMsg<LoginTimedOut>();
+        ExpectTerminated(login.Flow);
+        SendCallback(login.Flow);
+
+        var page = _browserTab.ExpectMsg<CallbackResponse>();
+        Assert.Equal(CallbackPages.AlreadyEnded, page);
+        Assert.Equal(410, page.StatusCode);
     }
 
     [Fact]
