@@ -6,7 +6,10 @@ namespace O8Actors;
 /// <param name="Scopes">Scopes to request; empty means the provider's default scopes.</param>
 /// <param name="Timeout">How long to wait for the browser to come back (more than zero, at most one day); <c>null</c> uses
 /// <c>o8.login.timeout</c>.</param>
-/// <param name="ExtraParameters">Extra authorize-request parameters (for example <c>prompt</c> or <c>login_hint</c>).</param>
+/// <param name="ExtraParameters">Extra authorize-request parameters (for example <c>prompt</c> or <c>login_hint</c>). Not those
+/// O8Actors sets itself (<c>state</c>, <c>redirect_uri</c>, the PKCE pair...), nor a <c>response_mode</c> but <c>query</c>
+/// (the listener reads the code from the redirect's query): such a login fails at once as
+/// <see cref="LoginFailure.ProviderUnavailable"/>, saying which parameter.</param>
 /// <param name="Partition">Server mode: who the login is for (the app's user id, or the client's address for anonymous
 /// callers). At most <c>o8.login.max-pending-per-partition</c> logins of one partition run at once; <c>null</c> is not counted.</param>
 public sealed record AuthorizationRequest(

@@ -14,10 +14,15 @@ internal static class AuthorizeUrlBuilder
     /// <summary>Why a login's extra parameters may not name a <c>resource</c> of their own when the provider has one.</summary>
     internal const string ResourceConflict = "ExtraParameters must not set 'resource': the provider's Resource is sent on every request.";
 
-    /// <summary>Throws when an extra parameter tries to replace one that O8Actors controls.</summary>
-    public static void RejectReserved(IEnumerable<string> keys, string label)
+    /// <summary>
+    /// Throws when an extra parameter tries to replace one that O8Actors controls, or asks for a <c>response_mode</c>
+    /// other than <c>query</c>: the listener takes the code from the redirect's query, so a provider told to post it
+    /// (<c>form_post</c>), to put it in the fragment, or to wrap it in a JWT (JARM) would send it where the login never
+    /// sees it, and the login would wait for its deadline.
+    /// </summary>
+    public static void RejectReserved(IEnumerable<KeyValuePair<string, string>> parameters, string label)
     {
-        foreach (var key in keys)
+        foreach (var (key, value) in parameters)
         {
             if (string.IsNullOrWhiteSpace(key))
                 throw new ArgumentException($"{label} contains an empty parameter name.");
@@ -25,6 +30,10 @@ internal static class AuthorizeUrlBuilder
                 throw new ArgumentException(
                     $"{label} must not set '{key}': O8Actors sets it itself" +
                     (key == "scope" ? " (pass scopes as Scopes instead)." : "."));
+            if (key == "response_mode" && !string.Equals(value, "query", StringComparison.Ordinal))
+                throw new ArgumentException(
+                    $"{label} must not set 'response_mode' to anything but 'query': the redirect listener reads the code from the " +
+                    "redirect's query string, so a response posted (form_post), put in the fragment or sent as a JWT (JARM) would never reach the login.");
         }
     }
 
@@ -51,7 +60,7 @@ internal static class AuthorizeUrlBuilder
         if (context.CodeChallenge is { Length: 0 })
             throw new ArgumentException("The PKCE code challenge is empty; pass null to leave PKCE out.", nameof(context));
         var extras = context.ExtraParameters ?? NoParameters;
-        RejectReserved(extras.Keys, "ExtraParameters");
+        RejectReserved(extras, "ExtraParameters");
         // The provider's resource (RFC 8707) is the audience of every token this client gets; a login naming another one
         // beside it would ask for a grant the token requests then never use.
         if (resource is not null && extras.ContainsKey("resource"))

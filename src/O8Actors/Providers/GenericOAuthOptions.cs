@@ -272,7 +272,7 @@ public sealed class GenericOAuthOptions
         if (O8Actors.Callback.RedirectPaths.Problem("/", Name, RedirectPath) is { } pathProblem)
             throw new ArgumentException(pathProblem, nameof(RedirectPath));
         if (AuthorizeParameters is not null)
-            AuthorizeUrlBuilder.RejectReserved(AuthorizeParameters.Keys, $"{who}: AuthorizeParameters");
+            AuthorizeUrlBuilder.RejectReserved(AuthorizeParameters, $"{who}: AuthorizeParameters");
         if (TokenRequestHeaders is not null && TokenRequestHeaders.Keys.Any(k => string.IsNullOrWhiteSpace(k)))
             throw new ArgumentException($"{who} has an empty header name in TokenRequestHeaders.", nameof(TokenRequestHeaders));
     }

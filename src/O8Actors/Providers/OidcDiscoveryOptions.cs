@@ -123,7 +123,7 @@ public sealed class OidcDiscoveryOptions
         if (O8Actors.Callback.RedirectPaths.Problem("/", Name, RedirectPath) is { } pathProblem)
             throw new ArgumentException(pathProblem, nameof(RedirectPath));
         if (AuthorizeParameters is not null)
-            AuthorizeUrlBuilder.RejectReserved(AuthorizeParameters.Keys, $"{who}: AuthorizeParameters");
+            AuthorizeUrlBuilder.RejectReserved(AuthorizeParameters, $"{who}: AuthorizeParameters");
     }
 
     internal OidcDiscoveryOptions Clone() => new()

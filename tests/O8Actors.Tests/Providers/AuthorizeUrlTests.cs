@@ -85,6 +85,28 @@ public sealed class AuthorizeUrlTests
         Assert.Contains($"'{key}'", error.Message);
     }
 
+    [Theory]
+    [InlineData("form_post")]
+    [InlineData("fragment")]
+    [InlineData("query.jwt")]
+    [InlineData("form_post.jwt")]
+    public void A_response_mode_that_would_send_the_code_past_the_listener_is_refused(string mode)
+    {
+        var extra = new Dictionary<string, string> { ["response_mode"] = mode };
+
+        var error = Assert.Throws<ArgumentException>(() => Strategy().BuildAuthorizeUrl(AuthorizeContext(extra: extra)));
+        Assert.Contains("'response_mode'", error.Message);
+        Assert.Throws<ArgumentException>(() => Strategy(o => o.AuthorizeParameters["response_mode"] = mode));
+    }
+
+    [Fact]
+    public void Response_mode_query_the_default_is_passed_on()
+    {
+        var extra = new Dictionary<string, string> { ["response_mode"] = "query" };
+
+        Assert.Equal("query", Query(Strategy().BuildAuthorizeUrl(AuthorizeContext(extra: extra)))["response_mode"]);
+    }
+
     [Fact]
     public void Keeps_a_query_the_endpoint_already_has()
     {
