@@ -106,7 +106,14 @@ public sealed class FileTokenStore : ITokenStore
         try
         {
             await using (var stream = new FileStream(temporary, PrivateWrite()))
+            {
                 await stream.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+                // On the disk before the rename: a file system that may order the rename first (XFS, ext4 without
+                // auto_da_alloc) would otherwise leave an empty file after a power loss, read as "no tokens", and the
+                // refresh token just rotated, the only valid one, would be lost.
+                stream.Flush(flushToDisk: true);
+            }
+
             File.Move(temporary, file, overwrite: true);
         }
         finally
