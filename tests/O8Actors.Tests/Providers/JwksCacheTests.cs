@@ -165,6 +165,43 @@ public sealed class JwksCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Forged_logout_tokens_cannot_drive_the_key_endpoint_while_it_fails_and_no_keys_were_ever_fetched()
+    {
+        _jwksStatus = 503;
+        var cache = Cache();
+
+        // Posts anyone can make (back-channel logouts), one after another while the endpoint fails: one fetch, the others
+        // fail as it did.
+        for (var i = 0; i < 5; i++)
+        {
+            var error = await Assert.ThrowsAsync<IdTokenValidationException>(
+                () => cache.GetAsync(_http, CancellationToken.None, anyoneMaySend: true).WaitAsync(Patience));
+            Assert.True(error.KeysUnavailable);
+            _clock.Now += TimeSpan.FromSeconds(5);
+        }
+        Assert.Equal(1, JwksFetches);
+
+        // A login (its ID token from the token endpoint) still fetches at once: it has nothing else to verify with.
+        _jwksStatus = 200;
+        Assert.Single(await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience));
+        Assert.Equal(2, JwksFetches);
+    }
+
+    [Fact]
+    public async Task A_logout_token_fetches_the_key_set_again_once_the_first_retry_delay_has_passed()
+    {
+        _jwksStatus = 503;
+        var cache = Cache();
+        await Assert.ThrowsAsync<IdTokenValidationException>(() => cache.GetAsync(_http, CancellationToken.None, anyoneMaySend: true).WaitAsync(Patience));
+
+        _jwksStatus = 200;
+        _clock.Now += JwksCache.FirstRetryDelay;
+
+        Assert.Single(await cache.GetAsync(_http, CancellationToken.None, anyoneMaySend: true).WaitAsync(Patience));
+        Assert.Equal(2, JwksFetches);
+    }
+
+    [Fact]
     public async Task A_key_endpoint_that_fails_the_periodic_refresh_is_asked_again_only_after_a_backoff_and_the_keys_held_serve_meanwhile()
     {
         var (cache, held) = await KeysDueForRefreshAsync();

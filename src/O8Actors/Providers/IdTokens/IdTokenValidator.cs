@@ -269,7 +269,7 @@ internal sealed partial class IdTokenValidator
         if (!Asymmetric.Contains(alg, StringComparer.Ordinal))
             throw Fail("algorithm", $"its algorithm {Printable(alg)} is not a public-key signature (RS*, PS*, ES*)", kind);
 
-        var keys = await Keys.GetAsync(http, cancellationToken, keysDeadline).ConfigureAwait(false);
+        var keys = await Keys.GetAsync(http, cancellationToken, keysDeadline, anyoneMaySend: kind == TokenKind.LogoutToken).ConfigureAwait(false);
         var kid = token.Kid;
         if (!string.IsNullOrEmpty(kid) && !keys.Any(k => k.KeyId == kid))
         {

@@ -60,14 +60,23 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     /// <param name="http">The client for a fetch this call starts.</param>
     /// <param name="cancellationToken">Ends this caller's wait only; a fetch in flight goes on for the others.</param>
     /// <param name="deadline">When this caller stops waiting for a fetch (<see cref="DeadlineIn"/>; null: as long as its token allows); then it fails as the fetch would.</param>
-    public async Task<IReadOnlyList<SecurityKey>> GetAsync(HttpClient http, CancellationToken cancellationToken, long? deadline = null)
+    /// <param name="anyoneMaySend">The token came from a request anyone can make (a back-channel logout's POST), not from
+    /// the provider's token endpoint: with no keys ever fetched, it starts a fetch only <see cref="FirstRetryDelay"/> after
+    /// the last one failed (before that it fails as that fetch did), so forged posts cannot drive the key endpoint.</param>
+    public async Task<IReadOnlyList<SecurityKey>> GetAsync(HttpClient http, CancellationToken cancellationToken, long? deadline = null,
+        bool anyoneMaySend = false)
     {
         Task<IReadOnlyList<SecurityKey>> task;
         IReadOnlyList<SecurityKey>? fallback;
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            if (_current is null || now - _fetchedAt >= MaxAge || (LastFetchFailed && (_lastGood is null || now >= _retryAt)))
+            // With no keys held a login fetches again at once (it has nothing else to verify with); with keys held, or for
+            // a token anyone may send, a failed fetch is tried again only after its backoff.
+            var retryNow = LastFetchFailed && (_lastGood is null
+                ? !anyoneMaySend || now - _fetchedAt >= FirstRetryDelay
+                : now >= _retryAt);
+            if (_current is null || now - _fetchedAt >= MaxAge || retryNow)
                 StartFetch(http);
             task = _current!;
             fallback = _lastGood;
