@@ -61,6 +61,16 @@ public sealed class TokenExchangeException(string message, string? providerError
 {
     /// <summary>The provider's <c>error</c> code (for example <c>invalid_grant</c>), if it sent one.</summary>
     public string? ProviderError { get; } = providerError;
+
+    /// <summary>
+    /// Tokens a login's token request was issued and then refused (a DPoP login answered with unbound bearer tokens), for
+    /// the provider actor to revoke (RFC 7009): live at the provider, nobody may use them. Taken off before the exception
+    /// travels further (<see cref="WithoutIssued"/>).
+    /// </summary>
+    internal TokenSet? Issued { get; init; }
+
+    /// <summary>This failure as a caller may see it: without the issued tokens.</summary>
+    internal TokenExchangeException WithoutIssued() => Issued is null ? this : new(Message, ProviderError, InnerException);
 }
 
 /// <summary>The callback's issuer did not match the provider (RFC 9207 mix-up defence).</summary>

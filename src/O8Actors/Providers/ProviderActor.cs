@@ -565,9 +565,16 @@ internal sealed class ProviderActor : ReceiveActor
                 reply = failure(e);
                 var cause = Unwrapped(e);
                 answered = cause is TokenExchangeException or IdTokenValidationException;
-                // Tokens issued with a refused ID token are live at the provider and nobody will use them: revoked
-                // (RFC 7009), queued like any token request; nobody waits for the answer.
-                if (cause is IdTokenValidationException { Issued: { } issued } && RevokeTokens.Of(issued) is { Count: > 0 } revoke)
+                // Tokens issued and then refused (with an ID token that failed its checks, or unbound on a DPoP login)
+                // are live at the provider and nobody will use them: revoked (RFC 7009), queued like any token request;
+                // nobody waits for the answer.
+                var refused = cause switch
+                {
+                    IdTokenValidationException v => v.Issued,
+                    TokenExchangeException t => t.Issued,
+                    _ => null,
+                };
+                if (RevokeTokens.Of(refused) is { Count: > 0 } revoke)
                     self.Tell(new RevokeTokens(provider, $"revoke-refused-{Flows.FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
             }
 
@@ -681,7 +688,7 @@ internal sealed class ProviderActor : ReceiveActor
             TimeoutException or OperationCanceledException => new CodeExchangeFailed(flowId, LoginFailure.ExchangeTimeout,
                 $"The token endpoint of '{provider}' did not answer within {timeout.TotalSeconds:0.#} seconds.", null, cause),
             IdTokenValidationException v => new CodeExchangeFailed(flowId, LoginFailure.IdTokenInvalid, v.Message, null, v.WithoutIssued()),
-            TokenExchangeException t => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, t.Message, t.ProviderError, t),
+            TokenExchangeException t => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, t.Message, t.ProviderError, t.WithoutIssued()),
             NotSupportedException n => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, n.Message, null, n),
             // A strategy's own exception may carry anything (a user's subclass may quote the response), so its
             // message is not copied into the reason that reaches logs; the caller still gets it as the inner exception.

@@ -54,7 +54,7 @@ internal sealed class TokenEndpointClient
             return request;
         }, request => http.RequestAuthorizationCodeTokenAsync(request, cancellationToken), context.DpopKey, operation,
             response => Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
-                secrets: [context.Code, context.CodeVerifier, _options.ClientSecret]), context.DpopKey, operation),
+                secrets: [context.Code, context.CodeVerifier, _options.ClientSecret]), context.DpopKey, operation, login: true),
             cancellationToken);
     }
 
@@ -81,7 +81,7 @@ internal sealed class TokenEndpointClient
         }, request => http.RequestRefreshTokenAsync(request, cancellationToken), context.DpopKey, operation,
             // Servers that do not rotate refresh tokens leave refresh_token out; the old one stays valid (RFC 6749 section 6).
             response => Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: context.RefreshToken,
-                secrets: [context.RefreshToken, _options.ClientSecret]), context.DpopKey, operation),
+                secrets: [context.RefreshToken, _options.ClientSecret]), context.DpopKey, operation, login: false),
             cancellationToken);
     }
 
@@ -197,7 +197,7 @@ internal sealed class TokenEndpointClient
         }
 
         return DeviceTokenPoll.Issued(Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
-            secrets: [context.DeviceCode, _options.ClientSecret]), context.DpopKey, operation));
+            secrets: [context.DeviceCode, _options.ClientSecret]), context.DpopKey, operation, login: true));
     }
 
     /// <summary>
@@ -304,15 +304,20 @@ internal sealed class TokenEndpointClient
     /// <summary>
     /// Tokens requested with a proof must come back bound (<c>token_type=DPoP</c>, RFC 9449 section 5): a server that
     /// ignored the proof hands out a bearer token, which the app would then use believing it bound. Bound tokens keep
-    /// their key.
+    /// their key. A login's refused tokens go with the failure, to be revoked (<paramref name="login"/>); a refresh's
+    /// not: its refresh token may be the account's own (a server that does not rotate), and revoking the new access
+    /// token may end the grant (RFC 7009 section 2.1), signing the user out over the server's misconfiguration.
     /// </summary>
-    private TokenSet Bound(TokenSet tokens, DpopKey? dpopKey, string operation)
+    private TokenSet Bound(TokenSet tokens, DpopKey? dpopKey, string operation, bool login)
     {
         if (dpopKey is null) return tokens;
         if (!string.Equals(tokens.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase))
             throw new TokenExchangeException(
                 $"The {operation} with provider '{_options.Name}' returned token_type '{ProviderText(tokens.TokenType)}', not DPoP: the provider did not bind " +
-                "the tokens to the key. Enable DPoP for this client at the provider, or turn UseDpop off.");
+                "the tokens to the key. Enable DPoP for this client at the provider, or turn UseDpop off.")
+            {
+                Issued = login ? tokens : null,
+            };
         return tokens with { DpopKey = dpopKey };
     }
 

@@ -84,6 +84,21 @@ public sealed class DpopTokenRequestTests : IAsyncLifetime
 
         Assert.Contains("not DPoP", error.Message);
         Assert.DoesNotContain("at-1", error.Message);
+        // The refused tokens go with the failure, for the provider actor to revoke (ExchangeQueueTests).
+        Assert.Equal(("at-1", "rt-1"), (error.Issued?.AccessToken, error.Issued?.RefreshToken));
+    }
+
+    [Fact]
+    public async Task A_refresh_answered_Bearer_fails_without_offering_its_tokens_for_revocation()
+    {
+        // The server may not rotate: its refresh token is then the account's own, still good once DPoP is fixed there.
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json", Tokens("Bearer"));
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(() =>
+            Strategy().RefreshAsync(new RefreshContext("rt-0") { DpopKey = _key }, _http, CancellationToken.None));
+
+        Assert.Contains("not DPoP", error.Message);
+        Assert.Null(error.Issued);
     }
 
     [Fact]

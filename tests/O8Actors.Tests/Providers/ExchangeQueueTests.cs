@@ -208,6 +208,23 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     }
 
     [Fact]
+    public void Unbound_tokens_a_DPoP_login_refused_are_revoked_and_the_failure_carries_none_of_them()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 4, maxQueued: 8);
+        var login = Sent(provider, strategy, "code-1");
+
+        var issued = new TokenSet("bearer-access", "Bearer", RefreshToken: "bearer-refresh");
+        strategy.Fail("code-1", new TokenExchangeException("The authorization code exchange returned token_type 'Bearer', not DPoP.") { Issued = issued });
+
+        var failed = login.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal(LoginFailure.TokenExchange, failed.Failure);
+        Assert.Null(Assert.IsType<TokenExchangeException>(failed.Cause).Issued);
+        AwaitAssert(() => Assert.Equal([("bearer-refresh", "refresh_token"), ("bearer-access", "access_token")],
+            strategy.Revoked.Select(r => (r.Token, r.TokenTypeHint))), Wait);
+    }
+
+    [Fact]
     public void A_queued_refresh_whose_caller_deadline_passed_is_never_sent_to_the_token_endpoint()
     {
         var strategy = new ScriptedStrategy("p");
