@@ -36,6 +36,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     private int _calls;
     private int _forgotten;
     private bool _disposed;
+    // Cancelled by DisposeAsync: every call under way ends with it (a login waiting for the browser would else wait out its timeout).
+    private readonly CancellationTokenSource _disposing = new();
 
     /// <summary>Whether <paramref name="provider"/> is the provider of a live flow without a cache name (its accounts stay in memory).</summary>
     internal static bool IsInstanceOnly(string provider) => InstanceOnlyProviders.ContainsKey(provider);
@@ -158,7 +160,7 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// </summary>
     /// <exception cref="InteractionRequiredException">No usable tokens and <paramref name="allowInteraction"/> is false.</exception>
     public Task<AccessToken> GetAccessTokenAsync(bool allowInteraction = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        Counted(async () =>
+        Counted(cancellationToken, async cancellationToken =>
         {
             var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
             var options = allowInteraction
@@ -202,7 +204,7 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <see cref="Account"/>'s cached ones.
     /// </summary>
     public Task<TokenSet> AuthorizeForTokensAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Counted(async () =>
+        Counted(cancellationToken, async cancellationToken =>
         {
             var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
             return await registration.Logins.AuthorizeAsync(_providerName,
@@ -213,14 +215,16 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// Runs a call that may sign in, counted: a flow without a cache name keeps its accounts in memory only while a
     /// call of it may still store tokens. Disposed during such a call (its code being exchanged), the flow leaves the
     /// memory-only rule in place until the last call ends, then forgets what it stored; else the late tokens would go
-    /// to the persistent store under a name no later run knows.
+    /// to the persistent store under a name no later run knows. The call runs on the caller's token linked with the
+    /// flow's own, which <see cref="DisposeAsync"/> cancels.
     /// </summary>
-    private async Task<T> Counted<T>(Func<Task<T>> call)
+    private async Task<T> Counted<T>(CancellationToken callerToken, Func<CancellationToken, Task<T>> call)
     {
         Interlocked.Increment(ref _calls);
         try
         {
-            return await call().ConfigureAwait(false);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(callerToken, _disposing.Token);
+            return await call(linked.Token).ConfigureAwait(false);
         }
         finally
         {
@@ -291,8 +295,9 @@ public abstract class OAuthFlow : IAsyncDisposable
 
     /// <summary>
     /// Takes this flow's provider and event subscription off its orchestrator and, without a <see cref="CacheName"/>,
-    /// forgets its account's tokens (with one, they stay stored for the next instance). Logins still waiting end as
-    /// their provider is gone; later calls throw <see cref="ObjectDisposedException"/>.
+    /// forgets its account's tokens (with one, they stay stored for the next instance). Calls still under way end with
+    /// an <see cref="OperationCanceledException"/> (a login waiting for the browser is cancelled; one whose code is being
+    /// exchanged has its tokens revoked or never sent); later calls throw <see cref="ObjectDisposedException"/>.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -306,6 +311,7 @@ public abstract class OAuthFlow : IAsyncDisposable
         }
 
         GC.SuppressFinalize(this);
+        await _disposing.CancelAsync().ConfigureAwait(false);
         try
         {
             if (pending is null) return;

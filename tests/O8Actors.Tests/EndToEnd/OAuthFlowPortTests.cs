@@ -177,27 +177,53 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
         Assert.Contains("timed out", timedOut.Message);
     }
 
+    /// <summary>A flow on an orchestrator whose browser never comes back, with its logins' first URL and end as tasks.</summary>
+    private sealed class WaitingFlow : IAsyncDisposable
+    {
+        private readonly TaskCompletionSource _urlReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<LoginEndedEvent> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private PkceAuthorizationServer _server = null!;
+        private IDisposable _subscription = null!;
+
+        public OAuthLogins Logins { get; private set; } = null!;
+        public ExampleFlow Flow { get; private set; } = null!;
+
+        public Task UrlReady => _urlReady.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        public Task<LoginEndedEvent> Ended => _ended.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        public static async Task<WaitingFlow> StartAsync(OAuthFlowPortTests tests)
+        {
+            var waiting = new WaitingFlow { _server = await PkceAuthorizationServer.StartAsync() };
+            waiting.Logins = await tests.StartAsync(new NeverReturningBrowser());
+            waiting.Flow = new ExampleFlow(waiting._server.BaseUrl + "/token", waiting._server.BaseUrl + "/authorize", waiting.Logins, sendVerifier: true);
+            waiting._subscription = waiting.Logins.Events.Subscribe(new Observer(e =>
+            {
+                if (e is AuthorizeUrlReadyEvent) waiting._urlReady.TrySetResult();
+                if (e is LoginEndedEvent end) waiting._ended.TrySetResult(end);
+            }));
+            return waiting;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _subscription.Dispose();
+            await Logins.DisposeAsync();
+            await _server.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task Cancelling_the_token_ends_the_login_as_cancelled()
     {
-        await using var server = await PkceAuthorizationServer.StartAsync();
-        await using var flows = await StartAsync(new NeverReturningBrowser());
-        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
-        var ended = new TaskCompletionSource<LoginEndedEvent>();
-        var started = new TaskCompletionSource();
-        using var subscription = flows.Events.Subscribe(new Observer(e =>
-        {
-            if (e is AuthorizeUrlReadyEvent) started.TrySetResult();
-            if (e is LoginEndedEvent end) ended.TrySetResult(end);
-        }));
+        await using var waiting = await WaitingFlow.StartAsync(this);
         using var cancellation = new CancellationTokenSource();
 
-        var login = flow.AuthorizeAsync(TimeSpan.FromSeconds(60), cancellation.Token);
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var login = waiting.Flow.AuthorizeAsync(TimeSpan.FromSeconds(60), cancellation.Token);
+        await waiting.UrlReady;
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login);
-        Assert.Equal(LoginOutcomeKind.Cancelled, (await ended.Task.WaitAsync(TimeSpan.FromSeconds(30))).Outcome);
+        Assert.Equal(LoginOutcomeKind.Cancelled, (await waiting.Ended).Outcome);
     }
 
     [Fact]
@@ -239,6 +265,20 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
         Assert.Empty(await flows.GetAccountsAsync(provider));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => flow.AuthorizeAsync(timeoutSeconds: 30));
         await flow.DisposeAsync(); // twice is harmless
+    }
+
+    [Fact]
+    public async Task Disposing_a_flow_ends_its_login_that_waits_for_the_browser_at_once_not_at_its_timeout()
+    {
+        await using var waiting = await WaitingFlow.StartAsync(this);
+
+        var login = waiting.Flow.AuthorizeForTokensAsync(TimeSpan.FromMinutes(10));
+        await waiting.UrlReady;
+        await waiting.Flow.DisposeAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(LoginOutcomeKind.Cancelled, (await waiting.Ended).Outcome);
+        Assert.Equal(0, (await waiting.Logins.GetStatusAsync()).LoginsInFlight);
     }
 
     [Fact]
