@@ -38,6 +38,23 @@ public sealed class OutcomeHandlerRunTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
+    public async Task A_login_that_ends_while_the_node_stops_still_runs_the_handler_with_the_stopping_token()
+    {
+        using var stopping = new CancellationTokenSource();
+        await stopping.CancelAsync();
+        var ran = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new Handler(() =>
+        {
+            ran.TrySetResult(true);
+            return Task.CompletedTask;
+        });
+
+        _ = OutcomeHandlerRun.Start(handler, Ended, stopping.Token, Logger);
+
+        Assert.True(await ran.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task A_handler_cancelled_because_the_node_stops_is_not_reported_as_failed()
     {
         using var stopping = new CancellationTokenSource();
