@@ -61,7 +61,8 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         var unit = text[digits..].Trim();
         foreach (var (units, milliseconds) in DurationUnits)
             if (units.Contains(unit, StringComparer.OrdinalIgnoreCase))
-                return TimeSpan.FromMilliseconds(amount * milliseconds);
+                // Past what a TimeSpan holds it is no duration (TimeSpan.FromMilliseconds would throw, naming no setting).
+                return amount * milliseconds is var total && total < TimeSpan.MaxValue.TotalMilliseconds ? TimeSpan.FromMilliseconds(total) : null;
         return null;
     }
 

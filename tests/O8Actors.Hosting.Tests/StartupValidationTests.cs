@@ -10,6 +10,7 @@ public sealed class StartupValidationTests
     [Theory]
     [InlineData("O8:Login:Timeout", "-00:00:05", "o8.login.timeout", "O8:Login:Timeout")]
     [InlineData("O8:Login:ExchangeTimeout", "00:00:00", "o8.login.exchange-timeout", "O8:Login:ExchangeTimeout")]
+    [InlineData("O8:Login:Timeout", "99999999999d", "o8.login.timeout", "O8:Login:Timeout")]
     [InlineData("O8:Listener:Scheme", "ftp", "o8.listener.scheme", "O8:Listener:Scheme")]
     [InlineData("O8:Listener:Port", "70000", "o8.listener.port", "O8:Listener:Port")]
     [InlineData("O8:Listener:Host", "example.com", "o8.listener.host", "O8:Listener:Host")]
