@@ -100,8 +100,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     // The stored copy the sign-out read and revoked (null: none was stored): a retry removes only that copy.
     private StoredTokens? _signedOutCopy;
     private int _removeRetries;
-    // The removal retry under way (its answer carries it); null when none is.
+    // The removal retry under way (its answer carries it); null when none is. Its store calls end with this token, which
+    // is cancelled once the retry is given up (they hold the store's lock).
     private Attempt? _removing;
+    private CancellationTokenSource? _removingCalls;
     private readonly List<(RememberLogin Login, IActorRef ReplyTo)> _loginsAfterRemoval = [];
 
     // Each state's handler, made once (see the remarks).
@@ -1254,10 +1256,20 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         Timers.Cancel(RemoveRetryTimer);
         var attempt = _removing = new Attempt();
-        var (lockWait, callWait) = (_settings.LockWait, _settings.StoreCallWait);
-        Timers.StartSingleTimer(RemoveDeadlineTimer, new RemoveRetried(attempt, StoreTimedOut("remove the tokens")), lockWait + callWait);
-        RemoveIfStillStoredAsync(_store, _account, _signedOutCopy, lockWait, callWait).PipeTo(Self,
+        EndRemovalCalls();
+        var calls = _removingCalls = new CancellationTokenSource();
+        Timers.StartSingleTimer(RemoveDeadlineTimer, new RemoveRetried(attempt, StoreTimedOut("remove the tokens")), _settings.LockWait + _settings.StoreCallWait);
+        RemoveIfStillStoredAsync(_store, _account, _signedOutCopy, calls.Token).PipeTo(Self,
             success: removed => new RemoveRetried(attempt, null, Replaced: !removed), failure: e => new RemoveRetried(attempt, e));
+    }
+
+    /// <summary>Ends the store calls of a removal retry given up (or of this actor's end): they release the store's lock.</summary>
+    private void EndRemovalCalls()
+    {
+        if (_removingCalls is not { } calls) return;
+        _removingCalls = null;
+        calls.Cancel();
+        calls.Dispose();
     }
 
     /// <summary>
@@ -1266,19 +1278,16 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     /// signed the account in again, and its tokens are not this sign-out's to remove. Returns false when the store held
     /// other tokens (left as they are), true when the signed-out copy is gone.
     /// </summary>
-    private static async Task<bool> RemoveIfStillStoredAsync(ITokenStore store, OAuthAccount account, StoredTokens? signedOut, TimeSpan lockWait,
-        TimeSpan callWait)
+    private static async Task<bool> RemoveIfStillStoredAsync(ITokenStore store, OAuthAccount account, StoredTokens? signedOut,
+        CancellationToken givenUp)
     {
-        IAsyncDisposable handle;
-        using (var waiting = new CancellationTokenSource(lockWait))
-            handle = await store.LockAsync(account, waiting.Token).ConfigureAwait(false);
+        var handle = await store.LockAsync(account, givenUp).ConfigureAwait(false);
         try
         {
-            using var calls = new CancellationTokenSource(callWait);
-            var stored = await store.LoadAsync(account, calls.Token).ConfigureAwait(false);
+            var stored = await store.LoadAsync(account, givenUp).ConfigureAwait(false);
             if (stored is null) return true;
             if (!SameCopy(stored, signedOut)) return false;
-            await store.RemoveAsync(account, calls.Token).ConfigureAwait(false);
+            await store.RemoveAsync(account, givenUp).ConfigureAwait(false);
             return true;
         }
         finally
@@ -1326,6 +1335,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             case RemoveRetried { Cause: null } msg:
                 Timers.Cancel(RemoveDeadlineTimer);
                 _removing = null;
+                EndRemovalCalls();
                 _removalFailed = false;
                 _signedOutCopy = null;
                 if (msg.Replaced)
@@ -1339,6 +1349,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             case RemoveRetried msg:
                 Timers.Cancel(RemoveDeadlineTimer);
                 _removing = null;
+                EndRemovalCalls(); // given up (its deadline): a call still hanging must not keep the store's lock
                 _log.Warning("Account {0}: removing the stored tokens failed again ({1}); retrying", _account, StoreFailure(msg.Cause!));
                 FailLoginsAfterRemoval(new AuthorizationFailedException(LoginFailure.Internal,
                     $"The login of {_account} was not stored: the store could not remove the tokens of its earlier sign-out ({StoreFailure(msg.Cause)})."));
@@ -1404,6 +1415,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     /// <inheritdoc />
     protected override void PostStop()
     {
+        EndRemovalCalls();
         var cause = new AuthorizationFailedException(LoginFailure.Internal, $"The actor of {_account} stopped before it could answer.");
         FailAll(cause);
         FailRemember(cause);
