@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using O8Actors.Callback;
+using O8Actors.Providers;
 
 namespace O8Actors.Flows;
 
@@ -9,7 +10,8 @@ namespace O8Actors.Flows;
 /// reached a live <see cref="FlowsSupervisor"/> (sent while the actor system shuts down) completes as
 /// <see cref="LoginCancelled"/>; a state registration that reached no listener (it was stopped, or crashed) is refused,
 /// so the login ends at once as Failed (ListenerUnavailable); a callback routed to a login already gone gets its browser
-/// the "login ended" page (410), and a sign-out's return its "sign-out ended" page. Subscribed to the event stream's dead letters; a child
+/// the "login ended" page (410), and a sign-out's return its "sign-out ended" page; tokens a login's token request
+/// brought after the login was gone are revoked by the provider actor that answered. Subscribed to the event stream's dead letters; a child
 /// of the O8 guardian next to the supervisor.
 /// </summary>
 internal sealed class UndeliveredLoginWatcher : UntypedActor
@@ -40,6 +42,16 @@ internal sealed class UndeliveredLoginWatcher : UntypedActor
                 // login itself would have answered, rather than a 504 when its Ask times out. A login stops only once
                 // it has ended (a throw ends it as Failed), so this is never the server's error.
                 browser.Tell(CallbackPages.AlreadyEnded);
+                break;
+            // A login's token request answered after the login was gone (stopped from outside: its cluster entity moved,
+            // its node stopped, or it crashed): the tokens are live at the provider and nobody's. The provider actor that
+            // answered revokes them (RFC 7009). Never a refresh's answer (see CodeExchanged.ForLogin).
+            case DeadLetter { Message: CodeExchanged { ForLogin: true } answer, Sender: { } provider } when !provider.IsNobody():
+                provider.Tell(new RevokeUnclaimedTokens(answer.Tokens));
+                break;
+            case DeadLetter { Message: DeviceTokenPolled { Poll: { Status: DevicePollStatus.Issued, Tokens: { } issued } }, Sender: { } provider }
+                when !provider.IsNobody():
+                provider.Tell(new RevokeUnclaimedTokens(issued));
                 break;
             case DeadLetter { Message: SignOutReturned, Sender: { } returning } when !returning.IsNobody():
                 // The same for a sign-out's return routed to a step already gone.

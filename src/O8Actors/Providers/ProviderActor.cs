@@ -334,6 +334,11 @@ internal sealed class ProviderActor : ReceiveActor
         Receive<ExchangeCode>(msg => Enqueue(msg));
         Receive<RefreshTokens>(msg => Enqueue(msg));
         Receive<RevokeTokens>(msg => Enqueue(msg));
+        Receive<RevokeUnclaimedTokens>(msg =>
+        {
+            if (RevokeTokens.Of(msg.Tokens) is { Count: > 0 } revoke)
+                Self.Tell(new RevokeTokens(_strategy.Name, $"revoke-unclaimed-{Flows.FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
+        });
         // Device logins: the device code request and each poll are token-endpoint traffic, queued and bounded like an exchange.
         Receive<RequestDeviceCode>(msg => Enqueue(msg));
         Receive<PollDeviceToken>(msg => Enqueue(msg));
@@ -530,7 +535,7 @@ internal sealed class ProviderActor : ReceiveActor
         };
         var name = strategy.Name;
         AnswerWhenDone(RunWithTimeout(ct => Traced("o8.token_request", work, parent, name, ct), timeout), replyTo,
-            success: tokens => new CodeExchanged(flowId, tokens),
+            success: tokens => new CodeExchanged(flowId, tokens) { ForLogin = request is ExchangeCode },
             failure: e => ToFailure(flowId, name, timeout, e),
             timesAnswers: true);
     }

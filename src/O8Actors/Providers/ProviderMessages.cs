@@ -138,8 +138,27 @@ internal sealed record ExchangeCode(string Provider, string LoginId, string Code
     public override string ToString() => $"ExchangeCode {{ Provider = {Provider}, LoginId = {LoginId} }}";
 }
 
-/// <summary>The code was exchanged.</summary>
-internal sealed record CodeExchanged(string LoginId, TokenSet Tokens);
+/// <summary>The code was exchanged (or, to an account, the refresh answered).</summary>
+internal sealed record CodeExchanged(string LoginId, TokenSet Tokens)
+{
+    /// <summary>
+    /// The answer to a login's code exchange, not to an account's refresh: should its login be gone, the tokens are
+    /// nobody's and are revoked (<see cref="RevokeUnclaimedTokens"/>). A refresh's never are: a provider that does not
+    /// rotate hands back the account's own refresh token.
+    /// </summary>
+    public bool ForLogin { get; init; }
+}
+
+/// <summary>
+/// Tokens a login's token request brought after its login was gone (stopped from outside: its cluster entity moved or
+/// its node stopped, or it crashed): live at the provider and nobody's, so the provider actor revokes them (RFC 7009).
+/// Sent by the dead letters' watcher to the provider actor that answered; nobody waits for the answer.
+/// </summary>
+internal sealed record RevokeUnclaimedTokens(TokenSet Tokens)
+{
+    /// <inheritdoc />
+    public override string ToString() => "RevokeUnclaimedTokens";
+}
 
 /// <summary>The exchange failed; <paramref name="Reason"/> is safe to log and show.</summary>
 internal sealed record CodeExchangeFailed(string LoginId, LoginFailure Failure, string Reason, string? ProviderError, Exception? Cause = null);

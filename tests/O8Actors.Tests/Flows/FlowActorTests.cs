@@ -228,6 +228,39 @@ public sealed class FlowActorTests : TestKit
     }
 
     [Fact]
+    public void Tokens_that_answer_a_login_stopped_from_outside_mid_exchange_are_revoked_by_the_provider_that_issued_them()
+    {
+        ListeningWatcher.Start(this); // as in every O8Actors system: it takes what reaches no actor
+        var login = StartLogin();
+        Watch(login.Flow);
+        SendCallback(login.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+
+        // Stopped from outside while its code is at the provider (its cluster entity moved, its node stopped).
+        Sys.Stop(login.Flow);
+        ExpectTerminated(login.Flow);
+
+        // The provider's answer finds nobody: the tokens are live there and nobody's, so they go back to be revoked.
+        _providers.Send(login.Flow, new CodeExchanged("f1", UnclaimedTokens.Issued) { ForLogin = true });
+        Assert.Same(UnclaimedTokens.Issued, _providers.FishForMessage<RevokeUnclaimedTokens>(_ => true).Tokens);
+    }
+
+    [Fact]
+    public void A_refresh_answer_that_finds_its_account_gone_is_never_revoked()
+    {
+        // A provider that does not rotate hands back the account's own refresh token: revoking it would sign the user out.
+        ListeningWatcher.Start(this);
+        var account = CreateTestProbe();
+        Watch(account.Ref);
+        Sys.Stop(account.Ref);
+        ExpectTerminated(account.Ref);
+
+        _providers.Send(account.Ref, new CodeExchanged("refresh-1", UnclaimedTokens.Issued));
+
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
     public void A_login_cancelled_while_its_code_is_exchanged_stops_once_the_exchange_fails_or_its_deadline_passes()
     {
         var failed = StartLogin();

@@ -225,6 +225,34 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     }
 
     [Fact]
+    public void A_logins_answer_is_marked_as_a_logins_and_a_refreshs_is_not()
+    {
+        // The mark decides whether an answer that finds its asker gone is revoked (a login's) or left alone (a refresh's).
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 4, maxQueued: 8);
+        var login = Sent(provider, strategy, "code-1");
+        strategy.Release("code-1");
+        Assert.True(login.ExpectMsg<CodeExchanged>(Wait).ForLogin);
+
+        var account = CreateTestProbe();
+        strategy.Release("rt-1");
+        account.Send(provider, new RefreshTokens("p", "refresh-1", "rt-1", null));
+        Assert.False(account.ExpectMsg<CodeExchanged>(Wait).ForLogin);
+    }
+
+    [Fact]
+    public void Unclaimed_tokens_sent_back_by_the_dead_letters_watcher_are_revoked_refresh_token_first()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 4, maxQueued: 8);
+
+        provider.Tell(new RevokeUnclaimedTokens(new TokenSet("late-access", "Bearer", RefreshToken: "late-refresh")));
+
+        AwaitAssert(() => Assert.Equal([("late-refresh", "refresh_token"), ("late-access", "access_token")],
+            strategy.Revoked.Select(r => (r.Token, r.TokenTypeHint))), Wait);
+    }
+
+    [Fact]
     public void A_queued_refresh_whose_caller_deadline_passed_is_never_sent_to_the_token_endpoint()
     {
         var strategy = new ScriptedStrategy("p");
