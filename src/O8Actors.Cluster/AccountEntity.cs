@@ -96,6 +96,9 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
         // Sharding's hand-off stop message (see O8ClusterHostingExtensions): the account finishes what it is doing (a
         // refresh's rotated tokens must reach the store), then its supervisor stops, and this entity with it.
         Receive<AccountHandOff>(msg => _accounts!.Tell(msg));
+        // The account's actor retired (idle with everything stored, or signed out): passivated through the shard, which
+        // holds messages for the account until this entity has stopped, then starts a fresh one for them.
+        Receive<AccountRetiredInEntity>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(AccountHandOff.Instance)));
         Receive<Terminated>(t => t.ActorRef.Equals(_accounts), _ => Context.Stop(Self));
         ReceiveAny(msg => _accounts!.Forward(msg));
     }

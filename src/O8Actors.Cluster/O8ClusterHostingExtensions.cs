@@ -72,9 +72,11 @@ public static class O8ClusterHostingExtensions
             {
                 Role = options.Role,
                 RememberEntities = false,
-                // An account nobody asks about goes to sleep as the core's account actor does (its tokens are in the store).
-                ShouldPassivateIdleEntities = true,
-                PassivateIdleEntityAfter = TimeSpan.FromMinutes(30),
+                // An account nobody asks about goes to sleep when the core's account actor retires (o8's account idle
+                // timeout): it passivates itself then (AccountRetiredInEntity). Not on sharding's idle timer, which would
+                // also stop an account holding tokens the store has not taken yet (a rotated refresh token, lost) or a
+                // sign-out whose removal is pending (its tokens read and served again by the next incarnation).
+                ShouldPassivateIdleEntities = false,
                 // Not a PoisonPill when the entity moves: a refresh under way finishes (and stores its rotated refresh
                 // token) before the entity stops; sharding's hand-off timeout still bounds the wait.
                 HandOffStopMessage = O8Actors.Accounts.AccountHandOff.Instance,

@@ -7,7 +7,7 @@ using O8Actors.Providers;
 namespace O8Actors.Cluster.Tests;
 
 /// <summary>
-/// An account's entity that moves to another node (sharding's hand-off, or idle passivation) stops only once its
+/// An account's entity that moves to another node (sharding's hand-off, or its own passivation once idle) stops only once its
 /// account has finished what it was doing: a refresh under way stores the provider's rotated refresh token first. With
 /// sharding's default PoisonPill the entity stopped between the refresh and its answer, and the rotated token was lost
 /// (the next refresh, with the spent token, fails with invalid_grant).
@@ -109,6 +109,72 @@ public sealed class AccountEntityHandOffTests : Akka.TestKit.Xunit.TestKit
 
         // Sharding starts the entity anew on its next message; forwarding to the stopped child would leave callers waiting.
         ExpectTerminated(entity, Wait, cancellationToken: Ct);
+    }
+
+    /// <summary>The shard's part in a passivation: told <c>Passivate</c>, it reports it and sends the entity its stop message.</summary>
+    private sealed class ShardStandIn : ReceiveActor
+    {
+        public ShardStandIn(Props entity, IActorRef reportTo)
+        {
+            var child = Context.ActorOf(entity, "entity");
+            Context.Watch(child);
+            Receive<Akka.Cluster.Sharding.Passivate>(p =>
+            {
+                reportTo.Tell(p);
+                child.Tell(p.StopMessage);
+            });
+            // Not the Terminated itself: an actor drops a Terminated of an actor it does not watch.
+            Receive<Terminated>(_ => reportTo.Tell("entity stopped"));
+            ReceiveAny(m => child.Forward(m));
+        }
+    }
+
+    /// <summary>A store whose saves fail while <see cref="Down"/>.</summary>
+    private sealed class SavesFailWhileDown(InMemoryTokenStore inner) : ITokenStore
+    {
+        public volatile bool Down;
+
+        public Task<StoredTokens?> LoadAsync(OAuthAccount account, CancellationToken cancellationToken = default) => inner.LoadAsync(account, cancellationToken);
+
+        public Task<long?> SaveAsync(OAuthAccount account, TokenSet tokens, long expectedVersion, CancellationToken cancellationToken = default) =>
+            Down ? Task.FromException<long?>(new IOException("The store is down.")) : inner.SaveAsync(account, tokens, expectedVersion, cancellationToken);
+
+        public Task RemoveAsync(OAuthAccount account, CancellationToken cancellationToken = default) => inner.RemoveAsync(account, cancellationToken);
+
+        public Task<IReadOnlyList<OAuthAccount>> ListAsync(string? provider = null, CancellationToken cancellationToken = default) =>
+            inner.ListAsync(provider, cancellationToken);
+
+        public Task<IAsyncDisposable> LockAsync(OAuthAccount account, CancellationToken cancellationToken = default) => inner.LockAsync(account, cancellationToken);
+    }
+
+    [Fact]
+    public async Task An_account_passivates_itself_once_its_actor_retires_idle_and_not_while_the_store_lacks_its_rotated_tokens()
+    {
+        var store = new InMemoryTokenStore();
+        var failing = new SavesFailWhileDown(store);
+        var providers = CreateTestProbe();
+        var shard = CreateTestProbe();
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login) { IdleTimeout = TimeSpan.FromMilliseconds(500) };
+        var parts = new AccountParts(failing, providers.Ref, CreateTestProbe().Ref, settings, CreateTestProbe().Ref);
+        var standIn = Sys.ActorOf(Props.Create(() => new ShardStandIn(AccountEntity.Props(Alice.Id, Task.FromResult(parts)), shard.Ref)));
+        await store.SaveAsync(Alice, new TokenSet("access-1", "Bearer", DateTimeOffset.UtcNow.AddMinutes(-1), "refresh-1"), 0, Ct);
+
+        // A refresh rotates the refresh token, and the store fails to take the new one: the account serves it from memory.
+        failing.Down = true;
+        var served = standIn.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait, Ct);
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait, cancellationToken: Ct);
+        providers.LastSender.Tell(new CodeExchanged(refresh.RequestId, new TokenSet("access-2", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-2")));
+        Assert.Equal("access-2", (await served).Token);
+
+        // Idle far past its idle timeout, yet not passivated: the rotated refresh token exists only in its memory.
+        shard.ExpectNoMsg(TimeSpan.FromSeconds(2), Ct);
+
+        // The store is back: the kept tokens are stored, the account retires idle, and its entity asks to be passivated.
+        failing.Down = false;
+        var passivate = shard.ExpectMsg<Akka.Cluster.Sharding.Passivate>(TimeSpan.FromSeconds(20), cancellationToken: Ct);
+        Assert.Same(AccountHandOff.Instance, passivate.StopMessage);
+        shard.ExpectMsg("entity stopped", Wait, cancellationToken: Ct);
+        Assert.Equal("refresh-2", (await store.LoadAsync(Alice, Ct))!.Tokens.RefreshToken);
     }
 
     [Fact]

@@ -84,3 +84,15 @@ internal sealed record AccountHandOff
     /// <summary>The one instance.</summary>
     public static AccountHandOff Instance { get; } = new();
 }
+
+/// <summary>
+/// To an account's cluster entity, from its supervisor: the account's actor retired (idle, with nothing the store has
+/// not taken, or signed out), so the entity may ask its shard to passivate it. The account's actor decides when it is
+/// idle, not sharding's timer: it never retires while it holds tokens the store failed to take, or a sign-out whose
+/// removal is pending, which a passivation would lose (the rotated refresh token) or serve again (the signed-out tokens).
+/// </summary>
+internal sealed record AccountRetiredInEntity
+{
+    /// <summary>The one instance.</summary>
+    public static AccountRetiredInEntity Instance { get; } = new();
+}

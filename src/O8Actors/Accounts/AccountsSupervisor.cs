@@ -87,6 +87,8 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
             Context.Unwatch(retired);
             retired.Tell(PoisonPill.Instance);
             StopIfHandedOff();
+            // In a cluster entity, its one account retired: the entity may passivate (see AccountRetiredInEntity).
+            if (_only is not null && !_handingOff && _accounts.Count == 0) Context.Parent.Tell(AccountRetiredInEntity.Instance);
         });
         Receive<Terminated>(t =>
         {
