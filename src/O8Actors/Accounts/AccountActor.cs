@@ -715,15 +715,18 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
     /// <summary>
     /// Kept tokens dropped because the store no longer holds what they replace: another process signed the account out
-    /// (it could revoke only the spent copy it read) or stored another grant. They are live at the provider and nothing
-    /// holds them after this, so they are revoked (RFC 7009), nobody waiting for the answer; unless the stored copy
-    /// shares a token with them (the same grant, refreshed elsewhere by a provider that keeps its refresh token), as
-    /// revoking an access token may end its whole grant (RFC 7009 section 2.1).
+    /// (it could revoke only the spent copy it read) and maybe in again (the store counts from 1 again, so at most the
+    /// version they replace). They are live at the provider and nothing holds them after this, so they are revoked
+    /// (RFC 7009), nobody waiting for the answer. Not when the store has moved past that version: the kept tokens may
+    /// have reached it after all (a save that hung, then landed) and another process refreshed with them, and revoking
+    /// them would end its live grant (RFC 7009 section 2.1); nor when the stored copy shares a token with them.
     /// </summary>
     private void RevokeDropped(TokenSet dropped, StoredTokens? stored)
     {
         var revoke = RevokeTokens.Of(dropped);
-        if (revoke.Count == 0 || stored is { Tokens: var held } && revoke.Any(r => r.Token == held.RefreshToken || r.Token == held.AccessToken))
+        if (revoke.Count == 0) return;
+        if (stored is { Tokens: var held } && (stored.Version > (_unsavedOver?.Version ?? 0)
+            || revoke.Any(r => r.Token == held.RefreshToken || r.Token == held.AccessToken)))
             return;
         _providers.Tell(new RevokeTokens(_account.Provider, $"revoke-dropped-{FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
     }

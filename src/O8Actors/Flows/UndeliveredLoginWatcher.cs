@@ -37,10 +37,10 @@ internal sealed class UndeliveredLoginWatcher : UntypedActor
                 login.Tell(new StateRegistrationRefused(register.LoginId, "The redirect listener is not running."));
                 break;
             case DeadLetter { Message: AuthorizationCallback, Sender: { } browser } when !browser.IsNobody():
-                // Routed to a login that stopped before its unregistration reached the listener (its deadline, a cancel
-                // or a failure ended it): the browser's request (the sender) gets the "login ended" page now, as the
-                // login itself would have answered, rather than a 504 when its Ask times out. A login stops only once
-                // it has ended (a throw ends it as Failed), so this is never the server's error.
+                // Routed to a login that stopped before its unregistration reached the listener (its deadline, a cancel or
+                // a failure ended it; or it was stopped from outside, which its caller hears as a failure): the browser's
+                // request (the sender) gets the "login ended" page now, as an ended login answers itself, rather than a
+                // 504 when its Ask times out. Whatever stopped it, this browser can only start again.
                 browser.Tell(CallbackPages.AlreadyEnded);
                 break;
             // A login's token request answered after the login was gone (stopped from outside: its cluster entity moved,

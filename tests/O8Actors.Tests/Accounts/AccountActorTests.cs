@@ -422,6 +422,29 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task Kept_tokens_are_not_revoked_when_the_store_has_moved_past_the_copy_they_replace()
+    {
+        var (strategy, store, accounts) = await RotatedButNotStoredAsync();
+
+        // Another process stored a newer version over the copy they replace (the kept tokens may have reached it through
+        // a save that hung and landed, and been refreshed there): that grant may be theirs, and live.
+        var newer = strategy.Issue("alice");
+        Assert.Equal(2L, await store.Inner.SaveAsync(Alice, newer, 1));
+
+        await AccountHasTakenAsync(accounts);
+        await EventFilter.Warning(contains: "tokens kept since the store failed are dropped").ExpectAsync(1,
+            () =>
+            {
+                Clock.Advance(TimeSpan.FromMinutes(1));
+                return Task.CompletedTask;
+            }, Wait);
+
+        Assert.Equal(newer.AccessToken, (await Get(accounts, Alice)).Token);
+        Assert.Empty(strategy.Revoked);
+        Assert.True(strategy.IsValid("rt-2"));
+    }
+
+    [Fact]
     public async Task Kept_tokens_dropped_after_a_sign_out_elsewhere_are_revoked_at_the_provider()
     {
         var (strategy, store, accounts) = await RotatedButNotStoredAsync();

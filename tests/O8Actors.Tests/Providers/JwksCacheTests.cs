@@ -188,6 +188,21 @@ public sealed class JwksCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_logout_tokens_wait_for_another_fetch_counts_from_the_failure_not_from_the_start_of_a_fetch_that_hung()
+    {
+        _jwksGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // the endpoint hangs
+        var cache = Cache(fetchTimeout: TimeSpan.FromMilliseconds(300));
+
+        var first = cache.GetAsync(_http, CancellationToken.None, anyoneMaySend: true);
+        _clock.Now += JwksCache.FirstRetryDelay + TimeSpan.FromSeconds(1); // the fetch hangs past the delay, then fails
+        await Assert.ThrowsAsync<IdTokenValidationException>(() => first.WaitAsync(Patience));
+
+        _jwksGate.TrySetResult();
+        await Assert.ThrowsAsync<IdTokenValidationException>(() => cache.GetAsync(_http, CancellationToken.None, anyoneMaySend: true).WaitAsync(Patience));
+        Assert.Equal(1, JwksFetches);
+    }
+
+    [Fact]
     public async Task A_logout_token_fetches_the_key_set_again_once_the_first_retry_delay_has_passed()
     {
         _jwksStatus = 503;

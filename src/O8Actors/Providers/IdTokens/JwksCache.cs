@@ -32,6 +32,7 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     private IReadOnlyList<SecurityKey>? _lastGood;
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
     // With keys held: no fetch starts before this after a failed one (the delay doubles with each failure in a row).
+    // With none: no fetch for a token anyone may send (a logout token) starts before this.
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
     private TimeSpan _retryDelay = TimeSpan.Zero;
     // A caller holding keys waited its whole patience for the fetch in flight: the next ones verify with the keys held.
@@ -73,9 +74,7 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
             var now = time.GetUtcNow();
             // With no keys held a login fetches again at once (it has nothing else to verify with); with keys held, or for
             // a token anyone may send, a failed fetch is tried again only after its backoff.
-            var retryNow = LastFetchFailed && (_lastGood is null
-                ? !anyoneMaySend || now - _fetchedAt >= FirstRetryDelay
-                : now >= _retryAt);
+            var retryNow = LastFetchFailed && ((_lastGood is null && !anyoneMaySend) || now >= _retryAt);
             if (_current is null || now - _fetchedAt >= MaxAge || retryNow)
                 StartFetch(http);
             task = _current!;
@@ -180,7 +179,15 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
                 return;
             }
 
-            if (_lastGood is null || !ReferenceEquals(_current, fetch)) return;
+            if (!ReferenceEquals(_current, fetch)) return;
+            if (_lastGood is null)
+            {
+                // No keys yet: a login fetches again at once; a token anyone may send, only this long after the failure
+                // (counted from the failure, not the fetch's start: a hanging fetch fails late).
+                _retryAt = time.GetUtcNow() + FirstRetryDelay;
+                return;
+            }
+
             _retryDelay = _retryDelay == TimeSpan.Zero ? FirstRetryDelay : TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, MinRefetchInterval.Ticks));
             _retryAt = time.GetUtcNow() + _retryDelay;
         }
