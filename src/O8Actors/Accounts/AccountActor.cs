@@ -1099,10 +1099,12 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     return true;
                 case SignOutRemoveFailed msg when msg.Attempt == attempt:
                     Timers.Cancel(SignOutStoreTimer);
+                    EndRemovalCalls(); // given up: the lock is released next, so the removal must not go on
                     OnRemoveFailed(msg, urlTo, replyTo);
                     return true;
                 case SignOutRemoved msg when msg.Attempt == attempt:
                     Timers.Cancel(SignOutStoreTimer);
+                    EndRemovalCalls();
                     ReleaseLock();
                     _removalFailed = false;
                     _signedOutCopy = null;
@@ -1218,7 +1220,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private void Remove(Attempt attempt, SignOutResult result)
     {
         Timers.StartSingleTimer(SignOutStoreTimer, new SignOutRemoveFailed(attempt, result, StoreTimedOut("remove the tokens")), _settings.StoreCallWait);
-        _store.RemoveAsync(_account).PipeTo(Self, success: () => new SignOutRemoved(attempt, result),
+        // Ended with the sign-out's wait (EndRemovalCalls): the lock is released then, and a removal that went on could
+        // delete what another process stores after it.
+        _store.RemoveAsync(_account, NewRemovalCalls()).PipeTo(Self, success: () => new SignOutRemoved(attempt, result),
             failure: e => new SignOutRemoveFailed(attempt, result, e));
     }
 
@@ -1259,20 +1263,28 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         Timers.Cancel(RemoveRetryTimer);
         var attempt = _removing = new Attempt();
-        EndRemovalCalls();
-        var calls = _removingCalls = new CancellationTokenSource();
         Timers.StartSingleTimer(RemoveDeadlineTimer, new RemoveRetried(attempt, StoreTimedOut("remove the tokens")), _settings.LockWait + _settings.StoreCallWait);
-        RemoveIfStillStoredAsync(_store, _account, _signedOutCopy, calls.Token).PipeTo(Self,
+        RemoveIfStillStoredAsync(_store, _account, _signedOutCopy, NewRemovalCalls()).PipeTo(Self,
             success: removed => new RemoveRetried(attempt, null, Replaced: !removed), failure: e => new RemoveRetried(attempt, e));
     }
 
-    /// <summary>Ends the store calls of a removal retry given up (or of this actor's end): they release the store's lock.</summary>
+    /// <summary>A token for a removal's store calls, ended by <see cref="EndRemovalCalls"/> (an earlier removal's, ended now).</summary>
+    private CancellationToken NewRemovalCalls()
+    {
+        EndRemovalCalls();
+        return (_removingCalls = new CancellationTokenSource()).Token;
+    }
+
+    /// <summary>
+    /// Ends the store calls of a removal given up (its deadline), answered, or of this actor's end: they hold the store's
+    /// lock (a retry) or ran under the sign-out's, which is released then. Cancelled, never disposed: the store may still
+    /// hold the token (a source with no timer owns nothing to free).
+    /// </summary>
     private void EndRemovalCalls()
     {
         if (_removingCalls is not { } calls) return;
         _removingCalls = null;
         calls.Cancel();
-        calls.Dispose();
     }
 
     /// <summary>

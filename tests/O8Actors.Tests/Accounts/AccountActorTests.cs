@@ -1078,6 +1078,28 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         }, Wait);
     }
 
+    [Fact]
+    public async Task A_sign_outs_removal_given_up_never_deletes_what_another_process_stores_after_it()
+    {
+        var (strategy, store, accounts, gate, signOut) = await SignOutAtAStoreThatDoesNotAnswerAsync(s => s.HoldRemoves(), s => s.Removes);
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => signOut);
+
+        // The sign-out gave up (and released the store's lock); another process signs Alice in again.
+        var again = strategy.Issue("alice");
+        Assert.Equal(2L, await store.Inner.SaveAsync(Alice, again, 1));
+
+        // The store now answers the removal it was holding: given up, it must not delete the new sign-in. The retry then
+        // finds other tokens than those it signed out, and leaves them.
+        gate.SetResult();
+        await EventFilter.Info(contains: "they are left").ExpectAsync(1,
+            () =>
+            {
+                Clock.Advance(TimeSpan.FromSeconds(1));
+                return Task.CompletedTask;
+            }, Wait);
+        Assert.Equal(again.RefreshToken, (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+    }
+
     private static TimeSpan StoreCallWait => new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login).StoreCallWait;
 
     [Fact]
