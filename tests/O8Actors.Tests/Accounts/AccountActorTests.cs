@@ -927,12 +927,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         await Remember(two, Alice, again);
 
         // The retry finds other tokens than those it signed out, and leaves them.
-        await EventFilter.Info(contains: "they are left").ExpectAsync(1,
-            () =>
-            {
-                Clock.Advance(TimeSpan.FromSeconds(1));
-                return Task.CompletedTask;
-            }, Wait);
+        await RemovalRetryLeavesOtherTokensAsync();
         Assert.Equal(again.RefreshToken, (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
         Assert.Equal(1, store.Removes); // the failed sign-out's: the retry found other tokens and removed nothing
         Assert.Equal(again.AccessToken, (await Get(two, Alice)).Token);
@@ -1091,14 +1086,17 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         // The store now answers the removal it was holding: given up, it must not delete the new sign-in. The retry then
         // finds other tokens than those it signed out, and leaves them.
         gate.SetResult();
-        await EventFilter.Info(contains: "they are left").ExpectAsync(1,
+        await RemovalRetryLeavesOtherTokensAsync();
+        Assert.Equal(again.RefreshToken, (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+    }
+
+    /// <summary>Runs the removal retry (1 s of backoff) and returns once it found other tokens than the signed-out ones and left them.</summary>
+    private Task RemovalRetryLeavesOtherTokensAsync() => EventFilter.Info(contains: "they are left").ExpectAsync(1,
             () =>
             {
                 Clock.Advance(TimeSpan.FromSeconds(1));
                 return Task.CompletedTask;
             }, Wait);
-        Assert.Equal(again.RefreshToken, (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
-    }
 
     private static TimeSpan StoreCallWait => new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login).StoreCallWait;
 
