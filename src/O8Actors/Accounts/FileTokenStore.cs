@@ -108,10 +108,12 @@ public sealed class FileTokenStore : ITokenStore
             await using (var stream = new FileStream(temporary, PrivateWrite()))
             {
                 await stream.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
-                // On the disk before the rename: a file system that may order the rename first (XFS, ext4 without
-                // auto_da_alloc) would otherwise leave an empty file after a power loss, read as "no tokens", and the
-                // refresh token just rotated, the only valid one, would be lost.
-                stream.Flush(flushToDisk: true);
+                // The content on the disk before the rename: a file system that may order the rename first (XFS, ext4
+                // without auto_da_alloc) would otherwise leave an empty file after a power loss, read as "no tokens". (The
+                // rename itself is durable at the file system's next commit; a power loss before that brings back the
+                // previous file, as for any write in flight.) Off the caller's thread: an fsync may take a while, and the
+                // caller is an account's actor.
+                await Task.Run(() => stream.Flush(flushToDisk: true), cancellationToken).ConfigureAwait(false);
             }
 
             File.Move(temporary, file, overwrite: true);
