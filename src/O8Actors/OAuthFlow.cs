@@ -235,7 +235,9 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <summary>Signs out every account this flow's provider has on <paramref name="logins"/>.</summary>
     private async Task SignOutAllAsync(IOAuthLogins logins)
     {
-        foreach (var account in await logins.GetAccountsAsync(_providerName).ConfigureAwait(false))
+        // This flow's own account too, stored or not: a login its actor runs for a caller ends with its sign-out.
+        var accounts = await logins.GetAccountsAsync(_providerName).ConfigureAwait(false);
+        foreach (var account in accounts.Append(Account).Distinct())
             await logins.SignOutAsync(account).ConfigureAwait(false);
     }
 
@@ -311,7 +313,6 @@ public abstract class OAuthFlow : IAsyncDisposable
         }
 
         GC.SuppressFinalize(this);
-        await _disposing.CancelAsync().ConfigureAwait(false);
         try
         {
             if (pending is null) return;
@@ -322,7 +323,9 @@ public abstract class OAuthFlow : IAsyncDisposable
             if (registration.Logins is OAuthLogins { IsDisposed: true }) return;
             try
             {
-                // Nobody can find these tokens after this instance: forget them rather than leave them in the store.
+                // Nobody can find these tokens after this instance: forget them rather than leave them in the store. The
+                // account's own sign-out also ends a login its actor runs for a caller (GetAccessTokenAsync), before
+                // that caller is cancelled below: its tokens never reach the store after the memory-only rule is lifted.
                 if (_instanceOnly) await SignOutAllAsync(registration.Logins).ConfigureAwait(false);
 
                 // On any orchestrator that can (the hosted one too): the registration holds this flow and a provider actor.
@@ -335,6 +338,8 @@ public abstract class OAuthFlow : IAsyncDisposable
         }
         finally
         {
+            // The calls still under way end now (a login waiting for the browser with them), after the sign-outs above.
+            await _disposing.CancelAsync().ConfigureAwait(false);
             // A call still running may yet store a login's tokens: it lifts the rule when it ends (Counted).
             if (Volatile.Read(ref _calls) == 0) await ForgetInstanceOnlyAsync(null).ConfigureAwait(false);
         }

@@ -126,15 +126,19 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
         Assert.Empty(TokenFiles());
     }
 
-    [Fact]
-    public async Task A_flow_without_a_cache_name_disposed_while_its_code_is_exchanged_writes_no_file_and_forgets_the_late_tokens()
+    [Theory]
+    [InlineData("AuthorizeForTokensAsync")]
+    [InlineData("GetAccessTokenAsync")] // the login runs in the account's actor, for the caller
+    public async Task A_flow_without_a_cache_name_disposed_while_its_code_is_exchanged_writes_no_file_and_forgets_the_late_tokens(string call)
     {
         await using var logins = await OwnOrchestratorAsync();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var flow = new ConsoleFlow(_port, _server.BaseUrl + "/token", _server.BaseUrl + "/authorize", cacheName: null, logins) { ExchangeGate = gate };
         var provider = flow.Account.Provider;
 
-        var login = flow.AuthorizeForTokensAsync(TimeSpan.FromSeconds(30));
+        Task login = call == "GetAccessTokenAsync"
+            ? flow.GetAccessTokenAsync(allowInteraction: true, timeout: TimeSpan.FromSeconds(30))
+            : flow.AuthorizeForTokensAsync(TimeSpan.FromSeconds(30));
         await flow.ExchangeStarted.Task.WaitAsync(TimeSpan.FromSeconds(20));
         // Disposed while the code is at the provider; the exchange then finishes and its login's tokens are stored.
         var disposing = flow.DisposeAsync().AsTask();
