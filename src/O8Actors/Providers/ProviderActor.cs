@@ -334,10 +334,12 @@ internal sealed class ProviderActor : ReceiveActor
         Receive<ExchangeCode>(msg => Enqueue(msg));
         Receive<RefreshTokens>(msg => Enqueue(msg));
         Receive<RevokeTokens>(msg => Enqueue(msg));
+        // Tokens nobody will take (refused here, or late for a login that is gone): queued like any token request, and
+        // nobody waits for the answer.
         Receive<RevokeUnclaimedTokens>(msg =>
         {
             if (RevokeTokens.Of(msg.Tokens) is { Count: > 0 } revoke)
-                Self.Tell(new RevokeTokens(_strategy.Name, $"revoke-unclaimed-{Flows.FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
+                Enqueue(new RevokeTokens(_strategy.Name, $"revoke-unclaimed-{Flows.FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
         });
         // Device logins: the device code request and each poll are token-endpoint traffic, queued and bounded like an exchange.
         Receive<RequestDeviceCode>(msg => Enqueue(msg));
@@ -552,7 +554,6 @@ internal sealed class ProviderActor : ReceiveActor
     {
         var self = Self;
         var owner = this;
-        var provider = _strategy.Name;
         var scheduler = Context.System.Scheduler;
         var started = scheduler.Now;
         _ = AnswerAsync();
@@ -571,16 +572,14 @@ internal sealed class ProviderActor : ReceiveActor
                 var cause = Unwrapped(e);
                 answered = cause is TokenExchangeException or IdTokenValidationException;
                 // Tokens issued and then refused (with an ID token that failed its checks, or unbound on a DPoP login)
-                // are live at the provider and nobody will use them: revoked (RFC 7009), queued like any token request;
-                // nobody waits for the answer.
+                // are live at the provider and nobody will use them: revoked (RFC 7009).
                 var refused = cause switch
                 {
                     IdTokenValidationException v => v.Issued,
                     TokenExchangeException t => t.Issued,
                     _ => null,
                 };
-                if (RevokeTokens.Of(refused) is { Count: > 0 } revoke)
-                    self.Tell(new RevokeTokens(provider, $"revoke-refused-{Flows.FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
+                if (refused is not null) self.Tell(new RevokeUnclaimedTokens(refused), ActorRefs.Nobody);
             }
 
             replyTo.Tell(reply, self);

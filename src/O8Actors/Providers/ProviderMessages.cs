@@ -150,9 +150,10 @@ internal sealed record CodeExchanged(string LoginId, TokenSet Tokens)
 }
 
 /// <summary>
-/// Tokens a login's token request brought after its login was gone (stopped from outside: its cluster entity moved or
-/// its node stopped, or it crashed): live at the provider and nobody's, so the provider actor revokes them (RFC 7009).
-/// Sent by the dead letters' watcher to the provider actor that answered; nobody waits for the answer.
+/// Tokens a login's token request brought that nobody will take: refused (an ID token that failed its checks, unbound
+/// tokens on a DPoP login), or late for a login that is gone (stopped from outside: its cluster entity moved or its node
+/// stopped, or it crashed; sent by the dead letters' watcher). Live at the provider, so the provider actor that issued
+/// them revokes them (RFC 7009); nobody waits for the answer.
 /// </summary>
 internal sealed record RevokeUnclaimedTokens(TokenSet Tokens)
 {
