@@ -223,8 +223,9 @@ public abstract class OAuthFlow : IAsyncDisposable
         Interlocked.Increment(ref _calls);
         try
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(callerToken, _disposing.Token);
-            return await call(linked.Token).ConfigureAwait(false);
+            // Linked only when the caller's token can cancel: most calls pass none (AuthorizeAsync asks the cache each time).
+            using var linked = callerToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(callerToken, _disposing.Token) : null;
+            return await call(linked?.Token ?? _disposing.Token).ConfigureAwait(false);
         }
         finally
         {
