@@ -90,7 +90,7 @@ internal sealed class ClusterMode : IAsyncDisposable
     {
         var proxyBuilder = WebApplication.CreateBuilder(args);
         var configuration = proxyBuilder.Configuration;
-        var (sandbox, sandboxSettings) = await DemoSandbox.StartIfEnabledAsync(configuration);
+        var (sandbox, sharedSettings) = await DemoSandbox.StartIfEnabledAsync(configuration);
         var tls = RemotingTls.Create();
         var nodes = new List<WebApplication>();
         try
@@ -108,7 +108,7 @@ internal sealed class ClusterMode : IAsyncDisposable
             // All nodes start at once, as a deployment's would: once every contact point answers, the node with the
             // lowest one forms the cluster and the others join it.
             nodes.AddRange(await Task.WhenAll(Enumerable.Range(0, count).Select(i => StartNodeAsync(
-                args, $"node{i}", https[i], tls.Options(remoting[i]), contacts, contacts[i], certificate, keyRing, sandboxSettings, connections, cancellationToken))));
+                args, $"node{i}", https[i], tls.Options(remoting[i]), contacts, contacts[i], certificate, keyRing, sharedSettings, connections, cancellationToken))));
             await WaitForMembersAsync(nodes, count, cancellationToken);
 
             proxyBuilder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
@@ -139,11 +139,11 @@ internal sealed class ClusterMode : IAsyncDisposable
     }
 
     private static async Task<WebApplication> StartNodeAsync(string[] args, string name, int httpsPort, RemoteOptions remoting,
-        int[] contactPorts, int ownContactPort, X509Certificate2 certificate, DirectoryInfo keyRing, Dictionary<string, string?> sandboxSettings,
+        int[] contactPorts, int ownContactPort, X509Certificate2 certificate, DirectoryInfo keyRing, Dictionary<string, string?> sharedSettings,
         Connections connections, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateBuilder(args);
-        builder.Configuration.AddInMemoryCollection(sandboxSettings);
+        builder.Configuration.AddInMemoryCollection(sharedSettings);
         // Loopback only, on the node's own port (not the public address, which is the proxy's).
         builder.WebHost.UseUrls($"https://127.0.0.1:{httpsPort}");
         builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));

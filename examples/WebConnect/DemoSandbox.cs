@@ -10,16 +10,17 @@ internal static class DemoSandbox
 {
     /// <summary>
     /// Starts the sandbox when <c>Demo:Sandbox</c> is on and registers the app's client; returns it (null when off) and
-    /// the provider settings every node adds to its configuration.
+    /// the settings every node adds to its configuration: the callback URI (<see cref="PublicAddress"/>) and, with the
+    /// sandbox, the provider's endpoints.
     /// </summary>
     public static async Task<(SandboxAuthorizationServer? Sandbox, Dictionary<string, string?> Settings)> StartIfEnabledAsync(IConfiguration configuration)
     {
-        if (!configuration.GetValue("Demo:Sandbox", true)) return (null, []);
+        var redirectUri = PublicAddress.RedirectUriSetting(configuration);
+        if (!configuration.GetValue("Demo:Sandbox", true)) return (null, new Dictionary<string, string?>([redirectUri]));
         var sandbox = await SandboxAuthorizationServer.StartAsync();
         // The provider's own redirect URI: the callback URI followed by its name (what you register with a real provider).
-        sandbox.RegisterClient(configuration["O8:Providers:sandbox:ClientId"]!, null,
-            [configuration["O8:Listener:ExternalRedirectUri"] + "/sandbox"], ClientAuthMethod.None);
-        return (sandbox, new Dictionary<string, string?>
+        sandbox.RegisterClient(configuration["O8:Providers:sandbox:ClientId"]!, null, [redirectUri.Value + "/sandbox"], ClientAuthMethod.None);
+        return (sandbox, new Dictionary<string, string?>([redirectUri])
         {
             ["O8:Providers:sandbox:AuthorizationEndpoint"] = sandbox.AuthorizationEndpoint.ToString(),
             ["O8:Providers:sandbox:TokenEndpoint"] = sandbox.TokenEndpoint.ToString(),

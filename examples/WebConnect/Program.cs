@@ -23,10 +23,10 @@ if (ClusterMode.NodeCount(args) is { } nodes)
 }
 
 var builder = WebApplication.CreateBuilder(args);
-var (sandbox, sandboxSettings) = await DemoSandbox.StartIfEnabledAsync(builder.Configuration);
+var (sandbox, sharedSettings) = await DemoSandbox.StartIfEnabledAsync(builder.Configuration);
 await using (sandbox)
 {
-    builder.Configuration.AddInMemoryCollection(sandboxSettings);
+    builder.Configuration.AddInMemoryCollection(sharedSettings);
 
     // HTTPS only: the login's binding cookie and the sign-in cookie are __Host- cookies, which need Secure.
     using (var startupLog = LoggerFactory.Create(l => l.AddConsole()))

@@ -27,8 +27,8 @@ public sealed partial class WebConnectClusterSmokeTests
         var summary = new StringWriter();
         string[] args =
         [
-            "--cluster", "3", "--urls", $"https://localhost:{port}",
-            $"--O8:Listener:ExternalRedirectUri=https://localhost:{port}/oauth/callback", $"--Cluster:KeyRing={keys.FullName}",
+            // --urls alone moves the public address and the callback URI with it (the README's promise).
+            "--cluster", "3", "--urls", $"https://localhost:{port}", $"--Cluster:KeyRing={keys.FullName}",
             // As `dotnet run --project examples/WebConnect` does: the example's own folder, with its appsettings.json.
             "--contentRoot", ExampleFolder(),
         ];

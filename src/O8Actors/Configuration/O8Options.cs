@@ -273,8 +273,9 @@ public sealed class LoginOptions
     /// <summary>
     /// How a login signs the user in when its request does not say (<see cref="AuthorizationRequest.Method"/> null):
     /// <see cref="LoginMethod.Browser"/> (default), <see cref="LoginMethod.Device"/> or <see cref="LoginMethod.Auto"/>
-    /// (an app that may run headless sets it once). Server-mode logins are always browser logins, and so are the
-    /// <see cref="OAuthFlow"/> port's.
+    /// (an app that may run headless sets it once). The <see cref="OAuthFlow"/> port's logins are browser logins; in
+    /// server mode so are <c>IOAuthConnector.BeginAsync</c>'s, while <c>RunAsync</c>, <c>AuthorizeAsync</c> and an
+    /// account's interactive login follow this setting there and run only as device logins (they have no browser to bind).
     /// </summary>
     public LoginMethod Method { get; set; } = LoginMethod.Browser;
 }
