@@ -81,10 +81,10 @@ public sealed class SqliteTokenStoreTests(SandboxFixture sandbox) : IClassFixtur
         await using (var host = await StoreHost.StartAsync(Slow))
         {
             var store = host.Store;
-            var load = await Assert.ThrowsAsync<InvalidOperationException>(() => store.LoadAsync(erin, ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
+            var load = await Assert.ThrowsAsync<StoredTokensUnreadableException>(() => store.LoadAsync(erin, ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
             Assert.Contains("'o8-tokens|sandbox/erin' could not be read", load.Message, StringComparison.Ordinal);
             Assert.Contains("format 2", load.Message, StringComparison.Ordinal);
-            var save = await Assert.ThrowsAsync<InvalidOperationException>(() => store.SaveAsync(erin, Tokens("2"), 1, ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
+            var save = await Assert.ThrowsAsync<StoredTokensUnreadableException>(() => store.SaveAsync(erin, Tokens("2"), 1, ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
             Assert.Contains("could not be read", save.Message, StringComparison.Ordinal);
 
             await store.RemoveAsync(erin, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);

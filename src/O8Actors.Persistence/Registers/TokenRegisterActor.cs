@@ -130,7 +130,7 @@ internal sealed class TokenRegisterActor : ReceivePersistentActor
 
     /// <summary>Answers that the stored state does not read: at once, naming the register and why (a format, no data).</summary>
     private void Unreadable() =>
-        Sender.Tell(new Status.Failure(new InvalidOperationException(
+        Sender.Tell(new Status.Failure(new StoredTokensUnreadableException(
             $"The stored tokens of token register '{PersistenceId}' could not be read ({_unreadable}): written by a newer version of " +
             "O8Actors.Persistence or damaged. Signing the account out clears them.")));
 

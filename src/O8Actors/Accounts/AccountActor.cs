@@ -1071,6 +1071,14 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     Timers.Cancel(SignOutStoreTimer);
                     idTokenHint = OnSignOutLoaded(msg, options, replyTo, session, revokeId);
                     return true;
+                case SignOutLoadFailed { Locking: false, Cause: StoredTokensUnreadableException } msg when msg.Attempt == attempt:
+                    Timers.Cancel(SignOutStoreTimer);
+                    // A record that will never read (a newer format, damage) is not a store failing for now: failing would
+                    // leave the account stuck, since only a sign-out clears it. Nothing in it can be revoked; the tokens
+                    // this process holds are, and the record is removed.
+                    _log.Warning("Account {0}: its stored tokens do not read ({1}); signing out removes them unrevoked", _account, msg.Cause.GetType().Name);
+                    idTokenHint = OnSignOutLoaded(new SignOutLoaded(attempt, null), options, replyTo, session, revokeId);
+                    return true;
                 case SignOutLoadFailed msg when msg.Attempt == attempt:
                     Timers.Cancel(SignOutStoreTimer);
                     ReleaseLock();
@@ -1299,9 +1307,20 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         var handle = await store.LockAsync(account, givenUp).ConfigureAwait(false);
         try
         {
-            var stored = await store.LoadAsync(account, givenUp).ConfigureAwait(false);
-            if (stored is null) return true;
-            if (!SameCopy(stored, signedOut)) return false;
+            StoredTokens? stored;
+            try
+            {
+                stored = await store.LoadAsync(account, givenUp).ConfigureAwait(false);
+                if (stored is null) return true;
+            }
+            catch (StoredTokensUnreadableException) when (signedOut is null)
+            {
+                // The sign-out found the record unreadable too: still that record (nobody can save over it), removed as
+                // the sign-out would have.
+                stored = null;
+            }
+
+            if (stored is not null && !SameCopy(stored, signedOut)) return false;
             await store.RemoveAsync(account, givenUp).ConfigureAwait(false);
             return true;
         }

@@ -12,6 +12,10 @@ namespace O8Actors;
 /// <para><see cref="LockAsync"/> is held by an account around "read, refresh, write": another holder (a second process
 /// on the same store) waits, then reads the token the first one stored instead of spending the same refresh token
 /// again, which a server with replay detection would answer by revoking both.</para>
+/// <para>A stored record that will never read (a newer format, damage) is reported by
+/// <see cref="StoredTokensUnreadableException"/>, not by another exception: a sign-out then removes it instead of failing,
+/// and <see cref="RemoveAsync"/> must clear it. A payload that merely does not decrypt (a lost key ring) may be read as
+/// absent instead, so that a login saves over it.</para>
 /// <para>Implementations must be thread-safe; they are called from the accounts' actors through tasks.</para>
 /// </remarks>
 public interface ITokenStore

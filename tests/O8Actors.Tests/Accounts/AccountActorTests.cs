@@ -907,6 +907,48 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task A_sign_out_of_an_account_whose_stored_record_no_longer_reads_revokes_the_tokens_held_here_and_removes_the_record()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        store.MakeUnreadable(); // a newer version of the app rewrote it, then the app was downgraded
+
+        var result = await SignOutAlice(accounts);
+
+        // The tokens this process holds are revoked; the record's own cannot be read, so it is removed unrevoked.
+        Assert.Equal(RevocationOutcome.Revoked, result.Revocation);
+        Assert.Equal(["rt-1", "at-1"], strategy.Revoked.Select(r => r.Token));
+        Assert.Equal(1, store.Removes);
+        // Signed out for good: a new login is stored again.
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Assert.Equal("rt-2", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task A_sign_out_of_an_unreadable_record_the_account_never_read_removes_it_and_a_failed_removal_is_retried()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var accounts = await Accounts(strategy, store);
+        await store.Inner.SaveAsync(Alice, strategy.Issue("alice"), 0); // an earlier run's, never read by this actor
+        store.MakeUnreadable();
+        store.FailRemoves(1);
+
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => SignOutAlice(accounts));
+        Assert.Empty(strategy.Revoked);
+        // The retry finds the record still unreadable, which is still the one signed out: removed.
+        // The retry's 1 s backoff starts in the turn that answered the sign-out: the clock moves until the retry has run.
+        await AwaitAssertAsync(async () =>
+        {
+            Clock.Advance(TimeSpan.FromSeconds(1));
+            Assert.Null(await store.Inner.LoadAsync(Alice));
+        }, Wait);
+        Assert.Equal(2, store.Removes);
+    }
+
+    [Fact]
     public async Task A_removal_retry_leaves_the_tokens_another_process_stored_after_the_failed_sign_out()
     {
         var strategy = NewStrategy(revokes: false);

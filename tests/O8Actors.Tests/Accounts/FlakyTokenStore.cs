@@ -18,6 +18,19 @@ internal sealed class FlakyTokenStore : ITokenStore
     /// <summary>A lock wait runs until the lock is free whatever its token says (as a database's lock call may).</summary>
     public bool IgnoresLockCancellation { get; init; }
 
+    private int _unreadable;
+
+    /// <summary>
+    /// The stored record no longer reads (a newer format, damage): reads and writes throw
+    /// <see cref="StoredTokensUnreadableException"/> until a removal clears it, as O8Actors.Persistence's register does.
+    /// </summary>
+    public void MakeUnreadable() => Volatile.Write(ref _unreadable, 1);
+
+    private bool Unreadable => Volatile.Read(ref _unreadable) == 1;
+
+    private static Task<T> UnreadableRecord<T>() =>
+        Task.FromException<T>(new StoredTokensUnreadableException("The stored tokens could not be read (format 2)."));
+
     /// <summary>The next <paramref name="count"/> reads throw.</summary>
     public void FailLoads(int count) => Volatile.Write(ref _failLoads, count);
 
@@ -56,6 +69,7 @@ internal sealed class FlakyTokenStore : ITokenStore
     {
         Interlocked.Increment(ref _loads);
         if (Volatile.Read(ref _loadGate) is { } gate) return HeldLoadAsync(gate.Task, account);
+        if (Unreadable) return UnreadableRecord<StoredTokens?>();
         return Interlocked.Decrement(ref _failLoads) >= 0 ? Failed<StoredTokens?>() : Inner.LoadAsync(account, cancellationToken);
     }
 
@@ -68,6 +82,7 @@ internal sealed class FlakyTokenStore : ITokenStore
     public Task<long?> SaveAsync(OAuthAccount account, TokenSet tokens, long expectedVersion, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _saves);
+        if (Unreadable) return UnreadableRecord<long?>();
         return Interlocked.Decrement(ref _failSaves) >= 0 ? Failed<long?>() : Inner.SaveAsync(account, tokens, expectedVersion, cancellationToken);
     }
 
@@ -84,6 +99,7 @@ internal sealed class FlakyTokenStore : ITokenStore
         if (Volatile.Read(ref _removeGate) is { } gate) await gate.Task.WaitAsync(cancellationToken);
         if (Interlocked.Decrement(ref _failRemoves) >= 0) throw new IOException("The store is down.");
         await Inner.RemoveAsync(account, cancellationToken);
+        Volatile.Write(ref _unreadable, 0);
     }
 
     public Task<IReadOnlyList<OAuthAccount>> ListAsync(string? provider = null, CancellationToken cancellationToken = default) =>
