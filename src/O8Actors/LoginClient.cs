@@ -15,6 +15,11 @@ namespace O8Actors;
 internal sealed class LoginClient : IOAuthLogins
 {
     private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(30);
+
+    // The listener answers its status once its start has ended, and a start may wait a minute for another process making
+    // the certificate (its lock file), then run mkcert and bind: a control timeout on top. Shorter, a slow start failed
+    // with a bare AskTimeoutException and the lock wait's own error, which names the lock file, was never seen.
+    private static readonly TimeSpan ListenerStartWait = O8Actors.Certificates.CertificateProvider.LockWait + ControlTimeout;
     private readonly O8Actors.Runtime.O8ActorRefs _actors;
     private readonly TimeSpan _exchangeTimeout;
     private readonly O8Settings.LoginSettings _login;
@@ -398,7 +403,19 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
-        var status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
+        ListenerStatus status;
+        try
+        {
+            status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ListenerStartWait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException e)
+        {
+            throw new ListenerStartException(
+                $"The redirect listener did not start within {ListenerStartWait.TotalSeconds:0} seconds: its certificate's creation " +
+                "(mkcert) or its bind did not end. Check that mkcert runs from a terminal, and that no other process holds the " +
+                "certificate folder's lock file.", e);
+        }
+
         if (status.Failure is not null) throw status.Failure;
         return status.RedirectUri ?? throw new ListenerStartException("The redirect listener is not bound.");
     }

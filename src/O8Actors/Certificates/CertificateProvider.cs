@@ -24,8 +24,11 @@ internal sealed class CertificateProvider
     /// <summary>A certificate that ends sooner than this is used, with a warning: it still works, and remaking it is the user's call.</summary>
     public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(7);
 
-    // mkcert takes well under a second; a minute only ends a wait on a lock holder that hangs (a dead one frees it).
-    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// The most a listener start waits for another process making the certificate: mkcert takes well under a second, so
+    /// a minute only ends a wait on a lock holder that hangs (a dead one frees it).
+    /// </summary>
+    internal static readonly TimeSpan LockWait = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(50);
 
     private readonly Func<string, string?> _findOnPath;

@@ -147,6 +147,51 @@ public sealed class UnusableCertificateTests : IDisposable
         Assert.Empty(Directory.GetFiles(CertsFolder, "*.tmp"));
     }
 
+    [Fact]
+    public async Task A_start_that_waits_more_than_thirty_seconds_for_another_process_making_the_certificate_still_starts()
+    {
+        // mkcert on PATH with its CA (as CI installs it), else this start would fail at once for want of a creator.
+        Assert.NotNull(ExecutableLocator.FindOnPath("mkcert"));
+        Directory.CreateDirectory(CertsFolder);
+        // Another process is making the certificate and holds the folder's lock file (flock) for 35 s: longer than the
+        // 30 s control timeout a start's first status question had, shorter than the lock's own one-minute wait. The
+        // delay is the scenario, real time on a real lock, not a wait for this process's work.
+        var lockFile = new FileStream(CertPath + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var start = OAuthLogins.StartAsync(setup =>
+        {
+            setup.SystemName = "o8-cert-lock-" + Guid.NewGuid().ToString("N")[..8];
+            setup.Options.Listener.Scheme = "https";
+            setup.Options.Listener.Port = 0;
+            setup.Options.Certificates.Folder = CertsFolder;
+            setup.Options.Certificates.AutoCreate = true;
+        });
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(35));
+            Assert.False(start.IsCompleted, start.IsFaulted ? start.Exception!.InnerException!.GetType().Name : "started while the lock was held");
+            // The other process leaves its pair and exits: the waiting start takes that pair.
+            var thumbprint = WritePair(CertPath, KeyPath, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(30), "localhost", "127.0.0.1", "::1");
+            await lockFile.DisposeAsync();
+
+            await using var logins = await start.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(Uri.UriSchemeHttps, (await logins.GetRedirectUriAsync()).Scheme);
+            using var served = X509CertificateLoader.LoadCertificateFromFile(CertPath);
+            Assert.Equal(thumbprint, served.Thumbprint);
+        }
+        finally
+        {
+            // On a failed assertion the start may still be under way or have started: its listener must not outlive the test.
+            await lockFile.DisposeAsync();
+            try
+            {
+                await (await start.WaitAsync(TimeSpan.FromSeconds(90))).DisposeAsync(); // a second dispose does nothing
+            }
+            catch (Exception e) when (e is ListenerStartException or TimeoutException or Akka.Actor.AskTimeoutException)
+            {
+            }
+        }
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
@@ -164,7 +209,7 @@ public sealed class UnusableCertificateTests : IDisposable
     }
 
     /// <summary>A self-signed ECDSA certificate naming <paramref name="names"/>, written as PEM; its thumbprint.</summary>
-    private static string WritePair(string certPath, string keyPath, DateTimeOffset notBefore, DateTimeOffset notAfter, params string[] names)
+    internal static string WritePair(string certPath, string keyPath, DateTimeOffset notBefore, DateTimeOffset notAfter, params string[] names)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(certPath)!);
         Directory.CreateDirectory(Path.GetDirectoryName(keyPath)!);
