@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,26 @@ public sealed class SettingsLayeringTests
         using var host = HostedO8.Build(HostedO8.LoopbackSettings(), o => o.Hocon = ConfigurationFactory.ParseString("o8.tokens.refresh-margin = 30s"));
 
         Assert.Equal(TimeSpan.FromSeconds(30), Settings(host).Tokens.RefreshMargin);
+    }
+
+    [Fact]
+    public void An_apps_own_Configure_of_O8Options_applies_on_top_whether_registered_before_or_after_AddOAuthLogins()
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings["O8:Login:ExchangeTimeout"] = "20s";
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.Configure<O8Options>(o => o.Login.Timeout = TimeSpan.FromMinutes(7));
+        builder.Services.AddOAuthLogins(o => o.ConfigureSettings(s => s.Tokens.RefreshMargin = TimeSpan.FromMinutes(3)));
+        builder.Services.Configure<O8Options>(o => o.Login.MaxPending = 321);
+        using var host = builder.Build();
+
+        var options = Settings(host);
+
+        Assert.Equal(TimeSpan.FromMinutes(7), options.Login.Timeout); // before AddOAuthLogins: it was overwritten by the defaults
+        Assert.Equal(321, options.Login.MaxPending);
+        Assert.Equal(TimeSpan.FromMinutes(3), options.Tokens.RefreshMargin); // the hosting action
+        Assert.Equal(TimeSpan.FromSeconds(20), options.Login.ExchangeTimeout); // the O8 section
     }
 
     [Theory]
