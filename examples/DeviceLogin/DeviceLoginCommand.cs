@@ -10,6 +10,9 @@ namespace O8Actors.Examples.DeviceLogin;
 /// </summary>
 public static class DeviceLoginCommand
 {
+    /// <summary>The environment variable the client secret is read from when <c>--client-secret</c> is not given.</summary>
+    public const string SecretVariable = "O8_CLIENT_SECRET";
+
     /// <summary>Parses <paramref name="args"/>, runs one device login and returns the exit code (0 signed in, 1 not, 2 cancelled).</summary>
     /// <param name="args">Command-line arguments.</param>
     /// <param name="output">Where to write; standard output by default.</param>
@@ -17,10 +20,10 @@ public static class DeviceLoginCommand
     {
         var issuer = new Option<string?>("--issuer") { Description = "An OpenID Connect issuer whose metadata has a device_authorization_endpoint; without it, the local sandbox" };
         var clientId = new Option<string?>("--client-id") { Description = "Your OAuth client id at that provider" };
+        // No default from the environment: the help would print a default's value, and this one is a secret.
         var clientSecret = new Option<string?>("--client-secret")
         {
-            Description = "Your client secret, if the client has one [default: $O8_CLIENT_SECRET]",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("O8_CLIENT_SECRET"),
+            Description = $"Your client secret, if the client has one; better set {SecretVariable} instead (a command line shows in ps and in the shell's history)",
         };
         var scope = new Option<string>("--scope") { Description = "Scopes, space-separated", DefaultValueFactory = _ => "openid profile" };
         var user = new Option<string>("--user")
@@ -35,7 +38,7 @@ public static class DeviceLoginCommand
             issuer, clientId, clientSecret, scope, user, noQr,
         };
         output ??= Console.Out;
-        root.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(issuer), parse.GetValue(clientId), parse.GetValue(clientSecret),
+        root.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(issuer), parse.GetValue(clientId), parse.GetValue(clientSecret) ?? Environment.GetEnvironmentVariable(SecretVariable),
             parse.GetValue(scope)!, parse.GetValue(user)!, !parse.GetValue(noQr), output, cancellationToken));
         // Ctrl+C and SIGTERM cancel the login (it ends as Cancelled and stops polling).
         return root.Parse(args).InvokeAsync(new InvocationConfiguration
@@ -103,6 +106,12 @@ public static class DeviceLoginCommand
         }
         catch (OAuthFlowException e)
         {
+            await output.WriteLineAsync($"Not signed in: {e.Message}");
+            return 1;
+        }
+        catch (ArgumentException e)
+        {
+            // A value the library refuses (an issuer that is not an absolute https URL): its message says which.
             await output.WriteLineAsync($"Not signed in: {e.Message}");
             return 1;
         }

@@ -12,21 +12,24 @@ namespace O8Actors.Examples.OidcIssuer;
 /// </summary>
 public static class OidcIssuerCommand
 {
-    /// <summary>Parses <paramref name="args"/>, runs one login and returns the exit code (0 signed in, 1 not).</summary>
+    /// <summary>The environment variable the client secret is read from when <c>--client-secret</c> is not given.</summary>
+    public const string SecretVariable = "O8_CLIENT_SECRET";
+
+    /// <summary>Parses <paramref name="args"/>, runs one login and returns the exit code (0 signed in, 1 not, 2 cancelled).</summary>
     /// <param name="args">Command-line arguments.</param>
     /// <param name="output">Where to write; standard output by default.</param>
     public static Task<int> InvokeAsync(string[] args, TextWriter? output = null)
     {
         var issuer = new Option<string?>("--issuer") { Description = "The provider's issuer URL, e.g. https://accounts.google.com" };
         var clientId = new Option<string?>("--client-id") { Description = "Your OAuth client id at that provider" };
+        // No default from the environment: the help would print a default's value, and this one is a secret.
         var clientSecret = new Option<string?>("--client-secret")
         {
-            Description = "Your client secret, if the client has one [default: $O8_CLIENT_SECRET]",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("O8_CLIENT_SECRET"),
+            Description = $"Your client secret, if the client has one; better set {SecretVariable} instead (a command line shows in ps and in the shell's history)",
         };
         var scope = new Option<string>("--scope") { Description = "Scopes, space-separated", DefaultValueFactory = _ => "openid profile" };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the browser", DefaultValueFactory = _ => 120 };
-        var port = new Option<int>("--port") { Description = "Listener port (0 picks a free one)", DefaultValueFactory = _ => 41539 };
+        var port = new Option<int?>("--port") { Description = $"Listener port (0 picks a free one); default {RegisteredPort}, with --sandbox a free one" };
         var http = new Option<bool>("--http") { Description = "Plain http://localhost redirect instead of HTTPS (RFC 8252 section 7.3)" };
         var sandbox = new Option<bool>("--sandbox") { Description = "Run against a local OpenID Connect sandbox with a scripted user" };
 
@@ -36,7 +39,7 @@ public static class OidcIssuerCommand
         };
         output ??= Console.Out;
         root.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(sandbox), parse.GetValue(issuer), parse.GetValue(clientId), parse.GetValue(clientSecret),
+            parse.GetValue(sandbox), parse.GetValue(issuer), parse.GetValue(clientId), parse.GetValue(clientSecret) ?? Environment.GetEnvironmentVariable(SecretVariable),
             parse.GetValue(scope)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(port), parse.GetValue(http), output, cancellationToken));
         // Ctrl+C and SIGTERM cancel the login (it ends as Cancelled); the timeout bounds how long stopping may take.
         return root.Parse(args).InvokeAsync(new InvocationConfiguration
@@ -47,10 +50,14 @@ public static class OidcIssuerCommand
         });
     }
 
-    /// <summary>The provider's <c>userinfo_endpoint</c> from its discovery document, if it names one.</summary>
+    /// <summary>The port a real provider's registered redirect URI names: fixed, so the URI stays the same from run to run.</summary>
+    private const int RegisteredPort = 41539;
+
     private static async Task<int> RunAsync(bool useSandbox, string? issuer, string? clientId, string? clientSecret, string scope,
-        TimeSpan timeout, int port, bool plainHttp, TextWriter output, CancellationToken cancellationToken)
+        TimeSpan timeout, int? givenPort, bool plainHttp, TextWriter output, CancellationToken cancellationToken)
     {
+        // The sandbox registers whatever redirect URI this run has, so it takes a free port: two runs side by side work.
+        var port = givenPort ?? (useSandbox ? 0 : RegisteredPort);
         await using var sandbox = useSandbox ? await SandboxAuthorizationServer.StartAsync(cancellationToken: cancellationToken) : null;
         await using var scriptedUser = useSandbox ? new ScriptedBrowser() : null;
         if (sandbox is not null)
@@ -114,8 +121,25 @@ public static class OidcIssuerCommand
             await output.WriteLineAsync("Cancelled: the login ended as cancelled.");
             return 2;
         }
+        catch (ListenerPortInUseException)
+        {
+            await output.WriteLineAsync($"Not signed in: port {port} is in use. Pass --port with another one (and register that redirect URI " +
+                "with the provider), or --port 0 if the provider accepts any loopback port (RFC 8252 section 7.3).");
+            return 1;
+        }
+        catch (CertificateNotFoundException e)
+        {
+            await output.WriteLineAsync($"Not signed in: no certificate for the HTTPS redirect. Run 'mkcert -install' once, or pass --http. ({e.Message})");
+            return 1;
+        }
         catch (OAuthFlowException e)
         {
+            await output.WriteLineAsync($"Not signed in: {e.Message}");
+            return 1;
+        }
+        catch (ArgumentException e)
+        {
+            // A value the library refuses (an issuer that is not an absolute https URL, a timeout of 0): its message says which.
             await output.WriteLineAsync($"Not signed in: {e.Message}");
             return 1;
         }

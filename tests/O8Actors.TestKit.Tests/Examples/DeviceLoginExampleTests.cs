@@ -3,6 +3,7 @@ using O8Actors.Examples.DeviceLogin;
 namespace O8Actors.TestKit.Tests.Examples;
 
 /// <summary><c>dotnet run --project examples/DeviceLogin</c>: a device login against the sandbox, with no account.</summary>
+[Collection(ClientSecretVariable.Collection)]
 public sealed class DeviceLoginExampleTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
