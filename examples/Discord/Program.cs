@@ -5,7 +5,7 @@ using O8Actors.Providers;
 // Connects a Discord account, as the original orchestr8 example does.
 // Register the redirect URIs of your Discord application: https://localhost:41539/ for the OAuthFlow port (the default
 // run) and https://localhost:41539/discord for the preset (--preset: each provider has its own path), then:
-//   DISCORD_CLIENT_ID=… DISCORD_CLIENT_SECRET=… dotnet run --project examples/Discord [-- --preset] [-- --sign-out]
+//   DISCORD_CLIENT_ID=… DISCORD_CLIENT_SECRET=… dotnet run --project examples/Discord [-- [--preset] [--sign-out]]
 // The account is kept (encrypted) in the user's data folder: a second run reuses it without the browser.
 var clientId = Environment.GetEnvironmentVariable("DISCORD_CLIENT_ID");
 var clientSecret = Environment.GetEnvironmentVariable("DISCORD_CLIENT_SECRET");
@@ -33,13 +33,16 @@ try
         {
             setup.Providers.Add(ProviderPresets.Discord(clientId, clientSecret));
             setup.TokenStore = new FileTokenStore(); // the account survives the run (encrypted, in the user's data folder)
-        });
+        }, cancel.Token);
         // The preset's own redirect URI (the listener's followed by its name), not the port's bare one.
         Console.WriteLine($"Redirect URI (register it with your Discord application): {await logins.GetRedirectUriAsync("discord", cancel.Token)}");
         var account = (await logins.GetAccountsAsync("discord", cancel.Token)).FirstOrDefault();
-        if (account is not null && args.Contains("--sign-out"))
+        if (args.Contains("--sign-out"))
         {
-            Console.WriteLine($"Signed out ({(await logins.SignOutAsync(account, cancel.Token)).Revocation}).");
+            // Asked to sign out, never to sign in: without a saved account there is nothing to do.
+            Console.WriteLine(account is null
+                ? "No saved Discord account: nothing to sign out."
+                : $"Signed out ({(await logins.SignOutAsync(account, cancel.Token)).Revocation}).");
             return 0;
         }
 

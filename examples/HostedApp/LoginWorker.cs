@@ -31,7 +31,10 @@ internal sealed class LoginWorker(IOAuthLogins logins, IConfiguration configurat
         var users = configuration.GetSection("Demo:Users").Get<string[]>() ?? ["alice"];
         var running = users.Select(async user =>
         {
-            // The account is keyed by the user's name (this provider's ID tokens are not validated: no key set is configured).
+            // The account is keyed by the name this app asked for: the sandbox signs in the hinted user, so it is theirs. A
+            // login_hint is only a hint to a real provider (the browser's session may be another user's): a real app keys
+            // its accounts by what the provider confirms, a validated ID token's sub (OidcDiscoveryStrategy, or a JWKS
+            // URI) or the provider's own user API, not by the name it hoped for.
             var request = new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = user }) { AccountKey = user };
             var outcome = await logins.RunAsync(provider, request, stoppingToken);
             // Never log a token: the outcome kind, and whether a refresh token came, is all the log needs.

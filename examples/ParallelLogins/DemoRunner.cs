@@ -28,6 +28,14 @@ public static class DemoRunner
         }, cancellationToken);
 
         Describe(o8, settings, console);
+        if (settings.SystemBrowser && o8.UsesDevelopmentCa)
+        {
+            // Every login would wait out its timeout on a page the browser refuses, and a timeout is a proper end in this
+            // mode: the run would report success having signed nobody in.
+            console.MarkupLine("[red]Not started: your browser would refuse the callback page with this certificate. Add --http, or install mkcert and run `mkcert -install`.[/]");
+            return 1;
+        }
+
         var scripts = LoginMix.Deal(settings);
         var counts = new int[Enum.GetValues<LoginOutcomeKind>().Length];
         // The first wave of logins has opened its browsers: from then on they wait for the user (or their timeout).
@@ -96,10 +104,6 @@ public static class DemoRunner
         if (o8.UsesDevelopmentCa)
         {
             console.MarkupLineInterpolated($"[yellow]note:[/] {CertificateNotice.DevelopmentCa}");
-            if (settings.SystemBrowser)
-            {
-                console.MarkupLine("[red]Your browser will refuse the callback page with this certificate: add --http, or install mkcert and run `mkcert -install`.[/]");
-            }
         }
     }
 
