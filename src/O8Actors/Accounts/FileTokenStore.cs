@@ -14,9 +14,13 @@ namespace O8Actors;
 /// <remarks>
 /// <para><b>At rest.</b> Each file is the account's tokens as JSON, encrypted and authenticated by ASP.NET Core Data
 /// Protection, whose key ring lives in the <c>keys</c> folder beside them. No token is on disk in plain text. The folders
-/// are mode 0700 and every file 0600 (Unix), so only the user can read them. On Windows the key ring is additionally
-/// encrypted with DPAPI; on Linux and macOS it is protected by those file modes alone: this store defends against other
-/// users and against tokens leaking through backups or logs of the data folder, not against code running as the user.</para>
+/// are mode 0700 and every file 0600 (Linux and macOS, an existing folder tightened too), so only the user can read them.
+/// On Windows each key of the ring is encrypted with DPAPI under the user's account (keys written before O8Actors did so
+/// stay readable as they are until they roll, every 90 days). What protects what: on Linux and macOS the key ring is plain
+/// XML guarded by the file modes alone, so a backup or copy of the whole folder holds the tokens and the key to read them;
+/// only a copy of the token files without the <c>keys</c> folder (or a log that quotes a file) reveals nothing. On Windows
+/// a copy of the folder needs the user's DPAPI secrets as well (their profile) to be read. No platform defends against
+/// code running as the user.</para>
 /// <para><b>Two processes.</b> Several processes of the same user may share the folder. A write is a compare-and-set on the
 /// account's version under a short file lock (<c>.wlock</c>), written to a temporary file and renamed over the old one
 /// (readers see the old or the new file, never half of one). Around a refresh the account holds a second file lock
@@ -29,8 +33,6 @@ namespace O8Actors;
 /// </remarks>
 public sealed class FileTokenStore : ITokenStore
 {
-    private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(25);
     private readonly Lock _gate = new();
     private readonly string _keys;
@@ -60,9 +62,8 @@ public sealed class FileTokenStore : ITokenStore
             lock (_gate)
             {
                 if (_protector is not null && Directory.Exists(_keys)) return _protector;
-                CreatePrivateFolder(Folder);
-                CreatePrivateFolder(_keys);
-                var provider = DataProtectionProvider.Create(new DirectoryInfo(_keys), builder => builder.SetApplicationName("O8Actors.Tokens"));
+                PrivateFiles.CreateFolder(Folder);
+                var provider = PrivateKeyRing.Create(_keys, "O8Actors.Tokens");
                 Volatile.Write(ref _protector, provider.CreateProtector("O8Actors.Tokens.v1"));
                 return _protector!;
             }
@@ -101,7 +102,6 @@ public sealed class FileTokenStore : ITokenStore
         if (current != expectedVersion) return null;
         var version = current + 1;
         var payload = Protector.Protect(JsonSerializer.SerializeToUtf8Bytes(TokenRecord.From(account, tokens, version)));
-        ProtectKeyRing();
         var temporary = $"{file}.{Guid.NewGuid():N}.tmp";
         try
         {
@@ -188,29 +188,8 @@ public sealed class FileTokenStore : ITokenStore
     private static FileStreamOptions PrivateWrite()
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFile;
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFiles.File;
         return options;
-    }
-
-    private static void CreatePrivateFolder(string path)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-            return;
-        }
-
-        Directory.CreateDirectory(path, PrivateFolder);
-        // An existing folder keeps its mode: tighten it.
-        File.SetUnixFileMode(path, PrivateFolder);
-    }
-
-    /// <summary>Data Protection writes its key files with the process's umask; make them the user's alone.</summary>
-    private void ProtectKeyRing()
-    {
-        if (OperatingSystem.IsWindows()) return;
-        foreach (var key in Directory.EnumerateFiles(_keys))
-            if ((File.GetUnixFileMode(key) & ~PrivateFile) != 0) File.SetUnixFileMode(key, PrivateFile);
     }
 
     /// <summary>What one file holds (inside the encryption).</summary>
@@ -238,7 +217,7 @@ public sealed class FileTokenStore : ITokenStore
         public static async Task<FileLock> AcquireAsync(string path, CancellationToken cancellationToken)
         {
             var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFile;
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFiles.File;
             while (true)
             {
                 try

@@ -85,6 +85,28 @@ public sealed class FileTokenStoreTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task An_existing_folder_and_key_files_left_open_to_others_are_made_the_users_alone()
+    {
+        const UnixFileMode open = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead |
+            UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        await new FileTokenStore(_folder).SaveAsync(Alice, Tokens("1"), 0);
+        // As an older version, a copy or a hand left them.
+        File.SetUnixFileMode(_folder, open);
+        File.SetUnixFileMode(Path.Combine(_folder, "keys"), open);
+        foreach (var key in Directory.EnumerateFiles(Path.Combine(_folder, "keys")))
+            File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        Assert.NotNull(await new FileTokenStore(_folder).LoadAsync(Alice));
+
+        const UnixFileMode owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        Assert.Equal(owner | UnixFileMode.UserExecute, File.GetUnixFileMode(_folder));
+        Assert.Equal(owner | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(_folder, "keys")));
+        foreach (var key in Directory.EnumerateFiles(Path.Combine(_folder, "keys")))
+            Assert.True(File.GetUnixFileMode(key) == owner, $"{Path.GetFileName(key)} is {File.GetUnixFileMode(key)}");
+    }
+
+    [Fact]
     public async Task No_token_is_on_disk_in_plain_text()
     {
         var store = new FileTokenStore(_folder);
