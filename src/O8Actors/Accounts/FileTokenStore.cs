@@ -224,8 +224,10 @@ public sealed class FileTokenStore : ITokenStore
                 {
                     return new FileLock(new FileStream(path, options));
                 }
-                catch (IOException e) when (IsHeldElsewhere(e) && !cancellationToken.IsCancellationRequested)
+                catch (IOException e) when (IsHeldElsewhere(e))
                 {
+                    // Still held when the caller gives up: a cancellation (the caller's deadline), not a failure of the disk.
+                    cancellationToken.ThrowIfCancellationRequested();
                     // Held by someone else: poll. Holds last a token request at most, so a short poll costs little.
                     await Task.Delay(LockPoll, cancellationToken).ConfigureAwait(false);
                 }

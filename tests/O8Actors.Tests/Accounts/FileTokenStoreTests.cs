@@ -84,6 +84,33 @@ public sealed class FileTokenStoreTests : IDisposable
         Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(_folder, "keys")));
     }
 
+    [Theory]
+    [InlineData("save")]
+    [InlineData("remove")]
+    [InlineData("lock")]
+    public async Task A_caller_that_gives_up_while_another_holds_the_lock_gets_a_cancellation_not_an_IO_error(string operation)
+    {
+        var store = new FileTokenStore(_folder);
+        await store.SaveAsync(Alice, Tokens("1"), 0);
+        var lockFile = Path.Combine(_folder, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(Alice.Id))) +
+            (operation == "lock" ? ".token.lock" : ".token.wlock"));
+        Assert.True(File.Exists(lockFile) || operation == "lock", "the store's write lock file is named as the test expects");
+        // Another process's hold (an exclusive open takes the same lock as the store's).
+        await using var held = new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        // The caller's deadline has passed by the time the store finds the lock held.
+        var cancelled = new CancellationToken(canceled: true);
+
+        Task call = operation switch
+        {
+            "save" => store.SaveAsync(Alice, Tokens("2"), 1, cancelled),
+            "remove" => store.RemoveAsync(Alice, cancelled),
+            _ => store.LockAsync(Alice, cancelled),
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.Equal(1L, (await store.LoadAsync(Alice))!.Version);
+    }
+
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task An_existing_folder_and_key_files_left_open_to_others_are_made_the_users_alone()
