@@ -167,7 +167,11 @@ public sealed class FileTokenStore : ITokenStore
         byte[] payload;
         try
         {
-            payload = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
+            // FileShare.Delete: on Windows a reader without it makes another process's rename over this file (a save)
+            // fail; on Unix sharing modes do not apply to a rename.
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 4096, useAsync: true);
+            payload = new byte[stream.Length];
+            await stream.ReadExactlyAsync(payload, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
