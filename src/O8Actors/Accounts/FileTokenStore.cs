@@ -7,11 +7,15 @@ using O8Actors.Accounts;
 namespace O8Actors;
 
 /// <summary>
-/// The desktop and CLI token store: one encrypted file per account in the user's data folder
-/// (<c>$XDG_DATA_HOME/o8actors/tokens</c>, else <c>~/.local/share/o8actors/tokens</c>; LocalApplicationData on Windows
-/// and macOS), so a second run of the app finds its account and needs no browser.
+/// The desktop and CLI token store: one encrypted file per account in the user's data folder, a folder per app
+/// (<see cref="DefaultFolder"/>), so a second run of the app finds its account and needs no browser.
 /// </summary>
 /// <remarks>
+/// <para><b>One folder per app.</b> Files are named by the account (provider and key), so apps sharing a folder share
+/// accounts: two CLI tools using the <c>github</c> preset with the key <c>default</c> would read and overwrite each
+/// other's tokens. The default folder is therefore the app's own (named after the entry assembly, or
+/// <see cref="ForApp"/>'s id). The first time it is made, the tokens of the folder all apps shared before
+/// (<c>o8actors/tokens</c>) are copied into it, so an upgraded app is still signed in.</para>
 /// <para><b>At rest.</b> Each file is the account's tokens as JSON, encrypted and authenticated by ASP.NET Core Data
 /// Protection, whose key ring lives in the <c>keys</c> folder beside them. No token is on disk in plain text. The folders
 /// are mode 0700 and every file 0600 (Linux and macOS, an existing folder tightened too), so only the user can read them.
@@ -36,18 +40,36 @@ public sealed class FileTokenStore : ITokenStore
     private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(25);
     private readonly Lock _gate = new();
     private readonly string _keys;
+    private readonly (string Shared, string AppId)? _copyFrom;
     private IDataProtector? _protector;
 
     /// <summary>
     /// A store in <paramref name="folder"/>, created (mode 0700) with its key ring on first use: an app that never
     /// signs in touches nothing on disk.
     /// </summary>
-    /// <param name="folder">The folder; null for <see cref="DefaultFolder"/>.</param>
+    /// <param name="folder">The folder; null for <see cref="DefaultFolder"/> (this app's).</param>
     public FileTokenStore(string? folder = null)
+        : this(string.IsNullOrWhiteSpace(folder) ? DefaultFolder : folder, string.IsNullOrWhiteSpace(folder) ? DefaultCopy() : null)
     {
-        Folder = Path.GetFullPath(string.IsNullOrWhiteSpace(folder) ? DefaultFolder : folder);
-        _keys = Path.Combine(Folder, "keys");
     }
+
+    /// <summary>A store in <paramref name="folder"/>, which is first made as a copy of <paramref name="copyFrom"/>'s shared folder.</summary>
+    internal FileTokenStore(string folder, (string Shared, string AppId)? copyFrom)
+    {
+        Folder = Path.GetFullPath(folder);
+        _keys = Path.Combine(Folder, "keys");
+        _copyFrom = copyFrom;
+    }
+
+    /// <summary>
+    /// The store of the app <paramref name="appId"/> in the user's data folder (<see cref="DefaultFolderFor"/>): for an app
+    /// whose entry assembly name is not what names it (several tools in one assembly, a renamed app keeping its tokens).
+    /// </summary>
+    /// <param name="appId">One folder name: no path separators.</param>
+    /// <exception cref="ArgumentException">The app id is empty or is not a single folder name.</exception>
+    public static FileTokenStore ForApp(string appId) => new(DefaultFolderFor(appId), (TokenFolders.Shared, appId));
+
+    private static (string Shared, string AppId)? DefaultCopy() => TokenFolders.DefaultAppId is { } app ? (TokenFolders.Shared, app) : null;
 
     /// <summary>
     /// The protector, after creating the folders and the key ring on first use, and again when the folder was deleted
@@ -62,6 +84,7 @@ public sealed class FileTokenStore : ITokenStore
             lock (_gate)
             {
                 if (_protector is not null && Directory.Exists(_keys)) return _protector;
+                if (_copyFrom is var (shared, appId)) SharedFolderCopy.Once(shared, Folder, appId);
                 PrivateFiles.CreateFolder(Folder);
                 var provider = PrivateKeyRing.Create(_keys, "O8Actors.Tokens");
                 Volatile.Write(ref _protector, provider.CreateProtector("O8Actors.Tokens.v1"));
@@ -73,10 +96,17 @@ public sealed class FileTokenStore : ITokenStore
     /// <summary>Creates the folders and the key ring if this is the first use (or they were deleted since).</summary>
     private void EnsureCreated() => _ = Protector;
 
-    /// <summary><c>$XDG_DATA_HOME/o8actors/tokens</c>, else <c>~/.local/share/o8actors/tokens</c> (LocalApplicationData on Windows and macOS).</summary>
-    public static string DefaultFolder =>
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify),
-            "o8actors", "tokens");
+    /// <summary>
+    /// This app's folder: <see cref="DefaultFolderFor"/> the entry assembly's name
+    /// (<c>$XDG_DATA_HOME/o8actors/apps/&lt;app&gt;/tokens</c>, else <c>~/.local/share/…</c>; LocalApplicationData on Windows
+    /// and macOS); the folder all apps shared, <c>o8actors/tokens</c>, when there is no entry assembly.
+    /// </summary>
+    public static string DefaultFolder => TokenFolders.DefaultAppId is { } app ? TokenFolders.Of(app) : TokenFolders.Shared;
+
+    /// <summary>The folder of the app <paramref name="appId"/>: <c>o8actors/apps/&lt;appId&gt;/tokens</c> in the user's data folder.</summary>
+    /// <param name="appId">One folder name: no path separators.</param>
+    /// <exception cref="ArgumentException">The app id is empty or is not a single folder name.</exception>
+    public static string DefaultFolderFor(string appId) => TokenFolders.Of(appId);
 
     /// <summary>The folder in use.</summary>
     public string Folder { get; }

@@ -134,6 +134,55 @@ public sealed class FileTokenStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_apps_with_the_same_provider_and_account_key_keep_their_own_tokens()
+    {
+        var shared = Path.Combine(_folder, "tokens");
+        var first = AppStore("first-cli", shared);
+        var second = AppStore("second-cli", shared);
+
+        await first.SaveAsync(Alice, Tokens("first"), 0);
+        await second.SaveAsync(Alice, Tokens("second"), 0);
+
+        Assert.Equal("refresh-first-UmVmcmVzaFNlY3JldA", (await first.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.Equal("refresh-second-UmVmcmVzaFNlY3JldA", (await second.LoadAsync(Alice))!.Tokens.RefreshToken);
+        await second.RemoveAsync(Alice);
+        Assert.Equal([Alice], await first.ListAsync());
+    }
+
+    [Fact]
+    public async Task An_app_upgraded_from_the_shared_folder_finds_its_stored_account_there_once()
+    {
+        var shared = Path.Combine(_folder, "tokens");
+        // What the app stored while every app shared one folder.
+        await new FileTokenStore(shared).SaveAsync(Alice, Tokens("1"), 0);
+
+        var upgraded = AppStore("cli", shared);
+        var loaded = await upgraded.LoadAsync(Alice);
+
+        Assert.Equal(("refresh-1-UmVmcmVzaFNlY3JldA", 1L), (loaded!.Tokens.RefreshToken, loaded.Version));
+        Assert.Equal(2L, await upgraded.SaveAsync(Alice, Tokens("2"), 1));
+        // Its copy is its own: the shared folder, still used by apps not upgraded, is left as it was.
+        Assert.Equal(1L, (await new FileTokenStore(shared).LoadAsync(Alice))!.Version);
+        // Signing out by deleting the app's folder does not bring the shared tokens back.
+        Directory.Delete(upgraded.Folder, recursive: true);
+        Assert.Null(await AppStore("cli", shared).LoadAsync(Alice));
+    }
+
+    [Fact]
+    public void The_default_folder_is_the_apps_own_and_an_app_id_is_one_folder_name()
+    {
+        Assert.EndsWith(Path.Combine("o8actors", "apps", "my-cli", "tokens"), FileTokenStore.DefaultFolderFor("my-cli"), StringComparison.Ordinal);
+        var entry = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
+        if (entry is not null) Assert.EndsWith(Path.Combine("o8actors", "apps", entry, "tokens"), FileTokenStore.DefaultFolder, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => FileTokenStore.ForApp("../other"));
+        Assert.Throws<ArgumentException>(() => FileTokenStore.ForApp(".."));
+        Assert.Throws<ArgumentException>(() => FileTokenStore.ForApp(" "));
+    }
+
+    /// <summary>The store of app <paramref name="appId"/> as its default folder is made, under this test's folder.</summary>
+    private FileTokenStore AppStore(string appId, string shared) => new(Path.Combine(_folder, "apps", appId, "tokens"), (shared, appId));
+
+    [Fact]
     public async Task No_token_is_on_disk_in_plain_text()
     {
         var store = new FileTokenStore(_folder);
