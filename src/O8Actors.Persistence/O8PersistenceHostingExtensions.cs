@@ -106,7 +106,7 @@ public static class O8PersistenceHostingExtensions
         {
             case O8PersistenceDatabase.Sqlite:
                 if (options.ConnectionString is { Length: > 0 } sqlite) return (sqlite, LinqToDB.ProviderName.SQLiteMS);
-                CreatePrivateFolder(O8PersistenceOptions.DataFolder);
+                O8Actors.Accounts.PrivateFiles.CreateFolder(O8PersistenceOptions.DataFolder);
                 return ($"Data Source={O8PersistenceOptions.DefaultSqliteFile}", LinqToDB.ProviderName.SQLiteMS);
             case O8PersistenceDatabase.PostgreSql:
                 if (options.ConnectionString is not { Length: > 0 } postgres)
@@ -123,20 +123,8 @@ public static class O8PersistenceHostingExtensions
         if (options.UseAppDataProtection)
             return (IDataProtectionProvider?)services.GetService(typeof(IDataProtectionProvider))
                 ?? throw new InvalidOperationException("UseAppDataProtection needs services.AddDataProtection() (AddOAuthLogins adds it).");
-        var folder = options.KeyRingFolder ?? Path.Combine(O8PersistenceOptions.DataFolder, "keys");
-        CreatePrivateFolder(folder);
-        return DataProtectionProvider.Create(new DirectoryInfo(folder), b => b.SetApplicationName("O8Actors.Persistence"));
-    }
-
-    private static void CreatePrivateFolder(string path)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-            return;
-        }
-
-        const UnixFileMode privateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        Directory.CreateDirectory(path, privateFolder);
+        // The file token store's key ring, in its own folder: 0700 and key files 0600 on Linux and macOS, DPAPI on Windows.
+        return O8Actors.Accounts.PrivateKeyRing.Create(
+            options.KeyRingFolder ?? Path.Combine(O8PersistenceOptions.DataFolder, "keys"), "O8Actors.Persistence");
     }
 }

@@ -29,7 +29,11 @@ public sealed class O8PersistenceOptions
     /// </summary>
     public bool UseAppDataProtection { get; set; }
 
-    /// <summary>The key ring's folder when <see cref="DataProtection"/> is null and <see cref="UseAppDataProtection"/> is off; null: <c>keys</c> in the app data folder's <c>o8actors</c>.</summary>
+    /// <summary>
+    /// The key ring's folder when <see cref="DataProtection"/> is null and <see cref="UseAppDataProtection"/> is off; null:
+    /// <c>keys</c> in the app data folder's <c>o8actors</c>. The folder is made the user's alone (0700, key files 0600) on
+    /// Linux and macOS; on Windows the keys are encrypted with DPAPI.
+    /// </summary>
     public string? KeyRingFolder { get; set; }
 
     /// <summary>The journal and snapshot store plugin id (<c>akka.persistence.journal.&lt;id&gt;</c>): O8Actors' own, apart from the app's default plugin.</summary>

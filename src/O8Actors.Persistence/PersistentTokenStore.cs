@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Event;
 using Microsoft.AspNetCore.DataProtection;
@@ -22,7 +21,8 @@ namespace O8Actors.Persistence;
 /// database: Akka.Persistence allows one writer per persistence id.</para>
 /// <para><b>Listing.</b> The account list (<see cref="ListAsync"/>) is an index beside the registers, changed after the
 /// register: a save or removal the register made is reported as done even when the index then fails (logged as a
-/// Warning). The index change is retried by this store before it next lists, and when it next saves that account.</para>
+/// Warning). An account whose index change failed, or whose register did not answer in time, is brought in step with what
+/// its register holds before this store next lists, or by that account's next change (see <see cref="AccountListing"/>).</para>
 /// </remarks>
 public sealed class PersistentTokenStore : ITokenStore
 {
@@ -30,10 +30,7 @@ public sealed class PersistentTokenStore : ITokenStore
     private readonly TokenPayloads _payloads;
     private readonly TimeSpan _timeout;
     private readonly O8Actors.Accounts.AccountLocks _locks = new();
-    private readonly ILoggingAdapter _log;
-    // Index changes that failed after their register's change was done (account id → listed or not), the latest wish per
-    // account: retried before this store lists, or when it saves that account again.
-    private readonly ConcurrentDictionary<string, bool> _indexRepairs = new(StringComparer.Ordinal);
+    private readonly AccountListing _listing;
 
     /// <summary>A store whose registers are reached through <paramref name="registers"/> (a local parent or a shard region).</summary>
     internal PersistentTokenStore(Task<IActorRef> registers, IDataProtectionProvider dataProtection, TimeSpan timeout, ILoggingAdapter log)
@@ -41,7 +38,7 @@ public sealed class PersistentTokenStore : ITokenStore
         _registers = registers;
         _payloads = new TokenPayloads(dataProtection);
         _timeout = timeout;
-        _log = log;
+        _listing = new AccountListing(VersionOfAsync, IndexAsync, log);
     }
 
     /// <inheritdoc />
@@ -59,6 +56,22 @@ public sealed class PersistentTokenStore : ITokenStore
         ArgumentNullException.ThrowIfNull(account);
         ArgumentNullException.ThrowIfNull(tokens);
         var payload = _payloads.Protect(account, tokens);
+        // Numbered before the register hears of it: a save whose answer times out may still be done, and is then listed.
+        var change = _listing.Begin(account.Id);
+        try
+        {
+            var saved = await SaveOrReplaceUnreadableAsync(account, payload, expectedVersion, cancellationToken).ConfigureAwait(false);
+            await _listing.SavedAsync(change, saved, cancellationToken).ConfigureAwait(false);
+            return saved;
+        }
+        finally
+        {
+            _listing.End(change);
+        }
+    }
+
+    private async Task<long?> SaveOrReplaceUnreadableAsync(OAuthAccount account, byte[] payload, long expectedVersion, CancellationToken cancellationToken)
+    {
         var saved = await AskAsync<TokensSaved>(new SaveTokens(account.Id, payload, expectedVersion), cancellationToken).ConfigureAwait(false);
         if (saved.Version is null && expectedVersion == 0)
         {
@@ -71,9 +84,6 @@ public sealed class PersistentTokenStore : ITokenStore
                 saved = await AskAsync<TokensSaved>(new SaveTokens(account.Id, payload, loaded.Version), cancellationToken).ConfigureAwait(false);
         }
 
-        // The first version of an account lists it; a later one is already listed, unless listing it failed here before.
-        if (saved.Version == 1 || (saved.Version is not null && _indexRepairs.ContainsKey(account.Id)))
-            await TryIndexAsync(account.Id, listed: true, cancellationToken).ConfigureAwait(false);
         return saved.Version;
     }
 
@@ -81,19 +91,23 @@ public sealed class PersistentTokenStore : ITokenStore
     public async Task RemoveAsync(OAuthAccount account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
-        await AskAsync<TokensErased>(new EraseTokens(account.Id), cancellationToken).ConfigureAwait(false);
-        await TryIndexAsync(account.Id, listed: false, cancellationToken).ConfigureAwait(false);
+        var change = _listing.Begin(account.Id);
+        try
+        {
+            await AskAsync<TokensErased>(new EraseTokens(account.Id), cancellationToken).ConfigureAwait(false);
+            await _listing.RemovedAsync(change, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _listing.End(change);
+        }
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<OAuthAccount>> ListAsync(string? provider = null, CancellationToken cancellationToken = default)
     {
-        foreach (var (accountId, listed) in _indexRepairs)
-        {
-            // One that still fails says the index does: the listing below fails (or lists) as the index answers.
-            if (!await TryIndexAsync(accountId, listed, cancellationToken).ConfigureAwait(false)) break;
-        }
-
+        // A repair that still fails leaves the listing below to fail (or list) as the index answers.
+        await _listing.RepairAsync(cancellationToken).ConfigureAwait(false);
         var ids = await AskAsync<AccountIds>(new ListAccountIds(), cancellationToken).ConfigureAwait(false);
         return ids.Ids.Select(Parse).OfType<OAuthAccount>()
             .Where(a => provider is null || a.Provider == provider)
@@ -110,29 +124,14 @@ public sealed class PersistentTokenStore : ITokenStore
     /// <summary>How many accounts have their refresh lock held or waited for (the others hold no memory for it).</summary>
     internal int LocksInUse => _locks.Count;
 
-    /// <summary>
-    /// Lists or unlists an account in the index after its register changed; false (logged, kept for a retry) when the
-    /// index fails: the register's change is done, so the caller must not see it as failed (a first login as not
-    /// remembered, a sign-out as failed although its tokens are erased).
-    /// </summary>
-    private async Task<bool> TryIndexAsync(string accountId, bool listed, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await AskAsync<AccountIndexed>(new IndexAccount(accountId, listed), cancellationToken).ConfigureAwait(false);
-            // Only the wish just made: a newer one for this account (another call) stays.
-            _indexRepairs.TryRemove(new KeyValuePair<string, bool>(accountId, listed));
-            return true;
-        }
-        catch (Exception e) when (e is AskTimeoutException or TimeoutException or OperationCanceledException or InvalidOperationException)
-        {
-            _indexRepairs[accountId] = listed;
-            // The account id is an identifier (provider and subject), no secret; the exception by its type only.
-            _log.Warning("Token store: the account list could not be updated for {0} ({1}); its tokens were {2}, and the list is retried",
-                accountId, e.GetType().Name, listed ? "stored" : "erased");
-            return false;
-        }
-    }
+    /// <summary>How many accounts have a change under way or an index entry that may be out of step.</summary>
+    internal int ListingsMarked => _listing.Marked;
+
+    private async Task<long> VersionOfAsync(string accountId, CancellationToken cancellationToken) =>
+        (await AskAsync<TokensLoaded>(new LoadTokens(accountId), cancellationToken).ConfigureAwait(false)).Version;
+
+    private Task IndexAsync(string accountId, bool listed, CancellationToken cancellationToken) =>
+        AskAsync<AccountIndexed>(new IndexAccount(accountId, listed), cancellationToken);
 
     private async Task<T> AskAsync<T>(ITokenRegisterMessage message, CancellationToken cancellationToken)
     {

@@ -79,6 +79,71 @@ public sealed class AccountIndexFailureTests : IAsyncDisposable
         await Assert.ThrowsAsync<InvalidOperationException>(() => _store.ListAsync(cancellationToken: Ct));
     }
 
+    [Fact]
+    public async Task A_listing_that_failed_is_not_replayed_over_a_sign_out_made_since()
+    {
+        _index.Failing = true;
+        await _store.SaveAsync(Alice, new TokenSet("access", "Bearer"), 0, Ct);
+        _index.Failing = false;
+
+        await _store.RemoveAsync(Alice, Ct);
+
+        // The failed listing is older than the sign-out, whose unlisting succeeded: it must not list her again.
+        Assert.Empty(await _store.ListAsync(cancellationToken: Ct));
+        Assert.Empty(await IndexedAsync());
+        Assert.Equal(0, _store.ListingsMarked);
+    }
+
+    [Fact]
+    public async Task An_unlisting_that_failed_is_not_replayed_over_a_sign_in_made_since()
+    {
+        await _store.SaveAsync(Alice, new TokenSet("access-1", "Bearer"), 0, Ct);
+        _index.Failing = true;
+        await _store.RemoveAsync(Alice, Ct);
+        _index.Failing = false;
+
+        Assert.Equal(1, await _store.SaveAsync(Alice, new TokenSet("access-2", "Bearer"), 0, Ct));
+
+        // She has tokens again: the older unlisting must not take her off the list.
+        Assert.Equal([Alice], await _store.ListAsync(cancellationToken: Ct));
+        Assert.Equal([Alice.Id], await IndexedAsync());
+        Assert.Equal(0, _store.ListingsMarked);
+    }
+
+    [Fact]
+    public async Task A_first_save_whose_answer_never_came_but_which_the_register_made_is_listed()
+    {
+        // The register saves it all the same.
+        await SaveUnansweredAsync(new TokenSet("access", "Bearer"), expectedVersion: 0);
+
+        Assert.Equal([Alice], await _store.ListAsync(cancellationToken: Ct));
+        Assert.Equal(0, _store.ListingsMarked);
+    }
+
+    [Fact]
+    public async Task A_save_whose_answer_never_came_and_which_the_register_did_not_make_is_not_listed()
+    {
+        await _store.SaveAsync(Alice, new TokenSet("access-1", "Bearer"), 0, Ct);
+        await _store.RemoveAsync(Alice, Ct);
+        // Expects a version the register does not have: refused.
+        await SaveUnansweredAsync(new TokenSet("access-2", "Bearer"), expectedVersion: 5);
+
+        Assert.Empty(await _store.ListAsync(cancellationToken: Ct));
+        Assert.Equal(0, _store.ListingsMarked);
+    }
+
+    /// <summary>A save the register takes (or refuses) but whose answer never reaches the caller, who gives up (as at the Ask timeout).</summary>
+    private async Task SaveUnansweredAsync(TokenSet tokens, long expectedVersion)
+    {
+        _index.SilentSaves = true;
+        using var caller = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var saving = _store.SaveAsync(Alice, tokens, expectedVersion, caller.Token);
+        await _index.SaveReceived.Task.WaitAsync(Ct);
+        await caller.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => saving);
+        _index.SilentSaves = false;
+    }
+
     private async Task<IReadOnlyList<string>> IndexedAsync() =>
         (await _registers.Ask<AccountIds>(new ListAccountIds(), Timeout, Ct)).Ids;
 
@@ -87,6 +152,17 @@ public sealed class AccountIndexFailureTests : IAsyncDisposable
     private sealed class IndexSwitch
     {
         private volatile bool _failing;
+        private volatile bool _silentSaves;
+
+        /// <summary>While on, a save is made (or refused) but never answered, as when its answer comes after the Ask timeout.</summary>
+        public bool SilentSaves
+        {
+            get => _silentSaves;
+            set => _silentSaves = value;
+        }
+
+        /// <summary>Completed when a silent save has reached the registers.</summary>
+        public TaskCompletionSource SaveReceived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool Failing
         {
@@ -110,14 +186,10 @@ public sealed class AccountIndexFailureTests : IAsyncDisposable
             Receive<SaveTokens>(m =>
             {
                 var current = registers.GetValueOrDefault(m.EntityId).Version;
-                if (current != m.ExpectedVersion)
-                {
-                    Sender.Tell(new TokensSaved(null));
-                    return;
-                }
-
-                registers[m.EntityId] = (current + 1, m.Payload);
-                Sender.Tell(new TokensSaved(current + 1));
+                long? saved = current == m.ExpectedVersion ? current + 1 : null;
+                if (saved is { } version) registers[m.EntityId] = (version, m.Payload);
+                if (index.SilentSaves) index.SaveReceived.TrySetResult();
+                else Sender.Tell(new TokensSaved(saved));
             });
             Receive<EraseTokens>(m =>
             {

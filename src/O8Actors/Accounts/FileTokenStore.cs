@@ -7,16 +7,24 @@ using O8Actors.Accounts;
 namespace O8Actors;
 
 /// <summary>
-/// The desktop and CLI token store: one encrypted file per account in the user's data folder
-/// (<c>$XDG_DATA_HOME/o8actors/tokens</c>, else <c>~/.local/share/o8actors/tokens</c>; LocalApplicationData on Windows
-/// and macOS), so a second run of the app finds its account and needs no browser.
+/// The desktop and CLI token store: one encrypted file per account in the user's data folder, a folder per app
+/// (<see cref="DefaultFolder"/>), so a second run of the app finds its account and needs no browser.
 /// </summary>
 /// <remarks>
+/// <para><b>One folder per app.</b> Files are named by the account (provider and key), so apps sharing a folder share
+/// accounts: two CLI tools using the <c>github</c> preset with the key <c>default</c> would read and overwrite each
+/// other's tokens. The default folder is therefore the app's own (named after the entry assembly, or
+/// <see cref="ForApp"/>'s id). The first time it is made, the tokens of the folder all apps shared before
+/// (<c>o8actors/tokens</c>) are copied into it, so an upgraded app is still signed in.</para>
 /// <para><b>At rest.</b> Each file is the account's tokens as JSON, encrypted and authenticated by ASP.NET Core Data
 /// Protection, whose key ring lives in the <c>keys</c> folder beside them. No token is on disk in plain text. The folders
-/// are mode 0700 and every file 0600 (Unix), so only the user can read them. On Windows the key ring is additionally
-/// encrypted with DPAPI; on Linux and macOS it is protected by those file modes alone: this store defends against other
-/// users and against tokens leaking through backups or logs of the data folder, not against code running as the user.</para>
+/// are mode 0700 and every file 0600 (Linux and macOS, an existing folder tightened too), so only the user can read them.
+/// On Windows each key of the ring is encrypted with DPAPI under the user's account (keys written before O8Actors did so
+/// stay readable as they are until they roll, every 90 days). What protects what: on Linux and macOS the key ring is plain
+/// XML guarded by the file modes alone, so a backup or copy of the whole folder holds the tokens and the key to read them;
+/// only a copy of the token files without the <c>keys</c> folder (or a log that quotes a file) reveals nothing. On Windows
+/// a copy of the folder needs the user's DPAPI secrets as well (their profile) to be read. No platform defends against
+/// code running as the user.</para>
 /// <para><b>Two processes.</b> Several processes of the same user may share the folder. A write is a compare-and-set on the
 /// account's version under a short file lock (<c>.wlock</c>), written to a temporary file and renamed over the old one
 /// (readers see the old or the new file, never half of one). Around a refresh the account holds a second file lock
@@ -29,23 +37,39 @@ namespace O8Actors;
 /// </remarks>
 public sealed class FileTokenStore : ITokenStore
 {
-    private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(25);
     private readonly Lock _gate = new();
     private readonly string _keys;
+    private readonly (string Shared, string AppId)? _copyFrom;
     private IDataProtector? _protector;
 
     /// <summary>
     /// A store in <paramref name="folder"/>, created (mode 0700) with its key ring on first use: an app that never
     /// signs in touches nothing on disk.
     /// </summary>
-    /// <param name="folder">The folder; null for <see cref="DefaultFolder"/>.</param>
+    /// <param name="folder">The folder; null for <see cref="DefaultFolder"/> (this app's).</param>
     public FileTokenStore(string? folder = null)
+        : this(string.IsNullOrWhiteSpace(folder) ? DefaultFolder : folder, string.IsNullOrWhiteSpace(folder) ? DefaultCopy() : null)
     {
-        Folder = Path.GetFullPath(string.IsNullOrWhiteSpace(folder) ? DefaultFolder : folder);
-        _keys = Path.Combine(Folder, "keys");
     }
+
+    /// <summary>A store in <paramref name="folder"/>, which is first made as a copy of <paramref name="copyFrom"/>'s shared folder.</summary>
+    internal FileTokenStore(string folder, (string Shared, string AppId)? copyFrom)
+    {
+        Folder = Path.GetFullPath(folder);
+        _keys = Path.Combine(Folder, "keys");
+        _copyFrom = copyFrom;
+    }
+
+    /// <summary>
+    /// The store of the app <paramref name="appId"/> in the user's data folder (<see cref="DefaultFolderFor"/>): for an app
+    /// whose entry assembly name is not what names it (several tools in one assembly, a renamed app keeping its tokens).
+    /// </summary>
+    /// <param name="appId">One folder name: no path separators.</param>
+    /// <exception cref="ArgumentException">The app id is empty or is not a single folder name.</exception>
+    public static FileTokenStore ForApp(string appId) => new(DefaultFolderFor(appId), (TokenFolders.Shared, appId));
+
+    private static (string Shared, string AppId)? DefaultCopy() => TokenFolders.DefaultAppId is { } app ? (TokenFolders.Shared, app) : null;
 
     /// <summary>
     /// The protector, after creating the folders and the key ring on first use, and again when the folder was deleted
@@ -60,9 +84,9 @@ public sealed class FileTokenStore : ITokenStore
             lock (_gate)
             {
                 if (_protector is not null && Directory.Exists(_keys)) return _protector;
-                CreatePrivateFolder(Folder);
-                CreatePrivateFolder(_keys);
-                var provider = DataProtectionProvider.Create(new DirectoryInfo(_keys), builder => builder.SetApplicationName("O8Actors.Tokens"));
+                if (_copyFrom is var (shared, appId)) SharedFolderCopy.Once(shared, Folder, appId);
+                PrivateFiles.CreateFolder(Folder);
+                var provider = PrivateKeyRing.Create(_keys, "O8Actors.Tokens");
                 Volatile.Write(ref _protector, provider.CreateProtector("O8Actors.Tokens.v1"));
                 return _protector!;
             }
@@ -72,10 +96,17 @@ public sealed class FileTokenStore : ITokenStore
     /// <summary>Creates the folders and the key ring if this is the first use (or they were deleted since).</summary>
     private void EnsureCreated() => _ = Protector;
 
-    /// <summary><c>$XDG_DATA_HOME/o8actors/tokens</c>, else <c>~/.local/share/o8actors/tokens</c> (LocalApplicationData on Windows and macOS).</summary>
-    public static string DefaultFolder =>
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify),
-            "o8actors", "tokens");
+    /// <summary>
+    /// This app's folder: <see cref="DefaultFolderFor"/> the entry assembly's name
+    /// (<c>$XDG_DATA_HOME/o8actors/apps/&lt;app&gt;/tokens</c>, else <c>~/.local/share/…</c>; LocalApplicationData on Windows
+    /// and macOS); the folder all apps shared, <c>o8actors/tokens</c>, when there is no entry assembly.
+    /// </summary>
+    public static string DefaultFolder => TokenFolders.DefaultAppId is { } app ? TokenFolders.Of(app) : TokenFolders.Shared;
+
+    /// <summary>The folder of the app <paramref name="appId"/>: <c>o8actors/apps/&lt;appId&gt;/tokens</c> in the user's data folder.</summary>
+    /// <param name="appId">One folder name: no path separators.</param>
+    /// <exception cref="ArgumentException">The app id is empty or is not a single folder name.</exception>
+    public static string DefaultFolderFor(string appId) => TokenFolders.Of(appId);
 
     /// <summary>The folder in use.</summary>
     public string Folder { get; }
@@ -101,7 +132,6 @@ public sealed class FileTokenStore : ITokenStore
         if (current != expectedVersion) return null;
         var version = current + 1;
         var payload = Protector.Protect(JsonSerializer.SerializeToUtf8Bytes(TokenRecord.From(account, tokens, version)));
-        ProtectKeyRing();
         var temporary = $"{file}.{Guid.NewGuid():N}.tmp";
         try
         {
@@ -167,7 +197,11 @@ public sealed class FileTokenStore : ITokenStore
         byte[] payload;
         try
         {
-            payload = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
+            // FileShare.Delete: on Windows a reader without it makes another process's rename over this file (a save)
+            // fail; on Unix sharing modes do not apply to a rename.
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 4096, useAsync: true);
+            payload = new byte[stream.Length];
+            await stream.ReadExactlyAsync(payload, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -188,29 +222,8 @@ public sealed class FileTokenStore : ITokenStore
     private static FileStreamOptions PrivateWrite()
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFile;
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFiles.File;
         return options;
-    }
-
-    private static void CreatePrivateFolder(string path)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-            return;
-        }
-
-        Directory.CreateDirectory(path, PrivateFolder);
-        // An existing folder keeps its mode: tighten it.
-        File.SetUnixFileMode(path, PrivateFolder);
-    }
-
-    /// <summary>Data Protection writes its key files with the process's umask; make them the user's alone.</summary>
-    private void ProtectKeyRing()
-    {
-        if (OperatingSystem.IsWindows()) return;
-        foreach (var key in Directory.EnumerateFiles(_keys))
-            if ((File.GetUnixFileMode(key) & ~PrivateFile) != 0) File.SetUnixFileMode(key, PrivateFile);
     }
 
     /// <summary>What one file holds (inside the encryption).</summary>
@@ -238,15 +251,17 @@ public sealed class FileTokenStore : ITokenStore
         public static async Task<FileLock> AcquireAsync(string path, CancellationToken cancellationToken)
         {
             var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFile;
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFiles.File;
             while (true)
             {
                 try
                 {
                     return new FileLock(new FileStream(path, options));
                 }
-                catch (IOException e) when (IsHeldElsewhere(e) && !cancellationToken.IsCancellationRequested)
+                catch (IOException e) when (IsHeldElsewhere(e))
                 {
+                    // Still held when the caller gives up: a cancellation (the caller's deadline), not a failure of the disk.
+                    cancellationToken.ThrowIfCancellationRequested();
                     // Held by someone else: poll. Holds last a token request at most, so a short poll costs little.
                     await Task.Delay(LockPoll, cancellationToken).ConfigureAwait(false);
                 }

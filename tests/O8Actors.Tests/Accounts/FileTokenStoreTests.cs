@@ -84,6 +84,104 @@ public sealed class FileTokenStoreTests : IDisposable
         Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(_folder, "keys")));
     }
 
+    [Theory]
+    [InlineData("save")]
+    [InlineData("remove")]
+    [InlineData("lock")]
+    public async Task A_caller_that_gives_up_while_another_holds_the_lock_gets_a_cancellation_not_an_IO_error(string operation)
+    {
+        var store = new FileTokenStore(_folder);
+        await store.SaveAsync(Alice, Tokens("1"), 0);
+        var lockFile = Path.Combine(_folder, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(Alice.Id))) +
+            (operation == "lock" ? ".token.lock" : ".token.wlock"));
+        Assert.True(File.Exists(lockFile) || operation == "lock", "the store's write lock file is named as the test expects");
+        // Another process's hold (an exclusive open takes the same lock as the store's).
+        await using var held = new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        // The caller's deadline has passed by the time the store finds the lock held.
+        var cancelled = new CancellationToken(canceled: true);
+
+        Task call = operation switch
+        {
+            "save" => store.SaveAsync(Alice, Tokens("2"), 1, cancelled),
+            "remove" => store.RemoveAsync(Alice, cancelled),
+            _ => store.LockAsync(Alice, cancelled),
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.Equal(1L, (await store.LoadAsync(Alice))!.Version);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task An_existing_folder_and_key_files_left_open_to_others_are_made_the_users_alone()
+    {
+        const UnixFileMode open = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead |
+            UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        await new FileTokenStore(_folder).SaveAsync(Alice, Tokens("1"), 0);
+        // As an older version, a copy or a hand left them.
+        File.SetUnixFileMode(_folder, open);
+        File.SetUnixFileMode(Path.Combine(_folder, "keys"), open);
+        foreach (var key in Directory.EnumerateFiles(Path.Combine(_folder, "keys")))
+            File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        Assert.NotNull(await new FileTokenStore(_folder).LoadAsync(Alice));
+
+        const UnixFileMode owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        Assert.Equal(owner | UnixFileMode.UserExecute, File.GetUnixFileMode(_folder));
+        Assert.Equal(owner | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(_folder, "keys")));
+        foreach (var key in Directory.EnumerateFiles(Path.Combine(_folder, "keys")))
+            Assert.True(File.GetUnixFileMode(key) == owner, $"{Path.GetFileName(key)} is {File.GetUnixFileMode(key)}");
+    }
+
+    [Fact]
+    public async Task Two_apps_with_the_same_provider_and_account_key_keep_their_own_tokens()
+    {
+        var shared = Path.Combine(_folder, "tokens");
+        var first = AppStore("first-cli", shared);
+        var second = AppStore("second-cli", shared);
+
+        await first.SaveAsync(Alice, Tokens("first"), 0);
+        await second.SaveAsync(Alice, Tokens("second"), 0);
+
+        Assert.Equal("refresh-first-UmVmcmVzaFNlY3JldA", (await first.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.Equal("refresh-second-UmVmcmVzaFNlY3JldA", (await second.LoadAsync(Alice))!.Tokens.RefreshToken);
+        await second.RemoveAsync(Alice);
+        Assert.Equal([Alice], await first.ListAsync());
+    }
+
+    [Fact]
+    public async Task An_app_upgraded_from_the_shared_folder_finds_its_stored_account_there_once()
+    {
+        var shared = Path.Combine(_folder, "tokens");
+        // What the app stored while every app shared one folder.
+        await new FileTokenStore(shared).SaveAsync(Alice, Tokens("1"), 0);
+
+        var upgraded = AppStore("cli", shared);
+        var loaded = await upgraded.LoadAsync(Alice);
+
+        Assert.Equal(("refresh-1-UmVmcmVzaFNlY3JldA", 1L), (loaded!.Tokens.RefreshToken, loaded.Version));
+        Assert.Equal(2L, await upgraded.SaveAsync(Alice, Tokens("2"), 1));
+        // Its copy is its own: the shared folder, still used by apps not upgraded, is left as it was.
+        Assert.Equal(1L, (await new FileTokenStore(shared).LoadAsync(Alice))!.Version);
+        // Signing out by deleting the app's folder does not bring the shared tokens back.
+        Directory.Delete(upgraded.Folder, recursive: true);
+        Assert.Null(await AppStore("cli", shared).LoadAsync(Alice));
+    }
+
+    [Fact]
+    public void The_default_folder_is_the_apps_own_and_an_app_id_is_one_folder_name()
+    {
+        Assert.EndsWith(Path.Combine("o8actors", "apps", "my-cli", "tokens"), FileTokenStore.DefaultFolderFor("my-cli"), StringComparison.Ordinal);
+        var entry = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
+        if (entry is not null) Assert.EndsWith(Path.Combine("o8actors", "apps", entry, "tokens"), FileTokenStore.DefaultFolder, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => FileTokenStore.ForApp("../other"));
+        Assert.Throws<ArgumentException>(() => FileTokenStore.ForApp(".."));
+        Assert.Throws<ArgumentException>(() => FileTokenStore.ForApp(" "));
+    }
+
+    /// <summary>The store of app <paramref name="appId"/> as its default folder is made, under this test's folder.</summary>
+    private FileTokenStore AppStore(string appId, string shared) => new(Path.Combine(_folder, "apps", appId, "tokens"), (shared, appId));
+
     [Fact]
     public async Task No_token_is_on_disk_in_plain_text()
     {

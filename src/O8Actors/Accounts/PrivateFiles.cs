@@ -1,0 +1,40 @@
+namespace O8Actors.Accounts;
+
+/// <summary>
+/// Owner-only folders and files on Linux and macOS (0700 and 0600), for what holds tokens or the keys that encrypt them:
+/// the file token store's folder and the key rings of both stores. On Windows a new folder inherits its parent's ACL (a
+/// user's LocalApplicationData is the user's alone), and nothing here changes it.
+/// </summary>
+internal static class PrivateFiles
+{
+    /// <summary>Read and write for the owner only.</summary>
+    public const UnixFileMode File = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>Read, write and enter for the owner only.</summary>
+    public const UnixFileMode Folder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>Creates <paramref name="path"/> (and its missing parents) as the owner's alone; an existing folder is tightened.</summary>
+    public static void CreateFolder(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        Directory.CreateDirectory(path, Folder);
+        // An existing folder keeps its mode (one made by an older version, or by hand): tighten it.
+        System.IO.File.SetUnixFileMode(path, Folder);
+    }
+
+    /// <summary>
+    /// Makes every file directly in <paramref name="folder"/> the owner's alone: files written by a library that creates
+    /// them with the process's umask (Data Protection's key files, 0644 under the usual umask 022).
+    /// </summary>
+    public static void TightenFiles(string folder)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        foreach (var file in Directory.EnumerateFiles(folder))
+            if ((System.IO.File.GetUnixFileMode(file) & ~File) != 0) System.IO.File.SetUnixFileMode(file, File);
+    }
+}
