@@ -310,6 +310,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         if (Options.Resource is { } resource) sandboxOptions.ResourceServers.Add(resource.OriginalString);
         Options.ConfigureSandbox?.Invoke(sandboxOptions);
         _sandbox = await SandboxAuthorizationServer.StartAsync(sandboxOptions, cancellationToken).ConfigureAwait(false);
+        _book.PushedLoginHint = _sandbox.PushedLoginHint;
 
         if (Options.Browser is null)
         {
