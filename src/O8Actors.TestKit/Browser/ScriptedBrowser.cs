@@ -10,7 +10,8 @@ namespace O8Actors.TestKit.Browser;
 /// An <see cref="IBrowserLauncher"/> that plays the user without a real browser. <see cref="LaunchAsync"/> returns at
 /// once; in the background the browser GETs the authorize URL (no automatic redirects), reads the 302 <c>Location</c>
 /// and, when the script says <see cref="BrowserAction.Approve"/>, GETs that callback on a fresh connection, like a new
-/// browser tab. Every visit is recorded in <see cref="Visits"/>; nothing thrown in the background is lost or escapes.
+/// browser tab. The latest visits (<see cref="ScriptedBrowserOptions.MaxVisitsKept"/>) are kept in <see cref="Visits"/>;
+/// nothing thrown in the background is lost or escapes.
 /// </summary>
 /// <remarks>
 /// The login's cancellation token stops a visit while it waits for a slot or for the authorize server; once the
@@ -25,9 +26,13 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _gate = new();
+    // The latest visits, oldest first; _launched counts every launch, so the first kept one has index _launched - _visits.Count.
     private readonly List<ScriptedVisit> _visits = [];
-    private readonly List<Task> _running = [];
-    private readonly List<TaskCompletionSource<ScriptedVisit>> _started = [];
+    // The visits in flight, by index: each takes itself out as its last step, so only these are held for DisposeAsync.
+    private readonly Dictionary<int, Task> _running = [];
+    // Waiters for visits not launched yet, by index: a launch takes its waiter out.
+    private readonly Dictionary<int, TaskCompletionSource<ScriptedVisit>> _waiters = [];
+    private int _launched;
     private readonly List<Exception> _handlerErrors = [];
     private int _disposed;
 
@@ -40,6 +45,7 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxConcurrency, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.RequestTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBodyChars, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxVisitsKept, 1);
         _slots = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
         _authorizeClient = new HttpClient(CreateHandler(), disposeHandler: true) { Timeout = _options.RequestTimeout };
     }
@@ -47,7 +53,7 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
     /// <summary>Raised when a visit ends. Exceptions thrown by handlers are kept in <see cref="HandlerErrors"/>.</summary>
     public event EventHandler<ScriptedVisit>? VisitCompleted;
 
-    /// <summary>Every visit so far, in launch order (a snapshot).</summary>
+    /// <summary>The latest visits (at most <see cref="ScriptedBrowserOptions.MaxVisitsKept"/>), in launch order (a snapshot).</summary>
     public IReadOnlyList<ScriptedVisit> Visits
     {
         get
@@ -97,20 +103,22 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         TaskCompletionSource<ScriptedVisit>? waiter;
         lock (_gate)
         {
-            visit = new ScriptedVisit(_visits.Count, authorizeUrl, action);
+            visit = new ScriptedVisit(_launched++, authorizeUrl, action);
             _visits.Add(visit);
-            waiter = StartedSlot(visit.Index);
-            var work = scriptError is null
-                ? Task.Run(() => RunAsync(visit, cancellationToken), CancellationToken.None)
-                : Task.Run(() => Finish(visit, new ScriptedVisitResult(ScriptedVisitOutcome.Failed, null, null, null, null, scriptError)), CancellationToken.None);
-            _running.Add(work);
+            if (_visits.Count > _options.MaxVisitsKept) _visits.RemoveAt(0);
+            _waiters.Remove(visit.Index, out waiter);
+            // Added under the gate the visit needs to take itself out, so it cannot leave before it is in.
+            _running.Add(visit.Index, Task.Run(() => PlayAsync(visit, scriptError, cancellationToken), CancellationToken.None));
         }
 
-        waiter.TrySetResult(visit);
+        waiter?.TrySetResult(visit);
         return Task.FromResult(BrowserLaunchResult.Opened("scripted"));
     }
 
-    /// <summary>The visit with launch index <paramref name="index"/>, as soon as it has been launched.</summary>
+    /// <summary>
+    /// The visit with launch index <paramref name="index"/>, as soon as it has been launched. Faults with
+    /// <see cref="InvalidOperationException"/> when that visit is older than the <see cref="ScriptedBrowserOptions.MaxVisitsKept"/> kept.
+    /// </summary>
     /// <param name="index">Launch order, from 0.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     public Task<ScriptedVisit> VisitAsync(int index, CancellationToken cancellationToken = default)
@@ -119,15 +127,42 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         Task<ScriptedVisit> task;
         lock (_gate)
         {
-            task = StartedSlot(index).Task;
+            var firstKept = _launched - _visits.Count;
+            if (index >= _launched)
+            {
+                if (!_waiters.TryGetValue(index, out var waiter))
+                {
+                    waiter = new TaskCompletionSource<ScriptedVisit>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _waiters.Add(index, waiter);
+                }
+
+                task = waiter.Task;
+            }
+            else if (index >= firstKept)
+            {
+                task = Task.FromResult(_visits[index - firstKept]);
+            }
+            else
+            {
+                task = Task.FromException<ScriptedVisit>(new InvalidOperationException(
+                    $"Visit {index} is no longer kept: the browser keeps the latest {_options.MaxVisitsKept} (ScriptedBrowserOptions.MaxVisitsKept)."));
+            }
         }
 
         return task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Completes when every visit launched so far has ended.</summary>
-    public Task WhenAllCompletedAsync(CancellationToken cancellationToken = default) =>
-        Task.WhenAll(Visits.Select(v => v.Completion)).WaitAsync(cancellationToken);
+    /// <summary>Completes when every visit launched so far has ended (forgotten ones included).</summary>
+    public Task WhenAllCompletedAsync(CancellationToken cancellationToken = default)
+    {
+        Task[] running;
+        lock (_gate)
+        {
+            running = [.. _running.Values];
+        }
+
+        return Task.WhenAll(running).WaitAsync(cancellationToken);
+    }
 
     /// <summary>Cancels running visits, waits for them to record their outcome, and releases the HTTP clients.</summary>
     public async ValueTask DisposeAsync()
@@ -141,7 +176,7 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         Task[] running;
         lock (_gate)
         {
-            running = _running.ToArray();
+            running = [.. _running.Values];
         }
 
         // RunAsync never throws, so this only waits.
@@ -151,14 +186,29 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         _disposing.Dispose();
     }
 
-    private TaskCompletionSource<ScriptedVisit> StartedSlot(int index)
+    /// <summary>In-flight visits (for tests that finished ones are not held).</summary>
+    internal int RunningVisits
     {
-        while (_started.Count <= index)
+        get
         {
-            _started.Add(new TaskCompletionSource<ScriptedVisit>(TaskCreationOptions.RunContinuationsAsynchronously));
+            lock (_gate) return _running.Count;
         }
+    }
 
-        return _started[index];
+    private async Task PlayAsync(ScriptedVisit visit, Exception? scriptError, CancellationToken loginToken)
+    {
+        try
+        {
+            if (scriptError is null) await RunAsync(visit, loginToken).ConfigureAwait(false);
+            else Finish(visit, new ScriptedVisitResult(ScriptedVisitOutcome.Failed, null, null, null, null, scriptError));
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _running.Remove(visit.Index);
+            }
+        }
     }
 
     private async Task RunAsync(ScriptedVisit visit, CancellationToken loginToken)

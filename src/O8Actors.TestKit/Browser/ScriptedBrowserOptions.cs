@@ -27,4 +27,11 @@ public sealed class ScriptedBrowserOptions
 
     /// <summary>Landing pages longer than this are cut (default 64 KiB), so a broken server cannot exhaust memory.</summary>
     public int MaxBodyChars { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// How many of the latest visits <see cref="ScriptedBrowser.Visits"/> keeps (default 1000, at least 1), so a long
+    /// run does not hold every landing page it ever read; older visits are forgotten, their <see cref="ScriptedVisit.Index"/>
+    /// still counts every launch.
+    /// </summary>
+    public int MaxVisitsKept { get; set; } = 1000;
 }

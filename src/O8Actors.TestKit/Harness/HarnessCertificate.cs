@@ -47,7 +47,18 @@ internal sealed class HarnessCertificate : IDisposable
             return Development();
         }
 
-        var root = await FindMkcertRootAsync(mkcert, cancellationToken).ConfigureAwait(false);
+        X509Certificate2? root;
+        try
+        {
+            root = await FindMkcertRootAsync(mkcert, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A cancelled start: the certificate is nobody's yet, so it is disposed here.
+            certificate.Dispose();
+            throw;
+        }
+
         if (root is null && source == HarnessCertificateSource.PreferMkcert)
         {
             // Without mkcert's root the scripted browser could only hope the system store has it; the dev CA always works.
@@ -99,11 +110,16 @@ internal sealed class HarnessCertificate : IDisposable
         }
     }
 
-    private static async Task<string?> RunAsync(string program, string argument, CancellationToken cancellationToken)
+    /// <summary>
+    /// <paramref name="program"/>'s standard output when it exits with 0 within 10 seconds, else <c>null</c>. Its standard
+    /// error is read and dropped (a full pipe would stall it); it is killed unless it exited, the caller's cancellation included.
+    /// </summary>
+    internal static async Task<string?> RunAsync(string program, string argument, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, CreateNoWindow = true };
         start.ArgumentList.Add(argument);
         using var process = new Process { StartInfo = start };
+        process.ErrorDataReceived += static (_, _) => { };
         try
         {
             process.Start();
@@ -113,18 +129,27 @@ internal sealed class HarnessCertificate : IDisposable
             return null;
         }
 
+        process.BeginErrorReadLine();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        var exited = false;
         try
         {
             var output = await process.StandardOutput.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
             await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            exited = true;
             return process.ExitCode == 0 ? output : null;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* already gone */ }
             return null;
+        }
+        finally
+        {
+            if (!exited)
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* already gone */ }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
@@ -253,16 +254,35 @@ public sealed class O8TestHarness : IAsyncDisposable
         return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
     }
 
-    /// <summary>Stops the orchestrator (logins in flight end as Cancelled), the browser and the sandbox.</summary>
+    /// <summary>
+    /// Stops the orchestrator (logins in flight end as Cancelled), the browser and the sandbox, and releases the
+    /// certificates. Each part is released even when one before it throws; then the failure is rethrown (several as an
+    /// <see cref="AggregateException"/>).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _subscription?.Dispose();
-        if (_flows is not null) await _flows.DisposeAsync().ConfigureAwait(false);
-        if (_browser is not null) await _browser.DisposeAsync().ConfigureAwait(false);
-        if (_sandbox is not null) await _sandbox.DisposeAsync().ConfigureAwait(false);
-        _certificate?.Dispose();
-        _clientCertificate?.Dispose();
+        List<Exception>? failures = null;
+        async ValueTask ReleaseAsync(Func<ValueTask> release)
+        {
+            try
+            {
+                await release().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                (failures ??= []).Add(ex);
+            }
+        }
+
+        await ReleaseAsync(() => { _subscription?.Dispose(); return ValueTask.CompletedTask; }).ConfigureAwait(false);
+        await ReleaseAsync(() => _flows?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
+        await ReleaseAsync(() => _browser?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
+        await ReleaseAsync(() => _sandbox?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
+        await ReleaseAsync(() => { _certificate?.Dispose(); return ValueTask.CompletedTask; }).ConfigureAwait(false);
+        await ReleaseAsync(() => { _clientCertificate?.Dispose(); return ValueTask.CompletedTask; }).ConfigureAwait(false);
+        if (failures is [var only]) ExceptionDispatchInfo.Throw(only);
+        if (failures is not null) throw new AggregateException("Releasing the harness failed.", failures);
     }
 
     private (string Tag, AuthorizationRequest Request) Prepare(LoginScript script, TimeSpan? timeout, IReadOnlyList<string>? scopes)
@@ -287,7 +307,16 @@ public sealed class O8TestHarness : IAsyncDisposable
         }
         catch
         {
-            await DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                await DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The start's own failure is the one the caller must see, with its type; a part that also failed to
+                // release (every part was still tried) would only hide it.
+            }
+
             throw;
         }
     }
@@ -310,6 +339,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         if (Options.Resource is { } resource) sandboxOptions.ResourceServers.Add(resource.OriginalString);
         Options.ConfigureSandbox?.Invoke(sandboxOptions);
         _sandbox = await SandboxAuthorizationServer.StartAsync(sandboxOptions, cancellationToken).ConfigureAwait(false);
+        _book.PushedLoginHint = _sandbox.PushedLoginHint;
 
         if (Options.Browser is null)
         {

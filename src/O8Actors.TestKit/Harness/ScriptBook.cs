@@ -18,6 +18,13 @@ internal sealed class ScriptBook
     private readonly ConcurrentDictionary<string, LoginScript> _scripts = new(StringComparer.Ordinal);
     private long _next;
 
+    /// <summary>
+    /// Reads the <c>login_hint</c> of a pushed request by its <c>request_uri</c>, leaving it unredeemed; set once the
+    /// sandbox runs. With PAR (RFC 9126) the authorize URL the browser gets carries only <c>client_id</c> and
+    /// <c>request_uri</c>, so the tag is found only in what was pushed.
+    /// </summary>
+    public Func<string, string?>? PushedLoginHint { get; set; }
+
     /// <summary>Registers <paramref name="script"/> under a fresh tag and returns the tag.</summary>
     public string Add(LoginScript script)
     {
@@ -40,6 +47,10 @@ internal sealed class ScriptBook
 
     public TokenFault? FaultFor(AuthorizeRequestInfo login) => Find(login.LoginHint)?.TokenFaultToInject;
 
-    public static string? LoginHintOf(Uri authorizeUrl) =>
-        QueryHelpers.ParseQuery(authorizeUrl.Query).TryGetValue("login_hint", out var values) ? values.ToString() : null;
+    private string? LoginHintOf(Uri authorizeUrl)
+    {
+        var query = QueryHelpers.ParseQuery(authorizeUrl.Query);
+        if (query.TryGetValue("login_hint", out var hint)) return hint.ToString();
+        return query.TryGetValue("request_uri", out var requestUri) && PushedLoginHint is { } pushed ? pushed(requestUri.ToString()) : null;
+    }
 }

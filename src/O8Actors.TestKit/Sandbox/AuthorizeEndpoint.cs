@@ -7,7 +7,9 @@ namespace O8Actors.TestKit.Sandbox;
 /// <summary>
 /// <c>GET /authorize</c> (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 9207). Problems with the client or the redirect URI get a
 /// 400 page and are never redirected (RFC 6749 §4.1.2.1); every other problem is redirected with <c>error</c>,
-/// <c>state</c> (when one was sent) and <c>iss</c>.
+/// <c>state</c> (when one was sent) and <c>iss</c>. Only <c>response_mode=query</c> is served; with <c>prompt=none</c> a
+/// decision that needs the user (consent page, never answering) is answered with <c>consent_required</c> or
+/// <c>interaction_required</c> (OpenID Connect Core 1.0 section 3.1.2.1).
 /// </summary>
 internal sealed partial class AuthorizeEndpoint(SandboxState state, PushedAuthorizationEndpoint pushed)
 {
@@ -73,8 +75,29 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state, PushedAuthor
             query.Get("login_hint"),
             query);
 
-        await DecideAsync(context, request, state.Options.Decide(request));
+        var decision = state.Options.Decide(request);
+        if (PromptsNone(query) && InteractionError(decision) is { } interaction)
+        {
+            // OpenID Connect Core 1.0 section 3.1.2.1: prompt=none shows no page, so what would need the user is an error.
+            state.Counters.Error(interaction.Error);
+            context.Response.Redirect(ErrorRedirect(redirectUri, interaction.Error, interaction.Description, clientState));
+            return;
+        }
+
+        await DecideAsync(context, request, decision);
     }
+
+    private static bool PromptsNone(Dictionary<string, string> query) =>
+        query.Get("prompt")?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains("none", StringComparer.Ordinal) == true;
+
+    /// <summary>The error a prompt=none request gets instead of <paramref name="decision"/>, when carrying it out needs the user.</summary>
+    private static (string Error, string Description)? InteractionError(SandboxDecision decision) => decision.Kind switch
+    {
+        SandboxDecisionKind.ConsentPage => ("consent_required", "prompt=none, but the user must consent."),
+        // A server that would never answer is one waiting on the user: with no page to show it must answer now.
+        SandboxDecisionKind.NeverAnswer => ("interaction_required", "prompt=none, but the user must interact."),
+        _ => null,
+    };
 
     /// <summary>Carries out a decision; also used by the consent page's buttons.</summary>
     public async Task DecideAsync(HttpContext context, AuthorizeRequestInfo request, SandboxDecision decision)
@@ -151,6 +174,19 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state, PushedAuthor
         if (clientState is null)
         {
             description = "state is required by this server.";
+            return "invalid_request";
+        }
+
+        // Answers go back in the query only; a client asking for the fragment or a form post would not read them.
+        if (query.Get("response_mode") is { } mode && mode != "query")
+        {
+            description = "Only response_mode=query is supported.";
+            return "invalid_request";
+        }
+
+        if (query.Get("prompt")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) is { Length: > 1 } prompts && prompts.Contains("none", StringComparer.Ordinal))
+        {
+            description = "prompt=none cannot be combined with another prompt value (OpenID Connect Core 1.0 section 3.1.2.1).";
             return "invalid_request";
         }
 

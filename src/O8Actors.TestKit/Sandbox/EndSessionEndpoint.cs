@@ -144,6 +144,12 @@ internal sealed class EndSessionEndpoint(SandboxState state)
             return "The id_token_hint is not a JWT.";
         }
 
+        // The same key signs logout tokens (typ logout+jwt): only an ID token, typed JWT, names a session to end.
+        if (!string.Equals(token.Typ, "JWT", StringComparison.Ordinal))
+        {
+            return "The id_token_hint is not an ID token (its typ is not JWT).";
+        }
+
         if (token.Issuer != state.Endpoints!.IssuerString)
         {
             return "The id_token_hint was not issued by this server.";

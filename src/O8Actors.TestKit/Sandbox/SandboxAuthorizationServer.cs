@@ -44,6 +44,14 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     /// <summary>How many pushed authorization requests the sandbox holds (for tests that it forgets expired ones).</summary>
     internal int HeldPushedRequests => _state.PushedRequests.Count;
 
+    /// <summary>
+    /// The <c>login_hint</c> of the pushed request <paramref name="requestUri"/> names, or null; the request stays
+    /// unredeemed (the harness's browser reads its login's script by it before it opens the authorize URL).
+    /// </summary>
+    internal string? PushedLoginHint(string requestUri) =>
+        _state.PushedRequests.TryGet(requestUri, _state.Time.GetUtcNow(), out var pushed)
+        && pushed.Parameters.TryGetValue("login_hint", out var hint) ? hint : null;
+
     /// <summary>How many unanswered consent pages the sandbox holds (for tests that it forgets expired ones).</summary>
     internal int HeldConsents => _state.PendingConsents.Count;
 

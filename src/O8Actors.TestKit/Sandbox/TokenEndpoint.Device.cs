@@ -69,8 +69,9 @@ internal sealed partial class TokenEndpoint
         }
 
         var subject = user.Subject ?? grant.Request.LoginHint ?? "sandbox-user";
-        var family = new TokenFamily(grant.Request, subject, grant.Request.Scope) { BoundKey = proofKey };
-        var tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, state.Options.IssueRefreshTokens);
+        var issuedAt = state.Time.GetUtcNow();
+        var family = new TokenFamily(grant.Request, subject, grant.Request.Scope) { BoundKey = proofKey, AuthTime = AuthTime(grant.Request, issuedAt) };
+        var tokens = state.Tokens.Issue(family, issuedAt, state.Options.AccessTokenLifetime, state.Options.IssueRefreshTokens);
         await WriteTokensAsync(context, family, tokens, includeNonce: false);
     }
 }

@@ -180,8 +180,9 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             return;
         }
 
-        var family = new TokenFamily(code.Request, code.Subject, code.Request.Scope) { BoundKey = proofKey };
-        var tokens = state.Tokens.Issue(family, state.Time.GetUtcNow(), state.Options.AccessTokenLifetime, state.Options.IssueRefreshTokens);
+        var now = state.Time.GetUtcNow();
+        var family = new TokenFamily(code.Request, code.Subject, code.Request.Scope) { BoundKey = proofKey, AuthTime = AuthTime(code.Request, now) };
+        var tokens = state.Tokens.Issue(family, now, state.Options.AccessTokenLifetime, state.Options.IssueRefreshTokens);
         code.Attach(family);
         await WriteTokensAsync(context, family, tokens, includeNonce: true);
     }
@@ -290,14 +291,16 @@ internal sealed partial class TokenEndpoint(SandboxState state)
 
     /// <summary>
     /// When the user last signed in, as the session the sandbox plays (<see cref="SandboxOptions.SessionAge"/>): a request
-    /// whose max_age the session exceeds signs the user in again, unless the sandbox ignores max_age.
+    /// whose max_age the session exceeds signs the user in again, unless the sandbox ignores max_age. Worked out once,
+    /// when a family's first tokens are issued: a refresh is no new sign-in, so its ID tokens keep this auth_time
+    /// (OpenID Connect Core 1.0 section 12.2).
     /// </summary>
-    private DateTimeOffset AuthTime(TokenFamily family, DateTimeOffset issuedAt)
+    private DateTimeOffset AuthTime(AuthorizeRequestInfo request, DateTimeOffset issuedAt)
     {
         var age = state.Options.SessionAge;
         if (age <= TimeSpan.Zero) return issuedAt;
         var reauthenticated = !state.Options.IgnoreMaxAge
-            && long.TryParse(family.Request.Get("max_age"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var maxAge)
+            && long.TryParse(request.Get("max_age"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var maxAge)
             // Compared in seconds: a max_age longer than any TimeSpan (the client's to send) is simply longer than the session.
             && maxAge < age.TotalSeconds;
         return reauthenticated ? issuedAt : issuedAt - age;
@@ -312,7 +315,7 @@ internal sealed partial class TokenEndpoint(SandboxState state)
             ["aud"] = family.ClientId,
             ["iat"] = tokens.IssuedAt.ToUnixTimeSeconds(),
             ["exp"] = (tokens.IssuedAt + tokens.Lifetime).ToUnixTimeSeconds(),
-            ["auth_time"] = AuthTime(family, tokens.IssuedAt).ToUnixTimeSeconds(),
+            ["auth_time"] = family.AuthTime.ToUnixTimeSeconds(),
             ["at_hash"] = IdTokenSigner.AccessTokenHash(tokens.AccessToken),
             ["sid"] = family.SessionId,
         };

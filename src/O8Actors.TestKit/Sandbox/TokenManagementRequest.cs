@@ -4,16 +4,25 @@ namespace O8Actors.TestKit.Sandbox;
 
 /// <summary>
 /// The common front of the token-management endpoints (introspection, RFC 7662; revocation, RFC 7009): a POSTed form,
-/// an authenticated client and a <c>token</c> parameter. A request that lacks one of them is answered here.
+/// an authenticated client and a <c>token</c> parameter, no parameter sent twice. A request that lacks one of them is
+/// answered here.
 /// </summary>
 internal static class TokenManagementRequest
 {
     /// <summary>The authenticated client and the token, or null once the error has been written.</summary>
     public static async Task<(SandboxClient Client, string Token)?> ReadAsync(HttpContext context, SandboxState state)
     {
-        if (!HttpMethods.IsPost(context.Request.Method) || await state.Forms.TryReadAsync(context) is not var (form, _))
+        if (!HttpMethods.IsPost(context.Request.Method) || await state.Forms.TryReadAsync(context) is not var (form, duplicate))
         {
             await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", $"POST a form with the token. {state.Forms.Unreadable}");
+            return null;
+        }
+
+        // RFC 6749 section 3.2 (and 7662, 7009 after it): a parameter sent twice is refused, so no value is picked for the client.
+        if (duplicate is not null)
+        {
+            state.Counters.Error("invalid_request");
+            await SandboxHttp.WriteErrorAsync(context, 400, "invalid_request", $"Parameter '{duplicate}' was sent more than once.");
             return null;
         }
 

@@ -27,6 +27,13 @@ internal sealed class TokenFamily(AuthorizeRequestInfo request, string subject, 
 
     /// <summary>The RFC 7638 thumbprint of the DPoP key the family's tokens are bound to (RFC 9449); null for bearer tokens.</summary>
     public string? BoundKey { get; init; }
+
+    /// <summary>
+    /// When the user signed in for this family (its ID tokens' <c>auth_time</c>): set at the code exchange and kept by
+    /// every refresh, which re-authenticates nobody (OpenID Connect Core 1.0 section 12.2).
+    /// </summary>
+    public required DateTimeOffset AuthTime { get; init; }
+
     public bool IsRevoked => _revoked;
 
     /// <summary>

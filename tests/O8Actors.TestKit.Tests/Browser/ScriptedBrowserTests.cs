@@ -71,6 +71,28 @@ public sealed class ScriptedBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Only_the_latest_visits_are_kept_and_finished_ones_are_not_held()
+    {
+        await using var browser = new ScriptedBrowser(new ScriptedBrowserOptions { TrustedRoot = _ca.RootCertificate, MaxVisitsKept = 2 });
+        var fourth = browser.VisitAsync(3);
+
+        for (var i = 0; i < 4; i++)
+        {
+            await browser.LaunchAsync(AuthorizeUrl($"state-{i}"), CancellationToken.None);
+        }
+
+        await browser.WhenAllCompletedAsync().WaitAsync(Wait);
+
+        Assert.Equal([2, 3], browser.Visits.Select(v => v.Index));
+        Assert.All(browser.Visits, v => Assert.Equal(ScriptedVisitOutcome.Landed, v.Result!.Outcome));
+        Assert.Equal(3, (await fourth.WaitAsync(Wait)).Index);
+        Assert.Equal(2, (await browser.VisitAsync(2).WaitAsync(Wait)).Index);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => browser.VisitAsync(1));
+        Assert.Equal(0, browser.RunningVisits);
+        Assert.Equal(4, _listener.Hits.Count);
+    }
+
+    [Fact]
     public async Task Abandon_never_lands()
     {
         await using var browser = new ScriptedBrowser(new ScriptedBrowserOptions

@@ -1,3 +1,5 @@
+using O8Actors.TestKit.Tests.Support;
+
 namespace O8Actors.TestKit.Tests.Harness;
 
 /// <summary>The "Testing your flows" example in the docs (and the README, once pasted there) is the code CI runs.</summary>
@@ -6,7 +8,7 @@ public sealed class ReadmeExampleSyncTests
     [Fact]
     public void The_documented_example_is_the_tested_example()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryFiles.Root();
         var tested = File.ReadAllText(Path.Combine(root, "tests", "O8Actors.TestKit.Tests", "ReadmeExampleTests.cs")).ReplaceLineEndings("\n");
         var example = tested[tested.IndexOf("using O8Actors;", StringComparison.Ordinal)..].TrimEnd();
 
@@ -16,15 +18,5 @@ public sealed class ReadmeExampleSyncTests
         var readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
         if (readme.Contains("## Testing your flows", StringComparison.Ordinal))
             Assert.Contains(example, readme);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "O8Actors.sln"))) return dir.FullName;
-        }
-
-        throw new InvalidOperationException($"No O8Actors.sln above {AppContext.BaseDirectory}.");
     }
 }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Xml.Linq;
+using O8Actors.TestKit.Tests.Support;
 
 namespace O8Actors.TestKit.Tests.Packaging;
 
@@ -32,7 +33,7 @@ public sealed class NoTestFrameworkTests
     [Fact]
     public void No_example_project_references_a_test_framework()
     {
-        var examples = Directory.GetFiles(Path.Combine(RepositoryRoot(), "examples"), "*.csproj", SearchOption.AllDirectories);
+        var examples = Directory.GetFiles(Path.Combine(RepositoryFiles.Root(), "examples"), "*.csproj", SearchOption.AllDirectories);
 
         Assert.NotEmpty(examples);
         foreach (var project in examples)
@@ -52,14 +53,4 @@ public sealed class NoTestFrameworkTests
         || name.StartsWith("nunit", StringComparison.OrdinalIgnoreCase)
         || name.StartsWith("MSTest", StringComparison.OrdinalIgnoreCase)
         || name.StartsWith("Microsoft.NET.Test.Sdk", StringComparison.OrdinalIgnoreCase);
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "O8Actors.sln"))) return dir.FullName;
-        }
-
-        throw new InvalidOperationException($"No O8Actors.sln above {AppContext.BaseDirectory}.");
-    }
 }

@@ -48,6 +48,53 @@ public sealed class AuthorizeEndpointTests : IAsyncLifetime
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
     }
 
+    [Theory]
+    [InlineData("consent-1", "consent_required")]
+    [InlineData("hang-1", "interaction_required")]
+    public async Task Prompt_none_answers_at_once_with_an_error_where_the_user_would_be_needed(string loginHint, string error)
+    {
+        var url = _client.AuthorizeUrl(Sandboxes.PublicClient, state: "s-none", extra: new Dictionary<string, string?> { ["login_hint"] = loginHint, ["prompt"] = "none" });
+
+        var query = await _client.AuthorizeRedirectAsync(url);
+
+        Assert.Equal(error, query["error"]);
+        Assert.Equal("s-none", query["state"]);
+        Assert.Equal(0, _server.Counters.ConsentPagesShown);
+        Assert.Equal(0, _server.Counters.CodesIssued);
+    }
+
+    [Theory]
+    [InlineData("fragment")]
+    [InlineData("form_post")]
+    public async Task A_response_mode_other_than_query_is_refused_by_redirect(string mode)
+    {
+        var url = _client.AuthorizeUrl(Sandboxes.PublicClient, extra: new Dictionary<string, string?> { ["response_mode"] = mode });
+
+        var query = await _client.AuthorizeRedirectAsync(url);
+
+        Assert.Equal("invalid_request", query["error"]);
+        Assert.False(query.ContainsKey("code"));
+        Assert.Equal(0, _server.Counters.CodesIssued);
+    }
+
+    [Fact]
+    public async Task Response_mode_query_and_prompt_none_without_interaction_approve()
+    {
+        var url = _client.AuthorizeUrl(Sandboxes.PublicClient, extra: new Dictionary<string, string?> { ["response_mode"] = "query", ["prompt"] = "none" });
+
+        var query = await _client.AuthorizeRedirectAsync(url);
+
+        Assert.False(string.IsNullOrEmpty(query["code"]));
+    }
+
+    [Fact]
+    public async Task Prompt_none_with_another_prompt_is_invalid_request()
+    {
+        var url = _client.AuthorizeUrl(Sandboxes.PublicClient, extra: new Dictionary<string, string?> { ["prompt"] = "none login" });
+
+        Assert.Equal("invalid_request", (await _client.AuthorizeRedirectAsync(url))["error"]);
+    }
+
     [Fact]
     public async Task Approval_redirects_with_code_state_and_issuer()
     {

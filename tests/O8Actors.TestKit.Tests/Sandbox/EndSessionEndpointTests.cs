@@ -203,6 +203,21 @@ public sealed class EndSessionEndpointTests : SandboxEndpointTest
     }
 
     [Fact]
+    public async Task A_logout_token_of_this_server_is_no_hint()
+    {
+        var logoutToken = Server.CreateLogoutToken(Sandboxes.PublicClient, "alice");
+
+        using var response = await EndSessionAsync(new Dictionary<string, string?>
+        {
+            ["id_token_hint"] = logoutToken,
+            ["post_logout_redirect_uri"] = RawOAuthClient.RedirectUri,
+        });
+
+        await AssertRefusedAsync(response, "invalid_request", "not an ID token", logoutToken);
+        Assert.Empty(Server.EndedSessions);
+    }
+
+    [Fact]
     public async Task A_hint_of_this_server_whose_aud_was_altered_is_refused()
     {
         var parts = (await IdTokenAsync()).Split('.');

@@ -106,6 +106,17 @@ public sealed class MalformedFormTests : SandboxEndpointTest
         Assert.Equal(HttpStatusCode.BadRequest, status);
     }
 
+    [Theory]
+    [InlineData("/introspect")]
+    [InlineData("/revoke")]
+    public async Task A_token_management_form_with_a_parameter_sent_twice_is_invalid_request(string path)
+    {
+        var (status, error) = await PostAsync(path, Body("client_id=public-app&token=first&token=second"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_request", error);
+    }
+
     [Fact]
     public async Task A_chunked_body_larger_than_the_limit_is_invalid_request_and_the_next_request_is_served()
     {

@@ -1,3 +1,4 @@
+using O8Actors.TestKit.Browser;
 using O8Actors.TestKit.Sandbox;
 
 namespace O8Actors.TestKit.Tests.Sandbox;
@@ -34,6 +35,28 @@ public sealed class PushedAuthorizationSandboxTests
             Assert.Equal(["client_id", "request_uri"], query.Keys.Order());
             Assert.Equal(o8.Sandbox.AuthorizationEndpoint.AbsoluteUri, ready.AuthorizeUrl.GetLeftPart(UriPartial.Path));
         }
+    }
+
+    [Fact]
+    public async Task An_abandoned_pushed_login_is_abandoned_by_the_browser_and_times_out()
+    {
+        // The browser finds the login's script through the pushed login_hint: the URL it opens carries only request_uri.
+        await using var o8 = await O8TestHarness.StartAsync(o =>
+        {
+            o.VirtualTime = true;
+            o.ConfigureSandbox = sandbox => sandbox.PushedAuthorization = SandboxPushedAuthorization.Required;
+        });
+
+        var login = o8.RunAsync(LoginScript.Abandon, TimeSpan.FromMinutes(5));
+        var visit = await (await o8.Browser!.VisitAsync(0).WaitAsync(Wait)).Completion.WaitAsync(Wait);
+        Assert.Equal(ScriptedVisitOutcome.Abandoned, visit.Outcome);
+        o8.Scheduler.Advance(TimeSpan.FromMinutes(5));
+
+        var result = await login.WaitAsync(Wait);
+        Assert.IsType<LoginTimedOut>(result.Outcome);
+        Assert.True(result.MatchesScript);
+        Assert.Equal(1, o8.Sandbox.Counters.PushedRequests);
+        Assert.Equal(0, o8.Sandbox.Counters.TokenRequests);
     }
 
     [Fact]

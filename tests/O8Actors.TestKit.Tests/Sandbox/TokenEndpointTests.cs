@@ -306,6 +306,27 @@ public sealed class TokenEndpointTests : SandboxEndpointTest
     }
 
     [Fact]
+    public async Task A_refreshed_id_token_keeps_the_auth_time_of_the_sign_in()
+    {
+        var pkce = Pkce.Create();
+        var initial = await Client.ExchangeAsync(Sandboxes.PublicClient, await Client.GetCodeAsync(Sandboxes.PublicClient, pkce), pkce);
+        Time.Advance(TimeSpan.FromMinutes(10));
+
+        var refreshed = await Client.RefreshAsync(Sandboxes.PublicClient, initial.RefreshToken!);
+
+        // OpenID Connect Core 1.0 section 12.2: a refresh is no new authentication, so auth_time stays; iat moves on.
+        Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+        Assert.Equal(Claim(initial.IdToken!, "auth_time"), Claim(refreshed.IdToken!, "auth_time"));
+        Assert.Equal(Claim(initial.IdToken!, "iat") + 600, Claim(refreshed.IdToken!, "iat"));
+    }
+
+    private static long Claim(string idToken, string name)
+    {
+        using var claims = System.Text.Json.JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(idToken.Split('.')[1]));
+        return claims.RootElement.GetProperty(name).GetInt64();
+    }
+
+    [Fact]
     public async Task Refresh_with_a_wider_scope_is_invalid_scope()
     {
         var pkce = Pkce.Create();
