@@ -128,7 +128,7 @@ public static class O8AkkaHostingExtensions
             O8Shutdown.Register(system, client, shutdownTimeout);
 
             // Fail the start with the listener's own reason (port in use, certificate missing) rather than later, per login.
-            await client.GetRedirectUriAsync().ConfigureAwait(false);
+            await client.WaitForListenerAsync().ConfigureAwait(false);
 
             // Code first, configuration last: a deployment's O8:Providers section replaces a same-named code provider.
             var strategies = hosting.ProviderFactories.Concat(extra?.ProviderFactories ?? []).Select(f => f(services)).ToList();

@@ -123,7 +123,18 @@ internal sealed class AccountListing(
                 (latest, quiet) = (mark.Latest, mark.InFlight == 0);
             }
 
-            var listed = await versionOf(accountId, cancellationToken).ConfigureAwait(false) > 0;
+            bool listed;
+            try
+            {
+                listed = await versionOf(accountId, cancellationToken).ConfigureAwait(false) > 0;
+            }
+            catch (StoredTokensUnreadableException)
+            {
+                // A record is there that only a sign-out clears: listed, so the app finds the account to sign it out
+                // (and one unreadable account never fails the list of all the others).
+                listed = true;
+            }
+
             await index(accountId, listed, cancellationToken).ConfigureAwait(false);
             // With a change under way, its message may reach the register after the read above: it settles itself (or
             // stays marked), so this write settles nothing.

@@ -123,8 +123,10 @@ public static class O8PersistenceHostingExtensions
         if (options.UseAppDataProtection)
             return (IDataProtectionProvider?)services.GetService(typeof(IDataProtectionProvider))
                 ?? throw new InvalidOperationException("UseAppDataProtection needs services.AddDataProtection() (AddOAuthLogins adds it).");
-        // The file token store's key ring, in its own folder: 0700 and key files 0600 on Linux and macOS, DPAPI on Windows.
+        // The file token store's key ring, in its own folder: 0700 and key files 0600 on Linux and macOS; DPAPI on Windows
+        // only in the default folder, since a folder the app names may be shared by several machines of a cluster.
         return O8Actors.Accounts.PrivateKeyRing.Create(
-            options.KeyRingFolder ?? Path.Combine(O8PersistenceOptions.DataFolder, "keys"), "O8Actors.Persistence");
+            options.KeyRingFolder ?? Path.Combine(O8PersistenceOptions.DataFolder, "keys"), "O8Actors.Persistence",
+            oneUserOnOneMachine: options.KeyRingFolder is null);
     }
 }

@@ -32,7 +32,8 @@ public sealed class O8PersistenceOptions
     /// <summary>
     /// The key ring's folder when <see cref="DataProtection"/> is null and <see cref="UseAppDataProtection"/> is off; null:
     /// <c>keys</c> in the app data folder's <c>o8actors</c>. The folder is made the user's alone (0700, key files 0600) on
-    /// Linux and macOS; on Windows the keys are encrypted with DPAPI.
+    /// Linux and macOS, where it can be; on Windows the default folder's keys are encrypted with DPAPI, a folder named here
+    /// (which a cluster's machines may share) is left to the app to protect.
     /// </summary>
     public string? KeyRingFolder { get; set; }
 

@@ -17,8 +17,9 @@ internal sealed class LoginClient : IOAuthLogins
     private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(30);
 
     // The listener answers its status once its start has ended, and a start may wait a minute for another process making
-    // the certificate (its lock file), then run mkcert and bind: a control timeout on top. Shorter, a slow start failed
-    // with a bare AskTimeoutException and the lock wait's own error, which names the lock file, was never seen.
+    // the certificate (its lock file), then run mkcert and bind: a control timeout on top, for the start's own wait only.
+    // Shorter, a slow start failed with a bare AskTimeoutException and the lock wait's own error, naming the lock file,
+    // was never seen.
     private static readonly TimeSpan ListenerStartWait = O8Actors.Certificates.CertificateProvider.LockWait + ControlTimeout;
     private readonly O8Actors.Runtime.O8ActorRefs _actors;
     private readonly TimeSpan _exchangeTimeout;
@@ -403,6 +404,18 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
+        var status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
+        return RedirectUriOf(status);
+    }
+
+    /// <summary>
+    /// The start's wait for the listener: its redirect URI once bound, or the reason it did not start, waiting as long as
+    /// a start may take (<see cref="ListenerStartWait"/>).
+    /// </summary>
+    /// <exception cref="ListenerStartException">The listener failed to start, or its start did not end in that time.</exception>
+    internal async Task<Uri> WaitForListenerAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfStopped();
         ListenerStatus status;
         try
         {
@@ -411,11 +424,15 @@ internal sealed class LoginClient : IOAuthLogins
         catch (AskTimeoutException e)
         {
             throw new ListenerStartException(
-                $"The redirect listener did not start within {ListenerStartWait.TotalSeconds:0} seconds: its certificate's creation " +
-                "(mkcert) or its bind did not end. Check that mkcert runs from a terminal, and that no other process holds the " +
-                "certificate folder's lock file.", e);
+                $"The redirect listener did not start within {ListenerStartWait.TotalSeconds:0} seconds: its bind or, over https, " +
+                "its certificate (mkcert, or another process holding the certificate folder's lock file) did not end.", e);
         }
 
+        return RedirectUriOf(status);
+    }
+
+    private static Uri RedirectUriOf(ListenerStatus status)
+    {
         if (status.Failure is not null) throw status.Failure;
         return status.RedirectUri ?? throw new ListenerStartException("The redirect listener is not bound.");
     }

@@ -90,7 +90,7 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
             var actors = started = await O8Bootstrap.StartAsync(system, settings.ToOptions(), browser, provider.GetRequiredService<IHttpClientFactory>(),
                 loggerFactory, cancellationToken, tokenStore: setup.TokenStore ?? new InMemoryTokenStore()).ConfigureAwait(false);
             var logins = new OAuthLogins(system, ownsSystem, provider, actors, settings);
-            await logins.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
+            await logins._client.WaitForListenerAsync(cancellationToken).ConfigureAwait(false);
             foreach (var strategy in strategies)
                 await logins.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
             return logins;

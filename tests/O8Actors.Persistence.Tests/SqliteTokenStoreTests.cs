@@ -86,6 +86,9 @@ public sealed class SqliteTokenStoreTests(SandboxFixture sandbox) : IClassFixtur
             Assert.Contains("format 2", load.Message, StringComparison.Ordinal);
             var save = await Assert.ThrowsAsync<StoredTokensUnreadableException>(() => store.SaveAsync(erin, Tokens("2"), 1, ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
             Assert.Contains("could not be read", save.Message, StringComparison.Ordinal);
+            // The failed save left the account to be settled in the list: listing repairs it, and lists it, for the app to
+            // find and sign out, instead of failing the list of every account.
+            Assert.Contains(erin, await store.ListAsync(null, ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
 
             await store.RemoveAsync(erin, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
             Assert.Null(await store.LoadAsync(erin, ct));

@@ -73,25 +73,19 @@ public sealed record LoginScript(
     /// <see cref="LoginFate.Consent"/> logins).
     /// </summary>
     /// <param name="exchangeTimeout">
-    /// The orchestrator's exchange timeout. A <see cref="TokenFaultKind.Delay"/> shorter than
-    /// <see cref="SafeDelayShare"/> of it is predicted to succeed; any longer one to fail. Between that and the timeout
-    /// the login may go either way: a token request gets at most the exchange timeout, less what it waited in its
-    /// provider's queue, and an OpenID login then waits for the ID token's key set only until 0.9 of that budget.
+    /// The orchestrator's exchange timeout: a <see cref="TokenFaultKind.Delay"/> shorter than it is predicted to succeed,
+    /// any longer one to fail. Script delays well under it (0.8 or less): near it a login may go either way, since a token
+    /// request gets at most the exchange timeout less what it waited in its provider's queue, and an OpenID login then
+    /// waits for the ID token's key set only until 0.9 of that budget.
     /// </param>
     public LoginOutcomeKind Expected(TimeSpan exchangeTimeout) => Fate switch
     {
         LoginFate.Approve => LoginOutcomeKind.Succeeded,
         LoginFate.Deny => LoginOutcomeKind.Denied,
         LoginFate.Abandon or LoginFate.NeverAnswer or LoginFate.Consent => LoginOutcomeKind.TimedOut,
-        LoginFate.TokenFault when Fault is { Kind: TokenFaultKind.Delay } delay && delay.DelayBy < exchangeTimeout * SafeDelayShare => LoginOutcomeKind.Succeeded,
+        LoginFate.TokenFault when Fault is { Kind: TokenFaultKind.Delay } delay && delay.DelayBy < exchangeTimeout => LoginOutcomeKind.Succeeded,
         _ => LoginOutcomeKind.Failed,
     };
-
-    /// <summary>
-    /// The share of the exchange timeout a token-endpoint delay stays under to be predicted a success (0.8): below the
-    /// 0.9 at which an OpenID login stops waiting for the key set, with room for the key-set fetch and a short queue.
-    /// </summary>
-    public const double SafeDelayShare = 0.8;
 
     /// <summary>Whether the login can only end by its deadline, so a short timeout keeps a test fast.</summary>
     public bool EndsByTimeout => Fate is LoginFate.Abandon or LoginFate.NeverAnswer or LoginFate.Consent;

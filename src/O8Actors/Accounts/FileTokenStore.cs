@@ -14,8 +14,10 @@ namespace O8Actors;
 /// <para><b>One folder per app.</b> Files are named by the account (provider and key), so apps sharing a folder share
 /// accounts: two CLI tools using the <c>github</c> preset with the key <c>default</c> would read and overwrite each
 /// other's tokens. The default folder is therefore the app's own (named after the entry assembly, or
-/// <see cref="ForApp"/>'s id). The first time it is made, the tokens of the folder all apps shared before
-/// (<c>o8actors/tokens</c>) are copied into it, so an upgraded app is still signed in.</para>
+/// <see cref="ForApp"/>'s id). The folder all apps shared before (<c>o8actors/tokens</c>) is not read: its accounts sign
+/// in once more, or an app passes that folder to the constructor to keep using it. It is never copied: a copy of a live
+/// refresh token in two folders, outside one file lock, would be spent twice, and a provider that detects the replay
+/// revokes the grant.</para>
 /// <para><b>At rest.</b> Each file is the account's tokens as JSON, encrypted and authenticated by ASP.NET Core Data
 /// Protection, whose key ring lives in the <c>keys</c> folder beside them. No token is on disk in plain text. The folders
 /// are mode 0700 and every file 0600 (Linux and macOS, an existing folder tightened too), so only the user can read them.
@@ -40,7 +42,6 @@ public sealed class FileTokenStore : ITokenStore
     private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(25);
     private readonly Lock _gate = new();
     private readonly string _keys;
-    private readonly (string Shared, string AppId)? _copyFrom;
     private IDataProtector? _protector;
 
     /// <summary>
@@ -49,16 +50,9 @@ public sealed class FileTokenStore : ITokenStore
     /// </summary>
     /// <param name="folder">The folder; null for <see cref="DefaultFolder"/> (this app's).</param>
     public FileTokenStore(string? folder = null)
-        : this(string.IsNullOrWhiteSpace(folder) ? DefaultFolder : folder, string.IsNullOrWhiteSpace(folder) ? DefaultCopy() : null)
     {
-    }
-
-    /// <summary>A store in <paramref name="folder"/>, which is first made as a copy of <paramref name="copyFrom"/>'s shared folder.</summary>
-    internal FileTokenStore(string folder, (string Shared, string AppId)? copyFrom)
-    {
-        Folder = Path.GetFullPath(folder);
+        Folder = Path.GetFullPath(string.IsNullOrWhiteSpace(folder) ? DefaultFolder : folder);
         _keys = Path.Combine(Folder, "keys");
-        _copyFrom = copyFrom;
     }
 
     /// <summary>
@@ -67,9 +61,7 @@ public sealed class FileTokenStore : ITokenStore
     /// </summary>
     /// <param name="appId">One folder name: no path separators.</param>
     /// <exception cref="ArgumentException">The app id is empty or is not a single folder name.</exception>
-    public static FileTokenStore ForApp(string appId) => new(DefaultFolderFor(appId), (TokenFolders.Shared, appId));
-
-    private static (string Shared, string AppId)? DefaultCopy() => TokenFolders.DefaultAppId is { } app ? (TokenFolders.Shared, app) : null;
+    public static FileTokenStore ForApp(string appId) => new(DefaultFolderFor(appId));
 
     /// <summary>
     /// The protector, after creating the folders and the key ring on first use, and again when the folder was deleted
@@ -84,7 +76,6 @@ public sealed class FileTokenStore : ITokenStore
             lock (_gate)
             {
                 if (_protector is not null && Directory.Exists(_keys)) return _protector;
-                if (_copyFrom is var (shared, appId)) SharedFolderCopy.Once(shared, Folder, appId);
                 PrivateFiles.CreateFolder(Folder);
                 var provider = PrivateKeyRing.Create(_keys, "O8Actors.Tokens");
                 Volatile.Write(ref _protector, provider.CreateProtector("O8Actors.Tokens.v1"));

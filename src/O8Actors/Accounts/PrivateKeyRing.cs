@@ -9,17 +9,34 @@ namespace O8Actors.Accounts;
 
 /// <summary>
 /// A Data Protection key ring in a folder of its own, as the file token store and the persistence store keep it: the
-/// folder 0700 and every key file 0600 on Linux and macOS; on Windows each key is encrypted with DPAPI (the user's), since
-/// a key ring in an explicit folder is otherwise written in plain text there.
+/// folder 0700 and every key file 0600 on Linux and macOS; on Windows, for a key ring of one user on one machine, each key
+/// is encrypted with DPAPI (the user's), since a key ring in an explicit folder is otherwise written in plain text there.
 /// </summary>
+/// <remarks>
+/// Tightening an existing folder is best effort: a key ring the app mounted read-only (a Kubernetes secret) or that
+/// another account owns still starts, as it did before O8Actors tightened anything. DPAPI is left out of a folder the
+/// app named for a server's store, which several machines may share: a key that one machine's user encrypted would not
+/// read on the others.
+/// </remarks>
 internal static class PrivateKeyRing
 {
     /// <summary>The provider over the key ring in <paramref name="folder"/>, created (or tightened) here.</summary>
-    public static IDataProtectionProvider Create(string folder, string applicationName)
+    /// <param name="folder">The key ring's folder.</param>
+    /// <param name="applicationName">Data Protection's application name (isolates this key ring's purposes).</param>
+    /// <param name="oneUserOnOneMachine">Encrypt the keys with the user's DPAPI on Windows: off for a folder a cluster may share.</param>
+    public static IDataProtectionProvider Create(string folder, string applicationName, bool oneUserOnOneMachine = true)
     {
-        PrivateFiles.CreateFolder(folder);
-        // Key files an older version (or another tool) left with the umask's mode.
-        PrivateFiles.TightenFiles(folder);
+        try
+        {
+            PrivateFiles.CreateFolder(folder);
+            // Key files an older version (or another tool) left with the umask's mode.
+            PrivateFiles.TightenFiles(folder);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException && Directory.Exists(folder))
+        {
+            // Not ours to change (read-only, another owner's): used as the app set it up.
+        }
+
         var directory = new DirectoryInfo(folder);
         return DataProtectionProvider.Create(directory, builder =>
         {
@@ -27,7 +44,7 @@ internal static class PrivateKeyRing
             // Every key written later (the first, each one rolled every 90 days) is tightened as it is written.
             builder.Services.Configure<KeyManagementOptions>(options =>
                 options.XmlRepository = new TighteningRepository(new FileSystemXmlRepository(directory, NullLoggerFactory.Instance), folder));
-            if (OperatingSystem.IsWindows()) builder.ProtectKeysWithDpapi();
+            if (oneUserOnOneMachine && OperatingSystem.IsWindows()) builder.ProtectKeysWithDpapi();
         });
     }
 
@@ -39,7 +56,15 @@ internal static class PrivateKeyRing
         public void StoreElement(XElement element, string friendlyName)
         {
             inner.StoreElement(element, friendlyName);
-            PrivateFiles.TightenFiles(folder);
+            try
+            {
+                PrivateFiles.TightenFiles(folder);
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                // Another owner's files in a shared folder: the key just written is this process's, and was tightened
+                // before the failure reached the others' (files are tightened one by one).
+            }
         }
     }
 }

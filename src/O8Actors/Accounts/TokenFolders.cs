@@ -12,7 +12,7 @@ internal static class TokenFolders
     private static string DataRoot =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "o8actors");
 
-    /// <summary>The folder every app shared before the default was scoped by app (<c>o8actors/tokens</c>): read once, to copy from.</summary>
+    /// <summary>The folder every app shared before the default was scoped by app (<c>o8actors/tokens</c>); still the default of an app without an entry assembly.</summary>
     public static string Shared => Path.Combine(DataRoot, "tokens");
 
     /// <summary>The tokens folder of <paramref name="appId"/> (<c>o8actors/apps/&lt;app id&gt;/tokens</c>).</summary>
