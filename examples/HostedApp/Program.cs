@@ -73,9 +73,8 @@ try
 }
 finally
 {
-    // Disposed asynchronously: the host's synchronous Dispose blocks on its asynchronous one.
+    // Disposed asynchronously: the host's synchronous Dispose blocks on its asynchronous one (the Generic Host has both).
     if (host is IAsyncDisposable asyncHost) await asyncHost.DisposeAsync();
-    else host?.Dispose();
     if (browser is not null) await browser.DisposeAsync();
     if (sandbox is not null) await sandbox.DisposeAsync();
 }

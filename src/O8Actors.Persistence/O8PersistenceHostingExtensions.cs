@@ -127,6 +127,6 @@ public static class O8PersistenceHostingExtensions
         // only in the default folder, since a folder the app names may be shared by several machines of a cluster.
         return O8Actors.Accounts.PrivateKeyRing.Create(
             options.KeyRingFolder ?? Path.Combine(O8PersistenceOptions.DataFolder, "keys"), "O8Actors.Persistence",
-            oneUserOnOneMachine: options.KeyRingFolder is null);
+            namedByTheApp: options.KeyRingFolder is not null);
     }
 }

@@ -13,18 +13,18 @@ namespace O8Actors.Accounts;
 /// is encrypted with DPAPI (the user's), since a key ring in an explicit folder is otherwise written in plain text there.
 /// </summary>
 /// <remarks>
-/// Tightening an existing folder is best effort: a key ring the app mounted read-only (a Kubernetes secret) or that
-/// another account owns still starts, as it did before O8Actors tightened anything. DPAPI is left out of a folder the
-/// app named for a server's store, which several machines may share: a key that one machine's user encrypted would not
-/// read on the others.
+/// A folder the app named for a server's store is treated as the app's: tightening it is best effort (a key ring mounted
+/// read-only, a Kubernetes secret, or owned by another account still starts) and its keys get no DPAPI, since several
+/// machines may share it and a key one machine's user encrypted would not read on the others. O8Actors' own folders are
+/// tightened or the start fails.
 /// </remarks>
 internal static class PrivateKeyRing
 {
     /// <summary>The provider over the key ring in <paramref name="folder"/>, created (or tightened) here.</summary>
     /// <param name="folder">The key ring's folder.</param>
     /// <param name="applicationName">Data Protection's application name (isolates this key ring's purposes).</param>
-    /// <param name="oneUserOnOneMachine">Encrypt the keys with the user's DPAPI on Windows: off for a folder a cluster may share.</param>
-    public static IDataProtectionProvider Create(string folder, string applicationName, bool oneUserOnOneMachine = true)
+    /// <param name="namedByTheApp">A server's key ring in a folder the app chose, which a cluster may share.</param>
+    public static IDataProtectionProvider Create(string folder, string applicationName, bool namedByTheApp = false)
     {
         try
         {
@@ -32,7 +32,7 @@ internal static class PrivateKeyRing
             // Key files an older version (or another tool) left with the umask's mode.
             PrivateFiles.TightenFiles(folder);
         }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException && Directory.Exists(folder))
+        catch (Exception e) when (namedByTheApp && e is UnauthorizedAccessException or IOException && Directory.Exists(folder))
         {
             // Not ours to change (read-only, another owner's): used as the app set it up.
         }
@@ -43,13 +43,13 @@ internal static class PrivateKeyRing
             builder.SetApplicationName(applicationName);
             // Every key written later (the first, each one rolled every 90 days) is tightened as it is written.
             builder.Services.Configure<KeyManagementOptions>(options =>
-                options.XmlRepository = new TighteningRepository(new FileSystemXmlRepository(directory, NullLoggerFactory.Instance), folder));
-            if (oneUserOnOneMachine && OperatingSystem.IsWindows()) builder.ProtectKeysWithDpapi();
+                options.XmlRepository = new TighteningRepository(new FileSystemXmlRepository(directory, NullLoggerFactory.Instance), folder, namedByTheApp));
+            if (!namedByTheApp && OperatingSystem.IsWindows()) builder.ProtectKeysWithDpapi();
         });
     }
 
     /// <summary>The folder's repository, whose key files are made the owner's alone as soon as one is written.</summary>
-    private sealed class TighteningRepository(IXmlRepository inner, string folder) : IXmlRepository
+    private sealed class TighteningRepository(IXmlRepository inner, string folder, bool namedByTheApp) : IXmlRepository
     {
         public IReadOnlyCollection<XElement> GetAllElements() => inner.GetAllElements();
 
@@ -60,7 +60,7 @@ internal static class PrivateKeyRing
             {
                 PrivateFiles.TightenFiles(folder);
             }
-            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            catch (Exception e) when (namedByTheApp && e is UnauthorizedAccessException or IOException)
             {
                 // Another owner's files in a shared folder: the key just written is this process's, and was tightened
                 // before the failure reached the others' (files are tightened one by one).
