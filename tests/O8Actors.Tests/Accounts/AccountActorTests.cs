@@ -1128,12 +1128,35 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     /// <summary>Runs the removal retry (1 s of backoff) and returns once it found other tokens than the signed-out ones and left them.</summary>
-    private Task RemovalRetryLeavesOtherTokensAsync() => EventFilter.Info(contains: "they are left").ExpectAsync(1,
-            () =>
+    private async Task RemovalRetryLeavesOtherTokensAsync()
+    {
+        // The retry's backoff is set in the turn that answered the sign-out, which may still be running when the test goes
+        // on (a loaded machine): one advance could come before the timer exists, so the clock moves a second at a time
+        // until the retry has run.
+        // Started by the filter's action, so the filter is in place before the first advance can run the retry.
+        using var retried = new CancellationTokenSource();
+        var advancing = Task.CompletedTask;
+        try
+        {
+            await EventFilter.Info(contains: "they are left").ExpectAsync(1, () =>
             {
-                Clock.Advance(TimeSpan.FromSeconds(1));
+                advancing = Task.Run(async () =>
+                {
+                    while (!retried.IsCancellationRequested)
+                    {
+                        Clock.Advance(TimeSpan.FromSeconds(1));
+                        await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+                    }
+                });
                 return Task.CompletedTask;
             }, Wait);
+        }
+        finally
+        {
+            await retried.CancelAsync();
+            await advancing;
+        }
+    }
 
     private static TimeSpan StoreCallWait => new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login).StoreCallWait;
 
