@@ -106,8 +106,9 @@ public static class O8PersistenceHostingExtensions
         {
             case O8PersistenceDatabase.Sqlite:
                 if (options.ConnectionString is { Length: > 0 } sqlite) return (sqlite, LinqToDB.ProviderName.SQLiteMS);
-                O8Actors.Accounts.PrivateFiles.CreateFolder(O8PersistenceOptions.DataFolder);
-                return ($"Data Source={O8PersistenceOptions.DefaultSqliteFile}", LinqToDB.ProviderName.SQLiteMS);
+                var file = options.SqliteFile;
+                O8Actors.Accounts.PrivateFiles.CreateFolder(Path.GetDirectoryName(file)!);
+                return ($"Data Source={file}", LinqToDB.ProviderName.SQLiteMS);
             case O8PersistenceDatabase.PostgreSql:
                 if (options.ConnectionString is not { Length: > 0 } postgres)
                     throw new ArgumentException("PostgreSQL needs a ConnectionString (O8:Persistence:ConnectionString or ConnectionStringName).", nameof(options));

@@ -10,7 +10,8 @@ public sealed class O8PersistenceOptions
     public O8PersistenceDatabase Database { get; set; } = O8PersistenceDatabase.Sqlite;
 
     /// <summary>
-    /// The ADO.NET connection string; null for SQLite means <c>Data Source=</c><see cref="DefaultSqliteFile"/>.
+    /// The ADO.NET connection string; null for SQLite means <c>Data Source=</c> this app's own database
+    /// (<see cref="DefaultSqliteFile"/>, or <see cref="DefaultSqliteFileFor"/> the <see cref="AppId"/>).
     /// Required for PostgreSQL.
     /// </summary>
     public string? ConnectionString { get; set; }
@@ -52,17 +53,45 @@ public sealed class O8PersistenceOptions
     /// <summary>In a cluster: the number of shards of the registers' region (the same on every node).</summary>
     public int NumberOfShards { get; set; } = 100;
 
-    /// <summary><c>o8actors/tokens.db</c> in the user's LocalApplicationData (<c>~/.local/share</c> on Linux).</summary>
-    public static string DefaultSqliteFile => Path.Combine(DataFolder, "tokens.db");
+    /// <summary>
+    /// The app whose default SQLite database this is (<see cref="DefaultSqliteFileFor"/>); null: the entry assembly's
+    /// name. Set it when that name is not what names the app (several tools in one assembly, a renamed app keeping its
+    /// accounts). Used only without a <see cref="ConnectionString"/>.
+    /// </summary>
+    public string? AppId { get; set; }
 
-    internal static string DataFolder =>
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "o8actors");
+    /// <summary>
+    /// This app's default SQLite database: <see cref="DefaultSqliteFileFor"/> the entry assembly's name
+    /// (<c>o8actors/apps/&lt;app&gt;/tokens.db</c> in LocalApplicationData, <c>~/.local/share</c> on Linux); the database all
+    /// apps shared before, <c>o8actors/tokens.db</c>, when there is no entry assembly.
+    /// </summary>
+    /// <remarks>
+    /// One database per app: two apps of one user that sign in to the same provider under the same account key would
+    /// otherwise share the account's register, and with it one persistence id written by two processes, which
+    /// Akka.Persistence does not allow (each writes its own sequence numbers). The database all apps shared before is
+    /// not read, and never copied (a live refresh token in two databases would be spent twice): an upgraded app signs its
+    /// accounts in once more, or names that file in <see cref="ConnectionString"/> to keep using it.
+    /// </remarks>
+    public static string DefaultSqliteFile =>
+        O8Actors.Accounts.TokenFolders.DefaultAppId is { } app ? DefaultSqliteFileFor(app) : Path.Combine(DataFolder, "tokens.db");
 
-    private static readonly string[] ConfigurationKeys = ["Database", "ConnectionString", "ConnectionStringName", "KeyRingFolder", "UseAppDataProtection"];
+    /// <summary>The default SQLite database of the app <paramref name="appId"/>: <c>o8actors/apps/&lt;appId&gt;/tokens.db</c> in the user's data folder.</summary>
+    /// <param name="appId">One folder name: no path separators.</param>
+    /// <exception cref="ArgumentException">The app id is empty or is not a single folder name.</exception>
+    public static string DefaultSqliteFileFor(string appId) => Path.Combine(O8Actors.Accounts.TokenFolders.AppFolder(appId), "tokens.db");
+
+    /// <summary>The SQLite database these options use without a connection string.</summary>
+    internal string SqliteFile => AppId is { } app ? DefaultSqliteFileFor(app) : DefaultSqliteFile;
+
+    // The user's O8Actors folder, which holds the default key ring (one per user: it guards each app's own database, and
+    // PostgreSQL rows written before the databases were split by app stay readable).
+    internal static string DataFolder => O8Actors.Accounts.TokenFolders.DataRoot;
+
+    private static readonly string[] ConfigurationKeys = ["Database", "ConnectionString", "ConnectionStringName", "KeyRingFolder", "UseAppDataProtection", "AppId"];
 
     /// <summary>
     /// Reads <c>Database</c> (<c>Sqlite</c> or <c>PostgreSql</c>), <c>ConnectionString</c> (or the connection string
-    /// named by <c>ConnectionStringName</c> under <c>ConnectionStrings</c>), <c>KeyRingFolder</c> and <c>UseAppDataProtection</c> from
+    /// named by <c>ConnectionStringName</c> under <c>ConnectionStrings</c>), <c>KeyRingFolder</c>, <c>UseAppDataProtection</c> and <c>AppId</c> from
     /// <paramref name="section"/> of <paramref name="configuration"/>; keys that are absent leave the current value.
     /// </summary>
     /// <exception cref="ArgumentException">A key of the section is none of these, or a value is not one of its kind.</exception>
@@ -87,6 +116,10 @@ public sealed class O8PersistenceOptions
                 ?? throw new ArgumentException($"{section}:ConnectionStringName names ConnectionStrings:{name}, which is not set.", nameof(configuration));
         if (s["ConnectionString"] is { Length: > 0 } connection) ConnectionString = connection;
         if (s["KeyRingFolder"] is { Length: > 0 } keys) KeyRingFolder = keys;
+        if (s["AppId"] is { Length: > 0 } appId)
+            AppId = O8Actors.Accounts.TokenFolders.IsFolderName(appId)
+                ? appId
+                : throw new ArgumentException($"{section}:AppId must be one folder name (no path separators), not '{appId}'.", nameof(configuration));
         if (s["UseAppDataProtection"] is { Length: > 0 } app)
             UseAppDataProtection = bool.TryParse(app, out var use)
                 ? use

@@ -119,4 +119,66 @@ public sealed class SqliteTokenStoreTests(SandboxFixture sandbox) : IClassFixtur
         Assert.True(File.Exists(Database));
         Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(_folder, "keys")));
     }
+
+    [Fact]
+    public async Task Two_apps_on_the_default_database_with_the_same_provider_and_account_key_keep_their_own_tokens()
+    {
+        // Two apps of one user, both on the embedded default (no connection string), both signing in to the sandbox as
+        // "default": one shared database would give both processes one register, one persistence id written by two.
+        var ct = TestContext.Current.CancellationToken;
+        var account = new OAuthAccount("sandbox", "default");
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        string[] apps = [$"o8-test-app-a-{suffix}", $"o8-test-app-b-{suffix}"];
+        try
+        {
+            foreach (var app in apps)
+            {
+                await using var host = await StoreHost.StartAsync(o =>
+                {
+                    o.AppId = app;
+                    o.KeyRingFolder = Path.Combine(_folder, "keys");
+                });
+                Assert.Null(await host.Store.LoadAsync(account, ct));
+                Assert.Equal(1, await host.Store.SaveAsync(account, Tokens(app), 0, ct));
+            }
+
+            foreach (var app in apps)
+            {
+                Assert.True(File.Exists(O8PersistenceOptions.DefaultSqliteFileFor(app)));
+                await using var host = await StoreHost.StartAsync(o =>
+                {
+                    o.AppId = app;
+                    o.KeyRingFolder = Path.Combine(_folder, "keys");
+                });
+                Assert.Equal("access-" + app, (await host.Store.LoadAsync(account, ct))?.Tokens.AccessToken);
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var app in apps)
+            {
+                var folder = Path.GetDirectoryName(O8PersistenceOptions.DefaultSqliteFileFor(app))!;
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_default_database_is_the_apps_own_and_an_app_id_must_be_one_folder_name()
+    {
+        var root = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "o8actors");
+        Assert.Equal(Path.Combine(root, "apps", "my-server", "tokens.db"), O8PersistenceOptions.DefaultSqliteFileFor("my-server"));
+        var entry = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
+        Assert.NotNull(entry);
+        Assert.Equal(Path.Combine(root, "apps", entry, "tokens.db"), O8PersistenceOptions.DefaultSqliteFile);
+        Assert.NotEqual(Path.Combine(root, "tokens.db"), O8PersistenceOptions.DefaultSqliteFile);
+
+        Assert.Throws<ArgumentException>(() => O8PersistenceOptions.DefaultSqliteFileFor(".."));
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Persistence:AppId"] = "../other" }).Build();
+        var error = Assert.Throws<ArgumentException>(() => new O8PersistenceOptions().FromConfiguration(configuration));
+        Assert.Contains("O8:Persistence:AppId must be one folder name", error.Message, StringComparison.Ordinal);
+        var named = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Persistence:AppId"] = "my-server" }).Build();
+        Assert.Equal("my-server", new O8PersistenceOptions().FromConfiguration(named).AppId);
+    }
 }
