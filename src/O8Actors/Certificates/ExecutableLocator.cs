@@ -1,6 +1,9 @@
 namespace O8Actors.Certificates;
 
-/// <summary>Finds a program on <c>PATH</c> the way a shell would (with <c>PATHEXT</c> on Windows).</summary>
+/// <summary>
+/// Finds a program on <c>PATH</c> the way a shell would (with <c>PATHEXT</c> on Windows), but only in absolute folders
+/// and, on Windows, only as an .exe or .com file.
+/// </summary>
 internal static class ExecutableLocator
 {
     /// <summary>The full path of <paramref name="name"/> on this process's <c>PATH</c>, or null.</summary>
@@ -20,7 +23,9 @@ internal static class ExecutableLocator
         {
             // A quoted entry ("C:\Program Files\x") is legal on Windows; the quotes are not part of the name.
             var folder = directory.Trim('"');
-            if (folder.Length == 0) continue;
+            // A relative entry ("." or "bin") resolves against the current directory, which may be a folder someone else
+            // filled (a cloned repository): a program planted there would run in the real one's place. Go refuses these too.
+            if (folder.Length == 0 || !Path.IsPathFullyQualified(folder)) continue;
             foreach (var extension in extensions)
             {
                 var candidate = Path.Combine(folder, name + extension);
@@ -33,7 +38,7 @@ internal static class ExecutableLocator
 
     private static string[] WindowsExtensions(string? pathExt, string name)
     {
-        var fromEnvironment = string.IsNullOrWhiteSpace(pathExt) ? ".COM;.EXE;.BAT;.CMD" : pathExt;
+        var fromEnvironment = string.IsNullOrWhiteSpace(pathExt) ? ".COM;.EXE" : pathExt;
         var listed = fromEnvironment.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (!Path.HasExtension(name)) return listed;
         // A name that already has an extension (mkcert.exe) is tried as given first, as cmd.exe does.
@@ -43,10 +48,19 @@ internal static class ExecutableLocator
         return result;
     }
 
+    /// <summary>
+    /// An extension CreateProcess runs as a program itself. It runs a .bat or .cmd file through cmd.exe, which reads
+    /// <c>&amp;</c> and <c>%</c> in the arguments (certificate paths, a URL) as commands and variables that .NET's quoting
+    /// does not escape.
+    /// </summary>
+    private static bool IsWindowsProgram(string extension) =>
+        extension.Equals(".exe", StringComparison.OrdinalIgnoreCase) || extension.Equals(".com", StringComparison.OrdinalIgnoreCase);
+
     private static bool IsExecutableFile(string candidate, bool windows)
     {
         if (!File.Exists(candidate)) return false;
-        if (windows || OperatingSystem.IsWindows()) return true;
+        if (windows) return IsWindowsProgram(Path.GetExtension(candidate));
+        if (OperatingSystem.IsWindows()) return true;
         // A file without any execute bit on Unix would fail to start: keep looking, as a shell does.
         const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
         return (File.GetUnixFileMode(candidate) & anyExecute) != 0;

@@ -47,10 +47,33 @@ public sealed class ExecutableLocatorTests : IDisposable
     [Fact]
     public void On_windows_tries_each_PATHEXT_extension()
     {
-        var tool = MakeFile(_second, "mkcert.CMD", executable: false);
+        var tool = MakeFile(_second, "mkcert.COM", executable: false);
 
-        Assert.Equal(tool, ExecutableLocator.FindOnPath("mkcert", PathVariable, ".EXE;.CMD", windows: true));
+        Assert.Equal(tool, ExecutableLocator.FindOnPath("mkcert", PathVariable, ".EXE;.COM", windows: true));
         Assert.Null(ExecutableLocator.FindOnPath("mkcert", PathVariable, ".EXE;.BAT", windows: true));
+    }
+
+    [Fact]
+    public void On_windows_a_batch_file_is_never_taken_for_the_program()
+    {
+        // cmd.exe would run it, reading & and % in the certificate paths as commands and variables.
+        MakeFile(_first, "mkcert.cmd", executable: false);
+        MakeFile(_second, "mkcert.bat", executable: false);
+
+        Assert.Null(ExecutableLocator.FindOnPath("mkcert", PathVariable, null, windows: true));
+        Assert.Null(ExecutableLocator.FindOnPath("mkcert", PathVariable, ".COM;.EXE;.BAT;.CMD", windows: true));
+        Assert.Null(ExecutableLocator.FindOnPath("mkcert.cmd", PathVariable, null, windows: true));
+    }
+
+    [Fact]
+    public void Relative_PATH_entries_are_skipped_since_they_resolve_against_the_current_directory()
+    {
+        var tool = MakeFile(_first, "mkcert", executable: true);
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, _first);
+        if (Path.IsPathFullyQualified(relative)) return; // Windows, temp on another drive: no relative path leads there.
+
+        Assert.Null(ExecutableLocator.FindOnPath("mkcert", string.Join(Path.PathSeparator, ".", relative), null, windows: false));
+        Assert.Equal(tool, ExecutableLocator.FindOnPath("mkcert", string.Join(Path.PathSeparator, ".", relative, _first), null, windows: false));
     }
 
     [Fact]
