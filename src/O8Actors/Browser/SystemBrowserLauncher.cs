@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using O8Actors.Certificates;
 
 namespace O8Actors.Browser;
 
 /// <summary>
 /// Opens the authorize URL in the user's browser, as RFC 8252 asks (an external user agent, never an embedded one):
 /// <c>$BROWSER</c> first, then <c>wslview</c> under WSL, <c>xdg-open</c> on Linux and BSD, <c>open</c> on macOS and the
-/// shell on Windows. When none works it prints the URL with an instruction, so a headless machine still completes the login.
+/// shell on Windows; a bare name is looked up on PATH only, never in the current directory. When none works it prints the
+/// URL with an instruction, so a headless machine still completes the login.
 /// It opens only https URLs and http URLs on a loopback host; anything else is refused before a process starts.
 /// </summary>
 public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailability
@@ -38,7 +40,8 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
         foreach (var (file, args) in (CandidatesOverride ?? Candidates)(url))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var outcome = await TryRunAsync(file, args, cancellationToken).ConfigureAwait(false);
+            var program = Resolve(file);
+            var outcome = program is null ? "not installed" : await TryRunAsync(program, args, cancellationToken).ConfigureAwait(false);
             if (outcome is null) return BrowserLaunchResult.Opened(Path.GetFileName(file));
             failures.Add($"{Path.GetFileName(file)}: {outcome}");
         }
@@ -52,7 +55,10 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     /// <summary>Replaces the platform's openers (tests).</summary>
     internal Func<string, IEnumerable<(string File, string[] Args)>>? CandidatesOverride { get; init; }
 
-    /// <summary>The commands to try, in order. Internal for tests.</summary>
+    /// <summary>
+    /// The commands to try, in order, as configured: a bare name is looked up on PATH only when it is run
+    /// (<see cref="Resolve"/>). Internal for tests.
+    /// </summary>
     internal IEnumerable<(string File, string[] Args)> Candidates(string url)
     {
         // $BROWSER is a colon-separated list of commands; "%s" marks where the URL goes (the xdg convention).
@@ -70,11 +76,12 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
 
         if (OperatingSystem.IsWindows())
         {
-            yield return ("rundll32", ["url.dll,FileProtocolHandler", url]);
+            // Full paths: these are the system's own, and no PATH entry should stand in for them.
+            yield return (Path.Combine(Environment.SystemDirectory, "rundll32.exe"), ["url.dll,FileProtocolHandler", url]);
         }
         else if (OperatingSystem.IsMacOS())
         {
-            yield return ("open", [url]);
+            yield return ("/usr/bin/open", [url]);
         }
         else
         {
@@ -90,10 +97,25 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
             return RuntimeInformation.OSDescription.Contains("microsoft", StringComparison.OrdinalIgnoreCase)
                    || (File.Exists("/proc/version") && File.ReadAllText("/proc/version").Contains("microsoft", StringComparison.OrdinalIgnoreCase));
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // An unreadable /proc (a sandbox) only means wslview is not tried; xdg-open still is.
             return false;
         }
+    }
+
+    /// <summary>
+    /// The full path to run for <paramref name="file"/>, or null when it is not installed. A bare name is looked up on
+    /// PATH only: started by name, .NET (and CreateProcess on Windows) would look in the app's folder and the current
+    /// directory first, where a program of that name planted in a cloned repository would receive the authorize URL.
+    /// A path (a <c>$BROWSER</c> entry with a directory separator) is the user's explicit choice.
+    /// </summary>
+    private static string? Resolve(string file)
+    {
+        if (file.Length == 0) return null;
+        var isPath = file.Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                     || file.Contains(Path.AltDirectorySeparatorChar, StringComparison.Ordinal);
+        return isPath ? Path.GetFullPath(file) : ExecutableLocator.FindOnPath(file);
     }
 
     /// <summary>Runs an opener; null on success, else why it failed (never the URL, which carries the state).</summary>
@@ -138,6 +160,12 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
         catch (System.ComponentModel.Win32Exception e)
         {
             return e.NativeErrorCode == 2 ? "not installed" : e.Message;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Whatever else stops this opener (a path the runtime refuses, a platform without processes) is its failure
+            // only: the next opener, and the printed URL after them, must still get their turn.
+            return e.Message;
         }
     }
 

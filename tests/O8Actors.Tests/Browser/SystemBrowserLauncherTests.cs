@@ -75,6 +75,43 @@ public sealed class SystemBrowserLauncherTests
         Assert.Contains(Url.AbsoluteUri, printed.ToString());
     }
 
+    [Fact]
+    public async Task An_opener_that_cannot_even_be_started_leaves_the_next_one_its_turn()
+    {
+        // Process.Start throws InvalidOperationException for an empty name, not the Win32Exception of a missing program.
+        var launcher = new SystemBrowserLauncher(TextWriter.Null, _ => null) { CandidatesOverride = url => [("", [url]), ("true", [url])] };
+
+        var result = await launcher.LaunchAsync(Url, CancellationToken.None);
+
+        Assert.True(result.Launched);
+        Assert.Equal("true", result.Detail);
+    }
+
+    [Fact]
+    public async Task A_BROWSER_entry_that_is_a_path_is_run_as_the_users_own_choice()
+    {
+        if (OperatingSystem.IsWindows()) return; // The browser is a shell script.
+        var folder = Directory.CreateTempSubdirectory("o8-browser-");
+        try
+        {
+            var browser = Path.Combine(folder.FullName, "my-browser");
+            var received = Path.Combine(folder.FullName, "received");
+            await File.WriteAllTextAsync(browser, $"#!/bin/sh\necho \"$1\" > '{received}'\n");
+            File.SetUnixFileMode(browser, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var launcher = new SystemBrowserLauncher(TextWriter.Null, name => name == "BROWSER" ? browser : null);
+
+            var result = await launcher.LaunchAsync(Url, CancellationToken.None);
+
+            Assert.True(result.Launched);
+            Assert.Equal("my-browser", result.Detail);
+            Assert.Equal(Url.AbsoluteUri, (await File.ReadAllTextAsync(received)).Trim());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("file:///etc/passwd", "file")]
     [InlineData("javascript:alert(document.cookie)", "javascript")]

@@ -1,0 +1,60 @@
+using O8Actors.Browser;
+
+namespace O8Actors.Tests.Browser;
+
+/// <summary>Tests that change the process's current directory or PATH: they run alone, after every other collection.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideStateCollection
+{
+    public const string Name = "Process-wide state (current directory, PATH)";
+}
+
+[Collection(ProcessWideStateCollection.Name)]
+public sealed class PlantedOpenerTests
+{
+    private static readonly Uri Url = new("https://provider.test/authorize?state=abc&x=1");
+
+    [Fact]
+    public async Task An_opener_planted_in_the_current_directory_never_receives_the_authorize_URL()
+    {
+        // xdg-open and wslview are started by name on Linux and the BSDs; macOS and Windows use full system paths.
+        if (OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()) return;
+        // The folder a CLI is run from (a cloned repository) holding programs named like the openers.
+        var planted = Directory.CreateTempSubdirectory("o8-planted-");
+        var emptyPath = Directory.CreateTempSubdirectory("o8-empty-path-");
+        var received = Path.Combine(planted.FullName, "received");
+        foreach (var name in new[] { "xdg-open", "wslview" })
+        {
+            var script = Path.Combine(planted.FullName, name);
+            await File.WriteAllTextAsync(script, $"#!/bin/sh\necho \"$1\" > '{received}'\n");
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var previousDirectory = Environment.CurrentDirectory;
+        var previousPath = Environment.GetEnvironmentVariable("PATH");
+        try
+        {
+            Environment.CurrentDirectory = planted.FullName;
+            // A PATH with no opener on it, so no real browser starts whatever this machine has installed.
+            Environment.SetEnvironmentVariable("PATH", emptyPath.FullName);
+            var printed = new StringWriter();
+
+            var result = await new SystemBrowserLauncher(printed, _ => null).LaunchAsync(Url, CancellationToken.None);
+
+            // A planted opener that ran may have left a child behind that writes later: give it a moment.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+            while (!File.Exists(received) && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.False(File.Exists(received), "a program in the current directory received the authorize URL");
+            Assert.False(result.Launched);
+            Assert.Contains("xdg-open: not installed", result.Detail);
+            Assert.Contains(Url.AbsoluteUri, printed.ToString());
+        }
+        finally
+        {
+            Environment.CurrentDirectory = previousDirectory;
+            Environment.SetEnvironmentVariable("PATH", previousPath);
+            planted.Delete(recursive: true);
+            emptyPath.Delete(recursive: true);
+        }
+    }
+}
