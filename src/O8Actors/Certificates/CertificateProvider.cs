@@ -11,7 +11,9 @@ namespace O8Actors.Certificates;
 /// <summary>
 /// Finds the redirect listener's TLS certificate: the one given in <see cref="CertificateOptions.Certificate"/>, else the
 /// mkcert PEM files in <see cref="CertificateOptions.ResolvedFolder"/>, else new files made with <c>mkcert</c> when it is
-/// on PATH, its CA already exists (<c>mkcert -install</c> was run) and <see cref="CertificateOptions.AutoCreate"/> is on.
+/// on PATH, its CA already exists (<c>mkcert -install</c> makes it) and <see cref="CertificateOptions.AutoCreate"/> is on;
+/// when mkcert says that CA is not installed in a trust store, the new certificate is used with a warning naming
+/// <c>mkcert -install</c>.
 /// Files that exist are checked before use (valid now, naming the listener's host, their key the certificate's): Kestrel
 /// serves any certificate, and a browser that refuses one only makes each login time out with no hint. An unusable pair
 /// is remade where a missing one would be made, and refused otherwise. It never creates a CA: trusting one is the user's decision.
@@ -149,7 +151,7 @@ internal sealed class CertificateProvider
             var tempKey = Path.Combine(keyDirectory, $".{Path.GetFileName(files.KeyPath)}.{unique}.tmp");
             try
             {
-                await RunMkcertAsync(mkcert, tempCert, tempKey, files, ct).ConfigureAwait(false);
+                await RunMkcertAsync(mkcert, tempCert, tempKey, files, logger, ct).ConfigureAwait(false);
                 if (!File.Exists(tempCert) || !File.Exists(tempKey))
                     throw NotFound(files, $"mkcert ({mkcert}) exited successfully but did not write them");
                 // Key first: a reader between the two moves sees the old certificate with the new key, a mismatch it
@@ -192,7 +194,15 @@ internal sealed class CertificateProvider
             {
                 await Task.Delay(LockPoll, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (UnauthorizedAccessException ex)
+            {
+                // Refused at once, not held by anyone: waiting would not help, and "another process" would mislead.
+                throw new ListenerStartException(
+                    $"The listener certificate could not be created: access to its lock file '{lockPath}' was denied " +
+                    $"({ex.Message}); the folder '{Path.GetDirectoryName(lockPath)}' is not writable by this user, or the lock " +
+                    $"path is not a file. Fix the folder's permissions, or create the files yourself:\n{files.Steps}", ex);
+            }
+            catch (IOException ex)
             {
                 throw new ListenerStartException(
                     $"The listener certificate could not be created: its lock file '{lockPath}' could not be taken within " +
@@ -336,7 +346,7 @@ internal sealed class CertificateProvider
         return exitCode == 0 && folder.Length > 0 ? folder : null;
     }
 
-    private static async Task RunMkcertAsync(string mkcert, string certPath, string keyPath, Files files, CancellationToken ct)
+    private static async Task RunMkcertAsync(string mkcert, string certPath, string keyPath, Files files, ILogger? logger, CancellationToken ct)
     {
         var (exitCode, _, errorText) = await RunAsync(mkcert, MkcertInstructions.Arguments(certPath, keyPath), files.Steps, ct).ConfigureAwait(false);
         if (exitCode != 0)
@@ -346,6 +356,17 @@ internal sealed class CertificateProvider
                 $"mkcert ({mkcert}) failed with exit code {exitCode} while creating the listener certificate" +
                 (errorText.Length > 0 ? $": {errorText}" : ".") + "\n" + files.Steps);
         }
+
+        // A CA in mkcert's folder does not mean a trusted one: mkcert makes it with its first leaf, and -uninstall leaves
+        // it. mkcert notes it on stderr as it makes the leaf; a browser that does not trust the CA stalls every login on
+        // its certificate warning, with nothing in the app's logs to say why.
+        var untrusted = errorText.Split('\n', StringSplitOptions.TrimEntries)
+            .Where(line => line.Contains("is not installed in the", StringComparison.Ordinal)).ToList();
+        if (untrusted.Count > 0)
+            logger?.LogWarning(
+                "mkcert made the listener certificate '{CertificatePath}', but its CA is not trusted everywhere ({MkcertNote}): " +
+                "a browser that does not trust it refuses the login page. Run 'mkcert -install' once",
+                files.CertPath, string.Join(" ", untrusted));
     }
 
     /// <summary>Runs mkcert to its end; its output, trimmed stderr and exit code.</summary>

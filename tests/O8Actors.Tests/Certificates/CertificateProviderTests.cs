@@ -1,8 +1,12 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
 using O8Actors.Certificates;
 using O8Actors.Configuration;
+using O8Actors.Tests.Security;
 
 namespace O8Actors.Tests.Certificates;
 
@@ -98,16 +102,8 @@ public sealed class CertificateProviderTests : IClassFixture<MkcertFolderFixture
     public async Task A_failing_mkcert_gives_its_exit_code_and_stderr()
     {
         if (OperatingSystem.IsWindows()) return; // The fake mkcert is a shell script.
-        Directory.CreateDirectory(_empty);
-        var fake = Path.Combine(_empty, "fake-mkcert");
-        // It has a CA (so the provider goes on to create the leaf) and then fails the way a broken mkcert does.
-        var caRoot = Path.Combine(_empty, "ca");
-        Directory.CreateDirectory(caRoot);
-        await File.WriteAllTextAsync(Path.Combine(caRoot, "rootCA.pem"), "ca");
-        await File.WriteAllTextAsync(Path.Combine(caRoot, "rootCA-key.pem"), "key");
-        await File.WriteAllTextAsync(fake,
-            $"#!/bin/sh\nif [ \"$1\" = -CAROOT ]; then echo '{caRoot}'; exit 0; fi\necho 'ERROR: signing failed' >&2\nexit 3\n");
-        File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // It fails the way a broken mkcert does.
+        var fake = MkcertStandIns.Fake(_empty, "echo 'ERROR: signing failed' >&2\nexit 3");
         var provider = new CertificateProvider(_ => fake);
         var options = new CertificateOptions { Folder = Path.Combine(_empty, "certs"), AutoCreate = true };
 
@@ -123,12 +119,7 @@ public sealed class CertificateProviderTests : IClassFixture<MkcertFolderFixture
     {
         if (OperatingSystem.IsWindows()) return; // The wrapper is a shell script.
         // The real mkcert, pointed at an empty CA root: asked for a leaf, it would make and keep a brand-new CA there.
-        var mkcert = ExecutableLocator.FindOnPath("mkcert") ?? throw new InvalidOperationException("mkcert must be installed (.ci/run installs it)");
-        var emptyCaRoot = Path.Combine(_empty, "no-ca-yet");
-        Directory.CreateDirectory(emptyCaRoot);
-        var wrapper = Path.Combine(_empty, "mkcert-with-empty-caroot");
-        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nCAROOT='{emptyCaRoot}' exec '{mkcert}' \"$@\"\n");
-        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (wrapper, emptyCaRoot) = MkcertStandIns.RealWithOwnCaRoot(_empty, "no-ca-yet");
         var options = new CertificateOptions { Folder = Path.Combine(_empty, "certs"), AutoCreate = true };
 
         var error = await Assert.ThrowsAsync<CertificateNotFoundException>(
@@ -139,6 +130,58 @@ public sealed class CertificateProviderTests : IClassFixture<MkcertFolderFixture
         Assert.Contains("mkcert -install", error.Message);
         Assert.Empty(Directory.GetFileSystemEntries(emptyCaRoot));
         Assert.False(File.Exists(Path.Combine(options.Folder, "localhost.pem")));
+    }
+
+    [Fact]
+    public async Task A_CA_that_mkcert_says_is_not_installed_gets_a_warning_naming_mkcert_install()
+    {
+        if (OperatingSystem.IsWindows()) return; // The wrapper is a shell script.
+        var (wrapper, caRoot) = MkcertStandIns.RealWithOwnCaRoot(_empty, "ca-never-installed");
+        // What a first 'mkcert localhost' leaves: a CA in CAROOT that no trust store holds (never -install, never -uninstall here).
+        await RunToEndAsync(wrapper, "-cert-file", Path.Combine(_empty, "throwaway.pem"), "-key-file", Path.Combine(_empty, "throwaway-key.pem"), "localhost");
+        Assert.True(File.Exists(Path.Combine(caRoot, "rootCA.pem")));
+        var lines = new ConcurrentQueue<string>();
+        using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new CapturedLogs.Provider(lines)));
+        var options = new CertificateOptions { Folder = Path.Combine(_empty, "certs"), AutoCreate = true };
+
+        using var certificate = await new CertificateProvider(_ => wrapper).GetAsync(
+            options, "localhost", loggerFactory.CreateLogger<CertificateProviderTests>(), CancellationToken.None);
+
+        var warning = Assert.Single(lines, l => l.StartsWith("Warning", StringComparison.Ordinal));
+        Assert.Contains("'mkcert -install'", warning);
+        Assert.Contains("is not installed in the", warning);
+        Assert.Contains(Path.Combine(options.Folder, "localhost.pem"), warning);
+    }
+
+    [Fact]
+    public async Task A_lock_file_the_user_may_not_create_is_reported_as_a_permission_problem_at_once()
+    {
+        if (OperatingSystem.IsWindows()) return; // The fake mkcert is a shell script, the folder's mode a Unix one.
+        var fake = MkcertStandIns.Fake(_empty, "exit 0");
+        var certs = Path.Combine(_empty, "certs");
+        Directory.CreateDirectory(certs);
+        var lockPath = Path.Combine(certs, "localhost.pem.lock");
+        File.SetUnixFileMode(certs, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        // Root (a CI container) writes in a read-only folder all the same; a folder where the lock file goes is refused
+        // with the same UnauthorizedAccessException, so the report is checked either way.
+        if (CanCreateFileIn(certs)) Directory.CreateDirectory(lockPath);
+        var provider = new CertificateProvider(_ => fake);
+        var options = new CertificateOptions { Folder = certs, AutoCreate = true };
+        try
+        {
+            var waited = Stopwatch.StartNew();
+            var error = await Assert.ThrowsAsync<ListenerStartException>(() => provider.GetAsync(options, CancellationToken.None));
+
+            Assert.Contains(lockPath, error.Message);
+            Assert.Contains($"the folder '{certs}' is not writable by this user", error.Message);
+            Assert.DoesNotContain("another process", error.Message);
+            Assert.IsType<UnauthorizedAccessException>(error.InnerException);
+            Assert.True(waited.Elapsed < CertificateProvider.LockWait, "a refusal is reported at once, not after the lock wait");
+        }
+        finally
+        {
+            File.SetUnixFileMode(certs, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 
     [Fact]
@@ -158,6 +201,33 @@ public sealed class CertificateProviderTests : IClassFixture<MkcertFolderFixture
     public void Dispose()
     {
         if (Directory.Exists(_empty)) Directory.Delete(_empty, recursive: true);
+    }
+
+    private static bool CanCreateFileIn(string folder)
+    {
+        var probe = Path.Combine(folder, "probe");
+        try
+        {
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task RunToEndAsync(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.StandardOutput.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{program} failed ({process.ExitCode}): {await stderr}");
     }
 
     private void AssertInstructions(string message)

@@ -94,7 +94,7 @@ public sealed class UnusableCertificateTests : IDisposable
     private async Task<(string Fresh, X509Certificate2 Loaded)> RemadeByAFakeMkcertAsync(DateTimeOffset now)
     {
         var fresh = WritePair(Path.Combine(_dir, "fresh.pem"), Path.Combine(_dir, "fresh-key.pem"), now.AddMinutes(-1), now.AddDays(800), "localhost", "127.0.0.1", "::1");
-        var fake = FakeMkcert($"cat '{_dir}/fresh.pem' > \"$3\"; cat '{_dir}/fresh-key.pem' > \"$5\"");
+        var fake = MkcertStandIns.Fake(_dir, $"cat '{_dir}/fresh.pem' > \"$3\"; cat '{_dir}/fresh-key.pem' > \"$5\"");
         var provider = new CertificateProvider(_ => fake);
         return (fresh, await provider.GetAsync(new CertificateOptions { Folder = CertsFolder, AutoCreate = true }, CancellationToken.None));
     }
@@ -122,7 +122,7 @@ public sealed class UnusableCertificateTests : IDisposable
         WritePair(Path.Combine(_dir, "cert2.pem"), Path.Combine(_dir, "key2.pem"), now.AddMinutes(-1), now.AddDays(800), "localhost", "127.0.0.1", "::1");
         // The first run writes its certificate, then its key only after a second run (if one starts within 3 s) has
         // written both of its own: the interleaving that left run 2's certificate with run 1's key.
-        var fake = FakeMkcert($$"""
+        var fake = MkcertStandIns.Fake(_dir, $$"""
             d='{{_dir}}'
             if mkdir "$d/run1" 2>/dev/null; then
               cat "$d/cert1.pem" > "$3"
@@ -227,19 +227,5 @@ public sealed class UnusableCertificateTests : IDisposable
         File.WriteAllText(certPath, certificate.ExportCertificatePem());
         File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
         return certificate.Thumbprint;
-    }
-
-    /// <summary>A fake mkcert with a CA (so the provider goes on to make the leaf) whose leaf step is <paramref name="leafScript"/> ($3 the certificate path, $5 the key path).</summary>
-    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    private string FakeMkcert(string leafScript)
-    {
-        var caRoot = Path.Combine(_dir, "ca");
-        Directory.CreateDirectory(caRoot);
-        File.WriteAllText(Path.Combine(caRoot, "rootCA.pem"), "ca");
-        File.WriteAllText(Path.Combine(caRoot, "rootCA-key.pem"), "key");
-        var fake = Path.Combine(_dir, "fake-mkcert");
-        File.WriteAllText(fake, $"#!/bin/sh\nif [ \"$1\" = -CAROOT ]; then echo '{caRoot}'; exit 0; fi\n{leafScript}\n");
-        File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return fake;
     }
 }
