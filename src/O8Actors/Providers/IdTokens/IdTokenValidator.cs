@@ -129,8 +129,8 @@ internal sealed partial class IdTokenValidator
 
     /// <summary>
     /// Validates a back-channel logout token as OpenID Connect Back-Channel Logout 1.0 section 2.6 asks: the signature,
-    /// <c>iss</c> and <c>aud</c> as for an ID token; <c>iat</c> present and not in the future; <c>exp</c>, when present,
-    /// not passed, and without one an <c>iat</c> no older than <see cref="LogoutTokenMaxAge"/>; an <c>events</c> object
+    /// <c>iss</c> and <c>aud</c> as for an ID token; <c>iat</c> present, not in the future and no older than
+    /// <see cref="LogoutTokenMaxAge"/> plus the clock skew (whatever <c>exp</c> says); <c>exp</c>, when present, not passed; an <c>events</c> object
     /// holding the back-channel logout event; a <c>sub</c>, a <c>sid</c> or both; a <c>jti</c>; no <c>nonce</c> (which
     /// keeps an ID token from passing as one); and a <c>typ</c> header, when present, of <c>logout+jwt</c>.
     /// </summary>
@@ -164,11 +164,11 @@ internal sealed partial class IdTokenValidator
             if (expiresAt < NumericDate.Minus(now, _clockSkew))
                 throw Fail("expired", $"it expired at {expiresAt:O} (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", TokenKind.LogoutToken);
         }
-        else if (issuedAt < NumericDate.Minus(now, LogoutTokenMaxAge + _clockSkew))
-        {
-            // Without exp a captured token would be good forever; the specification asks providers for two minutes at most.
-            throw Fail("expired", $"it has no exp claim and was issued at {issuedAt:O}, more than {LogoutTokenMaxAge.TotalMinutes:0} minutes ago", TokenKind.LogoutToken);
-        }
+        // Whatever exp says (section 2.6 lets an RP refuse a token whose iat is too far in the past; providers are asked
+        // for two minutes at most): without this bound a captured long-lived token would pass again once the replay guard
+        // forgot its jti, as after a restart. With it, no token outlives the guard's memory of it.
+        if (issuedAt < NumericDate.Minus(now, LogoutTokenMaxAge + _clockSkew))
+            throw Fail("expired", $"it was issued at {issuedAt:O}, more than {LogoutTokenMaxAge.TotalMinutes:0} minutes ago (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", TokenKind.LogoutToken);
 
         if (!token.TryGetPayloadValue<System.Text.Json.JsonElement>("events", out var events) ||
             events.ValueKind != System.Text.Json.JsonValueKind.Object ||
@@ -192,7 +192,7 @@ internal sealed partial class IdTokenValidator
     /// <summary>The largest clock skew a provider may be given for its ID and logout tokens (<c>IdTokenClockSkew</c>).</summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromHours(1);
 
-    /// <summary>How old a logout token without <c>exp</c> may be (the specification asks providers for at most two minutes of lifetime).</summary>
+    /// <summary>How old a logout token may be, by its <c>iat</c> and with or without <c>exp</c> (the specification asks providers for at most two minutes of lifetime).</summary>
     public static readonly TimeSpan LogoutTokenMaxAge = TimeSpan.FromMinutes(2);
 
     /// <summary>The event a logout token carries (OpenID Connect Back-Channel Logout 1.0 section 2.4).</summary>
