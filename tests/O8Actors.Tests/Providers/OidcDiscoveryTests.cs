@@ -159,6 +159,19 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task More_than_one_trailing_slash_of_difference_is_an_issuer_mismatch()
+    {
+        // RFC 8414 section 3.3: the issuer must be identical; one slash is forgiven as a slip, two are another issuer.
+        var issuer = $"{_server.BaseUrl}/t";
+        Serve("/t/.well-known/openid-configuration", Metadata(issuer: issuer + "//"));
+
+        await Assert.ThrowsAsync<IssuerMismatchException>(() => Strategy(issuer).ResolveAsync(_http, CancellationToken.None));
+        Assert.True(MetadataDiscovery.SameIssuer(issuer + "/", issuer));
+        Assert.True(MetadataDiscovery.SameIssuer(issuer, issuer + "/"));
+        Assert.False(MetadataDiscovery.SameIssuer(issuer, issuer + "//"));
+    }
+
+    [Fact]
     public async Task Pkce_is_off_only_when_the_listed_methods_lack_S256()
     {
         var plainOnly = Metadata();
