@@ -250,25 +250,7 @@ internal sealed partial class IdTokenValidator
     private async Task<JsonWebToken> ReadVerifiedAsync(string jwt, TokenKind kind, HttpClient http, CancellationToken cancellationToken,
         long? keysDeadline = null)
     {
-        JsonWebToken token;
-        try
-        {
-            token = Handler.ReadJsonWebToken(jwt);
-        }
-        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException)
-        {
-            // Not kept as the inner exception: the reader's message may quote the token (see Classify).
-            throw Fail("malformed", "it is not a compact JWT", kind);
-        }
-        if (token.IsEncrypted)
-            throw Fail("algorithm", "it is encrypted (JWE), which O8Actors does not accept", kind);
-
-        var alg = token.Alg;
-        if (string.IsNullOrEmpty(alg) || string.Equals(alg, "none", StringComparison.OrdinalIgnoreCase))
-            throw Fail("algorithm", "it is unsigned (alg=none)", kind);
-        if (!Asymmetric.Contains(alg, StringComparer.Ordinal))
-            throw Fail("algorithm", $"its algorithm {Printable(alg)} is not a public-key signature (RS*, PS*, ES*)", kind);
-
+        var token = ReadSigned(jwt, _provider, kind);
         var keys = await Keys.GetAsync(http, cancellationToken, keysDeadline, anyoneMaySend: kind == TokenKind.LogoutToken).ConfigureAwait(false);
         var kid = token.Kid;
         if (!string.IsNullOrEmpty(kid) && !keys.Any(k => k.KeyId == kid))
@@ -302,6 +284,38 @@ internal sealed partial class IdTokenValidator
         var result = await Handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
         if (!result.IsValid)
             throw Classify(result.Exception, kind);
+        return token;
+    }
+
+    /// <summary>
+    /// Refuses a logout token whose form alone is wrong (not a compact JWS, or not signed with a public-key algorithm)
+    /// before anything is fetched for it: anyone can post one, and a provider that still has to read its metadata would
+    /// otherwise start a discovery for each.
+    /// </summary>
+    /// <exception cref="BackChannelLogoutException">The form is wrong (<see cref="BackChannelLogoutFailure.InvalidToken"/>).</exception>
+    public static void CheckLogoutTokenForm(string provider, string logoutToken) => ReadSigned(logoutToken, provider, TokenKind.LogoutToken);
+
+    /// <summary>The checks of the token's form, which need no key: a compact JWS, not encrypted, with a public-key algorithm.</summary>
+    private static JsonWebToken ReadSigned(string jwt, string provider, TokenKind kind)
+    {
+        JsonWebToken token;
+        try
+        {
+            token = Handler.ReadJsonWebToken(jwt);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException)
+        {
+            // Not kept as the inner exception: the reader's message may quote the token (see Classify).
+            throw Fail(provider, "malformed", "it is not a compact JWT", kind);
+        }
+        if (token.IsEncrypted)
+            throw Fail(provider, "algorithm", "it is encrypted (JWE), which O8Actors does not accept", kind);
+
+        var alg = token.Alg;
+        if (string.IsNullOrEmpty(alg) || string.Equals(alg, "none", StringComparison.OrdinalIgnoreCase))
+            throw Fail(provider, "algorithm", "it is unsigned (alg=none)", kind);
+        if (!Asymmetric.Contains(alg, StringComparer.Ordinal))
+            throw Fail(provider, "algorithm", $"its algorithm {Printable(alg)} is not a public-key signature (RS*, PS*, ES*)", kind);
         return token;
     }
 
@@ -357,13 +371,15 @@ internal sealed partial class IdTokenValidator
         _ => Fail("invalid", $"it did not validate ({error?.GetType().Name ?? "unknown reason"})", kind),
     };
 
-    private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => kind switch
+    private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => Fail(_provider, check, detail, kind);
+
+    private static Exception Fail(string provider, string check, string detail, TokenKind kind) => kind switch
     {
-        TokenKind.IdToken => new IdTokenValidationException($"The ID token from '{_provider}' failed validation ({check}): {detail}. No tokens were returned."),
+        TokenKind.IdToken => new IdTokenValidationException($"The ID token from '{provider}' failed validation ({check}): {detail}. No tokens were returned."),
         TokenKind.LogoutToken => new BackChannelLogoutException(BackChannelLogoutFailure.InvalidToken,
-            $"The logout token from '{_provider}' failed validation ({check}): {detail}. No account was signed out."),
+            $"The logout token from '{provider}' failed validation ({check}): {detail}. No account was signed out."),
         _ => new UserInfoException(UserInfoFailure.InvalidResponse,
-            $"The signed UserInfo response of provider '{_provider}' failed validation ({check}): {detail}. Its claims were not used."),
+            $"The signed UserInfo response of provider '{provider}' failed validation ({check}): {detail}. Its claims were not used."),
     };
 
     /// <summary>An algorithm name is shown only when it looks like one: it comes from the token's header.</summary>
