@@ -220,6 +220,17 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
             // Too large.
             using (var response = await provider.PostAsync(endpoint, form(new string('a', BackChannelLogoutEndpoint.MaxRequestBytes + 1)), ct))
                 Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await ReadRefusalAsync(response)).Status);
+            // Too large without a Content-Length (chunked): stopped at the same size (the form's own limits alone let up to
+            // 16 values of 16 KiB each through, and this one's token signed alice out).
+            var chunked = new StreamContent(new MemoryStream(Encoding.ASCII.GetBytes(
+                string.Join('&', Enumerable.Range(0, 3).Select(i => $"v{i}={new string('a', 8 * 1024)}")) + "&logout_token=" + good)));
+            chunked.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-www-form-urlencoded");
+            using (var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = chunked })
+            {
+                request.Headers.TransferEncodingChunked = true;
+                using var response = await provider.SendAsync(request, ct);
+                Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await ReadRefusalAsync(response)).Status);
+            }
             // A provider the app does not have.
             using (var response = await provider.PostAsync(new Uri(AppUri(app), "/oauth/backchannel-logout/nobody"), form(good), ct))
                 Assert.Equal(HttpStatusCode.NotFound, (await ReadRefusalAsync(response)).Status);
