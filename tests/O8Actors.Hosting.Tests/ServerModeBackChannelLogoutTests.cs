@@ -120,7 +120,7 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
     public async Task When_the_apps_OnSignedOut_fails_the_providers_retry_of_the_same_token_completes_with_the_account()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = App("o8-backchannel-retry");
+        await using var app = App("o8-backchannel-retry", captureLogs: true);
         await app.StartAsync(ct);
         try
         {
@@ -132,7 +132,17 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
             Volatile.Write(ref _appFailsOnce, 1);
 
             using (var failed = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct))
-                Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+            {
+                // Answered by the endpoint as every other answer (no-store, a JSON error), not left to the server's bare
+                // 500, which had neither; the app's exception stays in the log, at Warning, without the token.
+                var refusal = await ReadRefusalAsync(failed);
+                Assert.Equal((HttpStatusCode.InternalServerError, "server_error"), (refusal.Status, refusal.Error));
+                Assert.DoesNotContain("session store", refusal.Description, StringComparison.Ordinal);
+            }
+            var warning = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(),
+                r => r.Category == "O8Actors.BackChannelLogout" && r.Level == LogLevel.Warning);
+            Assert.Equal("The app's session store is down.", warning.Exception?.Message);
+            Assert.DoesNotContain(logoutToken, warning.Message, StringComparison.Ordinal);
             Assert.Empty(_appSessionsEnded);
             using var retried = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct);
 
