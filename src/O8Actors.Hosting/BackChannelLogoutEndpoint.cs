@@ -37,7 +37,9 @@ public static class BackChannelLogoutEndpoint
     /// signed out. Answers 200 (with <c>Cache-Control: no-store</c>) when done, also when no account held that session;
     /// 400 with a JSON <c>error</c> (<c>invalid_request</c>) and <c>error_description</c> (which never quotes the token) for
     /// a token refused, a request that is not a form POST or holds <c>logout_token</c> other than once; 404 for an unknown
-    /// provider; 413 past <see cref="MaxRequestBytes"/>.
+    /// provider; 413 past <see cref="MaxRequestBytes"/> (declared or not); 500 with the <c>error</c> <c>server_error</c>
+    /// when the logout could not be completed (an account did not answer, <see cref="BackChannelLogoutOptions.OnSignedOut"/>
+    /// threw): the token is then not spent, and the provider may post it again. Every answer has <c>Cache-Control: no-store</c>.
     /// </summary>
     /// <remarks>
     /// The provider calls it server to server: it carries no cookie and needs none (no antiforgery token, no browser
@@ -90,12 +92,21 @@ public static class BackChannelLogoutEndpoint
         IFormCollection form;
         try
         {
-            // The form limits bound what a request without a Content-Length (chunked) can make the parser buffer.
+            // A body without a Content-Length (chunked) is stopped at the same size by the server, where it can be told
+            // (Kestrel, IIS); the form limits alone let 16 values of 16 KiB each through.
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+                bodySize.MaxRequestBodySize = MaxRequestBytes;
+            // The form limits bound what a request the server does not limit can make the parser buffer.
             context.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions
             {
                 ValueLengthLimit = MaxRequestBytes, KeyLengthLimit = 64, ValueCountLimit = 16, BufferBody = false,
             }));
             form = await request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, $"The request is larger than {MaxRequestBytes} bytes.", "too_large").ConfigureAwait(false);
+            return;
         }
         catch (InvalidDataException)
         {
@@ -134,6 +145,18 @@ public static class BackChannelLogoutEndpoint
             await RefuseAsync(context, StatusCodes.Status404NotFound, unknown.Message, "unknown_provider").ConfigureAwait(false);
             return;
         }
+        catch (Exception failed) when (!(failed is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
+        {
+            // Not carried out (an account or the store did not answer in time, or the app's OnSignedOut threw): the token
+            // stays unspent and the 500 asks the provider to post it again (sections 2.7-2.8). Answered here, not left to the
+            // server, whose bare 500 drops the no-store above. The exception's text (O8Actors' never quotes the token, and
+            // the app's part never sees it) goes to the log only: the provider learns that the logout failed, not why.
+            logger.LogWarning(failed, "Back-channel logout from provider {Provider} failed ({Error}); the provider may post the token again", provider,
+                failed.GetType().Name);
+            await RefuseAsync(context, StatusCodes.Status500InternalServerError, "The logout could not be completed; the logout token may be posted again.",
+                "error", error: "server_error").ConfigureAwait(false);
+            return;
+        }
 
         logger.LogInformation("Back-channel logout from provider {Provider}: {Count} account(s) signed out", provider, result.SignedOut.Count);
         context.Response.StatusCode = StatusCodes.Status200OK;
@@ -147,14 +170,14 @@ public static class BackChannelLogoutEndpoint
         _ => "failed",
     };
 
-    private static async Task RefuseAsync(HttpContext context, int status, string description, string reason)
+    private static async Task RefuseAsync(HttpContext context, int status, string description, string reason, string error = "invalid_request")
     {
         O8Metrics.BackChannelLogoutsRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(context.Response.Body);
         json.WriteStartObject();
-        json.WriteString("error", "invalid_request");
+        json.WriteString("error", error);
         json.WriteString("error_description", description);
         json.WriteEndObject();
         await json.FlushAsync(context.RequestAborted).ConfigureAwait(false);

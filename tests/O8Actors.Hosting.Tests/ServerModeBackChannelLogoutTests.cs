@@ -120,7 +120,7 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
     public async Task When_the_apps_OnSignedOut_fails_the_providers_retry_of_the_same_token_completes_with_the_account()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = App("o8-backchannel-retry");
+        await using var app = App("o8-backchannel-retry", captureLogs: true);
         await app.StartAsync(ct);
         try
         {
@@ -132,7 +132,17 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
             Volatile.Write(ref _appFailsOnce, 1);
 
             using (var failed = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct))
-                Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+            {
+                // Answered by the endpoint as every other answer (no-store, a JSON error), not left to the server's bare
+                // 500, which had neither; the app's exception stays in the log, at Warning, without the token.
+                var refusal = await ReadRefusalAsync(failed);
+                Assert.Equal((HttpStatusCode.InternalServerError, "server_error"), (refusal.Status, refusal.Error));
+                Assert.DoesNotContain("session store", refusal.Description, StringComparison.Ordinal);
+            }
+            var warning = Assert.Single(app.Services.GetFakeLogCollector().GetSnapshot(),
+                r => r.Category == "O8Actors.BackChannelLogout" && r.Level == LogLevel.Warning);
+            Assert.Equal("The app's session store is down.", warning.Exception?.Message);
+            Assert.DoesNotContain(logoutToken, warning.Message, StringComparison.Ordinal);
             Assert.Empty(_appSessionsEnded);
             using var retried = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct);
 
@@ -220,6 +230,17 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
             // Too large.
             using (var response = await provider.PostAsync(endpoint, form(new string('a', BackChannelLogoutEndpoint.MaxRequestBytes + 1)), ct))
                 Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await ReadRefusalAsync(response)).Status);
+            // Too large without a Content-Length (chunked): stopped at the same size (the form's own limits alone let up to
+            // 16 values of 16 KiB each through, and this one's token signed alice out).
+            var chunked = new StreamContent(new MemoryStream(Encoding.ASCII.GetBytes(
+                string.Join('&', Enumerable.Range(0, 3).Select(i => $"v{i}={new string('a', 8 * 1024)}")) + "&logout_token=" + good)));
+            chunked.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-www-form-urlencoded");
+            using (var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = chunked })
+            {
+                request.Headers.TransferEncodingChunked = true;
+                using var response = await provider.SendAsync(request, ct);
+                Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await ReadRefusalAsync(response)).Status);
+            }
             // A provider the app does not have.
             using (var response = await provider.PostAsync(new Uri(AppUri(app), "/oauth/backchannel-logout/nobody"), form(good), ct))
                 Assert.Equal(HttpStatusCode.NotFound, (await ReadRefusalAsync(response)).Status);

@@ -73,7 +73,14 @@ internal static class BackChannelLogoutCall
             failure ??= answers.Select(a => a.Failure).FirstOrDefault(f => f is not null);
             // An account with no tokens was not signed in: nothing was signed out there.
             signedOut.AddRange(answers.Select(a => a.Answer).OfType<SignOutResult>().Where(r => r.Revocation != RevocationOutcome.NothingToRevoke));
-            if (cancellationToken.IsCancellationRequested) break; // the provider's request went away: the retry does the rest
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The provider's request went away between two batches: the rest is left to its retry, so this attempt must
+                // fail. Returned as a success, it would leave the token spent and the retry refused as a replay, with the
+                // accounts of the later batches still signed in.
+                failure ??= new OperationCanceledException(cancellationToken);
+                break;
+            }
         }
         return (new BackChannelLogoutResult(provider, token, signedOut), failure);
     }

@@ -5,8 +5,9 @@ namespace O8Actors.Logout;
 /// <summary>
 /// The <c>jti</c> of every logout token accepted while it could still be accepted, so the same token posted again is
 /// refused (OpenID Connect Back-Channel Logout 1.0 section 2.6, step 7). A token is remembered until its <c>exp</c>
-/// (or <c>iat</c> plus the two minutes a token without <c>exp</c> is accepted for) plus <see cref="Margin"/>, which
-/// covers any clock skew a provider is allowed: past that the token's lifetime check refuses it anyway.
+/// (or, without one, <c>iat</c> plus the two minutes of <see cref="IdTokenValidator.LogoutTokenMaxAge"/>) plus
+/// <see cref="Margin"/>, which covers any clock skew a provider is allowed: past that the token's lifetime check refuses
+/// it anyway (no token is accepted later than its <c>exp</c>, nor than its <c>iat</c> plus that age, plus the skew).
 /// </summary>
 /// <remarks>
 /// Owned by one actor (one thread at a time): the accounts' supervisor of a single node, or on a cluster one entity per

@@ -128,9 +128,14 @@ internal static class MetadataDiscovery
         };
     }
 
-    /// <summary>Identical, except that one trailing slash is tolerated (a common configuration slip).</summary>
+    /// <summary>
+    /// Identical, except that one trailing slash is tolerated (a common configuration slip). Only one: trimming every
+    /// trailing slash let <c>https://as.example/t//</c> pass for <c>https://as.example/t</c>, another issuer by RFC 8414.
+    /// </summary>
     internal static bool SameIssuer(string published, string configured) =>
-        string.Equals(published.TrimEnd('/'), configured.TrimEnd('/'), StringComparison.Ordinal);
+        string.Equals(published, configured, StringComparison.Ordinal) ||
+        string.Equals(published, configured + "/", StringComparison.Ordinal) ||
+        string.Equals(published + "/", configured, StringComparison.Ordinal);
 
     private static Uri Endpoint(string provider, Uri source, string field, string? value)
     {

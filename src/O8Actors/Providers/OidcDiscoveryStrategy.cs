@@ -12,6 +12,9 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     private readonly object _gate = new();
     private Task<Resolution>? _pending;
     private volatile Resolution? _resolved;
+    // After a failed lookup, no call anyone can make (a back-channel logout's POST) starts another before this (read and
+    // written under the gate).
+    private DateTimeOffset _anyoneMayRetryAt = DateTimeOffset.MinValue;
 
     /// <summary>Creates the strategy; no network call happens until <see cref="ResolveAsync"/>.</summary>
     /// <param name="options">The provider's settings.</param>
@@ -112,10 +115,15 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     }
 
     /// <inheritdoc />
-    /// <remarks>Checked against the metadata's <c>jwks_uri</c> and issuer; null when the metadata has no key set.</remarks>
+    /// <remarks>
+    /// Checked against the metadata's <c>jwks_uri</c> and issuer; null when the metadata has no key set. Anyone can post a
+    /// logout token, so one whose form is wrong is refused before the metadata is read, and while the metadata cannot be
+    /// read a post starts no new lookup within 30 seconds of the last failure (it fails as that lookup did).
+    /// </remarks>
     public override async Task<LogoutToken?> ValidateLogoutTokenAsync(string logoutToken, HttpClient http, CancellationToken cancellationToken)
     {
-        var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
+        IdTokens.IdTokenValidator.CheckLogoutTokenForm(Name, logoutToken);
+        var resolved = await EnsureResolvedAsync(http, cancellationToken, anyoneMaySend: true).ConfigureAwait(false);
         return await resolved.Strategy.ValidateLogoutTokenAsync(logoutToken, http, cancellationToken).ConfigureAwait(false);
     }
 
@@ -158,16 +166,37 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     /// <inheritdoc />
     public override string ToString() => $"OidcDiscoveryStrategy {{ Name = {Name}, Issuer = {Issuer} }}";
 
-    /// <summary>One lookup at a time; a successful one is kept, a failed one is forgotten so the next call retries.</summary>
-    private Task<Resolution> EnsureResolvedAsync(HttpClient http, CancellationToken cancellationToken)
+    /// <summary>
+    /// One lookup at a time; a successful one is kept, a failed one is forgotten so the next call retries: at once for
+    /// the app's own calls (a login), only after a backoff for a call anyone can make (<paramref name="anyoneMaySend"/>),
+    /// so junk posted while the provider is down cannot drive its metadata endpoints (the key set's rule, in
+    /// <see cref="IdTokens.JwksCache"/>).
+    /// </summary>
+    private Task<Resolution> EnsureResolvedAsync(HttpClient http, CancellationToken cancellationToken, bool anyoneMaySend = false)
     {
         if (_resolved is { } done)
             return Task.FromResult(done);
         lock (_gate)
         {
-            if (_pending is null || _pending.IsFaulted || _pending.IsCanceled)
-                _pending = ResolveCoreAsync(http, cancellationToken);
+            var failed = _pending is { IsFaulted: true } or { IsCanceled: true };
+            if (_pending is null || (failed && (!anyoneMaySend || _time.GetUtcNow() >= _anyoneMayRetryAt)))
+                _pending = ResolveNotingFailureAsync(http, cancellationToken);
             return _pending;
+        }
+    }
+
+    /// <summary>A lookup whose failure sets when a call anyone can make may start the next.</summary>
+    private async Task<Resolution> ResolveNotingFailureAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ResolveCoreAsync(http, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Counted from the failure, not the start: a lookup that hangs fails late.
+            lock (_gate) _anyoneMayRetryAt = _time.GetUtcNow() + IdTokens.JwksCache.FirstRetryDelay;
+            throw;
         }
     }
 

@@ -33,10 +33,10 @@ public sealed class BackChannelLogoutCallTests : TestKit
     /// timeout on a busy machine).
     /// </summary>
     private Task<BackChannelLogoutResult> StartValidated(out AcceptLogoutToken check, TimeSpan? checkTimeout = null, LogoutToken? token = null,
-        LogoutCarryOver? carryOver = null)
+        LogoutCarryOver? carryOver = null, CancellationToken cancellationToken = default)
     {
         var running = BackChannelLogoutCall.RunAsync(_providers.Ref, _accounts.Ref, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5),
-            checkTimeout ?? TimeSpan.FromSeconds(5), "sandbox", "the-logout-token", CancellationToken.None, carryOver: carryOver);
+            checkTimeout ?? TimeSpan.FromSeconds(5), "sandbox", "the-logout-token", cancellationToken, carryOver: carryOver);
         var validate = _providers.ExpectMsg<ValidateLogoutToken>();
         _providers.Reply(new LogoutTokenAccepted(validate.RequestId, token ?? Token));
         check = _accounts.ExpectMsg<AcceptLogoutToken>();
@@ -126,6 +126,54 @@ public sealed class BackChannelLogoutCallTests : TestKit
 
         var result = await retry.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal([alice, bob], result.SignedOut.Select(r => r.Account).OrderBy(a => a.Id, StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// A token naming a session only, on a server with more accounts than one batch asks at once: the provider's request
+    /// goes away once the first batch has answered. The attempt used to stop there and return a success, so the token was
+    /// spent, the provider's retry was refused as a replay, and the accounts of the later batch stayed signed in.
+    /// </summary>
+    [Fact]
+    public async Task A_session_logout_cancelled_between_batches_fails_and_its_retry_is_accepted_and_finishes()
+    {
+        var sessionOnly = Token with { Subject = null, SessionId = "sid-1", IssuedAt = DateTimeOffset.UtcNow };
+        var accounts = Enumerable.Range(0, 33).Select(i => new OAuthAccount("sandbox", $"user-{i:00}")).ToList();
+        var carryOver = new LogoutCarryOver();
+        // The accounts' side plays the real guard, so "accepted again" is the guard's own answer.
+        var guard = new LogoutTokenReplayGuard();
+        using var request = new CancellationTokenSource();
+
+        var first = StartValidated(out var check, token: sessionOnly, carryOver: carryOver, cancellationToken: request.Token);
+        _accounts.Reply(new LogoutTokenAcceptance(guard.TryAccept(check.JwtId, check.KeepUntil, DateTimeOffset.UtcNow)));
+        _accounts.ExpectMsg<ListAccounts>();
+        _accounts.Reply(new AccountList(accounts));
+        for (var i = 0; i < 32; i++)
+        {
+            var signOut = _accounts.ExpectMsg<SignOut>();
+            _accounts.Reply(new SignOutResult(signOut.Account, RevocationOutcome.Revoked));
+        }
+        // Every answer of the first batch is in (a reply completes its ask where it is sent): the cancellation cancels no
+        // ask of that batch, it only ends the logout before the next one.
+        await request.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        // Should the next batch have been asked before the cancellation, its ask was cancelled: a failure as well.
+        var forget = (ForgetLogoutToken)_accounts.FishForMessage(m => m is ForgetLogoutToken);
+        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1"), forget);
+        guard.Forget(forget.JwtId);
+
+        // The provider posts the token again: accepted, and it signs out the account the first attempt left.
+        var retry = StartValidated(out check, token: sessionOnly, carryOver: carryOver);
+        Assert.True(guard.TryAccept(check.JwtId, check.KeepUntil, DateTimeOffset.UtcNow));
+        _accounts.Reply(new LogoutTokenAcceptance(true));
+        _accounts.ExpectMsg<ListAccounts>();
+        _accounts.Reply(new AccountList([accounts[32]]));
+        var last = _accounts.ExpectMsg<SignOut>();
+        Assert.Equal(accounts[32], last.Account);
+        _accounts.Reply(new SignOutResult(last.Account, RevocationOutcome.Revoked));
+
+        var result = await retry.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(accounts, result.SignedOut.Select(r => r.Account).OrderBy(a => a.Id, StringComparer.Ordinal));
     }
 
     [Fact]

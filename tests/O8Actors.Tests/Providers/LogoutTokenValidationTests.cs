@@ -187,6 +187,25 @@ public sealed class LogoutTokenValidationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_issued_longer_ago_than_the_maximum_age_is_refused_however_far_its_exp()
+    {
+        // A captured token with a day of lifetime: the replay guard (in memory) forgets its jti on a restart, and its exp
+        // alone would let it be posted again until then. Its iat, ten minutes back, is past the two minutes and the
+        // default five minutes of skew.
+        await Refused(Mint(c =>
+        {
+            c["iat"] = Start.AddMinutes(-10).ToUnixTimeSeconds();
+            c["exp"] = Start.AddDays(1).ToUnixTimeSeconds();
+        }), "expired");
+        // Within the age and the skew it is still accepted, however far its exp.
+        Assert.NotNull(await Validate(Mint(c =>
+        {
+            c["iat"] = Start.AddMinutes(-6).ToUnixTimeSeconds();
+            c["exp"] = Start.AddDays(1).ToUnixTimeSeconds();
+        })));
+    }
+
+    [Fact]
     public async Task Times_beyond_what_a_date_holds_never_throw_a_far_exp_is_valid_and_an_iat_there_is_refused()
     {
         // 253402300700 is within DateTimeOffset but not with the skew added; 253402300800 is beyond it.

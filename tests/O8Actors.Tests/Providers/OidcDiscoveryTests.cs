@@ -38,11 +38,11 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
         _ => RecordingServer.Respond(context, 404, "text/plain", "not found"),
     };
 
-    private OidcDiscoveryStrategy Strategy(string? issuer = null, Action<OidcDiscoveryOptions>? change = null)
+    private OidcDiscoveryStrategy Strategy(string? issuer = null, Action<OidcDiscoveryOptions>? change = null, TimeProvider? time = null)
     {
         var options = new OidcDiscoveryOptions { Name = "idp", Issuer = issuer ?? _server.BaseUrl, ClientId = "cid", ClientSecret = ClientSecret };
         change?.Invoke(options);
-        return new OidcDiscoveryStrategy(options);
+        return new OidcDiscoveryStrategy(options, time);
     }
 
     [Fact]
@@ -159,6 +159,19 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task More_than_one_trailing_slash_of_difference_is_an_issuer_mismatch()
+    {
+        // RFC 8414 section 3.3: the issuer must be identical; one slash is forgiven as a slip, two are another issuer.
+        var issuer = $"{_server.BaseUrl}/t";
+        Serve("/t/.well-known/openid-configuration", Metadata(issuer: issuer + "//"));
+
+        await Assert.ThrowsAsync<IssuerMismatchException>(() => Strategy(issuer).ResolveAsync(_http, CancellationToken.None));
+        Assert.True(MetadataDiscovery.SameIssuer(issuer + "/", issuer));
+        Assert.True(MetadataDiscovery.SameIssuer(issuer, issuer + "/"));
+        Assert.False(MetadataDiscovery.SameIssuer(issuer, issuer + "//"));
+    }
+
+    [Fact]
     public async Task Pkce_is_off_only_when_the_listed_methods_lack_S256()
     {
         var plainOnly = Metadata();
@@ -236,6 +249,46 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
         Serve("/.well-known/openid-configuration", Metadata());
         var descriptor = await strategy.ResolveAsync(_http, CancellationToken.None);
         Assert.Equal(_server.BaseUrl, descriptor.Issuer);
+    }
+
+    /// <summary>
+    /// Anyone can post a logout token. While the provider's metadata cannot be read, each post used to start a lookup of
+    /// its own (two well-known URLs, each retried by O8Actors' client): junk posted fast drove the provider's endpoints.
+    /// </summary>
+    [Fact]
+    public async Task Logout_tokens_posted_while_discovery_fails_do_not_each_start_a_lookup()
+    {
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 503, "text/plain", "down");
+        var clock = new MovableTimeProvider(new DateTimeOffset(2026, 12, 2, 9, 0, 0, TimeSpan.Zero));
+        var strategy = Strategy(time: clock);
+        using var keys = new TestIdTokens();
+        var claims = TestIdTokens.Claims(_server.BaseUrl, "cid", nonce: null, clock.Now);
+        int Lookups() => _server.Requests.Count(r => r.Path.Contains("/.well-known/", StringComparison.Ordinal));
+
+        // Junk by its form alone: refused before any lookup.
+        var junk = new[]
+        {
+            "x", "a.b.c", TestIdTokens.Mint(claims, key: null),
+            TestIdTokens.Mint(claims, new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(new byte[32])),
+        };
+        foreach (var token in junk)
+            Assert.Equal(BackChannelLogoutFailure.InvalidToken,
+                (await Assert.ThrowsAsync<BackChannelLogoutException>(() => strategy.ValidateLogoutTokenAsync(token, _http, CancellationToken.None))).Failure);
+        Assert.Equal(0, Lookups());
+
+        // Well formed, signed by a key the provider never published: only the first post looks the metadata up.
+        var forged = TestIdTokens.Mint(claims, keys.EcKey("k1", publish: false));
+        for (var i = 0; i < 5; i++)
+            await Assert.ThrowsAsync<ProviderDiscoveryException>(() => strategy.ValidateLogoutTokenAsync(forged, _http, CancellationToken.None));
+        Assert.Equal(2, Lookups());
+
+        // After the backoff, the next post looks again (the provider may be back).
+        clock.Now += O8Actors.Providers.IdTokens.JwksCache.FirstRetryDelay;
+        await Assert.ThrowsAsync<ProviderDiscoveryException>(() => strategy.ValidateLogoutTokenAsync(forged, _http, CancellationToken.None));
+        Assert.Equal(4, Lookups());
+        // A login is not held back by the backoff: it looks again at once.
+        await Assert.ThrowsAsync<ProviderDiscoveryException>(() => strategy.ResolveAsync(_http, CancellationToken.None));
+        Assert.Equal(6, Lookups());
     }
 
     [Fact]

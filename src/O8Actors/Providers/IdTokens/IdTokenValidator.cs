@@ -129,8 +129,8 @@ internal sealed partial class IdTokenValidator
 
     /// <summary>
     /// Validates a back-channel logout token as OpenID Connect Back-Channel Logout 1.0 section 2.6 asks: the signature,
-    /// <c>iss</c> and <c>aud</c> as for an ID token; <c>iat</c> present and not in the future; <c>exp</c>, when present,
-    /// not passed, and without one an <c>iat</c> no older than <see cref="LogoutTokenMaxAge"/>; an <c>events</c> object
+    /// <c>iss</c> and <c>aud</c> as for an ID token; <c>iat</c> present, not in the future and no older than
+    /// <see cref="LogoutTokenMaxAge"/> plus the clock skew (whatever <c>exp</c> says); <c>exp</c>, when present, not passed; an <c>events</c> object
     /// holding the back-channel logout event; a <c>sub</c>, a <c>sid</c> or both; a <c>jti</c>; no <c>nonce</c> (which
     /// keeps an ID token from passing as one); and a <c>typ</c> header, when present, of <c>logout+jwt</c>.
     /// </summary>
@@ -164,11 +164,11 @@ internal sealed partial class IdTokenValidator
             if (expiresAt < NumericDate.Minus(now, _clockSkew))
                 throw Fail("expired", $"it expired at {expiresAt:O} (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", TokenKind.LogoutToken);
         }
-        else if (issuedAt < NumericDate.Minus(now, LogoutTokenMaxAge + _clockSkew))
-        {
-            // Without exp a captured token would be good forever; the specification asks providers for two minutes at most.
-            throw Fail("expired", $"it has no exp claim and was issued at {issuedAt:O}, more than {LogoutTokenMaxAge.TotalMinutes:0} minutes ago", TokenKind.LogoutToken);
-        }
+        // Whatever exp says (section 2.6 lets an RP refuse a token whose iat is too far in the past; providers are asked
+        // for two minutes at most): without this bound a captured long-lived token would pass again once the replay guard
+        // forgot its jti, as after a restart. With it, no token outlives the guard's memory of it.
+        if (issuedAt < NumericDate.Minus(now, LogoutTokenMaxAge + _clockSkew))
+            throw Fail("expired", $"it was issued at {issuedAt:O}, more than {LogoutTokenMaxAge.TotalMinutes:0} minutes ago (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", TokenKind.LogoutToken);
 
         if (!token.TryGetPayloadValue<System.Text.Json.JsonElement>("events", out var events) ||
             events.ValueKind != System.Text.Json.JsonValueKind.Object ||
@@ -192,7 +192,7 @@ internal sealed partial class IdTokenValidator
     /// <summary>The largest clock skew a provider may be given for its ID and logout tokens (<c>IdTokenClockSkew</c>).</summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromHours(1);
 
-    /// <summary>How old a logout token without <c>exp</c> may be (the specification asks providers for at most two minutes of lifetime).</summary>
+    /// <summary>How old a logout token may be, by its <c>iat</c> and with or without <c>exp</c> (the specification asks providers for at most two minutes of lifetime).</summary>
     public static readonly TimeSpan LogoutTokenMaxAge = TimeSpan.FromMinutes(2);
 
     /// <summary>The event a logout token carries (OpenID Connect Back-Channel Logout 1.0 section 2.4).</summary>
@@ -250,25 +250,7 @@ internal sealed partial class IdTokenValidator
     private async Task<JsonWebToken> ReadVerifiedAsync(string jwt, TokenKind kind, HttpClient http, CancellationToken cancellationToken,
         long? keysDeadline = null)
     {
-        JsonWebToken token;
-        try
-        {
-            token = Handler.ReadJsonWebToken(jwt);
-        }
-        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException)
-        {
-            // Not kept as the inner exception: the reader's message may quote the token (see Classify).
-            throw Fail("malformed", "it is not a compact JWT", kind);
-        }
-        if (token.IsEncrypted)
-            throw Fail("algorithm", "it is encrypted (JWE), which O8Actors does not accept", kind);
-
-        var alg = token.Alg;
-        if (string.IsNullOrEmpty(alg) || string.Equals(alg, "none", StringComparison.OrdinalIgnoreCase))
-            throw Fail("algorithm", "it is unsigned (alg=none)", kind);
-        if (!Asymmetric.Contains(alg, StringComparer.Ordinal))
-            throw Fail("algorithm", $"its algorithm {Printable(alg)} is not a public-key signature (RS*, PS*, ES*)", kind);
-
+        var token = ReadSigned(jwt, _provider, kind);
         var keys = await Keys.GetAsync(http, cancellationToken, keysDeadline, anyoneMaySend: kind == TokenKind.LogoutToken).ConfigureAwait(false);
         var kid = token.Kid;
         if (!string.IsNullOrEmpty(kid) && !keys.Any(k => k.KeyId == kid))
@@ -302,6 +284,38 @@ internal sealed partial class IdTokenValidator
         var result = await Handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
         if (!result.IsValid)
             throw Classify(result.Exception, kind);
+        return token;
+    }
+
+    /// <summary>
+    /// Refuses a logout token whose form alone is wrong (not a compact JWS, or not signed with a public-key algorithm)
+    /// before anything is fetched for it: anyone can post one, and a provider that still has to read its metadata would
+    /// otherwise start a discovery for each.
+    /// </summary>
+    /// <exception cref="BackChannelLogoutException">The form is wrong (<see cref="BackChannelLogoutFailure.InvalidToken"/>).</exception>
+    public static void CheckLogoutTokenForm(string provider, string logoutToken) => ReadSigned(logoutToken, provider, TokenKind.LogoutToken);
+
+    /// <summary>The checks of the token's form, which need no key: a compact JWS, not encrypted, with a public-key algorithm.</summary>
+    private static JsonWebToken ReadSigned(string jwt, string provider, TokenKind kind)
+    {
+        JsonWebToken token;
+        try
+        {
+            token = Handler.ReadJsonWebToken(jwt);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException)
+        {
+            // Not kept as the inner exception: the reader's message may quote the token (see Classify).
+            throw Fail(provider, "malformed", "it is not a compact JWT", kind);
+        }
+        if (token.IsEncrypted)
+            throw Fail(provider, "algorithm", "it is encrypted (JWE), which O8Actors does not accept", kind);
+
+        var alg = token.Alg;
+        if (string.IsNullOrEmpty(alg) || string.Equals(alg, "none", StringComparison.OrdinalIgnoreCase))
+            throw Fail(provider, "algorithm", "it is unsigned (alg=none)", kind);
+        if (!Asymmetric.Contains(alg, StringComparer.Ordinal))
+            throw Fail(provider, "algorithm", $"its algorithm {Printable(alg)} is not a public-key signature (RS*, PS*, ES*)", kind);
         return token;
     }
 
@@ -357,13 +371,15 @@ internal sealed partial class IdTokenValidator
         _ => Fail("invalid", $"it did not validate ({error?.GetType().Name ?? "unknown reason"})", kind),
     };
 
-    private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => kind switch
+    private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => Fail(_provider, check, detail, kind);
+
+    private static Exception Fail(string provider, string check, string detail, TokenKind kind) => kind switch
     {
-        TokenKind.IdToken => new IdTokenValidationException($"The ID token from '{_provider}' failed validation ({check}): {detail}. No tokens were returned."),
+        TokenKind.IdToken => new IdTokenValidationException($"The ID token from '{provider}' failed validation ({check}): {detail}. No tokens were returned."),
         TokenKind.LogoutToken => new BackChannelLogoutException(BackChannelLogoutFailure.InvalidToken,
-            $"The logout token from '{_provider}' failed validation ({check}): {detail}. No account was signed out."),
+            $"The logout token from '{provider}' failed validation ({check}): {detail}. No account was signed out."),
         _ => new UserInfoException(UserInfoFailure.InvalidResponse,
-            $"The signed UserInfo response of provider '{_provider}' failed validation ({check}): {detail}. Its claims were not used."),
+            $"The signed UserInfo response of provider '{provider}' failed validation ({check}): {detail}. Its claims were not used."),
     };
 
     /// <summary>An algorithm name is shown only when it looks like one: it comes from the token's header.</summary>
