@@ -65,6 +65,16 @@ public sealed class O8HostingOptions
         set => _bridgeAkkaLogging = value;
     }
 
+    /// <summary>
+    /// Keeps ASP.NET Core's request log (the <c>Microsoft.AspNetCore.Hosting.Diagnostics</c> category) at Warning and above
+    /// in the app's logging (default true). Its "Request starting" and "Request finished" lines, written at Information,
+    /// carry each request's query string, and in server mode the callback's query is the authorization code and the
+    /// state. Set false to keep those lines (the code is then in the app's logs). Read by <c>AddOAuthLogins</c>. The
+    /// app's own request logging (<c>UseHttpLogging</c> with <c>HttpLoggingFields.RequestQuery</c>, <c>UseW3CLogging</c>
+    /// with <c>W3CLoggingFields.UriQuery</c>) is the app's to keep off the callback path.
+    /// </summary>
+    public bool QuietHostingDiagnostics { get; set; } = true;
+
     internal static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Whether the app set these (an unset value in one call must not override the other call's).</summary>

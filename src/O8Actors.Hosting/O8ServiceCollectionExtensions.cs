@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.DataProtection;
 using O8Actors.Binding;
@@ -48,6 +49,9 @@ public static class O8ServiceCollectionExtensions
         // Bad settings stop the host before anything starts, with a message naming the setting.
         services.AddOptions<O8Options>().ValidateOnStart();
         services.AddLogging();
+        // Server mode serves the callback in the app's pipeline, whose request log writes each URL with its query (the
+        // code and the state) at Information.
+        if (options.QuietHostingDiagnostics) services.AddOptions<LoggerFilterOptions>().Configure(RequestLogFilter.Apply);
         services.AddO8HttpClient(sp => sp.GetRequiredService<IOptions<O8Options>>().Value.Login.ExchangeTimeout);
         // Server mode binds each login to its browser with a key protected by Data Protection: configure its key ring
         // (PersistKeysTo..., SetApplicationName) as for any cluster of ASP.NET Core nodes, and every node can check it.

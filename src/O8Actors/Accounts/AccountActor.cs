@@ -175,21 +175,34 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private sealed record Locked(int Generation, IAsyncDisposable Handle);
     private sealed record Loaded(int Generation, StoredTokens? Stored);
     private sealed record Saved(int Generation, TokenSet Tokens, long? Version);
-    private sealed record StoreFailed(int Generation, Exception Cause);
+    // The store's exceptions are the app's (its ITokenStore) and may quote what it stored: these print their type only.
+    private sealed record StoreFailed(int Generation, Exception Cause)
+    {
+        public override string ToString() => $"StoreFailed {{ Generation = {Generation}, Cause = {Printed.TypeOf(Cause)} }}";
+    }
     private sealed record RenewalTimedOut(int Generation);
     private sealed record InteractiveDone(int Generation, LoginOutcome Outcome);
     /// <summary>One sign-out (or one removal retry): the store's answers carry it, so a late answer of an abandoned one is told apart.</summary>
     private sealed class Attempt;
     private sealed record SignOutLoaded(Attempt Attempt, StoredTokens? Stored);
-    private sealed record SignOutLoadFailed(Attempt Attempt, Exception Cause, bool Locking = false);
+    private sealed record SignOutLoadFailed(Attempt Attempt, Exception Cause, bool Locking = false)
+    {
+        public override string ToString() => $"SignOutLoadFailed {{ Cause = {Printed.TypeOf(Cause)}, Locking = {Locking} }}";
+    }
     private sealed record SignOutLocked(Attempt Attempt, IAsyncDisposable Handle);
     private sealed record SignOutRemoved(Attempt Attempt, SignOutResult Answer);
-    private sealed record SignOutRemoveFailed(Attempt Attempt, SignOutResult Revoked, Exception Cause);
+    private sealed record SignOutRemoveFailed(Attempt Attempt, SignOutResult Revoked, Exception Cause)
+    {
+        public override string ToString() => $"SignOutRemoveFailed {{ Revoked = {Revoked}, Cause = {Printed.TypeOf(Cause)} }}";
+    }
     private sealed record RetryRemove;
     /// <param name="Attempt">The retry it answers.</param>
     /// <param name="Cause">Why the retry failed; null when it did not.</param>
     /// <param name="Replaced">The store held other tokens than the signed-out copy (another process stored them since): left there.</param>
-    private sealed record RemoveRetried(Attempt Attempt, Exception? Cause, bool Replaced = false);
+    private sealed record RemoveRetried(Attempt Attempt, Exception? Cause, bool Replaced = false)
+    {
+        public override string ToString() => $"RemoveRetried {{ Cause = {Printed.TypeOf(Cause)}, Replaced = {Replaced} }}";
+    }
     private sealed record RetrySave;
 
     /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
@@ -890,7 +903,11 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         LoginFailure.UnknownProvider => new UnknownProviderException(_account.Provider),
         LoginFailure.ExchangeQueueFull => new ProviderBusyException(failed.Reason),
         LoginFailure.ProviderUnavailable or LoginFailure.Internal => new AuthorizationFailedException(failed.Failure, failed.Reason),
-        _ => new TokenExchangeException(failed.Reason, failed.ProviderError, failed.Cause),
+        // Without the strategy's own exception (the reason names its type): should the caller's Ask have timed out,
+        // this failure goes to dead letters, which Akka logs with the exception's full text, and an app's exception may
+        // quote a token response. A login's failure (LoginFailureExceptions) and a caller on another node
+        // (WireAccountFailure) do not carry it either.
+        _ => new TokenExchangeException(failed.Reason, failed.ProviderError),
     };
 
     // ---- interactive login ----------------------------------------------------------------------------------------

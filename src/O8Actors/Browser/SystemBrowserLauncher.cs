@@ -47,7 +47,7 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
         }
 
         await _fallback.WriteLineAsync(
-            $"Open this URL in a browser to continue (no browser could be started automatically):{Environment.NewLine}  {url}")
+            $"Open this URL in a browser to continue (no browser could be started automatically):{Environment.NewLine}  {PrintedUrl.Of(url)}")
             .ConfigureAwait(false);
         return BrowserLaunchResult.NotLaunched(failures.Count == 0 ? "no browser opener found" : string.Join("; ", failures));
     }

@@ -32,7 +32,11 @@ internal sealed record RegisterState(string State, string LoginId, bool WatchReg
 internal sealed record StateRegistered(string LoginId, Uri RedirectUri);
 
 /// <summary>The listener could not accept a registration (it failed to start, or is stopping).</summary>
-internal sealed record StateRegistrationRefused(string LoginId, string Reason, Exception? Cause = null);
+internal sealed record StateRegistrationRefused(string LoginId, string Reason, Exception? Cause = null)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"StateRegistrationRefused {{ LoginId = {LoginId}, Reason = {Reason}, Cause = {Diagnostics.Printed.TypeOf(Cause)} }}";
+}
 
 /// <summary>
 /// A FlowActor that ended (or stopped) before its callback asks the listener to forget its state; after a callback it
@@ -117,4 +121,9 @@ internal sealed record GetListenerStatus
 /// <param name="RedirectUri">The redirect URI, once bound.</param>
 /// <param name="RegisteredStates">Logins currently waiting for a callback.</param>
 /// <param name="Failure">Why the listener could not start, if it could not.</param>
-internal sealed record ListenerStatus(bool Bound, Uri? RedirectUri, int RegisteredStates, Exception? Failure);
+internal sealed record ListenerStatus(bool Bound, Uri? RedirectUri, int RegisteredStates, Exception? Failure)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"ListenerStatus {{ Bound = {Bound}, RedirectUri = {RedirectUri}, RegisteredStates = {RegisteredStates}, Failure = {Diagnostics.Printed.TypeOf(Failure)} }}";
+}

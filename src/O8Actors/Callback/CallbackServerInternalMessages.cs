@@ -31,7 +31,15 @@ internal sealed record CallbackReceived(string State, string? Code, string? Erro
 internal sealed record ListenerStarted(WebApplication App, int Port, bool IPv6, X509Certificate2? OwnedCertificate);
 
 /// <summary>Kestrel could not start (already mapped to an <see cref="OAuthFlowException"/>).</summary>
-internal sealed record ListenerStartFailed(Exception Cause);
+internal sealed record ListenerStartFailed(Exception Cause)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"ListenerStartFailed {{ Cause = {Diagnostics.Printed.TypeOf(Cause)} }}";
+}
 
 /// <summary>Kestrel has stopped and been disposed; <paramref name="Failure"/> says why the stop was not clean, if it was not.</summary>
-internal sealed record ListenerShutDown(Exception? Failure);
+internal sealed record ListenerShutDown(Exception? Failure)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"ListenerShutDown {{ Failure = {Diagnostics.Printed.TypeOf(Failure)} }}";
+}

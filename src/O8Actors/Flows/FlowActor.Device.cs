@@ -71,7 +71,12 @@ internal sealed partial class FlowActor
     }
 
     /// <summary>The provider's answer to this login's <see cref="Providers.RequestDeviceCode"/>, whatever it was.</summary>
-    private sealed record DeviceCodeAnswer(object Reply);
+    private sealed record DeviceCodeAnswer(object Reply)
+    {
+        // Its type only: the reply may be a failure carrying a strategy's exception, and a login stopped meanwhile
+        // sends this to dead letters, which Akka logs with the message's text.
+        public override string ToString() => $"DeviceCodeAnswer {{ Reply = {Reply.GetType().Name} }}";
+    }
 
     /// <summary>
     /// Asks for the device code. Asked, not told: its answer comes back as a <see cref="DeviceCodeAnswer"/>, so a failure

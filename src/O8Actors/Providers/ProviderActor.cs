@@ -73,7 +73,11 @@ internal sealed class ProviderActor : ReceiveActor
     }
 
     private sealed record Resolved(ProviderDescriptor Descriptor);
-    private sealed record ResolveFailed(Exception Cause);
+    // A strategy's discovery may throw anything: its type only, should this reach dead letters (a stopped provider).
+    private sealed record ResolveFailed(Exception Cause)
+    {
+        public override string ToString() => $"ResolveFailed {{ Cause = {Printed.TypeOf(Cause)} }}";
+    }
     // Owner: the incarnation that started the request. One that finishes after a restart was never counted by the new
     // incarnation, so it must not free a slot there. The request's caller has had its answer already (AnswerWhenDone).
     // AnswerTime: how long the endpoint took to answer a code or a refresh; null when it did not answer (a timeout, a

@@ -100,10 +100,18 @@ internal sealed record FetchUserInfo(string Provider, string RequestId, UserInfo
 }
 
 /// <summary>The UserInfo endpoint's answer, a JSON object; null when the provider has no UserInfo endpoint.</summary>
-internal sealed record UserInfoFetched(string RequestId, System.Text.Json.JsonElement? Document);
+internal sealed record UserInfoFetched(string RequestId, System.Text.Json.JsonElement? Document)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"UserInfoFetched {{ RequestId = {RequestId}, HasDocument = {Document is not null} }}";
+}
 
 /// <summary>The UserInfo request failed; <paramref name="Error"/> is what the caller throws.</summary>
-internal sealed record UserInfoFetchFailed(string RequestId, UserInfoException Error);
+internal sealed record UserInfoFetchFailed(string RequestId, UserInfoException Error)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"UserInfoFetchFailed {{ RequestId = {RequestId}, Failure = {Error.Failure} }}";
+}
 
 /// <summary>The provider could not serve the request (unknown name, discovery failed, bad configuration).</summary>
 /// <param name="LoginId">The login (or request) it answers.</param>
@@ -161,8 +169,13 @@ internal sealed record RevokeUnclaimedTokens(TokenSet Tokens)
     public override string ToString() => "RevokeUnclaimedTokens";
 }
 
-/// <summary>The exchange failed; <paramref name="Reason"/> is safe to log and show.</summary>
-internal sealed record CodeExchangeFailed(string LoginId, LoginFailure Failure, string Reason, string? ProviderError, Exception? Cause = null);
+/// <summary>The exchange failed; <paramref name="Reason"/> is safe to log and show, <paramref name="Cause"/> may not be (a strategy's own exception).</summary>
+internal sealed record CodeExchangeFailed(string LoginId, LoginFailure Failure, string Reason, string? ProviderError, Exception? Cause = null)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"CodeExchangeFailed {{ LoginId = {LoginId}, Failure = {Failure}, Reason = {Reason}, ProviderError = {ProviderError}, Cause = {Diagnostics.Printed.TypeOf(Cause)} }}";
+}
 
 /// <summary>Refreshes a token; answered with <see cref="CodeExchanged"/> or <see cref="CodeExchangeFailed"/> (LoginId = <paramref name="RequestId"/>).</summary>
 /// <param name="Provider">The registered provider's name.</param>
@@ -287,4 +300,8 @@ internal sealed record ValidateLogoutToken(string Provider, string RequestId, st
 internal sealed record LogoutTokenAccepted(string RequestId, LogoutToken Token);
 
 /// <summary>The logout token was refused; <paramref name="Error"/> is what the caller throws.</summary>
-internal sealed record LogoutTokenRefused(string RequestId, BackChannelLogoutException Error);
+internal sealed record LogoutTokenRefused(string RequestId, BackChannelLogoutException Error)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"LogoutTokenRefused {{ RequestId = {RequestId}, Failure = {Error.Failure} }}";
+}

@@ -69,9 +69,11 @@ public sealed class SandboxFixture : IAsyncLifetime
     /// client of this sandbox registered as provider <c>sandbox</c> for the app's <c>/oauth/callback</c>, O8Actors
     /// hosted with <paramref name="settings"/> on top; with <paramref name="pathBase"/> (<c>/app</c>) the redirect URI
     /// carries it, for an app that runs under <c>UsePathBase</c>.
-    /// The caller maps its endpoints (<c>MapOAuthCallback</c> among them) on the built app and starts it.
+    /// The caller maps its endpoints (<c>MapOAuthCallback</c> among them) on the built app and starts it; <paramref name="hosting"/>
+    /// is what the app passes to <c>AddOAuthLogins</c>.
     /// </summary>
-    public WebApplicationBuilder ServerModeApp(string systemName, IReadOnlyDictionary<string, string?>? settings = null, string pathBase = "")
+    public WebApplicationBuilder ServerModeApp(string systemName, IReadOnlyDictionary<string, string?>? settings = null, string pathBase = "",
+        Action<O8HostingOptions>? hosting = null)
     {
         var clientId = "web-" + Guid.NewGuid().ToString("N");
         var port = FreePort();
@@ -87,7 +89,7 @@ public sealed class SandboxFixture : IAsyncLifetime
         all["O8:Listener:ExternalRedirectUri"] = callback.ToString();
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
         builder.Configuration.AddInMemoryCollection(all);
-        builder.Services.AddOAuthLogins();
+        builder.Services.AddOAuthLogins(hosting);
         builder.Services.AddAkka(systemName, akka => akka.WithOAuthLogins());
         return builder;
     }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using O8Actors.Dpop;
 using O8Actors.Providers;
@@ -99,6 +100,50 @@ public sealed class DpopTokenRequestTests : IAsyncLifetime
 
         Assert.Contains("not DPoP", error.Message);
         Assert.Null(error.Issued);
+    }
+
+    /// <summary>
+    /// A refusal that echoes the request in error_description (some servers quote what they refused) quotes neither the
+    /// proof nor the private_key_jwt client assertion, each a credential until it expires. Neither is among the secrets
+    /// masked in provider text: the 300-character cap on that text (TokenResponseReader.Clean) keeps them out, as each is
+    /// longer (a signed JWT of ours never is under about 340), so at most an unsigned prefix shows. This fails should the
+    /// cap grow past them.
+    /// </summary>
+    [Fact]
+    public async Task A_refusal_that_echoes_the_request_quotes_neither_the_proof_nor_the_client_assertion()
+    {
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var options = Options(_server.Url("/token"), ClientAuthentication.PrivateKeyJwt);
+        options.ClientSecret = null;
+        options.ClientSigningKey = clientKey;
+        options.UseDpop = true;
+        options.DeviceAuthorizationEndpoint = _server.Url("/device");
+        var strategy = new GenericOAuthStrategy(options);
+        _server.Handler = (context, request) => RecordingServer.Respond(context, 400, "application/json", $$"""
+            {"error":"{{(request.Form.ContainsKey("device_code") ? "access_denied" : "invalid_dpop_proof")}}",
+             "error_description":"proof {{request.Headers["DPoP"]}} assertion {{request.Form["client_assertion"]}}"}
+            """);
+
+        var refusals = new List<string>
+        {
+            (await Assert.ThrowsAsync<TokenExchangeException>(
+                () => strategy.ExchangeCodeAsync(Exchange() with { DpopKey = _key }, _http, CancellationToken.None))).ToString(),
+            (await Assert.ThrowsAsync<TokenExchangeException>(
+                () => strategy.RefreshAsync(new RefreshContext("rt-0") { DpopKey = _key }, _http, CancellationToken.None))).ToString(),
+            // A denied device login shows the provider's description to the user.
+            (await strategy.PollDeviceTokenAsync(new DeviceTokenContext("device-code-value") { DpopKey = _key }, _http, CancellationToken.None))
+                .ErrorDescription!,
+        };
+
+        Assert.Equal(3, _server.Requests.Count);
+        foreach (var (text, request) in refusals.Zip(_server.Requests))
+        {
+            var (proof, assertion) = (request.Headers["DPoP"], request.Form["client_assertion"]);
+            Assert.True(proof.Length > 300 && assertion.Length > 300, "the request carried a proof and an assertion");
+            Assert.Contains("proof ", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(proof, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(assertion, text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -1,0 +1,85 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using O8Actors.Hosting.Tests.Support;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// Server mode serves the callback in the app's own pipeline, whose request log (Microsoft.AspNetCore.Hosting.Diagnostics:
+/// "Request starting …", "Request finished …", at Information) writes each URL with its query: the authorization code and
+/// the state. AddOAuthLogins keeps that category at Warning and above, unless the app opts out.
+/// </summary>
+public sealed class ServerModeRequestLogTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+{
+    private const string RequestLog = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
+    /// <summary>One login through the app at level Information; returns the code its callback carried and every record logged.</summary>
+    private async Task<(string Code, IReadOnlyList<FakeLogRecord> Logs)> SignInAsync(string systemName, Action<O8HostingOptions>? hosting = null)
+    {
+        var builder = sandbox.ServerModeApp(systemName, hosting: hosting);
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFakeLogging();
+        await using var app = builder.Build();
+        var outcome = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.MapOAuthCallback("/oauth/callback");
+        app.MapPost("/connect", async (HttpContext context, IOAuthConnector connector) =>
+        {
+            var login = await connector.BeginAsync(context, "sandbox", SandboxFixture.Hint("alice"));
+            _ = login.Outcome.ContinueWith(t => outcome.TrySetResult(t.Result), TaskScheduler.Default);
+            return Results.Redirect(login.AuthorizeUrl.ToString());
+        });
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        var callback = new Uri(builder.Configuration["O8:Listener:ExternalRedirectUri"]!);
+
+        using var browser = sandbox.Browser();
+        using var connect = await browser.PostAsync(new Uri(callback, "/connect"), null, TestContext.Current.CancellationToken);
+        using var authorize = await browser.GetAsync(connect.Headers.Location, TestContext.Current.CancellationToken);
+        var back = authorize.Headers.Location!;
+        var code = System.Web.HttpUtility.ParseQueryString(back.Query)["code"]!;
+        using var landing = await browser.GetAsync(back, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+        Assert.IsType<LoginSucceeded>(await outcome.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        await app.StopAsync(TestContext.Current.CancellationToken);
+        return (code, app.Services.GetFakeLogCollector().GetSnapshot());
+    }
+
+    [Fact]
+    public async Task The_apps_request_log_never_writes_the_callbacks_code()
+    {
+        var (code, logs) = await SignInAsync("o8-request-log");
+
+        Assert.True(code.Length >= 16, "the callback carried a code");
+        // Information is captured (the login's own end line), and the request log's warnings would be.
+        Assert.Contains(logs, r => r.Level == LogLevel.Information && r.Message.Contains("ended: Succeeded", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs, r => r.Message.Contains(code, StringComparison.Ordinal));
+        Assert.DoesNotContain(logs, r => r.Category == RequestLog && r.Level < LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task An_app_that_opts_out_keeps_its_request_log_at_Information()
+    {
+        var (_, logs) = await SignInAsync("o8-request-log-kept", o => o.QuietHostingDiagnostics = false);
+
+        Assert.Contains(logs, r => r.Category == RequestLog && r.Level == LogLevel.Information
+                                   && r.Message.Contains("/oauth/callback/sandbox?", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_rule_the_app_gave_one_logging_provider_does_not_open_the_request_log_again()
+    {
+        var services = new ServiceCollection();
+        // A provider's own rule outranks a rule for all providers, whatever its category (Logging:Console:LogLevel:Default).
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Information).AddFakeLogging().AddFilter<FakeLoggerProvider>(null, LogLevel.Debug));
+        services.AddOAuthLogins();
+        using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<ILoggerFactory>();
+
+        Assert.False(factory.CreateLogger(RequestLog).IsEnabled(LogLevel.Information));
+        Assert.True(factory.CreateLogger(RequestLog).IsEnabled(LogLevel.Warning));
+        Assert.True(factory.CreateLogger("Microsoft.AspNetCore.Routing").IsEnabled(LogLevel.Debug));
+    }
+}
