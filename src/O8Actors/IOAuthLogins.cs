@@ -81,7 +81,10 @@ public interface IOAuthLogins
     /// interaction is not allowed, or is allowed in server mode, where the account cannot bind a browser login to the user's
     /// browser (the app signs the user in again with <c>IOAuthConnector.BeginAsync</c>); and, whatever the options, while a
     /// sign-out whose store removal failed is still being retried (the signed-out tokens are not served; sign in again).</exception>
-    /// <exception cref="TokenExchangeException">The refresh failed for another reason (the cached tokens are kept).</exception>
+    /// <exception cref="TokenExchangeException">The refresh failed for another reason (the cached tokens are kept). Its inner
+    /// exception is an <see cref="IdTokenValidationException"/> when the refreshed ID token was refused, a
+    /// <see cref="TimeoutException"/> when the token endpoint did not answer in time, and never a custom strategy's own
+    /// exception (its type is named in the message), which may quote a token response.</exception>
     /// <exception cref="AuthorizationTimeoutException">An interactive login did not end in time. The caller waits as long as
     /// the login can run (a device login: up to the code's lifetime, at most 30 minutes, unless the login has its own timeout).</exception>
     Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,

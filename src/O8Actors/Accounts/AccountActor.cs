@@ -906,8 +906,17 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         // Without the strategy's own exception (the reason names its type): should the caller's Ask have timed out,
         // this failure goes to dead letters, which Akka logs with the exception's full text, and an app's exception may
         // quote a token response. A login's failure (LoginFailureExceptions) and a caller on another node
-        // (WireAccountFailure) do not carry it either.
-        _ => new TokenExchangeException(failed.Reason, failed.ProviderError),
+        // (WireAccountFailure) do not carry it either. O8Actors' own verdicts keep their type as the inner exception,
+        // made afresh from the reason (O8Actors' own words), so a caller can still tell a refused ID token apart.
+        _ => new TokenExchangeException(failed.Reason, failed.ProviderError, OwnVerdict(failed)),
+    };
+
+    /// <summary>The inner exception a refresh's caller gets: O8Actors' own verdict, rebuilt from its reason; never an app's exception.</summary>
+    private static Exception? OwnVerdict(CodeExchangeFailed failed) => failed.Failure switch
+    {
+        LoginFailure.IdTokenInvalid => new IdTokenValidationException(failed.Reason),
+        LoginFailure.ExchangeTimeout => new TimeoutException(failed.Reason),
+        _ => null,
     };
 
     // ---- interactive login ----------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
 
     /// <summary>Creates the launcher.</summary>
     /// <param name="fallback">Where to print the URL when no browser opens (default standard error).</param>
-    /// <param name="environment">Environment lookup (for tests); default <see cref="Environment.GetEnvironmentVariable(string)"/>.</param>
+    /// <param name="environment">Environment lookup (<c>BROWSER</c>, <c>PATH</c>, the display variables; for tests); default
+    /// <see cref="Environment.GetEnvironmentVariable(string)"/>.</param>
     public SystemBrowserLauncher(TextWriter? fallback = null, Func<string, string?>? environment = null)
     {
         _fallback = fallback ?? Console.Error;
@@ -110,12 +111,15 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     /// directory first, where a program of that name planted in a cloned repository would receive the authorize URL.
     /// A path (a <c>$BROWSER</c> entry with a directory separator) is the user's explicit choice.
     /// </summary>
-    private static string? Resolve(string file)
+    /// <remarks>PATH is read through the launcher's environment lookup, as <c>$BROWSER</c> is.</remarks>
+    private string? Resolve(string file)
     {
         if (file.Length == 0) return null;
         var isPath = file.Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal)
                      || file.Contains(Path.AltDirectorySeparatorChar, StringComparison.Ordinal);
-        return isPath ? Path.GetFullPath(file) : ExecutableLocator.FindOnPath(file);
+        return isPath
+            ? Path.GetFullPath(file)
+            : ExecutableLocator.FindOnPath(file, _environment("PATH"), _environment("PATHEXT"), OperatingSystem.IsWindows());
     }
 
     /// <summary>Runs an opener; null on success, else why it failed (never the URL, which carries the state).</summary>

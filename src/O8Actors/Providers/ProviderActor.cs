@@ -699,7 +699,8 @@ internal sealed class ProviderActor : ReceiveActor
             TokenExchangeException t => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, t.Message, t.ProviderError, t.WithoutIssued()),
             NotSupportedException n => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, n.Message, null, n),
             // A strategy's own exception may carry anything (a user's subclass may quote the response), so its
-            // message is not copied into the reason that reaches logs; the caller still gets it as the inner exception.
+            // message is not copied into the reason that reaches logs. A RefreshAsync caller still gets it as the inner
+            // exception (built on the caller's side); an account's caller does not (AccountActor.RefreshException).
             _ => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange,
                 $"The token exchange with '{provider}' failed ({cause.GetType().Name}).", null, cause),
         };

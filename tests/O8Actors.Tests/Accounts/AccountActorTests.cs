@@ -311,6 +311,8 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         strategy.RefreshSubject = "mallory";
         var error = await Assert.ThrowsAsync<TokenExchangeException>(Forced);
 
+        // The refused ID token is told apart by type, not only by the message's words.
+        Assert.Contains("(sub)", Assert.IsType<IdTokenValidationException>(error.InnerException).Message, StringComparison.Ordinal);
         Assert.Contains("(sub)", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("mallory", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("rt-", error.Message, StringComparison.Ordinal);

@@ -2,11 +2,11 @@ using O8Actors.Browser;
 
 namespace O8Actors.Tests.Browser;
 
-/// <summary>Tests that change the process's current directory or PATH: they run alone, after every other collection.</summary>
+/// <summary>Tests that change the process's current directory: they run alone, after every other collection.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ProcessWideStateCollection
 {
-    public const string Name = "Process-wide state (current directory, PATH)";
+    public const string Name = "Process-wide state (current directory)";
 }
 
 [Collection(ProcessWideStateCollection.Name)]
@@ -31,15 +31,14 @@ public sealed class PlantedOpenerTests
         }
 
         var previousDirectory = Environment.CurrentDirectory;
-        var previousPath = Environment.GetEnvironmentVariable("PATH");
         try
         {
             Environment.CurrentDirectory = planted.FullName;
-            // A PATH with no opener on it, so no real browser starts whatever this machine has installed.
-            Environment.SetEnvironmentVariable("PATH", emptyPath.FullName);
             var printed = new StringWriter();
+            // A PATH with no opener on it, so no real browser starts whatever this machine has installed.
+            var launcher = new SystemBrowserLauncher(printed, name => name == "PATH" ? emptyPath.FullName : null);
 
-            var result = await new SystemBrowserLauncher(printed, _ => null).LaunchAsync(Url, CancellationToken.None);
+            var result = await launcher.LaunchAsync(Url, CancellationToken.None);
 
             // A planted opener that ran may have left a child behind that writes later: give it a moment.
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(1);
@@ -52,7 +51,6 @@ public sealed class PlantedOpenerTests
         finally
         {
             Environment.CurrentDirectory = previousDirectory;
-            Environment.SetEnvironmentVariable("PATH", previousPath);
             planted.Delete(recursive: true);
             emptyPath.Delete(recursive: true);
         }

@@ -15,7 +15,7 @@ public sealed class PrintedUrlTests
     {
         var endSession = new Uri($"https://provider.test/logout?client_id=app&id_token_hint={IdToken}&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A41539%2F&state=st4te");
         var printed = new StringWriter();
-        var launcher = new SystemBrowserLauncher(printed, _ => null) { CandidatesOverride = url => [("false", [url])] };
+        var launcher = new SystemBrowserLauncher(printed, OpenerEnvironment.WithoutBrowser) { CandidatesOverride = url => [("false", [url])] };
 
         var result = await launcher.LaunchAsync(endSession, CancellationToken.None);
 

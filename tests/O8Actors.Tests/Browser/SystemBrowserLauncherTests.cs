@@ -23,7 +23,7 @@ public sealed class SystemBrowserLauncherTests
     [Fact]
     public async Task A_working_opener_counts_as_launched()
     {
-        var launcher = new SystemBrowserLauncher(TextWriter.Null, _ => null) { CandidatesOverride = url => [("true", [url])] };
+        var launcher = new SystemBrowserLauncher(TextWriter.Null, OpenerEnvironment.WithoutBrowser) { CandidatesOverride = url => [("true", [url])] };
 
         var result = await launcher.LaunchAsync(Url, CancellationToken.None);
 
@@ -42,7 +42,7 @@ public sealed class SystemBrowserLauncherTests
         {
             var alive = Path.Combine(folder.FullName, "alive");
             const string Opener = "(sleep 0.3; echo a line from the browser && echo a warning >&2 && echo yes > \"$1\") & exit 0";
-            var launcher = new SystemBrowserLauncher(TextWriter.Null, _ => null) { CandidatesOverride = _ => [("sh", ["-c", Opener, "opener", alive])] };
+            var launcher = new SystemBrowserLauncher(TextWriter.Null, OpenerEnvironment.WithoutBrowser) { CandidatesOverride = _ => [("sh", ["-c", Opener, "opener", alive])] };
 
             var result = await launcher.LaunchAsync(Url, CancellationToken.None);
 
@@ -61,7 +61,7 @@ public sealed class SystemBrowserLauncherTests
     public async Task When_no_opener_works_it_prints_the_url_with_an_instruction_and_says_why()
     {
         var printed = new StringWriter();
-        var launcher = new SystemBrowserLauncher(printed, _ => null)
+        var launcher = new SystemBrowserLauncher(printed, OpenerEnvironment.WithoutBrowser)
         {
             CandidatesOverride = url => [("false", [url]), ("o8-no-such-browser-command", [url])],
         };
@@ -76,10 +76,11 @@ public sealed class SystemBrowserLauncherTests
     }
 
     [Fact]
-    public async Task An_opener_that_cannot_even_be_started_leaves_the_next_one_its_turn()
+    public async Task An_empty_opener_entry_counts_as_not_installed_and_leaves_the_next_one_its_turn()
     {
-        // Process.Start throws InvalidOperationException for an empty name, not the Win32Exception of a missing program.
-        var launcher = new SystemBrowserLauncher(TextWriter.Null, _ => null) { CandidatesOverride = url => [("", [url]), ("true", [url])] };
+        // Before openers were looked up on PATH, Process.Start threw InvalidOperationException for an empty name (not the
+        // Win32Exception of a missing program) and the launch ended there; now the entry is simply not found.
+        var launcher = new SystemBrowserLauncher(TextWriter.Null, OpenerEnvironment.WithoutBrowser) { CandidatesOverride = url => [("", [url]), ("true", [url])] };
 
         var result = await launcher.LaunchAsync(Url, CancellationToken.None);
 
@@ -123,7 +124,7 @@ public sealed class SystemBrowserLauncherTests
     {
         var openersAsked = 0;
         var printed = new StringWriter();
-        var launcher = new SystemBrowserLauncher(printed, _ => null)
+        var launcher = new SystemBrowserLauncher(printed, OpenerEnvironment.WithoutBrowser)
         {
             CandidatesOverride = u => { openersAsked++; return [("true", [u])]; },
         };
@@ -144,7 +145,7 @@ public sealed class SystemBrowserLauncherTests
     [InlineData("https://provider.test/authorize")]
     public async Task Https_anywhere_and_http_on_loopback_are_opened(string url)
     {
-        var launcher = new SystemBrowserLauncher(TextWriter.Null, _ => null) { CandidatesOverride = u => [("true", [u])] };
+        var launcher = new SystemBrowserLauncher(TextWriter.Null, OpenerEnvironment.WithoutBrowser) { CandidatesOverride = u => [("true", [u])] };
 
         var result = await launcher.LaunchAsync(new Uri(url), CancellationToken.None);
 
