@@ -38,8 +38,9 @@ public static class BackChannelLogoutEndpoint
     /// 400 with a JSON <c>error</c> (<c>invalid_request</c>) and <c>error_description</c> (which never quotes the token) for
     /// a token refused, a request that is not a form POST or holds <c>logout_token</c> other than once; 404 for an unknown
     /// provider; 413 past <see cref="MaxRequestBytes"/> (declared or not); 500 with the <c>error</c> <c>server_error</c>
-    /// when the logout could not be completed (an account did not answer, <see cref="BackChannelLogoutOptions.OnSignedOut"/>
-    /// threw): the token is then not spent, and the provider may post it again. Every answer has <c>Cache-Control: no-store</c>.
+    /// when the logout could not be completed (the provider's metadata or key set could not be read, the replay check or an
+    /// account did not answer, <see cref="BackChannelLogoutOptions.OnSignedOut"/> threw): the token is then not spent, and
+    /// the provider may post it again. Every answer has <c>Cache-Control: no-store</c>.
     /// </summary>
     /// <remarks>
     /// The provider calls it server to server: it carries no cookie and needs none (no antiforgery token, no browser
@@ -137,7 +138,14 @@ public static class BackChannelLogoutEndpoint
             // be fetched in time.
             var level = refused.Failure is BackChannelLogoutFailure.InvalidToken or BackChannelLogoutFailure.Replayed ? LogLevel.Debug : LogLevel.Warning;
             logger.Log(level, "Back-channel logout from provider {Provider} refused ({Failure}): {Reason}", provider, refused.Failure, refused.Message);
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, refused.Message, ReasonTag(refused.Failure)).ConfigureAwait(false);
+            // Failed is this server's fault, not the request's (the provider's metadata or key set could not be read, the
+            // jti check did not answer): a 400 would tell the provider not to post the token again, and the user would
+            // stay signed in. The 500 asks for the retry, which is carried out (nothing was spent, section 2.8).
+            if (refused.Failure == BackChannelLogoutFailure.Failed)
+                await RefuseAsync(context, StatusCodes.Status500InternalServerError, refused.Message, ReasonTag(refused.Failure), error: "server_error")
+                    .ConfigureAwait(false);
+            else
+                await RefuseAsync(context, StatusCodes.Status400BadRequest, refused.Message, ReasonTag(refused.Failure)).ConfigureAwait(false);
             return;
         }
         catch (UnknownProviderException unknown)

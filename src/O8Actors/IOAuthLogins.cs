@@ -112,13 +112,16 @@ public interface IOAuthLogins
     /// of that session is signed out (its tokens revoked and forgotten): the one whose key is the token's <c>sub</c>, and
     /// when the token has a <c>sid</c>, only while that account's ID token belongs to that session. Server mode maps it
     /// with <c>MapOAuthBackChannelLogout</c> (O8Actors.Hosting); an app with its own endpoint calls it with the form's
-    /// <c>logout_token</c> and answers 200, or 400 on a <see cref="BackChannelLogoutException"/>.
+    /// <c>logout_token</c> and answers 200, 400 on a <see cref="BackChannelLogoutException"/>, or 500 when its
+    /// <see cref="BackChannelLogoutException.Failure"/> is <see cref="BackChannelLogoutFailure.Failed"/> (and on any other
+    /// exception), so the provider posts the token again.
     /// </summary>
     /// <param name="provider">The provider the endpoint belongs to (its path names it: one URI per provider).</param>
     /// <param name="logoutToken">The posted <c>logout_token</c>.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <exception cref="BackChannelLogoutException">The token was refused (nothing changed): invalid, replayed, or from a
-    /// provider that validates no ID tokens here.</exception>
+    /// provider that validates no ID tokens here; or it could not be checked (<see cref="BackChannelLogoutFailure.Failed"/>),
+    /// and a retry may be carried out.</exception>
     /// <exception cref="UnknownProviderException">No provider by that name.</exception>
     Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default);
 

@@ -17,7 +17,7 @@ namespace O8Actors.Hosting.Tests;
 /// Server mode receives the provider's back-channel logout (OpenID Connect Back-Channel Logout 1.0) at
 /// <c>MapOAuthBackChannelLogout</c>: a user signs in through the app in a browser, then the sandbox posts a logout token
 /// server to server, and the account is gone and the app told. Every malformed or refused request gets its 4xx and a
-/// JSON error, and signs nobody out.
+/// JSON error, and signs nobody out; a logout this side could not carry out gets a 500, so the provider posts it again.
 /// </summary>
 public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
@@ -28,12 +28,12 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
     // 1: the app's OnSignedOut throws once (its session store is down).
     private int _appFailsOnce;
 
-    private WebApplication App(string systemName, bool captureLogs = false)
+    private WebApplication App(string systemName, bool captureLogs = false, Uri? jwksUri = null)
     {
         // The provider validates ID tokens (its key set), so the account is the ID token's sub and logout tokens can be checked.
         var builder = sandbox.ServerModeApp(systemName, new Dictionary<string, string?>
         {
-            ["O8:Providers:sandbox:JwksUri"] = sandbox.Server.JwksUri.ToString(),
+            ["O8:Providers:sandbox:JwksUri"] = (jwksUri ?? sandbox.Server.JwksUri).ToString(),
             ["O8:Providers:sandbox:RevocationEndpoint"] = sandbox.Server.RevocationEndpoint.ToString(),
         });
         if (captureLogs)
@@ -155,6 +155,39 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
             var (status, _, description) = await ReadRefusalAsync(replay);
             Assert.Equal(HttpStatusCode.BadRequest, status);
             Assert.Contains("replay", description, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// The provider's key set cannot be read (its endpoint answers 404), so a well-formed logout token cannot be checked:
+    /// the fault is this side's. It used to be answered 400 invalid_request, which tells the provider its request was bad
+    /// and not to post it again, so the user stayed signed in; a 500 server_error asks for the retry.
+    /// </summary>
+    [Fact]
+    public async Task A_logout_token_that_cannot_be_checked_because_the_key_set_cannot_be_read_is_answered_500_so_the_provider_retries()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var rejected = new CounterRecorder("o8.backchannel_logouts.rejected");
+        await using var app = App("o8-backchannel-no-keys", jwksUri: new Uri(sandbox.Server.JwksUri, "/jwks-gone"));
+        await app.StartAsync(ct);
+        try
+        {
+            var endpoint = new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox");
+            using var provider = sandbox.Browser();
+            var logoutToken = sandbox.Server.CreateLogoutToken(_clientId, "alice");
+
+            using var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct);
+
+            var (status, error, description) = await ReadRefusalAsync(response);
+            Assert.Equal((HttpStatusCode.InternalServerError, "server_error"), (status, error));
+            Assert.Contains("key set could not be read", description, StringComparison.Ordinal);
+            Assert.DoesNotContain(logoutToken, description, StringComparison.Ordinal);
+            Assert.Equal(["1 reason=failed"], rejected.Measurements);
+            Assert.Empty(_appSessionsEnded);
         }
         finally
         {

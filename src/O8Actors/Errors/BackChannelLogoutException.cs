@@ -18,14 +18,17 @@ public enum BackChannelLogoutFailure
     /// <summary>A logout token with this <c>jti</c> was already accepted (a replay). Nothing was changed.</summary>
     Replayed,
 
-    /// <summary>The provider's key set could not be fetched, or the check did not finish in time.</summary>
+    /// <summary>
+    /// The provider's metadata or key set could not be read, or a check did not finish in time. Nothing was changed and the
+    /// token was not spent: the fault is this side's, so the provider is answered 500 and its retry is carried out.
+    /// </summary>
     Failed,
 }
 
 /// <summary>
 /// A back-channel logout request (OpenID Connect Back-Channel Logout 1.0) was refused: no account was signed out. The
 /// message names the provider and the reason, never the logout token or any part of it, so it may be returned to the
-/// provider as the <c>error_description</c> of the 400 answer.
+/// provider as the <c>error_description</c> of the answer (400, or 500 for <see cref="BackChannelLogoutFailure.Failed"/>).
 /// </summary>
 /// <param name="failure">Why.</param>
 /// <param name="message">What happened, for a person.</param>

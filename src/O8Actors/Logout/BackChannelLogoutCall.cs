@@ -21,17 +21,20 @@ internal static class BackChannelLogoutCall
     /// <summary>
     /// Runs one back-channel logout. <c>onSignedOut</c>, the app's own part (the endpoint's <c>OnSignedOut</c>), runs
     /// before the token counts as spent; <c>carryOver</c> keeps the accounts of an attempt whose part failed for the retry.
+    /// <c>afterBatch</c>, for tests only, is awaited once each batch of a session's accounts has answered, before the
+    /// logout looks at <c>cancellationToken</c>: a test cancels there to end the logout exactly between two batches.
     /// </summary>
     public static async Task<BackChannelLogoutResult> RunAsync(IActorRef providers, IActorRef accounts, TimeSpan validateWait, TimeSpan signOutWait,
         TimeSpan listWait, string provider, string logoutToken, CancellationToken cancellationToken,
-        Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut = null, LogoutCarryOver? carryOver = null)
+        Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut = null, LogoutCarryOver? carryOver = null, Func<Task>? afterBatch = null)
     {
         var token = await ValidateAsync(providers, validateWait, provider, logoutToken, cancellationToken).ConfigureAwait(false);
         await AcceptOnceAsync(accounts, listWait, provider, token, cancellationToken).ConfigureAwait(false);
         BackChannelLogoutResult? result = null;
         try
         {
-            (result, var failure) = await SignOutSessionAsync(accounts, signOutWait, listWait, provider, token, cancellationToken).ConfigureAwait(false);
+            (result, var failure) = await SignOutSessionAsync(accounts, signOutWait, listWait, provider, token, afterBatch, cancellationToken)
+                .ConfigureAwait(false);
             // A retry after an attempt that failed: the accounts that attempt signed out are gone from the store now, yet
             // the app still has to end their sessions. Merged before this attempt's own failure counts, so a second failure
             // keeps them too.
@@ -57,7 +60,7 @@ internal static class BackChannelLogoutCall
     /// every account signed out, beside the first failure, so a retry can report the accounts this attempt ended.
     /// </summary>
     private static async Task<(BackChannelLogoutResult Result, Exception? Failure)> SignOutSessionAsync(IActorRef accounts, TimeSpan signOutWait,
-        TimeSpan listWait, string provider, LogoutToken token, CancellationToken cancellationToken)
+        TimeSpan listWait, string provider, LogoutToken token, Func<Task>? afterBatch, CancellationToken cancellationToken)
     {
         var session = token.SessionId is { } sid ? new EndedSession(sid, AlsoWithoutSessionId: token.Subject is not null) : null;
         IReadOnlyList<OAuthAccount> candidates = token.Subject is { } subject
@@ -73,6 +76,7 @@ internal static class BackChannelLogoutCall
             failure ??= answers.Select(a => a.Failure).FirstOrDefault(f => f is not null);
             // An account with no tokens was not signed in: nothing was signed out there.
             signedOut.AddRange(answers.Select(a => a.Answer).OfType<SignOutResult>().Where(r => r.Revocation != RevocationOutcome.NothingToRevoke));
+            if (afterBatch is not null) await afterBatch().ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested)
             {
                 // The provider's request went away between two batches: the rest is left to its retry, so this attempt must
