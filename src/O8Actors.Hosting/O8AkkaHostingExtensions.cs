@@ -38,7 +38,8 @@ public static class O8AkkaHostingExtensions
     /// <summary>
     /// Starts O8Actors in this actor system. <paramref name="options"/> adds providers, a browser launcher, the shutdown
     /// timeout and the logging bridge to those given to <c>AddOAuthLogins</c>; settings (<see cref="O8HostingOptions.ConfigureSettings"/>)
-    /// belong to <c>AddOAuthLogins</c>, because they are validated before the actor system starts.
+    /// belong to <c>AddOAuthLogins</c>, because they are validated before the actor system starts, and so does
+    /// <see cref="O8HostingOptions.QuietHostingDiagnostics"/> (a different value here fails the start).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="options"/> changes settings.</exception>
     public static AkkaConfigurationBuilder WithOAuthLogins(this AkkaConfigurationBuilder builder, O8HostingOptions? options)
@@ -80,6 +81,7 @@ public static class O8AkkaHostingExtensions
     /// The shutdown timeout and logging bridge the app set, wherever it set them. WithOAuthLogins configured the actor
     /// system before DI existed, from its own values only: a value set in AddOAuthLogins that the actor system cannot
     /// honour (a longer shutdown than its phases allow, a different logging bridge) fails the start saying where it goes.
+    /// So does a QuietHostingDiagnostics set in WithOAuthLogins that differs from AddOAuthLogins', the one that took effect.
     /// </summary>
     /// <returns>The shutdown timeout to use.</returns>
     internal static TimeSpan CheckActorSystemSetup(ActorSystem system, O8HostingOptions hosting, O8HostingOptions? extra, bool bridged)
@@ -101,6 +103,13 @@ public static class O8AkkaHostingExtensions
                 $"BridgeAkkaLogging = {hosting.BridgeAkkaLogging.ToString().ToLowerInvariant()} is set in AddOAuthLogins, but the actor system's " +
                 $"loggers are set up by WithOAuthLogins before DI exists, and it {(bridged ? "installed" : "left out")} the bridge. Set it there: " +
                 $"akka.WithOAuthLogins(o => o.BridgeAkkaLogging = {hosting.BridgeAkkaLogging.ToString().ToLowerInvariant()}).");
+
+        // The request log's rule is added with the services, by AddOAuthLogins: WithOAuthLogins' value would do nothing.
+        if (extra is { QuietHostingDiagnosticsSet: true } && extra.QuietHostingDiagnostics != hosting.QuietHostingDiagnostics)
+            throw new InvalidOperationException(
+                $"QuietHostingDiagnostics = {extra.QuietHostingDiagnostics.ToString().ToLowerInvariant()} is set in WithOAuthLogins, but the app's " +
+                $"logging rules are registered by AddOAuthLogins, where it is {hosting.QuietHostingDiagnostics.ToString().ToLowerInvariant()}. " +
+                $"Set it there: services.AddOAuthLogins(o => o.QuietHostingDiagnostics = {extra.QuietHostingDiagnostics.ToString().ToLowerInvariant()}).");
         return shutdownTimeout;
     }
 

@@ -19,6 +19,7 @@ public sealed class O8HostingOptions
     private string? _configurationSection = "O8";
     private TimeSpan? _shutdownTimeout;
     private bool? _bridgeAkkaLogging;
+    private bool? _quietHostingDiagnostics;
 
     /// <summary>
     /// The <c>IConfiguration</c> section the settings and providers are bound from (default <c>O8</c>); null binds nothing.
@@ -69,11 +70,17 @@ public sealed class O8HostingOptions
     /// Keeps ASP.NET Core's request log (the <c>Microsoft.AspNetCore.Hosting.Diagnostics</c> category) at Warning and above
     /// in the app's logging (default true). Its "Request starting" and "Request finished" lines, written at Information,
     /// carry each request's query string, and in server mode the callback's query is the authorization code and the
-    /// state. Set false to keep those lines (the code is then in the app's logs). Read by <c>AddOAuthLogins</c>. The
-    /// app's own request logging (<c>UseHttpLogging</c> with <c>HttpLoggingFields.RequestQuery</c>, <c>UseW3CLogging</c>
-    /// with <c>W3CLoggingFields.UriQuery</c>) is the app's to keep off the callback path.
+    /// state. A stricter level the app chose for that category (Error, None) stays. Set false to keep those lines (the code is
+    /// then in the app's logs). The logging rules are registered with the services: set it in <c>AddOAuthLogins</c>; a
+    /// different value set in <c>WithOAuthLogins</c> fails the start, saying so. The app's own request logging
+    /// (<c>UseHttpLogging</c> with <c>HttpLoggingFields.RequestQuery</c>, <c>UseW3CLogging</c> with
+    /// <c>W3CLoggingFields.UriQuery</c>) is the app's to keep off the callback path.
     /// </summary>
-    public bool QuietHostingDiagnostics { get; set; } = true;
+    public bool QuietHostingDiagnostics
+    {
+        get => _quietHostingDiagnostics ?? true;
+        set => _quietHostingDiagnostics = value;
+    }
 
     internal static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(10);
 
@@ -81,6 +88,8 @@ public sealed class O8HostingOptions
     internal bool ShutdownTimeoutSet => _shutdownTimeout is not null;
 
     internal bool BridgeAkkaLoggingSet => _bridgeAkkaLogging is not null;
+
+    internal bool QuietHostingDiagnosticsSet => _quietHostingDiagnostics is not null;
 
     internal bool ConfigurationSectionSet { get; private set; }
 

@@ -50,8 +50,10 @@ public static class O8ServiceCollectionExtensions
         services.AddOptions<O8Options>().ValidateOnStart();
         services.AddLogging();
         // Server mode serves the callback in the app's pipeline, whose request log writes each URL with its query (the
-        // code and the state) at Information.
-        if (options.QuietHostingDiagnostics) services.AddOptions<LoggerFilterOptions>().Configure(RequestLogFilter.Apply);
+        // code and the state) at Information. A post-configuration, so it reads the app's rules and minimum level
+        // wherever they are set (SetMinimumLevel after this call included): it must only ever tighten them.
+        if (options.QuietHostingDiagnostics)
+            services.AddOptions<LoggerFilterOptions>().PostConfigure<IEnumerable<ILoggerProvider>>(RequestLogFilter.Apply);
         services.AddO8HttpClient(sp => sp.GetRequiredService<IOptions<O8Options>>().Value.Login.ExchangeTimeout);
         // Server mode binds each login to its browser with a key protected by Data Protection: configure its key ring
         // (PersistKeysTo..., SetApplicationName) as for any cluster of ASP.NET Core nodes, and every node can check it.

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Logging;
 
 namespace O8Actors.Hosting;
@@ -14,20 +15,103 @@ internal static class RequestLogFilter
     public const string Category = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
     /// <summary>
-    /// Adds a rule for <see cref="Category"/> at Warning for every provider, and one for each provider the app gave rules
-    /// of its own (a provider's rule outranks a rule for all providers, whatever their categories). Runs after the rules
-    /// from configuration (<c>Logging:LogLevel</c>), so it outranks the app's setting for this category there; a rule
-    /// already at Warning or above is left as it is.
+    /// Only ever tightens: works out which level the app's rules give <see cref="Category"/>, the way
+    /// Microsoft.Extensions.Logging picks a rule for a logger, and adds a rule at Warning only where that level lets
+    /// Information through. An app that chose Error or None for it (<c>SetMinimumLevel</c>, <c>Logging:LogLevel</c>,
+    /// a rule for <c>Microsoft.AspNetCore</c>) keeps it. Done for the loggers of every provider, then for each
+    /// registered provider (its own rules outrank the rules for all providers, whatever their categories), then for
+    /// the other provider names the rules give. Registered as a post-configuration, so it sees every rule the app adds,
+    /// before or after <c>AddOAuthLogins</c>.
     /// </summary>
-    public static void Apply(LoggerFilterOptions filters)
+    /// <param name="filters">The app's logging rules, complete.</param>
+    /// <param name="providers">The registered logging providers: a rule may name one by its type or by its alias.</param>
+    public static void Apply(LoggerFilterOptions filters, IEnumerable<ILoggerProvider> providers)
     {
-        var providers = filters.Rules.Select(r => r.ProviderName).Append(null).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        foreach (var provider in providers)
+        var named = filters.Rules.Select(r => r.ProviderName).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        Tighten(filters, null, null);
+
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var type in providers.Select(p => p.GetType()).Distinct())
         {
-            var own = filters.Rules.LastOrDefault(r => string.Equals(r.ProviderName, provider, StringComparison.OrdinalIgnoreCase)
-                                                      && string.Equals(r.CategoryName, Category, StringComparison.OrdinalIgnoreCase));
-            if (own?.LogLevel is >= LogLevel.Warning) continue;
-            filters.Rules.Add(new LoggerFilterRule(provider, Category, LogLevel.Warning, own?.Filter));
+            // A type without a full name cannot be named by a rule: the rules for all providers, done above, are its.
+            if (type.FullName is not { } fullName) continue;
+            var alias = AliasOf(type);
+            Tighten(filters, fullName, alias);
+            known.Add(fullName);
+            if (alias is not null) known.Add(alias);
         }
+
+        // A provider added to the logger factory itself (ILoggerFactory.AddProvider) is not registered: only its name in
+        // the rules is known, so one named there both by type and by alias is judged by each name on its own.
+        foreach (var name in named.Where(n => !known.Contains(n)))
+            Tighten(filters, name, null);
     }
+
+    /// <summary>
+    /// Adds a Warning rule for the provider called <paramref name="name"/> (null: a provider no rule names) when the
+    /// rule it gets today for <see cref="Category"/> lets levels below Warning through; the new rule keeps that rule's
+    /// filter delegate, which may refuse more.
+    /// </summary>
+    private static void Tighten(LoggerFilterOptions filters, string? name, string? alias)
+    {
+        var best = Select(filters.Rules, name, alias);
+        // No rule: the global minimum. A rule without a level sets none, so every level reaches its filter.
+        var level = best is null ? filters.MinLevel : best.LogLevel;
+        if (level >= LogLevel.Warning) return;
+        filters.Rules.Add(new LoggerFilterRule(name, CategoryOutranking(best?.CategoryName), LogLevel.Warning, best?.Filter));
+    }
+
+    /// <summary>The rule Microsoft.Extensions.Logging uses for <see cref="Category"/> in a provider with this name and alias.</summary>
+    private static LoggerFilterRule? Select(IList<LoggerFilterRule> rules, string? name, string? alias)
+    {
+        LoggerFilterRule? best = null;
+        foreach (var rule in rules)
+        {
+            if (Outranks(rule, best, name) || (!string.IsNullOrEmpty(alias) && Outranks(rule, best, alias)))
+                best = rule;
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="rule"/> replaces <paramref name="best"/>: it applies to the provider (its name, compared
+    /// ordinally as the framework does, or no name) and to the category; a provider's rule beats one for all providers;
+    /// among equals a longer category beats a shorter one or none, and a later rule beats an earlier one.
+    /// </summary>
+    private static bool Outranks(LoggerFilterRule rule, LoggerFilterRule? best, string? name)
+    {
+        if (rule.ProviderName is not null && !string.Equals(rule.ProviderName, name, StringComparison.Ordinal)) return false;
+        if (!Matches(rule.CategoryName)) return false;
+        if (best is null) return true;
+        if ((best.ProviderName is null) != (rule.ProviderName is null)) return rule.ProviderName is not null;
+        if (rule.CategoryName is null) return best.CategoryName is null;
+        return best.CategoryName is null || rule.CategoryName.Length >= best.CategoryName.Length;
+    }
+
+    /// <summary>Whether a rule's category (a prefix, or a prefix and a suffix around one '*'; null: all) covers <see cref="Category"/>.</summary>
+    private static bool Matches(string? pattern)
+    {
+        if (pattern is null) return true;
+        var star = pattern.IndexOf('*', StringComparison.Ordinal);
+        if (star < 0) return Category.StartsWith(pattern, StringComparison.OrdinalIgnoreCase);
+        // Two wildcards make the framework throw as the first logger is created; such a rule decides nothing here.
+        if (pattern.IndexOf('*', star + 1) >= 0) return false;
+        return Category.StartsWith(pattern[..star], StringComparison.OrdinalIgnoreCase)
+               && Category.EndsWith(pattern[(star + 1)..], StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// The category of the added rule: <see cref="Category"/> itself, unless the rule it must outrank has a longer
+    /// category (a wildcard around all of its text, such as <c>Microsoft.AspNetCore.Hosting.*Diagnostics</c>); then the
+    /// whole category, a '*' and as much of its end as makes it as long, which matches only categories that begin with
+    /// the whole of <see cref="Category"/>, not the others the app's pattern covers.
+    /// </summary>
+    private static string CategoryOutranking(string? existing) =>
+        existing is not null && existing.Length > Category.Length
+            ? Category + "*" + Category[^(existing.Length - Category.Length - 1)..]
+            : Category;
+
+    /// <summary>The provider's alias (<c>[ProviderAlias("Console")]</c>), which rules may use instead of its type name.</summary>
+    private static string? AliasOf(Type type) => type.GetCustomAttribute<ProviderAliasAttribute>(inherit: false)?.Alias;
 }

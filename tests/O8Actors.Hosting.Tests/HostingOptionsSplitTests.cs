@@ -12,6 +12,7 @@ namespace O8Actors.Hosting.Tests;
 /// <summary>
 /// ShutdownTimeout and BridgeAkkaLogging given to AddOAuthLogins, WithOAuthLogins or both: the value the app set wins,
 /// and one that cannot reach the actor system (configured by WithOAuthLogins before DI exists) fails the start saying where it goes.
+/// QuietHostingDiagnostics works only in AddOAuthLogins: a different value in WithOAuthLogins fails the start, saying so.
 /// </summary>
 public sealed class HostingOptionsSplitTests
 {
@@ -98,6 +99,37 @@ public sealed class HostingOptionsSplitTests
         finally
         {
             await host.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task QuietHostingDiagnostics_false_set_only_in_WithOAuthLogins_fails_the_start_saying_where_it_goes()
+    {
+        using var host = Build(_ => { }, o => o.QuietHostingDiagnostics = false, "o8-split-quiet");
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        var cause = Assert.IsType<InvalidOperationException>(error is AggregateException a ? a.InnerException : error);
+        Assert.Contains("AddOAuthLogins(o => o.QuietHostingDiagnostics = false)", cause.Message);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task QuietHostingDiagnostics_in_WithOAuthLogins_that_matches_AddOAuthLogins_starts()
+    {
+        var system = ActorSystem.Create("o8-split-quiet-same");
+        try
+        {
+            var off = new O8HostingOptions { QuietHostingDiagnostics = false };
+            O8AkkaHostingExtensions.CheckActorSystemSetup(system, off, new O8HostingOptions { QuietHostingDiagnostics = false }, bridged: true);
+            O8AkkaHostingExtensions.CheckActorSystemSetup(system, off, new O8HostingOptions(), bridged: true);
+            O8AkkaHostingExtensions.CheckActorSystemSetup(system, new O8HostingOptions(), new O8HostingOptions { QuietHostingDiagnostics = true }, bridged: true);
+            Assert.Throws<InvalidOperationException>(() =>
+                O8AkkaHostingExtensions.CheckActorSystemSetup(system, off, new O8HostingOptions { QuietHostingDiagnostics = true }, bridged: true));
+        }
+        finally
+        {
+            await system.Terminate();
         }
     }
 

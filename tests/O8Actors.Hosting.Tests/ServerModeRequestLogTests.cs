@@ -1,6 +1,8 @@
 using System.Net;
+using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -68,18 +70,95 @@ public sealed class ServerModeRequestLogTests(SandboxFixture sandbox) : IClassFi
                                    && r.Message.Contains("/oauth/callback/sandbox?", StringComparison.Ordinal));
     }
 
+    /// <summary>The app's logging as <paramref name="logging"/> sets it up, then AddOAuthLogins.</summary>
+    private static ServiceProvider LoggingThenOAuthLogins(Action<ILoggingBuilder> logging)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(logging);
+        services.AddOAuthLogins();
+        return services.BuildServiceProvider();
+    }
+
     [Fact]
     public void A_rule_the_app_gave_one_logging_provider_does_not_open_the_request_log_again()
     {
-        var services = new ServiceCollection();
         // A provider's own rule outranks a rule for all providers, whatever its category (Logging:Console:LogLevel:Default).
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Information).AddFakeLogging().AddFilter<FakeLoggerProvider>(null, LogLevel.Debug));
-        services.AddOAuthLogins();
-        using var provider = services.BuildServiceProvider();
+        using var provider = LoggingThenOAuthLogins(b => b.SetMinimumLevel(LogLevel.Information).AddFakeLogging().AddFilter<FakeLoggerProvider>(null, LogLevel.Debug));
         var factory = provider.GetRequiredService<ILoggerFactory>();
 
         Assert.False(factory.CreateLogger(RequestLog).IsEnabled(LogLevel.Information));
         Assert.True(factory.CreateLogger(RequestLog).IsEnabled(LogLevel.Warning));
         Assert.True(factory.CreateLogger("Microsoft.AspNetCore.Routing").IsEnabled(LogLevel.Debug));
+    }
+
+    /// <summary>The ways an app chooses a level above Warning for the request log, by name (xUnit shows it).</summary>
+    public static TheoryData<string, bool> StricterLevels => new()
+    {
+        { "SetMinimumLevel(Error) before AddOAuthLogins", true },
+        { "SetMinimumLevel(Error) after AddOAuthLogins", true },
+        { "Logging:LogLevel:Microsoft.AspNetCore = Error", true },
+        { "Logging:LogLevel:Default = None", false },
+        { "a filter delegate that lets Error through", true },
+        { "Logging:Fake:LogLevel for the category = Error, a looser rule for the provider's type in code", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(StricterLevels))]
+    public void A_stricter_level_the_app_chose_for_the_request_log_stays(string app, bool errorsKept)
+    {
+        // Rules from configuration come first, as a host adds them before the app's services.
+        var configuration = new Dictionary<string, string?>();
+        Action<ILoggingBuilder> before = _ => { }, after = _ => { };
+        switch (app)
+        {
+            case "SetMinimumLevel(Error) before AddOAuthLogins": before = b => b.SetMinimumLevel(LogLevel.Error); break;
+            case "SetMinimumLevel(Error) after AddOAuthLogins": after = b => b.SetMinimumLevel(LogLevel.Error); break;
+            case "Logging:LogLevel:Microsoft.AspNetCore = Error":
+                configuration["Logging:LogLevel:Default"] = "Information";
+                configuration["Logging:LogLevel:Microsoft.AspNetCore"] = "Error";
+                break;
+            case "Logging:LogLevel:Default = None": configuration["Logging:LogLevel:Default"] = "None"; break;
+            case "a filter delegate that lets Error through": before = b => b.AddFilter((_, _, level) => level >= LogLevel.Error); break;
+            default:
+                // The framework matches a rule to a provider by its type's name or by its alias: both rules are the fake's.
+                Assert.Equal("Fake", typeof(FakeLoggerProvider).GetCustomAttribute<ProviderAliasAttribute>()?.Alias);
+                configuration["Logging:Fake:LogLevel:" + RequestLog] = "Error";
+                before = b => b.AddFilter<FakeLoggerProvider>(null, LogLevel.Information);
+                break;
+        }
+
+        var services = new ServiceCollection();
+        var config = new ConfigurationBuilder().AddInMemoryCollection(configuration).Build();
+        services.AddLogging(b =>
+        {
+            b.AddConfiguration(config.GetSection("Logging")).AddFakeLogging();
+            before(b);
+        });
+        services.AddOAuthLogins();
+        services.AddLogging(after);
+        using var provider = services.BuildServiceProvider();
+        var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger(RequestLog);
+
+        logger.LogWarning("a warning from the request log");
+        logger.LogError("an error from the request log");
+
+        Assert.False(logger.IsEnabled(LogLevel.Warning));
+        var logs = provider.GetFakeLogCollector().GetSnapshot();
+        Assert.DoesNotContain(logs, r => r.Level == LogLevel.Warning);
+        Assert.Equal(errorsKept, logs.Any(r => r.Category == RequestLog && r.Level == LogLevel.Error));
+    }
+
+    [Fact]
+    public void A_wildcard_rule_longer_than_the_request_logs_category_does_not_keep_it_open()
+    {
+        // "Hosting.*Diagnostics" is one character longer than the category it covers, and a longer category outranks.
+        const string Pattern = "Microsoft.AspNetCore.Hosting.*Diagnostics";
+        using var provider = LoggingThenOAuthLogins(b => b.SetMinimumLevel(LogLevel.Warning).AddFakeLogging().AddFilter(Pattern, LogLevel.Information));
+        var factory = provider.GetRequiredService<ILoggerFactory>();
+
+        Assert.False(factory.CreateLogger(RequestLog).IsEnabled(LogLevel.Information));
+        Assert.True(factory.CreateLogger(RequestLog).IsEnabled(LogLevel.Warning));
+        // The other categories the app's pattern covers keep the app's level.
+        Assert.True(factory.CreateLogger("Microsoft.AspNetCore.Hosting.OtherDiagnostics").IsEnabled(LogLevel.Information));
     }
 }
