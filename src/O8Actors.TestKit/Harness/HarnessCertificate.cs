@@ -32,7 +32,8 @@ internal sealed class HarnessCertificate : IDisposable
     {
         if (source == HarnessCertificateSource.DevelopmentCa) return Development();
 
-        var mkcert = FindOnPath("mkcert");
+        // The lookup the certificate provider runs mkcert by (absolute PATH entries only), so the two agree on whether it is there.
+        var mkcert = O8Actors.Certificates.ExecutableLocator.FindOnPath("mkcert");
         var options = new CertificateOptions { AutoCreate = mkcert is not null };
         var filesExist = File.Exists(Path.Combine(options.ResolvedFolder, options.CertFile)) && File.Exists(Path.Combine(options.ResolvedFolder, options.KeyFile));
         if (source == HarnessCertificateSource.PreferMkcert && mkcert is null && !filesExist) return Development();
@@ -151,14 +152,5 @@ internal sealed class HarnessCertificate : IDisposable
                 try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* already gone */ }
             }
         }
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        var names = OperatingSystem.IsWindows() ? [name + ".exe", name] : new[] { name };
-        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .SelectMany(dir => names.Select(n => Path.Combine(dir, n)))
-            .FirstOrDefault(File.Exists);
     }
 }
