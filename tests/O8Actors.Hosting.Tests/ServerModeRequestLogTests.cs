@@ -26,12 +26,13 @@ public sealed class ServerModeRequestLogTests(SandboxFixture sandbox) : IClassFi
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFakeLogging();
         await using var app = builder.Build();
-        var outcome = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The login's own outcome task, handed over as it is (no continuation that reads a result it may not have).
+        var outcome = new TaskCompletionSource<Task<LoginOutcome>>(TaskCreationOptions.RunContinuationsAsynchronously);
         app.MapOAuthCallback("/oauth/callback");
         app.MapPost("/connect", async (HttpContext context, IOAuthConnector connector) =>
         {
             var login = await connector.BeginAsync(context, "sandbox", SandboxFixture.Hint("alice"));
-            _ = login.Outcome.ContinueWith(t => outcome.TrySetResult(t.Result), TaskScheduler.Default);
+            outcome.TrySetResult(login.Outcome);
             return Results.Redirect(login.AuthorizeUrl.ToString());
         });
         await app.StartAsync(TestContext.Current.CancellationToken);
@@ -44,7 +45,8 @@ public sealed class ServerModeRequestLogTests(SandboxFixture sandbox) : IClassFi
         var code = System.Web.HttpUtility.ParseQueryString(back.Query)["code"]!;
         using var landing = await browser.GetAsync(back, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
-        Assert.IsType<LoginSucceeded>(await outcome.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        var loginOutcome = await outcome.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.IsType<LoginSucceeded>(await loginOutcome.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
         await app.StopAsync(TestContext.Current.CancellationToken);
         return (code, app.Services.GetFakeLogCollector().GetSnapshot());
     }
