@@ -4,6 +4,7 @@ namespace O8Actors.Providers;
 /// A provider configured from its issuer URL. <see cref="ResolveAsync"/> reads its metadata (OpenID Connect
 /// Discovery, falling back to RFC 8414), checks the metadata <c>issuer</c>, and learns the endpoints, PKCE support
 /// and RFC 9207 <c>iss</c> support. The result is cached in the strategy; a failed lookup is retried next time.
+/// Concurrent callers share one lookup, and a caller's cancellation token ends only its own wait.
 /// </summary>
 public sealed class OidcDiscoveryStrategy : ProviderStrategy
 {
@@ -167,37 +168,64 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     public override string ToString() => $"OidcDiscoveryStrategy {{ Name = {Name}, Issuer = {Issuer} }}";
 
     /// <summary>
+    /// A backstop for one metadata lookup. The lookup is shared by every caller that waits for it, so it runs on a bound
+    /// of its own and never on a caller's token: one login's timeout or cancellation must not fail the others waiting
+    /// (the key set's rule, in <see cref="IdTokens.JwksCache.FetchTimeout"/>). O8Actors' HTTP client ends it sooner (its
+    /// safe-request pipeline's timeout).
+    /// </summary>
+    internal TimeSpan LookupTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// One lookup at a time; a successful one is kept, a failed one is forgotten so the next call retries: at once for
     /// the app's own calls (a login), only after a backoff for a call anyone can make (<paramref name="anyoneMaySend"/>),
     /// so junk posted while the provider is down cannot drive its metadata endpoints (the key set's rule, in
-    /// <see cref="IdTokens.JwksCache"/>).
+    /// <see cref="IdTokens.JwksCache"/>). <paramref name="cancellationToken"/> ends this caller's wait only.
     /// </summary>
     private Task<Resolution> EnsureResolvedAsync(HttpClient http, CancellationToken cancellationToken, bool anyoneMaySend = false)
     {
         if (_resolved is { } done)
             return Task.FromResult(done);
+        Task<Resolution> lookup;
         lock (_gate)
         {
             var failed = _pending is { IsFaulted: true } or { IsCanceled: true };
             if (_pending is null || (failed && (!anyoneMaySend || _time.GetUtcNow() >= _anyoneMayRetryAt)))
-                _pending = ResolveNotingFailureAsync(http, cancellationToken);
-            return _pending;
+            {
+                _pending = ResolveNotingFailureAsync(http);
+                // Every waiter may have given up before the lookup fails; its failure is then nobody's to observe.
+                _pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+            lookup = _pending;
         }
+        return lookup.WaitAsync(cancellationToken);
     }
 
-    /// <summary>A lookup whose failure sets when a call anyone can make may start the next.</summary>
-    private async Task<Resolution> ResolveNotingFailureAsync(HttpClient http, CancellationToken cancellationToken)
+    /// <summary>A lookup on its own bound whose failure sets when a call anyone can make may start the next.</summary>
+    private async Task<Resolution> ResolveNotingFailureAsync(HttpClient http)
     {
+        using var bound = new CancellationTokenSource(LookupTimeout);
         try
         {
-            return await ResolveCoreAsync(http, cancellationToken).ConfigureAwait(false);
+            return await ResolveCoreAsync(http, bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (bound.IsCancellationRequested)
+        {
+            NoteFailure();
+            throw new ProviderDiscoveryException(
+                $"Discovery for provider '{Name}' timed out: its metadata did not arrive within {LookupTimeout.TotalSeconds:0.#} seconds.", ex);
         }
         catch
         {
-            // Counted from the failure, not the start: a lookup that hangs fails late.
-            lock (_gate) _anyoneMayRetryAt = _time.GetUtcNow() + IdTokens.JwksCache.FirstRetryDelay;
+            NoteFailure();
             throw;
         }
+    }
+
+    /// <summary>Counted from the failure, not the start: a lookup that hangs fails late.</summary>
+    private void NoteFailure()
+    {
+        lock (_gate) _anyoneMayRetryAt = _time.GetUtcNow() + IdTokens.JwksCache.FirstRetryDelay;
     }
 
     private async Task<Resolution> ResolveCoreAsync(HttpClient http, CancellationToken cancellationToken)

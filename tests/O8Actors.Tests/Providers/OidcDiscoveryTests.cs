@@ -107,6 +107,38 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
         Assert.Equal(1, _server.Requests.Count(r => r.Path == "/.well-known/openid-configuration"));
     }
 
+    /// <summary>
+    /// The first lookup used to run on its first caller's token: a login cancelled (or timed out) while the provider's
+    /// metadata was on its way failed every other login waiting for the same lookup.
+    /// </summary>
+    [Fact]
+    public async Task A_caller_that_gives_up_on_the_first_lookup_fails_no_other_caller_waiting_for_it()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var metadata = Metadata().ToJsonString();
+        _server.Handler = async (context, request) =>
+        {
+            arrived.TrySetResult();
+            await release.Task;
+            await RecordingServer.Respond(context, 200, "application/json", metadata);
+        };
+        var strategy = Strategy();
+        using var first = new CancellationTokenSource();
+
+        var givingUp = strategy.ResolveAsync(_http, first.Token);
+        var waiting = strategy.ResolveAsync(_http, CancellationToken.None);
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await first.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => givingUp);
+        Assert.False(waiting.IsCompleted);
+        release.SetResult();
+        var descriptor = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(_server.BaseUrl, descriptor.Issuer);
+        Assert.Equal(1, _server.Requests.Count(r => r.Path == "/.well-known/openid-configuration"));
+    }
+
     [Fact]
     public async Task Falls_back_to_rfc8414_metadata_with_path_insertion()
     {
