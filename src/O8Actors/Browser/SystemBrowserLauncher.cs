@@ -42,7 +42,9 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
         {
             cancellationToken.ThrowIfCancellationRequested();
             var program = Resolve(file);
-            var outcome = program is null ? "not installed" : await TryRunAsync(program, args, cancellationToken).ConfigureAwait(false);
+            var outcome = program is null ? "not installed"
+                : IsTerminalBrowser(program) ? "a terminal browser, which needs the terminal the app holds (open the URL below in it)"
+                : await TryRunAsync(program, args, cancellationToken).ConfigureAwait(false);
             if (outcome is null) return BrowserLaunchResult.Opened(Path.GetFileName(file));
             failures.Add($"{Path.GetFileName(file)}: {outcome}");
         }
@@ -90,6 +92,16 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
             yield return ("xdg-open", [url]);
         }
     }
+
+    /// <summary>
+    /// Text browsers a <c>$BROWSER</c> list may name (<c>www-browser</c> is Debian's name for the chosen one). Run as an
+    /// opener, with its input closed and its output drained, one shows nothing and may run on, counted as opened, while
+    /// the login waits out its timeout; so it is passed over, and the URL is printed for the user to open.
+    /// </summary>
+    private static readonly HashSet<string> TerminalBrowsers =
+        new(["lynx", "w3m", "links", "links2", "elinks", "browsh", "www-browser"], StringComparer.Ordinal);
+
+    private static bool IsTerminalBrowser(string program) => TerminalBrowsers.Contains(Path.GetFileNameWithoutExtension(program));
 
     private static bool IsWsl()
     {

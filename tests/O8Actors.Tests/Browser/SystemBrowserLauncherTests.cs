@@ -113,6 +113,45 @@ public sealed class SystemBrowserLauncherTests
         }
     }
 
+    /// <summary>
+    /// A text browser named in <c>$BROWSER</c> (usual over SSH) was run like any opener: with no terminal it showed
+    /// nothing, and when it kept running it counted as opened, so the URL was never printed and the login timed out.
+    /// </summary>
+    [Theory]
+    [InlineData("lynx")]
+    [InlineData("w3m")]
+    [InlineData("www-browser")]
+    public async Task A_terminal_browser_in_BROWSER_is_passed_over_and_the_url_printed_for_it(string name)
+    {
+        if (OperatingSystem.IsWindows()) return; // The planted browser is a shell script.
+        var folder = Directory.CreateTempSubdirectory("o8-browser-");
+        try
+        {
+            var browser = Path.Combine(folder.FullName, name);
+            var ran = Path.Combine(folder.FullName, "ran");
+            await File.WriteAllTextAsync(browser, $"#!/bin/sh\necho yes > '{ran}'\nsleep 30\n");
+            File.SetUnixFileMode(browser, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var printed = new StringWriter();
+            var launcher = new SystemBrowserLauncher(printed, variable => variable switch
+            {
+                "BROWSER" => name,
+                "PATH" => folder.FullName,
+                _ => null,
+            });
+
+            var result = await launcher.LaunchAsync(Url, CancellationToken.None);
+
+            Assert.False(result.Launched);
+            Assert.Contains($"{name}: a terminal browser", result.Detail);
+            Assert.Contains(Url.AbsoluteUri, printed.ToString());
+            Assert.False(File.Exists(ran), "the terminal browser was started without a terminal");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("file:///etc/passwd", "file")]
     [InlineData("javascript:alert(document.cookie)", "javascript")]
