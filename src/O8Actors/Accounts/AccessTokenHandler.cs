@@ -10,7 +10,9 @@ namespace O8Actors;
 /// <c>Authorization: DPoP …</c> with a fresh proof signed with the key it is bound to (RFC 9449 section 7; a server's
 /// nonce is learnt with one extra try and sent from then on). When the API answers 401 anyway (it revoked the token, or
 /// expired it before its <c>expires_in</c>), the request is sent once more with a token the API has not refused: the
-/// account's newer one if it already has one, else one refreshed for it. Many requests refused together cause one refresh.
+/// account's newer one if it already has one, else one refreshed for it. Many requests refused together cause one refresh,
+/// and once the API has refused a token just renewed for it, its 401s for that token reach the caller with no further
+/// refresh. A request a handler below redirected is never sent again (that would hand the redirect's target a token).
 /// </summary>
 /// <remarks>
 /// A refresh the provider refuses surfaces as <see cref="InteractionRequiredException"/> from the call: the user must sign
@@ -36,6 +38,8 @@ public sealed class AccessTokenHandler : DelegatingHandler
     private readonly Func<CancellationToken, ValueTask<OAuthAccount>> _account;
     // Sends DPoP-bound tokens, and keeps the nonces the APIs gave (RFC 9449 section 8).
     private readonly Dpop.DpopSender _dpop;
+    // Renewed tokens the API refused as well (their hashes): a 401 for one of them is the caller's, with no refresh.
+    private readonly Accounts.RefusedTokens _refusedAfterRefresh = new();
 
     /// <summary>Calls on behalf of <paramref name="account"/>.</summary>
     /// <param name="logins">Where the account's tokens come from.</param>
@@ -90,13 +94,21 @@ public sealed class AccessTokenHandler : DelegatingHandler
         // A retry sends the body again: buffer it first (a no-op for the usual string and byte contents).
         if (request.Content is not null) await request.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
 
+        var sentTo = request.RequestUri;
         var response = await SendWithAsync(request, token, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
+        // A handler below followed a redirect: the request now names the place it was sent on to (perhaps another host,
+        // another method, no body), and sending it again would hand that place a token. The caller gets the 401.
+        if (!Equals(request.RequestUri, sentTo)) return response;
 
         AccessToken retryWith;
         try
         {
-            retryWith = await TokenOtherThanAsync(account, token.Token, cancellationToken).ConfigureAwait(false);
+            // A token a refresh just gave that the API refused too: its refusals are not about the token's age, and a
+            // refresh per request would only rotate the account's tokens again each time. Only a newer one is tried.
+            retryWith = _refusedAfterRefresh.Contains(token.Token)
+                ? Usable(await _tokens(account, null, cancellationToken).ConfigureAwait(false))
+                : await TokenOtherThanAsync(account, token.Token, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -107,7 +119,9 @@ public sealed class AccessTokenHandler : DelegatingHandler
         // A provider may renew to the very token the API refused: sending it again would only be refused again.
         if (string.Equals(retryWith.Token, token.Token, StringComparison.Ordinal)) return response;
         response.Dispose();
-        return await SendWithAsync(request, retryWith, cancellationToken).ConfigureAwait(false);
+        var retried = await SendWithAsync(request, retryWith, cancellationToken).ConfigureAwait(false);
+        if (retried.StatusCode == HttpStatusCode.Unauthorized && Equals(request.RequestUri, sentTo)) _refusedAfterRefresh.Add(retryWith.Token);
+        return retried;
     }
 
     /// <summary>Sends <paramref name="request"/> with <paramref name="token"/> as its kind demands.</summary>

@@ -24,6 +24,9 @@ internal sealed class DpopSender(TimeProvider? time = null)
         var target = request.RequestUri ?? throw new InvalidOperationException("A DPoP request needs an absolute request URI.");
         var sent = Sign(request, target, key, token);
         var response = await send(request, cancellationToken).ConfigureAwait(false);
+        // A handler below followed a redirect: the answer is another address's (its nonce is not the target's), and the
+        // request now names that address, which a retry would hand the token.
+        if (!Equals(request.RequestUri, target)) return response;
         var given = _nonces.Remember(target, response);
         // Compared with the nonce this proof carried, not the stored one: requests sent together all get the same new
         // nonce, and the first 401 to come back stores it before the others are read; each of them still needs its retry.

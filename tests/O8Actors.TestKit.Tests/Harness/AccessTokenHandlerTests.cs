@@ -138,6 +138,53 @@ public sealed class AccessTokenHandlerTests
         Assert.Equal(1, o8.Sandbox.Counters.Refreshes);
     }
 
+    /// <summary>
+    /// Once a renewed token was refused too, the API's 401s are not about the token's age: each later request used to
+    /// force a refresh of its own (with rotation, a new refresh token per request).
+    /// </summary>
+    [Fact]
+    public async Task Requests_one_after_another_to_an_API_that_refuses_every_token_cost_one_refresh_in_all()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        await using var api = await ProtectedApi.StartAsync(o8.Sandbox, refuseAll: true);
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8);
+        using var http = ApiClient(o8, account);
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await http.GetAsync(api.Url("/me")).WaitAsync(Wait);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        Assert.Equal(1, o8.Sandbox.Counters.Refreshes);
+        var seen = api.TokensSeen;
+        Assert.Equal(6, seen.Count);
+        Assert.Equal(tokens.AccessToken, seen[0]);
+        Assert.All(seen.Skip(1), token => Assert.Equal(seen[1], token));
+    }
+
+    /// <summary>
+    /// The redirect handler under this one takes the Authorization header off a redirected request but points the request
+    /// itself at the redirect's target: the retry after that target's 401 used to send it a freshly refreshed token.
+    /// </summary>
+    [Fact]
+    public async Task A_401_from_where_the_API_redirected_the_request_is_the_callers_and_that_place_never_gets_a_token()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        await using var elsewhere = await ProtectedApi.StartAsync(o8.Sandbox, refuseAll: true);
+        await using var api = await ProtectedApi.StartAsync(o8.Sandbox, redirectTo: elsewhere.Url("/collect"));
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8);
+        using var http = ApiClient(o8, account);
+
+        using var response = await http.GetAsync(api.Url("/moved")).WaitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(1, elsewhere.Requests);
+        Assert.Empty(elsewhere.TokensSeen);
+        Assert.Equal([tokens.AccessToken], api.TokensSeen);
+        Assert.Equal(0, o8.Sandbox.Counters.Refreshes);
+    }
+
     [Fact]
     public async Task A_refresh_the_provider_refuses_reaches_the_caller_as_InteractionRequiredException()
     {
@@ -165,29 +212,43 @@ public sealed class AccessTokenHandlerTests
         private readonly WebApplication _app;
         private readonly ConcurrentQueue<string> _tokens;
         private readonly Uri _root;
+        private readonly Func<int> _requests;
 
-        private ProtectedApi(WebApplication app, ConcurrentQueue<string> tokens, Uri root)
+        private ProtectedApi(WebApplication app, ConcurrentQueue<string> tokens, Uri root, Func<int> requests)
         {
             _app = app;
             _tokens = tokens;
             _root = root;
+            _requests = requests;
         }
 
         public IReadOnlyList<string> TokensSeen => _tokens.ToList();
 
+        /// <summary>How many requests reached the API, with a token or without.</summary>
+        public int Requests => _requests();
+
         public Uri Url(string path) => new(_root, path);
 
         /// <param name="beforeRefusing">Runs before a refusal is sent (another request of the app renewing the token meanwhile).</param>
-        public static async Task<ProtectedApi> StartAsync(SandboxAuthorizationServer sandbox, bool refuseAll = false, Func<Task>? beforeRefusing = null)
+        /// <param name="redirectTo">Where <c>/moved</c> sends its callers (302), whatever their token.</param>
+        public static async Task<ProtectedApi> StartAsync(SandboxAuthorizationServer sandbox, bool refuseAll = false, Func<Task>? beforeRefusing = null,
+            Uri? redirectTo = null)
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             var app = builder.Build();
             var tokens = new ConcurrentQueue<string>();
+            var requests = 0;
             app.Use(async (context, next) =>
             {
+                Interlocked.Increment(ref requests);
                 var header = context.Request.Headers.Authorization.ToString();
                 if (header.StartsWith("Bearer ", StringComparison.Ordinal)) tokens.Enqueue(header["Bearer ".Length..]);
+                if (redirectTo is not null && context.Request.Path == "/moved")
+                {
+                    context.Response.Redirect(redirectTo.AbsoluteUri);
+                    return;
+                }
                 if (refuseAll || !header.StartsWith("Bearer ", StringComparison.Ordinal) || !sandbox.IsActive(header["Bearer ".Length..]))
                 {
                     if (beforeRefusing is not null) await beforeRefusing();
@@ -202,7 +263,7 @@ public sealed class AccessTokenHandlerTests
             app.MapPost("/echo", async (HttpRequest request) => Results.Text(await new StreamReader(request.Body).ReadToEndAsync(), "application/json"));
             await app.StartAsync();
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-            return new ProtectedApi(app, tokens, new Uri(address));
+            return new ProtectedApi(app, tokens, new Uri(address), () => Volatile.Read(ref requests));
         }
 
         public async ValueTask DisposeAsync()

@@ -67,6 +67,38 @@ public sealed class DpopHandlerTests : IAsyncLifetime
         Assert.Equal(2, _server.Accepted);
     }
 
+    /// <summary>
+    /// The redirect handler under this one takes the Authorization header off a redirected request but points the request
+    /// at the redirect's target: a target that answered 401 asking for a nonce used to get the nonce retry, token and all
+    /// (and its nonce was kept as the first server's).
+    /// </summary>
+    [Fact]
+    public async Task A_place_the_request_was_redirected_to_that_asks_for_a_nonce_gets_no_retry_and_no_token()
+    {
+        await using var elsewhere = await O8Actors.Tests.Providers.RecordingServer.StartAsync();
+        elsewhere.Handler = (context, _) =>
+        {
+            context.Response.Headers["DPoP-Nonce"] = "n-elsewhere";
+            context.Response.Headers.WWWAuthenticate = "DPoP error=\"use_dpop_nonce\", algs=\"ES256\"";
+            context.Response.StatusCode = 401;
+            return Task.CompletedTask;
+        };
+        await using var moving = await O8Actors.Tests.Providers.RecordingServer.StartAsync();
+        moving.Handler = (context, _) =>
+        {
+            context.Response.Redirect(elsewhere.Url("/collect").AbsoluteUri);
+            return Task.CompletedTask;
+        };
+        using var http = Client(_key);
+
+        using var response = await http.GetAsync(moving.Url("/api/me"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var reached = Assert.Single(elsewhere.Requests);
+        Assert.Null(reached.Authorization);
+        Assert.Single(moving.Requests);
+    }
+
     [Fact]
     public async Task A_call_signed_with_another_key_is_refused_and_not_retried_forever()
     {
