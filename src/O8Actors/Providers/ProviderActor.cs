@@ -534,9 +534,10 @@ internal sealed class ProviderActor : ReceiveActor
                     AcceptedAcrValues = e.AcceptedAcrValues,
                     KeysDeadline = keysDeadline,
                 }, http, ct))),
-            RefreshTokens r => (r.RequestId, default(ActivityContext), ct => IdTokens.RefreshedIdToken.SameUser(strategy.RefreshAsync(
-                new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = keysDeadline }, http, ct),
-                r.PreviousIdToken, strategy.Name)),
+            RefreshTokens r => (r.RequestId, default(ActivityContext), ct => IdTokens.RefusedRefresh.SparingTheSentRefreshToken(
+                IdTokens.RefreshedIdToken.SameUser(strategy.RefreshAsync(
+                    new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = keysDeadline }, http, ct),
+                    r.PreviousIdToken, strategy.Name), r.RefreshToken)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };
         var name = strategy.Name;

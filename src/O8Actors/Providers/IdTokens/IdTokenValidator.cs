@@ -258,9 +258,19 @@ internal sealed partial class IdTokenValidator
             // A key id the set lacks: the provider may have rotated its keys since the set was fetched.
             var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken, keysDeadline).ConfigureAwait(false);
             if (!fresh.Any(k => k.KeyId == kid))
-                throw Fail("signature", refetched
-                    ? $"its key id is not in the provider's key set at {Keys.Uri}, even after fetching it again"
-                    : $"its key id is not in the provider's key set at {Keys.Uri} (fetched again less than {JwksCache.MinRefetchInterval.TotalMinutes:0} minutes ago, so not refetched)", kind);
+            {
+                if (refetched)
+                    throw Fail("signature", $"its key id is not in the provider's key set at {Keys.Uri}, even after fetching it again", kind);
+                var notRefetched = Fail("signature",
+                    $"its key id is not in the provider's key set at {Keys.Uri} (fetched again less than {JwksCache.MinRefetchInterval.TotalMinutes:0} minutes ago, so not refetched)",
+                    kind);
+                // The rate limit kept the set from being fetched again, so it cannot say whether the key is one the provider
+                // has just rotated in: as with a set that could not be read, a refresh keeps its tokens (which came from the
+                // token endpoint itself) without this ID token, rather than losing a refresh token it has already spent.
+                throw notRefetched is IdTokenValidationException idToken
+                    ? new IdTokenValidationException(idToken.Message) { KeysUnavailable = true }
+                    : notRefetched;
+            }
             keys = fresh;
         }
 
