@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -24,21 +23,38 @@ internal static class CallbackListenerHost
     private const int FreePortAttempts = 5;
 
     /// <summary>Loads the certificate (for https) and starts Kestrel on loopback.</summary>
+    /// <param name="options">The listener and certificate settings.</param>
+    /// <param name="handler">Answers every request.</param>
+    /// <param name="loggerFactory">Kestrel's and the certificate provider's logs; null logs nothing.</param>
+    /// <param name="ct">Cancels the start.</param>
+    /// <param name="certificates">Finds the certificate; null is <see cref="CertificateProvider.Default"/>.</param>
     /// <exception cref="OAuthFlowException">Always one of <see cref="ListenerPortInUseException"/>, <see cref="CertificateNotFoundException"/>, <see cref="ListenerStartException"/>.</exception>
     public static async Task<ListenerStarted> StartAsync(O8Options options, RequestDelegate handler,
-        ILoggerFactory? loggerFactory, CancellationToken ct)
+        ILoggerFactory? loggerFactory, CancellationToken ct, CertificateProvider? certificates = null)
     {
         var listener = options.Listener;
-        X509Certificate2? certificate = null;
-        var ownsCertificate = false;
+        ServedCertificate? served = null;
+        string? files = null;
         try
         {
             if (listener.UseHttps)
             {
+                var given = options.Certificates.Certificate;
+                // Read before the load: files replaced in between then differ from it, and the first check takes them.
+                if (given is null) files = CertificateProvider.Fingerprint(options.Certificates, listener.Host);
                 // The certificate must name the host the redirect URI sends the browser to; warnings (about to expire, remade) go to the app's log.
-                certificate = await CertificateProvider.LoadOrCreateAsync(options.Certificates, listener.Host,
+                var certificate = await (certificates ?? CertificateProvider.Default).GetAsync(options.Certificates, listener.Host,
                     loggerFactory?.CreateLogger(typeof(CertificateProvider).FullName!), ct).ConfigureAwait(false);
-                ownsCertificate = !ReferenceEquals(certificate, options.Certificates.Certificate);
+                var owned = !ReferenceEquals(certificate, given);
+                try
+                {
+                    served = new ServedCertificate(ServedCertificate.Prepare(certificate, owned));
+                }
+                catch
+                {
+                    if (owned) certificate.Dispose();
+                    throw;
+                }
             }
 
             var machineHasIPv6Loopback = CanBindIPv6Loopback();
@@ -54,8 +70,8 @@ internal static class CallbackListenerHost
                     "(RFC 8252 section 8.3). Turn o8.listener.bind-ipv6 on, or use the host 127.0.0.1.");
             if (listener.Port != 0)
             {
-                var app = await StartOnPortAsync(listener.Port, ipv6, certificate, handler, loggerFactory, ct).ConfigureAwait(false);
-                return new ListenerStarted(app, listener.Port, ipv6, ownsCertificate ? certificate : null);
+                var app = await StartOnPortAsync(listener.Port, ipv6, served, handler, loggerFactory, ct).ConfigureAwait(false);
+                return new ListenerStarted(app, listener.Port, ipv6, served, files);
             }
 
             for (var attempt = 1; ; attempt++)
@@ -63,8 +79,8 @@ internal static class CallbackListenerHost
                 var port = FindFreePort(ipv6);
                 try
                 {
-                    var app = await StartOnPortAsync(port, ipv6, certificate, handler, loggerFactory, ct).ConfigureAwait(false);
-                    return new ListenerStarted(app, port, ipv6, ownsCertificate ? certificate : null);
+                    var app = await StartOnPortAsync(port, ipv6, served, handler, loggerFactory, ct).ConfigureAwait(false);
+                    return new ListenerStarted(app, port, ipv6, served, files);
                 }
                 catch (ListenerPortInUseException) when (attempt < FreePortAttempts)
                 {
@@ -74,7 +90,7 @@ internal static class CallbackListenerHost
         }
         catch (Exception ex)
         {
-            if (ownsCertificate) certificate?.Dispose();
+            served?.Dispose();
             throw Classify(ex, listener.Port);
         }
     }
@@ -97,7 +113,7 @@ internal static class CallbackListenerHost
         await app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static async Task<WebApplication> StartOnPortAsync(int port, bool ipv6, X509Certificate2? certificate,
+    private static async Task<WebApplication> StartOnPortAsync(int port, bool ipv6, ServedCertificate? certificate,
         RequestDelegate handler, ILoggerFactory? loggerFactory, CancellationToken ct)
     {
         var app = Build(port, ipv6, certificate, handler, loggerFactory);
@@ -113,7 +129,7 @@ internal static class CallbackListenerHost
         }
     }
 
-    private static WebApplication Build(int port, bool ipv6, X509Certificate2? certificate, RequestDelegate handler,
+    private static WebApplication Build(int port, bool ipv6, ServedCertificate? certificate, RequestDelegate handler,
         ILoggerFactory? loggerFactory)
     {
         // The listener is a component of the host app, not an app of its own; its log keeps no request URL (they carry codes).
@@ -143,7 +159,7 @@ internal static class CallbackListenerHost
         return app;
     }
 
-    private static void Configure(ListenOptions endpoint, X509Certificate2? certificate)
+    private static void Configure(ListenOptions endpoint, ServedCertificate? certificate)
     {
         if (certificate is null)
         {
@@ -153,7 +169,7 @@ internal static class CallbackListenerHost
         }
 
         endpoint.Protocols = HttpProtocols.Http1AndHttp2;
-        endpoint.UseHttps(certificate);
+        certificate.Serve(endpoint);
     }
 
     /// <summary>A port free on 127.0.0.1 (and on [::1] when <paramref name="ipv6"/>), so both listeners share it.</summary>

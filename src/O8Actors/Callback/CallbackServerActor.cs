@@ -1,8 +1,8 @@
-using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Event;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
+using O8Actors.Certificates;
 using O8Actors.Configuration;
 using O8Actors.Diagnostics;
 
@@ -20,12 +20,16 @@ namespace O8Actors.Callback;
 /// reaches a login already gone is answered by the <see cref="O8Actors.Flows.UndeliveredLoginWatcher"/>; a login that
 /// never answers leaves the browser a 504 when the Ask times out. A registrant is DeathWatched, to forget its states
 /// if it dies without unregistering, only if it asked to be (<see cref="RegisterState.WatchRegistrant"/>): a FlowActor
-/// unregisters itself when it stops and does not ask.
+/// unregisters itself when it stops and does not ask. Over https with certificate files, a periodic timer has the
+/// <see cref="CertificateWatch"/> keep the served certificate current (files replaced, or near its end).
 /// </remarks>
-internal sealed class CallbackServerActor : ReceiveActor, IWithStash
+internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimers
 {
+    private const string CertificateCheckTimer = "certificate-check";
+
     private readonly O8Options _options;
     private readonly ILoggerFactory? _loggerFactory;
+    private readonly CertificateProvider _certificates;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, Registration> _states = new(StringComparer.Ordinal);
     // Watched registrants → how many of their states are registered.
@@ -35,30 +39,37 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
     private Task<ListenerStarted>? _starting;
     private bool _startConsumed;
     private WebApplication? _app;
-    private X509Certificate2? _ownedCertificate;
+    private ServedCertificate? _servedCertificate;
+    private CertificateWatch? _certificateWatch;
     private Uri? _redirectUri;
     private OAuthFlowException? _failure;
 
-    /// <summary>Creates the actor; use <see cref="Props(O8Options, ILoggerFactory?)"/>.</summary>
-    public CallbackServerActor(O8Options options, ILoggerFactory? loggerFactory)
+    /// <summary>Creates the actor; use <see cref="Props(O8Options, ILoggerFactory?, CertificateProvider?)"/>.</summary>
+    public CallbackServerActor(O8Options options, ILoggerFactory? loggerFactory, CertificateProvider certificates)
     {
         _options = options;
         _loggerFactory = loggerFactory;
+        _certificates = certificates;
         Starting();
     }
 
     /// <inheritdoc />
     public IStash Stash { get; set; } = null!;
 
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
     /// <summary>Props for the listener actor.</summary>
     /// <param name="options">Validated here; the listener, certificate and login (exchange timeout) settings are used.</param>
     /// <param name="loggerFactory">Receives Kestrel's own logs; null keeps Kestrel silent (the actor logs through Akka).</param>
+    /// <param name="certificates">Finds, and later renews, the https certificate; null is <see cref="CertificateProvider.Default"/>.</param>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
-    public static Props Props(O8Options options, ILoggerFactory? loggerFactory = null)
+    public static Props Props(O8Options options, ILoggerFactory? loggerFactory = null, CertificateProvider? certificates = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return Akka.Actor.Props.Create(() => new CallbackServerActor(options, loggerFactory));
+        var provider = certificates ?? CertificateProvider.Default;
+        return Akka.Actor.Props.Create(() => new CallbackServerActor(options, loggerFactory, provider));
     }
 
     /// <inheritdoc />
@@ -79,9 +90,10 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
             localReplies: ((ExtendedActorSystem)Context.System).Provider);
         var options = _options;
         var loggerFactory = _loggerFactory;
+        var certificates = _certificates;
         var token = _lifetime.Token;
         // Off the actor thread entirely: reading PEM files and running mkcert are blocking or slow.
-        _starting = Task.Run(() => CallbackListenerHost.StartAsync(options, handler.HandleAsync, loggerFactory, token), token);
+        _starting = Task.Run(() => CallbackListenerHost.StartAsync(options, handler.HandleAsync, loggerFactory, token, certificates), token);
         _starting.PipeTo(self, success: started => started, failure: ex => new ListenerStartFailed(Unwrap(ex)));
     }
 
@@ -94,14 +106,14 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         {
             // Fallback when the actor is stopped without StopListener: release the port without blocking.
             _app = null;
-            _ = ShutDownAsync(app, _ownedCertificate);
+            _ = ShutDownAsync(app, _servedCertificate);
         }
         else if (!_startConsumed && _starting is { } starting)
         {
             // Stopped while Kestrel was still starting: dispose whatever the start produces.
             _ = starting.ContinueWith(static t =>
             {
-                if (t.IsCompletedSuccessfully) _ = ShutDownAsync(t.Result.App, t.Result.OwnedCertificate);
+                if (t.IsCompletedSuccessfully) _ = ShutDownAsync(t.Result.App, t.Result.Certificate);
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
@@ -114,8 +126,9 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         {
             _startConsumed = true;
             _app = started.App;
-            _ownedCertificate = started.OwnedCertificate;
+            _servedCertificate = started.Certificate;
             _redirectUri = BuildRedirectUri(_options.Listener, started.Port);
+            WatchCertificate(started);
             _log.Info("Callback listener bound on 127.0.0.1:{0}{1} ({2}); redirect URI {3}", started.Port,
                 started.IPv6 ? $" and [::1]:{started.Port}" : "", _options.Listener.Scheme, _redirectUri);
             Become(Bound);
@@ -140,6 +153,8 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(true, _redirectUri, _states.Count, null)));
         Receive<StopListener>(_ => BeginStop());
+        Receive<CheckCertificate>(_ => CheckCertificateNow());
+        Receive<CertificateChecked>(found => _certificateWatch!.Apply(found, Context.System.Scheduler.Now, _log));
     }
 
     private void Stopping()
@@ -150,6 +165,10 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.ShuttingDown));
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, _states.Count, null)));
+        // A tick queued before the timer was cancelled starts nothing; a check that was running when the stop began
+        // found a certificate nobody will serve.
+        Receive<CheckCertificate>(_ => { });
+        Receive<CertificateChecked>(found => found.Discard());
         Receive<ListenerShutDown>(down =>
         {
             if (down.Failure is null) _log.Info("Callback listener stopped; port released");
@@ -170,6 +189,21 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
         });
         Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.LoginGone));
         Receive<UnregisterState>(_ => { });
+    }
+
+    private void WatchCertificate(ListenerStarted started)
+    {
+        // A certificate given in code has no files to follow, and its renewal is its owner's.
+        if (started.Certificate is not { } served || started.CertificateFiles is not { } files) return;
+        _certificateWatch = new CertificateWatch(_certificates, _options, served, files, _loggerFactory);
+        Timers.StartPeriodicTimer(CertificateCheckTimer, CheckCertificate.Instance, CertificateWatch.Interval);
+    }
+
+    private void CheckCertificateNow()
+    {
+        // Off the actor thread (file reads, mkcert); a tick while a check runs starts none.
+        _certificateWatch?.Begin(Context.System.Scheduler.Now, _lifetime.Token)?.PipeTo(Self,
+            failure: ex => new CertificateChecked("") { Failure = Unwrap(ex) });
     }
 
     private void Register(RegisterState register)
@@ -300,17 +334,18 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash
             return;
         }
 
+        Timers.Cancel(CertificateCheckTimer);
         var app = _app!;
-        var certificate = _ownedCertificate;
+        var certificate = _servedCertificate;
         _app = null;
-        _ownedCertificate = null;
+        _servedCertificate = null;
         // Disposal ran either way, so the port is released even when the stop was not clean.
         ShutDownAsync(app, certificate).PipeTo(Self,
             success: () => new ListenerShutDown(null),
             failure: ex => new ListenerShutDown(Unwrap(ex)));
     }
 
-    private static async Task ShutDownAsync(WebApplication app, X509Certificate2? certificate)
+    private static async Task ShutDownAsync(WebApplication app, ServedCertificate? certificate)
     {
         try
         {

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using System.Security.Cryptography.X509Certificates;
 
 namespace O8Actors.Callback;
 
@@ -28,7 +27,15 @@ internal sealed record CallbackReceived(string State, string? Code, string? Erro
 }
 
 /// <summary>Kestrel is listening.</summary>
-internal sealed record ListenerStarted(WebApplication App, int Port, bool IPv6, X509Certificate2? OwnedCertificate);
+/// <param name="App">The running server.</param>
+/// <param name="Port">The port it is bound to.</param>
+/// <param name="IPv6">Whether it is bound on [::1] too.</param>
+/// <param name="Certificate">The certificate it serves (https), disposed once it has stopped; null for plain http.</param>
+/// <param name="CertificateFiles">
+/// The certificate files' <see cref="Certificates.CertificateProvider.Fingerprint"/> read before they were loaded; null when
+/// no files are watched (plain http, or a certificate given in code).
+/// </param>
+internal sealed record ListenerStarted(WebApplication App, int Port, bool IPv6, ServedCertificate? Certificate, string? CertificateFiles);
 
 /// <summary>Kestrel could not start (already mapped to an <see cref="OAuthFlowException"/>).</summary>
 internal sealed record ListenerStartFailed(Exception Cause)
@@ -42,4 +49,13 @@ internal sealed record ListenerShutDown(Exception? Failure)
 {
     /// <inheritdoc />
     public override string ToString() => $"ListenerShutDown {{ Failure = {Diagnostics.Printed.TypeOf(Failure)} }}";
+}
+
+/// <summary>The timer's tick: time for the <see cref="CertificateWatch"/> to check the served certificate.</summary>
+internal sealed class CheckCertificate
+{
+    /// <summary>The one instance.</summary>
+    public static readonly CheckCertificate Instance = new();
+
+    private CheckCertificate() { }
 }

@@ -18,12 +18,15 @@ namespace O8Actors.Certificates;
 /// serves any certificate, and a browser that refuses one only makes each login time out with no hint. An unusable pair
 /// is remade where a missing one would be made, and refused otherwise. It never creates a CA: trusting one is the user's decision.
 /// </summary>
-internal sealed class CertificateProvider
+internal sealed partial class CertificateProvider
 {
     /// <summary>How far in the future a certificate's start may be and still be used (a clock corrected after mkcert ran).</summary>
     public static readonly TimeSpan NotBeforeSlack = TimeSpan.FromMinutes(5);
 
-    /// <summary>A certificate that ends sooner than this is used, with a warning: it still works, and remaking it is the user's call.</summary>
+    /// <summary>
+    /// A certificate that ends sooner than this is used, with a warning: it still works. A running listener remakes one
+    /// that mkcert's CA issued within this window, where it may make certificates (<see cref="RenewAsync"/>).
+    /// </summary>
     public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(7);
 
     /// <summary>
@@ -80,8 +83,7 @@ internal sealed class CertificateProvider
         // A certificate handed over in code is the host's own business (tests, custom stores): used as is.
         if (options.Certificate is not null) return options.Certificate;
 
-        var folder = Path.GetFullPath(options.ResolvedFolder);
-        var files = new Files(folder, Path.Combine(folder, options.CertFile), Path.Combine(folder, options.KeyFile), host);
+        var files = Files.Of(options, host);
         string? problem = null;
         if (files.BothExist)
         {
@@ -90,43 +92,51 @@ internal sealed class CertificateProvider
             problem = found.Problem;
         }
 
-        var (mkcert, whyNot) = await CreatorAsync(options, files, ct).ConfigureAwait(false);
+        var (mkcert, _, whyNot) = await CreatorAsync(options, files, ct).ConfigureAwait(false);
         if (mkcert is null)
             throw problem is null ? NotFound(files, whyNot!) : Unusable(files, problem, $"it was not remade: {whyNot}");
-        return await CreateAsync(mkcert, files, logger, ct).ConfigureAwait(false);
+        return await CreateAsync(mkcert, files, logger, static _ => true, ct).ConfigureAwait(false);
     }
 
     /// <summary>The paths of one pair and the host it must name.</summary>
     private sealed record Files(string Folder, string CertPath, string KeyPath, string Host)
     {
+        public static Files Of(CertificateOptions options, string host)
+        {
+            var folder = Path.GetFullPath(options.ResolvedFolder);
+            return new Files(folder, Path.Combine(folder, options.CertFile), Path.Combine(folder, options.KeyFile), host);
+        }
+
         public bool BothExist => File.Exists(CertPath) && File.Exists(KeyPath);
 
         public string Steps => MkcertInstructions.Steps(CertPath, KeyPath);
     }
 
-    /// <summary>mkcert's path when this provider may make certificates in the folder; otherwise null and why not.</summary>
-    private async Task<(string? Mkcert, string? WhyNot)> CreatorAsync(CertificateOptions options, Files files, CancellationToken ct)
+    /// <summary>mkcert's path and CA folder when this provider may make certificates in the folder; otherwise null and why not.</summary>
+    private async Task<(string? Mkcert, string? CaRoot, string? WhyNot)> CreatorAsync(CertificateOptions options, Files files, CancellationToken ct)
     {
-        if (!options.AutoCreate) return (null, "automatic creation is off (o8.certificates.auto-create = off)");
+        if (!options.AutoCreate) return (null, null, "automatic creation is off (o8.certificates.auto-create = off)");
 
         var mkcert = _findOnPath("mkcert");
-        if (mkcert is null) return (null, "mkcert is not on PATH");
+        if (mkcert is null) return (null, null, "mkcert is not on PATH");
 
         // mkcert makes a new CA whenever its CA root is empty, and a CA is a machine-wide trust decision that a library
         // must never take as a side effect: only sign a leaf with a CA the user already made (mkcert -install).
         var caRoot = await MkcertCaRootAsync(mkcert, files.Steps, ct).ConfigureAwait(false);
         if (caRoot is null || !File.Exists(Path.Combine(caRoot, "rootCA.pem")) || !File.Exists(Path.Combine(caRoot, "rootCA-key.pem")))
-            return (null,
+            return (null, null,
                 $"mkcert has no CA yet ({(caRoot is null ? "mkcert -CAROOT gave no folder" : $"no rootCA.pem and rootCA-key.pem in '{caRoot}'")}); " +
                 "O8Actors never creates a CA by itself, so run 'mkcert -install' once (step 3 below)");
-        return (mkcert, null);
+        return (mkcert, caRoot, null);
     }
 
     /// <summary>
     /// Makes the pair with mkcert under a lock file, so that processes (or runtimes) starting together run it once and
     /// the others load its pair; mkcert writes to temporary names beside the files, moved into place only when whole.
+    /// A usable pair found under the lock is kept when <paramref name="keep"/> says so (made by whoever held the lock before).
     /// </summary>
-    private async Task<X509Certificate2> CreateAsync(string mkcert, Files files, ILogger? logger, CancellationToken ct)
+    private async Task<X509Certificate2> CreateAsync(string mkcert, Files files, ILogger? logger, Func<X509Certificate2, bool> keep,
+        CancellationToken ct)
     {
         if (OperatingSystem.IsWindows()) Directory.CreateDirectory(files.Folder);
         else Directory.CreateDirectory(files.Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds a private key
@@ -137,10 +147,12 @@ internal sealed class CertificateProvider
             if (files.BothExist)
             {
                 var found = Inspect(files);
-                if (found.Certificate is not null) return Accept(found.Certificate, files, logger);
+                if (found.Certificate is not null && keep(found.Certificate)) return Accept(found.Certificate, files, logger);
+                found.Certificate?.Dispose();
                 // Logged only here, under the lock: a pair seen mid-replacement outside it may have been fine all along.
-                logger?.LogWarning("The listener certificate '{CertificatePath}' cannot be used ({Problem}); remaking it with mkcert",
-                    files.CertPath, found.Problem);
+                if (found.Problem is not null)
+                    logger?.LogWarning("The listener certificate '{CertificatePath}' cannot be used ({Problem}); remaking it with mkcert",
+                        files.CertPath, found.Problem);
             }
 
             // Beside the targets, so each move is a rename within one file system, which no reader sees half done.
@@ -260,11 +272,10 @@ internal sealed class CertificateProvider
 
     private X509Certificate2 Accept(X509Certificate2 certificate, Files files, ILogger? logger)
     {
-        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
-        if (notAfter - _time.GetUtcNow() < ExpiryWarning)
+        if (IsDue(certificate))
             logger?.LogWarning(
                 "The listener certificate '{CertificatePath}' expires on {NotAfter}; browsers will refuse it after that. Recreate it before then: {Command}",
-                files.CertPath, Format(notAfter), MkcertInstructions.CreateCommand(files.CertPath, files.KeyPath));
+                files.CertPath, Format(NotAfter(certificate)), MkcertInstructions.CreateCommand(files.CertPath, files.KeyPath));
         return certificate;
     }
 

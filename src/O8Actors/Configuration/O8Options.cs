@@ -227,7 +227,8 @@ public sealed class CertificateOptions
 
     /// <summary>
     /// Create the files with <c>mkcert</c> when they are missing, or remake them when they are unusable (expired, not yet
-    /// valid, not naming the listener's host, another certificate's key), and mkcert is on PATH with its CA made.
+    /// valid, not naming the listener's host, another certificate's key), and mkcert is on PATH with its CA made. A running
+    /// listener then also remakes a certificate that CA issued once it is within 7 days of its end.
     /// </summary>
     public bool AutoCreate { get; set; } = true;
 

@@ -218,7 +218,8 @@ public sealed class CertificateProviderTests : IClassFixture<MkcertFolderFixture
         }
     }
 
-    private static async Task RunToEndAsync(string program, params string[] arguments)
+    /// <summary>Runs <paramref name="program"/> to its end, failing on a non-zero exit code.</summary>
+    internal static async Task RunToEndAsync(string program, params string[] arguments)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);

@@ -67,7 +67,7 @@ public sealed class UnusableCertificateTests : IDisposable
 
         var started = await StartHttpsAsync(autoCreate: false, loggerFactory: loggerFactory);
         await CallbackListenerHost.StopAsync(started.App);
-        started.OwnedCertificate?.Dispose();
+        started.Certificate?.Dispose();
 
         var warning = Assert.Single(lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("expires on"));
         Assert.Contains(CertPath, warning);
@@ -209,7 +209,12 @@ public sealed class UnusableCertificateTests : IDisposable
     }
 
     /// <summary>A self-signed ECDSA certificate naming <paramref name="names"/>, written as PEM; its thumbprint.</summary>
-    internal static string WritePair(string certPath, string keyPath, DateTimeOffset notBefore, DateTimeOffset notAfter, params string[] names)
+    internal static string WritePair(string certPath, string keyPath, DateTimeOffset notBefore, DateTimeOffset notAfter, params string[] names) =>
+        WritePair(certPath, keyPath, notBefore, notAfter, issuer: null, names);
+
+    /// <summary>An ECDSA certificate naming <paramref name="names"/>, signed by <paramref name="issuer"/> (with its key; null: self-signed), written as PEM; its thumbprint.</summary>
+    internal static string WritePair(string certPath, string keyPath, DateTimeOffset notBefore, DateTimeOffset notAfter,
+        X509Certificate2? issuer, params string[] names)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(certPath)!);
         Directory.CreateDirectory(Path.GetDirectoryName(keyPath)!);
@@ -223,9 +228,21 @@ public sealed class UnusableCertificateTests : IDisposable
         }
 
         request.CertificateExtensions.Add(san.Build());
-        using var certificate = request.CreateSelfSigned(notBefore, notAfter);
+        using var certificate = issuer is null ? request.CreateSelfSigned(notBefore, notAfter) : Issue(request, issuer, notBefore, notAfter);
         File.WriteAllText(certPath, certificate.ExportCertificatePem());
         File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
         return certificate.Thumbprint;
+    }
+
+    // mkcert's CA has an RSA key and the leaf an ECDSA one, which the issuer overload of Create does not mix.
+    private static X509Certificate2 Issue(CertificateRequest request, X509Certificate2 issuer, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    {
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        using var rsa = issuer.GetRSAPrivateKey();
+        using var ecdsa = rsa is null ? issuer.GetECDsaPrivateKey() : null;
+        var signer = rsa is not null
+            ? X509SignatureGenerator.CreateForRSA(rsa, RSASignaturePadding.Pkcs1)
+            : X509SignatureGenerator.CreateForECDsa(ecdsa ?? throw new ArgumentException("The issuer has no private key.", nameof(issuer)));
+        return request.Create(issuer.SubjectName, signer, notBefore, notAfter, RandomNumberGenerator.GetBytes(16));
     }
 }
