@@ -116,8 +116,8 @@ public sealed class LoginEntityTests : Akka.TestKit.Xunit.TestKit
         gateway.ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
         ExpectMsg<Passivate>(cancellationToken: Ct);
     }
-    /// <summary>A bound login whose genuine callback has come and whose code is at the provider; the browser's request waits.</summary>
-    private (IActorRef Entity, Akka.TestKit.TestProbe Providers, Akka.TestKit.TestProbe Gateway, Akka.TestKit.TestProbe Browser) Exchanging()
+    /// <summary>A bound login that has announced its authorize URL and waits for its callback; its browser holds <c>Secret</c>.</summary>
+    private (IActorRef Entity, Akka.TestKit.TestProbe Providers, Akka.TestKit.TestProbe Gateway, string EntityId, string State, string Secret) Waiting()
     {
         var entityId = LoginEntityIds.Mint();
         var (entity, providers) = Entity(entityId);
@@ -127,11 +127,18 @@ public sealed class LoginEntityTests : Akka.TestKit.Xunit.TestKit
         var prepare = providers.ExpectMsg<PrepareAuthorization>(cancellationToken: Ct);
         providers.Reply(new AuthorizationPrepared("login-1", new Uri("https://sandbox.example/authorize"), ProviderDescriptor.Static, new Uri(Redirect + "/sandbox")));
         gateway.ExpectMsg<LoginUrlReady>(cancellationToken: Ct);
+        Watch(entity);
+        return (entity, providers, gateway, entityId, prepare.State, secret);
+    }
+
+    /// <summary>A bound login whose genuine callback has come and whose code is at the provider; the browser's request waits.</summary>
+    private (IActorRef Entity, Akka.TestKit.TestProbe Providers, Akka.TestKit.TestProbe Gateway, Akka.TestKit.TestProbe Browser) Exchanging()
+    {
+        var (entity, providers, gateway, entityId, state, secret) = Waiting();
         var browser = CreateTestProbe();
-        entity.Tell(new RoutedCallback(entityId, prepare.State, "code", null, null, null, "/oauth/callback/sandbox",
+        entity.Tell(new RoutedCallback(entityId, state, "code", null, null, null, "/oauth/callback/sandbox",
             new Dictionary<string, string> { ["login-1"] = secret }), browser);
         providers.ExpectMsg<ExchangeCode>(cancellationToken: Ct);
-        Watch(entity);
         return (entity, providers, gateway, browser);
     }
 
@@ -157,14 +164,7 @@ public sealed class LoginEntityTests : Akka.TestKit.Xunit.TestKit
     [Fact]
     public void A_login_handed_off_while_it_waits_for_its_callback_moves_at_once_as_lost()
     {
-        var entityId = LoginEntityIds.Mint();
-        var (entity, providers) = Entity(entityId);
-        var gateway = CreateTestProbe();
-        entity.Tell(BeginLogin.For(entityId, "login-1", "sandbox", AuthorizationRequest.Default, _verifier.Create().Hash, gateway));
-        providers.ExpectMsg<PrepareAuthorization>(cancellationToken: Ct);
-        providers.Reply(new AuthorizationPrepared("login-1", new Uri("https://sandbox.example/authorize"), ProviderDescriptor.Static, new Uri(Redirect + "/sandbox")));
-        gateway.ExpectMsg<LoginUrlReady>(cancellationToken: Ct);
-        Watch(entity);
+        var (entity, _, gateway, _, _, _) = Waiting();
 
         entity.Tell(LoginHandOff.Instance);
 
