@@ -42,6 +42,10 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         {
             _limits = new PendingLoginLimits(ready.Node.Login, _log);
             _listener = ready.Node.Listener;
+            // The listener stops in the shutdown's service-unbind phase, long before this gateway (and while this node is
+            // still an Up member that others ask about sign-out returns): a question forwarded to it then was answered by
+            // no one, and the asking node waited out its ask.
+            if (_listener is not null) Context.Watch(_listener);
             Stash.UnstashAll();
         });
         Receive<NodeFailed>(_ =>
@@ -82,6 +86,13 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         });
         Receive<Terminated>(msg =>
         {
+            if (msg.ActorRef.Equals(_listener))
+            {
+                // From now on this node holds no sign-out: it answers "not here" at once.
+                _listener = null;
+                return;
+            }
+
             if (!_watched.Remove(msg.ActorRef, out var loginId)) return;
             // Its LoginEnded would have come first (it unwatches); none came, so the entity died with its node.
             if (_pending.ContainsKey(loginId)) _log.Warning("Login {0} lost its node before it ended", loginId);
@@ -177,10 +188,9 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         {
             // A sign-out's return (state only): its step waits on the node that began it. A login's state is never one,
             // so it gets the 400 of a malformed callback at once, and asks no other node.
-            if (_listener is null || LoginEntityIds.TryGetEntityId(callback.State, out _))
+            if (LoginEntityIds.TryGetEntityId(callback.State, out _))
             {
-                O8Metrics.CallbackRejected(O8Metrics.MissingCodeAndErrorReason);
-                Sender.Tell(CallbackPages.Malformed);
+                RefuseMalformed();
                 return;
             }
 
@@ -189,9 +199,12 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             // return no node waits for, and not at all one that another node holds.
             if (!EndSessionActor.IsStateShaped(callback.State))
             {
-                _listener.Forward(callback);
+                if (_listener is null) RefuseMalformed();
+                else _listener.Forward(callback);
                 return;
             }
+
+            // A node whose listener has stopped (shutting down) holds no sign-out, but another node may.
 
             SignOutReturnSearch.FindAsync(_listener, OtherGateways(), callback.State, callback.Path).PipeTo(Sender);
             return;
@@ -208,6 +221,12 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
 
         // The asking request stays the sender: the entity's login answers it directly, across nodes.
         _region.Tell(RoutedCallback.For(entityId, callback), Sender);
+    }
+
+    private void RefuseMalformed()
+    {
+        O8Metrics.CallbackRejected(O8Metrics.MissingCodeAndErrorReason);
+        Sender.Tell(CallbackPages.Malformed);
     }
 
     /// <summary>

@@ -67,6 +67,17 @@ internal sealed record RoutedCallback(string EntityId, string State, string? Cod
 /// <summary>Cancels the login; it ends as Cancelled unless it already ended. A fresh entity ignores it and stops.</summary>
 internal sealed record CancelLogin(string EntityId, string LoginId) : ILoginEntityMessage;
 
+/// <summary>
+/// Sharding's hand-off stop message for a login's entity (its node leaves, or its shard is rebalanced): the entity stops
+/// once its login no longer needs it (<see cref="LoginEntity"/>), rather than at once as with a <c>PoisonPill</c>. Sent by
+/// the entity's own shard, never across nodes.
+/// </summary>
+internal sealed record LoginHandOff
+{
+    /// <summary>The one instance.</summary>
+    public static LoginHandOff Instance { get; } = new();
+}
+
 /// <summary>From the entity to the beginning node: the authorize URL is ready.</summary>
 internal sealed record LoginUrlReady(string LoginId, Uri AuthorizeUrl)
 {

@@ -19,6 +19,12 @@ namespace O8Actors.Cluster;
 /// <remarks>
 /// A successful login is remembered as its account here, before its outcome is reported or handled: the beginning node
 /// may be gone by then, and its user's sign-in must not be lost with it.
+/// Moved to another node (sharding's hand-off, <see cref="LoginHandOff"/>: its node leaves, or a rebalance) once its
+/// callback has come, the login first finishes: the code is spent at the provider by then, so the login could only end
+/// in failure anywhere else; its exchange is bounded by the login's exchange deadline, and sharding's hand-off timeout
+/// (and, on a node that leaves, its shutdown phase) bounds the rest. A login still waiting for its callback moves at once
+/// (it lives in memory: its caller hears <see cref="LoginFailure.NodeLost"/>). Stopped before it ended all the same, it
+/// gives a browser waiting for its page the 503 of an interrupted sign-in (<see cref="ClusterPages.Interrupted"/>).
 /// Sharding creates an entity for whatever id a message names. Only <see cref="BeginLogin"/> starts a login: any other
 /// message reaching a fresh entity (a late or forged callback, a cancellation after the end) is answered as expired and
 /// the entity stops, so a login is never resurrected.
@@ -44,6 +50,11 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     private LoginOutcome? _unreported;
     // The login's actor stopped while its outcome waited to be reported: the entity stops once it is.
     private bool _flowStopped;
+    // The browser request waiting for the login's page, once its callback was handed on: told if the login is stopped
+    // before it ends (the login's actor leaves that to this entity, which knows why it stops).
+    private IActorRef? _callbackFrom;
+    // Sharding is moving this entity: it stops once its login has ended and reported, instead of passivating.
+    private bool _handingOff;
 
     /// <summary>Creates the entity; use <see cref="Props"/>.</summary>
     public LoginEntity(string entityId, Task<ClusterLoginNode> node)
@@ -85,7 +96,10 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         // Stopped before its login ended (hand-off when its node leaves, the node shutting down): the beginning node must
         // still get an outcome. The child's own PostStop answers a browser that is waiting.
         if (_replyTo is not null && !_ended)
+        {
             _replyTo.Tell(new LoginEnded(_loginId, WireOutcome.From(NodeLost(_loginId))));
+            _callbackFrom?.Tell(ClusterPages.Interrupted with { LoginId = _loginId });
+        }
         // Stopped while its account was being remembered: the tokens are valid, so they are reported, without an account
         // (as a login whose tokens could not be stored ends on a single node).
         else if (_unreported is { } unreported)
@@ -105,6 +119,10 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
                 Log.Error("Login entity {0}: O8Actors did not start on this node ({1})", _entityId, failed.Reason);
                 Become(OnReceive);
                 Stash.UnstashAll();
+                break;
+            case LoginHandOff:
+                // Nothing has started here yet; whatever is stashed goes to dead letters, as with sharding's PoisonPill.
+                Context.Stop(Self);
                 break;
             default:
                 Stash.Stash();
@@ -131,6 +149,9 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
                 RefuseUnknown();
                 Stop();
                 break;
+            case LoginHandOff:
+                Context.Stop(Self);
+                break;
             default:
                 Stop();
                 break;
@@ -151,6 +172,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         {
             StatePrefix = _entityId,
             AuthorizeUrlTo = Self,
+            ParentAnswersWhenStopped = true,
         };
         _flow = Context.ActorOf(FlowActor.Props(start, node.FlowTemplate), ChildName);
         Context.Watch(_flow);
@@ -191,6 +213,9 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
             case CancelLogin:
                 _flow!.Tell(new CancelFlow(_loginId));
                 break;
+            case LoginHandOff:
+                HandOff();
+                break;
             case Terminated terminated when terminated.ActorRef.Equals(_flow):
                 if (!_ended)
                 {
@@ -199,6 +224,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
                     Log.Error("Login {0} stopped without an outcome; reporting it as failed", _loginId);
                     _replyTo!.Tell(new LoginEnded(_loginId, WireOutcome.From(new LoginFailed(_loginId, LoginFailure.Internal,
                         "The login stopped unexpectedly (internal error)."))));
+                    _callbackFrom?.Tell(CallbackPages.LoginGone with { LoginId = _loginId });
                 }
 
                 // The login's actor stops right after its outcome: a passivation now would lose the remembered answer.
@@ -215,6 +241,23 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     private void Stopping(object message)
     {
         if (message is RoutedCallback) RefuseUnknown();
+        else if (message is LoginHandOff) Context.Stop(Self);
+    }
+
+    /// <summary>
+    /// Sharding moves this entity. A login whose callback has come (its code is at the provider, or its outcome is being
+    /// reported) finishes first; one still waiting for its callback cannot move (it lives in memory) and stops now.
+    /// </summary>
+    private void HandOff()
+    {
+        if (_callbackFrom is null && !_ended)
+        {
+            Context.Stop(Self);
+            return;
+        }
+
+        _handingOff = true;
+        Log.Info("Login {0}: its entity is being moved to another node; it finishes its callback first", _loginId);
     }
 
     private void OnCallback(RoutedCallback callback)
@@ -230,6 +273,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         }
 
         _state = null;
+        _callbackFrom = Sender;
         // Forwarded: the login's page goes straight back to the node that holds the browser's request.
         _flow!.Forward(new AuthorizationCallback(_loginId, callback.Code, callback.Error, callback.ErrorDescription, callback.Issuer, callback.Path)
         {
@@ -279,6 +323,13 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
 
     private void StopEntity()
     {
+        // Being moved, the shard waits for this entity to stop (and holds its messages meanwhile): no passivation to ask.
+        if (_handingOff)
+        {
+            Context.Stop(Self);
+            return;
+        }
+
         Stop();
         Become(Stopping);
     }

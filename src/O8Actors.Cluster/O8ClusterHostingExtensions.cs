@@ -59,6 +59,9 @@ public static class O8ClusterHostingExtensions
                 // A login waits for its user, silently, for as long as its timeout (120 s by default, or more): sharding's
                 // idle passivation (120 s by default) would stop it midway and lose it. The login ends by itself.
                 ShouldPassivateIdleEntities = false,
+                // Not a PoisonPill when the entity moves: a login whose code is at the provider finishes (its browser gets
+                // its page, its caller the tokens) before the entity stops; sharding's hand-off timeout still bounds the wait.
+                HandOffStopMessage = LoginHandOff.Instance,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
         builder.WithShardRegion<AccountShardRegionKey>(AccountsRegionName,
@@ -106,7 +109,7 @@ public static class O8ClusterHostingExtensions
         {
             // This node's accounts supervisor waits (o8.accounts.routed) until it knows its way to the region.
             var region = await registry.GetAsync<AccountShardRegionKey>().ConfigureAwait(false);
-            AccountsHandOffAtLeave.Register(system, region);
+            HandOffAtLeave.Register(system, await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false), region);
             var logoutTokens = await registry.GetAsync<LogoutTokenGuardRegionKey>().ConfigureAwait(false);
             var services = resolver.GetService<IServiceProvider>();
             var parts = await AccountPartsAsync(services).ConfigureAwait(false);

@@ -23,11 +23,19 @@ internal static class SignOutReturnSearch
     /// <summary>How long one node may take to answer (its listener answers at once; the sign-out's page follows a local message).</summary>
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
-    public static async Task<CallbackResponse> FindAsync(IActorRef listener, IReadOnlyList<ActorSelection> otherGateways, string state, string? path)
+    /// <param name="listener">This node's listener, asked first; null once it has stopped (the node is shutting down).</param>
+    /// <param name="otherGateways">The other members' gateways (<see cref="MembersToAsk"/>).</param>
+    /// <param name="state">The return's state.</param>
+    /// <param name="path">The path it arrived on.</param>
+    public static async Task<CallbackResponse> FindAsync(IActorRef? listener, IReadOnlyList<ActorSelection> otherGateways, string state, string? path)
     {
-        var here = await AskAsync(() => listener.Ask<CallbackResponse>(new CallbackReceived(state, null, null, null, null, path) { Search = true }, AskTimeout))
-            .ConfigureAwait(false);
-        if (IsFound(here)) return here!;
+        if (listener is not null)
+        {
+            var here = await AskAsync(() => listener.Ask<CallbackResponse>(new CallbackReceived(state, null, null, null, null, path) { Search = true }, AskTimeout))
+                .ConfigureAwait(false);
+            if (IsFound(here)) return here!;
+        }
+
         var message = new SignOutReturnHere(state, path);
         var answers = await Task.WhenAll(otherGateways.Select(gateway => AskAsync(() => gateway.Ask<CallbackResponse>(message, AskTimeout))))
             .ConfigureAwait(false);

@@ -116,4 +116,75 @@ public sealed class LoginEntityTests : Akka.TestKit.Xunit.TestKit
         gateway.ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
         ExpectMsg<Passivate>(cancellationToken: Ct);
     }
+    /// <summary>A bound login that has announced its authorize URL and waits for its callback; its browser holds <c>Secret</c>.</summary>
+    private (IActorRef Entity, Akka.TestKit.TestProbe Providers, Akka.TestKit.TestProbe Gateway, string EntityId, string State, string Secret) Waiting()
+    {
+        var entityId = LoginEntityIds.Mint();
+        var (entity, providers) = Entity(entityId);
+        var gateway = CreateTestProbe();
+        var (secret, binding) = _verifier.Create();
+        entity.Tell(BeginLogin.For(entityId, "login-1", "sandbox", AuthorizationRequest.Default, binding, gateway));
+        var prepare = providers.ExpectMsg<PrepareAuthorization>(cancellationToken: Ct);
+        providers.Reply(new AuthorizationPrepared("login-1", new Uri("https://sandbox.example/authorize"), ProviderDescriptor.Static, new Uri(Redirect + "/sandbox")));
+        gateway.ExpectMsg<LoginUrlReady>(cancellationToken: Ct);
+        Watch(entity);
+        return (entity, providers, gateway, entityId, prepare.State, secret);
+    }
+
+    /// <summary>A bound login whose genuine callback has come and whose code is at the provider; the browser's request waits.</summary>
+    private (IActorRef Entity, Akka.TestKit.TestProbe Providers, Akka.TestKit.TestProbe Gateway, Akka.TestKit.TestProbe Browser) Exchanging()
+    {
+        var (entity, providers, gateway, entityId, state, secret) = Waiting();
+        var browser = CreateTestProbe();
+        entity.Tell(new RoutedCallback(entityId, state, "code", null, null, null, "/oauth/callback/sandbox",
+            new Dictionary<string, string> { ["login-1"] = secret }), browser);
+        providers.ExpectMsg<ExchangeCode>(cancellationToken: Ct);
+        return (entity, providers, gateway, browser);
+    }
+
+    [Fact]
+    public void A_login_handed_off_while_its_code_is_exchanged_finishes_its_exchange_before_the_entity_stops()
+    {
+        var (entity, providers, gateway, browser) = Exchanging();
+
+        // Its shard moves (its node leaves, or a rebalance) while the provider answers.
+        entity.Tell(LoginHandOff.Instance);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300), Ct); // neither Terminated nor a Passivate: the code is spent at the provider
+        browser.ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
+
+        providers.LastSender.Tell(new CodeExchanged("login-1", new TokenSet("access-1", "Bearer", DateTimeOffset.UtcNow.AddHours(1), null)));
+
+        Assert.Equal(CallbackPages.SignedIn with { LoginId = "login-1" }, browser.ExpectMsg<CallbackResponse>(cancellationToken: Ct));
+        Assert.IsType<LoginSucceeded>(gateway.ExpectMsg<LoginEnded>(cancellationToken: Ct).Outcome.ToOutcome());
+        // Stopped without a passivation: its shard, handing it off, waits for it to stop.
+        ExpectTerminated(entity, cancellationToken: Ct);
+        gateway.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
+    }
+
+    [Fact]
+    public void A_login_handed_off_while_it_waits_for_its_callback_moves_at_once_as_lost()
+    {
+        var (entity, _, gateway, _, _, _) = Waiting();
+
+        entity.Tell(LoginHandOff.Instance);
+
+        ExpectTerminated(entity, cancellationToken: Ct);
+        Assert.Equal(LoginFailure.NodeLost, Assert.IsType<LoginFailed>(gateway.ExpectMsg<LoginEnded>(cancellationToken: Ct).Outcome.ToOutcome()).Failure);
+    }
+
+    [Fact]
+    public void A_login_stopped_while_its_code_is_exchanged_gives_its_browser_the_503_of_an_interrupted_sign_in_and_its_caller_NodeLost()
+    {
+        var (entity, _, gateway, browser) = Exchanging();
+
+        // Stopped outright: sharding's hand-off timeout, or the node's shutdown phase, ran out.
+        Sys.Stop(entity);
+
+        // Before: the 500 of an internal error ("The sign-in ended before it could finish").
+        var page = browser.ExpectMsg<CallbackResponse>(cancellationToken: Ct);
+        Assert.Equal(ClusterPages.Interrupted with { LoginId = "login-1" }, page);
+        Assert.Equal(503, page.StatusCode);
+        browser.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct); // one page
+        Assert.Equal(LoginFailure.NodeLost, Assert.IsType<LoginFailed>(gateway.ExpectMsg<LoginEnded>(cancellationToken: Ct).Outcome.ToOutcome()).Failure);
+    }
 }

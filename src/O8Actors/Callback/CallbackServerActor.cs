@@ -162,7 +162,9 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         Receive<StopListener>(_ => _stopRequesters.Add(Sender));
         Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.LoginId, "The redirect listener is stopping.")));
         Receive<UnregisterState>(Unregister);
-        Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.ShuttingDown));
+        // Another cluster node searching for a sign-out's return is told "not here" (uncounted, as when bound): a 503 would
+        // pass for the answer and hide the node that holds the return.
+        Receive<CallbackReceived>(c => Sender.Tell(c.Search ? CallbackPages.Malformed : CallbackPages.ShuttingDown));
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, _states.Count, null)));
         // A tick queued before the timer was cancelled starts nothing; a check that was running when the stop began

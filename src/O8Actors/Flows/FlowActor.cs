@@ -275,7 +275,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             // the counts true, free the state and give a waiting browser its page instead of a hung tab.
             O8Metrics.LoginsInFlight.Add(-1);
             UnregisterFromListener();
-            _callbackResponder?.Tell(CallbackPages.LoginGone);
+            if (!_start.ParentAnswersWhenStopped) _callbackResponder?.Tell(CallbackPages.LoginGone);
         }
         _activity?.Dispose();
     }

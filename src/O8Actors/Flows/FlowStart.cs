@@ -28,6 +28,13 @@ internal sealed record FlowStart(FlowContext Context, string LoginId, string Pro
     /// <summary>Cluster server mode: also receives the login's <see cref="AuthorizeUrlReadyEvent"/> (its node's event stream is not the caller's).</summary>
     public IActorRef? AuthorizeUrlTo { get; init; }
 
+    /// <summary>
+    /// Cluster server mode: a login stopped from outside before it ended leaves the page of a waiting browser to its parent
+    /// (the login's entity knows why it stops: its node left, or its shard moved), instead of answering the 500 of
+    /// <see cref="O8Actors.Callback.CallbackPages.LoginGone"/> itself.
+    /// </summary>
+    public bool ParentAnswersWhenStopped { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"FlowStart {{ LoginId = {LoginId}, Provider = {Provider} }}";
 }
