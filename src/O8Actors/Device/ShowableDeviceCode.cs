@@ -1,3 +1,4 @@
+using System.Globalization;
 using O8Actors.Providers;
 
 namespace O8Actors;
@@ -17,9 +18,9 @@ internal static class ShowableDeviceCode
     public static DeviceAuthorization Checked(DeviceAuthorization authorization, string provider)
     {
         var code = authorization.UserCode;
-        if (string.IsNullOrWhiteSpace(code) || code.Length > MaxUserCodeLength || code.Any(char.IsControl))
+        if (string.IsNullOrWhiteSpace(code) || code.Length > MaxUserCodeLength || code.Any(Unshowable))
             throw new TokenExchangeException($"The device authorization response of provider '{provider}' has a user_code that cannot be shown " +
-                $"(empty, over {MaxUserCodeLength} characters, or with control characters); the device login was not started.");
+                $"(empty, over {MaxUserCodeLength} characters, or with control, invisible formatting or line separator characters); the device login was not started.");
         if (!Showable(authorization.VerificationUri))
             throw new TokenExchangeException($"The device authorization response of provider '{provider}' has a verification_uri with control characters; " +
                 "the device login was not started.");
@@ -30,5 +31,13 @@ internal static class ShowableDeviceCode
     }
 
     // As the prompt and an app print it: ToString keeps a raw control character (AbsoluteUri escapes it, the QR code uses that).
-    private static bool Showable(Uri uri) => !uri.ToString().Any(char.IsControl);
+    private static bool Showable(Uri uri) => !uri.ToString().Any(Unshowable);
+
+    /// <summary>
+    /// Control characters, and those that change how the rest is shown without showing themselves: bidirectional overrides
+    /// and isolates (a code shown reversed is not the code the user types), zero-width characters (a code that looks like
+    /// another), and the Unicode line and paragraph separators (a forged log line, as a line break would).
+    /// </summary>
+    private static bool Unshowable(char c) => char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) is
+        UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
 }

@@ -28,6 +28,9 @@ public sealed class ShowableDeviceCodeTests : TestKit
     [InlineData("WDJB\r\nOpen https://evil.test and enter")] // a forged line
     [InlineData("\u001b[2J\u001b[HWDJB-MJHT")]              // clears the screen
     [InlineData("   ")]
+    [InlineData("WDJB-\u202ETHJM")]                          // shown reversed: the screen says WDJB-MJHT
+    [InlineData("WDJB\u200B-MJHT")]                          // a zero-width space: looks like the code, is not it
+    [InlineData("WDJB\u2028Open https://evil.test and enter")] // the Unicode line separator: a forged line
     public async Task A_user_code_with_control_characters_or_none_fails_the_device_login_unshown(string userCode)
     {
         var failed = Assert.IsType<CodeExchangeFailed>(await RequestAsync(new DeviceAuthorization("device-code", userCode, Page, null,
