@@ -171,6 +171,38 @@ public static class TokenStoreScenarios
         }
     }
 
+    /// <summary>
+    /// A refresh read the account at version 1; since, its payload was written again under a key ring this process no
+    /// longer has. The refresh's save (expecting 1) still goes over that payload, as FileTokenStore's does over a file
+    /// that does not decrypt: refused, it read back as nothing stored, and the account actor dropped the rotated tokens.
+    /// </summary>
+    public static async Task ARefreshSavesOverTokensUnderALostKeyRingAsync(Action<O8PersistenceOptions> persistence, string otherKeyRing)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var erin = new OAuthAccount("sandbox", "erin");
+        await using (var host = await StoreHost.StartAsync(persistence))
+        {
+            Assert.Equal(1, await host.Store.SaveAsync(erin, Tokens("1"), 0, ct));
+            Assert.Equal(2, await host.Store.SaveAsync(erin, Tokens("2"), 1, ct));
+        }
+
+        await using (var host = await StoreHost.StartAsync(o =>
+                     {
+                         persistence(o);
+                         o.KeyRingFolder = otherKeyRing;
+                     }))
+        {
+            var store = host.Store;
+            Assert.Equal(3, await store.SaveAsync(erin, Tokens("refreshed"), 1, ct));
+
+            var stored = await store.LoadAsync(erin, ct);
+            Assert.Equal(3, stored!.Version);
+            Assert.Equal("refresh-refreshed", stored.Tokens.RefreshToken);
+            // Readable now: a save expecting another version is refused again.
+            Assert.Null(await store.SaveAsync(erin, Tokens("late"), 1, ct));
+        }
+    }
+
     private static TokenSet Tokens(string n) =>
         new("access-" + n, "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-" + n, "openid");
 }
