@@ -146,17 +146,7 @@ public static class TokenStoreScenarios
     {
         var ct = TestContext.Current.CancellationToken;
         var dave = new OAuthAccount("sandbox", "dave");
-        await using (var host = await StoreHost.StartAsync(persistence))
-        {
-            Assert.Equal(1, await host.Store.SaveAsync(dave, Tokens("1"), 0, ct));
-            Assert.Equal(2, await host.Store.SaveAsync(dave, Tokens("2"), 1, ct));
-        }
-
-        await using (var host = await StoreHost.StartAsync(o =>
-                     {
-                         persistence(o);
-                         o.KeyRingFolder = otherKeyRing;
-                     }))
+        await using (var host = await WrittenUnderALostKeyRingAsync(persistence, otherKeyRing, dave))
         {
             var store = host.Store;
             Assert.Null(await store.LoadAsync(dave, ct));
@@ -180,17 +170,7 @@ public static class TokenStoreScenarios
     {
         var ct = TestContext.Current.CancellationToken;
         var erin = new OAuthAccount("sandbox", "erin");
-        await using (var host = await StoreHost.StartAsync(persistence))
-        {
-            Assert.Equal(1, await host.Store.SaveAsync(erin, Tokens("1"), 0, ct));
-            Assert.Equal(2, await host.Store.SaveAsync(erin, Tokens("2"), 1, ct));
-        }
-
-        await using (var host = await StoreHost.StartAsync(o =>
-                     {
-                         persistence(o);
-                         o.KeyRingFolder = otherKeyRing;
-                     }))
+        await using (var host = await WrittenUnderALostKeyRingAsync(persistence, otherKeyRing, erin))
         {
             var store = host.Store;
             Assert.Equal(3, await store.SaveAsync(erin, Tokens("refreshed"), 1, ct));
@@ -201,6 +181,23 @@ public static class TokenStoreScenarios
             // Readable now: a save expecting another version is refused again.
             Assert.Null(await store.SaveAsync(erin, Tokens("late"), 1, ct));
         }
+    }
+
+    /// <summary>Writes versions 1 and 2 of <paramref name="account"/>, then returns a host on the same database under another key ring.</summary>
+    private static async Task<StoreHost> WrittenUnderALostKeyRingAsync(Action<O8PersistenceOptions> persistence, string otherKeyRing, OAuthAccount account)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var host = await StoreHost.StartAsync(persistence))
+        {
+            Assert.Equal(1, await host.Store.SaveAsync(account, Tokens("1"), 0, ct));
+            Assert.Equal(2, await host.Store.SaveAsync(account, Tokens("2"), 1, ct));
+        }
+
+        return await StoreHost.StartAsync(o =>
+        {
+            persistence(o);
+            o.KeyRingFolder = otherKeyRing;
+        });
     }
 
     private static TokenSet Tokens(string n) =>

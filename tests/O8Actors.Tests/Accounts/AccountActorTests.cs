@@ -539,24 +539,8 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     [Fact]
     public async Task A_refresh_must_be_sent_in_time_for_its_renewal_and_its_late_answer_is_never_taken_for_a_later_login()
     {
-        var strategy = NewStrategy();
-        var store = new FlakyTokenStore();
-        var providers = CreateTestProbe();
-        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
-        var accounts = Sys.ActorOf(AccountsSupervisor.Props(store, providers.Ref, CreateTestProbe().Ref, settings));
-        await Remember(accounts, Alice, strategy.Issue("alice"));
-        Clock.Advance(TimeSpan.FromHours(1));
-
-        var renewalStarts = Clock.Now;
-        var caller = Get(accounts, Alice);
-        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
-        // The provider actor drops it unsent once a token request sent then would be answered after the renewal gave up.
-        Assert.Equal(renewalStarts + settings.RenewalTimeout - ExchangeTimeouts.LoginDeadline(settings.ExchangeTimeout), refresh.Deadline);
-        var account = providers.LastSender;
-        Clock.Advance(settings.RenewalTimeout);
-        Assert.Equal(LoginFailure.ExchangeTimeout, (await Assert.ThrowsAsync<AuthorizationFailedException>(() => caller)).Failure);
+        var (strategy, store, _, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync();
         // The refresh still in flight keeps the lock until its overtime ends, then it is given up.
-        await account.Ask<ActorIdentity>(new Identify(0), Wait);
         Clock.Advance(settings.OvertimeWait);
 
         // A login starts the next renewal (held at the store's lock), and the abandoned refresh's answer comes in then.
@@ -578,8 +562,8 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     /// <summary>Alice's token expired and her renewal's refresh went to a provider actor the test plays; returns once the renewal timed out.</summary>
-    private async Task<(FlakyTokenStore Store, TestProbe Providers, IActorRef Accounts, IActorRef Account, RefreshTokens Refresh, AccountSettings Settings)>
-        RefreshOutlivingItsRenewalAsync()
+    private async Task<(RotatingStrategy Strategy, FlakyTokenStore Store, TestProbe Providers, IActorRef Accounts, IActorRef Account, RefreshTokens Refresh,
+        AccountSettings Settings)> RefreshOutlivingItsRenewalAsync()
     {
         var strategy = NewStrategy();
         var store = new FlakyTokenStore();
@@ -589,15 +573,18 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         await Remember(accounts, Alice, strategy.Issue("alice"));
         Clock.Advance(TimeSpan.FromHours(1));
 
+        var renewalStarts = Clock.Now;
         var caller = Get(accounts, Alice);
         var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        // The provider actor drops it unsent once a token request sent then would be answered after the renewal gave up.
+        Assert.Equal(renewalStarts + settings.RenewalTimeout - ExchangeTimeouts.LoginDeadline(settings.ExchangeTimeout), refresh.Deadline);
         var account = providers.LastSender;
         // The provider answers later than the renewal waits (a long queue, a slow endpoint, a starved thread pool).
         Clock.Advance(settings.RenewalTimeout);
         // Its caller still hears of the timeout at once.
         Assert.Equal(LoginFailure.ExchangeTimeout, (await Assert.ThrowsAsync<AuthorizationFailedException>(() => caller)).Failure);
         await account.Ask<ActorIdentity>(new Identify(0), Wait); // the timeout has been handled
-        return (store, providers, accounts, account, refresh, settings);
+        return (strategy, store, providers, accounts, account, refresh, settings);
     }
 
     private TokenSet LateTokens() => new("at-late", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-late", null);
@@ -605,7 +592,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     [Fact]
     public async Task A_refresh_answered_after_its_renewal_timed_out_is_stored_and_served_and_holds_the_lock_until_it_answers()
     {
-        var (store, providers, accounts, account, refresh, _) = await RefreshOutlivingItsRenewalAsync();
+        var (_, store, providers, accounts, account, refresh, _) = await RefreshOutlivingItsRenewalAsync();
 
         // Still in flight: the lock stays taken, so no other process reads the stored copy whose refresh token it spends.
         using (var brief = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
@@ -627,7 +614,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     [Fact]
     public async Task A_refresh_answered_after_the_lock_was_given_up_for_it_is_kept_and_stored()
     {
-        var (store, providers, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync();
+        var (_, store, providers, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync();
         Clock.Advance(settings.OvertimeWait);
         // Given up: the lock is free again.
         using (var deadline = new CancellationTokenSource(Wait))
