@@ -15,7 +15,8 @@ namespace O8Actors.Persistence;
 /// register; the journal, the snapshots and any message between nodes hold only that ciphertext.</para>
 /// <para><b>Versions.</b> A save is a compare-and-set inside the account's register, which is the single writer of its
 /// persistence id, so an older token set written after a newer one is refused, whichever node writes. A payload that does
-/// not decrypt reads as nothing stored and counts as version 0 for a save, so the account can sign in again.</para>
+/// not decrypt reads as nothing stored, and any save replaces it (returning one more than the version it had), so the
+/// account can sign in again and a refresh's rotated tokens are not dropped for it.</para>
 /// <para><b>Lock.</b> <see cref="LockAsync"/> is this process's: one actor system is the writer of its registers
 /// (in a cluster, sharding places each account on one node). Two actor systems without a cluster must not share one
 /// database: Akka.Persistence allows one writer per persistence id.</para>
@@ -73,12 +74,14 @@ public sealed class PersistentTokenStore : ITokenStore
     private async Task<long?> SaveOrReplaceUnreadableAsync(OAuthAccount account, byte[] payload, long expectedVersion, CancellationToken cancellationToken)
     {
         var saved = await AskAsync<TokensSaved>(new SaveTokens(account.Id, payload, expectedVersion), cancellationToken).ConfigureAwait(false);
-        if (saved.Version is null && expectedVersion == 0)
+        if (saved.Version is null)
         {
             // LoadAsync told the writer "nothing stored" for a payload that does not decrypt (key ring lost, another
-            // account's row): as good as absent, so a save expecting nothing goes over it, at the version that unreadable
-            // payload still has. Read anew: a readable payload (someone did write) still refuses, and the register's
-            // compare-and-set refuses if it changes in between.
+            // account's row): as good as absent, so a save goes over it, at the version that unreadable payload still
+            // has, whatever version it expected (as FileTokenStore does): a login expecting nothing, and a refresh whose
+            // stored copy turned unreadable after it was read, whose rotated tokens would otherwise be dropped. Read anew:
+            // a readable payload (someone did write) still refuses, and the register's compare-and-set refuses if it
+            // changes in between.
             var loaded = await AskAsync<TokensLoaded>(new LoadTokens(account.Id), cancellationToken).ConfigureAwait(false);
             if (loaded.Payload is not null && _payloads.Unprotect(account, loaded.Payload) is null)
                 saved = await AskAsync<TokensSaved>(new SaveTokens(account.Id, payload, loaded.Version), cancellationToken).ConfigureAwait(false);

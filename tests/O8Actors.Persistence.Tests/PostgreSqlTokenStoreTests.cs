@@ -90,4 +90,11 @@ public sealed class PostgreSqlTokenStoreTests(SandboxFixture sandbox, PostgresSe
         await postgres.CreateDatabaseAsync(_database);
         await TokenStoreScenarios.TokensUnderALostKeyRingAreAsGoodAsAbsentAsync(Configure, _keys + "-other");
     }
+
+    [Fact]
+    public async Task A_refresh_that_read_an_older_version_saves_over_tokens_under_a_lost_key_ring()
+    {
+        await postgres.CreateDatabaseAsync(_database);
+        await TokenStoreScenarios.ARefreshSavesOverTokensUnderALostKeyRingAsync(Configure, _keys + "-other");
+    }
 }

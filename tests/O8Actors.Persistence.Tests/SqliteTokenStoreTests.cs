@@ -48,6 +48,10 @@ public sealed class SqliteTokenStoreTests(SandboxFixture sandbox) : IClassFixtur
         await TokenStoreScenarios.TokensUnderALostKeyRingAreAsGoodAsAbsentAsync(Configure, Path.Combine(_folder, "other-keys"));
 
     [Fact]
+    public async Task A_refresh_that_read_an_older_version_saves_over_tokens_under_a_lost_key_ring() =>
+        await TokenStoreScenarios.ARefreshSavesOverTokensUnderALostKeyRingAsync(Configure, Path.Combine(_folder, "other-keys"));
+
+    [Fact]
     public async Task A_register_whose_stored_record_does_not_read_answers_a_clear_error_at_once_and_a_sign_out_clears_it()
     {
         var ct = TestContext.Current.CancellationToken;

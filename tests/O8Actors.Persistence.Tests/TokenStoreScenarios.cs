@@ -146,17 +146,7 @@ public static class TokenStoreScenarios
     {
         var ct = TestContext.Current.CancellationToken;
         var dave = new OAuthAccount("sandbox", "dave");
-        await using (var host = await StoreHost.StartAsync(persistence))
-        {
-            Assert.Equal(1, await host.Store.SaveAsync(dave, Tokens("1"), 0, ct));
-            Assert.Equal(2, await host.Store.SaveAsync(dave, Tokens("2"), 1, ct));
-        }
-
-        await using (var host = await StoreHost.StartAsync(o =>
-                     {
-                         persistence(o);
-                         o.KeyRingFolder = otherKeyRing;
-                     }))
+        await using (var host = await WrittenUnderALostKeyRingAsync(persistence, otherKeyRing, dave))
         {
             var store = host.Store;
             Assert.Null(await store.LoadAsync(dave, ct));
@@ -169,6 +159,45 @@ public static class TokenStoreScenarios
             Assert.Null(await store.SaveAsync(dave, Tokens("late"), 0, ct));
             Assert.Contains(dave, await store.ListAsync("sandbox", ct));
         }
+    }
+
+    /// <summary>
+    /// A refresh read the account at version 1; since, its payload was written again under a key ring this process no
+    /// longer has. The refresh's save (expecting 1) still goes over that payload, as FileTokenStore's does over a file
+    /// that does not decrypt: refused, it read back as nothing stored, and the account actor dropped the rotated tokens.
+    /// </summary>
+    public static async Task ARefreshSavesOverTokensUnderALostKeyRingAsync(Action<O8PersistenceOptions> persistence, string otherKeyRing)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var erin = new OAuthAccount("sandbox", "erin");
+        await using (var host = await WrittenUnderALostKeyRingAsync(persistence, otherKeyRing, erin))
+        {
+            var store = host.Store;
+            Assert.Equal(3, await store.SaveAsync(erin, Tokens("refreshed"), 1, ct));
+
+            var stored = await store.LoadAsync(erin, ct);
+            Assert.Equal(3, stored!.Version);
+            Assert.Equal("refresh-refreshed", stored.Tokens.RefreshToken);
+            // Readable now: a save expecting another version is refused again.
+            Assert.Null(await store.SaveAsync(erin, Tokens("late"), 1, ct));
+        }
+    }
+
+    /// <summary>Writes versions 1 and 2 of <paramref name="account"/>, then returns a host on the same database under another key ring.</summary>
+    private static async Task<StoreHost> WrittenUnderALostKeyRingAsync(Action<O8PersistenceOptions> persistence, string otherKeyRing, OAuthAccount account)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var host = await StoreHost.StartAsync(persistence))
+        {
+            Assert.Equal(1, await host.Store.SaveAsync(account, Tokens("1"), 0, ct));
+            Assert.Equal(2, await host.Store.SaveAsync(account, Tokens("2"), 1, ct));
+        }
+
+        return await StoreHost.StartAsync(o =>
+        {
+            persistence(o);
+            o.KeyRingFolder = otherKeyRing;
+        });
     }
 
     private static TokenSet Tokens(string n) =>

@@ -66,6 +66,13 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private string? _refreshId;
     // The scopes the refresh under way asked for (null: the grant's own); an answer without a scope granted these.
     private IReadOnlyList<string>? _refreshScopes;
+    // Past the renewal's deadline with a refresh, or the save of issued tokens, still in flight: its callers have had
+    // their timeout, but the renewal (and the store's lock) goes on until that answers or the overtime ends. Released
+    // earlier, another process could read the copy whose refresh token the refresh is spending and spend it again.
+    private bool _overtime;
+    // A refresh given up at the end of its renewal's overtime (the lock released): its answer, should it still come, is
+    // kept and stored as tokens the store failed to take are (_unsaved), not dropped with the rotated refresh token.
+    private LateRefresh? _lateRefresh;
     private TokenSet? _toSave;
     // Who waits for _toSave to be stored (several when logins of this account ended while a renewal ran).
     private readonly List<IActorRef> _rememberTo = [];
@@ -204,6 +211,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         public override string ToString() => $"RemoveRetried {{ Cause = {Printed.TypeOf(Cause)}, Replaced = {Replaced} }}";
     }
     private sealed record RetrySave;
+    /// <summary>A refresh given up: its id, the stored copy it replaces (whose refresh token it spent) and the scopes it asked for.</summary>
+    private sealed record LateRefresh(string Id, StoredTokens Over, IReadOnlyList<string>? Scopes);
 
     /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
     internal sealed record Forgotten(OAuthAccount Account);
@@ -223,8 +232,12 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         switch (message)
         {
             case ReceiveTimeout:
-                // Not while it holds tokens the store has not taken yet: they would be lost (the retry timer keeps it busy).
-                if (_unsaved is null) Retire();
+                // Not while it holds tokens the store has not taken yet, nor while a refresh given up may still answer:
+                // they would be lost (the retry timer keeps it busy; the provider answers every refresh it was sent).
+                if (_unsaved is null && _lateRefresh is null) Retire();
+                return true;
+            case CodeExchanged msg when IsLateRefresh(msg.LoginId):
+                OnLateRefreshWhenIdle(msg, _lateRefresh!);
                 return true;
             case RetrySave:
                 BeginRenewal();
@@ -410,6 +423,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         Context.SetReceiveTimeout(null);
         var generation = ++_generation;
         _refreshId = null;
+        _overtime = false;
         Become(_renewing);
         _renewalEnds = Now + _settings.RenewalTimeout;
         Timers.StartSingleTimer(RenewalTimer, new RenewalTimedOut(generation), _settings.RenewalTimeout);
@@ -443,19 +457,28 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 OnLoaded(msg.Stored);
                 return true;
             case CodeExchanged msg when msg.LoginId == _refreshId:
+                LeaveOvertime();
                 OnRefreshed(msg);
                 return true;
             case CodeExchangeFailed msg when msg.LoginId == _refreshId:
+                LeaveOvertime();
                 OnRefreshFailed(msg);
                 return true;
             case Saved msg when msg.Generation == _generation:
+                LeaveOvertime();
                 OnSaved(msg);
                 return true;
             case StoreFailed msg when msg.Generation == _generation:
+                LeaveOvertime();
                 OnStoreFailed(msg);
                 return true;
             case RenewalTimedOut msg when msg.Generation == _generation:
-                OnRenewalTimedOut();
+                if (_overtime) OnOvertimeEnded();
+                else OnRenewalTimedOut();
+                return true;
+            // A refresh given up by an earlier renewal answers now: kept once this renewal is over (back in Idle).
+            case CodeExchanged msg when IsLateRefresh(msg.LoginId):
+                StashMessage();
                 return true;
             default:
                 return StaleReply(message);
@@ -490,17 +513,22 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private void OnRefreshed(CodeExchanged msg)
     {
         _refreshId = null;
+        SaveIssued(Refreshed(msg.Tokens, _current!.Tokens, _refreshScopes), _current);
+    }
+
+    /// <summary>A refresh's answer completed from the tokens it replaces (<paramref name="previous"/>) and the scopes it asked for.</summary>
+    private static TokenSet Refreshed(TokenSet answer, TokenSet previous, IReadOnlyList<string>? askedScopes)
+    {
         // A refresh response may leave out what did not change: the refresh token (handled by the token reader),
         // the ID token and its claims (they identify the account, which has not changed).
-        var previous = _current!.Tokens;
-        var tokens = msg.Tokens.IdToken is null
-            ? msg.Tokens with { IdToken = previous.IdToken, IdTokenClaims = previous.IdTokenClaims }
-            : msg.Tokens;
+        var tokens = answer.IdToken is null
+            ? answer with { IdToken = previous.IdToken, IdTokenClaims = previous.IdTokenClaims }
+            : answer;
         // Without a scope the answer grants what was asked (RFC 6749 section 5.1), and a refresh that named none asks for
         // the grant's own (section 6): keep that, or the token would be taken as covering any scope a caller names.
-        if (tokens.Scope is null && (_refreshScopes is { Count: > 0 } asked ? string.Join(' ', asked) : previous.Scope) is { } granted)
+        if (tokens.Scope is null && (askedScopes is { Count: > 0 } asked ? string.Join(' ', asked) : previous.Scope) is { } granted)
             tokens = tokens with { Scope = granted };
-        SaveIssued(tokens, _current);
+        return tokens;
     }
 
     private void OnRefreshFailed(CodeExchangeFailed msg)
@@ -539,14 +567,81 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private void OnRenewalTimedOut()
     {
         _log.Warning("Account {0}: the renewal did not finish within {1}", _account, _settings.RenewalTimeout);
-        var cause = new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
-            $"Renewing the tokens of {_account} did not finish within {_settings.RenewalTimeout.TotalSeconds:0} seconds.");
+        var inFlight = _refreshId is not null || _issuedSave is not null;
         // A save that hangs is a store that failed: tokens the provider issued are kept all the same.
         KeepIssued();
-        FailAll(cause);
-        FailRemember(cause);
+        FailTimedOut();
+        if (inFlight)
+        {
+            // The callers have their answer; the refresh (or the save of what it issued) goes on. Its answer is taken as
+            // this renewal's, under the lock still held: the provider may answer after the deadline it was sent with (a
+            // slow endpoint, a starved thread pool), and dropping that answer would lose the rotated refresh token.
+            _overtime = true;
+            _log.Warning("Account {0}: its refresh or save is still under way; the refresh lock is held for it up to {1} more", _account, _settings.OvertimeWait);
+            Timers.StartSingleTimer(RenewalTimer, new RenewalTimedOut(_generation), _settings.OvertimeWait);
+            return;
+        }
+
         _generation++;
         EndRenewal();
+    }
+
+    /// <summary>Fails the callers and logins waiting for a renewal that passed its deadline.</summary>
+    private void FailTimedOut()
+    {
+        var cause = new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
+            $"Renewing the tokens of {_account} did not finish within {_settings.RenewalTimeout.TotalSeconds:0} seconds.");
+        FailAll(cause);
+        FailRemember(cause);
+    }
+
+    /// <summary>
+    /// The refresh or save a renewal went on for after its deadline answered: what follows (storing a refresh's tokens,
+    /// a round for callers who came meanwhile) is a renewal with a deadline of its own.
+    /// </summary>
+    private void LeaveOvertime()
+    {
+        if (!_overtime) return;
+        _overtime = false;
+        _renewalEnds = Now + _settings.RenewalTimeout;
+        Timers.StartSingleTimer(RenewalTimer, new RenewalTimedOut(_generation), _settings.RenewalTimeout);
+    }
+
+    /// <summary>
+    /// The overtime passed without an answer: the lock is released (a store or provider that never answers must not keep
+    /// it). A refresh still unanswered is remembered, so that its tokens are kept should it answer after all.
+    /// </summary>
+    private void OnOvertimeEnded()
+    {
+        _overtime = false;
+        _log.Warning("Account {0}: its refresh or save did not answer within {1} past the renewal's deadline; the refresh lock is released",
+            _account, _settings.OvertimeWait);
+        if (_refreshId is { } id && _current is { } over) _lateRefresh = new LateRefresh(id, over, _refreshScopes);
+        KeepIssued();
+        FailTimedOut();
+        _generation++;
+        EndRenewal();
+    }
+
+    private bool IsLateRefresh(string requestId) => _lateRefresh is { } late && late.Id == requestId;
+
+    /// <summary>
+    /// The answer of a refresh given up (its renewal's lock released) came: its tokens are kept as tokens the store failed
+    /// to take are (current here, stored over the copy the refresh replaced if the store still holds it), and a renewal
+    /// stores them now. Not when this actor has moved on from that copy (a login stored, another process's tokens read).
+    /// </summary>
+    private void OnLateRefreshWhenIdle(CodeExchanged msg, LateRefresh late)
+    {
+        _lateRefresh = null;
+        if (_unsaved is not null || !SameCopy(_current, late.Over))
+        {
+            _log.Warning("Account {0}: a refresh given up answered after this account moved on to other tokens; its tokens are dropped", _account);
+            return;
+        }
+
+        _log.Warning("Account {0}: a refresh given up answered late; its tokens are kept and stored now", _account);
+        Keep(Refreshed(msg.Tokens, late.Over.Tokens, late.Scopes), late.Over);
+        BeginRenewal();
     }
 
     /// <summary>Answers of a renewal that was abandoned (timed out): drop them, releasing a lock that arrives late.</summary>
@@ -554,6 +649,18 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         switch (message)
         {
+            case CodeExchanged msg when IsLateRefresh(msg.LoginId):
+                // Signing out or signed out (Idle, Renewing and Interacting keep it): nothing will hold these tokens, and
+                // they are live at the provider. Revoked, nobody waiting, unless the account's tokens share one with them.
+                _lateRefresh = null;
+                var revoke = RevokeTokens.Of(msg.Tokens);
+                var held = _current?.Tokens;
+                if (revoke.Count > 0 && (held is null || !revoke.Any(r => r.Token == held.RefreshToken || r.Token == held.AccessToken)))
+                    _providers.Tell(new RevokeTokens(_account.Provider, $"revoke-late-{FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
+                return true;
+            case CodeExchangeFailed msg when IsLateRefresh(msg.LoginId):
+                _lateRefresh = null;
+                return true;
             case Locked msg:
                 Release(msg.Handle);
                 return true;
@@ -716,10 +823,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         if (_issuedSave is not { } issued) return;
         _issuedSave = null;
         if (ReferenceEquals(issued.Tokens, _unsaved)) return;
-        _unsaved = issued.Tokens;
-        _unsavedOver = issued.Over;
-        // The version they will have once stored: a force-refresh caller that saw them asks for newer ones.
-        Adopt(new StoredTokens(issued.Tokens, (issued.Over?.Version ?? 0) + 1), obtained: true);
+        Keep(issued.Tokens, issued.Over);
         _toSave = null;
         _rememberTo.Clear();
         _log.Warning("Account {0}: the token store did not take the new tokens; they are served from memory and stored again later", _account);
@@ -742,6 +846,15 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             || revoke.Any(r => r.Token == held.RefreshToken || r.Token == held.AccessToken)))
             return;
         _providers.Tell(new RevokeTokens(_account.Provider, $"revoke-dropped-{FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
+    }
+
+    /// <summary>Makes issued tokens the store has not taken current here, to be stored over <paramref name="over"/> (see <see cref="_unsaved"/>).</summary>
+    private void Keep(TokenSet tokens, StoredTokens? over)
+    {
+        _unsaved = tokens;
+        _unsavedOver = over;
+        // The version they will have once stored: a force-refresh caller that saw them asks for newer ones.
+        Adopt(new StoredTokens(tokens, (over?.Version ?? 0) + 1), obtained: true);
     }
 
     private void ForgetUnsaved()
@@ -824,6 +937,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private void EndRenewal()
     {
         _refreshId = null;
+        _overtime = false;
         Timers.Cancel(RenewalTimer);
         ReleaseLock();
         BackToIdle();
@@ -985,6 +1099,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
                 return true;
             case RememberLogin or AccountHandOff:
+            // A refresh given up by an earlier renewal: kept, if it still can be, back in Idle.
+            case CodeExchanged late when IsLateRefresh(late.LoginId):
                 StashMessage();
                 return true;
             case SignOut:
@@ -1491,6 +1607,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             if (stashed.Message is SignOut or RememberLogin or GetAccessToken) stashed.Sender.Tell(new Status.Failure(cause));
         if (_unsaved is not null)
             _log.Warning("Account {0}: stopped with tokens the store never took; the stored copy's refresh token may be spent", _account);
+        if (_lateRefresh is not null || _overtime)
+            _log.Warning("Account {0}: stopped before a refresh it gave up answered; the stored copy's refresh token may be spent", _account);
         ReleaseLock();
         foreach (var granted in _locks.Close()) Release(granted);
         _locks.Dispose();
@@ -1525,6 +1643,14 @@ internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan Exchange
     /// Longer than both, so it fires only when something is broken (a store that never answers).
     /// </summary>
     public TimeSpan RenewalTimeout => LockWait + ExchangeTimeouts.RefreshWait(ExchangeTimeout) + TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long past a renewal's deadline the renewal, and the store's lock, wait for a refresh (or the save of its
+    /// tokens) still in flight. The provider actor sends a refresh no later than one token request and a second before
+    /// that deadline and answers within one token request, so this is for a provider, a queue or a thread pool running
+    /// late by up to one more token request: until then no other process reads the copy whose refresh token it spends.
+    /// </summary>
+    public TimeSpan OvertimeWait => ExchangeTimeouts.RefreshWait(ExchangeTimeout);
 
     /// <summary>How long a sign-out waits for one answer of the token store (a read, a removal) before it fails.</summary>
     public TimeSpan StoreCallWait => LockWait;

@@ -34,7 +34,9 @@ namespace O8Actors;
 /// old refresh token again. A version check alone would keep the older token from overwriting the newer one, but the
 /// second refresh would still reach the provider with a spent refresh token, and a provider with replay detection then
 /// revokes the whole family; the lock keeps that request from being sent.</para>
-/// <para>A file that cannot be decrypted (its key ring was deleted) reads as no tokens: the account signs in again. A folder
+/// <para>A file that cannot be decrypted (its key ring was deleted) reads as no tokens: the account signs in again. Any
+/// save replaces such a file, whatever version it expected: the tokens a refresh has just been issued (the stored
+/// refresh token spent) are stored over it, not dropped because the file turned unreadable after it was read. A folder
 /// deleted while the app runs is created again (mode 0700, a new key ring) by the next call.</para>
 /// </remarks>
 public sealed class FileTokenStore : ITokenStore
@@ -119,9 +121,12 @@ public sealed class FileTokenStore : ITokenStore
         EnsureCreated();
         var file = FileOf(account);
         await using var writing = await FileLock.AcquireAsync(file + ".wlock", cancellationToken).ConfigureAwait(false);
-        var current = (await ReadAsync(file, cancellationToken).ConfigureAwait(false))?.Version ?? 0;
-        if (current != expectedVersion) return null;
-        var version = current + 1;
+        var (record, unreadable) = await ReadRecordAsync(file, cancellationToken).ConfigureAwait(false);
+        // A file that does not decrypt holds nothing any process of this folder can use (they share its key ring), and
+        // its version is inside the encryption: it is replaced whatever version the save expected. Refused, a refresh's
+        // rotated tokens would be dropped for a file that reads as nothing (the account signed out, the grant spent).
+        if (!unreadable && (record?.Version ?? 0) != expectedVersion) return null;
+        var version = expectedVersion + 1;
         var payload = Protector.Protect(JsonSerializer.SerializeToUtf8Bytes(TokenRecord.From(account, tokens, version)));
         var temporary = $"{file}.{Guid.NewGuid():N}.tmp";
         try
@@ -183,7 +188,11 @@ public sealed class FileTokenStore : ITokenStore
     private string FileOf(OAuthAccount account) =>
         Path.Combine(Folder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(account.Id))) + ".token");
 
-    private async Task<TokenRecord?> ReadAsync(string file, CancellationToken cancellationToken)
+    private async Task<TokenRecord?> ReadAsync(string file, CancellationToken cancellationToken) =>
+        (await ReadRecordAsync(file, cancellationToken).ConfigureAwait(false)).Record;
+
+    /// <summary>The file's record; null when there is none, with <c>Unreadable</c> when there is a file that does not decrypt or parse.</summary>
+    private async Task<(TokenRecord? Record, bool Unreadable)> ReadRecordAsync(string file, CancellationToken cancellationToken)
     {
         byte[] payload;
         try
@@ -196,17 +205,18 @@ public sealed class FileTokenStore : ITokenStore
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return null;
+            return (null, false);
         }
 
         try
         {
-            return JsonSerializer.Deserialize<TokenRecord>(Protector.Unprotect(payload));
+            var record = JsonSerializer.Deserialize<TokenRecord>(Protector.Unprotect(payload));
+            return (record, record is null);
         }
         catch (Exception e) when (e is CryptographicException or JsonException)
         {
             // Encrypted under a key ring that is gone, or damaged: as good as absent (the account signs in again).
-            return null;
+            return (null, true);
         }
     }
 

@@ -15,7 +15,9 @@ namespace O8Actors;
 /// <para>A stored record that will never read (a newer format, damage) is reported by
 /// <see cref="StoredTokensUnreadableException"/>, not by another exception: a sign-out then removes it instead of failing,
 /// and <see cref="RemoveAsync"/> must clear it. A payload that merely does not decrypt (a lost key ring) may be read as
-/// absent instead, so that a login saves over it.</para>
+/// absent instead; a store that does so must then let any save replace it, whatever version the save expected (the
+/// returned version may then differ from <c>expectedVersion + 1</c>): a login saves over it, and a refresh that read
+/// the account before its payload turned unreadable stores its rotated tokens instead of losing them.</para>
 /// <para>Implementations must be thread-safe; they are called from the accounts' actors through tasks.</para>
 /// </remarks>
 public interface ITokenStore

@@ -85,10 +85,16 @@ internal static class TokenResponseReader
             Raw: response.Raw);
     }
 
+    /// <summary>
+    /// When the access token expires: <c>expires_in</c> seconds from now (RFC 6749 section 5.1: its lifetime from the
+    /// response). Zero or less is a token already expired, not one that never does: the caller that asked for it gets it
+    /// once, and the next request refreshes. Missing, not a number, or past the calendar's end: unknown (null).
+    /// </summary>
     private static DateTimeOffset? ExpiresAt(double? seconds, TimeProvider time)
     {
-        if (seconds is not { } s || !(s > 0)) return null;
+        if (seconds is not { } s || double.IsNaN(s)) return null;
         var now = time.GetUtcNow();
+        if (s <= 0) return now;
         // A lifetime that ends past the calendar's last day says no more than an absent one: unknown. The bound is the
         // calendar's end from now (a second short of it, for AddSeconds' rounding), not a fixed number: a fixed one let
         // through values that AddSeconds then refused, which threw away a spent code or a rotated refresh token.

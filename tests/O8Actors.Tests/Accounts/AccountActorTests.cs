@@ -539,6 +539,32 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     [Fact]
     public async Task A_refresh_must_be_sent_in_time_for_its_renewal_and_its_late_answer_is_never_taken_for_a_later_login()
     {
+        var (strategy, store, _, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync();
+        // The refresh still in flight keeps the lock until its overtime ends, then it is given up.
+        Clock.Advance(settings.OvertimeWait);
+
+        // A login starts the next renewal (held at the store's lock), and the abandoned refresh's answer comes in then.
+        Task<LoginRemembered> remembered;
+        await using (await store.Inner.LockAsync(Alice))
+        {
+            remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
+            await AwaitConditionAsync(() => Task.FromResult(store.Locks == 3), Wait); // the first login's, the refresh's, this one's
+            account.Tell(new CodeExchanged(refresh.RequestId, new TokenSet("at-late", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-late", null)));
+            // Identify is answered in mailbox order: once it is, the late answer has been handled.
+            await account.Ask<ActorIdentity>(new Identify(1), Wait);
+        }
+
+        // The login's tokens are stored and served; the late answer, kept until the login's renewal was over, was then
+        // dropped (the account had moved on to the login's tokens), never saved in their place.
+        Assert.Equal(2L, (await remembered).Version);
+        Assert.Equal("rt-2", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
+    /// <summary>Alice's token expired and her renewal's refresh went to a provider actor the test plays; returns once the renewal timed out.</summary>
+    private async Task<(RotatingStrategy Strategy, FlakyTokenStore Store, TestProbe Providers, IActorRef Accounts, IActorRef Account, RefreshTokens Refresh,
+        AccountSettings Settings)> RefreshOutlivingItsRenewalAsync()
+    {
         var strategy = NewStrategy();
         var store = new FlakyTokenStore();
         var providers = CreateTestProbe();
@@ -553,24 +579,87 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         // The provider actor drops it unsent once a token request sent then would be answered after the renewal gave up.
         Assert.Equal(renewalStarts + settings.RenewalTimeout - ExchangeTimeouts.LoginDeadline(settings.ExchangeTimeout), refresh.Deadline);
         var account = providers.LastSender;
+        // The provider answers later than the renewal waits (a long queue, a slow endpoint, a starved thread pool).
         Clock.Advance(settings.RenewalTimeout);
+        // Its caller still hears of the timeout at once.
         Assert.Equal(LoginFailure.ExchangeTimeout, (await Assert.ThrowsAsync<AuthorizationFailedException>(() => caller)).Failure);
+        await account.Ask<ActorIdentity>(new Identify(0), Wait); // the timeout has been handled
+        return (strategy, store, providers, accounts, account, refresh, settings);
+    }
 
-        // A login starts the next renewal (held at the store's lock), and the abandoned refresh's answer comes in then.
-        Task<LoginRemembered> remembered;
-        await using (await store.Inner.LockAsync(Alice))
+    private TokenSet LateTokens() => new("at-late", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-late", null);
+
+    [Fact]
+    public async Task A_refresh_answered_after_its_renewal_timed_out_is_stored_and_served_and_holds_the_lock_until_it_answers()
+    {
+        var (_, store, providers, accounts, account, refresh, _) = await RefreshOutlivingItsRenewalAsync();
+
+        // Still in flight: the lock stays taken, so no other process reads the stored copy whose refresh token it spends.
+        using (var brief = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.Inner.LockAsync(Alice, brief.Token));
+        // A caller who comes meanwhile waits for that refresh instead of sending the same refresh token again.
+        var next = Get(accounts, Alice);
+        account.Tell(new CodeExchanged(refresh.RequestId, LateTokens()), providers.Ref);
+
+        Assert.Equal("at-late", (await next).Token);
+        Assert.Equal("rt-late", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.Equal("at-late", (await Get(accounts, Alice)).Token);
+        Assert.False(providers.HasMessages); // no second refresh
+        using var deadline = new CancellationTokenSource(Wait);
+        await using (await store.Inner.LockAsync(Alice, deadline.Token))
         {
-            remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
-            await AwaitConditionAsync(() => Task.FromResult(store.Locks == 3), Wait); // the first login's, the refresh's, this one's
-            account.Tell(new CodeExchanged(refresh.RequestId, new TokenSet("at-late", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-late", null)));
-            // Identify is answered in mailbox order: once it is, the late answer has been handled.
-            await account.Ask<ActorIdentity>(new Identify(1), Wait);
+        }
+    }
+
+    [Fact]
+    public async Task A_refresh_answered_after_the_lock_was_given_up_for_it_is_kept_and_stored()
+    {
+        var (_, store, providers, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync();
+        Clock.Advance(settings.OvertimeWait);
+        // Given up: the lock is free again.
+        using (var deadline = new CancellationTokenSource(Wait))
+        {
+            await using (await store.Inner.LockAsync(Alice, deadline.Token))
+            {
+            }
         }
 
-        // The login's tokens are stored and served; the late answer was dropped, never saved in their place.
-        Assert.Equal(2L, (await remembered).Version);
-        Assert.Equal("rt-2", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
-        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+        account.Tell(new CodeExchanged(refresh.RequestId, LateTokens()), providers.Ref);
+
+        // Kept as tokens the store did not take are: served, and stored over the copy the refresh replaced.
+        Assert.Equal("at-late", (await Get(accounts, Alice)).Token);
+        await AwaitAssertAsync(async () => Assert.Equal("rt-late", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken), Wait);
+        Assert.False(providers.HasMessages); // no second refresh
+    }
+
+    [Fact]
+    public async Task A_refresh_whose_stored_file_stopped_decrypting_meanwhile_stores_and_serves_its_tokens()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "o8-account-file-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var store = new FileTokenStore(folder);
+            var providers = CreateTestProbe();
+            var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+            var accounts = Sys.ActorOf(AccountsSupervisor.Props(store, providers.Ref, CreateTestProbe().Ref, settings));
+            await Remember(accounts, Alice, NewStrategy().Issue("alice"));
+            Clock.Advance(TimeSpan.FromHours(1));
+
+            var caller = Get(accounts, Alice);
+            var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+            // Between the renewal's read and its save the file stops decrypting (damaged, its key ring lost).
+            await File.WriteAllBytesAsync(Assert.Single(Directory.EnumerateFiles(folder, "*.token")), "damaged"u8.ToArray());
+            providers.LastSender.Tell(new CodeExchanged(refresh.RequestId, LateTokens()), providers.Ref);
+
+            // The rotated tokens are stored over it and served, not dropped for "nothing stored; sign in first".
+            Assert.Equal("at-late", (await caller).Token);
+            Assert.Equal("rt-late", (await new FileTokenStore(folder).LoadAsync(Alice))!.Tokens.RefreshToken);
+            Assert.Equal("at-late", (await Get(accounts, Alice)).Token);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Theory]

@@ -54,6 +54,28 @@ public sealed class FileTokenStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_save_of_any_version_replaces_a_file_that_does_not_decrypt_and_a_missing_file_still_refuses_it()
+    {
+        var store = new FileTokenStore(_folder);
+        await store.SaveAsync(Alice, Tokens("1"), 0);
+        await store.SaveAsync(Alice, Tokens("2"), 1);
+        // The file turns unreadable after a refresh read version 2 (damage, a key ring lost): it reads as nothing stored.
+        var file = Assert.Single(Directory.EnumerateFiles(_folder, "*.token"));
+        await File.WriteAllBytesAsync(file, Encoding.UTF8.GetBytes("not a protected payload"));
+        Assert.Null(await store.LoadAsync(Alice));
+
+        // The refresh's rotated tokens go over it, at the version the refresh expected to follow.
+        Assert.Equal(3L, await store.SaveAsync(Alice, Tokens("3"), 2));
+        var loaded = await new FileTokenStore(_folder).LoadAsync(Alice);
+        Assert.Equal(("refresh-3-UmVmcmVzaFNlY3JldA", 3L), (loaded!.Tokens.RefreshToken, loaded.Version));
+
+        // An account removed (signed out elsewhere) is not unreadable: a save that expected a version is still refused.
+        await store.RemoveAsync(Alice);
+        Assert.Null(await store.SaveAsync(Alice, Tokens("4"), 3));
+        Assert.Null(await store.LoadAsync(Alice));
+    }
+
+    [Fact]
     public async Task A_DPoP_key_is_kept_with_its_tokens_and_its_private_part_is_never_on_disk_in_plain_text()
     {
         using var key = O8Actors.Dpop.DpopKey.Create();

@@ -139,6 +139,17 @@ public sealed class GenericTokenExchangeTests : IAsyncLifetime
     [Theory]
     [InlineData("0")]
     [InlineData("-5")]
+    public async Task An_expiry_of_zero_or_less_is_a_token_already_expired_not_one_that_never_expires(string expiresIn)
+    {
+        Answer(200, "application/json", $$"""{"access_token":"at","expires_in":{{expiresIn}}}""");
+
+        var tokens = await Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        // RFC 6749 section 5.1: the token's lifetime from the response; none left is expired now, never "no expiry".
+        Assert.Equal(Now, tokens.ExpiresAt);
+    }
+
+    [Theory]
     [InlineData("1e400")]
     [InlineData("300000000000")] // under TimeSpan's range, past DateTimeOffset's: once an ArgumentOutOfRangeException
     [InlineData("1.7976931348623157e308")]
