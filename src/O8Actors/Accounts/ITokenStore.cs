@@ -16,6 +16,11 @@ namespace O8Actors;
 /// <see cref="StoredTokensUnreadableException"/>, not by another exception: a sign-out then removes it instead of failing,
 /// and <see cref="RemoveAsync"/> must clear it. A payload that merely does not decrypt (a lost key ring) may be read as
 /// absent instead, so that a login saves over it.</para>
+/// <para>A store must keep every part of <see cref="TokenSet"/> it is given, <see cref="TokenSet.DpopKey"/> (a private
+/// key: keep it as protected as the refresh token) included: the tokens of a provider that binds them with DPoP
+/// (RFC 9449) are refreshed with that key only. Tokens read back without it on such a provider are not refreshed as
+/// bearer tokens; the account needs a new sign-in (<see cref="InteractionRequiredException"/>,
+/// <see cref="InteractionReason.NoDpopKey"/>).</para>
 /// <para>Implementations must be thread-safe; they are called from the accounts' actors through tasks.</para>
 /// </remarks>
 public interface ITokenStore
