@@ -11,6 +11,9 @@ namespace O8Actors;
 /// nonce is learnt with one extra try and sent from then on). When the API answers 401 anyway (it revoked the token, or
 /// expired it before its <c>expires_in</c>), the request is sent once more with a token the API has not refused: the
 /// account's newer one if it already has one, else one refreshed for it. Many requests refused together cause one refresh.
+/// A 401 that refuses a DPoP proof rather than the token (<c>WWW-Authenticate: DPoP error="use_dpop_nonce"</c> after the
+/// nonce retry, or <c>error="invalid_dpop_proof"</c>) is returned as it is, without a refresh: a new token would be
+/// signed with the same key and refused the same way.
 /// </summary>
 /// <remarks>
 /// A refresh the provider refuses surfaces as <see cref="InteractionRequiredException"/> from the call: the user must sign
@@ -92,6 +95,9 @@ public sealed class AccessTokenHandler : DelegatingHandler
 
         var response = await SendWithAsync(request, token, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
+        // A refused proof (a nonce the one retry did not satisfy, an invalid proof) is not a refused token: a renewed one
+        // would be signed with the same key and refused again, each time rotating the refresh token for nothing.
+        if (token.DpopKey is not null && Dpop.DpopSender.RefusesTheProof(response)) return response;
 
         AccessToken retryWith;
         try
