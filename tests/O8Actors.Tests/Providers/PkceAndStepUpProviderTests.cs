@@ -142,9 +142,7 @@ public sealed class PkceAndStepUpProviderTests : TestKit
     [Fact]
     public async Task A_prepared_login_learns_its_providers_step_up_and_the_shorter_max_age_goes_on_the_request()
     {
-        var options = ProviderTestData.Options(TokenEndpoint);
-        options.JwksUri = new Uri("https://auth.example.test/jwks");
-        options.Issuer = "https://auth.example.test";
+        var options = WithIdTokens(ProviderTestData.Options(TokenEndpoint));
         options.AuthorizeParameters["max_age"] = "60";
         options.AuthorizeParameters["acr_values"] = "urn:mfa urn:phr";
         var registry = await Registry(new GenericOAuthStrategy(options));
@@ -168,11 +166,7 @@ public sealed class PkceAndStepUpProviderTests : TestKit
         string name, string value, bool withoutKeys, string expected)
     {
         var options = ProviderTestData.Options(TokenEndpoint);
-        if (!withoutKeys)
-        {
-            options.JwksUri = new Uri("https://auth.example.test/jwks");
-            options.Issuer = "https://auth.example.test";
-        }
+        if (!withoutKeys) WithIdTokens(options);
         options.AuthorizeParameters[name] = value;
 
         var error = Assert.Throws<ArgumentException>(() => new GenericOAuthStrategy(options));
@@ -184,6 +178,14 @@ public sealed class PkceAndStepUpProviderTests : TestKit
                 Name = "oidc", Issuer = "https://issuer.example.test", ClientId = "c",
                 AuthorizeParameters = new Dictionary<string, string> { [name] = value },
             }));
+    }
+
+    /// <summary><paramref name="options"/> with a key set and an issuer: the provider validates ID tokens.</summary>
+    private static GenericOAuthOptions WithIdTokens(GenericOAuthOptions options)
+    {
+        options.JwksUri = new Uri("https://auth.example.test/jwks");
+        options.Issuer = "https://auth.example.test";
+        return options;
     }
 
     [Fact]
