@@ -39,7 +39,11 @@ public interface IOAuthLogins
     Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary>Uses a refresh token with <paramref name="provider"/>.</summary>
-    /// <exception cref="TokenExchangeException">The provider refused or does not support refresh.</exception>
+    /// <remarks>
+    /// A provider that binds tokens with DPoP (<c>UseDpop</c>) refreshes only with the token's key, which this method has
+    /// not: use the account API (<see cref="GetAccessTokenAsync"/>), whose stored tokens keep their key.
+    /// </remarks>
+    /// <exception cref="TokenExchangeException">The provider refused or does not support refresh, or binds tokens with DPoP.</exception>
     Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default);
 
     /// <summary>Registers (or replaces) a provider strategy under its <see cref="ProviderStrategy.Name"/>.</summary>

@@ -13,6 +13,9 @@ namespace O8Actors;
 /// account's newer one if it already has one, else one refreshed for it. Many requests refused together cause one refresh,
 /// and once the API has refused a token just renewed for it, its 401s for that token reach the caller with no further
 /// refresh. A request a handler below redirected is never sent again (that would hand the redirect's target a token).
+/// A 401 that refuses a DPoP proof rather than the token (<c>WWW-Authenticate: DPoP error="use_dpop_nonce"</c> after the
+/// nonce retry, or <c>error="invalid_dpop_proof"</c>) is returned as it is, without a refresh: a new token would be
+/// signed with the same key and refused the same way.
 /// </summary>
 /// <remarks>
 /// A refresh the provider refuses surfaces as <see cref="InteractionRequiredException"/> from the call: the user must sign
@@ -100,6 +103,9 @@ public sealed class AccessTokenHandler : DelegatingHandler
         // A handler below followed a redirect: the request now names the place it was sent on to (perhaps another host,
         // another method, no body), and sending it again would hand that place a token. The caller gets the 401.
         if (!Equals(request.RequestUri, sentTo)) return response;
+        // A refused proof (a nonce the one retry did not satisfy, an invalid proof) is not a refused token: a renewed one
+        // would be signed with the same key and refused again, each time rotating the refresh token for nothing.
+        if (token.DpopKey is not null && Dpop.DpopSender.RefusesTheProof(response)) return response;
 
         AccessToken retryWith;
         try

@@ -540,6 +540,14 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             return;
         }
 
+        if (msg.Cause is TokenExchangeException { NoDpopKey: true })
+        {
+            NeedsInteraction(InteractionReason.NoDpopKey,
+                $"No DPoP key is stored for {_account}, but the provider '{_account.Provider}' binds its tokens with DPoP (stored before DPoP " +
+                "was turned on, or by a token store that drops TokenSet.DpopKey): the refresh token was not sent unbound; sign in again.");
+            return;
+        }
+
         if (msg.ProviderError == "invalid_grant")
         {
             NeedsInteraction(InteractionReason.RefreshRefused,

@@ -18,6 +18,11 @@ namespace O8Actors;
 /// absent instead; a store that does so must then let any save replace it, whatever version the save expected (the
 /// returned version may then differ from <c>expectedVersion + 1</c>): a login saves over it, and a refresh that read
 /// the account before its payload turned unreadable stores its rotated tokens instead of losing them.</para>
+/// <para>A store must keep every part of <see cref="TokenSet"/> it is given, <see cref="TokenSet.DpopKey"/> (a private
+/// key: keep it as protected as the refresh token) included: the tokens of a provider that binds them with DPoP
+/// (RFC 9449) are refreshed with that key only. Tokens read back without it on such a provider are not refreshed as
+/// bearer tokens; the account needs a new sign-in (<see cref="InteractionRequiredException"/>,
+/// <see cref="InteractionReason.NoDpopKey"/>).</para>
 /// <para>Implementations must be thread-safe; they are called from the accounts' actors through tasks.</para>
 /// </remarks>
 public interface ITokenStore

@@ -14,6 +14,13 @@ public enum InteractionReason
 
     /// <summary>The interactive login signed in a different account.</summary>
     AccountMismatch,
+
+    /// <summary>
+    /// The provider binds its tokens with DPoP (<c>UseDpop</c>), but no DPoP key is stored with the account's tokens (they
+    /// were stored before DPoP was turned on, or by a token store that drops <see cref="TokenSet.DpopKey"/>): the refresh
+    /// token is not sent unbound, and the account signs in again to get bound tokens.
+    /// </summary>
+    NoDpopKey,
 }
 
 /// <summary>

@@ -9,7 +9,7 @@ namespace O8Actors.Dpop;
 /// nonce (<c>use_dpop_nonce</c>, section 9) and gives one the proof did not carry is sent once more with it. Shared by
 /// <see cref="DpopHandler"/> and <see cref="AccessTokenHandler"/>; one per handler, so each keeps the nonces its servers gave.
 /// </summary>
-internal sealed class DpopSender(TimeProvider? time = null)
+internal sealed partial class DpopSender(TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly DpopNonces _nonces = new();
@@ -37,7 +37,7 @@ internal sealed class DpopSender(TimeProvider? time = null)
         response.Dispose();
         Sign(request, target, key, token);
         response = await send(request, cancellationToken).ConfigureAwait(false);
-        _nonces.Remember(target, response);
+        if (Equals(request.RequestUri, target)) _nonces.Remember(target, response);
         return response;
     }
 
@@ -51,7 +51,30 @@ internal sealed class DpopSender(TimeProvider? time = null)
         return nonce;
     }
 
-    private static bool AsksForNonce(HttpResponseMessage response) =>
-        response.Headers.WwwAuthenticate.Any(h => string.Equals(h.Scheme, "DPoP", StringComparison.OrdinalIgnoreCase)
-            && h.Parameter?.Contains("use_dpop_nonce", StringComparison.Ordinal) == true);
+    private static bool AsksForNonce(HttpResponseMessage response) => ChallengeError(response) == "use_dpop_nonce";
+
+    /// <summary>
+    /// Whether <paramref name="response"/> refuses the DPoP proof rather than the token: a <c>DPoP</c> challenge with
+    /// <c>error="use_dpop_nonce"</c> (a nonce this sender's one retry did not satisfy: servers behind a load balancer
+    /// that do not share their nonces) or <c>error="invalid_dpop_proof"</c> (RFC 9449 sections 7.1 and 9). A new token
+    /// would be signed with the same key and refused the same way, so it is no reason to renew the token.
+    /// </summary>
+    public static bool RefusesTheProof(HttpResponseMessage response) =>
+        response.StatusCode == HttpStatusCode.Unauthorized && ChallengeError(response) is "use_dpop_nonce" or "invalid_dpop_proof";
+
+    /// <summary>The <c>error</c> of the response's <c>WWW-Authenticate: DPoP</c> challenge, if it has one.</summary>
+    private static string? ChallengeError(HttpResponseMessage response)
+    {
+        foreach (var challenge in response.Headers.WwwAuthenticate)
+        {
+            if (!string.Equals(challenge.Scheme, "DPoP", StringComparison.OrdinalIgnoreCase) || challenge.Parameter is not { } parameters) continue;
+            var match = ErrorParameter().Match(parameters);
+            if (match.Success) return match.Groups[1].Value;
+        }
+        return null;
+    }
+
+    // error="..." (or unquoted) as an auth-param of the challenge (RFC 9110 section 11.2), not inside another's value.
+    [System.Text.RegularExpressions.GeneratedRegex("""(?:^|,)\s*error\s*=\s*"?([A-Za-z0-9_.-]+)"?""", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex ErrorParameter();
 }

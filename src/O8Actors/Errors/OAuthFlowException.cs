@@ -70,7 +70,13 @@ public sealed class TokenExchangeException(string message, string? providerError
     internal TokenSet? Issued { get; init; }
 
     /// <summary>This failure as a caller may see it: without the issued tokens.</summary>
-    internal TokenExchangeException WithoutIssued() => Issued is null ? this : new(Message, ProviderError, InnerException);
+    internal TokenExchangeException WithoutIssued() => Issued is null ? this : new(Message, ProviderError, InnerException) { NoDpopKey = NoDpopKey };
+
+    /// <summary>
+    /// A refresh not sent: the provider binds tokens with DPoP and the refresh came without a key (an account's tokens
+    /// stored without theirs); the account's callers are told to sign in again (<see cref="InteractionReason.NoDpopKey"/>).
+    /// </summary>
+    internal bool NoDpopKey { get; init; }
 }
 
 /// <summary>The callback's issuer did not match the provider (RFC 9207 mix-up defence).</summary>

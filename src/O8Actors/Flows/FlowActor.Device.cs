@@ -64,8 +64,10 @@ internal sealed partial class FlowActor
     /// <summary>Auto after the browser launcher failed: ask for a device code while the browser login still waits.</summary>
     private void TryDeviceInstead(string launcherDetail)
     {
-        // A step-up login stays a browser login (a device login cannot carry its requirements).
-        if (_deviceFallbackReason is not null || _deviceUnsupported || StepUp.Requested(_start.Request)) return;
+        // A step-up login (its own, or its provider's: known once the authorize URL is ready) stays a browser login (a
+        // device login cannot carry its requirements).
+        if (_deviceFallbackReason is not null || _deviceUnsupported || StepUp.Requested(_start.Request)
+            || _authenticatedNotBefore is not null || _acceptedAcrValues is not null) return;
         _deviceFallbackReason = $"the browser launcher failed ({launcherDetail})";
         RequestDeviceCode();
     }

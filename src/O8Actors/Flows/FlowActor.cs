@@ -40,6 +40,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private bool _pkceUsed;
     // With max_age (StepUp): the earliest sign-in (auth_time) the ID token may show, fixed when the login starts; null: not checked.
     private DateTimeOffset? _authenticatedNotBefore;
+    // With acr_values (the login's own, else its provider's): the acr values the ID token may show; null: not checked.
+    private IReadOnlyList<string>? _acceptedAcrValues;
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
     private IActorRef? _callbackResponder;
     private long _callbackAt;
@@ -321,6 +323,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 _redirectPath = RedirectPaths.RequestPathOf(msg.RedirectUri);
                 _dpopKey = msg.DpopKey;
                 _pkceUsed = msg.PkceUsed;
+                HoldToProviderStepUp(msg.RequiredStepUp);
                 var ready = new AuthorizeUrlReadyEvent(_start.LoginId, _start.Provider, msg.AuthorizeUrl);
                 Publish(ready);
                 _start.AuthorizeUrlTo?.Tell(ready); // immutable: one event for the stream and the cluster entity
@@ -338,6 +341,19 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// The login's ID token is held to its provider's step-up (<paramref name="required"/>) as to its own: of two
+    /// <c>max_age</c> the shorter, counted from now (the authorize request goes out now); the login's own
+    /// <c>acr_values</c>, else the provider's (the login's replace the provider's on the request too).
+    /// </summary>
+    private void HoldToProviderStepUp(StepUp.Requirement? required)
+    {
+        _acceptedAcrValues = StepUp.AcrValuesOf(_start.Request) ?? required?.AcrValues;
+        if (required?.MaxAge is not { } maxAge) return;
+        var notBefore = Context.System.Scheduler.Now - maxAge;
+        if (_authenticatedNotBefore is null || notBefore > _authenticatedNotBefore) _authenticatedNotBefore = notBefore;
     }
 
     /// <summary>
@@ -426,7 +442,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         var exchangeDeadline = ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, exchangeDeadline);
         _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _pkceUsed ? _secrets.CodeVerifier : null, _redirectUri!,
-            _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline, _dpopKey, _authenticatedNotBefore, StepUp.AcrValuesOf(_start.Request)));
+            _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline, _dpopKey, _authenticatedNotBefore, _acceptedAcrValues));
         Become(ExchangingPhase);
     }
 

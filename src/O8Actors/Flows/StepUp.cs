@@ -18,16 +18,77 @@ internal static class StepUp
 
     /// <summary><see cref="AuthorizationRequest.MaxAge"/>, or the <c>max_age</c> of the extra parameters (whole seconds).</summary>
     public static TimeSpan? MaxAgeOf(AuthorizationRequest request) =>
-        request.MaxAge ?? (Extra(request, MaxAgeParameter) is { } seconds
-            && long.TryParse(seconds, NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s <= LongestMaxAge.TotalSeconds
-                ? TimeSpan.FromSeconds(s)
-                : null);
+        request.MaxAge ?? (Extra(request, MaxAgeParameter) is { } seconds ? ParseMaxAge(seconds) : null);
 
     /// <summary><see cref="AuthorizationRequest.AcrValues"/>, or the space-separated <c>acr_values</c> of the extra parameters.</summary>
     public static IReadOnlyList<string>? AcrValuesOf(AuthorizationRequest request) =>
-        request.AcrValues ?? (Extra(request, AcrValuesParameter) is { } values
-            ? values.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            : null);
+        request.AcrValues ?? (Extra(request, AcrValuesParameter) is { } values ? ParseAcrValues(values) : null);
+
+    /// <summary>A <c>max_age</c> parameter's value: whole seconds up to a century; null when it is not one.</summary>
+    private static TimeSpan? ParseMaxAge(string seconds) =>
+        long.TryParse(seconds, NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s <= LongestMaxAge.TotalSeconds
+            ? TimeSpan.FromSeconds(s)
+            : null;
+
+    private static string[] ParseAcrValues(string values) => values.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>
+    /// The step-up a provider's own authorize parameters (<see cref="Providers.GenericOAuthOptions.AuthorizeParameters"/>,
+    /// <see cref="Providers.OidcDiscoveryOptions.AuthorizeParameters"/>) ask of every login: a requirement, checked on
+    /// each login's ID token like a login's own. Null when they ask for neither <c>max_age</c> nor <c>acr_values</c>.
+    /// </summary>
+    public static Requirement? OfProvider(IEnumerable<KeyValuePair<string, string>>? parameters)
+    {
+        if (parameters is null) return null;
+        TimeSpan? maxAge = null;
+        IReadOnlyList<string>? acr = null;
+        foreach (var (key, value) in parameters)
+        {
+            if (key == MaxAgeParameter) maxAge = ParseMaxAge(value);
+            else if (key == AcrValuesParameter) acr = ParseAcrValues(value ?? "");
+        }
+        return maxAge is null && acr is null ? null : new Requirement(maxAge, acr);
+    }
+
+    /// <summary>
+    /// Throws for a provider's <c>max_age</c> or <c>acr_values</c> given wrongly (not whole seconds up to a century; no acr
+    /// value), or on a provider that validates no ID tokens (<paramref name="validatesIdTokens"/> false), where nothing
+    /// could check them and every login would fail.
+    /// </summary>
+    public static void ThrowIfInvalidForProvider(IEnumerable<KeyValuePair<string, string>> parameters, string who, bool validatesIdTokens = true)
+    {
+        var asked = false;
+        foreach (var (key, value) in parameters)
+        {
+            if (key == MaxAgeParameter && ParseMaxAge(value ?? "") is null)
+                throw new ArgumentException($"{who}: AuthorizeParameters has a max_age that is not a whole number of seconds up to a century (OpenID Connect Core 1.0 section 3.1.2.1).", "AuthorizeParameters");
+            if (key == AcrValuesParameter && ParseAcrValues(value ?? "").Length == 0)
+                throw new ArgumentException($"{who}: AuthorizeParameters has an empty acr_values; give at least one value (space-separated).", "AuthorizeParameters");
+            asked |= key is MaxAgeParameter or AcrValuesParameter;
+        }
+        if (asked && !validatesIdTokens)
+            throw new ArgumentException(
+                $"{who}: AuthorizeParameters asks every login for max_age or acr_values, which only a validated ID token can show " +
+                "(they are checked on each login), but the provider validates no ID tokens. Set JwksUri and Issuer.", "AuthorizeParameters");
+    }
+
+    /// <summary>
+    /// A login's authorize parameters with the provider's <c>max_age</c> (<paramref name="required"/>) in place of the
+    /// login's own when the provider's is shorter, so the request asks for the requirement the ID token is held to.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> WithStricterMaxAge(IReadOnlyDictionary<string, string> parameters, Requirement? required)
+    {
+        if (required?.MaxAge is not { } providers
+            || !parameters.TryGetValue(MaxAgeParameter, out var own) || ParseMaxAge(own) is not { } login || login <= providers)
+            return parameters;
+        return new Dictionary<string, string>(parameters, StringComparer.Ordinal)
+        {
+            [MaxAgeParameter] = ((long)providers.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>A provider's step-up requirement (<see cref="OfProvider"/>): <c>max_age</c> and <c>acr_values</c>, either may be null.</summary>
+    public sealed record Requirement(TimeSpan? MaxAge, IReadOnlyList<string>? AcrValues);
 
     /// <summary>Whether the login must be a browser login: a device login cannot carry either requirement.</summary>
     public static bool Requested(AuthorizationRequest request) =>

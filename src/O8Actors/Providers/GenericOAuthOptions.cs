@@ -164,7 +164,20 @@ public sealed class GenericOAuthOptions
     /// </summary>
     public bool UseDpop { get; set; }
 
-    /// <summary>Extra parameters added to every authorize URL (for example Google's <c>access_type=offline</c>).</summary>
+    /// <summary>
+    /// Extra parameters added to every authorize URL (for example Google's <c>access_type=offline</c>); a login's own
+    /// extra parameters win over them.
+    /// </summary>
+    /// <remarks>
+    /// A <c>max_age</c> or <c>acr_values</c> here (OpenID Connect Core 1.0 section 3.1.2.1) is a requirement on every
+    /// login, not only a request: each login's ID token is checked as for a login's own
+    /// <see cref="AuthorizationRequest.MaxAge"/> and <see cref="AuthorizationRequest.AcrValues"/> (an <c>acr</c> among the
+    /// values; an <c>auth_time</c> no older than <c>max_age</c>), and a login that fails the check fails with
+    /// <see cref="LoginFailure.IdTokenInvalid"/>, whatever the provider or a page between did with the parameter. A
+    /// login's own <c>acr_values</c> replace the provider's (on the request and in the check); of two <c>max_age</c>
+    /// the shorter is asked for and checked. Such a provider needs <see cref="JwksUri"/> (ID tokens are validated), and its
+    /// logins are browser logins: a device login cannot carry the requirement and is refused.
+    /// </remarks>
     public IDictionary<string, string> AuthorizeParameters { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Extra headers on every token request (for example GitHub's <c>Accept: application/json</c>).</summary>
@@ -272,7 +285,10 @@ public sealed class GenericOAuthOptions
         if (O8Actors.Callback.RedirectPaths.Problem("/", Name, RedirectPath) is { } pathProblem)
             throw new ArgumentException(pathProblem, nameof(RedirectPath));
         if (AuthorizeParameters is not null)
+        {
             AuthorizeUrlBuilder.RejectReserved(AuthorizeParameters, $"{who}: AuthorizeParameters");
+            StepUp.ThrowIfInvalidForProvider(AuthorizeParameters, who, validatesIdTokens: JwksUri is not null);
+        }
         if (TokenRequestHeaders is not null && TokenRequestHeaders.Keys.Any(k => string.IsNullOrWhiteSpace(k)))
             throw new ArgumentException($"{who} has an empty header name in TokenRequestHeaders.", nameof(TokenRequestHeaders));
     }

@@ -15,6 +15,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     private readonly TokenEndpointClient _tokens;
     private readonly IdTokens.IdTokenValidator? _idTokens;
     private readonly UserInfoClient? _userInfo;
+    private readonly StepUp.Requirement? _requiredStepUp;
 
     /// <summary>Creates the strategy from a validated copy of <paramref name="options"/>.</summary>
     /// <param name="options">The provider's settings.</param>
@@ -25,6 +26,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Clone();
         _options.Validate();
+        _requiredStepUp = StepUp.OfProvider(_options.AuthorizeParameters);
         _descriptor = new ProviderDescriptor(
             Issuer: string.IsNullOrEmpty(_options.Issuer) ? null : _options.Issuer,
             IssuerParameterSupported: _options.IssuerParameterSupported,
@@ -67,6 +69,9 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     public override bool EnforcesStepUp => true;
 
     internal override bool IsConfidentialClient => _options.ClientAuthentication != ClientAuthentication.None;
+
+    /// <inheritdoc />
+    internal override StepUp.Requirement? RequiredStepUp => _requiredStepUp;
 
     /// <summary>A copy of the settings this strategy uses (the client secret included: do not log it).</summary>
     public GenericOAuthOptions Options => _options.Clone();

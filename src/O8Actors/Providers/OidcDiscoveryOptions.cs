@@ -71,7 +71,17 @@ public sealed class OidcDiscoveryOptions
     /// </summary>
     public string? RedirectPath { get; set; }
 
-    /// <summary>Extra parameters added to every authorize URL.</summary>
+    /// <summary>Extra parameters added to every authorize URL; a login's own extra parameters win over them.</summary>
+    /// <remarks>
+    /// A <c>max_age</c> or <c>acr_values</c> here (OpenID Connect Core 1.0 section 3.1.2.1) is a requirement on every
+    /// login, not only a request: each login's ID token is checked as for a login's own
+    /// <see cref="AuthorizationRequest.MaxAge"/> and <see cref="AuthorizationRequest.AcrValues"/> (an <c>acr</c> among the
+    /// values; an <c>auth_time</c> no older than <c>max_age</c>), and a login that fails the check fails with
+    /// <see cref="LoginFailure.IdTokenInvalid"/>, whatever the provider or a page between did with the parameter. A
+    /// login's own <c>acr_values</c> replace the provider's (on the request and in the check); of two <c>max_age</c>
+    /// the shorter is asked for and checked. The provider's logins are then browser logins: a device login cannot carry
+    /// the requirement and is refused.
+    /// </remarks>
     public IDictionary<string, string> AuthorizeParameters { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Extra headers on every token request.</summary>
@@ -123,7 +133,10 @@ public sealed class OidcDiscoveryOptions
         if (O8Actors.Callback.RedirectPaths.Problem("/", Name, RedirectPath) is { } pathProblem)
             throw new ArgumentException(pathProblem, nameof(RedirectPath));
         if (AuthorizeParameters is not null)
+        {
             AuthorizeUrlBuilder.RejectReserved(AuthorizeParameters, $"{who}: AuthorizeParameters");
+            StepUp.ThrowIfInvalidForProvider(AuthorizeParameters, who);
+        }
     }
 
     internal OidcDiscoveryOptions Clone() => new()

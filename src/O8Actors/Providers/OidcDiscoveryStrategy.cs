@@ -10,6 +10,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
 {
     private readonly OidcDiscoveryOptions _options;
     private readonly TimeProvider _time;
+    private readonly StepUp.Requirement? _requiredStepUp;
     private readonly object _gate = new();
     private Task<Resolution>? _pending;
     private volatile Resolution? _resolved;
@@ -26,6 +27,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Clone();
         _options.Validate();
+        _requiredStepUp = StepUp.OfProvider(_options.AuthorizeParameters);
         _time = timeProvider ?? TimeProvider.System;
     }
 
@@ -43,6 +45,10 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     public override bool EnforcesStepUp => true;
 
     internal override bool IsConfidentialClient => !_options.IsPublicClient;
+
+    /// <inheritdoc />
+    /// <remarks>From the configured <see cref="OidcDiscoveryOptions.AuthorizeParameters"/>, known before the metadata is read.</remarks>
+    internal override StepUp.Requirement? RequiredStepUp => _requiredStepUp;
 
     /// <summary>The scopes a login that asks for none gets (empty: <c>openid</c>); read by the configuration tests.</summary>
     internal IReadOnlyList<string> DefaultScopes => [.. _options.DefaultScopes];

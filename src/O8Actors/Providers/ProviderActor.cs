@@ -138,10 +138,26 @@ internal sealed class ProviderActor : ReceiveActor
         });
         Receive<RequestDeviceCode>(msg =>
         {
+            if (RefusedForStepUp(msg, Sender)) return;
             _pending.Add((msg, Sender));
             StartResolving();
         });
         TokenRequests();
+    }
+
+    /// <summary>
+    /// Refuses a device login on a provider whose own parameters ask every login for <c>max_age</c> or
+    /// <c>acr_values</c>: the device grant cannot carry them nor is its ID token held to them, so it would pass over the
+    /// requirement. Answered as a provider without the device grant is (<see cref="LoginFailure.ProviderUnavailable"/>), so
+    /// an Auto login goes on in the browser. True when refused (answered).
+    /// </summary>
+    private bool RefusedForStepUp(RequestDeviceCode msg, IActorRef replyTo)
+    {
+        if (_strategy.RequiredStepUp is null) return false;
+        replyTo.Tell(new CodeExchangeFailed(msg.LoginId, LoginFailure.ProviderUnavailable,
+            $"The provider '{_strategy.Name}' asks every login for max_age or acr_values (its AuthorizeParameters), which a device login " +
+            "cannot carry nor show: sign in with the browser.", null));
+        return true;
     }
 
     private void StartResolving()
@@ -158,7 +174,10 @@ internal sealed class ProviderActor : ReceiveActor
     private void Resolving()
     {
         Receive<PrepareAuthorization>(msg => _pending.Add((msg, Sender)));
-        Receive<RequestDeviceCode>(msg => _pending.Add((msg, Sender)));
+        Receive<RequestDeviceCode>(msg =>
+        {
+            if (!RefusedForStepUp(msg, Sender)) _pending.Add((msg, Sender));
+        });
         Receive<Resolved>(msg =>
         {
             _descriptor = msg.Descriptor;
@@ -200,7 +219,11 @@ internal sealed class ProviderActor : ReceiveActor
 
     private void Prepare(PrepareAuthorization msg, IActorRef replyTo)
     {
-        if (!_strategy.EnforcesStepUp && StepUp.Asked(msg.ExtraParameters))
+        // The provider's own max_age or acr_values are a requirement on every login (checked on its ID token, as a
+        // login's own are); the shorter of two max_age goes on the request.
+        var required = _strategy.RequiredStepUp;
+        var extraParameters = StepUp.WithStricterMaxAge(msg.ExtraParameters, required);
+        if (!_strategy.EnforcesStepUp && (required is not null || StepUp.Asked(extraParameters)))
         {
             // Refused before the browser opens: nothing would check the ID token for the step-up the login asked for.
             replyTo.Tell(new ProviderUnavailable(msg.LoginId, StepUp.Unenforced(_strategy), LoginFailure.IdTokenInvalid));
@@ -218,7 +241,7 @@ internal sealed class ProviderActor : ReceiveActor
                 challenge,
                 redirectUri,
                 msg.Scopes,
-                msg.ExtraParameters,
+                extraParameters,
                 descriptor,
                 msg.Nonce);
             // A key per login: the account it becomes keeps it with its tokens (RFC 9449).
@@ -232,7 +255,10 @@ internal sealed class ProviderActor : ReceiveActor
             var name = strategy.Name;
             var loginId = msg.LoginId;
             building.PipeTo(replyTo,
-                success: url => new AuthorizationPrepared(loginId, url, descriptor, redirectUri, dpopKey, PkceUsed: challenge is not null),
+                success: url => new AuthorizationPrepared(loginId, url, descriptor, redirectUri, dpopKey, PkceUsed: challenge is not null)
+                {
+                    RequiredStepUp = required,
+                },
                 failure: e => new ProviderUnavailable(loginId, $"The provider '{name}' could not build an authorize URL: {SafeReason(e)}"));
         }
         catch (Exception e)
@@ -346,7 +372,10 @@ internal sealed class ProviderActor : ReceiveActor
                 Enqueue(new RevokeTokens(_strategy.Name, $"revoke-unclaimed-{Flows.FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
         });
         // Device logins: the device code request and each poll are token-endpoint traffic, queued and bounded like an exchange.
-        Receive<RequestDeviceCode>(msg => Enqueue(msg));
+        Receive<RequestDeviceCode>(msg =>
+        {
+            if (!RefusedForStepUp(msg, Sender)) Enqueue(msg);
+        });
         Receive<PollDeviceToken>(msg => Enqueue(msg));
         Receive<TokenRequestDone>(msg =>
         {

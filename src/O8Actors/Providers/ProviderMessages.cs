@@ -56,6 +56,12 @@ internal sealed record PrepareAuthorization(
 internal sealed record AuthorizationPrepared(string LoginId, Uri AuthorizeUrl, ProviderDescriptor Descriptor, Uri RedirectUri, Dpop.DpopKey? DpopKey = null,
     bool PkceUsed = true)
 {
+    /// <summary>
+    /// The step-up the provider asks of every login (its own <c>max_age</c>, <c>acr_values</c>), which the login's ID
+    /// token is held to beside the login's own; null: none.
+    /// </summary>
+    public StepUp.Requirement? RequiredStepUp { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"AuthorizationPrepared {{ LoginId = {LoginId} }}";
 }

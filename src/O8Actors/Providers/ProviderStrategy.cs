@@ -51,6 +51,13 @@ public abstract class ProviderStrategy
     internal virtual bool IsConfidentialClient => false;
 
     /// <summary>
+    /// The step-up the provider's own authorize parameters ask of every login (<c>max_age</c>, <c>acr_values</c>), which
+    /// each login's ID token is held to like a login's own; null when they ask for neither, and for a strategy of the
+    /// app's own (whose parameters this library does not know).
+    /// </summary>
+    internal virtual StepUp.Requirement? RequiredStepUp => null;
+
+    /// <summary>
     /// Learns what the provider supports (for example from discovery metadata, RFC 8414). Called once by the
     /// provider actor before its first login; the result is cached for the actor's lifetime.
     /// </summary>

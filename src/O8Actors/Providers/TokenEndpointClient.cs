@@ -64,6 +64,15 @@ internal sealed class TokenEndpointClient
         ArgumentNullException.ThrowIfNull(http);
         if (string.IsNullOrEmpty(context.RefreshToken))
             throw new ArgumentException("The refresh token is empty.", nameof(context));
+        // A provider that binds tokens gets no unbound refresh: it may answer with a bearer token (or refuse a bound
+        // refresh token), and the account would go on with tokens bound to nothing.
+        if (_options.UseDpop && context.DpopKey is null)
+            return Task.FromException<TokenSet>(new TokenExchangeException(
+                $"The provider '{_options.Name}' binds tokens with DPoP (UseDpop), but no DPoP key came with the refresh token (tokens stored " +
+                "before DPoP was turned on, or by a token store that drops TokenSet.DpopKey): it was not sent unbound. Sign in again.")
+            {
+                NoDpopKey = true,
+            });
 
         const string operation = "token refresh";
         return SendAsync(() =>

@@ -86,6 +86,23 @@ public sealed class AccessTokenHandlerDpopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_refused_proof_is_returned_as_it_is_and_renews_no_token()
+    {
+        // A server that takes the token only with another key's proofs: every proof of this one is invalid_dpop_proof.
+        using var otherKey = DpopKey.Create();
+        await using var server = await DpopResourceServer.StartAsync(otherKey.Thumbprint);
+        using var api = Client(Bound(server.AccessToken), renewed: Bound("at-renewed"));
+
+        using var response = await api.GetAsync(server.Resource);
+
+        // Before: the refusal was taken for a refused token and a refresh was forced.
+        Assert.All(_asked, options => Assert.Null(options));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("invalid_dpop_proof", response.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(0, server.Accepted);
+    }
+
+    [Fact]
     public async Task A_token_neither_bearer_nor_bound_is_refused_before_anything_is_sent()
     {
         using var api = Client(new AccessToken(Alice, "mac-token-value", "MAC", null, null));

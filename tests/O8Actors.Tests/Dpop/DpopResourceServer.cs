@@ -98,14 +98,24 @@ internal sealed class DpopResourceServer : IAsyncDisposable
                 await Task.WhenAny(gate.Task, Task.Delay(TimeSpan.FromSeconds(10)));
             }
         }
-        context.Response.Headers.WWWAuthenticate = $"DPoP error=\"{(problem == "use_dpop_nonce" ? problem : "invalid_dpop_proof")}\", algs=\"ES256\"";
+        // RFC 9449 section 7.1: a token the server does not take is invalid_token (a new one may do), a proof it does not
+        // take invalid_dpop_proof, a proof without the current nonce use_dpop_nonce.
+        var error = problem switch
+        {
+            "use_dpop_nonce" => problem,
+            NotTheToken => "invalid_token",
+            _ => "invalid_dpop_proof",
+        };
+        context.Response.Headers.WWWAuthenticate = $"DPoP error=\"{error}\", algs=\"ES256\"";
         return Results.StatusCode(StatusCodes.Status401Unauthorized);
     }
+
+    private const string NotTheToken = "not a DPoP authorization with the bound token";
 
     private async Task<string?> CheckAsync(HttpRequest request)
     {
         var authorization = request.Headers.Authorization.ToString();
-        if (authorization != "DPoP " + AccessToken) return "not a DPoP authorization with the bound token";
+        if (authorization != "DPoP " + AccessToken) return NotTheToken;
         if (request.Headers["DPoP"].Count != 1) return "exactly one DPoP header";
         var proof = new JsonWebToken(request.Headers["DPoP"].ToString());
         if (proof.Typ != "dpop+jwt" || proof.Alg != "ES256") return "typ/alg";

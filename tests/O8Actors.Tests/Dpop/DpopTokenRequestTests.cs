@@ -48,6 +48,21 @@ public sealed class DpopTokenRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_refresh_without_a_key_is_not_sent_unbound_to_a_server_that_would_answer_with_a_bearer_token()
+    {
+        // A lenient server: it takes the refresh token without a proof and answers with a bearer token.
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json", Tokens("Bearer"));
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(() =>
+            Strategy().RefreshAsync(new RefreshContext("rt-0"), _http, CancellationToken.None));
+
+        // Before: the refresh went out and its bearer tokens came back as the account's.
+        Assert.Contains("no DPoP key", error.Message);
+        Assert.DoesNotContain("rt-0", error.Message);
+        Assert.Empty(_server.Requests);
+    }
+
+    [Fact]
     public async Task A_use_dpop_nonce_answer_is_retried_once_with_the_nonce_and_the_next_request_carries_it_at_once()
     {
         var calls = 0;

@@ -125,6 +125,70 @@ public sealed class PkceAndStepUpProviderTests : TestKit
     }
 
     [Fact]
+    public async Task A_providers_own_step_up_on_a_strategy_that_does_not_enforce_it_refuses_every_login_before_any_URL_is_built()
+    {
+        var custom = new CustomStrategy { Required = new StepUp.Requirement(null, ["urn:mfa"]) };
+        var registry = await Registry(custom);
+
+        // The login asks for nothing itself: the provider's requirement is enough.
+        registry.Tell(Prepare("custom"));
+
+        var refused = ExpectMsg<ProviderUnavailable>(Wait);
+        Assert.Equal(LoginFailure.IdTokenInvalid, refused.Failure);
+        Assert.Contains("EnforcesStepUp", refused.Reason);
+        Assert.Equal(0, custom.UrlsBuilt);
+    }
+
+    [Fact]
+    public async Task A_prepared_login_learns_its_providers_step_up_and_the_shorter_max_age_goes_on_the_request()
+    {
+        var options = WithIdTokens(ProviderTestData.Options(TokenEndpoint));
+        options.AuthorizeParameters["max_age"] = "60";
+        options.AuthorizeParameters["acr_values"] = "urn:mfa urn:phr";
+        var registry = await Registry(new GenericOAuthStrategy(options));
+
+        registry.Tell(Prepare("test", extra: new Dictionary<string, string> { ["max_age"] = "3600" }));
+
+        var prepared = ExpectMsg<AuthorizationPrepared>(Wait);
+        Assert.Equal(TimeSpan.FromSeconds(60), prepared.RequiredStepUp?.MaxAge);
+        Assert.Equal(["urn:mfa", "urn:phr"], prepared.RequiredStepUp?.AcrValues);
+        var query = ProviderTestData.Query(prepared.AuthorizeUrl);
+        Assert.Equal("60", query["max_age"]);
+        Assert.Equal("urn:mfa urn:phr", query["acr_values"]);
+    }
+
+    [Theory]
+    [InlineData("acr_values", "urn:mfa", true, "validates no ID tokens")]
+    [InlineData("max_age", "0", true, "validates no ID tokens")]
+    [InlineData("max_age", "ten minutes", false, "whole number of seconds")]
+    [InlineData("acr_values", " ", false, "empty acr_values")]
+    public void Provider_step_up_parameters_that_could_never_be_checked_are_refused_when_the_provider_is_built(
+        string name, string value, bool withoutKeys, string expected)
+    {
+        var options = ProviderTestData.Options(TokenEndpoint);
+        if (!withoutKeys) WithIdTokens(options);
+        options.AuthorizeParameters[name] = value;
+
+        var error = Assert.Throws<ArgumentException>(() => new GenericOAuthStrategy(options));
+
+        Assert.Contains(expected, error.Message);
+        if (!withoutKeys)
+            Assert.Throws<ArgumentException>(() => new OidcDiscoveryStrategy(new OidcDiscoveryOptions
+            {
+                Name = "oidc", Issuer = "https://issuer.example.test", ClientId = "c",
+                AuthorizeParameters = new Dictionary<string, string> { [name] = value },
+            }));
+    }
+
+    /// <summary><paramref name="options"/> with a key set and an issuer: the provider validates ID tokens.</summary>
+    private static GenericOAuthOptions WithIdTokens(GenericOAuthOptions options)
+    {
+        options.JwksUri = new Uri("https://auth.example.test/jwks");
+        options.Issuer = "https://auth.example.test";
+        return options;
+    }
+
+    [Fact]
     public void The_built_in_strategies_enforce_step_up_and_a_strategy_of_ones_own_does_not_unless_it_says_so()
     {
         Assert.True(Generic(ClientAuthentication.Basic).EnforcesStepUp);
@@ -158,7 +222,11 @@ public sealed class PkceAndStepUpProviderTests : TestKit
         public int UrlsBuilt;
         public int Exchanges;
 
+        public StepUp.Requirement? Required { get; init; }
+
         public override string Name => "custom";
+
+        internal override StepUp.Requirement? RequiredStepUp => Required;
 
         public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context)
         {
