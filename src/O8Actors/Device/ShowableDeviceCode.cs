@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using O8Actors.Providers;
 
 namespace O8Actors;
@@ -18,7 +19,7 @@ internal static class ShowableDeviceCode
     public static DeviceAuthorization Checked(DeviceAuthorization authorization, string provider)
     {
         var code = authorization.UserCode;
-        if (string.IsNullOrWhiteSpace(code) || code.Length > MaxUserCodeLength || code.Any(Unshowable))
+        if (string.IsNullOrWhiteSpace(code) || code.Length > MaxUserCodeLength || Unshowable(code))
             throw new TokenExchangeException($"The device authorization response of provider '{provider}' has a user_code that cannot be shown " +
                 $"(empty, over {MaxUserCodeLength} characters, or with control, invisible formatting or line separator characters); the device login was not started.");
         if (!Showable(authorization.VerificationUri))
@@ -31,13 +32,19 @@ internal static class ShowableDeviceCode
     }
 
     // As the prompt and an app print it: ToString keeps a raw control character (AbsoluteUri escapes it, the QR code uses that).
-    private static bool Showable(Uri uri) => !uri.ToString().Any(Unshowable);
+    private static bool Showable(Uri uri) => !Unshowable(uri.ToString());
+
+    /// <summary>Whether <paramref name="text"/> holds a character <see cref="Unshowable(Rune)"/>, or half of a surrogate pair.</summary>
+    /// <remarks>Read by code point: a character above U+FFFF (the invisible tag characters U+E0000-E007F among them) is two
+    /// UTF-16 halves, each of which reads as a surrogate, never as what it is.</remarks>
+    private static bool Unshowable(string text) => text.EnumerateRunes().Any(Unshowable);
 
     /// <summary>
     /// Control characters, and those that change how the rest is shown without showing themselves: bidirectional overrides
     /// and isolates (a code shown reversed is not the code the user types), zero-width characters (a code that looks like
-    /// another), and the Unicode line and paragraph separators (a forged log line, as a line break would).
+    /// another), and the Unicode line and paragraph separators (a forged log line, as a line break would). A lone surrogate
+    /// reads as the replacement character, which no provider's code holds: refused too.
     /// </summary>
-    private static bool Unshowable(char c) => char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) is
+    private static bool Unshowable(Rune c) => Rune.IsControl(c) || c == Rune.ReplacementChar || Rune.GetUnicodeCategory(c) is
         UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
 }

@@ -31,6 +31,8 @@ public sealed class ShowableDeviceCodeTests : TestKit
     [InlineData("WDJB-\u202ETHJM")]                          // shown reversed: the screen says WDJB-MJHT
     [InlineData("WDJB\u200B-MJHT")]                          // a zero-width space: looks like the code, is not it
     [InlineData("WDJB\u2028Open https://evil.test and enter")] // the Unicode line separator: a forged line
+    [InlineData("WDJB-MJHT\U000E0041")]                      // an invisible tag character, above U+FFFF
+    [InlineData("WDJB-\uD800MJHT")]                          // half of a surrogate pair
     public async Task A_user_code_with_control_characters_or_none_fails_the_device_login_unshown(string userCode)
     {
         var failed = Assert.IsType<CodeExchangeFailed>(await RequestAsync(new DeviceAuthorization("device-code", userCode, Page, null,
