@@ -181,7 +181,7 @@ public sealed class ThreeNodesThatGrow : ThreeNodesBehindProxy
 /// The same three nodes with the accounts' tokens in a real PostgreSQL server (started for the fixture) through
 /// O8Actors.Persistence, encrypted with the nodes' shared key ring: an account's entity that moves keeps its tokens.
 /// </summary>
-public sealed class ThreeNodesWithAccounts : ThreeNodesBehindProxy
+public class ThreeNodesWithAccounts : ThreeNodesBehindProxy
 {
     private readonly O8Actors.Persistence.Tests.Support.PostgresServer _postgres = new();
     private readonly string _database = "o8_cluster_" + Guid.NewGuid().ToString("N")[..8];
@@ -206,4 +206,17 @@ public sealed class ThreeNodesWithAccounts : ThreeNodesBehindProxy
         await base.DisposeAsync();
         await _postgres.DisposeAsync();
     }
+}
+
+/// <summary>
+/// The same three nodes with accounts, whose shutdown phase before the shard regions stop (<c>before-cluster-shutdown</c>)
+/// lasts 10 s instead of the package's 40 s, so that a test sees it end within seconds. The package's reason holds at this
+/// scale: a login's exchange and a refresh that each take well under 10 s finish within it.
+/// </summary>
+public sealed class ThreeNodesWithAccountsLeavingQuickly : ThreeNodesWithAccounts
+{
+    /// <summary>The phase's timeout the nodes get.</summary>
+    public static readonly TimeSpan HandOffPhase = TimeSpan.FromSeconds(10);
+
+    protected override string? ExtraHocon => $"akka.coordinated-shutdown.phases.before-cluster-shutdown.timeout = {HandOffPhase.TotalSeconds:0}s";
 }
