@@ -1,12 +1,8 @@
 using System.Net;
 using Akka.Actor;
-using Akka.Cluster.Sharding;
-using Akka.Hosting;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Accounts;
 using O8Actors.Cluster.Tests.Support;
-using O8Actors.Hosting;
 using O8Actors.TestKit.Sandbox;
 using O8Actors.TestSupport;
 
@@ -24,44 +20,23 @@ public sealed class LeaveDuringLoginAndRefreshTests(ThreeNodesWithAccountsLeavin
 {
     private readonly AccountNodes _nodes = new(cluster);
 
-    private static async Task<bool> RunsLoginAsync(WebApplication node, string entityId, CancellationToken ct)
-    {
-        var region = node.Services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>();
-        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10), ct);
-        return state.Shards.Any(s => s.EntityIds.Contains(entityId));
-    }
-
     [Fact]
     public async Task A_refresh_asked_for_while_a_login_finishes_on_a_leaving_node_keeps_its_rotated_token_and_the_login_stores_its_account()
     {
         var ct = TestContext.Current.CancellationToken;
-        var tokens = await _nodes.SignInAsync("refresher", ct);
         // Expired already: the next request refreshes it, on the node that runs its entity.
-        var (account, host) = await _nodes.RememberedOffTheFirstNodeAsync("refresher", tokens with { ExpiresAt = DateTimeOffset.UtcNow.AddSeconds(-1) }, ct);
+        var (tokens, account, host) = await _nodes.ExpiredAccountOffTheFirstNodeAsync("refresher", ct);
         var leaving = cluster.Apps[host];
         var survivor = cluster.Apps[0];
 
         // A login begun on the first node whose entity runs on the account's node, remembered as an account of its own.
-        var beginner = cluster.HttpsPorts[0];
-        HttpClient? browser = null;
-        PendingLogin? login = null;
-        var key = "";
-        for (var i = 0; i < 60 && login is null; i++)
-        {
-            browser?.Dispose();
-            browser = cluster.Nodes.Browser();
-            key = $"mover-{i}-" + Guid.NewGuid().ToString("N")[..6];
-            using var connect = await browser.PostAsync(new Uri($"https://127.0.0.1:{beginner}/connect/sandbox?user=mover&account={key}"), null, ct);
-            Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
-            var begun = cluster.Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
-            Assert.True(LoginEntityIds.TryGetEntityId(ClusterNodes.StateOf(begun.AuthorizeUrl), out var entityId));
-            if (await RunsLoginAsync(leaving, entityId, ct)) login = begun;
-        }
-
-        Assert.NotNull(login);
-        using var user = browser!;
+        var key = "mover-" + Guid.NewGuid().ToString("N")[..6];
+        var (browser, login, _, tried) = await cluster.BeginLoginRunningOnAsync(i => $"user=mover&account={key}-{i}", n => n == host, ct);
+        key = $"{key}-{tried}";
+        using var user = browser;
         using var authorize = await user.GetAsync(login.AuthorizeUrl, ct);
         Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+        var beginner = cluster.HttpsPorts[0];
         var callback = new Uri($"https://127.0.0.1:{beginner}{authorize.Headers.Location!.PathAndQuery}");
 
         // The login's exchange ends 3 s before the 10 s phase does. The account is asked for 3 s into the leave, and its

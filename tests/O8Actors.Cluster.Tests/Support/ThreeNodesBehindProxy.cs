@@ -1,10 +1,13 @@
+using System.Net;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Hosting;
 using O8Actors.TestSupport;
 
 namespace O8Actors.Cluster.Tests.Support;
@@ -104,6 +107,36 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
 
         _proxy = await ProxyInFront.StartAsync(proxyPort, Nodes.Ca.IssueServerCertificate(), https, Nodes.Ca.CreateValidationCallback(),
             TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>
+    /// Begins logins on the first node (the oldest, which keeps the coordinators), each from a browser of its own with the
+    /// <c>/connect/sandbox</c> query <paramref name="query"/> makes of its try's number, until one's entity runs on a node
+    /// <paramref name="wanted"/> takes (by index in <see cref="Apps"/>): that browser, login, node and try.
+    /// </summary>
+    public async Task<(HttpClient Browser, PendingLogin Login, int Host, int Try)> BeginLoginRunningOnAsync(Func<int, string> query,
+        Func<int, bool> wanted, CancellationToken ct)
+    {
+        for (var i = 0; i < 60; i++)
+        {
+            var browser = Nodes.Browser();
+            using var connect = await browser.PostAsync(new Uri($"https://127.0.0.1:{HttpsPorts[0]}/connect/sandbox?{query(i)}"), null, ct);
+            Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
+            var login = Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
+            Assert.True(LoginEntityIds.TryGetEntityId(ClusterNodes.StateOf(login.AuthorizeUrl), out var entityId));
+            for (var n = 0; n < _nodes.Count; n++)
+                if (wanted(n) && await RunsLoginAsync(_nodes[n], entityId, ct)) return (browser, login, n, i);
+            browser.Dispose();
+        }
+
+        throw new InvalidOperationException("No login ran on a wanted node in 60 tries.");
+    }
+
+    private static async Task<bool> RunsLoginAsync(WebApplication node, string entityId, CancellationToken ct)
+    {
+        var region = node.Services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>();
+        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10), ct);
+        return state.Shards.Any(s => s.EntityIds.Contains(entityId));
     }
 
     /// <summary>Whether the proxy still sends requests to node <paramref name="index"/> (neither health check has taken it out).</summary>
