@@ -11,24 +11,50 @@ namespace O8Actors.Cluster;
 /// </summary>
 internal sealed class AccountGateway : ReceiveActor
 {
+    // Where account messages go: the region, or its proxy once this node leaves.
+    private IActorRef _accounts;
+
     /// <summary>Props for the gateway.</summary>
     /// <param name="region">The accounts' shard region.</param>
+    /// <param name="proxy">A proxy of the accounts' shard region, for once this node leaves (<see cref="ThroughProxy"/>).</param>
     /// <param name="logoutTokens">The logout-token guards' shard region (<see cref="LogoutTokenGuardEntity"/>).</param>
     /// <param name="settings">The accounts' waits.</param>
-    public static Props Props(IActorRef region, IActorRef logoutTokens, AccountSettings settings) =>
-        Akka.Actor.Props.Create(() => new AccountGateway(region, logoutTokens, settings));
+    public static Props Props(IActorRef region, IActorRef proxy, IActorRef logoutTokens, AccountSettings settings) =>
+        Akka.Actor.Props.Create(() => new AccountGateway(region, proxy, logoutTokens, settings));
+
+    /// <summary>
+    /// This node leaves: from now on account messages go through the accounts' region proxy, not the region, which stops
+    /// once its shards have moved (<see cref="HandOffAtLeave"/>). Answered with <see cref="Akka.Done"/>.
+    /// </summary>
+    internal sealed record ThroughProxy
+    {
+        private ThroughProxy()
+        {
+        }
+
+        /// <summary>The one instance.</summary>
+        public static ThroughProxy Instance { get; } = new();
+    }
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public AccountGateway(IActorRef region, IActorRef logoutTokens, AccountSettings settings)
+    public AccountGateway(IActorRef region, IActorRef proxy, IActorRef logoutTokens, AccountSettings settings)
     {
         // A little longer than the caller's own wait: the caller gives up first, with its own timeout.
         var extra = TimeSpan.FromSeconds(5);
-        Receive<GetAccessToken>(msg => Ask(region, ForWire(msg), settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
-        Receive<RememberLogin>(msg => Ask(region, WireRememberLogin.ForWire(msg), settings.RenewalTimeout + extra));
-        Receive<SignOut>(msg => Ask(region, msg, settings.SignOutWait(msg.Options) + extra));
+        _accounts = region;
+        Receive<GetAccessToken>(msg => Ask(_accounts, ForWire(msg), settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
+        Receive<RememberLogin>(msg => Ask(_accounts, WireRememberLogin.ForWire(msg), settings.RenewalTimeout + extra));
+        Receive<SignOut>(msg => Ask(_accounts, msg, settings.SignOutWait(msg.Options) + extra));
         // The provider's guard answers at once; the wait only bounds a region that cannot reach it (the caller gives up first).
         Receive<O8Actors.Logout.AcceptLogoutToken>(msg => Ask(logoutTokens, msg, settings.RenewalTimeout + extra));
         Receive<O8Actors.Logout.ForgetLogoutToken>(logoutTokens.Tell);
+        Receive<ThroughProxy>(_ =>
+        {
+            // The proxy asks the coordinator where each account's shard lives, as the region would: this node's region
+            // while it still holds the shard (it finishes there), the account's next node once the shard has moved.
+            _accounts = proxy;
+            Sender.Tell(Akka.Done.Instance);
+        });
     }
 
     /// <summary>

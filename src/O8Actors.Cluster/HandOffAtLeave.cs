@@ -1,10 +1,12 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
+using Akka.Event;
 
 namespace O8Actors.Cluster;
 
 /// <summary>
-/// Hands this node's logins, then its accounts, off before the other shard regions stop, when the node leaves the cluster.
+/// Hands this node's logins and its accounts off, both at once, before the other shard regions stop, when the node leaves
+/// the cluster.
 /// </summary>
 /// <remarks>
 /// Akka stops every shard region in one shutdown phase (<c>cluster-sharding-shutdown-region</c>, 10 s), all at once. An
@@ -13,28 +15,67 @@ namespace O8Actors.Cluster;
 /// was gone by then: the save failed, the database kept the spent refresh token, and the account's next node refreshed
 /// with it and signed its user out (<c>invalid_grant</c>; a provider that detects reuse revokes the whole grant). So
 /// the accounts' region is handed off a phase earlier (<c>before-cluster-shutdown</c>, sized in
-/// <c>hocon/o8-cluster.conf</c> for a token request), while the store still runs. The logins go first in the same task:
-/// a login whose code is at the provider finishes its exchange before its entity moves, and a successful one is then
-/// remembered as its account, through the accounts' region, which must still run here for that.
+/// <c>hocon/o8-cluster.conf</c> for a token request and the store's write), while the store still runs. A region told to
+/// hand off during a shutdown stops itself 1 s before the timeout of sharding's own phase, so that phase is set 1 s
+/// longer than this one (Akka's 10 s stopped the regions after 9 s); a node configured otherwise logs a warning at start.
+/// <para>The accounts are handed off at once, not after the logins: while the accounts' region is live here, other
+/// nodes start refreshes here, and one started late in the phase was cut off by its timeout mid-refresh, losing the
+/// rotated refresh token. Handed off, its accounts take no new work here: a request for one waits (in sharding) until
+/// its entity has finished, then reaches it on another node. The logins are handed off beside them: a login whose code
+/// is at the provider finishes its exchange here and then stores its account, through this node's account gateway,
+/// which is switched to the accounts' region proxy first (<see cref="AccountGateway.ThroughProxy"/>). The region itself
+/// stops once its shards have moved, and a write sent to it afterwards would be lost; the proxy runs until the shard
+/// regions stop and sends the write to the account's new node.</para>
 /// </remarks>
 internal static class HandOffAtLeave
 {
     /// <summary>The shutdown phase it runs in: the last before the shard regions stop.</summary>
     public const string Phase = "before-cluster-shutdown";
 
+    /// <summary>How long the account gateway has to confirm it routes through the proxy (one local message).</summary>
+    private static readonly TimeSpan GatewaySwitchWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>How much earlier than its phase's timeout a shard region in graceful shutdown stops itself (Akka's ShardRegion).</summary>
+    private static readonly TimeSpan RegionsStopEarlier = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// Adds the task to <paramref name="system"/>'s coordinated shutdown for <paramref name="logins"/> and
-    /// <paramref name="accounts"/>, its logins' and accounts' regions.
+    /// <paramref name="accounts"/>, its logins' and accounts' regions; <paramref name="gateway"/> completes with this
+    /// node's account gateway once it runs (it does not, when O8Actors failed to start here).
     /// </summary>
-    public static void Register(ActorSystem system, IActorRef logins, IActorRef accounts) =>
-        CoordinatedShutdown.Get(system).AddTask(Phase, "o8-hand-off", async () =>
+    public static void Register(ActorSystem system, IActorRef logins, IActorRef accounts, Task<IActorRef> gateway)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        // A region told to hand off during a shutdown stops itself 1 s before the region phase's timeout (Akka's own
+        // timer, counted from when it was told): shorter than this phase, it cuts the hand-off short, whatever this allows.
+        var regionsLast = shutdown.Timeout(CoordinatedShutdown.PhaseClusterShardingShutdownRegion) - RegionsStopEarlier;
+        if (regionsLast < shutdown.Timeout(Phase))
+            system.Log.Warning("akka.coordinated-shutdown.phases.{0}.timeout less 1 s ({1}) is shorter than {2}'s ({3}): a node that leaves " +
+                "stops its logins and accounts after {1}, and a refresh still under way then loses its rotated refresh token (see hocon/o8-cluster.conf)",
+                CoordinatedShutdown.PhaseClusterShardingShutdownRegion, regionsLast, Phase, shutdown.Timeout(Phase));
+        shutdown.AddTask(Phase, "o8-hand-off", async () =>
         {
+            if (gateway.IsCompletedSuccessfully)
+            {
+                try
+                {
+                    var running = await gateway.ConfigureAwait(false);
+                    await running.Ask<Akka.Done>(AccountGateway.ThroughProxy.Instance, GatewaySwitchWait).ConfigureAwait(false);
+                }
+                catch (AskTimeoutException)
+                {
+                    // The accounts must move all the same; a login finishing later may then fail to store its account.
+                    system.Log.Warning("The account gateway did not switch to the accounts' proxy within {0}; handing the accounts off all the same",
+                        GatewaySwitchWait);
+                }
+            }
+
             // Each region stops once its shards are handed to the other nodes (each entity once it has finished). The
             // phase's timeout bounds the whole wait; sharding's own region shutdown follows either way.
-            await HandOffAsync(logins).ConfigureAwait(false);
-            await HandOffAsync(accounts).ConfigureAwait(false);
+            await Task.WhenAll(HandOffAsync(logins), HandOffAsync(accounts)).ConfigureAwait(false);
             return Akka.Done.Instance;
         });
+    }
 
     private static Task HandOffAsync(IActorRef region)
     {

@@ -85,6 +85,10 @@ public static class O8ClusterHostingExtensions
                 HandOffStopMessage = O8Actors.Accounts.AccountHandOff.Instance,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
+        // The same accounts through a proxy: a login that finishes on a node that leaves stores its account through it
+        // once the node's own accounts' region has handed its shards off and stopped (HandOffAtLeave).
+        // Its role as the region's (null: every node; Akka takes null for none, its hosting API is not annotated so).
+        builder.WithShardRegionProxy<AccountShardRegionProxyKey>(AccountsRegionName, options.Role!, new AccountMessageExtractor(options.NumberOfShards));
         builder.WithShardRegion<LogoutTokenGuardRegionKey>(LogoutTokensRegionName,
             (ActorSystem _, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver _) => _ => LogoutTokenGuardEntity.Props(),
             new LogoutTokenGuardMessageExtractor(options.NumberOfShards),
@@ -109,11 +113,15 @@ public static class O8ClusterHostingExtensions
         {
             // This node's accounts supervisor waits (o8.accounts.routed) until it knows its way to the region.
             var region = await registry.GetAsync<AccountShardRegionKey>().ConfigureAwait(false);
-            HandOffAtLeave.Register(system, await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false), region);
+            // Registered before O8Actors has started here: a node that leaves hands its shards off whether or not it has.
+            var gatewayRuns = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
+            HandOffAtLeave.Register(system, await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false), region, gatewayRuns.Task);
+            var proxy = await registry.GetAsync<AccountShardRegionProxyKey>().ConfigureAwait(false);
             var logoutTokens = await registry.GetAsync<LogoutTokenGuardRegionKey>().ConfigureAwait(false);
             var services = resolver.GetService<IServiceProvider>();
             var parts = await AccountPartsAsync(services).ConfigureAwait(false);
-            var gateway = system.ActorOf(AccountGateway.Props(region, logoutTokens, parts.Settings), "o8-account-gateway");
+            var gateway = system.ActorOf(AccountGateway.Props(region, proxy, logoutTokens, parts.Settings), "o8-account-gateway");
+            gatewayRuns.SetResult(gateway);
             parts.Node.Tell(new O8Actors.Accounts.RouteAccounts(gateway));
         }));
         return builder;
@@ -165,6 +173,9 @@ public static class O8ClusterHostingExtensions
 
 /// <summary>Registry key of the shard region that holds the accounts (one entity per account).</summary>
 internal sealed class AccountShardRegionKey;
+
+/// <summary>Registry key of a proxy of the accounts' shard region, which a node that leaves routes its account messages through.</summary>
+internal sealed class AccountShardRegionProxyKey;
 
 /// <summary>Registry key of the shard region that holds the logins: <c>IRequiredActor&lt;LoginShardRegionKey&gt;</c>.</summary>
 public sealed class LoginShardRegionKey;

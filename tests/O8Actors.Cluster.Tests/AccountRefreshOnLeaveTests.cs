@@ -20,9 +20,8 @@ public sealed class AccountRefreshOnLeaveTests(ThreeNodesWithAccounts cluster) :
     public async Task A_node_that_leaves_during_a_refresh_stores_the_rotated_tokens_before_it_goes_and_another_node_refreshes_with_them()
     {
         var ct = TestContext.Current.CancellationToken;
-        var tokens = await _nodes.SignInAsync("leaver", ct);
         // Expired already: the next request refreshes it, on the node that runs its entity.
-        var (account, host) = await _nodes.RememberedOffTheFirstNodeAsync("leaver", tokens with { ExpiresAt = DateTimeOffset.UtcNow.AddSeconds(-1) }, ct);
+        var (tokens, account, host) = await _nodes.ExpiredAccountOffTheFirstNodeAsync("leaver", ct);
         var leaving = cluster.Apps[host];
         var survivor = cluster.Apps[0];
 

@@ -1,11 +1,7 @@
 using System.Net;
 using Akka.Actor;
-using Akka.Cluster.Sharding;
-using Akka.Hosting;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Cluster.Tests.Support;
-using O8Actors.Hosting;
 using O8Actors.TestKit.Sandbox;
 using O8Actors.TestSupport;
 
@@ -21,39 +17,16 @@ public sealed class LoginMovedMidExchangeTests(ThreeNodesBehindProxy cluster) : 
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
-    private static async Task<bool> RunsAsync(WebApplication node, string entityId, CancellationToken ct)
-    {
-        var region = node.Services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>();
-        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10), ct);
-        return state.Shards.Any(s => s.EntityIds.Contains(entityId));
-    }
-
     [Fact]
     public async Task A_login_whose_node_leaves_while_its_code_is_exchanged_finishes_and_its_browser_gets_the_signed_in_page()
     {
         var ct = TestContext.Current.CancellationToken;
         var beginner = cluster.HttpsPorts[0];
         // Begun on the first node (the oldest, which keeps the coordinator), until one login runs on another node.
-        HttpClient? browser = null;
-        PendingLogin? login = null;
-        var host = -1;
-        var name = "";
-        for (var i = 0; i < 40 && host < 0; i++)
-        {
-            browser?.Dispose();
-            browser = cluster.Nodes.Browser();
-            name = $"mover{i}";
-            using var connect = await browser.PostAsync(new Uri($"https://127.0.0.1:{beginner}/connect/sandbox?user={name}"), null, ct);
-            Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
-            login = cluster.Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
-            Assert.True(LoginEntityIds.TryGetEntityId(ClusterNodes.StateOf(login.AuthorizeUrl), out var entityId));
-            for (var n = 1; n < 3 && host < 0; n++)
-                if (await RunsAsync(cluster.Apps[n], entityId, ct)) host = n;
-        }
-
-        Assert.True(host > 0, "a login ran off the first node in 40 tries");
-        using var user = browser!;
-        using var authorize = await user.GetAsync(login!.AuthorizeUrl, ct);
+        var (browser, login, host, tried) = await cluster.BeginLoginRunningOnAsync(i => $"user=mover{i}", n => n > 0, ct);
+        var name = $"mover{tried}";
+        using var user = browser;
+        using var authorize = await user.GetAsync(login.AuthorizeUrl, ct);
         Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
         // The provider's redirect lands on the beginning node (it stays): the page comes back there from the login's node.
         var callback = new Uri($"https://127.0.0.1:{beginner}{authorize.Headers.Location!.PathAndQuery}");

@@ -37,6 +37,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private const string RemoveRetryTimer = "remove-retry";
     private const string SignOutStoreTimer = "sign-out-store";
     private const string RemoveDeadlineTimer = "remove-deadline";
+    private const string HandOffWaitTimer = "hand-off-wait";
     private static readonly TimeSpan FirstSaveRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastSaveRetry = TimeSpan.FromMinutes(1);
     private readonly OAuthAccount _account;
@@ -101,6 +102,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private int _saveRetries;
     // Its entity is moving (AccountHandOff) and the store was asked once more to take the unsaved tokens.
     private bool _handingOff;
+    // Its entity is moving while a refresh given up (_lateRefresh) may still answer: the hand-off waits for that answer
+    // until this is set (HandOffWaitOver, a renewal's length later), as it gives unsaved tokens one more try.
+    private bool _handOffWaited;
     // A sign-out's removal failed, so the store still holds tokens that must never be served (see RemovalPending): the
     // retries so far, whether one is in flight, and the logins of this account that wait for it.
     private bool _removalFailed;
@@ -211,6 +215,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         public override string ToString() => $"RemoveRetried {{ Cause = {Printed.TypeOf(Cause)}, Replaced = {Replaced} }}";
     }
     private sealed record RetrySave;
+    /// <summary>A hand-off has waited its renewal's length for a refresh given up to answer: it goes on without it.</summary>
+    private sealed record HandOffWaitOver;
     /// <summary>A refresh given up: its id, the stored copy it replaces (whose refresh token it spent) and the scopes it asked for.</summary>
     private sealed record LateRefresh(string Id, StoredTokens Over, IReadOnlyList<string>? Scopes);
 
@@ -238,6 +244,15 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 return true;
             case CodeExchanged msg when IsLateRefresh(msg.LoginId):
                 OnLateRefreshWhenIdle(msg, _lateRefresh!);
+                return true;
+            case CodeExchangeFailed msg when IsLateRefresh(msg.LoginId):
+                // Nothing to keep; a hand-off that waited for it goes on.
+                _lateRefresh = null;
+                UnstashAll();
+                return true;
+            case HandOffWaitOver:
+                _handOffWaited = true;
+                UnstashAll();
                 return true;
             case RetrySave:
                 BeginRenewal();
@@ -276,6 +291,20 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private void OnHandOffWhenIdle()
     {
+        // A refresh given up may still answer, with a rotated refresh token nobody else will ever have: the hand-off
+        // waits for it (then stores it, below), for a renewal's length at most, as the store's one more try is bounded.
+        if (_lateRefresh is not null && !_handOffWaited)
+        {
+            if (!Timers.IsTimerActive(HandOffWaitTimer))
+            {
+                _log.Info("Account {0}: moving; it first waits for the answer of a refresh it gave up, up to {1}", _account, _settings.RenewalTimeout);
+                Timers.StartSingleTimer(HandOffWaitTimer, new HandOffWaitOver(), _settings.RenewalTimeout);
+            }
+
+            StashMessage();
+            return;
+        }
+
         // Nothing under way: the entity may move now, its next incarnation reads the store. Tokens the store has not
         // taken yet get one more try first (a second hand-off, after it, stops whatever the store did).
         if (_unsaved is null || _handingOff)
@@ -644,6 +673,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         if (_unsaved is not null || !SameCopy(_current, late.Over))
         {
             _log.Warning("Account {0}: a refresh given up answered after this account moved on to other tokens; its tokens are dropped", _account);
+            UnstashAll(); // a hand-off that waited for it goes on
             return;
         }
 
@@ -681,6 +711,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             case Loaded or Saved or StoreFailed or RenewalTimedOut or CodeExchanged or CodeExchangeFailed or InteractiveDone or ProviderSessionEnded:
             // Outside Idle the renewal under way (or the next one, when back to Idle) stores the kept tokens.
             case RetrySave:
+                return true;
+            // Outside Idle: the hand-off waiting in the stash goes on once this state is over (back to Idle, unstashed).
+            case HandOffWaitOver:
+                _handOffWaited = true;
                 return true;
             default:
                 return false;

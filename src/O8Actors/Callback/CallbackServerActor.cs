@@ -26,6 +26,7 @@ namespace O8Actors.Callback;
 internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimers
 {
     private const string CertificateCheckTimer = "certificate-check";
+    private const string CertificateCheckTimeoutTimer = "certificate-check-timeout";
 
     private readonly O8Options _options;
     private readonly ILoggerFactory? _loggerFactory;
@@ -154,7 +155,12 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(true, _redirectUri, _states.Count, null)));
         Receive<StopListener>(_ => BeginStop());
         Receive<CheckCertificate>(_ => CheckCertificateNow());
-        Receive<CertificateChecked>(found => _certificateWatch!.Apply(found, Context.System.Scheduler.Now, _log));
+        Receive<CertificateChecked>(found =>
+        {
+            if (found.Check == _certificateWatch!.Running) Timers.Cancel(CertificateCheckTimeoutTimer);
+            _certificateWatch.Apply(found, Context.System.Scheduler.Now, _log);
+        });
+        Receive<CertificateCheckTimedOut>(timedOut => _certificateWatch!.TimedOut(timedOut.Check, _log));
     }
 
     private void Stopping()
@@ -171,6 +177,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         // found a certificate nobody will serve.
         Receive<CheckCertificate>(_ => { });
         Receive<CertificateChecked>(found => found.Discard());
+        Receive<CertificateCheckTimedOut>(_ => { });
         Receive<ListenerShutDown>(down =>
         {
             if (down.Failure is null) _log.Info("Callback listener stopped; port released");
@@ -203,9 +210,12 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
 
     private void CheckCertificateNow()
     {
-        // Off the actor thread (file reads, mkcert); a tick while a check runs starts none.
-        _certificateWatch?.Begin(Context.System.Scheduler.Now, _lifetime.Token)?.PipeTo(Self,
-            failure: ex => new CertificateChecked("") { Failure = Unwrap(ex) });
+        // Off the actor thread (file reads, mkcert); a tick while a check runs starts none. A check that hangs (mkcert) is
+        // cancelled after its timeout, on this actor's clock, so that the ticks after it check again.
+        if (_certificateWatch?.Begin(Context.System.Scheduler.Now, _lifetime.Token) is not { } check) return;
+        var number = _certificateWatch.Running;
+        Timers.StartSingleTimer(CertificateCheckTimeoutTimer, new CertificateCheckTimedOut(number), CertificateWatch.CheckTimeout);
+        check.PipeTo(Self, failure: ex => new CertificateChecked("") { Failure = Unwrap(ex), Check = number });
     }
 
     private void Register(RegisterState register)
@@ -337,6 +347,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         }
 
         Timers.Cancel(CertificateCheckTimer);
+        Timers.Cancel(CertificateCheckTimeoutTimer);
         var app = _app!;
         var certificate = _servedCertificate;
         _app = null;

@@ -59,3 +59,6 @@ internal sealed class CheckCertificate
 
     private CheckCertificate() { }
 }
+
+/// <summary>Certificate check <paramref name="Check"/> (<see cref="CertificateWatch.Running"/>) has run for <see cref="CertificateWatch.CheckTimeout"/>.</summary>
+internal sealed record CertificateCheckTimedOut(int Check);

@@ -25,6 +25,13 @@ internal sealed class CertificateWatch
     /// <summary>How long after a renewal that did not happen (not allowed, mkcert failed) the next one is tried.</summary>
     public static readonly TimeSpan RenewalRetry = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long one check may run (file reads, mkcert) before it is cancelled and the next tick checks again: mkcert
+    /// makes a certificate in well under a second, so this is only for one that hangs, which otherwise kept every later
+    /// check from running for the listener's life.
+    /// </summary>
+    public static readonly TimeSpan CheckTimeout = TimeSpan.FromMinutes(2);
+
     private readonly CertificateProvider _provider;
     private readonly CertificateOptions _options;
     private readonly string _host;
@@ -37,7 +44,9 @@ internal sealed class CertificateWatch
     // The served certificate's thumbprint, and whether it had ended, when its renewal was last reported as not done.
     private string? _notRenewedReported;
     private DateTimeOffset _renewalFrom = DateTimeOffset.MinValue;
-    private bool _checking;
+    // The check running (its number and what ends it: its timeout, or the listener's end); null when none is.
+    private int _checks;
+    private CancellationTokenSource? _running;
 
     /// <summary>Watches the files behind <paramref name="served"/>, whose fingerprint was <paramref name="files"/> before it was loaded.</summary>
     public CertificateWatch(CertificateProvider provider, O8Options options, ServedCertificate served, string files,
@@ -51,21 +60,72 @@ internal sealed class CertificateWatch
         _filesServed = files;
     }
 
-    /// <summary>Starts a check unless one is running; its result goes to <see cref="Apply"/>.</summary>
+    /// <summary>
+    /// Starts a check unless one is running; its result (<see cref="CertificateChecked.Check"/> is
+    /// <see cref="Running"/>) goes to <see cref="Apply"/>, and <see cref="TimedOut"/> ends it after <see cref="CheckTimeout"/>.
+    /// </summary>
     /// <param name="now">The actor system's clock (virtual in tests), which spaces renewal attempts.</param>
-    /// <param name="ct">Ends a running mkcert when the listener stops.</param>
-    public Task<CertificateChecked>? Begin(DateTimeOffset now, CancellationToken ct)
+    /// <param name="lifetime">Ends a running mkcert when the listener stops; a certificate the check made by then is disposed.</param>
+    public Task<CertificateChecked>? Begin(DateTimeOffset now, CancellationToken lifetime)
     {
-        if (_checking) return null;
-        _checking = true;
+        if (_running is not null) return null;
+        var check = ++_checks;
+        var running = _running = CancellationTokenSource.CreateLinkedTokenSource(lifetime);
         var snapshot = new Snapshot(_served.Certificate, _filesServed, _filesRefused, now >= _renewalFrom);
-        return Task.Run(() => CheckAsync(snapshot, ct), ct);
+        return RunAsync(check, snapshot, running.Token);
+    }
+
+    /// <summary>The number of the check running, or of the last one.</summary>
+    public int Running => _checks;
+
+    /// <summary>
+    /// Check <paramref name="check"/> passed <see cref="CheckTimeout"/>: cancelled (mkcert is killed), reported, and the
+    /// next tick checks again. A result it still sends is not taken.
+    /// </summary>
+    public void TimedOut(int check, ILoggingAdapter log)
+    {
+        if (check != _checks || _running is not { } running) return;
+        // Cancelled, not disposed: the check still holds its token until it sees the cancellation.
+        _running = null;
+        running.Cancel();
+        log.Warning("The listener certificate check did not finish within {0} s (mkcert did not answer?); it was cancelled, the listener keeps " +
+            "its certificate and checks again in {1} s", CheckTimeout.TotalSeconds, Interval.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Runs one check off the actor's thread. Its result carries its number; one made when its token ended (timed out, or
+    /// the listener stopped and nobody takes it) is disposed here, as its sender's mailbox may be a stopped actor's.
+    /// </summary>
+    private async Task<CertificateChecked> RunAsync(int check, Snapshot snapshot, CancellationToken ct)
+    {
+        CertificateChecked found;
+        try
+        {
+            found = await Task.Run(() => CheckAsync(snapshot, ct), ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return new CertificateChecked(snapshot.FilesServed) { Check = check, Cancelled = true };
+        }
+
+        if (!ct.IsCancellationRequested) return found with { Check = check };
+        found.Discard();
+        return new CertificateChecked(snapshot.FilesServed) { Check = check, Cancelled = true };
     }
 
     /// <summary>Takes what a check found: serves a new certificate, and logs what the user should know, once each.</summary>
     public void Apply(CertificateChecked found, DateTimeOffset now, ILoggingAdapter log)
     {
-        _checking = false;
+        if (found.Check != _checks || _running is not { } running)
+        {
+            // A check given up (timed out): its certificate, if any, is served by nobody.
+            found.Discard();
+            return;
+        }
+
+        _running = null;
+        running.Dispose();
+        if (found.Cancelled) return;
         if (found.RenewalTried) _renewalFrom = now + RenewalRetry;
         if (found.Failure is { } failure)
         {
@@ -177,6 +237,12 @@ internal sealed class CertificateWatch
 /// <param name="Files">The files' fingerprint as the check read them.</param>
 internal sealed record CertificateChecked(string Files)
 {
+    /// <summary>The check's number (<see cref="CertificateWatch.Running"/>): a result of an earlier check is not taken.</summary>
+    public int Check { get; init; }
+
+    /// <summary>The check was cancelled (timed out, or the listener stopped): it found nothing, and made nothing that is still open.</summary>
+    public bool Cancelled { get; init; }
+
     /// <summary>A certificate to serve from now on.</summary>
     public ServedCertificate.Prepared? Next { get; init; }
 

@@ -81,6 +81,17 @@ internal sealed class AccountNodes(ThreeNodesBehindProxy cluster)
         throw new InvalidOperationException("No account's entity landed off the first node in 40 tries.");
     }
 
+    /// <summary>
+    /// A real sign-in's tokens (<see cref="SignInAsync"/>) remembered, already expired (the next request refreshes them on
+    /// the node that runs the entity), as an account off the first node (<see cref="RememberedOffTheFirstNodeAsync"/>).
+    /// </summary>
+    public async Task<(TokenSet Tokens, OAuthAccount Account, int Host)> ExpiredAccountOffTheFirstNodeAsync(string user, CancellationToken ct)
+    {
+        var tokens = await SignInAsync(user, ct);
+        var (account, host) = await RememberedOffTheFirstNodeAsync(user, tokens with { ExpiresAt = DateTimeOffset.UtcNow.AddSeconds(-1) }, ct);
+        return (tokens, account, host);
+    }
+
     /// <summary>Makes <paramref name="leaving"/> leave the cluster gracefully and waits until the others see it gone.</summary>
     public async Task LeaveAsync(WebApplication leaving, CancellationToken ct)
     {

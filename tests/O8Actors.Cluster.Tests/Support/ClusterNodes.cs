@@ -73,7 +73,7 @@ public sealed class ClusterNodes : IAsyncDisposable
 
     /// <summary>
     /// A node (<see cref="LoopbackClusterNode"/>) on https://127.0.0.1:<paramref name="httpsPort"/> with the sandbox as
-    /// provider and <c>POST /connect/{provider}?user=</c>; <paramref name="clustering"/> adds remoting and cluster
+    /// provider and <c>POST /connect/{provider}?user=</c> (<c>&amp;account=</c>: the account key to remember a login as); <paramref name="clustering"/> adds remoting and cluster
     /// formation; <paramref name="cluster"/>, the options of <c>WithOAuthLoginsCluster</c>. Started before it returns.
     /// </summary>
     public async Task<WebApplication> StartNodeAsync(string systemName, int httpsPort, Action<AkkaConfigurationBuilder> clustering,
@@ -114,10 +114,11 @@ public sealed class ClusterNodes : IAsyncDisposable
                 builder.Services.AddSingleton<IClusterLoginOutcomeHandler>(new RecordingHandler(this, node));
             },
             Map = web => web.MapPost("/connect/{provider}",
-                async (string provider, string user, int? timeoutSeconds, HttpContext context, IOAuthConnector connector) =>
+                async (string provider, string user, int? timeoutSeconds, string? account, HttpContext context, IOAuthConnector connector) =>
                 {
+                    // With an account key, a successful login is remembered as that account (the sandbox's ID tokens are not validated).
                     var login = await connector.BeginAsync(context, provider,
-                        Hint(user, timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null));
+                        Hint(user, timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null) with { AccountKey = account });
                     Logins[login.LoginId] = login;
                     return Results.Redirect(login.AuthorizeUrl.ToString());
                 }),

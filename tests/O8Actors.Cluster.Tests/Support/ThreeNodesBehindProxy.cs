@@ -1,10 +1,13 @@
+using System.Net;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Hosting;
 using O8Actors.TestSupport;
 
 namespace O8Actors.Cluster.Tests.Support;
@@ -106,6 +109,36 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
             TestContext.Current.CancellationToken);
     }
 
+    /// <summary>
+    /// Begins logins on the first node (the oldest, which keeps the coordinators), each from a browser of its own with the
+    /// <c>/connect/sandbox</c> query <paramref name="query"/> makes of its try's number, until one's entity runs on a node
+    /// <paramref name="wanted"/> takes (by index in <see cref="Apps"/>): that browser, login, node and try.
+    /// </summary>
+    public async Task<(HttpClient Browser, PendingLogin Login, int Host, int Try)> BeginLoginRunningOnAsync(Func<int, string> query,
+        Func<int, bool> wanted, CancellationToken ct)
+    {
+        for (var i = 0; i < 60; i++)
+        {
+            var browser = Nodes.Browser();
+            using var connect = await browser.PostAsync(new Uri($"https://127.0.0.1:{HttpsPorts[0]}/connect/sandbox?{query(i)}"), null, ct);
+            Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
+            var login = Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
+            Assert.True(LoginEntityIds.TryGetEntityId(ClusterNodes.StateOf(login.AuthorizeUrl), out var entityId));
+            for (var n = 0; n < _nodes.Count; n++)
+                if (wanted(n) && await RunsLoginAsync(_nodes[n], entityId, ct)) return (browser, login, n, i);
+            browser.Dispose();
+        }
+
+        throw new InvalidOperationException("No login ran on a wanted node in 60 tries.");
+    }
+
+    private static async Task<bool> RunsLoginAsync(WebApplication node, string entityId, CancellationToken ct)
+    {
+        var region = node.Services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>();
+        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10), ct);
+        return state.Shards.Any(s => s.EntityIds.Contains(entityId));
+    }
+
     /// <summary>Whether the proxy still sends requests to node <paramref name="index"/> (neither health check has taken it out).</summary>
     public bool ProxyRoutesTo(int index) => ProxyInFront.RoutesTo(_proxy!, index);
 
@@ -181,7 +214,7 @@ public sealed class ThreeNodesThatGrow : ThreeNodesBehindProxy
 /// The same three nodes with the accounts' tokens in a real PostgreSQL server (started for the fixture) through
 /// O8Actors.Persistence, encrypted with the nodes' shared key ring: an account's entity that moves keeps its tokens.
 /// </summary>
-public sealed class ThreeNodesWithAccounts : ThreeNodesBehindProxy
+public class ThreeNodesWithAccounts : ThreeNodesBehindProxy
 {
     private readonly O8Actors.Persistence.Tests.Support.PostgresServer _postgres = new();
     private readonly string _database = "o8_cluster_" + Guid.NewGuid().ToString("N")[..8];
@@ -206,4 +239,17 @@ public sealed class ThreeNodesWithAccounts : ThreeNodesBehindProxy
         await base.DisposeAsync();
         await _postgres.DisposeAsync();
     }
+}
+
+/// <summary>
+/// The same three nodes with accounts, whose shutdown phase before the shard regions stop (<c>before-cluster-shutdown</c>)
+/// lasts 10 s instead of the package's 40 s, so that a test sees it end within seconds. The package's reason holds at this
+/// scale: a login's exchange and a refresh that each take well under 10 s finish within it.
+/// </summary>
+public sealed class ThreeNodesWithAccountsLeavingQuickly : ThreeNodesWithAccounts
+{
+    /// <summary>The phase's timeout the nodes get.</summary>
+    public static readonly TimeSpan HandOffPhase = TimeSpan.FromSeconds(10);
+
+    protected override string? ExtraHocon => $"akka.coordinated-shutdown.phases.before-cluster-shutdown.timeout = {HandOffPhase.TotalSeconds:0}s";
 }

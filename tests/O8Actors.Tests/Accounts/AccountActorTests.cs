@@ -633,6 +633,44 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task An_account_handed_off_while_a_refresh_it_gave_up_may_still_answer_waits_for_the_answer_and_stores_it()
+    {
+        var (_, store, providers, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync();
+        Clock.Advance(settings.OvertimeWait);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait); // the overtime's end has been handled: idle, the refresh given up
+        Watch(account);
+
+        // Its cluster entity moves (sharding's hand-off); the given-up refresh answers afterwards. Before, the actor stopped
+        // at once and the answer's rotated refresh token went to dead letters.
+        accounts.Tell(AccountHandOff.Instance);
+        await account.Ask<ActorIdentity>(new Identify(2), Wait); // the hand-off has been handled
+        account.Tell(new CodeExchanged(refresh.RequestId, LateTokens()), providers.Ref);
+
+        ExpectTerminated(account, Wait);
+        Assert.Equal("rt-late", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.False(providers.HasMessages); // no second refresh
+    }
+
+    [Fact]
+    public async Task A_hand_off_waits_for_a_refresh_it_gave_up_no_longer_than_a_renewal()
+    {
+        var (_, _, _, accounts, account, _, settings) = await RefreshOutlivingItsRenewalAsync();
+        Clock.Advance(settings.OvertimeWait);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait);
+        Watch(account);
+
+        accounts.Tell(AccountHandOff.Instance);
+        await account.Ask<ActorIdentity>(new Identify(2), Wait);
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200)); // still waiting for the answer
+        // The answer never comes: the entity moves all the same once a renewal's length has passed.
+        await EventFilter.Warning(contains: "stopped before a refresh it gave up answered").ExpectAsync(1, async () =>
+        {
+            Clock.Advance(settings.RenewalTimeout);
+            await ExpectTerminatedAsync(account, Wait);
+        }, Wait);
+    }
+
+    [Fact]
     public async Task A_refresh_whose_stored_file_stopped_decrypting_meanwhile_stores_and_serves_its_tokens()
     {
         var folder = Path.Combine(Path.GetTempPath(), "o8-account-file-" + Guid.NewGuid().ToString("N"));

@@ -88,6 +88,34 @@ public sealed class ListenerCertificateRenewalTests : Akka.TestKit.Xunit2.TestKi
     }
 
     [Fact]
+    public async Task A_check_whose_mkcert_hangs_is_cancelled_after_its_timeout_and_a_later_tick_checks_again()
+    {
+        if (OperatingSystem.IsWindows()) return; // The mkcert wrapper is a shell script.
+        var (mkcert, ca) = await MkcertWithItsOwnCaAsync();
+        using var _ = ca;
+        var hung = Path.Combine(_dir, "hung");
+        var hanging = MkcertStandIns.HangsAtFirstCertificate(_dir, mkcert, hung);
+        var now = DateTimeOffset.UtcNow;
+        var ending = WritePair(now.AddDays(-800), now.AddDays(2), ca);
+        var logs = ListenerLogs();
+        var port = await StartAsync(autoCreate: true, new CertificateProvider(_ => hanging));
+
+        // The first renewal's mkcert never answers. Before, every later tick found that check still running and started
+        // none, for the listener's life, and nothing said so.
+        Scheduler.Advance(CertificateWatch.Interval);
+        await AwaitConditionAsync(() => Task.FromResult(Directory.Exists(hung)), Wait);
+        Scheduler.Advance(CertificateWatch.CheckTimeout);
+        Scheduler.Advance(CertificateWatch.Interval);
+
+        var (line, warnings) = await NextCheckAsync(logs);
+        Assert.Contains(warnings, w => w.Contains("certificate check did not finish within 120 s", StringComparison.Ordinal));
+        Assert.Contains("mkcert remade it before the previous one ended", line);
+        using var onDisk = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(CertPath));
+        Assert.NotEqual(ending, onDisk.Thumbprint);
+        Assert.Equal(onDisk.Thumbprint, await ServedThumbprintAsync(port));
+    }
+
+    [Fact]
     public async Task A_certificate_from_another_CA_near_its_end_is_not_remade_and_is_reported_once()
     {
         if (OperatingSystem.IsWindows()) return; // The mkcert wrapper is a shell script.

@@ -31,6 +31,14 @@ internal static class MkcertStandIns
         return (Script(Path.Combine(folder, "mkcert-with-" + caRootName), $"CAROOT='{caRoot}' exec '{mkcert}' \"$@\""), caRoot);
     }
 
+    /// <summary>
+    /// A stand-in in <paramref name="folder"/> that hangs when it is first asked for a certificate (until it is killed),
+    /// having made the folder <paramref name="hungMarker"/>; any other call runs <paramref name="mkcert"/>.
+    /// </summary>
+    public static string HangsAtFirstCertificate(string folder, string mkcert, string hungMarker) =>
+        Script(Path.Combine(folder, "hanging-mkcert"),
+            $"if [ \"$1\" != -CAROOT ] && mkdir '{hungMarker}' 2>/dev/null; then sleep 600; exit 1; fi\nexec '{mkcert}' \"$@\"");
+
     private static string Script(string path, string body)
     {
         File.WriteAllText(path, $"#!/bin/sh\n{body}\n");
