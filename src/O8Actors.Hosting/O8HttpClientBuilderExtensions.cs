@@ -27,7 +27,8 @@ public static class O8HttpClientBuilderExtensions
     /// <param name="scopes">Scopes the token must cover; null for the account's own.</param>
     /// <remarks>
     /// A request fails before it is sent, with <see cref="InvalidOperationException"/>, when no account of the provider
-    /// is signed in or several are and no key names one; with <see cref="InteractionRequiredException"/> when the named
+    /// is signed in or several are and no key names one, or when no key is given in server mode (the accounts are the web
+    /// users', so "the only one" would be whoever signed in first: name each request's account instead); with <see cref="InteractionRequiredException"/> when the named
     /// account has no tokens or its refresh is refused. A DPoP-bound token is sent with a proof signed with its key.
     /// </remarks>
     public static IHttpClientBuilder AddOAuthAccessToken(this IHttpClientBuilder builder, string provider, string? accountKey = null,
@@ -41,7 +42,7 @@ public static class O8HttpClientBuilderExtensions
             return builder.AddOAuthAccessToken((_, _) => ValueTask.FromResult(account), scopes);
         }
 
-        return builder.AddOAuthAccessToken((services, ct) => OnlyAccountAsync(services.GetRequiredService<IOAuthLogins>(), provider, ct), scopes);
+        return builder.AddOAuthAccessToken((services, ct) => OnlyAccountAsync(services, provider, ct), scopes);
     }
 
     /// <summary>
@@ -74,9 +75,17 @@ public static class O8HttpClientBuilderExtensions
         builder.AddOAuthAccessToken((_, _) => throw new InvalidOperationException(
             "This client calls as the account each request names, and this request names none: set AccessTokenHandler.AccountOption in its Options."), scopes);
 
-    private static async ValueTask<OAuthAccount> OnlyAccountAsync(IOAuthLogins logins, string provider, CancellationToken cancellationToken)
+    private static async ValueTask<OAuthAccount> OnlyAccountAsync(IServiceProvider services, string provider, CancellationToken cancellationToken)
     {
-        var accounts = await logins.GetAccountsAsync(provider, cancellationToken).ConfigureAwait(false);
+        // In server mode the accounts are the web users': "the only one" is whoever connected first, and every other
+        // user's (or an anonymous visitor's) request would carry that user's token until a second one connects.
+        var started = await services.GetRequiredService<O8Runtime>().GetAsync(cancellationToken).ConfigureAwait(false);
+        if (started.Options.Listener.ExternalRedirectUri is not null)
+            throw new InvalidOperationException(
+                $"AddOAuthAccessToken(\"{provider}\") without an account key calls as the provider's only account, which in server mode " +
+                "(O8:Listener:ExternalRedirectUri is set) is whichever web user signed in first. Name the account for each request: " +
+                "AddOAuthAccessToken((services, ct) => the signed-in user's account), or give the app's own account's key.");
+        var accounts = await services.GetRequiredService<IOAuthLogins>().GetAccountsAsync(provider, cancellationToken).ConfigureAwait(false);
         return accounts.Count switch
         {
             1 => accounts[0],

@@ -81,6 +81,54 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
         }
     }
 
+    /// <summary>
+    /// A client for "the provider's only account" picked whoever had connected first: in server mode every other user's
+    /// request (or an anonymous visitor's) carried that user's token, until a second user connected.
+    /// </summary>
+    [Fact]
+    public async Task A_client_for_the_providers_only_account_is_refused_in_server_mode_and_never_sends_the_first_users_token()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var builder = sandbox.ServerModeApp("o8-server-mode-only-account");
+        builder.Services.AddHttpClient("only").AddOAuthAccessToken("sandbox");
+        var callback = new Uri(builder.Configuration["O8:Listener:ExternalRedirectUri"]!);
+        await using var app = builder.Build();
+        Task<LoginOutcome>? alice = null;
+        app.MapOAuthCallback("/oauth/callback");
+        app.MapPost("/connect/{provider}", async (string provider, HttpContext context, IOAuthConnector connector) =>
+        {
+            var login = await connector.BeginAsync(context, provider, SandboxFixture.Hint("alice") with { AccountKey = "alice" });
+            alice = login.Outcome;
+            return Results.Redirect(login.AuthorizeUrl.ToString());
+        });
+        await app.StartAsync(ct);
+        try
+        {
+            using (var browser = sandbox.Browser())
+            {
+                using var connect = await browser.PostAsync($"https://127.0.0.1:{callback.Port}/connect/sandbox", null, ct);
+                using var authorize = await browser.GetAsync(connect.Headers.Location, ct);
+                using var landing = await browser.GetAsync(authorize.Headers.Location, ct);
+                Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+            }
+            Assert.IsType<LoginSucceeded>(await alice!.WaitAsync(TimeSpan.FromSeconds(10), ct));
+            // Alice is the provider's only account.
+            Assert.Single(await app.Services.GetRequiredService<IOAuthLogins>().GetAccountsAsync("sandbox", ct));
+            var before = sandbox.Server.Counters.UserInfoRequests;
+
+            // Bob's request, through the app's client for "the only account".
+            var client = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient("only");
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetAsync(sandbox.Server.UserInfoEndpoint, ct));
+
+            Assert.Contains("server mode", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(before, sandbox.Server.Counters.UserInfoRequests);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
     [Fact]
     public async Task A_begin_on_a_node_whose_actor_system_stopped_under_the_running_host_fails_at_once_instead_of_waiting_forever()
     {
