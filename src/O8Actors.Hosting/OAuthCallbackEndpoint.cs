@@ -98,7 +98,11 @@ public static class OAuthCallbackEndpoint
         return pathBase.Length > 1 && pathBase[0] == '/' && pathBase[^1] != '/';
     }
 
-    /// <summary>A path of this app: one leading <c>/</c>, not <c>//host</c> nor <c>/\host</c> (which browsers read as another host).</summary>
+    /// <summary>
+    /// A path of this app: one leading <c>/</c>, not <c>//host</c> nor <c>/\host</c> (which browsers read as another host),
+    /// in printable ASCII (a <c>Location</c> header carries nothing else: Kestrel refuses the response, and every sign-out
+    /// return would end in a 500 after the provider's session was already ended; percent-encode other characters).
+    /// </summary>
     private static bool IsLocalPath(string path) =>
-        path.Length > 0 && path[0] == '/' && (path.Length == 1 || (path[1] != '/' && path[1] != '\\')) && !path.Any(char.IsControl);
+        path.Length > 0 && path[0] == '/' && (path.Length == 1 || (path[1] != '/' && path[1] != '\\')) && path.All(c => c is > ' ' and < '\u007f');
 }

@@ -139,6 +139,8 @@ public sealed class ServerModeSignOutTests(SandboxFixture sandbox) : IClassFixtu
     [InlineData("//evil.example/")]
     [InlineData("/\\evil.example/")]
     [InlineData("goodbye")]
+    [InlineData("/café")]        // not a header value: every sign-out return would end in a 500
+    [InlineData("/signed out")]
     public void A_signed_out_redirect_off_the_app_is_refused_when_the_callback_is_mapped(string redirect)
     {
         var app = sandbox.ServerModeApp("o8-server-signout-bad").Build();
