@@ -104,6 +104,14 @@ internal static class WebConnectApp
             {
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status429TooManyRequests);
             }
+            catch (UnknownProviderException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound);
+            }
+            catch (ProviderBusyException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
             catch (AuthorizationFailedException ex)
             {
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status502BadGateway);

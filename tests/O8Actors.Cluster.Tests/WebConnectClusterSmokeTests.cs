@@ -82,6 +82,9 @@ public sealed partial class WebConnectClusterSmokeTests
             // Connect the sandbox account: the app answers 302 to the provider (and sets the login's binding cookie) ...
             using var home = await Send(HttpMethod.Get, "/");
             Assert.Equal(HttpStatusCode.OK, home.StatusCode);
+            // A provider the app does not have is a 404 problem, not a bare 500.
+            using (var unknown = await Send(HttpMethod.Post, "/connect/nosuch", new() { ["__RequestVerificationToken"] = await TokenAsync(home) }))
+                Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
             using var connect = await Send(HttpMethod.Post, "/connect/sandbox", new() { ["__RequestVerificationToken"] = await TokenAsync(home) });
             Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
             // ... the sandbox approves alice (login_hint) and redirects to the proxy's callback ...
