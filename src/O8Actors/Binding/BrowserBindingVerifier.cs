@@ -52,10 +52,16 @@ internal sealed class BrowserBindingVerifier
     /// Whether <paramref name="presented"/> is the secret <paramref name="hash"/> was made from. False for a missing,
     /// malformed or wrong secret, and for a key protected by another key ring. Never throws for bad input.
     /// </summary>
-    public bool Verify(BrowserBindingHash hash, string? presented)
+    public bool Verify(BrowserBindingHash hash, string? presented) => Check(hash, presented) == BrowserBindingCheck.Matches;
+
+    /// <summary>
+    /// As <see cref="Verify"/>, telling a secret that does not match from a login's key this node cannot read (the login
+    /// was begun where another Data Protection key ring is in use: an operator's mistake, not an attacker's browser).
+    /// </summary>
+    public BrowserBindingCheck Check(BrowserBindingHash hash, string? presented)
     {
         ArgumentNullException.ThrowIfNull(hash);
-        if (string.IsNullOrEmpty(presented) || presented.Length > MaxPresentedLength) return false;
+        if (string.IsNullOrEmpty(presented) || presented.Length > MaxPresentedLength) return BrowserBindingCheck.DoesNotMatch;
         byte[] key;
         try
         {
@@ -63,12 +69,15 @@ internal sealed class BrowserBindingVerifier
         }
         catch (CryptographicException)
         {
-            return false; // another key ring, or a tampered key: nothing here can vouch for this browser
+            // Another key ring, or a tampered key: nothing here can vouch for this browser.
+            return BrowserBindingCheck.KeyUnreadable;
         }
 
         try
         {
-            return CryptographicOperations.FixedTimeEquals(Mac(key, presented), hash.Mac);
+            return CryptographicOperations.FixedTimeEquals(Mac(key, presented), hash.Mac)
+                ? BrowserBindingCheck.Matches
+                : BrowserBindingCheck.DoesNotMatch;
         }
         finally
         {
@@ -80,4 +89,17 @@ internal sealed class BrowserBindingVerifier
 
     /// <inheritdoc />
     public override string ToString() => "BrowserBindingVerifier";
+}
+
+/// <summary>What <see cref="BrowserBindingVerifier.Check"/> found.</summary>
+internal enum BrowserBindingCheck
+{
+    /// <summary>The secret is the one the login's binding was made from.</summary>
+    Matches,
+
+    /// <summary>Missing, malformed or another secret.</summary>
+    DoesNotMatch,
+
+    /// <summary>The login's key does not open with this node's key ring (or was tampered with).</summary>
+    KeyUnreadable,
 }

@@ -457,9 +457,22 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             return "The callback came from a browser that did not start this login (it presented no browser binding for it); the code was not used.";
         if (_start.Context.BindingVerifier is not { } verifier)
             return "This login is bound to a browser but no browser-binding verifier is configured; the code was not used.";
-        return verifier.Verify(binding, presented)
-            ? null
-            : "The callback came from a browser that did not start this login (its browser binding did not match); the code was not used.";
+        switch (verifier.Check(binding, presented))
+        {
+            case Binding.BrowserBindingCheck.Matches:
+                return null;
+            case Binding.BrowserBindingCheck.KeyUnreadable:
+                // Every login begun on another instance fails so when the instances do not share their key ring: say
+                // why, or it reads as a forged callback (to the user, the page still says the browser could not be
+                // confirmed).
+                Log.Warning("Login {0}: its browser binding could not be checked: this instance cannot read the key that protected it; " +
+                             "share one ASP.NET Core Data Protection key ring across the app's instances and nodes", _start.LoginId);
+                return "The callback's browser binding could not be checked: this instance cannot read the key that protected it (the " +
+                       "login was begun where another ASP.NET Core Data Protection key ring is in use: share one key ring across the app's " +
+                       "instances and nodes); the code was not used.";
+            default:
+                return "The callback came from a browser that did not start this login (its browser binding did not match); the code was not used.";
+        }
     }
 
     /// <summary>

@@ -140,6 +140,27 @@ public sealed class BrowserBindingTests : TestKit
         Assert.Equal("the-code", _providers.ExpectMsg<ExchangeCode>().Code);
     }
 
+    /// <summary>
+    /// Instances that do not share their Data Protection key ring fail every login begun on another one: that used to read
+    /// as a forged callback ("did not match"), with nothing to tell the operator why.
+    /// </summary>
+    [Fact]
+    public void A_login_begun_with_another_key_ring_ends_as_browser_mismatch_saying_the_key_ring_is_not_shared()
+    {
+        var (secret, hash) = new BrowserBindingVerifier(new EphemeralDataProtectionProvider()).Create();
+        var flow = StartBoundLogin("login-ring", hash);
+
+        SendCallback(flow, "login-ring", new Dictionary<string, string> { ["login-ring"] = secret });
+
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(LoginFailure.BrowserMismatch, failed.Failure);
+        Assert.Contains("key ring", failed.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, failed.Reason, StringComparison.Ordinal);
+        Assert.Equal(400, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
+        ExpectTerminated(flow);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
     [Fact]
     public void A_binding_verifies_on_another_node_with_the_same_key_ring_and_not_with_another_key_ring()
     {
