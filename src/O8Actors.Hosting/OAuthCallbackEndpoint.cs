@@ -40,11 +40,9 @@ public static class OAuthCallbackEndpoint
         var callbackOptions = new OAuthCallbackOptions();
         configure(callbackOptions);
         var browserSecrets = callbackOptions.BrowserSecrets ?? BrowserBindingCookie.Read;
-        var signedOutRedirect = callbackOptions.SignedOutRedirect;
-        if (signedOutRedirect is not null && !IsLocalPath(signedOutRedirect))
-            throw new ArgumentException(
-                $"OAuthCallbackOptions.SignedOutRedirect must be a path of this app (such as '/'), not '{signedOutRedirect}': the callback never sends a browser off the app.",
-                nameof(configure));
+        var signedOutRedirect = LocalPath(callbackOptions.SignedOutRedirect, nameof(OAuthCallbackOptions.SignedOutRedirect), nameof(configure));
+        var signedInRedirect = LocalPath(callbackOptions.SignedInRedirect, nameof(OAuthCallbackOptions.SignedInRedirect), nameof(configure));
+        var failedRedirect = LocalPath(callbackOptions.SignInFailedRedirect, nameof(OAuthCallbackOptions.SignInFailedRedirect), nameof(configure));
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
         var services = endpoints.ServiceProvider;
         var runtime = services.GetService<O8Runtime>()
@@ -73,7 +71,14 @@ public static class OAuthCallbackEndpoint
                 onAnswer: (http, page) =>
                 {
                     BrowserBindingCookie.DeleteIfPresent(http, page.LoginId);
-                    return page.Kind == CallbackPageKind.SignedOut && signedOutRedirect is not null ? page with { RedirectTo = signedOutRedirect } : page;
+                    var redirect = page.Kind switch
+                    {
+                        CallbackPageKind.SignedOut => signedOutRedirect,
+                        CallbackPageKind.Success when page.LoginId is not null => WithLoginId(signedInRedirect, page.LoginId),
+                        CallbackPageKind.Denied or CallbackPageKind.Failed when page.LoginId is not null => WithLoginId(failedRedirect, page.LoginId),
+                        _ => null,
+                    };
+                    return redirect is null ? page : page with { RedirectTo = redirect };
                 });
             await handler.HandleAsync(context).ConfigureAwait(false);
         };
@@ -97,6 +102,19 @@ public static class OAuthCallbackEndpoint
         var pathBase = callbackPath[..^pattern.Length];
         return pathBase.Length > 1 && pathBase[0] == '/' && pathBase[^1] != '/';
     }
+
+    /// <summary><paramref name="path"/> when it is null or a path of this app (<see cref="IsLocalPath"/>).</summary>
+    /// <exception cref="ArgumentException">It is neither.</exception>
+    private static string? LocalPath(string? path, string option, string parameter) =>
+        path is null || IsLocalPath(path)
+            ? path
+            : throw new ArgumentException(
+                $"OAuthCallbackOptions.{option} must be a path of this app (such as '/'), not '{path}': the callback never sends a browser off the app.",
+                parameter);
+
+    /// <summary><paramref name="path"/> with the login's id in its query (<c>o8_login</c>), so the app's page can find the login.</summary>
+    private static string? WithLoginId(string? path, string loginId) =>
+        path is null ? null : $"{path}{(path.Contains('?', StringComparison.Ordinal) ? '&' : '?')}o8_login={Uri.EscapeDataString(loginId)}";
 
     /// <summary>
     /// A path of this app: one leading <c>/</c>, not <c>//host</c> nor <c>/\host</c> (which browsers read as another host),

@@ -28,4 +28,21 @@ public sealed class OAuthCallbackOptions
     /// (<c>UsePathBase("/app")</c>) names the base too (<c>/app/</c>).
     /// </summary>
     public string? SignedOutRedirect { get; set; }
+
+    /// <summary>
+    /// Where a user whose sign-in succeeded is sent instead of O8Actors' "you are signed in, you can close this tab" page:
+    /// a path of this app (303 See Other), with the login's id added as <c>o8_login</c> to its query (the
+    /// <see cref="PendingLogin.LoginId"/> the app was given). <c>null</c> (the default) shows the page. The same rules as
+    /// <see cref="SignedOutRedirect"/>. The login's <see cref="PendingLogin.Outcome"/> may complete a moment after the
+    /// browser arrives (its account is stored first): the page should await it, not read it once.
+    /// </summary>
+    public string? SignedInRedirect { get; set; }
+
+    /// <summary>
+    /// Where a user whose sign-in was denied or failed (the provider's refusal, a failed exchange, a browser other than
+    /// the one that started it) is sent instead of O8Actors' page: a path of this app (303 See Other), with the login's id
+    /// as <c>o8_login</c>; the reason is the login's <see cref="PendingLogin.Outcome"/>, never in the URL. <c>null</c> (the
+    /// default) shows the page. The same rules as <see cref="SignedOutRedirect"/>.
+    /// </summary>
+    public string? SignInFailedRedirect { get; set; }
 }
