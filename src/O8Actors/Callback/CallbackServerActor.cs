@@ -112,10 +112,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         else if (!_startConsumed && _starting is { } starting)
         {
             // Stopped while Kestrel was still starting: dispose whatever the start produces.
-            _ = starting.ContinueWith(static t =>
-            {
-                if (t.IsCompletedSuccessfully) _ = ShutDownAsync(t.Result.App, t.Result.Certificate);
-            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = ShutDownOnceStartedAsync(starting);
         }
 
         base.PostStop();
@@ -356,6 +353,22 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         ShutDownAsync(app, certificate).PipeTo(Self,
             success: () => new ListenerShutDown(null),
             failure: ex => new ListenerShutDown(Unwrap(ex)));
+    }
+
+    /// <summary>Disposes what a start still under way produces; a start that fails leaves nothing to dispose.</summary>
+    private static async Task ShutDownOnceStartedAsync(Task<ListenerStarted> starting)
+    {
+        ListenerStarted started;
+        try
+        {
+            started = await starting.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            return; // reported (or not) by the start itself; nothing was bound
+        }
+
+        await ShutDownAsync(started.App, started.Certificate).ConfigureAwait(false);
     }
 
     private static async Task ShutDownAsync(WebApplication app, ServedCertificate? certificate)
