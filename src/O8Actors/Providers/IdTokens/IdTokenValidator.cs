@@ -261,15 +261,12 @@ internal sealed partial class IdTokenValidator
             {
                 if (refetched)
                     throw Fail("signature", $"its key id is not in the provider's key set at {Keys.Uri}, even after fetching it again", kind);
-                var notRefetched = Fail("signature",
-                    $"its key id is not in the provider's key set at {Keys.Uri} (fetched again less than {JwksCache.MinRefetchInterval.TotalMinutes:0} minutes ago, so not refetched)",
-                    kind);
                 // The rate limit kept the set from being fetched again, so it cannot say whether the key is one the provider
                 // has just rotated in: as with a set that could not be read, a refresh keeps its tokens (which came from the
                 // token endpoint itself) without this ID token, rather than losing a refresh token it has already spent.
-                throw notRefetched is IdTokenValidationException idToken
-                    ? new IdTokenValidationException(idToken.Message) { KeysUnavailable = true }
-                    : notRefetched;
+                throw Fail(_provider, "signature",
+                    $"its key id is not in the provider's key set at {Keys.Uri} (fetched again less than {JwksCache.MinRefetchInterval.TotalMinutes:0} minutes ago, so not refetched)",
+                    kind, keysUnavailable: true);
             }
             keys = fresh;
         }
@@ -383,9 +380,13 @@ internal sealed partial class IdTokenValidator
 
     private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => Fail(_provider, check, detail, kind);
 
-    private static Exception Fail(string provider, string check, string detail, TokenKind kind) => kind switch
+    // keysUnavailable: for an ID token, the key set could not judge it (a refresh then keeps its tokens without it).
+    private static Exception Fail(string provider, string check, string detail, TokenKind kind, bool keysUnavailable = false) => kind switch
     {
-        TokenKind.IdToken => new IdTokenValidationException($"The ID token from '{provider}' failed validation ({check}): {detail}. No tokens were returned."),
+        TokenKind.IdToken => new IdTokenValidationException($"The ID token from '{provider}' failed validation ({check}): {detail}. No tokens were returned.")
+        {
+            KeysUnavailable = keysUnavailable,
+        },
         TokenKind.LogoutToken => new BackChannelLogoutException(BackChannelLogoutFailure.InvalidToken,
             $"The logout token from '{provider}' failed validation ({check}): {detail}. No account was signed out."),
         _ => new UserInfoException(UserInfoFailure.InvalidResponse,
