@@ -135,14 +135,15 @@ public sealed class FileTokenStore : ITokenStore
             {
                 await stream.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
                 // The content on the disk before the rename: a file system that may order the rename first (XFS, ext4
-                // without auto_da_alloc) would otherwise leave an empty file after a power loss, read as "no tokens". (The
-                // rename itself is durable at the file system's next commit; a power loss before that brings back the
-                // previous file, as for any write in flight.) Off the caller's thread: an fsync may take a while, and the
-                // caller is an account's actor.
+                // without auto_da_alloc) would otherwise leave an empty file after a power loss, read as "no tokens".
+                // Off the caller's thread: an fsync may take a while, and the caller is an account's actor.
                 await Task.Run(() => stream.Flush(flushToDisk: true), cancellationToken).ConfigureAwait(false);
             }
 
             File.Move(temporary, file, overwrite: true);
+            // Then the rename itself: until the folder is written, a power loss brings back the previous file, whose
+            // refresh token the provider may already have rotated away. Not cancellable: the rename has been made.
+            await Task.Run(() => FolderSync.Flush(Folder), CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -160,6 +161,8 @@ public sealed class FileTokenStore : ITokenStore
         var file = FileOf(account);
         await using var writing = await FileLock.AcquireAsync(file + ".wlock", cancellationToken).ConfigureAwait(false);
         File.Delete(file);
+        // A signed-out account's tokens must not come back after a power loss.
+        await Task.Run(() => FolderSync.Flush(Folder), CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -284,4 +284,15 @@ public sealed class FileTokenStoreTests : IDisposable
         Assert.Equal(0, refused);
         Assert.Equal(41L, (await stores[1].LoadAsync(Alice))!.Version);
     }
+
+    [Fact]
+    public void The_folder_of_a_save_is_written_to_the_disk_where_the_platform_can()
+    {
+        // A save's rename reaches the disk only with its folder; the folder's fsync must work here (Linux, macOS), or a
+        // power loss may bring back a file whose refresh token the provider has rotated away.
+        Directory.CreateDirectory(_folder);
+
+        Assert.Equal(!OperatingSystem.IsWindows(), O8Actors.Accounts.FolderSync.Flush(_folder));
+        Assert.False(O8Actors.Accounts.FolderSync.Flush(Path.Combine(_folder, "missing")));
+    }
 }
