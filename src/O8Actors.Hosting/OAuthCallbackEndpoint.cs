@@ -78,7 +78,7 @@ public static class OAuthCallbackEndpoint
                         CallbackPageKind.Denied or CallbackPageKind.Failed when page.LoginId is not null => WithLoginId(failedRedirect, page.LoginId),
                         _ => null,
                     };
-                    return redirect is null ? page : page with { RedirectTo = redirect };
+                    return redirect is null ? page : page with { RedirectTo = UnderThisApp(http, redirect) };
                 });
             await handler.HandleAsync(context).ConfigureAwait(false);
         };
@@ -106,11 +106,27 @@ public static class OAuthCallbackEndpoint
     /// <summary><paramref name="path"/> when it is null or a path of this app (<see cref="IsLocalPath"/>).</summary>
     /// <exception cref="ArgumentException">It is neither.</exception>
     private static string? LocalPath(string? path, string option, string parameter) =>
-        path is null || IsLocalPath(path)
+        path is null || IsLocalPath(path.StartsWith(AppRelative, StringComparison.Ordinal) ? path[1..] : path)
             ? path
             : throw new ArgumentException(
-                $"OAuthCallbackOptions.{option} must be a path of this app (such as '/'), not '{path}': the callback never sends a browser off the app.",
+                $"OAuthCallbackOptions.{option} must be a path of this app (such as '/' or '~/'), not '{path}': the callback never sends a browser off the app.",
                 parameter);
+
+    /// <summary>ASP.NET Core's mark of a path relative to the app (<c>LocalRedirect("~/...")</c>): the path base goes before it.</summary>
+    private const string AppRelative = "~/";
+
+    /// <summary>
+    /// <paramref name="path"/> as the browser is sent to it: a <c>~/</c> path gets the request's path base in front (the
+    /// app behind a proxy at <c>/app</c>). Null, and so the page, when the result is no path of this app: a check kept
+    /// for the day the callback's path match changes, since today only a request whose base and path together are the
+    /// redirect path is answered, and every prefix of that path is a path of this app.
+    /// </summary>
+    private static string? UnderThisApp(HttpContext http, string path)
+    {
+        if (!path.StartsWith(AppRelative, StringComparison.Ordinal)) return path;
+        var full = http.Request.PathBase.ToUriComponent() + path[1..];
+        return IsLocalPath(full) ? full : null;
+    }
 
     /// <summary><paramref name="path"/> with the login's id in its query (<c>o8_login</c>), so the app's page can find the login.</summary>
     private static string? WithLoginId(string? path, string loginId) =>

@@ -24,8 +24,9 @@ public sealed class OAuthCallbackOptions
     /// Where a user who came back from the provider's end-session endpoint (<see cref="IOAuthConnector.BeginSignOutAsync"/>)
     /// is sent: a path of this app, such as <c>/</c> (303 See Other). <c>null</c> (the default) shows O8Actors' "you are
     /// signed out" page. Only a local path is taken (it starts with one <c>/</c>), so the callback never redirects off the app,
-    /// written in printable ASCII (percent-encode anything else). It is sent as it is: an app under a path base
-    /// (<c>UsePathBase("/app")</c>) names the base too (<c>/app/</c>).
+    /// written in printable ASCII (percent-encode anything else). A path that starts with <c>~/</c> is relative to the
+    /// app, as in ASP.NET Core's <c>LocalRedirect</c>: the request's path base goes in front (<c>~/</c> under
+    /// <c>UsePathBase("/app")</c> sends the browser to <c>/app/</c>); any other path is sent as it is.
     /// </summary>
     public string? SignedOutRedirect { get; set; }
 

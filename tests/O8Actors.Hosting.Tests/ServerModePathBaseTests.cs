@@ -62,4 +62,63 @@ public sealed class ServerModePathBaseTests(SandboxFixture sandbox) : IClassFixt
 
         Assert.Contains("UsePathBase", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_app_relative_sign_in_redirect_takes_the_path_base_and_a_base_that_points_off_the_app_gets_no_redirect()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var builder = sandbox.ServerModeApp("o8-path-base-redirect", pathBase: "/app");
+        var callback = new Uri(builder.Configuration["O8:Listener:ExternalRedirectUri"]!);
+        await using var app = builder.Build();
+        // As a proxy's X-Forwarded-Prefix would set it, trusted by the app: a base that a request can change.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Headers.TryGetValue("X-Test-Prefix", out var prefix)) context.Request.PathBase = new PathString(prefix.ToString());
+            return next(context);
+        });
+        app.UsePathBase("/app");
+        app.UseRouting();
+        var logins = new Dictionary<string, PendingLogin>();
+        app.MapOAuthCallback("/oauth/callback", o => o.SignedInRedirect = "~/welcome");
+        app.MapPost("/connect", async (string user, HttpContext context, IOAuthConnector connector) =>
+        {
+            var login = await connector.BeginAsync(context, "sandbox", SandboxFixture.Hint(user));
+            lock (logins) logins[user] = login;
+            return Results.Redirect(login.AuthorizeUrl.ToString());
+        });
+        await app.StartAsync(ct);
+        try
+        {
+            async Task<HttpResponseMessage> ConnectAsync(string user, string? prefix)
+            {
+                using var browser = sandbox.Browser();
+                using var connect = await browser.PostAsync(new Uri(callback, $"/app/connect?user={user}"), null, ct);
+                using var authorize = await browser.GetAsync(connect.Headers.Location, ct);
+                using var landing = new HttpRequestMessage(HttpMethod.Get, authorize.Headers.Location);
+                if (prefix is not null) landing.Headers.Add("X-Test-Prefix", prefix);
+                return await browser.SendAsync(landing, ct);
+            }
+
+            using (var landing = await ConnectAsync("alice", prefix: null))
+            {
+                Assert.Equal(HttpStatusCode.SeeOther, landing.StatusCode);
+                Assert.Equal($"/app/welcome?o8_login={logins["alice"].LoginId}", landing.Headers.Location!.OriginalString);
+            }
+            Assert.IsType<LoginSucceeded>(await logins["alice"].Outcome.WaitAsync(TimeSpan.FromSeconds(30), ct));
+
+            // A base of "//evil.example" would make "//evil.example/welcome", another host to a browser. Such a request
+            // is no answer to this app's redirect URI (its base and path together are not the redirect path): 404, and the
+            // login goes on waiting for its real answer.
+            using (var landing = await ConnectAsync("bob", prefix: "//evil.example"))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, landing.StatusCode);
+                Assert.Null(landing.Headers.Location);
+            }
+            Assert.False(logins["bob"].Outcome.IsCompleted);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
 }

@@ -71,6 +71,9 @@ public sealed class ServerModeSignInRedirectTests(SandboxFixture sandbox) : ICla
     [InlineData("https://evil.example/")]
     [InlineData("//evil.example/")]
     [InlineData("/café")]
+    [InlineData("~//evil.example/")]
+    [InlineData("~/\\evil.example/")]
+    [InlineData("~evil")]
     public void A_sign_in_redirect_off_the_app_is_refused_when_the_callback_is_mapped(string redirect)
     {
         var app = sandbox.ServerModeApp("o8-server-signin-redirect-bad").Build();
