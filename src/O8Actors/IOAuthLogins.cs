@@ -98,7 +98,8 @@ public interface IOAuthLogins
     /// The signed-in user's claims from the provider's UserInfo endpoint (OpenID Connect Core 1.0 section 5.3), read with
     /// the account's access token (from its cache, renewed when due; DPoP-bound tokens with a proof) and used only after
     /// their <c>sub</c> proved to be the one of the account's validated ID token (section 5.3.4). An endpoint that refuses
-    /// the token (401) is asked once more with a renewed one.
+    /// the token (401) is asked once more with a renewed one; once it has refused a token just renewed for it, its 401s for
+    /// that token reach the caller with no further refresh.
     /// </summary>
     /// <param name="account">An account of an OpenID Connect provider (one that signed in with an ID token).</param>
     /// <param name="cancellationToken">Stops waiting.</param>

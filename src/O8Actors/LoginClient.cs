@@ -51,6 +51,9 @@ internal sealed class LoginClient : IOAuthLogins
     // An account's token as a UserInfo call asks for it (the cached one, or a forced refresh).
     private readonly Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> _accountTokens;
 
+    // Renewed tokens a UserInfo endpoint refused too, for every account of this client (bounded): no refresh per call.
+    private readonly RefusedTokens _userInfoRefusals = new();
+
     /// <summary>For the hosted path, which holds validated options; only the exchange timeout is read, once.</summary>
     public LoginClient(ActorSystem system, O8Actors.Runtime.O8ActorRefs actors, O8Options options)
         : this(system, actors, O8Settings.From(options))
@@ -231,7 +234,8 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(account);
         ThrowIfStopped();
-        return UserInfoCall.RunAsync(_accountTokens, _actors.Providers, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout), account, cancellationToken);
+        return UserInfoCall.RunAsync(_accountTokens, _actors.Providers, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout), account,
+            _userInfoRefusals, cancellationToken);
     }
 
     public Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default) =>

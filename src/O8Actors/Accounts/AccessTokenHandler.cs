@@ -110,11 +110,8 @@ public sealed class AccessTokenHandler : DelegatingHandler
         AccessToken retryWith;
         try
         {
-            // A token a refresh just gave that the API refused too: its refusals are not about the token's age, and a
-            // refresh per request would only rotate the account's tokens again each time. Only a newer one is tried.
-            retryWith = _refusedAfterRefresh.Contains(token.Token)
-                ? Usable(await _tokens(account, null, cancellationToken).ConfigureAwait(false))
-                : await TokenOtherThanAsync(account, token.Token, cancellationToken).ConfigureAwait(false);
+            retryWith = Usable(await Accounts.RenewedToken.AfterRefusalAsync(_tokens, account, token.Token, _refusedAfterRefresh, cancellationToken)
+                .ConfigureAwait(false));
         }
         catch
         {
@@ -138,10 +135,6 @@ public sealed class AccessTokenHandler : DelegatingHandler
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
         return base.SendAsync(request, cancellationToken);
     }
-
-    /// <summary>A usable token other than <paramref name="refused"/> (see <see cref="Accounts.RenewedToken"/>).</summary>
-    private async Task<AccessToken> TokenOtherThanAsync(OAuthAccount account, string refused, CancellationToken cancellationToken) =>
-        Usable(await Accounts.RenewedToken.OtherThanAsync(_tokens, account, refused, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// A token this handler can send: a bearer token, or one bound to a DPoP key. Another kind is refused with its type

@@ -5,9 +5,10 @@ using System.Text;
 namespace O8Actors.Accounts;
 
 /// <summary>
-/// Tokens an API refused even though they had just been renewed for it, kept as SHA-256 hashes (never the tokens
+/// Tokens a server refused even though they had just been renewed for it, kept as SHA-256 hashes (never the tokens
 /// themselves) and bounded: past <see cref="Capacity"/> the set starts over, which costs at most one more refresh per
-/// token forgotten. Thread-safe.
+/// token forgotten. Thread-safe. An <see cref="AccessTokenHandler"/> keeps one for the APIs it calls, and each
+/// <see cref="IOAuthLogins"/> one for its UserInfo calls (see <see cref="RenewedToken.AfterRefusalAsync"/>).
 /// </summary>
 internal sealed class RefusedTokens
 {

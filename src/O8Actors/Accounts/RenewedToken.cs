@@ -19,4 +19,16 @@ internal static class RenewedToken
         if (!string.Equals(current.Token, refused, StringComparison.Ordinal)) return current;
         return await tokens(account, new AccessTokenOptions(ForceRefresh: true), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The token to try after the server refused <paramref name="refused"/>: when that was itself a renewed token the
+    /// server refused as well (in <paramref name="refusedAfterRenewal"/>), only the account's current token, which is a
+    /// newer one if something else renewed it since, and never a refresh: the server's refusals are not about the token's
+    /// age, and a refresh per call would only rotate the account's tokens each time. Otherwise <see cref="OtherThanAsync"/>.
+    /// </summary>
+    public static Task<AccessToken> AfterRefusalAsync(Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> tokens,
+        OAuthAccount account, string refused, RefusedTokens refusedAfterRenewal, CancellationToken cancellationToken) =>
+        refusedAfterRenewal.Contains(refused)
+            ? tokens(account, null, cancellationToken)
+            : OtherThanAsync(tokens, account, refused, cancellationToken);
 }

@@ -6,13 +6,16 @@ namespace O8Actors.Accounts;
 
 /// <summary>
 /// One <see cref="IOAuthLogins.GetUserInfoAsync"/>: the account's access token (cached, or renewed), the provider
-/// actor's UserInfo request with it, one more try with a renewed token when the endpoint refuses it, and the answer's
-/// <c>sub</c> checked against the account's ID token.
+/// actor's UserInfo request with it, one more try with a renewed token when the endpoint refuses it (none when the
+/// endpoint already refused that token after a renewal), and the answer's <c>sub</c> checked against the account's ID
+/// token.
 /// </summary>
 internal static class UserInfoCall
 {
+    // refusedAfterRenewal: the renewed tokens UserInfo endpoints refused as well, kept across calls, so a later call's 401
+    // for one of them is the caller's, with no refresh.
     public static async Task<UserInfo> RunAsync(Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> tokens,
-        IActorRef providers, TimeSpan wait, OAuthAccount account, CancellationToken cancellationToken)
+        IActorRef providers, TimeSpan wait, OAuthAccount account, RefusedTokens refusedAfterRenewal, CancellationToken cancellationToken)
     {
         var token = await tokens(account, null, cancellationToken).ConfigureAwait(false);
         // Checked before anything is sent: without an ID token's sub, no answer could be shown to be about this user.
@@ -28,9 +31,18 @@ internal static class UserInfoCall
         catch (UserInfoException refused) when (refused.Failure == UserInfoFailure.Unauthorized)
         {
             // Revoked or expired before its expires_in: once more with a token the endpoint has not refused.
-            var renewed = await RenewedToken.OtherThanAsync(tokens, account, token.Token, cancellationToken).ConfigureAwait(false);
+            var renewed = await RenewedToken.AfterRefusalAsync(tokens, account, token.Token, refusedAfterRenewal, cancellationToken).ConfigureAwait(false);
             if (string.Equals(renewed.Token, token.Token, StringComparison.Ordinal)) throw;
-            document = await FetchAsync(providers, wait, renewed, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                document = await FetchAsync(providers, wait, renewed, cancellationToken).ConfigureAwait(false);
+            }
+            catch (UserInfoException again) when (again.Failure == UserInfoFailure.Unauthorized)
+            {
+                // Refused though just renewed: the endpoint refuses it for another reason than its age.
+                refusedAfterRenewal.Add(renewed.Token);
+                throw;
+            }
         }
 
         if (document is not { } response)

@@ -3,11 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using O8Actors.TestKit.Sandbox;
 
 using O8Actors.TestKit.Tests.Support;
@@ -209,16 +205,14 @@ public sealed class AccessTokenHandlerTests
     /// </summary>
     private sealed class ProtectedApi : IAsyncDisposable
     {
-        private readonly WebApplication _app;
+        private readonly LoopbackApi _api;
         private readonly ConcurrentQueue<string> _tokens;
-        private readonly Uri _root;
         private readonly Func<int> _requests;
 
-        private ProtectedApi(WebApplication app, ConcurrentQueue<string> tokens, Uri root, Func<int> requests)
+        private ProtectedApi(LoopbackApi api, ConcurrentQueue<string> tokens, Func<int> requests)
         {
-            _app = app;
+            _api = api;
             _tokens = tokens;
-            _root = root;
             _requests = requests;
         }
 
@@ -227,49 +221,43 @@ public sealed class AccessTokenHandlerTests
         /// <summary>How many requests reached the API, with a token or without.</summary>
         public int Requests => _requests();
 
-        public Uri Url(string path) => new(_root, path);
+        public Uri Url(string path) => _api.Url(path);
 
         /// <param name="beforeRefusing">Runs before a refusal is sent (another request of the app renewing the token meanwhile).</param>
         /// <param name="redirectTo">Where <c>/moved</c> sends its callers (302), whatever their token.</param>
         public static async Task<ProtectedApi> StartAsync(SandboxAuthorizationServer sandbox, bool refuseAll = false, Func<Task>? beforeRefusing = null,
             Uri? redirectTo = null)
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
             var tokens = new ConcurrentQueue<string>();
             var requests = 0;
-            app.Use(async (context, next) =>
+            var api = await LoopbackApi.StartAsync(app =>
             {
-                Interlocked.Increment(ref requests);
-                var header = context.Request.Headers.Authorization.ToString();
-                if (header.StartsWith("Bearer ", StringComparison.Ordinal)) tokens.Enqueue(header["Bearer ".Length..]);
-                if (redirectTo is not null && context.Request.Path == "/moved")
+                app.Use(async (context, next) =>
                 {
-                    context.Response.Redirect(redirectTo.AbsoluteUri);
-                    return;
-                }
-                if (refuseAll || !header.StartsWith("Bearer ", StringComparison.Ordinal) || !sandbox.IsActive(header["Bearer ".Length..]))
-                {
-                    if (beforeRefusing is not null) await beforeRefusing();
-                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                    context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
-                    return;
-                }
+                    Interlocked.Increment(ref requests);
+                    var header = context.Request.Headers.Authorization.ToString();
+                    if (header.StartsWith("Bearer ", StringComparison.Ordinal)) tokens.Enqueue(header["Bearer ".Length..]);
+                    if (redirectTo is not null && context.Request.Path == "/moved")
+                    {
+                        context.Response.Redirect(redirectTo.AbsoluteUri);
+                        return;
+                    }
+                    if (refuseAll || !header.StartsWith("Bearer ", StringComparison.Ordinal) || !sandbox.IsActive(header["Bearer ".Length..]))
+                    {
+                        if (beforeRefusing is not null) await beforeRefusing();
+                        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                        context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                        return;
+                    }
 
-                await next(context);
+                    await next(context);
+                });
+                app.MapGet("/me", () => "alice");
+                app.MapPost("/echo", async (HttpRequest request) => Results.Text(await new StreamReader(request.Body).ReadToEndAsync(), "application/json"));
             });
-            app.MapGet("/me", () => "alice");
-            app.MapPost("/echo", async (HttpRequest request) => Results.Text(await new StreamReader(request.Body).ReadToEndAsync(), "application/json"));
-            await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-            return new ProtectedApi(app, tokens, new Uri(address), () => Volatile.Read(ref requests));
+            return new ProtectedApi(api, tokens, () => Volatile.Read(ref requests));
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => _api.DisposeAsync();
     }
 }

@@ -1,10 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Providers;
 using O8Actors.TestKit.Tests.Support;
 
@@ -12,9 +8,9 @@ namespace O8Actors.TestKit.Tests.Harness;
 
 /// <summary>
 /// <see cref="IOAuthLogins.GetUserInfoAsync"/> through the harness against the sandbox (its discovery names its
-/// <c>/userinfo</c>): the account's claims with its bearer or DPoP-bound token, a token the endpoint refuses renewed once,
-/// and the attack OpenID Connect Core 1.0 section 5.3.4 guards against played with a real endpoint on loopback that
-/// answers for another user.
+/// <c>/userinfo</c>): the account's claims with its bearer or DPoP-bound token, a token the endpoint refuses renewed once
+/// (and a renewed one it refuses too not renewed again), and the attack OpenID Connect Core 1.0 section 5.3.4 guards
+/// against played with a real endpoint on loopback that answers for another user.
 /// </summary>
 public sealed class UserInfoTests
 {
@@ -49,6 +45,43 @@ public sealed class UserInfoTests
         Assert.Equal(1, o8.Sandbox.Counters.Refreshes);
     }
 
+    /// <summary>
+    /// An endpoint that refuses every token (one this client may not use, or a provider's mixed up with another's): a
+    /// renewed token it refused too is not renewed again, where each call used to force a refresh of its own (with
+    /// rotation, a new refresh token per call). A token renewed for another reason is tried, and renewed once, again.
+    /// </summary>
+    [Fact]
+    public async Task Calls_to_an_endpoint_that_refuses_every_token_cost_one_refresh_until_a_new_token_comes()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        var (account, tokens) = await HarnessAccounts.SignInAsync(o8, "bob");
+        await using var refusing = await LoopbackUserInfo.RefusingEveryTokenAsync();
+        await ReplaceProviderAsync(o8, refusing.Endpoint, validatesIdTokens: true);
+
+        var errors = new List<UserInfoException>();
+        for (var i = 0; i < 5; i++)
+            errors.Add(await Assert.ThrowsAsync<UserInfoException>(() => o8.Logins.GetUserInfoAsync(account).WaitAsync(Wait)));
+
+        Assert.All(errors, e => Assert.Equal(UserInfoFailure.Unauthorized, e.Failure));
+        Assert.Single(errors.Select(e => e.Message).Distinct());
+        Assert.Equal(1, o8.Sandbox.Counters.Refreshes);
+        var seen = refusing.TokensSeen;
+        Assert.Equal(6, seen.Count); // the first call's token and its renewal, then the renewed token once per call
+        Assert.Equal(tokens.AccessToken, seen[0]);
+        Assert.All(seen.Skip(1), token => Assert.Equal(seen[1], token));
+
+        // A genuine renewal (the app's own here) brings a token the endpoint never refused: it is tried normally.
+        var renewed = await o8.Logins.GetAccessTokenAsync(account, options: new AccessTokenOptions(ForceRefresh: true)).WaitAsync(Wait);
+        var error = await Assert.ThrowsAsync<UserInfoException>(() => o8.Logins.GetUserInfoAsync(account).WaitAsync(Wait));
+
+        Assert.Equal(errors[0].Message, error.Message);
+        Assert.Equal(3, o8.Sandbox.Counters.Refreshes); // the app's renewal, and the one the refused new token caused
+        seen = refusing.TokensSeen;
+        Assert.Equal(8, seen.Count);
+        Assert.Equal(renewed.Token, seen[6]);
+        Assert.NotEqual(renewed.Token, seen[7]);
+    }
+
     [Fact]
     public async Task A_DPoP_bound_account_reads_its_claims_with_a_proof()
     {
@@ -67,7 +100,7 @@ public sealed class UserInfoTests
     {
         await using var o8 = await O8TestHarness.StartAsync();
         var (account, tokens) = await HarnessAccounts.SignInAsync(o8, "alice");
-        await using var hostile = await AnotherUsersUserInfo.StartAsync();
+        await using var hostile = await LoopbackUserInfo.AnotherUsersAsync();
         // The provider's settings now name the hostile endpoint (a mixed-up configuration, or a hijacked metadata entry).
         await ReplaceProviderAsync(o8, hostile.Endpoint);
 
@@ -96,7 +129,11 @@ public sealed class UserInfoTests
     }
 
     /// <summary>Replaces the harness's provider with fixed sandbox endpoints and <paramref name="userInfo"/> as its UserInfo endpoint; its accounts stay.</summary>
-    private static Task ReplaceProviderAsync(O8TestHarness o8, Uri? userInfo) =>
+    /// <param name="validatesIdTokens">
+    /// Whether the provider checks ID tokens with the sandbox's keys: a refresh's ID token, unchecked, would leave the
+    /// account's tokens with no subject to check a UserInfo answer against.
+    /// </param>
+    private static Task ReplaceProviderAsync(O8TestHarness o8, Uri? userInfo, bool validatesIdTokens = false) =>
         o8.Logins.RegisterProviderAsync(new GenericOAuthStrategy(new GenericOAuthOptions
         {
             Name = o8.Options.ProviderName,
@@ -105,35 +142,40 @@ public sealed class UserInfoTests
             ClientId = o8.Client.ClientId,
             ClientSecret = o8.Client.Secret,
             UserInfoEndpoint = userInfo,
+            Issuer = validatesIdTokens ? o8.Sandbox.IssuerString : null,
+            JwksUri = validatesIdTokens ? o8.Sandbox.JwksUri : null,
         }));
 
-    /// <summary>A UserInfo endpoint on loopback that takes any bearer token and answers for "mallory".</summary>
-    private sealed class AnotherUsersUserInfo(WebApplication app, ConcurrentQueue<string> tokens, Uri endpoint) : IAsyncDisposable
+    /// <summary>A UserInfo endpoint on loopback that keeps every bearer token it is shown and answers as it was told.</summary>
+    private sealed class LoopbackUserInfo(LoopbackApi api, ConcurrentQueue<string> tokens) : IAsyncDisposable
     {
-        public Uri Endpoint => endpoint;
+        public Uri Endpoint => api.Url("/userinfo");
 
         public IReadOnlyList<string> TokensSeen => tokens.ToList();
 
-        public static async Task<AnotherUsersUserInfo> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var tokens = new ConcurrentQueue<string>();
-            app.MapGet("/userinfo", (HttpRequest request) =>
+        /// <summary>Takes any bearer token and answers for "mallory".</summary>
+        public static Task<LoopbackUserInfo> AnotherUsersAsync() =>
+            StartAsync(_ => Results.Json(new { sub = "mallory", email = "mallory@attacker.test" }));
+
+        /// <summary>Refuses every token as invalid (RFC 6750 section 3.1), as an endpoint this client may not use does.</summary>
+        public static Task<LoopbackUserInfo> RefusingEveryTokenAsync() =>
+            StartAsync(response =>
             {
-                tokens.Enqueue(request.Headers.Authorization.ToString()["Bearer ".Length..]);
-                return Results.Json(new { sub = "mallory", email = "mallory@attacker.test" });
+                response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                return Results.StatusCode(StatusCodes.Status401Unauthorized);
             });
-            await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-            return new AnotherUsersUserInfo(app, tokens, new Uri(new Uri(address), "/userinfo"));
+
+        private static async Task<LoopbackUserInfo> StartAsync(Func<HttpResponse, IResult> answer)
+        {
+            var tokens = new ConcurrentQueue<string>();
+            var api = await LoopbackApi.StartAsync(app => app.MapGet("/userinfo", (HttpContext context) =>
+            {
+                tokens.Enqueue(context.Request.Headers.Authorization.ToString()["Bearer ".Length..]);
+                return answer(context.Response);
+            }));
+            return new LoopbackUserInfo(api, tokens);
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => api.DisposeAsync();
     }
 }

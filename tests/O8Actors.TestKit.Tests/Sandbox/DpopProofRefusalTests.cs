@@ -1,11 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using O8Actors.TestKit.Tests.Support;
 
 namespace O8Actors.TestKit.Tests.Sandbox;
@@ -41,43 +37,31 @@ public sealed class DpopProofRefusalTests
     }
 
     /// <summary>An API on loopback that answers every call 401 <c>use_dpop_nonce</c> with a nonce it has never given.</summary>
-    private sealed class NonceRotatingApi(WebApplication app, Uri resource) : IAsyncDisposable
+    private sealed class NonceRotatingApi(LoopbackApi api, ConcurrentQueue<string> authorizations, Func<int> calls) : IAsyncDisposable
     {
         private static int s_nonces;
-        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _authorizations = new();
-        private int _calls;
 
-        public Uri Resource => resource;
+        public Uri Resource => api.Url("/api/me");
 
-        public int Calls => _calls;
+        public int Calls => calls();
 
-        public IReadOnlyCollection<string> Authorizations => _authorizations;
+        public IReadOnlyCollection<string> Authorizations => authorizations;
 
         public static async Task<NonceRotatingApi> StartAsync()
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            NonceRotatingApi? api = null;
-            app.MapGet("/api/me", (HttpContext context) =>
+            var authorizations = new ConcurrentQueue<string>();
+            var calls = 0;
+            var api = await LoopbackApi.StartAsync(app => app.MapGet("/api/me", (HttpContext context) =>
             {
-                Interlocked.Increment(ref api!._calls);
-                api._authorizations.Enqueue(context.Request.Headers.Authorization.ToString());
+                Interlocked.Increment(ref calls);
+                authorizations.Enqueue(context.Request.Headers.Authorization.ToString());
                 context.Response.Headers["DPoP-Nonce"] = $"nonce-{Interlocked.Increment(ref s_nonces)}";
                 context.Response.Headers.WWWAuthenticate = "DPoP error=\"use_dpop_nonce\", error_description=\"Resource server requires nonce in DPoP proof\"";
                 return Results.StatusCode(StatusCodes.Status401Unauthorized);
-            });
-            await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-            api = new NonceRotatingApi(app, new Uri(new Uri(address), "/api/me"));
-            return api;
+            }));
+            return new NonceRotatingApi(api, authorizations, () => Volatile.Read(ref calls));
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => api.DisposeAsync();
     }
 }

@@ -32,8 +32,11 @@ public sealed class UserInfoCallTests : TestKit
         }
     }
 
-    private Task<UserInfo> Run(Tokens tokens, Akka.TestKit.TestProbe providers) =>
-        UserInfoCall.RunAsync(tokens.GetAsync, providers.Ref, Wait, Account, CancellationToken.None);
+    private Task<UserInfo> Run(Tokens tokens, Akka.TestKit.TestProbe providers, RefusedTokens? refused = null) =>
+        UserInfoCall.RunAsync(tokens.GetAsync, providers.Ref, Wait, Account, refused ?? new RefusedTokens(), CancellationToken.None);
+
+    private static void Refuse(Akka.TestKit.TestProbe providers, FetchUserInfo fetch) =>
+        providers.Reply(new UserInfoFetchFailed(fetch.RequestId, new UserInfoException(UserInfoFailure.Unauthorized, "refused")));
 
     [Fact]
     public async Task The_answer_for_the_accounts_token_becomes_its_claims()
@@ -94,6 +97,32 @@ public sealed class UserInfoCallTests : TestKit
 
         var error = await Assert.ThrowsAsync<UserInfoException>(() => call.WaitAsync(Wait));
         Assert.Equal(UserInfoFailure.Unauthorized, error.Failure);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    /// <summary>
+    /// A renewed token the endpoint refused too: its refusals are not about its age, and every later call used to force
+    /// a refresh of its own (with rotation, a new refresh token per call).
+    /// </summary>
+    [Fact]
+    public async Task A_later_call_with_a_renewed_token_the_endpoint_refused_forces_no_refresh()
+    {
+        var providers = CreateTestProbe();
+        var refused = new RefusedTokens();
+        var first = Run(new Tokens(Token("at-1"), refreshed: Token("at-2")), providers, refused);
+        Refuse(providers, providers.ExpectMsg<FetchUserInfo>());
+        Refuse(providers, providers.ExpectMsg<FetchUserInfo>());
+        await Assert.ThrowsAsync<UserInfoException>(() => first.WaitAsync(Wait));
+
+        var tokens = new Tokens(Token("at-2"), refreshed: Token("at-3"));
+        var later = Run(tokens, providers, refused);
+        var fetch = providers.ExpectMsg<FetchUserInfo>();
+        Assert.Equal("at-2", fetch.Context.AccessToken);
+        Refuse(providers, fetch);
+
+        var error = await Assert.ThrowsAsync<UserInfoException>(() => later.WaitAsync(Wait));
+        Assert.Equal(UserInfoFailure.Unauthorized, error.Failure);
+        Assert.DoesNotContain(new AccessTokenOptions(ForceRefresh: true), tokens.Asked);
         providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
