@@ -307,4 +307,32 @@ public sealed class JwksCacheTests : IAsyncLifetime
         await Eventually.AssertAsync(async () => Assert.Contains(await cache.GetAsync(_http, CancellationToken.None), k => k.KeyId == "k2"), Patience);
         Assert.Equal(2, JwksFetches);
     }
+
+    [Fact]
+    public async Task Forged_posts_with_unknown_key_ids_do_not_spend_the_refetch_of_the_provider_s_own_tokens()
+    {
+        var cache = Cache();
+        await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience);
+
+        // Anyone can post a logout token naming a key id the set lacks; it refetches, as a rotation may explain it.
+        _clock.Now = Start + JwksCache.MinRefetchInterval;
+        var (_, forgedRefetched) = await cache.RefetchAsync(_http, CancellationToken.None, anyoneMaySend: true).WaitAsync(Patience);
+        Assert.True(forgedRefetched);
+        Assert.Equal(2, JwksFetches);
+
+        // A minute later the provider rotates its key and a login's ID token names it: it is looked up, not refused for
+        // five minutes (posting junk every five minutes would otherwise fail every login after each rotation).
+        _keys.EcKey("k2");
+        _clock.Now += TimeSpan.FromMinutes(1);
+        var (keys, refetched) = await cache.RefetchAsync(_http, CancellationToken.None).WaitAsync(Patience);
+        Assert.True(refetched);
+        Assert.Contains(keys, k => k.KeyId == "k2");
+        Assert.Equal(3, JwksFetches);
+
+        // Posts stay bounded: within the interval of any fetch, a post's unknown key id fetches nothing.
+        _clock.Now += TimeSpan.FromMinutes(3);
+        var (_, again) = await cache.RefetchAsync(_http, CancellationToken.None, anyoneMaySend: true).WaitAsync(Patience);
+        Assert.False(again);
+        Assert.Equal(3, JwksFetches);
+    }
 }

@@ -146,6 +146,22 @@ public sealed class LogoutTokenValidationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_id_the_set_lacks_when_it_was_just_fetched_fails_as_this_side_s_fault_so_the_provider_posts_it_again()
+    {
+        // The key set was fetched a moment ago, so an unknown key id is not looked up again: it may be a key the provider
+        // has just rotated in. A 400 (InvalidToken) would tell the provider its token is bad and lose the logout; Failed
+        // answers 500, which it retries once the set may be fetched again.
+        var strategy = Strategy();
+        Assert.NotNull(await strategy.ValidateLogoutTokenAsync(Mint(), _http, CancellationToken.None));
+        var rotated = _keys.EcKey("k2", publish: false);
+
+        var error = await Assert.ThrowsAsync<BackChannelLogoutException>(() =>
+            strategy.ValidateLogoutTokenAsync(Mint(key: rotated), _http, CancellationToken.None));
+
+        Assert.Equal(BackChannelLogoutFailure.Failed, error.Failure);
+    }
+
+    [Fact]
     public async Task An_unsigned_token_is_refused_for_its_algorithm()
     {
         var claims = Claims();

@@ -31,6 +31,10 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     private Task<IReadOnlyList<SecurityKey>>? _current;
     private IReadOnlyList<SecurityKey>? _lastGood;
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
+    // When the last fetch that a token anyone may send did not start began: an unknown key id in a token from the
+    // provider's own token endpoint may refetch once per interval counted from this, so forged logout tokens posted with
+    // random key ids cannot spend that budget and fail every login right after the provider rotates its keys.
+    private DateTimeOffset _trustedFetchedAt = DateTimeOffset.MinValue;
     // With keys held: no fetch starts before this after a failed one (the delay doubles with each failure in a row).
     // With none: no fetch for a token anyone may send (a logout token) starts before this.
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
@@ -108,17 +112,26 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     /// outage serves a rotated key within that, whatever the periodic fetch's backoff has grown to); then answers the
     /// keys already held (or being fetched).
     /// </summary>
+    /// <param name="http">The client for a fetch this call starts.</param>
+    /// <param name="cancellationToken">Ends this caller's wait only.</param>
+    /// <param name="deadline">When this caller stops waiting for a fetch (<see cref="DeadlineIn"/>).</param>
+    /// <param name="anyoneMaySend">The token came from a request anyone can make (a back-channel logout's POST): it
+    /// refetches only when no fetch at all started within <see cref="MinRefetchInterval"/>, and what it fetches does not
+    /// count against the tokens from the provider's token endpoint, which keep a refetch of their own per interval.</param>
     /// <returns>The keys, and whether this call started a fetch.</returns>
     public async Task<(IReadOnlyList<SecurityKey> Keys, bool Refetched)> RefetchAsync(HttpClient http, CancellationToken cancellationToken,
-        long? deadline = null)
+        long? deadline = null, bool anyoneMaySend = false)
     {
         Task<IReadOnlyList<SecurityKey>> task;
         bool refetched;
         lock (_gate)
         {
-            refetched = _current is null || time.GetUtcNow() - _fetchedAt >= (LastFetchFailed ? FirstRetryDelay : MinRefetchInterval);
+            var now = time.GetUtcNow();
+            refetched = _current is null || (anyoneMaySend
+                ? now - _fetchedAt >= MinRefetchInterval
+                : now - _trustedFetchedAt >= (LastFetchFailed ? FirstRetryDelay : MinRefetchInterval));
             if (refetched)
-                StartFetch(http);
+                StartFetch(http, anyoneMaySend);
             task = _current!;
         }
         return (await WaitAsync(task, deadline, cancellationToken).ConfigureAwait(false), refetched);
@@ -156,9 +169,10 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     private IdTokenValidationException Unavailable(string what, Exception? inner = null) =>
         new($"The ID token from '{provider}' could not be validated (keys): its key set at {jwksUri} {what}.", inner) { KeysUnavailable = true };
 
-    private void StartFetch(HttpClient http)
+    private void StartFetch(HttpClient http, bool forAnyone = false)
     {
         _fetchedAt = time.GetUtcNow();
+        if (!forAnyone) _trustedFetchedAt = _fetchedAt;
         _currentIsSlow = false;
         var fetch = _current = FetchAsync(http);
         // Every waiter may have given up before a fetch fails; its failure is then nobody's to observe. Its end sets when
