@@ -44,8 +44,9 @@ public static class BackChannelLogoutEndpoint
     /// </summary>
     /// <remarks>
     /// The provider calls it server to server: it carries no cookie and needs none (no antiforgery token, no browser
-    /// binding); what authenticates it is the provider's signature on the logout token. Keep it reachable from the
-    /// provider and out of any user-authentication requirement of the app.
+    /// binding); what authenticates it is the provider's signature on the logout token. So it allows anonymous requests
+    /// (an app's fallback authorization policy does not apply to it) and takes no antiforgery check; keep it reachable
+    /// from the provider.
     /// </remarks>
     /// <exception cref="InvalidOperationException">O8Actors is not registered (<c>AddOAuthLogins</c>).</exception>
     public static IEndpointConventionBuilder MapOAuthBackChannelLogout(this IEndpointRouteBuilder endpoints, string pattern = "/oauth/backchannel-logout") =>
@@ -67,8 +68,13 @@ public static class BackChannelLogoutEndpoint
         var logger = services.GetService<ILoggerFactory>()?.CreateLogger("O8Actors.BackChannelLogout") ?? NullLogger.Instance;
         var onSignedOut = options.OnSignedOut;
 
+        // The provider's server posts here with no user and no cookie: an app whose fallback policy requires a signed-in
+        // user would answer it 401 or a redirect to its login page, and users would silently stay signed in. What
+        // authenticates the post is the logout token's signature; nor is there a form of the app to carry an antiforgery token.
         return endpoints.MapPost(pattern.TrimEnd('/') + "/{provider}", (HttpContext context) => HandleAsync(context, logins, onSignedOut, logger))
-            .WithDisplayName("O8Actors back-channel logout");
+            .WithDisplayName("O8Actors back-channel logout")
+            .AllowAnonymous()
+            .DisableAntiforgery();
     }
 
     private static async Task HandleAsync(HttpContext context, HostedOAuthLogins logins, Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut,
