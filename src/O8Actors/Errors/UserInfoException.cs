@@ -12,7 +12,11 @@ public enum UserInfoFailure
     /// <summary>The endpoint refused the access token (401), also after a renewed one was tried.</summary>
     Unauthorized,
 
-    /// <summary>The endpoint refused the request for another reason (403, for example <c>insufficient_scope</c>).</summary>
+    /// <summary>
+    /// The endpoint refused the request for another reason (403, for example <c>insufficient_scope</c>), or refused a
+    /// DPoP-bound token's proof (401 <c>use_dpop_nonce</c> after the nonce retry, or <c>invalid_dpop_proof</c>): no new
+    /// token would pass, so none was asked for.
+    /// </summary>
     Refused,
 
     /// <summary>

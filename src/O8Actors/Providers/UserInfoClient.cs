@@ -78,6 +78,11 @@ internal sealed partial class UserInfoClient(string provider, Uri endpoint, Time
         if (response.StatusCode == HttpStatusCode.OK) return;
         var error = ErrorCode(response);
         var said = error is null ? "" : $" ({error})";
+        // A 401 that refuses the DPoP proof, not the token: a renewed token would carry a proof of the same key and be
+        // refused alike, so it is no reason to spend the refresh token (GetUserInfoAsync renews only for Unauthorized).
+        if (DpopSender.RefusesTheProof(response))
+            throw new UserInfoException(UserInfoFailure.Refused,
+                $"The UserInfo endpoint of provider '{provider}' refused the DPoP proof{said}: its servers may not share their nonces.", error);
         throw response.StatusCode switch
         {
             HttpStatusCode.Unauthorized => new UserInfoException(UserInfoFailure.Unauthorized,

@@ -83,6 +83,33 @@ public sealed class UserInfoTests
     }
 
     [Fact]
+    public async Task An_endpoint_that_refuses_every_DPoP_proof_is_the_callers_refusal_and_costs_no_refresh()
+    {
+        await using var o8 = await O8TestHarness.StartAsync(o => o.UseDpop = true);
+        var (account, _) = await HarnessAccounts.SignInAsync(o8, "dave");
+        // Servers behind a load balancer that do not share their nonces: every answer asks for a nonce no other takes.
+        var nonces = 0;
+        await using var api = await LoopbackApi.StartAsync(app => app.MapGet("/userinfo", (HttpContext context) =>
+        {
+            context.Response.Headers["DPoP-Nonce"] = $"nonce-{Interlocked.Increment(ref nonces)}";
+            context.Response.Headers.WWWAuthenticate = "DPoP error=\"use_dpop_nonce\"";
+            return Results.StatusCode(StatusCodes.Status401Unauthorized);
+        }));
+        await ReplaceProviderAsync(o8, api.Url("/userinfo"), validatesIdTokens: true, useDpop: true);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var error = await Assert.ThrowsAsync<UserInfoException>(() => o8.Logins.GetUserInfoAsync(account).WaitAsync(Wait));
+            Assert.Equal(UserInfoFailure.Refused, error.Failure);
+            Assert.Contains("DPoP proof", error.Message, StringComparison.Ordinal);
+        }
+
+        // Before: each call forced a refresh, rotating the refresh token at the provider for a proof no token could fix.
+        Assert.Equal(0, o8.Sandbox.Counters.Refreshes);
+        Assert.Equal(6, Volatile.Read(ref nonces)); // each call and its one retry with the nonce it was given
+    }
+
+    [Fact]
     public async Task A_DPoP_bound_account_reads_its_claims_with_a_proof()
     {
         await using var o8 = await O8TestHarness.StartAsync(o => o.UseDpop = true);
@@ -133,7 +160,7 @@ public sealed class UserInfoTests
     /// Whether the provider checks ID tokens with the sandbox's keys: a refresh's ID token, unchecked, would leave the
     /// account's tokens with no subject to check a UserInfo answer against.
     /// </param>
-    private static Task ReplaceProviderAsync(O8TestHarness o8, Uri? userInfo, bool validatesIdTokens = false) =>
+    private static Task ReplaceProviderAsync(O8TestHarness o8, Uri? userInfo, bool validatesIdTokens = false, bool useDpop = false) =>
         o8.Logins.RegisterProviderAsync(new GenericOAuthStrategy(new GenericOAuthOptions
         {
             Name = o8.Options.ProviderName,
@@ -144,6 +171,7 @@ public sealed class UserInfoTests
             UserInfoEndpoint = userInfo,
             Issuer = validatesIdTokens ? o8.Sandbox.IssuerString : null,
             JwksUri = validatesIdTokens ? o8.Sandbox.JwksUri : null,
+            UseDpop = useDpop,
         }));
 
     /// <summary>A UserInfo endpoint on loopback that keeps every bearer token it is shown and answers as it was told.</summary>
