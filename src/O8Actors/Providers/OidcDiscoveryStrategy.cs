@@ -203,6 +203,9 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
     /// </summary>
     internal TimeSpan LookupTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How many background reads of the metadata have started (the tests count them; read under no lock).</summary>
+    internal int RefreshesStarted { get; private set; }
+
     /// <summary>
     /// One lookup at a time; a successful one is kept, a failed one is forgotten so the next call retries: at once for
     /// the app's own calls (a login), only after a backoff for a call anyone can make (<paramref name="anyoneMaySend"/>),
@@ -277,6 +280,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
         {
             if (_refreshing || now < _refreshRetryAt || !ReferenceEquals(_resolved, held)) return;
             _refreshing = true;
+            RefreshesStarted++;
         }
         _ = Task.Run(() => RefreshAsync(http, held));
     }
