@@ -63,6 +63,9 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
     /// <summary>The scopes a login that asks for none gets (empty: <c>openid</c>); read by the configuration tests.</summary>
     internal IReadOnlyList<string> DefaultScopes => [.. _options.DefaultScopes];
 
+    /// <summary>How long the metadata read is used before it is read again; read by the configuration tests.</summary>
+    internal TimeSpan MetadataRefreshInterval => _options.MetadataRefreshInterval;
+
     /// <summary>The configured issuer.</summary>
     public string Issuer => _options.Issuer;
 
