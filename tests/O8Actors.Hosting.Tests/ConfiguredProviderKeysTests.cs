@@ -107,6 +107,23 @@ public sealed class ConfiguredProviderKeysTests
     }
 
     [Fact]
+    public void A_discovery_providers_MetadataRefreshInterval_is_read_from_configuration_and_defaults_to_a_day()
+    {
+        TimeSpan Interval(string? value)
+        {
+            var settings = new Dictionary<string, string?> { ["corp:Issuer"] = "https://login.corp.example", ["corp:ClientId"] = "corp-client" };
+            if (value is not null) settings["corp:MetadataRefreshInterval"] = value;
+            return Assert.IsType<OidcDiscoveryStrategy>(ConfiguredProviderSettings.BuildOne(settings)).MetadataRefreshInterval;
+        }
+
+        Assert.Equal(TimeSpan.FromHours(24), Interval(null));
+        Assert.Equal(TimeSpan.FromHours(6), Interval("06:00:00"));
+        Assert.Equal(TimeSpan.Zero, Interval("00:00:00"));
+        var error = Assert.Throws<ArgumentException>(() => Interval("00:00:10"));
+        Assert.Contains("MetadataRefreshInterval must be at least 1 minute", error.Message);
+    }
+
+    [Fact]
     public void IdTokenIssuerAliases_replace_a_presets_own_as_one_value_or_a_list_and_an_empty_value_clears_them()
     {
         IList<string> Aliases(params (string Key, string Value)[] extra)

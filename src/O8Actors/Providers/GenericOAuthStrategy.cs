@@ -22,6 +22,12 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     /// <param name="timeProvider">Clock used to turn <c>expires_in</c> into <see cref="TokenSet.ExpiresAt"/>; the system clock by default.</param>
     /// <exception cref="ArgumentException">A setting is missing or invalid.</exception>
     public GenericOAuthStrategy(GenericOAuthOptions options, TimeProvider? timeProvider = null)
+        : this(options, timeProvider, keys: null)
+    {
+    }
+
+    /// <summary>Creates the strategy; <paramref name="keys"/>, when given, is the key set of <c>JwksUri</c> held already (discovery read again).</summary>
+    internal GenericOAuthStrategy(GenericOAuthOptions options, TimeProvider? timeProvider, IdTokens.JwksCache? keys)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Clone();
@@ -40,7 +46,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         {
             _idTokens = new IdTokens.IdTokenValidator(_options.Name, _options.ClientId,
                 string.IsNullOrEmpty(_options.IdTokenIssuer) ? _options.Issuer! : _options.IdTokenIssuer,
-                _options.JwksUri, _options.IdTokenClockSkew, timeProvider ?? TimeProvider.System)
+                _options.JwksUri, _options.IdTokenClockSkew, timeProvider ?? TimeProvider.System, keys)
             {
                 IssuerAliases = [.. _options.IdTokenIssuerAliases],
             };

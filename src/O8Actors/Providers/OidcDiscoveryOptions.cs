@@ -66,6 +66,26 @@ public sealed class OidcDiscoveryOptions
     public IList<string> IdTokenIssuerAliases { get; set; } = new List<string>();
 
     /// <summary>
+    /// How long the metadata read from the provider is used before it is read again, so that a provider that moves an
+    /// endpoint or its <c>jwks_uri</c> is followed without a restart. Default 24 hours; at least 1 minute.
+    /// <see cref="TimeSpan.Zero"/> (or <see cref="Timeout.InfiniteTimeSpan"/>) reads it only once.
+    /// </summary>
+    /// <remarks>
+    /// No login waits for the new read: the first call after the interval starts it in the background and goes on with
+    /// the metadata held, which later calls use until the new metadata has arrived and passed the same checks as the
+    /// first (issuer, safe endpoints, S256 for a public client, ES256 with <see cref="UseDpop"/>). A read that fails keeps
+    /// the metadata held, is logged as a warning, and is tried again after a backoff (30 seconds, doubling up to
+    /// 5 minutes). A login already on its way keeps what it was prepared with.
+    /// </remarks>
+    public TimeSpan MetadataRefreshInterval { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The shortest <see cref="MetadataRefreshInterval"/>: shorter would read the metadata for nearly every login.</summary>
+    internal static readonly TimeSpan MinMetadataRefreshInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>Whether the metadata is read again at all (<see cref="MetadataRefreshInterval"/> is neither zero nor infinite).</summary>
+    internal bool RefreshesMetadata => MetadataRefreshInterval != TimeSpan.Zero && MetadataRefreshInterval != Timeout.InfiniteTimeSpan;
+
+    /// <summary>
     /// This provider's own redirect path (see <see cref="ProviderStrategy.RedirectPath"/>); empty for the default, the
     /// callback path followed by the name (<c>https://localhost:41539/{name}</c>). Must be the callback path or lie under it.
     /// </summary>
@@ -128,6 +148,10 @@ public sealed class OidcDiscoveryOptions
             throw new ArgumentException($"{who} has an empty entry in DefaultScopes.", nameof(DefaultScopes));
         if (IdTokenClockSkew < TimeSpan.Zero || IdTokenClockSkew > IdTokens.IdTokenValidator.MaxClockSkew)
             throw new ArgumentException($"{who}: IdTokenClockSkew must be between 0 and 1 hour, got {IdTokenClockSkew}.", nameof(IdTokenClockSkew));
+        if (RefreshesMetadata && MetadataRefreshInterval < MinMetadataRefreshInterval)
+            throw new ArgumentException(
+                $"{who}: MetadataRefreshInterval must be at least {MinMetadataRefreshInterval.TotalMinutes:0} minute, or zero to read the metadata only once; got {MetadataRefreshInterval}.",
+                nameof(MetadataRefreshInterval));
         if (IdTokenIssuerAliases is not null && IdTokenIssuerAliases.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException($"{who} has an empty entry in IdTokenIssuerAliases.", nameof(IdTokenIssuerAliases));
         if (O8Actors.Callback.RedirectPaths.Problem("/", Name, RedirectPath) is { } pathProblem)
@@ -154,6 +178,7 @@ public sealed class OidcDiscoveryOptions
         UsePkce = UsePkce,
         UseDpop = UseDpop,
         IdTokenClockSkew = IdTokenClockSkew,
+        MetadataRefreshInterval = MetadataRefreshInterval,
         IdTokenIssuerAliases = new List<string>(IdTokenIssuerAliases ?? []),
         RedirectPath = RedirectPath,
         AuthorizeParameters = new Dictionary<string, string>(AuthorizeParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal),

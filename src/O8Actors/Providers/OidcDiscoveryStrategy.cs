@@ -6,7 +6,12 @@ namespace O8Actors.Providers;
 /// and RFC 9207 <c>iss</c> support. The result is cached in the strategy; a failed lookup is retried next time.
 /// Concurrent callers share one lookup, and a caller's cancellation token ends only its own wait.
 /// </summary>
-public sealed class OidcDiscoveryStrategy : ProviderStrategy
+/// <remarks>
+/// The metadata is read again once it is older than <see cref="OidcDiscoveryOptions.MetadataRefreshInterval"/>: the
+/// first call after that starts one read in the background and goes on with the metadata held; the new metadata serves
+/// the calls after it once it has passed the first read's checks. A read that fails keeps the metadata held.
+/// </remarks>
+public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
 {
     private readonly OidcDiscoveryOptions _options;
     private readonly TimeProvider _time;
@@ -17,6 +22,11 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     // After a failed lookup, no call anyone can make (a back-channel logout's POST) starts another before this (read and
     // written under the gate).
     private DateTimeOffset _anyoneMayRetryAt = DateTimeOffset.MinValue;
+    // A background read of the metadata is under way; after a failed one, none starts before _refreshRetryAt, the delay
+    // doubling with each failure in a row (the key set's backoff). All three read and written under the gate.
+    private bool _refreshing;
+    private DateTimeOffset _refreshRetryAt = DateTimeOffset.MinValue;
+    private TimeSpan _refreshRetryDelay = TimeSpan.Zero;
 
     /// <summary>Creates the strategy; no network call happens until <see cref="ResolveAsync"/>.</summary>
     /// <param name="options">The provider's settings.</param>
@@ -52,6 +62,9 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
 
     /// <summary>The scopes a login that asks for none gets (empty: <c>openid</c>); read by the configuration tests.</summary>
     internal IReadOnlyList<string> DefaultScopes => [.. _options.DefaultScopes];
+
+    /// <summary>How long the metadata read is used before it is read again; read by the configuration tests.</summary>
+    internal TimeSpan MetadataRefreshInterval => _options.MetadataRefreshInterval;
 
     /// <summary>The configured issuer.</summary>
     public string Issuer => _options.Issuer;
@@ -158,6 +171,18 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
         return await resolved.Strategy.PollDeviceTokenAsync(context, http, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    ProviderDescriptor? IRefreshesMetadata.LatestDescriptor => _resolved?.Descriptor;
+
+    /// <inheritdoc />
+    event Action<MetadataRefreshed>? IRefreshesMetadata.Refreshed
+    {
+        add { lock (_gate) _refreshed += value; }
+        remove { lock (_gate) _refreshed -= value; }
+    }
+
+    private Action<MetadataRefreshed>? _refreshed;
+
     /// <summary>The discovered device authorization endpoint (RFC 8628), once resolved; null when the metadata has none.</summary>
     public Uri? DeviceAuthorizationEndpoint => _resolved?.Strategy.Options.DeviceAuthorizationEndpoint;
 
@@ -181,16 +206,23 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     /// </summary>
     internal TimeSpan LookupTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How many background reads of the metadata have started (the tests count them; read under no lock).</summary>
+    internal int RefreshesStarted { get; private set; }
+
     /// <summary>
     /// One lookup at a time; a successful one is kept, a failed one is forgotten so the next call retries: at once for
     /// the app's own calls (a login), only after a backoff for a call anyone can make (<paramref name="anyoneMaySend"/>),
     /// so junk posted while the provider is down cannot drive its metadata endpoints (the key set's rule, in
-    /// <see cref="IdTokens.JwksCache"/>). <paramref name="cancellationToken"/> ends this caller's wait only.
+    /// <see cref="IdTokens.JwksCache"/>). <paramref name="cancellationToken"/> ends this caller's wait only. Once kept,
+    /// the metadata is answered at once, and read again in the background when it is due (<see cref="RefreshIfDue"/>).
     /// </summary>
     private Task<Resolution> EnsureResolvedAsync(HttpClient http, CancellationToken cancellationToken, bool anyoneMaySend = false)
     {
         if (_resolved is { } done)
+        {
+            RefreshIfDue(http, done);
             return Task.FromResult(done);
+        }
         Task<Resolution> lookup;
         lock (_gate)
         {
@@ -210,16 +242,9 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
     /// <summary>A lookup on its own bound whose failure sets when a call anyone can make may start the next.</summary>
     private async Task<Resolution> ResolveNotingFailureAsync(HttpClient http)
     {
-        using var bound = new CancellationTokenSource(LookupTimeout);
         try
         {
-            return await ResolveCoreAsync(http, bound.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (bound.IsCancellationRequested)
-        {
-            NoteFailure();
-            throw new ProviderDiscoveryException(
-                $"Discovery for provider '{Name}' timed out: its metadata did not arrive within {LookupTimeout.TotalSeconds:0.#} seconds.", ex);
+            return _resolved = await ReadBoundedAsync(http, previous: null).ConfigureAwait(false);
         }
         catch
         {
@@ -228,13 +253,93 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
         }
     }
 
+    /// <summary>One read of the metadata on its own bound (<see cref="LookupTimeout"/>), never on a caller's token.</summary>
+    private async Task<Resolution> ReadBoundedAsync(HttpClient http, Resolution? previous)
+    {
+        using var bound = new CancellationTokenSource(LookupTimeout);
+        try
+        {
+            return await ResolveCoreAsync(http, previous, bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (bound.IsCancellationRequested)
+        {
+            throw new ProviderDiscoveryException(
+                $"Discovery for provider '{Name}' timed out: its metadata did not arrive within {LookupTimeout.TotalSeconds:0.#} seconds.", ex);
+        }
+    }
+
+    /// <summary>
+    /// Starts one background read of the metadata when <paramref name="held"/> is older than the refresh interval, none
+    /// is under way, and the backoff after a failed one has passed. Every caller is held to that backoff, so a call
+    /// anyone can make (a back-channel logout's POST) cannot drive the metadata endpoints either. The caller does not
+    /// wait: the read runs on the thread pool, on its own bound.
+    /// </summary>
+    private void RefreshIfDue(HttpClient http, Resolution held)
+    {
+        if (!_options.RefreshesMetadata) return;
+        var now = _time.GetUtcNow();
+        if (now - held.ReadAt < _options.MetadataRefreshInterval) return;
+        lock (_gate)
+        {
+            if (_refreshing || now < _refreshRetryAt || !ReferenceEquals(_resolved, held)) return;
+            _refreshing = true;
+            RefreshesStarted++;
+        }
+        _ = Task.Run(() => RefreshAsync(http, held));
+    }
+
+    /// <summary>
+    /// The background read: new metadata that passed every check replaces <paramref name="held"/> for the calls after
+    /// it; a read that failed (the network, an HTTP error, a timeout, or a document that fails a check) keeps
+    /// <paramref name="held"/> and sets the backoff. Either way the provider actor hears of it, to log it.
+    /// </summary>
+    private async Task RefreshAsync(HttpClient http, Resolution held)
+    {
+        Resolution? fresh = null;
+        string? problem = null;
+        try
+        {
+            fresh = await ReadBoundedAsync(http, held).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Discovery's own messages name URLs and status codes, never a secret; anything else only by its type.
+            problem = e is OAuthFlowException or HttpRequestException ? e.Message : e.GetType().Name;
+        }
+
+        MetadataRefreshed report;
+        Action<MetadataRefreshed>? listeners;
+        lock (_gate)
+        {
+            _refreshing = false;
+            if (fresh is not null)
+            {
+                _resolved = fresh;
+                _refreshRetryDelay = TimeSpan.Zero;
+                report = new MetadataRefreshed(Name, fresh.Descriptor, null, TimeSpan.Zero);
+            }
+            else
+            {
+                // Counted from the failure, not the start: a read that hangs fails late.
+                _refreshRetryDelay = _refreshRetryDelay == TimeSpan.Zero
+                    ? IdTokens.JwksCache.FirstRetryDelay
+                    : TimeSpan.FromTicks(Math.Min(_refreshRetryDelay.Ticks * 2, IdTokens.JwksCache.MinRefetchInterval.Ticks));
+                _refreshRetryAt = _time.GetUtcNow() + _refreshRetryDelay;
+                report = new MetadataRefreshed(Name, null, problem, _refreshRetryDelay);
+            }
+            listeners = _refreshed;
+        }
+        listeners?.Invoke(report);
+    }
+
     /// <summary>Counted from the failure, not the start: a lookup that hangs fails late.</summary>
     private void NoteFailure()
     {
         lock (_gate) _anyoneMayRetryAt = _time.GetUtcNow() + IdTokens.JwksCache.FirstRetryDelay;
     }
 
-    private async Task<Resolution> ResolveCoreAsync(HttpClient http, CancellationToken cancellationToken)
+    /// <summary>Reads and checks the metadata; <paramref name="previous"/>, the metadata held, lends its key set when <c>jwks_uri</c> is unchanged.</summary>
+    private async Task<Resolution> ResolveCoreAsync(HttpClient http, Resolution? previous, CancellationToken cancellationToken)
     {
         var metadata = await MetadataDiscovery.DiscoverAsync(_options.Name, _options.Issuer, http, cancellationToken).ConfigureAwait(false);
         if (!metadata.SupportsS256 && _options.IsPublicClient)
@@ -280,18 +385,21 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             AuthorizeParameters = new Dictionary<string, string>(_options.AuthorizeParameters, StringComparer.Ordinal),
             TokenRequestHeaders = new Dictionary<string, string>(_options.TokenRequestHeaders, StringComparer.OrdinalIgnoreCase),
         };
+        // The same key set goes on (its keys, its refetch limits) while jwks_uri is the same; a new jwks_uri gets its own.
+        var keys = previous?.Strategy.IdTokenValidator?.Keys is { } held && metadata.JwksUri is { } jwks
+                   && string.Equals(held.Uri.AbsoluteUri, jwks.AbsoluteUri, StringComparison.Ordinal)
+            ? held
+            : null;
         GenericOAuthStrategy strategy;
         try
         {
-            strategy = new GenericOAuthStrategy(generic, _time);
+            strategy = new GenericOAuthStrategy(generic, _time, keys);
         }
         catch (ArgumentException ex)
         {
             throw new ProviderDiscoveryException($"The metadata of provider '{Name}' at {metadata.Source} is unusable: {ex.Message}", ex);
         }
-        var resolution = new Resolution(strategy, strategy.Descriptor);
-        _resolved = resolution;
-        return resolution;
+        return new Resolution(strategy, strategy.Descriptor, _time.GetUtcNow());
     }
 
     /// <summary>
@@ -309,5 +417,6 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy
             : Providers.ClientAuthentication.Basic;
     }
 
-    private sealed record Resolution(GenericOAuthStrategy Strategy, ProviderDescriptor Descriptor);
+    /// <summary>The metadata as a strategy, and when it was read (<paramref name="ReadAt"/>, for the refresh interval).</summary>
+    private sealed record Resolution(GenericOAuthStrategy Strategy, ProviderDescriptor Descriptor, DateTimeOffset ReadAt);
 }

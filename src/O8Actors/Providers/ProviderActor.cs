@@ -7,8 +7,9 @@ using O8Actors.Diagnostics;
 namespace O8Actors.Providers;
 
 /// <summary>
-/// Wraps one <see cref="ProviderStrategy"/>: learns what the provider supports once (discovery), builds authorize URLs,
-/// and runs token requests with at most <c>maxConcurrentExchanges</c> in flight, queueing the rest.
+/// Wraps one <see cref="ProviderStrategy"/>: learns what the provider supports once (discovery; a strategy that reads
+/// its metadata again, <see cref="IRefreshesMetadata"/>, tells it of each new read), builds authorize URLs, and runs
+/// token requests with at most <c>maxConcurrentExchanges</c> in flight, queueing the rest.
 /// </summary>
 /// <remarks>
 /// <para>Replaced by a re-registration, it drains (<see cref="DrainProvider"/>): queued and running requests are answered,
@@ -44,6 +45,8 @@ internal sealed class ProviderActor : ReceiveActor
     // discovery the logins in _pending wait for. Handed on instead, they would make the next incarnation throw again.
     private (object Request, IActorRef ReplyTo)? _starting;
     private bool _startingDiscovery;
+    // Hears of a discovery strategy's background reads of the metadata, to log them (the strategy has no log).
+    private Action<MetadataRefreshed>? _hearRefreshes;
 
     /// <summary>Props for a provider actor.</summary>
     /// <param name="strategy">The provider's protocol.</param>
@@ -85,6 +88,16 @@ internal sealed class ProviderActor : ReceiveActor
     private sealed record TokenRequestDone(ProviderActor Owner, TimeSpan? AnswerTime);
 
     /// <inheritdoc />
+    protected override void PreStart()
+    {
+        base.PreStart();
+        if (_strategy is not IRefreshesMetadata refreshing) return;
+        var self = Self;
+        _hearRefreshes = report => self.Tell(report);
+        refreshing.Refreshed += _hearRefreshes;
+    }
+
+    /// <inheritdoc />
     protected override void PreRestart(Exception reason, object message)
     {
         if (_starting is { } failed) failed.ReplyTo.Tell(InternalFailure(failed.Request));
@@ -108,6 +121,7 @@ internal sealed class ProviderActor : ReceiveActor
     /// </summary>
     protected override void PostStop()
     {
+        if (_strategy is IRefreshesMetadata refreshing && _hearRefreshes is not null) refreshing.Refreshed -= _hearRefreshes;
         foreach (var (request, replyTo, _) in _waiting) replyTo.Tell(InternalFailure(request, "stopped before it could answer"));
         foreach (var (request, replyTo) in _pending) replyTo.Tell(InternalFailure(request, "stopped before it could answer"));
         _waiting.Clear();
@@ -184,8 +198,7 @@ internal sealed class ProviderActor : ReceiveActor
             _log.Info("Provider {0} resolved (issuer {1}, iss parameter {2}, PKCE {3})",
                 _strategy.Name, msg.Descriptor.Issuer ?? "unknown", msg.Descriptor.IssuerParameterSupported, msg.Descriptor.SupportsPkce);
             // Once per provider: public clients cannot get here without PKCE (their options and metadata are refused).
-            if (!msg.Descriptor.SupportsPkce)
-                _log.Warning("Provider {0} signs in without PKCE (a confidential client's opt-out, or metadata without S256): a stolen code is protected only by the client secret", _strategy.Name);
+            if (!msg.Descriptor.SupportsPkce) WarnWithoutPkce();
             Become(Ready);
             foreach (var (request, replyTo) in _pending)
             {
@@ -217,6 +230,40 @@ internal sealed class ProviderActor : ReceiveActor
         TokenRequests();
     }
 
+    /// <summary>
+    /// What a new login is prepared with: the latest metadata's when the strategy reads it again (a login already
+    /// prepared keeps the descriptor it has), else the first resolution's.
+    /// </summary>
+    private ProviderDescriptor CurrentDescriptor =>
+        (_strategy as IRefreshesMetadata)?.LatestDescriptor ?? _descriptor ?? ProviderDescriptor.Static;
+
+    /// <summary>
+    /// A background read of the metadata ended. A failed one is a warning (the metadata held stays in use, so logins go
+    /// on); new metadata that changes what logins are prepared with is noted, as the first resolution is.
+    /// </summary>
+    private void MetadataRefreshed(MetadataRefreshed msg)
+    {
+        if (msg.Descriptor is not { } fresh)
+        {
+            _log.Warning("Provider {0}: its metadata could not be read again, the metadata read before stays in use and is read again in {1}: {2}",
+                _strategy.Name, msg.RetryIn, msg.Problem ?? "unknown");
+            return;
+        }
+        var before = _descriptor;
+        _descriptor = fresh;
+        if (before == fresh)
+        {
+            _log.Debug("Provider {0}: its metadata was read again", _strategy.Name);
+            return;
+        }
+        _log.Info("Provider {0}: its metadata was read again and changed (issuer {1}, iss parameter {2}, PKCE {3})",
+            _strategy.Name, fresh.Issuer ?? "unknown", fresh.IssuerParameterSupported, fresh.SupportsPkce);
+        if (!fresh.SupportsPkce && before?.SupportsPkce != false) WarnWithoutPkce();
+    }
+
+    private void WarnWithoutPkce() =>
+        _log.Warning("Provider {0} signs in without PKCE (a confidential client's opt-out, or metadata without S256): a stolen code is protected only by the client secret", _strategy.Name);
+
     private void Prepare(PrepareAuthorization msg, IActorRef replyTo)
     {
         // The provider's own max_age or acr_values are a requirement on every login (checked on its ID token, as a
@@ -229,7 +276,7 @@ internal sealed class ProviderActor : ReceiveActor
             replyTo.Tell(new ProviderUnavailable(msg.LoginId, StepUp.Unenforced(_strategy), LoginFailure.IdTokenInvalid));
             return;
         }
-        var descriptor = _descriptor ?? ProviderDescriptor.Static;
+        var descriptor = CurrentDescriptor;
         try
         {
             var redirectUri = RedirectUriFor(msg.RedirectUri);
@@ -358,6 +405,7 @@ internal sealed class ProviderActor : ReceiveActor
 
     private void TokenRequests()
     {
+        Receive<MetadataRefreshed>(MetadataRefreshed);
         Receive<PrepareEndSession>(msg => PrepareEndSession(msg, Sender));
         Receive<FetchUserInfo>(msg => FetchUserInfo(msg, Sender));
         Receive<ValidateLogoutToken>(msg => ValidateLogoutToken(msg, Sender));
@@ -672,7 +720,7 @@ internal sealed class ProviderActor : ReceiveActor
         var strategy = _strategy;
         // A device code is asked for only once the provider is resolved (like a browser login's authorize URL), so the
         // descriptor says whether the provider binds tokens; polls carry the login's key and need no descriptor.
-        var usesDpop = (_descriptor ?? ProviderDescriptor.Static).UsesDpop;
+        var usesDpop = CurrentDescriptor.UsesDpop;
         var name = strategy.Name;
         var timeout = _exchangeTimeout;
         var (loginId, parent, work) = request switch

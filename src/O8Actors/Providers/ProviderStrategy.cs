@@ -59,7 +59,8 @@ public abstract class ProviderStrategy
 
     /// <summary>
     /// Learns what the provider supports (for example from discovery metadata, RFC 8414). Called once by the
-    /// provider actor before its first login; the result is cached for the actor's lifetime.
+    /// provider actor before its first login; the result is cached for the actor's lifetime (an
+    /// <see cref="OidcDiscoveryStrategy"/>'s follows its metadata as it is read again).
     /// </summary>
     /// <param name="http">An HTTP client from <c>IHttpClientFactory</c>, with retries.</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>

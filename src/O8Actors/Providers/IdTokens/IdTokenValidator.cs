@@ -42,14 +42,16 @@ internal sealed partial class IdTokenValidator
     /// <param name="jwksUri">The provider's key set.</param>
     /// <param name="clockSkew">Tolerance on <c>exp</c> and <c>iat</c>.</param>
     /// <param name="time">The clock.</param>
-    public IdTokenValidator(string provider, string clientId, string issuer, Uri jwksUri, TimeSpan clockSkew, TimeProvider time)
+    /// <param name="keys">The key set of <paramref name="jwksUri"/> when one is held already; null: a new one.</param>
+    public IdTokenValidator(string provider, string clientId, string issuer, Uri jwksUri, TimeSpan clockSkew, TimeProvider time,
+        JwksCache? keys = null)
     {
         _provider = provider;
         _clientId = clientId;
         _issuer = issuer;
         _clockSkew = clockSkew;
         _time = time;
-        Keys = new JwksCache(provider, jwksUri, time);
+        Keys = keys is not null && keys.Uri == jwksUri ? keys : new JwksCache(provider, jwksUri, time);
     }
 
     /// <summary>
