@@ -124,6 +124,8 @@ public static class O8AkkaHostingExtensions
             var shutdownTimeout = CheckActorSystemSetup(system, hosting, extra, bridged);
             // Frozen at start: the IOptions value is a shared mutable object, and the actors must not see later changes.
             var options = O8Settings.From(services.GetRequiredService<IOptions<O8Options>>().Value, hosting.ConfigurationSection).ToOptions();
+            if (options.Listener.ExternalRedirectUri is not null && hosting.QuietHostingDiagnostics)
+                RequestLogFilter.WarnIfStillOpen(services.GetService<ILoggerFactory>());
             var browser = extra?.Browser?.Invoke(services) ?? hosting.Browser?.Invoke(services)
                 ?? (options.Listener.ExternalRedirectUri is not null ? ServerModeBrowserLauncher.Instance : new SystemBrowserLauncher());
             var actors = await O8Bootstrap.StartAsync(system, options, browser, services.GetRequiredService<IHttpClientFactory>(),

@@ -70,7 +70,10 @@ public sealed class O8HostingOptions
     /// Keeps ASP.NET Core's request log (the <c>Microsoft.AspNetCore.Hosting.Diagnostics</c> category) at Warning and above
     /// in the app's logging (default true). Its "Request starting" and "Request finished" lines, written at Information,
     /// carry each request's query string, and in server mode the callback's query is the authorization code and the
-    /// state. A stricter level the app chose for that category (Error, None) stays. Set false to keep those lines (the code is
+    /// state; so do the redirect results' "redirecting to" lines (<c>Microsoft.AspNetCore.Http.Result.RedirectResult</c>,
+    /// MVC's <c>RedirectResultExecutor</c>), which carry the authorize URL of the app's redirect to the provider. A logger
+    /// factory that ignores these rules (Serilog, NLog) is warned about at start. A stricter level the app chose for those
+    /// categories (Error, None) stays. Set false to keep those lines (the code is
     /// then in the app's logs). The logging rules are registered with the services: set it in <c>AddOAuthLogins</c>; a
     /// different value set in <c>WithOAuthLogins</c> fails the start, saying so. The app's own request logging
     /// (<c>UseHttpLogging</c> with <c>HttpLoggingFields.RequestQuery</c>, <c>UseW3CLogging</c> with

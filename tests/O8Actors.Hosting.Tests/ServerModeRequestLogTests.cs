@@ -18,9 +18,13 @@ namespace O8Actors.Hosting.Tests;
 public sealed class ServerModeRequestLogTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
     private const string RequestLog = "Microsoft.AspNetCore.Hosting.Diagnostics";
+    private const string RedirectResultLog = "Microsoft.AspNetCore.Http.Result.RedirectResult";
 
-    /// <summary>One login through the app at level Information; returns the code its callback carried and every record logged.</summary>
-    private async Task<(string Code, IReadOnlyList<FakeLogRecord> Logs)> SignInAsync(string systemName, Action<O8HostingOptions>? hosting = null)
+    /// <summary>
+    /// One login through the app at level Information (its /connect redirects with <c>Results.Redirect</c>, as the
+    /// examples do); returns the code its callback carried, the login's state and every record logged.
+    /// </summary>
+    private async Task<(string Code, string State, IReadOnlyList<FakeLogRecord> Logs)> SignInAsync(string systemName, Action<O8HostingOptions>? hosting = null)
     {
         var builder = sandbox.ServerModeApp(systemName, hosting: hosting);
         builder.Logging.SetMinimumLevel(LogLevel.Information);
@@ -43,33 +47,87 @@ public sealed class ServerModeRequestLogTests(SandboxFixture sandbox) : IClassFi
         using var authorize = await browser.GetAsync(connect.Headers.Location, TestContext.Current.CancellationToken);
         var back = authorize.Headers.Location!;
         var code = System.Web.HttpUtility.ParseQueryString(back.Query)["code"]!;
+        var state = System.Web.HttpUtility.ParseQueryString(connect.Headers.Location!.Query)["state"]!;
         using var landing = await browser.GetAsync(back, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
         var loginOutcome = await outcome.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         Assert.IsType<LoginSucceeded>(await loginOutcome.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
         await app.StopAsync(TestContext.Current.CancellationToken);
-        return (code, app.Services.GetFakeLogCollector().GetSnapshot());
+        return (code, state, app.Services.GetFakeLogCollector().GetSnapshot());
     }
 
     [Fact]
     public async Task The_apps_request_log_never_writes_the_callbacks_code()
     {
-        var (code, logs) = await SignInAsync("o8-request-log");
+        var (code, state, logs) = await SignInAsync("o8-request-log");
 
         Assert.True(code.Length >= 16, "the callback carried a code");
         // Information is captured (the login's own end line), and the request log's warnings would be.
         Assert.Contains(logs, r => r.Level == LogLevel.Information && r.Message.Contains("ended: Succeeded", StringComparison.Ordinal));
         Assert.DoesNotContain(logs, r => r.Message.Contains(code, StringComparison.Ordinal));
         Assert.DoesNotContain(logs, r => r.Category == RequestLog && r.Level < LogLevel.Warning);
+        // Nor the authorize URL of the app's redirect to the provider (its state, PKCE challenge, nonce).
+        Assert.DoesNotContain(logs, r => r.Message.Contains(state, StringComparison.Ordinal));
+        Assert.DoesNotContain(logs, r => r.Category == RedirectResultLog && r.Level < LogLevel.Warning);
     }
 
     [Fact]
     public async Task An_app_that_opts_out_keeps_its_request_log_at_Information()
     {
-        var (_, logs) = await SignInAsync("o8-request-log-kept", o => o.QuietHostingDiagnostics = false);
+        var (_, state, logs) = await SignInAsync("o8-request-log-kept", o => o.QuietHostingDiagnostics = false);
 
         Assert.Contains(logs, r => r.Category == RequestLog && r.Level == LogLevel.Information
                                    && r.Message.Contains("/oauth/callback/sandbox?", StringComparison.Ordinal));
+        Assert.Contains(logs, r => r.Category == RedirectResultLog && r.Message.Contains(state, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_app_whose_logger_factory_ignores_the_rules_is_warned_at_start_that_callbacks_are_logged()
+    {
+        // Serilog's UseSerilog and NLog replace the logger factory and never read Microsoft.Extensions.Logging's rules:
+        // the rule O8Actors adds keeps nothing out there, and before, nothing said so.
+        var factory = new RuleIgnoringLoggerFactory();
+        var builder = sandbox.ServerModeApp("o8-request-log-replaced-factory");
+        builder.Services.AddSingleton<ILoggerFactory>(factory);
+        await using var app = builder.Build();
+        app.MapOAuthCallback("/oauth/callback");
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        await app.StopAsync(TestContext.Current.CancellationToken);
+
+        var warning = Assert.Single(factory.Records, r => r.Level == LogLevel.Warning && r.Message.StartsWith("Server mode: the app's logging writes", StringComparison.Ordinal));
+        Assert.Contains(RequestLog, warning.Message, StringComparison.Ordinal);
+        Assert.Contains(RedirectResultLog, warning.Message, StringComparison.Ordinal);
+        Assert.Contains("MinimumLevel.Override", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_app_whose_logging_applies_the_rules_gets_no_such_warning()
+    {
+        var (_, _, logs) = await SignInAsync("o8-request-log-no-warning");
+
+        Assert.DoesNotContain(logs, r => r.Message.StartsWith("Server mode: the app's logging writes", StringComparison.Ordinal));
+    }
+
+    /// <summary>A logger factory that, like Serilog's, writes every level of every category whatever the logging rules say.</summary>
+    private sealed class RuleIgnoringLoggerFactory : ILoggerFactory
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(LogLevel Level, string Message)> Records { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(Records);
+
+        public void AddProvider(ILoggerProvider provider) { }
+
+        public void Dispose() { }
+
+        private sealed class Logger(System.Collections.Concurrent.ConcurrentQueue<(LogLevel, string)> records) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                records.Enqueue((logLevel, formatter(state, exception)));
+        }
     }
 
     /// <summary>The app's logging as <paramref name="logging"/> sets it up, then AddOAuthLogins.</summary>
