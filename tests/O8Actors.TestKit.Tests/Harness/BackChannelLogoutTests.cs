@@ -1,6 +1,7 @@
 using O8Actors.Providers;
 using O8Actors.TestKit.Sandbox;
 using O8Actors.TestKit.Tests.Support;
+using O8Actors.TestSupport;
 
 namespace O8Actors.TestKit.Tests.Harness;
 
@@ -131,6 +132,35 @@ public sealed class BackChannelLogoutTests
 
         Assert.Equal(1, posts.Count(p => p == "accepted"));
         Assert.Equal(7, posts.Count(p => p == "replayed"));
+    }
+
+    /// <summary>
+    /// The provider's request goes away while bob's sign-out waits for his store. His account's actor carries the sign-out
+    /// out all the same (revoked and forgotten); the attempt failed, so the provider posts the token again. By then bob
+    /// holds no tokens, and the retry used to report nobody: the app never ended his session of its own.
+    /// </summary>
+    [Fact]
+    public async Task An_account_signed_out_after_its_request_went_away_is_reported_to_the_providers_retry()
+    {
+        var store = new LoadHoldingStore();
+        await using var o8 = await O8TestHarness.StartAsync(o => o.ConfigureLogins = setup => setup.TokenStore = store);
+        var (bob, bobTokens) = await HarnessAccounts.SignInAsync(o8, "bob");
+        var logout = o8.Sandbox.CreateLogoutToken(o8.Client.ClientId, "bob");
+        store.Hold(bob);
+
+        using var request = new CancellationTokenSource();
+        var first = o8.Logins.HandleBackChannelLogoutAsync(o8.ProviderName, logout, request.Token);
+        await store.LoadHeld.WaitAsync(Wait);
+        await request.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.WaitAsync(Wait));
+        store.Release();
+        await Eventually.TrueAsync(() => !o8.Sandbox.IsRefreshTokenActive(bobTokens.RefreshToken!), "bob's sign-out was carried out");
+
+        var retry = await o8.Logins.HandleBackChannelLogoutAsync(o8.ProviderName, logout).WaitAsync(Wait);
+
+        var signedOut = Assert.Single(retry.SignedOut);
+        Assert.Equal((bob, RevocationOutcome.Revoked), (signedOut.Account, signedOut.Revocation));
+        await AssertSignedOutAsync(o8, bob);
     }
 
     [Fact]

@@ -179,6 +179,39 @@ public sealed class BackChannelLogoutCallTests : TestKit
         Assert.Equal(accounts, result.SignedOut.Select(r => r.Account).OrderBy(a => a.Id, StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// The provider's request goes away while alice's account is still signing out, and the provider posts the token again
+    /// before that sign-out ends: the account's actor answers the first sign-out (it revoked her tokens), then the retry's
+    /// (nothing left). The retry reports her, from the first attempt's answer; before, that answer went to an ask
+    /// cancelled with the request, and the app was told nobody was signed out.
+    /// </summary>
+    [Fact]
+    public async Task A_sign_out_still_under_way_when_the_request_went_away_is_reported_to_the_retry_once_it_ends()
+    {
+        var token = Token with { IssuedAt = DateTimeOffset.UtcNow };
+        var carryOver = new LogoutCarryOver();
+        var alice = new OAuthAccount("sandbox", "alice");
+        using var request = new CancellationTokenSource();
+
+        var first = StartValidated(out _, token: token, carryOver: carryOver, cancellationToken: request.Token);
+        _accounts.Reply(new LogoutTokenAcceptance(true));
+        _accounts.ExpectMsg<SignOut>();
+        var firstSignOut = _accounts.LastSender;
+        await request.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.WaitAsync(TimeSpan.FromSeconds(5)));
+        _accounts.ExpectMsg<ForgetLogoutToken>();
+
+        var retry = StartValidated(out _, token: token, carryOver: carryOver);
+        _accounts.Reply(new LogoutTokenAcceptance(true));
+        _accounts.ExpectMsg<SignOut>();
+        firstSignOut.Tell(new SignOutResult(alice, RevocationOutcome.Revoked), _accounts.Ref);
+        _accounts.Reply(new SignOutResult(alice, RevocationOutcome.NothingToRevoke));
+
+        var result = await retry.WaitAsync(TimeSpan.FromSeconds(5));
+        var signedOut = Assert.Single(result.SignedOut);
+        Assert.Equal((alice, RevocationOutcome.Revoked), (signedOut.Account, signedOut.Revocation));
+    }
+
     [Fact]
     public async Task An_accepted_token_signs_out_the_user_it_names()
     {
