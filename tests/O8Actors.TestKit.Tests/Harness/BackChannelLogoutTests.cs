@@ -65,6 +65,30 @@ public sealed class BackChannelLogoutTests
         await AssertSignedInAsync(o8, bob);
     }
 
+    /// <summary>
+    /// A token naming bob's session only is checked against every account; alice's store is slow to read her tokens. She
+    /// stays signed in throughout: her token requests are served while her account is checked, not refused as "signing out".
+    /// </summary>
+    [Fact]
+    public async Task An_account_checked_by_a_token_naming_another_session_keeps_serving_its_token_meanwhile()
+    {
+        var store = new LoadHoldingStore();
+        await using var o8 = await O8TestHarness.StartAsync(o => o.ConfigureLogins = setup => setup.TokenStore = store);
+        var (bob, bobTokens) = await HarnessAccounts.SignInAsync(o8, "bob");
+        var (alice, aliceTokens) = await HarnessAccounts.SignInAsync(o8, "alice");
+        store.Hold(alice);
+
+        var logout = o8.Logins.HandleBackChannelLogoutAsync(o8.ProviderName, o8.Sandbox.CreateLogoutToken(o8.Client.ClientId, subject: null, SessionOf(bobTokens)));
+        await store.LoadHeld.WaitAsync(Wait);
+        var served = await o8.Logins.GetAccessTokenAsync(alice).WaitAsync(Wait);
+        store.Release();
+        var result = await logout.WaitAsync(Wait);
+
+        Assert.Equal(aliceTokens.AccessToken, served.Token);
+        Assert.Equal([bob], result.SignedOut.Select(r => r.Account));
+        await AssertSignedInAsync(o8, alice);
+    }
+
     [Fact]
     public async Task A_token_naming_only_the_user_signs_out_whatever_session_the_account_holds()
     {
