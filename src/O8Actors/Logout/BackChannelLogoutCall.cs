@@ -36,6 +36,7 @@ internal static class BackChannelLogoutCall
         // jti, so they are here for whichever attempt the guard accepts next.
         var earlier = carryOver?.Take(provider, token.JwtId, DateTimeOffset.UtcNow) ?? [];
         var sent = new List<Task<SignOutResult?>>();
+        BackChannelLogoutResult result;
         try
         {
             var failure = await SignOutSessionAsync(accounts, signOutWait, listWait, provider, token, sent, afterBatch, cancellationToken)
@@ -45,9 +46,8 @@ internal static class BackChannelLogoutCall
             // actor takes them in turn); one of an account this attempt did not ask may still run (its ask's wait bounds it).
             await AllSettledAsync(earlier, cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            var result = new BackChannelLogoutResult(provider, token, SignedOut(earlier, sent));
+            result = new BackChannelLogoutResult(provider, token, SignedOut(earlier, sent));
             if (onSignedOut is not null) await onSignedOut(result, cancellationToken).ConfigureAwait(false);
-            return result;
         }
         catch
         {
@@ -58,6 +58,27 @@ internal static class BackChannelLogoutCall
             carryOver?.Keep(provider, token.JwtId, [.. earlier, .. sent], LogoutTokenReplayGuard.KeepUntil(token), DateTimeOffset.UtcNow);
             accounts.Tell(new ForgetLogoutToken(provider, token.JwtId));
             throw;
+        }
+
+        await CompleteAsync(accounts, listWait, provider, token).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>
+    /// The logout was carried out: a post of the token is a replay from now on (until then one is sent back to post it
+    /// later). Awaited, so the provider's 200 follows the guard's record; not bound to the provider's request, which may go
+    /// away now that nothing is left to undo.
+    /// </summary>
+    private static async Task CompleteAsync(IActorRef accounts, TimeSpan wait, string provider, LogoutToken token)
+    {
+        try
+        {
+            await accounts.Ask<LogoutTokenCompleted>(new CompleteLogoutToken(provider, token.JwtId), wait).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AskTimeoutException or TimeoutException)
+        {
+            // The accounts were signed out and the app told: the logout stands. Unrecorded, a later post of the token gets
+            // the "post it later" answer instead of "replayed", which signs nobody out either.
         }
     }
 
@@ -132,7 +153,10 @@ internal static class BackChannelLogoutCall
         return [.. Of(earlier).Where(e => mine.All(r => r.Account != e.Account)).DistinctBy(e => e.Account), .. mine];
     }
 
-    /// <summary>Has the token's <c>jti</c> accepted once (on a cluster, by its provider's guard entity); a replay is refused.</summary>
+    /// <summary>
+    /// Has the token's <c>jti</c> accepted once (on a cluster, by its provider's guard entity); a replay is refused, and a
+    /// post while an attempt of it is still under way is sent back to be posted again later.
+    /// </summary>
     private static async Task AcceptOnceAsync(IActorRef accounts, TimeSpan wait, string provider, LogoutToken token, CancellationToken cancellationToken)
     {
         LogoutTokenAcceptance acceptance;
@@ -151,9 +175,17 @@ internal static class BackChannelLogoutCall
                 $"The logout token from '{provider}' could not be checked against the tokens already accepted ({e.GetType().Name}). No account was signed out.", e);
         }
 
-        if (!acceptance.Accepted)
-            throw new BackChannelLogoutException(BackChannelLogoutFailure.Replayed,
-                $"A logout token from '{provider}' with this jti was already accepted (a replay). No account was signed out.");
+        switch (acceptance.Check)
+        {
+            case LogoutTokenCheck.Replayed:
+                throw new BackChannelLogoutException(BackChannelLogoutFailure.Replayed,
+                    $"A logout token from '{provider}' with this jti was already accepted (a replay). No account was signed out.");
+            case LogoutTokenCheck.InProgress:
+                // The provider posted it again before the first post was answered (its own timeout): that attempt may still
+                // fail and forget the token, so this post must not be told it is a replay, for good.
+                throw new BackChannelLogoutException(BackChannelLogoutFailure.InProgress,
+                    $"A logout token from '{provider}' with this jti is being carried out by an earlier post; post it again later if that one does not complete.");
+        }
     }
 
     private static async Task<LogoutToken> ValidateAsync(IActorRef providers, TimeSpan wait, string provider, string logoutToken,
