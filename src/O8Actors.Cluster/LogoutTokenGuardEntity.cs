@@ -25,8 +25,13 @@ internal sealed class LogoutTokenGuardEntity : ReceiveActor
     public LogoutTokenGuardEntity()
     {
         Receive<AcceptLogoutToken>(msg =>
-            Sender.Tell(new LogoutTokenAcceptance(_guard.TryAccept(msg.JwtId, msg.KeepUntil, Context.System.Scheduler.Now))));
+            Sender.Tell(new LogoutTokenAcceptance(_guard.Accept(msg.JwtId, msg.KeepUntil, Context.System.Scheduler.Now))));
         Receive<ForgetLogoutToken>(msg => _guard.Forget(msg.JwtId));
+        Receive<CompleteLogoutToken>(msg =>
+        {
+            _guard.Complete(msg.JwtId);
+            Sender.Tell(new LogoutTokenCompleted(msg.JwtId));
+        });
     }
 }
 
@@ -38,6 +43,7 @@ internal sealed class LogoutTokenGuardMessageExtractor(int maxNumberOfShards) : 
     {
         AcceptLogoutToken m => m.Provider,
         ForgetLogoutToken m => m.Provider,
+        CompleteLogoutToken m => m.Provider,
         _ => null,
     };
 }

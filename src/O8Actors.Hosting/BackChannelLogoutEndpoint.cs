@@ -29,6 +29,9 @@ public static class BackChannelLogoutEndpoint
     /// <summary>The largest request accepted: a logout token is a few hundred bytes; the form parser stops reading past this.</summary>
     public const int MaxRequestBytes = 16 * 1024;
 
+    // Seconds a provider is asked to wait before posting again a token whose earlier post is still being carried out.
+    private const string RetryInProgressAfter = "5";
+
     /// <summary>
     /// Maps <c>POST <paramref name="pattern"/>/{provider}</c>: register <c>https://your.app<paramref name="pattern"/>/{provider}</c>
     /// as the client's <c>backchannel_logout_uri</c> at each provider (with <c>backchannel_logout_session_required</c> where
@@ -40,7 +43,9 @@ public static class BackChannelLogoutEndpoint
     /// provider; 413 past <see cref="MaxRequestBytes"/> (declared or not); 500 with the <c>error</c> <c>server_error</c>
     /// when the logout could not be completed (the provider's metadata or key set could not be read, the replay check or an
     /// account did not answer, <see cref="BackChannelLogoutOptions.OnSignedOut"/> threw): the token is then not spent, and
-    /// the provider may post it again. Every answer has <c>Cache-Control: no-store</c>.
+    /// the provider may post it again; 503 with the <c>error</c> <c>temporarily_unavailable</c> and a <c>Retry-After</c>
+    /// for a token posted again while its earlier post is still being carried out (that one may yet fail, so this is not
+    /// a replay yet). Every answer has <c>Cache-Control: no-store</c>.
     /// </summary>
     /// <remarks>
     /// The provider calls it server to server: it carries no cookie and needs none (no antiforgery token, no browser
@@ -142,7 +147,9 @@ public static class BackChannelLogoutEndpoint
             // and a Warning line each would let them flood the app's log; the metric counts them by reason. A Warning only
             // where the app has something to fix: the provider cannot check tokens (no key set), or its key set could not
             // be fetched in time.
-            var level = refused.Failure is BackChannelLogoutFailure.InvalidToken or BackChannelLogoutFailure.Replayed ? LogLevel.Debug : LogLevel.Warning;
+            var level = refused.Failure is BackChannelLogoutFailure.InvalidToken or BackChannelLogoutFailure.Replayed or BackChannelLogoutFailure.InProgress
+                ? LogLevel.Debug
+                : LogLevel.Warning;
             logger.Log(level, "Back-channel logout from provider {Provider} refused ({Failure}): {Reason}", provider, refused.Failure, refused.Message);
             // Failed is this server's fault, not the request's (the provider's metadata or key set could not be read, the
             // jti check did not answer): a 400 would tell the provider not to post the token again, and the user would
@@ -150,6 +157,14 @@ public static class BackChannelLogoutEndpoint
             if (refused.Failure == BackChannelLogoutFailure.Failed)
                 await RefuseAsync(context, StatusCodes.Status500InternalServerError, refused.Message, ReasonTag(refused.Failure), error: "server_error")
                     .ConfigureAwait(false);
+            else if (refused.Failure == BackChannelLogoutFailure.InProgress)
+            {
+                // An earlier post of the token is still running and may yet fail: a 400 would tell the provider never to
+                // post it again, and should that post fail its 500 goes to a connection the provider has given up on.
+                context.Response.Headers.RetryAfter = RetryInProgressAfter;
+                await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, refused.Message, ReasonTag(refused.Failure), error: "temporarily_unavailable")
+                    .ConfigureAwait(false);
+            }
             else
                 await RefuseAsync(context, StatusCodes.Status400BadRequest, refused.Message, ReasonTag(refused.Failure)).ConfigureAwait(false);
             return;
@@ -181,6 +196,7 @@ public static class BackChannelLogoutEndpoint
         BackChannelLogoutFailure.InvalidToken => "invalid_token",
         BackChannelLogoutFailure.Replayed => "replayed",
         BackChannelLogoutFailure.NotSupported => "not_supported",
+        BackChannelLogoutFailure.InProgress => "in_progress",
         _ => "failed",
     };
 

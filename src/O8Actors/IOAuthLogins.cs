@@ -119,14 +119,16 @@ public interface IOAuthLogins
     /// with <c>MapOAuthBackChannelLogout</c> (O8Actors.Hosting); an app with its own endpoint calls it with the form's
     /// <c>logout_token</c> and answers 200, 400 on a <see cref="BackChannelLogoutException"/>, or 500 when its
     /// <see cref="BackChannelLogoutException.Failure"/> is <see cref="BackChannelLogoutFailure.Failed"/> (and on any other
-    /// exception), so the provider posts the token again.
+    /// exception), so the provider posts the token again; 503 when it is <see cref="BackChannelLogoutFailure.InProgress"/>
+    /// (an earlier post of the token is still being carried out), so the provider posts it again later.
     /// </summary>
     /// <param name="provider">The provider the endpoint belongs to (its path names it: one URI per provider).</param>
     /// <param name="logoutToken">The posted <c>logout_token</c>.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <exception cref="BackChannelLogoutException">The token was refused (nothing changed): invalid, replayed, or from a
     /// provider that validates no ID tokens here; or it could not be checked (<see cref="BackChannelLogoutFailure.Failed"/>),
-    /// and a retry may be carried out.</exception>
+    /// or an earlier post of it is still being carried out (<see cref="BackChannelLogoutFailure.InProgress"/>), and a retry
+    /// may be carried out.</exception>
     /// <exception cref="UnknownProviderException">No provider by that name.</exception>
     Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default);
 

@@ -70,9 +70,11 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         var keepUntil = new DateTimeOffset(2026, 12, 2, 12, 30, 0, TimeSpan.Zero);
         Assert.Equal(new O8Actors.Logout.AcceptLogoutToken("sandbox", "jti-1", keepUntil),
             RoundTrip(new O8Actors.Logout.AcceptLogoutToken("sandbox", "jti-1", keepUntil)));
-        Assert.False(RoundTrip(new O8Actors.Logout.LogoutTokenAcceptance(false)).Accepted);
-        Assert.True(RoundTrip(new O8Actors.Logout.LogoutTokenAcceptance(true)).Accepted);
+        Assert.All(Enum.GetValues<O8Actors.Logout.LogoutTokenCheck>(),
+            check => Assert.Equal(check, RoundTrip(new O8Actors.Logout.LogoutTokenAcceptance(check)).Check));
         Assert.Equal(new O8Actors.Logout.ForgetLogoutToken("sandbox", "jti-1"), RoundTrip(new O8Actors.Logout.ForgetLogoutToken("sandbox", "jti-1")));
+        Assert.Equal(new O8Actors.Logout.CompleteLogoutToken("sandbox", "jti-1"), RoundTrip(new O8Actors.Logout.CompleteLogoutToken("sandbox", "jti-1")));
+        Assert.Equal(new O8Actors.Logout.LogoutTokenCompleted("jti-1"), RoundTrip(new O8Actors.Logout.LogoutTokenCompleted("jti-1")));
     }
 
     [Fact]

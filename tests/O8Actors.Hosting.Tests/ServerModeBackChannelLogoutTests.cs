@@ -27,6 +27,10 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
     private string _clientId = "";
     // 1: the app's OnSignedOut throws once (its session store is down).
     private int _appFailsOnce;
+    // Set: the app's OnSignedOut tells when it is reached, then waits for the gate (its session store is slow).
+    private AppHold? _appHold;
+
+    private sealed record AppHold(TaskCompletionSource Reached, TaskCompletionSource Gate);
 
     private WebApplication App(string systemName, bool captureLogs = false, Uri? jwksUri = null)
     {
@@ -44,11 +48,15 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
         var app = builder.Build();
         _clientId = app.Configuration["O8:Providers:sandbox:ClientId"]!;
         app.MapOAuthCallback("/oauth/callback");
-        app.MapOAuthBackChannelLogout("/oauth/backchannel-logout", o => o.OnSignedOut = (result, _) =>
+        app.MapOAuthBackChannelLogout("/oauth/backchannel-logout", o => o.OnSignedOut = async (result, _) =>
         {
+            if (Interlocked.Exchange(ref _appHold, null) is { } hold)
+            {
+                hold.Reached.TrySetResult();
+                await hold.Gate.Task;
+            }
             if (Interlocked.Exchange(ref _appFailsOnce, 0) == 1) throw new InvalidOperationException("The app's session store is down.");
             _appSessionsEnded.Enqueue(result);
-            return Task.CompletedTask;
         });
         app.MapPost("/connect", async (HttpContext context, IOAuthConnector connector) =>
         {
@@ -67,6 +75,15 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
         Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
         var succeeded = Assert.IsType<LoginSucceeded>(await (await _login.Task.WaitAsync(Wait)).WaitAsync(Wait));
         return (succeeded.Account!, succeeded.Tokens);
+    }
+
+    /// <summary>Alice signed in through the app; the app's back-channel logout endpoint and the provider's logout token of her session.</summary>
+    private async Task<(OAuthAccount Account, Uri Endpoint, string LogoutToken)> SignedInWithLogoutTokenAsync(WebApplication app)
+    {
+        using var browser = sandbox.Browser();
+        var (account, tokens) = await ConnectAsync(browser, AppUri(app));
+        var sid = tokens.IdTokenClaims!.All.Single(c => c.Type == "sid").Value;
+        return (account, new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox"), sandbox.Server.CreateLogoutToken(_clientId, "alice", sid));
     }
 
     private static Uri AppUri(WebApplication app) => new(new Uri(app.Configuration["O8:Listener:ExternalRedirectUri"]!).GetLeftPart(UriPartial.Authority));
@@ -124,10 +141,7 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
         await app.StartAsync(ct);
         try
         {
-            using var browser = sandbox.Browser();
-            var (account, tokens) = await ConnectAsync(browser, AppUri(app));
-            var endpoint = new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox");
-            var logoutToken = sandbox.Server.CreateLogoutToken(_clientId, "alice", tokens.IdTokenClaims!.All.Single(c => c.Type == "sid").Value);
+            var (account, endpoint, logoutToken) = await SignedInWithLogoutTokenAsync(app);
             using var provider = sandbox.Browser();
             Volatile.Write(ref _appFailsOnce, 1);
 
@@ -158,6 +172,54 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
         }
         finally
         {
+            await app.StopAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// The provider posts the token again while its first post is still being carried out (its own timeout passed). That
+    /// post used to get a final 400 "replayed"; when the first then failed, its 500 went to a connection nobody listened on,
+    /// and the logout was lost. It gets a 503 now (retry later), and the post after the failure is carried out.
+    /// </summary>
+    [Fact]
+    public async Task A_token_posted_again_while_its_first_post_is_still_running_gets_a_503_and_a_later_retry_completes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = App("o8-backchannel-in-progress");
+        await app.StartAsync(ct);
+        var (reached, gate) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
+            new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        try
+        {
+            var (account, endpoint, logoutToken) = await SignedInWithLogoutTokenAsync(app);
+            using var provider = sandbox.Browser();
+            _appHold = new AppHold(reached, gate);
+            Volatile.Write(ref _appFailsOnce, 1);
+
+            var first = SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct);
+            await reached.Task.WaitAsync(Wait, ct);
+            using (var again = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct))
+            {
+                var (status, error, description) = await ReadRefusalAsync(again);
+                Assert.Equal((HttpStatusCode.ServiceUnavailable, "temporarily_unavailable"), (status, error));
+                Assert.NotNull(again.Headers.RetryAfter);
+                Assert.DoesNotContain(logoutToken, description, StringComparison.Ordinal);
+            }
+            gate.SetResult();
+            using (var failed = await first.WaitAsync(Wait, ct))
+                Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+
+            using var retried = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct);
+
+            Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+            Assert.Equal([account], Assert.Single(_appSessionsEnded).SignedOut.Select(r => r.Account));
+            // Carried out now: a post of it is a replay, refused for good.
+            using var replay = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, ct);
+            Assert.Equal(HttpStatusCode.BadRequest, (await ReadRefusalAsync(replay)).Status);
+        }
+        finally
+        {
+            gate.TrySetResult(); // a failed assertion must not leave the first post holding the app's stop
             await app.StopAsync(ct);
         }
     }

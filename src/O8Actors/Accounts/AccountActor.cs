@@ -23,8 +23,9 @@ namespace O8Actors.Accounts;
 /// browser: one interactive login runs for all of them; callers that do not allow it fail at once with
 /// <see cref="InteractionRequiredException"/>.</para>
 /// <para><b>Signing out</b>: revoke at the provider, remove from the store, answer, then ask the parent to retire this
-/// actor; what reaches it afterwards goes back to the parent, which starts a fresh actor. A removal the store fails
-/// fails the sign-out, and the actor stays to serve the tokens to nobody and retry the removal.</para>
+/// actor; what reaches it afterwards goes back to the parent, which starts a fresh actor. A back-channel logout naming a
+/// session first reads the stored tokens to learn whether they are of it, serving the current token meanwhile. A removal
+/// the store fails fails the sign-out, and the actor stays to serve the tokens to nobody and retry the removal.</para>
 /// <para>Each state is a method that matches on the message's type, and every state's delegate is made once: an account's
 /// actor changes state twice per login it remembers, and rebuilding a <c>ReceiveActor</c>'s handler table each time was
 /// about 3% of a process's CPU at 256 concurrent logins (2026-12-03, <c>perf</c>).</para>
@@ -1200,8 +1201,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         var options = request.Options;
         var urlTo = request.EndSessionUrlTo;
         Context.SetReceiveTimeout(null);
-        // From now on callers come here (and are told the account is signing out) instead of taking the cached token.
-        Withdraw();
+        // From now on callers come here (and are told the account is signing out) instead of taking the cached token. Not
+        // yet for a back-channel logout naming a session: it is sent to every account of the provider, and until the
+        // stored tokens are read this one is as signed in as before (see WhileChecking).
+        if (request.Session is null) Withdraw();
         var attempt = new Attempt();
         _signOutCaller = (replyTo, urlTo);
         Become(SigningOut(options, urlTo, replyTo, request.Session, counted: !request.CountedByCaller, attempt));
@@ -1244,6 +1247,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         var revokeId = $"revoke-{FlowSecrets.RandomToken(6)}";
         // The ID token names the session to end (id_token_hint, when the caller allows it); read before the stored copy is removed.
         string? idTokenHint = null;
+        // A back-channel logout naming a session, until the stored tokens tell whether they are of it.
+        var checking = session is not null;
         return message =>
         {
             switch (message)
@@ -1253,6 +1258,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     return true;
                 case SignOutLoaded msg when msg.Attempt == attempt:
                     Timers.Cancel(SignOutStoreTimer);
+                    checking = false;
                     idTokenHint = OnSignOutLoaded(msg, options, replyTo, session, revokeId);
                     return true;
                 case SignOutLoadFailed { Locking: false, Cause: StoredTokensUnreadableException } msg when msg.Attempt == attempt:
@@ -1261,6 +1267,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     // leave the account stuck, since only a sign-out clears it. Nothing in it can be revoked; the tokens
                     // this process holds are, and the record is removed.
                     _log.Warning("Account {0}: its stored tokens do not read ({1}); signing out removes them unrevoked", _account, msg.Cause.GetType().Name);
+                    checking = false;
                     idTokenHint = OnSignOutLoaded(new SignOutLoaded(attempt, null), options, replyTo, session, revokeId);
                     return true;
                 case SignOutLoadFailed msg when msg.Attempt == attempt:
@@ -1315,7 +1322,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
                     return true;
                 default:
-                    return WhileSigningOut(message) || StaleReply(message);
+                    return (checking ? WhileChecking(message) : WhileSigningOut(message)) || StaleReply(message);
             }
         };
     }
@@ -1327,7 +1334,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         var tokens = _unsaved is not null && StillReplaces(msg.Stored) ? _unsaved : msg.Stored?.Tokens ?? _current?.Tokens;
         if (session is not null && !InSession(tokens, session))
         {
-            // A back-channel logout of another session (or of an account with no tokens): nothing changes.
+            // A back-channel logout of another session (or of an account with no tokens): nothing changes. Its token was
+            // never withdrawn (see BeginSignOut), so the fast path still holds it.
             ReleaseLock();
             AnswerSignOut(replyTo, new SignOutSkipped(_account));
             if (_removalFailed) ResumeRemovalPending();
@@ -1340,6 +1348,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             return null;
         }
 
+        // Of the ended session (or an unconditional sign-out): from now on callers are told the account is signing out.
+        Withdraw();
         // Tokens kept since the store failed whose stored copy another process has replaced (it signed the account out and
         // in again): their grant may still be live at the provider, and after this sign-out nothing holds them to revoke.
         var kept = _unsaved is { } unsaved && !ReferenceEquals(unsaved, tokens) ? unsaved : null;
@@ -1384,6 +1394,27 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         if (tokens is null) return false;
         var sid = tokens.IdTokenClaims?.All.FirstOrDefault(c => c.Type == "sid")?.Value;
         return sid is null ? session.AlsoWithoutSessionId : string.Equals(sid, session.SessionId, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// While a back-channel logout naming a session reads the stored tokens to learn whether they are of it (under the
+    /// store's lock, up to its wait when another process holds it): the account is still signed in, so a token it would
+    /// serve from memory is served (the fast path keeps it too). What needs the store (a renewal, a login) or would change
+    /// the account waits for the answer: served by Idle after a skip, told the account is gone after a sign-out.
+    /// </summary>
+    private bool WhileChecking(object message)
+    {
+        switch (message)
+        {
+            case GetAccessToken msg when Servable(new Waiter(msg, Sender, SeenNow)):
+                Sender.Tell(Served());
+                return true;
+            case GetAccessToken or RememberLogin or SignOut or AccountHandOff:
+                StashMessage();
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>Until the sign-out is answered: callers are told the account is signing out; logins and sign-outs wait for the fresh actor.</summary>

@@ -69,6 +69,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
         Receive<SignOut>(msg => Route(msg.Account, msg));
         Receive<Logout.AcceptLogoutToken>(AcceptLogoutToken);
         Receive<Logout.ForgetLogoutToken>(ForgetLogoutToken);
+        Receive<Logout.CompleteLogoutToken>(CompleteLogoutToken);
         Receive<RouteAccounts>(msg =>
         {
             _region = msg.Region;
@@ -159,7 +160,14 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     {
         if (ForwardedToCluster(msg)) return;
         if (!_logoutTokens.TryGetValue(msg.Provider, out var guard)) _logoutTokens.Add(msg.Provider, guard = new Logout.LogoutTokenReplayGuard());
-        Sender.Tell(new Logout.LogoutTokenAcceptance(guard.TryAccept(msg.JwtId, msg.KeepUntil, Context.System.Scheduler.Now)));
+        Sender.Tell(new Logout.LogoutTokenAcceptance(guard.Accept(msg.JwtId, msg.KeepUntil, Context.System.Scheduler.Now)));
+    }
+
+    private void CompleteLogoutToken(Logout.CompleteLogoutToken msg)
+    {
+        if (ForwardedToCluster(msg)) return;
+        if (_logoutTokens.TryGetValue(msg.Provider, out var guard)) guard.Complete(msg.JwtId);
+        Sender.Tell(new Logout.LogoutTokenCompleted(msg.JwtId));
     }
 
     private void ForgetLogoutToken(Logout.ForgetLogoutToken msg)

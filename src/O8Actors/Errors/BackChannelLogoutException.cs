@@ -15,7 +15,7 @@ public enum BackChannelLogoutFailure
     /// </summary>
     InvalidToken,
 
-    /// <summary>A logout token with this <c>jti</c> was already accepted (a replay). Nothing was changed.</summary>
+    /// <summary>A logout token with this <c>jti</c> was already accepted and its logout carried out (a replay). Nothing was changed.</summary>
     Replayed,
 
     /// <summary>
@@ -23,12 +23,20 @@ public enum BackChannelLogoutFailure
     /// token was not spent: the fault is this side's, so the provider is answered 500 and its retry is carried out.
     /// </summary>
     Failed,
+
+    /// <summary>
+    /// A logout token with this <c>jti</c> is being carried out by an earlier post that has not ended (the provider posted
+    /// it again after its own timeout). Nothing was changed here: should that post fail, the token is not spent, so the
+    /// provider is answered 503 and may post it again later (a later post of a completed one is refused as a replay).
+    /// </summary>
+    InProgress,
 }
 
 /// <summary>
 /// A back-channel logout request (OpenID Connect Back-Channel Logout 1.0) was refused: no account was signed out. The
 /// message names the provider and the reason, never the logout token or any part of it, so it may be returned to the
-/// provider as the <c>error_description</c> of the answer (400, or 500 for <see cref="BackChannelLogoutFailure.Failed"/>).
+/// provider as the <c>error_description</c> of the answer (400, or 500 for <see cref="BackChannelLogoutFailure.Failed"/>, 503
+/// for <see cref="BackChannelLogoutFailure.InProgress"/>).
 /// </summary>
 /// <param name="failure">Why.</param>
 /// <param name="message">What happened, for a person.</param>

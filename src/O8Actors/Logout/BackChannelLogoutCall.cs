@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Akka.Actor;
 using O8Actors.Accounts;
@@ -20,7 +21,7 @@ internal static class BackChannelLogoutCall
 
     /// <summary>
     /// Runs one back-channel logout. <c>onSignedOut</c>, the app's own part (the endpoint's <c>OnSignedOut</c>), runs
-    /// before the token counts as spent; <c>carryOver</c> keeps the accounts of an attempt whose part failed for the retry.
+    /// before the token counts as spent; <c>carryOver</c> keeps the sign-outs of an attempt that failed for the retry.
     /// <c>afterBatch</c>, for tests only, is awaited once each batch of a session's accounts has answered, before the
     /// logout looks at <c>cancellationToken</c>: a test cancels there to end the logout exactly between two batches.
     /// </summary>
@@ -30,79 +31,132 @@ internal static class BackChannelLogoutCall
     {
         var token = await ValidateAsync(providers, validateWait, provider, logoutToken, cancellationToken).ConfigureAwait(false);
         await AcceptOnceAsync(accounts, listWait, provider, token, cancellationToken).ConfigureAwait(false);
-        BackChannelLogoutResult? result = null;
+        // A retry after an attempt that failed: the accounts that attempt signed out, or is still signing out, hold no tokens
+        // by the time this one asks them, yet the app still has to end their sessions. Kept before that attempt forgot the
+        // jti, so they are here for whichever attempt the guard accepts next.
+        var earlier = carryOver?.Take(provider, token.JwtId, DateTimeOffset.UtcNow) ?? [];
+        var sent = new List<Task<SignOutResult?>>();
+        BackChannelLogoutResult result;
         try
         {
-            (result, var failure) = await SignOutSessionAsync(accounts, signOutWait, listWait, provider, token, afterBatch, cancellationToken)
+            var failure = await SignOutSessionAsync(accounts, signOutWait, listWait, provider, token, sent, afterBatch, cancellationToken)
                 .ConfigureAwait(false);
-            // A retry after an attempt that failed: the accounts that attempt signed out are gone from the store now, yet
-            // the app still has to end their sessions. Merged before this attempt's own failure counts, so a second failure
-            // keeps them too.
-            if (carryOver?.Take(provider, token.JwtId, DateTimeOffset.UtcNow) is { Count: > 0 } earlier)
-                result = result with { SignedOut = [.. earlier.Where(e => result.SignedOut.All(r => r.Account != e.Account)), .. result.SignedOut] };
             if (failure is not null) ExceptionDispatchInfo.Throw(failure);
+            // An earlier attempt's sign-out of an account this one asked too was answered before this one's (the account's
+            // actor takes them in turn); one of an account this attempt did not ask may still run (its ask's wait bounds it).
+            await AllSettledAsync(earlier, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            result = new BackChannelLogoutResult(provider, token, SignedOut(earlier, sent));
             if (onSignedOut is not null) await onSignedOut(result, cancellationToken).ConfigureAwait(false);
-            return result;
         }
         catch
         {
             // Not carried out (an account or the store did not answer, the app's part failed, or the provider's request went
             // away): the token is not spent, so the provider may post it again. Signing out again the accounts that were is
-            // harmless, and those already signed out are reported to the retry.
-            if (result is not null) carryOver?.Keep(provider, token.JwtId, result.SignedOut, LogoutTokenReplayGuard.KeepUntil(token), DateTimeOffset.UtcNow);
+            // harmless, and those signed out, by now or once their sign-out ends, are reported to the retry: kept before the
+            // jti is forgotten, so the retry finds them.
+            carryOver?.Keep(provider, token.JwtId, [.. earlier, .. sent], LogoutTokenReplayGuard.KeepUntil(token), DateTimeOffset.UtcNow);
             accounts.Tell(new ForgetLogoutToken(provider, token.JwtId));
             throw;
+        }
+
+        await CompleteAsync(accounts, listWait, provider, token).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>
+    /// The logout was carried out: a post of the token is a replay from now on (until then one is sent back to post it
+    /// later). Awaited, so the provider's 200 follows the guard's record; not bound to the provider's request, which may go
+    /// away now that nothing is left to undo.
+    /// </summary>
+    private static async Task CompleteAsync(IActorRef accounts, TimeSpan wait, string provider, LogoutToken token)
+    {
+        try
+        {
+            await accounts.Ask<LogoutTokenCompleted>(new CompleteLogoutToken(provider, token.JwtId), wait).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AskTimeoutException or TimeoutException)
+        {
+            // The accounts were signed out and the app told: the logout stands. Unrecorded, a later post of the token gets
+            // the "post it later" answer instead of "replayed", which signs nobody out either.
         }
     }
 
     /// <summary>
-    /// Signs out the token's accounts. One account's failure does not stop the others, nor hide them: the result holds
-    /// every account signed out, beside the first failure, so a retry can report the accounts this attempt ended.
+    /// Signs out the token's accounts, adding each sign-out sent to <paramref name="sent"/>; returns the first failure.
+    /// One account's failure does not stop the others, nor hide them: every sign-out sent is kept for a retry to report.
     /// </summary>
-    private static async Task<(BackChannelLogoutResult Result, Exception? Failure)> SignOutSessionAsync(IActorRef accounts, TimeSpan signOutWait,
-        TimeSpan listWait, string provider, LogoutToken token, Func<Task>? afterBatch, CancellationToken cancellationToken)
+    private static async Task<Exception?> SignOutSessionAsync(IActorRef accounts, TimeSpan signOutWait, TimeSpan listWait, string provider,
+        LogoutToken token, List<Task<SignOutResult?>> sent, Func<Task>? afterBatch, CancellationToken cancellationToken)
     {
         var session = token.SessionId is { } sid ? new EndedSession(sid, AlsoWithoutSessionId: token.Subject is not null) : null;
         IReadOnlyList<OAuthAccount> candidates = token.Subject is { } subject
             ? [new OAuthAccount(provider, subject)]
             : (await accounts.Ask<AccountList>(new ListAccounts(provider), listWait, cancellationToken).ConfigureAwait(false)).Accounts;
 
-        var signedOut = new List<SignOutResult>();
         Exception? failure = null;
+        var failures = new ConcurrentQueue<Exception>();
         foreach (var batch in candidates.Chunk(SessionSearchBatch))
         {
-            var answers = await Task.WhenAll(batch.Select(account =>
-                SettleAsync(accounts.Ask<object>(new SignOut(account, SignOutOptions.Local, session), signOutWait, cancellationToken)))).ConfigureAwait(false);
-            failure ??= answers.Select(a => a.Failure).FirstOrDefault(f => f is not null);
-            // An account with no tokens was not signed in: nothing was signed out there.
-            signedOut.AddRange(answers.Select(a => a.Answer).OfType<SignOutResult>().Where(r => r.Revocation != RevocationOutcome.NothingToRevoke));
-            if (afterBatch is not null) await afterBatch().ConfigureAwait(false);
+            // Not ended by the provider's request: the account's actor carries a sign-out it took out whether or not anyone
+            // waits (and answers within its own store deadlines), so only its answer tells whom it signed out.
+            var signOuts = batch.Select(account => SignOutAsync(accounts, new SignOut(account, SignOutOptions.Local, session), signOutWait, failures))
+                .ToList();
+            sent.AddRange(signOuts);
+            await AllSettledAsync(signOuts, cancellationToken).ConfigureAwait(false);
+            if (failure is null && failures.TryPeek(out var first)) failure = first;
+            if (afterBatch is not null && !cancellationToken.IsCancellationRequested) await afterBatch().ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested)
             {
-                // The provider's request went away between two batches: the rest is left to its retry, so this attempt must
-                // fail. Returned as a success, it would leave the token spent and the retry refused as a replay, with the
-                // accounts of the later batches still signed in.
+                // The provider's request went away (during a batch, or between two): the rest is left to its retry, so this
+                // attempt must fail. Returned as a success, it would leave the token spent and the retry refused as a replay,
+                // with the accounts of the later batches still signed in.
                 failure ??= new OperationCanceledException(cancellationToken);
                 break;
             }
         }
-        return (new BackChannelLogoutResult(provider, token, signedOut), failure);
+
+        return failure;
     }
 
-    /// <summary>One account's answer, or its failure: a failure stops no other account's sign-out.</summary>
-    private static async Task<(object? Answer, Exception? Failure)> SettleAsync(Task<object> ask)
+    /// <summary>
+    /// One account's sign-out: the account it signed out, or null when it held no tokens (of the session) or failed (its
+    /// failure added to <paramref name="failures"/>). Never faults: a retry may hold it long after this attempt ended.
+    /// </summary>
+    private static async Task<SignOutResult?> SignOutAsync(IActorRef accounts, SignOut signOut, TimeSpan wait, ConcurrentQueue<Exception> failures)
     {
         try
         {
-            return (await ask.ConfigureAwait(false), null);
+            // An account with no tokens was not signed in: nothing was signed out there.
+            return await accounts.Ask<object>(signOut, wait).ConfigureAwait(false) is SignOutResult { Revocation: not RevocationOutcome.NothingToRevoke } signedOut
+                ? signedOut
+                : null;
         }
         catch (Exception e)
         {
-            return (null, e);
+            failures.Enqueue(e);
+            return null;
         }
     }
 
-    /// <summary>Has the token's <c>jti</c> accepted once (on a cluster, by its provider's guard entity); a replay is refused.</summary>
+    /// <summary>Waits until every one of <paramref name="signOuts"/> has ended (none faults), or the request went away.</summary>
+    private static async Task AllSettledAsync(IEnumerable<Task<SignOutResult?>> signOuts, CancellationToken cancellationToken) =>
+        await ((Task)Task.WhenAll(signOuts)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+    /// <summary>The accounts signed out, each once: this attempt's, and those of earlier ones it did not sign out again.</summary>
+    private static List<SignOutResult> SignedOut(IEnumerable<Task<SignOutResult?>> earlier, IEnumerable<Task<SignOutResult?>> sent)
+    {
+        static IEnumerable<SignOutResult> Of(IEnumerable<Task<SignOutResult?>> signOuts) =>
+            signOuts.Where(s => s.IsCompleted).Select(s => s.Result).OfType<SignOutResult>();
+
+        var mine = Of(sent).ToList();
+        return [.. Of(earlier).Where(e => mine.All(r => r.Account != e.Account)).DistinctBy(e => e.Account), .. mine];
+    }
+
+    /// <summary>
+    /// Has the token's <c>jti</c> accepted once (on a cluster, by its provider's guard entity); a replay is refused, and a
+    /// post while an attempt of it is still under way is sent back to be posted again later.
+    /// </summary>
     private static async Task AcceptOnceAsync(IActorRef accounts, TimeSpan wait, string provider, LogoutToken token, CancellationToken cancellationToken)
     {
         LogoutTokenAcceptance acceptance;
@@ -121,9 +175,17 @@ internal static class BackChannelLogoutCall
                 $"The logout token from '{provider}' could not be checked against the tokens already accepted ({e.GetType().Name}). No account was signed out.", e);
         }
 
-        if (!acceptance.Accepted)
-            throw new BackChannelLogoutException(BackChannelLogoutFailure.Replayed,
-                $"A logout token from '{provider}' with this jti was already accepted (a replay). No account was signed out.");
+        switch (acceptance.Check)
+        {
+            case LogoutTokenCheck.Replayed:
+                throw new BackChannelLogoutException(BackChannelLogoutFailure.Replayed,
+                    $"A logout token from '{provider}' with this jti was already accepted (a replay). No account was signed out.");
+            case LogoutTokenCheck.InProgress:
+                // The provider posted it again before the first post was answered (its own timeout): that attempt may still
+                // fail and forget the token, so this post must not be told it is a replay, for good.
+                throw new BackChannelLogoutException(BackChannelLogoutFailure.InProgress,
+                    $"A logout token from '{provider}' with this jti is being carried out by an earlier post; post it again later if that one does not complete.");
+        }
     }
 
     private static async Task<LogoutToken> ValidateAsync(IActorRef providers, TimeSpan wait, string provider, string logoutToken,

@@ -10,8 +10,36 @@ namespace O8Actors.Logout;
 /// <param name="KeepUntil">Until when a replay must be refused (<see cref="LogoutTokenReplayGuard.KeepUntil"/>).</param>
 internal sealed record AcceptLogoutToken(string Provider, string JwtId, DateTimeOffset KeepUntil);
 
-/// <summary>The answer to <see cref="AcceptLogoutToken"/>: false when a token with that <c>jti</c> was already accepted.</summary>
-internal sealed record LogoutTokenAcceptance(bool Accepted);
+/// <summary>The answer to <see cref="AcceptLogoutToken"/>.</summary>
+/// <param name="Check">Whether this attempt carries the logout out, another one is, or it was carried out already.</param>
+internal sealed record LogoutTokenAcceptance(LogoutTokenCheck Check);
+
+/// <summary>How a guard (<see cref="LogoutTokenReplayGuard"/>) took a logout token's <c>jti</c>.</summary>
+internal enum LogoutTokenCheck
+{
+    /// <summary>Not seen, or forgotten since its logout failed: this attempt carries the logout out.</summary>
+    Accepted,
+
+    /// <summary>
+    /// Accepted by an attempt that has not ended: it may still fail (and forget the token), so this post is neither
+    /// carried out nor refused for good; the provider may post it again later.
+    /// </summary>
+    InProgress,
+
+    /// <summary>Its logout was carried out: a replay, refused.</summary>
+    Replayed,
+}
+
+/// <summary>
+/// An accepted token's logout was carried out (the app told, the provider about to get its 200): from now on a post of
+/// it is a replay. Answered with <see cref="LogoutTokenCompleted"/>, so the provider's 200 follows the guard's record
+/// (on a cluster another node's check of a re-post could otherwise overtake it).
+/// </summary>
+internal sealed record CompleteLogoutToken(string Provider, string JwtId);
+
+/// <summary>The answer to <see cref="CompleteLogoutToken"/>.</summary>
+/// <param name="JwtId">The token's <c>jti</c>.</param>
+internal sealed record LogoutTokenCompleted(string JwtId);
 
 /// <summary>
 /// Forget an accepted token's <c>jti</c>: its logout failed after it was accepted (an account did not answer), so the

@@ -22,7 +22,8 @@ internal sealed class LogoutTokenReplayGuard
     /// </summary>
     public static readonly TimeSpan Margin = IdTokenValidator.MaxClockSkew + TimeSpan.FromMinutes(1);
 
-    private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    // Until when each token is remembered, and whether its logout was carried out (else an attempt is still under way).
+    private readonly Dictionary<string, (DateTimeOffset Until, bool Completed)> _seen = new(StringComparer.Ordinal);
     private DateTimeOffset _nextSweep = DateTimeOffset.MinValue;
 
     /// <summary>Until when a replay of <paramref name="token"/> must be refused.</summary>
@@ -33,19 +34,30 @@ internal sealed class LogoutTokenReplayGuard
         return NumericDate.Plus(end > token.IssuedAt ? end : token.IssuedAt, Margin);
     }
 
-    /// <summary>True the first time a token id is seen (and remembers it until <paramref name="keepUntil"/>); false for a replay.</summary>
-    public bool TryAccept(string jwtId, DateTimeOffset keepUntil, DateTimeOffset now)
+    /// <summary>
+    /// <see cref="LogoutTokenCheck.Accepted"/> the first time a token id is seen (remembered until <paramref name="keepUntil"/>,
+    /// its logout under way); <see cref="LogoutTokenCheck.InProgress"/> while that logout has neither completed nor been
+    /// forgotten (a provider that posts again after its own timeout must not be told "replayed" by an attempt that may
+    /// still fail); <see cref="LogoutTokenCheck.Replayed"/> once it completed.
+    /// </summary>
+    public LogoutTokenCheck Accept(string jwtId, DateTimeOffset keepUntil, DateTimeOffset now)
     {
         if (now >= _nextSweep)
         {
-            foreach (var (id, until) in _seen)
-                if (until < now) _seen.Remove(id);
+            foreach (var (id, kept) in _seen)
+                if (kept.Until < now) _seen.Remove(id);
             _nextSweep = now + TimeSpan.FromMinutes(1);
         }
 
-        if (_seen.TryGetValue(jwtId, out var kept) && kept >= now) return false;
-        _seen[jwtId] = keepUntil;
-        return true;
+        if (_seen.TryGetValue(jwtId, out var seen) && seen.Until >= now) return seen.Completed ? LogoutTokenCheck.Replayed : LogoutTokenCheck.InProgress;
+        _seen[jwtId] = (keepUntil, Completed: false);
+        return LogoutTokenCheck.Accepted;
+    }
+
+    /// <summary>The token's logout was carried out: a post of it is a replay from now on.</summary>
+    public void Complete(string jwtId)
+    {
+        if (_seen.TryGetValue(jwtId, out var seen)) _seen[jwtId] = seen with { Completed = true };
     }
 
     /// <summary>Forgets a token id, so the same token is accepted again (its logout failed after it was accepted).</summary>

@@ -1024,6 +1024,53 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
         Assert.Equal(3, all.Count);
     }
 
+    /// <summary>
+    /// A logout token naming a session only is sent to every account of the provider, to sign out those whose tokens are
+    /// of that session. While alice's account reads her stored tokens to tell (a slow store, a lock held by another
+    /// process), she is still signed in: her token is served, by her actor and on the fast path, and stays there once her
+    /// tokens turn out to be of another session. Before, she was told she was signing out, and every later call went
+    /// through the actor until the next refresh.
+    /// </summary>
+    [Fact]
+    public async Task An_account_checked_by_the_logout_of_another_session_keeps_serving_its_token_on_the_fast_path()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var cache = new AccountCache();
+        var accounts = await Accounts(strategy, store, cache: cache);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        var loads = store.Loads;
+        var gate = store.HoldLoads();
+
+        var check = accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loads), Wait);
+
+        Assert.Equal("at-1", (await Get(accounts, Alice)).Token);
+        Assert.True(cache.TryGet(Alice, Clock.Now, out _));
+        gate.SetResult();
+        Assert.IsType<SignOutSkipped>(await check);
+        Assert.True(cache.TryGet(Alice, Clock.Now, out var after));
+        Assert.Equal("at-1", (await after).Token);
+        Assert.Equal(0, strategy.Refreshes);
+        Assert.Empty(strategy.Revoked);
+    }
+
+    [Fact]
+    public async Task After_the_logout_of_another_session_the_account_is_served_on_the_fast_path_again()
+    {
+        var strategy = NewStrategy();
+        var cache = new AccountCache();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), cache: cache);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Assert.Equal("at-1", (await Get(accounts, Alice)).Token); // served once: the actor has made (and published) it
+
+        var check = await accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
+
+        Assert.IsType<SignOutSkipped>(check);
+        Assert.True(cache.TryGet(Alice, Clock.Now, out var after));
+        Assert.Equal("at-1", (await after).Token);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)] // thrown by the call itself

@@ -43,12 +43,19 @@ public sealed class BackChannelLogoutCallTests : TestKit
         return running;
     }
 
+    /// <summary>The guard records the logout as carried out, which the logout waits for before it returns.</summary>
+    private void AnswerCompletion()
+    {
+        var complete = _accounts.ExpectMsg<CompleteLogoutToken>();
+        _accounts.Reply(new LogoutTokenCompleted(complete.JwtId));
+    }
+
     [Fact]
     public async Task The_jti_is_accepted_before_anyone_is_signed_out_and_a_replay_signs_nobody_out()
     {
         var replayed = StartValidated(out var check);
         Assert.Equal(("sandbox", "jti-1", LogoutTokenReplayGuard.KeepUntil(Token)), (check.Provider, check.JwtId, check.KeepUntil));
-        _accounts.Reply(new LogoutTokenAcceptance(false));
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Replayed));
 
         var error = await Assert.ThrowsAsync<BackChannelLogoutException>(() => replayed);
         Assert.Equal(BackChannelLogoutFailure.Replayed, error.Failure);
@@ -73,7 +80,7 @@ public sealed class BackChannelLogoutCallTests : TestKit
     public async Task A_logout_that_fails_after_its_token_was_accepted_leaves_the_token_unspent()
     {
         var failing = StartValidated(out _);
-        _accounts.Reply(new LogoutTokenAcceptance(true));
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
         _accounts.ExpectMsg<SignOut>();
         _accounts.Reply(new Akka.Actor.Status.Failure(new InvalidOperationException("the store is down")));
 
@@ -88,7 +95,7 @@ public sealed class BackChannelLogoutCallTests : TestKit
         // A strategy may hand back any expiry; the replay guard's date is held at the end of the range.
         var running = StartValidated(out var check, token: Token with { ExpiresAt = DateTimeOffset.MaxValue });
         Assert.Equal(DateTimeOffset.MaxValue, check.KeepUntil);
-        _accounts.Reply(new LogoutTokenAcceptance(false));
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Replayed));
 
         Assert.Equal(BackChannelLogoutFailure.Replayed, (await Assert.ThrowsAsync<BackChannelLogoutException>(() => running)).Failure);
     }
@@ -103,7 +110,7 @@ public sealed class BackChannelLogoutCallTests : TestKit
         var (alice, bob) = (new OAuthAccount("sandbox", "alice"), new OAuthAccount("sandbox", "bob"));
 
         var first = StartValidated(out _, token: sessionOnly, carryOver: carryOver);
-        _accounts.Reply(new LogoutTokenAcceptance(true));
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
         _accounts.ExpectMsg<ListAccounts>();
         _accounts.Reply(new AccountList([alice, bob]));
         foreach (var _ in new[] { alice, bob })
@@ -118,12 +125,13 @@ public sealed class BackChannelLogoutCallTests : TestKit
 
         // The provider posts the token again; alice holds no tokens now, bob's store works again.
         var retry = StartValidated(out _, token: sessionOnly, carryOver: carryOver);
-        _accounts.Reply(new LogoutTokenAcceptance(true));
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
         _accounts.ExpectMsg<ListAccounts>();
         _accounts.Reply(new AccountList([bob]));
         _accounts.ExpectMsg<SignOut>();
         _accounts.Reply(new SignOutResult(bob, RevocationOutcome.Revoked));
 
+        AnswerCompletion();
         var result = await retry.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal([alice, bob], result.SignedOut.Select(r => r.Account).OrderBy(a => a.Id, StringComparer.Ordinal));
     }
@@ -149,7 +157,7 @@ public sealed class BackChannelLogoutCallTests : TestKit
         Task AfterBatch() => Interlocked.Increment(ref batchesAnswered) == 1 ? request.CancelAsync() : Task.CompletedTask;
 
         var first = StartValidated(out var check, token: sessionOnly, carryOver: carryOver, cancellationToken: request.Token, afterBatch: AfterBatch);
-        _accounts.Reply(new LogoutTokenAcceptance(guard.TryAccept(check.JwtId, check.KeepUntil, DateTimeOffset.UtcNow)));
+        _accounts.Reply(new LogoutTokenAcceptance(guard.Accept(check.JwtId, check.KeepUntil, DateTimeOffset.UtcNow)));
         _accounts.ExpectMsg<ListAccounts>();
         _accounts.Reply(new AccountList(accounts));
         for (var i = 0; i < 32; i++)
@@ -167,29 +175,84 @@ public sealed class BackChannelLogoutCallTests : TestKit
 
         // The provider posts the token again: accepted, and it signs out the account the first attempt left.
         var retry = StartValidated(out check, token: sessionOnly, carryOver: carryOver);
-        Assert.True(guard.TryAccept(check.JwtId, check.KeepUntil, DateTimeOffset.UtcNow));
-        _accounts.Reply(new LogoutTokenAcceptance(true));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(check.JwtId, check.KeepUntil, DateTimeOffset.UtcNow));
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
         _accounts.ExpectMsg<ListAccounts>();
         _accounts.Reply(new AccountList([accounts[32]]));
         var last = _accounts.ExpectMsg<SignOut>();
         Assert.Equal(accounts[32], last.Account);
         _accounts.Reply(new SignOutResult(last.Account, RevocationOutcome.Revoked));
 
+        AnswerCompletion();
         var result = await retry.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(accounts, result.SignedOut.Select(r => r.Account).OrderBy(a => a.Id, StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// The provider's request goes away while alice's account is still signing out, and the provider posts the token again
+    /// before that sign-out ends: the account's actor answers the first sign-out (it revoked her tokens), then the retry's
+    /// (nothing left). The retry reports her, from the first attempt's answer; before, that answer went to an ask
+    /// cancelled with the request, and the app was told nobody was signed out.
+    /// </summary>
+    [Fact]
+    public async Task A_sign_out_still_under_way_when_the_request_went_away_is_reported_to_the_retry_once_it_ends()
+    {
+        var token = Token with { IssuedAt = DateTimeOffset.UtcNow };
+        var carryOver = new LogoutCarryOver();
+        var alice = new OAuthAccount("sandbox", "alice");
+        using var request = new CancellationTokenSource();
+
+        var first = StartValidated(out _, token: token, carryOver: carryOver, cancellationToken: request.Token);
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
+        _accounts.ExpectMsg<SignOut>();
+        var firstSignOut = _accounts.LastSender;
+        await request.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.WaitAsync(TimeSpan.FromSeconds(5)));
+        _accounts.ExpectMsg<ForgetLogoutToken>();
+
+        var retry = StartValidated(out _, token: token, carryOver: carryOver);
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
+        _accounts.ExpectMsg<SignOut>();
+        firstSignOut.Tell(new SignOutResult(alice, RevocationOutcome.Revoked), _accounts.Ref);
+        _accounts.Reply(new SignOutResult(alice, RevocationOutcome.NothingToRevoke));
+
+        AnswerCompletion();
+        var result = await retry.WaitAsync(TimeSpan.FromSeconds(5));
+        var signedOut = Assert.Single(result.SignedOut);
+        Assert.Equal((alice, RevocationOutcome.Revoked), (signedOut.Account, signedOut.Revocation));
     }
 
     [Fact]
     public async Task An_accepted_token_signs_out_the_user_it_names()
     {
         var running = StartValidated(out _);
-        _accounts.Reply(new LogoutTokenAcceptance(true));
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
         var signOut = _accounts.ExpectMsg<SignOut>();
         Assert.Equal(new OAuthAccount("sandbox", "alice"), signOut.Account);
         _accounts.Reply(new SignOutResult(signOut.Account, RevocationOutcome.Revoked));
 
+        // Carried out: recorded as such before the logout returns (so before the provider's 200), and not forgotten.
+        Assert.Equal(new CompleteLogoutToken("sandbox", "jti-1"), _accounts.ExpectMsg<CompleteLogoutToken>());
+        Assert.False(running.IsCompleted);
+        _accounts.Reply(new LogoutTokenCompleted("jti-1"));
         var result = await running.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal([signOut.Account], result.SignedOut.Select(r => r.Account));
-        _accounts.ExpectNoMsg(Short); // spent: not forgotten
+        _accounts.ExpectNoMsg(Short);
+    }
+
+    /// <summary>
+    /// The provider posts the token again while its first post is still being carried out (its own timeout passed). That
+    /// post used to be refused as a replay, for good, although the first could still fail and forget the token; it is sent
+    /// back to be posted later now, and signs nobody out.
+    /// </summary>
+    [Fact]
+    public async Task A_token_posted_again_while_its_first_post_runs_is_sent_back_as_in_progress_not_refused_as_a_replay()
+    {
+        var again = StartValidated(out _);
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.InProgress));
+
+        var error = await Assert.ThrowsAsync<BackChannelLogoutException>(() => again);
+        Assert.Equal(BackChannelLogoutFailure.InProgress, error.Failure);
+        _accounts.ExpectNoMsg(Short); // no SignOut, and the token is not forgotten: the first post owns it
     }
 }

@@ -15,13 +15,14 @@ public sealed class LogoutTokenReplayGuardTests
         var keepUntil = LogoutTokenReplayGuard.KeepUntil(token);
 
         Assert.Equal(Issued.AddMinutes(2) + LogoutTokenReplayGuard.Margin, keepUntil);
-        Assert.True(guard.TryAccept(token.JwtId, keepUntil, Issued));
-        Assert.False(guard.TryAccept(token.JwtId, keepUntil, Issued.AddSeconds(1)));
-        Assert.False(guard.TryAccept(token.JwtId, keepUntil, keepUntil));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(token.JwtId, keepUntil, Issued));
+        guard.Complete(token.JwtId);
+        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept(token.JwtId, keepUntil, Issued.AddSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept(token.JwtId, keepUntil, keepUntil));
         // Another token of the same provider is its own.
-        Assert.True(guard.TryAccept("jti-2", keepUntil, Issued.AddSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-2", keepUntil, Issued.AddSeconds(1)));
         // Past that, the token's own lifetime check refuses it: the guard may forget it.
-        Assert.True(guard.TryAccept(token.JwtId, keepUntil.AddMinutes(5), keepUntil.AddSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(token.JwtId, keepUntil.AddMinutes(5), keepUntil.AddSeconds(1)));
     }
 
     [Fact]
@@ -31,11 +32,12 @@ public sealed class LogoutTokenReplayGuardTests
         var expires = Issued.AddMinutes(2);
         var token = new LogoutToken("https://issuer.test", "alice", "sid-1", "jti-1", Issued, expires);
         var keepUntil = LogoutTokenReplayGuard.KeepUntil(token);
-        Assert.True(guard.TryAccept(token.JwtId, keepUntil, Issued));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(token.JwtId, keepUntil, Issued));
+        guard.Complete(token.JwtId);
 
         // A provider with IdTokenClockSkew = 1 hour (the most allowed) still accepts the token just before exp + 1 hour.
         var lastMomentValid = expires + O8Actors.Providers.IdTokens.IdTokenValidator.MaxClockSkew - TimeSpan.FromSeconds(1);
-        Assert.False(guard.TryAccept(token.JwtId, keepUntil, lastMomentValid));
+        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept(token.JwtId, keepUntil, lastMomentValid));
         Assert.True(keepUntil > expires + O8Actors.Providers.IdTokens.IdTokenValidator.MaxClockSkew);
     }
 
@@ -53,12 +55,28 @@ public sealed class LogoutTokenReplayGuardTests
     {
         var guard = new LogoutTokenReplayGuard();
         var keepUntil = Issued.AddMinutes(12);
-        Assert.True(guard.TryAccept("jti-1", keepUntil, Issued));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", keepUntil, Issued));
 
         guard.Forget("jti-1");
 
-        Assert.True(guard.TryAccept("jti-1", keepUntil, Issued.AddSeconds(1)));
-        Assert.False(guard.TryAccept("jti-1", keepUntil, Issued.AddSeconds(2)));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", keepUntil, Issued.AddSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept("jti-1", keepUntil, Issued.AddSeconds(2)));
+    }
+
+    [Fact]
+    public void A_token_whose_logout_is_under_way_is_in_progress_until_it_completes_then_a_replay()
+    {
+        var guard = new LogoutTokenReplayGuard();
+        var keepUntil = Issued.AddMinutes(12);
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", keepUntil, Issued));
+
+        // Posted again before the first post ended: that one may still fail, so this is no replay yet.
+        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept("jti-1", keepUntil, Issued.AddSeconds(1)));
+        guard.Complete("jti-1");
+        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept("jti-1", keepUntil, Issued.AddSeconds(2)));
+        // Completing a token the guard does not hold (forgotten, or swept) records nothing.
+        guard.Complete("jti-2");
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-2", keepUntil, Issued.AddSeconds(3)));
     }
 
     [Fact]
