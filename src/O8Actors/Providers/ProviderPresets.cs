@@ -8,7 +8,7 @@ namespace O8Actors.Providers;
 /// <remarks>
 /// <list type="table">
 /// <listheader><term>Preset</term><description>PKCE / refresh / RFC 9207 <c>iss</c> / client authentication</description></listheader>
-/// <item><term>Discord</term><description>S256 / yes (rotating) / yes, issuer <c>https://discord.com</c> / client_secret_basic, or none without a secret</description></item>
+/// <item><term>Discord</term><description>S256 / yes (rotating) / compared when present (issuer <c>https://discord.com</c>), not required / client_secret_basic, or none without a secret</description></item>
 /// <item><term>GitHub</term><description>S256 (since July 2025) / only GitHub Apps with expiring tokens / no / client_secret_post</description></item>
 /// <item><term>Google</term><description>S256 / yes with <c>access_type=offline</c> / no (issuer known) / client_secret_post, or none</description></item>
 /// <item><term>Microsoft</term><description>S256 (required for public clients) / yes with <c>offline_access</c> / no (issuer known for a tenant id) / client_secret_post, or none</description></item>
