@@ -618,7 +618,7 @@ internal sealed class ProviderActor : ReceiveActor
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };
         var name = strategy.Name;
-        AnswerWhenDone(RunWithTimeout(ct => Traced("o8.token_request", work, parent, name, ct), timeout), replyTo,
+        AnswerWhenDone(() => RunWithTimeout(ct => Traced("o8.token_request", work, parent, name, ct), timeout), replyTo,
             success: tokens => new CodeExchanged(flowId, tokens) { ForLogin = request is ExchangeCode },
             failure: e => ToFailure(flowId, name, timeout, e),
             timesAnswers: true);
@@ -629,15 +629,18 @@ internal sealed class ProviderActor : ReceiveActor
     /// actor: stopped meanwhile (the registry gave up on it after repeated failures), it would lose the answer, and
     /// with a code or a rotated refresh token spent at the provider, the tokens with it. The answer's sender is this
     /// actor, as a reply from it would be. With <paramref name="timesAnswers"/>, an answer's time (tokens or an error
-    /// response, in scheduler time like the deadlines it is weighed against) goes back with the freed slot.
+    /// response, in scheduler time like the deadlines it is weighed against) goes back with the freed slot. The request
+    /// is started here, after its start time is read: read after, it would leave out whatever time passed while the
+    /// request began (the strategy's synchronous part), and an endpoint would look faster than it is.
     /// </summary>
-    private void AnswerWhenDone<T>(Task<T> running, IActorRef replyTo, Func<T, object> success, Func<Exception, object> failure,
+    private void AnswerWhenDone<T>(Func<Task<T>> start, IActorRef replyTo, Func<T, object> success, Func<Exception, object> failure,
         bool timesAnswers = false)
     {
         var self = Self;
         var owner = this;
         var scheduler = Context.System.Scheduler;
         var started = scheduler.Now;
+        var running = start();
         _ = AnswerAsync();
 
         async Task AnswerAsync()
@@ -688,7 +691,7 @@ internal sealed class ProviderActor : ReceiveActor
     {
         var strategy = _strategy;
         var timeout = _exchangeTimeout;
-        AnswerWhenDone(RunWithTimeout(async ct =>
+        AnswerWhenDone(() => RunWithTimeout(async ct =>
         {
             Exception? refused = null;
             foreach (var token in revoke.Tokens)
@@ -735,7 +738,7 @@ internal sealed class ProviderActor : ReceiveActor
                     new DeviceTokenContext(p.DeviceCode) { DpopKey = p.DpopKey, KeysDeadline = KeysDeadline(timeout) }, http, ct).ConfigureAwait(false))),
             _ => throw new InvalidOperationException($"Unexpected device request {request.GetType().Name}"),
         };
-        AnswerWhenDone(RunWithTimeout(ct => Traced("o8.device_request", work, parent, name, ct), timeout), replyTo,
+        AnswerWhenDone(() => RunWithTimeout(ct => Traced("o8.device_request", work, parent, name, ct), timeout), replyTo,
             success: reply => reply,
             failure: e => ToDeviceFailure(loginId, name, timeout, e));
     }
