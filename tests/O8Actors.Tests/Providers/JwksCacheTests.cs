@@ -329,7 +329,7 @@ public sealed class JwksCacheTests : IAsyncLifetime
         Assert.Contains(keys, k => k.KeyId == "k2");
         Assert.Equal(3, JwksFetches);
 
-        // Posts stay bounded: within the interval of any fetch, a post's unknown key id fetches nothing.
+        // Posts stay bounded: within the interval of the last refetch a post started, a post's unknown key id fetches nothing.
         _clock.Now += TimeSpan.FromMinutes(3);
         var (_, again) = await cache.RefetchAsync(_http, CancellationToken.None, anyoneMaySend: true).WaitAsync(Patience);
         Assert.False(again);

@@ -382,16 +382,16 @@ internal sealed partial class IdTokenValidator
 
     private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => Fail(_provider, check, detail, kind);
 
-    // keysUnavailable: the key set could not judge the token, so it is no verdict on the token: an ID token's refresh keeps
-    // its tokens without it; a logout token is this side's failure (500, the provider posts it again; a 400 would tell it
-    // the token is bad and lose the logout). A signed UserInfo response fails its call either way.
+    // keysUnavailable: for an ID token, the key set could not judge it (a refresh then keeps its tokens without it). A
+    // logout token stays InvalidToken: its unknown key id is looked up on a refetch budget of its own (JwksCache), and a
+    // 500 here would let anyone posting junk fill the app's log with warnings.
     private static Exception Fail(string provider, string check, string detail, TokenKind kind, bool keysUnavailable = false) => kind switch
     {
         TokenKind.IdToken => new IdTokenValidationException($"The ID token from '{provider}' failed validation ({check}): {detail}. No tokens were returned.")
         {
             KeysUnavailable = keysUnavailable,
         },
-        TokenKind.LogoutToken => new BackChannelLogoutException(keysUnavailable ? BackChannelLogoutFailure.Failed : BackChannelLogoutFailure.InvalidToken,
+        TokenKind.LogoutToken => new BackChannelLogoutException(BackChannelLogoutFailure.InvalidToken,
             $"The logout token from '{provider}' failed validation ({check}): {detail}. No account was signed out."),
         _ => new UserInfoException(UserInfoFailure.InvalidResponse,
             $"The signed UserInfo response of provider '{provider}' failed validation ({check}): {detail}. Its claims were not used."),

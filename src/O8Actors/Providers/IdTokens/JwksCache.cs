@@ -31,10 +31,13 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     private Task<IReadOnlyList<SecurityKey>>? _current;
     private IReadOnlyList<SecurityKey>? _lastGood;
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
-    // When the last fetch that a token anyone may send did not start began: an unknown key id in a token from the
-    // provider's own token endpoint may refetch once per interval counted from this, so forged logout tokens posted with
-    // random key ids cannot spend that budget and fail every login right after the provider rotates its keys.
+    // Two budgets for refetches after an unknown key id, each one fetch per interval: the tokens from the provider's own
+    // token endpoint count from the last fetch they (or a periodic fetch) started, the tokens anyone may post from the
+    // last refetch such a token started. Forged logout tokens with random key ids thus cannot spend the logins' budget and
+    // fail every login right after the provider rotates its keys, nor can the logins' fetches keep a genuine logout token
+    // under a newly rotated key from being looked up.
     private DateTimeOffset _trustedFetchedAt = DateTimeOffset.MinValue;
+    private DateTimeOffset _anyoneRefetchedAt = DateTimeOffset.MinValue;
     // With keys held: no fetch starts before this after a failed one (the delay doubles with each failure in a row).
     // With none: no fetch for a token anyone may send (a logout token) starts before this.
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
@@ -116,8 +119,8 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     /// <param name="cancellationToken">Ends this caller's wait only.</param>
     /// <param name="deadline">When this caller stops waiting for a fetch (<see cref="DeadlineIn"/>).</param>
     /// <param name="anyoneMaySend">The token came from a request anyone can make (a back-channel logout's POST): it
-    /// refetches only when no fetch at all started within <see cref="MinRefetchInterval"/>, and what it fetches does not
-    /// count against the tokens from the provider's token endpoint, which keep a refetch of their own per interval.</param>
+    /// refetches only when no such token started one within <see cref="MinRefetchInterval"/>, and what it fetches does
+    /// not count against the tokens from the provider's token endpoint, which keep a refetch of their own per interval.</param>
     /// <returns>The keys, and whether this call started a fetch.</returns>
     public async Task<(IReadOnlyList<SecurityKey> Keys, bool Refetched)> RefetchAsync(HttpClient http, CancellationToken cancellationToken,
         long? deadline = null, bool anyoneMaySend = false)
@@ -128,7 +131,7 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
         {
             var now = time.GetUtcNow();
             refetched = _current is null || (anyoneMaySend
-                ? now - _fetchedAt >= MinRefetchInterval
+                ? now - _anyoneRefetchedAt >= MinRefetchInterval
                 : now - _trustedFetchedAt >= (LastFetchFailed ? FirstRetryDelay : MinRefetchInterval));
             if (refetched)
                 StartFetch(http, anyoneMaySend);
@@ -172,7 +175,8 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     private void StartFetch(HttpClient http, bool forAnyone = false)
     {
         _fetchedAt = time.GetUtcNow();
-        if (!forAnyone) _trustedFetchedAt = _fetchedAt;
+        if (forAnyone) _anyoneRefetchedAt = _fetchedAt;
+        else _trustedFetchedAt = _fetchedAt;
         _currentIsSlow = false;
         var fetch = _current = FetchAsync(http);
         // Every waiter may have given up before a fetch fails; its failure is then nobody's to observe. Its end sets when
