@@ -385,6 +385,14 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
             AuthorizeParameters = new Dictionary<string, string>(_options.AuthorizeParameters, StringComparer.Ordinal),
             TokenRequestHeaders = new Dictionary<string, string>(_options.TokenRequestHeaders, StringComparer.OrdinalIgnoreCase),
         };
+        // Whether ID tokens are checked is fixed by the first read: a refresh that drops jwks_uri (a document that fails and
+        // falls back to the RFC 8414 one, say) would take logins on with no ID-token check and accounts without their
+        // sub, and one that adds it would check logins begun without a nonce against one. Either is refused, and the
+        // metadata held stays in use until a restart takes the change.
+        if (previous is not null && (previous.Strategy.IdTokenValidator is null) != (metadata.JwksUri is null))
+            throw new ProviderDiscoveryException(metadata.JwksUri is null
+                ? $"The metadata of provider '{Name}' at {metadata.Source} no longer lists a jwks_uri, so ID tokens would go unchecked: the metadata read before stays in use (restart the app to take the change)."
+                : $"The metadata of provider '{Name}' at {metadata.Source} now lists a jwks_uri it did not before: the metadata read before stays in use (restart the app to check ID tokens).");
         // The same key set goes on (its keys, its refetch limits) while jwks_uri is the same; a new jwks_uri gets its own.
         var keys = previous?.Strategy.IdTokenValidator?.Keys is { } held && metadata.JwksUri is { } jwks
                    && string.Equals(held.Uri.AbsoluteUri, jwks.AbsoluteUri, StringComparison.Ordinal)

@@ -268,6 +268,39 @@ public sealed class MetadataRefreshTests : IAsyncLifetime
         Assert.Equal(2, MetadataReads);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_refresh_that_drops_or_adds_the_jwks_uri_is_not_taken(bool listedAtFirst)
+    {
+        // Dropped, logins would go on with no ID-token check (and accounts without their sub); added, logins begun
+        // without a nonce would be checked against one. Whether ID tokens are checked is the first read's.
+        _keys.EcKey("k1");
+        var jwks = _keys.Jwks();
+        var handler = _server.Handler;
+        _server.Handler = (context, request) => request.Path == "/jwks"
+            ? RecordingServer.Respond(context, 200, "application/json", jwks)
+            : handler(context, request);
+        var first = Metadata();
+        if (listedAtFirst) first["jwks_uri"] = _server.Url("/jwks").ToString();
+        Publish(first);
+        var strategy = Strategy();
+        var refreshes = Refreshes(strategy);
+        var resolved = await strategy.ResolveAsync(_http, CancellationToken.None);
+        var changed = Metadata(tokenPath: "/token-b");
+        if (!listedAtFirst) changed["jwks_uri"] = _server.Url("/jwks").ToString();
+        Publish(changed);
+        _clock.Now += TimeSpan.FromHours(24);
+
+        await strategy.ResolveAsync(_http, CancellationToken.None);
+        var read = await refreshes.ReadAsync().AsTask().WaitAsync(Wait);
+
+        Assert.Contains("jwks_uri", read.Problem);
+        Assert.Null(read.Descriptor);
+        Assert.Equal(_server.Url("/token-a"), strategy.TokenEndpoint);
+        Assert.Equal(resolved, ((IRefreshesMetadata)strategy).LatestDescriptor);
+    }
+
     [Fact]
     public async Task A_refresh_that_names_another_issuer_leaves_logins_working_on_the_metadata_held()
     {
