@@ -6,7 +6,8 @@ namespace O8Actors.Providers.IdTokens;
 /// One provider's signing keys (its <c>jwks_uri</c>), fetched on first use through the providers' HTTP client and kept.
 /// An ID token signed with a key id the set does not hold triggers one refetch (the provider rotated its keys), but
 /// never more often than <see cref="MinRefetchInterval"/>: otherwise anyone able to hand us a token could make every
-/// login fetch the key set. Keys older than <see cref="MaxAge"/> are fetched again on the next login, so a key the
+/// login fetch the key set. Tokens anyone may post (logout tokens) have a refetch of their own per interval, so they
+/// cannot spend the one of the tokens from the provider's token endpoint. Keys older than <see cref="MaxAge"/> are fetched again on the next login, so a key the
 /// provider withdrew (say, after a compromise) stops verifying; while that fetch fails, the keys held are used.
 /// </summary>
 /// <remarks>
