@@ -359,15 +359,19 @@ internal sealed class LoginClient : IOAuthLogins
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         ArgumentException.ThrowIfNullOrEmpty(refreshToken);
         ThrowIfStopped();
+        // An Ask sends its message whatever the state of its token: cancelled already, the refresh token would be spent
+        // for tokens nobody takes.
+        cancellationToken.ThrowIfCancellationRequested();
         var wait = ExchangeTimeouts.RefreshWait(_exchangeTimeout);
         // Dropped unsent if it would be answered after this Ask gave up: the rotated refresh token would be lost.
         var deadline = ExchangeTimeouts.RefreshDeadline(_system.Scheduler.Now + wait, _exchangeTimeout);
         object reply;
         try
         {
+            // The caller's token goes with the request, for the same reason: cancelled while queued, it is not sent.
             reply = await _actors.Providers.Ask<object>(
                 new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()),
-                    Deadline: deadline),
+                    Deadline: deadline) { CallerCancellation = cancellationToken },
                 wait, cancellationToken).ConfigureAwait(false);
         }
         catch (AskTimeoutException e)
