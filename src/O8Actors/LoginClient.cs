@@ -192,6 +192,9 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(account);
         ThrowIfStopped();
+        // Before any message: an Ask sends its message whatever the state of its token, and the account's actor would
+        // renew (refresh, or start an interactive login and open a browser) for a caller that has already gone.
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<AccessToken>(cancellationToken);
         if (options?.Login is { } login)
         {
             // The login a renewal may run is kept as it is now (the account's actor may start it seconds later, after
@@ -234,6 +237,7 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(account);
         ThrowIfStopped();
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<UserInfo>(cancellationToken);
         return UserInfoCall.RunAsync(_accountTokens, _actors.Providers, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout), account,
             _userInfoRefusals, cancellationToken);
     }
@@ -254,6 +258,7 @@ internal sealed class LoginClient : IOAuthLogins
         ArgumentException.ThrowIfNullOrEmpty(provider);
         ArgumentException.ThrowIfNullOrEmpty(logoutToken);
         ThrowIfStopped();
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<BackChannelLogoutResult>(cancellationToken);
         return Logout.BackChannelLogoutCall.RunAsync(_actors.Providers, _actors.Accounts, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout),
             _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider, logoutToken, cancellationToken, onSignedOut, _logoutCarryOver);
     }
@@ -261,6 +266,7 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
+        cancellationToken.ThrowIfCancellationRequested();
         var list = await _actors.Accounts.Ask<AccountList>(new ListAccounts(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
         return list.Accounts;
     }
@@ -281,6 +287,8 @@ internal sealed class LoginClient : IOAuthLogins
     /// </summary>
     internal (Task<Uri?> Url, Task<SignOutResult> Result) BeginSignOut(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken)
     {
+        // Nothing sent, so nothing would ever complete the URL.
+        if (cancellationToken.IsCancellationRequested) return (Task.FromCanceled<Uri?>(cancellationToken), Task.FromCanceled<SignOutResult>(cancellationToken));
         var url = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var message = new SignOut(account, (options ?? SignOutOptions.Local) with { EndProviderSession = true }) { EndSessionUrlTo = url };
         return (url.Task, SignOutAsync(message, cancellationToken));
@@ -331,6 +339,8 @@ internal sealed class LoginClient : IOAuthLogins
         if (message.Options.Timeout is { } timeout && timeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(message), timeout, "A sign-out's timeout must be positive.");
         ThrowIfStopped();
+        // A sign-out sent for a caller that has cancelled would still sign out and revoke.
+        cancellationToken.ThrowIfCancellationRequested();
         return await _actors.Accounts.Ask<SignOutResult>(message, _accounts.SignOutWait(message.Options), cancellationToken).ConfigureAwait(false);
     }
 
@@ -397,6 +407,7 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(strategy);
         ThrowIfStopped();
+        cancellationToken.ThrowIfCancellationRequested();
         await _actors.Providers.Ask<ProviderRegistered>(new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
     }
 
@@ -405,6 +416,7 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(strategy);
         ThrowIfStopped();
+        cancellationToken.ThrowIfCancellationRequested();
         var reply = await _actors.Providers.Ask<ProviderUnregistered>(new UnregisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
         return reply.Removed;
     }
@@ -412,6 +424,7 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
+        cancellationToken.ThrowIfCancellationRequested();
         var status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
         return RedirectUriOf(status);
     }
@@ -424,6 +437,7 @@ internal sealed class LoginClient : IOAuthLogins
     internal async Task<Uri> WaitForListenerAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
+        cancellationToken.ThrowIfCancellationRequested();
         ListenerStatus status;
         try
         {
@@ -456,6 +470,7 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
+        cancellationToken.ThrowIfCancellationRequested();
         var listener = _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, StatusTimeout, cancellationToken);
         var logins = _actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, StatusTimeout, cancellationToken);
         await Task.WhenAll(listener, logins).ConfigureAwait(false);
