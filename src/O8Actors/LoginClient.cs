@@ -178,10 +178,12 @@ internal sealed class LoginClient : IOAuthLogins
     {
         try
         {
-            await _actors.Accounts.Ask<LoginRemembered>(new RememberLogin(account, succeeded.Tokens), _accounts.RenewalTimeout).ConfigureAwait(false);
+            await AskAsync<LoginRemembered>(_actors.Accounts, new RememberLogin(account, succeeded.Tokens), _accounts.RenewalTimeout).ConfigureAwait(false);
             return succeeded with { Account = account };
         }
-        catch (Exception e) when (e is OAuthFlowException or AskTimeoutException or IOException or UnauthorizedAccessException)
+        // The actor system ended before the account's actor answered (ObjectDisposedException): the tokens are still the
+        // caller's, without an account.
+        catch (Exception e) when (e is OAuthFlowException or AskTimeoutException or IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             return succeeded;
         }
@@ -216,7 +218,7 @@ internal sealed class LoginClient : IOAuthLogins
         var wait = _accounts.CallerWait(options.AllowInteraction, options.Login?.Timeout);
         try
         {
-            return await _actors.Accounts.Ask<AccessToken>(request, wait, cancellationToken).ConfigureAwait(false);
+            return await AskAsync<AccessToken>(_actors.Accounts, request, wait, cancellationToken).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {
@@ -267,7 +269,7 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ThrowIfStopped();
         cancellationToken.ThrowIfCancellationRequested();
-        var list = await _actors.Accounts.Ask<AccountList>(new ListAccounts(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        var list = await AskAsync<AccountList>(_actors.Accounts, new ListAccounts(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
         return list.Accounts;
     }
 
@@ -308,7 +310,7 @@ internal sealed class LoginClient : IOAuthLogins
         var url = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var timeout = _accounts.EndSessionTimeout(options);
         var step = new EndProviderSession(account.Provider, $"end-session-{FlowSecrets.RandomToken(6)}", null, timeout) { UrlTo = url };
-        var ended = _actors.Flows.Ask<ProviderSessionEnded>(step, timeout + _accounts.RenewalTimeout, CancellationToken.None);
+        var ended = AskAsync<ProviderSessionEnded>(_actors.Flows, step, timeout + _accounts.RenewalTimeout);
         return (url.Task, WithProviderSessionAsync(revoked, ended, url));
     }
 
@@ -320,7 +322,7 @@ internal sealed class LoginClient : IOAuthLogins
             var step = await ended.ConfigureAwait(false);
             result = revoked with { ProviderSession = step.Outcome, ProviderSessionReason = step.Reason };
         }
-        catch (AskTimeoutException)
+        catch (Exception e) when (e is AskTimeoutException or ObjectDisposedException)
         {
             result = revoked with { ProviderSession = ProviderSessionOutcome.Failed, ProviderSessionReason = ProviderSessionEnded.NoAnswer };
         }
@@ -341,7 +343,7 @@ internal sealed class LoginClient : IOAuthLogins
         ThrowIfStopped();
         // A sign-out sent for a caller that has cancelled would still sign out and revoke.
         cancellationToken.ThrowIfCancellationRequested();
-        return await _actors.Accounts.Ask<SignOutResult>(message, _accounts.SignOutWait(message.Options), cancellationToken).ConfigureAwait(false);
+        return await AskAsync<SignOutResult>(_actors.Accounts, message, _accounts.SignOutWait(message.Options), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -379,7 +381,7 @@ internal sealed class LoginClient : IOAuthLogins
         try
         {
             // The caller's token goes with the request, for the same reason: cancelled while queued, it is not sent.
-            reply = await _actors.Providers.Ask<object>(
+            reply = await AskAsync<object>(_actors.Providers,
                 new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()),
                     Deadline: deadline) { CallerCancellation = cancellationToken },
                 wait, cancellationToken).ConfigureAwait(false);
@@ -408,7 +410,7 @@ internal sealed class LoginClient : IOAuthLogins
         ArgumentNullException.ThrowIfNull(strategy);
         ThrowIfStopped();
         cancellationToken.ThrowIfCancellationRequested();
-        await _actors.Providers.Ask<ProviderRegistered>(new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        await AskAsync<ProviderRegistered>(_actors.Providers, new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Removes <paramref name="strategy"/>'s provider while it is still the one registered under its name.</summary>
@@ -417,7 +419,7 @@ internal sealed class LoginClient : IOAuthLogins
         ArgumentNullException.ThrowIfNull(strategy);
         ThrowIfStopped();
         cancellationToken.ThrowIfCancellationRequested();
-        var reply = await _actors.Providers.Ask<ProviderUnregistered>(new UnregisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        var reply = await AskAsync<ProviderUnregistered>(_actors.Providers, new UnregisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
         return reply.Removed;
     }
 
@@ -425,7 +427,7 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ThrowIfStopped();
         cancellationToken.ThrowIfCancellationRequested();
-        var status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
+        var status = await AskAsync<ListenerStatus>(_actors.Listener, GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
         return RedirectUriOf(status);
     }
 
@@ -441,7 +443,7 @@ internal sealed class LoginClient : IOAuthLogins
         ListenerStatus status;
         try
         {
-            status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ListenerStartWait, cancellationToken).ConfigureAwait(false);
+            status = await AskAsync<ListenerStatus>(_actors.Listener, GetListenerStatus.Instance, ListenerStartWait, cancellationToken).ConfigureAwait(false);
         }
         catch (AskTimeoutException e)
         {
@@ -463,7 +465,7 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         var listener = await GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
-        var path = await _actors.Providers.Ask<RedirectPathIs>(new GetRedirectPath(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        var path = await AskAsync<RedirectPathIs>(_actors.Providers, new GetRedirectPath(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
         return RedirectPaths.WithPath(listener, path.Path);
     }
 
@@ -471,8 +473,8 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ThrowIfStopped();
         cancellationToken.ThrowIfCancellationRequested();
-        var listener = _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, StatusTimeout, cancellationToken);
-        var logins = _actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, StatusTimeout, cancellationToken);
+        var listener = AskAsync<ListenerStatus>(_actors.Listener, GetListenerStatus.Instance, StatusTimeout, cancellationToken);
+        var logins = AskAsync<FlowsInFlight>(_actors.Flows, GetFlowsInFlight.Instance, StatusTimeout, cancellationToken);
         await Task.WhenAll(listener, logins).ConfigureAwait(false);
         var status = await listener.ConfigureAwait(false);
         return new O8Status(status.Bound, status.RedirectUri, (await logins.ConfigureAwait(false)).Count, status.RegisteredStates, status.Failure);
@@ -484,8 +486,34 @@ internal sealed class LoginClient : IOAuthLogins
     /// </summary>
     private void ThrowIfStopped()
     {
-        if (_system.WhenTerminated.IsCompleted)
-            throw new ObjectDisposedException(nameof(IOAuthLogins), "O8Actors has stopped (its actor system terminated); start a new instance.");
+        if (_system.WhenTerminated.IsCompleted) throw Stopped();
+    }
+
+    private static ObjectDisposedException Stopped() =>
+        new(nameof(IOAuthLogins), "O8Actors has stopped (its actor system terminated); start a new instance.");
+
+    /// <summary>
+    /// Asks <paramref name="actor"/>, and ends the wait as <see cref="ThrowIfStopped"/> would when the actor system
+    /// terminates first: the termination does not end an Ask, which would wait out its whole timeout (80 s for a login's
+    /// account write) for an answer that can no longer come.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The actor system terminated before the answer came.</exception>
+    private async Task<T> AskAsync<T>(IActorRef actor, object message, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var ask = actor.Ask<T>(message, timeout, cancellationToken);
+        try
+        {
+            return await ask.WaitAsync(_systemEnded).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_systemEnded.IsCancellationRequested)
+        {
+            // An answer, a timeout or the caller's cancel that came first is what the caller gets.
+            if (ask.IsCompleted) return await ask.ConfigureAwait(false);
+            // Left to its timeout, its failure is observed here, so it does not surface as an unobserved task exception.
+            _ = ask.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw Stopped();
+        }
     }
 
     /// <summary>Stops the redirect listener and waits (bounded) until its port is free.</summary>
@@ -493,9 +521,9 @@ internal sealed class LoginClient : IOAuthLogins
     {
         try
         {
-            await _actors.Listener.Ask<ListenerStopped>(StopListener.Instance, timeout).ConfigureAwait(false);
+            await AskAsync<ListenerStopped>(_actors.Listener, StopListener.Instance, timeout).ConfigureAwait(false);
         }
-        catch (AskTimeoutException)
+        catch (Exception e) when (e is AskTimeoutException or ObjectDisposedException)
         {
             // The listener disposes Kestrel in PostStop as well; terminating the actor system gets there.
         }
@@ -506,9 +534,9 @@ internal sealed class LoginClient : IOAuthLogins
     {
         try
         {
-            await _actors.Flows.Ask<FlowsInFlight>(CancelAllFlows.Instance, timeout).ConfigureAwait(false);
+            await AskAsync<FlowsInFlight>(_actors.Flows, CancelAllFlows.Instance, timeout).ConfigureAwait(false);
         }
-        catch (AskTimeoutException)
+        catch (Exception e) when (e is AskTimeoutException or ObjectDisposedException)
         {
             // Best effort on shutdown: whatever did not end in time is stopped with the actor system.
         }
