@@ -31,8 +31,9 @@ internal sealed class O8HealthCheck(O8Runtime runtime) : IHealthCheck
             var why = status.ListenerFailure?.Message ?? "the redirect listener is not bound (stopping or stopped)";
             return new HealthCheckResult(context.Registration.FailureStatus, $"O8Actors is not ready: {why}", status.ListenerFailure, data);
         }
-        catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException or ActorNotFoundException)
+        catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException or ActorNotFoundException or ObjectDisposedException)
         {
+            // ObjectDisposedException: its actor system terminated while (or before) it was asked.
             return new HealthCheckResult(context.Registration.FailureStatus, "O8Actors did not answer (shutting down or overloaded).", ex);
         }
     }

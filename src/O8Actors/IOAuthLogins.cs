@@ -42,8 +42,16 @@ public interface IOAuthLogins
     /// <remarks>
     /// A provider that binds tokens with DPoP (<c>UseDpop</c>) refreshes only with the token's key, which this method has
     /// not: use the account API (<see cref="GetAccessTokenAsync"/>), whose stored tokens keep their key.
+    /// <para>Cancelling <paramref name="cancellationToken"/> before the refresh is sent (already cancelled, or while it waits in
+    /// the provider's queue of token requests) keeps the refresh token unspent: it is never sent. Cancelled after it was
+    /// sent, the request runs on at the provider: a provider that rotates refresh tokens may then have spent
+    /// <paramref name="refreshToken"/> and issued a new one that this call no longer returns, so the refresh token held
+    /// may no longer be valid (with reuse detection, using it again may revoke the grant). Refresh through the account API
+    /// (<see cref="GetAccessTokenAsync"/>) where that matters: an account's renewal keeps the rotated token whatever its
+    /// callers do.</para>
     /// </remarks>
     /// <exception cref="TokenExchangeException">The provider refused or does not support refresh, or binds tokens with DPoP.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default);
 
     /// <summary>Registers (or replaces) a provider strategy under its <see cref="ProviderStrategy.Name"/>.</summary>

@@ -178,10 +178,12 @@ internal sealed class LoginClient : IOAuthLogins
     {
         try
         {
-            await _actors.Accounts.Ask<LoginRemembered>(new RememberLogin(account, succeeded.Tokens), _accounts.RenewalTimeout).ConfigureAwait(false);
+            await AskAsync<LoginRemembered>(_actors.Accounts, new RememberLogin(account, succeeded.Tokens), _accounts.RenewalTimeout).ConfigureAwait(false);
             return succeeded with { Account = account };
         }
-        catch (Exception e) when (e is OAuthFlowException or AskTimeoutException or IOException or UnauthorizedAccessException)
+        // The actor system ended before the account's actor answered (ObjectDisposedException): the tokens are still the
+        // caller's, without an account.
+        catch (Exception e) when (e is OAuthFlowException or AskTimeoutException or IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             return succeeded;
         }
@@ -192,6 +194,9 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(account);
         ThrowIfStopped();
+        // Before any message: an Ask sends its message whatever the state of its token, and the account's actor would
+        // renew (refresh, or start an interactive login and open a browser) for a caller that has already gone.
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<AccessToken>(cancellationToken);
         if (options?.Login is { } login)
         {
             // The login a renewal may run is kept as it is now (the account's actor may start it seconds later, after
@@ -213,7 +218,7 @@ internal sealed class LoginClient : IOAuthLogins
         var wait = _accounts.CallerWait(options.AllowInteraction, options.Login?.Timeout);
         try
         {
-            return await _actors.Accounts.Ask<AccessToken>(request, wait, cancellationToken).ConfigureAwait(false);
+            return await AskAsync<AccessToken>(_actors.Accounts, request, wait, cancellationToken).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {
@@ -234,6 +239,7 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(account);
         ThrowIfStopped();
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<UserInfo>(cancellationToken);
         return UserInfoCall.RunAsync(_accountTokens, _actors.Providers, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout), account,
             _userInfoRefusals, cancellationToken);
     }
@@ -254,6 +260,7 @@ internal sealed class LoginClient : IOAuthLogins
         ArgumentException.ThrowIfNullOrEmpty(provider);
         ArgumentException.ThrowIfNullOrEmpty(logoutToken);
         ThrowIfStopped();
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<BackChannelLogoutResult>(cancellationToken);
         return Logout.BackChannelLogoutCall.RunAsync(_actors.Providers, _actors.Accounts, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout),
             _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider, logoutToken, cancellationToken, onSignedOut, _logoutCarryOver);
     }
@@ -261,7 +268,8 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
-        var list = await _actors.Accounts.Ask<AccountList>(new ListAccounts(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var list = await AskAsync<AccountList>(_actors.Accounts, new ListAccounts(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
         return list.Accounts;
     }
 
@@ -281,6 +289,8 @@ internal sealed class LoginClient : IOAuthLogins
     /// </summary>
     internal (Task<Uri?> Url, Task<SignOutResult> Result) BeginSignOut(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken)
     {
+        // Nothing sent, so nothing would ever complete the URL.
+        if (cancellationToken.IsCancellationRequested) return (Task.FromCanceled<Uri?>(cancellationToken), Task.FromCanceled<SignOutResult>(cancellationToken));
         var url = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var message = new SignOut(account, (options ?? SignOutOptions.Local) with { EndProviderSession = true }) { EndSessionUrlTo = url };
         return (url.Task, SignOutAsync(message, cancellationToken));
@@ -300,7 +310,7 @@ internal sealed class LoginClient : IOAuthLogins
         var url = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var timeout = _accounts.EndSessionTimeout(options);
         var step = new EndProviderSession(account.Provider, $"end-session-{FlowSecrets.RandomToken(6)}", null, timeout) { UrlTo = url };
-        var ended = _actors.Flows.Ask<ProviderSessionEnded>(step, timeout + _accounts.RenewalTimeout, CancellationToken.None);
+        var ended = AskAsync<ProviderSessionEnded>(_actors.Flows, step, timeout + _accounts.RenewalTimeout);
         return (url.Task, WithProviderSessionAsync(revoked, ended, url));
     }
 
@@ -312,7 +322,7 @@ internal sealed class LoginClient : IOAuthLogins
             var step = await ended.ConfigureAwait(false);
             result = revoked with { ProviderSession = step.Outcome, ProviderSessionReason = step.Reason };
         }
-        catch (AskTimeoutException)
+        catch (Exception e) when (e is AskTimeoutException or ObjectDisposedException)
         {
             result = revoked with { ProviderSession = ProviderSessionOutcome.Failed, ProviderSessionReason = ProviderSessionEnded.NoAnswer };
         }
@@ -331,7 +341,9 @@ internal sealed class LoginClient : IOAuthLogins
         if (message.Options.Timeout is { } timeout && timeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(message), timeout, "A sign-out's timeout must be positive.");
         ThrowIfStopped();
-        return await _actors.Accounts.Ask<SignOutResult>(message, _accounts.SignOutWait(message.Options), cancellationToken).ConfigureAwait(false);
+        // A sign-out sent for a caller that has cancelled would still sign out and revoke.
+        cancellationToken.ThrowIfCancellationRequested();
+        return await AskAsync<SignOutResult>(_actors.Accounts, message, _accounts.SignOutWait(message.Options), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -359,15 +371,19 @@ internal sealed class LoginClient : IOAuthLogins
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         ArgumentException.ThrowIfNullOrEmpty(refreshToken);
         ThrowIfStopped();
+        // An Ask sends its message whatever the state of its token: cancelled already, the refresh token would be spent
+        // for tokens nobody takes.
+        cancellationToken.ThrowIfCancellationRequested();
         var wait = ExchangeTimeouts.RefreshWait(_exchangeTimeout);
         // Dropped unsent if it would be answered after this Ask gave up: the rotated refresh token would be lost.
         var deadline = ExchangeTimeouts.RefreshDeadline(_system.Scheduler.Now + wait, _exchangeTimeout);
         object reply;
         try
         {
-            reply = await _actors.Providers.Ask<object>(
+            // The caller's token goes with the request, for the same reason: cancelled while queued, it is not sent.
+            reply = await AskAsync<object>(_actors.Providers,
                 new RefreshTokens(provider, FlowSecrets.RandomToken(9), refreshToken, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()),
-                    Deadline: deadline),
+                    Deadline: deadline) { CallerCancellation = cancellationToken },
                 wait, cancellationToken).ConfigureAwait(false);
         }
         catch (AskTimeoutException e)
@@ -393,7 +409,8 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(strategy);
         ThrowIfStopped();
-        await _actors.Providers.Ask<ProviderRegistered>(new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        await AskAsync<ProviderRegistered>(_actors.Providers, new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Removes <paramref name="strategy"/>'s provider while it is still the one registered under its name.</summary>
@@ -401,14 +418,16 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(strategy);
         ThrowIfStopped();
-        var reply = await _actors.Providers.Ask<ProviderUnregistered>(new UnregisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var reply = await AskAsync<ProviderUnregistered>(_actors.Providers, new UnregisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
         return reply.Removed;
     }
 
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
-        var status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var status = await AskAsync<ListenerStatus>(_actors.Listener, GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
         return RedirectUriOf(status);
     }
 
@@ -420,10 +439,11 @@ internal sealed class LoginClient : IOAuthLogins
     internal async Task<Uri> WaitForListenerAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
+        cancellationToken.ThrowIfCancellationRequested();
         ListenerStatus status;
         try
         {
-            status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, ListenerStartWait, cancellationToken).ConfigureAwait(false);
+            status = await AskAsync<ListenerStatus>(_actors.Listener, GetListenerStatus.Instance, ListenerStartWait, cancellationToken).ConfigureAwait(false);
         }
         catch (AskTimeoutException e)
         {
@@ -445,15 +465,16 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         var listener = await GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
-        var path = await _actors.Providers.Ask<RedirectPathIs>(new GetRedirectPath(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        var path = await AskAsync<RedirectPathIs>(_actors.Providers, new GetRedirectPath(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
         return RedirectPaths.WithPath(listener, path.Path);
     }
 
     public async Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
-        var listener = _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, StatusTimeout, cancellationToken);
-        var logins = _actors.Flows.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, StatusTimeout, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        var listener = AskAsync<ListenerStatus>(_actors.Listener, GetListenerStatus.Instance, StatusTimeout, cancellationToken);
+        var logins = AskAsync<FlowsInFlight>(_actors.Flows, GetFlowsInFlight.Instance, StatusTimeout, cancellationToken);
         await Task.WhenAll(listener, logins).ConfigureAwait(false);
         var status = await listener.ConfigureAwait(false);
         return new O8Status(status.Bound, status.RedirectUri, (await logins.ConfigureAwait(false)).Count, status.RegisteredStates, status.Failure);
@@ -465,8 +486,34 @@ internal sealed class LoginClient : IOAuthLogins
     /// </summary>
     private void ThrowIfStopped()
     {
-        if (_system.WhenTerminated.IsCompleted)
-            throw new ObjectDisposedException(nameof(IOAuthLogins), "O8Actors has stopped (its actor system terminated); start a new instance.");
+        if (_system.WhenTerminated.IsCompleted) throw Stopped();
+    }
+
+    private static ObjectDisposedException Stopped() =>
+        new(nameof(IOAuthLogins), "O8Actors has stopped (its actor system terminated); start a new instance.");
+
+    /// <summary>
+    /// Asks <paramref name="actor"/>, and ends the wait as <see cref="ThrowIfStopped"/> would when the actor system
+    /// terminates first: the termination does not end an Ask, which would wait out its whole timeout (80 s for a login's
+    /// account write) for an answer that can no longer come.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The actor system terminated before the answer came.</exception>
+    private async Task<T> AskAsync<T>(IActorRef actor, object message, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var ask = actor.Ask<T>(message, timeout, cancellationToken);
+        try
+        {
+            return await ask.WaitAsync(_systemEnded).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_systemEnded.IsCancellationRequested)
+        {
+            // An answer, a timeout or the caller's cancel that came first is what the caller gets.
+            if (ask.IsCompleted) return await ask.ConfigureAwait(false);
+            // Left to its timeout, its failure is observed here, so it does not surface as an unobserved task exception.
+            _ = ask.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw Stopped();
+        }
     }
 
     /// <summary>Stops the redirect listener and waits (bounded) until its port is free.</summary>
@@ -474,9 +521,9 @@ internal sealed class LoginClient : IOAuthLogins
     {
         try
         {
-            await _actors.Listener.Ask<ListenerStopped>(StopListener.Instance, timeout).ConfigureAwait(false);
+            await AskAsync<ListenerStopped>(_actors.Listener, StopListener.Instance, timeout).ConfigureAwait(false);
         }
-        catch (AskTimeoutException)
+        catch (Exception e) when (e is AskTimeoutException or ObjectDisposedException)
         {
             // The listener disposes Kestrel in PostStop as well; terminating the actor system gets there.
         }
@@ -487,9 +534,9 @@ internal sealed class LoginClient : IOAuthLogins
     {
         try
         {
-            await _actors.Flows.Ask<FlowsInFlight>(CancelAllFlows.Instance, timeout).ConfigureAwait(false);
+            await AskAsync<FlowsInFlight>(_actors.Flows, CancelAllFlows.Instance, timeout).ConfigureAwait(false);
         }
-        catch (AskTimeoutException)
+        catch (Exception e) when (e is AskTimeoutException or ObjectDisposedException)
         {
             // Best effort on shutdown: whatever did not end in time is stopped with the actor system.
         }

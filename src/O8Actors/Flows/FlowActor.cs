@@ -656,8 +656,30 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
 
     private void Ended(object message)
     {
-        if (message is AuthorizationCallback) Sender.Tell(CallbackPages.AlreadyEnded);
-        // everything else that arrives after the end is moot
+        switch (message)
+        {
+            case AuthorizationCallback:
+                Sender.Tell(CallbackPages.AlreadyEnded);
+                break;
+            // Tokens that land between the end (the exchange deadline, with the request still running at the provider)
+            // and the stop: live at the provider and nobody's. The provider actor that answered revokes them, as it does
+            // for those that land after the stop (UndeliveredLoginWatcher); waiting here for them instead would keep an
+            // ended login, and a shutdown, for another token request.
+            case CodeExchanged { ForLogin: true } late when !Sender.IsNobody():
+                RevokeLate(late.Tokens);
+                break;
+            case DeviceTokenPolled { Poll: { Status: DevicePollStatus.Issued, Tokens: { } issued } } when !Sender.IsNobody():
+                RevokeLate(issued);
+                break;
+            // everything else that arrives after the end is moot
+        }
+    }
+
+    private void RevokeLate(TokenSet tokens)
+    {
+        Log.Info("Login {0} with {1}: its token request was answered after the login ended; the provider revokes the tokens it issued",
+            _start.LoginId, _start.Provider);
+        Sender.Tell(new RevokeUnclaimedTokens(tokens));
     }
 
     /// <summary>A launcher may go on using its token after it returns (a scripted browser does): cancel it only at the end.</summary>

@@ -537,16 +537,24 @@ internal sealed class ProviderActor : ReceiveActor
         _ => false,
     };
 
-    /// <summary>Removes the queued exchanges whose login has given up; their codes are never sent.</summary>
+    /// <summary>Whether <paramref name="request"/> is a refresh whose caller has cancelled its wait (see <see cref="RefreshTokens.CallerCancellation"/>).</summary>
+    private static bool CallerCancelled(object request) => request is RefreshTokens { CallerCancellation.IsCancellationRequested: true };
+
+    /// <summary>Removes the queued requests whose caller has given up (its deadline passed, or it cancelled); none is ever sent.</summary>
     private void DropExpired()
     {
-        foreach (var dropped in TakeFromQueue(w => Expired(w.Request)))
+        foreach (var dropped in TakeFromQueue(w => CallerCancelled(w.Request) || Expired(w.Request)))
         {
             // Out of the queue like a sent exchange, so its login is no longer watched either.
             if (dropped.Watched) Context.Unwatch(dropped.ReplyTo);
-            AnswerExpired(dropped.Request, dropped.ReplyTo);
+            if (CallerCancelled(dropped.Request)) DropCancelled(dropped.Request);
+            else AnswerExpired(dropped.Request, dropped.ReplyTo);
         }
     }
+
+    private void DropCancelled(object request) =>
+        // Unanswered: its caller's Ask has ended, an answer would only land in dead letters.
+        _log.Info("Provider {0}: token refresh {1} dropped unsent, its caller cancelled while it waited in the queue", _strategy.Name, RequestId(request));
 
     private void AnswerExpired(object request, IActorRef replyTo)
     {
@@ -564,6 +572,12 @@ internal sealed class ProviderActor : ReceiveActor
             // Out of the queue, the login's end no longer concerns this actor: without the unwatch every login that
             // ever waited would send a Terminated here and cost a scan of the queue.
             if (next.Watched) Context.Unwatch(next.ReplyTo);
+            if (CallerCancelled(next.Request))
+            {
+                DropCancelled(next.Request);
+                continue;
+            }
+
             if (Expired(next.Request))
             {
                 AnswerExpired(next.Request, next.ReplyTo);

@@ -201,6 +201,14 @@ internal sealed record RefreshTokens(string Provider, string RequestId, string R
     /// </summary>
     public IdTokenClaims? PreviousIdToken { get; init; }
 
+    /// <summary>
+    /// The waiting caller's token (<see cref="IOAuthLogins.RefreshAsync"/>): cancelled while the request waits in the
+    /// provider's queue, it is dropped unsent and unanswered, since nobody takes the answer and a rotating provider would
+    /// spend the refresh token for a new one nobody gets. Carried with the request, not sent after it: an Ask may send its
+    /// message later than a caller's cancellation would send a withdrawal (a caller on a synchronization context).
+    /// </summary>
+    public CancellationToken CallerCancellation { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"RefreshTokens {{ Provider = {Provider}, RequestId = {RequestId} }}";
 }

@@ -452,6 +452,28 @@ public sealed class FlowActorTests : TestKit
     }
 
     [Fact]
+    public void Tokens_that_land_after_the_exchange_deadline_ended_the_login_but_before_it_stopped_are_revoked()
+    {
+        var login = StartLogin();
+        SendCallback(login.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+        // The provider's answer lands the moment the login ends on its exchange deadline: the outcome reaches this probe
+        // on the login's own thread (a test probe's dispatcher runs it there), before the login queues its stop.
+        _outcomes.SetAutoPilot(new DelegateAutoPilot((_, message) =>
+        {
+            if (message is LoginFailed) _providers.Send(login.Flow, new CodeExchanged("f1", UnclaimedTokens.Issued) { ForLogin = true });
+            return AutoPilot.KeepRunning;
+        }));
+
+        Scheduler.Advance(ExchangeTimeouts.LoginDeadline(Options.ExchangeTimeout));
+
+        Assert.Equal(LoginFailure.ExchangeTimeout, _outcomes.ExpectMsg<LoginFailed>().Failure);
+        // The caller heard ExchangeTimeout and will never take them: the provider that issued them revokes them.
+        Assert.Same(UnclaimedTokens.Issued, _providers.ExpectMsg<RevokeUnclaimedTokens>().Tokens);
+        ExpectTerminated(login.Flow);
+    }
+
+    [Fact]
     public void Issuer_mismatch_is_rejected_before_any_exchange()
     {
         var login = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true));

@@ -2,13 +2,15 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
 using O8Actors.Configuration;
+using O8Actors.Flows;
 using O8Actors.Runtime;
 
 namespace O8Actors.Tests.Flows;
 
 /// <summary>
 /// A caller awaiting a login when its actor system ends: the start or the supervisor's answer may then be lost in dead
-/// letters with nobody left to read them. The caller's wait ends with the system, whatever became of those messages.
+/// letters with nobody left to read them. The caller's wait ends with the system, whatever became of those messages; so
+/// does any other call's wait for an actor's answer (the termination does not end an Ask, which runs to its timeout).
 /// </summary>
 public sealed class LoginCallerAtShutdownTests : TestKit
 {
@@ -30,9 +32,62 @@ public sealed class LoginCallerAtShutdownTests : TestKit
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login.WaitAsync(Wait));
     }
 
+    [Fact]
+    public async Task A_login_that_succeeds_just_before_the_actor_system_terminates_is_not_held_by_its_unanswered_account_write()
+    {
+        var system = ActorSystem.Create("app-" + Guid.NewGuid().ToString("N"));
+        var writes = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The login succeeds at once; the account's actor takes its tokens' write (RememberLogin) and never answers.
+        var flows = system.ActorOf(Props.Create(() => new Succeeding()));
+        var accounts = system.ActorOf(Props.Create(() => new Silent(writes)));
+        var silent = system.ActorOf(Props.Create(() => new Silent(null)));
+        var client = new LoginClient(system, new O8ActorRefs(silent, silent, flows, silent, accounts, new AccountCache()), O8Options.FromConfig());
+
+        var login = client.RunAsync("github", new AuthorizationRequest { AccountKey = "alice" });
+        await writes.Task.WaitAsync(Wait);
+        await system.Terminate();
+
+        // Released with the system's end, not the write's 80 s timeout: the tokens are the caller's, without an account.
+        var outcome = Assert.IsType<LoginSucceeded>(await login.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Null(outcome.Account);
+        Assert.Equal("access", outcome.Tokens.AccessToken);
+    }
+
+    [Fact]
+    public async Task A_token_request_waiting_when_the_actor_system_terminates_ends_at_once_as_stopped()
+    {
+        var system = ActorSystem.Create("app-" + Guid.NewGuid().ToString("N"));
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var accounts = system.ActorOf(Props.Create(() => new Silent(asked)));
+        var client = new LoginClient(system, new O8ActorRefs(accounts, accounts, accounts, accounts, accounts, new AccountCache()), O8Options.FromConfig());
+
+        // An interactive renewal may wait minutes for its login; the account's actor never answers.
+        var token = client.GetAccessTokenAsync(new OAuthAccount("github", "alice"), options: AccessTokenOptions.Interactive);
+        await asked.Task.WaitAsync(Wait);
+        await system.Terminate();
+
+        var error = await Assert.ThrowsAsync<ObjectDisposedException>(() => token.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains("O8Actors has stopped", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Completes every login it is asked to start as succeeded.</summary>
+    private sealed class Succeeding : ReceiveActor
+    {
+        public Succeeding() => Receive<StartFlow>(start => start.Completion!.TrySetResult(new LoginSucceeded(start.LoginId, new TokenSet("access", "Bearer"))));
+    }
+
     /// <summary>Takes every message and answers none.</summary>
     private sealed class Silent : ReceiveActor
     {
-        public Silent() => ReceiveAny(_ => { });
+        public Silent() : this(null)
+        {
+        }
+
+        /// <param name="heard">Completed when an account write (RememberLogin) or a token request arrives.</param>
+        public Silent(TaskCompletionSource? heard) =>
+            ReceiveAny(message =>
+            {
+                if (message is RememberLogin or GetAccessToken) heard?.TrySetResult();
+            });
     }
 }
