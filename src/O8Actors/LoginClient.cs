@@ -240,8 +240,8 @@ internal sealed class LoginClient : IOAuthLogins
         ArgumentNullException.ThrowIfNull(account);
         ThrowIfStopped();
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<UserInfo>(cancellationToken);
-        return UserInfoCall.RunAsync(_accountTokens, _actors.Providers, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout), account,
-            _userInfoRefusals, cancellationToken);
+        return UntilSystemEndsAsync(UserInfoCall.RunAsync(_accountTokens, _actors.Providers, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout), account,
+            _userInfoRefusals, cancellationToken));
     }
 
     public Task<BackChannelLogoutResult> HandleBackChannelLogoutAsync(string provider, string logoutToken, CancellationToken cancellationToken = default) =>
@@ -261,8 +261,8 @@ internal sealed class LoginClient : IOAuthLogins
         ArgumentException.ThrowIfNullOrEmpty(logoutToken);
         ThrowIfStopped();
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<BackChannelLogoutResult>(cancellationToken);
-        return Logout.BackChannelLogoutCall.RunAsync(_actors.Providers, _actors.Accounts, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout),
-            _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider, logoutToken, cancellationToken, onSignedOut, _logoutCarryOver);
+        return UntilSystemEndsAsync(Logout.BackChannelLogoutCall.RunAsync(_actors.Providers, _actors.Accounts, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout),
+            _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider, logoutToken, cancellationToken, onSignedOut, _logoutCarryOver));
     }
 
     public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)
@@ -498,19 +498,26 @@ internal sealed class LoginClient : IOAuthLogins
     /// account write) for an answer that can no longer come.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The actor system terminated before the answer came.</exception>
-    private async Task<T> AskAsync<T>(IActorRef actor, object message, TimeSpan timeout, CancellationToken cancellationToken = default)
+    private Task<T> AskAsync<T>(IActorRef actor, object message, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        UntilSystemEndsAsync(actor.Ask<T>(message, timeout, cancellationToken));
+
+    /// <summary>
+    /// <paramref name="work"/>'s result, or, when the actor system terminates first, <see cref="ObjectDisposedException"/>
+    /// as after the end: for a call that asks actors on its own (UserInfo, a back-channel logout), whose Asks the
+    /// termination does not end either.
+    /// </summary>
+    private async Task<T> UntilSystemEndsAsync<T>(Task<T> work)
     {
-        var ask = actor.Ask<T>(message, timeout, cancellationToken);
         try
         {
-            return await ask.WaitAsync(_systemEnded).ConfigureAwait(false);
+            return await work.WaitAsync(_systemEnded).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_systemEnded.IsCancellationRequested)
         {
             // An answer, a timeout or the caller's cancel that came first is what the caller gets.
-            if (ask.IsCompleted) return await ask.ConfigureAwait(false);
+            if (work.IsCompleted) return await work.ConfigureAwait(false);
             // Left to its timeout, its failure is observed here, so it does not surface as an unobserved task exception.
-            _ = ask.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            _ = work.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
                 TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw Stopped();
         }

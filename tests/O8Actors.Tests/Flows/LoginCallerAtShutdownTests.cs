@@ -70,6 +70,24 @@ public sealed class LoginCallerAtShutdownTests : TestKit
         Assert.Contains("O8Actors has stopped", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_back_channel_logout_waiting_when_the_actor_system_terminates_ends_at_once_as_stopped()
+    {
+        var system = ActorSystem.Create("app-" + Guid.NewGuid().ToString("N"));
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The provider's actor takes the logout token's check and never answers (its wait is a token request's, 31 s).
+        var providers = system.ActorOf(Props.Create(() => new Silent(asked)));
+        var silent = system.ActorOf(Props.Create(() => new Silent(null)));
+        var client = new LoginClient(system, new O8ActorRefs(silent, providers, silent, silent, silent, new AccountCache()), O8Options.FromConfig());
+
+        var logout = client.HandleBackChannelLogoutAsync("github", "header.payload.signature");
+        await asked.Task.WaitAsync(Wait);
+        await system.Terminate();
+
+        var error = await Assert.ThrowsAsync<ObjectDisposedException>(() => logout.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains("O8Actors has stopped", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Completes every login it is asked to start as succeeded.</summary>
     private sealed class Succeeding : ReceiveActor
     {
@@ -83,11 +101,11 @@ public sealed class LoginCallerAtShutdownTests : TestKit
         {
         }
 
-        /// <param name="heard">Completed when an account write (RememberLogin) or a token request arrives.</param>
+        /// <param name="heard">Completed when an account write (RememberLogin), a token request or a logout token's check arrives.</param>
         public Silent(TaskCompletionSource? heard) =>
             ReceiveAny(message =>
             {
-                if (message is RememberLogin or GetAccessToken) heard?.TrySetResult();
+                if (message is RememberLogin or GetAccessToken or O8Actors.Providers.ValidateLogoutToken) heard?.TrySetResult();
             });
     }
 }
