@@ -147,7 +147,7 @@ internal static class BackChannelLogoutCall
     private static List<SignOutResult> SignedOut(IEnumerable<Task<SignOutResult?>> earlier, IEnumerable<Task<SignOutResult?>> sent)
     {
         static IEnumerable<SignOutResult> Of(IEnumerable<Task<SignOutResult?>> signOuts) =>
-            signOuts.Where(s => s.IsCompleted).Select(s => s.Result).OfType<SignOutResult>();
+            signOuts.Where(s => s.IsCompletedSuccessfully).Select(s => s.Result).OfType<SignOutResult>();
 
         var mine = Of(sent).ToList();
         return [.. Of(earlier).Where(e => mine.All(r => r.Account != e.Account)).DistinctBy(e => e.Account), .. mine];
