@@ -19,4 +19,19 @@ public sealed class ReadmeExampleSyncTests
         if (readme.Contains("## Testing your flows", StringComparison.Ordinal))
             Assert.Contains(example, readme);
     }
+
+    /// <summary>The xUnit packages' READMEs, shipped in the packages, show the examples their test projects compile and run.</summary>
+    [Theory]
+    [InlineData("O8Actors.TestKit.Xunit2", "O8Actors.TestKit.Tests")]
+    [InlineData("O8Actors.TestKit.Xunit", "O8Actors.TestKit.Xunit.Tests")]
+    public void A_packages_readme_example_is_the_one_its_tests_run(string package, string testProject)
+    {
+        var root = RepositoryFiles.Root();
+        var tested = File.ReadAllText(Path.Combine(root, "tests", testProject, "PackageReadmeExampleTests.cs")).ReplaceLineEndings("\n");
+        var example = tested[tested.IndexOf("using O8Actors;", StringComparison.Ordinal)..].TrimEnd();
+
+        var readme = File.ReadAllText(Path.Combine(root, "src", package, "README.md")).ReplaceLineEndings("\n");
+
+        Assert.Contains(example, readme);
+    }
 }
