@@ -46,7 +46,7 @@ internal static class BackChannelLogoutCall
             // actor takes them in turn); one of an account this attempt did not ask may still run (its ask's wait bounds it).
             await AllSettledAsync(earlier, cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            result = new BackChannelLogoutResult(provider, token, SignedOut(earlier, sent));
+            result = new BackChannelLogoutResult(provider, token, await SignedOutAsync(earlier, sent).ConfigureAwait(false));
             if (onSignedOut is not null) await onSignedOut(result, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -143,14 +143,23 @@ internal static class BackChannelLogoutCall
     private static async Task AllSettledAsync(IEnumerable<Task<SignOutResult?>> signOuts, CancellationToken cancellationToken) =>
         await ((Task)Task.WhenAll(signOuts)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
-    /// <summary>The accounts signed out, each once: this attempt's, and those of earlier ones it did not sign out again.</summary>
-    private static List<SignOutResult> SignedOut(IEnumerable<Task<SignOutResult?>> earlier, IEnumerable<Task<SignOutResult?>> sent)
+    /// <summary>
+    /// The accounts signed out, each once: this attempt's, and those of earlier ones it did not sign out again. Every
+    /// sign-out has ended by now (both waits above returned without the request going away), so nothing here waits.
+    /// </summary>
+    private static async Task<List<SignOutResult>> SignedOutAsync(IEnumerable<Task<SignOutResult?>> earlier, IEnumerable<Task<SignOutResult?>> sent)
     {
-        static IEnumerable<SignOutResult> Of(IEnumerable<Task<SignOutResult?>> signOuts) =>
-            signOuts.Where(s => s.IsCompletedSuccessfully).Select(s => s.Result).OfType<SignOutResult>();
+        static async Task<List<SignOutResult>> Of(IEnumerable<Task<SignOutResult?>> signOuts)
+        {
+            var signedOut = new List<SignOutResult>();
+            foreach (var signOut in signOuts)
+                if (await signOut.ConfigureAwait(false) is { } result) signedOut.Add(result);
+            return signedOut;
+        }
 
-        var mine = Of(sent).ToList();
-        return [.. Of(earlier).Where(e => mine.All(r => r.Account != e.Account)).DistinctBy(e => e.Account), .. mine];
+        var mine = await Of(sent).ConfigureAwait(false);
+        var theirs = await Of(earlier).ConfigureAwait(false);
+        return [.. theirs.Where(e => mine.All(r => r.Account != e.Account)).DistinctBy(e => e.Account), .. mine];
     }
 
     /// <summary>

@@ -25,8 +25,8 @@ internal sealed class LogoutCarryOver
     {
         foreach (var (key, value) in _kept)
             if (value.Until <= now) _kept.TryRemove(key, out _);
-        // One that ended signing out nobody has nothing to report (a failed one is asked again by the retry).
-        IReadOnlyList<Task<SignOutResult?>> kept = [.. signOuts.Where(s => !s.IsCompleted || s is { IsCompletedSuccessfully: true, Result: not null })];
+        // All of them, ended or not: the retry awaits each and reports those that signed someone out.
+        IReadOnlyList<Task<SignOutResult?>> kept = [.. signOuts];
         if (kept.Count == 0) return true;
         if (_kept.Count >= MaxTokens && !_kept.ContainsKey((provider, jwtId))) return false;
         _kept[(provider, jwtId)] = (kept, until);
