@@ -268,7 +268,6 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
-        cancellationToken.ThrowIfCancellationRequested();
         var list = await AskAsync<AccountList>(_actors.Accounts, new ListAccounts(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
         return list.Accounts;
     }
@@ -341,8 +340,6 @@ internal sealed class LoginClient : IOAuthLogins
         if (message.Options.Timeout is { } timeout && timeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(message), timeout, "A sign-out's timeout must be positive.");
         ThrowIfStopped();
-        // A sign-out sent for a caller that has cancelled would still sign out and revoke.
-        cancellationToken.ThrowIfCancellationRequested();
         return await AskAsync<SignOutResult>(_actors.Accounts, message, _accounts.SignOutWait(message.Options), cancellationToken).ConfigureAwait(false);
     }
 
@@ -409,7 +406,6 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(strategy);
         ThrowIfStopped();
-        cancellationToken.ThrowIfCancellationRequested();
         await AskAsync<ProviderRegistered>(_actors.Providers, new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
     }
 
@@ -418,7 +414,6 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentNullException.ThrowIfNull(strategy);
         ThrowIfStopped();
-        cancellationToken.ThrowIfCancellationRequested();
         var reply = await AskAsync<ProviderUnregistered>(_actors.Providers, new UnregisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
         return reply.Removed;
     }
@@ -426,7 +421,6 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
-        cancellationToken.ThrowIfCancellationRequested();
         var status = await AskAsync<ListenerStatus>(_actors.Listener, GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
         return RedirectUriOf(status);
     }
@@ -472,7 +466,6 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
-        cancellationToken.ThrowIfCancellationRequested();
         var listener = AskAsync<ListenerStatus>(_actors.Listener, GetListenerStatus.Instance, StatusTimeout, cancellationToken);
         var logins = AskAsync<FlowsInFlight>(_actors.Flows, GetFlowsInFlight.Instance, StatusTimeout, cancellationToken);
         await Task.WhenAll(listener, logins).ConfigureAwait(false);
@@ -499,7 +492,11 @@ internal sealed class LoginClient : IOAuthLogins
     /// </summary>
     /// <exception cref="ObjectDisposedException">The actor system terminated before the answer came.</exception>
     private Task<T> AskAsync<T>(IActorRef actor, object message, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        UntilSystemEndsAsync(actor.Ask<T>(message, timeout, cancellationToken));
+        // An Ask sends its message whatever the state of its token: a caller that has already cancelled sends nothing (a
+        // sign-out would still sign out and revoke, an interactive token request would still open a browser).
+        cancellationToken.IsCancellationRequested
+            ? Task.FromCanceled<T>(cancellationToken)
+            : UntilSystemEndsAsync(actor.Ask<T>(message, timeout, cancellationToken));
 
     /// <summary>
     /// <paramref name="work"/>'s result, or, when the actor system terminates first, <see cref="ObjectDisposedException"/>
