@@ -321,9 +321,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
             else
             {
                 // Counted from the failure, not the start: a read that hangs fails late.
-                _refreshRetryDelay = _refreshRetryDelay == TimeSpan.Zero
-                    ? IdTokens.JwksCache.FirstRetryDelay
-                    : TimeSpan.FromTicks(Math.Min(_refreshRetryDelay.Ticks * 2, IdTokens.JwksCache.MinRefetchInterval.Ticks));
+                _refreshRetryDelay = IdTokens.JwksCache.NextRetryDelay(_refreshRetryDelay);
                 _refreshRetryAt = _time.GetUtcNow() + _refreshRetryDelay;
                 report = new MetadataRefreshed(Name, null, problem, _refreshRetryDelay);
             }

@@ -28,6 +28,14 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     /// <summary>How long after a failed periodic fetch (keys held) the next one waits; doubled after each failure in a row.</summary>
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The wait after one more failure in a row, <paramref name="current"/> being the wait after the one before (zero
+    /// after a success): <see cref="FirstRetryDelay"/>, then doubled, at most <see cref="MinRefetchInterval"/>. The key
+    /// set's fetches and the provider's metadata reads back off alike.
+    /// </summary>
+    public static TimeSpan NextRetryDelay(TimeSpan current) =>
+        current == TimeSpan.Zero ? FirstRetryDelay : TimeSpan.FromTicks(Math.Min(current.Ticks * 2, MinRefetchInterval.Ticks));
+
     private readonly object _gate = new();
     private Task<IReadOnlyList<SecurityKey>>? _current;
     private IReadOnlyList<SecurityKey>? _lastGood;
@@ -207,7 +215,7 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
                 return;
             }
 
-            _retryDelay = _retryDelay == TimeSpan.Zero ? FirstRetryDelay : TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, MinRefetchInterval.Ticks));
+            _retryDelay = NextRetryDelay(_retryDelay);
             _retryAt = time.GetUtcNow() + _retryDelay;
         }
     }
