@@ -117,16 +117,11 @@ public static class OAuthCallbackEndpoint
 
     /// <summary>
     /// <paramref name="path"/> as the browser is sent to it: a <c>~/</c> path gets the request's path base in front (the
-    /// app behind a proxy at <c>/app</c>). Null, and so the page, when the result is no path of this app: a check kept
-    /// for the day the callback's path match changes, since today only a request whose base and path together are the
-    /// redirect path is answered, and every prefix of that path is a path of this app.
+    /// app behind a proxy at <c>/app</c>). Only a request whose base and path together are the redirect path is answered,
+    /// so the base is a beginning of that path, and the result a path of this app.
     /// </summary>
-    private static string? UnderThisApp(HttpContext http, string path)
-    {
-        if (!path.StartsWith(AppRelative, StringComparison.Ordinal)) return path;
-        var full = http.Request.PathBase.ToUriComponent() + path[1..];
-        return IsLocalPath(full) ? full : null;
-    }
+    private static string UnderThisApp(HttpContext http, string path) =>
+        path.StartsWith(AppRelative, StringComparison.Ordinal) ? http.Request.PathBase.ToUriComponent() + path[1..] : path;
 
     /// <summary><paramref name="path"/> with the login's id in its query (<c>o8_login</c>), so the app's page can find the login.</summary>
     private static string? WithLoginId(string? path, string loginId) =>

@@ -136,19 +136,17 @@ internal static class RequestLogFilter
     /// never reads Microsoft.Extensions.Logging's rules, so in server mode every callback's code and state would be
     /// written while O8Actors appeared to keep them out.
     /// </summary>
-    /// <returns>The categories still open (empty when none is).</returns>
-    public static IReadOnlyList<string> WarnIfStillOpen(ILoggerFactory? factory)
+    public static void WarnIfStillOpen(ILoggerFactory? factory)
     {
-        if (factory is null) return [];
+        if (factory is null) return;
         var open = Categories.Where(c => factory.CreateLogger(c).IsEnabled(LogLevel.Information)).ToList();
-        if (open.Count == 0) return open;
+        if (open.Count == 0) return;
         factory.CreateLogger("O8Actors.Hosting").LogWarning(
             "Server mode: the app's logging writes {Categories} at Information, and so each callback's code and state and each " +
             "authorize URL; its logger factory does not apply the logging rules O8Actors added (Serilog, NLog and other libraries " +
             "that replace it). Set those categories to Warning in its own settings (Serilog: MinimumLevel.Override(\"{Category}\", " +
             "LogEventLevel.Warning), and the same for the others), or set QuietHostingDiagnostics = false once the app keeps them out itself",
             string.Join(", ", open), open[0]);
-        return open;
     }
 
     /// <summary>The provider's alias (<c>[ProviderAlias("Console")]</c>), which rules may use instead of its type name.</summary>
