@@ -317,6 +317,34 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     }
 
     [Fact]
+    public void A_full_queue_first_makes_room_by_dropping_refreshes_whose_caller_cancelled_and_never_sends_them()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 1);
+        var account = CreateTestProbe();
+        var fresh = CreateTestProbe();
+        using var caller = new CancellationTokenSource();
+
+        // The queue's one place is a refresh whose caller then gives up (no time passes: its deadline is far off).
+        Sent(provider, strategy, "c0");
+        account.Send(provider, new RefreshTokens("p", "refresh-1", "rt-1", null, Deadline: Sys.Scheduler.Now + TimeSpan.FromMinutes(5))
+        {
+            CallerCancellation = caller.Token,
+        });
+        caller.Cancel();
+        fresh.Send(provider, Exchange("new"));
+
+        // The login's code takes the place instead of being refused as "queue full"; the cancelled refresh is dropped
+        // unanswered (its caller's wait is over) and its refresh token is never spent.
+        fresh.ExpectNoMsg(Quiet);
+        strategy.Release("c0");
+        strategy.Release("new");
+        fresh.ExpectMsg<CodeExchanged>(Wait);
+        account.ExpectNoMsg(Quiet);
+        Assert.Equal(["c0", "new"], strategy.Started);
+    }
+
+    [Fact]
     public async Task A_queued_exchange_whose_login_ended_before_its_deadline_is_never_sent()
     {
         var strategy = new ScriptedStrategy("p");
