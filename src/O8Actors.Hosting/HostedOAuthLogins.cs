@@ -231,9 +231,24 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
             ArgumentNullException.ThrowIfNull(observer);
             if (runtime.TryGet(out var started)) return started.Client.Events.Subscribe(observer);
             var deferred = new DeferredSubscription();
-            runtime.WhenStarted.ContinueWith(t => deferred.Attach(t.Result.Client.Events.Subscribe(observer)),
-                CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            _ = AttachWhenStartedAsync(observer, deferred);
             return deferred;
+        }
+
+        private async Task AttachWhenStartedAsync(IObserver<LoginEvent> observer, DeferredSubscription deferred)
+        {
+            O8Runtime.Started started;
+            try
+            {
+                started = await runtime.WhenStarted.ConfigureAwait(false);
+            }
+            catch
+            {
+                // O8Actors did not start: there are no events to attach to, and every call of the API reports why.
+                return;
+            }
+
+            deferred.Attach(started.Client.Events.Subscribe(observer));
         }
     }
 

@@ -18,23 +18,20 @@ internal sealed class O8Runtime
         public Task<IActorRef?> Route { get; init; } = Task.FromResult<IActorRef?>(null);
     }
 
+    // What Set was given, for the callers that must not wait (TryGet); the task is for those that do.
+    private Started? _value;
+
     public Task<Started> WhenStarted => _started.Task;
 
     public bool TryGet(out Started started)
     {
-        if (_started.Task.IsCompletedSuccessfully)
-        {
-            started = _started.Task.Result;
-            return true;
-        }
-
-        started = null!;
-        return false;
+        started = Volatile.Read(ref _value)!;
+        return started is not null;
     }
 
     public void Set(Started started)
     {
-        if (!_started.TrySetResult(started))
+        if (Interlocked.CompareExchange(ref _value, started, null) is not null || !_started.TrySetResult(started))
             throw new InvalidOperationException("WithOAuthLogins was called twice for one service provider; call it once.");
     }
 

@@ -376,11 +376,14 @@ public abstract class OAuthFlow : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var current = _registration;
+            // A completed registration is the one RegisterAsync recorded last, just before it completed: no older one is
+            // still under way (a registration is only replaced once it has ended).
+            var made = current is { IsCompletedSuccessfully: true } ? Volatile.Read(ref _lastRegistration) : null;
             var stale = current is null || current.IsFaulted || current.IsCanceled
-                || (current.IsCompletedSuccessfully && current.Result.Logins is OAuthLogins { IsDisposed: true } && _logins is null);
+                || (made?.Logins is OAuthLogins { IsDisposed: true } && _logins is null);
             if (stale)
             {
-                if (current is { IsCompletedSuccessfully: true }) current.Result.Dispose();
+                made?.Dispose();
                 _registration = current = RegisterAsync();
             }
 
@@ -420,28 +423,37 @@ public abstract class OAuthFlow : IAsyncDisposable
     }
 
     /// <summary>The process-wide orchestrator on <paramref name="port"/>, started on first use (tests look at it).</summary>
-    internal static Task<OAuthLogins> SharedRuntime(int port)
+    internal static async Task<OAuthLogins> SharedRuntime(int port)
     {
-        // One that was stopped meanwhile (ShutdownSharedAsync removes it first, so this is belt and braces) is replaced.
-        if (SharedRuntimes.TryGetValue(port, out var existing) && existing.IsValueCreated
-            && existing.Value.IsCompletedSuccessfully && existing.Value.Result.IsDisposed)
-            SharedRuntimes.TryRemove(new KeyValuePair<int, Lazy<Task<OAuthLogins>>>(port, existing));
-        var runtime = SharedRuntimes.GetOrAdd(port, p => new Lazy<Task<OAuthLogins>>(() => OAuthLogins.StartAsync(setup =>
+        var runtime = SharedRuntimes.GetOrAdd(port, StartSharedRuntime);
+        OAuthLogins logins;
+        try
         {
-            setup.Options = O8Options.FromConfig();
-            setup.Options.Listener.Port = p;
-            setup.SystemName = $"o8actors-{p}";
-            // A console app's flows remember their account across runs (encrypted, in the user's data folder).
-            setup.TokenStore = new FileTokenStore();
-            ConfigureShared?.Invoke(p, setup);
-            // Only flows with a CacheName write there: every orchestrator keeps the others' tokens in memory (O8Bootstrap).
-        })));
-        var task = runtime.Value;
-        // A runtime that failed to start (port taken, no certificate) is forgotten so the next call can retry.
-        task.ContinueWith(_ => SharedRuntimes.TryRemove(new KeyValuePair<int, Lazy<Task<OAuthLogins>>>(port, runtime)),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        return task;
+            logins = await runtime.Value.ConfigureAwait(false);
+        }
+        catch
+        {
+            // A runtime that failed to start (port taken, no certificate) is forgotten so the next call can retry.
+            SharedRuntimes.TryRemove(new KeyValuePair<int, Lazy<Task<OAuthLogins>>>(port, runtime));
+            throw;
+        }
+
+        if (!logins.IsDisposed) return logins;
+        // One that was stopped meanwhile (ShutdownSharedAsync removes it first, so this is belt and braces) is replaced.
+        SharedRuntimes.TryRemove(new KeyValuePair<int, Lazy<Task<OAuthLogins>>>(port, runtime));
+        return await SharedRuntimes.GetOrAdd(port, StartSharedRuntime).Value.ConfigureAwait(false);
     }
+
+    private static Lazy<Task<OAuthLogins>> StartSharedRuntime(int port) => new(() => OAuthLogins.StartAsync(setup =>
+    {
+        setup.Options = O8Options.FromConfig();
+        setup.Options.Listener.Port = port;
+        setup.SystemName = $"o8actors-{port}";
+        // A console app's flows remember their account across runs (encrypted, in the user's data folder).
+        setup.TokenStore = new FileTokenStore();
+        ConfigureShared?.Invoke(port, setup);
+        // Only flows with a CacheName write there: every orchestrator keeps the others' tokens in memory (O8Bootstrap).
+    }));
 
     /// <summary>Adapts an <see cref="OAuthFlow"/> subclass to a <see cref="ProviderStrategy"/>.</summary>
     private sealed class OAuthFlowStrategy(OAuthFlow flow, string name) : ProviderStrategy
