@@ -33,7 +33,7 @@ public static class O8HttpClientBuilderExtensions
     /// <param name="scopes">Scopes the token must cover; null for the account's own.</param>
     /// <param name="allowedOrigins">
     /// The origins (such as <c>https://api.example.com</c>) the token may go to, checked when the client is registered;
-    /// null for any https origin (<see cref="AccessTokenHandler.AllowedOrigins"/>).
+    /// null for any https origin, or http one on loopback (<see cref="AccessTokenHandler.AllowedOrigins"/>).
     /// </param>
     /// <remarks>
     /// A request fails before it is sent, with <see cref="InvalidOperationException"/>, when no account of the provider
@@ -67,7 +67,7 @@ public static class O8HttpClientBuilderExtensions
     /// <param name="scopes">Scopes the token must cover; null for the account's own.</param>
     /// <param name="allowedOrigins">
     /// The origins (such as <c>https://api.example.com</c>) the token may go to, checked when the client is registered;
-    /// null for any https origin (<see cref="AccessTokenHandler.AllowedOrigins"/>).
+    /// null for any https origin, or http one on loopback (<see cref="AccessTokenHandler.AllowedOrigins"/>).
     /// </param>
     public static IHttpClientBuilder AddOAuthAccessToken(this IHttpClientBuilder builder,
         Func<IServiceProvider, CancellationToken, ValueTask<OAuthAccount>> account, IReadOnlyList<string>? scopes = null,
@@ -91,7 +91,7 @@ public static class O8HttpClientBuilderExtensions
     /// <param name="scopes">Scopes the token must cover; null for the account's own.</param>
     /// <param name="allowedOrigins">
     /// The origins (such as <c>https://api.example.com</c>) the token may go to, checked when the client is registered;
-    /// null for any https origin (<see cref="AccessTokenHandler.AllowedOrigins"/>).
+    /// null for any https origin, or http one on loopback (<see cref="AccessTokenHandler.AllowedOrigins"/>).
     /// </param>
     /// <remarks>A request that names no account fails before it is sent, with <see cref="InvalidOperationException"/>.</remarks>
     public static IHttpClientBuilder AddOAuthAccessToken(this IHttpClientBuilder builder, IReadOnlyList<string>? scopes = null,
