@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Accounts;
 
 namespace O8Actors.Hosting;
 
@@ -12,7 +13,12 @@ namespace O8Actors.Hosting;
 /// services.AddHttpClient&lt;CalendarApi&gt;()
 ///     .AddOAuthAccessToken((services, ct) => CurrentUsersAccountAsync(services, ct));   // a web app: per request
 /// services.AddHttpClient("api").AddOAuthAccessToken();          // each request names its account in its Options
+/// services.AddHttpClient("gh").AddOAuthAccessToken("github",
+///     allowedOrigins: [new Uri("https://api.github.com")]);    // the token goes to that origin only
 /// </code>
+/// A token is never sent over plain http off this machine's loopback, and, with <c>allowedOrigins</c>, only to those
+/// origins: any other request fails before it is sent, with <see cref="InvalidOperationException"/>
+/// (<see cref="AccessTokenHandler.AllowedOrigins"/>).
 /// </summary>
 public static class O8HttpClientBuilderExtensions
 {
@@ -25,6 +31,10 @@ public static class O8HttpClientBuilderExtensions
     /// <param name="provider">The registered provider's name.</param>
     /// <param name="accountKey">The account's key; null for the provider's only account.</param>
     /// <param name="scopes">Scopes the token must cover; null for the account's own.</param>
+    /// <param name="allowedOrigins">
+    /// The origins (such as <c>https://api.example.com</c>) the token may go to, checked when the client is registered;
+    /// null for any https origin, or http one on loopback (<see cref="AccessTokenHandler.AllowedOrigins"/>).
+    /// </param>
     /// <remarks>
     /// A request fails before it is sent, with <see cref="InvalidOperationException"/>, when no account of the provider
     /// is signed in or several are and no key names one, or when no key is given in server mode (the accounts are the web
@@ -32,17 +42,17 @@ public static class O8HttpClientBuilderExtensions
     /// account has no tokens or its refresh is refused. A DPoP-bound token is sent with a proof signed with its key.
     /// </remarks>
     public static IHttpClientBuilder AddOAuthAccessToken(this IHttpClientBuilder builder, string provider, string? accountKey = null,
-        IReadOnlyList<string>? scopes = null)
+        IReadOnlyList<string>? scopes = null, IReadOnlyCollection<Uri>? allowedOrigins = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         if (accountKey is not null)
         {
             var account = new OAuthAccount(provider, accountKey);
-            return builder.AddOAuthAccessToken((_, _) => ValueTask.FromResult(account), scopes);
+            return builder.AddOAuthAccessToken((_, _) => ValueTask.FromResult(account), scopes, allowedOrigins);
         }
 
-        return builder.AddOAuthAccessToken((services, ct) => OnlyAccountAsync(services, provider, ct), scopes);
+        return builder.AddOAuthAccessToken((services, ct) => OnlyAccountAsync(services, provider, ct), scopes, allowedOrigins);
     }
 
     /// <summary>
@@ -55,13 +65,22 @@ public static class O8HttpClientBuilderExtensions
     /// current request; <c>IHttpClientFactory</c> builds handlers in a scope of their own, not the request's).
     /// </param>
     /// <param name="scopes">Scopes the token must cover; null for the account's own.</param>
+    /// <param name="allowedOrigins">
+    /// The origins (such as <c>https://api.example.com</c>) the token may go to, checked when the client is registered;
+    /// null for any https origin, or http one on loopback (<see cref="AccessTokenHandler.AllowedOrigins"/>).
+    /// </param>
     public static IHttpClientBuilder AddOAuthAccessToken(this IHttpClientBuilder builder,
-        Func<IServiceProvider, CancellationToken, ValueTask<OAuthAccount>> account, IReadOnlyList<string>? scopes = null)
+        Func<IServiceProvider, CancellationToken, ValueTask<OAuthAccount>> account, IReadOnlyList<string>? scopes = null,
+        IReadOnlyCollection<Uri>? allowedOrigins = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(account);
+        // Checked now, so a wrong origin fails at startup rather than on the first request; copied, so a later change to
+        // the caller's list changes no client.
+        _ = TokenDestinations.Of(allowedOrigins, nameof(allowedOrigins));
+        var origins = allowedOrigins?.ToArray();
         return builder.AddHttpMessageHandler(services =>
-            new AccessTokenHandler(services.GetRequiredService<IOAuthLogins>(), ct => account(services, ct), scopes));
+            new AccessTokenHandler(services.GetRequiredService<IOAuthLogins>(), ct => account(services, ct), scopes) { AllowedOrigins = origins });
     }
 
     /// <summary>
@@ -70,10 +89,16 @@ public static class O8HttpClientBuilderExtensions
     /// </summary>
     /// <param name="builder">The client's builder (<c>services.AddHttpClient(...)</c>).</param>
     /// <param name="scopes">Scopes the token must cover; null for the account's own.</param>
+    /// <param name="allowedOrigins">
+    /// The origins (such as <c>https://api.example.com</c>) the token may go to, checked when the client is registered;
+    /// null for any https origin, or http one on loopback (<see cref="AccessTokenHandler.AllowedOrigins"/>).
+    /// </param>
     /// <remarks>A request that names no account fails before it is sent, with <see cref="InvalidOperationException"/>.</remarks>
-    public static IHttpClientBuilder AddOAuthAccessToken(this IHttpClientBuilder builder, IReadOnlyList<string>? scopes = null) =>
+    public static IHttpClientBuilder AddOAuthAccessToken(this IHttpClientBuilder builder, IReadOnlyList<string>? scopes = null,
+        IReadOnlyCollection<Uri>? allowedOrigins = null) =>
         builder.AddOAuthAccessToken((_, _) => throw new InvalidOperationException(
-            "This client calls as the account each request names, and this request names none: set AccessTokenHandler.AccountOption in its Options."), scopes);
+            "This client calls as the account each request names, and this request names none: set AccessTokenHandler.AccountOption in its Options."),
+            scopes, allowedOrigins);
 
     private static async ValueTask<OAuthAccount> OnlyAccountAsync(IServiceProvider services, string provider, CancellationToken cancellationToken)
     {

@@ -10,8 +10,8 @@ namespace O8Actors.Hosting.Tests;
 
 /// <summary>
 /// <c>AddOAuthAccessToken</c> on clients of <c>IHttpClientFactory</c>: requests reach an API (the sandbox's userinfo
-/// endpoint, which checks every token) as the right account, and a request with no account to call as is refused before
-/// it is sent.
+/// endpoint, which checks every token) as the right account, and a request with no account to call as, or to an origin
+/// the client's <c>allowedOrigins</c> leave out, is refused before it is sent.
 /// </summary>
 public sealed class HostedApiCallTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
@@ -22,6 +22,8 @@ public sealed class HostedApiCallTests(SandboxFixture sandbox) : IClassFixture<S
 
     private IOAuthLogins Logins => _host.Services.GetRequiredService<IOAuthLogins>();
 
+    private Uri SandboxOrigin => new(sandbox.Server.UserInfoEndpoint.GetLeftPart(UriPartial.Authority));
+
     private HttpClient Client(string name) => _host.Services.GetRequiredService<IHttpClientFactory>().CreateClient(name);
 
     public async ValueTask InitializeAsync()
@@ -31,6 +33,9 @@ public sealed class HostedApiCallTests(SandboxFixture sandbox) : IClassFixture<S
             services.AddHttpClient("only").AddOAuthAccessToken("sandbox");
             services.AddHttpClient("bob").AddOAuthAccessToken("sandbox", accountKey: "bob");
             services.AddHttpClient("named").AddOAuthAccessToken();
+            // The sandbox's origin (http on loopback), and an API elsewhere: only the first may get bob's token.
+            services.AddHttpClient("bob-at-sandbox").AddOAuthAccessToken("sandbox", "bob", allowedOrigins: [SandboxOrigin]);
+            services.AddHttpClient("bob-elsewhere").AddOAuthAccessToken("sandbox", "bob", allowedOrigins: [new Uri("https://api.example.com")]);
             // A web app's form: the account of the user the current request is for.
             services.AddHttpClient("current").AddOAuthAccessToken((_, _) =>
                 ValueTask.FromResult(new OAuthAccount("sandbox", CurrentUser.Value ?? throw new InvalidOperationException("no user"))));
@@ -115,6 +120,34 @@ public sealed class HostedApiCallTests(SandboxFixture sandbox) : IClassFixture<S
         overridden.Options.Set(AccessTokenHandler.AccountOption, new OAuthAccount("sandbox", "alice"));
         using var answer = await Client("bob").SendAsync(overridden, ct);
         Assert.Equal("alice", await SubjectOfAsync(answer, ct));
+    }
+
+    [Fact]
+    public async Task A_client_with_allowed_origins_sends_the_token_there_and_refuses_other_origins_unsent()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await SignInAsync("bob", ct);
+        var before = sandbox.Server.Counters.UserInfoRequests;
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Client("bob-elsewhere").GetAsync(sandbox.Server.UserInfoEndpoint, ct));
+        Assert.Contains(SandboxOrigin.GetLeftPart(UriPartial.Authority), refused.Message, StringComparison.Ordinal);
+        Assert.Contains("allowed origins", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(before, sandbox.Server.Counters.UserInfoRequests);
+
+        Assert.Equal("bob", await UserInfoAsync(Client("bob-at-sandbox"), ct));
+    }
+
+    [Fact]
+    public void An_allowed_origin_that_is_plain_http_off_loopback_or_has_a_path_is_refused_when_the_client_is_registered()
+    {
+        var services = new ServiceCollection();
+
+        foreach (var origin in new[] { "http://api.example.com", "https://api.example.com/v1/" })
+        {
+            var error = Assert.Throws<ArgumentException>(() =>
+                services.AddHttpClient("api").AddOAuthAccessToken("sandbox", allowedOrigins: [new Uri(origin)]));
+            Assert.Equal("allowedOrigins", error.ParamName);
+        }
     }
 
     /// <summary>Signs <paramref name="user"/> in (the sandbox's subject is the login hint), the account keyed by the user's name.</summary>

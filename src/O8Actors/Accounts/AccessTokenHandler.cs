@@ -18,13 +18,26 @@ namespace O8Actors;
 /// signed with the same key and refused the same way.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A token goes only where it is safe: a request over plain http to a host other than this machine's loopback
+/// (<c>localhost</c>, 127.0.0.0/8, <c>[::1]</c>) is refused with <see cref="InvalidOperationException"/> before anything
+/// is sent and before a token is fetched (RFC 6750 section 5.3: bearer tokens only over TLS). Set
+/// <see cref="AllowedOrigins"/> to send the token only to the APIs it is for: a request to any other origin is refused the
+/// same way. The message names the request's scheme, host and port, never its path or the token.
+/// </para>
+/// <para>
 /// A refresh the provider refuses surfaces as <see cref="InteractionRequiredException"/> from the call: the user must sign
 /// in again. The body of a request is buffered before it is sent, so a retry can send it again. A bound token never
 /// leaves as a bearer token, and a token of another type is refused before anything is sent.
+/// </para>
 /// </remarks>
 /// <example>
 /// <code>
-/// using var api = new HttpClient(new AccessTokenHandler(logins, account) { InnerHandler = new SocketsHttpHandler() });
+/// using var api = new HttpClient(new AccessTokenHandler(logins, account)
+/// {
+///     AllowedOrigins = [new Uri("https://api.example.com")],   // optional: the token goes nowhere else
+///     InnerHandler = new SocketsHttpHandler(),
+/// });
 /// var me = await api.GetStringAsync("https://api.example.com/me");
 /// </code>
 /// </example>
@@ -43,6 +56,9 @@ public sealed class AccessTokenHandler : DelegatingHandler
     private readonly Dpop.DpopSender _dpop;
     // Renewed tokens the API refused as well (their hashes): a 401 for one of them is the caller's, with no refresh.
     private readonly Accounts.RefusedTokens _refusedAfterRefresh = new();
+    // Where a token may go: https or loopback, and the allowed origins when there are any.
+    private readonly Accounts.TokenDestinations _destinations = Accounts.TokenDestinations.Anywhere;
+    private readonly IReadOnlyCollection<Uri>? _allowedOrigins;
 
     /// <summary>Calls on behalf of <paramref name="account"/>.</summary>
     /// <param name="logins">Where the account's tokens come from.</param>
@@ -81,6 +97,25 @@ public sealed class AccessTokenHandler : DelegatingHandler
         _dpop = new Dpop.DpopSender();
     }
 
+    /// <summary>
+    /// The origins (scheme, host and port, such as <c>https://api.example.com</c>) the token may be sent to; null (the
+    /// default) for any https origin or loopback http one. A request to another origin is refused with
+    /// <see cref="InvalidOperationException"/> before it is sent, the retry after a 401 included.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The list is empty, or an entry is not an https origin (an http one only on loopback) or has a path, query, fragment or
+    /// user name (an origin restricts no path: a path would promise what it does not do).
+    /// </exception>
+    public IReadOnlyCollection<Uri>? AllowedOrigins
+    {
+        get => _allowedOrigins;
+        init
+        {
+            _destinations = Accounts.TokenDestinations.Of(value, nameof(AllowedOrigins));
+            _allowedOrigins = value?.ToArray();
+        }
+    }
+
     private static Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> TokensOf(IOAuthLogins logins,
         IReadOnlyList<string>? scopes) =>
         (account, options, ct) => logins.GetAccessTokenAsync(account, scopes, options, ct);
@@ -89,6 +124,8 @@ public sealed class AccessTokenHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // Before the account and its token are asked for: a refused destination costs no refresh.
+        _destinations.Require(request.RequestUri);
         var account = request.Options.TryGetValue(AccountOption, out var named) && named is not null
             ? named
             : await _account(cancellationToken).ConfigureAwait(false)
@@ -130,6 +167,8 @@ public sealed class AccessTokenHandler : DelegatingHandler
     /// <summary>Sends <paramref name="request"/> with <paramref name="token"/> as its kind demands.</summary>
     private Task<HttpResponseMessage> SendWithAsync(HttpRequestMessage request, AccessToken token, CancellationToken cancellationToken)
     {
+        // Every send with a token passes here, the retry after a 401 included: none goes where the rule forbids.
+        _destinations.Require(request.RequestUri);
         if (token.DpopKey is { } key)
             return _dpop.SendAsync(request, key, token.Token, base.SendAsync, cancellationToken);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
