@@ -3,7 +3,7 @@ using O8Actors.Providers;
 namespace O8Actors.Accounts;
 
 /// <summary>
-/// Where <see cref="AccessTokenHandler"/> may send an access token: never in clear text off this machine (RFC 6750
+/// Where <see cref="AccessTokenHandler"/> and <see cref="Dpop.DpopHandler"/> may send an access token: never in clear text off this machine (RFC 6750
 /// section 5.3, RFC 9700: https, or plain http to a loopback host only), and, when the app named origins, only to those.
 /// A refusal names the destination's origin (scheme, host, port), never its path or query, and never the token.
 /// </summary>
@@ -49,18 +49,20 @@ internal sealed class TokenDestinations
     }
 
     /// <summary>Refuses <paramref name="destination"/> unless a token may go there.</summary>
+    /// <param name="destination">The request's URI.</param>
+    /// <param name="handler">The handler's name, for the message.</param>
     /// <exception cref="InvalidOperationException">The destination is not absolute, is plain http off loopback, or is not an allowed origin.</exception>
-    public void Require(Uri? destination)
+    public void Require(Uri? destination, string handler = nameof(AccessTokenHandler))
     {
         if (destination is null || !destination.IsAbsoluteUri)
-            throw new InvalidOperationException("AccessTokenHandler needs a request with an absolute URI to decide whether its token may go there.");
+            throw new InvalidOperationException($"{handler} needs a request with an absolute URI to decide whether its token may go there.");
         if (IsCleartextOffMachine(destination))
             throw new InvalidOperationException(
-                $"AccessTokenHandler sends no access token to {OriginOf(destination)}: a token travels only over https, or over plain " +
+                $"{handler} sends no access token to {OriginOf(destination)}: a token travels only over https, or over plain " +
                 $"http to this machine's loopback (RFC 6750 section 5.3). The request was not sent; call the API over https.");
         if (_allowed is not null && !_allowed.Contains(Key(destination)))
             throw new InvalidOperationException(
-                $"AccessTokenHandler sends the access token only to its allowed origins, and {OriginOf(destination)} is not one of them. " +
+                $"{handler} sends the access token only to its allowed origins, and {OriginOf(destination)} is not one of them. " +
                 "The request was not sent; add the origin if the API is there.");
     }
 

@@ -5,6 +5,11 @@ namespace O8Actors.Dpop;
 /// &lt;token&gt;</c> and a fresh proof signed with the account's key, carrying the token's hash and the server's latest
 /// nonce. A 401 that asks for a nonce (<c>use_dpop_nonce</c>) is retried once with it.
 /// </summary>
+/// <remarks>
+/// As <see cref="AccessTokenHandler"/>, it sends a token only over https or over plain http to this machine's loopback, and
+/// only to <see cref="AllowedOrigins"/> when they are set: another request is refused with
+/// <see cref="InvalidOperationException"/> before a token is fetched or anything is sent.
+/// </remarks>
 /// <example>
 /// <code>
 /// using var api = new HttpClient(new DpopHandler(logins, account) { InnerHandler = new SocketsHttpHandler() });
@@ -14,6 +19,9 @@ public sealed class DpopHandler : DelegatingHandler
 {
     private readonly Func<CancellationToken, ValueTask<(DpopKey Key, string Token)>> _credentials;
     private readonly DpopSender _sender;
+    // Where a token may go: https or loopback, and the allowed origins when there are any.
+    private readonly Accounts.TokenDestinations _destinations = Accounts.TokenDestinations.Anywhere;
+    private readonly IReadOnlyCollection<Uri>? _allowedOrigins;
 
     /// <summary>
     /// Calls on behalf of <paramref name="account"/>: each request takes the account's current token (from the cache,
@@ -56,10 +64,31 @@ public sealed class DpopHandler : DelegatingHandler
         _sender = new DpopSender(time);
     }
 
+    /// <summary>
+    /// The origins (scheme, host and port, such as <c>https://api.example.com</c>) the token may be sent to; null (the
+    /// default) for any https origin or loopback http one. A request to another origin is refused with
+    /// <see cref="InvalidOperationException"/> before it is sent.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The list is empty, or an entry is not an https origin (an http one only on loopback) or has a path, query, fragment or
+    /// user name.
+    /// </exception>
+    public IReadOnlyCollection<Uri>? AllowedOrigins
+    {
+        get => _allowedOrigins;
+        init
+        {
+            _destinations = Accounts.TokenDestinations.Of(value, nameof(AllowedOrigins));
+            _allowedOrigins = value?.ToArray();
+        }
+    }
+
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // Before the token is asked for: a refused destination costs no refresh. The nonce retry keeps the request's URI.
+        _destinations.Require(request.RequestUri, nameof(DpopHandler));
         var (key, token) = await _credentials(cancellationToken).ConfigureAwait(false);
         // A retry sends the body again: buffer it first (a no-op for the usual string and byte contents).
         if (request.Content is not null) await request.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);

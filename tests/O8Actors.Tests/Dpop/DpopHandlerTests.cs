@@ -124,4 +124,42 @@ public sealed class DpopHandlerTests : IAsyncLifetime
         Assert.DoesNotContain("bearer-token", error.Message);
         Assert.Equal(0, _server.Accepted + _server.NonceChallenges);
     }
+
+    [Theory]
+    [InlineData("http://api.example.com/me")]
+    [InlineData("http://localhost.example.com/me")]
+    public async Task A_call_in_clear_text_off_this_machine_is_refused_before_a_token_is_asked_for_or_anything_sent(string url)
+    {
+        var asked = 0;
+        using var http = new HttpClient(new DpopHandler(_key, _ =>
+        {
+            asked++;
+            return ValueTask.FromResult(_server.AccessToken);
+        }) { InnerHandler = new SocketsHttpHandler() });
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => http.GetAsync(url));
+
+        Assert.Contains("DpopHandler sends no access token to http://", error.Message);
+        Assert.DoesNotContain("/me", error.Message);
+        Assert.Equal(0, asked);
+    }
+
+    [Fact]
+    public async Task With_allowed_origins_only_those_get_the_token_and_another_loopback_origin_is_refused_unsent()
+    {
+        var allowed = new Uri(_server.Resource.GetLeftPart(UriPartial.Authority));
+        using var http = new HttpClient(new DpopHandler(_key, _ => ValueTask.FromResult(_server.AccessToken))
+        {
+            AllowedOrigins = [allowed],
+            InnerHandler = new SocketsHttpHandler(),
+        });
+
+        using (var ok = await http.GetAsync(_server.Resource))
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        var elsewhere = new UriBuilder(_server.Resource) { Port = _server.Resource.Port == 1 ? 2 : 1 }.Uri;
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => http.GetAsync(elsewhere));
+
+        Assert.Contains("only to its allowed origins", error.Message);
+        Assert.Equal(1, _server.Accepted);
+    }
 }
