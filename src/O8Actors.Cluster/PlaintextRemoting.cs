@@ -1,7 +1,7 @@
-using System.Net;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
+using O8Actors.Configuration;
 
 namespace O8Actors.Cluster;
 
@@ -30,10 +30,10 @@ internal static class PlaintextRemoting
         ArgumentNullException.ThrowIfNull(config);
         if (config.GetBoolean($"{TransportPath}.enable-ssl", false)) return null;
         var hostname = config.GetString($"{TransportPath}.hostname", "");
-        if (!IsLoopback(hostname)) return hostname.Length == 0 ? "every interface" : hostname;
+        if (!LoopbackNames.IsLoopbackHost(hostname)) return hostname.Length == 0 ? "every interface" : hostname;
         // An empty public host name is the bound one (checked above).
         var publicHostname = config.GetString($"{TransportPath}.public-hostname", "");
-        return publicHostname.Length == 0 || IsLoopback(publicHostname) ? null : publicHostname;
+        return publicHostname.Length == 0 || LoopbackNames.IsLoopbackHost(publicHostname) ? null : publicHostname;
     }
 
     /// <summary>Logs <see cref="Warning"/> once on <paramref name="system"/> when <see cref="ExposedHost"/> finds a host.</summary>
@@ -41,12 +41,5 @@ internal static class PlaintextRemoting
     {
         if (ExposedHost(system.Settings.Config) is { } host)
             Logging.GetLogger(system, typeof(PlaintextRemoting)).Warning(Warning, host);
-    }
-
-    private static bool IsLoopback(string host)
-    {
-        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return true;
-        var bare = host.Length > 1 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
-        return IPAddress.TryParse(bare, out var address) && IPAddress.IsLoopback(address);
     }
 }

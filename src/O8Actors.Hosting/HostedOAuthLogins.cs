@@ -99,9 +99,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
 
     /// <summary>Hosts a browser treats as a secure context over plain http: <c>localhost</c> (and its subdomains) and loopback addresses.</summary>
     internal static bool IsLoopbackHost(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-        || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
-        || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
+        host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase) || Configuration.LoopbackNames.IsLoopbackHost(host);
 
     public async Task<PendingLogin> BeginAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
     {

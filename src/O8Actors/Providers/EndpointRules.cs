@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace O8Actors.Providers;
 
 /// <summary>
@@ -40,7 +38,5 @@ internal static class EndpointRules
     }
 
     /// <summary>Whether the URL names this machine: <c>localhost</c>, 127.0.0.0/8 or ::1.</summary>
-    public static bool IsLoopback(Uri url) =>
-        string.Equals(url.IdnHost, "localhost", StringComparison.OrdinalIgnoreCase) ||
-        (IPAddress.TryParse(url.IdnHost, out var address) && IPAddress.IsLoopback(address));
+    public static bool IsLoopback(Uri url) => Configuration.LoopbackNames.IsLoopbackHost(url.IdnHost);
 }
