@@ -60,7 +60,8 @@ internal sealed class UndeliveredLoginWatcher : UntypedActor
                 when !provider.IsNobody():
                 provider.Tell(new RevokeUnclaimedTokens(issued));
                 break;
-            case DeadLetter { Message: var request, Sender: { } waiting } when !waiting.IsNobody() && ProviderRequestFailures.ProviderOf(request) is { } provider:
+            case DeadLetter { Message: var request, Sender: { } waiting, Recipient: { } stopped }
+                when !waiting.IsNobody() && ProviderRegistryActor.IsProviderActor(stopped) && ProviderRequestFailures.ProviderOf(request) is { } provider:
                 // Never taken, so never sent: its code, refresh token or device code is unspent.
                 waiting.Tell(ProviderRequestFailures.For(request, LoginFailure.ProviderUnavailable,
                     ProviderRequestFailures.Stopped(provider, "(after failing repeatedly, or once its provider was unregistered)")), Self);

@@ -92,6 +92,15 @@ internal sealed class ProviderRegistryActor : ReceiveActor
     /// <summary>How many times a minute a provider actor that throws is restarted before it is stopped.</summary>
     private const int MaxRestartsPerMinute = 10;
 
+    /// <summary>How the name of each provider actor begins (a generation and the provider's name follow).</summary>
+    private const string ActorNamePrefix = "provider-";
+
+    /// <summary>
+    /// Whether <paramref name="actor"/> is a registry's provider actor (not the registry itself, whose end is the actor
+    /// system's: its requests' senders are stopped with it).
+    /// </summary>
+    internal static bool IsProviderActor(IActorRef actor) => actor.Path.Name.StartsWith(ActorNamePrefix, StringComparison.Ordinal);
+
     private void Register(RegisterProvider msg)
     {
         var name = msg.Strategy.Name;
@@ -118,7 +127,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         var child = Context.ActorOf(
             ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout, _maxQueuedExchanges, path)
                 .OnO8Dispatcher(Context.System),
-            $"provider-{++_generation}-{ActorNameFor(name)}");
+            $"{ActorNamePrefix}{++_generation}-{ActorNameFor(name)}");
         Context.Watch(child);
         _providers[name] = child;
         Sender.Tell(new ProviderRegistered(name));

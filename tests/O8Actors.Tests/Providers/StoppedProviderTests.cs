@@ -1,7 +1,10 @@
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
+using O8Actors.Accounts;
+using O8Actors.Configuration;
 using O8Actors.Providers;
+using O8Actors.Runtime;
 using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Providers;
@@ -101,7 +104,11 @@ public sealed class StoppedProviderTests : TestKit
         AwaitCondition(() => _clients.Blocked, Wait);
         var waiting = KindNames.Select(kind => (Kind: kind, Caller: CreateTestProbe())).ToList();
         foreach (var (kind, caller) in waiting) caller.Send(registry, Request(kind));
-        AwaitCondition(() => ((ActorRefWithCell)provider).Underlying.NumberOfMessages == waiting.Count, Wait);
+        // And an app's own refresh, whose caller waits for minutes (its Ask's wait).
+        var nobody = CreateTestProbe().Ref;
+        var client = new LoginClient(Sys, new O8ActorRefs(nobody, registry, nobody, nobody, nobody, new AccountCache()), O8Options.FromConfig());
+        var refresh = client.RefreshAsync("p", RefreshToken);
+        AwaitCondition(() => ((ActorRefWithCell)provider).Underlying.NumberOfMessages == waiting.Count + 1, Wait);
         _clients.Release.Set();
         ExpectTerminated(provider, Wait);
 
@@ -115,6 +122,10 @@ public sealed class StoppedProviderTests : TestKit
             if (failure is not null) Assert.Equal(LoginFailure.ProviderUnavailable, failure);
             AssertNamesTheStoppedProviderAndNoSecret(reason);
         }
+
+        var refused = await Assert.ThrowsAsync<AuthorizationFailedException>(() => refresh.WaitAsync(Answer));
+        Assert.Equal(LoginFailure.ProviderUnavailable, refused.Failure);
+        AssertNamesTheStoppedProviderAndNoSecret(refused.Message);
 
         // Another provider of the same registry is undisturbed.
         registry.Tell(new ExchangeCode("q", "other", "q-code", null, RedirectUri));
