@@ -64,7 +64,7 @@ internal sealed class UndeliveredLoginWatcher : UntypedActor
                 when !waiting.IsNobody() && ProviderRegistryActor.IsProviderActor(stopped) && ProviderRequestFailures.ProviderOf(request) is { } provider:
                 // Never taken, so never sent: its code, refresh token or device code is unspent.
                 waiting.Tell(ProviderRequestFailures.For(request, LoginFailure.ProviderUnavailable,
-                    ProviderRequestFailures.Stopped(provider, "(after failing repeatedly, or once its provider was unregistered)")), Self);
+                    ProviderRequestFailures.Stopped(provider, "before it took it (after failing repeatedly, or once its provider was unregistered)")), Self);
                 break;
             case DeadLetter { Message: SignOutReturned, Sender: { } returning } when !returning.IsNobody():
                 // The same for a sign-out's return routed to a step already gone.

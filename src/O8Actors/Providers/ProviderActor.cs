@@ -127,7 +127,8 @@ internal sealed class ProviderActor : ReceiveActor
         if (_strategy is IRefreshesMetadata refreshing && _hearRefreshes is not null) refreshing.Refreshed -= _hearRefreshes;
         // Set only while a request starts: still set here, starting it threw and the registry stopped this actor instead
         // of restarting it (on a restart, PreRestart answered it and cleared it before calling this).
-        if (_starting is { } failed) failed.ReplyTo.Tell(InternalFailure(failed.Request, "failed (internal error), and its actor was stopped after failing repeatedly"));
+        if (_starting is { } failed)
+            failed.ReplyTo.Tell(InternalFailure(failed.Request, "failed (internal error), and its actor was stopped after failing repeatedly"));
         foreach (var (request, replyTo, _) in _waiting) replyTo.Tell(InternalFailure(request, "stopped before it could answer"));
         foreach (var (request, replyTo) in _pending) replyTo.Tell(InternalFailure(request, "stopped before it could answer"));
         _waiting.Clear();

@@ -45,6 +45,6 @@ internal static class ProviderRequestFailures
     /// a refresh token or a device code in it is unspent). <paramref name="how"/> says how the actor stopped.
     /// </summary>
     public static string Stopped(string provider, string how) =>
-        $"The provider '{provider}' is unavailable: its actor stopped {how} before it took this request, which was not sent. " +
+        $"The provider '{provider}' is unavailable: its actor stopped {how}, and the request was not sent. " +
         "Register the provider again to use it.";
 }
