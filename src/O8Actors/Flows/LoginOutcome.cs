@@ -88,7 +88,11 @@ public enum LoginFailure
     /// (no genuine redirect can carry the state then; the state is spent and the login cannot finish).
     /// </summary>
     InvalidCallback,
-    /// <summary>The provider could not build an authorize URL (discovery failed, bad configuration).</summary>
+    /// <summary>
+    /// The provider could not build an authorize URL (discovery failed, bad configuration), or its actor was stopped
+    /// after failing repeatedly (its strategy threw more than 10 times within a minute): then every login and refresh
+    /// waiting on it ends with this at once, the reason naming the provider, until it is registered again.
+    /// </summary>
     ProviderUnavailable,
     /// <summary>The redirect listener is not available.</summary>
     ListenerUnavailable,

@@ -11,9 +11,16 @@ namespace O8Actors.Flows;
 /// <see cref="LoginCancelled"/>; a state registration that reached no listener (it was stopped, or crashed) is refused,
 /// so the login ends at once as Failed (ListenerUnavailable); a callback routed to a login already gone gets its browser
 /// the "login ended" page (410), and a sign-out's return its "sign-out ended" page; tokens a login's token request
-/// brought after the login was gone are revoked by the provider actor that answered. Subscribed to the event stream's dead letters; a child
-/// of the O8 guardian next to the supervisor.
+/// brought after the login was gone are revoked by the provider actor that answered; a request for a provider actor that
+/// stopped before it took it (left in its mailbox when the registry gave up on it, or forwarded before the registry heard
+/// of the stop) is answered as unavailable, naming the provider, so its login, refresh or call fails at once rather than
+/// at its deadline. Subscribed to the event stream's dead letters; a child of the O8 guardian next to the supervisor.
 /// </summary>
+/// <remarks>
+/// Answering from dead letters costs a login nothing while its provider lives: no watch of the provider actor per login,
+/// no Ask. A dead letter is the one place where every undelivered request shows up, whoever sent it (a login, an
+/// account's refresh, a caller's Ask).
+/// </remarks>
 internal sealed class UndeliveredLoginWatcher : UntypedActor
 {
     /// <summary>Props for the watcher.</summary>
@@ -52,6 +59,12 @@ internal sealed class UndeliveredLoginWatcher : UntypedActor
             case DeadLetter { Message: DeviceTokenPolled { Poll: { Status: DevicePollStatus.Issued, Tokens: { } issued } }, Sender: { } provider }
                 when !provider.IsNobody():
                 provider.Tell(new RevokeUnclaimedTokens(issued));
+                break;
+            case DeadLetter { Message: var request, Sender: { } waiting, Recipient: { } stopped }
+                when !waiting.IsNobody() && ProviderRegistryActor.IsProviderActor(stopped) && ProviderRequestFailures.ProviderOf(request) is { } provider:
+                // Never taken, so never sent: its code, refresh token or device code is unspent.
+                waiting.Tell(ProviderRequestFailures.For(request, LoginFailure.ProviderUnavailable,
+                    ProviderRequestFailures.Stopped(provider, "before it took it (after failing repeatedly, or once its provider was unregistered)")), Self);
                 break;
             case DeadLetter { Message: SignOutReturned, Sender: { } returning } when !returning.IsNobody():
                 // The same for a sign-out's return routed to a step already gone.

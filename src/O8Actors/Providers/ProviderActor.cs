@@ -108,6 +108,8 @@ internal sealed class ProviderActor : ReceiveActor
             else Self.Tell(waiting.Request, waiting.ReplyTo);
         }
         if (_draining) Self.Tell(DrainProvider.Instance);
+        // Answered and handed on: the base's PostStop (called from here) must not answer them again.
+        _starting = null;
         _waiting.Clear();
         _pending.Clear();
         base.PreRestart(reason, message);
@@ -115,13 +117,18 @@ internal sealed class ProviderActor : ReceiveActor
 
     /// <summary>
     /// Stopped with requests still held (the registry gave up on it after repeated failures, or the system is stopping):
-    /// each queued request and each login waiting for discovery is answered, rather than left to its own deadline with
-    /// an answer that would blame the user or the network. A token request already sent answers its caller when it
-    /// returns (<see cref="AnswerWhenDone{T}"/>).
+    /// the request it failed on last, each queued request and each login waiting for discovery is answered, rather than
+    /// left to its own deadline with an answer that would blame the user or the network. A token request already sent
+    /// answers its caller when it returns (<see cref="AnswerWhenDone{T}"/>). Requests still in the mailbox go to dead
+    /// letters, where the <see cref="Flows.UndeliveredLoginWatcher"/> answers them.
     /// </summary>
     protected override void PostStop()
     {
         if (_strategy is IRefreshesMetadata refreshing && _hearRefreshes is not null) refreshing.Refreshed -= _hearRefreshes;
+        // Set only while a request starts: still set here, starting it threw and the registry stopped this actor instead
+        // of restarting it (on a restart, PreRestart answered it and cleared it before calling this).
+        if (_starting is { } failed)
+            failed.ReplyTo.Tell(InternalFailure(failed.Request, "failed (internal error), and its actor was stopped after failing repeatedly"));
         foreach (var (request, replyTo, _) in _waiting) replyTo.Tell(InternalFailure(request, "stopped before it could answer"));
         foreach (var (request, replyTo) in _pending) replyTo.Tell(InternalFailure(request, "stopped before it could answer"));
         _waiting.Clear();

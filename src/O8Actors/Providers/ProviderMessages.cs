@@ -119,7 +119,10 @@ internal sealed record UserInfoFetchFailed(string RequestId, UserInfoException E
     public override string ToString() => $"UserInfoFetchFailed {{ RequestId = {RequestId}, Failure = {Error.Failure} }}";
 }
 
-/// <summary>The provider could not serve the request (unknown name, discovery failed, bad configuration).</summary>
+/// <summary>
+/// The provider could not serve the request (unknown name, discovery failed, bad configuration, its actor stopped:
+/// see <see cref="ProviderRequestFailures"/>).
+/// </summary>
 /// <param name="LoginId">The login (or request) it answers.</param>
 /// <param name="Reason">Why, safe to log and show.</param>
 /// <param name="Failure"><see cref="LoginFailure.UnknownProvider"/> when no provider has that name, else <see cref="LoginFailure.ProviderUnavailable"/>.</param>

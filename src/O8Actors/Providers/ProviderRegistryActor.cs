@@ -47,7 +47,9 @@ internal sealed class ProviderRegistryActor : ReceiveActor
             ? new RedirectPathIs(msg.Provider, path.Path)
             : new Status.Failure(new UnknownProviderException(msg.Provider))));
         // A provider actor ends when it has drained after a re-registration, or when it failed too often; in the second
-        // case its name must stop routing to a dead actor (where a login would wait for its exchange deadline).
+        // case its name must stop routing to a dead actor: its requests are answered here from now on (ProviderUnavailable,
+        // while the registration stands). Those forwarded before this arrived, and those still in its mailbox, reached
+        // dead letters, where the UndeliveredLoginWatcher answers them the same way.
         Receive<Terminated>(t =>
         {
             foreach (var (name, actor) in _providers)
@@ -61,7 +63,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         Receive<ExchangeCode>(msg => Route(msg.Provider, msg));
         // A cancelled login's withdrawal, to every provider actor: the one holding its code may be a replaced or
         // unregistered one still draining its queue (it would send the code), and only the holder answers. None left (the
-        // provider was given up on): nothing to take back, nobody answers, and the login stops at its own deadline.
+        // provider was given up on): nothing to take back, as its exchange was answered when the actor stopped.
         Receive<WithdrawExchange>(msg =>
         {
             foreach (var provider in Context.GetChildren()) provider.Forward(msg);
@@ -78,11 +80,26 @@ internal sealed class ProviderRegistryActor : ReceiveActor
     /// <summary>
     /// A provider actor that throws is restarted: its discovery result is only a cache (a restart re-runs discovery),
     /// and what it must not lose it hands to its next incarnation (see <see cref="ProviderActor"/>'s PreRestart).
-    /// More than 10 failures a minute means the strategy itself is broken: the actor is stopped, and logins for that
-    /// provider then fail as ProviderUnavailable until it is registered again.
+    /// More than <see cref="MaxRestartsPerMinute"/> failures a minute means the strategy itself is broken: the actor is
+    /// stopped, and every request waiting on it fails at once as <see cref="LoginFailure.ProviderUnavailable"/>, naming
+    /// the provider: the one it failed on and those it held (answered as it stops), those left in its mailbox (answered
+    /// from dead letters by the <see cref="Flows.UndeliveredLoginWatcher"/>), and those sent later (answered here),
+    /// until the provider is registered again.
     /// </summary>
     protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(maxNrOfRetries: 10, withinTimeRange: TimeSpan.FromMinutes(1), _ => Directive.Restart);
+        new OneForOneStrategy(maxNrOfRetries: MaxRestartsPerMinute, withinTimeRange: TimeSpan.FromMinutes(1), _ => Directive.Restart);
+
+    /// <summary>How many times a minute a provider actor that throws is restarted before it is stopped.</summary>
+    private const int MaxRestartsPerMinute = 10;
+
+    /// <summary>How the name of each provider actor begins (a generation and the provider's name follow).</summary>
+    private const string ActorNamePrefix = "provider-";
+
+    /// <summary>
+    /// Whether <paramref name="actor"/> is a registry's provider actor (not the registry itself, whose end is the actor
+    /// system's: its requests' senders are stopped with it).
+    /// </summary>
+    internal static bool IsProviderActor(IActorRef actor) => actor.Path.Name.StartsWith(ActorNamePrefix, StringComparison.Ordinal);
 
     private void Register(RegisterProvider msg)
     {
@@ -110,7 +127,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         var child = Context.ActorOf(
             ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout, _maxQueuedExchanges, path)
                 .OnO8Dispatcher(Context.System),
-            $"provider-{++_generation}-{ActorNameFor(name)}");
+            $"{ActorNamePrefix}{++_generation}-{ActorNameFor(name)}");
         Context.Watch(child);
         _providers[name] = child;
         Sender.Tell(new ProviderRegistered(name));
@@ -158,25 +175,13 @@ internal sealed class ProviderRegistryActor : ReceiveActor
     private void Route(string provider, object message)
     {
         if (_providers.TryGetValue(provider, out var actor)) actor.Forward(message);
-        else Sender.Tell(UnknownProviderAnswer(message, UnknownMessage(provider)));
+        // Registered, but without an actor: stopped after failing too often (a drained one's name is unregistered or served
+        // by its successor).
+        else if (_paths.ContainsKey(provider))
+            Sender.Tell(ProviderRequestFailures.For(message, LoginFailure.ProviderUnavailable,
+                ProviderRequestFailures.Stopped(provider, $"after failing more than {MaxRestartsPerMinute} times within a minute")));
+        else Sender.Tell(ProviderRequestFailures.For(message, LoginFailure.UnknownProvider, new UnknownProviderException(provider).Message));
     }
-
-    /// <summary>What each request gets when its provider is not registered: the failure its sender waits for.</summary>
-    private static object UnknownProviderAnswer(object request, string reason) => request switch
-    {
-        PrepareAuthorization p => new ProviderUnavailable(p.LoginId, reason, LoginFailure.UnknownProvider),
-        PrepareEndSession s => new ProviderUnavailable(s.RequestId, reason, LoginFailure.UnknownProvider),
-        FetchUserInfo u => new ProviderUnavailable(u.RequestId, reason, LoginFailure.UnknownProvider),
-        ValidateLogoutToken l => new ProviderUnavailable(l.RequestId, reason, LoginFailure.UnknownProvider),
-        ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.UnknownProvider, reason, null),
-        RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.UnknownProvider, reason, null),
-        RequestDeviceCode d => new CodeExchangeFailed(d.LoginId, LoginFailure.UnknownProvider, reason, null),
-        PollDeviceToken p => new CodeExchangeFailed(p.LoginId, LoginFailure.UnknownProvider, reason, null),
-        RevokeTokens r => new RevocationDone(r.RequestId, RevocationOutcome.Failed, reason),
-        _ => throw new ArgumentException($"Not a provider request: {request.GetType().Name}.", nameof(request)),
-    };
-
-    private static string UnknownMessage(string provider) => new UnknownProviderException(provider).Message;
 
     private sealed record RedirectPathOf(string Path, string? KnownIssuer, ProviderStrategy Strategy);
 

@@ -10,6 +10,7 @@ using O8Actors.Providers;
 using O8Actors.Runtime;
 using O8Actors.Tests.Flows;
 using O8Actors.Tests.Providers;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Runtime;
 
@@ -28,15 +29,8 @@ public sealed class O8GuardianTests : TestKit, IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var options = new O8Options
-        {
-            Listener = new ListenerOptions { Scheme = "http", Host = "127.0.0.1", Port = 0, BindIPv6 = false },
-            Login = new LoginOptions { Timeout = TimeSpan.FromSeconds(60), ExchangeTimeout = TimeSpan.FromSeconds(5) },
-        };
-        _actors = await O8Bootstrap.StartAsync(Sys, options, new RecordingBrowser(), _services.GetRequiredService<IHttpClientFactory>());
-        var status = await _actors.Listener.Ask<ListenerStatus>(GetListenerStatus.Instance, Wait);
-        Assert.True(status.Bound, status.Failure?.Message);
-        _redirectUri = status.RedirectUri!;
+        (_actors, _redirectUri) = await LoopbackActors.StartAsync(Sys,
+            new LoginOptions { Timeout = TimeSpan.FromSeconds(60), ExchangeTimeout = TimeSpan.FromSeconds(5) }, _services.GetRequiredService<IHttpClientFactory>());
     }
 
     public async Task DisposeAsync() => await _services.DisposeAsync();
