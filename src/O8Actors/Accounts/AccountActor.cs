@@ -310,7 +310,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private void OnHandOffWhenIdle()
     {
         // A refresh given up may still answer, with a rotated refresh token nobody else will ever have: the hand-off
-        // waits for it (then stores it, below), for a renewal's length at most, as the store's one more try is bounded.
+        // waits for it (then stores it, below), for a renewal's length at most, as the store's one more try is bounded;
+        // and never past the hand-off's deadline (HandOffWait from the first hand-off), which stops the actor in any case.
         if (_lateRefresh is not null && !_handOffWaited)
         {
             if (!Timers.IsTimerActive(HandOffWaitTimer))
