@@ -14,10 +14,10 @@ namespace O8Actors.Cluster;
 /// token: the rotated one must be stored), but the region of the database store's registers, with nothing to wait for,
 /// was gone by then: the save failed, the database kept the spent refresh token, and the account's next node refreshed
 /// with it and signed its user out (<c>invalid_grant</c>; a provider that detects reuse revokes the whole grant). So
-/// the accounts' region is handed off a phase earlier (<c>before-cluster-shutdown</c>, sized in
-/// <c>hocon/o8-cluster.conf</c> for a token request and the store's write), while the store still runs. A region told to
-/// hand off during a shutdown stops itself 1 s before the timeout of sharding's own phase, so that phase is set 1 s
-/// longer than this one (Akka's 10 s stopped the regions after 9 s); a node configured otherwise logs a warning at start.
+/// the accounts' region is handed off a phase earlier (<c>before-cluster-shutdown</c>, sized by <see cref="HandOffTimeouts"/>
+/// for the longest an account or a login may take to stop once told to move), while the store still runs. A region told
+/// to hand off during a shutdown stops itself 1 s before the timeout of sharding's own phase, so that phase is set 1 s
+/// longer than this one (Akka's 10 s stopped the regions after 9 s); a node configured shorter logs a warning at start.
 /// <para>The accounts are handed off at once, not after the logins: while the accounts' region is live here, other
 /// nodes start refreshes here, and one started late in the phase was cut off by its timeout mid-refresh, losing the
 /// rotated refresh token. Handed off, its accounts take no new work here: a request for one waits (in sharding) until
@@ -35,9 +35,6 @@ internal static class HandOffAtLeave
     /// <summary>How long the account gateway has to confirm it routes through the proxy (one local message).</summary>
     private static readonly TimeSpan GatewaySwitchWait = TimeSpan.FromSeconds(5);
 
-    /// <summary>How much earlier than its phase's timeout a shard region in graceful shutdown stops itself (Akka's ShardRegion).</summary>
-    private static readonly TimeSpan RegionsStopEarlier = TimeSpan.FromSeconds(1);
-
     /// <summary>
     /// Adds the task to <paramref name="system"/>'s coordinated shutdown for <paramref name="logins"/> and
     /// <paramref name="accounts"/>, its logins' and accounts' regions; <paramref name="gateway"/> completes with this
@@ -45,14 +42,8 @@ internal static class HandOffAtLeave
     /// </summary>
     public static void Register(ActorSystem system, IActorRef logins, IActorRef accounts, Task<IActorRef> gateway)
     {
+        // Both phases' timeouts are derived from how long an entity may take to stop, and checked at start (HandOffTimeouts).
         var shutdown = CoordinatedShutdown.Get(system);
-        // A region told to hand off during a shutdown stops itself 1 s before the region phase's timeout (Akka's own
-        // timer, counted from when it was told): shorter than this phase, it cuts the hand-off short, whatever this allows.
-        var regionsLast = shutdown.Timeout(CoordinatedShutdown.PhaseClusterShardingShutdownRegion) - RegionsStopEarlier;
-        if (regionsLast < shutdown.Timeout(Phase))
-            system.Log.Warning("akka.coordinated-shutdown.phases.{0}.timeout less 1 s ({1}) is shorter than {2}'s ({3}): a node that leaves " +
-                "stops its logins and accounts after {1}, and a refresh still under way then loses its rotated refresh token (see hocon/o8-cluster.conf)",
-                CoordinatedShutdown.PhaseClusterShardingShutdownRegion, regionsLast, Phase, shutdown.Timeout(Phase));
         shutdown.AddTask(Phase, "o8-hand-off", async () =>
         {
             if (gateway.IsCompletedSuccessfully)

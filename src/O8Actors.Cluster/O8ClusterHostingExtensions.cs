@@ -44,6 +44,9 @@ public static class O8ClusterHostingExtensions
         builder.AddHocon($"{ServerModeRoute.RoutedPath} = on\n{O8Actors.Runtime.O8Guardian.AccountsRoutedPath} = on", HoconAddMode.Prepend);
         // The split brain resolver (keep-majority) and a remoting frame that holds a login's outcome; the app's own HOCON wins.
         builder.AddHocon(ClusterDefaults.Config, HoconAddMode.Append);
+        // Sharding's hand-off timeout and the leave phases, as long as a moving account or login may take to stop (the
+        // default settings': this runs before DI binds the node's own; the start checks those, below). The app's HOCON wins.
+        HandOffTimeouts.Defaults.AddTo(builder);
         builder.WithShardRegion<LoginShardRegionKey>(options.RegionName,
             (ActorSystem _, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver resolver) =>
             {
@@ -60,7 +63,8 @@ public static class O8ClusterHostingExtensions
                 // idle passivation (120 s by default) would stop it midway and lose it. The login ends by itself.
                 ShouldPassivateIdleEntities = false,
                 // Not a PoisonPill when the entity moves: a login whose code is at the provider finishes (its browser gets
-                // its page, its caller the tokens) before the entity stops; sharding's hand-off timeout still bounds the wait.
+                // its page, its caller the tokens) before the entity stops; sharding's hand-off timeout (HandOffTimeouts)
+                // outlasts that.
                 HandOffStopMessage = LoginHandOff.Instance,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
@@ -81,7 +85,8 @@ public static class O8ClusterHostingExtensions
                 // sign-out whose removal is pending (its tokens read and served again by the next incarnation).
                 ShouldPassivateIdleEntities = false,
                 // Not a PoisonPill when the entity moves: a refresh under way finishes (and stores its rotated refresh
-                // token) before the entity stops; sharding's hand-off timeout still bounds the wait.
+                // token) before the entity stops, within AccountSettings.HandOffWait, from which sharding's hand-off timeout
+                // is derived (HandOffTimeouts).
                 HandOffStopMessage = O8Actors.Accounts.AccountHandOff.Instance,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
@@ -120,6 +125,8 @@ public static class O8ClusterHostingExtensions
             var logoutTokens = await registry.GetAsync<LogoutTokenGuardRegionKey>().ConfigureAwait(false);
             var services = resolver.GetService<IServiceProvider>();
             var parts = await AccountPartsAsync(services).ConfigureAwait(false);
+            // Against the settings this node runs with: a longer exchange-timeout, or timeouts set shorter by hand.
+            HandOffTimeouts.WarnIfShort(system, parts.Settings);
             var gateway = system.ActorOf(AccountGateway.Props(region, proxy, logoutTokens, parts.Settings), "o8-account-gateway");
             gatewayRuns.SetResult(gateway);
             parts.Node.Tell(new O8Actors.Accounts.RouteAccounts(gateway));

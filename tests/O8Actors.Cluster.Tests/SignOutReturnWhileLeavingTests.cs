@@ -10,7 +10,7 @@ namespace O8Actors.Cluster.Tests;
 /// <summary>
 /// A node that is shutting down (a rolling deploy's SIGTERM: the host runs the actor system's coordinated shutdown) stays
 /// an Up member until its shard regions have stopped, which takes a while (its accounts finish their refreshes first,
-/// up to 40 s), long after its O8Actors listener has stopped. A sign-out's return searched for on the other nodes
+/// up to 120 s), long after its O8Actors listener has stopped. A sign-out's return searched for on the other nodes
 /// meanwhile must not wait for that node: before, its gateway forwarded the question to the stopped listener, nobody
 /// answered, and every such return waited out the search's 10 s ask. Its own cluster: the node it stops is gone for good.
 /// </summary>

@@ -6,6 +6,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using O8Actors.Cluster.Tests.Support;
 using O8Actors.Flows;
 using O8Actors.Hosting;
@@ -427,6 +428,25 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         Assert.Equal(typeof(Akka.Cluster.SBR.SplitBrainResolverProvider),
             Akka.Cluster.Cluster.Get(cluster.Web.Services.GetRequiredService<ActorSystem>()).DowningProvider.GetType());
         Assert.True(config.GetBoolean("o8.server-mode.routed"));
+    }
+
+    [Fact]
+    public void Sharding_and_the_leave_phases_give_a_moving_account_all_the_time_its_hand_off_may_take()
+    {
+        var system = cluster.Web.Services.GetRequiredService<ActorSystem>();
+        var o8 = O8Actors.Configuration.O8Settings.From(cluster.Web.Services.GetRequiredService<IOptions<O8Actors.Configuration.O8Options>>().Value);
+        var accounts = new O8Actors.Accounts.AccountSettings(o8.RefreshMargin, o8.Login.ExchangeTimeout, o8.Login);
+        var handOff = ClusterShardingSettings.Create(system).TuningParameters.HandOffTimeout;
+        var shutdown = CoordinatedShutdown.Get(system);
+        var leavePhase = shutdown.Timeout(CoordinatedShutdown.PhaseBeforeClusterShutdown);
+
+        // An account told to move finishes its renewal (a refresh's rotated refresh token must be stored) for up to
+        // HandOffWait. Sharding stops a shard's entities 5 s before its hand-off timeout, and a leaving node's regions
+        // stop at its hand-off phase's end, or 1 s before sharding's own phase's: before, after 55 s and 40 s (the rotated
+        // token of a refresh still under way was lost, its user signed out).
+        Assert.True(handOff - TimeSpan.FromSeconds(5) >= accounts.HandOffWait, $"handoff-timeout {handOff} against {accounts.HandOffWait}");
+        Assert.True(leavePhase >= accounts.HandOffWait, $"before-cluster-shutdown {leavePhase} against {accounts.HandOffWait}");
+        Assert.True(shutdown.Timeout(CoordinatedShutdown.PhaseClusterShardingShutdownRegion) - TimeSpan.FromSeconds(1) >= leavePhase);
     }
 
     private sealed class Recorder(List<LoginEvent> into) : IObserver<LoginEvent>

@@ -39,6 +39,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private const string SignOutStoreTimer = "sign-out-store";
     private const string RemoveDeadlineTimer = "remove-deadline";
     private const string HandOffWaitTimer = "hand-off-wait";
+    private const string HandOffDeadlineTimer = "hand-off-deadline";
     private static readonly TimeSpan FirstSaveRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastSaveRetry = TimeSpan.FromMinutes(1);
     private readonly OAuthAccount _account;
@@ -106,6 +107,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     // Its entity is moving while a refresh given up (_lateRefresh) may still answer: the hand-off waits for that answer
     // until this is set (HandOffWaitOver, a renewal's length later), as it gives unsaved tokens one more try.
     private bool _handOffWaited;
+    // Its entity is moving and the hand-off's deadline runs (HandOffDeadlineReached, AccountSettings.HandOffWait after the
+    // first AccountHandOff): set once, as a stashed hand-off comes back through AroundReceive.
+    private bool _handOffDeadlineSet;
     // A sign-out's removal failed, so the store still holds tokens that must never be served (see RemovalPending): the
     // retries so far, whether one is in flight, and the logins of this account that wait for it.
     private bool _removalFailed;
@@ -159,6 +163,17 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         // Whatever state takes it (held, or released as stale), a lock handle that arrives is this actor's to release.
         if (message is Locked locked) _locks.Received(locked.Handle);
         else if (message is SignOutLocked signOutLocked) _locks.Received(signOutLocked.Handle);
+        // Whatever state it is in (a renewal, its overtime, a sign-out, the wait for a refresh it gave up), a moving account
+        // stops by its deadline: sharding's hand-off timeout and a leaving node's shutdown phases are derived from it
+        // (O8Actors.Cluster), so the account, not sharding, decides when to give up, and logs what it leaves behind.
+        // (The deadline itself reaches every state through StaleReply, which each falls back to: a timer's message comes
+        // here still wrapped.)
+        if (message is AccountHandOff && !_handOffDeadlineSet)
+        {
+            _handOffDeadlineSet = true;
+            Timers.StartSingleTimer(HandOffDeadlineTimer, new HandOffDeadlineReached(), _settings.HandOffWait);
+        }
+
         return base.AroundReceive(receive, message);
     }
 
@@ -218,6 +233,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private sealed record RetrySave;
     /// <summary>A hand-off has waited its renewal's length for a refresh given up to answer: it goes on without it.</summary>
     private sealed record HandOffWaitOver;
+    /// <summary>A hand-off has lasted <see cref="AccountSettings.HandOffWait"/>: the actor stops, whatever is still under way.</summary>
+    private sealed record HandOffDeadlineReached;
     /// <summary>A refresh given up: its id, the stored copy it replaces (whose refresh token it spent) and the scopes it asked for.</summary>
     private sealed record LateRefresh(string Id, StoredTokens Over, IReadOnlyList<string>? Scopes);
 
@@ -293,7 +310,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private void OnHandOffWhenIdle()
     {
         // A refresh given up may still answer, with a rotated refresh token nobody else will ever have: the hand-off
-        // waits for it (then stores it, below), for a renewal's length at most, as the store's one more try is bounded.
+        // waits for it (then stores it, below), for a renewal's length at most, as the store's one more try is bounded;
+        // and never past the hand-off's deadline (HandOffWait from the first hand-off), which stops the actor in any case.
         if (_lateRefresh is not null && !_handOffWaited)
         {
             if (!Timers.IsTimerActive(HandOffWaitTimer))
@@ -716,6 +734,11 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             // Outside Idle: the hand-off waiting in the stash goes on once this state is over (back to Idle, unstashed).
             case HandOffWaitOver:
                 _handOffWaited = true;
+                return true;
+            // In every state: the hand-off has lasted as long as sharding was told it may (see AroundReceive).
+            case HandOffDeadlineReached:
+                _log.Warning("Account {0}: moving, it did not finish what it was doing within {1}; it stops now", _account, _settings.HandOffWait);
+                Context.Stop(Self);
                 return true;
             default:
                 return false;
@@ -1724,6 +1747,15 @@ internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan Exchange
     /// late by up to one more token request: until then no other process reads the copy whose refresh token it spends.
     /// </summary>
     public TimeSpan OvertimeWait => ExchangeTimeouts.RefreshWait(ExchangeTimeout);
+
+    /// <summary>
+    /// The longest an account's actor takes to stop once its cluster entity is told to move (<see cref="AccountHandOff"/>):
+    /// a renewal under way runs to its end, its overtime included, and a refresh it gave up is waited for within the same
+    /// time; by then the actor stops whatever is still under way. O8Actors.Cluster derives sharding's hand-off timeout and
+    /// a leaving node's shutdown phases from it, so that sharding never stops an account sooner (a refresh's rotated
+    /// refresh token would be lost).
+    /// </summary>
+    public TimeSpan HandOffWait => RenewalTimeout + OvertimeWait;
 
     /// <summary>How long a sign-out waits for one answer of the token store (a read, a removal) before it fails.</summary>
     public TimeSpan StoreCallWait => LockWait;

@@ -76,8 +76,9 @@ internal sealed record SignOutSkipped(OAuthAccount Account);
 /// <summary>
 /// An account's entity is moving to another node (a rebalance, or its node leaving): sharding's hand-off stop message
 /// for the accounts' region. The account finishes what it is doing first (a refresh whose rotated tokens the provider
-/// has already issued, a save, a sign-out), then stops; a PoisonPill would stop it between sending a refresh and
-/// storing its answer, and the rotated refresh token would be lost with it. Local only: never crosses nodes.
+/// has already issued, a save, a sign-out), then stops, within <see cref="AccountSettings.HandOffWait"/> (sharding's
+/// hand-off timeout is derived from it); a PoisonPill would stop it between sending a refresh and storing its answer,
+/// and the rotated refresh token would be lost with it. Local only: never crosses nodes.
 /// </summary>
 internal sealed record AccountHandOff
 {

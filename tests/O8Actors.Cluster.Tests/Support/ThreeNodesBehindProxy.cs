@@ -243,7 +243,7 @@ public class ThreeNodesWithAccounts : ThreeNodesBehindProxy
 
 /// <summary>
 /// The same three nodes with accounts, whose shutdown phase before the shard regions stop (<c>before-cluster-shutdown</c>)
-/// lasts 10 s instead of the package's 40 s, so that a test sees it end within seconds. The package's reason holds at this
+/// lasts 10 s instead of the package's 120 s, so that a test sees it end within seconds. The package's reason holds at this
 /// scale: a login's exchange and a refresh that each take well under 10 s finish within it.
 /// </summary>
 public sealed class ThreeNodesWithAccountsLeavingQuickly : ThreeNodesWithAccounts

@@ -671,6 +671,37 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
     }
 
     [Fact]
+    public async Task A_hand_off_during_a_renewal_whose_refresh_never_answers_stops_the_account_by_its_hand_off_deadline()
+    {
+        var strategy = NewStrategy();
+        var providers = CreateTestProbe();
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new FlakyTokenStore(), providers.Ref, CreateTestProbe().Ref, settings));
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        var caller = Get(accounts, Alice);
+        providers.ExpectMsg<RefreshTokens>(Wait);
+        var account = providers.LastSender;
+        Watch(account);
+
+        // Its cluster entity moves while the refresh is under way, and the provider never answers it.
+        accounts.Tell(AccountHandOff.Instance);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait);
+        Clock.Advance(settings.RenewalTimeout);
+        Assert.Equal(LoginFailure.ExchangeTimeout, (await Assert.ThrowsAsync<AuthorizationFailedException>(() => caller)).Failure);
+        await account.Ask<ActorIdentity>(new Identify(2), Wait); // in the renewal's overtime
+
+        // Sharding's hand-off timeout and a leaving node's shutdown phases are derived from HandOffWait: the account stops
+        // by then. Before, the overtime's end started a wait of a further renewal's length for the given-up refresh, and
+        // sharding stopped the entity first (its rotated refresh token, should it have come, lost without a word).
+        await EventFilter.Warning(contains: "stopped before a refresh it gave up answered").ExpectAsync(1, async () =>
+        {
+            Clock.Advance(settings.HandOffWait - settings.RenewalTimeout);
+            await ExpectTerminatedAsync(account, Wait);
+        }, Wait);
+    }
+
+    [Fact]
     public async Task A_refresh_whose_stored_file_stopped_decrypting_meanwhile_stores_and_serves_its_tokens()
     {
         var folder = Path.Combine(Path.GetTempPath(), "o8-account-file-" + Guid.NewGuid().ToString("N"));
