@@ -113,7 +113,7 @@ internal sealed partial class FlowActor
                 _dpopKey = msg.DpopKey;
                 OnDeviceCode(msg.Authorization);
                 return true;
-            case DeviceCodeAnswer { Reply: CodeExchangeFailed { Failure: LoginFailure.ProviderUnavailable } msg } when Method == LoginMethod.Auto:
+            case DeviceCodeAnswer { Reply: CodeExchangeFailed { BrowserMayServe: true } msg } when Method == LoginMethod.Auto:
                 // Auto, and the provider has no device endpoint: the browser it is (the launcher shows the URL if it cannot open one).
                 _deviceUnsupported = true;
                 Choose(LoginMethod.Browser, $"the provider does not support the device grant ({msg.Reason})");

@@ -177,7 +177,7 @@ internal sealed class ProviderActor : ReceiveActor
         if (_strategy.RequiredStepUp is null) return false;
         replyTo.Tell(new CodeExchangeFailed(msg.LoginId, LoginFailure.ProviderUnavailable,
             $"The provider '{_strategy.Name}' asks every login for max_age or acr_values (its AuthorizeParameters), which a device login " +
-            "cannot carry nor show: sign in with the browser.", null));
+            "cannot carry nor show: sign in with the browser.", null) { BrowserMayServe = true });
         return true;
     }
 
@@ -222,7 +222,7 @@ internal sealed class ProviderActor : ReceiveActor
             _log.Warning(reason);
             foreach (var (request, replyTo) in _pending)
                 replyTo.Tell(request is RequestDeviceCode device
-                    ? new CodeExchangeFailed(device.LoginId, LoginFailure.ProviderUnavailable, reason, null)
+                    ? new CodeExchangeFailed(device.LoginId, LoginFailure.ProviderUnavailable, reason, null) { BrowserMayServe = true }
                     : new ProviderUnavailable(((PrepareAuthorization)request).LoginId, reason));
             _pending.Clear();
             Become(Unresolved);
@@ -771,7 +771,7 @@ internal sealed class ProviderActor : ReceiveActor
     {
         var cause = Unwrapped(error);
         return cause is NotSupportedException n
-            ? new CodeExchangeFailed(loginId, LoginFailure.ProviderUnavailable, n.Message, null, n)
+            ? new CodeExchangeFailed(loginId, LoginFailure.ProviderUnavailable, n.Message, null, n) { BrowserMayServe = true }
             : ToFailure(loginId, provider, timeout, error);
     }
 

@@ -181,6 +181,14 @@ internal sealed record RevokeUnclaimedTokens(TokenSet Tokens)
 /// <summary>The exchange failed; <paramref name="Reason"/> is safe to log and show, <paramref name="Cause"/> may not be (a strategy's own exception).</summary>
 internal sealed record CodeExchangeFailed(string LoginId, LoginFailure Failure, string Reason, string? ProviderError, Exception? Cause = null)
 {
+    /// <summary>
+    /// A device request refused because the provider offers this login no device grant (none at all, one it cannot hold
+    /// to the provider's step-up, or its discovery failed and is tried again for a browser login), while a browser login
+    /// may still work: an Auto login goes on in the browser. False for a provider that is gone (its actor stopped), where
+    /// the browser would fail the same way.
+    /// </summary>
+    public bool BrowserMayServe { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
         $"CodeExchangeFailed {{ LoginId = {LoginId}, Failure = {Failure}, Reason = {Reason}, ProviderError = {ProviderError}, Cause = {Diagnostics.Printed.TypeOf(Cause)} }}";

@@ -399,7 +399,7 @@ public sealed class DeviceLoginTests : TestKit
     {
         var flow = Start(LoginMethod.Auto, new HeadlessBrowser());
         _providers.ExpectMsg<RequestDeviceCode>();
-        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "no device endpoint", null));
+        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "no device endpoint", null) { BrowserMayServe = true });
 
         var registration = _listener.ExpectMsg<RegisterState>();
         var chosen = _events.FishForMessage<LoginMethodChosenEvent>(e => e.Method == LoginMethod.Browser);
@@ -411,11 +411,24 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     [Fact]
+    public void Auto_without_a_display_whose_provider_is_gone_fails_at_once_instead_of_trying_the_browser()
+    {
+        Start(LoginMethod.Auto, new HeadlessBrowser());
+        _providers.ExpectMsg<RequestDeviceCode>();
+        // What the registry or the dead letters' watcher answers for a provider actor that stopped after failing repeatedly.
+        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "The provider 'test' is unavailable: its actor stopped", null));
+
+        Assert.Equal(LoginFailure.ProviderUnavailable, _outcomes.ExpectMsg<LoginFailed>().Failure);
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        Assert.DoesNotContain(_events.ReceiveWhile(TimeSpan.FromMilliseconds(50), m => m), m => m is LoginMethodChosenEvent { Method: LoginMethod.Browser });
+    }
+
+    [Fact]
     public void Auto_does_not_ask_for_a_device_code_twice_when_the_provider_has_none_and_the_launcher_then_fails()
     {
         Start(LoginMethod.Auto, new HeadlessBrowser());
         _providers.ExpectMsg<RequestDeviceCode>();
-        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "no device endpoint", null));
+        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "no device endpoint", null) { BrowserMayServe = true });
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
         _providers.ExpectMsg<PrepareAuthorization>();
