@@ -361,6 +361,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private DateTimeOffset FreshUntil(TokenSet tokens)
     {
+        // A DPoP-bound token read back without its key (a token store that drops TokenSet.DpopKey) can be presented
+        // nowhere: as good as expired, so it is renewed (a refresh token bound to the lost key asks for a sign-in).
+        if (tokens.DpopKey is null && string.Equals(tokens.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase)) return DateTimeOffset.MinValue;
         if (tokens.ExpiresAt is not { } expires) return DateTimeOffset.MaxValue;
         var margin = _settings.RefreshMargin;
         if (_obtainedAt is { } obtained && expires - obtained is var lifetime && lifetime > TimeSpan.Zero && lifetime / 2 < margin)

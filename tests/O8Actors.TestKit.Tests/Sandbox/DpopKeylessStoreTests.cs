@@ -33,6 +33,36 @@ public sealed class DpopKeylessStoreTests
         Assert.Equal(tokenRequests, o8.Sandbox.Counters.TokenRequests);
     }
 
+    [Fact]
+    public async Task A_still_valid_access_token_read_back_without_its_DPoP_key_is_not_served_and_the_caller_must_sign_in_again()
+    {
+        var store = new KeyDroppingStore();
+        OAuthAccount account;
+        await using (var first = await O8TestHarness.StartAsync(o =>
+        {
+            o.UseDpop = true;
+            o.ConfigureLogins = setup => setup.TokenStore = store;
+        }))
+        {
+            (account, _) = await HarnessAccounts.SignInAsync(first);
+        }
+
+        // The next run of the app reads the account back: its access token is valid for an hour, its key is gone.
+        var stored = Assert.IsType<StoredTokens>(await store.LoadAsync(account));
+        Assert.True(stored.Tokens.ExpiresAt > DateTimeOffset.UtcNow.AddMinutes(30));
+        Assert.Null(stored.Tokens.DpopKey);
+        await using var next = await O8TestHarness.StartAsync(o =>
+        {
+            o.UseDpop = true;
+            o.ConfigureLogins = setup => setup.TokenStore = store;
+        });
+
+        // Before: the token was served (type DPoP, no key), and every API call with it failed in the handler or at the API.
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => next.Logins.GetAccessTokenAsync(account).WaitAsync(Wait));
+        Assert.Equal(InteractionReason.NoDpopKey, error.Reason);
+        Assert.Equal(0, next.Sandbox.Counters.TokenRequests);
+    }
+
     /// <summary>A store of the app's own that keeps everything but the DPoP key.</summary>
     private sealed class KeyDroppingStore : ITokenStore
     {
