@@ -82,6 +82,10 @@ public sealed class LogoutTokenReplayGuardTests
         Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-2", First, keepUntil, Lease, Issued.AddSeconds(3)));
     }
 
+    // One post of jti-1 by an attempt, at a time within the token's retention.
+    private static LogoutTokenCheck Post(LogoutTokenReplayGuard guard, string attempt, DateTimeOffset at) =>
+        guard.Accept("jti-1", attempt, Issued.AddMinutes(62), Lease, at);
+
     /// <summary>
     /// The attempt that accepted the token stops with its node: it never completes nor releases it. Its hold used to last
     /// until the token expired from the guard (over an hour of 503s, then "replayed", the logout lost); now it lapses once
@@ -91,18 +95,17 @@ public sealed class LogoutTokenReplayGuardTests
     public void A_token_held_by_an_attempt_that_stopped_is_taken_over_by_the_next_post_once_its_lease_runs_out()
     {
         var guard = new LogoutTokenReplayGuard();
-        var keepUntil = Issued.AddMinutes(62);
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", First, keepUntil, Lease, Issued));
+        Assert.Equal(LogoutTokenCheck.Accepted, Post(guard, First, Issued));
 
-        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept("jti-1", "attempt-2", keepUntil, Lease, Issued + Lease - TimeSpan.FromSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.InProgress, Post(guard, "attempt-2", Issued + Lease - TimeSpan.FromSeconds(1)));
         // Still running, it renews before its next batch: its hold runs a lease from then.
         guard.Renew("jti-1", First, Lease, Issued + Lease - TimeSpan.FromSeconds(1));
-        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept("jti-1", "attempt-2", keepUntil, Lease, Issued + Lease));
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", "attempt-3", keepUntil, Lease, Issued + Lease + Lease));
+        Assert.Equal(LogoutTokenCheck.InProgress, Post(guard, "attempt-2", Issued + Lease));
+        Assert.Equal(LogoutTokenCheck.Accepted, Post(guard, "attempt-3", Issued + Lease + Lease));
         // The taker holds it now, for a lease of its own.
-        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept("jti-1", "attempt-4", keepUntil, Lease, Issued + Lease + Lease + TimeSpan.FromSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.InProgress, Post(guard, "attempt-4", Issued + Lease + Lease + TimeSpan.FromSeconds(1)));
         guard.Complete("jti-1");
-        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept("jti-1", "attempt-4", keepUntil, Lease, keepUntil));
+        Assert.Equal(LogoutTokenCheck.Replayed, Post(guard, "attempt-4", Issued.AddMinutes(62)));
     }
 
     /// <summary>
@@ -114,18 +117,17 @@ public sealed class LogoutTokenReplayGuardTests
     public void The_end_of_an_attempt_whose_token_was_taken_over_neither_frees_the_token_nor_undoes_its_completion()
     {
         var guard = new LogoutTokenReplayGuard();
-        var keepUntil = Issued.AddMinutes(62);
         var takenOver = Issued + Lease + TimeSpan.FromSeconds(1);
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", First, keepUntil, Lease, Issued));
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", "attempt-2", keepUntil, Lease, takenOver));
+        Assert.Equal(LogoutTokenCheck.Accepted, Post(guard, First, Issued));
+        Assert.Equal(LogoutTokenCheck.Accepted, Post(guard, "attempt-2", takenOver));
 
         guard.Forget("jti-1", First);
-        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept("jti-1", "attempt-3", keepUntil, Lease, takenOver.AddSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.InProgress, Post(guard, "attempt-3", takenOver.AddSeconds(1)));
 
         guard.Complete("jti-1");
         guard.Forget("jti-1", "attempt-2");
-        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept("jti-1", "attempt-3", keepUntil, Lease, takenOver.AddSeconds(2)));
-        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept("jti-1", "attempt-3", keepUntil, Lease, takenOver + Lease + Lease));
+        Assert.Equal(LogoutTokenCheck.Replayed, Post(guard, "attempt-3", takenOver.AddSeconds(2)));
+        Assert.Equal(LogoutTokenCheck.Replayed, Post(guard, "attempt-3", takenOver + Lease + Lease));
     }
 
     [Fact]
