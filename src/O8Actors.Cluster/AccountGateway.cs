@@ -48,6 +48,7 @@ internal sealed class AccountGateway : ReceiveActor
         // The provider's guard answers at once; the wait only bounds a region that cannot reach it (the caller gives up first).
         Receive<O8Actors.Logout.AcceptLogoutToken>(msg => Ask(logoutTokens, msg, settings.RenewalTimeout + extra));
         Receive<O8Actors.Logout.ForgetLogoutToken>(logoutTokens.Tell);
+        Receive<O8Actors.Logout.RenewLogoutToken>(logoutTokens.Tell);
         Receive<O8Actors.Logout.CompleteLogoutToken>(msg => Ask(logoutTokens, msg, settings.RenewalTimeout + extra));
         Receive<ThroughProxy>(_ =>
         {

@@ -12,7 +12,9 @@ namespace O8Actors.Cluster;
 /// <remarks>
 /// Never passivated (a provider's tokens are few, and its guard forgets each once the token could no longer pass its
 /// lifetime check). In memory only: when the entity moves (its node left, or a rebalance), what it had accepted is
-/// forgotten, and a replay within the token's few minutes would be accepted once more on the new node.
+/// forgotten, and a replay within the token's few minutes would be accepted once more on the new node. A token held by
+/// a logout whose node stopped before it completed or failed is a lease that runs out (<see cref="BackChannelLogoutCall.Lease"/>):
+/// the provider's next post after that carries the logout out.
 /// </remarks>
 internal sealed class LogoutTokenGuardEntity : ReceiveActor
 {
@@ -25,8 +27,9 @@ internal sealed class LogoutTokenGuardEntity : ReceiveActor
     public LogoutTokenGuardEntity()
     {
         Receive<AcceptLogoutToken>(msg =>
-            Sender.Tell(new LogoutTokenAcceptance(_guard.Accept(msg.JwtId, msg.KeepUntil, Context.System.Scheduler.Now))));
-        Receive<ForgetLogoutToken>(msg => _guard.Forget(msg.JwtId));
+            Sender.Tell(new LogoutTokenAcceptance(_guard.Accept(msg.JwtId, msg.Attempt, msg.KeepUntil, msg.Lease, Context.System.Scheduler.Now))));
+        Receive<ForgetLogoutToken>(msg => _guard.Forget(msg.JwtId, msg.Attempt));
+        Receive<RenewLogoutToken>(msg => _guard.Renew(msg.JwtId, msg.Attempt, msg.Lease, Context.System.Scheduler.Now));
         Receive<CompleteLogoutToken>(msg =>
         {
             _guard.Complete(msg.JwtId);
@@ -43,6 +46,7 @@ internal sealed class LogoutTokenGuardMessageExtractor(int maxNumberOfShards) : 
     {
         AcceptLogoutToken m => m.Provider,
         ForgetLogoutToken m => m.Provider,
+        RenewLogoutToken m => m.Provider,
         CompleteLogoutToken m => m.Provider,
         _ => null,
     };

@@ -68,11 +68,15 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     public void A_logout_tokens_check_against_its_providers_guard_and_the_answer_round_trip()
     {
         var keepUntil = new DateTimeOffset(2026, 12, 2, 12, 30, 0, TimeSpan.Zero);
-        Assert.Equal(new O8Actors.Logout.AcceptLogoutToken("sandbox", "jti-1", keepUntil),
-            RoundTrip(new O8Actors.Logout.AcceptLogoutToken("sandbox", "jti-1", keepUntil)));
+        var lease = TimeSpan.FromSeconds(220);
+        Assert.Equal(new O8Actors.Logout.AcceptLogoutToken("sandbox", "jti-1", keepUntil, "attempt-1", lease),
+            RoundTrip(new O8Actors.Logout.AcceptLogoutToken("sandbox", "jti-1", keepUntil, "attempt-1", lease)));
         Assert.All(Enum.GetValues<O8Actors.Logout.LogoutTokenCheck>(),
             check => Assert.Equal(check, RoundTrip(new O8Actors.Logout.LogoutTokenAcceptance(check)).Check));
-        Assert.Equal(new O8Actors.Logout.ForgetLogoutToken("sandbox", "jti-1"), RoundTrip(new O8Actors.Logout.ForgetLogoutToken("sandbox", "jti-1")));
+        Assert.Equal(new O8Actors.Logout.ForgetLogoutToken("sandbox", "jti-1", "attempt-1"),
+            RoundTrip(new O8Actors.Logout.ForgetLogoutToken("sandbox", "jti-1", "attempt-1")));
+        Assert.Equal(new O8Actors.Logout.RenewLogoutToken("sandbox", "jti-1", "attempt-1", lease),
+            RoundTrip(new O8Actors.Logout.RenewLogoutToken("sandbox", "jti-1", "attempt-1", lease)));
         Assert.Equal(new O8Actors.Logout.CompleteLogoutToken("sandbox", "jti-1"), RoundTrip(new O8Actors.Logout.CompleteLogoutToken("sandbox", "jti-1")));
         Assert.Equal(new O8Actors.Logout.LogoutTokenCompleted("jti-1"), RoundTrip(new O8Actors.Logout.LogoutTokenCompleted("jti-1")));
     }

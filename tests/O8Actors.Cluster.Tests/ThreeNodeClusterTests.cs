@@ -186,7 +186,8 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
         var ct = TestContext.Current.CancellationToken;
         async Task<IActorRef> AccountsOf(int node) =>
             (await cluster.Apps[node].Services.GetRequiredService<O8Actors.Hosting.O8Runtime>().WhenStarted.WaitAsync(TimeSpan.FromSeconds(30), ct)).Actors.Accounts;
-        var check = new O8Actors.Logout.AcceptLogoutToken(ThreeNodesBehindProxy.OidcProvider, "jti-forgotten", DateTimeOffset.UtcNow.AddMinutes(12));
+        var check = new O8Actors.Logout.AcceptLogoutToken(ThreeNodesBehindProxy.OidcProvider, "jti-forgotten", DateTimeOffset.UtcNow.AddMinutes(12),
+            "attempt-1", TimeSpan.FromMinutes(5));
         async Task<bool> AcceptedOn(int node) =>
             (await (await AccountsOf(node)).Ask<O8Actors.Logout.LogoutTokenAcceptance>(check, TimeSpan.FromSeconds(10), ct)).Check
             == O8Actors.Logout.LogoutTokenCheck.Accepted;
@@ -195,7 +196,7 @@ public sealed class ThreeNodeClusterTests(ThreeNodesBehindProxy cluster) : IClas
         Assert.False(await AcceptedOn(1));
 
         // Node 2's logout of it failed: it forgets the token for the whole cluster.
-        (await AccountsOf(2)).Tell(new O8Actors.Logout.ForgetLogoutToken(ThreeNodesBehindProxy.OidcProvider, "jti-forgotten"));
+        (await AccountsOf(2)).Tell(new O8Actors.Logout.ForgetLogoutToken(ThreeNodesBehindProxy.OidcProvider, "jti-forgotten", check.Attempt));
 
         // The forget and the checks travel from different nodes: wait until a check finds it gone (and spends it again).
         await O8Actors.TestSupport.Eventually.AssertAsync(async () => Assert.True(await AcceptedOn(1), "the forgotten token is accepted again"),

@@ -69,6 +69,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
         Receive<SignOut>(msg => Route(msg.Account, msg));
         Receive<Logout.AcceptLogoutToken>(AcceptLogoutToken);
         Receive<Logout.ForgetLogoutToken>(ForgetLogoutToken);
+        Receive<Logout.RenewLogoutToken>(RenewLogoutToken);
         Receive<Logout.CompleteLogoutToken>(CompleteLogoutToken);
         Receive<RouteAccounts>(msg =>
         {
@@ -160,7 +161,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     {
         if (ForwardedToCluster(msg)) return;
         if (!_logoutTokens.TryGetValue(msg.Provider, out var guard)) _logoutTokens.Add(msg.Provider, guard = new Logout.LogoutTokenReplayGuard());
-        Sender.Tell(new Logout.LogoutTokenAcceptance(guard.Accept(msg.JwtId, msg.KeepUntil, Context.System.Scheduler.Now)));
+        Sender.Tell(new Logout.LogoutTokenAcceptance(guard.Accept(msg.JwtId, msg.Attempt, msg.KeepUntil, msg.Lease, Context.System.Scheduler.Now)));
     }
 
     private void CompleteLogoutToken(Logout.CompleteLogoutToken msg)
@@ -173,7 +174,13 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     private void ForgetLogoutToken(Logout.ForgetLogoutToken msg)
     {
         if (ForwardedToCluster(msg)) return;
-        if (_logoutTokens.TryGetValue(msg.Provider, out var guard)) guard.Forget(msg.JwtId);
+        if (_logoutTokens.TryGetValue(msg.Provider, out var guard)) guard.Forget(msg.JwtId, msg.Attempt);
+    }
+
+    private void RenewLogoutToken(Logout.RenewLogoutToken msg)
+    {
+        if (ForwardedToCluster(msg)) return;
+        if (_logoutTokens.TryGetValue(msg.Provider, out var guard)) guard.Renew(msg.JwtId, msg.Attempt, msg.Lease, Context.System.Scheduler.Now);
     }
 
     /// <summary>Routed (a cluster): the message goes to the node's gateway, or waits here until it is known; true then.</summary>

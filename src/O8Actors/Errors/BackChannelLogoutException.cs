@@ -27,7 +27,9 @@ public enum BackChannelLogoutFailure
     /// <summary>
     /// A logout token with this <c>jti</c> is being carried out by an earlier post that has not ended (the provider posted
     /// it again after its own timeout). Nothing was changed here: should that post fail, the token is not spent, so the
-    /// provider is answered 503 and may post it again later (a later post of a completed one is refused as a replay).
+    /// provider is answered 503 and may post it again later (a later post of a completed one is refused as a replay). The
+    /// earlier post holds the token for a lease it renews as it goes (about 3 min 40 s with the default settings): should
+    /// its node stop before it ends, a post after the lease carries the logout out.
     /// </summary>
     InProgress,
 }

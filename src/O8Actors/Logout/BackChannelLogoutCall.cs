@@ -20,6 +20,17 @@ internal static class BackChannelLogoutCall
     private const int SessionSearchBatch = 32;
 
     /// <summary>
+    /// How long an attempt holds its token's <c>jti</c> (accepted, or renewed before each batch of sign-outs and before the
+    /// app's part) before a later post may take it over: the longest its next steps take while its node runs, each bounded
+    /// by its own ask's wait: the list of the provider's accounts (<paramref name="listWait"/>), one batch of sign-outs,
+    /// asked at once and each given <paramref name="signOutWait"/> (two renewal timeouts, <see cref="AccountSettings.SignOutWait"/>),
+    /// and the guard's record of the completion (<paramref name="listWait"/>). Past it without a word from the attempt, its
+    /// node is taken to have stopped, and the provider's retry carries the logout out instead of being answered 503 until
+    /// the token expires.
+    /// </summary>
+    public static TimeSpan Lease(TimeSpan signOutWait, TimeSpan listWait) => listWait + signOutWait + listWait;
+
+    /// <summary>
     /// Runs one back-channel logout. <c>onSignedOut</c>, the app's own part (the endpoint's <c>OnSignedOut</c>), runs
     /// before the token counts as spent; <c>carryOver</c> keeps the sign-outs of an attempt that failed for the retry.
     /// <c>afterBatch</c>, for tests only, is awaited once each batch of a session's accounts has answered, before the
@@ -30,7 +41,10 @@ internal static class BackChannelLogoutCall
         Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut = null, LogoutCarryOver? carryOver = null, Func<Task>? afterBatch = null)
     {
         var token = await ValidateAsync(providers, validateWait, provider, logoutToken, cancellationToken).ConfigureAwait(false);
-        await AcceptOnceAsync(accounts, listWait, provider, token, cancellationToken).ConfigureAwait(false);
+        // This attempt's hold on the jti: only it renews or releases it, so a late release cannot free a token a later post
+        // took over once this one's lease ran out.
+        var hold = new Hold(accounts, provider, token.JwtId, Guid.NewGuid().ToString("N"), Lease(signOutWait, listWait));
+        await AcceptOnceAsync(hold, listWait, token, cancellationToken).ConfigureAwait(false);
         // A retry after an attempt that failed: the accounts that attempt signed out, or is still signing out, hold no tokens
         // by the time this one asks them, yet the app still has to end their sessions. Kept before that attempt forgot the
         // jti, so they are here for whichever attempt the guard accepts next.
@@ -39,7 +53,7 @@ internal static class BackChannelLogoutCall
         BackChannelLogoutResult result;
         try
         {
-            var failure = await SignOutSessionAsync(accounts, signOutWait, listWait, provider, token, sent, afterBatch, cancellationToken)
+            var failure = await SignOutSessionAsync(hold, signOutWait, listWait, token, sent, afterBatch, cancellationToken)
                 .ConfigureAwait(false);
             if (failure is not null) ExceptionDispatchInfo.Throw(failure);
             // An earlier attempt's sign-out of an account this one asked too was answered before this one's (the account's
@@ -47,7 +61,13 @@ internal static class BackChannelLogoutCall
             await AllSettledAsync(earlier, cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             result = new BackChannelLogoutResult(provider, token, await SignedOutAsync(earlier, sent).ConfigureAwait(false));
-            if (onSignedOut is not null) await onSignedOut(result, cancellationToken).ConfigureAwait(false);
+            if (onSignedOut is not null)
+            {
+                // The app's part has no bound of its own: it gets a lease of its own; one that runs longer may see the
+                // provider's retry take the token over and call it again, as a retry after a failure does.
+                hold.Renew();
+                await onSignedOut(result, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {
@@ -56,7 +76,7 @@ internal static class BackChannelLogoutCall
             // harmless, and those signed out, by now or once their sign-out ends, are reported to the retry: kept before the
             // jti is forgotten, so the retry finds them.
             carryOver?.Keep(provider, token.JwtId, [.. earlier, .. sent], LogoutTokenReplayGuard.KeepUntil(token), DateTimeOffset.UtcNow);
-            accounts.Tell(new ForgetLogoutToken(provider, token.JwtId));
+            hold.Release();
             throw;
         }
 
@@ -78,7 +98,8 @@ internal static class BackChannelLogoutCall
         catch (Exception e) when (e is AskTimeoutException or TimeoutException)
         {
             // The accounts were signed out and the app told: the logout stands. Unrecorded, a later post of the token gets
-            // the "post it later" answer instead of "replayed", which signs nobody out either.
+            // the "post it later" answer until this attempt's lease runs out, then carries the logout out again: the accounts
+            // hold no tokens by then, so it signs nobody out, and completes (the guard records it then) instead of "replayed".
         }
     }
 
@@ -86,9 +107,10 @@ internal static class BackChannelLogoutCall
     /// Signs out the token's accounts, adding each sign-out sent to <paramref name="sent"/>; returns the first failure.
     /// One account's failure does not stop the others, nor hide them: every sign-out sent is kept for a retry to report.
     /// </summary>
-    private static async Task<Exception?> SignOutSessionAsync(IActorRef accounts, TimeSpan signOutWait, TimeSpan listWait, string provider,
+    private static async Task<Exception?> SignOutSessionAsync(Hold hold, TimeSpan signOutWait, TimeSpan listWait,
         LogoutToken token, List<Task<SignOutResult?>> sent, Func<Task>? afterBatch, CancellationToken cancellationToken)
     {
+        var (accounts, provider) = (hold.Accounts, hold.Provider);
         var session = token.SessionId is { } sid ? new EndedSession(sid, AlsoWithoutSessionId: token.Subject is not null) : null;
         IReadOnlyList<OAuthAccount> candidates = token.Subject is { } subject
             ? [new OAuthAccount(provider, subject)]
@@ -98,6 +120,8 @@ internal static class BackChannelLogoutCall
         var failures = new ConcurrentQueue<Exception>();
         foreach (var batch in candidates.Chunk(SessionSearchBatch))
         {
+            // The accept's lease covers the first batch; each later one renews it, so a long session is not taken over.
+            if (sent.Count > 0) hold.Renew();
             // Not ended by the provider's request: the account's actor carries a sign-out it took out whether or not anyone
             // waits (and answers within its own store deadlines), so only its answer tells whom it signed out.
             var signOuts = batch.Select(account => SignOutAsync(accounts, new SignOut(account, SignOutOptions.Local, session), signOutWait, failures))
@@ -166,19 +190,21 @@ internal static class BackChannelLogoutCall
     /// Has the token's <c>jti</c> accepted once (on a cluster, by its provider's guard entity); a replay is refused, and a
     /// post while an attempt of it is still under way is sent back to be posted again later.
     /// </summary>
-    private static async Task AcceptOnceAsync(IActorRef accounts, TimeSpan wait, string provider, LogoutToken token, CancellationToken cancellationToken)
+    private static async Task AcceptOnceAsync(Hold hold, TimeSpan wait, LogoutToken token, CancellationToken cancellationToken)
     {
+        var provider = hold.Provider;
         LogoutTokenAcceptance acceptance;
         try
         {
-            acceptance = await accounts.Ask<LogoutTokenAcceptance>(new AcceptLogoutToken(provider, token.JwtId, LogoutTokenReplayGuard.KeepUntil(token)),
-                wait, cancellationToken).ConfigureAwait(false);
+            acceptance = await hold.Accounts.Ask<LogoutTokenAcceptance>(
+                new AcceptLogoutToken(provider, token.JwtId, LogoutTokenReplayGuard.KeepUntil(token), hold.Attempt, hold.Lease), wait, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (Exception e) when (e is AskTimeoutException or TimeoutException or OperationCanceledException)
         {
             // The guard may still take the jti after this wait (a cluster's guard entity behind a shard being moved):
             // withdrawn, so the provider's retry of this logout is carried out instead of refused as a replay.
-            accounts.Tell(new ForgetLogoutToken(provider, token.JwtId));
+            hold.Release();
             if (e is OperationCanceledException) throw;
             throw new BackChannelLogoutException(BackChannelLogoutFailure.Failed,
                 $"The logout token from '{provider}' could not be checked against the tokens already accepted ({e.GetType().Name}). No account was signed out.", e);
@@ -191,7 +217,7 @@ internal static class BackChannelLogoutCall
                     $"A logout token from '{provider}' with this jti was already accepted (a replay). No account was signed out.");
             case LogoutTokenCheck.InProgress:
                 // The provider posted it again before the first post was answered (its own timeout): that attempt may still
-                // fail and forget the token, so this post must not be told it is a replay, for good.
+                // fail and forget the token, or its lease run out, so this post must not be told it is a replay, for good.
                 throw new BackChannelLogoutException(BackChannelLogoutFailure.InProgress,
                     $"A logout token from '{provider}' with this jti is being carried out by an earlier post; post it again later if that one does not complete.");
         }
@@ -210,5 +236,13 @@ internal static class BackChannelLogoutCall
             ProviderUnavailable unavailable => throw new BackChannelLogoutException(BackChannelLogoutFailure.Failed, unavailable.Reason),
             _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."),
         };
+    }
+
+    /// <summary>One attempt's hold on its token's <c>jti</c> in the guard: renewed while it runs, released if it fails.</summary>
+    private sealed record Hold(IActorRef Accounts, string Provider, string JwtId, string Attempt, TimeSpan Lease)
+    {
+        public void Renew() => Accounts.Tell(new RenewLogoutToken(Provider, JwtId, Attempt, Lease));
+
+        public void Release() => Accounts.Tell(new ForgetLogoutToken(Provider, JwtId, Attempt));
     }
 }

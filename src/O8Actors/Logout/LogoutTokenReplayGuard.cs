@@ -12,7 +12,9 @@ namespace O8Actors.Logout;
 /// <remarks>
 /// Owned by one actor (one thread at a time): the accounts' supervisor of a single node, or on a cluster one entity per
 /// provider, so a token replayed to another node is refused too. Only tokens signed by the provider get here, so its
-/// size is bounded by what the provider sends.
+/// size is bounded by what the provider sends. A token whose logout is under way is held by that attempt for a lease
+/// (<see cref="BackChannelLogoutCall.Lease"/>), which it renews as it goes: an attempt whose node stopped before it
+/// completed or released the token cannot hold it until the token expires, and the provider's retry carries it out.
 /// </remarks>
 internal sealed class LogoutTokenReplayGuard
 {
@@ -22,8 +24,8 @@ internal sealed class LogoutTokenReplayGuard
     /// </summary>
     public static readonly TimeSpan Margin = IdTokenValidator.MaxClockSkew + TimeSpan.FromMinutes(1);
 
-    // Until when each token is remembered, and whether its logout was carried out (else an attempt is still under way).
-    private readonly Dictionary<string, (DateTimeOffset Until, bool Completed)> _seen = new(StringComparer.Ordinal);
+    // Until when each token is remembered, whether its logout was carried out, and else which attempt holds it until when.
+    private readonly Dictionary<string, Seen> _seen = new(StringComparer.Ordinal);
     private DateTimeOffset _nextSweep = DateTimeOffset.MinValue;
 
     /// <summary>Until when a replay of <paramref name="token"/> must be refused.</summary>
@@ -36,11 +38,14 @@ internal sealed class LogoutTokenReplayGuard
 
     /// <summary>
     /// <see cref="LogoutTokenCheck.Accepted"/> the first time a token id is seen (remembered until <paramref name="keepUntil"/>,
-    /// its logout under way); <see cref="LogoutTokenCheck.InProgress"/> while that logout has neither completed nor been
-    /// forgotten (a provider that posts again after its own timeout must not be told "replayed" by an attempt that may
-    /// still fail); <see cref="LogoutTokenCheck.Replayed"/> once it completed.
+    /// its logout under way by <paramref name="attempt"/>, which holds it for <paramref name="lease"/>);
+    /// <see cref="LogoutTokenCheck.InProgress"/> while that logout has neither completed nor been forgotten and its lease
+    /// runs (a provider that posts again after its own timeout must not be told "replayed" by an attempt that may still
+    /// fail); <see cref="LogoutTokenCheck.Replayed"/> once it completed. An attempt whose lease ran out without a
+    /// renewal, completion or release is taken to have died with its node: the next post takes the token over and
+    /// carries the logout out again (signing out an account already signed out does no harm).
     /// </summary>
-    public LogoutTokenCheck Accept(string jwtId, DateTimeOffset keepUntil, DateTimeOffset now)
+    public LogoutTokenCheck Accept(string jwtId, string attempt, DateTimeOffset keepUntil, TimeSpan lease, DateTimeOffset now)
     {
         if (now >= _nextSweep)
         {
@@ -49,17 +54,48 @@ internal sealed class LogoutTokenReplayGuard
             _nextSweep = now + TimeSpan.FromMinutes(1);
         }
 
-        if (_seen.TryGetValue(jwtId, out var seen) && seen.Until >= now) return seen.Completed ? LogoutTokenCheck.Replayed : LogoutTokenCheck.InProgress;
-        _seen[jwtId] = (keepUntil, Completed: false);
+        if (_seen.TryGetValue(jwtId, out var seen) && seen.Until >= now)
+        {
+            if (seen.Completed) return LogoutTokenCheck.Replayed;
+            if (seen.LeaseEnds > now) return LogoutTokenCheck.InProgress;
+        }
+
+        _seen[jwtId] = new Seen(keepUntil, Completed: false, attempt, LeaseEnd(now, lease));
         return LogoutTokenCheck.Accepted;
     }
 
-    /// <summary>The token's logout was carried out: a post of it is a replay from now on.</summary>
+    /// <summary>
+    /// <paramref name="attempt"/> is still carrying the token's logout out: its hold runs <paramref name="lease"/> from now.
+    /// Nothing when another attempt took the token over meanwhile, or its logout completed.
+    /// </summary>
+    public void Renew(string jwtId, string attempt, TimeSpan lease, DateTimeOffset now)
+    {
+        if (_seen.TryGetValue(jwtId, out var seen) && !seen.Completed && seen.Attempt == attempt)
+            _seen[jwtId] = seen with { LeaseEnds = LeaseEnd(now, lease) };
+    }
+
+    /// <summary>
+    /// The token's logout was carried out: a post of it is a replay from now on. Recorded whichever attempt holds the token:
+    /// one whose lease ran out and was taken over by a later post still signed the session's accounts out and told the app,
+    /// so the token is spent; the attempt that took it over finds the accounts signed out, and its own end changes nothing.
+    /// </summary>
     public void Complete(string jwtId)
     {
         if (_seen.TryGetValue(jwtId, out var seen)) _seen[jwtId] = seen with { Completed = true };
     }
 
-    /// <summary>Forgets a token id, so the same token is accepted again (its logout failed after it was accepted).</summary>
-    public void Forget(string jwtId) => _seen.Remove(jwtId);
+    /// <summary>
+    /// Forgets a token id, so the same token is accepted again (<paramref name="attempt"/>'s logout failed after it was
+    /// accepted). Nothing unless that attempt still holds it: a late release must not free a token another attempt took
+    /// over and is carrying out, nor one whose logout completed.
+    /// </summary>
+    public void Forget(string jwtId, string attempt)
+    {
+        if (_seen.TryGetValue(jwtId, out var seen) && !seen.Completed && seen.Attempt == attempt) _seen.Remove(jwtId);
+    }
+
+    private static DateTimeOffset LeaseEnd(DateTimeOffset now, TimeSpan lease) =>
+        DateTimeOffset.MaxValue - now > lease ? now + lease : DateTimeOffset.MaxValue;
+
+    private sealed record Seen(DateTimeOffset Until, bool Completed, string Attempt, DateTimeOffset LeaseEnds);
 }

@@ -65,28 +65,28 @@ public sealed class BackChannelLogoutCallTests : TestKit
     [Fact]
     public async Task A_replay_check_that_does_not_answer_fails_the_logout_and_signs_nobody_out()
     {
-        var unanswered = StartValidated(out _, checkTimeout: Short);
+        var unanswered = StartValidated(out var check, checkTimeout: Short);
 
         var error = await Assert.ThrowsAsync<BackChannelLogoutException>(() => unanswered);
         Assert.Equal(BackChannelLogoutFailure.Failed, error.Failure);
         Assert.Contains("already accepted", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("the-logout-token", error.ToString(), StringComparison.Ordinal);
         // The guard may take the jti after the wait: it is withdrawn, so the provider's retry is not refused as a replay.
-        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1"), _accounts.ExpectMsg<ForgetLogoutToken>());
+        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1", check.Attempt), _accounts.ExpectMsg<ForgetLogoutToken>());
         _accounts.ExpectNoMsg(Short); // no SignOut
     }
 
     [Fact]
     public async Task A_logout_that_fails_after_its_token_was_accepted_leaves_the_token_unspent()
     {
-        var failing = StartValidated(out _);
+        var failing = StartValidated(out var check);
         _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
         _accounts.ExpectMsg<SignOut>();
         _accounts.Reply(new Akka.Actor.Status.Failure(new InvalidOperationException("the store is down")));
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
         // The provider may post it again and have it carried out.
-        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1"), _accounts.ExpectMsg<ForgetLogoutToken>());
+        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1", check.Attempt), _accounts.ExpectMsg<ForgetLogoutToken>());
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class BackChannelLogoutCallTests : TestKit
         Task AfterBatch() => Interlocked.Increment(ref batchesAnswered) == 1 ? request.CancelAsync() : Task.CompletedTask;
 
         var first = StartValidated(out var check, token: sessionOnly, carryOver: carryOver, cancellationToken: request.Token, afterBatch: AfterBatch);
-        _accounts.Reply(new LogoutTokenAcceptance(guard.Accept(check.JwtId, check.KeepUntil, DateTimeOffset.UtcNow)));
+        _accounts.Reply(new LogoutTokenAcceptance(guard.Accept(check.JwtId, check.Attempt, check.KeepUntil, check.Lease, DateTimeOffset.UtcNow)));
         _accounts.ExpectMsg<ListAccounts>();
         _accounts.Reply(new AccountList(accounts));
         for (var i = 0; i < 32; i++)
@@ -170,12 +170,12 @@ public sealed class BackChannelLogoutCallTests : TestKit
         Assert.Equal(1, Volatile.Read(ref batchesAnswered));
         // The second batch was never asked; the token is withdrawn, so the provider's retry is carried out.
         var forget = _accounts.ExpectMsg<ForgetLogoutToken>();
-        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1"), forget);
-        guard.Forget(forget.JwtId);
+        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1", check.Attempt), forget);
+        guard.Forget(forget.JwtId, forget.Attempt);
 
         // The provider posts the token again: accepted, and it signs out the account the first attempt left.
         var retry = StartValidated(out check, token: sessionOnly, carryOver: carryOver);
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(check.JwtId, check.KeepUntil, DateTimeOffset.UtcNow));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(check.JwtId, check.Attempt, check.KeepUntil, check.Lease, DateTimeOffset.UtcNow));
         _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
         _accounts.ExpectMsg<ListAccounts>();
         _accounts.Reply(new AccountList([accounts[32]]));
@@ -186,6 +186,35 @@ public sealed class BackChannelLogoutCallTests : TestKit
         AnswerCompletion();
         var result = await retry.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(accounts, result.SignedOut.Select(r => r.Account).OrderBy(a => a.Id, StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// The attempt holds its token for a lease that covers the list of accounts, one batch of sign-outs and the completion;
+    /// before each later batch it renews the lease, so a session with many accounts is not taken over by the provider's
+    /// retry while its node is still signing them out.
+    /// </summary>
+    [Fact]
+    public async Task A_session_logout_renews_its_hold_on_the_token_before_each_later_batch()
+    {
+        var sessionOnly = Token with { Subject = null, SessionId = "sid-1", IssuedAt = DateTimeOffset.UtcNow };
+        var accounts = Enumerable.Range(0, 33).Select(i => new OAuthAccount("sandbox", $"user-{i:00}")).ToList();
+
+        var running = StartValidated(out var check, token: sessionOnly);
+        Assert.Equal(BackChannelLogoutCall.Lease(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)), check.Lease);
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
+        _accounts.ExpectMsg<ListAccounts>();
+        _accounts.Reply(new AccountList(accounts));
+        for (var i = 0; i < 32; i++)
+        {
+            var signOut = _accounts.ExpectMsg<SignOut>();
+            _accounts.Reply(new SignOutResult(signOut.Account, RevocationOutcome.Revoked));
+        }
+
+        Assert.Equal(new RenewLogoutToken("sandbox", "jti-1", check.Attempt, check.Lease), _accounts.ExpectMsg<RenewLogoutToken>());
+        var last = _accounts.ExpectMsg<SignOut>();
+        _accounts.Reply(new SignOutResult(last.Account, RevocationOutcome.Revoked));
+        AnswerCompletion();
+        Assert.Equal(33, (await running.WaitAsync(TimeSpan.FromSeconds(5))).SignedOut.Count);
     }
 
     /// <summary>

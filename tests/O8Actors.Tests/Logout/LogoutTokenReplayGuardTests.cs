@@ -6,6 +6,9 @@ namespace O8Actors.Tests.Logout;
 public sealed class LogoutTokenReplayGuardTests
 {
     private static readonly DateTimeOffset Issued = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+    // The lease of an attempt with the default settings: 30 s lists, sign-outs of two 80 s renewal timeouts.
+    private static readonly TimeSpan Lease = BackChannelLogoutCall.Lease(TimeSpan.FromSeconds(160), TimeSpan.FromSeconds(30));
+    private const string First = "attempt-1";
 
     [Fact]
     public void A_token_is_accepted_once_and_its_replay_refused_until_it_could_no_longer_pass_its_lifetime_check()
@@ -15,14 +18,14 @@ public sealed class LogoutTokenReplayGuardTests
         var keepUntil = LogoutTokenReplayGuard.KeepUntil(token);
 
         Assert.Equal(Issued.AddMinutes(2) + LogoutTokenReplayGuard.Margin, keepUntil);
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(token.JwtId, keepUntil, Issued));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(token.JwtId, First, keepUntil, Lease, Issued));
         guard.Complete(token.JwtId);
-        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept(token.JwtId, keepUntil, Issued.AddSeconds(1)));
-        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept(token.JwtId, keepUntil, keepUntil));
+        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept(token.JwtId, First, keepUntil, Lease, Issued.AddSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept(token.JwtId, First, keepUntil, Lease, keepUntil));
         // Another token of the same provider is its own.
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-2", keepUntil, Issued.AddSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-2", First, keepUntil, Lease, Issued.AddSeconds(1)));
         // Past that, the token's own lifetime check refuses it: the guard may forget it.
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(token.JwtId, keepUntil.AddMinutes(5), keepUntil.AddSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(token.JwtId, First, keepUntil.AddMinutes(5), Lease, keepUntil.AddSeconds(1)));
     }
 
     [Fact]
@@ -32,12 +35,12 @@ public sealed class LogoutTokenReplayGuardTests
         var expires = Issued.AddMinutes(2);
         var token = new LogoutToken("https://issuer.test", "alice", "sid-1", "jti-1", Issued, expires);
         var keepUntil = LogoutTokenReplayGuard.KeepUntil(token);
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(token.JwtId, keepUntil, Issued));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(token.JwtId, First, keepUntil, Lease, Issued));
         guard.Complete(token.JwtId);
 
         // A provider with IdTokenClockSkew = 1 hour (the most allowed) still accepts the token just before exp + 1 hour.
         var lastMomentValid = expires + O8Actors.Providers.IdTokens.IdTokenValidator.MaxClockSkew - TimeSpan.FromSeconds(1);
-        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept(token.JwtId, keepUntil, lastMomentValid));
+        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept(token.JwtId, First, keepUntil, Lease, lastMomentValid));
         Assert.True(keepUntil > expires + O8Actors.Providers.IdTokens.IdTokenValidator.MaxClockSkew);
     }
 
@@ -55,12 +58,12 @@ public sealed class LogoutTokenReplayGuardTests
     {
         var guard = new LogoutTokenReplayGuard();
         var keepUntil = Issued.AddMinutes(12);
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", keepUntil, Issued));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", First, keepUntil, Lease, Issued));
 
-        guard.Forget("jti-1");
+        guard.Forget("jti-1", First);
 
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", keepUntil, Issued.AddSeconds(1)));
-        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept("jti-1", keepUntil, Issued.AddSeconds(2)));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", First, keepUntil, Lease, Issued.AddSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept("jti-1", First, keepUntil, Lease, Issued.AddSeconds(2)));
     }
 
     [Fact]
@@ -68,15 +71,63 @@ public sealed class LogoutTokenReplayGuardTests
     {
         var guard = new LogoutTokenReplayGuard();
         var keepUntil = Issued.AddMinutes(12);
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", keepUntil, Issued));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-1", First, keepUntil, Lease, Issued));
 
         // Posted again before the first post ended: that one may still fail, so this is no replay yet.
-        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept("jti-1", keepUntil, Issued.AddSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept("jti-1", First, keepUntil, Lease, Issued.AddSeconds(1)));
         guard.Complete("jti-1");
-        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept("jti-1", keepUntil, Issued.AddSeconds(2)));
+        Assert.Equal(LogoutTokenCheck.Replayed, guard.Accept("jti-1", First, keepUntil, Lease, Issued.AddSeconds(2)));
         // Completing a token the guard does not hold (forgotten, or swept) records nothing.
         guard.Complete("jti-2");
-        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-2", keepUntil, Issued.AddSeconds(3)));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-2", First, keepUntil, Lease, Issued.AddSeconds(3)));
+    }
+
+    // One post of jti-1 by an attempt, at a time within the token's retention.
+    private static LogoutTokenCheck Post(LogoutTokenReplayGuard guard, string attempt, DateTimeOffset at) =>
+        guard.Accept("jti-1", attempt, Issued.AddMinutes(62), Lease, at);
+
+    /// <summary>
+    /// The attempt that accepted the token stops with its node: it never completes nor releases it. Its hold used to last
+    /// until the token expired from the guard (over an hour of 503s, then "replayed", the logout lost); now it lapses once
+    /// its lease runs out unrenewed, and the provider's next post takes the token over.
+    /// </summary>
+    [Fact]
+    public void A_token_held_by_an_attempt_that_stopped_is_taken_over_by_the_next_post_once_its_lease_runs_out()
+    {
+        var guard = new LogoutTokenReplayGuard();
+        Assert.Equal(LogoutTokenCheck.Accepted, Post(guard, First, Issued));
+
+        Assert.Equal(LogoutTokenCheck.InProgress, Post(guard, "attempt-2", Issued + Lease - TimeSpan.FromSeconds(1)));
+        // Still running, it renews before its next batch: its hold runs a lease from then.
+        guard.Renew("jti-1", First, Lease, Issued + Lease - TimeSpan.FromSeconds(1));
+        Assert.Equal(LogoutTokenCheck.InProgress, Post(guard, "attempt-2", Issued + Lease));
+        Assert.Equal(LogoutTokenCheck.Accepted, Post(guard, "attempt-3", Issued + Lease + Lease));
+        // The taker holds it now, for a lease of its own.
+        Assert.Equal(LogoutTokenCheck.InProgress, Post(guard, "attempt-4", Issued + Lease + Lease + TimeSpan.FromSeconds(1)));
+        guard.Complete("jti-1");
+        Assert.Equal(LogoutTokenCheck.Replayed, Post(guard, "attempt-4", Issued.AddMinutes(62)));
+    }
+
+    /// <summary>
+    /// The first attempt was slow, not gone: a later post took the token over once its lease ran out, then the first one
+    /// ends. Its release (it failed) must not free the token the taker is carrying out; its completion spends the token
+    /// (it did sign the accounts out and tell the app), and the taker's own end changes nothing after that.
+    /// </summary>
+    [Fact]
+    public void The_end_of_an_attempt_whose_token_was_taken_over_neither_frees_the_token_nor_undoes_its_completion()
+    {
+        var guard = new LogoutTokenReplayGuard();
+        var takenOver = Issued + Lease + TimeSpan.FromSeconds(1);
+        Assert.Equal(LogoutTokenCheck.Accepted, Post(guard, First, Issued));
+        Assert.Equal(LogoutTokenCheck.Accepted, Post(guard, "attempt-2", takenOver));
+
+        guard.Forget("jti-1", First);
+        Assert.Equal(LogoutTokenCheck.InProgress, Post(guard, "attempt-3", takenOver.AddSeconds(1)));
+
+        guard.Complete("jti-1");
+        guard.Forget("jti-1", "attempt-2");
+        Assert.Equal(LogoutTokenCheck.Replayed, Post(guard, "attempt-3", takenOver.AddSeconds(2)));
+        Assert.Equal(LogoutTokenCheck.Replayed, Post(guard, "attempt-3", takenOver + Lease + Lease));
     }
 
     [Fact]
