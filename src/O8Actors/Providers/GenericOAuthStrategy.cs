@@ -26,8 +26,12 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     {
     }
 
-    /// <summary>Creates the strategy; <paramref name="keys"/>, when given, is the key set of <c>JwksUri</c> held already (discovery read again).</summary>
-    internal GenericOAuthStrategy(GenericOAuthOptions options, TimeProvider? timeProvider, IdTokens.JwksCache? keys)
+    /// <summary>
+    /// Creates the strategy with what discovery read again carries over: <paramref name="keys"/>, the key set of
+    /// <c>JwksUri</c> held already, and <paramref name="dpopNonces"/>, the DPoP nonces the same token endpoint gave.
+    /// </summary>
+    internal GenericOAuthStrategy(GenericOAuthOptions options, TimeProvider? timeProvider, IdTokens.JwksCache? keys,
+        Dpop.DpopNonces? dpopNonces = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Clone();
@@ -41,7 +45,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         {
             SupportsDeviceAuthorization = _options.DeviceAuthorizationEndpoint is not null,
         };
-        _tokens = new TokenEndpointClient(_options, timeProvider ?? TimeProvider.System);
+        _tokens = new TokenEndpointClient(_options, timeProvider ?? TimeProvider.System, dpopNonces);
         if (_options.JwksUri is not null)
         {
             _idTokens = new IdTokens.IdTokenValidator(_options.Name, _options.ClientId,
@@ -57,6 +61,9 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
 
     /// <summary>Whether this provider is OpenID Connect here: it sends a <c>nonce</c> and validates ID tokens (it has a key set).</summary>
     public bool ValidatesIdTokens => _idTokens is not null;
+
+    /// <summary>The DPoP nonces its token endpoint gave, when <paramref name="tokenEndpoint"/> is that endpoint (discovery read again); else null.</summary>
+    internal Dpop.DpopNonces? DpopNoncesFor(Uri tokenEndpoint) => _tokens.DpopNoncesFor(tokenEndpoint);
 
     /// <summary>The ID token validator (tests observe its key set).</summary>
     internal IdTokens.IdTokenValidator? IdTokenValidator => _idTokens;

@@ -336,7 +336,10 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
         lock (_gate) _anyoneMayRetryAt = _time.GetUtcNow() + IdTokens.JwksCache.FirstRetryDelay;
     }
 
-    /// <summary>Reads and checks the metadata; <paramref name="previous"/>, the metadata held, lends its key set when <c>jwks_uri</c> is unchanged.</summary>
+    /// <summary>
+    /// Reads and checks the metadata; <paramref name="previous"/>, the metadata held, lends its key set when <c>jwks_uri</c>
+    /// is unchanged, and its token endpoint's DPoP nonces when <c>token_endpoint</c> is.
+    /// </summary>
     private async Task<Resolution> ResolveCoreAsync(HttpClient http, Resolution? previous, CancellationToken cancellationToken)
     {
         var metadata = await MetadataDiscovery.DiscoverAsync(_options.Name, _options.Issuer, http, cancellationToken).ConfigureAwait(false);
@@ -396,10 +399,13 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
                    && string.Equals(held.Uri.AbsoluteUri, jwks.AbsoluteUri, StringComparison.Ordinal)
             ? held
             : null;
+        // Likewise the token endpoint's DPoP nonce (RFC 9449 section 8), or the first token request after every read would
+        // be refused for it and sent again; a moved token endpoint starts without one.
+        var nonces = previous?.Strategy.DpopNoncesFor(metadata.TokenEndpoint);
         GenericOAuthStrategy strategy;
         try
         {
-            strategy = new GenericOAuthStrategy(generic, _time, keys);
+            strategy = new GenericOAuthStrategy(generic, _time, keys, nonces);
         }
         catch (ArgumentException ex)
         {

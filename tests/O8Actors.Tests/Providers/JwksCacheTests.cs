@@ -290,6 +290,34 @@ public sealed class JwksCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rotated_key_id_after_a_fetch_that_hung_and_failed_waits_the_first_retry_delay_from_the_failure_not_from_the_fetch_s_start()
+    {
+        // Long enough that the clock moves on while the fetch hangs, on a loaded machine too.
+        var cache = Cache(fetchTimeout: TimeSpan.FromSeconds(1));
+        var held = await cache.GetAsync(_http, CancellationToken.None).WaitAsync(Patience);
+        _clock.Now = RefreshDue;
+        _jwksGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // the endpoint hangs
+
+        var during = cache.GetAsync(_http, CancellationToken.None);         // starts the periodic fetch
+        _clock.Now += JwksCache.FirstRetryDelay + TimeSpan.FromSeconds(1);  // it hangs past the delay, then fails
+        Assert.Same(held, await during.WaitAsync(Patience));
+
+        // The endpoint is back with a rotated key, and a token names it at once: too soon after the failure, so no fetch
+        // starts (one would have brought the new key) and the failed one answers. (Fetches are not counted: under load
+        // the hung request may never have reached the server.)
+        _jwksGate.TrySetResult();
+        _keys.EcKey("k2");
+        var tooSoon = await Assert.ThrowsAsync<IdTokenValidationException>(() => cache.RefetchAsync(_http, CancellationToken.None).WaitAsync(Patience));
+        Assert.True(tooSoon.KeysUnavailable);
+
+        // The first retry delay after the failure: the unknown key id fetches the set.
+        _clock.Now += JwksCache.FirstRetryDelay;
+        var (keys, refetched) = await cache.RefetchAsync(_http, CancellationToken.None).WaitAsync(Patience);
+        Assert.True(refetched);
+        Assert.Contains(keys, k => k.KeyId == "k2");
+    }
+
+    [Fact]
     public async Task Once_a_login_has_waited_its_patience_for_a_hanging_refresh_the_next_logins_verify_with_the_keys_held_at_once()
     {
         var (cache, held) = await KeysDueForRefreshAsync(refreshPatience: TimeSpan.FromMilliseconds(300));

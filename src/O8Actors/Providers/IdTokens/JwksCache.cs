@@ -51,6 +51,8 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
     // With none: no fetch for a token anyone may send (a logout token) starts before this.
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
     private TimeSpan _retryDelay = TimeSpan.Zero;
+    // When the latest fetch failed: an unknown key id fetches again only FirstRetryDelay after it.
+    private DateTimeOffset _failedAt = DateTimeOffset.MinValue;
     // A caller holding keys waited its whole patience for the fetch in flight: the next ones verify with the keys held.
     private bool _currentIsSlow;
 
@@ -120,9 +122,9 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
 
     /// <summary>
     /// Fetches the keys again after an unknown key id, unless the last fetch started less than
-    /// <see cref="MinRefetchInterval"/> ago (<see cref="FirstRetryDelay"/> when it failed: a key endpoint back from an
-    /// outage serves a rotated key within that, whatever the periodic fetch's backoff has grown to); then answers the
-    /// keys already held (or being fetched).
+    /// <see cref="MinRefetchInterval"/> ago, or failed less than <see cref="FirstRetryDelay"/> ago (a key endpoint back
+    /// from an outage serves a rotated key within that, whatever the periodic fetch's backoff has grown to); then answers
+    /// the keys already held (or being fetched).
     /// </summary>
     /// <param name="http">The client for a fetch this call starts.</param>
     /// <param name="cancellationToken">Ends this caller's wait only.</param>
@@ -139,9 +141,13 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
         lock (_gate)
         {
             var now = time.GetUtcNow();
+            // After a failed fetch, counted from its failure, not its start: a fetch that hung until it timed out fails late
+            // (its start, _fetchedAt, until Ended has noted the failure).
             refetched = _current is null || (anyoneMaySend
                 ? now - _anyoneRefetchedAt >= MinRefetchInterval
-                : now - _trustedFetchedAt >= (LastFetchFailed ? FirstRetryDelay : MinRefetchInterval));
+                : LastFetchFailed
+                    ? now - (_failedAt > _fetchedAt ? _failedAt : _fetchedAt) >= FirstRetryDelay
+                    : now - _trustedFetchedAt >= MinRefetchInterval);
             if (refetched)
                 StartFetch(http, anyoneMaySend);
             task = _current!;
@@ -207,6 +213,7 @@ internal sealed class JwksCache(string provider, Uri jwksUri, TimeProvider time)
             }
 
             if (!ReferenceEquals(_current, fetch)) return;
+            _failedAt = time.GetUtcNow();
             if (_lastGood is null)
             {
                 // No keys yet: a login fetches again at once; a token anyone may send, only this long after the failure
