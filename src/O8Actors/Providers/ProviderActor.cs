@@ -127,14 +127,21 @@ internal sealed class ProviderActor : ReceiveActor
         if (_strategy is IRefreshesMetadata refreshing && _hearRefreshes is not null) refreshing.Refreshed -= _hearRefreshes;
         // Set only while a request starts: still set here, starting it threw and the registry stopped this actor instead
         // of restarting it (on a restart, PreRestart answered it and cleared it before calling this).
+        // As the registry and the dead letters' watcher answer the requests this actor never took: one kind of failure,
+        // ProviderUnavailable, for every caller of a provider that is gone.
         if (_starting is { } failed)
-            failed.ReplyTo.Tell(InternalFailure(failed.Request, "failed (internal error), and its actor was stopped after failing repeatedly"));
-        foreach (var (request, replyTo, _) in _waiting) replyTo.Tell(InternalFailure(request, "stopped before it could answer"));
-        foreach (var (request, replyTo) in _pending) replyTo.Tell(InternalFailure(request, "stopped before it could answer"));
+            failed.ReplyTo.Tell(Unavailable(failed.Request, "after failing repeatedly (this request failed as it started)"));
+        foreach (var (request, replyTo, _) in _waiting) replyTo.Tell(Unavailable(request, "before it could answer"));
+        foreach (var (request, replyTo) in _pending) replyTo.Tell(Unavailable(request, "before it could answer"));
         _waiting.Clear();
         _pending.Clear();
         base.PostStop();
     }
+
+    /// <summary>The answer to <paramref name="request"/> of a provider whose actor stopped <paramref name="how"/>, never sending it.</summary>
+    private object Unavailable(object request, string how) => ProviderRequestFailures.ProviderOf(request) is null
+        ? InternalFailure(request, $"stopped {how}")
+        : ProviderRequestFailures.For(request, LoginFailure.ProviderUnavailable, ProviderRequestFailures.Stopped(_strategy.Name, how));
 
     private object InternalFailure(object request, string what = "failed (internal error)") => request switch
     {

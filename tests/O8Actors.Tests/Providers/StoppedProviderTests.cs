@@ -113,7 +113,7 @@ public sealed class StoppedProviderTests : TestKit
         ExpectTerminated(provider, Wait);
 
         var first = failedOn.ExpectMsg<CodeExchangeFailed>(Answer);
-        Assert.Equal("eleventh", first.LoginId);
+        Assert.Equal(("eleventh", LoginFailure.ProviderUnavailable), (first.LoginId, first.Failure));
         AssertNamesTheStoppedProviderAndNoSecret(first.Reason);
         foreach (var (kind, caller) in waiting)
         {
