@@ -80,7 +80,7 @@ internal static class BackChannelLogoutCall
             throw;
         }
 
-        await CompleteAsync(accounts, listWait, provider, token).ConfigureAwait(false);
+        await CompleteAsync(hold, listWait).ConfigureAwait(false);
         return result;
     }
 
@@ -89,17 +89,19 @@ internal static class BackChannelLogoutCall
     /// later). Awaited, so the provider's 200 follows the guard's record; not bound to the provider's request, which may go
     /// away now that nothing is left to undo.
     /// </summary>
-    private static async Task CompleteAsync(IActorRef accounts, TimeSpan wait, string provider, LogoutToken token)
+    private static async Task CompleteAsync(Hold hold, TimeSpan wait)
     {
         try
         {
-            await accounts.Ask<LogoutTokenCompleted>(new CompleteLogoutToken(provider, token.JwtId), wait).ConfigureAwait(false);
+            await hold.Accounts.Ask<LogoutTokenCompleted>(new CompleteLogoutToken(hold.Provider, hold.JwtId), wait).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AskTimeoutException or TimeoutException)
         {
-            // The accounts were signed out and the app told: the logout stands. Unrecorded, a later post of the token gets
-            // the "post it later" answer until this attempt's lease runs out, then carries the logout out again: the accounts
-            // hold no tokens by then, so it signs nobody out, and completes (the guard records it then) instead of "replayed".
+            // The accounts were signed out and the app told: the logout stands. Unrecorded, the token must not be carried out
+            // again once this attempt's lease runs out: a captured copy would sign out a session opened since. So the hold
+            // is kept for as long as the guard keeps the token (a later post gets the "post it later" answer, which signs
+            // nobody out); should the guard have lost the token altogether (its entity moved), it is accepted again, as before.
+            hold.KeepUntilForgotten();
         }
     }
 
@@ -244,5 +246,8 @@ internal static class BackChannelLogoutCall
         public void Renew() => Accounts.Tell(new RenewLogoutToken(Provider, JwtId, Attempt, Lease));
 
         public void Release() => Accounts.Tell(new ForgetLogoutToken(Provider, JwtId, Attempt));
+
+        /// <summary>Holds the token, unless already completed, until the guard forgets it (its KeepUntil).</summary>
+        public void KeepUntilForgotten() => Accounts.Tell(new RenewLogoutToken(Provider, JwtId, Attempt, TimeSpan.MaxValue));
     }
 }

@@ -269,6 +269,22 @@ public sealed class BackChannelLogoutCallTests : TestKit
         _accounts.ExpectNoMsg(Short);
     }
 
+    [Fact]
+    public async Task A_completion_the_guard_does_not_confirm_keeps_the_token_held_until_the_guard_forgets_it()
+    {
+        var running = StartValidated(out var check, checkTimeout: TimeSpan.FromMilliseconds(500));
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
+        var signOut = _accounts.ExpectMsg<SignOut>();
+        _accounts.Reply(new SignOutResult(signOut.Account, RevocationOutcome.Revoked));
+        _accounts.ExpectMsg<CompleteLogoutToken>(); // and no answer
+
+        // The logout stands (the user is signed out, the app told); its token is not let go at the lease's end, where a
+        // captured copy posted later would be carried out again and sign out a session opened since.
+        var held = _accounts.ExpectMsg<RenewLogoutToken>(TimeSpan.FromSeconds(5));
+        Assert.Equal(new RenewLogoutToken("sandbox", "jti-1", check.Attempt, TimeSpan.MaxValue), held);
+        Assert.Equal([signOut.Account], (await running.WaitAsync(TimeSpan.FromSeconds(5))).SignedOut.Select(r => r.Account));
+    }
+
     /// <summary>
     /// The provider posts the token again while its first post is still being carried out (its own timeout passed). That
     /// post used to be refused as a replay, for good, although the first could still fail and forget the token; it is sent

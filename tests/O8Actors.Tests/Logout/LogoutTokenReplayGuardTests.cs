@@ -45,6 +45,22 @@ public sealed class LogoutTokenReplayGuardTests
     }
 
     [Fact]
+    public void A_hold_kept_until_the_guard_forgets_the_token_outlasts_its_lease_and_ends_with_the_token()
+    {
+        var guard = new LogoutTokenReplayGuard();
+        var token = new LogoutToken("https://issuer.test", "alice", "sid-1", "jti-1", Issued, Issued.AddMinutes(2));
+        var keepUntil = LogoutTokenReplayGuard.KeepUntil(token);
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(token.JwtId, First, keepUntil, Lease, Issued));
+
+        // Its completion went unconfirmed: the attempt keeps its hold for as long as the token could pass.
+        guard.Renew(token.JwtId, First, TimeSpan.MaxValue, Issued.AddSeconds(1));
+
+        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept(token.JwtId, "attempt-2", keepUntil, Lease, Issued + Lease + TimeSpan.FromSeconds(1)));
+        Assert.Equal(LogoutTokenCheck.InProgress, guard.Accept(token.JwtId, "attempt-2", keepUntil, Lease, keepUntil));
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept(token.JwtId, "attempt-2", keepUntil.AddMinutes(5), Lease, keepUntil.AddSeconds(1)));
+    }
+
+    [Fact]
     public void A_token_at_the_end_of_time_is_held_until_then_and_never_overflows()
     {
         var end = new LogoutToken("https://issuer.test", "alice", null, "jti-1", Issued, DateTimeOffset.MaxValue.AddMinutes(-1));
