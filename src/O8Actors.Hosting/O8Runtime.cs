@@ -31,7 +31,8 @@ internal sealed class O8Runtime
 
     public void Set(Started started)
     {
-        if (Interlocked.CompareExchange(ref _value, started, null) is not null || !_started.TrySetResult(started))
+        // A start that already failed stays failed: TryGet must not hand out what WhenStarted never will.
+        if (_started.Task.IsCompleted || Interlocked.CompareExchange(ref _value, started, null) is not null || !_started.TrySetResult(started))
             throw new InvalidOperationException("WithOAuthLogins was called twice for one service provider; call it once.");
     }
 
