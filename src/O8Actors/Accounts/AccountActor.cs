@@ -110,6 +110,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     // Its entity is moving and the hand-off's deadline runs (HandOffDeadlineReached, AccountSettings.HandOffWait after the
     // first AccountHandOff): set once, as a stashed hand-off comes back through AroundReceive.
     private bool _handOffDeadlineSet;
+    // The store's latest save, so the lock is not let go while it is still being written (ReleaseLock).
+    private Task? _saveInFlight;
     // A sign-out's removal failed, so the store still holds tokens that must never be served (see RemovalPending): the
     // retries so far, whether one is in flight, and the logins of this account that wait for it.
     private bool _removalFailed;
@@ -963,7 +965,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         var generation = _generation;
         var store = _store;
         var account = _account;
-        store.SaveAsync(account, tokens, expectedVersion).PipeTo(Self,
+        var saving = store.SaveAsync(account, tokens, expectedVersion);
+        _saveInFlight = saving;
+        saving.PipeTo(Self,
             success: version => new Saved(generation, tokens, version),
             failure: e => new StoreFailed(generation, e));
     }
@@ -1052,7 +1056,20 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private void ReleaseLock()
     {
-        if (_lock is { } held) Release(held);
+        if (_lock is { } held)
+        {
+            // A save still in flight (its renewal timed out, or the actor stops at its hand-off deadline) keeps the lock
+            // until it lands: the next holder, this account's successor on another node among them, would otherwise read
+            // the copy it replaces and spend that refresh token again. Bounded by a store call's wait, so a hung store
+            // does not keep the account locked for good.
+            if (_saveInFlight is { IsCompleted: false } saving)
+            {
+                Task.WhenAny(saving, Task.Delay(_settings.StoreCallWait)).ContinueWith(_ => Release(held),
+                    CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
+            else Release(held);
+        }
+
         _lock = null;
     }
 

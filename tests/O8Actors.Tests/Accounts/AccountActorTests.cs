@@ -686,7 +686,7 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
 
         // Its cluster entity moves while the refresh is under way, and the provider never answers it.
         accounts.Tell(AccountHandOff.Instance);
-        await account.Ask<ActorIdentity>(new Identify(1), Wait);
+        await AccountHasTakenAsync(accounts); // through the supervisor: the deadline counts from here
         Clock.Advance(settings.RenewalTimeout);
         Assert.Equal(LoginFailure.ExchangeTimeout, (await Assert.ThrowsAsync<AuthorizationFailedException>(() => caller)).Failure);
         await account.Ask<ActorIdentity>(new Identify(2), Wait); // in the renewal's overtime
@@ -699,6 +699,41 @@ public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseStri
             Clock.Advance(settings.HandOffWait - settings.RenewalTimeout);
             await ExpectTerminatedAsync(account, Wait);
         }, Wait);
+    }
+
+    [Fact]
+    public async Task An_account_that_stops_at_its_hand_off_deadline_keeps_the_lock_until_its_save_in_flight_lands()
+    {
+        var strategy = NewStrategy();
+        var providers = CreateTestProbe();
+        var store = new GatedTokenStore();
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+        var accounts = Sys.ActorOf(AccountsSupervisor.Props(store, providers.Ref, CreateTestProbe().Ref, settings));
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        _ = Get(accounts, Alice); // a caller whose wait starts the refresh
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        var account = providers.LastSender;
+        Watch(account);
+
+        // The provider answers with a rotated refresh token; the store takes its time to write it.
+        store.HoldSaves();
+        var rotated = strategy.Issue("alice");
+        account.Tell(new CodeExchanged(refresh.RequestId, rotated), providers.Ref);
+        await AwaitConditionAsync(() => Task.FromResult(store.SavesWaiting == 1), Wait);
+
+        // Its cluster entity moves, and the hand-off's deadline passes before the write lands: the actor stops.
+        accounts.Tell(AccountHandOff.Instance);
+        await AccountHasTakenAsync(accounts);
+        Clock.Advance(settings.HandOffWait);
+        await ExpectTerminatedAsync(account, Wait);
+
+        // Its successor (here, or on the next node) must not read the copy the write replaces: the lock waits for it.
+        using (var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.LockAsync(Alice, soon.Token));
+        store.ReleaseSaves();
+        await using (await store.LockAsync(Alice).WaitAsync(Wait))
+            Assert.Equal(rotated.RefreshToken, (await store.LoadAsync(Alice))!.Tokens.RefreshToken);
     }
 
     [Fact]
