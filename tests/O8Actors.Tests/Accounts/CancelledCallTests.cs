@@ -58,7 +58,11 @@ public sealed class CancelledCallTests : TestKit
         ["GetUserInfoAsync"] = c => c.GetUserInfoAsync(Account, Cancelled),
         ["HandleBackChannelLogoutAsync"] = c => c.HandleBackChannelLogoutAsync("github", "logout-token", Cancelled),
         ["GetAccountsAsync"] = c => c.GetAccountsAsync(cancellationToken: Cancelled),
-        ["BeginSignOut"] = c => c.BeginSignOut(Account, null, Cancelled).Result,
+        ["BeginSignOut"] = c =>
+        {
+            var (_, signedOut) = c.BeginSignOut(Account, null, Cancelled);
+            return signedOut;
+        },
         ["RegisterProviderAsync"] = c => c.RegisterProviderAsync(new ScriptedStrategy("p"), Cancelled),
         ["UnregisterProviderAsync"] = c => c.UnregisterProviderAsync(new ScriptedStrategy("p"), Cancelled),
         ["GetRedirectUriAsync"] = c => c.GetRedirectUriAsync(Cancelled),
