@@ -1,12 +1,16 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text;
 
 namespace O8Actors.Callback;
 
 /// <summary>
-/// Makes text that arrives from outside (a callback's <c>error</c>, <c>error_description</c> and <c>iss</c>) safe to
-/// carry into log lines, events, exception messages and pages: control characters (CR, LF, NUL, ANSI escapes...) become
-/// U+FFFD, so a forged value cannot start a fake log line or steer a terminal, and the length is capped.
-/// Characters are replaced, never removed, so a cleaned <c>iss</c> can never become equal to a real issuer.
+/// Makes text that arrives from outside (a callback's <c>error</c>, <c>error_description</c> and <c>iss</c>, a provider's
+/// error text) safe to carry into log lines, events, exception messages and pages: every character that <see cref="Hides"/>
+/// (CR, LF, NUL, ANSI escapes, the Unicode line separators, bidirectional overrides, zero-width characters, half a
+/// surrogate pair) becomes U+FFFD, so a forged value cannot start a fake log line, steer a terminal or show itself
+/// reversed, and the length is capped. Characters are replaced, never removed, so a cleaned <c>iss</c> can never become
+/// equal to a real issuer.
 /// </summary>
 internal static class ExternalText
 {
@@ -19,24 +23,64 @@ internal static class ExternalText
     private const char Replacement = '\uFFFD';
     private const char Ellipsis = '\u2026';
 
-    /// <summary><paramref name="value"/> with control characters replaced and cut to <paramref name="maxLength"/> (ending in "…").</summary>
+    /// <summary><paramref name="value"/> with hiding characters replaced and cut to <paramref name="maxLength"/> (ending in "…").</summary>
     public static string? Clean(string? value, int maxLength)
     {
         if (value is null) return null;
         var tooLong = value.Length > maxLength;
-        if (!tooLong && !HasControl(value)) return value;
+        if (!tooLong && !HasHiding(value)) return value;
 
         var kept = tooLong ? value.AsSpan(0, maxLength - 1) : value.AsSpan();
-        var builder = new StringBuilder(kept.Length + 1);
-        foreach (var c in kept) builder.Append(char.IsControl(c) ? Replacement : c);
-        if (tooLong) builder.Append(Ellipsis);
+        // The cut never leaves half of a character behind (which would itself read as a lone surrogate).
+        if (tooLong && char.IsHighSurrogate(kept[^1])) kept = kept[..^1];
+        var cleaned = Replaced(kept, Replacement);
+        return tooLong ? cleaned + Ellipsis : cleaned;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="c"/> changes how text is read without showing itself: a control character (a line break
+    /// forges a log line, an escape steers a terminal), a bidirectional override or isolate (text shown reversed), a
+    /// zero-width or other formatting character (text that looks like other text), a Unicode line or paragraph
+    /// separator (a line break to the viewers that honour it).
+    /// </summary>
+    public static bool Hides(Rune c) => Rune.IsControl(c) || Rune.GetUnicodeCategory(c) is
+        UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+
+    /// <summary><paramref name="text"/> with each character that <see cref="Hides"/>, and each half surrogate pair, as <paramref name="replacement"/>.</summary>
+    public static string Replaced(ReadOnlySpan<char> text, char replacement)
+    {
+        var builder = new StringBuilder(text.Length);
+        while (!text.IsEmpty)
+        {
+            // A lone surrogate is one char that is no character: it is replaced, as one char.
+            if (Rune.DecodeFromUtf16(text, out var rune, out var used) != OperationStatus.Done || Hides(rune))
+                builder.Append(replacement);
+            else
+                builder.Append(text[..used]);
+            text = text[used..];
+        }
         return builder.ToString();
     }
 
-    private static bool HasControl(string value)
+    /// <summary>Whether <paramref name="text"/> holds a character that <see cref="Hides"/>, or half a surrogate pair.</summary>
+    public static bool HasHiding(ReadOnlySpan<char> text)
     {
-        foreach (var c in value)
-            if (char.IsControl(c)) return true;
+        foreach (var c in text)
+        {
+            // Printable ASCII, the whole of most values, needs no decoding.
+            if (c is >= ' ' and < '\u007F') continue;
+            return HasHidingRune(text);
+        }
+        return false;
+    }
+
+    private static bool HasHidingRune(ReadOnlySpan<char> text)
+    {
+        while (!text.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf16(text, out var rune, out var used) != OperationStatus.Done || Hides(rune)) return true;
+            text = text[used..];
+        }
         return false;
     }
 }

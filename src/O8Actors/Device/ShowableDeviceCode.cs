@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using O8Actors.Providers;
 
@@ -40,11 +39,9 @@ internal static class ShowableDeviceCode
     private static bool Unshowable(string text) => text.EnumerateRunes().Any(Unshowable);
 
     /// <summary>
-    /// Control characters, and those that change how the rest is shown without showing themselves: bidirectional overrides
-    /// and isolates (a code shown reversed is not the code the user types), zero-width characters (a code that looks like
-    /// another), and the Unicode line and paragraph separators (a forged log line, as a line break would). A lone surrogate
-    /// reads as the replacement character, which no provider's code holds: refused too.
+    /// What external text may not hold anywhere (<see cref="Callback.ExternalText.Hides"/>: a code shown reversed is not the
+    /// code the user types, one with zero-width characters looks like another), and the replacement character: a lone
+    /// surrogate reads as it, and no provider's code holds it.
     /// </summary>
-    private static bool Unshowable(Rune c) => Rune.IsControl(c) || c == Rune.ReplacementChar || Rune.GetUnicodeCategory(c) is
-        UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+    private static bool Unshowable(Rune c) => c == Rune.ReplacementChar || Callback.ExternalText.Hides(c);
 }

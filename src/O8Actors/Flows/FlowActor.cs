@@ -442,7 +442,10 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         var exchangeDeadline = ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout);
         Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, exchangeDeadline);
         _start.Context.Providers.Tell(new ExchangeCode(_start.Provider, _start.LoginId, msg.Code, _pkceUsed ? _secrets.CodeVerifier : null, _redirectUri!,
-            _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline, _dpopKey, _authenticatedNotBefore, _acceptedAcrValues));
+            _activity?.Context ?? default, _secrets.Nonce, Context.System.Scheduler.Now + exchangeDeadline, _dpopKey, _authenticatedNotBefore, _acceptedAcrValues)
+        {
+            Scopes = _start.Request.ScopeList,
+        });
         Become(ExchangingPhase);
     }
 

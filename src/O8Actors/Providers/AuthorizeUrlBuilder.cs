@@ -11,6 +11,13 @@ internal static class AuthorizeUrlBuilder
         "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "dpop_jkt",
     };
 
+    /// <summary>
+    /// Parameters that carry a whole authorization request (by value or by reference): a provider that takes one uses its
+    /// parameters instead of the query's, so an extra one (an app passing a user's query values on) could replace every
+    /// parameter in <see cref="Reserved"/>; a pushed request may not hold <c>request_uri</c> at all (RFC 9126 section 2.1).
+    /// </summary>
+    private static readonly HashSet<string> RequestObjects = new(StringComparer.Ordinal) { "request", "request_uri" };
+
     /// <summary>Why a login's extra parameters may not name a <c>resource</c> of their own when the provider has one.</summary>
     internal const string ResourceConflict = "ExtraParameters must not set 'resource': the provider's Resource is sent on every request.";
 
@@ -26,6 +33,10 @@ internal static class AuthorizeUrlBuilder
         {
             if (string.IsNullOrWhiteSpace(key))
                 throw new ArgumentException($"{label} contains an empty parameter name.");
+            if (RequestObjects.Contains(key))
+                throw new ArgumentException(
+                    $"{label} must not set '{key}': a request object (RFC 9101, OpenID Connect Core section 6) replaces the query's " +
+                    "parameters at the provider, the state, PKCE challenge and redirect URI that O8Actors sets among them.");
             if (Reserved.Contains(key))
                 throw new ArgumentException(
                     $"{label} must not set '{key}': O8Actors sets it itself" +

@@ -193,12 +193,24 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     private async Task<TokenSet> ExchangeAndValidateAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken)
     {
         var tokens = await _tokens.ExchangeCodeAsync(context, http, cancellationToken).ConfigureAwait(false);
-        if (context.RequiresIdToken && string.IsNullOrEmpty(tokens.IdToken))
-            throw new IdTokenValidationException(
-                $"The login asked for max_age or acr_values, but the provider '{Name}' returned no ID token, so when and how the user signed in cannot be checked (ask for the 'openid' scope).")
-            {
-                Issued = tokens,
-            };
+        if (string.IsNullOrEmpty(tokens.IdToken))
+        {
+            if (context.RequiresIdToken)
+                throw new IdTokenValidationException(
+                    $"The login asked for max_age or acr_values, but the provider '{Name}' returned no ID token, so when and how the user signed in cannot be checked (ask for the 'openid' scope).")
+                {
+                    Issued = tokens,
+                };
+            // An OpenID Connect request's answer must carry an ID token (OpenID Connect Core 1.0 section 3.1.3.3): without
+            // it the login's nonce is never checked, the defence against an injected code when PKCE is off (RFC 9700
+            // section 2.1.1), and nothing says who signed in.
+            if (context.Nonce is not null && AsksForOpenId(context.Scopes))
+                throw new IdTokenValidationException(
+                    $"The provider '{Name}' answered an OpenID Connect login (scope 'openid') without an ID token, so its nonce and its user cannot be checked. No tokens were returned.")
+                {
+                    Issued = tokens,
+                };
+        }
         return await ValidateAsync(tokens, context.Nonce, http, cancellationToken, context, context.KeysDeadline).ConfigureAwait(false);
     }
 
@@ -252,6 +264,10 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
             ? poll with { Tokens = await ValidateAsync(tokens, null, http, cancellationToken, keysDeadline: context.KeysDeadline).ConfigureAwait(false) }
             : poll;
     }
+
+    /// <summary>Whether a login that asked for <paramref name="scopes"/> (none: the defaults) made an OpenID Connect request.</summary>
+    private bool AsksForOpenId(IReadOnlyList<string> scopes) =>
+        scopes.Count > 0 ? scopes.Contains("openid", StringComparer.Ordinal) : _options.DefaultScopes.Contains("openid", StringComparer.Ordinal);
 
     private async Task<TokenSet> ValidateAsync(TokenSet tokens, string? nonce, HttpClient http, CancellationToken cancellationToken,
         CodeExchangeContext? stepUp = null, long? keysDeadline = null)

@@ -637,6 +637,7 @@ internal sealed class ProviderActor : ReceiveActor
                     DpopKey = e.DpopKey,
                     AuthenticatedNotBefore = e.AuthenticatedNotBefore,
                     AcceptedAcrValues = e.AcceptedAcrValues,
+                    Scopes = e.Scopes,
                     KeysDeadline = keysDeadline,
                 }, http, ct))),
             RefreshTokens r => (r.RequestId, default(ActivityContext), ct => IdTokens.RefusedRefresh.SparingTheSentRefreshToken(

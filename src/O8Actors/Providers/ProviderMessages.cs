@@ -151,6 +151,9 @@ internal sealed record ExchangeCode(string Provider, string LoginId, string Code
     System.Diagnostics.ActivityContext Parent = default, string? Nonce = null, DateTimeOffset? Deadline = null, Dpop.DpopKey? DpopKey = null,
     DateTimeOffset? AuthenticatedNotBefore = null, IReadOnlyList<string>? AcceptedAcrValues = null)
 {
+    /// <summary>The scopes the login asked for (empty: the provider's defaults), as its authorize request named them.</summary>
+    public IReadOnlyList<string> Scopes { get; init; } = [];
+
     /// <inheritdoc />
     public override string ToString() => $"ExchangeCode {{ Provider = {Provider}, LoginId = {LoginId} }}";
 }

@@ -228,6 +228,9 @@ public sealed record CodeExchangeContext(string Code, string? CodeVerifier, Uri 
     /// </summary>
     internal long? KeysDeadline { get; init; }
 
+    /// <summary>The scopes the login asked for (empty: the provider's defaults), as its authorize request named them.</summary>
+    internal IReadOnlyList<string> Scopes { get; init; } = [];
+
     /// <summary>Whether the login asked for a step-up (<c>max_age</c> or <c>acr_values</c>) that only a validated ID token can show.</summary>
     internal bool RequiresIdToken => AuthenticatedNotBefore is not null || AcceptedAcrValues is not null;
 

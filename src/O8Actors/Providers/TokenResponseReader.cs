@@ -170,7 +170,8 @@ internal static class TokenResponseReader
 
     /// <summary>
     /// Provider text goes into exception messages, so remove anything that could be a secret we sent (some servers
-    /// echo the code back), strip control characters and cap the length.
+    /// echo the code back), blank out what would forge a log line or hide text (<see cref="Callback.ExternalText.Hides"/>)
+    /// and cap the length.
     /// </summary>
     internal static string Clean(string text, IReadOnlyList<string?> secrets)
     {
@@ -179,8 +180,7 @@ internal static class TokenResponseReader
             if (!string.IsNullOrEmpty(secret))
                 text = text.Replace(secret, "***", StringComparison.Ordinal);
         }
-        var chars = text.Select(c => char.IsControl(c) ? ' ' : c).ToArray();
-        var clean = new string(chars).Trim();
+        var clean = Callback.ExternalText.Replaced(text, ' ').Trim();
         return clean.Length <= MaxProviderTextLength ? clean : clean[..MaxProviderTextLength] + "...";
     }
 }

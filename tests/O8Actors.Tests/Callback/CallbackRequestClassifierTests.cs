@@ -164,6 +164,38 @@ public sealed class CallbackRequestClassifierTests
         Assert.NotEqual("https://idp.test", result.Issuer);
     }
 
+    [Theory]
+    [InlineData("\u2028", "a line separator: a forged log line wherever it is shown as a line break")]
+    [InlineData("\u2029", "a paragraph separator")]
+    [InlineData("\u202E", "a right-to-left override: the rest shown reversed")]
+    [InlineData("\u2066", "a bidirectional isolate")]
+    [InlineData("\u200B", "a zero-width space: text that looks like other text")]
+    public void Provider_text_with_characters_that_hide_or_forge_text_is_replaced(string hiding, string why)
+    {
+        var forged = Uri.EscapeDataString("bad" + hiding + "2026-11-30 INFO Login l1 succeeded");
+
+        var result = CallbackRequestClassifier.Classify("GET", "/", Host,
+            $"?state=s&error=access_denied{Uri.EscapeDataString(hiding)}&error_description={forged}&iss=https%3A%2F%2Fidp.test{Uri.EscapeDataString(hiding)}", Path);
+
+        Assert.Equal(CallbackVerdict.Candidate, result.Verdict);
+        foreach (var text in new[] { result.Error!, result.ErrorDescription!, result.Issuer! })
+            Assert.False(text.Contains(hiding, StringComparison.Ordinal), why);
+        Assert.Equal("access_denied\uFFFD", result.Error);
+        Assert.Equal("https://idp.test\uFFFD", result.Issuer);
+    }
+
+    [Fact]
+    public void A_cut_never_leaves_half_a_character()
+    {
+        // An emoji (two UTF-16 halves) straddling the cut.
+        var text = new string('d', ExternalText.MaxTextLength - 2) + "\U0001F600" + "tail";
+
+        var cleaned = ExternalText.Clean(text, ExternalText.MaxTextLength)!;
+
+        Assert.False(ExternalText.HasHiding(cleaned));
+        Assert.EndsWith("d\u2026", cleaned, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Provider_text_is_capped_in_length()
     {

@@ -86,6 +86,22 @@ public sealed class AuthorizeUrlTests
     }
 
     [Theory]
+    [InlineData("request")]
+    [InlineData("request_uri")]
+    public void Neither_a_login_nor_a_provider_may_send_a_request_object_that_would_replace_the_protected_parameters(string key)
+    {
+        // An app that passes a user's query values on as extras would otherwise let the user send an unsigned request
+        // object with his own state, PKCE challenge and redirect URI, which a provider supporting RFC 9101 takes instead.
+        var extra = new Dictionary<string, string> { [key] = "eyJhbGciOiJub25lIn0.eyJyZWRpcmVjdF91cmkiOiJodHRwczovL2V2aWwifQ." };
+
+        var login = Assert.Throws<ArgumentException>(() => Strategy().BuildAuthorizeUrl(AuthorizeContext(extra: extra)));
+        var provider = Assert.Throws<ArgumentException>(() => Strategy(o => o.AuthorizeParameters[key] = "urn:x"));
+
+        Assert.Contains($"'{key}'", login.Message);
+        Assert.Contains("request object", provider.Message);
+    }
+
+    [Theory]
     [InlineData("form_post")]
     [InlineData("fragment")]
     [InlineData("query.jwt")]

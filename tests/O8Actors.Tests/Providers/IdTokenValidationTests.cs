@@ -807,6 +807,38 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
             TimeSpan.FromSeconds(10));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_OpenID_Connect_login_answered_without_an_ID_token_is_refused_and_its_tokens_handed_back_for_revocation(bool openIdByDefault)
+    {
+        // OpenID Connect Core section 3.1.3.3: the ID token is required. Without it the nonce is never checked (the
+        // defence against an injected code when PKCE is off) and nothing says who signed in.
+        var strategy = Strategy(o => { if (openIdByDefault) o.DefaultScopes = ["openid", "profile"]; });
+        _idToken = "";
+
+        var error = await Assert.ThrowsAsync<IdTokenValidationException>(() => strategy.ExchangeCodeAsync(
+            new CodeExchangeContext(Code, Verifier, RedirectUri, Nonce) { Scopes = openIdByDefault ? [] : ["openid", "email"] },
+            _http, CancellationToken.None));
+
+        Assert.Contains("without an ID token", error.Message, StringComparison.Ordinal);
+        Assert.Equal("SECRET-ACCESS-1", error.Issued?.AccessToken);
+        Assert.DoesNotContain("SECRET-ACCESS-1", error.Message, StringComparison.Ordinal);
+        AssertNoSecrets(error);
+    }
+
+    [Fact]
+    public async Task A_login_that_asked_for_no_openid_scope_may_come_back_without_an_ID_token()
+    {
+        _idToken = "";
+
+        var tokens = await Strategy().ExchangeCodeAsync(
+            new CodeExchangeContext(Code, Verifier, RedirectUri, Nonce) { Scopes = ["api.read"] }, _http, CancellationToken.None);
+
+        Assert.Equal("SECRET-ACCESS-1", tokens.AccessToken);
+        Assert.Null(tokens.IdTokenClaims);
+    }
+
     [Fact]
     public void A_jwks_uri_needs_an_issuer_and_a_sane_clock_skew()
     {

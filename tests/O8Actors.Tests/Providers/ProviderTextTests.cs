@@ -57,6 +57,23 @@ public sealed class ProviderTextTests : IAsyncLifetime
         AssertNoSecrets(tooLong);
     }
 
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public async Task An_error_with_unicode_line_separators_or_bidirectional_overrides_is_cleaned_before_it_reaches_a_message(string endpoint)
+    {
+        _error = "x\u2028[WARN] forged\u202Edesrever\u200B";
+
+        var forged = await Assert.ThrowsAsync<TokenExchangeException>(() => Call(endpoint));
+
+        foreach (var text in new[] { forged.Message, forged.ProviderError! })
+        {
+            Assert.DoesNotContain('\u2028', text);
+            Assert.DoesNotContain('\u202E', text);
+            Assert.DoesNotContain('\u200B', text);
+        }
+        Assert.Contains("x [WARN] forged desrever", forged.Message, StringComparison.Ordinal);
+    }
+
     public static TheoryData<string, string> EndpointNames => new()
     {
         { "par", "pushed authorization request endpoint" },
