@@ -77,8 +77,7 @@ public static class O8HttpClientBuilderExtensions
         ArgumentNullException.ThrowIfNull(account);
         // Checked now, so a wrong origin fails at startup rather than on the first request; copied, so a later change to
         // the caller's list changes no client.
-        _ = TokenDestinations.Of(allowedOrigins, nameof(allowedOrigins));
-        var origins = allowedOrigins?.ToArray();
+        var origins = TokenDestinations.Of(allowedOrigins, nameof(allowedOrigins)).Origins;
         return builder.AddHttpMessageHandler(services =>
             new AccessTokenHandler(services.GetRequiredService<IOAuthLogins>(), ct => account(services, ct), scopes) { AllowedOrigins = origins });
     }

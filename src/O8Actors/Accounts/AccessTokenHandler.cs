@@ -58,7 +58,6 @@ public sealed class AccessTokenHandler : DelegatingHandler
     private readonly Accounts.RefusedTokens _refusedAfterRefresh = new();
     // Where a token may go: https or loopback, and the allowed origins when there are any.
     private readonly Accounts.TokenDestinations _destinations = Accounts.TokenDestinations.Anywhere;
-    private readonly IReadOnlyCollection<Uri>? _allowedOrigins;
 
     /// <summary>Calls on behalf of <paramref name="account"/>.</summary>
     /// <param name="logins">Where the account's tokens come from.</param>
@@ -101,6 +100,8 @@ public sealed class AccessTokenHandler : DelegatingHandler
     /// The origins (scheme, host and port, such as <c>https://api.example.com</c>) the token may be sent to; null (the
     /// default) for any https origin or loopback http one. A request to another origin is refused with
     /// <see cref="InvalidOperationException"/> before it is sent, the retry after a 401 included.
+    /// Read back as the handler compares them: each origin once, as scheme, host (lowercased, an international name in
+    /// its punycode form) and port.
     /// </summary>
     /// <exception cref="ArgumentException">
     /// The list is empty, or an entry is not an https origin (an http one only on loopback) or has a path, query, fragment or
@@ -108,12 +109,8 @@ public sealed class AccessTokenHandler : DelegatingHandler
     /// </exception>
     public IReadOnlyCollection<Uri>? AllowedOrigins
     {
-        get => _allowedOrigins;
-        init
-        {
-            _destinations = Accounts.TokenDestinations.Of(value, nameof(AllowedOrigins));
-            _allowedOrigins = value?.ToArray();
-        }
+        get => _destinations.Origins;
+        init => _destinations = Accounts.TokenDestinations.Of(value, nameof(AllowedOrigins));
     }
 
     private static Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> TokensOf(IOAuthLogins logins,

@@ -10,12 +10,22 @@ namespace O8Actors.Accounts;
 internal sealed class TokenDestinations
 {
     /// <summary>Any origin the cleartext rule lets through.</summary>
-    public static TokenDestinations Anywhere { get; } = new(null);
+    public static TokenDestinations Anywhere { get; } = new(null, null);
 
     // "scheme://host:port" of each origin named; null for any.
     private readonly HashSet<string>? _allowed;
 
-    private TokenDestinations(HashSet<string>? allowed) => _allowed = allowed;
+    private TokenDestinations(HashSet<string>? allowed, IReadOnlyCollection<Uri>? origins)
+    {
+        _allowed = allowed;
+        Origins = origins;
+    }
+
+    /// <summary>
+    /// The origins the rule was made from, as it compares them: scheme, host and port, each origin once in the order first
+    /// named, a host lowercased and in its ASCII (punycode) form; null for any origin.
+    /// </summary>
+    public IReadOnlyCollection<Uri>? Origins { get; }
 
     /// <summary>
     /// The rule for <paramref name="origins"/>: null for any origin; else each must be an absolute http or https URL with
@@ -29,6 +39,7 @@ internal sealed class TokenDestinations
         if (origins.Count == 0)
             throw new ArgumentException("The allowed origins are empty, so no request could carry a token: name at least one, or give null for any origin.", paramName);
         var allowed = new HashSet<string>(StringComparer.Ordinal);
+        var kept = new List<Uri>(origins.Count);
         foreach (var origin in origins)
         {
             if (origin is null) throw new ArgumentException("An allowed origin is null.", paramName);
@@ -42,10 +53,10 @@ internal sealed class TokenDestinations
             if (IsCleartextOffMachine(origin))
                 throw new ArgumentException(
                     $"The allowed origin {OriginOf(origin)} is plain http off this machine, where no token is sent (RFC 6750 section 5.3): use https.", paramName);
-            allowed.Add(Key(origin));
+            if (allowed.Add(Key(origin))) kept.Add(new UriBuilder(origin.Scheme, origin.IdnHost.ToLowerInvariant(), origin.Port).Uri);
         }
 
-        return new TokenDestinations(allowed);
+        return new TokenDestinations(allowed, kept.AsReadOnly());
     }
 
     /// <summary>Refuses <paramref name="destination"/> unless a token may go there.</summary>

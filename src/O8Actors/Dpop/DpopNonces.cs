@@ -33,5 +33,12 @@ internal sealed class DpopNonces
         if (!string.IsNullOrEmpty(nonce)) _byOrigin[Origin(target)] = nonce;
     }
 
+    /// <summary>
+    /// These nonces for the client that replaces the one of <paramref name="endpoint"/> when <paramref name="next"/> is the
+    /// same address (discovery read again); null for another address, which starts without a nonce (it gives its own).
+    /// </summary>
+    public DpopNonces? KeptFor(Uri endpoint, Uri next) =>
+        string.Equals(endpoint.AbsoluteUri, next.AbsoluteUri, StringComparison.Ordinal) ? this : null;
+
     private static string Origin(Uri target) => target.GetLeftPart(UriPartial.Authority);
 }

@@ -9,10 +9,15 @@ namespace O8Actors.Dpop;
 /// nonce (<c>use_dpop_nonce</c>, section 9) and gives one the proof did not carry is sent once more with it. Shared by
 /// <see cref="DpopHandler"/> and <see cref="AccessTokenHandler"/>; one per handler, so each keeps the nonces its servers gave.
 /// </summary>
-internal sealed partial class DpopSender(TimeProvider? time = null)
+/// <param name="time">Clock for the proofs' <c>iat</c>; the system clock by default.</param>
+/// <param name="nonces">Nonces to start from (a client that replaces one of the same endpoint); null for none.</param>
+internal sealed partial class DpopSender(TimeProvider? time = null, DpopNonces? nonces = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private readonly DpopNonces _nonces = new();
+    private readonly DpopNonces _nonces = nonces ?? new();
+
+    /// <summary>The nonces the servers gave, to carry to a sender that takes over.</summary>
+    public DpopNonces Nonces => _nonces;
 
     /// <summary>
     /// Signs <paramref name="request"/> (whose body is already buffered) for <paramref name="token"/> and sends it through

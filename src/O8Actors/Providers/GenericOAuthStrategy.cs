@@ -28,10 +28,11 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
 
     /// <summary>
     /// Creates the strategy with what discovery read again carries over: <paramref name="keys"/>, the key set of
-    /// <c>JwksUri</c> held already, and <paramref name="dpopNonces"/>, the DPoP nonces the same token endpoint gave.
+    /// <c>JwksUri</c> held already, and from <paramref name="replaced"/>, the strategy this one takes over from, the DPoP
+    /// nonces its token and UserInfo endpoints gave, each while that endpoint is the same (a moved one gives its own).
     /// </summary>
     internal GenericOAuthStrategy(GenericOAuthOptions options, TimeProvider? timeProvider, IdTokens.JwksCache? keys,
-        Dpop.DpopNonces? dpopNonces = null)
+        GenericOAuthStrategy? replaced = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Clone();
@@ -45,7 +46,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         {
             SupportsDeviceAuthorization = _options.DeviceAuthorizationEndpoint is not null,
         };
-        _tokens = new TokenEndpointClient(_options, timeProvider ?? TimeProvider.System, dpopNonces);
+        _tokens = new TokenEndpointClient(_options, timeProvider ?? TimeProvider.System, replaced?._tokens.DpopNoncesFor(_options.TokenEndpoint!));
         if (_options.JwksUri is not null)
         {
             _idTokens = new IdTokens.IdTokenValidator(_options.Name, _options.ClientId,
@@ -56,14 +57,12 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
             };
         }
         // A signed UserInfo response is verified with the same key set, issuer and audience as the ID tokens.
-        if (_options.UserInfoEndpoint is { } userInfo) _userInfo = new UserInfoClient(_options.Name, userInfo, timeProvider, _idTokens);
+        if (_options.UserInfoEndpoint is { } userInfo)
+            _userInfo = new UserInfoClient(_options.Name, userInfo, timeProvider, _idTokens, replaced?._userInfo?.DpopNoncesFor(userInfo));
     }
 
     /// <summary>Whether this provider is OpenID Connect here: it sends a <c>nonce</c> and validates ID tokens (it has a key set).</summary>
     public bool ValidatesIdTokens => _idTokens is not null;
-
-    /// <summary>The DPoP nonces its token endpoint gave, when <paramref name="tokenEndpoint"/> is that endpoint (discovery read again); else null.</summary>
-    internal Dpop.DpopNonces? DpopNoncesFor(Uri tokenEndpoint) => _tokens.DpopNoncesFor(tokenEndpoint);
 
     /// <summary>The ID token validator (tests observe its key set).</summary>
     internal IdTokens.IdTokenValidator? IdTokenValidator => _idTokens;

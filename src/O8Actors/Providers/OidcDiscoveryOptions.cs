@@ -75,8 +75,9 @@ public sealed class OidcDiscoveryOptions
     /// the metadata held, which later calls use until the new metadata has arrived and passed the same checks as the
     /// first (issuer, safe endpoints, S256 for a public client, ES256 with <see cref="UseDpop"/>). A read that fails keeps
     /// the metadata held, is logged as a warning, and is tried again after a backoff (30 seconds, doubling up to
-    /// 5 minutes). A login already on its way keeps what it was prepared with. The key set and the token endpoint's DPoP
-    /// nonce (RFC 9449 section 8) go on while <c>jwks_uri</c> and <c>token_endpoint</c> are unchanged.
+    /// 5 minutes). A login already on its way keeps what it was prepared with. The key set, and the DPoP nonces (RFC 9449
+    /// section 8) of the token and UserInfo endpoints, go on while <c>jwks_uri</c>, <c>token_endpoint</c> and
+    /// <c>userinfo_endpoint</c> are unchanged.
     /// </remarks>
     public TimeSpan MetadataRefreshInterval { get; set; } = TimeSpan.FromHours(24);
 

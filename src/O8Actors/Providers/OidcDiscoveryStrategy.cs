@@ -338,7 +338,8 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
 
     /// <summary>
     /// Reads and checks the metadata; <paramref name="previous"/>, the metadata held, lends its key set when <c>jwks_uri</c>
-    /// is unchanged, and its token endpoint's DPoP nonces when <c>token_endpoint</c> is.
+    /// is unchanged, and the DPoP nonces of its token and UserInfo endpoints while <c>token_endpoint</c> and
+    /// <c>userinfo_endpoint</c> are.
     /// </summary>
     private async Task<Resolution> ResolveCoreAsync(HttpClient http, Resolution? previous, CancellationToken cancellationToken)
     {
@@ -399,13 +400,12 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
                    && string.Equals(held.Uri.AbsoluteUri, jwks.AbsoluteUri, StringComparison.Ordinal)
             ? held
             : null;
-        // Likewise the token endpoint's DPoP nonce (RFC 9449 section 8), or the first token request after every read would
-        // be refused for it and sent again; a moved token endpoint starts without one.
-        var nonces = previous?.Strategy.DpopNoncesFor(metadata.TokenEndpoint);
+        // Likewise the token and UserInfo endpoints' DPoP nonces (RFC 9449 section 8), or the first token request and the
+        // first UserInfo call after every read would be refused for them and sent again; a moved endpoint starts without.
         GenericOAuthStrategy strategy;
         try
         {
-            strategy = new GenericOAuthStrategy(generic, _time, keys, nonces);
+            strategy = new GenericOAuthStrategy(generic, _time, keys, previous?.Strategy);
         }
         catch (ArgumentException ex)
         {

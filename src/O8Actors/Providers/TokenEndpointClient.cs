@@ -35,8 +35,7 @@ internal sealed class TokenEndpointClient
     /// This client's DPoP nonces when <paramref name="tokenEndpoint"/> is its own token endpoint, for the client that
     /// replaces it; null for another endpoint, which starts without a nonce (it gives its own).
     /// </summary>
-    public DpopNonces? DpopNoncesFor(Uri tokenEndpoint) =>
-        string.Equals(_options.TokenEndpoint!.AbsoluteUri, tokenEndpoint.AbsoluteUri, StringComparison.Ordinal) ? _dpopNonces : null;
+    public DpopNonces? DpopNoncesFor(Uri tokenEndpoint) => _dpopNonces.KeptFor(_options.TokenEndpoint!, tokenEndpoint);
 
     // Not async itself, nor are the refresh and the device poll: the one async layer of a token request is SendAsync,
     // which also reads the answer (a login's exchange runs through as few state machines as the protocol allows).

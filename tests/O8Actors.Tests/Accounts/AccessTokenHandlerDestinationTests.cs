@@ -162,4 +162,14 @@ public sealed class AccessTokenHandlerDestinationTests
         Assert.Equal(nameof(AccessTokenHandler.AllowedOrigins), error.ParamName);
         Assert.Null(any.AllowedOrigins);
     }
+
+    [Fact]
+    public void The_allowed_origins_read_back_as_the_handler_compares_them_each_once()
+    {
+        using var handler = Handler(new RecordingHandler(),
+            [new Uri("https://API.example.com"), new Uri("https://bücher.example:8443"), new Uri("https://api.example.com:443/"), new Uri("http://[::1]:5000")]);
+
+        Assert.Equal(["https://api.example.com/", "https://xn--bcher-kva.example:8443/", "http://[::1]:5000/"],
+            handler.AllowedOrigins!.Select(origin => origin.AbsoluteUri));
+    }
 }

@@ -162,4 +162,15 @@ public sealed class DpopHandlerTests : IAsyncLifetime
         Assert.Contains("only to its allowed origins", error.Message);
         Assert.Equal(1, _server.Accepted);
     }
+
+    [Fact]
+    public void The_allowed_origins_read_back_as_the_handler_compares_them_each_once()
+    {
+        using var handler = new DpopHandler(_key, _ => ValueTask.FromResult(_server.AccessToken))
+        {
+            AllowedOrigins = [new Uri("https://API.example.com"), new Uri("https://api.example.com:443/")],
+        };
+
+        Assert.Equal([new Uri("https://api.example.com")], handler.AllowedOrigins);
+    }
 }
