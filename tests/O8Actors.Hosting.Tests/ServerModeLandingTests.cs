@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Hosting.Tests.Support;
 
 namespace O8Actors.Hosting.Tests;
@@ -15,69 +13,46 @@ namespace O8Actors.Hosting.Tests;
 /// Now the cookie goes to the landing page with the browser, and <see cref="OAuthLanding.ClaimLogin(HttpContext, PendingLogin)"/>
 /// says yes only to the browser that started the login, once.
 /// </summary>
-/// <remarks>Each "browser" is an HTTP client with its own cookie jar over https (the binding cookie is <c>__Host-</c>, so Secure).</remarks>
+/// <remarks>Two cookie jars over https play the attacker's browser and the victim's.</remarks>
 public sealed class ServerModeLandingTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-
-    private sealed record App(WebApplication Web, Uri Root, ConcurrentDictionary<string, PendingLogin> Logins);
 
     /// <summary>
     /// An app as the README writes it: <c>/connect</c> keeps each login by its id, the callback redirects to <c>/welcome</c>
     /// or <c>/sorry</c>, and those pages find the login by <c>o8_login</c> and act on it only when <paramref name="claim"/> says yes.
     /// </summary>
-    private async Task<App> StartAppAsync(string systemName, bool session, Func<HttpContext, PendingLogin, bool> claim)
-    {
-        var builder = sandbox.ServerModeApp(systemName);
-        builder.Services.AddDistributedMemoryCache();
-        builder.Services.AddSession(o => o.Cookie.SecurePolicy = CookieSecurePolicy.Always);
-        var callback = new Uri(builder.Configuration["O8:Listener:ExternalRedirectUri"]!);
-        var web = builder.Build();
-        web.UseSession();
-        var logins = new ConcurrentDictionary<string, PendingLogin>(StringComparer.Ordinal);
-        web.MapOAuthCallback("/oauth/callback", o =>
+    private Task<ServerModeWebApp> StartAppAsync(string systemName, bool session, Func<HttpContext, PendingLogin, bool> claim) =>
+        ServerModeWebApp.StartAsync(sandbox, systemName, (web, logins) =>
         {
-            o.SignedInRedirect = "/welcome";
-            o.SignInFailedRedirect = "/sorry";
-            if (session) o.BrowserSecrets = SessionSecrets;
-        });
-        web.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
-        {
-            PendingLogin login;
-            if (session)
+            web.MapOAuthCallback("/oauth/callback", o =>
             {
-                login = await connector.BeginAsync(provider, SandboxFixture.Hint(user));
-                context.Session.SetString(SessionPrefix + login.LoginId, login.BrowserBinding);
-            }
-            else
-            {
-                login = await connector.BeginAsync(context, provider, SandboxFixture.Hint(user));
-            }
-
-            logins[login.LoginId] = login;
-            return Results.Redirect(login.AuthorizeUrl.ToString());
-        });
-        foreach (var page in new[] { "/welcome", "/sorry" })
-            web.MapGet(page, async (HttpContext context) =>
-            {
-                if (context.Request.Query[OAuthLanding.LoginIdParameter].ToString() is not { Length: > 0 } id
-                    || !logins.TryGetValue(id, out var login) || !claim(context, login))
-                    return Results.StatusCode(StatusCodes.Status403Forbidden);
-                var outcome = await login.Outcome.WaitAsync(Wait, context.RequestAborted);
-                return Results.Text(outcome is LoginSucceeded signedIn ? "signed in as " + SandboxFixture.Subject(signedIn.Tokens.IdToken!) : "not signed in");
+                o.SignedInRedirect = "/welcome";
+                o.SignInFailedRedirect = "/sorry";
+                if (session) o.BrowserSecrets = SessionBindings.Read;
             });
-        await web.StartAsync(TestContext.Current.CancellationToken);
-        return new App(web, new Uri(callback, "/"), logins);
-    }
-
-    private const string SessionPrefix = "o8-binding:";
-
-    private static Dictionary<string, string> SessionSecrets(HttpContext context) =>
-        context.Session.Keys.Where(k => k.StartsWith(SessionPrefix, StringComparison.Ordinal))
-            .ToDictionary(k => k[SessionPrefix.Length..], k => context.Session.GetString(k)!, StringComparer.Ordinal);
+            web.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
+            {
+                var login = session
+                    ? await connector.BeginAsync(provider, SandboxFixture.Hint(user))
+                    : await connector.BeginAsync(context, provider, SandboxFixture.Hint(user));
+                if (session) SessionBindings.Keep(context, login);
+                logins[login.LoginId] = login;
+                return Results.Redirect(login.AuthorizeUrl.ToString());
+            });
+            foreach (var page in new[] { "/welcome", "/sorry" })
+                web.MapGet(page, async (HttpContext context) =>
+                {
+                    if (context.Request.Query[OAuthLanding.LoginIdParameter].ToString() is not { Length: > 0 } id
+                        || !logins.TryGetValue(id, out var login) || !claim(context, login))
+                        return Results.StatusCode(StatusCodes.Status403Forbidden);
+                    var outcome = await login.Outcome.WaitAsync(Wait, context.RequestAborted);
+                    return Results.Text(outcome is LoginSucceeded signedIn ? "signed in as " + SandboxFixture.Subject(signedIn.Tokens.IdToken!) : "not signed in");
+                });
+        });
 
     /// <summary>Starts a login in <paramref name="browser"/> and follows it through the sandbox to the callback's answer.</summary>
-    private static async Task<(PendingLogin Login, HttpResponseMessage Callback)> SignInAsync(App app, HttpClient browser, string user)
+    private static async Task<(PendingLogin Login, HttpResponseMessage Callback)> SignInAsync(ServerModeWebApp app, HttpClient browser, string user)
     {
         var ct = TestContext.Current.CancellationToken;
         using var connect = await browser.PostAsync(new Uri(app.Root, $"/connect/sandbox?user={user}"), null, ct);
@@ -147,7 +122,7 @@ public sealed class ServerModeLandingTests(SandboxFixture sandbox) : IClassFixtu
         var ct = TestContext.Current.CancellationToken;
         var app = await StartAppAsync("o8-landing-session", session: true, (context, login) =>
         {
-            var key = SessionPrefix + login.LoginId;
+            var key = SessionBindings.Prefix + login.LoginId;
             if (!login.IsBoundTo(context.Session.GetString(key))) return false;
             context.Session.Remove(key);
             return true;
