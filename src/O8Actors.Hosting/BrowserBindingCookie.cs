@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 
 namespace O8Actors.Hosting;
@@ -39,8 +41,27 @@ internal static class BrowserBindingCookie
         });
 
     /// <summary>
-    /// Once <paramref name="loginId"/>'s login has answered its callback, the cookie has done its job: expire it, if
-    /// this request carried it (a browser accepts the deletion of a <c>__Host-</c> cookie only with the same attributes).
+    /// How long the cookie lives on once the callback sends the browser to the app's landing page
+    /// (<see cref="OAuthCallbackOptions.SignedInRedirect"/>): the landing request follows the 303 at once, but the login
+    /// may have been answered in its last second, when the cookie set by <c>BeginAsync</c> was about to expire.
+    /// </summary>
+    public static readonly TimeSpan LandingGrace = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The callback answered <paramref name="loginId"/>'s login with a redirect to the app's landing page: the cookie is
+    /// what lets that page tell the browser that started the login from one that was merely sent the landing URL, so it
+    /// is set again, if this request carried it, to live <see cref="LandingGrace"/> from now.
+    /// </summary>
+    public static void KeepForLanding(HttpContext context, string? loginId)
+    {
+        if (loginId is not null && context.Request.Cookies.TryGetValue(NameFor(loginId), out var secret) && secret is not null)
+            Append(context.Response, loginId, secret, LandingGrace);
+    }
+
+    /// <summary>
+    /// Once <paramref name="loginId"/>'s login has answered its callback with a page of its own (or its landing page
+    /// claimed it), the cookie has done its job: expire it, if this request carried it (a browser accepts the deletion of
+    /// a <c>__Host-</c> cookie only with the same attributes).
     /// </summary>
     public static void DeleteIfPresent(HttpContext context, string? loginId)
     {
@@ -53,6 +74,19 @@ internal static class BrowserBindingCookie
             Path = "/",
             IsEssential = true,
         });
+    }
+
+    /// <summary>
+    /// Whether <paramref name="presented"/> is <paramref name="expected"/>, compared in constant time (the time taken
+    /// tells nothing of how much of a guess was right). An empty <paramref name="expected"/> (a login without a binding)
+    /// matches nothing.
+    /// </summary>
+    public static bool Matches(string expected, string? presented)
+    {
+        // A genuine secret is 43 characters; anything much longer is not one of ours and is not worth encoding.
+        const int MaxPresentedLength = 256;
+        if (string.IsNullOrEmpty(expected) || string.IsNullOrEmpty(presented) || presented.Length > MaxPresentedLength) return false;
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(presented));
     }
 
     /// <summary>

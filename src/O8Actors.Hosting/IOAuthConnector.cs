@@ -84,7 +84,8 @@ public sealed record PendingSignOut(OAuthAccount Account, Uri? EndSessionUrl, Ta
 }
 
 /// <summary>A login waiting for its user: send the user to <see cref="AuthorizeUrl"/>, await <see cref="Outcome"/>.</summary>
-/// <param name="LoginId">The login's public id (safe to log and to show).</param>
+/// <param name="LoginId">The login's public id (safe to log and to show, so it proves nothing about who holds it: a landing
+/// page that gets it as <c>o8_login</c> claims the login with <see cref="OAuthLanding.ClaimLogin(HttpContext, PendingLogin)"/>).</param>
 /// <param name="Provider">The provider's name.</param>
 /// <param name="AuthorizeUrl">Where to send the user (it carries the login's <c>state</c>; do not log it).</param>
 /// <param name="Outcome">Completes once, when the login ends (tokens, denial, timeout, cancellation or failure).</param>
@@ -93,8 +94,9 @@ public sealed record PendingLogin(string LoginId, string Provider, Uri Authorize
     /// <summary>
     /// The secret that binds this login to its browser (base64url, 32 random bytes): only a callback presenting it may
     /// complete the login. <c>BeginAsync(HttpContext, ...)</c> has already put it in a cookie; an app using the overload
-    /// without a context keeps it in its server-side session for this <see cref="LoginId"/>. Never log it, never put it
-    /// in a URL; it is left out of <see cref="ToString"/>.
+    /// without a context keeps it in its server-side session for this <see cref="LoginId"/>. The app's landing page
+    /// checks it again (<see cref="OAuthLanding.ClaimLogin(HttpContext, PendingLogin)"/>), so keep it with the login until
+    /// then. Never log it, never put it in a URL; it is left out of <see cref="ToString"/>.
     /// </summary>
     public string BrowserBinding { get; init; } = "";
 

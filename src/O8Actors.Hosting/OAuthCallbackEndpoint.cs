@@ -70,14 +70,17 @@ public static class OAuthCallbackEndpoint
                 Logging.GetLogger(started.System, "O8Actors.ServerModeCallback"), checkLoopbackHost: false, browserSecrets,
                 onAnswer: (http, page) =>
                 {
-                    BrowserBindingCookie.DeleteIfPresent(http, page.LoginId);
-                    var redirect = page.Kind switch
+                    var landing = page.Kind switch
                     {
-                        CallbackPageKind.SignedOut => signedOutRedirect,
                         CallbackPageKind.Success when page.LoginId is not null => WithLoginId(signedInRedirect, page.LoginId),
                         CallbackPageKind.Denied or CallbackPageKind.Failed when page.LoginId is not null => WithLoginId(failedRedirect, page.LoginId),
                         _ => null,
                     };
+                    // A landing page must still tell the browser that started the login from one that was only sent the
+                    // landing URL (o8_login is public): the cookie goes there with it, and OAuthLanding.ClaimLogin expires it.
+                    if (landing is not null) BrowserBindingCookie.KeepForLanding(http, page.LoginId);
+                    else BrowserBindingCookie.DeleteIfPresent(http, page.LoginId);
+                    var redirect = page.Kind == CallbackPageKind.SignedOut ? signedOutRedirect : landing;
                     return redirect is null ? page : page with { RedirectTo = UnderThisApp(http, redirect) };
                 });
             await handler.HandleAsync(context).ConfigureAwait(false);
@@ -123,9 +126,12 @@ public static class OAuthCallbackEndpoint
     private static string UnderThisApp(HttpContext http, string path) =>
         path.StartsWith(AppRelative, StringComparison.Ordinal) ? http.Request.PathBase.ToUriComponent() + path[1..] : path;
 
-    /// <summary><paramref name="path"/> with the login's id in its query (<c>o8_login</c>), so the app's page can find the login.</summary>
+    /// <summary>
+    /// <paramref name="path"/> with the login's id in its query (<see cref="OAuthLanding.LoginIdParameter"/>), so the
+    /// app's page can find the login (and must then claim it: <see cref="OAuthLanding.ClaimLogin(HttpContext, PendingLogin)"/>).
+    /// </summary>
     private static string? WithLoginId(string? path, string loginId) =>
-        path is null ? null : $"{path}{(path.Contains('?', StringComparison.Ordinal) ? '&' : '?')}o8_login={Uri.EscapeDataString(loginId)}";
+        path is null ? null : $"{path}{(path.Contains('?', StringComparison.Ordinal) ? '&' : '?')}{OAuthLanding.LoginIdParameter}={Uri.EscapeDataString(loginId)}";
 
     /// <summary>
     /// A path of this app: one leading <c>/</c>, not <c>//host</c> nor <c>/\host</c> (which browsers read as another host),

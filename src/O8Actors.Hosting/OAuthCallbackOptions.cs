@@ -37,13 +37,21 @@ public sealed class OAuthCallbackOptions
     /// <see cref="SignedOutRedirect"/>. The login's <see cref="PendingLogin.Outcome"/> may complete a moment after the
     /// browser arrives (its account is stored first): the page should await it, not read it once.
     /// </summary>
+    /// <remarks>
+    /// <c>o8_login</c> is public and proves nothing on its own: an attacker can send the landing URL of his own sign-in
+    /// to someone else. The page must act on the login only when
+    /// <see cref="OAuthLanding.ClaimLogin(HttpContext, PendingLogin)"/> (or, for a binding kept in the app's session,
+    /// <see cref="OAuthLanding.IsBoundTo"/>) says this browser started it. To let it tell, the callback does not expire the
+    /// login's binding cookie when it redirects here: it sets it again to live five minutes, and the claim expires it.
+    /// </remarks>
     public string? SignedInRedirect { get; set; }
 
     /// <summary>
     /// Where a user whose sign-in was denied or failed (the provider's refusal, a failed exchange, a browser other than
     /// the one that started it) is sent instead of O8Actors' page: a path of this app (303 See Other), with the login's id
     /// as <c>o8_login</c>; the reason is the login's <see cref="PendingLogin.Outcome"/>, never in the URL. <c>null</c> (the
-    /// default) shows the page. The same rules as <see cref="SignedOutRedirect"/>.
+    /// default) shows the page. The same rules as <see cref="SignedOutRedirect"/>, and the same claim of the login at the
+    /// page as for <see cref="SignedInRedirect"/>.
     /// </summary>
     public string? SignInFailedRedirect { get; set; }
 }

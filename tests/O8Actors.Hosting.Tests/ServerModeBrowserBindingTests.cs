@@ -18,25 +18,12 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    private sealed record App(WebApplication Web, Uri Root, ConcurrentDictionary<string, PendingLogin> Logins);
-
     /// <summary>A server-mode app whose <c>POST /connect/{provider}?user=</c> starts a login for the requesting browser.</summary>
-    private async Task<App> StartAppAsync(string systemName, Action<WebApplication, ConcurrentDictionary<string, PendingLogin>> map)
-    {
-        var builder = sandbox.ServerModeApp(systemName);
-        builder.Services.AddDistributedMemoryCache();
-        builder.Services.AddSession(o => o.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.Always);
-        var callback = new Uri(builder.Configuration["O8:Listener:ExternalRedirectUri"]!);
-        var web = builder.Build();
-        web.UseSession();
-        var logins = new ConcurrentDictionary<string, PendingLogin>(StringComparer.Ordinal);
-        map(web, logins);
-        await web.StartAsync(TestContext.Current.CancellationToken);
-        return new App(web, new Uri(callback, "/"), logins);
-    }
+    private Task<ServerModeWebApp> StartAppAsync(string systemName, Action<WebApplication, ConcurrentDictionary<string, PendingLogin>> map) =>
+        ServerModeWebApp.StartAsync(sandbox, systemName, map);
 
     /// <summary>The cookie-binding app: BeginAsync(HttpContext, ...) and the default MapOAuthCallback.</summary>
-    private Task<App> StartCookieAppAsync() => StartAppAsync("o8-binding-cookie", (web, logins) =>
+    private Task<ServerModeWebApp> StartCookieAppAsync() => StartAppAsync("o8-binding-cookie", (web, logins) =>
     {
         web.MapOAuthCallback("/oauth/callback");
         web.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
@@ -48,7 +35,7 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
     });
 
     /// <summary>POSTs /connect as <paramref name="browser"/>; returns the login it started and the authorize URL.</summary>
-    private static async Task<(PendingLogin Login, HttpResponseMessage Response)> ConnectAsync(App app, HttpClient browser, string user)
+    private static async Task<(PendingLogin Login, HttpResponseMessage Response)> ConnectAsync(ServerModeWebApp app, HttpClient browser, string user)
     {
         var response = await browser.PostAsync(new Uri(app.Root, $"/connect/sandbox?user={user}"), null, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
@@ -210,17 +197,14 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
     public async Task An_app_that_keeps_the_binding_in_its_session_hands_it_back_through_MapOAuthCallback_options()
     {
         var ct = TestContext.Current.CancellationToken;
-        const string SessionPrefix = "o8-binding:";
         var app = await StartAppAsync("o8-binding-session", (web, logins) =>
         {
-            web.MapOAuthCallback("/oauth/callback", o => o.BrowserSecrets = context =>
-                context.Session.Keys.Where(k => k.StartsWith(SessionPrefix, StringComparison.Ordinal))
-                    .ToDictionary(k => k[SessionPrefix.Length..], k => context.Session.GetString(k)!, StringComparer.Ordinal));
+            web.MapOAuthCallback("/oauth/callback", o => o.BrowserSecrets = SessionBindings.Read);
             web.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
             {
                 var login = await connector.BeginAsync(provider, SandboxFixture.Hint(user));
                 Assert.Equal(43, login.BrowserBinding.Length);
-                context.Session.SetString(SessionPrefix + login.LoginId, login.BrowserBinding);
+                SessionBindings.Keep(context, login);
                 logins[login.LoginId] = login;
                 return Results.Redirect(login.AuthorizeUrl.ToString());
             });

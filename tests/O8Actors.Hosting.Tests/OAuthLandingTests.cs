@@ -1,0 +1,116 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>The landing page's claim of a login: the cookie against the login's binding, once, and the cookie kept for it.</summary>
+public sealed class OAuthLandingTests
+{
+    private const string Secret = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+    private static PendingLogin Login(string id = "L1", string binding = Secret) =>
+        new(id, "sandbox", new Uri("https://provider.example/authorize"), Task.FromResult<LoginOutcome>(null!)) { BrowserBinding = binding };
+
+    private static DefaultHttpContext Request(string? cookie)
+    {
+        var context = new DefaultHttpContext();
+        if (cookie is not null) context.Request.Headers.Cookie = cookie;
+        return context;
+    }
+
+    [Fact]
+    public void The_browser_holding_the_logins_cookie_claims_it_once_and_the_claim_expires_the_cookie()
+    {
+        var context = Request($"session=x; __Host-o8-login-L1={Secret}");
+
+        Assert.True(context.ClaimLogin(Login()));
+        var cleared = context.Response.Headers.SetCookie.ToString();
+        Assert.StartsWith("__Host-o8-login-L1=;", cleared, StringComparison.Ordinal);
+        Assert.Contains("expires=Thu, 01 Jan 1970", cleared, StringComparison.OrdinalIgnoreCase);
+        // The request still carries the cookie, but the login is claimed.
+        Assert.False(context.ClaimLogin(Login()));
+    }
+
+    [Theory]
+    [InlineData(null)]                                                          // another browser: no cookie at all
+    [InlineData("__Host-o8-login-L1=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB")] // the same length, the last character wrong
+    [InlineData("__Host-o8-login-L1=AAAA")]                                     // a prefix of it
+    [InlineData("__Host-o8-login-L2=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] // the right secret under another login's id
+    public void A_browser_without_the_logins_own_secret_is_refused_and_its_cookies_are_left_alone(string? cookie)
+    {
+        var context = Request(cookie);
+
+        Assert.False(context.ClaimLogin(Login()));
+        Assert.Equal(0, context.Response.Headers.SetCookie.Count);
+    }
+
+    [Fact]
+    public void A_login_without_a_binding_is_claimed_by_no_browser()
+    {
+        Assert.False(Request("__Host-o8-login-L1=").ClaimLogin(Login(binding: "")));
+        Assert.False(Request("__Host-o8-login-L1=x").ClaimLogin("L1", ""));
+        Assert.False(Login(binding: "").IsBoundTo(""));
+    }
+
+    [Fact]
+    public void A_session_kept_binding_is_checked_against_the_login()
+    {
+        Assert.True(Login().IsBoundTo(Secret));
+        Assert.False(Login().IsBoundTo(null));
+        Assert.False(Login().IsBoundTo(Secret[..^1] + "B"));
+    }
+
+    [Fact]
+    public void The_callback_that_redirects_to_the_landing_page_sets_the_cookie_again_for_a_grace_and_not_for_another_browser()
+    {
+        var context = Request($"__Host-o8-login-L1={Secret}");
+
+        BrowserBindingCookie.KeepForLanding(context, "L1");
+
+        var header = context.Response.Headers.SetCookie.ToString();
+        Assert.StartsWith($"__Host-o8-login-L1={Secret};", header, StringComparison.Ordinal);
+        Assert.Contains($"max-age={(int)BrowserBindingCookie.LandingGrace.TotalSeconds}", header, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(TimeSpan.FromMinutes(5), BrowserBindingCookie.LandingGrace);
+
+        var stranger = Request("session=x");
+        BrowserBindingCookie.KeepForLanding(stranger, "L1");
+        Assert.Equal(0, stranger.Response.Headers.SetCookie.Count);
+    }
+
+    /// <summary>
+    /// The time a compare takes must not tell how much of a guessed secret was right: the check calls
+    /// <see cref="CryptographicOperations.FixedTimeEquals"/>, as the callback's own check does (read from its IL, since a
+    /// timing measurement on a shared machine proves nothing either way).
+    /// </summary>
+    [Fact]
+    public void The_landing_check_compares_in_constant_time()
+    {
+        var check = typeof(BrowserBindingCookie).GetMethod(nameof(BrowserBindingCookie.Matches), BindingFlags.Public | BindingFlags.Static)!;
+        var fixedTime = typeof(CryptographicOperations).GetMethod(nameof(CryptographicOperations.FixedTimeEquals), [typeof(ReadOnlySpan<byte>), typeof(ReadOnlySpan<byte>)])!;
+
+        Assert.Contains(fixedTime, CalledMethods(check));
+    }
+
+    /// <summary>The methods <paramref name="method"/>'s body calls directly (<c>call</c> and <c>callvirt</c>).</summary>
+    private static List<MethodBase> CalledMethods(MethodInfo method)
+    {
+        const byte Call = 0x28, CallVirt = 0x6F;
+        var il = method.GetMethodBody()!.GetILAsByteArray()!;
+        var called = new List<MethodBase>();
+        for (var i = 0; i + 4 < il.Length; i++)
+        {
+            if (il[i] is not (Call or CallVirt)) continue;
+            try
+            {
+                if (method.Module.ResolveMethod(BitConverter.ToInt32(il, i + 1)) is { } target) called.Add(target);
+            }
+            catch (ArgumentException)
+            {
+                // Not an opcode but an operand byte that looks like one: its "token" names no method.
+            }
+        }
+
+        return called;
+    }
+}
