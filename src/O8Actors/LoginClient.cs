@@ -26,6 +26,9 @@ internal sealed class LoginClient : IOAuthLogins
     private readonly O8Settings.LoginSettings _login;
     private readonly ActorSystem _system;
     private readonly CancellationToken _systemEnded;
+
+    /// <summary>The actor system's end, for waits outside this client that must end with it too (the server-mode callback).</summary>
+    internal O8Actors.Runtime.ActorSystemEnd SystemEnd { get; }
     private readonly AccountSettings _accounts;
 
     // A status is for health probes, which must not hang: both actors answer from memory at once unless overloaded.
@@ -35,12 +38,8 @@ internal sealed class LoginClient : IOAuthLogins
     {
         _system = system;
         _actors = actors;
-        // One token for the system's end, which every login's wait registers on (a registration is O(1); a continuation
-        // on WhenTerminated itself per login would be added to and searched out of one shared list).
-        var systemEnded = new CancellationTokenSource();
-        system.WhenTerminated.ContinueWith(static (_, cts) => ((CancellationTokenSource)cts!).Cancel(), systemEnded,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        _systemEnded = systemEnded.Token;
+        SystemEnd = new O8Actors.Runtime.ActorSystemEnd(system);
+        _systemEnded = SystemEnd.Token;
         _exchangeTimeout = settings.Login.ExchangeTimeout;
         _login = settings.Login;
         _accounts = new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login);
@@ -503,22 +502,7 @@ internal sealed class LoginClient : IOAuthLogins
     /// as after the end: for a call that asks actors on its own (UserInfo, a back-channel logout), whose Asks the
     /// termination does not end either.
     /// </summary>
-    private async Task<T> UntilSystemEndsAsync<T>(Task<T> work)
-    {
-        try
-        {
-            return await work.WaitAsync(_systemEnded).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_systemEnded.IsCancellationRequested)
-        {
-            // An answer, a timeout or the caller's cancel that came first is what the caller gets.
-            if (work.IsCompleted) return await work.ConfigureAwait(false);
-            // Left to its timeout, its failure is observed here, so it does not surface as an unobserved task exception.
-            _ = work.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw Stopped();
-        }
-    }
+    private Task<T> UntilSystemEndsAsync<T>(Task<T> work) => SystemEnd.UntilEndedAsync(work, Stopped);
 
     /// <summary>Stops the redirect listener and waits (bounded) until its port is free.</summary>
     public async Task StopListenerAsync(TimeSpan timeout)

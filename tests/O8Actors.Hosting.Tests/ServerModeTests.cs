@@ -152,4 +152,39 @@ public sealed class ServerModeTests(SandboxFixture sandbox) : IClassFixture<Sand
             await app.StopAsync(ct);
         }
     }
+
+    /// <summary>
+    /// The load balancer goes on sending browsers back to a node whose actor system stopped (downed by split-brain
+    /// resolution, or it left): each callback waited the whole browser wait (35 s) for a 504, and held up the host's drain.
+    /// </summary>
+    [Fact]
+    public async Task A_callback_on_a_node_whose_actor_system_stopped_under_the_running_host_is_answered_shutting_down_at_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var builder = sandbox.ServerModeApp("o8-stopped-system-callback");
+        var callback = new Uri(builder.Configuration["O8:Listener:ExternalRedirectUri"]!);
+        await using var app = builder.Build();
+        app.MapOAuthCallback("/oauth/callback");
+        await app.StartAsync(ct);
+        try
+        {
+            // A login waits for its browser when the node's actor system ends under the running web host.
+            var login = await app.Services.GetRequiredService<IOAuthConnector>().BeginAsync("sandbox", cancellationToken: ct);
+            var state = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(login.AuthorizeUrl.Query)["state"].ToString();
+            await app.Services.GetRequiredService<Akka.Actor.ActorSystem>().Terminate();
+
+            // Well under the 35 s the request waited: a bound on the whole request, not a measure of its speed.
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            bounded.CancelAfter(TimeSpan.FromSeconds(10));
+            using var browser = sandbox.Browser();
+            using var page = await browser.GetAsync(new Uri(callback + "/sandbox?state=" + Uri.EscapeDataString(state) + "&code=c"), bounded.Token);
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
+            Assert.Contains("shutting down", await page.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
 }

@@ -10,8 +10,10 @@ namespace O8Actors.Accounts;
 /// message and routes by account, so each account has exactly one actor, and with it one renewal at a time.
 /// </summary>
 /// <remarks>
-/// An account actor that throws is stopped (its waiters are answered in PostStop); the next message for the account
-/// creates a fresh one, which reads the store again: the store, not the actor, is what must not be lost.
+/// An account actor that throws is stopped (its waiters are answered in PostStop, and the requests still in its mailbox,
+/// or sent to it before this supervisor heard of the stop, by the <see cref="Flows.UndeliveredLoginWatcher"/> from dead
+/// letters); the next message for the account creates a fresh one, which reads the store again: the store, not the
+/// actor, is what must not be lost.
 /// </remarks>
 internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
 {
@@ -201,10 +203,27 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
         return actor;
     }
 
+    private const string ActorNamePrefix = "account-";
+
+    private const int NameHashLength = 16;
+
+    /// <summary>
+    /// Whether <paramref name="actor"/> is an account's actor, by the whole shape of its name (<see cref="ActorName"/>):
+    /// a cluster's account entity is named after its provider, which may begin the same way.
+    /// </summary>
+    internal static bool IsAccountActor(IActorRef actor)
+    {
+        var name = actor.Path.Name.AsSpan();
+        if (!name.StartsWith(ActorNamePrefix, StringComparison.Ordinal)) return false;
+        var rest = name[ActorNamePrefix.Length..];
+        return rest.Length > NameHashLength + 1 && rest[NameHashLength] == '-'
+            && !rest[..NameHashLength].ContainsAnyExcept("0123456789abcdef") && !rest[(NameHashLength + 1)..].ContainsAnyExceptInRange('0', '9');
+    }
+
     /// <summary>
     /// A hash, not the account itself: a subject may hold any character, and actor paths end up in logs. The
     /// incarnation keeps names unique while a retired actor is still stopping.
     /// </summary>
     private static string ActorName(OAuthAccount account, long incarnation) =>
-        $"account-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(account.Id)).AsSpan(0, 8))}-{incarnation}";
+        $"{ActorNamePrefix}{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(account.Id)).AsSpan(0, NameHashLength / 2))}-{incarnation}";
 }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Microsoft.AspNetCore.Http;
 using O8Actors.Diagnostics;
+using O8Actors.Runtime;
 
 namespace O8Actors.Callback;
 
@@ -14,10 +15,13 @@ namespace O8Actors.Callback;
 /// header, and the app's own pipeline (AllowedHosts) polices it instead of the loopback rule. There,
 /// <c>browserSecrets</c> reads the browser-binding secrets the request presents (cookies, or the app's session), which
 /// the login checks before its code is used, and <c>onAnswer</c> may add headers (clear that login's cookie) or turn the page into a redirect of the app's before it is written.
+/// With <c>systemEnd</c>, a callback waiting for its login when the actor system terminates (a node downed or leaving
+/// while the web host runs on) is answered the shutting-down page at once instead of waiting out <c>askTimeout</c>.
 /// </remarks>
 internal sealed class CallbackRequestHandler(IActorRef listener, string callbackPath, TimeSpan askTimeout, ILoggingAdapter log,
     bool checkLoopbackHost = true, Func<HttpContext, IReadOnlyDictionary<string, string>?>? browserSecrets = null,
-    Func<HttpContext, CallbackResponse, CallbackResponse>? onAnswer = null, IActorRefProvider? localReplies = null)
+    Func<HttpContext, CallbackResponse, CallbackResponse>? onAnswer = null, IActorRefProvider? localReplies = null,
+    ActorSystemEnd? systemEnd = null)
 {
     // Loopback mode: the page comes back through a reply of this process's own (CallbackPageReply), not an Ask.
     private readonly ActorPath? _replyPath = localReplies?.TempPath();
@@ -53,9 +57,16 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
             {
                 BrowserSecrets = browserSecrets?.Invoke(context),
             };
-            page = localReplies is null
-                ? await listener.Ask<CallbackResponse>(message, askTimeout, ct).ConfigureAwait(false)
-                : await AskLocallyAsync(message, localReplies, ct).ConfigureAwait(false);
+            var answer = localReplies is null
+                ? listener.Ask<CallbackResponse>(message, askTimeout, ct)
+                : AskLocallyAsync(message, localReplies, ct);
+            page = await (systemEnd is null ? answer : systemEnd.UntilEndedAsync(answer, SystemEnded)).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException) when (systemEnd?.HasEnded == true)
+        {
+            // Nothing can answer any more; not a Warning: every browser still sent here would log one.
+            log.Debug("Callback listener: the actor system terminated before the login answered");
+            page = CallbackPages.ShuttingDown;
         }
         catch (Exception e) when (e is AskTimeoutException or TimeoutException)
         {
@@ -75,6 +86,8 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         if (onAnswer is not null) page = onAnswer(context, page);
         await CallbackHttpResponder.WriteAsync(context, page, ct).ConfigureAwait(false);
     }
+
+    private static ObjectDisposedException SystemEnded() => new(nameof(ActorSystem), "The actor system terminated.");
 
     private Task<CallbackResponse> AskLocallyAsync(CallbackReceived message, IActorRefProvider provider, CancellationToken ct)
     {

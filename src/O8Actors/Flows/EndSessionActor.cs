@@ -176,7 +176,7 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
         }
     }
 
-    /// <summary>What every phase answers: the deadline, the listener's refusal, and a return that came too early.</summary>
+    /// <summary>What every phase answers: the deadline, the listener's refusal or loss, and a return that came too early.</summary>
     private void Always(object message)
     {
         switch (message)
@@ -189,6 +189,13 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
             case StateRegistrationRefused refused:
                 _stateRegistered = false;
                 End(ProviderSessionOutcome.Failed, refused.Reason);
+                break;
+            case ListenerLost lost when _stateRegistered:
+                // The listener crashed and was stopped with the state: the browser's return can no longer reach this step.
+                _stateRegistered = false;
+                End(ProviderSessionOutcome.Failed, $"{lost.Reason} The browser cannot come back to it, so the provider's session may still be open.");
+                break;
+            case ListenerLost:
                 break;
             case SignOutReturned:
                 // Before the end-session URL went out (registering, preparing): no genuine return can carry this state,

@@ -45,7 +45,8 @@ internal sealed record GetFlowsInFlight
 internal sealed record FlowsInFlight(int Count);
 
 /// <summary>
-/// The listener crashed and was stopped (sent by the guardian to the supervisor, and by the supervisor to each login):
-/// every login in flight ends as Failed (ListenerUnavailable), since no callback can reach it any more.
+/// The listener crashed and was stopped (sent by the guardian to the supervisor, and by the supervisor to each login and
+/// sign-out step): every login in flight ends as Failed (ListenerUnavailable), and every sign-out waiting for the browser
+/// as Failed, since no callback or return can reach them any more.
 /// </summary>
 internal sealed record ListenerLost(string Reason);

@@ -66,6 +66,10 @@ internal sealed class FlowsSupervisor : ReceiveActor
             // New logins wait for the listener's answer again, which is now a refusal.
             _flowContext = _flowContext with { RedirectUri = null };
             foreach (var flowId in _waiters.Keys) Context.Child(flowId).Tell(msg);
+            // And every sign-out's browser step (the children with generated names): one waiting for the browser's
+            // return would otherwise wait out its whole timeout, then blame the provider's post-logout redirect URIs.
+            foreach (var child in Context.GetChildren())
+                if (child.Path.Name.StartsWith('$')) child.Tell(msg);
         });
         Receive<GetFlowsInFlight>(_ => Sender.Tell(new FlowsInFlight(_waiters.Count)));
         Receive<EndProviderSession>(EndSession);

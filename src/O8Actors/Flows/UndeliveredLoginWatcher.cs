@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using O8Actors.Accounts;
 using O8Actors.Callback;
 using O8Actors.Providers;
 
@@ -14,7 +15,8 @@ namespace O8Actors.Flows;
 /// brought after the login was gone are revoked by the provider actor that answered; a request for a provider actor that
 /// stopped before it took it (left in its mailbox when the registry gave up on it, or forwarded before the registry heard
 /// of the stop) is answered as unavailable, naming the provider, so its login, refresh or call fails at once rather than
-/// at its deadline. Subscribed to the event stream's dead letters; a child of the O8 guardian next to the supervisor.
+/// at its deadline; likewise a request for an account's actor that stopped before it took it (a token, a login's
+/// tokens to store, a sign-out) fails at once as that actor's own stop answers. Subscribed to the event stream's dead letters; a child of the O8 guardian next to the supervisor.
 /// </summary>
 /// <remarks>
 /// Answering from dead letters costs a login nothing while its provider lives: no watch of the provider actor per login,
@@ -65,6 +67,12 @@ internal sealed class UndeliveredLoginWatcher : UntypedActor
                 // Never taken, so never sent: its code, refresh token or device code is unspent.
                 waiting.Tell(ProviderRequestFailures.For(request, LoginFailure.ProviderUnavailable,
                     ProviderRequestFailures.Stopped(provider, "before it took it (after failing repeatedly, or once its provider was unregistered)")), Self);
+                break;
+            case DeadLetter { Message: var request, Sender: { } waiting, Recipient: { } stopped }
+                when !waiting.IsNobody() && AccountsSupervisor.IsAccountActor(stopped) && AccountRequestFailures.AccountOf(request) is { } account:
+                // An account's actor that failed and was stopped: what was still in its mailbox, or forwarded to it before
+                // its supervisor heard, is answered as the requests it held were (an interactive caller waits 30 minutes).
+                AccountRequestFailures.AnswerStopped(request, account, waiting, Self);
                 break;
             case DeadLetter { Message: SignOutReturned, Sender: { } returning } when !returning.IsNobody():
                 // The same for a sign-out's return routed to a step already gone.

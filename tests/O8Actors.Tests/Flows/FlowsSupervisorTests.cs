@@ -132,6 +132,33 @@ public sealed class FlowsSupervisorTests : TestKit
         Assert.True(((RegisterState)_listener.FishForMessage(m => m is RegisterState { LoginId: "lost" }, Wait)).Acknowledge);
     }
 
+    /// <summary>
+    /// A sign-out waiting for the browser's return when the listener crashes: the return can only hit a closed port, and
+    /// the step waited its whole timeout, then reported TimedOut with a reason sending the operator to the provider's
+    /// post-logout redirect URIs.
+    /// </summary>
+    [Fact]
+    public async Task A_sign_out_waiting_for_the_browser_when_the_listener_is_lost_fails_at_once_with_the_listeners_reason()
+    {
+        var login = NewCompletion();
+        Start("f1", login);
+        var requester = CreateTestProbe();
+        _supervisor.Tell(new EndProviderSession("test", "sign-out-1", null, TimeSpan.FromMinutes(2)), requester.Ref);
+        _listener.FishForMessage(m => m is RegisterState { ForSignOut: true }, Wait);
+        _listener.Reply(new StateRegistered("sign-out-1", new Uri("https://localhost:41539/")));
+        _providers.FishForMessage(m => m is PrepareEndSession, Wait);
+        _providers.Reply(new EndSessionPrepared("sign-out-1", new Uri("https://provider.test/logout"), new Uri("https://localhost:41539/test")));
+
+        _supervisor.Tell(new ListenerLost("The redirect listener failed (IOException) and was stopped; its port is released."));
+
+        var ended = requester.ExpectMsg<ProviderSessionEnded>(Wait);
+        Assert.Equal(ProviderSessionOutcome.Failed, ended.Outcome);
+        Assert.Contains("The redirect listener failed (IOException)", ended.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("post-logout", ended.Reason, StringComparison.Ordinal);
+        // The login in flight is told as before.
+        Assert.Equal(LoginFailure.ListenerUnavailable, Assert.IsType<LoginFailed>(await login.Task.WaitAsync(Wait)).Failure);
+    }
+
     [Theory]
     [InlineData("has space")]
     [InlineData("$reserved")]

@@ -1,0 +1,75 @@
+using System.Collections;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using O8Actors.Accounts;
+using O8Actors.Configuration;
+using O8Actors.Providers;
+using O8Actors.Tests.Support;
+
+namespace O8Actors.Tests.Accounts;
+
+/// <summary>
+/// An account's actor that fails is stopped by its supervisor. The requests it held are answered from its PostStop; those
+/// still in its mailbox (or forwarded to it before the supervisor heard of the stop) went to dead letters unanswered, and
+/// their callers waited out their asks (85 s; over 30 minutes for an interactive token request).
+/// </summary>
+public sealed class StoppedAccountTests : TestKit
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    // The callers' asks last minutes: an answer within this is "at once", not a deadline that passed.
+    private static readonly TimeSpan Answer = TimeSpan.FromSeconds(5);
+    private static readonly OAuthAccount Alice = new("p", "alice");
+    private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
+
+    [Fact]
+    public async Task Requests_left_in_the_mailbox_of_an_account_actor_that_fails_and_is_stopped_are_answered_at_once()
+    {
+        ListeningWatcher.Start(this);
+        var strategy = new RotatingStrategy("p", () => Sys.Scheduler.Now);
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
+        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), registry, CreateTestProbe().Ref,
+            new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login)));
+        await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
+        var account = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
+        Watch(account);
+
+        // The actor fails on the first request (its scope list throws as it is read); the others, sent right behind it,
+        // wait in its mailbox (suspended while it fails) and reach dead letters when the supervisor stops it.
+        CreateTestProbe().Send(account, new GetAccessToken(Alice, new ThrowingScopes(), AccessTokenOptions.Silent));
+        var urlTo = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiting = new (string Kind, object Request)[]
+        {
+            ("token", new GetAccessToken(Alice, null, AccessTokenOptions.Silent)),
+            ("interactive token", new GetAccessToken(Alice, null, AccessTokenOptions.Interactive)),
+            ("remember", new RememberLogin(Alice, strategy.Issue("alice"))),
+            ("sign-out", new SignOut(Alice, SignOutOptions.Local) { EndSessionUrlTo = urlTo }),
+        }.Select(r => (r.Kind, Caller: CreateTestProbe(), r.Request)).ToList();
+        foreach (var (_, caller, request) in waiting) caller.Send(account, request);
+        ExpectTerminated(account, Wait);
+
+        foreach (var (kind, caller, _) in waiting)
+        {
+            var error = Assert.IsType<AuthorizationFailedException>(caller.ExpectMsg<Status.Failure>(Answer, kind).Cause);
+            Assert.Equal(LoginFailure.Internal, error.Failure);
+            Assert.Contains("stopped before it could answer", error.Message, StringComparison.Ordinal);
+        }
+        // A server-mode sign-out's caller waiting for its end-session URL is told there is none.
+        Assert.Null(await urlTo.Task.WaitAsync(Answer));
+
+        // The account's next request gets a fresh actor, which reads the store again.
+        Assert.False(string.IsNullOrEmpty((await accounts.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait)).Token));
+    }
+
+    /// <summary>A scope list that throws as it is read: a request the account's actor fails on.</summary>
+    private sealed class ThrowingScopes : IReadOnlyList<string>
+    {
+        public string this[int index] => throw new InvalidOperationException("unreadable scopes");
+
+        public int Count => throw new InvalidOperationException("unreadable scopes");
+
+        public IEnumerator<string> GetEnumerator() => throw new InvalidOperationException("unreadable scopes");
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}
