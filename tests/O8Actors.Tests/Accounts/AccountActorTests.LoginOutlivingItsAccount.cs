@@ -1,9 +1,6 @@
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
-using O8Actors.Configuration;
 using O8Actors.Flows;
 using O8Actors.Providers;
 
@@ -16,29 +13,9 @@ namespace O8Actors.Tests.Accounts;
 /// that waited are served. Before, its tokens went to dead letters (a live refresh token left at the provider with
 /// nobody holding it), its callers failed, and a moving account held its whole shard until its hand-off deadline.
 /// </summary>
-public sealed class LoginOutlivingItsAccountTests() : TestKit(ConfigurationFactory.ParseString(
-    """
-    akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
-    akka.loglevel = DEBUG
-    """))
+public sealed partial class AccountActorTests
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
-    private static readonly OAuthAccount Alice = new("p", "alice");
-    private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
-    private static readonly AccountSettings Settings = new(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
-
-    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
-
-    private async Task<(RotatingStrategy Strategy, IActorRef Registry)> ProviderAsync()
-    {
-        var strategy = new RotatingStrategy("p", () => Sys.Scheduler.Now);
-        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
-        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
-        return (strategy, registry);
-    }
-
-    private static Task<AccessToken> Get(IActorRef accounts, AccessTokenOptions options) =>
-        accounts.Ask<AccessToken>(new GetAccessToken(Alice, null, options), Wait);
+    private static readonly AccountSettings HandOffSettings = new(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
 
     /// <summary>
     /// Alice's account as a cluster entity runs it: signed in once, then her refresh token revoked at the provider, so an
@@ -48,13 +25,15 @@ public sealed class LoginOutlivingItsAccountTests() : TestKit(ConfigurationFacto
     private async Task<(RotatingStrategy Strategy, InMemoryTokenStore Store, IActorRef Entity, IActorRef Next, TestProbe Flows, TestProbe NextFlows)>
         EntityWhoseRefreshIsRefusedAsync()
     {
-        var (strategy, registry) = await ProviderAsync();
+        var strategy = NewStrategy();
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
         var store = new InMemoryTokenStore();
         var flows = CreateTestProbe();
         var nextFlows = CreateTestProbe();
-        var next = Sys.ActorOf(AccountsSupervisor.Props(store, registry, nextFlows.Ref, Settings));
-        var entity = Sys.ActorOf(AccountsSupervisor.ForEntity(store, registry, flows.Ref, Settings, Alice, next));
-        await entity.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
+        var next = Sys.ActorOf(AccountsSupervisor.Props(store, registry, nextFlows.Ref, HandOffSettings));
+        var entity = Sys.ActorOf(AccountsSupervisor.ForEntity(store, registry, flows.Ref, HandOffSettings, Alice, next));
+        await Remember(entity, Alice, strategy.Issue("alice"));
         Clock.Advance(TimeSpan.FromHours(1));
         strategy.RevokeAll();
         return (strategy, store, entity, next, flows, nextFlows);
@@ -64,7 +43,7 @@ public sealed class LoginOutlivingItsAccountTests() : TestKit(ConfigurationFacto
     public async Task A_login_under_way_when_the_account_moves_lets_it_move_at_once_and_signs_it_in_on_its_next_node()
     {
         var (strategy, store, entity, next, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();
-        var caller = Get(entity, AccessTokenOptions.Interactive);
+        var caller = Get(entity, Alice, AccessTokenOptions.Interactive);
         var start = flows.ExpectMsg<StartFlow>(Wait);
         var account = flows.LastSender;
         Watch(account);
@@ -73,8 +52,8 @@ public sealed class LoginOutlivingItsAccountTests() : TestKit(ConfigurationFacto
         // A node joins and the account's shard moves while the user is still at the provider.
         entity.Tell(AccountHandOff.Instance);
 
-        // At once, not at its hand-off deadline (HandOffWait, 115 s by default, the clock does not move here): sharding holds
-        // every message of the shard until its entities have stopped.
+        // At once, not at its hand-off deadline (HandOffWait, 115 s by default; the clock does not move here): sharding
+        // holds every message of the shard until its entities have stopped.
         ExpectTerminated(account, Wait);
         ExpectTerminated(entity, Wait);
         Assert.False(caller.IsCompleted); // it waits for the login, which goes on
@@ -86,7 +65,7 @@ public sealed class LoginOutlivingItsAccountTests() : TestKit(ConfigurationFacto
         // The caller gets the login's token, the account's next actor has stored it, and serves it without a second login.
         Assert.Equal(signedIn.AccessToken, (await caller).Token);
         Assert.Equal(signedIn.RefreshToken, (await store.LoadAsync(Alice))!.Tokens.RefreshToken);
-        Assert.Equal(signedIn.AccessToken, (await Get(next, AccessTokenOptions.Silent)).Token);
+        Assert.Equal(signedIn.AccessToken, (await Get(next, Alice)).Token);
         nextFlows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         Assert.Equal(1, strategy.Refreshes); // the refused one only
     }
@@ -95,7 +74,7 @@ public sealed class LoginOutlivingItsAccountTests() : TestKit(ConfigurationFacto
     public async Task A_login_the_user_denies_after_the_account_moved_is_reported_to_its_callers()
     {
         var (_, store, entity, _, flows, _) = await EntityWhoseRefreshIsRefusedAsync();
-        var caller = Get(entity, AccessTokenOptions.Interactive);
+        var caller = Get(entity, Alice, AccessTokenOptions.Interactive);
         var start = flows.ExpectMsg<StartFlow>(Wait);
         Watch(entity);
         entity.Tell(AccountHandOff.Instance);
@@ -111,14 +90,8 @@ public sealed class LoginOutlivingItsAccountTests() : TestKit(ConfigurationFacto
     [Fact]
     public async Task A_login_under_way_when_the_accounts_actor_fails_signs_the_account_in_and_serves_its_caller()
     {
-        var (strategy, registry) = await ProviderAsync();
-        var store = new InMemoryTokenStore();
-        var flows = CreateTestProbe();
-        var accounts = Sys.ActorOf(AccountsSupervisor.Props(store, registry, flows.Ref, Settings));
-        await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
-        Clock.Advance(TimeSpan.FromHours(1));
-        strategy.RevokeAll();
-        var caller = Get(accounts, AccessTokenOptions.Interactive);
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var caller = Get(accounts, Alice, AccessTokenOptions.Interactive);
         var start = flows.ExpectMsg<StartFlow>(Wait);
         var account = flows.LastSender;
         Watch(account);
@@ -129,10 +102,10 @@ public sealed class LoginOutlivingItsAccountTests() : TestKit(ConfigurationFacto
         var signedIn = strategy.Issue("alice");
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, signedIn));
 
-        // The user who approved is signed in: the caller is served, and the account's next actor has the tokens.
+        // The user who approved is signed in: the caller is served, and the account's next actor reads the login's tokens
+        // from the store.
         Assert.Equal(signedIn.AccessToken, (await caller).Token);
-        Assert.Equal(signedIn.RefreshToken, (await store.LoadAsync(Alice))!.Tokens.RefreshToken);
-        Assert.Equal(signedIn.AccessToken, (await Get(accounts, AccessTokenOptions.Silent)).Token);
+        Assert.Equal(signedIn.AccessToken, (await Get(accounts, Alice)).Token);
         flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no second login
     }
 }
