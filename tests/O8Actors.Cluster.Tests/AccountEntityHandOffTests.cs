@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using O8Actors.Accounts;
 using O8Actors.Configuration;
+using O8Actors.Flows;
 using O8Actors.Providers;
 
 namespace O8Actors.Cluster.Tests;
@@ -72,6 +73,35 @@ public sealed class AccountEntityHandOffTests : Akka.TestKit.Xunit.TestKit
         ExpectTerminated(entity, Wait, cancellationToken: Ct);
         // The rotated refresh token is what the entity's next incarnation (on its new node) reads.
         Assert.Equal("refresh-2", (await store.LoadAsync(Alice, Ct))!.Tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task An_interactive_login_under_way_lets_the_entity_move_at_once_and_its_tokens_and_caller_follow_the_account()
+    {
+        var flows = CreateTestProbe();
+        var node = CreateTestProbe(); // the node's accounts supervisor, the way to the account's entity wherever it runs
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+        var parts = new AccountParts(new InMemoryTokenStore(), CreateTestProbe().Ref, flows.Ref, settings, node.Ref);
+        var entity = Sys.ActorOf(AccountEntity.Props(Alice.Id, Task.FromResult(parts)));
+        Watch(entity);
+        // Nothing stored: a caller that allows interaction starts a login, which waits for its user (up to 30 minutes).
+        var caller = entity.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Interactive), Wait, Ct);
+        var start = flows.ExpectMsg<StartFlow>(Wait, cancellationToken: Ct);
+
+        // A node joins and the shard moves: the entity stops now, not at its hand-off deadline (115 s), which held every
+        // message of its shard meanwhile.
+        entity.Tell(AccountHandOff.Instance);
+        ExpectTerminated(entity, Wait, cancellationToken: Ct);
+
+        // The user approves: the tokens go to the account (on its next node), then the caller's request, to be served there.
+        var tokens = new TokenSet("access-1", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-1");
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, tokens));
+        var remembered = Assert.IsType<RememberLogin>(node.ExpectMsg<AfterStop>(Wait, cancellationToken: Ct).Message);
+        Assert.Equal((Alice, "refresh-1"), (remembered.Account, remembered.Tokens.RefreshToken));
+        Assert.Equal(Alice, Assert.IsType<GetAccessToken>(node.ExpectMsg<AfterStop>(Wait, cancellationToken: Ct).Message).Account);
+        // The answer from there reaches the caller, whose entity has gone.
+        node.LastSender.Tell(new AccessToken(Alice, "access-1", "Bearer", tokens.ExpiresAt, null));
+        Assert.Equal("access-1", (await caller).Token);
     }
 
     [Fact]

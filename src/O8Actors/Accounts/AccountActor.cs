@@ -21,7 +21,9 @@ namespace O8Actors.Accounts;
 /// stored by the next renewal (a timer with backoff starts one), never dropped for the spent ones.</para>
 /// <para><b>Interacting</b>: the refresh token is missing or refused (<c>invalid_grant</c>) and a caller allows the
 /// browser: one interactive login runs for all of them; callers that do not allow it fail at once with
-/// <see cref="InteractionRequiredException"/>.</para>
+/// <see cref="InteractionRequiredException"/>. The login runs in the flows supervisor, not under this actor: should this
+/// actor stop before it ends (its cluster entity moves, or it fails), the login goes on without it, and its tokens and
+/// its callers go to the account's next actor (see <see cref="HandOverLogin"/>).</para>
 /// <para><b>Signing out</b>: revoke at the provider, remove from the store, answer, then ask the parent to retire this
 /// actor; what reaches it afterwards goes back to the parent, which starts a fresh actor. A back-channel logout naming a
 /// session first reads the stored tokens to learn whether they are of it, serving the current token meanwhile. A removal
@@ -46,6 +48,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private readonly ITokenStore _store;
     private readonly IActorRef _providers;
     private readonly IActorRef _flows;
+    // Where this account's messages go once this actor is gone: the supervisor that made it, or, inside a cluster entity
+    // (whose supervisor stops with this actor), the node's routed supervisor, hence the account's entity wherever it runs.
+    private readonly IActorRef _home;
     private readonly AccountSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<Waiter> _waiters = [];
@@ -89,6 +94,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private int _stashed;
     private string? _loginId;
     private AuthorizationRequest? _loginRequest;
+    // The interactive login's completion while it runs: handed over (HandOverLogin) should this actor stop first.
+    private Task<LoginOutcome>? _login;
     // The save in flight of tokens the provider has issued for this actor's own callers (a refresh, an interactive
     // login), with the stored copy they replace (null: nothing stored): should the store fail, they are kept (_unsaved).
     private (TokenSet Tokens, StoredTokens? Over)? _issuedSave;
@@ -136,16 +143,26 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     public IStash Stash { get; set; } = null!;
 
     /// <summary>Props for one account's actor.</summary>
-    public static Props Props(OAuthAccount account, ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings) =>
-        Akka.Actor.Props.Create(() => new AccountActor(account, store, providers, flows, settings));
+    /// <param name="account">The account.</param>
+    /// <param name="store">The token store.</param>
+    /// <param name="providers">The provider registry.</param>
+    /// <param name="flows">The flows supervisor, which runs its interactive logins.</param>
+    /// <param name="settings">What every account actor shares.</param>
+    /// <param name="home">
+    /// Where the account's messages go once this actor is gone (an <see cref="AccountsSupervisor"/> that outlives it), for
+    /// what an interactive login brings after this actor stopped.
+    /// </param>
+    public static Props Props(OAuthAccount account, ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings, IActorRef home) =>
+        Akka.Actor.Props.Create(() => new AccountActor(account, store, providers, flows, settings, home));
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public AccountActor(OAuthAccount account, ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings)
+    public AccountActor(OAuthAccount account, ITokenStore store, IActorRef providers, IActorRef flows, AccountSettings settings, IActorRef home)
     {
         _account = account;
         _store = GuardedTokenStore.Around(store);
         _providers = providers;
         _flows = flows;
+        _home = home;
         _settings = settings;
         _idle = Idle;
         _renewing = Renewing;
@@ -1170,6 +1187,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         _log.Info("Account {0}: {1}; starting an interactive login for {2} waiting caller(s)", _account, reason, _waiters.Count);
         // The login ends by itself (its deadline, the exchange deadline), so no timer is needed as a backstop here.
         _flows.Tell(new StartFlow(loginId, _account.Provider, request, completion));
+        _login = completion.Task;
         completion.Task.PipeTo(Self, success: outcome => new InteractiveDone(generation, outcome),
             failure: e => new InteractiveDone(generation, new LoginFailed(loginId, LoginFailure.Internal, e.GetType().Name)));
         Become(_interacting);
@@ -1184,10 +1202,18 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,
                     $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
                 return true;
-            case RememberLogin or AccountHandOff:
+            case RememberLogin:
             // A refresh given up by an earlier renewal: kept, if it still can be, back in Idle.
             case CodeExchanged late when IsLateRefresh(late.LoginId):
                 StashMessage();
+                return true;
+            case AccountHandOff:
+                // Moving (cluster): not after the login, which may wait for its user for half an hour while sharding holds
+                // every message of this account's shard. The login goes on, and its tokens and callers follow the account
+                // to its next node; what waits here (a login to store, a sign-out) is done first, as by a hand-off in Idle.
+                HandOverLogin("is moving");
+                StashMessage();
+                BackToIdle();
                 return true;
             case SignOut:
                 // Signing out ends the login that would sign the account in again.
@@ -1205,6 +1231,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private void OnInteractiveDone(LoginOutcome outcome)
     {
         _loginId = null;
+        _login = null;
         if (outcome is LoginSucceeded succeeded)
         {
             var signedIn = AccountKeys.For(_account.Provider, succeeded.Tokens, _loginRequest);
@@ -1217,25 +1244,51 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
             // Someone else signed in: their tokens are theirs (remembered under their account), not this one's.
             if (signedIn is not null) Context.Parent.Tell(new RememberLogin(signedIn, succeeded.Tokens), ActorRefs.NoSender);
-            FailAll(new InteractionRequiredException(_account, InteractionReason.AccountMismatch,
-                $"The interactive login signed in {signedIn?.ToString() ?? "an unidentified account"}, not {_account}."));
+            FailAll(NotThisAccount(_account, signedIn));
         }
         else
         {
-            FailAll(LoginException(outcome));
+            FailAll(LoginException(outcome, _account, _settings));
         }
 
         BackToIdle();
     }
 
-    private Exception LoginException(LoginOutcome outcome) => outcome switch
+    /// <summary>What the callers of <paramref name="account"/>'s interactive login get when it signed in someone else.</summary>
+    internal static InteractionRequiredException NotThisAccount(OAuthAccount account, OAuthAccount? signedIn) =>
+        new(account, InteractionReason.AccountMismatch, $"The interactive login signed in {signedIn?.ToString() ?? "an unidentified account"}, not {account}.");
+
+    /// <summary>What the callers of <paramref name="account"/>'s interactive login get when it did not succeed.</summary>
+    internal static Exception LoginException(LoginOutcome outcome, OAuthAccount account, AccountSettings settings) => outcome switch
     {
         LoginDenied d => new AuthorizationDeniedException(d.Error, d.ErrorDescription) { LoginId = d.LoginId },
         LoginTimedOut t => AuthorizationTimeoutException.For(t),
         LoginCancelled => new OperationCanceledException("The interactive login was cancelled."),
-        LoginFailed f => LoginFailureExceptions.For(f, _account.Provider, _settings.Login.MaxPending, _settings.Login.MaxPendingPerPartition),
+        LoginFailed f => LoginFailureExceptions.For(f, account.Provider, settings.Login.MaxPending, settings.Login.MaxPendingPerPartition),
         _ => new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
     };
+
+    /// <summary>
+    /// This actor stops (<paramref name="why"/>) while its interactive login runs: the login goes on in the flows supervisor,
+    /// and its user may still approve it. Its end is followed off this actor (<see cref="OrphanedLogin"/>): the tokens go to
+    /// the account's next actor as a remembered login, and the callers waiting here follow them there, to be served with
+    /// them; an outcome other than success is told to the callers. Otherwise the tokens went to dead letters: the user who
+    /// approved was not signed in, and a live refresh token was left at the provider with nobody holding it.
+    /// </summary>
+    private void HandOverLogin(string why)
+    {
+        if (_login is not { } login) return;
+        var callers = _waiters.Select(waiter => (waiter.Request, waiter.ReplyTo)).ToArray();
+        _log.Info("Account {0}: {1} during its interactive login; the login goes on, and its tokens and {2} waiting caller(s) go to the account's next actor",
+            _account, why, callers.Length);
+        var orphaned = new OrphanedLogin(_loginId!, _account, _loginRequest, Self, _home, callers, _settings);
+        _ = orphaned.FollowAsync(login);
+        _waiters.Clear();
+        _login = null;
+        _loginId = null;
+        // Its answer, should it still reach this actor, is stale: the login is followed elsewhere now.
+        _generation++;
+    }
 
     // ---- signing out ----------------------------------------------------------------------------------------------
 
@@ -1708,6 +1761,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     protected override void PostStop()
     {
         EndRemovalCalls();
+        // Stopped on a failure (or any way but a hand-off, which hands it over itself) during an interactive login: its
+        // callers wait for it still, and its tokens go to the account's next actor.
+        HandOverLogin("stopped");
         var cause = new AuthorizationFailedException(LoginFailure.Internal, $"The actor of {_account} stopped before it could answer.");
         FailAll(cause);
         FailRemember(cause);

@@ -41,6 +41,19 @@ internal sealed record SignOut(OAuthAccount Account, SignOutOptions Options, End
     public TaskCompletionSource<Uri?>? EndSessionUrlTo { get; init; }
 }
 
+/// <summary>
+/// For the account's next actor, from one that has stopped while its interactive login went on (<see cref="OrphanedLogin"/>):
+/// <paramref name="Message"/>, the login's tokens to remember or a caller's request that waited for the login, routed as
+/// if it came now, keeping its sender. Local only: it goes to an <see cref="AccountsSupervisor"/> of the same node.
+/// </summary>
+/// <param name="Stopped">
+/// The actor that stopped: should the supervisor still route <paramref name="Account"/> to it (its <c>Terminated</c> not
+/// taken yet), it stops doing so first, and the message reaches a fresh actor instead of dead letters.
+/// </param>
+/// <param name="Account">The account <paramref name="Message"/> is for.</param>
+/// <param name="Message">A <see cref="RememberLogin"/> or a <see cref="GetAccessToken"/>.</param>
+internal sealed record AfterStop(Akka.Actor.IActorRef Stopped, OAuthAccount Account, object Message);
+
 /// <summary>Lists stored accounts; answered with <see cref="AccountList"/>.</summary>
 internal sealed record ListAccounts(string? Provider);
 
@@ -78,7 +91,9 @@ internal sealed record SignOutSkipped(OAuthAccount Account);
 /// for the accounts' region. The account finishes what it is doing first (a refresh whose rotated tokens the provider
 /// has already issued, a save, a sign-out), then stops, within <see cref="AccountSettings.HandOffWait"/> (sharding's
 /// hand-off timeout is derived from it); a PoisonPill would stop it between sending a refresh and storing its answer,
-/// and the rotated refresh token would be lost with it. Local only: never crosses nodes.
+/// and the rotated refresh token would be lost with it. An interactive login, which waits for its user, is not waited
+/// for: it goes on, and its tokens and callers follow the account to its next node (<see cref="OrphanedLogin"/>).
+/// Local only: never crosses nodes.
 /// </summary>
 internal sealed record AccountHandOff
 {

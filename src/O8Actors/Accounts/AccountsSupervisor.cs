@@ -69,6 +69,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
         Receive<GetAccessToken>(msg => Route(msg.Account, msg));
         Receive<RememberLogin>(msg => Route(msg.Account, msg));
         Receive<SignOut>(msg => Route(msg.Account, msg));
+        Receive<AfterStop>(AfterStop);
         Receive<Logout.AcceptLogoutToken>(AcceptLogoutToken);
         Receive<Logout.ForgetLogoutToken>(ForgetLogoutToken);
         Receive<Logout.RenewLogoutToken>(RenewLogoutToken);
@@ -126,6 +127,16 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
 
     /// <inheritdoc />
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    /// <summary>
+    /// What an interactive login brought after its account's actor stopped: for the account's next actor. Not for the
+    /// stopped one, whose <c>Terminated</c> may still be on its way here (a login that ended as its actor stopped).
+    /// </summary>
+    private void AfterStop(AfterStop msg)
+    {
+        if (_accounts.TryGetValue(msg.Account, out var actor) && actor.Equals(msg.Stopped)) _accounts.Remove(msg.Account);
+        Route(msg.Account, msg.Message);
+    }
 
     private void Route(OAuthAccount account, object message)
     {
@@ -197,7 +208,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     private IActorRef Of(OAuthAccount account)
     {
         if (_accounts.TryGetValue(account, out var actor)) return actor;
-        actor = Context.ActorOf(AccountActor.Props(account, _store, _providers, _flows, _settings).OnO8Dispatcher(Context.System), ActorName(account, ++_incarnation));
+        actor = Context.ActorOf(AccountActor.Props(account, _store, _providers, _flows, _settings, _elsewhere ?? Self).OnO8Dispatcher(Context.System), ActorName(account, ++_incarnation));
         Context.Watch(actor);
         _accounts[account] = actor;
         return actor;

@@ -13,7 +13,7 @@ namespace O8Actors.Tests.Accounts;
 /// The account actors behind <c>GetAccessTokenAsync</c>: cache, single-flight refresh, refresh margin (virtual time),
 /// rotation stored first, <c>invalid_grant</c>, interactive renewal and sign-out.
 /// </summary>
-public sealed class AccountActorTests() : TestKit(ConfigurationFactory.ParseString(
+public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.ParseString(
     """
     akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
     akka.loglevel = DEBUG

@@ -1,0 +1,69 @@
+using Akka.Actor;
+using O8Actors.Flows;
+
+namespace O8Actors.Accounts;
+
+/// <summary>
+/// An account's interactive login that outlives the account's actor (its cluster entity moved to another node, or the
+/// actor stopped on a failure): the login runs on in the flows supervisor, and its user may still approve it. Its end is
+/// followed here, off the actor, with only what the actor handed over: the tokens go to the account's next actor as a
+/// remembered login (on whichever node runs the account now), then the callers who waited for the login follow them
+/// there and are served with them. So the user who approved is signed in and the account remembered, and no token the
+/// provider issued is left live with nobody holding it.
+/// </summary>
+/// <param name="loginId">The login's id (a failure's outcome names it).</param>
+/// <param name="account">The account the login signs in.</param>
+/// <param name="request">The login's request (its account key, for tokens without a validated ID token).</param>
+/// <param name="stopped">The account's actor that started the login and has stopped.</param>
+/// <param name="home">Where the account's messages go now (an <see cref="AccountsSupervisor"/>, which takes <see cref="AfterStop"/>).</param>
+/// <param name="callers">The callers that waited for the login: their requests, and where each is answered.</param>
+/// <param name="settings">What the account's actor ran with (for the exceptions of a login that did not succeed).</param>
+internal sealed class OrphanedLogin(string loginId, OAuthAccount account, AuthorizationRequest? request, IActorRef stopped, IActorRef home,
+    IReadOnlyList<(GetAccessToken Request, IActorRef ReplyTo)> callers, AccountSettings settings)
+{
+    /// <summary>Waits for the login's end (never blocking a thread) and settles it; never throws.</summary>
+    public async Task FollowAsync(Task<LoginOutcome> completion)
+    {
+        LoginOutcome outcome;
+        try
+        {
+            outcome = await completion.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // As the account's actor takes a faulted completion: the type only, an app's exception may quote anything.
+            outcome = new LoginFailed(loginId, LoginFailure.Internal, e.GetType().Name);
+        }
+
+        Settle(outcome);
+    }
+
+    private void Settle(LoginOutcome outcome)
+    {
+        if (outcome is not LoginSucceeded succeeded)
+        {
+            Fail(AccountActor.LoginException(outcome, account, settings));
+            return;
+        }
+
+        var signedIn = AccountKeys.For(account.Provider, succeeded.Tokens, request);
+        // Nobody waits for the answer: the account's next actor then keeps the tokens should the store fail, as it keeps
+        // any tokens the provider issued that nobody else holds.
+        if (signedIn is not null) Send(signedIn, new RememberLogin(signedIn, succeeded.Tokens), ActorRefs.Nobody);
+        if (signedIn != account)
+        {
+            Fail(AccountActor.NotThisAccount(account, signedIn));
+            return;
+        }
+
+        // Sent after the tokens, in one mailbox's order: the next actor has them by the time it takes these requests.
+        foreach (var (waiting, replyTo) in callers) Send(account, waiting, replyTo);
+    }
+
+    private void Send(OAuthAccount to, object message, IActorRef sender) => home.Tell(new AfterStop(stopped, to, message), sender);
+
+    private void Fail(Exception cause)
+    {
+        foreach (var (_, replyTo) in callers) replyTo.Tell(new Status.Failure(cause));
+    }
+}

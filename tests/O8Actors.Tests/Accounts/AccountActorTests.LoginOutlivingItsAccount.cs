@@ -1,0 +1,111 @@
+using Akka.Actor;
+using Akka.TestKit;
+using O8Actors.Accounts;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Accounts;
+
+/// <summary>
+/// An account's interactive login runs in the flows supervisor, not under the account's actor, and may wait for its user
+/// for many minutes. When the account's actor stops meanwhile (its cluster entity moves to another node, or it fails),
+/// the login goes on: the user who approves it is signed in, the account remembered by its next actor, and the callers
+/// that waited are served. Before, its tokens went to dead letters (a live refresh token left at the provider with
+/// nobody holding it), its callers failed, and a moving account held its whole shard until its hand-off deadline.
+/// </summary>
+public sealed partial class AccountActorTests
+{
+    private static readonly AccountSettings HandOffSettings = new(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
+
+    /// <summary>
+    /// Alice's account as a cluster entity runs it: signed in once, then her refresh token revoked at the provider, so an
+    /// interactive caller starts a login (which the test plays through <c>Flows</c>). <c>Next</c> is where the account's
+    /// messages go once the entity has moved: the account on its next node, over the same store.
+    /// </summary>
+    private async Task<(RotatingStrategy Strategy, InMemoryTokenStore Store, IActorRef Entity, IActorRef Next, TestProbe Flows, TestProbe NextFlows)>
+        EntityWhoseRefreshIsRefusedAsync()
+    {
+        var strategy = NewStrategy();
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
+        var store = new InMemoryTokenStore();
+        var flows = CreateTestProbe();
+        var nextFlows = CreateTestProbe();
+        var next = Sys.ActorOf(AccountsSupervisor.Props(store, registry, nextFlows.Ref, HandOffSettings));
+        var entity = Sys.ActorOf(AccountsSupervisor.ForEntity(store, registry, flows.Ref, HandOffSettings, Alice, next));
+        await Remember(entity, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        strategy.RevokeAll();
+        return (strategy, store, entity, next, flows, nextFlows);
+    }
+
+    [Fact]
+    public async Task A_login_under_way_when_the_account_moves_lets_it_move_at_once_and_signs_it_in_on_its_next_node()
+    {
+        var (strategy, store, entity, next, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();
+        var caller = Get(entity, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var account = flows.LastSender;
+        Watch(account);
+        Watch(entity);
+
+        // A node joins and the account's shard moves while the user is still at the provider.
+        entity.Tell(AccountHandOff.Instance);
+
+        // At once, not at its hand-off deadline (HandOffWait, 115 s by default; the clock does not move here): sharding
+        // holds every message of the shard until its entities have stopped.
+        ExpectTerminated(account, Wait);
+        ExpectTerminated(entity, Wait);
+        Assert.False(caller.IsCompleted); // it waits for the login, which goes on
+
+        // The user approves.
+        var signedIn = strategy.Issue("alice");
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, signedIn));
+
+        // The caller gets the login's token, the account's next actor has stored it, and serves it without a second login.
+        Assert.Equal(signedIn.AccessToken, (await caller).Token);
+        Assert.Equal(signedIn.RefreshToken, (await store.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.Equal(signedIn.AccessToken, (await Get(next, Alice)).Token);
+        nextFlows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(1, strategy.Refreshes); // the refused one only
+    }
+
+    [Fact]
+    public async Task A_login_the_user_denies_after_the_account_moved_is_reported_to_its_callers()
+    {
+        var (_, store, entity, _, flows, _) = await EntityWhoseRefreshIsRefusedAsync();
+        var caller = Get(entity, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        Watch(entity);
+        entity.Tell(AccountHandOff.Instance);
+        ExpectTerminated(entity, Wait);
+
+        start.Completion!.SetResult(new LoginDenied(start.LoginId, "access_denied", null));
+
+        // What the login came to, as if the account had not moved; not that its actor stopped.
+        Assert.Equal("access_denied", (await Assert.ThrowsAsync<AuthorizationDeniedException>(() => caller)).Error);
+        Assert.Equal("rt-1", (await store.LoadAsync(Alice))!.Tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task A_login_under_way_when_the_accounts_actor_fails_signs_the_account_in_and_serves_its_caller()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var caller = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var account = flows.LastSender;
+        Watch(account);
+
+        // The account's actor throws while its user is at the provider: its supervisor stops it.
+        account.Tell(Kill.Instance);
+        ExpectTerminated(account, Wait);
+        var signedIn = strategy.Issue("alice");
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, signedIn));
+
+        // The user who approved is signed in: the caller is served, and the account's next actor reads the login's tokens
+        // from the store.
+        Assert.Equal(signedIn.AccessToken, (await caller).Token);
+        Assert.Equal(signedIn.AccessToken, (await Get(accounts, Alice)).Token);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no second login
+    }
+}
