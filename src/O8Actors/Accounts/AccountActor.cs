@@ -176,6 +176,9 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     /// <inheritdoc />
     protected override bool Receive(object message) => Idle(message);
 
+    // The account request being handled (see AroundReceive); null between messages.
+    private (object Request, IActorRef Sender)? _inHand;
+
     /// <inheritdoc />
     protected override bool AroundReceive(Receive receive, object message)
     {
@@ -193,7 +196,12 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             Timers.StartSingleTimer(HandOffDeadlineTimer, new HandOffDeadlineReached(), _settings.HandOffWait);
         }
 
-        return base.AroundReceive(receive, message);
+        // A request is in hand until its handler returns: should the handler throw, the supervisor stops this actor, and
+        // PostStop answers the request as it answers those it held (its caller would otherwise wait out its ask).
+        if (message is GetAccessToken or RememberLogin or SignOut) _inHand = (message, Sender);
+        var handled = base.AroundReceive(receive, message);
+        _inHand = null;
+        return handled;
     }
 
     /// <summary>A caller waiting for a renewal.</summary>
@@ -1764,7 +1772,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         // Stopped on a failure (or any way but a hand-off, which hands it over itself) during an interactive login: its
         // callers wait for it still, and its tokens go to the account's next actor.
         HandOverLogin("stopped");
-        var cause = new AuthorizationFailedException(LoginFailure.Internal, $"The actor of {_account} stopped before it could answer.");
+        var cause = AccountRequestFailures.Stopped(_account);
+        // The request whose handler threw, unless it is already among those answered below (then its caller hears twice,
+        // the second time in dead letters).
+        if (_inHand is var (request, sender)) AccountRequestFailures.AnswerStopped(request, _account, sender, Self);
         FailAll(cause);
         FailRemember(cause);
         FailQueuedRemembers(cause);

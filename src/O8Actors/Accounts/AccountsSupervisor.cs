@@ -88,7 +88,9 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
         Receive<AccountActor.Forgotten>(msg =>
         {
             // Messages already sent to the retired actor reach it before the PoisonPill and come back here.
-            if (!_accounts.Remove(msg.Account, out var retired) || !retired.Equals(Sender)) return;
+            // Only the actor now routed to may retire the route: a late word from one before it leaves the current one be.
+            if (!_accounts.TryGetValue(msg.Account, out var retired) || !retired.Equals(Sender)) return;
+            _accounts.Remove(msg.Account);
             Context.Unwatch(retired);
             retired.Tell(PoisonPill.Instance);
             StopIfHandedOff();

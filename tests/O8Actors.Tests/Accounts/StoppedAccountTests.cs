@@ -11,7 +11,8 @@ namespace O8Actors.Tests.Accounts;
 /// <summary>
 /// An account's actor that fails is stopped by its supervisor. The requests it held are answered from its PostStop; those
 /// still in its mailbox (or forwarded to it before the supervisor heard of the stop) went to dead letters unanswered, and
-/// their callers waited out their asks (85 s; over 30 minutes for an interactive token request).
+/// their callers waited out their asks (85 s; over 30 minutes for an interactive token request), as did the caller of the
+/// request the actor failed on.
 /// </summary>
 public sealed class StoppedAccountTests : TestKit
 {
@@ -36,7 +37,8 @@ public sealed class StoppedAccountTests : TestKit
 
         // The actor fails on the first request (its scope list throws as it is read); the others, sent right behind it,
         // wait in its mailbox (suspended while it fails) and reach dead letters when the supervisor stops it.
-        CreateTestProbe().Send(account, new GetAccessToken(Alice, new ThrowingScopes(), AccessTokenOptions.Silent));
+        var failing = CreateTestProbe();
+        failing.Send(account, new GetAccessToken(Alice, new ThrowingScopes(), AccessTokenOptions.Silent));
         var urlTo = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var waiting = new (string Kind, object Request)[]
         {
@@ -48,7 +50,8 @@ public sealed class StoppedAccountTests : TestKit
         foreach (var (_, caller, request) in waiting) caller.Send(account, request);
         ExpectTerminated(account, Wait);
 
-        foreach (var (kind, caller, _) in waiting)
+        // The request it failed on is answered too, not left to its caller's ask.
+        foreach (var (kind, caller, _) in waiting.Prepend(("the failing request", failing, (object)null!)))
         {
             var error = Assert.IsType<AuthorizationFailedException>(caller.ExpectMsg<Status.Failure>(Answer, kind).Cause);
             Assert.Equal(LoginFailure.Internal, error.Failure);

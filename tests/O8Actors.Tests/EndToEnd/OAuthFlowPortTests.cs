@@ -61,7 +61,10 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
         await using var flows = await StartAsync(new HttpClientBrowser());
         var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
 
-        var tokens = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => flow.AuthorizeAsync(timeoutSeconds: 30)));
+        // AuthorizeForTokensAsync: every call its own login. (AuthorizeAsync serves the account's cached token once a
+        // login has ended, so a call that starts after the first login ended would rightly get that one's token.)
+        var tokens = (await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => flow.AuthorizeForTokensAsync(TimeSpan.FromSeconds(30)))))
+            .Select(t => t.AccessToken).ToArray();
 
         Assert.Equal(20, tokens.Distinct().Count());
         Assert.All(tokens, t => Assert.StartsWith("at-", t));
