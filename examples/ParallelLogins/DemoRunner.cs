@@ -64,9 +64,14 @@ public static class DemoRunner
                         task.Increment(1);
                     }, cancellationToken);
                     if (await Task.WhenAny(waiting.Task, run) == waiting.Task)
-                        console.MarkupLineInterpolated($"{wave} logins are waiting for their browsers (Ctrl+C to cancel).");
+                        console.WriteLine(settings.SystemBrowser
+                            ? $"{wave} logins are waiting for you in your browser: decide each on its consent page (Ctrl+C to cancel)."
+                            : $"{wave} logins are open in scripted browsers at once; the rest follow as they end (Ctrl+C to cancel).");
                     results = await run;
                 });
+            // Without a terminal the progress bar is printed only now and then, so its last line may be from before the
+            // last logins ended: one line with the final counts, so the log above the table agrees with it.
+            if (!console.Profile.Capabilities.Interactive) console.MarkupLine($"{ProgressLine(counts)}: all ended");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

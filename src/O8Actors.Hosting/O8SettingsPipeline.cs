@@ -85,7 +85,7 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
             if (segments.Length >= 2 && string.Equals(segments[0], PersistenceSection, StringComparison.OrdinalIgnoreCase)) continue;
             var hoconKey = O8SettingKeys.ToHoconKey(path);
             if (O8SettingKeys.UnknownConfigurationKey(path, name) is { } unknown)
-                throw new O8ConfigurationException(hoconKey, unknown, name);
+                throw O8ConfigurationException.NotASetting(hoconKey, unknown, name);
             if (Expected(hoconKey) is { } expected && !Parses(hoconKey, value))
                 throw new O8ConfigurationException(hoconKey, $"'{value}' is not {expected}", name);
         }

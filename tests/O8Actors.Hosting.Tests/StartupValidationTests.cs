@@ -34,6 +34,7 @@ public sealed class StartupValidationTests
         Assert.Equal(configurationKey, error.ConfigurationKey);
         Assert.Contains($"'{hoconKey}'", error.Message);
         Assert.Contains($"'{configurationKey}'", error.Message);
+        Assert.Contains($"Set it in HOCON as '{hoconKey}' or in configuration as '{configurationKey}'.", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -52,6 +53,10 @@ public sealed class StartupValidationTests
         Assert.Equal(hoconKey, error.HoconKey);
         Assert.Equal(key, error.ConfigurationKey);
         Assert.Contains(message, error.Message);
+        // Named both ways, but not offered as a key to set (it is the misspelling), and a suggestion ends as a question.
+        Assert.Contains($"'{hoconKey}' ('{key}' in configuration) is not an O8Actors setting", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Set it in", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("?.", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

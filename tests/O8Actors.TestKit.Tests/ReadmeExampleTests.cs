@@ -1,5 +1,5 @@
-// The worked example of README.md ("Testing your flows") and docs/testing-your-flows.md, verbatim: if this file
-// changes, paste it there again.
+// The worked example of docs/testing-your-flows.md, verbatim (README.md's "Testing your flows" points there): if this
+// file changes, paste it there again.
 using O8Actors;
 using O8Actors.TestKit;
 using Xunit;

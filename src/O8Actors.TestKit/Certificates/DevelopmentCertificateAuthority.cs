@@ -18,8 +18,10 @@ namespace O8Actors.TestKit.Certificates;
 /// </para>
 /// <para>
 /// Real browsers (Chromium, Firefox, Edge) need a CA they trust: run <c>mkcert -install</c> and use mkcert's
-/// <c>localhost</c> certificate instead. On Linux, Chromium reads only <c>$HOME/.pki/nssdb</c>; create it with
-/// <c>certutil -d sql:$HOME/.pki/nssdb -N --empty-password</c> before <c>mkcert -install</c>.
+/// <c>localhost</c> certificate instead. On Linux, Chromium reads only <c>$HOME/.pki/nssdb</c>; create it, when it is
+/// missing, before <c>mkcert -install</c>: <c>mkdir -p "$HOME/.pki/nssdb"</c>, then
+/// <c>[ -f "$HOME/.pki/nssdb/cert9.db" ] || certutil -d "sql:$HOME/.pki/nssdb" -N --empty-password</c> (certutil prompts
+/// on an existing database).
 /// </para>
 /// </remarks>
 public sealed class DevelopmentCertificateAuthority : IDisposable

@@ -6,6 +6,7 @@ public static class CertificateNotice
     /// <summary>Shown whenever the throwaway development CA is in use.</summary>
     public const string DevelopmentCa =
         "The callback listener uses a throwaway development CA that only the scripted browser trusts. " +
-        "Real browsers reject it: install mkcert and run `mkcert -install` (on Linux first " +
-        "`certutil -d sql:$HOME/.pki/nssdb -N --empty-password` for Chromium), or use plain http.";
+        "Real browsers reject it: install mkcert and run `mkcert -install` (on Linux, for Chromium, first " +
+        "`mkdir -p \"$HOME/.pki/nssdb\"` and `[ -f \"$HOME/.pki/nssdb/cert9.db\" ] || certutil -d \"sql:$HOME/.pki/nssdb\" -N --empty-password`), " +
+        "or use plain http.";
 }

@@ -34,6 +34,9 @@ public sealed class InteractionRequiredException(OAuthAccount account, Interacti
     /// <summary>The account.</summary>
     public OAuthAccount Account { get; } = account;
 
-    /// <summary>Why.</summary>
+    /// <summary>
+    /// Why the tokens cannot be renewed silently: none are stored, the provider issued no refresh token or refused it, the
+    /// interactive login signed in another account, or a DPoP provider's tokens were stored without their key.
+    /// </summary>
     public InteractionReason Reason { get; } = reason;
 }

@@ -81,7 +81,8 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
             // Server mode: no Kestrel here; the host app's pipeline hands callbacks in (MapOAuthCallback).
             _startConsumed = true;
             _redirectUri = external;
-            _log.Info("Callback routing in server mode; redirect URI {0}", external);
+            // The base, not a redirect URI to register: each provider's is its own path under it (GetRedirectUriAsync).
+            _log.Info("Callback routing in server mode; callback base {0} (each provider's redirect URI is a path under it)", external);
             Become(Bound);
             return;
         }
@@ -127,7 +128,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
             _servedCertificate = started.Certificate;
             _redirectUri = BuildRedirectUri(_options.Listener, started.Port);
             WatchCertificate(started);
-            _log.Info("Callback listener bound on 127.0.0.1:{0}{1} ({2}); redirect URI {3}", started.Port,
+            _log.Info("Callback listener bound on 127.0.0.1:{0}{1} ({2}); callback base {3} (each provider's redirect URI is a path under it)", started.Port,
                 started.IPv6 ? $" and [::1]:{started.Port}" : "", _options.Listener.Scheme, _redirectUri);
             Become(Bound);
             Stash.UnstashAll();

@@ -32,13 +32,34 @@ internal static class MkcertInstructions
     public static string CreateCommand(string certPath, string keyPath) =>
         $"mkcert -ecdsa -cert-file \"{certPath}\" -key-file \"{keyPath}\" {string.Join(' ', Names)}";
 
-    /// <summary>Steps to make the certificate by hand, one per line.</summary>
-    public static string Steps(string certPath, string keyPath) =>
-        "  1. Install mkcert (https://github.com/FiloSottile/mkcert) and put it on PATH.\n" +
-        "  2. On Linux, so Chromium trusts the CA, create its NSS database first (needs libnss3-tools):\n" +
-        "       mkdir -p $HOME/.pki/nssdb && certutil -d sql:$HOME/.pki/nssdb -N --empty-password\n" +
-        "  3. Trust the mkcert CA once:\n" +
-        "       mkcert -install\n" +
-        "  4. Create the listener's certificate (mkcert replaces files that exist):\n" +
-        $"       {CreateCommand(certPath, keyPath)}";
+    /// <summary>Steps to make the certificate by hand on this platform, one per line.</summary>
+    public static string Steps(string certPath, string keyPath) => Steps(certPath, keyPath, OperatingSystem.IsWindows());
+
+    /// <summary>
+    /// Steps to make the certificate by hand, one per line: for PowerShell on Windows, else for a POSIX shell. Every
+    /// command may be run again: the NSS database is created only when it is missing (certutil would prompt on an existing
+    /// one, and without a terminal ask forever), and mkcert, which does not create folders, gets its folder first.
+    /// </summary>
+    internal static string Steps(string certPath, string keyPath, bool windows)
+    {
+        var folder = Path.GetDirectoryName(certPath) ?? ".";
+        return windows
+            ? "  1. Install mkcert (https://github.com/FiloSottile/mkcert) and put it on PATH.\n" +
+              "  2. Trust the mkcert CA once:\n" +
+              "       mkcert -install\n" +
+              "  3. Create the listener's certificate (in PowerShell; mkcert replaces files that exist):\n" +
+              $"       New-Item -ItemType Directory -Force -Path \"{folder}\" > $null; {CreateCommand(certPath, keyPath)}"
+            : "  1. Install mkcert (https://github.com/FiloSottile/mkcert) and put it on PATH.\n" +
+              "  2. On Linux, so Chromium trusts the CA, create its NSS database first if it is missing (needs libnss3-tools):\n" +
+              "       mkdir -p \"$HOME/.pki/nssdb\"\n" +
+              $"       {NssDatabaseCommand}\n" +
+              "  3. Trust the mkcert CA once:\n" +
+              "       mkcert -install\n" +
+              "  4. Create the listener's certificate (mkcert replaces files that exist):\n" +
+              $"       mkdir -p \"{folder}\" && {CreateCommand(certPath, keyPath)}";
+    }
+
+    /// <summary>Creates Chromium's NSS database on Linux only when it is missing (the form .ci/run uses): safe to run again.</summary>
+    public const string NssDatabaseCommand =
+        "[ -f \"$HOME/.pki/nssdb/cert9.db\" ] || certutil -d \"sql:$HOME/.pki/nssdb\" -N --empty-password";
 }

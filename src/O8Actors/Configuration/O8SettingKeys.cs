@@ -70,7 +70,7 @@ internal static class O8SettingKeys
         foreach (var key in LeafKeys(root.GetObject(), ""))
         {
             if (All.Any(s => s.Hocon == key) || OpenBlocks.Any(b => key == b || key.StartsWith(b + ".", StringComparison.Ordinal))) continue;
-            throw new O8ConfigurationException($"o8.{key}", $"is not an O8Actors setting{Suggestion(key, hocon: true)}", configurationSection);
+            throw O8ConfigurationException.NotASetting($"o8.{key}", $"is not an O8Actors setting{Suggestion(key, hocon: true)}", configurationSection);
         }
     }
 

@@ -40,12 +40,18 @@ public enum BackChannelLogoutFailure
 /// provider as the <c>error_description</c> of the answer (400, or 500 for <see cref="BackChannelLogoutFailure.Failed"/>, 503
 /// for <see cref="BackChannelLogoutFailure.InProgress"/>).
 /// </summary>
-/// <param name="failure">Why.</param>
+/// <param name="failure">Why nobody was signed out.</param>
 /// <param name="message">What happened, for a person.</param>
 /// <param name="innerException">The transport error, if any.</param>
 public sealed class BackChannelLogoutException(BackChannelLogoutFailure failure, string message, Exception? innerException = null)
     : OAuthFlowException(message, innerException)
 {
-    /// <summary>Why.</summary>
+    /// <summary>
+    /// Why nobody was signed out, and so what <c>MapOAuthBackChannelLogout</c>'s endpoint answers the provider: 400 for a
+    /// token that failed a check, a replay or a provider without a key set (<see cref="BackChannelLogoutFailure.InvalidToken"/>,
+    /// <see cref="BackChannelLogoutFailure.Replayed"/>, <see cref="BackChannelLogoutFailure.NotSupported"/>), 500 for a
+    /// fault on this side that the provider's retry may get past (<see cref="BackChannelLogoutFailure.Failed"/>), 503 while
+    /// an earlier post of the same token still runs (<see cref="BackChannelLogoutFailure.InProgress"/>).
+    /// </summary>
     public BackChannelLogoutFailure Failure { get; } = failure;
 }

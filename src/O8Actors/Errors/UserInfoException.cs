@@ -36,14 +36,17 @@ public enum UserInfoFailure
 /// The provider's UserInfo endpoint (OpenID Connect Core 1.0 section 5.3) gave no claims O8Actors could trust. The
 /// message names the provider and the reason, never the access token.
 /// </summary>
-/// <param name="failure">Why.</param>
+/// <param name="failure">Why no claims came back.</param>
 /// <param name="message">What happened, for a person.</param>
 /// <param name="providerError">The endpoint's <c>error</c> code (RFC 6750 section 3.1, for example <c>invalid_token</c>), if it sent one.</param>
 /// <param name="innerException">The transport error, if any.</param>
 public sealed class UserInfoException(UserInfoFailure failure, string message, string? providerError = null, Exception? innerException = null)
     : OAuthFlowException(message, innerException)
 {
-    /// <summary>Why.</summary>
+    /// <summary>
+    /// Why no claims came back: the account cannot be asked about (<see cref="UserInfoFailure.NotSupported"/>), the endpoint
+    /// refused the token or the request, answered for another user, answered what cannot be read, or could not be reached.
+    /// </summary>
     public UserInfoFailure Failure { get; } = failure;
 
     /// <summary>The endpoint's <c>error</c> code, if it sent one.</summary>

@@ -27,6 +27,10 @@ public sealed class ParallelLoginsTests
         Assert.Matches(@"p50 / p95 / p99 \(succeeded\)\s*│\s*\d+ ms / \d+ ms / \d+ ms", text);
         Assert.Contains("redirect URI:  https://localhost:", text);
         Assert.Matches("certificate:   (development CA|mkcert)", text);
+        Assert.Contains("10 logins are open in scripted browsers at once", text);
+        // Redirected, the progress bar's last line comes before the outcomes and agrees with them.
+        var lastProgress = text[..text.IndexOf("Outcomes", StringComparison.Ordinal)].TrimEnd().Split('\n')[^1];
+        Assert.Equal("succeeded 18  denied 6  timed out 3  failed 3  cancelled 0: all ended", lastProgress.Trim());
         // Redirected output stays plain text: no ANSI escape sequences.
         Assert.DoesNotContain("\u001b[", text);
     }

@@ -180,6 +180,10 @@ public sealed class O8OptionsTests
 
         Assert.Equal(key, error.HoconKey);
         Assert.Contains(message, error.Message);
+        // The key is named, not offered as one to set: the fix is another key (or none).
+        Assert.StartsWith($"'{key}' ('{error.ConfigurationKey}' in configuration) is not an O8Actors setting", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Set it in", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("?.", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

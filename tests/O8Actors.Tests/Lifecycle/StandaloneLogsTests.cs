@@ -93,4 +93,24 @@ public sealed class StandaloneLogsTests
             "each stray request was logged at Debug");
         Assert.DoesNotContain(sink, l => l.Contains("Callback listener rejected") && !l.StartsWith("Debug", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// The listener's start line names its base as the callback base: an app that logs "Redirect URI (register it with
+    /// your provider)" beside it must not seem to give two URIs to register (each provider's is a path under the base).
+    /// </summary>
+    [Fact]
+    public async Task The_bound_listener_logs_its_base_as_the_callback_base_not_as_a_redirect_uri()
+    {
+        var sink = new ConcurrentQueue<string>();
+        using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(new CapturedLogs.Provider(sink)));
+        await using var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), setup => setup.LoggerFactory = factory);
+        var callbackBase = await flows.GetRedirectUriAsync();
+
+        await Eventually.TrueAsync(() => sink.Any(l => l.Contains("Callback listener bound", StringComparison.Ordinal)), "the listener logged its start");
+
+        var bound = Assert.Single(sink, l => l.Contains("Callback listener bound", StringComparison.Ordinal));
+        Assert.Contains($"callback base {callbackBase}", bound, StringComparison.Ordinal);
+        Assert.Contains("each provider's redirect URI is a path under it", bound, StringComparison.Ordinal);
+        Assert.DoesNotContain($"redirect URI {callbackBase}", bound, StringComparison.Ordinal);
+    }
 }
