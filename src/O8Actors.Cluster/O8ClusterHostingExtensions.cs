@@ -95,7 +95,9 @@ public static class O8ClusterHostingExtensions
         // Its role as the region's (null: every node; Akka takes null for none, its hosting API is not annotated so).
         builder.WithShardRegionProxy<AccountShardRegionProxyKey>(AccountsRegionName, options.Role!, new AccountMessageExtractor(options.NumberOfShards));
         builder.WithShardRegion<LogoutTokenGuardRegionKey>(LogoutTokensRegionName,
-            (ActorSystem _, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver _) => _ => LogoutTokenGuardEntity.Props(),
+            // A guard that moves hands its memory over through its own region (running by the time any entity starts).
+            (ActorSystem system, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver _) => provider =>
+                LogoutTokenGuardEntity.Props(provider, Akka.Cluster.Sharding.ClusterSharding.Get(system).ShardRegion(LogoutTokensRegionName)),
             new LogoutTokenGuardMessageExtractor(options.NumberOfShards),
             new ShardOptions
             {
@@ -103,6 +105,9 @@ public static class O8ClusterHostingExtensions
                 RememberEntities = false,
                 // The guard must outlive the tokens it remembers (minutes); it holds only a provider's recent token ids.
                 ShouldPassivateIdleEntities = false,
+                // Not a PoisonPill when the entity moves: it sends what it accepted to its next home first, so a token
+                // replayed after a rebalance or a node's leave is still refused.
+                HandOffStopMessage = LogoutTokenGuardHandOff.Instance,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
         // Once per node, at start: an operator who runs remoting in plaintext off loopback learns it from the log.
