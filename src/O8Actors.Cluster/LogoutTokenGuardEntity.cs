@@ -12,44 +12,35 @@ namespace O8Actors.Cluster;
 /// <remarks>
 /// Never passivated (a provider's tokens are few, and its guard forgets each once the token could no longer pass its
 /// lifetime check). In memory, and carried along when the entity moves (a rebalance, or its node leaves the cluster
-/// gracefully): told <see cref="LogoutTokenGuardHandOff"/>, it sends what it holds to the region under its own id and
-/// stops; the region keeps that message until the shard has its next home, where the next incarnation merges it. A
-/// replay posted meanwhile waits in the regions too, and the region of another node may deliver it first: so a guard
-/// that starts holds back every check (stashed, in order) until the hand-over arrives, or for
-/// <see cref="HandOverWait"/> when none does (the provider's first guard, or one whose node crashed). A node that
-/// crashes takes its guard's memory with it: its next incarnation starts empty, and a replay within the token's few
-/// minutes would be accepted once more. A token held by a logout whose node stopped before it completed or failed is a
-/// lease that runs out (<see cref="BackChannelLogoutCall.Lease"/>): the provider's next post after that carries the logout out.
+/// gracefully): told <see cref="LogoutTokenGuardHandOff"/>, it leaves what it holds with its node's
+/// <see cref="LogoutTokenHandOverStore"/> and stops once that is stored; its next incarnation, which sharding starts
+/// only after that, reads it before it answers any check (checks that come meanwhile wait, stashed, in order). A node
+/// that crashes takes its guard's memory with it: the next incarnation finds only what the guard left at its last move,
+/// and a replay within the token's few minutes of a token accepted since would be accepted once more. A token held by a
+/// logout whose node stopped before it completed or failed is a lease that runs out (<see cref="BackChannelLogoutCall.Lease"/>):
+/// the provider's next post after that carries the logout out.
 /// </remarks>
-internal sealed class LogoutTokenGuardEntity : ReceiveActor, IWithUnboundedStash, IWithTimers
+internal sealed class LogoutTokenGuardEntity : ReceiveActor, IWithUnboundedStash
 {
-    /// <summary>
-    /// How long a guard that starts waits for its predecessor's hand-over before it answers from an empty memory. The
-    /// hand-over is on its way before the shard can start again and usually arrives first or within milliseconds; this
-    /// covers a region's retry of its request for the shard's home (2 s by default). Only a guard with no predecessor
-    /// (the provider's first check since the cluster started, or since its node crashed) waits for all of it.
-    /// </summary>
-    public static readonly TimeSpan HandOverWait = TimeSpan.FromSeconds(3);
-
     private readonly LogoutTokenReplayGuard _guard = new();
     private readonly string _provider;
-    private readonly IActorRef _region;
-    private readonly TimeSpan _handOverWait;
+    private readonly IActorRef _handOvers;
+    private readonly bool _takeOver;
 
-    /// <summary>Props for <paramref name="provider"/>'s guard, which hands over through <paramref name="region"/> (the guards' shard region).</summary>
-    public static Props Props(string provider, IActorRef region) => Props(provider, region, HandOverWait);
+    /// <summary>Props for <paramref name="provider"/>'s guard, which takes over and leaves its memory through <paramref name="handOvers"/>.</summary>
+    public static Props Props(string provider, IActorRef handOvers) => Props(provider, handOvers, takeOver: true);
 
-    /// <summary>The same, waiting <paramref name="handOverWait"/> for a predecessor's hand-over (zero: none is awaited).</summary>
-    public static Props Props(string provider, IActorRef region, TimeSpan handOverWait) =>
-        Akka.Actor.Props.Create(() => new LogoutTokenGuardEntity(provider, region, handOverWait));
+    /// <summary>The same; with <paramref name="takeOver"/> false it starts empty, without asking for a previous guard's memory.</summary>
+    public static Props Props(string provider, IActorRef handOvers, bool takeOver) =>
+        Akka.Actor.Props.Create(() => new LogoutTokenGuardEntity(provider, handOvers, takeOver));
 
     /// <summary>Creates the actor; use <see cref="Props(string, IActorRef)"/>.</summary>
-    public LogoutTokenGuardEntity(string provider, IActorRef region, TimeSpan handOverWait)
+    public LogoutTokenGuardEntity(string provider, IActorRef handOvers, bool takeOver)
     {
         _provider = provider;
-        _region = region;
-        _handOverWait = handOverWait;
-        if (handOverWait > TimeSpan.Zero) Become(AwaitingHandOver);
+        _handOvers = handOvers;
+        _takeOver = takeOver;
+        if (takeOver) Become(TakingOver);
         else Become(Guarding);
     }
 
@@ -57,33 +48,25 @@ internal sealed class LogoutTokenGuardEntity : ReceiveActor, IWithUnboundedStash
     public IStash Stash { get; set; } = null!;
 
     /// <inheritdoc />
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    /// <inheritdoc />
     protected override void PreStart()
     {
-        if (_handOverWait > TimeSpan.Zero) Timers.StartSingleTimer(HandOverWaitEnded.Instance, HandOverWaitEnded.Instance, _handOverWait);
+        if (_takeOver) _handOvers.Tell(new FindLogoutTokenHandOver(_provider));
     }
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
-    private void AwaitingHandOver()
+    private void TakingOver()
     {
-        Receive<LogoutTokensHandedOver>(msg =>
+        Receive<LogoutTokenHandOverFound>(msg =>
         {
             _guard.Merge(msg.Holds, Now);
-            StartGuarding();
+            Become(Guarding);
+            Stash.UnstashAll();
         });
-        Receive<HandOverWaitEnded>(_ => StartGuarding());
-        Receive<LogoutTokenGuardHandOff>(_ => HandOff());
+        // Moved on before it had read anything: the previous guard's memory is still where it left it, for the next one.
+        // The checks held back go to dead letters; their posts fail and the provider posts them again.
+        Receive<LogoutTokenGuardHandOff>(_ => Context.Stop(Self));
         ReceiveAny(_ => Stash.Stash());
-    }
-
-    private void StartGuarding()
-    {
-        Timers.Cancel(HandOverWaitEnded.Instance);
-        Become(Guarding);
-        Stash.UnstashAll();
     }
 
     private void Guarding()
@@ -97,22 +80,12 @@ internal sealed class LogoutTokenGuardEntity : ReceiveActor, IWithUnboundedStash
             _guard.Complete(msg.JwtId);
             Sender.Tell(new LogoutTokenCompleted(msg.JwtId));
         });
-        // A hand-over later than the wait (or from an earlier move) still counts: merging never lets through what either refused.
-        Receive<LogoutTokensHandedOver>(msg => _guard.Merge(msg.Holds, Now));
-        Receive<LogoutTokenGuardHandOff>(_ => HandOff());
-    }
-
-    private void HandOff()
-    {
-        _region.Tell(new LogoutTokensHandedOver(_provider, _guard.Export(Now)), ActorRefs.NoSender);
-        // Checks held back while this incarnation waited for its own hand-over go after it, in their order, with their senders.
-        foreach (var held in Stash.ClearStash()) _region.Tell(held.Message, held.Sender);
-        Context.Stop(Self);
-    }
-
-    private sealed class HandOverWaitEnded
-    {
-        public static readonly HandOverWaitEnded Instance = new();
+        Receive<LogoutTokenGuardHandOff>(_ =>
+        {
+            _handOvers.Tell(new SaveLogoutTokenHandOver(new LogoutTokensHandedOver(_provider, _guard.Export(Now))));
+            // Nothing reaches a shard being handed off, so no check comes after this; one that did would not be in the hand-over.
+            Become(() => Receive<LogoutTokenHandOverSaved>(_ => Context.Stop(Self)));
+        });
     }
 }
 
@@ -126,7 +99,6 @@ internal sealed class LogoutTokenGuardMessageExtractor(int maxNumberOfShards) : 
         ForgetLogoutToken m => m.Provider,
         RenewLogoutToken m => m.Provider,
         CompleteLogoutToken m => m.Provider,
-        LogoutTokensHandedOver m => m.Provider,
         _ => null,
     };
 }

@@ -96,6 +96,15 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         Assert.Equal("sandbox", back.Provider);
         Assert.Equal(holds, back.Holds);
         Assert.Empty(RoundTrip(new LogoutTokensHandedOver("sandbox", [])).Holds);
+
+        // As the cluster replicates it: in Distributed Data's register, whose serializer carries the value through ours.
+        var node = Akka.Cluster.Cluster.Get(_system).SelfUniqueAddress;
+        var register = new Akka.DistributedData.LWWRegister<LogoutTokensHandedOver>(node, new LogoutTokensHandedOver("sandbox", holds));
+        _ = Akka.DistributedData.DistributedData.Get(_system); // its serializers' bindings come with the extension
+        var serializer = _system.Serialization.FindSerializerFor(register);
+        var replicated = Assert.IsType<Akka.DistributedData.LWWRegister<LogoutTokensHandedOver>>(
+            _system.Serialization.Deserialize(serializer.ToBinary(register), serializer.Identifier, Serialization.ManifestFor(serializer, register)));
+        Assert.Equal(holds, replicated.Value.Holds);
     }
 
     [Fact]

@@ -1,29 +1,26 @@
 using Akka.Actor;
-using Akka.TestKit;
 using O8Actors.Logout;
 
 namespace O8Actors.Cluster.Tests;
 
 /// <summary>
-/// A provider's guard entity that sharding moves hands what it accepted to its next incarnation through the guards'
-/// region, and a guard that starts answers no check before that hand-over arrives (or its wait for one ends): checks
-/// buffered by another node's region may reach it first. Virtual time: the wait ends only when the test moves the clock.
+/// A provider's guard entity that sharding moves leaves what it accepted for its next incarnation, and an incarnation
+/// that starts answers no check before it has read what the previous one left: checks that reach it first wait. The
+/// node's hand-over store is a probe here (<see cref="LogoutTokenHandOverStoreTests"/> has the real one).
 /// </summary>
-public sealed class LogoutTokenGuardHandOverTests() : Akka.TestKit.Xunit.TestKit(@"akka.scheduler.implementation = ""Akka.TestKit.TestScheduler, Akka.TestKit""")
+public sealed class LogoutTokenGuardHandOverTests : Akka.TestKit.Xunit.TestKit
 {
     private const string Provider = "sandbox";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(220);
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+    private AcceptLogoutToken Check(string jwtId, string attempt) => new(Provider, jwtId, Sys.Scheduler.Now.AddMinutes(62), attempt, Lease);
 
-    private AcceptLogoutToken Check(string jwtId, string attempt) => new(Provider, jwtId, Clock.Now.AddMinutes(62), attempt, Lease);
-
-    /// <summary>A guard on its first node (no predecessor awaited) that completed jti-done and holds jti-held for attempt-1.</summary>
-    private IActorRef GuardThatAccepted(IActorRef region)
+    /// <summary>A guard on its first node that completed jti-done and holds jti-held for attempt-1.</summary>
+    private IActorRef GuardThatAccepted(IActorRef handOvers)
     {
-        var guard = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, region, TimeSpan.Zero));
+        var guard = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, handOvers, takeOver: false));
         guard.Tell(Check("jti-done", "attempt-1"));
         guard.Tell(new CompleteLogoutToken(Provider, "jti-done"));
         guard.Tell(Check("jti-held", "attempt-1"));
@@ -33,41 +30,52 @@ public sealed class LogoutTokenGuardHandOverTests() : Akka.TestKit.Xunit.TestKit
         return guard;
     }
 
-    [Fact]
-    public void A_guard_told_to_move_sends_what_it_accepted_to_its_region_under_its_own_id_and_stops()
+    /// <summary>The guard of <see cref="GuardThatAccepted"/> told to move: what it left.</summary>
+    private LogoutTokensHandedOver MovedGuardsHandOver()
     {
-        var region = CreateTestProbe();
-        var guard = GuardThatAccepted(region.Ref);
+        var handOvers = CreateTestProbe();
+        GuardThatAccepted(handOvers.Ref).Tell(LogoutTokenGuardHandOff.Instance);
+        return handOvers.ExpectMsg<SaveLogoutTokenHandOver>(Wait, cancellationToken: Ct).HandOver;
+    }
+
+    [Fact]
+    public void A_guard_told_to_move_leaves_what_it_accepted_and_stops_once_that_is_stored()
+    {
+        var handOvers = CreateTestProbe();
+        var guard = GuardThatAccepted(handOvers.Ref);
         Watch(guard);
 
         guard.Tell(LogoutTokenGuardHandOff.Instance);
 
-        var handedOver = region.ExpectMsg<LogoutTokensHandedOver>(Wait, cancellationToken: Ct);
-        Assert.Equal(Provider, handedOver.Provider);
+        var handOver = handOvers.ExpectMsg<SaveLogoutTokenHandOver>(Wait, cancellationToken: Ct).HandOver;
+        Assert.Equal(Provider, handOver.Provider);
         Assert.Equal([("jti-done", true, "attempt-1"), ("jti-held", false, "attempt-1")],
-            handedOver.Holds.Select(h => (h.JwtId, h.Completed, h.Attempt)).OrderBy(h => h.JwtId, StringComparer.Ordinal));
-        Assert.All(handedOver.Holds, h => Assert.Equal(Clock.Now + Lease, h.LeaseEnds));
+            handOver.Holds.Select(h => (h.JwtId, h.Completed, h.Attempt)).OrderBy(h => h.JwtId, StringComparer.Ordinal));
+        // Not before it is stored: sharding starts the next incarnation only once this one has stopped.
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
+
+        handOvers.Reply(LogoutTokenHandOverSaved.Instance);
         ExpectTerminated(guard, Wait, cancellationToken: Ct);
     }
 
     /// <summary>
-    /// The attack across a move: the replay of a completed token reaches the guard's next incarnation before the hand-over
-    /// does (another node's region delivered it first). It is held back, and refused once the hand-over is in; a guard
-    /// that answered at once had accepted it, and signed out again the sessions opened since.
+    /// The attack across a move: the replay of a completed token reaches the guard's next incarnation before it has read
+    /// what the previous one left. It is held back, and refused once that is in; a guard that answered at once (or that
+    /// started empty, as before) accepted it, and signed out again the sessions opened since.
     /// </summary>
     [Fact]
-    public void A_replay_that_reaches_the_next_guard_before_the_hand_over_waits_for_it_and_is_refused()
+    public void A_replay_that_reaches_the_next_guard_before_it_has_read_the_hand_over_waits_for_it_and_is_refused()
     {
-        var region = CreateTestProbe();
-        GuardThatAccepted(region.Ref).Tell(LogoutTokenGuardHandOff.Instance);
-        var handedOver = region.ExpectMsg<LogoutTokensHandedOver>(Wait, cancellationToken: Ct);
+        var handOver = MovedGuardsHandOver();
+        var handOvers = CreateTestProbe();
 
-        var next = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, region.Ref));
+        var next = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, handOvers.Ref));
+        Assert.Equal(Provider, handOvers.ExpectMsg<FindLogoutTokenHandOver>(Wait, cancellationToken: Ct).Provider);
         next.Tell(Check("jti-done", "attempt-2"));
         next.Tell(Check("jti-held", "attempt-2"));
         ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
 
-        next.Tell(handedOver);
+        handOvers.Reply(new LogoutTokenHandOverFound(handOver.Holds));
 
         Assert.Equal(LogoutTokenCheck.Replayed, ExpectMsg<LogoutTokenAcceptance>(Wait, cancellationToken: Ct).Check);
         Assert.Equal(LogoutTokenCheck.InProgress, ExpectMsg<LogoutTokenAcceptance>(Wait, cancellationToken: Ct).Check);
@@ -77,39 +85,30 @@ public sealed class LogoutTokenGuardHandOverTests() : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
-    public async Task A_guard_with_no_predecessor_answers_once_its_wait_for_a_hand_over_ends_and_still_takes_a_late_one()
+    public void A_guard_with_no_predecessor_answers_as_soon_as_the_store_finds_nothing()
     {
-        var region = CreateTestProbe();
-        var guard = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, region.Ref));
+        var handOvers = CreateTestProbe();
+        var guard = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, handOvers.Ref));
         guard.Tell(Check("jti-1", "attempt-1"));
-        ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
+        handOvers.ExpectMsg<FindLogoutTokenHandOver>(Wait, cancellationToken: Ct);
 
-        // Its timer starts with the actor: move the clock until it has run out (a move before it started changes nothing).
-        await AwaitAssertAsync(() =>
-        {
-            Clock.Advance(LogoutTokenGuardEntity.HandOverWait);
-            Assert.Equal(LogoutTokenCheck.Accepted, ExpectMsg<LogoutTokenAcceptance>(TimeSpan.FromMilliseconds(200), cancellationToken: Ct).Check);
-        }, Wait, cancellationToken: Ct);
+        handOvers.Reply(new LogoutTokenHandOverFound([]));
 
-        // A hand-over later than the wait is merged all the same: its completed token is a replay here from now on.
-        guard.Tell(new LogoutTokensHandedOver(Provider, [new LogoutTokenHold("jti-2", Clock.Now.AddMinutes(62), true, "elsewhere", Clock.Now)]));
-        guard.Tell(Check("jti-2", "attempt-2"));
-        Assert.Equal(LogoutTokenCheck.Replayed, ExpectMsg<LogoutTokenAcceptance>(Wait, cancellationToken: Ct).Check);
+        Assert.Equal(LogoutTokenCheck.Accepted, ExpectMsg<LogoutTokenAcceptance>(Wait, cancellationToken: Ct).Check);
     }
 
     [Fact]
-    public void A_guard_moved_again_before_its_hand_over_came_passes_the_checks_it_held_back_on_behind_its_own()
+    public void A_guard_moved_on_before_it_read_the_hand_over_leaves_the_previous_one_in_place()
     {
-        var region = CreateTestProbe();
-        var guard = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, region.Ref));
-        var check = Check("jti-1", "attempt-1");
-        guard.Tell(check);
+        var handOvers = CreateTestProbe();
+        var guard = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, handOvers.Ref));
+        Watch(guard);
+        handOvers.ExpectMsg<FindLogoutTokenHandOver>(Wait, cancellationToken: Ct);
 
         guard.Tell(LogoutTokenGuardHandOff.Instance);
 
-        Assert.Empty(region.ExpectMsg<LogoutTokensHandedOver>(Wait, cancellationToken: Ct).Holds);
-        Assert.Equal(check, region.ExpectMsg<AcceptLogoutToken>(Wait, cancellationToken: Ct));
-        // With the asker as its sender, so the guard at the next home answers it.
-        Assert.Equal(TestActor, region.LastSender);
+        // It knows nothing yet: an empty hand-over of its own would overwrite the one its successor must read.
+        ExpectTerminated(guard, Wait, cancellationToken: Ct);
+        handOvers.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
     }
 }
