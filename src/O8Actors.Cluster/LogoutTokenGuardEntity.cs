@@ -11,29 +11,80 @@ namespace O8Actors.Cluster;
 /// </summary>
 /// <remarks>
 /// Never passivated (a provider's tokens are few, and its guard forgets each once the token could no longer pass its
-/// lifetime check). In memory only: when the entity moves (its node left, or a rebalance), what it had accepted is
-/// forgotten, and a replay within the token's few minutes would be accepted once more on the new node. A token held by
-/// a logout whose node stopped before it completed or failed is a lease that runs out (<see cref="BackChannelLogoutCall.Lease"/>):
+/// lifetime check). In memory, and carried along when the entity moves (a rebalance, or its node leaves the cluster
+/// gracefully): told <see cref="LogoutTokenGuardHandOff"/>, it leaves what it holds with its node's
+/// <see cref="LogoutTokenHandOverStore"/> and stops once that is stored; its next incarnation, which sharding starts
+/// only after that, reads it before it answers any check (checks that come meanwhile wait, stashed, in order). A node
+/// that crashes takes its guard's memory with it: the next incarnation finds only what the guard left at its last move,
+/// and a replay within the token's few minutes of a token accepted since would be accepted once more. A token held by a
+/// logout whose node stopped before it completed or failed is a lease that runs out (<see cref="BackChannelLogoutCall.Lease"/>):
 /// the provider's next post after that carries the logout out.
 /// </remarks>
-internal sealed class LogoutTokenGuardEntity : ReceiveActor
+internal sealed class LogoutTokenGuardEntity : ReceiveActor, IWithUnboundedStash
 {
     private readonly LogoutTokenReplayGuard _guard = new();
+    private readonly string _provider;
+    private readonly IActorRef _handOvers;
+    private readonly bool _takeOver;
 
-    /// <summary>Props for one provider's guard.</summary>
-    public static Props Props() => Akka.Actor.Props.Create(() => new LogoutTokenGuardEntity());
+    /// <summary>Props for <paramref name="provider"/>'s guard, which takes over and leaves its memory through <paramref name="handOvers"/>.</summary>
+    public static Props Props(string provider, IActorRef handOvers) => Props(provider, handOvers, takeOver: true);
 
-    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public LogoutTokenGuardEntity()
+    /// <summary>The same; with <paramref name="takeOver"/> false it starts empty, without asking for a previous guard's memory.</summary>
+    public static Props Props(string provider, IActorRef handOvers, bool takeOver) =>
+        Akka.Actor.Props.Create(() => new LogoutTokenGuardEntity(provider, handOvers, takeOver));
+
+    /// <summary>Creates the actor; use <see cref="Props(string, IActorRef)"/>.</summary>
+    public LogoutTokenGuardEntity(string provider, IActorRef handOvers, bool takeOver)
+    {
+        _provider = provider;
+        _handOvers = handOvers;
+        _takeOver = takeOver;
+        if (takeOver) Become(TakingOver);
+        else Become(Guarding);
+    }
+
+    /// <inheritdoc />
+    public IStash Stash { get; set; } = null!;
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        if (_takeOver) _handOvers.Tell(new FindLogoutTokenHandOver(_provider));
+    }
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    private void TakingOver()
+    {
+        Receive<LogoutTokenHandOverFound>(msg =>
+        {
+            _guard.Merge(msg.Holds, Now);
+            Become(Guarding);
+            Stash.UnstashAll();
+        });
+        // Moved on before it had read anything: the previous guard's memory is still where it left it, for the next one.
+        // The checks held back go to dead letters; their posts fail and the provider posts them again.
+        Receive<LogoutTokenGuardHandOff>(_ => Context.Stop(Self));
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Guarding()
     {
         Receive<AcceptLogoutToken>(msg =>
-            Sender.Tell(new LogoutTokenAcceptance(_guard.Accept(msg.JwtId, msg.Attempt, msg.KeepUntil, msg.Lease, Context.System.Scheduler.Now))));
+            Sender.Tell(new LogoutTokenAcceptance(_guard.Accept(msg.JwtId, msg.Attempt, msg.KeepUntil, msg.Lease, Now))));
         Receive<ForgetLogoutToken>(msg => _guard.Forget(msg.JwtId, msg.Attempt));
-        Receive<RenewLogoutToken>(msg => _guard.Renew(msg.JwtId, msg.Attempt, msg.Lease, Context.System.Scheduler.Now));
+        Receive<RenewLogoutToken>(msg => _guard.Renew(msg.JwtId, msg.Attempt, msg.Lease, Now));
         Receive<CompleteLogoutToken>(msg =>
         {
             _guard.Complete(msg.JwtId);
             Sender.Tell(new LogoutTokenCompleted(msg.JwtId));
+        });
+        Receive<LogoutTokenGuardHandOff>(_ =>
+        {
+            _handOvers.Tell(new SaveLogoutTokenHandOver(new LogoutTokensHandedOver(_provider, _guard.Export(Now))));
+            // Nothing reaches a shard being handed off, so no check comes after this; one that did would not be in the hand-over.
+            Become(() => Receive<LogoutTokenHandOverSaved>(_ => Context.Stop(Self)));
         });
     }
 }

@@ -95,7 +95,12 @@ public static class O8ClusterHostingExtensions
         // Its role as the region's (null: every node; Akka takes null for none, its hosting API is not annotated so).
         builder.WithShardRegionProxy<AccountShardRegionProxyKey>(AccountsRegionName, options.Role!, new AccountMessageExtractor(options.NumberOfShards));
         builder.WithShardRegion<LogoutTokenGuardRegionKey>(LogoutTokensRegionName,
-            (ActorSystem _, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver _) => _ => LogoutTokenGuardEntity.Props(),
+            (ActorSystem system, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver _) =>
+            {
+                // Where a guard that moves leaves its memory, and where the next one finds it (one per node, before any guard starts).
+                var handOvers = system.ActorOf(LogoutTokenHandOverStore.Props(system), "o8-logout-token-hand-overs");
+                return provider => LogoutTokenGuardEntity.Props(provider, handOvers);
+            },
             new LogoutTokenGuardMessageExtractor(options.NumberOfShards),
             new ShardOptions
             {
@@ -103,6 +108,9 @@ public static class O8ClusterHostingExtensions
                 RememberEntities = false,
                 // The guard must outlive the tokens it remembers (minutes); it holds only a provider's recent token ids.
                 ShouldPassivateIdleEntities = false,
+                // Not a PoisonPill when the entity moves: it leaves what it accepted for its next incarnation first, so a
+                // token replayed after a rebalance or a node's leave is still refused.
+                HandOffStopMessage = LogoutTokenGuardHandOff.Instance,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
         // Once per node, at start: an operator who runs remoting in plaintext off loopback learns it from the log.

@@ -82,6 +82,32 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void What_a_moving_logout_token_guard_hands_over_round_trips()
+    {
+        var at = new DateTimeOffset(2026, 12, 2, 12, 30, 0, TimeSpan.Zero);
+        var holds = new[]
+        {
+            new O8Actors.Logout.LogoutTokenHold("jti-1", at, true, "attempt-1", at.AddMinutes(-50)),
+            new O8Actors.Logout.LogoutTokenHold("jti-2", DateTimeOffset.MaxValue, false, "attempt-2", DateTimeOffset.MaxValue),
+        };
+
+        var back = RoundTrip(new LogoutTokensHandedOver("sandbox", holds));
+
+        Assert.Equal("sandbox", back.Provider);
+        Assert.Equal(holds, back.Holds);
+        Assert.Empty(RoundTrip(new LogoutTokensHandedOver("sandbox", [])).Holds);
+
+        // As the cluster replicates it: in Distributed Data's register, whose serializer carries the value through ours.
+        var node = Akka.Cluster.Cluster.Get(_system).SelfUniqueAddress;
+        var register = new Akka.DistributedData.LWWRegister<LogoutTokensHandedOver>(node, new LogoutTokensHandedOver("sandbox", holds));
+        _ = Akka.DistributedData.DistributedData.Get(_system); // its serializers' bindings come with the extension
+        var serializer = _system.Serialization.FindSerializerFor(register);
+        var replicated = Assert.IsType<Akka.DistributedData.LWWRegister<LogoutTokensHandedOver>>(
+            _system.Serialization.Deserialize(serializer.ToBinary(register), serializer.Identifier, Serialization.ManifestFor(serializer, register)));
+        Assert.Equal(holds, replicated.Value.Holds);
+    }
+
+    [Fact]
     public void A_back_channel_logouts_conditional_sign_out_and_its_answers_round_trip()
     {
         var account = new OAuthAccount("sandbox", "erin");

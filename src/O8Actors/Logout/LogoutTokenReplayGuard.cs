@@ -15,6 +15,8 @@ namespace O8Actors.Logout;
 /// size is bounded by what the provider sends. A token whose logout is under way is held by that attempt for a lease
 /// (<see cref="BackChannelLogoutCall.Lease"/>), which it renews as it goes: an attempt whose node stopped before it
 /// completed or released the token cannot hold it until the token expires, and the provider's retry carries it out.
+/// <para>On a cluster the entity that owns it may move to another node: it hands what it holds over
+/// (<see cref="Export"/>), and the guard on the new node takes that in (<see cref="Merge"/>).</para>
 /// </remarks>
 internal sealed class LogoutTokenReplayGuard
 {
@@ -25,7 +27,7 @@ internal sealed class LogoutTokenReplayGuard
     public static readonly TimeSpan Margin = IdTokenValidator.MaxClockSkew + TimeSpan.FromMinutes(1);
 
     // Until when each token is remembered, whether its logout was carried out, and else which attempt holds it until when.
-    private readonly Dictionary<string, Seen> _seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LogoutTokenHold> _seen = new(StringComparer.Ordinal);
     private DateTimeOffset _nextSweep = DateTimeOffset.MinValue;
 
     /// <summary>Until when a replay of <paramref name="token"/> must be refused.</summary>
@@ -50,17 +52,17 @@ internal sealed class LogoutTokenReplayGuard
         if (now >= _nextSweep)
         {
             foreach (var (id, kept) in _seen)
-                if (kept.Until < now) _seen.Remove(id);
+                if (kept.KeepUntil < now) _seen.Remove(id);
             _nextSweep = now + TimeSpan.FromMinutes(1);
         }
 
-        if (_seen.TryGetValue(jwtId, out var seen) && seen.Until >= now)
+        if (_seen.TryGetValue(jwtId, out var seen) && seen.KeepUntil >= now)
         {
             if (seen.Completed) return LogoutTokenCheck.Replayed;
             if (seen.LeaseEnds > now) return LogoutTokenCheck.InProgress;
         }
 
-        _seen[jwtId] = new Seen(keepUntil, Completed: false, attempt, LeaseEnd(now, lease));
+        _seen[jwtId] = new LogoutTokenHold(jwtId, keepUntil, Completed: false, attempt, LeaseEnd(now, lease));
         return LogoutTokenCheck.Accepted;
     }
 
@@ -94,8 +96,36 @@ internal sealed class LogoutTokenReplayGuard
         if (_seen.TryGetValue(jwtId, out var seen) && !seen.Completed && seen.Attempt == attempt) _seen.Remove(jwtId);
     }
 
+    /// <summary>
+    /// Every token still remembered at <paramref name="now"/>, for another guard to take over (<see cref="Merge"/>): a copy
+    /// of immutable entries, which this guard's later changes do not touch.
+    /// </summary>
+    public LogoutTokenHold[] Export(DateTimeOffset now) => _seen.Values.Where(hold => hold.KeepUntil >= now).ToArray();
+
+    /// <summary>
+    /// Takes in what another guard held (<see cref="Export"/>) beside what this one holds, so that neither's acceptances are
+    /// forgotten: a token either of them remembers is remembered as long as the longer of the two says, spent if either
+    /// saw its logout completed, and else held by the attempt whose lease ends later, until then (a hold is never
+    /// shortened). A token whose time has passed at <paramref name="now"/> could no longer pass its lifetime check, and is left out.
+    /// </summary>
+    public void Merge(IEnumerable<LogoutTokenHold> holds, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(holds);
+        foreach (var theirs in holds)
+        {
+            if (theirs.KeepUntil < now) continue;
+            _seen[theirs.JwtId] = _seen.TryGetValue(theirs.JwtId, out var mine) && mine.KeepUntil >= now ? Stricter(mine, theirs) : theirs;
+        }
+    }
+
+    // Of two records of one token, what neither would let through: the longer memory, a completion, the later lease.
+    private static LogoutTokenHold Stricter(LogoutTokenHold mine, LogoutTokenHold theirs) =>
+        (theirs.LeaseEnds > mine.LeaseEnds ? theirs : mine) with
+        {
+            KeepUntil = mine.KeepUntil > theirs.KeepUntil ? mine.KeepUntil : theirs.KeepUntil,
+            Completed = mine.Completed || theirs.Completed,
+        };
+
     private static DateTimeOffset LeaseEnd(DateTimeOffset now, TimeSpan lease) =>
         DateTimeOffset.MaxValue - now > lease ? now + lease : DateTimeOffset.MaxValue;
-
-    private sealed record Seen(DateTimeOffset Until, bool Completed, string Attempt, DateTimeOffset LeaseEnds);
 }

@@ -53,13 +53,16 @@ internal sealed class AccountNodes(ThreeNodesBehindProxy cluster)
     }
 
     /// <summary>The index in <see cref="ThreeNodesBehindProxy.Apps"/> of the node running <paramref name="account"/>'s entity, if any.</summary>
-    public async Task<int?> HostOfAsync(OAuthAccount account, CancellationToken ct)
+    public Task<int?> HostOfAsync(OAuthAccount account, CancellationToken ct) => HostOfAsync<AccountShardRegionKey>(account.Id, ct);
+
+    /// <summary>The index in <see cref="ThreeNodesBehindProxy.Apps"/> of the node running <paramref name="entityId"/> in the region of <typeparamref name="TRegionKey"/>, if any.</summary>
+    public async Task<int?> HostOfAsync<TRegionKey>(string entityId, CancellationToken ct)
     {
         foreach (var node in Alive())
         {
-            var region = node.Services.GetRequiredService<ActorRegistry>().Get<AccountShardRegionKey>();
+            var region = node.Services.GetRequiredService<ActorRegistry>().Get<TRegionKey>();
             var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10), ct);
-            if (state.Shards.Any(s => s.EntityIds.Contains(account.Id))) return cluster.Apps.ToList().IndexOf(node);
+            if (state.Shards.Any(s => s.EntityIds.Contains(entityId))) return cluster.Apps.ToList().IndexOf(node);
         }
 
         return null;

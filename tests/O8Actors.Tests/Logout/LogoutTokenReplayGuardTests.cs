@@ -154,4 +154,96 @@ public sealed class LogoutTokenReplayGuardTests
         Assert.Equal(Issued + O8Actors.Providers.IdTokens.IdTokenValidator.LogoutTokenMaxAge + LogoutTokenReplayGuard.Margin,
             LogoutTokenReplayGuard.KeepUntil(token));
     }
+
+    // A guard whose entity moved, as it left it: jti-done completed, jti-held accepted by attempt-1 and under way.
+    private static LogoutTokenReplayGuard MovedGuard()
+    {
+        var guard = new LogoutTokenReplayGuard();
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-done", First, Issued.AddMinutes(62), Lease, Issued));
+        guard.Complete("jti-done");
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-held", First, Issued.AddMinutes(62), Lease, Issued));
+        return guard;
+    }
+
+    /// <summary>
+    /// The guard's memory moves with its entity: the guard that takes it over refuses the completed token as a replay and
+    /// answers the one under way as in progress until its lease ends, as the first guard would have (before, a guard on
+    /// the new node started empty and accepted both again).
+    /// </summary>
+    [Fact]
+    public void A_guard_that_takes_over_anothers_export_refuses_what_the_first_refused_until_the_same_times()
+    {
+        var next = new LogoutTokenReplayGuard();
+        next.Merge(MovedGuard().Export(Issued.AddSeconds(1)), Issued.AddSeconds(2));
+
+        Assert.Equal(LogoutTokenCheck.Replayed, next.Accept("jti-done", "attempt-2", Issued.AddMinutes(62), Lease, Issued.AddSeconds(3)));
+        Assert.Equal(LogoutTokenCheck.InProgress, next.Accept("jti-held", "attempt-2", Issued.AddMinutes(62), Lease, Issued + Lease - TimeSpan.FromSeconds(1)));
+        // The holding attempt renews and completes on the new guard: it is still the holder there.
+        next.Renew("jti-held", First, Lease, Issued + Lease - TimeSpan.FromSeconds(1));
+        Assert.Equal(LogoutTokenCheck.InProgress, next.Accept("jti-held", "attempt-2", Issued.AddMinutes(62), Lease, Issued + Lease + TimeSpan.FromSeconds(1)));
+        next.Complete("jti-held");
+        Assert.Equal(LogoutTokenCheck.Replayed, next.Accept("jti-held", "attempt-2", Issued.AddMinutes(62), Lease, Issued.AddMinutes(61)));
+        // Each is forgotten when the first guard would have forgotten it.
+        Assert.Equal(LogoutTokenCheck.Accepted, next.Accept("jti-done", "attempt-3", Issued.AddMinutes(90), Lease, Issued.AddMinutes(62).AddSeconds(1)));
+    }
+
+    [Fact]
+    public void An_export_is_a_copy_that_the_guards_later_changes_do_not_touch_and_leaves_out_what_it_no_longer_remembers()
+    {
+        var guard = MovedGuard();
+        Assert.Equal(LogoutTokenCheck.Accepted, guard.Accept("jti-short", First, Issued.AddMinutes(5), Lease, Issued));
+
+        var export = guard.Export(Issued.AddMinutes(6));
+        guard.Complete("jti-held");
+        guard.Forget("jti-held", First);
+
+        Assert.Equal(["jti-done", "jti-held"], export.Select(h => h.JwtId).Order(StringComparer.Ordinal));
+        Assert.Equal(new LogoutTokenHold("jti-held", Issued.AddMinutes(62), false, First, Issued + Lease), export.Single(h => h.JwtId == "jti-held"));
+        Assert.Equal(new LogoutTokenHold("jti-done", Issued.AddMinutes(62), true, First, Issued + Lease), export.Single(h => h.JwtId == "jti-done"));
+    }
+
+    /// <summary>
+    /// The new guard may already have answered posts before the hand-over reached it: of two records of one token the
+    /// merge keeps whichever refuses more (the longer memory, a completion, the later lease with its attempt), never
+    /// shortening a hold; a record already past its time is dropped, and one the new guard does not have is taken as it is.
+    /// </summary>
+    [Fact]
+    public void A_merge_keeps_the_stricter_of_two_records_of_a_token_and_drops_the_expired()
+    {
+        var now = Issued.AddMinutes(1);
+        var mine = new LogoutTokenReplayGuard();
+        mine.Merge(
+        [
+            new LogoutTokenHold("jti-a", Issued.AddMinutes(10), Completed: true, "mine-a", Issued),
+            new LogoutTokenHold("jti-b", Issued.AddMinutes(30), Completed: false, "mine-b", now.AddMinutes(1)),
+            new LogoutTokenHold("jti-c", Issued.AddMinutes(30), Completed: false, "mine-c", now.AddMinutes(5)),
+        ], now);
+
+        mine.Merge(
+        [
+            // Not completed there, and remembered longer: still spent, for the longer time.
+            new LogoutTokenHold("jti-a", Issued.AddMinutes(40), Completed: false, "theirs-a", now.AddMinutes(9)),
+            // A later lease than mine: its attempt holds the token until then.
+            new LogoutTokenHold("jti-b", Issued.AddMinutes(20), Completed: false, "theirs-b", now.AddMinutes(3)),
+            // An earlier lease than mine: mine stays.
+            new LogoutTokenHold("jti-c", Issued.AddMinutes(20), Completed: false, "theirs-c", now.AddMinutes(2)),
+            new LogoutTokenHold("jti-new", Issued.AddMinutes(20), Completed: true, "theirs-new", now),
+            new LogoutTokenHold("jti-gone", now.AddSeconds(-1), Completed: true, "theirs-gone", now),
+        ], now);
+
+        Assert.Equal(
+        [
+            new LogoutTokenHold("jti-a", Issued.AddMinutes(40), true, "theirs-a", now.AddMinutes(9)),
+            new LogoutTokenHold("jti-b", Issued.AddMinutes(30), false, "theirs-b", now.AddMinutes(3)),
+            new LogoutTokenHold("jti-c", Issued.AddMinutes(30), false, "mine-c", now.AddMinutes(5)),
+            new LogoutTokenHold("jti-new", Issued.AddMinutes(20), true, "theirs-new", now),
+        ], mine.Export(now).OrderBy(h => h.JwtId, StringComparer.Ordinal));
+        // The expired one is not held: the token's own lifetime check refuses it now, and the guard accepts its jti afresh.
+        Assert.Equal(LogoutTokenCheck.Accepted, mine.Accept("jti-gone", First, Issued.AddMinutes(20), Lease, now));
+        // Only the attempt the merge kept as holder renews or releases the token.
+        mine.Forget("jti-b", "mine-b");
+        Assert.Equal(LogoutTokenCheck.InProgress, mine.Accept("jti-b", First, Issued.AddMinutes(30), Lease, now.AddMinutes(2)));
+        mine.Forget("jti-b", "theirs-b");
+        Assert.Equal(LogoutTokenCheck.Accepted, mine.Accept("jti-b", First, Issued.AddMinutes(30), Lease, now.AddMinutes(2)));
+    }
 }
