@@ -15,7 +15,7 @@ namespace O8Actors.Providers;
 /// </remarks>
 internal static class TokenResponseReader
 {
-    private const int MaxProviderTextLength = 300;
+    internal const int MaxProviderTextLength = 300;
 
     public static TokenSet Read(
         TokenResponse response,
@@ -181,6 +181,9 @@ internal static class TokenResponseReader
                 text = text.Replace(secret, "***", StringComparison.Ordinal);
         }
         var clean = Callback.ExternalText.Replaced(text, ' ').Trim();
-        return clean.Length <= MaxProviderTextLength ? clean : clean[..MaxProviderTextLength] + "...";
+        if (clean.Length <= MaxProviderTextLength) return clean;
+        // The cut never leaves half of a character behind (a lone surrogate, which the cleaning above just took out).
+        var kept = char.IsHighSurrogate(clean[MaxProviderTextLength - 1]) ? MaxProviderTextLength - 1 : MaxProviderTextLength;
+        return clean[..kept] + "...";
     }
 }

@@ -74,6 +74,18 @@ public sealed class ProviderTextTests : IAsyncLifetime
         Assert.Contains("x [WARN] forged desrever", forged.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Provider_text_cut_at_its_cap_never_ends_in_half_a_character()
+    {
+        // An emoji (two UTF-16 halves) straddling the cap.
+        var text = new string('e', TokenResponseReader.MaxProviderTextLength - 1) + "\U0001F600" + "tail";
+
+        var cleaned = TokenResponseReader.Clean(text, []);
+
+        Assert.False(O8Actors.Callback.ExternalText.HasHiding(cleaned));
+        Assert.EndsWith("e...", cleaned, StringComparison.Ordinal);
+    }
+
     public static TheoryData<string, string> EndpointNames => new()
     {
         { "par", "pushed authorization request endpoint" },
