@@ -125,12 +125,15 @@ public sealed class ListenerOnFirstUseActorTests(ITestOutputHelper output) : Akk
     }
 
     [Fact]
-    public async Task An_unbound_listener_answers_StopListener_and_stops()
+    public async Task An_unbound_listener_answers_StopListener_and_stops_without_ever_binding()
     {
-        var listener = Sys.ActorOf(CallbackServerActor.Props(Options(FreePorts.Next())));
-        Watch(listener);
+        await EventFilter.Info(contains: "Callback listener bound").ExpectAsync(0, async () =>
+        {
+            var listener = Sys.ActorOf(CallbackServerActor.Props(Options(FreePorts.Next())));
+            Watch(listener);
 
-        Assert.Same(ListenerStopped.Instance, await listener.Ask<ListenerStopped>(StopListener.Instance, Wait));
-        await ExpectTerminatedAsync(listener, Wait);
+            Assert.Same(ListenerStopped.Instance, await listener.Ask<ListenerStopped>(StopListener.Instance, Wait));
+            await ExpectTerminatedAsync(listener, Wait);
+        });
     }
 }
