@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -7,6 +5,7 @@ using Microsoft.Extensions.Options;
 using O8Actors.Configuration;
 using O8Actors.Hosting.Tests.Support;
 using O8Actors.TestKit.Sandbox;
+using O8Actors.TestSupport;
 
 namespace O8Actors.Hosting.Tests;
 
@@ -76,7 +75,7 @@ public sealed class ListenerOnFirstUseHostingTests(SandboxFixture sandbox) : ICl
             Assert.Equal(succeeded.Tokens.AccessToken, token.Token);
             await logins.SignOutAsync(account, ct).WaitAsync(Wait, ct);
 
-            Assert.True(PortIsFree(port), "nothing bound the port");
+            Assert.True(FreePorts.IsFree(port), "nothing bound the port");
             var status = await logins.GetStatusAsync(ct);
             Assert.False(status.ListenerBound);
             Assert.Null(status.RedirectUri);
@@ -85,24 +84,6 @@ public sealed class ListenerOnFirstUseHostingTests(SandboxFixture sandbox) : ICl
         finally
         {
             await host.StopAsync(ct);
-        }
-    }
-
-    private static bool PortIsFree(int port)
-    {
-        var probe = new TcpListener(IPAddress.Loopback, port);
-        try
-        {
-            probe.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-        finally
-        {
-            probe.Stop();
         }
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using O8Actors.Configuration;
 using O8Actors.Providers;
 using O8Actors.TestKit.Sandbox;
@@ -37,27 +35,9 @@ public sealed class DeviceLoginOnFirstUseTests
         Assert.Equal(0, sandbox.Counters.AuthorizeRequests);
         var token = await logins.GetAccessTokenAsync(succeeded.Account!).WaitAsync(Wait);
         Assert.Equal(succeeded.Tokens.AccessToken, token.Token);
-        Assert.True(PortIsFree(port), "nothing bound the port");
+        Assert.True(FreePorts.IsFree(port), "nothing bound the port");
         var status = await logins.GetStatusAsync();
         Assert.False(status.ListenerBound);
         Assert.Null(status.ListenerFailure);
-    }
-
-    private static bool PortIsFree(int port)
-    {
-        var probe = new TcpListener(IPAddress.Loopback, port);
-        try
-        {
-            probe.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-        finally
-        {
-            probe.Stop();
-        }
     }
 }

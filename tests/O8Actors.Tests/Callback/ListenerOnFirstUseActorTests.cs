@@ -23,24 +23,6 @@ public sealed class ListenerOnFirstUseActorTests(ITestOutputHelper output) : Akk
         Login = new LoginOptions { ExchangeTimeout = TimeSpan.FromSeconds(10) },
     };
 
-    private static bool PortIsFree(int port)
-    {
-        var probe = new TcpListener(IPAddress.Loopback, port);
-        try
-        {
-            probe.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-        finally
-        {
-            probe.Stop();
-        }
-    }
-
     private static Task<ListenerStatus> StatusAsync(IActorRef listener) => listener.Ask<ListenerStatus>(GetListenerStatus.Instance, Wait);
 
     [Theory]
@@ -55,7 +37,7 @@ public sealed class ListenerOnFirstUseActorTests(ITestOutputHelper output) : Akk
         Assert.False(idle.Bound);
         Assert.Null(idle.RedirectUri);
         Assert.Null(idle.Failure);
-        Assert.True(PortIsFree(port));
+        Assert.True(FreePorts.IsFree(port));
 
         var flow = CreateTestProbe();
         flow.Send(listener, new RegisterState("s-1", "flow-1", WatchRegistrant: false) { ForSignOut = forSignOut });
@@ -65,9 +47,9 @@ public sealed class ListenerOnFirstUseActorTests(ITestOutputHelper output) : Akk
         var bound = await StatusAsync(listener);
         Assert.True(bound.Bound);
         Assert.Equal(1, bound.RegisteredStates);
-        Assert.False(PortIsFree(port));
+        Assert.False(FreePorts.IsFree(port));
         await listener.Ask<ListenerStopped>(StopListener.Instance, Wait);
-        Assert.True(PortIsFree(port));
+        Assert.True(FreePorts.IsFree(port));
     }
 
     [Fact]

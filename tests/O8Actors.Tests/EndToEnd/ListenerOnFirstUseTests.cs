@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using O8Actors.Configuration;
 using O8Actors.Tests.Security;
@@ -31,24 +29,6 @@ public sealed class ListenerOnFirstUseTests
             configure?.Invoke(setup);
         });
 
-    private static bool PortIsFree(int port)
-    {
-        var probe = new TcpListener(IPAddress.Loopback, port);
-        try
-        {
-            probe.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-        finally
-        {
-            probe.Stop();
-        }
-    }
-
     [Fact]
     public async Task Two_instances_on_one_fixed_port_both_start_and_the_first_browser_login_binds_and_succeeds()
     {
@@ -58,7 +38,7 @@ public sealed class ListenerOnFirstUseTests
         await using var first = await StartAsync(server, port);
         await using var second = await StartAsync(server, port);
 
-        Assert.True(PortIsFree(port), "nothing is bound at start");
+        Assert.True(FreePorts.IsFree(port), "nothing is bound at start");
         var idle = await first.GetStatusAsync();
         Assert.False(idle.ListenerBound);
         Assert.Null(idle.RedirectUri);
@@ -70,7 +50,7 @@ public sealed class ListenerOnFirstUseTests
         var bound = await first.GetStatusAsync();
         Assert.True(bound.ListenerBound);
         Assert.Equal(new Uri($"http://127.0.0.1:{port}/"), bound.RedirectUri);
-        Assert.False(PortIsFree(port));
+        Assert.False(FreePorts.IsFree(port));
         // The other instance asked for nothing that needs the listener.
         Assert.False((await second.GetStatusAsync()).ListenerBound);
     }
@@ -151,7 +131,7 @@ public sealed class ListenerOnFirstUseTests
         Assert.Contains(Path.Combine(folder, "localhost.pem"), thrown.Message);
         Assert.NotNull(thrown.LoginId);
         await Assert.ThrowsAsync<CertificateNotFoundException>(() => instance.GetRedirectUriAsync().WaitAsync(Wait));
-        Assert.True(PortIsFree(port));
+        Assert.True(FreePorts.IsFree(port));
         Assert.False(Directory.Exists(folder), "looking for the certificate made no folder");
     }
 }
