@@ -7,14 +7,15 @@ namespace O8Actors.TestKit.Tests.Sandbox;
 
 /// <summary>
 /// A CLI on a server or over SSH: <c>o8.listener.start = on-first-use</c>, a fixed port and no certificate anywhere.
-/// <c>OAuthLogins.StartAsync</c> succeeds, and a device login (RFC 8628) against the sandbox signs in without binding anything.
+/// <c>OAuthLogins.StartAsync</c> succeeds, and a device login (RFC 8628) against the sandbox signs in without binding anything;
+/// only a sign-out that ends the provider's session tries to bind, and fails as a start would have.
 /// </summary>
 public sealed class DeviceLoginOnFirstUseTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task A_device_login_succeeds_without_a_certificate_and_leaves_the_port_free()
+    public async Task A_device_login_succeeds_without_a_certificate_or_a_bind_and_only_ending_the_provider_session_tries_to_bind()
     {
         await using var sandbox = await SandboxAuthorizationServer.StartAsync(new SandboxOptions { DevicePollInterval = TimeSpan.FromSeconds(1) });
         var port = FreePorts.Next();
@@ -39,5 +40,13 @@ public sealed class DeviceLoginOnFirstUseTests
         var status = await logins.GetStatusAsync();
         Assert.False(status.ListenerBound);
         Assert.Null(status.ListenerFailure);
+
+        // Ending the provider's session needs the browser to come back: that binds, and here meets the missing certificate.
+        var signedOut = await logins.SignOutAsync(succeeded.Account!, SignOutOptions.EndingProviderSession).WaitAsync(Wait);
+
+        Assert.Equal(ProviderSessionOutcome.Failed, signedOut.ProviderSession);
+        Assert.Contains(Path.Combine(folder, "localhost.pem"), signedOut.ProviderSessionReason);
+        Assert.IsType<CertificateNotFoundException>((await logins.GetStatusAsync()).ListenerFailure);
+        Assert.True(FreePorts.IsFree(port));
     }
 }
