@@ -138,8 +138,10 @@ public static class O8AkkaHostingExtensions
             var client = new LoginClient(system, actors, options);
             O8Shutdown.Register(system, client, shutdownTimeout);
 
-            // Fail the start with the listener's own reason (port in use, certificate missing) rather than later, per login.
-            await client.WaitForListenerAsync().ConfigureAwait(false);
+            // Fail the start with the listener's own reason (port in use, certificate missing) rather than later, per login;
+            // unless the app asked for exactly that (o8.listener.start = on-first-use: the first browser login binds it).
+            if (options.Listener.Start == ListenerStart.AtStart)
+                await client.WaitForListenerAsync().ConfigureAwait(false);
 
             // Code first, configuration last: a deployment's O8:Providers section replaces a same-named code provider.
             var strategies = hosting.ProviderFactories.Concat(extra?.ProviderFactories ?? []).Select(f => f(services)).ToList();

@@ -24,15 +24,21 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         {
             var section = configuration.GetSection(name);
             CheckKeysAndValues(section, name);
-            // The binder reads a TimeSpan with TimeSpan.Parse ("120" is 120 days): bind the checked durations in its form.
+            // The binder reads a TimeSpan with TimeSpan.Parse ("120" is 120 days): bind the checked durations in its form;
+            // and an enum by its name only, so the listener start's HOCON spelling (on-first-use) goes by its name too.
             var values = section.AsEnumerable(makePathsRelative: true)
                 .Where(p => p.Value is not null)
-                .Select(p => KeyValuePair.Create(p.Key, IsDuration(O8SettingKeys.ToHoconKey(p.Key))
-                    ? TryParseDuration(p.Value!)!.Value.ToString("c", CultureInfo.InvariantCulture)
-                    : p.Value));
+                .Select(p => KeyValuePair.Create(p.Key, O8SettingKeys.ToHoconKey(p.Key) switch
+                {
+                    var key when IsDuration(key) => TryParseDuration(p.Value!)!.Value.ToString("c", CultureInfo.InvariantCulture),
+                    ListenerStartKey when O8Options.TryParseListenerStart(p.Value, out var start) => start.ToString(),
+                    _ => p.Value,
+                }));
             new ConfigurationBuilder().AddInMemoryCollection(values).Build().Bind(options);
         }
     }
+
+    private const string ListenerStartKey = "o8.listener.start";
 
     private static bool IsDuration(string hoconKey) => hoconKey is "o8.login.timeout" or "o8.login.exchange-timeout" or "o8.tokens.refresh-margin";
 
@@ -106,6 +112,7 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
             "a duration with its unit, such as 120s, 2m or 500ms, or hours:minutes:seconds such as 00:02:00",
         "o8.listener.external-redirect-uri" => "a URI",
         "o8.login.method" => "Browser, Device or Auto",
+        ListenerStartKey => "AtStart or OnFirstUse (or at-start, on-first-use)",
         _ => null,
     };
 
@@ -116,6 +123,7 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         "o8.login.timeout" or "o8.login.exchange-timeout" or "o8.tokens.refresh-margin" => TryParseDuration(value) is not null,
         "o8.listener.external-redirect-uri" => value.Length == 0 || Uri.TryCreate(value, UriKind.RelativeOrAbsolute, out _),
         "o8.login.method" => O8Options.TryParseMethod(value, out _),
+        ListenerStartKey => O8Options.TryParseListenerStart(value, out _),
         _ => true,
     };
 }

@@ -59,22 +59,28 @@ public interface IOAuthLogins
 
     /// <summary>
     /// The listener's callback URI. Each provider's own redirect URI lies under it
-    /// (<see cref="GetRedirectUriAsync(string, CancellationToken)"/>); an <c>OAuthFlow</c> subclass uses this one.
+    /// (<see cref="GetRedirectUriAsync(string, CancellationToken)"/>); an <c>OAuthFlow</c> subclass uses this one. A
+    /// listener that binds on first use (<c>o8.listener.start = on-first-use</c>) is bound by this call, so the URI is the
+    /// real one (port 0's port included).
     /// </summary>
+    /// <exception cref="ListenerPortInUseException">The listener binds on first use and its port is taken.</exception>
+    /// <exception cref="CertificateNotFoundException">The listener binds on first use and has no certificate.</exception>
     Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The exact redirect URI of a registered provider, the one to register with it: the callback URI followed by the
     /// provider's name (<c>https://localhost:41539/github</c>) unless the provider sets its own
     /// <see cref="ProviderStrategy.RedirectPath"/>. Each provider has its own so that a response from one authorization
-    /// server cannot be taken by another provider's login (RFC 9700 section 4.4.2).
+    /// server cannot be taken by another provider's login (RFC 9700 section 4.4.2). Binds a listener that binds on first
+    /// use, as <see cref="GetRedirectUriAsync(CancellationToken)"/> does.
     /// </summary>
     /// <exception cref="UnknownProviderException">No provider of that name is registered.</exception>
     Task<Uri> GetRedirectUriAsync(string provider, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Whether the redirect listener takes callbacks, its redirect URI and the logins in flight (for health checks and
-    /// status pages). Answers within a few seconds, or throws <c>Akka.Actor.AskTimeoutException</c>.
+    /// status pages). Answers within a few seconds, or throws <c>Akka.Actor.AskTimeoutException</c>. Never binds: a
+    /// listener that binds on first use reports itself unbound, without a redirect URI, until then.
     /// </summary>
     Task<O8Status> GetStatusAsync(CancellationToken cancellationToken = default);
 

@@ -417,26 +417,29 @@ internal sealed class LoginClient : IOAuthLogins
         return reply.Removed;
     }
 
-    public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default)
-    {
-        ThrowIfStopped();
-        var status = await AskAsync<ListenerStatus>(_actors.Listener, GetListenerStatus.Instance, ControlTimeout, cancellationToken).ConfigureAwait(false);
-        return RedirectUriOf(status);
-    }
+    /// <summary>
+    /// The listener's redirect URI. A listener that binds on first use is bound by this call (its caller wants the real
+    /// URI, port included, to register it), so it waits as long as a start may take.
+    /// </summary>
+    public Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default) =>
+        ListenerUriAsync(BindListener.Instance, cancellationToken);
 
     /// <summary>
     /// The start's wait for the listener: its redirect URI once bound, or the reason it did not start, waiting as long as
     /// a start may take (<see cref="ListenerStartWait"/>).
     /// </summary>
     /// <exception cref="ListenerStartException">The listener failed to start, or its start did not end in that time.</exception>
-    internal async Task<Uri> WaitForListenerAsync(CancellationToken cancellationToken = default)
+    internal Task<Uri> WaitForListenerAsync(CancellationToken cancellationToken = default) =>
+        ListenerUriAsync(GetListenerStatus.Instance, cancellationToken);
+
+    private async Task<Uri> ListenerUriAsync(object question, CancellationToken cancellationToken)
     {
         ThrowIfStopped();
         cancellationToken.ThrowIfCancellationRequested();
         ListenerStatus status;
         try
         {
-            status = await AskAsync<ListenerStatus>(_actors.Listener, GetListenerStatus.Instance, ListenerStartWait, cancellationToken).ConfigureAwait(false);
+            status = await AskAsync<ListenerStatus>(_actors.Listener, question, ListenerStartWait, cancellationToken).ConfigureAwait(false);
         }
         catch (AskTimeoutException e)
         {
@@ -457,8 +460,9 @@ internal sealed class LoginClient : IOAuthLogins
     public async Task<Uri> GetRedirectUriAsync(string provider, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
-        var listener = await GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
+        // The provider first: an unknown one fails without binding a listener that binds on first use.
         var path = await AskAsync<RedirectPathIs>(_actors.Providers, new GetRedirectPath(provider), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        var listener = await GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);
         return RedirectPaths.WithPath(listener, path.Path);
     }
 

@@ -4,7 +4,11 @@ namespace O8Actors;
 /// What one O8Actors instance is doing, from <see cref="IOAuthLogins.GetStatusAsync"/>: whether its redirect listener
 /// takes callbacks, the listener's redirect URI, and how many logins are in flight. The hosting package's health check reports it.
 /// </summary>
-/// <param name="ListenerBound">Whether callbacks are taken: the loopback listener is bound (in server mode: callbacks are routed).</param>
+/// <param name="ListenerBound">
+/// Whether callbacks are taken: the loopback listener is bound (in server mode: callbacks are routed). With
+/// <c>o8.listener.start = on-first-use</c>, <c>false</c> until a browser login, a sign-out that ends the provider's session
+/// or <see cref="IOAuthLogins.GetRedirectUriAsync(CancellationToken)"/> has bound it (a status call does not).
+/// </param>
 /// <param name="RedirectUri">
 /// The listener's base redirect URI (the callback URI, such as <c>https://localhost:41539/</c>; in server mode the external
 /// one), <c>null</c> while the listener is not bound. Each provider's own redirect URI, the one to register with it,
@@ -13,5 +17,8 @@ namespace O8Actors;
 /// </param>
 /// <param name="LoginsInFlight">Logins started and not yet ended.</param>
 /// <param name="CallbacksAwaited">Logins waiting for their browser redirect.</param>
-/// <param name="ListenerFailure">Why the listener could not start (for example <see cref="ListenerPortInUseException"/> or <see cref="CertificateNotFoundException"/>), or <c>null</c>.</param>
+/// <param name="ListenerFailure">
+/// Why the listener could not start (for example <see cref="ListenerPortInUseException"/> or <see cref="CertificateNotFoundException"/>),
+/// or <c>null</c>. On first use: why its last bind failed, until a bind succeeds (the next use binds again).
+/// </param>
 public sealed record O8Status(bool ListenerBound, Uri? RedirectUri, int LoginsInFlight, int CallbacksAwaited, Exception? ListenerFailure);

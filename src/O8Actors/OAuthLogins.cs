@@ -60,7 +60,9 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
 
     /// <summary>
     /// Starts O8Actors: binds the listener (throws <see cref="ListenerPortInUseException"/> or
-    /// <see cref="CertificateNotFoundException"/> if it cannot) and registers the providers.
+    /// <see cref="CertificateNotFoundException"/> if it cannot) and registers the providers. With
+    /// <c>o8.listener.start = on-first-use</c> (<see cref="ListenerOptions.Start"/>) nothing is bound here: the first call
+    /// that needs the listener binds it, and those exceptions come from that call instead.
     /// </summary>
     /// <exception cref="O8ConfigurationException">A setting is unknown or invalid (in <see cref="OAuthLoginsSetup.Options"/> or <see cref="OAuthLoginsSetup.Hocon"/>).</exception>
     public static async Task<OAuthLogins> StartAsync(Action<OAuthLoginsSetup>? configure = null, CancellationToken cancellationToken = default)
@@ -90,7 +92,8 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
             var actors = started = await O8Bootstrap.StartAsync(system, settings.ToOptions(), browser, provider.GetRequiredService<IHttpClientFactory>(),
                 loggerFactory, cancellationToken, tokenStore: setup.TokenStore ?? new InMemoryTokenStore()).ConfigureAwait(false);
             var logins = new OAuthLogins(system, ownsSystem, provider, actors, settings);
-            await logins._client.WaitForListenerAsync(cancellationToken).ConfigureAwait(false);
+            if (settings.Listener.Start == ListenerStart.AtStart)
+                await logins._client.WaitForListenerAsync(cancellationToken).ConfigureAwait(false);
             foreach (var strategy in strategies)
                 await logins.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
             return logins;

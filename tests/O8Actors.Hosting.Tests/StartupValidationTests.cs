@@ -21,6 +21,8 @@ public sealed class StartupValidationTests
     [InlineData("O8:Listener:ExternalRedirectUri", "http://app.example.com/oauth/callback", "o8.listener.external-redirect-uri", "O8:Listener:ExternalRedirectUri")]
     [InlineData("O8:Login:Method", "sometimes", "o8.login.method", "O8:Login:Method")]
     [InlineData("O8:Login:Method", "1", "o8.login.method", "O8:Login:Method")]
+    [InlineData("O8:Listener:Start", "later", "o8.listener.start", "O8:Listener:Start")]
+    [InlineData("O8:Listener:Start", "1", "o8.listener.start", "O8:Listener:Start")]
     public async Task Invalid_setting_fails_the_start_naming_it(string key, string value, string hoconKey, string configurationKey)
     {
         var settings = HostedO8.LoopbackSettings();
@@ -40,6 +42,7 @@ public sealed class StartupValidationTests
     [Theory]
     [InlineData("O8:Login:Timout", "00:00:05", "o8.login.timout", "did you mean 'O8:Login:Timeout'")]
     [InlineData("O8:Listener:Prot", "0", "o8.listener.prot", "did you mean 'O8:Listener:Port'")]
+    [InlineData("O8:Listener:Strat", "OnFirstUse", "o8.listener.strat", "did you mean 'O8:Listener:Start'")]
     [InlineData("O8:Providers:MaxConcurrentExchange", "4", "o8.providers.max-concurrent-exchange", "did you mean 'O8:Providers:MaxConcurrentExchanges'")]
     [InlineData("O8:Colour", "blue", "o8.colour", "is not an O8Actors setting")]
     public async Task An_unknown_key_fails_the_start_suggesting_the_setting(string key, string value, string hoconKey, string message)

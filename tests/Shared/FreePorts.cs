@@ -23,13 +23,14 @@ public static class FreePorts
         for (var attempt = 0; attempt < span; attempt++)
         {
             var port = Range.Low + (int)((uint)Interlocked.Increment(ref _cursor) % (uint)span);
-            if (Bindable(port)) return port;
+            if (IsFree(port)) return port;
         }
 
         throw new InvalidOperationException($"No free loopback port between {Range.Low} and {Range.High}.");
     }
 
-    private static bool Bindable(int port)
+    /// <summary>Whether <paramref name="port"/> can be bound on 127.0.0.1 now (nothing listens there).</summary>
+    public static bool IsFree(int port)
     {
         var probe = new TcpListener(IPAddress.Loopback, port);
         try

@@ -22,6 +22,10 @@ namespace O8Actors.Callback;
 /// if it dies without unregistering, only if it asked to be (<see cref="RegisterState.WatchRegistrant"/>): a FlowActor
 /// unregisters itself when it stops and does not ask. Over https with certificate files, a periodic timer has the
 /// <see cref="CertificateWatch"/> keep the served certificate current (files replaced, or near its end).
+/// <para>With <c>o8.listener.start = on-first-use</c> it starts unbound and binds when something first needs it (a
+/// <see cref="RegisterState"/> or a <see cref="BindListener"/>); what arrives while it binds is stashed and answered by
+/// that one bind. A failed bind answers those with its failure and leaves the actor unbound again, so the next need
+/// binds afresh; status questions are answered at once meanwhile, never held behind a bind.</para>
 /// </remarks>
 internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimers
 {
@@ -44,6 +48,8 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
     private CertificateWatch? _certificateWatch;
     private Uri? _redirectUri;
     private OAuthFlowException? _failure;
+    // o8.listener.start = on-first-use: bind when first needed, and again after a failed bind.
+    private readonly bool _onFirstUse;
 
     /// <summary>Creates the actor; use <see cref="Props(O8Options, ILoggerFactory?, CertificateProvider?)"/>.</summary>
     public CallbackServerActor(O8Options options, ILoggerFactory? loggerFactory, CertificateProvider certificates)
@@ -51,7 +57,9 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         _options = options;
         _loggerFactory = loggerFactory;
         _certificates = certificates;
-        Starting();
+        _onFirstUse = options.Listener.Start == ListenerStart.OnFirstUse && options.Listener.ExternalRedirectUri is null;
+        if (_onFirstUse) Unbound();
+        else Starting();
     }
 
     /// <inheritdoc />
@@ -87,6 +95,18 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
             return;
         }
 
+        if (_onFirstUse)
+        {
+            _log.Info("Callback listener binds on first use (o8.listener.start = on-first-use); nothing bound yet");
+            return;
+        }
+
+        BeginBind();
+    }
+
+    /// <summary>Starts Kestrel; its result comes back as <see cref="ListenerStarted"/> or <see cref="ListenerStartFailed"/>.</summary>
+    private void BeginBind()
+    {
         var self = Self;
         var handler = new CallbackRequestHandler(self, _options.Listener.Path, O8Actors.Providers.ExchangeTimeouts.BrowserWait(_options.Login.ExchangeTimeout), _log,
             localReplies: ((ExtendedActorSystem)Context.System).Provider);
@@ -94,6 +114,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         var loggerFactory = _loggerFactory;
         var certificates = _certificates;
         var token = _lifetime.Token;
+        _startConsumed = false;
         // Off the actor thread entirely: reading PEM files and running mkcert are blocking or slow.
         _starting = Task.Run(() => CallbackListenerHost.StartAsync(options, handler.HandleAsync, loggerFactory, token, certificates), token);
         _starting.PipeTo(self, success: started => started, failure: ex => new ListenerStartFailed(Unwrap(ex)));
@@ -119,8 +140,39 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         base.PostStop();
     }
 
+    /// <summary>
+    /// On first use, before the first bind and after a failed one: the first registration or <see cref="BindListener"/>
+    /// binds (and is answered once the bind has ended); nothing else needs the port.
+    /// </summary>
+    private void Unbound()
+    {
+        Receive<RegisterState>(_ => BindForThis());
+        Receive<BindListener>(_ => BindForThis());
+        // The last bind's failure, if it failed: it is what the next bind will likely meet again.
+        Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, 0, _failure)));
+        Receive<UnregisterState>(_ => { });
+        // No Kestrel, so only another node's search could get here; a login it names is not on this node.
+        Receive<CallbackReceived>(c => Sender.Tell(c.Search ? CallbackPages.Malformed : CallbackPages.LoginGone));
+        Receive<StopListener>(_ =>
+        {
+            Sender.Tell(ListenerStopped.Instance);
+            Context.Stop(Self);
+        });
+    }
+
+    private void BindForThis()
+    {
+        // Kept for the bind's end: answered in Bound (registered) or in Failed (refused with the bind's failure).
+        Stash.Stash();
+        _log.Info("Callback listener binding on first use");
+        BeginBind();
+        Become(Starting);
+    }
+
     private void Starting()
     {
+        // A health probe or a status call must not wait out a bind (mkcert, a certificate lock) that it did not ask for.
+        if (_onFirstUse) Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, 0, null)));
         Receive<ListenerStarted>(started =>
         {
             _startConsumed = true;
@@ -137,9 +189,18 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         {
             _startConsumed = true;
             _failure = CallbackListenerHost.Classify(failed.Cause, _options.Listener.Port);
-            _log.Error("Callback listener could not start: {0}", _failure.Message);
             Become(Failed);
             Stash.UnstashAll();
+            if (!_onFirstUse)
+            {
+                _log.Error("Callback listener could not start: {0}", _failure.Message);
+                return;
+            }
+
+            // Everything already in the mailbox asked while this bind ran and gets its failure; what comes after the
+            // marker binds afresh (the port may be free by then, the certificate made).
+            _log.Warning("Callback listener could not bind on first use: {0} The calls that waited for it fail; the next one binds again.", _failure.Message);
+            Self.Tell(BindAttemptOver.Instance);
         });
         ReceiveAny(_ => Stash.Stash());
     }
@@ -151,6 +212,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         Receive<CallbackReceived>(Route);
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(true, _redirectUri, _states.Count, null)));
+        Receive<BindListener>(_ => Sender.Tell(new ListenerStatus(true, _redirectUri, _states.Count, null)));
         Receive<StopListener>(_ => BeginStop());
         Receive<CheckCertificate>(_ => CheckCertificateNow());
         Receive<CertificateChecked>(found =>
@@ -171,6 +233,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         Receive<CallbackReceived>(c => Sender.Tell(c.Search ? CallbackPages.Malformed : CallbackPages.ShuttingDown));
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, _states.Count, null)));
+        Receive<BindListener>(_ => Sender.Tell(new ListenerStatus(false, null, _states.Count, null)));
         // A tick queued before the timer was cancelled starts nothing; a check that was running when the stop began
         // found a certificate nobody will serve.
         Receive<CheckCertificate>(_ => { });
@@ -189,6 +252,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
     {
         Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.LoginId, _failure!.Message, _failure)));
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, 0, _failure)));
+        Receive<BindListener>(_ => Sender.Tell(new ListenerStatus(false, null, 0, _failure)));
         Receive<StopListener>(_ =>
         {
             Sender.Tell(ListenerStopped.Instance);
@@ -196,6 +260,8 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         });
         Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.LoginGone));
         Receive<UnregisterState>(_ => { });
+        // On first use only: the failed bind has answered everything that waited for it.
+        Receive<BindAttemptOver>(_ => Become(Unbound));
     }
 
     private void WatchCertificate(ListenerStarted started)

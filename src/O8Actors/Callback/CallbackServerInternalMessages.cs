@@ -44,6 +44,18 @@ internal sealed record ListenerStartFailed(Exception Cause)
     public override string ToString() => $"ListenerStartFailed {{ Cause = {Diagnostics.Printed.TypeOf(Cause)} }}";
 }
 
+/// <summary>
+/// On first use: a failed bind has answered everything that asked while it ran (the listener sends this to itself behind
+/// them), so the listener goes back to unbound and the next need binds again.
+/// </summary>
+internal sealed class BindAttemptOver
+{
+    /// <summary>The one instance.</summary>
+    public static readonly BindAttemptOver Instance = new();
+
+    private BindAttemptOver() { }
+}
+
 /// <summary>Kestrel has stopped and been disposed; <paramref name="Failure"/> says why the stop was not clean, if it was not.</summary>
 internal sealed record ListenerShutDown(Exception? Failure)
 {

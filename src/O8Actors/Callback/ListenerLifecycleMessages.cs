@@ -10,6 +10,17 @@ internal sealed record StopListener
     public static StopListener Instance { get; } = new();
 }
 
+/// <summary>
+/// Asks for the listener's status once it is bound, binding it first when it binds on first use
+/// (<c>o8.listener.start = on-first-use</c>; otherwise as <see cref="GetListenerStatus"/> at start). Answered with a
+/// <see cref="ListenerStatus"/>: bound with its redirect URI, or the bind's failure.
+/// </summary>
+internal sealed record BindListener
+{
+    /// <summary>The single instance.</summary>
+    public static BindListener Instance { get; } = new();
+}
+
 /// <summary>The listener's port is released; the actor stops right after sending this.</summary>
 internal sealed record ListenerStopped
 {

@@ -46,6 +46,7 @@ public sealed class O8Options
                 Port = Read(o8, "listener.port", "a port number", c => c.GetInt("listener.port")),
                 Path = Read(o8, "listener.path", "a string", c => c.GetString("listener.path")),
                 BindIPv6 = Read(o8, "listener.bind-ipv6", "on or off", c => c.GetBoolean("listener.bind-ipv6")),
+                Start = Read(o8, "listener.start", "at-start or on-first-use", c => ParseListenerStart(c.GetString("listener.start"))),
                 ExternalRedirectUri = Read(o8, "listener.external-redirect-uri", "a URI", c =>
                     c.GetString("listener.external-redirect-uri", "") is { Length: > 0 } external
                         ? new Uri(external, UriKind.RelativeOrAbsolute)
@@ -101,6 +102,28 @@ public sealed class O8Options
         }
 
         method = default;
+        return false;
+    }
+
+    /// <summary><c>at-start</c> or <c>on-first-use</c> (or <c>AtStart</c>, <c>OnFirstUse</c>), in any case; anything else is refused.</summary>
+    internal static ListenerStart ParseListenerStart(string? value) =>
+        TryParseListenerStart(value, out var start) ? start : throw new FormatException($"'{value}' is not a listener start.");
+
+    /// <summary>
+    /// Whether <paramref name="value"/> names a <see cref="ListenerStart"/>: its HOCON spelling (<c>on-first-use</c>) or its
+    /// name (<c>OnFirstUse</c>), in any case. Names only, as for <see cref="TryParseMethod"/>.
+    /// </summary>
+    internal static bool TryParseListenerStart(string? value, out ListenerStart start)
+    {
+        var name = value?.Trim().Replace("-", "", StringComparison.Ordinal);
+        foreach (var candidate in Enum.GetValues<ListenerStart>())
+        {
+            if (!string.Equals(candidate.ToString(), name, StringComparison.OrdinalIgnoreCase)) continue;
+            start = candidate;
+            return true;
+        }
+
+        start = default;
         return false;
     }
 
@@ -166,7 +189,12 @@ public sealed class O8Options
                 "o8.listener.external-redirect-uri", $"must be https (plain http only on a loopback host), not '{external}'");
             Require(string.IsNullOrEmpty(external.Query) && string.IsNullOrEmpty(external.Fragment), "o8.listener.external-redirect-uri",
                 "must not have a query or fragment");
+            // Server mode binds nothing, so there is nothing to put off: a setting that cannot do what it says is refused.
+            Require(Listener.Start == ListenerStart.AtStart, "o8.listener.start",
+                "must be at-start in server mode (o8.listener.external-redirect-uri is set): the host app's own endpoint takes the " +
+                "callbacks and no loopback listener is bound, at start or later");
         }
+        Require(Enum.IsDefined(Listener.Start), "o8.listener.start", $"must be at-start or on-first-use, not {(int)Listener.Start}");
         Require(!string.IsNullOrWhiteSpace(Certificates!.CertFile), "o8.certificates.cert-file", "must not be empty");
         Require(!string.IsNullOrWhiteSpace(Certificates.KeyFile), "o8.certificates.key-file", "must not be empty");
         Require(Login!.Timeout > TimeSpan.Zero && Login.Timeout <= AuthorizationRequest.MaximumTimeout, "o8.login.timeout", $"must be positive and at most one day, not {Login.Timeout}");
@@ -201,6 +229,32 @@ public sealed class ListenerOptions
 
     /// <summary>Also bind <c>[::1]</c>.</summary>
     public bool BindIPv6 { get; set; } = true;
+
+    /// <summary>
+    /// When the listener binds its port (<c>o8.listener.start</c>): <see cref="ListenerStart.AtStart"/> (default) or
+    /// <see cref="ListenerStart.OnFirstUse"/>, for a CLI that runs as several processes on one fixed port, or that often
+    /// needs no browser at all (cached tokens, refreshes, device logins).
+    /// </summary>
+    /// <remarks>
+    /// <para>With <see cref="ListenerStart.OnFirstUse"/>, start neither binds the port nor looks for the certificate: looking
+    /// may run mkcert, which writes files and may wait a minute on another process's lock, and a missing certificate
+    /// would fail the start of an app on a server or over SSH that only runs device logins. The first call that needs
+    /// the listener binds it, certificate included: a browser login (when it registers its <c>state</c>), a sign-out
+    /// with <see cref="SignOutOptions.EndingProviderSession"/>, or <see cref="IOAuthLogins.GetRedirectUriAsync(CancellationToken)"/>
+    /// (whose caller wants the real URI, port included, to register it). Device logins, cached-token reads, refreshes,
+    /// UserInfo calls and sign-outs that keep the provider's session never bind. <see cref="IOAuthLogins.GetStatusAsync"/>
+    /// does not bind either: until then it reports the listener unbound, without a redirect URI.</para>
+    /// <para>Calls that need the listener while it binds share that one bind. If it fails, each of them fails as a start
+    /// would have: a browser login ends as <see cref="LoginFailed"/> with <see cref="LoginFailure.ListenerUnavailable"/> and the
+    /// failure's message, and <c>AuthorizeAsync</c> throws <see cref="ListenerPortInUseException"/>,
+    /// <see cref="CertificateNotFoundException"/> or <see cref="ListenerStartException"/>, as <c>StartAsync</c> would. A failed
+    /// bind is not kept: the next call that needs the listener tries again (the other process may have ended, the
+    /// certificate may have been made), and <see cref="IOAuthLogins.GetStatusAsync"/> reports the last failure until then.
+    /// Once bound, the listener stays bound until the instance is disposed.</para>
+    /// <para>Server mode (<see cref="ExternalRedirectUri"/>) binds nothing, so this must stay <see cref="ListenerStart.AtStart"/>
+    /// there (and with O8Actors.Cluster): <see cref="ListenerStart.OnFirstUse"/> is refused at start.</para>
+    /// </remarks>
+    public ListenerStart Start { get; set; } = ListenerStart.AtStart;
 
     /// <summary>
     /// Server mode (<c>o8.listener.external-redirect-uri</c>, empty by default): the public redirect URI of a web

@@ -18,6 +18,7 @@ internal static class O8SettingKeys
         ("listener.port", "Listener:Port"),
         ("listener.path", "Listener:Path"),
         ("listener.bind-ipv6", "Listener:BindIPv6"),
+        ("listener.start", "Listener:Start"),
         ("listener.external-redirect-uri", "Listener:ExternalRedirectUri"),
         ("certificates.folder", "Certificates:Folder"),
         ("certificates.cert-file", "Certificates:CertFile"),

@@ -25,7 +25,7 @@ internal sealed record O8Settings(
         var c = options.Certificates;
         var login = options.Login;
         return new O8Settings(
-            new ListenerSettings(l.Scheme, l.Host, l.Port, l.Path, l.BindIPv6, l.ExternalRedirectUri),
+            new ListenerSettings(l.Scheme, l.Host, l.Port, l.Path, l.BindIPv6, l.ExternalRedirectUri, l.Start),
             new CertificateSettings(c.Folder, c.CertFile, c.KeyFile, c.AutoCreate, c.Certificate),
             new LoginSettings(login.Timeout, login.ExchangeTimeout, login.Pkce, login.MaxPending, login.MaxPendingPerPartition, login.Method),
             options.Providers.MaxConcurrentExchanges,
@@ -54,6 +54,7 @@ internal sealed record O8Settings(
                 Port = Pick(code.Listener.Port, shipped.Listener.Port, result.Listener.Port),
                 Path = Pick(code.Listener.Path, shipped.Listener.Path, result.Listener.Path),
                 BindIPv6 = Pick(code.Listener.BindIPv6, shipped.Listener.BindIPv6, result.Listener.BindIPv6),
+                Start = Pick(code.Listener.Start, shipped.Listener.Start, result.Listener.Start),
                 ExternalRedirectUri = Pick(code.Listener.ExternalRedirectUri, shipped.Listener.ExternalRedirectUri, result.Listener.ExternalRedirectUri),
             },
             Certificates = new CertificateOptions
@@ -97,7 +98,7 @@ internal sealed record O8Settings(
         Listener = new ListenerOptions
         {
             Scheme = Listener.Scheme, Host = Listener.Host, Port = Listener.Port, Path = Listener.Path,
-            BindIPv6 = Listener.BindIPv6, ExternalRedirectUri = Listener.ExternalRedirectUri,
+            BindIPv6 = Listener.BindIPv6, ExternalRedirectUri = Listener.ExternalRedirectUri, Start = Listener.Start,
         },
         Certificates = new CertificateOptions
         {
@@ -114,7 +115,8 @@ internal sealed record O8Settings(
     };
 
     /// <summary><c>o8.listener</c>.</summary>
-    internal sealed record ListenerSettings(string Scheme, string Host, int Port, string Path, bool BindIPv6, Uri? ExternalRedirectUri)
+    internal sealed record ListenerSettings(string Scheme, string Host, int Port, string Path, bool BindIPv6, Uri? ExternalRedirectUri,
+        ListenerStart Start = ListenerStart.AtStart)
     {
         /// <summary>Whether the listener uses TLS.</summary>
         public bool UseHttps => string.Equals(Scheme, "https", StringComparison.OrdinalIgnoreCase);

@@ -23,10 +23,22 @@ internal static class LoginFailureExceptions
             LoginFailure.UnknownProvider => new UnknownProviderException(provider) { LoginId = id },
             LoginFailure.IdTokenInvalid => new IdTokenValidationException(failed.Reason) { LoginId = id },
             LoginFailure.ExchangeQueueFull => new ProviderBusyException(failed.Reason) { LoginId = id },
+            LoginFailure.ListenerUnavailable when failed.ListenerFailure is { } bind => ListenerFailure(bind, id),
             LoginFailure.TooManyPendingLogins => new TooManyPendingLoginsException("o8.login.max-pending", maxPending) { LoginId = id },
             LoginFailure.TooManyPendingLoginsInPartition =>
                 new TooManyPendingLoginsException("o8.login.max-pending-per-partition", maxPendingPerPartition) { LoginId = id },
             _ => new AuthorizationFailedException(failed.Failure, failed.Reason) { LoginId = id },
         };
     }
+
+    /// <summary>
+    /// The exception a start would have thrown for the listener's failed bind, new for each login: the listener's one
+    /// instance, thrown from every waiting login at once, would have its stack trace rewritten by each of them.
+    /// </summary>
+    private static OAuthFlowException ListenerFailure(OAuthFlowException bind, string id) => bind switch
+    {
+        ListenerPortInUseException inUse => new ListenerPortInUseException(inUse.Port, inUse.InnerException) { LoginId = id },
+        CertificateNotFoundException missing => new CertificateNotFoundException(missing.Message) { LoginId = id },
+        _ => new ListenerStartException(bind.Message, bind.InnerException) { LoginId = id },
+    };
 }

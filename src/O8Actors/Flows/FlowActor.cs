@@ -584,9 +584,10 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         switch (message)
         {
             case StateRegistrationRefused msg:
-                // Refused: the listener holds no state of this login, so there is nothing to unregister.
+                // Refused: the listener holds no state of this login, so there is nothing to unregister. A bind that failed
+                // (on first use) goes along, so the caller gets the exception a start would have thrown.
                 _stateRegistered = false;
-                End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason));
+                End(new LoginFailed(_start.LoginId, LoginFailure.ListenerUnavailable, msg.Reason) { ListenerFailure = msg.Cause as OAuthFlowException });
                 return true;
             // A device poll on its way may bring tokens the user just approved: the login stays for its answer and revokes
             // them, as a browser login cancelled mid-exchange does (Exchanging answers CancelFlow itself).

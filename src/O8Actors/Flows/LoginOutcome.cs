@@ -70,6 +70,13 @@ public sealed record LoginCancelled(string LoginId) : LoginOutcome(LoginId)
 public sealed record LoginFailed(string LoginId, LoginFailure Failure, string Reason, string? ProviderError = null)
     : LoginOutcome(LoginId)
 {
+    /// <summary>
+    /// A <see cref="LoginFailure.ListenerUnavailable"/> login's reason as the exception the listener's bind failed with
+    /// (<see cref="ListenerPortInUseException"/>, <see cref="CertificateNotFoundException"/>, <see cref="ListenerStartException"/>),
+    /// so that <c>AuthorizeAsync</c> throws what a start would have thrown; null otherwise.
+    /// </summary>
+    internal OAuthFlowException? ListenerFailure { get; init; }
+
     /// <inheritdoc />
     public override LoginOutcomeKind Kind => LoginOutcomeKind.Failed;
 }

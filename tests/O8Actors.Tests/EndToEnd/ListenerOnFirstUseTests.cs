@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using O8Actors.Configuration;
+using O8Actors.Tests.Security;
+using O8Actors.TestSupport;
+
+namespace O8Actors.Tests.EndToEnd;
+
+/// <summary>
+/// <c>o8.listener.start = on-first-use</c> with standalone instances on one fixed loopback port (plain http, found free at
+/// test time) against a real token endpoint: start binds nothing, the first browser login binds, a bind that meets a
+/// taken port fails those logins as a start would and the next login binds again.
+/// </summary>
+public sealed class ListenerOnFirstUseTests
+{
+    private const string Provider = "e2e";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private static Task<OAuthLogins> StartAsync(PkceAuthorizationServer server, int port, Action<OAuthLoginsSetup>? configure = null) =>
+        OAuthLogins.StartAsync(setup =>
+        {
+            setup.Options.Listener.Start = ListenerStart.OnFirstUse;
+            setup.Options.Listener.Port = port;
+            setup.Options.Listener.Scheme = "http";
+            setup.Options.Listener.Host = "127.0.0.1";
+            setup.Options.Listener.BindIPv6 = false;
+            setup.Browser = new HttpClientBrowser();
+            setup.Providers.Add(server.Strategy(Provider));
+            configure?.Invoke(setup);
+        });
+
+    [Fact]
+    public async Task Two_instances_on_one_fixed_port_both_start_and_the_first_browser_login_binds_and_succeeds()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        var port = FreePorts.Next();
+
+        await using var first = await StartAsync(server, port);
+        await using var second = await StartAsync(server, port);
+
+        Assert.True(FreePorts.IsFree(port), "nothing is bound at start");
+        var idle = await first.GetStatusAsync();
+        Assert.False(idle.ListenerBound);
+        Assert.Null(idle.RedirectUri);
+        Assert.Null(idle.ListenerFailure);
+
+        var succeeded = Assert.IsType<LoginSucceeded>(await first.RunAsync(Provider).WaitAsync(Wait));
+
+        Assert.StartsWith("at-", succeeded.Tokens.AccessToken);
+        var bound = await first.GetStatusAsync();
+        Assert.True(bound.ListenerBound);
+        Assert.Equal(new Uri($"http://127.0.0.1:{port}/"), bound.RedirectUri);
+        Assert.False(FreePorts.IsFree(port));
+        // The other instance asked for nothing that needs the listener.
+        Assert.False((await second.GetStatusAsync()).ListenerBound);
+    }
+
+    [Fact]
+    public async Task A_browser_login_while_another_instance_holds_the_port_fails_as_a_start_would_and_a_later_login_binds()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        var port = FreePorts.Next();
+        var first = await StartAsync(server, port);
+        await using var second = await StartAsync(server, port);
+        try
+        {
+            // Asking for the redirect URI binds: its caller wants the real one, to register it.
+            Assert.Equal(new Uri($"http://127.0.0.1:{port}/"), await first.GetRedirectUriAsync().WaitAsync(Wait));
+
+            var failed = Assert.IsType<LoginFailed>(await second.RunAsync(Provider).WaitAsync(Wait));
+            Assert.Equal(LoginFailure.ListenerUnavailable, failed.Failure);
+            Assert.Equal(new ListenerPortInUseException(port).Message, failed.Reason);
+            var thrown = await Assert.ThrowsAsync<ListenerPortInUseException>(() => second.AuthorizeAsync(Provider).WaitAsync(Wait));
+            Assert.Equal(port, thrown.Port);
+            Assert.NotNull(thrown.LoginId);
+            await Assert.ThrowsAsync<ListenerPortInUseException>(() => second.GetRedirectUriAsync(Provider).WaitAsync(Wait));
+            var status = await second.GetStatusAsync();
+            Assert.False(status.ListenerBound);
+            Assert.IsType<ListenerPortInUseException>(status.ListenerFailure);
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        // The port is free again: the next login binds it, without a restart.
+        var succeeded = Assert.IsType<LoginSucceeded>(await second.RunAsync(Provider).WaitAsync(Wait));
+        Assert.Equal(0, server.Rejected);
+        Assert.StartsWith("at-", succeeded.Tokens.AccessToken);
+        var bound = await second.GetStatusAsync();
+        Assert.True(bound.ListenerBound);
+        Assert.Null(bound.ListenerFailure);
+    }
+
+    [Fact]
+    public async Task Many_concurrent_first_logins_bind_once_and_all_succeed()
+    {
+        const int logins = 40;
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        var port = FreePorts.Next();
+        var lines = new ConcurrentQueue<string>();
+        using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(new CapturedLogs.Provider(lines)));
+        await using var instance = await StartAsync(server, port, setup => setup.LoggerFactory = loggerFactory);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, logins).Select(_ => instance.RunAsync(Provider))).WaitAsync(Wait);
+
+        Assert.All(outcomes, outcome => Assert.IsType<LoginSucceeded>(outcome));
+        Assert.Equal(logins, server.TokensIssued);
+        // Akka writes its log lines through its logger actor, after the logins' answers: wait for the bind's line.
+        await Eventually.TrueAsync(() => lines.Any(IsBoundLine), "the listener logged its bind");
+        Assert.Single(lines, IsBoundLine);
+        Assert.Single(lines, l => l.Contains("Callback listener binding on first use", StringComparison.Ordinal));
+    }
+
+    private static bool IsBoundLine(string line) => line.Contains("Callback listener bound on", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task Without_a_certificate_start_succeeds_and_the_first_browser_login_fails_as_a_start_would()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        var port = FreePorts.Next();
+        var folder = Path.Combine(Path.GetTempPath(), "o8-nocert-" + Guid.NewGuid().ToString("N"));
+        await using var instance = await StartAsync(server, port, setup =>
+        {
+            setup.Options.Listener.Scheme = "https";
+            setup.Options.Certificates = new CertificateOptions { Folder = folder, AutoCreate = false };
+        });
+
+        var thrown = await Assert.ThrowsAsync<CertificateNotFoundException>(() => instance.AuthorizeAsync(Provider).WaitAsync(Wait));
+
+        Assert.Contains(Path.Combine(folder, "localhost.pem"), thrown.Message);
+        Assert.NotNull(thrown.LoginId);
+        await Assert.ThrowsAsync<CertificateNotFoundException>(() => instance.GetRedirectUriAsync().WaitAsync(Wait));
+        Assert.True(FreePorts.IsFree(port));
+        Assert.False(Directory.Exists(folder), "looking for the certificate made no folder");
+    }
+}
