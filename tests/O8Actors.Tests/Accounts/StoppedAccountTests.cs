@@ -64,6 +64,50 @@ public sealed class StoppedAccountTests : TestKit
         Assert.False(string.IsNullOrEmpty((await accounts.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait)).Token));
     }
 
+    [Fact]
+    public void The_request_an_account_actor_fails_on_after_taking_it_among_its_waiters_is_answered_once()
+    {
+        // An exchange timeout so long that a renewal's deadline lies past the calendar's end: the actor throws as it begins
+        // the renewal, after it has taken the caller among its waiters (a stand-in for any fault at that point).
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), TimeSpan.FromDays(1_500_000), Login);
+        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), CreateTestProbe().Ref, CreateTestProbe().Ref, settings));
+        var caller = CreateTestProbe();
+
+        caller.Send(accounts, new GetAccessToken(Alice, null, AccessTokenOptions.Silent));
+
+        Assert.Contains("stopped before it could answer", caller.ExpectMsg<Status.Failure>(Answer).Cause.Message, StringComparison.Ordinal);
+        caller.ExpectNoMsg(TimeSpan.FromMilliseconds(500)); // not a second time
+    }
+
+    [Fact]
+    public async Task A_server_mode_sign_out_waiting_behind_a_renewal_learns_there_is_no_end_session_url_when_the_actor_stops()
+    {
+        var strategy = new RotatingStrategy("p", () => Sys.Scheduler.Now) { Lifetime = TimeSpan.FromMinutes(-1) };
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
+        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), registry, CreateTestProbe().Ref,
+            new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login)));
+        await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
+        var account = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
+        Watch(account);
+        // Its token has expired: a caller starts a refresh, which the provider holds; the sign-out waits behind it (stashed).
+        strategy.Hold();
+        var refreshing = account.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait);
+        await AwaitAssertAsync(() => Assert.Equal(1, strategy.Refreshes), Wait);
+        var urlTo = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var signingOut = CreateTestProbe();
+        signingOut.Send(account, new SignOut(Alice, SignOutOptions.Local) { EndSessionUrlTo = urlTo });
+        await account.Ask<ActorIdentity>(new Identify(2), Wait); // the sign-out is taken
+
+        account.Tell(Kill.Instance);
+        ExpectTerminated(account, Wait);
+
+        Assert.Contains("stopped before it could answer", signingOut.ExpectMsg<Status.Failure>(Answer).Cause.Message, StringComparison.Ordinal);
+        Assert.Null(await urlTo.Task.WaitAsync(Answer));
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => refreshing);
+        strategy.Release();
+    }
+
     /// <summary>A scope list that throws as it is read: a request the account's actor fails on.</summary>
     private sealed class ThrowingScopes : IReadOnlyList<string>
     {
