@@ -22,11 +22,9 @@ public sealed class StoppedAccountTests : TestKit
     private static readonly OAuthAccount Alice = new("p", "alice");
     private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
 
-    [Fact]
-    public async Task Requests_left_in_the_mailbox_of_an_account_actor_that_fails_and_is_stopped_are_answered_at_once()
+    /// <summary>Alice signed in with <paramref name="strategy"/>'s tokens: the accounts' supervisor and her account's actor (watched).</summary>
+    private async Task<(IActorRef Accounts, IActorRef Account)> SignedInAsync(RotatingStrategy strategy)
     {
-        ListeningWatcher.Start(this);
-        var strategy = new RotatingStrategy("p", () => Sys.Scheduler.Now);
         var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
         await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
         var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), registry, CreateTestProbe().Ref,
@@ -34,6 +32,15 @@ public sealed class StoppedAccountTests : TestKit
         await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
         var account = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
         Watch(account);
+        return (accounts, account);
+    }
+
+    [Fact]
+    public async Task Requests_left_in_the_mailbox_of_an_account_actor_that_fails_and_is_stopped_are_answered_at_once()
+    {
+        ListeningWatcher.Start(this);
+        var strategy = new RotatingStrategy("p", () => Sys.Scheduler.Now);
+        var (accounts, account) = await SignedInAsync(strategy);
 
         // The actor fails on the first request (its scope list throws as it is read); the others, sent right behind it,
         // wait in its mailbox (suspended while it fails) and reach dead letters when the supervisor stops it.
@@ -83,13 +90,7 @@ public sealed class StoppedAccountTests : TestKit
     public async Task A_server_mode_sign_out_waiting_behind_a_renewal_learns_there_is_no_end_session_url_when_the_actor_stops()
     {
         var strategy = new RotatingStrategy("p", () => Sys.Scheduler.Now) { Lifetime = TimeSpan.FromMinutes(-1) };
-        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
-        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
-        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), registry, CreateTestProbe().Ref,
-            new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login)));
-        await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
-        var account = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
-        Watch(account);
+        var (_, account) = await SignedInAsync(strategy);
         // Its token has expired: a caller starts a refresh, which the provider holds; the sign-out waits behind it (stashed).
         strategy.Hold();
         var refreshing = account.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait);
