@@ -581,7 +581,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         }
 
         // The newest login's tokens are stored, but an outlived login's never in place of an ordinary one (the app's own, say,
-        // after a sign-out): the account's state may have dropped the outlived one, which must not take that one with it.
+        // after a sign-out): the outlived login's are dropped should the account have been signed out since it began, and
+        // must not take an ordinary login down with them.
         if (_queuedTokens is null || msg.OrphanedOver is null)
         {
             _queuedTokens = msg.Tokens;
