@@ -504,6 +504,23 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_login_that_outlived_its_accounts_actor_and_its_callers_keep_their_mark_across_nodes()
+    {
+        // The account's next node tells by it whether the account was signed out since the login began.
+        var account = new OAuthAccount("sandbox", "alice");
+        var remember = new O8Actors.Accounts.RememberLogin(account, new TokenSet("access", "Bearer")) { OrphanedOver = 3 };
+        Assert.Equal(3, RoundTrip(remember).OrphanedOver);
+        Assert.Null(RoundTrip(remember with { OrphanedOver = null }).OrphanedOver);
+        using var key = O8Actors.Dpop.DpopKey.Create();
+        var bound = Assert.IsType<WireRememberLogin>(WireRememberLogin.ForWire(remember with { Tokens = new TokenSet("access", "DPoP") { DpopKey = key } }));
+        Assert.Equal(3, RoundTrip(bound).ToMessage().OrphanedOver);
+
+        var caller = AccountGateway.ForWire(new O8Actors.Accounts.GetAccessToken(account, ["read"], AccessTokenOptions.Interactive) { OrphanedOver = 0 });
+        Assert.Equal(0, RoundTrip(caller).OrphanedOver);
+        Assert.Null(RoundTrip(caller with { OrphanedOver = null }).OrphanedOver);
+    }
+
+    [Fact]
     public void Bearer_tokens_and_logins_cross_as_they_are()
     {
         // Nodes of the previous version read these: only what held a key (and never crossed) changes shape.

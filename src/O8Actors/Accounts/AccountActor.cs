@@ -65,7 +65,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     // The lock handles granted and on their way here: released, not held, if this actor stops first.
     private readonly LockHandOver _locks = new();
     // The sign-out under way until it is answered, so a stop answers it too (its caller would wait out its ask).
-    private (IActorRef ReplyTo, TaskCompletionSource<Uri?>? UrlTo)? _signOutCaller;
+    private (SignOut Request, IActorRef ReplyTo)? _signOutCaller;
+    // This actor signed the account out (its tokens revoked and removed, or their removal pending). It started after any
+    // earlier actor of the account had stopped, so an interactive login that outlived that one began before this sign-out.
+    private bool _signedOut;
     private int _generation;
     // When the renewal under way gives up (its timer); a refresh it sends must be answered before then.
     private DateTimeOffset _renewalEnds;
@@ -82,6 +85,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     // kept and stored as tokens the store failed to take are (_unsaved), not dropped with the rotated refresh token.
     private LateRefresh? _lateRefresh;
     private TokenSet? _toSave;
+    // _toSave's RememberLogin.OrphanedOver: set whenever _toSave is, so it always describes the login to save.
+    private long? _toSaveOver;
     // Who waits for _toSave to be stored (several when logins of this account ended while a renewal ran).
     private readonly List<IActorRef> _rememberTo = [];
     // Logins of this account that ended during a renewal, with nothing stashed before them: the newest one's tokens and
@@ -89,11 +94,14 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     // and save each (and instead of stashing them, which re-stashed every waiting login after each renewal: quadratic in
     // the number of logins of one account at once, measured as 9% of a process's CPU at 256 concurrent logins of one user).
     private TokenSet? _queuedTokens;
+    private long? _queuedOver;
     private readonly List<IActorRef> _queuedRememberers = [];
     // Messages in the stash: a remember may only be queued (jump ahead of the stash) while it is empty.
     private int _stashed;
     private string? _loginId;
     private AuthorizationRequest? _loginRequest;
+    // The stored version when the interactive login began (0: none), for its tokens should it outlive this actor.
+    private long _loginOver;
     // The interactive login's completion while it runs: handed over (HandOverLogin) should this actor stop first.
     private Task<LoginOutcome>? _login;
     // The save in flight of tokens the provider has issued for this actor's own callers (a refresh, an interactive
@@ -307,6 +315,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 return true;
             case RememberLogin msg:
                 _toSave = msg.Tokens;
+                _toSaveOver = msg.OrphanedOver;
                 _rememberTo.Add(Sender);
                 BeginRenewal();
                 return true;
@@ -571,7 +580,15 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             return;
         }
 
-        _queuedTokens = msg.Tokens;
+        // The newest login's tokens are stored, but an outlived login's never in place of an ordinary one (the app's own, say,
+        // after a sign-out): the outlived login's are dropped should the account have been signed out since it began, and
+        // must not take an ordinary login down with them.
+        if (_queuedTokens is null || msg.OrphanedOver is null)
+        {
+            _queuedTokens = msg.Tokens;
+            _queuedOver = msg.OrphanedOver;
+        }
+
         _queuedRememberers.Add(Sender);
         _log.Debug("Account {0}: a login ended during a renewal; its tokens are stored after it", _account);
     }
@@ -740,10 +757,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 // Signing out or signed out (Idle, Renewing and Interacting keep it): nothing will hold these tokens, and
                 // they are live at the provider. Revoked, nobody waiting, unless the account's tokens share one with them.
                 _lateRefresh = null;
-                var revoke = RevokeTokens.Of(msg.Tokens);
-                var held = _current?.Tokens;
-                if (revoke.Count > 0 && (held is null || !revoke.Any(r => r.Token == held.RefreshToken || r.Token == held.AccessToken)))
-                    _providers.Tell(new RevokeTokens(_account.Provider, $"revoke-late-{FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
+                RevokeUnheld(msg.Tokens, _current?.Tokens, "revoke-late");
                 return true;
             case CodeExchangeFailed msg when IsLateRefresh(msg.LoginId):
                 _lateRefresh = null;
@@ -786,6 +800,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private void OnLoaded(StoredTokens? stored)
     {
+        DropLoginIfSignedOut(stored);
         if (_unsaved is { } unsaved)
         {
             if (StillReplaces(stored))
@@ -1046,8 +1061,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         if (_queuedTokens is not { } newest) return false;
         _toSave = newest;
+        _toSaveOver = _queuedOver;
         _rememberTo.AddRange(_queuedRememberers);
         _queuedTokens = null;
+        _queuedOver = null;
         _queuedRememberers.Clear();
         return true;
     }
@@ -1120,6 +1137,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         foreach (var caller in _queuedRememberers) caller.Tell(new Status.Failure(cause));
         _queuedTokens = null;
+        _queuedOver = null;
         _queuedRememberers.Clear();
     }
 
@@ -1148,7 +1166,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private void NeedsInteraction(InteractionReason reason, string message)
     {
-        if (TakeQueuedLogin())
+        if (TakeQueuedLogin() && !DropLoginIfSignedOut(_current))
         {
             // A login of this account ended during this renewal: its tokens are what a new sign-in would bring. Store
             // them and serve the callers with them (the next round refreshes with them for those they do not cover),
@@ -1159,6 +1177,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             return;
         }
 
+        // Callers of a login that outlived the account's earlier actor, whose tokens were dropped: no browser for them.
+        FailAll(SignedOutMeanwhile(), w => SignedOutSince(w.Request.OrphanedOver, _current));
         FailAll(new InteractionRequiredException(_account, reason, message), w => !w.Request.Options.AllowInteraction);
         if (_waiters.Count == 0)
         {
@@ -1190,6 +1210,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         Timers.Cancel(RenewalTimer);
         var generation = ++_generation;
         _loginRequest = request;
+        // What the store holds now (kept tokens the store has not taken are not in it).
+        _loginOver = (_unsaved is not null ? _unsavedOver : _current)?.Version ?? 0;
         var loginId = _loginId = FlowSecrets.RandomToken(9);
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         _log.Info("Account {0}: {1}; starting an interactive login for {2} waiting caller(s)", _account, reason, _waiters.Count);
@@ -1205,10 +1227,16 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         switch (message)
         {
+            case GetAccessToken msg when SignedOutSince(msg.OrphanedOver, _current):
+                Sender.Tell(new Status.Failure(SignedOutMeanwhile()));
+                return true;
             case GetAccessToken msg:
                 if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, SeenNow) { AskedFor = WantsLogin(msg, _loginRequest?.Scopes) });
                 else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,
                     $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
+                return true;
+            case RememberLogin { OrphanedOver: not null } msg:
+                OnOutlivedLoginWhileInteracting(msg);
                 return true;
             case RememberLogin:
             // A refresh given up by an earlier renewal: kept, if it still can be, back in Idle.
@@ -1246,6 +1274,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
             if (signedIn == _account)
             {
                 _toSave = succeeded.Tokens;
+                _toSaveOver = null;
                 BeginRenewal();
                 return;
             }
@@ -1289,13 +1318,93 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         var callers = _waiters.Select(waiter => (waiter.Request, waiter.ReplyTo)).ToArray();
         _log.Info("Account {0}: {1} during its interactive login; the login goes on, and its tokens and {2} waiting caller(s) go to the account's next actor",
             _account, why, callers.Length);
-        var orphaned = new OrphanedLogin(_loginId!, _account, _loginRequest, Self, _home, callers, _settings);
+        var orphaned = new OrphanedLogin(_loginId!, _account, _loginRequest, Self, _home, callers, _settings, _loginOver);
         _ = orphaned.FollowAsync(login);
         _waiters.Clear();
         _login = null;
         _loginId = null;
         // Its answer, should it still reach this actor, is stale: the login is followed elsewhere now.
         _generation++;
+    }
+
+    /// <summary>
+    /// The login an earlier actor of this account handed over (<see cref="HandOverLogin"/>) ended with the account's tokens
+    /// while this actor runs a login of its own: it knew nothing of the other, so its callers opened a second one (a second
+    /// browser tab). The user approved the first, so the second is not needed: it is cancelled, and its callers are
+    /// answered from the first's tokens once they are stored, instead of waiting for a login the user may never finish
+    /// (and failing with its timeout though the user signed in). Unless the account was signed out since the first began:
+    /// then its tokens are dropped, and this login, asked for after that sign-out, goes on.
+    /// </summary>
+    private void OnOutlivedLoginWhileInteracting(RememberLogin msg)
+    {
+        if (SignedOutSince(msg.OrphanedOver, _current))
+        {
+            DropSignedOutLogin(msg.Tokens, _current?.Tokens);
+            Sender.Tell(new Status.Failure(SignedOutMeanwhile()));
+            return;
+        }
+
+        _log.Info("Account {0}: an interactive login begun by its earlier actor ended; the one this actor started is cancelled", _account);
+        if (_loginId is not null) _flows.Tell(new CancelFlow(_loginId));
+        _loginId = null;
+        _login = null;
+        // Made for none of them (as a login queued during a renewal): served if its tokens cover their scopes, else refreshed for.
+        foreach (var waiter in _waiters) waiter.AskedFor = false;
+        _toSave = msg.Tokens;
+        _toSaveOver = msg.OrphanedOver;
+        _rememberTo.Add(Sender);
+        // Under the store's lock, which also checks the stored copy once more; its cancelled login's answer is stale then.
+        BeginRenewal();
+    }
+
+    /// <summary>
+    /// Whether the account was signed out since an interactive login that outlived the account's earlier actor began
+    /// (<paramref name="began"/>: <see cref="RememberLogin.OrphanedOver"/>; null, any other login or caller, never).
+    /// Either this actor signed it out (it started after that login's actor stopped), or the store held tokens when the
+    /// login began and now holds none, or an earlier version than then (a removal restarts the store's count).
+    /// </summary>
+    /// <remarks>
+    /// Not told apart: a login that began with nothing stored, whose account was signed in and out again by another
+    /// actor meanwhile (the store holds nothing, as when the login began); nor a sign-out followed by a new sign-in that
+    /// brought the store back to the version it had. The login's tokens are then stored as any login's.
+    /// </remarks>
+    private bool SignedOutSince(long? began, StoredTokens? stored) =>
+        began is { } over && (_signedOut || over > 0 && (stored is null || stored.Version < over));
+
+    /// <summary>
+    /// What the callers of a login get whose account was signed out while it ran: what any caller of a signed-out account
+    /// gets (it has no tokens; signing in is the way on), not a failure of the login or of O8Actors.
+    /// </summary>
+    private InteractionRequiredException SignedOutMeanwhile() => new(_account, InteractionReason.NoAccount,
+        $"{_account} was signed out while its interactive login waited for the user; that login's tokens are not kept. Sign in again.");
+
+    /// <summary>Drops the login to save (<see cref="_toSave"/>) when it outlived the account's earlier actor and the account was signed out since.</summary>
+    /// <param name="stored">The stored copy the login would replace, read under the store's lock.</param>
+    /// <returns>Whether it was dropped.</returns>
+    private bool DropLoginIfSignedOut(StoredTokens? stored)
+    {
+        if (_toSave is not { } tokens || !SignedOutSince(_toSaveOver, stored)) return false;
+        DropSignedOutLogin(tokens, stored?.Tokens);
+        FailRemember(SignedOutMeanwhile());
+        return true;
+    }
+
+    /// <summary>
+    /// The tokens of a login whose account was signed out since it began: storing them would undo the sign-out, so they are
+    /// dropped, and revoked (RFC 7009) since nothing else holds them, unless <paramref name="held"/> shares one with them.
+    /// </summary>
+    private void DropSignedOutLogin(TokenSet tokens, TokenSet? held)
+    {
+        _log.Info("Account {0}: an interactive login of its earlier actor ended after the account was signed out; its tokens are revoked, not stored", _account);
+        RevokeUnheld(tokens, held, "revoke-signed-out");
+    }
+
+    /// <summary>Revokes tokens nothing will hold, nobody waiting for the answer; not when <paramref name="held"/> shares a token with them.</summary>
+    private void RevokeUnheld(TokenSet tokens, TokenSet? held, string requestPrefix)
+    {
+        var revoke = RevokeTokens.Of(tokens);
+        if (revoke.Count > 0 && (held is null || !revoke.Any(r => r.Token == held.RefreshToken || r.Token == held.AccessToken)))
+            _providers.Tell(new RevokeTokens(_account.Provider, $"{requestPrefix}-{FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
     }
 
     // ---- signing out ----------------------------------------------------------------------------------------------
@@ -1310,7 +1419,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         // stored tokens are read this one is as signed in as before (see WhileChecking).
         if (request.Session is null) Withdraw();
         var attempt = new Attempt();
-        _signOutCaller = (replyTo, urlTo);
+        _signOutCaller = (request, replyTo);
         Become(SigningOut(options, urlTo, replyTo, request.Session, counted: !request.CountedByCaller, attempt));
         // Under the account's refresh lock, from reading the tokens to removing them: another process sharing the store
         // (a FileTokenStore's second app) may be rotating the refresh token, and the sign-out must revoke the tokens that
@@ -1409,6 +1518,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                     Timers.Cancel(SignOutStoreTimer);
                     EndRemovalCalls();
                     ReleaseLock();
+                    _signedOut = true;
                     _removalFailed = false;
                     _signedOutCopy = null;
                     if (_unsaved is not null) ForgetUnsaved();
@@ -1574,6 +1684,8 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         _current = null;
         _served = null;
         _removalFailed = true;
+        // Revoked, and never served again: signed out, though the store still has to let the tokens go.
+        _signedOut = true;
         _removeRetries = 0;
         ResumeRemovalPending();
     }
@@ -1717,6 +1829,10 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 Timers.Cancel(RemoveRetryTimer);
                 BeginSignOut(msg, Sender);
                 return true;
+            case RememberLogin msg when SignedOutSince(msg.OrphanedOver, null):
+                DropSignedOutLogin(msg.Tokens, null);
+                Sender.Tell(new Status.Failure(SignedOutMeanwhile()));
+                return true;
             case RememberLogin msg:
                 // Signed in again: the signed-out copy goes first, so that it is never read back in the new login's place.
                 _loginsAfterRemoval.Add((msg, Sender));
@@ -1728,7 +1844,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
                 var moved = new AuthorizationFailedException(LoginFailure.Internal,
                     $"{_account} moved to another node while the tokens of its failed sign-out were being removed; ask again.");
                 foreach (var stashed in Stash.ClearStash())
-                    if (stashed.Message is SignOut) stashed.Sender.Tell(new Status.Failure(moved));
+                    if (stashed.Message is SignOut) AccountRequestFailures.Answer(stashed.Message, moved, stashed.Sender, Self);
                 FailLoginsAfterRemoval(moved);
                 Context.Stop(Self);
                 return true;
@@ -1754,6 +1870,14 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         switch (message)
         {
+            // Signed out here: a login that outlived the account's earlier actor must not sign it in again through the next one.
+            case RememberLogin msg when SignedOutSince(msg.OrphanedOver, null):
+                DropSignedOutLogin(msg.Tokens, null);
+                Sender.Tell(new Status.Failure(SignedOutMeanwhile()));
+                return true;
+            case GetAccessToken msg when SignedOutSince(msg.OrphanedOver, null):
+                Sender.Tell(new Status.Failure(SignedOutMeanwhile()));
+                return true;
             case GetAccessToken or RememberLogin or SignOut:
                 Context.Parent.Forward(message);
                 return true;
@@ -1765,29 +1889,40 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="request"/> from <paramref name="sender"/> is among what this actor answers when it stops
+    /// (its waiters, the sign-out under way, the logins to store). A login's remember is known by its sender alone, which
+    /// is its own ask (or nobody, who needs no answer).
+    /// </summary>
+    private bool Holds(object request, IActorRef sender) => request switch
+    {
+        GetAccessToken get => _waiters.Exists(w => ReferenceEquals(w.Request, get)),
+        SignOut signOut => _signOutCaller is var (underWay, _) && ReferenceEquals(underWay, signOut),
+        RememberLogin => _rememberTo.Contains(sender) || _queuedRememberers.Contains(sender) || _loginsAfterRemoval.Exists(l => l.ReplyTo.Equals(sender)),
+        _ => false,
+    };
+
     /// <inheritdoc />
     protected override void PostStop()
     {
         EndRemovalCalls();
+        // The request whose handler threw, unless the handler had already taken it (then it is answered below, or by the
+        // login handed over next, which takes the waiters, and a second answer would reach dead letters). Told apart before
+        // the hand-over empties the waiters.
+        var inHand = _inHand is var (held, heldFrom) && Holds(held, heldFrom) ? null : _inHand;
         // Stopped on a failure (or any way but a hand-off, which hands it over itself) during an interactive login: its
         // callers wait for it still, and its tokens go to the account's next actor.
         HandOverLogin("stopped");
         var cause = AccountRequestFailures.Stopped(_account);
-        // The request whose handler threw, unless it is already among those answered below (then its caller hears twice,
-        // the second time in dead letters).
-        if (_inHand is var (request, sender)) AccountRequestFailures.AnswerStopped(request, _account, sender, Self);
+        if (inHand is var (request, sender)) AccountRequestFailures.AnswerStopped(request, _account, sender, Self);
         FailAll(cause);
         FailRemember(cause);
         FailQueuedRemembers(cause);
         FailLoginsAfterRemoval(cause);
-        if (_signOutCaller is var (signOutReplyTo, urlTo))
-        {
-            urlTo?.TrySetResult(null);
-            signOutReplyTo.Tell(new Status.Failure(cause));
-        }
+        if (_signOutCaller is var (signOut, signOutReplyTo)) AccountRequestFailures.AnswerStopped(signOut, _account, signOutReplyTo, Self);
         // What waited for a renewal or a sign-out to end: sign-outs and logins are answered, not left to their asks.
         foreach (var stashed in Stash.ClearStash())
-            if (stashed.Message is SignOut or RememberLogin or GetAccessToken) stashed.Sender.Tell(new Status.Failure(cause));
+            if (AccountRequestFailures.AccountOf(stashed.Message) is not null) AccountRequestFailures.AnswerStopped(stashed.Message, _account, stashed.Sender, Self);
         if (_unsaved is not null)
             _log.Warning("Account {0}: stopped with tokens the store never took; the stored copy's refresh token may be spent", _account);
         if (_lateRefresh is not null || _overtime)

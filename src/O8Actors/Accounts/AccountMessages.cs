@@ -3,7 +3,15 @@ namespace O8Actors.Accounts;
 // Messages to the AccountsSupervisor, which forwards the per-account ones to that account's actor (keeping the sender).
 
 /// <summary>Asks for a valid access token; answered with an <see cref="AccessToken"/> or a <c>Status.Failure</c>.</summary>
-internal sealed record GetAccessToken(OAuthAccount Account, IReadOnlyList<string>? Scopes, AccessTokenOptions Options);
+internal sealed record GetAccessToken(OAuthAccount Account, IReadOnlyList<string>? Scopes, AccessTokenOptions Options)
+{
+    /// <summary>
+    /// A caller of an interactive login that outlived the account's actor, sent on after the login's tokens
+    /// (<see cref="OrphanedLogin"/>): the stored version the account had when the login began (0: none). Should the account
+    /// have been signed out since, the caller is told so rather than sent to a new login. Null: any other caller.
+    /// </summary>
+    public long? OrphanedOver { get; init; }
+}
 
 /// <summary>
 /// A login succeeded for <paramref name="Account"/>: store its tokens (a new version), then answer
@@ -11,6 +19,14 @@ internal sealed record GetAccessToken(OAuthAccount Account, IReadOnlyList<string
 /// </summary>
 internal sealed record RememberLogin(OAuthAccount Account, TokenSet Tokens)
 {
+    /// <summary>
+    /// The tokens of an interactive login that outlived the account's actor (<see cref="OrphanedLogin"/>): the stored
+    /// version the account had when the login began (0: none). The account's next actor does not know the login ran, and
+    /// may have signed the account out meanwhile: then it drops (and revokes) these tokens instead of signing the account
+    /// in again. Null: any other login.
+    /// </summary>
+    public long? OrphanedOver { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"RememberLogin {{ Account = {Account} }}";
 }

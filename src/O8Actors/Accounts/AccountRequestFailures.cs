@@ -26,9 +26,16 @@ internal static class AccountRequestFailures
     /// Answers <paramref name="request"/>, for <paramref name="account"/>, to <paramref name="replyTo"/> as
     /// <see cref="Stopped"/>; a server-mode sign-out's waiter for its end-session URL learns there is none.
     /// </summary>
-    public static void AnswerStopped(object request, OAuthAccount account, IActorRef replyTo, IActorRef sender)
+    public static void AnswerStopped(object request, OAuthAccount account, IActorRef replyTo, IActorRef sender) =>
+        Answer(request, Stopped(account), replyTo, sender);
+
+    /// <summary>
+    /// Answers <paramref name="request"/>, which will not be done, with <paramref name="cause"/>; a server-mode sign-out's
+    /// waiter for its end-session URL learns there is none (it would wait for good: nothing else completes it).
+    /// </summary>
+    public static void Answer(object request, Exception cause, IActorRef replyTo, IActorRef sender)
     {
         (request as SignOut)?.EndSessionUrlTo?.TrySetResult(null);
-        replyTo.Tell(new Status.Failure(Stopped(account)), sender);
+        replyTo.Tell(new Status.Failure(cause), sender);
     }
 }

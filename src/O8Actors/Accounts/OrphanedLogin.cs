@@ -18,8 +18,12 @@ namespace O8Actors.Accounts;
 /// <param name="home">Where the account's messages go now (an <see cref="AccountsSupervisor"/>, which takes <see cref="AfterStop"/>).</param>
 /// <param name="callers">The callers that waited for the login: their requests, and where each is answered.</param>
 /// <param name="settings">What the account's actor ran with (for the exceptions of a login that did not succeed).</param>
+/// <param name="storedOver">
+/// The stored version the account had when the login began (0: none): the next actor tells by it whether the account was
+/// signed out since (<see cref="RememberLogin.OrphanedOver"/>).
+/// </param>
 internal sealed class OrphanedLogin(string loginId, OAuthAccount account, AuthorizationRequest? request, IActorRef stopped, IActorRef home,
-    IReadOnlyList<(GetAccessToken Request, IActorRef ReplyTo)> callers, AccountSettings settings)
+    IReadOnlyList<(GetAccessToken Request, IActorRef ReplyTo)> callers, AccountSettings settings, long storedOver)
 {
     /// <summary>Waits for the login's end (never blocking a thread) and settles it; never throws.</summary>
     public async Task FollowAsync(Task<LoginOutcome> completion)
@@ -49,15 +53,19 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
         var signedIn = AccountKeys.For(account.Provider, succeeded.Tokens, request);
         // Nobody waits for the answer: the account's next actor then keeps the tokens should the store fail, as it keeps
         // any tokens the provider issued that nobody else holds.
-        if (signedIn is not null) Send(signedIn, new RememberLogin(signedIn, succeeded.Tokens), ActorRefs.Nobody);
+        // Another account's tokens are remembered as any login's: nothing is known of that account's stored state here.
+        if (signedIn is not null)
+            Send(signedIn, new RememberLogin(signedIn, succeeded.Tokens) { OrphanedOver = signedIn == account ? storedOver : null }, ActorRefs.Nobody);
         if (signedIn != account)
         {
             Fail(AccountActor.NotThisAccount(account, signedIn));
             return;
         }
 
-        // Sent after the tokens, in one mailbox's order: the next actor has them by the time it takes these requests.
-        foreach (var (waiting, replyTo) in callers) Send(account, waiting, replyTo);
+        // Sent after the tokens, in one mailbox's order: the next actor has them by the time it takes these requests. Marked
+        // as the tokens are, so that a next actor that dropped them (signed out since) tells the callers so instead of
+        // opening a browser for them.
+        foreach (var (waiting, replyTo) in callers) Send(account, waiting with { OrphanedOver = storedOver }, replyTo);
     }
 
     private void Send(OAuthAccount to, object message, IActorRef sender) => home.Tell(new AfterStop(stopped, to, message), sender);

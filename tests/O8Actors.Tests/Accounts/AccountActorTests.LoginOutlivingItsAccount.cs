@@ -39,6 +39,29 @@ public sealed partial class AccountActorTests
         return (strategy, store, entity, next, flows, nextFlows);
     }
 
+    /// <summary>An interactive caller of <paramref name="entity"/>'s account starts a login, and the account moves while its user is at the provider.</summary>
+    private (Task<AccessToken> Caller, StartFlow Start) LoginOutlivingTheEntity(IActorRef entity, TestProbe flows)
+    {
+        var caller = Get(entity, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        Watch(entity);
+        entity.Tell(AccountHandOff.Instance);
+        ExpectTerminated(entity, Wait);
+        return (caller, start);
+    }
+
+    /// <summary>An interactive caller starts a login, and the account's actor throws while its user is at the provider: its supervisor stops it.</summary>
+    private (Task<AccessToken> Caller, StartFlow Start) LoginOutlivingAFailedActor(IActorRef accounts, TestProbe flows)
+    {
+        var caller = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var account = flows.LastSender;
+        Watch(account);
+        account.Tell(Kill.Instance);
+        ExpectTerminated(account, Wait);
+        return (caller, start);
+    }
+
     [Fact]
     public async Task A_login_under_way_when_the_account_moves_lets_it_move_at_once_and_signs_it_in_on_its_next_node()
     {
@@ -74,11 +97,7 @@ public sealed partial class AccountActorTests
     public async Task A_login_the_user_denies_after_the_account_moved_is_reported_to_its_callers()
     {
         var (_, store, entity, _, flows, _) = await EntityWhoseRefreshIsRefusedAsync();
-        var caller = Get(entity, Alice, AccessTokenOptions.Interactive);
-        var start = flows.ExpectMsg<StartFlow>(Wait);
-        Watch(entity);
-        entity.Tell(AccountHandOff.Instance);
-        ExpectTerminated(entity, Wait);
+        var (caller, start) = LoginOutlivingTheEntity(entity, flows);
 
         start.Completion!.SetResult(new LoginDenied(start.LoginId, "access_denied", null));
 
@@ -91,14 +110,7 @@ public sealed partial class AccountActorTests
     public async Task A_login_under_way_when_the_accounts_actor_fails_signs_the_account_in_and_serves_its_caller()
     {
         var (strategy, flows, accounts) = await RefreshRefusedAsync();
-        var caller = Get(accounts, Alice, AccessTokenOptions.Interactive);
-        var start = flows.ExpectMsg<StartFlow>(Wait);
-        var account = flows.LastSender;
-        Watch(account);
-
-        // The account's actor throws while its user is at the provider: its supervisor stops it.
-        account.Tell(Kill.Instance);
-        ExpectTerminated(account, Wait);
+        var (caller, start) = LoginOutlivingAFailedActor(accounts, flows);
         var signedIn = strategy.Issue("alice");
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, signedIn));
 
@@ -107,5 +119,64 @@ public sealed partial class AccountActorTests
         Assert.Equal(signedIn.AccessToken, (await caller).Token);
         Assert.Equal(signedIn.AccessToken, (await Get(accounts, Alice)).Token);
         flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no second login
+    }
+
+    [Fact]
+    public async Task A_sign_out_after_the_account_moved_is_not_undone_when_the_user_then_approves_the_login()
+    {
+        var (strategy, store, entity, next, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();
+        var (caller, start) = LoginOutlivingTheEntity(entity, flows);
+
+        // The app signs the account out on its next node (which knows nothing of the login); then the user approves.
+        await next.Ask<SignOutResult>(new SignOut(Alice, SignOutOptions.Local), Wait);
+        var approved = strategy.Issue("alice");
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, approved));
+
+        // The sign-out stands: the caller is told, nothing is stored, and the login's tokens are revoked at the provider.
+        var refused = await Assert.ThrowsAsync<InteractionRequiredException>(() => caller);
+        Assert.Equal(InteractionReason.NoAccount, refused.Reason);
+        Assert.Contains("signed out", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await store.LoadAsync(Alice));
+        await AwaitAssertAsync(() => Assert.Contains(strategy.Revoked, r => r.Token == approved.RefreshToken), Wait);
+        nextFlows.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // and no browser opened for the caller
+    }
+
+    [Fact]
+    public async Task A_sign_out_after_the_accounts_actor_failed_is_not_undone_when_the_user_then_approves_the_login()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var (caller, start) = LoginOutlivingAFailedActor(accounts, flows);
+
+        await SignOutAlice(accounts);
+        var approved = strategy.Issue("alice");
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, approved));
+
+        Assert.Equal(InteractionReason.NoAccount, (await Assert.ThrowsAsync<InteractionRequiredException>(() => caller)).Reason);
+        Assert.Equal(InteractionReason.NoAccount, (await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice))).Reason);
+        await AwaitAssertAsync(() => Assert.Contains(strategy.Revoked, r => r.Token == approved.RefreshToken), Wait);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task A_login_approved_after_the_account_moved_ends_the_second_login_its_next_node_started_and_serves_both_callers()
+    {
+        var (strategy, store, entity, next, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();
+        var (first, start) = LoginOutlivingTheEntity(entity, flows);
+
+        // On its next node the account knows nothing of the login: a caller opens a second one (a second browser tab).
+        var second = Get(next, Alice, AccessTokenOptions.Interactive);
+        var secondStart = nextFlows.ExpectMsg<StartFlow>(Wait);
+
+        // The user approves the first: the second is no longer needed, and nobody waits for it (or for its timeout).
+        var approved = strategy.Issue("alice");
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, approved));
+
+        Assert.Equal(secondStart.LoginId, nextFlows.ExpectMsg<CancelFlow>(Wait).LoginId);
+        Assert.Equal(approved.AccessToken, (await first).Token);
+        Assert.Equal(approved.AccessToken, (await second).Token);
+        Assert.Equal(approved.RefreshToken, (await store.LoadAsync(Alice))!.Tokens.RefreshToken);
+        // Its cancellation's outcome, when it comes, changes nothing.
+        secondStart.Completion!.SetResult(new LoginCancelled(secondStart.LoginId));
+        Assert.Equal(approved.AccessToken, (await Get(next, Alice)).Token);
     }
 }

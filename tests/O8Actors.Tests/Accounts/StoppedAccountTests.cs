@@ -22,11 +22,9 @@ public sealed class StoppedAccountTests : TestKit
     private static readonly OAuthAccount Alice = new("p", "alice");
     private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
 
-    [Fact]
-    public async Task Requests_left_in_the_mailbox_of_an_account_actor_that_fails_and_is_stopped_are_answered_at_once()
+    /// <summary>Alice signed in with <paramref name="strategy"/>'s tokens: the accounts' supervisor and her account's actor (watched).</summary>
+    private async Task<(IActorRef Accounts, IActorRef Account)> SignedInAsync(RotatingStrategy strategy)
     {
-        ListeningWatcher.Start(this);
-        var strategy = new RotatingStrategy("p", () => Sys.Scheduler.Now);
         var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
         await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
         var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), registry, CreateTestProbe().Ref,
@@ -34,6 +32,15 @@ public sealed class StoppedAccountTests : TestKit
         await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
         var account = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
         Watch(account);
+        return (accounts, account);
+    }
+
+    [Fact]
+    public async Task Requests_left_in_the_mailbox_of_an_account_actor_that_fails_and_is_stopped_are_answered_at_once()
+    {
+        ListeningWatcher.Start(this);
+        var strategy = new RotatingStrategy("p", () => Sys.Scheduler.Now);
+        var (accounts, account) = await SignedInAsync(strategy);
 
         // The actor fails on the first request (its scope list throws as it is read); the others, sent right behind it,
         // wait in its mailbox (suspended while it fails) and reach dead letters when the supervisor stops it.
@@ -62,6 +69,44 @@ public sealed class StoppedAccountTests : TestKit
 
         // The account's next request gets a fresh actor, which reads the store again.
         Assert.False(string.IsNullOrEmpty((await accounts.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait)).Token));
+    }
+
+    [Fact]
+    public void The_request_an_account_actor_fails_on_after_taking_it_among_its_waiters_is_answered_once()
+    {
+        // An exchange timeout so long that a renewal's deadline lies past the calendar's end: the actor throws as it begins
+        // the renewal, after it has taken the caller among its waiters (a stand-in for any fault at that point).
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), TimeSpan.FromDays(1_500_000), Login);
+        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), CreateTestProbe().Ref, CreateTestProbe().Ref, settings));
+        var caller = CreateTestProbe();
+
+        caller.Send(accounts, new GetAccessToken(Alice, null, AccessTokenOptions.Silent));
+
+        Assert.Contains("stopped before it could answer", caller.ExpectMsg<Status.Failure>(Answer).Cause.Message, StringComparison.Ordinal);
+        caller.ExpectNoMsg(TimeSpan.FromMilliseconds(500)); // not a second time
+    }
+
+    [Fact]
+    public async Task A_server_mode_sign_out_waiting_behind_a_renewal_learns_there_is_no_end_session_url_when_the_actor_stops()
+    {
+        var strategy = new RotatingStrategy("p", () => Sys.Scheduler.Now) { Lifetime = TimeSpan.FromMinutes(-1) };
+        var (_, account) = await SignedInAsync(strategy);
+        // Its token has expired: a caller starts a refresh, which the provider holds; the sign-out waits behind it (stashed).
+        strategy.Hold();
+        var refreshing = account.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait);
+        await AwaitAssertAsync(() => Assert.Equal(1, strategy.Refreshes), Wait);
+        var urlTo = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var signingOut = CreateTestProbe();
+        signingOut.Send(account, new SignOut(Alice, SignOutOptions.Local) { EndSessionUrlTo = urlTo });
+        await account.Ask<ActorIdentity>(new Identify(2), Wait); // the sign-out is taken
+
+        account.Tell(Kill.Instance);
+        ExpectTerminated(account, Wait);
+
+        Assert.Contains("stopped before it could answer", signingOut.ExpectMsg<Status.Failure>(Answer).Cause.Message, StringComparison.Ordinal);
+        Assert.Null(await urlTo.Task.WaitAsync(Answer));
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => refreshing);
+        strategy.Release();
     }
 
     /// <summary>A scope list that throws as it is read: a request the account's actor fails on.</summary>
