@@ -906,12 +906,16 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
     private static bool SameScopes(IReadOnlyList<string> named, IReadOnlyList<string>? asked) =>
         asked is not null && named.All(s => asked.Contains(s, StringComparer.Ordinal)) && asked.All(s => named.Contains(s, StringComparer.Ordinal));
 
-    /// <summary>Saves a login's tokens: those of an interactive renewal (nobody else has them) are kept should the store fail.</summary>
+    /// <summary>
+    /// Saves a login's tokens: those of an interactive renewal, and those of a login that outlived the account's earlier
+    /// actor (nobody else has them: on a cluster its remember comes through the entity's ask, but no caller waits for it),
+    /// are kept should the store fail.
+    /// </summary>
     /// <param name="tokens">The login's tokens.</param>
     /// <param name="over">The stored copy they replace (null: nothing stored).</param>
     private void SaveLogin(TokenSet tokens, StoredTokens? over)
     {
-        if (_rememberTo.All(caller => caller.IsNobody())) SaveIssued(tokens, over);
+        if (_toSaveOver is not null || _rememberTo.All(caller => caller.IsNobody())) SaveIssued(tokens, over);
         else Save(tokens, over?.Version ?? 0);
     }
 
