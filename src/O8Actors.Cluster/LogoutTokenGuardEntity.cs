@@ -25,33 +25,24 @@ internal sealed class LogoutTokenGuardEntity : ReceiveActor, IWithUnboundedStash
     private readonly LogoutTokenReplayGuard _guard = new();
     private readonly string _provider;
     private readonly IActorRef _handOvers;
-    private readonly bool _takeOver;
 
     /// <summary>Props for <paramref name="provider"/>'s guard, which takes over and leaves its memory through <paramref name="handOvers"/>.</summary>
-    public static Props Props(string provider, IActorRef handOvers) => Props(provider, handOvers, takeOver: true);
+    public static Props Props(string provider, IActorRef handOvers) =>
+        Akka.Actor.Props.Create(() => new LogoutTokenGuardEntity(provider, handOvers));
 
-    /// <summary>The same; with <paramref name="takeOver"/> false it starts empty, without asking for a previous guard's memory.</summary>
-    public static Props Props(string provider, IActorRef handOvers, bool takeOver) =>
-        Akka.Actor.Props.Create(() => new LogoutTokenGuardEntity(provider, handOvers, takeOver));
-
-    /// <summary>Creates the actor; use <see cref="Props(string, IActorRef)"/>.</summary>
-    public LogoutTokenGuardEntity(string provider, IActorRef handOvers, bool takeOver)
+    /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
+    public LogoutTokenGuardEntity(string provider, IActorRef handOvers)
     {
         _provider = provider;
         _handOvers = handOvers;
-        _takeOver = takeOver;
-        if (takeOver) Become(TakingOver);
-        else Become(Guarding);
+        Become(TakingOver);
     }
 
     /// <inheritdoc />
     public IStash Stash { get; set; } = null!;
 
     /// <inheritdoc />
-    protected override void PreStart()
-    {
-        if (_takeOver) _handOvers.Tell(new FindLogoutTokenHandOver(_provider));
-    }
+    protected override void PreStart() => _handOvers.Tell(new FindLogoutTokenHandOver(_provider));
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 

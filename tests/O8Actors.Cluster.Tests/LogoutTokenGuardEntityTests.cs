@@ -30,7 +30,10 @@ public sealed class LogoutTokenGuardEntityTests() : Akka.TestKit.Xunit.TestKit(@
     /// <summary>The guard entity, and the token (issued now on the virtual clock) every post carries.</summary>
     private void Start()
     {
-        _guard = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, CreateTestProbe().Ref, takeOver: false));
+        var handOvers = CreateTestProbe();
+        _guard = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, handOvers.Ref));
+        handOvers.ExpectMsg<FindLogoutTokenHandOver>(TimeSpan.FromSeconds(10), cancellationToken: Ct);
+        handOvers.Reply(new LogoutTokenHandOverFound([]));
         _token = new LogoutToken("https://issuer.test", "alice", null, "jti-1", Clock.Now, Clock.Now.AddMinutes(2));
     }
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.TestKit;
 using O8Actors.Logout;
 
 namespace O8Actors.Cluster.Tests;
@@ -18,9 +19,12 @@ public sealed class LogoutTokenGuardHandOverTests : Akka.TestKit.Xunit.TestKit
     private AcceptLogoutToken Check(string jwtId, string attempt) => new(Provider, jwtId, Sys.Scheduler.Now.AddMinutes(62), attempt, Lease);
 
     /// <summary>A guard on its first node that completed jti-done and holds jti-held for attempt-1.</summary>
-    private IActorRef GuardThatAccepted(IActorRef handOvers)
+    private IActorRef GuardThatAccepted(TestProbe handOvers)
     {
-        var guard = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, handOvers, takeOver: false));
+        var guard = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, handOvers.Ref));
+        // The cluster's first guard of this provider: nothing was left for it.
+        handOvers.ExpectMsg<FindLogoutTokenHandOver>(Wait, cancellationToken: Ct);
+        handOvers.Reply(new LogoutTokenHandOverFound([]));
         guard.Tell(Check("jti-done", "attempt-1"));
         guard.Tell(new CompleteLogoutToken(Provider, "jti-done"));
         guard.Tell(Check("jti-held", "attempt-1"));
@@ -34,7 +38,7 @@ public sealed class LogoutTokenGuardHandOverTests : Akka.TestKit.Xunit.TestKit
     private LogoutTokensHandedOver MovedGuardsHandOver()
     {
         var handOvers = CreateTestProbe();
-        GuardThatAccepted(handOvers.Ref).Tell(LogoutTokenGuardHandOff.Instance);
+        GuardThatAccepted(handOvers).Tell(LogoutTokenGuardHandOff.Instance);
         return handOvers.ExpectMsg<SaveLogoutTokenHandOver>(Wait, cancellationToken: Ct).HandOver;
     }
 
@@ -42,7 +46,7 @@ public sealed class LogoutTokenGuardHandOverTests : Akka.TestKit.Xunit.TestKit
     public void A_guard_told_to_move_leaves_what_it_accepted_and_stops_once_that_is_stored()
     {
         var handOvers = CreateTestProbe();
-        var guard = GuardThatAccepted(handOvers.Ref);
+        var guard = GuardThatAccepted(handOvers);
         Watch(guard);
 
         guard.Tell(LogoutTokenGuardHandOff.Instance);
