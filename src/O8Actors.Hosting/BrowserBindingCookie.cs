@@ -83,9 +83,8 @@ internal static class BrowserBindingCookie
     /// </summary>
     public static bool Matches(string expected, string? presented)
     {
-        // A genuine secret is 43 characters; anything much longer is not one of ours and is not worth encoding.
-        const int MaxPresentedLength = 256;
-        if (string.IsNullOrEmpty(expected) || string.IsNullOrEmpty(presented) || presented.Length > MaxPresentedLength) return false;
+        if (string.IsNullOrEmpty(expected) || string.IsNullOrEmpty(presented) || presented.Length > O8Actors.Binding.BrowserBindingVerifier.MaxPresentedLength)
+            return false;
         return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(presented));
     }
 

@@ -62,14 +62,6 @@ public static class OAuthCallbackEndpoint
         RequestDelegate handle = async context =>
         {
             var started = await runtime.GetAsync(context.RequestAborted).ConfigureAwait(false);
-            // The node's actor system stopped under the running host (downed, or it left its cluster): nothing would
-            // answer, and the request would wait out the browser wait (35 s), holding up the host's drain on stop too.
-            if (started.Client.SystemEnd.HasEnded)
-            {
-                await CallbackHttpResponder.WriteAsync(context, CallbackPages.ShuttingDown, context.RequestAborted).ConfigureAwait(false);
-                return;
-            }
-
             // The host's pipeline (AllowedHosts, HTTPS redirection) polices the Host header here, not the loopback rule.
             // With a route (O8Actors.Cluster) the callback goes to it, which finds the login on whichever node holds it.
             var target = await started.Route.ConfigureAwait(false) ?? started.Actors.Listener;

@@ -25,7 +25,6 @@ internal sealed class LoginClient : IOAuthLogins
     private readonly TimeSpan _exchangeTimeout;
     private readonly O8Settings.LoginSettings _login;
     private readonly ActorSystem _system;
-    private readonly CancellationToken _systemEnded;
 
     /// <summary>The actor system's end, for waits outside this client that must end with it too (the server-mode callback).</summary>
     internal O8Actors.Runtime.ActorSystemEnd SystemEnd { get; }
@@ -39,7 +38,6 @@ internal sealed class LoginClient : IOAuthLogins
         _system = system;
         _actors = actors;
         SystemEnd = new O8Actors.Runtime.ActorSystemEnd(system);
-        _systemEnded = SystemEnd.Token;
         _exchangeTimeout = settings.Login.ExchangeTimeout;
         _login = settings.Login;
         _accounts = new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login);
@@ -144,9 +142,9 @@ internal sealed class LoginClient : IOAuthLogins
             // The actor system ending under the login (an app's own system terminated, the process shutting down) may
             // leave the start or the supervisor's answer in dead letters with nobody to read them: the caller would
             // wait forever, its own token included. Its end ends the wait, as the supervisor's stop does.
-            ended = await outcome.WaitAsync(_systemEnded).ConfigureAwait(false);
+            ended = await outcome.WaitAsync(SystemEnd.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_systemEnded.IsCancellationRequested)
+        catch (OperationCanceledException) when (SystemEnd.HasEnded)
         {
             ended = outcome.IsCompleted ? await outcome.ConfigureAwait(false) : new LoginCancelled(flowId);
         }

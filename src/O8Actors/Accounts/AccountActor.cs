@@ -940,6 +940,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         if (ReferenceEquals(issued.Tokens, _unsaved)) return;
         Keep(issued.Tokens, issued.Over);
         _toSave = null;
+        _toSaveOver = null;
         _rememberTo.Clear();
         _log.Warning("Account {0}: the token store did not take the new tokens; they are served from memory and stored again later", _account);
         ServeNewTokens();
@@ -1036,6 +1037,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         {
             foreach (var caller in _rememberTo) caller.Tell(new LoginRemembered(_account, version));
             _toSave = null;
+            _toSaveOver = null;
             _rememberTo.Clear();
         }
 
@@ -1134,6 +1136,7 @@ internal sealed class AccountActor : ActorBase, IWithTimers, IWithStash
         foreach (var caller in _rememberTo) caller.Tell(new Status.Failure(cause));
         _rememberTo.Clear();
         _toSave = null;
+        _toSaveOver = null;
     }
 
     /// <summary>Fails the logins queued behind the current renewal (the actor stops before it could store them).</summary>

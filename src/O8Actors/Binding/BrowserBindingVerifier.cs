@@ -22,7 +22,7 @@ internal sealed class BrowserBindingVerifier
     public const int SecretBytes = 32;
 
     // A genuine secret is 43 characters; anything much longer is not one of ours and is not worth hashing.
-    private const int MaxPresentedLength = 256;
+    internal const int MaxPresentedLength = 256;
 
     private readonly IDataProtector _protector;
 

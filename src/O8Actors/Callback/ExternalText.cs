@@ -30,12 +30,17 @@ internal static class ExternalText
         var tooLong = value.Length > maxLength;
         if (!tooLong && !HasHiding(value)) return value;
 
-        var kept = tooLong ? value.AsSpan(0, maxLength - 1) : value.AsSpan();
-        // The cut never leaves half of a character behind (which would itself read as a lone surrogate).
-        if (tooLong && char.IsHighSurrogate(kept[^1])) kept = kept[..^1];
+        var kept = tooLong ? value.AsSpan(0, CutLength(value, maxLength - 1)) : value.AsSpan();
         var cleaned = Replaced(kept, Replacement);
         return tooLong ? cleaned + Ellipsis : cleaned;
     }
+
+    /// <summary>
+    /// How much of <paramref name="text"/> to keep for at most <paramref name="maxLength"/> characters: the cut never leaves
+    /// half of a character behind (which would itself read as a lone surrogate).
+    /// </summary>
+    public static int CutLength(string text, int maxLength) =>
+        text.Length <= maxLength ? text.Length : char.IsHighSurrogate(text[maxLength - 1]) ? maxLength - 1 : maxLength;
 
     /// <summary>
     /// Whether <paramref name="c"/> changes how text is read without showing itself: a control character (a line break

@@ -88,42 +88,32 @@ public sealed class O8Options
     internal static LoginMethod ParseMethod(string? value) =>
         TryParseMethod(value, out var method) ? method : throw new FormatException($"'{value}' is not a login method.");
 
-    /// <summary>
-    /// Whether <paramref name="value"/> is a <see cref="LoginMethod"/>'s name, in any case. Names only: <c>Enum.TryParse</c>
-    /// would also take numbers and comma lists.
-    /// </summary>
-    internal static bool TryParseMethod(string? value, out LoginMethod method)
-    {
-        foreach (var candidate in Enum.GetValues<LoginMethod>())
-        {
-            if (!string.Equals(candidate.ToString(), value?.Trim(), StringComparison.OrdinalIgnoreCase)) continue;
-            method = candidate;
-            return true;
-        }
-
-        method = default;
-        return false;
-    }
+    /// <summary>Whether <paramref name="value"/> is a <see cref="LoginMethod"/>'s name, in any case (<see cref="TryParseName{TEnum}"/>).</summary>
+    internal static bool TryParseMethod(string? value, out LoginMethod method) => TryParseName(value, out method);
 
     /// <summary><c>at-start</c> or <c>on-first-use</c> (or <c>AtStart</c>, <c>OnFirstUse</c>), in any case; anything else is refused.</summary>
     internal static ListenerStart ParseListenerStart(string? value) =>
         TryParseListenerStart(value, out var start) ? start : throw new FormatException($"'{value}' is not a listener start.");
 
+    /// <summary>Whether <paramref name="value"/> names a <see cref="ListenerStart"/> (<see cref="TryParseName{TEnum}"/>).</summary>
+    internal static bool TryParseListenerStart(string? value, out ListenerStart start) => TryParseName(value, out start);
+
     /// <summary>
-    /// Whether <paramref name="value"/> names a <see cref="ListenerStart"/>: its HOCON spelling (<c>on-first-use</c>) or its
-    /// name (<c>OnFirstUse</c>), in any case. Names only, as for <see cref="TryParseMethod"/>.
+    /// Whether <paramref name="value"/> names one of <typeparamref name="TEnum"/>'s values: its name (<c>OnFirstUse</c>) or
+    /// its HOCON spelling (<c>on-first-use</c>), in any case. Names only: <c>Enum.TryParse</c> would also take numbers and
+    /// comma lists.
     /// </summary>
-    internal static bool TryParseListenerStart(string? value, out ListenerStart start)
+    private static bool TryParseName<TEnum>(string? value, out TEnum parsed) where TEnum : struct, Enum
     {
         var name = value?.Trim().Replace("-", "", StringComparison.Ordinal);
-        foreach (var candidate in Enum.GetValues<ListenerStart>())
+        foreach (var candidate in Enum.GetValues<TEnum>())
         {
             if (!string.Equals(candidate.ToString(), name, StringComparison.OrdinalIgnoreCase)) continue;
-            start = candidate;
+            parsed = candidate;
             return true;
         }
 
-        start = default;
+        parsed = default;
         return false;
     }
 

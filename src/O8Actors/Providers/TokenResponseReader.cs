@@ -181,9 +181,6 @@ internal static class TokenResponseReader
                 text = text.Replace(secret, "***", StringComparison.Ordinal);
         }
         var clean = Callback.ExternalText.Replaced(text, ' ').Trim();
-        if (clean.Length <= MaxProviderTextLength) return clean;
-        // The cut never leaves half of a character behind (a lone surrogate, which the cleaning above just took out).
-        var kept = char.IsHighSurrogate(clean[MaxProviderTextLength - 1]) ? MaxProviderTextLength - 1 : MaxProviderTextLength;
-        return clean[..kept] + "...";
+        return clean.Length <= MaxProviderTextLength ? clean : clean[..Callback.ExternalText.CutLength(clean, MaxProviderTextLength)] + "...";
     }
 }

@@ -38,7 +38,7 @@ public sealed class StoppedProviderLoginTests : TestKit, IAsyncLifetime
     public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
-    public async Task Logins_waiting_on_a_provider_that_is_stopped_and_those_started_after_fail_at_once_naming_it()
+    public async Task Logins_started_as_their_provider_is_stopped_and_those_started_after_fail_at_once_naming_it()
     {
         await _actors.Providers.Ask<ProviderRegistered>(new RegisterProvider(new ScriptedStrategy("p")), Wait);
         var provider = await Sys.ActorSelection(_actors.Providers.Path / "*").ResolveOne(Wait);
