@@ -102,7 +102,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         ArgumentNullException.ThrowIfNull(context);
         return AuthorizeUrlBuilder.Build(
             _options.AuthorizationEndpoint!, _options.ClientId, _idTokens is null && context.Nonce is not null ? context with { Nonce = null } : context,
-            _options.DefaultScopes, _options.ScopeSeparator, _options.AuthorizeParameters, _options.Resource);
+            _options.ScopesFor(context.Scopes), _options.ScopeSeparator, _options.AuthorizeParameters, _options.Resource);
     }
 
     /// <inheritdoc />
@@ -265,8 +265,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     }
 
     /// <summary>Whether a login that asked for <paramref name="scopes"/> (none: the defaults) made an OpenID Connect request.</summary>
-    private bool AsksForOpenId(IReadOnlyList<string> scopes) =>
-        scopes.Count > 0 ? scopes.Contains("openid", StringComparer.Ordinal) : _options.DefaultScopes.Contains("openid", StringComparer.Ordinal);
+    private bool AsksForOpenId(IReadOnlyList<string> scopes) => _options.ScopesFor(scopes).Contains("openid", StringComparer.Ordinal);
 
     private async Task<TokenSet> ValidateAsync(TokenSet tokens, string? nonce, HttpClient http, CancellationToken cancellationToken,
         CodeExchangeContext? stepUp = null, long? keysDeadline = null)

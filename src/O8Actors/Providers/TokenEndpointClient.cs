@@ -130,7 +130,7 @@ internal sealed class TokenEndpointClient
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(http);
-        var scopes = context.Scopes.Count > 0 ? context.Scopes : (IReadOnlyList<string>)_options.DefaultScopes.ToList();
+        var scopes = _options.ScopesFor(context.Scopes);
         using var request = new DeviceAuthorizationRequest
         {
             Scope = scopes.Count > 0 ? string.Join(_options.ScopeSeparator, scopes) : null,
