@@ -34,11 +34,14 @@ internal sealed class DpopNonces
     }
 
     /// <summary>
-    /// These nonces for the client that replaces the one of <paramref name="endpoint"/> when <paramref name="next"/> is the
-    /// same address (discovery read again); null for another address, which starts without a nonce (it gives its own).
+    /// The nonces for a client of <paramref name="next"/> that takes over from one of <paramref name="endpoint"/> (discovery
+    /// read again): <paramref name="held"/>, the nonces that client was given, while it is the same address; new ones for
+    /// another address or when nothing is taken over, which start without a nonce (the server gives its own).
     /// </summary>
-    public DpopNonces? KeptFor(Uri endpoint, Uri next) =>
-        string.Equals(endpoint.AbsoluteUri, next.AbsoluteUri, StringComparison.Ordinal) ? this : null;
+    public static DpopNonces CarriedOver(DpopNonces? held, Uri? endpoint, Uri next) =>
+        held is not null && endpoint is not null && string.Equals(endpoint.AbsoluteUri, next.AbsoluteUri, StringComparison.Ordinal)
+            ? held
+            : new();
 
     private static string Origin(Uri target) => target.GetLeftPart(UriPartial.Authority);
 }

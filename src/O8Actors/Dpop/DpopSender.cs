@@ -16,9 +16,6 @@ internal sealed partial class DpopSender(TimeProvider? time = null, DpopNonces? 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly DpopNonces _nonces = nonces ?? new();
 
-    /// <summary>The nonces the servers gave, to carry to a sender that takes over.</summary>
-    public DpopNonces Nonces => _nonces;
-
     /// <summary>
     /// Signs <paramref name="request"/> (whose body is already buffered) for <paramref name="token"/> and sends it through
     /// <paramref name="send"/>; the server's nonce is remembered for the next request.

@@ -50,7 +50,7 @@ internal static class AuthorizeUrlBuilder
 
     /// <summary>
     /// The endpoint plus <c>response_type=code</c>, <c>client_id</c>, <c>redirect_uri</c> (exactly as given),
-    /// <c>scope</c>, <c>state</c>, the PKCE pair when a challenge is given, the <c>resource</c> (RFC 8707) when the provider
+    /// <c>scope</c> (<paramref name="scopes"/>, already the login's or the provider's defaults), <c>state</c>, the PKCE pair when a challenge is given, the <c>resource</c> (RFC 8707) when the provider
     /// has one, the provider's parameters and finally the
     /// caller's, which win over the provider's (for example <c>prompt=select_account</c> over <c>prompt=consent</c>).
     /// </summary>
@@ -58,7 +58,7 @@ internal static class AuthorizeUrlBuilder
         Uri endpoint,
         string clientId,
         AuthorizeUrlContext context,
-        IEnumerable<string> defaultScopes,
+        IReadOnlyList<string> scopes,
         string scopeSeparator,
         IDictionary<string, string> providerParameters,
         Uri? resource = null)
@@ -79,7 +79,6 @@ internal static class AuthorizeUrlBuilder
         if (context.Nonce is not null && extras.ContainsKey("nonce"))
             throw new ArgumentException("ExtraParameters must not set 'nonce': O8Actors sends its own per login and checks the ID token against it.", nameof(context));
 
-        var scopes = context.Scopes is { Count: > 0 } ? context.Scopes : defaultScopes.ToList();
         if (scopes.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException("A requested scope is empty.", nameof(context));
 

@@ -109,6 +109,14 @@ public sealed class GenericOAuthOptions
     /// <summary>Scopes used when a login asks for none.</summary>
     public IList<string> DefaultScopes { get; set; } = new List<string>();
 
+    /// <summary>
+    /// The scopes a request asks for: the login's <paramref name="asked"/> when it names any, else
+    /// <see cref="DefaultScopes"/>. The one rule of the authorize URL, the device request and the check for an OpenID
+    /// Connect request, so they cannot disagree on what a login asked for.
+    /// </summary>
+    internal IReadOnlyList<string> ScopesFor(IReadOnlyList<string>? asked) =>
+        asked is { Count: > 0 } ? asked : DefaultScopes as IReadOnlyList<string> ?? [.. DefaultScopes ?? []];
+
     /// <summary>How scopes are joined in the <c>scope</c> parameter. RFC 6749 says a space; a few providers use a comma.</summary>
     public string ScopeSeparator { get; set; } = " ";
 

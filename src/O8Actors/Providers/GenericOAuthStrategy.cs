@@ -13,6 +13,10 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     private readonly GenericOAuthOptions _options;
     private readonly ProviderDescriptor _descriptor;
     private readonly TokenEndpointClient _tokens;
+    // The DPoP nonces (RFC 9449 section 8) the token and UserInfo endpoints gave, kept here to hand to the strategy that
+    // takes over (discovery read again) rather than asked of the clients; null with no UserInfo endpoint.
+    private readonly Dpop.DpopNonces _tokenNonces;
+    private readonly Dpop.DpopNonces? _userInfoNonces;
     private readonly IdTokens.IdTokenValidator? _idTokens;
     private readonly UserInfoClient? _userInfo;
     private readonly StepUp.Requirement? _requiredStepUp;
@@ -46,7 +50,8 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         {
             SupportsDeviceAuthorization = _options.DeviceAuthorizationEndpoint is not null,
         };
-        _tokens = new TokenEndpointClient(_options, timeProvider ?? TimeProvider.System, replaced?._tokens.DpopNoncesFor(_options.TokenEndpoint!));
+        _tokenNonces = Dpop.DpopNonces.CarriedOver(replaced?._tokenNonces, replaced?._options.TokenEndpoint, _options.TokenEndpoint!);
+        _tokens = new TokenEndpointClient(_options, timeProvider ?? TimeProvider.System, _tokenNonces);
         if (_options.JwksUri is not null)
         {
             _idTokens = new IdTokens.IdTokenValidator(_options.Name, _options.ClientId,
@@ -58,7 +63,10 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         }
         // A signed UserInfo response is verified with the same key set, issuer and audience as the ID tokens.
         if (_options.UserInfoEndpoint is { } userInfo)
-            _userInfo = new UserInfoClient(_options.Name, userInfo, timeProvider, _idTokens, replaced?._userInfo?.DpopNoncesFor(userInfo));
+        {
+            _userInfoNonces = Dpop.DpopNonces.CarriedOver(replaced?._userInfoNonces, replaced?._options.UserInfoEndpoint, userInfo);
+            _userInfo = new UserInfoClient(_options.Name, userInfo, _userInfoNonces, timeProvider, _idTokens);
+        }
     }
 
     /// <summary>Whether this provider is OpenID Connect here: it sends a <c>nonce</c> and validates ID tokens (it has a key set).</summary>
@@ -102,7 +110,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         ArgumentNullException.ThrowIfNull(context);
         return AuthorizeUrlBuilder.Build(
             _options.AuthorizationEndpoint!, _options.ClientId, _idTokens is null && context.Nonce is not null ? context with { Nonce = null } : context,
-            _options.DefaultScopes, _options.ScopeSeparator, _options.AuthorizeParameters, _options.Resource);
+            _options.ScopesFor(context.Scopes), _options.ScopeSeparator, _options.AuthorizeParameters, _options.Resource);
     }
 
     /// <inheritdoc />
@@ -265,8 +273,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     }
 
     /// <summary>Whether a login that asked for <paramref name="scopes"/> (none: the defaults) made an OpenID Connect request.</summary>
-    private bool AsksForOpenId(IReadOnlyList<string> scopes) =>
-        scopes.Count > 0 ? scopes.Contains("openid", StringComparer.Ordinal) : _options.DefaultScopes.Contains("openid", StringComparer.Ordinal);
+    private bool AsksForOpenId(IReadOnlyList<string> scopes) => _options.ScopesFor(scopes).Contains("openid", StringComparer.Ordinal);
 
     private async Task<TokenSet> ValidateAsync(TokenSet tokens, string? nonce, HttpClient http, CancellationToken cancellationToken,
         CodeExchangeContext? stepUp = null, long? keysDeadline = null)

@@ -9,7 +9,7 @@ namespace O8Actors.Providers;
 /// <list type="table">
 /// <listheader><term>Preset</term><description>PKCE / refresh / RFC 9207 <c>iss</c> / client authentication</description></listheader>
 /// <item><term>Discord</term><description>S256 / yes (rotating) / compared when present (issuer <c>https://discord.com</c>), not required / client_secret_basic, or none without a secret</description></item>
-/// <item><term>GitHub</term><description>S256 (since July 2025) / only GitHub Apps with expiring tokens / no / client_secret_post</description></item>
+/// <item><term>GitHub</term><description>S256 (since July 2025) / only GitHub Apps with expiring tokens / no / client_secret_post, or none without a secret (device logins only)</description></item>
 /// <item><term>Google</term><description>S256 / yes with <c>access_type=offline</c> / no (issuer known) / client_secret_post, or none</description></item>
 /// <item><term>Microsoft</term><description>S256 (required for public clients) / yes with <c>offline_access</c> / no (issuer known for a tenant id) / client_secret_post, or none</description></item>
 /// </list>
@@ -94,8 +94,11 @@ public static class ProviderPresets
 
     /// <summary>Settings for a GitHub OAuth app or GitHub App.</summary>
     /// <param name="clientId">The app's client id.</param>
-    /// <param name="clientSecret">The client secret: GitHub requires it on the token request even with PKCE.</param>
-    public static GenericOAuthOptions GitHubOptions(string clientId, string clientSecret) => new()
+    /// <param name="clientSecret">
+    /// The client secret; without one the client is public (<see cref="ClientAuthentication.None"/>) and serves device
+    /// logins only. See <see cref="GitHub"/>.
+    /// </param>
+    public static GenericOAuthOptions GitHubOptions(string clientId, string? clientSecret = null) => new()
     {
         Name = "github",
         AuthorizationEndpoint = new Uri(GitHubAuthorizationEndpoint),
@@ -103,7 +106,9 @@ public static class ProviderPresets
         DeviceAuthorizationEndpoint = new Uri(GitHubDeviceAuthorizationEndpoint),
         ClientId = clientId,
         ClientSecret = clientSecret,
-        ClientAuthentication = ClientAuthentication.Post,
+        // GitHub's device flow takes the client id alone, so a CLI that ships no secret (a public client) can sign in
+        // with it; a browser login's code exchange needs the secret whatever the client (see GitHub below).
+        ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Post,
         DefaultScopes = ["read:user"],
         ScopeSeparator = " ",
         // GitHub accepts S256 since 2025-07 and ignores PKCE for apps that do not send it; no iss on callbacks.
@@ -113,10 +118,21 @@ public static class ProviderPresets
     };
 
     /// <summary>A strategy for GitHub. OAuth apps get no refresh token; GitHub Apps with expiring tokens do.</summary>
+    /// <remarks>
+    /// GitHub refuses a browser login's code exchange without the client secret, even with PKCE: it answers
+    /// <c>incorrect_client_credentials</c>, and the login fails with <see cref="LoginFailure.TokenExchange"/> after the
+    /// user has approved it in the browser. A GitHub provider without a secret therefore serves device logins
+    /// (<see cref="LoginMethod.Device"/>; enable "Device Flow" in the app's settings), which GitHub grants to the client
+    /// id alone: the way for an app that is handed out to its users (a CLI), which can keep no secret. Give the secret for
+    /// browser logins.
+    /// </remarks>
     /// <param name="clientId">The app's client id.</param>
-    /// <param name="clientSecret">The client secret.</param>
+    /// <param name="clientSecret">
+    /// The client secret, sent on every token request (client_secret_post); null for a public client, which sends only
+    /// its client id and serves device logins only.
+    /// </param>
     /// <param name="configure">Changes to the preset, for example other default scopes.</param>
-    public static GenericOAuthStrategy GitHub(string clientId, string clientSecret, Action<GenericOAuthOptions>? configure = null) =>
+    public static GenericOAuthStrategy GitHub(string clientId, string? clientSecret = null, Action<GenericOAuthOptions>? configure = null) =>
         Build(GitHubOptions(clientId, clientSecret), configure);
 
     /// <summary>

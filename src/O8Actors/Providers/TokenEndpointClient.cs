@@ -11,31 +11,25 @@ internal sealed class TokenEndpointClient
 {
     private readonly GenericOAuthOptions _options;
     private readonly TimeProvider _time;
-    // The token endpoint's latest DPoP nonce (RFC 9449 section 8), shared by this provider's logins and refreshes, and
-    // by the client that takes over when discovery reads the same token endpoint again.
+    // The token endpoint's latest DPoP nonce (RFC 9449 section 8), shared by this provider's logins and refreshes; the
+    // strategy hands them to the client that takes over when discovery reads the same token endpoint again.
     private readonly DpopNonces _dpopNonces;
     // private_key_jwt: signs each request's client assertion; null for the other methods.
     private readonly ClientAssertions.Signer? _assertions;
 
     /// <param name="options">Validated options; the client keeps the reference, so pass a private copy.</param>
     /// <param name="time">Clock for <c>expires_in</c> and client assertions.</param>
-    /// <param name="dpopNonces">The nonces a client of the same token endpoint was given (<see cref="DpopNoncesFor"/>); null for none.</param>
-    public TokenEndpointClient(GenericOAuthOptions options, TimeProvider time, DpopNonces? dpopNonces = null)
+    /// <param name="dpopNonces">The token endpoint's DPoP nonces: new ones, or those a client of the same endpoint was given.</param>
+    public TokenEndpointClient(GenericOAuthOptions options, TimeProvider time, DpopNonces dpopNonces)
     {
         _options = options;
         _time = time;
-        _dpopNonces = dpopNonces ?? new();
+        _dpopNonces = dpopNonces;
         if (options.ClientAuthentication == ClientAuthentication.PrivateKeyJwt)
             _assertions = options.ClientSigningKey is { } key
                 ? ClientAssertions.For(key, options.ClientSigningKeyId)
                 : ClientAssertions.For(options.ClientCertificate!);
     }
-
-    /// <summary>
-    /// This client's DPoP nonces when <paramref name="tokenEndpoint"/> is its own token endpoint, for the client that
-    /// replaces it; null for another endpoint, which starts without a nonce (it gives its own).
-    /// </summary>
-    public DpopNonces? DpopNoncesFor(Uri tokenEndpoint) => _dpopNonces.KeptFor(_options.TokenEndpoint!, tokenEndpoint);
 
     // Not async itself, nor are the refresh and the device poll: the one async layer of a token request is SendAsync,
     // which also reads the answer (a login's exchange runs through as few state machines as the protocol allows).
@@ -130,7 +124,7 @@ internal sealed class TokenEndpointClient
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(http);
-        var scopes = context.Scopes.Count > 0 ? context.Scopes : (IReadOnlyList<string>)_options.DefaultScopes.ToList();
+        var scopes = _options.ScopesFor(context.Scopes);
         using var request = new DeviceAuthorizationRequest
         {
             Scope = scopes.Count > 0 ? string.Join(_options.ScopeSeparator, scopes) : null,

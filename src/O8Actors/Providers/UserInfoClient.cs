@@ -12,11 +12,11 @@ namespace O8Actors.Providers;
 /// the server's nonces kept per client), and turns every answer other than a JSON object into a
 /// <see cref="UserInfoException"/> whose message names the provider, never the token. A signed answer
 /// (<c>application/jwt</c>, section 5.3.2) is read once <paramref name="signedResponses"/> has verified it; without a
-/// validator (a provider with no key set) it is refused. <paramref name="dpopNonces"/>: the nonces a client of the same
-/// endpoint was given (<see cref="DpopNoncesFor"/>); null for none.
+/// validator (a provider with no key set) it is refused. <paramref name="dpopNonces"/>: the endpoint's DPoP nonces, new
+/// ones or those a client of the same endpoint was given.
 /// </summary>
-internal sealed partial class UserInfoClient(string provider, Uri endpoint, TimeProvider? time = null,
-    IdTokens.IdTokenValidator? signedResponses = null, DpopNonces? dpopNonces = null)
+internal sealed partial class UserInfoClient(string provider, Uri endpoint, DpopNonces dpopNonces, TimeProvider? time = null,
+    IdTokens.IdTokenValidator? signedResponses = null)
 {
     /// <summary>The largest answer read: a user's claims are a few hundred bytes; more is refused, not buffered.</summary>
     internal const int MaxResponseBytes = 64 * 1024;
@@ -25,12 +25,6 @@ internal sealed partial class UserInfoClient(string provider, Uri endpoint, Time
 
     /// <summary>The endpoint called.</summary>
     public Uri Endpoint => endpoint;
-
-    /// <summary>
-    /// This client's DPoP nonces when <paramref name="userInfoEndpoint"/> is its own endpoint, for the client that replaces
-    /// it; null for another endpoint, which starts without a nonce (it gives its own).
-    /// </summary>
-    public DpopNonces? DpopNoncesFor(Uri userInfoEndpoint) => _dpop.Nonces.KeptFor(endpoint, userInfoEndpoint);
 
     public async Task<JsonElement?> FetchAsync(UserInfoContext context, HttpClient http, CancellationToken cancellationToken)
     {

@@ -143,6 +143,76 @@ public sealed class ProviderPresetTests : IAsyncLifetime
     }
 
     [Fact]
+    public void GitHub_with_a_secret_posts_it_and_without_one_is_a_public_client()
+    {
+        Assert.Equal(ClientAuthentication.Post, ProviderPresets.GitHub("gh-id", ClientSecret).Options.ClientAuthentication);
+        var secretless = ProviderPresets.GitHub("gh-id");
+
+        Assert.Equal(ClientAuthentication.None, secretless.Options.ClientAuthentication);
+        Assert.Null(secretless.Options.ClientSecret);
+        Assert.True(secretless.Descriptor.SupportsPkce);
+        Assert.True(secretless.Descriptor.SupportsDeviceAuthorization);
+    }
+
+    [Fact]
+    public async Task A_GitHub_device_login_without_a_secret_sends_the_client_id_and_no_secret()
+    {
+        _server.Handler = (context, request) => request.Path == "/device"
+            ? RecordingServer.Respond(context, 200, "application/json",
+                """{"device_code":"dc-1","user_code":"WDJB-MJHT","verification_uri":"https://github.com/login/device","expires_in":899,"interval":5}""")
+            : RecordingServer.Respond(context, 200, "application/json", """{"access_token":"gho_at","token_type":"bearer","scope":"read:user"}""");
+        var strategy = ProviderPresets.GitHub("gh-id", configure: o =>
+        {
+            o.DeviceAuthorizationEndpoint = _server.Url("/device");
+            o.TokenEndpoint = _server.Url("/token");
+        });
+
+        var device = await strategy.RequestDeviceAuthorizationAsync(
+            new DeviceAuthorizationContext([], new Dictionary<string, string>()), _http, CancellationToken.None);
+        var poll = await strategy.PollDeviceTokenAsync(new DeviceTokenContext(device.DeviceCode), _http, CancellationToken.None);
+
+        Assert.Equal("gho_at", poll.Tokens?.AccessToken);
+        Assert.Collection(_server.Requests,
+            code =>
+            {
+                Assert.Equal("/device", code.Path);
+                Assert.Equal(new Dictionary<string, string> { ["client_id"] = "gh-id", ["scope"] = "read:user" }, code.Form);
+                Assert.Null(code.Authorization);
+            },
+            token =>
+            {
+                Assert.Equal("/token", token.Path);
+                Assert.Equal(new Dictionary<string, string>
+                {
+                    ["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code",
+                    ["device_code"] = "dc-1",
+                    ["client_id"] = "gh-id",
+                }, token.Form);
+                Assert.Null(token.Authorization);
+            });
+    }
+
+    [Fact]
+    public async Task A_GitHub_browser_login_without_a_secret_fails_at_the_code_exchange_with_GitHubs_refusal()
+    {
+        // What GitHub answers a code exchange that carries no client secret (with 200, as it answers every error).
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json",
+            """{"error":"incorrect_client_credentials","error_description":"The client_id and/or client_secret passed are incorrect."}""");
+        var options = ProviderPresets.GitHubOptions("gh-id");
+        options.TokenEndpoint = _server.Url("/token");
+
+        var refused = await Assert.ThrowsAsync<TokenExchangeException>(
+            () => new GenericOAuthStrategy(options).ExchangeCodeAsync(Exchange(), _http, CancellationToken.None));
+
+        Assert.Equal("incorrect_client_credentials", refused.ProviderError);
+        Assert.Contains("'github'", refused.Message);
+        var request = Assert.Single(_server.Requests);
+        Assert.Equal("gh-id", request.Form["client_id"]);
+        Assert.False(request.Form.ContainsKey("client_secret"));
+        AssertNoSecrets(refused);
+    }
+
+    [Fact]
     public async Task GitHub_descriptor_has_no_issuer_check()
     {
         var descriptor = await ProviderPresets.GitHub("gh-id", ClientSecret).ResolveAsync(_http, CancellationToken.None);

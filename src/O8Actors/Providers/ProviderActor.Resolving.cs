@@ -1,0 +1,199 @@
+using Akka.Actor;
+using Akka.Event;
+using O8Actors.Callback;
+
+namespace O8Actors.Providers;
+
+/// <summary>
+/// What the provider supports and a login's authorize URL: the behaviours before, during and after discovery (logins
+/// wait in <c>_pending</c> while it runs), the background reads of the metadata a strategy reports, and the preparation
+/// of each browser login (PKCE, DPoP key, redirect URI, step-up) once the provider is resolved.
+/// </summary>
+internal sealed partial class ProviderActor
+{
+    private void Unresolved()
+    {
+        Receive<PrepareAuthorization>(msg =>
+        {
+            _pending.Add((msg, Sender));
+            StartResolving();
+        });
+        Receive<RequestDeviceCode>(msg =>
+        {
+            if (RefusedForStepUp(msg, Sender)) return;
+            _pending.Add((msg, Sender));
+            StartResolving();
+        });
+        TokenRequests();
+    }
+
+    /// <summary>
+    /// Refuses a device login on a provider whose own parameters ask every login for <c>max_age</c> or
+    /// <c>acr_values</c>: the device grant cannot carry them nor is its ID token held to them, so it would pass over the
+    /// requirement. Answered as a provider without the device grant is (<see cref="LoginFailure.ProviderUnavailable"/>), so
+    /// an Auto login goes on in the browser. True when refused (answered).
+    /// </summary>
+    private bool RefusedForStepUp(RequestDeviceCode msg, IActorRef replyTo)
+    {
+        if (_strategy.RequiredStepUp is null) return false;
+        replyTo.Tell(new CodeExchangeFailed(msg.LoginId, LoginFailure.ProviderUnavailable,
+            $"The provider '{_strategy.Name}' asks every login for max_age or acr_values (its AuthorizeParameters), which a device login " +
+            "cannot carry nor show: sign in with the browser.", null) { BrowserMayServe = true });
+        return true;
+    }
+
+    private void StartResolving()
+    {
+        Become(Resolving);
+        var strategy = _strategy;
+        _startingDiscovery = true;
+        var http = _httpClients();
+        _startingDiscovery = false;
+        RunWithTimeout(ct => strategy.ResolveAsync(http, ct), _exchangeTimeout)
+            .PipeTo(Self, success: d => new Resolved(d), failure: e => new ResolveFailed(e));
+    }
+
+    private void Resolving()
+    {
+        Receive<PrepareAuthorization>(msg => _pending.Add((msg, Sender)));
+        Receive<RequestDeviceCode>(msg =>
+        {
+            if (!RefusedForStepUp(msg, Sender)) _pending.Add((msg, Sender));
+        });
+        Receive<Resolved>(msg =>
+        {
+            _descriptor = msg.Descriptor;
+            _log.Info("Provider {0} resolved (issuer {1}, iss parameter {2}, PKCE {3})",
+                _strategy.Name, msg.Descriptor.Issuer ?? "unknown", msg.Descriptor.IssuerParameterSupported, msg.Descriptor.SupportsPkce);
+            // Once per provider: public clients cannot get here without PKCE (their options and metadata are refused).
+            if (!msg.Descriptor.SupportsPkce) WarnWithoutPkce();
+            Become(Ready);
+            foreach (var (request, replyTo) in _pending)
+            {
+                if (request is PrepareAuthorization prepare) Prepare(prepare, replyTo);
+                else Enqueue(request, replyTo);
+            }
+            _pending.Clear();
+            StopIfDrained();
+        });
+        Receive<ResolveFailed>(msg =>
+        {
+            // Answer everyone who waited, then try again on the next login: discovery may recover.
+            var reason = $"The provider '{_strategy.Name}' could not be resolved: {SafeReason(msg.Cause)}";
+            _log.Warning(reason);
+            foreach (var (request, replyTo) in _pending)
+                replyTo.Tell(request is RequestDeviceCode device
+                    ? new CodeExchangeFailed(device.LoginId, LoginFailure.ProviderUnavailable, reason, null) { BrowserMayServe = true }
+                    : new ProviderUnavailable(((PrepareAuthorization)request).LoginId, reason));
+            _pending.Clear();
+            Become(Unresolved);
+            StopIfDrained();
+        });
+        TokenRequests();
+    }
+
+    private void Ready()
+    {
+        Receive<PrepareAuthorization>(msg => Prepare(msg, Sender));
+        TokenRequests();
+    }
+
+    /// <summary>
+    /// What a new login is prepared with: the latest metadata's when the strategy reads it again (a login already
+    /// prepared keeps the descriptor it has), else the first resolution's.
+    /// </summary>
+    private ProviderDescriptor CurrentDescriptor =>
+        (_strategy as IRefreshesMetadata)?.LatestDescriptor ?? _descriptor ?? ProviderDescriptor.Static;
+
+    /// <summary>
+    /// A background read of the metadata ended. A failed one is a warning (the metadata held stays in use, so logins go
+    /// on); new metadata that changes what logins are prepared with is noted, as the first resolution is.
+    /// </summary>
+    private void MetadataRefreshed(MetadataRefreshed msg)
+    {
+        if (msg.Descriptor is not { } fresh)
+        {
+            _log.Warning("Provider {0}: its metadata could not be read again, the metadata read before stays in use and is read again in {1}: {2}",
+                _strategy.Name, msg.RetryIn, msg.Problem ?? "unknown");
+            return;
+        }
+        var before = _descriptor;
+        _descriptor = fresh;
+        if (before == fresh)
+        {
+            _log.Debug("Provider {0}: its metadata was read again", _strategy.Name);
+            return;
+        }
+        _log.Info("Provider {0}: its metadata was read again and changed (issuer {1}, iss parameter {2}, PKCE {3})",
+            _strategy.Name, fresh.Issuer ?? "unknown", fresh.IssuerParameterSupported, fresh.SupportsPkce);
+        if (!fresh.SupportsPkce && before?.SupportsPkce != false) WarnWithoutPkce();
+    }
+
+    private void WarnWithoutPkce() =>
+        _log.Warning("Provider {0} signs in without PKCE (a confidential client's opt-out, or metadata without S256): a stolen code is protected only by the client secret", _strategy.Name);
+
+    private void Prepare(PrepareAuthorization msg, IActorRef replyTo)
+    {
+        // The provider's own max_age or acr_values are a requirement on every login (checked on its ID token, as a
+        // login's own are); the shorter of two max_age goes on the request.
+        var required = _strategy.RequiredStepUp;
+        var extraParameters = StepUp.WithStricterMaxAge(msg.ExtraParameters, required);
+        if (!_strategy.EnforcesStepUp && (required is not null || StepUp.Asked(extraParameters)))
+        {
+            // Refused before the browser opens: nothing would check the ID token for the step-up the login asked for.
+            replyTo.Tell(new ProviderUnavailable(msg.LoginId, StepUp.Unenforced(_strategy), LoginFailure.IdTokenInvalid));
+            return;
+        }
+        var descriptor = CurrentDescriptor;
+        try
+        {
+            var redirectUri = RedirectUriFor(msg.RedirectUri);
+            // The challenge goes out when the provider takes it; the app's PKCE switch drops it for a confidential client only.
+            // The login learns whether it went out (and so sends the verifier or not).
+            var challenge = descriptor.SupportsPkce && !(msg.PkceOffForConfidentialClient && _strategy.IsConfidentialClient) ? msg.CodeChallenge : null;
+            var context = new AuthorizeUrlContext(
+                msg.State,
+                challenge,
+                redirectUri,
+                msg.Scopes,
+                extraParameters,
+                descriptor,
+                msg.Nonce);
+            // A key per login: the account it becomes keeps it with its tokens (RFC 9449).
+            var dpopKey = descriptor.UsesDpop ? Dpop.DpopKey.Create() : null;
+            if (dpopKey is not null) context = context with { DpopKeyThumbprint = dpopKey.Thumbprint };
+            var strategy = _strategy;
+            var http = _httpClients();
+            // A plain URL is ready at once; a pushed request (RFC 9126) is a POST, answered when it returns (within the
+            // token-request timeout). Either way the answer is piped to the login, so this actor never waits.
+            var building = RunWithTimeout(ct => strategy.BuildAuthorizeUrlAsync(context, http, ct), _exchangeTimeout);
+            var name = strategy.Name;
+            var loginId = msg.LoginId;
+            building.PipeTo(replyTo,
+                success: url => new AuthorizationPrepared(loginId, url, descriptor, redirectUri, dpopKey, PkceUsed: challenge is not null)
+                {
+                    RequiredStepUp = required,
+                },
+                failure: e => new ProviderUnavailable(loginId, $"The provider '{name}' could not build an authorize URL: {SafeReason(e)}"));
+        }
+        catch (Exception e)
+        {
+            replyTo.Tell(new ProviderUnavailable(msg.LoginId, $"The provider '{_strategy.Name}' could not build an authorize URL: {SafeReason(e)}"));
+        }
+    }
+
+    /// <summary>
+    /// The provider's redirect URI for a login that came with the listener's <paramref name="listenerUri"/>; compared by
+    /// its exact string (Uri equality ignores user info and the host's case, and a redirect URI is compared byte for byte).
+    /// </summary>
+    private Uri RedirectUriFor(Uri listenerUri)
+    {
+        if (_redirectPath is null) return listenerUri;
+        if (_redirectUris is { } known && (ReferenceEquals(known.Listener, listenerUri) ||
+            string.Equals(known.Listener.OriginalString, listenerUri.OriginalString, StringComparison.Ordinal)))
+            return known.Provider;
+        var provider = RedirectPaths.WithPath(listenerUri, _redirectPath);
+        _redirectUris = (listenerUri, provider);
+        return provider;
+    }
+}

@@ -1,0 +1,200 @@
+using Akka.Actor;
+using Akka.Event;
+
+namespace O8Actors.Providers;
+
+/// <summary>
+/// The token-request queue: the messages every behaviour takes, at most <c>_maxConcurrent</c> requests in flight and
+/// <c>_maxQueued</c> waiting, a queued request dropped unsent when its login ends, withdraws it or its caller's
+/// deadline passes, and the drain that stops a replaced provider once nothing is left.
+/// </summary>
+internal sealed partial class ProviderActor
+{
+    private void TokenRequests()
+    {
+        Receive<MetadataRefreshed>(MetadataRefreshed);
+        Receive<PrepareEndSession>(msg => PrepareEndSession(msg, Sender));
+        Receive<FetchUserInfo>(msg => FetchUserInfo(msg, Sender));
+        Receive<ValidateLogoutToken>(msg => ValidateLogoutToken(msg, Sender));
+        Receive<ExchangeCode>(msg => Enqueue(msg));
+        Receive<RefreshTokens>(msg => Enqueue(msg));
+        Receive<RevokeTokens>(msg => Enqueue(msg));
+        // Tokens nobody will take (refused here, or late for a login that is gone): queued like any token request, and
+        // nobody waits for the answer.
+        Receive<RevokeUnclaimedTokens>(msg =>
+        {
+            if (RevokeTokens.Of(msg.Tokens) is { Count: > 0 } revoke)
+                Enqueue(new RevokeTokens(_strategy.Name, $"revoke-unclaimed-{Flows.FlowSecrets.RandomToken(6)}", revoke), ActorRefs.Nobody);
+        });
+        // Device logins: the device code request and each poll are token-endpoint traffic, queued and bounded like an exchange.
+        Receive<RequestDeviceCode>(msg =>
+        {
+            if (!RefusedForStepUp(msg, Sender)) Enqueue(msg);
+        });
+        Receive<PollDeviceToken>(msg => Enqueue(msg));
+        Receive<TokenRequestDone>(msg =>
+        {
+            if (ReferenceEquals(msg.Owner, this))
+            {
+                _inFlight--;
+                if (msg.AnswerTime is { } answerTime) _answerTimes.Record(answerTime);
+            }
+            StartWaiting();
+            StopIfDrained();
+        });
+        Receive<DrainProvider>(_ =>
+        {
+            _draining = true;
+            StopIfDrained();
+        });
+        // A login that ended (cancelled, timed out, stopped) while its exchange was queued: the code is never sent.
+        Receive<Terminated>(msg => DropQueuedOf(msg.ActorRef));
+        Receive<WithdrawExchange>(msg => Withdraw(msg, Sender));
+    }
+
+    private void Withdraw(WithdrawExchange msg, IActorRef login)
+    {
+        // Not found: already sent (or never queued here), so its answer comes as it would.
+        // A code exchange or a device poll: either may be what an ended login still waits for.
+        var withdrawn = TakeFromQueue(w => w.ReplyTo.Equals(login) &&
+            (w.Request is ExchangeCode e && e.LoginId == msg.LoginId || w.Request is PollDeviceToken p && p.LoginId == msg.LoginId));
+        foreach (var (_, replyTo, watched) in withdrawn)
+        {
+            if (watched) Context.Unwatch(replyTo);
+            replyTo.Tell(new CodeExchangeFailed(msg.LoginId, LoginFailure.TokenExchange,
+                $"The token request was withdrawn by its login while it waited in the queue of '{_strategy.Name}', and was not sent.", null));
+        }
+        if (withdrawn.Count > 0) StopIfDrained();
+    }
+
+    private void DropQueuedOf(IActorRef ended)
+    {
+        if (TakeFromQueue(w => w.ReplyTo.Equals(ended)).Count == 0) return;
+        _log.Info("Provider {0}: a queued token request dropped unsent, its login has ended", _strategy.Name);
+        StopIfDrained();
+    }
+
+    /// <summary>Takes the queued requests <paramref name="which"/> picks out of the queue (the rest keep their order) and returns them.</summary>
+    private IReadOnlyList<(object Request, IActorRef ReplyTo, bool Watched)> TakeFromQueue(Func<(object Request, IActorRef ReplyTo, bool Watched), bool> which)
+    {
+        List<(object Request, IActorRef ReplyTo, bool Watched)>? taken = null;
+        var count = _waiting.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var item = _waiting.Dequeue();
+            if (which(item)) (taken ??= []).Add(item);
+            else _waiting.Enqueue(item);
+        }
+
+        return taken ?? [];
+    }
+
+    private void StopIfDrained()
+    {
+        if (_draining && _inFlight == 0 && _waiting.Count == 0 && _pending.Count == 0) Context.Stop(Self);
+    }
+
+    private void Enqueue(object request) => Enqueue(request, Sender);
+
+    private void Enqueue(object request, IActorRef replyTo)
+    {
+        // A request that would wait behind a full queue fails at once: waiting longer than its login does helps nobody.
+        if (_inFlight >= _maxConcurrent && _waiting.Count >= _maxQueued)
+        {
+            DropExpired();
+            if (_waiting.Count >= _maxQueued)
+            {
+                _log.Warning("Provider {0}: token request of {1} refused, o8.providers.max-queued-exchanges ({2}) is reached",
+                    _strategy.Name, RequestId(request), _maxQueued);
+                replyTo.Tell(QueueFull(request));
+                return;
+            }
+        }
+
+        // Watched so a login that ends while its exchange waits takes the exchange out of the queue. Only a login's
+        // exchange: a refresh (from an account's actor, or an Ask) is bounded by its deadline instead.
+        var watch = request is ExchangeCode or PollDeviceToken && _inFlight >= _maxConcurrent && !replyTo.IsNobody();
+        if (watch) Context.Watch(replyTo);
+        _waiting.Enqueue((request, replyTo, watch));
+        StartWaiting();
+    }
+
+    private object QueueFull(object request) => request is RevokeTokens revoke
+        ? new RevocationDone(revoke.RequestId, RevocationOutcome.Failed,
+            $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the revocation was not sent.")
+        : new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeQueueFull,
+            $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the code was not sent.", null);
+
+    private static string RequestId(object request) => request switch
+    {
+        ExchangeCode e => e.LoginId,
+        RefreshTokens r => r.RequestId,
+        RevokeTokens v => v.RequestId,
+        RequestDeviceCode d => d.LoginId,
+        PollDeviceToken p => p.LoginId,
+        _ => "?",
+    };
+
+    /// <summary>Whether <paramref name="request"/> is an exchange whose login has already given up on it.</summary>
+    private bool Expired(object request) => request switch
+    {
+        ExchangeCode { Deadline: { } deadline } => ExchangeTimeouts.TooLateToSend(deadline, Context.System.Scheduler.Now, _exchangeTimeout, _answerTimes.Likely),
+        PollDeviceToken { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
+        RefreshTokens { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
+        _ => false,
+    };
+
+    /// <summary>Whether <paramref name="request"/> is a refresh whose caller has cancelled its wait (see <see cref="RefreshTokens.CallerCancellation"/>).</summary>
+    private static bool CallerCancelled(object request) => request is RefreshTokens { CallerCancellation.IsCancellationRequested: true };
+
+    /// <summary>Removes the queued requests whose caller has given up (its deadline passed, or it cancelled); none is ever sent.</summary>
+    private void DropExpired()
+    {
+        foreach (var dropped in TakeFromQueue(w => CallerCancelled(w.Request) || Expired(w.Request)))
+        {
+            // Out of the queue like a sent exchange, so its login is no longer watched either.
+            if (dropped.Watched) Context.Unwatch(dropped.ReplyTo);
+            if (CallerCancelled(dropped.Request)) DropCancelled(dropped.Request);
+            else AnswerExpired(dropped.Request, dropped.ReplyTo);
+        }
+    }
+
+    private void DropCancelled(object request) =>
+        // Unanswered: its caller's Ask has ended, an answer would only land in dead letters.
+        _log.Info("Provider {0}: token refresh {1} dropped unsent, its caller cancelled while it waited in the queue", _strategy.Name, RequestId(request));
+
+    private void AnswerExpired(object request, IActorRef replyTo)
+    {
+        _log.Info("Provider {0}: token request of {1} dropped unsent, it waited in the queue until it could no longer be answered before its caller's deadline",
+            _strategy.Name, RequestId(request));
+        // The caller may have given up already (then the answer is only so no one waits); a login still waiting ends with it.
+        replyTo.Tell(new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeTimeout,
+            $"The token request waited in the queue of '{_strategy.Name}' until it could no longer be answered before its caller's deadline, and was not sent.", null));
+    }
+
+    private void StartWaiting()
+    {
+        while (_inFlight < _maxConcurrent && _waiting.TryDequeue(out var next))
+        {
+            // Out of the queue, the login's end no longer concerns this actor: without the unwatch every login that
+            // ever waited would send a Terminated here and cost a scan of the queue.
+            if (next.Watched) Context.Unwatch(next.ReplyTo);
+            if (CallerCancelled(next.Request))
+            {
+                DropCancelled(next.Request);
+                continue;
+            }
+
+            if (Expired(next.Request))
+            {
+                AnswerExpired(next.Request, next.ReplyTo);
+                continue;
+            }
+
+            _starting = (next.Request, next.ReplyTo);
+            Run(next.Request, next.ReplyTo);
+            _inFlight++;
+            _starting = null;
+        }
+    }
+}
