@@ -199,9 +199,9 @@ internal static class ConfiguredProviders
         return preset switch
         {
             "discord" => ProviderPresets.Discord(clientId, secret, Configure),
-            "github" => ProviderPresets.GitHub(clientId,
-                secret ?? throw new ArgumentException("GitHub requires ClientSecret (set it in user secrets or the environment).", "ClientSecret"),
-                Configure),
+            // Without ClientSecret a public client: GitHub's device logins need none (a distributable CLI ships none), its
+            // browser logins do, and GitHub refuses their code exchange without it.
+            "github" => ProviderPresets.GitHub(clientId, secret, Configure),
             "google" => ProviderPresets.Google(clientId, secret, Configure),
             "microsoft" => ProviderPresets.Microsoft(
                 section["Tenant"] is { Length: > 0 } t ? t : throw new ArgumentException("The microsoft preset requires Tenant (a tenant id, 'common' or 'organizations').", "Tenant"),

@@ -22,7 +22,9 @@ public static class OAuthCallbackEndpoint
     /// Each login started by <see cref="IOAuthConnector"/> belongs to the browser that started it: the callback reads the
     /// <c>__Host-o8-login-{loginId}</c> cookies, and a callback without its login's secret ends that login as
     /// <see cref="LoginFailure.BrowserMismatch"/> (page 400), its code never used. Apps that keep the secret in their own
-    /// session use <see cref="MapOAuthCallback(IEndpointRouteBuilder, string, Action{OAuthCallbackOptions})"/>.
+    /// session use <see cref="MapOAuthCallback(IEndpointRouteBuilder, string, Action{OAuthCallbackOptions})"/>. The routes
+    /// allow anonymous requests whatever the app's fallback authorization policy: the browser coming back is not signed in
+    /// to the app yet, and the callback authenticates itself (its state and its browser's binding).
     /// </remarks>
     /// <exception cref="InvalidOperationException">Server mode is not configured, or the paths differ.</exception>
     public static IEndpointConventionBuilder MapOAuthCallback(this IEndpointRouteBuilder endpoints, string pattern = "/oauth/callback") =>
@@ -88,7 +90,11 @@ public static class OAuthCallbackEndpoint
         };
         // The callback path and every provider's own redirect path under it (pattern/github, ...): one route group, so
         // the caller's conventions (rate limiting, host filtering) apply to both.
-        var group = endpoints.MapGroup("");
+        // Anonymous: the browser coming back is not signed in to the app yet (the login is how it signs in), or its
+        // SameSite=Strict cookie stayed behind on the provider's cross-site redirect; an app's fallback policy would
+        // challenge it, and the code would wait in the login page's ReturnUrl until the login timed out. The callback
+        // authenticates itself: its state, and the browser-binding cookie of the browser that began the login.
+        var group = endpoints.MapGroup("").AllowAnonymous();
         group.MapMethods(pattern, [HttpMethods.Get, HttpMethods.Head], handle).WithDisplayName("O8Actors OAuth callback");
         group.MapMethods(pattern.TrimEnd('/') + "/{**o8RedirectPath}", [HttpMethods.Get, HttpMethods.Head], handle)
             .WithDisplayName("O8Actors OAuth callback (provider redirect paths)");

@@ -107,6 +107,29 @@ public sealed class ConfiguredProviderKeysTests
     }
 
     [Fact]
+    public void The_github_preset_without_ClientSecret_is_a_public_client_for_device_logins_and_with_one_posts_it()
+    {
+        // A distributable CLI ships no secret; GitHub's device flow needs none, so configuration must not demand one.
+        var secretless = ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["github:Preset"] = "github",
+            ["github:ClientId"] = "cli-client",
+        });
+        var publicClient = Assert.IsType<GenericOAuthStrategy>(secretless).Options;
+        Assert.Equal(ClientAuthentication.None, publicClient.ClientAuthentication);
+        Assert.Null(publicClient.ClientSecret);
+        Assert.NotNull(publicClient.DeviceAuthorizationEndpoint);
+
+        var confidential = ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["github:Preset"] = "github",
+            ["github:ClientId"] = "web-client",
+            ["github:ClientSecret"] = "web-secret",
+        });
+        Assert.Equal(ClientAuthentication.Post, Assert.IsType<GenericOAuthStrategy>(confidential).Options.ClientAuthentication);
+    }
+
+    [Fact]
     public void A_discovery_providers_MetadataRefreshInterval_is_read_from_configuration_and_defaults_to_a_day()
     {
         TimeSpan Interval(string? value)

@@ -70,9 +70,11 @@ internal sealed class CertificateWatch
     {
         if (_running is not null) return null;
         var check = ++_checks;
-        var running = _running = CancellationTokenSource.CreateLinkedTokenSource(lifetime);
+        // The actor's handle is not linked to the lifetime: a timed-out check is given up without being disposed (it may
+        // still be running), and a linked source would stay registered on the listener's lifetime until disposed.
+        var running = _running = new CancellationTokenSource();
         var snapshot = new Snapshot(_served.Certificate, _filesServed, _filesRefused, now >= _renewalFrom);
-        return RunAsync(check, snapshot, running.Token);
+        return RunAsync(check, snapshot, running.Token, lifetime);
     }
 
     /// <summary>The number of the check running, or of the last one.</summary>
@@ -96,8 +98,11 @@ internal sealed class CertificateWatch
     /// Runs one check off the actor's thread. Its result carries its number; one made when its token ended (timed out, or
     /// the listener stopped and nobody takes it) is disposed here, as its sender's mailbox may be a stopped actor's.
     /// </summary>
-    private async Task<CertificateChecked> RunAsync(int check, Snapshot snapshot, CancellationToken ct)
+    private async Task<CertificateChecked> RunAsync(int check, Snapshot snapshot, CancellationToken givenUp, CancellationToken lifetime)
     {
+        // The check owns the source that joins both ends, so it is disposed (and unregistered) however the check ends.
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(givenUp, lifetime);
+        var ct = either.Token;
         CertificateChecked found;
         try
         {

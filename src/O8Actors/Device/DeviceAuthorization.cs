@@ -22,6 +22,12 @@ public sealed record DeviceAuthorization(string DeviceCode, string UserCode, Uri
     /// <summary>RFC 8628 section 3.2: the interval when the response has none.</summary>
     public static TimeSpan DefaultInterval { get; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The device code's lifetime when the provider gives none (or none that is positive): <c>expires_in</c> is required
+    /// (RFC 8628 section 3.2), and a device login must still end on its own. The common 15 minutes.
+    /// </summary>
+    internal static TimeSpan DefaultLifetime { get; } = TimeSpan.FromMinutes(15);
+
     /// <inheritdoc />
     public override string ToString() =>
         $"DeviceAuthorization {{ VerificationUri = {VerificationUri.GetLeftPart(UriPartial.Path)}, ExpiresIn = {ExpiresIn}, Interval = {Interval} }}";

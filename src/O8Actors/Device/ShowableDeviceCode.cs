@@ -14,7 +14,10 @@ internal static class ShowableDeviceCode
     /// <summary>Longest user code shown; RFC 8628 section 6.1 asks for short codes a user types (8 to 12 characters in practice).</summary>
     public const int MaxUserCodeLength = 64;
 
-    /// <summary><paramref name="authorization"/> itself, or a <see cref="TokenExchangeException"/> saying what cannot be shown.</summary>
+    /// <summary>
+    /// <paramref name="authorization"/> as it may be shown (an unshowable complete URI left out, a lifetime that is not
+    /// positive replaced by the default), or a <see cref="TokenExchangeException"/> saying what cannot be shown.
+    /// </summary>
     public static DeviceAuthorization Checked(DeviceAuthorization authorization, string provider)
     {
         var code = authorization.UserCode;
@@ -24,6 +27,10 @@ internal static class ShowableDeviceCode
         if (!Showable(authorization.VerificationUri))
             throw new TokenExchangeException($"The device authorization response of provider '{provider}' has a verification_uri with control characters; " +
                 "the device login was not started.");
+        // A custom strategy's lifetime that is not positive gets the built-in reader's default: the login's deadline is
+        // set from it, and a scheduler refuses a negative delay (the login would end as an internal error).
+        if (authorization.ExpiresIn <= TimeSpan.Zero)
+            authorization = authorization with { ExpiresIn = DeviceAuthorization.DefaultLifetime };
         // The complete URI is optional: one that cannot be shown is left out, and the user types the code.
         return authorization.VerificationUriComplete is { } complete && !Showable(complete)
             ? authorization with { VerificationUriComplete = null }

@@ -173,10 +173,11 @@ internal sealed class FlowsSupervisor : ReceiveActor
     /// <summary>Why <paramref name="flowId"/> cannot name a login's actor, or null.</summary>
     private string? FlowIdProblem(string flowId)
     {
-        if (_waiters.ContainsKey(flowId) || !Context.Child(flowId).IsNobody())
-            return $"A login with id '{flowId}' is already running.";
+        // The name's check first: Context.Child reads "name#uid" and would throw on an id that is no actor name.
         if (!ActorPath.IsValidPathElement(flowId) || flowId.StartsWith('$'))
             return $"'{flowId}' cannot be a login id: use letters, digits and -_.*$+:@&=,!~';";
+        if (_waiters.ContainsKey(flowId) || !Context.Child(flowId).IsNobody())
+            return $"A login with id '{flowId}' is already running.";
         return null;
     }
 

@@ -91,6 +91,19 @@ public sealed class ShowableDeviceCodeTests : TestKit
         Assert.Equal(Page, issued.Authorization.VerificationUri);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task A_lifetime_that_is_not_positive_gets_the_default_so_the_login_has_a_deadline(int seconds)
+    {
+        // A custom strategy's DeviceAuthorization takes any TimeSpan; the login sets its deadline from it, and a negative
+        // delay made the scheduler throw: the login ended as an internal error instead of waiting for the user.
+        var issued = Assert.IsType<DeviceCodeIssued>(await RequestAsync(new DeviceAuthorization("device-code", "WDJB-MJHT", Page, null,
+            TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(5))));
+
+        Assert.Equal(TimeSpan.FromMinutes(15), issued.Authorization.ExpiresIn);
+    }
+
     /// <summary>An app's own strategy, answering the device authorization with what the test gives it.</summary>
     private sealed class AnswersDeviceCode(DeviceAuthorization answer) : ProviderStrategy
     {
