@@ -20,7 +20,7 @@ internal sealed partial class AccountActor
             // rather than open a browser and then store the older login over the newer one. It was made for none of them:
             // the refused refresh's marks would hand its tokens to callers whose scopes they lack.
             foreach (var waiter in _waiters) waiter.AskedFor = false;
-            SaveLogin(_toSave!, _current);
+            SaveLogin(_toSave!.Value, _current);
             return;
         }
 
@@ -120,8 +120,7 @@ internal sealed partial class AccountActor
             var signedIn = AccountKeys.For(_account.Provider, succeeded.Tokens, _loginRequest);
             if (signedIn == _account)
             {
-                _toSave = succeeded.Tokens;
-                _toSaveOver = null;
+                _toSave = new LoginToSave(succeeded.Tokens, OrphanedOver: null);
                 BeginRenewal();
                 return;
             }

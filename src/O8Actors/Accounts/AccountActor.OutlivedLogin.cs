@@ -56,8 +56,7 @@ internal sealed partial class AccountActor
         _login = null;
         // Made for none of them (as a login queued during a renewal): served if its tokens cover their scopes, else refreshed for.
         foreach (var waiter in _waiters) waiter.AskedFor = false;
-        _toSave = msg.Tokens;
-        _toSaveOver = msg.OrphanedOver;
+        _toSave = LoginToSave.Of(msg);
         _rememberTo.Add(Sender);
         // Under the store's lock, which also checks the stored copy once more; its cancelled login's answer is stale then.
         BeginRenewal();
@@ -89,8 +88,8 @@ internal sealed partial class AccountActor
     /// <returns>Whether it was dropped.</returns>
     private bool DropLoginIfSignedOut(StoredTokens? stored)
     {
-        if (_toSave is not { } tokens || !SignedOutSince(_toSaveOver, stored)) return false;
-        DropSignedOutLogin(tokens, stored?.Tokens);
+        if (_toSave is not { } login || !SignedOutSince(login.OrphanedOver, stored)) return false;
+        DropSignedOutLogin(login.Tokens, stored?.Tokens);
         FailRemember(SignedOutMeanwhile());
         return true;
     }

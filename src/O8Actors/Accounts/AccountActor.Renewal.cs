@@ -89,11 +89,7 @@ internal sealed partial class AccountActor
         // The newest login's tokens are stored, but an outlived login's never in place of an ordinary one (the app's own, say,
         // after a sign-out): the outlived login's are dropped should the account have been signed out since it began, and
         // must not take an ordinary login down with them.
-        if (_queuedTokens is null || msg.OrphanedOver is null)
-        {
-            _queuedTokens = msg.Tokens;
-            _queuedOver = msg.OrphanedOver;
-        }
+        if (_queuedLogin is null || msg.OrphanedOver is null) _queuedLogin = LoginToSave.Of(msg);
 
         _queuedRememberers.Add(Sender);
         _log.Debug("Account {0}: a login ended during a renewal; its tokens are stored after it", _account);

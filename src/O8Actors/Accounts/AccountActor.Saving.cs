@@ -12,16 +12,25 @@ namespace O8Actors.Accounts;
 internal sealed partial class AccountActor
 {
     /// <summary>
+    /// A login's tokens to store, with the login's <see cref="RememberLogin.OrphanedOver"/>: one value, so the two never
+    /// describe different logins.
+    /// </summary>
+    private readonly record struct LoginToSave(TokenSet Tokens, long? OrphanedOver)
+    {
+        public static LoginToSave Of(RememberLogin login) => new(login.Tokens, login.OrphanedOver);
+    }
+
+    /// <summary>
     /// Saves a login's tokens: those of an interactive renewal, and those of a login that outlived the account's earlier
     /// actor (nobody else has them: on a cluster its remember comes through the entity's ask, but no caller waits for it),
     /// are kept should the store fail.
     /// </summary>
-    /// <param name="tokens">The login's tokens.</param>
-    /// <param name="over">The stored copy they replace (null: nothing stored).</param>
-    private void SaveLogin(TokenSet tokens, StoredTokens? over)
+    /// <param name="login">The login to save (<see cref="_toSave"/>).</param>
+    /// <param name="over">The stored copy its tokens replace (null: nothing stored).</param>
+    private void SaveLogin(LoginToSave login, StoredTokens? over)
     {
-        if (_toSaveOver is not null || _rememberTo.All(caller => caller.IsNobody())) SaveIssued(tokens, over);
-        else Save(tokens, over?.Version ?? 0);
+        if (login.OrphanedOver is not null || _rememberTo.All(caller => caller.IsNobody())) SaveIssued(login.Tokens, over);
+        else Save(login.Tokens, over?.Version ?? 0);
     }
 
     /// <summary>Saves tokens the provider issued for this actor's callers; kept in memory should the store fail.</summary>
@@ -45,7 +54,6 @@ internal sealed partial class AccountActor
         if (ReferenceEquals(issued.Tokens, _unsaved)) return;
         Keep(issued.Tokens, issued.Over);
         _toSave = null;
-        _toSaveOver = null;
         _rememberTo.Clear();
         _log.Warning("Account {0}: the token store did not take the new tokens; they are served from memory and stored again later", _account);
         ServeNewTokens();
@@ -142,7 +150,6 @@ internal sealed partial class AccountActor
         {
             foreach (var caller in _rememberTo) caller.Tell(new LoginRemembered(_account, version));
             _toSave = null;
-            _toSaveOver = null;
             _rememberTo.Clear();
         }
 
@@ -161,12 +168,10 @@ internal sealed partial class AccountActor
     /// <summary>Makes the login queued during the renewal (its newest tokens, all its callers) the one to save; false when none is.</summary>
     private bool TakeQueuedLogin()
     {
-        if (_queuedTokens is not { } newest) return false;
+        if (_queuedLogin is not { } newest) return false;
         _toSave = newest;
-        _toSaveOver = _queuedOver;
         _rememberTo.AddRange(_queuedRememberers);
-        _queuedTokens = null;
-        _queuedOver = null;
+        _queuedLogin = null;
         _queuedRememberers.Clear();
         return true;
     }
@@ -205,15 +210,13 @@ internal sealed partial class AccountActor
         foreach (var caller in _rememberTo) caller.Tell(new Status.Failure(cause));
         _rememberTo.Clear();
         _toSave = null;
-        _toSaveOver = null;
     }
 
     /// <summary>Fails the logins queued behind the current renewal (the actor stops before it could store them).</summary>
     private void FailQueuedRemembers(Exception cause)
     {
         foreach (var caller in _queuedRememberers) caller.Tell(new Status.Failure(cause));
-        _queuedTokens = null;
-        _queuedOver = null;
+        _queuedLogin = null;
         _queuedRememberers.Clear();
     }
 

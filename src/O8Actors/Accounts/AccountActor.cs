@@ -86,17 +86,15 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     // A refresh given up at the end of its renewal's overtime (the lock released): its answer, should it still come, is
     // kept and stored as tokens the store failed to take are (_unsaved), not dropped with the rotated refresh token.
     private LateRefresh? _lateRefresh;
-    private TokenSet? _toSave;
-    // _toSave's RememberLogin.OrphanedOver: set whenever _toSave is, so it always describes the login to save.
-    private long? _toSaveOver;
+    // The login whose tokens the renewal under way stores.
+    private LoginToSave? _toSave;
     // Who waits for _toSave to be stored (several when logins of this account ended while a renewal ran).
     private readonly List<IActorRef> _rememberTo = [];
     // Logins of this account that ended during a renewal, with nothing stashed before them: the newest one's tokens and
     // every caller waiting. The next renewal stores those tokens once and answers them all, instead of one lock, load
     // and save each (and instead of stashing them, which re-stashed every waiting login after each renewal: quadratic in
     // the number of logins of one account at once, measured as 9% of a process's CPU at 256 concurrent logins of one user).
-    private TokenSet? _queuedTokens;
-    private long? _queuedOver;
+    private LoginToSave? _queuedLogin;
     private readonly List<IActorRef> _queuedRememberers = [];
     // Messages in the stash: a remember may only be queued (jump ahead of the stash) while it is empty.
     private int _stashed;
@@ -275,8 +273,7 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
                 OnGetAccessTokenWhenIdle(msg);
                 return true;
             case RememberLogin msg:
-                _toSave = msg.Tokens;
-                _toSaveOver = msg.OrphanedOver;
+                _toSave = LoginToSave.Of(msg);
                 _rememberTo.Add(Sender);
                 BeginRenewal();
                 return true;
