@@ -72,11 +72,9 @@ internal sealed partial class AccountActor
 
     private bool Interacting(object message)
     {
+        if (RefusedAsSignedOut(message, _current)) return true;
         switch (message)
         {
-            case GetAccessToken msg when SignedOutSince(msg.OrphanedOver, _current):
-                Sender.Tell(new Status.Failure(SignedOutMeanwhile()));
-                return true;
             case GetAccessToken msg:
                 if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, SeenNow) { AskedFor = WantsLogin(msg, _loginRequest?.Scopes) });
                 else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,

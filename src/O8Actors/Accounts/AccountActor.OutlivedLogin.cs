@@ -38,18 +38,11 @@ internal sealed partial class AccountActor
     /// while this actor runs a login of its own: it knew nothing of the other, so its callers opened a second one (a second
     /// browser tab). The user approved the first, so the second is not needed: it is cancelled, and its callers are
     /// answered from the first's tokens once they are stored, instead of waiting for a login the user may never finish
-    /// (and failing with its timeout though the user signed in). Unless the account was signed out since the first began:
-    /// then its tokens are dropped, and this login, asked for after that sign-out, goes on.
+    /// (and failing with its timeout though the user signed in). Not when the account was signed out since the first began:
+    /// <see cref="RefusedAsSignedOut"/> has dropped its tokens then, and this login, asked for after that sign-out, goes on.
     /// </summary>
     private void OnOutlivedLoginWhileInteracting(RememberLogin msg)
     {
-        if (SignedOutSince(msg.OrphanedOver, _current))
-        {
-            DropSignedOutLogin(msg.Tokens, _current?.Tokens);
-            Sender.Tell(new Status.Failure(SignedOutMeanwhile()));
-            return;
-        }
-
         _log.Info("Account {0}: an interactive login begun by its earlier actor ended; the one this actor started is cancelled", _account);
         if (_loginId is not null) _flows.Tell(new CancelFlow(_loginId));
         _loginId = null;
@@ -82,6 +75,31 @@ internal sealed partial class AccountActor
     /// </summary>
     private InteractionRequiredException SignedOutMeanwhile() => new(_account, InteractionReason.NoAccount,
         $"{_account} was signed out while its interactive login waited for the user; that login's tokens are not kept. Sign in again.");
+
+    /// <summary>
+    /// Refuses the remember, or a caller, of a login that outlived the account's earlier actor when the account was signed
+    /// out since that login began (<see cref="SignedOutSince"/>): it must not sign the account in again. A remember's tokens
+    /// are dropped (<see cref="DropSignedOutLogin"/>), and the sender is told the account was signed out.
+    /// </summary>
+    /// <param name="message">The message in hand; anything but such a <see cref="RememberLogin"/> or <see cref="GetAccessToken"/> is left.</param>
+    /// <param name="stored">The stored copy as this actor knows it (null: none, or signed out here).</param>
+    /// <returns>Whether it was refused (and answered).</returns>
+    private bool RefusedAsSignedOut(object message, StoredTokens? stored)
+    {
+        switch (message)
+        {
+            case RememberLogin msg when SignedOutSince(msg.OrphanedOver, stored):
+                DropSignedOutLogin(msg.Tokens, stored?.Tokens);
+                break;
+            case GetAccessToken msg when SignedOutSince(msg.OrphanedOver, stored):
+                break;
+            default:
+                return false;
+        }
+
+        Sender.Tell(new Status.Failure(SignedOutMeanwhile()));
+        return true;
+    }
 
     /// <summary>Drops the login to save (<see cref="_toSave"/>) when it outlived the account's earlier actor and the account was signed out since.</summary>
     /// <param name="stored">The stored copy the login would replace, read under the store's lock.</param>

@@ -171,11 +171,9 @@ internal sealed partial class AccountActor
                 Timers.Cancel(RemoveRetryTimer);
                 BeginSignOut(msg, Sender);
                 return true;
-            case RememberLogin msg when SignedOutSince(msg.OrphanedOver, null):
-                DropSignedOutLogin(msg.Tokens, null);
-                Sender.Tell(new Status.Failure(SignedOutMeanwhile()));
-                return true;
             case RememberLogin msg:
+                // A login that outlived the account's earlier actor is refused (its callers, as every caller here, by the first case).
+                if (RefusedAsSignedOut(msg, null)) return true;
                 // Signed in again: the signed-out copy goes first, so that it is never read back in the new login's place.
                 _loginsAfterRemoval.Add((msg, Sender));
                 if (_removing is null) StartRemoveRetry();

@@ -24,16 +24,10 @@ internal sealed partial class AccountActor
     /// <summary>After sign-out, until the parent stops it: everything goes back to the parent, which routes it to a fresh actor.</summary>
     private bool Forwarding(object message)
     {
+        // Signed out here: a login that outlived the account's earlier actor must not sign it in again through the next one.
+        if (RefusedAsSignedOut(message, null)) return true;
         switch (message)
         {
-            // Signed out here: a login that outlived the account's earlier actor must not sign it in again through the next one.
-            case RememberLogin msg when SignedOutSince(msg.OrphanedOver, null):
-                DropSignedOutLogin(msg.Tokens, null);
-                Sender.Tell(new Status.Failure(SignedOutMeanwhile()));
-                return true;
-            case GetAccessToken msg when SignedOutSince(msg.OrphanedOver, null):
-                Sender.Tell(new Status.Failure(SignedOutMeanwhile()));
-                return true;
             case GetAccessToken or RememberLogin or SignOut:
                 Context.Parent.Forward(message);
                 return true;
