@@ -43,8 +43,8 @@ public sealed partial class AccountActorTests
         var strategy = NewStrategy();
         var store = new FlakyTokenStore();
         var providers = CreateTestProbe();
-        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
-        var accounts = Sys.ActorOf(AccountsSupervisor.Props(store, providers.Ref, CreateTestProbe().Ref, settings));
+        var settings = AccountTestSupport.Settings();
+        var accounts = this.AccountsOver(store, providers.Ref, settings: settings);
         await Remember(accounts, Alice, strategy.Issue("alice"));
         Clock.Advance(TimeSpan.FromHours(1));
 
@@ -150,8 +150,8 @@ public sealed partial class AccountActorTests
     {
         var strategy = NewStrategy();
         var providers = CreateTestProbe();
-        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
-        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new FlakyTokenStore(), providers.Ref, CreateTestProbe().Ref, settings));
+        var settings = AccountTestSupport.Settings();
+        var accounts = this.AccountsOver(new FlakyTokenStore(), providers.Ref, settings: settings);
         await Remember(accounts, Alice, strategy.Issue("alice"));
         Clock.Advance(TimeSpan.FromHours(1));
         var caller = Get(accounts, Alice);
@@ -182,8 +182,8 @@ public sealed partial class AccountActorTests
         var strategy = NewStrategy();
         var providers = CreateTestProbe();
         var store = new GatedTokenStore();
-        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
-        var accounts = Sys.ActorOf(AccountsSupervisor.Props(store, providers.Ref, CreateTestProbe().Ref, settings));
+        var settings = AccountTestSupport.Settings();
+        var accounts = this.AccountsOver(store, providers.Ref, settings: settings);
         await Remember(accounts, Alice, strategy.Issue("alice"));
         Clock.Advance(TimeSpan.FromHours(1));
         _ = Get(accounts, Alice); // a caller whose wait starts the refresh

@@ -286,7 +286,7 @@ public sealed partial class AccountActorTests
         }
     }
 
-    private static TimeSpan StoreCallWait => new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login).StoreCallWait;
+    private static TimeSpan StoreCallWait => AccountTestSupport.Settings().StoreCallWait;
 
     [Fact]
     public async Task A_login_after_a_failed_store_removal_replaces_the_signed_out_tokens_and_is_served()

@@ -3,7 +3,6 @@ using Akka.Configuration;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
-using O8Actors.Configuration;
 using O8Actors.Providers;
 
 namespace O8Actors.Tests.Accounts;
@@ -21,21 +20,15 @@ public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.P
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
     private static readonly OAuthAccount Alice = new("p", "alice");
-    private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
 
     private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
     private RotatingStrategy NewStrategy(string name = "p", TimeSpan? lifetime = null, bool revokes = true) =>
         new(name, () => Sys.Scheduler.Now) { Lifetime = lifetime ?? TimeSpan.FromHours(1), Revokes = revokes };
 
-    private async Task<IActorRef> Accounts(ProviderStrategy strategy, ITokenStore store, IActorRef? flows = null, TimeSpan? margin = null, string? name = null,
-        AccountCache? cache = null, bool serverMode = false)
-    {
-        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
-        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
-        var settings = new AccountSettings(margin ?? TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login, cache) { ServerMode = serverMode };
-        return Sys.ActorOf(AccountsSupervisor.Props(store, registry, flows ?? CreateTestProbe().Ref, settings), name);
-    }
+    private Task<IActorRef> Accounts(ProviderStrategy strategy, ITokenStore store, IActorRef? flows = null, TimeSpan? margin = null, string? name = null,
+        AccountCache? cache = null, bool serverMode = false) =>
+        this.AccountsAsync(strategy, store, flows, AccountTestSupport.Settings(margin, cache, serverMode), name);
 
     private static Task<AccessToken> Get(IActorRef accounts, OAuthAccount account, AccessTokenOptions? options = null, IReadOnlyList<string>? scopes = null) =>
         accounts.Ask<AccessToken>(new GetAccessToken(account, scopes, options ?? AccessTokenOptions.Silent), Wait);
@@ -353,8 +346,7 @@ public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.P
         {
             var store = new FileTokenStore(folder);
             var providers = CreateTestProbe();
-            var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
-            var accounts = Sys.ActorOf(AccountsSupervisor.Props(store, providers.Ref, CreateTestProbe().Ref, settings));
+            var accounts = this.AccountsOver(store, providers.Ref);
             await Remember(accounts, Alice, NewStrategy().Issue("alice"));
             Clock.Advance(TimeSpan.FromHours(1));
 
