@@ -448,6 +448,8 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
         }
     }
 
+    // ---- every state: late answers, back to Idle, the stash -------------------------------------------------------
+
     /// <summary>Answers of a renewal that was abandoned (timed out): drop them, releasing a lock that arrives late.</summary>
     private bool StaleReply(object message)
     {
