@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.TestKit;
 using O8Actors.Accounts;
 using O8Actors.Flows;
-using O8Actors.Providers;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -15,8 +14,6 @@ namespace O8Actors.Tests.Accounts;
 /// </summary>
 public sealed partial class AccountActorTests
 {
-    private static readonly AccountSettings HandOffSettings = new(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
-
     /// <summary>
     /// Alice's account as a cluster entity runs it: signed in once, then her refresh token revoked at the provider, so an
     /// interactive caller starts a login (which the test plays through <c>Flows</c>). <c>Next</c> is where the account's
@@ -26,13 +23,12 @@ public sealed partial class AccountActorTests
         EntityWhoseRefreshIsRefusedAsync()
     {
         var strategy = NewStrategy();
-        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
-        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
+        var registry = await this.ProvidersAsync(strategy);
         var store = new InMemoryTokenStore();
         var flows = CreateTestProbe();
         var nextFlows = CreateTestProbe();
-        var next = Sys.ActorOf(AccountsSupervisor.Props(store, registry, nextFlows.Ref, HandOffSettings));
-        var entity = Sys.ActorOf(AccountsSupervisor.ForEntity(store, registry, flows.Ref, HandOffSettings, Alice, next));
+        var next = this.AccountsOver(store, registry, nextFlows.Ref);
+        var entity = Sys.ActorOf(AccountsSupervisor.ForEntity(store, registry, flows.Ref, AccountTestSupport.Settings(), Alice, next));
         await Remember(entity, Alice, strategy.Issue("alice"));
         Clock.Advance(TimeSpan.FromHours(1));
         strategy.RevokeAll();

@@ -1,8 +1,6 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
-using O8Actors.Configuration;
-using O8Actors.Providers;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -15,24 +13,14 @@ public sealed class AccountSuccessionTests : TestKit
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private static readonly OAuthAccount Alice = new("p", "alice");
-    private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
 
-    private async Task<(RotatingStrategy Strategy, IActorRef Registry)> ProviderAsync()
-    {
-        var strategy = new RotatingStrategy("p", () => Sys.Scheduler.Now);
-        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
-        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
-        return (strategy, registry);
-    }
-
-    private IActorRef Accounts(ITokenStore store, IActorRef registry) =>
-        Sys.ActorOf(AccountsSupervisor.Props(store, registry, CreateTestProbe().Ref, new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login)));
+    private RotatingStrategy NewStrategy() => new("p", () => Sys.Scheduler.Now);
 
     [Fact]
     public async Task A_retirement_from_an_actor_the_account_is_no_longer_routed_to_leaves_the_live_actor_in_place()
     {
-        var (strategy, registry) = await ProviderAsync();
-        var accounts = Accounts(new InMemoryTokenStore(), registry);
+        var strategy = NewStrategy();
+        var accounts = await this.AccountsAsync(strategy, new InMemoryTokenStore());
         await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
         var live = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
 
@@ -50,9 +38,9 @@ public sealed class AccountSuccessionTests : TestKit
     {
         // On a cluster the remember of such a login reaches the account through its entity's ask: a real sender, but no
         // caller waits for it. Its tokens exist nowhere else, so a failing store must not drop them.
-        var (strategy, registry) = await ProviderAsync();
+        var strategy = NewStrategy();
         var store = new FlakyTokenStore();
-        var accounts = Accounts(store, registry);
+        var accounts = await this.AccountsAsync(strategy, store);
         store.FailSaves(1);
         var approved = strategy.Issue("alice");
 

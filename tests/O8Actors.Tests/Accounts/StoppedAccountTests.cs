@@ -2,8 +2,6 @@ using System.Collections;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
-using O8Actors.Configuration;
-using O8Actors.Providers;
 using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
@@ -20,15 +18,11 @@ public sealed class StoppedAccountTests : TestKit
     // The callers' asks last minutes: an answer within this is "at once", not a deadline that passed.
     private static readonly TimeSpan Answer = TimeSpan.FromSeconds(5);
     private static readonly OAuthAccount Alice = new("p", "alice");
-    private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
 
     /// <summary>Alice signed in with <paramref name="strategy"/>'s tokens: the accounts' supervisor and her account's actor (watched).</summary>
     private async Task<(IActorRef Accounts, IActorRef Account)> SignedInAsync(RotatingStrategy strategy)
     {
-        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
-        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
-        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), registry, CreateTestProbe().Ref,
-            new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login)));
+        var accounts = await this.AccountsAsync(strategy, new InMemoryTokenStore());
         await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
         var account = (await Sys.ActorSelection(accounts.Path / "*").Ask<ActorIdentity>(new Identify(1), Wait)).Subject!;
         Watch(account);
@@ -76,8 +70,8 @@ public sealed class StoppedAccountTests : TestKit
     {
         // An exchange timeout so long that a renewal's deadline lies past the calendar's end: the actor throws as it begins
         // the renewal, after it has taken the caller among its waiters (a stand-in for any fault at that point).
-        var settings = new AccountSettings(TimeSpan.FromMinutes(5), TimeSpan.FromDays(1_500_000), Login);
-        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), CreateTestProbe().Ref, CreateTestProbe().Ref, settings));
+        var settings = AccountTestSupport.Settings() with { ExchangeTimeout = TimeSpan.FromDays(1_500_000) };
+        var accounts = this.AccountsOver(new InMemoryTokenStore(), CreateTestProbe().Ref, settings: settings);
         var caller = CreateTestProbe();
 
         caller.Send(accounts, new GetAccessToken(Alice, null, AccessTokenOptions.Silent));

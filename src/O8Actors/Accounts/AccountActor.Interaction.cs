@@ -1,0 +1,151 @@
+using Akka.Actor;
+using Akka.Event;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Accounts;
+
+/// <summary>
+/// <b>Interacting</b>: the refresh token is missing or refused, so one interactive login runs for every caller that
+/// allows the browser, and its outcome is what they get.
+/// </summary>
+internal sealed partial class AccountActor
+{
+    private void NeedsInteraction(InteractionReason reason, string message)
+    {
+        if (TakeQueuedLogin() && !DropLoginIfSignedOut(_current))
+        {
+            // A login of this account ended during this renewal: its tokens are what a new sign-in would bring. Store
+            // them and serve the callers with them (the next round refreshes with them for those they do not cover),
+            // rather than open a browser and then store the older login over the newer one. It was made for none of them:
+            // the refused refresh's marks would hand its tokens to callers whose scopes they lack.
+            foreach (var waiter in _waiters) waiter.AskedFor = false;
+            SaveLogin(_toSave!.Value, _current);
+            return;
+        }
+
+        // Callers of a login that outlived the account's earlier actor, whose tokens were dropped: no browser for them.
+        FailAll(SignedOutMeanwhile(), w => SignedOutSince(w.Request.OrphanedOver, _current));
+        FailAll(new InteractionRequiredException(_account, reason, message), w => !w.Request.Options.AllowInteraction);
+        if (_waiters.Count == 0)
+        {
+            EndRenewal();
+            return;
+        }
+
+        var first = _waiters[0].Request;
+        // The caller's login request was copied when it asked (LoginClient.GetAccessTokenAsync, or the wire from another node).
+        var request = (first.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key, Scopes = LoginScopes(first) };
+        // Every caller still here waits for this login. It is made for the first (its scopes are the login's) and for those
+        // whose own login would ask for the same scopes, and they get its tokens; the others get them only if they cover their scopes, else a round
+        // of their own.
+        foreach (var waiter in _waiters) waiter.AskedFor = WantsLogin(waiter.Request, request.Scopes);
+        if (_settings.ServerMode && UnboundLogins.MayUseBrowser(request, _settings.Login.Method))
+        {
+            // Server mode: this actor has no browser to bind the login to, and an unbound one would accept its callback
+            // from any browser (the flows supervisor refuses it). Only the app can sign the user in again, from the
+            // user's own request: say so, as to a silent caller.
+            FailAll(new InteractionRequiredException(_account, reason,
+                $"{message} In server mode an account cannot sign in again by itself: the login must be bound to the user's browser, so " +
+                "start it with IOAuthConnector.BeginAsync(HttpContext, provider) from the user's request."));
+            EndRenewal();
+            return;
+        }
+
+        // The login takes minutes: nobody else needs to wait for this process's lock meanwhile.
+        ReleaseLock();
+        Timers.Cancel(RenewalTimer);
+        var generation = ++_generation;
+        _loginRequest = request;
+        // What the store holds now (kept tokens the store has not taken are not in it).
+        _loginOver = (_unsaved is not null ? _unsavedOver : _current)?.Version ?? 0;
+        var loginId = _loginId = FlowSecrets.RandomToken(9);
+        var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _log.Info("Account {0}: {1}; starting an interactive login for {2} waiting caller(s)", _account, reason, _waiters.Count);
+        // The login ends by itself (its deadline, the exchange deadline), so no timer is needed as a backstop here.
+        _flows.Tell(new StartFlow(loginId, _account.Provider, request, completion));
+        _login = completion.Task;
+        completion.Task.PipeTo(Self, success: outcome => new InteractiveDone(generation, outcome),
+            failure: e => new InteractiveDone(generation, new LoginFailed(loginId, LoginFailure.Internal, e.GetType().Name)));
+        Become(_interacting);
+    }
+
+    private bool Interacting(object message)
+    {
+        if (RefusedAsSignedOut(message, _current)) return true;
+        switch (message)
+        {
+            case GetAccessToken msg:
+                if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, SeenNow) { AskedFor = WantsLogin(msg, _loginRequest?.Scopes) });
+                else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,
+                    $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
+                return true;
+            case RememberLogin { OrphanedOver: not null } msg:
+                OnOutlivedLoginWhileInteracting(msg);
+                return true;
+            case RememberLogin:
+            // A refresh given up by an earlier renewal: kept, if it still can be, back in Idle.
+            case CodeExchanged late when IsLateRefresh(late.LoginId):
+                StashMessage();
+                return true;
+            case AccountHandOff:
+                // Moving (cluster): not after the login, which may wait for its user for half an hour while sharding holds
+                // every message of this account's shard. The login goes on, and its tokens and callers follow the account
+                // to its next node; what waits here (a login to store, a sign-out) is done first, as by a hand-off in Idle.
+                HandOverLogin("is moving");
+                StashMessage();
+                BackToIdle();
+                return true;
+            case SignOut:
+                // Signing out ends the login that would sign the account in again.
+                if (_loginId is not null) _flows.Tell(new CancelFlow(_loginId));
+                StashMessage();
+                return true;
+            case InteractiveDone msg when msg.Generation == _generation:
+                OnInteractiveDone(msg.Outcome);
+                return true;
+            default:
+                return StaleReply(message);
+        }
+    }
+
+    private void OnInteractiveDone(LoginOutcome outcome)
+    {
+        _loginId = null;
+        _login = null;
+        if (outcome is LoginSucceeded succeeded)
+        {
+            var signedIn = AccountKeys.For(_account.Provider, succeeded.Tokens, _loginRequest);
+            if (signedIn == _account)
+            {
+                _toSave = new LoginToSave(succeeded.Tokens, OrphanedOver: null);
+                BeginRenewal();
+                return;
+            }
+
+            // Someone else signed in: their tokens are theirs (remembered under their account), not this one's.
+            if (signedIn is not null) Context.Parent.Tell(new RememberLogin(signedIn, succeeded.Tokens), ActorRefs.NoSender);
+            FailAll(NotThisAccount(_account, signedIn));
+        }
+        else
+        {
+            FailAll(LoginException(outcome, _account, _settings));
+        }
+
+        BackToIdle();
+    }
+
+    /// <summary>What the callers of <paramref name="account"/>'s interactive login get when it signed in someone else.</summary>
+    internal static InteractionRequiredException NotThisAccount(OAuthAccount account, OAuthAccount? signedIn) =>
+        new(account, InteractionReason.AccountMismatch, $"The interactive login signed in {signedIn?.ToString() ?? "an unidentified account"}, not {account}.");
+
+    /// <summary>What the callers of <paramref name="account"/>'s interactive login get when it did not succeed.</summary>
+    internal static Exception LoginException(LoginOutcome outcome, OAuthAccount account, AccountSettings settings) => outcome switch
+    {
+        LoginDenied d => new AuthorizationDeniedException(d.Error, d.ErrorDescription) { LoginId = d.LoginId },
+        LoginTimedOut t => AuthorizationTimeoutException.For(t),
+        LoginCancelled => new OperationCanceledException("The interactive login was cancelled."),
+        LoginFailed f => LoginFailureExceptions.For(f, account.Provider, settings.Login.MaxPending, settings.Login.MaxPendingPerPartition),
+        _ => new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
+    };
+}

@@ -1,0 +1,353 @@
+using Akka.Actor;
+using Akka.Event;
+using O8Actors.Flows;
+using O8Actors.Providers;
+
+namespace O8Actors.Accounts;
+
+/// <summary>
+/// <b>Renewing</b>: one renewal at a time under the store's refresh lock (lock, load, refresh, save), the refresh's
+/// answers, the renewal's deadline and overtime, and the answer of a refresh given up that comes late.
+/// </summary>
+internal sealed partial class AccountActor
+{
+    private void BeginRenewal()
+    {
+        Context.SetReceiveTimeout(null);
+        var generation = ++_generation;
+        _refreshId = null;
+        _overtime = false;
+        Become(_renewing);
+        _renewalEnds = Now + _settings.RenewalTimeout;
+        Timers.StartSingleTimer(RenewalTimer, new RenewalTimedOut(generation), _settings.RenewalTimeout);
+        var store = _store;
+        var account = _account;
+        var lockWait = _settings.LockWait;
+        _locks.LockAsync(store, account, lockWait).PipeTo(Self,
+            success: handle => new Locked(generation, handle),
+            failure: e => new StoreFailed(generation, e));
+    }
+
+    private bool Renewing(object message)
+    {
+        switch (message)
+        {
+            case GetAccessToken msg:
+                _waiters.Add(new Waiter(msg, Sender, SeenNow));
+                return true;
+            case RememberLogin msg:
+                OnRememberWhileRenewing(msg);
+                return true;
+            case SignOut:
+            // Moving only once the renewal is over (back in Idle): its answer may carry a rotated refresh token.
+            case AccountHandOff:
+                StashMessage();
+                return true;
+            case Locked msg:
+                OnLocked(msg);
+                return true;
+            case Loaded msg when msg.Generation == _generation:
+                OnLoaded(msg.Stored);
+                return true;
+            case CodeExchanged msg when msg.LoginId == _refreshId:
+                LeaveOvertime();
+                OnRefreshed(msg);
+                return true;
+            case CodeExchangeFailed msg when msg.LoginId == _refreshId:
+                LeaveOvertime();
+                OnRefreshFailed(msg);
+                return true;
+            case Saved msg when msg.Generation == _generation:
+                LeaveOvertime();
+                OnSaved(msg);
+                return true;
+            case StoreFailed msg when msg.Generation == _generation:
+                LeaveOvertime();
+                OnStoreFailed(msg);
+                return true;
+            case RenewalTimedOut msg when msg.Generation == _generation:
+                if (_overtime) OnOvertimeEnded();
+                else OnRenewalTimedOut();
+                return true;
+            // A refresh given up by an earlier renewal answers now: kept once this renewal is over (back in Idle).
+            case CodeExchanged msg when IsLateRefresh(msg.LoginId):
+                StashMessage();
+                return true;
+            default:
+                return StaleReply(message);
+        }
+    }
+
+    private void OnRememberWhileRenewing(RememberLogin msg)
+    {
+        if (_stashed > 0)
+        {
+            StashMessage();
+            return;
+        }
+
+        // The newest login's tokens are stored, but an outlived login's never in place of an ordinary one (the app's own, say,
+        // after a sign-out): the outlived login's are dropped should the account have been signed out since it began, and
+        // must not take an ordinary login down with them.
+        if (_queuedLogin is null || msg.OrphanedOver is null) _queuedLogin = LoginToSave.Of(msg);
+
+        _queuedRememberers.Add(Sender);
+        _log.Debug("Account {0}: a login ended during a renewal; its tokens are stored after it", _account);
+    }
+
+    private void OnLocked(Locked msg)
+    {
+        if (msg.Generation != _generation)
+        {
+            Release(msg.Handle);
+            return;
+        }
+
+        _lock = msg.Handle;
+        Load(msg.Generation);
+    }
+
+    private void OnRefreshed(CodeExchanged msg)
+    {
+        _refreshId = null;
+        SaveIssued(Refreshed(msg.Tokens, _current!.Tokens, _refreshScopes), _current);
+    }
+
+    /// <summary>A refresh's answer completed from the tokens it replaces (<paramref name="previous"/>) and the scopes it asked for.</summary>
+    private static TokenSet Refreshed(TokenSet answer, TokenSet previous, IReadOnlyList<string>? askedScopes)
+    {
+        // A refresh response may leave out what did not change: the refresh token (handled by the token reader),
+        // the ID token and its claims (they identify the account, which has not changed).
+        var tokens = answer.IdToken is null
+            ? answer with { IdToken = previous.IdToken, IdTokenClaims = previous.IdTokenClaims }
+            : answer;
+        // Without a scope the answer grants what was asked (RFC 6749 section 5.1), and a refresh that named none asks for
+        // the grant's own (section 6): keep that, or the token would be taken as covering any scope a caller names.
+        if (tokens.Scope is null && (askedScopes is { Count: > 0 } asked ? string.Join(' ', asked) : previous.Scope) is { } granted)
+            tokens = tokens with { Scope = granted };
+        return tokens;
+    }
+
+    private void OnRefreshFailed(CodeExchangeFailed msg)
+    {
+        _refreshId = null;
+        if (msg.Cause is NotSupportedException)
+        {
+            NeedsInteraction(InteractionReason.NoRefreshToken, $"The provider '{_account.Provider}' does not refresh tokens; {_account} must sign in again.");
+            return;
+        }
+
+        if (msg.Cause is TokenExchangeException { NoDpopKey: true })
+        {
+            NeedsInteraction(InteractionReason.NoDpopKey,
+                $"No DPoP key is stored for {_account}, but the provider '{_account.Provider}' binds its tokens with DPoP (stored before DPoP " +
+                "was turned on, or by a token store that drops TokenSet.DpopKey): the refresh token was not sent unbound; sign in again.");
+            return;
+        }
+
+        if (msg.ProviderError == "invalid_grant")
+        {
+            NeedsInteraction(InteractionReason.RefreshRefused,
+                $"The provider '{_account.Provider}' refused the refresh token of {_account} (invalid_grant: revoked, expired or already used); sign in again.");
+            return;
+        }
+
+        FailAll(RefreshException(msg));
+        EndRenewal();
+    }
+
+    private void OnStoreFailed(StoreFailed msg)
+    {
+        _log.Warning("Account {0}: the token store failed ({1})", _account, msg.Cause.GetType().Name);
+        var cause = new AuthorizationFailedException(LoginFailure.Internal,
+            $"The token store failed for {_account}: {msg.Cause.GetType().Name}.");
+        KeepIssued();
+        // Callers that came during the renewal and whom the current tokens serve (kept ones among them) get them.
+        ServeWhatCan();
+        FailAll(cause);
+        FailRemember(cause);
+        EndRenewal();
+    }
+
+    private void OnRenewalTimedOut()
+    {
+        _log.Warning("Account {0}: the renewal did not finish within {1}", _account, _settings.RenewalTimeout);
+        var inFlight = _refreshId is not null || _issuedSave is not null;
+        // A save that hangs is a store that failed: tokens the provider issued are kept all the same.
+        KeepIssued();
+        FailTimedOut();
+        if (inFlight)
+        {
+            // The callers have their answer; the refresh (or the save of what it issued) goes on. Its answer is taken as
+            // this renewal's, under the lock still held: the provider may answer after the deadline it was sent with (a
+            // slow endpoint, a starved thread pool), and dropping that answer would lose the rotated refresh token.
+            _overtime = true;
+            _log.Warning("Account {0}: its refresh or save is still under way; the refresh lock is held for it up to {1} more", _account, _settings.OvertimeWait);
+            Timers.StartSingleTimer(RenewalTimer, new RenewalTimedOut(_generation), _settings.OvertimeWait);
+            return;
+        }
+
+        _generation++;
+        EndRenewal();
+    }
+
+    /// <summary>Fails the callers and logins waiting for a renewal that passed its deadline.</summary>
+    private void FailTimedOut()
+    {
+        var cause = new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
+            $"Renewing the tokens of {_account} did not finish within {_settings.RenewalTimeout.TotalSeconds:0} seconds.");
+        FailAll(cause);
+        FailRemember(cause);
+    }
+
+    /// <summary>
+    /// The refresh or save a renewal went on for after its deadline answered: what follows (storing a refresh's tokens,
+    /// a round for callers who came meanwhile) is a renewal with a deadline of its own.
+    /// </summary>
+    private void LeaveOvertime()
+    {
+        if (!_overtime) return;
+        _overtime = false;
+        _renewalEnds = Now + _settings.RenewalTimeout;
+        Timers.StartSingleTimer(RenewalTimer, new RenewalTimedOut(_generation), _settings.RenewalTimeout);
+    }
+
+    /// <summary>
+    /// The overtime passed without an answer: the lock is released (a store or provider that never answers must not keep
+    /// it). A refresh still unanswered is remembered, so that its tokens are kept should it answer after all.
+    /// </summary>
+    private void OnOvertimeEnded()
+    {
+        _overtime = false;
+        _log.Warning("Account {0}: its refresh or save did not answer within {1} past the renewal's deadline; the refresh lock is released",
+            _account, _settings.OvertimeWait);
+        if (_refreshId is { } id && _current is { } over) _lateRefresh = new LateRefresh(id, over, _refreshScopes);
+        KeepIssued();
+        FailTimedOut();
+        _generation++;
+        EndRenewal();
+    }
+
+    private bool IsLateRefresh(string requestId) => _lateRefresh is { } late && late.Id == requestId;
+
+    /// <summary>
+    /// The answer of a refresh given up (its renewal's lock released) came: its tokens are kept as tokens the store failed
+    /// to take are (current here, stored over the copy the refresh replaced if the store still holds it), and a renewal
+    /// stores them now. Not when this actor has moved on from that copy (a login stored, another process's tokens read).
+    /// </summary>
+    private void OnLateRefreshWhenIdle(CodeExchanged msg, LateRefresh late)
+    {
+        _lateRefresh = null;
+        if (_unsaved is not null || !SameCopy(_current, late.Over))
+        {
+            _log.Warning("Account {0}: a refresh given up answered after this account moved on to other tokens; its tokens are dropped", _account);
+            UnstashAll(); // a hand-off that waited for it goes on
+            return;
+        }
+
+        _log.Warning("Account {0}: a refresh given up answered late; its tokens are kept and stored now", _account);
+        Keep(Refreshed(msg.Tokens, late.Over.Tokens, late.Scopes), late.Over);
+        BeginRenewal();
+    }
+
+    private void Load(int generation)
+    {
+        var store = _store;
+        var account = _account;
+        store.LoadAsync(account).PipeTo(Self,
+            success: stored => new Loaded(generation, stored),
+            failure: e => new StoreFailed(generation, e));
+    }
+
+    private void OnLoaded(StoredTokens? stored)
+    {
+        DropLoginIfSignedOut(stored);
+        if (_unsaved is { } unsaved)
+        {
+            if (StillReplaces(stored))
+            {
+                // The store still holds what they replace (so _current, which is they, stays): store them now, or a
+                // login's tokens in their place.
+                if (_toSave is { } newer) SaveLogin(newer, _unsavedOver);
+                else SaveIssued(unsaved, _unsavedOver);
+                return;
+            }
+
+            if (_toSave is null)
+                _log.Warning("Account {0}: the tokens kept since the store failed are dropped, the store no longer holds the tokens they replace", _account);
+            RevokeDropped(unsaved, stored);
+            ForgetUnsaved();
+            // Their version here is the one they would have had in the store: take the store's copy afresh.
+            _loaded = false;
+        }
+
+        Adopt(stored);
+        if (_toSave is { } login)
+        {
+            SaveLogin(login, stored);
+            return;
+        }
+
+        ContinueRenewal();
+    }
+
+    /// <summary>With the current tokens known: serve who they serve, then refresh for the others (or sign in again).</summary>
+    private void ContinueRenewal()
+    {
+        // Another process (or an earlier renewal) may have stored a newer token while this one waited for the lock.
+        ServeWhatCan();
+        if (_waiters.Count == 0)
+        {
+            EndRenewal();
+            return;
+        }
+
+        if (_current is null)
+        {
+            NeedsInteraction(InteractionReason.NoAccount, $"No tokens are stored for {_account}; sign in first.");
+            return;
+        }
+
+        if (!_current.Tokens.CanRefresh)
+        {
+            NeedsInteraction(InteractionReason.NoRefreshToken, $"The access token of {_account} expired and the provider issued no refresh token; sign in again.");
+            return;
+        }
+
+        _refreshId = $"refresh-{_generation}-{FlowSecrets.RandomToken(6)}";
+        var scopes = _refreshScopes = RefreshScopes();
+        // Dropped unsent by the provider actor when it would be answered after this renewal gave up (its queue can be long).
+        _providers.Tell(new RefreshTokens(_account.Provider, _refreshId, _current.Tokens.RefreshToken!, scopes, _current.Tokens.DpopKey,
+            ExchangeTimeouts.RefreshDeadline(_renewalEnds, _settings.ExchangeTimeout)) { PreviousIdToken = _current.Tokens.IdTokenClaims });
+    }
+
+    private void EndRenewal()
+    {
+        _refreshId = null;
+        _overtime = false;
+        Timers.Cancel(RenewalTimer);
+        ReleaseLock();
+        BackToIdle();
+    }
+
+    private OAuthFlowException RefreshException(CodeExchangeFailed failed) => failed.Failure switch
+    {
+        LoginFailure.UnknownProvider => new UnknownProviderException(_account.Provider),
+        LoginFailure.ExchangeQueueFull => new ProviderBusyException(failed.Reason),
+        LoginFailure.ProviderUnavailable or LoginFailure.Internal => new AuthorizationFailedException(failed.Failure, failed.Reason),
+        // Without the strategy's own exception (the reason names its type): should the caller's Ask have timed out,
+        // this failure goes to dead letters, which Akka logs with the exception's full text, and an app's exception may
+        // quote a token response. A login's failure (LoginFailureExceptions) and a caller on another node
+        // (WireAccountFailure) do not carry it either. O8Actors' own verdicts keep their type as the inner exception,
+        // made afresh from the reason (O8Actors' own words), so a caller can still tell a refused ID token apart.
+        _ => new TokenExchangeException(failed.Reason, failed.ProviderError, OwnVerdict(failed)),
+    };
+
+    /// <summary>The inner exception a refresh's caller gets: O8Actors' own verdict, rebuilt from its reason; never an app's exception.</summary>
+    private static Exception? OwnVerdict(CodeExchangeFailed failed) => failed.Failure switch
+    {
+        LoginFailure.IdTokenInvalid => new IdTokenValidationException(failed.Reason),
+        LoginFailure.ExchangeTimeout => new TimeoutException(failed.Reason),
+        _ => null,
+    };
+}

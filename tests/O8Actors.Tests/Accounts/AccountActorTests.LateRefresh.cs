@@ -1,0 +1,213 @@
+using Akka.Actor;
+using Akka.TestKit;
+using O8Actors.Accounts;
+using O8Actors.Providers;
+
+namespace O8Actors.Tests.Accounts;
+
+/// <summary>
+/// A refresh that answers after its renewal's deadline: taken during the overtime under the lock still held, kept when it
+/// answers after the lock was given up, and waited for (within the hand-off's deadline) by an account that moves.
+/// </summary>
+public sealed partial class AccountActorTests
+{
+    [Fact]
+    public async Task A_refresh_must_be_sent_in_time_for_its_renewal_and_its_late_answer_is_never_taken_for_a_later_login()
+    {
+        var (strategy, store, _, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync();
+        // The refresh still in flight keeps the lock until its overtime ends, then it is given up.
+        Clock.Advance(settings.OvertimeWait);
+
+        // A login starts the next renewal (held at the store's lock), and the abandoned refresh's answer comes in then.
+        Task<LoginRemembered> remembered;
+        await using (await store.Inner.LockAsync(Alice))
+        {
+            remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
+            await AwaitConditionAsync(() => Task.FromResult(store.Locks == 3), Wait); // the first login's, the refresh's, this one's
+            account.Tell(new CodeExchanged(refresh.RequestId, new TokenSet("at-late", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-late", null)));
+            // Identify is answered in mailbox order: once it is, the late answer has been handled.
+            await account.Ask<ActorIdentity>(new Identify(1), Wait);
+        }
+
+        // The login's tokens are stored and served; the late answer, kept until the login's renewal was over, was then
+        // dropped (the account had moved on to the login's tokens), never saved in their place.
+        Assert.Equal(2L, (await remembered).Version);
+        Assert.Equal("rt-2", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
+    /// <summary>Alice's token expired and her renewal's refresh went to a provider actor the test plays; returns once the renewal timed out.</summary>
+    private async Task<(RotatingStrategy Strategy, FlakyTokenStore Store, TestProbe Providers, IActorRef Accounts, IActorRef Account, RefreshTokens Refresh,
+        AccountSettings Settings)> RefreshOutlivingItsRenewalAsync()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var providers = CreateTestProbe();
+        var settings = AccountTestSupport.Settings();
+        var accounts = this.AccountsOver(store, providers.Ref, settings: settings);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+
+        var renewalStarts = Clock.Now;
+        var caller = Get(accounts, Alice);
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        // The provider actor drops it unsent once a token request sent then would be answered after the renewal gave up.
+        Assert.Equal(renewalStarts + settings.RenewalTimeout - ExchangeTimeouts.LoginDeadline(settings.ExchangeTimeout), refresh.Deadline);
+        var account = providers.LastSender;
+        // The provider answers later than the renewal waits (a long queue, a slow endpoint, a starved thread pool).
+        Clock.Advance(settings.RenewalTimeout);
+        // Its caller still hears of the timeout at once.
+        Assert.Equal(LoginFailure.ExchangeTimeout, (await Assert.ThrowsAsync<AuthorizationFailedException>(() => caller)).Failure);
+        await account.Ask<ActorIdentity>(new Identify(0), Wait); // the timeout has been handled
+        return (strategy, store, providers, accounts, account, refresh, settings);
+    }
+
+    private TokenSet LateTokens() => new("at-late", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-late", null);
+
+    [Fact]
+    public async Task A_refresh_answered_after_its_renewal_timed_out_is_stored_and_served_and_holds_the_lock_until_it_answers()
+    {
+        var (_, store, providers, accounts, account, refresh, _) = await RefreshOutlivingItsRenewalAsync();
+
+        // Still in flight: the lock stays taken, so no other process reads the stored copy whose refresh token it spends.
+        using (var brief = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.Inner.LockAsync(Alice, brief.Token));
+        // A caller who comes meanwhile waits for that refresh instead of sending the same refresh token again.
+        var next = Get(accounts, Alice);
+        account.Tell(new CodeExchanged(refresh.RequestId, LateTokens()), providers.Ref);
+
+        Assert.Equal("at-late", (await next).Token);
+        Assert.Equal("rt-late", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.Equal("at-late", (await Get(accounts, Alice)).Token);
+        Assert.False(providers.HasMessages); // no second refresh
+        using var deadline = new CancellationTokenSource(Wait);
+        await using (await store.Inner.LockAsync(Alice, deadline.Token))
+        {
+        }
+    }
+
+    [Fact]
+    public async Task A_refresh_answered_after_the_lock_was_given_up_for_it_is_kept_and_stored()
+    {
+        var (_, store, providers, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync();
+        Clock.Advance(settings.OvertimeWait);
+        // Given up: the lock is free again.
+        using (var deadline = new CancellationTokenSource(Wait))
+        {
+            await using (await store.Inner.LockAsync(Alice, deadline.Token))
+            {
+            }
+        }
+
+        account.Tell(new CodeExchanged(refresh.RequestId, LateTokens()), providers.Ref);
+
+        // Kept as tokens the store did not take are: served, and stored over the copy the refresh replaced.
+        Assert.Equal("at-late", (await Get(accounts, Alice)).Token);
+        await AwaitAssertAsync(async () => Assert.Equal("rt-late", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken), Wait);
+        Assert.False(providers.HasMessages); // no second refresh
+    }
+
+    [Fact]
+    public async Task An_account_handed_off_while_a_refresh_it_gave_up_may_still_answer_waits_for_the_answer_and_stores_it()
+    {
+        var (_, store, providers, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync();
+        Clock.Advance(settings.OvertimeWait);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait); // the overtime's end has been handled: idle, the refresh given up
+        Watch(account);
+
+        // Its cluster entity moves (sharding's hand-off); the given-up refresh answers afterwards. Before, the actor stopped
+        // at once and the answer's rotated refresh token went to dead letters.
+        accounts.Tell(AccountHandOff.Instance);
+        await account.Ask<ActorIdentity>(new Identify(2), Wait); // the hand-off has been handled
+        account.Tell(new CodeExchanged(refresh.RequestId, LateTokens()), providers.Ref);
+
+        ExpectTerminated(account, Wait);
+        Assert.Equal("rt-late", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        Assert.False(providers.HasMessages); // no second refresh
+    }
+
+    [Fact]
+    public async Task A_hand_off_waits_for_a_refresh_it_gave_up_no_longer_than_a_renewal()
+    {
+        var (_, _, _, accounts, account, _, settings) = await RefreshOutlivingItsRenewalAsync();
+        Clock.Advance(settings.OvertimeWait);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait);
+        Watch(account);
+
+        accounts.Tell(AccountHandOff.Instance);
+        await account.Ask<ActorIdentity>(new Identify(2), Wait);
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200)); // still waiting for the answer
+        // The answer never comes: the entity moves all the same once a renewal's length has passed.
+        await EventFilter.Warning(contains: "stopped before a refresh it gave up answered").ExpectAsync(1, async () =>
+        {
+            Clock.Advance(settings.RenewalTimeout);
+            await ExpectTerminatedAsync(account, Wait);
+        }, Wait);
+    }
+
+    [Fact]
+    public async Task A_hand_off_during_a_renewal_whose_refresh_never_answers_stops_the_account_by_its_hand_off_deadline()
+    {
+        var strategy = NewStrategy();
+        var providers = CreateTestProbe();
+        var settings = AccountTestSupport.Settings();
+        var accounts = this.AccountsOver(new FlakyTokenStore(), providers.Ref, settings: settings);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        var caller = Get(accounts, Alice);
+        providers.ExpectMsg<RefreshTokens>(Wait);
+        var account = providers.LastSender;
+        Watch(account);
+
+        // Its cluster entity moves while the refresh is under way, and the provider never answers it.
+        accounts.Tell(AccountHandOff.Instance);
+        await AccountHasTakenAsync(accounts); // through the supervisor: the deadline counts from here
+        Clock.Advance(settings.RenewalTimeout);
+        Assert.Equal(LoginFailure.ExchangeTimeout, (await Assert.ThrowsAsync<AuthorizationFailedException>(() => caller)).Failure);
+        await account.Ask<ActorIdentity>(new Identify(2), Wait); // in the renewal's overtime
+
+        // Sharding's hand-off timeout and a leaving node's shutdown phases are derived from HandOffWait: the account stops
+        // by then. Before, the overtime's end started a wait of a further renewal's length for the given-up refresh, and
+        // sharding stopped the entity first (its rotated refresh token, should it have come, lost without a word).
+        await EventFilter.Warning(contains: "stopped before a refresh it gave up answered").ExpectAsync(1, async () =>
+        {
+            Clock.Advance(settings.HandOffWait - settings.RenewalTimeout);
+            await ExpectTerminatedAsync(account, Wait);
+        }, Wait);
+    }
+
+    [Fact]
+    public async Task An_account_that_stops_at_its_hand_off_deadline_keeps_the_lock_until_its_save_in_flight_lands()
+    {
+        var strategy = NewStrategy();
+        var providers = CreateTestProbe();
+        var store = new GatedTokenStore();
+        var settings = AccountTestSupport.Settings();
+        var accounts = this.AccountsOver(store, providers.Ref, settings: settings);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        _ = Get(accounts, Alice); // a caller whose wait starts the refresh
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        var account = providers.LastSender;
+        Watch(account);
+
+        // The provider answers with a rotated refresh token; the store takes its time to write it.
+        store.HoldSaves();
+        var rotated = strategy.Issue("alice");
+        account.Tell(new CodeExchanged(refresh.RequestId, rotated), providers.Ref);
+        await AwaitConditionAsync(() => Task.FromResult(store.SavesWaiting == 1), Wait);
+
+        // Its cluster entity moves, and the hand-off's deadline passes before the write lands: the actor stops.
+        accounts.Tell(AccountHandOff.Instance);
+        await AccountHasTakenAsync(accounts);
+        Clock.Advance(settings.HandOffWait);
+        await ExpectTerminatedAsync(account, Wait);
+
+        // Its successor (here, or on the next node) must not read the copy the write replaces: the lock waits for it.
+        using (var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.LockAsync(Alice, soon.Token));
+        store.ReleaseSaves();
+        await using (await store.LockAsync(Alice).WaitAsync(Wait))
+            Assert.Equal(rotated.RefreshToken, (await store.LoadAsync(Alice))!.Tokens.RefreshToken);
+    }
+}
