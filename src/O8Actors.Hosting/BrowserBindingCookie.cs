@@ -1,6 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
+using O8Actors.Runtime;
 
 namespace O8Actors.Hosting;
 
@@ -85,7 +84,7 @@ internal static class BrowserBindingCookie
     {
         if (string.IsNullOrEmpty(expected) || string.IsNullOrEmpty(presented) || presented.Length > O8Actors.Binding.BrowserBindingVerifier.MaxPresentedLength)
             return false;
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(presented));
+        return ConstantTime.AreEqual(expected, presented);
     }
 
     /// <summary>

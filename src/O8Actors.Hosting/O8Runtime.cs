@@ -18,21 +18,21 @@ internal sealed class O8Runtime
         public Task<IActorRef?> Route { get; init; } = Task.FromResult<IActorRef?>(null);
     }
 
-    // What Set was given, for the callers that must not wait (TryGet); the task is for those that do.
-    private Started? _value;
-
     public Task<Started> WhenStarted => _started.Task;
 
+    /// <summary>What <see cref="Set"/> was given, for the callers that must not wait; false until then, and after a failed start.</summary>
     public bool TryGet(out Started started)
     {
-        started = Volatile.Read(ref _value)!;
-        return started is not null;
+        var task = _started.Task;
+        // Completed, so reading its result does not block.
+        started = task.IsCompletedSuccessfully ? task.Result : null!;
+        return task.IsCompletedSuccessfully;
     }
 
     public void Set(Started started)
     {
         // A start that already failed stays failed: TryGet must not hand out what WhenStarted never will.
-        if (_started.Task.IsCompleted || Interlocked.CompareExchange(ref _value, started, null) is not null || !_started.TrySetResult(started))
+        if (!_started.TrySetResult(started))
             throw new InvalidOperationException("WithOAuthLogins was called twice for one service provider; call it once.");
     }
 

@@ -7,6 +7,6 @@ public static class CertificateNotice
     public const string DevelopmentCa =
         "The callback listener uses a throwaway development CA that only the scripted browser trusts. " +
         "Real browsers reject it: install mkcert and run `mkcert -install` (on Linux, for Chromium, first " +
-        "`mkdir -p \"$HOME/.pki/nssdb\"` and `" + O8Actors.Certificates.MkcertInstructions.NssDatabaseCommand + "`), " +
+        "`" + O8Actors.Certificates.MkcertInstructions.NssFolderCommand + "` and `" + O8Actors.Certificates.MkcertInstructions.NssDatabaseCommand + "`), " +
         "or use plain http.";
 }

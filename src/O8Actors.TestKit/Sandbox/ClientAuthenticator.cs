@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using O8Actors.Runtime;
 
 namespace O8Actors.TestKit.Sandbox;
 
@@ -84,7 +84,7 @@ internal static class ClientAuthenticator
             return ClientAuthentication.Invalid($"This client must authenticate with {client.AuthMethodName}.");
         }
 
-        if (used != ClientAuthMethod.None && !SecretsEqual(client.Secret, secret))
+        if (used != ClientAuthMethod.None && !ConstantTime.AreEqual(client.Secret, secret))
         {
             return ClientAuthentication.Invalid("Client authentication failed.");
         }
@@ -122,8 +122,4 @@ internal static class ClientAuthenticator
         secret = WebUtility.UrlDecode(decoded[(colon + 1)..]);
         return clientId.Length > 0;
     }
-
-    private static bool SecretsEqual(string? expected, string? presented) =>
-        expected is not null && presented is not null &&
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(presented));
 }

@@ -60,13 +60,7 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
             var answer = localReplies is null
                 ? listener.Ask<CallbackResponse>(message, askTimeout, ct)
                 : AskLocallyAsync(message, localReplies, ct);
-            page = await (systemEnd is null ? answer : systemEnd.UntilEndedAsync(answer, SystemEnded)).ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException) when (systemEnd?.HasEnded == true)
-        {
-            // Nothing can answer any more; not a Warning: every browser still sent here would log one.
-            log.Debug("Callback listener: the actor system terminated before the login answered");
-            page = CallbackPages.ShuttingDown;
+            page = await (systemEnd is null ? answer : systemEnd.UntilEndedAsync(answer, fallback: SystemEnded)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AskTimeoutException or TimeoutException)
         {
@@ -87,7 +81,13 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         await CallbackHttpResponder.WriteAsync(context, page, ct).ConfigureAwait(false);
     }
 
-    private static ObjectDisposedException SystemEnded() => new(nameof(ActorSystem), "The actor system terminated.");
+    /// <summary>The page for a callback whose login can no longer answer: the actor system terminated first.</summary>
+    private CallbackResponse SystemEnded()
+    {
+        // Not a Warning: every browser still sent here would log one.
+        log.Debug("Callback listener: the actor system terminated before the login answered");
+        return CallbackPages.ShuttingDown;
+    }
 
     private Task<CallbackResponse> AskLocallyAsync(CallbackReceived message, IActorRefProvider provider, CancellationToken ct)
     {

@@ -211,8 +211,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         Receive<UnregisterState>(Unregister);
         Receive<CallbackReceived>(Route);
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
-        Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(true, _redirectUri, _states.Count, null)));
-        Receive<BindListener>(_ => Sender.Tell(new ListenerStatus(true, _redirectUri, _states.Count, null)));
+        AnswerStatus(() => new ListenerStatus(true, _redirectUri, _states.Count, null));
         Receive<StopListener>(_ => BeginStop());
         Receive<CheckCertificate>(_ => CheckCertificateNow());
         Receive<CertificateChecked>(found =>
@@ -232,8 +231,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         // pass for the answer and hide the node that holds the return.
         Receive<CallbackReceived>(c => Sender.Tell(c.Search ? CallbackPages.Malformed : CallbackPages.ShuttingDown));
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
-        Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, _states.Count, null)));
-        Receive<BindListener>(_ => Sender.Tell(new ListenerStatus(false, null, _states.Count, null)));
+        AnswerStatus(() => new ListenerStatus(false, null, _states.Count, null));
         // A tick queued before the timer was cancelled starts nothing; a check that was running when the stop began
         // found a certificate nobody will serve.
         Receive<CheckCertificate>(_ => { });
@@ -251,8 +249,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
     private void Failed()
     {
         Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.LoginId, _failure!.Message, _failure)));
-        Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, 0, _failure)));
-        Receive<BindListener>(_ => Sender.Tell(new ListenerStatus(false, null, 0, _failure)));
+        AnswerStatus(() => new ListenerStatus(false, null, 0, _failure));
         Receive<StopListener>(_ =>
         {
             Sender.Tell(ListenerStopped.Instance);
@@ -262,6 +259,16 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         Receive<UnregisterState>(_ => { });
         // On first use only: the failed bind has answered everything that waited for it.
         Receive<BindAttemptOver>(_ => Become(Unbound));
+    }
+
+    /// <summary>
+    /// Answers a status question and a <see cref="BindListener"/> alike with this state's <paramref name="status"/>: a
+    /// listener that is bound, stopping or failed has no bind to start, so a bind request is told how the listener stands.
+    /// </summary>
+    private void AnswerStatus(Func<ListenerStatus> status)
+    {
+        Receive<GetListenerStatus>(_ => Sender.Tell(status()));
+        Receive<BindListener>(_ => Sender.Tell(status()));
     }
 
     private void WatchCertificate(ListenerStarted started)

@@ -55,37 +55,39 @@ internal static class ExternalText
     public static string Replaced(ReadOnlySpan<char> text, char replacement)
     {
         var builder = new StringBuilder(text.Length);
-        while (!text.IsEmpty)
+        for (var at = IndexOfHiding(text, out var width); at >= 0; at = IndexOfHiding(text, out width))
         {
-            // A lone surrogate is one char that is no character: it is replaced, as one char.
-            if (Rune.DecodeFromUtf16(text, out var rune, out var used) != OperationStatus.Done || Hides(rune))
-                builder.Append(replacement);
-            else
-                builder.Append(text[..used]);
-            text = text[used..];
+            builder.Append(text[..at]).Append(replacement);
+            text = text[(at + width)..];
         }
-        return builder.ToString();
+        return builder.Append(text).ToString();
     }
 
     /// <summary>Whether <paramref name="text"/> holds a character that <see cref="Hides"/>, or half a surrogate pair.</summary>
     public static bool HasHiding(ReadOnlySpan<char> text)
     {
-        foreach (var c in text)
+        for (var i = 0; i < text.Length; i++)
         {
-            // Printable ASCII, the whole of most values, needs no decoding.
-            if (c is >= ' ' and < '\u007F') continue;
-            return HasHidingRune(text);
+            // Printable ASCII, the whole of most values, needs no decoding; what precedes the first other char is whole
+            // characters, so decoding can start there.
+            if (text[i] is >= ' ' and < '\u007F') continue;
+            return IndexOfHiding(text[i..], out _) >= 0;
         }
         return false;
     }
 
-    private static bool HasHidingRune(ReadOnlySpan<char> text)
+    /// <summary>
+    /// Where the first character that <see cref="Hides"/>, or the first half surrogate pair, starts in
+    /// <paramref name="text"/> (-1: none), and in <paramref name="width"/> how many chars it takes: two for a hiding
+    /// character outside the BMP, one for a lone surrogate, which is one char that is no character.
+    /// </summary>
+    private static int IndexOfHiding(ReadOnlySpan<char> text, out int width)
     {
-        while (!text.IsEmpty)
+        for (var at = 0; at < text.Length; at += width)
         {
-            if (Rune.DecodeFromUtf16(text, out var rune, out var used) != OperationStatus.Done || Hides(rune)) return true;
-            text = text[used..];
+            if (Rune.DecodeFromUtf16(text[at..], out var rune, out width) != OperationStatus.Done || Hides(rune)) return at;
         }
-        return false;
+        width = 0;
+        return -1;
     }
 }

@@ -51,13 +51,16 @@ internal static class MkcertInstructions
               $"       New-Item -ItemType Directory -Force -Path \"{folder}\" > $null; {CreateCommand(certPath, keyPath)}"
             : "  1. Install mkcert (https://github.com/FiloSottile/mkcert) and put it on PATH.\n" +
               "  2. On Linux, so Chromium trusts the CA, create its NSS database first if it is missing (needs libnss3-tools):\n" +
-              "       mkdir -p \"$HOME/.pki/nssdb\"\n" +
+              $"       {NssFolderCommand}\n" +
               $"       {NssDatabaseCommand}\n" +
               "  3. Trust the mkcert CA once:\n" +
               "       mkcert -install\n" +
               "  4. Create the listener's certificate (mkcert replaces files that exist):\n" +
               $"       mkdir -p \"{folder}\" && {CreateCommand(certPath, keyPath)}";
     }
+
+    /// <summary>Creates the folder of Chromium's NSS database on Linux, which must exist before its database can be made.</summary>
+    public const string NssFolderCommand = "mkdir -p \"$HOME/.pki/nssdb\"";
 
     /// <summary>Creates Chromium's NSS database on Linux only when it is missing (the form .ci/run uses): safe to run again.</summary>
     public const string NssDatabaseCommand =

@@ -29,7 +29,14 @@ internal sealed class ActorSystemEnd
     /// <paramref name="work"/>'s result, or, when the actor system terminates first, the exception <paramref name="ended"/>
     /// makes. An answer, a timeout or a caller's cancel that came first is what the caller gets.
     /// </summary>
-    public async Task<T> UntilEndedAsync<T>(Task<T> work, Func<Exception> ended)
+    public Task<T> UntilEndedAsync<T>(Task<T> work, Func<Exception> ended) => UntilEndedAsync(work, fallback: () => throw ended());
+
+    /// <summary>
+    /// <paramref name="work"/>'s result, or, when the actor system terminates first, what <paramref name="fallback"/>
+    /// returns: for a caller that has an answer of its own for the end (a page), rather than an exception to catch. An
+    /// answer, a timeout or a caller's cancel that came first is what the caller gets.
+    /// </summary>
+    public async Task<T> UntilEndedAsync<T>(Task<T> work, Func<T> fallback)
     {
         try
         {
@@ -41,7 +48,7 @@ internal sealed class ActorSystemEnd
             // Left to its timeout, its failure is observed here, so it does not surface as an unobserved task exception.
             _ = work.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
                 TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw ended();
+            return fallback();
         }
     }
 }

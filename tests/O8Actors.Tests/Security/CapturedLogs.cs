@@ -25,6 +25,20 @@ internal static class CapturedLogs
     public static int LoginsEnded(IEnumerable<string> lines) =>
         lines.Select(l => EndLine.Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct(StringComparer.Ordinal).Count();
 
+    /// <summary>
+    /// Returns once every line <paramref name="system"/> logged before this call has reached <paramref name="lines"/>, so
+    /// that a count of them is final: Akka writes log events through its logger actor in the order they were logged, so a
+    /// marker logged now (at Information, which <paramref name="lines"/>' logger factory must take) comes after them all.
+    /// Waiting for the first line sought to appear instead would let a second one, logged later, slip by.
+    /// </summary>
+    public static async Task AllWrittenAsync(ActorSystem system, ConcurrentQueue<string> lines)
+    {
+        var marker = "log barrier " + Guid.NewGuid().ToString("N");
+        system.Log.Info(marker);
+        await O8Actors.TestSupport.Eventually.TrueAsync(() => lines.Any(l => l.Contains(marker, StringComparison.Ordinal)),
+            "the lines logged before the barrier were written");
+    }
+
     /// <summary>HOCON that routes every Akka log event, debug included, to <see cref="AkkaLogger"/>.</summary>
     public static string AkkaConfig => $$"""
         akka.loglevel = DEBUG

@@ -1,8 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using O8Actors.Runtime;
 
 namespace O8Actors.Providers.IdTokens;
 
@@ -96,7 +95,7 @@ internal sealed partial class IdTokenValidator
         {
             if (!token.TryGetPayloadValue<string>("nonce", out var nonce) || string.IsNullOrEmpty(nonce))
                 throw Fail("nonce", "it carries no nonce, but the login sent one");
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(nonce), Encoding.UTF8.GetBytes(expectedNonce)))
+            if (!ConstantTime.AreEqual(expectedNonce, nonce))
                 throw Fail("nonce", "its nonce is not this login's (a replayed or injected token)");
         }
 
