@@ -153,11 +153,21 @@ public sealed class AccessTokenHandler : DelegatingHandler
             throw;
         }
 
-        // A provider may renew to the very token the API refused: sending it again would only be refused again.
-        if (string.Equals(retryWith.Token, token.Token, StringComparison.Ordinal)) return response;
+        // A provider may renew to the very token the API refused: sending it again would only be refused again, and so
+        // would renewing it on its next 401 (each a refresh that rotates the account's tokens): it counts as refused.
+        if (string.Equals(retryWith.Token, token.Token, StringComparison.Ordinal))
+        {
+            _refusedAfterRefresh.Add(token.Token);
+            return response;
+        }
+
         response.Dispose();
         var retried = await SendWithAsync(request, retryWith, cancellationToken).ConfigureAwait(false);
-        if (retried.StatusCode == HttpStatusCode.Unauthorized && Equals(request.RequestUri, sentTo)) _refusedAfterRefresh.Add(retryWith.Token);
+        // The renewed token refused too: not for its age. Unless what was refused is the proof (the rule above), which
+        // says nothing of the token, and marking it would keep a later real refusal of it from renewing it.
+        if (retried.StatusCode == HttpStatusCode.Unauthorized && Equals(request.RequestUri, sentTo)
+            && !(retryWith.DpopKey is not null && Dpop.DpopSender.RefusesTheProof(retried)))
+            _refusedAfterRefresh.Add(retryWith.Token);
         return retried;
     }
 

@@ -10,9 +10,14 @@ namespace O8Actors.Accounts;
 /// </summary>
 internal static class UserInfoReader
 {
-    /// <exception cref="UserInfoException">No <c>sub</c>, or another one than <paramref name="expectedSubject"/>.</exception>
+    /// <exception cref="UserInfoException">No <c>sub</c>, another one than <paramref name="expectedSubject"/>, or a claim named twice.</exception>
     public static UserInfo Read(OAuthAccount account, string expectedSubject, JsonElement response)
     {
+        // A claim named twice is refused before anything is read: the subject check reads the last "sub", the claims
+        // list gets every one, so {"sub":"bob",...,"sub":"alice"} would pass as Alice and put Bob first in her principal.
+        if (NamesAClaimTwice(response))
+            throw new UserInfoException(UserInfoFailure.InvalidResponse,
+                $"The UserInfo response of provider '{account.Provider}' names a claim more than once; its claims were not used.");
         if (!response.TryGetProperty("sub", out var sub) || sub.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(sub.GetString()))
             throw new UserInfoException(UserInfoFailure.InvalidResponse,
                 $"The UserInfo response of provider '{account.Provider}' has no 'sub' claim (OpenID Connect Core 1.0 section 5.3.2).");
@@ -27,6 +32,15 @@ internal static class UserInfoReader
         {
             Json = response,
         };
+    }
+
+    private static bool NamesAClaimTwice(JsonElement response)
+    {
+        if (response.ValueKind != JsonValueKind.Object) return false;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in response.EnumerateObject())
+            if (!names.Add(property.Name)) return true;
+        return false;
     }
 
     private static void Add(List<Claim> claims, string name, JsonElement value)

@@ -140,6 +140,25 @@ public sealed class UserInfoCallTests : TestKit
     }
 
     [Fact]
+    public async Task A_token_a_provider_renewed_to_itself_is_not_refreshed_again_on_the_next_call()
+    {
+        // One forced refresh found the same token: the endpoint refuses it for another reason than its age, so a later
+        // call's refusal must not spend (and rotate) the refresh token again.
+        var providers = CreateTestProbe();
+        var refused = new RefusedTokens();
+        var tokens = new Tokens(Token("at-1"), refreshed: Token("at-1"));
+        for (var call = 0; call < 3; call++)
+        {
+            var running = Run(tokens, providers, refused);
+            var fetch = providers.ExpectMsg<FetchUserInfo>();
+            providers.Reply(new UserInfoFetchFailed(fetch.RequestId, new UserInfoException(UserInfoFailure.Unauthorized, "refused")));
+            await Assert.ThrowsAsync<UserInfoException>(() => running.WaitAsync(Wait));
+        }
+
+        Assert.Single(tokens.Asked, options => options is { ForceRefresh: true });
+    }
+
+    [Fact]
     public async Task An_answer_about_another_user_is_refused()
     {
         var providers = CreateTestProbe();

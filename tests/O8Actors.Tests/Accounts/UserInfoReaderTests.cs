@@ -36,6 +36,19 @@ public sealed class UserInfoReaderTests
         Assert.Equal("Ada", info.ToPrincipal().Identity!.Name);
     }
 
+    [Theory]
+    [InlineData("""{"sub":"bob","email":"bob@example.test","sub":"user-123"}""")]
+    [InlineData("""{"sub":"user-123","email":"ada@example.test","email":"bob@example.test"}""")]
+    public void An_answer_that_names_a_claim_twice_is_refused(string answer)
+    {
+        // The subject check reads the last "sub"; the claims list would get every one, the other user's first.
+        var error = Assert.Throws<UserInfoException>(() => UserInfoReader.Read(Account, "user-123", Json(answer)));
+
+        Assert.Equal(UserInfoFailure.InvalidResponse, error.Failure);
+        Assert.Contains("more than once", error.Message);
+        Assert.DoesNotContain("bob", error.Message);
+    }
+
     private static (string Value, string Type) Single(UserInfo info, string type)
     {
         var claim = Assert.Single(info.All, c => c.Type == type);
