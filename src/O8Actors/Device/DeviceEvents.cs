@@ -3,14 +3,15 @@ namespace O8Actors;
 /// <summary>
 /// A device login has its user code (RFC 8628 section 3.2): show <see cref="UserCode"/> and <see cref="VerificationUri"/>
 /// to the user (and <see cref="VerificationUriComplete"/>, for example as a QR code: <see cref="DeviceCodePrompt"/>).
-/// The login polls until the user answers or the code expires. The device code itself is never in an event.
+/// The login polls until the user answers or <see cref="ExpiresIn"/> has passed. The device code itself is never in an event.
 /// </summary>
 /// <param name="LoginId">The login's public id.</param>
 /// <param name="Provider">The provider's name.</param>
 /// <param name="UserCode">The code the user types on the verification page.</param>
 /// <param name="VerificationUri">Where the user goes to enter the code.</param>
 /// <param name="VerificationUriComplete">The verification URI with the code in it, when the provider sends one (for a QR code).</param>
-/// <param name="ExpiresIn">How long the code is valid.</param>
+/// <param name="ExpiresIn">How long the code is valid for this login: the provider's lifetime for it, shortened to the
+/// login's <see cref="AuthorizationRequest.Timeout"/> when that ends sooner, and to 30 minutes at most.</param>
 /// <param name="Interval">How often the login polls (at first; each <c>slow_down</c> adds 5 seconds).</param>
 public sealed record DeviceCodeIssuedEvent(string LoginId, string Provider, string UserCode, Uri VerificationUri, Uri? VerificationUriComplete,
     TimeSpan ExpiresIn, TimeSpan Interval) : LoginEvent(LoginId, Provider)

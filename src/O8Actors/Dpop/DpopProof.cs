@@ -8,6 +8,9 @@ namespace O8Actors.Dpop;
 /// <summary>Makes DPoP proofs (RFC 9449 section 4.2): a fresh signed JWT for one HTTP request.</summary>
 internal static class DpopProof
 {
+    /// <summary>The request header that carries a proof (RFC 9449 section 4.1).</summary>
+    public const string HeaderName = "DPoP";
+
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
     /// <summary>

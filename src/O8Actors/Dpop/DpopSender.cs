@@ -48,8 +48,8 @@ internal sealed partial class DpopSender(TimeProvider? time = null, DpopNonces? 
     {
         var nonce = _nonces.For(target);
         request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token);
-        request.Headers.Remove("DPoP");
-        request.Headers.TryAddWithoutValidation("DPoP", DpopProof.Create(key, request.Method, target, _time.GetUtcNow(), nonce, token));
+        request.Headers.Remove(DpopProof.HeaderName);
+        request.Headers.TryAddWithoutValidation(DpopProof.HeaderName, DpopProof.Create(key, request.Method, target, _time.GetUtcNow(), nonce, token));
         return nonce;
     }
 

@@ -161,8 +161,10 @@ internal sealed partial class FlowActor
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, _deviceTimeout.Value);
         // The first poll's timer before the event: whoever acts on the event (a test moving virtual time) finds it set.
         Timers.StartSingleTimer(PollTimer, PollNow.Instance, _pollInterval);
+        // The time the user has is the login's window, not the code's lifetime: a login that stops polling sooner (its
+        // Timeout, the cap) would not take the code the provider still accepts, and the prompt must not promise it does.
         Publish(new DeviceCodeIssuedEvent(_start.LoginId, _start.Provider, authorization.UserCode, authorization.VerificationUri,
-            authorization.VerificationUriComplete, authorization.ExpiresIn, _pollInterval));
+            authorization.VerificationUriComplete, _deviceTimeout.Value, _pollInterval));
         Become(PollingPhase);
     }
 

@@ -18,6 +18,16 @@ internal static class AuthorizeUrlBuilder
     /// </summary>
     private static readonly HashSet<string> RequestObjects = new(StringComparer.Ordinal) { "request", "request_uri" };
 
+    /// <summary>
+    /// The client's own credentials: sent only as its <see cref="ClientAuthentication"/> sends them, never as a login's
+    /// parameter (in an authorize URL the browser's history and the provider's logs would keep them; beside the Basic
+    /// header of a back-channel request they would name another client).
+    /// </summary>
+    private static readonly HashSet<string> ClientCredentials = new(StringComparer.Ordinal)
+    {
+        "client_secret", "client_assertion", "client_assertion_type",
+    };
+
     /// <summary>Why a login's extra parameters may not name a <c>resource</c> of their own when the provider has one.</summary>
     internal const string ResourceConflict = "ExtraParameters must not set 'resource': the provider's Resource is sent on every request.";
 
@@ -37,6 +47,9 @@ internal static class AuthorizeUrlBuilder
                 throw new ArgumentException(
                     $"{label} must not set '{key}': a request object (RFC 9101, OpenID Connect Core section 6) replaces the query's " +
                     "parameters at the provider, the state, PKCE challenge and redirect URI that O8Actors sets among them.");
+            if (ClientCredentials.Contains(key))
+                throw new ArgumentException(
+                    $"{label} must not set '{key}': the client authenticates as its ClientAuthentication says, never through a login's parameters.");
             if (Reserved.Contains(key))
                 throw new ArgumentException(
                     $"{label} must not set '{key}': O8Actors sets it itself" +

@@ -82,8 +82,10 @@ internal sealed partial class ProviderActor
             var reason = $"The provider '{_strategy.Name}' could not be resolved: {SafeReason(msg.Cause)}";
             _log.Warning(reason);
             foreach (var (request, replyTo) in _pending)
+                // Not BrowserMayServe: a provider that could not be resolved may well offer the device grant, and an Auto
+                // login asks for a device code only where no browser opens, so the browser would not serve it either.
                 replyTo.Tell(request is RequestDeviceCode device
-                    ? new CodeExchangeFailed(device.LoginId, LoginFailure.ProviderUnavailable, reason, null) { BrowserMayServe = true }
+                    ? new CodeExchangeFailed(device.LoginId, LoginFailure.ProviderUnavailable, reason, null)
                     : new ProviderUnavailable(((PrepareAuthorization)request).LoginId, reason));
             _pending.Clear();
             Become(Unresolved);

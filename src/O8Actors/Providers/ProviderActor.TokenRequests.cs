@@ -184,9 +184,14 @@ internal sealed partial class ProviderActor
     private static CodeExchangeFailed ToDeviceFailure(string loginId, string provider, TimeSpan timeout, Exception error)
     {
         var cause = Unwrapped(error);
-        return cause is NotSupportedException n
-            ? new CodeExchangeFailed(loginId, LoginFailure.ProviderUnavailable, n.Message, null, n) { BrowserMayServe = true }
-            : ToFailure(loginId, provider, timeout, error);
+        return cause switch
+        {
+            NotSupportedException n => new CodeExchangeFailed(loginId, LoginFailure.ProviderUnavailable, n.Message, null, n) { BrowserMayServe = true },
+            // The login's own request refused before anything was sent (a reserved parameter): said as a browser login's
+            // authorize URL says it, and the browser would refuse it the same way.
+            ArgumentException a => new CodeExchangeFailed(loginId, LoginFailure.ProviderUnavailable, SafeReason(a), null, a),
+            _ => ToFailure(loginId, provider, timeout, error),
+        };
     }
 
     /// <summary>

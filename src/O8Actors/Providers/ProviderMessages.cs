@@ -185,10 +185,10 @@ internal sealed record RevokeUnclaimedTokens(TokenSet Tokens)
 internal sealed record CodeExchangeFailed(string LoginId, LoginFailure Failure, string Reason, string? ProviderError, Exception? Cause = null)
 {
     /// <summary>
-    /// A device request refused because the provider offers this login no device grant (none at all, one it cannot hold
-    /// to the provider's step-up, or its discovery failed and is tried again for a browser login), while a browser login
-    /// may still work: an Auto login goes on in the browser. False for a provider that is gone (its actor stopped), where
-    /// the browser would fail the same way.
+    /// A device request refused because the provider offers this login no device grant (none at all, or one it cannot
+    /// hold to the provider's step-up), while a browser login may still work: an Auto login goes on in the browser. False
+    /// for a provider that is gone (its actor stopped) or could not be resolved (the device grant may be there on the next
+    /// try), and for a request the login itself got wrong, where the browser would fail the same way.
     /// </summary>
     public bool BrowserMayServe { get; init; }
 

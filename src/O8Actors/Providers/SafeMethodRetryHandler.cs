@@ -5,8 +5,8 @@ namespace O8Actors.Providers;
 /// <summary>
 /// The resilience of the providers' HTTP client: requests with a safe method (discovery and JWKS GETs) run through a
 /// Polly pipeline built from Microsoft.Extensions.Http.Resilience's HTTP retry options (transient errors, Retry-After,
-/// per-attempt and total timeouts); every other request (token, revocation and introspection POSTs) goes straight
-/// to the next handler.
+/// per-attempt and total timeouts); every other request (token, revocation and introspection POSTs, and any request
+/// carrying a DPoP proof) goes straight to the next handler.
 /// </summary>
 /// <remarks>
 /// A POST is never retried: a code is single use and a repeat would burn it. Sending POSTs through the pipeline only
@@ -19,7 +19,10 @@ internal sealed class SafeMethodRetryHandler(ResiliencePipeline<HttpResponseMess
     /// <inheritdoc />
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (!IsSafe(request.Method)) return base.SendAsync(request, cancellationToken);
+        // A request with a DPoP proof (a bound UserInfo GET) is not sent again either: its proof is for one use, a server
+        // that remembers proofs (RFC 9449 section 11.1) refuses the repeat, and a passing 503 would come back as a
+        // refused proof. Its caller signs a new proof for a new attempt.
+        if (!IsSafe(request.Method) || request.Headers.Contains(Dpop.DpopProof.HeaderName)) return base.SendAsync(request, cancellationToken);
         return SendWithRetriesAsync(request, cancellationToken);
     }
 

@@ -124,14 +124,17 @@ internal sealed class TokenEndpointClient
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(http);
+        // The browser login's rule for a login's ExtraParameters, before anything is sent: they mean the same whichever
+        // way the user signs in (a name O8Actors or the client's authentication sets is refused, saying which).
+        AuthorizeUrlBuilder.RejectReserved(context.ExtraParameters, "ExtraParameters");
+        if (_options.Resource is not null && context.ExtraParameters.ContainsKey("resource"))
+            throw new ArgumentException(AuthorizeUrlBuilder.ResourceConflict, nameof(context));
         var scopes = _options.ScopesFor(context.Scopes);
         using var request = new DeviceAuthorizationRequest
         {
             Scope = scopes.Count > 0 ? string.Join(_options.ScopeSeparator, scopes) : null,
         };
         foreach (var (name, value) in context.ExtraParameters) request.Parameters.AddOptional(name, value);
-        if (_options.Resource is not null && context.ExtraParameters.ContainsKey("resource"))
-            throw new ArgumentException(AuthorizeUrlBuilder.ResourceConflict, nameof(context));
         AddResource(request);
         Prepare(request, _options.DeviceAuthorizationEndpoint!);
         var response = await WithinTimeoutAsync(http.RequestDeviceAuthorizationAsync(request, cancellationToken),
@@ -367,7 +370,8 @@ internal sealed class TokenEndpointClient
                 request.ClientAssertion = new ClientAssertion
                 {
                     Type = ClientAssertions.JwtBearerType,
-                    Value = _assertions!.Create(_options.ClientId, _options.Issuer ?? _options.TokenEndpoint!.AbsoluteUri, _time.GetUtcNow()),
+                    Value = _assertions!.Create(_options.ClientId,
+                        string.IsNullOrEmpty(_options.Issuer) ? _options.TokenEndpoint!.AbsoluteUri : _options.Issuer, _time.GetUtcNow()),
                 };
                 break;
             default:

@@ -144,6 +144,21 @@ public sealed class DeviceLoginTests : TestKit
         _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(50)); // never registered a state, never unregistered one
     }
 
+    [Theory]
+    [InlineData(2, 10, 2)]   // the caller's timeout ends the login before the code expires
+    [InlineData(null, 45, 30)] // a code that outlives the longest device login
+    [InlineData(null, 10, 10)] // the code's own lifetime
+    public void The_published_lifetime_is_how_long_this_login_takes_the_code(int? timeoutMinutes, int codeMinutes, int shownMinutes)
+    {
+        // The prompt says "the code is valid for ...": a user who types it after the login stopped polling is told
+        // "device connected" by the provider and signed in nowhere.
+        Start(timeout: timeoutMinutes is { } t ? TimeSpan.FromMinutes(t) : null);
+        _providers.ExpectMsg<RequestDeviceCode>();
+        _providers.Reply(new DeviceCodeIssued("d1", Authorization(lifetime: TimeSpan.FromMinutes(codeMinutes))));
+
+        Assert.Equal(TimeSpan.FromMinutes(shownMinutes), _events.FishForMessage<DeviceCodeIssuedEvent>(_ => true).ExpiresIn);
+    }
+
     [Fact]
     public void A_device_login_goes_on_when_the_redirect_listener_it_never_used_is_lost()
     {

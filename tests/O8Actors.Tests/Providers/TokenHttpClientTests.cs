@@ -49,6 +49,36 @@ public sealed class TokenHttpClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bound_UserInfo_GET_is_not_resent_with_its_used_proof_after_a_passing_server_error()
+    {
+        // A server that remembers proofs (RFC 9449 section 11.1) refuses a repeated jti: the retry of a 503 with the same
+        // proof came back as "refused the DPoP proof", which reads as a misconfigured provider.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        _server.Handler = (context, request) =>
+        {
+            if (!seen.Add(request.Headers["DPoP"]))
+            {
+                context.Response.Headers.WWWAuthenticate = "DPoP error=\"invalid_dpop_proof\"";
+                return RecordingServer.Respond(context, 401, "application/json", "{}");
+            }
+            return seen.Count == 1
+                ? RecordingServer.Respond(context, 503, "text/plain", "busy")
+                : RecordingServer.Respond(context, 200, "application/json", """{"sub":"user-1"}""");
+        };
+        var options = Options(_server.Url("/token"));
+        options.UserInfoEndpoint = _server.Url("/userinfo");
+        using var key = O8Actors.Dpop.DpopKey.Create();
+
+        var error = await Assert.ThrowsAsync<UserInfoException>(() => new GenericOAuthStrategy(options)
+            .FetchUserInfoAsync(new UserInfoContext("SECRET-AT", "DPoP") { DpopKey = key }, Http, CancellationToken.None));
+
+        // The one request the server saw; the failure is the server's own, not a proof it never refused.
+        Assert.Single(_server.Requests);
+        Assert.NotEqual(UserInfoFailure.Refused, error.Failure);
+        Assert.DoesNotContain("SECRET-AT", error.Message);
+    }
+
+    [Fact]
     public async Task A_refresh_is_not_redirected_either()
     {
         _server.Handler = (context, request) =>
