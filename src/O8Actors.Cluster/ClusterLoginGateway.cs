@@ -74,7 +74,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             pending.Entity = Sender;
             if (_watched.TryAdd(Sender, msg.LoginId)) Context.Watch(Sender);
         });
-        Receive<LoginEnded>(msg => End(msg.LoginId, msg.Outcome.ToOutcome()));
+        Receive<LoginEnded>(msg => End(msg.LoginId, UnknownProviderOnNode.Explain(msg.Outcome.ToOutcome())));
         Receive<BeginTimedOut>(msg =>
         {
             // The begin may still sit in the region's buffer (no shard placed yet) and start a login later that nobody

@@ -135,6 +135,8 @@ public static class O8ClusterHostingExtensions
             var parts = await AccountPartsAsync(services).ConfigureAwait(false);
             // Against the settings this node runs with: a longer exchange-timeout, or timeouts set shorter by hand.
             HandOffTimeouts.WarnIfShort(system, parts.Settings);
+            // An account's entity moves between nodes; tokens in one node's memory do not move with it.
+            if (parts.StoreInMemory) InMemoryAccountsWarning.Log(system);
             var gateway = system.ActorOf(AccountGateway.Props(region, proxy, logoutTokens, parts.Settings), "o8-account-gateway");
             gatewayRuns.SetResult(gateway);
             parts.Node.Tell(new O8Actors.Accounts.RouteAccounts(gateway));

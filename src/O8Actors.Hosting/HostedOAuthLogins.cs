@@ -28,8 +28,13 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
     public async Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.RefreshAsync(provider, refreshToken, scopes, cancellationToken).ConfigureAwait(false);
 
-    public async Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default) =>
-        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
+    public async Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default)
+    {
+        var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
+        // Refused rather than registered on this node only: its logins run on every node (ServerModeRoute).
+        if (ServerModeRoute.IsOn(started.System)) throw new NotSupportedException(ServerModeRoute.RuntimeProviderRefusal);
+        await started.Client.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.UnregisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);

@@ -41,12 +41,25 @@ internal static class ServerModeRoute
     /// starter that runs after WithOAuthLogins), otherwise null. Decided from the configuration, so no begin can slip to
     /// the local path while the route is still starting.
     /// </summary>
-    public static Task<IActorRef?> Find(ActorSystem system, IActorRegistry registry)
+    public static Task<IActorRef?> Find(ActorSystem system, IActorRegistry registry) =>
+        IsOn(system) ? WaitAsync(registry) : Task.FromResult<IActorRef?>(null);
+
+    /// <summary>Whether <paramref name="system"/>'s server-mode logins go through a routing package's route (<see cref="RoutedPath"/>).</summary>
+    public static bool IsOn(ActorSystem system)
     {
         var config = system.Settings.Config;
-        if (!config.HasPath(RoutedPath) || !config.GetBoolean(RoutedPath)) return Task.FromResult<IActorRef?>(null);
-        return WaitAsync(registry);
+        return config.HasPath(RoutedPath) && config.GetBoolean(RoutedPath);
     }
+
+    /// <summary>
+    /// Why a provider is not registered at run time on a routed node: a routed login runs on any node, with that node's
+    /// providers, so a provider only this node knows fails the logins that land elsewhere.
+    /// </summary>
+    public const string RuntimeProviderRefusal =
+        "RegisterProviderAsync is not supported once O8Actors has started on a node whose logins are routed across a cluster " +
+        "(O8Actors.Cluster): a login (or an account's refresh) runs on whichever node holds it, with that node's providers, so a " +
+        "provider registered here alone would be unknown to the logins that run on the other nodes. Register every provider on " +
+        "every node at start: in code (AddOAuthLogins(o => o.AddProvider(...))) or in the O8:Providers configuration section.";
 
     private static async Task<IActorRef?> WaitAsync(IActorRegistry registry) =>
         await registry.GetAsync<ServerModeRouteKey>().WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);

@@ -55,6 +55,11 @@ public interface IOAuthLogins
     Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default);
 
     /// <summary>Registers (or replaces) a provider strategy under its <see cref="ProviderStrategy.Name"/>.</summary>
+    /// <remarks>
+    /// On a node of an O8Actors.Cluster cluster this is refused: its logins and accounts run on whichever node holds them,
+    /// each with its own node's providers, so every node registers the same providers at start (in code or configuration).
+    /// </remarks>
+    /// <exception cref="NotSupportedException">This node's logins are routed across a cluster (O8Actors.Cluster).</exception>
     Task RegisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -174,5 +179,10 @@ public interface IOAuthLogins
     Task<SignOutResult> SignOutAsync(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken = default);
 
     /// <summary>Progress of every login (URL ready, browser launched, callback, exchanged, ended).</summary>
+    /// <remarks>
+    /// The events of the logins that run on this node. On an O8Actors.Cluster cluster a login runs on whichever node holds
+    /// its entity, which is often not the node that began it: its events are published there, and the beginning node sees
+    /// only those of its logins that ran on it. Follow a login you began by its <c>PendingLogin.Outcome</c>.
+    /// </remarks>
     IObservable<LoginEvent> Events { get; }
 }

@@ -1,15 +1,6 @@
-using System.Collections.Concurrent;
-using Akka.Cluster.Hosting;
 using Akka.Configuration;
-using Akka.Event;
-using Akka.Hosting;
 using Akka.Remote.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using LogLevel = Microsoft.Extensions.Logging.LogLevel;
-using O8Actors.Hosting;
-using O8Actors.TestSupport;
+using O8Actors.Cluster.Tests.Support;
 
 namespace O8Actors.Cluster.Tests;
 
@@ -57,57 +48,11 @@ public sealed class PlaintextRemotingTests
     [InlineData(null, false)]
     public async Task A_starting_node_warns_once_when_its_remoting_is_plaintext_off_loopback(string? publicHostname, bool warned)
     {
-        var ct = TestContext.Current.CancellationToken;
-        var log = new CapturedLog();
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(log);
-        builder.Services.AddOAuthLogins();
-        builder.Services.AddAkka("o8-plaintext", akka => akka
-            .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", PublicHostName = publicHostname, Port = 0 })
-            .WithClustering()
-            .WithOAuthLogins()
-            .WithOAuthLoginsCluster());
-        using var host = builder.Build();
-        await host.StartAsync(ct);
-        try
-        {
-            // Akka's log events reach the app's log in order, through one logger actor: once a line logged after the
-            // node started is there, the start's warning is there too, or never will be.
-            var system = host.Services.GetRequiredService<Akka.Actor.ActorSystem>();
-            system.Log.Warning("o8-test: started");
-            await Eventually.TrueAsync(() => log.Warnings.Any(w => w.Contains("o8-test: started", StringComparison.Ordinal)), "the marker is logged");
+        await using var node = await UnjoinedNode.StartAsync(new RemoteOptions { HostName = "127.0.0.1", PublicHostName = publicHostname, Port = 0 });
 
-            var plaintext = log.Warnings.Where(w => w.Contains("in plaintext", StringComparison.Ordinal)).ToList();
-            if (warned) Assert.Contains(publicHostname!, Assert.Single(plaintext), StringComparison.Ordinal);
-            else Assert.Empty(plaintext);
-        }
-        finally
-        {
-            await host.StopAsync(CancellationToken.None);
-        }
-    }
+        var plaintext = await node.WarningsAfterStartAsync("in plaintext");
 
-    private sealed class CapturedLog : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Warnings { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(CapturedLog into) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (IsEnabled(logLevel)) into.Warnings.Enqueue(formatter(state, exception));
-            }
-        }
+        if (warned) Assert.Contains(publicHostname!, Assert.Single(plaintext), StringComparison.Ordinal);
+        else Assert.Empty(plaintext);
     }
 }

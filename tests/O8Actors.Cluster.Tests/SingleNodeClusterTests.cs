@@ -202,6 +202,20 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
     }
 
     [Fact]
+    public async Task A_login_for_a_provider_its_node_does_not_know_says_it_was_unknown_on_the_node_that_ran_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var connector = cluster.Web.Services.GetRequiredService<IOAuthConnector>();
+
+        var unknown = await Assert.ThrowsAsync<UnknownProviderException>(() => connector.BeginAsync("nobody", ClusterNodes.Hint("alice"), ct));
+
+        // The login ran on its entity's node, which may not be this one: the message says where the provider was missing.
+        Assert.Equal("nobody", unknown.Provider);
+        Assert.StartsWith("No OAuth provider named 'nobody' is registered on the node that ran this login.", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("same providers at start", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_state_without_a_routing_id_is_refused_as_unknown()
     {
         var ct = TestContext.Current.CancellationToken;

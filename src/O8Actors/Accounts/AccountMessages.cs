@@ -90,7 +90,14 @@ internal sealed record GetAccountParts;
 /// and the node's accounts supervisor (which routes to the other accounts' entities).
 /// </summary>
 internal sealed record AccountParts(ITokenStore Store, Akka.Actor.IActorRef Providers, Akka.Actor.IActorRef Flows, AccountSettings Settings,
-    Akka.Actor.IActorRef Node);
+    Akka.Actor.IActorRef Node)
+{
+    /// <summary>
+    /// Whether <see cref="Store"/> keeps the tokens in this process's memory (an <see cref="InMemoryTokenStore"/>, the
+    /// default when no store is configured): on a cluster, an account that moves to another node leaves them behind.
+    /// </summary>
+    public bool StoreInMemory { get; init; }
+}
 
 /// <summary>
 /// The provider session a back-channel logout ended (its logout token's <c>sid</c>): an account is signed out only when

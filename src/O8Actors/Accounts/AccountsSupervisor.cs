@@ -18,6 +18,8 @@ namespace O8Actors.Accounts;
 internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
 {
     private readonly ITokenStore _store;
+    // Asked by the cluster package, which warns about it: the guard around the store hides which store it is.
+    private readonly bool _storeInMemory;
     private readonly IActorRef _providers;
     private readonly IActorRef _flows;
     private readonly AccountSettings _settings;
@@ -59,6 +61,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
         OAuthAccount? only, IActorRef? elsewhere)
     {
         _store = GuardedTokenStore.Around(store);
+        _storeInMemory = store is InMemoryTokenStore;
         _providers = providers;
         _flows = flows;
         _settings = settings;
@@ -79,7 +82,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
             _region = msg.Region;
             Stash.UnstashAll();
         });
-        Receive<GetAccountParts>(_ => Sender.Tell(new AccountParts(_store, _providers, _flows, _settings, Self)));
+        Receive<GetAccountParts>(_ => Sender.Tell(new AccountParts(_store, _providers, _flows, _settings, Self) { StoreInMemory = _storeInMemory }));
         Receive<ListAccounts>(msg =>
         {
             var store = _store;

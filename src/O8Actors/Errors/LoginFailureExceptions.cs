@@ -20,7 +20,7 @@ internal static class LoginFailureExceptions
             LoginFailure.IssuerMismatch => new IssuerMismatchException(failed.Reason) { LoginId = id },
             LoginFailure.RedirectMismatch => new RedirectMismatchException(failed.Reason) { LoginId = id },
             LoginFailure.BrowserMismatch => new BrowserMismatchException(failed.Reason) { LoginId = id },
-            LoginFailure.UnknownProvider => new UnknownProviderException(provider) { LoginId = id },
+            LoginFailure.UnknownProvider => new UnknownProviderException(provider, failed.Reason) { LoginId = id },
             LoginFailure.IdTokenInvalid => new IdTokenValidationException(failed.Reason) { LoginId = id },
             LoginFailure.ExchangeQueueFull => new ProviderBusyException(failed.Reason) { LoginId = id },
             LoginFailure.ListenerUnavailable when failed.ListenerFailure is { } bind => ListenerFailure(bind, id),

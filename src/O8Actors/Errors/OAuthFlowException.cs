@@ -123,11 +123,21 @@ public sealed class ListenerStartException(string message, Exception? innerExcep
 public sealed class CertificateNotFoundException(string message) : OAuthFlowException(message);
 
 /// <summary>No provider of that name is registered.</summary>
-public sealed class UnknownProviderException(string provider)
-    : OAuthFlowException($"No OAuth provider named '{provider}' is registered.")
+public sealed class UnknownProviderException : OAuthFlowException
 {
+    /// <summary>Creates the exception for <paramref name="provider"/>.</summary>
+    /// <param name="provider">The name asked for.</param>
+    public UnknownProviderException(string provider)
+        : this(provider, $"No OAuth provider named '{provider}' is registered.")
+    {
+    }
+
+    /// <summary>The same with the failed login's own reason (a cluster's names the node where the provider was unknown).</summary>
+    internal UnknownProviderException(string provider, string message)
+        : base(message) => Provider = provider;
+
     /// <summary>The name asked for.</summary>
-    public string Provider { get; } = provider;
+    public string Provider { get; }
 }
 
 /// <summary>

@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Cluster.Tests.Support;
+using O8Actors.Persistence;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>
+/// What a cluster node tells its operator or its app about a setup that works on one node but not across nodes: accounts
+/// whose tokens stay in the node's memory, and a provider registered at run time on one node only.
+/// </summary>
+public sealed class NodeStartChecksTests
+{
+    [Fact]
+    public async Task A_node_whose_accounts_keep_their_tokens_in_memory_warns_once_at_start()
+    {
+        await using var node = await UnjoinedNode.StartAsync();
+
+        var warning = Assert.Single(await node.WarningsAfterStartAsync("keeps its accounts' tokens in its own memory"));
+
+        // Akka's formatter adds level, time and source before the text.
+        Assert.EndsWith(InMemoryAccountsWarning.Warning, warning, StringComparison.Ordinal);
+        Assert.Contains("WithOAuthAccountsPersistence", warning, StringComparison.Ordinal);
+        Assert.Contains("README.md#accounts", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_node_whose_accounts_are_persisted_does_not_warn_about_memory()
+    {
+        var folder = Directory.CreateTempSubdirectory("o8-cluster-store-");
+        try
+        {
+            // SQLite in a folder of this test's, with a key ring of its own: the store is made, never used.
+            await using var node = await UnjoinedNode.StartAsync(configure: akka => akka.WithOAuthAccountsPersistence(o =>
+            {
+                o.ConnectionString = $"Data Source={Path.Combine(folder.FullName, "tokens.db")}";
+                o.DataProtection = new EphemeralDataProtectionProvider();
+            }));
+
+            Assert.Empty(await node.WarningsAfterStartAsync("keeps its accounts' tokens in its own memory"));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Registering_a_provider_after_start_is_refused_on_a_node_whose_logins_run_across_the_cluster()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var node = await UnjoinedNode.StartAsync();
+        var logins = node.Services.GetRequiredService<IOAuthLogins>();
+        var late = new O8Actors.Providers.GenericOAuthStrategy(new O8Actors.Providers.GenericOAuthOptions
+        {
+            Name = "late",
+            AuthorizationEndpoint = new Uri("https://127.0.0.1:9/authorize"),
+            TokenEndpoint = new Uri("https://127.0.0.1:9/token"),
+            ClientId = "late-client",
+            ClientAuthentication = O8Actors.Providers.ClientAuthentication.None,
+        });
+
+        var refused = await Assert.ThrowsAsync<NotSupportedException>(() => logins.RegisterProviderAsync(late, ct));
+
+        // The message says why and what to do instead.
+        Assert.Contains("unknown to the logins that run on the other nodes", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("every node at start", refused.Message, StringComparison.Ordinal);
+        // Nothing was registered on this node either: the provider stays unknown everywhere, not on some nodes.
+        await Assert.ThrowsAsync<UnknownProviderException>(() => logins.GetRedirectUriAsync("late", ct));
+    }
+}
