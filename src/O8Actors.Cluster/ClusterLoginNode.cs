@@ -11,9 +11,12 @@ namespace O8Actors.Cluster;
 /// <param name="BindingVerifier">Checks the browser binding (every node shares the Data Protection key ring).</param>
 /// <param name="RedirectUri">The server-mode redirect URI (<c>O8:Listener:ExternalRedirectUri</c>), the same on every node.</param>
 /// <param name="OutcomeHandler">The app's handler for outcomes on the node where logins end, if it registered one.</param>
-/// <param name="Stopping">Cancelled when the node shuts down (handed to the outcome handler).</param>
+/// <param name="Terminating">
+/// Handed to the outcome handler: cancelled as the node's actor system terminates (<see cref="NodeShutdownToken"/>), not
+/// when its shutdown begins, so a login that ends while the node hands its logins off still has its handler's I/O run.
+/// </param>
 internal sealed record ClusterLoginNode(LoginOptions Login, IActorRef Providers, BrowserBindingVerifier BindingVerifier, Uri RedirectUri,
-    IClusterLoginOutcomeHandler? OutcomeHandler = null, CancellationToken Stopping = default)
+    IClusterLoginOutcomeHandler? OutcomeHandler = null, CancellationToken Terminating = default)
 {
     /// <summary>
     /// The deployment of every login this node's entities start (<see cref="FlowActor.Template"/>): O8Actors' flow

@@ -19,7 +19,11 @@ public interface IClusterLoginOutcomeHandler
 {
     /// <summary>Handles one login's outcome on the node where it ended.</summary>
     /// <param name="ended">The login and its outcome (which may carry tokens: never log it whole).</param>
-    /// <param name="cancellationToken">Cancelled when the node shuts down.</param>
+    /// <param name="cancellationToken">
+    /// Cancelled as this node's actor system terminates, at the end of its shutdown: not when the shutdown begins, since a
+    /// login whose code is at the provider finishes during it (the node hands its logins off first) and its handler then
+    /// runs with this token live. Pass it to the handler's I/O. A handler it cancels is logged (its exception type only).
+    /// </param>
     Task HandleAsync(ClusterLoginEnded ended, CancellationToken cancellationToken);
 }
 

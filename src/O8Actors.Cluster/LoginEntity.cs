@@ -121,12 +121,35 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
                 Stash.UnstashAll();
                 break;
             case LoginHandOff:
-                // Nothing has started here yet; whatever is stashed goes to dead letters, as with sharding's PoisonPill.
+                // Nothing has started here yet (O8Actors is still starting on a node that just joined), and what this
+                // entity stashed would die with it: its callers are answered instead of waiting out their timeouts.
+                AnswerStashedAtHandOff();
                 Context.Stop(Self);
                 break;
             default:
                 Stash.Stash();
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Moved before its node's O8Actors started: a stashed begin's caller hears <see cref="LoginFailure.NodeLost"/> (as a
+    /// login waiting for its callback does when it moves), not the gateway's "no node took this login" after its begin
+    /// timeout; a stashed callback, which no login here has checked, gets the 503 of an interrupted sign-in.
+    /// </summary>
+    private void AnswerStashedAtHandOff()
+    {
+        foreach (var stashed in Stash.ClearStash())
+        {
+            switch (stashed.Message)
+            {
+                case BeginLogin begin:
+                    begin.ReplyTo.Tell(new LoginEnded(begin.LoginId, WireOutcome.From(NodeLost(begin.LoginId))));
+                    break;
+                case RoutedCallback:
+                    stashed.Sender.Tell(ClusterPages.Interrupted);
+                    break;
+            }
         }
     }
 
@@ -339,7 +362,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     {
         var node = _ready!;
         if (node.OutcomeHandler is not { } handler) return;
-        _ = OutcomeHandlerRun.Start(handler, new ClusterLoginEnded(_loginId, _provider, _partition, outcome), node.Stopping, Log);
+        _ = OutcomeHandlerRun.Start(handler, new ClusterLoginEnded(_loginId, _provider, _partition, outcome), node.Terminating, Log);
     }
 
     /// <summary>The outcome of a login whose node stopped or left before it ended.</summary>

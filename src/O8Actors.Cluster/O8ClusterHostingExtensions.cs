@@ -168,16 +168,15 @@ public static class O8ClusterHostingExtensions
             ?? throw new InvalidOperationException("WithOAuthLoginsCluster needs services.AddOAuthLogins(...) and WithOAuthLogins() in AddAkka.");
         var verifier = services.GetRequiredService<BrowserBindingVerifier>();
         var handler = services.GetService<IClusterLoginOutcomeHandler>();
-        var stopping = services.GetService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
-        return WhenStartedAsync(runtime, verifier, handler, stopping);
+        return WhenStartedAsync(runtime, verifier, handler);
 
-        static async Task<ClusterLoginNode> WhenStartedAsync(O8Runtime runtime, BrowserBindingVerifier verifier, IClusterLoginOutcomeHandler? handler,
-            CancellationToken stopping)
+        static async Task<ClusterLoginNode> WhenStartedAsync(O8Runtime runtime, BrowserBindingVerifier verifier, IClusterLoginOutcomeHandler? handler)
         {
             var started = await runtime.WhenStarted.ConfigureAwait(false);
             var redirect = started.Options.Listener.ExternalRedirectUri
                 ?? throw new InvalidOperationException("WithOAuthLoginsCluster is for server mode: set O8:Listener:ExternalRedirectUri on every node.");
-            return new ClusterLoginNode(started.Options.Login, started.Actors.Providers, verifier, redirect, handler, stopping)
+            return new ClusterLoginNode(started.Options.Login, started.Actors.Providers, verifier, redirect, handler,
+                NodeShutdownToken.For(started.System))
             {
                 FlowTemplate = FlowActor.Template(O8Dispatchers.FlowDispatcher(started.System)),
                 Listener = started.Actors.Listener,

@@ -173,6 +173,30 @@ public sealed class LoginEntityTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
+    public void An_entity_handed_off_before_its_node_started_tells_its_stashed_begin_NodeLost_and_answers_its_stashed_callback()
+    {
+        var entityId = LoginEntityIds.Mint();
+        // O8Actors is still starting on this node (it just joined): its entities stash what they get meanwhile.
+        var starting = new TaskCompletionSource<ClusterLoginNode>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entity = ChildActorOf(LoginEntity.Props(entityId, starting.Task), Ct);
+        Watch(entity);
+        var gateway = CreateTestProbe();
+        var browser = CreateTestProbe();
+        entity.Tell(BeginLogin.For(entityId, "login-1", "sandbox", AuthorizationRequest.Default, new BrowserBindingHash([1], [2]), gateway));
+        entity.Tell(new RoutedCallback(entityId, entityId + ".secret", "code", null, null, null, "/oauth/callback/sandbox", null), browser);
+
+        // A rebalance moves its shard in that window.
+        entity.Tell(LoginHandOff.Instance);
+
+        ExpectTerminated(entity, cancellationToken: Ct);
+        // Before: both went to dead letters; the caller waited out its begin timeout (30 s) and was told no node took the login.
+        var ended = gateway.ExpectMsg<LoginEnded>(cancellationToken: Ct);
+        Assert.Equal("login-1", ended.LoginId);
+        Assert.Equal(LoginFailure.NodeLost, Assert.IsType<LoginFailed>(ended.Outcome.ToOutcome()).Failure);
+        Assert.Equal(ClusterPages.Interrupted, browser.ExpectMsg<CallbackResponse>(cancellationToken: Ct));
+    }
+
+    [Fact]
     public void A_login_stopped_while_its_code_is_exchanged_gives_its_browser_the_503_of_an_interrupted_sign_in_and_its_caller_NodeLost()
     {
         var (entity, _, gateway, browser) = Exchanging();

@@ -55,16 +55,24 @@ public sealed class OutcomeHandlerRunTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
-    public async Task A_handler_cancelled_because_the_node_stops_is_not_reported_as_failed()
+    public async Task A_handler_cancelled_by_the_nodes_shutdown_is_logged_by_its_exception_type_only()
     {
-        using var stopping = new CancellationTokenSource();
+        using var terminating = new CancellationTokenSource();
         var handler = new Handler(() =>
         {
-            stopping.Cancel();
-            return Task.FromCanceled(stopping.Token);
+            terminating.Cancel();
+            return Task.FromCanceled(terminating.Token);
         });
+        var warnings = CreateTestProbe();
+        Sys.EventStream.Subscribe(warnings, typeof(Warning));
 
-        await EventFilter.Warning(contains: "outcome handler").ExpectAsync(0,
-            () => OutcomeHandlerRun.Start(handler, Ended, stopping.Token, Logger), TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        await OutcomeHandlerRun.Start(handler, Ended, terminating.Token, Logger).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        // Before: nothing was logged, and the app's record of the sign-in was lost silently.
+        var warning = warnings.FishForMessage<Warning>(w => w.Message.ToString()!.Contains("outcome handler", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), cancellationToken: TestContext.Current.CancellationToken).Message.ToString()!;
+        Assert.Contains("Login login-1: the outcome handler was cancelled by the node's shutdown", warning, StringComparison.Ordinal);
+        Assert.Contains(nameof(TaskCanceledException), warning, StringComparison.Ordinal);
+        Assert.DoesNotContain(new TaskCanceledException().Message, warning, StringComparison.Ordinal);
     }
 }

@@ -55,10 +55,17 @@ public sealed class ClusterNodes : IAsyncDisposable
     /// </summary>
     public ConcurrentDictionary<string, ConcurrentQueue<(string Node, ClusterLoginEnded Ended)>> Handled { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The token each node's <see cref="IClusterLoginOutcomeHandler"/> was given, by login id, and whether it was already
+    /// cancelled when the handler ran.
+    /// </summary>
+    public ConcurrentDictionary<string, (bool CancelledWhenRun, CancellationToken Token)> HandlerTokens { get; } = new(StringComparer.Ordinal);
+
     private sealed class RecordingHandler(ClusterNodes nodes, string node) : IClusterLoginOutcomeHandler
     {
         public Task HandleAsync(ClusterLoginEnded ended, CancellationToken cancellationToken)
         {
+            nodes.HandlerTokens[ended.LoginId] = (cancellationToken.IsCancellationRequested, cancellationToken);
             nodes.Handled.GetOrAdd(ended.LoginId, _ => new()).Enqueue((node, ended));
             return Task.CompletedTask;
         }
