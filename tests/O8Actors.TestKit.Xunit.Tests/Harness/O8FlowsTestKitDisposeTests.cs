@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Microsoft.Extensions.DependencyInjection;
+using O8Actors.TestKit.Tests.Support;
 
 namespace O8Actors.TestKit.Tests.Harness;
 
@@ -18,25 +19,15 @@ public sealed class O8FlowsTestKitDisposeTests
 
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(async () => await kit.DisposeAsync());
 
-        Assert.Equal(FailsToDispose.Message, failure.Message);
+        Assert.Equal(FailsToDisposeHttpClientFactory.Message, failure.Message);
         await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
     }
 
     private sealed class KitWhoseHarnessFailsToStop() : O8FlowsTestKit(new O8TestHarnessOptions
     {
-        ConfigureLogins = setup => setup.ConfigureServices = services => services.AddSingleton<IHttpClientFactory>(_ => new FailsToDispose()),
+        ConfigureLogins = setup => setup.ConfigureServices = services => services.AddSingleton<IHttpClientFactory>(_ => new FailsToDisposeHttpClientFactory()),
     })
     {
         public ActorSystem System => Sys;
-    }
-
-    /// <summary>Hands out plain clients and throws when disposed, so stopping the harness fails.</summary>
-    private sealed class FailsToDispose : IHttpClientFactory, IDisposable
-    {
-        public const string Message = "This factory fails to dispose.";
-
-        public HttpClient CreateClient(string name) => new();
-
-        public void Dispose() => throw new InvalidOperationException(Message);
     }
 }
