@@ -3,8 +3,9 @@ using O8Actors.TestKit.Sandbox;
 namespace O8Actors.Examples.WebConnect;
 
 /// <summary>
-/// With <c>Demo:Sandbox</c> (default) an in-process sandbox provider stands in for a real one, so the demo runs without
-/// accounts. One sandbox serves every node of the cluster mode.
+/// With <c>Demo:Sandbox</c> (on in this example's appsettings.json) an in-process sandbox provider stands in for a real
+/// one, so the demo runs without accounts. One sandbox serves every node of the cluster mode. It is off unless configured,
+/// as in HostedApp: a copy deployed without the key must never sign users in against a sandbox.
 /// </summary>
 internal static class DemoSandbox
 {
@@ -16,7 +17,7 @@ internal static class DemoSandbox
     public static async Task<(SandboxAuthorizationServer? Sandbox, Dictionary<string, string?> Settings)> StartIfEnabledAsync(IConfiguration configuration)
     {
         var redirectUri = PublicAddress.RedirectUriSetting(configuration);
-        if (!configuration.GetValue("Demo:Sandbox", true)) return (null, new Dictionary<string, string?>([redirectUri]));
+        if (!configuration.GetValue("Demo:Sandbox", false)) return (null, new Dictionary<string, string?>([redirectUri]));
         var sandbox = await SandboxAuthorizationServer.StartAsync();
         // The provider's own redirect URI: the callback URI followed by its name (what you register with a real provider).
         sandbox.RegisterClient(configuration["O8:Providers:sandbox:ClientId"]!, null, [redirectUri.Value + "/sandbox"], ClientAuthMethod.None);

@@ -4,7 +4,8 @@
 // routed by state to the login, which goes on only if this browser presents the cookie (a forwarded link links nothing).
 // Users sign in with ASP.NET Core cookie authentication against a demo user list (Demo:Users in appsettings.json).
 //
-// With Demo:Sandbox (default) an in-process sandbox provider stands in for a real one, so it runs without accounts:
+// With Demo:Sandbox (on in appsettings.json; off unless configured) an in-process sandbox provider stands in for a real
+// one, so it runs without accounts:
 //   dotnet run --project examples/WebConnect        then open https://localhost:5443/ and sign in as alice (alice-demo)
 // The same app as a local three-node Akka.NET cluster behind a YARP proxy on the same public address (ClusterMode.cs):
 //   dotnet run --project examples/WebConnect -- --cluster 3

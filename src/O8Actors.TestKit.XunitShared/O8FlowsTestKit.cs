@@ -69,11 +69,20 @@ public abstract class O8FlowsTestKit : TestKitBaseClass, IAsyncLifetime
         await StartHarnessAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Stops the harness, then the test kit's actor system (xUnit calls this after each test).</summary>
+    /// <summary>
+    /// Stops the harness, then the test kit's actor system (xUnit calls this after each test). The system is terminated
+    /// even when stopping the harness throws (a part failed to release); that failure is then rethrown.
+    /// </summary>
     public override async ValueTask DisposeAsync()
     {
-        await StopHarnessAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await StopHarnessAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
     }
 #else
     /// <summary>Starts the harness in <c>Sys</c> and subscribes <see cref="LoginEvents"/> (xUnit calls this before each test).</summary>

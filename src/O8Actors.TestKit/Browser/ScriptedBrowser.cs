@@ -30,8 +30,9 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
     private readonly List<ScriptedVisit> _visits = [];
     // The visits in flight, by index: each takes itself out as its last step, so only these are held for DisposeAsync.
     private readonly Dictionary<int, Task> _running = [];
-    // Waiters for visits not launched yet, by index: a launch takes its waiter out.
-    private readonly Dictionary<int, TaskCompletionSource<ScriptedVisit>> _waiters = [];
+    // Waiters for visits not launched yet, by index, one per call: a launch takes its waiters out, a caller that gives up
+    // takes its own out, and DisposeAsync faults the rest.
+    private readonly Dictionary<int, List<TaskCompletionSource<ScriptedVisit>>> _waiters = [];
     private int _launched;
     private readonly List<Exception> _handlerErrors = [];
     private int _disposed;
@@ -100,56 +101,52 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         }
 
         ScriptedVisit visit;
-        TaskCompletionSource<ScriptedVisit>? waiter;
+        List<TaskCompletionSource<ScriptedVisit>>? waiters;
         lock (_gate)
         {
             visit = new ScriptedVisit(_launched++, authorizeUrl, action);
             _visits.Add(visit);
             if (_visits.Count > _options.MaxVisitsKept) _visits.RemoveAt(0);
-            _waiters.Remove(visit.Index, out waiter);
+            _waiters.Remove(visit.Index, out waiters);
             // Added under the gate the visit needs to take itself out, so it cannot leave before it is in.
             _running.Add(visit.Index, Task.Run(() => PlayAsync(visit, scriptError, cancellationToken), CancellationToken.None));
         }
 
-        waiter?.TrySetResult(visit);
+        foreach (var waiter in waiters ?? []) waiter.TrySetResult(visit);
         return Task.FromResult(BrowserLaunchResult.Opened("scripted"));
     }
 
     /// <summary>
     /// The visit with launch index <paramref name="index"/>, as soon as it has been launched. Faults with
-    /// <see cref="InvalidOperationException"/> when that visit is older than the <see cref="ScriptedBrowserOptions.MaxVisitsKept"/> kept.
+    /// <see cref="InvalidOperationException"/> when that visit is older than the <see cref="ScriptedBrowserOptions.MaxVisitsKept"/> kept,
+    /// and with <see cref="ObjectDisposedException"/> when the browser is disposed before that visit is launched.
     /// </summary>
     /// <param name="index">Launch order, from 0.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     public Task<ScriptedVisit> VisitAsync(int index, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
-        Task<ScriptedVisit> task;
+        TaskCompletionSource<ScriptedVisit> waiter;
         lock (_gate)
         {
             var firstKept = _launched - _visits.Count;
-            if (index >= _launched)
+            if (index < _launched)
             {
-                if (!_waiters.TryGetValue(index, out var waiter))
-                {
-                    waiter = new TaskCompletionSource<ScriptedVisit>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    _waiters.Add(index, waiter);
-                }
+                var launched = index >= firstKept
+                    ? Task.FromResult(_visits[index - firstKept])
+                    : Task.FromException<ScriptedVisit>(new InvalidOperationException(
+                        $"Visit {index} is no longer kept: the browser keeps the latest {_options.MaxVisitsKept} (ScriptedBrowserOptions.MaxVisitsKept)."));
+                return launched.WaitAsync(cancellationToken);
+            }
 
-                task = waiter.Task;
-            }
-            else if (index >= firstKept)
-            {
-                task = Task.FromResult(_visits[index - firstKept]);
-            }
-            else
-            {
-                task = Task.FromException<ScriptedVisit>(new InvalidOperationException(
-                    $"Visit {index} is no longer kept: the browser keeps the latest {_options.MaxVisitsKept} (ScriptedBrowserOptions.MaxVisitsKept)."));
-            }
+            // Checked under the gate DisposeAsync takes after setting the flag: a waiter is either faulted there or refused here.
+            if (Volatile.Read(ref _disposed) != 0) return Task.FromException<ScriptedVisit>(NeverLaunched());
+            waiter = new TaskCompletionSource<ScriptedVisit>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_waiters.TryGetValue(index, out var waiting)) _waiters.Add(index, waiting = []);
+            waiting.Add(waiter);
         }
 
-        return task.WaitAsync(cancellationToken);
+        return cancellationToken.CanBeCanceled ? WaitForLaunchAsync(index, waiter, cancellationToken) : waiter.Task;
     }
 
     /// <summary>Completes when every visit launched so far has ended (forgotten ones included).</summary>
@@ -174,10 +171,16 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
 
         await _disposing.CancelAsync().ConfigureAwait(false);
         Task[] running;
+        TaskCompletionSource<ScriptedVisit>[] orphans;
         lock (_gate)
         {
             running = [.. _running.Values];
+            orphans = [.. _waiters.Values.SelectMany(w => w)];
+            _waiters.Clear();
         }
+
+        // No visit is launched any more: a test awaiting one without a token would otherwise hang.
+        foreach (var orphan in orphans) orphan.TrySetException(NeverLaunched());
 
         // RunAsync never throws, so this only waits.
         await Task.WhenAll(running).ConfigureAwait(false);
@@ -192,6 +195,36 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         get
         {
             lock (_gate) return _running.Count;
+        }
+    }
+
+    /// <summary>Callers of <see cref="VisitAsync(int, CancellationToken)"/> still waiting for a launch (for tests that none is held after it gave up).</summary>
+    internal int PendingWaiters
+    {
+        get
+        {
+            lock (_gate) return _waiters.Values.Sum(w => w.Count);
+        }
+    }
+
+    private static ObjectDisposedException NeverLaunched() =>
+        new(nameof(ScriptedBrowser), "The browser was disposed before this visit was launched.");
+
+    /// <summary>Waits for a launch until <paramref name="cancellationToken"/> gives up, then takes the waiter out.</summary>
+    private async Task<ScriptedVisit> WaitForLaunchAsync(int index, TaskCompletionSource<ScriptedVisit> waiter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            lock (_gate)
+            {
+                if (_waiters.TryGetValue(index, out var waiting) && waiting.Remove(waiter) && waiting.Count == 0) _waiters.Remove(index);
+            }
+
+            throw;
         }
     }
 

@@ -48,6 +48,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     private ScriptedBrowser? _browser;
     private OAuthLogins? _flows;
     private IDisposable? _subscription;
+    private IDisposable? _retirement;
     private int _started;
     private int _disposed;
 
@@ -63,6 +64,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     {
         Options = options ?? new O8TestHarnessOptions();
         Options.Validate();
+        Events = new LoginEventRecorder(Options.MaxEventsKept);
     }
 
     /// <summary>The options in force.</summary>
@@ -77,8 +79,11 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// <summary>The scripted browser, or <c>null</c> when <see cref="O8TestHarnessOptions.Browser"/> replaced it.</summary>
     public ScriptedBrowser? Browser => _browser;
 
-    /// <summary>Every login event since start.</summary>
-    public LoginEventRecorder Events { get; } = new();
+    /// <summary>The login events since start: the latest <see cref="O8TestHarnessOptions.MaxEventsKept"/>.</summary>
+    public LoginEventRecorder Events { get; }
+
+    /// <summary>How many login scripts the harness holds (for tests that it forgets those of ended logins).</summary>
+    internal int ScriptsHeld => _book.Count;
 
     /// <summary>The provider name the sandbox is registered under.</summary>
     public string ProviderName => Options.ProviderName;
@@ -164,6 +169,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// <summary>
     /// An authorization request that plays <paramref name="script"/>: its <c>login_hint</c> is a fresh tag the sandbox,
     /// the browser and the fault plan look up. Use it with <see cref="Logins"/> directly, or with your own login code.
+    /// The script is forgotten when its login ends (one that ends before its authorize URL is ready stays held).
     /// </summary>
     /// <param name="script">The login's fate.</param>
     /// <param name="timeout">Its deadline; by default <see cref="O8TestHarnessOptions.AbandonTimeout"/> for scripts that end by timeout, else <see cref="O8TestHarnessOptions.LoginTimeout"/>.</param>
@@ -178,9 +184,17 @@ public sealed class O8TestHarness : IAsyncDisposable
     public async Task<ScriptedLoginResult> RunAsync(LoginScript script, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var (tag, request) = Prepare(script, timeout, null);
-        var clock = Stopwatch.StartNew();
-        var outcome = await Logins.RunAsync(ProviderName, request, cancellationToken).ConfigureAwait(false);
-        return new ScriptedLoginResult(tag, script, script.Expected(Options.ExchangeTimeout), outcome, clock.Elapsed);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var outcome = await Logins.RunAsync(ProviderName, request, cancellationToken).ConfigureAwait(false);
+            return new ScriptedLoginResult(tag, script, script.Expected(Options.ExchangeTimeout), outcome, clock.Elapsed);
+        }
+        finally
+        {
+            // The login has ended (or never started): even one that ended before its authorize URL was ready is forgotten.
+            _book.Forget(tag);
+        }
     }
 
     /// <summary>
@@ -190,8 +204,18 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// <param name="script">The login's fate; <c>null</c> approves.</param>
     /// <param name="timeout">Its deadline (see <see cref="Request"/>).</param>
     /// <param name="cancellationToken">Cancels the login.</param>
-    public Task<TokenSet> AuthorizeAsync(LoginScript? script = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        Logins.AuthorizeAsync(ProviderName, Request(script ?? LoginScript.Approve(), timeout), cancellationToken);
+    public async Task<TokenSet> AuthorizeAsync(LoginScript? script = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var (tag, request) = Prepare(script ?? LoginScript.Approve(), timeout, null);
+        try
+        {
+            return await Logins.AuthorizeAsync(ProviderName, request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _book.Forget(tag);
+        }
+    }
 
     /// <summary>Uses <paramref name="refreshToken"/> at the sandbox through the orchestrator (the sandbox rotates it).</summary>
     /// <exception cref="TokenExchangeException">The sandbox refused (for example a replayed, rotated token: <c>invalid_grant</c>).</exception>
@@ -276,6 +300,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         }
 
         await ReleaseAsync(() => { _subscription?.Dispose(); return ValueTask.CompletedTask; }).ConfigureAwait(false);
+        await ReleaseAsync(() => { _retirement?.Dispose(); return ValueTask.CompletedTask; }).ConfigureAwait(false);
         await ReleaseAsync(() => _flows?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
         await ReleaseAsync(() => _browser?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
         await ReleaseAsync(() => _sandbox?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
@@ -367,6 +392,7 @@ public sealed class O8TestHarness : IAsyncDisposable
             Options.ConfigureLogins?.Invoke(setup);
         }, cancellationToken).ConfigureAwait(false);
         _subscription = _flows.Events.Subscribe(Events);
+        _retirement = _flows.Events.Subscribe(new ScriptRetirement(_book));
 
         var secret = Options.ClientAuthentication is ClientAuthMethod.Basic or ClientAuthMethod.Post
             ? Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32))

@@ -53,6 +53,13 @@ public sealed class O8TestHarnessOptions
     public int BrowserConcurrency { get; set; } = 64;
 
     /// <summary>
+    /// How many of the latest login events <see cref="O8TestHarness.Events"/> keeps (default
+    /// <see cref="LoginEventRecorder.DefaultMaxEventsKept"/>, at least 1); older ones are forgotten, so a long-lived
+    /// harness does not grow with the logins it runs.
+    /// </summary>
+    public int MaxEventsKept { get; set; } = LoginEventRecorder.DefaultMaxEventsKept;
+
+    /// <summary>
     /// A browser launcher to use instead of the scripted browser, for example <see cref="SystemBrowserLauncher"/> with
     /// <see cref="LoginScript.Consent"/> logins so a human approves in real tabs. <see cref="O8TestHarness.Browser"/> is then <c>null</c>.
     /// </summary>
@@ -98,6 +105,7 @@ public sealed class O8TestHarnessOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AbandonTimeout, TimeSpan.Zero, nameof(AbandonTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ExchangeTimeout, TimeSpan.Zero, nameof(ExchangeTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(BrowserConcurrency, 1, nameof(BrowserConcurrency));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxEventsKept, 1, nameof(MaxEventsKept));
         ArgumentNullException.ThrowIfNull(Scopes);
     }
 }

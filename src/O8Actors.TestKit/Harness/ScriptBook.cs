@@ -9,6 +9,7 @@ namespace O8Actors.TestKit;
 /// The scripts of the logins in flight, keyed by the tag the harness puts in <c>login_hint</c>. The sandbox's
 /// decision function, the scripted browser and the token-fault plan all read it, so each part plays the same script.
 /// Logins without a known tag fall back to <see cref="SandboxDecisions.ByLoginHint"/> and an <c>abandon…</c> hint.
+/// A script is forgotten once its login has ended (<see cref="Forget"/>), so a long-lived harness does not grow.
 /// </summary>
 internal sealed class ScriptBook
 {
@@ -16,6 +17,9 @@ internal sealed class ScriptBook
     public const string TagPrefix = "o8tk-";
 
     private readonly ConcurrentDictionary<string, LoginScript> _scripts = new(StringComparer.Ordinal);
+    // The tags of pushed requests already looked up, by request_uri: the sandbox forgets a request_uri once the browser
+    // redeems it, and the login's script must still be found by its URL afterwards, to be forgotten when it ends.
+    private readonly ConcurrentDictionary<string, string> _pushedTags = new(StringComparer.Ordinal);
     private long _next;
 
     /// <summary>
@@ -31,6 +35,19 @@ internal sealed class ScriptBook
         var tag = $"{TagPrefix}{Interlocked.Increment(ref _next)}-{script.Fate.ToString().ToLowerInvariant()}";
         _scripts[tag] = script;
         return tag;
+    }
+
+    /// <summary>How many scripts (and pushed requests' tags) are held (for tests that a long-lived harness forgets those of ended logins).</summary>
+    public int Count => _scripts.Count + _pushedTags.Count;
+
+    /// <summary>The tag of the login whose authorize URL is <paramref name="authorizeUrl"/>, when it plays a script.</summary>
+    public string? TagOf(Uri authorizeUrl) => LoginHintOf(authorizeUrl) is { } hint && _scripts.ContainsKey(hint) ? hint : null;
+
+    /// <summary>Forgets the script of an ended login and, when given, what was looked up for its authorize URL.</summary>
+    public void Forget(string tag, Uri? authorizeUrl = null)
+    {
+        _scripts.TryRemove(tag, out _);
+        if (authorizeUrl is not null && RequestUriOf(authorizeUrl) is { } requestUri) _pushedTags.TryRemove(requestUri, out _);
     }
 
     public LoginScript? Find(string? tag) => tag is not null && _scripts.TryGetValue(tag, out var script) ? script : null;
@@ -51,6 +68,14 @@ internal sealed class ScriptBook
     {
         var query = QueryHelpers.ParseQuery(authorizeUrl.Query);
         if (query.TryGetValue("login_hint", out var hint)) return hint.ToString();
-        return query.TryGetValue("request_uri", out var requestUri) && PushedLoginHint is { } pushed ? pushed(requestUri.ToString()) : null;
+        if (RequestUriOf(authorizeUrl) is not { } requestUri) return null;
+        if (_pushedTags.TryGetValue(requestUri, out var tag)) return tag;
+        if (PushedLoginHint?.Invoke(requestUri) is not { } pushed) return null;
+        // Only a login this book scripts is remembered (and forgotten when it ends).
+        if (_scripts.ContainsKey(pushed)) _pushedTags[requestUri] = pushed;
+        return pushed;
     }
+
+    private static string? RequestUriOf(Uri authorizeUrl) =>
+        QueryHelpers.ParseQuery(authorizeUrl.Query).TryGetValue("request_uri", out var requestUri) ? requestUri.ToString() : null;
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -11,7 +10,7 @@ namespace O8Actors.TestKit.Sandbox;
 /// decision that needs the user (consent page, never answering) is answered with <c>consent_required</c> or
 /// <c>interaction_required</c> (OpenID Connect Core 1.0 section 3.1.2.1).
 /// </summary>
-internal sealed partial class AuthorizeEndpoint(SandboxState state, PushedAuthorizationEndpoint pushed)
+internal sealed class AuthorizeEndpoint(SandboxState state, PushedAuthorizationEndpoint pushed)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -57,7 +56,7 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state, PushedAuthor
         }
 
         var clientState = query.Get("state");
-        string? error = Validate(query, duplicate, clientState, out var description);
+        string? error = AuthorizeRequestRules.Check(query, duplicate, state.Options, out var description);
         if (error is not null)
         {
             state.Counters.Error(error);
@@ -150,88 +149,6 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state, PushedAuthor
         await SandboxHttp.WritePageAsync(context, 504, "The sandbox never answered", "<p>This login was set to never answer.</p>");
     }
 
-    private string? Validate(Dictionary<string, string> query, string? duplicate, string? clientState, out string description)
-    {
-        if (duplicate is not null)
-        {
-            description = $"Parameter '{duplicate}' was sent more than once.";
-            return "invalid_request";
-        }
-
-        var responseType = query.Get("response_type");
-        if (responseType is null)
-        {
-            description = "response_type is missing.";
-            return "invalid_request";
-        }
-
-        if (responseType != "code")
-        {
-            description = "Only response_type=code is supported (no implicit or hybrid flows).";
-            return "unsupported_response_type";
-        }
-
-        if (clientState is null)
-        {
-            description = "state is required by this server.";
-            return "invalid_request";
-        }
-
-        // Answers go back in the query only; a client asking for the fragment or a form post would not read them.
-        if (query.Get("response_mode") is { } mode && mode != "query")
-        {
-            description = "Only response_mode=query is supported.";
-            return "invalid_request";
-        }
-
-        if (query.Get("prompt")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) is { Length: > 1 } prompts && prompts.Contains("none", StringComparer.Ordinal))
-        {
-            description = "prompt=none cannot be combined with another prompt value (OpenID Connect Core 1.0 section 3.1.2.1).";
-            return "invalid_request";
-        }
-
-        var challenge = query.Get("code_challenge");
-        var method = query.Get("code_challenge_method");
-        if (challenge is null)
-        {
-            if (method is not null)
-            {
-                description = "code_challenge_method was sent without code_challenge.";
-                return "invalid_request";
-            }
-
-            if (state.Options.RequirePkce)
-            {
-                description = "PKCE is required: send code_challenge with code_challenge_method=S256.";
-                return "invalid_request";
-            }
-        }
-        else
-        {
-            // A missing method means "plain" (RFC 7636 §4.3), which this server refuses.
-            if (method != "S256")
-            {
-                description = "code_challenge_method must be S256; plain is not supported.";
-                return "invalid_request";
-            }
-
-            if (!ChallengeFormat().IsMatch(challenge))
-            {
-                description = "code_challenge must be 43 base64url characters (an S256 hash).";
-                return "invalid_request";
-            }
-        }
-
-        if (query.Get("resource") is { } resource && !state.Options.ResourceServers.Contains(resource, StringComparer.Ordinal))
-        {
-            description = "resource names no API this server issues tokens for (RFC 8707).";
-            return "invalid_target";
-        }
-
-        description = string.Empty;
-        return null;
-    }
-
     private string ErrorRedirect(string redirectUri, string error, string? description, string? clientState)
     {
         var parameters = new Dictionary<string, string?> { ["error"] = error };
@@ -255,7 +172,4 @@ internal sealed partial class AuthorizeEndpoint(SandboxState state, PushedAuthor
         return SandboxHttp.WritePageAsync(context, status, "Authorization request rejected",
             $"<p><strong>{SandboxHttp.Html(error)}</strong>: {SandboxHttp.Html(description)}</p>");
     }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{43}$")]
-    private static partial Regex ChallengeFormat();
 }

@@ -52,7 +52,8 @@ internal static class ClientAssertionChecker
         if (!assertion.TryGetDate("exp", out var exp) || !assertion.TryGetDate("nbf", out var nbf) || !assertion.TryGetDate("iat", out var iat))
             return ClientAuthentication.Invalid("The client assertion's exp, nbf or iat is not a date (seconds since 1970).");
         if (exp is not { } expires) return ClientAuthentication.Invalid("The client assertion has no exp.");
-        if (expires + Skew <= now) return ClientAuthentication.Invalid("The client assertion has expired.");
+        // Compared as expires <= now - skew: expires + skew overflows for the last second a date can hold (year 9999).
+        if (expires <= now - Skew) return ClientAuthentication.Invalid("The client assertion has expired.");
         if (expires - now > MaxLifetime) return ClientAuthentication.Invalid("The client assertion is valid for too long (at most ten minutes).");
         if (nbf > now + Skew) return ClientAuthentication.Invalid("The client assertion is not valid yet (its nbf).");
         if (iat > now + Skew) return ClientAuthentication.Invalid("The client assertion was issued in the future (its iat).");

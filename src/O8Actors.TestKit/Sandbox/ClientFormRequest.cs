@@ -43,6 +43,14 @@ internal static class ClientFormRequest
         return (auth.Client, form);
     }
 
+    /// <summary>
+    /// The form without the client's credentials (<c>client_secret</c>, <c>client_assertion</c>,
+    /// <c>client_assertion_type</c>): what the sandbox records and hands to a test, which must hold no secret.
+    /// </summary>
+    public static Dictionary<string, string> WithoutCredentials(IReadOnlyDictionary<string, string> form) =>
+        form.Where(p => p.Key is not ("client_secret" or "client_assertion" or "client_assertion_type"))
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+
     /// <summary>Writes an OAuth error response and counts it.</summary>
     public static Task ErrorAsync(HttpContext context, SandboxState state, int status, string error, string description)
     {

@@ -24,8 +24,8 @@ internal sealed class DeviceAuthorizationEndpoint(SandboxState state)
             return;
         }
 
-        var parameters = form.Where(p => p.Key is not ("client_secret" or "client_id"))
-            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var parameters = ClientFormRequest.WithoutCredentials(form);
+        parameters.Remove("client_id");
         var scope = form.Get("scope") ?? string.Empty;
         var info = new DeviceRequestInfo(client.ClientId, scope, form.Get("login_hint"), parameters);
         var user = state.Options.DeviceUsers(info);

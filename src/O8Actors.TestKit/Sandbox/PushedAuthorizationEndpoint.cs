@@ -19,12 +19,15 @@ public enum SandboxPushedAuthorization
 /// <summary>
 /// <c>POST /par</c> (RFC 9126 section 2): the client pushes its authorize parameters with its client authentication and
 /// gets a single-use <c>request_uri</c>, valid for 60 seconds (its <c>expires_in</c>), to send to <c>/authorize</c> with
-/// only its <c>client_id</c>. One never redeemed is forgotten once it has expired (<see cref="SandboxState.PushedRequests"/>).
+/// only its <c>client_id</c>. The push is checked as the authorize request it stands for (RFC 9126 section 2.1): one
+/// <c>/authorize</c> would refuse is answered here with a JSON 400 and nothing is stored. One never redeemed is forgotten
+/// once it has expired (<see cref="SandboxState.PushedRequests"/>).
 /// </summary>
 internal sealed class PushedAuthorizationEndpoint(SandboxState state)
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
     private const string Prefix = "urn:ietf:params:oauth:request_uri:";
+    private const string Unknown = "The request_uri is unknown, has expired (its expires_in has passed) or was already used.";
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -43,8 +46,21 @@ internal sealed class PushedAuthorizationEndpoint(SandboxState state)
             return;
         }
 
-        var parameters = form.Where(p => p.Key is not "client_secret")
-            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        if (form.Get("redirect_uri") is not { } redirectUri || !client.AllowsRedirectUri(redirectUri))
+        {
+            // Exact string match, RFC 9700 section 2.1, as at /authorize.
+            await ErrorAsync(context, 400, "invalid_redirect_uri", "The redirect_uri is missing or not registered for this client (exact match required).");
+            return;
+        }
+
+        // ClientFormRequest has already refused a parameter sent twice.
+        if (AuthorizeRequestRules.Check(form, duplicate: null, state.Options, out var description) is { } error)
+        {
+            await ErrorAsync(context, 400, error, description);
+            return;
+        }
+
+        var parameters = ClientFormRequest.WithoutCredentials(form);
         parameters["client_id"] = client.ClientId;
         var requestUri = Prefix + SandboxHttp.NewSecret();
         var now = state.Time.GetUtcNow();
@@ -64,15 +80,24 @@ internal sealed class PushedAuthorizationEndpoint(SandboxState state)
     public Dictionary<string, string>? Redeem(string requestUri, string? clientId, out string? problem)
     {
         problem = null;
-        if (!state.PushedRequests.TryRemove(requestUri, state.Time.GetUtcNow(), out var pushed))
+        var now = state.Time.GetUtcNow();
+        if (!state.PushedRequests.TryGet(requestUri, now, out var pushed))
         {
-            problem = "The request_uri is unknown, has expired (its expires_in has passed) or was already used.";
+            problem = Unknown;
             return null;
         }
 
+        // Compared before it is spent: another client (or none) presenting it must not burn the rightful login's request,
+        // as the token endpoint refuses another client's code without spending it.
         if (!string.Equals(pushed.ClientId, clientId, StringComparison.Ordinal))
         {
             problem = "The request_uri was pushed by another client.";
+            return null;
+        }
+
+        if (!state.PushedRequests.TryRemove(requestUri, now, out _))
+        {
+            problem = Unknown; // redeemed by a concurrent request in between
             return null;
         }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using O8Actors.TestKit.Tests.Support;
 
 namespace O8Actors.TestKit.Tests.Harness;
 
@@ -14,23 +15,13 @@ public sealed class HarnessDisposeTests
     public async Task The_sandbox_is_stopped_even_when_the_orchestrator_fails_to_release()
     {
         var o8 = await O8TestHarness.StartAsync(o => o.ConfigureLogins = setup =>
-            setup.ConfigureServices = services => services.AddSingleton<IHttpClientFactory>(_ => new FailsToDispose()));
+            setup.ConfigureServices = services => services.AddSingleton<IHttpClientFactory>(_ => new FailsToDisposeHttpClientFactory()));
         var authorize = o8.Sandbox.AuthorizationEndpoint;
 
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => o8.DisposeAsync().AsTask().WaitAsync(Wait));
 
-        Assert.Equal(FailsToDispose.Message, failure.Message);
+        Assert.Equal(FailsToDisposeHttpClientFactory.Message, failure.Message);
         using var http = new HttpClient();
         await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(authorize).WaitAsync(Wait));
-    }
-
-    /// <summary>Hands out plain clients and throws when disposed.</summary>
-    private sealed class FailsToDispose : IHttpClientFactory, IDisposable
-    {
-        public const string Message = "This factory fails to dispose.";
-
-        public HttpClient CreateClient(string name) => new();
-
-        public void Dispose() => throw new InvalidOperationException(Message);
     }
 }

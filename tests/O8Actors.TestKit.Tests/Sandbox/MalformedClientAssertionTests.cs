@@ -38,6 +38,7 @@ public sealed class MalformedClientAssertionTests : SandboxEndpointTest, IDispos
             case "exp beyond any integer": claims["exp"] = JsonNode.Parse("1e400"); break;
             case "exp a huge fraction": claims["exp"] = 1e300; break;
             case "exp a word": claims["exp"] = "later"; break;
+            case "exp the last second a date holds": claims["exp"] = DateTimeOffset.MaxValue.ToUnixTimeSeconds(); break;
             case "exp missing": claims.Remove("exp"); break;
             case "nbf long.MaxValue": claims["nbf"] = long.MaxValue; break;
             case "nbf long.MinValue": claims["nbf"] = long.MinValue; break;
@@ -65,7 +66,7 @@ public sealed class MalformedClientAssertionTests : SandboxEndpointTest, IDispos
     public static TheoryData<string> Attacks => new()
     {
         "exp long.MaxValue", "exp long.MinValue", "exp in milliseconds", "exp in microseconds", "exp hugely negative",
-        "exp beyond any integer", "exp a huge fraction", "exp a word", "exp missing",
+        "exp beyond any integer", "exp a huge fraction", "exp a word", "exp the last second a date holds", "exp missing",
         "nbf long.MaxValue", "nbf long.MinValue", "nbf in microseconds", "nbf an hour ahead", "nbf a word",
         "iat long.MaxValue", "iat long.MinValue", "iat in microseconds", "iat an hour ahead", "iat an object",
         "iss a number", "sub an object", "aud a number", "aud an array of numbers", "jti a number", "jti an array", "iss a lone surrogate",

@@ -38,6 +38,26 @@ public sealed class PushedAuthorizationSandboxTests
     }
 
     [Fact]
+    public async Task A_refused_push_fails_the_login_at_once_and_opens_no_browser()
+    {
+        // The sandbox checks the push as /authorize would (RFC 9126 section 2.1): prompt=none with another value is refused.
+        await using var o8 = await StartAsync(SandboxPushedAuthorization.Required);
+        var request = o8.Request(LoginScript.Approve("alice"));
+        request = request with { ExtraParameters = new Dictionary<string, string>(request.ExtraParameters!) { ["prompt"] = "none login" } };
+
+        var outcome = await o8.Logins.RunAsync(o8.ProviderName, request).WaitAsync(Wait);
+
+        var failed = Assert.IsType<LoginFailed>(outcome);
+        Assert.Equal(LoginFailure.ProviderUnavailable, failed.Failure);
+        Assert.Contains("pushed authorization request (RFC 9126)", failed.Reason);
+        Assert.Contains("invalid_request", failed.Reason);
+        Assert.Empty(o8.Browser!.Visits);
+        Assert.Equal(0, o8.Sandbox.Counters.AuthorizeRequests);
+        Assert.Equal(0, o8.Sandbox.Counters.PushedRequests);
+        Assert.Equal(0, o8.Sandbox.HeldPushedRequests);
+    }
+
+    [Fact]
     public async Task An_abandoned_pushed_login_is_abandoned_by_the_browser_and_times_out()
     {
         // The browser finds the login's script through the pushed login_hint: the URL it opens carries only request_uri.
