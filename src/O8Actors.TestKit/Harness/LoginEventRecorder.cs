@@ -11,8 +11,12 @@ namespace O8Actors.TestKit;
 /// </summary>
 public sealed class LoginEventRecorder : IObserver<LoginEvent>
 {
-    /// <summary>The <see cref="MaxEventsKept"/> of a recorder made without one.</summary>
-    public const int DefaultMaxEventsKept = 10_000;
+    /// <summary>
+    /// The <see cref="MaxEventsKept"/> of a recorder made without one: every event of the thousands of logins a soak or a
+    /// parallel run makes (about six each), so a test that counts ends finds them all, while a fixture that lives for a
+    /// whole suite stays bounded (some 20 MB at the cap).
+    /// </summary>
+    public const int DefaultMaxEventsKept = 100_000;
 
     private readonly ConcurrentQueue<LoginEvent> _events = new();
     private readonly Lock _gate = new();
