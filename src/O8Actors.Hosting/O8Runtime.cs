@@ -18,22 +18,25 @@ internal sealed class O8Runtime
         public Task<IActorRef?> Route { get; init; } = Task.FromResult<IActorRef?>(null);
     }
 
+    // What Set was given, published once the task holds it: the callers that must not wait read it here, never the task's
+    // result on their own thread.
+    private Started? _value;
+
     public Task<Started> WhenStarted => _started.Task;
 
     /// <summary>What <see cref="Set"/> was given, for the callers that must not wait; false until then, and after a failed start.</summary>
     public bool TryGet(out Started started)
     {
-        var task = _started.Task;
-        // Completed, so reading its result does not block.
-        started = task.IsCompletedSuccessfully ? task.Result : null!;
-        return task.IsCompletedSuccessfully;
+        started = Volatile.Read(ref _value)!;
+        return started is not null;
     }
 
     public void Set(Started started)
     {
-        // A start that already failed stays failed: TryGet must not hand out what WhenStarted never will.
+        // The task first: a start that already failed stays failed, and TryGet never hands out what WhenStarted will not.
         if (!_started.TrySetResult(started))
             throw new InvalidOperationException("WithOAuthLogins was called twice for one service provider; call it once.");
+        Volatile.Write(ref _value, started);
     }
 
     /// <summary>Start failed (listener could not bind, bad provider): every waiting and later caller gets the reason.</summary>
