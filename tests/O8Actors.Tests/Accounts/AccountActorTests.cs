@@ -413,8 +413,12 @@ public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.P
         first.Send(accounts, new SignOut(Alice, SignOutOptions.Local));
         await AwaitConditionAsync(() => Task.FromResult(store.Loads > loadsBefore), Wait);
         second.Send(accounts, new SignOut(Alice, SignOutOptions.Local));
+        // The second sign-out has been taken in: the supervisor has forwarded it (its mailbox is in order: the sign-out,
+        // then this Identify), and the account has read it. An Identify sent to the account alone could overtake the
+        // forward, and stopping the supervisor would then drop the sign-out still in its mailbox, unanswered.
+        await accounts.Ask<ActorIdentity>(new Identify(1), Wait);
         var account = await LiveAccountActorAsync(accounts);
-        await account.Ask<ActorIdentity>(new Identify(1), Wait); // the second sign-out has been taken in
+        await account.Ask<ActorIdentity>(new Identify(1), Wait);
 
         // The host stops: both callers hear so at once, instead of waiting out their asks (minutes) for Akka's timeout.
         Sys.Stop(accounts);
