@@ -34,9 +34,8 @@ public sealed class HostingTestKitTests : Akka.Hosting.TestKit.TestKit, IClassFi
     /// <inheritdoc />
     protected override void ConfigureAppConfiguration(HostBuilderContext context, IConfigurationBuilder builder)
     {
-        var settings = HostedO8.LoopbackSettings();
+        var settings = HostedO8.SandboxSettings(_sandbox, _clientId);
         settings["O8:Login:Timeout"] = ConfiguredTimeout.ToString("c");
-        foreach (var (key, value) in _sandbox.ProviderSettings("sandbox", _clientId)) settings[key] = value;
         builder.AddInMemoryCollection(settings);
     }
 

@@ -52,8 +52,7 @@ public sealed class ListenerOnFirstUseHostingTests(SandboxFixture sandbox) : ICl
         var clientId = "o8-first-use-" + Guid.NewGuid().ToString("N");
         // The redirect URI it would have: a device login never sends it.
         sandbox.Server.RegisterClient(clientId, null, [$"https://127.0.0.1:{port}/sandbox"], ClientAuthMethod.None);
-        var settings = HostedO8.LoopbackSettings();
-        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) settings[key] = value;
+        var settings = HostedO8.SandboxSettings(sandbox, clientId);
         settings["O8:Listener:Start"] = "on-first-use";
         settings["O8:Listener:Scheme"] = "https";
         settings["O8:Listener:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -17,9 +17,7 @@ public sealed class ShutdownTests(SandboxFixture sandbox) : IClassFixture<Sandbo
         var clientId = "shutdown-" + Guid.NewGuid().ToString("N");
         // The user opens the provider's page and never comes back.
         await using var browser = new ScriptedBrowser(new ScriptedBrowserOptions { Script = _ => BrowserAction.Abandon });
-        var settings = HostedO8.LoopbackSettings();
-        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) settings[key] = value;
-        using var host = HostedO8.Build(settings, o => o.Browser = _ => browser, systemName: "o8-shutdown");
+        using var host = HostedO8.Build(HostedO8.SandboxSettings(sandbox, clientId), o => o.Browser = _ => browser, systemName: "o8-shutdown");
         await host.StartAsync(TestContext.Current.CancellationToken);
         var flows = host.Services.GetRequiredService<IOAuthLogins>();
         var redirect = await flows.GetRedirectUriAsync("sandbox", TestContext.Current.CancellationToken);

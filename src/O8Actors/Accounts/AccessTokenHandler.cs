@@ -137,15 +137,16 @@ public sealed class AccessTokenHandler : DelegatingHandler
         // A handler below followed a redirect: the request now names the place it was sent on to (perhaps another host,
         // another method, no body), and sending it again would hand that place a token. The caller gets the 401.
         if (!Equals(request.RequestUri, sentTo)) return response;
-        // A refused proof (a nonce the one retry did not satisfy, an invalid proof) is not a refused token: a renewed one
-        // would be signed with the same key and refused again, each time rotating the refresh token for nothing.
-        if (token.DpopKey is not null && Dpop.DpopSender.RefusesTheProof(response)) return response;
+        // A refused proof is not a refused token: a renewed one would be signed with the same key and refused again, each
+        // time rotating the refresh token for nothing.
+        if (RefusesTheProof(token, response)) return response;
 
-        AccessToken retryWith;
+        AccessToken? retryWith;
         try
         {
-            retryWith = Usable(await Accounts.RenewedToken.AfterRefusalAsync(_tokens, account, token.Token, _refusedAfterRefresh, cancellationToken)
-                .ConfigureAwait(false));
+            var renewed = await Accounts.RenewedToken.AfterRefusalAsync(_tokens, account, token.Token, _refusedAfterRefresh, cancellationToken)
+                .ConfigureAwait(false);
+            retryWith = renewed is null ? null : Usable(renewed);
         }
         catch
         {
@@ -153,23 +154,25 @@ public sealed class AccessTokenHandler : DelegatingHandler
             throw;
         }
 
-        // A provider may renew to the very token the API refused: sending it again would only be refused again, and so
-        // would renewing it on its next 401 (each a refresh that rotates the account's tokens): it counts as refused.
-        if (string.Equals(retryWith.Token, token.Token, StringComparison.Ordinal))
-        {
-            _refusedAfterRefresh.Add(token.Token);
-            return response;
-        }
+        // None when renewed to the very token the API refused (now counted as refused): the caller gets the 401.
+        if (retryWith is null) return response;
 
         response.Dispose();
         var retried = await SendWithAsync(request, retryWith, cancellationToken).ConfigureAwait(false);
         // The renewed token refused too: not for its age. Unless what was refused is the proof (the rule above), which
         // says nothing of the token, and marking it would keep a later real refusal of it from renewing it.
         if (retried.StatusCode == HttpStatusCode.Unauthorized && Equals(request.RequestUri, sentTo)
-            && !(retryWith.DpopKey is not null && Dpop.DpopSender.RefusesTheProof(retried)))
+            && !RefusesTheProof(retryWith, retried))
             _refusedAfterRefresh.Add(retryWith.Token);
         return retried;
     }
+
+    /// <summary>
+    /// Whether <paramref name="response"/> refuses the DPoP proof sent with <paramref name="token"/> (a nonce the one retry
+    /// did not satisfy, an invalid proof) rather than the token itself; never for a bearer token.
+    /// </summary>
+    private static bool RefusesTheProof(AccessToken token, HttpResponseMessage response) =>
+        token.DpopKey is not null && Dpop.DpopSender.RefusesTheProof(response);
 
     /// <summary>Sends <paramref name="request"/> with <paramref name="token"/> as its kind demands.</summary>
     private Task<HttpResponseMessage> SendWithAsync(HttpRequestMessage request, AccessToken token, CancellationToken cancellationToken)

@@ -32,12 +32,8 @@ internal static class UserInfoCall
         {
             // Revoked or expired before its expires_in: once more with a token the endpoint has not refused.
             var renewed = await RenewedToken.AfterRefusalAsync(tokens, account, token.Token, refusedAfterRenewal, cancellationToken).ConfigureAwait(false);
-            // Renewed to the very token refused: refused for another reason than its age, and so on every later call.
-            if (string.Equals(renewed.Token, token.Token, StringComparison.Ordinal))
-            {
-                refusedAfterRenewal.Add(token.Token);
-                throw;
-            }
+            // None when renewed to the very token refused (now counted as refused): the caller gets the refusal.
+            if (renewed is null) throw;
 
             try
             {

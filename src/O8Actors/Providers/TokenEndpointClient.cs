@@ -158,7 +158,8 @@ internal sealed class TokenEndpointClient
         // The complete URI is optional (RFC 8628 section 3.2): one that breaks the rule is left out, the user types the code.
         Uri? complete = Uri.TryCreate(response.VerificationUriComplete, UriKind.Absolute, out var c) && ShowableToUser(c) ? c : null;
         // expires_in is required (RFC 8628 section 3.2); a provider that leaves it out gets the default lifetime, so a
-        // device login still ends on its own.
+        // device login still ends on its own. ShowableDeviceCode.Checked applies it again for a login, but this answer is
+        // also what the public strategies' RequestDeviceAuthorizationAsync return to a direct caller, which nothing checks.
         var expiresIn = response.ExpiresIn is { } seconds && seconds > 0 ? TimeSpan.FromSeconds(seconds) : DeviceAuthorization.DefaultLifetime;
         var interval = response.Interval > 0 ? TimeSpan.FromSeconds(response.Interval) : DeviceAuthorization.DefaultInterval;
         return new DeviceAuthorization(response.DeviceCode, response.UserCode, verification, complete, expiresIn, interval);

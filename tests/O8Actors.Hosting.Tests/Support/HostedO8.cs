@@ -30,14 +30,24 @@ public static class HostedO8
         Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
     {
         var clientId = systemName + "-" + Guid.NewGuid().ToString("N");
-        var all = LoopbackSettings();
-        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) all[key] = value;
+        var all = SandboxSettings(sandbox, clientId);
         settings?.Invoke(all);
         var host = Build(all, o => o.Browser = _ => browser, systemName, services);
         await host.StartAsync();
         var redirect = await host.Services.GetRequiredService<IOAuthLogins>().GetRedirectUriAsync("sandbox", TestContext.Current.CancellationToken);
         sandbox.Server.RegisterClient(clientId, null, [redirect.ToString()], O8Actors.TestKit.Sandbox.ClientAuthMethod.None);
         return host;
+    }
+
+    /// <summary>
+    /// <see cref="LoopbackSettings"/> with the provider <c>sandbox</c>: the client <paramref name="clientId"/> of
+    /// <paramref name="sandbox"/> (which the test registers, with the redirect URI it needs).
+    /// </summary>
+    public static Dictionary<string, string?> SandboxSettings(SandboxFixture sandbox, string clientId)
+    {
+        var settings = LoopbackSettings();
+        foreach (var (key, value) in sandbox.ProviderSettings("sandbox", clientId)) settings[key] = value;
+        return settings;
     }
 
     /// <summary>Listener settings every test uses: plain http on a free loopback port, IPv4 only.</summary>

@@ -3,7 +3,6 @@ using Akka.Configuration;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
-using O8Actors.Configuration;
 using O8Actors.Providers;
 
 namespace O8Actors.Tests.Accounts;
@@ -20,7 +19,6 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
     private static readonly OAuthAccount Alice = new("p", "alice");
-    private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
 
     private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
@@ -28,8 +26,7 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
     private async Task<(IActorRef Accounts, TestProbe Providers)> ExpiredAccountAsync()
     {
         var providers = CreateTestProbe();
-        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
-        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), providers.Ref, CreateTestProbe().Ref, settings));
+        var accounts = this.AccountsOver(new InMemoryTokenStore(), providers.Ref);
         var login = new TokenSet("at-1", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-1", "read write");
         Assert.Equal(Alice, (await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, login), Wait)).Account);
         Clock.Advance(TimeSpan.FromHours(1));
@@ -118,8 +115,7 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
     public async Task A_comma_separated_granted_scope_covers_each_scope_it_names()
     {
         var providers = CreateTestProbe();
-        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
-        var accounts = Sys.ActorOf(AccountsSupervisor.Props(new InMemoryTokenStore(), providers.Ref, CreateTestProbe().Ref, settings));
+        var accounts = this.AccountsOver(new InMemoryTokenStore(), providers.Ref);
         var login = new TokenSet("gho-1", "bearer", null, null, "repo,gist");
         await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, login), Wait);
 

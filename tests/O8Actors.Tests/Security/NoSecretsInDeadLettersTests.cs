@@ -2,8 +2,8 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
-using O8Actors.Configuration;
 using O8Actors.Providers;
+using O8Actors.Tests.Accounts;
 
 namespace O8Actors.Tests.Security;
 
@@ -17,13 +17,12 @@ public sealed class NoSecretsInDeadLettersTests() : TestKit("akka.loglevel = INF
 {
     private const string Marker = "SECRET";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
-    private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
 
     [Fact]
     public async Task A_code_exchange_that_fails_after_its_login_stopped_logs_no_secret()
     {
         var strategy = new HeldStrategy("p");
-        var providers = await ProvidersAsync(strategy);
+        var providers = await this.ProvidersAsync(strategy);
         var logs = CreateTestProbe();
         Sys.EventStream.Subscribe(logs.Ref, typeof(Info));
         // The login: stopped from outside while its code is at the provider (its cluster entity moved, its node stopped).
@@ -47,8 +46,7 @@ public sealed class NoSecretsInDeadLettersTests() : TestKit("akka.loglevel = INF
         var store = new InMemoryTokenStore();
         // Expired, with a refresh token: the next request refreshes.
         await store.SaveAsync(account, new TokenSet("access-token-value", "Bearer", DateTimeOffset.UnixEpoch, "refresh-token-value"), 0);
-        var accounts = Sys.ActorOf(AccountsSupervisor.Props(store, await ProvidersAsync(strategy), CreateTestProbe().Ref,
-            new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login)));
+        var accounts = await this.AccountsAsync(strategy, store);
         var logs = CreateTestProbe();
         Sys.EventStream.Subscribe(logs.Ref, typeof(Info));
 
@@ -58,13 +56,6 @@ public sealed class NoSecretsInDeadLettersTests() : TestKit("akka.loglevel = INF
         strategy.Fail();
 
         await AssertDeadLetterPrintsNoSecretAsync(logs, "Failure");
-    }
-
-    private async Task<IActorRef> ProvidersAsync(ProviderStrategy strategy)
-    {
-        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 32, Login.ExchangeTimeout));
-        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), Wait);
-        return registry;
     }
 
     /// <summary>Waits for Akka's line about the undelivered <paramref name="messageType"/> (Akka's own logging, as the app's logs get it).</summary>
