@@ -10,7 +10,7 @@ namespace O8Actors.Persistence.Tests.Support;
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
-    private static readonly string Bin = Environment.GetEnvironmentVariable("O8_PG_BIN") ?? "/usr/lib/postgresql/15/bin";
+    private static readonly string Bin = Environment.GetEnvironmentVariable("O8_PG_BIN") ?? InstalledBin();
     private readonly string _root = Path.Combine(Path.GetTempPath(), "o8-pg-" + Guid.NewGuid().ToString("N")[..12]);
 
     /// <summary>The data folder (its files are searched byte for byte by the tests).</summary>
@@ -23,6 +23,25 @@ public sealed class PostgresServer : IAsyncLifetime
     public string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port};Username=o8;Database={database};Pooling=false";
 
     private static bool IsRoot => Environment.UserName == "root";
+
+    /// <summary>
+    /// The programs of the newest PostgreSQL the distribution's package installed (<c>/usr/lib/postgresql/{major}/bin</c>:
+    /// 15 on Debian 12, 17 on Debian 13), so the tests do not depend on one release; <c>O8_PG_BIN</c> names another folder.
+    /// </summary>
+    private static string InstalledBin()
+    {
+        const string root = "/usr/lib/postgresql";
+        var newest = Directory.Exists(root)
+            ? Directory.GetDirectories(root)
+                .Select(folder => (Folder: folder, Major: int.TryParse(Path.GetFileName(folder), out var major) ? major : -1))
+                .Where(found => found.Major >= 0 && File.Exists(Path.Combine(found.Folder, "bin", "initdb")))
+                .OrderByDescending(found => found.Major)
+                .Select(found => Path.Combine(found.Folder, "bin"))
+                .FirstOrDefault()
+            : null;
+        return newest ?? throw new InvalidOperationException(
+            $"No PostgreSQL server programs under {root}/<major>/bin: install the postgresql package (bash .ci/run does), or set O8_PG_BIN to the folder that holds initdb and pg_ctl.");
+    }
 
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
