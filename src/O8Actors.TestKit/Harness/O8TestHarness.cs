@@ -169,7 +169,9 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// <summary>
     /// An authorization request that plays <paramref name="script"/>: its <c>login_hint</c> is a fresh tag the sandbox,
     /// the browser and the fault plan look up. Use it with <see cref="Logins"/> directly, or with your own login code.
-    /// The script is forgotten when its login ends (one that ends before its authorize URL is ready stays held).
+    /// The script is forgotten when its login ends, however it ends (even before it had an authorize URL); one whose login
+    /// never starts (never run, refused by the pending-login limits, cancelled before it starts) is held until the harness
+    /// is disposed.
     /// </summary>
     /// <param name="script">The login's fate.</param>
     /// <param name="timeout">Its deadline; by default <see cref="O8TestHarnessOptions.AbandonTimeout"/> for scripts that end by timeout, else <see cref="O8TestHarnessOptions.LoginTimeout"/>.</param>

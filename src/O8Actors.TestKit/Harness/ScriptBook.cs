@@ -17,9 +17,6 @@ internal sealed class ScriptBook
     public const string TagPrefix = "o8tk-";
 
     private readonly ConcurrentDictionary<string, LoginScript> _scripts = new(StringComparer.Ordinal);
-    // The tags of pushed requests already looked up, by request_uri: the sandbox forgets a request_uri once the browser
-    // redeems it, and the login's script must still be found by its URL afterwards, to be forgotten when it ends.
-    private readonly ConcurrentDictionary<string, string> _pushedTags = new(StringComparer.Ordinal);
     private long _next;
 
     /// <summary>
@@ -37,18 +34,14 @@ internal sealed class ScriptBook
         return tag;
     }
 
-    /// <summary>How many scripts (and pushed requests' tags) are held (for tests that a long-lived harness forgets those of ended logins).</summary>
-    public int Count => _scripts.Count + _pushedTags.Count;
+    /// <summary>How many scripts are held (for tests that a long-lived harness forgets those of ended logins).</summary>
+    public int Count => _scripts.Count;
 
-    /// <summary>The tag of the login whose authorize URL is <paramref name="authorizeUrl"/>, when it plays a script.</summary>
-    public string? TagOf(Uri authorizeUrl) => LoginHintOf(authorizeUrl) is { } hint && _scripts.ContainsKey(hint) ? hint : null;
+    /// <summary>Whether <paramref name="tag"/> names a script still held.</summary>
+    public bool Holds(string tag) => _scripts.ContainsKey(tag);
 
-    /// <summary>Forgets the script of an ended login and, when given, what was looked up for its authorize URL.</summary>
-    public void Forget(string tag, Uri? authorizeUrl = null)
-    {
-        _scripts.TryRemove(tag, out _);
-        if (authorizeUrl is not null && RequestUriOf(authorizeUrl) is { } requestUri) _pushedTags.TryRemove(requestUri, out _);
-    }
+    /// <summary>Forgets the script of an ended login. All the book holds of a login is its script, kept under its tag.</summary>
+    public void Forget(string tag) => _scripts.TryRemove(tag, out _);
 
     public LoginScript? Find(string? tag) => tag is not null && _scripts.TryGetValue(tag, out var script) ? script : null;
 
@@ -68,14 +61,7 @@ internal sealed class ScriptBook
     {
         var query = QueryHelpers.ParseQuery(authorizeUrl.Query);
         if (query.TryGetValue("login_hint", out var hint)) return hint.ToString();
-        if (RequestUriOf(authorizeUrl) is not { } requestUri) return null;
-        if (_pushedTags.TryGetValue(requestUri, out var tag)) return tag;
-        if (PushedLoginHint?.Invoke(requestUri) is not { } pushed) return null;
-        // Only a login this book scripts is remembered (and forgotten when it ends).
-        if (_scripts.ContainsKey(pushed)) _pushedTags[requestUri] = pushed;
-        return pushed;
+        // Read once, by the scripted browser before it redeems the request_uri; nothing here needs it afterwards.
+        return query.TryGetValue("request_uri", out var requestUri) ? PushedLoginHint?.Invoke(requestUri.ToString()) : null;
     }
-
-    private static string? RequestUriOf(Uri authorizeUrl) =>
-        QueryHelpers.ParseQuery(authorizeUrl.Query).TryGetValue("request_uri", out var requestUri) ? requestUri.ToString() : null;
 }

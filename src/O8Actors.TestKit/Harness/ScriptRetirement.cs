@@ -4,23 +4,25 @@ namespace O8Actors.TestKit;
 
 /// <summary>
 /// Forgets the script of each login when it ends, for logins the test runs itself from
-/// <see cref="O8TestHarness.Request"/>: the harness learns which login plays which script from its authorize URL
-/// (<see cref="AuthorizeUrlReadyEvent"/>) and forgets it at its <see cref="LoginEndedEvent"/>. Subscribed to the
-/// orchestrator's events; each login's events arrive in order.
+/// <see cref="O8TestHarness.Request"/>. Subscribed to the orchestrator's events, where each login's events arrive in
+/// order: its first, <see cref="LoginStartedEvent"/>, names the tag it plays (its <c>login_hint</c>), and its last,
+/// <see cref="LoginEndedEvent"/>, retires it. Nothing between is needed, so a login that ends before its authorize URL
+/// is ready, or whose pushed request (RFC 9126) a browser spent before this saw that URL, is retired all the same.
 /// </summary>
 internal sealed class ScriptRetirement(ScriptBook book) : IObserver<LoginEvent>
 {
-    private readonly ConcurrentDictionary<string, (string Tag, Uri AuthorizeUrl)> _playing = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _playing = new(StringComparer.Ordinal);
 
     public void OnNext(LoginEvent value)
     {
         switch (value)
         {
-            case AuthorizeUrlReadyEvent ready when book.TagOf(ready.AuthorizeUrl) is { } tag:
-                _playing[ready.LoginId] = (tag, ready.AuthorizeUrl);
+            // Only a script still held: the harness's own runs may already have forgotten theirs.
+            case LoginStartedEvent { LoginHint: { } tag } started when book.Holds(tag):
+                _playing[started.LoginId] = tag;
                 break;
-            case LoginEndedEvent ended when _playing.TryRemove(ended.LoginId, out var login):
-                book.Forget(login.Tag, login.AuthorizeUrl);
+            case LoginEndedEvent ended when _playing.TryRemove(ended.LoginId, out var tag):
+                book.Forget(tag);
                 break;
         }
     }

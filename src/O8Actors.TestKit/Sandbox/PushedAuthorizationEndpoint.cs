@@ -48,8 +48,9 @@ internal sealed class PushedAuthorizationEndpoint(SandboxState state)
 
         if (form.Get("redirect_uri") is not { } redirectUri || !client.AllowsRedirectUri(redirectUri))
         {
-            // Exact string match, RFC 9700 section 2.1, as at /authorize.
-            await ErrorAsync(context, 400, "invalid_redirect_uri", "The redirect_uri is missing or not registered for this client (exact match required).");
+            // Exact string match, RFC 9700 section 2.1, as at /authorize. RFC 6749 gives no error code for a bad redirect
+            // URI (it is never redirected to); RFC 9126 section 2.3 names invalid_request the default for it at /par.
+            await ErrorAsync(context, 400, "invalid_request", "The redirect_uri is missing or not registered for this client (exact match required).");
             return;
         }
 

@@ -192,7 +192,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         _activity?.SetTag("o8.provider", _start.Provider);
         O8Metrics.LoginsStarted.Add(1);
         O8Metrics.LoginsInFlight.Add(1);
-        Publish(new LoginStartedEvent(_start.LoginId, _start.Provider));
+        Publish(new LoginStartedEvent(_start.LoginId, _start.Provider) { LoginHint = _start.Request.Parameters.GetValueOrDefault("login_hint") });
 
         // The deadline covers the whole wait for the user, from the first moment.
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, Timeout);

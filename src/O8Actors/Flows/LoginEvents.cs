@@ -13,7 +13,15 @@ public abstract record LoginEvent(string LoginId, string Provider)
 }
 
 /// <summary>A login started.</summary>
-public sealed record LoginStartedEvent(string LoginId, string Provider) : LoginEvent(LoginId, Provider);
+public sealed record LoginStartedEvent(string LoginId, string Provider) : LoginEvent(LoginId, Provider)
+{
+    /// <summary>
+    /// The request's <c>login_hint</c>, if any: the TestKit's harness tags each login's script with it and must learn
+    /// which login plays which script from its first event, since a login can end before any other event names it (no
+    /// authorize URL yet). Internal: a hint can name the user, and no app needs it back from its own request.
+    /// </summary>
+    internal string? LoginHint { get; init; }
+}
 
 /// <summary>The authorize URL is ready (show it if no browser opens).</summary>
 /// <remarks>The URL carries the login's <c>state</c> (and PKCE challenge): show it to the user, never log it.

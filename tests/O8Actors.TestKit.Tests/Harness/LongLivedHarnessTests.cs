@@ -1,11 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Browser;
 using O8Actors.TestKit.Sandbox;
+using O8Actors.TestKit.Tests.Support;
 using O8Actors.TestSupport;
 
 namespace O8Actors.TestKit.Tests.Harness;
 
 /// <summary>
 /// A harness that runs many logins does not grow with them: the script of each login is forgotten once it has ended,
-/// whether the harness ran it or the test ran <see cref="O8TestHarness.Request"/> itself, pushed (RFC 9126) or not.
+/// whether the harness ran it or the test ran <see cref="O8TestHarness.Request"/> itself, pushed (RFC 9126) or not, and
+/// whatever the login did first: ended before it had an authorize URL, or had its pushed request spent by a browser of
+/// the app's own before the harness saw that URL.
 /// </summary>
 public sealed class LongLivedHarnessTests
 {
@@ -27,5 +32,64 @@ public sealed class LongLivedHarnessTests
         Assert.All(results, r => Assert.True(r.MatchesScript));
         Assert.IsType<LoginSucceeded>(own);
         await Eventually.TrueAsync(() => o8.ScriptsHeld == 0, "the harness forgot the scripts of the ended logins", Wait);
+    }
+
+    [Theory]
+    // Refused by O8Actors itself while it builds the authorize URL.
+    [InlineData(false, "response_mode", "fragment")]
+    // Refused by the sandbox at /par, so the push never gives a request_uri.
+    [InlineData(true, "prompt", "none login")]
+    public async Task The_script_of_a_login_that_ends_before_its_authorize_url_is_ready_is_forgotten(bool pushed, string parameter, string value)
+    {
+        await using var o8 = await O8TestHarness.StartAsync(o =>
+        {
+            if (pushed) o.ConfigureSandbox = sandbox => sandbox.PushedAuthorization = SandboxPushedAuthorization.Required;
+        });
+        var request = o8.Request(LoginScript.Approve("dave"));
+        request = request with { ExtraParameters = new Dictionary<string, string>(request.Parameters) { [parameter] = value } };
+
+        var outcome = await o8.Logins.RunAsync(o8.ProviderName, request).WaitAsync(Wait);
+
+        Assert.Equal(LoginFailure.ProviderUnavailable, Assert.IsType<LoginFailed>(outcome).Failure);
+        await o8.Events.WaitForEndAsync(outcome.LoginId, Wait);
+        Assert.DoesNotContain(o8.Events.For(outcome.LoginId), e => e is AuthorizeUrlReadyEvent);
+        await Eventually.TrueAsync(() => o8.ScriptsHeld == 0, "the harness forgot the script of the login that ended at its start", Wait);
+    }
+
+    [Fact]
+    public async Task The_script_of_a_pushed_login_whose_request_uri_the_apps_browser_spent_first_is_forgotten()
+    {
+        var appBrowser = new AppBrowser();
+        O8TestHarness? harness = null;
+        var spender = new SpendsPushedRequestFirst(() => harness!.Client.ClientId);
+        await using var o8 = harness = await O8TestHarness.StartAsync(o =>
+        {
+            o.ConfigureSandbox = sandbox => sandbox.PushedAuthorization = SandboxPushedAuthorization.Required;
+            o.Browser = appBrowser;
+            o.ConfigureLogins = setup => setup.ConfigureServices = services =>
+                services.ConfigureHttpClientDefaults(http => http.AddHttpMessageHandler(() => spender));
+        });
+        using var cancel = new CancellationTokenSource();
+
+        var login = o8.Logins.RunAsync(o8.ProviderName, o8.Request(LoginScript.Approve("erin")), cancel.Token);
+        await appBrowser.Opened.Task.WaitAsync(Wait);
+        await cancel.CancelAsync();
+
+        Assert.IsType<LoginCancelled>(await login.WaitAsync(Wait));
+        Assert.Equal(1, spender.Spent);
+        Assert.Equal(0, o8.Sandbox.HeldPushedRequests);
+        await Eventually.TrueAsync(() => o8.ScriptsHeld == 0, "the harness forgot the script of the pushed login", Wait);
+    }
+
+    /// <summary>A browser of the app's own: it shows the authorize URL and signs no one in.</summary>
+    private sealed class AppBrowser : IBrowserLauncher
+    {
+        public TaskCompletionSource Opened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken)
+        {
+            Opened.TrySetResult();
+            return Task.FromResult(BrowserLaunchResult.Opened("the app's own"));
+        }
     }
 }

@@ -39,8 +39,9 @@ public sealed class PushedRequestCheckTests : SandboxEndpointTest
     }
 
     [Theory]
-    [InlineData("redirect_uri", "http://127.0.0.1:50123/elsewhere", "invalid_redirect_uri")]
-    [InlineData("redirect_uri", null, "invalid_redirect_uri")]
+    // RFC 9126 section 2.3: invalid_request is the default code for a missing, invalid or mismatching redirect URI.
+    [InlineData("redirect_uri", "http://127.0.0.1:50123/elsewhere", "invalid_request")]
+    [InlineData("redirect_uri", null, "invalid_request")]
     [InlineData("response_type", "token", "unsupported_response_type")]
     [InlineData("response_type", null, "invalid_request")]
     [InlineData("state", null, "invalid_request")]
