@@ -22,11 +22,15 @@ public sealed class SecretlessGitHubLoginTests
     [Theory]
     [InlineData(LoginMethod.Browser)]
     [InlineData(LoginMethod.Auto)] // the recording launcher can open a browser, so Auto would pick it
-    public async Task A_browser_login_without_the_secret_fails_at_once_naming_the_fix_and_opens_no_browser(LoginMethod method)
+    public async Task A_browser_login_without_the_secret_fails_at_once_naming_the_fix_and_opens_no_browser_and_with_it_opens_one(LoginMethod method)
     {
-        var browser = new RecordingBrowser();
+        var browser = new RecordingBrowser(); // opens nothing: a login it was asked to open waits until cancelled
         var events = new ConcurrentQueue<LoginEvent>();
-        await using var logins = await LoginsTestSupport.StartAsync(browser, setup => setup.Providers.Add(ProviderPresets.GitHub("gh-cli")));
+        await using var logins = await LoginsTestSupport.StartAsync(browser, setup =>
+        {
+            setup.Providers.Add(ProviderPresets.GitHub("gh-cli"));
+            setup.Providers.Add(ProviderPresets.GitHub("gh-web", ClientSecret, o => o.Name = "github-web"));
+        });
         using var subscription = logins.Events.Subscribe(new LoginsTestSupport.Observer(events.Enqueue));
 
         var refused = await Assert.ThrowsAsync<AuthorizationFailedException>(() => logins.AuthorizeAsync("github", Request(method)).WaitAsync(Wait));
@@ -42,23 +46,14 @@ public sealed class SecretlessGitHubLoginTests
         Assert.Equal(LoginFailure.ProviderUnavailable, failed.Failure);
         Assert.Equal(refused.Message, failed.Reason);
         Assert.Empty(browser.Opened);
-    }
 
-    [Fact]
-    public async Task With_the_secret_the_preset_opens_the_browser_at_GitHubs_authorize_endpoint()
-    {
-        var browser = new RecordingBrowser(); // opens nothing: the login waits until cancelled
-        await using var logins = await LoginsTestSupport.StartAsync(browser, setup => setup.Providers.Add(ProviderPresets.GitHub("gh-web", ClientSecret)));
-        var url = LoginsTestSupport.NextAuthorizeUrl(logins, out var subscription);
-        using var _ = subscription;
+        // With the secret the same preset opens the browser at GitHub's authorize endpoint.
         using var cancel = new CancellationTokenSource();
-
-        var login = logins.RunAsync("github", Request(LoginMethod.Browser), cancel.Token);
-
-        Assert.Equal(ProviderPresets.GitHubAuthorizationEndpoint, (await url).GetLeftPart(UriPartial.Path));
+        var login = logins.RunAsync("github-web", Request(method), cancel.Token);
         await Eventually.TrueAsync(() => !browser.Opened.IsEmpty, "the browser was asked to open the authorize URL", Wait);
         await cancel.CancelAsync();
         Assert.IsType<LoginCancelled>(await login.WaitAsync(Wait));
+        Assert.Equal(ProviderPresets.GitHubAuthorizationEndpoint, Assert.Single(browser.Opened).GetLeftPart(UriPartial.Path));
     }
 
     [Fact]
