@@ -96,7 +96,9 @@ public enum LoginFailure
     /// </summary>
     InvalidCallback,
     /// <summary>
-    /// The provider could not build an authorize URL (discovery failed, bad configuration), or its actor was stopped
+    /// The provider could not build an authorize URL (discovery failed, bad configuration; a browser login on a public
+    /// client whose provider redeems codes only for clients that authenticate, such as GitHub without its secret, is
+    /// refused so before any browser opens), or its actor was stopped
     /// after failing repeatedly (its strategy threw more than 10 times within a minute): then every login and refresh
     /// waiting on it ends with this at once, the reason naming the provider, until it is registered again.
     /// </summary>

@@ -99,6 +99,15 @@ public sealed class GenericOAuthOptions
     public ClientAuthentication ClientAuthentication { get; set; } = ClientAuthentication.Basic;
 
     /// <summary>
+    /// Whether the provider's token endpoint redeems a browser login's code only for a client that authenticates, PKCE
+    /// or not (GitHub answers <c>incorrect_client_credentials</c>). With <see cref="ClientAuthentication"/> None the
+    /// provider then serves device logins only, and a browser login is refused at its start instead of after the user
+    /// approved it. A fact about the provider, set by its preset: kept whatever secret a configure callback or the
+    /// configuration gives later, so the rule follows the options as they end up.
+    /// </summary>
+    internal bool CodeExchangeNeedsClientAuthentication { get; set; }
+
+    /// <summary>
     /// The API this client's tokens are for, as a resource indicator (RFC 8707): an absolute URI without a fragment, sent
     /// as <c>resource</c> on every authorize request, code exchange, refresh and device request, so the provider issues
     /// access tokens whose audience is that API alone (the audience restriction RFC 9700 section 2.3 recommends): a token
@@ -209,6 +218,7 @@ public sealed class GenericOAuthOptions
         ClientSigningKey = ClientSigningKey,
         ClientSigningKeyId = ClientSigningKeyId,
         ClientAuthentication = ClientAuthentication,
+        CodeExchangeNeedsClientAuthentication = CodeExchangeNeedsClientAuthentication,
         Resource = Resource,
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         ScopeSeparator = ScopeSeparator,

@@ -91,6 +91,10 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     internal override bool IsConfidentialClient => _options.ClientAuthentication != ClientAuthentication.None;
 
     /// <inheritdoc />
+    internal override bool RedeemsBrowserLoginCodes =>
+        !(_options.CodeExchangeNeedsClientAuthentication && _options.ClientAuthentication == ClientAuthentication.None);
+
+    /// <inheritdoc />
     internal override StepUp.Requirement? RequiredStepUp => _requiredStepUp;
 
     /// <summary>A copy of the settings this strategy uses (the client secret included: do not log it).</summary>

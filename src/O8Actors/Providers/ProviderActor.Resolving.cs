@@ -136,6 +136,12 @@ internal sealed partial class ProviderActor
 
     private void Prepare(PrepareAuthorization msg, IActorRef replyTo)
     {
+        if (!_strategy.RedeemsBrowserLoginCodes)
+        {
+            // Refused before the browser opens: the token endpoint would refuse the code only after the user approved.
+            replyTo.Tell(new ProviderUnavailable(msg.LoginId, BrowserLoginUnredeemable(_strategy.Name)));
+            return;
+        }
         // The provider's own max_age or acr_values are a requirement on every login (checked on its ID token, as a
         // login's own are); the shorter of two max_age goes on the request.
         var required = _strategy.RequiredStepUp;
@@ -183,6 +189,12 @@ internal sealed partial class ProviderActor
             replyTo.Tell(new ProviderUnavailable(msg.LoginId, $"The provider '{_strategy.Name}' could not build an authorize URL: {SafeReason(e)}"));
         }
     }
+
+    /// <summary>Why a browser login is refused on a public client whose provider redeems codes only for clients that authenticate.</summary>
+    private static string BrowserLoginUnredeemable(string provider) =>
+        $"The provider '{provider}' has no client secret, and its token endpoint redeems a browser login's code only for a " +
+        "client that authenticates (GitHub answers incorrect_client_credentials), so the browser login was refused before " +
+        "any browser opened. Give the provider its client secret (ClientSecret), or sign in with a device login (LoginMethod.Device).";
 
     /// <summary>
     /// The provider's redirect URI for a login that came with the listener's <paramref name="listenerUri"/>; compared by

@@ -107,8 +107,10 @@ public static class ProviderPresets
         ClientId = clientId,
         ClientSecret = clientSecret,
         // GitHub's device flow takes the client id alone, so a CLI that ships no secret (a public client) can sign in
-        // with it; a browser login's code exchange needs the secret whatever the client (see GitHub below).
+        // with it; a browser login's code exchange needs the secret whatever the client (see GitHub below), so without
+        // one a browser login is refused at its start.
         ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Post,
+        CodeExchangeNeedsClientAuthentication = true,
         DefaultScopes = ["read:user"],
         ScopeSeparator = " ",
         // GitHub accepts S256 since 2025-07 and ignores PKCE for apps that do not send it; no iss on callbacks.
@@ -120,11 +122,13 @@ public static class ProviderPresets
     /// <summary>A strategy for GitHub. OAuth apps get no refresh token; GitHub Apps with expiring tokens do.</summary>
     /// <remarks>
     /// GitHub refuses a browser login's code exchange without the client secret, even with PKCE: it answers
-    /// <c>incorrect_client_credentials</c>, and the login fails with <see cref="LoginFailure.TokenExchange"/> after the
-    /// user has approved it in the browser. A GitHub provider without a secret therefore serves device logins
-    /// (<see cref="LoginMethod.Device"/>; enable "Device Flow" in the app's settings), which GitHub grants to the client
-    /// id alone: the way for an app that is handed out to its users (a CLI), which can keep no secret. Give the secret for
-    /// browser logins.
+    /// <c>incorrect_client_credentials</c>, which the user would meet only after approving the login in the browser. A
+    /// GitHub provider without a secret therefore serves device logins (<see cref="LoginMethod.Device"/>; enable "Device
+    /// Flow" in the app's settings), which GitHub grants to the client id alone: the way for an app that is handed out to
+    /// its users (a CLI), which can keep no secret. Its browser logins (<see cref="LoginMethod.Browser"/>, and
+    /// <see cref="LoginMethod.Auto"/> where a browser can be opened) are refused at their start, before any browser
+    /// opens, with <see cref="LoginFailure.ProviderUnavailable"/> (<see cref="AuthorizationFailedException"/>). Give the
+    /// secret for browser logins.
     /// </remarks>
     /// <param name="clientId">The app's client id.</param>
     /// <param name="clientSecret">

@@ -51,6 +51,14 @@ public abstract class ProviderStrategy
     internal virtual bool IsConfidentialClient => false;
 
     /// <summary>
+    /// Whether the provider redeems a browser login's code for this client. False for a public client of a provider
+    /// that redeems codes only for clients that authenticate (the GitHub preset without its secret): its browser logins
+    /// are refused before the browser opens, and its device logins go on. True for a strategy of the app's own, whose
+    /// provider this library does not know.
+    /// </summary>
+    internal virtual bool RedeemsBrowserLoginCodes => true;
+
+    /// <summary>
     /// The step-up the provider's own authorize parameters ask of every login (<c>max_age</c>, <c>acr_values</c>), which
     /// each login's ID token is held to like a login's own; null when they ask for neither, and for a strategy of the
     /// app's own (whose parameters this library does not know).
