@@ -139,7 +139,10 @@ internal sealed partial class ProviderActor
         if (!_strategy.RedeemsBrowserLoginCodes)
         {
             // Refused before the browser opens: the token endpoint would refuse the code only after the user approved.
-            replyTo.Tell(new ProviderUnavailable(msg.LoginId, BrowserLoginUnredeemable(_strategy.Name)));
+            replyTo.Tell(new ProviderUnavailable(msg.LoginId, BrowserLoginUnredeemable(_strategy.Name))
+            {
+                DeviceMayServe = CurrentDescriptor.SupportsDeviceAuthorization,
+            });
             return;
         }
         // The provider's own max_age or acr_values are a requirement on every login (checked on its ID token, as a

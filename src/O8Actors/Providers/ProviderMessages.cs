@@ -126,7 +126,14 @@ internal sealed record UserInfoFetchFailed(string RequestId, UserInfoException E
 /// <param name="LoginId">The login (or request) it answers.</param>
 /// <param name="Reason">Why, safe to log and show.</param>
 /// <param name="Failure"><see cref="LoginFailure.UnknownProvider"/> when no provider has that name, else <see cref="LoginFailure.ProviderUnavailable"/>.</param>
-internal sealed record ProviderUnavailable(string LoginId, string Reason, LoginFailure Failure = LoginFailure.ProviderUnavailable);
+internal sealed record ProviderUnavailable(string LoginId, string Reason, LoginFailure Failure = LoginFailure.ProviderUnavailable)
+{
+    /// <summary>
+    /// The provider cannot serve a browser login but can serve a device login (a public GitHub client): an Auto login
+    /// signs in with the device grant instead of failing.
+    /// </summary>
+    public bool DeviceMayServe { get; init; }
+}
 
 /// <summary>
 /// A login that ended (cancelled) no longer wants its exchange: one still queued is dropped unsent and answered with

@@ -125,10 +125,10 @@ public static class ProviderPresets
     /// <c>incorrect_client_credentials</c>, which the user would meet only after approving the login in the browser. A
     /// GitHub provider without a secret therefore serves device logins (<see cref="LoginMethod.Device"/>; enable "Device
     /// Flow" in the app's settings), which GitHub grants to the client id alone: the way for an app that is handed out to
-    /// its users (a CLI), which can keep no secret. Its browser logins (<see cref="LoginMethod.Browser"/>, and
-    /// <see cref="LoginMethod.Auto"/> where a browser can be opened) are refused at their start, before any browser
-    /// opens, with <see cref="LoginFailure.ProviderUnavailable"/> (<see cref="AuthorizationFailedException"/>). Give the
-    /// secret for browser logins.
+    /// its users (a CLI), which can keep no secret. Its browser logins (<see cref="LoginMethod.Browser"/>) are refused at
+    /// their start, before any browser opens, with <see cref="LoginFailure.ProviderUnavailable"/>
+    /// (<see cref="AuthorizationFailedException"/>); its <see cref="LoginMethod.Auto"/> logins sign in with the device
+    /// grant even where a browser could be opened. Give the secret for browser logins.
     /// </remarks>
     /// <param name="clientId">The app's client id.</param>
     /// <param name="clientSecret">

@@ -71,4 +71,21 @@ public sealed class GitHubPresetSandboxTests
         Assert.True(o8.Sandbox.IsActive(webSignedIn.Tokens.AccessToken));
         Assert.Equal(1, o8.Sandbox.Counters.AuthorizeRequests);
     }
+
+    [Fact]
+    public async Task Without_the_secret_an_Auto_login_where_a_browser_could_open_signs_in_with_the_device_grant()
+    {
+        await using var o8 = await StartAsync();
+
+        var auto = await o8.Logins.RunAsync("github", GitHubRequest(o8, LoginMethod.Auto)).WaitAsync(Wait);
+
+        var signedIn = Assert.IsType<LoginSucceeded>(auto);
+        Assert.True(o8.Sandbox.IsActive(signedIn.Tokens.AccessToken));
+        Assert.Equal(1, o8.Sandbox.Counters.DeviceCodesIssued);
+        Assert.Equal(0, o8.Sandbox.Counters.AuthorizeRequests);
+        // Auto first chose the browser (one can open here), then the device grant, saying why.
+        var chosen = o8.Events.For(signedIn.LoginId).OfType<LoginMethodChosenEvent>().Select(e => e.Method).ToList();
+        Assert.Equal([LoginMethod.Browser, LoginMethod.Device], chosen);
+        Assert.Contains("only for a client with a secret", o8.Events.For(signedIn.LoginId).OfType<LoginMethodChosenEvent>().Last().Reason);
+    }
 }
