@@ -115,8 +115,8 @@ internal sealed partial class AccountActor
                 BackToIdle();
                 return true;
             case SignOut:
-                // Signing out ends the login that would sign the account in again.
-                if (_loginId is not null) _flows.Tell(new CancelFlow(_loginId));
+                // Signing out ends the login that would sign the account in again (unless already cancelled for its callers).
+                if (_loginId is not null && !_loginAbandoned) _flows.Tell(new CancelFlow(_loginId));
                 StashMessage();
                 return true;
             case InteractiveDone msg when msg.Generation == _generation:
