@@ -61,10 +61,12 @@ internal sealed class AccountGateway : ReceiveActor
 
     /// <summary>
     /// The request in types the remote's JSON serializer can rebuild: arrays and dictionaries instead of whatever read-only
-    /// collections the caller built (collection expressions make compiler-generated types it cannot construct).
+    /// collections the caller built (collection expressions make compiler-generated types it cannot construct), and
+    /// without the caller's cancellation, which is this process's alone.
     /// </summary>
     internal static GetAccessToken ForWire(GetAccessToken request) => request with
     {
+        CallerCancellation = CancellationToken.None,
         Scopes = request.Scopes?.ToArray(),
         Options = request.Options.Login is not { } login ? request.Options : request.Options with
         {

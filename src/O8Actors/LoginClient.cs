@@ -211,7 +211,8 @@ internal sealed class LoginClient : IOAuthLogins
     private async Task<AccessToken> AskAccountAsync(OAuthAccount account, IReadOnlyList<string>? scopes, AccessTokenOptions options,
         CancellationToken cancellationToken)
     {
-        var request = new GetAccessToken(account, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()), options);
+        // The caller's token goes with the request: cancelled while it waits, the account's actor opens no browser for it.
+        var request = new GetAccessToken(account, scopes is null ? null : Array.AsReadOnly(scopes.ToArray()), options) { CallerCancellation = cancellationToken };
         var wait = _accounts.CallerWait(options.AllowInteraction, options.Login?.Timeout);
         try
         {

@@ -521,6 +521,25 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_token_request_crosses_nodes_without_its_callers_cancellation()
+    {
+        // The caller's token is this process's: the entity on another node is sent the request without it (a live token
+        // would be serialized as whatever its properties read, a wait handle among them).
+        using var caller = new CancellationTokenSource();
+        var request = new O8Actors.Accounts.GetAccessToken(new OAuthAccount("sandbox", "alice"), ["read"], AccessTokenOptions.Interactive)
+        {
+            CallerCancellation = caller.Token,
+        };
+
+        var wire = AccountGateway.ForWire(request);
+        var back = RoundTrip(wire);
+
+        Assert.False(wire.CallerCancellation.CanBeCanceled);
+        Assert.False(back.CallerCancellation.CanBeCanceled);
+        Assert.Equal(["read"], back.Scopes);
+    }
+
+    [Fact]
     public void Bearer_tokens_and_logins_cross_as_they_are()
     {
         // Nodes of the previous version read these: only what held a key (and never crossed) changes shape.

@@ -27,6 +27,8 @@ internal sealed partial class AccountActor
         // Callers of a login that outlived the account's earlier actor, whose tokens were dropped: no browser for them.
         FailAll(SignedOutMeanwhile(), w => SignedOutSince(w.Request.OrphanedOver, _current));
         FailAll(new InteractionRequiredException(_account, reason, message), w => !w.Request.Options.AllowInteraction);
+        // Callers who cancelled while the renewal ran: no browser for them (nor a login asking for their scopes).
+        DropCancelledCallers();
         if (_waiters.Count == 0)
         {
             EndRenewal();
@@ -65,6 +67,7 @@ internal sealed partial class AccountActor
         // The login ends by itself (its deadline, the exchange deadline), so no timer is needed as a backstop here.
         _flows.Tell(new StartFlow(loginId, _account.Provider, request, completion));
         _login = completion.Task;
+        foreach (var waiter in _waiters) WatchCaller(waiter, generation);
         completion.Task.PipeTo(Self, success: outcome => new InteractiveDone(generation, outcome),
             failure: e => new InteractiveDone(generation, new LoginFailed(loginId, LoginFailure.Internal, e.GetType().Name)));
         Become(_interacting);
@@ -75,14 +78,29 @@ internal sealed partial class AccountActor
         if (RefusedAsSignedOut(message, _current)) return true;
         switch (message)
         {
+            case GetAccessToken when _loginAbandoned:
+                // The login is being cancelled (its callers all went): this caller gets a login of its own once it has ended.
+                StashMessage();
+                return true;
             case GetAccessToken msg:
-                if (msg.Options.AllowInteraction) _waiters.Add(new Waiter(msg, Sender, SeenNow) { AskedFor = WantsLogin(msg, _loginRequest?.Scopes) });
+                if (msg.Options.AllowInteraction)
+                {
+                    var waiter = new Waiter(msg, Sender, SeenNow) { AskedFor = WantsLogin(msg, _loginRequest?.Scopes) };
+                    _waiters.Add(waiter);
+                    WatchCaller(waiter, _generation);
+                }
                 else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,
                     $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
                 return true;
             case RememberLogin { OrphanedOver: not null } msg:
-                OnOutlivedLoginWhileInteracting(msg);
+                OnLoginEndedWhileInteracting(msg);
                 return true;
+            // The app's own sign-in of this account (its AuthorizeAsync in another tab, say) ended: taken at once, unless a
+            // sign-out waits in the stash ahead of it (it must not be undone by the sign-in that came after it).
+            case RememberLogin msg when _stashed == 0:
+                OnLoginEndedWhileInteracting(msg);
+                return true;
+            // Behind what waits in the stash: in its order.
             case RememberLogin:
             // A refresh given up by an earlier renewal: kept, if it still can be, back in Idle.
             case CodeExchanged late when IsLateRefresh(late.LoginId):
@@ -97,22 +115,55 @@ internal sealed partial class AccountActor
                 BackToIdle();
                 return true;
             case SignOut:
-                // Signing out ends the login that would sign the account in again.
-                if (_loginId is not null) _flows.Tell(new CancelFlow(_loginId));
+                // Signing out ends the login that would sign the account in again (unless already cancelled for its callers).
+                if (_loginId is not null && !_loginAbandoned) _flows.Tell(new CancelFlow(_loginId));
                 StashMessage();
                 return true;
             case InteractiveDone msg when msg.Generation == _generation:
                 OnInteractiveDone(msg.Outcome);
+                return true;
+            case CallerCancelled msg when msg.Generation == _generation:
+                OnCallerCancelled();
                 return true;
             default:
                 return StaleReply(message);
         }
     }
 
+    /// <summary>
+    /// Another login of this account ended while this actor runs one of its own: the app's own sign-in (its remember), or
+    /// one an earlier actor of the account began and handed over (<see cref="HandOverLogin"/>), which this actor knew
+    /// nothing of, so its callers opened a second one (a second browser tab). The user signed in through the other, so this
+    /// actor's login is not needed: it is cancelled, and its callers are answered from the other's tokens once they are
+    /// stored, instead of waiting for a login the user may never finish (and failing with its timeout though the user
+    /// signed in), after which its tokens, older than the other's, would have been stored over them. Its answer, should it
+    /// still come (the user finished it as it was cancelled), is stale (a new generation) and dropped. An outlived login is
+    /// not taken when the account was signed out since it began: <see cref="RefusedAsSignedOut"/> has dropped its tokens
+    /// then, and this login, asked for after that sign-out, goes on.
+    /// </summary>
+    private void OnLoginEndedWhileInteracting(RememberLogin msg)
+    {
+        _log.Info(msg.OrphanedOver is null
+            ? "Account {0}: signed in by another login while its own interactive login ran; that login is cancelled"
+            : "Account {0}: an interactive login begun by its earlier actor ended; the one this actor started is cancelled", _account);
+        // (Unless already cancelled for its callers, who all went.)
+        if (_loginId is not null && !_loginAbandoned) _flows.Tell(new CancelFlow(_loginId));
+        _loginId = null;
+        _login = null;
+        StopWatchingCallers();
+        // Made for none of them (as a login queued during a renewal): served if its tokens cover their scopes, else refreshed for.
+        foreach (var waiter in _waiters) waiter.AskedFor = false;
+        _toSave = LoginToSave.Of(msg);
+        _rememberTo.Add(Sender);
+        // Under the store's lock, which also checks the stored copy once more; the cancelled login's answer is stale then.
+        BeginRenewal();
+    }
+
     private void OnInteractiveDone(LoginOutcome outcome)
     {
         _loginId = null;
         _login = null;
+        StopWatchingCallers();
         if (outcome is LoginSucceeded succeeded)
         {
             var signedIn = AccountKeys.For(_account.Provider, succeeded.Tokens, _loginRequest);

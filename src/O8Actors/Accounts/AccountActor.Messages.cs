@@ -18,6 +18,8 @@ internal sealed partial class AccountActor
     }
     private sealed record RenewalTimedOut(int Generation);
     private sealed record InteractiveDone(int Generation, LoginOutcome Outcome);
+    /// <summary>A caller of the interactive login of <paramref name="Generation"/> cancelled its request.</summary>
+    private sealed record CallerCancelled(int Generation);
     /// <summary>One sign-out (or one removal retry): the store's answers carry it, so a late answer of an abandoned one is told apart.</summary>
     private sealed class Attempt;
     private sealed record SignOutLoaded(Attempt Attempt, StoredTokens? Stored);
@@ -49,4 +51,10 @@ internal sealed partial class AccountActor
 
     /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
     internal sealed record Forgotten(OAuthAccount Account);
+
+    /// <summary>
+    /// Sent to the parent once signed out, while the sign-out's end-session step still runs: it stops routing here at once
+    /// (the account's next messages start a fresh actor), and retires this actor when it sends <see cref="Forgotten"/>.
+    /// </summary>
+    internal sealed record Detached(OAuthAccount Account);
 }

@@ -20,6 +20,7 @@ internal sealed partial class AccountActor
     /// </summary>
     private void HandOverLogin(string why)
     {
+        StopWatchingCallers();
         if (_login is not { } login) return;
         var callers = _waiters.Select(waiter => (waiter.Request, waiter.ReplyTo)).ToArray();
         _log.Info("Account {0}: {1} during its interactive login; the login goes on, and its tokens and {2} waiting caller(s) go to the account's next actor",
@@ -31,28 +32,6 @@ internal sealed partial class AccountActor
         _loginId = null;
         // Its answer, should it still reach this actor, is stale: the login is followed elsewhere now.
         _generation++;
-    }
-
-    /// <summary>
-    /// The login an earlier actor of this account handed over (<see cref="HandOverLogin"/>) ended with the account's tokens
-    /// while this actor runs a login of its own: it knew nothing of the other, so its callers opened a second one (a second
-    /// browser tab). The user approved the first, so the second is not needed: it is cancelled, and its callers are
-    /// answered from the first's tokens once they are stored, instead of waiting for a login the user may never finish
-    /// (and failing with its timeout though the user signed in). Not when the account was signed out since the first began:
-    /// <see cref="RefusedAsSignedOut"/> has dropped its tokens then, and this login, asked for after that sign-out, goes on.
-    /// </summary>
-    private void OnOutlivedLoginWhileInteracting(RememberLogin msg)
-    {
-        _log.Info("Account {0}: an interactive login begun by its earlier actor ended; the one this actor started is cancelled", _account);
-        if (_loginId is not null) _flows.Tell(new CancelFlow(_loginId));
-        _loginId = null;
-        _login = null;
-        // Made for none of them (as a login queued during a renewal): served if its tokens cover their scopes, else refreshed for.
-        foreach (var waiter in _waiters) waiter.AskedFor = false;
-        _toSave = LoginToSave.Of(msg);
-        _rememberTo.Add(Sender);
-        // Under the store's lock, which also checks the stored copy once more; its cancelled login's answer is stale then.
-        BeginRenewal();
     }
 
     /// <summary>

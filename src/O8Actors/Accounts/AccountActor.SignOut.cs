@@ -182,6 +182,12 @@ internal sealed partial class AccountActor
     /// nothing usable behind): the flows supervisor opens the provider's end-session endpoint and answers once the browser
     /// is back, or the step's deadline passed. A backstop timer answers the caller should that answer be lost.
     /// </summary>
+    /// <remarks>
+    /// The account is signed out already, and the step may take minutes (a user sent to the provider who never comes back,
+    /// and signs in again): the parent stops routing the account here (<see cref="Detached"/>), so a new sign-in is stored
+    /// and token requests are answered by a fresh actor meanwhile, instead of waiting for this step or being told the
+    /// account is signing out. This actor only finishes the step for the sign-out's caller, then retires.
+    /// </remarks>
     private void EndProviderSession(SignOutOptions options, string? idTokenHint, TaskCompletionSource<Uri?>? urlTo, SignOutResult result,
         IActorRef replyTo)
     {
@@ -190,9 +196,12 @@ internal sealed partial class AccountActor
         _flows.Tell(new EndProviderSession(_account.Provider, requestId, idTokenHint, timeout) { UrlTo = urlTo });
         Timers.StartSingleTimer(EndSessionTimer, new ProviderSessionEnded(requestId, ProviderSessionOutcome.Failed,
             ProviderSessionEnded.NoAnswer), timeout + _settings.RenewalTimeout);
+        Context.Parent.Tell(new Detached(_account));
+        // What was stashed meanwhile (a sign-in, another sign-out) goes back to the parent now, hence to the fresh actor.
+        UnstashAll();
         Become(message =>
         {
-            if (message is not ProviderSessionEnded msg || msg.RequestId != requestId) return WhileSigningOut(message) || StaleReply(message);
+            if (message is not ProviderSessionEnded msg || msg.RequestId != requestId) return WhileDetached(message);
             Timers.Cancel(EndSessionTimer);
             urlTo?.TrySetResult(null); // the backstop answered: no URL will come
             if (msg.Outcome is not ProviderSessionOutcome.Ended)
@@ -249,6 +258,12 @@ internal sealed partial class AccountActor
                 return false;
         }
     }
+
+    /// <summary>
+    /// Signed out and no longer routed to (<see cref="Detached"/>) while the end-session step runs: what still reaches this
+    /// actor goes back to the parent, as once retired. A hand-off (its deadline runs) waits for the step, as it waited before.
+    /// </summary>
+    private bool WhileDetached(object message) => message is AccountHandOff || Forwarding(message);
 
     /// <summary>Answers the sign-out under way; from then on a stop of this actor owes it nothing.</summary>
     private void AnswerSignOut(IActorRef replyTo, object answer)

@@ -22,16 +22,20 @@ namespace O8Actors.Accounts;
 /// browser: one interactive login runs for all of them; callers that do not allow it fail at once with
 /// <see cref="InteractionRequiredException"/>. The login runs in the flows supervisor, not under this actor: should this
 /// actor stop before it ends (its cluster entity moves, or it fails), the login goes on without it, and its tokens and
-/// its callers go to the account's next actor (see <see cref="HandOverLogin"/>).</para>
+/// its callers go to the account's next actor (see <see cref="HandOverLogin"/>). Another login of the account that ends
+/// meanwhile (the app's own sign-in) is stored at once in its place, and callers who cancelled are dropped (the login
+/// too, once all have).</para>
 /// <para><b>Signing out</b>: revoke at the provider, remove from the store, answer, then ask the parent to retire this
-/// actor; what reaches it afterwards goes back to the parent, which starts a fresh actor. A back-channel logout naming a
-/// session first reads the stored tokens to learn whether they are of it, serving the current token meanwhile. A removal
-/// the store fails fails the sign-out, and the actor stays to serve the tokens to nobody and retry the removal.</para>
+/// actor; what reaches it afterwards goes back to the parent, which starts a fresh actor. A sign-out that also ends the
+/// provider's browser session asks the parent to stop routing here as soon as the tokens are removed (<see cref="Detached"/>),
+/// then finishes that step for its caller. A back-channel logout naming a session first reads the stored tokens to learn
+/// whether they are of it, serving the current token meanwhile. A removal the store fails fails the sign-out, and the
+/// actor stays to serve the tokens to nobody and retry the removal.</para>
 /// <para>Each state is a method that matches on the message's type, and every state's delegate is made once: an account's
 /// actor changes state twice per login it remembers, and rebuilding a <c>ReceiveActor</c>'s handler table each time was
 /// about 3% of a process's CPU at 256 concurrent logins (2026-12-03, <c>perf</c>).</para>
 /// <para>This file holds the actor's state, its start, <b>Idle</b> and serving the callers who wait; each other concern
-/// has a file of its own (<c>AccountActor.Renewal.cs</c>, <c>.Saving.cs</c>, <c>.Interaction.cs</c>, <c>.OutlivedLogin.cs</c>,
+/// has a file of its own (<c>AccountActor.Renewal.cs</c>, <c>.Saving.cs</c>, <c>.Interaction.cs</c>, <c>.OutlivedLogin.cs</c>, <c>.CancelledCallers.cs</c>,
 /// <c>.SignOut.cs</c>, <c>.RemovalPending.cs</c>, <c>.Retirement.cs</c>, <c>.Scopes.cs</c>, <c>.Messages.cs</c>).</para>
 /// </remarks>
 internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
@@ -474,6 +478,8 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
             case SignOutLoaded or SignOutLoadFailed or SignOutRemoved or SignOutRemoveFailed or RevocationDone:
                 return true;
             case Loaded or Saved or StoreFailed or RenewalTimedOut or CodeExchanged or CodeExchangeFailed or InteractiveDone or ProviderSessionEnded:
+            // A caller of a login that has ended cancelled.
+            case CallerCancelled:
             // Outside Idle the renewal under way (or the next one, when back to Idle) stores the kept tokens.
             case RetrySave:
                 return true;

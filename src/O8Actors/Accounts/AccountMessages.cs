@@ -11,6 +11,14 @@ internal sealed record GetAccessToken(OAuthAccount Account, IReadOnlyList<string
     /// have been signed out since, the caller is told so rather than sent to a new login. Null: any other caller.
     /// </summary>
     public long? OrphanedOver { get; init; }
+
+    /// <summary>
+    /// The caller's token (<see cref="IOAuthLogins.GetAccessTokenAsync"/>): should the caller cancel while it waits, the
+    /// account's actor starts no interactive login for it, and cancels one it runs once every caller of it has cancelled
+    /// (a browser opened for nobody). An Ask's cancellation only ends the caller's wait. This process only: a token never
+    /// crosses nodes (the cluster's gateway sends the request on without it).
+    /// </summary>
+    public CancellationToken CallerCancellation { get; init; }
 }
 
 /// <summary>

@@ -24,6 +24,9 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     private readonly IActorRef _flows;
     private readonly AccountSettings _settings;
     private readonly Dictionary<OAuthAccount, IActorRef> _accounts = [];
+    // Account actors no longer routed to that still finish a sign-out's end-session step (AccountActor.Detached); they
+    // retire (Forgotten) when it ends. An entity does not stop or passivate before they have.
+    private readonly HashSet<IActorRef> _detached = [];
     private long _incarnation;
     // Routed (the cluster package): per-account messages go to the accounts' shard region instead of local children,
     // so each account has one actor in the whole cluster. Null until the region is known; meanwhile they wait here.
@@ -88,8 +91,22 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
             var store = _store;
             store.ListAsync(msg.Provider).PipeTo(Sender, success: list => new AccountList(list));
         });
+        Receive<AccountActor.Detached>(msg =>
+        {
+            // The account is signed out; its actor finishes the end-session step for its caller. A fresh actor takes the
+            // account's next messages (a new sign-in among them) meanwhile.
+            if (_accounts.TryGetValue(msg.Account, out var routed) && routed.Equals(Sender)) _accounts.Remove(msg.Account);
+            _detached.Add(Sender);
+        });
         Receive<AccountActor.Forgotten>(msg =>
         {
+            if (_detached.Contains(Sender))
+            {
+                // Its step ended. What was routed to it before it detached is ahead of the PoisonPill and comes back here.
+                Sender.Tell(PoisonPill.Instance);
+                return;
+            }
+
             // Messages already sent to the retired actor reach it before the PoisonPill and come back here.
             // Only the actor now routed to may retire the route: a late word from one before it leaves the current one be.
             if (!_accounts.TryGetValue(msg.Account, out var retired) || !retired.Equals(Sender)) return;
@@ -97,8 +114,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
             Context.Unwatch(retired);
             retired.Tell(PoisonPill.Instance);
             StopIfHandedOff();
-            // In a cluster entity, its one account retired: the entity may passivate (see AccountRetiredInEntity).
-            if (_only is not null && !_handingOff && _accounts.Count == 0) Context.Parent.Tell(AccountRetiredInEntity.Instance);
+            PassivateIfRetired();
         });
         Receive<Terminated>(t =>
         {
@@ -109,6 +125,8 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
                 break;
             }
             StopIfHandedOff();
+            // A detached actor ends after its sign-out's step: nothing of the account runs here any more, should no fresh actor.
+            if (_detached.Remove(t.ActorRef)) PassivateIfRetired();
         });
         Receive<AccountHandOff>(_ => HandOff());
     }
@@ -121,13 +139,22 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     private void HandOff()
     {
         _handingOff = true;
-        foreach (var actor in _accounts.Values) actor.Tell(AccountHandOff.Instance);
+        foreach (var actor in _accounts.Values.Concat(_detached)) actor.Tell(AccountHandOff.Instance);
         StopIfHandedOff();
     }
 
     private void StopIfHandedOff()
     {
-        if (_handingOff && _accounts.Count == 0) Context.Stop(Self);
+        if (_handingOff && _accounts.Count == 0 && _detached.Count == 0) Context.Stop(Self);
+    }
+
+    /// <summary>
+    /// In a cluster entity whose one account has retired (and no detached actor still finishes a sign-out's step, which
+    /// would stop with the entity): the entity may passivate (see <see cref="AccountRetiredInEntity"/>).
+    /// </summary>
+    private void PassivateIfRetired()
+    {
+        if (_only is not null && !_handingOff && _accounts.Count == 0 && _detached.Count == 0) Context.Parent.Tell(AccountRetiredInEntity.Instance);
     }
 
     /// <inheritdoc />

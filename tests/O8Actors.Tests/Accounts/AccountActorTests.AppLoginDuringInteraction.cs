@@ -1,0 +1,53 @@
+using Akka.Actor;
+using O8Actors.Accounts;
+using O8Actors.Flows;
+
+namespace O8Actors.Tests.Accounts;
+
+/// <summary>
+/// The app's own sign-in (its remember) ends while the account runs an interactive login of its own: the user signed in
+/// through the app, so the account's login (a browser tab the user may never finish) is cancelled and the app's tokens
+/// are stored and served at once, and the cancelled login's answer, should it still come, is not stored over them.
+/// </summary>
+public sealed partial class AccountActorTests
+{
+    [Fact]
+    public async Task The_apps_sign_in_during_the_accounts_own_login_is_stored_at_once_and_serves_its_callers()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait); // the account's own tab, which the user leaves
+        var appLogin = strategy.Issue("alice");       // the app's own sign-in, in another tab
+
+        await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, appLogin), Wait);
+
+        Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
+        Assert.Equal(appLogin.AccessToken, (await interactive).Token);
+        Assert.Equal(appLogin.AccessToken, (await Get(accounts, Alice)).Token);
+        // The cancelled login ended with tokens all the same (the user finished it as it was cancelled): not stored.
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice")));
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(appLogin.AccessToken, (await Get(accounts, Alice)).Token);
+    }
+
+    /// <summary>A sign-out asked before the app's sign-in came is done first: the sign-in that follows it stays signed in.</summary>
+    [Fact]
+    public async Task The_apps_sign_in_after_a_sign_out_during_the_accounts_own_login_is_stored_after_the_sign_out()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var signOut = SignOutAlice(accounts);
+        Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
+        var appLogin = strategy.Issue("alice");
+        var remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, appLogin), Wait);
+        await AccountHasTakenAsync(accounts);
+
+        start.Completion!.SetResult(new LoginCancelled(start.LoginId));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => interactive);
+        await signOut;
+        await remembered;
+        Assert.Equal(appLogin.AccessToken, (await Get(accounts, Alice)).Token);
+    }
+}
