@@ -33,6 +33,12 @@ public static class BackChannelLogoutEndpoint
     private const string RetryInProgressAfter = "5";
 
     /// <summary>
+    /// A refusal the app has to fix (<see cref="BackChannelLogoutFailure.NotSupported"/>, <see cref="BackChannelLogoutFailure.Failed"/>)
+    /// is logged as a Warning at most once per provider in this time; the others at Debug.
+    /// </summary>
+    internal static readonly TimeSpan WarningInterval = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Maps <c>POST <paramref name="pattern"/>/{provider}</c>: register <c>https://your.app<paramref name="pattern"/>/{provider}</c>
     /// as the client's <c>backchannel_logout_uri</c> at each provider (with <c>backchannel_logout_session_required</c> where
     /// offered, so its logout tokens name the session). The form's <c>logout_token</c> goes to
@@ -71,19 +77,20 @@ public static class BackChannelLogoutEndpoint
         var logins = services.GetService<HostedOAuthLogins>()
             ?? throw new InvalidOperationException("MapOAuthBackChannelLogout needs services.AddOAuthLogins(...) and WithOAuthLogins() in AddAkka.");
         var logger = services.GetService<ILoggerFactory>()?.CreateLogger("O8Actors.BackChannelLogout") ?? NullLogger.Instance;
+        var warnings = new ThrottledWarnings(services.GetService<TimeProvider>() ?? TimeProvider.System, WarningInterval);
         var onSignedOut = options.OnSignedOut;
 
         // The provider's server posts here with no user and no cookie: an app whose fallback policy requires a signed-in
         // user would answer it 401 or a redirect to its login page, and users would silently stay signed in. What
         // authenticates the post is the logout token's signature; nor is there a form of the app to carry an antiforgery token.
-        return endpoints.MapPost(pattern.TrimEnd('/') + "/{provider}", (HttpContext context) => HandleAsync(context, logins, onSignedOut, logger))
+        return endpoints.MapPost(pattern.TrimEnd('/') + "/{provider}", (HttpContext context) => HandleAsync(context, logins, onSignedOut, logger, warnings))
             .WithDisplayName("O8Actors back-channel logout")
             .AllowAnonymous()
             .DisableAntiforgery();
     }
 
     private static async Task HandleAsync(HttpContext context, HostedOAuthLogins logins, Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut,
-        ILogger logger)
+        ILogger logger, ThrottledWarnings warnings)
     {
         // Section 2.8: the answer must not be cached.
         context.Response.Headers.CacheControl = "no-store";
@@ -144,12 +151,13 @@ public static class BackChannelLogoutEndpoint
         catch (BackChannelLogoutException refused)
         {
             // Debug for a bad token (invalid, replayed): anyone who can reach the endpoint can post one as fast as they like,
-            // and a Warning line each would let them flood the app's log; the metric counts them by reason. A Warning only
-            // where the app has something to fix: the provider cannot check tokens (no key set), or its key set could not
-            // be fetched in time.
-            var level = refused.Failure is BackChannelLogoutFailure.InvalidToken or BackChannelLogoutFailure.Replayed or BackChannelLogoutFailure.InProgress
-                ? LogLevel.Debug
-                : LogLevel.Warning;
+            // and a Warning line each would let them flood the app's log; the metric counts them by reason. Where the app
+            // has something to fix (the provider cannot check tokens: no key set; or its metadata or key set could not be
+            // read) anyone's post sets it off just as well, "logout_token=x" included: one Warning per provider per
+            // WarningInterval tells the app, the rest go to Debug.
+            var level = refused.Failure is BackChannelLogoutFailure.NotSupported or BackChannelLogoutFailure.Failed
+                ? warnings.LevelFor(provider)
+                : LogLevel.Debug;
             logger.Log(level, "Back-channel logout from provider {Provider} refused ({Failure}): {Reason}", provider, refused.Failure, refused.Message);
             // Failed is this server's fault, not the request's (the provider's metadata or key set could not be read, the
             // jti check did not answer): a 400 would tell the provider not to post the token again, and the user would

@@ -288,6 +288,65 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
         }
     }
 
+    /// <summary>
+    /// A provider without a key set (the GitHub preset, a generic provider without <c>JwksUri</c>) refuses every logout
+    /// token as NotSupported, and anyone could post <c>logout_token=x</c> to it: each post wrote a Warning line.
+    /// </summary>
+    [Fact]
+    public async Task Anonymous_posts_for_a_provider_without_a_key_set_write_one_warning_and_the_rest_at_debug()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var builder = sandbox.ServerModeApp("o8-backchannel-no-key-set");
+        builder.Logging.AddFakeLogging();
+        builder.Logging.AddFilter("O8Actors.BackChannelLogout", LogLevel.Debug);
+        await using var app = builder.Build();
+        app.MapOAuthCallback("/oauth/callback");
+        app.MapOAuthBackChannelLogout("/oauth/backchannel-logout");
+        await app.StartAsync(ct);
+        try
+        {
+            using var anyone = sandbox.Browser();
+            for (var i = 0; i < 5; i++)
+                using (var response = await anyone.PostAsync(new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox"),
+                           new FormUrlEncodedContent([new("logout_token", "x")]), ct))
+                    Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+
+            var lines = app.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Category == "O8Actors.BackChannelLogout").ToList();
+            Assert.Equal(5, lines.Count(r => r.Message.Contains("NotSupported", StringComparison.Ordinal)));
+            Assert.Single(lines, r => r.Level == LogLevel.Warning);
+            Assert.Equal(4, lines.Count(r => r.Level == LogLevel.Debug));
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
+    /// <summary>While the provider's key set cannot be read, every well-formed post is Failed (a 500): one Warning, not one each.</summary>
+    [Fact]
+    public async Task Posts_while_the_key_set_cannot_be_read_write_one_warning_and_the_rest_at_debug()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = App("o8-backchannel-no-keys-quiet", captureLogs: true, jwksUri: new Uri(sandbox.Server.JwksUri, "/jwks-gone"));
+        await app.StartAsync(ct);
+        try
+        {
+            var endpoint = new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox");
+            using var anyone = sandbox.Browser();
+            for (var i = 0; i < 3; i++)
+                using (var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(anyone, endpoint, sandbox.Server.CreateLogoutToken(_clientId, "alice"), ct))
+                    Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+
+            var lines = app.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Category == "O8Actors.BackChannelLogout").ToList();
+            Assert.Equal(3, lines.Count(r => r.Message.Contains("(Failed)", StringComparison.Ordinal)));
+            Assert.Single(lines, r => r.Level == LogLevel.Warning);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
     [Fact]
     public async Task Every_bad_request_gets_its_4xx_and_a_JSON_error_and_the_user_stays_signed_in()
     {
