@@ -44,7 +44,8 @@ public static class BackChannelLogoutEndpoint
     /// offered, so its logout tokens name the session). The form's <c>logout_token</c> goes to
     /// <see cref="IOAuthLogins.HandleBackChannelLogoutAsync"/>: validated, replays refused, and the session's accounts
     /// signed out. Answers 200 (with <c>Cache-Control: no-store</c>) when done, also when no account held that session;
-    /// 400 with a JSON <c>error</c> (<c>invalid_request</c>) and <c>error_description</c> (which never quotes the token) for
+    /// 400 with a JSON <c>error</c> (<c>invalid_request</c>) and <c>error_description</c> (a fixed text per reason, which
+    /// never quotes the token nor tells which check failed: that goes to the log, category <c>O8Actors.BackChannelLogout</c>) for
     /// a token refused, a request that is not a form POST or holds <c>logout_token</c> other than once; 404 for an unknown
     /// provider; 413 past <see cref="MaxRequestBytes"/> (declared or not); 500 with the <c>error</c> <c>server_error</c>
     /// when the logout could not be completed (the provider's metadata or key set could not be read, the replay check or an
@@ -163,23 +164,23 @@ public static class BackChannelLogoutEndpoint
             // jti check did not answer): a 400 would tell the provider not to post the token again, and the user would
             // stay signed in. The 500 asks for the retry, which is carried out (nothing was spent, section 2.8).
             if (refused.Failure == BackChannelLogoutFailure.Failed)
-                await RefuseAsync(context, StatusCodes.Status500InternalServerError, refused.Message, ReasonTag(refused.Failure), error: "server_error")
+                await RefuseAsync(context, StatusCodes.Status500InternalServerError, Describe(refused.Failure), ReasonTag(refused.Failure), error: "server_error")
                     .ConfigureAwait(false);
             else if (refused.Failure == BackChannelLogoutFailure.InProgress)
             {
                 // An earlier post of the token is still running and may yet fail: a 400 would tell the provider never to
                 // post it again, and should that post fail its 500 goes to a connection the provider has given up on.
                 context.Response.Headers.RetryAfter = RetryInProgressAfter;
-                await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, refused.Message, ReasonTag(refused.Failure), error: "temporarily_unavailable")
+                await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, Describe(refused.Failure), ReasonTag(refused.Failure), error: "temporarily_unavailable")
                     .ConfigureAwait(false);
             }
             else
-                await RefuseAsync(context, StatusCodes.Status400BadRequest, refused.Message, ReasonTag(refused.Failure)).ConfigureAwait(false);
+                await RefuseAsync(context, StatusCodes.Status400BadRequest, Describe(refused.Failure), ReasonTag(refused.Failure)).ConfigureAwait(false);
             return;
         }
-        catch (UnknownProviderException unknown)
+        catch (UnknownProviderException)
         {
-            await RefuseAsync(context, StatusCodes.Status404NotFound, unknown.Message, "unknown_provider").ConfigureAwait(false);
+            await RefuseAsync(context, StatusCodes.Status404NotFound, "No provider of this name is registered here.", "unknown_provider").ConfigureAwait(false);
             return;
         }
         catch (Exception failed) when (!(failed is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
@@ -190,14 +191,29 @@ public static class BackChannelLogoutEndpoint
             // the app's part never sees it) goes to the log only: the provider learns that the logout failed, not why.
             logger.LogWarning(failed, "Back-channel logout from provider {Provider} failed ({Error}); the provider may post the token again", provider,
                 failed.GetType().Name);
-            await RefuseAsync(context, StatusCodes.Status500InternalServerError, "The logout could not be completed; the logout token may be posted again.",
-                "error", error: "server_error").ConfigureAwait(false);
+            await RefuseAsync(context, StatusCodes.Status500InternalServerError, NotCompleted, "error", error: "server_error").ConfigureAwait(false);
             return;
         }
 
         logger.LogInformation("Back-channel logout from provider {Provider}: {Count} account(s) signed out", provider, result.SignedOut.Count);
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
+
+    private const string NotCompleted = "The logout could not be completed; the logout token may be posted again.";
+
+    /// <summary>
+    /// What the caller is told of a refusal: a fixed text per reason. The exception's message is for the app's log only:
+    /// it names the check that failed, the key set's URL or the host that did not answer, and anyone may post here
+    /// (one token with an unknown key id got the key set's URL back).
+    /// </summary>
+    private static string Describe(BackChannelLogoutFailure failure) => failure switch
+    {
+        BackChannelLogoutFailure.InvalidToken => "The logout token failed validation. No account was signed out.",
+        BackChannelLogoutFailure.Replayed => "A logout token with this jti was already carried out (a replay). No account was signed out.",
+        BackChannelLogoutFailure.NotSupported => "Logout tokens from this provider cannot be checked here. No account was signed out.",
+        BackChannelLogoutFailure.InProgress => "An earlier post of this logout token is still being carried out; post it again later if that one does not complete.",
+        _ => NotCompleted,
+    };
 
     private static string ReasonTag(BackChannelLogoutFailure failure) => failure switch
     {
