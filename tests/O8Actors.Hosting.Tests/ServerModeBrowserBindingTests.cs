@@ -104,6 +104,32 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
         }
     }
 
+    /// <summary>
+    /// The response BeginAsync(HttpContext, ...) is part of carries the login's state (in the authorize URL the app
+    /// redirects to) and its binding cookie: a shared cache or the browser's must not keep it, as ASP.NET Core's own OpenID
+    /// Connect challenge says. It said nothing, so a cache could serve one user's redirect and cookie to another.
+    /// </summary>
+    [Fact]
+    public async Task The_response_that_begins_a_login_is_not_to_be_stored_by_any_cache()
+    {
+        var app = await StartCookieAppAsync();
+        await using var web = app.Web;
+        try
+        {
+            using var browser = sandbox.Browser();
+            var (_, connect) = await ConnectAsync(app, browser, "alice");
+            using (connect)
+            {
+                Assert.True(connect.Headers.CacheControl?.NoStore, $"Cache-Control: {connect.Headers.CacheControl}");
+                Assert.Contains("no-cache", connect.Headers.Pragma.Select(p => p.Name));
+            }
+        }
+        finally
+        {
+            await app.Web.StopAsync(CancellationToken.None);
+        }
+    }
+
     [Fact]
     public async Task A_begin_refused_for_an_invalid_request_leaves_no_waiter_behind()
     {
