@@ -39,7 +39,8 @@ public interface IOAuthConnector
     /// Starts a login and returns as soon as its authorize URL is ready, for apps that keep the browser binding
     /// themselves: store <see cref="PendingLogin.BrowserBinding"/> in the user's session (server side) and hand it back
     /// at the callback through <c>MapOAuthCallback(pattern, o => o.BrowserSecrets = ...)</c>. Without that, the callback
-    /// finds no binding and the login ends as <see cref="LoginFailure.BrowserMismatch"/>.
+    /// finds no binding and the login ends as <see cref="LoginFailure.BrowserMismatch"/>. The session cookie must be a
+    /// <c>__Host-</c> cookie (Secure, HttpOnly, SameSite=Lax): see <see cref="OAuthCallbackOptions.BrowserSecrets"/>.
     /// </summary>
     /// <param name="provider">A registered provider's name.</param>
     /// <param name="request">Scopes, timeout and extra parameters (for example <c>login_hint</c>).</param>

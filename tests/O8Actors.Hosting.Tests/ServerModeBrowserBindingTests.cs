@@ -245,6 +245,14 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
             var (login, connect) = await ConnectAsync(app, owner, "alice");
             Assert.DoesNotContain(connect.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [],
                 c => c.StartsWith("__Host-o8-login-", StringComparison.Ordinal));
+            // The binding is then only as strong as the session cookie: as the docs ask, __Host- (so a sibling subdomain
+            // cannot plant a session of its own holding an attacker's binding), Secure, HttpOnly, SameSite=Lax.
+            var session = Assert.Single(cookies!);
+            Assert.StartsWith($"{ServerModeWebApp.SessionCookieName}=", session, StringComparison.Ordinal);
+            Assert.StartsWith("__Host-", ServerModeWebApp.SessionCookieName, StringComparison.Ordinal);
+            foreach (var attribute in new[] { "secure", "httponly", "samesite=lax", "path=/" })
+                Assert.Contains(attribute, session, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("domain=", session, StringComparison.OrdinalIgnoreCase);
             connect.Dispose();
             using var landing = await ApproveAndReturnAsync(owner, login.AuthorizeUrl);
             Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
