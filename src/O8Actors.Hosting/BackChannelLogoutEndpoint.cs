@@ -33,12 +33,19 @@ public static class BackChannelLogoutEndpoint
     private const string RetryInProgressAfter = "5";
 
     /// <summary>
+    /// A refusal the app has to fix (<see cref="BackChannelLogoutFailure.NotSupported"/>, <see cref="BackChannelLogoutFailure.Failed"/>)
+    /// is logged as a Warning at most once per provider in this time; the others at Debug.
+    /// </summary>
+    internal static readonly TimeSpan WarningInterval = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Maps <c>POST <paramref name="pattern"/>/{provider}</c>: register <c>https://your.app<paramref name="pattern"/>/{provider}</c>
     /// as the client's <c>backchannel_logout_uri</c> at each provider (with <c>backchannel_logout_session_required</c> where
     /// offered, so its logout tokens name the session). The form's <c>logout_token</c> goes to
     /// <see cref="IOAuthLogins.HandleBackChannelLogoutAsync"/>: validated, replays refused, and the session's accounts
     /// signed out. Answers 200 (with <c>Cache-Control: no-store</c>) when done, also when no account held that session;
-    /// 400 with a JSON <c>error</c> (<c>invalid_request</c>) and <c>error_description</c> (which never quotes the token) for
+    /// 400 with a JSON <c>error</c> (<c>invalid_request</c>) and <c>error_description</c> (a fixed text per reason, which
+    /// never quotes the token nor tells which check failed: that goes to the log, category <c>O8Actors.BackChannelLogout</c>) for
     /// a token refused, a request that is not a form POST or holds <c>logout_token</c> other than once; 404 for an unknown
     /// provider; 413 past <see cref="MaxRequestBytes"/> (declared or not); 500 with the <c>error</c> <c>server_error</c>
     /// when the logout could not be completed (the provider's metadata or key set could not be read, the replay check or an
@@ -71,19 +78,20 @@ public static class BackChannelLogoutEndpoint
         var logins = services.GetService<HostedOAuthLogins>()
             ?? throw new InvalidOperationException("MapOAuthBackChannelLogout needs services.AddOAuthLogins(...) and WithOAuthLogins() in AddAkka.");
         var logger = services.GetService<ILoggerFactory>()?.CreateLogger("O8Actors.BackChannelLogout") ?? NullLogger.Instance;
+        var warnings = new ThrottledWarnings(services.GetService<TimeProvider>() ?? TimeProvider.System, WarningInterval);
         var onSignedOut = options.OnSignedOut;
 
         // The provider's server posts here with no user and no cookie: an app whose fallback policy requires a signed-in
         // user would answer it 401 or a redirect to its login page, and users would silently stay signed in. What
         // authenticates the post is the logout token's signature; nor is there a form of the app to carry an antiforgery token.
-        return endpoints.MapPost(pattern.TrimEnd('/') + "/{provider}", (HttpContext context) => HandleAsync(context, logins, onSignedOut, logger))
+        return endpoints.MapPost(pattern.TrimEnd('/') + "/{provider}", (HttpContext context) => HandleAsync(context, logins, onSignedOut, logger, warnings))
             .WithDisplayName("O8Actors back-channel logout")
             .AllowAnonymous()
             .DisableAntiforgery();
     }
 
     private static async Task HandleAsync(HttpContext context, HostedOAuthLogins logins, Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut,
-        ILogger logger)
+        ILogger logger, ThrottledWarnings warnings)
     {
         // Section 2.8: the answer must not be cached.
         context.Response.Headers.CacheControl = "no-store";
@@ -144,34 +152,35 @@ public static class BackChannelLogoutEndpoint
         catch (BackChannelLogoutException refused)
         {
             // Debug for a bad token (invalid, replayed): anyone who can reach the endpoint can post one as fast as they like,
-            // and a Warning line each would let them flood the app's log; the metric counts them by reason. A Warning only
-            // where the app has something to fix: the provider cannot check tokens (no key set), or its key set could not
-            // be fetched in time.
-            var level = refused.Failure is BackChannelLogoutFailure.InvalidToken or BackChannelLogoutFailure.Replayed or BackChannelLogoutFailure.InProgress
-                ? LogLevel.Debug
-                : LogLevel.Warning;
+            // and a Warning line each would let them flood the app's log; the metric counts them by reason. Where the app
+            // has something to fix (the provider cannot check tokens: no key set; or its metadata or key set could not be
+            // read) anyone's post sets it off just as well, "logout_token=x" included: one Warning per provider per
+            // WarningInterval tells the app, the rest go to Debug.
+            var level = refused.Failure is BackChannelLogoutFailure.NotSupported or BackChannelLogoutFailure.Failed
+                ? warnings.LevelFor(provider)
+                : LogLevel.Debug;
             logger.Log(level, "Back-channel logout from provider {Provider} refused ({Failure}): {Reason}", provider, refused.Failure, refused.Message);
             // Failed is this server's fault, not the request's (the provider's metadata or key set could not be read, the
             // jti check did not answer): a 400 would tell the provider not to post the token again, and the user would
             // stay signed in. The 500 asks for the retry, which is carried out (nothing was spent, section 2.8).
             if (refused.Failure == BackChannelLogoutFailure.Failed)
-                await RefuseAsync(context, StatusCodes.Status500InternalServerError, refused.Message, ReasonTag(refused.Failure), error: "server_error")
+                await RefuseAsync(context, StatusCodes.Status500InternalServerError, Describe(refused.Failure), ReasonTag(refused.Failure), error: "server_error")
                     .ConfigureAwait(false);
             else if (refused.Failure == BackChannelLogoutFailure.InProgress)
             {
                 // An earlier post of the token is still running and may yet fail: a 400 would tell the provider never to
                 // post it again, and should that post fail its 500 goes to a connection the provider has given up on.
                 context.Response.Headers.RetryAfter = RetryInProgressAfter;
-                await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, refused.Message, ReasonTag(refused.Failure), error: "temporarily_unavailable")
+                await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, Describe(refused.Failure), ReasonTag(refused.Failure), error: "temporarily_unavailable")
                     .ConfigureAwait(false);
             }
             else
-                await RefuseAsync(context, StatusCodes.Status400BadRequest, refused.Message, ReasonTag(refused.Failure)).ConfigureAwait(false);
+                await RefuseAsync(context, StatusCodes.Status400BadRequest, Describe(refused.Failure), ReasonTag(refused.Failure)).ConfigureAwait(false);
             return;
         }
-        catch (UnknownProviderException unknown)
+        catch (UnknownProviderException)
         {
-            await RefuseAsync(context, StatusCodes.Status404NotFound, unknown.Message, "unknown_provider").ConfigureAwait(false);
+            await RefuseAsync(context, StatusCodes.Status404NotFound, "No provider of this name is registered here.", "unknown_provider").ConfigureAwait(false);
             return;
         }
         catch (Exception failed) when (!(failed is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
@@ -182,14 +191,29 @@ public static class BackChannelLogoutEndpoint
             // the app's part never sees it) goes to the log only: the provider learns that the logout failed, not why.
             logger.LogWarning(failed, "Back-channel logout from provider {Provider} failed ({Error}); the provider may post the token again", provider,
                 failed.GetType().Name);
-            await RefuseAsync(context, StatusCodes.Status500InternalServerError, "The logout could not be completed; the logout token may be posted again.",
-                "error", error: "server_error").ConfigureAwait(false);
+            await RefuseAsync(context, StatusCodes.Status500InternalServerError, NotCompleted, "error", error: "server_error").ConfigureAwait(false);
             return;
         }
 
         logger.LogInformation("Back-channel logout from provider {Provider}: {Count} account(s) signed out", provider, result.SignedOut.Count);
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
+
+    private const string NotCompleted = "The logout could not be completed; the logout token may be posted again.";
+
+    /// <summary>
+    /// What the caller is told of a refusal: a fixed text per reason. The exception's message is for the app's log only:
+    /// it names the check that failed, the key set's URL or the host that did not answer, and anyone may post here
+    /// (one token with an unknown key id got the key set's URL back).
+    /// </summary>
+    private static string Describe(BackChannelLogoutFailure failure) => failure switch
+    {
+        BackChannelLogoutFailure.InvalidToken => "The logout token failed validation. No account was signed out.",
+        BackChannelLogoutFailure.Replayed => "A logout token with this jti was already carried out (a replay). No account was signed out.",
+        BackChannelLogoutFailure.NotSupported => "Logout tokens from this provider cannot be checked here. No account was signed out.",
+        BackChannelLogoutFailure.InProgress => "An earlier post of this logout token is still being carried out; post it again later if that one does not complete.",
+        _ => NotCompleted,
+    };
 
     private static string ReasonTag(BackChannelLogoutFailure failure) => failure switch
     {

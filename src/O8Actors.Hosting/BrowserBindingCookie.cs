@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using CookieHeaderValue = Microsoft.Net.Http.Headers.CookieHeaderValue;
 using O8Actors.Runtime;
 
 namespace O8Actors.Hosting;
@@ -10,6 +11,10 @@ namespace O8Actors.Hosting;
 /// <remarks>
 /// <c>__Host-</c> makes the browser insist on Secure, Path=/ and no Domain, so a sibling subdomain cannot plant or
 /// overwrite it. SameSite=Lax still accompanies the provider's redirect back, a top-level GET navigation.
+/// The cookie is only ever looked up by its exact name, in the request's own Cookie header (<see cref="Presented"/>,
+/// <see cref="Read"/>), never through <c>HttpRequest.Cookies</c>, which matches names case-insensitively: a browser
+/// that checks the prefix case-sensitively (WebKit) lets a sibling subdomain or a plain-http page set
+/// <c>__host-o8-login-{id}</c>, an ordinary cookie that must neither pass for the binding nor hide the genuine one.
 /// </remarks>
 internal static class BrowserBindingCookie
 {
@@ -53,7 +58,7 @@ internal static class BrowserBindingCookie
     /// </summary>
     public static void KeepForLanding(HttpContext context, string? loginId)
     {
-        if (loginId is not null && context.Request.Cookies.TryGetValue(NameFor(loginId), out var secret) && secret is not null)
+        if (loginId is not null && Presented(context.Request, loginId) is { } secret)
             Append(context.Response, loginId, secret, LandingGrace);
     }
 
@@ -64,7 +69,7 @@ internal static class BrowserBindingCookie
     /// </summary>
     public static void DeleteIfPresent(HttpContext context, string? loginId)
     {
-        if (loginId is null || !context.Request.Cookies.ContainsKey(NameFor(loginId))) return;
+        if (loginId is null || Presented(context.Request, loginId) is null) return;
         context.Response.Cookies.Delete(NameFor(loginId), new CookieOptions
         {
             HttpOnly = true,
@@ -102,11 +107,11 @@ internal static class BrowserBindingCookie
     {
         KeyValuePair<string, string>[]? newest = null;
         var seen = 0;
-        foreach (var cookie in context.Request.Cookies)
+        foreach (var cookie in Sent(context.Request))
         {
-            if (!cookie.Key.StartsWith(NamePrefix, StringComparison.Ordinal) || cookie.Key.Length == NamePrefix.Length) continue;
+            if (!cookie.Name.StartsWith(NamePrefix, StringComparison.Ordinal) || cookie.Name.Length == NamePrefix.Length) continue;
             newest ??= new KeyValuePair<string, string>[MaxRead];
-            newest[seen++ % MaxRead] = cookie; // a ring: the oldest kept one makes room
+            newest[seen++ % MaxRead] = new(cookie.Name.ToString(), cookie.Value.ToString()); // a ring: the oldest kept one makes room
         }
 
         var found = new Dictionary<string, string>(Math.Min(seen, MaxRead), StringComparer.Ordinal);
@@ -118,4 +123,28 @@ internal static class BrowserBindingCookie
 
         return found;
     }
+
+    /// <summary>
+    /// The value of the cookie named exactly (ordinal) <see cref="NameFor"/>(<paramref name="loginId"/>) that
+    /// <paramref name="request"/> presents, the first one sent; null when it presents none.
+    /// </summary>
+    /// <remarks>
+    /// The value is taken as sent, not percent-decoded as <c>HttpRequest.Cookies</c> does: the secrets
+    /// <see cref="Append"/> sets are base64url, which needs no encoding, so a decoded spelling of one is not one.
+    /// </remarks>
+    public static string? Presented(HttpRequest request, string loginId)
+    {
+        var name = NameFor(loginId);
+        foreach (var cookie in Sent(request))
+            if (cookie.Name.Equals(name, StringComparison.Ordinal))
+                return cookie.Value.ToString();
+        return null;
+    }
+
+    /// <summary>
+    /// The cookies of <paramref name="request"/>'s Cookie header(s), in the order sent and with their names as sent (a
+    /// malformed pair is skipped, as <c>HttpRequest.Cookies</c> skips it). Bounded by the server's header size limit.
+    /// </summary>
+    private static IList<CookieHeaderValue> Sent(HttpRequest request) =>
+        CookieHeaderValue.TryParseList(request.Headers.Cookie, out var cookies) ? cookies : [];
 }

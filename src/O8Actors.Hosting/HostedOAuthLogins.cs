@@ -82,6 +82,10 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         var login = await BeginAsync(provider, request, cancellationToken).ConfigureAwait(false);
         var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
         BrowserBindingCookie.Append(context.Response, login.LoginId, login.BrowserBinding, request?.Timeout ?? started.Options.Login.Timeout);
+        // This response carries the binding cookie and, in the app's redirect, the login's state: no cache may keep it and
+        // hand it to another user (ASP.NET Core's own OpenID Connect challenge says the same).
+        context.Response.Headers.CacheControl = "no-cache,no-store";
+        context.Response.Headers.Pragma = "no-cache";
         return login;
     }
 

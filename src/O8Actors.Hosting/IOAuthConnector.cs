@@ -19,7 +19,9 @@ public interface IOAuthConnector
     /// Starts a login for the browser that sent <paramref name="context"/>'s request and returns as soon as its
     /// authorize URL is ready. Sets the login's browser-binding cookie on <paramref name="context"/>'s response
     /// (<c>__Host-o8-login-{loginId}</c>: HttpOnly, Secure, SameSite=Lax, Path=/, living as long as the login), which
-    /// <c>MapOAuthCallback</c> checks before the code is used. The app must therefore be served over HTTPS.
+    /// <c>MapOAuthCallback</c> checks before the code is used. The app must therefore be served over HTTPS. The response
+    /// is also marked <c>Cache-Control: no-cache,no-store</c> (and <c>Pragma: no-cache</c>): it carries that cookie and,
+    /// in the app's redirect, the login's state.
     /// </summary>
     /// <param name="context">The current request; its response must not have started.</param>
     /// <param name="provider">A registered provider's name.</param>
@@ -37,7 +39,8 @@ public interface IOAuthConnector
     /// Starts a login and returns as soon as its authorize URL is ready, for apps that keep the browser binding
     /// themselves: store <see cref="PendingLogin.BrowserBinding"/> in the user's session (server side) and hand it back
     /// at the callback through <c>MapOAuthCallback(pattern, o => o.BrowserSecrets = ...)</c>. Without that, the callback
-    /// finds no binding and the login ends as <see cref="LoginFailure.BrowserMismatch"/>.
+    /// finds no binding and the login ends as <see cref="LoginFailure.BrowserMismatch"/>. The session cookie must be a
+    /// <c>__Host-</c> cookie (Secure, HttpOnly, SameSite=Lax): see <see cref="OAuthCallbackOptions.BrowserSecrets"/>.
     /// </summary>
     /// <param name="provider">A registered provider's name.</param>
     /// <param name="request">Scopes, timeout and extra parameters (for example <c>login_hint</c>).</param>

@@ -14,6 +14,10 @@ public sealed class OAuthCallbackOptions
     /// <see cref="IOAuthConnector.BeginAsync(HttpContext, string, AuthorizationRequest?, CancellationToken)"/> sets.
     /// </summary>
     /// <remarks>
+    /// The binding is then only as strong as the session cookie: name it <c>__Host-</c> and keep it Secure, HttpOnly and
+    /// SameSite=Lax (<c>AddSession(o => { o.Cookie.Name = "__Host-session"; o.Cookie.SecurePolicy = CookieSecurePolicy.Always; o.Cookie.HttpOnly = true; o.Cookie.SameSite = SameSiteMode.Lax; })</c>).
+    /// ASP.NET Core's default, <c>.AspNetCore.Session</c>, is an ordinary cookie that a sibling subdomain or a plain-http
+    /// page can set: an attacker plants a session of his own, holding his own login's binding (session fixation).
     /// Called once per callback request, synchronously. With ASP.NET Core session over a distributed cache, load the
     /// session first (<c>await context.Session.LoadAsync()</c> in a middleware before the endpoint) so this does not block.
     /// An exception thrown here answers the browser with the "sign-in ended" page and leaves the login waiting.

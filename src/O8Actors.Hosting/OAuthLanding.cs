@@ -22,8 +22,9 @@ public static class OAuthLanding
     /// <summary>
     /// Whether the browser that sent <paramref name="context"/>'s request is the one that started <paramref name="login"/>
     /// (with <see cref="IOAuthConnector.BeginAsync(HttpContext, string, AuthorizationRequest?, CancellationToken)"/>):
-    /// its <c>__Host-o8-login-{loginId}</c> cookie holds <see cref="PendingLogin.BrowserBinding"/>, compared in constant
-    /// time. When it does, the cookie is expired on the response, so the login is claimed once: a second landing request
+    /// its <c>__Host-o8-login-{loginId}</c> cookie (by that exact name: a case variant is no <c>__Host-</c> cookie to every
+    /// browser, so anyone on a sibling subdomain could have set it) holds <see cref="PendingLogin.BrowserBinding"/>,
+    /// compared in constant time. When it does, the cookie is expired on the response, so the login is claimed once: a second landing request
     /// (or a second call for this request) answers false.
     /// </summary>
     /// <param name="context">The landing request; its response must not have started.</param>
@@ -63,8 +64,7 @@ public static class OAuthLanding
         // The request still carries the cookie after it was claimed: remember the claim for the rest of this request.
         var claimed = ClaimedKey + loginId;
         if (context.Items.ContainsKey(claimed)) return false;
-        context.Request.Cookies.TryGetValue(BrowserBindingCookie.NameFor(loginId), out var presented);
-        if (!BrowserBindingCookie.Matches(browserBinding, presented)) return false;
+        if (!BrowserBindingCookie.Matches(browserBinding, BrowserBindingCookie.Presented(context.Request, loginId))) return false;
         context.Items[claimed] = true;
         BrowserBindingCookie.DeleteIfPresent(context, loginId);
         return true;

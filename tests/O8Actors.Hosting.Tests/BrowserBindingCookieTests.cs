@@ -34,6 +34,20 @@ public sealed class BrowserBindingCookieTests
     }
 
     [Fact]
+    public void The_callback_reads_binding_cookies_by_their_exact_name_so_a_tossed_case_variant_neither_counts_nor_hides_the_genuine_one()
+    {
+        // __host-... is an ordinary cookie to a browser that checks the prefix case-sensitively: anyone on a sibling
+        // subdomain can set it. HttpRequest.Cookies merged it with the genuine one, keeping the later, so the callback
+        // read "tossed" for L1 and the user's own login failed as BrowserMismatch.
+        var context = new DefaultHttpContext();
+        context.Request.Headers.Cookie = "__Host-o8-login-L1=genuine; __host-o8-login-L1=tossed; __HOST-O8-LOGIN-L2=planted";
+
+        var read = BrowserBindingCookie.Read(context);
+
+        Assert.Equal(new Dictionary<string, string> { ["L1"] = "genuine" }, read);
+    }
+
+    [Fact]
     public void The_cookie_is_host_only_secure_http_only_lax_and_lives_as_long_as_the_login()
     {
         var context = new DefaultHttpContext();

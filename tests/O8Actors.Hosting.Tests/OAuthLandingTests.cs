@@ -43,6 +43,33 @@ public sealed class OAuthLandingTests
         Assert.Equal(0, context.Response.Headers.SetCookie.Count);
     }
 
+    /// <summary>
+    /// A cookie whose name matches only case-insensitively is not <c>__Host-</c> to a browser that checks the prefix
+    /// case-sensitively (WebKit): a sibling subdomain (<c>Domain=</c>) or a plain-http page can toss it into the victim's
+    /// browser with the attacker's own binding. <c>HttpRequest.Cookies</c> matches names case-insensitively, and took it.
+    /// </summary>
+    [Theory]
+    [InlineData("__host-o8-login-L1")]
+    [InlineData("__HOST-O8-LOGIN-L1")]
+    [InlineData("__Host-O8-login-L1")]
+    public void A_cookie_whose_name_is_the_binding_cookies_only_case_insensitively_claims_nothing(string name)
+    {
+        var context = Request($"{name}={Secret}");
+
+        Assert.False(context.ClaimLogin(Login()));
+        Assert.Equal(0, context.Response.Headers.SetCookie.Count);
+    }
+
+    [Fact]
+    public void A_tossed_case_variant_sent_after_the_genuine_cookie_does_not_hide_it()
+    {
+        // HttpRequest.Cookies keeps only the later of two names that differ in case: the genuine cookie was lost.
+        var context = Request($"__Host-o8-login-L1={Secret}; __host-o8-login-L1=tossed");
+
+        Assert.True(context.ClaimLogin(Login()));
+        Assert.StartsWith("__Host-o8-login-L1=;", context.Response.Headers.SetCookie.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_login_without_a_binding_is_claimed_by_no_browser()
     {

@@ -88,6 +88,10 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
 
     private static Uri AppUri(WebApplication app) => new(new Uri(app.Configuration["O8:Listener:ExternalRedirectUri"]!).GetLeftPart(UriPartial.Authority));
 
+    /// <summary>The endpoint's latest log line (the app's are captured with <c>captureLogs</c>).</summary>
+    private static string LastEndpointLine(WebApplication app) =>
+        app.Services.GetFakeLogCollector().GetSnapshot().Last(r => r.Category == "O8Actors.BackChannelLogout").Message;
+
     private static async Task<(HttpStatusCode Status, string? Error, string? Description)> ReadRefusalAsync(HttpResponseMessage response)
     {
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
@@ -234,7 +238,7 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
     {
         var ct = TestContext.Current.CancellationToken;
         using var rejected = new CounterRecorder("o8.backchannel_logouts.rejected");
-        await using var app = App("o8-backchannel-no-keys", jwksUri: new Uri(sandbox.Server.JwksUri, "/jwks-gone"));
+        await using var app = App("o8-backchannel-no-keys", captureLogs: true, jwksUri: new Uri(sandbox.Server.JwksUri, "/jwks-gone"));
         await app.StartAsync(ct);
         try
         {
@@ -246,8 +250,10 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
 
             var (status, error, description) = await ReadRefusalAsync(response);
             Assert.Equal((HttpStatusCode.InternalServerError, "server_error"), (status, error));
-            Assert.Contains("key set could not be read", description, StringComparison.Ordinal);
             Assert.DoesNotContain(logoutToken, description, StringComparison.Ordinal);
+            // Why goes to the app's log, not to whoever posted.
+            Assert.Contains(app.Services.GetFakeLogCollector().GetSnapshot(),
+                r => r.Category == "O8Actors.BackChannelLogout" && r.Message.Contains("key set could not be read", StringComparison.Ordinal));
             Assert.Equal(["1 reason=failed"], rejected.Measurements);
             Assert.Empty(_appSessionsEnded);
         }
@@ -288,11 +294,113 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
         }
     }
 
+    /// <summary>
+    /// A provider without a key set (the GitHub preset, a generic provider without <c>JwksUri</c>) refuses every logout
+    /// token as NotSupported, and anyone could post <c>logout_token=x</c> to it: each post wrote a Warning line.
+    /// </summary>
+    [Fact]
+    public async Task Anonymous_posts_for_a_provider_without_a_key_set_write_one_warning_and_the_rest_at_debug()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var builder = sandbox.ServerModeApp("o8-backchannel-no-key-set");
+        builder.Logging.AddFakeLogging();
+        builder.Logging.AddFilter("O8Actors.BackChannelLogout", LogLevel.Debug);
+        await using var app = builder.Build();
+        app.MapOAuthCallback("/oauth/callback");
+        app.MapOAuthBackChannelLogout("/oauth/backchannel-logout");
+        await app.StartAsync(ct);
+        try
+        {
+            using var anyone = sandbox.Browser();
+            for (var i = 0; i < 5; i++)
+                using (var response = await anyone.PostAsync(new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox"),
+                           new FormUrlEncodedContent([new("logout_token", "x")]), ct))
+                    Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+
+            var lines = app.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Category == "O8Actors.BackChannelLogout").ToList();
+            Assert.Equal(5, lines.Count(r => r.Message.Contains("NotSupported", StringComparison.Ordinal)));
+            Assert.Single(lines, r => r.Level == LogLevel.Warning);
+            Assert.Equal(4, lines.Count(r => r.Level == LogLevel.Debug));
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
+    /// <summary>While the provider's key set cannot be read, every well-formed post is Failed (a 500): one Warning, not one each.</summary>
+    [Fact]
+    public async Task Posts_while_the_key_set_cannot_be_read_write_one_warning_and_the_rest_at_debug()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = App("o8-backchannel-no-keys-quiet", captureLogs: true, jwksUri: new Uri(sandbox.Server.JwksUri, "/jwks-gone"));
+        await app.StartAsync(ct);
+        try
+        {
+            var endpoint = new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox");
+            using var anyone = sandbox.Browser();
+            for (var i = 0; i < 3; i++)
+                using (var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(anyone, endpoint, sandbox.Server.CreateLogoutToken(_clientId, "alice"), ct))
+                    Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+
+            var lines = app.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Category == "O8Actors.BackChannelLogout").ToList();
+            Assert.Equal(3, lines.Count(r => r.Message.Contains("(Failed)", StringComparison.Ordinal)));
+            Assert.Single(lines, r => r.Level == LogLevel.Warning);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// The answer told an anonymous caller the refusal's whole message: one post of a token with an unknown key id got
+    /// back the key set's URL; a Failed one the host and port that did not answer. Now each reason has a fixed text.
+    /// </summary>
+    [Fact]
+    public async Task A_refusal_tells_an_anonymous_caller_a_fixed_text_per_reason_and_not_the_key_sets_address()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var gone = new Uri(sandbox.Server.JwksUri, "/jwks-gone");
+        await using var app = App("o8-backchannel-fixed-text", captureLogs: true);
+        await using var broken = App("o8-backchannel-fixed-text-failed", jwksUri: gone);
+        await app.StartAsync(ct);
+        await broken.StartAsync(ct);
+        try
+        {
+            static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            var unknownKey = B64("{\"alg\":\"RS256\",\"kid\":\"nope\"}") + "." + B64("{\"iss\":\"x\"}") + ".AAAA";
+            using var anyone = sandbox.Browser();
+
+            using (var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(anyone, new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox"), unknownKey, ct))
+            {
+                var (status, _, description) = await ReadRefusalAsync(response);
+                Assert.Equal(HttpStatusCode.BadRequest, status);
+                Assert.Equal("The logout token failed validation. No account was signed out.", description);
+            }
+            // The app's log still says why.
+            Assert.Contains(sandbox.Server.JwksUri.ToString(), LastEndpointLine(app), StringComparison.Ordinal);
+
+            using (var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(anyone, new Uri(AppUri(broken), "/oauth/backchannel-logout/sandbox"),
+                       sandbox.Server.CreateLogoutToken(_clientId, "alice"), ct))
+            {
+                var (status, _, description) = await ReadRefusalAsync(response);
+                Assert.Equal(HttpStatusCode.InternalServerError, status);
+                Assert.Equal("The logout could not be completed; the logout token may be posted again.", description);
+            }
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+            await broken.StopAsync(ct);
+        }
+    }
+
     [Fact]
     public async Task Every_bad_request_gets_its_4xx_and_a_JSON_error_and_the_user_stays_signed_in()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = App("o8-backchannel-refusals");
+        await using var app = App("o8-backchannel-refusals", captureLogs: true);
         await app.StartAsync(ct);
         try
         {
@@ -303,17 +411,22 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
             var good = sandbox.Server.CreateLogoutToken(_clientId, "alice");
             var form = (string token) => new FormUrlEncodedContent([new("logout_token", token)]);
 
+            // The check that failed is the log's to name (at Debug: anyone may post), not the answer's.
+            string LastLogLine() => LastEndpointLine(app);
             // For another client of the same provider.
             using (var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, sandbox.Server.CreateLogoutToken("another", "alice"), ct))
             {
                 var (status, error, description) = await ReadRefusalAsync(response);
                 Assert.Equal((HttpStatusCode.BadRequest, "invalid_request"), (status, error));
-                Assert.Contains("(audience)", description, StringComparison.Ordinal);
+                Assert.Contains("(audience)", LastLogLine(), StringComparison.Ordinal);
             }
             // Signed by the provider for this client but shaped like an ID token: no logout event, a nonce.
             using (var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint,
                        sandbox.Server.CreateLogoutToken(_clientId, "alice", change: c => { c.Remove("events"); c["nonce"] = "n"; }), ct))
-                Assert.Contains("(events)", (await ReadRefusalAsync(response)).Description, StringComparison.Ordinal);
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, (await ReadRefusalAsync(response)).Status);
+                Assert.Contains("(events)", LastLogLine(), StringComparison.Ordinal);
+            }
             // Not a form.
             using (var response = await provider.PostAsync(endpoint, new StringContent($"{{\"logout_token\":\"{good}\"}}", Encoding.UTF8, "application/json"), ct))
                 Assert.Equal(HttpStatusCode.BadRequest, (await ReadRefusalAsync(response)).Status);

@@ -104,6 +104,32 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
         }
     }
 
+    /// <summary>
+    /// The response BeginAsync(HttpContext, ...) is part of carries the login's state (in the authorize URL the app
+    /// redirects to) and its binding cookie: a shared cache or the browser's must not keep it, as ASP.NET Core's own OpenID
+    /// Connect challenge says. It said nothing, so a cache could serve one user's redirect and cookie to another.
+    /// </summary>
+    [Fact]
+    public async Task The_response_that_begins_a_login_is_not_to_be_stored_by_any_cache()
+    {
+        var app = await StartCookieAppAsync();
+        await using var web = app.Web;
+        try
+        {
+            using var browser = sandbox.Browser();
+            var (_, connect) = await ConnectAsync(app, browser, "alice");
+            using (connect)
+            {
+                Assert.True(connect.Headers.CacheControl?.NoStore, $"Cache-Control: {connect.Headers.CacheControl}");
+                Assert.Contains("no-cache", connect.Headers.Pragma.Select(p => p.Name));
+            }
+        }
+        finally
+        {
+            await app.Web.StopAsync(CancellationToken.None);
+        }
+    }
+
     [Fact]
     public async Task A_begin_refused_for_an_invalid_request_leaves_no_waiter_behind()
     {
@@ -219,6 +245,14 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
             var (login, connect) = await ConnectAsync(app, owner, "alice");
             Assert.DoesNotContain(connect.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [],
                 c => c.StartsWith("__Host-o8-login-", StringComparison.Ordinal));
+            // The binding is then only as strong as the session cookie: as the docs ask, __Host- (so a sibling subdomain
+            // cannot plant a session of its own holding an attacker's binding), Secure, HttpOnly, SameSite=Lax.
+            var session = Assert.Single(cookies!);
+            Assert.StartsWith($"{ServerModeWebApp.SessionCookieName}=", session, StringComparison.Ordinal);
+            Assert.StartsWith("__Host-", ServerModeWebApp.SessionCookieName, StringComparison.Ordinal);
+            foreach (var attribute in new[] { "secure", "httponly", "samesite=lax", "path=/" })
+                Assert.Contains(attribute, session, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("domain=", session, StringComparison.OrdinalIgnoreCase);
             connect.Dispose();
             using var landing = await ApproveAndReturnAsync(owner, login.AuthorizeUrl);
             Assert.Equal(HttpStatusCode.OK, landing.StatusCode);

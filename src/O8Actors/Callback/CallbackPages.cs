@@ -53,6 +53,16 @@ internal static class CallbackPages
         new(400, CallbackPageKind.Failed,
             "This sign-in was started in another browser, so it was stopped here and nothing was connected. Start the sign-in again from the application, in this browser.");
 
+    /// <summary>
+    /// A login's redirect that arrived at another path than its provider's redirect URI (RedirectMismatch, the mix-up
+    /// defence). Fixed text: the path is the request's, anyone's to choose (<c>/oauth/callback/Your%20account%20is%20locked…</c>
+    /// with a live state), so quoting it would put the sender's words on the app's own page, in any browser (the path is
+    /// checked before the browser binding). The path stays in the login's failure reason, for the app and its log.
+    /// </summary>
+    public static readonly CallbackResponse NotTheCallbackAddress =
+        new(400, CallbackPageKind.Failed,
+            "This is not the provider's callback address for this sign-in, so it was stopped here and nothing was connected. Start the sign-in again from the application.");
+
     /// <summary>The page when the login did not answer in time.</summary>
     public static readonly CallbackResponse TimedOut =
         new(504, CallbackPageKind.Failed, "The sign-in did not finish in time. Return to the application and try again.");

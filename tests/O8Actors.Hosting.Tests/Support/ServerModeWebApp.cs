@@ -11,13 +11,25 @@ namespace O8Actors.Hosting.Tests.Support;
 /// <param name="Logins">What the app's <c>/connect</c> keeps of each login, as an app would in a table of its own.</param>
 public sealed record ServerModeWebApp(WebApplication Web, Uri Root, ConcurrentDictionary<string, PendingLogin> Logins)
 {
+    /// <summary>The session cookie's name.</summary>
+    public const string SessionCookieName = "__Host-o8-test-session";
+
     /// <summary>Builds the app, lets <paramref name="map"/> map its endpoints, and starts it.</summary>
     public static async Task<ServerModeWebApp> StartAsync(SandboxFixture sandbox, string systemName,
         Action<WebApplication, ConcurrentDictionary<string, PendingLogin>> map)
     {
         var builder = sandbox.ServerModeApp(systemName);
         builder.Services.AddDistributedMemoryCache();
-        builder.Services.AddSession(o => o.Cookie.SecurePolicy = CookieSecurePolicy.Always);
+        // A session that holds browser bindings is only as strong as its cookie: __Host- (no sibling subdomain or plain-http
+        // page can plant one), Secure, HttpOnly, and Lax, which still comes with the provider's redirect back.
+        builder.Services.AddSession(o =>
+        {
+            o.Cookie.Name = SessionCookieName;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Cookie.Path = "/";
+        });
         var callback = new Uri(builder.Configuration["O8:Listener:ExternalRedirectUri"]!);
         var web = builder.Build();
         web.UseSession();

@@ -334,6 +334,8 @@ public sealed class FlowActorTests : TestKit
         Assert.Contains($"'{path}'", failed.Reason);
         Assert.Contains("'/test'", failed.Reason);
         Assert.DoesNotContain("the-code", failed.Reason + page.Detail);
+        // The path is the request's to choose: the reason (the app's, its log's) quotes it, the page does not.
+        Assert.Equal(CallbackPages.NotTheCallbackAddress.Detail, page.Detail);
         ExpectStoppedWithoutUnregistering(login.Flow, login.Registration.State);
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no ExchangeCode
     }

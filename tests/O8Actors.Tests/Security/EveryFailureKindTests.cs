@@ -75,9 +75,11 @@ public sealed class EveryFailureKindTests
 
         Assert.Equal(expected, page.StatusCode);
         Assert.Equal(CallbackPageKind.Failed, page.Kind);
-        // The reason, except where a fixed page says more to the user than the reason would (the other-browser page).
-        if (failure != LoginFailure.BrowserMismatch) Assert.Equal("why it failed", page.Detail);
-        else Assert.Contains("another browser", page.Detail);
+        // The reason, except where a fixed page says more to the user than the reason would (the other-browser page), or
+        // where the reason quotes what the request chose (a RedirectMismatch quotes the path it arrived at).
+        if (failure == LoginFailure.BrowserMismatch) Assert.Contains("another browser", page.Detail);
+        else if (failure == LoginFailure.RedirectMismatch) Assert.Contains("not the provider's callback address", page.Detail);
+        else Assert.Equal("why it failed", page.Detail);
     }
 
     [Fact]
