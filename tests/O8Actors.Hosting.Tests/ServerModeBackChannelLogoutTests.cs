@@ -19,6 +19,7 @@ namespace O8Actors.Hosting.Tests;
 /// server to server, and the account is gone and the app told. Every malformed or refused request gets its 4xx and a
 /// JSON error, and signs nobody out; a logout this side could not carry out gets a 500, so the provider posts it again.
 /// </summary>
+[Collection(BackChannelLogoutPosters.Name)]
 public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);

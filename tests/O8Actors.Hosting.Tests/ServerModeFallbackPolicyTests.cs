@@ -14,6 +14,7 @@ namespace O8Actors.Hosting.Tests;
 /// carries such a user. Before, the app challenged both: the callback's code and state went to the login page's
 /// ReturnUrl and the login timed out; every back-channel logout was lost.
 /// </summary>
+[Collection(BackChannelLogoutPosters.Name)]
 public sealed class ServerModeFallbackPolicyTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
     /// <summary>
