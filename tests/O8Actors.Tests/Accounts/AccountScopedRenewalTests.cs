@@ -23,18 +23,20 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
     private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
     /// <summary>Alice signed in with scopes "read write", her access token now expired; the provider is <c>Providers</c>.</summary>
-    private async Task<(IActorRef Accounts, TestProbe Providers)> ExpiredAccountAsync()
+    private async Task<(IActorRef Accounts, TestProbe Providers)> ExpiredAccountAsync(IActorRef? flows = null)
     {
         var providers = CreateTestProbe();
-        var accounts = this.AccountsOver(new InMemoryTokenStore(), providers.Ref);
+        var accounts = this.AccountsOver(new InMemoryTokenStore(), providers.Ref, flows);
         var login = new TokenSet("at-1", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-1", "read write");
         Assert.Equal(Alice, (await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, login), Wait)).Account);
         Clock.Advance(TimeSpan.FromHours(1));
         return (accounts, providers);
     }
 
-    private static Task<AccessToken> Get(IActorRef accounts, params string[] scopes) =>
-        accounts.Ask<AccessToken>(new GetAccessToken(Alice, scopes.Length == 0 ? null : scopes, AccessTokenOptions.Silent), Wait);
+    private static Task<AccessToken> Get(IActorRef accounts, params string[] scopes) => Get(accounts, AccessTokenOptions.Silent, scopes);
+
+    private static Task<AccessToken> Get(IActorRef accounts, AccessTokenOptions options, params string[] scopes) =>
+        accounts.Ask<AccessToken>(new GetAccessToken(Alice, scopes.Length == 0 ? null : scopes, options), Wait);
 
     /// <summary>Returns once the account's actor has taken every request sent to the supervisor before the call.</summary>
     private static async Task Delivered(IActorRef accounts, IActorRef account)
@@ -163,5 +165,61 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
         Assert.Equal("at-2", (await both).Token);
         Assert.Equal("at-2", (await reader).Token);
         providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    private static CodeExchangeFailed Refused(RefreshTokens refresh, string error) =>
+        new(refresh.RequestId, LoginFailure.TokenExchange, $"The token refresh was refused: {error}.", error);
+
+    /// <summary>
+    /// A caller asks for a scope the provider will not refresh for (a typo, or one the user never consented to) and another
+    /// asks for none during the same renewal: the refresh for the scope is refused, with <paramref name="error"/>.
+    /// </summary>
+    [Theory]
+    [InlineData("invalid_scope")]
+    [InlineData("invalid_grant")]
+    public async Task A_refresh_refused_for_one_callers_scopes_fails_only_that_caller_and_the_others_get_a_round_of_their_own(string error)
+    {
+        var (accounts, providers) = await ExpiredAccountAsync();
+
+        var (typo, plain, first, account) = await SecondCallerDuringARefreshAsync(accounts, providers, ["raed"], []);
+        account.Tell(Refused(first, error));
+
+        // invalid_grant answered for a scope says nothing certain of the refresh token: it is spent again, for the others.
+        var second = providers.ExpectMsg<RefreshTokens>(Wait);
+        Assert.Null(second.Scopes);
+        Assert.Equal("rt-1", second.RefreshToken);
+        account.Tell(new CodeExchanged(second.RequestId, Refreshed("at-2", "rt-2", "read write")));
+
+        Assert.Equal("at-2", (await plain).Token);
+        var failure = await Record.ExceptionAsync(() => typo);
+        if (error == "invalid_grant") Assert.Equal(InteractionReason.RefreshRefused, Assert.IsType<InteractionRequiredException>(failure).Reason);
+        else Assert.Equal(error, Assert.IsType<TokenExchangeException>(failure).ProviderError);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task A_caller_whose_scopes_the_provider_refused_to_refresh_signs_in_for_them_after_the_others_are_served()
+    {
+        var flows = CreateTestProbe();
+        var (accounts, providers) = await ExpiredAccountAsync(flows.Ref);
+
+        var consent = Get(accounts, AccessTokenOptions.Interactive, "mail.send");
+        var first = providers.ExpectMsg<RefreshTokens>(Wait);
+        var account = providers.LastSender;
+        var plain = Get(accounts);
+        await Delivered(accounts, account);
+        account.Tell(Refused(first, "invalid_grant"));
+
+        // The silent caller is not sent to a sign-in: its own refresh serves it, and only then the login starts.
+        var second = providers.ExpectMsg<RefreshTokens>(Wait);
+        Assert.Null(second.Scopes);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        account.Tell(new CodeExchanged(second.RequestId, Refreshed("at-2", "rt-2", "read write")));
+        Assert.Equal("at-2", (await plain).Token);
+
+        var login = flows.ExpectMsg<O8Actors.Flows.StartFlow>(Wait);
+        Assert.Equal(new[] { "mail.send" }, login.Request.Scopes);
+        login.Completion!.SetResult(new LoginSucceeded(login.LoginId, new TokenSet("at-3", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-3", "mail.send")));
+        Assert.Equal("at-3", (await consent).Token);
     }
 }
