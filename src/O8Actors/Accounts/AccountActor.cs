@@ -17,7 +17,9 @@ namespace O8Actors.Accounts;
 /// provider actor, store the result (compare-and-set on its version) and only then answer everyone who waited. A
 /// rotated refresh token is therefore on disk before any caller sees the new access token; a crash in between loses
 /// nothing the provider knows about. Should the store fail to take them, they are kept and served from memory and
-/// stored by the next renewal (a timer with backoff starts one), never dropped for the spent ones.</para>
+/// stored by the next renewal (a timer with backoff starts one), never dropped for the spent ones. A renewal that fails
+/// for a reason that may pass serves the callers the current token answers while it is valid (it is only inside its
+/// margin), and a refresh that fails for some callers' scopes fails only them.</para>
 /// <para><b>Interacting</b>: the refresh token is missing or refused (<c>invalid_grant</c>) and a caller allows the
 /// browser: one interactive login runs for all of them; callers that do not allow it fail at once with
 /// <see cref="InteractionRequiredException"/>. The login runs in the flows supervisor, not under this actor: should this
