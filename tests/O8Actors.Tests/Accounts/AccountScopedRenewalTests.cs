@@ -3,13 +3,18 @@ using Akka.Configuration;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
+using O8Actors.Configuration;
+using O8Actors.Flows;
 using O8Actors.Providers;
+using O8Actors.Runtime;
 
 namespace O8Actors.Tests.Accounts;
 
 /// <summary>
 /// <c>GetAccessTokenAsync(account, scopes)</c> while a renewal is under way: callers that ask for other scopes than the
-/// refresh in flight are never handed its token unless it carries their scopes; they get a refresh of their own.
+/// refresh in flight are never handed its token unless it carries their scopes; they get a refresh of their own, and a
+/// refresh refused for one caller's scopes fails only that caller. A login whose response names no scope (RFC 6749
+/// section 5.1: it grants what was asked) is stored with the scopes it asked for, whichever way it is stored.
 /// The provider is a probe, so each test sees exactly which refreshes are asked for and answers them itself.
 /// </summary>
 public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.ParseString(
@@ -217,9 +222,56 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
         account.Tell(new CodeExchanged(second.RequestId, Refreshed("at-2", "rt-2", "read write")));
         Assert.Equal("at-2", (await plain).Token);
 
-        var login = flows.ExpectMsg<O8Actors.Flows.StartFlow>(Wait);
+        var login = flows.ExpectMsg<StartFlow>(Wait);
         Assert.Equal(new[] { "mail.send" }, login.Request.Scopes);
         login.Completion!.SetResult(new LoginSucceeded(login.LoginId, new TokenSet("at-3", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-3", "mail.send")));
         Assert.Equal("at-3", (await consent).Token);
+    }
+
+    /// <summary>Tokens as a provider answers a login without naming the scope it granted.</summary>
+    private TokenSet WithoutScope(string accessToken) => new(accessToken, "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-" + accessToken);
+
+    /// <summary>Alice's login is stored with the scope it asked for, and a caller asking for another scope gets a refresh for it.</summary>
+    private async Task AssertStoredAsAskedAsync(IActorRef accounts, InMemoryTokenStore store, TestProbe providers, string accessToken)
+    {
+        Assert.Equal("read", (await store.LoadAsync(Alice))!.Tokens.Scope);
+        Assert.Equal(accessToken, (await Get(accounts, AccessTokenOptions.Silent, "read")).Token);
+        var send = Get(accounts, AccessTokenOptions.Silent, "mail.send");
+        Assert.Equal(new[] { "mail.send" }, providers.ExpectMsg<RefreshTokens>(Wait).Scopes);
+        Assert.False(send.IsCompleted);
+    }
+
+    [Fact]
+    public async Task An_apps_own_login_without_a_scope_in_its_response_is_stored_with_the_scopes_it_asked_for()
+    {
+        var providers = CreateTestProbe();
+        var store = new InMemoryTokenStore();
+        var accounts = this.AccountsOver(store, providers.Ref);
+        var refs = new O8ActorRefs(providers.Ref, providers.Ref, CreateTestProbe().Ref, providers.Ref, accounts, new AccountCache());
+        var client = new LoginClient(Sys, refs, O8Options.FromConfig());
+
+        var outcome = await client.WithAccountAsync(new LoginSucceeded("login-1", WithoutScope("at-1")), "p",
+            new AuthorizationRequest(["read"]) { AccountKey = "alice" });
+
+        Assert.Equal(Alice, Assert.IsType<LoginSucceeded>(outcome).Account);
+        await AssertStoredAsAskedAsync(accounts, store, providers, "at-1");
+    }
+
+    [Fact]
+    public async Task The_accounts_own_interactive_login_without_a_scope_in_its_response_is_stored_with_the_scopes_it_asked_for()
+    {
+        var providers = CreateTestProbe();
+        var flows = CreateTestProbe();
+        var store = new InMemoryTokenStore();
+        var accounts = this.AccountsOver(store, providers.Ref, flows.Ref);
+        // Nothing stored: the caller's own login runs, asking for "read".
+        var caller = Get(accounts, AccessTokenOptions.Interactive, "read");
+        var login = flows.ExpectMsg<StartFlow>(Wait);
+        Assert.Equal(new[] { "read" }, login.Request.Scopes);
+
+        login.Completion!.SetResult(new LoginSucceeded(login.LoginId, WithoutScope("at-1")));
+
+        Assert.Equal("at-1", (await caller).Token);
+        await AssertStoredAsAskedAsync(accounts, store, providers, "at-1");
     }
 }
