@@ -104,7 +104,9 @@ public interface IOAuthLogins
     /// interaction is not allowed, or is allowed in server mode, where the account cannot bind a browser login to the user's
     /// browser (the app signs the user in again with <c>IOAuthConnector.BeginAsync</c>); and, whatever the options, while a
     /// sign-out whose store removal failed is still being retried (the signed-out tokens are not served; sign in again).</exception>
-    /// <exception cref="TokenExchangeException">The refresh failed for another reason (the cached tokens are kept). Its inner
+    /// <exception cref="TokenExchangeException">The refresh failed for another reason, and the cached token is expired or does not answer
+    /// the request (the cached tokens are kept, and the cached token is served while it is valid: a refresh that fails inside the refresh
+    /// margin serves it, unless the refresh was forced, and the next call tries again). Its inner
     /// exception is an <see cref="IdTokenValidationException"/> when the refreshed ID token was refused, a
     /// <see cref="TimeoutException"/> when the token endpoint did not answer in time, and never a custom strategy's own
     /// exception (its type is named in the message), which may quote a token response.</exception>

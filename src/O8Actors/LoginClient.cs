@@ -156,7 +156,7 @@ internal sealed class LoginClient : IOAuthLogins
         }
 
         if (ended is LoginSucceeded succeeded && AccountKeys.For(provider, succeeded.Tokens, request) is { } account)
-            ended = await RememberAsync(succeeded, account).ConfigureAwait(false);
+            ended = await RememberAsync(succeeded, account, request).ConfigureAwait(false);
         return result(this, ended, provider, cancellationToken);
     }
 
@@ -167,15 +167,15 @@ internal sealed class LoginClient : IOAuthLogins
     /// </summary>
     internal Task<LoginOutcome> WithAccountAsync(LoginOutcome ended, string provider, AuthorizationRequest request) =>
         ended is LoginSucceeded succeeded && AccountKeys.For(provider, succeeded.Tokens, request) is { } account
-            ? RememberAsync(succeeded, account)
+            ? RememberAsync(succeeded, account, request)
             : Task.FromResult(ended);
 
     /// <summary>Stores the login's tokens as <paramref name="account"/>'s; a store failure leaves the outcome without an account (its tokens are valid).</summary>
-    private async Task<LoginOutcome> RememberAsync(LoginSucceeded succeeded, OAuthAccount account)
+    private async Task<LoginOutcome> RememberAsync(LoginSucceeded succeeded, OAuthAccount account, AuthorizationRequest request)
     {
         try
         {
-            await AskAsync<LoginRemembered>(_actors.Accounts, new RememberLogin(account, succeeded.Tokens), _accounts.RenewalTimeout).ConfigureAwait(false);
+            await AskAsync<LoginRemembered>(_actors.Accounts, RememberLogin.Of(account, succeeded.Tokens, request), _accounts.RenewalTimeout).ConfigureAwait(false);
             return succeeded with { Account = account };
         }
         // The actor system ended before the account's actor answered (ObjectDisposedException): the tokens are still the

@@ -169,13 +169,13 @@ internal sealed partial class AccountActor
             var signedIn = AccountKeys.For(_account.Provider, succeeded.Tokens, _loginRequest);
             if (signedIn == _account)
             {
-                _toSave = new LoginToSave(succeeded.Tokens, OrphanedOver: null);
+                _toSave = new LoginToSave(GrantedScope.OfLogin(succeeded.Tokens, _loginRequest), OrphanedOver: null);
                 BeginRenewal();
                 return;
             }
 
             // Someone else signed in: their tokens are theirs (remembered under their account), not this one's.
-            if (signedIn is not null) Context.Parent.Tell(new RememberLogin(signedIn, succeeded.Tokens), ActorRefs.NoSender);
+            if (signedIn is not null) Context.Parent.Tell(RememberLogin.Of(signedIn, succeeded.Tokens, _loginRequest), ActorRefs.NoSender);
             FailAll(NotThisAccount(_account, signedIn));
         }
         else

@@ -121,11 +121,8 @@ internal sealed partial class AccountActor
         var tokens = answer.IdToken is null
             ? answer with { IdToken = previous.IdToken, IdTokenClaims = previous.IdTokenClaims }
             : answer;
-        // Without a scope the answer grants what was asked (RFC 6749 section 5.1), and a refresh that named none asks for
-        // the grant's own (section 6): keep that, or the token would be taken as covering any scope a caller names.
-        if (tokens.Scope is null && (askedScopes is { Count: > 0 } asked ? string.Join(' ', asked) : previous.Scope) is { } granted)
-            tokens = tokens with { Scope = granted };
-        return tokens;
+        // A refresh that named no scope asks for the grant's own (RFC 6749 section 6): the previous tokens'.
+        return GrantedScope.Completed(tokens, askedScopes, previous.Scope);
     }
 
     private void OnRefreshFailed(CodeExchangeFailed msg)
@@ -147,13 +144,66 @@ internal sealed partial class AccountActor
 
         if (msg.ProviderError == "invalid_grant")
         {
+            if (_refreshScopes is { Count: > 0 })
+            {
+                OnScopedRefreshRefused();
+                return;
+            }
+
             NeedsInteraction(InteractionReason.RefreshRefused,
                 $"The provider '{_account.Provider}' refused the refresh token of {_account} (invalid_grant: revoked, expired or already used); sign in again.");
             return;
         }
 
+        // A failure that may pass (the endpoint down or slow, a full queue, a scope refused): the account's token still
+        // answers who it answered before the renewal, until it expires.
+        ServeStillValid();
+        if (_refreshScopes is { Count: > 0 } && _waiters.Any(w => !w.AskedFor))
+        {
+            // It was asked for some callers' scopes: only they fail; the others get a round of their own.
+            FailAll(RefreshException(msg), w => w.AskedFor);
+            ContinueRenewal();
+            return;
+        }
+
         FailAll(RefreshException(msg));
         EndRenewal();
+    }
+
+    /// <summary>
+    /// A refresh asked for some callers' scopes was answered <c>invalid_grant</c>: a provider says so of a scope it will
+    /// not grant without the user (Entra ID: not consented), not only of a dead refresh token, so the account's refresh
+    /// token is not taken as refused. Those callers go to a sign-in (or fail, if they may not open one) once the others,
+    /// who asked for other scopes or none, have had their rounds; should the refresh token itself be dead, the others'
+    /// refresh says so, and everyone goes to the sign-in.
+    /// </summary>
+    private void OnScopedRefreshRefused()
+    {
+        FailAll(new InteractionRequiredException(_account, InteractionReason.RefreshRefused, ScopesRefusedMessage),
+            w => w.AskedFor && !w.Request.Options.AllowInteraction);
+        foreach (var waiter in _waiters)
+        {
+            if (!waiter.AskedFor) continue;
+            waiter.ScopesRefused = true;
+            waiter.AskedFor = false;
+        }
+
+        ContinueRenewal();
+    }
+
+    private string ScopesRefusedMessage =>
+        $"The provider '{_account.Provider}' refused to refresh the tokens of {_account} for the scopes asked for (invalid_grant: not granted " +
+        "without the user, or the refresh token is no longer valid); sign in again.";
+
+    /// <summary>
+    /// A renewal failed for a reason that may pass: the callers the current token answers get it while it is valid (it is
+    /// only inside its refresh margin), rather than an error. Not a forced refresh, which asked for newer tokens; the next
+    /// call tries to renew again, as the token is still past its fresh time.
+    /// </summary>
+    private void ServeStillValid()
+    {
+        if (!_loaded || _current is not { } current || Now >= ValidUntil(current.Tokens)) return;
+        ServeWhere(w => !w.Request.Options.ForceRefresh && Answers(current, w));
     }
 
     private void OnStoreFailed(StoreFailed msg)
@@ -164,6 +214,7 @@ internal sealed partial class AccountActor
         KeepIssued();
         // Callers that came during the renewal and whom the current tokens serve (kept ones among them) get them.
         ServeWhatCan();
+        ServeStillValid();
         FailAll(cause);
         FailRemember(cause);
         EndRenewal();
@@ -196,6 +247,7 @@ internal sealed partial class AccountActor
     {
         var cause = new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
             $"Renewing the tokens of {_account} did not finish within {_settings.RenewalTimeout.TotalSeconds:0} seconds.");
+        ServeStillValid();
         FailAll(cause);
         FailRemember(cause);
     }
@@ -311,6 +363,13 @@ internal sealed partial class AccountActor
         if (!_current.Tokens.CanRefresh)
         {
             NeedsInteraction(InteractionReason.NoRefreshToken, $"The access token of {_account} expired and the provider issued no refresh token; sign in again.");
+            return;
+        }
+
+        // Only callers whose scopes the provider refused to refresh are left: they sign in (see OnScopedRefreshRefused).
+        if (_waiters.TrueForAll(w => w.ScopesRefused))
+        {
+            NeedsInteraction(InteractionReason.RefreshRefused, ScopesRefusedMessage);
             return;
         }
 

@@ -29,6 +29,9 @@ internal sealed partial class AccountActor
     /// <param name="over">The stored copy its tokens replace (null: nothing stored).</param>
     private void SaveLogin(LoginToSave login, StoredTokens? over)
     {
+        // A refresh refused for some callers' scopes spoke of the grant this login replaces: with its tokens they get a
+        // refresh of their own again, if they still need one.
+        foreach (var waiter in _waiters) waiter.ScopesRefused = false;
         if (login.OrphanedOver is not null || _rememberTo.All(caller => caller.IsNobody())) SaveIssued(login.Tokens, over);
         else Save(login.Tokens, over?.Version ?? 0);
     }

@@ -24,21 +24,21 @@ internal sealed partial class AccountActor
     /// none did). Each caller that asked for the same set is marked as asked for; callers that asked for other scopes
     /// are served by the answer only if it covers them, else renewed for in a round of their own: one refresh per
     /// distinct set of scopes, never a union, which a provider may refuse (Entra ID takes the scopes of one resource per
-    /// request).
+    /// request). Callers whose scopes the provider refused to refresh (<see cref="Waiter.ScopesRefused"/>) are asked for no more.
     /// </summary>
     private IReadOnlyList<string>? RefreshScopes()
     {
         IReadOnlyList<string>? scopes = null;
         foreach (var waiter in _waiters)
         {
-            if (waiter.Request.Scopes is { Count: > 0 } named)
+            if (!waiter.ScopesRefused && waiter.Request.Scopes is { Count: > 0 } named)
             {
                 scopes = named;
                 break;
             }
         }
 
-        foreach (var waiter in _waiters) waiter.AskedFor = WantsScopes(waiter.Request, scopes);
+        foreach (var waiter in _waiters) waiter.AskedFor = !waiter.ScopesRefused && WantsScopes(waiter.Request, scopes);
         return scopes;
     }
 

@@ -156,11 +156,8 @@ internal sealed partial class AccountActor
             ReleaseLock();
             AnswerSignOut(replyTo, new SignOutSkipped(_account));
             if (_removalFailed) ResumeRemovalPending();
-            else
-            {
-                BecomeIdle();
-                UnstashAll();
-            }
+            // Back to Idle as after any state: a save retry that came meanwhile was dropped, and is scheduled again.
+            else BackToIdle();
 
             return null;
         }

@@ -17,7 +17,9 @@ namespace O8Actors.Accounts;
 /// provider actor, store the result (compare-and-set on its version) and only then answer everyone who waited. A
 /// rotated refresh token is therefore on disk before any caller sees the new access token; a crash in between loses
 /// nothing the provider knows about. Should the store fail to take them, they are kept and served from memory and
-/// stored by the next renewal (a timer with backoff starts one), never dropped for the spent ones.</para>
+/// stored by the next renewal (a timer with backoff starts one), never dropped for the spent ones. A renewal that fails
+/// for a reason that may pass serves the callers the current token answers while it is valid (it is only inside its
+/// margin), and a refresh that fails for some callers' scopes fails only them.</para>
 /// <para><b>Interacting</b>: the refresh token is missing or refused (<c>invalid_grant</c>) and a caller allows the
 /// browser: one interactive login runs for all of them; callers that do not allow it fail at once with
 /// <see cref="InteractionRequiredException"/>. The login runs in the flows supervisor, not under this actor: should this
@@ -62,9 +64,14 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     private readonly List<Waiter> _waiters = [];
     private StoredTokens? _current;
     private bool _loaded;
-    // When this actor obtained the current tokens (a login it stored, a refresh it ran); null when it read them from the
-    // store, where their lifetime is unknown.
+    // When the current tokens were obtained, or a time before it: when this actor obtained them (a login it stored, a
+    // refresh it ran), or, for a copy another process stored over the one this actor held, when this actor took that
+    // one (see Adopt). Null when it first read them from the store, where their lifetime is unknown. Counting the
+    // lifetime from a time before it only makes the margin wider (never serves longer than the process that obtained
+    // them does).
     private DateTimeOffset? _obtainedAt;
+    // When this actor took the current tokens (read them, or obtained them).
+    private DateTimeOffset _heldSince;
     private AccessToken? _served;
     private AccessToken? _published;
     private IAsyncDisposable? _lock;
@@ -237,6 +244,12 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
         /// cover its scopes, and is otherwise renewed for in a round of its own.
         /// </summary>
         public bool AskedFor { get; set; }
+
+        /// <summary>
+        /// The provider refused to refresh for this caller's scopes (<c>invalid_grant</c>): no refresh is asked for them
+        /// again; it is served if another round's token covers them, else it goes to a sign-in once the others are done.
+        /// </summary>
+        public bool ScopesRefused { get; set; }
     }
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
@@ -351,23 +364,30 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     private long? SeenNow => _loaded ? _current?.Version ?? 0 : null;
 
     /// <summary>
-    /// Valid for more than the refresh margin. The margin is capped at half the token's lifetime when this actor obtained
-    /// the token itself (so a provider whose tokens live shorter than the margin is not refreshed on every call); a token
-    /// read from the store has an unknown lifetime and gets the whole margin, which costs at most one early refresh.
+    /// Valid for more than the refresh margin. The margin is capped at half the token's lifetime when this actor knows
+    /// when the token was obtained, at the latest (so a provider whose tokens live shorter than the margin is not
+    /// refreshed on every call; see <see cref="_obtainedAt"/>); a token first read from the store has an unknown lifetime
+    /// and gets the whole margin, which costs at most one early refresh.
     /// </summary>
     private bool Fresh(TokenSet tokens) => Now < FreshUntil(tokens);
 
     private DateTimeOffset FreshUntil(TokenSet tokens)
     {
-        // A DPoP-bound token read back without its key (a token store that drops TokenSet.DpopKey) can be presented
-        // nowhere: as good as expired, so it is renewed (a refresh token bound to the lost key asks for a sign-in).
-        if (tokens.DpopKey is null && string.Equals(tokens.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase)) return DateTimeOffset.MinValue;
-        if (tokens.ExpiresAt is not { } expires) return DateTimeOffset.MaxValue;
+        var expires = ValidUntil(tokens);
+        // A token that can be presented nowhere, or one without an expiry, has no margin to keep.
+        if (expires == DateTimeOffset.MinValue || expires == DateTimeOffset.MaxValue) return expires;
         var margin = _settings.RefreshMargin;
         if (_obtainedAt is { } obtained && expires - obtained is var lifetime && lifetime > TimeSpan.Zero && lifetime / 2 < margin)
             margin = lifetime / 2;
         return expires - margin;
     }
+
+    /// <summary>Until when the access token can be presented at all: its expiry (none: for good).</summary>
+    private static DateTimeOffset ValidUntil(TokenSet tokens) =>
+        // A DPoP-bound token read back without its key (a token store that drops TokenSet.DpopKey) can be presented
+        // nowhere: as good as expired, so it is renewed (a refresh token bound to the lost key asks for a sign-in).
+        tokens.DpopKey is null && string.Equals(tokens.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase) ? DateTimeOffset.MinValue
+        : tokens.ExpiresAt ?? DateTimeOffset.MaxValue;
 
     /// <summary>
     /// The current token as handed out; one instance per stored version, so serving from cache allocates nothing here.
@@ -392,7 +412,8 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
         if (!_loaded || !SameCopy(stored, _current))
         {
             _served = null;
-            _obtainedAt = obtained ? Now : null;
+            _obtainedAt = obtained ? Now : NewerThanHeld(stored) ? _heldSince : null;
+            _heldSince = Now;
         }
 
         _current = stored;
@@ -406,6 +427,17 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
         if (stored is null) Withdraw();
         else _ = Served();
     }
+
+    /// <summary>
+    /// Whether <paramref name="stored"/>, read from the store, is a copy another process stored over the one this actor
+    /// holds. It was obtained after this actor took its own: the store held that one then, and the refresh lock keeps
+    /// another process from refreshing between reading the store and writing it (a login it stored may have been issued
+    /// earlier, by as long as it waited for the lock). So its lifetime counts from then at the most, and a process
+    /// sharing the store does not refresh again the tokens another has just obtained (as it did when their lifetime was
+    /// shorter than the whole margin). After another process's sign-out the store counts versions from 1 again: a copy
+    /// whose version is not higher is taken as first read.
+    /// </summary>
+    private bool NewerThanHeld(StoredTokens? stored) => _loaded && _current is { } held && stored is not null && stored.Version > held.Version;
 
     /// <summary>Takes this actor's published token out of the fast path (only its own: a successor's stays).</summary>
     private void Withdraw()

@@ -37,6 +37,12 @@ internal sealed record RememberLogin(OAuthAccount Account, TokenSet Tokens)
 
     /// <inheritdoc />
     public override string ToString() => $"RememberLogin {{ Account = {Account} }}";
+
+    /// <summary>
+    /// Remembers a login's tokens for <paramref name="account"/>, with the scopes <paramref name="request"/> asked for
+    /// when the token response named none (<see cref="GrantedScope.OfLogin"/>).
+    /// </summary>
+    public static RememberLogin Of(OAuthAccount account, TokenSet tokens, AuthorizationRequest? request) => new(account, GrantedScope.OfLogin(tokens, request));
 }
 
 /// <summary>The login's tokens are stored.</summary>

@@ -201,4 +201,28 @@ public sealed partial class AccountActorTests
         Clock.Advance(TimeSpan.FromMinutes(6));
         Assert.Equal(second.AccessToken, (await Get(one, Alice)).Token);
     }
+
+    [Fact]
+    public async Task A_save_retry_that_comes_while_a_logout_of_another_session_is_checked_is_scheduled_again()
+    {
+        var (_, store, accounts) = await RotatedButNotStoredAsync();
+        await AccountHasTakenAsync(accounts); // its retry timer is set
+        var loads = store.Loads;
+        var gate = store.HoldLoads();
+        var check = accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loads), Wait);
+
+        // The retry's time comes while the stored tokens are read for the logout: it is dropped then.
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await AccountHasTakenAsync(accounts);
+        gate.SetResult();
+        Assert.IsType<SignOutSkipped>(await check);
+
+        // Back to Idle, the retry runs again: the kept tokens reach the store.
+        await AwaitAssertAsync(async () =>
+        {
+            Clock.Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal("rt-2", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        }, Wait);
+    }
 }

@@ -3,13 +3,18 @@ using Akka.Configuration;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
+using O8Actors.Configuration;
+using O8Actors.Flows;
 using O8Actors.Providers;
+using O8Actors.Runtime;
 
 namespace O8Actors.Tests.Accounts;
 
 /// <summary>
 /// <c>GetAccessTokenAsync(account, scopes)</c> while a renewal is under way: callers that ask for other scopes than the
-/// refresh in flight are never handed its token unless it carries their scopes; they get a refresh of their own.
+/// refresh in flight are never handed its token unless it carries their scopes; they get a refresh of their own, and a
+/// refresh refused for one caller's scopes fails only that caller. A login whose response names no scope (RFC 6749
+/// section 5.1: it grants what was asked) is stored with the scopes it asked for, whichever way it is stored.
 /// The provider is a probe, so each test sees exactly which refreshes are asked for and answers them itself.
 /// </summary>
 public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.ParseString(
@@ -23,18 +28,20 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
     private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
     /// <summary>Alice signed in with scopes "read write", her access token now expired; the provider is <c>Providers</c>.</summary>
-    private async Task<(IActorRef Accounts, TestProbe Providers)> ExpiredAccountAsync()
+    private async Task<(IActorRef Accounts, TestProbe Providers)> ExpiredAccountAsync(IActorRef? flows = null)
     {
         var providers = CreateTestProbe();
-        var accounts = this.AccountsOver(new InMemoryTokenStore(), providers.Ref);
+        var accounts = this.AccountsOver(new InMemoryTokenStore(), providers.Ref, flows);
         var login = new TokenSet("at-1", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-1", "read write");
         Assert.Equal(Alice, (await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, login), Wait)).Account);
         Clock.Advance(TimeSpan.FromHours(1));
         return (accounts, providers);
     }
 
-    private static Task<AccessToken> Get(IActorRef accounts, params string[] scopes) =>
-        accounts.Ask<AccessToken>(new GetAccessToken(Alice, scopes.Length == 0 ? null : scopes, AccessTokenOptions.Silent), Wait);
+    private static Task<AccessToken> Get(IActorRef accounts, params string[] scopes) => Get(accounts, AccessTokenOptions.Silent, scopes);
+
+    private static Task<AccessToken> Get(IActorRef accounts, AccessTokenOptions options, params string[] scopes) =>
+        accounts.Ask<AccessToken>(new GetAccessToken(Alice, scopes.Length == 0 ? null : scopes, options), Wait);
 
     /// <summary>Returns once the account's actor has taken every request sent to the supervisor before the call.</summary>
     private static async Task Delivered(IActorRef accounts, IActorRef account)
@@ -163,5 +170,108 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
         Assert.Equal("at-2", (await both).Token);
         Assert.Equal("at-2", (await reader).Token);
         providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    private static CodeExchangeFailed Refused(RefreshTokens refresh, string error) =>
+        new(refresh.RequestId, LoginFailure.TokenExchange, $"The token refresh was refused: {error}.", error);
+
+    /// <summary>
+    /// A caller asks for a scope the provider will not refresh for (a typo, or one the user never consented to) and another
+    /// asks for none during the same renewal: the refresh for the scope is refused, with <paramref name="error"/>.
+    /// </summary>
+    [Theory]
+    [InlineData("invalid_scope")]
+    [InlineData("invalid_grant")]
+    public async Task A_refresh_refused_for_one_callers_scopes_fails_only_that_caller_and_the_others_get_a_round_of_their_own(string error)
+    {
+        var (accounts, providers) = await ExpiredAccountAsync();
+
+        var (typo, plain, first, account) = await SecondCallerDuringARefreshAsync(accounts, providers, ["raed"], []);
+        account.Tell(Refused(first, error));
+
+        // invalid_grant answered for a scope says nothing certain of the refresh token: it is spent again, for the others.
+        var second = providers.ExpectMsg<RefreshTokens>(Wait);
+        Assert.Null(second.Scopes);
+        Assert.Equal("rt-1", second.RefreshToken);
+        account.Tell(new CodeExchanged(second.RequestId, Refreshed("at-2", "rt-2", "read write")));
+
+        Assert.Equal("at-2", (await plain).Token);
+        var failure = await Record.ExceptionAsync(() => typo);
+        if (error == "invalid_grant") Assert.Equal(InteractionReason.RefreshRefused, Assert.IsType<InteractionRequiredException>(failure).Reason);
+        else Assert.Equal(error, Assert.IsType<TokenExchangeException>(failure).ProviderError);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task A_caller_whose_scopes_the_provider_refused_to_refresh_signs_in_for_them_after_the_others_are_served()
+    {
+        var flows = CreateTestProbe();
+        var (accounts, providers) = await ExpiredAccountAsync(flows.Ref);
+
+        var consent = Get(accounts, AccessTokenOptions.Interactive, "mail.send");
+        var first = providers.ExpectMsg<RefreshTokens>(Wait);
+        var account = providers.LastSender;
+        var plain = Get(accounts);
+        await Delivered(accounts, account);
+        account.Tell(Refused(first, "invalid_grant"));
+
+        // The silent caller is not sent to a sign-in: its own refresh serves it, and only then the login starts.
+        var second = providers.ExpectMsg<RefreshTokens>(Wait);
+        Assert.Null(second.Scopes);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        account.Tell(new CodeExchanged(second.RequestId, Refreshed("at-2", "rt-2", "read write")));
+        Assert.Equal("at-2", (await plain).Token);
+
+        var login = flows.ExpectMsg<StartFlow>(Wait);
+        Assert.Equal(new[] { "mail.send" }, login.Request.Scopes);
+        login.Completion!.SetResult(new LoginSucceeded(login.LoginId, new TokenSet("at-3", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-3", "mail.send")));
+        Assert.Equal("at-3", (await consent).Token);
+    }
+
+    /// <summary>Tokens as a provider answers a login without naming the scope it granted.</summary>
+    private TokenSet WithoutScope(string accessToken) => new(accessToken, "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-" + accessToken);
+
+    /// <summary>Alice's login is stored with the scope it asked for, and a caller asking for another scope gets a refresh for it.</summary>
+    private async Task AssertStoredAsAskedAsync(IActorRef accounts, InMemoryTokenStore store, TestProbe providers, string accessToken)
+    {
+        Assert.Equal("read", (await store.LoadAsync(Alice))!.Tokens.Scope);
+        Assert.Equal(accessToken, (await Get(accounts, AccessTokenOptions.Silent, "read")).Token);
+        var send = Get(accounts, AccessTokenOptions.Silent, "mail.send");
+        Assert.Equal(new[] { "mail.send" }, providers.ExpectMsg<RefreshTokens>(Wait).Scopes);
+        Assert.False(send.IsCompleted);
+    }
+
+    [Fact]
+    public async Task An_apps_own_login_without_a_scope_in_its_response_is_stored_with_the_scopes_it_asked_for()
+    {
+        var providers = CreateTestProbe();
+        var store = new InMemoryTokenStore();
+        var accounts = this.AccountsOver(store, providers.Ref);
+        var refs = new O8ActorRefs(providers.Ref, providers.Ref, CreateTestProbe().Ref, providers.Ref, accounts, new AccountCache());
+        var client = new LoginClient(Sys, refs, O8Options.FromConfig());
+
+        var outcome = await client.WithAccountAsync(new LoginSucceeded("login-1", WithoutScope("at-1")), "p",
+            new AuthorizationRequest(["read"]) { AccountKey = "alice" });
+
+        Assert.Equal(Alice, Assert.IsType<LoginSucceeded>(outcome).Account);
+        await AssertStoredAsAskedAsync(accounts, store, providers, "at-1");
+    }
+
+    [Fact]
+    public async Task The_accounts_own_interactive_login_without_a_scope_in_its_response_is_stored_with_the_scopes_it_asked_for()
+    {
+        var providers = CreateTestProbe();
+        var flows = CreateTestProbe();
+        var store = new InMemoryTokenStore();
+        var accounts = this.AccountsOver(store, providers.Ref, flows.Ref);
+        // Nothing stored: the caller's own login runs, asking for "read".
+        var caller = Get(accounts, AccessTokenOptions.Interactive, "read");
+        var login = flows.ExpectMsg<StartFlow>(Wait);
+        Assert.Equal(new[] { "read" }, login.Request.Scopes);
+
+        login.Completion!.SetResult(new LoginSucceeded(login.LoginId, WithoutScope("at-1")));
+
+        Assert.Equal("at-1", (await caller).Token);
+        await AssertStoredAsAskedAsync(accounts, store, providers, "at-1");
     }
 }
