@@ -6,11 +6,12 @@ namespace O8Actors.Hosting;
 /// decoding). A piece without <c>=</c>, or with nothing before it, is skipped. One pass, each character looked at once.
 /// </summary>
 /// <remarks>
-/// Why not <c>CookieHeaderValue.TryParseList</c>: it also splits on <c>,</c> and, at a piece it cannot parse, moves on
-/// one character and tries again, so it finds pairs inside another cookie's value. A browser keeps <c>,</c>, spaces and
-/// <c>=</c> in a value (only <c>;</c> ends it), and a cookie anyone can plant from a sibling subdomain
-/// (<c>o8x=1,__Host-o8-login-X=S</c>, <c>o8x=1 __Host-o8-login-X=S</c>) then smuggled a pair under a name the browser
-/// never let that subdomain set.
+/// The browser's split is the rule for which cookies it sent, so it is the one applied, and stated here rather than
+/// left to <c>CookieHeaderValue.TryParseList</c>, used before: that parser follows RFC 6265's stricter server grammar
+/// (cookie-octets only, <c>,</c> a list separator) and drops a piece it finds malformed whole. On ASP.NET Core 10 that
+/// keeps a pair inside another cookie's value (<c>o8x=1,__Host-o8-login-X=S</c>, <c>o8x=1 __Host-o8-login-X=S</c>,
+/// which a sibling subdomain can plant: a browser keeps <c>,</c>, spaces and <c>=</c> in a value) out too, but by its
+/// error recovery, not by a rule anything here stated or tested; and it ran again for each look at the header.
 /// </remarks>
 internal ref struct CookiePairs(string? header)
 {

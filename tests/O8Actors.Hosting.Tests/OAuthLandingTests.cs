@@ -72,8 +72,9 @@ public sealed class OAuthLandingTests
 
     /// <summary>
     /// A browser ends a cookie's value only at <c>;</c>: <c>,</c>, spaces and <c>=</c> are part of it. An ordinary cookie
-    /// anyone can plant from a sibling subdomain (<c>Domain=</c>) carried the attacker's binding inside its value, and a
-    /// parser that also split on <c>,</c> or skipped ahead past what it could not parse found the binding cookie there.
+    /// anyone can plant from a sibling subdomain (<c>Domain=</c>) may carry the attacker's binding inside its value; a
+    /// parser that also split on <c>,</c> or on spaces, or skipped ahead past what it could not parse, would find the
+    /// binding cookie there.
     /// </summary>
     [Theory]
     [InlineData("o8x=1,__Host-o8-login-L1={0}")]
@@ -93,7 +94,7 @@ public sealed class OAuthLandingTests
     [InlineData("o8x=1 __Host-o8-login-L1=tossed; __Host-o8-login-L1={0}")]
     public void A_smuggled_pair_sent_before_the_genuine_cookie_does_not_hide_it(string cookie)
     {
-        // The planted cookie is the older one, so the browser sends it first: the first match was the smuggled pair.
+        // The planted cookie is the older one, so the browser sends it first: found there, it would hide the genuine one.
         var context = Request(string.Format(System.Globalization.CultureInfo.InvariantCulture, cookie, Secret));
 
         Assert.True(context.ClaimLogin(Login()));

@@ -10,7 +10,7 @@ namespace O8Actors.Hosting.Tests;
 /// browser that checks the prefix case-sensitively (WebKit): a sibling subdomain sets it with <c>Domain=</c>, a plain-http
 /// page sets it at all. ASP.NET Core's <c>HttpRequest.Cookies</c> matches names case-insensitively, so the landing page
 /// took such a cookie as the binding (login CSRF) and the callback lost the genuine one behind it (BrowserMismatch). An
-/// ordinary cookie whose value holds <c>,__Host-o8-login-{id}=…</c> is the same attack in every browser.
+/// ordinary cookie whose value holds <c>,__Host-o8-login-{id}=…</c> would be the same attack in every browser.
 /// </summary>
 /// <remarks>The browsers here send their Cookie header as written, so the test decides the names and their order.</remarks>
 public sealed class ServerModeTossedCookieTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
@@ -90,8 +90,8 @@ public sealed class ServerModeTossedCookieTests(SandboxFixture sandbox) : IClass
     /// <summary>
     /// The attacker signs in as himself, stops before the callback and sends its URL to the victim, whose browser holds an
     /// ordinary cookie he planted from a sibling subdomain with his binding inside its value (a browser ends a value only
-    /// at <c>;</c>). Read as a binding cookie, it completed the attacker's login in the victim's browser, and the callback
-    /// then set a genuine binding cookie there for the landing page: login CSRF.
+    /// at <c>;</c>). Read as a binding cookie, it would complete the attacker's login in the victim's browser, and the
+    /// callback would then set a genuine binding cookie there for the landing page: login CSRF.
     /// </summary>
     [Theory]
     [InlineData(",")]
