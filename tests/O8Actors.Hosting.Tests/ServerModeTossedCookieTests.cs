@@ -52,6 +52,15 @@ public sealed class ServerModeTossedCookieTests(SandboxFixture sandbox) : IClass
         return await browser.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
+    /// <summary>The attacker begins a login as himself in his own browser and signs in at the provider, up to the callback's URL.</summary>
+    private static async Task<(PendingLogin Login, Uri Callback)> AttackerUpToTheCallbackAsync(ServerModeWebApp app, HttpClient attacker, CancellationToken ct)
+    {
+        using var connect = await attacker.PostAsync(new Uri(app.Root, "/connect/sandbox?user=mallory"), null, ct);
+        var login = app.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
+        using var authorize = await attacker.GetAsync(login.AuthorizeUrl, ct);
+        return (login, authorize.Headers.Location!);
+    }
+
     [Fact]
     public async Task A_case_variant_cookie_tossed_into_the_victims_browser_with_the_attackers_binding_does_not_claim_the_attackers_login()
     {
@@ -62,10 +71,8 @@ public sealed class ServerModeTossedCookieTests(SandboxFixture sandbox) : IClass
         {
             // The attacker signs in as himself and stops at the callback's 303 to the landing page.
             using var attacker = sandbox.Browser();
-            using var connect = await attacker.PostAsync(new Uri(app.Root, "/connect/sandbox?user=mallory"), null, ct);
-            var login = app.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
-            using var authorize = await attacker.GetAsync(login.AuthorizeUrl, ct);
-            using var callback = await attacker.GetAsync(authorize.Headers.Location, ct);
+            var (login, callbackUrl) = await AttackerUpToTheCallbackAsync(app, attacker, ct);
+            using var callback = await attacker.GetAsync(callbackUrl, ct);
             Assert.Equal(HttpStatusCode.SeeOther, callback.StatusCode);
             var landing = new Uri(app.Root, callback.Headers.Location!);
 
@@ -104,12 +111,10 @@ public sealed class ServerModeTossedCookieTests(SandboxFixture sandbox) : IClass
         try
         {
             using var attacker = sandbox.Browser();
-            using var connect = await attacker.PostAsync(new Uri(app.Root, "/connect/sandbox?user=mallory"), null, ct);
-            var login = app.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
-            using var authorize = await attacker.GetAsync(login.AuthorizeUrl, ct);
+            var (login, callbackUrl) = await AttackerUpToTheCallbackAsync(app, attacker, ct);
 
             using var victim = BareBrowser();
-            using var callback = await GetAsync(victim, authorize.Headers.Location!, $"o8x=1{separator}__Host-o8-login-{login.LoginId}={login.BrowserBinding}");
+            using var callback = await GetAsync(victim, callbackUrl, $"o8x=1{separator}__Host-o8-login-{login.LoginId}={login.BrowserBinding}");
 
             Assert.Equal(HttpStatusCode.BadRequest, callback.StatusCode);
             Assert.False(callback.Headers.Contains("Set-Cookie"));
