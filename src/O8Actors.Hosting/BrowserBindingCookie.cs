@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using CookieHeaderValue = Microsoft.Net.Http.Headers.CookieHeaderValue;
 using O8Actors.Runtime;
 
 namespace O8Actors.Hosting;
@@ -11,10 +10,15 @@ namespace O8Actors.Hosting;
 /// <remarks>
 /// <c>__Host-</c> makes the browser insist on Secure, Path=/ and no Domain, so a sibling subdomain cannot plant or
 /// overwrite it. SameSite=Lax still accompanies the provider's redirect back, a top-level GET navigation.
-/// The cookie is only ever looked up by its exact name, in the request's own Cookie header (<see cref="Presented"/>,
-/// <see cref="Read"/>), never through <c>HttpRequest.Cookies</c>, which matches names case-insensitively: a browser
-/// that checks the prefix case-sensitively (WebKit) lets a sibling subdomain or a plain-http page set
-/// <c>__host-o8-login-{id}</c>, an ordinary cookie that must neither pass for the binding nor hide the genuine one.
+/// The cookie is looked up by its exact name (ordinal) among the pairs of the request's Cookie header(s), split as a
+/// browser joined them (<see cref="CookiePairs"/>: on <c>;</c> only), never through <c>HttpRequest.Cookies</c>, which
+/// matches names case-insensitively: a browser that checks the prefix case-sensitively (WebKit) lets a sibling subdomain
+/// or a plain-http page set <c>__host-o8-login-{id}</c>, an ordinary cookie that must neither pass for the binding nor
+/// hide the genuine one; and an ordinary cookie's value (<c>o8x=1,__Host-o8-login-{id}=S</c>) is not split into pairs.
+/// A name sent more than once counts as none (a genuine <c>__Host-</c> cookie is unique for the host and Path=/).
+/// What the header cannot show is left to the browser: a nameless cookie is sent as its value alone, so one whose
+/// value is <c>__Host-o8-login-{id}=S</c> reads as that very pair. RFC 6265bis has the browser refuse such a cookie
+/// when it is set; one that takes it anyway lets a sibling subdomain plant a binding the server cannot tell apart.
 /// </remarks>
 internal static class BrowserBindingCookie
 {
@@ -58,7 +62,7 @@ internal static class BrowserBindingCookie
     /// </summary>
     public static void KeepForLanding(HttpContext context, string? loginId)
     {
-        if (loginId is not null && Presented(context.Request, loginId) is { } secret)
+        if (loginId is not null && Presented(context, loginId) is { } secret)
             Append(context.Response, loginId, secret, LandingGrace);
     }
 
@@ -69,7 +73,7 @@ internal static class BrowserBindingCookie
     /// </summary>
     public static void DeleteIfPresent(HttpContext context, string? loginId)
     {
-        if (loginId is null || Presented(context.Request, loginId) is null) return;
+        if (loginId is null || Presented(context, loginId) is null) return;
         context.Response.Cookies.Delete(NameFor(loginId), new CookieOptions
         {
             HttpOnly = true,
@@ -94,57 +98,82 @@ internal static class BrowserBindingCookie
 
     /// <summary>
     /// The binding secrets <paramref name="context"/>'s request presents (login id → secret): the newest
-    /// <see cref="MaxRead"/>, the last ones in the header.
+    /// <see cref="MaxRead"/>, the last ones in the header; a login id whose cookie is sent more than once is left out.
     /// </summary>
     /// <remarks>
     /// The newest, not the first: a browser sends cookies of the same path oldest first (RFC 6265 section 5.4, and
     /// Chromium and Firefox do), so with more logins pending in one browser than <see cref="MaxRead"/> the first ones are
     /// the stale ones, and the callback arriving now is for one of the newest; reading the first ones dropped exactly that
-    /// one, and the login failed as BrowserMismatch. Every cookie is still looked at (a name compare each, as before, bounded
-    /// by the server's header size limit), but only <see cref="MaxRead"/> are kept and travel on with the callback.
+    /// one, and the login failed as BrowserMismatch. Every cookie is still looked at (once per request, linear in the
+    /// header, which the server's header size limit bounds), but only <see cref="MaxRead"/> travel on with the callback.
     /// </remarks>
     public static IReadOnlyDictionary<string, string> Read(HttpContext context)
     {
-        KeyValuePair<string, string>[]? newest = null;
-        var seen = 0;
-        foreach (var cookie in Sent(context.Request))
-        {
-            if (!cookie.Name.StartsWith(NamePrefix, StringComparison.Ordinal) || cookie.Name.Length == NamePrefix.Length) continue;
-            newest ??= new KeyValuePair<string, string>[MaxRead];
-            newest[seen++ % MaxRead] = new(cookie.Name.ToString(), cookie.Value.ToString()); // a ring: the oldest kept one makes room
-        }
+        var sent = Sent(context);
+        var kept = new List<KeyValuePair<string, string>>(Math.Min(sent.Cookies.Count, MaxRead));
+        for (var i = sent.Cookies.Count - 1; i >= 0 && kept.Count < MaxRead; i--)
+            if (!sent.Repeated.Contains(sent.Cookies[i].Key)) kept.Add(sent.Cookies[i]);
 
-        var found = new Dictionary<string, string>(Math.Min(seen, MaxRead), StringComparer.Ordinal);
-        for (var i = Math.Max(0, seen - MaxRead); i < seen; i++)
-        {
-            var (name, value) = newest![i % MaxRead];
-            found.TryAdd(name[NamePrefix.Length..], value);
-        }
-
+        var found = new Dictionary<string, string>(kept.Count, StringComparer.Ordinal);
+        foreach (var (name, value) in kept)
+            found.Add(name[NamePrefix.Length..], value);
         return found;
     }
 
     /// <summary>
     /// The value of the cookie named exactly (ordinal) <see cref="NameFor"/>(<paramref name="loginId"/>) that
-    /// <paramref name="request"/> presents, the first one sent; null when it presents none.
+    /// <paramref name="context"/>'s request presents; null when it presents none, or more than one.
     /// </summary>
     /// <remarks>
     /// The value is taken as sent, not percent-decoded as <c>HttpRequest.Cookies</c> does: the secrets
     /// <see cref="Append"/> sets are base64url, which needs no encoding, so a decoded spelling of one is not one.
     /// </remarks>
-    public static string? Presented(HttpRequest request, string loginId)
+    public static string? Presented(HttpContext context, string loginId)
     {
         var name = NameFor(loginId);
-        foreach (var cookie in Sent(request))
-            if (cookie.Name.Equals(name, StringComparison.Ordinal))
-                return cookie.Value.ToString();
+        var sent = Sent(context);
+        if (sent.Repeated.Contains(name)) return null;
+        foreach (var (sentName, value) in sent.Cookies)
+            if (sentName.Equals(name, StringComparison.Ordinal))
+                return value;
         return null;
     }
 
     /// <summary>
-    /// The cookies of <paramref name="request"/>'s Cookie header(s), in the order sent and with their names as sent (a
-    /// malformed pair is skipped, as <c>HttpRequest.Cookies</c> skips it). Bounded by the server's header size limit.
+    /// The binding cookies of <paramref name="context"/>'s request, in the order sent, with their names as sent: its
+    /// Cookie header(s) split once per request (the callback and the landing page look several times), the result kept
+    /// in <see cref="HttpContext.Items"/>.
     /// </summary>
-    private static IList<CookieHeaderValue> Sent(HttpRequest request) =>
-        CookieHeaderValue.TryParseList(request.Headers.Cookie, out var cookies) ? cookies : [];
+    private static SentCookies Sent(HttpContext context)
+    {
+        if (context.Items.TryGetValue(SentKey, out var kept) && kept is SentCookies known) return known;
+        var sent = new SentCookies();
+        // Several Cookie headers (HTTP/2 may send each cookie in its own): a pair never spans two.
+        foreach (var header in context.Request.Headers.Cookie)
+        {
+            var pairs = new CookiePairs(header);
+            while (pairs.MoveNext())
+            {
+                if (pairs.Name.Length <= NamePrefix.Length || !pairs.Name.StartsWith(NamePrefix, StringComparison.Ordinal)) continue;
+                var name = pairs.Name.ToString();
+                if (!sent.Names.Add(name)) sent.Repeated.Add(name);
+                sent.Cookies.Add(new(name, pairs.Value.ToString()));
+            }
+        }
+        context.Items[SentKey] = sent;
+        return sent;
+    }
+
+    /// <summary>Where <see cref="Sent"/> keeps a request's binding cookies: an object nobody else holds, so no key of the app's collides.</summary>
+    private static readonly object SentKey = new();
+
+    /// <summary>One request's binding cookies, and the names sent more than once.</summary>
+    private sealed class SentCookies
+    {
+        public List<KeyValuePair<string, string>> Cookies { get; } = [];
+
+        public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Repeated { get; } = new(StringComparer.Ordinal);
+    }
 }

@@ -22,10 +22,12 @@ public static class OAuthLanding
     /// <summary>
     /// Whether the browser that sent <paramref name="context"/>'s request is the one that started <paramref name="login"/>
     /// (with <see cref="IOAuthConnector.BeginAsync(HttpContext, string, AuthorizationRequest?, CancellationToken)"/>):
-    /// its <c>__Host-o8-login-{loginId}</c> cookie (by that exact name: a case variant is no <c>__Host-</c> cookie to every
-    /// browser, so anyone on a sibling subdomain could have set it) holds <see cref="PendingLogin.BrowserBinding"/>,
-    /// compared in constant time. When it does, the cookie is expired on the response, so the login is claimed once: a second landing request
-    /// (or a second call for this request) answers false.
+    /// its <c>__Host-o8-login-{loginId}</c> cookie holds <see cref="PendingLogin.BrowserBinding"/>, compared in constant
+    /// time. The cookie is found by that exact name, sent once, in the Cookie header split as a browser joins its cookies
+    /// (on <c>;</c> only): a case variant is no <c>__Host-</c> cookie to every browser, and a pair inside another cookie's
+    /// value is no cookie at all, and anyone on a sibling subdomain could have set either; a name sent twice counts as
+    /// none. When it matches, the cookie is expired on the response, so the login is claimed once: a second landing
+    /// request (or a second call for this request) answers false.
     /// </summary>
     /// <param name="context">The landing request; its response must not have started.</param>
     /// <param name="login">The login the request's <c>o8_login</c> names, as the app kept it.</param>
@@ -64,7 +66,7 @@ public static class OAuthLanding
         // The request still carries the cookie after it was claimed: remember the claim for the rest of this request.
         var claimed = ClaimedKey + loginId;
         if (context.Items.ContainsKey(claimed)) return false;
-        if (!BrowserBindingCookie.Matches(browserBinding, BrowserBindingCookie.Presented(context.Request, loginId))) return false;
+        if (!BrowserBindingCookie.Matches(browserBinding, BrowserBindingCookie.Presented(context, loginId))) return false;
         context.Items[claimed] = true;
         BrowserBindingCookie.DeleteIfPresent(context, loginId);
         return true;

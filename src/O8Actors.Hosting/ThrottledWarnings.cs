@@ -12,7 +12,9 @@ internal sealed class ThrottledWarnings(TimeProvider time, TimeSpan interval)
 {
     /// <summary>
     /// The most keys remembered. Keys are registered providers' names (an unknown name is refused before it gets here),
-    /// but they come from the request's path, so the table is bounded all the same; a key past it is logged at Debug.
+    /// but they come from the request's path, so the table is bounded all the same. When it is full, the keys whose last
+    /// Warning is older than <see cref="Interval"/> are forgotten first (they would warn again anyway); a new key that
+    /// still finds it full is logged at Debug.
     /// </summary>
     public const int MaxKeys = 256;
 
@@ -27,10 +29,30 @@ internal sealed class ThrottledWarnings(TimeProvider time, TimeSpan interval)
         var now = time.GetTimestamp();
         lock (_lastWarning)
         {
-            if (_lastWarning.TryGetValue(key, out var last) ? time.GetElapsedTime(last, now) < Interval : _lastWarning.Count >= MaxKeys)
+            if (_lastWarning.TryGetValue(key, out var last))
+            {
+                if (time.GetElapsedTime(last, now) < Interval) return LogLevel.Debug;
+            }
+            else if (_lastWarning.Count >= MaxKeys && !ForgotStale(now))
+            {
                 return LogLevel.Debug;
+            }
             _lastWarning[key] = now;
             return LogLevel.Warning;
         }
+    }
+
+    /// <summary>
+    /// Removes the keys whose last Warning is <see cref="Interval"/> or more before <paramref name="now"/>; true when any
+    /// was removed. Without it, an app with a provider per tenant heard of no fault of its 257th provider for the
+    /// process's life. A full sweep of at most <see cref="MaxKeys"/> entries, run only while the table is full.
+    /// </summary>
+    private bool ForgotStale(long now)
+    {
+        var before = _lastWarning.Count;
+        foreach (var (key, last) in _lastWarning)
+            if (time.GetElapsedTime(last, now) >= Interval)
+                _lastWarning.Remove(key);
+        return _lastWarning.Count < before;
     }
 }

@@ -47,6 +47,31 @@ public sealed class BrowserBindingCookieTests
         Assert.Equal(new Dictionary<string, string> { ["L1"] = "genuine" }, read);
     }
 
+    [Theory]
+    [InlineData(",")]
+    [InlineData(" ")]
+    public void The_callback_reads_no_binding_smuggled_inside_another_cookies_value_and_is_not_hidden_by_one(string separator)
+    {
+        // o8x is an ordinary cookie a sibling subdomain can plant; a browser sends its whole value, separator included.
+        var context = new DefaultHttpContext();
+        context.Request.Headers.Cookie = $"o8x=1{separator}__Host-o8-login-L1=tossed; o8y=2{separator}__Host-o8-login-L2=planted; __Host-o8-login-L1=genuine";
+
+        var read = BrowserBindingCookie.Read(context);
+
+        Assert.Equal(new Dictionary<string, string> { ["L1"] = "genuine" }, read);
+    }
+
+    [Fact]
+    public void The_callback_reads_no_binding_whose_cookie_is_sent_twice_and_still_reads_the_others_from_several_headers()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers.Cookie = new(["__Host-o8-login-L1=one; session=x", "__Host-o8-login-L2=two", "__Host-o8-login-L1=again"]);
+
+        var read = BrowserBindingCookie.Read(context);
+
+        Assert.Equal(new Dictionary<string, string> { ["L2"] = "two" }, read);
+    }
+
     [Fact]
     public void The_cookie_is_host_only_secure_http_only_lax_and_lives_as_long_as_the_login()
     {

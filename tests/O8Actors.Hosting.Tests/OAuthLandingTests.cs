@@ -70,6 +70,60 @@ public sealed class OAuthLandingTests
         Assert.StartsWith("__Host-o8-login-L1=;", context.Response.Headers.SetCookie.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A browser ends a cookie's value only at <c>;</c>: <c>,</c>, spaces and <c>=</c> are part of it. An ordinary cookie
+    /// anyone can plant from a sibling subdomain (<c>Domain=</c>) may carry the attacker's binding inside its value; a
+    /// parser that also split on <c>,</c> or on spaces, or skipped ahead past what it could not parse, would find the
+    /// binding cookie there.
+    /// </summary>
+    [Theory]
+    [InlineData("o8x=1,__Host-o8-login-L1={0}")]
+    [InlineData("o8x=1 __Host-o8-login-L1={0}")]
+    [InlineData("o8x=\"1\",__Host-o8-login-L1={0}")]
+    [InlineData("session=x; o8x=1 , __Host-o8-login-L1={0}; theme=dark")]
+    public void A_binding_smuggled_inside_another_cookies_value_claims_nothing(string cookie)
+    {
+        var context = Request(string.Format(System.Globalization.CultureInfo.InvariantCulture, cookie, Secret));
+
+        Assert.False(context.ClaimLogin(Login()));
+        Assert.Equal(0, context.Response.Headers.SetCookie.Count);
+    }
+
+    [Theory]
+    [InlineData("o8x=1,__Host-o8-login-L1=tossed; __Host-o8-login-L1={0}")]
+    [InlineData("o8x=1 __Host-o8-login-L1=tossed; __Host-o8-login-L1={0}")]
+    public void A_smuggled_pair_sent_before_the_genuine_cookie_does_not_hide_it(string cookie)
+    {
+        // The planted cookie is the older one, so the browser sends it first: found there, it would hide the genuine one.
+        var context = Request(string.Format(System.Globalization.CultureInfo.InvariantCulture, cookie, Secret));
+
+        Assert.True(context.ClaimLogin(Login()));
+        Assert.StartsWith("__Host-o8-login-L1=;", context.Response.Headers.SetCookie.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_binding_cookie_sent_twice_claims_nothing_even_when_one_of_them_is_right()
+    {
+        // A genuine __Host- cookie is one per host and Path=/: a second one under its name is somebody else's.
+        Assert.False(Request($"__Host-o8-login-L1={Secret}; __Host-o8-login-L1={Secret}").ClaimLogin(Login()));
+        Assert.False(Request($"__Host-o8-login-L1=tossed; __Host-o8-login-L1={Secret}").ClaimLogin(Login()));
+        var split = new DefaultHttpContext();
+        split.Request.Headers.Cookie = new(["__Host-o8-login-L1=tossed", $"__Host-o8-login-L1={Secret}"]);
+        Assert.False(split.ClaimLogin(Login()));
+        Assert.Equal(0, split.Response.Headers.SetCookie.Count);
+    }
+
+    [Fact]
+    public void The_genuine_cookie_is_found_among_others_in_several_Cookie_headers()
+    {
+        // HTTP/2 may send each cookie in a header of its own; values with ',', spaces and '=' are a browser's ordinary fare.
+        var context = new DefaultHttpContext();
+        context.Request.Headers.Cookie = new(["o8x=1,__Host-o8-login-L1=tossed", " pref=a b=c ;\t", $"lang=en; __Host-o8-login-L1={Secret}", "nameless"]);
+
+        Assert.True(context.ClaimLogin(Login()));
+        Assert.StartsWith("__Host-o8-login-L1=;", context.Response.Headers.SetCookie.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_login_without_a_binding_is_claimed_by_no_browser()
     {

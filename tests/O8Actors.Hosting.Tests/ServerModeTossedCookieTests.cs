@@ -9,7 +9,8 @@ namespace O8Actors.Hosting.Tests;
 /// A cookie named like the binding cookie but for its case (<c>__host-o8-login-{id}</c>) is no <c>__Host-</c> cookie to a
 /// browser that checks the prefix case-sensitively (WebKit): a sibling subdomain sets it with <c>Domain=</c>, a plain-http
 /// page sets it at all. ASP.NET Core's <c>HttpRequest.Cookies</c> matches names case-insensitively, so the landing page
-/// took such a cookie as the binding (login CSRF) and the callback lost the genuine one behind it (BrowserMismatch).
+/// took such a cookie as the binding (login CSRF) and the callback lost the genuine one behind it (BrowserMismatch). An
+/// ordinary cookie whose value holds <c>,__Host-o8-login-{id}=…</c> would be the same attack in every browser.
 /// </summary>
 /// <remarks>The browsers here send their Cookie header as written, so the test decides the names and their order.</remarks>
 public sealed class ServerModeTossedCookieTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
@@ -51,6 +52,15 @@ public sealed class ServerModeTossedCookieTests(SandboxFixture sandbox) : IClass
         return await browser.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
+    /// <summary>The attacker begins a login as himself in his own browser and signs in at the provider, up to the callback's URL.</summary>
+    private static async Task<(PendingLogin Login, Uri Callback)> AttackerUpToTheCallbackAsync(ServerModeWebApp app, HttpClient attacker, CancellationToken ct)
+    {
+        using var connect = await attacker.PostAsync(new Uri(app.Root, "/connect/sandbox?user=mallory"), null, ct);
+        var login = app.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
+        using var authorize = await attacker.GetAsync(login.AuthorizeUrl, ct);
+        return (login, authorize.Headers.Location!);
+    }
+
     [Fact]
     public async Task A_case_variant_cookie_tossed_into_the_victims_browser_with_the_attackers_binding_does_not_claim_the_attackers_login()
     {
@@ -61,10 +71,8 @@ public sealed class ServerModeTossedCookieTests(SandboxFixture sandbox) : IClass
         {
             // The attacker signs in as himself and stops at the callback's 303 to the landing page.
             using var attacker = sandbox.Browser();
-            using var connect = await attacker.PostAsync(new Uri(app.Root, "/connect/sandbox?user=mallory"), null, ct);
-            var login = app.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
-            using var authorize = await attacker.GetAsync(login.AuthorizeUrl, ct);
-            using var callback = await attacker.GetAsync(authorize.Headers.Location, ct);
+            var (login, callbackUrl) = await AttackerUpToTheCallbackAsync(app, attacker, ct);
+            using var callback = await attacker.GetAsync(callbackUrl, ct);
             Assert.Equal(HttpStatusCode.SeeOther, callback.StatusCode);
             var landing = new Uri(app.Root, callback.Headers.Location!);
 
@@ -79,6 +87,38 @@ public sealed class ServerModeTossedCookieTests(SandboxFixture sandbox) : IClass
             // The login is still his own browser's to claim.
             using var own = await attacker.GetAsync(landing, ct);
             Assert.Equal("signed in as mallory", await own.Content.ReadAsStringAsync(ct));
+        }
+        finally
+        {
+            await app.Web.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// The attacker signs in as himself, stops before the callback and sends its URL to the victim, whose browser holds an
+    /// ordinary cookie he planted from a sibling subdomain with his binding inside its value (a browser ends a value only
+    /// at <c>;</c>). Read as a binding cookie, it would complete the attacker's login in the victim's browser, and the
+    /// callback would then set a genuine binding cookie there for the landing page: login CSRF.
+    /// </summary>
+    [Theory]
+    [InlineData(",")]
+    [InlineData(" ")]
+    public async Task A_binding_smuggled_inside_a_planted_cookies_value_does_not_complete_the_attackers_login_in_the_victims_browser(string separator)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var app = await StartAppAsync("o8-smuggled-callback-" + (separator == "," ? "comma" : "space"));
+        await using var web = app.Web;
+        try
+        {
+            using var attacker = sandbox.Browser();
+            var (login, callbackUrl) = await AttackerUpToTheCallbackAsync(app, attacker, ct);
+
+            using var victim = BareBrowser();
+            using var callback = await GetAsync(victim, callbackUrl, $"o8x=1{separator}__Host-o8-login-{login.LoginId}={login.BrowserBinding}");
+
+            Assert.Equal(HttpStatusCode.BadRequest, callback.StatusCode);
+            Assert.False(callback.Headers.Contains("Set-Cookie"));
+            Assert.Equal(LoginFailure.BrowserMismatch, Assert.IsType<LoginFailed>(await login.Outcome.WaitAsync(Wait, ct)).Failure);
         }
         finally
         {

@@ -32,12 +32,28 @@ public sealed class ThrottledWarningsTests
     }
 
     [Fact]
-    public void Past_the_most_keys_it_remembers_a_new_key_is_logged_at_debug()
+    public void Past_the_most_keys_it_remembers_a_new_key_is_logged_at_debug_until_the_oldest_warnings_are_an_interval_old()
     {
-        var warnings = new ThrottledWarnings(new SteppedClock(), TimeSpan.FromMinutes(5));
+        var clock = new SteppedClock();
+        var warnings = new ThrottledWarnings(clock, TimeSpan.FromMinutes(5));
         for (var i = 0; i < ThrottledWarnings.MaxKeys; i++)
+        {
             Assert.Equal(LogLevel.Warning, warnings.LevelFor("p" + i));
+            if (i == 0) clock.Ticks += TimeSpan.FromMinutes(1).Ticks; // p0 warned a minute before the others
+        }
 
         Assert.Equal(LogLevel.Debug, warnings.LevelFor("one-too-many"));
+
+        // Five minutes after p0's Warning: p0 is forgotten, which makes room for the new key, the others are still held.
+        clock.Ticks += TimeSpan.FromMinutes(4).Ticks;
+        Assert.Equal(LogLevel.Warning, warnings.LevelFor("one-too-many"));
+        Assert.Equal(LogLevel.Debug, warnings.LevelFor("one-too-many"));
+        Assert.Equal(LogLevel.Debug, warnings.LevelFor("p1"));
+        Assert.Equal(LogLevel.Debug, warnings.LevelFor("yet-another"));
+
+        // Once the rest are an interval old too, every later provider gets its Warning (an app with a provider per tenant).
+        clock.Ticks += TimeSpan.FromMinutes(1).Ticks;
+        Assert.Equal(LogLevel.Warning, warnings.LevelFor("yet-another"));
+        Assert.Equal(LogLevel.Warning, warnings.LevelFor("p1"));
     }
 }

@@ -139,9 +139,12 @@ internal sealed partial class ProviderActor
         if (!_strategy.RedeemsBrowserLoginCodes)
         {
             // Refused before the browser opens: the token endpoint would refuse the code only after the user approved.
-            replyTo.Tell(new ProviderUnavailable(msg.LoginId, BrowserLoginUnredeemable(_strategy.Name))
+            // A provider that asks every login for a step-up refuses device logins too (RefusedForStepUp): an Auto login
+            // sent there would only come back, so it is not told the device grant may serve.
+            var stepUp = _strategy.RequiredStepUp is not null;
+            replyTo.Tell(new ProviderUnavailable(msg.LoginId, BrowserLoginUnredeemable(_strategy.Name, stepUp))
             {
-                DeviceMayServe = CurrentDescriptor.SupportsDeviceAuthorization,
+                DeviceMayServe = CurrentDescriptor.SupportsDeviceAuthorization && !stepUp,
             });
             return;
         }
@@ -193,11 +196,17 @@ internal sealed partial class ProviderActor
         }
     }
 
-    /// <summary>Why a browser login is refused on a public client whose provider redeems codes only for clients that authenticate.</summary>
-    private static string BrowserLoginUnredeemable(string provider) =>
+    /// <summary>
+    /// Why a browser login is refused on a public client whose provider redeems codes only for clients that authenticate;
+    /// a device login is named as the way out only when the provider does not ask every login for a step-up
+    /// (<paramref name="requiresStepUp"/>), which no device login can carry.
+    /// </summary>
+    private static string BrowserLoginUnredeemable(string provider, bool requiresStepUp) =>
         $"The provider '{provider}' has no client secret, and its token endpoint redeems a browser login's code only for a " +
         "client that authenticates (GitHub answers incorrect_client_credentials), so the browser login was refused before " +
-        "any browser opened. Give the provider its client secret (ClientSecret), or sign in with a device login (LoginMethod.Device).";
+        "any browser opened. " + (requiresStepUp
+            ? "Give the provider its client secret (ClientSecret): a device login cannot serve it either, as its AuthorizeParameters ask every login for max_age or acr_values."
+            : "Give the provider its client secret (ClientSecret), or sign in with a device login (LoginMethod.Device).");
 
     /// <summary>
     /// The provider's redirect URI for a login that came with the listener's <paramref name="listenerUri"/>; compared by

@@ -56,6 +56,38 @@ public sealed class SecretlessGitHubLoginTests
         Assert.Equal(ProviderPresets.GitHubAuthorizationEndpoint, Assert.Single(browser.Opened).GetLeftPart(UriPartial.Path));
     }
 
+    /// <summary>
+    /// A provider that asks every login for a step-up (its own <c>max_age</c>) refuses device logins, so an Auto login
+    /// refused in the browser must not be sent to the device grant: it went there, was sent back, and ended with a reason
+    /// that recommended the device login which had just refused it.
+    /// </summary>
+    [Fact]
+    public async Task An_Auto_login_without_the_secret_on_a_provider_that_requires_a_step_up_fails_at_once_without_a_device_detour()
+    {
+        var browser = new RecordingBrowser();
+        var events = new ConcurrentQueue<LoginEvent>();
+        await using var logins = await LoginsTestSupport.StartAsync(browser, setup =>
+            setup.Providers.Add(ProviderPresets.GitHub("gh-cli", configure: o =>
+            {
+                o.AuthorizeParameters["max_age"] = "0";
+                // A step-up is checked on the ID token, so the provider needs a key set and an issuer.
+                o.JwksUri = new Uri("https://auth.example.test/jwks");
+                o.Issuer = "https://auth.example.test";
+            })));
+        using var subscription = logins.Events.Subscribe(new LoginsTestSupport.Observer(events.Enqueue));
+
+        var failed = Assert.IsType<LoginFailed>(await logins.RunAsync("github", Request(LoginMethod.Auto)).WaitAsync(Wait));
+
+        Assert.Equal(LoginFailure.ProviderUnavailable, failed.Failure);
+        Assert.Contains("Give the provider its client secret", failed.Reason);
+        Assert.Contains("max_age or acr_values", failed.Reason);
+        Assert.DoesNotContain("LoginMethod.Device", failed.Reason);
+        Assert.Empty(browser.Opened);
+        // Auto chose the browser (one can open here) and never the device grant.
+        Assert.Equal([LoginMethod.Browser],
+            events.OfType<LoginMethodChosenEvent>().Where(e => e.LoginId == failed.LoginId).Select(e => e.Method));
+    }
+
     [Fact]
     public void Only_the_GitHub_preset_without_client_authentication_redeems_no_browser_login_code()
     {
