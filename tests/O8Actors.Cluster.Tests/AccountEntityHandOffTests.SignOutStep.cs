@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.TestKit;
 using O8Actors.Accounts;
-using O8Actors.Configuration;
 using O8Actors.Flows;
 using O8Actors.Providers;
 
@@ -9,30 +8,19 @@ namespace O8Actors.Cluster.Tests;
 
 /// <summary>
 /// An account's entity while its sign-out ends the provider's browser session (the end-session step, which runs on in a
-/// detached actor after the tokens are revoked and removed): the entity moves only once the step has ended, and no
+/// detached actor after the tokens are revoked and removed): the entity moves as soon as the step has ended, and no
 /// interactive token request opens a browser meanwhile, where the provider's live session would sign the user back in.
 /// </summary>
-public sealed class AccountEntitySignOutStepTests : Akka.TestKit.Xunit.TestKit
+public sealed partial class AccountEntityHandOffTests
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-    private static readonly OAuthAccount Alice = new("sandbox", "alice");
-    private static readonly O8Settings.LoginSettings Login = new(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10), true, 100, 16);
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     /// <summary>
     /// An entity whose account is signed out and whose end-session step runs (<c>Flows</c> got it); <c>SignOut</c> is the
     /// sign-out's answer, and <c>EndStep</c> ends the step as the browser's return would.
     /// </summary>
     private async Task<(IActorRef Entity, TestProbe Flows, Task<object> SignOut, Action EndStep)> EndSessionStepUnderWayAsync()
     {
-        var store = new InMemoryTokenStore();
-        var providers = CreateTestProbe();
         var flows = CreateTestProbe();
-        var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
-        var parts = new AccountParts(store, providers.Ref, flows.Ref, settings, CreateTestProbe().Ref);
-        var entity = Sys.ActorOf(AccountEntity.Props(Alice.Id, Task.FromResult(parts)));
-        Watch(entity);
+        var (entity, providers, store) = StartEntity(flows.Ref);
         await store.SaveAsync(Alice, new TokenSet("access-1", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "refresh-1"), 0, Ct);
 
         var signOut = entity.Ask<object>(new SignOut(Alice, SignOutOptions.EndingProviderSession), Wait, Ct);
