@@ -13,7 +13,7 @@ namespace O8Actors.Cluster.Tests;
 /// sharding's default PoisonPill the entity stopped between the refresh and its answer, and the rotated token was lost
 /// (the next refresh, with the spent token, fails with invalid_grant).
 /// </summary>
-public sealed class AccountEntityHandOffTests : Akka.TestKit.Xunit.TestKit
+public sealed partial class AccountEntityHandOffTests : Akka.TestKit.Xunit.TestKit
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private static readonly OAuthAccount Alice = new("sandbox", "alice");
@@ -21,12 +21,12 @@ public sealed class AccountEntityHandOffTests : Akka.TestKit.Xunit.TestKit
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private (IActorRef Entity, TestProbe Providers, InMemoryTokenStore Store) StartEntity()
+    private (IActorRef Entity, TestProbe Providers, InMemoryTokenStore Store) StartEntity(IActorRef? flows = null)
     {
         var store = new InMemoryTokenStore();
         var providers = CreateTestProbe();
         var settings = new AccountSettings(TimeSpan.FromMinutes(5), Login.ExchangeTimeout, Login);
-        var parts = new AccountParts(store, providers.Ref, CreateTestProbe().Ref, settings, CreateTestProbe().Ref);
+        var parts = new AccountParts(store, providers.Ref, flows ?? CreateTestProbe().Ref, settings, CreateTestProbe().Ref);
         var entity = Sys.ActorOf(AccountEntity.Props(Alice.Id, Task.FromResult(parts)));
         Watch(entity);
         return (entity, providers, store);

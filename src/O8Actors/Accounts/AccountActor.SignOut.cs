@@ -182,8 +182,10 @@ internal sealed partial class AccountActor
     /// <remarks>
     /// The account is signed out already, and the step may take minutes (a user sent to the provider who never comes back,
     /// and signs in again): the parent stops routing the account here (<see cref="Detached"/>), so a new sign-in is stored
-    /// and token requests are answered by a fresh actor meanwhile, instead of waiting for this step or being told the
-    /// account is signing out. This actor only finishes the step for the sign-out's caller, then retires.
+    /// and silent token requests are answered by a fresh actor meanwhile, instead of waiting for this step. An interactive
+    /// one is still told the account is signing out, by the parent, until this actor has stopped or a sign-in came: a
+    /// fresh actor would open a browser, and the provider's session, not ended yet, would sign the user straight back in.
+    /// This actor only finishes the step for the sign-out's caller, then retires.
     /// </remarks>
     private void EndProviderSession(SignOutOptions options, string? idTokenHint, TaskCompletionSource<Uri?>? urlTo, SignOutResult result,
         IActorRef replyTo)
@@ -246,7 +248,7 @@ internal sealed partial class AccountActor
         switch (message)
         {
             case GetAccessToken:
-                Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.NoAccount, $"{_account} is signing out.")));
+                Sender.Tell(new Status.Failure(SigningOutNow(_account)));
                 return true;
             case RememberLogin or SignOut or AccountHandOff:
                 StashMessage();
@@ -255,6 +257,13 @@ internal sealed partial class AccountActor
                 return false;
         }
     }
+
+    /// <summary>
+    /// What a token request for <paramref name="account"/> gets while it signs out: by this actor until the sign-out is
+    /// answered, and by its parent for an interactive one while the sign-out's end-session step runs (detached).
+    /// </summary>
+    internal static InteractionRequiredException SigningOutNow(OAuthAccount account) =>
+        new(account, InteractionReason.NoAccount, $"{account} is signing out.");
 
     /// <summary>
     /// Signed out and no longer routed to (<see cref="Detached"/>) while the end-session step runs: what still reaches this

@@ -64,11 +64,13 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     private readonly List<Waiter> _waiters = [];
     private StoredTokens? _current;
     private bool _loaded;
-    // When the current tokens were obtained, or a time before it: when this actor obtained them (a login it stored, a
-    // refresh it ran), or, for a copy another process stored over the one this actor held, when this actor took that
-    // one (see Adopt). Null when it first read them from the store, where their lifetime is unknown. Counting the
-    // lifetime from a time before it only makes the margin wider (never serves longer than the process that obtained
-    // them does).
+    // When the current tokens were obtained, as near as this actor knows: when it obtained them (a login it stored, a
+    // refresh it ran), or, for a copy another process stored over the one this actor held, when this actor took that one
+    // (see Adopt). Null when it first read them from the store, where their lifetime is unknown. A refresh another process
+    // stored was obtained after that, so its lifetime counts from earlier and the margin is only wider. A login another
+    // process stored after waiting for the store's lock may have been issued before it, by as long as that wait at most:
+    // its lifetime counts from later, so its margin may be narrower than the obtaining process's (the token is served a
+    // little longer, bounded by that wait, and never past its expiry).
     private DateTimeOffset? _obtainedAt;
     // When this actor took the current tokens (read them, or obtained them).
     private DateTimeOffset _heldSince;
@@ -110,6 +112,11 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     // Messages in the stash: a remember may only be queued (jump ahead of the stash) while it is empty.
     private int _stashed;
     private string? _loginId;
+    // The interactive login this actor cancelled because another login of the account ended first (OnLoginEndedWhileInteracting):
+    // should it succeed all the same (the user finished it as it was cancelled), its answer is stale and its tokens are
+    // live at the provider with nobody to hold them, so they are revoked. Known by its id: a stale answer of a login
+    // handed over (HandOverLogin) belongs to the OrphanedLogin that follows it, which stores its tokens.
+    private string? _supersededLogin;
     private AuthorizationRequest? _loginRequest;
     // The stored version when the interactive login began (0: none), for its tokens should it outlive this actor.
     private long _loginOver;
@@ -499,6 +506,11 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
                 return true;
             case CodeExchangeFailed msg when IsLateRefresh(msg.LoginId):
                 _lateRefresh = null;
+                return true;
+            case InteractiveDone { Outcome: LoginSucceeded succeeded } when succeeded.LoginId == _supersededLogin:
+                _supersededLogin = null;
+                _log.Info("Account {0}: the interactive login it cancelled for another sign-in succeeded all the same; its tokens are revoked", _account);
+                RevokeUnheld(succeeded.Tokens, _current?.Tokens, "revoke-superseded");
                 return true;
             case Locked msg:
                 Release(msg.Handle);

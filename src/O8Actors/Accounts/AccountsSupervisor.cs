@@ -24,9 +24,13 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     private readonly IActorRef _flows;
     private readonly AccountSettings _settings;
     private readonly Dictionary<OAuthAccount, IActorRef> _accounts = [];
-    // Account actors no longer routed to that still finish a sign-out's end-session step (AccountActor.Detached); they
-    // retire (Forgotten) when it ends. An entity does not stop or passivate before they have.
-    private readonly HashSet<IActorRef> _detached = [];
+    // Account actors no longer routed to that still finish a sign-out's end-session step (AccountActor.Detached), with
+    // their accounts; they retire (Forgotten) when it ends. An entity does not stop or passivate before they have.
+    private readonly Dictionary<IActorRef, OAuthAccount> _detached = [];
+    // Accounts with a detached actor whose end-session step still runs, and no sign-in routed since: the provider's
+    // browser session may still be alive, so an interactive token request would sign the user straight back in (SSO)
+    // before the user confirmed the logout. Such requests are refused here (see RefusedWhileSigningOut).
+    private readonly HashSet<OAuthAccount> _signingOut = [];
     private long _incarnation;
     // Routed (the cluster package): per-account messages go to the accounts' shard region instead of local children,
     // so each account has one actor in the whole cluster. Null until the region is known; meanwhile they wait here.
@@ -72,8 +76,16 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
         _only = only;
         _elsewhere = elsewhere;
 
-        Receive<GetAccessToken>(msg => Route(msg.Account, msg));
-        Receive<RememberLogin>(msg => Route(msg.Account, msg));
+        Receive<GetAccessToken>(msg =>
+        {
+            if (!RefusedWhileSigningOut(msg)) Route(msg.Account, msg);
+        });
+        Receive<RememberLogin>(msg =>
+        {
+            // The user signed in explicitly (an outlived login's tokens are no such sign-in: they may be refused as signed out).
+            if (msg.OrphanedOver is null) _signingOut.Remove(msg.Account);
+            Route(msg.Account, msg);
+        });
         Receive<SignOut>(msg => Route(msg.Account, msg));
         Receive<AfterStop>(AfterStop);
         Receive<Logout.AcceptLogoutToken>(AcceptLogoutToken);
@@ -96,11 +108,12 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
             // The account is signed out; its actor finishes the end-session step for its caller. A fresh actor takes the
             // account's next messages (a new sign-in among them) meanwhile.
             if (_accounts.TryGetValue(msg.Account, out var routed) && routed.Equals(Sender)) _accounts.Remove(msg.Account);
-            _detached.Add(Sender);
+            _detached[Sender] = msg.Account;
+            _signingOut.Add(msg.Account);
         });
         Receive<AccountActor.Forgotten>(msg =>
         {
-            if (_detached.Contains(Sender))
+            if (_detached.ContainsKey(Sender))
             {
                 // Its step ended. What was routed to it before it detached is ahead of the PoisonPill and comes back here.
                 Sender.Tell(PoisonPill.Instance);
@@ -124,9 +137,13 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
                 _accounts.Remove(account);
                 break;
             }
+            // Out of the detached ones before the hand-off's check: a detached actor that is the last to stop during a
+            // hand-off still counted otherwise, and this supervisor never stopped (sharding waited out its hand-off timeout).
+            var wasDetached = _detached.Remove(t.ActorRef, out var signedOut);
+            if (wasDetached && !_detached.ContainsValue(signedOut!)) _signingOut.Remove(signedOut!);
             StopIfHandedOff();
             // A detached actor ends after its sign-out's step: nothing of the account runs here any more, should no fresh actor.
-            if (_detached.Remove(t.ActorRef)) PassivateIfRetired();
+            if (wasDetached) PassivateIfRetired();
         });
         Receive<AccountHandOff>(_ => HandOff());
     }
@@ -139,7 +156,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     private void HandOff()
     {
         _handingOff = true;
-        foreach (var actor in _accounts.Values.Concat(_detached)) actor.Tell(AccountHandOff.Instance);
+        foreach (var actor in _accounts.Values.Concat(_detached.Keys)) actor.Tell(AccountHandOff.Instance);
         StopIfHandedOff();
     }
 
@@ -159,6 +176,21 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
 
     /// <inheritdoc />
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    /// <summary>
+    /// An interactive token request for an account whose sign-out still ends the provider's browser session (a detached
+    /// actor runs that step): answered here with <see cref="InteractionRequiredException"/>, as the signing-out actor
+    /// answered it before it was detached. A fresh actor would find no tokens and open a browser, where the provider's
+    /// session, not yet ended, signs the user straight back in. Silent requests go to the fresh actor (it has no tokens
+    /// either, and opens nothing), and so does everything once the step's actor has stopped or the app signed the account in.
+    /// </summary>
+    /// <returns>Whether it was refused (and answered).</returns>
+    private bool RefusedWhileSigningOut(GetAccessToken msg)
+    {
+        if (!msg.Options.AllowInteraction || !_signingOut.Contains(msg.Account)) return false;
+        Sender.Tell(new Status.Failure(AccountActor.SigningOutNow(msg.Account)));
+        return true;
+    }
 
     /// <summary>
     /// What an interactive login brought after its account's actor stopped: for the account's next actor. Not for the

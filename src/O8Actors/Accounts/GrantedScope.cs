@@ -19,7 +19,9 @@ internal static class GrantedScope
 
     /// <summary>
     /// A login's tokens as its account stores them: with the scopes its <paramref name="request"/> asked for when the
-    /// response named none. A login that asked for none got the provider's default scopes, which are not known here.
+    /// response named none. A login that asked for none got the provider's default scopes, which are not known here (the
+    /// built-in strategies name them on the tokens themselves, see <c>TokenEndpointClient.AskedScope</c>; this is for
+    /// custom strategies).
     /// </summary>
     public static TokenSet OfLogin(TokenSet tokens, AuthorizationRequest? request) => Completed(tokens, request?.Scopes);
 }

@@ -48,6 +48,9 @@ public sealed record DeviceTokenContext(string DeviceCode)
     /// </summary>
     internal long? KeysDeadline { get; init; }
 
+    /// <summary>The scopes the login asked for (empty: the provider's defaults), as its device authorization request named them.</summary>
+    internal IReadOnlyList<string> Scopes { get; init; } = [];
+
     /// <inheritdoc />
     public override string ToString() => "DeviceTokenContext { DeviceCode = *** }";
 }

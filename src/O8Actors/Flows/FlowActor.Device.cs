@@ -178,7 +178,10 @@ internal sealed partial class FlowActor
                 // One poll in flight at a time: the next is scheduled when this one is answered. A poll still queued at the
                 // provider when the login's deadline passes is dropped unsent.
                 var deadline = Context.System.Scheduler.Now + EffectiveTimeout;
-                _start.Context.Providers.Tell(new PollDeviceToken(_start.Provider, _start.LoginId, _deviceCode!, _activity?.Context ?? default, deadline, _dpopKey));
+                _start.Context.Providers.Tell(new PollDeviceToken(_start.Provider, _start.LoginId, _deviceCode!, _activity?.Context ?? default, deadline, _dpopKey)
+                {
+                    Scopes = _start.Request.ScopeList,
+                });
                 return true;
             case DeviceTokenPolled msg:
                 OnPolled(msg.Poll);

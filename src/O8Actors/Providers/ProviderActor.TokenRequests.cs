@@ -170,7 +170,7 @@ internal sealed partial class ProviderActor
                     usesDpop ? Dpop.DpopKey.Create() : null))),
             PollDeviceToken p => (p.LoginId, p.Parent, async ct =>
                 new DeviceTokenPolled(p.LoginId, await strategy.PollDeviceTokenAsync(
-                    new DeviceTokenContext(p.DeviceCode) { DpopKey = p.DpopKey, KeysDeadline = KeysDeadline(timeout) }, http, ct).ConfigureAwait(false))),
+                    new DeviceTokenContext(p.DeviceCode) { DpopKey = p.DpopKey, KeysDeadline = KeysDeadline(timeout), Scopes = p.Scopes }, http, ct).ConfigureAwait(false))),
             _ => throw new InvalidOperationException($"Unexpected device request {request.GetType().Name}"),
         };
         AnswerWhenDone(() => RunWithTimeout(ct => Traced("o8.device_request", work, parent, name, ct), timeout), replyTo,

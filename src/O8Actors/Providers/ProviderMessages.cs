@@ -306,6 +306,9 @@ internal sealed record DeviceCodeIssued(string LoginId, DeviceAuthorization Auth
 internal sealed record PollDeviceToken(string Provider, string LoginId, string DeviceCode, System.Diagnostics.ActivityContext Parent = default,
     DateTimeOffset? Deadline = null, Dpop.DpopKey? DpopKey = null)
 {
+    /// <summary>The scopes the login asked for (empty: the provider's defaults): what tokens whose response names none were granted.</summary>
+    public IReadOnlyList<string> Scopes { get; init; } = [];
+
     /// <inheritdoc />
     public override string ToString() => $"PollDeviceToken {{ Provider = {Provider}, LoginId = {LoginId} }}";
 }

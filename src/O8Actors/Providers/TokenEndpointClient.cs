@@ -57,7 +57,8 @@ internal sealed class TokenEndpointClient
             return request;
         }, request => http.RequestAuthorizationCodeTokenAsync(request, cancellationToken), context.DpopKey, operation,
             response => Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
-                secrets: [context.Code, context.CodeVerifier, _options.ClientSecret]), context.DpopKey, operation, login: true),
+                secrets: [context.Code, context.CodeVerifier, _options.ClientSecret], AskedScope(_options.ScopesFor(context.Scopes))),
+                context.DpopKey, operation, login: true),
             cancellationToken);
     }
 
@@ -80,11 +81,7 @@ internal sealed class TokenEndpointClient
         const string operation = "token refresh";
         return SendAsync(() =>
         {
-            var request = new RefreshTokenRequest
-            {
-                RefreshToken = context.RefreshToken,
-                Scope = context.Scopes is { Count: > 0 } scopes ? string.Join(_options.ScopeSeparator, scopes) : null,
-            };
+            var request = new RefreshTokenRequest { RefreshToken = context.RefreshToken, Scope = AskedScope(context.Scopes) };
             // Each refresh asks for the same audience again (RFC 8707 section 2.2): without it a server may issue the
             // renewed token for every resource of the grant, or for none.
             AddResource(request);
@@ -92,8 +89,9 @@ internal sealed class TokenEndpointClient
             return request;
         }, request => http.RequestRefreshTokenAsync(request, cancellationToken), context.DpopKey, operation,
             // Servers that do not rotate refresh tokens leave refresh_token out; the old one stays valid (RFC 6749 section 6).
+            // A refresh that names no scope asks for the grant's own (section 6), which is not known here: left unknown then.
             response => Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: context.RefreshToken,
-                secrets: [context.RefreshToken, _options.ClientSecret]), context.DpopKey, operation, login: false),
+                secrets: [context.RefreshToken, _options.ClientSecret], AskedScope(context.Scopes)), context.DpopKey, operation, login: false),
             cancellationToken);
     }
 
@@ -129,11 +127,7 @@ internal sealed class TokenEndpointClient
         AuthorizeUrlBuilder.RejectReserved(context.ExtraParameters, "ExtraParameters");
         if (_options.Resource is not null && context.ExtraParameters.ContainsKey("resource"))
             throw new ArgumentException(AuthorizeUrlBuilder.ResourceConflict, nameof(context));
-        var scopes = _options.ScopesFor(context.Scopes);
-        using var request = new DeviceAuthorizationRequest
-        {
-            Scope = scopes.Count > 0 ? string.Join(_options.ScopeSeparator, scopes) : null,
-        };
+        using var request = new DeviceAuthorizationRequest { Scope = AskedScope(_options.ScopesFor(context.Scopes)) };
         foreach (var (name, value) in context.ExtraParameters) request.Parameters.AddOptional(name, value);
         AddResource(request);
         Prepare(request, _options.DeviceAuthorizationEndpoint!);
@@ -213,8 +207,14 @@ internal sealed class TokenEndpointClient
         }
 
         return DeviceTokenPoll.Issued(Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
-            secrets: [context.DeviceCode, _options.ClientSecret]), context.DpopKey, operation, login: true));
+            secrets: [context.DeviceCode, _options.ClientSecret], AskedScope(_options.ScopesFor(context.Scopes))), context.DpopKey, operation, login: true));
     }
+
+    /// <summary>
+    /// Scopes as a request's <c>scope</c> parameter names them (null: none), and as its response means them when it leaves
+    /// <c>scope</c> out (RFC 6749 section 5.1): a login's by the authorize URL's rule (<see cref="GenericOAuthOptions.ScopesFor"/>).
+    /// </summary>
+    private string? AskedScope(IReadOnlyList<string>? scopes) => scopes is { Count: > 0 } ? string.Join(_options.ScopeSeparator, scopes) : null;
 
     /// <summary>
     /// Pushes the parameters of <paramref name="plainAuthorizeUrl"/> (the URL a non-pushed login would open) to the pushed

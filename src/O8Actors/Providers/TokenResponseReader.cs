@@ -17,13 +17,17 @@ internal static class TokenResponseReader
 {
     internal const int MaxProviderTextLength = 300;
 
+    // askedScope: the scope the request asked for, as sent (null: none named). It is the response's scope when the response
+    // leaves scope out, which RFC 6749 section 5.1 allows only when it is identical to the one requested; left unknown,
+    // an account took such a token as covering any scope a caller names.
     public static TokenSet Read(
         TokenResponse response,
         string provider,
         string operation,
         TimeProvider time,
         string? previousRefreshToken,
-        IReadOnlyList<string?> secrets)
+        IReadOnlyList<string?> secrets,
+        string? askedScope = null)
     {
         var http = response.HttpResponse;
         if (http is null)
@@ -80,7 +84,7 @@ internal static class TokenResponseReader
             TokenType: string.IsNullOrEmpty(tokenType) ? "Bearer" : Callback.ExternalText.Clean(tokenType, Callback.ExternalText.MaxErrorLength)!,
             ExpiresAt: ExpiresAt(answer.Seconds("expires_in"), time),
             RefreshToken: string.IsNullOrEmpty(refreshToken) ? previousRefreshToken : refreshToken,
-            Scope: string.IsNullOrEmpty(scope) ? null : scope,
+            Scope: string.IsNullOrEmpty(scope) ? askedScope : scope,
             IdToken: string.IsNullOrEmpty(idToken) ? null : idToken,
             Raw: response.Raw);
     }

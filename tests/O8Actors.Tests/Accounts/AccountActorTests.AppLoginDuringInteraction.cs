@@ -30,6 +30,31 @@ public sealed partial class AccountActorTests
         Assert.Equal(appLogin.AccessToken, (await Get(accounts, Alice)).Token);
     }
 
+    /// <summary>
+    /// The account's own login, cancelled for the app's sign-in, that succeeds all the same (the user finished it as it
+    /// was cancelled): its tokens are not stored, and nothing else holds them, so they are revoked rather than left live
+    /// at the provider.
+    /// </summary>
+    [Fact]
+    public async Task The_accounts_own_login_cancelled_for_the_apps_sign_in_that_succeeds_all_the_same_is_revoked()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var appLogin = strategy.Issue("alice");
+        await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, appLogin), Wait);
+        Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
+        Assert.Equal(appLogin.AccessToken, (await interactive).Token);
+
+        var cancelled = strategy.Issue("alice");
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, cancelled));
+
+        await AwaitConditionAsync(() => Task.FromResult(!strategy.IsValid(cancelled.RefreshToken!)), Wait);
+        Assert.Contains(strategy.Revoked, r => r.Token == cancelled.RefreshToken);
+        Assert.DoesNotContain(strategy.Revoked, r => r.Token == appLogin.RefreshToken || r.Token == appLogin.AccessToken);
+        Assert.Equal(appLogin.AccessToken, (await Get(accounts, Alice)).Token);
+    }
+
     /// <summary>A sign-out asked before the app's sign-in came is done first: the sign-in that follows it stays signed in.</summary>
     [Fact]
     public async Task The_apps_sign_in_after_a_sign_out_during_the_accounts_own_login_is_stored_after_the_sign_out()

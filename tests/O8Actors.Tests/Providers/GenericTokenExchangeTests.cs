@@ -323,6 +323,37 @@ public sealed class GenericTokenExchangeTests : IAsyncLifetime
         Assert.False(Assert.Single(_server.Requests).Form.ContainsKey("scope"));
     }
 
+    /// <summary>
+    /// A response that leaves <c>scope</c> out grants the scope requested (RFC 6749 section 5.1): a login's (the scopes it
+    /// asked for, else the provider's defaults, as its authorize URL named them) and a refresh's that named scopes. Left
+    /// unknown, an account took the token as covering any scope and served it to callers whose scopes it lacked.
+    /// </summary>
+    [Fact]
+    public async Task A_response_without_a_scope_grants_the_scope_the_request_asked_for()
+    {
+        Answer(200, "application/json", """{"access_token":"at","token_type":"Bearer"}""");
+        var strategy = Strategy(change: o =>
+        {
+            o.DefaultScopes = ["identify", "email"];
+            o.DeviceAuthorizationEndpoint = _server.Url("/device");
+        });
+
+        var asked = await strategy.ExchangeCodeAsync(Exchange() with { Scopes = ["read", "write"] }, _http, CancellationToken.None);
+        var defaults = await strategy.ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+        var device = await strategy.PollDeviceTokenAsync(new DeviceTokenContext("device-code") { Scopes = ["read"] }, _http, CancellationToken.None);
+        var deviceDefaults = await strategy.PollDeviceTokenAsync(new DeviceTokenContext("device-code"), _http, CancellationToken.None);
+        var refreshed = await strategy.RefreshAsync(new RefreshContext(RefreshToken, ["read"]), _http, CancellationToken.None);
+        // A refresh that names no scope asks for the grant's own, which the strategy does not know: left to the account.
+        var grantsOwn = await strategy.RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None);
+
+        Assert.Equal("read write", asked.Scope);
+        Assert.Equal("identify email", defaults.Scope);
+        Assert.Equal("read", device.Tokens!.Scope);
+        Assert.Equal("identify email", deviceDefaults.Tokens!.Scope);
+        Assert.Equal("read", refreshed.Scope);
+        Assert.Null(grantsOwn.Scope);
+    }
+
     [Fact]
     public async Task Refused_refresh_names_the_error_without_the_refresh_token()
     {
