@@ -138,7 +138,7 @@ internal sealed partial class AccountActor
     /// stored, instead of waiting for a login the user may never finish (and failing with its timeout though the user
     /// signed in), after which its tokens, older than the other's, would have been stored over them. Its answer, should it
     /// still come (the user finished it as it was cancelled), is stale (a new generation): not stored, and its tokens, which
-    /// nothing will hold, revoked (<see cref="_supersededLogin"/>). An outlived login is
+    /// nothing will hold, dropped (not revoked: see the method). An outlived login is
     /// not taken when the account was signed out since it began: <see cref="RefusedAsSignedOut"/> has dropped its tokens
     /// then, and this login, asked for after that sign-out, goes on.
     /// </summary>
@@ -149,8 +149,9 @@ internal sealed partial class AccountActor
             : "Account {0}: an interactive login begun by its earlier actor ended; the one this actor started is cancelled", _account);
         // (Unless already cancelled for its callers, who all went.)
         if (_loginId is not null && !_loginAbandoned) _flows.Tell(new CancelFlow(_loginId));
-        // Its answer is stale from now on; should it still succeed, its tokens are revoked (see StaleReply).
-        _supersededLogin = _loginId;
+        // Its answer is stale from now on. Should it still succeed (the user finished it as it was cancelled), its tokens
+        // are dropped, not revoked: they are of the same user and client as the sign-in just taken, and a provider whose
+        // revocation ends the whole grant (Google's does) would end that sign-in with them.
         _loginId = null;
         _login = null;
         StopWatchingCallers();

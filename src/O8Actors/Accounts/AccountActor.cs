@@ -112,11 +112,6 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     // Messages in the stash: a remember may only be queued (jump ahead of the stash) while it is empty.
     private int _stashed;
     private string? _loginId;
-    // The interactive login this actor cancelled because another login of the account ended first (OnLoginEndedWhileInteracting):
-    // should it succeed all the same (the user finished it as it was cancelled), its answer is stale and its tokens are
-    // live at the provider with nobody to hold them, so they are revoked. Known by its id: a stale answer of a login
-    // handed over (HandOverLogin) belongs to the OrphanedLogin that follows it, which stores its tokens.
-    private string? _supersededLogin;
     private AuthorizationRequest? _loginRequest;
     // The stored version when the interactive login began (0: none), for its tokens should it outlive this actor.
     private long _loginOver;
@@ -506,11 +501,6 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
                 return true;
             case CodeExchangeFailed msg when IsLateRefresh(msg.LoginId):
                 _lateRefresh = null;
-                return true;
-            case InteractiveDone { Outcome: LoginSucceeded succeeded } when succeeded.LoginId == _supersededLogin:
-                _supersededLogin = null;
-                _log.Info("Account {0}: the interactive login it cancelled for another sign-in succeeded all the same; its tokens are revoked", _account);
-                RevokeUnheld(succeeded.Tokens, _current?.Tokens, "revoke-superseded");
                 return true;
             case Locked msg:
                 Release(msg.Handle);

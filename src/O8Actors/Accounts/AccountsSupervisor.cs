@@ -82,8 +82,7 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
         });
         Receive<RememberLogin>(msg =>
         {
-            // The user signed in explicitly (an outlived login's tokens are no such sign-in: they may be refused as signed out).
-            if (msg.OrphanedOver is null) _signingOut.Remove(msg.Account);
+            NoteSignIn(msg);
             Route(msg.Account, msg);
         });
         Receive<SignOut>(msg => Route(msg.Account, msg));
@@ -199,7 +198,19 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
     private void AfterStop(AfterStop msg)
     {
         if (_accounts.TryGetValue(msg.Account, out var actor) && actor.Equals(msg.Stopped)) _accounts.Remove(msg.Account);
+        // A login handed on from a stopped actor is a sign-in as one that comes straight here is.
+        if (msg.Message is RememberLogin signedIn) NoteSignIn(signedIn);
         Route(msg.Account, msg.Message);
+    }
+
+    /// <summary>
+    /// The user signed the account in explicitly, so an interactive request need no longer be told it is signing out
+    /// (<see cref="RefusedWhileSigningOut"/>). An outlived login of the account's own is no such sign-in
+    /// (<see cref="RememberLogin.OrphanedOver"/>): its tokens may still be refused as signed out.
+    /// </summary>
+    private void NoteSignIn(RememberLogin login)
+    {
+        if (login.OrphanedOver is null) _signingOut.Remove(login.Account);
     }
 
     private void Route(OAuthAccount account, object message)

@@ -355,6 +355,20 @@ public sealed class GenericTokenExchangeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_scope_granted_by_omission_is_written_space_separated_whatever_separator_the_requests_use()
+    {
+        // TokenSet.Scope is read space- (or comma-) separated by the accounts; a provider's own separator is for its requests.
+        Answer(200, "application/json", """{"access_token":"at","token_type":"Bearer"}""");
+        var strategy = Strategy(change: o => o.ScopeSeparator = ";");
+
+        var asked = await strategy.ExchangeCodeAsync(Exchange() with { Scopes = ["read", "write"] }, _http, CancellationToken.None);
+        var refreshed = await strategy.RefreshAsync(new RefreshContext(RefreshToken, ["read", "write"]), _http, CancellationToken.None);
+
+        Assert.Equal("read write", asked.Scope);
+        Assert.Equal("read write", refreshed.Scope);
+    }
+
+    [Fact]
     public async Task Refused_refresh_names_the_error_without_the_refresh_token()
     {
         Answer(400, "application/json", $$"""{"error":"invalid_grant","error_description":"refresh token {{RefreshToken}} revoked"}""");
