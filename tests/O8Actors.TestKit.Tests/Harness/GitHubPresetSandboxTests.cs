@@ -62,6 +62,7 @@ public sealed class GitHubPresetSandboxTests
         // No browser went to the sandbox, and no code was asked for nor sent.
         Assert.Equal(0, o8.Sandbox.Counters.AuthorizeRequests);
         Assert.Equal(0, o8.Sandbox.Counters.CodesIssued);
+        await o8.Events.WaitForEndAsync(refused.LoginId).WaitAsync(Wait);
         Assert.Empty(o8.Events.For(refused.LoginId).OfType<AuthorizeUrlReadyEvent>());
 
         // With the secret the same preset's browser login signs in.
@@ -83,7 +84,9 @@ public sealed class GitHubPresetSandboxTests
         Assert.True(o8.Sandbox.IsActive(signedIn.Tokens.AccessToken));
         Assert.Equal(1, o8.Sandbox.Counters.DeviceCodesIssued);
         Assert.Equal(0, o8.Sandbox.Counters.AuthorizeRequests);
-        // Auto first chose the browser (one can open here), then the device grant, saying why.
+        // Auto first chose the browser (one can open here), then the device grant, saying why (the recorder has every
+        // event of the login once it has its end).
+        await o8.Events.WaitForEndAsync(signedIn.LoginId).WaitAsync(Wait);
         var chosen = o8.Events.For(signedIn.LoginId).OfType<LoginMethodChosenEvent>().Select(e => e.Method).ToList();
         Assert.Equal([LoginMethod.Browser, LoginMethod.Device], chosen);
         Assert.Contains("only for a client with a secret", o8.Events.For(signedIn.LoginId).OfType<LoginMethodChosenEvent>().Last().Reason);

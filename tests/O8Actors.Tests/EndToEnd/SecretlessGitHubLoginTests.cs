@@ -40,6 +40,7 @@ public sealed class SecretlessGitHubLoginTests
         Assert.Contains("Give the provider its client secret", refused.Message);
         Assert.Contains("device login (LoginMethod.Device)", refused.Message);
         Assert.Empty(browser.Opened);
+        await Eventually.TrueAsync(() => events.Any(e => e is LoginEndedEvent), "the login's end event was delivered", Wait);
         Assert.DoesNotContain(events, e => e is AuthorizeUrlReadyEvent or BrowserLaunchedEvent);
         // An outcome instead of an exception says the same.
         var failed = Assert.IsType<LoginFailed>(await logins.RunAsync("github", Request(method)).WaitAsync(Wait));
@@ -83,7 +84,9 @@ public sealed class SecretlessGitHubLoginTests
         Assert.Contains("max_age or acr_values", failed.Reason);
         Assert.DoesNotContain("LoginMethod.Device", failed.Reason);
         Assert.Empty(browser.Opened);
-        // Auto chose the browser (one can open here) and never the device grant.
+        // Auto chose the browser (one can open here) and never the device grant. The stream delivers the login's events in
+        // order, off the caller's thread: its end event is the last.
+        await Eventually.TrueAsync(() => events.Any(e => e is LoginEndedEvent && e.LoginId == failed.LoginId), "the login's end event was delivered", Wait);
         Assert.Equal([LoginMethod.Browser],
             events.OfType<LoginMethodChosenEvent>().Where(e => e.LoginId == failed.LoginId).Select(e => e.Method));
     }
