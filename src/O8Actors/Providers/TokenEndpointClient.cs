@@ -57,7 +57,7 @@ internal sealed class TokenEndpointClient
             return request;
         }, request => http.RequestAuthorizationCodeTokenAsync(request, cancellationToken), context.DpopKey, operation,
             response => Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
-                secrets: [context.Code, context.CodeVerifier, _options.ClientSecret], ScopeIfOmitted(_options.ScopesFor(context.Scopes))),
+                secrets: [context.Code, context.CodeVerifier, _options.ClientSecret], _options.ScopesFor(context.Scopes)),
                 context.DpopKey, operation, login: true),
             cancellationToken);
     }
@@ -91,7 +91,7 @@ internal sealed class TokenEndpointClient
             // Servers that do not rotate refresh tokens leave refresh_token out; the old one stays valid (RFC 6749 section 6).
             // A refresh that names no scope asks for the grant's own (section 6), which is not known here: left unknown then.
             response => Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: context.RefreshToken,
-                secrets: [context.RefreshToken, _options.ClientSecret], ScopeIfOmitted(context.Scopes)), context.DpopKey, operation, login: false),
+                secrets: [context.RefreshToken, _options.ClientSecret], context.Scopes), context.DpopKey, operation, login: false),
             cancellationToken);
     }
 
@@ -207,20 +207,14 @@ internal sealed class TokenEndpointClient
         }
 
         return DeviceTokenPoll.Issued(Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
-            secrets: [context.DeviceCode, _options.ClientSecret], ScopeIfOmitted(_options.ScopesFor(context.Scopes))), context.DpopKey, operation, login: true));
+            secrets: [context.DeviceCode, _options.ClientSecret], _options.ScopesFor(context.Scopes)), context.DpopKey, operation, login: true));
     }
 
     /// <summary>
-    /// Scopes as a request's <c>scope</c> parameter names them (null: none), and as its response means them when it leaves
-    /// <c>scope</c> out (RFC 6749 section 5.1): a login's by the authorize URL's rule (<see cref="GenericOAuthOptions.ScopesFor"/>).
+    /// Scopes as a request's <c>scope</c> parameter names them, in the provider's separator (null: none). A token answer
+    /// that leaves <c>scope</c> out was granted them (RFC 6749 section 5.1): the reader takes the same list; a login's by the authorize URL's rule (<see cref="GenericOAuthOptions.ScopesFor"/>).
     /// </summary>
     private string? AskedScope(IReadOnlyList<string>? scopes) => scopes is { Count: > 0 } ? string.Join(_options.ScopeSeparator, scopes) : null;
-
-    /// <summary>
-    /// The scope a token answer that names none was granted (RFC 6749 section 5.1: the one asked for), written as
-    /// <see cref="TokenSet.Scope"/> is read, space-separated, whatever separator the provider's requests use.
-    /// </summary>
-    private static string? ScopeIfOmitted(IReadOnlyList<string>? scopes) => scopes is { Count: > 0 } ? string.Join(' ', scopes) : null;
 
     /// <summary>
     /// Pushes the parameters of <paramref name="plainAuthorizeUrl"/> (the URL a non-pushed login would open) to the pushed

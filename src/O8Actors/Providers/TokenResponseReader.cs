@@ -17,9 +17,9 @@ internal static class TokenResponseReader
 {
     internal const int MaxProviderTextLength = 300;
 
-    // askedScope: the scope the request asked for, as sent (null: none named). It is the response's scope when the response
-    // leaves scope out, which RFC 6749 section 5.1 allows only when it is identical to the one requested; left unknown,
-    // an account took such a token as covering any scope a caller names.
+    // askedScopes: the scopes the request asked for (null or empty: none named). They are the response's scope when the
+    // response leaves scope out, which RFC 6749 section 5.1 allows only when it is identical to the one requested (joined
+    // only then, as TokenSet.Scope holds them); left unknown, an account took such a token as covering any scope.
     public static TokenSet Read(
         TokenResponse response,
         string provider,
@@ -27,7 +27,7 @@ internal static class TokenResponseReader
         TimeProvider time,
         string? previousRefreshToken,
         IReadOnlyList<string?> secrets,
-        string? askedScope = null)
+        IReadOnlyList<string>? askedScopes = null)
     {
         var http = response.HttpResponse;
         if (http is null)
@@ -84,7 +84,7 @@ internal static class TokenResponseReader
             TokenType: string.IsNullOrEmpty(tokenType) ? "Bearer" : Callback.ExternalText.Clean(tokenType, Callback.ExternalText.MaxErrorLength)!,
             ExpiresAt: ExpiresAt(answer.Seconds("expires_in"), time),
             RefreshToken: string.IsNullOrEmpty(refreshToken) ? previousRefreshToken : refreshToken,
-            Scope: string.IsNullOrEmpty(scope) ? askedScope : scope,
+            Scope: string.IsNullOrEmpty(scope) ? Accounts.GrantedScope.Written(askedScopes) : scope,
             IdToken: string.IsNullOrEmpty(idToken) ? null : idToken,
             Raw: response.Raw);
     }
