@@ -43,6 +43,15 @@ public sealed class GitHubPresetSandboxTests
     private static AuthorizationRequest GitHubRequest(O8TestHarness o8, LoginMethod method) =>
         o8.Request(LoginScript.Approve("octocat"), scopes: ["read:user"]) with { Method = method };
 
+    /// <summary>The login signed in with the sandbox's first device code: its token is live there.</summary>
+    private static LoginSucceeded SignedInByTheDeviceGrant(O8TestHarness o8, LoginOutcome outcome)
+    {
+        var signedIn = Assert.IsType<LoginSucceeded>(outcome);
+        Assert.True(o8.Sandbox.IsActive(signedIn.Tokens.AccessToken));
+        Assert.Equal(1, o8.Sandbox.Counters.DeviceCodesIssued);
+        return signedIn;
+    }
+
     [Fact]
     public async Task Without_the_secret_a_device_login_signs_in_and_a_browser_login_is_refused_before_any_authorize_request_and_with_it_signs_in()
     {
@@ -50,9 +59,7 @@ public sealed class GitHubPresetSandboxTests
 
         var device = await o8.Logins.RunAsync("github", GitHubRequest(o8, LoginMethod.Device)).WaitAsync(Wait);
 
-        var signedIn = Assert.IsType<LoginSucceeded>(device);
-        Assert.True(o8.Sandbox.IsActive(signedIn.Tokens.AccessToken));
-        Assert.Equal(1, o8.Sandbox.Counters.DeviceCodesIssued);
+        SignedInByTheDeviceGrant(o8, device);
 
         var browser = await o8.Logins.RunAsync("github", GitHubRequest(o8, LoginMethod.Browser)).WaitAsync(Wait);
 
@@ -80,15 +87,13 @@ public sealed class GitHubPresetSandboxTests
 
         var auto = await o8.Logins.RunAsync("github", GitHubRequest(o8, LoginMethod.Auto)).WaitAsync(Wait);
 
-        var signedIn = Assert.IsType<LoginSucceeded>(auto);
-        Assert.True(o8.Sandbox.IsActive(signedIn.Tokens.AccessToken));
-        Assert.Equal(1, o8.Sandbox.Counters.DeviceCodesIssued);
+        var signedIn = SignedInByTheDeviceGrant(o8, auto);
         Assert.Equal(0, o8.Sandbox.Counters.AuthorizeRequests);
         // Auto first chose the browser (one can open here), then the device grant, saying why (the recorder has every
         // event of the login once it has its end).
         await o8.Events.WaitForEndAsync(signedIn.LoginId).WaitAsync(Wait);
-        var chosen = o8.Events.For(signedIn.LoginId).OfType<LoginMethodChosenEvent>().Select(e => e.Method).ToList();
-        Assert.Equal([LoginMethod.Browser, LoginMethod.Device], chosen);
-        Assert.Contains("only for a client with a secret", o8.Events.For(signedIn.LoginId).OfType<LoginMethodChosenEvent>().Last().Reason);
+        var chosen = o8.Events.For(signedIn.LoginId).OfType<LoginMethodChosenEvent>().ToList();
+        Assert.Equal([LoginMethod.Browser, LoginMethod.Device], chosen.Select(e => e.Method));
+        Assert.Contains("only for a client with a secret", chosen[^1].Reason);
     }
 }
