@@ -61,13 +61,17 @@ internal sealed partial class FlowActor
         Become(RequestingDeviceCodePhase);
     }
 
+    /// <summary>
+    /// Whether an Auto login may still turn to the device grant: not once the provider said it has none, and not for a
+    /// step-up login (its own, or its provider's: known once the authorize URL is ready), which only a browser login carries.
+    /// </summary>
+    private bool DeviceGrantMayServe =>
+        !_deviceUnsupported && !StepUp.Requested(_start.Request) && _authenticatedNotBefore is null && _acceptedAcrValues is null;
+
     /// <summary>Auto after the browser launcher failed: ask for a device code while the browser login still waits.</summary>
     private void TryDeviceInstead(string launcherDetail)
     {
-        // A step-up login (its own, or its provider's: known once the authorize URL is ready) stays a browser login (a
-        // device login cannot carry its requirements).
-        if (_deviceFallbackReason is not null || _deviceUnsupported || StepUp.Requested(_start.Request)
-            || _authenticatedNotBefore is not null || _acceptedAcrValues is not null) return;
+        if (_deviceFallbackReason is not null || !DeviceGrantMayServe) return;
         _deviceFallbackReason = $"the browser launcher failed ({launcherDetail})";
         RequestDeviceCode();
     }

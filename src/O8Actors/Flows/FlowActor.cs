@@ -332,10 +332,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                     launched: r => new BrowserLaunchCompleted(r), refused: reason => new BrowserLaunchRefused(reason));
                 Become(AwaitingCallbackPhase);
                 return true;
-            case ProviderUnavailable { DeviceMayServe: true } when Method == LoginMethod.Auto && !_deviceUnsupported && !StepUp.Requested(_start.Request):
+            case ProviderUnavailable { DeviceMayServe: true } when Method == LoginMethod.Auto && DeviceGrantMayServe:
                 // Auto chose the browser because one can be opened here, but the provider can redeem no browser login's
-                // code (a public GitHub client): the device grant is the way this login can sign in. (Not after the
-                // device grant sent it here, and not for a step-up, which only a browser login carries.)
+                // code (a public GitHub client): the device grant is the way this login can sign in.
                 UnregisterFromListener();
                 StartDevice("the provider redeems a browser login's code only for a client with a secret; this one has none");
                 return true;
