@@ -31,7 +31,7 @@ public sealed class ConfiguredClientKeyTests : IDisposable
     }
 
     [Fact]
-    public void A_PKCS1_RSA_key_file_loads_as_RSA_and_a_preset_takes_it_for_private_key_jwt()
+    public void A_PKCS1_RSA_key_file_loads_as_RSA_and_the_microsoft_preset_takes_it_for_private_key_jwt()
     {
         using var key = RSA.Create(2048);
         var file = Write("client-key.pem", key.ExportRSAPrivateKeyPem());
@@ -43,15 +43,37 @@ public sealed class ConfiguredClientKeyTests : IDisposable
 
         var preset = ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
         {
-            ["google:Preset"] = "google",
-            ["google:ClientId"] = "desktop-app",
-            ["google:ClientKeyFile"] = file,
-            ["google:ClientSigningKeyId"] = "google-key-1",
+            ["entra:Preset"] = "microsoft",
+            ["entra:Tenant"] = "organizations",
+            ["entra:ClientId"] = "web-app",
+            ["entra:ClientKeyFile"] = file,
+            ["entra:ClientSigningKeyId"] = "entra-key-1",
         });
         var presetOptions = Assert.IsType<GenericOAuthStrategy>(preset).Options;
         Assert.Equal(ClientAuthentication.PrivateKeyJwt, presetOptions.ClientAuthentication);
         Assert.IsAssignableFrom<RSA>(presetOptions.ClientSigningKey);
-        Assert.Equal("google-key-1", presetOptions.ClientSigningKeyId);
+        Assert.Equal("entra-key-1", presetOptions.ClientSigningKeyId);
+    }
+
+    [Theory]
+    [InlineData("discord", "Discord")]
+    [InlineData("github", "GitHub")]
+    [InlineData("google", "Google")]
+    public void A_preset_whose_provider_takes_no_client_assertion_refuses_a_key_file_at_start(string preset, string provider)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var file = Write("client-key.pem", key.ExportPkcs8PrivateKeyPem());
+
+        // Taken, the key would sign assertions the provider refuses at the first code exchange: after the user approved.
+        var error = Assert.Throws<ArgumentException>(() => ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            [$"{preset}:Preset"] = preset,
+            [$"{preset}:ClientId"] = "app",
+            [$"{preset}:ClientKeyFile"] = file,
+        }));
+
+        Assert.Contains($"{provider} does not accept private_key_jwt", error.Message);
+        Assert.Contains("Set ClientSecret", error.Message);
     }
 
     [Theory]

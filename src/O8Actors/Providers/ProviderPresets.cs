@@ -11,8 +11,10 @@ namespace O8Actors.Providers;
 /// <item><term>Discord</term><description>S256 / yes (rotating) / compared when present (issuer <c>https://discord.com</c>), not required / client_secret_basic, or none without a secret</description></item>
 /// <item><term>GitHub</term><description>S256 (since July 2025) / only GitHub Apps with expiring tokens / no / client_secret_post, or none without a secret (device logins only)</description></item>
 /// <item><term>Google</term><description>S256 / yes with <c>access_type=offline</c> / no (issuer known) / client_secret_post, or none</description></item>
-/// <item><term>Microsoft</term><description>S256 (required for public clients) / yes with <c>offline_access</c> / no (issuer known for a tenant id) / client_secret_post, or none</description></item>
+/// <item><term>Microsoft</term><description>S256 (required for public clients) / yes with <c>offline_access</c> / no (issuer known for a tenant id) / client_secret_post, private_key_jwt (certificate credentials), or none</description></item>
 /// </list>
+/// Only the Microsoft preset takes <see cref="ClientAuthentication.PrivateKeyJwt"/>; the others refuse it when built, since
+/// their providers accept no client assertion.
 /// </remarks>
 public static class ProviderPresets
 {
@@ -90,7 +92,7 @@ public static class ProviderPresets
     /// <param name="clientSecret">The client secret; without one the client is public and relies on PKCE.</param>
     /// <param name="configure">Changes to the preset, for example other default scopes.</param>
     public static GenericOAuthStrategy Discord(string clientId, string? clientSecret = null, Action<GenericOAuthOptions>? configure = null) =>
-        Build(DiscordOptions(clientId, clientSecret), configure);
+        Build(DiscordOptions(clientId, clientSecret), configure, "Discord", takesClientAssertions: false);
 
     /// <summary>Settings for a GitHub OAuth app or GitHub App.</summary>
     /// <param name="clientId">The app's client id.</param>
@@ -137,7 +139,7 @@ public static class ProviderPresets
     /// </param>
     /// <param name="configure">Changes to the preset, for example other default scopes.</param>
     public static GenericOAuthStrategy GitHub(string clientId, string? clientSecret = null, Action<GenericOAuthOptions>? configure = null) =>
-        Build(GitHubOptions(clientId, clientSecret), configure);
+        Build(GitHubOptions(clientId, clientSecret), configure, "GitHub", takesClientAssertions: false);
 
     /// <summary>
     /// The other spellings of <paramref name="issuer"/> that its provider documents for ID tokens: Google's "Validating an
@@ -181,7 +183,7 @@ public static class ProviderPresets
     /// <param name="clientSecret">The client secret; null for a public client.</param>
     /// <param name="configure">Changes to the preset, for example <c>prompt=select_account</c>.</param>
     public static GenericOAuthStrategy Google(string clientId, string? clientSecret = null, Action<GenericOAuthOptions>? configure = null) =>
-        Build(GoogleOptions(clientId, clientSecret), configure);
+        Build(GoogleOptions(clientId, clientSecret), configure, "Google", takesClientAssertions: false);
 
     /// <summary>Settings for Microsoft Entra ID (identity platform v2.0 endpoints).</summary>
     /// <param name="tenant"><c>common</c> (default when empty), <c>organizations</c>, <c>consumers</c>, a tenant id or a tenant domain.</param>
@@ -230,11 +232,19 @@ public static class ProviderPresets
     /// <param name="clientSecret">The client secret of a web app; null for a public client.</param>
     /// <param name="configure">Changes to the preset, for example Graph scopes.</param>
     public static GenericOAuthStrategy Microsoft(string tenant, string clientId, string? clientSecret = null, Action<GenericOAuthOptions>? configure = null) =>
-        Build(MicrosoftOptions(tenant, clientId, clientSecret), configure);
+        Build(MicrosoftOptions(tenant, clientId, clientSecret), configure, "Microsoft Entra ID", takesClientAssertions: true);
 
-    private static GenericOAuthStrategy Build(GenericOAuthOptions options, Action<GenericOAuthOptions>? configure)
+    private static GenericOAuthStrategy Build(
+        GenericOAuthOptions options, Action<GenericOAuthOptions>? configure, string provider, bool takesClientAssertions)
     {
         configure?.Invoke(options);
+        // Refused here, at start: the provider would refuse the assertion only at the first code exchange, after the user
+        // had approved the login in the browser. Its documented token endpoint methods are client secrets (and none).
+        if (!takesClientAssertions && options.ClientAuthentication == ClientAuthentication.PrivateKeyJwt)
+            throw new ArgumentException(
+                $"Provider '{options.Name}': {provider} does not accept private_key_jwt client assertions; its token endpoint " +
+                "takes the client secret. Set ClientSecret instead of a client certificate or key.",
+                nameof(options.ClientAuthentication));
         return new GenericOAuthStrategy(options);
     }
 }

@@ -383,4 +383,28 @@ public sealed class ProviderPresetTests : IAsyncLifetime
         Assert.Equal("guilds", Query(strategy.BuildAuthorizeUrl(AuthorizeContext()))["scope"]);
         Assert.Equal("discord", strategy.Name);
     }
+
+    [Fact]
+    public void Only_the_Microsoft_preset_takes_a_signing_key_for_private_key_jwt()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        void UseKey(GenericOAuthOptions o)
+        {
+            o.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
+            o.ClientSigningKey = key;
+        }
+
+        var entra = ProviderPresets.Microsoft("organizations", "ms-id", configure: UseKey);
+        Assert.Equal(ClientAuthentication.PrivateKeyJwt, entra.Options.ClientAuthentication);
+        foreach (var (build, provider) in new (Func<GenericOAuthStrategy>, string)[]
+                 {
+                     (() => ProviderPresets.Discord("discord-id", configure: UseKey), "Discord"),
+                     (() => ProviderPresets.GitHub("github-id", configure: UseKey), "GitHub"),
+                     (() => ProviderPresets.Google("google-id", configure: UseKey), "Google"),
+                 })
+        {
+            var error = Assert.Throws<ArgumentException>(build);
+            Assert.Contains($"{provider} does not accept private_key_jwt", error.Message);
+        }
+    }
 }
