@@ -63,6 +63,16 @@ internal static class CallbackPages
         new(400, CallbackPageKind.Failed,
             "This is not the provider's callback address for this sign-in, so it was stopped here and nothing was connected. Start the sign-in again from the application.");
 
+    /// <summary>
+    /// A login's redirect whose <c>iss</c> is not its provider's, or is missing where the provider always sends one
+    /// (IssuerMismatch, RFC 9207's mix-up defence). Fixed text: <c>iss</c> is whatever the sender of the redirect wrote, in
+    /// a mix-up the other authorization server, so quoting it would put that server's words on the app's own page. The
+    /// issuer stays in the login's failure reason, for the app and its log.
+    /// </summary>
+    public static readonly CallbackResponse NotThisProvider =
+        new(400, CallbackPageKind.Failed,
+            "This sign-in came back from another server than the one it was sent to, so it was stopped here and nothing was connected. Start the sign-in again from the application.");
+
     /// <summary>The page when the login did not answer in time.</summary>
     public static readonly CallbackResponse TimedOut =
         new(504, CallbackPageKind.Failed, "The sign-in did not finish in time. Return to the application and try again.");

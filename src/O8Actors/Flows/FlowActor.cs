@@ -715,10 +715,10 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         LoginSucceeded => CallbackPages.SignedIn,
         LoginDenied d => new CallbackResponse(403, CallbackPageKind.Denied,
             d.ErrorDescription is null ? $"The provider refused the authorization ({d.Error})." : $"The provider refused the authorization ({d.Error}): {d.ErrorDescription}"),
-        LoginFailed { Failure: LoginFailure.IssuerMismatch or LoginFailure.InvalidCallback } f =>
-            new CallbackResponse(400, CallbackPageKind.Failed, f.Reason),
-        // Its reason quotes the path the request arrived at, which anyone may choose: not for the page.
+        LoginFailed { Failure: LoginFailure.InvalidCallback } f => new CallbackResponse(400, CallbackPageKind.Failed, f.Reason),
+        // Their reasons quote the sender's words (the path the request arrived at, the iss it carried): not for the page.
         LoginFailed { Failure: LoginFailure.RedirectMismatch } => CallbackPages.NotTheCallbackAddress,
+        LoginFailed { Failure: LoginFailure.IssuerMismatch } => CallbackPages.NotThisProvider,
         LoginFailed { Failure: LoginFailure.ExchangeTimeout } f => new CallbackResponse(504, CallbackPageKind.Failed, f.Reason),
         LoginFailed { Failure: LoginFailure.ExchangeQueueFull } f => new CallbackResponse(503, CallbackPageKind.Failed, f.Reason),
         LoginFailed { Failure: LoginFailure.TooManyPendingLogins or LoginFailure.TooManyPendingLoginsInPartition } f =>

@@ -479,12 +479,16 @@ public sealed class FlowActorTests : TestKit
     public void Issuer_mismatch_is_rejected_before_any_exchange()
     {
         var login = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true));
-        SendCallback(login.Flow, iss: "https://attacker.example");
+        SendCallback(login.Flow, iss: "https://attacker.example/Your-account-is-locked.-Call-555-0100");
 
         var failed = _outcomes.ExpectMsg<LoginFailed>();
         Assert.Equal(LoginFailure.IssuerMismatch, failed.Failure);
         Assert.Contains("https://attacker.example", failed.Reason);
-        Assert.Equal(400, _browserTab.ExpectMsg<CallbackResponse>().StatusCode);
+        var page = _browserTab.ExpectMsg<CallbackResponse>();
+        Assert.Equal(400, page.StatusCode);
+        // The iss is the other server's to write: the reason (the app's, its log's) quotes it, the page does not.
+        Assert.Equal(CallbackPages.NotThisProvider.Detail, page.Detail);
+        Assert.DoesNotContain("attacker", page.Detail);
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 

@@ -76,9 +76,11 @@ public sealed class EveryFailureKindTests
         Assert.Equal(expected, page.StatusCode);
         Assert.Equal(CallbackPageKind.Failed, page.Kind);
         // The reason, except where a fixed page says more to the user than the reason would (the other-browser page), or
-        // where the reason quotes what the request chose (a RedirectMismatch quotes the path it arrived at).
+        // where the reason quotes what the request chose (a RedirectMismatch quotes the path it arrived at, an
+        // IssuerMismatch the iss it carried).
         if (failure == LoginFailure.BrowserMismatch) Assert.Contains("another browser", page.Detail);
         else if (failure == LoginFailure.RedirectMismatch) Assert.Contains("not the provider's callback address", page.Detail);
+        else if (failure == LoginFailure.IssuerMismatch) Assert.Contains("came back from another server", page.Detail);
         else Assert.Equal("why it failed", page.Detail);
     }
 
