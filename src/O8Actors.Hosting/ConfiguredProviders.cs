@@ -12,11 +12,13 @@ namespace O8Actors.Hosting;
 /// provider when it has children; plain values (<c>O8:Providers:MaxConcurrentExchanges</c>) are limits, not providers.
 /// <list type="bullet">
 /// <item><c>Preset</c> = <c>discord</c> | <c>github</c> | <c>google</c> | <c>microsoft</c> (+ <c>Tenant</c>): a preset with <c>ClientId</c>/<c>ClientSecret</c> (and optional <c>DefaultScopes</c>), or with <c>ClientCertificateFile</c>/<c>ClientKeyFile</c> (or <c>ClientKeyFile</c> alone, with an optional <c>ClientSigningKeyId</c>) for <c>private_key_jwt</c>.</item>
-/// <item><c>Issuer</c> without <c>AuthorizationEndpoint</c>: OpenID Connect discovery (<see cref="OidcDiscoveryOptions"/>).</item>
-/// <item>otherwise a plain OAuth 2.0 provider (<see cref="GenericOAuthOptions"/>).</item>
+/// <item><c>Type</c> = <c>oidc</c>, or no <c>Type</c> and <c>Issuer</c> without <c>AuthorizationEndpoint</c>: OpenID Connect discovery (<see cref="OidcDiscoveryOptions"/>).</item>
+/// <item>otherwise (<c>Type</c> = <c>oauth2</c>, or no <c>Type</c>) a plain OAuth 2.0 provider (<see cref="GenericOAuthOptions"/>); any other <c>Type</c> fails the start.</item>
 /// </list>
+/// Durations (<c>IdTokenClockSkew</c>, <c>MetadataRefreshInterval</c>) follow the rule of the <c>O8</c> section's:
+/// <c>30s</c>, <c>5m</c>, <c>24h</c> or <c>00:05:00</c>; a bare number or <c>hours:minutes</c> fails the start.
 /// <c>DefaultScopes</c> (and <c>IdTokenIssuerAliases</c>) is a list, or one value of entries separated by spaces (as an
-/// environment variable gives it); for a preset it replaces the preset's list.
+/// environment variable gives it), not both at once; for a preset it replaces the preset's list.
 /// A plain provider with <c>ClientCertificateFile</c> or <c>ClientKeyFile</c> and no <c>ClientAuthentication</c> uses
 /// <c>private_key_jwt</c>, as a preset and a discovery provider do.
 /// The name is the section key unless <c>Name</c> is set. Every other key is a property of the options the section
@@ -59,13 +61,12 @@ internal static class ConfiguredProviders
             return BuildPreset(section, presetName, name);
         }
 
-        var isOidc = string.Equals(section["Type"], "oidc", StringComparison.OrdinalIgnoreCase)
-                     || (section["Type"] is null && section["Issuer"] is { Length: > 0 } && section["AuthorizationEndpoint"] is null);
+        var isOidc = IsOidc(section);
         CheckKeys(section, isOidc ? typeof(OidcDiscoveryOptions) : typeof(GenericOAuthOptions), PlainKeys,
             isOidc ? "an OpenID Connect discovery provider" : "a plain OAuth 2.0 provider");
         if (isOidc)
         {
-            var oidc = section.Get<OidcDiscoveryOptions>() ?? new OidcDiscoveryOptions();
+            var oidc = ProviderBindingValues.For(section, typeof(OidcDiscoveryOptions)).Get<OidcDiscoveryOptions>() ?? new OidcDiscoveryOptions();
             oidc.Name = name;
             if (ScalarList(section, "DefaultScopes") is { } oidcScopes) oidc.DefaultScopes = oidcScopes;
             if (ScalarList(section, "IdTokenIssuerAliases") is { } oidcAliases) oidc.IdTokenIssuerAliases = oidcAliases;
@@ -76,7 +77,7 @@ internal static class ConfiguredProviders
             return new OidcDiscoveryStrategy(oidc);
         }
 
-        var generic = section.Get<GenericOAuthOptions>() ?? new GenericOAuthOptions();
+        var generic = ProviderBindingValues.For(section, typeof(GenericOAuthOptions)).Get<GenericOAuthOptions>() ?? new GenericOAuthOptions();
         generic.Name = name;
         var (certificate, key, keyId) = ClientCredentials(section);
         generic.ClientCertificate ??= certificate;
@@ -90,6 +91,25 @@ internal static class ConfiguredProviders
         if ((generic.ClientCertificate is not null || generic.ClientSigningKey is not null) && section["ClientAuthentication"] is null)
             generic.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
         return new GenericOAuthStrategy(generic);
+    }
+
+    /// <summary>
+    /// Whether the section is an OpenID Connect discovery provider: <c>Type</c> says so (<c>oidc</c>) or not (<c>oauth2</c>);
+    /// without it, an <c>Issuer</c> and no <c>AuthorizationEndpoint</c> is one. Any other <c>Type</c> is refused: a misspelt
+    /// <c>odic</c> would otherwise make a plain provider that then fails for an endpoint it was never meant to have.
+    /// </summary>
+    private static bool IsOidc(IConfigurationSection section)
+    {
+        var type = section["Type"];
+        if (string.IsNullOrWhiteSpace(type)) return section["Issuer"] is { Length: > 0 } && section["AuthorizationEndpoint"] is null;
+        return type.Trim().ToLowerInvariant() switch
+        {
+            "oidc" => true,
+            "oauth2" => false,
+            _ => throw new ArgumentException(
+                $"'{section.Path}:Type' is '{type}', not a provider type: oidc (OpenID Connect discovery) or oauth2 (a plain OAuth 2.0 " +
+                "provider), or no Type (oidc with an Issuer and no AuthorizationEndpoint, else oauth2).", "Type"),
+        };
     }
 
     // Keys that are configuration's own, not properties of the options: the files stand for the certificate and key.
@@ -145,12 +165,18 @@ internal static class ConfiguredProviders
     /// A list setting (<c>DefaultScopes</c>, <c>IdTokenIssuerAliases</c>) given as one value
     /// (<c>O8__Providers__github__DefaultScopes="read:user repo"</c>, a command-line argument, a JSON string), split on
     /// whitespace; null when it is a list (<c>DefaultScopes:0</c>, …, which the binder reads) or absent. The binder would
-    /// silently ignore a single value for a list property.
+    /// silently ignore a single value for a list property. Both forms at once (a list in appsettings.json, one value in an
+    /// environment variable) are refused: configuration keeps both, and the list, whichever source it came from, would win.
     /// </summary>
+    /// <exception cref="ArgumentException">The setting is both one value and a list.</exception>
     private static List<string>? ScalarList(IConfigurationSection section, string key)
     {
         var setting = section.GetSection(key);
-        if (setting.Value is not { } value || setting.GetChildren().Any()) return null;
+        if (setting.Value is not { } value) return null;
+        if (setting.GetChildren().Any())
+            throw new ArgumentException(
+                $"'{setting.Path}' is set both as one value and as a list (from different configuration sources); set one form: " +
+                $"one value of entries separated by spaces, or a list ({key}:0, {key}:1, …).", key);
         // Whitespace only, as RFC 6749's scope parameter separates them: a comma may be part of a scope token.
         return value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).ToList();
     }
@@ -171,8 +197,7 @@ internal static class ConfiguredProviders
         // Every other key the section has is a property of the preset's options (checked by CheckKeys): bound over the
         // preset's values, as a configure callback in code would set them. The lists replace the preset's (the binder would
         // append to them).
-        var overrides = new ConfigurationBuilder().AddInMemoryCollection(section.AsEnumerable(makePathsRelative: true)
-            .Where(p => p.Value is not null && !IsPresetOwnKey(p.Key))).Build();
+        var overrides = ProviderBindingValues.For(section, typeof(GenericOAuthOptions), IsPresetOwnKey);
         void Configure(GenericOAuthOptions o)
         {
             overrides.Bind(o);

@@ -51,6 +51,9 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         (["d", "day", "days"], 86_400_000),
     ];
 
+    /// <summary>What <see cref="TryParseDuration"/> takes, as an error message says it (the providers' durations too).</summary>
+    internal const string DurationForms = "a duration with its unit, such as 120s, 2m or 500ms, or hours:minutes:seconds such as 00:02:00";
+
     /// <summary>
     /// A duration as HOCON writes it (<c>120s</c>, <c>2m</c>, <c>500ms</c>) or as .NET does with all three parts
     /// (<c>00:02:00</c>, optionally <c>d.hh:mm:ss.fff</c>). Null for anything else: a bare number (days to the binder,
@@ -108,8 +111,7 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
     {
         _ when WholeNumbers.Contains(hoconKey) => "a whole number",
         "o8.listener.bind-ipv6" or "o8.certificates.auto-create" or "o8.login.pkce" => "true or false",
-        "o8.login.timeout" or "o8.login.exchange-timeout" or "o8.tokens.refresh-margin" =>
-            "a duration with its unit, such as 120s, 2m or 500ms, or hours:minutes:seconds such as 00:02:00",
+        "o8.login.timeout" or "o8.login.exchange-timeout" or "o8.tokens.refresh-margin" => DurationForms,
         "o8.listener.external-redirect-uri" => "a URI",
         "o8.login.method" => "Browser, Device or Auto",
         ListenerStartKey => "AtStart or OnFirstUse (or at-start, on-first-use)",

@@ -9,12 +9,16 @@ namespace O8Actors.Hosting.Tests.Support;
 /// <summary>Builds a Generic Host with O8Actors the way an application does: AddOAuthLogins + AddAkka(...WithOAuthLogins()).</summary>
 public static class HostedO8
 {
-    /// <summary>A host (not started) configured by <paramref name="settings"/> as its IConfiguration.</summary>
+    /// <summary>
+    /// A host (not started) configured by <paramref name="settings"/> as its IConfiguration, then by the sources
+    /// <paramref name="configuration"/> adds (which win over <paramref name="settings"/>, as a later source does).
+    /// </summary>
     public static IHost Build(IDictionary<string, string?> settings, Action<O8HostingOptions>? configure = null, string systemName = "o8-hosted",
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null, Action<IConfigurationBuilder>? configuration = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(settings);
+        configuration?.Invoke(builder.Configuration);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddOAuthLogins(configure);
         services?.Invoke(builder.Services);

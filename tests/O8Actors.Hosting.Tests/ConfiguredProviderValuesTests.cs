@@ -1,0 +1,144 @@
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using O8Actors.Hosting.Tests.Support;
+using O8Actors.Providers;
+
+namespace O8Actors.Hosting.Tests;
+
+/// <summary>
+/// The values of <c>O8:Providers:&lt;name&gt;</c> mean one thing or fail the start naming their key: a list set in two
+/// forms by two configuration sources, a duration without its unit, a provider <c>Type</c> that is none.
+/// </summary>
+public sealed class ConfiguredProviderValuesTests
+{
+    [Fact]
+    public async Task DefaultScopes_as_a_list_in_appsettings_and_as_one_value_in_an_environment_variable_fail_the_start_naming_the_key()
+    {
+        // The README's environment-variable form over an appsettings.json list: configuration keeps both, and the list
+        // (the lower-priority source) was what the provider got.
+        const string appsettings = """
+            { "O8": { "Providers": { "github": {
+                "Preset": "github", "ClientId": "gh-client", "ClientSecret": "gh-secret-value", "DefaultScopes": [ "read:user" ] } } } }
+            """;
+        var prefix = $"O8TEST{Guid.NewGuid():N}_";
+        var variable = prefix + "O8__Providers__github__DefaultScopes";
+        Environment.SetEnvironmentVariable(variable, "read:user repo");
+        try
+        {
+            using var host = HostedO8.Build(HostedO8.LoopbackSettings(), configuration: c => c
+                .AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(appsettings)))
+                .AddEnvironmentVariables(prefix));
+
+            var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+            Assert.Contains("'O8:Providers:github:DefaultScopes' is set both as one value and as a list", error.Message, StringComparison.Ordinal);
+            Assert.Contains("set one form: one value of entries separated by spaces, or a list (DefaultScopes:0", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("gh-secret-value", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{ "Issuer": "https://login.corp.example", "ClientId": "corp-client" }""")]
+    [InlineData("""{ "AuthorizationEndpoint": "https://crm.example.com/authorize", "TokenEndpoint": "https://crm.example.com/token", "ClientId": "crm", "ClientAuthentication": "None" }""")]
+    [InlineData("""{ "Preset": "google", "ClientId": "g-client" }""")]
+    public void IdTokenIssuerAliases_in_both_forms_from_two_sources_are_refused_for_every_kind_of_provider(string provider)
+    {
+        var json = $$"""{ "O8": { "Providers": { "p": {{provider[..^1]}}, "IdTokenIssuerAliases": [ "a.example" ] } } } }""";
+        var configuration = new ConfigurationBuilder()
+            .AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json)))
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Providers:p:IdTokenIssuerAliases"] = "b.example" })
+            .Build();
+
+        var error = Assert.Throws<ArgumentException>(() => ConfiguredProviders.Build(configuration.GetSection("O8:Providers")));
+
+        Assert.Contains("'O8:Providers:p:IdTokenIssuerAliases' is set both as one value and as a list", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("corp", "IdTokenClockSkew", "0:30")]        // half an hour to TimeSpan.Parse: under the 1-hour cap, so accepted
+    [InlineData("corp", "MetadataRefreshInterval", "12")]   // 12 days
+    [InlineData("crm", "IdTokenClockSkew", "90")]           // 90 days
+    [InlineData("g", "IdTokenClockSkew", "0:30")]           // a preset's options too
+    public void A_provider_duration_without_its_unit_is_refused_naming_the_key_and_the_forms_the_O8_section_takes(string provider, string key, string value)
+    {
+        var settings = Provider(provider);
+        settings[$"{provider}:{key}"] = value;
+
+        var error = Assert.Throws<ArgumentException>(() => ConfiguredProviderSettings.BuildOne(settings));
+
+        Assert.Contains($"'O8:Providers:{provider}:{key}': '{value}' is not a duration with its unit", error.Message, StringComparison.Ordinal);
+        Assert.Contains("120s", error.Message, StringComparison.Ordinal);
+        Assert.Contains("00:02:00", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Provider_durations_take_the_HOCON_units_and_the_dotnet_form()
+    {
+        TimeSpan ClockSkew(string provider, string value)
+        {
+            var settings = Provider(provider);
+            settings[$"{provider}:IdTokenClockSkew"] = value;
+            return Assert.IsType<GenericOAuthStrategy>(ConfiguredProviderSettings.BuildOne(settings)).Options.IdTokenClockSkew;
+        }
+
+        TimeSpan RefreshInterval(string value)
+        {
+            var settings = Provider("corp");
+            settings["corp:MetadataRefreshInterval"] = value;
+            return Assert.IsType<OidcDiscoveryStrategy>(ConfiguredProviderSettings.BuildOne(settings)).MetadataRefreshInterval;
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(90), ClockSkew("crm", "90s"));
+        Assert.Equal(TimeSpan.FromMinutes(2), ClockSkew("g", "2m"));
+        Assert.Equal(TimeSpan.FromMinutes(10), ClockSkew("crm", "00:10:00"));
+        Assert.Equal(TimeSpan.FromHours(12), RefreshInterval("12h"));
+        Assert.Equal(TimeSpan.Zero, RefreshInterval("0s"));
+    }
+
+    [Fact]
+    public async Task A_misspelt_Type_fails_the_start_naming_it_and_the_types_there_are()
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings["O8:Providers:corp:Type"] = "odic";
+        settings["O8:Providers:corp:Issuer"] = "https://login.corp.example";
+        settings["O8:Providers:corp:ClientId"] = "corp-client";
+        using var host = HostedO8.Build(settings);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        // Not a plain provider missing its AuthorizationEndpoint: the misspelt value itself.
+        Assert.Contains("'O8:Providers:corp:Type' is 'odic', not a provider type: oidc", error.Message, StringComparison.Ordinal);
+        Assert.Contains("oauth2", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("AuthorizationEndpoint is missing", error.Message, StringComparison.Ordinal);
+
+        // The two types there are still choose their kinds, in any case.
+        var plain = Provider("crm");
+        plain["crm:Type"] = "OAuth2";
+        Assert.IsType<GenericOAuthStrategy>(ConfiguredProviderSettings.BuildOne(plain));
+        Assert.IsType<OidcDiscoveryStrategy>(ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["corp:Type"] = "OIDC",
+            ["corp:Issuer"] = "https://login.corp.example",
+            ["corp:ClientId"] = "corp-client",
+        }));
+    }
+
+    /// <summary>A valid provider of each kind: <c>corp</c> discovery, <c>crm</c> plain, <c>g</c> the google preset.</summary>
+    private static Dictionary<string, string?> Provider(string name) => name switch
+    {
+        "corp" => new() { ["corp:Issuer"] = "https://login.corp.example", ["corp:ClientId"] = "corp-client" },
+        "crm" => new()
+        {
+            ["crm:AuthorizationEndpoint"] = "https://crm.example.com/authorize",
+            ["crm:TokenEndpoint"] = "https://crm.example.com/token",
+            ["crm:ClientId"] = "crm-client",
+            ["crm:ClientAuthentication"] = "None",
+        },
+        _ => new() { [$"{name}:Preset"] = "google", [$"{name}:ClientId"] = "g-client" },
+    };
+}
