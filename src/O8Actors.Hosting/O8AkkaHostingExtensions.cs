@@ -118,6 +118,7 @@ public static class O8AkkaHostingExtensions
         var services = resolver.GetService<IServiceProvider>();
         var runtime = services.GetService<O8Runtime>()
             ?? throw new InvalidOperationException("WithOAuthLogins needs services.AddOAuthLogins(...) in the same service collection.");
+        runtime.Begin();
         try
         {
             var hosting = services.GetRequiredService<O8HostingOptions>();

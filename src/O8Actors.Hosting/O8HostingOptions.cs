@@ -47,12 +47,22 @@ public sealed class O8HostingOptions
     /// <summary>
     /// How long host stop waits for pending logins to end as Cancelled (default 10 s). <c>WithOAuthLogins</c> sizes the
     /// actor system's shutdown phases from its own value, as the actor system is configured before DI exists: a longer
-    /// value set only in <c>AddOAuthLogins</c> fails the start, saying to set it in <c>WithOAuthLogins</c>.
+    /// value set only in <c>AddOAuthLogins</c> fails the start, saying to set it in <c>WithOAuthLogins</c>. More than zero,
+    /// at most an hour.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero or less (<see cref="Timeout.InfiniteTimeSpan"/> included) or longer than an hour.</exception>
     public TimeSpan ShutdownTimeout
     {
         get => _shutdownTimeout ?? DefaultShutdownTimeout;
-        set => _shutdownTimeout = value;
+        set
+        {
+            // The shutdown phases are sized from it: an infinite (-1 ms) value gave them 5 s and stopped the host without
+            // waiting, TimeSpan.MaxValue overflowed their size with an error that named no setting.
+            if (value <= TimeSpan.Zero || value > MaxShutdownTimeout)
+                throw new ArgumentOutOfRangeException(nameof(ShutdownTimeout), value,
+                    $"ShutdownTimeout must be more than zero and at most {MaxShutdownTimeout} (it bounds the wait of host stop for pending logins).");
+            _shutdownTimeout = value;
+        }
     }
 
     /// <summary>
@@ -86,6 +96,9 @@ public sealed class O8HostingOptions
     }
 
     internal static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest <see cref="ShutdownTimeout"/>: a host stop that waits longer is a hung one.</summary>
+    internal static readonly TimeSpan MaxShutdownTimeout = TimeSpan.FromHours(1);
 
     /// <summary>Whether the app set these (an unset value in one call must not override the other call's).</summary>
     internal bool ShutdownTimeoutSet => _shutdownTimeout is not null;

@@ -11,6 +11,13 @@ namespace O8Actors.Hosting;
 internal sealed class O8Runtime
 {
     private readonly TaskCompletionSource<Started> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _began = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How long a caller waits for the start to begin before it is told that nothing starts O8Actors.</summary>
+    private static readonly TimeSpan NotStartedWait = TimeSpan.FromSeconds(60);
+
+    /// <summary>The clock of <see cref="NotStartedWait"/> (tests replace it).</summary>
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
 
     internal sealed record Started(ActorSystem System, O8ActorRefs Actors, O8Options Options, LoginClient Client, AuthorizeUrlWaiter Urls)
     {
@@ -31,28 +38,43 @@ internal sealed class O8Runtime
         return started is not null;
     }
 
+    /// <summary>The start has begun: from now on callers wait for its outcome, which its own timeouts bound.</summary>
+    public void Begin() => _began.TrySetResult();
+
     public void Set(Started started)
     {
         // The task first: a start that already failed stays failed, and TryGet never hands out what WhenStarted will not.
         if (!_started.TrySetResult(started))
             throw new InvalidOperationException("WithOAuthLogins was called twice for one service provider; call it once.");
         Volatile.Write(ref _value, started);
+        Begin();
     }
 
     /// <summary>Start failed (listener could not bind, bad provider): every waiting and later caller gets the reason.</summary>
-    public void Fail(Exception reason) => _started.TrySetException(reason);
+    public void Fail(Exception reason)
+    {
+        _started.TrySetException(reason);
+        Begin();
+    }
 
     public async Task<Started> GetAsync(CancellationToken cancellationToken)
     {
-        // The actor system starts with the host; a caller this early waits (bounded) instead of failing.
-        try
+        // The actor system starts with the host; a caller this early waits (bounded) instead of failing. Only a start
+        // that never begins gets the advice below: a begun one may rightly take longer (the certificate lock, each
+        // provider's registration), and its caller waits for its outcome, its error included.
+        if (!_began.Task.IsCompleted)
         {
-            return await _started.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _began.Task.WaitAsync(NotStartedWait, Time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new InvalidOperationException(
+                    "O8Actors has not started: add services.AddAkka(\"name\", b => b.WithOAuthLogins()) next to services.AddOAuthLogins() and start the host.");
+            }
         }
-        catch (TimeoutException)
-        {
-            throw new InvalidOperationException(
-                "O8Actors has not started: add services.AddAkka(\"name\", b => b.WithOAuthLogins()) next to services.AddOAuthLogins() and start the host.");
-        }
+
+        return await _started.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -45,7 +45,9 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
 
     /// <summary>
     /// The name of the <see cref="HttpClient"/> every provider uses: configure it (a proxy, a handler) with
-    /// <c>services.AddHttpClient(OAuthLogins.HttpClientName)</c> in <see cref="OAuthLoginsSetup.ConfigureServices"/> or in the host's services.
+    /// <c>services.AddHttpClient(OAuthLogins.HttpClientName)</c> in <see cref="OAuthLoginsSetup.ConfigureServices"/> or in the host's services
+    /// after <c>AddOAuthLogins</c>. Handlers the app adds to every client (<c>ConfigureHttpClientDefaults</c>: a resilience handler
+    /// would re-send a token request) and those added to this client before O8Actors registered it are left out.
     /// </summary>
     public const string HttpClientName = "O8Actors.Providers";
 

@@ -33,7 +33,9 @@ internal static class O8Bootstrap
     /// Registers the providers' <see cref="HttpClient"/> with a resilience pipeline for safe methods only (discovery
     /// GETs: retries, per-attempt and total timeouts from the exchange timeout) — a token POST is never retried,
     /// since a code is single use and a repeat would burn it (<see cref="SafeMethodRetryHandler"/>). It never follows redirects and reads at most
-    /// <see cref="MaxResponseBytes"/> of a response.
+    /// <see cref="MaxResponseBytes"/> of a response. The app's <c>ConfigureHttpClientDefaults</c> handlers do not reach it
+    /// (nor do handlers added to this client before this call): handlers of the app's own go on
+    /// <c>AddHttpClient(HttpClientName)</c> after it.
     /// </summary>
     public static IServiceCollection AddO8HttpClient(this IServiceCollection services, TimeSpan exchangeTimeout) =>
         services.AddO8HttpClient(_ => exchangeTimeout);
@@ -57,6 +59,10 @@ internal static class O8Bootstrap
             // IHttpClientFactory's default request logging opens a scope and writes two lines per token request (the
             // metrics handler below already records each one); O8Actors logs its own, secret-free lines.
             .RemoveAllLoggers()
+            // The app's ConfigureHttpClientDefaults run on every named client, before its own configuration: a resilience
+            // handler there (Aspire's service defaults) re-sent a failed token POST (a code or a rotated refresh token sent
+            // twice ends the grant, RFC 6749 4.1.2) and a logging handler read request bodies. Only this client's own stay.
+            .ConfigureAdditionalHttpMessageHandlers(static (handlers, _) => handlers.Clear())
             // Outermost, so the recorded latency is the whole wait, retries and timeouts included.
             .AddHttpMessageHandler<TokenRequestMetricsHandler>()
             .AddHttpMessageHandler(services => new SafeMethodRetryHandler(RetryPipeline(exchangeTimeout(services))));

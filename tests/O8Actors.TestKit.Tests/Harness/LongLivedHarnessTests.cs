@@ -66,8 +66,9 @@ public sealed class LongLivedHarnessTests
         {
             o.ConfigureSandbox = sandbox => sandbox.PushedAuthorization = SandboxPushedAuthorization.Required;
             o.Browser = appBrowser;
+            // On the providers' client itself: the app's HTTP client defaults do not reach it.
             o.ConfigureLogins = setup => setup.ConfigureServices = services =>
-                services.ConfigureHttpClientDefaults(http => http.AddHttpMessageHandler(() => spender));
+                services.AddHttpClient(OAuthLogins.HttpClientName).AddHttpMessageHandler(() => spender);
         });
         using var cancel = new CancellationTokenSource();
 

@@ -6,7 +6,7 @@ namespace O8Actors.TestKit.Tests.Support;
 /// Plays a browser of the app's own that is faster than anyone watching the login's events: on the HTTP client of the
 /// orchestrator, it opens the pushed request's authorize URL (RFC 9126) at the sandbox as soon as the push is answered,
 /// before the login has even published that URL, so the <c>request_uri</c> is spent by then. The redirect it gets is not
-/// followed. Register it with <c>ConfigureHttpClientDefaults(b =&gt; b.AddHttpMessageHandler(...))</c>.
+/// followed. Register it with <c>AddHttpClient(OAuthLogins.HttpClientName).AddHttpMessageHandler(...)</c>.
 /// </summary>
 /// <param name="clientId">The client the request was pushed for (only that client may spend it).</param>
 internal sealed class SpendsPushedRequestFirst(Func<string> clientId) : DelegatingHandler
