@@ -51,7 +51,7 @@ internal static class HandOffAtLeave
         var shutdown = CoordinatedShutdown.Get(system);
         shutdown.AddTask(Phase, "o8-hand-off", async () =>
         {
-            // The accounts must move all the same if one does not answer; a login finishing later may then fail to store
+            // The shards must move all the same if a gateway does not answer; a login finishing later may then fail to store
             // its account, and a callback landing here may then be lost.
             var switches = new List<Task> { SwitchToProxyAsync(system, loginGateway, "login") };
             if (gateway.IsCompletedSuccessfully) switches.Add(SwitchToProxyAsync(system, await gateway.ConfigureAwait(false), "account"));
