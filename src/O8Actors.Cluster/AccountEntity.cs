@@ -42,9 +42,25 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
             Become(NotStarted);
             Stash.UnstashAll();
         });
-        // Moving before O8Actors started here: nothing of the account has run yet.
-        Receive<AccountHandOff>(_ => Context.Stop(Self));
+        // Moving before O8Actors started here: nothing of the account has run yet, but what this entity stashed would
+        // die with it, each caller waiting out its ask (90 s for a silent token): they are answered instead.
+        Receive<AccountHandOff>(_ =>
+        {
+            AnswerStashedAtHandOff();
+            Context.Stop(Self);
+        });
         ReceiveAny(_ => Stash.Stash());
+    }
+
+    /// <summary>
+    /// Moved before its node's O8Actors started: every stashed request's caller hears <see cref="LoginFailure.NodeLost"/>
+    /// (asking again reaches the account on its next node), as a login's stashed begin does (<c>LoginEntity</c>).
+    /// </summary>
+    private void AnswerStashedAtHandOff()
+    {
+        var moved = WireAccountFailure.From(new AuthorizationFailedException(LoginFailure.NodeLost,
+            "The account moved to another node before O8Actors started on its node; try again."));
+        foreach (var stashed in Stash.ClearStash()) stashed.Sender.Tell(moved);
     }
 
     /// <summary>

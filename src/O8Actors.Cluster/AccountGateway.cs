@@ -16,25 +16,11 @@ internal sealed class AccountGateway : ReceiveActor
 
     /// <summary>Props for the gateway.</summary>
     /// <param name="region">The accounts' shard region.</param>
-    /// <param name="proxy">A proxy of the accounts' shard region, for once this node leaves (<see cref="ThroughProxy"/>).</param>
+    /// <param name="proxy">A proxy of the accounts' shard region, for once this node leaves (<see cref="ThroughRegionProxy"/>).</param>
     /// <param name="logoutTokens">The logout-token guards' shard region (<see cref="LogoutTokenGuardEntity"/>).</param>
     /// <param name="settings">The accounts' waits.</param>
     public static Props Props(IActorRef region, IActorRef proxy, IActorRef logoutTokens, AccountSettings settings) =>
         Akka.Actor.Props.Create(() => new AccountGateway(region, proxy, logoutTokens, settings));
-
-    /// <summary>
-    /// This node leaves: from now on account messages go through the accounts' region proxy, not the region, which stops
-    /// once its shards have moved (<see cref="HandOffAtLeave"/>). Answered with <see cref="Akka.Done"/>.
-    /// </summary>
-    internal sealed record ThroughProxy
-    {
-        private ThroughProxy()
-        {
-        }
-
-        /// <summary>The one instance.</summary>
-        public static ThroughProxy Instance { get; } = new();
-    }
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
     public AccountGateway(IActorRef region, IActorRef proxy, IActorRef logoutTokens, AccountSettings settings)
@@ -50,7 +36,7 @@ internal sealed class AccountGateway : ReceiveActor
         Receive<O8Actors.Logout.ForgetLogoutToken>(logoutTokens.Tell);
         Receive<O8Actors.Logout.RenewLogoutToken>(logoutTokens.Tell);
         Receive<O8Actors.Logout.CompleteLogoutToken>(msg => Ask(logoutTokens, msg, settings.RenewalTimeout + extra));
-        Receive<ThroughProxy>(_ =>
+        Receive<ThroughRegionProxy>(_ =>
         {
             // The proxy asks the coordinator where each account's shard lives, as the region would: this node's region
             // while it still holds the shard (it finishes there), the account's next node once the shard has moved.

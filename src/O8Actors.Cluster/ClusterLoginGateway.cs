@@ -21,7 +21,9 @@ namespace O8Actors.Cluster;
 /// </remarks>
 internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStash
 {
-    private readonly IActorRef _region;
+    // Where begins, cancels and callbacks go: the logins' region, or its proxy once this node leaves (ThroughRegionProxy).
+    private IActorRef _region;
+    private readonly IActorRef _proxy;
     private readonly TimeSpan _beginTimeout;
     private readonly Task<ClusterLoginNode> _node;
     // Set once this node's O8Actors has started (its login settings hold the limits); until then begins are stashed.
@@ -33,9 +35,10 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public ClusterLoginGateway(IActorRef region, TimeSpan beginTimeout, Task<ClusterLoginNode> node)
+    public ClusterLoginGateway(IActorRef region, IActorRef proxy, TimeSpan beginTimeout, Task<ClusterLoginNode> node)
     {
         _region = region;
+        _proxy = proxy;
         _beginTimeout = beginTimeout;
         _node = node;
         Receive<NodeReady>(ready =>
@@ -99,6 +102,14 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             End(loginId, LoginEntity.NodeLost(loginId));
         });
         Receive<CallbackReceived>(Route);
+        Receive<ThroughRegionProxy>(_ =>
+        {
+            // This node still takes requests while it leaves (its HTTP server runs until the host stops), long after its
+            // region has handed its shards off and stopped: through the proxy they reach their logins on the nodes that
+            // stay (a begin, a shard the coordinator places there), not a stopped region that drops them.
+            _region = _proxy;
+            Sender.Tell(Akka.Done.Instance);
+        });
         Receive<SignOutReturnHere>(msg =>
         {
             if (_listener is null) Sender.Tell(CallbackPages.Malformed);
@@ -114,11 +125,12 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
     public IStash Stash { get; set; } = null!;
 
     /// <summary>
-    /// Props for the gateway in front of <paramref name="region"/> (the logins' shard region); <paramref name="node"/>
-    /// completes once this node's O8Actors has started.
+    /// Props for the gateway in front of <paramref name="region"/> (the logins' shard region), or of
+    /// <paramref name="proxy"/> (a proxy of that region) once this node leaves; <paramref name="node"/> completes once
+    /// this node's O8Actors has started.
     /// </summary>
-    public static Props Props(IActorRef region, TimeSpan beginTimeout, Task<ClusterLoginNode> node) =>
-        Akka.Actor.Props.Create(() => new ClusterLoginGateway(region, beginTimeout, node));
+    public static Props Props(IActorRef region, IActorRef proxy, TimeSpan beginTimeout, Task<ClusterLoginNode> node) =>
+        Akka.Actor.Props.Create(() => new ClusterLoginGateway(region, proxy, beginTimeout, node));
 
     private sealed record BeginTimedOut(string LoginId);
 
@@ -135,6 +147,8 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         Receive<BeginRoutedLogin>(msg => msg.Outcome.TrySetResult(new LoginFailed(msg.LoginId, LoginFailure.ListenerUnavailable,
             "O8Actors is not running on this node.")));
         Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.UnknownState));
+        // Nothing here uses the region: nothing to switch, but the leaving node waits for the answer.
+        Receive<ThroughRegionProxy>(_ => Sender.Tell(Akka.Done.Instance));
     }
 
     private void End(string loginId, LoginOutcome outcome)

@@ -23,49 +23,58 @@ namespace O8Actors.Cluster;
 /// rotated refresh token. Handed off, its accounts take no new work here: a request for one waits (in sharding) until
 /// its entity has finished, then reaches it on another node. The logins are handed off beside them: a login whose code
 /// is at the provider finishes its exchange here and then stores its account, through this node's account gateway,
-/// which is switched to the accounts' region proxy first (<see cref="AccountGateway.ThroughProxy"/>). The region itself
+/// which is switched to the accounts' region proxy first (<see cref="ThroughRegionProxy"/>). The region itself
 /// stops once its shards have moved, and a write sent to it afterwards would be lost; the proxy runs until the shard
-/// regions stop and sends the write to the account's new node.</para>
+/// regions stop and sends the write to the account's new node. The node's login gateway is switched to the logins'
+/// region proxy the same way: the node's HTTP server still takes callbacks, begins and cancels for the rest of the
+/// shutdown (up to this phase's timeout while an account finishes), and through the proxy they reach their logins on
+/// the nodes that stay; sent to the stopped region, a callback's browser waited out its ask (a 504) and its login never
+/// got its code.</para>
 /// </remarks>
 internal static class HandOffAtLeave
 {
     /// <summary>The shutdown phase it runs in: the last before the shard regions stop.</summary>
     public const string Phase = "before-cluster-shutdown";
 
-    /// <summary>How long the account gateway has to confirm it routes through the proxy (one local message).</summary>
+    /// <summary>How long a gateway has to confirm it routes through its proxy (one local message).</summary>
     private static readonly TimeSpan GatewaySwitchWait = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Adds the task to <paramref name="system"/>'s coordinated shutdown for <paramref name="logins"/> and
-    /// <paramref name="accounts"/>, its logins' and accounts' regions; <paramref name="gateway"/> completes with this
-    /// node's account gateway once it runs (it does not, when O8Actors failed to start here).
+    /// <paramref name="accounts"/>, its logins' and accounts' regions; <paramref name="loginGateway"/> is this node's
+    /// <see cref="ClusterLoginGateway"/>, and <paramref name="gateway"/> completes with this node's account gateway once it
+    /// runs (it does not, when O8Actors failed to start here).
     /// </summary>
-    public static void Register(ActorSystem system, IActorRef logins, IActorRef accounts, Task<IActorRef> gateway)
+    public static void Register(ActorSystem system, IActorRef logins, IActorRef accounts, IActorRef loginGateway, Task<IActorRef> gateway)
     {
         // Both phases' timeouts are derived from how long an entity may take to stop, and checked at start (HandOffTimeouts).
         var shutdown = CoordinatedShutdown.Get(system);
         shutdown.AddTask(Phase, "o8-hand-off", async () =>
         {
-            if (gateway.IsCompletedSuccessfully)
-            {
-                try
-                {
-                    var running = await gateway.ConfigureAwait(false);
-                    await running.Ask<Akka.Done>(AccountGateway.ThroughProxy.Instance, GatewaySwitchWait).ConfigureAwait(false);
-                }
-                catch (AskTimeoutException)
-                {
-                    // The accounts must move all the same; a login finishing later may then fail to store its account.
-                    system.Log.Warning("The account gateway did not switch to the accounts' proxy within {0}; handing the accounts off all the same",
-                        GatewaySwitchWait);
-                }
-            }
+            // The shards must move all the same if a gateway does not answer; a login finishing later may then fail to store
+            // its account, and a callback landing here may then be lost.
+            var switches = new List<Task> { SwitchToProxyAsync(system, loginGateway, "login") };
+            if (gateway.IsCompletedSuccessfully) switches.Add(SwitchToProxyAsync(system, await gateway.ConfigureAwait(false), "account"));
+            await Task.WhenAll(switches).ConfigureAwait(false);
 
             // Each region stops once its shards are handed to the other nodes (each entity once it has finished). The
             // phase's timeout bounds the whole wait; sharding's own region shutdown follows either way.
             await Task.WhenAll(HandOffAsync(logins), HandOffAsync(accounts)).ConfigureAwait(false);
             return Akka.Done.Instance;
         });
+    }
+
+    private static async Task SwitchToProxyAsync(ActorSystem system, IActorRef gateway, string which)
+    {
+        try
+        {
+            await gateway.Ask<Akka.Done>(ThroughRegionProxy.Instance, GatewaySwitchWait).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            system.Log.Warning("The {0} gateway did not switch to its region's proxy within {1}; handing the shards off all the same",
+                which, GatewaySwitchWait);
+        }
     }
 
     private static Task HandOffAsync(IActorRef region)

@@ -94,6 +94,9 @@ public static class O8ClusterHostingExtensions
         // once the node's own accounts' region has handed its shards off and stopped (HandOffAtLeave).
         // Its role as the region's (null: every node; Akka takes null for none, its hosting API is not annotated so).
         builder.WithShardRegionProxy<AccountShardRegionProxyKey>(AccountsRegionName, options.Role!, new AccountMessageExtractor(options.NumberOfShards));
+        // The same logins through a proxy: a callback, begin or cancel that reaches a node that leaves goes through it once
+        // the node's own logins' region has handed its shards off and stopped (HandOffAtLeave), to the nodes that stay.
+        builder.WithShardRegionProxy<LoginShardRegionProxyKey>(options.RegionName, options.Role!, new LoginMessageExtractor(options.NumberOfShards));
         builder.WithShardRegion<LogoutTokenGuardRegionKey>(LogoutTokensRegionName,
             (ActorSystem system, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver _) =>
             {
@@ -118,8 +121,9 @@ public static class O8ClusterHostingExtensions
         builder.WithActors(async (system, registry, resolver) =>
         {
             var region = await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false);
+            var proxy = await registry.GetAsync<LoginShardRegionProxyKey>().ConfigureAwait(false);
             var node = NodeAsync(resolver.GetService<IServiceProvider>());
-            var gateway = system.ActorOf(ClusterLoginGateway.Props(region, options.BeginTimeout, node), "o8-cluster-gateway");
+            var gateway = system.ActorOf(ClusterLoginGateway.Props(region, proxy, options.BeginTimeout, node), "o8-cluster-gateway");
             registry.Register<ServerModeRouteKey>(gateway);
         });
         builder.WithActors((ActorStarterWithResolver)(async (system, registry, resolver) =>
@@ -128,7 +132,8 @@ public static class O8ClusterHostingExtensions
             var region = await registry.GetAsync<AccountShardRegionKey>().ConfigureAwait(false);
             // Registered before O8Actors has started here: a node that leaves hands its shards off whether or not it has.
             var gatewayRuns = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
-            HandOffAtLeave.Register(system, await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false), region, gatewayRuns.Task);
+            HandOffAtLeave.Register(system, await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false), region,
+                await registry.GetAsync<ServerModeRouteKey>().ConfigureAwait(false), gatewayRuns.Task);
             var proxy = await registry.GetAsync<AccountShardRegionProxyKey>().ConfigureAwait(false);
             var logoutTokens = await registry.GetAsync<LogoutTokenGuardRegionKey>().ConfigureAwait(false);
             var services = resolver.GetService<IServiceProvider>();
@@ -192,6 +197,9 @@ internal sealed class AccountShardRegionKey;
 
 /// <summary>Registry key of a proxy of the accounts' shard region, which a node that leaves routes its account messages through.</summary>
 internal sealed class AccountShardRegionProxyKey;
+
+/// <summary>Registry key of a proxy of the logins' shard region, which a node that leaves routes its callbacks, begins and cancels through.</summary>
+internal sealed class LoginShardRegionProxyKey;
 
 /// <summary>Registry key of the shard region that holds the logins: <c>IRequiredActor&lt;LoginShardRegionKey&gt;</c>.</summary>
 public sealed class LoginShardRegionKey;

@@ -18,7 +18,7 @@ public sealed class ClusterLoginGatewayTests : Akka.TestKit.Xunit.TestKit
     {
         var region = CreateTestProbe();
         node ??= Task.FromResult(Node(login ?? new LoginOptions()));
-        return (Sys.ActorOf(ClusterLoginGateway.Props(region, beginTimeout ?? TimeSpan.FromSeconds(30), node)), region);
+        return (Sys.ActorOf(ClusterLoginGateway.Props(region, region, beginTimeout ?? TimeSpan.FromSeconds(30), node)), region);
     }
 
     private ClusterLoginNode Node(LoginOptions login) =>

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Cluster.Tests.Support;
+using O8Actors.Hosting;
+using O8Actors.TestSupport;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>
+/// A node that leaves (a rolling deploy, a downing) hands its logins' shards off and its region stops within a second or
+/// so, but the node itself runs on for the rest of its shutdown (up to two minutes while an account finishes a refresh),
+/// its HTTP server still taking callbacks and begins. They reach their logins on the nodes that stay, through a proxy of
+/// the logins' region. Before, its gateway kept sending them to the stopped region: a callback's browser waited out the
+/// callback's ask (35 s) for a 504 and its login never got its code; a begin failed after 30 s as if no cluster had formed.
+/// </summary>
+public sealed class LeavingNodeRoutingTests(ThreeNodesOneLeaving cluster) : IClassFixture<ThreeNodesOneLeaving>
+{
+    private const int Leaving = ThreeNodesOneLeaving.Leaving;
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    private Uri OnLeavingNode(string pathAndQuery) => new($"https://127.0.0.1:{cluster.HttpsPorts[Leaving]}{pathAndQuery}");
+
+    [Fact]
+    public async Task A_callback_landing_on_a_leaving_node_reaches_its_login_on_a_node_that_stays()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (browser, login, _, _) = await cluster.BeginLoginRunningOnAsync(i => $"user=leaving-callback{i}", n => n == 0, ct);
+        using var user = browser;
+        using var authorize = await user.GetAsync(login.AuthorizeUrl, ct);
+        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+
+        await cluster.LeftAsync().WaitAsync(Wait, ct);
+        var clock = Stopwatch.StartNew();
+        using var page = await user.GetAsync(OnLeavingNode(authorize.Headers.Location!.PathAndQuery), ct);
+        clock.Stop();
+
+        Assert.True(page.StatusCode == HttpStatusCode.OK,
+            $"HTTP {(int)page.StatusCode} after {clock.Elapsed.TotalSeconds:0.0} s; login ended: {login.Outcome.IsCompleted}");
+        Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+    }
+
+    [Fact]
+    public async Task A_login_begun_on_a_leaving_node_is_served_by_a_node_that_stays()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await cluster.LeftAsync().WaitAsync(Wait, ct);
+        using var user = cluster.Nodes.Browser();
+
+        var clock = Stopwatch.StartNew();
+        using var connect = await user.PostAsync(OnLeavingNode("/connect/sandbox?user=leaving-begin"), null, ct);
+        clock.Stop();
+        Assert.True(connect.StatusCode == HttpStatusCode.Redirect, $"HTTP {(int)connect.StatusCode} after {clock.Elapsed.TotalSeconds:0.0} s");
+        var login = cluster.Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
+
+        using var authorize = await user.GetAsync(login.AuthorizeUrl, ct);
+        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+        using var page = await user.GetAsync(OnLeavingNode(authorize.Headers.Location!.PathAndQuery), ct);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+        // It ran on a node that stays (the node whose outcome handler saw it), and the leaving node heard its outcome.
+        await Eventually.TrueAsync(() => cluster.Nodes.Handled.ContainsKey(login.LoginId), "the login's node ran its outcome handler", Wait);
+        Assert.NotEqual($"o8-cluster:{cluster.HttpsPorts[Leaving]}", Assert.Single(cluster.Nodes.Handled[login.LoginId]).Node);
+    }
+
+    [Fact]
+    public async Task A_login_begun_on_a_leaving_node_is_cancelled_on_its_node_that_stays()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await cluster.LeftAsync().WaitAsync(Wait, ct);
+        var connector = cluster.Apps[Leaving].Services.GetRequiredService<IOAuthConnector>();
+        using var cancel = new CancellationTokenSource();
+        var login = await connector.BeginAsync("sandbox", ClusterNodes.Hint("alice"), cancel.Token).WaitAsync(Wait, ct);
+
+        await cancel.CancelAsync();
+
+        Assert.IsType<LoginCancelled>(await login.Outcome.WaitAsync(Wait, ct));
+        await Eventually.TrueAsync(() => cluster.Nodes.Handled.ContainsKey(login.LoginId), "the login's node ran its outcome handler", Wait);
+        Assert.IsType<LoginCancelled>(Assert.Single(cluster.Nodes.Handled[login.LoginId]).Ended.Outcome);
+    }
+}

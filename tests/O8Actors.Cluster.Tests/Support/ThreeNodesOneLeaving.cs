@@ -1,0 +1,43 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace O8Actors.Cluster.Tests.Support;
+
+/// <summary>
+/// The three nodes of <see cref="ThreeNodesBehindProxy"/>, of which the last leaves the cluster once a test asks
+/// (<see cref="LeftAsync"/>) and is then held in its shutdown's <c>before-cluster-shutdown</c> phase, as an account's
+/// refresh under way holds a leaving node there, until the fixture is disposed: its logins' region has handed its shards
+/// off and stopped, while its HTTP server and its gateways still take requests. Its own cluster: that node is gone for good.
+/// </summary>
+public sealed class ThreeNodesOneLeaving : ThreeNodesBehindProxy
+{
+    /// <summary>The index in <see cref="ThreeNodesBehindProxy.Apps"/> of the node that leaves.</summary>
+    public const int Leaving = 2;
+
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    private readonly TaskCompletionSource<Akka.Done> _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lazy<Task> _left;
+
+    public ThreeNodesOneLeaving() => _left = new Lazy<Task>(LeaveAndHoldAsync);
+
+    /// <summary>Completes once the leaving node's logins' region has stopped (the node leaves on the first call).</summary>
+    public Task LeftAsync() => _left.Value;
+
+    private async Task LeaveAndHoldAsync()
+    {
+        var services = Apps[Leaving].Services;
+        var system = services.GetRequiredService<ActorSystem>();
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "test-holds-the-node", () => _release.Task);
+        var regionStopped = services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>().WatchAsync();
+        _ = Akka.Cluster.Cluster.Get(system).LeaveAsync();
+        await regionStopped.WaitAsync(Wait);
+        if (system.WhenTerminated.IsCompleted) throw new InvalidOperationException("The leaving node's actor system stopped instead of being held.");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _release.TrySetResult(Akka.Done.Instance);
+        await base.DisposeAsync();
+    }
+}
