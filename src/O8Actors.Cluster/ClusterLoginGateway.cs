@@ -147,6 +147,9 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         Receive<BeginRoutedLogin>(msg => msg.Outcome.TrySetResult(new LoginFailed(msg.LoginId, LoginFailure.ListenerUnavailable,
             "O8Actors is not running on this node.")));
         Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.UnknownState));
+        // No sign-out can wait on a node where O8Actors did not start: "not here" at once, or the asking node's search
+        // would wait out its ask for this node while the browser waits for its page.
+        Receive<SignOutReturnHere>(_ => Sender.Tell(CallbackPages.Malformed));
         // Nothing here uses the region: nothing to switch, but the leaving node waits for the answer.
         Receive<ThroughRegionProxy>(_ => Sender.Tell(Akka.Done.Instance));
     }

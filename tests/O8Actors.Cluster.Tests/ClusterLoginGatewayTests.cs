@@ -221,4 +221,18 @@ public sealed class ClusterLoginGatewayTests : Akka.TestKit.Xunit.TestKit
         Assert.Equal(LoginFailure.ListenerUnavailable, outcome.Failure);
         region.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
     }
+
+    [Fact]
+    public async Task When_O8Actors_failed_to_start_on_this_node_another_nodes_sign_out_search_is_told_not_here_at_once()
+    {
+        var (gateway, _) = Gateway(node: Task.FromException<ClusterLoginNode>(new InvalidOperationException("no listener settings")));
+        var begin = Begin("doomed");
+        gateway.Tell(begin);
+        await begin.Outcome.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct); // refused: the gateway has learnt of the failed start
+
+        // Well inside the search's own 10 s ask: unanswered, the asking node's browser waited that long for its page.
+        gateway.Tell(new SignOutReturnHere("state", "/oauth/callback/sandbox"));
+
+        Assert.Same(CallbackPages.Malformed, ExpectMsg<CallbackResponse>(TimeSpan.FromSeconds(3), cancellationToken: Ct));
+    }
 }
