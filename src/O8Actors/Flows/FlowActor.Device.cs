@@ -218,20 +218,40 @@ internal sealed partial class FlowActor
     /// <summary>
     /// Whether a failed poll is worth repeating: no answer in time, no connection, a server error (5xx, 429,
     /// <c>server_error</c>, <c>temporarily_unavailable</c>) or a full queue here. A protocol error (<c>invalid_client</c>,
-    /// <c>invalid_grant</c>, an unbound token...) ends the login: asking again gets the same answer.
+    /// <c>invalid_grant</c>, an unbound token...) ends the login: asking again gets the same answer. A 5xx or 429 counts
+    /// by its status whatever <c>error</c> it carries (a gateway's <c>service_unavailable</c>, a rate limit's
+    /// <c>too_many_requests</c>), unless the error is one of those final ones.
     /// </summary>
     internal static bool IsTransient(CodeExchangeFailed failure) => failure.Failure switch
     {
         LoginFailure.ExchangeTimeout or LoginFailure.ExchangeQueueFull => true,
-        LoginFailure.TokenExchange when failure.ProviderError is { } error => error is "server_error" or "temporarily_unavailable",
-        LoginFailure.TokenExchange => TransientCause(failure.Cause is TokenExchangeException { InnerException: { } inner } ? inner : failure.Cause),
+        LoginFailure.TokenExchange when failure.ProviderError is { } error =>
+            error is "server_error" or "temporarily_unavailable"
+            || (!FinalPollErrors.Contains(error) && CauseOf(failure) is HttpRequestException { StatusCode: { } status } && TransientStatus(status)),
+        LoginFailure.TokenExchange => TransientCause(CauseOf(failure)),
         _ => false,
     };
+
+    /// <summary>
+    /// The <c>error</c> codes that say the device code or the client is refused whatever the status they came with (RFC 6749
+    /// section 5.2, RFC 8628 section 3.5, RFC 8707, RFC 9449): polling again would only be refused again.
+    /// </summary>
+    private static readonly HashSet<string> FinalPollErrors = new(StringComparer.Ordinal)
+    {
+        "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope",
+        "access_denied", "authorization_declined", "expired_token", "invalid_target", "invalid_dpop_proof",
+    };
+
+    /// <summary>What failed the poll: the reader's status or .NET's own error inside a <see cref="TokenExchangeException"/>, else the cause itself.</summary>
+    private static Exception? CauseOf(CodeExchangeFailed failure) =>
+        failure.Cause is TokenExchangeException { InnerException: { } inner } ? inner : failure.Cause;
+
+    private static bool TransientStatus(System.Net.HttpStatusCode status) => (int)status >= 500 || (int)status == 429;
 
     private static bool TransientCause(Exception? cause) => cause switch
     {
         HttpRequestException { StatusCode: null } => true,
-        HttpRequestException { StatusCode: { } status } => (int)status >= 500 || (int)status == 429,
+        HttpRequestException { StatusCode: { } status } => TransientStatus(status),
         IOException or System.Net.Sockets.SocketException or TimeoutException or OperationCanceledException => true,
         _ => false,
     };
