@@ -157,12 +157,18 @@ public sealed class PkceAndStepUpProviderTests : TestKit
         Assert.Equal("urn:mfa urn:phr", query["acr_values"]);
     }
 
+    /// <summary>A registry with a provider that validates ID tokens and requires <paramref name="acrValues"/> of every login.</summary>
+    private async Task<IActorRef> RegistryRequiringAcr(string acrValues)
+    {
+        var options = WithIdTokens(ProviderTestData.Options(TokenEndpoint));
+        options.AuthorizeParameters["acr_values"] = acrValues;
+        return await Registry(new GenericOAuthStrategy(options));
+    }
+
     [Fact]
     public async Task A_logins_own_acr_values_go_on_the_request_narrowed_to_the_providers()
     {
-        var options = WithIdTokens(ProviderTestData.Options(TokenEndpoint));
-        options.AuthorizeParameters["acr_values"] = "urn:mfa urn:phr";
-        var registry = await Registry(new GenericOAuthStrategy(options));
+        var registry = await RegistryRequiringAcr("urn:mfa urn:phr");
 
         // Before: the login's values went out as they were, the weaker urn:pwd among them.
         registry.Tell(Prepare("test", extra: new Dictionary<string, string> { ["acr_values"] = "urn:pwd urn:phr" }));
@@ -173,9 +179,7 @@ public sealed class PkceAndStepUpProviderTests : TestKit
     [Fact]
     public async Task A_login_whose_acr_values_share_none_with_the_providers_is_refused_before_any_URL_is_built()
     {
-        var options = WithIdTokens(ProviderTestData.Options(TokenEndpoint));
-        options.AuthorizeParameters["acr_values"] = "urn:mfa";
-        var registry = await Registry(new GenericOAuthStrategy(options));
+        var registry = await RegistryRequiringAcr("urn:mfa");
 
         // Before: urn:pwd replaced the operator's urn:mfa on the request and in the ID token's check.
         registry.Tell(Prepare("test", extra: new Dictionary<string, string> { ["acr_values"] = "urn:pwd" }));
