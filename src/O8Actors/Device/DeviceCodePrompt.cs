@@ -1,5 +1,6 @@
 using System.Text;
 using QRCoder;
+using QRCoder.Exceptions;
 
 namespace O8Actors;
 
@@ -9,7 +10,10 @@ namespace O8Actors;
 /// </summary>
 public static class DeviceCodePrompt
 {
-    /// <summary>The instructions, with a QR code when the provider sent a complete verification URI and <paramref name="qrCode"/> is true.</summary>
+    /// <summary>
+    /// The instructions, with a QR code when the provider sent a complete verification URI that fits in one and
+    /// <paramref name="qrCode"/> is true (a longer one is left out: the user types the code).
+    /// </summary>
     /// <param name="issued">The event.</param>
     /// <param name="qrCode">Whether to draw the QR code.</param>
     public static string Format(DeviceCodeIssuedEvent issued, bool qrCode = true)
@@ -18,9 +22,25 @@ public static class DeviceCodePrompt
         var text = new StringBuilder()
             .AppendLine($"To sign in with {issued.Provider}, open {issued.VerificationUri} on any device and enter the code {issued.UserCode}")
             .AppendLine($"(the code is valid for {Minutes(issued.ExpiresIn)}).");
-        if (qrCode && issued.VerificationUriComplete is { } complete)
-            text.AppendLine("Or scan this code with a phone:").Append(QrCode(complete.AbsoluteUri));
+        if (qrCode && issued.VerificationUriComplete is { } complete && QrCodeIfItFits(complete.AbsoluteUri) is { } drawn)
+            text.AppendLine("Or scan this code with a phone:").Append(drawn);
         return text.ToString();
+    }
+
+    /// <summary>
+    /// <see cref="QrCode"/>, or null for content longer than a QR code holds (2953 bytes): the provider chose the URI's
+    /// length, and the instructions must be shown without the picture rather than not at all.
+    /// </summary>
+    private static string? QrCodeIfItFits(string content)
+    {
+        try
+        {
+            return QrCode(content);
+        }
+        catch (DataTooLongException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -73,6 +93,7 @@ public static class DeviceCodePrompt
     /// <paramref name="content"/> as a QR code of text blocks, two modules a character (upper and lower half blocks),
     /// dark on a light quiet zone, so it scans on a dark or a light terminal.
     /// </summary>
+    /// <exception cref="DataTooLongException"><paramref name="content"/> is longer than a QR code holds (2953 bytes).</exception>
     public static string QrCode(string content)
     {
         ArgumentException.ThrowIfNullOrEmpty(content);

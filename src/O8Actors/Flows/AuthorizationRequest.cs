@@ -51,7 +51,10 @@ public sealed record AuthorizationRequest(
     /// phishing-resistant authentication. The validated ID token's <c>acr</c> must be one of them, or the login fails as
     /// <see cref="LoginFailure.IdTokenInvalid"/>: a provider that signed the user in with less, or ignored the request,
     /// does not pass as a step-up (section 3.1.3.7 item 12). For OpenID Connect providers and browser logins; an
-    /// <c>acr_values</c> given in <see cref="ExtraParameters"/> is checked the same way. Null (the default): none.
+    /// <c>acr_values</c> given in <see cref="ExtraParameters"/> is checked the same way. A provider that requires
+    /// <c>acr_values</c> of every login (its <c>AuthorizeParameters</c>) is not overruled: only these values that are
+    /// among the provider's are asked for and accepted (none: the login fails before the browser opens). Null (the
+    /// default): none.
     /// </summary>
     public IReadOnlyList<string>? AcrValues { get; init; }
 

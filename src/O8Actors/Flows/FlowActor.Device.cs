@@ -34,6 +34,9 @@ internal sealed partial class FlowActor
     private TimeSpan? _retryInterval;
     private int _polls;
     private TimeSpan? _deviceTimeout;
+    // When the login gives up on its code (scheduler time), set once with it: a poll still queued at the provider then is
+    // dropped unsent, so each poll carries this, not a deadline counted from its own start.
+    private DateTimeOffset? _deviceDeadline;
 
     /// <summary>
     /// A poll sent and not yet answered. While a device login polls, either its next poll's timer is set or a poll is at
@@ -113,6 +116,9 @@ internal sealed partial class FlowActor
     {
         switch (message)
         {
+            case DeviceCodeAnswer { Reply: DeviceCodeIssued msg } when Unpollable(msg.Authorization) is { } reason:
+                End(new LoginFailed(_start.LoginId, LoginFailure.TokenExchange, reason));
+                return true;
             case DeviceCodeAnswer { Reply: DeviceCodeIssued msg }:
                 _dpopKey = msg.DpopKey;
                 OnDeviceCode(msg.Authorization);
@@ -137,6 +143,9 @@ internal sealed partial class FlowActor
         if (_deviceFallbackReason is not { } reason) return false;
         switch (message)
         {
+            case DeviceCodeAnswer { Reply: DeviceCodeIssued msg } when Unpollable(msg.Authorization) is { } unpollable:
+                WaitForTheShownUrl(unpollable);
+                return true;
             case DeviceCodeAnswer { Reply: DeviceCodeIssued msg }:
                 Choose(LoginMethod.Device, reason);
                 // No callback can matter any more: the authorize URL's state is withdrawn, so a late redirect gets a 4xx page.
@@ -146,22 +155,54 @@ internal sealed partial class FlowActor
                 OnDeviceCode(msg.Authorization);
                 return true;
             case DeviceCodeAnswer { Reply: CodeExchangeFailed msg }:
-                Log.Warning("Login {0}: no browser opened and the device grant is not available ({1}); waiting for the shown URL to be used",
-                    _start.LoginId, msg.Reason);
+                WaitForTheShownUrl(msg.Reason);
                 return true;
             default:
                 return false;
         }
     }
 
+    private void WaitForTheShownUrl(string deviceProblem) =>
+        Log.Warning("Login {0}: no browser opened and the device grant is not available ({1}); waiting for the shown URL to be used",
+            _start.LoginId, deviceProblem);
+
+    /// <summary>
+    /// The code's lifetime is the login's deadline (a person needs longer to reach another device than to click in a
+    /// browser), up to <see cref="MaximumDeviceLoginTime"/>; a timeout the caller set explicitly still bounds it.
+    /// </summary>
+    private TimeSpan DeviceTimeoutFor(DeviceAuthorization authorization)
+    {
+        var lifetime = authorization.ExpiresIn < MaximumDeviceLoginTime ? authorization.ExpiresIn : MaximumDeviceLoginTime;
+        return _start.Request.Timeout is { } asked && asked < lifetime ? asked : lifetime;
+    }
+
+    private static TimeSpan PollIntervalOf(DeviceAuthorization authorization) =>
+        authorization.Interval < MinimumInterval ? MinimumInterval : authorization.Interval;
+
+    /// <summary>
+    /// Why this login cannot use <paramref name="authorization"/>, or null: an interval no shorter than the time the login
+    /// has for the code (the code's lifetime, the cap, the caller's timeout) lets no poll out before the deadline, and the
+    /// login would show a code it never asks about, then end as if the user had not answered. Refused, not shortened: RFC
+    /// 8628 section 3.5 forbids polling sooner. It also keeps every later interval (slow_down, back-off) far from
+    /// <see cref="TimeSpan.MaxValue"/>, which a custom strategy may give: a scheduler fires a delay that large at once,
+    /// and adding to it throws.
+    /// </summary>
+    private string? Unpollable(DeviceAuthorization authorization)
+    {
+        var interval = PollIntervalOf(authorization);
+        var timeout = DeviceTimeoutFor(authorization);
+        return interval < timeout
+            ? null
+            : $"The device authorization response of provider '{_start.Provider}' asks for {interval.TotalSeconds:0.#} s between polls, " +
+              $"no shorter than the {timeout.TotalSeconds:0.#} s this login has for the code: no poll could be sent in time; the device login was not started.";
+    }
+
     private void OnDeviceCode(DeviceAuthorization authorization)
     {
         _deviceCode = authorization.DeviceCode;
-        _pollInterval = authorization.Interval < MinimumInterval ? MinimumInterval : authorization.Interval;
-        // The code's lifetime is the login's deadline (a person needs longer to reach another device than to click in
-        // a browser), up to MaximumDeviceLoginTime; a timeout the caller set explicitly still bounds it.
-        var lifetime = authorization.ExpiresIn < MaximumDeviceLoginTime ? authorization.ExpiresIn : MaximumDeviceLoginTime;
-        _deviceTimeout = _start.Request.Timeout is { } asked && asked < lifetime ? asked : lifetime;
+        _pollInterval = PollIntervalOf(authorization);
+        _deviceTimeout = DeviceTimeoutFor(authorization);
+        _deviceDeadline = Context.System.Scheduler.Now + _deviceTimeout.Value;
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, _deviceTimeout.Value);
         // The first poll's timer before the event: whoever acts on the event (a test moving virtual time) finds it set.
         Timers.StartSingleTimer(PollTimer, PollNow.Instance, _pollInterval);
@@ -181,8 +222,7 @@ internal sealed partial class FlowActor
                 Publish(new DevicePollEvent(_start.LoginId, _start.Provider, _polls, _pollInterval));
                 // One poll in flight at a time: the next is scheduled when this one is answered. A poll still queued at the
                 // provider when the login's deadline passes is dropped unsent.
-                var deadline = Context.System.Scheduler.Now + EffectiveTimeout;
-                _start.Context.Providers.Tell(new PollDeviceToken(_start.Provider, _start.LoginId, _deviceCode!, _activity?.Context ?? default, deadline, _dpopKey)
+                _start.Context.Providers.Tell(new PollDeviceToken(_start.Provider, _start.LoginId, _deviceCode!, _activity?.Context ?? default, _deviceDeadline, _dpopKey)
                 {
                     Scopes = _start.Request.ScopeList,
                 });
@@ -218,20 +258,40 @@ internal sealed partial class FlowActor
     /// <summary>
     /// Whether a failed poll is worth repeating: no answer in time, no connection, a server error (5xx, 429,
     /// <c>server_error</c>, <c>temporarily_unavailable</c>) or a full queue here. A protocol error (<c>invalid_client</c>,
-    /// <c>invalid_grant</c>, an unbound token...) ends the login: asking again gets the same answer.
+    /// <c>invalid_grant</c>, an unbound token...) ends the login: asking again gets the same answer. A 5xx or 429 counts
+    /// by its status whatever <c>error</c> it carries (a gateway's <c>service_unavailable</c>, a rate limit's
+    /// <c>too_many_requests</c>), unless the error is one of those final ones.
     /// </summary>
     internal static bool IsTransient(CodeExchangeFailed failure) => failure.Failure switch
     {
         LoginFailure.ExchangeTimeout or LoginFailure.ExchangeQueueFull => true,
-        LoginFailure.TokenExchange when failure.ProviderError is { } error => error is "server_error" or "temporarily_unavailable",
-        LoginFailure.TokenExchange => TransientCause(failure.Cause is TokenExchangeException { InnerException: { } inner } ? inner : failure.Cause),
+        LoginFailure.TokenExchange when failure.ProviderError is { } error =>
+            error is "server_error" or "temporarily_unavailable"
+            || (!FinalPollErrors.Contains(error) && CauseOf(failure) is HttpRequestException { StatusCode: { } status } && TransientStatus(status)),
+        LoginFailure.TokenExchange => TransientCause(CauseOf(failure)),
         _ => false,
     };
+
+    /// <summary>
+    /// The <c>error</c> codes that say the device code or the client is refused whatever the status they came with (RFC 6749
+    /// section 5.2, RFC 8628 section 3.5, RFC 8707, RFC 9449): polling again would only be refused again.
+    /// </summary>
+    private static readonly HashSet<string> FinalPollErrors = new(StringComparer.Ordinal)
+    {
+        "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope",
+        "access_denied", "authorization_declined", "expired_token", "invalid_target", "invalid_dpop_proof",
+    };
+
+    /// <summary>What failed the poll: the reader's status or .NET's own error inside a <see cref="TokenExchangeException"/>, else the cause itself.</summary>
+    private static Exception? CauseOf(CodeExchangeFailed failure) =>
+        failure.Cause is TokenExchangeException { InnerException: { } inner } ? inner : failure.Cause;
+
+    private static bool TransientStatus(System.Net.HttpStatusCode status) => (int)status >= 500 || (int)status == 429;
 
     private static bool TransientCause(Exception? cause) => cause switch
     {
         HttpRequestException { StatusCode: null } => true,
-        HttpRequestException { StatusCode: { } status } => (int)status >= 500 || (int)status == 429,
+        HttpRequestException { StatusCode: { } status } => TransientStatus(status),
         IOException or System.Net.Sockets.SocketException or TimeoutException or OperationCanceledException => true,
         _ => false,
     };

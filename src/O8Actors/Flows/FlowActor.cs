@@ -40,7 +40,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private bool _pkceUsed;
     // With max_age (StepUp): the earliest sign-in (auth_time) the ID token may show, fixed when the login starts; null: not checked.
     private DateTimeOffset? _authenticatedNotBefore;
-    // With acr_values (the login's own, else its provider's): the acr values the ID token may show; null: not checked.
+    // With acr_values (the login's own among its provider's, else either's): the acr values the ID token may show; null: not checked.
     private IReadOnlyList<string>? _acceptedAcrValues;
     private ProviderDescriptor _descriptor = ProviderDescriptor.Static;
     private IActorRef? _callbackResponder;
@@ -351,12 +351,13 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
 
     /// <summary>
     /// The login's ID token is held to its provider's step-up (<paramref name="required"/>) as to its own: of two
-    /// <c>max_age</c> the shorter, counted from now (the authorize request goes out now); the login's own
-    /// <c>acr_values</c>, else the provider's (the login's replace the provider's on the request too).
+    /// <c>max_age</c> the shorter, counted from now (the authorize request goes out now); an <c>acr</c> among the login's
+    /// own <c>acr_values</c> and the provider's alike (a login narrows the provider's requirement, never widens it; the
+    /// provider actor put the same values on the request).
     /// </summary>
     private void HoldToProviderStepUp(StepUp.Requirement? required)
     {
-        _acceptedAcrValues = StepUp.AcrValuesOf(_start.Request) ?? required?.AcrValues;
+        _acceptedAcrValues = StepUp.AcceptedAcrValues(StepUp.AcrValuesOf(_start.Request), required);
         if (required?.MaxAge is not { } maxAge) return;
         var notBefore = Context.System.Scheduler.Now - maxAge;
         if (_authenticatedNotBefore is null || notBefore > _authenticatedNotBefore) _authenticatedNotBefore = notBefore;

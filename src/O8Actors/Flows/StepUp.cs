@@ -73,19 +73,49 @@ internal static class StepUp
     }
 
     /// <summary>
-    /// A login's authorize parameters with the provider's <c>max_age</c> (<paramref name="required"/>) in place of the
-    /// login's own when the provider's is shorter, so the request asks for the requirement the ID token is held to.
+    /// A login's authorize parameters held to its provider's step-up (<paramref name="required"/>), so the request asks for
+    /// the requirement the ID token is held to: the provider's <c>max_age</c> in place of the login's own when the
+    /// provider's is shorter, and the login's <c>acr_values</c> narrowed to those among the provider's
+    /// (<see cref="AcceptedAcrValues"/>; the login's order kept). A login whose values share none with the provider's is
+    /// refused before (<see cref="AcrValuesOutsideProviders"/>).
     /// </summary>
-    public static IReadOnlyDictionary<string, string> WithStricterMaxAge(IReadOnlyDictionary<string, string> parameters, Requirement? required)
+    public static IReadOnlyDictionary<string, string> WithProviderStepUp(IReadOnlyDictionary<string, string> parameters, Requirement? required)
     {
-        if (required?.MaxAge is not { } providers
-            || !parameters.TryGetValue(MaxAgeParameter, out var own) || ParseMaxAge(own) is not { } login || login <= providers)
-            return parameters;
-        return new Dictionary<string, string>(parameters, StringComparer.Ordinal)
-        {
-            [MaxAgeParameter] = ((long)providers.TotalSeconds).ToString(CultureInfo.InvariantCulture),
-        };
+        if (required is null) return parameters;
+        Dictionary<string, string>? held = null;
+        if (required.MaxAge is { } providers
+            && parameters.TryGetValue(MaxAgeParameter, out var own) && ParseMaxAge(own) is { } login && login > providers)
+            (held ??= new(parameters, StringComparer.Ordinal))[MaxAgeParameter] = ((long)providers.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        if (parameters.TryGetValue(AcrValuesParameter, out var asked)
+            && AcceptedAcrValues(ParseAcrValues(asked), required) is { Count: > 0 } accepted
+            && string.Join(' ', accepted) is var narrowed && narrowed != asked)
+            (held ??= new(parameters, StringComparer.Ordinal))[AcrValuesParameter] = narrowed;
+        return held ?? parameters;
     }
+
+    /// <summary>
+    /// The <c>acr</c> values a login's ID token may show: the login's own (<paramref name="login"/>) that are also among its
+    /// provider's required ones, so a login (whose <c>acr_values</c> may come from a user's query through its extra
+    /// parameters) narrows the operator's requirement and never widens it; the provider's when the login names none; the
+    /// login's when the provider requires none. Null: not checked. Empty when the two share no value.
+    /// </summary>
+    public static IReadOnlyList<string>? AcceptedAcrValues(IReadOnlyList<string>? login, Requirement? required) =>
+        required?.AcrValues is not { } providers ? login
+        : login is null ? providers
+        : login.Where(value => providers.Contains(value, StringComparer.Ordinal)).ToArray();
+
+    /// <summary>
+    /// Whether a login's authorize parameters ask for <c>acr_values</c> of which none is among its provider's required
+    /// ones: no sign-in could pass both, so the login is refused before the browser opens rather than after the user signed in.
+    /// </summary>
+    public static bool AcrValuesOutsideProviders(IReadOnlyDictionary<string, string> parameters, Requirement? required) =>
+        parameters.TryGetValue(AcrValuesParameter, out var asked) && AcceptedAcrValues(ParseAcrValues(asked), required) is { Count: 0 };
+
+    /// <summary>Why a login is refused for <see cref="AcrValuesOutsideProviders"/>; the login's values are not quoted (a user's query may have set them).</summary>
+    public static string AcrValuesRefused(string provider, Requirement required) =>
+        $"The login asks for acr_values of which none is among those the provider '{provider}' requires of every login " +
+        $"({string.Join(' ', required.AcrValues ?? [])}, its AuthorizeParameters): a login may narrow the provider's requirement, " +
+        "never widen it, so no sign-in could pass both checks.";
 
     /// <summary>A provider's step-up requirement (<see cref="OfProvider"/>): <c>max_age</c> and <c>acr_values</c>, either may be null.</summary>
     public sealed record Requirement(TimeSpan? MaxAge, IReadOnlyList<string>? AcrValues);

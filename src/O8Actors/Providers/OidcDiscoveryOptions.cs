@@ -100,8 +100,9 @@ public sealed class OidcDiscoveryOptions
     /// <see cref="AuthorizationRequest.MaxAge"/> and <see cref="AuthorizationRequest.AcrValues"/> (an <c>acr</c> among the
     /// values; an <c>auth_time</c> no older than <c>max_age</c>), and a login that fails the check fails with
     /// <see cref="LoginFailure.IdTokenInvalid"/>, whatever the provider or a page between did with the parameter. A
-    /// login's own <c>acr_values</c> replace the provider's (on the request and in the check); of two <c>max_age</c>
-    /// the shorter is asked for and checked. The provider's logins are then browser logins: a device login cannot carry
+    /// login's own <c>acr_values</c> narrow the provider's, never widen them: the request asks for the login's values that
+    /// are among the provider's, and the ID token's <c>acr</c> must be one of those (a login whose values share none with
+    /// the provider's fails before the browser opens); of two <c>max_age</c> the shorter is asked for and checked. The provider's logins are then browser logins: a device login cannot carry
     /// the requirement and is refused.
     /// </remarks>
     public IDictionary<string, string> AuthorizeParameters { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -149,13 +149,18 @@ internal sealed partial class ProviderActor
             return;
         }
         // The provider's own max_age or acr_values are a requirement on every login (checked on its ID token, as a
-        // login's own are); the shorter of two max_age goes on the request.
+        // login's own are); the shorter of two max_age, and the login's acr_values that are among the provider's, go on the request.
         var required = _strategy.RequiredStepUp;
-        var extraParameters = StepUp.WithStricterMaxAge(msg.ExtraParameters, required);
+        var extraParameters = StepUp.WithProviderStepUp(msg.ExtraParameters, required);
         if (!_strategy.EnforcesStepUp && (required is not null || StepUp.Asked(extraParameters)))
         {
             // Refused before the browser opens: nothing would check the ID token for the step-up the login asked for.
             replyTo.Tell(new ProviderUnavailable(msg.LoginId, StepUp.Unenforced(_strategy), LoginFailure.IdTokenInvalid));
+            return;
+        }
+        if (StepUp.AcrValuesOutsideProviders(msg.ExtraParameters, required))
+        {
+            replyTo.Tell(new ProviderUnavailable(msg.LoginId, StepUp.AcrValuesRefused(_strategy.Name, required!), LoginFailure.IdTokenInvalid));
             return;
         }
         var descriptor = CurrentDescriptor;

@@ -48,7 +48,10 @@ internal static class TokenResponseReader
             var text = string.IsNullOrEmpty(description) ? "" : $" ({Clean(description, secrets)})";
             throw new TokenExchangeException(
                 $"The token endpoint of provider '{provider}' refused the {operation}: {code}{text} (HTTP {status}).",
-                providerError: code);
+                providerError: code,
+                // With its status: a gateway's 503 or a rate limit's 429 may carry an error code of its own, and is still
+                // one a device login polls again after (RFC 8628 section 3.5). GitHub's refusals come with 200: none then.
+                innerException: http.IsSuccessStatusCode ? null : StatusOf(http));
         }
 
         if (!http.IsSuccessStatusCode)
@@ -57,7 +60,7 @@ internal static class TokenResponseReader
                 $"The token endpoint of provider '{provider}' answered the {operation} with HTTP {status} {Clean(http.ReasonPhrase ?? "", secrets)} " +
                 $"and no OAuth error ({Describe(http.Content.Headers.ContentType)}).",
                 // The status, as .NET's own HTTP errors carry it: a device login polls again after a 5xx (RFC 8628 section 3.5).
-                innerException: new HttpRequestException($"HTTP {status}", null, http.StatusCode));
+                innerException: StatusOf(http));
         }
 
         if (fields is not { } answer)
@@ -88,6 +91,10 @@ internal static class TokenResponseReader
             IdToken: string.IsNullOrEmpty(idToken) ? null : idToken,
             Raw: response.Raw);
     }
+
+    /// <summary>An answer's HTTP status as .NET's own HTTP errors carry it (<see cref="HttpRequestException.StatusCode"/>); its text is the number alone.</summary>
+    private static HttpRequestException StatusOf(HttpResponseMessage http) =>
+        new($"HTTP {(int)http.StatusCode}", null, http.StatusCode);
 
     /// <summary>
     /// When the access token expires: <c>expires_in</c> seconds from now (RFC 6749 section 5.1: its lifetime from the

@@ -79,15 +79,31 @@ public sealed class ProviderStepUpTests
     }
 
     [Fact]
-    public async Task A_logins_own_acr_values_replace_the_providers_on_the_request_and_in_the_check()
+    public async Task A_logins_own_acr_values_narrow_the_providers_on_the_request_and_in_the_check()
     {
         var asked = new ConcurrentQueue<(string?, string?)>();
-        await using var o8 = await StartAsync(asked, Parameters("acr_values", "urn:mfa"), authenticationClass: "urn:phr");
+        await using var o8 = await StartAsync(asked, Parameters("acr_values", "urn:mfa urn:phr"), authenticationClass: "urn:phr");
 
-        var outcome = await o8.Logins.RunAsync(Corp, o8.Request(LoginScript.Approve("alice")) with { AcrValues = ["urn:phr"] }).WaitAsync(Wait);
+        var outcome = await o8.Logins.RunAsync(Corp, o8.Request(LoginScript.Approve("alice")) with { AcrValues = ["urn:pwd", "urn:phr"] }).WaitAsync(Wait);
 
         Assert.IsType<LoginSucceeded>(outcome);
         Assert.Equal([("urn:phr", (string?)null)], asked);
+    }
+
+    [Fact]
+    public async Task A_logins_own_acr_values_cannot_widen_the_providers_and_a_weaker_sign_in_is_never_taken()
+    {
+        var asked = new ConcurrentQueue<(string?, string?)>();
+        await using var o8 = await StartAsync(asked, Parameters("acr_values", "urn:mfa"), authenticationClass: "pwd");
+
+        // Before: the login's pwd replaced the provider's urn:mfa, on the request and in the check, and the login succeeded.
+        var outcome = await o8.Logins.RunAsync(Corp, o8.Request(LoginScript.Approve("alice")) with { AcrValues = ["pwd"] }).WaitAsync(Wait);
+
+        var failed = Assert.IsType<LoginFailed>(outcome);
+        Assert.Equal(LoginFailure.IdTokenInvalid, failed.Failure);
+        Assert.Contains("urn:mfa", failed.Reason);
+        Assert.Empty(asked); // refused before the browser opened
+        Assert.Empty(await o8.Logins.GetAccountsAsync());
     }
 
     [Fact]

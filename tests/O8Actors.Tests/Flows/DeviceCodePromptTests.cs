@@ -62,4 +62,22 @@ public sealed class DeviceCodePromptTests
         Assert.Single(text.Split(Environment.NewLine), l => l.Contains("slow down", StringComparison.Ordinal));
         Assert.Contains("polling every 10 s.", text);
     }
+
+    [Fact]
+    public void A_complete_uri_too_long_for_a_QR_code_is_left_out_and_the_writer_still_prints_the_instructions()
+    {
+        // QRCoder holds at most 2953 bytes: a provider's longer complete URI threw, and nothing was printed at all, while
+        // the login polled for a code the user was never told.
+        var complete = new Uri("https://provider.test/device?user_code=WDJB-MJHT&x=" + new string('a', 3000));
+        var output = new StringWriter();
+        var writer = DeviceCodePrompt.WriteTo(output);
+
+        writer.OnNext(Issued(complete));
+
+        var text = output.ToString();
+        Assert.Contains("open https://github.com/login/device on any device and enter the code WDJB-MJHT", text);
+        Assert.Contains("Waiting for the answer (polling every 5 s)...", text);
+        Assert.DoesNotContain("scan", text);
+        Assert.Equal(text[..text.IndexOf("Waiting", StringComparison.Ordinal)], DeviceCodePrompt.Format(Issued(complete)));
+    }
 }

@@ -260,6 +260,70 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     [Fact]
+    public void Every_poll_carries_the_logins_own_deadline_so_a_poll_queued_past_it_is_dropped()
+    {
+        // Before: each poll carried its own send time plus the whole device timeout, so a poll queued at the provider
+        // outlived the login by up to that timeout and was sent after the login had ended.
+        var codeIssuedAt = Scheduler.Now;
+        StartPolling();
+
+        Assert.Equal(codeIssuedAt + CodeLifetime, NextPoll(Interval).Deadline);
+        Answer(new DeviceTokenPoll(DevicePollStatus.SlowDown, Error: "slow_down"));
+        Assert.Equal(codeIssuedAt + CodeLifetime, NextPoll(Interval + FlowActor.SlowDownStep).Deadline);
+    }
+
+    [Theory]
+    [InlineData(null, 900, 3600)]        // the interval outlasts the code
+    [InlineData(null, 900, 2147483647)]  // as a provider's int32 interval can
+    [InlineData(null, 900, 900)]         // the first poll would fall on the deadline
+    [InlineData(null, 7200, 1800)]       // within the code's lifetime, not within the 30 minutes a device login takes
+    [InlineData(60, 900, 120)]           // not within the caller's timeout
+    public void A_code_whose_interval_lets_no_poll_out_before_the_deadline_fails_the_login_unshown(int? timeoutSeconds, int lifetimeSeconds, int intervalSeconds)
+    {
+        // Before: the prompt said "polling every 2147483647 s", no poll was ever sent, and the login ended as if the user
+        // had not answered the code in time.
+        var flow = Start(timeout: timeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null);
+        _providers.ExpectMsg<RequestDeviceCode>();
+        _providers.Reply(new DeviceCodeIssued("d1", Authorization(TimeSpan.FromSeconds(lifetimeSeconds), TimeSpan.FromSeconds(intervalSeconds))));
+
+        AssertRefusedUnshown(flow);
+    }
+
+    [Fact]
+    public void A_custom_strategys_interval_of_TimeSpan_MaxValue_fails_the_login_instead_of_polling_at_once_or_overflowing()
+    {
+        var flow = Start();
+        _providers.ExpectMsg<RequestDeviceCode>();
+        _providers.Reply(new DeviceCodeIssued("d1", Authorization(TimeSpan.MaxValue, TimeSpan.MaxValue)));
+
+        AssertRefusedUnshown(flow);
+    }
+
+    private void AssertRefusedUnshown(IActorRef flow)
+    {
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal(LoginFailure.TokenExchange, failed.Failure);
+        Assert.Contains("between polls", failed.Reason);
+        Assert.DoesNotContain(DeviceCode, failed.Reason);
+        ExpectTerminated(flow);
+        Assert.DoesNotContain(_events.ReceiveWhile(TimeSpan.FromMilliseconds(100), m => m), m => m is DeviceCodeIssuedEvent);
+        Scheduler.Advance(TimeSpan.FromHours(1));
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(50)); // no poll
+    }
+
+    [Fact]
+    public void Auto_whose_device_code_could_never_be_polled_stays_with_the_shown_URL()
+    {
+        StartAutoWhoseBrowserFails();
+        _providers.Reply(new DeviceCodeIssued("d1", Authorization(TimeSpan.FromMinutes(15), TimeSpan.FromHours(1))));
+
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the browser's state is not withdrawn
+        _outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        Assert.DoesNotContain(_events.ReceiveWhile(TimeSpan.FromMilliseconds(50), m => m),
+            m => m is DeviceCodeIssuedEvent or LoginMethodChosenEvent { Method: LoginMethod.Device });
+    }
+
+    [Fact]
     public void Cancelling_between_polls_ends_the_login_at_once_and_stops_the_polls()
     {
         var flow = StartPolling();

@@ -84,6 +84,31 @@ public sealed class FlowActorTests : TestKit
         return flow;
     }
 
+    [Theory]
+    [InlineData(null, "urn:mfa urn:phr")]             // the login names none: the provider's
+    [InlineData("urn:pwd urn:phr", "urn:phr")]        // a login narrows the provider's requirement
+    [InlineData("urn:pwd", "")]                       // and never widens it: no sign-in passes (the provider actor refuses such a login first)
+    public void The_ID_token_must_show_an_acr_among_the_logins_values_and_the_providers_alike(string? loginAcr, string accepted)
+    {
+        // Before: a login's own acr_values (ExtraParameters, which an app may fill from a user's query) replaced the
+        // provider's, so a provider that requires urn:mfa took a urn:pwd sign-in.
+        var request = new AuthorizationRequest(Timeout: LoginTimeout,
+            ExtraParameters: loginAcr is null ? null : new Dictionary<string, string> { ["acr_values"] = loginAcr });
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", request, Options, _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("f1", RedirectUri));
+        _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri)
+        {
+            RequiredStepUp = new StepUp.Requirement(null, ["urn:mfa", "urn:phr"]),
+        });
+        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl));
+
+        SendCallback(flow);
+
+        Assert.Equal(accepted.Split(' ', StringSplitOptions.RemoveEmptyEntries), _providers.ExpectMsg<ExchangeCode>().AcceptedAcrValues);
+    }
+
     [Fact]
     public void Logins_share_their_templates_deployment_and_a_copy_of_their_props_still_starts_the_login()
     {

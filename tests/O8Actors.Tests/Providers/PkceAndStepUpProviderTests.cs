@@ -157,6 +157,39 @@ public sealed class PkceAndStepUpProviderTests : TestKit
         Assert.Equal("urn:mfa urn:phr", query["acr_values"]);
     }
 
+    /// <summary>A registry with a provider that validates ID tokens and requires <paramref name="acrValues"/> of every login.</summary>
+    private async Task<IActorRef> RegistryRequiringAcr(string acrValues)
+    {
+        var options = WithIdTokens(ProviderTestData.Options(TokenEndpoint));
+        options.AuthorizeParameters["acr_values"] = acrValues;
+        return await Registry(new GenericOAuthStrategy(options));
+    }
+
+    [Fact]
+    public async Task A_logins_own_acr_values_go_on_the_request_narrowed_to_the_providers()
+    {
+        var registry = await RegistryRequiringAcr("urn:mfa urn:phr");
+
+        // Before: the login's values went out as they were, the weaker urn:pwd among them.
+        registry.Tell(Prepare("test", extra: new Dictionary<string, string> { ["acr_values"] = "urn:pwd urn:phr" }));
+
+        Assert.Equal("urn:phr", ProviderTestData.Query(ExpectMsg<AuthorizationPrepared>(Wait).AuthorizeUrl)["acr_values"]);
+    }
+
+    [Fact]
+    public async Task A_login_whose_acr_values_share_none_with_the_providers_is_refused_before_any_URL_is_built()
+    {
+        var registry = await RegistryRequiringAcr("urn:mfa");
+
+        // Before: urn:pwd replaced the operator's urn:mfa on the request and in the ID token's check.
+        registry.Tell(Prepare("test", extra: new Dictionary<string, string> { ["acr_values"] = "urn:pwd" }));
+
+        var refused = ExpectMsg<ProviderUnavailable>(Wait);
+        Assert.Equal(LoginFailure.IdTokenInvalid, refused.Failure);
+        Assert.Contains("urn:mfa", refused.Reason);
+        Assert.DoesNotContain("urn:pwd", refused.Reason); // the login's values may come from a user's query: not quoted
+    }
+
     [Theory]
     [InlineData("acr_values", "urn:mfa", true, "validates no ID tokens")]
     [InlineData("max_age", "0", true, "validates no ID tokens")]

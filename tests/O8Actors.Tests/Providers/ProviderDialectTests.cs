@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
+using O8Actors.Flows;
 using O8Actors.Providers;
 using static O8Actors.Tests.Providers.ProviderTestData;
 
@@ -139,5 +140,30 @@ public sealed class ProviderDialectTests : TestKit, IAsyncLifetime
         Assert.Equal(RevocationOutcome.Failed, done.Outcome);
         Assert.Contains("unsupported_token_type", done.Reason);
         Assert.Equal(["refresh_token", "access_token"], _server.Requests.Select(r => (string?)r.Form["token_type_hint"]));
+    }
+
+    [Theory]
+    [InlineData(429, "application/json", """{"error":"too_many_requests"}""", true)]   // a rate limit with an error code of its own
+    [InlineData(503, "application/json", """{"error":"service_unavailable"}""", true)] // a gateway's
+    [InlineData(429, "text/plain", "slow down", true)]
+    [InlineData(400, "application/json", """{"error":"server_error"}""", true)]
+    [InlineData(503, "application/json", """{"error":"invalid_client"}""", false)]     // final, whatever its status
+    [InlineData(400, "application/json", """{"error":"invalid_grant"}""", false)]
+    [InlineData(200, "application/json", """{"error":"unknown_thing"}""", false)]
+    public async Task A_device_poll_answered_5xx_or_429_is_polled_again_whatever_error_it_carries_unless_a_final_one(
+        int status, string contentType, string body, bool pollAgain)
+    {
+        // Before: any error code hid the status, so a 429 {"error":"too_many_requests"} ended the device login as failed
+        // while the user may have been approving, and the same 429 with a plain body was polled again.
+        Answer(status, contentType, body);
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => _http, 4, TimeSpan.FromSeconds(30)));
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(Strategy()), TimeSpan.FromSeconds(20));
+
+        registry.Tell(new PollDeviceToken("test", "login-1", DeviceCode), TestActor);
+
+        var failed = ExpectMsg<CodeExchangeFailed>(TimeSpan.FromSeconds(20));
+        Assert.Equal(pollAgain, FlowActor.IsTransient(failed));
+        Assert.DoesNotContain(DeviceCode, failed.Reason, StringComparison.Ordinal);
+        Assert.Single(_server.Requests); // the provider actor sent it once: the login decides whether to poll again
     }
 }
