@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using O8Actors.Browser;
 using O8Actors.Configuration;
@@ -47,6 +48,7 @@ internal static class O8Bootstrap
     public static IServiceCollection AddO8HttpClient(this IServiceCollection services, Func<IServiceProvider, TimeSpan> exchangeTimeout)
     {
         services.AddTransient<TokenRequestMetricsHandler>();
+        services.TryAddSingleton(sp => new AppHandlersLeftOut(sp.GetService<ILoggerFactory>()));
         services.AddHttpClient(HttpClientName, http =>
             {
                 http.Timeout = Timeout.InfiniteTimeSpan;
@@ -60,9 +62,8 @@ internal static class O8Bootstrap
             // metrics handler below already records each one); O8Actors logs its own, secret-free lines.
             .RemoveAllLoggers()
             // The app's ConfigureHttpClientDefaults run on every named client, before its own configuration: a resilience
-            // handler there (Aspire's service defaults) re-sent a failed token POST (a code or a rotated refresh token sent
-            // twice ends the grant, RFC 6749 4.1.2) and a logging handler read request bodies. Only this client's own stay.
-            .ConfigureAdditionalHttpMessageHandlers(static (handlers, _) => handlers.Clear())
+            // handler there (Aspire's service defaults) re-sent a failed token POST. Only this client's own stay.
+            .ConfigureAdditionalHttpMessageHandlers(AppHandlersLeftOut.Clear)
             // Outermost, so the recorded latency is the whole wait, retries and timeouts included.
             .AddHttpMessageHandler<TokenRequestMetricsHandler>()
             .AddHttpMessageHandler(services => new SafeMethodRetryHandler(RetryPipeline(exchangeTimeout(services))));

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using O8Actors.Providers;
 using O8Actors.Runtime;
 using static O8Actors.Tests.Providers.ProviderTestData;
@@ -46,6 +47,40 @@ public sealed class TokenHttpClientTests : IAsyncLifetime
         Assert.Equal("/token", request.Path);
         Assert.DoesNotContain(Code, error.Message);
         Assert.DoesNotContain(Verifier, error.Message);
+    }
+
+    [Fact]
+    public async Task Handlers_the_app_added_before_O8Actors_are_left_out_and_the_log_names_them_once_and_where_to_add_them()
+    {
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var appHandlerSaw = 0;
+        var services = new ServiceCollection()
+            .AddLogging(logging => logging.AddProvider(new Security.CapturedLogs.Provider(lines)));
+        // An app's handler on every client, and one on this client by its name, both before AddO8HttpClient.
+        services.ConfigureHttpClientDefaults(http => http.AddHttpMessageHandler(() => new CountingHandler(() => Interlocked.Increment(ref appHandlerSaw))));
+        services.AddHttpClient(O8Bootstrap.HttpClientName).AddHttpMessageHandler(() => new CountingHandler(() => Interlocked.Increment(ref appHandlerSaw)));
+        await using var provider = services.AddO8HttpClient(TimeSpan.FromSeconds(10)).BuildServiceProvider();
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json",
+            """{"access_token":"at","token_type":"Bearer","expires_in":3600}""");
+        var factory = provider.GetRequiredService<IHttpClientFactory>();
+
+        await Strategy().ExchangeCodeAsync(Exchange(), factory.CreateClient(O8Bootstrap.HttpClientName), CancellationToken.None);
+        await Strategy().ExchangeCodeAsync(Exchange(), factory.CreateClient(O8Bootstrap.HttpClientName), CancellationToken.None);
+
+        Assert.Equal(0, appHandlerSaw);
+        var told = Assert.Single(lines, l => l.Contains("go without the app's HTTP handlers", StringComparison.Ordinal));
+        Assert.Contains(nameof(CountingHandler), told);
+        Assert.Contains("after AddOAuthLogins", told);
+    }
+
+    /// <summary>A handler of the app's own: tells each request that passes it.</summary>
+    private sealed class CountingHandler(Action saw) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            saw();
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     [Fact]
