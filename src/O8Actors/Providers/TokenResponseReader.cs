@@ -49,9 +49,10 @@ internal static class TokenResponseReader
             throw new TokenExchangeException(
                 $"The token endpoint of provider '{provider}' refused the {operation}: {code}{text} (HTTP {status}).",
                 providerError: code,
-                // With its status: a gateway's 503 or a rate limit's 429 may carry an error code of its own, and is still
-                // one a device login polls again after (RFC 8628 section 3.5). GitHub's refusals come with 200: none then.
-                innerException: http.IsSuccessStatusCode ? null : StatusOf(http));
+                // With its status when it passes: a gateway's 503 or a rate limit's 429 may carry an error code of its own,
+                // and is still one a device login polls again after (RFC 8628 section 3.5). Not for a refusal (a 400's
+                // invalid_grant): an app's policy that retries on an inner HttpRequestException would retry it.
+                innerException: (int)http.StatusCode is >= 500 or 429 ? StatusOf(http) : null);
         }
 
         if (!http.IsSuccessStatusCode)

@@ -192,6 +192,8 @@ public sealed class GenericTokenExchangeTests : IAsyncLifetime
         Assert.Contains("HTTP 400", error.Message);
         Assert.Contains("'test'", error.Message);
         AssertNoSecrets(error);
+        // A refusal carries no inner HttpRequestException: an app's policy that retries on one would send the code again.
+        Assert.Null(error.InnerException);
     }
 
     [Fact]
