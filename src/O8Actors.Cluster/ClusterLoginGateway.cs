@@ -66,7 +66,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         });
         Receive<CancelRoutedLogin>(msg =>
         {
-            if (_pending.TryGetValue(msg.LoginId, out var pending)) _region.Tell(new CancelLogin(pending.EntityId, msg.LoginId));
+            if (_pending.TryGetValue(msg.LoginId, out var pending)) Cancel(pending, msg.LoginId);
         });
         Receive<LoginUrlReady>(msg =>
         {
@@ -81,9 +81,8 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         Receive<BeginTimedOut>(msg =>
         {
             // The begin may still sit in the region's buffer (no shard placed yet) and start a login later that nobody
-            // waits for, holding a pending slot on its node: cancel it too (the region keeps this sender's order, so the
-            // cancel reaches the entity after the begin).
-            if (_pending.TryGetValue(msg.LoginId, out var pending)) _region.Tell(new CancelLogin(pending.EntityId, msg.LoginId));
+            // waits for, holding a pending slot on its node: cancel it too.
+            if (_pending.TryGetValue(msg.LoginId, out var pending)) Cancel(pending, msg.LoginId);
             End(msg.LoginId, new LoginFailed(msg.LoginId, LoginFailure.ListenerUnavailable,
                 $"No node of the cluster took this login within {_beginTimeout.TotalSeconds:0.#} s (is the cluster formed, and does a node with the logins' role run?)."));
         });
@@ -193,7 +192,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         }
 
         var entityId = LoginEntityIds.Mint();
-        _pending.Add(msg.LoginId, new Pending(entityId, msg.Url, msg.Outcome));
+        _pending.Add(msg.LoginId, new Pending(entityId, msg.Url, msg.Outcome, _region));
         limits.Started(msg.LoginId, msg.Request.Partition);
         Timers.StartSingleTimer(msg.LoginId, new BeginTimedOut(msg.LoginId), _beginTimeout);
         _region.Tell(BeginLogin.For(entityId, msg.LoginId, msg.Provider, msg.Request, msg.Binding, Self));
@@ -259,7 +258,20 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             .ToList();
     }
 
-    private sealed record Pending(string EntityId, TaskCompletionSource<Uri> Url, TaskCompletionSource<LoginOutcome> Outcome)
+    /// <summary>
+    /// Cancels a pending login's entity through the ref its begin went through: a region keeps one sender's order, so the
+    /// cancel cannot overtake a begin still in that region's buffer. When this node has since switched to the proxy (it
+    /// leaves), through the proxy too: the region may have handed off already, and a cancel that reaches an entity twice
+    /// (or one that has no login yet, which stops) does no harm.
+    /// </summary>
+    private void Cancel(Pending pending, string loginId)
+    {
+        var cancel = new CancelLogin(pending.EntityId, loginId);
+        pending.BegunThrough.Tell(cancel);
+        if (!pending.BegunThrough.Equals(_region)) _region.Tell(cancel);
+    }
+
+    private sealed record Pending(string EntityId, TaskCompletionSource<Uri> Url, TaskCompletionSource<LoginOutcome> Outcome, IActorRef BegunThrough)
     {
         /// <summary>The entity, once it reported the URL (watched from then on).</summary>
         public IActorRef? Entity { get; set; }
