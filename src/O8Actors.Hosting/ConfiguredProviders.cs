@@ -11,16 +11,16 @@ namespace O8Actors.Hosting;
 /// Builds provider strategies from <c>O8:Providers:&lt;name&gt;</c> sections of <c>IConfiguration</c>. A section is a
 /// provider when it has children; plain values (<c>O8:Providers:MaxConcurrentExchanges</c>) are limits, not providers.
 /// <list type="bullet">
-/// <item><c>Preset</c> = <c>discord</c> | <c>github</c> | <c>google</c> | <c>microsoft</c> (+ <c>Tenant</c>): a preset with <c>ClientId</c>/<c>ClientSecret</c> (and optional <c>DefaultScopes</c>), or with <c>ClientCertificateFile</c>/<c>ClientKeyFile</c> (or <c>ClientKeyFile</c> alone, with an optional <c>ClientSigningKeyId</c>) for <c>private_key_jwt</c>.</item>
+/// <item><c>Preset</c> = <c>discord</c> | <c>github</c> | <c>google</c> | <c>microsoft</c> (+ <c>Tenant</c>): a preset with <c>ClientId</c>/<c>ClientSecret</c> (and optional <c>DefaultScopes</c>); the <c>microsoft</c> preset also with <c>ClientCertificateFile</c>/<c>ClientKeyFile</c> (or <c>ClientKeyFile</c> alone, with an optional <c>ClientSigningKeyId</c>) for <c>private_key_jwt</c> (the others' providers take no client assertion, so they refuse a certificate or key).</item>
 /// <item><c>Type</c> = <c>oidc</c>, or no <c>Type</c> and <c>Issuer</c> without <c>AuthorizationEndpoint</c>: OpenID Connect discovery (<see cref="OidcDiscoveryOptions"/>).</item>
 /// <item>otherwise (<c>Type</c> = <c>oauth2</c>, or no <c>Type</c>) a plain OAuth 2.0 provider (<see cref="GenericOAuthOptions"/>); any other <c>Type</c> fails the start.</item>
 /// </list>
 /// Durations (<c>IdTokenClockSkew</c>, <c>MetadataRefreshInterval</c>) follow the rule of the <c>O8</c> section's:
-/// <c>30s</c>, <c>5m</c>, <c>24h</c> or <c>00:05:00</c>; a bare number or <c>hours:minutes</c> fails the start.
+/// <c>30s</c>, <c>5m</c>, <c>24h</c>, <c>00:05:00</c> or a bare <c>0</c>; another bare number or <c>hours:minutes</c> fails the start.
 /// <c>DefaultScopes</c> (and <c>IdTokenIssuerAliases</c>) is a list, or one value of entries separated by spaces (as an
 /// environment variable gives it), not both at once; for a preset it replaces the preset's list.
 /// A plain provider with <c>ClientCertificateFile</c> or <c>ClientKeyFile</c> and no <c>ClientAuthentication</c> uses
-/// <c>private_key_jwt</c>, as a preset and a discovery provider do.
+/// <c>private_key_jwt</c>, as the <c>microsoft</c> preset and a discovery provider do.
 /// The name is the section key unless <c>Name</c> is set. Every other key is a property of the options the section
 /// builds (a preset's too: <c>Resource</c>, <c>UseDpop</c>, <c>AuthorizeParameters</c>, …) or one of the file keys;
 /// anything else fails the start naming it, as the binder alone would ignore it. Secrets belong in user secrets or environment variables
@@ -29,8 +29,14 @@ namespace O8Actors.Hosting;
 internal static class ConfiguredProviders
 {
     /// <summary>The strategies configured under <paramref name="providersSection"/>.</summary>
+    /// <param name="providersSection">The <c>O8:Providers</c> section.</param>
+    /// <param name="contentRoot">
+    /// The folder a relative <c>ClientCertificateFile</c> or <c>ClientKeyFile</c> is read from: the host's content root,
+    /// as Kestrel reads its certificate files (a Windows service's working directory is System32); the working directory
+    /// when null.
+    /// </param>
     /// <exception cref="ArgumentException">A provider section is invalid; the message names its configuration path and the setting.</exception>
-    public static IReadOnlyList<ProviderStrategy> Build(IConfigurationSection providersSection)
+    public static IReadOnlyList<ProviderStrategy> Build(IConfigurationSection providersSection, string? contentRoot = null)
     {
         ArgumentNullException.ThrowIfNull(providersSection);
         var strategies = new List<ProviderStrategy>();
@@ -39,7 +45,7 @@ internal static class ConfiguredProviders
             if (!section.GetChildren().Any()) continue; // a limit such as MaxConcurrentExchanges
             try
             {
-                strategies.Add(BuildOne(section));
+                strategies.Add(BuildOne(section, contentRoot));
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException)
             {
@@ -50,7 +56,7 @@ internal static class ConfiguredProviders
         return strategies;
     }
 
-    private static ProviderStrategy BuildOne(IConfigurationSection section)
+    private static ProviderStrategy BuildOne(IConfigurationSection section, string? contentRoot)
     {
         var name = section["Name"] is { Length: > 0 } n ? n : section.Key;
         var preset = section["Preset"];
@@ -58,7 +64,7 @@ internal static class ConfiguredProviders
         {
             var presetName = preset.Trim().ToLowerInvariant();
             CheckKeys(section, typeof(GenericOAuthOptions), presetName == "microsoft" ? PresetKeys.Append("Tenant") : PresetKeys, $"the {presetName} preset");
-            return BuildPreset(section, presetName, name);
+            return BuildPreset(section, presetName, name, contentRoot);
         }
 
         var isOidc = IsOidc(section);
@@ -70,7 +76,7 @@ internal static class ConfiguredProviders
             oidc.Name = name;
             if (ScalarList(section, "DefaultScopes") is { } oidcScopes) oidc.DefaultScopes = oidcScopes;
             if (ScalarList(section, "IdTokenIssuerAliases") is { } oidcAliases) oidc.IdTokenIssuerAliases = oidcAliases;
-            var (oidcCertificate, oidcKey, oidcKeyId) = ClientCredentials(section);
+            var (oidcCertificate, oidcKey, oidcKeyId) = ClientCredentials(section, contentRoot);
             oidc.ClientCertificate ??= oidcCertificate;
             oidc.ClientSigningKey ??= oidcKey;
             oidc.ClientSigningKeyId ??= oidcKeyId;
@@ -79,7 +85,7 @@ internal static class ConfiguredProviders
 
         var generic = ProviderBindingValues.For(section, typeof(GenericOAuthOptions)).Get<GenericOAuthOptions>() ?? new GenericOAuthOptions();
         generic.Name = name;
-        var (certificate, key, keyId) = ClientCredentials(section);
+        var (certificate, key, keyId) = ClientCredentials(section, contentRoot);
         generic.ClientCertificate ??= certificate;
         generic.ClientSigningKey ??= key;
         generic.ClientSigningKeyId ??= keyId;
@@ -150,12 +156,14 @@ internal static class ConfiguredProviders
     /// <c>ClientKeyFile</c> alone is a bare key (a client registered with a public JWK), PEM or a JWK, named by
     /// <c>ClientSigningKeyId</c> or else by the JWK's <c>kid</c>. Neither when none is named.
     /// </summary>
-    private static (X509Certificate2? Certificate, AsymmetricAlgorithm? Key, string? KeyId) ClientCredentials(IConfigurationSection section)
+    private static (X509Certificate2? Certificate, AsymmetricAlgorithm? Key, string? KeyId) ClientCredentials(IConfigurationSection section,
+        string? contentRoot)
     {
-        var keyFile = section["ClientKeyFile"] is { Length: > 0 } k ? k : null;
+        string FromContentRoot(string file) => contentRoot is null ? file : Path.GetFullPath(file, contentRoot);
+        var keyFile = section["ClientKeyFile"] is { Length: > 0 } k ? FromContentRoot(k) : null;
         var configuredKeyId = section["ClientSigningKeyId"] is { Length: > 0 } id ? id : null;
         if (section["ClientCertificateFile"] is { Length: > 0 } certificateFile)
-            return (ClientKeyFiles.Certificate(certificateFile, keyFile), null, null);
+            return (ClientKeyFiles.Certificate(FromContentRoot(certificateFile), keyFile), null, null);
         if (keyFile is null) return (null, null, null);
         var (key, fileKeyId) = ClientKeyFiles.Key(keyFile);
         return (null, key, configuredKeyId ?? fileKeyId);
@@ -185,7 +193,7 @@ internal static class ConfiguredProviders
     private static List<string>? ListSetting(IConfigurationSection section, string key) =>
         ScalarList(section, key) ?? section.GetSection(key).Get<List<string>>();
 
-    private static ProviderStrategy BuildPreset(IConfigurationSection section, string preset, string name)
+    private static ProviderStrategy BuildPreset(IConfigurationSection section, string preset, string name, string? contentRoot)
     {
         var clientId = section["ClientId"] ?? "";
         var secret = section["ClientSecret"] is { Length: > 0 } s ? s : null;
@@ -193,7 +201,7 @@ internal static class ConfiguredProviders
         var aliases = ListSetting(section, "IdTokenIssuerAliases");
         var redirectPath = section["RedirectPath"];
         // A certificate or a key instead of a secret (Microsoft Entra ID's certificate credentials): private_key_jwt.
-        var (certificate, key, keyId) = ClientCredentials(section);
+        var (certificate, key, keyId) = ClientCredentials(section, contentRoot);
         // Every other key the section has is a property of the preset's options (checked by CheckKeys): bound over the
         // preset's values, as a configure callback in code would set them. The lists replace the preset's (the binder would
         // append to them).

@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Akka.DependencyInjection;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
@@ -147,7 +148,8 @@ public static class O8AkkaHostingExtensions
             // Code first, configuration last: a deployment's O8:Providers section replaces a same-named code provider.
             var strategies = hosting.ProviderFactories.Concat(extra?.ProviderFactories ?? []).Select(f => f(services)).ToList();
             if (services.GetService<IConfiguration>() is { } configuration && hosting.ConfigurationSection is { Length: > 0 } section)
-                strategies.AddRange(ConfiguredProviders.Build(configuration.GetSection(section).GetSection("Providers")));
+                strategies.AddRange(ConfiguredProviders.Build(configuration.GetSection(section).GetSection("Providers"),
+                    services.GetService<IHostEnvironment>()?.ContentRootPath));
             foreach (var strategy in strategies)
                 await client.RegisterProviderAsync(strategy).ConfigureAwait(false);
 

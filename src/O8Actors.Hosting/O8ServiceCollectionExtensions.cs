@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -45,7 +46,8 @@ public static class O8ServiceCollectionExtensions
         // whole sections), so an app's services.Configure<O8Options> registered before this call ran first and was lost.
         // Now the app's actions apply on top of the defaults, the hosting actions and the O8 section, in either order.
         services.Insert(0, ServiceDescriptor.Singleton<IConfigureOptions<O8Options>>(sp => new O8SettingsSetup(options, sp.GetService<IConfiguration>())));
-        services.AddSingleton<IValidateOptions<O8Options>>(sp => new O8SettingsValidator(options, sp.GetService<IConfiguration>()));
+        services.AddSingleton<IValidateOptions<O8Options>>(sp => new O8SettingsValidator(options, sp.GetService<IConfiguration>(),
+            sp.GetService<IHostEnvironment>()?.ContentRootPath));
         // Bad settings stop the host before anything starts, with a message naming the setting.
         services.AddOptions<O8Options>().ValidateOnStart();
         services.AddLogging();

@@ -56,8 +56,8 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
 
     /// <summary>
     /// A duration as HOCON writes it (<c>120s</c>, <c>2m</c>, <c>500ms</c>) or as .NET does with all three parts
-    /// (<c>00:02:00</c>, optionally <c>d.hh:mm:ss.fff</c>). Null for anything else: a bare number (days to the binder,
-    /// milliseconds to HOCON) and <c>2:00</c> (hours to .NET, minutes to most readers) mean different things to different readers.
+    /// (<c>00:02:00</c>, optionally <c>d.hh:mm:ss.fff</c>), or a bare <c>0</c>. Null for anything else: another bare
+    /// number (days to the binder, milliseconds to HOCON) and <c>2:00</c> (hours to .NET, minutes to most readers) mean different things to different readers.
     /// </summary>
     internal static TimeSpan? TryParseDuration(string value)
     {
@@ -68,6 +68,8 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         while (digits < text.Length && (char.IsAsciiDigit(text[digits]) || text[digits] == '.')) digits++;
         if (digits == 0 || !double.TryParse(text[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)) return null;
         var unit = text[digits..].Trim();
+        // A bare zero is zero to every reader, whatever unit it would have had ("read the metadata once", "no skew").
+        if (unit.Length == 0 && amount == 0) return TimeSpan.Zero;
         foreach (var (units, milliseconds) in DurationUnits)
             if (units.Contains(unit, StringComparer.OrdinalIgnoreCase))
                 // Past what a TimeSpan holds it is no duration (TimeSpan.FromMilliseconds would throw, naming no setting).
@@ -134,7 +136,8 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
 /// Validates the bound settings and the configured providers at host start (<c>ValidateOnStart</c>). A bad setting
 /// throws <see cref="O8ConfigurationException"/>, naming it both as a HOCON key and as an <c>IConfiguration</c> key.
 /// </summary>
-internal sealed class O8SettingsValidator(O8HostingOptions hosting, IConfiguration? configuration = null) : IValidateOptions<O8Options>
+internal sealed class O8SettingsValidator(O8HostingOptions hosting, IConfiguration? configuration = null, string? contentRoot = null)
+    : IValidateOptions<O8Options>
 {
     public ValidateOptionsResult Validate(string? name, O8Options options)
     {
@@ -155,7 +158,7 @@ internal sealed class O8SettingsValidator(O8HostingOptions hosting, IConfigurati
         {
             try
             {
-                ConfiguredProviders.Build(configuration.GetSection(section).GetSection("Providers"));
+                ConfiguredProviders.Build(configuration.GetSection(section).GetSection("Providers"), contentRoot);
             }
             catch (ArgumentException ex)
             {

@@ -98,6 +98,9 @@ public sealed class ConfiguredProviderValuesTests
         Assert.Equal(TimeSpan.FromMinutes(10), ClockSkew("crm", "00:10:00"));
         Assert.Equal(TimeSpan.FromHours(12), RefreshInterval("12h"));
         Assert.Equal(TimeSpan.Zero, RefreshInterval("0s"));
+        // A bare zero is zero in any unit: the README's "0: read the metadata once", as it always bound.
+        Assert.Equal(TimeSpan.Zero, RefreshInterval("0"));
+        Assert.Equal(TimeSpan.Zero, ClockSkew("crm", "0"));
     }
 
     [Fact]

@@ -1,4 +1,8 @@
+using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using O8Actors.Hosting.Tests.Support;
 
@@ -173,6 +177,40 @@ public sealed class StartupValidationTests
         finally
         {
             folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_relative_key_file_is_read_from_the_hosts_content_root_not_the_working_directory()
+    {
+        // A Windows service's working directory is System32; the files sit beside the app, in its content root, where
+        // Kestrel reads its own certificate files from too.
+        var contentRoot = Directory.CreateTempSubdirectory("o8-content-root-");
+        try
+        {
+            using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+            {
+                using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=crm-client", key,
+                    System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+                Directory.CreateDirectory(Path.Combine(contentRoot.FullName, "keys"));
+                await File.WriteAllTextAsync(Path.Combine(contentRoot.FullName, "keys", "client.pem"), certificate.ExportCertificatePem(), TestContext.Current.CancellationToken);
+                await File.WriteAllTextAsync(Path.Combine(contentRoot.FullName, "keys", "client-key.pem"), key.ExportPkcs8PrivateKeyPem(), TestContext.Current.CancellationToken);
+            }
+
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = contentRoot.FullName });
+            builder.Configuration.AddInMemoryCollection(PrivateKeyJwtProvider(Path.Combine("keys", "client.pem"), Path.Combine("keys", "client-key.pem")));
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddOAuthLogins();
+            builder.Services.AddAkka("o8-content-root", akka => akka.WithOAuthLogins());
+            using var host = builder.Build();
+
+            // The provider validates at start: private_key_jwt without its loaded certificate and key would fail it.
+            await host.StartAsync(TestContext.Current.CancellationToken);
+            await host.StopAsync(TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            contentRoot.Delete(recursive: true);
         }
     }
 
