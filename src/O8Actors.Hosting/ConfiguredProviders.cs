@@ -128,7 +128,8 @@ internal static class ConfiguredProviders
 
     /// <summary>
     /// Refuses a key the section's options would not take: the binder ignores unknown keys, so a misspelt
-    /// <c>Resouce</c> or a key the provider kind has no use for would otherwise start a provider without it.
+    /// <c>Resouce</c> or a key the provider kind has no use for would otherwise start a provider without it. So, too, a map
+    /// (<c>AuthorizeParameters</c>, <c>TokenRequestHeaders</c>) given one value, which the binder ignores as well.
     /// </summary>
     private static void CheckKeys(IConfigurationSection section, Type optionsType, IEnumerable<string> ownKeys, string kind)
     {
@@ -137,8 +138,18 @@ internal static class ConfiguredProviders
             .Select(p => p.Name)
             .Concat(ownKeys)
             .ToList();
+        var maps = optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && typeof(IDictionary<string, string>).IsAssignableFrom(p.PropertyType))
+            .Select(p => p.Name)
+            .ToList();
         foreach (var child in section.GetChildren())
         {
+            // A map given one value (O8__Providers__corp__AuthorizeParameters="acr_values=mfa") is one the binder drops
+            // without a word: the provider would start without the parameter or header it was meant to send.
+            if (child.Value is not null && maps.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                throw new ArgumentException(
+                    $"'{child.Path}' is a section of names and values ({child.Key}:<name> = <value>, in an environment variable " +
+                    $"{child.Key}__<name>), not one value.", child.Key);
             if (known.Contains(child.Key, StringComparer.OrdinalIgnoreCase)) continue;
             var nearest = known.MinBy(k => O8SettingKeys.Distance(child.Key.ToLowerInvariant(), k.ToLowerInvariant()))!;
             var hint = ObjectProperties.Contains(child.Key, StringComparer.OrdinalIgnoreCase)

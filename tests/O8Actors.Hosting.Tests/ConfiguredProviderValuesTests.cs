@@ -76,6 +76,24 @@ public sealed class ConfiguredProviderValuesTests
         Assert.Contains("00:02:00", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("corp", "AuthorizeParameters", "acr_values=urn:mfa")] // discovery
+    [InlineData("crm", "TokenRequestHeaders", "Accept: application/json")] // plain
+    [InlineData("g", "AuthorizeParameters", "prompt=consent")] // preset
+    public void A_map_given_one_value_is_refused_naming_the_key_and_its_section_form(string provider, string key, string value)
+    {
+        var settings = Provider(provider);
+        settings[$"{provider}:{key}"] = value;
+
+        // The binder drops it without a word: the provider would start without the parameter or header it was meant to send.
+        var error = Assert.Throws<ArgumentException>(() => ConfiguredProviderSettings.BuildOne(settings));
+
+        Assert.Contains($"'O8:Providers:{provider}:{key}' is a section of names and values ({key}:<name> = <value>", error.Message, StringComparison.Ordinal);
+        settings.Remove($"{provider}:{key}");
+        settings[$"{provider}:{key}:x-name"] = "x-value";
+        Assert.NotNull(ConfiguredProviderSettings.BuildOne(settings)); // the section form is taken
+    }
+
     [Fact]
     public void Provider_durations_take_the_HOCON_units_and_the_dotnet_form()
     {
