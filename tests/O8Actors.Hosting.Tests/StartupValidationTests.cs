@@ -133,13 +133,7 @@ public sealed class StartupValidationTests
         var folder = Directory.CreateTempSubdirectory("o8-client-key-");
         try
         {
-            using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
-            {
-                using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=crm-client", key,
-                    System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-                await File.WriteAllTextAsync(Path.Combine(folder.FullName, "client.pem"), certificate.ExportCertificatePem(), TestContext.Current.CancellationToken);
-                await File.WriteAllTextAsync(Path.Combine(folder.FullName, "client-key.pem"), key.ExportPkcs8PrivateKeyPem(), TestContext.Current.CancellationToken);
-            }
+            await WriteClientCertificateAsync(folder.FullName);
 
             var settings = PrivateKeyJwtProvider(Path.Combine(folder.FullName, "client.pem"), Path.Combine(folder.FullName, "client-key.pem"));
             using var host = HostedO8.Build(settings);
@@ -188,14 +182,7 @@ public sealed class StartupValidationTests
         var contentRoot = Directory.CreateTempSubdirectory("o8-content-root-");
         try
         {
-            using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
-            {
-                using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=crm-client", key,
-                    System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-                Directory.CreateDirectory(Path.Combine(contentRoot.FullName, "keys"));
-                await File.WriteAllTextAsync(Path.Combine(contentRoot.FullName, "keys", "client.pem"), certificate.ExportCertificatePem(), TestContext.Current.CancellationToken);
-                await File.WriteAllTextAsync(Path.Combine(contentRoot.FullName, "keys", "client-key.pem"), key.ExportPkcs8PrivateKeyPem(), TestContext.Current.CancellationToken);
-            }
+            await WriteClientCertificateAsync(Directory.CreateDirectory(Path.Combine(contentRoot.FullName, "keys")).FullName);
 
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = contentRoot.FullName });
             builder.Configuration.AddInMemoryCollection(PrivateKeyJwtProvider(Path.Combine("keys", "client.pem"), Path.Combine("keys", "client-key.pem")));
@@ -212,6 +199,16 @@ public sealed class StartupValidationTests
         {
             contentRoot.Delete(recursive: true);
         }
+    }
+
+    /// <summary>Writes a client certificate (<c>client.pem</c>) and its private key (<c>client-key.pem</c>) into <paramref name="folder"/>.</summary>
+    private static async Task WriteClientCertificateAsync(string folder)
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=crm-client", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        await File.WriteAllTextAsync(Path.Combine(folder, "client.pem"), certificate.ExportCertificatePem(), TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(folder, "client-key.pem"), key.ExportPkcs8PrivateKeyPem(), TestContext.Current.CancellationToken);
     }
 
     private static Dictionary<string, string?> PrivateKeyJwtProvider(string certificateFile, string? keyFile)
