@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection;
 using O8Actors.Accounts;
@@ -23,18 +22,11 @@ internal sealed class TokenPayloads(IDataProtectionProvider provider)
         _protector.Protect(JsonSerializer.SerializeToUtf8Bytes(Payload.From(account, tokens)));
 
     /// <summary>The tokens in <paramref name="payload"/>, or null when it does not decrypt (key ring lost) or is another account's.</summary>
+    /// <exception cref="StoredTokensUnreadableException">It decrypts but is of a format this version does not read (a newer one).</exception>
     public TokenSet? Unprotect(OAuthAccount account, byte[] payload)
     {
-        try
-        {
-            var read = JsonSerializer.Deserialize<Payload>(_protector.Unprotect(payload));
-            return read is not null && read.Account == account.Id ? read.ToTokens() : null;
-        }
-        catch (Exception e) when (e is CryptographicException or JsonException)
-        {
-            // As good as absent: the account signs in again.
-            return null;
-        }
+        var read = ProtectedRecords.Open<Payload>(_protector, payload, $"account '{account.Id}'");
+        return read is not null && read.Account == account.Id ? read.ToTokens() : null;
     }
 
     /// <summary>Format 1 of the payload (inside the encryption); <c>DpopKey</c> is absent in payloads written before DPoP.</summary>

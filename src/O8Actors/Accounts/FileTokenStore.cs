@@ -36,8 +36,11 @@ namespace O8Actors;
 /// revokes the whole family; the lock keeps that request from being sent.</para>
 /// <para>A file that cannot be decrypted (its key ring was deleted) reads as no tokens: the account signs in again. Any
 /// save replaces such a file, whatever version it expected: the tokens a refresh has just been issued (the stored
-/// refresh token spent) are stored over it, not dropped because the file turned unreadable after it was read. A folder
-/// deleted while the app runs is created again (mode 0700, a new key ring) by the next call.</para>
+/// refresh token spent) are stored over it, not dropped because the file turned unreadable after it was read. A file that
+/// decrypts but is of a format this version does not read (a newer version of O8Actors wrote it, and the app was then
+/// downgraded) is not taken for absent: loading or saving the account throws <see cref="StoredTokensUnreadableException"/>
+/// and the file stays until the account signs out; <see cref="ListAsync"/> leaves it out (its account is inside it). A
+/// folder deleted while the app runs is created again (mode 0700, a new key ring) by the next call.</para>
 /// </remarks>
 public sealed class FileTokenStore : ITokenStore
 {
@@ -161,6 +164,9 @@ public sealed class FileTokenStore : ITokenStore
         var file = FileOf(account);
         await using var writing = await FileLock.AcquireAsync(file + ".wlock", cancellationToken).ConfigureAwait(false);
         File.Delete(file);
+        // A save that died between writing its temporary file and the rename left the newest tokens in it, encrypted
+        // beside the key ring that reads them. Under the write lock no save of this account has one in flight.
+        foreach (var temporary in Directory.EnumerateFiles(Folder, Path.GetFileName(file) + ".*.tmp")) File.Delete(temporary);
         // A signed-out account's tokens must not come back after a power loss.
         await Task.Run(() => FolderSync.Flush(Folder), CancellationToken.None).ConfigureAwait(false);
     }
@@ -172,7 +178,18 @@ public sealed class FileTokenStore : ITokenStore
         var accounts = new List<OAuthAccount>();
         foreach (var file in Directory.EnumerateFiles(Folder, "*.token"))
         {
-            if (await ReadAsync(file, cancellationToken).ConfigureAwait(false) is not { } record) continue;
+            TokenRecord? record;
+            try
+            {
+                record = await ReadAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoredTokensUnreadableException)
+            {
+                // Its account is inside what does not read: it cannot be listed, and it must not fail the list of the others.
+                continue;
+            }
+
+            if (record is null) continue;
             if (provider is null || record.Provider == provider) accounts.Add(new OAuthAccount(record.Provider, record.Key));
         }
 
@@ -194,7 +211,8 @@ public sealed class FileTokenStore : ITokenStore
     private async Task<TokenRecord?> ReadAsync(string file, CancellationToken cancellationToken) =>
         (await ReadRecordAsync(file, cancellationToken).ConfigureAwait(false)).Record;
 
-    /// <summary>The file's record; null when there is none, with <c>Unreadable</c> when there is a file that does not decrypt or parse.</summary>
+    /// <summary>The file's record; null when there is none, with <c>Unreadable</c> when there is a file that does not decrypt.</summary>
+    /// <exception cref="StoredTokensUnreadableException">The file decrypts but is of a format this version does not read.</exception>
     private async Task<(TokenRecord? Record, bool Unreadable)> ReadRecordAsync(string file, CancellationToken cancellationToken)
     {
         byte[] payload;
@@ -211,16 +229,8 @@ public sealed class FileTokenStore : ITokenStore
             return (null, false);
         }
 
-        try
-        {
-            var record = JsonSerializer.Deserialize<TokenRecord>(Protector.Unprotect(payload));
-            return (record, record is null);
-        }
-        catch (Exception e) when (e is CryptographicException or JsonException)
-        {
-            // Encrypted under a key ring that is gone, or damaged: as good as absent (the account signs in again).
-            return (null, true);
-        }
+        var record = ProtectedRecords.Open<TokenRecord>(Protector, payload, $"the token file {Path.GetFileName(file)}");
+        return (record, record is null);
     }
 
     private static FileStreamOptions PrivateWrite()

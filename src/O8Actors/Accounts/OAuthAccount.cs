@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+
 namespace O8Actors;
 
 /// <summary>
@@ -7,8 +10,28 @@ namespace O8Actors;
 /// </summary>
 /// <param name="Provider">The registered provider's name.</param>
 /// <param name="Key">The subject (or app-given key): an identifier, not a secret.</param>
+/// <exception cref="ArgumentException">The provider or the key is not well-formed UTF-16 (it holds a lone surrogate).</exception>
 public sealed record OAuthAccount(string Provider, string Key)
 {
+    private readonly string _provider = ThrowIfIllFormed(Provider, nameof(Provider));
+    private readonly string _key = ThrowIfIllFormed(Key, nameof(Key));
+
+    /// <summary>The registered provider's name.</summary>
+    /// <exception cref="ArgumentException">The name is not well-formed UTF-16.</exception>
+    public string Provider
+    {
+        get => _provider;
+        init => _provider = ThrowIfIllFormed(value, nameof(Provider));
+    }
+
+    /// <summary>The subject (or app-given key): an identifier, not a secret.</summary>
+    /// <exception cref="ArgumentException">The key is not well-formed UTF-16.</exception>
+    public string Key
+    {
+        get => _key;
+        init => _key = ThrowIfIllFormed(value, nameof(Key));
+    }
+
     /// <summary>
     /// <c>provider/key</c>, with both parts escaped so that <c>/</c> inside a part cannot make two accounts look alike.
     /// </summary>
@@ -16,4 +39,25 @@ public sealed record OAuthAccount(string Provider, string Key)
 
     /// <inheritdoc />
     public override string ToString() => $"OAuthAccount {{ Provider = {Provider}, Key = {Key} }}";
+
+    /// <summary>
+    /// <paramref name="value"/>, unless it holds a lone surrogate. <see cref="Id"/> escapes (and the stores' JSON
+    /// writes) such a surrogate as U+FFFD, so <c>"x\uD800"</c> and <c>"x\uFFFD"</c> would name one account: one file, one
+    /// register, the second person reading the first one's tokens. Null passes (as before; <see cref="Id"/> refuses it).
+    /// </summary>
+    /// <exception cref="ArgumentException">Ill-formed; the message does not quote the value.</exception>
+    internal static string ThrowIfIllFormed(string value, string paramName)
+    {
+        var rest = value.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf16(rest, out _, out var used) != OperationStatus.Done)
+                throw new ArgumentException(
+                    "An account's provider name and key must be well-formed UTF-16: this one holds a lone surrogate, which would " +
+                    "name the same account as another string.", paramName);
+            rest = rest[used..];
+        }
+
+        return value;
+    }
 }

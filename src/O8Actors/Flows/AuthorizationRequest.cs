@@ -74,9 +74,14 @@ public sealed record AuthorizationRequest(
     /// </summary>
     internal static readonly TimeSpan MaximumTimeout = TimeSpan.FromDays(1);
 
-    /// <summary>Throws for a request no login can run (a timeout that is not positive or longer than a day, a step-up asked wrongly: <see cref="StepUp"/>).</summary>
+    /// <summary>
+    /// Throws for a request no login can run (a timeout that is not positive or longer than a day, a step-up asked wrongly:
+    /// <see cref="StepUp"/>, an account key no <see cref="OAuthAccount"/> takes: refused here, before the browser, rather
+    /// than after the user signed in).
+    /// </summary>
     internal static void ThrowIfInvalid(AuthorizationRequest request, string paramName)
     {
+        if (request.AccountKey is { } key) OAuthAccount.ThrowIfIllFormed(key, paramName);
         if (request.Timeout is { } t && t <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(paramName, "The login timeout must be positive.");
         if (request.Timeout is { } longest && longest > MaximumTimeout)

@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace O8Actors.Accounts;
+
+/// <summary>
+/// How a token store reads back a record it wrote as JSON encrypted by Data Protection: the rule of
+/// <see cref="ITokenStore"/>, kept once for <see cref="FileTokenStore"/> and the persistence store.
+/// </summary>
+internal static class ProtectedRecords
+{
+    /// <summary>
+    /// The record in <paramref name="payload"/>; null when it does not decrypt (its key ring is gone, or it is damaged:
+    /// as good as absent, the account signs in again).
+    /// </summary>
+    /// <param name="protector">The protector the record was written with.</param>
+    /// <param name="payload">The encrypted record.</param>
+    /// <param name="record">Which record, for the exception's message (a name, never data).</param>
+    /// <exception cref="StoredTokensUnreadableException">
+    /// It decrypts but is not a record of this format. Data Protection authenticates the payload, so this is no damage but
+    /// a record a newer version wrote: read as absent, the account would look signed out and its next save would go over
+    /// the newer record, whose refresh token nobody would then revoke.
+    /// </exception>
+    public static T? Open<T>(IDataProtector protector, byte[] payload, string record) where T : class
+    {
+        byte[] json;
+        try
+        {
+            json = protector.Unprotect(payload);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json) ?? throw Unreadable(record);
+        }
+        catch (JsonException)
+        {
+            // Not chained: a JsonException's message may quote the text it stopped at, which is the tokens.
+            throw Unreadable(record);
+        }
+    }
+
+    private static StoredTokensUnreadableException Unreadable(string record) => new(
+        $"The stored tokens of {record} decrypt but are not in a format this version of O8Actors reads (written by a newer " +
+        "version?). They are kept, not overwritten; signing the account out clears them.");
+}

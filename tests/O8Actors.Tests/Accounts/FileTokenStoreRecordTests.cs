@@ -1,0 +1,69 @@
+using System.Text;
+using O8Actors.Accounts;
+
+namespace O8Actors.Tests.Accounts;
+
+/// <summary>
+/// What the file store leaves on disk and reads back beyond its own format: a save that died before its rename, and a
+/// file a newer version of O8Actors wrote (the app then downgraded).
+/// </summary>
+public sealed class FileTokenStoreRecordTests : IDisposable
+{
+    private static readonly OAuthAccount Alice = new("github", "alice");
+    private static readonly OAuthAccount Bob = new("github", "bob");
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "o8-file-records-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+    }
+
+    private async Task<string> SaveAndFindAsync(FileTokenStore store, OAuthAccount account)
+    {
+        var before = Directory.Exists(_folder) ? Directory.EnumerateFiles(_folder, "*.token").ToHashSet() : [];
+        await store.SaveAsync(account, new TokenSet($"access-{account.Key}", "Bearer", RefreshToken: $"refresh-{account.Key}"), 0);
+        return Assert.Single(Directory.EnumerateFiles(_folder, "*.token"), f => !before.Contains(f));
+    }
+
+    [Fact]
+    public async Task A_sign_out_also_deletes_the_temporary_file_a_save_that_died_before_its_rename_left_with_the_tokens()
+    {
+        var store = new FileTokenStore(_folder);
+        var alices = await SaveAndFindAsync(store, Alice);
+        var bobs = await SaveAndFindAsync(store, Bob);
+        // A crash after the flush and before the rename: the encrypted tokens stay in the temporary file.
+        var leftover = $"{alices}.{Guid.NewGuid():N}.tmp";
+        var bobsSave = $"{bobs}.{Guid.NewGuid():N}.tmp";
+        File.Copy(alices, leftover);
+        File.Copy(bobs, bobsSave);
+
+        await store.RemoveAsync(Alice);
+
+        Assert.False(File.Exists(leftover), "the signed-out account's tokens are still on disk in a temporary file");
+        Assert.True(File.Exists(bobsSave), "another account's file was deleted");
+        Assert.Null(await store.LoadAsync(Alice));
+    }
+
+    [Fact]
+    public async Task A_file_of_a_newer_format_is_reported_unreadable_not_taken_for_absent_and_overwritten()
+    {
+        var store = new FileTokenStore(_folder);
+        var file = await SaveAndFindAsync(store, Alice);
+        await SaveAndFindAsync(store, Bob);
+        // What a newer version might write: it decrypts (same key ring) but is not this version's record.
+        var newer = PrivateKeyRing.Create(Path.Combine(_folder, "keys"), "O8Actors.Tokens").CreateProtector("O8Actors.Tokens.v1")
+            .Protect(Encoding.UTF8.GetBytes("""{"Format":2,"Tokens":["refresh-of-the-newer-version"],"Version":{"Major":2}}"""));
+        await File.WriteAllBytesAsync(file, newer);
+
+        var load = await Assert.ThrowsAsync<StoredTokensUnreadableException>(() => store.LoadAsync(Alice));
+        // The login that follows a "signed out" account would have gone over the newer tokens.
+        await Assert.ThrowsAsync<StoredTokensUnreadableException>(() => store.SaveAsync(Alice, new TokenSet("access-older", "Bearer"), 0));
+
+        Assert.DoesNotContain("refresh-of-the-newer-version", load.ToString(), StringComparison.Ordinal);
+        Assert.Equal(newer, await File.ReadAllBytesAsync(file));
+        Assert.Equal([Bob], await store.ListAsync());
+        // Signing out is the way out.
+        await store.RemoveAsync(Alice);
+        Assert.Equal(1L, await store.SaveAsync(Alice, new TokenSet("access-older", "Bearer"), 0));
+    }
+}
