@@ -16,6 +16,11 @@ namespace O8Actors.Persistence;
 /// <para>Index writes run one at a time, so a repair's read of a register and its write of the index are not split by a
 /// change's write. A repair reads the register after any message already sent to it (one mailbox, in order), so a
 /// change whose answer timed out is seen once it is done.</para>
+/// <para>The marks are this process's memory: a process that stopped after its register stored an account and before
+/// the index listed it (a crash, an index write that failed and was not yet repaired) leaves nothing durable that says
+/// so. So the first save of each account in a process lists it as well, whatever its version; the index answers that
+/// at once, without a write, when the id is there. Cost: one index round trip per account per process, and its id kept
+/// while the process runs (<see cref="_listed"/>); every later save of that account costs one set lookup.</para>
 /// </remarks>
 internal sealed class AccountListing(
     Func<string, CancellationToken, Task<long>> versionOf,
@@ -25,6 +30,8 @@ internal sealed class AccountListing(
     private readonly Lock _gate = new();
     // Only accounts with a change under way or an index that may be out of step: the others hold no memory here.
     private readonly Dictionary<string, Mark> _marks = new(StringComparer.Ordinal);
+    // Accounts this process has seen listed by the index (written or confirmed): their later saves need no index write.
+    private readonly HashSet<string> _listed = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _writing = new(1, 1);
     private long _sequence;
 
@@ -66,20 +73,24 @@ internal sealed class AccountListing(
 
     /// <summary>
     /// After the register took a save: a first version lists the account, and so does any version while the account was
-    /// unsettled; a later version of a settled account is listed already. A refused save changes nothing here: the
+    /// unsettled or not yet seen listed by this process (an earlier process may have stopped before listing it); a later
+    /// version of an account listed in this process is listed already. A refused save changes nothing here: the
     /// register holds another writer's version, so the account stays marked until a repair reads it.
     /// </summary>
     public Task SavedAsync(Change change, long? version, CancellationToken cancellationToken)
     {
         if (version is null) return Task.CompletedTask;
-        if (version == 1 || change.WasUnsettled) return SettleAsync(change, listed: true, cancellationToken);
         lock (_gate)
         {
-            var mark = _marks[change.AccountId];
-            if (mark.Latest == change.Sequence) mark.Settled = change.Sequence;
+            if (version != 1 && !change.WasUnsettled && _listed.Contains(change.AccountId))
+            {
+                var mark = _marks[change.AccountId];
+                if (mark.Latest == change.Sequence) mark.Settled = change.Sequence;
+                return Task.CompletedTask;
+            }
         }
 
-        return Task.CompletedTask;
+        return SettleAsync(change, listed: true, cancellationToken);
     }
 
     /// <summary>After the register erased the account's tokens: unlists it.</summary>
@@ -136,6 +147,7 @@ internal sealed class AccountListing(
             }
 
             await index(accountId, listed, cancellationToken).ConfigureAwait(false);
+            lock (_gate) Remember(accountId, listed);
             // With a change under way, its message may reach the register after the read above: it settles itself (or
             // stays marked), so this write settles nothing.
             if (!quiet) return;
@@ -169,6 +181,7 @@ internal sealed class AccountListing(
                 await index(change.AccountId, listed, cancellationToken).ConfigureAwait(false);
                 lock (_gate)
                 {
+                    Remember(change.AccountId, listed);
                     var mark = _marks[change.AccountId];
                     mark.Settled = Math.Max(mark.Settled, change.Sequence);
                 }
@@ -186,6 +199,13 @@ internal sealed class AccountListing(
             log.Warning("Token store: the account list could not be updated for {0} ({1}); its tokens were {2}, and the list is retried",
                 change.AccountId, e.GetType().Name, listed ? "stored" : "erased");
         }
+    }
+
+    /// <summary>What the index holds for the account now, as this process last wrote it; call under <see cref="_gate"/>.</summary>
+    private void Remember(string accountId, bool listed)
+    {
+        if (listed) _listed.Add(accountId);
+        else _listed.Remove(accountId);
     }
 
     private void DropIfSettled(string accountId, Mark mark)

@@ -21,7 +21,9 @@ public static class O8PersistenceHostingExtensions
     /// <summary>
     /// Keeps the accounts' tokens in a database (SQLite in the app data folder by default, or PostgreSQL), encrypted
     /// with Data Protection, through a journal plugin of O8Actors' own (<see cref="O8PersistenceOptions.PluginId"/>):
-    /// the app's default Akka.Persistence plugin, if any, is left alone. Tables are created on first use.
+    /// the app's default Akka.Persistence plugin, if any, is left alone. Tables are created on first use. Outside a
+    /// cluster the database is locked for this actor system while it runs: a second process (or actor system) on the
+    /// same database fails its start, as does a PostgreSQL server that cannot be reached then.
     /// </summary>
     public static AkkaConfigurationBuilder WithOAuthAccountsPersistence(this AkkaConfigurationBuilder builder, Action<O8PersistenceOptions>? configure = null)
     {
@@ -33,6 +35,7 @@ public static class O8PersistenceHostingExtensions
         {
             RequireOneAccountActorPerAccount(system);
             PerNodeStoreWarning.LogIfClustered(system, options);
+            DatabaseLock.TakeIfLocal(system, options, Database(options).Connection);
             return new PersistentTokenStore(RegistersIn(system, plugins, options), DataProtectionFor(options, services), options.Timeout,
                 Akka.Event.Logging.GetLogger(system, typeof(PersistentTokenStore)));
         }));

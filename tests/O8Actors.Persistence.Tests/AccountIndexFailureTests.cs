@@ -45,6 +45,22 @@ public sealed class AccountIndexFailureTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task An_account_a_stopped_process_stored_but_never_listed_is_listed_by_its_next_save_in_the_next_process()
+    {
+        _index.Failing = true;
+        Assert.Equal(1, await _store.SaveAsync(Alice, new TokenSet("access-1", "Bearer"), 0, Ct));
+        _index.Failing = false;
+        // The process stops before its repair: the next one (a new store on the same registers) has no memory of the gap.
+        var next = new PersistentTokenStore(Task.FromResult(_registers), new EphemeralDataProtectionProvider(), Timeout,
+            Logging.GetLogger(_system, typeof(AccountIndexFailureTests)));
+
+        Assert.Equal(2, await next.SaveAsync(Alice, new TokenSet("access-2", "Bearer"), 1, Ct));
+
+        Assert.Equal([Alice], await next.ListAsync(cancellationToken: Ct));
+        Assert.Equal(0, next.ListingsMarked);
+    }
+
+    [Fact]
     public async Task A_listing_that_failed_is_retried_before_the_store_lists()
     {
         _index.Failing = true;

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Microsoft.Extensions.Configuration;
 using O8Actors.Persistence.Tests.Support;
 
@@ -97,6 +98,32 @@ public sealed class SqliteTokenStoreTests(SandboxFixture sandbox) : IClassFixtur
             await store.RemoveAsync(erin, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
             Assert.Null(await store.LoadAsync(erin, ct));
             Assert.Equal(1, await store.SaveAsync(erin, Tokens("again"), 0, ct));
+        }
+    }
+
+    [Fact]
+    public async Task An_account_whose_process_stopped_between_its_register_and_the_index_is_listed_after_its_next_save()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var frank = new OAuthAccount("sandbox", "frank");
+        await using (var host = await StoreHost.StartAsync(Configure))
+        {
+            // The crash: the register takes version 1, and the process is gone before the store tells the index.
+            var options = new O8PersistenceOptions();
+            Configure(options);
+            var payload = new TokenPayloads(O8PersistenceHostingExtensions.DataProtectionFor(options, null!)).Protect(frank, Tokens("1"));
+            var saved = await host.System.ActorSelection("/user/o8-token-registers")
+                .Ask<Registers.TokensSaved>(new Registers.SaveTokens(frank.Id, payload, 0), TimeSpan.FromSeconds(30), ct);
+            Assert.Equal(1, saved.Version);
+        }
+
+        await using (var host = await StoreHost.StartAsync(Configure))
+        {
+            var stored = await host.Store.LoadAsync(frank, ct);
+            Assert.Equal(1, stored!.Version);
+            Assert.Equal(2, await host.Store.SaveAsync(frank, Tokens("2"), 1, ct));
+
+            Assert.Equal([frank], await host.Store.ListAsync(null, ct));
         }
     }
 

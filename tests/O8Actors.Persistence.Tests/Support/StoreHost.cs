@@ -27,18 +27,41 @@ public sealed class StoreHost : IAsyncDisposable
     /// <summary>The actor system.</summary>
     public Akka.Actor.ActorSystem System => _host.Services.GetRequiredService<Akka.Actor.ActorSystem>();
 
-    /// <summary>Starts an actor system with the store configured by <paramref name="persistence"/>.</summary>
-    public static async Task<StoreHost> StartAsync(Action<O8PersistenceOptions> persistence, string name = "o8-store")
+    /// <summary>
+    /// Starts an actor system with the store configured by <paramref name="persistence"/> (and <paramref name="akka"/>,
+    /// before it); the store's refusal to be made is thrown, with the host stopped.
+    /// </summary>
+    public static async Task<StoreHost> StartAsync(Action<O8PersistenceOptions> persistence, string name = "o8-store",
+        Func<AkkaConfigurationBuilder, AkkaConfigurationBuilder>? akka = null)
     {
         var made = new TaskCompletionSource<ITokenStore>(TaskCreationOptions.RunContinuationsAsynchronously);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddAkka(name, (akka, services) => akka
+        builder.Services.AddAkka(name, (configuration, services) => (akka?.Invoke(configuration) ?? configuration)
             .WithOAuthAccountsPersistence(persistence)
-            .WithActors((system, _) => made.SetResult(TokenStoreSetup.Resolve(system, services)!)));
+            .WithActors((system, _) =>
+            {
+                try
+                {
+                    made.SetResult(TokenStoreSetup.Resolve(system, services)!);
+                }
+                catch (InvalidOperationException e)
+                {
+                    made.SetException(e);
+                }
+            }));
         var host = builder.Build();
         await host.StartAsync();
-        return new StoreHost(host, await made.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        try
+        {
+            return new StoreHost(host, await made.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        catch
+        {
+            await host.StopAsync();
+            host.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Starts the store on SQLite in a temporary folder of its own, deleted with the host.</summary>
