@@ -23,7 +23,7 @@ internal sealed class SqliteDatabaseLock(FileStream file) : IDisposable
         {
             return new SqliteDatabaseLock(new FileStream(path, options));
         }
-        catch (IOException e) when (IsHeldElsewhere(e))
+        catch (IOException e) when (O8Actors.Accounts.PrivateFiles.IsLockedElsewhere(e))
         {
             throw DatabaseLock.HeldElsewhere(database);
         }
@@ -34,13 +34,6 @@ internal sealed class SqliteDatabaseLock(FileStream file) : IDisposable
                 $"file {path} did not open ({e.Message}).", e);
         }
     }
-
-    /// <summary>
-    /// Whether opening failed because another handle holds the file: <c>EWOULDBLOCK</c> from <c>flock</c> on Unix (11 on
-    /// Linux, 35 on macOS and the BSDs), a sharing or lock violation on Windows.
-    /// </summary>
-    private static bool IsHeldElsewhere(IOException e) =>
-        e.GetType() == typeof(IOException) && (OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 32 or 33 : e.HResult is 11 or 35);
 
     /// <summary>Releases the lock (the file stays: deleting it could race a process that just opened it).</summary>
     public void Dispose() => file.Dispose();

@@ -272,29 +272,20 @@ public sealed class FileTokenStore : ITokenStore
                 {
                     return new FileLock(new FileStream(path, options));
                 }
-                catch (IOException e) when (IsHeldElsewhere(e))
+                catch (IOException e) when (PrivateFiles.IsLockedElsewhere(e))
                 {
                     // Still held when the caller gives up: a cancellation (the caller's deadline), not a failure of the disk.
                     cancellationToken.ThrowIfCancellationRequested();
                     // Held by someone else: poll. Holds last a token request at most, so a short poll costs little.
                     await Task.Delay(LockPoll, cancellationToken).ConfigureAwait(false);
                 }
-                catch (IOException e) when (!IsHeldElsewhere(e))
+                catch (IOException e) when (!PrivateFiles.IsLockedElsewhere(e))
                 {
                     // A missing folder, a full disk, no permission: polling would wait forever on what is no contention.
                     throw new IOException($"The token store could not open its lock file {path}: {e.Message}", e);
                 }
             }
         }
-
-        /// <summary>
-        /// Whether opening failed because another handle holds the lock: a sharing or lock violation on Windows,
-        /// <c>EWOULDBLOCK</c> from <c>flock</c> on Unix (11 on Linux, 35 on macOS and the BSDs).
-        /// </summary>
-        private static bool IsHeldElsewhere(IOException e) =>
-            e.GetType() == typeof(IOException) && (OperatingSystem.IsWindows()
-                ? (e.HResult & 0xFFFF) is 32 or 33
-                : e.HResult is 11 or 35);
 
         public ValueTask DisposeAsync() => stream.DisposeAsync();
     }

@@ -28,6 +28,14 @@ internal static class PrivateFiles
     }
 
     /// <summary>
+    /// Whether opening a lock file for this process alone (<see cref="FileShare.None"/>) failed because another handle
+    /// holds it: <c>EWOULDBLOCK</c> from <c>flock</c> on Unix (11 on Linux, 35 on macOS and the BSDs), a sharing or lock
+    /// violation on Windows; not a missing folder, a full disk or a refused permission, which no wait would cure.
+    /// </summary>
+    public static bool IsLockedElsewhere(IOException e) =>
+        e.GetType() == typeof(IOException) && (OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 32 or 33 : e.HResult is 11 or 35);
+
+    /// <summary>
     /// Makes every file directly in <paramref name="folder"/> the owner's alone: files written by a library that creates
     /// them with the process's umask (Data Protection's key files, 0644 under the usual umask 022).
     /// </summary>
