@@ -36,6 +36,14 @@ internal sealed partial class CertificateProvider
     internal static readonly TimeSpan LockWait = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// The most one mkcert run may take before it is stopped: it takes well under a second, so this only ends one that
+    /// hangs (a trust-store tool it runs waiting for input). Shorter than <see cref="LockWait"/>, so a process waiting for
+    /// the folder's lock gets it when the holder's mkcert hangs; without a limit the holder kept the lock, and an
+    /// on-first-use listener its start, until the process ended.
+    /// </summary>
+    internal static readonly TimeSpan DefaultMkcertTimeout = TimeSpan.FromSeconds(30);
+
     private readonly Func<string, string?> _findOnPath;
     private readonly TimeProvider _time;
 
@@ -54,6 +62,9 @@ internal sealed partial class CertificateProvider
         _findOnPath = findOnPath;
         _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>How long one mkcert run may take (<see cref="DefaultMkcertTimeout"/>; tests shorten it).</summary>
+    internal TimeSpan MkcertTimeout { get; init; } = DefaultMkcertTimeout;
 
     /// <summary>Loads the listener certificate for <c>localhost</c>, creating or remaking it with mkcert when allowed.</summary>
     /// <exception cref="CertificateNotFoundException">No certificate was found and none could be created; the message gives the commands to run.</exception>
@@ -350,16 +361,17 @@ internal sealed partial class CertificateProvider
             "Or set o8.certificates.folder to where a valid certificate lives, or o8.listener.scheme = http for plain loopback.");
 
     /// <summary>The folder mkcert keeps its CA in (<c>mkcert -CAROOT</c>, which honours <c>$CAROOT</c>), or null.</summary>
-    private static async Task<string?> MkcertCaRootAsync(string mkcert, string instructions, CancellationToken ct)
+    private async Task<string?> MkcertCaRootAsync(string mkcert, string instructions, CancellationToken ct)
     {
-        var (exitCode, stdout, _) = await RunAsync(mkcert, ["-CAROOT"], instructions, ct).ConfigureAwait(false);
+        var (exitCode, stdout, _) = await RunAsync(mkcert, ["-CAROOT"], instructions, MkcertTimeout, ct).ConfigureAwait(false);
         var folder = stdout.Trim();
         return exitCode == 0 && folder.Length > 0 ? folder : null;
     }
 
-    private static async Task RunMkcertAsync(string mkcert, string certPath, string keyPath, Files files, ILogger? logger, CancellationToken ct)
+    private async Task RunMkcertAsync(string mkcert, string certPath, string keyPath, Files files, ILogger? logger, CancellationToken ct)
     {
-        var (exitCode, _, errorText) = await RunAsync(mkcert, MkcertInstructions.Arguments(certPath, keyPath), files.Steps, ct).ConfigureAwait(false);
+        var (exitCode, _, errorText) = await RunAsync(mkcert, MkcertInstructions.Arguments(certPath, keyPath), files.Steps, MkcertTimeout, ct)
+            .ConfigureAwait(false);
         if (exitCode != 0)
         {
             // mkcert's stderr holds paths and reasons, never key material, so it is safe to show.
@@ -380,10 +392,10 @@ internal sealed partial class CertificateProvider
                 files.CertPath, string.Join(" ", untrusted));
     }
 
-    /// <summary>Runs mkcert to its end; its output, trimmed stderr and exit code.</summary>
-    /// <exception cref="CertificateNotFoundException">mkcert could not be started; the message ends with <paramref name="instructions"/>.</exception>
+    /// <summary>Runs mkcert to its end, or stops it after <paramref name="timeout"/>; its output, trimmed stderr and exit code.</summary>
+    /// <exception cref="CertificateNotFoundException">mkcert could not be started, or did not finish within <paramref name="timeout"/>; the message ends with <paramref name="instructions"/>.</exception>
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
-        string mkcert, IEnumerable<string> arguments, string instructions, CancellationToken ct)
+        string mkcert, IEnumerable<string> arguments, string instructions, TimeSpan timeout, CancellationToken ct)
     {
         var start = new ProcessStartInfo(mkcert)
         {
@@ -407,16 +419,22 @@ internal sealed partial class CertificateProvider
         }
 
         process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        var stdout = process.StandardOutput.ReadToEndAsync(limit.Token);
+        var stderr = process.StandardError.ReadToEndAsync(limit.Token);
         try
         {
-            await process.WaitForExitAsync(ct).ConfigureAwait(false);
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* already gone */ }
-            throw;
+            if (ct.IsCancellationRequested) throw;
+            // A failure like any other mkcert failure, so the caller's cleanup runs and the folder's lock is released.
+            throw new CertificateNotFoundException(
+                $"mkcert ({mkcert}) did not finish within {timeout.TotalSeconds:0} s and was stopped; a trust-store tool it runs " +
+                "(certutil, keytool) may be waiting for input. Run the steps below by hand to see where it stops:\n" + instructions);
         }
 
         return (process.ExitCode, await stdout.ConfigureAwait(false), (await stderr.ConfigureAwait(false)).Trim());
