@@ -62,4 +62,48 @@ public sealed class LoopbackBindingTests
         using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
         probe.Start();
     }
+
+    /// <summary>
+    /// The host 127.0.0.1 (the fix the message above suggests) with bind-ipv6 left on: its redirect URI never sends the
+    /// browser to [::1], so a program there at the port (a Node 17+ dev server) is no reason to fail the start.
+    /// </summary>
+    [Fact]
+    public async Task The_host_127_0_0_1_starts_beside_another_program_on_the_IPv6_loopback_at_its_port()
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.IPv6Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var options = new O8Options { Listener = new ListenerOptions { Scheme = "http", Host = "127.0.0.1", Port = port, Path = "/", BindIPv6 = true } };
+        options.Validate();
+
+        var started = await CallbackListenerHost.StartAsync(options, _ => Task.CompletedTask, loggerFactory: null, CancellationToken.None);
+        try
+        {
+            Assert.Equal(port, started.Port);
+            Assert.False(started.IPv6);
+            var addresses = started.App.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+            Assert.Equal([$"http://127.0.0.1:{port}"], addresses);
+        }
+        finally
+        {
+            await started.App.StopAsync();
+            await started.App.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_port_taken_on_the_IPv6_loopback_alone_is_reported_naming_that_address()
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.IPv6Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var options = new O8Options { Listener = new ListenerOptions { Scheme = "http", Host = "localhost", Port = port, Path = "/", BindIPv6 = true } };
+
+        var error = await Assert.ThrowsAsync<ListenerPortInUseException>(() =>
+            CallbackListenerHost.StartAsync(options, _ => Task.CompletedTask, loggerFactory: null, CancellationToken.None));
+
+        Assert.Equal(port, error.Port);
+        Assert.Contains($"already in use on [::1]:{port}.", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1", error.Message, StringComparison.Ordinal);
+    }
 }
