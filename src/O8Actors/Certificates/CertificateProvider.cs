@@ -115,10 +115,16 @@ internal sealed partial class CertificateProvider
         public static Files Of(CertificateOptions options, string host)
         {
             var folder = Path.GetFullPath(options.ResolvedFolder);
-            return new Files(folder, Path.Combine(folder, options.CertFile), Path.Combine(folder, options.KeyFile), host);
+            // Full paths, so that one file named two ways ("x.pem", "./x.pem") is seen as one combined PEM.
+            return new Files(folder, Path.GetFullPath(Path.Combine(folder, options.CertFile)),
+                Path.GetFullPath(Path.Combine(folder, options.KeyFile)), host);
         }
 
         public bool BothExist => File.Exists(CertPath) && File.Exists(KeyPath);
+
+        /// <summary>Certificate and key in one file (cert-file = key-file), which mkcert writes as one PEM.</summary>
+        public bool Combined => string.Equals(CertPath, KeyPath,
+            OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 
         public string Steps => MkcertInstructions.Steps(CertPath, KeyPath);
     }
@@ -149,8 +155,12 @@ internal sealed partial class CertificateProvider
     private async Task<X509Certificate2> CreateAsync(string mkcert, Files files, ILogger? logger, Func<X509Certificate2, bool> keep,
         CancellationToken ct)
     {
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(files.Folder);
-        else Directory.CreateDirectory(files.Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds a private key
+        // The files' own folders too: a file name may name a subfolder (tls/localhost.pem), and mkcert makes no folder.
+        foreach (var folder in new[] { files.Folder, Path.GetDirectoryName(files.CertPath)!, Path.GetDirectoryName(files.KeyPath)! })
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
+            else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds a private key
+        }
 
         using (await LockAsync(files, ct).ConfigureAwait(false))
         {
@@ -178,9 +188,10 @@ internal sealed partial class CertificateProvider
                 if (!File.Exists(tempCert) || !File.Exists(tempKey))
                     throw NotFound(files, $"mkcert ({mkcert}) exited successfully but did not write them");
                 // Key first: a reader between the two moves sees the old certificate with the new key, a mismatch it
-                // reports as such and rechecks under this lock, never a certificate whose key is not there yet.
+                // reports as such and rechecks under this lock, never a certificate whose key is not there yet. A combined
+                // PEM is one temporary file (the two temporary names are one name), moved once.
                 File.Move(tempKey, files.KeyPath, overwrite: true);
-                File.Move(tempCert, files.CertPath, overwrite: true);
+                if (!files.Combined) File.Move(tempCert, files.CertPath, overwrite: true);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -213,9 +224,16 @@ internal sealed partial class CertificateProvider
                 // FileShare.None is an exclusive lock: flock on Unix (also between two streams of one process), a share mode on Windows.
                 return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException) when (waited.Elapsed < LockWait)
+            // A missing folder is not a lock someone holds: waiting would not help, and "another process" would mislead.
+            catch (IOException ex) when (ex is not DirectoryNotFoundException && waited.Elapsed < LockWait)
             {
                 await Task.Delay(LockPoll, ct).ConfigureAwait(false);
+            }
+            catch (DirectoryNotFoundException ex)
+            {
+                throw new ListenerStartException(
+                    $"The listener certificate could not be created: the folder of its lock file '{lockPath}' does not exist " +
+                    $"({ex.Message}). Check o8.certificates.folder, or create the files yourself:\n{files.Steps}", ex);
             }
             catch (UnauthorizedAccessException ex)
             {

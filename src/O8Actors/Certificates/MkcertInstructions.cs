@@ -42,7 +42,9 @@ internal static class MkcertInstructions
     /// </summary>
     internal static string Steps(string certPath, string keyPath, bool windows)
     {
-        var folder = Path.GetDirectoryName(certPath) ?? ".";
+        // The key's folder too when it is another (a key file named in a subfolder of its own): mkcert makes neither.
+        var folders = new[] { Path.GetDirectoryName(certPath) ?? ".", Path.GetDirectoryName(keyPath) ?? "." }.Distinct().ToList();
+        var folder = string.Join(windows ? "\",\"" : "\" \"", folders);
         return windows
             ? "  1. Install mkcert (https://github.com/FiloSottile/mkcert) and put it on PATH.\n" +
               "  2. Trust the mkcert CA once:\n" +
