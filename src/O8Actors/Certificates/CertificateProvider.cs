@@ -140,11 +140,11 @@ internal sealed partial class CertificateProvider
         // mkcert makes a new CA whenever its CA root is empty, and a CA is a machine-wide trust decision that a library
         // must never take as a side effect: only sign a leaf with a CA the user already made (mkcert -install).
         var caRoot = await MkcertCaRootAsync(mkcert, files.Steps, ct).ConfigureAwait(false);
-        if (caRoot is null || !File.Exists(Path.Combine(caRoot, "rootCA.pem")) || !File.Exists(Path.Combine(caRoot, "rootCA-key.pem")))
-            return (null, null,
-                $"mkcert has no CA yet ({(caRoot is null ? "mkcert -CAROOT gave no folder" : $"no rootCA.pem and rootCA-key.pem in '{caRoot}'")}); " +
-                "O8Actors never creates a CA by itself, so run 'mkcert -install' once (step 3 below)");
-        return (mkcert, caRoot, null);
+        var hasCertificate = caRoot is not null && File.Exists(Path.Combine(caRoot, "rootCA.pem"));
+        var hasKey = caRoot is not null && File.Exists(Path.Combine(caRoot, "rootCA-key.pem"));
+        return hasCertificate && hasKey
+            ? (mkcert, caRoot, null)
+            : (null, null, MkcertInstructions.NoCa(caRoot, hasCertificate, hasKey, OperatingSystem.IsWindows()));
     }
 
     /// <summary>

@@ -64,6 +64,21 @@ public sealed class MkcertInstructionsTests : IDisposable
         Assert.True(File.Exists(cert) && File.Exists(key), "the pair was made in the folders the steps named");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_step_a_missing_CA_points_at_is_the_one_that_runs_mkcert_install(bool windows)
+    {
+        var steps = MkcertInstructions.Steps("/c/localhost.pem", "/c/localhost-key.pem", windows).Split('\n');
+        var why = MkcertInstructions.NoCa("/ca", hasCertificate: false, hasKey: false, windows);
+
+        var named = System.Text.RegularExpressions.Regex.Match(why, @"\(step (\d) below\)");
+        Assert.True(named.Success, why);
+        var step = Array.FindIndex(steps, l => l.StartsWith($"  {named.Groups[1].Value}. ", StringComparison.Ordinal));
+        // Before, "step 3" on Windows too, where step 3 creates the listener's certificate.
+        Assert.Equal("mkcert -install", steps[step + 1].Trim());
+    }
+
     [Fact]
     public void On_Windows_the_folder_is_made_in_PowerShell_and_no_NSS_step_is_given()
     {
