@@ -58,7 +58,11 @@ internal static class CallbackListenerHost
             }
 
             var machineHasIPv6Loopback = CanBindIPv6Loopback();
-            var ipv6 = listener.BindIPv6 && machineHasIPv6Loopback;
+            // [::1] only for a host the browser may reach there: a redirect to 127.0.0.1 never goes to [::1], and a program
+            // on [::1] at the port (a Node dev server) would fail the start for nothing.
+            var hostMayUseIPv6 = LoopbackNames.IsIPv6Loopback(listener.Host) ||
+                                 string.Equals(listener.Host, "localhost", StringComparison.OrdinalIgnoreCase);
+            var ipv6 = listener.BindIPv6 && machineHasIPv6Loopback && hostMayUseIPv6;
             if (!ipv6 && LoopbackNames.IsIPv6Loopback(listener.Host))
                 throw new ListenerStartException($"The redirect listener's host is '{listener.Host}' (o8.listener.host), but this machine " +
                     "cannot bind the IPv6 loopback address, so no redirect would reach it. Use localhost or 127.0.0.1.");
@@ -125,8 +129,20 @@ internal static class CallbackListenerHost
         catch (Exception ex)
         {
             await app.DisposeAsync().ConfigureAwait(false);
-            throw Classify(ex, port);
+            throw IsAddressInUse(ex) ? new ListenerPortInUseException(port, TakenOn(port, ipv6), ex) : Classify(ex, port);
         }
+    }
+
+    /// <summary>
+    /// Which of the addresses just tried have <paramref name="port"/> taken, for the message (Kestrel's own names only
+    /// the first it failed on, in its inner exception); null when the other program has let it go meanwhile.
+    /// </summary>
+    private static string? TakenOn(int port, bool ipv6)
+    {
+        List<string> taken = [];
+        if (!CanBind(IPAddress.Loopback, port)) taken.Add($"127.0.0.1:{port}");
+        if (ipv6 && !CanBind(IPAddress.IPv6Loopback, port)) taken.Add($"[::1]:{port}");
+        return taken.Count == 0 ? null : string.Join(" and ", taken);
     }
 
     private static WebApplication Build(int port, bool ipv6, ServedCertificate? certificate, RequestDelegate handler,

@@ -36,6 +36,14 @@ internal sealed partial class CertificateProvider
     internal static readonly TimeSpan LockWait = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// The most one mkcert run may take before it is stopped: it takes well under a second, so this only ends one that
+    /// hangs (a trust-store tool it runs waiting for input). Shorter than <see cref="LockWait"/>, so a process waiting for
+    /// the folder's lock gets it when the holder's mkcert hangs; without a limit the holder kept the lock, and an
+    /// on-first-use listener its start, until the process ended.
+    /// </summary>
+    internal static readonly TimeSpan DefaultMkcertTimeout = TimeSpan.FromSeconds(30);
+
     private readonly Func<string, string?> _findOnPath;
     private readonly TimeProvider _time;
 
@@ -54,6 +62,9 @@ internal sealed partial class CertificateProvider
         _findOnPath = findOnPath;
         _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>How long one mkcert run may take (<see cref="DefaultMkcertTimeout"/>; tests shorten it).</summary>
+    internal TimeSpan MkcertTimeout { get; init; } = DefaultMkcertTimeout;
 
     /// <summary>Loads the listener certificate for <c>localhost</c>, creating or remaking it with mkcert when allowed.</summary>
     /// <exception cref="CertificateNotFoundException">No certificate was found and none could be created; the message gives the commands to run.</exception>
@@ -104,10 +115,16 @@ internal sealed partial class CertificateProvider
         public static Files Of(CertificateOptions options, string host)
         {
             var folder = Path.GetFullPath(options.ResolvedFolder);
-            return new Files(folder, Path.Combine(folder, options.CertFile), Path.Combine(folder, options.KeyFile), host);
+            // Full paths, so that one file named two ways ("x.pem", "./x.pem") is seen as one combined PEM.
+            return new Files(folder, Path.GetFullPath(Path.Combine(folder, options.CertFile)),
+                Path.GetFullPath(Path.Combine(folder, options.KeyFile)), host);
         }
 
         public bool BothExist => File.Exists(CertPath) && File.Exists(KeyPath);
+
+        /// <summary>Certificate and key in one file (cert-file = key-file), which mkcert writes as one PEM.</summary>
+        public bool Combined => string.Equals(CertPath, KeyPath,
+            OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 
         public string Steps => MkcertInstructions.Steps(CertPath, KeyPath);
     }
@@ -123,11 +140,11 @@ internal sealed partial class CertificateProvider
         // mkcert makes a new CA whenever its CA root is empty, and a CA is a machine-wide trust decision that a library
         // must never take as a side effect: only sign a leaf with a CA the user already made (mkcert -install).
         var caRoot = await MkcertCaRootAsync(mkcert, files.Steps, ct).ConfigureAwait(false);
-        if (caRoot is null || !File.Exists(Path.Combine(caRoot, "rootCA.pem")) || !File.Exists(Path.Combine(caRoot, "rootCA-key.pem")))
-            return (null, null,
-                $"mkcert has no CA yet ({(caRoot is null ? "mkcert -CAROOT gave no folder" : $"no rootCA.pem and rootCA-key.pem in '{caRoot}'")}); " +
-                "O8Actors never creates a CA by itself, so run 'mkcert -install' once (step 3 below)");
-        return (mkcert, caRoot, null);
+        var hasCertificate = caRoot is not null && File.Exists(Path.Combine(caRoot, "rootCA.pem"));
+        var hasKey = caRoot is not null && File.Exists(Path.Combine(caRoot, "rootCA-key.pem"));
+        return hasCertificate && hasKey
+            ? (mkcert, caRoot, null)
+            : (null, null, MkcertInstructions.NoCa(caRoot, hasCertificate, hasKey, OperatingSystem.IsWindows()));
     }
 
     /// <summary>
@@ -138,8 +155,12 @@ internal sealed partial class CertificateProvider
     private async Task<X509Certificate2> CreateAsync(string mkcert, Files files, ILogger? logger, Func<X509Certificate2, bool> keep,
         CancellationToken ct)
     {
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(files.Folder);
-        else Directory.CreateDirectory(files.Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds a private key
+        // The files' own folders too: a file name may name a subfolder (tls/localhost.pem), and mkcert makes no folder.
+        foreach (var folder in new[] { files.Folder, Path.GetDirectoryName(files.CertPath)!, Path.GetDirectoryName(files.KeyPath)! })
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
+            else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds a private key
+        }
 
         using (await LockAsync(files, ct).ConfigureAwait(false))
         {
@@ -167,9 +188,10 @@ internal sealed partial class CertificateProvider
                 if (!File.Exists(tempCert) || !File.Exists(tempKey))
                     throw NotFound(files, $"mkcert ({mkcert}) exited successfully but did not write them");
                 // Key first: a reader between the two moves sees the old certificate with the new key, a mismatch it
-                // reports as such and rechecks under this lock, never a certificate whose key is not there yet.
+                // reports as such and rechecks under this lock, never a certificate whose key is not there yet. A combined
+                // PEM is one temporary file (the two temporary names are one name), moved once.
                 File.Move(tempKey, files.KeyPath, overwrite: true);
-                File.Move(tempCert, files.CertPath, overwrite: true);
+                if (!files.Combined) File.Move(tempCert, files.CertPath, overwrite: true);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -202,9 +224,16 @@ internal sealed partial class CertificateProvider
                 // FileShare.None is an exclusive lock: flock on Unix (also between two streams of one process), a share mode on Windows.
                 return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException) when (waited.Elapsed < LockWait)
+            // A missing folder is not a lock someone holds: waiting would not help, and "another process" would mislead.
+            catch (IOException ex) when (ex is not DirectoryNotFoundException && waited.Elapsed < LockWait)
             {
                 await Task.Delay(LockPoll, ct).ConfigureAwait(false);
+            }
+            catch (DirectoryNotFoundException ex)
+            {
+                throw new ListenerStartException(
+                    $"The listener certificate could not be created: the folder of its lock file '{lockPath}' does not exist " +
+                    $"({ex.Message}). Check o8.certificates.folder, or create the files yourself:\n{files.Steps}", ex);
             }
             catch (UnauthorizedAccessException ex)
             {
@@ -350,16 +379,17 @@ internal sealed partial class CertificateProvider
             "Or set o8.certificates.folder to where a valid certificate lives, or o8.listener.scheme = http for plain loopback.");
 
     /// <summary>The folder mkcert keeps its CA in (<c>mkcert -CAROOT</c>, which honours <c>$CAROOT</c>), or null.</summary>
-    private static async Task<string?> MkcertCaRootAsync(string mkcert, string instructions, CancellationToken ct)
+    private async Task<string?> MkcertCaRootAsync(string mkcert, string instructions, CancellationToken ct)
     {
-        var (exitCode, stdout, _) = await RunAsync(mkcert, ["-CAROOT"], instructions, ct).ConfigureAwait(false);
+        var (exitCode, stdout, _) = await RunAsync(mkcert, ["-CAROOT"], instructions, MkcertTimeout, ct).ConfigureAwait(false);
         var folder = stdout.Trim();
         return exitCode == 0 && folder.Length > 0 ? folder : null;
     }
 
-    private static async Task RunMkcertAsync(string mkcert, string certPath, string keyPath, Files files, ILogger? logger, CancellationToken ct)
+    private async Task RunMkcertAsync(string mkcert, string certPath, string keyPath, Files files, ILogger? logger, CancellationToken ct)
     {
-        var (exitCode, _, errorText) = await RunAsync(mkcert, MkcertInstructions.Arguments(certPath, keyPath), files.Steps, ct).ConfigureAwait(false);
+        var (exitCode, _, errorText) = await RunAsync(mkcert, MkcertInstructions.Arguments(certPath, keyPath), files.Steps, MkcertTimeout, ct)
+            .ConfigureAwait(false);
         if (exitCode != 0)
         {
             // mkcert's stderr holds paths and reasons, never key material, so it is safe to show.
@@ -380,10 +410,10 @@ internal sealed partial class CertificateProvider
                 files.CertPath, string.Join(" ", untrusted));
     }
 
-    /// <summary>Runs mkcert to its end; its output, trimmed stderr and exit code.</summary>
-    /// <exception cref="CertificateNotFoundException">mkcert could not be started; the message ends with <paramref name="instructions"/>.</exception>
+    /// <summary>Runs mkcert to its end, or stops it after <paramref name="timeout"/>; its output, trimmed stderr and exit code.</summary>
+    /// <exception cref="CertificateNotFoundException">mkcert could not be started, or did not finish within <paramref name="timeout"/>; the message ends with <paramref name="instructions"/>.</exception>
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
-        string mkcert, IEnumerable<string> arguments, string instructions, CancellationToken ct)
+        string mkcert, IEnumerable<string> arguments, string instructions, TimeSpan timeout, CancellationToken ct)
     {
         var start = new ProcessStartInfo(mkcert)
         {
@@ -407,16 +437,22 @@ internal sealed partial class CertificateProvider
         }
 
         process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        var stdout = process.StandardOutput.ReadToEndAsync(limit.Token);
+        var stderr = process.StandardError.ReadToEndAsync(limit.Token);
         try
         {
-            await process.WaitForExitAsync(ct).ConfigureAwait(false);
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* already gone */ }
-            throw;
+            if (ct.IsCancellationRequested) throw;
+            // A failure like any other mkcert failure, so the caller's cleanup runs and the folder's lock is released.
+            throw new CertificateNotFoundException(
+                $"mkcert ({mkcert}) did not finish within {timeout.TotalSeconds:0} s and was stopped; a trust-store tool it runs " +
+                "(certutil, keytool) may be waiting for input. Run the steps below by hand to see where it stops:\n" + instructions);
         }
 
         return (process.ExitCode, await stdout.ConfigureAwait(false), (await stderr.ConfigureAwait(false)).Trim());

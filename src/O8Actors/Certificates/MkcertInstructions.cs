@@ -42,10 +42,12 @@ internal static class MkcertInstructions
     /// </summary>
     internal static string Steps(string certPath, string keyPath, bool windows)
     {
-        var folder = Path.GetDirectoryName(certPath) ?? ".";
+        // The key's folder too when it is another (a key file named in a subfolder of its own): mkcert makes neither.
+        var folders = new[] { Path.GetDirectoryName(certPath) ?? ".", Path.GetDirectoryName(keyPath) ?? "." }.Distinct().ToList();
+        var folder = string.Join(windows ? "\",\"" : "\" \"", folders);
         return windows
             ? "  1. Install mkcert (https://github.com/FiloSottile/mkcert) and put it on PATH.\n" +
-              "  2. Trust the mkcert CA once:\n" +
+              $"  {InstallStep(windows)}. Trust the mkcert CA once:\n" +
               "       mkcert -install\n" +
               "  3. Create the listener's certificate (in PowerShell; mkcert replaces files that exist):\n" +
               $"       New-Item -ItemType Directory -Force -Path \"{folder}\" > $null; {CreateCommand(certPath, keyPath)}"
@@ -53,10 +55,31 @@ internal static class MkcertInstructions
               "  2. On Linux, so Chromium trusts the CA, create its NSS database first if it is missing (needs libnss3-tools):\n" +
               $"       {NssFolderCommand}\n" +
               $"       {NssDatabaseCommand}\n" +
-              "  3. Trust the mkcert CA once:\n" +
+              $"  {InstallStep(windows)}. Trust the mkcert CA once:\n" +
               "       mkcert -install\n" +
               "  4. Create the listener's certificate (mkcert replaces files that exist):\n" +
               $"       mkdir -p \"{folder}\" && {CreateCommand(certPath, keyPath)}";
+    }
+
+    /// <summary>The number of the step of <see cref="Steps(string, string, bool)"/> that runs <c>mkcert -install</c>: Linux's NSS step comes first.</summary>
+    internal static int InstallStep(bool windows) => windows ? 2 : 3;
+
+    /// <summary>
+    /// Why mkcert may not make a certificate with the CA in <paramref name="caRoot"/> (<c>mkcert -CAROOT</c>; null when it
+    /// gave none), given which of its files exist, and what to do, pointing at the steps on this kind of machine.
+    /// </summary>
+    internal static string NoCa(string? caRoot, bool hasCertificate, bool hasKey, bool windows)
+    {
+        // A CA certificate without its key (a CA root copied from another machine): mkcert -install trusts the
+        // certificate and makes no key, so sending the user there again would only loop.
+        if (caRoot is not null && hasCertificate && !hasKey)
+            return $"mkcert's CA in '{caRoot}' has its certificate (rootCA.pem) but not its key (rootCA-key.pem), as when a CA " +
+                   "root is copied from another machine without it, and 'mkcert -install' does not make one; copy rootCA-key.pem " +
+                   $"into '{caRoot}' (or set CAROOT to the folder that has it), or make the certificate where the key is and copy " +
+                   "both files here";
+        var why = caRoot is null ? "mkcert -CAROOT gave no folder" : $"no rootCA.pem and rootCA-key.pem in '{caRoot}'";
+        return $"mkcert has no CA yet ({why}); O8Actors never creates a CA by itself, so run 'mkcert -install' once " +
+               $"(step {InstallStep(windows)} below)";
     }
 
     /// <summary>Creates the folder of Chromium's NSS database on Linux, which must exist before its database can be made.</summary>

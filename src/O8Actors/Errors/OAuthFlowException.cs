@@ -107,12 +107,28 @@ public sealed class AuthorizationFailedException(LoginFailure failure, string me
 }
 
 /// <summary>The redirect listener's port is taken by another process.</summary>
-public sealed class ListenerPortInUseException(int port, Exception? innerException = null)
-    : OAuthFlowException($"The redirect listener cannot bind port {port} on loopback: the port is already in use. " +
-                         $"Stop the other process or set o8.listener.port to a free port.", innerException)
+public sealed class ListenerPortInUseException : OAuthFlowException
 {
+    /// <summary>Creates the exception for <paramref name="port"/>.</summary>
+    /// <param name="port">The port that was taken.</param>
+    /// <param name="innerException">The bind's own failure, if any.</param>
+    public ListenerPortInUseException(int port, Exception? innerException = null) : this(port, null, innerException)
+    {
+    }
+
+    /// <summary>The same, naming the loopback address(es) where the port was found taken (127.0.0.1, [::1]).</summary>
+    internal ListenerPortInUseException(int port, string? takenOn, Exception? innerException)
+        : base(takenOn is null
+            ? $"The redirect listener cannot bind port {port} on loopback: the port is already in use. " +
+              "Stop the other process or set o8.listener.port to a free port."
+            : $"The redirect listener cannot bind port {port} on loopback: the port is already in use on {takenOn}. " +
+              "Stop the other process or set o8.listener.port to a free port.", innerException)
+    {
+        Port = port;
+    }
+
     /// <summary>The port that was taken.</summary>
-    public int Port { get; } = port;
+    public int Port { get; }
 }
 
 /// <summary>The listener could not start for another reason.</summary>

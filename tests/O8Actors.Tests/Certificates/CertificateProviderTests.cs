@@ -133,6 +133,25 @@ public sealed class CertificateProviderTests : IClassFixture<MkcertFolderFixture
     }
 
     [Fact]
+    public async Task A_CA_root_without_its_key_says_so_and_points_at_the_CA_folder_rather_than_at_mkcert_install()
+    {
+        if (OperatingSystem.IsWindows()) return; // The fake mkcert is a shell script.
+        // A CA root copied from another machine without its key: 'mkcert -install' trusts it and makes no key.
+        var fake = MkcertStandIns.Fake(_empty, "echo 'must not be asked for a leaf' >&2\nexit 9");
+        var caRoot = Path.Combine(_empty, "ca");
+        File.Delete(Path.Combine(caRoot, "rootCA-key.pem"));
+        var options = new CertificateOptions { Folder = Path.Combine(_empty, "certs"), AutoCreate = true };
+
+        var error = await Assert.ThrowsAsync<CertificateNotFoundException>(
+            () => new CertificateProvider(_ => fake).GetAsync(options, CancellationToken.None));
+
+        Assert.Contains($"mkcert's CA in '{caRoot}' has its certificate (rootCA.pem) but not its key (rootCA-key.pem)", error.Message);
+        Assert.Contains($"copy rootCA-key.pem into '{caRoot}'", error.Message);
+        Assert.DoesNotContain("run 'mkcert -install' once", error.Message);
+        Assert.DoesNotContain("must not be asked", error.Message);
+    }
+
+    [Fact]
     public async Task A_CA_that_mkcert_says_is_not_installed_gets_a_warning_naming_mkcert_install()
     {
         if (OperatingSystem.IsWindows()) return; // The wrapper is a shell script.

@@ -47,6 +47,39 @@ public sealed class MkcertInstructionsTests : IDisposable
     }
 
     [Fact]
+    [UnsupportedOSPlatform("windows")]
+    public async Task The_shell_steps_make_the_keys_folder_too_when_it_is_another_one()
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(_root, "bin")).FullName;
+        var home = Directory.CreateDirectory(Path.Combine(_root, "home")).FullName;
+        Script(Path.Combine(bin, "mkcert"), "echo cert > \"$3\" && echo key > \"$5\"");
+        // o8.certificates.cert-file = tls/localhost.pem, key-file = keys/localhost-key.pem
+        var cert = Path.Combine(_root, "certs", "tls", "localhost.pem");
+        var key = Path.Combine(_root, "certs", "keys", "localhost-key.pem");
+
+        var create = Commands(MkcertInstructions.Steps(cert, key, windows: false)).Last();
+        var (exitCode, errors) = await ShAsync(create, home, bin);
+
+        Assert.True(exitCode == 0, $"'{create}' exited {exitCode}: {errors}");
+        Assert.True(File.Exists(cert) && File.Exists(key), "the pair was made in the folders the steps named");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_step_a_missing_CA_points_at_is_the_one_that_runs_mkcert_install(bool windows)
+    {
+        var steps = MkcertInstructions.Steps("/c/localhost.pem", "/c/localhost-key.pem", windows).Split('\n');
+        var why = MkcertInstructions.NoCa("/ca", hasCertificate: false, hasKey: false, windows);
+
+        var named = System.Text.RegularExpressions.Regex.Match(why, @"\(step (\d) below\)");
+        Assert.True(named.Success, why);
+        var step = Array.FindIndex(steps, l => l.StartsWith($"  {named.Groups[1].Value}. ", StringComparison.Ordinal));
+        // Before, "step 3" on Windows too, where step 3 creates the listener's certificate.
+        Assert.Equal("mkcert -install", steps[step + 1].Trim());
+    }
+
+    [Fact]
     public void On_Windows_the_folder_is_made_in_PowerShell_and_no_NSS_step_is_given()
     {
         var steps = MkcertInstructions.Steps("/Users/a b/o8actors/certs/localhost.pem", "/Users/a b/o8actors/certs/localhost-key.pem", windows: true);

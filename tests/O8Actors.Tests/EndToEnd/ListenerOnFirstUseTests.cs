@@ -69,7 +69,7 @@ public sealed class ListenerOnFirstUseTests
 
             var failed = Assert.IsType<LoginFailed>(await second.RunAsync(Provider).WaitAsync(Wait));
             Assert.Equal(LoginFailure.ListenerUnavailable, failed.Failure);
-            Assert.Equal(new ListenerPortInUseException(port).Message, failed.Reason);
+            Assert.Equal(new ListenerPortInUseException(port, $"127.0.0.1:{port}", null).Message, failed.Reason);
             var thrown = await Assert.ThrowsAsync<ListenerPortInUseException>(() => second.AuthorizeAsync(Provider).WaitAsync(Wait));
             Assert.Equal(port, thrown.Port);
             Assert.NotNull(thrown.LoginId);
