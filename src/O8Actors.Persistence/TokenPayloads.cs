@@ -25,7 +25,7 @@ internal sealed class TokenPayloads(IDataProtectionProvider provider)
     /// <exception cref="StoredTokensUnreadableException">It decrypts but is of a format this version does not read (a newer one).</exception>
     public TokenSet? Unprotect(OAuthAccount account, byte[] payload)
     {
-        var read = ProtectedRecords.Open<Payload>(_protector, payload, $"account '{account.Id}'");
+        var read = ProtectedRecords.Open<Payload>(_protector, payload, $"account '{account.Id}'", p => p.Format == Payload.CurrentFormat);
         return read is not null && read.Account == account.Id ? read.ToTokens() : null;
     }
 
@@ -34,8 +34,11 @@ internal sealed class TokenPayloads(IDataProtectionProvider provider)
         int Format, string Account, string AccessToken, string TokenType, DateTimeOffset? ExpiresAt, string? RefreshToken,
         string? Scope, string? IdToken, StoredClaims? Claims, string? DpopKey = null)
     {
+        /// <summary>The format this version writes and reads.</summary>
+        public const int CurrentFormat = 1;
+
         public static Payload From(OAuthAccount account, TokenSet t) => new(
-            1, account.Id, t.AccessToken, t.TokenType, t.ExpiresAt, t.RefreshToken, t.Scope, t.IdToken, StoredClaims.From(t.IdTokenClaims),
+            CurrentFormat, account.Id, t.AccessToken, t.TokenType, t.ExpiresAt, t.RefreshToken, t.Scope, t.IdToken, StoredClaims.From(t.IdTokenClaims),
             t.DpopKey?.ToJwk());
 
         public TokenSet ToTokens() => new(AccessToken, TokenType, ExpiresAt, RefreshToken, Scope, IdToken)

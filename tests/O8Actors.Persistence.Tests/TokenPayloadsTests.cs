@@ -26,4 +26,15 @@ public sealed class TokenPayloadsTests
         Assert.Null(payloads.Unprotect(Alice, new TokenPayloads(new EphemeralDataProtectionProvider()).Protect(Alice, new TokenSet("a", "Bearer"))));
         Assert.Equal("a", payloads.Unprotect(Alice, payloads.Protect(Alice, new TokenSet("a", "Bearer")))!.AccessToken);
     }
+
+    [Fact]
+    public void A_payload_of_a_newer_format_whose_fields_still_parse_is_unreadable_too()
+    {
+        var payloads = new TokenPayloads(_keys);
+        // Every field this version needs, in its shape: only the format number says it is not this version's record.
+        var newer = _keys.CreateProtector(TokenPayloads.Purpose).Protect(Encoding.UTF8.GetBytes(
+            $$"""{"Format":2,"Account":"{{Alice.Id}}","AccessToken":"at-of-the-newer-version","TokenType":"Bearer"}"""));
+
+        Assert.Throws<StoredTokensUnreadableException>(() => payloads.Unprotect(Alice, newer));
+    }
 }

@@ -166,7 +166,19 @@ public sealed class FileTokenStore : ITokenStore
         File.Delete(file);
         // A save that died between writing its temporary file and the rename left the newest tokens in it, encrypted
         // beside the key ring that reads them. Under the write lock no save of this account has one in flight.
-        foreach (var temporary in Directory.EnumerateFiles(Folder, Path.GetFileName(file) + ".*.tmp")) File.Delete(temporary);
+        // Best effort: the account's tokens are gone already, and a handle another program holds on a stale one (a virus
+        // scanner on Windows) must not fail the sign-out.
+        foreach (var temporary in Directory.EnumerateFiles(Folder, Path.GetFileName(file) + ".*.tmp"))
+        {
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Left for the next sign-out of the account; it is encrypted like the token file.
+            }
+        }
         // A signed-out account's tokens must not come back after a power loss.
         await Task.Run(() => FolderSync.Flush(Folder), CancellationToken.None).ConfigureAwait(false);
     }

@@ -17,12 +17,16 @@ internal static class ProtectedRecords
     /// <param name="protector">The protector the record was written with.</param>
     /// <param name="payload">The encrypted record.</param>
     /// <param name="record">Which record, for the exception's message (a name, never data).</param>
+    /// <param name="isReadable">
+    /// Whether a record that parsed is of a format this version reads (its format number); null when the record has none.
+    /// A newer format whose fields happen to parse is as unreadable as one that does not.
+    /// </param>
     /// <exception cref="StoredTokensUnreadableException">
     /// It decrypts but is not a record of this format. Data Protection authenticates the payload, so this is no damage but
     /// a record a newer version wrote: read as absent, the account would look signed out and its next save would go over
     /// the newer record, whose refresh token nobody would then revoke.
     /// </exception>
-    public static T? Open<T>(IDataProtector protector, byte[] payload, string record) where T : class
+    public static T? Open<T>(IDataProtector protector, byte[] payload, string record, Func<T, bool>? isReadable = null) where T : class
     {
         byte[] json;
         try
@@ -34,15 +38,18 @@ internal static class ProtectedRecords
             return null;
         }
 
+        T? read;
         try
         {
-            return JsonSerializer.Deserialize<T>(json) ?? throw Unreadable(record);
+            read = JsonSerializer.Deserialize<T>(json);
         }
         catch (JsonException)
         {
             // Not chained: a JsonException's message may quote the text it stopped at, which is the tokens.
             throw Unreadable(record);
         }
+
+        return read is not null && isReadable?.Invoke(read) != false ? read : throw Unreadable(record);
     }
 
     private static StoredTokensUnreadableException Unreadable(string record) => new(

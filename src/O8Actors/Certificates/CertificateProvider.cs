@@ -444,6 +444,8 @@ internal sealed partial class CertificateProvider
         try
         {
             await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+            // Inside the limit too: a child mkcert left behind may hold the pipes open after mkcert itself exited.
+            return (process.ExitCode, await stdout.ConfigureAwait(false), (await stderr.ConfigureAwait(false)).Trim());
         }
         catch (OperationCanceledException)
         {
@@ -454,8 +456,6 @@ internal sealed partial class CertificateProvider
                 $"mkcert ({mkcert}) did not finish within {timeout.TotalSeconds:0} s and was stopped; a trust-store tool it runs " +
                 "(certutil, keytool) may be waiting for input. Run the steps below by hand to see where it stops:\n" + instructions);
         }
-
-        return (process.ExitCode, await stdout.ConfigureAwait(false), (await stderr.ConfigureAwait(false)).Trim());
     }
 
     private static CertificateNotFoundException NotFound(Files files, string why) =>

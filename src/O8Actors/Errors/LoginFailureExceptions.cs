@@ -37,7 +37,7 @@ internal static class LoginFailureExceptions
     /// </summary>
     private static OAuthFlowException ListenerFailure(OAuthFlowException bind, string id) => bind switch
     {
-        ListenerPortInUseException inUse => new ListenerPortInUseException(inUse.Port, inUse.InnerException) { LoginId = id },
+        ListenerPortInUseException inUse => new ListenerPortInUseException(inUse.Port, inUse.TakenOn, inUse.InnerException) { LoginId = id },
         CertificateNotFoundException missing => new CertificateNotFoundException(missing.Message) { LoginId = id },
         _ => new ListenerStartException(bind.Message, bind.InnerException) { LoginId = id },
     };

@@ -118,17 +118,23 @@ public sealed class ListenerPortInUseException : OAuthFlowException
 
     /// <summary>The same, naming the loopback address(es) where the port was found taken (127.0.0.1, [::1]).</summary>
     internal ListenerPortInUseException(int port, string? takenOn, Exception? innerException)
-        : base(takenOn is null
+        : base(Describe(port, takenOn), innerException)
+    {
+        Port = port;
+        TakenOn = takenOn;
+    }
+
+    private static string Describe(int port, string? takenOn) => takenOn is null
             ? $"The redirect listener cannot bind port {port} on loopback: the port is already in use. " +
               "Stop the other process or set o8.listener.port to a free port."
             : $"The redirect listener cannot bind port {port} on loopback: the port is already in use on {takenOn}. " +
-              "Stop the other process or set o8.listener.port to a free port.", innerException)
-    {
-        Port = port;
-    }
+              "Stop the other process or set o8.listener.port to a free port.";
 
     /// <summary>The port that was taken.</summary>
     public int Port { get; }
+
+    /// <summary>The loopback address(es) where the port was found taken; null when unknown.</summary>
+    internal string? TakenOn { get; }
 }
 
 /// <summary>The listener could not start for another reason.</summary>

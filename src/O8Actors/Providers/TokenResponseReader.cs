@@ -52,7 +52,7 @@ internal static class TokenResponseReader
                 // With its status when it passes: a gateway's 503 or a rate limit's 429 may carry an error code of its own,
                 // and is still one a device login polls again after (RFC 8628 section 3.5). Not for a refusal (a 400's
                 // invalid_grant): an app's policy that retries on an inner HttpRequestException would retry it.
-                innerException: (int)http.StatusCode is >= 500 or 429 ? StatusOf(http) : null);
+                innerException: status is >= 500 or 429 ? StatusOf(http) : null);
         }
 
         if (!http.IsSuccessStatusCode)
@@ -60,8 +60,9 @@ internal static class TokenResponseReader
             throw new TokenExchangeException(
                 $"The token endpoint of provider '{provider}' answered the {operation} with HTTP {status} {Clean(http.ReasonPhrase ?? "", secrets)} " +
                 $"and no OAuth error ({Describe(http.Content.Headers.ContentType)}).",
-                // The status, as .NET's own HTTP errors carry it: a device login polls again after a 5xx (RFC 8628 section 3.5).
-                innerException: StatusOf(http));
+                // The status, as .NET's own HTTP errors carry it, when it passes: a device login polls again after a 5xx
+                // or a 429 (RFC 8628 section 3.5); not for a 4xx, which an app's policy retrying on it would repeat.
+                innerException: status is >= 500 or 429 ? StatusOf(http) : null);
         }
 
         if (fields is not { } answer)

@@ -73,6 +73,7 @@ public sealed class ListenerOnFirstUseTests
             var thrown = await Assert.ThrowsAsync<ListenerPortInUseException>(() => second.AuthorizeAsync(Provider).WaitAsync(Wait));
             Assert.Equal(port, thrown.Port);
             Assert.NotNull(thrown.LoginId);
+            Assert.Equal(failed.Reason, thrown.Message); // each login's own copy names the address too
             await Assert.ThrowsAsync<ListenerPortInUseException>(() => second.GetRedirectUriAsync(Provider).WaitAsync(Wait));
             var status = await second.GetStatusAsync();
             Assert.False(status.ListenerBound);

@@ -235,6 +235,20 @@ public sealed class GenericTokenExchangeTests : IAsyncLifetime
         Assert.Contains("HTTP 500", error.Message);
         Assert.Contains("text/html", error.Message);
         AssertNoSecrets(error);
+        // A status that may pass is carried as .NET carries it (a device login polls again after it).
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, Assert.IsType<HttpRequestException>(error.InnerException).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_client_error_without_oauth_body_carries_no_inner_status_a_retry_policy_would_repeat()
+    {
+        Answer(404, "text/html", "<html>not here</html>");
+
+        var error = await Assert.ThrowsAsync<TokenExchangeException>(
+            () => Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None));
+
+        Assert.Contains("HTTP 404", error.Message);
+        Assert.Null(error.InnerException);
     }
 
     [Fact]
