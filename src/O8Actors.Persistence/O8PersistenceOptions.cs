@@ -80,6 +80,12 @@ public sealed class O8PersistenceOptions
     /// <exception cref="ArgumentException">The app id is empty or is not a single folder name.</exception>
     public static string DefaultSqliteFileFor(string appId) => Path.Combine(O8Actors.Accounts.TokenFolders.AppFolder(appId), "tokens.db");
 
+    /// <summary>
+    /// How long a start outside a cluster waits for another process to release the SQLite database before it is
+    /// refused (<see cref="DatabaseLock"/>); a setting of the tests, which need not wait ten seconds for a refusal.
+    /// </summary>
+    internal TimeSpan DatabaseLockWait { get; set; } = DatabaseLock.WaitForOtherProcess;
+
     /// <summary>The SQLite database these options use without a connection string.</summary>
     internal string SqliteFile => AppId is { } app ? DefaultSqliteFileFor(app) : DefaultSqliteFile;
 

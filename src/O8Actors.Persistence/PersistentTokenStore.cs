@@ -19,8 +19,9 @@ namespace O8Actors.Persistence;
 /// account can sign in again and a refresh's rotated tokens are not dropped for it.</para>
 /// <para><b>Lock.</b> <see cref="LockAsync"/> is this process's: one actor system is the writer of its registers
 /// (in a cluster, sharding places each account on one node). Two actor systems without a cluster must not share one
-/// database (Akka.Persistence allows one writer per persistence id, and each register serves its tokens from memory),
-/// so outside a cluster the database is locked for one actor system at start (<see cref="DatabaseLock"/>).</para>
+/// database (Akka.Persistence allows one writer per persistence id, and each register serves its tokens from memory):
+/// outside a cluster a SQLite file is locked for one actor system at start (<see cref="DatabaseLock"/>); a PostgreSQL
+/// database is not, so two processes outside a cluster must not share one.</para>
 /// <para><b>Listing.</b> The account list (<see cref="ListAsync"/>) is an index beside the registers, changed after the
 /// register: a save or removal the register made is reported as done even when the index then fails (logged as a
 /// Warning). An account whose index change failed, or whose register did not answer in time, is brought in step with what

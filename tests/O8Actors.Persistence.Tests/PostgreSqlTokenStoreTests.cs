@@ -97,35 +97,4 @@ public sealed class PostgreSqlTokenStoreTests(SandboxFixture sandbox, PostgresSe
         await postgres.CreateDatabaseAsync(_database);
         await TokenStoreScenarios.ARefreshSavesOverTokensUnderALostKeyRingAsync(Configure, _keys + "-other");
     }
-
-    [Fact]
-    public async Task A_second_store_on_the_same_database_is_refused_naming_it_without_the_password_and_starts_once_the_first_has_stopped()
-    {
-        var ct = TestContext.Current.CancellationToken;
-        var other = _database + "_other";
-        await postgres.CreateDatabaseAsync(_database);
-        await postgres.CreateDatabaseAsync(other);
-        const string password = "pg-password-not-for-messages";
-        Action<O8PersistenceOptions> On(string database) => o =>
-        {
-            Configure(o);
-            o.ConnectionString = postgres.ConnectionString(database) + ";Password=" + password;
-        };
-
-        await using (var first = await StoreHost.StartAsync(On(_database), "o8-pg-lock-first"))
-        {
-            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => StoreHost.StartAsync(On(_database), "o8-pg-lock-second"));
-
-            Assert.Contains($"127.0.0.1:{postgres.Port}/{_database}", refused.Message, StringComparison.Ordinal);
-            Assert.Contains("Run one process per database", refused.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain(password, refused.ToString(), StringComparison.Ordinal);
-            // Another database of the same server is another store's: not held up.
-            await using var beside = await StoreHost.StartAsync(On(other), "o8-pg-lock-other");
-            Assert.Equal(1, await first.Store.SaveAsync(new OAuthAccount("sandbox", "alice"), new TokenSet("a", "Bearer"), 0, ct));
-        }
-
-        // The lock's session ended with the first host: the next process starts.
-        await using var next = await StoreHost.StartAsync(On(_database), "o8-pg-lock-next");
-        Assert.Equal(1, (await next.Store.LoadAsync(new OAuthAccount("sandbox", "alice"), ct))!.Version);
-    }
 }

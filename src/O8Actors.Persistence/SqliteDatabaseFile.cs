@@ -1,0 +1,56 @@
+using Microsoft.Data.Sqlite;
+
+namespace O8Actors.Persistence;
+
+/// <summary>
+/// The file a SQLite connection string opens, as Microsoft.Data.Sqlite opens it: a <c>Data Source</c> starting with
+/// <c>file:</c> (any case) is a SQLite URI (<c>file:/srv/app/tokens.db</c>, <c>file:///srv/app/tokens.db?mode=rwc</c>,
+/// <c>file:tokens.db</c>), whose path is percent-decoded and ends at <c>?</c> or <c>#</c>; anything else is a file name.
+/// </summary>
+internal static class SqliteDatabaseFile
+{
+    private const string UriScheme = "file:";
+
+    /// <summary>
+    /// The full path of <paramref name="connection"/>'s database; null when it is in memory (<c>Mode=Memory</c>,
+    /// <c>:memory:</c>, a URI with <c>mode=memory</c>) or a temporary one (an empty name): either is one connection's or
+    /// this process's alone.
+    /// </summary>
+    public static string? Of(string connection)
+    {
+        var builder = new SqliteConnectionStringBuilder(connection);
+        if (builder.Mode == SqliteOpenMode.Memory) return null;
+        var source = builder.DataSource;
+        if (!source.StartsWith(UriScheme, StringComparison.OrdinalIgnoreCase))
+            return source is "" or ":memory:" ? null : Path.GetFullPath(source);
+        return OfUri(source[UriScheme.Length..]);
+    }
+
+    private static string? OfUri(string uri)
+    {
+        var end = uri.IndexOfAny(['?', '#']);
+        var path = end < 0 ? uri : uri[..end];
+        var query = end >= 0 && uri[end] == '?' ? uri[(end + 1)..].Split('#')[0] : "";
+        if (query.Split('&').Any(IsMemoryMode)) return null;
+        // "file://host/path": SQLite takes an empty authority or "localhost" (and refuses any other when it opens).
+        if (path.StartsWith("//", StringComparison.Ordinal))
+        {
+            var slash = path.IndexOf('/', 2);
+            path = slash < 0 ? "" : path[slash..];
+        }
+        path = Uri.UnescapeDataString(path);
+        if (path is "" or ":memory:") return null;
+        // SQLite on Windows reads "/C:/app/tokens.db" as "C:/app/tokens.db".
+        if (OperatingSystem.IsWindows() && path.Length >= 3 && path[0] == '/' && char.IsAsciiLetter(path[1]) && path[2] == ':')
+            path = path[1..];
+        return Path.GetFullPath(path);
+    }
+
+    private static bool IsMemoryMode(string parameter)
+    {
+        var equals = parameter.IndexOf('=', StringComparison.Ordinal);
+        return equals > 0
+            && Uri.UnescapeDataString(parameter[..equals]) == "mode"
+            && Uri.UnescapeDataString(parameter[(equals + 1)..]).Equals("memory", StringComparison.OrdinalIgnoreCase);
+    }
+}
