@@ -133,15 +133,9 @@ internal static class ConfiguredProviders
     /// </summary>
     private static void CheckKeys(IConfigurationSection section, Type optionsType, IEnumerable<string> ownKeys, string kind)
     {
-        var known = optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanWrite && !ObjectProperties.Contains(p.Name))
-            .Select(p => p.Name)
-            .Concat(ownKeys)
-            .ToList();
-        var maps = optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanWrite && typeof(IDictionary<string, string>).IsAssignableFrom(p.PropertyType))
-            .Select(p => p.Name)
-            .ToList();
+        var settable = optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToList();
+        var known = settable.Where(p => !ObjectProperties.Contains(p.Name)).Select(p => p.Name).Concat(ownKeys).ToList();
+        var maps = settable.Where(p => typeof(IDictionary<string, string>).IsAssignableFrom(p.PropertyType)).Select(p => p.Name).ToList();
         foreach (var child in section.GetChildren())
         {
             // A map given one value (O8__Providers__corp__AuthorizeParameters="acr_values=mfa") is one the binder drops

@@ -23,15 +23,13 @@ internal sealed class SqliteDatabaseLock(FileStream file) : IDisposable
     {
         if (SqliteDatabaseFile.Of(connection) is not { } database) return null;
         var path = database + ".lock";
-        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = O8Actors.Accounts.PrivateFiles.File;
         var started = Stopwatch.GetTimestamp();
         var logged = false;
         while (true)
         {
             try
             {
-                return new SqliteDatabaseLock(new FileStream(path, options));
+                return new SqliteDatabaseLock(O8Actors.Accounts.PrivateFiles.OpenLock(path));
             }
             catch (IOException e) when (O8Actors.Accounts.PrivateFiles.IsLockedElsewhere(e))
             {

@@ -276,13 +276,11 @@ public sealed class FileTokenStore : ITokenStore
     {
         public static async Task<FileLock> AcquireAsync(string path, CancellationToken cancellationToken)
         {
-            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = PrivateFiles.File;
             while (true)
             {
                 try
                 {
-                    return new FileLock(new FileStream(path, options));
+                    return new FileLock(PrivateFiles.OpenLock(path));
                 }
                 catch (IOException e) when (PrivateFiles.IsLockedElsewhere(e))
                 {

@@ -28,6 +28,18 @@ internal static class PrivateFiles
     }
 
     /// <summary>
+    /// Opens (creating it, the owner's alone) the lock file <paramref name="path"/> for this process alone: <c>flock</c> on
+    /// Unix, a sharing lock on Windows, both dropped by the operating system when the process ends. Held elsewhere, it
+    /// throws an <see cref="IOException"/> that <see cref="IsLockedElsewhere"/> recognises.
+    /// </summary>
+    public static FileStream OpenLock(string path)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = File;
+        return new FileStream(path, options);
+    }
+
+    /// <summary>
     /// Whether opening a lock file for this process alone (<see cref="FileShare.None"/>) failed because another handle
     /// holds it: <c>EWOULDBLOCK</c> from <c>flock</c> on Unix (11 on Linux, 35 on macOS and the BSDs), a sharing or lock
     /// violation on Windows; not a missing folder, a full disk or a refused permission, which no wait would cure.

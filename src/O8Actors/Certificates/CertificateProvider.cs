@@ -159,7 +159,7 @@ internal sealed partial class CertificateProvider
         foreach (var folder in new[] { files.Folder, Path.GetDirectoryName(files.CertPath)!, Path.GetDirectoryName(files.KeyPath)! })
         {
             if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
-            else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds a private key
+            else Directory.CreateDirectory(folder, Accounts.PrivateFiles.Folder); // holds a private key
         }
 
         using (await LockAsync(files, ct).ConfigureAwait(false))
