@@ -11,39 +11,48 @@ namespace O8Actors.Cluster;
 /// </summary>
 internal sealed class AccountGateway : ReceiveActor
 {
-    // Where account messages go: the region, or its proxy once this node leaves.
-    private IActorRef _accounts;
+    private readonly IActorRef _region;
+    private readonly Func<ICanTell?> _elsewhere;
+    // Set once this node leaves (ThroughAnotherNode): account messages go to the accounts' region on another node.
+    private bool _leaving;
 
     /// <summary>Props for the gateway.</summary>
     /// <param name="region">The accounts' shard region.</param>
-    /// <param name="proxy">A proxy of the accounts' shard region, for once this node leaves (<see cref="ThroughRegionProxy"/>).</param>
+    /// <param name="elsewhere">
+    /// Once this node leaves (<see cref="ThroughAnotherNode"/>), finds the accounts' region on another member that is up
+    /// (null when there is none: <see cref="RegionOnAnotherNode.Find"/>).
+    /// </param>
     /// <param name="logoutTokens">The logout-token guards' shard region (<see cref="LogoutTokenGuardEntity"/>).</param>
     /// <param name="settings">The accounts' waits.</param>
-    public static Props Props(IActorRef region, IActorRef proxy, IActorRef logoutTokens, AccountSettings settings) =>
-        Akka.Actor.Props.Create(() => new AccountGateway(region, proxy, logoutTokens, settings));
+    public static Props Props(IActorRef region, Func<ICanTell?> elsewhere, IActorRef logoutTokens, AccountSettings settings) =>
+        Akka.Actor.Props.Create(() => new AccountGateway(region, elsewhere, logoutTokens, settings));
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public AccountGateway(IActorRef region, IActorRef proxy, IActorRef logoutTokens, AccountSettings settings)
+    public AccountGateway(IActorRef region, Func<ICanTell?> elsewhere, IActorRef logoutTokens, AccountSettings settings)
     {
         // A little longer than the caller's own wait: the caller gives up first, with its own timeout.
         var extra = TimeSpan.FromSeconds(5);
-        _accounts = region;
-        Receive<GetAccessToken>(msg => Ask(_accounts, ForWire(msg), settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
-        Receive<RememberLogin>(msg => Ask(_accounts, WireRememberLogin.ForWire(msg), settings.RenewalTimeout + extra));
-        Receive<SignOut>(msg => Ask(_accounts, msg, settings.SignOutWait(msg.Options) + extra));
+        _region = region;
+        _elsewhere = elsewhere;
+        Receive<GetAccessToken>(msg => Ask(Accounts(), ForWire(msg), settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
+        Receive<RememberLogin>(msg => Ask(Accounts(), WireRememberLogin.ForWire(msg), settings.RenewalTimeout + extra));
+        Receive<SignOut>(msg => Ask(Accounts(), msg, settings.SignOutWait(msg.Options) + extra));
         // The provider's guard answers at once; the wait only bounds a region that cannot reach it (the caller gives up first).
         Receive<O8Actors.Logout.AcceptLogoutToken>(msg => Ask(logoutTokens, msg, settings.RenewalTimeout + extra));
         Receive<O8Actors.Logout.ForgetLogoutToken>(logoutTokens.Tell);
         Receive<O8Actors.Logout.RenewLogoutToken>(logoutTokens.Tell);
         Receive<O8Actors.Logout.CompleteLogoutToken>(msg => Ask(logoutTokens, msg, settings.RenewalTimeout + extra));
-        Receive<ThroughRegionProxy>(_ =>
+        Receive<ThroughAnotherNode>(_ =>
         {
-            // The proxy asks the coordinator where each account's shard lives, as the region would: this node's region
-            // while it still holds the shard (it finishes there), the account's next node once the shard has moved.
-            _accounts = proxy;
+            // That region asks the coordinator where each account's shard lives, as this node's would: this node while it
+            // still holds the shard (its entity finishes here), the account's next node once the shard has moved.
+            _leaving = true;
             Sender.Tell(Akka.Done.Instance);
         });
     }
+
+    /// <summary>Where account messages go now: this node's region, or while it leaves another node's (null: none is up).</summary>
+    private ICanTell? Accounts() => _leaving ? _elsewhere() : _region;
 
     /// <summary>
     /// The request in types the remote's JSON serializer can rebuild: arrays and dictionaries instead of whatever read-only
@@ -66,9 +75,18 @@ internal sealed class AccountGateway : ReceiveActor
         },
     };
 
-    private void Ask(IActorRef region, object message, TimeSpan timeout)
+    private void Ask(ICanTell? region, object message, TimeSpan timeout)
     {
         var replyTo = Sender;
+        if (region is null)
+        {
+            // The last node leaves: no region anywhere will hold the account again, so the caller learns it now rather than
+            // after its wait.
+            replyTo.Tell(new Status.Failure(new InvalidOperationException(
+                "This node is leaving the cluster and no other node is up to hold the account.")));
+            return;
+        }
+
         region.Ask<object>(message, timeout).PipeTo(replyTo,
             success: FromWire, failure: e => new Status.Failure(e));
     }

@@ -21,9 +21,11 @@ namespace O8Actors.Cluster;
 /// </remarks>
 internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStash
 {
-    // Where begins, cancels and callbacks go: the logins' region, or its proxy once this node leaves (ThroughRegionProxy).
-    private IActorRef _region;
-    private readonly IActorRef _proxy;
+    // Where begins, cancels and callbacks go: the logins' region, or once this node leaves (ThroughAnotherNode) the same
+    // region on another member that is up (none: this is the last node).
+    private readonly IActorRef _region;
+    private readonly Func<ICanTell?> _elsewhere;
+    private bool _leaving;
     private readonly TimeSpan _beginTimeout;
     private readonly Task<ClusterLoginNode> _node;
     // Set once this node's O8Actors has started (its login settings hold the limits); until then begins are stashed.
@@ -35,10 +37,10 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public ClusterLoginGateway(IActorRef region, IActorRef proxy, TimeSpan beginTimeout, Task<ClusterLoginNode> node)
+    public ClusterLoginGateway(IActorRef region, Func<ICanTell?> elsewhere, TimeSpan beginTimeout, Task<ClusterLoginNode> node)
     {
         _region = region;
-        _proxy = proxy;
+        _elsewhere = elsewhere;
         _beginTimeout = beginTimeout;
         _node = node;
         Receive<NodeReady>(ready =>
@@ -101,12 +103,12 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             End(loginId, LoginEntity.NodeLost(loginId));
         });
         Receive<CallbackReceived>(Route);
-        Receive<ThroughRegionProxy>(_ =>
+        Receive<ThroughAnotherNode>(_ =>
         {
             // This node still takes requests while it leaves (its HTTP server runs until the host stops), long after its
-            // region has handed its shards off and stopped: through the proxy they reach their logins on the nodes that
-            // stay (a begin, a shard the coordinator places there), not a stopped region that drops them.
-            _region = _proxy;
+            // region has handed its shards off and stopped: through another node's region they reach their logins on the
+            // nodes that stay (a begin, a shard the coordinator places there), not a stopped region that drops them.
+            _leaving = true;
             Sender.Tell(Akka.Done.Instance);
         });
         Receive<SignOutReturnHere>(msg =>
@@ -124,12 +126,13 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
     public IStash Stash { get; set; } = null!;
 
     /// <summary>
-    /// Props for the gateway in front of <paramref name="region"/> (the logins' shard region), or of
-    /// <paramref name="proxy"/> (a proxy of that region) once this node leaves; <paramref name="node"/> completes once
-    /// this node's O8Actors has started.
+    /// Props for the gateway in front of <paramref name="region"/> (the logins' shard region), or once this node leaves
+    /// of what <paramref name="elsewhere"/> finds when asked (the same region on another member that is up, null when
+    /// there is none: <see cref="RegionOnAnotherNode.Find"/>); <paramref name="node"/> completes once this node's
+    /// O8Actors has started.
     /// </summary>
-    public static Props Props(IActorRef region, IActorRef proxy, TimeSpan beginTimeout, Task<ClusterLoginNode> node) =>
-        Akka.Actor.Props.Create(() => new ClusterLoginGateway(region, proxy, beginTimeout, node));
+    public static Props Props(IActorRef region, Func<ICanTell?> elsewhere, TimeSpan beginTimeout, Task<ClusterLoginNode> node) =>
+        Akka.Actor.Props.Create(() => new ClusterLoginGateway(region, elsewhere, beginTimeout, node));
 
     private sealed record BeginTimedOut(string LoginId);
 
@@ -150,7 +153,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         // would wait out its ask for this node while the browser waits for its page.
         Receive<SignOutReturnHere>(_ => Sender.Tell(CallbackPages.Malformed));
         // Nothing here uses the region: nothing to switch, but the leaving node waits for the answer.
-        Receive<ThroughRegionProxy>(_ => Sender.Tell(Akka.Done.Instance));
+        Receive<ThroughAnotherNode>(_ => Sender.Tell(Akka.Done.Instance));
     }
 
     private void End(string loginId, LoginOutcome outcome)
@@ -191,11 +194,17 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             return;
         }
 
+        if (Route() is not { } route)
+        {
+            msg.Outcome.TrySetResult(new LoginFailed(msg.LoginId, LoginFailure.ListenerUnavailable, NoOtherNode));
+            return;
+        }
+
         var entityId = LoginEntityIds.Mint();
-        _pending.Add(msg.LoginId, new Pending(entityId, msg.Url, msg.Outcome, _region));
+        _pending.Add(msg.LoginId, new Pending(entityId, msg.Url, msg.Outcome, route));
         limits.Started(msg.LoginId, msg.Request.Partition);
         Timers.StartSingleTimer(msg.LoginId, new BeginTimedOut(msg.LoginId), _beginTimeout);
-        _region.Tell(BeginLogin.For(entityId, msg.LoginId, msg.Provider, msg.Request, msg.Binding, Self));
+        route.Tell(BeginLogin.For(entityId, msg.LoginId, msg.Provider, msg.Request, msg.Binding, Self), Self);
     }
 
     private void Route(CallbackReceived callback)
@@ -236,8 +245,17 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         }
 
         // The asking request stays the sender: the entity's login answers it directly, across nodes.
-        _region.Tell(RoutedCallback.For(entityId, callback), Sender);
+        if (Route() is { } route) route.Tell(RoutedCallback.For(entityId, callback), Sender);
+        // This node leaves and no other is up: no login can be reached, and the browser is told at once rather than after
+        // the callback's wait.
+        else Sender.Tell(CallbackPages.ShuttingDown);
     }
+
+    /// <summary>Why a begin is refused on a node that leaves when no other node is up.</summary>
+    private const string NoOtherNode = "This node is leaving the cluster and no other node is up to take the login.";
+
+    /// <summary>Where a begin, cancel or callback goes now: this node's region, or while it leaves another node's (null: none is up).</summary>
+    private ICanTell? Route() => _leaving ? _elsewhere() : _region;
 
     private void RefuseMalformed()
     {
@@ -259,19 +277,19 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
     }
 
     /// <summary>
-    /// Cancels a pending login's entity through the ref its begin went through: a region keeps one sender's order, so the
-    /// cancel cannot overtake a begin still in that region's buffer. When this node has since switched to the proxy (it
-    /// leaves), through the proxy too: the region may have handed off already, and a cancel that reaches an entity twice
-    /// (or one that has no login yet, which stops) does no harm.
+    /// Cancels a pending login's entity through the region its begin went through: a region keeps one sender's order, so
+    /// the cancel cannot overtake a begin still in that region's buffer. When this node has since begun to leave (or the
+    /// other node it sends through has changed), through where it sends now too: its own region may have handed off
+    /// already, and a cancel that reaches an entity twice (or one that has no login yet, which stops) does no harm.
     /// </summary>
     private void Cancel(Pending pending, string loginId)
     {
         var cancel = new CancelLogin(pending.EntityId, loginId);
-        pending.BegunThrough.Tell(cancel);
-        if (!pending.BegunThrough.Equals(_region)) _region.Tell(cancel);
+        pending.BegunThrough.Tell(cancel, Self);
+        if (Route() is { } now && !now.Equals(pending.BegunThrough)) now.Tell(cancel, Self);
     }
 
-    private sealed record Pending(string EntityId, TaskCompletionSource<Uri> Url, TaskCompletionSource<LoginOutcome> Outcome, IActorRef BegunThrough)
+    private sealed record Pending(string EntityId, TaskCompletionSource<Uri> Url, TaskCompletionSource<LoginOutcome> Outcome, ICanTell BegunThrough)
     {
         /// <summary>The entity, once it reported the URL (watched from then on).</summary>
         public IActorRef? Entity { get; set; }

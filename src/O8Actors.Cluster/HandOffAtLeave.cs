@@ -23,20 +23,22 @@ namespace O8Actors.Cluster;
 /// rotated refresh token. Handed off, its accounts take no new work here: a request for one waits (in sharding) until
 /// its entity has finished, then reaches it on another node. The logins are handed off beside them: a login whose code
 /// is at the provider finishes its exchange here and then stores its account, through this node's account gateway,
-/// which is switched to the accounts' region proxy first (<see cref="ThroughRegionProxy"/>). The region itself
-/// stops once its shards have moved, and a write sent to it afterwards would be lost; the proxy runs until the shard
-/// regions stop and sends the write to the account's new node. The node's login gateway is switched to the logins'
-/// region proxy the same way: the node's HTTP server still takes callbacks, begins and cancels for the rest of the
-/// shutdown (up to this phase's timeout while an account finishes), and through the proxy they reach their logins on
-/// the nodes that stay; sent to the stopped region, a callback's browser waited out its ask (a 504) and its login never
-/// got its code.</para>
+/// which is switched first to send to the accounts' region on another member that is up (<see cref="ThroughAnotherNode"/>,
+/// <see cref="RegionOnAnotherNode"/>). This node's region stops once its shards have moved, and a write sent to it
+/// afterwards would be lost; the other node's region sends the write to the account's node (this one while its shard has
+/// not moved, its next node after). The node's login gateway is switched the same way: the node's HTTP server still takes
+/// callbacks, begins and cancels for the rest of the shutdown (up to this phase's timeout while an account finishes), and
+/// through the other node's region they reach their logins on the nodes that stay; sent to the stopped region, a
+/// callback's browser waited out its ask (a 504) and its login never got its code. Not through a proxy started on this
+/// node: the coordinator registers none of a member that is no longer up, so one not registered by then never
+/// was.</para>
 /// </remarks>
 internal static class HandOffAtLeave
 {
     /// <summary>The shutdown phase it runs in: the last before the shard regions stop.</summary>
     public const string Phase = "before-cluster-shutdown";
 
-    /// <summary>How long a gateway has to confirm it routes through its proxy (one local message).</summary>
+    /// <summary>How long a gateway has to confirm it routes through another node (one local message).</summary>
     private static readonly TimeSpan GatewaySwitchWait = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -53,8 +55,8 @@ internal static class HandOffAtLeave
         {
             // The shards must move all the same if a gateway does not answer; a login finishing later may then fail to store
             // its account, and a callback landing here may then be lost.
-            var switches = new List<Task> { SwitchToProxyAsync(system, loginGateway, "login") };
-            if (gateway.IsCompletedSuccessfully) switches.Add(SwitchToProxyAsync(system, await gateway.ConfigureAwait(false), "account"));
+            var switches = new List<Task> { SwitchAsync(system, loginGateway, "login") };
+            if (gateway.IsCompletedSuccessfully) switches.Add(SwitchAsync(system, await gateway.ConfigureAwait(false), "account"));
             await Task.WhenAll(switches).ConfigureAwait(false);
 
             // Each region stops once its shards are handed to the other nodes (each entity once it has finished). The
@@ -64,15 +66,15 @@ internal static class HandOffAtLeave
         });
     }
 
-    private static async Task SwitchToProxyAsync(ActorSystem system, IActorRef gateway, string which)
+    private static async Task SwitchAsync(ActorSystem system, IActorRef gateway, string which)
     {
         try
         {
-            await gateway.Ask<Akka.Done>(ThroughRegionProxy.Instance, GatewaySwitchWait).ConfigureAwait(false);
+            await gateway.Ask<Akka.Done>(ThroughAnotherNode.Instance, GatewaySwitchWait).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {
-            system.Log.Warning("The {0} gateway did not switch to its region's proxy within {1}; handing the shards off all the same",
+            system.Log.Warning("The {0} gateway did not switch to another node's region within {1}; handing the shards off all the same",
                 which, GatewaySwitchWait);
         }
     }

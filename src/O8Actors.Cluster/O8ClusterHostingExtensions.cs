@@ -90,13 +90,6 @@ public static class O8ClusterHostingExtensions
                 HandOffStopMessage = O8Actors.Accounts.AccountHandOff.Instance,
                 StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             });
-        // The same accounts through a proxy: a login that finishes on a node that leaves stores its account through it
-        // once the node's own accounts' region has handed its shards off and stopped (HandOffAtLeave).
-        // Its role as the region's (null: every node; Akka takes null for none, its hosting API is not annotated so).
-        builder.WithShardRegionProxy<AccountShardRegionProxyKey>(AccountsRegionName, options.Role!, new AccountMessageExtractor(options.NumberOfShards));
-        // The same logins through a proxy: a callback, begin or cancel that reaches a node that leaves goes through it once
-        // the node's own logins' region has handed its shards off and stopped (HandOffAtLeave), to the nodes that stay.
-        builder.WithShardRegionProxy<LoginShardRegionProxyKey>(options.RegionName, options.Role!, new LoginMessageExtractor(options.NumberOfShards));
         builder.WithShardRegion<LogoutTokenGuardRegionKey>(LogoutTokensRegionName,
             (ActorSystem system, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver _) =>
             {
@@ -121,9 +114,9 @@ public static class O8ClusterHostingExtensions
         builder.WithActors(async (system, registry, resolver) =>
         {
             var region = await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false);
-            var proxy = await registry.GetAsync<LoginShardRegionProxyKey>().ConfigureAwait(false);
+            var elsewhere = new RegionOnAnotherNode(system, region, options.Role);
             var node = NodeAsync(resolver.GetService<IServiceProvider>());
-            var gateway = system.ActorOf(ClusterLoginGateway.Props(region, proxy, options.BeginTimeout, node), "o8-cluster-gateway");
+            var gateway = system.ActorOf(ClusterLoginGateway.Props(region, elsewhere.Find, options.BeginTimeout, node), "o8-cluster-gateway");
             registry.Register<ServerModeRouteKey>(gateway);
         });
         builder.WithActors((ActorStarterWithResolver)(async (system, registry, resolver) =>
@@ -134,7 +127,6 @@ public static class O8ClusterHostingExtensions
             var gatewayRuns = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
             HandOffAtLeave.Register(system, await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false), region,
                 await registry.GetAsync<ServerModeRouteKey>().ConfigureAwait(false), gatewayRuns.Task);
-            var proxy = await registry.GetAsync<AccountShardRegionProxyKey>().ConfigureAwait(false);
             var logoutTokens = await registry.GetAsync<LogoutTokenGuardRegionKey>().ConfigureAwait(false);
             var services = resolver.GetService<IServiceProvider>();
             var parts = await AccountPartsAsync(services).ConfigureAwait(false);
@@ -142,7 +134,8 @@ public static class O8ClusterHostingExtensions
             HandOffTimeouts.WarnIfShort(system, parts.Settings);
             // An account's entity moves between nodes; tokens in one node's memory do not move with it.
             if (parts.StoreInMemory) InMemoryAccountsWarning.Log(system);
-            var gateway = system.ActorOf(AccountGateway.Props(region, proxy, logoutTokens, parts.Settings), "o8-account-gateway");
+            var elsewhere = new RegionOnAnotherNode(system, region, options.Role);
+            var gateway = system.ActorOf(AccountGateway.Props(region, elsewhere.Find, logoutTokens, parts.Settings), "o8-account-gateway");
             gatewayRuns.SetResult(gateway);
             parts.Node.Tell(new O8Actors.Accounts.RouteAccounts(gateway));
         }));
@@ -194,12 +187,6 @@ public static class O8ClusterHostingExtensions
 
 /// <summary>Registry key of the shard region that holds the accounts (one entity per account).</summary>
 internal sealed class AccountShardRegionKey;
-
-/// <summary>Registry key of a proxy of the accounts' shard region, which a node that leaves routes its account messages through.</summary>
-internal sealed class AccountShardRegionProxyKey;
-
-/// <summary>Registry key of a proxy of the logins' shard region, which a node that leaves routes its callbacks, begins and cancels through.</summary>
-internal sealed class LoginShardRegionProxyKey;
 
 /// <summary>Registry key of the shard region that holds the logins: <c>IRequiredActor&lt;LoginShardRegionKey&gt;</c>.</summary>
 public sealed class LoginShardRegionKey;

@@ -18,7 +18,7 @@ public sealed class ClusterLoginGatewayTests : Akka.TestKit.Xunit.TestKit
     {
         var region = CreateTestProbe();
         node ??= Task.FromResult(Node(login ?? new LoginOptions()));
-        return (Sys.ActorOf(ClusterLoginGateway.Props(region, region, beginTimeout ?? TimeSpan.FromSeconds(30), node)), region);
+        return (Sys.ActorOf(ClusterLoginGateway.Props(region, () => region, beginTimeout ?? TimeSpan.FromSeconds(30), node)), region);
     }
 
     private ClusterLoginNode Node(LoginOptions login) =>
@@ -199,22 +199,62 @@ public sealed class ClusterLoginGatewayTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
-    public void A_login_begun_before_this_node_switched_to_the_proxy_is_cancelled_through_the_region_its_begin_took_too()
+    public void A_login_begun_before_this_node_began_to_leave_is_cancelled_through_the_region_its_begin_took_too()
     {
         var region = CreateTestProbe();
-        var proxy = CreateTestProbe();
-        var gateway = Sys.ActorOf(ClusterLoginGateway.Props(region, proxy, TimeSpan.FromSeconds(30), Task.FromResult(Node(new LoginOptions()))));
+        var otherNode = CreateTestProbe();
+        var gateway = Sys.ActorOf(ClusterLoginGateway.Props(region, () => otherNode, TimeSpan.FromSeconds(30), Task.FromResult(Node(new LoginOptions()))));
         gateway.Tell(Begin("spanning"));
         var begun = region.ExpectMsg<BeginLogin>(cancellationToken: Ct);
-        gateway.Tell(ThroughRegionProxy.Instance);
+        gateway.Tell(ThroughAnotherNode.Instance);
         ExpectMsg<Akka.Done>(cancellationToken: Ct);
 
         gateway.Tell(new CancelRoutedLogin("spanning"));
 
-        // Through the region too, behind the begin it may still hold: through the proxy alone the cancel could overtake
-        // the begin, stop an entity with no login yet, and let the begin start a login nobody waits for.
+        // Through this node's region too, behind the begin it may still hold: through the other node alone the cancel could
+        // overtake the begin, stop an entity with no login yet, and let the begin start a login nobody waits for.
         Assert.Equal(begun.EntityId, region.ExpectMsg<CancelLogin>(cancellationToken: Ct).EntityId);
-        Assert.Equal(begun.EntityId, proxy.ExpectMsg<CancelLogin>(cancellationToken: Ct).EntityId);
+        Assert.Equal(begun.EntityId, otherNode.ExpectMsg<CancelLogin>(cancellationToken: Ct).EntityId);
+    }
+
+    [Fact]
+    public void A_node_that_leaves_sends_begins_and_callbacks_to_another_nodes_region_and_none_to_its_own()
+    {
+        var region = CreateTestProbe();
+        var otherNode = CreateTestProbe();
+        var gateway = Sys.ActorOf(ClusterLoginGateway.Props(region, () => otherNode, TimeSpan.FromSeconds(30), Task.FromResult(Node(new LoginOptions()))));
+        gateway.Tell(ThroughAnotherNode.Instance);
+        ExpectMsg<Akka.Done>(cancellationToken: Ct);
+
+        gateway.Tell(Begin("after-leave"));
+        var begun = otherNode.ExpectMsg<BeginLogin>(cancellationToken: Ct);
+        var browser = CreateTestProbe();
+        gateway.Tell(new CallbackReceived(begun.EntityId + ".the-login-secret", "code", null, null, null, "/oauth/callback"), browser);
+
+        // The browser's request stays the sender: the login on the other node answers it directly.
+        otherNode.ExpectMsg<RoutedCallback>(cancellationToken: Ct);
+        Assert.Equal(browser.Ref, otherNode.LastSender);
+        region.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
+    }
+
+    [Fact]
+    public async Task When_the_last_node_leaves_a_callback_gets_the_shutting_down_page_and_a_begin_is_refused_at_once()
+    {
+        var region = CreateTestProbe();
+        var gateway = Sys.ActorOf(ClusterLoginGateway.Props(region, () => null, TimeSpan.FromSeconds(30), Task.FromResult(Node(new LoginOptions()))));
+        gateway.Tell(ThroughAnotherNode.Instance);
+        ExpectMsg<Akka.Done>(cancellationToken: Ct);
+
+        var begin = Begin("nowhere");
+        gateway.Tell(begin);
+        var refused = Assert.IsType<LoginFailed>(await begin.Outcome.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct));
+        Assert.Equal(LoginFailure.ListenerUnavailable, refused.Failure);
+        Assert.Contains("no other node is up", refused.Reason);
+
+        gateway.Tell(new CallbackReceived(LoginEntityIds.Mint() + ".the-login-secret", "code", null, null, null, "/oauth/callback"));
+        // Well inside the callback's own 35 s wait, which it used to wait out for a 504.
+        Assert.Same(CallbackPages.ShuttingDown, ExpectMsg<CallbackResponse>(TimeSpan.FromSeconds(3), cancellationToken: Ct));
+        region.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
     }
 
     [Fact]
