@@ -81,4 +81,29 @@ public sealed class LeavingNodeRoutingTests(ThreeNodesOneLeaving cluster) : ICla
         await Eventually.TrueAsync(() => cluster.Nodes.Handled.ContainsKey(login.LoginId), "the login's node ran its outcome handler", Wait);
         Assert.IsType<LoginCancelled>(Assert.Single(cluster.Nodes.Handled[login.LoginId]).Ended.Outcome);
     }
+
+    [Fact]
+    public async Task A_node_that_leaves_as_soon_as_it_is_up_sends_a_callback_landing_there_to_its_login_on_a_node_that_stays()
+    {
+        // A deploy rolled back at once, or a pod replaced right after it started: the node leaves before a region proxy on it
+        // could have registered with the coordinator (registration retries every 2 s, and none is taken from a member that
+        // is no longer up). Routing through such a proxy held every request it got.
+        var ct = TestContext.Current.CancellationToken;
+        var (browser, login, _, _) = await cluster.BeginLoginRunningOnAsync(i => $"user=early-leaver{i}", n => n == 0, ct);
+        using var user = browser;
+        using var authorize = await user.GetAsync(login.AuthorizeUrl, ct);
+        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+
+        var (node, port) = await cluster.AddNodeAsync();
+        var self = Akka.Cluster.Cluster.Get(node.Services.GetRequiredService<Akka.Actor.ActorSystem>());
+        await Eventually.TrueAsync(() => self.SelfMember.Status == Akka.Cluster.MemberStatus.Up, "the new node is up", Wait);
+        await cluster.LeaveAndHoldAsync(cluster.Apps.Count - 1).WaitAsync(Wait, ct);
+
+        var clock = Stopwatch.StartNew();
+        using var page = await user.GetAsync(new Uri($"https://127.0.0.1:{port}{authorize.Headers.Location!.PathAndQuery}"), ct);
+        clock.Stop();
+        Assert.True(page.StatusCode == HttpStatusCode.OK,
+            $"HTTP {(int)page.StatusCode} after {clock.Elapsed.TotalSeconds:0.0} s; login ended: {login.Outcome.IsCompleted}");
+        Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+    }
 }

@@ -9,6 +9,7 @@ namespace O8Actors.Cluster.Tests.Support;
 /// (<see cref="LeftAsync"/>) and is then held in its shutdown's <c>before-cluster-shutdown</c> phase, as an account's
 /// refresh under way holds a leaving node there, until the fixture is disposed: its logins' region has handed its shards
 /// off and stopped, while its HTTP server and its gateways still take requests. Its own cluster: that node is gone for good.
+/// A test may make a node it added leave the same way (<see cref="LeaveAndHoldAsync"/>).
 /// </summary>
 public sealed class ThreeNodesOneLeaving : ThreeNodesBehindProxy
 {
@@ -19,14 +20,18 @@ public sealed class ThreeNodesOneLeaving : ThreeNodesBehindProxy
     private readonly TaskCompletionSource<Akka.Done> _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lazy<Task> _left;
 
-    public ThreeNodesOneLeaving() => _left = new Lazy<Task>(LeaveAndHoldAsync);
+    public ThreeNodesOneLeaving() => _left = new Lazy<Task>(() => LeaveAndHoldAsync(Leaving));
 
     /// <summary>Completes once the leaving node's logins' region has stopped (the node leaves on the first call).</summary>
     public Task LeftAsync() => _left.Value;
 
-    private async Task LeaveAndHoldAsync()
+    /// <summary>
+    /// Makes node <paramref name="index"/> of <see cref="ThreeNodesBehindProxy.Apps"/> leave, held as <see cref="Leaving"/>
+    /// is until the fixture is disposed; completes once its logins' region has stopped.
+    /// </summary>
+    public async Task LeaveAndHoldAsync(int index)
     {
-        var services = Apps[Leaving].Services;
+        var services = Apps[index].Services;
         var system = services.GetRequiredService<ActorSystem>();
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "test-holds-the-node", () => _release.Task);
         var regionStopped = services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>().WatchAsync();
