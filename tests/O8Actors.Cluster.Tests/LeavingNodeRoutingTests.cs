@@ -22,25 +22,20 @@ public sealed class LeavingNodeRoutingTests(ThreeNodesOneLeaving cluster) : ICla
     private const int Leaving = ThreeNodesOneLeaving.Leaving;
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
-    private Uri OnLeavingNode(string pathAndQuery) => new($"https://127.0.0.1:{cluster.HttpsPorts[Leaving]}{pathAndQuery}");
+    private Uri OnLeavingNode(string pathAndQuery) => OnNode(cluster.HttpsPorts[Leaving], pathAndQuery);
+
+    private static Uri OnNode(int httpsPort, string pathAndQuery) => new($"https://127.0.0.1:{httpsPort}{pathAndQuery}");
 
     [Fact]
     public async Task A_callback_landing_on_a_leaving_node_reaches_its_login_on_a_node_that_stays()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (browser, login, _, _) = await cluster.BeginLoginRunningOnAsync(i => $"user=leaving-callback{i}", n => n == 0, ct);
-        using var user = browser;
-        using var authorize = await user.GetAsync(login.AuthorizeUrl, ct);
-        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+        var (user, login, callback) = await AtTheProviderAsync("leaving-callback", ct);
+        using var browser = user;
 
         await cluster.LeftAsync().WaitAsync(Wait, ct);
-        var clock = Stopwatch.StartNew();
-        using var page = await user.GetAsync(OnLeavingNode(authorize.Headers.Location!.PathAndQuery), ct);
-        clock.Stop();
 
-        Assert.True(page.StatusCode == HttpStatusCode.OK,
-            $"HTTP {(int)page.StatusCode} after {clock.Elapsed.TotalSeconds:0.0} s; login ended: {login.Outcome.IsCompleted}");
-        Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+        await CallbackSucceedsAsync(user, OnLeavingNode(callback), login, ct);
     }
 
     [Fact]
@@ -89,18 +84,33 @@ public sealed class LeavingNodeRoutingTests(ThreeNodesOneLeaving cluster) : ICla
         // could have registered with the coordinator (registration retries every 2 s, and none is taken from a member that
         // is no longer up). Routing through such a proxy held every request it got.
         var ct = TestContext.Current.CancellationToken;
-        var (browser, login, _, _) = await cluster.BeginLoginRunningOnAsync(i => $"user=early-leaver{i}", n => n == 0, ct);
-        using var user = browser;
-        using var authorize = await user.GetAsync(login.AuthorizeUrl, ct);
-        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+        var (user, login, callback) = await AtTheProviderAsync("early-leaver", ct);
+        using var browser = user;
 
         var (node, port) = await cluster.AddNodeAsync();
         var self = Akka.Cluster.Cluster.Get(node.Services.GetRequiredService<Akka.Actor.ActorSystem>());
         await Eventually.TrueAsync(() => self.SelfMember.Status == Akka.Cluster.MemberStatus.Up, "the new node is up", Wait);
         await cluster.LeaveAndHoldAsync(cluster.Apps.Count - 1).WaitAsync(Wait, ct);
 
+        await CallbackSucceedsAsync(user, OnNode(port, callback), login, ct);
+    }
+
+    /// <summary>
+    /// A login begun on the first node whose entity runs there (a node that stays), its user past the provider: the user's
+    /// browser, the login, and the path and query of the callback the provider redirected to.
+    /// </summary>
+    private async Task<(HttpClient User, PendingLogin Login, string Callback)> AtTheProviderAsync(string user, CancellationToken ct)
+    {
+        var (browser, login, _, _) = await cluster.BeginLoginRunningOnAsync(i => $"user={user}{i}", n => n == 0, ct);
+        using var authorize = await browser.GetAsync(login.AuthorizeUrl, ct);
+        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+        return (browser, login, authorize.Headers.Location!.PathAndQuery);
+    }
+
+    private static async Task CallbackSucceedsAsync(HttpClient user, Uri callback, PendingLogin login, CancellationToken ct)
+    {
         var clock = Stopwatch.StartNew();
-        using var page = await user.GetAsync(new Uri($"https://127.0.0.1:{port}{authorize.Headers.Location!.PathAndQuery}"), ct);
+        using var page = await user.GetAsync(callback, ct);
         clock.Stop();
         Assert.True(page.StatusCode == HttpStatusCode.OK,
             $"HTTP {(int)page.StatusCode} after {clock.Elapsed.TotalSeconds:0.0} s; login ended: {login.Outcome.IsCompleted}");
