@@ -13,7 +13,9 @@ internal sealed class AccountGateway : ReceiveActor
 {
     private readonly IActorRef _region;
     private readonly Func<ICanTell?> _elsewhere;
-    // Set once this node leaves (ThroughAnotherNode): account messages go to the accounts' region on another node.
+    private readonly IActorRef _logoutTokens;
+    private readonly Func<ICanTell?> _logoutTokensElsewhere;
+    // Set once this node leaves (ThroughAnotherNode): account and logout-token messages go to the regions on another node.
     private bool _leaving;
 
     /// <summary>Props for the gateway.</summary>
@@ -23,25 +25,32 @@ internal sealed class AccountGateway : ReceiveActor
     /// (null when there is none: <see cref="RegionOnAnotherNode.Find"/>).
     /// </param>
     /// <param name="logoutTokens">The logout-token guards' shard region (<see cref="LogoutTokenGuardEntity"/>).</param>
+    /// <param name="logoutTokensElsewhere">The same as <paramref name="elsewhere"/>, for the logout-token guards' region.</param>
     /// <param name="settings">The accounts' waits.</param>
-    public static Props Props(IActorRef region, Func<ICanTell?> elsewhere, IActorRef logoutTokens, AccountSettings settings) =>
-        Akka.Actor.Props.Create(() => new AccountGateway(region, elsewhere, logoutTokens, settings));
+    public static Props Props(IActorRef region, Func<ICanTell?> elsewhere, IActorRef logoutTokens, Func<ICanTell?> logoutTokensElsewhere,
+        AccountSettings settings) =>
+        Akka.Actor.Props.Create(() => new AccountGateway(region, elsewhere, logoutTokens, logoutTokensElsewhere, settings));
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
-    public AccountGateway(IActorRef region, Func<ICanTell?> elsewhere, IActorRef logoutTokens, AccountSettings settings)
+    public AccountGateway(IActorRef region, Func<ICanTell?> elsewhere, IActorRef logoutTokens, Func<ICanTell?> logoutTokensElsewhere,
+        AccountSettings settings)
     {
         // A little longer than the caller's own wait: the caller gives up first, with its own timeout.
         var extra = TimeSpan.FromSeconds(5);
         _region = region;
         _elsewhere = elsewhere;
+        _logoutTokens = logoutTokens;
+        _logoutTokensElsewhere = logoutTokensElsewhere;
         Receive<GetAccessToken>(msg => Ask(Accounts(), ForWire(msg), settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
         Receive<RememberLogin>(msg => Ask(Accounts(), WireRememberLogin.ForWire(msg), settings.RenewalTimeout + extra));
         Receive<SignOut>(msg => Ask(Accounts(), msg, settings.SignOutWait(msg.Options) + extra));
         // The provider's guard answers at once; the wait only bounds a region that cannot reach it (the caller gives up first).
-        Receive<O8Actors.Logout.AcceptLogoutToken>(msg => Ask(logoutTokens, msg, settings.RenewalTimeout + extra));
-        Receive<O8Actors.Logout.ForgetLogoutToken>(logoutTokens.Tell);
-        Receive<O8Actors.Logout.RenewLogoutToken>(logoutTokens.Tell);
-        Receive<O8Actors.Logout.CompleteLogoutToken>(msg => Ask(logoutTokens, msg, settings.RenewalTimeout + extra));
+        // While this node leaves, its own guards' region stops in sharding's shutdown phase while its HTTP server still
+        // takes back-channel logouts: sent there, a provider's logout would be refused and its session not ended.
+        Receive<O8Actors.Logout.AcceptLogoutToken>(msg => Ask(LogoutTokens(), msg, settings.RenewalTimeout + extra));
+        Receive<O8Actors.Logout.ForgetLogoutToken>(msg => LogoutTokens()?.Tell(msg, Self));
+        Receive<O8Actors.Logout.RenewLogoutToken>(msg => LogoutTokens()?.Tell(msg, Self));
+        Receive<O8Actors.Logout.CompleteLogoutToken>(msg => Ask(LogoutTokens(), msg, settings.RenewalTimeout + extra));
         Receive<ThroughAnotherNode>(_ =>
         {
             // That region asks the coordinator where each account's shard lives, as this node's would: this node while it
@@ -53,6 +62,9 @@ internal sealed class AccountGateway : ReceiveActor
 
     /// <summary>Where account messages go now: this node's region, or while it leaves another node's (null: none is up).</summary>
     private ICanTell? Accounts() => _leaving ? _elsewhere() : _region;
+
+    /// <summary>Where logout-token messages go now, as <see cref="Accounts"/>.</summary>
+    private ICanTell? LogoutTokens() => _leaving ? _logoutTokensElsewhere() : _logoutTokens;
 
     /// <summary>
     /// The request in types the remote's JSON serializer can rebuild: arrays and dictionaries instead of whatever read-only
@@ -80,10 +92,10 @@ internal sealed class AccountGateway : ReceiveActor
         var replyTo = Sender;
         if (region is null)
         {
-            // The last node leaves: no region anywhere will hold the account again, so the caller learns it now rather than
-            // after its wait.
+            // The last node leaves: no region anywhere will hold the account (or the provider's guard) again, so the caller
+            // learns it now rather than after its wait.
             replyTo.Tell(new Status.Failure(new InvalidOperationException(
-                "This node is leaving the cluster and no other node is up to hold the account.")));
+                "This node is leaving the cluster and no other node is up to take the request.")));
             return;
         }
 

@@ -135,7 +135,9 @@ public static class O8ClusterHostingExtensions
             // An account's entity moves between nodes; tokens in one node's memory do not move with it.
             if (parts.StoreInMemory) InMemoryAccountsWarning.Log(system);
             var elsewhere = new RegionOnAnotherNode(system, region, options.Role);
-            var gateway = system.ActorOf(AccountGateway.Props(region, elsewhere.Find, logoutTokens, parts.Settings), "o8-account-gateway");
+            var logoutTokensElsewhere = new RegionOnAnotherNode(system, logoutTokens, options.Role);
+            var gateway = system.ActorOf(AccountGateway.Props(region, elsewhere.Find, logoutTokens, logoutTokensElsewhere.Find, parts.Settings),
+                "o8-account-gateway");
             gatewayRuns.SetResult(gateway);
             parts.Node.Tell(new O8Actors.Accounts.RouteAccounts(gateway));
         }));
