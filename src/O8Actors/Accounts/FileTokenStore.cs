@@ -241,7 +241,9 @@ public sealed class FileTokenStore : ITokenStore
             return (null, false);
         }
 
-        var record = ProtectedRecords.Open<TokenRecord>(Protector, payload, $"the token file {Path.GetFileName(file)}");
+        // No format number: written before records carried one, in this format.
+        var record = ProtectedRecords.Open<TokenRecord>(Protector, payload, $"the token file {Path.GetFileName(file)}",
+            r => r.Format is null or TokenRecord.CurrentFormat);
         return (record, record is null);
     }
 
@@ -252,14 +254,21 @@ public sealed class FileTokenStore : ITokenStore
         return options;
     }
 
-    /// <summary>What one file holds (inside the encryption).</summary>
+    /// <summary>
+    /// What one file holds (inside the encryption), format 1. <c>Format</c> is absent in records written before it was
+    /// added, <c>DpopKey</c> in those written before DPoP. A later version that changes the record writes another format
+    /// number, which this one refuses to read even when the fields happen to parse: read with this record's meaning, a
+    /// newer record's tokens could be served wrong or, taken for absent, written over.
+    /// </summary>
     private sealed record TokenRecord(
         string Provider, string Key, long Version, string AccessToken, string TokenType, DateTimeOffset? ExpiresAt,
-        string? RefreshToken, string? Scope, string? IdToken, StoredClaims? Claims, string? DpopKey = null)
+        string? RefreshToken, string? Scope, string? IdToken, StoredClaims? Claims, string? DpopKey = null, int? Format = null)
     {
+        public const int CurrentFormat = 1;
+
         public static TokenRecord From(OAuthAccount account, TokenSet t, long version) => new(
             account.Provider, account.Key, version, t.AccessToken, t.TokenType, t.ExpiresAt, t.RefreshToken, t.Scope, t.IdToken,
-            StoredClaims.From(t.IdTokenClaims), t.DpopKey?.ToJwk());
+            StoredClaims.From(t.IdTokenClaims), t.DpopKey?.ToJwk(), CurrentFormat);
 
         public StoredTokens ToStored() => new(new TokenSet(AccessToken, TokenType, ExpiresAt, RefreshToken, Scope, IdToken)
         {

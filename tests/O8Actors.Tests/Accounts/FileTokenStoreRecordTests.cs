@@ -66,4 +66,47 @@ public sealed class FileTokenStoreRecordTests : IDisposable
         await store.RemoveAsync(Alice);
         Assert.Equal(1L, await store.SaveAsync(Alice, new TokenSet("access-older", "Bearer"), 0));
     }
+
+    [Fact]
+    public async Task A_file_whose_fields_all_parse_but_whose_format_number_is_newer_is_reported_unreadable()
+    {
+        var store = new FileTokenStore(_folder);
+        // A newer version's record that kept this version's fields (and perhaps changed what one of them means).
+        var (file, newer) = await WrittenByAnotherVersionAsync(store, """
+            {"Provider":"github","Key":"alice","Version":7,"AccessToken":"access-of-the-newer-version","TokenType":"Bearer",
+             "RefreshToken":"refresh-of-the-newer-version","Format":2}
+            """);
+
+        var load = await Assert.ThrowsAsync<StoredTokensUnreadableException>(() => store.LoadAsync(Alice));
+
+        Assert.DoesNotContain("newer-version", load.ToString(), StringComparison.Ordinal);
+        Assert.Equal(newer, await File.ReadAllBytesAsync(file));
+    }
+
+    [Fact]
+    public async Task A_file_written_before_records_carried_a_format_number_is_read_as_before()
+    {
+        var store = new FileTokenStore(_folder);
+        var file = await SaveAndFindAsync(store, Alice);
+        var older = PrivateKeyRing.Create(Path.Combine(_folder, "keys"), "O8Actors.Tokens").CreateProtector("O8Actors.Tokens.v1")
+            .Protect(Encoding.UTF8.GetBytes("""
+                {"Provider":"github","Key":"alice","Version":3,"AccessToken":"access-1","TokenType":"Bearer","RefreshToken":"refresh-1"}
+                """));
+        await File.WriteAllBytesAsync(file, older);
+
+        var stored = await store.LoadAsync(Alice);
+
+        Assert.Equal("refresh-1", stored!.Tokens.RefreshToken);
+        Assert.Equal(3L, stored.Version);
+    }
+
+    /// <summary>Alice's file, holding <paramref name="json"/> encrypted with the store's key ring (as another version would write it).</summary>
+    private async Task<(string File, byte[] Payload)> WrittenByAnotherVersionAsync(FileTokenStore store, string json)
+    {
+        var file = await SaveAndFindAsync(store, Alice);
+        var payload = PrivateKeyRing.Create(Path.Combine(_folder, "keys"), "O8Actors.Tokens").CreateProtector("O8Actors.Tokens.v1")
+            .Protect(Encoding.UTF8.GetBytes(json));
+        await File.WriteAllBytesAsync(file, payload);
+        return (file, payload);
+    }
 }
