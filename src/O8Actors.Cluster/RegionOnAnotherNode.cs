@@ -34,10 +34,14 @@ internal sealed class RegionOnAnotherNode
     }
 
     /// <summary>
-    /// The region on the oldest other member that is up, reachable and of the role, or null when there is none (this is
+    /// The region on the youngest other member that is up, reachable and of the role, or null when there is none (this is
     /// the last such node).
     /// </summary>
-    /// <remarks>The oldest: the member likeliest to stay, and each node that leaves sends the same way.</remarks>
+    /// <remarks>
+    /// The youngest: the member likeliest to stay. A rolling update replaces the oldest members first (a Deployment's
+    /// old pods) or restarts each in turn (a StatefulSet's, each one the youngest once it is back), so the oldest other
+    /// member is often the next to leave, and what it holds when its own region stops is lost.
+    /// </remarks>
     public ActorSelection? Find()
     {
         var state = _cluster.State;
@@ -46,7 +50,7 @@ internal sealed class RegionOnAnotherNode
             .Where(m => m.Status == MemberStatus.Up && !m.UniqueAddress.Equals(self) && (string.IsNullOrEmpty(_role) || m.HasRole(_role))
                 && !state.Unreachable.Contains(m))
             .OrderBy(m => m, Member.AgeOrdering)
-            .FirstOrDefault();
+            .LastOrDefault();
         return member is null ? null : _system.ActorSelection(new RootActorPath(member.Address) / _regionPath);
     }
 }
