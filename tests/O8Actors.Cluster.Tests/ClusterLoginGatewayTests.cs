@@ -238,6 +238,26 @@ public sealed class ClusterLoginGatewayTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
+    public void A_login_begun_after_this_node_began_to_leave_is_cancelled_once_through_the_other_nodes_region()
+    {
+        var region = CreateTestProbe();
+        var otherNode = CreateTestProbe();
+        // As in production: each lookup makes a new selection of the same region.
+        var gateway = Sys.ActorOf(ClusterLoginGateway.Props(region, () => Sys.ActorSelection(otherNode.Ref.Path),
+            TimeSpan.FromSeconds(30), Task.FromResult(Node(new LoginOptions()))));
+        gateway.Tell(ThroughAnotherNode.Instance);
+        ExpectMsg<Akka.Done>(cancellationToken: Ct);
+        gateway.Tell(Begin("after-leave"));
+        var begun = otherNode.ExpectMsg<BeginLogin>(cancellationToken: Ct);
+
+        gateway.Tell(new CancelRoutedLogin("after-leave"));
+
+        Assert.Equal(begun.EntityId, otherNode.ExpectMsg<CancelLogin>(cancellationToken: Ct).EntityId);
+        otherNode.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct); // one route, one cancel
+        region.ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
+    }
+
+    [Fact]
     public async Task When_the_last_node_leaves_a_callback_gets_the_shutting_down_page_and_a_begin_is_refused_at_once()
     {
         var region = CreateTestProbe();

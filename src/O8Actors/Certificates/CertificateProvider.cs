@@ -221,18 +221,19 @@ internal sealed partial class CertificateProvider
         {
             try
             {
-                // FileShare.None is an exclusive lock: flock on Unix (also between two streams of one process), a share mode on Windows.
-                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                // The lock every O8Actors lock file takes (flock on Unix, also between two streams of one process; a share
+                // mode on Windows), created the owner's alone.
+                return Accounts.PrivateFiles.OpenLock(lockPath);
             }
-            // A missing folder is not a lock someone holds: waiting would not help, and "another process" would mislead.
-            catch (IOException ex) when (ex is not DirectoryNotFoundException && waited.Elapsed < LockWait)
+            catch (IOException ex) when (Accounts.PrivateFiles.IsLockedElsewhere(ex) && waited.Elapsed < LockWait)
             {
                 await Task.Delay(LockPoll, ct).ConfigureAwait(false);
             }
-            catch (DirectoryNotFoundException ex)
+            catch (IOException ex) when (!Accounts.PrivateFiles.IsLockedElsewhere(ex))
             {
+                // No one holds it (a missing folder, a full disk): waiting would not help, and "another process" would mislead.
                 throw new ListenerStartException(
-                    $"The listener certificate could not be created: the folder of its lock file '{lockPath}' does not exist " +
+                    $"The listener certificate could not be created: its lock file '{lockPath}' could not be opened " +
                     $"({ex.Message}). Check o8.certificates.folder, or create the files yourself:\n{files.Steps}", ex);
             }
             catch (UnauthorizedAccessException ex)

@@ -124,11 +124,9 @@ public sealed class ListenerPortInUseException : OAuthFlowException
         TakenOn = takenOn;
     }
 
-    private static string Describe(int port, string? takenOn) => takenOn is null
-            ? $"The redirect listener cannot bind port {port} on loopback: the port is already in use. " +
-              "Stop the other process or set o8.listener.port to a free port."
-            : $"The redirect listener cannot bind port {port} on loopback: the port is already in use on {takenOn}. " +
-              "Stop the other process or set o8.listener.port to a free port.";
+    private static string Describe(int port, string? takenOn) =>
+        $"The redirect listener cannot bind port {port} on loopback: the port is already in use{(takenOn is null ? "" : $" on {takenOn}")}. " +
+        "Stop the other process or set o8.listener.port to a free port.";
 
     /// <summary>The port that was taken.</summary>
     public int Port { get; }

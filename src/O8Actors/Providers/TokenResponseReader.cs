@@ -49,10 +49,8 @@ internal static class TokenResponseReader
             throw new TokenExchangeException(
                 $"The token endpoint of provider '{provider}' refused the {operation}: {code}{text} (HTTP {status}).",
                 providerError: code,
-                // With its status when it passes: a gateway's 503 or a rate limit's 429 may carry an error code of its own,
-                // and is still one a device login polls again after (RFC 8628 section 3.5). Not for a refusal (a 400's
-                // invalid_grant): an app's policy that retries on an inner HttpRequestException would retry it.
-                innerException: status is >= 500 or 429 ? StatusOf(http) : null);
+                // A gateway's 503 or a rate limit's 429 may carry an error code of its own, and passes all the same.
+                innerException: PassingStatusOf(http));
         }
 
         if (!http.IsSuccessStatusCode)
@@ -60,9 +58,7 @@ internal static class TokenResponseReader
             throw new TokenExchangeException(
                 $"The token endpoint of provider '{provider}' answered the {operation} with HTTP {status} {Clean(http.ReasonPhrase ?? "", secrets)} " +
                 $"and no OAuth error ({Describe(http.Content.Headers.ContentType)}).",
-                // The status, as .NET's own HTTP errors carry it, when it passes: a device login polls again after a 5xx
-                // or a 429 (RFC 8628 section 3.5); not for a 4xx, which an app's policy retrying on it would repeat.
-                innerException: status is >= 500 or 429 ? StatusOf(http) : null);
+                innerException: PassingStatusOf(http));
         }
 
         if (fields is not { } answer)
@@ -94,9 +90,14 @@ internal static class TokenResponseReader
             Raw: response.Raw);
     }
 
-    /// <summary>An answer's HTTP status as .NET's own HTTP errors carry it (<see cref="HttpRequestException.StatusCode"/>); its text is the number alone.</summary>
-    private static HttpRequestException StatusOf(HttpResponseMessage http) =>
-        new($"HTTP {(int)http.StatusCode}", null, http.StatusCode);
+    /// <summary>
+    /// An answer's HTTP status as .NET's own HTTP errors carry it (<see cref="HttpRequestException.StatusCode"/>; its text
+    /// is the number alone) when it is one that passes: a 5xx or a 429, after which a device login polls again (RFC 8628
+    /// section 3.5). Null for a 4xx refusal (a 400's <c>invalid_grant</c>), which an app's policy retrying on an inner
+    /// <see cref="HttpRequestException"/> would repeat.
+    /// </summary>
+    private static HttpRequestException? PassingStatusOf(HttpResponseMessage http) =>
+        (int)http.StatusCode is >= 500 or 429 ? new($"HTTP {(int)http.StatusCode}", null, http.StatusCode) : null;
 
     /// <summary>
     /// When the access token expires: <c>expires_in</c> seconds from now (RFC 6749 section 5.1: its lifetime from the
