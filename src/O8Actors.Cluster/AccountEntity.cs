@@ -14,6 +14,9 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
 {
     private IActorRef? _accounts;
     private AccountSettings? _settings;
+    // The stand-ins for the tokens of callers on any node (CancellableTokenRequest), by the request's name, until answered.
+    // Never disposed: a source with no timer holds nothing to free, and the account's actor may still be registering on it.
+    private readonly Dictionary<string, CancellationTokenSource> _callers = new(StringComparer.Ordinal);
 
     public IStash Stash { get; set; } = null!;
 
@@ -60,7 +63,8 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
     {
         var moved = WireAccountFailure.From(new AuthorizationFailedException(LoginFailure.NodeLost,
             "The account moved to another node before O8Actors started on its node; try again."));
-        foreach (var stashed in Stash.ClearStash()) stashed.Sender.Tell(moved);
+        // A stashed cancel came from a gateway, not a caller: its request (stashed too) is answered.
+        foreach (var stashed in Stash.ClearStash().Where(e => e.Message is not CancelTokenRequest)) stashed.Sender.Tell(moved);
     }
 
     /// <summary>
@@ -83,6 +87,7 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
     private void NotStarted()
     {
         Receive<AccountHandOff>(_ => Context.Stop(Self));
+        Receive<CancelTokenRequest>(_ => { }); // its request was refused already
         ReceiveAny(_ => Sender.Tell(WireAccountFailure.From(new AuthorizationFailedException(LoginFailure.ListenerUnavailable,
             "O8Actors did not start on the node that runs this account."))));
     }
@@ -91,6 +96,13 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
     {
         // Asked (not forwarded) so that a failure goes back to the caller's node in its wire form.
         Receive<GetAccessToken>(msg => Ask(msg, _settings!.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout)));
+        Receive<CancellableTokenRequest>(AskForCaller);
+        Receive<CancelTokenRequest>(msg =>
+        {
+            // Unknown: answered already (its caller's cancel crossed the answer), nothing left to cancel.
+            if (_callers.TryGetValue(msg.CancelId, out var caller)) caller.Cancel();
+        });
+        Receive<TokenRequestAnswered>(msg => _callers.Remove(msg.CancelId));
         Receive<RememberLogin>(Remember);
         Receive<WireRememberLogin>(msg =>
         {
@@ -121,11 +133,28 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
 
     private void Remember(RememberLogin msg) => Ask(msg with { Tokens = WireClaims.Restore(msg.Tokens) }, _settings!.RenewalTimeout);
 
-    private void Ask(object message, TimeSpan timeout)
+    /// <summary>
+    /// A request whose caller, on any node, may cancel: the account's actor gets it with a token of this entity's, which
+    /// <see cref="CancelTokenRequest"/> cancels as the caller's own would.
+    /// </summary>
+    private void AskForCaller(CancellableTokenRequest msg)
+    {
+        var caller = new CancellationTokenSource();
+        // A name seen twice (a gateway's retry would be one) keeps the first source: both requests then cancel together.
+        if (!_callers.TryAdd(msg.CancelId, caller)) caller = _callers[msg.CancelId];
+        var request = msg.Request with { CallerCancellation = caller.Token };
+        Ask(request, _settings!.CallerWait(request.Options.AllowInteraction, request.Options.Login?.Timeout))
+            .PipeTo(Self, success: () => new TokenRequestAnswered(msg.CancelId), failure: _ => new TokenRequestAnswered(msg.CancelId));
+    }
+
+    private Task Ask(object message, TimeSpan timeout)
     {
         var replyTo = Sender;
-        _accounts!.Ask<object>(message, timeout).PipeTo(replyTo, success: ForWire, failure: WireAccountFailure.From);
+        return _accounts!.Ask<object>(message, timeout).PipeTo(replyTo, success: ForWire, failure: WireAccountFailure.From);
     }
+
+    /// <summary>The answer to <see cref="CancellableTokenRequest"/> <paramref name="CancelId"/> has gone to its caller.</summary>
+    private sealed record TokenRequestAnswered(string CancelId);
 
     /// <summary>An answer for the caller's node: failures and DPoP-bound tokens in their wire forms, anything else as it is.</summary>
     internal static object ForWire(object answer) => WireAccessToken.ForWire(WireAccountFailure.Reply(answer));

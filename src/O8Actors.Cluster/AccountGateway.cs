@@ -41,7 +41,9 @@ internal sealed class AccountGateway : ReceiveActor
         _elsewhere = elsewhere;
         _logoutTokens = logoutTokens;
         _logoutTokensElsewhere = logoutTokensElsewhere;
-        Receive<GetAccessToken>(msg => Ask(Accounts(), ForWire(msg), settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
+        Receive<GetAccessToken>(msg => AskForToken(msg, settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
+        // Told by a caller's token (AskForToken) when it fires, sent the way its request went.
+        Receive<CancelTokenRequest>(msg => Accounts()?.Tell(msg, Self));
         Receive<RememberLogin>(msg => Ask(Accounts(), WireRememberLogin.ForWire(msg), settings.RenewalTimeout + extra));
         Receive<SignOut>(msg => Ask(Accounts(), msg, settings.SignOutWait(msg.Options) + extra));
         // The provider's guard answers at once; the wait only bounds a region that cannot reach it (the caller gives up first).
@@ -69,7 +71,8 @@ internal sealed class AccountGateway : ReceiveActor
     /// <summary>
     /// The request in types the remote's JSON serializer can rebuild: arrays and dictionaries instead of whatever read-only
     /// collections the caller built (collection expressions make compiler-generated types it cannot construct), and
-    /// without the caller's cancellation, which is this process's alone.
+    /// without the caller's cancellation, which is this process's alone (<see cref="CancellableTokenRequest"/> carries it
+    /// across as a name).
     /// </summary>
     internal static GetAccessToken ForWire(GetAccessToken request) => request with
     {
@@ -87,11 +90,40 @@ internal sealed class AccountGateway : ReceiveActor
         },
     };
 
-    private void Ask(ICanTell? region, object message, TimeSpan timeout)
+    /// <summary>
+    /// Asks the account's entity for a token. A caller that can cancel gets its request named
+    /// (<see cref="CancellableTokenRequest"/>) and, should it cancel while it waits, the entity is told the name: the token
+    /// itself stays in this process, and without this an interactive login on another node went on for nobody (a device
+    /// login polling its provider until its deadline) after its only caller had cancelled.
+    /// </summary>
+    private void AskForToken(GetAccessToken request, TimeSpan timeout)
+    {
+        var caller = request.CallerCancellation;
+        if (!caller.CanBeCanceled)
+        {
+            Ask(Accounts(), ForWire(request), timeout);
+            return;
+        }
+
+        var cancelId = Guid.NewGuid().ToString("N");
+        var self = Self;
+        var account = request.Account;
+        // A token cancelled already fires here at once: its cancel is queued behind this message and so sent after the request.
+        var watch = caller.Register(() => self.Tell(new CancelTokenRequest(account, cancelId), ActorRefs.NoSender));
+        Ask(Accounts(), new CancellableTokenRequest(ForWire(request), cancelId), timeout, watch);
+    }
+
+    /// <summary>
+    /// Asks <paramref name="region"/> and pipes its answer to the sender; <paramref name="watch"/> (a caller's token's
+    /// callback) is removed before the answer goes: once answered there is nothing to cancel, and the token may outlive
+    /// the request by far.
+    /// </summary>
+    private void Ask(ICanTell? region, object message, TimeSpan timeout, CancellationTokenRegistration? watch = null)
     {
         var replyTo = Sender;
         if (region is null)
         {
+            watch?.Unregister();
             // The last node leaves: no region anywhere will hold the account (or the provider's guard) again, so the caller
             // learns it now rather than after its wait.
             replyTo.Tell(new Status.Failure(new InvalidOperationException(
@@ -99,8 +131,22 @@ internal sealed class AccountGateway : ReceiveActor
             return;
         }
 
-        region.Ask<object>(message, timeout).PipeTo(replyTo,
-            success: FromWire, failure: e => new Status.Failure(e));
+        var answer = region.Ask<object>(message, timeout);
+        if (watch is { } registration) answer = UnwatchedWhenAnswered(answer, registration);
+        answer.PipeTo(replyTo, success: FromWire, failure: e => new Status.Failure(e));
+    }
+
+    private static async Task<object> UnwatchedWhenAnswered(Task<object> answer, CancellationTokenRegistration watch)
+    {
+        try
+        {
+            return await answer.ConfigureAwait(false);
+        }
+        finally
+        {
+            // Unregister, not Dispose: it does not wait for a callback already running (which only tells this actor).
+            watch.Unregister();
+        }
     }
 
     /// <summary>The entity's answer as the caller takes it: failures as their exceptions, a DPoP-bound token with its key.</summary>

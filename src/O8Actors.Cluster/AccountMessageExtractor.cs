@@ -13,6 +13,8 @@ internal sealed class AccountMessageExtractor(int maxNumberOfShards) : HashCodeM
     public override string? EntityId(object message) => message switch
     {
         GetAccessToken m => m.Account.Id,
+        CancellableTokenRequest m => m.Request.Account.Id,
+        CancelTokenRequest m => m.Account.Id,
         RememberLogin m => m.Account.Id,
         WireRememberLogin m => m.Account.Id,
         SignOut m => m.Account.Id,

@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Cluster.Tests.Support;
+using O8Actors.TestKit;
 
 namespace O8Actors.Cluster.Tests;
 
@@ -89,5 +90,35 @@ public sealed class AccountEntityTests(ThreeNodesWithAccounts cluster) : IClassF
         // No login and no refresh: the entity on its new node read the tokens the old one stored.
         Assert.Equal(authorizeRequests, cluster.Nodes.Sandbox.Counters.AuthorizeRequests);
         Assert.Equal(tokenRequests, cluster.Nodes.Sandbox.Counters.TokenRequests);
+    }
+
+    [Fact]
+    public async Task A_caller_that_cancels_on_another_node_has_the_accounts_interactive_login_cancelled_where_it_runs()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var account = new OAuthAccount("sandbox", "walks-away-" + Guid.NewGuid().ToString("N")[..6]);
+        // A silent request places the account's entity (no tokens are stored: it has nothing to serve).
+        await Assert.ThrowsAsync<InteractionRequiredException>(() =>
+            Logins(Alive()[0]).GetAccessTokenAsync(account, cancellationToken: ct).WaitAsync(AccountNodes.Wait, ct));
+        var hostIndex = await _nodes.HostOfAsync(account, ct);
+        Assert.NotNull(hostIndex);
+        var host = cluster.Apps[hostIndex.Value];
+        var caller = Alive().First(node => node != host);
+        var events = new LoginEventRecorder();
+        using var subscription = Logins(host).Events.Subscribe(events);
+
+        // A device login whose user never answers: left to itself it polls the provider until its deadline, minutes away.
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var login = new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = "hang-" + account.Key },
+            Timeout: TimeSpan.FromMinutes(5)) { Method = LoginMethod.Device };
+        var waiting = Logins(caller).GetAccessTokenAsync(account, options: new AccessTokenOptions(AllowInteraction: true, Login: login),
+            cancellationToken: cancel.Token);
+        var issued = await events.WaitForAsync<DeviceCodeIssuedEvent>(timeout: AccountNodes.Wait, cancellationToken: ct);
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        // Its only caller gave up, on another node: the login ends where the account runs, as it would for a caller there.
+        var ended = await events.WaitForAsync<LoginEndedEvent>(e => e.LoginId == issued.LoginId, TimeSpan.FromSeconds(30), ct);
+        Assert.Equal(LoginOutcomeKind.Cancelled, ended.Outcome);
     }
 }

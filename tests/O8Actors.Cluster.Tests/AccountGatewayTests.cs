@@ -93,4 +93,63 @@ public sealed class AccountGatewayTests : Akka.TestKit.Xunit.TestKit
         Assert.Contains("no other node is up", failure.Cause.Message, StringComparison.Ordinal);
         regions.Accounts.ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
     }
+
+    [Fact]
+    public void A_token_request_whose_caller_cancels_is_named_and_the_name_is_sent_to_the_accounts_entity_when_it_cancels()
+    {
+        var (gateway, regions) = Gateway();
+        using var caller = new CancellationTokenSource();
+
+        gateway.Tell(new GetAccessToken(Alice, null, AccessTokenOptions.Interactive) { CallerCancellation = caller.Token });
+        var sent = regions.Accounts.ExpectMsg<CancellableTokenRequest>(cancellationToken: Ct);
+        // The token itself stays in this process: the entity makes its own.
+        Assert.False(sent.Request.CallerCancellation.CanBeCanceled);
+        Assert.Equal(Alice, sent.Request.Account);
+
+        caller.Cancel();
+        var cancel = regions.Accounts.ExpectMsg<CancelTokenRequest>(cancellationToken: Ct);
+        Assert.Equal((Alice, sent.CancelId), (cancel.Account, cancel.CancelId));
+    }
+
+    [Fact]
+    public void A_caller_that_cancels_after_its_node_began_to_leave_has_its_cancel_sent_through_another_node()
+    {
+        var (gateway, regions) = Gateway();
+        using var caller = new CancellationTokenSource();
+        gateway.Tell(new GetAccessToken(Alice, null, AccessTokenOptions.Interactive) { CallerCancellation = caller.Token });
+        var sent = regions.Accounts.ExpectMsg<CancellableTokenRequest>(cancellationToken: Ct);
+        Leave(gateway);
+
+        caller.Cancel();
+
+        // Its own region has stopped by then; the other node's reaches the entity wherever the account runs.
+        Assert.Equal(sent.CancelId, regions.OtherAccounts.ExpectMsg<CancelTokenRequest>(cancellationToken: Ct).CancelId);
+        regions.Accounts.ExpectNoMsg(TimeSpan.FromMilliseconds(100), Ct);
+    }
+
+    [Fact]
+    public void A_token_request_answered_before_its_caller_cancels_sends_no_cancel()
+    {
+        var (gateway, regions) = Gateway();
+        using var caller = new CancellationTokenSource();
+        gateway.Tell(new GetAccessToken(Alice, null, AccessTokenOptions.Silent) { CallerCancellation = caller.Token });
+        regions.Accounts.ExpectMsg<CancellableTokenRequest>(cancellationToken: Ct);
+        var token = new AccessToken(Alice, "access", "Bearer", DateTimeOffset.UtcNow.AddHours(1), null);
+        regions.Accounts.Reply(token);
+        Assert.Equal(token, ExpectMsg<AccessToken>(cancellationToken: Ct));
+
+        caller.Cancel();
+
+        regions.Accounts.ExpectNoMsg(TimeSpan.FromMilliseconds(300), Ct);
+    }
+
+    [Fact]
+    public void A_token_request_whose_caller_cannot_cancel_goes_as_it_is()
+    {
+        var (gateway, regions) = Gateway();
+
+        gateway.Tell(new GetAccessToken(Alice, null, AccessTokenOptions.Silent));
+
+        Assert.Equal(Alice, regions.Accounts.ExpectMsg<GetAccessToken>(cancellationToken: Ct).Account);
+    }
 }

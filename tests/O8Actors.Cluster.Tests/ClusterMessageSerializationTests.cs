@@ -448,6 +448,22 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_cancellable_token_request_and_its_cancel_round_trip()
+    {
+        var account = new OAuthAccount("sandbox", "alice");
+        using var caller = new CancellationTokenSource();
+        var request = new CancellableTokenRequest(AccountGateway.ForWire(new O8Actors.Accounts.GetAccessToken(account, ["read"],
+            AccessTokenOptions.Interactive) { CallerCancellation = caller.Token }), "c0ffee");
+
+        var back = RoundTrip(request);
+        var cancel = RoundTrip(new CancelTokenRequest(account, "c0ffee"));
+
+        Assert.Equal((account, "c0ffee", true), (back.Request.Account, back.CancelId, back.Request.Options.AllowInteraction));
+        Assert.Equal(["read"], back.Request.Scopes);
+        Assert.Equal((account, "c0ffee"), (cancel.Account, cancel.CancelId));
+    }
+
+    [Fact]
     public void A_step_up_request_keeps_its_acr_values_and_max_age()
     {
         // The README's step-up idiom: a collection expression, whose compiler-generated list the remote cannot build.

@@ -16,7 +16,8 @@ internal sealed record GetAccessToken(OAuthAccount Account, IReadOnlyList<string
     /// The caller's token (<see cref="IOAuthLogins.GetAccessTokenAsync"/>): should the caller cancel while it waits, the
     /// account's actor starts no interactive login for it, and cancels one it runs once every caller of it has cancelled
     /// (a browser opened for nobody). An Ask's cancellation only ends the caller's wait. This process only: a token never
-    /// crosses nodes (the cluster's gateway sends the request on without it).
+    /// crosses nodes (the cluster's gateway names the request instead, and the account's entity stands in a token of its
+    /// own that it cancels when told the name).
     /// </summary>
     public CancellationToken CallerCancellation { get; init; }
 }

@@ -92,6 +92,8 @@ public sealed class ClusterNodes : IAsyncDisposable
             ["O8:Providers:sandbox:TokenEndpoint"] = Sandbox.TokenEndpoint.ToString(),
             ["O8:Providers:sandbox:Issuer"] = Sandbox.IssuerString,
             ["O8:Providers:sandbox:EndSessionEndpoint"] = Sandbox.EndSessionEndpoint.ToString(),
+            // For an account's device login (a browser login started by an account is refused in server mode).
+            ["O8:Providers:sandbox:DeviceAuthorizationEndpoint"] = Sandbox.DeviceAuthorizationEndpoint.ToString(),
             ["O8:Providers:sandbox:ClientId"] = ClientId,
             ["O8:Providers:sandbox:ClientAuthentication"] = "None",
             ["O8:Providers:sandbox:DefaultScopes:0"] = "openid",
