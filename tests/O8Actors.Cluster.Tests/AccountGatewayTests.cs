@@ -30,6 +30,13 @@ public sealed class AccountGatewayTests : Akka.TestKit.Xunit.TestKit
     private static AcceptLogoutToken LogoutToken() =>
         new("sandbox", "jti-1", DateTimeOffset.UtcNow.AddMinutes(5), "attempt-1", TimeSpan.FromSeconds(30));
 
+    /// <summary>A token request from a caller that can cancel, as this node's region receives it.</summary>
+    private CancellableTokenRequest AskCancellable(IActorRef gateway, Regions regions, CancellationTokenSource caller, AccessTokenOptions options)
+    {
+        gateway.Tell(new GetAccessToken(Alice, null, options) { CallerCancellation = caller.Token });
+        return regions.Accounts.ExpectMsg<CancellableTokenRequest>(cancellationToken: Ct);
+    }
+
     private void Leave(IActorRef gateway)
     {
         gateway.Tell(ThroughAnotherNode.Instance);
@@ -100,8 +107,7 @@ public sealed class AccountGatewayTests : Akka.TestKit.Xunit.TestKit
         var (gateway, regions) = Gateway();
         using var caller = new CancellationTokenSource();
 
-        gateway.Tell(new GetAccessToken(Alice, null, AccessTokenOptions.Interactive) { CallerCancellation = caller.Token });
-        var sent = regions.Accounts.ExpectMsg<CancellableTokenRequest>(cancellationToken: Ct);
+        var sent = AskCancellable(gateway, regions, caller, AccessTokenOptions.Interactive);
         // The token itself stays in this process: the entity makes its own.
         Assert.False(sent.Request.CallerCancellation.CanBeCanceled);
         Assert.Equal(Alice, sent.Request.Account);
@@ -116,8 +122,7 @@ public sealed class AccountGatewayTests : Akka.TestKit.Xunit.TestKit
     {
         var (gateway, regions) = Gateway();
         using var caller = new CancellationTokenSource();
-        gateway.Tell(new GetAccessToken(Alice, null, AccessTokenOptions.Interactive) { CallerCancellation = caller.Token });
-        var sent = regions.Accounts.ExpectMsg<CancellableTokenRequest>(cancellationToken: Ct);
+        var sent = AskCancellable(gateway, regions, caller, AccessTokenOptions.Interactive);
         Leave(gateway);
 
         caller.Cancel();
@@ -132,8 +137,7 @@ public sealed class AccountGatewayTests : Akka.TestKit.Xunit.TestKit
     {
         var (gateway, regions) = Gateway();
         using var caller = new CancellationTokenSource();
-        gateway.Tell(new GetAccessToken(Alice, null, AccessTokenOptions.Silent) { CallerCancellation = caller.Token });
-        regions.Accounts.ExpectMsg<CancellableTokenRequest>(cancellationToken: Ct);
+        AskCancellable(gateway, regions, caller, AccessTokenOptions.Silent);
         var token = new AccessToken(Alice, "access", "Bearer", DateTimeOffset.UtcNow.AddHours(1), null);
         regions.Accounts.Reply(token);
         Assert.Equal(token, ExpectMsg<AccessToken>(cancellationToken: Ct));
