@@ -6,8 +6,8 @@ namespace O8Actors.Hosting;
 
 /// <summary>
 /// Health of O8Actors for <c>Microsoft.Extensions.Diagnostics.HealthChecks</c>: healthy when the redirect listener is
-/// bound (or, in server mode, routing callbacks; with <c>o8.listener.start = on-first-use</c>, also before its first bind
-/// unless the last bind failed); the data carries the listener's base redirect URI (<c>redirect_uri</c>;
+/// bound (or, in server mode, routing callbacks; with <c>o8.listener.start = on-first-use</c> or <c>while-needed</c>, also
+/// while it is not bound, unless the last bind failed); the data carries the listener's base redirect URI (<c>redirect_uri</c>;
 /// each provider's own lies under it: <see cref="IOAuthLogins.GetRedirectUriAsync(string, CancellationToken)"/>) and the logins in flight.
 /// Registered by <c>AddOAuthLogins</c> as <c>o8actors</c> (tags <c>o8</c>, <c>ready</c>).
 /// </summary>
@@ -31,9 +31,10 @@ internal sealed class O8HealthCheck(O8Runtime runtime) : IHealthCheck
             if (status.ListenerBound)
                 return HealthCheckResult.Healthy($"Redirect listener bound; {status.LoginsInFlight} login(s) in flight.", data);
             // Not bound yet is the setting's intent, not a fault; a last bind that failed still reports below.
-            if (started.Options.Listener.Start == ListenerStart.OnFirstUse && status.ListenerFailure is null)
+            if (started.Options.Listener.Start != ListenerStart.AtStart && status.ListenerFailure is null)
                 return HealthCheckResult.Healthy(
-                    $"Redirect listener not bound yet (o8.listener.start = on-first-use); {status.LoginsInFlight} login(s) in flight.", data);
+                    $"Redirect listener not bound now (o8.listener.start = {Hocon(started.Options.Listener.Start)}: it binds when a sign-in needs it); " +
+                    $"{status.LoginsInFlight} login(s) in flight.", data);
             var why = status.ListenerFailure?.Message ?? "the redirect listener is not bound (stopping or stopped)";
             return new HealthCheckResult(context.Registration.FailureStatus, $"O8Actors is not ready: {why}", status.ListenerFailure, data);
         }
@@ -43,4 +44,6 @@ internal sealed class O8HealthCheck(O8Runtime runtime) : IHealthCheck
             return new HealthCheckResult(context.Registration.FailureStatus, "O8Actors did not answer (shutting down or overloaded).", ex);
         }
     }
+
+    private static string Hocon(ListenerStart start) => start == ListenerStart.WhileNeeded ? "while-needed" : "on-first-use";
 }

@@ -116,7 +116,7 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
         "o8.login.timeout" or "o8.login.exchange-timeout" or "o8.tokens.refresh-margin" => DurationForms,
         "o8.listener.external-redirect-uri" => "a URI",
         "o8.login.method" => "Browser, Device or Auto",
-        ListenerStartKey => "AtStart or OnFirstUse (or at-start, on-first-use)",
+        ListenerStartKey => "AtStart, OnFirstUse or WhileNeeded (or at-start, on-first-use, while-needed)",
         _ => null,
     };
 

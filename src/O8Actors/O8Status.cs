@@ -7,7 +7,8 @@ namespace O8Actors;
 /// <param name="ListenerBound">
 /// Whether callbacks are taken: the loopback listener is bound (in server mode: callbacks are routed). With
 /// <c>o8.listener.start = on-first-use</c>, <c>false</c> until a browser login, a sign-out that ends the provider's session
-/// or <see cref="IOAuthLogins.GetRedirectUriAsync(CancellationToken)"/> has bound it (a status call does not).
+/// or <see cref="IOAuthLogins.GetRedirectUriAsync(CancellationToken)"/> has bound it (a status call does not); with
+/// <c>while-needed</c>, also again once it has released the port between sign-ins.
 /// </param>
 /// <param name="RedirectUri">
 /// The listener's base redirect URI (the callback URI, such as <c>https://localhost:41539/</c>; in server mode the external

@@ -30,6 +30,32 @@ public sealed class ListenerOnFirstUseHostingTests(SandboxFixture sandbox) : ICl
         Assert.Equal(ListenerStart.OnFirstUse, host.Services.GetRequiredService<IOptions<O8Options>>().Value.Listener.Start);
     }
 
+    [Theory]
+    [InlineData("while-needed")]
+    [InlineData("WhileNeeded")]
+    public async Task While_needed_binds_nothing_at_start_and_the_host_reports_healthy_meanwhile(string value)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var settings = HostedO8.LoopbackSettings();
+        settings["O8:Listener:Start"] = value;
+        using var host = HostedO8.Build(settings, systemName: "o8-while-needed");
+        Assert.Equal(ListenerStart.WhileNeeded, host.Services.GetRequiredService<IOptions<O8Options>>().Value.Listener.Start);
+        await host.StartAsync(ct);
+        try
+        {
+            var health = (await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(ct)).Entries["o8actors"];
+
+            // Unbound is what the setting asks for between sign-ins, not a fault.
+            Assert.Equal(HealthStatus.Healthy, health.Status);
+            Assert.Equal(false, health.Data["listener_bound"]);
+            Assert.Contains("while-needed", health.Description, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.StopAsync(ct);
+        }
+    }
+
     [Fact]
     public async Task On_first_use_is_refused_in_server_mode()
     {

@@ -26,8 +26,9 @@ namespace O8Actors.Callback;
 /// <see cref="RegisterState"/> or a <see cref="BindListener"/>); what arrives while it binds is stashed and answered by
 /// that one bind. A failed bind answers those with its failure and leaves the actor unbound again, so the next need
 /// binds afresh; status questions are answered at once meanwhile, never held behind a bind.</para>
+/// <para>With <c>while-needed</c> it binds the same way and releases the port again once idle (<c>CallbackServerActor.Release.cs</c>).</para>
 /// </remarks>
-internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimers
+internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IWithTimers
 {
     private const string CertificateCheckTimer = "certificate-check";
     private const string CertificateCheckTimeoutTimer = "certificate-check-timeout";
@@ -48,8 +49,10 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
     private CertificateWatch? _certificateWatch;
     private Uri? _redirectUri;
     private OAuthFlowException? _failure;
-    // o8.listener.start = on-first-use: bind when first needed, and again after a failed bind.
+    // o8.listener.start = on-first-use or while-needed: bind when first needed, and again after a failed bind (or a release).
     private readonly bool _onFirstUse;
+    // o8.listener.start = while-needed: release the port once nothing has waited for a callback for a while.
+    private readonly bool _releaseWhenIdle;
 
     /// <summary>Creates the actor; use <see cref="Props(O8Options, ILoggerFactory?, CertificateProvider?)"/>.</summary>
     public CallbackServerActor(O8Options options, ILoggerFactory? loggerFactory, CertificateProvider certificates)
@@ -57,7 +60,8 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         _options = options;
         _loggerFactory = loggerFactory;
         _certificates = certificates;
-        _onFirstUse = options.Listener.Start == ListenerStart.OnFirstUse && options.Listener.ExternalRedirectUri is null;
+        _onFirstUse = options.Listener.Start != ListenerStart.AtStart && options.Listener.ExternalRedirectUri is null;
+        _releaseWhenIdle = options.Listener.Start == ListenerStart.WhileNeeded && options.Listener.ExternalRedirectUri is null;
         if (_onFirstUse) Unbound();
         else Starting();
     }
@@ -97,7 +101,8 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
 
         if (_onFirstUse)
         {
-            _log.Info("Callback listener binds on first use (o8.listener.start = on-first-use); nothing bound yet");
+            _log.Info("Callback listener binds when first needed (o8.listener.start = {0}); nothing bound yet",
+                _releaseWhenIdle ? "while-needed" : "on-first-use");
             return;
         }
 
@@ -184,6 +189,8 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
                 started.IPv6 ? $" and [::1]:{started.Port}" : "", _options.Listener.Scheme, _redirectUri);
             Become(Bound);
             Stash.UnstashAll();
+            // Bound for a BindListener alone, the port is released after the wait too; a registration behind it keeps it.
+            ReleaseLaterIfIdle();
         });
         Receive<ListenerStartFailed>(failed =>
         {
@@ -208,11 +215,12 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
     private void Bound()
     {
         Receive<RegisterState>(Register);
-        Receive<UnregisterState>(Unregister);
-        Receive<CallbackReceived>(Route);
-        Receive<Terminated>(t => ForgetFlow(t.ActorRef));
+        Receive<UnregisterState>(u => ReleaseLaterIfEmptied(() => Unregister(u)));
+        Receive<CallbackReceived>(c => ReleaseLaterIfEmptied(() => Route(c)));
+        Receive<Terminated>(t => ReleaseLaterIfEmptied(() => ForgetFlow(t.ActorRef)));
         AnswerStatus(() => new ListenerStatus(true, _redirectUri, _states.Count, null));
         Receive<StopListener>(_ => BeginStop());
+        Receive<ReleaseIfIdle>(_ => ReleaseIfStillIdle());
         Receive<CheckCertificate>(_ => CheckCertificateNow());
         Receive<CertificateChecked>(found =>
         {
@@ -232,18 +240,35 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         Receive<CallbackReceived>(c => Sender.Tell(c.Search ? CallbackPages.Malformed : CallbackPages.ShuttingDown));
         Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         AnswerStatus(() => new ListenerStatus(false, null, _states.Count, null));
-        // A tick queued before the timer was cancelled starts nothing; a check that was running when the stop began
-        // found a certificate nobody will serve.
+        IgnoreCertificateChecks();
+        Receive<ListenerShutDown>(down =>
+        {
+            LogShutDown(down, "stopped; port released", "stopped uncleanly");
+            StopAndAnswerStoppers();
+        });
+    }
+
+    /// <summary>
+    /// Kestrel is stopping: a tick queued before the timer was cancelled starts nothing; a check that was running when the
+    /// stop began found a certificate nobody will serve.
+    /// </summary>
+    private void IgnoreCertificateChecks()
+    {
         Receive<CheckCertificate>(_ => { });
         Receive<CertificateChecked>(found => found.Discard());
         Receive<CertificateCheckTimedOut>(_ => { });
-        Receive<ListenerShutDown>(down =>
-        {
-            if (down.Failure is null) _log.Info("Callback listener stopped; port released");
-            else _log.Warning("Callback listener stopped uncleanly: {0}: {1}", down.Failure.GetType().Name, down.Failure.Message);
-            foreach (var requester in _stopRequesters) requester.Tell(ListenerStopped.Instance);
-            Context.Stop(Self);
-        });
+    }
+
+    private void LogShutDown(ListenerShutDown down, string clean, string unclean)
+    {
+        if (down.Failure is null) _log.Info("Callback listener {0}", clean);
+        else _log.Warning("Callback listener {0}: {1}: {2}", unclean, down.Failure.GetType().Name, down.Failure.Message);
+    }
+
+    private void StopAndAnswerStoppers()
+    {
+        foreach (var requester in _stopRequesters) requester.Tell(ListenerStopped.Instance);
+        Context.Stop(Self);
     }
 
     private void Failed()
@@ -310,6 +335,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
         {
             _states[register.State] = new Registration(flow, register.LoginId, register.WatchRegistrant, register.ForSignOut);
             if (register.WatchRegistrant) Watch(flow);
+            KeepBound();
         }
 
         if (register.Acknowledge) Sender.Tell(new StateRegistered(register.LoginId, _redirectUri!));
@@ -410,6 +436,12 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
     {
         _stopRequesters.Add(Sender);
         Become(Stopping);
+        ShutDownServer();
+    }
+
+    /// <summary>Stops Kestrel and its timers; <see cref="ListenerShutDown"/> comes back once the port is released.</summary>
+    private void ShutDownServer()
+    {
         if (_app is null)
         {
             // Server mode: no port of our own to release.
@@ -419,6 +451,7 @@ internal sealed class CallbackServerActor : ReceiveActor, IWithStash, IWithTimer
 
         Timers.Cancel(CertificateCheckTimer);
         Timers.Cancel(CertificateCheckTimeoutTimer);
+        Timers.Cancel(IdleReleaseTimer);
         var app = _app!;
         var certificate = _servedCertificate;
         _app = null;

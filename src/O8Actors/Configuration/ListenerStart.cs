@@ -16,4 +16,13 @@ public enum ListenerStart
     /// <see cref="IOAuthLogins.GetRedirectUriAsync(CancellationToken)"/>. See <see cref="ListenerOptions.Start"/>.
     /// </summary>
     OnFirstUse,
+
+    /// <summary>
+    /// While needed (<c>while-needed</c>): binds as <see cref="OnFirstUse"/> does, and releases the port again once no
+    /// login or sign-out has waited for a browser to come back for as long as a browser waits for its page (the
+    /// exchange timeout, <c>o8.login.exchange-timeout</c>, plus 5 s); the next call that needs it binds it afresh. For an app
+    /// that runs for hours and signs in now and then: the port is held only while a sign-in may use it, so other
+    /// programs (another copy of the app, on the same fixed port) can use it in between. See <see cref="ListenerOptions.Start"/>.
+    /// </summary>
+    WhileNeeded,
 }

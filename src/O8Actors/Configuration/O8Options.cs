@@ -46,7 +46,7 @@ public sealed class O8Options
                 Port = Read(o8, "listener.port", "a port number", c => c.GetInt("listener.port")),
                 Path = Read(o8, "listener.path", "a string", c => c.GetString("listener.path")),
                 BindIPv6 = Read(o8, "listener.bind-ipv6", "on or off", c => c.GetBoolean("listener.bind-ipv6")),
-                Start = Read(o8, "listener.start", "at-start or on-first-use", c => ParseListenerStart(c.GetString("listener.start"))),
+                Start = Read(o8, "listener.start", "at-start, on-first-use or while-needed", c => ParseListenerStart(c.GetString("listener.start"))),
                 ExternalRedirectUri = Read(o8, "listener.external-redirect-uri", "a URI", c =>
                     c.GetString("listener.external-redirect-uri", "") is { Length: > 0 } external
                         ? new Uri(external, UriKind.RelativeOrAbsolute)
@@ -91,7 +91,7 @@ public sealed class O8Options
     /// <summary>Whether <paramref name="value"/> is a <see cref="LoginMethod"/>'s name, in any case (<see cref="TryParseName{TEnum}"/>).</summary>
     internal static bool TryParseMethod(string? value, out LoginMethod method) => TryParseName(value, out method);
 
-    /// <summary><c>at-start</c> or <c>on-first-use</c> (or <c>AtStart</c>, <c>OnFirstUse</c>), in any case; anything else is refused.</summary>
+    /// <summary><c>at-start</c>, <c>on-first-use</c> or <c>while-needed</c> (or <c>AtStart</c>, <c>OnFirstUse</c>, <c>WhileNeeded</c>), in any case; anything else is refused.</summary>
     internal static ListenerStart ParseListenerStart(string? value) =>
         TryParseListenerStart(value, out var start) ? start : throw new FormatException($"'{value}' is not a listener start.");
 
@@ -184,7 +184,7 @@ public sealed class O8Options
                 "must be at-start in server mode (o8.listener.external-redirect-uri is set): the host app's own endpoint takes the " +
                 "callbacks and no loopback listener is bound, at start or later");
         }
-        Require(Enum.IsDefined(Listener.Start), "o8.listener.start", $"must be at-start or on-first-use, not {(int)Listener.Start}");
+        Require(Enum.IsDefined(Listener.Start), "o8.listener.start", $"must be at-start, on-first-use or while-needed, not {(int)Listener.Start}");
         Require(!string.IsNullOrWhiteSpace(Certificates!.CertFile), "o8.certificates.cert-file", "must not be empty");
         Require(!string.IsNullOrWhiteSpace(Certificates.KeyFile), "o8.certificates.key-file", "must not be empty");
         Require(Login!.Timeout > TimeSpan.Zero && Login.Timeout <= AuthorizationRequest.MaximumTimeout, "o8.login.timeout", $"must be positive and at most one day, not {Login.Timeout}");
@@ -221,9 +221,10 @@ public sealed class ListenerOptions
     public bool BindIPv6 { get; set; } = true;
 
     /// <summary>
-    /// When the listener binds its port (<c>o8.listener.start</c>): <see cref="ListenerStart.AtStart"/> (default) or
+    /// When the listener binds its port (<c>o8.listener.start</c>): <see cref="ListenerStart.AtStart"/> (default),
     /// <see cref="ListenerStart.OnFirstUse"/>, for a CLI that runs as several processes on one fixed port, or that often
-    /// needs no browser at all (cached tokens, refreshes, device logins).
+    /// needs no browser at all (cached tokens, refreshes, device logins), or <see cref="ListenerStart.WhileNeeded"/>, which
+    /// also releases the port whenever no sign-in has needed it for a while.
     /// </summary>
     /// <remarks>
     /// <para>With <see cref="ListenerStart.OnFirstUse"/>, start neither binds the port nor looks for the certificate: looking
@@ -241,8 +242,14 @@ public sealed class ListenerOptions
     /// bind is not kept: the next call that needs the listener tries again (the other process may have ended, the
     /// certificate may have been made), and <see cref="IOAuthLogins.GetStatusAsync"/> reports the last failure until then.
     /// Once bound, the listener stays bound until the instance is disposed.</para>
+    /// <para><see cref="ListenerStart.WhileNeeded"/> binds the same way, and releases the port once no login or sign-out
+    /// has waited for its browser for the time a browser's callback request may wait for its page (the exchange timeout
+    /// plus 5 s), so the last browser that came back has had its page; a call that needs the listener while it releases waits
+    /// for the release, then binds again. A port of 0 is picked afresh at each bind: a redirect URI read with
+    /// <see cref="IOAuthLogins.GetRedirectUriAsync(CancellationToken)"/> then holds only while the listener stays bound, so
+    /// give a fixed port (the default 41539) when the URI is registered with the provider.</para>
     /// <para>Server mode (<see cref="ExternalRedirectUri"/>) binds nothing, so this must stay <see cref="ListenerStart.AtStart"/>
-    /// there (and with O8Actors.Cluster): <see cref="ListenerStart.OnFirstUse"/> is refused at start.</para>
+    /// there (and with O8Actors.Cluster): <see cref="ListenerStart.OnFirstUse"/> and <see cref="ListenerStart.WhileNeeded"/> are refused at start.</para>
     /// </remarks>
     public ListenerStart Start { get; set; } = ListenerStart.AtStart;
 

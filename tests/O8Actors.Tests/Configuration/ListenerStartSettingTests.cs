@@ -14,17 +14,19 @@ public sealed class ListenerStartSettingTests
     }
 
     [Theory]
-    [InlineData("on-first-use")]
-    [InlineData("ON-FIRST-USE")]
-    [InlineData("OnFirstUse")]
-    public void On_first_use_is_read_from_hocon_and_kept_through_the_settings(string value)
+    [InlineData("on-first-use", ListenerStart.OnFirstUse)]
+    [InlineData("ON-FIRST-USE", ListenerStart.OnFirstUse)]
+    [InlineData("OnFirstUse", ListenerStart.OnFirstUse)]
+    [InlineData("while-needed", ListenerStart.WhileNeeded)]
+    [InlineData("WhileNeeded", ListenerStart.WhileNeeded)]
+    public void Either_spelling_is_read_from_hocon_and_kept_through_the_settings(string value, ListenerStart expected)
     {
         var hocon = ConfigurationFactory.ParseString($"o8.listener.start = {value}");
 
         var settings = O8Settings.From(O8Settings.Layer(new O8Options(), hocon));
 
-        Assert.Equal(ListenerStart.OnFirstUse, settings.Listener.Start);
-        Assert.Equal(ListenerStart.OnFirstUse, settings.ToOptions().Listener.Start);
+        Assert.Equal(expected, settings.Listener.Start);
+        Assert.Equal(expected, settings.ToOptions().Listener.Start);
     }
 
     [Fact]
@@ -45,7 +47,7 @@ public sealed class ListenerStartSettingTests
 
         Assert.Equal("o8.listener.start", error.HoconKey);
         Assert.Equal("O8:Listener:Start", error.ConfigurationKey);
-        Assert.Contains("at-start or on-first-use", error.Message);
+        Assert.Contains("at-start, on-first-use or while-needed", error.Message);
     }
 
     [Fact]
@@ -64,12 +66,14 @@ public sealed class ListenerStartSettingTests
         Assert.Equal("o8.listener.start", error.HoconKey);
     }
 
-    [Fact]
-    public void On_first_use_is_refused_in_server_mode_where_nothing_is_bound()
+    [Theory]
+    [InlineData(ListenerStart.OnFirstUse)]
+    [InlineData(ListenerStart.WhileNeeded)]
+    public void Binding_when_needed_is_refused_in_server_mode_where_nothing_is_bound(ListenerStart start)
     {
         var options = new O8Options
         {
-            Listener = { Start = ListenerStart.OnFirstUse, ExternalRedirectUri = new Uri("https://app.example.com/oauth/callback") },
+            Listener = { Start = start, ExternalRedirectUri = new Uri("https://app.example.com/oauth/callback") },
         };
 
         var error = Assert.Throws<O8ConfigurationException>(() => options.Validate());

@@ -9,7 +9,8 @@ namespace O8Actors.Tests.EndToEnd;
 /// <summary>
 /// <c>o8.listener.start = on-first-use</c> with standalone instances on one fixed loopback port (plain http, found free at
 /// test time) against a real token endpoint: start binds nothing, the first browser login binds, a bind that meets a
-/// taken port fails those logins as a start would and the next login binds again.
+/// taken port fails those logins as a start would and the next login binds again; with <c>while-needed</c> the port is
+/// released once no login needs it, so two instances take turns on it.
 /// </summary>
 public sealed class ListenerOnFirstUseTests
 {
@@ -135,5 +136,30 @@ public sealed class ListenerOnFirstUseTests
         await Assert.ThrowsAsync<CertificateNotFoundException>(() => instance.GetRedirectUriAsync().WaitAsync(Wait));
         Assert.True(FreePorts.IsFree(port));
         Assert.False(Directory.Exists(folder), "looking for the certificate made no folder");
+    }
+
+    [Fact]
+    public async Task Two_instances_that_bind_while_needed_take_turns_on_one_fixed_port()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        var port = FreePorts.Next();
+        // A short exchange timeout keeps the idle wait (exchange timeout + 5 s) short.
+        void WhileNeeded(OAuthLoginsSetup setup)
+        {
+            setup.Options.Listener.Start = ListenerStart.WhileNeeded;
+            setup.Options.Login.ExchangeTimeout = TimeSpan.FromSeconds(1);
+        }
+
+        await using var first = await StartAsync(server, port, WhileNeeded);
+        await using var second = await StartAsync(server, port, WhileNeeded);
+
+        Assert.IsType<LoginSucceeded>(await first.RunAsync(Provider).WaitAsync(Wait));
+        Assert.False(FreePorts.IsFree(port));
+        // With on-first-use the first instance would hold the port for its whole life, and the second's login would fail.
+        await Eventually.TrueAsync(() => FreePorts.IsFree(port), "the first instance releases the port once no login needs it", Wait);
+        Assert.False((await first.GetStatusAsync()).ListenerBound);
+
+        Assert.IsType<LoginSucceeded>(await second.RunAsync(Provider).WaitAsync(Wait));
+        Assert.Equal(new Uri($"http://127.0.0.1:{port}/"), (await second.GetStatusAsync()).RedirectUri);
     }
 }

@@ -1,0 +1,94 @@
+using Akka.Actor;
+using Akka.Event;
+using O8Actors.Providers;
+
+namespace O8Actors.Callback;
+
+/// <summary>
+/// <c>o8.listener.start = while-needed</c>: the port is released once no login or sign-out has waited for its browser for
+/// as long as a browser's callback request may wait for its page (<see cref="ExchangeTimeouts.BrowserWait"/>), so the
+/// last browser that came back has had its page before Kestrel stops. What needs the listener while it releases waits
+/// for the release, then binds it again (as on first use).
+/// </summary>
+internal sealed partial class CallbackServerActor
+{
+    private const string IdleReleaseTimer = "idle-release";
+
+    // A StopListener came while the port was being released: stop once it is.
+    private bool _stopAfterRelease;
+
+    /// <summary>Runs <paramref name="remove"/>; if it took the last waiting state, the release is scheduled.</summary>
+    private void ReleaseLaterIfEmptied(Action remove)
+    {
+        // Only a removal that empties the table starts the wait: stray callbacks to an idle listener do not put it off.
+        var had = _states.Count;
+        remove();
+        if (had > 0) ReleaseLaterIfIdle();
+    }
+
+    /// <summary>Schedules the release when nothing waits for a callback (while-needed only).</summary>
+    private void ReleaseLaterIfIdle()
+    {
+        if (!_releaseWhenIdle || _states.Count > 0) return;
+        Timers.StartSingleTimer(IdleReleaseTimer, ReleaseIfIdle.Instance, IdleWait);
+    }
+
+    /// <summary>A login or sign-out registered: the port stays bound while it waits.</summary>
+    private void KeepBound()
+    {
+        if (_releaseWhenIdle) Timers.Cancel(IdleReleaseTimer);
+    }
+
+    private TimeSpan IdleWait => ExchangeTimeouts.BrowserWait(_options.Login.ExchangeTimeout);
+
+    private void ReleaseIfStillIdle()
+    {
+        if (_states.Count > 0) return;
+        _log.Info("Callback listener releasing its port: nothing has waited for a callback for {0:0.#} s (o8.listener.start = while-needed)",
+            IdleWait.TotalSeconds);
+        Become(Releasing);
+        ShutDownServer();
+    }
+
+    private void Releasing()
+    {
+        // Kept for the release's end, then served by a fresh bind (Unbound binds for them).
+        Receive<RegisterState>(_ => Stash.Stash());
+        Receive<BindListener>(_ => Stash.Stash());
+        Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, 0, null)));
+        Receive<StopListener>(_ =>
+        {
+            _stopRequesters.Add(Sender);
+            _stopAfterRelease = true;
+        });
+        // Nothing is registered: whatever still arrives names no waiting login.
+        Receive<UnregisterState>(_ => { });
+        Receive<CallbackReceived>(c => Sender.Tell(c.Search ? CallbackPages.Malformed : CallbackPages.LoginGone));
+        Receive<Terminated>(_ => { });
+        Receive<ReleaseIfIdle>(_ => { });
+        IgnoreCertificateChecks();
+        Receive<ListenerShutDown>(down =>
+        {
+            LogShutDown(down, "released its port", "released its port uncleanly");
+            if (_stopAfterRelease)
+            {
+                StopAndAnswerStoppers();
+                return;
+            }
+
+            _redirectUri = null;
+            _certificateWatch = null;
+            Become(Unbound);
+            Stash.UnstashAll();
+        });
+    }
+}
+
+/// <summary>The listener's idle wait is over (while-needed): it releases the port if nothing has registered since.</summary>
+internal sealed class ReleaseIfIdle
+{
+    /// <summary>The one instance.</summary>
+    public static readonly ReleaseIfIdle Instance = new();
+
+    private ReleaseIfIdle() { }
+}
