@@ -17,12 +17,10 @@ internal sealed partial class CallbackServerActor
     // A StopListener came while the port was being released: stop once it is.
     private bool _stopAfterRelease;
 
-    /// <summary>Runs <paramref name="remove"/>; if it took the last waiting state, the release is scheduled.</summary>
-    private void ReleaseLaterIfEmptied(Action remove)
+    /// <summary>After a removal from a table that held <paramref name="had"/> states: if it took the last, the release is scheduled.</summary>
+    private void ReleaseLaterIfEmptied(int had)
     {
         // Only a removal that empties the table starts the wait: stray callbacks to an idle listener do not put it off.
-        var had = _states.Count;
-        remove();
         if (had > 0) ReleaseLaterIfIdle();
     }
 

@@ -156,6 +156,8 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
         // The last bind's failure, if it failed: it is what the next bind will likely meet again.
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, 0, _failure)));
         Receive<UnregisterState>(_ => { });
+        // A check that ran while a while-needed listener released its port: its certificate is served by nobody.
+        IgnoreCertificateChecks();
         // No Kestrel, so only another node's search could get here; a login it names is not on this node.
         Receive<CallbackReceived>(c => Sender.Tell(c.Search ? CallbackPages.Malformed : CallbackPages.LoginGone));
         Receive<StopListener>(_ =>
@@ -215,9 +217,25 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
     private void Bound()
     {
         Receive<RegisterState>(Register);
-        Receive<UnregisterState>(u => ReleaseLaterIfEmptied(() => Unregister(u)));
-        Receive<CallbackReceived>(c => ReleaseLaterIfEmptied(() => Route(c)));
-        Receive<Terminated>(t => ReleaseLaterIfEmptied(() => ForgetFlow(t.ActorRef)));
+        // Each removal may take the last waiting state (while-needed then schedules the release).
+        Receive<UnregisterState>(u =>
+        {
+            var had = _states.Count;
+            Unregister(u);
+            ReleaseLaterIfEmptied(had);
+        });
+        Receive<CallbackReceived>(c =>
+        {
+            var had = _states.Count;
+            Route(c);
+            ReleaseLaterIfEmptied(had);
+        });
+        Receive<Terminated>(t =>
+        {
+            var had = _states.Count;
+            ForgetFlow(t.ActorRef);
+            ReleaseLaterIfEmptied(had);
+        });
         AnswerStatus(() => new ListenerStatus(true, _redirectUri, _states.Count, null));
         Receive<StopListener>(_ => BeginStop());
         Receive<ReleaseIfIdle>(_ => ReleaseIfStillIdle());
