@@ -140,7 +140,7 @@ internal sealed class AccountEntity : ReceiveActor, IWithUnboundedStash
     private void AskForCaller(CancellableTokenRequest msg)
     {
         var caller = new CancellationTokenSource();
-        // A name seen twice (a gateway's retry would be one) keeps the first source: both requests then cancel together.
+        // Names are unique per request (a GUID the gateway makes); should one come twice, both requests share its first source.
         if (!_callers.TryAdd(msg.CancelId, caller)) caller = _callers[msg.CancelId];
         var request = msg.Request with { CallerCancellation = caller.Token };
         Ask(request, _settings!.CallerWait(request.Options.AllowInteraction, request.Options.Login?.Timeout))
