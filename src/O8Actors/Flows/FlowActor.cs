@@ -731,5 +731,10 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         _ => CallbackPages.AlreadyEnded,
     };
 
-    private void Publish(LoginEvent e) => Context.System.EventStream.Publish(e);
+    private void Publish(LoginEvent e)
+    {
+        // Before it is published: a subscriber may read it at once, on another thread.
+        e.AccountKey = _start.Request.AccountKey;
+        Context.System.EventStream.Publish(e);
+    }
 }

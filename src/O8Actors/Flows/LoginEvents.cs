@@ -10,6 +10,26 @@ public abstract record LoginEvent(string LoginId, string Provider)
 {
     /// <summary>When it happened.</summary>
     public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>
+    /// Which account the login signs in, as far as its request says (<see cref="AuthorizationRequest.AccountKey"/>): for the
+    /// login an account runs when <see cref="IOAuthLogins.GetAccessTokenAsync"/> allows interaction, that account's
+    /// <see cref="OAuthAccount.Key"/>; for a login the app starts itself, the key it gave (null when it gave none). With
+    /// many logins at once it tells whose an event is, so each user is shown their own device code
+    /// (<see cref="DeviceCodeIssuedEvent"/>) or authorize URL. Set before the event is published; left out of
+    /// <see cref="ToString"/>, since a key may name a person.
+    /// </summary>
+    public string? AccountKey { get; internal set; }
+
+    /// <summary>The members <see cref="ToString"/> prints: the login, the provider and the time, never <see cref="AccountKey"/>.</summary>
+    /// <param name="builder">Where to print them.</param>
+    /// <returns>True: members were printed.</returns>
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Append("LoginId = ").Append(LoginId).Append(", Provider = ").Append(Provider).Append(", At = ").Append(At);
+        return true;
+    }
 }
 
 /// <summary>A login started.</summary>
