@@ -183,6 +183,9 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
         Receive<ListenerStarted>(started =>
         {
             _startConsumed = true;
+            // This bind succeeded: an earlier one's failure is no longer how the listener stands once it is unbound again
+            // (a while-needed release), and must not make it look failed.
+            _failure = null;
             _app = started.App;
             _servedCertificate = started.Certificate;
             _redirectUri = BuildRedirectUri(_options.Listener, started.Port);

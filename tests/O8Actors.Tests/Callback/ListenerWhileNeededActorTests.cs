@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit;
 using O8Actors.Callback;
@@ -145,5 +146,33 @@ public sealed class ListenerWhileNeededActorTests() : Akka.TestKit.Xunit2.TestKi
 
         ExpectTerminated(listener, Wait);
         Assert.True(FreePorts.IsFree(port));
+    }
+
+    [Fact]
+    public async Task A_listener_released_after_a_failed_bind_and_a_good_one_reports_no_failure()
+    {
+        var port = FreePorts.Next();
+        var listener = Sys.ActorOf(CallbackServerActor.Props(Options(port)));
+        var flow = CreateTestProbe();
+        // Another program held the port for the first sign-in, which failed; the next one bound.
+        var blocker = new TcpListener(IPAddress.Loopback, port);
+        blocker.Start();
+        try
+        {
+            flow.Send(listener, new RegisterState("s-1", "login-s-1", WatchRegistrant: false));
+            await flow.ExpectMsgAsync<StateRegistrationRefused>(Wait);
+        }
+        finally
+        {
+            blocker.Stop();
+        }
+
+        await RegisterAsync(listener, flow, "s-2");
+        await UnregisterAsync(listener, "s-2");
+        Clock.Advance(IdleWait);
+        await ReleasedAsync(listener, port);
+
+        // Released between sign-ins is how this setting stands, not a failure: the hosted health check stays healthy.
+        Assert.Null((await StatusAsync(listener)).Failure);
     }
 }
