@@ -14,20 +14,20 @@ internal sealed partial class CallbackServerActor
 {
     private const string IdleReleaseTimer = "idle-release";
 
-    // A StopListener came while the port was being released: stop once it is.
-    private bool _stopAfterRelease;
-
-    /// <summary>After a removal from a table that held <paramref name="had"/> states: if it took the last, the release is scheduled.</summary>
-    private void ReleaseLaterIfEmptied(int had)
+    /// <summary>
+    /// Removes a login's or sign-out's state (routed, withdrawn, or its registrant died); the last one gone starts the
+    /// wait. Only a removal does: stray callbacks to an idle listener do not put the release off.
+    /// </summary>
+    private void ForgetState(string state)
     {
-        // Only a removal that empties the table starts the wait: stray callbacks to an idle listener do not put it off.
-        if (had > 0) ReleaseLaterIfIdle();
+        _states.Remove(state);
+        if (_states.Count == 0) ReleaseLaterIfIdle();
     }
 
-    /// <summary>Schedules the release when nothing waits for a callback (while-needed only).</summary>
+    /// <summary>Schedules the release while bound with nothing waiting for a callback (while-needed only; not while stopping).</summary>
     private void ReleaseLaterIfIdle()
     {
-        if (!_releaseWhenIdle || _states.Count > 0) return;
+        if (!_releaseWhenIdle || _app is null || _states.Count > 0) return;
         Timers.StartSingleTimer(IdleReleaseTimer, ReleaseIfIdle.Instance, IdleWait);
     }
 
@@ -39,9 +39,12 @@ internal sealed partial class CallbackServerActor
 
     private TimeSpan IdleWait => ExchangeTimeouts.BrowserWait(_options.Login.ExchangeTimeout);
 
-    private void ReleaseIfStillIdle()
+    /// <summary>
+    /// The wait is over with nothing registered since: a registration cancels the timer (<see cref="KeepBound"/>), and a
+    /// cancelled timer's message is never received, even one already queued.
+    /// </summary>
+    private void Release()
     {
-        if (_states.Count > 0) return;
         _log.Info("Callback listener releasing its port: nothing has waited for a callback for {0:0.#} s (o8.listener.start = while-needed)",
             IdleWait.TotalSeconds);
         Become(Releasing);
@@ -54,21 +57,17 @@ internal sealed partial class CallbackServerActor
         Receive<RegisterState>(_ => Stash.Stash());
         Receive<BindListener>(_ => Stash.Stash());
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, 0, null)));
-        Receive<StopListener>(_ =>
-        {
-            _stopRequesters.Add(Sender);
-            _stopAfterRelease = true;
-        });
+        // Answered once the port is free (the requesters are the stop's alone: nothing else adds to them here).
+        Receive<StopListener>(_ => _stopRequesters.Add(Sender));
         // Nothing is registered: whatever still arrives names no waiting login.
         Receive<UnregisterState>(_ => { });
         Receive<CallbackReceived>(c => Sender.Tell(c.Search ? CallbackPages.Malformed : CallbackPages.LoginGone));
         Receive<Terminated>(_ => { });
-        Receive<ReleaseIfIdle>(_ => { });
         IgnoreCertificateChecks();
         Receive<ListenerShutDown>(down =>
         {
             LogShutDown(down, "released its port", "released its port uncleanly");
-            if (_stopAfterRelease)
+            if (_stopRequesters.Count > 0)
             {
                 StopAndAnswerStoppers();
                 return;

@@ -220,28 +220,12 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
     private void Bound()
     {
         Receive<RegisterState>(Register);
-        // Each removal may take the last waiting state (while-needed then schedules the release).
-        Receive<UnregisterState>(u =>
-        {
-            var had = _states.Count;
-            Unregister(u);
-            ReleaseLaterIfEmptied(had);
-        });
-        Receive<CallbackReceived>(c =>
-        {
-            var had = _states.Count;
-            Route(c);
-            ReleaseLaterIfEmptied(had);
-        });
-        Receive<Terminated>(t =>
-        {
-            var had = _states.Count;
-            ForgetFlow(t.ActorRef);
-            ReleaseLaterIfEmptied(had);
-        });
+        Receive<UnregisterState>(Unregister);
+        Receive<CallbackReceived>(Route);
+        Receive<Terminated>(t => ForgetFlow(t.ActorRef));
         AnswerStatus(() => new ListenerStatus(true, _redirectUri, _states.Count, null));
         Receive<StopListener>(_ => BeginStop());
-        Receive<ReleaseIfIdle>(_ => ReleaseIfStillIdle());
+        Receive<ReleaseIfIdle>(_ => Release());
         Receive<CheckCertificate>(_ => CheckCertificateNow());
         Receive<CertificateChecked>(found =>
         {
@@ -365,7 +349,7 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
     private void Unregister(UnregisterState unregister)
     {
         if (!_states.TryGetValue(unregister.State, out var registration) || registration.LoginId != unregister.LoginId) return;
-        _states.Remove(unregister.State);
+        ForgetState(unregister.State);
         if (registration.Watch) Unwatch(registration.Flow);
     }
 
@@ -397,7 +381,7 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
 
         // Single use: the state is gone before the login sees the code, so a replay finds nothing. Forwarded: the
         // login's answer goes straight to the browser request that asked.
-        _states.Remove(callback.State);
+        ForgetState(callback.State);
         if (registration.Watch) Unwatch(registration.Flow);
         _log.Debug("Callback listener routing a callback to {0}", registration.LoginId);
         if (isReturn)
@@ -425,7 +409,7 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
         // Only a watched registrant that died without unregistering gets here, so a scan of the table is rare.
         if (!_watched.Remove(flow)) return;
         foreach (var state in _states.Where(e => e.Value.Flow.Equals(flow)).Select(e => e.Key).ToList())
-            _states.Remove(state);
+            ForgetState(state);
     }
 
     private void Watch(IActorRef flow)
