@@ -46,9 +46,8 @@ public sealed class DeviceLoginsOfManyUsersTests
         Assert.Equal(3, codes.Values.Select(c => c.LoginId).Distinct().Count());
         // Every event of a login names its account, not only the code's.
         Assert.All(events.For(codes["bob"].LoginId), e => Assert.Equal("bob", e.AccountKey));
-        // Kept out of what a log line would print: a key may name a person.
-        Assert.DoesNotContain("alice", codes["alice"].ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("bob", events.For(codes["bob"].LoginId).OfType<LoginStartedEvent>().Single().ToString(), StringComparison.Ordinal);
+        // Kept out of what a log line would print, whatever the event's type: a key may name a person.
+        Assert.All(events.For(codes["alice"].LoginId), e => Assert.DoesNotContain("alice", e.ToString(), StringComparison.Ordinal));
 
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => alice);

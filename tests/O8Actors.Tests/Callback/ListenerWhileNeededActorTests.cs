@@ -127,11 +127,15 @@ public sealed class ListenerWhileNeededActorTests() : Akka.TestKit.Xunit2.TestKi
     {
         var (listener, flow, port, redirectUri) = await IdleAfterOneLoginAsync();
 
-        // The release begins; the next login registers before it can have ended.
-        Clock.Advance(IdleWait);
-        var registered = await RegisterAsync(listener, flow, "s-2");
+        // The release begins; the next login registers before it can have ended, and waits for it.
+        StateRegistered? registered = null;
+        await EventFilter.Info(contains: "released its port").ExpectOneAsync(Wait, async () =>
+        {
+            Clock.Advance(IdleWait);
+            registered = await RegisterAsync(listener, flow, "s-2");
+        });
 
-        Assert.Equal(redirectUri, registered.RedirectUri);
+        Assert.Equal(redirectUri, registered!.RedirectUri);
         await BoundAsync(listener, port);
     }
 
@@ -141,8 +145,12 @@ public sealed class ListenerWhileNeededActorTests() : Akka.TestKit.Xunit2.TestKi
         var (listener, _, port, _) = await IdleAfterOneLoginAsync();
         Watch(listener);
 
-        Clock.Advance(IdleWait);
-        await listener.Ask<ListenerStopped>(StopListener.Instance, Wait);
+        // The stop comes while the port is released, and is answered by that release (not a stop of a bound listener).
+        await EventFilter.Info(contains: "released its port").ExpectOneAsync(Wait, async () =>
+        {
+            Clock.Advance(IdleWait);
+            await listener.Ask<ListenerStopped>(StopListener.Instance, Wait);
+        });
 
         ExpectTerminated(listener, Wait);
         Assert.True(FreePorts.IsFree(port));
