@@ -11,12 +11,8 @@ namespace O8Actors.Cluster;
 /// </summary>
 internal sealed class AccountGateway : ReceiveActor
 {
-    private readonly IActorRef _region;
-    private readonly Func<ICanTell?> _elsewhere;
-    private readonly IActorRef _logoutTokens;
-    private readonly Func<ICanTell?> _logoutTokensElsewhere;
-    // Set once this node leaves (ThroughAnotherNode): account and logout-token messages go to the regions on another node.
-    private bool _leaving;
+    private readonly RegionRoute _accounts;
+    private readonly RegionRoute _logoutTokens;
 
     /// <summary>Props for the gateway.</summary>
     /// <param name="region">The accounts' shard region.</param>
@@ -37,36 +33,29 @@ internal sealed class AccountGateway : ReceiveActor
     {
         // A little longer than the caller's own wait: the caller gives up first, with its own timeout.
         var extra = TimeSpan.FromSeconds(5);
-        _region = region;
-        _elsewhere = elsewhere;
-        _logoutTokens = logoutTokens;
-        _logoutTokensElsewhere = logoutTokensElsewhere;
+        _accounts = new RegionRoute(region, elsewhere);
+        _logoutTokens = new RegionRoute(logoutTokens, logoutTokensElsewhere);
         Receive<GetAccessToken>(msg => AskForToken(msg, settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
         // Told by a caller's token (AskForToken) when it fires, sent the way its request went.
-        Receive<CancelTokenRequest>(msg => Accounts()?.Tell(msg, Self));
-        Receive<RememberLogin>(msg => Ask(Accounts(), WireRememberLogin.ForWire(msg), settings.RenewalTimeout + extra));
-        Receive<SignOut>(msg => Ask(Accounts(), msg, settings.SignOutWait(msg.Options) + extra));
+        Receive<CancelTokenRequest>(msg => _accounts.Now?.Tell(msg, Self));
+        Receive<RememberLogin>(msg => Ask(_accounts.Now, WireRememberLogin.ForWire(msg), settings.RenewalTimeout + extra));
+        Receive<SignOut>(msg => Ask(_accounts.Now, msg, settings.SignOutWait(msg.Options) + extra));
         // The provider's guard answers at once; the wait only bounds a region that cannot reach it (the caller gives up first).
         // While this node leaves, its own guards' region stops in sharding's shutdown phase while its HTTP server still
         // takes back-channel logouts: sent there, a provider's logout would be refused and its session not ended.
-        Receive<O8Actors.Logout.AcceptLogoutToken>(msg => Ask(LogoutTokens(), msg, settings.RenewalTimeout + extra));
-        Receive<O8Actors.Logout.ForgetLogoutToken>(msg => LogoutTokens()?.Tell(msg, Self));
-        Receive<O8Actors.Logout.RenewLogoutToken>(msg => LogoutTokens()?.Tell(msg, Self));
-        Receive<O8Actors.Logout.CompleteLogoutToken>(msg => Ask(LogoutTokens(), msg, settings.RenewalTimeout + extra));
+        Receive<O8Actors.Logout.AcceptLogoutToken>(msg => Ask(_logoutTokens.Now, msg, settings.RenewalTimeout + extra));
+        Receive<O8Actors.Logout.ForgetLogoutToken>(msg => _logoutTokens.Now?.Tell(msg, Self));
+        Receive<O8Actors.Logout.RenewLogoutToken>(msg => _logoutTokens.Now?.Tell(msg, Self));
+        Receive<O8Actors.Logout.CompleteLogoutToken>(msg => Ask(_logoutTokens.Now, msg, settings.RenewalTimeout + extra));
         Receive<ThroughAnotherNode>(_ =>
         {
             // That region asks the coordinator where each account's shard lives, as this node's would: this node while it
             // still holds the shard (its entity finishes here), the account's next node once the shard has moved.
-            _leaving = true;
+            _accounts.Leave();
+            _logoutTokens.Leave();
             Sender.Tell(Akka.Done.Instance);
         });
     }
-
-    /// <summary>Where account messages go now: this node's region, or while it leaves another node's (null: none is up).</summary>
-    private ICanTell? Accounts() => _leaving ? _elsewhere() : _region;
-
-    /// <summary>Where logout-token messages go now, as <see cref="Accounts"/>.</summary>
-    private ICanTell? LogoutTokens() => _leaving ? _logoutTokensElsewhere() : _logoutTokens;
 
     /// <summary>
     /// The request in types the remote's JSON serializer can rebuild: arrays and dictionaries instead of whatever read-only
@@ -101,7 +90,7 @@ internal sealed class AccountGateway : ReceiveActor
         var caller = request.CallerCancellation;
         if (!caller.CanBeCanceled)
         {
-            Ask(Accounts(), ForWire(request), timeout);
+            Ask(_accounts.Now, ForWire(request), timeout);
             return;
         }
 
@@ -110,7 +99,7 @@ internal sealed class AccountGateway : ReceiveActor
         var account = request.Account;
         // A token cancelled already fires here at once: its cancel is queued behind this message and so sent after the request.
         var watch = caller.Register(() => self.Tell(new CancelTokenRequest(account, cancelId), ActorRefs.NoSender));
-        Ask(Accounts(), new CancellableTokenRequest(ForWire(request), cancelId), timeout, watch);
+        Ask(_accounts.Now, new CancellableTokenRequest(ForWire(request), cancelId), timeout, watch);
     }
 
     /// <summary>

@@ -23,9 +23,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
 {
     // Where begins, cancels and callbacks go: the logins' region, or once this node leaves (ThroughAnotherNode) the same
     // region on another member that is up (none: this is the last node).
-    private readonly IActorRef _region;
-    private readonly Func<ICanTell?> _elsewhere;
-    private bool _leaving;
+    private readonly RegionRoute _logins;
     private readonly TimeSpan _beginTimeout;
     private readonly Task<ClusterLoginNode> _node;
     // Set once this node's O8Actors has started (its login settings hold the limits); until then begins are stashed.
@@ -39,8 +37,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
     public ClusterLoginGateway(IActorRef region, Func<ICanTell?> elsewhere, TimeSpan beginTimeout, Task<ClusterLoginNode> node)
     {
-        _region = region;
-        _elsewhere = elsewhere;
+        _logins = new RegionRoute(region, elsewhere);
         _beginTimeout = beginTimeout;
         _node = node;
         Receive<NodeReady>(ready =>
@@ -108,7 +105,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             // This node still takes requests while it leaves (its HTTP server runs until the host stops), long after its
             // region has handed its shards off and stopped: through another node's region they reach their logins on the
             // nodes that stay (a begin, a shard the coordinator places there), not a stopped region that drops them.
-            _leaving = true;
+            _logins.Leave();
             Sender.Tell(Akka.Done.Instance);
         });
         Receive<SignOutReturnHere>(msg =>
@@ -194,7 +191,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             return;
         }
 
-        if (Route() is not { } route)
+        if (_logins.Now is not { } route)
         {
             msg.Outcome.TrySetResult(new LoginFailed(msg.LoginId, LoginFailure.ListenerUnavailable, NoOtherNode));
             return;
@@ -245,7 +242,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         }
 
         // The asking request stays the sender: the entity's login answers it directly, across nodes.
-        if (Route() is { } route) route.Tell(RoutedCallback.For(entityId, callback), Sender);
+        if (_logins.Now is { } route) route.Tell(RoutedCallback.For(entityId, callback), Sender);
         // This node leaves and no other is up: no login can be reached, and the browser is told at once rather than after
         // the callback's wait.
         else Sender.Tell(CallbackPages.ShuttingDown);
@@ -254,8 +251,6 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
     /// <summary>Why a begin is refused on a node that leaves when no other node is up.</summary>
     private const string NoOtherNode = "This node is leaving the cluster and no other node is up to take the login.";
 
-    /// <summary>Where a begin, cancel or callback goes now: this node's region, or while it leaves another node's (null: none is up).</summary>
-    private ICanTell? Route() => _leaving ? _elsewhere() : _region;
 
     private void RefuseMalformed()
     {
@@ -286,7 +281,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
     {
         var cancel = new CancelLogin(pending.EntityId, loginId);
         pending.BegunThrough.Tell(cancel, Self);
-        if (Route() is { } now && !now.Equals(pending.BegunThrough)) now.Tell(cancel, Self);
+        if (_logins.Now is { } now && !now.Equals(pending.BegunThrough)) now.Tell(cancel, Self);
     }
 
     private sealed record Pending(string EntityId, TaskCompletionSource<Uri> Url, TaskCompletionSource<LoginOutcome> Outcome, ICanTell BegunThrough)
