@@ -53,26 +53,27 @@ internal sealed partial class CallbackServerActor
 
     private void Releasing()
     {
-        // Kept for the release's end, then served by a fresh bind (Unbound binds for them).
+        // Kept for the release's end, then served by a fresh bind (Unbound binds for them). A withdrawal is kept too, in
+        // its order behind the registration it withdraws: dropped here, it would leave that login registered after the
+        // fresh bind, for nobody, and the port bound for good.
         Receive<RegisterState>(_ => Stash.Stash());
+        Receive<UnregisterState>(_ => Stash.Stash());
         Receive<BindListener>(_ => Stash.Stash());
         Receive<GetListenerStatus>(_ => Sender.Tell(new ListenerStatus(false, null, 0, null)));
-        // Answered once the port is free (the requesters are the stop's alone: nothing else adds to them here).
-        Receive<StopListener>(_ => _stopRequesters.Add(Sender));
-        // Nothing is registered: whatever still arrives names no waiting login.
-        Receive<UnregisterState>(_ => { });
-        Receive<CallbackReceived>(c => Sender.Tell(c.Search ? CallbackPages.Malformed : CallbackPages.LoginGone));
+        // The release ends as a stop: what waited for a fresh bind is answered as a stopping listener answers it.
+        Receive<StopListener>(_ =>
+        {
+            _stopRequesters.Add(Sender);
+            Become(() => Stopping("released its port", "released its port uncleanly"));
+            Stash.UnstashAll();
+        });
+        // A request Kestrel took before it stopped accepting names no waiting login: answered as when bound (400, counted).
+        Receive<CallbackReceived>(Route);
         Receive<Terminated>(_ => { });
         IgnoreCertificateChecks();
         Receive<ListenerShutDown>(down =>
         {
             LogShutDown(down, "released its port", "released its port uncleanly");
-            if (_stopRequesters.Count > 0)
-            {
-                StopAndAnswerStoppers();
-                return;
-            }
-
             _redirectUri = null;
             _certificateWatch = null;
             Become(Unbound);

@@ -235,7 +235,10 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
         Receive<CertificateCheckTimedOut>(timedOut => _certificateWatch!.TimedOut(timedOut.Check, _log));
     }
 
-    private void Stopping()
+    private void Stopping() => Stopping("stopped; port released", "stopped uncleanly");
+
+    /// <summary>Kestrel is stopping for good; <paramref name="clean"/> and <paramref name="unclean"/> end the log line.</summary>
+    private void Stopping(string clean, string unclean)
     {
         Receive<StopListener>(_ => _stopRequesters.Add(Sender));
         Receive<RegisterState>(r => Sender.Tell(new StateRegistrationRefused(r.LoginId, "The redirect listener is stopping.")));
@@ -248,7 +251,7 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
         IgnoreCertificateChecks();
         Receive<ListenerShutDown>(down =>
         {
-            LogShutDown(down, "stopped; port released", "stopped uncleanly");
+            LogShutDown(down, clean, unclean);
             StopAndAnswerStoppers();
         });
     }

@@ -140,6 +140,61 @@ public sealed class ListenerWhileNeededActorTests() : Akka.TestKit.Xunit2.TestKi
     }
 
     [Fact]
+    public async Task A_login_that_registers_and_is_withdrawn_while_the_port_is_released_leaves_nothing_registered()
+    {
+        var (listener, flow, port, _) = await IdleAfterOneLoginAsync();
+
+        // The next login registers during the release and is cancelled before the release ends: its withdrawal must
+        // follow its registration, or the fresh bind keeps a state nobody will ever withdraw, and the port with it.
+        await EventFilter.Info(contains: "released its port").ExpectOneAsync(Wait, async () =>
+        {
+            Clock.Advance(IdleWait);
+            flow.Send(listener, new RegisterState("s-2", "login-s-2", WatchRegistrant: false));
+            listener.Tell(new UnregisterState("s-2", "login-s-2"));
+            await flow.ExpectMsgAsync<StateRegistered>(Wait);
+        });
+
+        Assert.Equal(0, (await StatusAsync(listener)).RegisteredStates);
+        Clock.Advance(IdleWait);
+        await ReleasedAsync(listener, port);
+    }
+
+    [Fact]
+    public async Task A_bind_asked_for_while_the_port_is_released_is_told_the_listener_is_not_bound_when_a_stop_ends_the_release()
+    {
+        var (listener, flow, _, _) = await IdleAfterOneLoginAsync();
+
+        Task<ListenerStatus>? bind = null;
+        await EventFilter.Info(contains: "released its port").ExpectOneAsync(Wait, async () =>
+        {
+            Clock.Advance(IdleWait);
+            bind = listener.Ask<ListenerStatus>(BindListener.Instance, Wait);
+            flow.Send(listener, new RegisterState("s-2", "login-s-2", WatchRegistrant: false));
+            await listener.Ask<ListenerStopped>(StopListener.Instance, Wait);
+        });
+
+        // Answered at once, not left to time out as a start that never ended (and blamed on the certificate).
+        Assert.False((await bind!).Bound);
+        Assert.Contains("stopping", (await flow.ExpectMsgAsync<StateRegistrationRefused>(Wait)).Reason);
+    }
+
+    [Fact]
+    public async Task A_callback_that_reaches_the_listener_while_it_releases_its_port_is_an_unknown_state()
+    {
+        var (listener, _, _, _) = await IdleAfterOneLoginAsync();
+
+        object? page = null;
+        await EventFilter.Info(contains: "released its port").ExpectOneAsync(Wait, async () =>
+        {
+            Clock.Advance(IdleWait);
+            page = await listener.Ask<object>(new CallbackReceived("unknown", "c", null, null, null), Wait);
+        });
+
+        // As a bound listener answers it (400), not as a login that broke off (500).
+        Assert.Same(CallbackPages.UnknownState, page);
+    }
+
+    [Fact]
     public async Task A_stop_while_the_port_is_released_is_answered_once_it_is()
     {
         var (listener, _, port, _) = await IdleAfterOneLoginAsync();
