@@ -29,6 +29,10 @@ internal sealed partial class AccountActor
         FailAll(new InteractionRequiredException(_account, reason, message), w => !w.Request.Options.AllowInteraction);
         // Callers who cancelled while the renewal ran: no browser for them (nor a login asking for their scopes).
         DropCancelledCallers();
+        // A sign-out came during the renewal and waits for it: the browser login would be cancelled by it as it opened.
+        if (_signOutStashed)
+            FailAll(new InteractionRequiredException(_account, InteractionReason.NoAccount,
+                $"{_account} is being signed out; no interactive login is started for it. Sign in again once the sign-out has ended."));
         if (_waiters.Count == 0)
         {
             EndRenewal();
@@ -38,6 +42,7 @@ internal sealed partial class AccountActor
         var first = _waiters[0].Request;
         // The caller's login request was copied when it asked (LoginClient.GetAccessTokenAsync, or the wire from another node).
         var request = (first.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key, Scopes = LoginScopes(first) };
+        _loginNeedsSubject = KnownBySubject;
         // Every caller still here waits for this login. It is made for the first (its scopes are the login's) and for those
         // whose own login would ask for the same scopes, and they get its tokens; the others get them only if they cover their scopes, else a round
         // of their own.
@@ -65,12 +70,15 @@ internal sealed partial class AccountActor
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         _log.Info("Account {0}: {1}; starting an interactive login for {2} waiting caller(s)", _account, reason, _waiters.Count);
         // The login ends by itself (its deadline, the exchange deadline), so no timer is needed as a backstop here.
-        _flows.Tell(new StartFlow(loginId, _account.Provider, request, completion));
+        _flows.Tell(new StartFlow(loginId, _account.Provider, _loginNeedsSubject ? AskingForIdToken(request) : request, completion));
         _login = completion.Task;
         foreach (var waiter in _waiters) WatchCaller(waiter, generation);
         completion.Task.PipeTo(Self, success: outcome => new InteractiveDone(generation, outcome),
             failure: e => new InteractiveDone(generation, new LoginFailed(loginId, LoginFailure.Internal, e.GetType().Name)));
         Become(_interacting);
+        // The account moves (cluster), and the move waited for the renewal: it goes on now, as during a login (the login
+        // and its callers follow the account), not after the login, which may wait for its user for many minutes.
+        if (_handOffStashed) UnstashAll();
     }
 
     private bool Interacting(object message)
@@ -78,6 +86,11 @@ internal sealed partial class AccountActor
         if (RefusedAsSignedOut(message, _current)) return true;
         switch (message)
         {
+            // The login is for scopes the account's token lacks (a consent), or its refresh token is refused: a caller whose
+            // scopes the token, still fresh, carries is served as in Idle, not refused or kept waiting for a browser.
+            case GetAccessToken msg when Servable(new Waiter(msg, Sender, SeenNow)):
+                Sender.Tell(Served());
+                return true;
             case GetAccessToken when _loginAbandoned:
                 // The login is being cancelled (its callers all went): this caller gets a login of its own once it has ended.
                 StashMessage();
@@ -170,7 +183,7 @@ internal sealed partial class AccountActor
         StopWatchingCallers();
         if (outcome is LoginSucceeded succeeded)
         {
-            var signedIn = AccountKeys.For(_account.Provider, succeeded.Tokens, _loginRequest);
+            var signedIn = AccountKeys.For(_account.Provider, succeeded.Tokens, _loginRequest, _loginNeedsSubject);
             if (signedIn == _account)
             {
                 _toSave = new LoginToSave(GrantedScope.OfLogin(succeeded.Tokens, _loginRequest), OrphanedOver: null);
@@ -190,9 +203,29 @@ internal sealed partial class AccountActor
         BackToIdle();
     }
 
+    /// <summary>
+    /// Whether the account is known by the subject of the validated ID token it holds (its key is that <c>sub</c>): a
+    /// login that signs it in again must then show an ID token of that subject, not only carry the account's key.
+    /// </summary>
+    private bool KnownBySubject => (_unsaved ?? _current?.Tokens)?.IdTokenClaims?.Subject == _account.Key;
+
+    /// <summary>
+    /// The login's request with <c>openid</c> among its scopes when it names scopes (a caller's scopes replace the
+    /// provider's defaults, and a resource's scopes alone bring no ID token to tell who signed in); the provider's
+    /// defaults (no scopes named) are left as they are. Only the request sent: the callers' scopes are compared without it.
+    /// </summary>
+    private static AuthorizationRequest AskingForIdToken(AuthorizationRequest request) =>
+        request.Scopes is { Count: > 0 } scopes && !scopes.Contains(OpenIdScope, StringComparer.Ordinal)
+            ? request with { Scopes = [OpenIdScope, .. scopes] }
+            : request;
+
+    private const string OpenIdScope = "openid";
+
     /// <summary>What the callers of <paramref name="account"/>'s interactive login get when it signed in someone else.</summary>
     internal static InteractionRequiredException NotThisAccount(OAuthAccount account, OAuthAccount? signedIn) =>
-        new(account, InteractionReason.AccountMismatch, $"The interactive login signed in {signedIn?.ToString() ?? "an unidentified account"}, not {account}.");
+        new(account, InteractionReason.AccountMismatch, signedIn is null
+            ? $"The interactive login brought no ID token, so who signed in is unknown; {account} is known by its ID token's subject, so the login's tokens are not taken as its."
+            : $"The interactive login signed in {signedIn}, not {account}.");
 
     /// <summary>What the callers of <paramref name="account"/>'s interactive login get when it did not succeed.</summary>
     internal static Exception LoginException(LoginOutcome outcome, OAuthAccount account, AccountSettings settings) => outcome switch

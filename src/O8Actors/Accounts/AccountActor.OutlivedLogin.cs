@@ -25,7 +25,7 @@ internal sealed partial class AccountActor
         var callers = _waiters.Select(waiter => (waiter.Request, waiter.ReplyTo)).ToArray();
         _log.Info("Account {0}: {1} during its interactive login; the login goes on, and its tokens and {2} waiting caller(s) go to the account's next actor",
             _account, why, callers.Length);
-        var orphaned = new OrphanedLogin(_loginId!, _account, _loginRequest, Self, _home, callers, _settings, _loginOver);
+        var orphaned = new OrphanedLogin(_loginId!, _account, _loginRequest, _loginNeedsSubject, Self, _home, callers, _settings, _loginOver);
         _ = orphaned.FollowAsync(login);
         _waiters.Clear();
         _login = null;

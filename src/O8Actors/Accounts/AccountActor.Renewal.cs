@@ -39,8 +39,13 @@ internal sealed partial class AccountActor
                 OnRememberWhileRenewing(msg);
                 return true;
             case SignOut:
+                // After the renewal: a login it would start for its callers is not started (NeedsInteraction).
+                _signOutStashed = true;
+                StashMessage();
+                return true;
             // Moving only once the renewal is over (back in Idle): its answer may carry a rotated refresh token.
             case AccountHandOff:
+                _handOffStashed = true;
                 StashMessage();
                 return true;
             case Locked msg:

@@ -75,6 +75,9 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     // When this actor took the current tokens (read them, or obtained them).
     private DateTimeOffset _heldSince;
     private AccessToken? _served;
+    // The scopes callers asked the current tokens for that their granted scope does not name (WereAskedFor); for those
+    // tokens only (a reference to the copy: other tokens made current forget them).
+    private (StoredTokens Tokens, List<IReadOnlyList<string>> Scopes)? _askedFor;
     private AccessToken? _published;
     private IAsyncDisposable? _lock;
     // The lock handles granted and on their way here: released, not held, if this actor stops first.
@@ -111,8 +114,13 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     private readonly List<IActorRef> _queuedRememberers = [];
     // Messages in the stash: a remember may only be queued (jump ahead of the stash) while it is empty.
     private int _stashed;
+    // A sign-out, or a move of the account (cluster), waits in the stash for the renewal under way to end.
+    private bool _signOutStashed;
+    private bool _handOffStashed;
     private string? _loginId;
     private AuthorizationRequest? _loginRequest;
+    // The interactive login signs in again an account known by its ID token's subject (KnownBySubject): it must show that subject.
+    private bool _loginNeedsSubject;
     // The stored version when the interactive login began (0: none), for its tokens should it outlive this actor.
     private long _loginOver;
     // The interactive login's completion while it runs: handed over (HandOverLogin) should this actor stop first.
@@ -359,8 +367,27 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     /// Whether <paramref name="tokens"/> answer this waiter's request, fresh or not: they carry its scopes, and a forced
     /// refresh gets tokens newer than those it saw.
     /// </summary>
-    private static bool Answers(StoredTokens tokens, Waiter waiter) =>
-        (!waiter.Request.Options.ForceRefresh || waiter.SeenVersion is { } seen && tokens.Version > seen) && Covers(tokens.Tokens.Scope, waiter.Request.Scopes);
+    private bool Answers(StoredTokens tokens, Waiter waiter) =>
+        (!waiter.Request.Options.ForceRefresh || waiter.SeenVersion is { } seen && tokens.Version > seen)
+        && (Covers(tokens.Tokens.Scope, waiter.Request.Scopes) || WereAskedFor(tokens, waiter.Request.Scopes));
+
+    /// <summary>
+    /// Whether <paramref name="tokens"/> are what a refresh or a login asked for <paramref name="scopes"/> brought, though
+    /// their granted scope does not name them (Entra ID answers <c>api://b/.default</c> with the resource's own scopes,
+    /// Google <c>email</c> with its URL; a user may consent to fewer): the next caller asking the same gets them too, not
+    /// a refresh per call that could bring nothing else.
+    /// </summary>
+    private bool WereAskedFor(StoredTokens tokens, IReadOnlyList<string>? scopes) =>
+        scopes is { Count: > 0 } && _askedFor is { } asked && ReferenceEquals(asked.Tokens, tokens) && asked.Scopes.Any(set => SameScopes(set, scopes));
+
+    /// <summary>Notes that the current tokens were asked for <paramref name="scopes"/>, when their granted scope does not cover them.</summary>
+    private void NoteAskedFor(IReadOnlyList<string>? scopes)
+    {
+        var current = _current!;
+        if (scopes is not { Count: > 0 } || Covers(current.Tokens.Scope, scopes) || WereAskedFor(current, scopes)) return;
+        if (_askedFor is not { } asked || !ReferenceEquals(asked.Tokens, current)) _askedFor = asked = (current, []);
+        asked.Scopes.Add(scopes);
+    }
 
     /// <summary>The version a caller asking now has seen: the current one, or unknown (null) before the store was read.</summary>
     private long? SeenNow => _loaded ? _current?.Version ?? 0 : null;
@@ -473,6 +500,8 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     private void ServeNewTokens()
     {
         var current = _current!;
+        foreach (var waiter in _waiters)
+            if (waiter.AskedFor) NoteAskedFor(waiter.Request.Scopes);
         ServeWhere(waiter => waiter.AskedFor || Answers(current, waiter));
     }
 
@@ -555,6 +584,8 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     private void UnstashAll()
     {
         _stashed = 0;
+        _signOutStashed = false;
+        _handOffStashed = false;
         Stash.UnstashAll();
     }
 }

@@ -12,7 +12,10 @@ public enum InteractionReason
     /// <summary>The provider refused the refresh token (<c>invalid_grant</c>: revoked, expired or replayed).</summary>
     RefreshRefused,
 
-    /// <summary>The interactive login signed in a different account.</summary>
+    /// <summary>
+    /// The interactive login signed in a different account, or, for an account known by its ID token's subject, brought no
+    /// ID token to tell who signed in.
+    /// </summary>
     AccountMismatch,
 
     /// <summary>

@@ -14,6 +14,7 @@ namespace O8Actors.Accounts;
 /// <param name="loginId">The login's id (a failure's outcome names it).</param>
 /// <param name="account">The account the login signs in.</param>
 /// <param name="request">The login's request (its account key, for tokens without a validated ID token).</param>
+/// <param name="subjectRequired">The account is known by its ID token's subject: tokens without an ID token are no one's.</param>
 /// <param name="stopped">The account's actor that started the login and has stopped.</param>
 /// <param name="home">Where the account's messages go now (an <see cref="AccountsSupervisor"/>, which takes <see cref="AfterStop"/>).</param>
 /// <param name="callers">The callers that waited for the login: their requests, and where each is answered.</param>
@@ -22,7 +23,7 @@ namespace O8Actors.Accounts;
 /// The stored version the account had when the login began (0: none): the next actor tells by it whether the account was
 /// signed out since (<see cref="RememberLogin.OrphanedOver"/>).
 /// </param>
-internal sealed class OrphanedLogin(string loginId, OAuthAccount account, AuthorizationRequest? request, IActorRef stopped, IActorRef home,
+internal sealed class OrphanedLogin(string loginId, OAuthAccount account, AuthorizationRequest? request, bool subjectRequired, IActorRef stopped, IActorRef home,
     IReadOnlyList<(GetAccessToken Request, IActorRef ReplyTo)> callers, AccountSettings settings, long storedOver)
 {
     /// <summary>Waits for the login's end (never blocking a thread) and settles it; never throws.</summary>
@@ -50,7 +51,7 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
             return;
         }
 
-        var signedIn = AccountKeys.For(account.Provider, succeeded.Tokens, request);
+        var signedIn = AccountKeys.For(account.Provider, succeeded.Tokens, request, subjectRequired);
         // Nobody waits for the answer: the account's next actor then keeps the tokens should the store fail, as it keeps
         // any tokens the provider issued that nobody else holds.
         // Another account's tokens are remembered as any login's: nothing is known of that account's stored state here.

@@ -35,7 +35,7 @@ public sealed partial class AccountActorTests
 
         // The one login is the remaining caller's (before: the cancelled caller's, its scopes, for nobody).
         var start = flows.FishForMessage<StartFlow>(_ => true, Wait);
-        Assert.Equal(["mail"], start.Request.Scopes!);
+        Assert.Equal(["openid", "mail"], start.Request.Scopes!); // openid: Alice is known by her ID token's subject
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { Scope = "mail" }));
         Assert.Equal("at-2", (await next).Token);
     }

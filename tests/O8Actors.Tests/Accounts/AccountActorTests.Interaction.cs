@@ -69,7 +69,8 @@ public sealed partial class AccountActorTests
         var anyScope = Get(accounts, Alice, AccessTokenOptions.Interactive);
         var mailer = Get(accounts, Alice, AccessTokenOptions.Interactive, scopes: ["mail"]);
         await AccountHasTakenAsync(accounts);
-        Assert.Equal(["read"], start.Request.Scopes!);
+        // (openid too: Alice is known by her ID token's subject, which the login must show again.)
+        Assert.Equal(["openid", "read"], start.Request.Scopes!);
 
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { Scope = "read" }));
 
@@ -132,10 +133,7 @@ public sealed partial class AccountActorTests
     [Fact]
     public async Task A_login_that_ended_during_a_refused_refresh_serves_the_interactive_callers_instead_of_a_new_login()
     {
-        var (strategy, flows, accounts) = await RefreshRefusedAsync();
-        strategy.Hold();
-        var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
-        AwaitCondition(() => strategy.Refreshes == 1, Wait); // the refresh is at the provider, held
+        var (strategy, flows, accounts, interactive) = await InteractiveCallerWithRefreshHeldAsync();
 
         var signedIn = strategy.Issue("alice");
         var remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, signedIn), Wait);
@@ -155,14 +153,15 @@ public sealed partial class AccountActorTests
     {
         var (strategy, flows, accounts) = await RefreshRefusedAsync();
         var options = ownLoginScopes
-            ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(["openid", "api://b/.default"]))
+            ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(["openid", "profile", "api://b/.default"]))
             : AccessTokenOptions.Interactive;
 
         _ = Get(accounts, Alice, options, scopes: ["api://b/.default"]);
 
-        // Its login request's own scopes win; without them, the login asks for what the caller wants a token for.
+        // Its login request's own scopes win; without them, the login asks for what the caller wants a token for, and for
+        // openid (Alice is known by her ID token's subject, which the login must show again).
         var start = flows.ExpectMsg<StartFlow>(Wait);
-        Assert.Equal(ownLoginScopes ? ["openid", "api://b/.default"] : ["api://b/.default"], start.Request.Scopes!);
+        Assert.Equal(ownLoginScopes ? ["openid", "profile", "api://b/.default"] : ["openid", "api://b/.default"], start.Request.Scopes!);
     }
 
     [Fact]
@@ -198,5 +197,60 @@ public sealed partial class AccountActorTests
         Assert.Equal(InteractionReason.AccountMismatch, error.Reason);
         // Bob's tokens are his: remembered under his account, not Alice's.
         await AwaitAssertAsync(async () => Assert.Equal("at-1", (await Get(accounts, new OAuthAccount("p", "bob"))).Token), Wait);
+    }
+
+    /// <summary>
+    /// An account known by its ID token's subject signs in again for a caller's own scopes (a resource's, which bring no
+    /// ID token): the login asks for <c>openid</c> as well, and a login that still shows no ID token is nobody's, not the
+    /// account's by the key it was started with (whoever signed in would pass for Alice).
+    /// </summary>
+    [Fact]
+    public async Task An_interactive_login_for_a_callers_own_scopes_must_show_the_accounts_subject()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+
+        var call = Get(accounts, Alice, AccessTokenOptions.Interactive, ["api://b/.default"]);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        Assert.Equal(["openid", "api://b/.default"], start.Request.Scopes);
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue()));
+
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => call);
+        Assert.Equal(InteractionReason.AccountMismatch, error.Reason);
+        Assert.Contains("no ID token", error.Message);
+        // Alice's account did not take the unidentified tokens.
+        var silent = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice));
+        Assert.Equal(InteractionReason.RefreshRefused, silent.Reason);
+    }
+
+    [Fact]
+    public async Task An_interactive_login_for_a_callers_own_scopes_that_shows_the_accounts_subject_serves_the_caller()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+
+        var call = Get(accounts, Alice, AccessTokenOptions.Interactive, ["read"]);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice")));
+
+        // Served although the login asked for one scope more than the caller (openid, to tell who signed in).
+        Assert.Equal("at-2", (await call).Token);
+    }
+
+    /// <summary>An account the app keyed itself (its provider brings no ID token) signs in again by that key, as before.</summary>
+    [Fact]
+    public async Task An_account_keyed_by_the_app_signs_in_again_without_an_ID_token()
+    {
+        var strategy = NewStrategy();
+        var flows = CreateTestProbe();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore(), flows.Ref);
+        await Remember(accounts, Alice, strategy.Issue());
+        Clock.Advance(TimeSpan.FromHours(1));
+        strategy.RevokeAll();
+
+        var call = Get(accounts, Alice, AccessTokenOptions.Interactive, ["read"]);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        Assert.Equal(["read"], start.Request.Scopes);
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue()));
+
+        Assert.Equal("at-2", (await call).Token);
     }
 }

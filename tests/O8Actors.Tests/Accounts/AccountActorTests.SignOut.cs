@@ -9,6 +9,26 @@ namespace O8Actors.Tests.Accounts;
 /// </summary>
 public sealed partial class AccountActorTests
 {
+    /// <summary>
+    /// A sign-out that comes while a refresh is at the provider waits for it; the refresh is refused, and the interactive
+    /// caller would get a browser login: none is started (the sign-out would cancel it as it opened, and before this it
+    /// waited out the whole login), the caller is told why, and the sign-out goes on at once.
+    /// </summary>
+    [Fact]
+    public async Task A_sign_out_that_waits_for_a_refused_refresh_starts_no_interactive_login()
+    {
+        var (strategy, flows, accounts, interactive) = await InteractiveCallerWithRefreshHeldAsync();
+        var signOut = SignOutAlice(accounts);
+        await AccountHasTakenAsync(accounts);
+
+        strategy.Release(); // refused: invalid_grant
+
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => interactive);
+        Assert.Contains("is being signed out", error.Message);
+        Assert.Equal(Alice, (await signOut).Account);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
     [Fact]
     public async Task Sign_out_revokes_the_refresh_and_access_tokens_and_forgets_the_account()
     {

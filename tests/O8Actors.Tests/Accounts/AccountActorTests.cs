@@ -48,6 +48,16 @@ public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.P
         return (strategy, flows, accounts);
     }
 
+    /// <summary>As <see cref="RefreshRefusedAsync"/>, with an interactive caller whose refresh is at the provider, held until <c>Release</c>.</summary>
+    private async Task<(RotatingStrategy Strategy, TestProbe Flows, IActorRef Accounts, Task<AccessToken> Interactive)> InteractiveCallerWithRefreshHeldAsync()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        strategy.Hold();
+        var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        return (strategy, flows, accounts, interactive);
+    }
+
     /// <summary>Returns once Alice's account actor has taken every message sent to the supervisor before the call.</summary>
     private async Task AccountHasTakenAsync(IActorRef accounts)
     {

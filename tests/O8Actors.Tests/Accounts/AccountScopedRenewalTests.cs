@@ -159,6 +159,51 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
         providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
+    /// <summary>
+    /// The provider names the scope granted otherwise than it was asked (Entra ID's long form): the next caller asking for
+    /// the same gets the token that refresh brought, not a refresh per call (a scoped access-token handler refreshed, and
+    /// rotated the refresh token, on every HTTP request). Another set of scopes still gets a refresh of its own.
+    /// </summary>
+    [Fact]
+    public async Task A_caller_asking_again_for_scopes_the_provider_named_otherwise_is_served_without_another_refresh()
+    {
+        var (accounts, providers) = await ExpiredAccountAsync();
+        var first = Get(accounts, "User.Read");
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        providers.LastSender.Tell(new CodeExchanged(refresh.RequestId, Refreshed("at-2", "rt-2", "https://graph.microsoft.com/User.Read")));
+        Assert.Equal("at-2", (await first).Token);
+
+        Assert.Equal("at-2", (await Get(accounts, "User.Read")).Token);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        var other = Get(accounts, "Mail.Send");
+        Assert.Equal(new[] { "Mail.Send" }, providers.ExpectMsg<RefreshTokens>(Wait).Scopes);
+        Assert.False(other.IsCompleted);
+    }
+
+    /// <summary>
+    /// A consent login runs for a scope the account's token lacks; meanwhile callers whose scopes the token, still fresh,
+    /// carries are served from it, silent or interactive (they were refused, or kept waiting for the browser).
+    /// </summary>
+    [Fact]
+    public async Task Callers_whose_scopes_the_fresh_token_carries_are_served_while_a_consent_login_runs()
+    {
+        var flows = CreateTestProbe();
+        var providers = CreateTestProbe();
+        var accounts = this.AccountsOver(new InMemoryTokenStore(), providers.Ref, flows.Ref);
+        var login = new TokenSet("at-1", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-1", "read write");
+        Assert.Equal(Alice, (await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, login), Wait)).Account);
+
+        var consent = Get(accounts, AccessTokenOptions.Interactive, "mail.send");
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        providers.LastSender.Tell(Refused(refresh, "invalid_grant"));
+        Assert.Equal(new[] { "mail.send" }, flows.ExpectMsg<StartFlow>(Wait).Request.Scopes);
+
+        Assert.Equal("at-1", (await Get(accounts, "read")).Token);
+        Assert.Equal("at-1", (await Get(accounts, AccessTokenOptions.Interactive, "read", "write")).Token);
+        Assert.False(consent.IsCompleted);
+    }
+
     [Fact]
     public async Task A_caller_whose_scopes_the_new_token_already_carries_is_served_by_it_without_a_refresh_of_its_own()
     {
