@@ -36,8 +36,8 @@ internal sealed class AccountGateway : ReceiveActor
         _accounts = new RegionRoute(region, elsewhere);
         _logoutTokens = new RegionRoute(logoutTokens, logoutTokensElsewhere);
         Receive<GetAccessToken>(msg => AskForToken(msg, settings.CallerWait(msg.Options.AllowInteraction, msg.Options.Login?.Timeout) + extra));
-        // Told by a caller's token (AskForToken) when it fires, sent the way its request went.
-        Receive<CancelTokenRequest>(msg => _accounts.Now?.Tell(msg, Self));
+        // Told by a caller's token (AskForToken) when it fires.
+        Receive<CallerCancelled>(CancelRequest);
         Receive<RememberLogin>(msg => Ask(_accounts.Now, WireRememberLogin.ForWire(msg), settings.RenewalTimeout + extra));
         Receive<SignOut>(msg => Ask(_accounts.Now, msg, settings.SignOutWait(msg.Options) + extra));
         // The provider's guard answers at once; the wait only bounds a region that cannot reach it (the caller gives up first).
@@ -96,11 +96,27 @@ internal sealed class AccountGateway : ReceiveActor
 
         var cancelId = Guid.NewGuid().ToString("N");
         var self = Self;
-        var account = request.Account;
+        var cancel = new CancelTokenRequest(request.Account, cancelId);
+        var region = _accounts.Now;
         // A token cancelled already fires here at once: its cancel is queued behind this message and so sent after the request.
-        var watch = caller.Register(() => self.Tell(new CancelTokenRequest(account, cancelId), ActorRefs.NoSender));
-        Ask(_accounts.Now, new CancellableTokenRequest(ForWire(request), cancelId), timeout, watch);
+        var watch = caller.Register(() => self.Tell(new CallerCancelled(cancel, region), ActorRefs.NoSender));
+        Ask(region, new CancellableTokenRequest(ForWire(request), cancelId), timeout, watch);
     }
+
+    /// <summary>
+    /// Sends a caller's cancel through the region its request went through: a region keeps one sender's order, so the
+    /// cancel cannot overtake a request still in that region's buffer (an entity drops a cancel whose request it has not
+    /// seen). When this node has since begun to leave, through where it sends now too: its own region may have handed the
+    /// account off already, and a cancel that reaches the entity twice does nothing the second time.
+    /// </summary>
+    private void CancelRequest(CallerCancelled cancelled)
+    {
+        cancelled.RequestedThrough?.Tell(cancelled.Cancel, Self);
+        if (_accounts.Now is { } now && !now.Equals(cancelled.RequestedThrough)) now.Tell(cancelled.Cancel, Self);
+    }
+
+    /// <summary>A caller's token fired: its request, named by <see cref="Cancel"/>, went through <see cref="RequestedThrough"/>.</summary>
+    private sealed record CallerCancelled(CancelTokenRequest Cancel, ICanTell? RequestedThrough);
 
     /// <summary>
     /// Asks <paramref name="region"/> and pipes its answer to the sender; <paramref name="watch"/> (a caller's token's

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster.Hosting;
+using Akka.Event;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Binding;
@@ -35,9 +36,14 @@ public static class O8ClusterHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = new O8ClusterOptions();
         configure?.Invoke(options);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.RegionName, nameof(configure));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.NumberOfShards, 1, nameof(configure));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.BeginTimeout, TimeSpan.Zero, nameof(configure));
+        if (string.IsNullOrWhiteSpace(options.RegionName))
+            throw new ArgumentException($"{nameof(O8ClusterOptions)}.{nameof(O8ClusterOptions.RegionName)} must name the logins' shard region; it is empty.", nameof(configure));
+        if (options.NumberOfShards < 1)
+            throw new ArgumentOutOfRangeException(nameof(configure), options.NumberOfShards,
+                $"{nameof(O8ClusterOptions)}.{nameof(O8ClusterOptions.NumberOfShards)} must be at least 1.");
+        if (options.BeginTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(configure), options.BeginTimeout,
+                $"{nameof(O8ClusterOptions)}.{nameof(O8ClusterOptions.BeginTimeout)} must be longer than zero.");
 
         // Decided in configuration, so WithOAuthLogins routes every begin and callback here from its first one.
         // Accounts too: each is an entity of its own region, so one actor per account in the whole cluster.
@@ -71,7 +77,7 @@ public static class O8ClusterHostingExtensions
         builder.WithShardRegion<AccountShardRegionKey>(AccountsRegionName,
             (ActorSystem _, IActorRegistry _, Akka.DependencyInjection.IDependencyResolver resolver) =>
             {
-                var parts = AccountPartsAsync(resolver.GetService<IServiceProvider>());
+                var parts = AccountPartsAsync(Runtime(resolver.GetService<IServiceProvider>()));
                 return entityId => AccountEntity.Props(entityId, parts);
             },
             new AccountMessageExtractor(options.NumberOfShards),
@@ -128,20 +134,41 @@ public static class O8ClusterHostingExtensions
             HandOffAtLeave.Register(system, await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false), region,
                 await registry.GetAsync<ServerModeRouteKey>().ConfigureAwait(false), gatewayRuns.Task);
             var logoutTokens = await registry.GetAsync<LogoutTokenGuardRegionKey>().ConfigureAwait(false);
-            var services = resolver.GetService<IServiceProvider>();
-            var parts = await AccountPartsAsync(services).ConfigureAwait(false);
+            var runtime = Runtime(resolver.GetService<IServiceProvider>());
+            // Not awaited: Akka.Hosting runs its starters one after another, and WithOAuthLogins' own, which starts what
+            // this waits for, may come after this one (WithOAuthLoginsCluster called first): the host's start would hang.
+            _ = RouteAccountsAsync(system, runtime, region, logoutTokens, options.Role, gatewayRuns);
+        }));
+        return builder;
+    }
+
+    /// <summary>
+    /// Once O8Actors has started on this node: makes the account gateway and routes the node's accounts through it. A start
+    /// that fails, or never begins (no <c>WithOAuthLogins</c>), is logged; the node then has no accounts to route.
+    /// </summary>
+    private static async Task RouteAccountsAsync(ActorSystem system, O8Runtime runtime, IActorRef region, IActorRef logoutTokens, string? role,
+        TaskCompletionSource<IActorRef> gatewayRuns)
+    {
+        try
+        {
+            var parts = await AccountPartsAsync(runtime).ConfigureAwait(false);
             // Against the settings this node runs with: a longer exchange-timeout, or timeouts set shorter by hand.
             HandOffTimeouts.WarnIfShort(system, parts.Settings);
             // An account's entity moves between nodes; tokens in one node's memory do not move with it.
             if (parts.StoreInMemory) InMemoryAccountsWarning.Log(system);
-            var elsewhere = new RegionOnAnotherNode(system, region, options.Role);
-            var logoutTokensElsewhere = new RegionOnAnotherNode(system, logoutTokens, options.Role);
+            var elsewhere = new RegionOnAnotherNode(system, region, role);
+            var logoutTokensElsewhere = new RegionOnAnotherNode(system, logoutTokens, role);
             var gateway = system.ActorOf(AccountGateway.Props(region, elsewhere.Find, logoutTokens, logoutTokensElsewhere.Find, parts.Settings),
                 "o8-account-gateway");
             gatewayRuns.SetResult(gateway);
             parts.Node.Tell(new O8Actors.Accounts.RouteAccounts(gateway));
-        }));
-        return builder;
+        }
+        catch (Exception e)
+        {
+            // The gateway's task stays incomplete: a leave then switches the login gateway alone (HandOffAtLeave).
+            // The start's own failure is reported by WithOAuthLogins; this says what it leaves undone here.
+            system.Log.Error("O8Actors' accounts are not routed through the cluster on this node: {0}", e.Message);
+        }
     }
 
     /// <summary>The accounts' shard region's type name.</summary>
@@ -154,9 +181,10 @@ public static class O8ClusterHostingExtensions
         ?? throw new InvalidOperationException("WithOAuthLoginsCluster needs services.AddOAuthLogins(...) and WithOAuthLogins() in AddAkka.");
 
     /// <summary>What this node's account entities run with, once WithOAuthLogins has started O8Actors here.</summary>
-    private static async Task<O8Actors.Accounts.AccountParts> AccountPartsAsync(IServiceProvider services)
+    private static async Task<O8Actors.Accounts.AccountParts> AccountPartsAsync(O8Runtime runtime)
     {
-        var started = await Runtime(services).WhenStarted.ConfigureAwait(false);
+        // Bounded while the start has not begun (no WithOAuthLogins): then it fails with what to add.
+        var started = await runtime.GetAsync(CancellationToken.None).ConfigureAwait(false);
         return await started.Actors.Accounts.Ask<O8Actors.Accounts.AccountParts>(new O8Actors.Accounts.GetAccountParts(), TimeSpan.FromSeconds(30))
             .ConfigureAwait(false);
     }

@@ -47,6 +47,35 @@ public sealed class NodeStartChecksTests
     }
 
     [Fact]
+    public async Task A_node_that_adds_the_cluster_before_O8Actors_starts_and_routes_its_accounts()
+    {
+        // Akka.Hosting runs its starters one after another: the cluster's accounts starter, first here, must not wait for
+        // O8Actors' own, which comes after it (the host's start hung).
+        await using var node = await UnjoinedNode.StartAsync(clusterFirst: true).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        // The start's checks ran and the account gateway is made (WarningsAfterStartAsync waits for it).
+        Assert.Single(await node.WarningsAfterStartAsync("keeps its accounts' tokens in its own memory"));
+    }
+
+    [Theory]
+    [InlineData("NumberOfShards")]
+    [InlineData("RegionName")]
+    [InlineData("BeginTimeout")]
+    public void A_bad_cluster_option_is_refused_by_its_name(string option)
+    {
+        var akka = new Akka.Hosting.AkkaConfigurationBuilder(new ServiceCollection(), "o8-options");
+
+        var refused = Assert.ThrowsAny<ArgumentException>(() => akka.WithOAuthLoginsCluster(o =>
+        {
+            if (option == "NumberOfShards") o.NumberOfShards = 0;
+            if (option == "RegionName") o.RegionName = " ";
+            if (option == "BeginTimeout") o.BeginTimeout = TimeSpan.Zero;
+        }));
+
+        Assert.Contains("O8ClusterOptions." + option, refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Registering_a_provider_after_start_is_refused_on_a_node_whose_logins_run_across_the_cluster()
     {
         var ct = TestContext.Current.CancellationToken;

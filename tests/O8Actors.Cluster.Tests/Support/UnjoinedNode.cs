@@ -33,9 +33,11 @@ internal sealed class UnjoinedNode : IAsyncDisposable
 
     /// <summary>
     /// Starts a node; <paramref name="remoting"/> replaces the loopback remoting, <paramref name="configure"/> adds to its
-    /// Akka configuration after <c>WithOAuthLoginsCluster</c>.
+    /// Akka configuration after <c>WithOAuthLoginsCluster</c>; <paramref name="clusterFirst"/> calls
+    /// <c>WithOAuthLoginsCluster</c> before <c>WithOAuthLogins</c>.
     /// </summary>
-    public static async Task<UnjoinedNode> StartAsync(RemoteOptions? remoting = null, Action<AkkaConfigurationBuilder>? configure = null)
+    public static async Task<UnjoinedNode> StartAsync(RemoteOptions? remoting = null, Action<AkkaConfigurationBuilder>? configure = null,
+        bool clusterFirst = false)
     {
         var log = new CapturedWarnings();
         var builder = Host.CreateApplicationBuilder();
@@ -45,9 +47,9 @@ internal sealed class UnjoinedNode : IAsyncDisposable
         builder.Services.AddAkka("o8-unjoined", akka =>
         {
             akka.WithRemoting(remoting ?? new RemoteOptions { HostName = "127.0.0.1", Port = 0 })
-                .WithClustering()
-                .WithOAuthLogins()
-                .WithOAuthLoginsCluster();
+                .WithClustering();
+            if (clusterFirst) akka.WithOAuthLoginsCluster().WithOAuthLogins();
+            else akka.WithOAuthLogins().WithOAuthLoginsCluster();
             configure?.Invoke(akka);
         });
         var host = builder.Build();
