@@ -30,13 +30,21 @@ public sealed class AuthorizationTimeoutException : OAuthFlowException
     internal AuthorizationTimeoutException(TimeSpan timeout, string message) : base(message) => Timeout = timeout;
 
     /// <summary>The exception a caller gets for <paramref name="timedOut"/>: a device login's names the device code.</summary>
-    internal static AuthorizationTimeoutException For(LoginTimedOut timedOut) => timedOut.DeviceCode
-        ? new AuthorizationTimeoutException(timedOut.Timeout,
+    internal static AuthorizationTimeoutException For(LoginTimedOut timedOut) => timedOut switch
+    {
+        { DeviceCode: true } => new AuthorizationTimeoutException(timedOut.Timeout,
             $"Authorization timed out: the user did not approve the device code within {timedOut.Timeout.TotalSeconds:0.#} seconds, or the code expired.")
         {
             LoginId = timedOut.LoginId,
-        }
-        : new AuthorizationTimeoutException(timedOut.Timeout) { LoginId = timedOut.LoginId };
+        },
+        { DeviceCodeNotIssued: true } => new AuthorizationTimeoutException(timedOut.Timeout,
+            $"Authorization timed out: the provider did not issue a device code within {timedOut.Timeout.TotalSeconds:0.#} seconds " +
+            "(its device authorization endpoint was slow, or its token requests waited in o8.providers' queue).")
+        {
+            LoginId = timedOut.LoginId,
+        },
+        _ => new AuthorizationTimeoutException(timedOut.Timeout) { LoginId = timedOut.LoginId },
+    };
 
     /// <summary>The timeout that passed.</summary>
     public TimeSpan Timeout { get; }

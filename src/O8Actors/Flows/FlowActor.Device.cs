@@ -34,6 +34,8 @@ internal sealed partial class FlowActor
     private TimeSpan? _retryInterval;
     private int _polls;
     private TimeSpan? _deviceTimeout;
+    // The login signs in with the device grant alone (no browser waits): a deadline before its code came is the provider's delay.
+    private bool _deviceChosen;
     // When the login gives up on its code (scheduler time), set once with it: a poll still queued at the provider then is
     // dropped unsent, so each poll carries this, not a deadline counted from its own start.
     private DateTimeOffset? _deviceDeadline;
@@ -59,6 +61,7 @@ internal sealed partial class FlowActor
     /// <summary>Starts the device grant as this login's method, for <paramref name="reason"/>.</summary>
     private void StartDevice(string reason)
     {
+        _deviceChosen = true;
         Choose(LoginMethod.Device, reason);
         RequestDeviceCode();
         Become(RequestingDeviceCodePhase);
@@ -95,7 +98,8 @@ internal sealed partial class FlowActor
     private void RequestDeviceCode()
     {
         var loginId = _start.LoginId;
-        var request = new RequestDeviceCode(_start.Provider, loginId, _start.Request.ScopeList, _start.Request.Parameters, _activity?.Context ?? default);
+        var request = new RequestDeviceCode(_start.Provider, loginId, _start.Request.ScopeList, _start.Request.Parameters, _activity?.Context ?? default,
+            Deadline: _deadline);
         // The provider bounds the request by its exchange timeout, and the login's deadline ends the login before this
         // bound (later than both) fires: it only lets go of the temporary asker should no answer ever come.
         _start.Context.Providers.Ask<object>(request, EffectiveTimeout + _start.Context.Options.ExchangeTimeout).PipeTo(Self,

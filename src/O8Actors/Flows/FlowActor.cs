@@ -49,6 +49,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     // Whether the listener holds this login's state: exactly while a browser login waits for its redirect (not before it
     // registered, nor after a callback spent the state, a refusal, or a switch to the device grant; never for a device login).
     private bool _stateRegistered;
+    // When the login's deadline passes (before a device code sets a deadline of its own): what the provider's queue drops a
+    // device code request by.
+    private DateTimeOffset _deadline;
 
     /// <summary>Props for one login.</summary>
     /// <param name="flowId">The login's public id.</param>
@@ -196,6 +199,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
 
         // The deadline covers the whole wait for the user, from the first moment.
         Timers.StartSingleTimer(DeadlineTimer, Deadline.Instance, Timeout);
+        _deadline = Context.System.Scheduler.Now + Timeout;
         if (StepUp.Requested(_start.Request))
         {
             // The sign-in must be this recent: the ID token's auth_time is checked against the moment the login started.
@@ -590,6 +594,10 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     {
         switch (message)
         {
+            case StateRegistrationRefused when !_stateRegistered:
+                // A refusal of a registration this login has withdrawn since (it went on with the device grant, which needs
+                // no listener; the refusal came late, through the dead-letter watcher): nothing of this login is refused.
+                return true;
             case StateRegistrationRefused msg:
                 // Refused: the listener holds no state of this login, so there is nothing to unregister. A bind that failed
                 // (on first use) goes along, so the caller gets the exception a start would have thrown.
@@ -599,7 +607,11 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             // A device poll on its way may bring tokens the user just approved: the login stays for its answer and revokes
             // them, as a browser login cancelled mid-exchange does (Exchanging answers CancelFlow itself).
             case Deadline:
-                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout) { DeviceCode = _deviceTimeout is not null }, awaitSpentCode: PollInFlight);
+                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout)
+                {
+                    DeviceCode = _deviceTimeout is not null,
+                    DeviceCodeNotIssued = _deviceTimeout is null && _deviceChosen,
+                }, awaitSpentCode: PollInFlight);
                 return true;
             case CancelFlow:
                 End(new LoginCancelled(_start.LoginId), awaitSpentCode: PollInFlight);
@@ -642,9 +654,12 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         _start.Context.OutcomeTo.Tell(outcome);
         UnregisterFromListener();
 
-        var reason = outcome is LoginTimedOut && _deviceTimeout is not null
-            ? $"the user did not answer the device code within {EffectiveTimeout.TotalSeconds:0.#} s"
-            : ReasonOf(outcome);
+        var reason = outcome switch
+        {
+            LoginTimedOut { DeviceCode: true } => $"the user did not answer the device code within {EffectiveTimeout.TotalSeconds:0.#} s",
+            LoginTimedOut { DeviceCodeNotIssued: true } => $"the provider issued no device code within {EffectiveTimeout.TotalSeconds:0.#} s",
+            _ => ReasonOf(outcome),
+        };
         var elapsed = Stopwatch.GetElapsedTime(_startedAt);
         var tag = O8Metrics.Outcome(outcome.Kind);
         O8Metrics.LoginsInFlight.Add(-1);

@@ -53,6 +53,9 @@ public sealed record LoginTimedOut(string LoginId, TimeSpan Timeout) : LoginOutc
 
     /// <summary>Whether the login waited for the user to approve a device code (RFC 8628), not for a browser redirect.</summary>
     internal bool DeviceCode { get; init; }
+
+    /// <summary>Whether a device login's deadline passed before the provider issued its code (no browser and no user waited).</summary>
+    internal bool DeviceCodeNotIssued { get; init; }
 }
 
 /// <summary>The caller cancelled the login, or the orchestrator stopped.</summary>

@@ -140,6 +140,8 @@ internal sealed partial class ProviderActor
     {
         ExchangeCode { Deadline: { } deadline } => ExchangeTimeouts.TooLateToSend(deadline, Context.System.Scheduler.Now, _exchangeTimeout, _answerTimes.Likely),
         PollDeviceToken { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
+        // A device code asked for by a login whose deadline has passed would be shown to nobody.
+        RequestDeviceCode { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
         RefreshTokens { Deadline: { } deadline } => Context.System.Scheduler.Now >= deadline,
         _ => false,
     };

@@ -284,7 +284,7 @@ internal sealed record RevocationDone(string RequestId, RevocationOutcome Outcom
 /// <see cref="CodeExchangeFailed"/> (<see cref="LoginFailure.ProviderUnavailable"/> when the provider has no device endpoint).
 /// </summary>
 internal sealed record RequestDeviceCode(string Provider, string LoginId, IReadOnlyList<string> Scopes, IReadOnlyDictionary<string, string> ExtraParameters,
-    System.Diagnostics.ActivityContext Parent = default);
+    System.Diagnostics.ActivityContext Parent = default, DateTimeOffset? Deadline = null);
 
 /// <summary>The provider's device authorization response for one login (its device code is a secret).</summary>
 /// <param name="LoginId">The login.</param>

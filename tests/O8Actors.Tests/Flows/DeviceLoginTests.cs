@@ -539,6 +539,31 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     [Fact]
+    public void A_listener_refusal_that_comes_after_the_login_went_on_with_the_device_grant_does_not_end_it()
+    {
+        Start(LoginMethod.Auto);
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
+        _providers.ExpectMsg<PrepareAuthorization>();
+        // A public GitHub-like client: no browser login's code can be redeemed, so Auto goes on with the device grant.
+        _providers.Reply(new ProviderUnavailable("d1", "The provider redeems codes only for a client with a secret.") { DeviceMayServe = true });
+        _listener.ExpectMsg<UnregisterState>();
+        _providers.ExpectMsg<RequestDeviceCode>();
+
+        // The listener's refusal of the registration withdrawn above (it was stopping, say) comes late.
+        _flow.Tell(new StateRegistrationRefused("d1", "The redirect listener is stopping."));
+        _providers.Reply(new DeviceCodeIssued("d1", Authorization()));
+        _events.FishForMessage(m => m is DeviceCodeIssuedEvent);
+        var probe = CreateTestProbe();
+        _flow.Tell(new Identify(null), probe.Ref);
+        probe.ExpectMsg<ActorIdentity>();
+
+        NextPoll(Interval);
+        Answer(DeviceTokenPoll.Issued(new TokenSet("access", "Bearer")));
+        _outcomes.ExpectMsg<LoginSucceeded>();
+    }
+
+    [Fact]
     public void A_redirect_routed_just_before_the_switch_to_the_device_grant_gets_a_page_and_its_code_is_not_used()
     {
         StartAutoWhoseBrowserFails();
