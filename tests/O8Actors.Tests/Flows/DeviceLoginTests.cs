@@ -539,6 +539,23 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     [Fact]
+    public void A_device_login_whose_code_never_came_times_out_saying_the_provider_issued_none()
+    {
+        Start();
+        var request = _providers.ExpectMsg<RequestDeviceCode>();
+        // The provider's queue drops the request unsent once the login's deadline has passed.
+        Assert.Equal(Scheduler.Now + Options.Timeout, request.Deadline);
+
+        Scheduler.Advance(Options.Timeout);
+
+        var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
+        var message = AuthorizationTimeoutException.For(timedOut).Message;
+        Assert.Contains("did not issue a device code", message);
+        Assert.DoesNotContain("browser", message);
+        Assert.Contains("issued no device code", _events.FishForMessage<LoginEndedEvent>(_ => true).Reason);
+    }
+
+    [Fact]
     public void A_listener_refusal_that_comes_after_the_login_went_on_with_the_device_grant_does_not_end_it()
     {
         Start(LoginMethod.Auto);

@@ -68,6 +68,26 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     }
 
     [Fact]
+    public void A_queued_device_code_request_whose_login_deadline_passed_is_never_sent()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
+        var late = CreateTestProbe();
+
+        // A device login asks for its code behind a slow exchange; its deadline passes while it waits.
+        var slow = Sent(provider, strategy, "slow");
+        late.Send(provider, new RequestDeviceCode("p", "login-late", ["late"], new Dictionary<string, string>(),
+            Deadline: Sys.Scheduler.Now + TimeSpan.FromSeconds(5)));
+        Scheduler.Advance(TimeSpan.FromSeconds(6));
+        strategy.Release("slow");
+        slow.ExpectMsg<CodeExchanged>(Wait);
+
+        // Dropped, answered, never asked of the provider: a code nobody would show, and a slot taken from live logins.
+        Assert.Equal(LoginFailure.ExchangeTimeout, late.ExpectMsg<CodeExchangeFailed>(Wait).Failure);
+        Assert.DoesNotContain("device:late", strategy.Started);
+    }
+
+    [Fact]
     public void A_queued_code_is_not_sent_with_less_time_left_than_its_endpoint_takes_to_answer()
     {
         var strategy = new ScriptedStrategy("p");

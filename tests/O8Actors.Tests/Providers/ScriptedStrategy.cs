@@ -65,6 +65,15 @@ internal sealed class ScriptedStrategy(string name, string tokenPrefix = "token"
         return new TokenSet($"{tokenPrefix}-{context.Code}", "Bearer");
     }
 
+    /// <summary>A device authorization request is recorded as <c>device:</c> and its scopes; the code it issues is fixed.</summary>
+    public override Task<DeviceAuthorization> RequestDeviceAuthorizationAsync(DeviceAuthorizationContext context, HttpClient http,
+        CancellationToken cancellationToken)
+    {
+        Started.Enqueue("device:" + string.Join(" ", context.Scopes));
+        return Task.FromResult(new DeviceAuthorization("device-code", "BCDF-GHJK", new Uri($"https://{name}.test/device"), null,
+            TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(5)));
+    }
+
     /// <summary>A refresh is recorded and gated like an exchange, under its refresh token.</summary>
     public override async Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
     {
