@@ -26,9 +26,10 @@ internal sealed class FlowsSupervisor : ReceiveActor
     // Everyone who asked for CancelAllFlows and is not answered yet: each gets its answer once the last login has ended
     // (CoordinatedShutdown and a dispose can both ask). Once draining, new logins are refused as cancelled.
     private readonly List<IActorRef> _drainRequesters = [];
-    // Logins cancelled with their code perhaps at the provider: answered, but still alive to revoke what the code brings.
-    // A drain (shutdown) waits for them too, so the revocation is sent before the system goes.
-    private readonly HashSet<string> _cancelledStillRunning = new(StringComparer.Ordinal);
+    // Logins cancelled with their code perhaps at the provider, and device logins timed out with a poll perhaps at it:
+    // answered, but still alive to revoke what the provider's answer brings. A drain (shutdown) waits for them too, so the
+    // revocation is sent before the system goes.
+    private readonly HashSet<string> _endedStillRunning = new(StringComparer.Ordinal);
     private bool _draining;
     // Bounded work: the login count is _waiters.Count; logins with a partition are counted per partition there too.
     private readonly PendingLoginLimits _limits;
@@ -184,7 +185,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
     private void Relay(LoginOutcome outcome)
     {
         if (!Forget(outcome.LoginId, out var waiter)) return;
-        if (outcome is LoginCancelled) _cancelledStillRunning.Add(outcome.LoginId);
+        if (outcome is LoginCancelled or LoginTimedOut { DeviceCode: true }) _endedStillRunning.Add(outcome.LoginId);
         Deliver(waiter, outcome);
         NotifyIfDrained();
     }
@@ -195,7 +196,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
         // comes after every message the child sent. A live child of that name is a newer login that reused the id.
         var flowId = msg.ActorRef.Path.Name;
         var gone = Context.Child(flowId).IsNobody();
-        if (gone) _cancelledStillRunning.Remove(flowId);
+        if (gone) _endedStillRunning.Remove(flowId);
         if (gone && Forget(flowId, out var waiter))
         {
             _log.Error("Login {0} stopped without an outcome; reporting it as failed", flowId);
@@ -212,7 +213,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
 
     private void NotifyIfDrained()
     {
-        if (_drainRequesters.Count == 0 || _waiters.Count > 0 || _cancelledStillRunning.Count > 0) return;
+        if (_drainRequesters.Count == 0 || _waiters.Count > 0 || _endedStillRunning.Count > 0) return;
         foreach (var requester in _drainRequesters) requester.Tell(new FlowsInFlight(0));
         _drainRequesters.Clear();
     }

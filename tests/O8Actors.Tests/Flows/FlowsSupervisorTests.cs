@@ -258,6 +258,36 @@ public sealed class FlowsSupervisorTests : TestKit
         Assert.Equal(0, stopping.ExpectMsg<FlowsInFlight>(Wait).Count);
     }
 
+    /// <summary>
+    /// A device login whose deadline passes while a poll is at the provider stays for the poll's answer and revokes the
+    /// tokens the user approved at the last moment; a drain (shutdown) waits for that as it waits for a cancelled exchange.
+    /// </summary>
+    [Fact]
+    public async Task A_drain_waits_for_a_device_login_timed_out_with_a_poll_at_the_provider_until_it_has_revoked_its_tokens()
+    {
+        var completion = NewCompletion();
+        var request = new AuthorizationRequest(["read"]) { Method = LoginMethod.Device };
+        _supervisor.Tell(new StartFlow("d1", "test", request, completion));
+        _providers.ExpectMsg<RequestDeviceCode>(Wait);
+        // A code that lives 3 s, polled every second: the first poll is held at the provider past the deadline.
+        _providers.Reply(new DeviceCodeIssued("d1", new DeviceAuthorization("device-code", "BCDF-GHJK", new Uri("https://provider.test/device"),
+            null, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(1))));
+        var poll = _providers.ExpectMsg<PollDeviceToken>(Wait);
+        var flow = _providers.LastSender;
+        var timedOut = Assert.IsType<LoginTimedOut>(await completion.Task.WaitAsync(Wait));
+        Assert.Equal("d1", timedOut.LoginId);
+        _providers.ExpectMsg<WithdrawExchange>(Wait); // a poll still queued at the provider would be dropped unsent
+
+        var stopping = CreateTestProbe();
+        stopping.Send(_supervisor, CancelAllFlows.Instance);
+        stopping.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        _providers.Send(flow, new DeviceTokenPolled(poll.LoginId, DeviceTokenPoll.Issued(new TokenSet("unclaimed-access", "Bearer"))));
+        var revoke = _providers.ExpectMsg<RevokeTokens>(Wait);
+        stopping.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        _providers.Reply(new RevocationDone(revoke.RequestId, RevocationOutcome.Revoked));
+        Assert.Equal(0, stopping.ExpectMsg<FlowsInFlight>(Wait).Count);
+    }
+
     [Fact]
     public async Task A_duplicate_flow_id_faults_the_second_completion_and_leaves_the_first_running()
     {
