@@ -84,9 +84,20 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
         var loggerFactory = setup.LoggerFactory ?? provider.GetService<ILoggerFactory>();
 
         var ownsSystem = setup.ActorSystem is null;
-        var system = setup.ActorSystem ?? CreateSystem(setup, loggerFactory);
-        // A caller's system may lack o8.* (the flow mailbox among them); its own settings still take precedence.
-        if (!ownsSystem) system.Settings.InjectTopLevelFallback(O8Config.Default);
+        ActorSystem system;
+        try
+        {
+            system = setup.ActorSystem ?? CreateSystem(setup, loggerFactory);
+            // A caller's system may lack o8.* (the flow mailbox among them); its own settings still take precedence.
+            if (!ownsSystem) system.Settings.InjectTopLevelFallback(O8Config.Default);
+        }
+        catch
+        {
+            // An invalid SystemName or Akka HOCON: the app's logger providers and the HTTP client factory go with it.
+            await provider.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         O8ActorRefs? started = null;
         try
         {

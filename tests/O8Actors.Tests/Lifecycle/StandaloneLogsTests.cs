@@ -42,6 +42,30 @@ public sealed class StandaloneLogsTests
     }
 
     [Fact]
+    public async Task A_start_refused_for_its_actor_system_name_disposes_the_apps_logger_providers()
+    {
+        var provider = new DisposeRecordingProvider();
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => OAuthLogins.StartAsync(setup =>
+        {
+            setup.SystemName = "not valid";
+            // Made by the container, so the container owns it (a console logger's processing thread, say).
+            setup.ConfigureServices = services => services.AddLogging(b => b.Services.AddSingleton<ILoggerProvider>(_ => provider));
+        }));
+
+        Assert.True(provider.Disposed);
+    }
+
+    private sealed class DisposeRecordingProvider : ILoggerProvider
+    {
+        public bool Disposed { get; private set; }
+
+        public ILogger CreateLogger(string categoryName) => Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public void Dispose() => Disposed = true;
+    }
+
+    [Fact]
     public async Task Without_a_logger_factory_nothing_is_logged_anywhere()
     {
         await using var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser());
