@@ -25,7 +25,10 @@ internal sealed partial class AccountActor
         var lockWait = _settings.LockWait;
         _locks.LockAsync(store, account, lockWait).PipeTo(Self,
             success: handle => new Locked(generation, handle),
-            failure: e => new StoreFailed(generation, e));
+            // Cancelled by the lock's own wait: say so (a cancellation's type name told the caller nothing).
+            failure: e => new StoreFailed(generation, e is OperationCanceledException
+                ? new StoreDeadlinePassed($"the refresh lock was not granted within {lockWait.TotalSeconds:0} seconds (another process holds it, refreshing the same account)")
+                : e));
     }
 
     private bool Renewing(object message)
@@ -213,9 +216,9 @@ internal sealed partial class AccountActor
 
     private void OnStoreFailed(StoreFailed msg)
     {
-        _log.Warning("Account {0}: the token store failed ({1})", _account, msg.Cause.GetType().Name);
-        var cause = new AuthorizationFailedException(LoginFailure.Internal,
-            $"The token store failed for {_account}: {msg.Cause.GetType().Name}.");
+        var what = StoreFailure(msg.Cause);
+        _log.Warning("Account {0}: the token store failed ({1})", _account, what);
+        var cause = new AuthorizationFailedException(LoginFailure.Internal, $"The token store failed for {_account}: {what}.");
         KeepIssued();
         // Callers that came during the renewal and whom the current tokens serve (kept ones among them) get them.
         ServeWhatCan();

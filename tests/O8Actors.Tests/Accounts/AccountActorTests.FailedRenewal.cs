@@ -1,3 +1,4 @@
+using Akka.Actor;
 using O8Actors.Accounts;
 using O8Actors.Providers;
 
@@ -80,6 +81,26 @@ public sealed partial class AccountActorTests
 
         Assert.Equal("at-1", (await caller).Token);
         strategy.Release();
+    }
+
+    [Fact]
+    public async Task A_refresh_lock_another_process_holds_past_the_wait_is_named_in_the_callers_error()
+    {
+        var strategy = NewStrategy();
+        var store = new InMemoryTokenStore();
+        // A short exchange timeout: the lock's wait (6 s of real time here) follows from it.
+        var settings = new AccountSettings(TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1), AccountTestSupport.Login);
+        var accounts = await this.AccountsAsync(strategy, store, settings: settings);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+
+        // Another process (here: the test) holds Alice's refresh lock for longer than the account waits for it.
+        await using var held = await store.LockAsync(Alice);
+        var error = await Assert.ThrowsAsync<AuthorizationFailedException>(() =>
+            accounts.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), settings.LockWait + Wait));
+
+        Assert.Contains("refresh lock was not granted", error.Message);
+        Assert.DoesNotContain("Canceled", error.Message);
     }
 
     /// <summary>A provider whose token endpoint is down: every refresh fails as a request that found no server.</summary>
