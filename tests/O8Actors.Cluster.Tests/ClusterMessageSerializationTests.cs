@@ -409,6 +409,13 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         // A device login's timeout keeps its own message (the device code, not a redirect) on the caller's node.
         AuthorizationTimeoutException.For(new LoginTimedOut("l", TimeSpan.FromMinutes(10)) { DeviceCode = true }),
         new OperationCanceledException("cancelled"),
+        // An account's device login refused by the node's pending-login limit, its ID token refused, its issuer refused.
+        new TooManyPendingLoginsException("o8.login.max-pending", 3) { LoginId = "login-1" },
+        new IdTokenValidationException("The ID token was refused (signature).") { LoginId = "login-1" },
+        new IssuerMismatchException("The callback's iss is not the provider's.") { LoginId = "login-1" },
+        // A refresh whose new ID token was refused: O8Actors' own verdict as the inner exception.
+        new TokenExchangeException("The refreshed ID token was refused.", null, new IdTokenValidationException("The refreshed ID token was refused.")),
+        new TokenExchangeException("The token refresh timed out.", null, new TimeoutException("The token refresh timed out.")) { LoginId = "login-2" },
     ];
 
     [Theory]
@@ -423,6 +430,10 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
             Assert.Equal((i.Account, i.Reason), (((InteractionRequiredException)back).Account, ((InteractionRequiredException)back).Reason));
         if (failure is AuthorizationFailedException a) Assert.Equal(a.Failure, ((AuthorizationFailedException)back).Failure);
         if (failure is TokenExchangeException t) Assert.Equal(t.ProviderError, ((TokenExchangeException)back).ProviderError);
+        Assert.Equal(failure.InnerException?.GetType(), back.InnerException?.GetType());
+        if (failure is OAuthFlowException flow) Assert.Equal(flow.LoginId, ((OAuthFlowException)back).LoginId);
+        if (failure is TooManyPendingLoginsException p)
+            Assert.Equal((p.Setting, p.Limit), (((TooManyPendingLoginsException)back).Setting, ((TooManyPendingLoginsException)back).Limit));
     }
 
     [Fact]
