@@ -135,6 +135,7 @@ public static class O8ClusterHostingExtensions
                 await registry.GetAsync<ServerModeRouteKey>().ConfigureAwait(false), gatewayRuns.Task);
             var logoutTokens = await registry.GetAsync<LogoutTokenGuardRegionKey>().ConfigureAwait(false);
             var runtime = Runtime(resolver.GetService<IServiceProvider>());
+            runtime.NotReady = ClusterReadiness.Of(system);
             // Not awaited: Akka.Hosting runs its starters one after another, and WithOAuthLogins' own, which starts what
             // this waits for, may come after this one (WithOAuthLoginsCluster called first): the host's start would hang.
             _ = RouteAccountsAsync(system, runtime, region, logoutTokens, options.Role, gatewayRuns);

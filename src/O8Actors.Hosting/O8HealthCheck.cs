@@ -7,7 +7,8 @@ namespace O8Actors.Hosting;
 /// <summary>
 /// Health of O8Actors for <c>Microsoft.Extensions.Diagnostics.HealthChecks</c>: healthy when the redirect listener is
 /// bound (or, in server mode, routing callbacks; with <c>o8.listener.start = on-first-use</c> or <c>while-needed</c>, also
-/// while it is not bound, unless the last bind failed); the data carries the listener's base redirect URI (<c>redirect_uri</c>;
+/// while it is not bound, unless the last bind failed), and, on a cluster node (O8Actors.Cluster), once the node is an up
+/// member of its cluster; the data carries the listener's base redirect URI (<c>redirect_uri</c>;
 /// each provider's own lies under it: <see cref="IOAuthLogins.GetRedirectUriAsync(string, CancellationToken)"/>) and the logins in flight.
 /// Registered by <c>AddOAuthLogins</c> as <c>o8actors</c> (tags <c>o8</c>, <c>ready</c>).
 /// </summary>
@@ -28,6 +29,8 @@ internal sealed class O8HealthCheck(O8Runtime runtime) : IHealthCheck
                 ["callbacks_awaited"] = status.CallbacksAwaited,
             };
             if (status.RedirectUri is { } redirect) data["redirect_uri"] = redirect.ToString();
+            if (runtime.NotReady?.Invoke() is { } notReady)
+                return new HealthCheckResult(context.Registration.FailureStatus, $"O8Actors is not ready: {notReady}", data: data);
             if (status.ListenerBound)
                 return HealthCheckResult.Healthy($"Redirect listener bound; {status.LoginsInFlight} login(s) in flight.", data);
             // Not bound yet is the setting's intent, not a fault; a last bind that failed still reports below.

@@ -31,6 +31,13 @@ internal sealed class O8Runtime
 
     public Task<Started> WhenStarted => _started.Task;
 
+    /// <summary>
+    /// What keeps this node from taking requests although O8Actors runs here, or null when nothing does: set by a routing
+    /// package (O8Actors.Cluster: the node is not an up member of its cluster yet, so what reaches it waits for sharding
+    /// and times out). Read by the health check.
+    /// </summary>
+    public Func<string?>? NotReady { get; set; }
+
     /// <summary>What <see cref="Set"/> was given, for the callers that must not wait; false until then, and after a failed start.</summary>
     public bool TryGet(out Started started)
     {

@@ -57,6 +57,34 @@ public sealed class NodeStartChecksTests
         Assert.Single(await node.WarningsAfterStartAsync("keeps its accounts' tokens in its own memory"));
     }
 
+    [Fact]
+    public async Task A_node_that_has_not_joined_its_cluster_is_not_ready_for_the_load_balancer()
+    {
+        await using var node = await UnjoinedNode.StartAsync();
+        var health = node.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+
+        // Its listener is bound (server mode aside) and O8Actors runs: only the membership keeps it from taking requests,
+        // which would wait for a shard region that can place nothing (a begin failed after 30 s, a callback got a 504).
+        var report = await health.CheckHealthAsync(r => r.Tags.Contains("ready"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, report.Status);
+        Assert.Contains("not a member of its cluster", report.Entries["o8actors"].Description, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(Akka.Cluster.MemberStatus.Up, true)]
+    [InlineData(Akka.Cluster.MemberStatus.Leaving, true)]
+    [InlineData(Akka.Cluster.MemberStatus.Exiting, true)]
+    [InlineData(Akka.Cluster.MemberStatus.Joining, false)]
+    [InlineData(Akka.Cluster.MemberStatus.WeaklyUp, false)]
+    [InlineData(Akka.Cluster.MemberStatus.Down, false)]
+    [InlineData(Akka.Cluster.MemberStatus.Removed, false)]
+    public void A_node_is_ready_as_a_member_that_is_up_or_leaves_after_being_up(Akka.Cluster.MemberStatus status, bool ready)
+    {
+        Assert.Equal(ready, ClusterReadiness.Problem(status, terminated: false) is null);
+        Assert.NotNull(ClusterReadiness.Problem(status, terminated: true));
+    }
+
     [Theory]
     [InlineData("NumberOfShards")]
     [InlineData("RegionName")]
