@@ -36,6 +36,8 @@ internal static class ClientFormRequest
         var auth = ClientAuthenticator.Authenticate(context.Request, form, state);
         if (auth.Client is null)
         {
+            // RFC 6749 section 5.2: a 401 names the scheme the client may authenticate with, as the token endpoint's does.
+            if (auth.Error == "invalid_client") context.Response.Headers.WWWAuthenticate = "Basic realm=\"sandbox\"";
             await ErrorAsync(context, state, auth.Error == "invalid_client" ? 401 : 400, auth.Error!, auth.Failure!);
             return null;
         }

@@ -26,7 +26,7 @@ internal static class ConsentPage
             "<button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button></form> " +
             $"<form method=\"post\" action=\"{action}\" style=\"display:inline\"><input type=\"hidden\" name=\"consent_id\" value=\"{id}\">" +
             "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>";
-        return SandboxHttp.WritePageAsync(context, 200, "O8Actors sandbox: approve this login?", body);
+        return SandboxHttp.WritePageAsync(context, 200, "O8Actors sandbox: approve this login?", body, new Uri(request.RedirectUri));
     }
 
     public static async Task HandlePostAsync(HttpContext context, SandboxState state, AuthorizeEndpoint authorize)

@@ -47,7 +47,11 @@ public sealed class SandboxCounters
     /// <summary>Authorize requests held open by <see cref="SandboxDecisionKind.NeverAnswer"/>.</summary>
     public long NeverAnswered => Interlocked.Read(ref _neverAnswered);
 
-    /// <summary>Token families revoked because a code or a rotated refresh token was replayed.</summary>
+    /// <summary>
+    /// Replays refused of a used code or a rotated refresh token; each revokes the tokens issued from that code (its
+    /// family). Counted per replay: a family replayed twice counts twice, and a code whose first redemption failed (a
+    /// wrong <c>code_verifier</c> or <c>redirect_uri</c>: the first use spends a code) counts though it issued nothing.
+    /// </summary>
     public long FamiliesRevoked => Interlocked.Read(ref _familiesRevoked);
 
     /// <summary>Tokens revoked through <c>/revoke</c> (RFC 7009): requests that named an active token of the calling client.</summary>

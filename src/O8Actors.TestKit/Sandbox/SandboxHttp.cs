@@ -60,11 +60,21 @@ internal static class SandboxHttp
     }
 
     /// <summary>A small self-contained HTML page; <paramref name="bodyHtml"/> must already be encoded.</summary>
-    public static Task WritePageAsync(HttpContext context, int status, string title, string bodyHtml)
+    /// <param name="context">The request.</param>
+    /// <param name="status">The status code.</param>
+    /// <param name="title">The page's title (encoded here).</param>
+    /// <param name="bodyHtml">The page's body, encoded.</param>
+    /// <param name="redirectsTo">
+    /// Where a form of the page redirects after it is posted (the consent page's: the client's redirect URI). Chromium and
+    /// WebKit hold every redirect after a form's submission to <c>form-action</c>, so its origin must be listed too, or
+    /// the browser stops at the sandbox and the login never gets its callback.
+    /// </param>
+    public static Task WritePageAsync(HttpContext context, int status, string title, string bodyHtml, Uri? redirectsTo = null)
     {
         context.Response.StatusCode = status;
         NoStore(context.Response);
-        context.Response.Headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
+        var formAction = redirectsTo is null ? "'self'" : $"'self' {redirectsTo.GetLeftPart(UriPartial.Authority)}";
+        context.Response.Headers["Content-Security-Policy"] = $"default-src 'none'; style-src 'unsafe-inline'; form-action {formAction}";
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
         context.Response.ContentType = "text/html; charset=utf-8";
         var html = $"<!doctype html><html><head><meta charset=\"utf-8\"><title>{Html(title)}</title></head>" +
