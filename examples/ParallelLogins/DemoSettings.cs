@@ -32,8 +32,15 @@ public sealed record DemoSettings(
         : !IsShare(AbandonShare) ? "--abandon-share must be between 0 and 1."
         : !IsShare(FaultRate) ? "--fault-rate must be between 0 and 1."
         : DenyShare + AbandonShare + FaultRate > 1 + 1e-9 ? "--deny-share, --abandon-share and --fault-rate add up to more than 1."
-        : Timeout <= TimeSpan.Zero ? "--timeout must be positive."
+        : Timeout <= TimeSpan.Zero ? "--timeout must be a positive number of seconds, at most a day."
         : null;
+
+    /// <summary>
+    /// <paramref name="seconds"/> as a timeout; zero (which <see cref="Problem"/> refuses) for what is not a number of
+    /// seconds up to a day: NaN, an infinity or a value past <see cref="TimeSpan"/>'s range would throw before that check.
+    /// </summary>
+    public static TimeSpan TimeoutOf(double seconds) =>
+        double.IsFinite(seconds) && seconds is > 0 and <= 86_400 ? TimeSpan.FromSeconds(seconds) : TimeSpan.Zero;
 
     private static bool IsShare(double value) => value is >= 0 and <= 1;
 }

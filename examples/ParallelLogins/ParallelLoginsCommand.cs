@@ -39,7 +39,7 @@ public static class ParallelLoginsCommand
                 DenyShare: parse.GetValue(denyShare),
                 AbandonShare: parse.GetValue(abandonShare),
                 FaultRate: parse.GetValue(faultRate),
-                Timeout: TimeSpan.FromSeconds(parse.GetValue(timeout) ?? (system ? 120 : 3)),
+                Timeout: DemoSettings.TimeoutOf(parse.GetValue(timeout) ?? (system ? 120 : 3)),
                 SystemBrowser: system,
                 PlainHttp: parse.GetValue(http),
                 Seed: parse.GetValue(seed));

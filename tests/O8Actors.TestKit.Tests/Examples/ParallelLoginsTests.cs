@@ -49,7 +49,10 @@ public sealed class ParallelLoginsTests
     [Theory]
     [InlineData(new[] { "--deny-share", "0.8", "--abandon-share", "0.5" }, "add up to more than 1")]
     [InlineData(new[] { "--logins", "0" }, "--logins must be at least 1")]
-    [InlineData(new[] { "--timeout", "-1" }, "--timeout must be positive")]
+    [InlineData(new[] { "--timeout", "-1" }, "--timeout must be a positive number of seconds")]
+    [InlineData(new[] { "--timeout", "NaN" }, "--timeout must be a positive number of seconds")]
+    [InlineData(new[] { "--timeout", "Infinity" }, "--timeout must be a positive number of seconds")]
+    [InlineData(new[] { "--timeout", "1e15" }, "--timeout must be a positive number of seconds")]
     [InlineData(new[] { "--browser", "chrome" }, "chrome")]
     public async Task Bad_options_exit_non_zero_with_a_clear_error(string[] args, string message)
     {
