@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using O8Actors.Accounts;
 
 namespace O8Actors.Hosting;
@@ -78,8 +79,14 @@ public static class O8HttpClientBuilderExtensions
         // Checked now, so a wrong origin fails at startup rather than on the first request; copied, so a later change to
         // the caller's list changes no client.
         var origins = TokenDestinations.Of(allowedOrigins, nameof(allowedOrigins)).Origins;
+        // One memory per client for the app's life: the factory builds the client's handlers anew every handler lifetime.
+        builder.Services.TryAddKeyedSingleton(MemoryKey(builder.Name), (_, _) => new AccessTokenHandlerMemory());
         return builder.AddHttpMessageHandler(services =>
-            new AccessTokenHandler(services.GetRequiredService<IOAuthLogins>(), ct => account(services, ct), scopes) { AllowedOrigins = origins });
+            new AccessTokenHandler(services.GetRequiredService<IOAuthLogins>(), ct => account(services, ct), scopes)
+            {
+                AllowedOrigins = origins,
+                Memory = services.GetRequiredKeyedService<AccessTokenHandlerMemory>(MemoryKey(builder.Name)),
+            });
     }
 
     /// <summary>
@@ -98,6 +105,9 @@ public static class O8HttpClientBuilderExtensions
         builder.AddOAuthAccessToken((_, _) => throw new InvalidOperationException(
             "This client calls as the account each request names, and this request names none: set AccessTokenHandler.AccountOption in its Options."),
             scopes, allowedOrigins);
+
+    /// <summary>The service key of a client's handler memory (a key of O8Actors' own, so no app's keyed service is taken).</summary>
+    private static string MemoryKey(string clientName) => "O8Actors.AccessTokenHandler:" + clientName;
 
     private static async ValueTask<OAuthAccount> OnlyAccountAsync(IServiceProvider services, string provider, CancellationToken cancellationToken)
     {

@@ -52,10 +52,9 @@ public sealed class AccessTokenHandler : DelegatingHandler
     // The account's current token; options null for the cached one, ForceRefresh for a renewed one.
     private readonly Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> _tokens;
     private readonly Func<CancellationToken, ValueTask<OAuthAccount>> _account;
-    // Sends DPoP-bound tokens, and keeps the nonces the APIs gave (RFC 9449 section 8).
-    private readonly Dpop.DpopSender _dpop;
-    // Renewed tokens the API refused as well (their hashes): a 401 for one of them is the caller's, with no refresh.
-    private readonly Accounts.RefusedTokens _refusedAfterRefresh = new();
+    // What the handler learns: renewed tokens the API refused as well (a 401 for one of them is the caller's, with no
+    // refresh), and the APIs' DPoP nonces (RFC 9449 section 8) with the sender that uses them.
+    private readonly Accounts.AccessTokenHandlerMemory _memory = new();
     // Where a token may go: https or loopback, and the allowed origins when there are any.
     private readonly Accounts.TokenDestinations _destinations = Accounts.TokenDestinations.Anywhere;
 
@@ -69,7 +68,6 @@ public sealed class AccessTokenHandler : DelegatingHandler
         ArgumentNullException.ThrowIfNull(account);
         _tokens = TokensOf(logins, scopes);
         _account = _ => ValueTask.FromResult(account);
-        _dpop = new Dpop.DpopSender();
     }
 
     /// <summary>
@@ -85,7 +83,6 @@ public sealed class AccessTokenHandler : DelegatingHandler
         ArgumentNullException.ThrowIfNull(account);
         _tokens = TokensOf(logins, scopes);
         _account = account;
-        _dpop = new Dpop.DpopSender();
     }
 
     /// <summary>Calls on behalf of <paramref name="account"/> with the tokens <paramref name="tokens"/> serves.</summary>
@@ -93,7 +90,6 @@ public sealed class AccessTokenHandler : DelegatingHandler
     {
         _tokens = tokens;
         _account = _ => ValueTask.FromResult(account);
-        _dpop = new Dpop.DpopSender();
     }
 
     /// <summary>
@@ -111,6 +107,18 @@ public sealed class AccessTokenHandler : DelegatingHandler
     {
         get => _destinations.Origins;
         init => _destinations = Accounts.TokenDestinations.Of(value, nameof(AllowedOrigins));
+    }
+
+    /// <summary>
+    /// What the handler learns (the tokens the API refused after a renewal, the APIs' DPoP nonces), kept in
+    /// <paramref name="value"/> instead of the handler: <c>IHttpClientFactory</c> builds a client's handlers anew every
+    /// handler lifetime (2 minutes), and a memory of the handler's own went with each one (a refresh per rebuild for an API
+    /// that refuses the account's tokens, an extra round trip per rebuild for a nonce).
+    /// </summary>
+    internal Accounts.AccessTokenHandlerMemory Memory
+    {
+        get => _memory;
+        init => _memory = value;
     }
 
     private static Func<OAuthAccount, AccessTokenOptions?, CancellationToken, Task<AccessToken>> TokensOf(IOAuthLogins logins,
@@ -144,7 +152,7 @@ public sealed class AccessTokenHandler : DelegatingHandler
         AccessToken? retryWith;
         try
         {
-            var renewed = await Accounts.RenewedToken.AfterRefusalAsync(_tokens, account, token.Token, _refusedAfterRefresh, cancellationToken)
+            var renewed = await Accounts.RenewedToken.AfterRefusalAsync(_tokens, account, token.Token, _memory.Refused, cancellationToken)
                 .ConfigureAwait(false);
             retryWith = renewed is null ? null : Usable(renewed);
         }
@@ -163,7 +171,7 @@ public sealed class AccessTokenHandler : DelegatingHandler
         // says nothing of the token, and marking it would keep a later real refusal of it from renewing it.
         if (retried.StatusCode == HttpStatusCode.Unauthorized && Equals(request.RequestUri, sentTo)
             && !RefusesTheProof(retryWith, retried))
-            _refusedAfterRefresh.Add(retryWith.Token);
+            _memory.Refused.Add(retryWith.Token);
         return retried;
     }
 
@@ -180,7 +188,7 @@ public sealed class AccessTokenHandler : DelegatingHandler
         // Every send with a token passes here, the retry after a 401 included: none goes where the rule forbids.
         _destinations.Require(request.RequestUri);
         if (token.DpopKey is { } key)
-            return _dpop.SendAsync(request, key, token.Token, base.SendAsync, cancellationToken);
+            return _memory.Dpop.SendAsync(request, key, token.Token, base.SendAsync, cancellationToken);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
         return base.SendAsync(request, cancellationToken);
     }

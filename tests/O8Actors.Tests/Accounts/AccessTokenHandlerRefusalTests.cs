@@ -71,6 +71,31 @@ public sealed class AccessTokenHandlerRefusalTests
         Assert.Equal(1, tokens.Forced);
     }
 
+    /// <summary>
+    /// <c>IHttpClientFactory</c> builds a client's handlers anew every handler lifetime: a handler built with the memory
+    /// of the one before knows the token the API refused after its renewal (and refreshes for it no more).
+    /// </summary>
+    [Fact]
+    public async Task A_handler_built_anew_with_its_clients_memory_costs_no_second_refresh_for_a_refused_token()
+    {
+        var tokens = new TokenSource(t => new AccessToken(Alice, t, "Bearer", DateTimeOffset.UtcNow.AddHours(1), null), "at-2");
+        var memory = new O8Actors.Accounts.AccessTokenHandlerMemory();
+        HttpClient Built() => new(new AccessTokenHandler(tokens.GetAsync, Alice)
+        {
+            Memory = memory,
+            InnerHandler = new ScriptedApi(() => Refused("Bearer", "invalid_token")),
+        });
+
+        using (var before = Built())
+        using (var response = await before.GetAsync(Resource))
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        using (var after = Built())
+        using (var response = await after.GetAsync(Resource))
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+
+        Assert.Equal(1, tokens.Forced);
+    }
+
     [Fact]
     public async Task A_renewed_bound_token_whose_retry_met_a_refused_proof_is_renewed_when_the_api_later_refuses_it()
     {
