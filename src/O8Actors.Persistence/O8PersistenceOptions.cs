@@ -114,13 +114,25 @@ public sealed class O8PersistenceOptions
         }
 
         if (s["Database"] is { Length: > 0 } database)
-            Database = Enum.TryParse<O8PersistenceDatabase>(database, ignoreCase: true, out var parsed)
+            // Names only: Enum.TryParse would also take numbers ("1") and comma lists ("Sqlite,PostgreSql", OR-ed).
+            Database = Enum.GetValues<O8PersistenceDatabase>().FirstOrDefault(d => string.Equals(d.ToString(), database.Trim(), StringComparison.OrdinalIgnoreCase),
+                (O8PersistenceDatabase)(-1)) is var parsed && Enum.IsDefined(parsed)
                 ? parsed
                 : throw new ArgumentException($"{section}:Database must be Sqlite or PostgreSql, not '{database}'.", nameof(configuration));
+        var connection = s["ConnectionString"];
         if (s["ConnectionStringName"] is { Length: > 0 } name)
-            ConnectionString = configuration.GetConnectionString(name)
-                ?? throw new ArgumentException($"{section}:ConnectionStringName names ConnectionStrings:{name}, which is not set.", nameof(configuration));
-        if (s["ConnectionString"] is { Length: > 0 } connection) ConnectionString = connection;
+        {
+            // Two forms of one setting, perhaps from two sources (appsettings and an environment variable): which one was
+            // meant is unknown, and either would silently open another database than the other names.
+            if (connection is { Length: > 0 })
+                throw new ArgumentException($"{section}:ConnectionString and {section}:ConnectionStringName are both set; set one of them.", nameof(configuration));
+            // Empty counts as not set: a placeholder for a variable that never came would otherwise open the default file.
+            ConnectionString = configuration.GetConnectionString(name) is { Length: > 0 } named
+                ? named
+                : throw new ArgumentException($"{section}:ConnectionStringName names ConnectionStrings:{name}, which is not set or is empty.", nameof(configuration));
+        }
+
+        if (connection is { Length: > 0 }) ConnectionString = connection;
         if (s["KeyRingFolder"] is { Length: > 0 } keys) KeyRingFolder = keys;
         if (s["AppId"] is { Length: > 0 } appId)
             AppId = O8Actors.Accounts.TokenFolders.IsFolderName(appId)

@@ -34,6 +34,11 @@ public sealed class PersistentTokenStore : ITokenStore
     private readonly TimeSpan _timeout;
     private readonly O8Actors.Accounts.AccountLocks _locks = new();
     private readonly AccountListing _listing;
+    private readonly ILoggingAdapter _log;
+    // Accounts whose payload was found not to decrypt, warned of once each (bounded: a store of many such accounts warns
+    // of the first ones, which is enough to tell a key ring that differs from the writer's).
+    private readonly HashSet<string> _undecryptableWarned = new(StringComparer.Ordinal);
+    private const int MaxUndecryptableWarned = 1_000;
 
     /// <summary>A store whose registers are reached through <paramref name="registers"/> (a local parent or a shard region).</summary>
     internal PersistentTokenStore(Task<IActorRef> registers, IDataProtectionProvider dataProtection, TimeSpan timeout, ILoggingAdapter log)
@@ -42,6 +47,7 @@ public sealed class PersistentTokenStore : ITokenStore
         _payloads = new TokenPayloads(dataProtection);
         _timeout = timeout;
         _listing = new AccountListing(VersionOfAsync, IndexAsync, log);
+        _log = log;
     }
 
     /// <inheritdoc />
@@ -50,7 +56,26 @@ public sealed class PersistentTokenStore : ITokenStore
         ArgumentNullException.ThrowIfNull(account);
         var loaded = await AskAsync<TokensLoaded>(new LoadTokens(account.Id), cancellationToken).ConfigureAwait(false);
         if (loaded.Payload is null) return null;
-        return _payloads.Unprotect(account, loaded.Payload) is { } tokens ? new StoredTokens(tokens, loaded.Version) : null;
+        if (_payloads.Unprotect(account, loaded.Payload) is { } tokens) return new StoredTokens(tokens, loaded.Version);
+        WarnUndecryptable(account);
+        return null;
+    }
+
+    /// <summary>
+    /// Stored tokens that do not decrypt read as none (the account signs in again, and its next save replaces them), which
+    /// looks like a sign-out: said once per account, so an operator can tell a key ring that is not the writer's (a node
+    /// of a cluster whose Data Protection keys are not shared, a key ring folder that moved) from users signing out.
+    /// </summary>
+    private void WarnUndecryptable(OAuthAccount account)
+    {
+        lock (_undecryptableWarned)
+        {
+            if (_undecryptableWarned.Count >= MaxUndecryptableWarned || !_undecryptableWarned.Add(account.Id)) return;
+        }
+
+        _log.Warning("Token store: the stored tokens of {0} do not decrypt with this process's Data Protection keys (the key ring is " +
+            "not the one that wrote them, or their key is gone); the account reads as signed out, and its next sign-in replaces them. " +
+            "Share one key ring between every process of the store.", account);
     }
 
     /// <inheritdoc />

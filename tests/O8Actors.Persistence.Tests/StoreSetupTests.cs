@@ -7,6 +7,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using O8Actors.Hosting;
 
+using O8Actors.Persistence.Tests.Support;
+
 namespace O8Actors.Persistence.Tests;
 
 /// <summary>How the store is switched on: one store only, and a clear error for a missing PostgreSQL connection string.</summary>
@@ -46,7 +48,7 @@ public sealed class StoreSetupTests
             // What WithOAuthLoginsCluster's shard regions bring: the registers run in one here too.
             .AddHocon(Akka.Cluster.Sharding.ClusterSharding.DefaultConfig()
                 .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig()), HoconAddMode.Append)
-            .WithActors((system, _) => system.EventStream.Subscribe(system.ActorOf(Props.Create(() => new WarningListener(warned))), typeof(Warning))),
+            .WithActors((system, _) => system.EventStream.Subscribe(system.ActorOf(WarningListener.For(warned, "WithOAuthAccountsPersistence on a cluster")), typeof(Warning))),
             whileStarted: () => warned.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
 
         Assert.Null(error);
@@ -77,15 +79,6 @@ public sealed class StoreSetupTests
     }
 
     /// <summary>Completes <paramref name="warned"/> with the first warning about the store's per-node settings.</summary>
-    private sealed class WarningListener : ReceiveActor
-    {
-        public WarningListener(TaskCompletionSource<string> warned) => Receive<Warning>(w =>
-        {
-            if (w.Message?.ToString() is { } text && text.Contains("WithOAuthAccountsPersistence on a cluster", StringComparison.Ordinal))
-                warned.TrySetResult(text);
-        });
-    }
-
     /// <summary>Starts a host with <c>WithOAuthAccountsPersistence</c> on SQLite and resolves the accounts' store as O8Actors does at start.</summary>
     private static async Task<(ITokenStore? Resolved, Exception? Error)> ResolveStoreAsync(string systemName,
         Func<AkkaConfigurationBuilder, AkkaConfigurationBuilder> configureAkka, Action<IServiceCollection>? configureServices = null,
@@ -177,6 +170,10 @@ public sealed class StoreSetupTests
     [Theory]
     [InlineData("O8:Persistence:Databse", "PostgreSql", "O8:Persistence:Databse is not a setting of O8Actors.Persistence")]
     [InlineData("O8:Persistence:UseAppDataProtection", "yes", "O8:Persistence:UseAppDataProtection must be true or false")]
+    // Names only: a number or a comma list picked a database (or failed later naming no setting).
+    [InlineData("O8:Persistence:Database", "1", "O8:Persistence:Database must be Sqlite or PostgreSql")]
+    [InlineData("O8:Persistence:Database", "2", "O8:Persistence:Database must be Sqlite or PostgreSql")]
+    [InlineData("O8:Persistence:Database", "Sqlite,PostgreSql", "O8:Persistence:Database must be Sqlite or PostgreSql")]
     public void A_misspelt_key_or_a_bad_value_in_the_persistence_section_is_named(string key, string value, string message)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
@@ -184,5 +181,46 @@ public sealed class StoreSetupTests
         var error = Assert.Throws<ArgumentException>(() => new O8PersistenceOptions().FromConfiguration(configuration));
 
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(" postgresql ", O8PersistenceDatabase.PostgreSql)]
+    [InlineData("SQLITE", O8PersistenceDatabase.Sqlite)]
+    public void The_database_is_taken_by_its_name_in_any_case(string value, O8PersistenceDatabase expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Persistence:Database"] = value }).Build();
+
+        Assert.Equal(expected, new O8PersistenceOptions().FromConfiguration(configuration).Database);
+    }
+
+    [Fact]
+    public void A_connection_string_name_whose_connection_string_is_empty_is_refused()
+    {
+        // A placeholder in appsettings.json for an environment variable that never came: not the default database file.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["O8:Persistence:ConnectionStringName"] = "tokens",
+            ["ConnectionStrings:tokens"] = "",
+        }).Build();
+
+        var error = Assert.Throws<ArgumentException>(() => new O8PersistenceOptions().FromConfiguration(configuration));
+
+        Assert.Contains("ConnectionStrings:tokens, which is not set or is empty", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_connection_string_and_a_connection_string_name_both_set_are_refused()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["O8:Persistence:ConnectionString"] = "Data Source=a.db",
+            ["O8:Persistence:ConnectionStringName"] = "tokens",
+            ["ConnectionStrings:tokens"] = "Data Source=b.db",
+        }).Build();
+
+        var error = Assert.Throws<ArgumentException>(() => new O8PersistenceOptions().FromConfiguration(configuration));
+
+        Assert.Contains("are both set", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("a.db", error.Message, StringComparison.Ordinal);
     }
 }

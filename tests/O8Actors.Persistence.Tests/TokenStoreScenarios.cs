@@ -149,7 +149,10 @@ public static class TokenStoreScenarios
         await using (var host = await WrittenUnderALostKeyRingAsync(persistence, otherKeyRing, dave))
         {
             var store = host.Store;
+            var warned = WarningListener.Listen(host.System, "do not decrypt");
             Assert.Null(await store.LoadAsync(dave, ct));
+            // As good as absent, but said: a key ring that is not the writer's looks like users signing out otherwise.
+            Assert.Contains("Provider = sandbox, Key = dave", await warned.WaitAsync(TimeSpan.FromSeconds(10), ct), StringComparison.Ordinal);
 
             Assert.Equal(3, await store.SaveAsync(dave, Tokens("login"), 0, ct));
 
