@@ -11,8 +11,18 @@ internal sealed class DpopNonces
     /// <summary>The response header that carries a server's nonce.</summary>
     public const string Header = "DPoP-Nonce";
 
-    // Bounded by the servers an account talks to; a nonce is replaced, never accumulated.
+    /// <summary>
+    /// How many servers' nonces are kept before the map starts over: a client that may call any https origin (an access
+    /// token handler without allowed origins, which lives as long as the app) would otherwise keep one per origin for good.
+    /// Starting over costs each server one retry, as its first request did.
+    /// </summary>
+    public const int Capacity = 256;
+
+    // A nonce is replaced, never accumulated; the servers are bounded by Capacity.
     private readonly ConcurrentDictionary<string, string> _byOrigin = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>How many servers' nonces are kept.</summary>
+    internal int Count => _byOrigin.Count;
 
     /// <summary>The nonce to send to <paramref name="target"/>'s server, if it gave one.</summary>
     public string? For(Uri target) => _byOrigin.TryGetValue(Origin(target), out var nonce) ? nonce : null;
@@ -23,14 +33,20 @@ internal sealed class DpopNonces
         if (!response.Headers.TryGetValues(Header, out var values)) return null;
         var nonce = values.FirstOrDefault();
         if (string.IsNullOrEmpty(nonce)) return null;
-        _byOrigin[Origin(target)] = nonce;
+        Keep(Origin(target), nonce);
         return nonce;
     }
 
     /// <summary>Keeps a nonce read some other way (a token response parsed by Duende.IdentityModel).</summary>
     public void Remember(Uri target, string? nonce)
     {
-        if (!string.IsNullOrEmpty(nonce)) _byOrigin[Origin(target)] = nonce;
+        if (!string.IsNullOrEmpty(nonce)) Keep(Origin(target), nonce);
+    }
+
+    private void Keep(string origin, string nonce)
+    {
+        if (_byOrigin.Count >= Capacity && !_byOrigin.ContainsKey(origin)) _byOrigin.Clear();
+        _byOrigin[origin] = nonce;
     }
 
     /// <summary>
