@@ -36,6 +36,18 @@ internal sealed partial class FlowActor
     private TimeSpan? _deviceTimeout;
     // The login signs in with the device grant alone (no browser waits): a deadline before its code came is the provider's delay.
     private bool _deviceChosen;
+    // A device code was asked for: a login that ends before it has one takes the request back from the provider's queue.
+    private bool _deviceCodeAsked;
+
+    /// <summary>Whether a device-code request of this login may still wait in the provider's queue.</summary>
+    private bool DeviceCodeMayBeQueued => _deviceCodeAsked && _deviceCode is null;
+
+    /// <summary>Any answer to the device-code request, in whatever phase it comes, means it waits in no queue any more.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is DeviceCodeAnswer) _deviceCodeAsked = false;
+        return base.AroundReceive(receive, message);
+    }
     // When the login gives up on its code (scheduler time), set once with it: a poll still queued at the provider then is
     // dropped unsent, so each poll carries this, not a deadline counted from its own start.
     private DateTimeOffset? _deviceDeadline;
@@ -97,6 +109,7 @@ internal sealed partial class FlowActor
     /// </summary>
     private void RequestDeviceCode()
     {
+        _deviceCodeAsked = true;
         var loginId = _start.LoginId;
         var request = new RequestDeviceCode(_start.Provider, loginId, _start.Request.ScopeList, _start.Request.Parameters, _activity?.Context ?? default,
             Deadline: _deadline);

@@ -638,10 +638,11 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         if (_ended) return;
         _ended = true;
         Timers.CancelAll();
+        // Still queued at the provider, a code, a poll or a device-code request is taken back unsent (and the answer says
+        // so); sent, it answers. A device-code request's answer goes to its Ask, so this login need not wait for it.
+        if (awaitSpentCode || DeviceCodeMayBeQueued) _start.Context.Providers.Tell(new WithdrawExchange(_start.Provider, _start.LoginId));
         if (awaitSpentCode)
         {
-            // Still queued at the provider, the code is taken back unsent (and the answer says so); sent, it answers.
-            _start.Context.Providers.Tell(new WithdrawExchange(_start.Provider, _start.LoginId));
             Become(AwaitingSpentCode);
             Timers.StartSingleTimer(ExchangeTimer, ExchangeDeadline.Instance, ExchangeTimeouts.LoginDeadline(_start.Context.Options.ExchangeTimeout));
         }

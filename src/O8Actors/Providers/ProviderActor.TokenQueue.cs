@@ -55,17 +55,32 @@ internal sealed partial class ProviderActor
     private void Withdraw(WithdrawExchange msg, IActorRef login)
     {
         // Not found: already sent (or never queued here), so its answer comes as it would.
-        // A code exchange or a device poll: either may be what an ended login still waits for.
-        var withdrawn = TakeFromQueue(w => w.ReplyTo.Equals(login) &&
+        // A code exchange or a device poll: either may be what an ended login still waits for. A device-code request is
+        // asked for (its reply goes to the Ask, not the login), so it is found by its login's id alone: an id is one
+        // login's while it runs, and its withdrawal is queued here before the login stops.
+        var withdrawn = TakeFromQueue(w => w.Request is RequestDeviceCode d && d.LoginId == msg.LoginId || w.ReplyTo.Equals(login) &&
             (w.Request is ExchangeCode e && e.LoginId == msg.LoginId || w.Request is PollDeviceToken p && p.LoginId == msg.LoginId));
         foreach (var (_, replyTo, watched) in withdrawn)
         {
             if (watched) Context.Unwatch(replyTo);
-            replyTo.Tell(new CodeExchangeFailed(msg.LoginId, LoginFailure.TokenExchange,
-                $"The token request was withdrawn by its login while it waited in the queue of '{_strategy.Name}', and was not sent.", null));
+            replyTo.Tell(Withdrawn(msg.LoginId));
         }
-        if (withdrawn.Count > 0) StopIfDrained();
+
+        // A device-code request that waits for the provider's discovery (the provider's first request) is taken back too.
+        var fromPending = 0;
+        for (var i = _pending.Count - 1; i >= 0; i--)
+        {
+            if (_pending[i].Request is not RequestDeviceCode d || d.LoginId != msg.LoginId) continue;
+            _pending[i].ReplyTo.Tell(Withdrawn(msg.LoginId));
+            _pending.RemoveAt(i);
+            fromPending++;
+        }
+
+        if (withdrawn.Count > 0 || fromPending > 0) StopIfDrained();
     }
+
+    private CodeExchangeFailed Withdrawn(string loginId) => new(loginId, LoginFailure.TokenExchange,
+        $"The token request was withdrawn by its login while it waited in the queue of '{_strategy.Name}', and was not sent.", null);
 
     private void DropQueuedOf(IActorRef ended)
     {

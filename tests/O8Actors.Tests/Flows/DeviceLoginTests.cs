@@ -539,6 +539,19 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     [Fact]
+    public void A_device_login_cancelled_while_its_code_is_asked_for_takes_the_request_back()
+    {
+        var flow = Start();
+        _providers.ExpectMsg<RequestDeviceCode>();
+
+        flow.Tell(new CancelFlow("d1"));
+
+        // Still queued at the provider, the request is dropped unsent (a code nobody would show, a place in the queue).
+        Assert.Equal("d1", _providers.ExpectMsg<WithdrawExchange>().LoginId);
+        _outcomes.ExpectMsg<LoginCancelled>();
+    }
+
+    [Fact]
     public void A_device_login_whose_code_never_came_times_out_saying_the_provider_issued_none()
     {
         Start();

@@ -88,6 +88,32 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     }
 
     [Fact]
+    public void A_queued_device_code_request_withdrawn_by_its_login_is_never_sent_and_frees_its_place()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 1);
+        var asker = CreateTestProbe();   // the login's Ask: the request's reply goes there, not to the login
+        var login = CreateTestProbe();
+
+        var slow = Sent(provider, strategy, "slow");
+        asker.Send(provider, new RequestDeviceCode("p", "login-cancelled", ["cancelled"], new Dictionary<string, string>(),
+            Deadline: Sys.Scheduler.Now + TimeSpan.FromMinutes(2)));
+        // The login is cancelled long before its deadline: it takes its request back.
+        login.Send(provider, new WithdrawExchange("p", "login-cancelled"));
+        Assert.Contains("withdrawn", asker.ExpectMsg<CodeExchangeFailed>(Wait).Reason);
+
+        // Its place in the queue is free again (the queue holds one), and the slot goes to a live login's code.
+        var next = CreateTestProbe();
+        next.Send(provider, Exchange("next"));
+        strategy.Release("slow");
+        slow.ExpectMsg<CodeExchanged>(Wait);
+        AwaitAssert(() => Assert.Contains("next", strategy.Started), Wait);
+        strategy.Release("next");
+        next.ExpectMsg<CodeExchanged>(Wait);
+        Assert.DoesNotContain("device:cancelled", strategy.Started);
+    }
+
+    [Fact]
     public void A_queued_code_is_not_sent_with_less_time_left_than_its_endpoint_takes_to_answer()
     {
         var strategy = new ScriptedStrategy("p");
