@@ -31,6 +31,9 @@ public static class ProviderPresets
     /// <summary>Discord's issuer, from <c>https://discord.com/.well-known/oauth-authorization-server</c>.</summary>
     public const string DiscordIssuer = "https://discord.com";
 
+    /// <summary>Discord's token revocation endpoint (RFC 7009), with the client's authentication.</summary>
+    public const string DiscordRevocationEndpoint = "https://discord.com/api/oauth2/token/revoke";
+
     /// <summary>GitHub's authorize endpoint.</summary>
     public const string GitHubAuthorizationEndpoint = "https://github.com/login/oauth/authorize";
 
@@ -58,6 +61,9 @@ public static class ProviderPresets
     /// <summary>Google's UserInfo endpoint (the <c>userinfo_endpoint</c> of its discovery document).</summary>
     public const string GoogleUserInfoEndpoint = "https://openidconnect.googleapis.com/v1/userinfo";
 
+    /// <summary>Google's token revocation endpoint (the <c>revocation_endpoint</c> of its discovery document).</summary>
+    public const string GoogleRevocationEndpoint = "https://oauth2.googleapis.com/revoke";
+
     /// <summary>The Microsoft identity platform host.</summary>
     public const string MicrosoftAuthority = "https://login.microsoftonline.com";
 
@@ -72,6 +78,8 @@ public static class ProviderPresets
         Name = "discord",
         AuthorizationEndpoint = new Uri(DiscordAuthorizationEndpoint),
         TokenEndpoint = new Uri(DiscordTokenEndpoint),
+        // A sign-out revokes the refresh token there, so no grant is left live at Discord.
+        RevocationEndpoint = new Uri(DiscordRevocationEndpoint),
         ClientId = clientId,
         ClientSecret = clientSecret,
         // Discord's metadata lists client_secret_basic first; the original sent the secret with HTTP Basic too.
@@ -158,6 +166,8 @@ public static class ProviderPresets
         TokenEndpoint = new Uri(GoogleTokenEndpoint),
         DeviceAuthorizationEndpoint = new Uri(GoogleDeviceAuthorizationEndpoint),
         UserInfoEndpoint = new Uri(GoogleUserInfoEndpoint),
+        // A sign-out revokes the grant there (Google's revocation ends the whole grant, refresh token and access tokens).
+        RevocationEndpoint = new Uri(GoogleRevocationEndpoint),
         ClientId = clientId,
         ClientSecret = clientSecret,
         ClientAuthentication = string.IsNullOrEmpty(clientSecret) ? ClientAuthentication.None : ClientAuthentication.Post,

@@ -104,6 +104,27 @@ public sealed class ProviderPresetTests : IAsyncLifetime
         Assert.Equal("refresh_token", Assert.Single(_server.Requests).Form["grant_type"]);
     }
 
+    /// <summary>
+    /// Discord's and Google's revocation endpoints are in their presets (Discord's documentation, Google's discovery
+    /// document): without them a sign-out left the grant live at the provider (RevocationOutcome.NotSupported). Each is
+    /// posted as RFC 7009 asks, Discord's with the client's authentication.
+    /// </summary>
+    [Theory]
+    [InlineData("discord", ProviderPresets.DiscordRevocationEndpoint)]
+    [InlineData("google", ProviderPresets.GoogleRevocationEndpoint)]
+    public async Task Sign_out_revokes_at_the_providers_documented_revocation_endpoint(string provider, string endpoint)
+    {
+        var options = provider == "discord" ? ProviderPresets.DiscordOptions("id", ClientSecret) : ProviderPresets.GoogleOptions("id", ClientSecret);
+        Assert.Equal(new Uri(endpoint), options.RevocationEndpoint);
+        options.RevocationEndpoint = _server.Url("/revoke");
+
+        Assert.True(await new GenericOAuthStrategy(options).RevokeAsync(new RevocationContext(RefreshToken, "refresh_token"), _http, CancellationToken.None));
+
+        var request = Assert.Single(_server.Requests);
+        Assert.Equal(RefreshToken, request.Form["token"]);
+        if (provider == "discord") Assert.Equal(Basic("id", ClientSecret), request.Authorization);
+    }
+
     // ---- GitHub ----
 
     [Fact]
