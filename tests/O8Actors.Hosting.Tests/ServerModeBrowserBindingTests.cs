@@ -219,6 +219,44 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
         }
     }
 
+    /// <summary>
+    /// The app's binding store times out (a cache's own <see cref="TimeoutException"/>): the browser gets the "sign-in
+    /// ended" page the options promise, not the page of a login that did not answer in time (no login was asked), and
+    /// the login is left as it was, waiting for a callback that can prove its browser.
+    /// </summary>
+    [Fact]
+    public async Task A_binding_store_that_times_out_gets_the_ended_page_and_leaves_the_login_waiting()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var app = await StartAppAsync("o8-binding-store-timeout", (web, logins) =>
+        {
+            web.MapOAuthCallback("/oauth/callback", o => o.BrowserSecrets = _ => throw new TimeoutException("the cache did not answer"));
+            web.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
+            {
+                var login = await connector.BeginAsync(provider, SandboxFixture.Hint(user));
+                logins[login.LoginId] = login;
+                return Results.Redirect(login.AuthorizeUrl.ToString());
+            });
+        });
+        await using var web = app.Web;
+        try
+        {
+            using var owner = sandbox.Browser();
+            var (login, connect) = await ConnectAsync(app, owner, "alice");
+            connect.Dispose();
+
+            using var page = await ApproveAndReturnAsync(owner, login.AuthorizeUrl);
+
+            Assert.Equal(HttpStatusCode.InternalServerError, page.StatusCode);
+            Assert.Contains("ended before it could finish", await page.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+            Assert.False(login.Outcome.IsCompleted);
+        }
+        finally
+        {
+            await app.Web.StopAsync(CancellationToken.None);
+        }
+    }
+
     [Fact]
     public async Task An_app_that_keeps_the_binding_in_its_session_hands_it_back_through_MapOAuthCallback_options()
     {

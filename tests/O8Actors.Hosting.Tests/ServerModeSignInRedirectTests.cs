@@ -22,8 +22,9 @@ public sealed class ServerModeSignInRedirectTests(SandboxFixture sandbox) : ICla
         var logins = new Dictionary<string, PendingLogin>();
         app.MapOAuthCallback("/oauth/callback", o =>
         {
-            o.SignedInRedirect = "/welcome";
-            o.SignInFailedRedirect = "/sorry?from=o8";
+            // A fragment stays last: the login's id goes into the query, which the browser sends (it never sends a fragment).
+            o.SignedInRedirect = "/welcome#done";
+            o.SignInFailedRedirect = "/sorry?from=o8#why";
         });
         app.MapPost("/connect/{provider}", async (string provider, string user, HttpContext context, IOAuthConnector connector) =>
         {
@@ -45,7 +46,7 @@ public sealed class ServerModeSignInRedirectTests(SandboxFixture sandbox) : ICla
             using (var landing = await ConnectAsync("alice"))
             {
                 Assert.Equal(HttpStatusCode.SeeOther, landing.StatusCode);
-                Assert.Equal($"/welcome?o8_login={logins["alice"].LoginId}", landing.Headers.Location!.OriginalString);
+                Assert.Equal($"/welcome?o8_login={logins["alice"].LoginId}#done", landing.Headers.Location!.OriginalString);
                 Assert.Equal("no-store", landing.Headers.CacheControl?.ToString());
             }
             Assert.IsType<LoginSucceeded>(await logins["alice"].Outcome.WaitAsync(TimeSpan.FromSeconds(10), ct));
@@ -53,7 +54,7 @@ public sealed class ServerModeSignInRedirectTests(SandboxFixture sandbox) : ICla
             using (var landing = await ConnectAsync("deny-bob"))
             {
                 Assert.Equal(HttpStatusCode.SeeOther, landing.StatusCode);
-                Assert.Equal($"/sorry?from=o8&o8_login={logins["deny-bob"].LoginId}", landing.Headers.Location!.OriginalString);
+                Assert.Equal($"/sorry?from=o8&o8_login={logins["deny-bob"].LoginId}#why", landing.Headers.Location!.OriginalString);
             }
             Assert.IsType<LoginDenied>(await logins["deny-bob"].Outcome.WaitAsync(TimeSpan.FromSeconds(10), ct));
 

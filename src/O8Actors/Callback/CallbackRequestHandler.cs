@@ -48,6 +48,20 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         }
 
         CallbackResponse page;
+        IReadOnlyDictionary<string, string>? secrets;
+        try
+        {
+            // The app's own store of the browser's binding (its session, a cache): outside the wait for the login below, so
+            // a store's own timeout is not taken for the login's (a 504 "did not finish in time" for a login never asked).
+            secrets = browserSecrets?.Invoke(context);
+        }
+        catch (Exception ex)
+        {
+            log.Warning("Callback listener: the app's browser binding store failed: {0}", ex.GetType().Name);
+            await CallbackHttpResponder.WriteAsync(context, CallbackPages.LoginGone, ct).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
             // A state without code or error goes on too: the listener routes it to a sign-out's registration or answers
@@ -55,7 +69,7 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
             var message = new CallbackReceived(verdict.State!, verdict.Code, verdict.Error, verdict.ErrorDescription, verdict.Issuer,
                 ExternalText.Clean(path, ExternalText.MaxTextLength))
             {
-                BrowserSecrets = browserSecrets?.Invoke(context),
+                BrowserSecrets = secrets,
             };
             var answer = localReplies is null
                 ? listener.Ask<CallbackResponse>(message, askTimeout, ct)
