@@ -67,6 +67,7 @@ public abstract class OAuthFlow : IAsyncDisposable
         _instanceOnly = CacheName is not { Length: > 0 };
         _providerName = _instanceOnly ? $"oauthflow:{GetType().Name}:{Guid.NewGuid():N}" : $"oauthflow:{CacheName}";
 #pragma warning restore CA2214
+        if (!_instanceOnly) LiveFlowNames.Add(_providerName, this);
         RedirectUrl = $"https://localhost:{redirectPort}/";
     }
 
@@ -141,7 +142,9 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// orchestrator has: <see cref="FileTokenStore"/>) finds them. Null (the default) keeps them for this instance only:
     /// whichever orchestrator runs the flow (the process-wide one, or one handed to the constructor, whatever its store)
     /// holds them in memory, never on disk or in a database, and <see cref="DisposeAsync"/> forgets them.
-    /// Two live flows with the same name share one registration: the later replaces the earlier.
+    /// Two live flows with the same name share one registration: the later replaces the earlier, and when the flow whose
+    /// registration stands is disposed, another live flow of the name takes it over. Read once, by this class's constructor
+    /// (before a subclass's constructor body has run): return a constant, or a primary constructor's parameter.
     /// </summary>
     protected virtual string? CacheName => null;
 
@@ -314,6 +317,8 @@ public abstract class OAuthFlow : IAsyncDisposable
         }
 
         GC.SuppressFinalize(this);
+        // Off its name's live flows at once (whether or not it ever registered): those left may take the name over below.
+        var others = _instanceOnly ? [] : LiveFlowNames.Remove(_providerName, this);
         try
         {
             if (pending is null) return;
@@ -330,7 +335,11 @@ public abstract class OAuthFlow : IAsyncDisposable
                 if (_instanceOnly) await SignOutAllAsync(registration.Logins).ConfigureAwait(false);
 
                 // On any orchestrator that can (the hosted one too): the registration holds this flow and a provider actor.
-                if (registration.Logins is Providers.IUnregistersProviders logins) await logins.UnregisterProviderAsync(registration.Strategy).ConfigureAwait(false);
+                // A name another live flow holds too is handed to it (its registration was replaced by this one's).
+                if (registration.Logins is Providers.IUnregistersProviders logins
+                    && await logins.UnregisterProviderAsync(registration.Strategy).ConfigureAwait(false)
+                    && Successor(others, registration.Logins) is { } successor)
+                    await registration.Logins.RegisterProviderAsync(successor).ConfigureAwait(false);
             }
             catch (ObjectDisposedException)
             {
@@ -344,6 +353,28 @@ public abstract class OAuthFlow : IAsyncDisposable
             // A call still running may yet store a login's tokens: it lifts the rule when it ends (Counted).
             if (Volatile.Read(ref _calls) == 0) await ForgetInstanceOnlyAsync(null).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The strategy of the newest of <paramref name="others"/> (the other live flows of this flow's name) registered on
+    /// <paramref name="logins"/>, which takes the name over when this flow's registration, the current one, goes.
+    /// </summary>
+    private static ProviderStrategy? Successor(IReadOnlyList<OAuthFlow> others, IOAuthLogins logins)
+    {
+        foreach (var other in others)
+            if (other.RegisteredStrategyOn(logins) is { } strategy) return strategy;
+        return null;
+    }
+
+    /// <summary>This flow's strategy while it is live and registered on <paramref name="logins"/>.</summary>
+    private ProviderStrategy? RegisteredStrategyOn(IOAuthLogins logins)
+    {
+        lock (_gate)
+        {
+            if (_disposed || _registration is not { IsCompletedSuccessfully: true }) return null;
+        }
+
+        return Volatile.Read(ref _lastRegistration) is { } made && ReferenceEquals(made.Logins, logins) ? made.Strategy : null;
     }
 
     /// <summary>Stops the process-wide orchestrators that <c>OAuthFlow</c>s without an explicit one started.</summary>

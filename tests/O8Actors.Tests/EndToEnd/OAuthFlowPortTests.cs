@@ -304,6 +304,26 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
         await Assert.ThrowsAsync<UnknownProviderException>(() => flows.GetRedirectUriAsync(later.Account.Provider));
     }
 
+    [Fact]
+    public async Task Disposing_the_later_flow_of_a_cache_name_hands_the_name_to_the_earlier_one_still_live()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var flows = await StartAsync(new HttpClientBrowser());
+        var earlier = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true, cacheName: "handed");
+        var token = await earlier.AuthorizeAsync(timeoutSeconds: 30);
+        var later = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true, cacheName: "handed");
+        Assert.Equal(token, (await later.GetAccessTokenAsync(allowInteraction: false)).Token); // its registration replaces the earlier's
+
+        await later.DisposeAsync();
+
+        // The earlier flow, still live, keeps its provider (it was unregistered under it: every later login or refresh
+        // failed with UnknownProviderException), until it goes too.
+        await flows.GetRedirectUriAsync(earlier.Account.Provider);
+        Assert.Equal(token, await earlier.AuthorizeAsync(timeoutSeconds: 30));
+        await earlier.DisposeAsync();
+        await Assert.ThrowsAsync<UnknownProviderException>(() => flows.GetRedirectUriAsync(earlier.Account.Provider));
+    }
+
     private sealed class Observer(Action<LoginEvent> onNext) : IObserver<LoginEvent>
     {
         public void OnNext(LoginEvent value) => onNext(value);
