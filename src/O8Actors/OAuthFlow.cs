@@ -516,6 +516,14 @@ public abstract class OAuthFlow : IAsyncDisposable
             return builder.Uri;
         }
 
+        /// <summary>
+        /// Whether <paramref name="e"/> may be the provider's answer to the request (whatever exception the subclass made
+        /// of it: the original raised its own), which a missing <c>code_verifier</c> causes; not when no answer came (the
+        /// endpoint unreachable, a timeout, a cancellation), where a PKCE hint would only mislead.
+        /// </summary>
+        private static bool RefusedByTheProvider(Exception e) => e is not (OperationCanceledException or TimeoutException
+            or HttpRequestException { StatusCode: null } or System.Net.Sockets.SocketException or IOException);
+
         public override Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken) =>
             flow.RefreshTokensAsync(context.RefreshToken, new OAuthCodeContext(null, new Uri(flow.RedirectUrl), http), cancellationToken);
 
@@ -526,7 +534,7 @@ public abstract class OAuthFlow : IAsyncDisposable
             {
                 return await flow.GenerateTokensAsync(context.Code, codeContext, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException && codeContext.HasUnreadVerifier)
+            catch (Exception e) when (codeContext.HasUnreadVerifier && RefusedByTheProvider(e))
             {
                 // The original's subclass, ported literally, never sends code_verifier; a provider that saw our
                 // code_challenge then refuses the code (invalid_grant). Say so, instead of a bare 400.

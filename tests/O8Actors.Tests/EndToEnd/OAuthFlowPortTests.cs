@@ -122,6 +122,21 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
     }
 
     [Fact]
+    public async Task A_literal_port_whose_token_endpoint_cannot_be_reached_gets_no_PKCE_hint()
+    {
+        // The token endpoint is a closed port: no answer came, so no missing code_verifier can be what failed.
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var logins = await StartAsync(new HttpClientBrowser());
+        var closed = $"http://127.0.0.1:{O8Actors.TestSupport.FreePorts.Next()}/token";
+        var flow = new ExampleFlow(closed, server.BaseUrl + "/authorize", logins, sendVerifier: false);
+
+        var failed = await Assert.ThrowsAnyAsync<OAuthFlowException>(() => flow.AuthorizeAsync(30));
+
+        Assert.DoesNotContain("PKCE", failed.Message);
+        Assert.Contains("HttpRequestException", failed.Message);
+    }
+
+    [Fact]
     public async Task A_subclass_that_sends_the_verifier_gets_no_hint_when_its_exchange_fails()
     {
         await using var server = await PkceAuthorizationServer.StartAsync();
