@@ -16,6 +16,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
 {
     // Set once the plain-http warning was written: it names a deployment setting, so once per app says it.
     private int _warnedPlainHttp;
+    private int _warnedOtherHost;
 
     public IObservable<LoginEvent> Events { get; } = new DeferredEvents(runtime);
 
@@ -81,6 +82,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         WarnIfCookieWillBeDropped(context.Request);
         var login = await BeginAsync(provider, request, cancellationToken).ConfigureAwait(false);
         var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
+        WarnIfCallbackGoesToAnotherHost(context.Request, started.Options.Listener.ExternalRedirectUri);
         BrowserBindingCookie.Append(context.Response, login.LoginId, login.BrowserBinding, request?.Timeout ?? started.Options.Login.Timeout);
         // This response carries the binding cookie and, in the app's redirect, the login's state: no cache may keep it and
         // hand it to another user (ASP.NET Core's own OpenID Connect challenge says the same).
@@ -104,6 +106,25 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
             "Serve the app over https; if TLS ends at a proxy in front of it, call app.UseForwardedHeaders() with " +
             "ForwardedHeaders.XForwardedProto so that the request shows https (this warning is written once).",
             request.Host.Host);
+    }
+
+    /// <summary>
+    /// The binding cookie is a <c>__Host-</c> cookie: the browser sends it back only to the host that set it. A login begun
+    /// on another host than the redirect URI's (<c>www.example.com</c> against <c>example.com</c>, <c>localhost</c>
+    /// against <c>127.0.0.1</c>) therefore ends as BrowserMismatch at its callback, every time, and its page blames another
+    /// browser; say why, once, naming both hosts.
+    /// </summary>
+    private void WarnIfCallbackGoesToAnotherHost(HttpRequest request, Uri? redirectUri)
+    {
+        if (redirectUri is null || string.Equals(request.Host.Host, redirectUri.IdnHost, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(request.Host.Host, redirectUri.Host, StringComparison.OrdinalIgnoreCase)
+            || Interlocked.Exchange(ref _warnedOtherHost, 1) == 1) return;
+        logger.LogWarning(
+            "BeginAsync(HttpContext, ...) ran on a request to {RequestHost}, but the callback goes to {RedirectHost} " +
+            "(O8:Listener:ExternalRedirectUri). The browser-binding cookie is sent back only to the host that set it, so logins " +
+            "begun on {StartedOn} end as BrowserMismatch at their callback. Serve the app on the redirect URI's host (redirect the " +
+            "other host to it) or register a redirect URI on the host users start from (this warning is written once).",
+            request.Host.Host, redirectUri.Host, request.Host.Host);
     }
 
     /// <summary>Hosts a browser treats as a secure context over plain http: <c>localhost</c> (and its subdomains) and loopback addresses.</summary>

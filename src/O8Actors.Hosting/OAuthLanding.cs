@@ -26,8 +26,8 @@ public static class OAuthLanding
     /// time. The cookie is found by that exact name, sent once, in the Cookie header split as a browser joins its cookies
     /// (on <c>;</c> only): a case variant is no <c>__Host-</c> cookie to every browser, and a pair inside another cookie's
     /// value is no cookie at all, and anyone on a sibling subdomain could have set either; a name sent twice counts as
-    /// none. When it matches, the cookie is expired on the response, so the login is claimed once: a second landing
-    /// request (or a second call for this request) answers false.
+    /// none. When it matches, the cookie is expired on the response, and the login remembers the claim, so it is claimed
+    /// once: a second landing request (one sent at the same time too) or a second call for this request answers false.
     /// </summary>
     /// <param name="context">The landing request; its response must not have started.</param>
     /// <param name="login">The login the request's <c>o8_login</c> names, as the app kept it.</param>
@@ -44,8 +44,14 @@ public static class OAuthLanding
     public static bool ClaimLogin(this HttpContext context, PendingLogin login)
     {
         ArgumentNullException.ThrowIfNull(login);
-        return context.ClaimLogin(login.LoginId, login.BrowserBinding);
+        // Two landing requests of one browser at once (a double navigation, a retry) both carry the cookie, and the
+        // expired cookie reaches the browser only with a response: the login itself remembers it was claimed.
+        return context.ClaimLogin(login.LoginId, login.BrowserBinding) && ClaimedLogins.TryAdd(login, ClaimMark);
     }
+
+    // The logins claimed through ClaimLogin(HttpContext, PendingLogin), by reference, held no longer than the login.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<PendingLogin, object> ClaimedLogins = new();
+    private static readonly object ClaimMark = new();
 
     /// <summary>
     /// As <see cref="ClaimLogin(HttpContext, PendingLogin)"/>, for an app that keeps a login's id and

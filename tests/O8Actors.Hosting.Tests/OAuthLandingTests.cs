@@ -114,6 +114,17 @@ public sealed class OAuthLandingTests
     }
 
     [Fact]
+    public void Two_landing_requests_of_one_browser_at_once_claim_the_login_once()
+    {
+        // Both carry the cookie: the first one's expiry has not reached the browser when the second is sent.
+        var login = Login();
+        var first = Request($"__Host-o8-login-L1={Secret}");
+        var second = Request($"__Host-o8-login-L1={Secret}");
+
+        Assert.Equal([true, false], new[] { first.ClaimLogin(login), second.ClaimLogin(login) });
+    }
+
+    [Fact]
     public void The_genuine_cookie_is_found_among_others_in_several_Cookie_headers()
     {
         // HTTP/2 may send each cookie in a header of its own; values with ',', spaces and '=' are a browser's ordinary fare.

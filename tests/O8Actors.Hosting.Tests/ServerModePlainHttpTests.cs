@@ -69,6 +69,35 @@ public sealed class ServerModePlainHttpTests(SandboxFixture sandbox) : IClassFix
         cancel.Cancel();
     }
 
+    /// <summary>
+    /// The binding cookie goes back only to the host that set it: a login begun on another host than the redirect URI's
+    /// ends as BrowserMismatch, and its page blames another browser. The app is told why, once, with both hosts.
+    /// </summary>
+    [Fact]
+    public async Task A_login_begun_on_another_host_than_the_redirect_uris_is_warned_about_once_naming_both()
+    {
+        var (web, logs) = await StartAppAsync("o8-other-host");
+        await using var _ = web;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var connector = web.Services.GetRequiredService<IOAuthConnector>();
+        var redirectHost = new Uri(web.Configuration["O8:Listener:ExternalRedirectUri"]!).Host;
+
+        // The redirect URI's own host, in another case: the same host, no warning.
+        await connector.BeginAsync(Request("https", redirectHost.ToUpperInvariant()), "sandbox", SandboxFixture.Hint("alice"), cancel.Token);
+        Assert.Empty(OtherHostWarnings(logs));
+
+        await connector.BeginAsync(Request("https", "www.app.example"), "sandbox", SandboxFixture.Hint("alice"), cancel.Token);
+        await connector.BeginAsync(Request("https", "www.app.example"), "sandbox", SandboxFixture.Hint("bob"), cancel.Token);
+
+        var warning = Assert.Single(OtherHostWarnings(logs));
+        Assert.Contains("www.app.example", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(redirectHost, warning.Message, StringComparison.Ordinal);
+        cancel.Cancel();
+    }
+
+    private static IReadOnlyList<FakeLogRecord> OtherHostWarnings(FakeLogCollector logs) =>
+        logs.GetSnapshot().Where(r => r.Level == LogLevel.Warning && r.Message.Contains("but the callback goes to", StringComparison.Ordinal)).ToList();
+
     [Theory]
     [InlineData("localhost", true)]
     [InlineData("LOCALHOST", true)]
