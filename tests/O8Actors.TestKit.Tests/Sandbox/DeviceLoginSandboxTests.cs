@@ -144,7 +144,9 @@ public sealed class DeviceLoginSandboxTests
             await Task.WhenAny(login, Task.Delay(25));
         }
 
-        Assert.IsType<LoginSucceeded>(await login.WaitAsync(Wait));
+        var succeeded = Assert.IsType<LoginSucceeded>(await login.WaitAsync(Wait));
+        // The events reach the recorder after the outcome reaches the caller: its last one first, and every poll's with it.
+        await o8.Events.WaitForEndAsync(succeeded.LoginId, Wait);
         // The two the user asked for, and none for polling too soon: the login kept each raised interval.
         Assert.Equal(2, o8.Sandbox.Counters.Errors("slow_down"));
         var intervals = o8.Events.Events.OfType<DevicePollEvent>().OrderBy(e => e.Poll).Select(e => e.Interval.TotalSeconds).ToArray();
@@ -161,7 +163,9 @@ public sealed class DeviceLoginSandboxTests
         await o8.Events.WaitForAsync<DevicePollEvent>(timeout: Wait);
         await cancel.CancelAsync();
 
-        Assert.IsType<LoginCancelled>(await login.WaitAsync(Wait));
+        var cancelled = Assert.IsType<LoginCancelled>(await login.WaitAsync(Wait));
+        // Every poll's event is recorded before the login's last one (they reach the recorder after the outcome).
+        await o8.Events.WaitForEndAsync(cancelled.LoginId, Wait);
         // A poll sent just before the cancellation may still be on its way to the sandbox: let it land, then watch.
         var sent = o8.Events.Events.OfType<DevicePollEvent>().Count();
         for (var i = 0; i < 200 && o8.Sandbox.Counters.DevicePolls < sent; i++) await Task.Delay(25);
@@ -184,6 +188,7 @@ public sealed class DeviceLoginSandboxTests
         Assert.Equal(Enumerable.Range(0, 50).Select(i => $"user-{i}").Order(), succeeded.Select(s => s.Tokens.IdTokenClaims!.Subject).Order());
         Assert.Equal(50, o8.Sandbox.Counters.DeviceCodesIssued);
         Assert.Equal(100, o8.Sandbox.Counters.DevicePolls);
+        foreach (var login in succeeded) await o8.Events.WaitForEndAsync(login.LoginId, Wait); // their events all recorded
         Assert.Equal(50, o8.Events.Events.OfType<DeviceCodeIssuedEvent>().Select(e => e.UserCode).Distinct().Count());
     }
 
