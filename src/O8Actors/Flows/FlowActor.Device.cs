@@ -42,11 +42,15 @@ internal sealed partial class FlowActor
     /// <summary>Whether a device-code request of this login may still wait in the provider's queue.</summary>
     private bool DeviceCodeMayBeQueued => _deviceCodeAsked && _deviceCode is null;
 
-    /// <summary>Any answer to the device-code request, in whatever phase it comes, means it waits in no queue any more.</summary>
-    protected override bool AroundReceive(Receive receive, object message)
+    /// <summary>
+    /// Whether <paramref name="message"/> answers this login's device-code request; if so, notes that the request waits
+    /// in no queue any more.
+    /// </summary>
+    private bool NoteDeviceCodeAnswer(object message)
     {
-        if (message is DeviceCodeAnswer) _deviceCodeAsked = false;
-        return base.AroundReceive(receive, message);
+        if (message is not (DeviceCodeIssued or DeviceCodeRefused)) return false;
+        _deviceCodeAsked = false;
+        return true;
     }
     // When the login gives up on its code (scheduler time), set once with it: a poll still queued at the provider then is
     // dropped unsent, so each poll carries this, not a deadline counted from its own start.
@@ -94,31 +98,16 @@ internal sealed partial class FlowActor
         RequestDeviceCode();
     }
 
-    /// <summary>The provider's answer to this login's <see cref="Providers.RequestDeviceCode"/>, whatever it was.</summary>
-    private sealed record DeviceCodeAnswer(object Reply)
-    {
-        // Its type only: the reply may be a failure carrying a strategy's exception, and a login stopped meanwhile
-        // sends this to dead letters, which Akka logs with the message's text.
-        public override string ToString() => $"DeviceCodeAnswer {{ Reply = {Reply.GetType().Name} }}";
-    }
-
     /// <summary>
-    /// Asks for the device code. Asked, not told: its answer comes back as a <see cref="DeviceCodeAnswer"/>, so a failure
-    /// is never taken for the answer to this login's code exchange, which an Auto login starts meanwhile when the user
-    /// opens the shown URL (both answers would otherwise be a <see cref="CodeExchangeFailed"/> for this login).
+    /// Asks for the device code: told, as an exchange and a poll are, so the provider's queue watches this login and a
+    /// login that ends takes it back. Its failure comes as a <see cref="DeviceCodeRefused"/>, so it is never taken for the
+    /// answer to this login's code exchange, which an Auto login starts meanwhile when the user opens the shown URL.
     /// </summary>
     private void RequestDeviceCode()
     {
         _deviceCodeAsked = true;
-        var loginId = _start.LoginId;
-        var request = new RequestDeviceCode(_start.Provider, loginId, _start.Request.ScopeList, _start.Request.Parameters, _activity?.Context ?? default,
-            Deadline: _deadline);
-        // The provider bounds the request by its exchange timeout, and the login's deadline ends the login before this
-        // bound (later than both) fires: it only lets go of the temporary asker should no answer ever come.
-        _start.Context.Providers.Ask<object>(request, EffectiveTimeout + _start.Context.Options.ExchangeTimeout).PipeTo(Self,
-            success: reply => new DeviceCodeAnswer(reply),
-            failure: e => new DeviceCodeAnswer(new CodeExchangeFailed(loginId, LoginFailure.ExchangeTimeout,
-                "The provider did not answer the device authorization request in time.", null, e)));
+        _start.Context.Providers.Tell(new RequestDeviceCode(_start.Provider, _start.LoginId, _start.Request.ScopeList, _start.Request.Parameters,
+            _activity?.Context ?? default, Deadline: _deadline));
     }
 
     private void Choose(LoginMethod method, string reason)
@@ -131,52 +120,51 @@ internal sealed partial class FlowActor
 
     private bool RequestingDeviceCode(object message)
     {
+        if (!NoteDeviceCodeAnswer(message)) return false;
         switch (message)
         {
-            case DeviceCodeAnswer { Reply: DeviceCodeIssued msg } when Unpollable(msg.Authorization) is { } reason:
+            case DeviceCodeIssued msg when Unpollable(msg.Authorization) is { } reason:
                 End(new LoginFailed(_start.LoginId, LoginFailure.TokenExchange, reason));
-                return true;
-            case DeviceCodeAnswer { Reply: DeviceCodeIssued msg }:
+                break;
+            case DeviceCodeIssued msg:
                 _dpopKey = msg.DpopKey;
                 OnDeviceCode(msg.Authorization);
-                return true;
-            case DeviceCodeAnswer { Reply: CodeExchangeFailed { BrowserMayServe: true } msg } when Method == LoginMethod.Auto:
+                break;
+            case DeviceCodeRefused { Failure: { BrowserMayServe: true } msg } when Method == LoginMethod.Auto:
                 // Auto, and the provider has no device endpoint: the browser it is (the launcher shows the URL if it cannot open one).
                 _deviceUnsupported = true;
                 Choose(LoginMethod.Browser, $"the provider does not support the device grant ({msg.Reason})");
                 RegisterWithListener();
-                return true;
-            case DeviceCodeAnswer { Reply: CodeExchangeFailed msg }:
+                break;
+            case DeviceCodeRefused { Failure: var msg }:
                 End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));
-                return true;
-            default:
-                return false;
+                break;
         }
+        return true;
     }
 
     /// <summary>Auto while the browser login waits: the answer to <see cref="TryDeviceInstead"/>.</summary>
     private bool DeviceFallback(object message)
     {
-        if (_deviceFallbackReason is not { } reason) return false;
+        if (_deviceFallbackReason is not { } reason || !NoteDeviceCodeAnswer(message)) return false;
         switch (message)
         {
-            case DeviceCodeAnswer { Reply: DeviceCodeIssued msg } when Unpollable(msg.Authorization) is { } unpollable:
+            case DeviceCodeIssued msg when Unpollable(msg.Authorization) is { } unpollable:
                 WaitForTheShownUrl(unpollable);
-                return true;
-            case DeviceCodeAnswer { Reply: DeviceCodeIssued msg }:
+                break;
+            case DeviceCodeIssued msg:
                 Choose(LoginMethod.Device, reason);
                 // No callback can matter any more: the authorize URL's state is withdrawn, so a late redirect gets a 4xx page.
                 UnregisterFromListener();
                 CancelBrowserLaunch();
                 _dpopKey = msg.DpopKey;
                 OnDeviceCode(msg.Authorization);
-                return true;
-            case DeviceCodeAnswer { Reply: CodeExchangeFailed msg }:
-                WaitForTheShownUrl(msg.Reason);
-                return true;
-            default:
-                return false;
+                break;
+            case DeviceCodeRefused msg:
+                WaitForTheShownUrl(msg.Failure.Reason);
+                break;
         }
+        return true;
     }
 
     private void WaitForTheShownUrl(string deviceProblem) =>

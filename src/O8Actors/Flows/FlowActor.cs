@@ -624,7 +624,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             case BrowserLaunchCompleted msg:
                 Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
                 return true;
-            case DeviceCodeAnswer:
+            case DeviceCodeIssued or DeviceCodeRefused:
+                _deviceCodeAsked = false;
                 // Auto's device code, answered after the shown URL was used: the browser login goes on, and an unused
                 // device code expires at the provider on its own.
                 return true;
@@ -639,7 +640,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         _ended = true;
         Timers.CancelAll();
         // Still queued at the provider, a code, a poll or a device-code request is taken back unsent (and the answer says
-        // so); sent, it answers. A device-code request's answer goes to its Ask, so this login need not wait for it.
+        // so); sent, it answers. An unused device code expires at the provider on its own, so this login need not wait for it.
         if (awaitSpentCode || DeviceCodeMayBeQueued) _start.Context.Providers.Tell(new WithdrawExchange(_start.Provider, _start.LoginId));
         if (awaitSpentCode)
         {

@@ -36,9 +36,9 @@ internal sealed partial class ProviderActor
     private bool RefusedForStepUp(RequestDeviceCode msg, IActorRef replyTo)
     {
         if (_strategy.RequiredStepUp is null) return false;
-        replyTo.Tell(new CodeExchangeFailed(msg.LoginId, LoginFailure.ProviderUnavailable,
+        replyTo.Tell(new DeviceCodeRefused(new CodeExchangeFailed(msg.LoginId, LoginFailure.ProviderUnavailable,
             $"The provider '{_strategy.Name}' asks every login for max_age or acr_values (its AuthorizeParameters), which a device login " +
-            "cannot carry nor show: sign in with the browser.", null) { BrowserMayServe = true });
+            "cannot carry nor show: sign in with the browser.", null) { BrowserMayServe = true }));
         return true;
     }
 
@@ -85,7 +85,7 @@ internal sealed partial class ProviderActor
                 // Not BrowserMayServe: a provider that could not be resolved may well offer the device grant, and an Auto
                 // login asks for a device code only where no browser opens, so the browser would not serve it either.
                 replyTo.Tell(request is RequestDeviceCode device
-                    ? new CodeExchangeFailed(device.LoginId, LoginFailure.ProviderUnavailable, reason, null)
+                    ? new DeviceCodeRefused(new CodeExchangeFailed(device.LoginId, LoginFailure.ProviderUnavailable, reason, null))
                     : new ProviderUnavailable(((PrepareAuthorization)request).LoginId, reason));
             _pending.Clear();
             Become(Unresolved);

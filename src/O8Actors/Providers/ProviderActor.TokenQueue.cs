@@ -54,24 +54,22 @@ internal sealed partial class ProviderActor
 
     private void Withdraw(WithdrawExchange msg, IActorRef login)
     {
-        // Not found: already sent (or never queued here), so its answer comes as it would.
-        // A code exchange or a device poll: either may be what an ended login still waits for. A device-code request is
-        // asked for (its reply goes to the Ask, not the login), so it is found by its login's id alone: an id is one
-        // login's while it runs, and its withdrawal is queued here before the login stops.
-        var withdrawn = TakeFromQueue(w => w.Request is RequestDeviceCode d && d.LoginId == msg.LoginId || w.ReplyTo.Equals(login) &&
-            (w.Request is ExchangeCode e && e.LoginId == msg.LoginId || w.Request is PollDeviceToken p && p.LoginId == msg.LoginId));
-        foreach (var (_, replyTo, watched) in withdrawn)
+        // Not found: already sent (or never queued here), so its answer comes as it would. A code exchange, a device
+        // poll or a device-code request: any may be what an ended login still has queued, and each was told by the login.
+        var withdrawn = TakeFromQueue(w => IsLoginsOwn(w.Request, w.ReplyTo, login, msg.LoginId));
+        foreach (var (request, replyTo, watched) in withdrawn)
         {
             if (watched) Context.Unwatch(replyTo);
-            replyTo.Tell(Withdrawn(msg.LoginId));
+            replyTo.Tell(Withdrawn(request, msg.LoginId));
         }
 
         // A device-code request that waits for the provider's discovery (the provider's first request) is taken back too.
         var fromPending = 0;
         for (var i = _pending.Count - 1; i >= 0; i--)
         {
-            if (_pending[i].Request is not RequestDeviceCode d || d.LoginId != msg.LoginId) continue;
-            _pending[i].ReplyTo.Tell(Withdrawn(msg.LoginId));
+            var (request, replyTo) = _pending[i];
+            if (!IsLoginsOwn(request, replyTo, login, msg.LoginId)) continue;
+            replyTo.Tell(Withdrawn(request, msg.LoginId));
             _pending.RemoveAt(i);
             fromPending++;
         }
@@ -79,8 +77,12 @@ internal sealed partial class ProviderActor
         if (withdrawn.Count > 0 || fromPending > 0) StopIfDrained();
     }
 
-    private CodeExchangeFailed Withdrawn(string loginId) => new(loginId, LoginFailure.TokenExchange,
-        $"The token request was withdrawn by its login while it waited in the queue of '{_strategy.Name}', and was not sent.", null);
+    /// <summary>Whether <paramref name="request"/>, told by <paramref name="replyTo"/>, is a token request of the login <paramref name="login"/> with <paramref name="loginId"/>.</summary>
+    private static bool IsLoginsOwn(object request, IActorRef replyTo, IActorRef login, string loginId) =>
+        request is ExchangeCode or PollDeviceToken or RequestDeviceCode && replyTo.Equals(login) && RequestId(request) == loginId;
+
+    private object Withdrawn(object request, string loginId) => ProviderRequestFailures.Answer(request, new CodeExchangeFailed(loginId, LoginFailure.TokenExchange,
+        $"The token request was withdrawn by its login while it waited in the queue of '{_strategy.Name}', and was not sent.", null));
 
     private void DropQueuedOf(IActorRef ended)
     {
@@ -126,9 +128,9 @@ internal sealed partial class ProviderActor
             }
         }
 
-        // Watched so a login that ends while its exchange waits takes the exchange out of the queue. Only a login's
-        // exchange: a refresh (from an account's actor, or an Ask) is bounded by its deadline instead.
-        var watch = request is ExchangeCode or PollDeviceToken && _inFlight >= _maxConcurrent && !replyTo.IsNobody();
+        // Watched so a login that ends while its request waits takes it out of the queue. Only a login's requests
+        // (its exchange, device code or poll): a refresh (from an account's actor, or an Ask) is bounded by its deadline instead.
+        var watch = request is ExchangeCode or PollDeviceToken or RequestDeviceCode && _inFlight >= _maxConcurrent && !replyTo.IsNobody();
         if (watch) Context.Watch(replyTo);
         _waiting.Enqueue((request, replyTo, watch));
         StartWaiting();
@@ -137,8 +139,8 @@ internal sealed partial class ProviderActor
     private object QueueFull(object request) => request is RevokeTokens revoke
         ? new RevocationDone(revoke.RequestId, RevocationOutcome.Failed,
             $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the revocation was not sent.")
-        : new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeQueueFull,
-            $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the code was not sent.", null);
+        : ProviderRequestFailures.Answer(request, new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeQueueFull,
+            $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the code was not sent.", null));
 
     private static string RequestId(object request) => request switch
     {
@@ -185,8 +187,8 @@ internal sealed partial class ProviderActor
         _log.Info("Provider {0}: token request of {1} dropped unsent, it waited in the queue until it could no longer be answered before its caller's deadline",
             _strategy.Name, RequestId(request));
         // The caller may have given up already (then the answer is only so no one waits); a login still waiting ends with it.
-        replyTo.Tell(new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeTimeout,
-            $"The token request waited in the queue of '{_strategy.Name}' until it could no longer be answered before its caller's deadline, and was not sent.", null));
+        replyTo.Tell(ProviderRequestFailures.Answer(request, new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeTimeout,
+            $"The token request waited in the queue of '{_strategy.Name}' until it could no longer be answered before its caller's deadline, and was not sent.", null)));
     }
 
     private void StartWaiting()

@@ -175,7 +175,7 @@ internal sealed partial class ProviderActor
         };
         AnswerWhenDone(() => RunWithTimeout(ct => Traced("o8.device_request", work, parent, name, ct), timeout), replyTo,
             success: reply => reply,
-            failure: e => ToDeviceFailure(loginId, name, timeout, e));
+            failure: e => ProviderRequestFailures.Answer(request, ToDeviceFailure(loginId, name, timeout, e)));
     }
 
     /// <summary>When a token request's wait for the key set ends: a tenth of its time limit before the limit.</summary>

@@ -154,7 +154,7 @@ internal sealed partial class ProviderActor : ReceiveActor
         ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.TokenExchange, $"The token exchange with '{_strategy.Name}' {what}.", null),
         RefreshTokens r => new CodeExchangeFailed(r.RequestId, LoginFailure.TokenExchange, $"The token refresh with '{_strategy.Name}' {what}.", null),
         RevokeTokens v => new RevocationDone(v.RequestId, RevocationOutcome.Failed, $"The revocation with '{_strategy.Name}' {what}."),
-        RequestDeviceCode d => new CodeExchangeFailed(d.LoginId, LoginFailure.TokenExchange, $"The device authorization with '{_strategy.Name}' {what}.", null),
+        RequestDeviceCode d => new DeviceCodeRefused(new CodeExchangeFailed(d.LoginId, LoginFailure.TokenExchange, $"The device authorization with '{_strategy.Name}' {what}.", null)),
         PollDeviceToken p => new CodeExchangeFailed(p.LoginId, LoginFailure.TokenExchange, $"The device token request with '{_strategy.Name}' {what}.", null),
         _ => new Status.Failure(new InvalidOperationException($"The provider {what}.")),
     };

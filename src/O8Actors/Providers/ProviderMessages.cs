@@ -280,8 +280,9 @@ internal sealed record RevokeTokens(string Provider, string RequestId, IReadOnly
 internal sealed record RevocationDone(string RequestId, RevocationOutcome Outcome, string? Reason = null);
 
 /// <summary>
-/// Starts a device login at the provider (RFC 8628 section 3.1); answered with <see cref="DeviceCodeIssued"/> or
-/// <see cref="CodeExchangeFailed"/> (<see cref="LoginFailure.ProviderUnavailable"/> when the provider has no device endpoint).
+/// Starts a device login at the provider (RFC 8628 section 3.1); told by the login (its queue watches it, as it watches
+/// an exchange), answered with <see cref="DeviceCodeIssued"/> or <see cref="DeviceCodeRefused"/>
+/// (<see cref="LoginFailure.ProviderUnavailable"/> when the provider has no device endpoint).
 /// </summary>
 internal sealed record RequestDeviceCode(string Provider, string LoginId, IReadOnlyList<string> Scopes, IReadOnlyDictionary<string, string> ExtraParameters,
     System.Diagnostics.ActivityContext Parent = default, DateTimeOffset? Deadline = null);
@@ -295,6 +296,14 @@ internal sealed record DeviceCodeIssued(string LoginId, DeviceAuthorization Auth
     /// <inheritdoc />
     public override string ToString() => $"DeviceCodeIssued {{ LoginId = {LoginId} }}";
 }
+
+/// <summary>
+/// A <see cref="RequestDeviceCode"/> that brought no device code, and why. Its own type, not a bare
+/// <see cref="CodeExchangeFailed"/>: an Auto login asks for a device code while its browser login may be exchanging a
+/// code, and the two failures must never be taken for each other.
+/// </summary>
+/// <param name="Failure">Why (its reason is safe to log and show).</param>
+internal sealed record DeviceCodeRefused(CodeExchangeFailed Failure);
 
 /// <summary>Polls the token endpoint once for a device login; answered with <see cref="DeviceTokenPolled"/> or <see cref="CodeExchangeFailed"/>.</summary>
 /// <param name="Provider">The registered provider's name.</param>

@@ -34,11 +34,18 @@ internal static class ProviderRequestFailures
         ValidateLogoutToken l => new ProviderUnavailable(l.RequestId, reason, failure),
         ExchangeCode e => new CodeExchangeFailed(e.LoginId, failure, reason, null),
         RefreshTokens r => new CodeExchangeFailed(r.RequestId, failure, reason, null),
-        RequestDeviceCode d => new CodeExchangeFailed(d.LoginId, failure, reason, null),
+        RequestDeviceCode d => new DeviceCodeRefused(new CodeExchangeFailed(d.LoginId, failure, reason, null)),
         PollDeviceToken p => new CodeExchangeFailed(p.LoginId, failure, reason, null),
         RevokeTokens r => new RevocationDone(r.RequestId, RevocationOutcome.Failed, reason),
         _ => throw new ArgumentException($"Not a provider request: {request.GetType().Name}.", nameof(request)),
     };
+
+    /// <summary>
+    /// What the sender of the token request <paramref name="request"/> reads for <paramref name="failure"/>: a
+    /// device-code request's failure comes in its own type (<see cref="DeviceCodeRefused"/>), every other one as it is.
+    /// </summary>
+    public static object Answer(object request, CodeExchangeFailed failure) =>
+        request is RequestDeviceCode ? new DeviceCodeRefused(failure) : failure;
 
     /// <summary>
     /// Why a request for a provider whose actor has stopped was not served (it was never sent to the provider: a code,

@@ -384,7 +384,7 @@ public sealed class DeviceLoginTests : TestKit
     {
         var flow = Start();
         _providers.ExpectMsg<RequestDeviceCode>();
-        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "The provider 'test' does not support the device authorization grant.", null));
+        _providers.Reply(new DeviceCodeRefused(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "The provider 'test' does not support the device authorization grant.", null)));
 
         var failed = _outcomes.ExpectMsg<LoginFailed>();
         Assert.Equal(LoginFailure.ProviderUnavailable, failed.Failure);
@@ -478,7 +478,7 @@ public sealed class DeviceLoginTests : TestKit
     {
         var flow = Start(LoginMethod.Auto, new HeadlessBrowser());
         _providers.ExpectMsg<RequestDeviceCode>();
-        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "no device endpoint", null) { BrowserMayServe = true });
+        _providers.Reply(new DeviceCodeRefused(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "no device endpoint", null) { BrowserMayServe = true }));
 
         var registration = _listener.ExpectMsg<RegisterState>();
         var chosen = _events.FishForMessage<LoginMethodChosenEvent>(e => e.Method == LoginMethod.Browser);
@@ -495,7 +495,7 @@ public sealed class DeviceLoginTests : TestKit
         Start(LoginMethod.Auto, new HeadlessBrowser());
         _providers.ExpectMsg<RequestDeviceCode>();
         // What the registry or the dead letters' watcher answers for a provider actor that stopped after failing repeatedly.
-        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "The provider 'test' is unavailable: its actor stopped", null));
+        _providers.Reply(new DeviceCodeRefused(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "The provider 'test' is unavailable: its actor stopped", null)));
 
         Assert.Equal(LoginFailure.ProviderUnavailable, _outcomes.ExpectMsg<LoginFailed>().Failure);
         _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
@@ -507,7 +507,7 @@ public sealed class DeviceLoginTests : TestKit
     {
         Start(LoginMethod.Auto, new HeadlessBrowser());
         _providers.ExpectMsg<RequestDeviceCode>();
-        _providers.Reply(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "no device endpoint", null) { BrowserMayServe = true });
+        _providers.Reply(new DeviceCodeRefused(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "no device endpoint", null) { BrowserMayServe = true }));
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
         _providers.ExpectMsg<PrepareAuthorization>();
@@ -625,7 +625,7 @@ public sealed class DeviceLoginTests : TestKit
         _providers.ExpectMsg<ExchangeCode>();
         var exchanger = _providers.LastSender;
         // Then the device authorization endpoint's failure, and the exchange's tokens.
-        deviceAsker.Tell(new CodeExchangeFailed("d1", LoginFailure.ExchangeTimeout, "The device authorization request timed out.", null), _providers.Ref);
+        deviceAsker.Tell(new DeviceCodeRefused(new CodeExchangeFailed("d1", LoginFailure.ExchangeTimeout, "The device authorization request timed out.", null)), _providers.Ref);
         exchanger.Tell(new CodeExchanged("d1", new TokenSet("access", "Bearer")), _providers.Ref);
 
         Assert.Equal("access", _outcomes.ExpectMsg<LoginSucceeded>().Tokens.AccessToken);

@@ -34,7 +34,7 @@ public sealed class DeviceRequestRefusalTests : TestKit, IAsyncLifetime
     {
         // An Auto login asks for a device code only where no browser opens: a passing discovery failure (a 503) is not
         // "no device grant here", and turning the login into a browser login left it waiting out its whole timeout.
-        var failed = Assert.IsType<CodeExchangeFailed>(await RequestAsync(new UnresolvableStrategy()));
+        var failed = Assert.IsType<DeviceCodeRefused>(await RequestAsync(new UnresolvableStrategy())).Failure;
 
         Assert.Equal(LoginFailure.ProviderUnavailable, failed.Failure);
         Assert.Contains("could not be resolved", failed.Reason);
@@ -50,7 +50,7 @@ public sealed class DeviceRequestRefusalTests : TestKit, IAsyncLifetime
     [InlineData("request_uri", "urn:example:request")]
     public async Task A_reserved_extra_parameter_fails_the_device_login_naming_it_and_nothing_is_sent(string name, string value)
     {
-        var failed = Assert.IsType<CodeExchangeFailed>(await RequestAsync(EveryEndpointOn(_server), new Dictionary<string, string> { [name] = value }));
+        var failed = Assert.IsType<DeviceCodeRefused>(await RequestAsync(EveryEndpointOn(_server), new Dictionary<string, string> { [name] = value })).Failure;
 
         Assert.Equal(LoginFailure.ProviderUnavailable, failed.Failure);
         Assert.Contains($"'{name}'", failed.Reason);
@@ -66,8 +66,8 @@ public sealed class DeviceRequestRefusalTests : TestKit, IAsyncLifetime
         options.DeviceAuthorizationEndpoint = _server.Url("/device");
         options.Resource = new Uri("https://api.example.test/");
 
-        var failed = Assert.IsType<CodeExchangeFailed>(await RequestAsync(new GenericOAuthStrategy(options),
-            new Dictionary<string, string> { ["resource"] = "https://other.example.test/" }));
+        var failed = Assert.IsType<DeviceCodeRefused>(await RequestAsync(new GenericOAuthStrategy(options),
+            new Dictionary<string, string> { ["resource"] = "https://other.example.test/" })).Failure;
 
         Assert.Equal(LoginFailure.ProviderUnavailable, failed.Failure);
         Assert.StartsWith(AuthorizeUrlBuilder.ResourceConflict, failed.Reason);

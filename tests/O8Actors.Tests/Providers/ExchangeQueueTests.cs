@@ -83,7 +83,7 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         slow.ExpectMsg<CodeExchanged>(Wait);
 
         // Dropped, answered, never asked of the provider: a code nobody would show, and a slot taken from live logins.
-        Assert.Equal(LoginFailure.ExchangeTimeout, late.ExpectMsg<CodeExchangeFailed>(Wait).Failure);
+        Assert.Equal(LoginFailure.ExchangeTimeout, late.ExpectMsg<DeviceCodeRefused>(Wait).Failure.Failure);
         Assert.DoesNotContain("device:late", strategy.Started);
     }
 
@@ -92,25 +92,53 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     {
         var strategy = new ScriptedStrategy("p");
         var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 1);
-        var asker = CreateTestProbe();   // the login's Ask: the request's reply goes there, not to the login
         var login = CreateTestProbe();
 
         var slow = Sent(provider, strategy, "slow");
-        asker.Send(provider, new RequestDeviceCode("p", "login-cancelled", ["cancelled"], new Dictionary<string, string>(),
-            Deadline: Sys.Scheduler.Now + TimeSpan.FromMinutes(2)));
+        login.Send(provider, DeviceCodeRequest("cancelled"));
         // The login is cancelled long before its deadline: it takes its request back.
         login.Send(provider, new WithdrawExchange("p", "login-cancelled"));
-        Assert.Contains("withdrawn", asker.ExpectMsg<CodeExchangeFailed>(Wait).Reason);
+        Assert.Contains("withdrawn", login.ExpectMsg<DeviceCodeRefused>(Wait).Failure.Reason);
 
-        // Its place in the queue is free again (the queue holds one), and the slot goes to a live login's code.
+        AssertTheQueuesPlaceGoesToTheNextLogin(provider, strategy, slow, "cancelled");
+    }
+
+    [Fact]
+    public void A_queued_device_code_request_whose_login_stopped_is_never_sent_and_frees_its_place()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 1);
+        var login = CreateTestProbe();
+
+        var slow = Sent(provider, strategy, "slow");
+        login.Send(provider, DeviceCodeRequest("stopped"));
+        // The login stops (its system's shutdown, a supervisor's stop) without withdrawing: the queue watches it.
+        Watch(login.Ref);
+        Sys.Stop(login.Ref);
+        ExpectTerminated(login.Ref, Wait);
+
+        AssertTheQueuesPlaceGoesToTheNextLogin(provider, strategy, slow, "stopped");
+    }
+
+    /// <summary>Login <c>login-{name}</c>'s device-code request, its scope <paramref name="name"/> (the scripted strategy records it as <c>device:{name}</c>).</summary>
+    private RequestDeviceCode DeviceCodeRequest(string name) =>
+        new("p", $"login-{name}", [name], new Dictionary<string, string>(), Deadline: Sys.Scheduler.Now + TimeSpan.FromMinutes(2));
+
+    /// <summary>The queue (of one) has room again for a live login's code, which gets the slot; the device code was never asked for.</summary>
+    private void AssertTheQueuesPlaceGoesToTheNextLogin(IActorRef provider, ScriptedStrategy strategy, TestProbe slow, string deviceScope)
+    {
         var next = CreateTestProbe();
-        next.Send(provider, Exchange("next"));
+        AwaitAssert(() =>
+        {
+            next.Send(provider, Exchange("next"));
+            Assert.IsNotType<CodeExchangeFailed>(next.ReceiveOne(TimeSpan.FromMilliseconds(100)));
+        }, Wait);
         strategy.Release("slow");
         slow.ExpectMsg<CodeExchanged>(Wait);
         AwaitAssert(() => Assert.Contains("next", strategy.Started), Wait);
         strategy.Release("next");
         next.ExpectMsg<CodeExchanged>(Wait);
-        Assert.DoesNotContain("device:cancelled", strategy.Started);
+        Assert.DoesNotContain($"device:{deviceScope}", strategy.Started);
     }
 
     [Fact]

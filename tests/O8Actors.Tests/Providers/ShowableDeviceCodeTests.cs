@@ -35,8 +35,8 @@ public sealed class ShowableDeviceCodeTests : TestKit
     [InlineData("WDJB-\uD800MJHT")]                          // half of a surrogate pair
     public async Task A_user_code_with_control_characters_or_none_fails_the_device_login_unshown(string userCode)
     {
-        var failed = Assert.IsType<CodeExchangeFailed>(await RequestAsync(new DeviceAuthorization("device-code", userCode, Page, null,
-            TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5))));
+        var failed = Assert.IsType<DeviceCodeRefused>(await RequestAsync(new DeviceAuthorization("device-code", userCode, Page, null,
+            TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5)))).Failure;
 
         Assert.Equal(LoginFailure.TokenExchange, failed.Failure);
         Assert.Contains("user_code", failed.Reason);
@@ -47,8 +47,8 @@ public sealed class ShowableDeviceCodeTests : TestKit
     [Fact]
     public async Task A_user_code_no_one_could_type_is_refused()
     {
-        var failed = Assert.IsType<CodeExchangeFailed>(await RequestAsync(new DeviceAuthorization("device-code", new string('A', 65), Page, null,
-            TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5))));
+        var failed = Assert.IsType<DeviceCodeRefused>(await RequestAsync(new DeviceAuthorization("device-code", new string('A', 65), Page, null,
+            TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5)))).Failure;
 
         Assert.Contains("64 characters", failed.Reason);
     }
@@ -57,8 +57,8 @@ public sealed class ShowableDeviceCodeTests : TestKit
     public async Task A_verification_uri_that_prints_control_characters_is_refused_and_a_complete_one_is_left_out()
     {
         // A raw escape survives in the URI's printed form (Uri.ToString, as the prompt and an app print it).
-        var refused = Assert.IsType<CodeExchangeFailed>(await RequestAsync(new DeviceAuthorization("device-code", "WDJB-MJHT",
-            new Uri("https://login.example.test/dev\u001b[2Jice"), null, TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5))));
+        var refused = Assert.IsType<DeviceCodeRefused>(await RequestAsync(new DeviceAuthorization("device-code", "WDJB-MJHT",
+            new Uri("https://login.example.test/dev\u001b[2Jice"), null, TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(5)))).Failure;
         Assert.Contains("verification_uri", refused.Reason);
         Assert.DoesNotContain(refused.Reason, char.IsControl);
 

@@ -52,6 +52,7 @@ public sealed class StoppedProviderTests : TestKit
     {
         ProviderUnavailable u => (u.LoginId, u.Failure, u.Reason),
         CodeExchangeFailed f => (f.LoginId, f.Failure, f.Reason),
+        DeviceCodeRefused { Failure: var f } => (f.LoginId, f.Failure, f.Reason),
         RevocationDone { Outcome: RevocationOutcome.Failed } r => (r.RequestId, null, r.Reason),
         _ => throw new Xunit.Sdk.XunitException($"Answered with {answer}, not a failure."),
     };

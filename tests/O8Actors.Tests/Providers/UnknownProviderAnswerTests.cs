@@ -33,7 +33,8 @@ public sealed class UnknownProviderAnswerTests : TestKit
         var (id, reason) = answer switch
         {
             ProviderUnavailable u when kind == "prepare" => (u.LoginId, u.Reason),
-            CodeExchangeFailed f when kind is "exchange" or "refresh" or "device-code" or "device-poll" => (f.LoginId, f.Reason),
+            CodeExchangeFailed f when kind is "exchange" or "refresh" or "device-poll" => (f.LoginId, f.Reason),
+            DeviceCodeRefused { Failure: var f } when kind == "device-code" => (f.LoginId, f.Reason),
             RevocationDone r when kind == "revoke" => (r.RequestId, r.Reason),
             _ => throw new Xunit.Sdk.XunitException($"{kind} was answered with {answer.GetType().Name}."),
         };
@@ -41,6 +42,7 @@ public sealed class UnknownProviderAnswerTests : TestKit
         Assert.Contains("'nobody'", reason);
         if (answer is ProviderUnavailable unavailable) Assert.Equal(LoginFailure.UnknownProvider, unavailable.Failure);
         if (answer is CodeExchangeFailed failed) Assert.Equal(LoginFailure.UnknownProvider, failed.Failure);
+        if (answer is DeviceCodeRefused refused) Assert.Equal(LoginFailure.UnknownProvider, refused.Failure.Failure);
         if (answer is RevocationDone done) Assert.Equal(RevocationOutcome.Failed, done.Outcome);
     }
 }

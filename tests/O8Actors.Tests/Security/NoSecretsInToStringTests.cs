@@ -73,7 +73,7 @@ public sealed partial class NoSecretsInToStringTests
 
     [Fact]
     public void The_search_finds_the_internal_records_it_is_meant_to_cover() =>
-        Assert.Subset(InternalCandidates().Select(t => t.Name).ToHashSet(), new HashSet<string> { "CodeExchangeFailed", "UserInfoFetched", "DeviceCodeAnswer" });
+        Assert.Subset(InternalCandidates().Select(t => t.Name).ToHashSet(), new HashSet<string> { "CodeExchangeFailed", "UserInfoFetched", "DeviceCodeRefused" });
 
     /// <summary>
     /// A message that reaches a stopped actor, or an Ask that timed out, goes to Akka's dead letters, which Akka logs
@@ -104,10 +104,15 @@ public sealed partial class NoSecretsInToStringTests
             .Where(t => Constructor(t) is not null)
             .OrderBy(t => t.FullName, StringComparer.Ordinal);
 
-    private static bool HoldsAnything(Type type)
+    private static bool HoldsAnything(Type type) => HoldsAnything(type, depth: 0);
+
+    // One level into the library's own types: a record that holds such a record prints it, with whatever that holds.
+    private static bool HoldsAnything(Type type, int depth)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
-        return typeof(Exception).IsAssignableFrom(type) || type == typeof(JsonElement) || type == typeof(object);
+        return typeof(Exception).IsAssignableFrom(type) || type == typeof(JsonElement) || type == typeof(object)
+            || depth == 0 && type.Assembly == typeof(OAuthLogins).Assembly && !type.IsEnum
+               && type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Any(p => HoldsAnything(p.PropertyType, depth + 1));
     }
 
     private static IEnumerable<Type> Candidates() =>
