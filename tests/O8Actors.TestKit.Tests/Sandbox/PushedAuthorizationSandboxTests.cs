@@ -29,7 +29,12 @@ public sealed class PushedAuthorizationSandboxTests
         Assert.Equal("alice", succeeded.Tokens.IdTokenClaims?.Subject); // the pushed login_hint and nonce were used
         Assert.Equal("access_denied", Assert.IsType<LoginDenied>(denied.Outcome).Error);
         Assert.Equal(2, o8.Sandbox.Counters.PushedRequests);
-        foreach (var ready in o8.Events.Events.OfType<AuthorizeUrlReadyEvent>())
+        // The events reach the recorder after the outcome reaches the caller: each login's last one first, then read both URLs.
+        await o8.Events.WaitForEndAsync(succeeded.LoginId, Wait);
+        await o8.Events.WaitForEndAsync(denied.Outcome.LoginId, Wait);
+        var urls = o8.Events.Events.OfType<AuthorizeUrlReadyEvent>().ToList();
+        Assert.Equal(2, urls.Count);
+        foreach (var ready in urls)
         {
             var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(ready.AuthorizeUrl.Query);
             Assert.Equal(["client_id", "request_uri"], query.Keys.Order());
