@@ -312,7 +312,10 @@ public sealed class LoginOptions
 
     /// <summary>
     /// Logins running at once (default 10,000); past it a new login is refused at once with
-    /// <see cref="TooManyPendingLoginsException"/> (<see cref="LoginFailure.TooManyPendingLogins"/>).
+    /// <see cref="TooManyPendingLoginsException"/> (<see cref="LoginFailure.TooManyPendingLogins"/>). A sign-out's browser
+    /// step (<see cref="SignOutOptions.EndProviderSession"/>) waits for a browser as a login does and counts here too; past
+    /// the limit it is refused (the sign-out's <see cref="SignOutResult.ProviderSession"/> is
+    /// <see cref="ProviderSessionOutcome.Failed"/>; the tokens are revoked and forgotten all the same).
     /// </summary>
     public int MaxPending { get; set; } = 10_000;
 

@@ -33,6 +33,9 @@ internal sealed class FlowsSupervisor : ReceiveActor
     private bool _draining;
     // Bounded work: the login count is _waiters.Count; logins with a partition are counted per partition there too.
     private readonly PendingLoginLimits _limits;
+    // Sign-outs' browser steps running (children with generated names): each holds a state at the listener and two actors
+    // for up to its timeout, as a login does, so they count against o8.login.max-pending together with the logins.
+    private int _signOutSteps;
 
     /// <summary>Props for the supervisor; <paramref name="bindingVerifier"/> checks server-mode logins' browser secrets.</summary>
     public static Props Props(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser,
@@ -77,8 +80,10 @@ internal sealed class FlowsSupervisor : ReceiveActor
     }
 
     /// <summary>
-    /// A sign-out's browser step runs as a child of its own (not a login: it is not counted against the pending-login
-    /// limits nor watched here, since it always answers its requester itself, from <c>PostStop</c> at the latest).
+    /// A sign-out's browser step runs as a child of its own. It always answers its requester itself (from
+    /// <c>PostStop</c> at the latest), so it is watched only to be counted: with the logins, against
+    /// <c>o8.login.max-pending</c>, since it waits for a browser as a login does. Without the bound, a server's logout
+    /// endpoint replayed in a loop would hold a state and two actors per call for the whole timeout.
     /// </summary>
     private void EndSession(EndProviderSession msg)
     {
@@ -88,9 +93,24 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
+        if (Waiting >= _flowContext.Options.MaxPending)
+        {
+            // Debug, not Warning: a flood of refusals must not become a flood of log lines (the caller's result says it).
+            _log.Debug("Sign-out {0}: its browser step refused, o8.login.max-pending ({1}) is reached", msg.RequestId, _flowContext.Options.MaxPending);
+            msg.UrlTo?.TrySetResult(null);
+            Sender.Tell(new ProviderSessionEnded(msg.RequestId, ProviderSessionOutcome.Failed,
+                $"Too many logins and sign-outs wait for their browser: o8.login.max-pending ({_flowContext.Options.MaxPending}) is reached, " +
+                "so the provider's session was not ended; sign out again once one has ended."));
+            return;
+        }
+
         // A generated name ("$…"): login ids may not start with '$', so it never takes a login's name.
-        Context.ActorOf(EndSessionActor.Props(msg, _flowContext, Sender));
+        Context.Watch(Context.ActorOf(EndSessionActor.Props(msg, _flowContext, Sender)));
+        _signOutSteps++;
     }
+
+    /// <summary>Logins and sign-outs' browser steps that wait: what <c>o8.login.max-pending</c> bounds.</summary>
+    private int Waiting => _waiters.Count + _signOutSteps;
 
     /// <summary>
     /// A login that throws is stopped (<see cref="FlowActor.ParentStrategy"/>), and so is a sign-out's step. The login's
@@ -150,7 +170,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        if (_limits.Refusal(msg.LoginId, msg.Request.Partition, _waiters.Count) is { } refusal)
+        if (_limits.Refusal(msg.LoginId, msg.Request.Partition, Waiting) is { } refusal)
         {
             Deliver(waiter, refusal);
             return;
@@ -195,6 +215,13 @@ internal sealed class FlowsSupervisor : ReceiveActor
         // A login that ended normally was removed when its outcome arrived, which is always before this: Terminated
         // comes after every message the child sent. A live child of that name is a newer login that reused the id.
         var flowId = msg.ActorRef.Path.Name;
+        if (flowId.StartsWith('$'))
+        {
+            // A sign-out's browser step (no login's name starts with '$'): it answered its requester itself.
+            _signOutSteps--;
+            return;
+        }
+
         var gone = Context.Child(flowId).IsNobody();
         if (gone) _endedStillRunning.Remove(flowId);
         if (gone && Forget(flowId, out var waiter))

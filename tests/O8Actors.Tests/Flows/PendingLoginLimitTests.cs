@@ -113,4 +113,43 @@ public sealed class PendingLoginLimitTests : TestKit
         var refused = Assert.IsType<LoginFailed>(await Start("n4").WaitAsync(AtOnce));
         Assert.Equal(LoginFailure.TooManyPendingLogins, refused.Failure);
     }
+
+    /// <summary>
+    /// A sign-out's browser step holds a state at the listener and two actors for its whole timeout, as a login does:
+    /// a server's logout endpoint replayed in a loop held one per call with no bound. It counts against max-pending with
+    /// the logins, is refused at once past it (the caller's result says why), and frees its place when it ends.
+    /// </summary>
+    [Fact]
+    public async Task Sign_outs_browser_steps_count_against_max_pending_with_the_logins_and_one_past_it_is_refused_at_once()
+    {
+        _ = Start("a1");
+        Admitted("a1");
+        _ = Start("a2");
+        Admitted("a2");
+        var signOut = CreateTestProbe();
+        _supervisor.Tell(new EndProviderSession("test", "sign-out-1", null, TimeSpan.FromMinutes(5)), signOut.Ref);
+        _listener.FishForMessage(m => m is RegisterState { ForSignOut: true }, Wait);
+        var step = _listener.LastSender;
+
+        // Full: two logins and a sign-out. Neither another login nor another sign-out's step is admitted.
+        Assert.Equal(LoginFailure.TooManyPendingLogins, Assert.IsType<LoginFailed>(await Start("a3").WaitAsync(AtOnce)).Failure);
+        var replayed = CreateTestProbe();
+        _supervisor.Tell(new EndProviderSession("test", "sign-out-2", null, TimeSpan.FromMinutes(5)), replayed.Ref);
+        var refused = replayed.ExpectMsg<ProviderSessionEnded>(AtOnce);
+        Assert.Equal(("sign-out-2", ProviderSessionOutcome.Failed), (refused.RequestId, refused.Outcome));
+        Assert.Contains("o8.login.max-pending (3)", refused.Reason);
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // nothing registered for it
+
+        // The first sign-out's step ends (it answers its caller): its place is free for a login again.
+        Sys.Stop(step);
+        Assert.Equal("sign-out-1", signOut.ExpectMsg<ProviderSessionEnded>(Wait).RequestId);
+        // (The supervisor hears of the stop on its own: a refused attempt is tried again until it has.)
+        await AwaitAssertAsync(async () =>
+        {
+            var next = Start($"a4-{Guid.NewGuid():N}");
+            await InFlight(); // judged by the time the supervisor answers this
+            Assert.False(next.IsCompleted, "refused: the sign-out's place is not free yet");
+        }, Wait);
+        _listener.FishForMessage(m => m is RegisterState { ForSignOut: false }, Wait);
+    }
 }
