@@ -99,6 +99,10 @@ public sealed class O8PersistenceOptions
     /// Reads <c>Database</c> (<c>Sqlite</c> or <c>PostgreSql</c>), <c>ConnectionString</c> (or the connection string
     /// named by <c>ConnectionStringName</c> under <c>ConnectionStrings</c>), <c>KeyRingFolder</c>, <c>UseAppDataProtection</c> and <c>AppId</c> from
     /// <paramref name="section"/> of <paramref name="configuration"/>; keys that are absent leave the current value.
+    /// A relative <c>KeyRingFolder</c>, and a relative SQLite <c>Data Source</c>, are the app's own files: they are taken
+    /// from the host's content root (<c>contentRoot</c>, which every .NET host puts in its configuration), as the
+    /// providers' key files are, not from the working directory (a Windows service's is System32); without a content
+    /// root they stay as given.
     /// </summary>
     /// <exception cref="ArgumentException">A key of the section is none of these, or a value is not one of its kind.</exception>
     public O8PersistenceOptions FromConfiguration(IConfiguration configuration, string section = "O8:Persistence")
@@ -119,6 +123,7 @@ public sealed class O8PersistenceOptions
                 (O8PersistenceDatabase)(-1)) is var parsed && Enum.IsDefined(parsed)
                 ? parsed
                 : throw new ArgumentException($"{section}:Database must be Sqlite or PostgreSql, not '{database}'.", nameof(configuration));
+        var contentRoot = configuration[Microsoft.Extensions.Hosting.HostDefaults.ContentRootKey] is { Length: > 0 } root ? root : null;
         var connection = s["ConnectionString"];
         if (s["ConnectionStringName"] is { Length: > 0 } name)
         {
@@ -127,13 +132,16 @@ public sealed class O8PersistenceOptions
             if (connection is { Length: > 0 })
                 throw new ArgumentException($"{section}:ConnectionString and {section}:ConnectionStringName are both set; set one of them.", nameof(configuration));
             // Empty counts as not set: a placeholder for a variable that never came would otherwise open the default file.
-            ConnectionString = configuration.GetConnectionString(name) is { Length: > 0 } named
+            connection = configuration.GetConnectionString(name) is { Length: > 0 } named
                 ? named
                 : throw new ArgumentException($"{section}:ConnectionStringName names ConnectionStrings:{name}, which is not set or is empty.", nameof(configuration));
         }
 
-        if (connection is { Length: > 0 }) ConnectionString = connection;
-        if (s["KeyRingFolder"] is { Length: > 0 } keys) KeyRingFolder = keys;
+        if (connection is { Length: > 0 })
+            ConnectionString = contentRoot is not null && Database == O8PersistenceDatabase.Sqlite
+                ? SqliteDatabaseFile.FromContentRoot(connection, contentRoot)
+                : connection;
+        if (s["KeyRingFolder"] is { Length: > 0 } keys) KeyRingFolder = contentRoot is null ? keys : Path.GetFullPath(keys, contentRoot);
         if (s["AppId"] is { Length: > 0 } appId)
             AppId = O8Actors.Accounts.TokenFolders.IsFolderName(appId)
                 ? appId

@@ -223,4 +223,67 @@ public sealed class StoreSetupTests
         Assert.Contains("are both set", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("a.db", error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// A Windows service runs in System32 and a container or systemd unit wherever it was started: a relative key ring
+    /// or SQLite file in appsettings.json landed there, not beside the app. Taken from the host's content root, which a
+    /// real host puts in the configuration the app hands over.
+    /// </summary>
+    [Fact]
+    public void Relative_key_ring_and_SQLite_file_in_a_hosts_configuration_are_taken_from_its_content_root()
+    {
+        // A real host's: it must exist, and nothing is written to it.
+        var contentRoot = Directory.CreateTempSubdirectory("o8-content-root-").FullName;
+        try
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = contentRoot, DisableDefaults = true });
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["O8:Persistence:KeyRingFolder"] = "keys",
+                ["O8:Persistence:ConnectionStringName"] = "tokens",
+                ["ConnectionStrings:tokens"] = "Data Source=data/tokens.db;Pooling=False",
+            });
+
+            var options = new O8PersistenceOptions().FromConfiguration(builder.Configuration);
+
+            Assert.Equal(Path.Combine(contentRoot, "keys"), options.KeyRingFolder);
+            Assert.Equal(Path.Combine(contentRoot, "data", "tokens.db"), SqliteDatabaseFile.Of(options.ConnectionString!));
+            Assert.Contains("Pooling=False", options.ConnectionString, StringComparison.Ordinal); // the rest is kept
+        }
+        finally
+        {
+            Directory.Delete(contentRoot, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("Sqlite", "Data Source=:memory:")]
+    [InlineData("Sqlite", "Data Source=file:tokens.db?mode=rwc")]
+    [InlineData("PostgreSql", "Host=127.0.0.1;Database=tokens")]
+    public void A_connection_string_that_names_no_relative_file_is_kept_as_written(string database, string connection)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [HostDefaults.ContentRootKey] = Path.GetTempPath(),
+            ["O8:Persistence:Database"] = database,
+            ["O8:Persistence:ConnectionString"] = connection,
+        }).Build();
+
+        Assert.Equal(connection, new O8PersistenceOptions().FromConfiguration(configuration).ConnectionString);
+    }
+
+    [Fact]
+    public void Without_a_content_root_relative_paths_stay_as_given()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["O8:Persistence:KeyRingFolder"] = "keys",
+            ["O8:Persistence:ConnectionString"] = "Data Source=tokens.db",
+        }).Build();
+
+        var options = new O8PersistenceOptions().FromConfiguration(configuration);
+
+        Assert.Equal("keys", options.KeyRingFolder);
+        Assert.Equal("Data Source=tokens.db", options.ConnectionString);
+    }
 }
