@@ -29,6 +29,9 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
     private readonly LoginClient _client;
     private readonly bool _ownsSystem;
     private int _disposed;
+    // The one disposal: every DisposeAsync returns it, so none returns before the port is released.
+    private Task? _disposal;
+    private readonly Lock _disposalGate = new();
 
     private OAuthLogins(ActorSystem system, bool ownsSystem, ServiceProvider services, O8ActorRefs actors, O8Settings settings)
     {
@@ -268,9 +271,16 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
     /// Cancels the logins in flight (each ends as Cancelled), releases the port and stops the actor system; a system
     /// given in <see cref="OAuthLoginsSetup.ActorSystem"/> keeps running, only O8Actors' actors stop.
     /// </summary>
-    public async ValueTask DisposeAsync()
+    /// <remarks>A call while another is under way waits for that one: whichever returns, the port is released.</remarks>
+    public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        Volatile.Write(ref _disposed, 1);
+        lock (_disposalGate) _disposal ??= DisposeOnceAsync();
+        return new ValueTask(_disposal);
+    }
+
+    private async Task DisposeOnceAsync()
+    {
         // An app's own system that has already terminated took O8Actors' actors (and the listener) with it: asking them
         // to cancel and stop would only wait out each request's timeout.
         if (!_system.WhenTerminated.IsCompleted)

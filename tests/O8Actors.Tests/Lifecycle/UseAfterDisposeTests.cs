@@ -41,6 +41,24 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
         await flows.DisposeAsync(); // a second dispose is a no-op
     }
 
+    /// <summary>
+    /// Two parts of an app dispose one instance at once (a host's shutdown and a using block): the second call returned
+    /// at once, before the port was released, and a restart that followed it could not bind.
+    /// </summary>
+    [Fact]
+    public async Task A_DisposeAsync_while_another_is_under_way_returns_only_once_the_port_is_released()
+    {
+        var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), output: output);
+        var port = (await flows.GetRedirectUriAsync()).Port;
+
+        var first = flows.DisposeAsync().AsTask();
+        await flows.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(first.IsCompletedSuccessfully);
+        using var rebind = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        rebind.Start(); // the port is free again
+    }
+
     [Fact]
     public async Task Disposing_after_the_apps_own_actor_system_terminated_does_not_wait_for_the_actors_that_are_gone()
     {
