@@ -60,7 +60,13 @@ public static class OAuthLanding
     /// <param name="context">The landing request; its response must not have started.</param>
     /// <param name="loginId">The login's id (<see cref="PendingLogin.LoginId"/>).</param>
     /// <param name="browserBinding">The login's <see cref="PendingLogin.BrowserBinding"/>; an empty one matches no browser.</param>
-    /// <returns>True only for the browser that started the login, the first time.</returns>
+    /// <returns>True only for the browser that started the login, the first time within this request.</returns>
+    /// <remarks>
+    /// Once per request, not once per login: with nothing of the login's to hold the claim, two landing requests of one
+    /// browser at once (a double navigation, a retry, perhaps on two nodes) both carry the cookie and both answer true.
+    /// Take the login out of your store atomically (a delete that reports whether it deleted, a compare-and-set) and act
+    /// on it only when that removal was yours.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">The response has started (the cookie can no longer be expired).</exception>
     public static bool ClaimLogin(this HttpContext context, string loginId, string browserBinding)
     {
