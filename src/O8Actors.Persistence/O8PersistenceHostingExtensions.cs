@@ -109,7 +109,7 @@ public static class O8PersistenceHostingExtensions
         switch (options.Database)
         {
             case O8PersistenceDatabase.Sqlite:
-                if (options.ConnectionString is { Length: > 0 } sqlite) return (sqlite, LinqToDB.ProviderName.SQLiteMS);
+                if (options.EffectiveConnectionString is { Length: > 0 } sqlite) return (sqlite, LinqToDB.ProviderName.SQLiteMS);
                 var file = options.SqliteFile;
                 O8Actors.Accounts.PrivateFiles.CreateFolder(Path.GetDirectoryName(file)!);
                 return ($"Data Source={file}", LinqToDB.ProviderName.SQLiteMS);

@@ -95,14 +95,33 @@ public sealed class O8PersistenceOptions
 
     private static readonly string[] ConfigurationKeys = ["Database", "ConnectionString", "ConnectionStringName", "KeyRingFolder", "UseAppDataProtection", "AppId"];
 
+    // The connection string FromConfiguration read and the content root its SQLite file is taken from, while it is the one set.
+    private (string Connection, string ContentRoot)? _configuredConnection;
+
+    /// <summary>
+    /// The connection string the store opens: a SQLite one read from configuration has its relative file taken from the
+    /// content root (see <see cref="FromConfiguration"/>); one set in code is used as written.
+    /// </summary>
+    internal string? EffectiveConnectionString =>
+        Database == O8PersistenceDatabase.Sqlite && _configuredConnection is { } configured && ReferenceEquals(ConnectionString, configured.Connection)
+            ? SqliteDatabaseFile.FromContentRoot(configured.Connection, configured.ContentRoot)
+            : ConnectionString;
+
+    /// <summary>The content root as the .NET host resolves it from <paramref name="configuration"/>'s <c>contentRoot</c>.</summary>
+    private static string ContentRootOf(IConfiguration configuration) =>
+        configuration[Microsoft.Extensions.Hosting.HostDefaults.ContentRootKey] is { Length: > 0 } root
+            ? Path.GetFullPath(root, AppContext.BaseDirectory)
+            : AppContext.BaseDirectory;
+
     /// <summary>
     /// Reads <c>Database</c> (<c>Sqlite</c> or <c>PostgreSql</c>), <c>ConnectionString</c> (or the connection string
     /// named by <c>ConnectionStringName</c> under <c>ConnectionStrings</c>), <c>KeyRingFolder</c>, <c>UseAppDataProtection</c> and <c>AppId</c> from
     /// <paramref name="section"/> of <paramref name="configuration"/>; keys that are absent leave the current value.
     /// A relative <c>KeyRingFolder</c>, and a relative SQLite <c>Data Source</c>, are the app's own files: they are taken
-    /// from the host's content root (<c>contentRoot</c>, which every .NET host puts in its configuration), as the
-    /// providers' key files are, not from the working directory (a Windows service's is System32); without a content
-    /// root they stay as given.
+    /// from the content root, as the providers' key files are, not from the working directory (a Windows service's is
+    /// System32). The content root is found as the .NET host finds it: the configuration's <c>contentRoot</c> (relative to
+    /// the app's folder when relative), else the app's folder (<see cref="AppContext.BaseDirectory"/>), which is what a
+    /// host started in System32 uses.
     /// </summary>
     /// <exception cref="ArgumentException">A key of the section is none of these, or a value is not one of its kind.</exception>
     public O8PersistenceOptions FromConfiguration(IConfiguration configuration, string section = "O8:Persistence")
@@ -123,7 +142,7 @@ public sealed class O8PersistenceOptions
                 (O8PersistenceDatabase)(-1)) is var parsed && Enum.IsDefined(parsed)
                 ? parsed
                 : throw new ArgumentException($"{section}:Database must be Sqlite or PostgreSql, not '{database}'.", nameof(configuration));
-        var contentRoot = configuration[Microsoft.Extensions.Hosting.HostDefaults.ContentRootKey] is { Length: > 0 } root ? root : null;
+        var contentRoot = ContentRootOf(configuration);
         var connection = s["ConnectionString"];
         if (s["ConnectionStringName"] is { Length: > 0 } name)
         {
@@ -138,10 +157,13 @@ public sealed class O8PersistenceOptions
         }
 
         if (connection is { Length: > 0 })
-            ConnectionString = contentRoot is not null && Database == O8PersistenceDatabase.Sqlite
-                ? SqliteDatabaseFile.FromContentRoot(connection, contentRoot)
-                : connection;
-        if (s["KeyRingFolder"] is { Length: > 0 } keys) KeyRingFolder = contentRoot is null ? keys : Path.GetFullPath(keys, contentRoot);
+        {
+            ConnectionString = connection;
+            // Resolved at start, once the database is final: an app may switch to PostgreSQL after reading the section.
+            _configuredConnection = (connection, contentRoot);
+        }
+
+        if (s["KeyRingFolder"] is { Length: > 0 } keys) KeyRingFolder = Path.GetFullPath(keys, contentRoot);
         if (s["AppId"] is { Length: > 0 } appId)
             AppId = O8Actors.Accounts.TokenFolders.IsFolderName(appId)
                 ? appId

@@ -29,14 +29,14 @@ internal static class SqliteDatabaseFile
     /// <summary>
     /// <paramref name="connection"/> with a relative file name in its <c>Data Source</c> made full from
     /// <paramref name="contentRoot"/>; as it is when its source is already full, in memory, temporary or a
-    /// <c>file:</c> URI (whose relative form SQLite reads against the working directory, as the app wrote it).
+    /// <c>file:</c> URI, or starts with Microsoft.Data.Sqlite's <c>|DataDirectory|</c>, which say where they are themselves.
     /// </summary>
     public static string FromContentRoot(string connection, string contentRoot)
     {
         var builder = new SqliteConnectionStringBuilder(connection);
         var source = builder.DataSource;
         if (builder.Mode == SqliteOpenMode.Memory || source is "" or ":memory:" || Path.IsPathFullyQualified(source)
-            || source.StartsWith(UriScheme, StringComparison.OrdinalIgnoreCase))
+            || source.StartsWith(UriScheme, StringComparison.OrdinalIgnoreCase) || source.StartsWith("|DataDirectory|", StringComparison.OrdinalIgnoreCase))
             return connection;
         builder.DataSource = Path.GetFullPath(source, contentRoot);
         return builder.ConnectionString;

@@ -226,17 +226,21 @@ public sealed class StoreSetupTests
 
     /// <summary>
     /// A Windows service runs in System32 and a container or systemd unit wherever it was started: a relative key ring
-    /// or SQLite file in appsettings.json landed there, not beside the app. Taken from the host's content root, which a
-    /// real host puts in the configuration the app hands over.
+    /// or SQLite file in appsettings.json landed there, not beside the app. Taken from the content root, found as the
+    /// host finds it: its contentRoot setting (relative to the app's folder), else the app's folder, which is what a host
+    /// started in System32 uses (it sets no contentRoot then).
     /// </summary>
-    [Fact]
-    public void Relative_key_ring_and_SQLite_file_in_a_hosts_configuration_are_taken_from_its_content_root()
+    [Theory]
+    [InlineData("temporary folder")]
+    [InlineData(".")]
+    [InlineData(null)]
+    public void Relative_key_ring_and_SQLite_file_in_a_hosts_configuration_are_taken_from_its_content_root(string? contentRootSetting)
     {
-        // A real host's: it must exist, and nothing is written to it.
-        var contentRoot = Directory.CreateTempSubdirectory("o8-content-root-").FullName;
+        var folder = contentRootSetting == "temporary folder" ? Directory.CreateTempSubdirectory("o8-content-root-").FullName : null;
         try
         {
-            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = contentRoot, DisableDefaults = true });
+            var settings = new HostApplicationBuilderSettings { ContentRootPath = folder ?? contentRootSetting, DisableDefaults = true };
+            var builder = Host.CreateApplicationBuilder(settings);
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["O8:Persistence:KeyRingFolder"] = "keys",
@@ -246,44 +250,50 @@ public sealed class StoreSetupTests
 
             var options = new O8PersistenceOptions().FromConfiguration(builder.Configuration);
 
+            // Where the host itself says its content root is (IHostEnvironment, which the providers' key files use).
+            var contentRoot = Path.GetFullPath(builder.Environment.ContentRootPath);
             Assert.Equal(Path.Combine(contentRoot, "keys"), options.KeyRingFolder);
-            Assert.Equal(Path.Combine(contentRoot, "data", "tokens.db"), SqliteDatabaseFile.Of(options.ConnectionString!));
-            Assert.Contains("Pooling=False", options.ConnectionString, StringComparison.Ordinal); // the rest is kept
+            Assert.Equal(Path.Combine(contentRoot, "data", "tokens.db"), SqliteDatabaseFile.Of(options.EffectiveConnectionString!));
+            Assert.Contains("Pooling=False", options.EffectiveConnectionString, StringComparison.Ordinal); // the rest is kept
         }
         finally
         {
-            Directory.Delete(contentRoot, recursive: true);
+            if (folder is not null) Directory.Delete(folder, recursive: true);
         }
     }
 
     [Theory]
-    [InlineData("Sqlite", "Data Source=:memory:")]
-    [InlineData("Sqlite", "Data Source=file:tokens.db?mode=rwc")]
-    [InlineData("PostgreSql", "Host=127.0.0.1;Database=tokens")]
-    public void A_connection_string_that_names_no_relative_file_is_kept_as_written(string database, string connection)
+    [InlineData("Data Source=:memory:")]
+    [InlineData("Data Source=file:tokens.db?mode=rwc")]
+    [InlineData("Data Source=|DataDirectory|tokens.db")]
+    public void A_SQLite_connection_string_that_says_where_its_file_is_itself_is_kept_as_written(string connection)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            [HostDefaults.ContentRootKey] = Path.GetTempPath(),
-            ["O8:Persistence:Database"] = database,
-            ["O8:Persistence:ConnectionString"] = connection,
-        }).Build();
+        var options = new O8PersistenceOptions().FromConfiguration(Configuration(("O8:Persistence:ConnectionString", connection)));
 
-        Assert.Equal(connection, new O8PersistenceOptions().FromConfiguration(configuration).ConnectionString);
+        Assert.Equal(connection, options.EffectiveConnectionString);
     }
 
     [Fact]
-    public void Without_a_content_root_relative_paths_stay_as_given()
+    public void A_connection_string_read_before_the_app_switches_to_PostgreSQL_is_kept_as_written()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["O8:Persistence:KeyRingFolder"] = "keys",
-            ["O8:Persistence:ConnectionString"] = "Data Source=tokens.db",
-        }).Build();
+        const string postgres = "Host=127.0.0.1;Database=tokens";
+        var options = new O8PersistenceOptions().FromConfiguration(Configuration(("O8:Persistence:ConnectionString", postgres)));
 
-        var options = new O8PersistenceOptions().FromConfiguration(configuration);
+        options.Database = O8PersistenceDatabase.PostgreSql;
 
-        Assert.Equal("keys", options.KeyRingFolder);
-        Assert.Equal("Data Source=tokens.db", options.ConnectionString);
+        Assert.Equal(postgres, options.EffectiveConnectionString);
     }
+
+    [Fact]
+    public void A_connection_string_set_in_code_after_reading_the_section_is_used_as_written()
+    {
+        var options = new O8PersistenceOptions().FromConfiguration(Configuration(("O8:Persistence:ConnectionString", "Data Source=configured.db")));
+
+        options.ConnectionString = "Data Source=set-in-code.db";
+
+        Assert.Equal("Data Source=set-in-code.db", options.EffectiveConnectionString);
+    }
+
+    private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
 }
