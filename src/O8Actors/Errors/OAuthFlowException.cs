@@ -97,8 +97,8 @@ public sealed class IssuerMismatchException(string message) : OAuthFlowException
 public sealed class RedirectMismatchException(string message) : OAuthFlowException(message);
 
 /// <summary>
-/// The provider's queue of token requests was full (<c>o8.providers.max-queued-exchanges</c>), so the code was not sent
-/// and the login failed at once instead of waiting past its deadline. Try again in a moment.
+/// The provider's queue of token requests was full (<c>o8.providers.max-queued-exchanges</c>), so the code (or a device
+/// login's request) was not sent and the login failed at once instead of waiting past its deadline. Try again in a moment.
 /// </summary>
 public sealed class ProviderBusyException(string message) : OAuthFlowException(message);
 

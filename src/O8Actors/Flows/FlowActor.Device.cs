@@ -136,6 +136,11 @@ internal sealed partial class FlowActor
                 Choose(LoginMethod.Browser, $"the provider does not support the device grant ({msg.Reason})");
                 RegisterWithListener();
                 break;
+            case DeviceCodeRefused { LoginDeadlinePassed: true }:
+                // The provider's queue dropped the request at this login's deadline, and said so before the login's own
+                // timer fired (it fires on the scheduler's next tick): no device code came in time.
+                EndTimedOut();
+                break;
             case DeviceCodeRefused { Failure: var msg }:
                 End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));
                 break;

@@ -607,11 +607,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             // A device poll on its way may bring tokens the user just approved: the login stays for its answer and revokes
             // them, as a browser login cancelled mid-exchange does (Exchanging answers CancelFlow itself).
             case Deadline:
-                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout)
-                {
-                    DeviceCode = _deviceTimeout is not null,
-                    DeviceCodeNotIssued = _deviceTimeout is null && _deviceChosen,
-                }, awaitSpentCode: PollInFlight);
+                EndTimedOut();
                 return true;
             case CancelFlow:
                 End(new LoginCancelled(_start.LoginId), awaitSpentCode: PollInFlight);
@@ -633,6 +629,14 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 return false;
         }
     }
+
+    /// <summary>Ends the login as its deadline does (a device poll perhaps at the provider is waited for).</summary>
+    private void EndTimedOut() =>
+        End(new LoginTimedOut(_start.LoginId, EffectiveTimeout)
+        {
+            DeviceCode = _deviceTimeout is not null,
+            DeviceCodeNotIssued = _deviceTimeout is null && _deviceChosen,
+        }, awaitSpentCode: PollInFlight);
 
     private void End(LoginOutcome outcome, bool awaitSpentCode = false)
     {

@@ -120,7 +120,7 @@ public enum LoginFailure
     TooManyPendingLogins,
     /// <summary>Refused at start: <c>o8.login.max-pending-per-partition</c> logins of the same <see cref="AuthorizationRequest.Partition"/> were already running.</summary>
     TooManyPendingLoginsInPartition,
-    /// <summary>The provider's token-request queue was full (<c>o8.providers.max-queued-exchanges</c>); the code was not sent.</summary>
+    /// <summary>The provider's token-request queue was full (<c>o8.providers.max-queued-exchanges</c>); the request (the code, or a device login's request) was not sent.</summary>
     ExchangeQueueFull,
     /// <summary>
     /// The callback arrived on another provider's redirect path, so another authorization server sent it (mix-up, RFC 9700

@@ -59,7 +59,7 @@ internal sealed partial class ProviderActor
         var withdrawn = TakeFromQueue(w => IsLoginsOwn(w.Request, w.ReplyTo, login, msg.LoginId));
         foreach (var (request, replyTo, watched) in withdrawn)
         {
-            if (watched) Context.Unwatch(replyTo);
+            if (watched) Unwatch(replyTo);
             replyTo.Tell(Withdrawn(request, msg.LoginId));
         }
 
@@ -84,8 +84,31 @@ internal sealed partial class ProviderActor
     private object Withdrawn(object request, string loginId) => ProviderRequestFailures.Answer(request, new CodeExchangeFailed(loginId, LoginFailure.TokenExchange,
         $"The token request was withdrawn by its login while it waited in the queue of '{_strategy.Name}', and was not sent.", null));
 
+    /// <summary>Watches <paramref name="login"/> for one more of its queued requests.</summary>
+    private void Watch(IActorRef login)
+    {
+        var watched = _watchedRequests.GetValueOrDefault(login);
+        if (watched == 0) Context.Watch(login);
+        _watchedRequests[login] = watched + 1;
+    }
+
+    /// <summary>One of <paramref name="login"/>'s watched requests left the queue: unwatched once none is left.</summary>
+    private void Unwatch(IActorRef login)
+    {
+        var left = _watchedRequests.GetValueOrDefault(login) - 1;
+        if (left > 0)
+        {
+            _watchedRequests[login] = left;
+            return;
+        }
+
+        _watchedRequests.Remove(login);
+        Context.Unwatch(login);
+    }
+
     private void DropQueuedOf(IActorRef ended)
     {
+        _watchedRequests.Remove(ended);
         if (TakeFromQueue(w => w.ReplyTo.Equals(ended)).Count == 0) return;
         _log.Info("Provider {0}: a queued token request dropped unsent, its login has ended", _strategy.Name);
         StopIfDrained();
@@ -131,7 +154,7 @@ internal sealed partial class ProviderActor
         // Watched so a login that ends while its request waits takes it out of the queue. Only a login's requests
         // (its exchange, device code or poll): a refresh (from an account's actor, or an Ask) is bounded by its deadline instead.
         var watch = request is ExchangeCode or PollDeviceToken or RequestDeviceCode && _inFlight >= _maxConcurrent && !replyTo.IsNobody();
-        if (watch) Context.Watch(replyTo);
+        if (watch) Watch(replyTo);
         _waiting.Enqueue((request, replyTo, watch));
         StartWaiting();
     }
@@ -140,7 +163,16 @@ internal sealed partial class ProviderActor
         ? new RevocationDone(revoke.RequestId, RevocationOutcome.Failed,
             $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the revocation was not sent.")
         : ProviderRequestFailures.Answer(request, new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeQueueFull,
-            $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the code was not sent.", null));
+            $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); {WhatWasNotSent(request)} was not sent.", null));
+
+    /// <summary>What a request refused or dropped unsent would have sent, for its reason.</summary>
+    private static string WhatWasNotSent(object request) => request switch
+    {
+        RequestDeviceCode => "the device authorization request",
+        PollDeviceToken => "the device token request",
+        RefreshTokens => "the refresh",
+        _ => "the code",
+    };
 
     private static string RequestId(object request) => request switch
     {
@@ -172,7 +204,7 @@ internal sealed partial class ProviderActor
         foreach (var dropped in TakeFromQueue(w => CallerCancelled(w.Request) || Expired(w.Request)))
         {
             // Out of the queue like a sent exchange, so its login is no longer watched either.
-            if (dropped.Watched) Context.Unwatch(dropped.ReplyTo);
+            if (dropped.Watched) Unwatch(dropped.ReplyTo);
             if (CallerCancelled(dropped.Request)) DropCancelled(dropped.Request);
             else AnswerExpired(dropped.Request, dropped.ReplyTo);
         }
@@ -187,8 +219,10 @@ internal sealed partial class ProviderActor
         _log.Info("Provider {0}: token request of {1} dropped unsent, it waited in the queue until it could no longer be answered before its caller's deadline",
             _strategy.Name, RequestId(request));
         // The caller may have given up already (then the answer is only so no one waits); a login still waiting ends with it.
-        replyTo.Tell(ProviderRequestFailures.Answer(request, new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeTimeout,
-            $"The token request waited in the queue of '{_strategy.Name}' until it could no longer be answered before its caller's deadline, and was not sent.", null)));
+        var failure = new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeTimeout,
+            $"The token request waited in the queue of '{_strategy.Name}' until it could no longer be answered before its caller's deadline, and was not sent.", null);
+        // A device-code request is dropped exactly at its login's deadline: the login times out, whichever comes first.
+        replyTo.Tell(request is RequestDeviceCode ? new DeviceCodeRefused(failure) { LoginDeadlinePassed = true } : failure);
     }
 
     private void StartWaiting()
@@ -197,7 +231,7 @@ internal sealed partial class ProviderActor
         {
             // Out of the queue, the login's end no longer concerns this actor: without the unwatch every login that
             // ever waited would send a Terminated here and cost a scan of the queue.
-            if (next.Watched) Context.Unwatch(next.ReplyTo);
+            if (next.Watched) Unwatch(next.ReplyTo);
             if (CallerCancelled(next.Request))
             {
                 DropCancelled(next.Request);

@@ -32,8 +32,11 @@ internal sealed partial class ProviderActor : ReceiveActor
     // The listener's redirect URI last seen and the provider's own URI built from it: the listener's URI does not change
     // while it lives, so every login reuses the one built (a UriBuilder and a parse per login before).
     private (Uri Listener, Uri Provider)? _redirectUris;
-    // Watched: the login was watched when its exchange was queued, and is unwatched once the exchange leaves the queue.
+    // Watched: the login was watched when its request was queued (see _watchedRequests).
     private readonly Queue<(object Request, IActorRef ReplyTo, bool Watched)> _waiting = new();
+    // Each watched login's watched requests in the queue: an Auto login may have its device-code request and its code
+    // exchange queued at once, and is unwatched only when the last of them leaves.
+    private readonly Dictionary<IActorRef, int> _watchedRequests = [];
     // Logins waiting for discovery: a browser login's PrepareAuthorization, or a device login's RequestDeviceCode (which
     // needs the descriptor too: whether the provider binds tokens with DPoP decides the key its polls sign with).
     private readonly List<(object Request, IActorRef ReplyTo)> _pending = [];

@@ -136,8 +136,9 @@ internal sealed record ProviderUnavailable(string LoginId, string Reason, LoginF
 }
 
 /// <summary>
-/// A login that ended (cancelled) no longer wants its exchange: one still queued is dropped unsent and answered with
-/// <see cref="CodeExchangeFailed"/>, so its code stays unspent; one already sent answers as it would.
+/// A login that ended (cancelled) no longer wants its exchange, poll or device-code request: one still queued (or
+/// waiting for discovery) is dropped unsent and answered with <see cref="CodeExchangeFailed"/> (a device-code request with
+/// <see cref="DeviceCodeRefused"/>), so its code stays unspent; one already sent answers as it would.
 /// </summary>
 internal sealed record WithdrawExchange(string Provider, string LoginId);
 
@@ -303,7 +304,14 @@ internal sealed record DeviceCodeIssued(string LoginId, DeviceAuthorization Auth
 /// code, and the two failures must never be taken for each other.
 /// </summary>
 /// <param name="Failure">Why (its reason is safe to log and show).</param>
-internal sealed record DeviceCodeRefused(CodeExchangeFailed Failure);
+internal sealed record DeviceCodeRefused(CodeExchangeFailed Failure)
+{
+    /// <summary>
+    /// Dropped unsent from the provider's queue because the login's deadline (<see cref="RequestDeviceCode.Deadline"/>)
+    /// has passed: the login times out, as its own timer would have ended it.
+    /// </summary>
+    public bool LoginDeadlinePassed { get; init; }
+}
 
 /// <summary>Polls the token endpoint once for a device login; answered with <see cref="DeviceTokenPolled"/> or <see cref="CodeExchangeFailed"/>.</summary>
 /// <param name="Provider">The registered provider's name.</param>

@@ -568,6 +568,27 @@ public sealed class DeviceLoginTests : TestKit
         Assert.Contains("issued no device code", _events.FishForMessage<LoginEndedEvent>(_ => true).Reason);
     }
 
+    /// <summary>
+    /// The provider's queue drops the request exactly at the login's deadline, and its answer may come before the login's
+    /// own timer fires (on the scheduler's next tick): the login still times out as having no device code, not as failed.
+    /// </summary>
+    [Fact]
+    public void A_device_code_request_dropped_at_the_logins_deadline_ends_it_as_timed_out_before_its_own_timer_fires()
+    {
+        Start();
+        _providers.ExpectMsg<RequestDeviceCode>();
+
+        _providers.Reply(new DeviceCodeRefused(new CodeExchangeFailed("d1", LoginFailure.ExchangeTimeout,
+            "The token request waited in the queue of 'test' until it could no longer be answered before its caller's deadline, and was not sent.", null))
+        {
+            LoginDeadlinePassed = true,
+        });
+
+        var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
+        Assert.True(timedOut.DeviceCodeNotIssued);
+        Assert.Contains("did not issue a device code", AuthorizationTimeoutException.For(timedOut).Message);
+    }
+
     [Fact]
     public void A_listener_refusal_that_comes_after_the_login_went_on_with_the_device_grant_does_not_end_it()
     {

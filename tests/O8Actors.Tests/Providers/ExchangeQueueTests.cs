@@ -83,7 +83,9 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         slow.ExpectMsg<CodeExchanged>(Wait);
 
         // Dropped, answered, never asked of the provider: a code nobody would show, and a slot taken from live logins.
-        Assert.Equal(LoginFailure.ExchangeTimeout, late.ExpectMsg<DeviceCodeRefused>(Wait).Failure.Failure);
+        var dropped = late.ExpectMsg<DeviceCodeRefused>(Wait);
+        Assert.Equal(LoginFailure.ExchangeTimeout, dropped.Failure.Failure);
+        Assert.True(dropped.LoginDeadlinePassed); // the login times out as its own deadline would have ended it
         Assert.DoesNotContain("device:late", strategy.Started);
     }
 
@@ -118,6 +120,62 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
         ExpectTerminated(login.Ref, Wait);
 
         AssertTheQueuesPlaceGoesToTheNextLogin(provider, strategy, slow, "stopped");
+    }
+
+    /// <summary>
+    /// An Auto login asks for a device code (its browser launcher failed) and then, the user having opened the shown URL,
+    /// exchanges the code: both wait in the queue. The device-code request leaving the queue unwatched the login while
+    /// its exchange still waited, so a login that stopped then had its code sent all the same.
+    /// </summary>
+    [Fact]
+    public async Task A_login_with_two_requests_queued_stays_watched_until_both_have_left_the_queue()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
+        var login = CreateTestProbe();
+        var other = CreateTestProbe();
+        // The provider resolved (a device-code request waits for discovery first, and would queue after the others).
+        var earlier = CreateTestProbe();
+        earlier.Send(provider, DeviceCodeRequest("earlier"));
+        earlier.ExpectMsg<DeviceCodeIssued>(Wait);
+
+        var slow = Sent(provider, strategy, "slow");
+        login.Send(provider, DeviceCodeRequest("auto"));
+        other.Send(provider, Exchange("mid"));
+        login.Send(provider, Exchange("auto"));
+        strategy.Release("slow");
+        slow.ExpectMsg<CodeExchanged>(Wait);
+        login.ExpectMsg<DeviceCodeIssued>(Wait); // the device-code request left the queue first
+        AwaitAssert(() => Assert.Contains("mid", strategy.Started), Wait);
+
+        // The login stops without withdrawing: its exchange, still queued, is dropped unsent.
+        await EventFilter.Info(contains: "dropped unsent, its login has ended").ExpectOneAsync(Wait, async () =>
+        {
+            Watch(login.Ref);
+            Sys.Stop(login.Ref);
+            await ExpectTerminatedAsync(login.Ref, Wait);
+        });
+        strategy.Release("mid");
+        other.ExpectMsg<CodeExchanged>(Wait);
+        Sent(provider, strategy, "next"); // the slot's next request: the dropped code would have come before it
+        Assert.DoesNotContain("auto", strategy.Started);
+    }
+
+    [Fact]
+    public void A_device_code_request_refused_by_a_full_queue_says_what_was_not_sent()
+    {
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 1);
+        var login = CreateTestProbe();
+        Sent(provider, strategy, "slow");
+        CreateTestProbe().Send(provider, Exchange("queued"));
+
+        login.Send(provider, DeviceCodeRequest("full"));
+
+        var refused = login.ExpectMsg<DeviceCodeRefused>(Wait).Failure;
+        Assert.Equal(LoginFailure.ExchangeQueueFull, refused.Failure);
+        Assert.Contains("the device authorization request was not sent", refused.Reason);
+        Assert.DoesNotContain("code was not sent", refused.Reason); // no code exists yet
     }
 
     /// <summary>Login <c>login-{name}</c>'s device-code request, its scope <paramref name="name"/> (the scripted strategy records it as <c>device:{name}</c>).</summary>
