@@ -64,8 +64,11 @@ public interface IOAuthConnector
     /// <param name="options">The wait for the user's return (<see cref="SignOutOptions.Timeout"/>) and <see cref="SignOutOptions.SendIdTokenHint"/>; the provider's session is always ended.</param>
     /// <param name="cancellationToken">Stops waiting for the URL (the sign-out itself goes on).</param>
     /// <returns>
-    /// The sign-out, with <see cref="PendingSignOut.EndSessionUrl"/> null when the provider has no end-session endpoint
-    /// (then <see cref="PendingSignOut.Outcome"/> is already complete, <see cref="ProviderSessionOutcome.NotSupported"/>).
+    /// The sign-out, with <see cref="PendingSignOut.EndSessionUrl"/> null when no end-session URL could be given: the
+    /// provider has no end-session endpoint (<see cref="ProviderSessionOutcome.NotSupported"/>), or the step could not
+    /// start (<see cref="ProviderSessionOutcome.Failed"/>, with the reason: the provider unavailable, too many sign-outs
+    /// waiting). Then <see cref="PendingSignOut.Outcome"/> is already complete; read it before telling the user the
+    /// provider's session ended.
     /// </returns>
     /// <remarks>
     /// On a cluster of server-mode nodes (O8Actors.Cluster) the tokens are revoked and forgotten by the account's entity,
@@ -78,7 +81,7 @@ public interface IOAuthConnector
 
 /// <summary>A sign-out waiting for its user: redirect the user to <see cref="EndSessionUrl"/>, await <see cref="Outcome"/>.</summary>
 /// <param name="Account">The account signed out (its tokens are already revoked and forgotten).</param>
-/// <param name="EndSessionUrl">Where to send the user to end the provider's session; null when the provider has none.</param>
+/// <param name="EndSessionUrl">Where to send the user to end the provider's session; null when there is none (see <see cref="Outcome"/>: the provider has none, or the step failed).</param>
 /// <param name="Outcome">Completes once the user's browser came back from the provider, or the wait ended.</param>
 public sealed record PendingSignOut(OAuthAccount Account, Uri? EndSessionUrl, Task<SignOutResult> Outcome)
 {

@@ -306,7 +306,7 @@ internal sealed class LoginClient : IOAuthLogins
             .ConfigureAwait(false);
         var url = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var timeout = _accounts.EndSessionTimeout(options);
-        var step = new EndProviderSession(account.Provider, $"end-session-{FlowSecrets.RandomToken(6)}", null, timeout) { UrlTo = url };
+        var step = new EndProviderSession(account.Provider, $"end-session-{FlowSecrets.RandomToken(6)}", null, timeout) { UrlTo = url, Account = account };
         var ended = AskAsync<ProviderSessionEnded>(_actors.Flows, step, timeout + _accounts.RenewalTimeout);
         return (url.Task, WithProviderSessionAsync(revoked, ended, url));
     }

@@ -192,7 +192,7 @@ internal sealed partial class AccountActor
     {
         var requestId = $"end-session-{FlowSecrets.RandomToken(6)}";
         var timeout = _settings.EndSessionTimeout(options);
-        _flows.Tell(new EndProviderSession(_account.Provider, requestId, idTokenHint, timeout) { UrlTo = urlTo });
+        _flows.Tell(new EndProviderSession(_account.Provider, requestId, idTokenHint, timeout) { UrlTo = urlTo, Account = _account });
         Timers.StartSingleTimer(EndSessionTimer, new ProviderSessionEnded(requestId, ProviderSessionOutcome.Failed,
             ProviderSessionEnded.NoAnswer), timeout + _settings.RenewalTimeout);
         Context.Parent.Tell(new Detached(_account));

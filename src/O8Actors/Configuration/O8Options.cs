@@ -312,10 +312,11 @@ public sealed class LoginOptions
 
     /// <summary>
     /// Logins running at once (default 10,000); past it a new login is refused at once with
-    /// <see cref="TooManyPendingLoginsException"/> (<see cref="LoginFailure.TooManyPendingLogins"/>). A sign-out's browser
-    /// step (<see cref="SignOutOptions.EndProviderSession"/>) waits for a browser as a login does and counts here too; past
-    /// the limit it is refused (the sign-out's <see cref="SignOutResult.ProviderSession"/> is
-    /// <see cref="ProviderSessionOutcome.Failed"/>; the tokens are revoked and forgotten all the same).
+    /// <see cref="TooManyPendingLoginsException"/> (<see cref="LoginFailure.TooManyPendingLogins"/>). Sign-outs' browser
+    /// steps (<see cref="SignOutOptions.EndProviderSession"/>), which wait for a browser as a login does, are bounded by the
+    /// same number on their own (one per account: a newer sign-out takes over), never taking a login's slot; past it a
+    /// step is refused (<see cref="SignOutResult.ProviderSession"/> is <see cref="ProviderSessionOutcome.Failed"/>; the
+    /// tokens are revoked and forgotten all the same).
     /// </summary>
     public int MaxPending { get; set; } = 10_000;
 

@@ -206,6 +206,10 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
                 End(ProviderSessionOutcome.Failed,
                     "The browser came back with this sign-out's state before its end-session URL was handed out, so it was refused; the provider's session may still be open.");
                 break;
+            case EndSessionSuperseded:
+                End(ProviderSessionOutcome.Failed,
+                    "A newer sign-out of the same account took over the provider's session step before this one's browser came back; its return is no longer awaited.");
+                break;
             case BrowserLaunched or BrowserRefused:
                 break;
             default:

@@ -19,8 +19,20 @@ internal sealed record EndProviderSession(string Provider, string RequestId, str
     /// </summary>
     public TaskCompletionSource<Uri?>? UrlTo { get; init; }
 
+    /// <summary>
+    /// The account signed out: a newer step of the same account takes over from one still waiting for its browser, so an
+    /// app's logout endpoint replayed in a loop holds one step per account, not one per call.
+    /// </summary>
+    public OAuthAccount? Account { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"EndProviderSession {{ Provider = {Provider}, RequestId = {RequestId}, HasIdTokenHint = {IdTokenHint is not null} }}";
+}
+
+/// <summary>Tells a sign-out's browser step that a newer sign-out of the same account has taken over: it ends as failed.</summary>
+internal sealed record EndSessionSuperseded
+{
+    public static EndSessionSuperseded Instance { get; } = new();
 }
 
 /// <summary>What became of an <see cref="EndProviderSession"/>; <paramref name="Reason"/> is safe to log (null when it ended).</summary>

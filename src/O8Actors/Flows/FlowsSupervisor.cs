@@ -34,8 +34,11 @@ internal sealed class FlowsSupervisor : ReceiveActor
     // Bounded work: the login count is _waiters.Count; logins with a partition are counted per partition there too.
     private readonly PendingLoginLimits _limits;
     // Sign-outs' browser steps running (children with generated names): each holds a state at the listener and two actors
-    // for up to its timeout, as a login does, so they count against o8.login.max-pending together with the logins.
+    // for up to its timeout, as a login does. Bounded on their own by o8.login.max-pending (never taking a login's slot),
+    // and one per account: a newer step of an account takes over from the one still waiting.
     private int _signOutSteps;
+    private readonly Dictionary<OAuthAccount, IActorRef> _stepOfAccount = [];
+    private readonly Dictionary<IActorRef, OAuthAccount> _accountOfStep = [];
 
     /// <summary>Props for the supervisor; <paramref name="bindingVerifier"/> checks server-mode logins' browser secrets.</summary>
     public static Props Props(LoginOptions options, IActorRef listener, IActorRef providers, IBrowserLauncher browser,
@@ -81,9 +84,10 @@ internal sealed class FlowsSupervisor : ReceiveActor
 
     /// <summary>
     /// A sign-out's browser step runs as a child of its own. It always answers its requester itself (from
-    /// <c>PostStop</c> at the latest), so it is watched only to be counted: with the logins, against
-    /// <c>o8.login.max-pending</c>, since it waits for a browser as a login does. Without the bound, a server's logout
-    /// endpoint replayed in a loop would hold a state and two actors per call for the whole timeout.
+    /// <c>PostStop</c> at the latest), so it is watched only to be counted. Without a bound, a server's logout endpoint
+    /// replayed in a loop held a state and two actors per call for the whole timeout: an account has one step at a time
+    /// (a newer one takes over, so the browser sent last is the one awaited), and the steps of all accounts are bounded
+    /// by <c>o8.login.max-pending</c> apart from the logins, so sign-outs never keep anyone from signing in.
     /// </summary>
     private void EndSession(EndProviderSession msg)
     {
@@ -93,24 +97,32 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        if (Waiting >= _flowContext.Options.MaxPending)
+        if (msg.Account is { } account && _stepOfAccount.Remove(account, out var older))
+        {
+            _accountOfStep.Remove(older);
+            older.Tell(EndSessionSuperseded.Instance);
+        }
+
+        if (_signOutSteps >= _flowContext.Options.MaxPending)
         {
             // Debug, not Warning: a flood of refusals must not become a flood of log lines (the caller's result says it).
             _log.Debug("Sign-out {0}: its browser step refused, o8.login.max-pending ({1}) is reached", msg.RequestId, _flowContext.Options.MaxPending);
             msg.UrlTo?.TrySetResult(null);
             Sender.Tell(new ProviderSessionEnded(msg.RequestId, ProviderSessionOutcome.Failed,
-                $"Too many logins and sign-outs wait for their browser: o8.login.max-pending ({_flowContext.Options.MaxPending}) is reached, " +
+                $"Too many sign-outs wait for their browser: o8.login.max-pending ({_flowContext.Options.MaxPending}) is reached, " +
                 "so the provider's session was not ended; sign out again once one has ended."));
             return;
         }
 
         // A generated name ("$…"): login ids may not start with '$', so it never takes a login's name.
-        Context.Watch(Context.ActorOf(EndSessionActor.Props(msg, _flowContext, Sender)));
+        var step = Context.Watch(Context.ActorOf(EndSessionActor.Props(msg, _flowContext, Sender)));
         _signOutSteps++;
+        if (msg.Account is { } signedOut)
+        {
+            _stepOfAccount[signedOut] = step;
+            _accountOfStep[step] = signedOut;
+        }
     }
-
-    /// <summary>Logins and sign-outs' browser steps that wait: what <c>o8.login.max-pending</c> bounds.</summary>
-    private int Waiting => _waiters.Count + _signOutSteps;
 
     /// <summary>
     /// A login that throws is stopped (<see cref="FlowActor.ParentStrategy"/>), and so is a sign-out's step. The login's
@@ -170,7 +182,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        if (_limits.Refusal(msg.LoginId, msg.Request.Partition, Waiting) is { } refusal)
+        if (_limits.Refusal(msg.LoginId, msg.Request.Partition, _waiters.Count) is { } refusal)
         {
             Deliver(waiter, refusal);
             return;
@@ -219,6 +231,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
         {
             // A sign-out's browser step (no login's name starts with '$'): it answered its requester itself.
             _signOutSteps--;
+            if (_accountOfStep.Remove(msg.ActorRef, out var account)) _stepOfAccount.Remove(account);
             return;
         }
 

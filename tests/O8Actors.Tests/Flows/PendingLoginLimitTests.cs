@@ -114,42 +114,72 @@ public sealed class PendingLoginLimitTests : TestKit
         Assert.Equal(LoginFailure.TooManyPendingLogins, refused.Failure);
     }
 
+    /// <summary>Asks the supervisor for a sign-out's browser step of <paramref name="account"/>; returns its step actor once it registered its state.</summary>
+    private IActorRef SignOutStep(string requestId, OAuthAccount account, TestProbe requester)
+    {
+        _supervisor.Tell(new EndProviderSession("test", requestId, null, TimeSpan.FromMinutes(5)) { Account = account }, requester.Ref);
+        _listener.FishForMessage(m => m is RegisterState { ForSignOut: true } r && r.LoginId == requestId, Wait);
+        return _listener.LastSender;
+    }
+
     /// <summary>
-    /// A sign-out's browser step holds a state at the listener and two actors for its whole timeout, as a login does:
-    /// a server's logout endpoint replayed in a loop held one per call with no bound. It counts against max-pending with
-    /// the logins, is refused at once past it (the caller's result says why), and frees its place when it ends.
+    /// A sign-out's browser step holds a state at the listener and two actors for its whole timeout, as a login does: a
+    /// server's logout endpoint replayed in a loop held one per call with no bound. Steps are bounded by max-pending on
+    /// their own (past it refused at once, the caller's result says why), and never take a login's slot.
     /// </summary>
     [Fact]
-    public async Task Sign_outs_browser_steps_count_against_max_pending_with_the_logins_and_one_past_it_is_refused_at_once()
+    public async Task Sign_outs_browser_steps_are_bounded_by_max_pending_apart_from_the_logins()
     {
-        _ = Start("a1");
-        Admitted("a1");
-        _ = Start("a2");
-        Admitted("a2");
-        var signOut = CreateTestProbe();
-        _supervisor.Tell(new EndProviderSession("test", "sign-out-1", null, TimeSpan.FromMinutes(5)), signOut.Ref);
-        _listener.FishForMessage(m => m is RegisterState { ForSignOut: true }, Wait);
-        var step = _listener.LastSender;
+        for (var i = 1; i <= 3; i++) SignOutStep($"sign-out-{i}", new OAuthAccount("test", $"user-{i}"), CreateTestProbe());
 
-        // Full: two logins and a sign-out. Neither another login nor another sign-out's step is admitted.
-        Assert.Equal(LoginFailure.TooManyPendingLogins, Assert.IsType<LoginFailed>(await Start("a3").WaitAsync(AtOnce)).Failure);
-        var replayed = CreateTestProbe();
-        _supervisor.Tell(new EndProviderSession("test", "sign-out-2", null, TimeSpan.FromMinutes(5)), replayed.Ref);
-        var refused = replayed.ExpectMsg<ProviderSessionEnded>(AtOnce);
-        Assert.Equal(("sign-out-2", ProviderSessionOutcome.Failed), (refused.RequestId, refused.Outcome));
+        var fourth = CreateTestProbe();
+        _supervisor.Tell(new EndProviderSession("test", "sign-out-4", null, TimeSpan.FromMinutes(5)) { Account = new("test", "user-4") }, fourth.Ref);
+        var refused = fourth.ExpectMsg<ProviderSessionEnded>(AtOnce);
+        Assert.Equal(("sign-out-4", ProviderSessionOutcome.Failed), (refused.RequestId, refused.Outcome));
         Assert.Contains("o8.login.max-pending (3)", refused.Reason);
-        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // nothing registered for it
 
-        // The first sign-out's step ends (it answers its caller): its place is free for a login again.
-        Sys.Stop(step);
-        Assert.Equal("sign-out-1", signOut.ExpectMsg<ProviderSessionEnded>(Wait).RequestId);
-        // (The supervisor hears of the stop on its own: a refused attempt is tried again until it has.)
-        await AwaitAssertAsync(async () =>
+        // Three sign-outs wait, and still three logins are admitted: sign-outs never keep anyone from signing in.
+        foreach (var id in new[] { "a1", "a2", "a3" })
         {
-            var next = Start($"a4-{Guid.NewGuid():N}");
-            await InFlight(); // judged by the time the supervisor answers this
-            Assert.False(next.IsCompleted, "refused: the sign-out's place is not free yet");
+            _ = Start(id);
+            Admitted(id);
+        }
+        Assert.Equal(3, await InFlight());
+    }
+
+    /// <summary>
+    /// The replayed logout endpoint signs the same account out again and again: each new step takes over from the one
+    /// still waiting (which ends, answering its caller), so one account holds one step, whatever the number of calls.
+    /// </summary>
+    [Fact]
+    public void A_newer_sign_out_of_an_account_takes_over_from_the_step_still_waiting_and_frees_its_place()
+    {
+        var alice = new OAuthAccount("test", "alice");
+        var previous = CreateTestProbe();
+        SignOutStep("sign-out-1", alice, previous);
+
+        for (var i = 2; i <= 6; i++)
+        {
+            var replayed = CreateTestProbe();
+            SignOutStep($"sign-out-{i}", alice, replayed);
+            // The step before it ends at once: its caller hears why, and its state leaves the listener.
+            var superseded = previous.ExpectMsg<ProviderSessionEnded>(Wait);
+            Assert.Equal(($"sign-out-{i - 1}", ProviderSessionOutcome.Failed), (superseded.RequestId, superseded.Outcome));
+            Assert.Contains("newer sign-out of the same account", superseded.Reason);
+            _listener.FishForMessage(m => m is UnregisterState u && u.LoginId == $"sign-out-{i - 1}", Wait);
+            previous = replayed;
+        }
+
+        // Five replays, and another account's sign-out still finds room under max-pending (3) once the replaced steps
+        // have stopped (the supervisor hears of each stop on its own: a refused attempt is tried again until it has).
+        AwaitAssert(() =>
+        {
+            var bob = CreateTestProbe();
+            _supervisor.Tell(new EndProviderSession("test", $"sign-out-bob-{Guid.NewGuid():N}", null, TimeSpan.FromMinutes(5))
+            {
+                Account = new("test", "bob"),
+            }, bob.Ref);
+            Assert.Null(bob.ReceiveOne(TimeSpan.FromMilliseconds(200))); // admitted: it waits for its browser
         }, Wait);
-        _listener.FishForMessage(m => m is RegisterState { ForSignOut: false }, Wait);
     }
 }
