@@ -222,6 +222,7 @@ internal sealed partial class AccountActor
         var what = StoreFailure(msg.Cause);
         _log.Warning("Account {0}: the token store failed ({1})", _account, what);
         var cause = new AuthorizationFailedException(LoginFailure.Internal, $"The token store failed for {_account}: {what}.");
+        KeepUnsentLogin();
         KeepIssued();
         // Callers that came during the renewal and whom the current tokens serve (kept ones among them) get them.
         ServeWhatCan();
@@ -235,7 +236,9 @@ internal sealed partial class AccountActor
     {
         _log.Warning("Account {0}: the renewal did not finish within {1}", _account, _settings.RenewalTimeout);
         var inFlight = _refreshId is not null || _issuedSave is not null;
-        // A save that hangs is a store that failed: tokens the provider issued are kept all the same.
+        // A save that hangs is a store that failed: tokens the provider issued are kept all the same, and so are a login's
+        // whose save never went out (the lock or the read hung).
+        KeepUnsentLogin();
         KeepIssued();
         FailTimedOut();
         if (inFlight)

@@ -32,8 +32,26 @@ internal sealed partial class AccountActor
         // A refresh refused for some callers' scopes spoke of the grant this login replaces: with its tokens they get a
         // refresh of their own again, if they still need one.
         foreach (var waiter in _waiters) waiter.ScopesRefused = false;
-        if (login.OrphanedOver is not null || _rememberTo.All(caller => caller.IsNobody())) SaveIssued(login.Tokens, over);
+        if (NobodyElseHolds(login)) SaveIssued(login.Tokens, over);
         else Save(login.Tokens, over?.Version ?? 0);
+    }
+
+    /// <summary>
+    /// Whether only this actor holds <paramref name="login"/>'s tokens: an interactive renewal's (its callers wait for
+    /// this actor), or a login that outlived the account's earlier actor. An app's own remembered login is its caller's too.
+    /// </summary>
+    private bool NobodyElseHolds(LoginToSave login) => login.OrphanedOver is not null || _rememberTo.All(caller => caller.IsNobody());
+
+    /// <summary>
+    /// The store failed (or hung) before a login's save was sent, taking its lock or reading what it holds: tokens only
+    /// this actor holds are kept as a failed save's are (see <see cref="KeepIssued"/>), over what the store held when this
+    /// actor last read it (under tokens kept before, what those replace), instead of being dropped with a live refresh
+    /// token nobody holds.
+    /// </summary>
+    private void KeepUnsentLogin()
+    {
+        if (_issuedSave is null && _toSave is { } login && NobodyElseHolds(login))
+            _issuedSave = (login.Tokens, _unsaved is not null ? _unsavedOver : _current);
     }
 
     /// <summary>Saves tokens the provider issued for this actor's callers; kept in memory should the store fail.</summary>

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using O8Actors.Accounts;
+using O8Actors.Flows;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -23,6 +24,41 @@ public sealed partial class AccountActorTests
         store.FailSaves(1);
         await EventFilter.Warning(contains: "stored again later").ExpectAsync(1, async () => Assert.Equal("at-2", (await Get(accounts, Alice)).Token), Wait);
         return (strategy, store, accounts);
+    }
+
+    /// <summary>
+    /// The user approved an interactive login, and the store failed as the account took its lock or read it, before the
+    /// save went out: the tokens were dropped, their refresh token live at the provider and held by nobody, the caller
+    /// was told the store failed and the next call opened the browser again.
+    /// </summary>
+    [Fact]
+    public async Task An_interactive_logins_tokens_whose_save_the_store_failed_before_it_went_out_are_served_kept_and_stored_once_it_recovers()
+    {
+        var strategy = NewStrategy();
+        var store = new FlakyTokenStore();
+        var flows = CreateTestProbe();
+        var accounts = await Accounts(strategy, store, flows.Ref);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        strategy.RevokeAll();
+        var caller = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+
+        store.FailLoads(1); // down as the login ends: the account cannot read what the store holds
+        await EventFilter.Warning(contains: "stored again later").ExpectAsync(1, async () =>
+        {
+            start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice")));
+            Assert.Equal("at-2", (await caller).Token);
+        }, Wait);
+
+        // Kept: a silent call is served them (no second login), and they are stored once the store recovers.
+        Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+        await AwaitAssertAsync(async () =>
+        {
+            Clock.Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal("rt-2", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+        }, Wait);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
     [Theory]
