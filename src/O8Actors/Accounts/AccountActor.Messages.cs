@@ -47,7 +47,8 @@ internal sealed partial class AccountActor
     /// <summary>A hand-off has lasted <see cref="AccountSettings.HandOffWait"/>: the actor stops, whatever is still under way.</summary>
     private sealed record HandOffDeadlineReached;
     /// <summary>A refresh given up: its id, the stored copy it replaces (whose refresh token it spent) and the scopes it asked for.</summary>
-    private sealed record LateRefresh(string Id, StoredTokens Over, IReadOnlyList<string>? Scopes);
+    /// <summary>A refresh given up unanswered (<see cref="GivenUpAt"/>, scheduler time): its answer is still taken if it comes.</summary>
+    private sealed record LateRefresh(string Id, StoredTokens Over, IReadOnlyList<string>? Scopes, DateTimeOffset GivenUpAt);
 
     /// <summary>Sent to the parent once signed out: it stops routing here and retires this actor.</summary>
     internal sealed record Forgotten(OAuthAccount Account);

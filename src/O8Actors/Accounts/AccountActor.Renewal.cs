@@ -287,7 +287,7 @@ internal sealed partial class AccountActor
         _overtime = false;
         _log.Warning("Account {0}: its refresh or save did not answer within {1} past the renewal's deadline; the refresh lock is released",
             _account, _settings.OvertimeWait);
-        if (_refreshId is { } id && _current is { } over) _lateRefresh = new LateRefresh(id, over, _refreshScopes);
+        if (_refreshId is { } id && _current is { } over) _lateRefresh = new LateRefresh(id, over, _refreshScopes, Now);
         KeepIssued();
         FailTimedOut();
         _generation++;
@@ -295,6 +295,21 @@ internal sealed partial class AccountActor
     }
 
     private bool IsLateRefresh(string requestId) => _lateRefresh is { } late && late.Id == requestId;
+
+    /// <summary>
+    /// Why <paramref name="refreshToken"/> is not sent again yet, or null: a refresh given up unanswered spent it, or may
+    /// still, and a provider that detects reuse revokes the whole grant for a second use (RFC 9700 section 4.14.2). For a
+    /// renewal's length after it was given up, its answer is awaited rather than raced; a refresh whose answer never came
+    /// by then is taken as lost (a provider's request ends by its own time limit long before).
+    /// </summary>
+    private AuthorizationFailedException? StillOutForALateRefresh(string refreshToken)
+    {
+        if (_lateRefresh is not { } late || !string.Equals(late.Over.Tokens.RefreshToken, refreshToken, StringComparison.Ordinal)
+            || Now >= late.GivenUpAt + _settings.RenewalTimeout)
+            return null;
+        return new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
+            $"A refresh of {_account} given up earlier has not been answered yet, and its refresh token is not sent twice; try again shortly.");
+    }
 
     /// <summary>
     /// The answer of a refresh given up (its renewal's lock released) came: its tokens are kept as tokens the store failed
@@ -377,6 +392,13 @@ internal sealed partial class AccountActor
         if (!_current.Tokens.CanRefresh)
         {
             NeedsInteraction(InteractionReason.NoRefreshToken, $"The access token of {_account} expired and the provider issued no refresh token; sign in again.");
+            return;
+        }
+
+        if (StillOutForALateRefresh(_current.Tokens.RefreshToken!) is { } unanswered)
+        {
+            FailAll(unanswered);
+            EndRenewal();
             return;
         }
 

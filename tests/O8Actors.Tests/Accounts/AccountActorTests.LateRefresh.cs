@@ -86,6 +86,30 @@ public sealed partial class AccountActorTests
         }
     }
 
+    /// <summary>
+    /// The lock was given up for a refresh still unanswered, and the next caller's renewal read the same refresh token:
+    /// it sent it again, and a provider that detects reuse (RFC 9700) revokes the whole grant for a second use.
+    /// </summary>
+    [Fact]
+    public async Task A_refresh_token_out_with_a_refresh_given_up_is_not_sent_again_until_a_renewals_length_has_passed()
+    {
+        var (_, _, providers, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync();
+        Clock.Advance(settings.OvertimeWait);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait); // given up: the lock is released
+
+        var refused = await Assert.ThrowsAsync<AuthorizationFailedException>(() => Get(accounts, Alice));
+        Assert.Contains("not sent twice", refused.Message);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // the spent refresh token stayed here
+
+        // No answer within a renewal's length: taken as lost, and the refresh token goes out again.
+        Clock.Advance(settings.RenewalTimeout);
+        var next = Get(accounts, Alice);
+        var again = providers.ExpectMsg<RefreshTokens>(Wait);
+        Assert.Equal(refresh.RefreshToken, again.RefreshToken);
+        providers.Reply(new CodeExchanged(again.RequestId, LateTokens()));
+        Assert.Equal("at-late", (await next).Token);
+    }
+
     [Fact]
     public async Task A_refresh_answered_after_the_lock_was_given_up_for_it_is_kept_and_stored()
     {
