@@ -276,6 +276,7 @@ internal sealed class LoginClient : IOAuthLogins
     public Task<SignOutResult> SignOutAsync(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
+        ThrowIfBadTimeout(options);
         return SignOutAsync(new SignOut(account, options ?? SignOutOptions.Local), cancellationToken);
     }
 
@@ -286,6 +287,7 @@ internal sealed class LoginClient : IOAuthLogins
     /// </summary>
     internal (Task<Uri?> Url, Task<SignOutResult> Result) BeginSignOut(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken)
     {
+        ThrowIfBadTimeout(options);
         // Nothing sent, so nothing would ever complete the URL.
         if (cancellationToken.IsCancellationRequested) return (Task.FromCanceled<Uri?>(cancellationToken), Task.FromCanceled<SignOutResult>(cancellationToken));
         var url = new TaskCompletionSource<Uri?>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -301,6 +303,8 @@ internal sealed class LoginClient : IOAuthLogins
     internal async Task<(Task<Uri?> Url, Task<SignOutResult> Result)> BeginSignOutHereAsync(OAuthAccount account, SignOutOptions? options,
         CancellationToken cancellationToken)
     {
+        // Before anything is revoked: a timeout refused after the revocation would fail a sign-out that half happened.
+        ThrowIfBadTimeout(options);
         options ??= SignOutOptions.Local;
         var revoked = await SignOutAsync(new SignOut(account, options with { EndProviderSession = false }, CountedByCaller: true), cancellationToken)
             .ConfigureAwait(false);
@@ -333,10 +337,19 @@ internal sealed class LoginClient : IOAuthLogins
         return result;
     }
 
+    /// <summary>
+    /// Refuses a sign-out timeout that is not positive, or longer than a login's may be (one day): the waits built on it
+    /// would overflow, or outlast what a scheduler can hold.
+    /// </summary>
+    private static void ThrowIfBadTimeout(SignOutOptions? options)
+    {
+        if (options?.Timeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > AuthorizationRequest.MaximumTimeout))
+            throw new ArgumentOutOfRangeException(nameof(options), timeout,
+                $"A sign-out's timeout must be positive and at most one day ({AuthorizationRequest.MaximumTimeout}), not {timeout}.");
+    }
+
     private async Task<SignOutResult> SignOutAsync(SignOut message, CancellationToken cancellationToken)
     {
-        if (message.Options.Timeout is { } timeout && timeout <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(message), timeout, "A sign-out's timeout must be positive.");
         ThrowIfStopped();
         return await AskAsync<SignOutResult>(_actors.Accounts, message, _accounts.SignOutWait(message.Options), cancellationToken).ConfigureAwait(false);
     }
