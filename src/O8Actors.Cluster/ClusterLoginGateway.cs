@@ -65,7 +65,12 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         });
         Receive<CancelRoutedLogin>(msg =>
         {
-            if (_pending.TryGetValue(msg.LoginId, out var pending)) Cancel(pending, msg.LoginId);
+            if (!_pending.TryGetValue(msg.LoginId, out var pending)) return;
+            Cancel(pending, msg.LoginId);
+            // No node has reported it yet (its begin may wait in a region's buffer while shards are placed): nothing would
+            // report its end before the begin's deadline, so its caller hears now, as a single node's would. The cancel
+            // above follows the begin through the same region, and ends the login should it start after all.
+            if (pending.Entity is null) End(msg.LoginId, new LoginCancelled(msg.LoginId));
         });
         Receive<LoginUrlReady>(msg =>
         {

@@ -41,9 +41,10 @@ public static class O8ClusterHostingExtensions
         if (options.NumberOfShards < 1)
             throw new ArgumentOutOfRangeException(nameof(configure), options.NumberOfShards,
                 $"{nameof(O8ClusterOptions)}.{nameof(O8ClusterOptions.NumberOfShards)} must be at least 1.");
-        if (options.BeginTimeout <= TimeSpan.Zero)
+        // At most a day, as a login's own timeout: a scheduler fires a delay near TimeSpan.MaxValue at once.
+        if (options.BeginTimeout <= TimeSpan.Zero || options.BeginTimeout > TimeSpan.FromDays(1))
             throw new ArgumentOutOfRangeException(nameof(configure), options.BeginTimeout,
-                $"{nameof(O8ClusterOptions)}.{nameof(O8ClusterOptions.BeginTimeout)} must be longer than zero.");
+                $"{nameof(O8ClusterOptions)}.{nameof(O8ClusterOptions.BeginTimeout)} must be longer than zero and at most one day, not {options.BeginTimeout}.");
 
         // Decided in configuration, so WithOAuthLogins routes every begin and callback here from its first one.
         // Accounts too: each is an entity of its own region, so one actor per account in the whole cluster.

@@ -17,7 +17,7 @@ public sealed class O8ClusterOptions
 
     /// <summary>
     /// How long <c>BeginAsync</c> waits for some node to take a login and report its authorize URL before the login fails
-    /// (for example while the cluster has not formed). Default 30 s.
+    /// (for example while the cluster has not formed). Default 30 s; at most one day.
     /// </summary>
     public TimeSpan BeginTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

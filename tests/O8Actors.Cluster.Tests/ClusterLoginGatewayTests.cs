@@ -217,6 +217,26 @@ public sealed class ClusterLoginGatewayTests : Akka.TestKit.Xunit.TestKit
         Assert.Equal(begun.EntityId, otherNode.ExpectMsg<CancelLogin>(cancellationToken: Ct).EntityId);
     }
 
+    /// <summary>
+    /// A caller cancels while its begin still waits in the region's buffer (the cluster forming, a shard being placed):
+    /// it waited out the whole BeginTimeout, then read a failure blaming the cluster instead of its own cancellation.
+    /// </summary>
+    [Fact]
+    public async Task A_begin_cancelled_before_any_node_took_it_ends_as_cancelled_at_once_and_the_cancel_follows_it()
+    {
+        var (gateway, region) = Gateway(beginTimeout: TimeSpan.FromMinutes(5));
+        var begin = Begin("c");
+        gateway.Tell(begin);
+        var begun = region.ExpectMsg<BeginLogin>(cancellationToken: Ct);
+
+        gateway.Tell(new CancelRoutedLogin("c"));
+
+        Assert.IsType<LoginCancelled>(await begin.Outcome.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => begin.Url.Task);
+        // Behind the begin in the same region: a login that starts after all is ended there too.
+        Assert.Equal(begun.EntityId, region.ExpectMsg<CancelLogin>(cancellationToken: Ct).EntityId);
+    }
+
     [Fact]
     public void A_node_that_leaves_sends_begins_and_callbacks_to_another_nodes_region_and_none_to_its_own()
     {
