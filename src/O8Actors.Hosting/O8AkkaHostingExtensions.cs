@@ -126,6 +126,13 @@ public static class O8AkkaHostingExtensions
             var shutdownTimeout = CheckActorSystemSetup(system, hosting, extra, bridged);
             // Frozen at start: the IOptions value is a shared mutable object, and the actors must not see later changes.
             var options = O8Settings.From(services.GetRequiredService<IOptions<O8Options>>().Value, hosting.ConfigurationSection).ToOptions();
+            // A node whose logins run across a cluster takes its share of every node's logins, each redirected to the app's
+            // callback URL: without one it would start (a loopback listener) and fail that share, naming no cause.
+            if (ServerModeRoute.IsOn(system) && options.Listener.ExternalRedirectUri is null)
+                throw new InvalidOperationException(
+                    "WithOAuthLoginsCluster is for server mode: set O8:Listener:ExternalRedirectUri (o8.listener.external-redirect-uri) to the " +
+                    "app's callback URL on every node, and map it with app.MapOAuthCallback(...); this node would otherwise fail every login of " +
+                    "the cluster that lands on it.");
             if (options.Listener.ExternalRedirectUri is not null && hosting.QuietHostingDiagnostics)
                 RequestLogFilter.WarnIfStillOpen(services.GetService<ILoggerFactory>());
             var browser = extra?.Browser?.Invoke(services) ?? hosting.Browser?.Invoke(services)

@@ -57,6 +57,26 @@ public sealed class NodeStartChecksTests
         Assert.Single(await node.WarningsAfterStartAsync("keeps its accounts' tokens in its own memory"));
     }
 
+    /// <summary>
+    /// A worker node without the app's callback URL started (a loopback listener), reported healthy, took its share of
+    /// the cluster's logins and failed each one as "O8Actors is not running on the node", its cause never logged.
+    /// </summary>
+    [Fact]
+    public async Task A_node_without_the_apps_callback_url_fails_its_start_naming_the_setting()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        try
+        {
+            await using var node = await UnjoinedNode.StartAsync(serverMode: false);
+            await node.Services.GetRequiredService<O8Actors.Hosting.O8Runtime>().WhenStarted.WaitAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.Fail("O8Actors started on a cluster node without O8:Listener:ExternalRedirectUri.");
+        }
+        catch (InvalidOperationException refused) when (refused.Message.Contains("ExternalRedirectUri", StringComparison.Ordinal))
+        {
+            Assert.Contains("WithOAuthLoginsCluster is for server mode", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task A_node_that_has_not_joined_its_cluster_is_not_ready_for_the_load_balancer()
     {

@@ -34,13 +34,16 @@ internal sealed class UnjoinedNode : IAsyncDisposable
     /// <summary>
     /// Starts a node; <paramref name="remoting"/> replaces the loopback remoting, <paramref name="configure"/> adds to its
     /// Akka configuration after <c>WithOAuthLoginsCluster</c>; <paramref name="clusterFirst"/> calls
-    /// <c>WithOAuthLoginsCluster</c> before <c>WithOAuthLogins</c>.
+    /// <c>WithOAuthLoginsCluster</c> before <c>WithOAuthLogins</c>; <paramref name="serverMode"/> off leaves out the app's
+    /// callback URL (<c>O8:Listener:ExternalRedirectUri</c>).
     /// </summary>
     public static async Task<UnjoinedNode> StartAsync(RemoteOptions? remoting = null, Action<AkkaConfigurationBuilder>? configure = null,
-        bool clusterFirst = false)
+        bool clusterFirst = false, bool serverMode = true)
     {
         var log = new CapturedWarnings();
         var builder = Host.CreateApplicationBuilder();
+        // Server mode, as every node of a cluster must run (its share of the logins is redirected to the app's callback).
+        if (serverMode) builder.Configuration["O8:Listener:ExternalRedirectUri"] = "https://app.example/oauth/callback";
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(log);
         builder.Services.AddOAuthLogins();
