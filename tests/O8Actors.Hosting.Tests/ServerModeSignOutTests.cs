@@ -17,13 +17,18 @@ public sealed class ServerModeSignOutTests(SandboxFixture sandbox) : IClassFixtu
     // The outcome of the login each app's /connect began (one user per app).
     private readonly TaskCompletionSource<Task<LoginOutcome>> _login = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private WebApplication App(string systemName, bool endSession = true, string? signedOutRedirect = null)
+    private WebApplication App(string systemName, bool endSession = true, string? signedOutRedirect = null,
+        Func<HttpContext, IReadOnlyDictionary<string, string>?>? browserSecrets = null)
     {
         var builder = sandbox.ServerModeApp(systemName, endSession
             ? new Dictionary<string, string?> { ["O8:Providers:sandbox:EndSessionEndpoint"] = sandbox.Server.EndSessionEndpoint.ToString() }
             : null);
         var app = builder.Build();
-        app.MapOAuthCallback("/oauth/callback", o => o.SignedOutRedirect = signedOutRedirect);
+        app.MapOAuthCallback("/oauth/callback", o =>
+        {
+            o.SignedOutRedirect = signedOutRedirect;
+            if (browserSecrets is not null) o.BrowserSecrets = browserSecrets;
+        });
         app.MapPost("/connect", async (HttpContext context, IOAuthConnector connector) =>
         {
             var login = await connector.BeginAsync(context, "sandbox", SandboxFixture.Hint("alice") with { AccountKey = "alice" });
@@ -80,6 +85,38 @@ public sealed class ServerModeSignOutTests(SandboxFixture sandbox) : IClassFixtu
             Assert.Equal(ended + 1, sandbox.Server.EndedSessions.Count);
             // Counted once, when answered: this app configures no revocation endpoint.
             Assert.Contains("1 revocation=not_supported provider_session=ended", signOuts.Measurements);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// The provider's return from a sign-out carries a state and no code: no browser binding is needed, yet the app's
+    /// binding store was read for it, and a store that was down gave the user a 500, left the sign-out waiting out its
+    /// timeout and blamed the provider's post-logout redirect URIs, although the provider's session had ended.
+    /// </summary>
+    [Fact]
+    public async Task A_sign_outs_return_is_served_while_the_apps_binding_store_is_down()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var storeDown = false;
+        await using var app = App("o8-server-signout-store-down", browserSecrets: context =>
+            Volatile.Read(ref storeDown) ? throw new TimeoutException("the cache did not answer") : BrowserBindingCookie.Read(context));
+        await app.StartAsync(ct);
+        try
+        {
+            using var browser = sandbox.Browser();
+            var account = await ConnectAsync(browser, AppUri(app));
+            var signOut = await app.Services.GetRequiredService<IOAuthConnector>().BeginSignOutAsync(account, cancellationToken: ct).WaitAsync(Wait, ct);
+            Volatile.Write(ref storeDown, true);
+
+            using var atProvider = await browser.GetAsync(signOut.EndSessionUrl, ct);
+            using var back = await browser.GetAsync(atProvider.Headers.Location, ct);
+
+            Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+            Assert.Equal(ProviderSessionOutcome.Ended, (await signOut.Outcome.WaitAsync(Wait, ct)).ProviderSession);
         }
         finally
         {

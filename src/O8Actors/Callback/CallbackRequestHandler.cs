@@ -53,7 +53,9 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
         {
             // The app's own store of the browser's binding (its session, a cache): outside the wait for the login below, so
             // a store's own timeout is not taken for the login's (a 504 "did not finish in time" for a login never asked).
-            secrets = browserSecrets?.Invoke(context);
+            // Only for a login's callback: a sign-out's return (a state alone) needs no binding, and a store that is down
+            // must not keep the user from it.
+            secrets = verdict.IsCandidate ? browserSecrets?.Invoke(context) : null;
         }
         catch (Exception ex)
         {
