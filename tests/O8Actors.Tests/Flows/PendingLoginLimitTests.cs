@@ -161,12 +161,15 @@ public sealed class PendingLoginLimitTests : TestKit
         for (var i = 2; i <= 6; i++)
         {
             var replayed = CreateTestProbe();
-            SignOutStep($"sign-out-{i}", alice, replayed);
+            _supervisor.Tell(new EndProviderSession("test", $"sign-out-{i}", null, TimeSpan.FromMinutes(5)) { Account = alice }, replayed.Ref);
             // The step before it ends at once: its caller hears why, and its state leaves the listener.
             var superseded = previous.ExpectMsg<ProviderSessionEnded>(Wait);
             Assert.Equal(($"sign-out-{i - 1}", ProviderSessionOutcome.Failed), (superseded.RequestId, superseded.Outcome));
             Assert.Contains("newer sign-out of the same account", superseded.Reason);
-            _listener.FishForMessage(m => m is UnregisterState u && u.LoginId == $"sign-out-{i - 1}", Wait);
+            // At the listener, in either order (two actors send them): the new step's state, and the replaced one's withdrawal.
+            var atListener = _listener.ReceiveN(2, Wait);
+            Assert.Contains(atListener, m => m is RegisterState { ForSignOut: true } r && r.LoginId == $"sign-out-{i}");
+            Assert.Contains(atListener, m => m is UnregisterState u && u.LoginId == $"sign-out-{i - 1}");
             previous = replayed;
         }
 
