@@ -42,7 +42,7 @@ public static class O8ClusterHostingExtensions
             throw new ArgumentOutOfRangeException(nameof(configure), options.NumberOfShards,
                 $"{nameof(O8ClusterOptions)}.{nameof(O8ClusterOptions.NumberOfShards)} must be at least 1.");
         // At most a day, as a login's own timeout: a scheduler fires a delay near TimeSpan.MaxValue at once.
-        if (options.BeginTimeout <= TimeSpan.Zero || options.BeginTimeout > TimeSpan.FromDays(1))
+        if (options.BeginTimeout <= TimeSpan.Zero || options.BeginTimeout > AuthorizationRequest.MaximumTimeout)
             throw new ArgumentOutOfRangeException(nameof(configure), options.BeginTimeout,
                 $"{nameof(O8ClusterOptions)}.{nameof(O8ClusterOptions.BeginTimeout)} must be longer than zero and at most one day, not {options.BeginTimeout}.");
 

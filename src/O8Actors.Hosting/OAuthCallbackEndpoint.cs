@@ -137,15 +137,9 @@ public static class OAuthCallbackEndpoint
     /// <paramref name="path"/> with the login's id in its query (<see cref="OAuthLanding.LoginIdParameter"/>), so the
     /// app's page can find the login (and must then claim it: <see cref="OAuthLanding.ClaimLogin(HttpContext, PendingLogin)"/>).
     /// </summary>
-    private static string? WithLoginId(string? path, string loginId)
-    {
-        if (path is null) return null;
-        // Into the query, before a fragment: a browser never sends the fragment, and the page would not find its login.
-        var fragmentAt = path.IndexOf('#', StringComparison.Ordinal);
-        var (beforeFragment, fragment) = fragmentAt < 0 ? (path, "") : (path[..fragmentAt], path[fragmentAt..]);
-        var separator = beforeFragment.Contains('?', StringComparison.Ordinal) ? '&' : '?';
-        return $"{beforeFragment}{separator}{OAuthLanding.LoginIdParameter}={Uri.EscapeDataString(loginId)}{fragment}";
-    }
+    private static string? WithLoginId(string? path, string loginId) =>
+        // Into the query, before a fragment (AddQueryString keeps it last): a browser never sends the fragment.
+        path is null ? null : Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(path, OAuthLanding.LoginIdParameter, loginId);
 
     /// <summary>
     /// A path of this app: one leading <c>/</c>, not <c>//host</c> nor <c>/\host</c> (which browsers read as another host),

@@ -249,7 +249,8 @@ public sealed class ServerModeBrowserBindingTests(SandboxFixture sandbox) : ICla
 
             Assert.Equal(HttpStatusCode.InternalServerError, page.StatusCode);
             Assert.Contains("ended before it could finish", await page.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
-            Assert.False(login.Outcome.IsCompleted);
+            // Still waiting a while later too: nothing ends it behind the page's back.
+            await Assert.ThrowsAsync<TimeoutException>(() => login.Outcome.WaitAsync(TimeSpan.FromMilliseconds(500), ct));
         }
         finally
         {

@@ -188,20 +188,14 @@ public sealed class StoreSetupTests
     [InlineData("SQLITE", O8PersistenceDatabase.Sqlite)]
     public void The_database_is_taken_by_its_name_in_any_case(string value, O8PersistenceDatabase expected)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Persistence:Database"] = value }).Build();
-
-        Assert.Equal(expected, new O8PersistenceOptions().FromConfiguration(configuration).Database);
+        Assert.Equal(expected, new O8PersistenceOptions().FromConfiguration(Configuration(("O8:Persistence:Database", value))).Database);
     }
 
     [Fact]
     public void A_connection_string_name_whose_connection_string_is_empty_is_refused()
     {
         // A placeholder in appsettings.json for an environment variable that never came: not the default database file.
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["O8:Persistence:ConnectionStringName"] = "tokens",
-            ["ConnectionStrings:tokens"] = "",
-        }).Build();
+        var configuration = Configuration(("O8:Persistence:ConnectionStringName", "tokens"), ("ConnectionStrings:tokens", ""));
 
         var error = Assert.Throws<ArgumentException>(() => new O8PersistenceOptions().FromConfiguration(configuration));
 
@@ -211,12 +205,8 @@ public sealed class StoreSetupTests
     [Fact]
     public void A_connection_string_and_a_connection_string_name_both_set_are_refused()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["O8:Persistence:ConnectionString"] = "Data Source=a.db",
-            ["O8:Persistence:ConnectionStringName"] = "tokens",
-            ["ConnectionStrings:tokens"] = "Data Source=b.db",
-        }).Build();
+        var configuration = Configuration(("O8:Persistence:ConnectionString", "Data Source=a.db"), ("O8:Persistence:ConnectionStringName", "tokens"),
+            ("ConnectionStrings:tokens", "Data Source=b.db"));
 
         var error = Assert.Throws<ArgumentException>(() => new O8PersistenceOptions().FromConfiguration(configuration));
 

@@ -65,7 +65,7 @@ internal sealed partial class AccountActor
         var generation = ++_generation;
         _loginRequest = request;
         // What the store holds now (kept tokens the store has not taken are not in it).
-        _loginOver = (_unsaved is not null ? _unsavedOver : _current)?.Version ?? 0;
+        _loginOver = StoreHolds?.Version ?? 0;
         var loginId = _loginId = FlowSecrets.RandomToken(9);
         var completion = new TaskCompletionSource<LoginOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         _log.Info("Account {0}: {1}; starting an interactive login for {2} waiting caller(s)", _account, reason, _waiters.Count);

@@ -42,16 +42,18 @@ internal sealed partial class AccountActor
     /// </summary>
     private bool NobodyElseHolds(LoginToSave login) => login.OrphanedOver is not null || _rememberTo.All(caller => caller.IsNobody());
 
+    /// <summary>What the store held when this actor last read it: under tokens kept since a failed save, what those replace.</summary>
+    private StoredTokens? StoreHolds => _unsaved is not null ? _unsavedOver : _current;
+
     /// <summary>
     /// The store failed (or hung) before a login's save was sent, taking its lock or reading what it holds: tokens only
     /// this actor holds are kept as a failed save's are (see <see cref="KeepIssued"/>), over what the store held when this
-    /// actor last read it (under tokens kept before, what those replace), instead of being dropped with a live refresh
-    /// token nobody holds.
+    /// actor last read it (<see cref="StoreHolds"/>), instead of being dropped with a live refresh token nobody holds.
     /// </summary>
     private void KeepUnsentLogin()
     {
         if (_issuedSave is null && _toSave is { } login && NobodyElseHolds(login))
-            _issuedSave = (login.Tokens, _unsaved is not null ? _unsavedOver : _current);
+            _issuedSave = (login.Tokens, StoreHolds);
     }
 
     /// <summary>Saves tokens the provider issued for this actor's callers; kept in memory should the store fail.</summary>

@@ -47,23 +47,41 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
             return;
         }
 
-        CallbackResponse page;
-        IReadOnlyDictionary<string, string>? secrets;
+        // A store that failed gets the ended page without the login being asked; either page goes through the app's hook.
+        var page = TryReadBrowserSecrets(context, verdict, out var secrets)
+            ? await RouteAsync(verdict, path, secrets, ct).ConfigureAwait(false)
+            : CallbackPages.LoginGone;
+        if (page is null) return; // The browser went away; nobody is left to show a page to.
+
+        if (onAnswer is not null) page = onAnswer(context, page);
+        await CallbackHttpResponder.WriteAsync(context, page, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The app's own store of the browser's binding (its session, a cache), read outside the wait for the login, so a
+    /// store's own timeout is not taken for the login's (a 504 "did not finish in time" for a login never asked). Only for
+    /// a login's callback: a sign-out's return (a state alone) needs no binding, and a store that is down must not keep the
+    /// user from it. False when the store failed.
+    /// </summary>
+    private bool TryReadBrowserSecrets(HttpContext context, CallbackClassification verdict, out IReadOnlyDictionary<string, string>? secrets)
+    {
         try
         {
-            // The app's own store of the browser's binding (its session, a cache): outside the wait for the login below, so
-            // a store's own timeout is not taken for the login's (a 504 "did not finish in time" for a login never asked).
-            // Only for a login's callback: a sign-out's return (a state alone) needs no binding, and a store that is down
-            // must not keep the user from it.
             secrets = verdict.IsCandidate ? browserSecrets?.Invoke(context) : null;
+            return true;
         }
         catch (Exception ex)
         {
             log.Warning("Callback listener: the app's browser binding store failed: {0}", ex.GetType().Name);
-            await CallbackHttpResponder.WriteAsync(context, CallbackPages.LoginGone, ct).ConfigureAwait(false);
-            return;
+            secrets = null;
+            return false;
         }
+    }
 
+    /// <summary>The page the login (or sign-out) the request's state names answers with; null when the browser went away.</summary>
+    private async Task<CallbackResponse?> RouteAsync(CallbackClassification verdict, string? path, IReadOnlyDictionary<string, string>? secrets,
+        CancellationToken ct)
+    {
         try
         {
             // A state without code or error goes on too: the listener routes it to a sign-out's registration or answers
@@ -76,25 +94,22 @@ internal sealed class CallbackRequestHandler(IActorRef listener, string callback
             var answer = localReplies is null
                 ? listener.Ask<CallbackResponse>(message, askTimeout, ct)
                 : AskLocallyAsync(message, localReplies, ct);
-            page = await (systemEnd is null ? answer : systemEnd.UntilEndedAsync(answer, fallback: SystemEnded)).ConfigureAwait(false);
+            return await (systemEnd is null ? answer : systemEnd.UntilEndedAsync(answer, fallback: SystemEnded)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AskTimeoutException or TimeoutException)
         {
             log.Warning("Callback listener: the login did not answer within {0}", askTimeout);
-            page = CallbackPages.TimedOut;
+            return CallbackPages.TimedOut;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            return; // The browser went away; nobody is left to show a page to.
+            return null;
         }
         catch (Exception ex)
         {
             log.Warning("Callback listener: routing a callback failed: {0}", ex.GetType().Name);
-            page = CallbackPages.LoginGone;
+            return CallbackPages.LoginGone;
         }
-
-        if (onAnswer is not null) page = onAnswer(context, page);
-        await CallbackHttpResponder.WriteAsync(context, page, ct).ConfigureAwait(false);
     }
 
     /// <summary>The page for a callback whose login can no longer answer: the actor system terminated first.</summary>

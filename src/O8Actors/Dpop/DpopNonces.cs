@@ -45,7 +45,8 @@ internal sealed class DpopNonces
 
     private void Keep(string origin, string nonce)
     {
-        if (_byOrigin.Count >= Capacity && !_byOrigin.ContainsKey(origin)) _byOrigin.Clear();
+        // A known origin first: ConcurrentDictionary.Count takes every lock, and nearly every nonce is a known server's.
+        if (!_byOrigin.ContainsKey(origin) && _byOrigin.Count >= Capacity) _byOrigin.Clear();
         _byOrigin[origin] = nonce;
     }
 

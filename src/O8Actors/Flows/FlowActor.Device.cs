@@ -132,7 +132,9 @@ internal sealed partial class FlowActor
                 break;
             case DeviceCodeRefused { Failure: { BrowserMayServe: true } msg } when Method == LoginMethod.Auto:
                 // Auto, and the provider has no device endpoint: the browser it is (the launcher shows the URL if it cannot open one).
+                // Chosen no more: a deadline then is the browser's, not a device code the provider did not issue.
                 _deviceUnsupported = true;
+                _deviceChosen = false;
                 Choose(LoginMethod.Browser, $"the provider does not support the device grant ({msg.Reason})");
                 RegisterWithListener();
                 break;

@@ -97,13 +97,15 @@ internal sealed class FlowsSupervisor : ReceiveActor
             return;
         }
 
-        if (msg.Account is { } account && _stepOfAccount.Remove(account, out var older))
+        IActorRef? older = null;
+        if (msg.Account is { } account && _stepOfAccount.Remove(account, out older))
         {
             _accountOfStep.Remove(older);
             older.Tell(EndSessionSuperseded.Instance);
         }
 
-        if (_signOutSteps >= _flowContext.Options.MaxPending)
+        // A step that takes over from its account's older one adds no step: only a new account's is bounded.
+        if (older is null && _signOutSteps >= _flowContext.Options.MaxPending)
         {
             // Debug, not Warning: a flood of refusals must not become a flood of log lines (the caller's result says it).
             _log.Debug("Sign-out {0}: its browser step refused, o8.login.max-pending ({1}) is reached", msg.RequestId, _flowContext.Options.MaxPending);

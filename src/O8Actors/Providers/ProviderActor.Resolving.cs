@@ -84,9 +84,7 @@ internal sealed partial class ProviderActor
             foreach (var (request, replyTo) in _pending)
                 // Not BrowserMayServe: a provider that could not be resolved may well offer the device grant, and an Auto
                 // login asks for a device code only where no browser opens, so the browser would not serve it either.
-                replyTo.Tell(request is RequestDeviceCode device
-                    ? new DeviceCodeRefused(new CodeExchangeFailed(device.LoginId, LoginFailure.ProviderUnavailable, reason, null))
-                    : new ProviderUnavailable(((PrepareAuthorization)request).LoginId, reason));
+                replyTo.Tell(ProviderRequestFailures.For(request, LoginFailure.ProviderUnavailable, reason));
             _pending.Clear();
             Become(Unresolved);
             StopIfDrained();

@@ -60,7 +60,7 @@ internal sealed partial class ProviderActor
         foreach (var (request, replyTo, watched) in withdrawn)
         {
             if (watched) Unwatch(replyTo);
-            replyTo.Tell(Withdrawn(request, msg.LoginId));
+            replyTo.Tell(Withdrawn(request));
         }
 
         // A device-code request that waits for the provider's discovery (the provider's first request) is taken back too.
@@ -69,7 +69,7 @@ internal sealed partial class ProviderActor
         {
             var (request, replyTo) = _pending[i];
             if (!IsLoginsOwn(request, replyTo, login, msg.LoginId)) continue;
-            replyTo.Tell(Withdrawn(request, msg.LoginId));
+            replyTo.Tell(Withdrawn(request));
             _pending.RemoveAt(i);
             fromPending++;
         }
@@ -81,8 +81,8 @@ internal sealed partial class ProviderActor
     private static bool IsLoginsOwn(object request, IActorRef replyTo, IActorRef login, string loginId) =>
         request is ExchangeCode or PollDeviceToken or RequestDeviceCode && replyTo.Equals(login) && RequestId(request) == loginId;
 
-    private object Withdrawn(object request, string loginId) => ProviderRequestFailures.Answer(request, new CodeExchangeFailed(loginId, LoginFailure.TokenExchange,
-        $"The token request was withdrawn by its login while it waited in the queue of '{_strategy.Name}', and was not sent.", null));
+    private object Withdrawn(object request) => ProviderRequestFailures.For(request, LoginFailure.TokenExchange,
+        $"The token request was withdrawn by its login while it waited in the queue of '{_strategy.Name}', and was not sent.");
 
     /// <summary>Watches <paramref name="login"/> for one more of its queued requests.</summary>
     private void Watch(IActorRef login)
@@ -159,11 +159,8 @@ internal sealed partial class ProviderActor
         StartWaiting();
     }
 
-    private object QueueFull(object request) => request is RevokeTokens revoke
-        ? new RevocationDone(revoke.RequestId, RevocationOutcome.Failed,
-            $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); the revocation was not sent.")
-        : ProviderRequestFailures.Answer(request, new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeQueueFull,
-            $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); {WhatWasNotSent(request)} was not sent.", null));
+    private object QueueFull(object request) => ProviderRequestFailures.For(request, LoginFailure.ExchangeQueueFull,
+        $"The token requests waiting for '{_strategy.Name}' reached o8.providers.max-queued-exchanges ({_maxQueued}); {WhatWasNotSent(request)} was not sent.");
 
     /// <summary>What a request refused or dropped unsent would have sent, for its reason.</summary>
     private static string WhatWasNotSent(object request) => request switch
@@ -171,6 +168,7 @@ internal sealed partial class ProviderActor
         RequestDeviceCode => "the device authorization request",
         PollDeviceToken => "the device token request",
         RefreshTokens => "the refresh",
+        RevokeTokens => "the revocation",
         _ => "the code",
     };
 
@@ -219,10 +217,10 @@ internal sealed partial class ProviderActor
         _log.Info("Provider {0}: token request of {1} dropped unsent, it waited in the queue until it could no longer be answered before its caller's deadline",
             _strategy.Name, RequestId(request));
         // The caller may have given up already (then the answer is only so no one waits); a login still waiting ends with it.
-        var failure = new CodeExchangeFailed(RequestId(request), LoginFailure.ExchangeTimeout,
-            $"The token request waited in the queue of '{_strategy.Name}' until it could no longer be answered before its caller's deadline, and was not sent.", null);
+        var answer = ProviderRequestFailures.For(request, LoginFailure.ExchangeTimeout,
+            $"The token request waited in the queue of '{_strategy.Name}' until it could no longer be answered before its caller's deadline, and was not sent.");
         // A device-code request is dropped exactly at its login's deadline: the login times out, whichever comes first.
-        replyTo.Tell(request is RequestDeviceCode ? new DeviceCodeRefused(failure) { LoginDeadlinePassed = true } : failure);
+        replyTo.Tell(answer is DeviceCodeRefused refused ? refused with { LoginDeadlinePassed = true } : answer);
     }
 
     private void StartWaiting()

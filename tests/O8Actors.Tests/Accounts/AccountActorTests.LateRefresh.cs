@@ -100,9 +100,13 @@ public sealed partial class AccountActorTests
         var refused = await Assert.ThrowsAsync<AuthorizationFailedException>(() => Get(accounts, Alice));
         Assert.Contains("not sent twice", refused.Message);
         providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // the spent refresh token stayed here
+        // Held back for the whole of a renewal's length, to its last tick.
+        Clock.Advance(settings.RenewalTimeout - TimeSpan.FromTicks(1));
+        Assert.Contains("not sent twice", (await Assert.ThrowsAsync<AuthorizationFailedException>(() => Get(accounts, Alice))).Message);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
 
         // No answer within a renewal's length: taken as lost, and the refresh token goes out again.
-        Clock.Advance(settings.RenewalTimeout);
+        Clock.Advance(TimeSpan.FromTicks(1));
         var next = Get(accounts, Alice);
         var again = providers.ExpectMsg<RefreshTokens>(Wait);
         Assert.Equal(refresh.RefreshToken, again.RefreshToken);

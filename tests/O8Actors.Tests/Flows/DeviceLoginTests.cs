@@ -489,6 +489,25 @@ public sealed class DeviceLoginTests : TestKit
         Assert.False(flow.IsNobody());
     }
 
+    /// <summary>
+    /// Auto turned to the browser because the provider has no device grant: a login that then times out waited for its
+    /// callback, and its timeout said the provider had issued no device code.
+    /// </summary>
+    [Fact]
+    public void Auto_that_fell_back_to_the_browser_times_out_as_a_browser_login()
+    {
+        Start(LoginMethod.Auto, new HeadlessBrowser());
+        _providers.ExpectMsg<RequestDeviceCode>();
+        _providers.Reply(new DeviceCodeRefused(new CodeExchangeFailed("d1", LoginFailure.ProviderUnavailable, "no device endpoint", null) { BrowserMayServe = true }));
+        _listener.ExpectMsg<RegisterState>();
+
+        Scheduler.Advance(Options.Timeout);
+
+        var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
+        Assert.False(timedOut.DeviceCodeNotIssued);
+        Assert.DoesNotContain("device code", AuthorizationTimeoutException.For(timedOut).Message);
+    }
+
     [Fact]
     public void Auto_without_a_display_whose_provider_is_gone_fails_at_once_instead_of_trying_the_browser()
     {

@@ -117,10 +117,13 @@ public sealed class PendingLoginLimitTests : TestKit
     /// <summary>Asks the supervisor for a sign-out's browser step of <paramref name="account"/>; returns its step actor once it registered its state.</summary>
     private IActorRef SignOutStep(string requestId, OAuthAccount account, TestProbe requester)
     {
-        _supervisor.Tell(new EndProviderSession("test", requestId, null, TimeSpan.FromMinutes(5)) { Account = account }, requester.Ref);
+        RequestSignOut(requestId, account, requester);
         _listener.FishForMessage(m => m is RegisterState { ForSignOut: true } r && r.LoginId == requestId, Wait);
         return _listener.LastSender;
     }
+
+    private void RequestSignOut(string requestId, OAuthAccount account, TestProbe requester) =>
+        _supervisor.Tell(new EndProviderSession("test", requestId, null, TimeSpan.FromMinutes(5)) { Account = account }, requester.Ref);
 
     /// <summary>
     /// A sign-out's browser step holds a state at the listener and two actors for its whole timeout, as a login does: a
@@ -133,18 +136,22 @@ public sealed class PendingLoginLimitTests : TestKit
         for (var i = 1; i <= 3; i++) SignOutStep($"sign-out-{i}", new OAuthAccount("test", $"user-{i}"), CreateTestProbe());
 
         var fourth = CreateTestProbe();
-        _supervisor.Tell(new EndProviderSession("test", "sign-out-4", null, TimeSpan.FromMinutes(5)) { Account = new("test", "user-4") }, fourth.Ref);
+        RequestSignOut("sign-out-4", new OAuthAccount("test", "user-4"), fourth);
         var refused = fourth.ExpectMsg<ProviderSessionEnded>(AtOnce);
         Assert.Equal(("sign-out-4", ProviderSessionOutcome.Failed), (refused.RequestId, refused.Outcome));
         Assert.Contains("o8.login.max-pending (3)", refused.Reason);
+        // Full, a waiting account's own sign-out still takes over from its step: it adds none.
+        SignOutStep("sign-out-1-again", new OAuthAccount("test", "user-1"), CreateTestProbe());
 
-        // Three sign-outs wait, and still three logins are admitted: sign-outs never keep anyone from signing in.
+        // Three sign-outs wait, and still three logins are admitted: sign-outs never keep anyone from signing in; the
+        // logins' own limit holds as before.
         foreach (var id in new[] { "a1", "a2", "a3" })
         {
             _ = Start(id);
             Admitted(id);
         }
         Assert.Equal(3, await InFlight());
+        Assert.Equal(LoginFailure.TooManyPendingLogins, Assert.IsType<LoginFailed>(await Start("a4").WaitAsync(AtOnce)).Failure);
     }
 
     /// <summary>
@@ -161,7 +168,7 @@ public sealed class PendingLoginLimitTests : TestKit
         for (var i = 2; i <= 6; i++)
         {
             var replayed = CreateTestProbe();
-            _supervisor.Tell(new EndProviderSession("test", $"sign-out-{i}", null, TimeSpan.FromMinutes(5)) { Account = alice }, replayed.Ref);
+            RequestSignOut($"sign-out-{i}", alice, replayed);
             // The step before it ends at once: its caller hears why, and its state leaves the listener.
             var superseded = previous.ExpectMsg<ProviderSessionEnded>(Wait);
             Assert.Equal(($"sign-out-{i - 1}", ProviderSessionOutcome.Failed), (superseded.RequestId, superseded.Outcome));
@@ -175,14 +182,15 @@ public sealed class PendingLoginLimitTests : TestKit
 
         // Five replays, and another account's sign-out still finds room under max-pending (3) once the replaced steps
         // have stopped (the supervisor hears of each stop on its own: a refused attempt is tried again until it has).
+        var bob = "";
         AwaitAssert(() =>
         {
-            var bob = CreateTestProbe();
-            _supervisor.Tell(new EndProviderSession("test", $"sign-out-bob-{Guid.NewGuid():N}", null, TimeSpan.FromMinutes(5))
-            {
-                Account = new("test", "bob"),
-            }, bob.Ref);
-            Assert.Null(bob.ReceiveOne(TimeSpan.FromMilliseconds(200))); // admitted: it waits for its browser
+            bob = $"sign-out-bob-{Guid.NewGuid():N}";
+            var requester = CreateTestProbe();
+            RequestSignOut(bob, new OAuthAccount("test", "bob"), requester);
+            Assert.Null(requester.ReceiveOne(TimeSpan.FromMilliseconds(200))); // not refused
         }, Wait);
+        // Admitted: its state is registered, and it waits for its browser.
+        _listener.FishForMessage(m => m is RegisterState { ForSignOut: true } r && r.LoginId == bob, Wait);
     }
 }
