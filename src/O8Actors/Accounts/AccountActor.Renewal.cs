@@ -124,14 +124,11 @@ internal sealed partial class AccountActor
     /// <summary>A refresh's answer completed from the tokens it replaces (<paramref name="previous"/>) and the scopes it asked for.</summary>
     private static TokenSet Refreshed(TokenSet answer, TokenSet previous, IReadOnlyList<string>? askedScopes)
     {
-        // A refresh response may leave out what did not change: the refresh token (RFC 6749 section 6: the client keeps
-        // the one it has; the token reader does so for the built-in strategies, a custom strategy or an OAuthFlow
-        // subclass may return the answer as the provider sent it, and dropping the token made the next renewal a sign-in),
-        // the ID token and its claims (they identify the account, which has not changed).
-        var tokens = answer.RefreshToken is null ? answer with { RefreshToken = previous.RefreshToken } : answer;
-        tokens = tokens.IdToken is null
-            ? tokens with { IdToken = previous.IdToken, IdTokenClaims = previous.IdTokenClaims }
-            : tokens;
+        // A refresh response may leave out what did not change: the refresh token (kept by the provider actor for every
+        // refresh, RefreshAnswer), the ID token and its claims (they identify the account, which has not changed).
+        var tokens = answer.IdToken is null
+            ? answer with { IdToken = previous.IdToken, IdTokenClaims = previous.IdTokenClaims }
+            : answer;
         // A refresh that named no scope asks for the grant's own (RFC 6749 section 6): the previous tokens'.
         return GrantedScope.Completed(tokens, askedScopes, previous.Scope);
     }

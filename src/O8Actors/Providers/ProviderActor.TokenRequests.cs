@@ -46,7 +46,7 @@ internal sealed partial class ProviderActor
                     Scopes = e.Scopes,
                     KeysDeadline = keysDeadline,
                 }, http, ct))),
-            RefreshTokens r => (r.RequestId, default(ActivityContext), ct => IdTokens.RefusedRefresh.SparingTheSentRefreshToken(
+            RefreshTokens r => (r.RequestId, default(ActivityContext), ct => RefreshAnswer.KeepingTheSentRefreshToken(
                 IdTokens.RefreshedIdToken.SameUser(strategy.RefreshAsync(
                     new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = keysDeadline }, http, ct),
                     r.PreviousIdToken, strategy.Name), r.RefreshToken)),
