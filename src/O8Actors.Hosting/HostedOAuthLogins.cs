@@ -37,8 +37,9 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         await started.Client.RegisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default) =>
-        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.UnregisterProviderAsync(strategy, cancellationToken).ConfigureAwait(false);
+    public async Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, ProviderStrategy? successor = null, CancellationToken cancellationToken = default) =>
+        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.UnregisterProviderAsync(strategy, successor, cancellationToken)
+            .ConfigureAwait(false);
 
     public async Task<Uri> GetRedirectUriAsync(CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.GetRedirectUriAsync(cancellationToken).ConfigureAwait(false);

@@ -420,12 +420,16 @@ internal sealed class LoginClient : IOAuthLogins
         await AskAsync<ProviderRegistered>(_actors.Providers, new RegisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Removes <paramref name="strategy"/>'s provider while it is still the one registered under its name.</summary>
-    public async Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Removes <paramref name="strategy"/>'s provider while it is still the one registered under its name, or puts
+    /// <paramref name="successor"/> in its place in the same step.
+    /// </summary>
+    public async Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, ProviderStrategy? successor = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(strategy);
         ThrowIfStopped();
-        var reply = await AskAsync<ProviderUnregistered>(_actors.Providers, new UnregisterProvider(strategy), ControlTimeout, cancellationToken).ConfigureAwait(false);
+        var reply = await AskAsync<ProviderUnregistered>(_actors.Providers, new UnregisterProvider(strategy, successor), ControlTimeout, cancellationToken)
+            .ConfigureAwait(false);
         return reply.Removed;
     }
 

@@ -335,11 +335,10 @@ public abstract class OAuthFlow : IAsyncDisposable
                 if (_instanceOnly) await SignOutAllAsync(registration.Logins).ConfigureAwait(false);
 
                 // On any orchestrator that can (the hosted one too): the registration holds this flow and a provider actor.
-                // A name another live flow holds too is handed to it (its registration was replaced by this one's).
-                if (registration.Logins is Providers.IUnregistersProviders logins
-                    && await logins.UnregisterProviderAsync(registration.Strategy).ConfigureAwait(false)
-                    && Successor(others, registration.Logins) is { } successor)
-                    await registration.Logins.RegisterProviderAsync(successor).ConfigureAwait(false);
+                // A name another live flow holds too is handed to it (its registration was replaced by this one's) in the
+                // same step: a call of that flow in between would find the name unknown.
+                if (registration.Logins is Providers.IUnregistersProviders logins)
+                    await logins.UnregisterProviderAsync(registration.Strategy, Successor(others, registration.Logins)).ConfigureAwait(false);
             }
             catch (ObjectDisposedException)
             {

@@ -180,16 +180,18 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
 
     /// <summary>
     /// Removes <paramref name="strategy"/>'s provider while it is still the one registered under its name (a disposed
-    /// <see cref="OAuthFlow"/> takes its provider with it); true when it was removed.
+    /// <see cref="OAuthFlow"/> takes its provider with it), <paramref name="successor"/> taking the name over in the same
+    /// step when given; true when it was removed.
     /// </summary>
-    internal Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default)
+    internal Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, ProviderStrategy? successor = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _client.UnregisterProviderAsync(strategy, cancellationToken);
+        return _client.UnregisterProviderAsync(strategy, successor, cancellationToken);
     }
 
-    Task<bool> Providers.IUnregistersProviders.UnregisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken) =>
-        UnregisterProviderAsync(strategy, cancellationToken);
+    Task<bool> Providers.IUnregistersProviders.UnregisterProviderAsync(ProviderStrategy strategy, ProviderStrategy? successor,
+        CancellationToken cancellationToken) =>
+        UnregisterProviderAsync(strategy, successor, cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>

@@ -6,6 +6,9 @@ namespace O8Actors.Providers;
 /// </summary>
 internal interface IUnregistersProviders
 {
-    /// <summary>Removes <paramref name="strategy"/> if it is still the registration under its name; true when it was.</summary>
-    Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Removes <paramref name="strategy"/> if it is still the registration under its name, putting
+    /// <paramref name="successor"/> (of the same name) in its place in the same step when given; true when it was removed.
+    /// </summary>
+    Task<bool> UnregisterProviderAsync(ProviderStrategy strategy, ProviderStrategy? successor = null, CancellationToken cancellationToken = default);
 }

@@ -11,9 +11,11 @@ internal sealed record ProviderRegistered(string Provider);
 
 /// <summary>
 /// Removes a provider, but only while <paramref name="Strategy"/> is the one registered under its name (a later
-/// registration of the name stays); answered with <see cref="ProviderUnregistered"/>.
+/// registration of the name stays); answered with <see cref="ProviderUnregistered"/>. With a
+/// <paramref name="Successor"/> of the same name, that strategy takes the name over in the same step, so no request
+/// in between finds the name unknown.
 /// </summary>
-internal sealed record UnregisterProvider(ProviderStrategy Strategy);
+internal sealed record UnregisterProvider(ProviderStrategy Strategy, ProviderStrategy? Successor = null);
 
 /// <summary>The answer to <see cref="UnregisterProvider"/>: whether the provider was removed.</summary>
 internal sealed record ProviderUnregistered(string Provider, bool Removed);

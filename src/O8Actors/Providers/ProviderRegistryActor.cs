@@ -103,45 +103,50 @@ internal sealed class ProviderRegistryActor : ReceiveActor
 
     private void Register(RegisterProvider msg)
     {
-        var name = msg.Strategy.Name;
-        if (string.IsNullOrWhiteSpace(name))
+        if (Registered(msg.Strategy) is { } problem)
         {
-            Sender.Tell(new Status.Failure(new ArgumentException("A provider strategy needs a non-empty Name.")));
+            Sender.Tell(new Status.Failure(new ArgumentException(problem)));
             return;
         }
 
-        if (RedirectPaths.Problem(_callbackPath, name, msg.Strategy.RedirectPath) is { } pathProblem)
-        {
-            Sender.Tell(new Status.Failure(new ArgumentException(pathProblem)));
-            return;
-        }
+        Sender.Tell(new ProviderRegistered(msg.Strategy.Name));
+    }
+
+    /// <summary>Registers <paramref name="strategy"/> under its name, replacing the one there; null, or why it cannot be.</summary>
+    private string? Registered(ProviderStrategy strategy)
+    {
+        var name = strategy.Name;
+        if (string.IsNullOrWhiteSpace(name)) return "A provider strategy needs a non-empty Name.";
+        if (RedirectPaths.Problem(_callbackPath, name, strategy.RedirectPath) is { } pathProblem) return pathProblem;
 
         // Re-registering a name replaces its strategy for new requests. The old actor drains: a login whose code it is
         // exchanging (the code is spent at the provider) or has queued gets its answer from it, then it stops.
         if (_providers.Remove(name, out var previous)) previous.Tell(DrainProvider.Instance);
 
         var http = _httpClients;
-        var path = RedirectPaths.For(_callbackPath, name, msg.Strategy.RedirectPath);
-        _paths[name] = new RedirectPathOf(path, msg.Strategy.KnownIssuer, msg.Strategy);
+        var path = RedirectPaths.For(_callbackPath, name, strategy.RedirectPath);
+        _paths[name] = new RedirectPathOf(path, strategy.KnownIssuer, strategy);
         WarnIfSharedWithoutIssuer(path);
         var child = Context.ActorOf(
-            ProviderActor.Props(msg.Strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout, _maxQueuedExchanges, path)
+            ProviderActor.Props(strategy, () => http(name), _maxConcurrentExchanges, _exchangeTimeout, _maxQueuedExchanges, path)
                 .OnO8Dispatcher(Context.System),
             $"{ActorNamePrefix}{++_generation}-{ActorNameFor(name)}");
         Context.Watch(child);
         _providers[name] = child;
-        Sender.Tell(new ProviderRegistered(name));
+        return null;
     }
 
     /// <summary>
     /// Removes a provider whose owner is done with it (a disposed <see cref="OAuthFlow"/>): it drains as on a
-    /// re-registration, and its name is unknown from now on. A name registered again since by another strategy is kept.
+    /// re-registration, and its name is unknown from now on, or taken over at once by the message's successor (another
+    /// live flow of the name). A name registered again since by another strategy is kept.
     /// </summary>
     private void Unregister(UnregisterProvider msg)
     {
         var name = msg.Strategy.Name;
         var removed = _paths.TryGetValue(name, out var current) && ReferenceEquals(current.Strategy, msg.Strategy);
-        if (removed)
+        // Taken over in place, the old actor drains as on any re-registration; otherwise the name goes.
+        if (removed && !TakenOver(name, msg.Successor))
         {
             _paths.Remove(name);
             if (_providers.Remove(name, out var actor)) actor.Tell(DrainProvider.Instance);
@@ -150,6 +155,10 @@ internal sealed class ProviderRegistryActor : ReceiveActor
 
         Sender.Tell(new ProviderUnregistered(name, removed));
     }
+
+    /// <summary>Whether <paramref name="successor"/>, of the name <paramref name="name"/>, was registered in its place.</summary>
+    private bool TakenOver(string name, ProviderStrategy? successor) =>
+        successor is not null && string.Equals(successor.Name, name, StringComparison.Ordinal) && Registered(successor) is null;
 
     /// <summary>
     /// Providers that share a redirect path are told apart only by <c>iss</c> (RFC 9207); one without a known issuer

@@ -64,7 +64,7 @@ public sealed class CancelledCallTests : TestKit
             return signedOut;
         },
         ["RegisterProviderAsync"] = c => c.RegisterProviderAsync(new ScriptedStrategy("p"), Cancelled),
-        ["UnregisterProviderAsync"] = c => c.UnregisterProviderAsync(new ScriptedStrategy("p"), Cancelled),
+        ["UnregisterProviderAsync"] = c => c.UnregisterProviderAsync(new ScriptedStrategy("p"), cancellationToken: Cancelled),
         ["GetRedirectUriAsync"] = c => c.GetRedirectUriAsync(Cancelled),
         ["GetRedirectUriAsync (provider)"] = c => c.GetRedirectUriAsync("github", Cancelled),
         ["GetStatusAsync"] = c => c.GetStatusAsync(Cancelled),
