@@ -23,7 +23,7 @@ namespace O8Actors;
 /// </summary>
 public abstract class OAuthFlow : IAsyncDisposable
 {
-    private static readonly ConcurrentDictionary<int, Lazy<Task<OAuthLogins>>> SharedRuntimes = new();
+    private static readonly ConcurrentDictionary<int, SharedStart> SharedRuntimes = new();
     // The providers of live flows without a CacheName: the shared orchestrator keeps their tokens in memory only.
     private static readonly ConcurrentDictionary<string, byte> InstanceOnlyProviders = new(StringComparer.Ordinal);
     private readonly IOAuthLogins? _logins;
@@ -377,20 +377,27 @@ public abstract class OAuthFlow : IAsyncDisposable
     }
 
     /// <summary>Stops the process-wide orchestrators that <c>OAuthFlow</c>s without an explicit one started.</summary>
+    /// <remarks>
+    /// One still starting is stopped once its start ends, and the call that started it throws an
+    /// <see cref="OperationCanceledException"/>. The next call of any flow starts a fresh one.
+    /// </remarks>
     public static async Task ShutdownSharedAsync()
     {
         foreach (var port in SharedRuntimes.Keys.ToArray())
         {
-            if (SharedRuntimes.TryRemove(port, out var runtime) && runtime.IsValueCreated)
+            if (!SharedRuntimes.TryGetValue(port, out var runtime)) continue;
+            // One still starting is stopped once started (it was skipped, and ran on where no later shutdown could find
+            // it, holding its port); the call that started it is told it was shut down. Marked before it leaves the
+            // table, so that no call finds it gone and not marked.
+            runtime.ShutDown = true;
+            if (!SharedRuntimes.TryRemove(new KeyValuePair<int, SharedStart>(port, runtime))) continue;
+            try
             {
-                try
-                {
-                    await (await runtime.Value.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
-                }
-                catch (OAuthFlowException)
-                {
-                    // It never started; nothing to stop.
-                }
+                await (await runtime.Started.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (OAuthFlowException)
+            {
+                // It never started; nothing to stop.
             }
         }
     }
@@ -459,22 +466,44 @@ public abstract class OAuthFlow : IAsyncDisposable
         OAuthLogins logins;
         try
         {
-            logins = await runtime.Value.ConfigureAwait(false);
+            logins = await runtime.Started.ConfigureAwait(false);
         }
         catch
         {
             // A runtime that failed to start (port taken, no certificate) is forgotten so the next call can retry.
-            SharedRuntimes.TryRemove(new KeyValuePair<int, Lazy<Task<OAuthLogins>>>(port, runtime));
+            SharedRuntimes.TryRemove(new KeyValuePair<int, SharedStart>(port, runtime));
             throw;
         }
 
+        // Shut down while it started: this call does not go on with it (the shutdown stops it), nor start another.
+        if (runtime.ShutDown)
+            throw new OperationCanceledException("The process-wide orchestrator of OAuthFlow was shut down (ShutdownSharedAsync) while it started.");
         if (!logins.IsDisposed) return logins;
         // One that was stopped meanwhile (ShutdownSharedAsync removes it first, so this is belt and braces) is replaced.
-        SharedRuntimes.TryRemove(new KeyValuePair<int, Lazy<Task<OAuthLogins>>>(port, runtime));
-        return await SharedRuntimes.GetOrAdd(port, StartSharedRuntime).Value.ConfigureAwait(false);
+        SharedRuntimes.TryRemove(new KeyValuePair<int, SharedStart>(port, runtime));
+        return await SharedRuntimes.GetOrAdd(port, StartSharedRuntime).Started.ConfigureAwait(false);
     }
 
-    private static Lazy<Task<OAuthLogins>> StartSharedRuntime(int port) => new(() => OAuthLogins.StartAsync(setup =>
+    /// <summary>
+    /// The start of a process-wide orchestrator, run once by whichever call comes first. Its synchronous part (the
+    /// settings, the actor system) runs off the caller's thread, so a shutdown meanwhile waits for it without blocking.
+    /// </summary>
+    private sealed class SharedStart(Func<Task<OAuthLogins>> start)
+    {
+        private readonly Lazy<Task<OAuthLogins>> _started = new(() => Task.Run(start));
+        private volatile bool _shutDown;
+
+        public Task<OAuthLogins> Started => _started.Value;
+
+        /// <summary>Set by <see cref="ShutdownSharedAsync"/> when it takes this start off the table.</summary>
+        public bool ShutDown
+        {
+            get => _shutDown;
+            set => _shutDown = value;
+        }
+    }
+
+    private static SharedStart StartSharedRuntime(int port) => new(() => OAuthLogins.StartAsync(setup =>
     {
         setup.Options = O8Options.FromConfig();
         setup.Options.Listener.Port = port;

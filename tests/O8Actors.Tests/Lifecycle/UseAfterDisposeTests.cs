@@ -107,17 +107,7 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
     {
         var port = CallbackListenerHost.FindFreePort(ipv6: false);
         var browser = new RecordingBrowser();
-        OAuthFlow.ConfigureShared = (p, setup) =>
-        {
-            if (p != port) return;
-            setup.Options.Listener.Scheme = "http";
-            setup.Options.Listener.BindIPv6 = false;
-            setup.Options.Listener.Host = "127.0.0.1";
-            setup.Browser = browser;
-            setup.LoggerFactory = TestOutputLogging.Factory(output);
-            // Not the user's data folder: a test leaves nothing behind.
-            setup.TokenStore = new InMemoryTokenStore();
-        };
+        ConfigureShared(port, browser);
         try
         {
             var waiting = new List<Uri>();
@@ -141,6 +131,60 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
             OAuthFlow.ConfigureShared = null;
         }
     }
+
+    /// <summary>
+    /// A shutdown while the process-wide orchestrator still starts (its first call is under way): the start was skipped,
+    /// ran on where no later shutdown could find it, held its port, and its call's login waited for the browser.
+    /// </summary>
+    [Fact]
+    public async Task ShutdownSharedAsync_while_the_shared_runtime_starts_stops_it_once_started_and_ends_the_call_that_started_it()
+    {
+        var port = CallbackListenerHost.FindFreePort(ipv6: false);
+        var browser = new RecordingBrowser();
+        var starting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new SemaphoreSlim(0);
+        ConfigureShared(port, browser, whileStarting: () =>
+        {
+            starting.TrySetResult();
+            // The start's synchronous part is held until the shutdown has begun.
+            release.Wait(TimeSpan.FromSeconds(30));
+        });
+        try
+        {
+            var flow = new ConsoleFlow(port, []);
+            var login = Task.Run(() => flow.AuthorizeAsync(TimeSpan.FromMinutes(1)));
+            await starting.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+            var shutdown = OAuthFlow.ShutdownSharedAsync();
+            release.Release();
+            await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Empty(browser.Opened);
+            using var rebind = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            rebind.Start(); // the shutdown stopped it: the port is free
+        }
+        finally
+        {
+            await OAuthFlow.ShutdownSharedAsync();
+            OAuthFlow.ConfigureShared = null;
+        }
+    }
+
+    /// <summary>The process-wide orchestrator on <paramref name="port"/> as a test runs it: plain http, a recording browser.</summary>
+    private void ConfigureShared(int port, RecordingBrowser browser, Action? whileStarting = null) =>
+        OAuthFlow.ConfigureShared = (p, setup) =>
+        {
+            if (p != port) return;
+            setup.Options.Listener.Scheme = "http";
+            setup.Options.Listener.BindIPv6 = false;
+            setup.Options.Listener.Host = "127.0.0.1";
+            setup.Browser = browser;
+            setup.LoggerFactory = TestOutputLogging.Factory(output);
+            // Not the user's data folder: a test leaves nothing behind.
+            setup.TokenStore = new InMemoryTokenStore();
+            whileStarting?.Invoke();
+        };
 
     private static async Task CancelledWhileWaitingAsync(OAuthFlow flow, RecordingBrowser browser, int expectedOpened)
     {
