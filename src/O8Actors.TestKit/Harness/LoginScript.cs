@@ -24,7 +24,7 @@ public enum LoginFate
     /// </summary>
     Consent,
 
-    /// <summary>The user approves, but the token endpoint misbehaves (<see cref="LoginScript.Fault"/>). Expect <see cref="LoginOutcomeKind.Failed"/> (a delay well under the exchange timeout succeeds: see <see cref="LoginScript.Expected"/>).</summary>
+    /// <summary>The user approves, but the token endpoint misbehaves (<see cref="LoginScript.Fault"/>). Expect <see cref="LoginOutcomeKind.Failed"/> (a delay well under the exchange timeout succeeds: see <see cref="LoginScript.Expected(TimeSpan)"/>).</summary>
     TokenFault,
 }
 
@@ -78,14 +78,31 @@ public sealed record LoginScript(
     /// request gets at most the exchange timeout less what it waited in its provider's queue, and an OpenID login then
     /// waits for the ID token's key set only until 0.9 of that budget.
     /// </param>
-    public LoginOutcomeKind Expected(TimeSpan exchangeTimeout) => Fate switch
+    public LoginOutcomeKind Expected(TimeSpan exchangeTimeout) => Expected(exchangeTimeout, LoginMethod.Browser);
+
+    /// <summary>
+    /// The outcome this script leads to for a login that ran with <paramref name="method"/>. A device login (RFC 8628)
+    /// plays the same script through the sandbox's device user; its token requests are its polls, and a poll that meets a
+    /// server error, a dropped connection or no answer in time is sent again (section 3.5) until the login's deadline, so
+    /// those faults end it as <see cref="LoginOutcomeKind.TimedOut"/>; a malformed answer fails it.
+    /// </summary>
+    /// <param name="exchangeTimeout">The orchestrator's exchange timeout (see <see cref="Expected(TimeSpan)"/>).</param>
+    /// <param name="method"><see cref="LoginMethod.Browser"/> or <see cref="LoginMethod.Device"/>: how the login ran.</param>
+    public LoginOutcomeKind Expected(TimeSpan exchangeTimeout, LoginMethod method)
     {
-        LoginFate.Approve => LoginOutcomeKind.Succeeded,
-        LoginFate.Deny => LoginOutcomeKind.Denied,
-        LoginFate.Abandon or LoginFate.NeverAnswer or LoginFate.Consent => LoginOutcomeKind.TimedOut,
-        LoginFate.TokenFault when Fault is { Kind: TokenFaultKind.Delay } delay && delay.DelayBy < exchangeTimeout => LoginOutcomeKind.Succeeded,
-        _ => LoginOutcomeKind.Failed,
-    };
+        if (method is not (LoginMethod.Browser or LoginMethod.Device))
+            throw new ArgumentException("A login runs as a browser login or as a device login; Auto chooses one of them.", nameof(method));
+        var delayedOnly = Fault is { Kind: TokenFaultKind.Delay } delay && delay.DelayBy < exchangeTimeout;
+        return Fate switch
+        {
+            LoginFate.Approve => LoginOutcomeKind.Succeeded,
+            LoginFate.Deny => LoginOutcomeKind.Denied,
+            LoginFate.Abandon or LoginFate.NeverAnswer or LoginFate.Consent => LoginOutcomeKind.TimedOut,
+            LoginFate.TokenFault when delayedOnly => LoginOutcomeKind.Succeeded,
+            LoginFate.TokenFault when method == LoginMethod.Device && Fault!.Kind != TokenFaultKind.MalformedJson => LoginOutcomeKind.TimedOut,
+            _ => LoginOutcomeKind.Failed,
+        };
+    }
 
     /// <summary>Whether the login can only end by its deadline, so a short timeout keeps a test fast.</summary>
     public bool EndsByTimeout => Fate is LoginFate.Abandon or LoginFate.NeverAnswer or LoginFate.Consent;
@@ -96,6 +113,18 @@ public sealed record LoginScript(
         LoginFate.NeverAnswer => SandboxDecision.NeverAnswer,
         LoginFate.Consent => SandboxDecision.ConsentPage,
         _ => SandboxDecision.Approve(Subject ?? tag),
+    };
+
+    /// <summary>
+    /// The same script played by a device login's user (RFC 8628): a refusal is <c>access_denied</c> whatever
+    /// <see cref="Error"/> says (the only refusal a device poll can carry), and a login that ends by its timeout never
+    /// sees the user answer.
+    /// </summary>
+    internal SandboxDeviceUser DeviceUser(string tag) => Fate switch
+    {
+        LoginFate.Deny => SandboxDeviceUser.Deny(),
+        LoginFate.Abandon or LoginFate.NeverAnswer or LoginFate.Consent => SandboxDeviceUser.LetExpire,
+        _ => SandboxDeviceUser.Approve(Subject ?? tag),
     };
 
     internal BrowserAction BrowserAction => Fate == LoginFate.Abandon ? BrowserAction.Abandon : BrowserAction.Approve;

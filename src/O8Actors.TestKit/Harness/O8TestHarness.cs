@@ -190,7 +190,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         {
             var clock = Stopwatch.StartNew();
             var outcome = await Logins.RunAsync(ProviderName, request, cancellationToken).ConfigureAwait(false);
-            return new ScriptedLoginResult(tag, script, script.Expected(Options.ExchangeTimeout), outcome, clock.Elapsed);
+            return new ScriptedLoginResult(tag, script, script.Expected(Options.ExchangeTimeout, MethodOf(outcome)), outcome, clock.Elapsed);
         }
         finally
         {
@@ -198,6 +198,13 @@ public sealed class O8TestHarness : IAsyncDisposable
             _book.Forget(tag);
         }
     }
+
+    /// <summary>
+    /// How a login ran: as a device login when it was issued a device code (published long before its first poll, so
+    /// recorded before its outcome), else in a browser.
+    /// </summary>
+    private LoginMethod MethodOf(LoginOutcome outcome) =>
+        Events.For(outcome.LoginId).OfType<DeviceCodeIssuedEvent>().Any() ? LoginMethod.Device : LoginMethod.Browser;
 
     /// <summary>
     /// Runs one login and returns its tokens, throwing as <see cref="IOAuthLogins.AuthorizeAsync"/> does
@@ -358,6 +365,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         var sandboxOptions = new SandboxOptions
         {
             Decide = _book.Decide,
+            DeviceUsers = _book.DeviceUser,
             TokenFaults = TokenFaultPlan.PerLogin(_book.FaultFor),
             // A hanging authorize request ends with its login (the browser cancels it); this only bounds strays.
             NeverAnswerLimit = Options.LoginTimeout + Options.AbandonTimeout,

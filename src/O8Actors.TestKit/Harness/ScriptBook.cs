@@ -7,7 +7,8 @@ namespace O8Actors.TestKit;
 
 /// <summary>
 /// The scripts of the logins in flight, keyed by the tag the harness puts in <c>login_hint</c>. The sandbox's
-/// decision function, the scripted browser and the token-fault plan all read it, so each part plays the same script.
+/// decision function, its device users, the scripted browser and the token-fault plan all read it, so each part plays
+/// the same script, whether the login runs in a browser or as a device login.
 /// Logins without a known tag fall back to <see cref="SandboxDecisions.ByLoginHint"/> and an <c>abandon…</c> hint.
 /// A script is forgotten once its login has ended (<see cref="Forget"/>), so a long-lived harness does not grow.
 /// </summary>
@@ -54,6 +55,10 @@ internal sealed class ScriptBook
         if (Find(hint) is { } script) return script.BrowserAction;
         return hint is not null && hint.StartsWith("abandon", StringComparison.OrdinalIgnoreCase) ? BrowserAction.Abandon : BrowserAction.Approve;
     }
+
+    /// <summary>A device login's user plays its script as a browser login's would (the tag comes as its <c>login_hint</c>).</summary>
+    public SandboxDeviceUser DeviceUser(DeviceRequestInfo request) =>
+        Find(request.LoginHint) is { } script ? script.DeviceUser(request.LoginHint!) : SandboxDeviceUsers.ByLoginHint(request);
 
     public TokenFault? FaultFor(AuthorizeRequestInfo login) => Find(login.LoginHint)?.TokenFaultToInject;
 

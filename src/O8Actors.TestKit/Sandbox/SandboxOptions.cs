@@ -192,6 +192,11 @@ public sealed class SandboxOptions
         ArgumentNullException.ThrowIfNull(DeviceUsers);
         ArgumentOutOfRangeException.ThrowIfLessThan(DeviceCodeLifetime, TimeSpan.FromSeconds(1), nameof(DeviceCodeLifetime));
         ArgumentOutOfRangeException.ThrowIfLessThan(DevicePollInterval, TimeSpan.FromSeconds(1), nameof(DevicePollInterval));
+        // Advertised as RFC 8628's whole-second interval but judged by its exact value, a fraction would slow down a
+        // client that keeps the advertised pace.
+        if (DevicePollInterval.Ticks % TimeSpan.TicksPerSecond != 0)
+            throw new ArgumentException($"DevicePollInterval must be whole seconds (the interval of a device authorization response, RFC 8628 " +
+                $"section 3.2, is an integer); it is {DevicePollInterval.TotalSeconds} s.", nameof(DevicePollInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CodeLifetime, TimeSpan.Zero, nameof(CodeLifetime));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AccessTokenLifetime, TimeSpan.Zero, nameof(AccessTokenLifetime));
         if (RefreshTokenLifetime is { } refreshLifetime)

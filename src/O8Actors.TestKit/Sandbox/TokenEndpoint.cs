@@ -369,6 +369,8 @@ internal sealed partial class TokenEndpoint(SandboxState state)
         {
             "authorization_code" => state.Codes.Find(form.Get("code"))?.Request,
             "refresh_token" => state.Tokens.FindRefresh(form.Get("refresh_token"))?.Family.Request,
+            // A device login's polls are its token requests: its script's fault strikes there as on a code exchange.
+            DeviceCodeGrantType => state.DeviceCodes.TryGet(form.Get("device_code"), state.Time.GetUtcNow(), out var grant) ? grant.Request : null,
             _ => null,
         };
         var fault = plan.Choose(login);

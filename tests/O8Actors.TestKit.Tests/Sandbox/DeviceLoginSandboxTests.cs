@@ -87,6 +87,22 @@ public sealed class DeviceLoginSandboxTests
         Assert.True(o8.Sandbox.Counters.Faults(TokenFaultKind.DropConnection) >= 1);
     }
 
+    /// <summary>
+    /// The interval is advertised in whole seconds (RFC 8628 section 3.2) and judged by its exact value: a fraction would
+    /// slow down a client that keeps the advertised pace (1.5 s advertised as 1, a poll after 1 s judged too soon).
+    /// </summary>
+    [Theory]
+    [InlineData(1500)]
+    [InlineData(2250)]
+    public async Task A_poll_interval_of_a_fraction_of_a_second_is_refused_at_start(int milliseconds)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() =>
+            SandboxAuthorizationServer.StartAsync(new SandboxOptions { DevicePollInterval = TimeSpan.FromMilliseconds(milliseconds) }));
+
+        Assert.Equal("DevicePollInterval", error.ParamName);
+        Assert.Contains("whole seconds", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_refused_device_login_throws_the_same_exception_as_a_refused_browser_login()
     {

@@ -1,0 +1,101 @@
+using O8Actors.TestKit.Sandbox;
+
+namespace O8Actors.TestKit.Tests.Harness;
+
+/// <summary>
+/// A login script decides a login's fate however the login runs: an app whose logins are device logins (RFC 8628:
+/// <c>o8.login.method = device</c>, or server mode) plays it through the sandbox's device user and its polls. Before,
+/// the script reached only the browser and the code exchange, and a device login approved whatever it said: a test of
+/// a refusal exercised the approval path.
+/// </summary>
+public sealed class DeviceLoginScriptTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    private static Task<O8TestHarness> StartAsync() => O8TestHarness.StartAsync(o =>
+    {
+        o.ConfigureSandbox = sandbox => sandbox.DevicePollInterval = TimeSpan.FromSeconds(1);
+        o.ConfigureLogins = setup => setup.Options.Login.Method = LoginMethod.Device;
+    });
+
+    [Fact]
+    public async Task A_denial_script_is_refused_by_the_device_user()
+    {
+        await using var o8 = await StartAsync();
+
+        var result = await o8.RunAsync(LoginScript.Deny()).WaitAsync(Wait);
+
+        Assert.IsType<LoginDenied>(result.Outcome);
+        Assert.True(result.MatchesScript, result.ToString());
+        Assert.Equal(1, o8.Sandbox.Counters.DeviceCodesIssued);
+        Assert.Equal(0, o8.Sandbox.Counters.AuthorizeRequests);
+        await Assert.ThrowsAsync<AuthorizationDeniedException>(() => o8.AuthorizeAsync(LoginScript.Deny()).WaitAsync(Wait));
+    }
+
+    [Fact]
+    public async Task An_approval_script_signs_in_its_subject()
+    {
+        await using var o8 = await StartAsync();
+
+        var result = await o8.RunAsync(LoginScript.Approve("alice")).WaitAsync(Wait);
+
+        var succeeded = Assert.IsType<LoginSucceeded>(result.Outcome);
+        Assert.Equal("alice", succeeded.Tokens.IdTokenClaims?.Subject);
+        Assert.True(result.MatchesScript, result.ToString());
+    }
+
+    [Fact]
+    public async Task A_token_fault_strikes_the_polls_a_malformed_answer_fails_the_login()
+    {
+        await using var o8 = await StartAsync();
+
+        var result = await o8.RunAsync(LoginScript.TokenEndpointFault(TokenFault.MalformedJson())).WaitAsync(Wait);
+
+        Assert.IsType<LoginFailed>(result.Outcome);
+        Assert.True(result.MatchesScript, result.ToString());
+        Assert.Equal(1, o8.Sandbox.Counters.Faults(TokenFaultKind.MalformedJson));
+    }
+
+    [Fact]
+    public async Task A_server_error_on_every_poll_is_polled_through_until_the_logins_deadline()
+    {
+        await using var o8 = await StartAsync();
+
+        var result = await o8.RunAsync(LoginScript.TokenEndpointFault(TokenFault.ServerError(503)), timeout: TimeSpan.FromSeconds(3)).WaitAsync(Wait);
+
+        Assert.IsType<LoginTimedOut>(result.Outcome);
+        Assert.Equal(LoginOutcomeKind.TimedOut, result.Expected);
+        Assert.True(result.MatchesScript, result.ToString());
+        Assert.True(o8.Sandbox.Counters.Faults(TokenFaultKind.ServerError) >= 1);
+    }
+
+    [Fact]
+    public async Task An_abandon_script_leaves_the_device_code_unanswered_until_the_logins_deadline()
+    {
+        await using var o8 = await StartAsync();
+
+        var result = await o8.RunAsync(LoginScript.Abandon).WaitAsync(Wait);
+
+        Assert.IsType<LoginTimedOut>(result.Outcome);
+        Assert.True(result.MatchesScript, result.ToString());
+        Assert.Equal(0, o8.Sandbox.Counters.Denials);
+    }
+
+    [Theory]
+    [InlineData(LoginFate.Deny, LoginMethod.Browser, LoginOutcomeKind.Denied)]
+    [InlineData(LoginFate.Deny, LoginMethod.Device, LoginOutcomeKind.Denied)]
+    [InlineData(LoginFate.TokenFault, LoginMethod.Browser, LoginOutcomeKind.Failed)]
+    [InlineData(LoginFate.TokenFault, LoginMethod.Device, LoginOutcomeKind.TimedOut)]
+    public void The_expected_outcome_follows_the_method_the_login_ran_with(LoginFate fate, LoginMethod method, LoginOutcomeKind expected)
+    {
+        var script = fate == LoginFate.Deny ? LoginScript.Deny() : LoginScript.TokenEndpointFault();
+
+        Assert.Equal(expected, script.Expected(TimeSpan.FromSeconds(10), method));
+    }
+
+    [Fact]
+    public void Auto_is_no_method_a_login_ran_with()
+    {
+        Assert.Throws<ArgumentException>(() => LoginScript.Approve().Expected(TimeSpan.FromSeconds(10), LoginMethod.Auto));
+    }
+}
