@@ -197,7 +197,7 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
 
     public async Task<PendingSignOut> BeginSignOutAsync(OAuthAccount account, SignOutOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(account);
+        OAuthAccount.ThrowIfIncomplete(account);
         var started = await runtime.GetAsync(cancellationToken).ConfigureAwait(false);
         if (started.System.WhenTerminated.IsCompleted) throw NodeStopped();
         // On a cluster the account's entity may run on another node, which cannot complete this process's URL: the

@@ -189,7 +189,7 @@ internal sealed class LoginClient : IOAuthLogins
     public Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(account);
+        OAuthAccount.ThrowIfIncomplete(account);
         ThrowIfStopped();
         // Before any message: an Ask sends its message whatever the state of its token, and the account's actor would
         // renew (refresh, or start an interactive login and open a browser) for a caller that has already gone.
@@ -235,7 +235,7 @@ internal sealed class LoginClient : IOAuthLogins
 
     public Task<UserInfo> GetUserInfoAsync(OAuthAccount account, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(account);
+        OAuthAccount.ThrowIfIncomplete(account);
         ThrowIfStopped();
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<UserInfo>(cancellationToken);
         return UntilSystemEndsAsync(UserInfoCall.RunAsync(_accountTokens, _actors.Providers, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout), account,
@@ -275,7 +275,7 @@ internal sealed class LoginClient : IOAuthLogins
 
     public Task<SignOutResult> SignOutAsync(OAuthAccount account, SignOutOptions? options, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(account);
+        OAuthAccount.ThrowIfIncomplete(account);
         ThrowIfBadTimeout(options);
         return SignOutAsync(new SignOut(account, options ?? SignOutOptions.Local), cancellationToken);
     }

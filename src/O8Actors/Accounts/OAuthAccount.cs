@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace O8Actors;
@@ -59,5 +61,22 @@ public sealed record OAuthAccount(string Provider, string Key)
         }
 
         return value;
+    }
+
+    /// <summary>
+    /// Refuses a missing account, or one whose provider name or key is null (read back so from an app's own store, or
+    /// made with <c>null!</c>): its actor could not be named, and the caller waited out its whole wait for an answer
+    /// that never came, then was told the renewal or the sign-out did not finish.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="account"/> is null.</exception>
+    /// <exception cref="ArgumentException">Its provider name or key is null.</exception>
+    internal static void ThrowIfIncomplete([NotNull] OAuthAccount? account, [CallerArgumentExpression(nameof(account))] string? paramName = null)
+    {
+        ArgumentNullException.ThrowIfNull(account, paramName);
+        // The properties are declared non-null; a null still arrives through null! or a deserializer.
+        if (account.Provider is null || account.Key is null)
+            throw new ArgumentException(
+                $"The account has no {(account.Provider is null ? "provider name" : "key")}: an account names its provider and the user's key there.",
+                paramName);
     }
 }
