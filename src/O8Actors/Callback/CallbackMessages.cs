@@ -9,8 +9,8 @@ namespace O8Actors.Callback;
 /// <param name="WatchRegistrant">Whether the listener DeathWatches the sender while it waits, to forget its states if it
 /// dies without <see cref="UnregisterState"/>. A registrant that always unregisters itself when it stops (as
 /// <see cref="O8Actors.Flows.FlowActor"/> does in <c>PostStop</c>) passes <c>false</c> and saves the watch's memory.
-/// Either way the listener watches a registrant from the moment it routes a callback to it until it answers, so a
-/// browser never waits on a registrant that died.</param>
+/// Either way a browser never waits on a registrant that died: a registrant answers a callback that reached it from its
+/// <c>PostStop</c>, and one that reaches it already gone is answered by the dead-letter watcher.</param>
 /// <param name="Acknowledge">Whether the registrant waits for <see cref="StateRegistered"/> (to learn the redirect URI).
 /// One that already knows the URI passes <c>false</c> and goes on at once: the listener then answers only a refusal,
 /// and a callback cannot overtake the registration (the registrant sends it before it hands out any authorize URL, and

@@ -9,7 +9,8 @@ using O8Actors.Diagnostics;
 namespace O8Actors.Callback;
 
 /// <summary>
-/// Owns the loopback redirect listener (Kestrel on 127.0.0.1 and [::1], one port for every login) and the table
+/// Owns the loopback redirect listener (Kestrel on 127.0.0.1, and on [::1] too for the host <c>localhost</c> or
+/// <c>[::1]</c>; one port for every login) and the table
 /// <c>state → FlowActor</c>. States are single use: a callback removes its state before it reaches the login, so a
 /// replay gets a 400 page. Stray requests never reach this actor. It starts Kestrel without blocking (stashing
 /// messages until bound); when it cannot start it stays alive and refuses registrations with the reason.
