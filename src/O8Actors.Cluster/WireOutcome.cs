@@ -10,9 +10,9 @@ namespace O8Actors.Cluster;
 /// <param name="Claims">The success's ID token claims, when it had them.</param>
 /// <param name="DpopKey">The success's DPoP key as a private JWK, when its tokens are bound (a secret, like the tokens
 /// beside it: the remoting between nodes runs over TLS).</param>
-/// <param name="DeviceCode">Whether a timeout was a device login's (an internal flag of the outcome, which the serializer
-/// does not write), so the caller's node names the device code in its exception.</param>
-internal sealed record WireOutcome(LoginOutcome Outcome, WireIdTokenClaims? Claims, string? DpopKey = null, bool DeviceCode = false)
+/// <param name="Waiting">What a timeout was still waiting for (an internal property of the outcome, which the serializer
+/// does not write), so the caller's node names it in its exception.</param>
+internal sealed record WireOutcome(LoginOutcome Outcome, WireIdTokenClaims? Claims, string? DpopKey = null, TimedOutWaiting Waiting = TimedOutWaiting.Redirect)
 {
     /// <summary>The outcome's kind.</summary>
     public LoginOutcomeKind Kind => Outcome.Kind;
@@ -21,7 +21,7 @@ internal sealed record WireOutcome(LoginOutcome Outcome, WireIdTokenClaims? Clai
     public static WireOutcome From(LoginOutcome outcome) => outcome is LoginSucceeded success
         ? new WireOutcome(success with { Tokens = success.Tokens with { IdTokenClaims = null, DpopKey = null } },
             success.Tokens.IdTokenClaims is { } claims ? WireIdTokenClaims.From(claims) : null, success.Tokens.DpopKey?.ToJwk())
-        : new WireOutcome(outcome, null, DeviceCode: outcome is LoginTimedOut { DeviceCode: true });
+        : new WireOutcome(outcome, null, Waiting: outcome is LoginTimedOut timedOut ? timedOut.Waiting : TimedOutWaiting.Redirect);
 
     /// <summary>
     /// The outcome as it ended, claims and key restored; a failure (<see cref="LoginFailure.Internal"/>) when the claims
@@ -30,7 +30,7 @@ internal sealed record WireOutcome(LoginOutcome Outcome, WireIdTokenClaims? Clai
     /// </summary>
     public LoginOutcome ToOutcome()
     {
-        if (Outcome is LoginTimedOut timedOut) return DeviceCode ? timedOut with { DeviceCode = true } : timedOut;
+        if (Outcome is LoginTimedOut timedOut) return timedOut with { Waiting = Waiting };
         if (Outcome is not LoginSucceeded success || (Claims is null && DpopKey is null)) return Outcome;
         IdTokenClaims? claims = null;
         if (Claims is not null && !Claims.TryToClaims(out claims))

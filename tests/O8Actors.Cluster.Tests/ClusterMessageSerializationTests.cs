@@ -387,7 +387,9 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         new LoginSucceeded("l", new TokenSet("access", "Bearer")) { Account = new OAuthAccount("sandbox", "alice") },
         new LoginDenied("l", "access_denied", "The user said no"),
         new LoginTimedOut("l", TimeSpan.FromSeconds(90)),
-        new LoginTimedOut("l", TimeSpan.FromMinutes(10)) { DeviceCode = true },
+        new LoginTimedOut("l", TimeSpan.FromMinutes(10)) { Waiting = TimedOutWaiting.DeviceApproval },
+        new LoginTimedOut("l", TimeSpan.FromSeconds(30)) { Waiting = TimedOutWaiting.DeviceCode },
+        new LoginTimedOut("l", TimeSpan.FromSeconds(30)) { Waiting = TimedOutWaiting.AuthorizeUrl },
         new LoginCancelled("l"),
         new LoginFailed("l", LoginFailure.BrowserMismatch, "another browser", "invalid_grant"),
     ];
@@ -407,7 +409,8 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         new AuthorizationDeniedException("access_denied", "no"),
         new AuthorizationTimeoutException(TimeSpan.FromSeconds(90)),
         // A device login's timeout keeps its own message (the device code, not a redirect) on the caller's node.
-        AuthorizationTimeoutException.For(new LoginTimedOut("l", TimeSpan.FromMinutes(10)) { DeviceCode = true }),
+        AuthorizationTimeoutException.For(new LoginTimedOut("l", TimeSpan.FromMinutes(10)) { Waiting = TimedOutWaiting.DeviceApproval }),
+        AuthorizationTimeoutException.For(new LoginTimedOut("l", TimeSpan.FromSeconds(30)) { Waiting = TimedOutWaiting.AuthorizeUrl }),
         new OperationCanceledException("cancelled"),
         // An account's device login refused by the node's pending-login limit, its ID token refused, its issuer refused.
         new TooManyPendingLoginsException("o8.login.max-pending", 3) { LoginId = "login-1" },

@@ -32,14 +32,21 @@ public sealed class AuthorizationTimeoutException : OAuthFlowException
     /// <summary>The exception a caller gets for <paramref name="timedOut"/>: a device login's names the device code.</summary>
     internal static AuthorizationTimeoutException For(LoginTimedOut timedOut) => timedOut switch
     {
-        { DeviceCode: true } => new AuthorizationTimeoutException(timedOut.Timeout,
+        { Waiting: TimedOutWaiting.DeviceApproval } => new AuthorizationTimeoutException(timedOut.Timeout,
             $"Authorization timed out: the user did not approve the device code within {timedOut.Timeout.TotalSeconds:0.#} seconds, or the code expired.")
         {
             LoginId = timedOut.LoginId,
         },
-        { DeviceCodeNotIssued: true } => new AuthorizationTimeoutException(timedOut.Timeout,
+        { Waiting: TimedOutWaiting.DeviceCode } => new AuthorizationTimeoutException(timedOut.Timeout,
             $"Authorization timed out: the provider did not issue a device code within {timedOut.Timeout.TotalSeconds:0.#} seconds " +
             "(its device authorization endpoint was slow, or its token requests waited in o8.providers' queue).")
+        {
+            LoginId = timedOut.LoginId,
+        },
+        { Waiting: TimedOutWaiting.AuthorizeUrl } => new AuthorizationTimeoutException(timedOut.Timeout,
+            $"Authorization timed out: the login had no authorize URL within {timedOut.Timeout.TotalSeconds:0.#} seconds, so no browser " +
+            "was opened (the listener's start, the provider's discovery or its pushed authorization request took longer; a longer " +
+            "timeout lets it finish).")
         {
             LoginId = timedOut.LoginId,
         },

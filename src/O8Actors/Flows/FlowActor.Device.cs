@@ -324,7 +324,7 @@ internal sealed partial class FlowActor
                 End(new LoginDenied(_start.LoginId, poll.Error ?? "access_denied", poll.ErrorDescription));
                 break;
             case DevicePollStatus.Expired:
-                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout) { DeviceCode = true });
+                End(new LoginTimedOut(_start.LoginId, EffectiveTimeout) { Waiting = TimedOutWaiting.DeviceApproval });
                 break;
             case DevicePollStatus.Issued when poll.Tokens is { } tokens:
                 Publish(new TokensExchangedEvent(_start.LoginId, _start.Provider));

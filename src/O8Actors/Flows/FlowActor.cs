@@ -634,8 +634,11 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private void EndTimedOut() =>
         End(new LoginTimedOut(_start.LoginId, EffectiveTimeout)
         {
-            DeviceCode = _deviceTimeout is not null,
-            DeviceCodeNotIssued = _deviceTimeout is null && _deviceChosen,
+            Waiting = _deviceTimeout is not null ? TimedOutWaiting.DeviceApproval
+                : _deviceChosen ? TimedOutWaiting.DeviceCode
+                // The redirect path is set with the authorize URL, when the browser is opened.
+                : _redirectPath is null ? TimedOutWaiting.AuthorizeUrl
+                : TimedOutWaiting.Redirect,
         }, awaitSpentCode: PollInFlight);
 
     private void End(LoginOutcome outcome, bool awaitSpentCode = false)
@@ -662,8 +665,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
 
         var reason = outcome switch
         {
-            LoginTimedOut { DeviceCode: true } => $"the user did not answer the device code within {EffectiveTimeout.TotalSeconds:0.#} s",
-            LoginTimedOut { DeviceCodeNotIssued: true } => $"the provider issued no device code within {EffectiveTimeout.TotalSeconds:0.#} s",
+            LoginTimedOut { Waiting: TimedOutWaiting.DeviceApproval } => $"the user did not answer the device code within {EffectiveTimeout.TotalSeconds:0.#} s",
+            LoginTimedOut { Waiting: TimedOutWaiting.DeviceCode } => $"the provider issued no device code within {EffectiveTimeout.TotalSeconds:0.#} s",
+            LoginTimedOut { Waiting: TimedOutWaiting.AuthorizeUrl } => $"no authorize URL within {EffectiveTimeout.TotalSeconds:0.#} s (no browser was opened)",
             _ => ReasonOf(outcome),
         };
         var elapsed = Stopwatch.GetElapsedTime(_startedAt);

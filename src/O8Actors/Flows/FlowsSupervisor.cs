@@ -219,7 +219,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
     private void Relay(LoginOutcome outcome)
     {
         if (!Forget(outcome.LoginId, out var waiter)) return;
-        if (outcome is LoginCancelled or LoginTimedOut { DeviceCode: true }) _endedStillRunning.Add(outcome.LoginId);
+        if (outcome is LoginCancelled or LoginTimedOut { Waiting: TimedOutWaiting.DeviceApproval }) _endedStillRunning.Add(outcome.LoginId);
         Deliver(waiter, outcome);
         NotifyIfDrained();
     }

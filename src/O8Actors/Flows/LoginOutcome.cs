@@ -45,17 +45,37 @@ public sealed record LoginDenied(string LoginId, string Error, string? ErrorDesc
     public override LoginOutcomeKind Kind => LoginOutcomeKind.Denied;
 }
 
-/// <summary>The browser did not come back before the deadline; in a device login, the user did not approve the code in time.</summary>
+/// <summary>
+/// The browser did not come back before the deadline; in a device login, the user did not approve the code in time. The
+/// caller's <see cref="AuthorizationTimeoutException"/> says which, or that the deadline came before the login had an
+/// authorize URL to open.
+/// </summary>
 public sealed record LoginTimedOut(string LoginId, TimeSpan Timeout) : LoginOutcome(LoginId)
 {
     /// <inheritdoc />
     public override LoginOutcomeKind Kind => LoginOutcomeKind.TimedOut;
 
-    /// <summary>Whether the login waited for the user to approve a device code (RFC 8628), not for a browser redirect.</summary>
-    internal bool DeviceCode { get; init; }
+    /// <summary>What the login was still waiting for when its deadline passed, which its caller's exception names.</summary>
+    internal TimedOutWaiting Waiting { get; init; }
+}
 
-    /// <summary>Whether a device login's deadline passed before the provider issued its code (no browser and no user waited).</summary>
-    internal bool DeviceCodeNotIssued { get; init; }
+/// <summary>What a login that timed out was still waiting for.</summary>
+internal enum TimedOutWaiting
+{
+    /// <summary>The browser's redirect back from the provider, its authorize URL handed out.</summary>
+    Redirect,
+
+    /// <summary>The user's answer to a device code (RFC 8628).</summary>
+    DeviceApproval,
+
+    /// <summary>The provider's device code: no user was shown one.</summary>
+    DeviceCode,
+
+    /// <summary>
+    /// Its authorize URL: the listener's start (on first use), the provider's discovery or its pushed authorization
+    /// request took longer than the login's timeout, and no browser was opened.
+    /// </summary>
+    AuthorizeUrl,
 }
 
 /// <summary>The caller cancelled the login, or the orchestrator stopped.</summary>

@@ -210,7 +210,7 @@ public sealed class DeviceLoginTests : TestKit
 
         var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
         Assert.Equal(CodeLifetime, timedOut.Timeout);
-        Assert.True(timedOut.DeviceCode); // so the caller's exception names the device code, not a redirect
+        Assert.Equal(TimedOutWaiting.DeviceApproval, timedOut.Waiting); // so the caller's exception names the device code, not a redirect
         ExpectTerminated(flow);
     }
 
@@ -227,7 +227,7 @@ public sealed class DeviceLoginTests : TestKit
 
         var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
         Assert.Equal(lifetime, timedOut.Timeout);
-        Assert.True(timedOut.DeviceCode);
+        Assert.Equal(TimedOutWaiting.DeviceApproval, timedOut.Waiting);
         ExpectTerminated(flow);
         Scheduler.Advance(TimeSpan.FromMinutes(1));
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
@@ -504,7 +504,7 @@ public sealed class DeviceLoginTests : TestKit
         Scheduler.Advance(Options.Timeout);
 
         var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
-        Assert.False(timedOut.DeviceCodeNotIssued);
+        Assert.NotEqual(TimedOutWaiting.DeviceCode, timedOut.Waiting);
         Assert.DoesNotContain("device code", AuthorizationTimeoutException.For(timedOut).Message);
     }
 
@@ -604,7 +604,7 @@ public sealed class DeviceLoginTests : TestKit
         });
 
         var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
-        Assert.True(timedOut.DeviceCodeNotIssued);
+        Assert.Equal(TimedOutWaiting.DeviceCode, timedOut.Waiting);
         Assert.Contains("did not issue a device code", AuthorizationTimeoutException.For(timedOut).Message);
     }
 

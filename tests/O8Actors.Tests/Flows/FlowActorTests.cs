@@ -401,7 +401,7 @@ public sealed class FlowActorTests : TestKit
 
         var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
         Assert.Equal(LoginTimeout, timedOut.Timeout);
-        Assert.False(timedOut.DeviceCode);
+        Assert.Equal(TimedOutWaiting.Redirect, timedOut.Waiting);
         ExpectEndedAndStopped(login.Flow, login.Registration.State);
     }
 
@@ -415,6 +415,47 @@ public sealed class FlowActorTests : TestKit
         Scheduler.Advance(TimeSpan.FromSeconds(3));
 
         Assert.Equal(TimeSpan.FromSeconds(3), _outcomes.ExpectMsg<LoginTimedOut>().Timeout);
+    }
+
+    /// <summary>
+    /// A deadline that passes before the login had its authorize URL (the listener still binding on first use, the
+    /// provider's discovery or pushed request slow): no browser was opened, and the caller was told the browser was not
+    /// redirected back, while what held the login up went unsaid.
+    /// </summary>
+    [Theory]
+    [InlineData(false)] // the listener never answered the registration
+    [InlineData(true)]  // the provider never prepared the authorize URL
+    public void A_deadline_before_the_authorize_URL_says_no_browser_was_opened_not_that_it_was_not_redirected_back(bool registered)
+    {
+        Sys.ActorOf(FlowActor.Props("f1", "test", new AuthorizationRequest(Timeout: TimeSpan.FromSeconds(3)), Options,
+            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        _listener.ExpectMsg<RegisterState>();
+        if (registered)
+        {
+            _listener.Reply(new StateRegistered("f1", RedirectUri));
+            _providers.ExpectMsg<PrepareAuthorization>();
+        }
+
+        Scheduler.Advance(TimeSpan.FromSeconds(3));
+
+        var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
+        Assert.Equal(TimedOutWaiting.AuthorizeUrl, timedOut.Waiting);
+        var error = AuthorizationTimeoutException.For(timedOut);
+        Assert.Contains("no authorize URL within 3 seconds", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("redirected back", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_browser.Opened);
+    }
+
+    [Fact]
+    public void A_deadline_after_the_browser_was_opened_says_it_was_not_redirected_back()
+    {
+        StartLogin();
+
+        Scheduler.Advance(LoginTimeout);
+
+        var timedOut = _outcomes.ExpectMsg<LoginTimedOut>();
+        Assert.Equal(TimedOutWaiting.Redirect, timedOut.Waiting);
+        Assert.Contains("redirected back", AuthorizationTimeoutException.For(timedOut).Message, StringComparison.Ordinal);
     }
 
     [Fact]

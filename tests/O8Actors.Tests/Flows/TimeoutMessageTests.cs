@@ -24,7 +24,7 @@ public sealed class TimeoutMessageTests
     [Fact]
     public void A_device_login_says_the_user_did_not_approve_the_device_code()
     {
-        var timedOut = AuthorizationTimeoutException.For(new LoginTimedOut("login-2", TimeSpan.FromMinutes(10)) { DeviceCode = true });
+        var timedOut = AuthorizationTimeoutException.For(new LoginTimedOut("login-2", TimeSpan.FromMinutes(10)) { Waiting = TimedOutWaiting.DeviceApproval });
 
         Assert.Contains("did not approve the device code within 600 seconds", timedOut.Message);
         Assert.DoesNotContain("redirect", timedOut.Message);
