@@ -230,6 +230,11 @@ public abstract class OAuthFlow : IAsyncDisposable
             using var linked = callerToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(callerToken, _disposing.Token) : null;
             return await call(linked?.Token ?? _disposing.Token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException e) when (callerToken.IsCancellationRequested && e.CancellationToken != callerToken)
+        {
+            // The caller's own cancel, told with the caller's token: a caller tells it from a timeout by comparing tokens.
+            throw new OperationCanceledException(e.Message, e, callerToken);
+        }
         finally
         {
             if (Interlocked.Decrement(ref _calls) == 0 && Volatile.Read(ref _disposed)) await ForgetInstanceOnlyAsync(Volatile.Read(ref _lastRegistration)).ConfigureAwait(false);

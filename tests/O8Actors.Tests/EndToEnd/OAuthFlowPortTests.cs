@@ -240,8 +240,11 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
         await waiting.UrlReady;
         await cancellation.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login);
+        var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login);
         Assert.Equal(LoginOutcomeKind.Cancelled, (await waiting.Ended).Outcome);
+        // The caller's own token, as `catch (OperationCanceledException e) when (e.CancellationToken == token)` expects
+        // (before: the flow's internal linked token, already disposed).
+        Assert.Equal(cancellation.Token, cancelled.CancellationToken);
     }
 
     [Fact]
