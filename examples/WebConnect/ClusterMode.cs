@@ -93,9 +93,11 @@ internal sealed class ClusterMode : IAsyncDisposable
         var (sandbox, sharedSettings) = await DemoSandbox.StartIfEnabledAsync(configuration);
         var tls = RemotingTls.Create();
         var nodes = new List<WebApplication>();
+        var started = new WebApplication?[count];
+        X509Certificate2? certificate = null;
+        WebApplication? proxy = null;
         try
         {
-            X509Certificate2 certificate;
             using (var startupLog = LoggerFactory.Create(l => l.AddConsole()))
                 certificate = DemoCertificate.Load(startupLog.CreateLogger("WebConnect"));
 
@@ -107,14 +109,16 @@ internal sealed class ClusterMode : IAsyncDisposable
 
             // All nodes start at once, as a deployment's would: once every contact point answers, the node with the
             // lowest one forms the cluster and the others join it.
-            nodes.AddRange(await Task.WhenAll(Enumerable.Range(0, count).Select(i => StartNodeAsync(
-                args, $"node{i}", https[i], tls.Options(remoting[i]), contacts, contacts[i], certificate, keyRing, sharedSettings, connections, cancellationToken))));
+            // Each node is kept as it starts: if another fails, those that started are stopped with the rest below.
+            await Task.WhenAll(Enumerable.Range(0, count).Select(async i => started[i] = await StartNodeAsync(
+                args, $"node{i}", https[i], tls.Options(remoting[i]), contacts, contacts[i], certificate, keyRing, sharedSettings, connections, cancellationToken)));
+            nodes.AddRange(started.Select(n => n!));
             await WaitForMembersAsync(nodes, count, cancellationToken);
 
             proxyBuilder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
             var nodeRoots = https.Select(p => new Uri($"https://127.0.0.1:{p}/")).ToList();
             ClusterProxy.AddServices(proxyBuilder, nodeRoots, certificate);
-            var proxy = proxyBuilder.Build();
+            proxy = proxyBuilder.Build();
             proxy.MapReverseProxy();
             await proxy.StartAsync(cancellationToken);
 
@@ -131,8 +135,10 @@ internal sealed class ClusterMode : IAsyncDisposable
         }
         catch
         {
-            await StopAsync(nodes);
+            if (proxy is not null) await proxy.DisposeAsync();
+            await StopAsync([.. started.OfType<WebApplication>()]);
             if (sandbox is not null) await sandbox.DisposeAsync();
+            certificate?.Dispose();
             tls.Dispose();
             throw;
         }
@@ -174,7 +180,17 @@ internal sealed class ClusterMode : IAsyncDisposable
             return next(context);
         });
         WebConnectApp.Map(node);
-        await node.StartAsync(cancellationToken);
+        try
+        {
+            await node.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            // Half started (its actor system up, Kestrel's port taken by another process): nothing else holds it.
+            await node.DisposeAsync();
+            throw;
+        }
+
         return node;
     }
 
@@ -241,6 +257,7 @@ internal sealed class ClusterMode : IAsyncDisposable
         await _proxy.DisposeAsync();
         await StopAsync(_nodes);
         if (_sandbox is not null) await _sandbox.DisposeAsync();
+        Certificate.Dispose();
         _tls.Dispose();
     }
 }
