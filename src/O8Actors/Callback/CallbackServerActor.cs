@@ -291,6 +291,8 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
         });
         Receive<CallbackReceived>(_ => Sender.Tell(CallbackPages.LoginGone));
         Receive<UnregisterState>(_ => { });
+        // A check of the certificate served before a while-needed release, which ended after the fresh bind failed.
+        IgnoreCertificateChecks();
         // On first use only: the failed bind has answered everything that waited for it.
         Receive<BindAttemptOver>(_ => Become(Unbound));
     }
@@ -461,6 +463,8 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
         Timers.Cancel(CertificateCheckTimer);
         Timers.Cancel(CertificateCheckTimeoutTimer);
         Timers.Cancel(IdleReleaseTimer);
+        // A check still running would otherwise go on (up to its timeout, which was just cancelled) past a release.
+        _certificateWatch?.GiveUp();
         var app = _app!;
         var certificate = _servedCertificate;
         _app = null;

@@ -44,6 +44,9 @@ internal sealed class CertificateWatch
     // The served certificate's thumbprint, and whether it had ended, when its renewal was last reported as not done.
     private string? _notRenewedReported;
     private DateTimeOffset _renewalFrom = DateTimeOffset.MinValue;
+    // Check numbers are unique in the process, not per watch: a watch made for a fresh bind after a while-needed release
+    // must never take a result of the watch before it (a check still running across the release) as its own.
+    private static int s_checks;
     // The check running (its number and what ends it: its timeout, or the listener's end); null when none is.
     private int _checks;
     private CancellationTokenSource? _running;
@@ -69,7 +72,7 @@ internal sealed class CertificateWatch
     public Task<CertificateChecked>? Begin(DateTimeOffset now, CancellationToken lifetime)
     {
         if (_running is not null) return null;
-        var check = ++_checks;
+        var check = _checks = Interlocked.Increment(ref s_checks);
         // The actor's handle is not linked to the lifetime: a timed-out check is given up without being disposed (it may
         // still be running), and a linked source would stay registered on the listener's lifetime until disposed.
         var running = _running = new CancellationTokenSource();
@@ -79,6 +82,18 @@ internal sealed class CertificateWatch
 
     /// <summary>The number of the check running, or of the last one.</summary>
     public int Running => _checks;
+
+    /// <summary>
+    /// The listener stops serving this watch's certificate (a while-needed release): a check still running is cancelled
+    /// (mkcert is killed, a certificate it made is disposed by the check), and its result is taken by nobody.
+    /// </summary>
+    public void GiveUp()
+    {
+        if (_running is not { } running) return;
+        // Cancelled, not disposed: the check still holds its token until it sees the cancellation.
+        _running = null;
+        running.Cancel();
+    }
 
     /// <summary>
     /// Check <paramref name="check"/> passed <see cref="CheckTimeout"/>: cancelled (mkcert is killed), reported, and the

@@ -11,7 +11,8 @@ namespace O8Actors.Flows;
 /// reached a live <see cref="FlowsSupervisor"/> (sent while the actor system shuts down) completes as
 /// <see cref="LoginCancelled"/>; a state registration that reached no listener (it was stopped, or crashed) is refused,
 /// so the login ends at once as Failed (ListenerUnavailable); a callback routed to a login already gone gets its browser
-/// the "login ended" page (410), and a sign-out's return its "sign-out ended" page; tokens a login's token request
+/// the "login ended" page (410), a callback left in a crashed listener's mailbox the page a stopped listener gives, and
+/// a sign-out's return its "sign-out ended" page; tokens a login's token request
 /// brought after the login was gone are revoked by the provider actor that answered; a request for a provider actor that
 /// stopped before it took it (left in its mailbox when the registry gave up on it, or forwarded before the registry heard
 /// of the stop) is answered as unavailable, naming the provider, so its login, refresh or call fails at once rather than
@@ -73,6 +74,11 @@ internal sealed class UndeliveredLoginWatcher : UntypedActor
                 // An account's actor that failed and was stopped: what was still in its mailbox, or forwarded to it before
                 // its supervisor heard, is answered as the requests it held were (an interactive caller waits 30 minutes).
                 AccountRequestFailures.AnswerStopped(request, account, waiting, Self);
+                break;
+            case DeadLetter { Message: CallbackReceived callback, Sender: { } request } when !request.IsNobody():
+                // A browser's callback still in the listener's mailbox when it crashed and was stopped: its request gets
+                // the page a stopped listener gives (its login was told the listener was lost), not a reset or a 504.
+                request.Tell(callback.Search ? CallbackPages.Malformed : CallbackPages.LoginGone);
                 break;
             case DeadLetter { Message: SignOutReturned, Sender: { } returning } when !returning.IsNobody():
                 // The same for a sign-out's return routed to a step already gone.

@@ -238,4 +238,29 @@ public sealed class ListenerWhileNeededActorTests() : Akka.TestKit.Xunit2.TestKi
         // Released between sign-ins is how this setting stands, not a failure: the hosted health check stays healthy.
         Assert.Null((await StatusAsync(listener)).Failure);
     }
+
+    /// <summary>
+    /// A certificate check of the bind before a release that ends while a fresh bind fails (another process took the port
+    /// meanwhile): its result, kept through the bind, reached a failed listener that had no use for it, and the private
+    /// key of the certificate it made was never disposed.
+    /// </summary>
+    [Fact]
+    public async Task A_certificate_checks_result_that_reaches_a_listener_whose_fresh_bind_failed_has_its_certificate_disposed()
+    {
+        var (listener, flow, port, _) = await IdleAfterOneLoginAsync();
+        Clock.Advance(IdleWait);
+        await ReleasedAsync(listener, port);
+        using var squatter = new TcpListener(IPAddress.Loopback, port);
+        squatter.Start();
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var made = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+        // The registration starts the fresh bind; the check's result comes while it runs, and waits for its end.
+        flow.Send(listener, new RegisterState("s-2", "login-s-2", WatchRegistrant: false));
+        listener.Tell(new CertificateChecked("files") { Check = 1, Next = ServedCertificate.Prepare(made, owned: true) });
+
+        await flow.ExpectMsgAsync<StateRegistrationRefused>(Wait);
+        await AwaitAssertAsync(() => Assert.Equal(IntPtr.Zero, made.Handle), Wait);
+    }
 }
