@@ -49,6 +49,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     private OAuthLogins? _flows;
     private IDisposable? _subscription;
     private IDisposable? _retirement;
+    private LoginMethod _defaultMethod;
     private int _started;
     private int _disposed;
 
@@ -188,9 +189,10 @@ public sealed class O8TestHarness : IAsyncDisposable
         var (tag, request) = Prepare(script, timeout, null);
         try
         {
+            var method = _book.WatchMethod(tag);
             var clock = Stopwatch.StartNew();
             var outcome = await Logins.RunAsync(ProviderName, request, cancellationToken).ConfigureAwait(false);
-            return new ScriptedLoginResult(tag, script, script.Expected(Options.ExchangeTimeout, MethodOf(outcome)), outcome, clock.Elapsed);
+            return new ScriptedLoginResult(tag, script, script.Expected(Options.ExchangeTimeout, method.Method), outcome, clock.Elapsed);
         }
         finally
         {
@@ -198,13 +200,6 @@ public sealed class O8TestHarness : IAsyncDisposable
             _book.Forget(tag);
         }
     }
-
-    /// <summary>
-    /// How a login ran: as a device login when it was issued a device code (published long before its first poll, so
-    /// recorded before its outcome), else in a browser.
-    /// </summary>
-    private LoginMethod MethodOf(LoginOutcome outcome) =>
-        Events.For(outcome.LoginId).OfType<DeviceCodeIssuedEvent>().Any() ? LoginMethod.Device : LoginMethod.Browser;
 
     /// <summary>
     /// Runs one login and returns its tokens, throwing as <see cref="IOAuthLogins.AuthorizeAsync"/> does
@@ -319,6 +314,13 @@ public sealed class O8TestHarness : IAsyncDisposable
         if (failures is not null) throw new AggregateException("Releasing the harness failed.", failures);
     }
 
+    /// <summary>
+    /// Whether <paramref name="script"/>'s login can only end by its deadline as the harness runs logins: in a device-login
+    /// harness, a token fault polled through until the deadline too.
+    /// </summary>
+    private bool EndsByTimeout(LoginScript script) =>
+        script.EndsByTimeout || (_defaultMethod == LoginMethod.Device && script.Expected(Options.ExchangeTimeout, LoginMethod.Device) == LoginOutcomeKind.TimedOut);
+
     private (string Tag, AuthorizationRequest Request) Prepare(LoginScript script, TimeSpan? timeout, IReadOnlyList<string>? scopes)
     {
         ArgumentNullException.ThrowIfNull(script);
@@ -327,7 +329,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         var tag = _book.Add(script);
         var request = new AuthorizationRequest(
             Scopes: scopes,
-            Timeout: timeout ?? (script.EndsByTimeout ? Options.AbandonTimeout : Options.LoginTimeout),
+            Timeout: timeout ?? (EndsByTimeout(script) ? Options.AbandonTimeout : Options.LoginTimeout),
             ExtraParameters: new Dictionary<string, string>(StringComparer.Ordinal) { ["login_hint"] = tag });
         return (tag, request);
     }
@@ -403,6 +405,8 @@ public sealed class O8TestHarness : IAsyncDisposable
         }, cancellationToken).ConfigureAwait(false);
         _subscription = _flows.Events.Subscribe(Events);
         _retirement = _flows.Events.Subscribe(new ScriptRetirement(_book));
+        // A login that names no method runs as the orchestrator's settings say (a device-login app, or server mode).
+        _defaultMethod = _flows.Options.Login.Method;
 
         var secret = Options.ClientAuthentication is ClientAuthMethod.Basic or ClientAuthMethod.Post
             ? Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32))

@@ -18,6 +18,8 @@ internal sealed class ScriptBook
     public const string TagPrefix = "o8tk-";
 
     private readonly ConcurrentDictionary<string, LoginScript> _scripts = new(StringComparer.Ordinal);
+    // The logins whose method a caller watches (RunAsync, for its result's expected outcome), by tag.
+    private readonly ConcurrentDictionary<string, MethodMark> _watched = new(StringComparer.Ordinal);
     private long _next;
 
     /// <summary>
@@ -42,7 +44,18 @@ internal sealed class ScriptBook
     public bool Holds(string tag) => _scripts.ContainsKey(tag);
 
     /// <summary>Forgets the script of an ended login. All the book holds of a login is its script, kept under its tag.</summary>
-    public void Forget(string tag) => _scripts.TryRemove(tag, out _);
+    public void Forget(string tag)
+    {
+        _scripts.TryRemove(tag, out _);
+        _watched.TryRemove(tag, out _);
+    }
+
+    /// <summary>
+    /// Watches whether the login of <paramref name="tag"/>, not yet started, asks for a device code (so it runs as a
+    /// device login). The caller holds the mark: the login's end forgets its tag (<see cref="ScriptRetirement"/>), maybe
+    /// before the caller reads it.
+    /// </summary>
+    public MethodMark WatchMethod(string tag) => _watched[tag] = new MethodMark();
 
     public LoginScript? Find(string? tag) => tag is not null && _scripts.TryGetValue(tag, out var script) ? script : null;
 
@@ -57,8 +70,12 @@ internal sealed class ScriptBook
     }
 
     /// <summary>A device login's user plays its script as a browser login's would (the tag comes as its <c>login_hint</c>).</summary>
-    public SandboxDeviceUser DeviceUser(DeviceRequestInfo request) =>
-        Find(request.LoginHint) is { } script ? script.DeviceUser(request.LoginHint!) : SandboxDeviceUsers.ByLoginHint(request);
+    public SandboxDeviceUser DeviceUser(DeviceRequestInfo request)
+    {
+        if (Find(request.LoginHint) is not { } script) return SandboxDeviceUsers.ByLoginHint(request);
+        if (_watched.TryGetValue(request.LoginHint!, out var mark)) mark.DeviceCodeAsked();
+        return script.DeviceUser(request.LoginHint!);
+    }
 
     public TokenFault? FaultFor(AuthorizeRequestInfo login) => Find(login.LoginHint)?.TokenFaultToInject;
 
@@ -69,4 +86,14 @@ internal sealed class ScriptBook
         // Read once, by the scripted browser before it redeems the request_uri; nothing here needs it afterwards.
         return query.TryGetValue("request_uri", out var requestUri) ? PushedLoginHint?.Invoke(requestUri.ToString()) : null;
     }
+}
+
+/// <summary>Whether a login asked the sandbox for a device code: it runs as a device login (RFC 8628), not in a browser.</summary>
+internal sealed class MethodMark
+{
+    private volatile bool _device;
+
+    public LoginMethod Method => _device ? LoginMethod.Device : LoginMethod.Browser;
+
+    public void DeviceCodeAsked() => _device = true;
 }

@@ -74,11 +74,43 @@ public sealed class DeviceLoginScriptTests
     {
         await using var o8 = await StartAsync();
 
-        var result = await o8.RunAsync(LoginScript.Abandon).WaitAsync(Wait);
+        // Longer than the two polls a user who approves needs (the sandbox's default user approves at the second).
+        var result = await o8.RunAsync(LoginScript.Abandon, timeout: TimeSpan.FromSeconds(5)).WaitAsync(Wait);
 
         Assert.IsType<LoginTimedOut>(result.Outcome);
         Assert.True(result.MatchesScript, result.ToString());
+        Assert.True(o8.Sandbox.Counters.DevicePolls >= 2, $"{o8.Sandbox.Counters.DevicePolls} polls");
+        Assert.Equal(0, o8.Sandbox.Counters.TokensIssued);
         Assert.Equal(0, o8.Sandbox.Counters.Denials);
+    }
+
+    [Fact]
+    public async Task A_device_login_harness_gives_a_token_fault_polled_through_to_its_deadline_the_short_timeout()
+    {
+        await using var o8 = await StartAsync();
+
+        // As it does the scripts that end by their deadline in a browser (Abandon): each would hold its slot for the whole
+        // login timeout, and a virtual-time test advancing by AbandonTimeout would never see it end.
+        Assert.Equal(o8.Options.AbandonTimeout, o8.Request(LoginScript.TokenEndpointFault(TokenFault.ServerError(503))).Timeout);
+        Assert.Equal(o8.Options.LoginTimeout, o8.Request(LoginScript.TokenEndpointFault(TokenFault.MalformedJson())).Timeout);
+        Assert.Equal(o8.Options.AbandonTimeout, o8.Request(LoginScript.Abandon).Timeout);
+    }
+
+    [Fact]
+    public async Task The_method_a_result_expects_comes_from_the_device_code_asked_for_not_from_kept_events()
+    {
+        // Two events kept: the login's own device code event is gone among its polls' by the time its outcome comes.
+        await using var o8 = await O8TestHarness.StartAsync(o =>
+        {
+            o.MaxEventsKept = 2;
+            o.ConfigureSandbox = sandbox => sandbox.DevicePollInterval = TimeSpan.FromSeconds(1);
+            o.ConfigureLogins = setup => setup.Options.Login.Method = LoginMethod.Device;
+        });
+
+        var result = await o8.RunAsync(LoginScript.TokenEndpointFault(TokenFault.ServerError(503)), timeout: TimeSpan.FromSeconds(4)).WaitAsync(Wait);
+
+        Assert.IsType<LoginTimedOut>(result.Outcome);
+        Assert.Equal(LoginOutcomeKind.TimedOut, result.Expected);
     }
 
     [Theory]
