@@ -257,10 +257,14 @@ public sealed class ListenerWhileNeededActorTests() : Akka.TestKit.Xunit2.TestKi
             System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
 
         // The registration starts the fresh bind; the check's result comes while it runs, and waits for its end.
+        var found = new CertificateChecked("files") { Check = 1, Next = ServedCertificate.Prepare(made, owned: true) };
+        Assert.NotEqual(IntPtr.Zero, made.Handle);
         flow.Send(listener, new RegisterState("s-2", "login-s-2", WatchRegistrant: false));
-        listener.Tell(new CertificateChecked("files") { Check = 1, Next = ServedCertificate.Prepare(made, owned: true) });
+        listener.Tell(found);
 
         await flow.ExpectMsgAsync<StateRegistrationRefused>(Wait);
         await AwaitAssertAsync(() => Assert.Equal(IntPtr.Zero, made.Handle), Wait);
+        // Held to the end: collected, the certificate's finalizer could release its handle and pass for a disposal.
+        GC.KeepAlive(found);
     }
 }
