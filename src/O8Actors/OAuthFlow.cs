@@ -38,6 +38,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     private bool _disposed;
     // Cancelled by DisposeAsync: every call under way ends with it (a login waiting for the browser would else wait out its timeout).
     private readonly CancellationTokenSource _disposing = new();
+    // The states of the authorize URLs this flow's strategy built whose "waiting" line is still to come (WaitingObserver).
+    private readonly ConcurrentDictionary<string, byte> _statesBuilt = new(StringComparer.Ordinal);
 
     /// <summary>Whether <paramref name="provider"/> is the provider of a live flow without a cache name (its accounts stay in memory).</summary>
     internal static bool IsInstanceOnly(string provider) => InstanceOnlyProviders.ContainsKey(provider);
@@ -280,6 +282,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// default, on the process-wide orchestrator (no <c>logins</c> given: a console app), writes
     /// "Waiting for sign-in at … (Ctrl+C to cancel)" to standard error, so a user whose browser did not open knows
     /// where to go and how to stop; with an orchestrator of your own it writes nothing. Override to show it elsewhere.
+    /// Flows that share a <see cref="CacheName"/> share one provider, whose strategy is the latest live flow's: that flow's
+    /// AuthUrl builds the login's URL, and it alone is called.
     /// </summary>
     /// <param name="authorizeUrl">The URL the browser was sent to.</param>
     protected virtual void OnWaitingForSignIn(Uri authorizeUrl)
@@ -446,6 +450,14 @@ public abstract class OAuthFlow : IAsyncDisposable
         return registration;
     }
 
+    /// <summary>
+    /// Whether this flow's strategy built <paramref name="authorizeUrl"/> (by its <c>state</c>), taking it off the list:
+    /// live flows that share a <see cref="CacheName"/> share the provider name, and each heard the other's logins.
+    /// </summary>
+    private bool Built(Uri authorizeUrl) =>
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(authorizeUrl.Query).TryGetValue("state", out var state)
+        && _statesBuilt.TryRemove(state.ToString(), out _);
+
     /// <summary>The orchestrator this flow is registered with, its strategy there, and its subscription for the "waiting" line.</summary>
     private sealed record Registration(IOAuthLogins Logins, ProviderStrategy Strategy, IDisposable Waiting) : IDisposable
     {
@@ -456,7 +468,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     {
         public void OnNext(LoginEvent value)
         {
-            if (value is AuthorizeUrlReadyEvent ready && ready.Provider == flow._providerName) flow.OnWaitingForSignIn(ready.AuthorizeUrl);
+            if (value is AuthorizeUrlReadyEvent ready && ready.Provider == flow._providerName && flow.Built(ready.AuthorizeUrl))
+                flow.OnWaitingForSignIn(ready.AuthorizeUrl);
         }
 
         public void OnCompleted() { }
@@ -542,6 +555,8 @@ public abstract class OAuthFlow : IAsyncDisposable
         {
             var builder = new UriBuilder(flow.AuthUrl);
             var query = builder.Query.TrimStart('?');
+            // Noted so that this flow alone says the login waits for the user (flows sharing a CacheName share the name).
+            flow._statesBuilt.TryAdd(context.State, 0);
             var extra = $"state={Uri.EscapeDataString(context.State)}";
             if (context.CodeChallenge is not null)
                 extra += $"&code_challenge={Uri.EscapeDataString(context.CodeChallenge)}&code_challenge_method={context.CodeChallengeMethod}";

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -15,9 +16,15 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
 {
     /// <summary>Written like the original's example: the subclass builds the URL and posts the code itself.</summary>
     private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthLogins flows, bool sendVerifier, string? issuer = null,
-        string? cacheName = null)
+        string? cacheName = null, ConcurrentQueue<Uri>? waiting = null)
         : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify messages.read", logins: flows)
     {
+        protected override void OnWaitingForSignIn(Uri authorizeUrl)
+        {
+            if (waiting is null) base.OnWaitingForSignIn(authorizeUrl);
+            else waiting.Enqueue(authorizeUrl);
+        }
+
         protected override string? Issuer => issuer;
 
         protected override string? CacheName => cacheName;
@@ -340,6 +347,36 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
         Assert.Equal(token, await earlier.AuthorizeAsync(timeoutSeconds: 30));
         await earlier.DisposeAsync();
         await Assert.ThrowsAsync<UnknownProviderException>(() => flows.GetRedirectUriAsync(earlier.Account.Provider));
+    }
+
+    /// <summary>
+    /// Two live flows of one CacheName share the provider name; each heard every login of that name, so a login said it
+    /// waits twice (the console line twice; a dialog of one flow showed the other's login).
+    /// </summary>
+    [Fact]
+    public async Task Flows_sharing_a_cache_name_say_once_per_login_that_it_waits()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var flows = await StartAsync(new HttpClientBrowser());
+        var earlierWaiting = new ConcurrentQueue<Uri>();
+        var laterWaiting = new ConcurrentQueue<Uri>();
+        await using var earlier = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true,
+            cacheName: "said-once", waiting: earlierWaiting);
+        await using var later = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true,
+            cacheName: "said-once", waiting: laterWaiting);
+        await earlier.AuthorizeAsync(timeoutSeconds: 30);
+        await later.GetAccessTokenAsync(allowInteraction: false); // registers the later flow: its strategy now serves the name
+
+        await later.AuthorizeForTokensAsync(TimeSpan.FromSeconds(30));
+        await earlier.AuthorizeForTokensAsync(TimeSpan.FromSeconds(30));
+
+        // Each of the three logins said it waits once, by the flow whose AuthUrl built its URL. The line comes from the
+        // event stream, which may deliver it after the login ended: wait for all three.
+        await TestSupport.Eventually.TrueAsync(() => earlierWaiting.Count + laterWaiting.Count >= 3, "every login said it waits",
+            TimeSpan.FromSeconds(10));
+        Assert.Single(earlierWaiting);
+        Assert.Equal(2, laterWaiting.Count);
+        Assert.Equal(3, earlierWaiting.Concat(laterWaiting).Select(u => u.Query).Distinct().Count());
     }
 
     private sealed class Observer(Action<LoginEvent> onNext) : IObserver<LoginEvent>
