@@ -5,8 +5,8 @@ using O8Actors.Callback;
 namespace O8Actors.Providers;
 
 /// <summary>
-/// Fetches provider metadata with Duende's <c>GetDiscoveryDocumentAsync</c>: OpenID Connect Discovery first, then the
-/// RFC 8414 location, and checks the <c>issuer</c> against the configured one.
+/// Fetches provider metadata, read by Duende's <see cref="DiscoveryDocumentResponse"/>: OpenID Connect Discovery first,
+/// then the RFC 8414 location, and checks the <c>issuer</c> against the configured one.
 /// </summary>
 internal static class MetadataDiscovery
 {
@@ -36,7 +36,7 @@ internal static class MetadataDiscovery
             DiscoveryDocumentResponse document;
             try
             {
-                document = await http.GetDiscoveryDocumentAsync(Request(issuer, candidate), cancellationToken).ConfigureAwait(false);
+                document = await FetchAsync(http, issuer, candidate, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -60,7 +60,26 @@ internal static class MetadataDiscovery
             $"No usable metadata found for provider '{provider}' (issuer {issuer}): {string.Join("; ", failures)}.");
     }
 
-    private static DiscoveryDocumentRequest Request(string issuer, Uri candidate)
+    /// <summary>
+    /// The document alone. Duende's <c>GetDiscoveryDocumentAsync</c> also fetches the key set it names and fails the whole
+    /// discovery when that fails: a key set answering 503 was reported as the metadata document answering 503, and the
+    /// RFC 8414 document tried next (whose <c>jwks_uri</c> is optional) could resolve an OpenID provider as plain OAuth,
+    /// without its ID tokens checked. The key set is the ID token validator's to fetch, when first needed (JwksCache).
+    /// </summary>
+    private static async Task<DiscoveryDocumentResponse> FetchAsync(HttpClient http, string issuer, Uri candidate, CancellationToken cancellationToken)
+    {
+        var policy = Policy(issuer, candidate);
+        if (!DiscoveryEndpoint.IsSecureScheme(candidate, policy))
+            return ProtocolResponse.FromException<DiscoveryDocumentResponse>(new InvalidOperationException("HTTPS required"),
+                $"HTTPS is required for the metadata of a provider off loopback ({candidate}).");
+        using var request = new HttpRequestMessage(HttpMethod.Get, candidate);
+        request.Headers.Accept.ParseAdd("application/json");
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await ProtocolResponse.FromHttpResponseAsync<DiscoveryDocumentResponse>(response,
+            response.IsSuccessStatusCode ? policy : $"Error connecting to {candidate}: {response.ReasonPhrase}").ConfigureAwait(false);
+    }
+
+    private static DiscoveryPolicy Policy(string issuer, Uri candidate)
     {
         var policy = new DiscoveryPolicy
         {
@@ -70,13 +89,14 @@ internal static class MetadataDiscovery
             RequireHttps = true,
             AllowHttpOnLoopback = true,
             // The issuer is compared below with a clearer error; endpoints may live on other hosts (Google's token
-            // endpoint is oauth2.googleapis.com), and the key set is fetched by the ID token validator when first needed.
+            // endpoint is oauth2.googleapis.com), and the key set is fetched by the ID token validator when first needed
+            // (not here: FetchAsync).
             ValidateIssuerName = false,
             ValidateEndpoints = false,
             RequireKeySet = false,
         };
         policy.LoopbackAddresses.Add("::1");
-        return new DiscoveryDocumentRequest { Address = candidate.AbsoluteUri, Policy = policy };
+        return policy;
     }
 
     private static ProviderMetadata Read(string provider, string issuer, Uri source, DiscoveryDocumentResponse document)
@@ -123,7 +143,8 @@ internal static class MetadataDiscovery
                 : Endpoint(provider, source, "userinfo_endpoint", document.UserInfoEndpoint),
             DpopSigningAlgorithms = document.Json is { ValueKind: JsonValueKind.Object } j && j.TryGetProperty("dpop_signing_alg_values_supported", out var algs)
                 && algs.ValueKind == JsonValueKind.Array
-                ? algs.EnumerateArray().Select(a => a.GetString() ?? "").ToList()
+                // A non-string entry names no algorithm (it threw InvalidOperationException out of discovery, for every provider).
+                ? algs.EnumerateArray().Select(a => a.ValueKind == JsonValueKind.String ? a.GetString()! : "").ToList()
                 : null,
         };
     }

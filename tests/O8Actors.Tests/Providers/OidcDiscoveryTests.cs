@@ -268,6 +268,46 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
         Assert.Equal(ClientAuthentication.None, publicClient.ClientAuthentication);
     }
 
+    /// <summary>
+    /// Discovery fetched the key set too (Duende's discovery call does) and failed with it: a key set answering 503 was
+    /// reported as the metadata document answering 503, and the RFC 8414 document tried next, which need not list a key
+    /// set, resolved the OpenID provider as plain OAuth, its logins sending no nonce and checking no ID token.
+    /// </summary>
+    [Fact]
+    public async Task A_key_set_that_is_down_neither_fails_discovery_nor_turns_the_provider_into_plain_OAuth()
+    {
+        var oauthDocument = Metadata();
+        oauthDocument.Remove("jwks_uri");
+        _server.Handler = (context, request) => request.Path switch
+        {
+            "/.well-known/openid-configuration" => RecordingServer.Respond(context, 200, "application/json", Metadata().ToJsonString()),
+            "/.well-known/oauth-authorization-server" => RecordingServer.Respond(context, 200, "application/json", oauthDocument.ToJsonString()),
+            "/jwks" => RecordingServer.Respond(context, 503, "text/plain", "down"),
+            _ => RecordingServer.Respond(context, 404, "text/plain", "not found"),
+        };
+        var strategy = Strategy();
+
+        await strategy.ResolveAsync(_http, CancellationToken.None);
+
+        Assert.Equal("n-1", Query(strategy.BuildAuthorizeUrl(AuthorizeContext() with { Nonce = "n-1" }))["nonce"]);
+        // Its key set is the ID token validator's to fetch, when a login first brings an ID token.
+        Assert.DoesNotContain(_server.Requests, r => r.Path == "/jwks");
+        Assert.DoesNotContain(_server.Requests, r => r.Path == "/.well-known/oauth-authorization-server");
+    }
+
+    /// <summary>A field of the metadata that names no algorithm threw InvalidOperationException out of discovery, whatever the provider used.</summary>
+    [Fact]
+    public async Task A_malformed_DPoP_algorithm_list_does_not_fail_discovery()
+    {
+        var metadata = Metadata();
+        metadata["dpop_signing_alg_values_supported"] = new JsonArray(256, "ES256");
+        Serve("/.well-known/openid-configuration", metadata);
+
+        var descriptor = await Strategy().ResolveAsync(_http, CancellationToken.None);
+
+        Assert.Equal(_server.BaseUrl, descriptor.Issuer);
+    }
+
     [Fact]
     public async Task Missing_metadata_is_a_clear_error_and_is_retried_later()
     {
