@@ -40,7 +40,12 @@ public sealed record OAuthAccount(string Provider, string Key)
     public string Id => $"{Uri.EscapeDataString(Provider)}/{Uri.EscapeDataString(Key)}";
 
     /// <inheritdoc />
-    public override string ToString() => $"OAuthAccount {{ Provider = {Provider}, Key = {Key} }}";
+    /// <remarks>
+    /// Control and formatting characters in the provider name or the key (an app's own key may come from user input)
+    /// are shown replaced, so a printed account cannot forge a log line; <see cref="Id"/> keeps them, escaped.
+    /// </remarks>
+    public override string ToString() =>
+        $"OAuthAccount {{ Provider = {Callback.ExternalText.Clean(Provider, int.MaxValue)}, Key = {Callback.ExternalText.Clean(Key, int.MaxValue)} }}";
 
     /// <summary>
     /// <paramref name="value"/>, unless it holds a lone surrogate. <see cref="Id"/> escapes (and the stores' JSON

@@ -85,7 +85,9 @@ internal static class TokenResponseReader
             TokenType: string.IsNullOrEmpty(tokenType) ? "Bearer" : Callback.ExternalText.Clean(tokenType, Callback.ExternalText.MaxErrorLength)!,
             ExpiresAt: ExpiresAt(answer.Seconds("expires_in"), time),
             RefreshToken: string.IsNullOrEmpty(refreshToken) ? previousRefreshToken : refreshToken,
-            Scope: string.IsNullOrEmpty(scope) ? Accounts.GrantedScope.Written(askedScopes) : scope,
+            // Printed with the tokens too (TokenSet, AccessToken, a dead letter's line). RFC 6749 section 3.3 allows no
+            // control character in a scope, so replacing them changes no scope a provider may grant; none is cut.
+            Scope: string.IsNullOrEmpty(scope) ? Accounts.GrantedScope.Written(askedScopes) : Callback.ExternalText.Clean(scope, int.MaxValue),
             IdToken: string.IsNullOrEmpty(idToken) ? null : idToken,
             Raw: response.Raw);
     }

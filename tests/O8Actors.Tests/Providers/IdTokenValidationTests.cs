@@ -140,6 +140,21 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         await Refused(Strategy(), TestIdTokens.Mint(Claims(), forger), "signature");
     }
 
+    /// <summary>
+    /// The subject becomes the account's key, printed in log lines and exception messages: one signed with a line break
+    /// or an escape by a malicious provider would forge them.
+    /// </summary>
+    [Theory]
+    [InlineData("user\n2026-12-06 [WARN] forged")]
+    [InlineData("user\u001b[2J")]
+    [InlineData("user\u202Eevil")]
+    public async Task A_subject_with_control_or_formatting_characters_is_refused(string escaped)
+    {
+        var claims = Claims();
+        claims["sub"] = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        await Refused(Strategy(), TestIdTokens.Mint(claims, _signing), "malformed");
+    }
+
     [Fact]
     public async Task A_token_for_another_audience_is_refused()
     {

@@ -74,6 +74,37 @@ public sealed class ProviderTextTests : IAsyncLifetime
         Assert.Contains("x [WARN] forged desrever", forged.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A token response's scope is printed with the tokens (TokenSet, AccessToken, a dead letter's line); a malicious
+    /// provider's line break or escape in it would forge a log line there.
+    /// </summary>
+    [Fact]
+    public async Task A_granted_scope_with_control_characters_is_cleaned_before_the_tokens_are_printed()
+    {
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json", new JsonObject
+        {
+            ["access_token"] = "at-1",
+            ["token_type"] = "Bearer",
+            ["scope"] = "openid\n2026-12-06 [WARN] forged\u001b[2J profile",
+        }.ToJsonString());
+
+        var tokens = await Strategy().ExchangeCodeAsync(Exchange(), _http, CancellationToken.None);
+
+        Assert.DoesNotContain(tokens.ToString(), char.IsControl);
+        Assert.DoesNotContain(tokens.Scope!, char.IsControl);
+        Assert.StartsWith("openid", tokens.Scope, StringComparison.Ordinal);
+        Assert.EndsWith("profile", tokens.Scope, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_accounts_printed_form_replaces_control_characters_its_id_keeps_them_escaped()
+    {
+        var account = new OAuthAccount("p", "alice\r\n[WARN] forged");
+
+        Assert.DoesNotContain(account.ToString(), char.IsControl);
+        Assert.Equal("p/alice%0D%0A%5BWARN%5D%20forged", account.Id);
+    }
+
     [Fact]
     public void Provider_text_cut_at_its_cap_never_ends_in_half_a_character()
     {

@@ -123,6 +123,10 @@ internal sealed partial class IdTokenValidator
 
         if (string.IsNullOrEmpty(token.Subject))
             throw Fail("malformed", "it has no sub claim");
+        // The subject becomes the account's key, printed in log lines and messages: a line break or an escape in it would
+        // forge them. No identifier needs one (OpenID Connect Core 1.0 section 2: at most 255 ASCII characters).
+        if (Callback.ExternalText.HasHiding(token.Subject))
+            throw Fail("malformed", "its sub claim holds control or formatting characters");
         token.TryGetPayloadValue<string>("email", out var email);
         token.TryGetPayloadValue<string>("name", out var name);
         return new IdTokenClaims(token.Subject, Canonical(token.Issuer), audiences, expiresAt, issuedAt, email, name, token.Claims.ToList());
