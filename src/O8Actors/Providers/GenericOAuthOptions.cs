@@ -108,6 +108,13 @@ public sealed class GenericOAuthOptions
     internal bool CodeExchangeNeedsClientAuthentication { get; set; }
 
     /// <summary>
+    /// Whether the provider takes a client assertion (<see cref="Providers.ClientAuthentication.PrivateKeyJwt"/>) only
+    /// with its token endpoint as the audience, issuer known or not (Microsoft Entra ID documents exactly that). A fact
+    /// about the provider, set by its preset, as <see cref="CodeExchangeNeedsClientAuthentication"/> is.
+    /// </summary>
+    internal bool AssertionAudienceIsTokenEndpoint { get; set; }
+
+    /// <summary>
     /// The API this client's tokens are for, as a resource indicator (RFC 8707): an absolute URI without a fragment, sent
     /// as <c>resource</c> on every authorize request, code exchange, refresh and device request, so the provider issues
     /// access tokens whose audience is that API alone (the audience restriction RFC 9700 section 2.3 recommends): a token
@@ -220,6 +227,7 @@ public sealed class GenericOAuthOptions
         ClientSigningKeyId = ClientSigningKeyId,
         ClientAuthentication = ClientAuthentication,
         CodeExchangeNeedsClientAuthentication = CodeExchangeNeedsClientAuthentication,
+        AssertionAudienceIsTokenEndpoint = AssertionAudienceIsTokenEndpoint,
         Resource = Resource,
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         ScopeSeparator = ScopeSeparator,

@@ -233,6 +233,8 @@ public static class ProviderPresets
             JwksUri = new Uri($"{MicrosoftAuthority}/{Uri.EscapeDataString(tenant)}/discovery/v2.0/keys"),
             IdTokenIssuer = Guid.TryParse(tenant, out _) ? null : $"{MicrosoftAuthority}/{IdTokens.IdTokenValidator.TenantPlaceholder}/v2.0",
             UsePkce = true,
+            // Entra ID's certificate credentials: the assertion's aud is the token endpoint, not the issuer.
+            AssertionAudienceIsTokenEndpoint = true,
         };
     }
 

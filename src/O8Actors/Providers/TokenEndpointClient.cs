@@ -365,14 +365,16 @@ internal sealed class TokenEndpointClient
                 break;
             case ClientAuthentication.PrivateKeyJwt:
                 // A new assertion per request; its audience is the server's issuer identifier (the value RFC 7523bis
-                // asks for, one assertion cannot be replayed at another server), else the token endpoint.
+                // asks for, one assertion cannot be replayed at another server), else the token endpoint; the token
+                // endpoint always for a provider that takes no other (Entra ID).
                 request.ClientSecret = null;
                 request.ClientCredentialStyle = ClientCredentialStyle.PostBody;
                 request.ClientAssertion = new ClientAssertion
                 {
                     Type = ClientAssertions.JwtBearerType,
                     Value = _assertions!.Create(_options.ClientId,
-                        string.IsNullOrEmpty(_options.Issuer) ? _options.TokenEndpoint!.AbsoluteUri : _options.Issuer, _time.GetUtcNow()),
+                        string.IsNullOrEmpty(_options.Issuer) || _options.AssertionAudienceIsTokenEndpoint ? _options.TokenEndpoint!.AbsoluteUri : _options.Issuer,
+                        _time.GetUtcNow()),
                 };
                 break;
             default:

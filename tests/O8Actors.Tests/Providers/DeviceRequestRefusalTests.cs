@@ -92,6 +92,30 @@ public sealed class DeviceRequestRefusalTests : TestKit, IAsyncLifetime
         Assert.Equal([_server.Url("/token").AbsoluteUri], assertion.Audiences);
     }
 
+    /// <summary>
+    /// Entra ID documents the token endpoint as the only audience of a client assertion; the Microsoft preset for a tenant
+    /// id knows the issuer, and its assertions were addressed to it: the code exchange failed after the user approved.
+    /// </summary>
+    [Fact]
+    public async Task The_Microsoft_presets_client_assertion_is_for_its_token_endpoint_though_its_issuer_is_known()
+    {
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json",
+            """{"access_token":"at-1","token_type":"Bearer"}""");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var entra = ProviderPresets.Microsoft("8eaef023-2b34-4da1-9baa-8bc8c9d6a490", "ms-id", configure: o =>
+        {
+            o.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
+            o.ClientSigningKey = key;
+            o.TokenEndpoint = _server.Url("/token");
+        });
+        Assert.NotNull(entra.Options.Issuer);
+
+        await entra.ExchangeCodeAsync(Exchange(), new HttpClient(), CancellationToken.None);
+
+        var assertion = new JsonWebToken(Assert.Single(_server.Requests).Form["client_assertion"]);
+        Assert.Equal([_server.Url("/token").AbsoluteUri], assertion.Audiences);
+    }
+
     /// <summary>An app's strategy whose discovery fails, as an OpenID Connect provider answering 503 makes it.</summary>
     private sealed class UnresolvableStrategy : ProviderStrategy
     {
