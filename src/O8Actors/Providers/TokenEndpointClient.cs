@@ -327,6 +327,10 @@ internal sealed class TokenEndpointClient
     private TokenSet Bound(TokenSet tokens, DpopKey? dpopKey, string operation, bool login)
     {
         if (dpopKey is null) return tokens;
+        // The app turned DPoP off: a refresh still carries the key its stored tokens were bound with (the server may want
+        // the proof for a refresh token it bound), and a bearer answer is what it asked for, taken unbound. Refused, every
+        // renewal failed, told to do what was done, and a non-rotating server's fresh access token was thrown away.
+        if (!_options.UseDpop && !string.Equals(tokens.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase)) return tokens;
         if (!string.Equals(tokens.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase))
             throw new TokenExchangeException(
                 $"The {operation} with provider '{_options.Name}' returned token_type '{ProviderText(tokens.TokenType)}', not DPoP: the provider did not bind " +

@@ -117,6 +117,19 @@ public sealed class DpopTokenRequestTests : IAsyncLifetime
         Assert.Null(error.Issued);
     }
 
+    [Fact]
+    public async Task With_DPoP_turned_off_a_refresh_of_tokens_stored_bound_takes_the_bearer_answer_unbound()
+    {
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json", Tokens("Bearer"));
+        var options = Options(_server.Url("/token"), ClientAuthentication.Basic);
+        options.UseDpop = false;
+
+        var tokens = await new GenericOAuthStrategy(options).RefreshAsync(new RefreshContext("rt-0") { DpopKey = _key }, _http, CancellationToken.None);
+
+        Assert.Equal(("at-1", "Bearer", "rt-1"), (tokens.AccessToken, tokens.TokenType, tokens.RefreshToken));
+        Assert.Null(tokens.DpopKey);
+    }
+
     /// <summary>
     /// A refusal that echoes the request in error_description (some servers quote what they refused) quotes neither the
     /// proof nor the private_key_jwt client assertion, each a credential until it expires. Neither is among the secrets
