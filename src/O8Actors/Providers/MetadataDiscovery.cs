@@ -72,11 +72,21 @@ internal static class MetadataDiscovery
         if (!DiscoveryEndpoint.IsSecureScheme(candidate, policy))
             return ProtocolResponse.FromException<DiscoveryDocumentResponse>(new InvalidOperationException("HTTPS required"),
                 $"HTTPS is required for the metadata of a provider off loopback ({candidate}).");
-        using var request = new HttpRequestMessage(HttpMethod.Get, candidate);
-        request.Headers.Accept.ParseAdd("application/json");
-        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        return await ProtocolResponse.FromHttpResponseAsync<DiscoveryDocumentResponse>(response,
-            response.IsSuccessStatusCode ? policy : $"Error connecting to {candidate}: {response.ReasonPhrase}").ConfigureAwait(false);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, candidate);
+            request.Headers.Accept.ParseAdd("application/json");
+            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return await ProtocolResponse.FromHttpResponseAsync<DiscoveryDocumentResponse>(response,
+                response.IsSuccessStatusCode ? policy : $"Error connecting to {candidate}: {response.ReasonPhrase}").ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // As Duende's call answers them, so the next address is tried and the failure names the provider: no
+            // connection, a TLS failure, a body too large, and a 200 that is no JSON object (an HTML page from a host
+            // that serves every path), whose policy check throws.
+            return ProtocolResponse.FromException<DiscoveryDocumentResponse>(e, $"{e.GetType().Name}: {e.Message}");
+        }
     }
 
     private static DiscoveryPolicy Policy(string issuer, Uri candidate)

@@ -384,6 +384,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
             IdTokenIssuerAliases = _options.IdTokenIssuerAliases.Count > 0
                 ? new List<string>(_options.IdTokenIssuerAliases)
                 : ProviderPresets.KnownIssuerAliases(metadata.Issuer),
+            AssertionAudienceIsTokenEndpoint = ProviderPresets.TakesAssertionsForTheTokenEndpointOnly(metadata.Issuer),
             AuthorizeParameters = new Dictionary<string, string>(_options.AuthorizeParameters, StringComparer.Ordinal),
             TokenRequestHeaders = new Dictionary<string, string>(_options.TokenRequestHeaders, StringComparer.OrdinalIgnoreCase),
         };

@@ -156,6 +156,14 @@ public static class ProviderPresets
     internal static List<string> KnownIssuerAliases(string? issuer) =>
         string.Equals(issuer, GoogleIssuer, StringComparison.Ordinal) ? ["accounts.google.com"] : [];
 
+    /// <summary>
+    /// Whether <paramref name="issuer"/>'s provider documents its token endpoint as the only audience of a client
+    /// assertion: Microsoft Entra ID (its certificate credentials). The preset says so itself; a discovered Entra issuer
+    /// is known by its authority.
+    /// </summary>
+    internal static bool TakesAssertionsForTheTokenEndpointOnly(string? issuer) =>
+        issuer is not null && issuer.StartsWith(MicrosoftAuthority + "/", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Settings for Google (OpenID Connect and Google APIs).</summary>
     /// <param name="clientId">The OAuth client id.</param>
     /// <param name="clientSecret">The client secret (Google issues one to desktop clients too); null for a public client.</param>

@@ -116,6 +116,51 @@ public sealed class DeviceRequestRefusalTests : TestKit, IAsyncLifetime
         Assert.Equal([_server.Url("/token").AbsoluteUri], assertion.Audiences);
     }
 
+    /// <summary>
+    /// The same for Entra ID reached through discovery rather than the preset: known by its issuer's authority. Its
+    /// endpoints are answered in-process (no test reaches the internet), as Entra's discovery document lists them.
+    /// </summary>
+    [Fact]
+    public async Task A_discovered_Entra_issuers_client_assertion_is_for_its_token_endpoint()
+    {
+        const string tenant = "https://login.microsoftonline.com/8eaef023-2b34-4da1-9baa-8bc8c9d6a490";
+        var entra = new EntraAnswers(tenant);
+        using var http = new HttpClient(entra);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var strategy = new OidcDiscoveryStrategy(new OidcDiscoveryOptions
+        {
+            Name = "entra", Issuer = tenant + "/v2.0", ClientId = "ms-id",
+            ClientAuthentication = ClientAuthentication.PrivateKeyJwt, ClientSigningKey = key,
+        });
+
+        await strategy.ResolveAsync(http, CancellationToken.None);
+        await strategy.ExchangeCodeAsync(Exchange() with { Nonce = null }, http, CancellationToken.None);
+
+        Assert.Equal([tenant + "/oauth2/v2.0/token"], new JsonWebToken(entra.Assertion).Audiences);
+    }
+
+    /// <summary>Entra's discovery document and token endpoint, as far as a code exchange reads them.</summary>
+    private sealed class EntraAnswers(string tenant) : HttpMessageHandler
+    {
+        public string Assertion { get; private set; } = "";
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Get && request.RequestUri!.AbsoluteUri == tenant + "/v2.0/.well-known/openid-configuration")
+                return Json($$"""{"issuer":"{{tenant}}/v2.0","authorization_endpoint":"{{tenant}}/oauth2/v2.0/authorize","token_endpoint":"{{tenant}}/oauth2/v2.0/token","token_endpoint_auth_methods_supported":["client_secret_post","private_key_jwt"]}""");
+            if (request.Method == HttpMethod.Post && request.RequestUri!.AbsoluteUri == tenant + "/oauth2/v2.0/token")
+            {
+                var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(await request.Content!.ReadAsStringAsync(cancellationToken));
+                Assertion = form["client_assertion"].ToString();
+                return Json("""{"access_token":"at-1","token_type":"Bearer"}""");
+            }
+            return new HttpResponseMessage(System.Net.HttpStatusCode.NotFound);
+        }
+
+        private static HttpResponseMessage Json(string body) =>
+            new(System.Net.HttpStatusCode.OK) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+    }
+
     /// <summary>An app's strategy whose discovery fails, as an OpenID Connect provider answering 503 makes it.</summary>
     private sealed class UnresolvableStrategy : ProviderStrategy
     {

@@ -295,6 +295,32 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
         Assert.DoesNotContain(_server.Requests, r => r.Path == "/.well-known/oauth-authorization-server");
     }
 
+    /// <summary>
+    /// A host that answers every path with 200 and an HTML page (an OAuth-only server behind a catch-all front) is read
+    /// through its RFC 8414 document, as before the document was fetched alone; and a server that does not answer at all
+    /// fails with the provider's own exception, naming it.
+    /// </summary>
+    [Fact]
+    public async Task A_page_that_is_no_JSON_falls_back_to_the_next_address_and_no_connection_names_the_provider()
+    {
+        _server.Handler = (context, request) => request.Path switch
+        {
+            "/.well-known/oauth-authorization-server" => RecordingServer.Respond(context, 200, "application/json", Metadata().ToJsonString()),
+            _ => RecordingServer.Respond(context, 200, "text/html", "<html>"),
+        };
+
+        var descriptor = await Strategy().ResolveAsync(_http, CancellationToken.None);
+        Assert.Equal(_server.BaseUrl, descriptor.Issuer);
+
+        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var error = await Assert.ThrowsAsync<ProviderDiscoveryException>(() =>
+            Strategy(issuer: $"http://127.0.0.1:{port}").ResolveAsync(_http, CancellationToken.None));
+        Assert.Contains("'idp'", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>A field of the metadata that names no algorithm threw InvalidOperationException out of discovery, whatever the provider used.</summary>
     [Fact]
     public async Task A_malformed_DPoP_algorithm_list_does_not_fail_discovery()
