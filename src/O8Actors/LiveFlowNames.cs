@@ -21,6 +21,19 @@ internal static class LiveFlowNames
         }
     }
 
+    /// <summary>The live holders of <paramref name="name"/>.</summary>
+    public static IReadOnlyList<OAuthFlow> Holders(string name)
+    {
+        lock (Live)
+        {
+            if (!Live.TryGetValue(name, out var flows)) return [];
+            var live = new List<OAuthFlow>(flows.Count);
+            foreach (var held in flows)
+                if (held.TryGetTarget(out var flow)) live.Add(flow);
+            return live;
+        }
+    }
+
     /// <summary>
     /// Takes <paramref name="flow"/> off <paramref name="name"/> and returns the other live holders, the newest first
     /// (the one that takes the name over, should <paramref name="flow"/>'s registration be the current one).

@@ -282,8 +282,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// default, on the process-wide orchestrator (no <c>logins</c> given: a console app), writes
     /// "Waiting for sign-in at … (Ctrl+C to cancel)" to standard error, so a user whose browser did not open knows
     /// where to go and how to stop; with an orchestrator of your own it writes nothing. Override to show it elsewhere.
-    /// Flows that share a <see cref="CacheName"/> share one provider, whose strategy is the latest live flow's: that flow's
-    /// AuthUrl builds the login's URL, and it alone is called.
+    /// Flows that share a <see cref="CacheName"/> share one provider: of them, the flows with a call under way that may
+    /// sign in are called (the caller among them), else the one whose AuthUrl built the login's URL; once each.
     /// </summary>
     /// <param name="authorizeUrl">The URL the browser was sent to.</param>
     protected virtual void OnWaitingForSignIn(Uri authorizeUrl)
@@ -451,8 +451,27 @@ public abstract class OAuthFlow : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether this flow's strategy built <paramref name="authorizeUrl"/> (by its <c>state</c>), taking it off the list:
-    /// live flows that share a <see cref="CacheName"/> share the provider name, and each heard the other's logins.
+    /// Notes, as this flow's strategy builds the URL of the login of <paramref name="state"/>, which flows say that it
+    /// waits: of the live flows that share this flow's <see cref="CacheName"/> (one provider name, whose events each of
+    /// them hears), those with a call that may sign in under way on the same orchestrator, the caller among them; else
+    /// this flow, whose AuthUrl built it.
+    /// </summary>
+    private void NoteWhoSaysItWaits(string state)
+    {
+        var noted = false;
+        if (!_instanceOnly && Volatile.Read(ref _lastRegistration) is { } mine)
+        {
+            foreach (var other in LiveFlowNames.Holders(_providerName))
+                if (Volatile.Read(ref other._calls) > 0 && other.RegisteredStrategyOn(mine.Logins) is not null)
+                    noted |= other._statesBuilt.TryAdd(state, 0);
+        }
+
+        if (!noted) _statesBuilt.TryAdd(state, 0);
+    }
+
+    /// <summary>
+    /// Whether this flow was noted to say that the login of <paramref name="authorizeUrl"/> waits (by its <c>state</c>),
+    /// taking it off the list.
     /// </summary>
     private bool Built(Uri authorizeUrl) =>
         Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(authorizeUrl.Query).TryGetValue("state", out var state)
@@ -555,8 +574,7 @@ public abstract class OAuthFlow : IAsyncDisposable
         {
             var builder = new UriBuilder(flow.AuthUrl);
             var query = builder.Query.TrimStart('?');
-            // Noted so that this flow alone says the login waits for the user (flows sharing a CacheName share the name).
-            flow._statesBuilt.TryAdd(context.State, 0);
+            flow.NoteWhoSaysItWaits(context.State);
             var extra = $"state={Uri.EscapeDataString(context.State)}";
             if (context.CodeChallenge is not null)
                 extra += $"&code_challenge={Uri.EscapeDataString(context.CodeChallenge)}&code_challenge_method={context.CodeChallengeMethod}";
