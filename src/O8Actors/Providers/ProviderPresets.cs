@@ -158,11 +158,17 @@ public static class ProviderPresets
 
     /// <summary>
     /// Whether <paramref name="issuer"/>'s provider documents its token endpoint as the only audience of a client
-    /// assertion: Microsoft Entra ID (its certificate credentials). The preset says so itself; a discovered Entra issuer
-    /// is known by its authority.
+    /// assertion: Microsoft Entra ID (its certificate credentials), in every cloud (public, US government, China), with
+    /// its v1 issuer, and Entra External ID. The preset says so itself; a discovered Entra issuer is known by its host.
     /// </summary>
     internal static bool TakesAssertionsForTheTokenEndpointOnly(string? issuer) =>
-        issuer is not null && issuer.StartsWith(MicrosoftAuthority + "/", StringComparison.OrdinalIgnoreCase);
+        Uri.TryCreate(issuer, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps
+        && (EntraHosts.Contains(uri.IdnHost) || uri.IdnHost.EndsWith(".ciamlogin.com", StringComparison.OrdinalIgnoreCase));
+
+    private static readonly HashSet<string> EntraHosts = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn", "login.partner.microsoftonline.cn", "sts.windows.net",
+    };
 
     /// <summary>Settings for Google (OpenID Connect and Google APIs).</summary>
     /// <param name="clientId">The OAuth client id.</param>

@@ -428,4 +428,17 @@ public sealed class ProviderPresetTests : IAsyncLifetime
             Assert.Contains($"{provider} does not accept private_key_jwt", error.Message);
         }
     }
+
+    [Theory]
+    [InlineData("https://login.microsoftonline.com/8eaef023-2b34-4da1-9baa-8bc8c9d6a490/v2.0", true)]
+    [InlineData("https://login.microsoftonline.us/8eaef023-2b34-4da1-9baa-8bc8c9d6a490/v2.0", true)]
+    [InlineData("https://login.chinacloudapi.cn/8eaef023-2b34-4da1-9baa-8bc8c9d6a490/v2.0", true)]
+    [InlineData("https://sts.windows.net/8eaef023-2b34-4da1-9baa-8bc8c9d6a490/", true)]
+    [InlineData("https://contoso.ciamlogin.com/8eaef023-2b34-4da1-9baa-8bc8c9d6a490/v2.0", true)]
+    [InlineData("https://accounts.google.com", false)]
+    [InlineData("https://login.microsoftonline.com.evil.example/t/v2.0", false)]
+    [InlineData("https://ciamlogin.com.evil.example/t/v2.0", false)]
+    [InlineData("http://login.microsoftonline.com/t/v2.0", false)]
+    public void Entra_in_every_cloud_takes_client_assertions_for_its_token_endpoint_only(string issuer, bool entra) =>
+        Assert.Equal(entra, ProviderPresets.TakesAssertionsForTheTokenEndpointOnly(issuer));
 }
