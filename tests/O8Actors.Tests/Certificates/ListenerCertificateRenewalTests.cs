@@ -221,6 +221,63 @@ public sealed class ListenerCertificateRenewalTests : Akka.TestKit.Xunit2.TestKi
         return (mkcert, X509Certificate2.CreateFromPemFile(Path.Combine(caRoot, "rootCA.pem"), Path.Combine(caRoot, "rootCA-key.pem")));
     }
 
+    /// <summary>
+    /// A while-needed listener releases its port while a renewal's mkcert hangs: the release cancelled the check's
+    /// timeout but not the check, which ran on (mkcert with it) across the release, up to mkcert's own end.
+    /// </summary>
+    [Fact]
+    public async Task A_check_running_when_a_while_needed_listener_releases_its_port_is_cancelled_with_the_release()
+    {
+        if (OperatingSystem.IsWindows()) return; // The mkcert wrapper is a shell script.
+        var (mkcert, ca) = await MkcertWithItsOwnCaAsync();
+        using var _ = ca;
+        var hung = Path.Combine(_dir, "hung");
+        var hanging = MkcertStandIns.HangsAtFirstCertificate(_dir, mkcert, hung);
+        var now = DateTimeOffset.UtcNow;
+        WritePair(now.AddDays(-800), now.AddDays(2), ca);
+        var options = new O8Options
+        {
+            Listener = new ListenerOptions { Scheme = "https", Host = "localhost", Port = 0, Path = "/", BindIPv6 = true, Start = ListenerStart.WhileNeeded },
+            Certificates = new CertificateOptions { Folder = CertsFolder, AutoCreate = true },
+            Login = new LoginOptions { ExchangeTimeout = TimeSpan.FromSeconds(10) },
+        };
+        var listener = Sys.ActorOf(CallbackServerActor.Props(options, certificates: new CertificateProvider(_ => hanging)));
+        var flow = CreateTestProbe();
+        flow.Send(listener, new RegisterState("s-1", "login-1", WatchRegistrant: false));
+        await flow.ExpectMsgAsync<StateRegistered>(Wait);
+
+        // The renewal's mkcert hangs.
+        Scheduler.Advance(CertificateWatch.Interval);
+        await AwaitConditionAsync(() => Task.FromResult(Directory.Exists(hung)), Wait);
+        Assert.True(MkcertRunning(hanging));
+
+        // The login ends; the port is released after the browser's wait (exchange timeout 10 s: 15 s).
+        listener.Tell(new UnregisterState("s-1", "login-1"));
+        Assert.Equal(0, (await listener.Ask<ListenerStatus>(GetListenerStatus.Instance, Wait)).RegisteredStates);
+        Scheduler.Advance(TimeSpan.FromSeconds(15));
+        await AwaitAssertAsync(async () => Assert.False((await listener.Ask<ListenerStatus>(GetListenerStatus.Instance, Wait)).Bound), Wait);
+
+        await AwaitConditionAsync(() => Task.FromResult(!MkcertRunning(hanging)), Wait);
+    }
+
+    /// <summary>Whether a process runs the stand-in <paramref name="script"/> (Linux: the command lines under /proc).</summary>
+    private static bool MkcertRunning(string script) =>
+        Directory.EnumerateDirectories("/proc").Any(process =>
+        {
+            try
+            {
+                return File.ReadAllText(Path.Combine(process, "cmdline")).Contains(script, StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false; // the process ended while it was read
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
+        });
+
     private async Task<int> StartAsync(bool autoCreate, CertificateProvider? provider = null)
     {
         var options = new O8Options
