@@ -29,29 +29,27 @@ public sealed class AuthorizationTimeoutException : OAuthFlowException
     /// <summary>Creates the exception with a message of its own (a device login, a caller's wait, one carried between nodes).</summary>
     internal AuthorizationTimeoutException(TimeSpan timeout, string message) : base(message) => Timeout = timeout;
 
-    /// <summary>The exception a caller gets for <paramref name="timedOut"/>: a device login's names the device code.</summary>
-    internal static AuthorizationTimeoutException For(LoginTimedOut timedOut) => timedOut switch
+    /// <summary>The exception a caller gets for <paramref name="timedOut"/>, its message naming what the login waited for.</summary>
+    internal static AuthorizationTimeoutException For(LoginTimedOut timedOut)
     {
-        { Waiting: TimedOutWaiting.DeviceApproval } => new AuthorizationTimeoutException(timedOut.Timeout,
-            $"Authorization timed out: the user did not approve the device code within {timedOut.Timeout.TotalSeconds:0.#} seconds, or the code expired.")
+        var seconds = timedOut.Timeout.TotalSeconds;
+        var message = timedOut.Waiting switch
         {
-            LoginId = timedOut.LoginId,
-        },
-        { Waiting: TimedOutWaiting.DeviceCode } => new AuthorizationTimeoutException(timedOut.Timeout,
-            $"Authorization timed out: the provider did not issue a device code within {timedOut.Timeout.TotalSeconds:0.#} seconds " +
-            "(its device authorization endpoint was slow, or its token requests waited in o8.providers' queue).")
-        {
-            LoginId = timedOut.LoginId,
-        },
-        { Waiting: TimedOutWaiting.AuthorizeUrl } => new AuthorizationTimeoutException(timedOut.Timeout,
-            $"Authorization timed out: the login had no authorize URL within {timedOut.Timeout.TotalSeconds:0.#} seconds, so no browser " +
-            "was opened (the listener's start, the provider's discovery or its pushed authorization request took longer; a longer " +
-            "timeout lets it finish).")
-        {
-            LoginId = timedOut.LoginId,
-        },
-        _ => new AuthorizationTimeoutException(timedOut.Timeout) { LoginId = timedOut.LoginId },
-    };
+            TimedOutWaiting.DeviceApproval =>
+                $"Authorization timed out: the user did not approve the device code within {seconds:0.#} seconds, or the code expired.",
+            TimedOutWaiting.DeviceCode =>
+                $"Authorization timed out: the provider did not issue a device code within {seconds:0.#} seconds " +
+                "(its device authorization endpoint was slow, or its token requests waited in o8.providers' queue).",
+            TimedOutWaiting.AuthorizeUrl =>
+                $"Authorization timed out: the login had no authorize URL within {seconds:0.#} seconds, so no browser " +
+                "was opened (the listener's start, the provider's discovery or its pushed authorization request took longer; a longer " +
+                "timeout lets it finish).",
+            _ => null,
+        };
+        return message is null
+            ? new AuthorizationTimeoutException(timedOut.Timeout) { LoginId = timedOut.LoginId }
+            : new AuthorizationTimeoutException(timedOut.Timeout, message) { LoginId = timedOut.LoginId };
+    }
 
     /// <summary>The timeout that passed.</summary>
     public TimeSpan Timeout { get; }

@@ -663,13 +663,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         _start.Context.OutcomeTo.Tell(outcome);
         UnregisterFromListener();
 
-        var reason = outcome switch
-        {
-            LoginTimedOut { Waiting: TimedOutWaiting.DeviceApproval } => $"the user did not answer the device code within {EffectiveTimeout.TotalSeconds:0.#} s",
-            LoginTimedOut { Waiting: TimedOutWaiting.DeviceCode } => $"the provider issued no device code within {EffectiveTimeout.TotalSeconds:0.#} s",
-            LoginTimedOut { Waiting: TimedOutWaiting.AuthorizeUrl } => $"no authorize URL within {EffectiveTimeout.TotalSeconds:0.#} s (no browser was opened)",
-            _ => ReasonOf(outcome),
-        };
+        var reason = ReasonOf(outcome);
         var elapsed = Stopwatch.GetElapsedTime(_startedAt);
         var tag = O8Metrics.Outcome(outcome.Kind);
         O8Metrics.LoginsInFlight.Add(-1);
@@ -731,7 +725,13 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     {
         LoginDenied d => d.ErrorDescription is null ? d.Error : $"{d.Error}: {d.ErrorDescription}",
         LoginFailed f => f.Reason,
-        LoginTimedOut t => $"no callback within {t.Timeout.TotalSeconds:0.#} s",
+        LoginTimedOut t => t.Waiting switch
+        {
+            TimedOutWaiting.DeviceApproval => $"the user did not answer the device code within {t.Timeout.TotalSeconds:0.#} s",
+            TimedOutWaiting.DeviceCode => $"the provider issued no device code within {t.Timeout.TotalSeconds:0.#} s",
+            TimedOutWaiting.AuthorizeUrl => $"no authorize URL within {t.Timeout.TotalSeconds:0.#} s (no browser was opened)",
+            _ => $"no callback within {t.Timeout.TotalSeconds:0.#} s",
+        },
         _ => null,
     };
 

@@ -91,12 +91,8 @@ public sealed class ListenerCertificateRenewalTests : Akka.TestKit.Xunit2.TestKi
     public async Task A_check_whose_mkcert_hangs_is_cancelled_after_its_timeout_and_a_later_tick_checks_again()
     {
         if (OperatingSystem.IsWindows()) return; // The mkcert wrapper is a shell script.
-        var (mkcert, ca) = await MkcertWithItsOwnCaAsync();
+        var (hanging, hung, ending, ca) = await EndingPairWithHangingMkcertAsync();
         using var _ = ca;
-        var hung = Path.Combine(_dir, "hung");
-        var hanging = MkcertStandIns.HangsAtFirstCertificate(_dir, mkcert, hung);
-        var now = DateTimeOffset.UtcNow;
-        var ending = WritePair(now.AddDays(-800), now.AddDays(2), ca);
         var logs = ListenerLogs();
         var port = await StartAsync(autoCreate: true, new CertificateProvider(_ => hanging));
 
@@ -210,6 +206,20 @@ public sealed class ListenerCertificateRenewalTests : Akka.TestKit.Xunit2.TestKi
         }
     }
 
+    /// <summary>
+    /// A pair on disk that ends in two days (its thumbprint returned), signed by a CA of its own, and an mkcert stand-in
+    /// that hangs at the renewal that pair calls for, making the folder <c>Hung</c> when it does.
+    /// </summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private async Task<(string Hanging, string Hung, string Ending, X509Certificate2 Ca)> EndingPairWithHangingMkcertAsync()
+    {
+        var (mkcert, ca) = await MkcertWithItsOwnCaAsync();
+        var hung = Path.Combine(_dir, "hung");
+        var hanging = MkcertStandIns.HangsAtFirstCertificate(_dir, mkcert, hung);
+        var now = DateTimeOffset.UtcNow;
+        return (hanging, hung, WritePair(now.AddDays(-800), now.AddDays(2), ca), ca);
+    }
+
     /// <summary>The real mkcert with a CA of its own (never the machine's), made here; that CA with its key, to issue test certificates.</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     private async Task<(string Mkcert, X509Certificate2 Ca)> MkcertWithItsOwnCaAsync()
@@ -229,12 +239,8 @@ public sealed class ListenerCertificateRenewalTests : Akka.TestKit.Xunit2.TestKi
     public async Task A_check_running_when_a_while_needed_listener_releases_its_port_is_cancelled_with_the_release()
     {
         if (OperatingSystem.IsWindows()) return; // The mkcert wrapper is a shell script.
-        var (mkcert, ca) = await MkcertWithItsOwnCaAsync();
+        var (hanging, hung, _, ca) = await EndingPairWithHangingMkcertAsync();
         using var _ = ca;
-        var hung = Path.Combine(_dir, "hung");
-        var hanging = MkcertStandIns.HangsAtFirstCertificate(_dir, mkcert, hung);
-        var now = DateTimeOffset.UtcNow;
-        WritePair(now.AddDays(-800), now.AddDays(2), ca);
         var options = new O8Options
         {
             Listener = new ListenerOptions { Scheme = "https", Host = "localhost", Port = 0, Path = "/", BindIPv6 = true, Start = ListenerStart.WhileNeeded },
