@@ -104,7 +104,11 @@ public sealed record LoginScript(
         };
     }
 
-    /// <summary>Whether the login can only end by its deadline, so a short timeout keeps a test fast.</summary>
+    /// <summary>
+    /// Whether a browser login can only end by its deadline, so a short timeout keeps a test fast. A device login also
+    /// ends by its deadline when <see cref="Expected(TimeSpan, LoginMethod)"/> is <see cref="LoginOutcomeKind.TimedOut"/>
+    /// (a token fault it polls through); the harness gives those the short timeout too.
+    /// </summary>
     public bool EndsByTimeout => Fate is LoginFate.Abandon or LoginFate.NeverAnswer or LoginFate.Consent;
 
     internal SandboxDecision Decision(string tag) => Fate switch

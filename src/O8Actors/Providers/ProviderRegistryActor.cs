@@ -146,7 +146,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         var name = msg.Strategy.Name;
         var removed = _paths.TryGetValue(name, out var current) && ReferenceEquals(current.Strategy, msg.Strategy);
         // Taken over in place, the old actor drains as on any re-registration; otherwise the name goes.
-        if (removed && !TakenOver(name, msg.Successor))
+        if (removed && !TryTakeOver(name, msg.Successor))
         {
             _paths.Remove(name);
             if (_providers.Remove(name, out var actor)) actor.Tell(DrainProvider.Instance);
@@ -156,8 +156,8 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         Sender.Tell(new ProviderUnregistered(name, removed));
     }
 
-    /// <summary>Whether <paramref name="successor"/>, of the name <paramref name="name"/>, was registered in its place.</summary>
-    private bool TakenOver(string name, ProviderStrategy? successor) =>
+    /// <summary>Registers <paramref name="successor"/> in the place of <paramref name="name"/>'s provider; whether it could (same name, a usable path).</summary>
+    private bool TryTakeOver(string name, ProviderStrategy? successor) =>
         successor is not null && string.Equals(successor.Name, name, StringComparison.Ordinal) && Registered(successor) is null;
 
     /// <summary>
