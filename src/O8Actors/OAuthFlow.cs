@@ -283,7 +283,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// "Waiting for sign-in at … (Ctrl+C to cancel)" to standard error, so a user whose browser did not open knows
     /// where to go and how to stop; with an orchestrator of your own it writes nothing. Override to show it elsewhere.
     /// Flows that share a <see cref="CacheName"/> share one provider: of them, the flows with a call under way that may
-    /// sign in are called (the caller among them), else the one whose AuthUrl built the login's URL; once each.
+    /// sign in the login's <see cref="Account"/> are called (the caller among them; flows of other
+    /// <see cref="AccountKey"/>s are not), else the one whose AuthUrl built the login's URL; once each.
     /// </summary>
     /// <param name="authorizeUrl">The URL the browser was sent to.</param>
     protected virtual void OnWaitingForSignIn(Uri authorizeUrl)
@@ -453,16 +454,18 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <summary>
     /// Notes, as this flow's strategy builds the URL of the login of <paramref name="state"/>, which flows say that it
     /// waits: of the live flows that share this flow's <see cref="CacheName"/> (one provider name, whose events each of
-    /// them hears), those with a call that may sign in under way on the same orchestrator, the caller among them; else
-    /// this flow, whose AuthUrl built it.
+    /// them hears), those with a call that may sign in under way on the same orchestrator for the login's account
+    /// (<paramref name="accountKey"/>, when its request names one), the caller among them; else this flow, whose AuthUrl
+    /// built it.
     /// </summary>
-    private void NoteWhoSaysItWaits(string state)
+    private void NoteWhoSaysItWaits(string state, string? accountKey)
     {
         var noted = false;
         if (!_instanceOnly && Volatile.Read(ref _lastRegistration) is { } mine)
         {
             foreach (var other in LiveFlowNames.Holders(_providerName))
-                if (Volatile.Read(ref other._calls) > 0 && other.RegisteredStrategyOn(mine.Logins) is not null)
+                if (Volatile.Read(ref other._calls) > 0 && (accountKey is null || other.AccountKey == accountKey)
+                    && other.RegisteredStrategyOn(mine.Logins) is not null)
                     noted |= other._statesBuilt.TryAdd(state, 0);
         }
 
@@ -574,7 +577,7 @@ public abstract class OAuthFlow : IAsyncDisposable
         {
             var builder = new UriBuilder(flow.AuthUrl);
             var query = builder.Query.TrimStart('?');
-            flow.NoteWhoSaysItWaits(context.State);
+            flow.NoteWhoSaysItWaits(context.State, context.AccountKey);
             var extra = $"state={Uri.EscapeDataString(context.State)}";
             if (context.CodeChallenge is not null)
                 extra += $"&code_challenge={Uri.EscapeDataString(context.CodeChallenge)}&code_challenge_method={context.CodeChallengeMethod}";

@@ -254,7 +254,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         // Always offered: the provider puts it on the URL unless it cannot take it or o8.login.pkce = off and its client is confidential.
         _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.LoginId, _secrets.State,
             FlowSecrets.ChallengeFor(_secrets.CodeVerifier), redirectUri, _start.Request.ScopeList, StepUp.AuthorizeParameters(_start.Request),
-            _secrets.Nonce) { PkceOffForConfidentialClient = !_start.Context.Options.Pkce });
+            _secrets.Nonce) { PkceOffForConfidentialClient = !_start.Context.Options.Pkce, AccountKey = _start.Request.AccountKey });
         Become(PreparingPhase);
     }
 

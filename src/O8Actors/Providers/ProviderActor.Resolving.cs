@@ -175,7 +175,7 @@ internal sealed partial class ProviderActor
                 msg.Scopes,
                 extraParameters,
                 descriptor,
-                msg.Nonce);
+                msg.Nonce) { AccountKey = msg.AccountKey };
             // A key per login: the account it becomes keeps it with its tokens (RFC 9449).
             var dpopKey = descriptor.UsesDpop ? Dpop.DpopKey.Create() : null;
             if (dpopKey is not null) context = context with { DpopKeyThumbprint = dpopKey.Thumbprint };

@@ -43,6 +43,9 @@ internal sealed record PrepareAuthorization(
     /// </summary>
     public bool PkceOffForConfidentialClient { get; init; }
 
+    /// <summary>The account the login signs in, as its request names it (null when it names none).</summary>
+    public string? AccountKey { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"PrepareAuthorization {{ Provider = {Provider}, LoginId = {LoginId} }}";
 }

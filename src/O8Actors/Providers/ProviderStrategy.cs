@@ -200,6 +200,12 @@ public sealed record AuthorizeUrlContext(
     /// </summary>
     public string? DpopKeyThumbprint { get; init; }
 
+    /// <summary>
+    /// The account the login signs in, as its request names it (null when it names none): an <see cref="OAuthFlow"/> tells
+    /// by it which of the flows sharing its cache name runs the login.
+    /// </summary>
+    internal string? AccountKey { get; init; }
+
     /// <summary>The PKCE method; O8Actors only ever uses S256 (RFC 9700 forbids plain).</summary>
     public string CodeChallengeMethod => "S256";
 

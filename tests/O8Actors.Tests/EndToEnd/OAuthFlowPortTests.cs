@@ -16,7 +16,7 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
 {
     /// <summary>Written like the original's example: the subclass builds the URL and posts the code itself.</summary>
     private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthLogins flows, bool sendVerifier, string? issuer = null,
-        string? cacheName = null, ConcurrentQueue<Uri>? waiting = null)
+        string? cacheName = null, ConcurrentQueue<Uri>? waiting = null, string? accountKey = null)
         : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify messages.read", logins: flows)
     {
         protected override void OnWaitingForSignIn(Uri authorizeUrl)
@@ -28,6 +28,8 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
         protected override string? Issuer => issuer;
 
         protected override string? CacheName => cacheName;
+
+        protected override string AccountKey => accountKey ?? base.AccountKey;
 
         protected override string AuthUrl =>
             $"{authorizeEndpoint}?client_id={ClientId}&redirect_uri={QuotedRedirectUrl}&response_type=code&scope={Uri.EscapeDataString(UserScopes)}";
@@ -379,6 +381,43 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
         Assert.Equal(2, earlierWaiting.Count);
         Assert.Single(laterWaiting);
         Assert.Equal(3, earlierWaiting.Concat(laterWaiting).Select(u => u.Query).Distinct().Count());
+    }
+
+    /// <summary>
+    /// Two live flows of one CacheName for two users (their own AccountKey), each with a login waiting at once: each heard
+    /// the other's login too, so a dialog per user showed the other user's URL. Each flow says its own user's logins only.
+    /// </summary>
+    [Fact]
+    public async Task Flows_sharing_a_cache_name_for_two_users_each_say_only_their_own_users_login_waits()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var flows = await StartAsync(new NeverReturningBrowser());
+        var aliceWaiting = new ConcurrentQueue<Uri>();
+        var bobWaiting = new ConcurrentQueue<Uri>();
+        await using var alice = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true,
+            cacheName: "two-users", waiting: aliceWaiting, accountKey: "alice");
+        await using var bob = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true,
+            cacheName: "two-users", waiting: bobWaiting, accountKey: "bob");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var wait = TimeSpan.FromSeconds(10);
+
+        var aliceFirst = alice.AuthorizeForTokensAsync(TimeSpan.FromSeconds(60), cancel.Token);
+        await TestSupport.Eventually.TrueAsync(() => !aliceWaiting.IsEmpty, "alice's login said it waits", wait);
+        // Bob's flow registers last: its AuthUrl builds both users' URLs from here on.
+        var bobs = bob.AuthorizeForTokensAsync(TimeSpan.FromSeconds(60), cancel.Token);
+        await TestSupport.Eventually.TrueAsync(() => !bobWaiting.IsEmpty, "bob's login said it waits", wait);
+        var bobsUrl = Assert.Single(bobWaiting);
+        var aliceSecond = alice.AuthorizeForTokensAsync(TimeSpan.FromSeconds(60), cancel.Token);
+
+        // Each flow hears events in the order they were published: once alice's flow has said her second login, it has
+        // heard bob's login before it.
+        await TestSupport.Eventually.TrueAsync(() => aliceWaiting.Count >= 2 && aliceWaiting.Last() != bobsUrl, "alice's second login said it waits", wait);
+        Assert.DoesNotContain(bobsUrl, aliceWaiting);
+        Assert.Equal(2, aliceWaiting.Count);
+        Assert.Equal([bobsUrl], bobWaiting); // alice's second login was built by bob's AuthUrl, and said by alice's flow only
+        await cancel.CancelAsync();
+        foreach (var call in new[] { aliceFirst, bobs, aliceSecond })
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
     }
 
     private sealed class Observer(Action<LoginEvent> onNext) : IObserver<LoginEvent>
