@@ -394,6 +394,8 @@ internal sealed partial class AccountActor
 
         if (StillOutForALateRefresh(_current.Tokens.RefreshToken!) is { } unanswered)
         {
+            // Not refreshed ahead of expiry this time: who the access token still serves gets it, as a failed renewal's callers do.
+            ServeStillValid();
             FailAll(unanswered);
             EndRenewal();
             return;

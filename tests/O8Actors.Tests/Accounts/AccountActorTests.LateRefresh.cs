@@ -114,6 +114,34 @@ public sealed partial class AccountActorTests
         Assert.Equal("at-late", (await next).Token);
     }
 
+    /// <summary>
+    /// A refresh sent ahead of expiry (inside the refresh margin) and given up: the next caller, while the access token is
+    /// still valid, was failed ("not sent twice") instead of served the token that still works.
+    /// </summary>
+    [Fact]
+    public async Task A_caller_while_a_refresh_given_up_is_unanswered_gets_the_access_token_that_is_still_valid()
+    {
+        var strategy = NewStrategy();
+        var providers = CreateTestProbe();
+        var settings = AccountTestSupport.Settings();
+        var accounts = this.AccountsOver(new FlakyTokenStore(), providers.Ref, settings: settings);
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        // Inside the margin: the next caller renews ahead of expiry, with time for the whole renewal and its overtime.
+        Clock.Advance(strategy.Lifetime - settings.RefreshMargin + TimeSpan.FromSeconds(1));
+        Assert.True(settings.RenewalTimeout + settings.OvertimeWait < settings.RefreshMargin - TimeSpan.FromSeconds(10));
+
+        var first = Get(accounts, Alice);
+        providers.ExpectMsg<RefreshTokens>(Wait);
+        var account = providers.LastSender;
+        Clock.Advance(settings.RenewalTimeout);
+        Assert.Equal("at-1", (await first).Token); // the renewal timed out: the token that still works
+        Clock.Advance(settings.OvertimeWait);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait); // the refresh is given up, its answer still awaited
+
+        Assert.Equal("at-1", (await Get(accounts, Alice)).Token);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // and the refresh token out is not sent again
+    }
+
     [Fact]
     public async Task A_refresh_answered_after_the_lock_was_given_up_for_it_is_kept_and_stored()
     {
