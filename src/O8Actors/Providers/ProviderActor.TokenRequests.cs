@@ -46,10 +46,11 @@ internal sealed partial class ProviderActor
                     Scopes = e.Scopes,
                     KeysDeadline = keysDeadline,
                 }, http, ct))),
+            // A strategy's null task is refused here: wrapped below, it would fail as a null reference.
             RefreshTokens r => (r.RequestId, default(ActivityContext), ct => RefreshAnswer.KeepingTheSentRefreshToken(
                 IdTokens.RefreshedIdToken.SameUser(strategy.RefreshAsync(
-                    new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = keysDeadline }, http, ct),
-                    r.PreviousIdToken, strategy.Name), r.RefreshToken)),
+                    new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = keysDeadline }, http, ct)
+                    ?? throw new StrategyReturnedNoTaskException(), r.PreviousIdToken, strategy.Name), r.RefreshToken)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };
         var name = strategy.Name;
@@ -114,7 +115,7 @@ internal sealed partial class ProviderActor
     private static Task<TokenSet> ExchangeAsync(ProviderStrategy strategy, CodeExchangeContext context, HttpClient http, CancellationToken ct) =>
         context.RequiresIdToken && !strategy.EnforcesStepUp
             ? Task.FromException<TokenSet>(new IdTokenValidationException(StepUp.Unenforced(strategy)))
-            : strategy.ExchangeCodeAsync(context, http, ct);
+            : strategy.ExchangeCodeAsync(context, http, ct) ?? throw new StrategyReturnedNoTaskException();
 
     /// <summary>
     /// Revokes the tokens in order (RFC 7009), each one asked even when one before it was refused (a server may refuse
@@ -219,6 +220,8 @@ internal sealed partial class ProviderActor
             IdTokenValidationException v => new CodeExchangeFailed(flowId, LoginFailure.IdTokenInvalid, v.Message, null, v.WithoutIssued()),
             TokenExchangeException t => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, t.Message, t.ProviderError, t.WithoutIssued()),
             NotSupportedException n => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange, n.Message, null, n),
+            StrategyReturnedNoTaskException none => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange,
+                $"The token request to '{provider}' failed: {none.Message}", null, none),
             // A strategy's own exception may carry anything (a user's subclass may quote the response), so its
             // message is not copied into the reason that reaches logs. A RefreshAsync caller still gets it as the inner
             // exception (built on the caller's side); an account's caller does not (AccountActor.RefreshException).

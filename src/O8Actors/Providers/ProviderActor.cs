@@ -186,7 +186,7 @@ internal sealed partial class ProviderActor : ReceiveActor
         {
             // An app's override that returns no task at all fails its request like one that throws (on the actor's
             // thread a null would throw below, outside this guard, and restart the provider's actor).
-            task = work(cts.Token) ?? throw new InvalidOperationException("The provider strategy returned no task (null) for this request.");
+            task = work(cts.Token) ?? throw new StrategyReturnedNoTaskException();
         }
         catch (Exception e)
         {

@@ -9,7 +9,8 @@ namespace O8Actors.Providers;
 internal static class RefreshAnswer
 {
     /// <summary>
-    /// The refresh's tokens, keeping <paramref name="sentRefreshToken"/> when the provider issued no new one; or its
+    /// The refresh's tokens, keeping <paramref name="sentRefreshToken"/> when the provider issued no new one (none or an
+    /// empty one, as the built-in token reader takes it); or its
     /// failure without <paramref name="sentRefreshToken"/> among the tokens to revoke.
     /// </summary>
     /// <remarks>
@@ -31,6 +32,6 @@ internal static class RefreshAnswer
         {
             throw refused.Carrying(issued with { RefreshToken = null });
         }
-        return tokens.RefreshToken is null ? tokens with { RefreshToken = sentRefreshToken } : tokens;
+        return string.IsNullOrEmpty(tokens.RefreshToken) ? tokens with { RefreshToken = sentRefreshToken } : tokens;
     }
 }

@@ -50,7 +50,29 @@ public sealed class RefreshWithoutRotationTests : TestKit
         Assert.Equal("rt-new", tokens.RefreshToken);
     }
 
-    private sealed class RotatingOnce(string name) : ProviderStrategy
+    /// <summary>An empty refresh token is none (the built-in reader takes it so): the caller keeps the one it sent.</summary>
+    [Fact]
+    public async Task A_refresh_answered_with_an_empty_refresh_token_hands_the_caller_the_one_it_sent()
+    {
+        var client = Client(new RotatingOnce("p", issued: ""));
+
+        var tokens = await client.RefreshAsync("p", "rt-kept").WaitAsync(Wait);
+
+        Assert.Equal("rt-kept", tokens.RefreshToken);
+    }
+
+    /// <summary>A strategy whose refresh returns no task fails the refresh saying so, not as a null reference.</summary>
+    [Fact]
+    public async Task A_strategy_whose_refresh_returns_no_task_fails_the_refresh_saying_so()
+    {
+        var client = Client(new RotatingOnce("p", noTask: true));
+
+        var failed = await Assert.ThrowsAsync<TokenExchangeException>(() => client.RefreshAsync("p", "rt-old").WaitAsync(Wait));
+
+        Assert.Contains("returned no task", failed.Message);
+    }
+
+    private sealed class RotatingOnce(string name, string issued = "rt-new", bool noTask = false) : ProviderStrategy
     {
         public override string Name => name;
 
@@ -60,6 +82,6 @@ public sealed class RefreshWithoutRotationTests : TestKit
             throw new NotSupportedException("Only refreshes in this test.");
 
         public override Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken) =>
-            Task.FromResult(new TokenSet("at", "Bearer", RefreshToken: "rt-new"));
+            noTask ? null! : Task.FromResult(new TokenSet("at", "Bearer", RefreshToken: issued));
     }
 }

@@ -1,0 +1,7 @@
+namespace O8Actors.Providers;
+
+/// <summary>
+/// An app's <see cref="ProviderStrategy"/> override returned no task at all (<c>null</c>, often an override whose "none"
+/// was written as a null task): its request fails saying so, like one that throws.
+/// </summary>
+internal sealed class StrategyReturnedNoTaskException() : InvalidOperationException("The provider strategy returned no task (null) for this request.");
