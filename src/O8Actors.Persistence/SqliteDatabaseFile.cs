@@ -10,6 +10,7 @@ namespace O8Actors.Persistence;
 internal static class SqliteDatabaseFile
 {
     private const string UriScheme = "file:";
+    private const string DataFolderMacro = "|DataDirectory|";
 
     /// <summary>
     /// The full path of <paramref name="connection"/>'s database; null when it is in memory (<c>Mode=Memory</c>,
@@ -22,8 +23,20 @@ internal static class SqliteDatabaseFile
         if (builder.Mode == SqliteOpenMode.Memory) return null;
         var source = builder.DataSource;
         if (!source.StartsWith(UriScheme, StringComparison.OrdinalIgnoreCase))
-            return source is "" or ":memory:" ? null : Path.GetFullPath(source);
+            return source is "" or ":memory:" ? null : Path.GetFullPath(InDataFolder(source));
         return OfUri(source[UriScheme.Length..]);
+    }
+
+    /// <summary>
+    /// A file name as Microsoft.Data.Sqlite opens it when the app sets a data folder (the <c>DataDirectory</c> value of its
+    /// <see cref="AppDomain"/>): <c>|DataDirectory|</c> at its start, or a relative name, is in that folder. With none set,
+    /// the name is opened as written (a relative one, the macro included, from the working directory).
+    /// </summary>
+    private static string InDataFolder(string source)
+    {
+        if (AppDomain.CurrentDomain.GetData("DataDirectory") is not string { Length: > 0 } folder) return source;
+        if (source.StartsWith(DataFolderMacro, StringComparison.OrdinalIgnoreCase)) return Path.Combine(folder, source[DataFolderMacro.Length..]);
+        return Path.IsPathRooted(source) ? source : Path.Combine(folder, source);
     }
 
     /// <summary>
@@ -36,7 +49,7 @@ internal static class SqliteDatabaseFile
         var builder = new SqliteConnectionStringBuilder(connection);
         var source = builder.DataSource;
         if (builder.Mode == SqliteOpenMode.Memory || source is "" or ":memory:" || Path.IsPathFullyQualified(source)
-            || source.StartsWith(UriScheme, StringComparison.OrdinalIgnoreCase) || source.StartsWith("|DataDirectory|", StringComparison.OrdinalIgnoreCase))
+            || source.StartsWith(UriScheme, StringComparison.OrdinalIgnoreCase) || source.StartsWith(DataFolderMacro, StringComparison.OrdinalIgnoreCase))
             return connection;
         builder.DataSource = Path.GetFullPath(source, contentRoot);
         return builder.ConnectionString;

@@ -263,6 +263,42 @@ public sealed class StoreSetupTests
         Assert.Equal(connection, options.EffectiveConnectionString);
     }
 
+    /// <summary>
+    /// The file the lock guards is the one SQLite opens: with a data folder set for the app (<c>DataDirectory</c>),
+    /// <c>|DataDirectory|</c> is that folder, not a folder named so under the working directory (on Windows no file name
+    /// at all); two processes started from different folders would each lock a file of their own.
+    /// </summary>
+    [Theory]
+    [InlineData("|DataDirectory|", true)]
+    [InlineData("|datadirectory|", true)]
+    [InlineData("|DataDirectory|", false)]
+    [InlineData("", true)]
+    public void The_file_of_a_SQLite_connection_string_is_the_one_SQLite_opens(string prefix, bool dataDirectorySet)
+    {
+        var folder = Directory.CreateTempSubdirectory("o8-data-").FullName;
+        var connection = $"Data Source={prefix}o8-file-{Guid.NewGuid():N}.db";
+        var before = AppDomain.CurrentDomain.GetData("DataDirectory");
+        AppDomain.CurrentDomain.SetData("DataDirectory", dataDirectorySet ? folder : null);
+        try
+        {
+            string opened;
+            using (var sqlite = new Microsoft.Data.Sqlite.SqliteConnection(connection))
+            {
+                sqlite.Open();
+                opened = sqlite.DataSource;
+            }
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(opened);
+
+            Assert.Equal(opened, SqliteDatabaseFile.Of(connection));
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.SetData("DataDirectory", before);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public void A_connection_string_read_before_the_app_switches_to_PostgreSQL_is_kept_as_written()
     {
