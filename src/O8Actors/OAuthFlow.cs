@@ -134,6 +134,8 @@ public abstract class OAuthFlow : IAsyncDisposable
             // Nothing cached, or it cannot be renewed silently: sign in.
         }
 
+        // Disposed meanwhile: this call was under way, so it ends as cancelled, not as a later call's ObjectDisposedException.
+        if (Volatile.Read(ref _disposed)) throw new OperationCanceledException($"{GetType().Name} was disposed while this call ran.");
         var tokens = await AuthorizeForTokensAsync(timeout, cancellationToken).ConfigureAwait(false);
         return tokens.AccessToken;
     }
@@ -167,7 +169,7 @@ public abstract class OAuthFlow : IAsyncDisposable
     public Task<AccessToken> GetAccessTokenAsync(bool allowInteraction = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         Counted(cancellationToken, async cancellationToken =>
         {
-            var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
+            var registration = await RegistrationForCallAsync(cancellationToken).ConfigureAwait(false);
             var options = allowInteraction
                 ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser })
                 : AccessTokenOptions.Silent;
@@ -211,7 +213,7 @@ public abstract class OAuthFlow : IAsyncDisposable
     public Task<TokenSet> AuthorizeForTokensAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
         Counted(cancellationToken, async cancellationToken =>
         {
-            var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
+            var registration = await RegistrationForCallAsync(cancellationToken).ConfigureAwait(false);
             return await registration.Logins.AuthorizeAsync(_providerName,
                 new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser }, cancellationToken).ConfigureAwait(false);
         });
@@ -436,6 +438,17 @@ public abstract class OAuthFlow : IAsyncDisposable
 
             return current!;
         }
+    }
+
+    /// <summary>
+    /// The registration for a call that may sign in. A call that waited for it while the flow was disposed ends there:
+    /// the dispose (which cancels calls only after its sign-outs and unregistering) would else see it start a login.
+    /// </summary>
+    private async Task<Registration> RegistrationForCallAsync(CancellationToken cancellationToken)
+    {
+        var registration = await CurrentRegistration().WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Volatile.Read(ref _disposed)) throw new OperationCanceledException($"{GetType().Name} was disposed while this call waited for its registration.");
+        return registration;
     }
 
     private async Task<Registration> RegisterAsync()

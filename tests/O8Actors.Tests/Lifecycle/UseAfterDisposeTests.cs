@@ -171,6 +171,43 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A flow disposed while its first call waits for its registration (the process-wide orchestrator still starting):
+    /// the call went on once the registration was made, while the dispose signed out and unregistered, and started a
+    /// login (its browser opened) for a flow already disposed.
+    /// </summary>
+    [Fact]
+    public async Task A_call_waiting_for_its_flows_registration_when_the_flow_is_disposed_starts_no_login()
+    {
+        var port = CallbackListenerHost.FindFreePort(ipv6: false);
+        var browser = new RecordingBrowser();
+        var starting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new SemaphoreSlim(0);
+        ConfigureShared(port, browser, whileStarting: () =>
+        {
+            starting.TrySetResult();
+            release.Wait(TimeSpan.FromSeconds(30));
+        });
+        try
+        {
+            var flow = new ConsoleFlow(port, []);
+            var login = Task.Run(() => flow.AuthorizeForTokensAsync(TimeSpan.FromMinutes(1)));
+            await starting.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+            var disposed = flow.DisposeAsync().AsTask();
+            release.Release();
+            await disposed.WaitAsync(TimeSpan.FromSeconds(30));
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Empty(browser.Opened);
+        }
+        finally
+        {
+            await OAuthFlow.ShutdownSharedAsync();
+            OAuthFlow.ConfigureShared = null;
+        }
+    }
+
     /// <summary>The process-wide orchestrator on <paramref name="port"/> as a test runs it: plain http, a recording browser.</summary>
     private void ConfigureShared(int port, RecordingBrowser browser, Action? whileStarting = null) =>
         OAuthFlow.ConfigureShared = (p, setup) =>
