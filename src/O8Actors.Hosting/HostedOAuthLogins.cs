@@ -171,6 +171,8 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         {
             LoginFailed f => started.Client.FailureException(f, provider),
             LoginCancelled => new OperationCanceledException("The login was cancelled before its authorize URL was ready.", cancellationToken),
+            // Its deadline passed first (discovery or a pushed request slow): a timeout that says no browser was opened.
+            LoginTimedOut t => AuthorizationTimeoutException.For(t),
             _ => new AuthorizationFailedException(LoginFailure.ProviderUnavailable, $"The login ended ({ended.Kind}) before its authorize URL was ready.") { LoginId = flowId },
         };
     }

@@ -31,6 +31,7 @@ public interface IOAuthConnector
     /// <exception cref="UnknownProviderException">No provider of that name is registered.</exception>
     /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (discovery failed, provider unavailable);
     /// <see cref="ProviderBusyException"/> when its queue was full. All derive from <see cref="OAuthFlowException"/>.</exception>
+    /// <exception cref="AuthorizationTimeoutException">The login's deadline passed before it had a URL (no browser was opened).</exception>
     /// <exception cref="ArgumentException">The request asks for a device login (<see cref="AuthorizationRequest.Method"/>), which has no authorize URL.</exception>
     /// <exception cref="InvalidOperationException">Not in server mode (no <c>O8:Listener:ExternalRedirectUri</c>): the loopback listener cannot check the browser binding.</exception>
     Task<PendingLogin> BeginAsync(HttpContext context, string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
@@ -49,6 +50,7 @@ public interface IOAuthConnector
     /// <exception cref="UnknownProviderException">No provider of that name is registered.</exception>
     /// <exception cref="AuthorizationFailedException">The login ended before it had a URL (discovery failed, provider unavailable);
     /// <see cref="ProviderBusyException"/> when its queue was full. All derive from <see cref="OAuthFlowException"/>.</exception>
+    /// <exception cref="AuthorizationTimeoutException">The login's deadline passed before it had a URL (no browser was opened).</exception>
     /// <exception cref="ArgumentException">The request asks for a device login (<see cref="AuthorizationRequest.Method"/>), which has no authorize URL.</exception>
     /// <exception cref="InvalidOperationException">Not in server mode (no <c>O8:Listener:ExternalRedirectUri</c>): the loopback listener cannot check the browser binding.</exception>
     Task<PendingLogin> BeginAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
