@@ -121,7 +121,7 @@ public static class O8ClusterHostingExtensions
         builder.WithActors(async (system, registry, resolver) =>
         {
             var region = await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false);
-            var elsewhere = new RegionOnAnotherNode(system, region, options.Role);
+            var elsewhere = new RegionOnAnotherNode(system, region, options.RegionName, options.Role);
             var node = NodeAsync(resolver.GetService<IServiceProvider>());
             var gateway = system.ActorOf(ClusterLoginGateway.Props(region, elsewhere.Find, options.BeginTimeout, node), "o8-cluster-gateway");
             registry.Register<ServerModeRouteKey>(gateway);
@@ -158,8 +158,8 @@ public static class O8ClusterHostingExtensions
             HandOffTimeouts.WarnIfShort(system, parts.Settings);
             // An account's entity moves between nodes; tokens in one node's memory do not move with it.
             if (parts.StoreInMemory) InMemoryAccountsWarning.Log(system);
-            var elsewhere = new RegionOnAnotherNode(system, region, role);
-            var logoutTokensElsewhere = new RegionOnAnotherNode(system, logoutTokens, role);
+            var elsewhere = new RegionOnAnotherNode(system, region, AccountsRegionName, role);
+            var logoutTokensElsewhere = new RegionOnAnotherNode(system, logoutTokens, LogoutTokensRegionName, role);
             var gateway = system.ActorOf(AccountGateway.Props(region, elsewhere.Find, logoutTokens, logoutTokensElsewhere.Find, parts.Settings),
                 "o8-account-gateway");
             gatewayRuns.SetResult(gateway);

@@ -23,13 +23,18 @@ internal sealed class RegionOnAnotherNode
     private readonly IReadOnlyList<string> _regionPath;
     private readonly string? _role;
 
-    /// <summary>Finds the region whose local instance is <paramref name="localRegion"/>, on members with <paramref name="role"/> (null: every member).</summary>
-    public RegionOnAnotherNode(ActorSystem system, IActorRef localRegion, string? role)
+    /// <summary>
+    /// Finds the region of <paramref name="typeName"/>, whose local instance is <paramref name="localRegion"/> (a region,
+    /// or a proxy on a node without the role), on members with <paramref name="role"/> (null: every member).
+    /// </summary>
+    public RegionOnAnotherNode(ActorSystem system, IActorRef localRegion, string typeName, string? role)
     {
         _system = system;
         _cluster = Akka.Cluster.Cluster.Get(system);
-        // A region's path is the same on every node (/system/sharding/<type name>).
-        _regionPath = localRegion.Path.Elements.ToArray();
+        // A region is the sharding guardian's child named by its type name, on every node of the role. Not the local
+        // instance's own path: on a node without the role it is a proxy, named "<type name>Proxy", which no node of the
+        // role has (what was sent there went to dead letters).
+        _regionPath = [.. localRegion.Path.Parent.Elements, Uri.EscapeDataString(typeName)];
         _role = role;
     }
 

@@ -20,7 +20,7 @@ namespace O8Actors.Cluster.Tests;
 /// </summary>
 public class FrontAndBackNodes : IAsyncLifetime
 {
-    private readonly int _accessTokenLength;
+    private readonly int? _accessTokenLength;
     private readonly long? _backFrameSize;
 
     /// <summary>The nodes this summary describes.</summary>
@@ -28,8 +28,8 @@ public class FrontAndBackNodes : IAsyncLifetime
     {
     }
 
-    /// <summary>Nodes whose sandbox issues access tokens of <paramref name="accessTokenLength"/>, the back node's frame <paramref name="backFrameSize"/> (null: the package's).</summary>
-    protected FrontAndBackNodes(int accessTokenLength, long? backFrameSize) => (_accessTokenLength, _backFrameSize) = (accessTokenLength, backFrameSize);
+    /// <summary>Nodes whose sandbox issues access tokens of <paramref name="accessTokenLength"/> (null: the sandbox's), the back node's frame <paramref name="backFrameSize"/> (null: the package's).</summary>
+    protected FrontAndBackNodes(int? accessTokenLength, long? backFrameSize) => (_accessTokenLength, _backFrameSize) = (accessTokenLength, backFrameSize);
 
     public const string LoginsRole = "o8-logins";
 
@@ -85,7 +85,7 @@ public class FrontAndBackNodes : IAsyncLifetime
         return (login, landing.StatusCode);
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         foreach (var node in new[] { Front, Back }.Where(n => n is not null))
         {

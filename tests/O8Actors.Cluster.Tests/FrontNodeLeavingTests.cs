@@ -1,0 +1,67 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using O8Actors.Cluster.Tests.Support;
+using O8Actors.TestSupport;
+
+namespace O8Actors.Cluster.Tests;
+
+/// <summary>
+/// A front node (without the logins' role, so its regions are proxies) and a back node of the role; the front node
+/// leaves on the first call, and is held in its shutdown until the fixture is disposed.
+/// </summary>
+public sealed class FrontNodeLeaving() : FrontAndBackNodes(accessTokenLength: null, backFrameSize: null)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    private readonly TaskCompletionSource<Akka.Done> _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _left;
+
+    /// <summary>Completes once the front node's logins' region (a proxy) has stopped; the node leaves on the first call.</summary>
+    public Task LeftAsync() => _left ??= LeaveAndHoldAsync();
+
+    private async Task LeaveAndHoldAsync()
+    {
+        var system = Front.Services.GetRequiredService<ActorSystem>();
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "test-holds-the-node", () => _release.Task);
+        var regionStopped = Front.Services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>().WatchAsync();
+        _ = Akka.Cluster.Cluster.Get(system).LeaveAsync();
+        await regionStopped.WaitAsync(Wait);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _release.TrySetResult(Akka.Done.Instance);
+        await base.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// A node without the logins' role that leaves sends what lands on it to the logins' region on a node that stays, found
+/// by the region's name: its own is a proxy (<c>o8-loginsProxy</c>), a name no node of the role has, and a callback sent
+/// there was lost (the browser waited for a 504, the login for a code that never came).
+/// </summary>
+public sealed class FrontNodeLeavingTests(FrontNodeLeaving cluster) : IClassFixture<FrontNodeLeaving>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_callback_landing_on_a_leaving_node_without_the_logins_role_reaches_its_login_on_a_node_of_the_role()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var browser = cluster.Nodes.Browser();
+        using var connect = await browser.PostAsync(new Uri($"https://127.0.0.1:{cluster.FrontPort}/connect/sandbox?user=alice"), null, ct);
+        Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
+        var login = cluster.Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
+        using var authorize = await browser.GetAsync(login.AuthorizeUrl, ct);
+        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+
+        await cluster.LeftAsync().WaitAsync(Wait, ct);
+        using var landing = await browser.GetAsync(authorize.Headers.Location, ct);
+
+        Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+        Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+        await Eventually.TrueAsync(() => cluster.Nodes.Handled.ContainsKey(login.LoginId), "the login's node ran its outcome handler", Wait);
+        Assert.Equal(cluster.BackName, Assert.Single(cluster.Nodes.Handled[login.LoginId]).Node);
+    }
+}
