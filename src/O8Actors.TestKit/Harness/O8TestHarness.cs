@@ -45,6 +45,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     private HarnessCertificate? _certificate;
     private X509Certificate2? _clientCertificate;
     private SandboxAuthorizationServer? _sandbox;
+    private TimeSpan _devicePollInterval;
     private ScriptedBrowser? _browser;
     private OAuthLogins? _flows;
     private IDisposable? _subscription;
@@ -175,7 +176,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// is disposed.
     /// </summary>
     /// <param name="script">The login's fate.</param>
-    /// <param name="timeout">Its deadline; by default <see cref="O8TestHarnessOptions.AbandonTimeout"/> for scripts that end by timeout, else <see cref="O8TestHarnessOptions.LoginTimeout"/>.</param>
+    /// <param name="timeout">Its deadline; by default <see cref="O8TestHarnessOptions.AbandonTimeout"/> for scripts that end by timeout (in a device-login harness past the sandbox's poll interval), else <see cref="O8TestHarnessOptions.LoginTimeout"/>.</param>
     /// <param name="scopes">Scopes; <c>null</c> for <see cref="O8TestHarnessOptions.Scopes"/>.</param>
     public AuthorizationRequest Request(LoginScript script, TimeSpan? timeout = null, IReadOnlyList<string>? scopes = null) =>
         Prepare(script, timeout, scopes).Request;
@@ -321,6 +322,13 @@ public sealed class O8TestHarness : IAsyncDisposable
     private bool EndsByTimeout(LoginScript script) =>
         script.EndsByTimeout || (_defaultMethod == LoginMethod.Device && script.Expected(Options.ExchangeTimeout, LoginMethod.Device) == LoginOutcomeKind.TimedOut);
 
+    /// <summary>
+    /// The deadline of a login that can only end by it: <see cref="O8TestHarnessOptions.AbandonTimeout"/>, and in a
+    /// device-login harness that much past the sandbox's poll interval: a device login whose deadline is no longer than
+    /// the interval is refused before its first poll (nothing could be polled in time), so it would fail, not time out.
+    /// </summary>
+    private TimeSpan ShortTimeout => _defaultMethod == LoginMethod.Device ? Options.AbandonTimeout + _devicePollInterval : Options.AbandonTimeout;
+
     private (string Tag, AuthorizationRequest Request) Prepare(LoginScript script, TimeSpan? timeout, IReadOnlyList<string>? scopes)
     {
         ArgumentNullException.ThrowIfNull(script);
@@ -329,7 +337,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         var tag = _book.Add(script);
         var request = new AuthorizationRequest(
             Scopes: scopes,
-            Timeout: timeout ?? (EndsByTimeout(script) ? Options.AbandonTimeout : Options.LoginTimeout),
+            Timeout: timeout ?? (EndsByTimeout(script) ? ShortTimeout : Options.LoginTimeout),
             ExtraParameters: new Dictionary<string, string>(StringComparer.Ordinal) { ["login_hint"] = tag });
         return (tag, request);
     }
@@ -376,6 +384,7 @@ public sealed class O8TestHarness : IAsyncDisposable
         if (Options.Resource is { } resource) sandboxOptions.ResourceServers.Add(resource.OriginalString);
         Options.ConfigureSandbox?.Invoke(sandboxOptions);
         _sandbox = await SandboxAuthorizationServer.StartAsync(sandboxOptions, cancellationToken).ConfigureAwait(false);
+        _devicePollInterval = sandboxOptions.DevicePollInterval;
         _book.PushedLoginHint = _sandbox.PushedLoginHint;
 
         if (Options.Browser is null)

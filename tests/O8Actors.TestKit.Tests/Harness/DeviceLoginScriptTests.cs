@@ -90,10 +90,32 @@ public sealed class DeviceLoginScriptTests
         await using var o8 = await StartAsync();
 
         // As it does the scripts that end by their deadline in a browser (Abandon): each would hold its slot for the whole
-        // login timeout, and a virtual-time test advancing by AbandonTimeout would never see it end.
-        Assert.Equal(o8.Options.AbandonTimeout, o8.Request(LoginScript.TokenEndpointFault(TokenFault.ServerError(503))).Timeout);
+        // login timeout, and a virtual-time test advancing by the short timeout would never see it end. A device login's
+        // short timeout runs from the poll interval (1 s here): one no longer than the interval fails before its first poll.
+        var shortTimeout = o8.Options.AbandonTimeout + TimeSpan.FromSeconds(1);
+        Assert.Equal(shortTimeout, o8.Request(LoginScript.TokenEndpointFault(TokenFault.ServerError(503))).Timeout);
         Assert.Equal(o8.Options.LoginTimeout, o8.Request(LoginScript.TokenEndpointFault(TokenFault.MalformedJson())).Timeout);
-        Assert.Equal(o8.Options.AbandonTimeout, o8.Request(LoginScript.Abandon).Timeout);
+        Assert.Equal(shortTimeout, o8.Request(LoginScript.Abandon).Timeout);
+    }
+
+    /// <summary>
+    /// With the sandbox's own poll interval (5 s, longer than the 2 s short timeout), a device login that should end by its
+    /// deadline was refused before its first poll: it failed ("asks for 5 s between polls"), and the script's test with it.
+    /// </summary>
+    [Fact]
+    public async Task A_device_login_harness_with_the_sandboxs_poll_interval_times_out_the_scripts_that_end_by_their_deadline()
+    {
+        await using var o8 = await O8TestHarness.StartAsync(o => o.ConfigureLogins = setup => setup.Options.Login.Method = LoginMethod.Device);
+
+        var results = await Task.WhenAll(o8.RunAsync(LoginScript.Abandon), o8.RunAsync(LoginScript.TokenEndpointFault(TokenFault.ServerError(503))))
+            .WaitAsync(Wait);
+
+        foreach (var result in results)
+        {
+            Assert.IsType<LoginTimedOut>(result.Outcome);
+            Assert.True(result.MatchesScript, result.ToString());
+        }
+        Assert.Equal(2, o8.Sandbox.Counters.DeviceCodesIssued);
     }
 
     [Fact]
