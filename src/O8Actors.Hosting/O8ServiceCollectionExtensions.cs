@@ -45,7 +45,8 @@ public static class O8ServiceCollectionExtensions
         // First of O8Options' configurations, wherever the app's own are: it starts from the HOCON defaults (replacing
         // whole sections), so an app's services.Configure<O8Options> registered before this call ran first and was lost.
         // Now the app's actions apply on top of the defaults, the hosting actions and the O8 section, in either order.
-        services.Insert(0, ServiceDescriptor.Singleton<IConfigureOptions<O8Options>>(sp => new O8SettingsSetup(options, sp.GetService<IConfiguration>())));
+        services.Insert(0, ServiceDescriptor.Singleton<IConfigureOptions<O8Options>>(sp => new O8SettingsSetup(options, sp.GetService<IConfiguration>(),
+            sp.GetService<IHostEnvironment>()?.ContentRootPath)));
         services.AddSingleton<IValidateOptions<O8Options>>(sp => new O8SettingsValidator(options, sp.GetService<IConfiguration>(),
             sp.GetService<IHostEnvironment>()?.ContentRootPath));
         // Bad settings stop the host before anything starts, with a message naming the setting.

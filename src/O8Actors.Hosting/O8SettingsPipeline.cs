@@ -9,7 +9,7 @@ namespace O8Actors.Hosting;
 /// Fills <see cref="O8Options"/> for DI: shipped HOCON defaults, then the hosting options' HOCON, then the code
 /// settings, then the <c>IConfiguration</c> section (which wins).
 /// </summary>
-internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? configuration = null) : IConfigureOptions<O8Options>
+internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? configuration = null, string? contentRoot = null) : IConfigureOptions<O8Options>
 {
     public void Configure(O8Options options)
     {
@@ -35,6 +35,10 @@ internal sealed class O8SettingsSetup(O8HostingOptions hosting, IConfiguration? 
                     _ => p.Value,
                 }));
             new ConfigurationBuilder().AddInMemoryCollection(values).Build().Bind(options);
+            // A relative folder in the app's configuration is beside the app, as the providers' key files are: not the
+            // working directory (a Windows service's is System32), where mkcert would otherwise write a key. One set in code is used as written.
+            if (contentRoot is not null && section.GetSection("Certificates")["Folder"] is { Length: > 0 } folder && !Path.IsPathFullyQualified(folder))
+                options.Certificates.Folder = Path.GetFullPath(folder, contentRoot);
         }
     }
 

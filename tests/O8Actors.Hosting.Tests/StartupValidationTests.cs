@@ -201,6 +201,55 @@ public sealed class StartupValidationTests
         }
     }
 
+    /// <summary>
+    /// A relative certificate folder read from configuration is the content root's, as the providers' key files are: from
+    /// the working directory (a Windows service's is System32, <c>dotnet run --project</c>'s the repository), the listener
+    /// found no certificate, or with mkcert made one there.
+    /// </summary>
+    [Fact]
+    public async Task A_relative_certificate_folder_is_read_from_the_hosts_content_root_not_the_working_directory()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var contentRoot = Directory.CreateTempSubdirectory("o8-content-root-");
+        try
+        {
+            var certs = Directory.CreateDirectory(Path.Combine(contentRoot.FullName, "certs")).FullName;
+            using (var certificate = O8Actors.TestKit.Certificates.DevelopmentCertificateAuthority.Create().IssueServerCertificate())
+            using (var key = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.GetECDsaPrivateKey(certificate)!)
+            {
+                await File.WriteAllTextAsync(Path.Combine(certs, "localhost.pem"), certificate.ExportCertificatePem(), ct);
+                await File.WriteAllTextAsync(Path.Combine(certs, "localhost-key.pem"), key.ExportPkcs8PrivateKeyPem(), ct);
+            }
+            var settings = HostedO8.LoopbackSettings();
+            settings["O8:Listener:Scheme"] = "https";
+            settings["O8:Certificates:Folder"] = "certs";
+            settings["O8:Certificates:AutoCreate"] = "false";
+
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = contentRoot.FullName });
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddOAuthLogins();
+            builder.Services.AddAkka("o8-certificate-folder", akka => akka.WithOAuthLogins());
+            using var host = builder.Build();
+
+            await host.StartAsync(ct);
+            try
+            {
+                Assert.Equal(Path.Combine(contentRoot.FullName, "certs"),
+                    host.Services.GetRequiredService<IOptions<O8Actors.Configuration.O8Options>>().Value.Certificates.Folder);
+                Assert.True((await host.Services.GetRequiredService<IOAuthLogins>().GetStatusAsync(ct)).ListenerBound);
+            }
+            finally
+            {
+                await host.StopAsync(ct);
+            }
+        }
+        finally
+        {
+            contentRoot.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Writes a client certificate (<c>client.pem</c>) and its private key (<c>client-key.pem</c>) into <paramref name="folder"/>.</summary>
     private static async Task WriteClientCertificateAsync(string folder)
     {
