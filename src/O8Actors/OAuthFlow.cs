@@ -24,6 +24,8 @@ namespace O8Actors;
 public abstract class OAuthFlow : IAsyncDisposable
 {
     private static readonly ConcurrentDictionary<int, SharedStart> SharedRuntimes = new();
+    // The process-wide orchestrators ShutdownSharedAsync is stopping, by port: a fresh start on the port waits for the stop.
+    private static readonly ConcurrentDictionary<int, SharedStart> SharedStops = new();
     // The providers of live flows without a CacheName: the shared orchestrator keeps their tokens in memory only.
     private static readonly ConcurrentDictionary<string, byte> InstanceOnlyProviders = new(StringComparer.Ordinal);
     private readonly IOAuthLogins? _logins;
@@ -391,7 +393,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <summary>Stops the process-wide orchestrators that <c>OAuthFlow</c>s without an explicit one started.</summary>
     /// <remarks>
     /// One still starting is stopped once its start ends, and the call that started it throws an
-    /// <see cref="OperationCanceledException"/>. The next call of any flow starts a fresh one.
+    /// <see cref="OperationCanceledException"/>. The next call of any flow starts a fresh one, once the stop has released
+    /// the port. Two shutdowns at once each return once every orchestrator has stopped.
     /// </remarks>
     public static async Task ShutdownSharedAsync()
     {
@@ -399,18 +402,27 @@ public abstract class OAuthFlow : IAsyncDisposable
         {
             if (!SharedRuntimes.TryGetValue(port, out var runtime)) continue;
             // One still starting is stopped once started (it was skipped, and ran on where no later shutdown could find
-            // it, holding its port); the call that started it is told it was shut down. Marked before it leaves the
-            // table, so that no call finds it gone and not marked.
+            // it, holding its port); the call that started it is told it was shut down. Marked, and noted as stopping,
+            // before it leaves the table: no call finds it gone and not marked, and a fresh start on its port waits for
+            // its stop (its listener holds the port until then).
             runtime.ShutDown = true;
-            if (!SharedRuntimes.TryRemove(new KeyValuePair<int, SharedStart>(port, runtime))) continue;
-            try
-            {
-                await (await runtime.Started.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
-            }
-            catch (OAuthFlowException)
-            {
-                // It never started; nothing to stop.
-            }
+            SharedStops[port] = runtime;
+            SharedRuntimes.TryRemove(new KeyValuePair<int, SharedStart>(port, runtime));
+        }
+
+        // Every stop under way, a concurrent shutdown's too: whichever call returns, the ports are released.
+        await Task.WhenAll(SharedStops.Select(stopping => StopAsync(stopping.Key, stopping.Value))).ConfigureAwait(false);
+    }
+
+    private static async Task StopAsync(int port, SharedStart runtime)
+    {
+        try
+        {
+            await runtime.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            SharedStops.TryRemove(new KeyValuePair<int, SharedStart>(port, runtime));
         }
     }
 
@@ -541,12 +553,34 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// The start of a process-wide orchestrator, run once by whichever call comes first. Its synchronous part (the
     /// settings, the actor system) runs off the caller's thread, so a shutdown meanwhile waits for it without blocking.
     /// </summary>
-    private sealed class SharedStart(Func<Task<OAuthLogins>> start)
+    private sealed class SharedStart
     {
-        private readonly Lazy<Task<OAuthLogins>> _started = new(() => Task.Run(start));
+        private readonly Lazy<Task<OAuthLogins>> _started;
+        private readonly Lazy<Task> _stopped;
         private volatile bool _shutDown;
 
+        public SharedStart(Func<Task<OAuthLogins>> start)
+        {
+            _started = new(() => Task.Run(start));
+            _stopped = new(StopOnceAsync);
+        }
+
         public Task<OAuthLogins> Started => _started.Value;
+
+        /// <summary>Stops it once started (one that never started has nothing to stop); once, whoever asks.</summary>
+        public Task StopAsync() => _stopped.Value;
+
+        private async Task StopOnceAsync()
+        {
+            try
+            {
+                await (await Started.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (OAuthFlowException)
+            {
+                // It never started; nothing to stop.
+            }
+        }
 
         /// <summary>Set by <see cref="ShutdownSharedAsync"/> when it takes this start off the table.</summary>
         public bool ShutDown
@@ -556,7 +590,15 @@ public abstract class OAuthFlow : IAsyncDisposable
         }
     }
 
-    private static SharedStart StartSharedRuntime(int port) => new(() => OAuthLogins.StartAsync(setup =>
+    private static SharedStart StartSharedRuntime(int port) => new(async () =>
+    {
+        // The one before it on the port, stopping: its listener holds the port until it has stopped.
+        // Its own failure is its shutdown's to report; this start goes on either way.
+        if (SharedStops.TryGetValue(port, out var stopping)) await stopping.StopAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return await StartOnPortAsync(port).ConfigureAwait(false);
+    });
+
+    private static Task<OAuthLogins> StartOnPortAsync(int port) => OAuthLogins.StartAsync(setup =>
     {
         setup.Options = O8Options.FromConfig();
         setup.Options.Listener.Port = port;
@@ -565,7 +607,7 @@ public abstract class OAuthFlow : IAsyncDisposable
         setup.TokenStore = new FileTokenStore();
         ConfigureShared?.Invoke(port, setup);
         // Only flows with a CacheName write there: every orchestrator keeps the others' tokens in memory (O8Bootstrap).
-    }));
+    });
 
     /// <summary>Adapts an <see cref="OAuthFlow"/> subclass to a <see cref="ProviderStrategy"/>.</summary>
     private sealed class OAuthFlowStrategy(OAuthFlow flow, string name) : ProviderStrategy

@@ -27,6 +27,9 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
 
         public TaskCompletionSource ExchangeStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>The exchange waits for <see cref="ExchangeGate"/> even when cancelled (a provider that answers late).</summary>
+        public bool GateIgnoresCancel { get; init; }
+
         protected override string? CacheName => cacheName;
 
         protected override string AuthUrl =>
@@ -37,7 +40,7 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
         protected override async Task<string> GenerateAccessTokenAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken)
         {
             ExchangeStarted.TrySetResult();
-            if (ExchangeGate is { } gate) await gate.Task.WaitAsync(cancellationToken);
+            if (ExchangeGate is { } gate) await (GateIgnoresCancel ? gate.Task : gate.Task.WaitAsync(cancellationToken));
             var form = new Dictionary<string, string>
             {
                 ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = RedirectUrl, ["code_verifier"] = context.CodeVerifier!,
@@ -148,6 +151,37 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
         // Not on disk under a name no later run knows, and not kept in memory either.
         Assert.Empty(TokenFiles());
         Assert.Empty(await logins.GetAccountsAsync(provider));
+    }
+
+    /// <summary>
+    /// A call while ShutdownSharedAsync still stops the runtime (a login's code at the provider, waited for): it started a
+    /// fresh runtime on the port the stopping one still held, and failed with "port already in use, stop the other process".
+    /// </summary>
+    [Fact]
+    public async Task A_call_while_the_shared_runtime_stops_waits_for_the_stop_and_starts_a_fresh_one_on_the_port()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var exchanging = new ConsoleFlow(_port, _server.BaseUrl + "/token", _server.BaseUrl + "/authorize", cacheName: null)
+        {
+            ExchangeGate = gate,
+            GateIgnoresCancel = true,
+        };
+        await using var other = Flow();
+        var login = exchanging.AuthorizeForTokensAsync(TimeSpan.FromSeconds(30));
+        await exchanging.ExchangeStarted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var shutdown = OAuthFlow.ShutdownSharedAsync(); // waits for the exchange under way before it releases the port
+        var call = other.GetAccessTokenAsync(allowInteraction: false);
+        // While the stop waits, the call waits for it too (it failed at once for the port the stopping runtime held).
+        await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(2)));
+        Assert.False(call.IsCompleted, $"the call ended while the runtime still stopped: {call.Exception?.InnerException?.GetType().Name}");
+        gate.SetResult();
+        await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Answered by a fresh runtime on the port (nothing cached there yet), not refused for the port.
+        var error = await Assert.ThrowsAsync<InteractionRequiredException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(InteractionReason.NoAccount, error.Reason);
+        await login.ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]

@@ -172,6 +172,45 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Two shutdowns at once (a Ctrl+C handler beside a <c>finally</c>): the second found the runtime already taken off the
+    /// table and returned at once, while the first still stopped it, its port still held.
+    /// </summary>
+    [Fact]
+    public async Task A_second_ShutdownSharedAsync_at_the_same_time_returns_only_once_the_runtime_has_stopped()
+    {
+        var port = CallbackListenerHost.FindFreePort(ipv6: false);
+        var browser = new RecordingBrowser();
+        var starting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new SemaphoreSlim(0);
+        ConfigureShared(port, browser, whileStarting: () =>
+        {
+            starting.TrySetResult();
+            release.Wait(TimeSpan.FromSeconds(30));
+        });
+        try
+        {
+            var flow = new ConsoleFlow(port, []);
+            var login = Task.Run(() => flow.AuthorizeAsync(TimeSpan.FromMinutes(1)));
+            await starting.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+            var first = OAuthFlow.ShutdownSharedAsync();
+            var second = OAuthFlow.ShutdownSharedAsync();
+            Assert.False(second.IsCompleted, "the second shutdown returned while the runtime still started");
+            release.Release();
+            await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(30));
+
+            using var rebind = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            rebind.Start(); // both returned after the stop: the port is free
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            await OAuthFlow.ShutdownSharedAsync();
+            OAuthFlow.ConfigureShared = null;
+        }
+    }
+
+    /// <summary>
     /// A flow disposed while its first call waits for its registration (the process-wide orchestrator still starting):
     /// the call went on once the registration was made, while the dispose signed out and unregistered, and started a
     /// login (its browser opened) for a flow already disposed.
