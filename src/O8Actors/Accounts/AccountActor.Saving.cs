@@ -52,8 +52,20 @@ internal sealed partial class AccountActor
     /// </summary>
     private void KeepUnsentLogin()
     {
-        if (_issuedSave is null && _toSave is { } login && NobodyElseHolds(login))
-            _issuedSave = (login.Tokens, StoreHolds);
+        if (_issuedSave is not null || _toSave is not { } login || !NobodyElseHolds(login)) return;
+        if (login.OrphanedOver is not null && (!_loaded || SignedOutSince(login.OrphanedOver, StoreHolds)))
+        {
+            // A login that outlived the account's earlier actor is kept only when this actor has read the store and can
+            // tell the account was not signed out since the login began: kept blind, it would be served and stored later,
+            // signing the user in again after a sign-out. Revoked instead, as a signed-out login's tokens are.
+            _log.Warning("Account {0}: the token store failed before an interactive login of its earlier actor could be checked against a sign-out since; its tokens are revoked, not kept (sign in again)",
+                _account);
+            RevokeUnheld(login.Tokens, StoreHolds?.Tokens, "revoke-unchecked");
+            _toSave = null;
+            return;
+        }
+
+        _issuedSave = (login.Tokens, StoreHolds);
     }
 
     /// <summary>Saves tokens the provider issued for this actor's callers; kept in memory should the store fail.</summary>

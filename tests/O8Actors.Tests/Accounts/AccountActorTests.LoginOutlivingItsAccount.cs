@@ -153,6 +153,32 @@ public sealed partial class AccountActorTests
         flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
+    /// <summary>
+    /// As above, with the store failing as the account's next actor takes the login in: it kept the login's tokens blind
+    /// (it could not read the store to see the sign-out), served them to the caller and stored them once the store was
+    /// back, signing the user in again after the sign-out.
+    /// </summary>
+    [Fact]
+    public async Task A_sign_out_is_not_undone_by_a_login_that_outlived_its_actor_when_the_store_fails_as_the_login_is_taken_in()
+    {
+        var store = new FlakyTokenStore();
+        var (strategy, flows, accounts) = await RefreshRefusedAsync(store: store);
+        var (caller, start) = LoginOutlivingAFailedActor(accounts, flows);
+
+        await SignOutAlice(accounts);
+        store.FailLoads(1);
+        var approved = strategy.Issue("alice");
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, approved));
+
+        var refused = await Assert.ThrowsAnyAsync<OAuthFlowException>(() => caller);
+        Assert.DoesNotContain(approved.AccessToken!, refused.Message);
+        // Whatever retries there are, the sign-out stands: nothing is stored, nothing served, the login's tokens revoked.
+        Clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(InteractionReason.NoAccount, (await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice))).Reason);
+        Assert.Null(await store.Inner.LoadAsync(Alice));
+        await AwaitAssertAsync(() => Assert.Contains(strategy.Revoked, r => r.Token == approved.RefreshToken), Wait);
+    }
+
     [Fact]
     public async Task A_login_approved_after_the_account_moved_ends_the_second_login_its_next_node_started_and_serves_both_callers()
     {

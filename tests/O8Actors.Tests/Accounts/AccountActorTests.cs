@@ -37,11 +37,11 @@ public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.P
         Assert.Equal(account, (await accounts.Ask<LoginRemembered>(new RememberLogin(account, tokens), Wait)).Account);
 
     /// <summary>Alice signed in, her access token expired and her refresh token revoked at the provider: the next refresh is refused.</summary>
-    private async Task<(RotatingStrategy Strategy, TestProbe Flows, IActorRef Accounts)> RefreshRefusedAsync(bool serverMode = false)
+    private async Task<(RotatingStrategy Strategy, TestProbe Flows, IActorRef Accounts)> RefreshRefusedAsync(bool serverMode = false, ITokenStore? store = null)
     {
         var strategy = NewStrategy();
         var flows = CreateTestProbe();
-        var accounts = await Accounts(strategy, new InMemoryTokenStore(), flows.Ref, serverMode: serverMode);
+        var accounts = await Accounts(strategy, store ?? new InMemoryTokenStore(), flows.Ref, serverMode: serverMode);
         await Remember(accounts, Alice, strategy.Issue("alice"));
         Clock.Advance(TimeSpan.FromHours(1));
         strategy.RevokeAll();
