@@ -72,14 +72,15 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             // above follows the begin through the same region, and ends the login should it start after all.
             if (pending.Entity is null) End(msg.LoginId, new LoginCancelled(msg.LoginId));
         });
+        Receive<LoginTaken>(msg =>
+        {
+            if (_pending.TryGetValue(msg.LoginId, out var pending)) Taken(pending, msg.LoginId);
+        });
         Receive<LoginUrlReady>(msg =>
         {
             if (!_pending.TryGetValue(msg.LoginId, out var pending)) return;
-            Timers.Cancel(msg.LoginId);
+            Taken(pending, msg.LoginId);
             pending.Url.TrySetResult(msg.AuthorizeUrl);
-            // The sender is the login's entity, wherever it runs: its node's loss must end the login for this caller.
-            pending.Entity = Sender;
-            if (_watched.TryAdd(Sender, msg.LoginId)) Context.Watch(Sender);
         });
         Receive<LoginEnded>(msg => End(msg.LoginId, UnknownProviderOnNode.Explain(msg.Outcome.ToOutcome())));
         Receive<BeginTimedOut>(msg =>
@@ -119,6 +120,18 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             // Another node asks (the browser landed there): that node counts a return nobody waits for, once.
             else _listener.Forward(new CallbackReceived(msg.State, null, null, null, null, msg.Path) { Search = true });
         });
+    }
+
+    /// <summary>
+    /// A node took the login (<see cref="LoginTaken"/>, or its URL came first from an entity of an older version): the
+    /// begin's timeout ends, and the sender, the login's entity wherever it runs, is watched: its node's loss must end the
+    /// login for this caller.
+    /// </summary>
+    private void Taken(Pending pending, string loginId)
+    {
+        Timers.Cancel(loginId);
+        pending.Entity = Sender;
+        if (_watched.TryAdd(Sender, loginId)) Context.Watch(Sender);
     }
 
     /// <inheritdoc />

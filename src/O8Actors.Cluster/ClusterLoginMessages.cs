@@ -78,6 +78,12 @@ internal sealed record LoginHandOff
     public static LoginHandOff Instance { get; } = new();
 }
 
+/// <summary>
+/// From the entity to the beginning node: a node took the login and runs it. The begin's timeout (a begin no node takes)
+/// ends here; the login's own deadline and its provider's limits govern from now on, and its node's loss ends it.
+/// </summary>
+internal sealed record LoginTaken(string LoginId);
+
 /// <summary>From the entity to the beginning node: the authorize URL is ready.</summary>
 internal sealed record LoginUrlReady(string LoginId, Uri AuthorizeUrl)
 {

@@ -199,6 +199,8 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         };
         _flow = Context.ActorOf(FlowActor.Props(start, node.FlowTemplate), ChildName);
         Context.Watch(_flow);
+        // At once, not with the URL: the provider's discovery or pushed request may take longer than the begin's timeout.
+        _replyTo.Tell(new LoginTaken(_loginId));
         Become(Running);
     }
 

@@ -16,8 +16,9 @@ public sealed class O8ClusterOptions
     public string? Role { get; set; }
 
     /// <summary>
-    /// How long <c>BeginAsync</c> waits for some node to take a login and report its authorize URL before the login fails
-    /// (for example while the cluster has not formed). Default 30 s; at most one day.
+    /// How long <c>BeginAsync</c> waits for some node to take a login before the login fails (for example while the cluster
+    /// has not formed). Once a node has taken it, the login's own timeout and its provider's limits govern (a slow discovery
+    /// fails as the provider's fault, as on a single node). Default 30 s; at most one day.
     /// </summary>
     public TimeSpan BeginTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -154,9 +154,10 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         Assert.Equal(new RoutedCallback("e", "s", null, null, null, null, null, null), RoundTrip(new RoutedCallback("e", "s", null, null, null, null, null, null)));
 
     [Fact]
-    public void CancelLogin_and_LoginUrlReady_round_trip()
+    public void CancelLogin_LoginTaken_and_LoginUrlReady_round_trip()
     {
         Assert.Equal(new CancelLogin("e", "login-1"), RoundTrip(new CancelLogin("e", "login-1")));
+        Assert.Equal(new LoginTaken("login-1"), RoundTrip(new LoginTaken("login-1")));
         var ready = new LoginUrlReady("login-1", new Uri("https://sandbox.example/authorize?state=a.b&code_challenge=x"));
         Assert.Equal(ready, RoundTrip(ready));
     }

@@ -62,6 +62,8 @@ public sealed class LoginEntityTests : Akka.TestKit.Xunit.TestKit
         var (entity, providers) = Entity(entityId);
         var gateway = CreateTestProbe();
         entity.Tell(BeginLogin.For(entityId, "login-1", "sandbox", AuthorizationRequest.Default, new BrowserBindingHash([1], [2]), gateway));
+        // The node took it: said at once, before its URL (a slow discovery would outlast the begin's timeout).
+        gateway.ExpectMsg(new LoginTaken("login-1"), cancellationToken: Ct);
 
         // The login asks its node's providers for the URL with the server-mode redirect URI and a state under its entity id.
         var prepare = providers.ExpectMsg<PrepareAuthorization>(cancellationToken: Ct);
@@ -100,6 +102,7 @@ public sealed class LoginEntityTests : Akka.TestKit.Xunit.TestKit
         var gateway = CreateTestProbe();
         var (secret, binding) = _verifier.Create();
         entity.Tell(BeginLogin.For(entityId, "login-1", "sandbox", AuthorizationRequest.Default, binding, gateway));
+        gateway.ExpectMsg(new LoginTaken("login-1"), cancellationToken: Ct);
         var prepare = providers.ExpectMsg<PrepareAuthorization>(cancellationToken: Ct);
         // A bug stands in here: an answer without the provider's descriptor makes the callback's issuer check throw.
         providers.Reply(new AuthorizationPrepared("login-1", new Uri("https://sandbox.example/authorize"), null!, new Uri(Redirect + "/sandbox")));
@@ -124,6 +127,7 @@ public sealed class LoginEntityTests : Akka.TestKit.Xunit.TestKit
         var gateway = CreateTestProbe();
         var (secret, binding) = _verifier.Create();
         entity.Tell(BeginLogin.For(entityId, "login-1", "sandbox", AuthorizationRequest.Default, binding, gateway));
+        gateway.ExpectMsg(new LoginTaken("login-1"), cancellationToken: Ct);
         var prepare = providers.ExpectMsg<PrepareAuthorization>(cancellationToken: Ct);
         providers.Reply(new AuthorizationPrepared("login-1", new Uri("https://sandbox.example/authorize"), ProviderDescriptor.Static, new Uri(Redirect + "/sandbox")));
         gateway.ExpectMsg<LoginUrlReady>(cancellationToken: Ct);

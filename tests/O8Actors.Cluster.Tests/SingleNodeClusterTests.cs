@@ -269,6 +269,8 @@ public sealed class SingleNodeClusterTests(SingleNodeCluster cluster) : IClassFi
         var entityId = LoginEntityIds.Mint();
         const string loginId = "orphaned-login";
         region.Tell(BeginLogin.For(entityId, loginId, "sandbox", ClusterNodes.Hint("gina"), binding, beginner.Receiver));
+        // The node that took it says so at once, then its URL comes.
+        Assert.Equal(new LoginTaken(loginId), await beginner.ReceiveAsync(Wait));
         var ready = Assert.IsType<LoginUrlReady>(await beginner.ReceiveAsync(Wait));
 
         // The user approves; the callback reaches the login's entity with the browser's binding secret.
