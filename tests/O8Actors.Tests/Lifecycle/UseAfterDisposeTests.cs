@@ -139,36 +139,16 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
     [Fact]
     public async Task ShutdownSharedAsync_while_the_shared_runtime_starts_stops_it_once_started_and_ends_the_call_that_started_it()
     {
-        var port = CallbackListenerHost.FindFreePort(ipv6: false);
-        var browser = new RecordingBrowser();
-        var starting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var release = new SemaphoreSlim(0);
-        ConfigureShared(port, browser, whileStarting: () =>
-        {
-            starting.TrySetResult();
-            // The start's synchronous part is held until the shutdown has begun.
-            release.Wait(TimeSpan.FromSeconds(30));
-        });
-        try
-        {
-            var flow = new ConsoleFlow(port, []);
-            var login = Task.Run(() => flow.AuthorizeAsync(TimeSpan.FromMinutes(1)));
-            await starting.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await using var held = await HeldStartAsync(flow => flow.AuthorizeAsync(TimeSpan.FromMinutes(1)));
 
-            var shutdown = OAuthFlow.ShutdownSharedAsync();
-            release.Release();
-            await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+        var shutdown = OAuthFlow.ShutdownSharedAsync();
+        held.Release();
+        await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
 
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login.WaitAsync(TimeSpan.FromSeconds(10)));
-            Assert.Empty(browser.Opened);
-            using var rebind = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
-            rebind.Start(); // the shutdown stopped it: the port is free
-        }
-        finally
-        {
-            await OAuthFlow.ShutdownSharedAsync();
-            OAuthFlow.ConfigureShared = null;
-        }
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held.Call.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Empty(held.Browser.Opened);
+        using var rebind = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, held.Port);
+        rebind.Start(); // the shutdown stopped it: the port is free
     }
 
     /// <summary>
@@ -178,36 +158,17 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
     [Fact]
     public async Task A_second_ShutdownSharedAsync_at_the_same_time_returns_only_once_the_runtime_has_stopped()
     {
-        var port = CallbackListenerHost.FindFreePort(ipv6: false);
-        var browser = new RecordingBrowser();
-        var starting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var release = new SemaphoreSlim(0);
-        ConfigureShared(port, browser, whileStarting: () =>
-        {
-            starting.TrySetResult();
-            release.Wait(TimeSpan.FromSeconds(30));
-        });
-        try
-        {
-            var flow = new ConsoleFlow(port, []);
-            var login = Task.Run(() => flow.AuthorizeAsync(TimeSpan.FromMinutes(1)));
-            await starting.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await using var held = await HeldStartAsync(flow => flow.AuthorizeAsync(TimeSpan.FromMinutes(1)));
 
-            var first = OAuthFlow.ShutdownSharedAsync();
-            var second = OAuthFlow.ShutdownSharedAsync();
-            Assert.False(second.IsCompleted, "the second shutdown returned while the runtime still started");
-            release.Release();
-            await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(30));
+        var first = OAuthFlow.ShutdownSharedAsync();
+        var second = OAuthFlow.ShutdownSharedAsync();
+        Assert.False(second.IsCompleted, "the second shutdown returned while the runtime still started");
+        held.Release();
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(30));
 
-            using var rebind = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
-            rebind.Start(); // both returned after the stop: the port is free
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login.WaitAsync(TimeSpan.FromSeconds(10)));
-        }
-        finally
-        {
-            await OAuthFlow.ShutdownSharedAsync();
-            OAuthFlow.ConfigureShared = null;
-        }
+        using var rebind = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, held.Port);
+        rebind.Start(); // both returned after the stop: the port is free
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held.Call.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
     /// <summary>
@@ -218,32 +179,57 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
     [Fact]
     public async Task A_call_waiting_for_its_flows_registration_when_the_flow_is_disposed_starts_no_login()
     {
+        await using var held = await HeldStartAsync(flow => flow.AuthorizeForTokensAsync(TimeSpan.FromMinutes(1)));
+
+        var disposed = held.Flow.DisposeAsync().AsTask();
+        held.Release();
+        await disposed.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held.Call.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Empty(held.Browser.Opened);
+    }
+
+    /// <summary>
+    /// A flow's first <paramref name="call"/> on a free port, under way while the process-wide orchestrator it started is
+    /// held in its start (its synchronous part) until <see cref="HeldStart.Release"/>.
+    /// </summary>
+    private async Task<HeldStart> HeldStartAsync(Func<ConsoleFlow, Task> call)
+    {
         var port = CallbackListenerHost.FindFreePort(ipv6: false);
-        var browser = new RecordingBrowser();
-        var starting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var release = new SemaphoreSlim(0);
-        ConfigureShared(port, browser, whileStarting: () =>
-        {
-            starting.TrySetResult();
-            release.Wait(TimeSpan.FromSeconds(30));
-        });
-        try
-        {
-            var flow = new ConsoleFlow(port, []);
-            var login = Task.Run(() => flow.AuthorizeForTokensAsync(TimeSpan.FromMinutes(1)));
-            await starting.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        var held = new HeldStart(port);
+        ConfigureShared(port, held.Browser, whileStarting: held.Hold);
+        held.Flow = new ConsoleFlow(port, []);
+        held.Call = Task.Run(() => call(held.Flow));
+        await held.Starting.WaitAsync(TimeSpan.FromSeconds(20));
+        return held;
+    }
 
-            var disposed = flow.DisposeAsync().AsTask();
-            release.Release();
-            await disposed.WaitAsync(TimeSpan.FromSeconds(30));
+    private sealed class HeldStart(int port) : IAsyncDisposable
+    {
+        private readonly TaskCompletionSource _starting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly SemaphoreSlim _release = new(0);
 
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login.WaitAsync(TimeSpan.FromSeconds(10)));
-            Assert.Empty(browser.Opened);
+        public int Port => port;
+        public RecordingBrowser Browser { get; } = new();
+        public ConsoleFlow Flow { get; set; } = null!;
+        public Task Call { get; set; } = Task.CompletedTask;
+        public Task Starting => _starting.Task;
+
+        /// <summary>Run by the start: says it started, then waits for <see cref="Release"/>.</summary>
+        public void Hold()
+        {
+            _starting.TrySetResult();
+            _release.Wait(TimeSpan.FromSeconds(30));
         }
-        finally
+
+        public void Release() => _release.Release();
+
+        public async ValueTask DisposeAsync()
         {
+            _release.Release();
             await OAuthFlow.ShutdownSharedAsync();
             OAuthFlow.ConfigureShared = null;
+            _release.Dispose();
         }
     }
 
