@@ -78,11 +78,43 @@ internal sealed class ClusterMode : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Starts the cluster and the proxy, prints what runs where, and runs until Ctrl+C.</summary>
-    public static async Task RunAsync(string[] args, int count)
+    /// <summary>
+    /// Starts the cluster and the proxy, prints what runs where, and runs until Ctrl+C; returns the exit code. Ctrl+C while
+    /// the nodes start or form the cluster stops what started (each node's own host takes Ctrl+C only once it runs).
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, int count)
     {
-        await using var cluster = await StartAsync(args, count, Console.Out);
-        await cluster._proxy.WaitForShutdownAsync();
+        using var stop = new CancellationTokenSource();
+        void OnCancel(object? sender, ConsoleCancelEventArgs e)
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        }
+
+        Console.CancelKeyPress += OnCancel;
+        ClusterMode cluster;
+        try
+        {
+            cluster = await StartAsync(args, count, Console.Out, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("WebConnect: stopped while the cluster started.");
+            return 0;
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"WebConnect: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= OnCancel;
+        }
+
+        await using (cluster)
+            await cluster._proxy.WaitForShutdownAsync();
+        return 0;
     }
 
     /// <summary>Starts <paramref name="count"/> nodes, waits until they form one cluster, then the proxy; writes the summary to <paramref name="output"/>.</summary>

@@ -17,14 +17,31 @@
 //   follow the two Location headers (sandbox, then /oauth/callback) with the same jar   → 200 "You are signed in"
 using O8Actors.Examples.WebConnect;
 
-if (ClusterMode.NodeCount(args) is { } nodes)
+// A bad argument (--cluster 10, --urls with http) is said in one line, not as an unhandled exception's stack trace.
+int? nodes;
+try
 {
-    await ClusterMode.RunAsync(args, nodes);
-    return;
+    nodes = ClusterMode.NodeCount(args);
+}
+catch (ArgumentException e)
+{
+    return Fail(e.Message);
 }
 
+if (nodes is { } count) return await ClusterMode.RunAsync(args, count);
+
 var builder = WebApplication.CreateBuilder(args);
-var (sandbox, sharedSettings) = await DemoSandbox.StartIfEnabledAsync(builder.Configuration);
+O8Actors.TestKit.Sandbox.SandboxAuthorizationServer? sandbox;
+Dictionary<string, string?> sharedSettings;
+try
+{
+    (sandbox, sharedSettings) = await DemoSandbox.StartIfEnabledAsync(builder.Configuration);
+}
+catch (InvalidOperationException e)
+{
+    return Fail(e.Message);
+}
+
 await using (sandbox)
 {
     builder.Configuration.AddInMemoryCollection(sharedSettings);
@@ -40,4 +57,12 @@ await using (sandbox)
     var app = builder.Build();
     WebConnectApp.Map(app);
     await app.RunAsync();
+}
+
+return 0;
+
+static int Fail(string message)
+{
+    Console.Error.WriteLine($"WebConnect: {message}");
+    return 1;
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Actor.Setup;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace O8Actors.Hosting;
@@ -19,11 +20,24 @@ internal sealed class TokenStoreSetup(Func<ActorSystem, IServiceProvider, IToken
     /// The accounts' store: an app's own <see cref="ITokenStore"/> from DI, or the one of this setup; neither keeps
     /// accounts in memory. Both at once is a mistake the app hears about at start.
     /// </summary>
-    public static ITokenStore? Resolve(ActorSystem system, IServiceProvider services)
+    /// <exception cref="InvalidOperationException">
+    /// The app's configuration sets the persistence section (<c>O8:Persistence</c>) but no persistence is added: its
+    /// settings would be ignored without a word, and the tokens kept in memory (or the app's own store).
+    /// </exception>
+    public static ITokenStore? Resolve(ActorSystem system, IServiceProvider services, string? configurationSection)
     {
         var own = services.GetService<ITokenStore>();
         var setup = system.Settings.Setup.Get<TokenStoreSetup>();
-        if (!setup.HasValue) return own;
+        if (!setup.HasValue)
+        {
+            if (configurationSection is { Length: > 0 } && services.GetService<IConfiguration>() is { } configuration
+                && configuration.GetSection($"{configurationSection}:{O8SettingsSetup.PersistenceSection}").GetChildren().Any())
+                throw new InvalidOperationException(
+                    $"The configuration sets {configurationSection}:Persistence, but no persistence reads it: add O8Actors.Persistence's " +
+                    "WithOAuthAccountsPersistence(o => o.FromConfiguration(configuration)) to the actor system, or remove the section " +
+                    $"(the tokens are kept {(own is null ? "in memory" : $"in {own.GetType().Name}")}).");
+            return own;
+        }
         if (own is not null)
             throw new InvalidOperationException(
                 "Two token stores are configured: an ITokenStore in the service collection and WithOAuthAccountsPersistence; keep one.");

@@ -34,6 +34,7 @@ public static class O8PersistenceHostingExtensions
         var plugins = AddJournal(builder, options);
         builder.Setups.Add(new TokenStoreSetup((system, services) =>
         {
+            RequireConfigurationRead(options, services);
             RequireOneAccountActorPerAccount(system);
             PerNodeStoreWarning.LogIfClustered(system, options);
             DatabaseLock.TakeIfLocal(system, options, Database(options).Connection);
@@ -41,6 +42,23 @@ public static class O8PersistenceHostingExtensions
                 Akka.Event.Logging.GetLogger(system, typeof(PersistentTokenStore)));
         }));
         return builder;
+    }
+
+    /// <summary>
+    /// The app's configuration sets <c>O8:Persistence</c>, which only <see cref="O8PersistenceOptions.FromConfiguration"/>
+    /// reads: options that did not read it would put the tokens in the default SQLite database without a word (where a
+    /// PostgreSQL connection was configured, say).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The section is set and these options never read a configuration.</exception>
+    internal static void RequireConfigurationRead(O8PersistenceOptions options, IServiceProvider services)
+    {
+        if (options.ReadConfiguration || services.GetService(typeof(Microsoft.Extensions.Configuration.IConfiguration))
+                is not Microsoft.Extensions.Configuration.IConfiguration configuration
+            || !configuration.GetSection("O8:Persistence").GetChildren().Any())
+            return;
+        throw new InvalidOperationException(
+            "The configuration sets O8:Persistence, but WithOAuthAccountsPersistence was not given it, so its settings would be " +
+            "ignored (the tokens going to the default SQLite database): call WithOAuthAccountsPersistence(o => o.FromConfiguration(configuration)).");
     }
 
     /// <summary>

@@ -116,7 +116,7 @@ public sealed partial class WebConnectClusterSmokeTests
     }
 
     /// <summary>examples/WebConnect, found from the test's output folder upwards (next to O8Actors.sln).</summary>
-    private static string ExampleFolder()
+    internal static string ExampleFolder()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {

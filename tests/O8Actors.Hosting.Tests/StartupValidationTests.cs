@@ -202,6 +202,24 @@ public sealed class StartupValidationTests
     }
 
     /// <summary>
+    /// The app's configuration sets <c>O8:Persistence</c> but no persistence is added (the package's
+    /// WithOAuthAccountsPersistence forgotten): its settings were ignored and the tokens kept in memory, every user signing
+    /// in again after each restart. The start fails naming the section and the call.
+    /// </summary>
+    [Fact]
+    public async Task A_persistence_section_without_persistence_fails_the_start_naming_it()
+    {
+        var settings = HostedO8.LoopbackSettings();
+        settings["O8:Persistence:Database"] = "PostgreSql";
+        using var host = HostedO8.Build(settings, systemName: "o8-persistence-unread");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("O8:Persistence", error.Message, StringComparison.Ordinal);
+        Assert.Contains("WithOAuthAccountsPersistence", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// A relative certificate folder read from configuration is the content root's, as the providers' key files are: from
     /// the working directory (a Windows service's is System32, <c>dotnet run --project</c>'s the repository), the listener
     /// found no certificate, or with mkcert made one there.

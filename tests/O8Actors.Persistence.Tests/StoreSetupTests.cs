@@ -24,6 +24,22 @@ public sealed class StoreSetupTests
         Assert.Contains("Two token stores are configured", Assert.IsType<InvalidOperationException>(error).Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The app configures <c>O8:Persistence</c> (a PostgreSQL connection, say) and calls WithOAuthAccountsPersistence without
+    /// reading it: the tokens went to the default SQLite database without a word.
+    /// </summary>
+    [Fact]
+    public async Task An_O8_Persistence_section_the_options_never_read_fails_the_start_naming_FromConfiguration()
+    {
+        var (resolved, error) = await ResolveStoreAsync("o8-unread-section", akka => akka,
+            configuration: new Dictionary<string, string?> { ["O8:Persistence:Database"] = "PostgreSql" });
+
+        Assert.Null(resolved);
+        var message = Assert.IsType<InvalidOperationException>(error).Message;
+        Assert.Contains("O8:Persistence", message, StringComparison.Ordinal);
+        Assert.Contains("o => o.FromConfiguration(configuration)", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task On_a_cluster_without_O8Actors_Cluster_s_accounts_the_store_is_refused_with_a_clear_message()
     {
@@ -82,11 +98,12 @@ public sealed class StoreSetupTests
     /// <summary>Starts a host with <c>WithOAuthAccountsPersistence</c> on SQLite and resolves the accounts' store as O8Actors does at start.</summary>
     private static async Task<(ITokenStore? Resolved, Exception? Error)> ResolveStoreAsync(string systemName,
         Func<AkkaConfigurationBuilder, AkkaConfigurationBuilder> configureAkka, Action<IServiceCollection>? configureServices = null,
-        Func<Task>? whileStarted = null)
+        Func<Task>? whileStarted = null, IReadOnlyDictionary<string, string?>? configuration = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "o8-store-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        if (configuration is not null) builder.Configuration.AddInMemoryCollection(configuration);
         builder.Logging.SetMinimumLevel(LogLevel.Critical);
         configureServices?.Invoke(builder.Services);
         ITokenStore? resolved = null;
@@ -101,7 +118,7 @@ public sealed class StoreSetupTests
             {
                 try
                 {
-                    resolved = TokenStoreSetup.Resolve(system, services);
+                    resolved = TokenStoreSetup.Resolve(system, services, "O8");
                 }
                 catch (InvalidOperationException e)
                 {

@@ -76,7 +76,9 @@ public sealed record LoginScript(
     /// The orchestrator's exchange timeout: a <see cref="TokenFaultKind.Delay"/> shorter than it is predicted to succeed,
     /// any longer one to fail. Script delays well under it (0.8 or less): near it a login may go either way, since a token
     /// request gets at most the exchange timeout less what it waited in its provider's queue, and an OpenID login then
-    /// waits for the ID token's key set only until 0.9 of that budget.
+    /// waits for the ID token's key set only until 0.9 of that budget. With DPoP (the harness's <c>UseDpop</c>) the first
+    /// token request to the sandbox knows no DPoP nonce yet and is sent twice within its one budget (RFC 9449 section 8),
+    /// the delay striking both: script its delays under 0.4 of the exchange timeout.
     /// </param>
     public LoginOutcomeKind Expected(TimeSpan exchangeTimeout) => Expected(exchangeTimeout, LoginMethod.Browser);
 

@@ -190,6 +190,8 @@ public sealed class AccessTokenHandler : DelegatingHandler
         if (token.DpopKey is { } key)
             return _memory.Dpop.SendAsync(request, key, token.Token, base.SendAsync, cancellationToken);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
+        // A retry after a bound token was refused and renewed unbound (UseDpop turned off): not with the first send's proof.
+        request.Headers.Remove("DPoP");
         return base.SendAsync(request, cancellationToken);
     }
 

@@ -31,8 +31,9 @@ public sealed class OidcDiscoveryOptions
     public string? ClientSigningKeyId { get; set; }
 
     /// <summary>
-    /// How to authenticate at the token endpoint. When unset: <c>none</c> without a secret, otherwise
-    /// <c>client_secret_basic</c> unless the metadata lists only <c>client_secret_post</c>.
+    /// How to authenticate at the token endpoint. When unset: with a secret, <c>client_secret_basic</c> unless the metadata
+    /// lists only <c>client_secret_post</c>; else with a <see cref="ClientCertificate"/> or <see cref="ClientSigningKey"/>,
+    /// <c>private_key_jwt</c>; else <c>none</c>.
     /// </summary>
     public ClientAuthentication? ClientAuthentication { get; set; }
 

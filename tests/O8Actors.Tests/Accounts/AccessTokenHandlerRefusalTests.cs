@@ -18,8 +18,12 @@ public sealed class AccessTokenHandlerRefusalTests
     {
         private int _sent;
 
+        /// <summary>Each request's authorization scheme, and whether it carried a DPoP proof.</summary>
+        public List<(string? Scheme, bool Proof)> Received { get; } = [];
+
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            Received.Add((request.Headers.Authorization?.Scheme, request.Headers.Contains("DPoP")));
             var next = script[Math.Min(_sent, script.Length - 1)];
             _sent++;
             return Task.FromResult(next());
@@ -94,6 +98,26 @@ public sealed class AccessTokenHandlerRefusalTests
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
 
         Assert.Equal(1, tokens.Forced);
+    }
+
+    /// <summary>
+    /// A bound token refused, renewed as a bearer token (the app turned <c>UseDpop</c> off): the retry carried the first
+    /// send's DPoP proof beside its bearer token, a proof for another token that a server may refuse the request for.
+    /// </summary>
+    [Fact]
+    public async Task A_bound_token_renewed_as_a_bearer_token_is_retried_without_the_first_sends_proof()
+    {
+        using var key = DpopKey.Create();
+        var tokens = new TokenSource(t => t == "at-1"
+            ? new AccessToken(Alice, t, "DPoP", DateTimeOffset.UtcNow.AddHours(1), null) { DpopKey = key }
+            : new AccessToken(Alice, t, "Bearer", DateTimeOffset.UtcNow.AddHours(1), null), "at-2");
+        var scripted = new ScriptedApi(() => Refused("DPoP", "invalid_token"), () => new HttpResponseMessage(HttpStatusCode.OK));
+        using var api = new HttpClient(new AccessTokenHandler(tokens.GetAsync, Alice) { InnerHandler = scripted });
+
+        using var response = await api.GetAsync(Resource);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal([("DPoP", true), ("Bearer", false)], scripted.Received);
     }
 
     [Fact]
