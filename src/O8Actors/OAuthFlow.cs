@@ -590,13 +590,19 @@ public abstract class OAuthFlow : IAsyncDisposable
         }
     }
 
-    private static SharedStart StartSharedRuntime(int port) => new(async () =>
+    private static SharedStart StartSharedRuntime(int port)
     {
-        // The one before it on the port, stopping: its listener holds the port until it has stopped.
-        // Its own failure is its shutdown's to report; this start goes on either way.
-        if (SharedStops.TryGetValue(port, out var stopping)) await stopping.StopAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        return await StartOnPortAsync(port).ConfigureAwait(false);
-    });
+        // The one before it on the port, still stopping (its listener holds the port until it has stopped), read here,
+        // before this start is published: read inside the start, it could be this start itself, stopped by a shutdown
+        // right after the call that made it, and the start would wait for its own stop.
+        var previous = SharedStops.GetValueOrDefault(port);
+        return new(async () =>
+        {
+            // Its own failure is its shutdown's to report; this start goes on either way.
+            if (previous is not null) await previous.StopAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return await StartOnPortAsync(port).ConfigureAwait(false);
+        });
+    }
 
     private static Task<OAuthLogins> StartOnPortAsync(int port) => OAuthLogins.StartAsync(setup =>
     {

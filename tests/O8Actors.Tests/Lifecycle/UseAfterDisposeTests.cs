@@ -152,6 +152,38 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A shutdown right after the call that starts the process-wide orchestrator (before the start has begun on its
+    /// thread): the start found its own runtime among those stopping and waited for its own stop, which waited for the
+    /// start; the shutdown, the call and every later call on the port hung.
+    /// </summary>
+    [Fact]
+    public async Task ShutdownSharedAsync_right_after_the_first_call_neither_hangs_nor_blocks_the_port()
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var port = CallbackListenerHost.FindFreePort(ipv6: false);
+            ConfigureShared(port, new RecordingBrowser());
+            try
+            {
+                var flow = new ConsoleFlow(port, []);
+                var call = flow.AuthorizeAsync(TimeSpan.FromMinutes(1));
+                var stop = OAuthFlow.ShutdownSharedAsync();
+
+                await stop.WaitAsync(TimeSpan.FromSeconds(30));
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+                var next = new ConsoleFlow(port, []).GetAccessTokenAsync(allowInteraction: false);
+                Assert.Equal(InteractionReason.NoAccount,
+                    (await Assert.ThrowsAsync<InteractionRequiredException>(() => next.WaitAsync(TimeSpan.FromSeconds(30)))).Reason);
+            }
+            finally
+            {
+                await OAuthFlow.ShutdownSharedAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                OAuthFlow.ConfigureShared = null;
+            }
+        }
+    }
+
+    /// <summary>
     /// Two shutdowns at once (a Ctrl+C handler beside a <c>finally</c>): the second found the runtime already taken off the
     /// table and returned at once, while the first still stopped it, its port still held.
     /// </summary>
