@@ -132,21 +132,25 @@ internal static class Warmup
     private const double QuietTieringShare = 0.02;
     private const int QuietInARow = 2;
 
-    /// <summary>Runs batches of <paramref name="job"/> until this process's JIT has settled; returns the jobs run and whether it settled.</summary>
-    public static Task<(int Ran, bool Settled)> UntilJitQuietAsync(int concurrency, Func<int, Task> job) =>
+    /// <summary>
+    /// Runs batches of <paramref name="job"/> until this process's JIT has settled; returns the jobs run, how many of them
+    /// failed (reported beside the measured failures: a warm-up that fails is no warm-up of the path measured) and whether it settled.
+    /// </summary>
+    public static Task<(int Ran, int Failed, bool Settled)> UntilJitQuietAsync(int concurrency, Func<int, Task> job) =>
         UntilQuietAsync(concurrency, job, () => Task.FromResult(Profiling.JitState.Now()));
 
     /// <summary>As <see cref="UntilJitQuietAsync"/>, reading the JIT state of another process.</summary>
-    public static async Task<(int Ran, bool Settled)> UntilQuietAsync(int concurrency, Func<int, Task> job, Func<Task<Profiling.JitState>> jitState)
+    public static async Task<(int Ran, int Failed, bool Settled)> UntilQuietAsync(int concurrency, Func<int, Task> job, Func<Task<Profiling.JitState>> jitState)
     {
         var ran = 0;
+        var failed = 0;
         var quietInARow = 0;
         var (batchSize, minBatches, maxBatches) = Limits();
         for (var batch = 1; batch <= maxBatches; batch++)
         {
             var before = await jitState().ConfigureAwait(false);
             var offset = ran;
-            await LoadLoop.RunAsync(batchSize, concurrency, i => job(offset + i)).ConfigureAwait(false);
+            failed += (await LoadLoop.RunAsync(batchSize, concurrency, i => job(offset + i)).ConfigureAwait(false)).Failed;
             ran += batchSize;
             // Tier-up compiles run on a background thread after a short delay: give them the chance to show up.
             await Task.Delay(150).ConfigureAwait(false);
@@ -154,10 +158,10 @@ internal static class Warmup
             var quiet = after.Methods - before.Methods <= QuietMethods
                 && after.TieringCpuMs - before.TieringCpuMs <= QuietTieringShare * (after.ProcessCpuMs - before.ProcessCpuMs);
             quietInARow = quiet ? quietInARow + 1 : 0;
-            if (batch >= minBatches && quietInARow >= QuietInARow) return (ran, true);
+            if (batch >= minBatches && quietInARow >= QuietInARow) return (ran, failed, true);
         }
 
-        return (ran, false);
+        return (ran, failed, false);
     }
 
     /// <summary>The environment variable that caps every process's warm-up (<c>--max-warmup</c>; smoke runs only).</summary>

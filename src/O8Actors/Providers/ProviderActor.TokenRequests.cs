@@ -46,11 +46,10 @@ internal sealed partial class ProviderActor
                     Scopes = e.Scopes,
                     KeysDeadline = keysDeadline,
                 }, http, ct))),
-            // A strategy's null task is refused here: wrapped below, it would fail as a null reference.
             RefreshTokens r => (r.RequestId, default(ActivityContext), ct => RefreshAnswer.KeepingTheSentRefreshToken(
-                IdTokens.RefreshedIdToken.SameUser(strategy.RefreshAsync(
-                    new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = keysDeadline }, http, ct)
-                    ?? throw new StrategyReturnedNoTaskException(), r.PreviousIdToken, strategy.Name), r.RefreshToken)),
+                IdTokens.RefreshedIdToken.SameUser(StrategyReturnedNoTaskException.Checked(strategy.RefreshAsync(
+                    new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = keysDeadline }, http, ct)),
+                    r.PreviousIdToken, strategy.Name), r.RefreshToken)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };
         var name = strategy.Name;
@@ -115,7 +114,7 @@ internal sealed partial class ProviderActor
     private static Task<TokenSet> ExchangeAsync(ProviderStrategy strategy, CodeExchangeContext context, HttpClient http, CancellationToken ct) =>
         context.RequiresIdToken && !strategy.EnforcesStepUp
             ? Task.FromException<TokenSet>(new IdTokenValidationException(StepUp.Unenforced(strategy)))
-            : strategy.ExchangeCodeAsync(context, http, ct) ?? throw new StrategyReturnedNoTaskException();
+            : StrategyReturnedNoTaskException.Checked(strategy.ExchangeCodeAsync(context, http, ct));
 
     /// <summary>
     /// Revokes the tokens in order (RFC 7009), each one asked even when one before it was refused (a server may refuse
@@ -134,7 +133,8 @@ internal sealed partial class ProviderActor
             {
                 try
                 {
-                    if (!await strategy.RevokeAsync(token, http, ct).ConfigureAwait(false)) return RevocationOutcome.NotSupported;
+                    if (!await StrategyReturnedNoTaskException.Checked(strategy.RevokeAsync(token, http, ct)).ConfigureAwait(false))
+                        return RevocationOutcome.NotSupported;
                 }
                 catch (TokenExchangeException e)
                 {
@@ -165,13 +165,13 @@ internal sealed partial class ProviderActor
         var (loginId, parent, work) = request switch
         {
             RequestDeviceCode d => (d.LoginId, d.Parent, (Func<CancellationToken, Task<object>>)(async ct =>
-                new DeviceCodeIssued(d.LoginId, ShowableDeviceCode.Checked(await strategy.RequestDeviceAuthorizationAsync(
-                    new DeviceAuthorizationContext(d.Scopes, d.ExtraParameters), http, ct).ConfigureAwait(false), name),
+                new DeviceCodeIssued(d.LoginId, ShowableDeviceCode.Checked(await StrategyReturnedNoTaskException.Checked(strategy.RequestDeviceAuthorizationAsync(
+                    new DeviceAuthorizationContext(d.Scopes, d.ExtraParameters), http, ct)).ConfigureAwait(false), name),
                     // A key per login, as for the browser login (RFC 9449): the polls sign with it.
                     usesDpop ? Dpop.DpopKey.Create() : null))),
             PollDeviceToken p => (p.LoginId, p.Parent, async ct =>
-                new DeviceTokenPolled(p.LoginId, await strategy.PollDeviceTokenAsync(
-                    new DeviceTokenContext(p.DeviceCode) { DpopKey = p.DpopKey, KeysDeadline = KeysDeadline(timeout), Scopes = p.Scopes }, http, ct).ConfigureAwait(false))),
+                new DeviceTokenPolled(p.LoginId, await StrategyReturnedNoTaskException.Checked(strategy.PollDeviceTokenAsync(
+                    new DeviceTokenContext(p.DeviceCode) { DpopKey = p.DpopKey, KeysDeadline = KeysDeadline(timeout), Scopes = p.Scopes }, http, ct)).ConfigureAwait(false))),
             _ => throw new InvalidOperationException($"Unexpected device request {request.GetType().Name}"),
         };
         AnswerWhenDone(() => RunWithTimeout(ct => Traced("o8.device_request", work, parent, name, ct), timeout), replyTo,

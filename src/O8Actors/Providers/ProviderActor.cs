@@ -186,7 +186,7 @@ internal sealed partial class ProviderActor : ReceiveActor
         {
             // An app's override that returns no task at all fails its request like one that throws (on the actor's
             // thread a null would throw below, outside this guard, and restart the provider's actor).
-            task = work(cts.Token) ?? throw new StrategyReturnedNoTaskException();
+            task = StrategyReturnedNoTaskException.Checked(work(cts.Token));
         }
         catch (Exception e)
         {

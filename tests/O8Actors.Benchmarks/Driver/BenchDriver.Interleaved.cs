@@ -24,7 +24,7 @@ internal sealed record Block(string Side, int Cycle, RowResult Measured, double 
 /// the authorization server's CPU, and no driver serves or sends requests.
 /// </param>
 internal sealed record InterleavedRun(string Label, int Concurrency, int BlockSize, int Cycles,
-    IReadOnlyDictionary<string, (int Logins, bool Settled)> Warmups, IReadOnlyList<Block> Blocks, bool Independent = false);
+    IReadOnlyDictionary<string, (int Logins, bool Settled, int Failed)> Warmups, IReadOnlyList<Block> Blocks, bool Independent = false);
 
 /// <summary>
 /// The interleaved mode (<c>--interleave</c>): the O8Actors row, its ceiling, the login ceiling and the lean login of one
@@ -82,7 +82,8 @@ internal sealed partial class BenchDriver
             LoginChildLines($"{name}-blocks", () => child!, async (verb, payload) => await replies.Writer.WriteAsync((verb, payload))));
         var side = new LoginBlockSide(name, child, replies.Reader);
         var warmed = (await side.NextAsync("WARMED")).Split(' ');
-        side.Warmup = (int.Parse(warmed[0], System.Globalization.CultureInfo.InvariantCulture), warmed[1] == "1");
+        side.Warmup = (int.Parse(warmed[0], System.Globalization.CultureInfo.InvariantCulture), warmed[1] == "1",
+            int.Parse(warmed[2], System.Globalization.CultureInfo.InvariantCulture));
         return side;
     }
 
@@ -95,11 +96,12 @@ internal sealed partial class BenchDriver
         var url = new Uri((await side.NextAsync("READY")).Replace("http://", $"{scheme}://", StringComparison.Ordinal));
         side.Measure = size => MeasureCeilingAsync(child, () => side.NextAsync("MARKED"), () => side.NextAsync("BLOCKDONE"), url, size, concurrency);
         // The rule every measured process follows: warm at the measured concurrency until the child's JIT has settled.
-        side.Warmup = await Warmup.UntilQuietAsync(concurrency, _ => LandAsync(url), async () =>
+        var (warmed, warmFailed, settled) = await Warmup.UntilQuietAsync(concurrency, _ => LandAsync(url), async () =>
         {
             await child.SendAsync("JIT");
             return Profiling.JitState.FromWire(await side.NextAsync("JITSTATE"));
         });
+        side.Warmup = (warmed, settled, warmFailed);
         return side;
     }
 
@@ -108,7 +110,7 @@ internal sealed partial class BenchDriver
     {
         public string Name => name;
 
-        public (int Logins, bool Settled) Warmup { get; set; }
+        public (int Logins, bool Settled, int Failed) Warmup { get; set; }
 
         protected Child Child => child;
 

@@ -120,14 +120,14 @@ internal sealed partial class BenchDriver(string certificates, X509Certificate2 
         {
             var url = new Uri((await ready.Task).Replace("http://", $"{scheme}://", StringComparison.Ordinal));
             // The same rule as the measured roles apply to themselves: warm until the child's JIT has settled.
-            var (warmed, settled) = await Warmup.UntilQuietAsync(concurrency, _ => LandAsync(url), async () =>
+            var (warmed, warmFailed, settled) = await Warmup.UntilQuietAsync(concurrency, _ => LandAsync(url), async () =>
             {
                 jitState = new TaskCompletionSource<Profiling.JitState>(TaskCreationOptions.RunContinuationsAsynchronously);
                 await child.SendAsync("JIT");
                 return await jitState.Task;
             });
             var (result, driverCpuMs) = await MeasureCeilingAsync(child, () => marked.Task, () => child.Report, url, n, concurrency);
-            var extra = new Dictionary<string, double>(result.Extra ?? []) { ["warmup"] = warmed, ["warmup_settled"] = settled ? 1 : 0 };
+            var extra = new Dictionary<string, double>(result.Extra ?? []) { ["warmup"] = warmed, ["warmup_settled"] = settled ? 1 : 0, ["warmup_failed"] = warmFailed };
             return new Row("ceiling", name, concurrency, n, result with { Extra = extra }, driverCpuMs);
         }
     }

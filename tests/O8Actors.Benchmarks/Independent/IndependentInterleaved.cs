@@ -76,12 +76,14 @@ internal static class IndependentInterleaved
         try
         {
             // One side warms at a time, so no warm-up shares the CPUs with another.
+            var warmFailures = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var (key, side) in sides)
             {
                 var pipeline = AppPipeline.Start(IndependentBench.Pipeline(side, issuer, ports[key], certs, settings, null, ["--blocks"]));
                 pipelines.Add((key, pipeline));
                 var warmFailed = int.Parse(await pipeline.NextAsync("WARMED"), CultureInfo.InvariantCulture);
                 if (warmFailed > 0) Console.Error.WriteLine($"  {side}: {warmFailed} warm-up logins failed");
+                warmFailures[key] = warmFailed;
             }
 
             var blocks = new List<Block>();
@@ -114,7 +116,7 @@ internal static class IndependentInterleaved
                 browser.Add(string.Create(CultureInfo.InvariantCulture, $"{key} {cpuMs / Math.Max(1, pairs + failed):F2} ms ({failed} failed)"));
             }
             pipelines.Clear(); // ended and disposed: nothing left for the finally block
-            var warmups = sides.ToDictionary(s => s.Key, _ => (settings.Warmup, false));
+            var warmups = sides.ToDictionary(s => s.Key, s => (settings.Warmup, false, warmFailures[s.Key]));
             var idle = string.Join(", ", machine.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key} {m.Value.IdleShare * 100:F0}%")));
             return (new InterleavedRun(label, settings.Concurrency, settings.N, cycles, warmups, blocks, Independent: true),
                 $"- The browser's CPU per login over each pipeline's whole run (warm-up and blocks): {string.Join(", ", browser)}.\n" +

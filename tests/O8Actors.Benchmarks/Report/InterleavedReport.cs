@@ -42,9 +42,10 @@ internal static class InterleavedReport
             var blocks = run.Blocks.Where(b => b.Side == side).ToList();
             var logins = blocks.Sum(b => b.Measured.Completed);
             var rates = blocks.Select(b => b.PerSecond).Order().ToList();
-            var (warmed, settled) = run.Warmups[side];
+            var (warmed, settled, warmFailed) = run.Warmups[side];
             // The independent setting's warm-up is its fixed --warmup, not a settled JIT: no remark either way.
-            var warmup = string.Create(CultureInfo.InvariantCulture, $"{warmed:N0}{(settled || independent ? "" : " (JIT not settled)")}");
+            var warmup = string.Create(CultureInfo.InvariantCulture,
+                $"{warmed:N0}{(settled || independent ? "" : " (JIT not settled)")}{(warmFailed > 0 ? $" ({warmFailed:N0} failed)" : "")}");
             var work = independent ? "" : string.Create(CultureInfo.InvariantCulture,
                 $"{Work(blocks, w => w.Served):F2} / {Work(blocks, w => w.Sent):F2} / {Work(blocks, w => w.Connections):F2} | ");
             text.AppendLine(CultureInfo.InvariantCulture,

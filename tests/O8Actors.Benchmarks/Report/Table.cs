@@ -51,7 +51,8 @@ internal static class Table
 
     /// <summary>Logins run before measuring, and whether the JIT had settled by then (see <see cref="Warmup"/>).</summary>
     private static string Warmed(Row row) => row.Result.Extra?.GetValueOrDefault("warmup") is { } warmup and > 0
-        ? string.Create(CultureInfo.InvariantCulture, $"{warmup:N0}{(row.Result.Extra.GetValueOrDefault("warmup_settled") > 0 ? "" : " (JIT not settled)")}")
+        ? string.Create(CultureInfo.InvariantCulture, $"{warmup:N0}{(row.Result.Extra.GetValueOrDefault("warmup_settled") > 0 ? "" : " (JIT not settled)")}" +
+            $"{(row.Result.Extra.GetValueOrDefault("warmup_failed") is > 0 and var failed ? $" ({failed:N0} failed)" : "")}")
         : "-";
 
     private static string Mb(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F0", CultureInfo.InvariantCulture);

@@ -16,10 +16,10 @@ internal static class MeasuredRow
     /// </param>
     public static async Task RunAsync(int n, int concurrency, Func<int, Task> login, bool blocks = false)
     {
-        var (warmed, settled) = await Warmup.UntilJitQuietAsync(concurrency, login);
+        var (warmed, warmFailed, settled) = await Warmup.UntilJitQuietAsync(concurrency, login);
         if (blocks)
         {
-            Wire.Send("WARMED", $"{warmed} {(settled ? 1 : 0)}");
+            Wire.Send("WARMED", $"{warmed} {(settled ? 1 : 0)} {warmFailed}");
             var offset = 1_000_000;
             while (await Wire.NextLineAsync() is { } line && line.StartsWith("BLOCK ", StringComparison.Ordinal))
             {
@@ -36,6 +36,7 @@ internal static class MeasuredRow
         var result = await MeasureAsync(n, concurrency, i => login(i + 1_000_000));
         result.Extra!["warmup"] = warmed;
         result.Extra["warmup_settled"] = settled ? 1 : 0;
+        result.Extra["warmup_failed"] = warmFailed;
         Wire.Send("RESULT", result.ToJson());
     }
 

@@ -272,7 +272,26 @@ public sealed class ProviderActorTests : TestKit
         Assert.Equal("token-good", good.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
     }
 
-    /// <summary>Throws synchronously for the code "bad" and the login "url-bad", returns no task for UserInfo; answers at once otherwise.</summary>
+    /// <summary>
+    /// A device code and a revocation whose override returns no task fail saying so: awaited inside the request, the null
+    /// failed as a NullReferenceException ("the token exchange failed (NullReferenceException)").
+    /// </summary>
+    [Fact]
+    public async Task A_device_code_or_revocation_whose_override_returns_no_task_fails_saying_so()
+    {
+        var registry = Registry();
+        await Register(registry, new ThrowsAtOnce());
+        var login = CreateTestProbe();
+
+        login.Send(registry, new RequestDeviceCode("p", "login-1", [], new Dictionary<string, string>()));
+        Assert.Contains("returned no task", login.ExpectMsg<DeviceCodeRefused>(Wait).Failure.Reason);
+        login.Send(registry, new RevokeTokens("p", "revoke-1", [new RevocationContext("rt", "refresh_token")]));
+        var revocation = login.ExpectMsg<RevocationDone>(Wait);
+        Assert.Equal(RevocationOutcome.Failed, revocation.Outcome);
+        Assert.Contains("returned no task", revocation.Reason);
+    }
+
+    /// <summary>Throws synchronously for the code "bad" and the login "url-bad", returns no task for UserInfo, a device code and a revocation; answers at once otherwise.</summary>
     private sealed class ThrowsAtOnce : ProviderStrategy
     {
         public override string Name => "p";
@@ -285,5 +304,10 @@ public sealed class ProviderActorTests : TestKit
 
         public override Task<System.Text.Json.JsonElement?> FetchUserInfoAsync(UserInfoContext context, HttpClient http, CancellationToken cancellationToken) =>
             null!;
+
+        public override Task<DeviceAuthorization> RequestDeviceAuthorizationAsync(DeviceAuthorizationContext context, HttpClient http,
+            CancellationToken cancellationToken) => null!;
+
+        public override Task<bool> RevokeAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken) => null!;
     }
 }
