@@ -5,8 +5,11 @@ namespace O8Actors.Providers;
 /// <summary>Builds an authorization request URL (RFC 6749 section 4.1.1, RFC 7636 section 4.3).</summary>
 internal static class AuthorizeUrlBuilder
 {
+    // The names below are refused in any casing: RFC 6749 names are case-sensitive, but servers built on frameworks that
+    // read the query without regard to case (ASP.NET Core's) take "Request_Uri" as request_uri.
+
     /// <summary>Parameters O8Actors sets itself; letting extras override them would break state, PKCE or redirect matching.</summary>
-    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
+    private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
     {
         "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "dpop_jkt",
     };
@@ -16,14 +19,14 @@ internal static class AuthorizeUrlBuilder
     /// parameters instead of the query's, so an extra one (an app passing a user's query values on) could replace every
     /// parameter in <see cref="Reserved"/>; a pushed request may not hold <c>request_uri</c> at all (RFC 9126 section 2.1).
     /// </summary>
-    private static readonly HashSet<string> RequestObjects = new(StringComparer.Ordinal) { "request", "request_uri" };
+    private static readonly HashSet<string> RequestObjects = new(StringComparer.OrdinalIgnoreCase) { "request", "request_uri" };
 
     /// <summary>
     /// The client's own credentials: sent only as its <see cref="ClientAuthentication"/> sends them, never as a login's
     /// parameter (in an authorize URL the browser's history and the provider's logs would keep them; beside the Basic
     /// header of a back-channel request they would name another client).
     /// </summary>
-    private static readonly HashSet<string> ClientCredentials = new(StringComparer.Ordinal)
+    private static readonly HashSet<string> ClientCredentials = new(StringComparer.OrdinalIgnoreCase)
     {
         "client_secret", "client_assertion", "client_assertion_type",
     };
@@ -53,13 +56,17 @@ internal static class AuthorizeUrlBuilder
             if (Reserved.Contains(key))
                 throw new ArgumentException(
                     $"{label} must not set '{key}': O8Actors sets it itself" +
-                    (key == "scope" ? " (pass scopes as Scopes instead)." : "."));
-            if (key == "response_mode" && !string.Equals(value, "query", StringComparison.Ordinal))
+                    (string.Equals(key, "scope", StringComparison.OrdinalIgnoreCase) ? " (pass scopes as Scopes instead)." : "."));
+            if (string.Equals(key, "response_mode", StringComparison.OrdinalIgnoreCase) && !string.Equals(value, "query", StringComparison.Ordinal))
                 throw new ArgumentException(
                     $"{label} must not set 'response_mode' to anything but 'query': the redirect listener reads the code from the " +
                     "redirect's query string, so a response posted (form_post), put in the fragment or sent as a JWT (JARM) would never reach the login.");
         }
     }
+
+    /// <summary>Whether <paramref name="parameters"/> name <paramref name="name"/>, in any casing.</summary>
+    internal static bool Names(IEnumerable<KeyValuePair<string, string>> parameters, string name) =>
+        parameters.Any(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// The endpoint plus <c>response_type=code</c>, <c>client_id</c>, <c>redirect_uri</c> (exactly as given),
@@ -87,9 +94,9 @@ internal static class AuthorizeUrlBuilder
         RejectReserved(extras, "ExtraParameters");
         // The provider's resource (RFC 8707) is the audience of every token this client gets; a login naming another one
         // beside it would ask for a grant the token requests then never use.
-        if (resource is not null && extras.ContainsKey("resource"))
+        if (resource is not null && Names(extras, "resource"))
             throw new ArgumentException(ResourceConflict, nameof(context));
-        if (context.Nonce is not null && extras.ContainsKey("nonce"))
+        if (context.Nonce is not null && Names(extras, "nonce"))
             throw new ArgumentException("ExtraParameters must not set 'nonce': O8Actors sends its own per login and checks the ID token against it.", nameof(context));
 
         if (scopes.Any(string.IsNullOrWhiteSpace))

@@ -125,7 +125,7 @@ internal sealed class TokenEndpointClient
         // The browser login's rule for a login's ExtraParameters, before anything is sent: they mean the same whichever
         // way the user signs in (a name O8Actors or the client's authentication sets is refused, saying which).
         AuthorizeUrlBuilder.RejectReserved(context.ExtraParameters, "ExtraParameters");
-        if (_options.Resource is not null && context.ExtraParameters.ContainsKey("resource"))
+        if (_options.Resource is not null && AuthorizeUrlBuilder.Names(context.ExtraParameters, "resource"))
             throw new ArgumentException(AuthorizeUrlBuilder.ResourceConflict, nameof(context));
         using var request = new DeviceAuthorizationRequest { Scope = AskedScope(_options.ScopesFor(context.Scopes)) };
         foreach (var (name, value) in context.ExtraParameters) request.Parameters.AddOptional(name, value);

@@ -76,6 +76,8 @@ public sealed class AuthorizeUrlTests
     [InlineData("redirect_uri")]
     [InlineData("code_challenge_method")]
     [InlineData("scope")]
+    [InlineData("Redirect_Uri")] // any casing: a server that reads the query without regard to case takes it as redirect_uri
+    [InlineData("STATE")]
     public void Extra_parameters_cannot_replace_protocol_parameters(string key)
     {
         var extra = new Dictionary<string, string> { [key] = "evil" };
@@ -88,6 +90,8 @@ public sealed class AuthorizeUrlTests
     [Theory]
     [InlineData("request")]
     [InlineData("request_uri")]
+    [InlineData("Request")]
+    [InlineData("REQUEST_URI")]
     public void Neither_a_login_nor_a_provider_may_send_a_request_object_that_would_replace_the_protected_parameters(string key)
     {
         // An app that passes a user's query values on as extras would otherwise let the user send an unsigned request
@@ -113,6 +117,16 @@ public sealed class AuthorizeUrlTests
         var error = Assert.Throws<ArgumentException>(() => Strategy().BuildAuthorizeUrl(AuthorizeContext(extra: extra)));
         Assert.Contains("'response_mode'", error.Message);
         Assert.Throws<ArgumentException>(() => Strategy(o => o.AuthorizeParameters["response_mode"] = mode));
+    }
+
+    [Theory]
+    [InlineData("Response_Mode")]
+    [InlineData("RESPONSE_MODE")]
+    public void A_response_mode_in_another_casing_is_refused_too(string key)
+    {
+        var extra = new Dictionary<string, string> { [key] = "form_post" };
+
+        Assert.Throws<ArgumentException>(() => Strategy().BuildAuthorizeUrl(AuthorizeContext(extra: extra)));
     }
 
     [Fact]

@@ -48,6 +48,7 @@ public sealed class DeviceRequestRefusalTests : TestKit, IAsyncLifetime
     [InlineData("client_id", "another-client")]
     [InlineData("client_secret", "a-secret-in-the-wrong-place")]
     [InlineData("request_uri", "urn:example:request")]
+    [InlineData("Client_Secret", "a-secret-in-the-wrong-place")] // any casing
     public async Task A_reserved_extra_parameter_fails_the_device_login_naming_it_and_nothing_is_sent(string name, string value)
     {
         var failed = Assert.IsType<DeviceCodeRefused>(await RequestAsync(EveryEndpointOn(_server), new Dictionary<string, string> { [name] = value })).Failure;
