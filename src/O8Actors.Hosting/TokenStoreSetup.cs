@@ -34,7 +34,7 @@ internal sealed class TokenStoreSetup(Func<ActorSystem, IServiceProvider, IToken
                 && configuration.GetSection($"{configurationSection}:{O8SettingsSetup.PersistenceSection}").GetChildren().Any())
                 throw new InvalidOperationException(
                     $"The configuration sets {configurationSection}:Persistence, but no persistence reads it: add O8Actors.Persistence's " +
-                    "WithOAuthAccountsPersistence(o => o.FromConfiguration(configuration)) to the actor system, or remove the section " +
+                    $"WithOAuthAccountsPersistence(o => o.FromConfiguration({ReadArguments(configurationSection)})) to the actor system, or remove the section " +
                     $"(the tokens are kept {(own is null ? "in memory" : $"in {own.GetType().Name}")}).");
             return own;
         }
@@ -43,4 +43,11 @@ internal sealed class TokenStoreSetup(Func<ActorSystem, IServiceProvider, IToken
                 "Two token stores are configured: an ITokenStore in the service collection and WithOAuthAccountsPersistence; keep one.");
         return setup.Value.Create(system, services);
     }
+
+    /// <summary>
+    /// The arguments of O8Actors.Persistence's <c>FromConfiguration</c> call that reads the persistence settings under the
+    /// app's O8 section <paramref name="section"/> (its default section is <c>O8:Persistence</c>).
+    /// </summary>
+    internal static string ReadArguments(string section) =>
+        section == "O8" ? "configuration" : $"configuration, \"{section}:{O8SettingsSetup.PersistenceSection}\"";
 }

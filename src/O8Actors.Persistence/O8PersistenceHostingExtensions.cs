@@ -52,13 +52,15 @@ public static class O8PersistenceHostingExtensions
     /// <exception cref="InvalidOperationException">The section is set and these options never read a configuration.</exception>
     internal static void RequireConfigurationRead(O8PersistenceOptions options, IServiceProvider services)
     {
-        if (options.ReadConfiguration || services.GetService(typeof(Microsoft.Extensions.Configuration.IConfiguration))
-                is not Microsoft.Extensions.Configuration.IConfiguration configuration
-            || !configuration.GetSection("O8:Persistence").GetChildren().Any())
+        // The app's O8 section (AddOAuthLogins' ConfigurationSection, "O8" unless it moved it; none when it reads none).
+        var section = services.GetService(typeof(O8HostingOptions)) is O8HostingOptions hosting ? hosting.ConfigurationSection : "O8";
+        if (options.ReadConfiguration || section is not { Length: > 0 }
+            || services.GetService(typeof(Microsoft.Extensions.Configuration.IConfiguration)) is not Microsoft.Extensions.Configuration.IConfiguration configuration
+            || !configuration.GetSection($"{section}:Persistence").GetChildren().Any())
             return;
         throw new InvalidOperationException(
-            "The configuration sets O8:Persistence, but WithOAuthAccountsPersistence was not given it, so its settings would be " +
-            "ignored (the tokens going to the default SQLite database): call WithOAuthAccountsPersistence(o => o.FromConfiguration(configuration)).");
+            $"The configuration sets {section}:Persistence, but WithOAuthAccountsPersistence was not given it, so its settings would be " +
+            $"ignored (the tokens going to the default SQLite database): call WithOAuthAccountsPersistence(o => o.FromConfiguration({TokenStoreSetup.ReadArguments(section)})).");
     }
 
     /// <summary>

@@ -40,6 +40,20 @@ public sealed class StoreSetupTests
         Assert.Contains("o => o.FromConfiguration(configuration)", message, StringComparison.Ordinal);
     }
 
+    /// <summary>An app that moved its O8 section (AddOAuthLogins' ConfigurationSection): its persistence section is checked there.</summary>
+    [Fact]
+    public async Task A_moved_persistence_section_the_options_never_read_fails_the_start_naming_it()
+    {
+        var (resolved, error) = await ResolveStoreAsync("o8-unread-moved-section", akka => akka,
+            services => services.AddSingleton(new O8HostingOptions { ConfigurationSection = "Auth" }),
+            configuration: new Dictionary<string, string?> { ["Auth:Persistence:Database"] = "PostgreSql" });
+
+        Assert.Null(resolved);
+        var message = Assert.IsType<InvalidOperationException>(error).Message;
+        Assert.Contains("Auth:Persistence", message, StringComparison.Ordinal);
+        Assert.Contains("o.FromConfiguration(configuration, \"Auth:Persistence\")", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task On_a_cluster_without_O8Actors_Cluster_s_accounts_the_store_is_refused_with_a_clear_message()
     {
