@@ -48,10 +48,35 @@ internal static class PrivateKeyRing
         });
     }
 
-    /// <summary>The folder's repository, whose key files are made the owner's alone as soon as one is written.</summary>
+    /// <summary>
+    /// The folder's repository, whose key files are made the owner's alone and written to the disk as soon as one is
+    /// written, and whose unreadable key files are passed over.
+    /// </summary>
     private sealed class TighteningRepository(IXmlRepository inner, string folder, bool namedByTheApp) : IXmlRepository
     {
-        public IReadOnlyCollection<XElement> GetAllElements() => inner.GetAllElements();
+        /// <summary>
+        /// Every key file that reads. One that does not (empty after a power loss, another user's after a <c>sudo</c> run)
+        /// is passed over: read as Data Protection reads it, it failed the whole key ring, every stored account then read
+        /// as signed out and every save threw. Only what that one key protected is lost.
+        /// </summary>
+        public IReadOnlyCollection<XElement> GetAllElements()
+        {
+            if (!Directory.Exists(folder)) return [];
+            var elements = new List<XElement>();
+            foreach (var file in Directory.EnumerateFiles(folder, "*.xml"))
+            {
+                try
+                {
+                    elements.Add(XElement.Load(file));
+                }
+                catch (Exception e) when (e is System.Xml.XmlException or IOException or UnauthorizedAccessException)
+                {
+                    // Passed over (see above).
+                }
+            }
+
+            return elements;
+        }
 
         public void StoreElement(XElement element, string friendlyName)
         {
@@ -64,6 +89,24 @@ internal static class PrivateKeyRing
             {
                 // Another owner's files in a shared folder: the key just written is this process's, and was tightened
                 // before the failure reached the others' (files are tightened one by one).
+            }
+
+            // On the disk before a token it protects is: the token files are flushed with their folder (FolderSync), and
+            // a key file lost to a power loss after them leaves tokens nothing can open.
+            WriteThrough(Path.Combine(folder, friendlyName + ".xml"));
+            FolderSync.Flush(folder);
+        }
+
+        private static void WriteThrough(string file)
+        {
+            try
+            {
+                using var written = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
+                written.Flush(flushToDisk: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Best effort, as the folder's flush: the key is written, only its durability is not assured.
             }
         }
     }

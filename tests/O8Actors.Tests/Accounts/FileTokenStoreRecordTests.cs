@@ -44,6 +44,24 @@ public sealed class FileTokenStoreRecordTests : IDisposable
         Assert.Null(await store.LoadAsync(Alice));
     }
 
+    /// <summary>
+    /// A key file that cannot be read (empty after a power loss right after it was written, another user's after a
+    /// <c>sudo</c> run) failed the whole key ring: every account loaded as signed out and every save threw, so every run
+    /// opened the browser again. It is passed over; the tokens of the keys that read are read and saved.
+    /// </summary>
+    [Fact]
+    public async Task An_unreadable_key_file_does_not_take_the_other_keys_and_every_account_with_it()
+    {
+        await SaveAndFindAsync(new FileTokenStore(_folder), Alice);
+        await File.WriteAllBytesAsync(Path.Combine(_folder, "keys", $"key-{Guid.NewGuid()}.xml"), []);
+
+        var store = new FileTokenStore(_folder);
+
+        Assert.Equal("refresh-alice", (await store.LoadAsync(Alice))?.Tokens.RefreshToken);
+        Assert.Equal(1, await store.SaveAsync(Bob, new TokenSet("access-bob", "Bearer", RefreshToken: "refresh-bob"), 0));
+        Assert.Equal("refresh-bob", (await new FileTokenStore(_folder).LoadAsync(Bob))?.Tokens.RefreshToken);
+    }
+
     [Fact]
     public async Task A_file_of_a_newer_format_is_reported_unreadable_not_taken_for_absent_and_overwritten()
     {
