@@ -178,7 +178,7 @@ async Task<int> InterleavedAsync()
     var schemes = cli.Get("schemes", "https-rsa,https-ecdsa,http").Split(',', StringSplitOptions.RemoveEmptyEntries);
     var report = new System.Text.StringBuilder();
     report.AppendLine(System.Globalization.CultureInfo.InvariantCulture,
-        $"Interleaved run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: `--interleave {cycles} --n {n} --concurrency {levels.Max()} --schemes {string.Join(',', schemes)}`; {Environment.ProcessorCount} logical CPUs.");
+        $"Interleaved run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: `--interleave {cycles} --n {n} --concurrency {levels.Max()} --schemes {string.Join(',', schemes)}{(cli.Has("lean-oidc") ? " --lean-oidc" : "")}{(cli.Has("max-warmup") ? $" --max-warmup {cli.Get("max-warmup", "")}" : "")}`; {Environment.ProcessorCount} logical CPUs.");
     report.AppendLine();
     var failures = 0;
     foreach (var scheme in schemes)
