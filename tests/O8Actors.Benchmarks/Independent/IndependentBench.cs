@@ -196,7 +196,7 @@ internal static class IndependentBench
     /// <c>--app-env NAME=VALUE,NAME=VALUE</c>: environment variables for the app's process alone (runtime settings such
     /// as <c>DOTNET_TieredPGO=0</c>, which an app sets for itself); names are checked, values are quoted for the shell.
     /// </summary>
-    private static IReadOnlyList<(string Name, string Value)> AppEnvironment(string text) =>
+    internal static IReadOnlyList<(string Name, string Value)> AppEnvironment(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair =>
         {
             var at = pair.IndexOf('=', StringComparison.Ordinal);
@@ -214,7 +214,11 @@ internal static class IndependentBench
 /// <summary>The flags of one independent run; <paramref name="AppEnvironment"/> is set for the measured app's process only.</summary>
 /// <paramref name="AllocationSites"/> traces each side's app for <see cref="Profiling.AllocationSites"/> (its rows are then no measurement of speed).
 internal sealed record IndependentSettings(int Warmup, int N, int Concurrency, string[] Sides, string Label, bool Profile, int Repeat,
-    IReadOnlyList<(string Name, string Value)> AppEnvironment, bool AllocationSites);
+    IReadOnlyList<(string Name, string Value)> AppEnvironment, bool AllocationSites)
+{
+    /// <summary>The <c>--app-env</c> arguments that set <see cref="AppEnvironment"/>, for a report's command line.</summary>
+    public string AppEnvironmentArguments => string.Concat(AppEnvironment.Select(e => $" --app-env {e.Name}={e.Value}"));
+}
 
 /// <summary>One side's line: the app's own report, and the browser's and the server's CPU per login (warm-up included).</summary>
 internal sealed record IndependentRow(string Side, string Name, int Concurrency, int N, RowResult Result, double BrowserCpuMsPerLogin, int BrowserFailed)

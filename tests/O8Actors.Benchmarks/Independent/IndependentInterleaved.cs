@@ -25,7 +25,9 @@ internal static class IndependentInterleaved
     public static async Task<int> RunAsync(Args cli, string outDir)
     {
         var cycles = cli.Int("interleave", 8);
-        var settings = new IndependentSettings(cli.Int("warmup", 10_000), cli.Int("n", 2000), cli.Int("concurrency", 256), [], "", false, 1, [], false);
+        // The app's environment (--app-env) as the one-shot mode takes it: dropped here, a run asked for with it measured the defaults.
+        var settings = new IndependentSettings(cli.Int("warmup", 10_000), cli.Int("n", 2000), cli.Int("concurrency", 256), [], "", false, 1,
+            IndependentBench.AppEnvironment(cli.Get("app-env", "")), false);
         var schemes = cli.Get("schemes", "https-rsa,https-ecdsa,http").Split(',', StringSplitOptions.RemoveEmptyEntries);
         // A port per kind of side: the three pipelines of a scheme run at once, and the server knows each redirect URI.
         var ports = new Dictionary<string, int> { ["o8"] = FreePort(), ["ceiling-login"] = FreePort(), ["lean"] = FreePort() };
@@ -34,7 +36,7 @@ internal static class IndependentInterleaved
         await File.WriteAllTextAsync(Path.Combine(certs, "root.pem"), root.ExportCertificatePem());
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture,
-            $"Independent setting, interleaved, run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: `--setting independent --interleave {cycles} --warmup {settings.Warmup} --n {settings.N} --concurrency {settings.Concurrency} --schemes {string.Join(',', schemes)}`; {Environment.ProcessorCount} logical CPUs.");
+            $"Independent setting, interleaved, run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: `--setting independent --interleave {cycles} --warmup {settings.Warmup} --n {settings.N} --concurrency {settings.Concurrency} --schemes {string.Join(',', schemes)}{settings.AppEnvironmentArguments}`; {Environment.ProcessorCount} logical CPUs.");
         report.AppendLine();
         var failures = 0;
         try

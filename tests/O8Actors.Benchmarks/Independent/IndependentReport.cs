@@ -64,7 +64,7 @@ internal static class IndependentReport
         var generated = new StringBuilder();
         generated.AppendLine(Start);
         generated.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"Run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: `--setting independent --warmup {settings.Warmup} --n {settings.N} --concurrency {settings.Concurrency}{string.Concat(settings.AppEnvironment.Select(e => $" --app-env {e.Name}={e.Value}"))}{(settings.AllocationSites ? " --alloc-sites" : "")}`{(settings.Label.Length > 0 ? $" ({settings.Label})" : "")}{(settings.AllocationSites ? " (each app traced for its allocation sites: not a measurement of speed)" : "")}."));
+            $"Run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: `--setting independent --warmup {settings.Warmup} --n {settings.N} --concurrency {settings.Concurrency}{settings.AppEnvironmentArguments}{(settings.AllocationSites ? " --alloc-sites" : "")}`{(settings.Label.Length > 0 ? $" ({settings.Label})" : "")}{(settings.AllocationSites ? " (each app traced for its allocation sites: not a measurement of speed)" : "")}."));
         generated.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"Machine: {Environment.ProcessorCount} logical CPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, workstation GC."));
         generated.AppendLine();
