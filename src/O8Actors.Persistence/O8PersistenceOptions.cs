@@ -86,8 +86,8 @@ public sealed class O8PersistenceOptions
     /// </summary>
     internal TimeSpan DatabaseLockWait { get; set; } = DatabaseLock.WaitForOtherProcess;
 
-    /// <summary>Whether <see cref="FromConfiguration"/> read a configuration section into these options.</summary>
-    internal bool ReadConfiguration { get; private set; }
+    /// <summary>The configuration section <see cref="FromConfiguration"/> read into these options; null when it never ran.</summary>
+    internal string? SectionRead { get; private set; }
 
     /// <summary>The SQLite database these options use without a connection string.</summary>
     internal string SqliteFile => AppId is { } app ? DefaultSqliteFileFor(app) : DefaultSqliteFile;
@@ -130,7 +130,7 @@ public sealed class O8PersistenceOptions
     public O8PersistenceOptions FromConfiguration(IConfiguration configuration, string section = "O8:Persistence")
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        ReadConfiguration = true;
+        SectionRead = section;
         var s = configuration.GetSection(section);
         // A misspelt key would leave its setting at the default without a word (SQLite where PostgreSQL was meant).
         foreach (var key in s.GetChildren())

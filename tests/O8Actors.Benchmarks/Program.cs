@@ -167,8 +167,8 @@ await MarkdownReport.WriteAsync(markdown, rows, n, levels, quick, repeat);
 Chart.Write(Path.Combine(outDir, "benchmarks.png"), rows, levels);
 Console.WriteLine($"Wrote {markdown} and benchmarks.png");
 Directory.Delete(certs, recursive: true);
-// Failures of our own rows fail the run; the peers' port races are reported in the table.
-return rows.Any(r => r.Kind != "oidc" && r.FailedInAllRuns > 0) ? 1 : 0;
+// Failures of our own rows, their warm-ups' included, fail the run; the peers' port races are reported in the table.
+return rows.Any(r => r.Kind != "oidc" && (r.FailedInAllRuns > 0 || r.Result.Extra?.GetValueOrDefault("warmup_failed") > 0)) ? 1 : 0;
 
 // The interleaved mode: per certificate, O8Actors, its ceilings and the lean login in warm processes side by side,
 // measured in alternating blocks (BenchDriver.Interleaved.cs); writes interleaved.md beside the report.
@@ -187,7 +187,8 @@ async Task<int> InterleavedAsync()
             ? known
             : throw new ArgumentException($"Unknown scheme '{scheme}' ({string.Join(", ", schemeTable.Select(s => s.Key))}).");
         var run = await driver.InterleavedAsync(label, wire, cert, n, cycles, levels.Max(), leanOidc: cli.Has("lean-oidc"));
-        failures += run.Blocks.Sum(b => b.Measured.Failed);
+        // The warm-ups' failures too: every side here is O8Actors, a ceiling or the lean login, none a peer.
+        failures += run.Blocks.Sum(b => b.Measured.Failed) + run.Warmups.Values.Sum(w => w.Failed);
         var section = O8Actors.Benchmarks.Report.InterleavedReport.Markdown(run);
         Console.WriteLine(section);
         report.AppendLine(section);

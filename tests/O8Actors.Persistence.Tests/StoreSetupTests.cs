@@ -26,32 +26,24 @@ public sealed class StoreSetupTests
 
     /// <summary>
     /// The app configures <c>O8:Persistence</c> (a PostgreSQL connection, say) and calls WithOAuthAccountsPersistence without
-    /// reading it: the tokens went to the default SQLite database without a word.
+    /// reading it: the tokens went to the default SQLite database without a word. An app that moved its O8 section
+    /// (AddOAuthLogins' ConfigurationSection) has its persistence section checked there.
     /// </summary>
-    [Fact]
-    public async Task An_O8_Persistence_section_the_options_never_read_fails_the_start_naming_FromConfiguration()
+    [Theory]
+    [InlineData("O8", false, "o => o.FromConfiguration(configuration)")]
+    [InlineData("Auth", false, "o => o.FromConfiguration(configuration, \"Auth:Persistence\")")]
+    [InlineData("Auth", true, "o => o.FromConfiguration(configuration, \"Auth:Persistence\")")] // read O8:Persistence, as the README's line does
+    public async Task A_persistence_section_the_options_never_read_fails_the_start_naming_the_call_that_reads_it(string section, bool readDefaultSection,
+        string call)
     {
-        var (resolved, error) = await ResolveStoreAsync("o8-unread-section", akka => akka,
-            configuration: new Dictionary<string, string?> { ["O8:Persistence:Database"] = "PostgreSql" });
+        var (resolved, error) = await ResolveStoreAsync($"o8-unread-{section}-{readDefaultSection}", akka => akka,
+            services => services.AddSingleton(new O8HostingOptions { ConfigurationSection = section }),
+            configuration: new Dictionary<string, string?> { [$"{section}:Persistence:Database"] = "PostgreSql" }, readDefaultSection: readDefaultSection);
 
         Assert.Null(resolved);
         var message = Assert.IsType<InvalidOperationException>(error).Message;
-        Assert.Contains("O8:Persistence", message, StringComparison.Ordinal);
-        Assert.Contains("o => o.FromConfiguration(configuration)", message, StringComparison.Ordinal);
-    }
-
-    /// <summary>An app that moved its O8 section (AddOAuthLogins' ConfigurationSection): its persistence section is checked there.</summary>
-    [Fact]
-    public async Task A_moved_persistence_section_the_options_never_read_fails_the_start_naming_it()
-    {
-        var (resolved, error) = await ResolveStoreAsync("o8-unread-moved-section", akka => akka,
-            services => services.AddSingleton(new O8HostingOptions { ConfigurationSection = "Auth" }),
-            configuration: new Dictionary<string, string?> { ["Auth:Persistence:Database"] = "PostgreSql" });
-
-        Assert.Null(resolved);
-        var message = Assert.IsType<InvalidOperationException>(error).Message;
-        Assert.Contains("Auth:Persistence", message, StringComparison.Ordinal);
-        Assert.Contains("o.FromConfiguration(configuration, \"Auth:Persistence\")", message, StringComparison.Ordinal);
+        Assert.Contains($"{section}:Persistence", message, StringComparison.Ordinal);
+        Assert.Contains(call, message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -112,7 +104,7 @@ public sealed class StoreSetupTests
     /// <summary>Starts a host with <c>WithOAuthAccountsPersistence</c> on SQLite and resolves the accounts' store as O8Actors does at start.</summary>
     private static async Task<(ITokenStore? Resolved, Exception? Error)> ResolveStoreAsync(string systemName,
         Func<AkkaConfigurationBuilder, AkkaConfigurationBuilder> configureAkka, Action<IServiceCollection>? configureServices = null,
-        Func<Task>? whileStarted = null, IReadOnlyDictionary<string, string?>? configuration = null)
+        Func<Task>? whileStarted = null, IReadOnlyDictionary<string, string?>? configuration = null, bool readDefaultSection = false)
     {
         var folder = Path.Combine(Path.GetTempPath(), "o8-store-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
@@ -125,6 +117,7 @@ public sealed class StoreSetupTests
         builder.Services.AddAkka(systemName, (akka, services) => configureAkka(akka)
             .WithOAuthAccountsPersistence(o =>
             {
+                if (readDefaultSection) o.FromConfiguration(builder.Configuration);
                 o.ConnectionString = $"Data Source={Path.Combine(folder, "tokens.db")}";
                 o.KeyRingFolder = Path.Combine(folder, "keys");
             })

@@ -55,9 +55,11 @@ internal static class PrivateKeyRing
     private sealed class TighteningRepository(IXmlRepository inner, string folder, bool namedByTheApp) : IXmlRepository
     {
         /// <summary>
-        /// Every key file that reads. One that does not (empty after a power loss, another user's after a <c>sudo</c> run)
-        /// is passed over: read as Data Protection reads it, it failed the whole key ring, every stored account then read
-        /// as signed out and every save threw. Only what that one key protected is lost.
+        /// Every key file, read as Data Protection reads them, except one that is no XML (empty after a power loss right
+        /// after it was written) or that this user may not read (another user's after a <c>sudo</c> run): read by Data
+        /// Protection, it failed the whole key ring, every stored account then read as signed out and every save threw.
+        /// Only what that one key protected is lost. Any other failure to read (a file held open elsewhere, a disk error)
+        /// still fails the ring: passing over a key that exists would make a new one and orphan what it protects.
         /// </summary>
         public IReadOnlyCollection<XElement> GetAllElements()
         {
@@ -67,9 +69,11 @@ internal static class PrivateKeyRing
             {
                 try
                 {
-                    elements.Add(XElement.Load(file));
+                    // A stream, not the path: XElement.Load(string) takes a URI, which changes some paths ("%41").
+                    using var stream = File.OpenRead(file);
+                    elements.Add(XElement.Load(stream));
                 }
-                catch (Exception e) when (e is System.Xml.XmlException or IOException or UnauthorizedAccessException)
+                catch (Exception e) when (e is System.Xml.XmlException or UnauthorizedAccessException)
                 {
                     // Passed over (see above).
                 }

@@ -62,6 +62,17 @@ public sealed class FileTokenStoreRecordTests : IDisposable
         Assert.Equal("refresh-bob", (await new FileTokenStore(_folder).LoadAsync(Bob))?.Tokens.RefreshToken);
     }
 
+    /// <summary>A folder whose name a URI would read otherwise ("%41" is "A" there): its keys are read from the folder itself.</summary>
+    [Fact]
+    public async Task The_keys_of_a_folder_whose_name_holds_a_percent_sign_are_read_back()
+    {
+        var folder = Path.Combine(_folder, "a%41b");
+        await new FileTokenStore(folder).SaveAsync(Alice, new TokenSet("access-alice", "Bearer", RefreshToken: "refresh-alice"), 0);
+
+        Assert.Equal("refresh-alice", (await new FileTokenStore(folder).LoadAsync(Alice))?.Tokens.RefreshToken);
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(folder, "keys"), "key-*.xml"));
+    }
+
     [Fact]
     public async Task A_file_of_a_newer_format_is_reported_unreadable_not_taken_for_absent_and_overwritten()
     {
