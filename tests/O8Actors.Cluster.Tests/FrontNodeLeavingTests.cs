@@ -50,7 +50,7 @@ public sealed class FrontNodeLeavingTests(FrontNodeLeaving cluster) : IClassFixt
     {
         var ct = TestContext.Current.CancellationToken;
         using var browser = cluster.Nodes.Browser();
-        using var connect = await browser.PostAsync(new Uri($"https://127.0.0.1:{cluster.FrontPort}/connect/sandbox?user=alice"), null, ct);
+        using var connect = await browser.PostAsync(new Uri($"https://127.0.0.1:{cluster.FrontPort}/connect/sandbox?user=alice&account=alice"), null, ct);
         Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
         var login = cluster.Nodes.Logins.Values.Single(l => l.AuthorizeUrl == connect.Headers.Location);
         using var authorize = await browser.GetAsync(login.AuthorizeUrl, ct);
@@ -60,8 +60,13 @@ public sealed class FrontNodeLeavingTests(FrontNodeLeaving cluster) : IClassFixt
         using var landing = await browser.GetAsync(authorize.Headers.Location, ct);
 
         Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
-        Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
+        var succeeded = Assert.IsType<LoginSucceeded>(await login.Outcome.WaitAsync(Wait, ct));
         await Eventually.TrueAsync(() => cluster.Nodes.Handled.ContainsKey(login.LoginId), "the login's node ran its outcome handler", Wait);
         Assert.Equal(cluster.BackName, Assert.Single(cluster.Nodes.Handled[login.LoginId]).Node);
+
+        // The accounts' region is found the same way: the leaving node's account calls reach the account on the back node.
+        var account = succeeded.Account ?? throw new InvalidOperationException("The login signed in no account.");
+        var token = await cluster.Front.Services.GetRequiredService<IOAuthLogins>().GetAccessTokenAsync(account, cancellationToken: ct).WaitAsync(Wait, ct);
+        Assert.Equal(succeeded.Tokens.AccessToken, token.Token);
     }
 }
