@@ -139,7 +139,7 @@ public static class O8AkkaHostingExtensions
                 ?? (options.Listener.ExternalRedirectUri is not null ? ServerModeBrowserLauncher.Instance : new SystemBrowserLauncher());
             var actors = await O8Bootstrap.StartAsync(system, options, browser, services.GetRequiredService<IHttpClientFactory>(),
                 services.GetService<ILoggerFactory>(), bindingVerifier: services.GetRequiredService<O8Actors.Binding.BrowserBindingVerifier>(),
-                tokenStore: TokenStoreSetup.Resolve(system, services, hosting.ConfigurationSection)).ConfigureAwait(false);
+                tokenStore: TokenStoreSetup.Resolve(system, services)).ConfigureAwait(false);
             registry.Register<CallbackServerKey>(actors.Listener);
             registry.Register<ProviderRegistryKey>(actors.Providers);
             registry.Register<FlowsSupervisorKey>(actors.Flows);

@@ -24,17 +24,16 @@ internal sealed class TokenStoreSetup(Func<ActorSystem, IServiceProvider, IToken
     /// The app's configuration sets the persistence section (<c>O8:Persistence</c>) but no persistence is added: its
     /// settings would be ignored without a word, and the tokens kept in memory (or the app's own store).
     /// </exception>
-    public static ITokenStore? Resolve(ActorSystem system, IServiceProvider services, string? configurationSection)
+    public static ITokenStore? Resolve(ActorSystem system, IServiceProvider services)
     {
         var own = services.GetService<ITokenStore>();
         var setup = system.Settings.Setup.Get<TokenStoreSetup>();
         if (!setup.HasValue)
         {
-            if (configurationSection is { Length: > 0 } && services.GetService<IConfiguration>() is { } configuration
-                && configuration.GetSection($"{configurationSection}:{O8SettingsSetup.PersistenceSection}").GetChildren().Any())
+            if (ConfiguredPersistenceSection(services) is { } section)
                 throw new InvalidOperationException(
-                    $"The configuration sets {configurationSection}:Persistence, but no persistence reads it: add O8Actors.Persistence's " +
-                    $"WithOAuthAccountsPersistence(o => o.FromConfiguration({ReadArguments(configurationSection)})) to the actor system, or remove the section " +
+                    $"The configuration sets {section}, but no persistence reads it: add O8Actors.Persistence's " +
+                    $"WithOAuthAccountsPersistence(o => o.FromConfiguration({ReadArguments(section)})) to the actor system, or remove the section " +
                     $"(the tokens are kept {(own is null ? "in memory" : $"in {own.GetType().Name}")}).");
             return own;
         }
@@ -45,9 +44,18 @@ internal sealed class TokenStoreSetup(Func<ActorSystem, IServiceProvider, IToken
     }
 
     /// <summary>
-    /// The arguments of O8Actors.Persistence's <c>FromConfiguration</c> call that reads the persistence settings under the
-    /// app's O8 section <paramref name="section"/> (its default section is <c>O8:Persistence</c>).
+    /// The persistence section under the app's O8 section (<c>O8:Persistence</c>, or under <c>AddOAuthLogins</c>'
+    /// <see cref="O8HostingOptions.ConfigurationSection"/>) when the app's configuration sets it; null when it sets none,
+    /// or the app reads no configuration section.
     /// </summary>
-    internal static string ReadArguments(string section) =>
-        section == "O8" ? "configuration" : $"configuration, \"{section}:{O8SettingsSetup.PersistenceSection}\"";
+    internal static string? ConfiguredPersistenceSection(IServiceProvider services)
+    {
+        var o8 = services.GetService<O8HostingOptions>() is { } hosting ? hosting.ConfigurationSection : "O8";
+        if (o8 is not { Length: > 0 } || services.GetService<IConfiguration>() is not { } configuration) return null;
+        var section = $"{o8}:{O8SettingsSetup.PersistenceSection}";
+        return configuration.GetSection(section).GetChildren().Any() ? section : null;
+    }
+
+    /// <summary>The arguments of O8Actors.Persistence's <c>FromConfiguration</c> call that reads <paramref name="section"/> (its default is <c>O8:Persistence</c>).</summary>
+    internal static string ReadArguments(string section) => section == "O8:Persistence" ? "configuration" : $"configuration, \"{section}\"";
 }

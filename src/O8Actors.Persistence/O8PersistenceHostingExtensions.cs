@@ -52,16 +52,13 @@ public static class O8PersistenceHostingExtensions
     /// <exception cref="InvalidOperationException">The section is set and these options never read it.</exception>
     internal static void RequireConfigurationRead(O8PersistenceOptions options, IServiceProvider services)
     {
-        // The app's O8 section (AddOAuthLogins' ConfigurationSection, "O8" unless it moved it; none when it reads none).
-        var section = services.GetService(typeof(O8HostingOptions)) is O8HostingOptions hosting ? hosting.ConfigurationSection : "O8";
         // Read, and the section the app's settings are in: an app that moved its O8 section and read the default one
         // (O8:Persistence, as the README's line does) has its settings ignored all the same.
-        if (string.Equals(options.SectionRead, $"{section}:Persistence", StringComparison.OrdinalIgnoreCase) || section is not { Length: > 0 }
-            || services.GetService(typeof(Microsoft.Extensions.Configuration.IConfiguration)) is not Microsoft.Extensions.Configuration.IConfiguration configuration
-            || !configuration.GetSection($"{section}:Persistence").GetChildren().Any())
+        if (TokenStoreSetup.ConfiguredPersistenceSection(services) is not { } section
+            || string.Equals(options.SectionRead, section, StringComparison.OrdinalIgnoreCase))
             return;
         throw new InvalidOperationException(
-            $"The configuration sets {section}:Persistence, but WithOAuthAccountsPersistence was not given it, so its settings would be " +
+            $"The configuration sets {section}, but WithOAuthAccountsPersistence was not given it, so its settings would be " +
             $"ignored (the tokens going to the default SQLite database): call WithOAuthAccountsPersistence(o => o.FromConfiguration({TokenStoreSetup.ReadArguments(section)})).");
     }
 

@@ -49,6 +49,9 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <summary>For tests: adjusts the setup of the process-wide orchestrator on a port (plain http, a recording browser).</summary>
     internal static Action<int, OAuthLoginsSetup>? ConfigureShared { get; set; }
 
+    /// <summary>For tests: awaited as a process-wide orchestrator's start begins on a port, so a test can hold it there.</summary>
+    internal static Func<int, Task>? WhileSharedStarts { get; set; }
+
     /// <summary>Creates a flow.</summary>
     /// <param name="clientId">The OAuth client id.</param>
     /// <param name="clientSecret">The OAuth client secret (empty for public clients).</param>
@@ -600,6 +603,7 @@ public abstract class OAuthFlow : IAsyncDisposable
         {
             // Its own failure is its shutdown's to report; this start goes on either way.
             if (previous is not null) await previous.StopAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (WhileSharedStarts is { } hold) await hold(port).ConfigureAwait(false);
             return await StartOnPortAsync(port).ConfigureAwait(false);
         });
     }

@@ -125,7 +125,7 @@ public sealed class StoreSetupTests
             {
                 try
                 {
-                    resolved = TokenStoreSetup.Resolve(system, services, "O8");
+                    resolved = TokenStoreSetup.Resolve(system, services);
                 }
                 catch (InvalidOperationException e)
                 {

@@ -65,8 +65,13 @@ internal static class AuthorizeUrlBuilder
     }
 
     /// <summary>Whether <paramref name="parameters"/> name <paramref name="name"/>, in any casing.</summary>
-    internal static bool Names(IEnumerable<KeyValuePair<string, string>> parameters, string name) =>
-        parameters.Any(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase));
+    internal static bool Names(IReadOnlyDictionary<string, string> parameters, string name)
+    {
+        // Every login's URL asks: a loop over the few extras, no closure or LINQ enumerator per login.
+        foreach (var key in parameters.Keys)
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
+    }
 
     /// <summary>
     /// The endpoint plus <c>response_type=code</c>, <c>client_id</c>, <c>redirect_uri</c> (exactly as given),

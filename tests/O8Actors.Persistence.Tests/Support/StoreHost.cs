@@ -43,7 +43,7 @@ public sealed class StoreHost : IAsyncDisposable
             {
                 try
                 {
-                    made.SetResult(TokenStoreSetup.Resolve(system, services, "O8")!);
+                    made.SetResult(TokenStoreSetup.Resolve(system, services)!);
                 }
                 catch (InvalidOperationException e)
                 {

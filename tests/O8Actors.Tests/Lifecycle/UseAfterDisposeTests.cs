@@ -229,7 +229,8 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
     {
         var port = CallbackListenerHost.FindFreePort(ipv6: false);
         var held = new HeldStart(port);
-        ConfigureShared(port, held.Browser, whileStarting: held.Hold);
+        ConfigureShared(port, held.Browser);
+        OAuthFlow.WhileSharedStarts = p => p == port ? held.Hold() : Task.CompletedTask;
         held.Flow = new ConsoleFlow(port, []);
         held.Call = Task.Run(() => call(held.Flow));
         await held.Starting.WaitAsync(TimeSpan.FromSeconds(20));
@@ -239,7 +240,7 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
     private sealed class HeldStart(int port) : IAsyncDisposable
     {
         private readonly TaskCompletionSource _starting = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly SemaphoreSlim _release = new(0);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public int Port => port;
         public RecordingBrowser Browser { get; } = new();
@@ -247,26 +248,26 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
         public Task Call { get; set; } = Task.CompletedTask;
         public Task Starting => _starting.Task;
 
-        /// <summary>Run by the start: says it started, then waits for <see cref="Release"/>.</summary>
-        public void Hold()
+        /// <summary>Awaited by the start: says it started, then waits for <see cref="Release"/>.</summary>
+        public Task Hold()
         {
             _starting.TrySetResult();
-            _release.Wait(TimeSpan.FromSeconds(30));
+            return _release.Task;
         }
 
-        public void Release() => _release.Release();
+        public void Release() => _release.TrySetResult();
 
         public async ValueTask DisposeAsync()
         {
-            _release.Release();
+            _release.TrySetResult();
             await OAuthFlow.ShutdownSharedAsync();
+            OAuthFlow.WhileSharedStarts = null;
             OAuthFlow.ConfigureShared = null;
-            _release.Dispose();
         }
     }
 
     /// <summary>The process-wide orchestrator on <paramref name="port"/> as a test runs it: plain http, a recording browser.</summary>
-    private void ConfigureShared(int port, RecordingBrowser browser, Action? whileStarting = null) =>
+    private void ConfigureShared(int port, RecordingBrowser browser) =>
         OAuthFlow.ConfigureShared = (p, setup) =>
         {
             if (p != port) return;
@@ -277,7 +278,6 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
             setup.LoggerFactory = TestOutputLogging.Factory(output);
             // Not the user's data folder: a test leaves nothing behind.
             setup.TokenStore = new InMemoryTokenStore();
-            whileStarting?.Invoke();
         };
 
     private static async Task CancelledWhileWaitingAsync(OAuthFlow flow, RecordingBrowser browser, int expectedOpened)
