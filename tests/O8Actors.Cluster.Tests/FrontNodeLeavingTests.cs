@@ -1,6 +1,7 @@
 using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Cluster.Tests.Support;
 using O8Actors.TestSupport;
@@ -16,6 +17,19 @@ public sealed class FrontNodeLeaving() : FrontAndBackNodes(accessTokenLength: nu
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
     private readonly TaskCompletionSource<Akka.Done> _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _left;
+
+    /// <summary>An OpenID provider beside the sandbox (the sandbox's keys), whose logout tokens both nodes check.</summary>
+    public const string OidcProvider = "sandbox-oidc";
+
+    protected override IReadOnlyDictionary<string, string?> NodeSettings => new Dictionary<string, string?>
+    {
+        [$"O8:Providers:{OidcProvider}:AuthorizationEndpoint"] = Nodes.Sandbox.AuthorizationEndpoint.ToString(),
+        [$"O8:Providers:{OidcProvider}:TokenEndpoint"] = Nodes.Sandbox.TokenEndpoint.ToString(),
+        [$"O8:Providers:{OidcProvider}:Issuer"] = Nodes.Sandbox.IssuerString,
+        [$"O8:Providers:{OidcProvider}:JwksUri"] = Nodes.Sandbox.JwksUri.ToString(),
+        [$"O8:Providers:{OidcProvider}:ClientId"] = Nodes.ClientId,
+        [$"O8:Providers:{OidcProvider}:ClientAuthentication"] = "None",
+    };
 
     /// <summary>Completes once the front node's logins' region (a proxy) has stopped; the node leaves on the first call.</summary>
     public Task LeftAsync() => _left ??= LeaveAndHoldAsync();
@@ -68,5 +82,15 @@ public sealed class FrontNodeLeavingTests(FrontNodeLeaving cluster) : IClassFixt
         var account = succeeded.Account ?? throw new InvalidOperationException("The login signed in no account.");
         var token = await cluster.Front.Services.GetRequiredService<IOAuthLogins>().GetAccessTokenAsync(account, cancellationToken: ct).WaitAsync(Wait, ct);
         Assert.Equal(succeeded.Tokens.AccessToken, token.Token);
+
+        // And the logout tokens' guards: a back-channel logout posted to the leaving node is checked by its provider's
+        // guard on the back node, which refuses the same token posted there again.
+        static IOAuthLogins On(WebApplication node) => node.Services.GetRequiredService<IOAuthLogins>();
+        var logoutToken = cluster.Nodes.Sandbox.CreateLogoutToken(cluster.Nodes.ClientId, "front-user", "sid-front");
+        var logout = await On(cluster.Front).HandleBackChannelLogoutAsync(FrontNodeLeaving.OidcProvider, logoutToken, ct).WaitAsync(Wait, ct);
+        Assert.Equal("sid-front", logout.Token.SessionId);
+        var replay = await Assert.ThrowsAsync<BackChannelLogoutException>(() =>
+            On(cluster.Back).HandleBackChannelLogoutAsync(FrontNodeLeaving.OidcProvider, logoutToken, ct).WaitAsync(Wait, ct));
+        Assert.Equal(BackChannelLogoutFailure.Replayed, replay.Failure);
     }
 }

@@ -49,6 +49,9 @@ public class FrontAndBackNodes : IAsyncLifetime
 
     public string BackName { get; private set; } = "";
 
+    /// <summary>Settings both nodes get on top of the sandbox provider's (null: none).</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? NodeSettings => null;
+
     public async ValueTask InitializeAsync()
     {
         var https = new[] { ClusterNodes.FreePort(), ClusterNodes.FreePort() };
@@ -61,11 +64,11 @@ public class FrontAndBackNodes : IAsyncLifetime
         var nodes = await Task.WhenAll(
             Nodes.StartNodeAsync("o8-large", https[0], akka => akka
                 .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = remoting[0], MaxFrameSize = FrontFrameSize })
-                .WithBootstrapOnLoopback(contacts, contacts[0], requiredContactPoints: 2), cluster: o => o.Role = LoginsRole),
+                .WithBootstrapOnLoopback(contacts, contacts[0], requiredContactPoints: 2), NodeSettings, cluster: o => o.Role = LoginsRole),
             Nodes.StartNodeAsync("o8-large", https[1], akka => akka
                 .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = remoting[1], MaxFrameSize = _backFrameSize })
                 .WithBootstrapOnLoopback(contacts, contacts[1], requiredContactPoints: 2, clustering: new ClusterOptions { Roles = [LoginsRole] }),
-                cluster: o => o.Role = LoginsRole));
+                NodeSettings, cluster: o => o.Role = LoginsRole));
         (Front, Back) = (nodes[0], nodes[1]);
         await ClusterFormation.WaitForUpAsync(nodes, TimeSpan.FromSeconds(60));
     }
