@@ -80,6 +80,7 @@ internal static class ConfiguredProviders
             oidc.ClientCertificate ??= oidcCertificate;
             oidc.ClientSigningKey ??= oidcKey;
             oidc.ClientSigningKeyId ??= oidcKeyId;
+            if (NamesKeyWithoutMethod(section, oidcCertificate, oidcKey)) oidc.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
             return new OidcDiscoveryStrategy(oidc);
         }
 
@@ -91,13 +92,18 @@ internal static class ConfiguredProviders
         generic.ClientSigningKeyId ??= keyId;
         if (ScalarList(section, "DefaultScopes") is { } scopes) generic.DefaultScopes = scopes;
         if (ScalarList(section, "IdTokenIssuerAliases") is { } aliases) generic.IdTokenIssuerAliases = aliases;
-        // A key or certificate named without a ClientAuthentication means private_key_jwt, as for a preset and OIDC
-        // discovery: the options' default, client_secret_basic, would leave the key unused (or, without a secret, fail
-        // the start advising None, which drops the key too).
-        if ((generic.ClientCertificate is not null || generic.ClientSigningKey is not null) && section["ClientAuthentication"] is null)
-            generic.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
+        if (NamesKeyWithoutMethod(section, certificate, key)) generic.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
         return new GenericOAuthStrategy(generic);
     }
+
+    /// <summary>
+    /// Whether the section names a client certificate or key file and no <c>ClientAuthentication</c>: that means
+    /// <c>private_key_jwt</c> for every kind of provider, a secret beside it or not. Left to the options' own choice, a
+    /// secret would win (<c>client_secret_basic</c>) and the key configured to replace it would sign nothing, without a
+    /// word. An explicit <c>ClientAuthentication</c> stays the app's.
+    /// </summary>
+    private static bool NamesKeyWithoutMethod(IConfigurationSection section, object? certificate, object? key) =>
+        (certificate is not null || key is not null) && string.IsNullOrEmpty(section["ClientAuthentication"]);
 
     /// <summary>
     /// Whether the section is an OpenID Connect discovery provider: <c>Type</c> says so (<c>oidc</c>) or not (<c>oauth2</c>);
@@ -222,7 +228,7 @@ internal static class ConfiguredProviders
             o.ClientCertificate = certificate;
             o.ClientSigningKey = key;
             o.ClientSigningKeyId = keyId;
-            o.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
+            if (NamesKeyWithoutMethod(section, certificate, key)) o.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
         }
 
         if (string.IsNullOrWhiteSpace(clientId))

@@ -181,6 +181,45 @@ public sealed class ConfiguredClientKeyTests : IDisposable
     }
 
     [Fact]
+    public void A_key_file_without_ClientAuthentication_makes_a_discovery_provider_use_private_key_jwt_even_beside_a_secret()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var file = Write("client-key.pem", key.ExportPkcs8PrivateKeyPem());
+        OidcDiscoveryStrategy Discovery(string? clientAuthentication) => Assert.IsType<OidcDiscoveryStrategy>(ConfiguredProviderSettings.BuildOne(
+            new Dictionary<string, string?>
+            {
+                ["corp:Issuer"] = "https://login.corp.example.com",
+                ["corp:ClientId"] = "corp-client",
+                ["corp:ClientSecret"] = "corp-secret",
+                ["corp:ClientKeyFile"] = file,
+                ["corp:ClientAuthentication"] = clientAuthentication,
+            }));
+
+        // Left to the metadata, the secret would win (client_secret_basic) and the key configured to replace it sign nothing.
+        Assert.Equal(ClientAuthentication.PrivateKeyJwt, Discovery(clientAuthentication: null).ConfiguredClientAuthentication);
+        Assert.Equal(ClientAuthentication.Post, Discovery(clientAuthentication: "Post").ConfiguredClientAuthentication);
+    }
+
+    [Fact]
+    public void An_explicit_ClientAuthentication_of_a_preset_wins_over_its_key_file()
+    {
+        using var key = RSA.Create(2048);
+        var file = Write("client-key.pem", key.ExportRSAPrivateKeyPem());
+
+        var preset = ConfiguredProviderSettings.BuildOne(new Dictionary<string, string?>
+        {
+            ["entra:Preset"] = "microsoft",
+            ["entra:Tenant"] = "organizations",
+            ["entra:ClientId"] = "web-app",
+            ["entra:ClientSecret"] = "entra-secret",
+            ["entra:ClientAuthentication"] = "Post",
+            ["entra:ClientKeyFile"] = file,
+        });
+
+        Assert.Equal(ClientAuthentication.Post, Assert.IsType<GenericOAuthStrategy>(preset).Options.ClientAuthentication);
+    }
+
+    [Fact]
     public void A_missing_key_file_is_named()
     {
         var error = Assert.Throws<ArgumentException>(() => BuildGeneric(Path.Combine(_folder.FullName, "absent.pem"), keyId: null));

@@ -44,6 +44,9 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
     /// <inheritdoc />
     public override string Name => _options.Name;
 
+    /// <summary>The client authentication the options name (null: chosen from the metadata at resolve time).</summary>
+    internal ClientAuthentication? ConfiguredClientAuthentication => _options.ClientAuthentication;
+
     /// <inheritdoc />
     public override string? RedirectPath => string.IsNullOrEmpty(_options.RedirectPath) ? null : _options.RedirectPath;
 
