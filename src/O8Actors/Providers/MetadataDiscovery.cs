@@ -55,10 +55,31 @@ internal static class MetadataDiscovery
             failures.Add(document.ErrorType == ResponseErrorType.Http
                 ? $"{candidate} answered HTTP {(int)document.HttpStatusCode}"
                 : $"{candidate}: {ExternalText.Clean(document.Error, ExternalText.MaxTextLength)}");
+            if (Unavailable(document))
+            {
+                // The server failed, not the address: the next one (RFC 8414's, whose jwks_uri is optional) could resolve
+                // an OpenID provider as plain OAuth, its logins sending no nonce and checking no ID token, until a restart
+                // (a later refresh refuses a key set that appears). Failed now, the next login reads the metadata again.
+                throw new ProviderDiscoveryException(
+                    $"The metadata of provider '{provider}' could not be read: {failures[^1]}. Try again later.");
+            }
         }
         throw new ProviderDiscoveryException(
             $"No usable metadata found for provider '{provider}' (issuer {issuer}): {string.Join("; ", failures)}.");
     }
+
+    /// <summary>
+    /// Whether the answer says the server is failing or busy (5xx, 408, 429, no connection, a TLS failure), rather than
+    /// that no document is at this address (404, another 4xx, a page that is no JSON object), where the next is tried.
+    /// </summary>
+    private static bool Unavailable(DiscoveryDocumentResponse document) => document.ErrorType switch
+    {
+        ResponseErrorType.Http => (int)document.HttpStatusCode >= 500
+            || document.HttpStatusCode is System.Net.HttpStatusCode.RequestTimeout or System.Net.HttpStatusCode.TooManyRequests,
+        ResponseErrorType.Exception => document.Exception is HttpRequestException or IOException
+            or System.Security.Authentication.AuthenticationException,
+        _ => false,
+    };
 
     /// <summary>
     /// The document alone. Duende's <c>GetDiscoveryDocumentAsync</c> also fetches the key set it names and fails the whole

@@ -296,6 +296,53 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// The OpenID document's server failing for a moment (503) is no sign that it is no OpenID provider: reading the RFC
+    /// 8414 document instead (no jwks_uri) resolved it as plain OAuth until the app restarted, its logins sending no nonce
+    /// and checking no ID token. Discovery fails and is read again by the next login; a 404 still falls back.
+    /// </summary>
+    [Theory]
+    [InlineData(503)]
+    [InlineData(500)]
+    [InlineData(429)]
+    public async Task An_OpenID_document_whose_server_fails_is_not_replaced_by_the_RFC_8414_document(int status)
+    {
+        var oauthDocument = Metadata();
+        oauthDocument.Remove("jwks_uri");
+        var failing = true;
+        _server.Handler = (context, request) => request.Path switch
+        {
+            "/.well-known/openid-configuration" when failing => RecordingServer.Respond(context, status, "text/plain", "busy"),
+            "/.well-known/openid-configuration" => RecordingServer.Respond(context, 200, "application/json", Metadata().ToJsonString()),
+            "/.well-known/oauth-authorization-server" => RecordingServer.Respond(context, 200, "application/json", oauthDocument.ToJsonString()),
+            _ => RecordingServer.Respond(context, 404, "text/plain", "not found"),
+        };
+        var strategy = Strategy();
+
+        var error = await Assert.ThrowsAsync<ProviderDiscoveryException>(() => strategy.ResolveAsync(_http, CancellationToken.None));
+        Assert.Contains($"HTTP {status}", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_server.Requests, r => r.Path == "/.well-known/oauth-authorization-server");
+
+        failing = false;
+        await strategy.ResolveAsync(_http, CancellationToken.None);
+        Assert.Equal("n-1", Query(strategy.BuildAuthorizeUrl(AuthorizeContext() with { Nonce = "n-1" }))["nonce"]);
+    }
+
+    [Fact]
+    public async Task An_OpenID_document_that_is_not_there_falls_back_to_the_RFC_8414_document()
+    {
+        _server.Handler = (context, request) => request.Path switch
+        {
+            "/.well-known/oauth-authorization-server" => RecordingServer.Respond(context, 200, "application/json", Metadata().ToJsonString()),
+            _ => RecordingServer.Respond(context, 404, "text/plain", "not found"),
+        };
+
+        var descriptor = await Strategy().ResolveAsync(_http, CancellationToken.None);
+
+        Assert.Equal(_server.BaseUrl, descriptor.Issuer);
+        Assert.Contains(_server.Requests, r => r.Path == "/.well-known/openid-configuration");
+    }
+
+    /// <summary>
     /// A host that answers every path with 200 and an HTML page (an OAuth-only server behind a catch-all front) is read
     /// through its RFC 8414 document, as before the document was fetched alone; and a server that does not answer at all
     /// fails with the provider's own exception, naming it.
@@ -378,15 +425,16 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
         var forged = TestIdTokens.Mint(claims, keys.EcKey("k1", publish: false));
         for (var i = 0; i < 5; i++)
             await Assert.ThrowsAsync<ProviderDiscoveryException>(() => strategy.ValidateLogoutTokenAsync(forged, _http, CancellationToken.None));
-        Assert.Equal(2, Lookups());
+        // One request per lookup: a server answering 503 is not asked for its RFC 8414 document too.
+        Assert.Equal(1, Lookups());
 
         // After the backoff, the next post looks again (the provider may be back).
         clock.Now += O8Actors.Providers.IdTokens.JwksCache.FirstRetryDelay;
         await Assert.ThrowsAsync<ProviderDiscoveryException>(() => strategy.ValidateLogoutTokenAsync(forged, _http, CancellationToken.None));
-        Assert.Equal(4, Lookups());
+        Assert.Equal(2, Lookups());
         // A login is not held back by the backoff: it looks again at once.
         await Assert.ThrowsAsync<ProviderDiscoveryException>(() => strategy.ResolveAsync(_http, CancellationToken.None));
-        Assert.Equal(6, Lookups());
+        Assert.Equal(3, Lookups());
     }
 
     [Fact]
