@@ -112,6 +112,9 @@ internal sealed class TokenEndpointClient
         // its body: a plain "OK" or an HTML page fails Duende's JSON parse, and is a revocation all the same. Only an
         // OAuth error in a JSON body (as GitHub answers with 200) is a refusal.
         if (!response.IsError || (response.HttpResponse?.IsSuccessStatusCode == true && ErrorCode(response) is null)) return;
+        // A token the server calls invalid is not live (section 2.2: an invalid token is no error, yet Google answers 400
+        // invalid_token for one expired or revoked with its grant): nothing is left to revoke, which is what was asked.
+        if (ErrorCode(response) == "invalid_token") return;
         // A description or body could echo the token back: only what Failed keeps, with the token masked in the code.
         var (error, what) = Failed(response, "revocation endpoint", context.Token);
         throw new TokenExchangeException($"The token revocation with provider '{_options.Name}' failed: {what}.", error);

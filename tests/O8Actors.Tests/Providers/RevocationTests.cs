@@ -55,6 +55,45 @@ public sealed class RevocationTests : IAsyncLifetime
         Assert.DoesNotContain(ClientSecret, error.Message);
     }
 
+    /// <summary>
+    /// Google answers 400 <c>invalid_token</c> for a token no longer valid, as the access token is once its refresh token
+    /// was revoked (the whole grant goes): nothing is left to revoke, which is what was asked (RFC 7009 section 2.2: an
+    /// invalid token is no error). A sign-out said its tokens might still be live.
+    /// </summary>
+    [Fact]
+    public async Task A_token_the_server_calls_invalid_counts_as_revoked()
+    {
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 400, "application/json",
+            """{"error":"invalid_token","error_description":"Token expired or revoked"}""");
+
+        Assert.True(await Strategy().RevokeAsync(new RevocationContext(Token, "access_token"), _http, CancellationToken.None));
+    }
+
+    /// <summary>
+    /// RFC 6749 section 2.3.1: the client id and secret are form-encoded before they are joined for HTTP Basic, so a
+    /// secret holding ':', '+', '%' or a space reads back whole at a server that decodes them.
+    /// </summary>
+    [Fact]
+    public async Task Basic_credentials_are_form_encoded_so_a_secret_with_reserved_characters_reads_back_whole()
+    {
+        const string clientId = "client:1 +";
+        const string secret = "se:cr+et %/&=é";
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json", "");
+        var options = Options(_server.Url("/token"), ClientAuthentication.Basic);
+        options.ClientId = clientId;
+        options.ClientSecret = secret;
+        options.RevocationEndpoint = _server.Url("/revoke");
+
+        await new GenericOAuthStrategy(options).RevokeAsync(new RevocationContext(Token, "refresh_token"), _http, CancellationToken.None);
+
+        var header = Assert.Single(_server.Requests).Authorization;
+        Assert.StartsWith("Basic ", header, StringComparison.Ordinal);
+        var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header!["Basic ".Length..])).Split(':');
+        Assert.Equal(2, pair.Length);
+        Assert.Equal(clientId, System.Net.WebUtility.UrlDecode(pair[0]));
+        Assert.Equal(secret, System.Net.WebUtility.UrlDecode(pair[1]));
+    }
+
     [Fact]
     public async Task Without_a_revocation_endpoint_nothing_is_sent()
     {
