@@ -392,6 +392,44 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         Assert.Equal(2, JwksFetches);
     }
 
+    /// <summary>
+    /// A provider with one key may leave kid out (OpenID Connect Core 10.1). When it replaces that key, a token without a
+    /// kid found no key and no refetch: every login failed until the set's 12 h age ran out. One refetch finds the new key.
+    /// </summary>
+    [Fact]
+    public async Task A_replaced_key_without_a_kid_is_found_by_one_refetch()
+    {
+        _keys.WithdrawAll();
+        var first = _keys.EcKey(kid: null);
+        var strategy = Strategy();
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), first));
+        _clock.Now = Start.AddMinutes(10);
+        _keys.WithdrawAll();
+        var replaced = _keys.EcKey(kid: null);
+
+        var tokens = await Exchange(strategy, TestIdTokens.Mint(Claims(), replaced));
+
+        Assert.Equal("user-42", tokens.IdTokenClaims?.Subject);
+        Assert.Equal(2, JwksFetches);
+        // A token that still does not verify after that fetch is refused, without fetching again at once.
+        var forged = _keys.EcKey(kid: null, publish: false);
+        await Refused(strategy, TestIdTokens.Mint(Claims(), forged), "signature");
+        Assert.Equal(2, JwksFetches);
+    }
+
+    /// <summary>A token naming a kid, from a provider whose set gives its keys none: the keys are tried, as the handler does.</summary>
+    [Fact]
+    public async Task A_token_naming_a_kid_verifies_against_a_key_set_whose_keys_have_none()
+    {
+        _keys.WithdrawAll();
+        var keyless = _keys.EcKey(kid: null);
+
+        var tokens = await Exchange(Strategy(), TestIdTokens.Mint(Claims(), new ECDsaSecurityKey(keyless.ECDsa) { KeyId = "abc" }));
+
+        Assert.Equal("user-42", tokens.IdTokenClaims?.Subject);
+        Assert.Equal(1, JwksFetches);
+    }
+
     [Fact]
     public async Task Keys_older_than_the_max_age_are_fetched_again_and_the_old_ones_serve_while_the_endpoint_is_down()
     {

@@ -13,11 +13,11 @@ namespace O8Actors.Tests.Providers;
 internal sealed class TestIdTokens : IDisposable
 {
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
-    private readonly List<(string Kid, AsymmetricAlgorithm Key)> _published = [];
+    private readonly List<(string? Kid, AsymmetricAlgorithm Key)> _published = [];
     private readonly List<AsymmetricAlgorithm> _all = [];
 
-    /// <summary>Makes an ECDSA P-256 key; published in the JWKS unless <paramref name="publish"/> is false.</summary>
-    public ECDsaSecurityKey EcKey(string kid, bool publish = true)
+    /// <summary>Makes an ECDSA P-256 key; published in the JWKS unless <paramref name="publish"/> is false; null <paramref name="kid"/>: none, in the set or in the tokens it signs.</summary>
+    public ECDsaSecurityKey EcKey(string? kid, bool publish = true)
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         _all.Add(key);
@@ -34,6 +34,9 @@ internal sealed class TestIdTokens : IDisposable
         return new RsaSecurityKey(key) { KeyId = kid };
     }
 
+    /// <summary>Takes every key out of the JWKS (a provider replacing its keys).</summary>
+    public void WithdrawAll() => _published.Clear();
+
     /// <summary>The JWKS document of the published keys.</summary>
     public string Jwks()
     {
@@ -45,9 +48,10 @@ internal sealed class TestIdTokens : IDisposable
                 var p = ec.ExportParameters(false);
                 keys.Add(new JsonObject
                 {
-                    ["kty"] = "EC", ["crv"] = "P-256", ["use"] = "sig", ["kid"] = kid,
+                    ["kty"] = "EC", ["crv"] = "P-256", ["use"] = "sig",
                     ["x"] = Base64Url.EncodeToString(p.Q.X), ["y"] = Base64Url.EncodeToString(p.Q.Y),
                 });
+                if (kid is not null) keys[^1]!["kid"] = kid;
             }
             else if (key is RSA rsa)
             {

@@ -250,7 +250,7 @@ internal sealed partial class IdTokenValidator
 
     /// <summary>
     /// The checks an ID token and a logout token share: a compact JWS, not encrypted, a public-key algorithm, a key of the
-    /// provider's set (refetched once for an unknown key id), the signature, <c>iss</c> and <c>aud</c>.
+    /// provider's set (refetched once for an unknown key id, or for a signature no key verifies when the token's kid names no key of the set), the signature, <c>iss</c> and <c>aud</c>.
     /// </summary>
     private async Task<JsonWebToken> ReadVerifiedAsync(string jwt, TokenKind kind, HttpClient http, CancellationToken cancellationToken,
         long? keysDeadline = null)
@@ -258,11 +258,15 @@ internal sealed partial class IdTokenValidator
         var token = ReadSigned(jwt, _provider, kind);
         var keys = await Keys.GetAsync(http, cancellationToken, keysDeadline, anyoneMaySend: kind == TokenKind.LogoutToken).ConfigureAwait(false);
         var kid = token.Kid;
-        if (!string.IsNullOrEmpty(kid) && !keys.Any(k => k.KeyId == kid))
+        var refetchedForKid = false;
+        // A key without a kid may be the one a token's kid names (OpenID Connect Core 10.1 lets a provider with one key
+        // leave kid out of its set); the handler then tries every key.
+        if (!string.IsNullOrEmpty(kid) && !keys.Any(k => k.KeyId == kid || string.IsNullOrEmpty(k.KeyId)))
         {
             // A key id the set lacks: the provider may have rotated its keys since the set was fetched.
             var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken, keysDeadline, anyoneMaySend: kind == TokenKind.LogoutToken).ConfigureAwait(false);
-            if (!fresh.Any(k => k.KeyId == kid))
+            refetchedForKid = refetched;
+            if (!fresh.Any(k => k.KeyId == kid || string.IsNullOrEmpty(k.KeyId)))
             {
                 if (refetched)
                     throw Fail("signature", $"its key id is not in the provider's key set at {Keys.Uri}, even after fetching it again", kind);
@@ -276,6 +280,23 @@ internal sealed partial class IdTokenValidator
             keys = fresh;
         }
 
+        var result = await ValidateAsync(token, kind, keys).ConfigureAwait(false);
+        if (!result.IsValid && !refetchedForKid && result.Exception is SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException
+            && (string.IsNullOrEmpty(kid) || !keys.Any(k => k.KeyId == kid)))
+        {
+            // No key named by the token's kid (it has none, or only keys without one matched): the provider may have
+            // rotated a key the set does not tell apart by kid. One fetch again, as for an unknown kid, within its limits.
+            var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken, keysDeadline, anyoneMaySend: kind == TokenKind.LogoutToken).ConfigureAwait(false);
+            if (refetched) result = await ValidateAsync(token, kind, fresh).ConfigureAwait(false);
+        }
+
+        if (!result.IsValid)
+            throw Classify(result.Exception, kind);
+        return token;
+    }
+
+    private Task<TokenValidationResult> ValidateAsync(JsonWebToken token, TokenKind kind, IReadOnlyList<SecurityKey> keys)
+    {
         var parameters = new TokenValidationParameters
         {
             ValidIssuer = ExpectedIssuer(token, kind),
@@ -293,10 +314,7 @@ internal sealed partial class IdTokenValidator
             // No claim type mapping: the caller sees the JWT's own claim names.
             NameClaimType = "name",
         };
-        var result = await Handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
-        if (!result.IsValid)
-            throw Classify(result.Exception, kind);
-        return token;
+        return Handler.ValidateTokenAsync(token, parameters);
     }
 
     /// <summary>
