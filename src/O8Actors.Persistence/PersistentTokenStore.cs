@@ -166,7 +166,12 @@ public sealed class PersistentTokenStore : ITokenStore
     private async Task<T> AskAsync<T>(ITokenRegisterMessage message, CancellationToken cancellationToken)
     {
         var registers = await _registers.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
-        return await registers.Ask<T>(message, _timeout, cancellationToken).ConfigureAwait(false);
+        return await registers.Ask<object>(message, _timeout, cancellationToken).ConfigureAwait(false) switch
+        {
+            T answer => answer,
+            RegisterFailed failed => throw failed.ToException(),
+            var other => throw new InvalidOperationException($"The token register answered {other.GetType().Name} where {typeof(T).Name} was expected."),
+        };
     }
 
     /// <summary>The account of an <see cref="OAuthAccount.Id"/> (<c>provider/key</c>, both escaped).</summary>

@@ -76,6 +76,22 @@ public sealed class TokenRegisterSerializerTests : IAsyncLifetime
         Assert.IsType<TokensCleared>(RoundTrip(new TokensCleared()));
     }
 
+    /// <summary>
+    /// A register's failure crosses nodes as the exception its caller tells apart: an unreadable record as
+    /// <see cref="StoredTokensUnreadableException"/> (a sign-out clears it, the listing's repair passes it over), a
+    /// journal failure as <see cref="InvalidOperationException"/>. As a <c>Status.Failure</c> the exception did not survive
+    /// Akka.Remote's serializer (it has no serialization constructor), and the caller saw a bare cancellation.
+    /// </summary>
+    [Fact]
+    public void A_registers_failure_crosses_nodes_as_the_exception_its_caller_tells_apart()
+    {
+        var unreadable = RoundTrip(new RegisterFailed(Unreadable: true, "register 'a/b' does not read")).ToException();
+        var journal = RoundTrip(new RegisterFailed(Unreadable: false, "The token journal failed: DbException.")).ToException();
+
+        Assert.Equal("register 'a/b' does not read", Assert.IsType<StoredTokensUnreadableException>(unreadable).Message);
+        Assert.Equal("The token journal failed: DbException.", Assert.IsType<InvalidOperationException>(journal).Message);
+    }
+
     [Fact]
     public void Register_messages_keep_every_field()
     {

@@ -79,7 +79,7 @@ internal sealed class AccountIndex : ReceivePersistentActor
     /// <inheritdoc />
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        Sender.Tell(new Status.Failure(new InvalidOperationException($"The token journal failed: {cause.GetType().Name}.")));
+        Sender.Tell(new RegisterFailed(Unreadable: false, $"The token journal failed: {cause.GetType().Name}."));
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 }

@@ -130,9 +130,9 @@ internal sealed class TokenRegisterActor : ReceivePersistentActor
 
     /// <summary>Answers that the stored state does not read: at once, naming the register and why (a format, no data).</summary>
     private void Unreadable() =>
-        Sender.Tell(new Status.Failure(new StoredTokensUnreadableException(
+        Sender.Tell(new RegisterFailed(Unreadable: true,
             $"The stored tokens of token register '{PersistenceId}' could not be read ({_unreadable}): written by a newer version of " +
-            "O8Actors.Persistence or damaged. Signing the account out clears them.")));
+            "O8Actors.Persistence or damaged. Signing the account out clears them."));
 
     private void Compact() => SaveSnapshot(new TokenRegisterSnapshot(_version, _payload));
 
@@ -141,14 +141,14 @@ internal sealed class TokenRegisterActor : ReceivePersistentActor
     {
         // The journal could not write: the caller hears it now (not at its Ask timeout); the actor then stops, and the
         // next message starts one that recovers from what the journal does hold.
-        Sender.Tell(new Status.Failure(new InvalidOperationException($"The token journal failed: {cause.GetType().Name}.")));
+        Sender.Tell(new RegisterFailed(Unreadable: false, $"The token journal failed: {cause.GetType().Name}."));
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
     /// <inheritdoc />
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        Sender.Tell(new Status.Failure(new InvalidOperationException($"The token journal refused the write: {cause.GetType().Name}.")));
+        Sender.Tell(new RegisterFailed(Unreadable: false, $"The token journal refused the write: {cause.GetType().Name}."));
         base.OnPersistRejected(cause, @event, sequenceNr);
     }
 }

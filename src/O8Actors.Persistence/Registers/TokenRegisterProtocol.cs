@@ -48,6 +48,22 @@ internal sealed record IndexAccount(string AccountId, bool Listed) : ITokenRegis
 /// <summary>The index holds the change.</summary>
 internal sealed record AccountIndexed;
 
+/// <summary>
+/// A register's answer that it could not do what was asked: its stored state does not read (<paramref name="Unreadable"/>),
+/// or the journal failed or refused the write. A message of this serializer rather than a <c>Status.Failure</c>: an
+/// exception crossing nodes is rebuilt by Akka.Remote only when it has the old serialization constructor, and without it
+/// the caller on another node saw a bare "Task cancelled" (an <see cref="OperationCanceledException"/>), which neither a
+/// sign-out (that clears an unreadable record) nor the account listing's repair recognised.
+/// </summary>
+/// <param name="Unreadable">The stored state does not read (else the journal failed or refused the write).</param>
+/// <param name="Message">The error, naming the register and why (a format or an exception's type, never data).</param>
+internal sealed record RegisterFailed(bool Unreadable, string Message)
+{
+    /// <summary>The exception the caller's Ask throws.</summary>
+    public Exception ToException() =>
+        Unreadable ? new StoredTokensUnreadableException(Message) : new InvalidOperationException(Message);
+}
+
 // ---- journal events and snapshots -----------------------------------------------------------------------------
 
 /// <summary>Journal event: the register now holds <paramref name="Payload"/> at <paramref name="Version"/>.</summary>

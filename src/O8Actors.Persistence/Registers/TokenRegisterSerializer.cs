@@ -22,7 +22,7 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
         typeof(LoadTokens), typeof(TokensLoaded), typeof(SaveTokens), typeof(TokensSaved), typeof(EraseTokens),
         typeof(TokensErased), typeof(ListAccountIds), typeof(AccountIds), typeof(IndexAccount), typeof(AccountIndexed),
         typeof(TokensStored), typeof(TokensCleared), typeof(TokenRegisterSnapshot), typeof(AccountIdChanged),
-        typeof(AccountIndexSnapshot),
+        typeof(AccountIndexSnapshot), typeof(RegisterFailed),
     ];
 
     /// <inheritdoc />
@@ -41,6 +41,7 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
         AccountIds => "IR",
         IndexAccount => "X",
         AccountIndexed => "XR",
+        RegisterFailed => "F",
         TokensStored => "ev-stored",
         TokensCleared => "ev-cleared",
         TokenRegisterSnapshot => "snap-register",
@@ -70,6 +71,7 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
                 case TokenRegisterSnapshot m: w.Write(m.Version); WriteBytes(w, m.Payload); break;
                 case AccountIdChanged m: w.Write(m.AccountId); w.Write(m.Listed); break;
                 case AccountIndexSnapshot m: WriteStrings(w, m.Ids); break;
+                case RegisterFailed m: w.Write(m.Unreadable); w.Write(m.Message); break;
                 default: throw new ArgumentException($"{nameof(TokenRegisterSerializer)} cannot serialize {obj.GetType().Name}.", nameof(obj));
             }
         }
@@ -123,6 +125,7 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
             "IR" => new AccountIds(ReadStrings(r)),
             "X" => new IndexAccount(r.ReadString(), r.ReadBoolean()),
             "XR" => new AccountIndexed(),
+            "F" => new RegisterFailed(r.ReadBoolean(), r.ReadString()),
             "ev-stored" => new TokensStored(r.ReadInt64(), ReadBytes(r) ?? []),
             "ev-cleared" => new TokensCleared(),
             "snap-register" => new TokenRegisterSnapshot(r.ReadInt64(), ReadBytes(r)),
