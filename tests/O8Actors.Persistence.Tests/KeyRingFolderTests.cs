@@ -41,6 +41,26 @@ public sealed class KeyRingFolderTests : IDisposable
             Assert.True(File.GetUnixFileMode(key) == Owner, $"{Path.GetFileName(key)} is {File.GetUnixFileMode(key)}");
     }
 
+    /// <summary>
+    /// A folder the app names, shared with files this process cannot tighten (another owner's; here links to nothing,
+    /// which no one can): the pass over the folder's files ends at the first of them, in directory order, so the new key
+    /// does not depend on it. Data Protection of .NET 10 writes its key files for the owner alone (checked: 0600 under umask 022); this pins that.
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void The_key_written_to_a_shared_folder_is_the_users_alone_whatever_files_come_before_it()
+    {
+        Directory.CreateDirectory(_folder);
+        for (var i = 0; i < 200; i++)
+            File.CreateSymbolicLink(Path.Combine(_folder, $"foreign-{i}.lnk"), Path.Combine(_folder, "gone", $"{i}"));
+
+        var provider = KeyRingOf(new O8PersistenceOptions { KeyRingFolder = _folder });
+        provider.CreateProtector("test").Protect([1, 2, 3]);
+
+        var key = Assert.Single(Directory.EnumerateFiles(_folder, "*.xml"));
+        Assert.Equal(Owner, File.GetUnixFileMode(key));
+    }
+
     private static IDataProtectionProvider KeyRingOf(O8PersistenceOptions options) =>
         O8PersistenceHostingExtensions.DataProtectionFor(options, new ServiceCollection().BuildServiceProvider());
 }

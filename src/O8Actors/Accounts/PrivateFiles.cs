@@ -49,7 +49,8 @@ internal static class PrivateFiles
 
     /// <summary>
     /// Makes every file directly in <paramref name="folder"/> the owner's alone: files written by a library that creates
-    /// them with the process's umask (Data Protection's key files, 0644 under the usual umask 022).
+    /// them with the process's umask (key files left by Data Protection versions that wrote them 0644 under the usual umask 022, or copied in; those of
+    /// .NET 10 are written 0600).
     /// </summary>
     public static void TightenFiles(string folder)
     {
