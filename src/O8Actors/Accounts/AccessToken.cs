@@ -35,5 +35,6 @@ public sealed record AccessToken(OAuthAccount Account, string Token, string Toke
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"AccessToken {{ Account = {Account}, TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, Scope = {Scope}, DpopBound = {DpopKey is not null} }}";
+        // The type and scope as printable text: the built-in reader cleaned them, a custom strategy's may not have.
+        $"AccessToken {{ Account = {Account}, TokenType = {Callback.ExternalText.Clean(TokenType, Callback.ExternalText.MaxErrorLength)}, ExpiresAt = {ExpiresAt:O}, Scope = {Callback.ExternalText.Clean(Scope, int.MaxValue)}, DpopBound = {DpopKey is not null} }}";
 }

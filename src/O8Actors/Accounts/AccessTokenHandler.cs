@@ -203,7 +203,7 @@ public sealed class AccessTokenHandler : DelegatingHandler
     {
         if (!AccessToken.CanBePresented(token.TokenType, token.DpopKey))
             throw new InvalidOperationException(
-                $"The access token of {token.Account} is of type '{token.TokenType}', neither a bearer token (RFC 6750) nor DPoP-bound (RFC 9449).");
+                $"The access token of {token.Account} is of type '{Callback.ExternalText.Clean(token.TokenType, Callback.ExternalText.MaxErrorLength)}', neither a bearer token (RFC 6750) nor DPoP-bound (RFC 9449).");
         return token;
     }
 }

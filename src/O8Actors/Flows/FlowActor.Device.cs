@@ -321,7 +321,11 @@ internal sealed partial class FlowActor
                 Timers.StartSingleTimer(PollTimer, PollNow.Instance, _pollInterval);
                 break;
             case DevicePollStatus.Denied:
-                End(new LoginDenied(_start.LoginId, poll.Error ?? "access_denied", poll.ErrorDescription));
+                // The built-in reader cleaned them; a custom strategy's poll passes the provider's text as it came,
+                // which may echo the device code or hold a line break that would forge a log line.
+                End(new LoginDenied(_start.LoginId,
+                    poll.Error is null ? "access_denied" : Providers.TokenResponseReader.Clean(poll.Error, [_deviceCode]),
+                    poll.ErrorDescription is null ? null : Providers.TokenResponseReader.Clean(poll.ErrorDescription, [_deviceCode])));
                 break;
             case DevicePollStatus.Expired:
                 End(new LoginTimedOut(_start.LoginId, EffectiveTimeout) { Waiting = TimedOutWaiting.DeviceApproval });

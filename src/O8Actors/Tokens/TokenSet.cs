@@ -41,5 +41,6 @@ public sealed record TokenSet(
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"TokenSet {{ TokenType = {TokenType}, ExpiresAt = {ExpiresAt:O}, HasRefreshToken = {CanRefresh}, HasIdToken = {IdToken is not null}, IdTokenValidated = {IdTokenClaims is not null}, DpopBound = {DpopKey is not null}, Scope = {Scope} }}";
+        // The type and scope as printable text: the built-in reader cleaned them, a custom strategy's may not have.
+        $"TokenSet {{ TokenType = {Callback.ExternalText.Clean(TokenType, Callback.ExternalText.MaxErrorLength)}, ExpiresAt = {ExpiresAt:O}, HasRefreshToken = {CanRefresh}, HasIdToken = {IdToken is not null}, IdTokenValidated = {IdTokenClaims is not null}, DpopBound = {DpopKey is not null}, Scope = {Callback.ExternalText.Clean(Scope, int.MaxValue)} }}";
 }

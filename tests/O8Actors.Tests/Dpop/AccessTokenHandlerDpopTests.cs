@@ -114,4 +114,27 @@ public sealed class AccessTokenHandlerDpopTests : IAsyncLifetime
         Assert.Equal(0, _server.Accepted + _server.NonceChallenges);
         Assert.Null(_server.LastRefusal);
     }
+
+    /// <summary>
+    /// A custom strategy's token type and scope come as the provider sent them (the built-in reader cleans them): where
+    /// they are printed, a line break would start a forged log line.
+    /// </summary>
+    [Fact]
+    public async Task A_custom_strategys_token_type_and_scope_are_printed_without_line_breaks()
+    {
+        const string type = "MAC\n[WARN] forged";
+        using var api = Client(new AccessToken(Alice, "mac-token-value", type, null, "read\n[WARN] forged"));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => api.GetAsync(_server.Resource));
+        var texts = new[]
+        {
+            error.Message,
+            new AccessToken(Alice, "t", type, null, "read\n[WARN] forged").ToString(),
+            new TokenSet("t", type, Scope: "read\r\n[WARN] forged").ToString(),
+        };
+
+        Assert.All(texts, text => Assert.DoesNotContain('\n', text));
+        Assert.All(texts, text => Assert.DoesNotContain('\r', text));
+        Assert.Contains("[WARN] forged", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -64,6 +64,9 @@ public sealed class NoDeviceCodeInLogsTests(MkcertFolderFixture certificates) : 
         foreach (var text in texts)
         foreach (var secret in strategy.DeviceCodes.Append(MarkedDeviceStrategy.AccessToken))
             Assert.False(text.Contains(secret, StringComparison.Ordinal), $"A secret leaked into: {text[..Math.Min(text.Length, 300)]}");
+        // The denial's description is kept, cleaned: it could forge no log line.
+        Assert.Contains("denied [WARN] forged", denied.Message, StringComparison.Ordinal);
+        Assert.All(texts, text => Assert.DoesNotContain(MarkedDeviceStrategy.Forged, text, StringComparison.Ordinal));
     }
 
     private static AuthorizationRequest Device(string script) =>
@@ -80,6 +83,7 @@ public sealed class NoDeviceCodeInLogsTests(MkcertFolderFixture certificates) : 
     private sealed class MarkedDeviceStrategy : ProviderStrategy
     {
         public const string AccessToken = "device-access-token-0123456789";
+        public const string Forged = "\n[WARN] forged";
         private readonly ConcurrentDictionary<string, string> _scripts = new(StringComparer.Ordinal);
         private int _polls;
 
@@ -107,7 +111,9 @@ public sealed class NoDeviceCodeInLogsTests(MkcertFolderFixture certificates) : 
             return _scripts[context.DeviceCode] switch
             {
                 "approve" => Task.FromResult(DeviceTokenPoll.Issued(new TokenSet(AccessToken, "Bearer"))),
-                "deny" => Task.FromResult(new DeviceTokenPoll(DevicePollStatus.Denied, Error: "access_denied")),
+                // The provider's text, as a custom strategy passes it on: it echoes the device code and forges a line.
+                "deny" => Task.FromResult(new DeviceTokenPoll(DevicePollStatus.Denied, Error: "access_denied",
+                    ErrorDescription: $"device code {context.DeviceCode} denied{Forged}")),
                 "throw" => throw new InvalidOperationException($"the provider rejected device code {context.DeviceCode} (poll {poll})"),
                 _ => Task.FromResult(new DeviceTokenPoll(DevicePollStatus.Pending, Error: "authorization_pending")),
             };
