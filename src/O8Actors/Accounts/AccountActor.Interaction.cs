@@ -110,14 +110,16 @@ internal sealed partial class AccountActor
                 return true;
             // The app's own sign-in of this account (its AuthorizeAsync in another tab, say) ended: taken at once, unless a
             // sign-out waits in the stash ahead of it (it must not be undone by the sign-in that came after it).
-            case RememberLogin msg when _stashed == 0:
+            case RememberLogin msg when NothingStashedAheadOfALogin:
                 OnLoginEndedWhileInteracting(msg);
                 return true;
             // Behind what waits in the stash: in its order.
             case RememberLogin:
+                StashMessage();
+                return true;
             // A refresh given up by an earlier renewal: kept, if it still can be, back in Idle.
             case CodeExchanged late when IsLateRefresh(late.LoginId):
-                StashMessage();
+                StashLateRefresh();
                 return true;
             case AccountHandOff:
                 // Moving (cluster): not after the login, which may wait for its user for half an hour while sharding holds

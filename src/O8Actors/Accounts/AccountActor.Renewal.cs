@@ -79,7 +79,7 @@ internal sealed partial class AccountActor
                 return true;
             // A refresh given up by an earlier renewal answers now: kept once this renewal is over (back in Idle).
             case CodeExchanged msg when IsLateRefresh(msg.LoginId):
-                StashMessage();
+                StashLateRefresh();
                 return true;
             default:
                 return StaleReply(message);
@@ -88,7 +88,7 @@ internal sealed partial class AccountActor
 
     private void OnRememberWhileRenewing(RememberLogin msg)
     {
-        if (_stashed > 0)
+        if (!NothingStashedAheadOfALogin)
         {
             StashMessage();
             return;

@@ -112,8 +112,12 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     // the number of logins of one account at once, measured as 9% of a process's CPU at 256 concurrent logins of one user).
     private LoginToSave? _queuedLogin;
     private readonly List<IActorRef> _queuedRememberers = [];
-    // Messages in the stash: a remember may only be queued (jump ahead of the stash) while it is empty.
+    // Messages in the stash: a remember may only be queued (jump ahead of the stash) while nothing but late refresh
+    // answers waits there (NothingStashedAheadOfALogin).
     private int _stashed;
+    // Of them, a refresh given up whose answer came late: kept in Idle only if the account has not moved on meanwhile
+    // (OnLateRefreshWhenIdle), so a login may go ahead of it.
+    private int _lateRefreshesStashed;
     // A sign-out, or a move of the account (cluster), waits in the stash for the renewal under way to end.
     private bool _signOutStashed;
     private bool _handOffStashed;
@@ -581,9 +585,23 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
         _stashed++;
     }
 
+    /// <summary>Stashes a given-up refresh's late answer (a login may go ahead of it: <see cref="NothingStashedAheadOfALogin"/>).</summary>
+    private void StashLateRefresh()
+    {
+        StashMessage();
+        _lateRefreshesStashed++;
+    }
+
+    /// <summary>
+    /// Whether a login that ended may be taken ahead of the stash: nothing waits there that it must follow (a sign-out,
+    /// a move, an earlier login), only late refresh answers, which a newer login supersedes.
+    /// </summary>
+    private bool NothingStashedAheadOfALogin => _stashed == _lateRefreshesStashed;
+
     private void UnstashAll()
     {
         _stashed = 0;
+        _lateRefreshesStashed = 0;
         _signOutStashed = false;
         _handOffStashed = false;
         Stash.UnstashAll();

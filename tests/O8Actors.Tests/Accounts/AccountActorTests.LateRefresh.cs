@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit;
 using O8Actors.Accounts;
+using O8Actors.Flows;
 using O8Actors.Providers;
 
 namespace O8Actors.Tests.Accounts;
@@ -38,13 +39,13 @@ public sealed partial class AccountActorTests
 
     /// <summary>Alice's token expired and her renewal's refresh went to a provider actor the test plays; returns once the renewal timed out.</summary>
     private async Task<(RotatingStrategy Strategy, FlakyTokenStore Store, TestProbe Providers, IActorRef Accounts, IActorRef Account, RefreshTokens Refresh,
-        AccountSettings Settings)> RefreshOutlivingItsRenewalAsync()
+        AccountSettings Settings)> RefreshOutlivingItsRenewalAsync(IActorRef? flows = null)
     {
         var strategy = NewStrategy();
         var store = new FlakyTokenStore();
         var providers = CreateTestProbe();
         var settings = AccountTestSupport.Settings();
-        var accounts = this.AccountsOver(store, providers.Ref, settings: settings);
+        var accounts = this.AccountsOver(store, providers.Ref, flows, settings: settings);
         await Remember(accounts, Alice, strategy.Issue("alice"));
         Clock.Advance(TimeSpan.FromHours(1));
 
@@ -60,6 +61,35 @@ public sealed partial class AccountActorTests
         Assert.Equal(LoginFailure.ExchangeTimeout, (await Assert.ThrowsAsync<AuthorizationFailedException>(() => caller)).Failure);
         await account.Ask<ActorIdentity>(new Identify(0), Wait); // the timeout has been handled
         return (strategy, store, providers, accounts, account, refresh, settings);
+    }
+
+    /// <summary>
+    /// A given-up refresh's answer that comes while the account's own interactive login waits: kept aside for Idle, it
+    /// held the app's own sign-in back as if a sign-out waited ahead of it. The account's login was not cancelled and
+    /// its callers waited out its timeout though the user had signed in.
+    /// </summary>
+    [Fact]
+    public async Task A_late_refresh_answer_during_the_accounts_own_login_does_not_hold_back_the_apps_sign_in()
+    {
+        var flows = CreateTestProbe();
+        var (strategy, _, providers, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync(flows.Ref);
+        Clock.Advance(settings.OvertimeWait);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait); // given up
+        Clock.Advance(settings.RenewalTimeout);                   // a renewal's length: the refresh token may go out again
+        var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var again = providers.ExpectMsg<RefreshTokens>(Wait);
+        providers.Reply(new CodeExchangeFailed(again.RequestId, LoginFailure.TokenExchange, "The token endpoint refused: invalid_grant.", "invalid_grant"));
+        var start = flows.ExpectMsg<StartFlow>(Wait);             // the account's own login, in a tab the user leaves
+        account.Tell(new CodeExchanged(refresh.RequestId, LateTokens()), providers.Ref);
+        var appLogin = strategy.Issue("alice");                   // the app's own sign-in, in another tab
+
+        await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, appLogin), Wait);
+
+        Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
+        Assert.Equal(appLogin.AccessToken, (await interactive).Token);
+        // The late answer, taken in Idle after the sign-in, finds the account moved on: dropped, not stored over it.
+        await AccountHasTakenAsync(accounts);
+        Assert.Equal(appLogin.AccessToken, (await Get(accounts, Alice)).Token);
     }
 
     private TokenSet LateTokens() => new("at-late", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-late", null);
