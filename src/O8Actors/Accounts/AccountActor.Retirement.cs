@@ -25,7 +25,8 @@ internal sealed partial class AccountActor
     private bool Forwarding(object message)
     {
         // Signed out here: a login that outlived the account's earlier actor must not sign it in again through the next one.
-        if (RefusedAsSignedOut(message, null)) return true;
+        // Retired for idleness, nothing was signed out: it goes to the parent, whose next actor reads the store and decides.
+        if (_signedOut && RefusedAsSignedOut(message, null)) return true;
         switch (message)
         {
             case GetAccessToken or RememberLogin or SignOut:

@@ -33,6 +33,31 @@ public sealed class AccountSuccessionTests : TestKit
         identities.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
     }
 
+    /// <summary>
+    /// An actor retired for idleness (not signed out) that still gets the remember of a login which outlived an earlier
+    /// actor, before its parent has routed the account elsewhere: it refused it as if the account had been signed out,
+    /// revoking the tokens and telling the caller so. It sends it back to its parent, as anything else it still gets.
+    /// </summary>
+    [Fact]
+    public async Task An_actor_retired_for_idleness_passes_an_outlived_logins_remember_on_instead_of_refusing_it_as_signed_out()
+    {
+        var strategy = NewStrategy();
+        var store = new InMemoryTokenStore();
+        var providers = CreateTestProbe();
+        var parent = CreateTestProbe();
+        var settings = AccountTestSupport.Settings() with { IdleTimeout = TimeSpan.FromMilliseconds(200) };
+        var actor = parent.ChildActorOf(AccountActor.Props(Alice, store, providers.Ref, CreateTestProbe().Ref, settings, parent.Ref));
+        parent.ExpectMsg<AccountActor.Forgotten>(Wait); // idle: retired, its parent not yet done with it
+        var outlived = new RememberLogin(Alice, strategy.Issue("alice")) { OrphanedOver = 1 };
+        var caller = CreateTestProbe();
+
+        caller.Send(actor, outlived);
+
+        Assert.Same(outlived, parent.ExpectMsg<RememberLogin>(Wait));
+        caller.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // nothing revoked
+    }
+
     [Fact]
     public async Task A_login_that_outlived_its_accounts_actor_is_kept_when_the_store_fails_even_if_its_remember_came_through_an_ask()
     {
