@@ -193,7 +193,7 @@ public sealed class O8TestHarness : IAsyncDisposable
             var method = _book.WatchMethod(tag);
             var clock = Stopwatch.StartNew();
             var outcome = await Logins.RunAsync(ProviderName, request, cancellationToken).ConfigureAwait(false);
-            return new ScriptedLoginResult(tag, script, script.Expected(Options.ExchangeTimeout, method.Method), outcome, clock.Elapsed);
+            return new ScriptedLoginResult(tag, script, script.Expected(ExchangeTimeout, method.Method), outcome, clock.Elapsed);
         }
         finally
         {
@@ -320,7 +320,14 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// harness, a token fault polled through until the deadline too.
     /// </summary>
     private bool EndsByTimeout(LoginScript script) =>
-        script.EndsByTimeout || (_defaultMethod == LoginMethod.Device && script.Expected(Options.ExchangeTimeout, LoginMethod.Device) == LoginOutcomeKind.TimedOut);
+        (script.EndsByTimeout && !(script.Fate == LoginFate.Consent && Options.Browser is not null))
+        || (_defaultMethod == LoginMethod.Device && script.Expected(ExchangeTimeout, LoginMethod.Device) == LoginOutcomeKind.TimedOut);
+
+    /// <summary>
+    /// The exchange timeout the orchestrator runs with: <see cref="O8TestHarnessOptions.ExchangeTimeout"/> unless
+    /// <see cref="O8TestHarnessOptions.ConfigureLogins"/>, the last word, set another (the outcomes are foretold by it).
+    /// </summary>
+    private TimeSpan ExchangeTimeout => _flows?.Options.Login.ExchangeTimeout ?? Options.ExchangeTimeout;
 
     /// <summary>
     /// The deadline of a login that can only end by it: <see cref="O8TestHarnessOptions.AbandonTimeout"/>, and in a

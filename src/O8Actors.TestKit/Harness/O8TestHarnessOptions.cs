@@ -64,7 +64,8 @@ public sealed class O8TestHarnessOptions
 
     /// <summary>
     /// A browser launcher to use instead of the scripted browser, for example <see cref="SystemBrowserLauncher"/> with
-    /// <see cref="LoginScript.Consent"/> logins so a human approves in real tabs. <see cref="O8TestHarness.Browser"/> is then <c>null</c>.
+    /// <see cref="LoginScript.Consent"/> logins so a human approves in real tabs (they then get <see cref="LoginTimeout"/>,
+    /// a human's time, not <see cref="AbandonTimeout"/>). <see cref="O8TestHarness.Browser"/> is then <c>null</c>.
     /// </summary>
     public IBrowserLauncher? Browser { get; set; }
 
