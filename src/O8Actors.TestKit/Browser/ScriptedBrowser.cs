@@ -47,6 +47,7 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.RequestTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBodyChars, 0);
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxVisitsKept, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.LaunchWait, TimeSpan.Zero);
         _slots = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
         _authorizeClient = new HttpClient(CreateHandler(), disposeHandler: true) { Timeout = _options.RequestTimeout };
     }
@@ -119,10 +120,13 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
     /// <summary>
     /// The visit with launch index <paramref name="index"/>, as soon as it has been launched. Faults with
     /// <see cref="InvalidOperationException"/> when that visit is older than the <see cref="ScriptedBrowserOptions.MaxVisitsKept"/> kept,
-    /// and with <see cref="ObjectDisposedException"/> when the browser is disposed before that visit is launched.
+    /// and with <see cref="ObjectDisposedException"/> when the browser is disposed before that visit is launched. Without a
+    /// <paramref name="cancellationToken"/> that can be cancelled it waits at most <see cref="ScriptedBrowserOptions.LaunchWait"/> (30 s), then faults with
+    /// <see cref="TimeoutException"/> saying how many visits were launched: a login that ends before its browser opens
+    /// (discovery failed, a refused push, the pending-login limit) would otherwise leave the test waiting for ever.
     /// </summary>
     /// <param name="index">Launch order, from 0.</param>
-    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <param name="cancellationToken">Stops waiting (and replaces the <see cref="ScriptedBrowserOptions.LaunchWait"/> limit).</param>
     public Task<ScriptedVisit> VisitAsync(int index, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
@@ -146,7 +150,24 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
             waiting.Add(waiter);
         }
 
-        return cancellationToken.CanBeCanceled ? WaitForLaunchAsync(index, waiter, cancellationToken) : waiter.Task;
+        return cancellationToken.CanBeCanceled ? WaitForLaunchAsync(index, waiter, cancellationToken) : WaitForLaunchWithinAsync(index, waiter);
+    }
+
+    private async Task<ScriptedVisit> WaitForLaunchWithinAsync(int index, TaskCompletionSource<ScriptedVisit> waiter)
+    {
+        using var limit = new CancellationTokenSource(_options.LaunchWait);
+        try
+        {
+            return await WaitForLaunchAsync(index, waiter, limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            int launched;
+            lock (_gate) launched = _launched;
+            throw new TimeoutException(
+                $"Visit {index} was not launched within {_options.LaunchWait.TotalSeconds:0.#} seconds ({launched} launched so far): its login may have " +
+                "ended before the browser opened (a failed discovery, a refused push, the pending-login limit). Pass a CancellationToken to wait otherwise.");
+        }
     }
 
     /// <summary>Completes when every visit launched so far has ended (forgotten ones included).</summary>

@@ -34,4 +34,10 @@ public sealed class ScriptedBrowserOptions
     /// still counts every launch.
     /// </summary>
     public int MaxVisitsKept { get; set; } = 1000;
+
+    /// <summary>
+    /// How long <see cref="ScriptedBrowser.VisitAsync(int, System.Threading.CancellationToken)"/> waits for a visit to be launched when its caller gives no
+    /// cancellation token (default 30 s); then it faults with <see cref="TimeoutException"/>.
+    /// </summary>
+    public TimeSpan LaunchWait { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -44,4 +44,19 @@ public sealed class ScriptedBrowserWaiterTests
         Assert.Equal(1, browser.PendingWaiters); // only the wait still running
         Assert.False(kept.IsCompleted);
     }
+
+    /// <summary>
+    /// A wait without a token for a visit that never comes (its login ended before the browser opened) waited for ever:
+    /// the test hung instead of failing. It faults within the launch wait, saying what was launched.
+    /// </summary>
+    [Fact]
+    public async Task A_wait_without_a_token_for_a_visit_that_never_comes_faults_within_the_launch_wait()
+    {
+        await using var browser = new ScriptedBrowser(new ScriptedBrowserOptions { LaunchWait = TimeSpan.FromMilliseconds(300) });
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => browser.VisitAsync(0).WaitAsync(Wait));
+
+        Assert.Contains("Visit 0 was not launched within 0.3 seconds (0 launched so far)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, browser.PendingWaiters);
+    }
 }
