@@ -14,9 +14,13 @@ internal static class BrowserLaunchPipe
     /// </summary>
     public static void Start(IBrowserLauncher browser, Uri url, CancellationToken cancellationToken, IActorRef self,
         Func<BrowserLaunchResult, object> launched, Func<string, object> refused) =>
-        Task.Run(() => browser.LaunchAsync(url, cancellationToken), CancellationToken.None).PipeTo(self,
-            success: launched,
+        // An app's launcher that answers nothing (no task, or a null result) opened no browser as far as anyone knows:
+        // said so, rather than a cancellation Task.Run makes of a null task, or a null result that would fail the login.
+        Task.Run(() => browser.LaunchAsync(url, cancellationToken) ?? Task.FromResult(NoAnswer("task")), CancellationToken.None).PipeTo(self,
+            success: result => launched(result ?? NoAnswer("result")),
             failure: e => e is BrowserLaunchRefusedException refusal
                 ? refused(refusal.Message)
                 : launched(BrowserLaunchResult.NotLaunched($"the launcher failed ({e.GetType().Name})")));
+
+    private static BrowserLaunchResult NoAnswer(string what) => BrowserLaunchResult.NotLaunched($"the launcher returned no {what}");
 }

@@ -163,7 +163,7 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
             case BrowserLaunched { Launch.Launched: false } launched:
                 // As for a login: the launcher showed the URL instead (the system launcher prints it), and the user may
                 // still open it before the deadline.
-                Context.GetLogger().Warning("Sign-out {0}: no browser opened ({1}); the end-session URL was shown instead", _request.RequestId, launched.Launch.Detail);
+                Context.GetLogger().Warning("Sign-out {0}: no browser opened ({1}); the end-session URL was not opened by O8Actors", _request.RequestId, launched.Launch.Detail);
                 break;
             case BrowserLaunched:
                 break;

@@ -394,7 +394,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 End(new LoginFailed(_start.LoginId, LoginFailure.UnsafeAuthorizeUrl, msg.Reason));
                 return true;
             case BrowserLaunchCompleted msg:
-                if (!msg.Launch.Launched) Log.Warning("Login {0}: no browser opened ({1}); the authorize URL was shown instead", _start.LoginId, msg.Launch.Detail);
+                if (!msg.Launch.Launched) Log.Warning("Login {0}: no browser opened ({1}); it waits for its redirect, should the user open the authorize URL another way", _start.LoginId, msg.Launch.Detail);
                 Publish(new BrowserLaunchedEvent(_start.LoginId, _start.Provider, msg.Launch.Launched, msg.Launch.Detail));
                 if (!msg.Launch.Launched && Method == LoginMethod.Auto) TryDeviceInstead(msg.Launch.Detail);
                 return true;
