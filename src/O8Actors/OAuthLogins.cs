@@ -271,7 +271,8 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
 
     /// <summary>
     /// Cancels the logins in flight (each ends as Cancelled), releases the port and stops the actor system; a system
-    /// given in <see cref="OAuthLoginsSetup.ActorSystem"/> keeps running, only O8Actors' actors stop.
+    /// given in <see cref="OAuthLoginsSetup.ActorSystem"/> keeps running, only O8Actors' actors stop. A login whose code
+    /// is at the token endpoint is waited for (at most twice the exchange timeout), so the tokens it brings are revoked.
     /// </summary>
     /// <remarks>A call while another is under way waits for that one: whichever returns, the port is released.</remarks>
     public ValueTask DisposeAsync()
@@ -287,12 +288,23 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
         // to cancel and stop would only wait out each request's timeout.
         if (!_system.WhenTerminated.IsCompleted)
         {
-            await _client.CancelAllAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await _client.CancelAllAsync(DrainWait(_settings.Login.ExchangeTimeout)).ConfigureAwait(false);
             await _client.StopListenerAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             if (_ownsSystem) await _system.Terminate().ConfigureAwait(false);
             else await StopActorsAsync(_actors).ConfigureAwait(false);
         }
         await _services.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// How long disposing waits for the cancelled logins to end. A login whose code is at the token endpoint waits for the
+    /// answer (up to its exchange deadline) and revokes the tokens it brings (up to the revocation's): the system must
+    /// not stop before, or the grant stays live at the provider with no holder. Most logins end at once; 10 s at least.
+    /// </summary>
+    internal static TimeSpan DrainWait(TimeSpan exchangeTimeout)
+    {
+        var spentCode = 2 * Providers.ExchangeTimeouts.LoginDeadline(exchangeTimeout);
+        return spentCode > TimeSpan.FromSeconds(10) ? spentCode : TimeSpan.FromSeconds(10);
     }
 
     /// <summary>Stops O8Actors' top-level actors in a system it does not own, so their names are free again.</summary>
