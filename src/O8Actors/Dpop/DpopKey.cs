@@ -10,8 +10,9 @@ namespace O8Actors.Dpop;
 /// token is useless without the key.
 /// </summary>
 /// <remarks>
-/// One key per account, made when the account's first login starts and kept with its tokens (<see cref="ToJwk"/> holds
-/// the private part: store it as you store a refresh token, encrypted). <see cref="ToString"/> shows the thumbprint only.
+/// A new key for each login, made as it starts, and kept with the tokens it binds, by the account that stores them and
+/// their refreshes (<see cref="ToJwk"/> holds the private part: store it as you store a refresh token, encrypted).
+/// <see cref="ToString"/> shows the thumbprint only.
 /// </remarks>
 public sealed class DpopKey : IDisposable
 {
