@@ -34,11 +34,8 @@ internal sealed partial class ProviderActor
         Receive<PollDeviceToken>(msg => Enqueue(msg));
         Receive<TokenRequestDone>(msg =>
         {
-            if (ReferenceEquals(msg.Owner, this))
-            {
-                _inFlight--;
-                if (msg.AnswerTime is { } answerTime) _answerTimes.Record(answerTime);
-            }
+            _inFlight.Count--;
+            if (msg.AnswerTime is { } answerTime) _answerTimes.Record(answerTime);
             StartWaiting();
             StopIfDrained();
         });
@@ -131,7 +128,7 @@ internal sealed partial class ProviderActor
 
     private void StopIfDrained()
     {
-        if (_draining && _inFlight == 0 && _waiting.Count == 0 && _pending.Count == 0) Context.Stop(Self);
+        if (_draining && _inFlight.Count == 0 && _waiting.Count == 0 && _pending.Count == 0) Context.Stop(Self);
     }
 
     private void Enqueue(object request) => Enqueue(request, Sender);
@@ -139,7 +136,7 @@ internal sealed partial class ProviderActor
     private void Enqueue(object request, IActorRef replyTo)
     {
         // A request that would wait behind a full queue fails at once: waiting longer than its login does helps nobody.
-        if (_inFlight >= _maxConcurrent && _waiting.Count >= _maxQueued)
+        if (_inFlight.Count >= _maxConcurrent && _waiting.Count >= _maxQueued)
         {
             DropExpired();
             if (_waiting.Count >= _maxQueued)
@@ -153,7 +150,7 @@ internal sealed partial class ProviderActor
 
         // Watched so a login that ends while its request waits takes it out of the queue. Only a login's requests
         // (its exchange, device code or poll): a refresh (from an account's actor, or an Ask) is bounded by its deadline instead.
-        var watch = request is ExchangeCode or PollDeviceToken or RequestDeviceCode && _inFlight >= _maxConcurrent && !replyTo.IsNobody();
+        var watch = request is ExchangeCode or PollDeviceToken or RequestDeviceCode && _inFlight.Count >= _maxConcurrent && !replyTo.IsNobody();
         if (watch) Watch(replyTo);
         _waiting.Enqueue((request, replyTo, watch));
         StartWaiting();
@@ -225,7 +222,7 @@ internal sealed partial class ProviderActor
 
     private void StartWaiting()
     {
-        while (_inFlight < _maxConcurrent && _waiting.TryDequeue(out var next))
+        while (_inFlight.Count < _maxConcurrent && _waiting.TryDequeue(out var next))
         {
             // Out of the queue, the login's end no longer concerns this actor: without the unwatch every login that
             // ever waited would send a Terminated here and cost a scan of the queue.
@@ -244,7 +241,7 @@ internal sealed partial class ProviderActor
 
             _starting = (next.Request, next.ReplyTo);
             Run(next.Request, next.ReplyTo);
-            _inFlight++;
+            _inFlight.Count++;
             _starting = null;
         }
     }

@@ -72,7 +72,6 @@ internal sealed partial class ProviderActor
         bool timesAnswers = false)
     {
         var self = Self;
-        var owner = this;
         var scheduler = Context.System.Scheduler;
         var started = scheduler.Now;
         var running = start();
@@ -103,7 +102,7 @@ internal sealed partial class ProviderActor
             }
 
             replyTo.Tell(reply, self);
-            self.Tell(new TokenRequestDone(owner, timesAnswers && answered ? scheduler.Now - started : null));
+            self.Tell(new TokenRequestDone(timesAnswers && answered ? scheduler.Now - started : null));
         }
     }
 

@@ -43,7 +43,8 @@ internal sealed partial class ProviderActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     // How long this endpoint takes to answer a token request: a queued code is sent only with that much time left.
     private readonly AnswerTimeEstimate _answerTimes = new();
-    private int _inFlight;
+    // Token requests at the provider, counted across this actor's restarts (TokenRequestsInFlight).
+    private readonly TokenRequestsInFlight _inFlight;
     private ProviderDescriptor? _descriptor;
     private bool _draining;
     // What is being started on this thread, so PreRestart answers it if starting throws: a token request, or the
@@ -60,17 +61,34 @@ internal sealed partial class ProviderActor : ReceiveActor
     /// <param name="exchangeTimeout">How long one token request may take.</param>
     /// <param name="maxQueuedExchanges">Token requests held waiting for a slot; past it a request fails at once.</param>
     /// <param name="redirectPath">The provider's own redirect path, put on the listener's redirect URI; null keeps that URI as is.</param>
+    /// <remarks>Make one actor of each Props: its incarnations share one count of the token requests in flight.</remarks>
     public static Props Props(ProviderStrategy strategy, Func<HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout,
-        int maxQueuedExchanges = DefaultMaxQueuedExchanges, string? redirectPath = null) =>
-        Akka.Actor.Props.Create(() => new ProviderActor(strategy, httpClients, maxConcurrentExchanges, exchangeTimeout, maxQueuedExchanges, redirectPath));
+        int maxQueuedExchanges = DefaultMaxQueuedExchanges, string? redirectPath = null)
+    {
+        var inFlight = new TokenRequestsInFlight();
+        return Akka.Actor.Props.Create(() =>
+            new ProviderActor(strategy, httpClients, maxConcurrentExchanges, exchangeTimeout, maxQueuedExchanges, redirectPath, inFlight));
+    }
+
+    /// <summary>
+    /// The token requests one provider actor has at the provider, shared by its incarnations (the Props each is made
+    /// from holds it): an incarnation made by a restart counts those its predecessor sent, which are still answered and
+    /// each free their slot when they end. Counted from zero per incarnation, every restart added its predecessor's
+    /// requests on top of <c>max-concurrent-exchanges</c> until they ended. Read and written on the actor's thread only.
+    /// </summary>
+    internal sealed class TokenRequestsInFlight
+    {
+        public int Count { get; set; }
+    }
 
     /// <summary>The shipped <c>o8.providers.max-queued-exchanges</c>.</summary>
     internal const int DefaultMaxQueuedExchanges = 1024;
 
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
     public ProviderActor(ProviderStrategy strategy, Func<HttpClient> httpClients, int maxConcurrentExchanges, TimeSpan exchangeTimeout,
-        int maxQueuedExchanges = DefaultMaxQueuedExchanges, string? redirectPath = null)
+        int maxQueuedExchanges = DefaultMaxQueuedExchanges, string? redirectPath = null, TokenRequestsInFlight? inFlight = null)
     {
+        _inFlight = inFlight ?? new TokenRequestsInFlight();
         _strategy = strategy;
         _redirectPath = redirectPath;
         _httpClients = httpClients;
@@ -86,11 +104,10 @@ internal sealed partial class ProviderActor : ReceiveActor
     {
         public override string ToString() => $"ResolveFailed {{ Cause = {Printed.TypeOf(Cause)} }}";
     }
-    // Owner: the incarnation that started the request. One that finishes after a restart was never counted by the new
-    // incarnation, so it must not free a slot there. The request's caller has had its answer already (AnswerWhenDone).
-    // AnswerTime: how long the endpoint took to answer a code or a refresh; null when it did not answer (a timeout, a
-    // network failure) or the request was of another kind.
-    private sealed record TokenRequestDone(ProviderActor Owner, TimeSpan? AnswerTime);
+    // A token request ended: its slot is free (in whichever incarnation hears it: the count is shared). The request's
+    // caller has had its answer already (AnswerWhenDone). AnswerTime: how long the endpoint took to answer a code or a
+    // refresh; null when it did not answer (a timeout, a network failure) or the request was of another kind.
+    private sealed record TokenRequestDone(TimeSpan? AnswerTime);
 
     /// <inheritdoc />
     protected override void PreStart()

@@ -170,6 +170,42 @@ public sealed class ProviderActorTests : TestKit
         Assert.Equal("token-later", later.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
     }
 
+    /// <summary>
+    /// A restart forgot the token requests still at the provider: counted from zero again, the restarted actor sent as
+    /// many more as the cap allows, over max-concurrent-exchanges until its predecessor's ended.
+    /// </summary>
+    [Fact]
+    public async Task A_restarted_provider_actor_counts_the_requests_its_predecessor_still_has_at_the_provider()
+    {
+        var calls = 0;
+        var strategy = new ScriptedStrategy("p");
+        var registry = Registry(maxConcurrent: 2, http: _ => Interlocked.Increment(ref calls) == 2 ? throw new InvalidOperationException("no client") : new HttpClient());
+        await Register(registry, strategy);
+        var a = CreateTestProbe();
+        var b = CreateTestProbe();
+        var c = CreateTestProbe();
+        var d = CreateTestProbe();
+
+        a.Send(registry, Exchange("a"));
+        AwaitAssert(() => Assert.Single(strategy.Started), Wait);
+        b.Send(registry, Exchange("b")); // its client throws: the actor restarts
+        b.ExpectMsg<CodeExchangeFailed>(Wait);
+        c.Send(registry, Exchange("c"));
+        d.Send(registry, Exchange("d"));
+
+        // Two slots: a's (still at the provider) and c's; d waits for one.
+        AwaitAssert(() => Assert.Equal(2, strategy.Started.Count), Wait);
+        d.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(2, strategy.Started.Count);
+        strategy.Release("a");
+        Assert.Equal("token-a", a.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+        AwaitAssert(() => Assert.Equal(3, strategy.Started.Count), Wait);
+        strategy.Release("c");
+        strategy.Release("d");
+        Assert.Equal("token-c", c.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+        Assert.Equal("token-d", d.ExpectMsg<CodeExchanged>(Wait).Tokens.AccessToken);
+    }
+
     [Fact]
     public async Task A_provider_actor_that_throws_starting_discovery_answers_the_logins_waiting_for_it_and_tries_again_later()
     {
