@@ -69,15 +69,16 @@ internal static class MetadataDiscovery
     }
 
     /// <summary>
-    /// Whether the answer says the server is failing or busy (5xx, 408, 429, no connection, a TLS failure), rather than
-    /// that no document is at this address (404, another 4xx, a page that is no JSON object), where the next is tried.
+    /// Whether the answer says the server is failing, busy or unreachable (5xx, 408, 429, no connection, a TLS failure, no
+    /// answer within the client's timeout: the resilience pipeline's rejection, not a cancellation), rather than that no
+    /// document is at this address (404, another 4xx, a page that is no JSON object), where the next is tried.
     /// </summary>
     private static bool Unavailable(DiscoveryDocumentResponse document) => document.ErrorType switch
     {
         ResponseErrorType.Http => (int)document.HttpStatusCode >= 500
             || document.HttpStatusCode is System.Net.HttpStatusCode.RequestTimeout or System.Net.HttpStatusCode.TooManyRequests,
-        ResponseErrorType.Exception => document.Exception is HttpRequestException or IOException
-            or System.Security.Authentication.AuthenticationException,
+        ResponseErrorType.Exception => document.Exception is HttpRequestException or IOException or TimeoutException
+            or System.Security.Authentication.AuthenticationException or Polly.ExecutionRejectedException,
         _ => false,
     };
 
@@ -103,9 +104,9 @@ internal static class MetadataDiscovery
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // As Duende's call answers them, so the next address is tried and the failure names the provider: no
-            // connection, a TLS failure, a body too large, and a 200 that is no JSON object (an HTML page from a host
-            // that serves every path), whose policy check throws.
+            // As Duende's call answers them, so the failure names the provider: no connection, a TLS failure, a body too
+            // large, the client pipeline's timeout (each ends the lookup: Unavailable), and a 200 that is no JSON object
+            // (an HTML page from a host that serves every path), whose policy check throws and the next address is tried.
             return ProtocolResponse.FromException<DiscoveryDocumentResponse>(e, $"{e.GetType().Name}: {e.Message}");
         }
     }

@@ -417,6 +417,28 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         Assert.Equal(2, JwksFetches);
     }
 
+    /// <summary>
+    /// The kid-less key replaced within minutes of the set's last fetch: the rate limit keeps the set from being fetched
+    /// again, so it cannot judge the token. A refresh keeps its tokens without the ID token (its refresh token is spent),
+    /// as for an unknown kid; it lost them, and the user had to sign in again.
+    /// </summary>
+    [Fact]
+    public async Task A_refresh_signed_by_a_kid_less_key_replaced_within_the_refetch_interval_keeps_its_tokens()
+    {
+        _keys.WithdrawAll();
+        var first = _keys.EcKey(kid: null);
+        var strategy = Strategy();
+        await Exchange(strategy, TestIdTokens.Mint(Claims(), first)); // the set fetched now
+        _clock.Now = Start.AddMinutes(2);
+        _keys.WithdrawAll();
+        _idToken = TestIdTokens.Mint(Claims(nonce: null), _keys.EcKey(kid: null));
+
+        var refreshed = await strategy.RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None);
+
+        Assert.Equal(("SECRET-ACCESS-1", null), (refreshed.AccessToken, refreshed.IdTokenClaims));
+        Assert.Equal(1, JwksFetches);
+    }
+
     /// <summary>A token naming a kid, from a provider whose set gives its keys none: the keys are tried, as the handler does.</summary>
     [Fact]
     public async Task A_token_naming_a_kid_verifies_against_a_key_set_whose_keys_have_none()

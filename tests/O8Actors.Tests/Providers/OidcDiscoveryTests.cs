@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using O8Actors.Providers;
+using O8Actors.Runtime;
 using static O8Actors.Tests.Providers.ProviderTestData;
 
 namespace O8Actors.Tests.Providers;
@@ -325,6 +327,29 @@ public sealed class OidcDiscoveryTests : IAsyncLifetime
         failing = false;
         await strategy.ResolveAsync(_http, CancellationToken.None);
         Assert.Equal("n-1", Query(strategy.BuildAuthorizeUrl(AuthorizeContext() with { Nonce = "n-1" }))["nonce"]);
+    }
+
+    /// <summary>
+    /// The same through O8Actors' own client, whose pipeline ends a request that does not answer in time with its own
+    /// rejection (not a cancellation): an OpenID document that hangs fell back to the RFC 8414 document all the same.
+    /// </summary>
+    [Fact]
+    public async Task An_OpenID_document_that_does_not_answer_in_time_is_not_replaced_by_the_RFC_8414_document()
+    {
+        var oauthDocument = Metadata();
+        oauthDocument.Remove("jwks_uri");
+        _server.Handler = (context, request) => request.Path switch
+        {
+            "/.well-known/openid-configuration" => Task.Delay(Timeout.Infinite, context.RequestAborted),
+            "/.well-known/oauth-authorization-server" => RecordingServer.Respond(context, 200, "application/json", oauthDocument.ToJsonString()),
+            _ => RecordingServer.Respond(context, 404, "text/plain", "not found"),
+        };
+        await using var services = new ServiceCollection().AddO8HttpClient(TimeSpan.FromSeconds(1)).BuildServiceProvider();
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(O8Bootstrap.HttpClientName);
+
+        await Assert.ThrowsAsync<ProviderDiscoveryException>(() => Strategy().ResolveAsync(http, CancellationToken.None));
+
+        Assert.DoesNotContain(_server.Requests, r => r.Path == "/.well-known/oauth-authorization-server");
     }
 
     [Fact]

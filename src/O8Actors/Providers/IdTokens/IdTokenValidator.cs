@@ -287,7 +287,15 @@ internal sealed partial class IdTokenValidator
             // No key named by the token's kid (it has none, or only keys without one matched): the provider may have
             // rotated a key the set does not tell apart by kid. One fetch again, as for an unknown kid, within its limits.
             var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken, keysDeadline, anyoneMaySend: kind == TokenKind.LogoutToken).ConfigureAwait(false);
-            if (refetched) result = await ValidateAsync(token, kind, fresh).ConfigureAwait(false);
+            if (!refetched)
+            {
+                // Held back by the rate limit, as for an unknown kid above: the set cannot say whether the provider has
+                // just rotated its key, so a refresh keeps its tokens without this ID token.
+                throw Fail(_provider, "signature",
+                    $"no key of the provider's key set at {Keys.Uri} verifies it (fetched again less than {JwksCache.MinRefetchInterval.TotalMinutes:0} minutes ago, so not refetched)",
+                    kind, keysUnavailable: true);
+            }
+            result = await ValidateAsync(token, kind, fresh).ConfigureAwait(false);
         }
 
         if (!result.IsValid)
