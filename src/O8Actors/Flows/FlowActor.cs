@@ -46,6 +46,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private IActorRef? _callbackResponder;
     private long _callbackAt;
     private bool _ended;
+    // Cancelled by an account that holds a newer sign-in of the grant: tokens still on their way are dropped (CancelFlow).
+    private bool _dropLateTokens;
     // Whether the listener holds this login's state: exactly while a browser login waits for its redirect (not before it
     // registered, nor after a callback spent the state, a refusal, or a switch to the device grant; never for a device login).
     private bool _stateRegistered;
@@ -528,10 +530,11 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 End(new LoginFailed(_start.LoginId, LoginFailure.ExchangeTimeout,
                     $"The token exchange did not finish within {_start.Context.Options.ExchangeTimeout.TotalSeconds:0.#} seconds."));
                 return true;
-            case CancelFlow:
+            case CancelFlow msg:
                 // The code may be spent at the provider: tokens on their way that nobody will take. The caller hears at
                 // once; the login stays for the answer and revokes what it brings (RFC 7009), so no live grant is left
                 // that the app does not know of (a provider may drop the user's oldest grant for it, or count it).
+                _dropLateTokens = msg.DropLateTokens;
                 End(new LoginCancelled(_start.LoginId), awaitSpentCode: true);
                 return true;
             default:
@@ -579,6 +582,14 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             return;
         }
 
+        if (_dropLateTokens)
+        {
+            Log.Info("Login {0} with {1}: ended with its token request at the provider; the tokens it brought are dropped, not revoked " +
+                "(its account signed in through another login of the same grant)", _start.LoginId, _start.Provider);
+            Self.Tell(PoisonPill.Instance);
+            return;
+        }
+
         Log.Info("Login {0} with {1}: ended with its token request at the provider; revoking the {2} token(s) the provider issued for it",
             _start.LoginId, _start.Provider, revoke.Count);
         _start.Context.Providers.Tell(new RevokeTokens(_start.Provider, $"revoke-{_start.LoginId}", revoke));
@@ -609,7 +620,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             case Deadline:
                 EndTimedOut();
                 return true;
-            case CancelFlow:
+            case CancelFlow msg:
+                _dropLateTokens = msg.DropLateTokens;
                 End(new LoginCancelled(_start.LoginId), awaitSpentCode: PollInFlight);
                 return true;
             case ListenerLost msg:

@@ -25,7 +25,15 @@ internal sealed record StartFlow(string LoginId, string Provider, AuthorizationR
 }
 
 /// <summary>Cancels one login; it ends as <see cref="LoginCancelled"/> unless it already ended.</summary>
-internal sealed record CancelFlow(string LoginId);
+internal sealed record CancelFlow(string LoginId)
+{
+    /// <summary>
+    /// Tokens its code or device poll still brings (spent at the provider as it was cancelled) are dropped, not revoked:
+    /// the account that started it holds a newer sign-in of the same user and client, and a provider whose revocation
+    /// ends the whole grant (Google's) would end that sign-in with them. Otherwise they are revoked (RFC 7009).
+    /// </summary>
+    public bool DropLateTokens { get; init; }
+}
 
 /// <summary>Cancels every login in flight (shutdown); each ends as <see cref="LoginCancelled"/>.</summary>
 internal sealed record CancelAllFlows

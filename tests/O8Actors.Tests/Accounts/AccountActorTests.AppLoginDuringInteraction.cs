@@ -21,7 +21,10 @@ public sealed partial class AccountActorTests
 
         await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, appLogin), Wait);
 
-        Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
+        var cancel = flows.ExpectMsg<CancelFlow>(Wait);
+        Assert.Equal(start.LoginId, cancel.LoginId);
+        // Tokens its code may still bring are the same grant's as the app's sign-in: dropped by the login, not revoked.
+        Assert.True(cancel.DropLateTokens);
         Assert.Equal(appLogin.AccessToken, (await interactive).Token);
         Assert.Equal(appLogin.AccessToken, (await Get(accounts, Alice)).Token);
         // The cancelled login ended with tokens all the same (the user finished it as it was cancelled): not stored.

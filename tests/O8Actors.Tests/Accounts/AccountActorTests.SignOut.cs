@@ -1,5 +1,6 @@
 using Akka.Actor;
 using O8Actors.Accounts;
+using O8Actors.Flows;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -137,6 +138,28 @@ public sealed partial class AccountActorTests
         Assert.Equal("at-1", (await after).Token);
         Assert.Equal(0, strategy.Refreshes);
         Assert.Empty(strategy.Revoked);
+    }
+
+    /// <summary>
+    /// A back-channel logout of one provider session (another user's, say) checks the account while its interactive login
+    /// runs: the login goes on. It was cancelled at once (its callers failed, the tokens its code brought revoked) before
+    /// the check found the session was not this account's.
+    /// </summary>
+    [Fact]
+    public async Task The_logout_of_another_session_does_not_cancel_the_accounts_interactive_login()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+
+        var check = accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
+
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // no CancelFlow
+        var signedIn = strategy.Issue("alice");
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, signedIn));
+        Assert.Equal(signedIn.AccessToken, (await interactive).Token);
+        Assert.IsType<SignOutSkipped>(await check);
+        Assert.Equal(signedIn.AccessToken, (await Get(accounts, Alice)).Token);
     }
 
     [Fact]

@@ -235,6 +235,28 @@ public sealed class FlowActorTests : TestKit
         ExpectTerminated(flow);
     }
 
+    /// <summary>
+    /// An account's own login cancelled because the app signed the account in through another login: the tokens its spent
+    /// code still brings are dropped, not revoked, as the account says. Revoked, a provider whose revocation ends the whole
+    /// grant (Google's) ended the sign-in just stored with them, and the user had to sign in again.
+    /// </summary>
+    [Fact]
+    public void A_login_cancelled_for_a_newer_sign_in_of_its_account_drops_the_tokens_that_come_after_instead_of_revoking_them()
+    {
+        var login = StartLogin();
+        SendCallback(login.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+        Watch(login.Flow);
+
+        login.Flow.Tell(new CancelFlow("f1") { DropLateTokens = true });
+        Assert.Equal("f1", _outcomes.ExpectMsg<LoginCancelled>().LoginId);
+        _providers.ExpectMsg<WithdrawExchange>();
+        _providers.Send(login.Flow, new CodeExchanged("f1", UnclaimedTokens.Issued));
+
+        ExpectTerminated(login.Flow);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no RevokeTokens
+    }
+
     [Fact]
     public void A_login_cancelled_while_its_code_is_exchanged_answers_at_once_and_revokes_the_tokens_that_come_after()
     {
