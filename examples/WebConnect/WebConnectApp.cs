@@ -116,6 +116,16 @@ internal static class WebConnectApp
             {
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status502BadGateway);
             }
+            catch (AuthorizationTimeoutException ex)
+            {
+                // The login's deadline passed before its authorize URL was ready (a provider slow to be discovered).
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status504GatewayTimeout);
+            }
+            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // Cancelled before its URL was ready: the app is stopping.
+                return Results.Problem("The app is stopping; try again in a moment.", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
         }).RequireAuthorization().RequireRateLimiting("connect")
           .AddEndpointFilter(RequireAntiforgery).WithMetadata(new RequireAntiforgeryTokenAttribute());
 

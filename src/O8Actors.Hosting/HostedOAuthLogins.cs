@@ -117,15 +117,29 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
     /// </summary>
     private void WarnIfCallbackGoesToAnotherHost(HttpRequest request, Uri? redirectUri)
     {
-        if (redirectUri is null || string.Equals(request.Host.Host, redirectUri.IdnHost, StringComparison.OrdinalIgnoreCase)
-            || string.Equals(request.Host.Host, redirectUri.Host, StringComparison.OrdinalIgnoreCase)
+        var host = BrowsersHost(request);
+        if (redirectUri is null || string.Equals(host, redirectUri.IdnHost, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(host, redirectUri.Host, StringComparison.OrdinalIgnoreCase)
             || Interlocked.Exchange(ref _warnedOtherHost, 1) == 1) return;
         logger.LogWarning(
             "BeginAsync(HttpContext, ...) ran on a request to {RequestHost}, but the callback goes to {RedirectHost} " +
             "(O8:Listener:ExternalRedirectUri). The browser-binding cookie is sent back only to the host that set it, so logins " +
             "begun on {StartedOn} end as BrowserMismatch at their callback. Serve the app on the redirect URI's host (redirect the " +
-            "other host to it) or register a redirect URI on the host users start from (this warning is written once).",
-            request.Host.Host, redirectUri.Host, request.Host.Host);
+            "other host to it) or register a redirect URI on the host users start from; behind a proxy that rewrites Host, have it " +
+            "send X-Forwarded-Host (this warning is written once).",
+            host, redirectUri.Host, host);
+    }
+
+    /// <summary>
+    /// The host the browser sent the request to, which set the cookie: a proxy that rewrites <c>Host</c> (YARP's and
+    /// nginx's defaults) names it in <c>X-Forwarded-Host</c>, its first entry the client's; else the request's own.
+    /// </summary>
+    private static string BrowsersHost(HttpRequest request)
+    {
+        var forwarded = request.Headers["X-Forwarded-Host"].ToString();
+        if (string.IsNullOrWhiteSpace(forwarded)) return request.Host.Host;
+        var first = forwarded.Split(',')[0].Trim();
+        return first.Length == 0 ? request.Host.Host : new HostString(first).Host;
     }
 
     /// <summary>Hosts a browser treats as a secure context over plain http: <c>localhost</c> (and its subdomains) and loopback addresses.</summary>
@@ -136,10 +150,10 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         // Server mode redirects the user's own browser to the authorize URL; a device login has none, and would leave
-        // the request waiting for its whole lifetime.
-        if (request?.Method is { } method && method != LoginMethod.Browser)
+        // the request waiting for its whole lifetime. Auto is a browser login here: the user's browser is at hand.
+        if (request?.Method is LoginMethod.Device)
             throw new ArgumentException(
-                $"BeginAsync starts a browser login (server mode redirects the user's browser); a {method} login has no authorize URL. " +
+                "BeginAsync starts a browser login (server mode redirects the user's browser); a Device login has no authorize URL. " +
                 "Run device logins with IOAuthLogins.RunAsync or AuthorizeAsync.", nameof(request));
         // Whatever o8.login.method says: the user's browser is the one this request came from.
         request = (request ?? AuthorizationRequest.Default) with { Method = LoginMethod.Browser };

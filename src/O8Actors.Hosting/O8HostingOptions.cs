@@ -45,7 +45,10 @@ public sealed class O8HostingOptions
     public Func<IServiceProvider, IBrowserLauncher>? Browser { get; set; }
 
     /// <summary>
-    /// How long host stop waits for pending logins to end as Cancelled (default 10 s). <c>WithOAuthLogins</c> sizes the
+    /// How long host stop waits for pending logins to end as Cancelled (default 10 s). A login whose code is at the token
+    /// endpoint waits for the answer and revokes the tokens it brings, which may take up to twice the exchange timeout
+    /// (about a minute at its default 30 s) with a slow provider: a shorter value stops the system first, and such a
+    /// grant stays live at the provider (raise the host's own <c>HostOptions.ShutdownTimeout</c> with it). <c>WithOAuthLogins</c> sizes the
     /// actor system's shutdown phases from its own value, as the actor system is configured before DI exists: a longer
     /// value set only in <c>AddOAuthLogins</c> fails the start, saying to set it in <c>WithOAuthLogins</c>. More than zero,
     /// at most an hour.

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -92,6 +93,56 @@ public sealed class ServerModePlainHttpTests(SandboxFixture sandbox) : IClassFix
         var warning = Assert.Single(OtherHostWarnings(logs));
         Assert.Contains("www.app.example", warning.Message, StringComparison.Ordinal);
         Assert.Contains(redirectHost, warning.Message, StringComparison.Ordinal);
+        cancel.Cancel();
+    }
+
+    /// <summary>
+    /// Behind a proxy that rewrites Host to its upstream's (YARP's and nginx's defaults, WebConnect's cluster mode), the
+    /// browser's host is in X-Forwarded-Host: a login the browser began on the redirect URI's host is not warned about as
+    /// begun on another host (the warning named the upstream's address and the wrong fix).
+    /// </summary>
+    [Fact]
+    public async Task A_login_through_a_proxy_that_rewrites_Host_is_judged_by_the_forwarded_host()
+    {
+        var (web, logs) = await StartAppAsync("o8-proxied-host");
+        await using var _ = web;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var connector = web.Services.GetRequiredService<IOAuthConnector>();
+        var redirectHost = new Uri(web.Configuration["O8:Listener:ExternalRedirectUri"]!).Host;
+        var proxied = Request("https", "10.0.0.5:8080");
+        proxied.Request.Headers["X-Forwarded-Host"] = $"{redirectHost}:443, proxy.internal";
+
+        await connector.BeginAsync(proxied, "sandbox", SandboxFixture.Hint("alice"), cancel.Token);
+
+        Assert.Empty(OtherHostWarnings(logs));
+        // A browser that came in on another host through the proxy is still warned about, by that host.
+        var other = Request("https", "10.0.0.5:8080");
+        other.Request.Headers["X-Forwarded-Host"] = "www.app.example";
+        await connector.BeginAsync(other, "sandbox", SandboxFixture.Hint("bob"), cancel.Token);
+        Assert.Contains("www.app.example", Assert.Single(OtherHostWarnings(logs)).Message, StringComparison.Ordinal);
+        cancel.Cancel();
+    }
+
+    /// <summary>
+    /// A request whose method is Auto (the one an app's CLI uses, say) is a browser login in server mode, the user's
+    /// browser at hand: it was refused as if it had no authorize URL. A device login still is.
+    /// </summary>
+    [Fact]
+    public async Task BeginAsync_takes_an_Auto_login_as_a_browser_login_and_refuses_a_device_login()
+    {
+        var (web, _) = await StartAppAsync("o8-auto-begin");
+        await using var _ = web;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var connector = web.Services.GetRequiredService<IOAuthConnector>();
+        var host = new Uri(web.Configuration["O8:Listener:ExternalRedirectUri"]!).Host;
+
+        var auto = await connector.BeginAsync(Request("https", host), "sandbox", SandboxFixture.Hint("erin") with { Method = LoginMethod.Auto }, cancel.Token);
+
+        Assert.Equal("erin", QueryHelpers.ParseQuery(auto.AuthorizeUrl.Query)["login_hint"]);
+        Assert.False(auto.Outcome.IsCompleted); // waiting for the user's browser
+        var device = SandboxFixture.Hint("erin") with { Method = LoginMethod.Device };
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => connector.BeginAsync(Request("https", host), "sandbox", device, cancel.Token));
+        Assert.Contains("Device login has no authorize URL", refused.Message, StringComparison.Ordinal);
         cancel.Cancel();
     }
 
