@@ -82,4 +82,12 @@ internal sealed class AccountIndex : ReceivePersistentActor
         Sender.Tell(new RegisterFailed(Unreadable: false, $"The token journal failed: {cause.GetType().Name}."));
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
+
+    /// <inheritdoc />
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        // The journal refused the event (the actor goes on): the caller hears it now, not at its Ask timeout.
+        Sender.Tell(new RegisterFailed(Unreadable: false, $"The token journal refused the write: {cause.GetType().Name}."));
+        base.OnPersistRejected(cause, @event, sequenceNr);
+    }
 }

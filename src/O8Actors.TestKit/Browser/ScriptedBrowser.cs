@@ -48,6 +48,8 @@ public sealed class ScriptedBrowser : IBrowserLauncher, IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBodyChars, 0);
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxVisitsKept, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.LaunchWait, TimeSpan.Zero);
+        // A CancellationTokenSource's longest delay: longer would fault every wait instead of bounding it.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.LaunchWait, TimeSpan.FromMilliseconds(int.MaxValue - 1));
         _slots = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
         _authorizeClient = new HttpClient(CreateHandler(), disposeHandler: true) { Timeout = _options.RequestTimeout };
     }

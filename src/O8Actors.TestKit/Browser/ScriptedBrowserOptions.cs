@@ -37,7 +37,7 @@ public sealed class ScriptedBrowserOptions
 
     /// <summary>
     /// How long <see cref="ScriptedBrowser.VisitAsync(int, System.Threading.CancellationToken)"/> waits for a visit to be launched when its caller gives no
-    /// cancellation token (default 30 s); then it faults with <see cref="TimeoutException"/>.
+    /// cancellation token (default 30 s, at most about 24 days); then it faults with <see cref="TimeoutException"/>.
     /// </summary>
     public TimeSpan LaunchWait { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -176,7 +176,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// is disposed.
     /// </summary>
     /// <param name="script">The login's fate.</param>
-    /// <param name="timeout">Its deadline; by default <see cref="O8TestHarnessOptions.AbandonTimeout"/> for scripts that end by timeout (in a device-login harness past the sandbox's poll interval), else <see cref="O8TestHarnessOptions.LoginTimeout"/>.</param>
+    /// <param name="timeout">Its deadline; by default <see cref="O8TestHarnessOptions.AbandonTimeout"/> for scripts that end by timeout (in a device-login harness past the sandbox's poll interval; not a consent login in a <see cref="O8TestHarnessOptions.Browser"/> of your own), else <see cref="O8TestHarnessOptions.LoginTimeout"/>.</param>
     /// <param name="scopes">Scopes; <c>null</c> for <see cref="O8TestHarnessOptions.Scopes"/>.</param>
     public AuthorizationRequest Request(LoginScript script, TimeSpan? timeout = null, IReadOnlyList<string>? scopes = null) =>
         Prepare(script, timeout, scopes).Request;

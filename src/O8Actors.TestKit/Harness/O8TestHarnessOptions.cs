@@ -36,7 +36,8 @@ public sealed class O8TestHarnessOptions
 
     /// <summary>
     /// Timeout of logins that can only end by their deadline (<see cref="LoginScript.EndsByTimeout"/>: abandon,
-    /// never answer, consent), default 2 s, so such tests stay fast. With <see cref="VirtualTime"/>, advance the scheduler instead.
+    /// never answer, consent), default 2 s, so such tests stay fast (a consent login in a <see cref="Browser"/> of your own,
+    /// where a human decides, gets <see cref="LoginTimeout"/>). With <see cref="VirtualTime"/>, advance the scheduler instead.
     /// In a harness whose logins are device logins it runs from the sandbox's poll interval
     /// (<see cref="Sandbox.SandboxOptions.DevicePollInterval"/>, 5 s by default): a device login whose deadline is no longer
     /// than the interval fails before its first poll. <see cref="O8TestHarness.Request"/> shows the deadline a script gets.

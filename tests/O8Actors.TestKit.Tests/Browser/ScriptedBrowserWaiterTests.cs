@@ -58,5 +58,7 @@ public sealed class ScriptedBrowserWaiterTests
 
         Assert.Contains("Visit 0 was not launched within 0.3 seconds (0 launched so far)", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, browser.PendingWaiters);
+        // Longer than a timer can wait: refused when the browser is made, not by every wait later.
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ScriptedBrowser(new ScriptedBrowserOptions { LaunchWait = TimeSpan.MaxValue }));
     }
 }
