@@ -21,15 +21,7 @@ public sealed class FrontNodeLeaving() : FrontAndBackNodes(accessTokenLength: nu
     /// <summary>An OpenID provider beside the sandbox (the sandbox's keys), whose logout tokens both nodes check.</summary>
     public const string OidcProvider = "sandbox-oidc";
 
-    protected override IReadOnlyDictionary<string, string?> NodeSettings => new Dictionary<string, string?>
-    {
-        [$"O8:Providers:{OidcProvider}:AuthorizationEndpoint"] = Nodes.Sandbox.AuthorizationEndpoint.ToString(),
-        [$"O8:Providers:{OidcProvider}:TokenEndpoint"] = Nodes.Sandbox.TokenEndpoint.ToString(),
-        [$"O8:Providers:{OidcProvider}:Issuer"] = Nodes.Sandbox.IssuerString,
-        [$"O8:Providers:{OidcProvider}:JwksUri"] = Nodes.Sandbox.JwksUri.ToString(),
-        [$"O8:Providers:{OidcProvider}:ClientId"] = Nodes.ClientId,
-        [$"O8:Providers:{OidcProvider}:ClientAuthentication"] = "None",
-    };
+    protected override IReadOnlyDictionary<string, string?> NodeSettings => Nodes.OidcProviderSettings(OidcProvider);
 
     /// <summary>Completes once the front node's logins' region (a proxy) has stopped; the node leaves on the first call.</summary>
     public Task LeftAsync() => _left ??= LeaveAndHoldAsync();

@@ -79,6 +79,20 @@ public sealed class ClusterNodes : IAsyncDisposable
         new(await SandboxAuthorizationServer.StartAsync(sandbox ?? new SandboxOptions()), publicCallback);
 
     /// <summary>
+    /// Settings of an OpenID provider named <paramref name="provider"/> on the sandbox beside the plain <c>sandbox</c>
+    /// provider: the sandbox's issuer and keys, so its ID and logout tokens are checked.
+    /// </summary>
+    public Dictionary<string, string?> OidcProviderSettings(string provider) => new()
+    {
+        [$"O8:Providers:{provider}:AuthorizationEndpoint"] = Sandbox.AuthorizationEndpoint.ToString(),
+        [$"O8:Providers:{provider}:TokenEndpoint"] = Sandbox.TokenEndpoint.ToString(),
+        [$"O8:Providers:{provider}:Issuer"] = Sandbox.IssuerString,
+        [$"O8:Providers:{provider}:JwksUri"] = Sandbox.JwksUri.ToString(),
+        [$"O8:Providers:{provider}:ClientId"] = ClientId,
+        [$"O8:Providers:{provider}:ClientAuthentication"] = "None",
+    };
+
+    /// <summary>
     /// A node (<see cref="LoopbackClusterNode"/>) on https://127.0.0.1:<paramref name="httpsPort"/> with the sandbox as
     /// provider and <c>POST /connect/{provider}?user=</c> (<c>&amp;account=</c>: the account key to remember a login as); <paramref name="clustering"/> adds remoting and cluster
     /// formation; <paramref name="cluster"/>, the options of <c>WithOAuthLoginsCluster</c>. Started before it returns.

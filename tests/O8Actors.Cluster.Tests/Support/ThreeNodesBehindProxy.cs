@@ -38,15 +38,7 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
     /// </summary>
     public const string OidcProvider = "sandbox-oidc";
 
-    private Dictionary<string, string?> OidcProviderSettings => new()
-    {
-        [$"O8:Providers:{OidcProvider}:AuthorizationEndpoint"] = Nodes.Sandbox.AuthorizationEndpoint.ToString(),
-        [$"O8:Providers:{OidcProvider}:TokenEndpoint"] = Nodes.Sandbox.TokenEndpoint.ToString(),
-        [$"O8:Providers:{OidcProvider}:Issuer"] = Nodes.Sandbox.IssuerString,
-        [$"O8:Providers:{OidcProvider}:JwksUri"] = Nodes.Sandbox.JwksUri.ToString(),
-        [$"O8:Providers:{OidcProvider}:ClientId"] = Nodes.ClientId,
-        [$"O8:Providers:{OidcProvider}:ClientAuthentication"] = "None",
-    };
+    private Dictionary<string, string?> OidcProviderSettings => Nodes.OidcProviderSettings(OidcProvider);
 
     /// <summary>The https port of each node, in the order of <see cref="Apps"/>.</summary>
     public IReadOnlyList<int> HttpsPorts { get; private set; } = [];
