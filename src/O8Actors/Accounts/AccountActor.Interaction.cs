@@ -129,11 +129,11 @@ internal sealed partial class AccountActor
                 StashMessage();
                 BackToIdle();
                 return true;
-            case SignOut msg:
+            case SignOut msg when SkippedAtOnce(msg):
+                return true;
+            case SignOut:
                 // Signing out ends the login that would sign the account in again (unless already cancelled for its callers).
-                // Not a back-channel logout's check of one provider session: it is of the tokens held, and the login under
-                // way starts a session of its own; another user's logout would otherwise end this one's sign-in.
-                if (msg.Session is null && _loginId is not null && !_loginAbandoned) _flows.Tell(new CancelFlow(_loginId));
+                if (_loginId is not null && !_loginAbandoned) _flows.Tell(new CancelFlow(_loginId));
                 StashMessage();
                 return true;
             case InteractiveDone msg when msg.Generation == _generation:
@@ -164,11 +164,12 @@ internal sealed partial class AccountActor
         _log.Info(msg.OrphanedOver is null
             ? "Account {0}: signed in by another login while its own interactive login ran; that login is cancelled"
             : "Account {0}: an interactive login begun by its earlier actor ended; the one this actor started is cancelled", _account);
-        // (Unless already cancelled for its callers, who all went.) Its answer is stale from now on. Should it still
-        // succeed (the user finished it as it was cancelled, its code at the token endpoint), its tokens are dropped, not
-        // revoked, here and by the login itself: they are of the same user and client as the sign-in just taken, and a
-        // provider whose revocation ends the whole grant (Google's does) would end that sign-in with them.
-        if (_loginId is not null && !_loginAbandoned) _flows.Tell(new CancelFlow(_loginId) { DropLateTokens = true });
+        // Its answer is stale from now on. Should it still succeed (the user finished it as it was cancelled, its code at
+        // the token endpoint), its tokens are dropped, not revoked, here and by the login itself: they are of the same user
+        // and client as the sign-in just taken, and a provider whose revocation ends the whole grant (Google's does) would
+        // end that sign-in with them. Told so even when it was cancelled already for its callers, who all went: it may
+        // still wait for its spent code.
+        if (_loginId is not null) _flows.Tell(new CancelFlow(_loginId) { DropLateTokens = true });
         _loginId = null;
         _login = null;
         StopWatchingCallers();

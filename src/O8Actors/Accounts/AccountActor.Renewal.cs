@@ -41,10 +41,11 @@ internal sealed partial class AccountActor
             case RememberLogin msg:
                 OnRememberWhileRenewing(msg);
                 return true;
-            case SignOut msg:
-                // After the renewal: a login it would start for its callers is not started (NeedsInteraction). Not for a
-                // back-channel logout's check of one provider session, which may well leave the account signed in.
-                if (msg.Session is null) _signOutStashed = true;
+            case SignOut msg when SkippedAtOnce(msg):
+                return true;
+            case SignOut:
+                // After the renewal: a login it would start for its callers is not started (NeedsInteraction).
+                _signOutStashed = true;
                 StashMessage();
                 return true;
             // Moving only once the renewal is over (back in Idle): its answer may carry a rotated refresh token.

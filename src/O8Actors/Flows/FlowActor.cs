@@ -566,6 +566,11 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                         _start.LoginId, _start.Provider, msg.Reason);
                 Self.Tell(PoisonPill.Instance);
                 break;
+            case CancelFlow { DropLateTokens: true }:
+                // Cancelled earlier (its callers left), and now its account holds a newer sign-in of the same grant: what
+                // the spent code still brings is dropped, not revoked (see CancelFlow.DropLateTokens).
+                _dropLateTokens = true;
+                break;
             default:
                 Ended(message);
                 break;

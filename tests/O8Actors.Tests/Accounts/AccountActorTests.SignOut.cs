@@ -150,16 +150,19 @@ public sealed partial class AccountActorTests
     {
         var (strategy, flows, accounts) = await RefreshRefusedAsync();
         var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
-        var start = flows.ExpectMsg<StartFlow>(Wait);
+        flows.ExpectMsg<StartFlow>(Wait); // the account's own login, under way
 
-        var check = accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
+        // Answered at once, not after the login (whose wait may outlast the logout endpoint's caller).
+        var check = await accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
 
+        Assert.IsType<SignOutSkipped>(check);
         flows.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // no CancelFlow
-        var signedIn = strategy.Issue("alice");
-        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, signedIn));
-        Assert.Equal(signedIn.AccessToken, (await interactive).Token);
-        Assert.IsType<SignOutSkipped>(await check);
-        Assert.Equal(signedIn.AccessToken, (await Get(accounts, Alice)).Token);
+        // The app's own sign-in is not held behind it either: taken at once, the account's login cancelled.
+        var appLogin = strategy.Issue("alice");
+        await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, appLogin), Wait);
+        Assert.True(flows.ExpectMsg<CancelFlow>(Wait).DropLateTokens);
+        Assert.Equal(appLogin.AccessToken, (await interactive).Token);
+        Assert.Equal(appLogin.AccessToken, (await Get(accounts, Alice)).Token);
     }
 
     [Fact]

@@ -255,6 +255,19 @@ public sealed class FlowActorTests : TestKit
 
         ExpectTerminated(login.Flow);
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no RevokeTokens
+
+        // Cancelled first for its callers (revoking), then told the account holds a newer sign-in: dropped all the same.
+        var earlier = StartLogin(flowId: "f2");
+        SendCallback(earlier.Flow);
+        _providers.ExpectMsg<ExchangeCode>();
+        Watch(earlier.Flow);
+        earlier.Flow.Tell(new CancelFlow("f2"));
+        _outcomes.ExpectMsg<LoginCancelled>();
+        _providers.ExpectMsg<WithdrawExchange>();
+        earlier.Flow.Tell(new CancelFlow("f2") { DropLateTokens = true });
+        _providers.Send(earlier.Flow, new CodeExchanged("f2", UnclaimedTokens.Issued));
+        ExpectTerminated(earlier.Flow);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
     [Fact]
