@@ -129,8 +129,6 @@ internal sealed partial class AccountActor
                 StashMessage();
                 BackToIdle();
                 return true;
-            case SignOut msg when SkippedAtOnce(msg):
-                return true;
             case SignOut:
                 // Signing out ends the login that would sign the account in again (unless already cancelled for its callers).
                 if (_loginId is not null && !_loginAbandoned) _flows.Tell(new CancelFlow(_loginId));

@@ -97,15 +97,6 @@ internal sealed partial class AccountActor
     /// </summary>
     private void DropSignedOutLogin(TokenSet tokens, TokenSet? held)
     {
-        if (held is not null)
-        {
-            // Signed out and signed in again since: the login's tokens are of the same user and client as the newer
-            // sign-in, and a provider whose revocation ends the whole grant (Google's) would end that sign-in with them.
-            _log.Info("Account {0}: an interactive login of its earlier actor ended after the account was signed out and in again; " +
-                "its tokens are dropped, neither stored nor revoked", _account);
-            return;
-        }
-
         _log.Info("Account {0}: an interactive login of its earlier actor ended after the account was signed out; its tokens are revoked, not stored", _account);
         RevokeUnheld(tokens, held, "revoke-signed-out");
     }

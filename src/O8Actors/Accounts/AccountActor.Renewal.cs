@@ -41,8 +41,6 @@ internal sealed partial class AccountActor
             case RememberLogin msg:
                 OnRememberWhileRenewing(msg);
                 return true;
-            case SignOut msg when SkippedAtOnce(msg):
-                return true;
             case SignOut:
                 // After the renewal: a login it would start for its callers is not started (NeedsInteraction).
                 _signOutStashed = true;

@@ -213,21 +213,6 @@ internal sealed partial class AccountActor
         });
     }
 
-    /// <summary>
-    /// A back-channel logout's check of one provider session, come while a renewal or an interactive login runs, when the
-    /// tokens this actor holds are not of that session: answered <see cref="SignOutSkipped"/> at once. Stashed, it waited
-    /// for the login (a device login may run half an hour), past its caller's wait, and everything after it in the stash
-    /// (the app's own sign-in) waited too; cancelling the login instead ended a sign-in another user's logout had nothing
-    /// to do with. The login under way starts a session of its own. When the tokens held are of that session the check
-    /// goes on as a sign-out (stashed, the login cancelled), and reads the store as ever.
-    /// </summary>
-    private bool SkippedAtOnce(SignOut request)
-    {
-        if (request.Session is not { } session || InSession(_unsaved ?? _current?.Tokens, session)) return false;
-        Sender.Tell(new SignOutSkipped(_account));
-        return true;
-    }
-
     /// <summary>Whether <paramref name="tokens"/> belong to the provider session a back-channel logout ended (their validated ID token's <c>sid</c>).</summary>
     private static bool InSession(TokenSet? tokens, EndedSession session)
     {

@@ -154,36 +154,7 @@ public sealed partial class AccountActorTests
     }
 
     /// <summary>
-    /// Signed out and signed in again before the outlived login is approved: its tokens are not stored, and not revoked
-    /// either, being of the same grant as the newer sign-in (at Google the revocation ended that sign-in with them).
-    /// </summary>
-    [Fact]
-    public async Task A_login_that_outlived_its_actor_across_a_sign_out_and_a_new_sign_in_is_dropped_without_ending_the_new_one()
-    {
-        var strategy = NewStrategy();
-        var flows = CreateTestProbe();
-        var accounts = await Accounts(strategy, new InMemoryTokenStore(), flows.Ref);
-        await Remember(accounts, Alice, strategy.Issue("alice"));
-        await Remember(accounts, Alice, strategy.Issue("alice")); // version 2: the login below begins over it
-        Clock.Advance(TimeSpan.FromHours(1));
-        strategy.RevokeAll();
-        var (caller, start) = LoginOutlivingAFailedActor(accounts, flows);
-        await SignOutAlice(accounts);
-        var again = strategy.Issue("alice");
-        await Remember(accounts, Alice, again); // version 1 again: the removal restarted the count
-
-        var approved = strategy.Issue("alice");
-        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, approved));
-
-        // Its caller, whose login it was, is served by the account's sign-in of now.
-        Assert.Equal(again.AccessToken, (await caller).Token);
-        Assert.Equal(again.AccessToken, (await Get(accounts, Alice)).Token);
-        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(500)); // time for a revocation to have been sent
-        Assert.DoesNotContain(strategy.Revoked, r => r.Token == approved.RefreshToken || r.Token == approved.AccessToken);
-    }
-
-    /// <summary>
-    /// As a sign-out after the account's actor failed, with the store failing as the account's next actor takes the login in: it kept the login's tokens blind
+    /// As above, with the store failing as the account's next actor takes the login in: it kept the login's tokens blind
     /// (it could not read the store to see the sign-out), served them to the caller and stored them once the store was
     /// back, signing the user in again after the sign-out.
     /// </summary>

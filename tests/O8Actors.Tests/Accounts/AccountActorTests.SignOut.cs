@@ -1,6 +1,5 @@
 using Akka.Actor;
 using O8Actors.Accounts;
-using O8Actors.Flows;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -138,31 +137,6 @@ public sealed partial class AccountActorTests
         Assert.Equal("at-1", (await after).Token);
         Assert.Equal(0, strategy.Refreshes);
         Assert.Empty(strategy.Revoked);
-    }
-
-    /// <summary>
-    /// A back-channel logout of one provider session (another user's, say) checks the account while its interactive login
-    /// runs: the login goes on. It was cancelled at once (its callers failed, the tokens its code brought revoked) before
-    /// the check found the session was not this account's.
-    /// </summary>
-    [Fact]
-    public async Task The_logout_of_another_session_does_not_cancel_the_accounts_interactive_login()
-    {
-        var (strategy, flows, accounts) = await RefreshRefusedAsync();
-        var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
-        flows.ExpectMsg<StartFlow>(Wait); // the account's own login, under way
-
-        // Answered at once, not after the login (whose wait may outlast the logout endpoint's caller).
-        var check = await accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
-
-        Assert.IsType<SignOutSkipped>(check);
-        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // no CancelFlow
-        // The app's own sign-in is not held behind it either: taken at once, the account's login cancelled.
-        var appLogin = strategy.Issue("alice");
-        await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, appLogin), Wait);
-        Assert.True(flows.ExpectMsg<CancelFlow>(Wait).DropLateTokens);
-        Assert.Equal(appLogin.AccessToken, (await interactive).Token);
-        Assert.Equal(appLogin.AccessToken, (await Get(accounts, Alice)).Token);
     }
 
     [Fact]
