@@ -17,7 +17,7 @@ namespace O8Actors;
 /// An <c>OAuthFlow</c> subclass registers this one.
 /// </param>
 /// <param name="LoginsInFlight">Logins started and not yet ended.</param>
-/// <param name="CallbacksAwaited">Logins waiting for their browser redirect.</param>
+/// <param name="CallbacksAwaited">Browser redirects the listener waits for: logins', and sign-outs' returns from the provider's end-session page.</param>
 /// <param name="ListenerFailure">
 /// Why the listener could not start (for example <see cref="ListenerPortInUseException"/> or <see cref="CertificateNotFoundException"/>),
 /// or <c>null</c>. On first use: why its last bind failed, until a bind succeeds (the next use binds again).

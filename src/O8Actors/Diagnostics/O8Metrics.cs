@@ -32,7 +32,7 @@ internal static class O8Metrics
     /// <summary>Callback-to-outcome latency (the part O8Actors and the token endpoint control), tagged <c>outcome</c>.</summary>
     public static readonly Histogram<double> CallbackToOutcome = Meter.CreateHistogram<double>("o8.callback.duration", "s", "Callback to outcome.");
 
-    /// <summary>Token-exchange latency, tagged <c>provider</c> and <c>result</c>.</summary>
+    /// <summary>Latency of each POST to a provider (token endpoint and the others), tagged <c>provider</c>, <c>operation</c> and <c>result</c> (<see cref="Providers.TokenRequestMetricsHandler"/>).</summary>
     public static readonly Histogram<double> TokenExchangeDuration = Meter.CreateHistogram<double>("o8.token_exchange.duration", "s", "Token request latency.");
 
     /// <summary>Callbacks rejected by the listener, tagged <c>reason</c>.</summary>

@@ -53,7 +53,7 @@ internal sealed class TokenEndpointClient
                 CodeVerifier = context.CodeVerifier,
             };
             AddResource(request);
-            Prepare(request, context.DpopKey);
+            Prepare(request, context.DpopKey, "code_exchange");
             return request;
         }, request => http.RequestAuthorizationCodeTokenAsync(request, cancellationToken), context.DpopKey, operation,
             response => Bound(TokenResponseReader.Read(response, _options.Name, operation, _time, previousRefreshToken: null,
@@ -85,7 +85,7 @@ internal sealed class TokenEndpointClient
             // Each refresh asks for the same audience again (RFC 8707 section 2.2): without it a server may issue the
             // renewed token for every resource of the grant, or for none.
             AddResource(request);
-            Prepare(request, context.DpopKey);
+            Prepare(request, context.DpopKey, "refresh");
             return request;
         }, request => http.RequestRefreshTokenAsync(request, cancellationToken), context.DpopKey, operation,
             // Servers that do not rotate refresh tokens leave refresh_token out; the old one stays valid (RFC 6749 section 6).
@@ -104,7 +104,7 @@ internal sealed class TokenEndpointClient
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(http);
         using var request = new TokenRevocationRequest { Token = context.Token, TokenTypeHint = context.TokenTypeHint };
-        Prepare(request, _options.RevocationEndpoint!);
+        Prepare(request, _options.RevocationEndpoint!, "revocation");
         var response = await WithinTimeoutAsync(http.RevokeTokenAsync(request, cancellationToken),
             $"The token revocation with provider '{_options.Name}' timed out.", cancellationToken).ConfigureAwait(false);
         using var _ = response.HttpResponse;
@@ -133,7 +133,7 @@ internal sealed class TokenEndpointClient
         using var request = new DeviceAuthorizationRequest { Scope = AskedScope(_options.ScopesFor(context.Scopes)) };
         foreach (var (name, value) in context.ExtraParameters) request.Parameters.AddOptional(name, value);
         AddResource(request);
-        Prepare(request, _options.DeviceAuthorizationEndpoint!);
+        Prepare(request, _options.DeviceAuthorizationEndpoint!, "device_authorization");
         var response = await WithinTimeoutAsync(http.RequestDeviceAuthorizationAsync(request, cancellationToken),
             $"The device authorization request to provider '{_options.Name}' timed out.", cancellationToken).ConfigureAwait(false);
         using var _ = response.HttpResponse;
@@ -180,7 +180,7 @@ internal sealed class TokenEndpointClient
         {
             var request = new DeviceTokenRequest { DeviceCode = context.DeviceCode };
             AddResource(request);
-            Prepare(request, context.DpopKey);
+            Prepare(request, context.DpopKey, "device_poll");
             return request;
         }, request => http.RequestDeviceTokenAsync(request, cancellationToken), context.DpopKey, operation,
             response => ReadPoll(response, context, operation), cancellationToken);
@@ -234,7 +234,7 @@ internal sealed class TokenEndpointClient
             if (name == "client_id") continue;
             foreach (var value in values) request.Parameters.Add(name, value ?? "");
         }
-        Prepare(request, _options.PushedAuthorizationRequestEndpoint!);
+        Prepare(request, _options.PushedAuthorizationRequestEndpoint!, "pushed_authorization");
         var response = await WithinTimeoutAsync(http.PushAuthorizationAsync(request, cancellationToken),
             $"The pushed authorization request to provider '{_options.Name}' timed out.", cancellationToken).ConfigureAwait(false);
         using var _ = response.HttpResponse;
@@ -313,9 +313,9 @@ internal sealed class TokenEndpointClient
         if (_options.Resource is { } resource) request.Parameters.AddRequired("resource", resource.OriginalString);
     }
 
-    private void Prepare(ProtocolRequest request, DpopKey? dpopKey)
+    private void Prepare(ProtocolRequest request, DpopKey? dpopKey, string metricOperation)
     {
-        Prepare(request, _options.TokenEndpoint!);
+        Prepare(request, _options.TokenEndpoint!, metricOperation);
         if (dpopKey is not null)
             request.DPoPProofToken = DpopProof.Create(dpopKey, HttpMethod.Post, _options.TokenEndpoint!, _time.GetUtcNow(), _dpopNonces.For(_options.TokenEndpoint!));
     }
@@ -344,9 +344,11 @@ internal sealed class TokenEndpointClient
         return tokens with { DpopKey = dpopKey };
     }
 
-    private void Prepare(ProtocolRequest request, Uri address)
+    // metricOperation: the request's operation tag on o8.token_exchange.duration (TokenRequestMetricsHandler).
+    private void Prepare(ProtocolRequest request, Uri address, string metricOperation)
     {
         request.Address = address.AbsoluteUri;
+        request.Options.Set(TokenRequestMetricsHandler.Operation, metricOperation);
         Authenticate(request);
         foreach (var (name, value) in _options.TokenRequestHeaders)
         {
