@@ -261,21 +261,20 @@ internal sealed partial class IdTokenValidator
         var refetchedForKid = false;
         // A key without a kid may be the one a token's kid names (OpenID Connect Core 10.1 lets a provider with one key
         // leave kid out of its set); the handler then tries every key.
-        if (!string.IsNullOrEmpty(kid) && !keys.Any(k => k.KeyId == kid || string.IsNullOrEmpty(k.KeyId)))
+        bool MayHoldKid(IReadOnlyList<SecurityKey> set) => set.Any(k => k.KeyId == kid || string.IsNullOrEmpty(k.KeyId));
+        Task<(IReadOnlyList<SecurityKey> Keys, bool Refetched)> RefetchAsync() =>
+            Keys.RefetchAsync(http, cancellationToken, keysDeadline, anyoneMaySend: kind == TokenKind.LogoutToken);
+
+        if (!string.IsNullOrEmpty(kid) && !MayHoldKid(keys))
         {
             // A key id the set lacks: the provider may have rotated its keys since the set was fetched.
-            var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken, keysDeadline, anyoneMaySend: kind == TokenKind.LogoutToken).ConfigureAwait(false);
+            var (fresh, refetched) = await RefetchAsync().ConfigureAwait(false);
             refetchedForKid = refetched;
-            if (!fresh.Any(k => k.KeyId == kid || string.IsNullOrEmpty(k.KeyId)))
+            if (!MayHoldKid(fresh))
             {
                 if (refetched)
                     throw Fail("signature", $"its key id is not in the provider's key set at {Keys.Uri}, even after fetching it again", kind);
-                // The rate limit kept the set from being fetched again, so it cannot say whether the key is one the provider
-                // has just rotated in: as with a set that could not be read, a refresh keeps its tokens (which came from the
-                // token endpoint itself) without this ID token, rather than losing a refresh token it has already spent.
-                throw Fail(_provider, "signature",
-                    $"its key id is not in the provider's key set at {Keys.Uri} (fetched again less than {JwksCache.MinRefetchInterval.TotalMinutes:0} minutes ago, so not refetched)",
-                    kind, keysUnavailable: true);
+                throw NotRefetched("its key id is not in the provider's key set", kind);
             }
             keys = fresh;
         }
@@ -286,15 +285,8 @@ internal sealed partial class IdTokenValidator
         {
             // No key named by the token's kid (it has none, or only keys without one matched): the provider may have
             // rotated a key the set does not tell apart by kid. One fetch again, as for an unknown kid, within its limits.
-            var (fresh, refetched) = await Keys.RefetchAsync(http, cancellationToken, keysDeadline, anyoneMaySend: kind == TokenKind.LogoutToken).ConfigureAwait(false);
-            if (!refetched)
-            {
-                // Held back by the rate limit, as for an unknown kid above: the set cannot say whether the provider has
-                // just rotated its key, so a refresh keeps its tokens without this ID token.
-                throw Fail(_provider, "signature",
-                    $"no key of the provider's key set at {Keys.Uri} verifies it (fetched again less than {JwksCache.MinRefetchInterval.TotalMinutes:0} minutes ago, so not refetched)",
-                    kind, keysUnavailable: true);
-            }
+            var (fresh, refetched) = await RefetchAsync().ConfigureAwait(false);
+            if (!refetched) throw NotRefetched("no key of the provider's key set verifies it", kind);
             result = await ValidateAsync(token, kind, fresh).ConfigureAwait(false);
         }
 
@@ -302,6 +294,15 @@ internal sealed partial class IdTokenValidator
             throw Classify(result.Exception, kind);
         return token;
     }
+
+    /// <summary>
+    /// The rate limit kept the set from being fetched again, so it cannot say whether the key is one the provider has just
+    /// rotated in: as with a set that could not be read, a refresh keeps its tokens (which came from the token endpoint
+    /// itself) without this ID token, rather than losing a refresh token it has already spent.
+    /// </summary>
+    private Exception NotRefetched(string what, TokenKind kind) => Fail(_provider, "signature",
+        $"{what} at {Keys.Uri} (fetched again less than {JwksCache.MinRefetchInterval.TotalMinutes:0} minutes ago, so not refetched)",
+        kind, keysUnavailable: true);
 
     private Task<TokenValidationResult> ValidateAsync(JsonWebToken token, TokenKind kind, IReadOnlyList<SecurityKey> keys)
     {
