@@ -156,7 +156,20 @@ internal sealed class LoginClient : IOAuthLogins
         }
 
         if (ended is LoginSucceeded succeeded && AccountKeys.For(provider, succeeded.Tokens, request) is { } account)
-            ended = await RememberAsync(succeeded, account, request).ConfigureAwait(false);
+        {
+            try
+            {
+                ended = await RememberAsync(succeeded, account, request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller left while the tokens were being stored (a store lock another process holds, a slow store):
+                // cancelled as promised, not kept waiting up to the renewal timeout. The remember was sent, so the account
+                // still stores them, and a later token request finds them.
+                ended = new LoginCancelled(flowId);
+            }
+        }
+
         return result(this, ended, provider, cancellationToken);
     }
 
@@ -171,11 +184,14 @@ internal sealed class LoginClient : IOAuthLogins
             : Task.FromResult(ended);
 
     /// <summary>Stores the login's tokens as <paramref name="account"/>'s; a store failure leaves the outcome without an account (its tokens are valid).</summary>
-    private async Task<LoginOutcome> RememberAsync(LoginSucceeded succeeded, OAuthAccount account, AuthorizationRequest request)
+    private async Task<LoginOutcome> RememberAsync(LoginSucceeded succeeded, OAuthAccount account, AuthorizationRequest request,
+        CancellationToken cancellationToken = default)
     {
         try
         {
-            await AskAsync<LoginRemembered>(_actors.Accounts, RememberLogin.Of(account, succeeded.Tokens, request), _accounts.RenewalTimeout).ConfigureAwait(false);
+            // Sent at once, whatever the token (it is not cancelled yet: the login's wait checked it); the token ends only the wait.
+            await UntilSystemEndsAsync(_actors.Accounts.Ask<LoginRemembered>(RememberLogin.Of(account, succeeded.Tokens, request),
+                _accounts.RenewalTimeout, cancellationToken)).ConfigureAwait(false);
             return succeeded with { Account = account };
         }
         // The actor system ended before the account's actor answered (ObjectDisposedException): the tokens are still the
@@ -515,7 +531,26 @@ internal sealed class LoginClient : IOAuthLogins
         // sign-out would still sign out and revoke, an interactive token request would still open a browser).
         cancellationToken.IsCancellationRequested
             ? Task.FromCanceled<T>(cancellationToken)
-            : UntilSystemEndsAsync(actor.Ask<T>(message, timeout, cancellationToken));
+            : cancellationToken.CanBeCanceled
+                ? WithCallersTokenAsync(UntilSystemEndsAsync(actor.Ask<T>(message, timeout, cancellationToken)), cancellationToken)
+                : UntilSystemEndsAsync(actor.Ask<T>(message, timeout));
+
+    /// <summary>
+    /// <paramref name="asked"/>'s answer; cancelled by <paramref name="cancellationToken"/>, an exception that carries it.
+    /// Akka cancels an Ask's task without the token, so a caller's <c>catch (OperationCanceledException e) when
+    /// (e.CancellationToken == token)</c> did not match its own cancellation (one already cancelled on entry did).
+    /// </summary>
+    private static async Task<T> WithCallersTokenAsync<T>(Task<T> asked, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await asked.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested && e.CancellationToken != cancellationToken)
+        {
+            throw new OperationCanceledException(e.Message, e, cancellationToken);
+        }
+    }
 
     /// <summary>
     /// <paramref name="work"/>'s result, or, when the actor system terminates first, <see cref="ObjectDisposedException"/>

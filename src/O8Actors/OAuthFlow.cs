@@ -109,7 +109,7 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <param name="code">The authorization code.</param>
     /// <param name="context">The PKCE verifier and redirect URI of this login, for providers that want them.</param>
     /// <param name="cancellationToken">Cancelled when the exchange timeout passes.</param>
-    /// <returns>The access token.</returns>
+    /// <returns>The access token; null or empty fails the login with a <see cref="TokenExchangeException"/> (nothing is remembered).</returns>
     protected abstract Task<string> GenerateAccessTokenAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken);
 
     /// <summary>

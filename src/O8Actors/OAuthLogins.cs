@@ -144,7 +144,24 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
     }
 
     /// <inheritdoc />
-    public IObservable<LoginEvent> Events => _client.Events;
+    /// <remarks>Subscribing after <see cref="DisposeAsync"/> throws <see cref="ObjectDisposedException"/>, as every call does.</remarks>
+    public IObservable<LoginEvent> Events => _events ??= new EventsUntilDisposed(this);
+
+    private EventsUntilDisposed? _events;
+
+    /// <summary>
+    /// The login events, refused once this instance is disposed: on an app's own actor system, which outlives it, a
+    /// subscriber would otherwise hear a later instance's events; on its own, Akka's refusal to create an actor on a
+    /// terminated system is no <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    private sealed class EventsUntilDisposed(OAuthLogins owner) : IObservable<LoginEvent>
+    {
+        public IDisposable Subscribe(IObserver<LoginEvent> observer)
+        {
+            owner.ThrowIfDisposed();
+            return owner._client.Events.Subscribe(observer);
+        }
+    }
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>

@@ -330,13 +330,13 @@ internal sealed partial class FlowActor
             case DevicePollStatus.Expired:
                 End(new LoginTimedOut(_start.LoginId, EffectiveTimeout) { Waiting = TimedOutWaiting.DeviceApproval });
                 break;
-            case DevicePollStatus.Issued when poll.Tokens is { } tokens:
+            case DevicePollStatus.Issued when poll.Tokens is { AccessToken.Length: > 0 } tokens:
                 Publish(new TokensExchangedEvent(_start.LoginId, _start.Provider));
                 End(new LoginSucceeded(_start.LoginId, tokens));
                 break;
             default:
                 End(new LoginFailed(_start.LoginId, LoginFailure.TokenExchange,
-                    $"The token endpoint of '{_start.Provider}' answered the device login without tokens."));
+                    $"The token endpoint of '{_start.Provider}' answered the device login without an access token."));
                 break;
         }
     }

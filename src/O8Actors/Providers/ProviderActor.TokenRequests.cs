@@ -47,8 +47,8 @@ internal sealed partial class ProviderActor
                     KeysDeadline = keysDeadline,
                 }, http, ct))),
             RefreshTokens r => (r.RequestId, default(ActivityContext), ct => RefreshAnswer.KeepingTheSentRefreshToken(
-                IdTokens.RefreshedIdToken.SameUser(StrategyReturnedNoTaskException.Checked(strategy.RefreshAsync(
-                    new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = keysDeadline }, http, ct)),
+                IdTokens.RefreshedIdToken.SameUser(IssuedTokens.WithAccessToken(StrategyReturnedNoTaskException.Checked(strategy.RefreshAsync(
+                    new RefreshContext(r.RefreshToken, r.Scopes) { DpopKey = r.DpopKey, KeysDeadline = keysDeadline }, http, ct)), strategy.Name),
                     r.PreviousIdToken, strategy.Name), r.RefreshToken)),
             _ => throw new InvalidOperationException($"Unexpected token request {request.GetType().Name}"),
         };
@@ -113,7 +113,7 @@ internal sealed partial class ProviderActor
     private static Task<TokenSet> ExchangeAsync(ProviderStrategy strategy, CodeExchangeContext context, HttpClient http, CancellationToken ct) =>
         context.RequiresIdToken && !strategy.EnforcesStepUp
             ? Task.FromException<TokenSet>(new IdTokenValidationException(StepUp.Unenforced(strategy)))
-            : StrategyReturnedNoTaskException.Checked(strategy.ExchangeCodeAsync(context, http, ct));
+            : IssuedTokens.WithAccessToken(StrategyReturnedNoTaskException.Checked(strategy.ExchangeCodeAsync(context, http, ct)), strategy.Name);
 
     /// <summary>
     /// Revokes the tokens in order (RFC 7009), each one asked even when one before it was refused (a server may refuse

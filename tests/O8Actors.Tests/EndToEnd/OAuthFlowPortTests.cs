@@ -185,6 +185,43 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
         Assert.Contains("Failed to obtain access token: invalid_grant", failed.Message);
     }
 
+    /// <summary>
+    /// A port that reads <c>access_token</c> by hand gets null (the provider answered <c>"access_token": null</c>) or an
+    /// empty string: the login fails as a token exchange, and nothing is remembered, so the next call signs in again.
+    /// Before, the login succeeded with no token, and every later call was answered with that "token" from the cache.
+    /// </summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData(null)]
+    public async Task A_port_whose_exchange_returns_no_access_token_raises_TokenExchangeException(string? accessToken)
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var flows = await StartAsync(new HttpClientBrowser());
+        var flow = new TokenlessFlow(server.BaseUrl + "/authorize", flows, accessToken);
+
+        var failed = await Assert.ThrowsAsync<TokenExchangeException>(() => flow.AuthorizeAsync(30));
+        var again = await Assert.ThrowsAsync<TokenExchangeException>(() => flow.AuthorizeAsync(30));
+
+        Assert.Contains("without an access token", failed.Message);
+        Assert.Equal(2, flow.Exchanges);
+        Assert.Contains("without an access token", again.Message);
+    }
+
+    private sealed class TokenlessFlow(string authorizeEndpoint, IOAuthLogins flows, string? accessToken)
+        : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify", logins: flows)
+    {
+        public int Exchanges;
+
+        protected override string AuthUrl =>
+            $"{authorizeEndpoint}?client_id={ClientId}&redirect_uri={QuotedRedirectUrl}&response_type=code&scope={Uri.EscapeDataString(UserScopes)}";
+
+        protected override Task<string> GenerateAccessTokenAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Exchanges);
+            return Task.FromResult(accessToken!);
+        }
+    }
+
     [Fact]
     public async Task No_redirect_within_the_timeout_raises_AuthorizationTimeoutException()
     {

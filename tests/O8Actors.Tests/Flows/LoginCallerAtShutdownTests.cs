@@ -53,6 +53,65 @@ public sealed class LoginCallerAtShutdownTests : TestKit
         Assert.Equal("access", outcome.Tokens.AccessToken);
     }
 
+    /// <summary>
+    /// The caller cancels while its login's tokens are being stored (another process holds the store's lock, say): it is
+    /// cancelled at once, as its token says, not kept waiting up to the renewal timeout (80 s) and then handed the tokens.
+    /// </summary>
+    [Fact]
+    public async Task A_caller_that_cancels_while_its_logins_tokens_are_stored_is_cancelled_at_once()
+    {
+        var system = ActorSystem.Create("app-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var writes = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var flows = system.ActorOf(Props.Create(() => new Succeeding()));
+            var accounts = system.ActorOf(Props.Create(() => new Silent(writes)));
+            var silent = system.ActorOf(Props.Create(() => new Silent(null)));
+            var client = new LoginClient(system, new O8ActorRefs(silent, silent, flows, silent, accounts, new AccountCache()), O8Options.FromConfig());
+            using var cancel = new CancellationTokenSource();
+
+            var login = client.AuthorizeAsync("github", new AuthorizationRequest { AccountKey = "alice" }, cancel.Token);
+            await writes.Task.WaitAsync(Wait);
+            cancel.Cancel();
+
+            var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login.WaitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Equal(cancel.Token, cancelled.CancellationToken);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    /// <summary>
+    /// A caller cancelling a call that waits for an actor's answer (an interactive token request here) gets an exception
+    /// carrying its own token, so its <c>catch (OperationCanceledException e) when (e.CancellationToken == token)</c>
+    /// matches. Akka cancels an Ask without the token; only a token already cancelled on entry carried it before.
+    /// </summary>
+    [Fact]
+    public async Task A_token_request_cancelled_while_it_waits_throws_with_the_callers_token()
+    {
+        var system = ActorSystem.Create("app-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var accounts = system.ActorOf(Props.Create(() => new Silent(asked)));
+            var client = new LoginClient(system, new O8ActorRefs(accounts, accounts, accounts, accounts, accounts, new AccountCache()), O8Options.FromConfig());
+            using var cancel = new CancellationTokenSource();
+
+            var token = client.GetAccessTokenAsync(new OAuthAccount("github", "alice"), options: AccessTokenOptions.Interactive, cancellationToken: cancel.Token);
+            await asked.Task.WaitAsync(Wait);
+            cancel.Cancel();
+
+            var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => token.WaitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Equal(cancel.Token, cancelled.CancellationToken);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
     [Fact]
     public async Task A_token_request_waiting_when_the_actor_system_terminates_ends_at_once_as_stopped()
     {

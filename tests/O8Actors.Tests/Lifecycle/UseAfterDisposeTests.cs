@@ -30,6 +30,7 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
             () => flows.RefreshAsync(LoginsTestSupport.Provider, "refresh-token"),
             () => flows.RegisterProviderAsync(strategy),
             () => flows.GetRedirectUriAsync(),
+            () => Task.FromResult(flows.Events.Subscribe(new LoginsTestSupport.Observer(_ => { }))),
         ];
         foreach (var call in calls)
         {
