@@ -11,7 +11,10 @@ namespace O8Actors.Accounts;
 /// </summary>
 internal sealed partial class AccountActor
 {
-    private void NeedsInteraction(InteractionReason reason, string message)
+    /// <param name="reason">Why a sign-in is needed.</param>
+    /// <param name="message">What a caller that may not open a browser is told.</param>
+    /// <param name="tokenUsable">The account's token was not refused (see <see cref="_tokenUsableDuringLogin"/>).</param>
+    private void NeedsInteraction(InteractionReason reason, string message, bool tokenUsable = false)
     {
         if (TakeQueuedLogin() && !DropLoginIfSignedOut(_current))
         {
@@ -43,6 +46,7 @@ internal sealed partial class AccountActor
         // The caller's login request was copied when it asked (LoginClient.GetAccessTokenAsync, or the wire from another node).
         var request = (first.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key, Scopes = LoginScopes(first) };
         _loginNeedsSubject = KnownBySubject;
+        _tokenUsableDuringLogin = tokenUsable;
         // Every caller still here waits for this login. It is made for the first (its scopes are the login's) and for those
         // whose own login would ask for the same scopes, and they get its tokens; the others get them only if they cover their scopes, else a round
         // of their own.
@@ -94,6 +98,10 @@ internal sealed partial class AccountActor
             case GetAccessToken when _loginAbandoned:
                 // The login is being cancelled (its callers all went): this caller gets a login of its own once it has ended.
                 StashMessage();
+                return true;
+            // A silent caller the token, not fresh but valid and not refused, still answers: served until it expires.
+            case GetAccessToken msg when _tokenUsableDuringLogin && !msg.Options.AllowInteraction && StillValidFor(new Waiter(msg, Sender, SeenNow)):
+                Sender.Tell(Served());
                 return true;
             case GetAccessToken msg:
                 if (msg.Options.AllowInteraction)

@@ -138,7 +138,10 @@ internal sealed partial class AccountActor
         _refreshId = null;
         if (msg.Cause is NotSupportedException)
         {
-            NeedsInteraction(InteractionReason.NoRefreshToken, $"The provider '{_account.Provider}' does not refresh tokens; {_account} must sign in again.");
+            // Nothing refused the token it holds: who it answers gets it while it is valid.
+            ServeStillValid();
+            NeedsInteraction(InteractionReason.NoRefreshToken, $"The provider '{_account.Provider}' does not refresh tokens; {_account} must sign in again.",
+                tokenUsable: true);
             return;
         }
 
@@ -210,9 +213,13 @@ internal sealed partial class AccountActor
     /// </summary>
     private void ServeStillValid()
     {
-        if (!_loaded || _current is not { } current || Now >= ValidUntil(current.Tokens)) return;
-        ServeWhere(w => !w.Request.Options.ForceRefresh && Answers(current, w));
+        if (!_loaded || _current is null || Now >= ValidUntil(_current.Tokens)) return;
+        ServeWhere(StillValidFor);
     }
+
+    /// <summary>Whether the current token, fresh or not but valid, answers <paramref name="waiter"/> (not a forced refresh).</summary>
+    private bool StillValidFor(Waiter waiter) =>
+        _loaded && _current is { } current && Now < ValidUntil(current.Tokens) && !waiter.Request.Options.ForceRefresh && Answers(current, waiter);
 
     private void OnStoreFailed(StoreFailed msg)
     {
@@ -388,7 +395,11 @@ internal sealed partial class AccountActor
 
         if (!_current.Tokens.CanRefresh)
         {
-            NeedsInteraction(InteractionReason.NoRefreshToken, $"The access token of {_account} expired and the provider issued no refresh token; sign in again.");
+            // Inside its refresh margin, not expired (OpenID providers issue no refresh token without offline_access): who
+            // the token answers gets it until it expires, rather than a sign-in minutes early.
+            ServeStillValid();
+            NeedsInteraction(InteractionReason.NoRefreshToken,
+                $"The access token of {_account} cannot be renewed: the provider issued no refresh token; sign in again.", tokenUsable: true);
             return;
         }
 
@@ -404,7 +415,8 @@ internal sealed partial class AccountActor
         // Only callers whose scopes the provider refused to refresh are left: they sign in (see OnScopedRefreshRefused).
         if (_waiters.TrueForAll(w => w.ScopesRefused))
         {
-            NeedsInteraction(InteractionReason.RefreshRefused, ScopesRefusedMessage);
+            // Refused for the scopes asked for, not as a token: the account's token still serves its own scopes.
+            NeedsInteraction(InteractionReason.RefreshRefused, ScopesRefusedMessage, tokenUsable: true);
             return;
         }
 

@@ -125,6 +125,9 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     private AuthorizationRequest? _loginRequest;
     // The interactive login signs in again an account known by its ID token's subject (KnownBySubject): it must show that subject.
     private bool _loginNeedsSubject;
+    // The interactive login runs though the account's token was not refused (a consent for more scopes, or a provider that
+    // issues no refresh token): a silent caller gets that token while it is valid, instead of being told to sign in.
+    private bool _tokenUsableDuringLogin;
     // The stored version when the interactive login began (0: none), for its tokens should it outlive this actor.
     private long _loginOver;
     // The interactive login's completion while it runs: handed over (HandOverLogin) should this actor stop first.

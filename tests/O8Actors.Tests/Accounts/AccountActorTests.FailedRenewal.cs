@@ -40,6 +40,30 @@ public sealed partial class AccountActorTests
         await Assert.ThrowsAsync<TokenExchangeException>(() => Get(accounts, Alice));
     }
 
+    /// <summary>
+    /// No refresh token (an OpenID provider asked without <c>offline_access</c>): inside the refresh margin the token is
+    /// still valid, so a silent caller gets it rather than a sign-in minutes early, with a message saying it expired.
+    /// Once it has expired, the caller is told to sign in.
+    /// </summary>
+    [Fact]
+    public async Task Without_a_refresh_token_the_still_valid_token_is_served_inside_the_margin_until_it_expires()
+    {
+        var strategy = NewStrategy();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore());
+        await Remember(accounts, Alice, new TokenSet("at-1", "Bearer", Clock.Now + TimeSpan.FromHours(1), null, "read"));
+        Clock.Advance(TimeSpan.FromMinutes(28));
+        Assert.Equal("at-1", (await Get(accounts, Alice)).Token);
+        Clock.Advance(TimeSpan.FromMinutes(28));
+
+        Assert.Equal("at-1", (await Get(accounts, Alice)).Token);
+        Assert.Equal("at-1", (await Get(accounts, Alice)).Token);
+
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        var expired = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice));
+        Assert.Equal(InteractionReason.NoRefreshToken, expired.Reason);
+        Assert.Equal(0, strategy.Refreshes);
+    }
+
     [Fact]
     public async Task A_forced_refresh_that_fails_fails_rather_than_serve_the_token_it_asked_to_replace()
     {

@@ -204,6 +204,32 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
         Assert.False(consent.IsCompleted);
     }
 
+    /// <summary>
+    /// A consent login runs for one caller's new scope; the account's own refresh token was not refused. While the user is
+    /// on the consent page the token passes into its refresh margin: a silent caller it answers still gets it (valid for
+    /// minutes yet), not "signing in again in the browser"; once it has expired, the caller is told to sign in.
+    /// </summary>
+    [Fact]
+    public async Task A_silent_caller_inside_the_margin_is_served_the_still_valid_token_while_a_consent_login_runs()
+    {
+        var flows = CreateTestProbe();
+        var providers = CreateTestProbe();
+        var accounts = this.AccountsOver(new InMemoryTokenStore(), providers.Ref, flows.Ref);
+        var login = new TokenSet("at-1", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-1", "read write");
+        Assert.Equal(Alice, (await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, login), Wait)).Account);
+        var consent = Get(accounts, AccessTokenOptions.Interactive, "mail.send");
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        providers.LastSender.Tell(Refused(refresh, "invalid_grant"));
+        flows.ExpectMsg<StartFlow>(Wait);
+
+        Clock.Advance(TimeSpan.FromMinutes(57));
+
+        Assert.Equal("at-1", (await Get(accounts, "read")).Token);
+        Clock.Advance(TimeSpan.FromMinutes(4));
+        await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, "read"));
+        Assert.False(consent.IsCompleted);
+    }
+
     [Fact]
     public async Task A_caller_whose_scopes_the_new_token_already_carries_is_served_by_it_without_a_refresh_of_its_own()
     {
