@@ -77,8 +77,14 @@ internal sealed class O8Runtime
             }
             catch (TimeoutException)
             {
+                // Two causes look alike from here: no WithOAuthLogins at all, or a start that never comes because the host
+                // is held before the actor system's own hosted service runs (the app's hosted service waiting for
+                // O8Actors in its StartAsync: hosted services start one after another).
                 throw new InvalidOperationException(
-                    "O8Actors has not started: add services.AddAkka(\"name\", b => b.WithOAuthLogins()) next to services.AddOAuthLogins() and start the host.");
+                    $"O8Actors has not started within {NotStartedWait.TotalSeconds:0} seconds. Either it is not set up (add services.AddAkka(\"name\", " +
+                    "b => b.WithOAuthLogins()) next to services.AddOAuthLogins(), and start the host), or the host's start is held before " +
+                    "it: a hosted service that waits for O8Actors in its StartAsync (or StartingAsync) holds the services after it, the actor " +
+                    "system's among them; wait in ExecuteAsync, or after IHostApplicationLifetime.ApplicationStarted, instead.");
             }
         }
 

@@ -75,9 +75,23 @@ public static class O8ServiceCollectionExtensions
     /// O8Actors: give its constructor an <see cref="IOAuthLogins"/> parameter and pass it to the base constructor;
     /// DI supplies it together with any other service the constructor asks for.
     /// </summary>
+    /// <remarks>
+    /// A flow whose constructor passes no <see cref="IOAuthLogins"/> to the base (the shape of a literal port) would start
+    /// O8Actors of its own at its first call: a second listener on the same port as the hosted one, outside the app's
+    /// configuration, store and shutdown. Resolving it throws <see cref="InvalidOperationException"/> instead.
+    /// </remarks>
     public static IServiceCollection AddOAuthFlow<TFlow>(this IServiceCollection services) where TFlow : OAuthFlow
     {
-        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<TFlow>(sp));
+        services.TryAddSingleton(sp =>
+        {
+            var flow = ActivatorUtilities.CreateInstance<TFlow>(sp);
+            if (flow.Logins is null)
+                throw new InvalidOperationException(
+                    $"{typeof(TFlow).Name} passes no IOAuthLogins to OAuthFlow's constructor, so it would start O8Actors of its own (a second " +
+                    "listener, outside the host's settings) instead of the hosted one: give its constructor an IOAuthLogins parameter and pass " +
+                    "it on as OAuthFlow's logins argument.");
+            return flow;
+        });
         return services;
     }
 }

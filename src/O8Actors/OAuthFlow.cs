@@ -29,6 +29,9 @@ public abstract class OAuthFlow : IAsyncDisposable
     // The providers of live flows without a CacheName: the shared orchestrator keeps their tokens in memory only.
     private static readonly ConcurrentDictionary<string, byte> InstanceOnlyProviders = new(StringComparer.Ordinal);
     private readonly IOAuthLogins? _logins;
+
+    /// <summary>The orchestrator given to the constructor; null when the flow runs on one started for its port.</summary>
+    internal IOAuthLogins? Logins => _logins;
     private readonly string _providerName;
     private readonly bool _instanceOnly;
     private readonly Lock _gate = new();

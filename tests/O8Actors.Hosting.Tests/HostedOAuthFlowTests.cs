@@ -15,6 +15,32 @@ public sealed class HostedOAuthFlowTests
             throw new InvalidOperationException("This flow never gets a code.");
     }
 
+    /// <summary>A literal port's shape: no <see cref="IOAuthLogins"/> passed to the base.</summary>
+    private sealed class FlowOfItsOwn() : OAuthFlow("client-1", "", "identify")
+    {
+        protected override string AuthUrl => $"https://provider.test/authorize?client_id={ClientId}&redirect_uri={QuotedRedirectUrl}";
+
+        protected override Task<string> GenerateAccessTokenAsync(string code, OAuthCodeContext context, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("This flow never gets a code.");
+    }
+
+    /// <summary>
+    /// Registered with <c>AddOAuthFlow</c>, a flow that passes no orchestrator to the base is refused as it is resolved,
+    /// naming what to change. Before, it resolved, and its first call started O8Actors of its own: a second listener on
+    /// the hosted one's port (a port-in-use failure), or, on another port, a runtime outside the host's settings.
+    /// </summary>
+    [Fact]
+    public void A_flow_that_passes_no_orchestrator_to_its_base_is_refused_when_resolved()
+    {
+        var services = new ServiceCollection();
+        services.AddOAuthFlow<FlowOfItsOwn>();
+        using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<FlowOfItsOwn>());
+
+        Assert.Contains("passes no IOAuthLogins", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Disposed_flows_take_their_providers_off_the_hosted_orchestrator()
     {

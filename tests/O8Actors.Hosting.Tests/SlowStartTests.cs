@@ -58,6 +58,11 @@ public sealed class SlowStartTests
         Assert.Same(reason, await Assert.ThrowsAsync<ListenerStartException>(() => call.WaitAsync(Wait, TestContext.Current.CancellationToken)));
     }
 
+    /// <summary>
+    /// No start began: either WithOAuthLogins is missing, or the host's start is held before the actor system's hosted
+    /// service (the app's own hosted service waiting for O8Actors in its StartAsync). The message names both; it spoke of
+    /// the first only, and sent an app whose setup was right looking for a line it already had.
+    /// </summary>
     [Fact]
     public async Task A_call_when_no_start_began_within_the_limit_is_told_to_add_WithOAuthLogins()
     {
@@ -69,5 +74,6 @@ public sealed class SlowStartTests
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => call.WaitAsync(Wait, TestContext.Current.CancellationToken));
         Assert.Contains("WithOAuthLogins()", error.Message);
+        Assert.Contains("a hosted service that waits for O8Actors in its StartAsync", error.Message);
     }
 }

@@ -42,9 +42,10 @@ public sealed class KeyRingFolderTests : IDisposable
     }
 
     /// <summary>
-    /// A folder the app names, shared with files this process cannot tighten (another owner's; here links to nothing,
-    /// which no one can): the pass over the folder's files ends at the first of them, in directory order, so the new key
-    /// does not depend on it. Data Protection of .NET 10 writes its key files for the owner alone (checked: 0600 under umask 022); this pins that.
+    /// A folder the app names, shared with files this process cannot tighten (another owner's, which a test run as root
+    /// cannot make; here links to nothing, which the pass now steps over as files gone since the listing): the new key
+    /// does not depend on that pass. Data Protection of .NET 10 writes its key files for the owner alone (checked: 0600
+    /// under umask 022); this pins that.
     /// </summary>
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]

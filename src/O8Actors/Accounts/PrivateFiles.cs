@@ -55,7 +55,27 @@ internal static class PrivateFiles
     public static void TightenFiles(string folder)
     {
         if (OperatingSystem.IsWindows()) return;
-        foreach (var file in Directory.EnumerateFiles(folder))
-            if ((System.IO.File.GetUnixFileMode(file) & ~File) != 0) System.IO.File.SetUnixFileMode(file, File);
+        TightenFiles(Directory.EnumerateFiles(folder));
+    }
+
+    /// <summary>
+    /// Makes each of <paramref name="files"/> the owner's alone. One gone since it was listed is passed over: another
+    /// process's key being written (Data Protection writes a temporary file and renames it) is no file that cannot be
+    /// tightened, and failing on it failed the store call, or a key's creation after the key was written.
+    /// </summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    internal static void TightenFiles(IEnumerable<string> files)
+    {
+        foreach (var file in files)
+        {
+            try
+            {
+                if ((System.IO.File.GetUnixFileMode(file) & ~File) != 0) System.IO.File.SetUnixFileMode(file, File);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Gone since the listing (see above), or a link to nothing: nothing there to tighten.
+            }
+        }
     }
 }
