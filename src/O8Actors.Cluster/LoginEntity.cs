@@ -55,6 +55,8 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     private IActorRef? _callbackFrom;
     // Sharding is moving this entity: it stops once its login has ended and reported, instead of passivating.
     private bool _handingOff;
+    // Stopped by a hand-off while it waited for its callback: its outcome says it was moved (see NodeLost).
+    private bool _movedWhileWaiting;
 
     /// <summary>Creates the entity; use <see cref="Props"/>.</summary>
     public LoginEntity(string entityId, Task<ClusterLoginNode> node)
@@ -97,7 +99,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
         // still get an outcome. The child's own PostStop answers a browser that is waiting.
         if (_replyTo is not null && !_ended)
         {
-            _replyTo.Tell(new LoginEnded(_loginId, WireOutcome.From(NodeLost(_loginId))));
+            _replyTo.Tell(new LoginEnded(_loginId, WireOutcome.From(NodeLost(_loginId, _movedWhileWaiting))));
             _callbackFrom?.Tell(ClusterPages.Interrupted with { LoginId = _loginId });
         }
         // Stopped while its account was being remembered: the tokens are valid, so they are reported, without an account
@@ -144,7 +146,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
             switch (stashed.Message)
             {
                 case BeginLogin begin:
-                    begin.ReplyTo.Tell(new LoginEnded(begin.LoginId, WireOutcome.From(NodeLost(begin.LoginId))));
+                    begin.ReplyTo.Tell(new LoginEnded(begin.LoginId, WireOutcome.From(NodeLost(begin.LoginId, moved: true))));
                     break;
                 case RoutedCallback:
                     stashed.Sender.Tell(ClusterPages.Interrupted);
@@ -277,6 +279,7 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     {
         if (_callbackFrom is null && !_ended)
         {
+            _movedWhileWaiting = true;
             Context.Stop(Self);
             return;
         }
@@ -368,8 +371,15 @@ internal sealed class LoginEntity : UntypedActor, IWithStash
     }
 
     /// <summary>The outcome of a login whose node stopped or left before it ended.</summary>
-    internal static LoginFailed NodeLost(string loginId) => new(loginId, LoginFailure.NodeLost,
-        "The node running this login stopped or left the cluster before the login ended. Start the sign-in again.");
+    /// <param name="loginId">The login's id.</param>
+    /// <param name="moved">
+    /// Sharding moved the login's entity (a rebalance after a node joined, or its node leaving): not said to be a node that
+    /// stopped, which would send an operator scaling out after a crash that never happened.
+    /// </param>
+    internal static LoginFailed NodeLost(string loginId, bool moved = false) => new(loginId, LoginFailure.NodeLost, moved
+        ? "The login was moved to another node (the cluster rebalanced as a node joined or left) while it waited for its browser; " +
+          "a login waiting for its callback lives in memory and cannot move. Start the sign-in again."
+        : "The node running this login stopped or left the cluster before the login ended. Start the sign-in again.");
 
     /// <summary>Asks the shard to stop this entity (messages already on their way are buffered and find a fresh one).</summary>
     private void Stop() => Context.Parent.Tell(new Passivate(PoisonPill.Instance));

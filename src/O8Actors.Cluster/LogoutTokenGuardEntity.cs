@@ -55,8 +55,15 @@ internal sealed class LogoutTokenGuardEntity : ReceiveActor, IWithUnboundedStash
             Stash.UnstashAll();
         });
         // Moved on before it had read anything: the previous guard's memory is still where it left it, for the next one.
-        // The checks held back go to dead letters; their posts fail and the provider posts them again.
-        Receive<LogoutTokenGuardHandOff>(_ => Context.Stop(Self));
+        // The checks held back are answered as under way elsewhere, so their posts are told at once to post again later
+        // (their provider's retry reaches the next guard), instead of waiting out the check's whole wait (30 s).
+        Receive<LogoutTokenGuardHandOff>(_ =>
+        {
+            foreach (var held in Stash.ClearStash())
+                if (held.Message is AcceptLogoutToken)
+                    held.Sender.Tell(new LogoutTokenAcceptance(LogoutTokenCheck.InProgress));
+            Context.Stop(Self);
+        });
         ReceiveAny(_ => Stash.Stash());
     }
 

@@ -115,4 +115,22 @@ public sealed class LogoutTokenGuardHandOverTests : Akka.TestKit.Xunit.TestKit
         ExpectTerminated(guard, Wait, cancellationToken: Ct);
         handOvers.ExpectNoMsg(TimeSpan.FromMilliseconds(200), Ct);
     }
+
+    /// <summary>
+    /// A back-channel logout's check reached a fresh guard while it was still reading its predecessor's hand-over, and the
+    /// guard moved on before it had read it: the check is answered at once as under way elsewhere (its post is told to
+    /// post again later). It went to dead letters before, and the provider's post waited out the check's whole wait (30 s).
+    /// </summary>
+    [Fact]
+    public void A_check_held_by_a_guard_moved_on_before_it_read_the_hand_over_is_answered_at_once()
+    {
+        var handOvers = CreateTestProbe();
+        var guard = Sys.ActorOf(LogoutTokenGuardEntity.Props(Provider, handOvers.Ref));
+        handOvers.ExpectMsg<FindLogoutTokenHandOver>(Wait, cancellationToken: Ct);
+        guard.Tell(Check("jti-1", "attempt-1"));
+
+        guard.Tell(LogoutTokenGuardHandOff.Instance);
+
+        Assert.Equal(LogoutTokenCheck.InProgress, ExpectMsg<LogoutTokenAcceptance>(Wait, cancellationToken: Ct).Check);
+    }
 }

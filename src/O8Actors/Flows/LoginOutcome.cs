@@ -154,7 +154,9 @@ public enum LoginFailure
     BrowserMismatch,
     /// <summary>
     /// Cluster server mode (O8Actors.Cluster): the node that ran this login left the cluster or died before the login
-    /// ended; its late callback gets the "expired or unknown" page. Start the sign-in again.
+    /// ended, or sharding moved the login elsewhere while it waited for its callback (a rebalance as a node joined or
+    /// left: a login waiting for its browser lives in memory and cannot move); its late callback gets the "expired or
+    /// unknown" page. Start the sign-in again.
     /// </summary>
     NodeLost,
 }
