@@ -13,17 +13,18 @@ namespace O8Actors.Cluster;
 /// <param name="Tokens">The login's tokens, without their <see cref="TokenSet.DpopKey"/>.</param>
 /// <param name="DpopKey">The tokens' DPoP key as a private JWK (a secret, like the tokens beside it: the remoting between nodes runs over TLS).</param>
 /// <param name="OrphanedOver">The message's <see cref="RememberLogin.OrphanedOver"/>.</param>
-internal sealed record WireRememberLogin(OAuthAccount Account, TokenSet Tokens, string DpopKey, long? OrphanedOver = null)
+/// <param name="NoCallerWaits">The message's <see cref="RememberLogin.NoCallerWaits"/>.</param>
+internal sealed record WireRememberLogin(OAuthAccount Account, TokenSet Tokens, string DpopKey, long? OrphanedOver = null, bool NoCallerWaits = false)
 {
     /// <summary>The message to send to the account's entity: <paramref name="message"/> itself when its tokens hold no key.</summary>
     public static object ForWire(RememberLogin message) => message.Tokens.DpopKey is { } key
-        ? new WireRememberLogin(message.Account, message.Tokens with { DpopKey = null }, key.ToJwk(), message.OrphanedOver)
+        ? new WireRememberLogin(message.Account, message.Tokens with { DpopKey = null }, key.ToJwk(), message.OrphanedOver, message.NoCallerWaits)
         : message;
 
     /// <summary>The message as it was sent, key restored.</summary>
     /// <exception cref="FormatException">The key arrived malformed (its text is never repeated).</exception>
     /// <exception cref="ArgumentException">The key arrived empty.</exception>
-    public RememberLogin ToMessage() => new(Account, Tokens with { DpopKey = Dpop.DpopKey.FromJwk(DpopKey) }) { OrphanedOver = OrphanedOver };
+    public RememberLogin ToMessage() => new(Account, Tokens with { DpopKey = Dpop.DpopKey.FromJwk(DpopKey) }) { OrphanedOver = OrphanedOver, NoCallerWaits = NoCallerWaits };
 
     /// <inheritdoc />
     public override string ToString() => $"WireRememberLogin {{ Account = {Account} }}";

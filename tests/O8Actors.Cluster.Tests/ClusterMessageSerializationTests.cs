@@ -552,6 +552,18 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_remember_nobody_waits_for_keeps_its_mark_across_nodes()
+    {
+        // The account on the other node keeps such a login's tokens in memory should its store fail (nothing else holds them).
+        var remember = new O8Actors.Accounts.RememberLogin(new OAuthAccount("sandbox", "bob"), new TokenSet("access", "Bearer")) { NoCallerWaits = true };
+        Assert.True(RoundTrip(remember).NoCallerWaits);
+        Assert.False(RoundTrip(remember with { NoCallerWaits = false }).NoCallerWaits);
+        using var key = O8Actors.Dpop.DpopKey.Create();
+        var bound = Assert.IsType<WireRememberLogin>(WireRememberLogin.ForWire(remember with { Tokens = new TokenSet("access", "DPoP") { DpopKey = key } }));
+        Assert.True(RoundTrip(bound).ToMessage().NoCallerWaits);
+    }
+
+    [Fact]
     public void A_token_request_crosses_nodes_without_its_callers_cancellation()
     {
         // The caller's token is this process's: the entity on another node is sent the request without it (a live token

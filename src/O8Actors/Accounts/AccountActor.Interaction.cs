@@ -203,7 +203,8 @@ internal sealed partial class AccountActor
             }
 
             // Someone else signed in: their tokens are theirs (remembered under their account), not this one's.
-            if (signedIn is not null) Context.Parent.Tell(RememberLogin.Of(signedIn, succeeded.Tokens, _loginRequest), ActorRefs.NoSender);
+            if (signedIn is not null)
+                Context.Parent.Tell(RememberLogin.Of(signedIn, succeeded.Tokens, _loginRequest) with { NoCallerWaits = true }, ActorRefs.NoSender);
             FailAll(NotThisAccount(_account, signedIn));
         }
         else

@@ -15,9 +15,9 @@ internal sealed partial class AccountActor
     /// A login's tokens to store, with the login's <see cref="RememberLogin.OrphanedOver"/>: one value, so the two never
     /// describe different logins.
     /// </summary>
-    private readonly record struct LoginToSave(TokenSet Tokens, long? OrphanedOver)
+    private readonly record struct LoginToSave(TokenSet Tokens, long? OrphanedOver, bool NoCallerWaits = false)
     {
-        public static LoginToSave Of(RememberLogin login) => new(login.Tokens, login.OrphanedOver);
+        public static LoginToSave Of(RememberLogin login) => new(login.Tokens, login.OrphanedOver, login.NoCallerWaits);
     }
 
     /// <summary>
@@ -38,9 +38,11 @@ internal sealed partial class AccountActor
 
     /// <summary>
     /// Whether only this actor holds <paramref name="login"/>'s tokens: an interactive renewal's (its callers wait for
-    /// this actor), or a login that outlived the account's earlier actor. An app's own remembered login is its caller's too.
+    /// this actor), a login that outlived the account's earlier actor, or one that signed in this account for another
+    /// (<see cref="RememberLogin.NoCallerWaits"/>). An app's own remembered login is its caller's too.
     /// </summary>
-    private bool NobodyElseHolds(LoginToSave login) => login.OrphanedOver is not null || _rememberTo.All(caller => caller.IsNobody());
+    private bool NobodyElseHolds(LoginToSave login) =>
+        login.OrphanedOver is not null || login.NoCallerWaits || _rememberTo.All(caller => caller.IsNobody());
 
     /// <summary>What the store held when this actor last read it: under tokens kept since a failed save, what those replace.</summary>
     private StoredTokens? StoreHolds => _unsaved is not null ? _unsavedOver : _current;

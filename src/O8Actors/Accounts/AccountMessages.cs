@@ -36,6 +36,13 @@ internal sealed record RememberLogin(OAuthAccount Account, TokenSet Tokens)
     /// </summary>
     public long? OrphanedOver { get; init; }
 
+    /// <summary>
+    /// Sent by O8Actors itself, with nobody waiting for the answer (a login that signed in another account than the one
+    /// it was for): its tokens exist nowhere else, so the account keeps them in memory should the store fail, as it keeps
+    /// any tokens it alone holds. Said here because its sender is no sign: on a cluster the account's entity asks for it.
+    /// </summary>
+    public bool NoCallerWaits { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"RememberLogin {{ Account = {Account} }}";
 

@@ -56,7 +56,11 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
         // any tokens the provider issued that nobody else holds.
         // Another account's tokens are remembered as any login's: nothing is known of that account's stored state here.
         if (signedIn is not null)
-            Send(signedIn, RememberLogin.Of(signedIn, succeeded.Tokens, request) with { OrphanedOver = signedIn == account ? storedOver : null }, ActorRefs.Nobody);
+            Send(signedIn, RememberLogin.Of(signedIn, succeeded.Tokens, request) with
+            {
+                OrphanedOver = signedIn == account ? storedOver : null,
+                NoCallerWaits = true,
+            }, ActorRefs.Nobody);
         if (signedIn != account)
         {
             Fail(AccountActor.NotThisAccount(account, signedIn));

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
+using O8Actors.Flows;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -13,6 +14,7 @@ public sealed class AccountSuccessionTests : TestKit
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private static readonly OAuthAccount Alice = new("p", "alice");
+    private static readonly OAuthAccount Bob = new("p", "bob");
 
     private RotatingStrategy NewStrategy() => new("p", () => Sys.Scheduler.Now);
 
@@ -73,5 +75,38 @@ public sealed class AccountSuccessionTests : TestKit
 
         var served = await accounts.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Silent), Wait);
         Assert.Equal(approved.AccessToken, served.Token);
+    }
+
+    /// <summary>
+    /// Alice's renewal login comes back as Bob: Bob's tokens are remembered for him, and nobody waits for that answer, so
+    /// they are kept in memory should his store fail, also when the remember reaches his account through an ask (his
+    /// cluster entity's). Before, the ask's sender counted as a caller holding the tokens: they were neither stored, kept
+    /// nor revoked, a live refresh token held by nobody.
+    /// </summary>
+    [Fact]
+    public async Task A_login_that_signed_in_another_account_is_kept_when_the_store_fails_even_if_its_remember_came_through_an_ask()
+    {
+        var strategy = NewStrategy();
+        var registry = await this.ProvidersAsync(strategy);
+        var flows = CreateTestProbe();
+        var elsewhere = CreateTestProbe();
+        var alices = Sys.ActorOf(AccountsSupervisor.ForEntity(new InMemoryTokenStore(), registry, flows.Ref, AccountTestSupport.Settings(), Alice, elsewhere.Ref));
+        Assert.Equal(Alice, (await alices.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait)).Account);
+        strategy.RevokeAll();
+        var caller = alices.Ask<object>(new GetAccessToken(Alice, null, new AccessTokenOptions(AllowInteraction: true, ForceRefresh: true)), Wait);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+
+        var bobsTokens = strategy.Issue("bob");
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, bobsTokens));
+
+        var remember = elsewhere.ExpectMsg<RememberLogin>(Wait);
+        Assert.Equal(Bob, remember.Account);
+        var store = new FlakyTokenStore();
+        var bobs = await this.AccountsAsync(strategy, store);
+        store.FailSaves(1);
+        _ = bobs.Ask<object>(remember, Wait); // as Bob's entity asks for it: a real sender, but nobody waits behind it
+        var served = await bobs.Ask<AccessToken>(new GetAccessToken(Bob, null, AccessTokenOptions.Silent), Wait);
+        Assert.Equal(bobsTokens.AccessToken, served.Token);
+        Assert.Equal(InteractionReason.AccountMismatch, (await Assert.ThrowsAsync<InteractionRequiredException>(() => caller)).Reason);
     }
 }
