@@ -572,6 +572,24 @@ internal sealed class LoginClient : IOAuthLogins
         }
     }
 
+    /// <summary>
+    /// Lets every account's actor finish what it has under way with the provider or the store (a refresh whose rotated
+    /// refresh token is on its way, the save of what it brought) and stop, as when a cluster entity moves; waits (bounded)
+    /// until they have. Stopped under such a refresh, the system would drop its answer (the actor gone) and the store keep
+    /// the refresh token it spent: a rotating provider then refuses it, and the user signs in again on the next run.
+    /// </summary>
+    public async Task SettleAccountsAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _actors.Accounts.GracefulStop(timeout, AccountHandOff.Instance).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or AskTimeoutException)
+        {
+            // Best effort on shutdown, as for the logins: whatever did not end in time stops with the actor system.
+        }
+    }
+
     /// <summary>Ends every login in flight as Cancelled and waits (bounded) until they have.</summary>
     public async Task CancelAllAsync(TimeSpan timeout)
     {

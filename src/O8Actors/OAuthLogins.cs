@@ -289,7 +289,8 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
     /// <summary>
     /// Cancels the logins in flight (each ends as Cancelled), releases the port and stops the actor system; a system
     /// given in <see cref="OAuthLoginsSetup.ActorSystem"/> keeps running, only O8Actors' actors stop. A login whose code
-    /// is at the token endpoint is waited for (at most twice the exchange timeout), so the tokens it brings are revoked.
+    /// is at the token endpoint is waited for (at most twice the exchange timeout), so the tokens it brings are revoked;
+    /// so is an account's refresh under way (as long again at most), so the rotated refresh token it brings is stored.
     /// </summary>
     /// <remarks>A call while another is under way waits for that one: whichever returns, the port is released.</remarks>
     public ValueTask DisposeAsync()
@@ -306,6 +307,9 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
         if (!_system.WhenTerminated.IsCompleted)
         {
             await _client.CancelAllAsync(DrainWait(_settings.Login.ExchangeTimeout)).ConfigureAwait(false);
+            // After the logins (a cancelled login's tokens go nowhere near an account), before the system stops: a refresh
+            // at the token endpoint must reach its account, and its account the store.
+            await _client.SettleAccountsAsync(DrainWait(_settings.Login.ExchangeTimeout)).ConfigureAwait(false);
             await _client.StopListenerAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             if (_ownsSystem) await _system.Terminate().ConfigureAwait(false);
             else await StopActorsAsync(_actors).ConfigureAwait(false);

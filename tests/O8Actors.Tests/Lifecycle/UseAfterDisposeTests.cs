@@ -43,6 +43,60 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// An account's refresh is at the token endpoint when the app disposes (Ctrl+C, the caller cancelled): disposing waits
+    /// for its answer and its save, so the store holds the rotated refresh token. Before, the answer went to the stopped
+    /// account's dead letters and the store kept the spent one, which a rotating provider refuses on the next run.
+    /// </summary>
+    [Fact]
+    public async Task Disposing_during_an_accounts_refresh_stores_the_refresh_token_it_brings()
+    {
+        var store = new InMemoryTokenStore();
+        var strategy = new HeldRefreshStrategy();
+        var flows = await LoginsTestSupport.StartAsync(new RecordingBrowser(), setup =>
+        {
+            setup.TokenStore = store;
+            setup.Providers.Add(strategy);
+        }, output);
+        var account = new OAuthAccount(HeldRefreshStrategy.ProviderName, "alice");
+        await store.SaveAsync(account, new TokenSet("at-1", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "rt-1"), 0);
+        using var cancel = new CancellationTokenSource();
+
+        var refresh = flows.GetAccessTokenAsync(account, options: new AccessTokenOptions(ForceRefresh: true), cancellationToken: cancel.Token);
+        await strategy.Entered.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => refresh.WaitAsync(TimeSpan.FromSeconds(10)));
+        var disposing = flows.DisposeAsync().AsTask();
+        // As ExpectNoMsg: a window in which a dispose that does not wait for the refresh ends (it took well under a second).
+        var endedFirst = await Task.WhenAny(disposing, Task.Delay(TimeSpan.FromSeconds(2))) == disposing;
+        strategy.Answer.SetResult(new TokenSet("at-2", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "rt-2"));
+        await disposing.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(endedFirst, "the dispose ended with the refresh still at the token endpoint");
+        Assert.Equal("rt-2", (await store.LoadAsync(account))!.Tokens.RefreshToken);
+    }
+
+    /// <summary>A provider whose refresh waits for the test to answer it.</summary>
+    private sealed class HeldRefreshStrategy : ProviderStrategy
+    {
+        public const string ProviderName = "held";
+        public readonly TaskCompletionSource Entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource<TokenSet> Answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override string Name => ProviderName;
+
+        public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context) => new("https://held.test/authorize");
+
+        public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public override Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
+        {
+            Entered.TrySetResult();
+            return Answer.Task;
+        }
+    }
+
+    /// <summary>
     /// Two parts of an app dispose one instance at once (a host's shutdown and a using block): the second call returned
     /// at once, before the port was released, and a restart that followed it could not bind.
     /// </summary>
