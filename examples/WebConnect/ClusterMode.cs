@@ -102,7 +102,9 @@ internal sealed class ClusterMode : IAsyncDisposable
             Console.Error.WriteLine("WebConnect: stopped while the cluster started.");
             return 0;
         }
-        catch (InvalidOperationException e)
+        // The nodes did not form one cluster in time (a loaded machine), a port taken between its choice and its bind: said
+        // in one line, as a bad argument is (StartAsync has stopped the nodes it started).
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
         {
             Console.Error.WriteLine($"WebConnect: {e.Message}");
             return 1;

@@ -35,6 +35,11 @@ internal sealed record WireAccountFailure(
         ProviderBusyException b => new("busy", b.Message),
         AuthorizationDeniedException d => new("denied", d.Message, Error: d.Error, ErrorDescription: d.ErrorDescription),
         AuthorizationTimeoutException t => new("timeout", t.Message, Timeout: t.Timeout),
+        // The account's login ran on this node, which is shutting down or leaving: the caller's node stays, and its caller
+        // did not cancel; a move, as when a hand-off answers what an entity held.
+        O8Actors.Accounts.LoginStoppedByShutdownException s => new("failed",
+            $"The node running the interactive login of {s.Account} is shutting down or leaving the cluster; the login ended before the user " +
+            "finished it. Try again.", Failure: LoginFailure.NodeLost),
         OperationCanceledException c => new("cancelled", c.Message),
         // Anything else (an Ask that timed out on the entity's node, a bug): its type only, never its text.
         _ => new("failed", $"The account's actor failed on its node: {e.GetType().Name}.", Failure: LoginFailure.Internal),

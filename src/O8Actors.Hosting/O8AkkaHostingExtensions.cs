@@ -87,6 +87,7 @@ public static class O8AkkaHostingExtensions
     /// <returns>The shutdown timeout to use.</returns>
     internal static TimeSpan CheckActorSystemSetup(ActorSystem system, O8HostingOptions hosting, O8HostingOptions? extra, bool bridged)
     {
+        ThrowIfSettingsInSystemHocon(system.Settings.Config, hosting.Hocon);
         if (extra is { ShutdownTimeoutSet: true } && hosting.ShutdownTimeoutSet && extra.ShutdownTimeout != hosting.ShutdownTimeout)
             throw new InvalidOperationException(
                 $"ShutdownTimeout is set to {hosting.ShutdownTimeout} in AddOAuthLogins and to {extra.ShutdownTimeout} in WithOAuthLogins: set it once, in WithOAuthLogins.");
@@ -112,6 +113,32 @@ public static class O8AkkaHostingExtensions
                 $"logging rules are registered by AddOAuthLogins, where it is {hosting.QuietHostingDiagnostics.ToString().ToLowerInvariant()}. " +
                 $"Set it there: services.AddOAuthLogins(o => o.QuietHostingDiagnostics = {extra.QuietHostingDiagnostics.ToString().ToLowerInvariant()}).");
         return shutdownTimeout;
+    }
+
+    /// <summary>
+    /// A setting in the actor system's own HOCON (<c>akka.AddHocon("o8.login.timeout = 10m", ...)</c>, or an <c>o8.conf</c>
+    /// read into it, as a standalone app's <c>OAuthLoginsSetup.Hocon</c> is) is not read when hosted: the settings come
+    /// from the <c>O8</c> configuration section, <c>ConfigureSettings</c> and <see cref="O8HostingOptions.Hocon"/>, and
+    /// only the dispatcher blocks from the actor system. Ignored, the app would run on the shipped value unaware; the
+    /// start fails naming where it goes. A value equal to the shipped default (the defaults are in that HOCON) is no
+    /// setting, nor one <paramref name="settingsHocon"/> gives as well (one file read into both, as the HostedApp example does).
+    /// </summary>
+    internal static void ThrowIfSettingsInSystemHocon(Config config, Config? settingsHocon)
+    {
+        foreach (var (hocon, configuration) in O8SettingKeys.All)
+        {
+            var path = "o8." + hocon;
+            if (!config.HasPath(path)) continue;
+            var value = config.GetValue(path).ToString();
+            if (Gives(O8Config.Default, path, value) || Gives(settingsHocon, path, value)) continue;
+            throw new InvalidOperationException(
+                $"'{path}' is set in the actor system's HOCON, which the hosted O8Actors does not read for its settings (only the dispatcher " +
+                $"blocks): set O8:{configuration} in the app's configuration, or in services.AddOAuthLogins(o => o.ConfigureSettings(...)) or " +
+                "O8HostingOptions.Hocon.");
+        }
+
+        static bool Gives(Config? config, string path, string value) =>
+            config is { IsEmpty: false } && config.HasPath(path) && config.GetValue(path).ToString() == value;
     }
 
     private static async Task StartAsync(ActorSystem system, IActorRegistry registry, IDependencyResolver resolver, O8HostingOptions? extra, bool bridged)

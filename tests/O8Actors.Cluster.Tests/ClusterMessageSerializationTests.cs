@@ -563,6 +563,22 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         Assert.True(RoundTrip(bound).ToMessage().NoCallerWaits);
     }
 
+    /// <summary>
+    /// An account's interactive login ended because its node is shutting down or leaving (a rolling deploy): the caller on
+    /// another node did not cancel, and its node stays, so it is told the node went away (NodeLost: try again), not handed
+    /// an OperationCanceledException a web app would take for its own client's abort.
+    /// </summary>
+    [Fact]
+    public void An_account_login_stopped_by_its_nodes_shutdown_reaches_the_callers_node_as_NodeLost()
+    {
+        var account = new OAuthAccount("sandbox", "alice");
+
+        var back = RoundTrip(WireAccountFailure.From(new O8Actors.Accounts.LoginStoppedByShutdownException(account))).ToException();
+
+        Assert.Equal(LoginFailure.NodeLost, Assert.IsType<AuthorizationFailedException>(back).Failure);
+        Assert.Contains("shutting down or leaving the cluster", back.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_token_request_crosses_nodes_without_its_callers_cancellation()
     {

@@ -35,6 +35,7 @@ public sealed class ConfiguredProviderKeysTests
         {
             ["g:Preset"] = "google",
             ["g:ClientId"] = "x",
+            ["g:ClientSecret"] = "y",
             ["g:UseDpopp"] = "true",
         }));
         Assert.Contains("'UseDpopp'", preset.Message);
@@ -151,7 +152,7 @@ public sealed class ConfiguredProviderKeysTests
     {
         IList<string> Aliases(params (string Key, string Value)[] extra)
         {
-            var settings = new Dictionary<string, string?> { ["g:Preset"] = "google", ["g:ClientId"] = "x" };
+            var settings = new Dictionary<string, string?> { ["g:Preset"] = "google", ["g:ClientId"] = "x", ["g:ClientSecret"] = "y" };
             foreach (var (key, value) in extra) settings[$"g:{key}"] = value;
             return Assert.IsType<GenericOAuthStrategy>(ConfiguredProviderSettings.BuildOne(settings)).Options.IdTokenIssuerAliases;
         }

@@ -45,7 +45,7 @@ public sealed class ConfiguredProviderValuesTests
     [Theory]
     [InlineData("""{ "Issuer": "https://login.corp.example", "ClientId": "corp-client" }""")]
     [InlineData("""{ "AuthorizationEndpoint": "https://crm.example.com/authorize", "TokenEndpoint": "https://crm.example.com/token", "ClientId": "crm", "ClientAuthentication": "None" }""")]
-    [InlineData("""{ "Preset": "google", "ClientId": "g-client" }""")]
+    [InlineData("""{ "Preset": "google", "ClientId": "g-client", "ClientSecret": "g-secret" }""")]
     public void IdTokenIssuerAliases_in_both_forms_from_two_sources_are_refused_for_every_kind_of_provider(string provider)
     {
         var json = $$"""{ "O8": { "Providers": { "p": {{provider[..^1]}}, "IdTokenIssuerAliases": [ "a.example" ] } } } }""";
@@ -160,6 +160,6 @@ public sealed class ConfiguredProviderValuesTests
             ["crm:ClientId"] = "crm-client",
             ["crm:ClientAuthentication"] = "None",
         },
-        _ => new() { [$"{name}:Preset"] = "google", [$"{name}:ClientId"] = "g-client" },
+        _ => new() { [$"{name}:Preset"] = "google", [$"{name}:ClientId"] = "g-client", [$"{name}:ClientSecret"] = "g-secret" },
     };
 }

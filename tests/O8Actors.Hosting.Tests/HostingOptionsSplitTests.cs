@@ -1,9 +1,11 @@
 using Akka.Actor;
+using Akka.Configuration;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using O8Actors.Configuration;
 using O8Actors.Hosting.Tests.Support;
 using O8Actors.Providers;
 
@@ -51,6 +53,34 @@ public sealed class HostingOptionsSplitTests
         finally
         {
             await host.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A setting written into the actor system's HOCON (as a standalone app's o8.conf is read) is not read when hosted: the
+    /// start fails naming the configuration key it belongs to. It started on the shipped value before, unaware. The shipped
+    /// defaults, which WithOAuthLogins puts into that HOCON, are no setting of the app's.
+    /// </summary>
+    [Fact]
+    public async Task A_setting_in_the_actor_systems_own_HOCON_fails_the_start_naming_where_it_belongs()
+    {
+        var system = ActorSystem.Create("o8-system-hocon", ConfigurationFactory.ParseString("o8.login.timeout = 7m").WithFallback(O8Config.Default));
+        var shipped = ActorSystem.Create("o8-system-defaults", O8Config.Default);
+        try
+        {
+            var error = Assert.Throws<InvalidOperationException>(() =>
+                O8AkkaHostingExtensions.CheckActorSystemSetup(system, new O8HostingOptions(), null, bridged: true));
+            Assert.Contains("'o8.login.timeout'", error.Message, StringComparison.Ordinal);
+            Assert.Contains("O8:Login:Timeout", error.Message, StringComparison.Ordinal);
+
+            O8AkkaHostingExtensions.CheckActorSystemSetup(shipped, new O8HostingOptions(), null, bridged: true);
+            // One file read into both (the HostedApp example's): the value is the settings' own.
+            var both = new O8HostingOptions { Hocon = ConfigurationFactory.ParseString("o8.login.timeout = 7m") };
+            O8AkkaHostingExtensions.CheckActorSystemSetup(system, both, null, bridged: true);
+        }
+        finally
+        {
+            await Task.WhenAll(system.Terminate(), shipped.Terminate());
         }
     }
 

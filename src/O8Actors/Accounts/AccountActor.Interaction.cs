@@ -244,6 +244,7 @@ internal sealed partial class AccountActor
     {
         LoginDenied d => new AuthorizationDeniedException(d.Error, d.ErrorDescription) { LoginId = d.LoginId },
         LoginTimedOut t => AuthorizationTimeoutException.For(t),
+        LoginCancelled { ByShutdown: true } => new LoginStoppedByShutdownException(account),
         LoginCancelled => new OperationCanceledException("The interactive login was cancelled."),
         LoginFailed f => LoginFailureExceptions.For(f, account.Provider, settings.Login.MaxPending, settings.Login.MaxPendingPerPartition),
         _ => new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),

@@ -153,7 +153,7 @@ internal sealed partial class AccountActor
             return;
         }
 
-        if (msg.ProviderError == "invalid_grant")
+        if (RefreshRefusal.Why(msg.ProviderError) is { } why)
         {
             if (_refreshScopes is { Count: > 0 })
             {
@@ -162,7 +162,7 @@ internal sealed partial class AccountActor
             }
 
             NeedsInteraction(InteractionReason.RefreshRefused,
-                $"The provider '{_account.Provider}' refused the refresh token of {_account} (invalid_grant: revoked, expired or already used); sign in again.");
+                $"The provider '{_account.Provider}' refused the refresh token of {_account} ({msg.ProviderError}: {why}); sign in again.");
             return;
         }
 

@@ -24,7 +24,9 @@ internal static class PrivateKeyRing
     /// <param name="folder">The key ring's folder.</param>
     /// <param name="applicationName">Data Protection's application name (isolates this key ring's purposes).</param>
     /// <param name="namedByTheApp">A server's key ring in a folder the app chose, which a cluster may share.</param>
-    public static IDataProtectionProvider Create(string folder, string applicationName, bool namedByTheApp = false)
+    /// <param name="openKeyFile">Opens a key file for reading (tests stand in another user's key with it); null: the file system's.</param>
+    public static IDataProtectionProvider Create(string folder, string applicationName, bool namedByTheApp = false,
+        Func<string, Stream>? openKeyFile = null)
     {
         try
         {
@@ -43,7 +45,8 @@ internal static class PrivateKeyRing
             builder.SetApplicationName(applicationName);
             // Every key written later (the first, each one rolled every 90 days) is tightened as it is written.
             builder.Services.Configure<KeyManagementOptions>(options =>
-                options.XmlRepository = new TighteningRepository(new FileSystemXmlRepository(directory, NullLoggerFactory.Instance), folder, namedByTheApp));
+                options.XmlRepository = new TighteningRepository(new FileSystemXmlRepository(directory, NullLoggerFactory.Instance), folder, namedByTheApp,
+                    openKeyFile ?? File.OpenRead));
             if (!namedByTheApp && OperatingSystem.IsWindows()) builder.ProtectKeysWithDpapi();
         });
     }
@@ -52,14 +55,17 @@ internal static class PrivateKeyRing
     /// The folder's repository, whose key files are made the owner's alone and written to the disk as soon as one is
     /// written, and whose unreadable key files are passed over.
     /// </summary>
-    private sealed class TighteningRepository(IXmlRepository inner, string folder, bool namedByTheApp) : IXmlRepository
+    private sealed class TighteningRepository(IXmlRepository inner, string folder, bool namedByTheApp, Func<string, Stream> openKeyFile) : IXmlRepository
     {
         /// <summary>
         /// Every key file, read as Data Protection reads them, except one that is no XML (empty after a power loss right
-        /// after it was written) or that this user may not read (another user's after a <c>sudo</c> run): read by Data
-        /// Protection, it failed the whole key ring, every stored account then read as signed out and every save threw.
-        /// Only what that one key protected is lost. Any other failure to read (a file held open elsewhere, a disk error)
-        /// still fails the ring: passing over a key that exists would make a new one and orphan what it protects.
+        /// after it was written) or, in O8Actors' own folder, that this user may not read (another user's after a
+        /// <c>sudo</c> run): read by Data Protection, it failed the whole key ring, every stored account then read as
+        /// signed out and every save threw. Only what that one key protected is lost. Any other failure to read (a file
+        /// held open elsewhere, a disk error) still fails the ring: passing over a key that exists would make a new one
+        /// and orphan what it protects. So does an unreadable key in a folder the app named, which processes of other
+        /// users share (a cluster's nodes): passed over, each would make a key the others cannot read, and read their
+        /// tokens as absent, signed out in silence (<see cref="KeyRingKeyUnreadableException"/>).
         /// </summary>
         public IReadOnlyCollection<XElement> GetAllElements()
         {
@@ -70,8 +76,12 @@ internal static class PrivateKeyRing
                 try
                 {
                     // A stream, not the path: XElement.Load(string) takes a URI, which changes some paths ("%41").
-                    using var stream = File.OpenRead(file);
+                    using var stream = openKeyFile(file);
                     elements.Add(XElement.Load(stream));
+                }
+                catch (UnauthorizedAccessException e) when (namedByTheApp)
+                {
+                    throw new KeyRingKeyUnreadableException(folder, Path.GetFileName(file), e);
                 }
                 catch (Exception e) when (e is System.Xml.XmlException or UnauthorizedAccessException)
                 {

@@ -33,6 +33,12 @@ internal static class ProtectedRecords
         {
             json = protector.Unprotect(payload);
         }
+        catch (CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException unreadable)
+        {
+            // Not a record that does not decrypt: a key ring this process cannot read whole. Read as absent, the account
+            // would look signed out, and its next save would go over a record another process can still read.
+            throw unreadable;
+        }
         catch (CryptographicException)
         {
             return null;

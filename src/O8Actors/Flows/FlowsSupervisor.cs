@@ -151,7 +151,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
     {
         // Stopped (the actor system shuts down): a caller waiting on a completion must not wait forever.
         foreach (var (flowId, waiter) in _waiters)
-            if (waiter is TaskCompletionSource<LoginOutcome> completion) completion.TrySetResult(new LoginCancelled(flowId));
+            if (waiter is TaskCompletionSource<LoginOutcome> completion) completion.TrySetResult(new LoginCancelled(flowId) { ByShutdown = true });
         _waiters.Clear();
         _limits.Clear();
     }
@@ -161,7 +161,7 @@ internal sealed class FlowsSupervisor : ReceiveActor
         object waiter = msg.Completion is { } completion ? completion : Sender;
         if (_draining)
         {
-            Deliver(waiter, new LoginCancelled(msg.LoginId));
+            Deliver(waiter, new LoginCancelled(msg.LoginId) { ByShutdown = true });
             return;
         }
 
@@ -220,6 +220,8 @@ internal sealed class FlowsSupervisor : ReceiveActor
     {
         if (!Forget(outcome.LoginId, out var waiter)) return;
         if (outcome is LoginCancelled or LoginTimedOut { Waiting: TimedOutWaiting.DeviceApproval }) _endedStillRunning.Add(outcome.LoginId);
+        // Cancelled by the drain (or by its caller just before it: that caller has left, and is told nothing new).
+        if (_draining && outcome is LoginCancelled cancelled) outcome = cancelled with { ByShutdown = true };
         Deliver(waiter, outcome);
         NotifyIfDrained();
     }

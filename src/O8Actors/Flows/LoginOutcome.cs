@@ -83,6 +83,13 @@ public sealed record LoginCancelled(string LoginId) : LoginOutcome(LoginId)
 {
     /// <inheritdoc />
     public override LoginOutcomeKind Kind => LoginOutcomeKind.Cancelled;
+
+    /// <summary>
+    /// Ended because O8Actors stopped where the login ran (the flows supervisor drained: an app's dispose, a host's or a
+    /// cluster node's shutdown), not by its caller. An account's caller on another node, which did not cancel, is told
+    /// so as its node going away, not as a cancellation of its own.
+    /// </summary>
+    internal bool ByShutdown { get; init; }
 }
 
 /// <summary>The login failed; <see cref="Reason"/> is safe to show and to log (it never holds a secret).</summary>

@@ -172,7 +172,10 @@ public static class ProviderPresets
 
     /// <summary>Settings for Google (OpenID Connect and Google APIs).</summary>
     /// <param name="clientId">The OAuth client id.</param>
-    /// <param name="clientSecret">The client secret (Google issues one to desktop clients too); null for a public client.</param>
+    /// <param name="clientSecret">
+    /// The client secret, which Google issues to desktop clients too (such an app cannot keep it secret, and need not: PKCE
+    /// guards its codes); Google's token endpoint refuses every grant without it, so <see cref="Google"/> requires it.
+    /// </param>
     public static GenericOAuthOptions GoogleOptions(string clientId, string? clientSecret = null) => new()
     {
         Name = "google",
@@ -204,10 +207,18 @@ public static class ProviderPresets
 
     /// <summary>A strategy for Google.</summary>
     /// <param name="clientId">The OAuth client id.</param>
-    /// <param name="clientSecret">The client secret; null for a public client.</param>
-    /// <param name="configure">Changes to the preset, for example <c>prompt=select_account</c>.</param>
+    /// <param name="clientSecret">
+    /// The client secret (desktop clients have one too): required, here or by <paramref name="configure"/>, since Google's
+    /// token endpoint answers a code exchange, a refresh and a device poll without it with <c>client_secret is missing</c>,
+    /// PKCE or not; refused here rather than after the user approved the first login.
+    /// </param>
+    /// <param name="configure">
+    /// Changes to the preset, for example <c>prompt=select_account consent</c> (keep <c>consent</c>: without it a user who
+    /// granted access before gets no refresh token).
+    /// </param>
+    /// <exception cref="ArgumentException">No client secret.</exception>
     public static GenericOAuthStrategy Google(string clientId, string? clientSecret = null, Action<GenericOAuthOptions>? configure = null) =>
-        Build(GoogleOptions(clientId, clientSecret), configure, "Google", takesClientAssertions: false);
+        Build(GoogleOptions(clientId, clientSecret), configure, "Google", takesClientAssertions: false, needsClientSecret: true);
 
     /// <summary>Settings for Microsoft Entra ID (identity platform v2.0 endpoints).</summary>
     /// <param name="tenant"><c>common</c> (default when empty), <c>organizations</c>, <c>consumers</c>, a tenant id or a tenant domain.</param>
@@ -261,7 +272,7 @@ public static class ProviderPresets
         Build(MicrosoftOptions(tenant, clientId, clientSecret), configure, "Microsoft Entra ID", takesClientAssertions: true);
 
     private static GenericOAuthStrategy Build(
-        GenericOAuthOptions options, Action<GenericOAuthOptions>? configure, string provider, bool takesClientAssertions)
+        GenericOAuthOptions options, Action<GenericOAuthOptions>? configure, string provider, bool takesClientAssertions, bool needsClientSecret = false)
     {
         configure?.Invoke(options);
         // Refused here, at start: the provider would refuse the assertion only at the first code exchange, after the user
@@ -271,6 +282,14 @@ public static class ProviderPresets
                 $"Provider '{options.Name}': {provider} does not accept private_key_jwt client assertions; its token endpoint " +
                 "takes the client secret. Set ClientSecret instead of a client certificate or key.",
                 nameof(options.ClientAuthentication));
+        // A secret the configure callback gave is sent as the preset sends its own (its method was chosen without it).
+        if (needsClientSecret && !string.IsNullOrEmpty(options.ClientSecret) && options.ClientAuthentication == ClientAuthentication.None)
+            options.ClientAuthentication = ClientAuthentication.Post;
+        if (needsClientSecret && string.IsNullOrEmpty(options.ClientSecret))
+            throw new ArgumentException(
+                $"Provider '{options.Name}': {provider}'s token endpoint refuses a code exchange, a refresh and a device poll without the " +
+                "client secret, PKCE or not (desktop clients get one too; such an app cannot keep it secret, and need not). Set ClientSecret.",
+                nameof(options.ClientSecret));
         return new GenericOAuthStrategy(options);
     }
 }

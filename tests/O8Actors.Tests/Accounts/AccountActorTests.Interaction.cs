@@ -24,6 +24,31 @@ public sealed partial class AccountActorTests
         Assert.DoesNotContain("at-1", error.Message);
     }
 
+    /// <summary>
+    /// A provider answers a dead refresh token with an error of its own: GitHub's <c>bad_refresh_token</c>, or the OpenID
+    /// Connect errors Entra ID answers when the user must come back (multi-factor now required, a consent withdrawn). A
+    /// silent caller is told to sign in, an interactive one gets the browser. Before, only <c>invalid_grant</c> did: these
+    /// failed every call the same way, the dead refresh token sent again each time, and the user was never asked.
+    /// </summary>
+    [Theory]
+    [InlineData("bad_refresh_token")]
+    [InlineData("interaction_required")]
+    [InlineData("consent_required")]
+    [InlineData("login_required")]
+    public async Task A_refresh_refused_with_a_providers_own_error_for_a_dead_grant_asks_for_a_sign_in(string error)
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        strategy.RefusalError = error;
+
+        var silent = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice));
+        var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
+
+        Assert.Equal(InteractionReason.RefreshRefused, silent.Reason);
+        Assert.Contains(error, silent.Message, StringComparison.Ordinal);
+        flows.ExpectMsg<StartFlow>(Wait);
+        Assert.False(interactive.IsCompleted);
+    }
+
     [Fact]
     public async Task An_unknown_account_throws_InteractionRequiredException()
     {
@@ -51,6 +76,24 @@ public sealed partial class AccountActorTests
         Assert.Equal("at-2", (await first).Token);
         Assert.Equal("at-2", (await second).Token);
         Assert.Equal("at-2", (await Get(accounts, Alice)).Token);
+    }
+
+    /// <summary>
+    /// The account's interactive login ends because O8Actors stops where it runs (its flows supervisor drained): its
+    /// callers get a cancellation that says so, which O8Actors.Cluster tells a caller on another node as its node lost.
+    /// </summary>
+    [Fact]
+    public async Task An_interactive_login_ended_by_a_shutdown_tells_its_callers_so()
+    {
+        var (_, flows, accounts) = await RefreshRefusedAsync();
+
+        var caller = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        start.Completion!.SetResult(new LoginCancelled(start.LoginId) { ByShutdown = true });
+
+        var stopped = await Assert.ThrowsAsync<LoginStoppedByShutdownException>(() => caller);
+        Assert.Equal(Alice, stopped.Account);
+        Assert.Contains("shutting down", stopped.Message, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -188,17 +188,9 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
     [Fact]
     public async Task Callers_whose_scopes_the_fresh_token_carries_are_served_while_a_consent_login_runs()
     {
-        var flows = CreateTestProbe();
-        var providers = CreateTestProbe();
-        var accounts = this.AccountsOver(new InMemoryTokenStore(), providers.Ref, flows.Ref);
-        var login = new TokenSet("at-1", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-1", "read write");
-        Assert.Equal(Alice, (await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, login), Wait)).Account);
+        var (accounts, consent, start) = await ConsentLoginRunningAsync();
 
-        var consent = Get(accounts, AccessTokenOptions.Interactive, "mail.send");
-        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
-        providers.LastSender.Tell(Refused(refresh, "invalid_grant"));
-        Assert.Equal(new[] { "mail.send" }, flows.ExpectMsg<StartFlow>(Wait).Request.Scopes);
-
+        Assert.Equal(new[] { "mail.send" }, start.Request.Scopes);
         Assert.Equal("at-1", (await Get(accounts, "read")).Token);
         Assert.Equal("at-1", (await Get(accounts, AccessTokenOptions.Interactive, "read", "write")).Token);
         Assert.False(consent.IsCompleted);
@@ -212,15 +204,7 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
     [Fact]
     public async Task A_silent_caller_inside_the_margin_is_served_the_still_valid_token_while_a_consent_login_runs()
     {
-        var flows = CreateTestProbe();
-        var providers = CreateTestProbe();
-        var accounts = this.AccountsOver(new InMemoryTokenStore(), providers.Ref, flows.Ref);
-        var login = new TokenSet("at-1", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-1", "read write");
-        Assert.Equal(Alice, (await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, login), Wait)).Account);
-        var consent = Get(accounts, AccessTokenOptions.Interactive, "mail.send");
-        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
-        providers.LastSender.Tell(Refused(refresh, "invalid_grant"));
-        flows.ExpectMsg<StartFlow>(Wait);
+        var (accounts, consent, _) = await ConsentLoginRunningAsync();
 
         Clock.Advance(TimeSpan.FromMinutes(57));
 
@@ -241,6 +225,24 @@ public sealed class AccountScopedRenewalTests() : TestKit(ConfigurationFactory.P
         Assert.Equal("at-2", (await both).Token);
         Assert.Equal("at-2", (await reader).Token);
         providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    /// <summary>
+    /// Alice holds a fresh one-hour token for <c>read write</c>; an interactive caller asks for <c>mail.send</c>, whose
+    /// refresh the provider refuses (<c>invalid_grant</c>, Entra ID's answer for a scope not consented to), so a consent
+    /// login starts and waits for its user.
+    /// </summary>
+    private async Task<(IActorRef Accounts, Task<AccessToken> Consent, StartFlow Start)> ConsentLoginRunningAsync()
+    {
+        var flows = CreateTestProbe();
+        var providers = CreateTestProbe();
+        var accounts = this.AccountsOver(new InMemoryTokenStore(), providers.Ref, flows.Ref);
+        var login = new TokenSet("at-1", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-1", "read write");
+        Assert.Equal(Alice, (await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, login), Wait)).Account);
+        var consent = Get(accounts, AccessTokenOptions.Interactive, "mail.send");
+        var refresh = providers.ExpectMsg<RefreshTokens>(Wait);
+        providers.LastSender.Tell(Refused(refresh, "invalid_grant"));
+        return (accounts, consent, flows.ExpectMsg<StartFlow>(Wait));
     }
 
     private static CodeExchangeFailed Refused(RefreshTokens refresh, string error) =>

@@ -69,6 +69,9 @@ internal sealed class RotatingStrategy(string name, Func<DateTimeOffset> clock) 
         }
     }
 
+    /// <summary>The error a refused refresh is answered with: <c>invalid_grant</c>, or a provider's own (GitHub's <c>bad_refresh_token</c>).</summary>
+    public string RefusalError { get; set; } = "invalid_grant";
+
     /// <summary>Makes every refresh token invalid (the user revoked the app at the provider).</summary>
     public void RevokeAll()
     {
@@ -100,7 +103,7 @@ internal sealed class RotatingStrategy(string name, Func<DateTimeOffset> clock) 
             }
 
             if (!_valid.Remove(context.RefreshToken))
-                throw new TokenExchangeException($"The token refresh with provider '{name}' was refused: invalid_grant.", "invalid_grant");
+                throw new TokenExchangeException($"The token refresh with provider '{name}' was refused: {RefusalError}.", RefusalError);
             _spent.Add(context.RefreshToken);
         }
 

@@ -225,9 +225,24 @@ public sealed class FlowsSupervisorTests : TestKit
         first.Send(_supervisor, CancelAllFlows.Instance);
         second.Send(_supervisor, CancelAllFlows.Instance);
 
-        Assert.IsType<LoginCancelled>(await completion.Task.WaitAsync(Wait));
+        // Said to be the drain's (its caller did not cancel: on a cluster, another node's caller is told its node went away).
+        Assert.True(Assert.IsType<LoginCancelled>(await completion.Task.WaitAsync(Wait)).ByShutdown);
         Assert.Equal(0, first.ExpectMsg<FlowsInFlight>(Wait).Count);
         Assert.Equal(0, second.ExpectMsg<FlowsInFlight>(Wait).Count);
+        var late = NewCompletion();
+        _supervisor.Tell(new StartFlow("after-the-drain", "test", AuthorizationRequest.Default, late));
+        Assert.True(Assert.IsType<LoginCancelled>(await late.Task.WaitAsync(Wait)).ByShutdown);
+    }
+
+    [Fact]
+    public async Task A_login_its_caller_cancels_is_not_said_to_be_cancelled_by_a_shutdown()
+    {
+        var completion = NewCompletion();
+        Start("f1", completion);
+
+        _supervisor.Tell(new CancelFlow("f1"));
+
+        Assert.False(Assert.IsType<LoginCancelled>(await completion.Task.WaitAsync(Wait)).ByShutdown);
     }
 
     [Fact]

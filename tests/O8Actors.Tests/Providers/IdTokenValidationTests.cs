@@ -747,7 +747,7 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     {
         var context = AuthorizeContext() with { Nonce = Nonce };
 
-        var google = ProviderPresets.Google("gid");
+        var google = ProviderPresets.Google("gid", "g-secret");
         Assert.True(google.ValidatesIdTokens);
         Assert.Equal(new Uri(ProviderPresets.GoogleJwksUri), google.Options.JwksUri);
         Assert.Equal(Nonce, Query(google.BuildAuthorizeUrl(context))["nonce"]);

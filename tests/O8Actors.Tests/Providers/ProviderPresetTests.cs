@@ -259,6 +259,23 @@ public sealed class ProviderPresetTests : IAsyncLifetime
 
     // ---- Google ----
 
+    /// <summary>
+    /// Google's token endpoint refuses every grant without the client secret (<c>client_secret is missing</c>), desktop
+    /// clients and PKCE included: the preset refuses to build without one, instead of a login that fails after the user
+    /// approved it. A secret given by the configure callback counts.
+    /// </summary>
+    [Fact]
+    public void Google_without_a_client_secret_is_refused_when_built()
+    {
+        var refused = Assert.Throws<ArgumentException>(() => ProviderPresets.Google("g-id"));
+        Assert.Throws<ArgumentException>(() => ProviderPresets.Google("g-id", ""));
+        var configured = ProviderPresets.Google("g-id", configure: o => o.ClientSecret = ClientSecret);
+
+        Assert.Equal("ClientSecret", refused.ParamName);
+        Assert.Contains("client secret", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(ClientAuthentication.Post, configured.Options.ClientAuthentication);
+    }
+
     [Fact]
     public void Google_authorize_url_asks_for_offline_access()
     {
@@ -304,7 +321,7 @@ public sealed class ProviderPresetTests : IAsyncLifetime
     [Fact]
     public void Google_prompt_can_be_changed_per_login()
     {
-        var url = ProviderPresets.Google("g-id").BuildAuthorizeUrl(
+        var url = ProviderPresets.Google("g-id", ClientSecret).BuildAuthorizeUrl(
             AuthorizeContext(extra: new Dictionary<string, string> { ["prompt"] = "select_account" }));
 
         Assert.Equal("select_account", Query(url)["prompt"]);
@@ -350,7 +367,7 @@ public sealed class ProviderPresetTests : IAsyncLifetime
     [Fact]
     public void The_OpenID_Connect_presets_read_UserInfo_where_their_discovery_documents_say_and_the_OAuth_only_ones_have_none()
     {
-        Assert.Equal(new Uri("https://openidconnect.googleapis.com/v1/userinfo"), ProviderPresets.Google("g-id").Options.UserInfoEndpoint);
+        Assert.Equal(new Uri("https://openidconnect.googleapis.com/v1/userinfo"), ProviderPresets.Google("g-id", ClientSecret).Options.UserInfoEndpoint);
         Assert.Equal(new Uri("https://graph.microsoft.com/oidc/userinfo"), ProviderPresets.Microsoft("common", "ms-id").Options.UserInfoEndpoint);
         Assert.Null(ProviderPresets.GitHub("gh-id", "gh-secret").Options.UserInfoEndpoint);
         Assert.Null(ProviderPresets.Discord("d-id").Options.UserInfoEndpoint);
