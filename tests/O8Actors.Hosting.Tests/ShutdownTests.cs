@@ -45,6 +45,36 @@ public sealed class ShutdownTests(SandboxFixture sandbox) : IClassFixture<Sandbo
         rebind.Stop();
     }
 
+    /// <summary>
+    /// An account's refresh is at the token endpoint when the host stops: the stop waits (within its ShutdownTimeout) for
+    /// the answer and its save, so the store holds the rotated refresh token. Before, the answer went to the stopped
+    /// account's dead letters and the store kept the spent one, which a rotating provider refuses after the restart.
+    /// </summary>
+    [Fact]
+    public async Task Host_stop_during_an_accounts_refresh_stores_the_refresh_token_it_brings()
+    {
+        var store = new InMemoryTokenStore();
+        var strategy = new O8Actors.TestSupport.HeldRefreshStrategy();
+        using var host = HostedO8.Build(HostedO8.LoopbackSettings(), o => o.AddProvider(strategy), systemName: "o8-shutdown-refresh",
+            services: s => s.AddSingleton<ITokenStore>(store));
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        var account = new OAuthAccount(O8Actors.TestSupport.HeldRefreshStrategy.ProviderName, "alice");
+        await store.SaveAsync(account, new TokenSet("at-1", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "rt-1"), 0, TestContext.Current.CancellationToken);
+        var refresh = host.Services.GetRequiredService<IOAuthLogins>().GetAccessTokenAsync(account,
+            options: new AccessTokenOptions(ForceRefresh: true), cancellationToken: TestContext.Current.CancellationToken);
+        await strategy.Entered.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+
+        var stopping = host.StopAsync(CancellationToken.None);
+        // As ExpectNoMsg: a window in which a stop that does not wait for the refresh ends (it took well under a second).
+        var endedFirst = await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken)) == stopping;
+        strategy.Answer.SetResult(new TokenSet("at-2", "Bearer", DateTimeOffset.UtcNow.AddHours(1), "rt-2"));
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.False(endedFirst, "the host stopped with the refresh still at the token endpoint");
+        Assert.Equal("rt-2", (await store.LoadAsync(account, TestContext.Current.CancellationToken))!.Tokens.RefreshToken);
+        Assert.Equal("at-2", (await refresh).Token);
+    }
+
     [Fact]
     public async Task Calls_after_host_stop_throw_ObjectDisposedException_at_once()
     {

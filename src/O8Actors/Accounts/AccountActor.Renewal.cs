@@ -203,8 +203,8 @@ internal sealed partial class AccountActor
     }
 
     private string ScopesRefusedMessage =>
-        $"The provider '{_account.Provider}' refused to refresh the tokens of {_account} for the scopes asked for (invalid_grant: not granted " +
-        "without the user, or the refresh token is no longer valid); sign in again.";
+        $"The provider '{_account.Provider}' refused to refresh the tokens of {_account} for the scopes asked for (not granted without the " +
+        "user, or the refresh token is no longer valid); sign in again.";
 
     /// <summary>
     /// A renewal failed for a reason that may pass: the callers the current token answers get it while it is valid (it is

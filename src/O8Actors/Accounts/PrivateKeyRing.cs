@@ -71,7 +71,7 @@ internal static class PrivateKeyRing
         {
             if (!Directory.Exists(folder)) return [];
             var elements = new List<XElement>();
-            foreach (var file in Directory.EnumerateFiles(folder, "*.xml"))
+            foreach (var file in KeyFiles())
             {
                 try
                 {
@@ -90,6 +90,19 @@ internal static class PrivateKeyRing
             }
 
             return elements;
+        }
+
+        /// <summary>The folder's key files; a folder the app named that this process may not list is refused as an unreadable key is.</summary>
+        private List<string> KeyFiles()
+        {
+            try
+            {
+                return Directory.EnumerateFiles(folder, "*.xml").ToList();
+            }
+            catch (UnauthorizedAccessException e) when (namedByTheApp)
+            {
+                throw new KeyRingKeyUnreadableException(folder, null, e);
+            }
         }
 
         public void StoreElement(XElement element, string friendlyName)

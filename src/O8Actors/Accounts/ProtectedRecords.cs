@@ -33,11 +33,11 @@ internal static class ProtectedRecords
         {
             json = protector.Unprotect(payload);
         }
-        catch (CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException unreadable)
+        catch (CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException)
         {
             // Not a record that does not decrypt: a key ring this process cannot read whole. Read as absent, the account
             // would look signed out, and its next save would go over a record another process can still read.
-            throw unreadable;
+            throw KeyRingKeyUnreadableException.Unwrapped(e);
         }
         catch (CryptographicException)
         {

@@ -210,6 +210,10 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
                 End(ProviderSessionOutcome.Failed,
                     "A newer sign-out of the same account took over the provider's session step before this one's browser came back; its return is no longer awaited.");
                 break;
+            case EndSessionShutDown:
+                End(ProviderSessionOutcome.Failed,
+                    "The application is shutting down: the browser's return from the provider is no longer awaited, so the provider's session may still be open.");
+                break;
             case BrowserLaunched or BrowserRefused:
                 break;
             default:

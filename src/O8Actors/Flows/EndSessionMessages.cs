@@ -35,6 +35,15 @@ internal sealed record EndSessionSuperseded
     public static EndSessionSuperseded Instance { get; } = new();
 }
 
+/// <summary>
+/// Tells a sign-out's browser step that O8Actors is stopping (the flows supervisor drains): it ends as failed at once,
+/// rather than hold its account's actor, and with it the app's dispose or host stop, until the browser comes back.
+/// </summary>
+internal sealed record EndSessionShutDown
+{
+    public static EndSessionShutDown Instance { get; } = new();
+}
+
 /// <summary>What became of an <see cref="EndProviderSession"/>; <paramref name="Reason"/> is safe to log (null when it ended).</summary>
 internal sealed record ProviderSessionEnded(string RequestId, ProviderSessionOutcome Outcome, string? Reason = null)
 {

@@ -65,6 +65,10 @@ internal sealed class FlowsSupervisor : ReceiveActor
             _draining = true;
             _drainRequesters.Add(Sender);
             foreach (var flowId in _waiters.Keys) Context.Child(flowId).Tell(new CancelFlow(flowId));
+            // And every sign-out's browser step (the children with generated names): its account's actor waits for it, and a
+            // dispose or host stop waits for the accounts (they may have a refresh at the token endpoint).
+            foreach (var child in Context.GetChildren())
+                if (child.Path.Name.StartsWith('$')) child.Tell(EndSessionShutDown.Instance);
             NotifyIfDrained();
         });
         Receive<ListenerStatus>(LearnRedirectUri);

@@ -90,6 +90,12 @@ public sealed record LoginCancelled(string LoginId) : LoginOutcome(LoginId)
     /// so as its node going away, not as a cancellation of its own.
     /// </summary>
     internal bool ByShutdown { get; init; }
+
+    /// <summary>Equal to another cancellation of the same login, however it came about (<see cref="ByShutdown"/> is how it was delivered, not which outcome it is).</summary>
+    public bool Equals(LoginCancelled? other) => other is not null && LoginId == other.LoginId;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(typeof(LoginCancelled), LoginId);
 }
 
 /// <summary>The login failed; <see cref="Reason"/> is safe to show and to log (it never holds a secret).</summary>

@@ -75,7 +75,7 @@ internal sealed class O8Guardian : ReceiveActor
     /// <summary>The HOCON flag a package that shards accounts sets (<c>o8.accounts.routed = on</c>) before the system starts.</summary>
     internal const string AccountsRoutedPath = "o8.accounts.routed";
 
-    private static bool AccountsRouted(Akka.Configuration.Config config) => config.HasPath(AccountsRoutedPath) && config.GetBoolean(AccountsRoutedPath);
+    internal static bool AccountsRouted(Akka.Configuration.Config config) => config.HasPath(AccountsRoutedPath) && config.GetBoolean(AccountsRoutedPath);
 
     public static Props Props(O8Options options, IBrowserLauncher browser, Func<string, HttpClient> httpClients, ILoggerFactory? loggerFactory,
         O8Actors.Binding.BrowserBindingVerifier? bindingVerifier = null, ITokenStore? tokenStore = null) =>

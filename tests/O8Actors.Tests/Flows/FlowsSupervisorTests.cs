@@ -132,6 +132,16 @@ public sealed class FlowsSupervisorTests : TestKit
         Assert.True(((RegisterState)_listener.FishForMessage(m => m is RegisterState { LoginId: "lost" }, Wait)).Acknowledge);
     }
 
+    /// <summary>A sign-out's browser step for <paramref name="requester"/>, its end-session URL handed out: it waits for the browser's return.</summary>
+    private void SignOutWaitingForTheBrowser(TestProbe requester)
+    {
+        _supervisor.Tell(new EndProviderSession("test", "sign-out-1", null, TimeSpan.FromMinutes(2)), requester.Ref);
+        _listener.FishForMessage(m => m is RegisterState { ForSignOut: true }, Wait);
+        _listener.Reply(new StateRegistered("sign-out-1", new Uri("https://localhost:41539/")));
+        _providers.FishForMessage(m => m is PrepareEndSession, Wait);
+        _providers.Reply(new EndSessionPrepared("sign-out-1", new Uri("https://provider.test/logout"), new Uri("https://localhost:41539/test")));
+    }
+
     /// <summary>
     /// A sign-out waiting for the browser's return when the listener crashes: the return can only hit a closed port, and
     /// the step waited its whole timeout, then reported TimedOut with a reason sending the operator to the provider's
@@ -143,11 +153,7 @@ public sealed class FlowsSupervisorTests : TestKit
         var login = NewCompletion();
         Start("f1", login);
         var requester = CreateTestProbe();
-        _supervisor.Tell(new EndProviderSession("test", "sign-out-1", null, TimeSpan.FromMinutes(2)), requester.Ref);
-        _listener.FishForMessage(m => m is RegisterState { ForSignOut: true }, Wait);
-        _listener.Reply(new StateRegistered("sign-out-1", new Uri("https://localhost:41539/")));
-        _providers.FishForMessage(m => m is PrepareEndSession, Wait);
-        _providers.Reply(new EndSessionPrepared("sign-out-1", new Uri("https://provider.test/logout"), new Uri("https://localhost:41539/test")));
+        SignOutWaitingForTheBrowser(requester);
 
         _supervisor.Tell(new ListenerLost("The redirect listener failed (IOException) and was stopped; its port is released."));
 
@@ -157,6 +163,24 @@ public sealed class FlowsSupervisorTests : TestKit
         Assert.DoesNotContain("post-logout", ended.Reason, StringComparison.Ordinal);
         // The login in flight is told as before.
         Assert.Equal(LoginFailure.ListenerUnavailable, Assert.IsType<LoginFailed>(await login.Task.WaitAsync(Wait)).Failure);
+    }
+
+    /// <summary>
+    /// A sign-out waiting for the browser's return when O8Actors stops (a dispose, a host stop): the step ends at once as
+    /// failed. Its account's actor waits for it, and a dispose waits for the accounts (a refresh at the token endpoint must
+    /// be stored): left waiting for a browser that may never come back, it held the dispose for a minute.
+    /// </summary>
+    [Fact]
+    public void A_sign_out_waiting_for_the_browser_when_the_logins_are_drained_fails_at_once()
+    {
+        var requester = CreateTestProbe();
+        SignOutWaitingForTheBrowser(requester);
+
+        CreateTestProbe().Send(_supervisor, CancelAllFlows.Instance);
+
+        var ended = requester.ExpectMsg<ProviderSessionEnded>(Wait);
+        Assert.Equal(ProviderSessionOutcome.Failed, ended.Outcome);
+        Assert.Contains("shutting down", ended.Reason, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -226,7 +250,11 @@ public sealed class FlowsSupervisorTests : TestKit
         second.Send(_supervisor, CancelAllFlows.Instance);
 
         // Said to be the drain's (its caller did not cancel: on a cluster, another node's caller is told its node went away).
-        Assert.True(Assert.IsType<LoginCancelled>(await completion.Task.WaitAsync(Wait)).ByShutdown);
+        var cancelled = Assert.IsType<LoginCancelled>(await completion.Task.WaitAsync(Wait));
+        Assert.True(cancelled.ByShutdown);
+        // How it was delivered is no part of which outcome it is: an app comparing outcomes sees a cancellation of f1.
+        Assert.Equal(new LoginCancelled("f1"), cancelled);
+        Assert.Equal(new LoginCancelled("f1").GetHashCode(), cancelled.GetHashCode());
         Assert.Equal(0, first.ExpectMsg<FlowsInFlight>(Wait).Count);
         Assert.Equal(0, second.ExpectMsg<FlowsInFlight>(Wait).Count);
         var late = NewCompletion();

@@ -3,6 +3,7 @@ using O8Actors.Callback;
 using O8Actors.Tests.Flows;
 using O8Actors.Tests.Providers;
 using O8Actors.Tests.Support;
+using O8Actors.TestSupport;
 using O8Actors.Providers;
 
 using Xunit.Abstractions;
@@ -73,27 +74,6 @@ public sealed class UseAfterDisposeTests(ITestOutputHelper output)
 
         Assert.False(endedFirst, "the dispose ended with the refresh still at the token endpoint");
         Assert.Equal("rt-2", (await store.LoadAsync(account))!.Tokens.RefreshToken);
-    }
-
-    /// <summary>A provider whose refresh waits for the test to answer it.</summary>
-    private sealed class HeldRefreshStrategy : ProviderStrategy
-    {
-        public const string ProviderName = "held";
-        public readonly TaskCompletionSource Entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public readonly TaskCompletionSource<TokenSet> Answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public override string Name => ProviderName;
-
-        public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context) => new("https://held.test/authorize");
-
-        public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken) =>
-            throw new NotSupportedException();
-
-        public override Task<TokenSet> RefreshAsync(RefreshContext context, HttpClient http, CancellationToken cancellationToken)
-        {
-            Entered.TrySetResult();
-            return Answer.Task;
-        }
     }
 
     /// <summary>

@@ -128,11 +128,16 @@ public sealed class TimerQueueSchedulerTests() : TestKit(SchedulerConfig)
     {
         var system = ActorSystem.Create("ending", ConfigurationFactory.ParseString(SchedulerConfig + "\nakka.loglevel = OFF"));
         var ran = 0;
-        system.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(300), () => Interlocked.Increment(ref ran));
+        // Due well after the system's end, however long a loaded machine takes to terminate it (it ran at 300 ms before,
+        // which a slow Terminate could outlast, the timer then rightly running).
+        var due = TimeSpan.FromSeconds(3);
+        var scheduled = System.Diagnostics.Stopwatch.StartNew();
+        system.Scheduler.Advanced.ScheduleOnce(due, () => Interlocked.Increment(ref ran));
 
         await system.Terminate().WaitAsync(Wait);
+        Assert.True(scheduled.Elapsed < due, $"the system took {scheduled.Elapsed} to terminate, past the timer's due time");
 
-        ExpectNoMsg(TimeSpan.FromMilliseconds(600)); // past the timer's due time
+        ExpectNoMsg(due - scheduled.Elapsed + TimeSpan.FromMilliseconds(300)); // past the timer's due time
         Assert.Equal(0, Volatile.Read(ref ran));
         Assert.Throws<SchedulerException>(() => system.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, () => Interlocked.Increment(ref ran)));
     }
