@@ -158,7 +158,7 @@ internal sealed class LoginClient : IOAuthLogins
         if (ended is LoginSucceeded succeeded && AccountKeys.For(provider, succeeded.Tokens, request) is { } account)
         {
             // Sent at once, whatever the token (it is not cancelled yet: the login's wait checked it); the token ends only the wait.
-            var remembered = Remember(succeeded, account, request);
+            var remembered = RememberAsync(succeeded, account, request);
             try
             {
                 ended = await remembered.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -167,10 +167,10 @@ internal sealed class LoginClient : IOAuthLogins
             {
                 // The caller left while the tokens were being stored (a store lock another process holds, a slow store):
                 // cancelled as promised, not kept waiting up to the renewal timeout. The remember goes on, and a later token
-                // request finds the tokens; should the store refuse them, nobody holds them any more (the account keeps
-                // only what it alone was given): they are revoked, so no live grant is left that the app does not know of.
+                // request finds the tokens. (Not revoked should the store fail: a store's failure may still have stored
+                // them, and revoking a stored sign-in is worse than a grant left to expire.)
                 ended = new LoginCancelled(flowId);
-                _ = RevokeUnlessRememberedAsync(remembered, succeeded.Tokens, provider, flowId);
+                _ = remembered.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             }
         }
 
@@ -188,49 +188,20 @@ internal sealed class LoginClient : IOAuthLogins
             : Task.FromResult(ended);
 
     /// <summary>Stores the login's tokens as <paramref name="account"/>'s; a store failure leaves the outcome without an account (its tokens are valid).</summary>
-    private Task<LoginOutcome> RememberAsync(LoginSucceeded succeeded, OAuthAccount account, AuthorizationRequest request) =>
-        Remember(succeeded, account, request).Outcome;
-
-    /// <summary>
-    /// The remember of a login's tokens, sent now: its <c>Outcome</c> (<paramref name="succeeded"/>, with its account once
-    /// stored), and whether the account's actor answered that it did not store them (not a wait that ran out).
-    /// </summary>
-    private RememberCall Remember(LoginSucceeded succeeded, OAuthAccount account, AuthorizationRequest request)
+    private async Task<LoginOutcome> RememberAsync(LoginSucceeded succeeded, OAuthAccount account, AuthorizationRequest request)
     {
-        var refused = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        return new RememberCall(RunAsync(), refused.Task);
-
-        async Task<LoginOutcome> RunAsync()
+        try
         {
-            try
-            {
-                await UntilSystemEndsAsync(_actors.Accounts.Ask<LoginRemembered>(RememberLogin.Of(account, succeeded.Tokens, request),
-                    _accounts.RenewalTimeout)).ConfigureAwait(false);
-                refused.TrySetResult(false);
-                return succeeded with { Account = account };
-            }
-            // The actor system ended before the account's actor answered (ObjectDisposedException): the tokens are still the
-            // caller's, without an account.
-            catch (Exception e) when (e is OAuthFlowException or AskTimeoutException or IOException or UnauthorizedAccessException or ObjectDisposedException)
-            {
-                // Only the account's own answer says the tokens were not taken: past the wait they may still be stored.
-                refused.TrySetResult(e is not (AskTimeoutException or ObjectDisposedException));
-                return succeeded;
-            }
+            await UntilSystemEndsAsync(_actors.Accounts.Ask<LoginRemembered>(RememberLogin.Of(account, succeeded.Tokens, request),
+                _accounts.RenewalTimeout)).ConfigureAwait(false);
+            return succeeded with { Account = account };
         }
-    }
-
-    /// <summary>A remember under way: the outcome to hand on, and whether the account refused the tokens.</summary>
-    private sealed record RememberCall(Task<LoginOutcome> Outcome, Task<bool> Refused)
-    {
-        public Task<LoginOutcome> WaitAsync(CancellationToken cancellationToken) => Outcome.WaitAsync(cancellationToken);
-    }
-
-    /// <summary>Revokes a login's tokens that its caller left before they were stored, once the account has refused them.</summary>
-    private async Task RevokeUnlessRememberedAsync(RememberCall remembered, TokenSet tokens, string provider, string flowId)
-    {
-        if (!await remembered.Refused.ConfigureAwait(false)) return;
-        _actors.Providers.Tell(new RevokeTokens(provider, $"revoke-unremembered-{flowId}", RevokeTokens.Of(tokens)), ActorRefs.Nobody);
+        // The actor system ended before the account's actor answered (ObjectDisposedException): the tokens are still the
+        // caller's, without an account.
+        catch (Exception e) when (e is OAuthFlowException or AskTimeoutException or IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            return succeeded;
+        }
     }
 
     public Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,

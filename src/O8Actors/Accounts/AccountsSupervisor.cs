@@ -223,6 +223,14 @@ internal sealed class AccountsSupervisor : ReceiveActor, IWithUnboundedStash
 
         if (!_routed)
         {
+            if (_handingOff && !_accounts.ContainsKey(account))
+            {
+                // Stopping (a dispose or a host stop settles the accounts, waiting for each to stop): an actor made now
+                // would hold the stop up (it retires only when idle) and could start a refresh the system then cuts off.
+                Sender.Tell(new Status.Failure(new ObjectDisposedException(nameof(IOAuthLogins), "O8Actors is stopping; no account is served any more.")));
+                return;
+            }
+
             Of(account).Forward(message);
             return;
         }

@@ -109,4 +109,27 @@ public sealed class AccountSuccessionTests : TestKit
         Assert.Equal(bobsTokens.AccessToken, served.Token);
         Assert.Equal(InteractionReason.AccountMismatch, (await Assert.ThrowsAsync<InteractionRequiredException>(() => caller)).Reason);
     }
+
+    /// <summary>
+    /// A dispose or host stop hands every account off and waits for each to stop. An account not running by then gets no
+    /// actor (told O8Actors is stopping): made now, it would hold the stop up (it retires only when idle) and could start a
+    /// refresh the system then cuts off, the very loss the settling prevents. The one under way finishes.
+    /// </summary>
+    [Fact]
+    public async Task While_the_accounts_are_settled_for_a_stop_an_account_not_running_gets_no_actor()
+    {
+        var strategy = NewStrategy();
+        var accounts = await this.AccountsAsync(strategy, new InMemoryTokenStore());
+        await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
+        strategy.Hold();
+        var refreshing = accounts.Ask<AccessToken>(new GetAccessToken(Alice, null, new AccessTokenOptions(ForceRefresh: true)), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(strategy.Refreshes == 1), Wait);
+
+        accounts.Tell(AccountHandOff.Instance);
+        var refused = await Assert.ThrowsAsync<ObjectDisposedException>(() => accounts.Ask<AccessToken>(new GetAccessToken(Bob, null, AccessTokenOptions.Silent), Wait));
+        strategy.Release();
+
+        Assert.Contains("stopping", refused.Message, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty((await refreshing).Token));
+    }
 }

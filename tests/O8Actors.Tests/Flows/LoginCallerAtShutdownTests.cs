@@ -84,42 +84,6 @@ public sealed class LoginCallerAtShutdownTests : TestKit
     }
 
     /// <summary>
-    /// The caller has cancelled while its login's tokens were being stored, and the store then refuses them: nobody holds
-    /// them any more (the caller was told the login was cancelled; the account keeps only tokens it alone was given), so
-    /// they are revoked at the provider rather than left a live grant the app does not know of.
-    /// </summary>
-    [Fact]
-    public async Task Tokens_a_cancelled_caller_left_behind_are_revoked_when_the_store_refuses_them()
-    {
-        var system = ActorSystem.Create("app-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var writes = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var flows = system.ActorOf(Props.Create(() => new Succeeding()));
-            var accounts = system.ActorOf(Props.Create(() => new RefusingWhenTold(writes)));
-            var providers = CreateTestProbe(system);
-            var silent = system.ActorOf(Props.Create(() => new Silent(null)));
-            var client = new LoginClient(system, new O8ActorRefs(silent, providers.Ref, flows, silent, accounts, new AccountCache()), O8Options.FromConfig());
-            using var cancel = new CancellationTokenSource();
-
-            var login = client.AuthorizeAsync("github", new AuthorizationRequest { AccountKey = "alice" }, cancel.Token);
-            await writes.Task.WaitAsync(Wait);
-            cancel.Cancel();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => login.WaitAsync(TimeSpan.FromSeconds(5)));
-            providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-            accounts.Tell(RefusingWhenTold.Refuse);
-
-            var revoke = providers.ExpectMsg<O8Actors.Providers.RevokeTokens>(Wait);
-            Assert.Equal("github", revoke.Provider);
-            Assert.Contains(revoke.Tokens, t => t.Token == "access");
-        }
-        finally
-        {
-            await system.Terminate();
-        }
-    }
-
-    /// <summary>
     /// A caller cancelling a call that waits for an actor's answer (an interactive token request here) gets an exception
     /// carrying its own token, so its <c>catch (OperationCanceledException e) when (e.CancellationToken == token)</c>
     /// matches. Akka cancels an Ask without the token; only a token already cancelled on entry carried it before.
@@ -187,23 +151,6 @@ public sealed class LoginCallerAtShutdownTests : TestKit
     private sealed class Succeeding : ReceiveActor
     {
         public Succeeding() => Receive<StartFlow>(start => start.Completion!.TrySetResult(new LoginSucceeded(start.LoginId, new TokenSet("access", "Bearer"))));
-    }
-
-    /// <summary>Takes a login's tokens to store and, once told, answers that the store refused them.</summary>
-    private sealed class RefusingWhenTold : ReceiveActor
-    {
-        public const string Refuse = "refuse";
-
-        public RefusingWhenTold(TaskCompletionSource heard)
-        {
-            IActorRef? rememberer = null;
-            Receive<RememberLogin>(_ =>
-            {
-                rememberer = Sender;
-                heard.TrySetResult();
-            });
-            Receive<string>(_ => rememberer?.Tell(new Status.Failure(new AuthorizationFailedException(LoginFailure.Internal, "The token store failed."))));
-        }
     }
 
     /// <summary>Takes every message and answers none.</summary>
