@@ -48,12 +48,12 @@ internal sealed partial class AccountActor
     }
 
     /// <summary>A store failure as a message may name it: its type (an app's store may quote anything), or this actor's own deadline.</summary>
-    /// <remarks>A key ring this process cannot read says which folder and key (no secret): the log line is where an operator finds it.</remarks>
-    private static string StoreFailure(Exception cause)
-    {
-        var shown = KeyRingKeyUnreadableException.Unwrapped(cause);
-        return shown is StoreDeadlinePassed or KeyRingKeyUnreadableException ? shown.Message : shown.GetType().Name;
-    }
+    /// <remarks>
+    /// A key ring this process cannot read says which folder and key (no secret): the log line is where an operator finds
+    /// it. (The stores unwrap it from Data Protection's <c>CryptographicException</c> where they call it.)
+    /// </remarks>
+    private static string StoreFailure(Exception cause) =>
+        cause is StoreDeadlinePassed or KeyRingKeyUnreadableException ? cause.Message : cause.GetType().Name;
 
     /// <summary>A sign-out's store step that passed its deadline; its message is this actor's own.</summary>
     private sealed class StoreDeadlinePassed(string message) : TimeoutException(message);

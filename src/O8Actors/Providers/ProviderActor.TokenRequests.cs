@@ -54,7 +54,9 @@ internal sealed partial class ProviderActor
         };
         var name = strategy.Name;
         AnswerWhenDone(() => RunWithTimeout(ct => Traced("o8.token_request", work, parent, name, ct), timeout), replyTo,
-            success: tokens => new CodeExchanged(flowId, tokens) { ForLogin = request is ExchangeCode },
+            success: tokens => IssuedTokens.Refusal(tokens, name) is { } refusal
+                ? (object)ToFailure(flowId, name, timeout, refusal)
+                : new CodeExchanged(flowId, tokens) { ForLogin = request is ExchangeCode },
             failure: e => ToFailure(flowId, name, timeout, e),
             timesAnswers: true);
     }
@@ -113,7 +115,7 @@ internal sealed partial class ProviderActor
     private static Task<TokenSet> ExchangeAsync(ProviderStrategy strategy, CodeExchangeContext context, HttpClient http, CancellationToken ct) =>
         context.RequiresIdToken && !strategy.EnforcesStepUp
             ? Task.FromException<TokenSet>(new IdTokenValidationException(StepUp.Unenforced(strategy)))
-            : IssuedTokens.WithAccessToken(StrategyReturnedNoTaskException.Checked(strategy.ExchangeCodeAsync(context, http, ct)), strategy.Name);
+            : StrategyReturnedNoTaskException.Checked(strategy.ExchangeCodeAsync(context, http, ct));
 
     /// <summary>
     /// Revokes the tokens in order (RFC 7009), each one asked even when one before it was refused (a server may refuse
