@@ -39,7 +39,8 @@ namespace O8Actors;
 /// refresh token spent) are stored over it, not dropped because the file turned unreadable after it was read. A file that
 /// decrypts but is of a format this version does not read (a newer version of O8Actors wrote it, and the app was then
 /// downgraded) is not taken for absent: loading or saving the account throws <see cref="StoredTokensUnreadableException"/>
-/// and the file stays until the account signs out; <see cref="ListAsync"/> leaves it out (its account is inside it). A
+/// and the file stays until the account signs out; <see cref="ListAsync"/> leaves it out (its account is inside it), as it
+/// does a file this process may not open. A
 /// folder deleted while the app runs is created again (mode 0700, a new key ring) by the next call.</para>
 /// </remarks>
 public sealed class FileTokenStore : ITokenStore
@@ -206,6 +207,12 @@ public sealed class FileTokenStore : ITokenStore
             catch (StoredTokensUnreadableException)
             {
                 // Its account is inside what does not read: it cannot be listed, and it must not fail the list of the others.
+                continue;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not KeyRingKeyUnreadableException)
+            {
+                // A file this process may not open (another user's, in a folder two apps share) is passed over as one that
+                // does not decrypt is. The key ring failing is the store failing: that one fails the list.
                 continue;
             }
 

@@ -97,6 +97,23 @@ public sealed class FileTokenStoreRecordTests : IDisposable
     }
 
     [Fact]
+    public async Task A_token_file_this_process_cannot_open_leaves_the_list_of_the_other_accounts_whole()
+    {
+        var store = new FileTokenStore(_folder);
+        await SaveAndFindAsync(store, Alice);
+        await SaveAndFindAsync(store, Bob);
+        // A file the process cannot open (another user's, mode 0600, in a folder two apps share). CI runs as root, which
+        // reads any file, so a link that points at itself plays it: opening it fails with an I/O error as a refused
+        // permission does.
+        var unopenable = Path.Combine(_folder, "0000000000000000000000000000000000000000000000000000000000000000.token");
+        File.CreateSymbolicLink(unopenable, unopenable);
+        Assert.ThrowsAny<IOException>(() => File.ReadAllBytes(unopenable));
+
+        Assert.Equal([Alice, Bob], await store.ListAsync());
+        Assert.Equal([Alice, Bob], await store.ListAsync("github"));
+    }
+
+    [Fact]
     public async Task A_file_whose_fields_all_parse_but_whose_format_number_is_newer_is_reported_unreadable()
     {
         var store = new FileTokenStore(_folder);
