@@ -269,7 +269,9 @@ internal sealed partial class FlowActor
 
     /// <summary>
     /// Whether a failed poll is worth repeating: no answer in time, no connection, a server error (5xx, 429,
-    /// <c>server_error</c>, <c>temporarily_unavailable</c>) or a full queue here. A protocol error (<c>invalid_client</c>,
+    /// <c>server_error</c>, <c>temporarily_unavailable</c>), a DPoP nonce refused again after its one retry
+    /// (<c>use_dpop_nonce</c>: the nonce rotated once more, or another node of the server answered; the next poll carries the
+    /// latest) or a full queue here. A protocol error (<c>invalid_client</c>,
     /// <c>invalid_grant</c>, an unbound token...) ends the login: asking again gets the same answer. A 5xx or 429 counts
     /// by its status whatever <c>error</c> it carries (a gateway's <c>service_unavailable</c>, a rate limit's
     /// <c>too_many_requests</c>), unless the error is one of those final ones.
@@ -278,7 +280,7 @@ internal sealed partial class FlowActor
     {
         LoginFailure.ExchangeTimeout or LoginFailure.ExchangeQueueFull => true,
         LoginFailure.TokenExchange when failure.ProviderError is { } error =>
-            error is "server_error" or "temporarily_unavailable"
+            error is "server_error" or "temporarily_unavailable" or "use_dpop_nonce"
             || (!FinalPollErrors.Contains(error) && CauseOf(failure) is HttpRequestException { StatusCode: { } status } && TransientStatus(status)),
         LoginFailure.TokenExchange => TransientCause(CauseOf(failure)),
         _ => false,

@@ -32,6 +32,24 @@ public sealed class DpopKeyTests
         Assert.True(result.IsValid, result.Exception?.Message);
     }
 
+    /// <summary>
+    /// A copy of a key (what a cluster node's answer carries, or an app's own <see cref="DpopKey.FromJwk"/>) that the app
+    /// disposes after use leaves the account's own copy signing. Before, the signing library cached one signer per key
+    /// thumbprint, holding the first copy's key: every later proof of the account failed with ObjectDisposedException.
+    /// </summary>
+    [Fact]
+    public void Disposing_a_copy_of_a_key_leaves_the_other_copies_signing()
+    {
+        using var accounts = DpopKey.Create();
+        var target = new Uri("https://as.example/token");
+        using (var copy = DpopKey.FromJwk(accounts.ToJwk()))
+            DpopProof.Create(copy, HttpMethod.Post, target, DateTimeOffset.UtcNow);
+
+        var proof = new JsonWebToken(DpopProof.Create(accounts, HttpMethod.Post, target, DateTimeOffset.UtcNow));
+
+        Assert.Equal("dpop+jwt", proof.Typ);
+    }
+
     [Fact]
     public void Two_keys_are_different_keys()
     {

@@ -40,6 +40,21 @@ public sealed class DpopProofTests
         Assert.False(proof.TryGetClaim("ath", out _));
     }
 
+    /// <summary>
+    /// The <c>htu</c> is the URI the request goes to: an international host in its ASCII form, as the server sees it in
+    /// its Host header (a server that builds its own URL from it refused the Unicode form as <c>invalid_dpop_proof</c>).
+    /// </summary>
+    [Theory]
+    [InlineData("https://bücher.example/token", "https://xn--bcher-kva.example/token")]
+    [InlineData("https://BÜCHER.example:8443/a%20b/c?x=1", "https://xn--bcher-kva.example:8443/a%20b/c")]
+    [InlineData("https://AS.Example:443/Token", "https://as.example/Token")]
+    [InlineData("http://[::1]:8080/token", "http://[::1]:8080/token")]
+    [InlineData("https://127.0.0.1/token", "https://127.0.0.1/token")]
+    public void The_target_is_named_as_the_request_sends_it(string target, string htu)
+    {
+        Assert.Equal(htu, DpopProof.TargetUri(new Uri(target)));
+    }
+
     [Fact]
     public void A_proof_for_a_resource_call_carries_the_access_tokens_hash_and_not_the_token()
     {

@@ -147,6 +147,9 @@ public sealed class ProviderDialectTests : TestKit, IAsyncLifetime
     [InlineData(503, "application/json", """{"error":"service_unavailable"}""", true)] // a gateway's
     [InlineData(429, "text/plain", "slow down", true)]
     [InlineData(400, "application/json", """{"error":"server_error"}""", true)]
+    // RFC 9449 section 8: the grant was not looked at; a DPoP poll whose one nonce retry met a nonce rotated again (or
+    // another node's) polls again with the nonce it now holds, instead of ending a login the user may be approving.
+    [InlineData(400, "application/json", """{"error":"use_dpop_nonce"}""", true)]
     [InlineData(503, "application/json", """{"error":"invalid_client"}""", false)]     // final, whatever its status
     [InlineData(400, "application/json", """{"error":"invalid_grant"}""", false)]
     [InlineData(200, "application/json", """{"error":"unknown_thing"}""", false)]
