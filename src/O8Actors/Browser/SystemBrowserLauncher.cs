@@ -42,9 +42,12 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
         {
             cancellationToken.ThrowIfCancellationRequested();
             var program = Resolve(file);
+            var systemOpener = IsXdgOpen(file);
             var outcome = program is null ? "not installed"
-                : IsTerminalBrowser(program) ? "a terminal browser, which needs the terminal the app holds (open the URL below in it)"
-                : await TryRunAsync(program, args, cancellationToken).ConfigureAwait(false);
+                : HeadlessDetection.IsTerminalBrowser(program) ? "a terminal browser, which needs the terminal the app holds (open the URL below in it)"
+                : systemOpener && HeadlessDetection.PlatformNeedsDisplay && !HeadlessDetection.HasDisplay(_environment)
+                    ? "no display (neither DISPLAY nor WAYLAND_DISPLAY is set), where it could start only a terminal browser"
+                : await TryRunAsync(program, args, withoutBrowserVariable: systemOpener, cancellationToken).ConfigureAwait(false);
             if (outcome is null) return BrowserLaunchResult.Opened(Path.GetFileName(file));
             failures.Add($"{Path.GetFileName(file)}: {outcome}");
         }
@@ -94,14 +97,12 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     }
 
     /// <summary>
-    /// Text browsers a <c>$BROWSER</c> list may name (<c>www-browser</c> is Debian's name for the chosen one). Run as an
-    /// opener, with its input closed and its output drained, one shows nothing and may run on, counted as opened, while
-    /// the login waits out its timeout; so it is passed over, and the URL is printed for the user to open.
+    /// Whether <paramref name="file"/> is <c>xdg-open</c>. Without a display it can reach only the text browsers of its
+    /// fallback list (<c>www-browser</c>, <c>lynx</c>, <c>w3m</c>...), which with no terminal dump the page and exit 0:
+    /// counted as opened, nothing shown, nothing printed, the login timed out. So it is not run without a display, and
+    /// runs without <c>$BROWSER</c>, whose entries the launcher has tried (or passed over) itself.
     /// </summary>
-    private static readonly HashSet<string> TerminalBrowsers =
-        new(["lynx", "w3m", "links", "links2", "elinks", "browsh", "www-browser"], StringComparer.Ordinal);
-
-    private static bool IsTerminalBrowser(string program) => TerminalBrowsers.Contains(Path.GetFileNameWithoutExtension(program));
+    private static bool IsXdgOpen(string file) => Path.GetFileName(file) == "xdg-open";
 
     private static bool IsWsl()
     {
@@ -135,7 +136,7 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     }
 
     /// <summary>Runs an opener; null on success, else why it failed (never the URL, which carries the state).</summary>
-    private static async Task<string?> TryRunAsync(string file, string[] args, CancellationToken cancellationToken)
+    private static async Task<string?> TryRunAsync(string file, string[] args, bool withoutBrowserVariable, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -144,6 +145,7 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
+        if (withoutBrowserVariable) start.Environment.Remove("BROWSER");
         foreach (var arg in args) start.ArgumentList.Add(arg);
         try
         {

@@ -2,11 +2,11 @@ using O8Actors.Browser;
 
 namespace O8Actors.Tests.Browser;
 
-/// <summary>Tests that change the process's current directory: they run alone, after every other collection.</summary>
+/// <summary>Tests that change the process's current directory or environment: they run alone, after every other collection.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ProcessWideStateCollection
 {
-    public const string Name = "Process-wide state (current directory)";
+    public const string Name = "Process-wide state (current directory, environment)";
 }
 
 [Collection(ProcessWideStateCollection.Name)]
@@ -53,6 +53,44 @@ public sealed class PlantedOpenerTests
             Environment.CurrentDirectory = previousDirectory;
             planted.Delete(recursive: true);
             emptyPath.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// xdg-open runs without <c>$BROWSER</c>: the launcher has tried (or passed over) its entries itself, and xdg-open
+    /// would run them again, a text browser among them that dumps the page and counts as opened. (The variable is set in
+    /// this process for the test, so it runs alone.)
+    /// </summary>
+    [Fact]
+    public async Task Xdg_open_runs_without_the_BROWSER_variable_the_launcher_has_already_tried()
+    {
+        if (OperatingSystem.IsWindows() || !HeadlessDetection.PlatformNeedsDisplay) return;
+        var folder = Directory.CreateTempSubdirectory("o8-xdg-open-");
+        var previous = Environment.GetEnvironmentVariable("BROWSER");
+        try
+        {
+            var seen = Path.Combine(folder.FullName, "seen");
+            var opener = Path.Combine(folder.FullName, "xdg-open");
+            await File.WriteAllTextAsync(opener, $"#!/bin/sh\necho \"${{BROWSER-unset}}\" > '{seen}'\n");
+            File.SetUnixFileMode(opener, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Environment.SetEnvironmentVariable("BROWSER", "w3m");
+            var launcher = new SystemBrowserLauncher(TextWriter.Null, name => name switch
+            {
+                "PATH" => folder.FullName,
+                "DISPLAY" => ":0",
+                _ => null,
+            });
+
+            var result = await launcher.LaunchAsync(Url, CancellationToken.None);
+
+            Assert.True(result.Launched);
+            Assert.Equal("xdg-open", result.Detail);
+            Assert.Equal("unset", (await File.ReadAllTextAsync(seen)).Trim());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("BROWSER", previous);
+            folder.Delete(recursive: true);
         }
     }
 }

@@ -152,6 +152,49 @@ public sealed class SystemBrowserLauncherTests
         }
     }
 
+    /// <summary>
+    /// A machine with no display (a server, a container, SSH without X forwarding): xdg-open there runs a text browser
+    /// from its fallback list (www-browser, lynx, w3m), which with no terminal dumps the page and exits 0. Counted as
+    /// opened, nothing was shown or printed and the login timed out. xdg-open is not run without a display now.
+    /// </summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData("w3m")]
+    public async Task Without_a_display_xdg_open_is_not_run_and_the_url_is_printed(string? browserVariable)
+    {
+        if (OperatingSystem.IsWindows() || !HeadlessDetection.PlatformNeedsDisplay) return; // xdg-open is Linux's and the BSDs' opener.
+        var folder = Directory.CreateTempSubdirectory("o8-headless-");
+        try
+        {
+            var ran = Path.Combine(folder.FullName, "ran");
+            foreach (var name in new[] { "xdg-open", "w3m" })
+            {
+                var script = Path.Combine(folder.FullName, name);
+                await File.WriteAllTextAsync(script, $"#!/bin/sh\necho {name} >> '{ran}'\nexit 0\n");
+                File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            var printed = new StringWriter();
+            var launcher = new SystemBrowserLauncher(printed, variable => variable switch
+            {
+                "BROWSER" => browserVariable,
+                "PATH" => folder.FullName,
+                _ => null,
+            });
+
+            var result = await launcher.LaunchAsync(Url, CancellationToken.None);
+
+            Assert.False(result.Launched);
+            Assert.Contains("xdg-open: no display", result.Detail);
+            Assert.Contains(Url.AbsoluteUri, printed.ToString());
+            Assert.False(File.Exists(ran), "an opener ran without a display");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("file:///etc/passwd", "file")]
     [InlineData("javascript:alert(document.cookie)", "javascript")]

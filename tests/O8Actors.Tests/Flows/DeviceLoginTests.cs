@@ -683,7 +683,12 @@ public sealed class DeviceLoginTests : TestKit
         Assert.Contains("no display", HeadlessDetection.Reason(Env(), needsDisplay: true));
         Assert.Null(HeadlessDetection.Reason(Env(("WAYLAND_DISPLAY", "wayland-0")), needsDisplay: true));
         Assert.Null(HeadlessDetection.Reason(Env(), needsDisplay: false));
-        Assert.Null(HeadlessDetection.Reason(Env(("SSH_TTY", "/dev/pts/1"), ("BROWSER", "w3m")), needsDisplay: true));
+        // The user's own opener counts as a browser, but not when it names text browsers only: the launcher passes those
+        // over and prints the URL, so a login with no browser to show falls back as over SSH (it counted as one before).
+        Assert.Null(HeadlessDetection.Reason(Env(("SSH_TTY", "/dev/pts/1"), ("BROWSER", "/opt/firefox/firefox %s")), needsDisplay: true));
+        Assert.Null(HeadlessDetection.Reason(Env(("BROWSER", $"w3m{Path.PathSeparator}firefox")), needsDisplay: true));
+        Assert.Contains("SSH_TTY", HeadlessDetection.Reason(Env(("SSH_TTY", "/dev/pts/1"), ("BROWSER", "w3m")), needsDisplay: true));
+        Assert.Contains("no display", HeadlessDetection.Reason(Env(("BROWSER", $"lynx -dump{Path.PathSeparator}www-browser")), needsDisplay: true));
         Assert.Contains("no display", new SystemBrowserLauncher(TextWriter.Null, Env()).UnavailableReason ?? "no display (not Linux)");
     }
 
