@@ -87,7 +87,12 @@ public static class O8PersistenceHostingExtensions
     {
         if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.IClusterActorRefProvider)
             return Task.FromResult(system.ActorOf(TokenRegisters.Props(plugins, options.RegisterIdleTimeout), "o8-token-registers"));
-        var settings = Akka.Cluster.Sharding.ClusterShardingSettings.Create(system).WithRememberEntities(false);
+        // The coordinator's state in Distributed Data, as O8Actors.Cluster's regions keep theirs. Sharding's default is a
+        // persistent coordinator on the default journal, which is Akka's in-memory one: when the oldest node left, the
+        // next coordinator recovered nothing and allocated again shards that live regions still hosted, so one account
+        // had two registers (two writers of one persistence id), one of them serving a spent refresh token.
+        var settings = Akka.Cluster.Sharding.ClusterShardingSettings.Create(system).WithRememberEntities(false)
+            .WithStateStoreMode(Akka.Cluster.Sharding.StateStoreMode.DData);
         if (options.ClusterRole is { Length: > 0 } role) settings = settings.WithRole(role);
         // Sharding passivates idle registers itself: no idle timeout of their own. A register handed off (or passivated)
         // mid-write stops after answering it (RegisterStop), not at once as with the default PoisonPill.

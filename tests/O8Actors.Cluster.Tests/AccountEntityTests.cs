@@ -41,6 +41,29 @@ public sealed class AccountEntityTests(ThreeNodesWithAccounts cluster) : IClassF
         }
     }
 
+    /// <summary>
+    /// The registers' shard coordinator keeps its state in Distributed Data, as the cluster's own regions do. Left to
+    /// sharding's default (a persistent coordinator) it wrote to Akka's in-memory journal: when the oldest node left (every
+    /// rolling deploy reaches it), the next coordinator recovered nothing and allocated again shards that live regions
+    /// still hosted, so one account had two registers, two writers of one persistence id, one of them serving a spent
+    /// refresh token.
+    /// </summary>
+    [Fact]
+    public async Task The_token_registers_shard_coordinator_keeps_no_state_in_a_nodes_memory_journal()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var tokens = await SignInAsync("coordinator", ct);
+        // A register in use: its region's coordinator has started and allocated the shard.
+        await _nodes.RememberedOffTheFirstNodeAsync("coordinator", tokens, ct);
+
+        foreach (var node in Alive())
+        {
+            var system = node.Services.GetRequiredService<ActorSystem>();
+            await Assert.ThrowsAsync<ActorNotFoundException>(() =>
+                system.ActorSelection("/system/akka.persistence.journal.inmem").ResolveOne(TimeSpan.FromSeconds(3), ct));
+        }
+    }
+
     [Fact]
     public async Task A_hundred_callers_spread_over_the_nodes_cause_one_refresh_for_an_expired_token()
     {
