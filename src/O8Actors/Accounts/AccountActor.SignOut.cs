@@ -242,6 +242,12 @@ internal sealed partial class AccountActor
             case GetAccessToken or RememberLogin or SignOut or AccountHandOff:
                 StashMessage();
                 return true;
+            // A refresh given up by an earlier renewal: the account is still signed in, so it is kept, back in Idle, as a
+            // renewal keeps it (taken for a sign-out's late answer, it was revoked, and the stored refresh token it spent
+            // failed the next renewal).
+            case CodeExchanged late when IsLateRefresh(late.LoginId):
+                StashLateRefresh();
+                return true;
             default:
                 return false;
         }

@@ -92,6 +92,32 @@ public sealed partial class AccountActorTests
         Assert.Equal(appLogin.AccessToken, (await Get(accounts, Alice)).Token);
     }
 
+    /// <summary>
+    /// A given-up refresh's answer that comes while a back-channel logout of another session is checked against the
+    /// stored tokens: the account stays signed in, so the answer is kept for Idle as in a renewal. It was taken for a
+    /// sign-out's late answer and revoked, and the stored refresh token, spent by that refresh, failed the next renewal.
+    /// </summary>
+    [Fact]
+    public async Task A_late_refresh_answer_while_another_sessions_logout_is_checked_is_kept_not_revoked()
+    {
+        var (_, store, providers, accounts, account, refresh, settings) = await RefreshOutlivingItsRenewalAsync();
+        Clock.Advance(settings.OvertimeWait);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait); // given up: the account is back in Idle
+        var loads = store.Loads;
+        var gate = store.HoldLoads();
+        var check = accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loads), Wait);
+
+        account.Tell(new CodeExchanged(refresh.RequestId, LateTokens()), providers.Ref);
+        await account.Ask<ActorIdentity>(new Identify(2), Wait); // taken while the check reads the store
+        gate.SetResult();
+
+        Assert.IsType<SignOutSkipped>(await check);
+        providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // nothing revoked
+        Assert.Equal("at-late", (await Get(accounts, Alice)).Token);
+        Assert.Equal("rt-late", (await store.Inner.LoadAsync(Alice))!.Tokens.RefreshToken);
+    }
+
     private TokenSet LateTokens() => new("at-late", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-late", null);
 
     [Fact]
