@@ -163,7 +163,8 @@ public interface IOAuthLogins
     /// </summary>
     /// <exception cref="AuthorizationFailedException">The token store could not be read, or could not remove the tokens: the
     /// sign-out did not complete (sign out again). After a failed removal the tokens are no longer served, and their removal
-    /// is retried.</exception>
+    /// is retried. Also (<see cref="LoginFailure.ExchangeTimeout"/>) when the sign-out did not finish within its wait (twice
+    /// the account's renewal timeout, more with the provider's session): it goes on in the background.</exception>
     Task<SignOutResult> SignOutAsync(OAuthAccount account, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -369,7 +369,18 @@ internal sealed class LoginClient : IOAuthLogins
     private async Task<SignOutResult> SignOutAsync(SignOut message, CancellationToken cancellationToken)
     {
         ThrowIfStopped();
-        return await AskAsync<SignOutResult>(_actors.Accounts, message, _accounts.SignOutWait(message.Options), cancellationToken).ConfigureAwait(false);
+        var wait = _accounts.SignOutWait(message.Options);
+        try
+        {
+            return await AskAsync<SignOutResult>(_actors.Accounts, message, wait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            // A backstop (the wait covers the account's longest steps: a renewal ahead of the sign-out, then its own): the
+            // library's own exception, as a token request's caller gets, not Akka's.
+            throw new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
+                $"Signing out {message.Account} did not finish within {wait.TotalSeconds:0} seconds; it goes on in the background.");
+        }
     }
 
     /// <summary>
