@@ -171,7 +171,9 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// <summary>
     /// An authorization request that plays <paramref name="script"/>: its <c>login_hint</c> is a fresh tag the sandbox,
     /// the browser and the fault plan look up. Use it with <see cref="Logins"/> directly, or with your own login code.
-    /// The script is forgotten when its login ends, however it ends (even before it had an authorize URL); one whose login
+    /// The script is forgotten when its login ends, however it ends (even before it had an authorize URL; with several
+    /// logins started from one request at once, when the last of them ends), and a login started from the request after
+    /// that is refused with an error that says so: make one request per login. One whose login
     /// never starts (never run, refused by the pending-login limits, cancelled before it starts) is held until the harness
     /// is disposed.
     /// </summary>
@@ -304,9 +306,10 @@ public sealed class O8TestHarness : IAsyncDisposable
             }
         }
 
+        // The orchestrator first: the ends of the logins its disposal cancels reach the recorder (Events) before it goes.
+        await ReleaseAsync(() => _flows?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
         await ReleaseAsync(() => { _subscription?.Dispose(); return ValueTask.CompletedTask; }).ConfigureAwait(false);
         await ReleaseAsync(() => { _retirement?.Dispose(); return ValueTask.CompletedTask; }).ConfigureAwait(false);
-        await ReleaseAsync(() => _flows?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
         await ReleaseAsync(() => _browser?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
         await ReleaseAsync(() => _sandbox?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
         await ReleaseAsync(() => { _certificate?.Dispose(); return ValueTask.CompletedTask; }).ConfigureAwait(false);
@@ -418,6 +421,10 @@ public sealed class O8TestHarness : IAsyncDisposable
             if (Options.VirtualTime && _hostSystem is null) setup.Hocon = ConfigurationFactory.ParseString(TestSchedulerHocon);
 
             Options.ConfigureLogins?.Invoke(setup);
+            // Again over whatever HOCON the test's own configuration set (an o8 block replaced it, and the orchestrator
+            // started on real time while VirtualTime said otherwise).
+            if (Options.VirtualTime && _hostSystem is null)
+                setup.Hocon = ConfigurationFactory.ParseString(TestSchedulerHocon).WithFallback(setup.Hocon ?? Config.Empty);
         }, cancellationToken).ConfigureAwait(false);
         _subscription = _flows.Events.Subscribe(Events);
         _retirement = _flows.Events.Subscribe(new ScriptRetirement(_book));

@@ -9,8 +9,9 @@ namespace O8Actors.TestKit;
 /// The scripts of the logins in flight, keyed by the tag the harness puts in <c>login_hint</c>. The sandbox's
 /// decision function, its device users, the scripted browser and the token-fault plan all read it, so each part plays
 /// the same script, whether the login runs in a browser or as a device login.
-/// Logins without a known tag fall back to <see cref="SandboxDecisions.ByLoginHint"/> and an <c>abandon…</c> hint.
-/// A script is forgotten once its login has ended (<see cref="Forget"/>), so a long-lived harness does not grow.
+/// Logins without a tag of this kit fall back to <see cref="SandboxDecisions.ByLoginHint"/> and an <c>abandon…</c> hint;
+/// a login with a tag whose script is no longer held is refused. A script is forgotten once the last login that plays it
+/// has ended (<see cref="Forget"/>), so a long-lived harness does not grow.
 /// </summary>
 internal sealed class ScriptBook
 {
@@ -59,19 +60,34 @@ internal sealed class ScriptBook
 
     public LoginScript? Find(string? tag) => tag is not null && _scripts.TryGetValue(tag, out var script) ? script : null;
 
+    /// <summary>
+    /// Whether <paramref name="hint"/> is a tag of this kit's whose script is no longer held: its login ended, and another
+    /// login was started with the same request. Such a login must not fall back to the hint rules (a spent
+    /// <c>...-deny</c> tag approved, and signed in a user named after the tag): it is refused, saying why.
+    /// </summary>
+    private bool IsSpent(string? hint) => hint is not null && hint.StartsWith(TagPrefix, StringComparison.Ordinal) && !_scripts.ContainsKey(hint);
+
+    /// <summary>What the sandbox answers a login that plays a spent tag (<see cref="IsSpent"/>).</summary>
+    internal const string SpentTagDescription =
+        "O8Actors.TestKit: this request's script was played by a login that has ended; make one o8.Request(script) per login";
+
     public SandboxDecision Decide(AuthorizeRequestInfo request) =>
-        Find(request.LoginHint) is { } script ? script.Decision(request.LoginHint!) : SandboxDecisions.ByLoginHint(request);
+        Find(request.LoginHint) is { } script ? script.Decision(request.LoginHint!)
+        : IsSpent(request.LoginHint) ? SandboxDecision.Deny(SpentTagDescription, "invalid_request")
+        : SandboxDecisions.ByLoginHint(request);
 
     public BrowserAction BrowserScript(Uri authorizeUrl)
     {
         var hint = LoginHintOf(authorizeUrl);
         if (Find(hint) is { } script) return script.BrowserAction;
+        // A spent tag goes on to the sandbox, whose refusal names the cause (see Decide).
         return hint is not null && hint.StartsWith("abandon", StringComparison.OrdinalIgnoreCase) ? BrowserAction.Abandon : BrowserAction.Approve;
     }
 
     /// <summary>A device login's user plays its script as a browser login's would (the tag comes as its <c>login_hint</c>).</summary>
     public SandboxDeviceUser DeviceUser(DeviceRequestInfo request)
     {
+        if (IsSpent(request.LoginHint)) return SandboxDeviceUser.Deny();
         if (Find(request.LoginHint) is not { } script) return SandboxDeviceUsers.ByLoginHint(request);
         if (_watched.TryGetValue(request.LoginHint!, out var mark)) mark.DeviceCodeAsked();
         return script.DeviceUser(request.LoginHint!);

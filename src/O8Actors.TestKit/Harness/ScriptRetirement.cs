@@ -9,9 +9,14 @@ namespace O8Actors.TestKit;
 /// <see cref="LoginEndedEvent"/>, retires it. Nothing between is needed, so a login that ends before its authorize URL
 /// is ready, or whose pushed request (RFC 9126) a browser spent before this saw that URL, is retired all the same.
 /// </summary>
+/// <remarks>
+/// One request may start several logins at once (an app that hands it to two callers): the script is held until the
+/// last of them has ended, so each plays it. Events arrive one at a time (one subscriber actor), so the counts need no lock.
+/// </remarks>
 internal sealed class ScriptRetirement(ScriptBook book) : IObserver<LoginEvent>
 {
     private readonly ConcurrentDictionary<string, string> _playing = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _loginsPlaying = new(StringComparer.Ordinal);
 
     public void OnNext(LoginEvent value)
     {
@@ -20,8 +25,17 @@ internal sealed class ScriptRetirement(ScriptBook book) : IObserver<LoginEvent>
             // Only a script still held: the harness's own runs may already have forgotten theirs.
             case LoginStartedEvent { LoginHint: { } tag } started when book.Holds(tag):
                 _playing[started.LoginId] = tag;
+                _loginsPlaying[tag] = _loginsPlaying.GetValueOrDefault(tag) + 1;
                 break;
             case LoginEndedEvent ended when _playing.TryRemove(ended.LoginId, out var tag):
+                var left = _loginsPlaying.GetValueOrDefault(tag) - 1;
+                if (left > 0)
+                {
+                    _loginsPlaying[tag] = left;
+                    break;
+                }
+
+                _loginsPlaying.Remove(tag);
                 book.Forget(tag);
                 break;
         }

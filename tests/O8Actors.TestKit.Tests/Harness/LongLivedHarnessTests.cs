@@ -34,6 +34,40 @@ public sealed class LongLivedHarnessTests
         await Eventually.TrueAsync(() => o8.ScriptsHeld == 0, "the harness forgot the scripts of the ended logins", Wait);
     }
 
+    /// <summary>
+    /// A request used again after its login ended (an app that keeps it for a retry): its script was forgotten, and the
+    /// second login fell back to the hint rules, where a spent <c>...-deny</c> tag approved and signed in a user named
+    /// after it. It is refused now, saying why, in a browser login and a device login alike.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_request_used_again_after_its_login_ended_is_refused_saying_why_not_played_by_the_hint_rules(bool device)
+    {
+        await using var o8 = await O8TestHarness.StartAsync(o => { if (device) o.ConfigureLogins = setup => setup.Options.Login.Method = LoginMethod.Device; });
+        var request = o8.Request(LoginScript.Deny());
+        Assert.IsType<LoginDenied>(await o8.Logins.RunAsync(o8.ProviderName, request).WaitAsync(Wait));
+        await Eventually.TrueAsync(() => o8.ScriptsHeld == 0, "the script of the ended login was forgotten", Wait);
+
+        var again = await o8.Logins.RunAsync(o8.ProviderName, request).WaitAsync(Wait);
+
+        var refused = Assert.IsType<LoginDenied>(again);
+        if (!device) Assert.Contains("one o8.Request(script) per login", refused.ErrorDescription, StringComparison.Ordinal);
+    }
+
+    /// <summary>One request handed to two logins at once: each plays its script, held until the last of them has ended.</summary>
+    [Fact]
+    public async Task A_request_two_logins_play_at_once_is_held_until_both_have_ended()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        var request = o8.Request(LoginScript.Approve("alice"));
+
+        var outcomes = await Task.WhenAll(o8.Logins.RunAsync(o8.ProviderName, request), o8.Logins.RunAsync(o8.ProviderName, request)).WaitAsync(Wait);
+
+        Assert.All(outcomes, outcome => Assert.Equal("alice", Assert.IsType<LoginSucceeded>(outcome).Tokens.IdTokenClaims?.Subject));
+        await Eventually.TrueAsync(() => o8.ScriptsHeld == 0, "the script was forgotten once both had ended", Wait);
+    }
+
     [Theory]
     // Refused by O8Actors itself while it builds the authorize URL.
     [InlineData(false, "response_mode", "fragment")]
