@@ -134,6 +134,9 @@ public sealed class SandboxAuthorizationServer : IAsyncDisposable
     {
         options ??= new SandboxOptions();
         options.Validate();
+        // The server's own copy: a test that changes or reuses its options object (for a second server) changes no
+        // running server, and nothing unchecked by Validate comes in later.
+        options = options.Copy();
         var stopping = new CancellationTokenSource();
         var state = new SandboxState(options, stopping.Token);
         foreach (var client in options.Clients)

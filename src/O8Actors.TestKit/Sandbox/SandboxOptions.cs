@@ -3,9 +3,17 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace O8Actors.TestKit.Sandbox;
 
-/// <summary>How a <see cref="SandboxAuthorizationServer"/> listens and behaves. Read once, at start.</summary>
+/// <summary>
+/// How a <see cref="SandboxAuthorizationServer"/> listens and behaves. Read once, at start: the server keeps a copy, so
+/// changing (or reusing) this object afterwards changes no server already running. What a running server lets a test
+/// change is on the server itself (<see cref="SandboxAuthorizationServer.TokenFaults"/>, <c>RegisterClient</c>); the
+/// <see cref="TimeProvider"/> and the functions given here are the test's own, called as they are.
+/// </summary>
 public sealed class SandboxOptions
 {
+    private List<SandboxClient> _clients = [];
+    private List<string> _resourceServers = [];
+
     /// <summary>Loopback address to bind (127.0.0.1 by default; <see cref="IPAddress.IPv6Loopback"/> works too). Non-loopback addresses are refused.</summary>
     public IPAddress ListenAddress { get; set; } = IPAddress.Loopback;
 
@@ -19,7 +27,7 @@ public sealed class SandboxOptions
     public X509Certificate2? Certificate { get; set; }
 
     /// <summary>Clients registered at start; more can be added with <c>SandboxAuthorizationServer.RegisterClient</c>.</summary>
-    public IList<SandboxClient> Clients { get; } = new List<SandboxClient>();
+    public IList<SandboxClient> Clients => _clients;
 
     /// <summary>
     /// Decides the fate of each valid authorize request. Defaults to <see cref="SandboxDecisions.ByLoginHint"/>
@@ -46,7 +54,7 @@ public sealed class SandboxOptions
     /// <c>aud</c>, and <c>/userinfo</c> refuses them (they are not for it). Any other <c>resource</c>, or one a token
     /// request names that the grant does not hold, is refused with <c>invalid_target</c>. Empty by default.
     /// </summary>
-    public IList<string> ResourceServers { get; } = new List<string>();
+    public IList<string> ResourceServers => _resourceServers;
 
     /// <summary>
     /// Pushed authorization requests (RFC 9126): <see cref="SandboxPushedAuthorization.Off"/> (the default: not
@@ -159,6 +167,15 @@ public sealed class SandboxOptions
 
     /// <summary>Faults injected into the token endpoint at start; change them later through <see cref="SandboxAuthorizationServer.TokenFaults"/>.</summary>
     public TokenFaultPlan? TokenFaults { get; set; }
+
+    /// <summary>A copy a server keeps (its lists copied too), made at its start after <see cref="Validate"/>.</summary>
+    internal SandboxOptions Copy()
+    {
+        var copy = (SandboxOptions)MemberwiseClone();
+        copy._clients = [.. _clients];
+        copy._resourceServers = [.. _resourceServers];
+        return copy;
+    }
 
     internal void Validate()
     {

@@ -34,6 +34,31 @@ public sealed class DiscoveryTests
         Assert.False(server.IssuerString.EndsWith('/'));
     }
 
+    /// <summary>
+    /// The options object is read at start: changed afterwards (to start a second, differently set sandbox from it), it
+    /// changed the server already running, half of it (some values were copied at start, the rest read per request).
+    /// </summary>
+    [Fact]
+    public async Task Options_changed_after_start_change_no_server_already_running()
+    {
+        var options = new SandboxOptions();
+        await using var honest = await SandboxAuthorizationServer.StartAsync(options);
+        options.SendIssuerParameter = false;
+        options.PushedAuthorization = SandboxPushedAuthorization.Required;
+        options.EndSession = false;
+        await using var other = await SandboxAuthorizationServer.StartAsync(options);
+        using var http = new HttpClient();
+
+        using var first = JsonDocument.Parse(await http.GetStringAsync(new Uri(honest.Issuer, "/.well-known/openid-configuration")));
+        using var second = JsonDocument.Parse(await http.GetStringAsync(new Uri(other.Issuer, "/.well-known/openid-configuration")));
+
+        Assert.True(first.RootElement.GetProperty("authorization_response_iss_parameter_supported").GetBoolean());
+        Assert.False(first.RootElement.TryGetProperty("require_pushed_authorization_requests", out var required) && required.GetBoolean());
+        Assert.True(first.RootElement.TryGetProperty("end_session_endpoint", out _));
+        Assert.False(second.RootElement.TryGetProperty("end_session_endpoint", out _));
+        Assert.True(second.RootElement.GetProperty("require_pushed_authorization_requests").GetBoolean());
+    }
+
     [Fact]
     public async Task Duende_discovery_client_accepts_the_https_sandbox_and_its_signing_key()
     {
