@@ -44,6 +44,22 @@ internal static class RedirectPaths
     }
 
     /// <summary>
+    /// Why <paramref name="path"/> cannot be the listener's callback path (<c>o8.listener.path</c>), or null when it can:
+    /// it goes into every redirect URI as written and is compared with each request's path as Kestrel decodes it, so a
+    /// percent-escape (<c>/my%20app</c> arrives as <c>/my app</c>), a dot segment (the URI drops it) or an empty segment made
+    /// every callback a 404 and every login time out.
+    /// </summary>
+    public static string? ListenerPathProblem(string? path)
+    {
+        if (path is null || !path.StartsWith('/')) return $"must start with '/', not '{path}'";
+        if (path.Contains('?') || path.Contains('#') || path.Contains('%') || path.Contains("//", StringComparison.Ordinal) ||
+            path.Split('/').Any(segment => segment is "." or "..") ||
+            !string.Equals(RequestPathOf(WithPath(AnyListener, path)), path, StringComparison.Ordinal))
+            return $"must be a plain absolute path (no query, fragment, percent-escape, empty or dot segment), as a callback's request arrives with it, not '{path}'";
+        return ArrivesAltered(path) ? $"must hold no control character and be at most {ExternalText.MaxTextLength} characters, not '{ExternalText.Clean(path, 80)}'" : null;
+    }
+
+    /// <summary>
     /// Whether a callback to <paramref name="path"/> would reach its login altered: the listener passes a request's path on
     /// cleaned of control characters and cut to <see cref="ExternalText.MaxTextLength"/> (it is outside input, shown on
     /// pages and in messages), and the login compares it exactly with its provider's path; such a path would fail every

@@ -164,7 +164,8 @@ public sealed class O8Options
         Require(Providers is not null, "o8.providers", "must be set");
         Require(Listener!.Scheme is "https" or "http", "o8.listener.scheme", $"must be 'https' or 'http', not '{Listener.Scheme}'");
         Require(Listener.Port is >= 0 and <= 65535, "o8.listener.port", $"must be 0..65535, not {Listener.Port}");
-        Require(Listener.Path?.StartsWith('/') == true, "o8.listener.path", $"must start with '/', not '{Listener.Path}'");
+        var pathProblem = Callback.RedirectPaths.ListenerPathProblem(Listener.Path);
+        Require(pathProblem is null, "o8.listener.path", pathProblem!);
         // Only the names of the addresses the listener binds: another loopback address (127.8.9.10) or form
         // (::ffff:127.0.0.1) would put a redirect URI where nothing listens, and every login would time out.
         Require(LoopbackNames.IsListenerHost(Listener.Host, Listener.BindIPv6), "o8.listener.host",

@@ -108,6 +108,13 @@ public sealed class O8OptionsTests
     [InlineData("o8.login.exchange-timeout = 2d", "o8.login.exchange-timeout", "O8:Login:ExchangeTimeout")] // past the HTTP pipeline's day
     [InlineData("o8.login.exchange-timeout = 5ms", "o8.login.exchange-timeout", "O8:Login:ExchangeTimeout")]
     [InlineData("o8.listener.path = callback", "o8.listener.path", "O8:Listener:Path")]
+    // Paths a callback's request never arrives with (Kestrel decodes escapes; the URI drops dot segments): every login
+    // timed out at a 404 page.
+    [InlineData("o8.listener.path = \"/my%20app\"", "o8.listener.path", "O8:Listener:Path")]
+    [InlineData("o8.listener.path = \"/oauth/./cb\"", "o8.listener.path", "O8:Listener:Path")]
+    [InlineData("o8.listener.path = \"/oauth/../cb\"", "o8.listener.path", "O8:Listener:Path")]
+    [InlineData("o8.listener.path = \"/oauth//cb\"", "o8.listener.path", "O8:Listener:Path")]
+    [InlineData("o8.listener.path = \"/cb?x=1\"", "o8.listener.path", "O8:Listener:Path")]
     [InlineData("o8.login.timeout = 0s", "o8.login.timeout", "O8:Login:Timeout")]
     [InlineData("o8.login.timeout = 25h", "o8.login.timeout", "O8:Login:Timeout")]
     [InlineData("o8.login.max-pending = 0", "o8.login.max-pending", "O8:Login:MaxPending")]
@@ -123,6 +130,20 @@ public sealed class O8OptionsTests
         Assert.Contains($"'{setting}'", error.Message);
         Assert.Contains($"'{configurationKey}'", error.Message);
         Assert.IsAssignableFrom<OAuthFlowException>(error);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/oauth/callback")]
+    [InlineData("/oauth/callback/")]
+    [InlineData("/my app")]
+    [InlineData("/bücher")]
+    public void A_callback_path_a_request_arrives_with_as_written_is_accepted(string path)
+    {
+        var options = O8Options.FromConfig();
+        options.Listener.Path = path;
+
+        options.Validate();
     }
 
     [Theory]
