@@ -15,8 +15,9 @@ public sealed class BackChannelLogoutOptions
 {
     /// <summary>
     /// Called after the accounts of the ended session were signed out and before the provider is answered 200: an app
-    /// that keeps sessions of its own (a cookie per user, a server-side session store) ends the ones of
-    /// <see cref="BackChannelLogoutResult.SignedOut"/> here. An exception makes the answer a 500, so the provider learns
+    /// that keeps sessions of its own (a cookie per user, a server-side session store) ends here the ones the token names
+    /// (<see cref="BackChannelLogoutResult.Token"/>'s subject or session id; called also when O8Actors held no tokens of
+    /// them, so <see cref="BackChannelLogoutResult.SignedOut"/>, what O8Actors revoked, is empty). An exception makes the answer a 500, so the provider learns
     /// that the logout did not complete; the token is then not spent, and when the provider posts it again this is called
     /// again with the accounts the failed attempt signed out (those kept by this process). Null: O8Actors' own accounts only.
     /// </summary>

@@ -134,6 +134,37 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
     }
 
     /// <summary>
+    /// A user whose session the app still holds (its cookie outlived a restart that emptied an in-memory token store)
+    /// while O8Actors holds no tokens of it: nothing is signed out here, and the app is still told, with the token's
+    /// subject and session, to end its own session (the README's example ended only the accounts O8Actors signed out,
+    /// so this user stayed signed in to the app after logging out at the provider).
+    /// </summary>
+    [Fact]
+    public async Task A_logout_of_a_user_whose_tokens_this_app_no_longer_holds_still_tells_the_app_who_logged_out()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = App("o8-backchannel-no-tokens");
+        await app.StartAsync(ct);
+        try
+        {
+            var endpoint = new Uri(AppUri(app), "/oauth/backchannel-logout/sandbox");
+            using var provider = sandbox.Browser();
+
+            using var response = await SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint,
+                sandbox.Server.CreateLogoutToken(_clientId, "bob", "bobs-session"), ct);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var told = Assert.Single(_appSessionsEnded);
+            Assert.Empty(told.SignedOut);
+            Assert.Equal(("bob", "bobs-session"), (told.Token.Subject, told.Token.SessionId));
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
+    /// <summary>
     /// The app's part failed: the 500 tells the provider to post the token again (Back-Channel Logout 1.0 sections 2.7-2.8).
     /// That retry used to be refused as a replay (the jti was already accepted), and would have reported no account anyway
     /// (the first attempt had signed it out). Now it is carried out and the app hears of the account.
