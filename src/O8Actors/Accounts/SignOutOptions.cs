@@ -14,8 +14,9 @@ namespace O8Actors;
 /// ask the user to confirm or to pick an account. Off by default: the end-session URL is a GET, so the ID token (the
 /// user's claims, signed) would sit in the browser's history, on the command line of the process that opens the
 /// browser (readable by other local users) and in the provider's access logs. Without it the URL carries
-/// <c>client_id</c>, which every provider that supports RP-initiated logout accepts with a registered post-logout
-/// redirect URI.
+/// <c>client_id</c>, which RP-Initiated Logout 1.0 lets a provider accept with a registered post-logout redirect URI;
+/// some providers send the browser back only with an <c>id_token_hint</c> (the user signs out at the provider and is
+/// left there, and the step ends as timed out): turn this on for those.
 /// </param>
 public sealed record SignOutOptions(bool EndProviderSession = false, TimeSpan? Timeout = null, bool SendIdTokenHint = false)
 {

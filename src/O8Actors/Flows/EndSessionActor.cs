@@ -184,7 +184,8 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
             case Deadline:
                 End(ProviderSessionOutcome.TimedOut,
                     $"The browser did not come back from the provider within {_request.Timeout.TotalSeconds:0.#} seconds: the user closed it, or the provider " +
-                    "refused the request (is the redirect URI listed among the client's post-logout redirect URIs?). Its session may still be open.");
+                    "refused the request or kept the browser (is the redirect URI listed among the client's post-logout redirect URIs? does the " +
+                    "provider send the browser back only with an id_token_hint, SignOutOptions.SendIdTokenHint?). Its session may still be open.");
                 break;
             case StateRegistrationRefused refused:
                 _stateRegistered = false;
