@@ -36,7 +36,7 @@ public static class O8PersistenceHostingExtensions
         {
             RequireConfigurationRead(options, services);
             RequireOneAccountActorPerAccount(system);
-            PerNodeStoreWarning.LogIfClustered(system, options);
+            PerNodeStoreWarning.LogAtStart(system, options);
             DatabaseLock.TakeIfLocal(system, options, Database(options).Connection);
             return new PersistentTokenStore(RegistersIn(system, plugins, options), DataProtectionFor(options, services), options.Timeout,
                 Akka.Event.Logging.GetLogger(system, typeof(PersistentTokenStore)));

@@ -100,6 +100,28 @@ public sealed class StoreSetupTests
         }));
     }
 
+    /// <summary>
+    /// Outside a cluster: PostgreSQL outlives the machine, the default key ring does not (a container's redeploy), and
+    /// every stored account then read as signed out with nothing said at start. SQLite's file goes with the keys.
+    /// </summary>
+    [Fact]
+    public void PostgreSQL_with_the_default_key_ring_is_warned_of_where_its_keys_live()
+    {
+        var warning = PerNodeStoreWarning.KeysOnThisMachine(new O8PersistenceOptions { Database = O8PersistenceDatabase.PostgreSql, ConnectionString = "Host=db" });
+        Assert.Contains("default key ring", warning, StringComparison.Ordinal);
+        Assert.Contains("o.KeyRingFolder", warning, StringComparison.Ordinal);
+
+        Assert.Null(PerNodeStoreWarning.KeysOnThisMachine(new O8PersistenceOptions()));
+        Assert.Null(PerNodeStoreWarning.KeysOnThisMachine(new O8PersistenceOptions
+        {
+            Database = O8PersistenceDatabase.PostgreSql, ConnectionString = "Host=db", KeyRingFolder = "/var/lib/app/keys",
+        }));
+        Assert.Null(PerNodeStoreWarning.KeysOnThisMachine(new O8PersistenceOptions
+        {
+            Database = O8PersistenceDatabase.PostgreSql, ConnectionString = "Host=db", UseAppDataProtection = true,
+        }));
+    }
+
     /// <summary>Completes <paramref name="warned"/> with the first warning about the store's per-node settings.</summary>
     /// <summary>Starts a host with <c>WithOAuthAccountsPersistence</c> on SQLite and resolves the accounts' store as O8Actors does at start.</summary>
     private static async Task<(ITokenStore? Resolved, Exception? Error)> ResolveStoreAsync(string systemName,
