@@ -11,29 +11,45 @@ namespace O8Actors.Persistence;
 /// </summary>
 internal static class PerNodeStoreWarning
 {
-    /// <summary>
-    /// Logs once, as a Warning, what of <paramref name="options"/> is one machine's where that loses tokens: on a cluster
-    /// node <see cref="For"/>; elsewhere <see cref="KeysOnThisMachine"/>.
-    /// </summary>
+    /// <summary>Logs <see cref="AtStart"/> once, as a Warning.</summary>
     public static void LogAtStart(ActorSystem system, O8PersistenceOptions options)
     {
-        var clustered = ((ExtendedActorSystem)system).Provider is Akka.Cluster.IClusterActorRefProvider;
-        if ((clustered ? For(options) : KeysOnThisMachine(options)) is { } warning)
+        if (AtStart(((ExtendedActorSystem)system).Provider is Akka.Cluster.IClusterActorRefProvider, options) is { } warning)
             Logging.GetLogger(system, typeof(PersistentTokenStore)).Warning(warning);
     }
 
     /// <summary>
-    /// A durable database (PostgreSQL) whose tokens are encrypted with the default key ring, a folder on this machine: a
-    /// redeploy to a new container or machine makes a new key ring, and every stored account then reads as signed out
-    /// (its refresh token never revoked). Null for SQLite (its file is on this machine too, and goes with the keys).
+    /// What of <paramref name="options"/> is one machine's where that loses tokens: on a cluster node <see cref="For"/>;
+    /// elsewhere <see cref="KeysOnThisMachine"/>; null when nothing is.
     /// </summary>
-    public static string? KeysOnThisMachine(O8PersistenceOptions options) =>
-        options.Database == O8PersistenceDatabase.PostgreSql && UsesDefaultKeyRing(options)
-            ? "WithOAuthAccountsPersistence keeps the tokens in PostgreSQL but encrypts them with the default key ring, a folder " +
-              $"on this machine ({Path.Combine(O8PersistenceOptions.DataFolder, "keys")}): on a new machine or container (a redeploy) a " +
-              "new key ring reads every stored account as signed out. Keep the key ring where it lasts (o.KeyRingFolder on a " +
-              "persistent volume) or use the app's Data Protection with its keys persisted (o.UseAppDataProtection = true)."
-            : null;
+    public static string? AtStart(bool clustered, O8PersistenceOptions options) => clustered ? For(options) : KeysOnThisMachine(options);
+
+    /// <summary>
+    /// A database that outlives this machine's data folder (PostgreSQL, or a SQLite file elsewhere, such as a mounted
+    /// volume) whose tokens are encrypted with the default key ring, a folder in that data folder: a redeploy to a new
+    /// container or machine makes a new key ring, and every stored account then reads as signed out (its refresh token
+    /// never revoked). Null when the database is in that folder too (the default SQLite file), or in memory.
+    /// </summary>
+    public static string? KeysOnThisMachine(O8PersistenceOptions options)
+    {
+        if (!UsesDefaultKeyRing(options)) return null;
+        var database = options.Database == O8PersistenceDatabase.PostgreSql ? "PostgreSQL"
+            : options.EffectiveConnectionString is { Length: > 0 } sqlite && SqliteDatabaseFile.Of(sqlite) is { } file && !IsUnder(file, O8PersistenceOptions.DataFolder)
+                ? $"the SQLite database {file}"
+                : null;
+        return database is null ? null
+            : $"WithOAuthAccountsPersistence keeps the tokens in {database} but encrypts them with the default key ring, a folder on " +
+              $"this machine ({Path.Combine(O8PersistenceOptions.DataFolder, "keys")}): on a new machine or container (a redeploy) " +
+              "a new key ring reads every stored account as signed out. Keep the key ring where the database is kept (o.KeyRingFolder " +
+              "on a persistent volume) or use the app's Data Protection with its keys persisted (o.UseAppDataProtection = true).";
+    }
+
+    private static bool IsUnder(string file, string folder)
+    {
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
+        return Path.GetFullPath(file).StartsWith(root, OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()
+            ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    }
 
     private static bool UsesDefaultKeyRing(O8PersistenceOptions options) =>
         options.DataProtection is null && !options.UseAppDataProtection && options.KeyRingFolder is null;

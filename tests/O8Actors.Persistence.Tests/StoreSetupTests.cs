@@ -101,22 +101,33 @@ public sealed class StoreSetupTests
     }
 
     /// <summary>
-    /// Outside a cluster: PostgreSQL outlives the machine, the default key ring does not (a container's redeploy), and
-    /// every stored account then read as signed out with nothing said at start. SQLite's file goes with the keys.
+    /// Outside a cluster: a database that outlives the machine's data folder (PostgreSQL, a SQLite file on a mounted
+    /// volume) with the default key ring, which does not (a container's redeploy): every stored account then read as
+    /// signed out with nothing said at start. The default SQLite file goes with the keys; a cluster node gets the
+    /// per-node warning instead.
     /// </summary>
     [Fact]
-    public void PostgreSQL_with_the_default_key_ring_is_warned_of_where_its_keys_live()
+    public void A_database_that_outlives_the_default_key_ring_is_warned_of_at_start_outside_a_cluster()
     {
-        var warning = PerNodeStoreWarning.KeysOnThisMachine(new O8PersistenceOptions { Database = O8PersistenceDatabase.PostgreSql, ConnectionString = "Host=db" });
-        Assert.Contains("default key ring", warning, StringComparison.Ordinal);
+        var postgres = new O8PersistenceOptions { Database = O8PersistenceDatabase.PostgreSql, ConnectionString = "Host=db" };
+        var warning = PerNodeStoreWarning.AtStart(clustered: false, postgres);
+        Assert.Contains("tokens in PostgreSQL", warning, StringComparison.Ordinal);
         Assert.Contains("o.KeyRingFolder", warning, StringComparison.Ordinal);
+        Assert.Contains("SQLite database /data/tokens.db",
+            PerNodeStoreWarning.AtStart(clustered: false, new O8PersistenceOptions { ConnectionString = "Data Source=/data/tokens.db" }), StringComparison.Ordinal);
+        Assert.Contains("each node keeps its own tokens", PerNodeStoreWarning.AtStart(clustered: true, postgres), StringComparison.Ordinal);
 
-        Assert.Null(PerNodeStoreWarning.KeysOnThisMachine(new O8PersistenceOptions()));
-        Assert.Null(PerNodeStoreWarning.KeysOnThisMachine(new O8PersistenceOptions
+        Assert.Null(PerNodeStoreWarning.AtStart(clustered: false, new O8PersistenceOptions()));
+        Assert.Null(PerNodeStoreWarning.AtStart(clustered: false, new O8PersistenceOptions { ConnectionString = "Data Source=:memory:" }));
+        Assert.Null(PerNodeStoreWarning.AtStart(clustered: false, new O8PersistenceOptions
+        {
+            ConnectionString = $"Data Source={Path.Combine(O8PersistenceOptions.DataFolder, "apps", "mine", "tokens.db")}",
+        }));
+        Assert.Null(PerNodeStoreWarning.AtStart(clustered: false, new O8PersistenceOptions
         {
             Database = O8PersistenceDatabase.PostgreSql, ConnectionString = "Host=db", KeyRingFolder = "/var/lib/app/keys",
         }));
-        Assert.Null(PerNodeStoreWarning.KeysOnThisMachine(new O8PersistenceOptions
+        Assert.Null(PerNodeStoreWarning.AtStart(clustered: false, new O8PersistenceOptions
         {
             Database = O8PersistenceDatabase.PostgreSql, ConnectionString = "Host=db", UseAppDataProtection = true,
         }));

@@ -56,10 +56,24 @@ public sealed class FileTokenStore : ITokenStore
     /// </summary>
     /// <param name="folder">The folder; null for <see cref="DefaultFolder"/> (this app's).</param>
     public FileTokenStore(string? folder = null)
+        : this(folder, null)
+    {
+    }
+
+    /// <summary>A store whose token files are opened by <paramref name="openTokenFile"/> (tests: a file another user owns, played as root).</summary>
+    internal FileTokenStore(string? folder, Func<string, FileStream>? openTokenFile)
     {
         Folder = Path.GetFullPath(string.IsNullOrWhiteSpace(folder) ? DefaultFolder : folder);
         _keys = Path.Combine(Folder, "keys");
+        _openTokenFile = openTokenFile ?? OpenTokenFile;
     }
+
+    private readonly Func<string, FileStream> _openTokenFile;
+
+    // FileShare.Delete: on Windows a reader without it makes another process's rename over this file (a save) fail; on
+    // Unix sharing modes do not apply to a rename.
+    private static FileStream OpenTokenFile(string file) =>
+        new(file, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 4096, useAsync: true);
 
     /// <summary>
     /// The store of the app <paramref name="appId"/> in the user's data folder (<see cref="DefaultFolderFor"/>): for an app
@@ -209,10 +223,12 @@ public sealed class FileTokenStore : ITokenStore
                 // Its account is inside what does not read: it cannot be listed, and it must not fail the list of the others.
                 continue;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not KeyRingKeyUnreadableException)
+            catch (UnauthorizedAccessException)
             {
                 // A file this process may not open (another user's, in a folder two apps share) is passed over as one that
-                // does not decrypt is. The key ring failing is the store failing: that one fails the list.
+                // does not decrypt is. Any other failure to read (a disk error, no file handles left, the key ring) fails
+                // the list: an account left out in silence would be taken for one not signed in (a back-channel logout
+                // of its session would then sign nobody out and answer the provider 200).
                 continue;
             }
 
@@ -245,9 +261,7 @@ public sealed class FileTokenStore : ITokenStore
         byte[] payload;
         try
         {
-            // FileShare.Delete: on Windows a reader without it makes another process's rename over this file (a save)
-            // fail; on Unix sharing modes do not apply to a rename.
-            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 4096, useAsync: true);
+            await using var stream = _openTokenFile(file);
             payload = new byte[stream.Length];
             await stream.ReadExactlyAsync(payload, cancellationToken).ConfigureAwait(false);
         }

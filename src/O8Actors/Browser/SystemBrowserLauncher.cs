@@ -28,7 +28,8 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     }
 
     /// <inheritdoc />
-    /// <remarks>No display on Linux or FreeBSD, or an SSH session; an explicit <c>$BROWSER</c> always counts as a browser.</remarks>
+    /// <remarks>No display on Linux or FreeBSD, or an SSH session; an explicit <c>$BROWSER</c> counts as a browser unless it
+    /// names text browsers only (<c>lynx</c>, <c>w3m</c>, <c>www-browser</c>...), which the launcher passes over.</remarks>
     public string? UnavailableReason => HeadlessDetection.Reason(_environment, HeadlessDetection.PlatformNeedsDisplay);
 
     /// <inheritdoc />
@@ -45,7 +46,7 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
             var systemOpener = IsXdgOpen(file);
             var outcome = program is null ? "not installed"
                 : HeadlessDetection.IsTerminalBrowser(program) ? "a terminal browser, which needs the terminal the app holds (open the URL below in it)"
-                : systemOpener && HeadlessDetection.PlatformNeedsDisplay && !HeadlessDetection.HasDisplay(_environment)
+                : systemOpener && HeadlessDetection.PlatformNeedsDisplay && !HeadlessDetection.HasDisplay(_environment) && !IsWsl()
                     ? "no display (neither DISPLAY nor WAYLAND_DISPLAY is set), where it could start only a terminal browser"
                 : await TryRunAsync(program, args, withoutBrowserVariable: systemOpener, cancellationToken).ConfigureAwait(false);
             if (outcome is null) return BrowserLaunchResult.Opened(Path.GetFileName(file));
@@ -99,8 +100,9 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     /// <summary>
     /// Whether <paramref name="file"/> is <c>xdg-open</c>. Without a display it can reach only the text browsers of its
     /// fallback list (<c>www-browser</c>, <c>lynx</c>, <c>w3m</c>...), which with no terminal dump the page and exit 0:
-    /// counted as opened, nothing shown, nothing printed, the login timed out. So it is not run without a display, and
-    /// runs without <c>$BROWSER</c>, whose entries the launcher has tried (or passed over) itself.
+    /// counted as opened, nothing shown, nothing printed, the login timed out. So it is not run without a display (but
+    /// under WSL, where an <c>xdg-open</c> shim may open the Windows browser), and runs without <c>$BROWSER</c>, whose
+    /// entries the launcher has tried (or passed over) itself.
     /// </summary>
     private static bool IsXdgOpen(string file) => Path.GetFileName(file) == "xdg-open";
 

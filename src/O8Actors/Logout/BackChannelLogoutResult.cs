@@ -9,8 +9,9 @@ namespace O8Actors;
 /// tokens of the session that ended: a valid request, answered 200 all the same.
 /// </param>
 /// <remarks>
-/// An app that keeps sessions of its own (a cookie per user) ends the ones the <see cref="Token"/> names (its
-/// <see cref="LogoutToken.Subject"/> or <see cref="LogoutToken.SessionId"/>), not only those of <see cref="SignedOut"/>:
+/// An app that keeps sessions of its own (a cookie per user) ends the ones the <see cref="Token"/> names (the session of
+/// its <see cref="LogoutToken.SessionId"/>, or when it names none every session of its <see cref="LogoutToken.Subject"/>),
+/// not only those of <see cref="SignedOut"/>:
 /// an app session can outlive the tokens O8Actors held for it (a restart that emptied an in-memory store, a sign-in of
 /// another session since), and then nothing is signed out here though the user logged out at the provider.
 /// </remarks>

@@ -58,8 +58,11 @@ internal static class ClientAssertions
         }
     }
 
-    /// <summary>The signer of <paramref name="certificate"/>'s assertions (check it with <see cref="Problem"/> first).</summary>
-    public static Signer For(X509Certificate2 certificate) => new(certificate);
+    /// <summary>
+    /// The signer of <paramref name="certificate"/>'s assertions, named <paramref name="keyId"/> (the key id the app
+    /// registered its public key under) or else by the certificate's SHA-256 thumbprint (check it with <see cref="Problem"/> first).
+    /// </summary>
+    public static Signer For(X509Certificate2 certificate, string? keyId = null) => new(certificate, keyId);
 
     /// <summary>
     /// The signer of <paramref name="key"/>'s assertions, named <paramref name="keyId"/> or else by the key's RFC 7638
@@ -76,13 +79,16 @@ internal static class ClientAssertions
         private readonly SigningCredentials _credentials;
         private readonly Dictionary<string, object>? _header;
 
-        public Signer(X509Certificate2 certificate)
+        public Signer(X509Certificate2 certificate, string? keyId)
         {
             var sha256 = Base64UrlEncoder.Encode(certificate.GetCertHash(HashAlgorithmName.SHA256));
+            // The key id the app registered the certificate's key under, when it gave one: a server that picks the key by
+            // kid refused the thumbprint.
+            var kid = string.IsNullOrEmpty(keyId) ? sha256 : keyId;
             // RSA through X509SigningCredentials, which also writes x5t (the SHA-1 thumbprint Entra ID looks for).
             _credentials = certificate.GetECDsaPrivateKey() is { } ecdsa
-                ? new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = sha256 }, SecurityAlgorithms.EcdsaSha256)
-                : new X509SigningCredentials(certificate, SecurityAlgorithms.RsaSha256) { Key = { KeyId = sha256 } };
+                ? new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = kid }, SecurityAlgorithms.EcdsaSha256)
+                : new X509SigningCredentials(certificate, SecurityAlgorithms.RsaSha256) { Key = { KeyId = kid } };
             _header = new Dictionary<string, object>(StringComparer.Ordinal) { ["x5t#S256"] = sha256 };
         }
 

@@ -90,13 +90,21 @@ public sealed class GenericOAuthOptions
     public AsymmetricAlgorithm? ClientSigningKey { get; set; }
 
     /// <summary>
-    /// The <c>kid</c> of <see cref="ClientSigningKey"/>'s assertions: the key id it was registered under at the provider.
-    /// Empty for the key's JWK thumbprint (RFC 7638), which is what a server computes for a JWK registered without one.
+    /// The <c>kid</c> of <see cref="ClientSigningKey"/>'s (or <see cref="ClientCertificate"/>'s) assertions: the key id it
+    /// was registered under at the provider. Empty for the key's JWK thumbprint (RFC 7638), which is what a server computes
+    /// for a JWK registered without one (for a certificate, its SHA-256 thumbprint, with <c>x5t#S256</c> beside it).
     /// </summary>
     public string? ClientSigningKeyId { get; set; }
 
     /// <summary>How the client authenticates at the token endpoint. Default <c>client_secret_basic</c>.</summary>
     public ClientAuthentication ClientAuthentication { get; set; } = ClientAuthentication.Basic;
+
+    /// <summary>
+    /// The audience of the client's assertions under <c>private_key_jwt</c>, for a server that takes only one kind;
+    /// null (the default): the issuer identifier, or the token endpoint for a provider known to take only that
+    /// (Microsoft Entra ID) or one without an issuer.
+    /// </summary>
+    public ClientAssertionAudience? ClientAssertionAudience { get; set; }
 
     /// <summary>
     /// Whether the provider's token endpoint redeems a browser login's code only for a client that authenticates, PKCE
@@ -228,6 +236,7 @@ public sealed class GenericOAuthOptions
         ClientAuthentication = ClientAuthentication,
         CodeExchangeNeedsClientAuthentication = CodeExchangeNeedsClientAuthentication,
         AssertionAudienceIsTokenEndpoint = AssertionAudienceIsTokenEndpoint,
+        ClientAssertionAudience = ClientAssertionAudience,
         Resource = Resource,
         DefaultScopes = new List<string>(DefaultScopes ?? []),
         ScopeSeparator = ScopeSeparator,

@@ -27,8 +27,11 @@ public sealed class OidcDiscoveryOptions
     /// <summary>The private key that signs client assertions under <c>private_key_jwt</c>, instead of a certificate; see <see cref="GenericOAuthOptions.ClientSigningKey"/>.</summary>
     public System.Security.Cryptography.AsymmetricAlgorithm? ClientSigningKey { get; set; }
 
-    /// <summary>The <c>kid</c> of <see cref="ClientSigningKey"/>'s assertions; see <see cref="GenericOAuthOptions.ClientSigningKeyId"/>.</summary>
+    /// <summary>The <c>kid</c> of <see cref="ClientSigningKey"/>'s (or <see cref="ClientCertificate"/>'s) assertions; see <see cref="GenericOAuthOptions.ClientSigningKeyId"/>.</summary>
     public string? ClientSigningKeyId { get; set; }
+
+    /// <summary>The audience of the client's assertions; see <see cref="GenericOAuthOptions.ClientAssertionAudience"/>.</summary>
+    public ClientAssertionAudience? ClientAssertionAudience { get; set; }
 
     /// <summary>
     /// How to authenticate at the token endpoint. When unset: with a secret, <c>client_secret_basic</c> unless the metadata
@@ -176,6 +179,7 @@ public sealed class OidcDiscoveryOptions
         ClientCertificate = ClientCertificate,
         ClientSigningKey = ClientSigningKey,
         ClientSigningKeyId = ClientSigningKeyId,
+        ClientAssertionAudience = ClientAssertionAudience,
         ClientAuthentication = ClientAuthentication,
         Resource = Resource,
         DefaultScopes = new List<string>(DefaultScopes ?? []),

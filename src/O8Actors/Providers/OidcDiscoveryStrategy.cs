@@ -373,6 +373,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
             ClientCertificate = _options.ClientCertificate,
             ClientSigningKey = _options.ClientSigningKey,
             ClientSigningKeyId = _options.ClientSigningKeyId,
+            ClientAssertionAudience = _options.ClientAssertionAudience,
             Resource = _options.Resource,
             ClientAuthentication = _options.ClientAuthentication ?? ChooseAuthentication(metadata.TokenEndpointAuthMethods),
             DefaultScopes = _options.DefaultScopes.Count > 0 ? new List<string>(_options.DefaultScopes) : ["openid"],

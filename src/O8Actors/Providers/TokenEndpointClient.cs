@@ -28,7 +28,7 @@ internal sealed class TokenEndpointClient
         if (options.ClientAuthentication == ClientAuthentication.PrivateKeyJwt)
             _assertions = options.ClientSigningKey is { } key
                 ? ClientAssertions.For(key, options.ClientSigningKeyId)
-                : ClientAssertions.For(options.ClientCertificate!);
+                : ClientAssertions.For(options.ClientCertificate!, options.ClientSigningKeyId);
     }
 
     // Not async itself, nor are the refresh and the device poll: the one async layer of a token request is SendAsync,
@@ -359,6 +359,19 @@ internal sealed class TokenEndpointClient
         }
     }
 
+    /// <summary>
+    /// A client assertion's audience for a request to <paramref name="address"/>: the app's choice, else the server's
+    /// issuer identifier (the value RFC 7523bis asks for: one assertion cannot be replayed at another server), the token
+    /// endpoint for a provider that takes no other (Entra ID) or has no issuer.
+    /// </summary>
+    private string AssertionAudience(string address) =>
+        (_options.ClientAssertionAudience ?? (_options.AssertionAudienceIsTokenEndpoint ? ClientAssertionAudience.TokenEndpoint : ClientAssertionAudience.Issuer)) switch
+        {
+            ClientAssertionAudience.EndpointCalled => address,
+            ClientAssertionAudience.Issuer when !string.IsNullOrEmpty(_options.Issuer) => _options.Issuer,
+            _ => _options.TokenEndpoint!.AbsoluteUri,
+        };
+
     private void Authenticate(ProtocolRequest request)
     {
         request.ClientId = _options.ClientId;
@@ -373,17 +386,13 @@ internal sealed class TokenEndpointClient
                 request.ClientCredentialStyle = ClientCredentialStyle.PostBody;
                 break;
             case ClientAuthentication.PrivateKeyJwt:
-                // A new assertion per request; its audience is the server's issuer identifier (the value RFC 7523bis
-                // asks for, one assertion cannot be replayed at another server), else the token endpoint; the token
-                // endpoint always for a provider that takes no other (Entra ID).
+                // A new assertion per request, for the audience the provider takes (ClientAssertionAudience).
                 request.ClientSecret = null;
                 request.ClientCredentialStyle = ClientCredentialStyle.PostBody;
                 request.ClientAssertion = new ClientAssertion
                 {
                     Type = ClientAssertions.JwtBearerType,
-                    Value = _assertions!.Create(_options.ClientId,
-                        string.IsNullOrEmpty(_options.Issuer) || _options.AssertionAudienceIsTokenEndpoint ? _options.TokenEndpoint!.AbsoluteUri : _options.Issuer,
-                        _time.GetUtcNow()),
+                    Value = _assertions!.Create(_options.ClientId, AssertionAudience(request.Address!), _time.GetUtcNow()),
                 };
                 break;
             default:
