@@ -60,33 +60,43 @@ internal sealed class ScriptBook
 
     public LoginScript? Find(string? tag) => tag is not null && _scripts.TryGetValue(tag, out var script) ? script : null;
 
-    /// <summary>
-    /// Whether <paramref name="hint"/> is a tag of this kit's whose script is no longer held: its login ended, and another
-    /// login was started with the same request. Such a login must not fall back to the hint rules (a spent
-    /// <c>...-deny</c> tag approved, and signed in a user named after the tag): it is refused, saying why.
-    /// </summary>
-    private bool IsSpent(string? hint) => hint is not null && hint.StartsWith(TagPrefix, StringComparison.Ordinal) && !_scripts.ContainsKey(hint);
+    /// <summary>Whether <paramref name="hint"/> is a tag of this kit's whose script is no longer held (its login ended).</summary>
+    public bool IsSpent(string? hint) => hint is not null && hint.StartsWith(TagPrefix, StringComparison.Ordinal) && !_scripts.ContainsKey(hint);
 
-    /// <summary>What the sandbox answers a login that plays a spent tag (<see cref="IsSpent"/>).</summary>
+    /// <summary>
+    /// Notes that a login was started with the spent tag <paramref name="tag"/> (the test used one request for a second
+    /// login after the first had ended). That login must not fall back to the hint rules (a spent <c>...-deny</c> tag
+    /// approved, and signed in a user named after the tag): it is refused, saying why. A browser that reaches the
+    /// sandbox late for the ended login itself (after its deadline) is not such a login, and is answered as before.
+    /// </summary>
+    public void MarkReused(string tag) => _reused[tag] = true;
+
+    private bool IsReused(string? hint) => hint is not null && _reused.ContainsKey(hint);
+
+    private readonly ConcurrentDictionary<string, bool> _reused = new(StringComparer.Ordinal);
+
+    /// <summary>What the sandbox answers a login started with a spent tag (<see cref="MarkReused"/>).</summary>
     internal const string SpentTagDescription =
         "O8Actors.TestKit: this request's script was played by a login that has ended; make one o8.Request(script) per login";
 
     public SandboxDecision Decide(AuthorizeRequestInfo request) =>
         Find(request.LoginHint) is { } script ? script.Decision(request.LoginHint!)
-        : IsSpent(request.LoginHint) ? SandboxDecision.Deny(SpentTagDescription, "invalid_request")
+        : IsReused(request.LoginHint) ? SandboxDecision.Deny(SpentTagDescription, "invalid_request")
         : SandboxDecisions.ByLoginHint(request);
 
     public BrowserAction BrowserScript(Uri authorizeUrl)
     {
         var hint = LoginHintOf(authorizeUrl);
         if (Find(hint) is { } script) return script.BrowserAction;
-        // A spent tag goes on to the sandbox, whose refusal names the cause (see Decide).
+        // A reused tag goes on to the sandbox, whose refusal names the cause (see Decide).
         return hint is not null && hint.StartsWith("abandon", StringComparison.OrdinalIgnoreCase) ? BrowserAction.Abandon : BrowserAction.Approve;
     }
 
     /// <summary>A device login's user plays its script as a browser login's would (the tag comes as its <c>login_hint</c>).</summary>
     public SandboxDeviceUser DeviceUser(DeviceRequestInfo request)
     {
+        // A device code is asked for as its login starts, so a spent tag here is a new login's (no late visit of an ended
+        // one, as a browser's may be); this also needs no wait for the login's start event (MarkReused).
         if (IsSpent(request.LoginHint)) return SandboxDeviceUser.Deny();
         if (Find(request.LoginHint) is not { } script) return SandboxDeviceUsers.ByLoginHint(request);
         if (_watched.TryGetValue(request.LoginHint!, out var mark)) mark.DeviceCodeAsked();

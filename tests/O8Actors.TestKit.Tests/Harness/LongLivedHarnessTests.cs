@@ -56,6 +56,32 @@ public sealed class LongLivedHarnessTests
     }
 
     /// <summary>
+    /// A browser that reaches the authorize page after its own login has ended (a user who comes back after the
+    /// deadline) is answered as before (the hint rules), not refused as a reused request: under load, the harness's own
+    /// abandoned logins do that, and the refusal was counted as a denial no script asked for.
+    /// </summary>
+    [Fact]
+    public async Task A_browser_that_comes_back_after_its_login_ended_is_not_taken_for_a_reused_request()
+    {
+        var appBrowser = new AppBrowser();
+        await using var o8 = await O8TestHarness.StartAsync(o => o.Browser = appBrowser);
+        using var cancel = new CancellationTokenSource();
+        var login = o8.Logins.RunAsync(o8.ProviderName, o8.Request(LoginScript.Deny()), cancel.Token);
+        var authorizeUrl = await appBrowser.Opened.Task.WaitAsync(Wait);
+        await cancel.CancelAsync();
+        Assert.IsType<LoginCancelled>(await login.WaitAsync(Wait));
+        await Eventually.TrueAsync(() => o8.ScriptsHeld == 0, "the script of the ended login was forgotten", Wait);
+        var denials = o8.Sandbox.Counters.Denials;
+
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var answer = await browser.GetAsync(authorizeUrl);
+
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, answer.StatusCode);
+        Assert.DoesNotContain("invalid_request", answer.Headers.Location!.Query, StringComparison.Ordinal);
+        Assert.Equal(denials, o8.Sandbox.Counters.Denials);
+    }
+
+    /// <summary>
     /// One request handed to two logins at once: each plays its script, held until the last of them has ended. The
     /// browser takes one page at a time, so the second login reaches the sandbox after the first has ended: its script
     /// was forgotten then, and the second login played the hint rules (signed in a user named after the tag).
@@ -123,11 +149,11 @@ public sealed class LongLivedHarnessTests
     /// <summary>A browser of the app's own: it shows the authorize URL and signs no one in.</summary>
     private sealed class AppBrowser : IBrowserLauncher
     {
-        public TaskCompletionSource Opened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<Uri> Opened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken)
         {
-            Opened.TrySetResult();
+            Opened.TrySetResult(authorizeUrl);
             return Task.FromResult(BrowserLaunchResult.Opened("the app's own"));
         }
     }
