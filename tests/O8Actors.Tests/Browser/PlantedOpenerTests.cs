@@ -26,8 +26,7 @@ public sealed class PlantedOpenerTests
         foreach (var name in new[] { "xdg-open", "wslview" })
         {
             var script = Path.Combine(planted.FullName, name);
-            await File.WriteAllTextAsync(script, $"#!/bin/sh\necho \"$1\" > '{received}'\n");
-            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            await OpenerEnvironment.WriteScriptAsync(script, $"echo \"$1\" > '{received}'\n");
         }
 
         var previousDirectory = Environment.CurrentDirectory;
@@ -71,8 +70,7 @@ public sealed class PlantedOpenerTests
         {
             var seen = Path.Combine(folder.FullName, "seen");
             var opener = Path.Combine(folder.FullName, "xdg-open");
-            await File.WriteAllTextAsync(opener, $"#!/bin/sh\necho \"${{BROWSER-unset}}\" > '{seen}'\n");
-            File.SetUnixFileMode(opener, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            await OpenerEnvironment.WriteScriptAsync(opener, $"echo \"${{BROWSER-unset}}\" > '{seen}'\n");
             Environment.SetEnvironmentVariable("BROWSER", "w3m");
             var launcher = new SystemBrowserLauncher(TextWriter.Null, name => name switch
             {

@@ -97,8 +97,7 @@ public sealed class SystemBrowserLauncherTests
         {
             var browser = Path.Combine(folder.FullName, "my-browser");
             var received = Path.Combine(folder.FullName, "received");
-            await File.WriteAllTextAsync(browser, $"#!/bin/sh\necho \"$1\" > '{received}'\n");
-            File.SetUnixFileMode(browser, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            await OpenerEnvironment.WriteScriptAsync(browser, $"echo \"$1\" > '{received}'\n");
             var launcher = new SystemBrowserLauncher(TextWriter.Null, name => name == "BROWSER" ? browser : null);
 
             var result = await launcher.LaunchAsync(Url, CancellationToken.None);
@@ -129,8 +128,7 @@ public sealed class SystemBrowserLauncherTests
         {
             var browser = Path.Combine(folder.FullName, name);
             var ran = Path.Combine(folder.FullName, "ran");
-            await File.WriteAllTextAsync(browser, $"#!/bin/sh\necho yes > '{ran}'\nsleep 30\n");
-            File.SetUnixFileMode(browser, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            await OpenerEnvironment.WriteScriptAsync(browser, $"echo yes > '{ran}'\nsleep 30\n");
             var printed = new StringWriter();
             var launcher = new SystemBrowserLauncher(printed, variable => variable switch
             {
@@ -170,8 +168,7 @@ public sealed class SystemBrowserLauncherTests
             foreach (var name in new[] { "xdg-open", "w3m" })
             {
                 var script = Path.Combine(folder.FullName, name);
-                await File.WriteAllTextAsync(script, $"#!/bin/sh\necho {name} >> '{ran}'\nexit 0\n");
-                File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                await OpenerEnvironment.WriteScriptAsync(script, $"echo {name} >> '{ran}'\nexit 0\n");
             }
 
             var printed = new StringWriter();
