@@ -227,7 +227,8 @@ internal static class ConfiguredProviders
             if (certificate is null && key is null) return;
             o.ClientCertificate = certificate;
             o.ClientSigningKey = key;
-            o.ClientSigningKeyId = keyId;
+            // The key id the section gave (bound above) stays when the file named none (a certificate never does).
+            if (keyId is not null) o.ClientSigningKeyId = keyId;
             if (NamesKeyWithoutMethod(section, certificate, key)) o.ClientAuthentication = ClientAuthentication.PrivateKeyJwt;
         }
 

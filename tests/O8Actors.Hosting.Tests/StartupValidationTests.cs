@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using O8Actors.Hosting.Tests.Support;
+using O8Actors.Providers;
 
 namespace O8Actors.Hosting.Tests;
 
@@ -167,6 +168,40 @@ public sealed class StartupValidationTests
             Assert.Contains("'O8:Providers:crm'", error.Message);
             Assert.Contains("ClientCertificateFile", error.Message);
             Assert.Contains("absent.pem", error.Message);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The key id a section gives a certificate's assertions, and the audience it asks for, reach the provider: the
+    /// Microsoft preset dropped the key id (the certificate file names none), and a misspelt audience fails the start.
+    /// </summary>
+    [Fact]
+    public async Task A_presets_certificate_keeps_the_key_id_and_audience_its_section_gives()
+    {
+        var folder = Directory.CreateTempSubdirectory("o8-client-key-id-");
+        try
+        {
+            await WriteClientCertificateAsync(folder.FullName);
+            var section = new Dictionary<string, string?>
+            {
+                ["entra:Preset"] = "microsoft",
+                ["entra:Tenant"] = "contoso.onmicrosoft.com",
+                ["entra:ClientId"] = "entra-client",
+                ["entra:ClientCertificateFile"] = Path.Combine(folder.FullName, "client.pem"),
+                ["entra:ClientKeyFile"] = Path.Combine(folder.FullName, "client-key.pem"),
+                ["entra:ClientSigningKeyId"] = "app-2026",
+                ["entra:ClientAssertionAudience"] = "EndpointCalled",
+            };
+
+            var options = Assert.IsType<GenericOAuthStrategy>(Support.ConfiguredProviderSettings.BuildOne(section)).Options;
+
+            Assert.Equal(("app-2026", ClientAssertionAudience.EndpointCalled), (options.ClientSigningKeyId, options.ClientAssertionAudience));
+            section["entra:ClientAssertionAudience"] = "Tokenendpoint-typo";
+            Assert.ThrowsAny<Exception>(() => Support.ConfiguredProviderSettings.BuildOne(section));
         }
         finally
         {

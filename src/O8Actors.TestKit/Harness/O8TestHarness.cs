@@ -172,8 +172,9 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// An authorization request that plays <paramref name="script"/>: its <c>login_hint</c> is a fresh tag the sandbox,
     /// the browser and the fault plan look up. Use it with <see cref="Logins"/> directly, or with your own login code.
     /// The script is forgotten when its login ends, however it ends (even before it had an authorize URL; with several
-    /// logins started from one request at once, when the last of them ends), and a login started from the request after
-    /// that is refused with an error that says so: make one request per login. One whose login
+    /// logins started from one request at once, when the last of them ends); the last thousand or so forgotten scripts are
+    /// still played (a login started from the request again, a browser that comes back late), and an older one is refused
+    /// with an error that says so: make one request per login. One whose login
     /// never starts (never run, refused by the pending-login limits, cancelled before it starts) is held until the harness
     /// is disposed.
     /// </summary>

@@ -9,16 +9,24 @@ namespace O8Actors.TestKit;
 /// The scripts of the logins in flight, keyed by the tag the harness puts in <c>login_hint</c>. The sandbox's
 /// decision function, its device users, the scripted browser and the token-fault plan all read it, so each part plays
 /// the same script, whether the login runs in a browser or as a device login.
-/// Logins without a tag of this kit fall back to <see cref="SandboxDecisions.ByLoginHint"/> and an <c>abandon…</c> hint;
-/// a login with a tag whose script is no longer held is refused. A script is forgotten once the last login that plays it
-/// has ended (<see cref="Forget"/>), so a long-lived harness does not grow.
+/// Logins without a tag of this kit fall back to <see cref="SandboxDecisions.ByLoginHint"/> and an <c>abandon…</c> hint.
+/// A script is forgotten once the last login that plays it has ended (<see cref="Forget"/>), so a long-lived harness does
+/// not grow; the last <see cref="RetiredScriptsKept"/> forgotten ones are still played, by a browser that reaches the
+/// sandbox late for its ended login and by a login started again from the same request, and a tag older than those is
+/// refused, saying why (it never falls back to the hint rules: a spent <c>...-deny</c> tag approved, and signed in a user
+/// named after the tag).
 /// </summary>
-internal sealed class ScriptBook
+internal sealed class ScriptBook(int retiredScriptsKept = ScriptBook.RetiredScriptsKept)
 {
     /// <summary>Prefix of every tag, so tags never collide with a user's own hints.</summary>
     public const string TagPrefix = "o8tk-";
 
+    /// <summary>How many forgotten scripts are still played (a few hundred bytes each).</summary>
+    public const int RetiredScriptsKept = 1024;
+
     private readonly ConcurrentDictionary<string, LoginScript> _scripts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LoginScript> _retired = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _retiredOrder = new();
     // The logins whose method a caller watches (RunAsync, for its result's expected outcome), by tag.
     private readonly ConcurrentDictionary<string, MethodMark> _watched = new(StringComparer.Ordinal);
     private long _next;
@@ -44,11 +52,17 @@ internal sealed class ScriptBook
     /// <summary>Whether <paramref name="tag"/> names a script still held.</summary>
     public bool Holds(string tag) => _scripts.ContainsKey(tag);
 
-    /// <summary>Forgets the script of an ended login. All the book holds of a login is its script, kept under its tag.</summary>
+    /// <summary>
+    /// Forgets the script of an ended login (all the book holds of a login is its script, kept under its tag), keeping it
+    /// among the last <see cref="RetiredScriptsKept"/> retired ones.
+    /// </summary>
     public void Forget(string tag)
     {
-        _scripts.TryRemove(tag, out _);
         _watched.TryRemove(tag, out _);
+        if (!_scripts.TryRemove(tag, out var script)) return;
+        _retired[tag] = script;
+        _retiredOrder.Enqueue(tag);
+        while (_retiredOrder.Count > retiredScriptsKept && _retiredOrder.TryDequeue(out var oldest)) _retired.TryRemove(oldest, out _);
     }
 
     /// <summary>
@@ -58,45 +72,33 @@ internal sealed class ScriptBook
     /// </summary>
     public MethodMark WatchMethod(string tag) => _watched[tag] = new MethodMark();
 
-    public LoginScript? Find(string? tag) => tag is not null && _scripts.TryGetValue(tag, out var script) ? script : null;
+    /// <summary>The script of <paramref name="tag"/>: held, or among the last retired ones.</summary>
+    public LoginScript? Find(string? tag) =>
+        tag is null ? null : _scripts.TryGetValue(tag, out var script) || _retired.TryGetValue(tag, out script) ? script : null;
 
-    /// <summary>Whether <paramref name="hint"/> is a tag of this kit's whose script is no longer held (its login ended).</summary>
-    public bool IsSpent(string? hint) => hint is not null && hint.StartsWith(TagPrefix, StringComparison.Ordinal) && !_scripts.ContainsKey(hint);
+    /// <summary>Whether <paramref name="hint"/> is a tag of this kit's whose script is no longer known (retired long ago).</summary>
+    private bool IsSpent(string? hint) => hint is not null && hint.StartsWith(TagPrefix, StringComparison.Ordinal) && Find(hint) is null;
 
-    /// <summary>
-    /// Notes that a login was started with the spent tag <paramref name="tag"/> (the test used one request for a second
-    /// login after the first had ended). That login must not fall back to the hint rules (a spent <c>...-deny</c> tag
-    /// approved, and signed in a user named after the tag): it is refused, saying why. A browser that reaches the
-    /// sandbox late for the ended login itself (after its deadline) is not such a login, and is answered as before.
-    /// </summary>
-    public void MarkReused(string tag) => _reused[tag] = true;
-
-    private bool IsReused(string? hint) => hint is not null && _reused.ContainsKey(hint);
-
-    private readonly ConcurrentDictionary<string, bool> _reused = new(StringComparer.Ordinal);
-
-    /// <summary>What the sandbox answers a login started with a spent tag (<see cref="MarkReused"/>).</summary>
+    /// <summary>What the sandbox answers a login with a spent tag (<see cref="IsSpent"/>).</summary>
     internal const string SpentTagDescription =
-        "O8Actors.TestKit: this request's script was played by a login that has ended; make one o8.Request(script) per login";
+        "O8Actors.TestKit: this request's script was retired long ago (its login ended); make one o8.Request(script) per login";
 
     public SandboxDecision Decide(AuthorizeRequestInfo request) =>
         Find(request.LoginHint) is { } script ? script.Decision(request.LoginHint!)
-        : IsReused(request.LoginHint) ? SandboxDecision.Deny(SpentTagDescription, "invalid_request")
+        : IsSpent(request.LoginHint) ? SandboxDecision.Deny(SpentTagDescription, "invalid_request")
         : SandboxDecisions.ByLoginHint(request);
 
     public BrowserAction BrowserScript(Uri authorizeUrl)
     {
         var hint = LoginHintOf(authorizeUrl);
         if (Find(hint) is { } script) return script.BrowserAction;
-        // A reused tag goes on to the sandbox, whose refusal names the cause (see Decide).
+        // A spent tag goes on to the sandbox, whose refusal names the cause (see Decide).
         return hint is not null && hint.StartsWith("abandon", StringComparison.OrdinalIgnoreCase) ? BrowserAction.Abandon : BrowserAction.Approve;
     }
 
     /// <summary>A device login's user plays its script as a browser login's would (the tag comes as its <c>login_hint</c>).</summary>
     public SandboxDeviceUser DeviceUser(DeviceRequestInfo request)
     {
-        // A device code is asked for as its login starts, so a spent tag here is a new login's (no late visit of an ended
-        // one, as a browser's may be); this also needs no wait for the login's start event (MarkReused).
         if (IsSpent(request.LoginHint)) return SandboxDeviceUser.Deny();
         if (Find(request.LoginHint) is not { } script) return SandboxDeviceUsers.ByLoginHint(request);
         if (_watched.TryGetValue(request.LoginHint!, out var mark)) mark.DeviceCodeAsked();

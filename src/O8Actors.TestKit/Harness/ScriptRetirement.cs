@@ -27,10 +27,6 @@ internal sealed class ScriptRetirement(ScriptBook book) : IObserver<LoginEvent>
                 _playing[started.LoginId] = tag;
                 _loginsPlaying[tag] = _loginsPlaying.GetValueOrDefault(tag) + 1;
                 break;
-            // A login started from a request whose script its earlier login used up: refused by the sandbox, saying why.
-            case LoginStartedEvent { LoginHint: { } spent } when book.IsSpent(spent):
-                book.MarkReused(spent);
-                break;
             case LoginEndedEvent ended when _playing.TryRemove(ended.LoginId, out var tag):
                 var left = _loginsPlaying.GetValueOrDefault(tag) - 1;
                 if (left > 0)

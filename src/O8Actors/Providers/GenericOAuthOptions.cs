@@ -280,6 +280,8 @@ public sealed class GenericOAuthOptions
             throw new ArgumentException($"{who} needs a ClientId.", nameof(ClientId));
         if (!Enum.IsDefined(ClientAuthentication))
             throw new ArgumentException($"{who} has an unknown ClientAuthentication value {(int)ClientAuthentication}.", nameof(ClientAuthentication));
+        if (ClientAssertionAudience is { } audience && !Enum.IsDefined(audience))
+            throw new ArgumentException($"{who} has an unknown ClientAssertionAudience value {(int)audience}.", nameof(ClientAssertionAudience));
         if (ClientAuthentication is ClientAuthentication.Basic or ClientAuthentication.Post && string.IsNullOrEmpty(ClientSecret))
             throw new ArgumentException(
                 $"{who} uses client authentication '{ClientAuthentication}' but has no ClientSecret. " +

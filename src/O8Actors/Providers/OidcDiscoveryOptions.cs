@@ -142,6 +142,8 @@ public sealed class OidcDiscoveryOptions
             throw new ArgumentException($"{who} needs a ClientId.", nameof(ClientId));
         if (ClientAuthentication is Providers.ClientAuthentication.Basic or Providers.ClientAuthentication.Post && string.IsNullOrEmpty(ClientSecret))
             throw new ArgumentException($"{who} uses client authentication '{ClientAuthentication}' but has no ClientSecret.", nameof(ClientSecret));
+        if (ClientAssertionAudience is { } audience && !Enum.IsDefined(audience))
+            throw new ArgumentException($"{who} has an unknown ClientAssertionAudience value {(int)audience}.", nameof(ClientAssertionAudience));
         if ((ClientAuthentication == Providers.ClientAuthentication.PrivateKeyJwt || HasClientKey)
             && ClientAssertions.Problem(ClientCertificate, ClientSigningKey) is { } keyProblem)
             throw new ArgumentException($"{who} uses private_key_jwt: {keyProblem}", ClientSigningKey is null ? nameof(ClientCertificate) : nameof(ClientSigningKey));

@@ -37,12 +37,12 @@ public sealed class LongLivedHarnessTests
     /// <summary>
     /// A request used again after its login ended (an app that keeps it for a retry): its script was forgotten, and the
     /// second login fell back to the hint rules, where a spent <c>...-deny</c> tag approved and signed in a user named
-    /// after it. It is refused now, saying why, in a browser login and a device login alike.
+    /// after it. The script is played again now, in a browser login and a device login alike.
     /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_request_used_again_after_its_login_ended_is_refused_saying_why_not_played_by_the_hint_rules(bool device)
+    public async Task A_request_used_again_after_its_login_ended_plays_its_script_again_not_the_hint_rules(bool device)
     {
         await using var o8 = await O8TestHarness.StartAsync(o => { if (device) o.ConfigureLogins = setup => setup.Options.Login.Method = LoginMethod.Device; });
         var request = o8.Request(LoginScript.Deny());
@@ -51,34 +51,55 @@ public sealed class LongLivedHarnessTests
 
         var again = await o8.Logins.RunAsync(o8.ProviderName, request).WaitAsync(Wait);
 
-        var refused = Assert.IsType<LoginDenied>(again);
-        if (!device) Assert.Contains("one o8.Request(script) per login", refused.ErrorDescription, StringComparison.Ordinal);
+        Assert.Equal("access_denied", Assert.IsType<LoginDenied>(again).Error);
+    }
+
+    /// <summary>
+    /// A tag whose script was retired long ago (more logins have ended since than the harness keeps) is refused, saying
+    /// why, never played by the hint rules.
+    /// </summary>
+    [Fact]
+    public void A_tag_retired_long_ago_is_refused_saying_why()
+    {
+        var book = new ScriptBook(retiredScriptsKept: 1);
+        var old = book.Add(LoginScript.Approve("alice"));
+        var recent = book.Add(LoginScript.Approve("bob"));
+        book.Forget(old);
+        book.Forget(recent);
+
+        var refused = book.Decide(Authorize(old));
+        var played = book.Decide(Authorize(recent));
+
+        Assert.Equal(("invalid_request", ScriptBook.SpentTagDescription), (refused.Error, refused.ErrorDescription));
+        Assert.Equal((SandboxDecisionKind.Approve, "bob"), (played.Kind, played.Subject));
+        Assert.Equal(0, book.Count);
+
+        static AuthorizeRequestInfo Authorize(string tag) =>
+            new("client-1", "http://127.0.0.1/cb", "state-1", "openid", "challenge", "nonce", tag, new Dictionary<string, string>());
     }
 
     /// <summary>
     /// A browser that reaches the authorize page after its own login has ended (a user who comes back after the
-    /// deadline) is answered as before (the hint rules), not refused as a reused request: under load, the harness's own
-    /// abandoned logins do that, and the refusal was counted as a denial no script asked for.
+    /// deadline) is answered as its script says, not refused: under load, the harness's own abandoned logins do that.
     /// </summary>
     [Fact]
-    public async Task A_browser_that_comes_back_after_its_login_ended_is_not_taken_for_a_reused_request()
+    public async Task A_browser_that_comes_back_after_its_login_ended_is_answered_as_its_script_says()
     {
         var appBrowser = new AppBrowser();
         await using var o8 = await O8TestHarness.StartAsync(o => o.Browser = appBrowser);
         using var cancel = new CancellationTokenSource();
-        var login = o8.Logins.RunAsync(o8.ProviderName, o8.Request(LoginScript.Deny()), cancel.Token);
+        var login = o8.Logins.RunAsync(o8.ProviderName, o8.Request(LoginScript.Approve("frank")), cancel.Token);
         var authorizeUrl = await appBrowser.Opened.Task.WaitAsync(Wait);
         await cancel.CancelAsync();
         Assert.IsType<LoginCancelled>(await login.WaitAsync(Wait));
         await Eventually.TrueAsync(() => o8.ScriptsHeld == 0, "the script of the ended login was forgotten", Wait);
-        var denials = o8.Sandbox.Counters.Denials;
 
         using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
         using var answer = await browser.GetAsync(authorizeUrl);
 
         Assert.Equal(System.Net.HttpStatusCode.Redirect, answer.StatusCode);
-        Assert.DoesNotContain("invalid_request", answer.Headers.Location!.Query, StringComparison.Ordinal);
-        Assert.Equal(denials, o8.Sandbox.Counters.Denials);
+        Assert.Contains("code=", answer.Headers.Location!.Query, StringComparison.Ordinal);
+        Assert.Equal(0, o8.Sandbox.Counters.Denials);
     }
 
     /// <summary>

@@ -70,6 +70,21 @@ public sealed class ClientAssertionAudienceTests : IAsyncLifetime
             new GenericOAuthOptions { ClientAssertionAudience = ClientAssertionAudience.TokenEndpoint }.Clone().ClientAssertionAudience);
     }
 
+    [Fact]
+    public void An_audience_outside_the_known_ones_is_refused_when_the_options_are_checked()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var options = PrivateKeyJwt(key, (ClientAssertionAudience)3);
+
+        var refused = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal(nameof(GenericOAuthOptions.ClientAssertionAudience), refused.ParamName);
+        Assert.Throws<ArgumentException>(new OidcDiscoveryOptions
+        {
+            Issuer = "https://issuer.example.test", ClientId = "client-1", ClientSigningKey = key, ClientAssertionAudience = (ClientAssertionAudience)7,
+        }.Validate);
+    }
+
     /// <summary>
     /// A certificate's key registered at the provider under a key id of the app's own: the assertions carried the
     /// certificate's thumbprint as kid, whatever ClientSigningKeyId said, and a server that picks the key by kid refused them.
