@@ -19,17 +19,8 @@ internal sealed class TokenPayloads(IDataProtectionProvider provider)
 
     /// <summary>The encrypted payload of <paramref name="account"/>'s <paramref name="tokens"/>.</summary>
     /// <exception cref="IOException">The key ring folder the app named holds a key this process may not read (said with the folder and key).</exception>
-    public byte[] Protect(OAuthAccount account, TokenSet tokens)
-    {
-        try
-        {
-            return _protector.Protect(JsonSerializer.SerializeToUtf8Bytes(Payload.From(account, tokens)));
-        }
-        catch (System.Security.Cryptography.CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException)
-        {
-            throw KeyRingKeyUnreadableException.Unwrapped(e);
-        }
-    }
+    public byte[] Protect(OAuthAccount account, TokenSet tokens) =>
+        _protector.Protect(JsonSerializer.SerializeToUtf8Bytes(Payload.From(account, tokens)));
 
     /// <summary>The tokens in <paramref name="payload"/>, or null when it does not decrypt (key ring lost) or is another account's.</summary>
     /// <exception cref="StoredTokensUnreadableException">It decrypts but is of a format this version does not read (a newer one).</exception>

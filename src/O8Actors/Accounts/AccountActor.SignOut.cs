@@ -50,7 +50,7 @@ internal sealed partial class AccountActor
     /// <summary>A store failure as a message may name it: its type (an app's store may quote anything), or this actor's own deadline.</summary>
     /// <remarks>
     /// A key ring this process cannot read says which folder and key (no secret): the log line is where an operator finds
-    /// it. (The stores unwrap it from Data Protection's <c>CryptographicException</c> where they call it.)
+    /// it. (The key ring's protectors let it through as itself, unwrapped from Data Protection's <c>CryptographicException</c>.)
     /// </remarks>
     private static string StoreFailure(Exception cause) =>
         cause is StoreDeadlinePassed or KeyRingKeyUnreadableException ? cause.Message : cause.GetType().Name;

@@ -145,15 +145,7 @@ public sealed class FileTokenStore : ITokenStore
         // rotated tokens would be dropped for a file that reads as nothing (the account signed out, the grant spent).
         if (!unreadable && (record?.Version ?? 0) != expectedVersion) return null;
         var version = expectedVersion + 1;
-        byte[] payload;
-        try
-        {
-            payload = Protector.Protect(JsonSerializer.SerializeToUtf8Bytes(TokenRecord.From(account, tokens, version)));
-        }
-        catch (System.Security.Cryptography.CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException)
-        {
-            throw KeyRingKeyUnreadableException.Unwrapped(e);
-        }
+        var payload = Protector.Protect(JsonSerializer.SerializeToUtf8Bytes(TokenRecord.From(account, tokens, version)));
         var temporary = $"{file}.{Guid.NewGuid():N}.tmp";
         try
         {

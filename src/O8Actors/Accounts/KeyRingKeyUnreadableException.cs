@@ -12,11 +12,4 @@ internal sealed class KeyRingKeyUnreadableException(string folder, string? keyFi
         : $"The key ring folder '{folder}' holds a key this process may not read ({keyFile}): ") +
     "every process that shares the folder must read every key in it, so run them as one user (O8Actors keeps the keys its " +
     "owner's alone). Passing the key over would make a new key the others cannot read, and each would read the others' " +
-    "stored tokens as absent.", innerException)
-{
-    /// <summary>
-    /// The exception to surface for <paramref name="e"/>: the key ring's refusal itself when Data Protection wrapped it (it
-    /// wraps a key ring's failure in a <see cref="System.Security.Cryptography.CryptographicException"/>), else <paramref name="e"/>.
-    /// </summary>
-    public static Exception Unwrapped(Exception e) => e.InnerException is KeyRingKeyUnreadableException unreadable ? unreadable : e;
-}
+    "stored tokens as absent.", innerException);

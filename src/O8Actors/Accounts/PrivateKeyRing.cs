@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Runtime.ExceptionServices;
 using System.Xml.Linq;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -40,7 +42,7 @@ internal static class PrivateKeyRing
         }
 
         var directory = new DirectoryInfo(folder);
-        return DataProtectionProvider.Create(directory, builder =>
+        return new RefusalsUnwrapped(DataProtectionProvider.Create(directory, builder =>
         {
             builder.SetApplicationName(applicationName);
             // Every key written later (the first, each one rolled every 90 days) is tightened as it is written.
@@ -48,7 +50,49 @@ internal static class PrivateKeyRing
                 options.XmlRepository = new TighteningRepository(new FileSystemXmlRepository(directory, NullLoggerFactory.Instance), folder, namedByTheApp,
                     openKeyFile ?? File.OpenRead));
             if (!namedByTheApp && OperatingSystem.IsWindows()) builder.ProtectKeysWithDpapi();
-        });
+        }));
+    }
+
+    /// <summary>
+    /// Protectors that let the key ring's refusal (<see cref="KeyRingKeyUnreadableException"/>) through as itself. Data
+    /// Protection wraps a key ring's failure in a <see cref="CryptographicException"/>, which a store takes for a record
+    /// that does not decrypt (the account then looks signed out, and its next save goes over a record another process can
+    /// still read); unwrapped here once, every store sees the store failing, with the folder and key named.
+    /// </summary>
+    private sealed class RefusalsUnwrapped(IDataProtectionProvider inner) : IDataProtectionProvider
+    {
+        public IDataProtector CreateProtector(string purpose) => new Protector(inner.CreateProtector(purpose));
+
+        private sealed class Protector(IDataProtector inner) : IDataProtector
+        {
+            public IDataProtector CreateProtector(string purpose) => new Protector(inner.CreateProtector(purpose));
+
+            public byte[] Protect(byte[] plaintext)
+            {
+                try
+                {
+                    return inner.Protect(plaintext);
+                }
+                catch (CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException unreadable)
+                {
+                    ExceptionDispatchInfo.Throw(unreadable);
+                    throw;
+                }
+            }
+
+            public byte[] Unprotect(byte[] protectedData)
+            {
+                try
+                {
+                    return inner.Unprotect(protectedData);
+                }
+                catch (CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException unreadable)
+                {
+                    ExceptionDispatchInfo.Throw(unreadable);
+                    throw;
+                }
+            }
+        }
     }
 
     /// <summary>

@@ -33,12 +33,8 @@ internal static class ProtectedRecords
         {
             json = protector.Unprotect(payload);
         }
-        catch (CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException)
-        {
-            // Not a record that does not decrypt: a key ring this process cannot read whole. Read as absent, the account
-            // would look signed out, and its next save would go over a record another process can still read.
-            throw KeyRingKeyUnreadableException.Unwrapped(e);
-        }
+        // A key ring this process cannot read whole is no record that does not decrypt: PrivateKeyRing's protectors throw
+        // its KeyRingKeyUnreadableException, which is no CryptographicException, and fails the call.
         catch (CryptographicException)
         {
             return null;

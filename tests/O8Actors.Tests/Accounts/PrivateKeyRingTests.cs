@@ -29,8 +29,7 @@ public sealed class PrivateKeyRingTests : IDisposable
 
         var ours = PrivateKeyRing.Create(_folder, Application, namedByTheApp: true, openKeyFile: AnotherUsers(theirs)).CreateProtector("tokens");
 
-        var refused = Assert.ThrowsAny<Exception>(() => ours.Protect([4]));
-        var cause = Assert.IsType<KeyRingKeyUnreadableException>(refused as KeyRingKeyUnreadableException ?? refused.InnerException);
+        var cause = Assert.Throws<KeyRingKeyUnreadableException>(() => ours.Protect([4]));
         Assert.Contains(Path.GetFileName(theirs), cause.Message, StringComparison.Ordinal);
         Assert.Throws<KeyRingKeyUnreadableException>(() => ProtectedRecords.Open<object>(ours, payload, "the test record"));
         Assert.Single(Directory.GetFiles(_folder, "*.xml"));
