@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace O8Actors.TestKit;
 
 /// <summary>
@@ -11,11 +9,11 @@ namespace O8Actors.TestKit;
 /// </summary>
 /// <remarks>
 /// One request may start several logins at once (an app that hands it to two callers): the script is held until the
-/// last of them has ended, so each plays it. Events arrive one at a time (one subscriber actor), so the counts need no lock.
+/// last of them has ended, so each plays it. Events arrive one at a time (one subscriber actor), so the tables need no lock.
 /// </remarks>
 internal sealed class ScriptRetirement(ScriptBook book) : IObserver<LoginEvent>
 {
-    private readonly ConcurrentDictionary<string, string> _playing = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _playing = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _loginsPlaying = new(StringComparer.Ordinal);
 
     public void OnNext(LoginEvent value)
@@ -27,7 +25,7 @@ internal sealed class ScriptRetirement(ScriptBook book) : IObserver<LoginEvent>
                 _playing[started.LoginId] = tag;
                 _loginsPlaying[tag] = _loginsPlaying.GetValueOrDefault(tag) + 1;
                 break;
-            case LoginEndedEvent ended when _playing.TryRemove(ended.LoginId, out var tag):
+            case LoginEndedEvent ended when _playing.Remove(ended.LoginId, out var tag):
                 var left = _loginsPlaying.GetValueOrDefault(tag) - 1;
                 if (left > 0)
                 {

@@ -15,7 +15,7 @@ internal static class HeadlessDetection
         if (Set(environment, "BROWSER") && !NamesTerminalBrowsersOnly(environment("BROWSER")!)) return null;
         if (Set(environment, "SSH_CONNECTION")) return "an SSH session (SSH_CONNECTION is set): a browser would open on the remote machine";
         if (Set(environment, "SSH_TTY")) return "an SSH session (SSH_TTY is set): a browser would open on the remote machine";
-        if (needsDisplay && !Set(environment, "DISPLAY") && !Set(environment, "WAYLAND_DISPLAY"))
+        if (needsDisplay && !HasDisplay(environment))
             return "no display (neither DISPLAY nor WAYLAND_DISPLAY is set)";
         return null;
     }
@@ -38,8 +38,7 @@ internal static class HeadlessDetection
     public static bool IsTerminalBrowser(string program) => TerminalBrowsers.Contains(Path.GetFileNameWithoutExtension(program));
 
     private static bool NamesTerminalBrowsersOnly(string browserVariable) =>
-        browserVariable.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .All(entry => IsTerminalBrowser(entry.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]));
+        BrowserVariable.Commands(browserVariable).All(words => IsTerminalBrowser(words[0]));
 
     private static bool Set(Func<string, string?> environment, string name) => !string.IsNullOrWhiteSpace(environment(name));
 }

@@ -68,16 +68,14 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     /// </summary>
     internal IEnumerable<(string File, string[] Args)> Candidates(string url)
     {
-        // $BROWSER is a colon-separated list of commands; "%s" marks where the URL goes (the xdg convention).
         var browserVariable = _environment("BROWSER");
         if (!string.IsNullOrWhiteSpace(browserVariable))
         {
-            foreach (var entry in browserVariable.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (var words in BrowserVariable.Commands(browserVariable))
             {
-                var parts = entry.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                var args = parts.Skip(1).Select(a => a.Replace("%s", url, StringComparison.Ordinal)).ToList();
-                if (!entry.Contains("%s", StringComparison.Ordinal)) args.Add(url);
-                yield return (parts[0], args.ToArray());
+                var args = words.Skip(1).Select(a => a.Replace("%s", url, StringComparison.Ordinal)).ToList();
+                if (!words.Any(w => w.Contains("%s", StringComparison.Ordinal))) args.Add(url);
+                yield return (words[0], args.ToArray());
             }
         }
 
@@ -106,7 +104,12 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     /// </summary>
     private static bool IsXdgOpen(string file) => Path.GetFileName(file) == "xdg-open";
 
-    private static bool IsWsl()
+    /// <summary>Whether this is WSL, read once: each launch asks, and the answer does not change while the process runs.</summary>
+    private static bool IsWsl() => Wsl.Value;
+
+    private static readonly Lazy<bool> Wsl = new(DetectWsl);
+
+    private static bool DetectWsl()
     {
         try
         {
