@@ -189,6 +189,7 @@ public sealed partial class AccountActorTests
         var first = Get(accounts, Alice);
         providers.ExpectMsg<RefreshTokens>(Wait);
         var account = providers.LastSender;
+        await account.Ask<ActorIdentity>(new Identify(0), Wait); // the step that sent it is over, its deadlines set
         Clock.Advance(settings.RenewalTimeout);
         Assert.Equal("at-1", (await first).Token); // the renewal timed out: the token that still works
         Clock.Advance(settings.OvertimeWait);
