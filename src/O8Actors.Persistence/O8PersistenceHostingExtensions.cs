@@ -85,6 +85,9 @@ public static class O8PersistenceHostingExtensions
     /// </summary>
     private static Task<IActorRef> RegistersIn(ActorSystem system, PersistencePlugins plugins, O8PersistenceOptions options)
     {
+        // A register that stops with requests it never took (its recovery failed) sends them to dead letters: answered
+        // from there with a failure, not left to the store's timeout.
+        system.ActorOf(UndeliveredRegisterMessages.Props(), UndeliveredRegisterMessages.Name);
         if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.IClusterActorRefProvider)
             return Task.FromResult(system.ActorOf(TokenRegisters.Props(plugins, options.RegisterIdleTimeout), "o8-token-registers"));
         // The coordinator's state in Distributed Data, as O8Actors.Cluster's regions keep theirs. Sharding's default is a
@@ -125,8 +128,19 @@ public static class O8PersistenceHostingExtensions
                 AutoInitialize = true,
             });
         builder.WithCustomSerializer("o8-tokens", TokenRegisterSerializer.Types, system => new TokenRegisterSerializer(system));
+        // A register that cannot recover (the database is down: the SQL journal keeps retrying its start, and the read
+        // never comes) gives up within the store's timeout, not Akka's 30 s, and its callers hear why instead of a bare
+        // timeout (UndeliveredRegisterMessages).
+        builder.AddHocon($"akka.persistence.journal.{options.PluginId}.recovery-event-timeout = {(long)RecoveryTimeout(options.Timeout).TotalMilliseconds}ms",
+            HoconAddMode.Prepend);
         return new PersistencePlugins($"akka.persistence.journal.{options.PluginId}", $"akka.persistence.snapshot-store.{options.PluginId}");
     }
+
+    /// <summary>
+    /// How long a register waits for each step of its recovery (its snapshot, each event): two thirds of the store's
+    /// <paramref name="timeout"/>, so a recovery that will not finish fails while the request that started it still waits.
+    /// </summary>
+    internal static TimeSpan RecoveryTimeout(TimeSpan timeout) => timeout * 2 / 3;
 
     private static (string Connection, string Provider) Database(O8PersistenceOptions options)
     {

@@ -41,7 +41,11 @@ public sealed class O8PersistenceOptions
     /// <summary>The journal and snapshot store plugin id (<c>akka.persistence.journal.&lt;id&gt;</c>): O8Actors' own, apart from the app's default plugin.</summary>
     public string PluginId { get; set; } = "o8-tokens";
 
-    /// <summary>How long one store operation may take before it fails (database and actor round trip).</summary>
+    /// <summary>
+    /// How long one store operation may take before it fails (database and actor round trip). An account's register that
+    /// cannot read its state from the database gives up after two thirds of it, and the operations waiting for it fail
+    /// then, saying so.
+    /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long an account's register stays in memory without a request (its tokens stay in the database).</summary>
