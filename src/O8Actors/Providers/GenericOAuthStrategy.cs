@@ -151,6 +151,9 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     public bool PushesAuthorizationRequests => _options.PushedAuthorizationRequestEndpoint is not null;
 
     /// <inheritdoc />
+    internal override bool AuthorizeUrlSendsARequest => PushesAuthorizationRequests;
+
+    /// <inheritdoc />
     /// <remarks>Sends the token to <see cref="GenericOAuthOptions.RevocationEndpoint"/>; false when none is configured.</remarks>
     public override Task<bool> RevokeAsync(RevocationContext context, HttpClient http, CancellationToken cancellationToken) =>
         _options.RevocationEndpoint is null ? Task.FromResult(false) : RevokeCoreAsync(context, http, cancellationToken);

@@ -179,24 +179,30 @@ internal sealed partial class ProviderActor
             // A key per login: the account it becomes keeps it with its tokens (RFC 9449).
             var dpopKey = descriptor.UsesDpop ? Dpop.DpopKey.Create() : null;
             if (dpopKey is not null) context = context with { DpopKeyThumbprint = dpopKey.Thumbprint };
-            var strategy = _strategy;
-            var http = _httpClients();
-            // A plain URL is ready at once; a pushed request (RFC 9126) is a POST, answered when it returns (within the
-            // token-request timeout). Either way the answer is piped to the login, so this actor never waits.
-            var building = RunWithTimeout(ct => strategy.BuildAuthorizeUrlAsync(context, http, ct), _exchangeTimeout);
-            var name = strategy.Name;
-            var loginId = msg.LoginId;
-            building.PipeTo(replyTo,
-                success: url => new AuthorizationPrepared(loginId, url, descriptor, redirectUri, dpopKey, PkceUsed: challenge is not null)
-                {
-                    RequiredStepUp = required,
-                },
-                failure: e => new ProviderUnavailable(loginId, $"The provider '{name}' could not build an authorize URL: {SafeReason(e)}"));
+            var build = new AuthorizeUrlBuild(_strategy.Name, msg.LoginId, context, descriptor, redirectUri, dpopKey, PkceUsed: challenge is not null, required);
+            // A pushed request (RFC 9126) is a POST to the provider: it takes a token request's slot, as its code will.
+            if (_strategy.AuthorizeUrlSendsARequest) Enqueue(build, replyTo);
+            else BuildAuthorizeUrl(build, replyTo);
         }
         catch (Exception e)
         {
             replyTo.Tell(new ProviderUnavailable(msg.LoginId, $"The provider '{_strategy.Name}' could not build an authorize URL: {SafeReason(e)}"));
         }
+    }
+
+    /// <summary>
+    /// Builds <paramref name="build"/>'s authorize URL and answers <paramref name="replyTo"/> when it is ready: at once for
+    /// a plain URL, when the provider answers for a pushed request (within the token-request timeout). Piped, so this
+    /// actor never waits; a pushed request run from the queue answers through <see cref="AnswerWhenDone{T}"/> instead.
+    /// </summary>
+    private void BuildAuthorizeUrl(AuthorizeUrlBuild build, IActorRef replyTo) =>
+        BuildingAuthorizeUrl(build, _httpClients()).PipeTo(replyTo, success: url => build.Prepared(url), failure: e => build.Unavailable(SafeReason(e)));
+
+    private Task<Uri> BuildingAuthorizeUrl(AuthorizeUrlBuild build, HttpClient http)
+    {
+        var strategy = _strategy;
+        var context = build.Context;
+        return RunWithTimeout(ct => strategy.BuildAuthorizeUrlAsync(context, http, ct), _exchangeTimeout);
     }
 
     /// <summary>

@@ -32,6 +32,8 @@ internal sealed partial class ProviderActor
             if (!RefusedForStepUp(msg, Sender)) Enqueue(msg);
         });
         Receive<PollDeviceToken>(msg => Enqueue(msg));
+        // A pushed authorization request a restarted incarnation handed on (queued here before, see Prepare).
+        Receive<AuthorizeUrlBuild>(msg => Enqueue(msg));
         Receive<TokenRequestDone>(msg =>
         {
             _inFlight.Count--;
@@ -149,8 +151,8 @@ internal sealed partial class ProviderActor
         }
 
         // Watched so a login that ends while its request waits takes it out of the queue. Only a login's requests
-        // (its exchange, device code or poll): a refresh (from an account's actor, or an Ask) is bounded by its deadline instead.
-        var watch = request is ExchangeCode or PollDeviceToken or RequestDeviceCode && _inFlight.Count >= _maxConcurrent && !replyTo.IsNobody();
+        // (its pushed authorization request, exchange, device code or poll): a refresh (from an account's actor, or an Ask) is bounded by its deadline instead.
+        var watch = request is ExchangeCode or PollDeviceToken or RequestDeviceCode or AuthorizeUrlBuild && _inFlight.Count >= _maxConcurrent && !replyTo.IsNobody();
         if (watch) Watch(replyTo);
         _waiting.Enqueue((request, replyTo, watch));
         StartWaiting();
@@ -166,6 +168,7 @@ internal sealed partial class ProviderActor
         PollDeviceToken => "the device token request",
         RefreshTokens => "the refresh",
         RevokeTokens => "the revocation",
+        AuthorizeUrlBuild => "the pushed authorization request",
         _ => "the code",
     };
 
@@ -176,6 +179,7 @@ internal sealed partial class ProviderActor
         RevokeTokens v => v.RequestId,
         RequestDeviceCode d => d.LoginId,
         PollDeviceToken p => p.LoginId,
+        AuthorizeUrlBuild b => b.LoginId,
         _ => "?",
     };
 

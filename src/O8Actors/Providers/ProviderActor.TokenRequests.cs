@@ -27,6 +27,13 @@ internal sealed partial class ProviderActor
             return;
         }
 
+        if (request is AuthorizeUrlBuild build)
+        {
+            AnswerWhenDone(() => BuildingAuthorizeUrl(build, http), replyTo, success: url => build.Prepared(url),
+                failure: e => build.Unavailable(SafeReason(e)));
+            return;
+        }
+
         // A login's code gets what is left of its login's deadline (all of one token request unless it queued), so its
         // answer always reaches the login; a refresh was sent in time for its caller by its own deadline.
         var timeout = request is ExchangeCode { Deadline: { } loginGivesUp }

@@ -50,6 +50,34 @@ internal sealed record PrepareAuthorization(
     public override string ToString() => $"PrepareAuthorization {{ Provider = {Provider}, LoginId = {LoginId} }}";
 }
 
+/// <summary>
+/// One login's authorize URL to build, once its provider actor has prepared it, and what the login is answered with. A
+/// build that sends a request to the provider (a pushed authorization request) waits in the provider actor's token-request
+/// queue as this message; sent by a provider actor to itself only (a restarted one hands its queue on this way).
+/// </summary>
+internal sealed record AuthorizeUrlBuild(
+    string Provider,
+    string LoginId,
+    AuthorizeUrlContext Context,
+    ProviderDescriptor Descriptor,
+    Uri RedirectUri,
+    Dpop.DpopKey? DpopKey,
+    bool PkceUsed,
+    StepUp.Requirement? RequiredStepUp)
+{
+    /// <summary>The login's answer once <paramref name="url"/> is built.</summary>
+    public AuthorizationPrepared Prepared(Uri url) =>
+        new(LoginId, url, Descriptor, RedirectUri, DpopKey, PkceUsed) { RequiredStepUp = RequiredStepUp };
+
+    /// <summary>The login's answer when the URL could not be built, for <paramref name="reason"/> (safe to show).</summary>
+    public ProviderUnavailable Unavailable(string reason) =>
+        new(LoginId, $"The provider '{Provider}' could not build an authorize URL: {reason}");
+
+    /// <inheritdoc />
+    /// <remarks>The context holds the login's state, nonce and code challenge: never printed.</remarks>
+    public override string ToString() => $"AuthorizeUrlBuild {{ Provider = {Provider}, LoginId = {LoginId} }}";
+}
+
 /// <summary>The authorize URL for one login, what the provider supports, and the exact redirect URI the URL carries.</summary>
 /// <param name="LoginId">The login.</param>
 /// <param name="AuthorizeUrl">The URL to open.</param>

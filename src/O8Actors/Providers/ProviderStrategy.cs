@@ -66,6 +66,13 @@ public abstract class ProviderStrategy
     internal virtual StepUp.Requirement? RequiredStepUp => null;
 
     /// <summary>
+    /// Whether <see cref="BuildAuthorizeUrlAsync"/> sends a request to the provider (a pushed authorization request,
+    /// RFC 9126): the provider actor then runs it as a token request, under <c>max-concurrent-exchanges</c>, so a burst
+    /// of logins does not push all at once. False for a strategy of the app's own (its override is called at once, as before).
+    /// </summary>
+    internal virtual bool AuthorizeUrlSendsARequest => false;
+
+    /// <summary>
     /// Learns what the provider supports (for example from discovery metadata, RFC 8414). Called once by the
     /// provider actor before its first login; the result is cached for the actor's lifetime (an
     /// <see cref="OidcDiscoveryStrategy"/>'s follows its metadata as it is read again).

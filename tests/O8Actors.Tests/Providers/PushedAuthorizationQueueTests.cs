@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Microsoft.AspNetCore.Http;
+using O8Actors.Providers;
+using static O8Actors.Tests.Providers.ProviderTestData;
+
+namespace O8Actors.Tests.Providers;
+
+/// <summary>
+/// A pushed authorization request (RFC 9126) is a POST to the provider, as a code exchange is: it takes one of
+/// <c>max-concurrent-exchanges</c>' slots, so a burst of logins does not push all at once, and a login that ends while
+/// its push waits is never pushed. The provider is a real Kestrel server whose pushed-request endpoint answers when the
+/// test lets it.
+/// </summary>
+public sealed class PushedAuthorizationQueueTests : TestKit, IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+    private static readonly Uri RedirectUri = new("http://127.0.0.1:41539/");
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _pushAnswers = new();
+    private RecordingServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await RecordingServer.StartAsync();
+        // The pushed-request endpoint holds each push (named by its state) until the test answers it.
+        _server.Handler = async (context, request) =>
+        {
+            if (request.Path != "/par")
+            {
+                context.Response.StatusCode = 404;
+                return;
+            }
+
+            var state = request.Form["state"];
+            await PushAnswer(state).Task.WaitAsync(context.RequestAborted);
+            context.Response.StatusCode = StatusCodes.Status201Created;
+            await context.Response.WriteAsJsonAsync(new Dictionary<string, object>
+            {
+                ["request_uri"] = $"urn:ietf:params:oauth:request_uri:{state}",
+                ["expires_in"] = 60,
+            });
+        };
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var answer in _pushAnswers.Values) answer.TrySetResult();
+        await _server.DisposeAsync();
+    }
+
+    private TaskCompletionSource PushAnswer(string state) =>
+        _pushAnswers.GetOrAdd(state, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    private string[] PushedStates() => _server.Requests.Where(r => r.Path == "/par").Select(r => r.Form["state"]).ToArray();
+
+    private IActorRef Provider(int maxConcurrent) =>
+        Sys.ActorOf(ProviderActor.Props(EveryEndpointOn(_server), () => new HttpClient(), maxConcurrent, TimeSpan.FromSeconds(30)));
+
+    private static PrepareAuthorization Prepare(string state) =>
+        new("test", $"login-{state}", state, "challenge-of-" + state, RedirectUri, ["openid"], new Dictionary<string, string>());
+
+    [Fact]
+    public void With_one_slot_a_second_logins_push_waits_until_the_first_push_is_answered()
+    {
+        var provider = Provider(maxConcurrent: 1);
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+
+        first.Send(provider, Prepare("first"));
+        AwaitAssert(() => Assert.Equal(["first"], PushedStates()), Wait);
+        second.Send(provider, Prepare("second"));
+
+        // The first push holds the only slot: the second is not sent while it runs.
+        second.ExpectNoMsg(Quiet);
+        Assert.Equal(["first"], PushedStates());
+
+        PushAnswer("first").SetResult();
+        var firstUrl = first.ExpectMsg<AuthorizationPrepared>(Wait).AuthorizeUrl;
+        Assert.Contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Afirst", firstUrl.Query);
+        AwaitAssert(() => Assert.Equal(["first", "second"], PushedStates()), Wait);
+        PushAnswer("second").SetResult();
+        Assert.Equal("login-second", second.ExpectMsg<AuthorizationPrepared>(Wait).LoginId);
+    }
+
+    [Fact]
+    public void A_push_waits_for_a_slot_a_code_exchange_holds()
+    {
+        var provider = Provider(maxConcurrent: 1);
+        var exchanging = CreateTestProbe();
+        var pushing = CreateTestProbe();
+        // The token endpoint answers 404 after the push it waits behind has been seen not to start: it holds the slot meanwhile.
+        var tokenAnswer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pushes = _server.Handler;
+        _server.Handler = async (context, request) =>
+        {
+            if (request.Path != "/token")
+            {
+                await pushes(context, request);
+                return;
+            }
+
+            await tokenAnswer.Task.WaitAsync(context.RequestAborted);
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsJsonAsync(new Dictionary<string, string> { ["error"] = "invalid_grant" });
+        };
+
+        exchanging.Send(provider, new ExchangeCode("test", "login-exchanging", "code", "verifier", RedirectUri));
+        AwaitAssert(() => Assert.Contains(_server.Requests, r => r.Path == "/token"), Wait);
+        pushing.Send(provider, Prepare("pushing"));
+        pushing.ExpectNoMsg(Quiet);
+        Assert.Empty(PushedStates());
+
+        tokenAnswer.SetResult();
+        exchanging.ExpectMsg<CodeExchangeFailed>(Wait);
+        AwaitAssert(() => Assert.Equal(["pushing"], PushedStates()), Wait);
+        PushAnswer("pushing").SetResult();
+        pushing.ExpectMsg<AuthorizationPrepared>(Wait);
+    }
+
+    [Fact]
+    public void A_login_that_ends_while_its_push_waits_is_never_pushed()
+    {
+        var provider = Provider(maxConcurrent: 1);
+        var first = CreateTestProbe();
+        var ended = CreateTestProbe();
+        var next = CreateTestProbe();
+
+        first.Send(provider, Prepare("first"));
+        AwaitAssert(() => Assert.Equal(["first"], PushedStates()), Wait);
+        ended.Send(provider, Prepare("ended"));
+        next.Send(provider, Prepare("next"));
+        // The login ends (cancelled, timed out) while its push waits: its actor stops.
+        Watch(ended.Ref);
+        Sys.Stop(ended.Ref);
+        ExpectTerminated(ended.Ref, Wait);
+
+        PushAnswer("first").SetResult();
+        first.ExpectMsg<AuthorizationPrepared>(Wait);
+        AwaitAssert(() => Assert.Equal(["first", "next"], PushedStates()), Wait);
+        PushAnswer("next").SetResult();
+        next.ExpectMsg<AuthorizationPrepared>(Wait);
+        Assert.DoesNotContain("ended", PushedStates());
+    }
+
+    [Fact]
+    public void A_push_refused_by_a_full_queue_fails_its_login_saying_the_push_was_not_sent()
+    {
+        var provider = Sys.ActorOf(ProviderActor.Props(EveryEndpointOn(_server), () => new HttpClient(), 1, TimeSpan.FromSeconds(30),
+            maxQueuedExchanges: 0));
+        var first = CreateTestProbe();
+        var refused = CreateTestProbe();
+
+        first.Send(provider, Prepare("first"));
+        AwaitAssert(() => Assert.Equal(["first"], PushedStates()), Wait);
+        refused.Send(provider, Prepare("refused"));
+
+        var failed = refused.ExpectMsg<ProviderUnavailable>(Wait);
+        Assert.Equal(LoginFailure.ExchangeQueueFull, failed.Failure);
+        Assert.Contains("the pushed authorization request was not sent", failed.Reason);
+        PushAnswer("first").SetResult();
+        first.ExpectMsg<AuthorizationPrepared>(Wait);
+        Assert.Equal(["first"], PushedStates());
+    }
+}
