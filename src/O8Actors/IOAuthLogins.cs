@@ -145,7 +145,9 @@ public interface IOAuthLogins
     /// </summary>
     /// <param name="provider">The provider the endpoint belongs to (its path names it: one URI per provider).</param>
     /// <param name="logoutToken">The posted <c>logout_token</c>.</param>
-    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <param name="cancellationToken">Stops waiting. Before the token is accepted nothing is done; once it is, its logout
+    /// is carried out all the same (its accounts signed out, the token spent): a provider that gives up on its post need not
+    /// post it again (Keycloak and Duende do not), and a logout stopped half-way would leave the session signed in.</param>
     /// <exception cref="BackChannelLogoutException">The token was refused (nothing changed): invalid, replayed, or from a
     /// provider that validates no ID tokens here; or it could not be checked (<see cref="BackChannelLogoutFailure.Failed"/>),
     /// or an earlier post of it is still being carried out (<see cref="BackChannelLogoutFailure.InProgress"/>), and a retry

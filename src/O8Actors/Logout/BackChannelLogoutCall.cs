@@ -33,8 +33,9 @@ internal static class BackChannelLogoutCall
     /// <summary>
     /// Runs one back-channel logout. <c>onSignedOut</c>, the app's own part (the endpoint's <c>OnSignedOut</c>), runs
     /// before the token counts as spent; <c>carryOver</c> keeps the sign-outs of an attempt that failed for the retry.
-    /// <c>afterBatch</c>, for tests only, is awaited once each batch of a session's accounts has answered, before the
-    /// logout looks at <c>cancellationToken</c>: a test cancels there to end the logout exactly between two batches.
+    /// <c>cancellationToken</c> ends the wait: before the token is accepted, nothing is done; after, the caller stops
+    /// waiting and the logout is carried out all the same (<see cref="CarryOutAsync"/>). <c>afterBatch</c>, for tests
+    /// only, is awaited once each batch of a session's accounts has answered: a test cancels there, between two batches.
     /// </summary>
     public static async Task<BackChannelLogoutResult> RunAsync(IActorRef providers, IActorRef accounts, TimeSpan validateWait, TimeSpan signOutWait,
         TimeSpan listWait, string provider, string logoutToken, CancellationToken cancellationToken,
@@ -45,6 +46,33 @@ internal static class BackChannelLogoutCall
         // took over once this one's lease ran out.
         var hold = new Hold(accounts, provider, token.JwtId, Guid.NewGuid().ToString("N"), Lease(signOutWait, listWait));
         await AcceptOnceAsync(hold, listWait, token, cancellationToken).ConfigureAwait(false);
+        var carryingOut = CarryOutAsync(hold, token, signOutWait, listWait, onSignedOut, carryOver, afterBatch);
+        if (!cancellationToken.CanBeCanceled) return await carryingOut.ConfigureAwait(false);
+        try
+        {
+            return await carryingOut.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!carryingOut.IsCompleted)
+        {
+            // Nobody waits for its end any more: a failure of it (kept for a retry, see CarryOutAsync) is observed here, so
+            // it is no unobserved task exception.
+            _ = carryingOut.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Carries out an accepted logout to its end, whether or not its caller still waits: the sign-outs, the app's part,
+    /// then the record that the token is spent. Not bound to the provider's request: a provider that gives up on its post
+    /// (its own timeout, shorter than a slow store's) need not post it again (Keycloak and Duende do not), and a logout
+    /// stopped there left the later accounts of the session signed in and the app's own sessions open. Each step is
+    /// bounded by its own wait, except the app's part, which has none of its own.
+    /// </summary>
+    private static async Task<BackChannelLogoutResult> CarryOutAsync(Hold hold, LogoutToken token, TimeSpan signOutWait, TimeSpan listWait,
+        Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut, LogoutCarryOver? carryOver, Func<Task>? afterBatch)
+    {
+        var provider = hold.Provider;
         // A retry after an attempt that failed: the accounts that attempt signed out, or is still signing out, hold no tokens
         // by the time this one asks them, yet the app still has to end their sessions. Kept before that attempt forgot the
         // jti, so they are here for whichever attempt the guard accepts next.
@@ -53,28 +81,25 @@ internal static class BackChannelLogoutCall
         BackChannelLogoutResult result;
         try
         {
-            var failure = await SignOutSessionAsync(hold, signOutWait, listWait, token, sent, afterBatch, cancellationToken)
-                .ConfigureAwait(false);
+            var failure = await SignOutSessionAsync(hold, signOutWait, listWait, token, sent, afterBatch).ConfigureAwait(false);
             if (failure is not null) ExceptionDispatchInfo.Throw(failure);
             // An earlier attempt's sign-out of an account this one asked too was answered before this one's (the account's
             // actor takes them in turn); one of an account this attempt did not ask may still run (its ask's wait bounds it).
-            await AllSettledAsync(earlier, cancellationToken).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
+            await AllSettledAsync(earlier).ConfigureAwait(false);
             result = new BackChannelLogoutResult(provider, token, await SignedOutAsync(earlier, sent).ConfigureAwait(false));
             if (onSignedOut is not null)
             {
                 // The app's part has no bound of its own: it gets a lease of its own; one that runs longer may see the
                 // provider's retry take the token over and call it again, as a retry after a failure does.
                 hold.Renew();
-                await onSignedOut(result, cancellationToken).ConfigureAwait(false);
+                await onSignedOut(result, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch
         {
-            // Not carried out (an account or the store did not answer, the app's part failed, or the provider's request went
-            // away): the token is not spent, so the provider may post it again. Signing out again the accounts that were is
-            // harmless, and those signed out, by now or once their sign-out ends, are reported to the retry: kept before the
-            // jti is forgotten, so the retry finds them.
+            // Not carried out (an account or the store did not answer, the app's part failed): the token is not spent, so
+            // the provider may post it again. Signing out again the accounts that were is harmless, and those signed out, by
+            // now or once their sign-out ends, are reported to the retry: kept before the jti is forgotten, so the retry finds them.
             carryOver?.Keep(provider, token.JwtId, [.. earlier, .. sent], LogoutTokenReplayGuard.KeepUntil(token), DateTimeOffset.UtcNow);
             hold.Release();
             throw;
@@ -110,13 +135,13 @@ internal static class BackChannelLogoutCall
     /// One account's failure does not stop the others, nor hide them: every sign-out sent is kept for a retry to report.
     /// </summary>
     private static async Task<Exception?> SignOutSessionAsync(Hold hold, TimeSpan signOutWait, TimeSpan listWait,
-        LogoutToken token, List<Task<SignOutResult?>> sent, Func<Task>? afterBatch, CancellationToken cancellationToken)
+        LogoutToken token, List<Task<SignOutResult?>> sent, Func<Task>? afterBatch)
     {
         var (accounts, provider) = (hold.Accounts, hold.Provider);
         var session = token.SessionId is { } sid ? new EndedSession(sid, AlsoWithoutSessionId: token.Subject is not null) : null;
         IReadOnlyList<OAuthAccount> candidates = token.Subject is { } subject
             ? [new OAuthAccount(provider, subject)]
-            : (await accounts.Ask<AccountList>(new ListAccounts(provider), listWait, cancellationToken).ConfigureAwait(false)).Accounts;
+            : (await accounts.Ask<AccountList>(new ListAccounts(provider), listWait).ConfigureAwait(false)).Accounts;
 
         Exception? failure = null;
         var failures = new ConcurrentQueue<Exception>();
@@ -129,17 +154,9 @@ internal static class BackChannelLogoutCall
             var signOuts = batch.Select(account => SignOutAsync(accounts, new SignOut(account, SignOutOptions.Local, session), signOutWait, failures))
                 .ToList();
             sent.AddRange(signOuts);
-            await AllSettledAsync(signOuts, cancellationToken).ConfigureAwait(false);
+            await AllSettledAsync(signOuts).ConfigureAwait(false);
             if (failure is null && failures.TryPeek(out var first)) failure = first;
-            if (afterBatch is not null && !cancellationToken.IsCancellationRequested) await afterBatch().ConfigureAwait(false);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                // The provider's request went away (during a batch, or between two): the rest is left to its retry, so this
-                // attempt must fail. Returned as a success, it would leave the token spent and the retry refused as a replay,
-                // with the accounts of the later batches still signed in.
-                failure ??= new OperationCanceledException(cancellationToken);
-                break;
-            }
+            if (afterBatch is not null) await afterBatch().ConfigureAwait(false);
         }
 
         return failure;
@@ -165,13 +182,12 @@ internal static class BackChannelLogoutCall
         }
     }
 
-    /// <summary>Waits until every one of <paramref name="signOuts"/> has ended (none faults), or the request went away.</summary>
-    private static async Task AllSettledAsync(IEnumerable<Task<SignOutResult?>> signOuts, CancellationToken cancellationToken) =>
-        await ((Task)Task.WhenAll(signOuts)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    /// <summary>Waits until every one of <paramref name="signOuts"/> has ended (none faults; each is bounded by its ask's wait).</summary>
+    private static Task AllSettledAsync(IEnumerable<Task<SignOutResult?>> signOuts) => Task.WhenAll(signOuts);
 
     /// <summary>
     /// The accounts signed out, each once: this attempt's, and those of earlier ones it did not sign out again. Every
-    /// sign-out has ended by now (both waits above returned without the request going away), so nothing here waits.
+    /// sign-out has ended by now (both waits above returned), so nothing here waits.
     /// </summary>
     private static async Task<List<SignOutResult>> SignedOutAsync(IEnumerable<Task<SignOutResult?>> earlier, IEnumerable<Task<SignOutResult?>> sent)
     {
