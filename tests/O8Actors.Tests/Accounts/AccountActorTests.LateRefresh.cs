@@ -55,6 +55,7 @@ public sealed partial class AccountActorTests
         // The provider actor drops it unsent once a token request sent then would be answered after the renewal gave up.
         Assert.Equal(renewalStarts + settings.RenewalTimeout - ExchangeTimeouts.LoginDeadline(settings.ExchangeTimeout), refresh.Deadline);
         var account = providers.LastSender;
+        await account.Ask<ActorIdentity>(new Identify(0), Wait); // the step that sent it is over, its deadlines set
         // The provider answers later than the renewal waits (a long queue, a slow endpoint, a starved thread pool).
         Clock.Advance(settings.RenewalTimeout);
         // Its caller still hears of the timeout at once.
