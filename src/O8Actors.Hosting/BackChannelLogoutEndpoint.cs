@@ -20,8 +20,9 @@ public sealed class BackChannelLogoutOptions
     /// them, so <see cref="BackChannelLogoutResult.SignedOut"/>, what O8Actors revoked, is empty). An exception makes the answer a 500, so the provider learns
     /// that the logout did not complete; the token is then not spent, and when the provider posts it again this is called
     /// again with the accounts the failed attempt signed out (those kept by this process). Null: O8Actors' own accounts only.
-    /// Its <see cref="CancellationToken"/> is not the provider's request's: once the token is accepted the logout is carried
-    /// out to its end, this part included, even when the provider stops waiting (many providers never post again).
+    /// Its <see cref="CancellationToken"/> is not the provider's request's but the actor system's end: once the token is
+    /// accepted the logout is carried out to its end, this part included, even when the provider stops waiting (many
+    /// providers never post again); its outcome is then logged (category <c>O8Actors.BackChannelLogout</c>).
     /// </summary>
     public Func<BackChannelLogoutResult, CancellationToken, Task>? OnSignedOut { get; set; }
 }

@@ -266,6 +266,10 @@ internal sealed class LoginClient : IOAuthLogins
     // What back-channel logouts whose app callback failed signed out, for the provider's retry (this process's only).
     private readonly Logout.LogoutCarryOver _logoutCarryOver = new();
 
+    // The outcome of a back-channel logout carried out after its caller stopped waiting (the provider's request went away).
+    private Akka.Event.ILoggingAdapter BackChannelLog => _backChannelLog ??= Akka.Event.Logging.GetLogger(_system, "O8Actors.BackChannelLogout");
+    private Akka.Event.ILoggingAdapter? _backChannelLog;
+
     /// <summary>
     /// A back-channel logout whose <paramref name="onSignedOut"/> (the app's part) runs before its token counts as spent:
     /// should it throw, the provider may post the token again, and the retry reports the accounts already signed out.
@@ -278,7 +282,8 @@ internal sealed class LoginClient : IOAuthLogins
         ThrowIfStopped();
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<BackChannelLogoutResult>(cancellationToken);
         return UntilSystemEndsAsync(Logout.BackChannelLogoutCall.RunAsync(_actors.Providers, _actors.Accounts, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout),
-            _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider, logoutToken, cancellationToken, onSignedOut, _logoutCarryOver));
+            _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider, logoutToken, cancellationToken, onSignedOut, _logoutCarryOver,
+            systemEnding: SystemEnd.Token, log: BackChannelLog));
     }
 
     public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)

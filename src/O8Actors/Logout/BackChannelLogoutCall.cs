@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Akka.Actor;
+using Akka.Event;
 using O8Actors.Accounts;
 using O8Actors.Flows;
 using O8Actors.Providers;
@@ -34,31 +35,49 @@ internal static class BackChannelLogoutCall
     /// Runs one back-channel logout. <c>onSignedOut</c>, the app's own part (the endpoint's <c>OnSignedOut</c>), runs
     /// before the token counts as spent; <c>carryOver</c> keeps the sign-outs of an attempt that failed for the retry.
     /// <c>cancellationToken</c> ends the wait: before the token is accepted, nothing is done; after, the caller stops
-    /// waiting and the logout is carried out all the same (<see cref="CarryOutAsync"/>). <c>afterBatch</c>, for tests
-    /// only, is awaited once each batch of a session's accounts has answered: a test cancels there, between two batches.
+    /// waiting and the logout is carried out all the same (<see cref="CarryOutAsync"/>), its outcome then written to
+    /// <c>log</c>. The app's part is given <c>systemEnding</c> (the actor system's end), not the caller's token.
+    /// <c>afterBatch</c>, for tests only, is awaited once each batch of a session's accounts has answered: a test cancels
+    /// there, between two batches.
     /// </summary>
     public static async Task<BackChannelLogoutResult> RunAsync(IActorRef providers, IActorRef accounts, TimeSpan validateWait, TimeSpan signOutWait,
         TimeSpan listWait, string provider, string logoutToken, CancellationToken cancellationToken,
-        Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut = null, LogoutCarryOver? carryOver = null, Func<Task>? afterBatch = null)
+        Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut = null, LogoutCarryOver? carryOver = null, Func<Task>? afterBatch = null,
+        CancellationToken systemEnding = default, ILoggingAdapter? log = null)
     {
         var token = await ValidateAsync(providers, validateWait, provider, logoutToken, cancellationToken).ConfigureAwait(false);
         // This attempt's hold on the jti: only it renews or releases it, so a late release cannot free a token a later post
         // took over once this one's lease ran out.
         var hold = new Hold(accounts, provider, token.JwtId, Guid.NewGuid().ToString("N"), Lease(signOutWait, listWait));
         await AcceptOnceAsync(hold, listWait, token, cancellationToken).ConfigureAwait(false);
-        var carryingOut = CarryOutAsync(hold, token, signOutWait, listWait, onSignedOut, carryOver, afterBatch);
+        var carryingOut = CarryOutAsync(hold, token, signOutWait, listWait, onSignedOut, carryOver, afterBatch, systemEnding);
         if (!cancellationToken.CanBeCanceled) return await carryingOut.ConfigureAwait(false);
         try
         {
             return await carryingOut.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!carryingOut.IsCompleted)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Nobody waits for its end any more: a failure of it (kept for a retry, see CarryOutAsync) is observed here, so
-            // it is no unobserved task exception.
-            _ = carryingOut.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // Nobody waits for its end any more: its outcome goes to the log (the endpoint that would have logged it has
+            // answered nobody), and its failure is observed there, so it is no unobserved task exception.
+            _ = LogWhenCarriedOutAsync(carryingOut, provider, log);
             throw;
+        }
+    }
+
+    /// <summary>Writes the outcome of a logout whose caller stopped waiting: what it signed out, or why it failed (the token then left for a retry).</summary>
+    private static async Task LogWhenCarriedOutAsync(Task<BackChannelLogoutResult> carryingOut, string provider, ILoggingAdapter? log)
+    {
+        try
+        {
+            var result = await carryingOut.ConfigureAwait(false);
+            log?.Info("Back-channel logout from provider {0} carried out after its caller stopped waiting: {1} account(s) signed out",
+                provider, result.SignedOut.Count);
+        }
+        catch (Exception e)
+        {
+            log?.Warning("Back-channel logout from provider {0} failed after its caller stopped waiting ({1}); its token is left unspent for a retry",
+                provider, e.GetType().Name);
         }
     }
 
@@ -70,7 +89,8 @@ internal static class BackChannelLogoutCall
     /// bounded by its own wait, except the app's part, which has none of its own.
     /// </summary>
     private static async Task<BackChannelLogoutResult> CarryOutAsync(Hold hold, LogoutToken token, TimeSpan signOutWait, TimeSpan listWait,
-        Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut, LogoutCarryOver? carryOver, Func<Task>? afterBatch)
+        Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut, LogoutCarryOver? carryOver, Func<Task>? afterBatch,
+        CancellationToken systemEnding)
     {
         var provider = hold.Provider;
         // A retry after an attempt that failed: the accounts that attempt signed out, or is still signing out, hold no tokens
@@ -92,7 +112,7 @@ internal static class BackChannelLogoutCall
                 // The app's part has no bound of its own: it gets a lease of its own; one that runs longer may see the
                 // provider's retry take the token over and call it again, as a retry after a failure does.
                 hold.Renew();
-                await onSignedOut(result, CancellationToken.None).ConfigureAwait(false);
+                await onSignedOut(result, systemEnding).ConfigureAwait(false);
             }
         }
         catch

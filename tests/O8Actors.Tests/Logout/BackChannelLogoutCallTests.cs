@@ -37,7 +37,7 @@ public sealed class BackChannelLogoutCallTests : TestKit
         Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut = null)
     {
         var running = BackChannelLogoutCall.RunAsync(_providers.Ref, _accounts.Ref, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5),
-            checkTimeout ?? TimeSpan.FromSeconds(5), "sandbox", "the-logout-token", cancellationToken, onSignedOut, carryOver, afterBatch);
+            checkTimeout ?? TimeSpan.FromSeconds(5), "sandbox", "the-logout-token", cancellationToken, onSignedOut, carryOver, afterBatch, log: Sys.Log);
         var validate = _providers.ExpectMsg<ValidateLogoutToken>();
         _providers.Reply(new LogoutTokenAccepted(validate.RequestId, token ?? Token));
         check = _accounts.ExpectMsg<AcceptLogoutToken>();
@@ -246,6 +246,29 @@ public sealed class BackChannelLogoutCallTests : TestKit
         _accounts.ExpectMsg<CompleteLogoutToken>();
         _accounts.Reply(new LogoutTokenCompleted("jti-1"));
         _accounts.ExpectNoMsg(Short); // never withdrawn (ForgetLogoutToken)
+    }
+
+    /// <summary>
+    /// A logout carried on after its caller stopped waiting has nobody to tell how it ended (the endpoint answered
+    /// nobody): its failure goes to the log as a Warning, and its token is left unspent for a retry.
+    /// </summary>
+    [Fact]
+    public async Task A_logout_that_fails_after_its_caller_stopped_waiting_says_so_in_the_log()
+    {
+        using var request = new CancellationTokenSource();
+        var first = StartValidated(out var check, token: Token with { IssuedAt = DateTimeOffset.UtcNow }, cancellationToken: request.Token);
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
+        _accounts.ExpectMsg<SignOut>();
+        var signOut = _accounts.LastSender;
+        await request.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.WaitAsync(TimeSpan.FromSeconds(5)));
+
+        await EventFilter.Warning(contains: "failed after its caller stopped waiting (InvalidOperationException)").ExpectOneAsync(() =>
+        {
+            signOut.Tell(new Akka.Actor.Status.Failure(new InvalidOperationException("The token store failed.")), _accounts.Ref);
+            return Task.CompletedTask;
+        });
+        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1", check.Attempt), _accounts.ExpectMsg<ForgetLogoutToken>());
     }
 
     [Fact]
