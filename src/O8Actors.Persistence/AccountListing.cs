@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using O8Actors.Persistence.Registers;
 
 namespace O8Actors.Persistence;
 
@@ -110,13 +111,14 @@ internal sealed class AccountListing(
             {
                 await RepairAsync(accountId, cancellationToken).ConfigureAwait(false);
             }
+            catch (Exception e) when (e is AskTimeoutException or TimeoutException or OperationCanceledException or RegisterUnavailableException)
+            {
+                // Not answered in time, or its register could not recover (the database is down): the next would wait as long.
+                break;
+            }
             catch (InvalidOperationException)
             {
                 // Answered at once (a register it cannot read, a journal that failed): the next account may still settle.
-            }
-            catch (Exception e) when (e is AskTimeoutException or TimeoutException or OperationCanceledException)
-            {
-                break;
             }
         }
     }

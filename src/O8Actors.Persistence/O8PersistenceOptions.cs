@@ -43,8 +43,8 @@ public sealed class O8PersistenceOptions
 
     /// <summary>
     /// How long one store operation may take before it fails (database and actor round trip). An account's register that
-    /// cannot read its state from the database gives up after two thirds of it, and the operations waiting for it fail
-    /// then, saying so.
+    /// cannot read its state from the database gives up each step of its recovery after two thirds of it, and the
+    /// operations waiting for it fail then, saying so; a database that answers slowly needs two thirds to cover one read.
     /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
 

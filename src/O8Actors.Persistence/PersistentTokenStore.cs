@@ -170,6 +170,7 @@ public sealed class PersistentTokenStore : ITokenStore
         {
             T answer => answer,
             RegisterFailed failed => throw failed.ToException(),
+            RegisterUnavailable unavailable => throw unavailable.ToException(),
             var other => throw new InvalidOperationException($"The token register answered {other.GetType().Name} where {typeof(T).Name} was expected."),
         };
     }

@@ -31,9 +31,9 @@ public sealed class RegisterRecoveryFailureTests
             var load = host.Store.LoadAsync(account, ct);
             var save = host.Store.SaveAsync(account, new TokenSet("access", "Bearer"), 0, ct);
 
-            var loadFailure = await Assert.ThrowsAsync<InvalidOperationException>(() => load);
+            var loadFailure = await Assert.ThrowsAsync<Registers.RegisterUnavailableException>(() => load);
             Assert.Contains("stopped before it handled the request", loadFailure.Message);
-            var saveFailure = await Assert.ThrowsAsync<InvalidOperationException>(() => save);
+            var saveFailure = await Assert.ThrowsAsync<Registers.RegisterUnavailableException>(() => save);
             Assert.Contains("nothing was done", saveFailure.Message);
         }
         finally

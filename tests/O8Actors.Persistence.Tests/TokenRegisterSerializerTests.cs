@@ -90,6 +90,9 @@ public sealed class TokenRegisterSerializerTests : IAsyncLifetime
 
         Assert.Equal("register 'a/b' does not read", Assert.IsType<StoredTokensUnreadableException>(unreadable).Message);
         Assert.Equal("The token journal failed: DbException.", Assert.IsType<InvalidOperationException>(journal).Message);
+        // A request no register handled (answered from dead letters, perhaps on another node): told apart from both.
+        var unhandled = RoundTrip(UndeliveredRegisterMessages.NotAnswered(new LoadTokens("a/b"))).ToException();
+        Assert.Contains("stopped before it handled the request", Assert.IsType<RegisterUnavailableException>(unhandled).Message);
     }
 
     [Fact]

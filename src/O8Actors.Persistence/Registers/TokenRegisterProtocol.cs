@@ -64,6 +64,22 @@ internal sealed record RegisterFailed(bool Unreadable, string Message)
         Unreadable ? new StoredTokensUnreadableException(Message) : new InvalidOperationException(Message);
 }
 
+/// <summary>
+/// The answer to a register message nobody handled (it reached dead letters: its register stopped, its recovery from the
+/// journal failed or timed out): nothing was done. A type of its own, not a <see cref="RegisterFailed"/>, because a caller
+/// that walks many registers (the account listing's repair) must stop at it, as at a timeout: the next register would
+/// most likely wait as long. A node of an earlier version cannot read it and drops it; its caller then times out, as before.
+/// </summary>
+/// <param name="Message">The error, naming the register (never data).</param>
+internal sealed record RegisterUnavailable(string Message)
+{
+    /// <summary>The exception the caller's Ask throws.</summary>
+    public Exception ToException() => new RegisterUnavailableException(Message);
+}
+
+/// <summary>A register did not handle a request (see <see cref="RegisterUnavailable"/>); nothing was done, the next request recovers it again.</summary>
+internal sealed class RegisterUnavailableException(string message) : InvalidOperationException(message);
+
 // ---- journal events and snapshots -----------------------------------------------------------------------------
 
 /// <summary>Journal event: the register now holds <paramref name="Payload"/> at <paramref name="Version"/>.</summary>

@@ -22,7 +22,7 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
         typeof(LoadTokens), typeof(TokensLoaded), typeof(SaveTokens), typeof(TokensSaved), typeof(EraseTokens),
         typeof(TokensErased), typeof(ListAccountIds), typeof(AccountIds), typeof(IndexAccount), typeof(AccountIndexed),
         typeof(TokensStored), typeof(TokensCleared), typeof(TokenRegisterSnapshot), typeof(AccountIdChanged),
-        typeof(AccountIndexSnapshot), typeof(RegisterFailed),
+        typeof(AccountIndexSnapshot), typeof(RegisterFailed), typeof(RegisterUnavailable),
     ];
 
     /// <inheritdoc />
@@ -42,6 +42,7 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
         IndexAccount => "X",
         AccountIndexed => "XR",
         RegisterFailed => "F",
+        RegisterUnavailable => "U",
         TokensStored => "ev-stored",
         TokensCleared => "ev-cleared",
         TokenRegisterSnapshot => "snap-register",
@@ -72,6 +73,7 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
                 case AccountIdChanged m: w.Write(m.AccountId); w.Write(m.Listed); break;
                 case AccountIndexSnapshot m: WriteStrings(w, m.Ids); break;
                 case RegisterFailed m: w.Write(m.Unreadable); w.Write(m.Message); break;
+                case RegisterUnavailable m: w.Write(m.Message); break;
                 default: throw new ArgumentException($"{nameof(TokenRegisterSerializer)} cannot serialize {obj.GetType().Name}.", nameof(obj));
             }
         }
@@ -126,6 +128,7 @@ internal sealed class TokenRegisterSerializer(ExtendedActorSystem system) : Seri
             "X" => new IndexAccount(r.ReadString(), r.ReadBoolean()),
             "XR" => new AccountIndexed(),
             "F" => new RegisterFailed(r.ReadBoolean(), r.ReadString()),
+            "U" => new RegisterUnavailable(r.ReadString()),
             "ev-stored" => new TokensStored(r.ReadInt64(), ReadBytes(r) ?? []),
             "ev-cleared" => new TokensCleared(),
             "snap-register" => new TokenRegisterSnapshot(r.ReadInt64(), ReadBytes(r)),

@@ -28,12 +28,22 @@ internal sealed class UndeliveredRegisterMessages : ReceiveActor
         Receive<DeadLetter>(letter =>
         {
             if (letter.Message is not ITokenRegisterMessage message || letter.Sender is null || letter.Sender.IsNobody()) return;
+            // Only what was sent to the registers (a register, their parent or their shard region), by the caller: a shard
+            // region that drops a message from its full buffer sends it to dead letters itself, as its sender, and the
+            // caller is not known there.
+            if (!IsRegisters(letter.Recipient) || IsRegisters(letter.Sender)) return;
             letter.Sender.Tell(NotAnswered(message), ActorRefs.NoSender);
         });
     }
 
+    /// <summary>Whether <paramref name="actor"/> is the registers' parent or region, or one below it.</summary>
+    private static bool IsRegisters(IActorRef actor) => actor.Path.Elements.Contains(RegistersName);
+
+    /// <summary>The name of the registers' parent (local) and shard region (cluster), one element of their paths.</summary>
+    internal const string RegistersName = "o8-token-registers";
+
     /// <summary>The failure a caller of an unhandled <paramref name="message"/> gets.</summary>
-    internal static RegisterFailed NotAnswered(ITokenRegisterMessage message) => new(Unreadable: false,
+    internal static RegisterUnavailable NotAnswered(ITokenRegisterMessage message) => new(
         $"The token register '{PersistenceIds.Of(message.EntityId)}' stopped before it handled the request (its recovery from " +
         "the token journal failed, or it failed on an earlier request); nothing was done, and the next request recovers it again.");
 
