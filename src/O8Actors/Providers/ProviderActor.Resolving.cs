@@ -162,6 +162,7 @@ internal sealed partial class ProviderActor
             return;
         }
         var descriptor = CurrentDescriptor;
+        AuthorizeUrlBuild build;
         try
         {
             var redirectUri = RedirectUriFor(msg.RedirectUri);
@@ -179,15 +180,23 @@ internal sealed partial class ProviderActor
             // A key per login: the account it becomes keeps it with its tokens (RFC 9449).
             var dpopKey = descriptor.UsesDpop ? Dpop.DpopKey.Create() : null;
             if (dpopKey is not null) context = context with { DpopKeyThumbprint = dpopKey.Thumbprint };
-            var build = new AuthorizeUrlBuild(_strategy.Name, msg.LoginId, context, descriptor, redirectUri, dpopKey, PkceUsed: challenge is not null, required);
-            // A pushed request (RFC 9126) is a POST to the provider: it takes a token request's slot, as its code will.
-            if (_strategy.AuthorizeUrlSendsARequest) Enqueue(build, replyTo);
-            else BuildAuthorizeUrl(build, replyTo);
+            build = new AuthorizeUrlBuild(_strategy.Name, msg.LoginId, context, descriptor, redirectUri, dpopKey, PkceUsed: challenge is not null, required);
+            if (!_strategy.AuthorizeUrlSendsARequest)
+            {
+                BuildAuthorizeUrl(build, replyTo);
+                return;
+            }
         }
         catch (Exception e)
         {
             replyTo.Tell(new ProviderUnavailable(msg.LoginId, $"The provider '{_strategy.Name}' could not build an authorize URL: {SafeReason(e)}"));
+            return;
         }
+
+        // A pushed request (RFC 9126) is a POST to the provider: it takes a token request's slot, as its code will. Queued
+        // outside the try above: one that throws as the queue starts it restarts this actor, which answers it, as any
+        // token request (caught here, it was answered twice and the actor kept a request it no longer ran).
+        Enqueue(build, replyTo);
     }
 
     /// <summary>

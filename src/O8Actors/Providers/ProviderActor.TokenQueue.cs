@@ -141,7 +141,9 @@ internal sealed partial class ProviderActor
         if (_inFlight.Count >= _maxConcurrent && _waiting.Count >= _maxQueued)
         {
             DropExpired();
-            if (_waiting.Count >= _maxQueued)
+            // A token request (a code its user has just approved, an account's refresh) takes the place of the latest queued
+            // pushed authorization request rather than being refused: that login has shown its user nothing yet.
+            if (_waiting.Count >= _maxQueued && (request is AuthorizeUrlBuild || !RefuseLatestPush()))
             {
                 _log.Warning("Provider {0}: token request of {1} refused, o8.providers.max-queued-exchanges ({2}) is reached",
                     _strategy.Name, RequestId(request), _maxQueued);
@@ -156,6 +158,68 @@ internal sealed partial class ProviderActor
         if (watch) Watch(replyTo);
         _waiting.Enqueue((request, replyTo, watch));
         StartWaiting();
+    }
+
+    /// <summary>Refuses the pushed authorization request queued last, to make room; false when none is queued.</summary>
+    private bool RefuseLatestPush()
+    {
+        var latest = -1;
+        var index = 0;
+        foreach (var queued in _waiting)
+        {
+            if (queued.Request is AuthorizeUrlBuild) latest = index;
+            index++;
+        }
+
+        if (latest < 0) return false;
+        var (request, replyTo, watched) = TakeAt(latest);
+        if (watched) Unwatch(replyTo);
+        _log.Warning("Provider {0}: pushed authorization request of {1} refused to make room for a token request, o8.providers.max-queued-exchanges ({2}) is reached",
+            _strategy.Name, RequestId(request), _maxQueued);
+        replyTo.Tell(QueueFull(request));
+        return true;
+    }
+
+    /// <summary>
+    /// The next queued request to send: the first that is not a pushed authorization request, else the first push. A code
+    /// its user has approved, or an account's refresh, goes before a login that has shown its user nothing yet; a burst
+    /// of new logins does not hold back the ones under way.
+    /// </summary>
+    private bool TryTakeNext(out (object Request, IActorRef ReplyTo, bool Watched) next)
+    {
+        if (!_waiting.TryPeek(out next)) return false;
+        if (next.Request is AuthorizeUrlBuild)
+        {
+            var index = 0;
+            foreach (var queued in _waiting)
+            {
+                if (queued.Request is not AuthorizeUrlBuild)
+                {
+                    next = TakeAt(index);
+                    return true;
+                }
+
+                index++;
+            }
+        }
+
+        _waiting.Dequeue();
+        return true;
+    }
+
+    /// <summary>Takes the queued request at <paramref name="index"/> out of the queue; the rest keep their order.</summary>
+    private (object Request, IActorRef ReplyTo, bool Watched) TakeAt(int index)
+    {
+        var count = _waiting.Count;
+        (object Request, IActorRef ReplyTo, bool Watched) taken = default;
+        for (var i = 0; i < count; i++)
+        {
+            var item = _waiting.Dequeue();
+            if (i == index) taken = item;
+            else _waiting.Enqueue(item);
+        }
+
+        return taken;
     }
 
     private object QueueFull(object request) => ProviderRequestFailures.For(request, LoginFailure.ExchangeQueueFull,
@@ -226,7 +290,7 @@ internal sealed partial class ProviderActor
 
     private void StartWaiting()
     {
-        while (_inFlight.Count < _maxConcurrent && _waiting.TryDequeue(out var next))
+        while (_inFlight.Count < _maxConcurrent && TryTakeNext(out var next))
         {
             // Out of the queue, the login's end no longer concerns this actor: without the unwatch every login that
             // ever waited would send a Terminated here and cost a scan of the queue.

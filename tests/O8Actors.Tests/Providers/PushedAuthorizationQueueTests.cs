@@ -91,7 +91,7 @@ public sealed class PushedAuthorizationQueueTests : TestKit, IAsyncLifetime
         var provider = Provider(maxConcurrent: 1);
         var exchanging = CreateTestProbe();
         var pushing = CreateTestProbe();
-        // The token endpoint answers 404 after the push it waits behind has been seen not to start: it holds the slot meanwhile.
+        // The token endpoint answers (400, invalid_grant) only once the push behind it has been seen not to start: it holds the slot meanwhile.
         var tokenAnswer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var pushes = _server.Handler;
         _server.Handler = async (context, request) =>
@@ -143,6 +143,63 @@ public sealed class PushedAuthorizationQueueTests : TestKit, IAsyncLifetime
         PushAnswer("next").SetResult();
         next.ExpectMsg<AuthorizationPrepared>(Wait);
         Assert.DoesNotContain("ended", PushedStates());
+    }
+
+    /// <summary>
+    /// A code its user has just approved waits behind pushes of logins that have shown nobody anything yet: it goes
+    /// first when a slot frees, so a burst of new logins does not make the ones under way miss their deadline.
+    /// </summary>
+    [Fact]
+    public void A_code_exchange_queued_behind_pushes_is_sent_before_them()
+    {
+        var provider = Provider(maxConcurrent: 1);
+        var first = CreateTestProbe();
+        var waiting = CreateTestProbe();
+        var exchanging = CreateTestProbe();
+
+        first.Send(provider, Prepare("first"));
+        AwaitAssert(() => Assert.Equal(["first"], PushedStates()), Wait);
+        waiting.Send(provider, Prepare("waiting"));
+        exchanging.Send(provider, new ExchangeCode("test", "login-exchanging", "code", "verifier", RedirectUri));
+        exchanging.ExpectNoMsg(Quiet);
+
+        PushAnswer("first").SetResult();
+        first.ExpectMsg<AuthorizationPrepared>(Wait);
+        // The exchange took the slot (the stand-in token endpoint refuses it), and only then the push.
+        exchanging.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal(["/par", "/token", "/par"], PathsSoFar(3));
+        PushAnswer("waiting").SetResult();
+        waiting.ExpectMsg<AuthorizationPrepared>(Wait);
+    }
+
+    [Fact]
+    public void A_token_request_meeting_a_full_queue_takes_the_place_of_the_latest_queued_push()
+    {
+        var provider = Sys.ActorOf(ProviderActor.Props(EveryEndpointOn(_server), () => new HttpClient(), 1, TimeSpan.FromSeconds(30),
+            maxQueuedExchanges: 1));
+        var first = CreateTestProbe();
+        var pushing = CreateTestProbe();
+        var exchanging = CreateTestProbe();
+
+        first.Send(provider, Prepare("first"));
+        AwaitAssert(() => Assert.Equal(["first"], PushedStates()), Wait);
+        pushing.Send(provider, Prepare("pushing"));
+        exchanging.Send(provider, new ExchangeCode("test", "login-exchanging", "code", "verifier", RedirectUri));
+
+        var refused = pushing.ExpectMsg<ProviderUnavailable>(Wait);
+        Assert.Equal(LoginFailure.ExchangeQueueFull, refused.Failure);
+        Assert.Contains("the pushed authorization request was not sent", refused.Reason);
+        PushAnswer("first").SetResult();
+        first.ExpectMsg<AuthorizationPrepared>(Wait);
+        exchanging.ExpectMsg<CodeExchangeFailed>(Wait); // sent: the stand-in token endpoint refuses it
+        Assert.Equal(["first"], PushedStates());
+    }
+
+    /// <summary>The paths of the first <paramref name="count"/> requests the server saw, once it has seen that many.</summary>
+    private string[] PathsSoFar(int count)
+    {
+        AwaitCondition(() => _server.Requests.Count >= count, Wait);
+        return _server.Requests.Take(count).Select(r => r.Path).ToArray();
     }
 
     [Fact]
