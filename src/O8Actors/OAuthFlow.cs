@@ -8,8 +8,9 @@ namespace O8Actors;
 /// The port of orchestr8's <c>OAuthFlow</c>: subclass it, give the authorize URL (<see cref="AuthUrl"/>) and the
 /// code-for-token exchange (<see cref="GenerateAccessTokenAsync"/>), and call <see cref="AuthorizeAsync(TimeSpan, CancellationToken)"/>.
 /// <para>
-/// Unlike the original, one instance may run many <c>AuthorizeAsync</c> calls at once: every call is its own login
-/// with its own <c>state</c> and PKCE verifier, routed through one shared HTTPS listener on <see cref="RedirectPort"/>.
+/// Unlike the original, one instance may run many logins at once (<see cref="AuthorizeForTokensAsync"/>: every call is
+/// its own login with its own <c>state</c> and PKCE verifier, routed through one shared HTTPS listener on
+/// <see cref="RedirectPort"/>); <c>AuthorizeAsync</c> calls made at once share this flow's account and so one login.
 /// O8Actors appends <c>state</c>, <c>code_challenge</c> and <c>code_challenge_method</c> to your URL, so send
 /// <see cref="OAuthCodeContext.CodeVerifier"/> as <c>code_verifier</c> in your exchange: a provider that enforces PKCE
 /// (Discord, Google) refuses the code without it. Only with a provider that does not know PKCE (and ignores the
@@ -34,6 +35,11 @@ public abstract class OAuthFlow : IAsyncDisposable
     internal IOAuthLogins? Logins => _logins;
     private readonly string _providerName;
     private readonly bool _instanceOnly;
+    // UserScopes as a list (split on spaces and commas, as providers write them): each login asks for them, so the account's
+    // tokens are stored with them when the provider's answer names none, and a token request names them, so a flow whose
+    // scopes grew (a CacheName flow run again with a new scope) signs in again instead of serving the narrower grant. Null
+    // when UserScopes is empty. The authorize URL is the subclass's AuthUrl all the same.
+    private readonly IReadOnlyList<string>? _scopes;
     private readonly Lock _gate = new();
     private Task<Registration>? _registration;
     // The registration a call last used, so a call that ends after the dispose can forget what it stored.
@@ -70,6 +76,7 @@ public abstract class OAuthFlow : IAsyncDisposable
         ClientId = clientId;
         ClientSecret = clientSecret ?? "";
         UserScopes = userScopes ?? "";
+        _scopes = UserScopes.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } scopes ? Array.AsReadOnly(scopes) : null;
         RedirectPort = redirectPort;
         _logins = logins;
         // Virtual call in a constructor on purpose: CacheName is a constant of the subclass, not state it sets up.
@@ -118,8 +125,9 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <summary>
     /// Returns an access token (the original's <c>authorize(timeout)</c>): the cached one of this flow's
     /// <see cref="Account"/> while it is valid (refreshed silently when <see cref="RefreshTokensAsync"/> is overridden),
-    /// else from a new login in the browser. Unlike the original, a second call therefore opens no browser; call
-    /// <see cref="SignOutAsync"/> first to sign in afresh, or <see cref="AuthorizeForTokensAsync"/>, which always logs in.
+    /// else from a new login in the browser. Unlike the original, a second call therefore opens no browser, and calls made
+    /// at once while none is cached share one login; call <see cref="SignOutAsync"/> first to sign in afresh, or
+    /// <see cref="AuthorizeForTokensAsync"/>, which always logs in (each call its own).
     /// </summary>
     /// <remarks>
     /// A token whose lifetime is unknown (the original's exchange returns only the access token, so no <c>expires_in</c>)
@@ -131,22 +139,10 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <exception cref="AuthorizationTimeoutException">No redirect within <paramref name="timeout"/>.</exception>
     /// <exception cref="AuthorizationDeniedException">The user or the provider refused.</exception>
     /// <exception cref="TokenExchangeException">The code could not be exchanged.</exception>
-    public async Task<string> AuthorizeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return (await GetAccessTokenAsync(allowInteraction: false, cancellationToken: cancellationToken).ConfigureAwait(false)).Token;
-        }
-        catch (InteractionRequiredException)
-        {
-            // Nothing cached, or it cannot be renewed silently: sign in.
-        }
-
-        // Disposed meanwhile: this call was under way, so it ends as cancelled, not as a later call's ObjectDisposedException.
-        if (Volatile.Read(ref _disposed)) throw new OperationCanceledException($"{GetType().Name} was disposed while this call ran.");
-        var tokens = await AuthorizeForTokensAsync(timeout, cancellationToken).ConfigureAwait(false);
-        return tokens.AccessToken;
-    }
+    public async Task<string> AuthorizeAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        // Through the account: calls made at once (a GUI's start-up asking from two places) share one login in the browser,
+        // where each used to open its own after its silent try found nothing.
+        (await GetAccessTokenAsync(allowInteraction: true, timeout, cancellationToken).ConfigureAwait(false)).Token;
 
     /// <summary>
     /// A stable name for this flow's provider (for example <c>"discord"</c>), so that its account and cached tokens
@@ -157,6 +153,9 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// Two live flows with the same name share one registration: the later replaces the earlier, and when the flow whose
     /// registration stands is disposed, another live flow of the name takes it over. Read once, by this class's constructor
     /// (before a subclass's constructor body has run): return a constant, or a primary constructor's parameter.
+    /// The tokens are kept with the <see cref="UserScopes"/> they were granted for: a flow of the name that asks for a scope
+    /// they lack signs in again. A name serves one client of one provider: a flow of another client id or provider needs a
+    /// name of its own (or <see cref="SignOutAsync"/> first), or it would be handed the other client's token.
     /// </summary>
     protected virtual string? CacheName => null;
 
@@ -179,9 +178,9 @@ public abstract class OAuthFlow : IAsyncDisposable
         {
             var registration = await RegistrationForCallAsync(cancellationToken).ConfigureAwait(false);
             var options = allowInteraction
-                ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser })
+                ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(_scopes, Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser })
                 : AccessTokenOptions.Silent;
-            return await registration.Logins.GetAccessTokenAsync(Account, null, options, cancellationToken).ConfigureAwait(false);
+            return await registration.Logins.GetAccessTokenAsync(Account, _scopes, options, cancellationToken).ConfigureAwait(false);
         });
 
     /// <summary>Forgets <see cref="Account"/>'s tokens (revoking them needs a provider strategy with a revocation endpoint; a port flow has none).</summary>
@@ -223,7 +222,7 @@ public abstract class OAuthFlow : IAsyncDisposable
         {
             var registration = await RegistrationForCallAsync(cancellationToken).ConfigureAwait(false);
             return await registration.Logins.AuthorizeAsync(_providerName,
-                new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser }, cancellationToken).ConfigureAwait(false);
+                new AuthorizationRequest(_scopes, Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser }, cancellationToken).ConfigureAwait(false);
         });
 
     /// <summary>

@@ -16,8 +16,8 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
 {
     /// <summary>Written like the original's example: the subclass builds the URL and posts the code itself.</summary>
     private sealed class ExampleFlow(string tokenEndpoint, string authorizeEndpoint, IOAuthLogins flows, bool sendVerifier, string? issuer = null,
-        string? cacheName = null, ConcurrentQueue<Uri>? waiting = null, string? accountKey = null)
-        : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, "identify messages.read", logins: flows)
+        string? cacheName = null, ConcurrentQueue<Uri>? waiting = null, string? accountKey = null, string scopes = "identify messages.read")
+        : OAuthFlow(PkceAuthorizationServer.ClientId, PkceAuthorizationServer.ClientSecret, scopes, logins: flows)
     {
         protected override void OnWaitingForSignIn(Uri authorizeUrl)
         {
@@ -314,6 +314,84 @@ public sealed class OAuthFlowPortTests(MkcertFolderFixture certificates, ITestOu
 
         Assert.Equal(RevocationOutcome.NotSupported, signedOut.Revocation);
         Assert.NotEqual(first, third);
+    }
+
+    /// <summary>
+    /// A flow of a cache name is run again with a scope added (a new feature of the app needs it). The cached token was
+    /// granted without it, and used to be returned all the same: every call of the new feature failed at the provider's
+    /// API, and no browser ever opened to grant the scope. It signs in again now; a flow asking for no more than the
+    /// grant holds is still served from the cache.
+    /// </summary>
+    [Fact]
+    public async Task A_cache_name_flow_asking_for_a_scope_its_cached_token_lacks_signs_in_again()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        await using var flows = await StartAsync(new HttpClientBrowser());
+        ExampleFlow Flow(string scopes) =>
+            new(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true, cacheName: "grown", scopes: scopes);
+        await using var first = Flow("identify");
+        var narrow = await first.AuthorizeAsync(timeoutSeconds: 30);
+
+        await using var grown = Flow("identify guilds");
+        var wide = await grown.AuthorizeAsync(timeoutSeconds: 30);
+
+        Assert.NotEqual(narrow, wide);
+        Assert.Equal(wide, await grown.AuthorizeAsync(timeoutSeconds: 30));
+        await using var fewer = Flow("guilds");
+        Assert.Equal(wide, await fewer.AuthorizeAsync(timeoutSeconds: 30));
+    }
+
+    /// <summary>
+    /// Two parts of an app ask one flow for a token at once, with nothing cached (a GUI's start-up). Each used to try
+    /// silently, find nothing and start a login of its own: two browser tabs, two consent screens, and the tab the user
+    /// closed timed its call out. They share one login now.
+    /// </summary>
+    [Fact]
+    public async Task Calls_made_at_once_with_nothing_cached_share_one_login()
+    {
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        var browser = new HeldBrowser();
+        await using var flows = await StartAsync(browser);
+        var flow = new ExampleFlow(server.BaseUrl + "/token", server.BaseUrl + "/authorize", flows, sendVerifier: true);
+
+        var first = flow.AuthorizeAsync(timeoutSeconds: 30);
+        await browser.Launched.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var second = flow.AuthorizeAsync(timeoutSeconds: 30);
+        // The second call asks while the first one's browser is open: no second browser opens.
+        await Assert.ThrowsAsync<TimeoutException>(() => browser.LaunchedAgain.Task.WaitAsync(TimeSpan.FromMilliseconds(500)));
+        browser.Release.SetResult();
+
+        Assert.Equal(await first.WaitAsync(TimeSpan.FromSeconds(30)), await second.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, browser.Launches);
+    }
+
+    /// <summary>A browser that completes its login only once released, and counts its launches.</summary>
+    private sealed class HeldBrowser : IBrowserLauncher
+    {
+        private readonly HttpClientBrowser _browser = new();
+        private int _launches;
+
+        public int Launches => Volatile.Read(ref _launches);
+
+        public TaskCompletionSource Launched { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource LaunchedAgain { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _launches) == 1) Launched.TrySetResult();
+            else LaunchedAgain.TrySetResult();
+            _ = NavigateWhenReleasedAsync(authorizeUrl);
+            return Task.FromResult(BrowserLaunchResult.Opened("held"));
+        }
+
+        private async Task NavigateWhenReleasedAsync(Uri authorizeUrl)
+        {
+            await Release.Task;
+            await _browser.LaunchAsync(authorizeUrl, CancellationToken.None);
+        }
     }
 
     [Fact]
