@@ -153,6 +153,33 @@ public sealed class ClusterBootstrapOnKestrelTests
         Assert.Contains("private key", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Bootstrap probes a discovered host without a port on Akka.Management's HTTP port, and by default keeps only the
+    /// contact points discovered on it: that port must be the contact point's. Added as a fallback after
+    /// WithClusterBootstrap (the README's order), it lost to Akka.Management's own 8558, added before it.
+    /// </summary>
+    [Fact]
+    public async Task After_WithClusterBootstrap_Akka_Managements_port_is_the_contact_points()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (host, contact) = await StartedNodeAsync(ct);
+        using var _ = host;
+
+        Assert.Equal(contact, host.Services.GetRequiredService<ActorSystem>().Settings.Config.GetInt("akka.management.http.port"));
+        await host.StopAsync(ct);
+    }
+
+    [Fact]
+    public void A_management_port_the_app_set_before_is_left_alone()
+    {
+        var builder = AkkaConfigurationBuilderFor()
+            .AddHocon("akka.management.http.port = 9100", HoconAddMode.Append)
+            .WithClusterBootstrap(_ => { }, autoStart: false)
+            .WithClusterBootstrapOnKestrel(o => o.Listen = new IPEndPoint(IPAddress.Loopback, 9000));
+
+        Assert.Equal(9100, builder.Configuration.Value.GetInt("akka.management.http.port"));
+    }
+
     [Fact]
     public void Without_an_address_and_port_to_listen_on_it_says_so_when_configured()
     {

@@ -27,6 +27,16 @@ namespace O8Actors.Cluster.Bootstrap;
 /// </remarks>
 public static class O8ClusterBootstrapExtensions
 {
+    private const string ManagementPortPath = "akka.management.http.port";
+
+    // Akka.Management's reference value of akka.management.http.port.
+    private const int AkkaManagementsPort = 8558;
+
+    /// <summary>Whether the configuration so far sets Akka.Management's HTTP port to another value than Akka.Management's own.</summary>
+    private static bool AppSetManagementPort(AkkaConfigurationBuilder builder) =>
+        builder.Configuration.HasValue && builder.Configuration.Value.HasPath(ManagementPortPath)
+        && builder.Configuration.Value.GetInt(ManagementPortPath) != AkkaManagementsPort;
+
     /// <summary>
     /// Serves this node's cluster bootstrap contact point on Kestrel and starts Akka.Management's cluster bootstrap once the
     /// actor system is up. Configure the bootstrap (<c>WithClusterBootstrap(..., autoStart: false)</c>) and a discovery
@@ -55,8 +65,10 @@ public static class O8ClusterBootstrapExtensions
             throw new ArgumentException("The contact point's Certificate needs its private key to serve TLS.", nameof(configure));
 
         // Akka.Management's contact-point port is its HTTP port: bootstrap probes a discovered host without a port there,
-        // and by default keeps only discovered contact points on it. Ours is that port now (the app's HOCON still wins).
-        builder.AddHocon($"akka.management.http.port = {advertisedPort}", HoconAddMode.Append);
+        // and by default keeps only discovered contact points on it. Ours is that port now, ahead of Akka.Management's own
+        // 8558, which WithClusterBootstrap (called first, as the README does) has already added as a fallback, and an
+        // earlier fallback wins; a port the app's configuration set before this call is left alone.
+        if (!AppSetManagementPort(builder)) builder.AddHocon($"{ManagementPortPath} = {advertisedPort}", HoconAddMode.Prepend);
 
         builder.AddStartup(async (system, registry) =>
         {
