@@ -100,7 +100,12 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <summary>The listener's port.</summary>
     public int RedirectPort { get; }
 
-    /// <summary>The exact redirect URI (e.g. <c>https://localhost:41539/</c>); register it with the provider.</summary>
+    /// <summary>
+    /// The exact redirect URI (e.g. <c>https://localhost:41539/</c>); register it with the provider. Until the first call
+    /// (a login, a token request) it is <c>https://localhost:{redirectPort}/</c>, which is the listener's own with the
+    /// process-wide orchestrator; on an orchestrator of your own (another port, port 0, another host or callback path)
+    /// it is that orchestrator's once a call has registered the flow: print it after one, or ask the orchestrator.
+    /// </summary>
     public string RedirectUrl { get; private set; }
 
     /// <summary><see cref="RedirectUrl"/> percent-encoded for a query string (the original's <c>quoted_redirect_url</c>).</summary>
