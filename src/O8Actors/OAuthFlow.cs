@@ -35,11 +35,6 @@ public abstract class OAuthFlow : IAsyncDisposable
     internal IOAuthLogins? Logins => _logins;
     private readonly string _providerName;
     private readonly bool _instanceOnly;
-    // UserScopes as a list (split on spaces and commas, as providers write them): each login asks for them, so the account's
-    // tokens are stored with them when the provider's answer names none, and a token request names them, so a flow whose
-    // scopes grew (a CacheName flow run again with a new scope) signs in again instead of serving the narrower grant. Null
-    // when UserScopes is empty. The authorize URL is the subclass's AuthUrl all the same.
-    private readonly IReadOnlyList<string>? _scopes;
     private readonly Lock _gate = new();
     private Task<Registration>? _registration;
     // The registration a call last used, so a call that ends after the dispose can forget what it stored.
@@ -76,7 +71,6 @@ public abstract class OAuthFlow : IAsyncDisposable
         ClientId = clientId;
         ClientSecret = clientSecret ?? "";
         UserScopes = userScopes ?? "";
-        _scopes = UserScopes.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } scopes ? Array.AsReadOnly(scopes) : null;
         RedirectPort = redirectPort;
         _logins = logins;
         // Virtual call in a constructor on purpose: CacheName is a constant of the subclass, not state it sets up.
@@ -141,7 +135,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// </remarks>
     /// <param name="timeout">How long to wait for the browser to come back, when a login is needed.</param>
     /// <param name="cancellationToken">Cancels the login.</param>
-    /// <exception cref="AuthorizationTimeoutException">No redirect within <paramref name="timeout"/>.</exception>
+    /// <exception cref="AuthorizationTimeoutException">No redirect within <paramref name="timeout"/> (a call that joined a
+    /// login already running for this flow's account: within that login's own deadline).</exception>
     /// <exception cref="AuthorizationDeniedException">The user or the provider refused.</exception>
     /// <exception cref="TokenExchangeException">The code could not be exchanged.</exception>
     public async Task<string> AuthorizeAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
@@ -158,9 +153,9 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// Two live flows with the same name share one registration: the later replaces the earlier, and when the flow whose
     /// registration stands is disposed, another live flow of the name takes it over. Read once, by this class's constructor
     /// (before a subclass's constructor body has run): return a constant, or a primary constructor's parameter.
-    /// The tokens are kept with the <see cref="UserScopes"/> they were granted for: a flow of the name that asks for a scope
-    /// they lack signs in again. A name serves one client of one provider: a flow of another client id or provider needs a
-    /// name of its own (or <see cref="SignOutAsync"/> first), or it would be handed the other client's token.
+    /// A name serves one client of one provider and one set of <see cref="UserScopes"/>: a flow of another client id or
+    /// provider, or one that asks for a scope the cached token was not granted, needs a name of its own (or
+    /// <see cref="SignOutAsync"/> first), or it is handed the cached token as it is.
     /// </summary>
     protected virtual string? CacheName => null;
 
@@ -183,9 +178,9 @@ public abstract class OAuthFlow : IAsyncDisposable
         {
             var registration = await RegistrationForCallAsync(cancellationToken).ConfigureAwait(false);
             var options = allowInteraction
-                ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(_scopes, Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser })
+                ? new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser })
                 : AccessTokenOptions.Silent;
-            return await registration.Logins.GetAccessTokenAsync(Account, _scopes, options, cancellationToken).ConfigureAwait(false);
+            return await registration.Logins.GetAccessTokenAsync(Account, null, options, cancellationToken).ConfigureAwait(false);
         });
 
     /// <summary>Forgets <see cref="Account"/>'s tokens (revoking them needs a provider strategy with a revocation endpoint; a port flow has none).</summary>
@@ -227,7 +222,7 @@ public abstract class OAuthFlow : IAsyncDisposable
         {
             var registration = await RegistrationForCallAsync(cancellationToken).ConfigureAwait(false);
             return await registration.Logins.AuthorizeAsync(_providerName,
-                new AuthorizationRequest(_scopes, Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser }, cancellationToken).ConfigureAwait(false);
+                new AuthorizationRequest(Timeout: timeout) { AccountKey = AccountKey, Method = LoginMethod.Browser }, cancellationToken).ConfigureAwait(false);
         });
 
     /// <summary>
