@@ -67,24 +67,16 @@ internal static class PrivateKeyRing
         {
             public IDataProtector CreateProtector(string purpose) => new Protector(inner.CreateProtector(purpose));
 
-            public byte[] Protect(byte[] plaintext)
-            {
-                try
-                {
-                    return inner.Protect(plaintext);
-                }
-                catch (CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException unreadable)
-                {
-                    ExceptionDispatchInfo.Throw(unreadable);
-                    throw;
-                }
-            }
+            public byte[] Protect(byte[] plaintext) => Unwrapped(inner, plaintext, static (p, data) => p.Protect(data));
 
-            public byte[] Unprotect(byte[] protectedData)
+            public byte[] Unprotect(byte[] protectedData) => Unwrapped(inner, protectedData, static (p, data) => p.Unprotect(data));
+
+            // The lambdas are static, so the compiler caches them: no delegate is allocated per call.
+            private static byte[] Unwrapped(IDataProtector protector, byte[] data, Func<IDataProtector, byte[], byte[]> operation)
             {
                 try
                 {
-                    return inner.Unprotect(protectedData);
+                    return operation(protector, data);
                 }
                 catch (CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException unreadable)
                 {

@@ -51,7 +51,6 @@ internal static class BackChannelLogoutCall
         var hold = new Hold(accounts, provider, token.JwtId, Guid.NewGuid().ToString("N"), Lease(signOutWait, listWait));
         await AcceptOnceAsync(hold, listWait, token, cancellationToken).ConfigureAwait(false);
         var carryingOut = CarryOutAsync(hold, token, signOutWait, listWait, onSignedOut, carryOver, afterBatch, systemEnding);
-        if (!cancellationToken.CanBeCanceled) return await carryingOut.ConfigureAwait(false);
         try
         {
             return await carryingOut.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -210,16 +210,9 @@ internal sealed partial class ProviderActor
     /// <summary>Takes the queued request at <paramref name="index"/> out of the queue; the rest keep their order.</summary>
     private (object Request, IActorRef ReplyTo, bool Watched) TakeAt(int index)
     {
-        var count = _waiting.Count;
-        (object Request, IActorRef ReplyTo, bool Watched) taken = default;
-        for (var i = 0; i < count; i++)
-        {
-            var item = _waiting.Dequeue();
-            if (i == index) taken = item;
-            else _waiting.Enqueue(item);
-        }
-
-        return taken;
+        // TakeFromQueue asks its predicate once per request, in queue order.
+        var position = 0;
+        return TakeFromQueue(_ => position++ == index)[0];
     }
 
     private object QueueFull(object request) => ProviderRequestFailures.For(request, LoginFailure.ExchangeQueueFull,
