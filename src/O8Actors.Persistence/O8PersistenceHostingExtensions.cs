@@ -89,7 +89,7 @@ public static class O8PersistenceHostingExtensions
         // from there with a failure, not left to the store's timeout.
         system.ActorOf(UndeliveredRegisterMessages.Props(), UndeliveredRegisterMessages.Name);
         if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.IClusterActorRefProvider)
-            return Task.FromResult(system.ActorOf(TokenRegisters.Props(plugins, options.RegisterIdleTimeout), UndeliveredRegisterMessages.RegistersName));
+            return Task.FromResult(system.ActorOf(TokenRegisters.Props(plugins, options.RegisterIdleTimeout), TokenRegisters.Name));
         // The coordinator's state in Distributed Data, as O8Actors.Cluster's regions keep theirs. Sharding's default is a
         // persistent coordinator on the default journal, which is Akka's in-memory one: when the oldest node left, the
         // next coordinator recovered nothing and allocated again shards that live regions still hosted, so one account
@@ -106,7 +106,7 @@ public static class O8PersistenceHostingExtensions
     }
 
     /// <summary>The registers' shard region's type name (in a cluster).</summary>
-    internal const string RegistersRegionName = UndeliveredRegisterMessages.RegistersName;
+    internal const string RegistersRegionName = TokenRegisters.Name;
 
     /// <summary>Adds the SQL journal and snapshot store under the plugin id, and our serializer; returns the plugin ids.</summary>
     internal static PersistencePlugins AddJournal(AkkaConfigurationBuilder builder, O8PersistenceOptions options)

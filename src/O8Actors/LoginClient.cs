@@ -266,6 +266,9 @@ internal sealed class LoginClient : IOAuthLogins
     // What back-channel logouts whose app callback failed signed out, for the provider's retry (this process's only).
     private readonly Logout.LogoutCarryOver _logoutCarryOver = new();
 
+    // The accepted back-channel logouts still being carried out, which a graceful stop waits for (WaitForLogoutsAsync).
+    private readonly Logout.LogoutsUnderWay _logoutsUnderWay = new();
+
     // The outcome of a back-channel logout carried out after its caller stopped waiting (the provider's request went away).
     private Akka.Event.ILoggingAdapter BackChannelLog => _backChannelLog ??= Akka.Event.Logging.GetLogger(_system, "O8Actors.BackChannelLogout");
     private Akka.Event.ILoggingAdapter? _backChannelLog;
@@ -283,7 +286,7 @@ internal sealed class LoginClient : IOAuthLogins
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<BackChannelLogoutResult>(cancellationToken);
         return UntilSystemEndsAsync(Logout.BackChannelLogoutCall.RunAsync(_actors.Providers, _actors.Accounts, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout),
             _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider, logoutToken, cancellationToken, onSignedOut, _logoutCarryOver,
-            systemEnding: SystemEnd.Token, log: BackChannelLog));
+            systemEnding: SystemEnd.Token, log: BackChannelLog, underWay: _logoutsUnderWay));
     }
 
     public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)
@@ -607,6 +610,12 @@ internal sealed class LoginClient : IOAuthLogins
             // Best effort on shutdown, as for the logins: whatever did not end in time stops with the actor system.
         }
     }
+
+    /// <summary>
+    /// Waits (bounded) for the accepted back-channel logouts still being carried out, those whose provider's request went
+    /// away included: before the accounts stop, which they sign out.
+    /// </summary>
+    public Task WaitForLogoutsAsync(TimeSpan timeout) => _logoutsUnderWay.WaitAsync(timeout);
 
     /// <summary>Ends every login in flight as Cancelled and waits (bounded) until they have.</summary>
     public async Task CancelAllAsync(TimeSpan timeout)

@@ -290,7 +290,8 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
     /// Cancels the logins in flight (each ends as Cancelled), releases the port and stops the actor system; a system
     /// given in <see cref="OAuthLoginsSetup.ActorSystem"/> keeps running, only O8Actors' actors stop. A login whose code
     /// is at the token endpoint is waited for (at most twice the exchange timeout), so the tokens it brings are revoked;
-    /// so is an account's refresh under way (as long again at most), so the rotated refresh token it brings is stored.
+    /// so is an accepted back-channel logout (as long again at most), so every account of its session is signed out, and
+    /// an account's refresh under way (as long again at most), so the rotated refresh token it brings is stored.
     /// </summary>
     /// <remarks>A call while another is under way waits for that one: whichever returns, the port is released.</remarks>
     public ValueTask DisposeAsync()
@@ -307,6 +308,9 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
         if (!_system.WhenTerminated.IsCompleted)
         {
             await _client.CancelAllAsync(DrainWait(_settings.Login.ExchangeTimeout)).ConfigureAwait(false);
+            // An accepted back-channel logout signs its accounts out through their actors: it is carried out before they
+            // stop, its caller gone or not (most providers post a logout token once).
+            await _client.WaitForLogoutsAsync(DrainWait(_settings.Login.ExchangeTimeout)).ConfigureAwait(false);
             // After the logins (a cancelled login's tokens go nowhere near an account), before the system stops: a refresh
             // at the token endpoint must reach its account, and its account the store.
             await _client.SettleAccountsAsync(DrainWait(_settings.Login.ExchangeTimeout)).ConfigureAwait(false);

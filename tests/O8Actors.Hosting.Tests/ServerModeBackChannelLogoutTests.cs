@@ -261,6 +261,47 @@ public sealed class ServerModeBackChannelLogoutTests(SandboxFixture sandbox) : I
     }
 
     /// <summary>
+    /// The provider's request goes away while the app's part of an accepted logout runs (its session store is slow), and
+    /// the app is stopped. The logout goes on without its caller; the stop used to go on without it too: the accounts and
+    /// the actor system stopped under it, and its token was never recorded as spent. The stop waits for it now.
+    /// </summary>
+    [Fact]
+    public async Task Stopping_the_app_waits_for_a_logout_whose_request_went_away()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = App("o8-backchannel-stop");
+        await app.StartAsync(ct);
+        var (reached, gate) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
+            new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var stopping = Task.CompletedTask;
+        try
+        {
+            var (account, endpoint, logoutToken) = await SignedInWithLogoutTokenAsync(app);
+            using var provider = sandbox.Browser();
+            _appHold = new AppHold(reached, gate);
+            using var request = CancellationTokenSource.CreateLinkedTokenSource(ct);
+
+            var posted = SandboxAuthorizationServer.PostLogoutTokenAsync(provider, endpoint, logoutToken, request.Token);
+            await reached.Task.WaitAsync(Wait, ct);
+            await request.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => posted.WaitAsync(Wait, ct));
+            stopping = app.StopAsync(ct);
+            // Long enough for a stop that does not wait to have ended (it takes a fraction of it); one that waits never does.
+            var stoppedFirst = await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(2), ct)) == stopping;
+            gate.SetResult();
+            await stopping.WaitAsync(Wait, ct);
+
+            Assert.False(stoppedFirst, "the app stopped before the logout it had accepted was carried out");
+            Assert.Equal([account], Assert.Single(_appSessionsEnded).SignedOut.Select(r => r.Account));
+        }
+        finally
+        {
+            gate.TrySetResult();
+            await stopping;
+        }
+    }
+
+    /// <summary>
     /// The provider's key set cannot be read (its endpoint answers 404), so a well-formed logout token cannot be checked:
     /// the fault is this side's. It used to be answered 400 invalid_request, which tells the provider its request was bad
     /// and not to post it again, so the user stayed signed in; a 500 server_error asks for the retry.

@@ -14,6 +14,12 @@ namespace O8Actors.Persistence.Registers;
 /// </remarks>
 internal sealed class TokenRegisters : ReceiveActor
 {
+    /// <summary>
+    /// The name of the registers' parent under <c>/user</c> (local) and of their shard region (cluster): one element of
+    /// every register's path either way.
+    /// </summary>
+    internal const string Name = "o8-token-registers";
+
     private readonly PersistencePlugins _plugins;
     private readonly TimeSpan _idleTimeout;
     private readonly Dictionary<string, IActorRef> _children = new(StringComparer.Ordinal);

@@ -37,10 +37,7 @@ internal sealed class UndeliveredRegisterMessages : ReceiveActor
     }
 
     /// <summary>Whether <paramref name="actor"/> is the registers' parent or region, or one below it.</summary>
-    private static bool IsRegisters(IActorRef actor) => actor.Path.Elements.Contains(RegistersName);
-
-    /// <summary>The name of the registers' parent (local) and shard region (cluster), one element of their paths.</summary>
-    internal const string RegistersName = "o8-token-registers";
+    private static bool IsRegisters(IActorRef actor) => actor.Path.Elements.Contains(TokenRegisters.Name);
 
     /// <summary>The failure a caller of an unhandled <paramref name="message"/> gets.</summary>
     internal static RegisterUnavailable NotAnswered(ITokenRegisterMessage message) => new(

@@ -37,13 +37,14 @@ internal static class BackChannelLogoutCall
     /// <c>cancellationToken</c> ends the wait: before the token is accepted, nothing is done; after, the caller stops
     /// waiting and the logout is carried out all the same (<see cref="CarryOutAsync"/>), its outcome then written to
     /// <c>log</c>. The app's part is given <c>systemEnding</c> (the actor system's end), not the caller's token.
+    /// <c>underWay</c> counts the accepted logout until it has been carried out, for a graceful stop to wait on.
     /// <c>afterBatch</c>, for tests only, is awaited once each batch of a session's accounts has answered: a test cancels
     /// there, between two batches.
     /// </summary>
     public static async Task<BackChannelLogoutResult> RunAsync(IActorRef providers, IActorRef accounts, TimeSpan validateWait, TimeSpan signOutWait,
         TimeSpan listWait, string provider, string logoutToken, CancellationToken cancellationToken,
         Func<BackChannelLogoutResult, CancellationToken, Task>? onSignedOut = null, LogoutCarryOver? carryOver = null, Func<Task>? afterBatch = null,
-        CancellationToken systemEnding = default, ILoggingAdapter? log = null)
+        CancellationToken systemEnding = default, ILoggingAdapter? log = null, LogoutsUnderWay? underWay = null)
     {
         var token = await ValidateAsync(providers, validateWait, provider, logoutToken, cancellationToken).ConfigureAwait(false);
         // This attempt's hold on the jti: only it renews or releases it, so a late release cannot free a token a later post
@@ -51,6 +52,7 @@ internal static class BackChannelLogoutCall
         var hold = new Hold(accounts, provider, token.JwtId, Guid.NewGuid().ToString("N"), Lease(signOutWait, listWait));
         await AcceptOnceAsync(hold, listWait, token, cancellationToken).ConfigureAwait(false);
         var carryingOut = CarryOutAsync(hold, token, signOutWait, listWait, onSignedOut, carryOver, afterBatch, systemEnding);
+        underWay?.Track(carryingOut);
         try
         {
             return await carryingOut.WaitAsync(cancellationToken).ConfigureAwait(false);

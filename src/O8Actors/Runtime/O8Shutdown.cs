@@ -5,8 +5,8 @@ namespace O8Actors.Runtime;
 
 /// <summary>
 /// Graceful stop through <see cref="CoordinatedShutdown"/> (run by Akka.Hosting on host stop, or by anyone calling
-/// <c>CoordinatedShutdown.Run</c>): pending logins end as Cancelled before services unbind, then the listener
-/// releases its port, so a restarted host can bind it at once.
+/// <c>CoordinatedShutdown.Run</c>): pending logins end as Cancelled and accepted back-channel logouts are carried out
+/// before services unbind, then the listener releases its port, so a restarted host can bind it at once.
 /// </summary>
 internal static class O8Shutdown
 {
@@ -21,6 +21,8 @@ internal static class O8Shutdown
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             await client.CancelAllAsync(timeout).ConfigureAwait(false);
+            // Accepted back-channel logouts sign their accounts out through the accounts' actors: before those stop.
+            if (timeout - clock.Elapsed is var forLogouts && forLogouts > TimeSpan.Zero) await client.WaitForLogoutsAsync(forLogouts).ConfigureAwait(false);
             var left = timeout - clock.Elapsed;
             if (settleAccounts && left > TimeSpan.Zero) await client.SettleAccountsAsync(left).ConfigureAwait(false);
             return Done.Instance;
