@@ -151,7 +151,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
     public bool PushesAuthorizationRequests => _options.PushedAuthorizationRequestEndpoint is not null;
 
     /// <inheritdoc />
-    internal override bool AuthorizeUrlSendsARequest => PushesAuthorizationRequests;
+    public override bool AuthorizeUrlSendsARequest => PushesAuthorizationRequests;
 
     /// <inheritdoc />
     /// <remarks>Sends the token to <see cref="GenericOAuthOptions.RevocationEndpoint"/>; false when none is configured.</remarks>

@@ -101,7 +101,7 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
 
     /// <inheritdoc />
     /// <remarks>As the metadata read last says: it has a <c>pushed_authorization_request_endpoint</c> (or none was read yet).</remarks>
-    internal override bool AuthorizeUrlSendsARequest => _resolved?.Strategy.PushesAuthorizationRequests ?? true;
+    public override bool AuthorizeUrlSendsARequest => _resolved?.Strategy.PushesAuthorizationRequests ?? true;
 
     /// <inheritdoc />
     /// <remarks>Pushes the request (RFC 9126) when the metadata has a <c>pushed_authorization_request_endpoint</c>.</remarks>

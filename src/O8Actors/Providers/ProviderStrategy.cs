@@ -68,9 +68,11 @@ public abstract class ProviderStrategy
     /// <summary>
     /// Whether <see cref="BuildAuthorizeUrlAsync"/> sends a request to the provider (a pushed authorization request,
     /// RFC 9126): the provider actor then runs it as a token request, under <c>max-concurrent-exchanges</c>, so a burst
-    /// of logins does not push all at once. False for a strategy of the app's own (its override is called at once, as before).
+    /// of logins does not push all at once, and a login that ends while it waits is never pushed. The default, false,
+    /// calls it at once: override to return true when your own <see cref="BuildAuthorizeUrlAsync"/> sends a request. The
+    /// built-in strategies return true when they push.
     /// </summary>
-    internal virtual bool AuthorizeUrlSendsARequest => false;
+    public virtual bool AuthorizeUrlSendsARequest => false;
 
     /// <summary>
     /// Learns what the provider supports (for example from discovery metadata, RFC 8414). Called once by the

@@ -221,4 +221,49 @@ public sealed class PushedAuthorizationQueueTests : TestKit, IAsyncLifetime
         first.ExpectMsg<AuthorizationPrepared>(Wait);
         Assert.Equal(["first"], PushedStates());
     }
+
+    /// <summary>
+    /// A strategy of the app's own that pushes its authorize requests (its <c>BuildAuthorizeUrlAsync</c> posts them) and
+    /// says so: its pushes take the slots as the built-in strategies' do.
+    /// </summary>
+    [Fact]
+    public void An_apps_own_strategy_that_says_it_pushes_waits_for_a_slot_too()
+    {
+        var provider = Sys.ActorOf(ProviderActor.Props(new PushingStrategyOfTheAppsOwn(_server.Url("/par")), () => new HttpClient(), 1,
+            TimeSpan.FromSeconds(30)));
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+
+        first.Send(provider, Prepare("first"));
+        AwaitAssert(() => Assert.Equal(["first"], PushedStates()), Wait);
+        second.Send(provider, Prepare("second"));
+
+        second.ExpectNoMsg(Quiet);
+        Assert.Equal(["first"], PushedStates());
+        PushAnswer("first").SetResult();
+        first.ExpectMsg<AuthorizationPrepared>(Wait);
+        AwaitAssert(() => Assert.Equal(["first", "second"], PushedStates()), Wait);
+        PushAnswer("second").SetResult();
+        second.ExpectMsg<AuthorizationPrepared>(Wait);
+    }
+
+    /// <summary>An app's strategy that posts each login's state to its provider before it hands out the URL.</summary>
+    private sealed class PushingStrategyOfTheAppsOwn(Uri pushEndpoint) : ProviderStrategy
+    {
+        public override string Name => "test";
+
+        public override bool AuthorizeUrlSendsARequest => true;
+
+        public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context) => throw new NotSupportedException("This provider takes pushed requests only.");
+
+        public override async Task<Uri> BuildAuthorizeUrlAsync(AuthorizeUrlContext context, HttpClient http, CancellationToken cancellationToken)
+        {
+            using var pushed = await http.PostAsync(pushEndpoint, new FormUrlEncodedContent([new("state", context.State)]), cancellationToken);
+            pushed.EnsureSuccessStatusCode();
+            return new Uri($"https://provider.test/authorize?request_uri={Uri.EscapeDataString(context.State)}");
+        }
+
+        public override Task<TokenSet> ExchangeCodeAsync(CodeExchangeContext context, HttpClient http, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("Not used here.");
+    }
 }
