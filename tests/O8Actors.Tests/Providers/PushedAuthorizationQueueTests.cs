@@ -65,7 +65,17 @@ public sealed class PushedAuthorizationQueueTests : TestKit, IAsyncLifetime
     [Fact]
     public void With_one_slot_a_second_logins_push_waits_until_the_first_push_is_answered()
     {
-        var provider = Provider(maxConcurrent: 1);
+        var (first, _) = SecondPushWaitsForTheFirst(Provider(maxConcurrent: 1));
+
+        Assert.Contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Afirst", first.Query);
+    }
+
+    /// <summary>
+    /// Two logins prepared on a provider with one slot: the second's push is not sent while the first's runs, and both get
+    /// their URLs once answered. Returns them.
+    /// </summary>
+    private (Uri First, Uri Second) SecondPushWaitsForTheFirst(IActorRef provider)
+    {
         var first = CreateTestProbe();
         var second = CreateTestProbe();
 
@@ -79,10 +89,11 @@ public sealed class PushedAuthorizationQueueTests : TestKit, IAsyncLifetime
 
         PushAnswer("first").SetResult();
         var firstUrl = first.ExpectMsg<AuthorizationPrepared>(Wait).AuthorizeUrl;
-        Assert.Contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Afirst", firstUrl.Query);
         AwaitAssert(() => Assert.Equal(["first", "second"], PushedStates()), Wait);
         PushAnswer("second").SetResult();
-        Assert.Equal("login-second", second.ExpectMsg<AuthorizationPrepared>(Wait).LoginId);
+        var secondPrepared = second.ExpectMsg<AuthorizationPrepared>(Wait);
+        Assert.Equal("login-second", secondPrepared.LoginId);
+        return (firstUrl, secondPrepared.AuthorizeUrl);
     }
 
     [Fact]
@@ -231,20 +242,10 @@ public sealed class PushedAuthorizationQueueTests : TestKit, IAsyncLifetime
     {
         var provider = Sys.ActorOf(ProviderActor.Props(new PushingStrategyOfTheAppsOwn(_server.Url("/par")), () => new HttpClient(), 1,
             TimeSpan.FromSeconds(30)));
-        var first = CreateTestProbe();
-        var second = CreateTestProbe();
 
-        first.Send(provider, Prepare("first"));
-        AwaitAssert(() => Assert.Equal(["first"], PushedStates()), Wait);
-        second.Send(provider, Prepare("second"));
+        var (_, second) = SecondPushWaitsForTheFirst(provider);
 
-        second.ExpectNoMsg(Quiet);
-        Assert.Equal(["first"], PushedStates());
-        PushAnswer("first").SetResult();
-        first.ExpectMsg<AuthorizationPrepared>(Wait);
-        AwaitAssert(() => Assert.Equal(["first", "second"], PushedStates()), Wait);
-        PushAnswer("second").SetResult();
-        second.ExpectMsg<AuthorizationPrepared>(Wait);
+        Assert.Equal("request_uri=second", second.Query.TrimStart('?'));
     }
 
     /// <summary>An app's strategy that posts each login's state to its provider before it hands out the URL.</summary>
