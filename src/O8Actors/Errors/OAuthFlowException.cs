@@ -10,6 +10,13 @@ public abstract class OAuthFlowException : Exception
 
     /// <summary>The login's public id, when the error belongs to one login.</summary>
     public string? LoginId { get; init; }
+
+    /// <summary>
+    /// A token request that failed without an answer from its endpoint: refused before it was sent (a step-up nobody
+    /// could check, a DPoP refresh without its key), or failed before any response (a refused connection). The provider
+    /// actor learns its endpoint's answer time from the others only.
+    /// </summary>
+    internal bool NoEndpointAnswer { get; init; }
 }
 
 /// <summary>

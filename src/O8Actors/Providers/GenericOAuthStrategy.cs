@@ -196,7 +196,7 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
             // Refused before the code is sent: nothing here could show when and how the user signed in.
             return Task.FromException<TokenSet>(new IdTokenValidationException(
                 $"The login asked for max_age or acr_values, but the provider '{Name}' validates no ID tokens, so when and how the user signed in " +
-                "cannot be checked (set JwksUri and Issuer, or use an OpenID Connect provider's discovery)."));
+                "cannot be checked (set JwksUri and Issuer, or use an OpenID Connect provider's discovery).") { NoEndpointAnswer = true });
         // Without a validator there is nothing to do after the exchange: its task is the answer (one async layer and its
         // state machine less per login).
         return _idTokens is null

@@ -68,12 +68,17 @@ internal sealed partial class ProviderActor
             // Once per provider: public clients cannot get here without PKCE (their options and metadata are refused).
             if (!msg.Descriptor.SupportsPkce) WarnWithoutPkce();
             Become(Ready);
-            foreach (var (request, replyTo) in _pending)
+            // Each leaves the list before it is handed on: one that throws restarts the actor, whose PreRestart sends back to
+            // it only those not handed on yet (it used to send every one, so the logins before it were prepared twice).
+            // From the end, in arrival order.
+            _pending.Reverse();
+            while (_pending.Count > 0)
             {
+                var (request, replyTo) = _pending[^1];
+                _pending.RemoveAt(_pending.Count - 1);
                 if (request is PrepareAuthorization prepare) Prepare(prepare, replyTo);
                 else Enqueue(request, replyTo);
             }
-            _pending.Clear();
             StopIfDrained();
         });
         Receive<ResolveFailed>(msg =>

@@ -98,7 +98,9 @@ internal sealed partial class ProviderActor
             {
                 reply = failure(e);
                 var cause = Unwrapped(e);
-                answered = cause is TokenExchangeException or IdTokenValidationException;
+                // The endpoint's refusals, and ID tokens it issued that failed their checks; not what failed without its answer,
+                // which took no answer's time (counted as one, it made the endpoint look fast and queued codes were sent late).
+                answered = cause is TokenExchangeException or IdTokenValidationException && !((OAuthFlowException)cause).NoEndpointAnswer;
                 // Tokens issued and then refused (with an ID token that failed its checks, or unbound on a DPoP login)
                 // are live at the provider and nobody will use them: revoked (RFC 7009).
                 var refused = cause switch
@@ -121,7 +123,7 @@ internal sealed partial class ProviderActor
     /// </summary>
     private static Task<TokenSet> ExchangeAsync(ProviderStrategy strategy, CodeExchangeContext context, HttpClient http, CancellationToken ct) =>
         context.RequiresIdToken && !strategy.EnforcesStepUp
-            ? Task.FromException<TokenSet>(new IdTokenValidationException(StepUp.Unenforced(strategy)))
+            ? Task.FromException<TokenSet>(new IdTokenValidationException(StepUp.Unenforced(strategy)) { NoEndpointAnswer = true })
             : StrategyReturnedNoTaskException.Checked(strategy.ExchangeCodeAsync(context, http, ct));
 
     /// <summary>

@@ -76,6 +76,7 @@ internal sealed class TokenEndpointClient
                 "before DPoP was turned on, or by a token store that drops TokenSet.DpopKey): it was not sent unbound. Sign in again.")
             {
                 NoDpopKey = true,
+                NoEndpointAnswer = true,
             });
 
         const string operation = "token refresh";

@@ -36,7 +36,7 @@ internal static class TokenResponseReader
             throw new TokenExchangeException(
                 $"The {operation} with provider '{provider}' failed before the token endpoint answered" +
                 (cause is null ? "." : $": {cause.GetType().Name}: {Clean(cause.Message, secrets)}"),
-                innerException: cause);
+                innerException: cause) { NoEndpointAnswer = true };
         }
 
         var status = (int)http.StatusCode;

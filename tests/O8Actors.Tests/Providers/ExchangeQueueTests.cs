@@ -254,6 +254,41 @@ public sealed class ExchangeQueueTests() : TestKit(@"akka.scheduler.implementati
     }
 
     /// <summary>
+    /// A token request that failed before its endpoint answered (the connection refused, as the built-in client reports
+    /// it) took no answer's time. It used to count as an answer in no time, after which the endpoint looked fast and a
+    /// code queued with 2 s left was sent, to a request that would most likely time out with the code spent.
+    /// </summary>
+    [Fact]
+    public async Task A_token_request_that_failed_before_its_endpoint_answered_does_not_make_the_endpoint_look_fast()
+    {
+        var refused = await RefusedConnectionFailureAsync();
+        Assert.Contains("failed before the token endpoint answered", refused.Message);
+        var strategy = new ScriptedStrategy("p");
+        var provider = Provider(strategy, maxConcurrent: 1, maxQueued: 8);
+        var first = Sent(provider, strategy, "refused");
+        strategy.Fail("refused", refused);
+        Assert.Equal(LoginFailure.TokenExchange, first.ExpectMsg<CodeExchangeFailed>(Wait).Failure);
+
+        var queued = QueueBehindARequestThatFailsWith2SecondsLeft(provider, strategy);
+
+        var dropped = queued.ExpectMsg<CodeExchangeFailed>(Wait);
+        Assert.Equal(("login-queued", LoginFailure.ExchangeTimeout), (dropped.LoginId, dropped.Failure));
+        Assert.Equal(["refused", "stuck"], strategy.Started);
+    }
+
+    /// <summary>The built-in client's failure for a token endpoint whose port nobody listens on.</summary>
+    private static async Task<TokenExchangeException> RefusedConnectionFailureAsync()
+    {
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var builtIn = new GenericOAuthStrategy(ProviderTestData.Options(new Uri($"http://127.0.0.1:{port}/token")));
+        using var http = new HttpClient();
+        return await Assert.ThrowsAsync<TokenExchangeException>(() => builtIn.ExchangeCodeAsync(ProviderTestData.Exchange(), http, CancellationToken.None));
+    }
+
+    /// <summary>
     /// Queues a login's code behind a request that hangs on a dead connection, which fails (no answer from the endpoint)
     /// once 28 s of the queued login's 31 have passed; returns the queued login.
     /// </summary>

@@ -223,6 +223,37 @@ public sealed class ProviderActorTests : TestKit
         Assert.Equal("second", ExpectMsg<AuthorizationPrepared>(Wait).LoginId);
     }
 
+    /// <summary>
+    /// The logins that waited for discovery are handed on when it ends; one whose request throws on the actor's thread
+    /// (its client could not be made) restarts the actor. The restart used to send every waiting login back to the actor,
+    /// those already handed on included: a login was prepared twice, and the failed one was answered as failed and then
+    /// asked the provider for a device code all the same.
+    /// </summary>
+    [Fact]
+    public async Task A_login_that_fails_while_discoverys_waiting_logins_are_handed_on_leaves_the_others_answered_once()
+    {
+        var calls = 0;
+        var discovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var strategy = new ScriptedStrategy("p") { ResolveHold = discovered.Task };
+        // Discovery's client, then the browser login's, then the device login's, which throws.
+        var registry = Registry(http: _ => Interlocked.Increment(ref calls) == 3 ? throw new InvalidOperationException("no client") : new HttpClient());
+        await Register(registry, strategy);
+        var browser = CreateTestProbe();
+        var device = CreateTestProbe();
+
+        browser.Send(registry, Prepare("browser"));
+        AwaitCondition(() => Volatile.Read(ref strategy.Resolves) == 1, Wait);
+        device.Send(registry, new RequestDeviceCode("p", "login-device", [], new Dictionary<string, string>()));
+        device.ExpectNoMsg(Quiet); // both wait for discovery
+        discovered.SetResult();
+
+        Assert.Equal("browser", browser.ExpectMsg<AuthorizationPrepared>(Wait).LoginId);
+        Assert.Contains("internal error", device.ExpectMsg<DeviceCodeRefused>(Wait).Failure.Reason);
+        browser.ExpectNoMsg(Quiet);
+        device.ExpectNoMsg(TimeSpan.Zero);
+        Assert.DoesNotContain(strategy.Started, s => s.StartsWith("device:", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_token_request_that_outlives_the_exchange_timeout_fails_as_a_timeout_and_frees_its_slot()
     {

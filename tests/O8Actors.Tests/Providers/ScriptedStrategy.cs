@@ -37,6 +37,9 @@ internal sealed class ScriptedStrategy(string name, string tokenPrefix = "token"
     /// <summary>Token requests hold until <see cref="Release"/> when true; otherwise they answer at once.</summary>
     public bool Gated { get; init; } = true;
 
+    /// <summary>Discovery answers once this completes (at once when null).</summary>
+    public Task? ResolveHold { get; init; }
+
     /// <summary>The next <paramref name="times"/> discoveries fail.</summary>
     public void FailResolve(int times) => _resolveFailures = times;
 
@@ -46,12 +49,13 @@ internal sealed class ScriptedStrategy(string name, string tokenPrefix = "token"
     /// <summary>Fails the token request for <paramref name="code"/> with <paramref name="error"/>.</summary>
     public void Fail(string code, Exception error) => Gate(code).TrySetException(error);
 
-    public override Task<ProviderDescriptor> ResolveAsync(HttpClient http, CancellationToken cancellationToken)
+    public override async Task<ProviderDescriptor> ResolveAsync(HttpClient http, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref Resolves);
+        if (ResolveHold is { } hold) await hold.WaitAsync(cancellationToken);
         return Interlocked.Decrement(ref _resolveFailures) >= 0
-            ? Task.FromException<ProviderDescriptor>(new HttpRequestException("discovery is down"))
-            : Task.FromResult(new ProviderDescriptor(Issuer: $"https://{name}.test"));
+            ? throw new HttpRequestException("discovery is down")
+            : new ProviderDescriptor(Issuer: $"https://{name}.test");
     }
 
     public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context) =>
