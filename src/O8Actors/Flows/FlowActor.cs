@@ -242,11 +242,27 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     /// </remarks>
     private void RegisterWithListener()
     {
-        _stateRegistered = true;
         var known = _start.Context.RedirectUri;
-        _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false, Acknowledge: known is null));
-        if (known is null) Become(RegisteringPhase);
-        else AskForAuthorizeUrl(known);
+        if (known is null)
+        {
+            // The listener has not bound yet (o8.listener.start = on-first-use or while-needed): the provider is asked
+            // first whether it would take this login, so a refusal binds no port and is not hidden behind a listener that
+            // cannot start (no certificate, the port taken), and an Auto login the provider sends to the device grant gets there.
+            _start.Context.Providers.Tell(new CheckBrowserLogin(_start.Provider, _start.LoginId, StepUp.AuthorizeParameters(_start.Request)));
+            Become(CheckingPhase);
+            return;
+        }
+        _stateRegistered = true;
+        _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false, Acknowledge: false));
+        AskForAuthorizeUrl(known);
+    }
+
+    /// <summary>The provider would take the login: its state is registered with the listener, which binds for it and acknowledges.</summary>
+    private void RegisterAndAwaitListener()
+    {
+        _stateRegistered = true;
+        _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false, Acknowledge: true));
+        Become(RegisteringPhase);
     }
 
     /// <summary>Asks the provider for the authorize URL, with the listener's redirect URI; the login then waits for it.</summary>
@@ -292,6 +308,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     protected override void OnReceive(object message) => Live(Registering(message), message);
 
     // The behaviours; each phase handler answers what it knows, and every live phase answers the deadline and cancellation.
+    private void CheckingPhase(object message) => Live(Checking(message), message);
     private void RegisteringPhase(object message) => Live(Registering(message), message);
     private void PreparingPhase(object message) => Live(Preparing(message), message);
     private void AwaitingCallbackPhase(object message) => Live(AwaitingCallback(message), message);
@@ -300,6 +317,21 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private void Live(bool handled, object message)
     {
         if (!handled && !Ending(message)) Unhandled(message);
+    }
+
+    private bool Checking(object message)
+    {
+        switch (message)
+        {
+            case BrowserLoginAccepted:
+                RegisterAndAwaitListener();
+                return true;
+            case ProviderUnavailable msg:
+                Refused(msg);
+                return true;
+            default:
+                return false;
+        }
     }
 
     private bool Registering(object message)
@@ -338,14 +370,8 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                     launched: r => new BrowserLaunchCompleted(r), refused: reason => new BrowserLaunchRefused(reason));
                 Become(AwaitingCallbackPhase);
                 return true;
-            case ProviderUnavailable { DeviceMayServe: true } when Method == LoginMethod.Auto && DeviceGrantMayServe:
-                // Auto chose the browser because one can be opened here, but the provider can redeem no browser login's
-                // code (a public GitHub client): the device grant is the way this login can sign in.
-                UnregisterFromListener();
-                StartDevice("the provider redeems a browser login's code only for a client with a secret; this one has none");
-                return true;
             case ProviderUnavailable msg:
-                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason));
+                Refused(msg);
                 return true;
             case AuthorizationCallback:
                 EndOnEarlyCallback();
@@ -353,6 +379,22 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// The provider will not prepare this browser login. Where Auto chose the browser because one can be opened here but
+    /// the provider redeems no browser login's code (a public GitHub client), the device grant is the way this login can
+    /// sign in; otherwise it fails with the provider's reason.
+    /// </summary>
+    private void Refused(ProviderUnavailable msg)
+    {
+        if (msg.DeviceMayServe && Method == LoginMethod.Auto && DeviceGrantMayServe)
+        {
+            UnregisterFromListener();
+            StartDevice("the provider redeems a browser login's code only for a client with a secret; this one has none");
+            return;
+        }
+        End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason));
     }
 
     /// <summary>

@@ -18,6 +18,11 @@ internal sealed partial class ProviderActor
             _pending.Add((msg, Sender));
             StartResolving();
         });
+        Receive<CheckBrowserLogin>(msg =>
+        {
+            _pending.Add((msg, Sender));
+            StartResolving();
+        });
         Receive<RequestDeviceCode>(msg =>
         {
             if (RefusedForStepUp(msg, Sender)) return;
@@ -56,6 +61,7 @@ internal sealed partial class ProviderActor
     private void Resolving()
     {
         Receive<PrepareAuthorization>(msg => _pending.Add((msg, Sender)));
+        Receive<CheckBrowserLogin>(msg => _pending.Add((msg, Sender)));
         Receive<RequestDeviceCode>(msg =>
         {
             if (!RefusedForStepUp(msg, Sender)) _pending.Add((msg, Sender));
@@ -77,6 +83,7 @@ internal sealed partial class ProviderActor
                 var (request, replyTo) = _pending[^1];
                 _pending.RemoveAt(_pending.Count - 1);
                 if (request is PrepareAuthorization prepare) Prepare(prepare, replyTo);
+                else if (request is CheckBrowserLogin check) Check(check, replyTo);
                 else Enqueue(request, replyTo);
             }
             StopIfDrained();
@@ -100,6 +107,7 @@ internal sealed partial class ProviderActor
     private void Ready()
     {
         Receive<PrepareAuthorization>(msg => Prepare(msg, Sender));
+        Receive<CheckBrowserLogin>(msg => Check(msg, Sender));
         TokenRequests();
     }
 
@@ -137,35 +145,47 @@ internal sealed partial class ProviderActor
     private void WarnWithoutPkce() =>
         _log.Warning("Provider {0} signs in without PKCE (a confidential client's opt-out, or metadata without S256): a stolen code is protected only by the client secret", _strategy.Name);
 
-    private void Prepare(PrepareAuthorization msg, IActorRef replyTo)
+    /// <summary>A browser login's check before its listener binds: the refusal <see cref="Prepare"/> would answer, or acceptance.</summary>
+    private void Check(CheckBrowserLogin msg, IActorRef replyTo) =>
+        replyTo.Tell(BrowserLoginRefusal(msg.LoginId, msg.ExtraParameters) ?? (object)new BrowserLoginAccepted(msg.LoginId));
+
+    /// <summary>
+    /// Why this provider would not prepare a browser login asking for <paramref name="extraParameters"/>, before anything
+    /// is built: the browser opens for nothing the token endpoint or the ID token's check would then refuse. Null: none.
+    /// </summary>
+    private ProviderUnavailable? BrowserLoginRefusal(string loginId, IReadOnlyDictionary<string, string> extraParameters)
     {
         if (!_strategy.RedeemsBrowserLoginCodes)
         {
-            // Refused before the browser opens: the token endpoint would refuse the code only after the user approved.
-            // A provider that asks every login for a step-up refuses device logins too (RefusedForStepUp): an Auto login
-            // sent there would only come back, so it is not told the device grant may serve.
+            // The token endpoint would refuse the code only after the user approved. A provider that asks every login for a
+            // step-up refuses device logins too (RefusedForStepUp): an Auto login sent there would only come back, so it is
+            // not told the device grant may serve.
             var stepUp = _strategy.RequiredStepUp is not null;
-            replyTo.Tell(new ProviderUnavailable(msg.LoginId, BrowserLoginUnredeemable(_strategy.Name, stepUp))
+            return new ProviderUnavailable(loginId, BrowserLoginUnredeemable(_strategy.Name, stepUp))
             {
                 DeviceMayServe = CurrentDescriptor.SupportsDeviceAuthorization && !stepUp,
-            });
+            };
+        }
+        var required = _strategy.RequiredStepUp;
+        // Nothing would check the ID token for the step-up the login (or the provider's own parameters) asked for.
+        if (!_strategy.EnforcesStepUp && (required is not null || StepUp.Asked(StepUp.WithProviderStepUp(extraParameters, required))))
+            return new ProviderUnavailable(loginId, StepUp.Unenforced(_strategy), LoginFailure.IdTokenInvalid);
+        return StepUp.AcrValuesOutsideProviders(extraParameters, required)
+            ? new ProviderUnavailable(loginId, StepUp.AcrValuesRefused(_strategy.Name, required!), LoginFailure.IdTokenInvalid)
+            : null;
+    }
+
+    private void Prepare(PrepareAuthorization msg, IActorRef replyTo)
+    {
+        if (BrowserLoginRefusal(msg.LoginId, msg.ExtraParameters) is { } refused)
+        {
+            replyTo.Tell(refused);
             return;
         }
         // The provider's own max_age or acr_values are a requirement on every login (checked on its ID token, as a
         // login's own are); the shorter of two max_age, and the login's acr_values that are among the provider's, go on the request.
         var required = _strategy.RequiredStepUp;
         var extraParameters = StepUp.WithProviderStepUp(msg.ExtraParameters, required);
-        if (!_strategy.EnforcesStepUp && (required is not null || StepUp.Asked(extraParameters)))
-        {
-            // Refused before the browser opens: nothing would check the ID token for the step-up the login asked for.
-            replyTo.Tell(new ProviderUnavailable(msg.LoginId, StepUp.Unenforced(_strategy), LoginFailure.IdTokenInvalid));
-            return;
-        }
-        if (StepUp.AcrValuesOutsideProviders(msg.ExtraParameters, required))
-        {
-            replyTo.Tell(new ProviderUnavailable(msg.LoginId, StepUp.AcrValuesRefused(_strategy.Name, required!), LoginFailure.IdTokenInvalid));
-            return;
-        }
         var descriptor = CurrentDescriptor;
         AuthorizeUrlBuild build;
         try

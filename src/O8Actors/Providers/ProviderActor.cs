@@ -168,6 +168,7 @@ internal sealed partial class ProviderActor : ReceiveActor
     private object InternalFailure(object request, string what = "failed (internal error)") => request switch
     {
         PrepareAuthorization p => new ProviderUnavailable(p.LoginId, $"The provider '{_strategy.Name}' {what}."),
+        CheckBrowserLogin c => new ProviderUnavailable(c.LoginId, $"The provider '{_strategy.Name}' {what}."),
         AuthorizeUrlBuild b => new ProviderUnavailable(b.LoginId, $"The provider '{_strategy.Name}' {what}."),
         PrepareEndSession s => new ProviderUnavailable(s.RequestId, $"The provider '{_strategy.Name}' {what}."),
         FetchUserInfo u => new UserInfoFetchFailed(u.RequestId, new UserInfoException(UserInfoFailure.Failed, $"The provider '{_strategy.Name}' {what}.")),

@@ -51,6 +51,18 @@ internal sealed record PrepareAuthorization(
 }
 
 /// <summary>
+/// Asks a provider whether it would prepare a browser login with <paramref name="ExtraParameters"/>: it is registered and
+/// resolved, redeems a browser login's code for this client, and can check the step-up asked for. Answered with
+/// <see cref="BrowserLoginAccepted"/> or the <see cref="ProviderUnavailable"/> that <see cref="PrepareAuthorization"/>
+/// would get. A login whose listener has not bound yet asks this first: a refusal then binds no port, and is not hidden
+/// behind a listener that cannot start (no certificate, the port taken), nor keeps an Auto login from its device grant.
+/// </summary>
+internal sealed record CheckBrowserLogin(string Provider, string LoginId, IReadOnlyDictionary<string, string> ExtraParameters);
+
+/// <summary>The provider would prepare the browser login (<see cref="CheckBrowserLogin"/>).</summary>
+internal sealed record BrowserLoginAccepted(string LoginId);
+
+/// <summary>
 /// One login's authorize URL to build, once its provider actor has prepared it, and what the login is answered with. A
 /// build that sends a request to the provider (a pushed authorization request) waits in the provider actor's token-request
 /// queue as this message; sent by a provider actor to itself only (a restarted one hands its queue on this way).

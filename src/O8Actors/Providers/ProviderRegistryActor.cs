@@ -60,6 +60,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
             }
         });
         Receive<PrepareAuthorization>(msg => Route(msg.Provider, msg));
+        Receive<CheckBrowserLogin>(msg => Route(msg.Provider, msg));
         Receive<ExchangeCode>(msg => Route(msg.Provider, msg));
         // A cancelled login's withdrawal, to every provider actor: the one holding its code may be a replaced or
         // unregistered one still draining its queue (it would send the code), and only the holder answers. None left (the

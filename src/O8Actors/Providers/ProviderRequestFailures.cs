@@ -11,6 +11,7 @@ internal static class ProviderRequestFailures
     public static string? ProviderOf(object message) => message switch
     {
         PrepareAuthorization p => p.Provider,
+        CheckBrowserLogin c => c.Provider,
         AuthorizeUrlBuild b => b.Provider,
         PrepareEndSession s => s.Provider,
         FetchUserInfo u => u.Provider,
@@ -30,6 +31,7 @@ internal static class ProviderRequestFailures
     public static object For(object request, LoginFailure failure, string reason) => request switch
     {
         PrepareAuthorization p => new ProviderUnavailable(p.LoginId, reason, failure),
+        CheckBrowserLogin c => new ProviderUnavailable(c.LoginId, reason, failure),
         AuthorizeUrlBuild b => new ProviderUnavailable(b.LoginId, reason, failure),
         PrepareEndSession s => new ProviderUnavailable(s.RequestId, reason, failure),
         FetchUserInfo u => new ProviderUnavailable(u.RequestId, reason, failure),

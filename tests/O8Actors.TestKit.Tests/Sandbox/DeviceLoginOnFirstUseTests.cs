@@ -1,3 +1,4 @@
+using O8Actors.Browser;
 using O8Actors.Configuration;
 using O8Actors.Providers;
 using O8Actors.TestKit.Sandbox;
@@ -48,5 +49,53 @@ public sealed class DeviceLoginOnFirstUseTests
         Assert.Contains(Path.Combine(folder, "localhost.pem"), signedOut.ProviderSessionReason);
         Assert.IsType<CertificateNotFoundException>((await logins.GetStatusAsync()).ListenerFailure);
         Assert.True(FreePorts.IsFree(port));
+    }
+
+    /// <summary>
+    /// The same CLI with the GitHub preset and no client secret (a public client, whose browser logins GitHub never
+    /// redeems), on a machine where a browser could open. An Auto login used to bind the listener before it asked the
+    /// provider, so it failed on the missing certificate and never reached the device grant; and a mistyped provider
+    /// name was reported as the missing certificate. The provider is asked first now: the Auto login signs in with the
+    /// device grant, the typo is named, and nothing binds the port.
+    /// </summary>
+    [Fact]
+    public async Task Before_the_listener_binds_the_provider_is_asked_so_an_Auto_login_reaches_the_device_grant_and_a_typo_is_named()
+    {
+        await using var sandbox = await SandboxAuthorizationServer.StartAsync(new SandboxOptions { DevicePollInterval = TimeSpan.FromSeconds(1) });
+        var port = FreePorts.Next();
+        sandbox.RegisterClient("gh-cli", null, [$"https://localhost:{port}/github"], ClientAuthMethod.None);
+        var folder = Path.Combine(Path.GetTempPath(), "o8-nocert-" + Guid.NewGuid().ToString("N"));
+        await using var logins = await OAuthLogins.StartAsync(setup =>
+        {
+            setup.Options.Listener.Start = ListenerStart.OnFirstUse;
+            setup.Options.Listener.Port = port;
+            setup.Options.Certificates = new CertificateOptions { Folder = folder, AutoCreate = false };
+            setup.Browser = new CouldOpenABrowser();
+            setup.Providers.Add(ProviderPresets.GitHub("gh-cli", configure: o =>
+            {
+                o.AuthorizationEndpoint = sandbox.AuthorizationEndpoint;
+                o.TokenEndpoint = sandbox.TokenEndpoint;
+                o.DeviceAuthorizationEndpoint = sandbox.DeviceAuthorizationEndpoint;
+                o.Issuer = sandbox.IssuerString;
+            }));
+        });
+
+        var auto = await logins.RunAsync("github",
+            new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = "octocat" }) { Method = LoginMethod.Auto }).WaitAsync(Wait);
+        var typo = await Assert.ThrowsAsync<UnknownProviderException>(() => logins.AuthorizeAsync("githbu").WaitAsync(Wait));
+
+        var signedIn = Assert.IsType<LoginSucceeded>(auto);
+        Assert.True(sandbox.IsActive(signedIn.Tokens.AccessToken));
+        Assert.Equal(1, sandbox.Counters.DeviceCodesIssued);
+        Assert.Contains("githbu", typo.Message);
+        Assert.True(FreePorts.IsFree(port), "nothing bound the port");
+        Assert.Null((await logins.GetStatusAsync()).ListenerFailure);
+    }
+
+    /// <summary>A launcher on a machine with a display (it says nothing of its availability); it opens nothing.</summary>
+    private sealed class CouldOpenABrowser : IBrowserLauncher
+    {
+        public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken) =>
+            Task.FromResult(new BrowserLaunchResult(true, "not opened: a test"));
     }
 }

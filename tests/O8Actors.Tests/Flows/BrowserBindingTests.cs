@@ -24,6 +24,8 @@ public sealed class BrowserBindingTests : TestKit
     private readonly BrowserBindingVerifier _verifier;
     private readonly TestProbe _listener;
     private readonly TestProbe _providers;
+    // The providers as a login sees them: browser-login checks accepted, the rest to _providers.
+    private readonly IActorRef _providersFront;
     private readonly TestProbe _outcomes;
     private readonly TestProbe _browserTab;
     private readonly RecordingBrowser _browser = new();
@@ -33,6 +35,7 @@ public sealed class BrowserBindingTests : TestKit
         _verifier = new BrowserBindingVerifier(KeyRing(_keyRing));
         _listener = CreateTestProbe();
         _providers = CreateTestProbe();
+        _providersFront = Sys.ActorOf(BrowserLoginChecksAccepted.Props(_providers.Ref));
         _outcomes = CreateTestProbe();
         _browserTab = CreateTestProbe();
     }
@@ -44,7 +47,7 @@ public sealed class BrowserBindingTests : TestKit
     /// <summary>Drives a bound login to the point where it waits for its browser.</summary>
     private IActorRef StartBoundLogin(string loginId, BrowserBindingHash binding)
     {
-        var start = new FlowStart(new FlowContext(Options, _listener.Ref, _providers.Ref, _browser, _outcomes.Ref, _verifier),
+        var start = new FlowStart(new FlowContext(Options, _listener.Ref, _providersFront, _browser, _outcomes.Ref, _verifier),
             loginId, "test", AuthorizationRequest.Default, default, binding);
         var flow = Sys.ActorOf(FlowActor.Props(start), loginId);
         Watch(flow);
@@ -126,7 +129,7 @@ public sealed class BrowserBindingTests : TestKit
     [Fact]
     public void An_unbound_login_is_unchanged_and_exchanges_without_any_secret()
     {
-        var start = new FlowStart(new FlowContext(Options, _listener.Ref, _providers.Ref, _browser, _outcomes.Ref, _verifier),
+        var start = new FlowStart(new FlowContext(Options, _listener.Ref, _providersFront, _browser, _outcomes.Ref, _verifier),
             "loopback", "test", AuthorizationRequest.Default);
         var flow = Sys.ActorOf(FlowActor.Props(start), "loopback");
         _listener.FishForMessage(m => m is RegisterState);

@@ -20,6 +20,8 @@ public sealed class DeviceLoginTests : TestKit
 
     private readonly TestProbe _listener;
     private readonly TestProbe _providers;
+    // The providers as a login sees them: browser-login checks accepted, the rest to _providers.
+    private readonly IActorRef _providersFront;
     private readonly TestProbe _outcomes;
     private readonly TestProbe _events;
 
@@ -27,6 +29,7 @@ public sealed class DeviceLoginTests : TestKit
     {
         _listener = CreateTestProbe();
         _providers = CreateTestProbe();
+        _providersFront = Sys.ActorOf(BrowserLoginChecksAccepted.Props(_providers.Ref));
         _outcomes = CreateTestProbe();
         _events = CreateTestProbe();
         Sys.EventStream.Subscribe(_events.Ref, typeof(LoginEvent));
@@ -44,7 +47,7 @@ public sealed class DeviceLoginTests : TestKit
         IReadOnlyDictionary<string, string>? parameters = null, LoginOptions? options = null)
     {
         var request = new AuthorizationRequest(["read"], timeout, parameters) { Method = method };
-        var flow = Sys.ActorOf(FlowActor.Props("d1", "test", request, options ?? Options, _listener.Ref, _providers.Ref, browser ?? new RecordingBrowser(), _outcomes.Ref));
+        var flow = Sys.ActorOf(FlowActor.Props("d1", "test", request, options ?? Options, _listener.Ref, _providersFront, browser ?? new RecordingBrowser(), _outcomes.Ref));
         Watch(flow);
         _flow = flow;
         return flow;

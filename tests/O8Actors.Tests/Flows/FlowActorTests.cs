@@ -21,6 +21,8 @@ public sealed class FlowActorTests : TestKit
 
     private readonly TestProbe _listener;
     private readonly TestProbe _providers;
+    // The providers as a login sees them: browser-login checks accepted, the rest to _providers.
+    private readonly IActorRef _providersFront;
     private readonly TestProbe _outcomes;
     private readonly TestProbe _browserTab;
     private readonly RecordingBrowser _browser = new();
@@ -29,6 +31,7 @@ public sealed class FlowActorTests : TestKit
     {
         _listener = CreateTestProbe();
         _providers = CreateTestProbe();
+        _providersFront = Sys.ActorOf(BrowserLoginChecksAccepted.Props(_providers.Ref));
         _outcomes = CreateTestProbe();
         _browserTab = CreateTestProbe();
     }
@@ -41,7 +44,7 @@ public sealed class FlowActorTests : TestKit
     private Started StartLogin(ProviderDescriptor? descriptor = null, string flowId = "f1")
     {
         var flow = Sys.ActorOf(FlowActor.Props(flowId, "test", AuthorizationRequest.Default, Options,
-            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+            _listener.Ref, _providersFront, _browser, _outcomes.Ref));
         Watch(flow);
         // Earlier logins of the same test may still be unregistering on this probe.
         var registration = (RegisterState)_listener.FishForMessage(m => m is RegisterState);
@@ -78,7 +81,7 @@ public sealed class FlowActorTests : TestKit
     /// <summary>A login whose context already knows the listener's redirect URI, as the supervisor's logins do once the listener answered.</summary>
     private IActorRef StartLoginKnowingTheRedirectUri()
     {
-        var context = new FlowContext(Options, _listener.Ref, _providers.Ref, _browser, _outcomes.Ref, RedirectUri: RedirectUri);
+        var context = new FlowContext(Options, _listener.Ref, _providersFront, _browser, _outcomes.Ref, RedirectUri: RedirectUri);
         var flow = Sys.ActorOf(FlowActor.Props(new FlowStart(context, "f1", "test", AuthorizationRequest.Default)));
         Watch(flow);
         return flow;
@@ -94,7 +97,7 @@ public sealed class FlowActorTests : TestKit
         // provider's, so a provider that requires urn:mfa took a urn:pwd sign-in.
         var request = new AuthorizationRequest(Timeout: LoginTimeout,
             ExtraParameters: loginAcr is null ? null : new Dictionary<string, string> { ["acr_values"] = loginAcr });
-        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", request, Options, _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", request, Options, _listener.Ref, _providersFront, _browser, _outcomes.Ref));
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("f1", RedirectUri));
         _providers.ExpectMsg<PrepareAuthorization>();
@@ -114,7 +117,7 @@ public sealed class FlowActorTests : TestKit
     {
         // One deployment per supervisor: Akka builds every new Deploy with a HOCON parse, which per login was measurable.
         var template = FlowActor.Template("akka.actor.default-dispatcher");
-        var context = new FlowContext(Options, _listener.Ref, _providers.Ref, _browser, _outcomes.Ref);
+        var context = new FlowContext(Options, _listener.Ref, _providersFront, _browser, _outcomes.Ref);
         var first = FlowActor.Props(new FlowStart(context, "f1", "test", AuthorizationRequest.Default), template);
         var second = FlowActor.Props(new FlowStart(context, "f2", "test", AuthorizationRequest.Default), template);
         Assert.Same(template.Deploy, first.Deploy);
@@ -125,6 +128,43 @@ public sealed class FlowActorTests : TestKit
         // Akka copies props when a deployment or strategy is added; the copy creates the same login.
         Sys.ActorOf(second.WithSupervisorStrategy(SupervisorStrategy.StoppingStrategy));
         Assert.Equal("f2", _listener.ExpectMsg<RegisterState>().LoginId);
+    }
+
+    /// <summary>
+    /// While the listener has not bound (its redirect URI unknown), a login asks its provider first whether it would take
+    /// it; refused there (here: the provider cannot check the step-up asked for), it ends with the provider's reason and
+    /// never registers with the listener, so nothing binds a port for it.
+    /// </summary>
+    [Fact]
+    public void A_login_its_provider_refuses_before_the_listener_has_bound_never_registers_with_the_listener()
+    {
+        var request = AuthorizationRequest.Default with { ExtraParameters = new Dictionary<string, string> { ["max_age"] = "60" } };
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", request, Options, _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+
+        var check = _providers.ExpectMsg<CheckBrowserLogin>();
+        Assert.Equal(("test", "f1", "60"), (check.Provider, check.LoginId, check.ExtraParameters["max_age"]));
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        flow.Tell(new ProviderUnavailable("f1", "The provider 'test' validates no ID tokens.", LoginFailure.IdTokenInvalid), _providers.Ref);
+
+        var failed = _outcomes.ExpectMsg<LoginFailed>();
+        Assert.Equal((LoginFailure.IdTokenInvalid, "The provider 'test' validates no ID tokens."), (failed.Failure, failed.Reason));
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    /// <summary>The provider accepts the check: the login registers with the listener, waits for it to bind, then prepares its URL.</summary>
+    [Fact]
+    public void A_login_its_provider_accepts_before_the_listener_has_bound_registers_and_waits_for_the_listener()
+    {
+        Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options, _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+
+        _providers.ExpectMsg<CheckBrowserLogin>();
+        _providers.Reply(new BrowserLoginAccepted("f1"));
+        var registration = _listener.ExpectMsg<RegisterState>();
+        Assert.True(registration.Acknowledge);
+        _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        _listener.Reply(new StateRegistered("f1", RedirectUri));
+
+        Assert.Equal(registration.State, _providers.ExpectMsg<PrepareAuthorization>().State);
     }
 
     [Fact]
@@ -196,7 +236,7 @@ public sealed class FlowActorTests : TestKit
     public void A_callback_before_the_authorize_URL_went_out_ends_the_login_at_once_with_a_400_page_and_its_code_unused(bool beforeRegistered)
     {
         var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
-            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+            _listener.Ref, _providersFront, _browser, _outcomes.Ref));
         Watch(flow);
         var registration = _listener.ExpectMsg<RegisterState>();
         if (!beforeRegistered)
@@ -444,7 +484,7 @@ public sealed class FlowActorTests : TestKit
     public void Request_timeout_overrides_the_configured_one()
     {
         Sys.ActorOf(FlowActor.Props("f1", "test", new AuthorizationRequest(Timeout: TimeSpan.FromSeconds(3)), Options,
-            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+            _listener.Ref, _providersFront, _browser, _outcomes.Ref));
         _listener.ExpectMsg<RegisterState>();
 
         Scheduler.Advance(TimeSpan.FromSeconds(3));
@@ -463,7 +503,7 @@ public sealed class FlowActorTests : TestKit
     public void A_deadline_before_the_authorize_URL_says_no_browser_was_opened_not_that_it_was_not_redirected_back(bool registered)
     {
         Sys.ActorOf(FlowActor.Props("f1", "test", new AuthorizationRequest(Timeout: TimeSpan.FromSeconds(3)), Options,
-            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+            _listener.Ref, _providersFront, _browser, _outcomes.Ref));
         _listener.ExpectMsg<RegisterState>();
         if (registered)
         {
@@ -719,7 +759,7 @@ public sealed class FlowActorTests : TestKit
     public void Listener_refusal_ends_as_failed_listener_unavailable()
     {
         Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
-            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+            _listener.Ref, _providersFront, _browser, _outcomes.Ref));
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistrationRefused("f1", "port 41539 is in use"));
 
@@ -732,7 +772,7 @@ public sealed class FlowActorTests : TestKit
     public void Unknown_provider_ends_as_failed_provider_unavailable()
     {
         Sys.ActorOf(FlowActor.Props("f1", "nobody", AuthorizationRequest.Default, Options,
-            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+            _listener.Ref, _providersFront, _browser, _outcomes.Ref));
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("f1", RedirectUri));
         _providers.ExpectMsg<PrepareAuthorization>();
@@ -750,7 +790,7 @@ public sealed class FlowActorTests : TestKit
         ProviderDescriptor? descriptor = null)
     {
         var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, options ?? Options,
-            _listener.Ref, _providers.Ref, _browser, _outcomes.Ref));
+            _listener.Ref, _providersFront, _browser, _outcomes.Ref));
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("f1", RedirectUri));
         var preparation = _providers.ExpectMsg<PrepareAuthorization>();
@@ -798,7 +838,7 @@ public sealed class FlowActorTests : TestKit
         // still answer cancellation, callbacks and its deadline meanwhile.
         using var blocking = new BlockingBrowser();
         var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
-            _listener.Ref, _providers.Ref, blocking, _outcomes.Ref));
+            _listener.Ref, _providersFront, blocking, _outcomes.Ref));
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("f1", RedirectUri));
         _providers.ExpectMsg<PrepareAuthorization>();
@@ -815,7 +855,7 @@ public sealed class FlowActorTests : TestKit
     {
         // A provider (or an OAuthFlow subclass) whose authorize URL would start another program (file:, javascript:).
         var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
-            _listener.Ref, _providers.Ref, new O8Actors.Browser.SystemBrowserLauncher(TextWriter.Null), _outcomes.Ref));
+            _listener.Ref, _providersFront, new O8Actors.Browser.SystemBrowserLauncher(TextWriter.Null), _outcomes.Ref));
         Watch(flow);
         var registration = _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("f1", RedirectUri));

@@ -17,6 +17,8 @@ public sealed class FlowsSupervisorTests : TestKit
 
     private readonly TestProbe _listener;
     private readonly TestProbe _providers;
+    // The providers as a login sees them: browser-login checks accepted, the rest to _providers.
+    private readonly IActorRef _providersFront;
     private readonly IActorRef _supervisor;
 
     // The shipped o8.conf, as every O8Actors actor system carries it: it defines the logins' mailbox.
@@ -24,7 +26,8 @@ public sealed class FlowsSupervisorTests : TestKit
     {
         _listener = CreateTestProbe();
         _providers = CreateTestProbe();
-        _supervisor = Sys.ActorOf(FlowsSupervisor.Props(Options, _listener.Ref, _providers.Ref, new RecordingBrowser()));
+        _providersFront = Sys.ActorOf(BrowserLoginChecksAccepted.Props(_providers.Ref));
+        _supervisor = Sys.ActorOf(FlowsSupervisor.Props(Options, _listener.Ref, _providersFront, new RecordingBrowser()));
     }
 
     private static TaskCompletionSource<LoginOutcome> NewCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);

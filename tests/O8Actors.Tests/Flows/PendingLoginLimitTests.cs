@@ -25,7 +25,8 @@ public sealed class PendingLoginLimitTests : TestKit
     {
         _listener = CreateTestProbe();
         var options = new LoginOptions { Timeout = TimeSpan.FromMinutes(5), MaxPending = 3, MaxPendingPerPartition = 2 };
-        _supervisor = Sys.ActorOf(FlowsSupervisor.Props(options, _listener.Ref, CreateTestProbe().Ref, new RecordingBrowser()));
+        _supervisor = Sys.ActorOf(FlowsSupervisor.Props(options, _listener.Ref, Sys.ActorOf(BrowserLoginChecksAccepted.Props(CreateTestProbe().Ref)),
+            new RecordingBrowser()));
     }
 
     private static AuthorizationRequest For(string? partition) => AuthorizationRequest.Default with { Partition = partition };
