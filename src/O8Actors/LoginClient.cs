@@ -506,6 +506,7 @@ internal sealed class LoginClient : IOAuthLogins
 
     private static Uri RedirectUriOf(ListenerStatus status)
     {
+        if (status.Failure is OAuthFlowException bind) throw LoginFailureExceptions.ListenerFailure(bind, id: null);
         if (status.Failure is not null) throw status.Failure;
         return status.RedirectUri ?? throw new ListenerStartException("The redirect listener is not bound.");
     }

@@ -32,10 +32,11 @@ internal static class LoginFailureExceptions
     }
 
     /// <summary>
-    /// The exception a start would have thrown for the listener's failed bind, new for each login: the listener's one
-    /// instance, thrown from every waiting login at once, would have its stack trace rewritten by each of them.
+    /// The exception a start would have thrown for the listener's failed bind, new for each caller (a login, or a
+    /// <c>GetRedirectUriAsync</c>): the listener's one instance, thrown from every waiting caller at once, would have its
+    /// stack trace rewritten by each of them, and it is also the one the app reads in <c>O8Status.ListenerFailure</c>.
     /// </summary>
-    private static OAuthFlowException ListenerFailure(OAuthFlowException bind, string id) => bind switch
+    internal static OAuthFlowException ListenerFailure(OAuthFlowException bind, string? id) => bind switch
     {
         ListenerPortInUseException inUse => new ListenerPortInUseException(inUse.Port, inUse.TakenOn, inUse.InnerException) { LoginId = id },
         CertificateNotFoundException missing => new CertificateNotFoundException(missing.Message) { LoginId = id },

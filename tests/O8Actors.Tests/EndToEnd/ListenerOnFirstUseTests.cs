@@ -133,7 +133,10 @@ public sealed class ListenerOnFirstUseTests
 
         Assert.Contains(Path.Combine(folder, "localhost.pem"), thrown.Message);
         Assert.NotNull(thrown.LoginId);
-        await Assert.ThrowsAsync<CertificateNotFoundException>(() => instance.GetRedirectUriAsync().WaitAsync(Wait));
+        var asked = await Assert.ThrowsAsync<CertificateNotFoundException>(() => instance.GetRedirectUriAsync().WaitAsync(Wait));
+        Assert.Equal(thrown.Message, asked.Message);
+        // Its own copy, not the listener's one instance that every waiting caller would throw (and the status holds).
+        Assert.NotSame((await instance.GetStatusAsync()).ListenerFailure, asked);
         Assert.True(FreePorts.IsFree(port));
         Assert.False(Directory.Exists(folder), "looking for the certificate made no folder");
     }
