@@ -23,7 +23,9 @@ namespace O8Actors.Hosting;
 /// <c>private_key_jwt</c>, as the <c>microsoft</c> preset and a discovery provider do.
 /// The name is the section key unless <c>Name</c> is set. Every other key is a property of the options the section
 /// builds (a preset's too: <c>Resource</c>, <c>UseDpop</c>, <c>AuthorizeParameters</c>, …) or one of the file keys;
-/// anything else fails the start naming it, as the binder alone would ignore it. Secrets belong in user secrets or environment variables
+/// anything else fails the start naming it, as the binder alone would ignore it. So does a provider name or an
+/// <c>AuthorizeParameters</c> key that two sources spell in different case (<see cref="ConfigurationSpellings"/>), and an
+/// authorize parameter that is a known one in other case (<c>ACR_VALUES</c>). Secrets belong in user secrets or environment variables
 /// (<c>O8__Providers__github__ClientSecret</c>), never in code or a committed appsettings.json.
 /// </summary>
 internal static class ConfiguredProviders
@@ -35,16 +37,23 @@ internal static class ConfiguredProviders
     /// as Kestrel reads its certificate files (a Windows service's working directory is System32); the working directory
     /// when null.
     /// </param>
+    /// <param name="root">
+    /// The configuration the section is of, whose sources are checked to spell each provider's name and authorize
+    /// parameter alike (<see cref="ConfigurationSpellings"/>); not checked when null.
+    /// </param>
     /// <exception cref="ArgumentException">A provider section is invalid; the message names its configuration path and the setting.</exception>
-    public static IReadOnlyList<ProviderStrategy> Build(IConfigurationSection providersSection, string? contentRoot = null)
+    public static IReadOnlyList<ProviderStrategy> Build(IConfigurationSection providersSection, string? contentRoot = null, IConfigurationRoot? root = null)
     {
         ArgumentNullException.ThrowIfNull(providersSection);
+        if (root is not null) ConfigurationSpellings.RefuseMixedCase(root, providersSection, "provider");
         var strategies = new List<ProviderStrategy>();
         foreach (var section in providersSection.GetChildren())
         {
             if (!section.GetChildren().Any()) continue; // a limit such as MaxConcurrentExchanges
             try
             {
+                if (root is not null) ConfigurationSpellings.RefuseMixedCase(root, section.GetSection("AuthorizeParameters"), "authorize parameter");
+                CheckParameterNames(section.GetSection("AuthorizeParameters"));
                 strategies.Add(BuildOne(section, contentRoot));
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException)
@@ -158,6 +167,30 @@ internal static class ConfiguredProviders
                     ? $"; did you mean '{nearest}'?"
                     : "";
             throw new ArgumentException($"'{child.Key}' is not a setting of {kind}{hint}", child.Key);
+        }
+    }
+
+    // The authorize parameters of OAuth 2.0, OpenID Connect and the big providers, as they are spelled: a provider reads
+    // them case-sensitively, and O8Actors reads acr_values and max_age (the step-up every ID token is then held to).
+    private static readonly string[] KnownParameters =
+    [
+        "acr_values", "max_age", "prompt", "login_hint", "ui_locales", "display", "claims", "claims_locales", "id_token_hint",
+        "resource", "audience", "domain_hint", "access_type", "include_granted_scopes", "hd", "response_mode", "organization",
+    ];
+
+    /// <summary>
+    /// Refuses an authorize parameter that is a known one in other case (<c>ACR_VALUES</c>, as an upper-case environment
+    /// variable writes it): the provider ignores it, and a step-up it names would be neither asked for nor checked.
+    /// </summary>
+    private static void CheckParameterNames(IConfigurationSection parameters)
+    {
+        foreach (var child in parameters.GetChildren())
+        {
+            var known = KnownParameters.FirstOrDefault(k => string.Equals(k, child.Key, StringComparison.OrdinalIgnoreCase));
+            if (known is not null && !string.Equals(known, child.Key, StringComparison.Ordinal))
+                throw new ArgumentException(
+                    $"'{child.Path}' names the authorize parameter '{child.Key}', which providers read as '{known}' (parameter names are " +
+                    $"case-sensitive; in an environment variable: AuthorizeParameters__{known}).", child.Key);
         }
     }
 

@@ -183,7 +183,7 @@ public static class O8AkkaHostingExtensions
             var strategies = hosting.ProviderFactories.Concat(extra?.ProviderFactories ?? []).Select(f => f(services)).ToList();
             if (services.GetService<IConfiguration>() is { } configuration && hosting.ConfigurationSection is { Length: > 0 } section)
                 strategies.AddRange(ConfiguredProviders.Build(configuration.GetSection(section).GetSection("Providers"),
-                    services.GetService<IHostEnvironment>()?.ContentRootPath));
+                    services.GetService<IHostEnvironment>()?.ContentRootPath, configuration as IConfigurationRoot));
             foreach (var strategy in strategies)
                 await client.RegisterProviderAsync(strategy).ConfigureAwait(false);
 

@@ -42,6 +42,60 @@ public sealed class ConfiguredProviderValuesTests
         }
     }
 
+    /// <summary>
+    /// appsettings.json names the providers; the deployment adds their secrets and an override in upper-case environment
+    /// variables, as Unix and Kubernetes write them. Configuration merges the keys ignoring case and spells them as the
+    /// environment does: the provider was registered as 'GITHUB' (every call by 'github', its callback path and its
+    /// back-channel address missed it) and the step-up 'acr_values' became 'ACR_VALUES', which no provider reads, without
+    /// a word. The start fails now, naming both spellings.
+    /// </summary>
+    [Theory]
+    [InlineData("O8__PROVIDERS__GITHUB__CLIENTSECRET", "gh-secret-value", "the provider 'github'", "'GITHUB'")]
+    [InlineData("O8__Providers__corp__AuthorizeParameters__ACR_VALUES", "urn:phr", "the authorize parameter 'acr_values'", "'ACR_VALUES'")]
+    public async Task A_key_two_sources_spell_in_different_case_fails_the_start_naming_both_spellings(string variableName, string value, string first, string second)
+    {
+        const string appsettings = """
+            { "O8": { "Providers": {
+                "github": { "Preset": "github", "ClientId": "gh-client" },
+                "corp": { "Issuer": "https://login.corp.example", "ClientId": "corp-client", "AuthorizeParameters": { "acr_values": "urn:mfa" } } } } }
+            """;
+        var prefix = $"O8TEST{Guid.NewGuid():N}_";
+        var variable = prefix + variableName;
+        Environment.SetEnvironmentVariable(variable, value);
+        try
+        {
+            using var host = HostedO8.Build(HostedO8.LoopbackSettings(), configuration: c => c
+                .AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(appsettings)))
+                .AddEnvironmentVariables(prefix));
+
+            var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+            Assert.Contains($"has {first}", error.Message, StringComparison.Ordinal);
+            Assert.Contains($"and {second} (EnvironmentVariablesConfigurationProvider", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(value, error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    /// <summary>A known authorize parameter in other case, from one source, is refused with the spelling providers read.</summary>
+    [Fact]
+    public void An_authorize_parameter_that_is_a_known_one_in_other_case_is_refused_with_its_spelling()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["O8:Providers:corp:Issuer"] = "https://login.corp.example",
+            ["O8:Providers:corp:ClientId"] = "corp-client",
+            ["O8:Providers:corp:AuthorizeParameters:Max_Age"] = "300",
+        }).Build();
+
+        var error = Assert.Throws<ArgumentException>(() => ConfiguredProviders.Build(configuration.GetSection("O8:Providers")));
+
+        Assert.Contains("'Max_Age', which providers read as 'max_age'", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{ "Issuer": "https://login.corp.example", "ClientId": "corp-client" }""")]
     [InlineData("""{ "AuthorizationEndpoint": "https://crm.example.com/authorize", "TokenEndpoint": "https://crm.example.com/token", "ClientId": "crm", "ClientAuthentication": "None" }""")]
