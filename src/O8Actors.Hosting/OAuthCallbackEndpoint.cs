@@ -26,7 +26,7 @@ public static class OAuthCallbackEndpoint
     /// allow anonymous requests whatever the app's fallback authorization policy: the browser coming back is not signed in
     /// to the app yet, and the callback authenticates itself (its state and its browser's binding).
     /// </remarks>
-    /// <exception cref="InvalidOperationException">Server mode is not configured, or the paths differ.</exception>
+    /// <exception cref="InvalidOperationException">Server mode is not configured, or the paths differ (a URI path that ends with the pattern is taken as the app's path base followed by it: a request that then comes without that base is answered 404, and the first such request is logged as a warning).</exception>
     public static IEndpointConventionBuilder MapOAuthCallback(this IEndpointRouteBuilder endpoints, string pattern = "/oauth/callback") =>
         endpoints.MapOAuthCallback(pattern, _ => { });
 
@@ -34,7 +34,7 @@ public static class OAuthCallbackEndpoint
     /// Like <see cref="MapOAuthCallback(IEndpointRouteBuilder, string)"/>, with <paramref name="configure"/> choosing how
     /// the browser bindings are read (for example from the app's session: <see cref="OAuthCallbackOptions.BrowserSecrets"/>).
     /// </summary>
-    /// <exception cref="InvalidOperationException">Server mode is not configured, or the paths differ.</exception>
+    /// <exception cref="InvalidOperationException">Server mode is not configured, or the paths differ (a URI path that ends with the pattern is taken as the app's path base followed by it: a request that then comes without that base is answered 404, and the first such request is logged as a warning).</exception>
     public static IEndpointConventionBuilder MapOAuthCallback(this IEndpointRouteBuilder endpoints, string pattern, Action<OAuthCallbackOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -61,9 +61,11 @@ public static class OAuthCallbackEndpoint
                 "(exact redirect matching), or the URI's path must be the app's path base followed by the pattern (UsePathBase).");
 
         CallbackRequestHandler? handler = null;
+        var pathBaseWarned = 0;
         RequestDelegate handle = async context =>
         {
             var started = await runtime.GetAsync(context.RequestAborted).ConfigureAwait(false);
+            WarnOnceWithoutThePathBase(context, callbackPath, pattern, started, ref pathBaseWarned);
             // The host's pipeline (AllowedHosts, HTTPS redirection) polices the Host header here, not the loopback rule.
             // With a route (O8Actors.Cluster) the callback goes to it, which finds the login on whichever node holds it.
             var target = await started.Route.ConfigureAwait(false) ?? started.Actors.Listener;
@@ -99,6 +101,23 @@ public static class OAuthCallbackEndpoint
         group.MapMethods(pattern.TrimEnd('/') + "/{**o8RedirectPath}", [HttpMethods.Get, HttpMethods.Head], handle)
             .WithDisplayName("O8Actors OAuth callback (provider redirect paths)");
         return group;
+    }
+
+    /// <summary>
+    /// A request the mapped route took whose path base and path together are not under the redirect path: the path base
+    /// the check at map time took the URI's prefix for is missing (no <c>UsePathBase</c>, or a proxy that strips its
+    /// prefix), so every provider redirect is answered 404 and every login times out. Said once, at Warning: the
+    /// per-request 404 is logged at Debug only (any local process may send junk).
+    /// </summary>
+    private static void WarnOnceWithoutThePathBase(HttpContext context, string callbackPath, string pattern, O8Runtime.Started started, ref int warned)
+    {
+        var path = context.Request.PathBase.Add(context.Request.Path).Value;
+        if (O8Actors.Callback.RedirectPaths.IsWithin(callbackPath, path) || Interlocked.Exchange(ref warned, 1) == 1) return;
+        Logging.GetLogger(started.System, "O8Actors.ServerModeCallback").Warning(
+            "A request reached the OAuth callback mapped at '{0}' with path base '{1}', outside O8:Listener:ExternalRedirectUri's path '{2}', " +
+            "and was answered 404. If the provider's redirects arrive this way, the app lacks the path base the URI's prefix stands for " +
+            "(app.UsePathBase, or a proxy that keeps its prefix), or the URI and the mapping must name the same path. Said once.",
+            pattern, context.Request.PathBase.Value ?? "", callbackPath);
     }
 
     /// <summary>

@@ -1,7 +1,10 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using O8Actors.Hosting.Tests.Support;
+using O8Actors.TestSupport;
 
 namespace O8Actors.Hosting.Tests;
 
@@ -45,6 +48,45 @@ public sealed class ServerModePathBaseTests(SandboxFixture sandbox) : IClassFixt
             // The same callback without the base is not this app's redirect URI.
             using var bare = await browser.GetAsync(new Uri(callback, "/oauth/callback/sandbox?state=x&code=y"), ct);
             Assert.Equal(HttpStatusCode.NotFound, bare.StatusCode);
+        }
+        finally
+        {
+            await app.StopAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// The redirect URI names '/app/oauth/callback', the callback is mapped at '/oauth/callback', and the app forgot
+    /// <c>UsePathBase</c>: the map-time check takes '/app' for a path base, every redirect is answered 404 and every
+    /// login times out, which used to leave only Debug lines. One Warning names the paths and the fix.
+    /// </summary>
+    [Fact]
+    public async Task A_callback_whose_path_base_is_missing_is_answered_404_and_warned_about_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var builder = sandbox.ServerModeApp("o8-path-base-missing", pathBase: "/app");
+        builder.Logging.AddFakeLogging();
+        var callback = new Uri(builder.Configuration["O8:Listener:ExternalRedirectUri"]!);
+        await using var app = builder.Build();
+        app.MapOAuthCallback("/oauth/callback");
+        await app.StartAsync(ct);
+        try
+        {
+            using var browser = sandbox.Browser();
+            foreach (var attempt in new[] { "1", "2" })
+            {
+                using var redirect = await browser.GetAsync(new Uri(callback, $"/oauth/callback/sandbox?state=s{attempt}&code=c{attempt}"), ct);
+                Assert.Equal(HttpStatusCode.NotFound, redirect.StatusCode);
+            }
+
+            // Akka's log lines reach the app's logging under the actor system's category, their source in the message.
+            IReadOnlyList<FakeLogRecord> Warnings() => app.Services.GetFakeLogCollector().GetSnapshot()
+                .Where(r => r.Level == LogLevel.Warning && r.Message.Contains("[O8Actors.ServerModeCallback", StringComparison.Ordinal)).ToList();
+            await Eventually.TrueAsync(() => Warnings().Count > 0, "the missing path base is warned about", TimeSpan.FromSeconds(30));
+            var warning = Assert.Single(Warnings());
+            Assert.Contains("UsePathBase", warning.Message, StringComparison.Ordinal);
+            Assert.Contains("'/app/oauth/callback'", warning.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("c1", warning.Message, StringComparison.Ordinal);
         }
         finally
         {
