@@ -13,10 +13,12 @@ internal static class ConfigurationSpellings
 {
     /// <summary>
     /// Throws when the sources of <paramref name="root"/> spell a child key of <paramref name="section"/> in different case,
-    /// naming both spellings and the sources; <paramref name="what"/> says what the keys are (for the message).
+    /// naming both spellings and the sources; <paramref name="what"/> says what the keys are (for the message). With
+    /// <paramref name="only"/>, only the children it takes (as merged) are checked: a key whose spelling names nothing
+    /// (a setting read ignoring case) may be spelled any way.
     /// </summary>
     /// <exception cref="ArgumentException">Two spellings of one key.</exception>
-    public static void RefuseMixedCase(IConfigurationRoot root, IConfigurationSection section, string what)
+    public static void RefuseMixedCase(IConfigurationRoot root, IConfigurationSection section, string what, Func<IConfigurationSection, bool>? only = null)
     {
         var spellings = new Dictionary<string, (string Spelling, string Source)>(StringComparer.OrdinalIgnoreCase);
         foreach (var provider in root.Providers)
@@ -29,6 +31,7 @@ internal static class ConfigurationSpellings
                     continue;
                 }
                 if (string.Equals(seen.Spelling, key, StringComparison.Ordinal)) continue;
+                if (only is not null && !only(section.GetSection(key))) continue;
                 throw new ArgumentException(
                     $"'{section.Path}' has the {what} '{seen.Spelling}' ({seen.Source}) and '{key}' ({provider}): configuration merges them " +
                     $"as one, spelled '{key}', which is not the other's. Spell them alike in every source (an environment variable " +

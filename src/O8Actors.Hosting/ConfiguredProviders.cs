@@ -45,7 +45,10 @@ internal static class ConfiguredProviders
     public static IReadOnlyList<ProviderStrategy> Build(IConfigurationSection providersSection, string? contentRoot = null, IConfigurationRoot? root = null)
     {
         ArgumentNullException.ThrowIfNull(providersSection);
-        if (root is not null) ConfigurationSpellings.RefuseMixedCase(root, providersSection, "provider");
+        // Only a provider named by its key: a limit (MaxConcurrentExchanges) is read ignoring case, and a section with Name
+        // set is named by that.
+        if (root is not null)
+            ConfigurationSpellings.RefuseMixedCase(root, providersSection, "provider", only: s => s.GetChildren().Any() && string.IsNullOrEmpty(s["Name"]));
         var strategies = new List<ProviderStrategy>();
         foreach (var section in providersSection.GetChildren())
         {

@@ -111,13 +111,25 @@ public static class OAuthCallbackEndpoint
     /// </summary>
     private static void WarnOnceWithoutThePathBase(HttpContext context, string callbackPath, string pattern, O8Runtime.Started started, ref int warned)
     {
-        var path = context.Request.PathBase.Add(context.Request.Path).Value;
-        if (O8Actors.Callback.RedirectPaths.IsWithin(callbackPath, path) || Interlocked.Exchange(ref warned, 1) == 1) return;
+        if (!MissesItsPathBase(context.Request, callbackPath) || Interlocked.Exchange(ref warned, 1) == 1) return;
         Logging.GetLogger(started.System, "O8Actors.ServerModeCallback").Warning(
             "A request reached the OAuth callback mapped at '{0}' with path base '{1}', outside O8:Listener:ExternalRedirectUri's path '{2}', " +
             "and was answered 404. If the provider's redirects arrive this way, the app lacks the path base the URI's prefix stands for " +
             "(app.UsePathBase, or a proxy that keeps its prefix), or the URI and the mapping must name the same path. Said once.",
             pattern, context.Request.PathBase.Value ?? "", callbackPath);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="request"/>, which the callback's route took, is a provider's redirect that misses the path
+    /// base of <paramref name="callbackPath"/>: its base and path together are outside it, and its <c>state</c> has the
+    /// shape of a login's (256 random bits, after a cluster's routing prefix). A request without such a state is junk
+    /// (a scanner; any client of a public app), which an app with the right path base also gets: not worth a warning.
+    /// </summary>
+    internal static bool MissesItsPathBase(HttpRequest request, string callbackPath)
+    {
+        if (O8Actors.Callback.RedirectPaths.IsWithin(callbackPath, request.PathBase.Add(request.Path).Value)) return false;
+        var state = request.Query["state"].ToString();
+        return O8Actors.Flows.FlowSecrets.IsToken(state.AsSpan(state.LastIndexOf('.') + 1), 32);
     }
 
     /// <summary>

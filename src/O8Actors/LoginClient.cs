@@ -266,7 +266,7 @@ internal sealed class LoginClient : IOAuthLogins
     // What back-channel logouts whose app callback failed signed out, for the provider's retry (this process's only).
     private readonly Logout.LogoutCarryOver _logoutCarryOver = new();
 
-    // The accepted back-channel logouts still being carried out, which a graceful stop waits for (WaitForLogoutsAsync).
+    // The back-channel logouts under way (checked, accepted or being carried out), which a graceful stop waits for (WaitForLogoutsAsync).
     private readonly Logout.LogoutsUnderWay _logoutsUnderWay = new();
 
     // The outcome of a back-channel logout carried out after its caller stopped waiting (the provider's request went away).
@@ -284,9 +284,14 @@ internal sealed class LoginClient : IOAuthLogins
         ArgumentException.ThrowIfNullOrEmpty(logoutToken);
         ThrowIfStopped();
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<BackChannelLogoutResult>(cancellationToken);
-        return UntilSystemEndsAsync(Logout.BackChannelLogoutCall.RunAsync(_actors.Providers, _actors.Accounts, ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout),
-            _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider, logoutToken, cancellationToken, onSignedOut, _logoutCarryOver,
-            systemEnding: SystemEnd.Token, log: BackChannelLog, underWay: _logoutsUnderWay));
+        // Counted from its arrival, not only once accepted: a post still being checked when a stop begins is accepted later,
+        // and the stop's wait must see it. Not refused while stopping: on a node leaving a cluster its accounts live on.
+        var running = UntilSystemEndsAsync(Logout.BackChannelLogoutCall.RunAsync(_actors.Providers, _actors.Accounts,
+            ExchangeTimeouts.UnqueuedRequestWait(_exchangeTimeout), _accounts.SignOutWait(SignOutOptions.Local), ControlTimeout, provider,
+            logoutToken, cancellationToken, onSignedOut, _logoutCarryOver, systemEnding: SystemEnd.Token, log: BackChannelLog,
+            underWay: _logoutsUnderWay));
+        _logoutsUnderWay.Track(running);
+        return running;
     }
 
     public async Task<IReadOnlyList<OAuthAccount>> GetAccountsAsync(string? provider = null, CancellationToken cancellationToken = default)
@@ -613,8 +618,8 @@ internal sealed class LoginClient : IOAuthLogins
     }
 
     /// <summary>
-    /// Waits (bounded) for the accepted back-channel logouts still being carried out, those whose provider's request went
-    /// away included: before the accounts stop, which they sign out.
+    /// Waits (bounded) for the back-channel logouts under way, accepted or still being checked, those that arrive
+    /// meanwhile and those whose provider's request went away included: before the accounts stop, which they sign out.
     /// </summary>
     public Task WaitForLogoutsAsync(TimeSpan timeout) => _logoutsUnderWay.WaitAsync(timeout);
 

@@ -80,6 +80,33 @@ public sealed class ConfiguredProviderValuesTests
         }
     }
 
+    /// <summary>
+    /// What the spelling of a key does not name may be spelled any way: a limit under O8:Providers (read ignoring case),
+    /// and a provider whose Name is set.
+    /// </summary>
+    [Fact]
+    public void A_limit_or_a_provider_with_its_own_Name_may_be_spelled_differently_by_two_sources()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["O8:Providers:MaxConcurrentExchanges"] = "32",
+                ["O8:Providers:entra:Name"] = "Entra",
+                ["O8:Providers:entra:Issuer"] = "https://login.corp.example",
+                ["O8:Providers:entra:ClientId"] = "entra-client",
+            })
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["O8:PROVIDERS:MAXCONCURRENTEXCHANGES"] = "64",
+                ["O8:PROVIDERS:ENTRA:CLIENTSECRET"] = "entra-secret",
+            })
+            .Build();
+
+        var provider = Assert.Single(ConfiguredProviders.Build(configuration.GetSection("O8:Providers"), root: configuration));
+
+        Assert.Equal("Entra", provider.Name);
+    }
+
     /// <summary>A known authorize parameter in other case, from one source, is refused with the spelling providers read.</summary>
     [Fact]
     public void An_authorize_parameter_that_is_a_known_one_in_other_case_is_refused_with_its_spelling()

@@ -75,7 +75,8 @@ public sealed class ServerModePathBaseTests(SandboxFixture sandbox) : IClassFixt
             using var browser = sandbox.Browser();
             foreach (var attempt in new[] { "1", "2" })
             {
-                using var redirect = await browser.GetAsync(new Uri(callback, $"/oauth/callback/sandbox?state=s{attempt}&code=c{attempt}"), ct);
+                var state = O8Actors.Flows.FlowSecrets.RandomToken(32);
+                using var redirect = await browser.GetAsync(new Uri(callback, $"/oauth/callback/sandbox?state={state}&code=c{attempt}"), ct);
                 Assert.Equal(HttpStatusCode.NotFound, redirect.StatusCode);
             }
 
@@ -92,6 +93,27 @@ public sealed class ServerModePathBaseTests(SandboxFixture sandbox) : IClassFixt
         {
             await app.StopAsync(ct);
         }
+    }
+
+    /// <summary>
+    /// Only a request with a login's state counts as a provider's redirect that missed the path base: junk without one
+    /// reaches a correctly configured app's callback route too (UsePathBase leaves a request without the prefix as it is).
+    /// </summary>
+    [Theory]
+    [InlineData("", "/oauth/callback/sandbox", "LOGINSTATE", true)]
+    [InlineData("", "/oauth/callback/sandbox", "node-1.LOGINSTATE", true)]
+    [InlineData("", "/oauth/callback/sandbox", "junk", false)]
+    [InlineData("", "/oauth/callback/sandbox", null, false)]
+    [InlineData("/app", "/oauth/callback/sandbox", "LOGINSTATE", false)]
+    public void A_redirect_misses_its_path_base_only_outside_the_redirect_path_and_with_a_logins_state(string pathBase, string path, string? state, bool misses)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.PathBase = pathBase;
+        context.Request.Path = path;
+        var login = O8Actors.Flows.FlowSecrets.RandomToken(32);
+        if (state is not null) context.Request.QueryString = QueryString.Create("state", state.Replace("LOGINSTATE", login, StringComparison.Ordinal));
+
+        Assert.Equal(misses, OAuthCallbackEndpoint.MissesItsPathBase(context.Request, "/app/oauth/callback"));
     }
 
     [Fact]

@@ -246,7 +246,9 @@ internal sealed partial class AccountActor
         LoginTimedOut t => AuthorizationTimeoutException.For(t),
         LoginCancelled { ByShutdown: true } => new LoginStoppedByShutdownException(account),
         LoginCancelled => new OperationCanceledException("The interactive login was cancelled."),
-        LoginFailed f => LoginFailureExceptions.For(f, account.Provider, settings.Login.MaxPending, settings.Login.MaxPendingPerPartition),
+        // Without the strategy's own exception, as a refresh's failure (RefreshException): this one travels to the callers
+        // in a message, which Akka logs with the exception's full text should it reach dead letters.
+        LoginFailed f => LoginFailureExceptions.For(f with { Cause = null }, account.Provider, settings.Login.MaxPending, settings.Login.MaxPendingPerPartition),
         _ => new InvalidOperationException($"Unexpected outcome {outcome.GetType().Name}."),
     };
 }

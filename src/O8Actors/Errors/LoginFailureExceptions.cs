@@ -16,12 +16,12 @@ internal static class LoginFailureExceptions
         var id = failed.LoginId;
         return failed.Failure switch
         {
-            LoginFailure.TokenExchange or LoginFailure.ExchangeTimeout => new TokenExchangeException(failed.Reason, failed.ProviderError) { LoginId = id },
+            LoginFailure.TokenExchange or LoginFailure.ExchangeTimeout => new TokenExchangeException(failed.Reason, failed.ProviderError, failed.Cause) { LoginId = id },
             LoginFailure.IssuerMismatch => new IssuerMismatchException(failed.Reason) { LoginId = id },
             LoginFailure.RedirectMismatch => new RedirectMismatchException(failed.Reason) { LoginId = id },
             LoginFailure.BrowserMismatch => new BrowserMismatchException(failed.Reason) { LoginId = id },
             LoginFailure.UnknownProvider => new UnknownProviderException(provider, failed.Reason) { LoginId = id },
-            LoginFailure.IdTokenInvalid => new IdTokenValidationException(failed.Reason) { LoginId = id },
+            LoginFailure.IdTokenInvalid => new IdTokenValidationException(failed.Reason, failed.Cause) { LoginId = id },
             LoginFailure.ExchangeQueueFull => new ProviderBusyException(failed.Reason) { LoginId = id },
             LoginFailure.ListenerUnavailable when failed.ListenerFailure is { } bind => ListenerFailure(bind, id),
             LoginFailure.TooManyPendingLogins => new TooManyPendingLoginsException("o8.login.max-pending", maxPending) { LoginId = id },

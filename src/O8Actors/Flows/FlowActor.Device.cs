@@ -144,7 +144,7 @@ internal sealed partial class FlowActor
                 EndTimedOut();
                 break;
             case DeviceCodeRefused { Failure: var msg }:
-                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));
+                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError) { Cause = msg.Cause });
                 break;
         }
         return true;
@@ -257,7 +257,7 @@ internal sealed partial class FlowActor
                 Timers.StartSingleTimer(PollTimer, PollNow.Instance, _retryInterval.Value);
                 return true;
             case CodeExchangeFailed msg:
-                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));
+                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError) { Cause = msg.Cause });
                 return true;
             default:
                 return false;

@@ -562,7 +562,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 End(new LoginSucceeded(_start.LoginId, msg.Tokens));
                 return true;
             case CodeExchangeFailed msg:
-                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError));
+                End(new LoginFailed(_start.LoginId, msg.Failure, msg.Reason, msg.ProviderError) { Cause = msg.Cause });
                 return true;
             case AuthorizationCallback:
                 // The listener routes a state once; a second callback can only be a replay and never starts a second exchange.

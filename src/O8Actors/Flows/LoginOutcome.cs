@@ -113,6 +113,15 @@ public sealed record LoginFailed(string LoginId, LoginFailure Failure, string Re
     /// </summary>
     internal OAuthFlowException? ListenerFailure { get; init; }
 
+    /// <summary>
+    /// What failed the token request, as the provider's side caught it (an <see cref="OAuthFlow"/> subclass's own
+    /// exception inside, or .NET's network error), for the exception <c>AuthorizeAsync</c> throws to carry as its
+    /// <c>InnerException</c>: the reason alone says what failed, this says where. In this process only: not printed
+    /// (records print public members), not published, not sent to another node, and not given to an account's callers
+    /// (their exception travels in a message, which dead letters would log in full).
+    /// </summary>
+    internal Exception? Cause { get; init; }
+
     /// <inheritdoc />
     public override LoginOutcomeKind Kind => LoginOutcomeKind.Failed;
 }

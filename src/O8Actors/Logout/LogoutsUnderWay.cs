@@ -3,10 +3,11 @@ using System.Collections.Concurrent;
 namespace O8Actors.Logout;
 
 /// <summary>
-/// The back-channel logouts of this process that were accepted and are still being carried out, whether or not their
-/// caller still waits (a provider's request that went away leaves its logout running). A graceful stop waits for them
-/// before the accounts stop: a logout cut off there would leave the session's later accounts signed in and the app's
-/// own part (<c>OnSignedOut</c>) not run, and most providers post a logout token once (Keycloak, Duende).
+/// The back-channel logouts of this process under way, from their post's arrival to the end of their carrying-out,
+/// whether or not their caller still waits (a provider's request that went away leaves its logout running). A graceful
+/// stop waits for these before the accounts stop: a logout cut off there would leave the session's later accounts
+/// signed in and the app's own part (<c>OnSignedOut</c>) not run, and most providers post a logout token once (Keycloak,
+/// Duende).
 /// </summary>
 internal sealed class LogoutsUnderWay
 {
@@ -25,20 +26,22 @@ internal sealed class LogoutsUnderWay
     public int Count => _running.Count;
 
     /// <summary>
-    /// Waits until every logout running now has ended (each bounded by its own steps' waits, except the app's part), or
-    /// <paramref name="timeout"/> has passed; never throws: their outcomes are the business of their callers or the log.
+    /// Waits until no logout runs, those that start meanwhile included (a post under way when the stop began is accepted
+    /// later), or <paramref name="timeout"/> has passed; never throws: their outcomes are their callers' or the log's.
     /// </summary>
     public async Task WaitAsync(TimeSpan timeout)
     {
-        var running = _running.Keys.ToArray();
-        if (running.Length == 0) return;
-        try
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (_running.Keys.ToArray() is { Length: > 0 } running && timeout - clock.Elapsed is var left && left > TimeSpan.Zero)
         {
-            await Task.WhenAll(running).WaitAsync(timeout).ConfigureAwait(false);
-        }
-        catch
-        {
-            // A logout that failed has told its caller or the log; one that did not end in time ends with the actor system.
+            try
+            {
+                await Task.WhenAll(running).WaitAsync(left).ConfigureAwait(false);
+            }
+            catch
+            {
+                // A logout that failed has told its caller or the log; one that did not end in time ends with the actor system.
+            }
         }
     }
 }

@@ -233,8 +233,8 @@ internal sealed partial class ProviderActor
             StrategyReturnedNoTaskException none => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange,
                 $"The token request to '{provider}' failed: {none.Message}", null, none),
             // A strategy's own exception may carry anything (a user's subclass may quote the response), so its
-            // message is not copied into the reason that reaches logs. A RefreshAsync caller still gets it as the inner
-            // exception (built on the caller's side); an account's caller does not (AccountActor.RefreshException).
+            // message is not copied into the reason that reaches logs. A RefreshAsync or AuthorizeAsync caller still gets
+            // it as the inner exception (built on the caller's side); an account's caller does not (AccountActor.RefreshException).
             _ => new CodeExchangeFailed(flowId, LoginFailure.TokenExchange,
                 $"The token exchange with '{provider}' failed ({cause.GetType().Name}).", null, cause),
         };
