@@ -54,7 +54,8 @@ internal static class PrivateKeyRing
     }
 
     /// <summary>
-    /// Protectors that let the key ring's refusal (<see cref="KeyRingKeyUnreadableException"/>) through as itself. Data
+    /// Protectors that let the key ring's refusal (<see cref="KeyRingKeyUnreadableException"/>) and a key file's I/O
+    /// failure through as themselves. Data
     /// Protection wraps a key ring's failure in a <see cref="CryptographicException"/>, which a store takes for a record
     /// that does not decrypt (the account then looks signed out, and its next save goes over a record another process can
     /// still read); unwrapped here once, every store sees the store failing, with the folder and key named.
@@ -78,9 +79,12 @@ internal static class PrivateKeyRing
                 {
                     return operation(protector, data);
                 }
-                catch (CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException unreadable)
+                catch (CryptographicException e) when (e.InnerException is KeyRingKeyUnreadableException or IOException)
                 {
-                    ExceptionDispatchInfo.Throw(unreadable);
+                    // A key file that could not be read (a disk error, a handle limit, a file held open elsewhere, a link
+                    // to nothing) fails the store like any disk failure; taken for a record that does not decrypt, it made
+                    // every account read as signed out and a sign-out remove tokens it never revoked.
+                    ExceptionDispatchInfo.Throw(e.InnerException);
                     throw;
                 }
             }

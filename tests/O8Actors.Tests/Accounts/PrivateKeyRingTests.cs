@@ -48,6 +48,28 @@ public sealed class PrivateKeyRingTests : IDisposable
         Assert.Equal(2, Directory.GetFiles(_folder, "*.xml").Length);
     }
 
+    /// <summary>
+    /// A key file that cannot be read for a moment (a disk error, no file handles left, a backup tool holding it open, a
+    /// link to a file that is gone) fails the ring. Data Protection wraps that in a CryptographicException, which the
+    /// stores took for a record that does not decrypt: every account read as signed out, and a sign-out removed the
+    /// tokens without revoking them. The store fails now with the I/O error, as for any other disk failure.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_key_file_that_cannot_be_read_fails_the_store_instead_of_reading_records_as_absent(bool namedByTheApp)
+    {
+        var payload = PrivateKeyRing.Create(_folder, Application, namedByTheApp).CreateProtector("tokens").Protect([1, 2, 3]);
+        var key = Assert.Single(Directory.GetFiles(_folder, "*.xml"));
+        Func<string, Stream> diskError = file => file == key ? throw new IOException("Input/output error") : File.OpenRead(file);
+
+        var ours = PrivateKeyRing.Create(_folder, Application, namedByTheApp, openKeyFile: diskError).CreateProtector("tokens");
+
+        Assert.Equal("Input/output error", Assert.Throws<IOException>(() => ProtectedRecords.Open<object>(ours, payload, "the test record")).Message);
+        Assert.Throws<IOException>(() => ours.Protect([4]));
+        Assert.Single(Directory.GetFiles(_folder, "*.xml"));
+    }
+
     private static Func<string, Stream> AnotherUsers(string keyFile) => file =>
         file == keyFile ? throw new UnauthorizedAccessException($"Access to the path '{file}' is denied.") : File.OpenRead(file);
 }
