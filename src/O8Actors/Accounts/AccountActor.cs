@@ -507,8 +507,11 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     private void ServeNewTokens()
     {
         var current = _current!;
+        // Marked as asked for a caller's scopes only when its token request named them: a caller whose own login request
+        // names other scopes (served the login's token, its choice) did not ask the provider for its call's scopes, and a
+        // later caller of those must not be served that token from memory.
         foreach (var waiter in _waiters)
-            if (waiter.AskedFor) NoteAskedFor(waiter.Request.Scopes);
+            if (waiter.AskedFor && SameOrNone(LoginScopes(waiter.Request), waiter.Request.Scopes)) NoteAskedFor(waiter.Request.Scopes);
         ServeWhere(waiter => waiter.AskedFor || Answers(current, waiter));
     }
 

@@ -146,6 +146,28 @@ public sealed partial class AccountActorTests
     }
 
     /// <summary>
+    /// A caller wants a token for 'mail' but its own login request asks for 'openid read': it is served the login's
+    /// token (its own choice), yet that token was never asked for 'mail'. It used to be marked as asked for 'mail' all
+    /// the same, and every later caller of 'mail', a silent one too, was served it from memory without a refresh.
+    /// </summary>
+    [Fact]
+    public async Task A_login_for_other_scopes_does_not_answer_later_callers_of_the_scopes_its_caller_wanted()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var options = new AccessTokenOptions(AllowInteraction: true, Login: new AuthorizationRequest(["openid", "read"]));
+
+        var first = Get(accounts, Alice, options, scopes: ["mail"]);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice"))); // at-2, "read write"
+        Assert.Equal("at-2", (await first).Token);
+
+        var later = await Get(accounts, Alice, scopes: ["mail"]);
+
+        Assert.Equal("at-3", later.Token); // a refresh asking for 'mail', with the refresh token the login brought
+        Assert.Equal(2, strategy.Refreshes);
+    }
+
+    /// <summary>
     /// The app's own login ends during a refresh that the provider then refuses: a caller waiting for other scopes than
     /// that login brought is not handed its tokens (the refused refresh was made for it, the login was not), but renewed
     /// for in a round of its own with the login's refresh token.
