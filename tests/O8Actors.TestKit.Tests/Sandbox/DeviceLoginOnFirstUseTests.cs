@@ -15,6 +15,16 @@ public sealed class DeviceLoginOnFirstUseTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
+    /// <summary>A CLI's orchestrator on <paramref name="port"/>, binding on first use, with no certificate in <paramref name="folder"/> and none made.</summary>
+    private static Task<OAuthLogins> StartWithoutACertificateAsync(int port, string folder, Action<OAuthLoginsSetup> configure) =>
+        OAuthLogins.StartAsync(setup =>
+        {
+            setup.Options.Listener.Start = ListenerStart.OnFirstUse;
+            setup.Options.Listener.Port = port;
+            setup.Options.Certificates = new CertificateOptions { Folder = folder, AutoCreate = false };
+            configure(setup);
+        });
+
     [Fact]
     public async Task A_device_login_succeeds_without_a_certificate_or_a_bind_and_only_ending_the_provider_session_tries_to_bind()
     {
@@ -22,13 +32,8 @@ public sealed class DeviceLoginOnFirstUseTests
         var port = FreePorts.Next();
         sandbox.RegisterClient("cli", null, [$"https://localhost:{port}/sandbox"], ClientAuthMethod.None);
         var folder = Path.Combine(Path.GetTempPath(), "o8-nocert-" + Guid.NewGuid().ToString("N"));
-        await using var logins = await OAuthLogins.StartAsync(setup =>
-        {
-            setup.Options.Listener.Start = ListenerStart.OnFirstUse;
-            setup.Options.Listener.Port = port;
-            setup.Options.Certificates = new CertificateOptions { Folder = folder, AutoCreate = false };
-            setup.Providers.Add(new OidcDiscoveryStrategy(new OidcDiscoveryOptions { Name = "sandbox", Issuer = sandbox.IssuerString, ClientId = "cli" }));
-        });
+        await using var logins = await StartWithoutACertificateAsync(port, folder, setup =>
+            setup.Providers.Add(new OidcDiscoveryStrategy(new OidcDiscoveryOptions { Name = "sandbox", Issuer = sandbox.IssuerString, ClientId = "cli" })));
 
         var outcome = await logins.RunAsync("sandbox",
             new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = "alice" }) { Method = LoginMethod.Device }).WaitAsync(Wait);
@@ -65,11 +70,8 @@ public sealed class DeviceLoginOnFirstUseTests
         var port = FreePorts.Next();
         sandbox.RegisterClient("gh-cli", null, [$"https://localhost:{port}/github"], ClientAuthMethod.None);
         var folder = Path.Combine(Path.GetTempPath(), "o8-nocert-" + Guid.NewGuid().ToString("N"));
-        await using var logins = await OAuthLogins.StartAsync(setup =>
+        await using var logins = await StartWithoutACertificateAsync(port, folder, setup =>
         {
-            setup.Options.Listener.Start = ListenerStart.OnFirstUse;
-            setup.Options.Listener.Port = port;
-            setup.Options.Certificates = new CertificateOptions { Folder = folder, AutoCreate = false };
             setup.Browser = new CouldOpenABrowser();
             setup.Providers.Add(ProviderPresets.GitHub("gh-cli", configure: o =>
             {
