@@ -511,8 +511,7 @@ internal sealed class LoginClient : IOAuthLogins
 
     private static Uri RedirectUriOf(ListenerStatus status)
     {
-        if (status.Failure is OAuthFlowException bind) throw LoginFailureExceptions.ListenerFailure(bind, id: null);
-        if (status.Failure is not null) throw status.Failure;
+        if (status.Failure is { } bind) throw LoginFailureExceptions.ListenerFailure(bind, id: null);
         return status.RedirectUri ?? throw new ListenerStartException("The redirect listener is not bound.");
     }
 

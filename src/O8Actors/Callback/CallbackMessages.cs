@@ -121,7 +121,7 @@ internal sealed record GetListenerStatus
 /// <param name="RedirectUri">The redirect URI, once bound.</param>
 /// <param name="RegisteredStates">Logins currently waiting for a callback.</param>
 /// <param name="Failure">Why the listener could not start, if it could not.</param>
-internal sealed record ListenerStatus(bool Bound, Uri? RedirectUri, int RegisteredStates, Exception? Failure)
+internal sealed record ListenerStatus(bool Bound, Uri? RedirectUri, int RegisteredStates, OAuthFlowException? Failure)
 {
     /// <inheritdoc />
     public override string ToString() =>

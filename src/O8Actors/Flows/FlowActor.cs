@@ -252,17 +252,18 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             Become(CheckingPhase);
             return;
         }
-        _stateRegistered = true;
-        _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false, Acknowledge: false));
+        TellListenerTheState(acknowledge: false);
         AskForAuthorizeUrl(known);
     }
 
-    /// <summary>The provider would take the login: its state is registered with the listener, which binds for it and acknowledges.</summary>
-    private void RegisterAndAwaitListener()
+    /// <summary>
+    /// Registers the login's state with the listener; <paramref name="acknowledge"/>: the listener answers once bound
+    /// (<see cref="StateRegistered"/>, with its redirect URI), else only when it refuses.
+    /// </summary>
+    private void TellListenerTheState(bool acknowledge)
     {
         _stateRegistered = true;
-        _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false, Acknowledge: true));
-        Become(RegisteringPhase);
+        _start.Context.Listener.Tell(new RegisterState(_secrets.State, _start.LoginId, WatchRegistrant: false, Acknowledge: acknowledge));
     }
 
     /// <summary>Asks the provider for the authorize URL, with the listener's redirect URI; the login then waits for it.</summary>
@@ -324,7 +325,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         switch (message)
         {
             case BrowserLoginAccepted:
-                RegisterAndAwaitListener();
+                // The provider would take it: the listener binds for it and answers with its redirect URI.
+                TellListenerTheState(acknowledge: true);
+                Become(RegisteringPhase);
                 return true;
             case ProviderUnavailable msg:
                 Refused(msg);

@@ -100,7 +100,7 @@ internal sealed partial class ProviderActor
                 var cause = Unwrapped(e);
                 // The endpoint's refusals, and ID tokens it issued that failed their checks; not what failed without its answer,
                 // which took no answer's time (counted as one, it made the endpoint look fast and queued codes were sent late).
-                answered = cause is TokenExchangeException or IdTokenValidationException && !((OAuthFlowException)cause).NoEndpointAnswer;
+                answered = cause is (TokenExchangeException or IdTokenValidationException) and OAuthFlowException { NoEndpointAnswer: false };
                 // Tokens issued and then refused (with an ID token that failed its checks, or unbound on a DPoP login)
                 // are live at the provider and nobody will use them: revoked (RFC 7009).
                 var refused = cause switch
