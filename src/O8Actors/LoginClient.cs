@@ -41,7 +41,7 @@ internal sealed class LoginClient : IOAuthLogins
         _exchangeTimeout = settings.Login.ExchangeTimeout;
         _login = settings.Login;
         _accounts = new AccountSettings(settings.RefreshMargin, settings.Login.ExchangeTimeout, settings.Login);
-        Events = new LoginEventStream(system);
+        Events = _eventStream = new LoginEventStream(system);
         _accountTokens = (account, options, ct) => GetAccessTokenAsync(account, null, options, ct);
     }
 
@@ -58,6 +58,11 @@ internal sealed class LoginClient : IOAuthLogins
     }
 
     public IObservable<LoginEvent> Events { get; }
+
+    private readonly LoginEventStream _eventStream;
+
+    /// <summary>Waits (bounded) until the subscribers of <see cref="Events"/> have seen every event published so far.</summary>
+    public Task FlushEventsAsync(TimeSpan timeout) => _eventStream.FlushAsync(timeout);
 
     // One async layer per login: the tokens (or the typed exception) come out of the same wait as the outcome, rather
     // than from a second state machine awaiting the first.

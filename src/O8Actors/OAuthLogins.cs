@@ -315,6 +315,8 @@ public sealed class OAuthLogins : IOAuthLogins, IAsyncDisposable, Providers.IUnr
             // at the token endpoint must reach its account, and its account the store.
             await _client.SettleAccountsAsync(DrainWait(_settings.Login.ExchangeTimeout)).ConfigureAwait(false);
             await _client.StopListenerAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            // The ends of the logins cancelled above reach the app's observers before the system that delivers them stops.
+            await _client.FlushEventsAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             if (_ownsSystem) await _system.Terminate().ConfigureAwait(false);
             else await StopActorsAsync(_actors).ConfigureAwait(false);
         }

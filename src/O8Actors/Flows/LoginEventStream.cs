@@ -13,13 +13,34 @@ namespace O8Actors.Flows;
 /// </remarks>
 internal sealed class LoginEventStream(ActorSystem system) : IObservable<LoginEvent>
 {
+    // The subscribers, for a flush before the actor system stops.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IActorRef, byte> _subscribers = new();
+
     public IDisposable Subscribe(IObserver<LoginEvent> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
         var subscriber = system.ActorOf(Subscriber.Props(observer));
         // Subscribed here, not in PreStart, so no event published after Subscribe returns can be missed.
         system.EventStream.Subscribe(subscriber, typeof(LoginEvent));
-        return new Subscription(subscriber);
+        _subscribers.TryAdd(subscriber, 0);
+        return new Subscription(subscriber, _subscribers);
+    }
+
+    /// <summary>
+    /// Waits (bounded) until every subscriber has handed its observer the events published before this call: a disposal
+    /// that stops the actor system right after cancelling the logins would otherwise drop the ends of those logins still
+    /// in a subscriber's mailbox. An <see cref="Identify"/> is answered in mailbox order, after the events before it.
+    /// </summary>
+    public async Task FlushAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await Task.WhenAll(_subscribers.Keys.Select(s => s.Ask<ActorIdentity>(new Identify(null), timeout))).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+        {
+            // Best effort on the way out: an observer slower than the bound loses what it had not seen.
+        }
     }
 
     private sealed class Subscriber : ReceiveActor
@@ -40,8 +61,12 @@ internal sealed class LoginEventStream(ActorSystem system) : IObservable<LoginEv
         protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
     }
 
-    private sealed class Subscription(IActorRef subscriber) : IDisposable
+    private sealed class Subscription(IActorRef subscriber, System.Collections.Concurrent.ConcurrentDictionary<IActorRef, byte> subscribers) : IDisposable
     {
-        public void Dispose() => subscriber.Tell(PoisonPill.Instance);
+        public void Dispose()
+        {
+            subscribers.TryRemove(subscriber, out _);
+            subscriber.Tell(PoisonPill.Instance);
+        }
     }
 }
