@@ -640,6 +640,9 @@ public abstract class OAuthFlow : IAsyncDisposable
         public override Task<ProviderDescriptor> ResolveAsync(HttpClient http, CancellationToken cancellationToken) =>
             Task.FromResult(string.IsNullOrEmpty(flow.Issuer) ? ProviderDescriptor.Static : ProviderDescriptor.Static with { Issuer = flow.Issuer });
 
+        // The original knows no end-session endpoint (BuildEndSessionUrlAsync is not overridden).
+        internal override Task<bool?> HasEndSessionEndpointAsync(HttpClient http, CancellationToken cancellationToken) => Task.FromResult<bool?>(false);
+
         public override Uri BuildAuthorizeUrl(AuthorizeUrlContext context)
         {
             var builder = new UriBuilder(flow.AuthUrl);

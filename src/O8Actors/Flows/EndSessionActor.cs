@@ -8,9 +8,9 @@ namespace O8Actors.Flows;
 
 /// <summary>
 /// One sign-out's browser step (OpenID Connect RP-Initiated Logout 1.0): registers a fresh <c>state</c> with the
-/// listener, asks the provider for its end-session URL (<c>id_token_hint</c>, <c>post_logout_redirect_uri</c>: the
-/// provider's own redirect URI, and the state), opens the browser there and waits for the provider to send it back.
-/// Every path ends in exactly one <see cref="ProviderSessionEnded"/> to the requester; then the actor stops.
+/// listener (one that has not bound yet only once the provider said it has an end-session endpoint), asks the provider
+/// for its end-session URL (<c>id_token_hint</c>, <c>post_logout_redirect_uri</c>: the provider's own redirect URI, and
+/// the state), opens the browser there and waits for the provider to send it back. Every path ends in exactly one <see cref="ProviderSessionEnded"/> to the requester; then the actor stops.
 /// </summary>
 /// <remarks>
 /// The listener routes a return by its state, as it routes a login's callback, and hands this actor only a return
@@ -63,11 +63,28 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
     protected override void PreStart()
     {
         Timers.StartSingleTimer(Deadline.Instance, Deadline.Instance, _request.Timeout);
+        if (_context.RedirectUri is { } known)
+        {
+            RegisterState(acknowledge: false);
+            Prepare(known);
+            return;
+        }
+
+        // The listener has not bound yet (o8.listener.start = on-first-use or while-needed): the provider is asked first
+        // whether it has an end-session endpoint, so a provider without one binds no port for nothing, and says so
+        // instead of a listener that cannot start (no certificate, the port taken).
+        _context.Providers.Tell(new CheckEndSession(_request.Provider, _request.RequestId));
+        Become(Checking);
+    }
+
+    /// <summary>
+    /// Registers the step's state with the listener; <paramref name="acknowledge"/>: the listener answers once bound
+    /// (<see cref="StateRegistered"/>, with its redirect URI), else only when it refuses.
+    /// </summary>
+    private void RegisterState(bool acknowledge)
+    {
         _stateRegistered = true;
-        var known = _context.RedirectUri;
-        _context.Listener.Tell(new RegisterState(_state, _request.RequestId, WatchRegistrant: false, Acknowledge: known is null) { ForSignOut = true });
-        if (known is null) Become(Registering);
-        else Prepare(known);
+        _context.Listener.Tell(new RegisterState(_state, _request.RequestId, WatchRegistrant: false, Acknowledge: acknowledge) { ForSignOut = true });
     }
 
     /// <inheritdoc />
@@ -87,6 +104,27 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
 
     /// <inheritdoc />
     protected override void OnReceive(object message) => Registering(message);
+
+    private void Checking(object message)
+    {
+        switch (message)
+        {
+            case EndSessionChecked { Supported: false }:
+                End(ProviderSessionOutcome.NotSupported, NoEndSessionEndpoint);
+                break;
+            case EndSessionChecked { Supported: true } when _request.UrlTo is null && Headless is { } headless:
+                End(ProviderSessionOutcome.Failed, NoBrowser(headless));
+                break;
+            case EndSessionChecked:
+                // It has one (or only its URL will tell, for an app's own strategy): the listener binds for it and answers.
+                RegisterState(acknowledge: true);
+                Become(Registering);
+                break;
+            default:
+                Always(message);
+                break;
+        }
+    }
 
     private void Registering(object message)
     {
@@ -114,11 +152,10 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
         switch (message)
         {
             case EndSessionPrepared { EndSessionUrl: null }:
-                End(ProviderSessionOutcome.NotSupported,
-                    $"The provider '{_request.Provider}' has no end_session_endpoint (OpenID Connect RP-Initiated Logout): its browser session stays open.");
+                End(ProviderSessionOutcome.NotSupported, NoEndSessionEndpoint);
                 break;
-            case EndSessionPrepared when _request.UrlTo is null && (_context.Browser as IBrowserAvailability)?.UnavailableReason is { } headless:
-                End(ProviderSessionOutcome.Failed, $"No browser can be opened here ({headless}), so the provider's session cannot be ended from this machine.");
+            case EndSessionPrepared when _request.UrlTo is null && Headless is { } headless:
+                End(ProviderSessionOutcome.Failed, NoBrowser(headless));
                 break;
             case EndSessionPrepared prepared:
                 // Decoded, as the listener passes a request's path (not AbsolutePath, the escaped form).
@@ -128,14 +165,20 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
                 else Launch(prepared.EndSessionUrl);
                 Become(AwaitingReturn);
                 break;
-            case ProviderUnavailable unavailable:
-                End(ProviderSessionOutcome.Failed, unavailable.Reason);
-                break;
             default:
                 Always(message);
                 break;
         }
     }
+
+    private string NoEndSessionEndpoint =>
+        $"The provider '{_request.Provider}' has no end_session_endpoint (OpenID Connect RP-Initiated Logout): its browser session stays open.";
+
+    /// <summary>Why no browser can be opened here, or null when one can (or nothing says otherwise).</summary>
+    private string? Headless => (_context.Browser as IBrowserAvailability)?.UnavailableReason;
+
+    private static string NoBrowser(string headless) =>
+        $"No browser can be opened here ({headless}), so the provider's session cannot be ended from this machine.";
 
     private void Launch(Uri url)
     {
@@ -176,11 +219,17 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
         }
     }
 
-    /// <summary>What every phase answers: the deadline, the listener's refusal or loss, and a return that came too early.</summary>
+    /// <summary>
+    /// What every phase answers: the deadline, the provider's refusal (of the check or the URL), the listener's refusal or
+    /// loss, and a return that came too early.
+    /// </summary>
     private void Always(object message)
     {
         switch (message)
         {
+            case ProviderUnavailable unavailable:
+                End(ProviderSessionOutcome.Failed, unavailable.Reason);
+                break;
             case Deadline:
                 End(ProviderSessionOutcome.TimedOut,
                     $"The browser did not come back from the provider within {_request.Timeout.TotalSeconds:0.#} seconds: the user closed it, or the provider " +

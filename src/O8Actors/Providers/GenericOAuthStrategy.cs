@@ -172,6 +172,9 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         return Task.FromResult(_options.EndSessionEndpoint is { } endpoint ? EndSessionUrlBuilder.Build(endpoint, _options.ClientId, context) : null);
     }
 
+    internal override Task<bool?> HasEndSessionEndpointAsync(HttpClient http, CancellationToken cancellationToken) =>
+        Task.FromResult<bool?>(_options.EndSessionEndpoint is not null);
+
     /// <inheritdoc />
     /// <remarks>With <see cref="GenericOAuthOptions.JwksUri"/>: checked against the same key set, issuer and client id as the ID tokens; null without it.</remarks>
     public override async Task<LogoutToken?> ValidateLogoutTokenAsync(string logoutToken, HttpClient http, CancellationToken cancellationToken)

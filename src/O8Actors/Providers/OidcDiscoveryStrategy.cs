@@ -141,6 +141,12 @@ public sealed class OidcDiscoveryStrategy : ProviderStrategy, IRefreshesMetadata
         return await resolved.Strategy.BuildEndSessionUrlAsync(context, http, cancellationToken).ConfigureAwait(false);
     }
 
+    internal override async Task<bool?> HasEndSessionEndpointAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        var resolved = await EnsureResolvedAsync(http, cancellationToken).ConfigureAwait(false);
+        return await resolved.Strategy.HasEndSessionEndpointAsync(http, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     /// <remarks>
     /// Checked against the metadata's <c>jwks_uri</c> and issuer; null when the metadata has no key set. Anyone can post a

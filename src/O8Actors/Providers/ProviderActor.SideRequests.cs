@@ -33,6 +33,21 @@ internal sealed partial class ProviderActor
     }
 
     /// <summary>
+    /// Whether the provider has an end-session endpoint, for a sign-out whose listener has not bound yet: asked of the
+    /// strategy (which reads its metadata first when it has not yet) and piped to the sign-out, as its URL would be.
+    /// </summary>
+    private void CheckEndSession(CheckEndSession msg, IActorRef replyTo)
+    {
+        var strategy = _strategy;
+        var requestId = msg.RequestId;
+        var httpClients = _httpClients;
+        // The client is made inside the work, so a factory that throws fails this request and not the actor.
+        RunWithTimeout(ct => strategy.HasEndSessionEndpointAsync(httpClients(), ct), _exchangeTimeout).PipeTo(replyTo,
+            success: supported => new EndSessionChecked(requestId, supported),
+            failure: e => new ProviderUnavailable(requestId, $"The provider '{strategy.Name}' could not be asked for its end-session endpoint: {SafeReason(e)}"));
+    }
+
+    /// <summary>
     /// A UserInfo request: run by the strategy (which reads its metadata first when it has not yet) and piped to the
     /// caller; not token-endpoint traffic, so it does not queue behind token requests.
     /// </summary>

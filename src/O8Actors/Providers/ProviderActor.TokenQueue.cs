@@ -14,6 +14,7 @@ internal sealed partial class ProviderActor
     {
         Receive<MetadataRefreshed>(MetadataRefreshed);
         Receive<PrepareEndSession>(msg => PrepareEndSession(msg, Sender));
+        Receive<CheckEndSession>(msg => CheckEndSession(msg, Sender));
         Receive<FetchUserInfo>(msg => FetchUserInfo(msg, Sender));
         Receive<ValidateLogoutToken>(msg => ValidateLogoutToken(msg, Sender));
         Receive<ExchangeCode>(msg => Enqueue(msg));

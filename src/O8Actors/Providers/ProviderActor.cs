@@ -171,6 +171,7 @@ internal sealed partial class ProviderActor : ReceiveActor
         CheckBrowserLogin c => new ProviderUnavailable(c.LoginId, $"The provider '{_strategy.Name}' {what}."),
         AuthorizeUrlBuild b => new ProviderUnavailable(b.LoginId, $"The provider '{_strategy.Name}' {what}."),
         PrepareEndSession s => new ProviderUnavailable(s.RequestId, $"The provider '{_strategy.Name}' {what}."),
+        CheckEndSession s => new ProviderUnavailable(s.RequestId, $"The provider '{_strategy.Name}' {what}."),
         FetchUserInfo u => new UserInfoFetchFailed(u.RequestId, new UserInfoException(UserInfoFailure.Failed, $"The provider '{_strategy.Name}' {what}.")),
         ValidateLogoutToken l => new LogoutTokenRefused(l.RequestId, new BackChannelLogoutException(BackChannelLogoutFailure.Failed, $"The provider '{_strategy.Name}' {what}.")),
         ExchangeCode e => new CodeExchangeFailed(e.LoginId, LoginFailure.TokenExchange, $"The token exchange with '{_strategy.Name}' {what}.", null),

@@ -126,6 +126,21 @@ internal sealed record PrepareEndSession(string Provider, string RequestId, stri
     public override string ToString() => $"PrepareEndSession {{ Provider = {Provider}, RequestId = {RequestId} }}";
 }
 
+/// <summary>
+/// Asks a provider whether it has an end-session endpoint, before a sign-out's step binds a listener that has not bound
+/// yet (<c>o8.listener.start = on-first-use</c> or <c>while-needed</c>): a provider without one then binds no port for
+/// nothing, and its answer is not hidden behind a listener that cannot start. Answered with <see cref="EndSessionChecked"/>
+/// or <see cref="ProviderUnavailable"/> (<c>LoginId</c> = <paramref name="RequestId"/>).
+/// </summary>
+/// <param name="Provider">The registered provider's name.</param>
+/// <param name="RequestId">The sign-out step it belongs to.</param>
+internal sealed record CheckEndSession(string Provider, string RequestId);
+
+/// <summary>Whether the provider has an end-session endpoint (<see cref="CheckEndSession"/>).</summary>
+/// <param name="RequestId">The sign-out step.</param>
+/// <param name="Supported">True or false when the provider knows; null for an app's own strategy, which only its URL tells.</param>
+internal sealed record EndSessionChecked(string RequestId, bool? Supported);
+
 /// <summary>A sign-out's end-session URL, or none when the provider has no end-session endpoint.</summary>
 /// <param name="RequestId">The sign-out step.</param>
 /// <param name="EndSessionUrl">The URL to open; null: the provider does not support RP-initiated logout.</param>

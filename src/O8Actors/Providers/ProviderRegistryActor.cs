@@ -74,6 +74,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor
         Receive<PollDeviceToken>(msg => Route(msg.Provider, msg));
         Receive<RevokeTokens>(msg => Route(msg.Provider, msg));
         Receive<PrepareEndSession>(msg => Route(msg.Provider, msg));
+        Receive<CheckEndSession>(msg => Route(msg.Provider, msg));
         Receive<FetchUserInfo>(msg => Route(msg.Provider, msg));
         Receive<ValidateLogoutToken>(msg => Route(msg.Provider, msg));
     }

@@ -143,6 +143,14 @@ public abstract class ProviderStrategy
         Task.FromResult<Uri?>(null);
 
     /// <summary>
+    /// Whether the provider has an end-session endpoint, asked before a sign-out's step binds a listener that has not
+    /// bound yet: true or false when the strategy knows (the built-in ones, which read their metadata first when they
+    /// have not yet), null for a strategy of the app's own, whose <see cref="BuildEndSessionUrlAsync"/> alone tells.
+    /// </summary>
+    internal virtual Task<bool?> HasEndSessionEndpointAsync(HttpClient http, CancellationToken cancellationToken) =>
+        Task.FromResult<bool?>(null);
+
+    /// <summary>
     /// Starts a device login (RFC 8628 section 3.1): asks the provider's device authorization endpoint for a device code
     /// and a user code, with the same client authentication as the token requests. The default says the provider does
     /// not support the device grant.

@@ -142,6 +142,35 @@ public sealed class ListenerOnFirstUseTests
     }
 
     [Fact]
+    public async Task Without_a_certificate_a_sign_out_ending_a_session_the_provider_cannot_end_binds_nothing_and_says_so()
+    {
+        // A provider with no end-session endpoint: the sign-out's browser step used to bind the listener before it asked
+        // the provider, so here it reported the missing certificate instead of "not supported", after binding for nothing.
+        await using var server = await PkceAuthorizationServer.StartAsync();
+        var port = FreePorts.Next();
+        var folder = Path.Combine(Path.GetTempPath(), "o8-nocert-" + Guid.NewGuid().ToString("N"));
+        var store = new InMemoryTokenStore();
+        var account = new OAuthAccount(Provider, "someone");
+        await store.SaveAsync(account, new TokenSet("at-someone", "Bearer", DateTimeOffset.UtcNow.AddHours(1)), 0);
+        await using var instance = await StartAsync(server, port, setup =>
+        {
+            setup.Options.Listener.Scheme = "https";
+            setup.Options.Certificates = new CertificateOptions { Folder = folder, AutoCreate = false };
+            setup.TokenStore = store;
+        });
+
+        var result = await instance.SignOutAsync(account, SignOutOptions.EndingProviderSession).WaitAsync(Wait);
+
+        Assert.Equal(ProviderSessionOutcome.NotSupported, result.ProviderSession);
+        Assert.Contains("end_session_endpoint", result.ProviderSessionReason);
+        Assert.Null(await store.LoadAsync(account));
+        var status = await instance.GetStatusAsync();
+        Assert.False(status.ListenerBound);
+        Assert.Null(status.ListenerFailure);
+        Assert.True(FreePorts.IsFree(port));
+    }
+
+    [Fact]
     public async Task Two_instances_that_bind_while_needed_take_turns_on_one_fixed_port()
     {
         await using var server = await PkceAuthorizationServer.StartAsync();

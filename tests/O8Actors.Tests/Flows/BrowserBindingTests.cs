@@ -35,7 +35,7 @@ public sealed class BrowserBindingTests : TestKit
         _verifier = new BrowserBindingVerifier(KeyRing(_keyRing));
         _listener = CreateTestProbe();
         _providers = CreateTestProbe();
-        _providersFront = Sys.ActorOf(BrowserLoginChecksAccepted.Props(_providers.Ref));
+        _providersFront = Sys.ActorOf(ProviderChecksAccepted.Props(_providers.Ref));
         _outcomes = CreateTestProbe();
         _browserTab = CreateTestProbe();
     }

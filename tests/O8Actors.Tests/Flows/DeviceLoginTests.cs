@@ -29,7 +29,7 @@ public sealed class DeviceLoginTests : TestKit
     {
         _listener = CreateTestProbe();
         _providers = CreateTestProbe();
-        _providersFront = Sys.ActorOf(BrowserLoginChecksAccepted.Props(_providers.Ref));
+        _providersFront = Sys.ActorOf(ProviderChecksAccepted.Props(_providers.Ref));
         _outcomes = CreateTestProbe();
         _events = CreateTestProbe();
         Sys.EventStream.Subscribe(_events.Ref, typeof(LoginEvent));

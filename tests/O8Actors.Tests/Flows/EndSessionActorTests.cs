@@ -42,11 +42,21 @@ public sealed class EndSessionActorTests : TestKit
         return step;
     }
 
+    /// <summary>On a listener that has not bound yet, the step asks its provider first; answered with <paramref name="supported"/>.</summary>
+    private void AnswerTheCheck(bool? supported)
+    {
+        var check = _providers.ExpectMsg<CheckEndSession>();
+        Assert.Equal(new CheckEndSession("test", "end-session-1"), check);
+        _providers.Reply(new EndSessionChecked("end-session-1", supported));
+    }
+
     /// <summary>Drives the step to the point where the browser is open at the provider.</summary>
     private (IActorRef Step, RegisterState Registration, PrepareEndSession Preparation) StartUntilBrowserOpened(RecordingBrowser browser)
     {
         var step = Start(browser);
+        AnswerTheCheck(supported: true);
         var registration = _listener.ExpectMsg<RegisterState>();
+        Assert.True(registration.Acknowledge, "an unbound listener answers with its redirect URI once bound");
         _listener.Reply(new StateRegistered("end-session-1", ListenerUri));
         var preparation = _providers.ExpectMsg<PrepareEndSession>();
         _providers.Reply(new EndSessionPrepared("end-session-1", EndSessionUrl, ProviderRedirectUri));
@@ -90,6 +100,7 @@ public sealed class EndSessionActorTests : TestKit
     {
         var browser = new RecordingBrowser();
         var step = Start(browser);
+        AnswerTheCheck(supported: true);
         _listener.ExpectMsg<RegisterState>();
         if (!beforeRegistered)
         {
@@ -229,6 +240,7 @@ public sealed class EndSessionActorTests : TestKit
     public void A_refused_registration_or_an_unavailable_provider_fails_the_step_with_its_reason()
     {
         Start(new RecordingBrowser());
+        AnswerTheCheck(supported: true);
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistrationRefused("end-session-1", "The redirect listener is stopping."));
         Assert.Equal(new ProviderSessionEnded("end-session-1", ProviderSessionOutcome.Failed, "The redirect listener is stopping."),
@@ -240,6 +252,59 @@ public sealed class EndSessionActorTests : TestKit
         _providers.Reply(new ProviderUnavailable("end-session-1", "The provider 'test' could not be resolved: offline"));
         Assert.Equal(new ProviderSessionEnded("end-session-1", ProviderSessionOutcome.Failed, "The provider 'test' could not be resolved: offline"),
             _requester.ExpectMsg<ProviderSessionEnded>());
+    }
+
+    [Fact]
+    public void On_an_unbound_listener_a_provider_without_an_end_session_endpoint_binds_nothing()
+    {
+        var browser = new RecordingBrowser();
+        var step = Start(browser);
+
+        AnswerTheCheck(supported: false);
+
+        var ended = _requester.ExpectMsg<ProviderSessionEnded>();
+        Assert.Equal(ProviderSessionOutcome.NotSupported, ended.Outcome);
+        Assert.Contains("end_session_endpoint", ended.Reason);
+        ExpectTerminated(step);
+        // No state was registered, so the listener was never asked to bind (nor to forget anything).
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.Empty(browser.Opened);
+    }
+
+    [Fact]
+    public void On_an_unbound_listener_no_browser_or_an_unavailable_provider_fails_the_step_before_anything_binds()
+    {
+        var headless = Start(new HeadlessBrowser());
+        AnswerTheCheck(supported: true);
+        var ended = _requester.ExpectMsg<ProviderSessionEnded>();
+        Assert.Equal(ProviderSessionOutcome.Failed, ended.Outcome);
+        Assert.Contains("no display", ended.Reason);
+        ExpectTerminated(headless);
+
+        var unresolved = Start(new RecordingBrowser());
+        _providers.ExpectMsg<CheckEndSession>();
+        _providers.Reply(new ProviderUnavailable("end-session-1", "The provider 'test' could not be resolved: offline"));
+        Assert.Equal(new ProviderSessionEnded("end-session-1", ProviderSessionOutcome.Failed, "The provider 'test' could not be resolved: offline"),
+            _requester.ExpectMsg<ProviderSessionEnded>());
+        ExpectTerminated(unresolved);
+
+        _listener.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void On_an_unbound_listener_a_provider_that_cannot_tell_before_its_url_binds_and_asks_for_the_url()
+    {
+        // An app's own strategy: only its end-session URL tells whether it has an endpoint.
+        var browser = new RecordingBrowser();
+        Start(browser);
+        AnswerTheCheck(supported: null);
+        Assert.True(_listener.ExpectMsg<RegisterState>().Acknowledge);
+        _listener.Reply(new StateRegistered("end-session-1", ListenerUri));
+        _providers.ExpectMsg<PrepareEndSession>();
+        _providers.Reply(new EndSessionPrepared("end-session-1", null, ProviderRedirectUri));
+
+        Assert.Equal(ProviderSessionOutcome.NotSupported, _requester.ExpectMsg<ProviderSessionEnded>().Outcome);
+        _listener.ExpectMsg<UnregisterState>();
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public sealed class FlowActorTests : TestKit
     {
         _listener = CreateTestProbe();
         _providers = CreateTestProbe();
-        _providersFront = Sys.ActorOf(BrowserLoginChecksAccepted.Props(_providers.Ref));
+        _providersFront = Sys.ActorOf(ProviderChecksAccepted.Props(_providers.Ref));
         _outcomes = CreateTestProbe();
         _browserTab = CreateTestProbe();
     }

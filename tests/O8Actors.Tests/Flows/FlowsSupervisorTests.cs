@@ -26,7 +26,7 @@ public sealed class FlowsSupervisorTests : TestKit
     {
         _listener = CreateTestProbe();
         _providers = CreateTestProbe();
-        _providersFront = Sys.ActorOf(BrowserLoginChecksAccepted.Props(_providers.Ref));
+        _providersFront = Sys.ActorOf(ProviderChecksAccepted.Props(_providers.Ref));
         _supervisor = Sys.ActorOf(FlowsSupervisor.Props(Options, _listener.Ref, _providersFront, new RecordingBrowser()));
     }
 

@@ -25,7 +25,7 @@ public sealed class PendingLoginLimitTests : TestKit
     {
         _listener = CreateTestProbe();
         var options = new LoginOptions { Timeout = TimeSpan.FromMinutes(5), MaxPending = 3, MaxPendingPerPartition = 2 };
-        _supervisor = Sys.ActorOf(FlowsSupervisor.Props(options, _listener.Ref, Sys.ActorOf(BrowserLoginChecksAccepted.Props(CreateTestProbe().Ref)),
+        _supervisor = Sys.ActorOf(FlowsSupervisor.Props(options, _listener.Ref, Sys.ActorOf(ProviderChecksAccepted.Props(CreateTestProbe().Ref)),
             new RecordingBrowser()));
     }
 

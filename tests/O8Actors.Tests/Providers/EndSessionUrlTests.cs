@@ -56,6 +56,9 @@ public sealed class EndSessionUrlTests
         var url = await with.BuildEndSessionUrlAsync(context, http, CancellationToken.None);
         Assert.StartsWith("https://provider.test/logout?client_id=client-1&post_logout_redirect_uri=", url!.AbsoluteUri);
         Assert.Null(await without.BuildEndSessionUrlAsync(context, http, CancellationToken.None));
+        // What a sign-out on a listener that has not bound yet asks first.
+        Assert.True(await with.HasEndSessionEndpointAsync(http, CancellationToken.None));
+        Assert.False(await without.HasEndSessionEndpointAsync(http, CancellationToken.None));
     }
 
     [Theory]

@@ -27,7 +27,8 @@ public sealed class StoppedProviderTests : TestKit
 
     private readonly FailingClients _clients = new(only: "p");
 
-    private static readonly string[] KindNames = ["prepare", "exchange", "refresh", "device-code", "device-poll", "revoke", "end-session", "user-info"];
+    private static readonly string[] KindNames =
+        ["prepare", "browser-check", "exchange", "refresh", "device-code", "device-poll", "revoke", "end-session", "end-session-check", "user-info"];
 
     public static TheoryData<string> Kinds => new(KindNames);
 
@@ -43,6 +44,8 @@ public sealed class StoppedProviderTests : TestKit
             "device-poll" => new PollDeviceToken(provider, kind, DeviceCode, Deadline: deadline),
             "revoke" => new RevokeTokens(provider, kind, RevokeTokens.Of(new TokenSet("the-access-token", "Bearer", RefreshToken: RefreshToken))),
             "end-session" => new PrepareEndSession(provider, kind, "state", RedirectUri, "the-id-token"),
+            "end-session-check" => new CheckEndSession(provider, kind),
+            "browser-check" => new CheckBrowserLogin(provider, kind, new Dictionary<string, string>()),
             _ => new FetchUserInfo(provider, kind, new UserInfoContext("the-access-token", "Bearer")),
         };
     }
