@@ -38,8 +38,11 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     {
         BrowserUrlPolicy.EnsureSafeToOpen(authorizeUrl);
         var url = authorizeUrl.AbsoluteUri;
+        // Under WSL every opener may hand the URL to PowerShell on the Windows side (wslview does; xdg-open may hand over
+        // to it; a $BROWSER entry there is wslview more often than not): what PowerShell would expand is escaped first.
+        var opened = IsWsl() ? WindowsShellUrl.Of(authorizeUrl) : url;
         var failures = new List<string>();
-        foreach (var (file, args) in (CandidatesOverride ?? Candidates)(url))
+        foreach (var (file, args) in (CandidatesOverride ?? Candidates)(opened))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var program = Resolve(file);
@@ -104,8 +107,11 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     /// </summary>
     private static bool IsXdgOpen(string file) => Path.GetFileName(file) == "xdg-open";
 
-    /// <summary>Whether this is WSL, read once: each launch asks, and the answer does not change while the process runs.</summary>
-    private static bool IsWsl() => Wsl.Value;
+    /// <summary>
+    /// Whether this is WSL: its distribution's name in the environment (as WSL sets it for every process it starts), or
+    /// the kernel's description, read once (each launch asks, and the answer does not change while the process runs).
+    /// </summary>
+    private bool IsWsl() => !string.IsNullOrEmpty(_environment("WSL_DISTRO_NAME")) || Wsl.Value;
 
     private static readonly Lazy<bool> Wsl = new(DetectWsl);
 

