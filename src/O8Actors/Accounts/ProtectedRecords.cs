@@ -12,7 +12,7 @@ internal static class ProtectedRecords
 {
     /// <summary>
     /// The record in <paramref name="payload"/>; null when it does not decrypt (its key ring is gone, or it is damaged:
-    /// as good as absent, the account signs in again).
+    /// as good as absent, the account signs in again). A key ring that cannot be loaded throws its cause instead.
     /// </summary>
     /// <param name="protector">The protector the record was written with.</param>
     /// <param name="payload">The encrypted record.</param>
@@ -26,6 +26,8 @@ internal static class ProtectedRecords
     /// a record a newer version wrote: read as absent, the account would look signed out and its next save would go over
     /// the newer record, whose refresh token nobody would then revoke.
     /// </exception>
+    /// <exception cref="Exception">The key ring could not be loaded: its repository's own exception (an
+    /// <see cref="IOException"/>, a database's or a cache's), not taken for a record that does not decrypt.</exception>
     public static T? Open<T>(IDataProtector protector, byte[] payload, string record, Func<T, bool>? isReadable = null) where T : class
     {
         byte[] json;
@@ -33,11 +35,19 @@ internal static class ProtectedRecords
         {
             json = protector.Unprotect(payload);
         }
-        // A key ring this process cannot read whole is no record that does not decrypt: PrivateKeyRing's protectors throw
-        // its KeyRingKeyUnreadableException, which is no CryptographicException, and fails the call.
-        catch (CryptographicException)
+        // Data Protection says "does not decrypt" (a key not in the ring, a payload tampered with or cut short, a key the
+        // ring cannot decrypt) with no inner exception or a cryptographic one: as good as absent.
+        catch (CryptographicException e) when (e.InnerException is null or CryptographicException)
         {
             return null;
+        }
+        // Anything else inside is the key ring failing to load (its repository unreachable: a Redis or database restart, a
+        // share not mounted yet, a disk error; PrivateKeyRing's own refusal): the store fails with that cause. Read as
+        // absent, every account looked signed out for the outage, and a sign-out erased tokens it never revoked.
+        catch (CryptographicException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+            throw;
         }
 
         T? read;
