@@ -12,7 +12,8 @@ namespace O8Actors.Dpop;
 /// <remarks>
 /// A new key for each login, made as it starts, and kept with the tokens it binds, by the account that stores them and
 /// their refreshes (<see cref="ToJwk"/> holds the private part: store it as you store a refresh token, encrypted).
-/// <see cref="ToString"/> shows the thumbprint only.
+/// <see cref="ToString"/> shows the thumbprint only. The app does not own the instances it is given, and
+/// <see cref="Dispose"/> does nothing.
 /// </remarks>
 public sealed class DpopKey : IDisposable
 {
@@ -100,6 +101,14 @@ public sealed class DpopKey : IDisposable
     /// <inheritdoc />
     public override string ToString() => $"DpopKey {{ Thumbprint = {Thumbprint} }}";
 
-    /// <inheritdoc />
-    public void Dispose() => _key.Dispose();
+    /// <summary>
+    /// Does nothing: the key O8Actors hands out (<see cref="TokenSet.DpopKey"/>, <see cref="AccessToken.DpopKey"/>) is
+    /// the very one the account signs its proofs and refreshes with, so an app that disposed it after use (as
+    /// <see cref="IDisposable"/> invites) broke every later request of that account. The key's memory is released when
+    /// nothing holds the key any more. Kept so that code written with <c>using</c> goes on compiling.
+    /// </summary>
+    public void Dispose()
+    {
+        // Nothing to do: see the summary. The ECDsa's native handle is a SafeHandle, freed by its own finalizer.
+    }
 }

@@ -48,6 +48,26 @@ public sealed class DpopSandboxTests
         Assert.Equal("alice", body.RootElement.GetProperty("sub").GetString());
     }
 
+    /// <summary>
+    /// The key an app is handed is the account's own: disposed after use (as <c>IDisposable</c> invites), it used to
+    /// break that account's every later API call (<c>ObjectDisposedException</c>) and refresh.
+    /// </summary>
+    [Fact]
+    public async Task An_app_that_disposes_the_key_it_was_handed_leaves_the_account_signing_its_calls_and_refreshes()
+    {
+        await using var o8 = await StartAsync();
+        var (account, _) = await HarnessAccounts.SignInAsync(o8);
+        using (var handed = (await o8.Logins.GetAccessTokenAsync(account).WaitAsync(Wait)).DpopKey!)
+            Assert.NotNull(handed.Thumbprint);
+
+        using var api = new HttpClient(new AccessTokenHandler(o8.Logins, account) { InnerHandler = new SocketsHttpHandler() });
+        using (var me = await api.GetAsync(o8.Sandbox.UserInfoEndpoint).WaitAsync(Wait))
+            Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        var renewed = await o8.Logins.GetAccessTokenAsync(account, options: new AccessTokenOptions(ForceRefresh: true)).WaitAsync(Wait);
+        Assert.Equal(1, o8.Sandbox.Counters.Refreshes);
+        Assert.NotNull(renewed.DpopKey);
+    }
+
     [Fact]
     public async Task A_refresh_stays_bound_to_the_same_key()
     {

@@ -160,6 +160,34 @@ public sealed class LogoutTokenValidationTests : IAsyncLifetime
         Assert.Equal("user-42", token?.Subject);
     }
 
+    /// <summary>
+    /// Anyone may post to the back-channel endpoint: a forged token naming an unknown key id spends the refetch budget of
+    /// logout tokens, and a genuine one signed under a key rotated in just after was refused as invalid (a final 400, a
+    /// Debug line), so the logout was lost. It is Failed now (a 500 and a Warning): the provider posts it again, and the
+    /// post after the budget's interval looks the key up and is accepted.
+    /// </summary>
+    [Fact]
+    public async Task A_genuine_token_under_a_new_key_after_a_forged_post_spent_the_refetch_fails_for_a_retry_not_as_invalid()
+    {
+        var strategy = Strategy();
+        Assert.NotNull(await strategy.ValidateLogoutTokenAsync(Mint(), _http, CancellationToken.None));
+        var forged = await Assert.ThrowsAsync<BackChannelLogoutException>(() =>
+            strategy.ValidateLogoutTokenAsync(Mint(key: _keys.EcKey("zz", publish: false)), _http, CancellationToken.None));
+        Assert.Equal(BackChannelLogoutFailure.InvalidToken, forged.Failure);
+        _clock.Now += TimeSpan.FromMinutes(1);
+        var rotated = _keys.EcKey("k2");
+        var genuine = Mint(key: rotated);
+
+        var error = await Assert.ThrowsAsync<BackChannelLogoutException>(() => strategy.ValidateLogoutTokenAsync(genuine, _http, CancellationToken.None));
+
+        Assert.Equal(BackChannelLogoutFailure.Failed, error.Failure);
+        Assert.Contains("not refetched", error.Message, StringComparison.Ordinal);
+        foreach (var part in genuine.Split('.')) Assert.DoesNotContain(part, error.Message, StringComparison.Ordinal);
+        // The provider's retry once the interval has passed.
+        _clock.Now += TimeSpan.FromMinutes(5);
+        Assert.Equal("user-42", (await strategy.ValidateLogoutTokenAsync(genuine, _http, CancellationToken.None))?.Subject);
+    }
+
     [Fact]
     public async Task An_unsigned_token_is_refused_for_its_algorithm()
     {

@@ -412,16 +412,19 @@ internal sealed partial class IdTokenValidator
 
     private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => Fail(_provider, check, detail, kind);
 
-    // keysUnavailable: for an ID token, the key set could not judge it (a refresh then keeps its tokens without it). A
-    // logout token stays InvalidToken: its unknown key id is looked up on a refetch budget of its own (JwksCache), and a
-    // 500 here would let anyone posting junk fill the app's log with warnings.
+    // keysUnavailable: the key set could not judge the token (its refetch was not allowed yet). For an ID token a refresh
+    // then keeps its tokens without it. A logout token is Failed, not InvalidToken: anyone may post one, so a forged post
+    // with an unknown key id spends the refetch budget of logout tokens (JwksCache), and a genuine token under a key rotated
+    // in just after was refused for good (400) and its logout lost. Failed answers 500, which asks the provider to post it
+    // again (the budget is free again within minutes); the endpoint's warnings are throttled per provider, so junk cannot
+    // flood the log with them.
     private static Exception Fail(string provider, string check, string detail, TokenKind kind, bool keysUnavailable = false) => kind switch
     {
         TokenKind.IdToken => new IdTokenValidationException($"The ID token from '{provider}' failed validation ({check}): {detail}. No tokens were returned.")
         {
             KeysUnavailable = keysUnavailable,
         },
-        TokenKind.LogoutToken => new BackChannelLogoutException(BackChannelLogoutFailure.InvalidToken,
+        TokenKind.LogoutToken => new BackChannelLogoutException(keysUnavailable ? BackChannelLogoutFailure.Failed : BackChannelLogoutFailure.InvalidToken,
             $"The logout token from '{provider}' failed validation ({check}): {detail}. No account was signed out."),
         _ => new UserInfoException(UserInfoFailure.InvalidResponse,
             $"The signed UserInfo response of provider '{provider}' failed validation ({check}): {detail}. Its claims were not used."),
