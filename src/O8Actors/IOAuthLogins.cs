@@ -33,7 +33,10 @@ public interface IOAuthLogins
     /// (O8Actors.Hosting); only a device login (<see cref="LoginMethod.Device"/>) runs here in server mode.</exception>
     Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Like <see cref="AuthorizeAsync"/>, but returns the outcome instead of throwing for timeout, denial and failure.</summary>
+    /// <summary>
+    /// Like <see cref="AuthorizeAsync"/>, but returns the outcome instead of throwing for timeout, denial, failure and
+    /// cancellation (<see cref="LoginCancelled"/>, also for a token already cancelled: then nothing is started).
+    /// </summary>
     /// <exception cref="InvalidOperationException">Refused at once in server mode for a login that may use the browser, as by
     /// <see cref="AuthorizeAsync"/>.</exception>
     Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default);

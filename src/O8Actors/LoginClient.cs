@@ -114,9 +114,12 @@ internal sealed class LoginClient : IOAuthLogins
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
         ThrowIfStopped();
-        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<T>(cancellationToken);
         request = Snapshot(request ?? AuthorizationRequest.Default);
         AuthorizationRequest.ThrowIfInvalid(request, nameof(request));
+        // Cancelled before it started: nothing is sent, and the caller hears it as it would mid-login (RunAsync's
+        // LoginCancelled outcome; AuthorizeAsync's OperationCanceledException), not in a second shape it has to expect.
+        if (cancellationToken.IsCancellationRequested)
+            return ReferenceEquals(result, Outcome) ? Task.FromResult((T)(object)new LoginCancelled(flowId)) : Task.FromCanceled<T>(cancellationToken);
 
         // The supervisor completes this exactly once: with the outcome, as Cancelled when it stops first, and (through
         // the dead-letter watcher) as Cancelled when the message finds it already stopped. The login always ends by

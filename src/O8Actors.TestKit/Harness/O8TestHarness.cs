@@ -236,7 +236,7 @@ public sealed class O8TestHarness : IAsyncDisposable
     /// <param name="scripts">One script per login.</param>
     /// <param name="concurrency">Logins in flight at once (at least 1).</param>
     /// <param name="onCompleted">Called (from any thread) as each login ends, for progress displays.</param>
-    /// <param name="cancellationToken">Cancels the logins not yet ended.</param>
+    /// <param name="cancellationToken">Cancels the logins not yet ended (they end as <see cref="LoginCancelled"/>, those not yet started too).</param>
     public async Task<IReadOnlyList<ScriptedLoginResult>> RunManyAsync(
         IEnumerable<LoginScript> scripts, int concurrency, Action<ScriptedLoginResult>? onCompleted = null, CancellationToken cancellationToken = default)
     {
@@ -247,20 +247,37 @@ public sealed class O8TestHarness : IAsyncDisposable
 
         async Task<ScriptedLoginResult> RunOneAsync(LoginScript script)
         {
-            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var slot = false;
             try
             {
+                // A script still waiting for its slot when the token fires ends as LoginCancelled without starting, as one
+                // in flight does: a throw here lost the results of every login that had ended.
+                slot = await TakeSlotAsync(slots, cancellationToken).ConfigureAwait(false);
                 var result = await RunAsync(script, null, cancellationToken).ConfigureAwait(false);
                 onCompleted?.Invoke(result);
                 return result;
             }
             finally
             {
-                slots.Release();
+                if (slot) slots.Release();
             }
         }
 
         return await Task.WhenAll(all.Select(RunOneAsync)).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for a slot; false (no slot taken) when <paramref name="cancellationToken"/> fires first.</summary>
+    private static async Task<bool> TakeSlotAsync(SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     /// <summary>

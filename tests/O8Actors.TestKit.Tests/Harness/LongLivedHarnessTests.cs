@@ -35,6 +35,27 @@ public sealed class LongLivedHarnessTests
     }
 
     /// <summary>
+    /// Cancelled while a login is in flight and the others wait for their slot: every script ends as
+    /// <see cref="LoginCancelled"/>, those never started too. The wait for a slot threw before, and with it the results
+    /// of the logins that had ended were lost.
+    /// </summary>
+    [Fact]
+    public async Task Cancelling_many_logins_ends_each_as_cancelled_those_waiting_for_a_slot_too()
+    {
+        await using var o8 = await O8TestHarness.StartAsync();
+        using var cancel = new CancellationTokenSource();
+
+        var running = o8.RunManyAsync([LoginScript.NeverAnswer, LoginScript.Approve("alice"), LoginScript.Approve("bob")], 1, cancellationToken: cancel.Token);
+        await Eventually.TrueAsync(() => o8.ScriptsHeld == 1, "the first login started", Wait);
+        await cancel.CancelAsync();
+        var results = await running.WaitAsync(Wait);
+
+        Assert.Equal(3, results.Count);
+        Assert.All(results, r => Assert.IsType<LoginCancelled>(r.Outcome));
+        await Eventually.TrueAsync(() => o8.ScriptsHeld == 0, "the harness forgot the scripts", Wait);
+    }
+
+    /// <summary>
     /// A request used again after its login ended (an app that keeps it for a retry): its script was forgotten, and the
     /// second login fell back to the hint rules, where a spent <c>...-deny</c> tag approved and signed in a user named
     /// after it. The script is played again now, in a browser login and a device login alike.

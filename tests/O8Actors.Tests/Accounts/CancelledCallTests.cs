@@ -50,6 +50,22 @@ public sealed class CancelledCallTests : TestKit
         actors.ExpectNoMsg(Quiet); // no sign-out sent: nothing revoked, nothing forgotten
     }
 
+    /// <summary>
+    /// A login already cancelled starts nothing, and its caller hears it as a cancellation mid-login reads: RunAsync's
+    /// LoginCancelled outcome (it threw before, so a caller's "is LoginCancelled" missed it), AuthorizeAsync's exception.
+    /// </summary>
+    [Fact]
+    public async Task A_login_already_cancelled_starts_nothing_and_ends_as_a_cancellation_mid_login_does()
+    {
+        var (client, actors) = Client();
+
+        var outcome = await client.RunAsync("github", cancellationToken: Cancelled).WaitAsync(Wait);
+        Assert.IsType<LoginCancelled>(outcome);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.AuthorizeAsync("github", cancellationToken: Cancelled).WaitAsync(Wait));
+
+        actors.ExpectNoMsg(Quiet);
+    }
+
     public static TheoryData<string> OtherCalls => new(Calls.Keys);
 
     private static readonly Dictionary<string, Func<LoginClient, Task>> Calls = new()
