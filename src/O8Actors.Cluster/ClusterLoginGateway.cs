@@ -106,6 +106,7 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
             End(loginId, LoginEntity.NodeLost(loginId));
         });
         Receive<CallbackReceived>(Route);
+        Receive<NodeLeaving>(NoteLeaving);
         Receive<ThroughAnotherNode>(_ =>
         {
             // This node still takes requests while it leaves (its HTTP server runs until the host stops), long after its
@@ -169,6 +170,17 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
         Receive<SignOutReturnHere>(_ => Sender.Tell(CallbackPages.Malformed));
         // Nothing here uses the region: nothing to switch, but the leaving node waits for the answer.
         Receive<ThroughAnotherNode>(_ => Sender.Tell(Akka.Done.Instance));
+        // The account gateway routes through other nodes all the same when this node leaves.
+        Receive<NodeLeaving>(NoteLeaving);
+    }
+
+    /// <summary>Another member leaves: this node no longer takes it for one that stays (<see cref="LeavingMembers"/>).</summary>
+    private void NoteLeaving(NodeLeaving msg)
+    {
+        if (!Address.TryParse(msg.Address, out var address)) return;
+        var members = Akka.Cluster.Cluster.Get(Context.System).State.Members.Select(m => m.Address).ToList();
+        LeavingMembers.Get(Context.System).Add(address, members);
+        _log.Info("Member {0} is leaving the cluster: this node no longer routes through it", address);
     }
 
     private void End(string loginId, LoginOutcome outcome)

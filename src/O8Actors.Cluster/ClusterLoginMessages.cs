@@ -110,3 +110,11 @@ internal sealed record SignOutReturnHere(string State, string? Path)
     /// <inheritdoc />
     public override string ToString() => $"SignOutReturnHere {{ Path = {Path} }}";
 }
+
+/// <summary>
+/// From a node that begins to leave to the login gateway of every other member: it is leaving, so its shard regions will
+/// stop while it is still an <c>Up</c> member (<see cref="LeavingMembers"/>). Its address as text (Akka's form), which
+/// the remote's JSON serializer carries as it is.
+/// </summary>
+/// <param name="Address">The leaving member's address.</param>
+internal sealed record NodeLeaving(string Address);

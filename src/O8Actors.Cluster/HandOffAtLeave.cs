@@ -31,7 +31,9 @@ namespace O8Actors.Cluster;
 /// through the other node's region they reach their logins on the nodes that stay; sent to the stopped region, a
 /// callback's browser waited out its ask (a 504) and its login never got its code. Not through a proxy started on this
 /// node: the coordinator registers none of a member that is no longer up, so one not registered by then never
-/// was.</para>
+/// was. Before it switches, the node starts telling the other members' login gateways that it leaves, those that come up
+/// later included (<see cref="LeavingAnnouncer"/>, <see cref="LeavingMembers"/>): it stays an Up member until
+/// <c>cluster-leave</c>, so another node leaving at the same time would otherwise pick it as the one that stays.</para>
 /// </remarks>
 internal static class HandOffAtLeave
 {
@@ -47,12 +49,23 @@ internal static class HandOffAtLeave
     /// <see cref="ClusterLoginGateway"/>, and <paramref name="gateway"/> completes with this node's account gateway once it
     /// runs (it does not, when O8Actors failed to start here).
     /// </summary>
-    public static void Register(ActorSystem system, IActorRef logins, IActorRef accounts, IActorRef loginGateway, Task<IActorRef> gateway)
+    public static void Register(ActorSystem system, IActorRef logins, IActorRef accounts, IActorRef loginGateway, Task<IActorRef> gateway, string? role)
     {
         // Both phases' timeouts are derived from how long an entity may take to stop, and checked at start (HandOffTimeouts).
         var shutdown = CoordinatedShutdown.Get(system);
         shutdown.AddTask(Phase, "o8-hand-off", async () =>
         {
+            // First the others hear that this node leaves: it stays an Up member until cluster-leave, so a node leaving at
+            // the same time would otherwise take it for one that stays and route through its regions once they stop.
+            try
+            {
+                system.ActorOf(LeavingAnnouncer.Props(loginGateway, role), "o8-leaving-announcer");
+            }
+            catch (Exception e) when (e is InvalidActorNameException or InvalidOperationException)
+            {
+                // The system stops already, or the announcer runs: the shards must move all the same.
+                system.Log.Warning("This node could not tell the others that it leaves ({0}); handing the shards off all the same", e.Message);
+            }
             // The shards must move all the same if a gateway does not answer; a login finishing later may then fail to store
             // its account, and a callback landing here may then be lost.
             var switches = new List<Task> { SwitchAsync(system, loginGateway, "login") };

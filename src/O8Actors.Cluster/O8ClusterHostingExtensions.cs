@@ -133,7 +133,7 @@ public static class O8ClusterHostingExtensions
             // Registered before O8Actors has started here: a node that leaves hands its shards off whether or not it has.
             var gatewayRuns = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
             HandOffAtLeave.Register(system, await registry.GetAsync<LoginShardRegionKey>().ConfigureAwait(false), region,
-                await registry.GetAsync<ServerModeRouteKey>().ConfigureAwait(false), gatewayRuns.Task);
+                await registry.GetAsync<ServerModeRouteKey>().ConfigureAwait(false), gatewayRuns.Task, options.Role);
             var logoutTokens = await registry.GetAsync<LogoutTokenGuardRegionKey>().ConfigureAwait(false);
             var runtime = Runtime(resolver.GetService<IServiceProvider>());
             runtime.NotReady = ClusterReadiness.Of(system);

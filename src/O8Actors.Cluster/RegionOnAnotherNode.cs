@@ -36,11 +36,14 @@ internal sealed class RegionOnAnotherNode
         // role has (what was sent there went to dead letters).
         _regionPath = [.. localRegion.Path.Parent.Elements, Uri.EscapeDataString(typeName)];
         _role = role;
+        _leaving = LeavingMembers.Get(system);
     }
 
+    private readonly LeavingMembers _leaving;
+
     /// <summary>
-    /// The region on the youngest other member that is up, reachable and of the role, or null when there is none (this is
-    /// the last such node).
+    /// The region on the youngest other member that is up, reachable, of the role and not leaving itself
+    /// (<see cref="LeavingMembers"/>), or null when there is none (this is the last such node).
     /// </summary>
     /// <remarks>
     /// The youngest: the member likeliest to stay. A rolling update replaces the oldest members first (a Deployment's
@@ -53,7 +56,7 @@ internal sealed class RegionOnAnotherNode
         var self = _cluster.SelfUniqueAddress;
         var member = state.Members
             .Where(m => m.Status == MemberStatus.Up && !m.UniqueAddress.Equals(self) && (string.IsNullOrEmpty(_role) || m.HasRole(_role))
-                && !state.Unreachable.Contains(m))
+                && !state.Unreachable.Contains(m) && !_leaving.Contains(m.Address))
             .OrderBy(m => m, Member.AgeOrdering)
             .LastOrDefault();
         return member is null ? null : _system.ActorSelection(new RootActorPath(member.Address) / _regionPath);

@@ -8,9 +8,9 @@ namespace O8Actors.Cluster;
 /// <summary>
 /// Finds the node that waits for a sign-out's return. A server-mode sign-out (<c>BeginSignOutAsync</c>) runs its
 /// browser step on the node that began it, while the provider may send the browser back to any node: the node it lands
-/// on asks its own listener, then the gateway of every other member that is up and reachable
-/// (<see cref="SignOutReturnHere"/>), and answers with the first page that is not the 400 of an unknown return. A state
-/// is single use, so at most one node has it.
+/// on asks its own listener and the gateway of every other member that is up and reachable (<see cref="SignOutReturnHere"/>)
+/// at once, and answers with the first page that is not the 400 of an unknown return, as soon as it comes. A state is
+/// single use, so at most one node has it.
 /// </summary>
 /// <remarks>
 /// Bounded: one ask per member, each with <see cref="AskTimeout"/>; a node that does not answer counts as not having it.
@@ -29,17 +29,22 @@ internal static class SignOutReturnSearch
     /// <param name="path">The path it arrived on.</param>
     public static async Task<CallbackResponse> FindAsync(IActorRef? listener, IReadOnlyList<ActorSelection> otherGateways, string state, string? path)
     {
+        // All at once, and the first page found answers: the browser waited for the slowest node before (a member that
+        // runs no O8Actors, whose gateway is missing, or one just dead and not yet unreachable, answers only by timing
+        // out), so the owner's page came 10 s late, or after the browser's own wait had given up on it.
+        var asks = new List<Task<CallbackResponse?>>(otherGateways.Count + 1);
         if (listener is not null)
+            asks.Add(AskAsync(() => listener.Ask<CallbackResponse>(new CallbackReceived(state, null, null, null, null, path) { Search = true }, AskTimeout)));
+        var message = new SignOutReturnHere(state, path);
+        foreach (var gateway in otherGateways) asks.Add(AskAsync(() => gateway.Ask<CallbackResponse>(message, AskTimeout)));
+
+        while (asks.Count > 0)
         {
-            var here = await AskAsync(() => listener.Ask<CallbackResponse>(new CallbackReceived(state, null, null, null, null, path) { Search = true }, AskTimeout))
-                .ConfigureAwait(false);
-            if (IsFound(here)) return here!;
+            var answered = await Task.WhenAny(asks).ConfigureAwait(false);
+            asks.Remove(answered);
+            if (await answered.ConfigureAwait(false) is { } page && IsFound(page)) return page;
         }
 
-        var message = new SignOutReturnHere(state, path);
-        var answers = await Task.WhenAll(otherGateways.Select(gateway => AskAsync(() => gateway.Ask<CallbackResponse>(message, AskTimeout))))
-            .ConfigureAwait(false);
-        if (answers.FirstOrDefault(IsFound) is { } found) return found;
         O8Metrics.CallbackRejected(O8Metrics.MissingCodeAndErrorReason);
         return CallbackPages.Malformed;
     }

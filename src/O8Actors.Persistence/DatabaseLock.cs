@@ -49,7 +49,7 @@ internal static class DatabaseLock
     /// <summary>The refusal when another holder kept <paramref name="database"/> while this start <paramref name="waited"/>: what it is and what to do.</summary>
     internal static InvalidOperationException HeldElsewhere(string database, TimeSpan waited) => new(
         $"The token database {database} is in use by another process (or actor system) that is not in one Akka.NET cluster " +
-        $"with this one (waited {waited.TotalSeconds:0.#} s for it to stop). Two such processes must not share one token database: " +
+        $"with this one (waited {waited.TotalSeconds:0.#} s for it to stop; O8:Persistence:DatabaseLockWait sets how long, for a restart that overlaps the previous instance). Two such processes must not share one token database: " +
         "each keeps the accounts' tokens in memory, and one would refresh with a refresh token the other has already rotated " +
         "(a provider that detects reuse revokes the grant). Run one process per database (give each instance its own database: " +
         "O8:Persistence:ConnectionString, or AppId for the default SQLite file), or join the processes into one cluster " +

@@ -86,9 +86,22 @@ public sealed class O8PersistenceOptions
 
     /// <summary>
     /// How long a start outside a cluster waits for another process to release the SQLite database before it is
-    /// refused (<see cref="DatabaseLock"/>); a setting of the tests, which need not wait ten seconds for a refusal.
+    /// refused (default 10 s; <c>O8:Persistence:DatabaseLockWait</c>). The instance before it releases the database when
+    /// its actor system has stopped, after its shutdown has settled the accounts and stopped the listener (the hosted
+    /// <c>ShutdownTimeout</c> each): where a restart overlaps the previous instance (an IIS overlapped recycle, a
+    /// supervisor that starts the new process first), give this at least that long.
     /// </summary>
-    internal TimeSpan DatabaseLockWait { get; set; } = DatabaseLock.WaitForOtherProcess;
+    /// <exception cref="ArgumentOutOfRangeException">Negative, or longer than an hour.</exception>
+    public TimeSpan DatabaseLockWait
+    {
+        get => _databaseLockWait;
+        set => _databaseLockWait = value >= TimeSpan.Zero && value <= MaximumDatabaseLockWait
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"{nameof(DatabaseLockWait)} must be between zero and one hour, not {value}.");
+    }
+
+    private TimeSpan _databaseLockWait = DatabaseLock.WaitForOtherProcess;
+    private static readonly TimeSpan MaximumDatabaseLockWait = TimeSpan.FromHours(1);
 
     /// <summary>The configuration section <see cref="FromConfiguration"/> read into these options; null when it never ran.</summary>
     internal string? SectionRead { get; private set; }
@@ -100,7 +113,8 @@ public sealed class O8PersistenceOptions
     // PostgreSQL rows written before the databases were split by app stay readable).
     internal static string DataFolder => O8Actors.Accounts.TokenFolders.DataRoot;
 
-    private static readonly string[] ConfigurationKeys = ["Database", "ConnectionString", "ConnectionStringName", "KeyRingFolder", "UseAppDataProtection", "AppId"];
+    private static readonly string[] ConfigurationKeys =
+        ["Database", "ConnectionString", "ConnectionStringName", "KeyRingFolder", "UseAppDataProtection", "AppId", "DatabaseLockWait"];
 
     // The connection string FromConfiguration read and the content root its SQLite file is taken from, while it is the one set.
     private (string Connection, string ContentRoot)? _configuredConnection;
@@ -122,7 +136,8 @@ public sealed class O8PersistenceOptions
 
     /// <summary>
     /// Reads <c>Database</c> (<c>Sqlite</c> or <c>PostgreSql</c>), <c>ConnectionString</c> (or the connection string
-    /// named by <c>ConnectionStringName</c> under <c>ConnectionStrings</c>), <c>KeyRingFolder</c>, <c>UseAppDataProtection</c> and <c>AppId</c> from
+    /// named by <c>ConnectionStringName</c> under <c>ConnectionStrings</c>), <c>KeyRingFolder</c>, <c>UseAppDataProtection</c>, <c>AppId</c>
+    /// and <c>DatabaseLockWait</c> (hh:mm:ss) from
     /// <paramref name="section"/> of <paramref name="configuration"/>; keys that are absent leave the current value.
     /// A relative <c>KeyRingFolder</c>, and a relative SQLite <c>Data Source</c>, are the app's own files: they are taken
     /// from the content root, as the providers' key files are, not from the working directory (a Windows service's is
@@ -180,6 +195,10 @@ public sealed class O8PersistenceOptions
             UseAppDataProtection = bool.TryParse(app, out var use)
                 ? use
                 : throw new ArgumentException($"{section}:UseAppDataProtection must be true or false, not '{app}'.", nameof(configuration));
+        if (s["DatabaseLockWait"] is { Length: > 0 } lockWait)
+            DatabaseLockWait = TimeSpan.TryParse(lockWait, System.Globalization.CultureInfo.InvariantCulture, out var wait) && wait >= TimeSpan.Zero && wait <= MaximumDatabaseLockWait
+                ? wait
+                : throw new ArgumentException($"{section}:DatabaseLockWait must be a time between 00:00:00 and 01:00:00 (hh:mm:ss), not '{lockWait}'.", nameof(configuration));
         return this;
     }
 }

@@ -29,7 +29,7 @@ internal sealed class SqliteDatabaseLock(FileStream file) : IDisposable
         {
             try
             {
-                return new SqliteDatabaseLock(O8Actors.Accounts.PrivateFiles.OpenLock(path));
+                return new SqliteDatabaseLock(O8Actors.Accounts.PrivateFiles.OpenExclusiveLock(path));
             }
             catch (IOException e) when (O8Actors.Accounts.PrivateFiles.IsLockedElsewhere(e))
             {

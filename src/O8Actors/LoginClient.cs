@@ -255,7 +255,8 @@ internal sealed class LoginClient : IOAuthLogins
     /// <summary>What a token request's caller throws when the account's actor did not answer within <paramref name="wait"/>.</summary>
     internal static OAuthFlowException CallerGaveUp(OAuthAccount account, bool interactive, TimeSpan wait) => interactive
         ? new AuthorizationTimeoutException(wait,
-            $"Authorization timed out: the interactive login of {account} did not end within {wait.TotalSeconds:0} seconds.")
+            $"Authorization timed out: the interactive login of {account} did not end within {wait.TotalSeconds:0} seconds (this call's " +
+            "timeout and the token exchange's; a call that joined a login already running for the account waits no longer, and the login goes on).")
         : new AuthorizationFailedException(LoginFailure.ExchangeTimeout,
             $"Renewing the tokens of {account} did not finish within {wait.TotalSeconds:0} seconds.");
 

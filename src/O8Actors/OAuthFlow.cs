@@ -63,7 +63,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <param name="redirectPort">The listener's port (default 41539, as the original).</param>
     /// <param name="logins">
     /// The orchestrator to run on. Null (the default) uses a process-wide one on <paramref name="redirectPort"/>,
-    /// started on first use with the defaults of <c>hocon/o8.conf</c> and shared by every <c>OAuthFlow</c> on that port.
+    /// started on first use with the defaults of <c>hocon/o8.conf</c> and shared by every <c>OAuthFlow</c> on that port;
+    /// it binds the port only while a browser login needs it (<see cref="ListenerStart.WhileNeeded"/>).
     /// </param>
     protected OAuthFlow(string clientId, string clientSecret, string userScopes, int redirectPort = 41539, IOAuthLogins? logins = null)
     {
@@ -136,7 +137,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <param name="timeout">How long to wait for the browser to come back, when a login is needed.</param>
     /// <param name="cancellationToken">Cancels the login.</param>
     /// <exception cref="AuthorizationTimeoutException">No redirect within <paramref name="timeout"/> (a call that joined a
-    /// login already running for this flow's account: within that login's own deadline).</exception>
+    /// login already running for this flow's account waits for it up to its own <paramref name="timeout"/> and the token
+    /// exchange's time; the login goes on for the call that started it).</exception>
     /// <exception cref="AuthorizationDeniedException">The user or the provider refused.</exception>
     /// <exception cref="TokenExchangeException">The code could not be exchanged.</exception>
     public async Task<string> AuthorizeAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
@@ -472,7 +474,11 @@ public abstract class OAuthFlow : IAsyncDisposable
     {
         if (_instanceOnly) InstanceOnlyProviders.TryAdd(_providerName, 0);
         var logins = _logins ?? await SharedRuntime(RedirectPort).ConfigureAwait(false);
-        RedirectUrl = (await logins.GetRedirectUriAsync().ConfigureAwait(false)).AbsoluteUri;
+        // The shared orchestrator's redirect URI is its settings' (its port is fixed): asked of the listener, it bound the
+        // port and loaded the certificate for a call that needs neither (a cached token, a refresh, a sign-out).
+        RedirectUrl = (_logins is null && logins is OAuthLogins { Options.Listener: { Port: > 0 } listener }
+            ? listener.RedirectUriOn(listener.Port)
+            : await logins.GetRedirectUriAsync().ConfigureAwait(false)).AbsoluteUri;
         var strategy = new OAuthFlowStrategy(this, _providerName);
         await logins.RegisterProviderAsync(strategy).ConfigureAwait(false);
         var waiting = logins.Events.Subscribe(new WaitingObserver(this));
@@ -614,6 +620,10 @@ public abstract class OAuthFlow : IAsyncDisposable
     {
         setup.Options = O8Options.FromConfig();
         setup.Options.Listener.Port = port;
+        // Bound while a login needs it, as the original's authorize() held it: a cached token, a refresh or a sign-out
+        // binds nothing, so a second copy of a CLI (another terminal, xargs -P) reads its stored token while the first
+        // waits for a browser, and a machine without the certificate still serves what needs no browser.
+        setup.Options.Listener.Start = ListenerStart.WhileNeeded;
         setup.SystemName = $"o8actors-{port}";
         // A console app's flows remember their account across runs (encrypted, in the user's data folder).
         setup.TokenStore = new FileTokenStore();

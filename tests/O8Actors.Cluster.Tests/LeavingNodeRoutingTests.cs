@@ -96,6 +96,31 @@ public sealed class LeavingNodeRoutingTests(ThreeNodesOneLeaving cluster) : ICla
     }
 
     /// <summary>
+    /// A scale-in by two: the two youngest members get SIGTERM together, and each stays an Up member until its
+    /// shutdown's cluster-leave phase, long after its regions have stopped. A callback landing on one of them went to the
+    /// other's stopped region (the youngest other member that was up) and its browser waited for a 504; each now tells
+    /// the others it is leaving first, and they route around it.
+    /// </summary>
+    [Fact]
+    public async Task A_callback_landing_on_one_of_two_nodes_shut_down_together_reaches_its_login_on_a_node_that_stays()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (user, login, callback) = await AtTheProviderAsync("two-leaving", ct);
+        using var browser = user;
+        var (first, firstPort) = await cluster.AddNodeAsync();
+        var (second, _) = await cluster.AddNodeAsync();
+        foreach (var node in new[] { first, second })
+        {
+            var self = Akka.Cluster.Cluster.Get(node.Services.GetRequiredService<Akka.Actor.ActorSystem>());
+            await Eventually.TrueAsync(() => self.SelfMember.Status == Akka.Cluster.MemberStatus.Up, "the new node is up", Wait);
+        }
+
+        await Task.WhenAll(cluster.ShutDownAndHoldAsync(cluster.Apps.Count - 2), cluster.ShutDownAndHoldAsync(cluster.Apps.Count - 1)).WaitAsync(Wait, ct);
+
+        await CallbackSucceedsAsync(user, OnNode(firstPort, callback), login, ct);
+    }
+
+    /// <summary>
     /// A login begun on the first node whose entity runs there (a node that stays), its user past the provider: the user's
     /// browser, the login, and the path and query of the callback the provider redirected to.
     /// </summary>

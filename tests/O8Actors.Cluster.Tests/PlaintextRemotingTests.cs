@@ -36,6 +36,28 @@ public sealed class PlaintextRemotingTests
     public void Loopback_only_or_TLS_remoting_is_not(string tcp) =>
         Assert.Null(PlaintextRemoting.ExposedHost(Remote($"akka.remote.dot-netty.tcp {{\n{tcp}\n}}")));
 
+    /// <summary>TLS that checks no certificate, or none of the connecting node's, protects nothing from a machine on the network.</summary>
+    [Theory]
+    [InlineData("hostname = 10.0.0.5\nenable-ssl = on\nssl.suppress-validation = on", "ssl.suppress-validation = on")]
+    [InlineData("hostname = 0.0.0.0\nenable-ssl = on\nssl.require-mutual-authentication = off", "ssl.require-mutual-authentication = off")]
+    public void TLS_that_authenticates_no_peer_on_a_host_that_is_not_loopback_is_named(string tcp, string setting)
+    {
+        var config = Remote($"akka.remote.dot-netty.tcp {{\n{tcp}\n}}");
+
+        var found = PlaintextRemoting.UnauthenticatedTls(config);
+
+        Assert.NotNull(found);
+        Assert.Equal(setting, found.Value.Setting);
+        Assert.Null(PlaintextRemoting.ExposedHost(config));
+    }
+
+    [Theory]
+    [InlineData("hostname = 10.0.0.5\nenable-ssl = on")]
+    [InlineData("hostname = 127.0.0.1\nenable-ssl = on\nssl.suppress-validation = on")]
+    [InlineData("hostname = 10.0.0.5\nenable-ssl = off\nssl.suppress-validation = on")]
+    public void TLS_as_Akka_ships_it_loopback_or_plaintext_is_not_named_as_unauthenticated(string tcp) =>
+        Assert.Null(PlaintextRemoting.UnauthenticatedTls(Remote($"akka.remote.dot-netty.tcp {{\n{tcp}\n}}")));
+
     [Fact]
     public void The_warning_says_what_crosses_in_plaintext_and_where_to_read_about_it()
     {

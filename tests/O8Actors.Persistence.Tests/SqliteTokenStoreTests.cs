@@ -212,4 +212,33 @@ public sealed class SqliteTokenStoreTests(SandboxFixture sandbox) : IClassFixtur
         var named = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Persistence:AppId"] = "my-server" }).Build();
         Assert.Equal("my-server", new O8PersistenceOptions().FromConfiguration(named).AppId);
     }
+
+    /// <summary>
+    /// The wait for a previous instance's database lock was fixed at 10 s: a restart that overlaps an instance whose
+    /// shutdown takes longer (a refresh being settled, a raised ShutdownTimeout) failed its start as if two apps shared
+    /// the database. It is a setting now.
+    /// </summary>
+    [Theory]
+    [InlineData("00:00:45", 45)]
+    [InlineData("00:02:00", 120)]
+    public void The_wait_for_a_previous_instances_database_lock_is_read_from_configuration(string value, int seconds)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Persistence:DatabaseLockWait"] = value }).Build();
+
+        Assert.Equal(TimeSpan.FromSeconds(seconds), new O8PersistenceOptions().FromConfiguration(configuration).DatabaseLockWait);
+        Assert.Equal(TimeSpan.FromSeconds(10), new O8PersistenceOptions().DatabaseLockWait);
+    }
+
+    [Theory]
+    [InlineData("ten seconds")]
+    [InlineData("-00:00:05")]
+    [InlineData("02:00:00")]
+    public void A_database_lock_wait_that_is_no_time_between_zero_and_an_hour_is_refused_naming_the_key(string value)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Persistence:DatabaseLockWait"] = value }).Build();
+
+        var error = Assert.Throws<ArgumentException>(() => new O8PersistenceOptions().FromConfiguration(configuration));
+
+        Assert.Contains("O8:Persistence:DatabaseLockWait", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -310,7 +310,7 @@ public sealed class FileTokenStore : ITokenStore
             {
                 try
                 {
-                    return new FileLock(PrivateFiles.OpenLock(path));
+                    return new FileLock(PrivateFiles.OpenExclusiveLock(path));
                 }
                 catch (IOException e) when (PrivateFiles.IsLockedElsewhere(e))
                 {

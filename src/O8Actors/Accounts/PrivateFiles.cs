@@ -32,12 +32,58 @@ internal static class PrivateFiles
     /// Unix, a sharing lock on Windows, both dropped by the operating system when the process ends. Held elsewhere, it
     /// throws an <see cref="IOException"/> that <see cref="IsLockedElsewhere"/> recognises.
     /// </summary>
-    public static FileStream OpenLock(string path)
+    public static FileStream OpenLock(string path) => new(path, LockOptions());
+
+    private static FileStreamOptions LockOptions()
     {
         var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = File;
-        return new FileStream(path, options);
+        return options;
     }
+
+    /// <summary>
+    /// <see cref="OpenLock"/> for a lock that must keep a second holder out (an account's refresh, a token file's write, a
+    /// token database's one process): the first lock taken in a folder is checked by opening it once more, which must be
+    /// refused. With .NET's file locking off (<c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c>, <c>System.IO.DisableFileLocking</c>,
+    /// set to work around sharing errors on network shares) or a file system without <c>flock</c>, every holder got the lock:
+    /// two processes refreshed one account with the same refresh token, and a provider that detects reuse revoked the grant.
+    /// </summary>
+    /// <exception cref="IOException">The lock does not exclude a second holder here (not one <see cref="IsLockedElsewhere"/> recognises).</exception>
+    public static FileStream OpenExclusiveLock(string path) => OpenExclusiveLock(path, OpenLock);
+
+    /// <summary><see cref="OpenExclusiveLock(string)"/> with the opening of the lock file given (tests).</summary>
+    internal static FileStream OpenExclusiveLock(string path, Func<string, FileStream> open)
+    {
+        var held = open(path);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "";
+        if (ExcludingFolders.ContainsKey(folder)) return held;
+        try
+        {
+            // A second opener while this one holds it: refused where locks are in force.
+            open(path).Dispose();
+        }
+        catch (IOException e) when (IsLockedElsewhere(e))
+        {
+            ExcludingFolders.TryAdd(folder, 0);
+            return held;
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
+
+        held.Dispose();
+        throw new IOException(
+            $"The lock file {path} does not keep a second holder out: file locking is off in this process (the environment variable " +
+            "DOTNET_SYSTEM_IO_DISABLEFILELOCKING, or the runtime setting System.IO.DisableFileLocking) or the file system of " +
+            $"{folder} does not support it. O8Actors' token stores need it: without it two processes would refresh one account with " +
+            "the same refresh token, which a provider that detects reuse answers by revoking the grant. Turn file locking on, or " +
+            "keep the tokens on a local disk.");
+    }
+
+    // Folders where a second opener of a held lock was refused: checked once each (a store uses one or two folders).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> ExcludingFolders = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Whether opening a lock file for this process alone (<see cref="FileShare.None"/>) failed because another handle

@@ -189,7 +189,7 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
             _failure = null;
             _app = started.App;
             _servedCertificate = started.Certificate;
-            _redirectUri = BuildRedirectUri(_options.Listener, started.Port);
+            _redirectUri = _options.Listener.RedirectUriOn(started.Port);
             WatchCertificate(started);
             _log.Info("Callback listener bound on 127.0.0.1:{0}{1} ({2}); callback base {3} (each provider's redirect URI is a path under it)", started.Port,
                 started.IPv6 ? $" and [::1]:{started.Port}" : "", _options.Listener.Scheme, _redirectUri);
@@ -501,14 +501,6 @@ internal sealed partial class CallbackServerActor : ReceiveActor, IWithStash, IW
         {
             certificate?.Dispose();
         }
-    }
-
-    private static Uri BuildRedirectUri(ListenerOptions listener, int port)
-    {
-        var host = listener.Host;
-        // A bare IPv6 literal needs brackets in a URI.
-        if (host.Contains(':') && !host.StartsWith('[')) host = $"[{host}]";
-        return new Uri($"{listener.Scheme.ToLowerInvariant()}://{host}:{port}{listener.Path}", UriKind.Absolute);
     }
 
     private static Exception Unwrap(Exception ex) =>

@@ -221,6 +221,15 @@ public sealed class ListenerOptions
     /// <summary>Also bind <c>[::1]</c>.</summary>
     public bool BindIPv6 { get; set; } = true;
 
+    /// <summary>The listener's redirect URI when it listens on <paramref name="port"/>: scheme, host, port and path.</summary>
+    internal Uri RedirectUriOn(int port)
+    {
+        var host = Host;
+        // A bare IPv6 literal needs brackets in a URI.
+        if (host.Contains(':') && !host.StartsWith('[')) host = $"[{host}]";
+        return new Uri($"{Scheme.ToLowerInvariant()}://{host}:{port}{Path}", UriKind.Absolute);
+    }
+
     /// <summary>
     /// When the listener binds its port (<c>o8.listener.start</c>): <see cref="ListenerStart.AtStart"/> (default),
     /// <see cref="ListenerStart.OnFirstUse"/>, for a CLI that runs as several processes on one fixed port, or that often

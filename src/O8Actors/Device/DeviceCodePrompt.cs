@@ -16,16 +16,43 @@ public static class DeviceCodePrompt
     /// </summary>
     /// <param name="issued">The event.</param>
     /// <param name="qrCode">Whether to draw the QR code.</param>
-    public static string Format(DeviceCodeIssuedEvent issued, bool qrCode = true)
+    public static string Format(DeviceCodeIssuedEvent issued, bool qrCode = true) => Format(issued, qrCode, painted: false);
+
+    /// <summary><see cref="Format(DeviceCodeIssuedEvent, bool)"/>, the QR code <see cref="Painted"/> when <paramref name="painted"/>.</summary>
+    internal static string Format(DeviceCodeIssuedEvent issued, bool qrCode, bool painted)
     {
         ArgumentNullException.ThrowIfNull(issued);
         var text = new StringBuilder()
             .AppendLine($"To sign in with {issued.Provider}, open {issued.VerificationUri} on any device and enter the code {issued.UserCode}")
             .AppendLine($"(the code is valid for {Minutes(issued.ExpiresIn)}).");
         if (qrCode && issued.VerificationUriComplete is { } complete && QrCodeIfItFits(complete.AbsoluteUri) is { } drawn)
-            text.AppendLine("Or scan this code with a phone:").Append(drawn);
+            text.AppendLine("Or scan this code with a phone:").Append(painted ? Painted(drawn) : drawn);
         return text.ToString();
     }
+
+    /// <summary>
+    /// <paramref name="qrCode"/> with each line in white on black (ANSI colours, reset at each line's end): its drawn
+    /// light modules are in the terminal's text colour, which a light theme makes dark, and an inverted code is one many
+    /// phone scanners do not find. Painted, it is dark on light on every theme.
+    /// </summary>
+    internal static string Painted(string qrCode)
+    {
+        var text = new StringBuilder(qrCode.Length * 2);
+        foreach (var line in qrCode.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries))
+            text.Append(WhiteOnBlack).Append(line).Append(ColoursReset).AppendLine();
+        return text.ToString();
+    }
+
+    private const string WhiteOnBlack = "\u001b[97;40m";
+    private const string ColoursReset = "\u001b[0m";
+
+    /// <summary>
+    /// Whether <paramref name="output"/> is this process's console on a terminal (not redirected to a file or a pipe,
+    /// where colour codes would be noise) and colours are not turned off (<c>NO_COLOR</c>).
+    /// </summary>
+    private static bool IsColourTerminal(TextWriter output) =>
+        string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))
+        && ((ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected) || (ReferenceEquals(output, Console.Error) && !Console.IsErrorRedirected));
 
     /// <summary>
     /// <see cref="QrCode"/>, or null for content longer than a QR code holds (2953 bytes): the provider chose the URI's
@@ -45,19 +72,20 @@ public static class DeviceCodePrompt
 
     /// <summary>
     /// An observer for <see cref="IOAuthLogins.Events"/> that writes each device login's instructions
-    /// (<see cref="Format"/>) to <paramref name="output"/> when its code arrives, and a line whenever the provider makes it
+    /// (<see cref="Format(DeviceCodeIssuedEvent, bool)"/>) to <paramref name="output"/> when its code arrives, and a line whenever the provider makes it
     /// poll less often (<c>slow_down</c>). Other events are ignored.
     /// </summary>
-    /// <param name="output">Where to write, for example <see cref="Console.Out"/>.</param>
+    /// <param name="output">Where to write, for example <see cref="Console.Out"/> (on a terminal, and without
+    /// <c>NO_COLOR</c> set, the QR code is painted white on black with ANSI colours so it scans on any theme).</param>
     /// <param name="qrCode">Whether to draw the QR code.</param>
     public static IObserver<LoginEvent> WriteTo(TextWriter output, bool qrCode = true)
     {
         ArgumentNullException.ThrowIfNull(output);
-        return new Writer(output, qrCode);
+        return new Writer(output, qrCode, IsColourTerminal(output));
     }
 
     /// <summary>Writes under a lock: events of several logins arrive on the event stream's thread, one at a time, but the writer may be shared.</summary>
-    private sealed class Writer(TextWriter output, bool qrCode) : IObserver<LoginEvent>
+    private sealed class Writer(TextWriter output, bool qrCode, bool painted) : IObserver<LoginEvent>
     {
         private readonly Lock _gate = new();
         private readonly Dictionary<string, TimeSpan> _intervals = new(StringComparer.Ordinal);
@@ -69,7 +97,7 @@ public static class DeviceCodePrompt
                 switch (value)
                 {
                     case DeviceCodeIssuedEvent issued:
-                        output.Write(Format(issued, qrCode));
+                        output.Write(Format(issued, qrCode, painted));
                         output.WriteLine($"Waiting for the answer (polling every {issued.Interval.TotalSeconds:0} s)...");
                         _intervals[issued.LoginId] = issued.Interval;
                         break;
@@ -90,8 +118,10 @@ public static class DeviceCodePrompt
     }
 
     /// <summary>
-    /// <paramref name="content"/> as a QR code of text blocks, two modules a character (upper and lower half blocks),
-    /// dark on a light quiet zone, so it scans on a dark or a light terminal.
+    /// <paramref name="content"/> as a QR code of text blocks, two modules a character (upper and lower half blocks):
+    /// the light modules (the quiet zone included) drawn in the text colour, the dark ones blank, which reads dark on
+    /// light on a terminal with light text on a dark background. <see cref="WriteTo"/> paints it white on black when it
+    /// writes to this process's console on a terminal, so it reads the same on a light theme.
     /// </summary>
     /// <exception cref="DataTooLongException"><paramref name="content"/> is longer than a QR code holds (2953 bytes).</exception>
     public static string QrCode(string content)

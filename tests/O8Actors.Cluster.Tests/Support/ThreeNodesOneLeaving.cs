@@ -40,6 +40,23 @@ public sealed class ThreeNodesOneLeaving : ThreeNodesBehindProxy
         if (system.WhenTerminated.IsCompleted) throw new InvalidOperationException("The leaving node's actor system stopped instead of being held.");
     }
 
+    /// <summary>
+    /// Shuts node <paramref name="index"/> down as SIGTERM does (its coordinated shutdown runs, and it stays an
+    /// <c>Up</c> member until the shutdown's <c>cluster-leave</c> phase), held in <c>before-cluster-shutdown</c> until the
+    /// fixture is disposed; completes once its logins' region has stopped.
+    /// </summary>
+    public async Task ShutDownAndHoldAsync(int index)
+    {
+        var services = Apps[index].Services;
+        var system = services.GetRequiredService<ActorSystem>();
+        var shutdown = CoordinatedShutdown.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "test-holds-the-node", () => _release.Task);
+        var regionStopped = services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>().WatchAsync();
+        _ = shutdown.Run(CoordinatedShutdown.ClrExitReason.Instance);
+        await regionStopped.WaitAsync(Wait);
+        if (system.WhenTerminated.IsCompleted) throw new InvalidOperationException("The node's actor system stopped instead of being held.");
+    }
+
     public override async ValueTask DisposeAsync()
     {
         _release.TrySetResult(Akka.Done.Instance);

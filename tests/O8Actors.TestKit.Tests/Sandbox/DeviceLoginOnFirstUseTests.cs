@@ -25,15 +25,25 @@ public sealed class DeviceLoginOnFirstUseTests
             configure(setup);
         });
 
-    [Fact]
-    public async Task A_device_login_succeeds_without_a_certificate_or_a_bind_and_only_ending_the_provider_session_tries_to_bind()
+    /// <summary>
+    /// Ending the provider's session needs the browser to come back, so it binds: with a browser that could open, it
+    /// meets the missing certificate; over SSH, where none can, it fails at once saying so, and binds nothing (it used to
+    /// bind first, and reported the missing certificate for what no browser could have done anyway).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_device_login_succeeds_without_a_certificate_or_a_bind_and_only_ending_the_provider_session_tries_to_bind(bool browserCouldOpen)
     {
         await using var sandbox = await SandboxAuthorizationServer.StartAsync(new SandboxOptions { DevicePollInterval = TimeSpan.FromSeconds(1) });
         var port = FreePorts.Next();
         sandbox.RegisterClient("cli", null, [$"https://localhost:{port}/sandbox"], ClientAuthMethod.None);
         var folder = Path.Combine(Path.GetTempPath(), "o8-nocert-" + Guid.NewGuid().ToString("N"));
         await using var logins = await StartWithoutACertificateAsync(port, folder, setup =>
-            setup.Providers.Add(new OidcDiscoveryStrategy(new OidcDiscoveryOptions { Name = "sandbox", Issuer = sandbox.IssuerString, ClientId = "cli" })));
+        {
+            setup.Browser = browserCouldOpen ? new CouldOpenABrowser() : new NoBrowserHere();
+            setup.Providers.Add(new OidcDiscoveryStrategy(new OidcDiscoveryOptions { Name = "sandbox", Issuer = sandbox.IssuerString, ClientId = "cli" }));
+        });
 
         var outcome = await logins.RunAsync("sandbox",
             new AuthorizationRequest(ExtraParameters: new Dictionary<string, string> { ["login_hint"] = "alice" }) { Method = LoginMethod.Device }).WaitAsync(Wait);
@@ -47,12 +57,19 @@ public sealed class DeviceLoginOnFirstUseTests
         Assert.False(status.ListenerBound);
         Assert.Null(status.ListenerFailure);
 
-        // Ending the provider's session needs the browser to come back: that binds, and here meets the missing certificate.
         var signedOut = await logins.SignOutAsync(succeeded.Account!, SignOutOptions.EndingProviderSession).WaitAsync(Wait);
 
         Assert.Equal(ProviderSessionOutcome.Failed, signedOut.ProviderSession);
-        Assert.Contains(Path.Combine(folder, "localhost.pem"), signedOut.ProviderSessionReason);
-        Assert.IsType<CertificateNotFoundException>((await logins.GetStatusAsync()).ListenerFailure);
+        if (browserCouldOpen)
+        {
+            Assert.Contains(Path.Combine(folder, "localhost.pem"), signedOut.ProviderSessionReason);
+            Assert.IsType<CertificateNotFoundException>((await logins.GetStatusAsync()).ListenerFailure);
+        }
+        else
+        {
+            Assert.Contains("No browser can be opened here (no display)", signedOut.ProviderSessionReason);
+            Assert.Null((await logins.GetStatusAsync()).ListenerFailure);
+        }
         Assert.True(FreePorts.IsFree(port));
     }
 
@@ -92,6 +109,15 @@ public sealed class DeviceLoginOnFirstUseTests
         Assert.Contains("githbu", typo.Message);
         Assert.True(FreePorts.IsFree(port), "nothing bound the port");
         Assert.Null((await logins.GetStatusAsync()).ListenerFailure);
+    }
+
+    /// <summary>A machine without a display (a server, an SSH session): it says so before anything is launched.</summary>
+    private sealed class NoBrowserHere : IBrowserLauncher, IBrowserAvailability
+    {
+        public string? UnavailableReason => "no display";
+
+        public Task<BrowserLaunchResult> LaunchAsync(Uri authorizeUrl, CancellationToken cancellationToken) =>
+            Task.FromResult(BrowserLaunchResult.NotLaunched("no display"));
     }
 
     /// <summary>A launcher on a machine with a display (it says nothing of its availability); it opens nothing.</summary>

@@ -129,6 +129,28 @@ public sealed class OAuthFlowLifetimeTests(ITestOutputHelper output) : IAsyncLif
         Assert.Empty(TokenFiles());
     }
 
+    /// <summary>
+    /// A second copy of a CLI while the first holds the port for its browser login (another terminal, <c>xargs -P</c>):
+    /// the shared orchestrator bound the port at its start, whatever the call, so the copy failed on the port in use
+    /// although its token was stored. It binds only while a browser login needs it now.
+    /// </summary>
+    [Fact]
+    public async Task A_stored_token_is_served_while_another_process_holds_the_port()
+    {
+        string token;
+        await using (var first = Flow(cacheName: "held-port-test"))
+            token = await first.AuthorizeAsync(timeoutSeconds: 30);
+        await OAuthFlow.ShutdownSharedAsync();
+        using var otherProcess = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, _port);
+        otherProcess.Start();
+
+        await using var second = Flow(cacheName: "held-port-test");
+
+        Assert.Equal(token, await second.AuthorizeAsync(timeoutSeconds: 30));
+        IOAuthLogins shared = await OAuthFlow.SharedRuntime(_port);
+        Assert.False((await shared.GetStatusAsync()).ListenerBound);
+    }
+
     [Theory]
     [InlineData("AuthorizeForTokensAsync")]
     [InlineData("GetAccessTokenAsync")] // the login runs in the account's actor, for the caller

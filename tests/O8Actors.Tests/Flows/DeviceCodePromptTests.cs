@@ -46,6 +46,28 @@ public sealed class DeviceCodePromptTests
         }
     }
 
+    /// <summary>
+    /// The light modules are drawn in the terminal's text colour, which a light theme makes dark: the code came out
+    /// inverted there, and many phone scanners do not find an inverted code. Painted white on black it reads the same on
+    /// every theme; a writer to a file or a pipe gets it unpainted (no colour codes in a log).
+    /// </summary>
+    [Fact]
+    public void On_a_terminal_the_QR_code_is_painted_white_on_black_line_by_line_elsewhere_it_is_plain()
+    {
+        var issued = Issued(new Uri("https://github.com/login/device?user_code=WDJB-MJHT"));
+        var plain = DeviceCodePrompt.QrCode("https://github.com/login/device?user_code=WDJB-MJHT");
+
+        var painted = DeviceCodePrompt.Format(issued, qrCode: true, painted: true);
+
+        var lines = plain.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        foreach (var line in lines) Assert.Contains("\u001b[97;40m" + line + "\u001b[0m" + Environment.NewLine, painted);
+        Assert.DoesNotContain("\u001b[", DeviceCodePrompt.Format(issued));
+        var toAFile = new StringWriter();
+        DeviceCodePrompt.WriteTo(toAFile).OnNext(issued);
+        Assert.DoesNotContain("\u001b[", toAFile.ToString());
+        Assert.Contains(plain, toAFile.ToString());
+    }
+
     [Fact]
     public void The_writer_prints_the_prompt_and_a_line_when_the_interval_grows()
     {
