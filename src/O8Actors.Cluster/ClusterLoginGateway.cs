@@ -178,8 +178,8 @@ internal sealed class ClusterLoginGateway : ReceiveActor, IWithTimers, IWithStas
     private void NoteLeaving(NodeLeaving msg)
     {
         if (!Address.TryParse(msg.Address, out var address)) return;
-        var members = Akka.Cluster.Cluster.Get(Context.System).State.Members.Select(m => m.Address).ToList();
-        LeavingMembers.Get(Context.System).Add(address, members);
+        var members = Akka.Cluster.Cluster.Get(Context.System).State.Members.Select(m => m.UniqueAddress).ToList();
+        LeavingMembers.Get(Context.System).Add(new Akka.Cluster.UniqueAddress(address, msg.Uid), members);
         _log.Info("Member {0} is leaving the cluster: this node no longer routes through it", address);
     }
 

@@ -114,7 +114,8 @@ internal sealed record SignOutReturnHere(string State, string? Path)
 /// <summary>
 /// From a node that begins to leave to the login gateway of every other member: it is leaving, so its shard regions will
 /// stop while it is still an <c>Up</c> member (<see cref="LeavingMembers"/>). Its address as text (Akka's form), which
-/// the remote's JSON serializer carries as it is.
+/// the remote's JSON serializer carries as it is, and its incarnation (a node restarted on the same address is another).
 /// </summary>
 /// <param name="Address">The leaving member's address.</param>
-internal sealed record NodeLeaving(string Address);
+/// <param name="Uid">The leaving member's incarnation (<c>UniqueAddress.Uid</c>).</param>
+internal sealed record NodeLeaving(string Address, int Uid);

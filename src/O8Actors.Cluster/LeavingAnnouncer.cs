@@ -19,7 +19,7 @@ internal sealed class LeavingAnnouncer : ReceiveActor
     /// <summary>Creates the actor; use <see cref="Props"/>.</summary>
     public LeavingAnnouncer(IActorRef loginGateway, string? role)
     {
-        var leaving = new NodeLeaving(_cluster.SelfAddress.ToString());
+        var leaving = new NodeLeaving(_cluster.SelfAddress.ToString(), _cluster.SelfUniqueAddress.Uid);
         var gatewayPath = loginGateway.Path.Elements;
         // Every member still in the cluster is told, whatever its status: one that leaves itself routes through the others
         // too. The members there now arrive as events (InitialStateAsEvents), so one path tells them and the newcomers;

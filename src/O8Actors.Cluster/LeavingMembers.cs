@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Cluster;
 
 namespace O8Actors.Cluster;
 
@@ -12,20 +13,22 @@ namespace O8Actors.Cluster;
 /// </summary>
 internal sealed class LeavingMembers : IExtension
 {
-    private ImmutableHashSet<Address> _leaving = ImmutableHashSet<Address>.Empty;
+    // By unique address (address and incarnation): a node restarted on the same host and port (a StatefulSet's pod, a
+    // service on a fixed port) is another member, which has not said it leaves.
+    private ImmutableHashSet<UniqueAddress> _leaving = ImmutableHashSet<UniqueAddress>.Empty;
 
     /// <summary>The members <paramref name="system"/> has heard are leaving.</summary>
     public static LeavingMembers Get(ActorSystem system) => system.WithExtension<LeavingMembers, LeavingMembersId>();
 
-    /// <summary>Whether <paramref name="address"/> said it is leaving.</summary>
-    public bool Contains(Address address) => Volatile.Read(ref _leaving).Contains(address);
+    /// <summary>Whether <paramref name="member"/> said it is leaving.</summary>
+    public bool Contains(UniqueAddress member) => Volatile.Read(ref _leaving).Contains(member);
 
     /// <summary>
-    /// Notes that <paramref name="address"/> leaves; the members noted before that are no longer among
+    /// Notes that <paramref name="member"/> leaves; the members noted before that are no longer among
     /// <paramref name="members"/> are forgotten (they have gone), so the set holds the cluster's current leavers only.
     /// </summary>
-    public void Add(Address address, IReadOnlyCollection<Address> members) =>
-        ImmutableInterlocked.Update(ref _leaving, static (set, change) => set.Intersect(change.members).Add(change.address), (address, members));
+    public void Add(UniqueAddress member, IReadOnlyCollection<UniqueAddress> members) =>
+        ImmutableInterlocked.Update(ref _leaving, static (set, change) => set.Intersect(change.members).Add(change.member), (member, members));
 
     internal sealed class LeavingMembersId : ExtensionIdProvider<LeavingMembers>
     {

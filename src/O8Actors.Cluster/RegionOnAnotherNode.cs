@@ -56,7 +56,7 @@ internal sealed class RegionOnAnotherNode
         var self = _cluster.SelfUniqueAddress;
         var member = state.Members
             .Where(m => m.Status == MemberStatus.Up && !m.UniqueAddress.Equals(self) && (string.IsNullOrEmpty(_role) || m.HasRole(_role))
-                && !state.Unreachable.Contains(m) && !_leaving.Contains(m.Address))
+                && !state.Unreachable.Contains(m) && !_leaving.Contains(m.UniqueAddress))
             .OrderBy(m => m, Member.AgeOrdering)
             .LastOrDefault();
         return member is null ? null : _system.ActorSelection(new RootActorPath(member.Address) / _regionPath);

@@ -52,9 +52,11 @@ public static class BackChannelLogoutEndpoint
     /// never quotes the token nor tells which check failed: that goes to the log, category <c>O8Actors.BackChannelLogout</c>) for
     /// a token refused, a request that is not a form POST or holds <c>logout_token</c> other than once; 404 for an unknown
     /// provider; 413 past <see cref="MaxRequestBytes"/> (declared or not); 500 with the <c>error</c> <c>server_error</c>
-    /// when the logout could not be completed (the provider's metadata or key set could not be read, the replay check or an
-    /// account did not answer, <see cref="BackChannelLogoutOptions.OnSignedOut"/> threw): the token is then not spent, and
-    /// the provider may post it again; 503 with the <c>error</c> <c>temporarily_unavailable</c> and a <c>Retry-After</c>
+    /// when the logout could not be completed (the provider's metadata or key set could not be read, a token under a key id
+    /// the set lacks while its refetch is not allowed yet, the replay check or an account did not answer,
+    /// <see cref="BackChannelLogoutOptions.OnSignedOut"/> threw): the token is then not spent, and the provider may post it
+    /// again (anyone can post a token naming an unknown key id, so a 500 alone is no sign of a fault: the Warning is
+    /// logged once per provider per five minutes); 503 with the <c>error</c> <c>temporarily_unavailable</c> and a <c>Retry-After</c>
     /// for a token posted again while its earlier post is still being carried out (that one may yet fail, so this is not
     /// a replay yet). Every answer has <c>Cache-Control: no-store</c>.
     /// </summary>

@@ -23,8 +23,14 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
     public async Task<TokenSet> AuthorizeAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.AuthorizeAsync(provider, request, cancellationToken).ConfigureAwait(false);
 
-    public async Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default) =>
-        await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.RunAsync(provider, request, cancellationToken).ConfigureAwait(false);
+    public async Task<LoginOutcome> RunAsync(string provider, AuthorizationRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(provider);
+        // Already cancelled: the outcome the orchestrator gives (nothing started), also while the host is still starting,
+        // whose wait would throw instead.
+        if (cancellationToken.IsCancellationRequested) return new LoginCancelled(O8Actors.Flows.FlowSecrets.RandomToken(9));
+        return await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.RunAsync(provider, request, cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<TokenSet> RefreshAsync(string provider, string refreshToken, IReadOnlyList<string>? scopes = null, CancellationToken cancellationToken = default) =>
         await (await runtime.GetAsync(cancellationToken).ConfigureAwait(false)).Client.RefreshAsync(provider, refreshToken, scopes, cancellationToken).ConfigureAwait(false);

@@ -23,7 +23,7 @@ public static class O8PersistenceHostingExtensions
     /// with Data Protection, through a journal plugin of O8Actors' own (<see cref="O8PersistenceOptions.PluginId"/>):
     /// the app's default Akka.Persistence plugin, if any, is left alone. Tables are created on first use. Outside a
     /// cluster a SQLite file is locked for this actor system while it runs: a second process (or actor system) on the
-    /// same file waits up to 10 s for it to stop, then fails its start. A PostgreSQL database is not locked: two
+    /// same file waits for it to stop (<see cref="O8PersistenceOptions.DatabaseLockWait"/>, 10 s by default), then fails its start. A PostgreSQL database is not locked: two
     /// processes outside a cluster must not share one (each needs its own database, or they must be one cluster).
     /// </summary>
     public static AkkaConfigurationBuilder WithOAuthAccountsPersistence(this AkkaConfigurationBuilder builder, Action<O8PersistenceOptions>? configure = null)

@@ -87,9 +87,9 @@ public sealed class O8PersistenceOptions
     /// <summary>
     /// How long a start outside a cluster waits for another process to release the SQLite database before it is
     /// refused (default 10 s; <c>O8:Persistence:DatabaseLockWait</c>). The instance before it releases the database when
-    /// its actor system has stopped, after its shutdown has settled the accounts and stopped the listener (the hosted
-    /// <c>ShutdownTimeout</c> each): where a restart overlaps the previous instance (an IIS overlapped recycle, a
-    /// supervisor that starts the new process first), give this at least that long.
+    /// its actor system has stopped, after its shutdown has settled the accounts and stopped the listener (up to the
+    /// hosted <c>ShutdownTimeout</c> each): where a restart overlaps the previous instance (an IIS overlapped recycle, a
+    /// supervisor that starts the new process first), give this at least twice the hosted <c>ShutdownTimeout</c>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Negative, or longer than an hour.</exception>
     public TimeSpan DatabaseLockWait

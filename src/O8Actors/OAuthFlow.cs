@@ -64,7 +64,8 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// <param name="logins">
     /// The orchestrator to run on. Null (the default) uses a process-wide one on <paramref name="redirectPort"/>,
     /// started on first use with the defaults of <c>hocon/o8.conf</c> and shared by every <c>OAuthFlow</c> on that port;
-    /// it binds the port only while a browser login needs it (<see cref="ListenerStart.WhileNeeded"/>).
+    /// it binds the port only while a browser login needs it (<see cref="ListenerStart.WhileNeeded"/>; a port of 0 is
+    /// bound at its start and held, since a new bind would pick another port than the flow's redirect URI names).
     /// </param>
     protected OAuthFlow(string clientId, string clientSecret, string userScopes, int redirectPort = 41539, IOAuthLogins? logins = null)
     {
@@ -623,7 +624,9 @@ public abstract class OAuthFlow : IAsyncDisposable
         // Bound while a login needs it, as the original's authorize() held it: a cached token, a refresh or a sign-out
         // binds nothing, so a second copy of a CLI (another terminal, xargs -P) reads its stored token while the first
         // waits for a browser, and a machine without the certificate still serves what needs no browser.
-        setup.Options.Listener.Start = ListenerStart.WhileNeeded;
+        // A port of 0 is picked afresh at each bind, and a flow's AuthUrl carries the URI it registered with: that one
+        // binds once and holds its port, as before.
+        setup.Options.Listener.Start = port > 0 ? ListenerStart.WhileNeeded : ListenerStart.AtStart;
         setup.SystemName = $"o8actors-{port}";
         // A console app's flows remember their account across runs (encrypted, in the user's data folder).
         setup.TokenStore = new FileTokenStore();

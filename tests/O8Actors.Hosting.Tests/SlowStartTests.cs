@@ -59,6 +59,24 @@ public sealed class SlowStartTests
     }
 
     /// <summary>
+    /// A login whose token is already cancelled ends as <see cref="LoginCancelled"/>, nothing started, as the
+    /// orchestrator's own RunAsync answers; while the host still started, the wait for it threw instead.
+    /// </summary>
+    [Fact]
+    public async Task A_login_already_cancelled_while_the_host_starts_ends_as_cancelled_as_after_the_start()
+    {
+        var runtime = new O8Runtime { Time = new FakeTimeProvider() };
+        runtime.Begin();
+        IOAuthLogins logins = new HostedOAuthLogins(runtime,
+            new O8Actors.Binding.BrowserBindingVerifier(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<HostedOAuthLogins>.Instance);
+
+        var outcome = await logins.RunAsync("github", cancellationToken: new CancellationToken(canceled: true)).WaitAsync(Wait, TestContext.Current.CancellationToken);
+
+        Assert.IsType<LoginCancelled>(outcome);
+    }
+
+    /// <summary>
     /// No start began: either WithOAuthLogins is missing, or the host's start is held before the actor system's hosted
     /// service (the app's own hosted service waiting for O8Actors in its StartAsync). The message names both; it spoke of
     /// the first only, and sent an app whose setup was right looking for a line it already had.

@@ -42,8 +42,14 @@ internal static class ProtectedRecords
             return null;
         }
         // Anything else inside is the key ring failing to load (its repository unreachable: a Redis or database restart, a
-        // share not mounted yet, a disk error; PrivateKeyRing's own refusal): the store fails with that cause. Read as
-        // absent, every account looked signed out for the outage, and a sign-out erased tokens it never revoked.
+        // share not mounted yet, a disk error; PrivateKeyRing's own refusal), or one key of a ring that loads being unusable
+        // for good (its decryptor's type missing, its Key Vault key deleted). The first fails the store with its cause:
+        // read as absent, every account looked signed out for the outage, and a sign-out erased tokens it never revoked.
+        // The second is a record that does not decrypt, as a lost key is: absent, so a sign-in can save over it.
+        catch (CryptographicException) when (RingLoads(protector))
+        {
+            return null;
+        }
         catch (CryptographicException e)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
@@ -62,6 +68,20 @@ internal static class ProtectedRecords
         }
 
         return read is not null && isReadable?.Invoke(read) != false ? read : throw Unreadable(record);
+    }
+
+    /// <summary>Whether the key ring loads (it protects with its current key): then a failure to open one record is that record's key's.</summary>
+    private static bool RingLoads(IDataProtector protector)
+    {
+        try
+        {
+            protector.Protect([]);
+            return true;
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or KeyRingKeyUnreadableException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static StoredTokensUnreadableException Unreadable(string record) => new(

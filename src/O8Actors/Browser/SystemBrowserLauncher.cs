@@ -111,7 +111,10 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     /// Whether this is WSL: its distribution's name in the environment (as WSL sets it for every process it starts), or
     /// the kernel's description, read once (each launch asks, and the answer does not change while the process runs).
     /// </summary>
-    private bool IsWsl() => !string.IsNullOrEmpty(_environment("WSL_DISTRO_NAME")) || Wsl.Value;
+    private bool IsWsl() => !string.IsNullOrEmpty(_environment("WSL_DISTRO_NAME")) || (KernelIsWsl ?? (() => Wsl.Value))();
+
+    /// <summary>Replaces the kernel's answer to "is this WSL" (tests, which may themselves run under WSL).</summary>
+    internal Func<bool>? KernelIsWsl { get; init; }
 
     private static readonly Lazy<bool> Wsl = new(DetectWsl);
 

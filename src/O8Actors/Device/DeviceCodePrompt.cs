@@ -47,11 +47,15 @@ public static class DeviceCodePrompt
     private const string ColoursReset = "\u001b[0m";
 
     /// <summary>
-    /// Whether <paramref name="output"/> is this process's console on a terminal (not redirected to a file or a pipe,
-    /// where colour codes would be noise) and colours are not turned off (<c>NO_COLOR</c>).
+    /// Whether <paramref name="output"/> is this process's console on a terminal that reads colour codes: not redirected
+    /// to a file or a pipe, colours not turned off (<c>NO_COLOR</c>), not a dumb terminal (<c>TERM=dumb</c>), and on
+    /// Windows a Windows Terminal session (<c>WT_SESSION</c>): the classic console prints the codes as text unless the app
+    /// turned them on, and a QR code shifted by them does not scan.
     /// </summary>
     private static bool IsColourTerminal(TextWriter output) =>
         string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))
+        && !string.Equals(Environment.GetEnvironmentVariable("TERM"), "dumb", StringComparison.Ordinal)
+        && (!OperatingSystem.IsWindows() || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WT_SESSION")))
         && ((ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected) || (ReferenceEquals(output, Console.Error) && !Console.IsErrorRedirected));
 
     /// <summary>

