@@ -116,10 +116,19 @@ internal sealed class LoginClient : IOAuthLogins
         ThrowIfStopped();
         request = Snapshot(request ?? AuthorizationRequest.Default);
         AuthorizationRequest.ThrowIfInvalid(request, nameof(request));
-        // Cancelled before it started: nothing is sent, and the caller hears it as it would mid-login (RunAsync's
-        // LoginCancelled outcome; AuthorizeAsync's OperationCanceledException), not in a second shape it has to expect.
+        // Cancelled before it started: nothing is sent, and the caller hears it as it would mid-login, through the same
+        // mapping of the outcome (RunAsync's LoginCancelled; AuthorizeAsync's OperationCanceledException, as a cancelled task).
         if (cancellationToken.IsCancellationRequested)
-            return ReferenceEquals(result, Outcome) ? Task.FromResult((T)(object)new LoginCancelled(flowId)) : Task.FromCanceled<T>(cancellationToken);
+        {
+            try
+            {
+                return Task.FromResult(result(this, new LoginCancelled(flowId), provider, cancellationToken));
+            }
+            catch (OperationCanceledException)
+            {
+                return Task.FromCanceled<T>(cancellationToken);
+            }
+        }
 
         // The supervisor completes this exactly once: with the outcome, as Cancelled when it stops first, and (through
         // the dead-letter watcher) as Cancelled when the message finds it already stopped. The login always ends by

@@ -112,8 +112,8 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
             case EndSessionChecked { Supported: false }:
                 End(ProviderSessionOutcome.NotSupported, NoEndSessionEndpoint);
                 break;
-            case EndSessionChecked { Supported: true } when _request.UrlTo is null && Headless is { } headless:
-                End(ProviderSessionOutcome.Failed, NoBrowser(headless));
+            case EndSessionChecked { Supported: true } when NoBrowserToOpen is { } reason:
+                End(ProviderSessionOutcome.Failed, reason);
                 break;
             case EndSessionChecked:
                 // It has one (or only its URL will tell, for an app's own strategy): the listener binds for it and answers.
@@ -154,8 +154,8 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
             case EndSessionPrepared { EndSessionUrl: null }:
                 End(ProviderSessionOutcome.NotSupported, NoEndSessionEndpoint);
                 break;
-            case EndSessionPrepared when _request.UrlTo is null && Headless is { } headless:
-                End(ProviderSessionOutcome.Failed, NoBrowser(headless));
+            case EndSessionPrepared when NoBrowserToOpen is { } reason:
+                End(ProviderSessionOutcome.Failed, reason);
                 break;
             case EndSessionPrepared prepared:
                 // Decoded, as the listener passes a request's path (not AbsolutePath, the escaped form).
@@ -174,11 +174,13 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
     private string NoEndSessionEndpoint =>
         $"The provider '{_request.Provider}' has no end_session_endpoint (OpenID Connect RP-Initiated Logout): its browser session stays open.";
 
-    /// <summary>Why no browser can be opened here, or null when one can (or nothing says otherwise).</summary>
-    private string? Headless => (_context.Browser as IBrowserAvailability)?.UnavailableReason;
-
-    private static string NoBrowser(string headless) =>
-        $"No browser can be opened here ({headless}), so the provider's session cannot be ended from this machine.";
+    /// <summary>
+    /// Why this step cannot open the end-session URL (no browser can be opened here, and no caller takes the URL to
+    /// redirect its user), or null when it can.
+    /// </summary>
+    private string? NoBrowserToOpen => _request.UrlTo is null && (_context.Browser as IBrowserAvailability)?.UnavailableReason is { } headless
+        ? $"No browser can be opened here ({headless}), so the provider's session cannot be ended from this machine."
+        : null;
 
     private void Launch(Uri url)
     {

@@ -29,30 +29,24 @@ public sealed class ThreeNodesOneLeaving : ThreeNodesBehindProxy
     /// Makes node <paramref name="index"/> of <see cref="ThreeNodesBehindProxy.Apps"/> leave, held as <see cref="Leaving"/>
     /// is until the fixture is disposed; completes once its logins' region has stopped.
     /// </summary>
-    public async Task LeaveAndHoldAsync(int index)
-    {
-        var services = Apps[index].Services;
-        var system = services.GetRequiredService<ActorSystem>();
-        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "test-holds-the-node", () => _release.Task);
-        var regionStopped = services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>().WatchAsync();
-        _ = Akka.Cluster.Cluster.Get(system).LeaveAsync();
-        await regionStopped.WaitAsync(Wait);
-        if (system.WhenTerminated.IsCompleted) throw new InvalidOperationException("The leaving node's actor system stopped instead of being held.");
-    }
+    public Task LeaveAndHoldAsync(int index) => HoldWhileItStopsAsync(index, system => Akka.Cluster.Cluster.Get(system).LeaveAsync());
 
     /// <summary>
     /// Shuts node <paramref name="index"/> down as SIGTERM does (its coordinated shutdown runs, and it stays an
     /// <c>Up</c> member until the shutdown's <c>cluster-leave</c> phase), held in <c>before-cluster-shutdown</c> until the
     /// fixture is disposed; completes once its logins' region has stopped.
     /// </summary>
-    public async Task ShutDownAndHoldAsync(int index)
+    public Task ShutDownAndHoldAsync(int index) =>
+        HoldWhileItStopsAsync(index, system => CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance));
+
+    /// <summary>Holds node <paramref name="index"/> in <c>before-cluster-shutdown</c>, runs <paramref name="stop"/> and waits until its logins' region has stopped.</summary>
+    private async Task HoldWhileItStopsAsync(int index, Func<ActorSystem, Task> stop)
     {
         var services = Apps[index].Services;
         var system = services.GetRequiredService<ActorSystem>();
-        var shutdown = CoordinatedShutdown.Get(system);
-        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "test-holds-the-node", () => _release.Task);
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "test-holds-the-node", () => _release.Task);
         var regionStopped = services.GetRequiredService<ActorRegistry>().Get<LoginShardRegionKey>().WatchAsync();
-        _ = shutdown.Run(CoordinatedShutdown.ClrExitReason.Instance);
+        _ = stop(system);
         await regionStopped.WaitAsync(Wait);
         if (system.WhenTerminated.IsCompleted) throw new InvalidOperationException("The node's actor system stopped instead of being held.");
     }

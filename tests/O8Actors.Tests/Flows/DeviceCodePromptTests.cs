@@ -52,7 +52,7 @@ public sealed class DeviceCodePromptTests
     /// every theme; a writer to a file or a pipe gets it unpainted (no colour codes in a log).
     /// </summary>
     [Fact]
-    public void On_a_terminal_the_QR_code_is_painted_white_on_black_line_by_line_elsewhere_it_is_plain()
+    public void The_painted_QR_code_is_white_on_black_line_by_line_and_a_writer_to_a_file_gets_it_plain()
     {
         var issued = Issued(new Uri("https://github.com/login/device?user_code=WDJB-MJHT"));
         var plain = DeviceCodePrompt.QrCode("https://github.com/login/device?user_code=WDJB-MJHT");
