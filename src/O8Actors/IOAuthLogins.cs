@@ -114,7 +114,9 @@ public interface IOAuthLogins
     /// <see cref="TimeoutException"/> when the token endpoint did not answer in time, and never a custom strategy's own
     /// exception (its type is named in the message), which may quote a token response.</exception>
     /// <exception cref="AuthorizationTimeoutException">An interactive login did not end in time. The caller waits as long as
-    /// the login can run (a device login: up to the code's lifetime, at most 30 minutes, unless the login has its own timeout).</exception>
+    /// the login can run (a device login: up to the code's lifetime, at most 30 minutes, unless the login has its own timeout). A
+    /// call that joins the account's login already running for another call waits for it up to its own
+    /// <see cref="AuthorizationRequest.Timeout"/> (in <see cref="AccessTokenOptions.Login"/>) and one token exchange; the login goes on.</exception>
     Task<AccessToken> GetAccessTokenAsync(OAuthAccount account, IReadOnlyList<string>? scopes = null, AccessTokenOptions? options = null,
         CancellationToken cancellationToken = default);
 

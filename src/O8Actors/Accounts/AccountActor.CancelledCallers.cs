@@ -38,14 +38,21 @@ internal sealed partial class AccountActor
         foreach (var watch in _callerWatches) watch.Unregister();
         _callerWatches.Clear();
         _loginAbandoned = false;
+        StopJoinedCallerDeadlines();
     }
 
     /// <summary>A caller of the running login cancelled: it is dropped, and the login cancelled once nobody waits for it.</summary>
     private void OnCallerCancelled()
     {
         DropCancelledCallers();
+        CancelLoginIfNobodyWaits("every caller of its interactive login has cancelled");
+    }
+
+    /// <summary>Cancels the running login once no caller waits for it (<paramref name="why"/>, for the log).</summary>
+    private void CancelLoginIfNobodyWaits(string why)
+    {
         if (_waiters.Count > 0 || _loginId is null || _loginAbandoned) return;
-        _log.Info("Account {0}: every caller of its interactive login has cancelled; the login is cancelled", _account);
+        _log.Info("Account {0}: {1}; the login is cancelled", _account, why);
         _loginAbandoned = true;
         _flows.Tell(new CancelFlow(_loginId));
     }

@@ -77,6 +77,8 @@ internal sealed partial class AccountActor
         _flows.Tell(new StartFlow(loginId, _account.Provider, _loginNeedsSubject ? AskingForIdToken(request) : request, completion));
         _login = completion.Task;
         foreach (var waiter in _waiters) WatchCaller(waiter, generation);
+        // The login keeps the first caller's deadline; the others queued behind it have their own.
+        foreach (var waiter in _waiters.Skip(1)) WatchJoinedCallerDeadline(waiter, generation);
         completion.Task.PipeTo(Self, success: outcome => new InteractiveDone(generation, outcome),
             failure: e => new InteractiveDone(generation, new LoginFailed(loginId, LoginFailure.Internal, e.GetType().Name)));
         Become(_interacting);
@@ -109,6 +111,7 @@ internal sealed partial class AccountActor
                     var waiter = new Waiter(msg, Sender, SeenNow) { AskedFor = WantsLogin(msg, _loginRequest?.Scopes) };
                     _waiters.Add(waiter);
                     WatchCaller(waiter, _generation);
+                    WatchJoinedCallerDeadline(waiter, _generation);
                 }
                 else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,
                     $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));
@@ -147,6 +150,9 @@ internal sealed partial class AccountActor
                 return true;
             case CallerCancelled msg when msg.Generation == _generation:
                 OnCallerCancelled();
+                return true;
+            case JoinedCallerTimedOut msg when msg.Generation == _generation:
+                OnJoinedCallerTimedOut(msg);
                 return true;
             default:
                 return StaleReply(message);

@@ -551,8 +551,8 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
             case SignOutLoaded or SignOutLoadFailed or SignOutRemoved or SignOutRemoveFailed or RevocationDone:
                 return true;
             case Loaded or Saved or StoreFailed or RenewalTimedOut or CodeExchanged or CodeExchangeFailed or InteractiveDone or ProviderSessionEnded:
-            // A caller of a login that has ended cancelled.
-            case CallerCancelled:
+            // A caller of a login that has ended cancelled, or its own deadline passed.
+            case CallerCancelled or JoinedCallerTimedOut:
             // Outside Idle the renewal under way (or the next one, when back to Idle) stores the kept tokens.
             case RetrySave:
                 return true;
