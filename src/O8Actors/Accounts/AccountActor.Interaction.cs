@@ -32,6 +32,8 @@ internal sealed partial class AccountActor
         FailAll(new InteractionRequiredException(_account, reason, message), w => !w.Request.Options.AllowInteraction);
         // Callers who cancelled while the renewal ran: no browser for them (nor a login asking for their scopes).
         DropCancelledCallers();
+        // Nor for callers whose own wait has passed (they rode through an earlier login for other scopes).
+        FailCallersPastTheirDeadline();
         // A sign-out came during the renewal and waits for it: the browser login would be cancelled by it as it opened.
         if (_signOutStashed)
             FailAll(new InteractionRequiredException(_account, InteractionReason.NoAccount,
@@ -78,7 +80,7 @@ internal sealed partial class AccountActor
         _login = completion.Task;
         foreach (var waiter in _waiters) WatchCaller(waiter, generation);
         // The login keeps the first caller's deadline; the others queued behind it have their own.
-        foreach (var waiter in _waiters.Skip(1)) WatchJoinedCallerDeadline(waiter, generation);
+        for (var i = 1; i < _waiters.Count; i++) WatchJoinedCallerDeadline(_waiters[i], generation);
         completion.Task.PipeTo(Self, success: outcome => new InteractiveDone(generation, outcome),
             failure: e => new InteractiveDone(generation, new LoginFailed(loginId, LoginFailure.Internal, e.GetType().Name)));
         Become(_interacting);
@@ -92,6 +94,10 @@ internal sealed partial class AccountActor
         if (RefusedAsSignedOut(message, _current)) return true;
         switch (message)
         {
+            // Asked after a sign-out that waits for this login to end: answered after it, in order.
+            case GetAccessToken when _signOutAhead:
+                StashMessage();
+                return true;
             // The login is for scopes the account's token lacks (a consent), or its refresh token is refused: a caller whose
             // scopes the token, still fresh, carries is served as in Idle, not refused or kept waiting for a browser.
             case GetAccessToken msg when Servable(new Waiter(msg, Sender, SeenNow)):
@@ -108,7 +114,8 @@ internal sealed partial class AccountActor
             case GetAccessToken msg:
                 if (msg.Options.AllowInteraction)
                 {
-                    var waiter = new Waiter(msg, Sender, SeenNow) { AskedFor = WantsLogin(msg, _loginRequest?.Scopes) };
+                    var waiter = NewWaiter(msg);
+                    waiter.AskedFor = WantsLogin(msg, _loginRequest?.Scopes);
                     _waiters.Add(waiter);
                     WatchCaller(waiter, _generation);
                     WatchJoinedCallerDeadline(waiter, _generation);
@@ -140,10 +147,11 @@ internal sealed partial class AccountActor
                 StashMessage();
                 BackToIdle();
                 return true;
-            case SignOut:
+            case SignOut msg:
                 // Signing out ends the login that would sign the account in again (unless already cancelled for its callers).
                 if (_loginId is not null && !_loginAbandoned) _flows.Tell(new CancelFlow(_loginId));
-                StashMessage();
+                // After the login (its outcome may already be on its way), as after a renewal.
+                StashSignOut(msg);
                 return true;
             case InteractiveDone msg when msg.Generation == _generation:
                 OnInteractiveDone(msg.Outcome);

@@ -1,25 +1,25 @@
 using Akka.Actor;
-using O8Actors.Providers;
 
 namespace O8Actors.Accounts;
 
 /// <summary>
 /// Callers of an interactive login that was not started for them (they came while it ran, or waited behind the caller it
-/// was made for): the login keeps its own deadline, the first caller's, and such a caller with a timeout of its own waits
-/// for it no longer than that timeout and one token exchange, then gets <see cref="AuthorizationTimeoutException"/> while
-/// the login goes on for the others. Before, it waited up to its ask's backstop (its timeout and several renewals' worth).
+/// was made for): the login keeps its own deadline, the first caller's, and such a caller waits for it no longer than its
+/// own timeout (the longest a login may take, when it has none) and one token exchange from its call
+/// (<see cref="Waiter.Deadline"/>), then gets <see cref="AuthorizationTimeoutException"/> while the login goes on for the
+/// others. Before, it waited up to its ask's backstop (several renewals' worth more), and once that had given up it still
+/// counted as waiting: a login whose other callers had all cancelled was not cancelled for it.
 /// </summary>
 internal sealed partial class AccountActor
 {
     /// <summary>The deadlines of the running login's joined callers (each its own timer, keyed by its waiter).</summary>
     private readonly List<Waiter> _joinedDeadlines = [];
 
-    /// <summary>Starts <paramref name="waiter"/>'s own deadline, when it has a timeout, on the login of <paramref name="generation"/>.</summary>
+    /// <summary>Starts <paramref name="waiter"/>'s own deadline on the login of <paramref name="generation"/>.</summary>
     private void WatchJoinedCallerDeadline(Waiter waiter, int generation)
     {
-        if (waiter.Request.Options.Login?.Timeout is not { } timeout) return;
-        // The exchange's time on top, as the login itself has: a browser back just before the timeout still gets its tokens.
-        Timers.StartSingleTimer(waiter, new JoinedCallerTimedOut(generation, waiter, timeout), timeout + ExchangeTimeouts.LoginDeadline(_settings.ExchangeTimeout));
+        var left = waiter.Deadline - Now;
+        Timers.StartSingleTimer(waiter, new JoinedCallerTimedOut(generation, waiter), left > TimeSpan.Zero ? left : TimeSpan.Zero);
         _joinedDeadlines.Add(waiter);
     }
 
@@ -35,9 +35,35 @@ internal sealed partial class AccountActor
     {
         _joinedDeadlines.Remove(timedOut.Waiter);
         if (!_waiters.Remove(timedOut.Waiter)) return; // answered already (cancelled)
-        timedOut.Waiter.ReplyTo.Tell(new Status.Failure(new AuthorizationTimeoutException(timedOut.Timeout,
-            $"Authorization timed out: the interactive login of {_account} that this call joined did not end within this call's timeout of " +
-            $"{timedOut.Timeout.TotalSeconds:0.#} seconds and the token exchange's; the login goes on for the call that started it.")));
+        timedOut.Waiter.ReplyTo.Tell(new Status.Failure(JoinedLoginTimedOut(timedOut.Waiter.Request)));
         CancelLoginIfNobodyWaits("every caller of its interactive login has gone (cancelled, or its own timeout passed)");
     }
+
+    /// <summary>
+    /// Fails the interactive callers whose own deadline has passed (they rode through an earlier login, or a long
+    /// renewal): no login is started for a caller that has stopped waiting.
+    /// </summary>
+    private void FailCallersPastTheirDeadline()
+    {
+        var now = Now;
+        for (var i = _waiters.Count - 1; i >= 0; i--)
+        {
+            var waiter = _waiters[i];
+            if (!waiter.Request.Options.AllowInteraction || waiter.Deadline > now) continue;
+            waiter.ReplyTo.Tell(new Status.Failure(JoinedLoginTimedOut(waiter.Request)));
+            _waiters.RemoveAt(i);
+        }
+    }
+
+    /// <summary>What a caller gets whose own wait for an interactive login it did not start has passed.</summary>
+    private AuthorizationTimeoutException JoinedLoginTimedOut(GetAccessToken request) =>
+        JoinedLoginTimedOut(_account, request, _settings);
+
+    /// <summary>What a caller of <paramref name="account"/> gets whose own wait for an interactive login it did not start has passed.</summary>
+    internal static AuthorizationTimeoutException JoinedLoginTimedOut(OAuthAccount account, GetAccessToken request, AccountSettings settings) =>
+        request.Options.Login?.Timeout is { } timeout
+            ? new(timeout, $"Authorization timed out: the interactive login of {account} that this call joined did not end within this call's timeout of " +
+                $"{timeout.TotalSeconds:0.#} seconds and the token exchange's; the login goes on for the call that started it.")
+            : new(settings.JoinedLoginWait(null), $"Authorization timed out: the interactive login of {account} that this call joined did not end within " +
+                $"{settings.JoinedLoginWait(null).TotalSeconds:0} seconds, the longest a login may take and the token exchange's; the login goes on for the call that started it.");
 }

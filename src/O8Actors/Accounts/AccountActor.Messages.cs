@@ -20,8 +20,8 @@ internal sealed partial class AccountActor
     private sealed record InteractiveDone(int Generation, LoginOutcome Outcome);
     /// <summary>A caller of the interactive login of <paramref name="Generation"/> cancelled its request.</summary>
     private sealed record CallerCancelled(int Generation);
-    /// <summary>The own <paramref name="Timeout"/> of a caller that joined the interactive login of <paramref name="Generation"/> passed.</summary>
-    private sealed record JoinedCallerTimedOut(int Generation, Waiter Waiter, TimeSpan Timeout);
+    /// <summary>The own deadline of a caller that joined the interactive login of <paramref name="Generation"/> passed.</summary>
+    private sealed record JoinedCallerTimedOut(int Generation, Waiter Waiter);
     /// <summary>One sign-out (or one removal retry): the store's answers carry it, so a late answer of an abandoned one is told apart.</summary>
     private sealed class Attempt;
     private sealed record SignOutLoaded(Attempt Attempt, StoredTokens? Stored);

@@ -35,16 +35,19 @@ internal sealed partial class AccountActor
     {
         switch (message)
         {
+            // Asked after a sign-out that waits for this renewal to end: answered after it, in order.
+            case GetAccessToken when _signOutAhead:
+                StashMessage();
+                return true;
             case GetAccessToken msg:
-                _waiters.Add(new Waiter(msg, Sender, SeenNow));
+                _waiters.Add(NewWaiter(msg));
                 return true;
             case RememberLogin msg:
                 OnRememberWhileRenewing(msg);
                 return true;
-            case SignOut:
+            case SignOut msg:
                 // After the renewal: a login it would start for its callers is not started (NeedsInteraction).
-                _signOutStashed = true;
-                StashMessage();
+                StashSignOut(msg);
                 return true;
             // Moving only once the renewal is over (back in Idle): its answer may carry a rotated refresh token.
             case AccountHandOff:

@@ -120,6 +120,9 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     private int _lateRefreshesStashed;
     // A sign-out, or a move of the account (cluster), waits in the stash for the renewal under way to end.
     private bool _signOutStashed;
+    // Of them, a sign-out of the whole account (not a back-channel logout's conditional one) stashed during an interactive
+    // login: callers after it wait behind it instead of being served the token it removes.
+    private bool _signOutAhead;
     private bool _handOffStashed;
     private string? _loginId;
     private AuthorizationRequest? _loginRequest;
@@ -267,7 +270,16 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
         /// again; it is served if another round's token covers them, else it goes to a sign-in once the others are done.
         /// </summary>
         public bool ScopesRefused { get; set; }
+
+        /// <summary>
+        /// When this caller stops waiting for an interactive login that was not started for it: its own timeout (or the
+        /// longest a login may take, when it has none) and one token exchange after it asked (<see cref="NewWaiter"/>).
+        /// </summary>
+        public DateTimeOffset Deadline { get; init; } = DateTimeOffset.MaxValue;
     }
+
+    /// <summary>A caller that waits here from now on, with its <see cref="Waiter.Deadline"/>.</summary>
+    private Waiter NewWaiter(GetAccessToken msg) => new(msg, Sender, SeenNow) { Deadline = Now + _settings.JoinedLoginWait(msg.Options.Login?.Timeout) };
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
@@ -324,7 +336,7 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private void OnGetAccessTokenWhenIdle(GetAccessToken msg)
     {
-        var waiter = new Waiter(msg, Sender, SeenNow);
+        var waiter = NewWaiter(msg);
         if (Servable(waiter))
         {
             Sender.Tell(Served());
@@ -433,7 +445,11 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         if (_served is { } served) return served;
         var tokens = _current!.Tokens;
-        served = _served = new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope) { DpopKey = tokens.DpopKey, IdTokenSubject = tokens.IdTokenClaims?.Subject };
+        served = new AccessToken(_account, tokens.AccessToken, tokens.TokenType, tokens.ExpiresAt, tokens.Scope) { DpopKey = tokens.DpopKey, IdTokenSubject = tokens.IdTokenClaims?.Subject };
+        // Not published while a sign-out waits (it withdrew the token: its callers are those who asked before it), nor
+        // kept: made again, and published, should the sign-out fail and the tokens stay.
+        if (_signOutAhead) return served;
+        _served = served;
         _settings.Cache?.Publish(served, FreshUntil(tokens));
         _published = served;
         return served;
@@ -585,6 +601,23 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
         UnstashAll();
     }
 
+    /// <summary>
+    /// A sign-out waits for the renewal or login under way: a login its end would start for callers it does not cover is
+    /// not started (NeedsInteraction), and from now on the token is served to nobody, here or on the fast path: callers
+    /// wait behind the sign-out, in order, instead of taking the token it removes. A back-channel logout naming a session
+    /// is conditional: until its check the account stays as signed in as before.
+    /// </summary>
+    private void StashSignOut(SignOut request)
+    {
+        _signOutStashed = true;
+        if (request.Session is null)
+        {
+            _signOutAhead = true;
+            Withdraw();
+        }
+        StashMessage();
+    }
+
     private void StashMessage()
     {
         Stash.Stash();
@@ -609,6 +642,7 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
         _stashed = 0;
         _lateRefreshesStashed = 0;
         _signOutStashed = false;
+        _signOutAhead = false;
         _handOffStashed = false;
         Stash.UnstashAll();
     }

@@ -65,7 +65,17 @@ internal sealed record AccountSettings(TimeSpan RefreshMargin, TimeSpan Exchange
     /// phone, and stopping the caller before the login ends would leave it polling for tokens nobody waits for.
     /// </remarks>
     public TimeSpan CallerWait(bool interactive, TimeSpan? loginTimeout) =>
-        RenewalTimeout + TimeSpan.FromSeconds(5) + (interactive
-            ? (loginTimeout ?? (Login.Timeout > FlowActor.MaximumDeviceLoginTime ? Login.Timeout : FlowActor.MaximumDeviceLoginTime)) + RenewalTimeout
-            : TimeSpan.Zero);
+        RenewalTimeout + TimeSpan.FromSeconds(5) + (interactive ? LoginWait(loginTimeout) + RenewalTimeout : TimeSpan.Zero);
+
+    /// <summary>The longest a login of <paramref name="loginTimeout"/> (null: the caller has none) may wait for its user.</summary>
+    private TimeSpan LoginWait(TimeSpan? loginTimeout) =>
+        loginTimeout ?? (Login.Timeout > FlowActor.MaximumDeviceLoginTime ? Login.Timeout : FlowActor.MaximumDeviceLoginTime);
+
+    /// <summary>
+    /// How long a caller of <paramref name="loginTimeout"/> waits, from its call, for an interactive login started for
+    /// another caller: that timeout (or the longest a login may take) and one token exchange. Shorter than
+    /// <see cref="CallerWait"/>, so the account's actor answers before the caller's ask gives up, and the login learns
+    /// that this caller has gone.
+    /// </summary>
+    public TimeSpan JoinedLoginWait(TimeSpan? loginTimeout) => LoginWait(loginTimeout) + ExchangeTimeouts.LoginDeadline(ExchangeTimeout);
 }

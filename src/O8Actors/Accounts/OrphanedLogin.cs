@@ -17,15 +17,25 @@ namespace O8Actors.Accounts;
 /// <param name="subjectRequired">The account is known by its ID token's subject: tokens without an ID token are no one's.</param>
 /// <param name="stopped">The account's actor that started the login and has stopped.</param>
 /// <param name="home">Where the account's messages go now (an <see cref="AccountsSupervisor"/>, which takes <see cref="AfterStop"/>).</param>
-/// <param name="callers">The callers that waited for the login: their requests, and where each is answered.</param>
+/// <param name="callers">The callers that waited for the login: their requests, where each is answered, and until when.</param>
 /// <param name="settings">What the account's actor ran with (for the exceptions of a login that did not succeed).</param>
 /// <param name="storedOver">
 /// The stored version the account had when the login began (0: none): the next actor tells by it whether the account was
 /// signed out since (<see cref="RememberLogin.OrphanedOver"/>).
 /// </param>
+/// <param name="clock">The actor system's clock, which the callers' deadlines are on.</param>
 internal sealed class OrphanedLogin(string loginId, OAuthAccount account, AuthorizationRequest? request, bool subjectRequired, IActorRef stopped, IActorRef home,
-    IReadOnlyList<(GetAccessToken Request, IActorRef ReplyTo)> callers, AccountSettings settings, long storedOver)
+    IReadOnlyList<OrphanedLogin.Caller> callers, AccountSettings settings, long storedOver, ITimeProvider clock)
 {
+    /// <summary>A caller that waited for the login.</summary>
+    /// <param name="Request">What it asked.</param>
+    /// <param name="ReplyTo">Where it is answered.</param>
+    /// <param name="Deadline">
+    /// When it stopped waiting for a login it joined (its own timeout and one exchange; <see cref="DateTimeOffset.MaxValue"/>
+    /// for the caller the login was started for, whose deadline is the login's).
+    /// </param>
+    internal sealed record Caller(GetAccessToken Request, IActorRef ReplyTo, DateTimeOffset Deadline);
+
     /// <summary>Waits for the login's end (never blocking a thread) and settles it; never throws.</summary>
     public async Task FollowAsync(Task<LoginOutcome> completion)
     {
@@ -70,13 +80,22 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
         // Sent after the tokens, in one mailbox's order: the next actor has them by the time it takes these requests. Marked
         // as the tokens are, so that a next actor that dropped them (signed out since) tells the callers so instead of
         // opening a browser for them.
-        foreach (var (waiting, replyTo) in callers) Send(account, waiting with { OrphanedOver = storedOver }, replyTo);
+        // A caller whose own wait has passed is told so, not sent on: its ask has ended, and the next actor would open a
+        // browser for it should the tokens not cover its scopes.
+        var now = clock.Now;
+        foreach (var caller in callers)
+        {
+            if (caller.Deadline <= now)
+                caller.ReplyTo.Tell(new Status.Failure(AccountActor.JoinedLoginTimedOut(account, caller.Request, settings)));
+            else
+                Send(account, caller.Request with { OrphanedOver = storedOver }, caller.ReplyTo);
+        }
     }
 
     private void Send(OAuthAccount to, object message, IActorRef sender) => home.Tell(new AfterStop(stopped, to, message), sender);
 
     private void Fail(Exception cause)
     {
-        foreach (var (_, replyTo) in callers) replyTo.Tell(new Status.Failure(cause));
+        foreach (var caller in callers) caller.ReplyTo.Tell(new Status.Failure(cause));
     }
 }

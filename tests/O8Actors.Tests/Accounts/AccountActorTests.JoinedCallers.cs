@@ -60,4 +60,52 @@ public sealed partial class AccountActorTests
         await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => joiner.WaitAsync(Wait));
         Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId); // nobody waits: no browser stays open for nobody
     }
+
+    [Fact]
+    public async Task A_caller_without_a_timeout_of_its_own_that_joined_a_longer_login_is_answered_before_its_ask_ends_and_no_longer_keeps_the_login()
+    {
+        var (_, flows, accounts) = await RefreshRefusedAsync();
+        using var cancel = new CancellationTokenSource();
+        var starter = accounts.Ask<AccessToken>(new GetAccessToken(Alice, null, InteractiveWithin(TimeSpan.FromHours(1))) { CallerCancellation = cancel.Token },
+            Wait, cancel.Token);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var joiner = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        await AccountHasTakenAsync(accounts);
+
+        // The longest a login may take and an exchange: sooner than its ask's backstop in LoginClient.
+        var settings = AccountTestSupport.Settings();
+        Assert.True(settings.JoinedLoginWait(null) < settings.CallerWait(true, null));
+        Clock.Advance(settings.JoinedLoginWait(null));
+        var error = await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => joiner.WaitAsync(Wait));
+        Assert.Contains("the longest a login may take", error.Message, StringComparison.Ordinal);
+
+        // Its starter goes too: nobody waits, so the login is cancelled (the joiner counted as waiting before).
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starter);
+        Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
+    }
+
+    [Fact]
+    public async Task A_joined_caller_whose_own_timeout_passed_after_the_account_moved_is_told_so_and_opens_no_login_on_the_next_node()
+    {
+        var (strategy, _, entity, next, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();
+        var starter = Get(entity, Alice, InteractiveWithin(TimeSpan.FromMinutes(10)));
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var account = flows.LastSender;
+        var joiner = Get(entity, Alice, InteractiveWithin(TimeSpan.FromMinutes(1)), ["mail"]);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait); // the joiner has joined
+        Watch(account);
+        entity.Tell(AccountHandOff.Instance);
+        ExpectTerminated(account, Wait);
+
+        // The user approves after the joiner's own wait; the tokens do not cover its scopes and bring no refresh token.
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { RefreshToken = null }));
+
+        Assert.Equal("at-2", (await starter.WaitAsync(Wait)).Token);
+        var error = await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => joiner.WaitAsync(Wait));
+        Assert.Equal(TimeSpan.FromMinutes(1), error.Timeout);
+        Assert.Equal("at-2", (await Get(next, Alice)).Token); // the login's tokens are the account's on its next node
+        nextFlows.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // and no browser opens there for a caller that has gone
+    }
 }

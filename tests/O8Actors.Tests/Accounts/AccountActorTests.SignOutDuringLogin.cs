@@ -1,0 +1,38 @@
+using O8Actors.Accounts;
+using O8Actors.Flows;
+
+namespace O8Actors.Tests.Accounts;
+
+/// <summary>
+/// A sign-out that comes while an interactive login runs waits for the login to end (it cancels it), and from then on
+/// nothing undoes it: no second login is opened ahead of it, and the token it removes is served to nobody.
+/// </summary>
+public sealed partial class AccountActorTests
+{
+    [Fact]
+    public async Task A_sign_out_during_a_login_that_had_just_ended_is_not_overtaken_by_a_second_login_nor_is_its_token_served_meanwhile()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var starter = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var joiner = Get(accounts, Alice, AccessTokenOptions.Interactive, ["write"]); // scopes the login will not bring
+        await AccountHasTakenAsync(accounts);
+        var signOut = SignOutAlice(accounts);
+        Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
+        await AccountHasTakenAsync(accounts);
+        // Asked after the sign-out: it waits behind it.
+        var afterSignOut = Get(accounts, Alice);
+        await AccountHasTakenAsync(accounts);
+
+        // The login had ended as the sign-out came (its outcome on its way): tokens for "read", no refresh token.
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { RefreshToken = null, Scope = "read" }));
+
+        Assert.Equal("at-2", (await starter.WaitAsync(Wait)).Token); // asked before the sign-out
+        var refused = await Assert.ThrowsAsync<InteractionRequiredException>(() => joiner.WaitAsync(Wait));
+        Assert.Contains("is being signed out", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(Alice, (await signOut.WaitAsync(Wait)).Account);
+        var signedOut = await Assert.ThrowsAsync<InteractionRequiredException>(() => afterSignOut.WaitAsync(Wait));
+        Assert.Equal(InteractionReason.NoAccount, signedOut.Reason);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // no second browser login
+    }
+}
