@@ -137,7 +137,7 @@ public sealed class O8PersistenceOptions
     /// <summary>
     /// Reads <c>Database</c> (<c>Sqlite</c> or <c>PostgreSql</c>), <c>ConnectionString</c> (or the connection string
     /// named by <c>ConnectionStringName</c> under <c>ConnectionStrings</c>), <c>KeyRingFolder</c>, <c>UseAppDataProtection</c>, <c>AppId</c>
-    /// and <c>DatabaseLockWait</c> (hh:mm:ss) from
+    /// and <c>DatabaseLockWait</c> (<c>30s</c>, <c>2m</c> or <c>00:00:30</c>, as the O8 section's other durations) from
     /// <paramref name="section"/> of <paramref name="configuration"/>; keys that are absent leave the current value.
     /// A relative <c>KeyRingFolder</c>, and a relative SQLite <c>Data Source</c>, are the app's own files: they are taken
     /// from the content root, as the providers' key files are, not from the working directory (a Windows service's is
@@ -196,9 +196,11 @@ public sealed class O8PersistenceOptions
                 ? use
                 : throw new ArgumentException($"{section}:UseAppDataProtection must be true or false, not '{app}'.", nameof(configuration));
         if (s["DatabaseLockWait"] is { Length: > 0 } lockWait)
-            DatabaseLockWait = TimeSpan.TryParse(lockWait, System.Globalization.CultureInfo.InvariantCulture, out var wait) && wait >= TimeSpan.Zero && wait <= MaximumDatabaseLockWait
+            // In the O8 section's forms (30s, 2m, 00:00:30), as every other duration of the section is written.
+            DatabaseLockWait = O8Actors.Hosting.O8SettingsSetup.TryParseDuration(lockWait) is { } wait && wait >= TimeSpan.Zero && wait <= MaximumDatabaseLockWait
                 ? wait
-                : throw new ArgumentException($"{section}:DatabaseLockWait must be a time between 00:00:00 and 01:00:00 (hh:mm:ss), not '{lockWait}'.", nameof(configuration));
+                : throw new ArgumentException($"{section}:DatabaseLockWait must be {O8Actors.Hosting.O8SettingsSetup.DurationForms}, at most an hour; not '{lockWait}'.",
+                    nameof(configuration));
         return this;
     }
 }

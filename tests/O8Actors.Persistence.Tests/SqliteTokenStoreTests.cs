@@ -221,6 +221,8 @@ public sealed class SqliteTokenStoreTests(SandboxFixture sandbox) : IClassFixtur
     [Theory]
     [InlineData("00:00:45", 45)]
     [InlineData("00:02:00", 120)]
+    [InlineData("30s", 30)] // the O8 section's other durations' forms
+    [InlineData("2m", 120)]
     public void The_wait_for_a_previous_instances_database_lock_is_read_from_configuration(string value, int seconds)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Persistence:DatabaseLockWait"] = value }).Build();
@@ -233,6 +235,7 @@ public sealed class SqliteTokenStoreTests(SandboxFixture sandbox) : IClassFixtur
     [InlineData("ten seconds")]
     [InlineData("-00:00:05")]
     [InlineData("02:00:00")]
+    [InlineData("10")] // a bare number: days to .NET's binder, milliseconds to HOCON
     public void A_database_lock_wait_that_is_no_time_between_zero_and_an_hour_is_refused_naming_the_key(string value)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["O8:Persistence:DatabaseLockWait"] = value }).Build();

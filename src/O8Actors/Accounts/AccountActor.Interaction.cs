@@ -79,8 +79,9 @@ internal sealed partial class AccountActor
         _flows.Tell(new StartFlow(loginId, _account.Provider, _loginNeedsSubject ? AskingForIdToken(request) : request, completion));
         _login = completion.Task;
         foreach (var waiter in _waiters) WatchCaller(waiter, generation);
-        // The login keeps the first caller's deadline; the others queued behind it have their own.
-        for (var i = 1; i < _waiters.Count; i++) WatchJoinedCallerDeadline(_waiters[i], generation);
+        // The login keeps the first caller's deadline; the others queued behind it have their own, as has a first caller
+        // that rode through an earlier login for another caller.
+        for (var i = 0; i < _waiters.Count; i++) RideLogin(_waiters[i], generation, startedFor: i == 0);
         completion.Task.PipeTo(Self, success: outcome => new InteractiveDone(generation, outcome),
             failure: e => new InteractiveDone(generation, new LoginFailed(loginId, LoginFailure.Internal, e.GetType().Name)));
         Become(_interacting);
@@ -94,9 +95,9 @@ internal sealed partial class AccountActor
         if (RefusedAsSignedOut(message, _current)) return true;
         switch (message)
         {
-            // Asked after a sign-out that waits for this login to end: answered after it, in order.
+            // Asked after a sign-out that waits for this login to end: the account is signing out (as once it has begun).
             case GetAccessToken when _signOutAhead:
-                StashMessage();
+                Sender.Tell(new Status.Failure(SigningOutNow(_account)));
                 return true;
             // The login is for scopes the account's token lacks (a consent), or its refresh token is refused: a caller whose
             // scopes the token, still fresh, carries is served as in Idle, not refused or kept waiting for a browser.
@@ -114,11 +115,10 @@ internal sealed partial class AccountActor
             case GetAccessToken msg:
                 if (msg.Options.AllowInteraction)
                 {
-                    var waiter = NewWaiter(msg);
-                    waiter.AskedFor = WantsLogin(msg, _loginRequest?.Scopes);
+                    var waiter = new Waiter(msg, Sender, SeenNow) { AskedFor = WantsLogin(msg, _loginRequest?.Scopes) };
                     _waiters.Add(waiter);
                     WatchCaller(waiter, _generation);
-                    WatchJoinedCallerDeadline(waiter, _generation);
+                    RideLogin(waiter, _generation, startedFor: false);
                 }
                 else Sender.Tell(new Status.Failure(new InteractionRequiredException(_account, InteractionReason.RefreshRefused,
                     $"{_account} is signing in again in the browser; a silent request cannot be served until it has.")));

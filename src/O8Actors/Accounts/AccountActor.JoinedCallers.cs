@@ -5,8 +5,9 @@ namespace O8Actors.Accounts;
 /// <summary>
 /// Callers of an interactive login that was not started for them (they came while it ran, or waited behind the caller it
 /// was made for): the login keeps its own deadline, the first caller's, and such a caller waits for it no longer than its
-/// own timeout (the longest a login may take, when it has none) and one token exchange from its call
-/// (<see cref="Waiter.Deadline"/>), then gets <see cref="AuthorizationTimeoutException"/> while the login goes on for the
+/// own timeout (the longest a login may take, when it has none) and one token exchange from then
+/// (<see cref="Waiter.Deadline"/>; a caller that rides through more than one login, one for other scopes after another,
+/// keeps the first one's), then gets <see cref="AuthorizationTimeoutException"/> while the login goes on for the
 /// others. Before, it waited up to its ask's backstop (several renewals' worth more), and once that had given up it still
 /// counted as waiting: a login whose other callers had all cancelled was not cancelled for it.
 /// </summary>
@@ -15,9 +16,14 @@ internal sealed partial class AccountActor
     /// <summary>The deadlines of the running login's joined callers (each its own timer, keyed by its waiter).</summary>
     private readonly List<Waiter> _joinedDeadlines = [];
 
-    /// <summary>Starts <paramref name="waiter"/>'s own deadline on the login of <paramref name="generation"/>.</summary>
-    private void WatchJoinedCallerDeadline(Waiter waiter, int generation)
+    /// <summary>
+    /// <paramref name="waiter"/> waits for the login of <paramref name="generation"/>: its own deadline runs from now,
+    /// unless the login is <paramref name="startedFor"/> it (the login's deadline is its own) or it has one already.
+    /// </summary>
+    private void RideLogin(Waiter waiter, int generation, bool startedFor)
     {
+        if (!startedFor && waiter.Deadline == DateTimeOffset.MaxValue) waiter.Deadline = Now + _settings.JoinedLoginWait(waiter.Request.Options.Login?.Timeout);
+        if (waiter.Deadline == DateTimeOffset.MaxValue) return;
         var left = waiter.Deadline - Now;
         Timers.StartSingleTimer(waiter, new JoinedCallerTimedOut(generation, waiter), left > TimeSpan.Zero ? left : TimeSpan.Zero);
         _joinedDeadlines.Add(waiter);
@@ -40,8 +46,8 @@ internal sealed partial class AccountActor
     }
 
     /// <summary>
-    /// Fails the interactive callers whose own deadline has passed (they rode through an earlier login, or a long
-    /// renewal): no login is started for a caller that has stopped waiting.
+    /// Fails the interactive callers whose own deadline has passed (they rode through an earlier login for other scopes):
+    /// no login is started for a caller that has stopped waiting.
     /// </summary>
     private void FailCallersPastTheirDeadline()
     {

@@ -20,11 +20,10 @@ internal sealed partial class AccountActor
     /// </summary>
     private void HandOverLogin(string why)
     {
-        // The joined callers' deadlines go with them (before StopWatchingCallers drops the list of those who have one).
-        var callers = _waiters.Select(waiter => new OrphanedLogin.Caller(waiter.Request, waiter.ReplyTo,
-            _joinedDeadlines.Contains(waiter) ? waiter.Deadline : DateTimeOffset.MaxValue)).ToArray();
         StopWatchingCallers();
         if (_login is not { } login) return;
+        // The joined callers' deadlines go with them.
+        var callers = _waiters.Select(waiter => new OrphanedLogin.Caller(waiter.Request, waiter.ReplyTo, waiter.Deadline)).ToArray();
         _log.Info("Account {0}: {1} during its interactive login; the login goes on, and its tokens and {2} waiting caller(s) go to the account's next actor",
             _account, why, callers.Length);
         var orphaned = new OrphanedLogin(_loginId!, _account, _loginRequest, _loginNeedsSubject, Self, _home, callers, _settings, _loginOver,

@@ -35,12 +35,12 @@ internal sealed partial class AccountActor
     {
         switch (message)
         {
-            // Asked after a sign-out that waits for this renewal to end: answered after it, in order.
+            // Asked after a sign-out that waits for this renewal to end: the account is signing out (as once it has begun).
             case GetAccessToken when _signOutAhead:
-                StashMessage();
+                Sender.Tell(new Status.Failure(SigningOutNow(_account)));
                 return true;
             case GetAccessToken msg:
-                _waiters.Add(NewWaiter(msg));
+                _waiters.Add(new Waiter(msg, Sender, SeenNow));
                 return true;
             case RememberLogin msg:
                 OnRememberWhileRenewing(msg);

@@ -120,8 +120,8 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     private int _lateRefreshesStashed;
     // A sign-out, or a move of the account (cluster), waits in the stash for the renewal under way to end.
     private bool _signOutStashed;
-    // Of them, a sign-out of the whole account (not a back-channel logout's conditional one) stashed during an interactive
-    // login: callers after it wait behind it instead of being served the token it removes.
+    // Of them, a sign-out of the whole account (not a back-channel logout's conditional one): callers after it are told the
+    // account is signing out instead of being served the token it removes.
     private bool _signOutAhead;
     private bool _handOffStashed;
     private string? _loginId;
@@ -272,14 +272,12 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
         public bool ScopesRefused { get; set; }
 
         /// <summary>
-        /// When this caller stops waiting for an interactive login that was not started for it: its own timeout (or the
-        /// longest a login may take, when it has none) and one token exchange after it asked (<see cref="NewWaiter"/>).
+        /// When this caller stops waiting for interactive logins not started for it: its own timeout (or the longest a
+        /// login may take, when it has none) and one token exchange after the first such login it waited for began, or
+        /// it joined it (<see cref="RideLogin"/>); <see cref="DateTimeOffset.MaxValue"/> while it has waited for none.
         /// </summary>
-        public DateTimeOffset Deadline { get; init; } = DateTimeOffset.MaxValue;
+        public DateTimeOffset Deadline { get; set; } = DateTimeOffset.MaxValue;
     }
-
-    /// <summary>A caller that waits here from now on, with its <see cref="Waiter.Deadline"/>.</summary>
-    private Waiter NewWaiter(GetAccessToken msg) => new(msg, Sender, SeenNow) { Deadline = Now + _settings.JoinedLoginWait(msg.Options.Login?.Timeout) };
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
@@ -336,7 +334,7 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private void OnGetAccessTokenWhenIdle(GetAccessToken msg)
     {
-        var waiter = NewWaiter(msg);
+        var waiter = new Waiter(msg, Sender, SeenNow);
         if (Servable(waiter))
         {
             Sender.Tell(Served());
@@ -604,8 +602,8 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     /// <summary>
     /// A sign-out waits for the renewal or login under way: a login its end would start for callers it does not cover is
     /// not started (NeedsInteraction), and from now on the token is served to nobody, here or on the fast path: callers
-    /// wait behind the sign-out, in order, instead of taking the token it removes. A back-channel logout naming a session
-    /// is conditional: until its check the account stays as signed in as before.
+    /// are told the account is signing out, as once the sign-out has begun, instead of taking the token it removes. A
+    /// back-channel logout naming a session is conditional: until its check the account stays as signed in as before.
     /// </summary>
     private void StashSignOut(SignOut request)
     {

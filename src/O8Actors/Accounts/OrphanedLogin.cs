@@ -23,10 +23,14 @@ namespace O8Actors.Accounts;
 /// The stored version the account had when the login began (0: none): the next actor tells by it whether the account was
 /// signed out since (<see cref="RememberLogin.OrphanedOver"/>).
 /// </param>
-/// <param name="clock">The actor system's clock, which the callers' deadlines are on.</param>
+/// <param name="scheduler">The actor system's scheduler, whose clock the callers' deadlines are on.</param>
 internal sealed class OrphanedLogin(string loginId, OAuthAccount account, AuthorizationRequest? request, bool subjectRequired, IActorRef stopped, IActorRef home,
-    IReadOnlyList<OrphanedLogin.Caller> callers, AccountSettings settings, long storedOver, ITimeProvider clock)
+    IReadOnlyList<OrphanedLogin.Caller> callers, AccountSettings settings, long storedOver, IScheduler scheduler)
 {
+    // Per caller, 1 once answered: by its deadline (a scheduler thread) or by the login's end, whichever comes first.
+    private readonly int[] _answered = new int[callers.Count];
+    private readonly Cancelable _deadlines = new(scheduler);
+
     /// <summary>A caller that waited for the login.</summary>
     /// <param name="Request">What it asked.</param>
     /// <param name="ReplyTo">Where it is answered.</param>
@@ -39,6 +43,7 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
     /// <summary>Waits for the login's end (never blocking a thread) and settles it; never throws.</summary>
     public async Task FollowAsync(Task<LoginOutcome> completion)
     {
+        WatchDeadlines();
         LoginOutcome outcome;
         try
         {
@@ -51,7 +56,28 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
         }
 
         Settle(outcome);
+        _deadlines.Cancel();
     }
+
+    /// <summary>A caller whose own wait for the login passes before the login ends is told so then, as the actor told it.</summary>
+    private void WatchDeadlines()
+    {
+        var now = scheduler.Now;
+        for (var i = 0; i < callers.Count; i++)
+        {
+            if (callers[i].Deadline == DateTimeOffset.MaxValue) continue;
+            var index = i;
+            var left = callers[i].Deadline - now;
+            scheduler.Advanced.ScheduleOnce(left > TimeSpan.Zero ? left : TimeSpan.Zero, () =>
+            {
+                if (Take(index))
+                    callers[index].ReplyTo.Tell(new Status.Failure(AccountActor.JoinedLoginTimedOut(account, callers[index].Request, settings)));
+            }, _deadlines);
+        }
+    }
+
+    /// <summary>Whether the caller at <paramref name="index"/> is still to be answered (it is this caller's to answer now).</summary>
+    private bool Take(int index) => Interlocked.Exchange(ref _answered[index], 1) == 0;
 
     private void Settle(LoginOutcome outcome)
     {
@@ -80,22 +106,19 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
         // Sent after the tokens, in one mailbox's order: the next actor has them by the time it takes these requests. Marked
         // as the tokens are, so that a next actor that dropped them (signed out since) tells the callers so instead of
         // opening a browser for them.
-        // A caller whose own wait has passed is told so, not sent on: its ask has ended, and the next actor would open a
-        // browser for it should the tokens not cover its scopes.
-        var now = clock.Now;
-        foreach (var caller in callers)
-        {
-            if (caller.Deadline <= now)
-                caller.ReplyTo.Tell(new Status.Failure(AccountActor.JoinedLoginTimedOut(account, caller.Request, settings)));
-            else
-                Send(account, caller.Request with { OrphanedOver = storedOver }, caller.ReplyTo);
-        }
+        // A caller whose own wait has passed was told so (WatchDeadlines), not sent on: its ask has ended, and the next
+        // actor would open a browser for it should the tokens not cover its scopes.
+        for (var i = 0; i < callers.Count; i++)
+            if (Take(i))
+                Send(account, callers[i].Request with { OrphanedOver = storedOver }, callers[i].ReplyTo);
     }
 
     private void Send(OAuthAccount to, object message, IActorRef sender) => home.Tell(new AfterStop(stopped, to, message), sender);
 
     private void Fail(Exception cause)
     {
-        foreach (var caller in callers) caller.ReplyTo.Tell(new Status.Failure(cause));
+        for (var i = 0; i < callers.Count; i++)
+            if (Take(i))
+                callers[i].ReplyTo.Tell(new Status.Failure(cause));
     }
 }

@@ -86,7 +86,7 @@ public sealed partial class AccountActorTests
     }
 
     [Fact]
-    public async Task A_joined_caller_whose_own_timeout_passed_after_the_account_moved_is_told_so_and_opens_no_login_on_the_next_node()
+    public async Task A_joined_caller_whose_own_timeout_passes_after_the_account_moved_is_told_so_and_opens_no_login_on_the_next_node()
     {
         var (strategy, _, entity, next, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();
         var starter = Get(entity, Alice, InteractiveWithin(TimeSpan.FromMinutes(10)));
@@ -98,14 +98,55 @@ public sealed partial class AccountActorTests
         entity.Tell(AccountHandOff.Instance);
         ExpectTerminated(account, Wait);
 
-        // The user approves after the joiner's own wait; the tokens do not cover its scopes and bring no refresh token.
-        Clock.Advance(TimeSpan.FromMinutes(5));
-        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { RefreshToken = null }));
-
-        Assert.Equal("at-2", (await starter.WaitAsync(Wait)).Token);
+        // The joiner's own wait passes while the user is still at the provider: it is told then, as before the move.
+        Clock.Advance(TimeSpan.FromMinutes(1) + ExchangeTime);
         var error = await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => joiner.WaitAsync(Wait));
         Assert.Equal(TimeSpan.FromMinutes(1), error.Timeout);
+
+        // The user approves; the tokens do not cover the joiner's scopes and bring no refresh token.
+        Clock.Advance(TimeSpan.FromMinutes(3));
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { RefreshToken = null }));
+        Assert.Equal("at-2", (await starter.WaitAsync(Wait)).Token);
         Assert.Equal("at-2", (await Get(next, Alice)).Token); // the login's tokens are the account's on its next node
         nextFlows.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // and no browser opens there for a caller that has gone
+    }
+
+    [Fact]
+    public async Task A_first_caller_whose_renewal_took_longer_than_its_timeout_still_gets_its_login()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        strategy.Hold();
+        var caller = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromSeconds(5)));
+        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        Clock.Advance(TimeSpan.FromSeconds(5) + ExchangeTime + TimeSpan.FromSeconds(1)); // the refresh is slow, within the renewal's backstop
+
+        strategy.Release(); // invalid_grant
+
+        var start = flows.ExpectMsg<StartFlow>(Wait); // the login is its own: its deadline is the login's
+        Assert.Equal(TimeSpan.FromSeconds(5), start.Request.Timeout);
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice")));
+        Assert.Equal("at-2", (await caller.WaitAsync(Wait)).Token);
+    }
+
+    [Fact]
+    public async Task A_caller_queued_behind_the_first_during_the_renewal_waits_for_the_login_from_its_start()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        strategy.Hold();
+        var first = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromMinutes(1)));
+        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        var second = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromMinutes(1)));
+        await AccountHasTakenAsync(accounts);
+        Clock.Advance(TimeSpan.FromSeconds(8));
+        strategy.Release(); // invalid_grant: the login starts 8 s after both asked
+
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        Clock.Advance(TimeSpan.FromMinutes(1) + ExchangeTime - TimeSpan.FromSeconds(1)); // past a minute and an exchange from its call
+        await AccountHasTakenAsync(accounts);
+        Assert.False(second.IsCompleted); // not from its call: from the login's start
+
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice")));
+        Assert.Equal("at-2", (await first.WaitAsync(Wait)).Token);
+        Assert.Equal("at-2", (await second.WaitAsync(Wait)).Token);
     }
 }

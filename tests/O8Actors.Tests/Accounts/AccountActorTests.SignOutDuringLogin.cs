@@ -5,7 +5,8 @@ namespace O8Actors.Tests.Accounts;
 
 /// <summary>
 /// A sign-out that comes while an interactive login runs waits for the login to end (it cancels it), and from then on
-/// nothing undoes it: no second login is opened ahead of it, and the token it removes is served to nobody.
+/// nothing undoes it: no second login is opened ahead of it, and the token it removes is served to nobody (callers after
+/// it are told the account is signing out, as once it has begun).
 /// </summary>
 public sealed partial class AccountActorTests
 {
@@ -20,9 +21,9 @@ public sealed partial class AccountActorTests
         var signOut = SignOutAlice(accounts);
         Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
         await AccountHasTakenAsync(accounts);
-        // Asked after the sign-out: it waits behind it.
-        var afterSignOut = Get(accounts, Alice);
-        await AccountHasTakenAsync(accounts);
+        // Asked after the sign-out: told at once that the account is signing out, not served the token it removes.
+        var afterSignOut = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice));
+        Assert.Equal(InteractionReason.NoAccount, afterSignOut.Reason);
 
         // The login had ended as the sign-out came (its outcome on its way): tokens for "read", no refresh token.
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { RefreshToken = null, Scope = "read" }));
@@ -31,8 +32,6 @@ public sealed partial class AccountActorTests
         var refused = await Assert.ThrowsAsync<InteractionRequiredException>(() => joiner.WaitAsync(Wait));
         Assert.Contains("is being signed out", refused.Message, StringComparison.Ordinal);
         Assert.Equal(Alice, (await signOut.WaitAsync(Wait)).Account);
-        var signedOut = await Assert.ThrowsAsync<InteractionRequiredException>(() => afterSignOut.WaitAsync(Wait));
-        Assert.Equal(InteractionReason.NoAccount, signedOut.Reason);
         flows.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // no second browser login
     }
 }
