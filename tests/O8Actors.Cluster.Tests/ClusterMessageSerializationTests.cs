@@ -549,6 +549,9 @@ public sealed class ClusterMessageSerializationTests : IAsyncLifetime
         var caller = AccountGateway.ForWire(new O8Actors.Accounts.GetAccessToken(account, ["read"], AccessTokenOptions.Interactive) { OrphanedOver = 0 });
         Assert.Equal(0, RoundTrip(caller).OrphanedOver);
         Assert.Null(RoundTrip(caller with { OrphanedOver = null }).OrphanedOver);
+        // And what is left of a caller's wait for logins, so the next node starts it no login longer than that.
+        Assert.Equal(TimeSpan.FromSeconds(61.5), RoundTrip(caller with { WaitLeft = TimeSpan.FromSeconds(61.5) }).WaitLeft);
+        Assert.Null(RoundTrip(caller).WaitLeft);
     }
 
     [Fact]

@@ -1,35 +1,40 @@
 using Akka.Actor;
+using O8Actors.Providers;
 
 namespace O8Actors.Accounts;
 
 /// <summary>
-/// Callers of an interactive login that was not started for them (they came while it ran, or waited behind the caller it
-/// was made for): the login keeps its own deadline, the first caller's, and such a caller waits for it no longer than its
-/// own timeout (the longest a login may take, when it has none) and one token exchange from then
-/// (<see cref="Waiter.Deadline"/>; a caller that rides through more than one login, one for other scopes after another,
-/// keeps the first one's), then gets <see cref="AuthorizationTimeoutException"/> while the login goes on for the
-/// others. Before, it waited up to its ask's backstop (several renewals' worth more), and once that had given up it still
-/// counted as waiting: a login whose other callers had all cancelled was not cancelled for it.
+/// How long an interactive caller waits for logins: its own timeout (the longest a login may take, when it has none) and
+/// one token exchange from the first login it waits for (<see cref="Waiter.Deadline"/>), however many it waits through
+/// (one for other scopes after another, one another sign-in superseded) and on whichever node its account runs. A login
+/// started for it has its deadline (cut to what is left of it); one started for another caller, which it joined or
+/// waited behind, keeps its own, and the caller gets <see cref="AuthorizationTimeoutException"/> at its deadline while
+/// the login goes on for the others. Before, such a caller waited up to its ask's backstop (several renewals' worth more),
+/// and once that had given up it still counted as waiting: a login whose other callers had all cancelled went on.
 /// </summary>
 internal sealed partial class AccountActor
 {
-    /// <summary>The deadlines of the running login's joined callers (each its own timer, keyed by its waiter).</summary>
+    /// <summary>The login shorter than which a caller is not started one: it is told its wait has passed.</summary>
+    private static readonly TimeSpan ShortestLogin = TimeSpan.FromSeconds(1);
+
+    /// <summary>The deadlines on timers for the running login (keyed by their waiters).</summary>
     private readonly List<Waiter> _joinedDeadlines = [];
 
     /// <summary>
-    /// <paramref name="waiter"/> waits for the login of <paramref name="generation"/>: its own deadline runs from now,
-    /// unless the login is <paramref name="startedFor"/> it (the login's deadline is its own) or it has one already.
+    /// <paramref name="waiter"/> waits for the login of <paramref name="generation"/>: its deadline runs from now unless it
+    /// runs already, on a timer unless the login is <paramref name="startedFor"/> it (whose deadline is the login's).
     /// </summary>
     private void RideLogin(Waiter waiter, int generation, bool startedFor)
     {
-        if (!startedFor && waiter.Deadline == DateTimeOffset.MaxValue) waiter.Deadline = Now + _settings.JoinedLoginWait(waiter.Request.Options.Login?.Timeout);
-        if (waiter.Deadline == DateTimeOffset.MaxValue) return;
+        if (waiter.Deadline == DateTimeOffset.MaxValue) waiter.Deadline = Now + _settings.JoinedLoginWait(waiter.Request.Options.Login?.Timeout);
+        waiter.Watched = !startedFor;
+        if (startedFor) return;
         var left = waiter.Deadline - Now;
         Timers.StartSingleTimer(waiter, new JoinedCallerTimedOut(generation, waiter), left > TimeSpan.Zero ? left : TimeSpan.Zero);
         _joinedDeadlines.Add(waiter);
     }
 
-    /// <summary>The login has ended (or is no longer this actor's): its joined callers' deadlines are dropped.</summary>
+    /// <summary>The login has ended (or is no longer this actor's): the timers of its callers' deadlines are dropped.</summary>
     private void StopJoinedCallerDeadlines()
     {
         foreach (var waiter in _joinedDeadlines) Timers.Cancel(waiter);
@@ -45,31 +50,34 @@ internal sealed partial class AccountActor
         CancelLoginIfNobodyWaits("every caller of its interactive login has gone (cancelled, or its own timeout passed)");
     }
 
+    /// <summary>What is left of <paramref name="waiter"/>'s wait for a login to be started for it; null when it has waited for none.</summary>
+    private TimeSpan? WaitLeftForALogin(Waiter waiter) =>
+        waiter.Deadline == DateTimeOffset.MaxValue ? null : waiter.Deadline - Now - ExchangeTimeouts.LoginDeadline(_settings.ExchangeTimeout);
+
     /// <summary>
-    /// Fails the interactive callers whose own deadline has passed (they rode through an earlier login for other scopes):
-    /// no login is started for a caller that has stopped waiting.
+    /// Fails the interactive callers whose own wait has (all but) passed while they waited for earlier logins: no login is
+    /// started for a caller that has stopped waiting, nor one shorter than <see cref="ShortestLogin"/>.
     /// </summary>
     private void FailCallersPastTheirDeadline()
     {
-        var now = Now;
         for (var i = _waiters.Count - 1; i >= 0; i--)
         {
             var waiter = _waiters[i];
-            if (!waiter.Request.Options.AllowInteraction || waiter.Deadline > now) continue;
+            if (!waiter.Request.Options.AllowInteraction || WaitLeftForALogin(waiter) is not { } left || left >= ShortestLogin) continue;
             waiter.ReplyTo.Tell(new Status.Failure(JoinedLoginTimedOut(waiter.Request)));
             _waiters.RemoveAt(i);
         }
     }
 
-    /// <summary>What a caller gets whose own wait for an interactive login it did not start has passed.</summary>
+    /// <summary>What a caller gets whose own wait for logins has passed.</summary>
     private AuthorizationTimeoutException JoinedLoginTimedOut(GetAccessToken request) =>
         JoinedLoginTimedOut(_account, request, _settings);
 
-    /// <summary>What a caller of <paramref name="account"/> gets whose own wait for an interactive login it did not start has passed.</summary>
+    /// <summary>What a caller of <paramref name="account"/> gets whose own wait for logins has passed.</summary>
     internal static AuthorizationTimeoutException JoinedLoginTimedOut(OAuthAccount account, GetAccessToken request, AccountSettings settings) =>
         request.Options.Login?.Timeout is { } timeout
-            ? new(timeout, $"Authorization timed out: the interactive login of {account} that this call joined did not end within this call's timeout of " +
-                $"{timeout.TotalSeconds:0.#} seconds and the token exchange's; the login goes on for the call that started it.")
-            : new(settings.JoinedLoginWait(null), $"Authorization timed out: the interactive login of {account} that this call joined did not end within " +
-                $"{settings.JoinedLoginWait(null).TotalSeconds:0} seconds, the longest a login may take and the token exchange's; the login goes on for the call that started it.");
+            ? new(timeout, $"Authorization timed out: {account} was not signed in within this call's timeout of {timeout.TotalSeconds:0.#} seconds and " +
+                "the token exchange's (it waited for an interactive login started for another call, which goes on for that call, or for more than one login).")
+            : new(settings.JoinedLoginWait(null), $"Authorization timed out: {account} was not signed in within {settings.JoinedLoginWait(null).TotalSeconds:0} " +
+                "seconds, the longest a login may take and the token exchange's (it waited for an interactive login started for another call, which goes on for that call, or for more than one login).");
 }

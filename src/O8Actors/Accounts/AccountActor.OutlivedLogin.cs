@@ -23,7 +23,7 @@ internal sealed partial class AccountActor
         StopWatchingCallers();
         if (_login is not { } login) return;
         // The joined callers' deadlines go with them.
-        var callers = _waiters.Select(waiter => new OrphanedLogin.Caller(waiter.Request, waiter.ReplyTo, waiter.Deadline)).ToArray();
+        var callers = _waiters.Select(waiter => new OrphanedLogin.Caller(waiter.Request, waiter.ReplyTo, waiter.Deadline, waiter.Watched)).ToArray();
         _log.Info("Account {0}: {1} during its interactive login; the login goes on, and its tokens and {2} waiting caller(s) go to the account's next actor",
             _account, why, callers.Length);
         var orphaned = new OrphanedLogin(_loginId!, _account, _loginRequest, _loginNeedsSubject, Self, _home, callers, _settings, _loginOver,

@@ -40,7 +40,7 @@ internal sealed partial class AccountActor
                 Sender.Tell(new Status.Failure(SigningOutNow(_account)));
                 return true;
             case GetAccessToken msg:
-                _waiters.Add(new Waiter(msg, Sender, SeenNow));
+                _waiters.Add(NewWaiter(msg));
                 return true;
             case RememberLogin msg:
                 OnRememberWhileRenewing(msg);

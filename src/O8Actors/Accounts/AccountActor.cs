@@ -272,12 +272,19 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
         public bool ScopesRefused { get; set; }
 
         /// <summary>
-        /// When this caller stops waiting for interactive logins not started for it: its own timeout (or the longest a
-        /// login may take, when it has none) and one token exchange after the first such login it waited for began, or
-        /// it joined it (<see cref="RideLogin"/>); <see cref="DateTimeOffset.MaxValue"/> while it has waited for none.
+        /// When this caller stops waiting for interactive logins: its own timeout (or the longest a login may take, when
+        /// it has none) and one token exchange after the first login it waited for began, or it joined it
+        /// (<see cref="RideLogin"/>); <see cref="DateTimeOffset.MaxValue"/> while it has waited for none.
         /// </summary>
         public DateTimeOffset Deadline { get; set; } = DateTimeOffset.MaxValue;
+
+        /// <summary>Whether its <see cref="Deadline"/> runs on a timer: it waits for a login not started for it.</summary>
+        public bool Watched { get; set; }
     }
+
+    /// <summary>A caller that waits here from now on; one sent on by a login that outlived an earlier actor keeps what was left of its wait.</summary>
+    private Waiter NewWaiter(GetAccessToken msg) =>
+        new(msg, Sender, SeenNow) { Deadline = msg.WaitLeft is { } left ? Now + left : DateTimeOffset.MaxValue };
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
@@ -334,7 +341,7 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
 
     private void OnGetAccessTokenWhenIdle(GetAccessToken msg)
     {
-        var waiter = new Waiter(msg, Sender, SeenNow);
+        var waiter = NewWaiter(msg);
         if (Servable(waiter))
         {
             Sender.Tell(Served());

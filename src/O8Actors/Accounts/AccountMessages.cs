@@ -13,6 +13,13 @@ internal sealed record GetAccessToken(OAuthAccount Account, IReadOnlyList<string
     public long? OrphanedOver { get; init; }
 
     /// <summary>
+    /// Such a caller that had already waited for a login: what is left of its own wait (<c>AccountActor</c>'s
+    /// <c>Waiter.Deadline</c>), carried to the account's next actor, on whichever node, as a span (no two nodes' clocks
+    /// agree). Null: any other caller.
+    /// </summary>
+    public TimeSpan? WaitLeft { get; init; }
+
+    /// <summary>
     /// The caller's token (<see cref="IOAuthLogins.GetAccessTokenAsync"/>): should the caller cancel while it waits, the
     /// account's actor starts no interactive login for it, and cancels one it runs once every caller of it has cancelled
     /// (a browser opened for nobody). An Ask's cancellation only ends the caller's wait. This process only: a token never

@@ -35,10 +35,11 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
     /// <param name="Request">What it asked.</param>
     /// <param name="ReplyTo">Where it is answered.</param>
     /// <param name="Deadline">
-    /// When it stopped waiting for a login it joined (its own timeout and one exchange; <see cref="DateTimeOffset.MaxValue"/>
-    /// for the caller the login was started for, whose deadline is the login's).
+    /// When it stops waiting (its own timeout and one exchange from the first login it waited for); it is told at that time
+    /// when the login was not started for it (<paramref name="Watched"/>), else the login's own deadline comes first.
     /// </param>
-    internal sealed record Caller(GetAccessToken Request, IActorRef ReplyTo, DateTimeOffset Deadline);
+    /// <param name="Watched">Whether it is told at its deadline: the login was not started for it.</param>
+    internal sealed record Caller(GetAccessToken Request, IActorRef ReplyTo, DateTimeOffset Deadline, bool Watched);
 
     /// <summary>Waits for the login's end (never blocking a thread) and settles it; never throws.</summary>
     public async Task FollowAsync(Task<LoginOutcome> completion)
@@ -65,7 +66,7 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
         var now = scheduler.Now;
         for (var i = 0; i < callers.Count; i++)
         {
-            if (callers[i].Deadline == DateTimeOffset.MaxValue) continue;
+            if (!callers[i].Watched) continue;
             var index = i;
             var left = callers[i].Deadline - now;
             scheduler.Advanced.ScheduleOnce(left > TimeSpan.Zero ? left : TimeSpan.Zero, () =>
@@ -108,9 +109,15 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
         // opening a browser for them.
         // A caller whose own wait has passed was told so (WatchDeadlines), not sent on: its ask has ended, and the next
         // actor would open a browser for it should the tokens not cover its scopes.
+        var now = scheduler.Now;
         for (var i = 0; i < callers.Count; i++)
             if (Take(i))
-                Send(account, callers[i].Request with { OrphanedOver = storedOver }, callers[i].ReplyTo);
+                Send(account, callers[i].Request with
+                {
+                    OrphanedOver = storedOver,
+                    // Its wait goes on there: a login the next actor starts for it (scopes these tokens lack) is cut to it.
+                    WaitLeft = callers[i].Deadline == DateTimeOffset.MaxValue ? null : callers[i].Deadline - now,
+                }, callers[i].ReplyTo);
     }
 
     private void Send(OAuthAccount to, object message, IActorRef sender) => home.Tell(new AfterStop(stopped, to, message), sender);

@@ -34,7 +34,7 @@ public sealed partial class AccountActorTests
         Clock.Advance(ExchangeTime);
         var error = await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => joiner.WaitAsync(Wait));
         Assert.Equal(TimeSpan.FromMinutes(1), error.Timeout);
-        Assert.Contains("joined", error.Message, StringComparison.Ordinal);
+        Assert.Contains("started for another call", error.Message, StringComparison.Ordinal);
 
         flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // not cancelled: its starter still waits
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice")));
@@ -129,7 +129,7 @@ public sealed partial class AccountActorTests
     }
 
     [Fact]
-    public async Task A_caller_queued_behind_the_first_during_the_renewal_waits_for_the_login_from_its_start()
+    public async Task A_caller_queued_behind_the_first_during_the_renewal_waits_for_the_login_from_its_start_and_no_longer()
     {
         var (strategy, flows, accounts) = await RefreshRefusedAsync();
         strategy.Hold();
@@ -145,8 +145,54 @@ public sealed partial class AccountActorTests
         await AccountHasTakenAsync(accounts);
         Assert.False(second.IsCompleted); // not from its call: from the login's start
 
+        Clock.Advance(TimeSpan.FromSeconds(2)); // a minute and an exchange from the login's start
+        await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => second.WaitAsync(Wait));
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice")));
         Assert.Equal("at-2", (await first.WaitAsync(Wait)).Token);
-        Assert.Equal("at-2", (await second.WaitAsync(Wait)).Token);
+    }
+
+    [Fact]
+    public async Task A_caller_that_waited_through_a_login_for_other_scopes_gets_a_login_of_what_is_left_of_its_own_timeout()
+    {
+        var (strategy, flows, accounts) = await RefreshRefusedAsync();
+        var starter = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromMinutes(10)));
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var joiner = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromMinutes(5)), ["mail"]);
+        await AccountHasTakenAsync(accounts);
+
+        // Four minutes on, the starter's login ends with tokens that lack the joiner's scope and cannot be refreshed.
+        Clock.Advance(TimeSpan.FromMinutes(4));
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { RefreshToken = null }));
+        Assert.Equal("at-2", (await starter.WaitAsync(Wait)).Token);
+
+        // Its own login: the minute left of its five, not five more.
+        var second = flows.FishForMessage<StartFlow>(_ => true, Wait);
+        Assert.Equal(["openid", "mail"], second.Request.Scopes!);
+        Assert.Equal(TimeSpan.FromMinutes(1), second.Request.Timeout);
+        second.Completion!.SetResult(new LoginSucceeded(second.LoginId, strategy.Issue("alice") with { Scope = "openid mail" }));
+        Assert.Equal("at-3", (await joiner.WaitAsync(Wait)).Token);
+    }
+
+    [Fact]
+    public async Task A_joined_caller_sent_on_to_the_accounts_next_node_keeps_what_is_left_of_its_own_timeout()
+    {
+        var (strategy, _, entity, _, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();
+        var starter = Get(entity, Alice, InteractiveWithin(TimeSpan.FromMinutes(10)));
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var account = flows.LastSender;
+        var joiner = Get(entity, Alice, InteractiveWithin(TimeSpan.FromMinutes(5)), ["mail"]);
+        await account.Ask<ActorIdentity>(new Identify(1), Wait); // the joiner has joined
+        Watch(account);
+        entity.Tell(AccountHandOff.Instance);
+        ExpectTerminated(account, Wait);
+
+        Clock.Advance(TimeSpan.FromMinutes(4));
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { RefreshToken = null }));
+        Assert.Equal("at-2", (await starter.WaitAsync(Wait)).Token);
+
+        // The next node's login for the joiner's scopes: the minute left of its wait, carried with it.
+        var second = nextFlows.FishForMessage<StartFlow>(_ => true, Wait);
+        Assert.Equal(TimeSpan.FromMinutes(1), second.Request.Timeout);
+        Assert.False(joiner.IsCompleted);
     }
 }

@@ -34,4 +34,26 @@ public sealed partial class AccountActorTests
         Assert.Equal(Alice, (await signOut.WaitAsync(Wait)).Account);
         flows.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // no second browser login
     }
+
+    [Fact]
+    public async Task A_caller_after_a_sign_out_that_waits_for_a_refresh_is_told_at_once_that_the_account_is_signing_out()
+    {
+        var strategy = NewStrategy();
+        var accounts = await Accounts(strategy, new InMemoryTokenStore());
+        await Remember(accounts, Alice, strategy.Issue("alice"));
+        Clock.Advance(TimeSpan.FromHours(1));
+        strategy.Hold();
+        var before = Get(accounts, Alice); // its refresh is at the provider
+        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        var signOut = SignOutAlice(accounts);
+        await AccountHasTakenAsync(accounts);
+
+        // Not kept waiting behind the refresh (which may take up to its backstop), nor served the token the sign-out removes.
+        var after = await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice));
+        Assert.Equal(InteractionReason.NoAccount, after.Reason);
+
+        strategy.Release();
+        Assert.Equal("at-2", (await before.WaitAsync(Wait)).Token); // asked before the sign-out
+        Assert.Equal(Alice, (await signOut.WaitAsync(Wait)).Account);
+    }
 }
