@@ -46,16 +46,7 @@ internal sealed partial class AccountActor
 
         var first = _waiters[0].Request;
         // The caller's login request was copied when it asked (LoginClient.GetAccessTokenAsync, or the wire from another node).
-        var request = (first.Options.Login ?? AuthorizationRequest.Default) with
-        {
-            AccountKey = _account.Key,
-            Scopes = LoginScopes(first),
-            // A first caller that has waited for a login already (one for other scopes, or one another sign-in superseded)
-            // gets what is left of its own wait, not its whole timeout again.
-            Timeout = WaitLeftForALogin(_waiters[0]) is { } left && left < (first.Options.Login?.Timeout ?? _settings.Login.Timeout)
-                ? left
-                : first.Options.Login?.Timeout,
-        };
+        var request = (first.Options.Login ?? AuthorizationRequest.Default) with { AccountKey = _account.Key, Scopes = LoginScopes(first) };
         _loginNeedsSubject = KnownBySubject;
         _tokenUsableDuringLogin = tokenUsable;
         // Every caller still here waits for this login. It is made for the first (its scopes are the login's) and for those
@@ -88,7 +79,7 @@ internal sealed partial class AccountActor
         _flows.Tell(new StartFlow(loginId, _account.Provider, _loginNeedsSubject ? AskingForIdToken(request) : request, completion));
         _login = completion.Task;
         foreach (var waiter in _waiters) WatchCaller(waiter, generation);
-        // The login's deadline is the first caller's own; the others queued behind it have theirs.
+        // The login's deadline is the first caller's own (unless it has waited for a login already); the others have theirs.
         for (var i = 0; i < _waiters.Count; i++) RideLogin(_waiters[i], generation, startedFor: i == 0);
         completion.Task.PipeTo(Self, success: outcome => new InteractiveDone(generation, outcome),
             failure: e => new InteractiveDone(generation, new LoginFailed(loginId, LoginFailure.Internal, e.GetType().Name)));

@@ -7,28 +7,28 @@ namespace O8Actors.Accounts;
 /// How long an interactive caller waits for logins: its own timeout (the longest a login may take, when it has none) and
 /// one token exchange from the first login it waits for (<see cref="Waiter.Deadline"/>), however many it waits through
 /// (one for other scopes after another, one another sign-in superseded) and on whichever node its account runs. A login
-/// started for it has its deadline (cut to what is left of it); one started for another caller, which it joined or
-/// waited behind, keeps its own, and the caller gets <see cref="AuthorizationTimeoutException"/> at its deadline while
-/// the login goes on for the others. Before, such a caller waited up to its ask's backstop (several renewals' worth more),
+/// keeps its own deadline, its first caller's timeout; a caller whose deadline comes from elsewhere (it joined the login,
+/// waited behind its first caller, or had waited for an earlier login) gets <see cref="AuthorizationTimeoutException"/>
+/// at its deadline while the login goes on for the others, and is cancelled when nobody is left. A login is not cut to
+/// its first caller's rest: the others waiting for it would time out with it. Before, such a caller waited up to its ask's backstop (several renewals' worth more),
 /// and once that had given up it still counted as waiting: a login whose other callers had all cancelled went on.
 /// </summary>
 internal sealed partial class AccountActor
 {
-    /// <summary>The login shorter than which a caller is not started one: it is told its wait has passed.</summary>
-    private static readonly TimeSpan ShortestLogin = TimeSpan.FromSeconds(1);
-
     /// <summary>The deadlines on timers for the running login (keyed by their waiters).</summary>
     private readonly List<Waiter> _joinedDeadlines = [];
 
     /// <summary>
     /// <paramref name="waiter"/> waits for the login of <paramref name="generation"/>: its deadline runs from now unless it
-    /// runs already, on a timer unless the login is <paramref name="startedFor"/> it (whose deadline is the login's).
+    /// runs already, and on a timer unless it runs from the start of this login, which is <paramref name="startedFor"/>
+    /// it (the login's own deadline is then the same, and comes first).
     /// </summary>
     private void RideLogin(Waiter waiter, int generation, bool startedFor)
     {
-        if (waiter.Deadline == DateTimeOffset.MaxValue) waiter.Deadline = Now + _settings.JoinedLoginWait(waiter.Request.Options.Login?.Timeout);
-        waiter.Watched = !startedFor;
-        if (startedFor) return;
+        var waitedBefore = waiter.Deadline != DateTimeOffset.MaxValue;
+        if (!waitedBefore) waiter.Deadline = Now + _settings.JoinedLoginWait(waiter.Request.Options.Login?.Timeout);
+        waiter.Watched = !startedFor || waitedBefore;
+        if (!waiter.Watched) return;
         var left = waiter.Deadline - Now;
         Timers.StartSingleTimer(waiter, new JoinedCallerTimedOut(generation, waiter), left > TimeSpan.Zero ? left : TimeSpan.Zero);
         _joinedDeadlines.Add(waiter);
@@ -50,20 +50,16 @@ internal sealed partial class AccountActor
         CancelLoginIfNobodyWaits("every caller of its interactive login has gone (cancelled, or its own timeout passed)");
     }
 
-    /// <summary>What is left of <paramref name="waiter"/>'s wait for a login to be started for it; null when it has waited for none.</summary>
-    private TimeSpan? WaitLeftForALogin(Waiter waiter) =>
-        waiter.Deadline == DateTimeOffset.MaxValue ? null : waiter.Deadline - Now - ExchangeTimeouts.LoginDeadline(_settings.ExchangeTimeout);
-
     /// <summary>
-    /// Fails the interactive callers whose own wait has (all but) passed while they waited for earlier logins: no login is
-    /// started for a caller that has stopped waiting, nor one shorter than <see cref="ShortestLogin"/>.
+    /// Fails the interactive callers whose own wait has passed while they waited for earlier logins (all but the token
+    /// exchange's part of it): no login is started for a caller that has stopped waiting.
     /// </summary>
     private void FailCallersPastTheirDeadline()
     {
         for (var i = _waiters.Count - 1; i >= 0; i--)
         {
             var waiter = _waiters[i];
-            if (!waiter.Request.Options.AllowInteraction || WaitLeftForALogin(waiter) is not { } left || left >= ShortestLogin) continue;
+            if (!waiter.Request.Options.AllowInteraction || waiter.Deadline - ExchangeTimeouts.LoginDeadline(_settings.ExchangeTimeout) > Now) continue;
             waiter.ReplyTo.Tell(new Status.Failure(JoinedLoginTimedOut(waiter.Request)));
             _waiters.RemoveAt(i);
         }

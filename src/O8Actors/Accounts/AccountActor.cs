@@ -278,7 +278,7 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
         /// </summary>
         public DateTimeOffset Deadline { get; set; } = DateTimeOffset.MaxValue;
 
-        /// <summary>Whether its <see cref="Deadline"/> runs on a timer: it waits for a login not started for it.</summary>
+        /// <summary>Whether its <see cref="Deadline"/> runs on a timer: it comes from elsewhere than the running login's start.</summary>
         public bool Watched { get; set; }
     }
 

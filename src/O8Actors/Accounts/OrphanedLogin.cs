@@ -36,9 +36,9 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
     /// <param name="ReplyTo">Where it is answered.</param>
     /// <param name="Deadline">
     /// When it stops waiting (its own timeout and one exchange from the first login it waited for); it is told at that time
-    /// when the login was not started for it (<paramref name="Watched"/>), else the login's own deadline comes first.
+    /// when <paramref name="Watched"/>, else the login's own deadline is the same and comes first.
     /// </param>
-    /// <param name="Watched">Whether it is told at its deadline: the login was not started for it.</param>
+    /// <param name="Watched">Whether it is told at its deadline: it comes from elsewhere than the login's start.</param>
     internal sealed record Caller(GetAccessToken Request, IActorRef ReplyTo, DateTimeOffset Deadline, bool Watched);
 
     /// <summary>Waits for the login's end (never blocking a thread) and settles it; never throws.</summary>
@@ -115,7 +115,7 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
                 Send(account, callers[i].Request with
                 {
                     OrphanedOver = storedOver,
-                    // Its wait goes on there: a login the next actor starts for it (scopes these tokens lack) is cut to it.
+                    // Its wait goes on there, through a login the next actor starts for it (scopes these tokens lack).
                     WaitLeft = callers[i].Deadline == DateTimeOffset.MaxValue ? null : callers[i].Deadline - now,
                 }, callers[i].ReplyTo);
     }

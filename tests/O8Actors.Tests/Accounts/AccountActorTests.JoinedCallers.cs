@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.TestKit;
 using O8Actors.Accounts;
 using O8Actors.Flows;
 using O8Actors.Providers;
@@ -85,18 +86,29 @@ public sealed partial class AccountActorTests
         Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
     }
 
-    [Fact]
-    public async Task A_joined_caller_whose_own_timeout_passes_after_the_account_moved_is_told_so_and_opens_no_login_on_the_next_node()
+    /// <summary>
+    /// Alice's account as a cluster entity: a starter's login (ten minutes) runs, a caller asking for <c>mail</c> within
+    /// <paramref name="joinerTimeout"/> joins it, and the account moves while the user is at the provider.
+    /// </summary>
+    private async Task<(RotatingStrategy Strategy, IActorRef Next, TestProbe NextFlows, Task<AccessToken> Starter, StartFlow Start, Task<AccessToken> Joiner)>
+        JoinedThenMovedAsync(TimeSpan joinerTimeout)
     {
         var (strategy, _, entity, next, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();
         var starter = Get(entity, Alice, InteractiveWithin(TimeSpan.FromMinutes(10)));
         var start = flows.ExpectMsg<StartFlow>(Wait);
         var account = flows.LastSender;
-        var joiner = Get(entity, Alice, InteractiveWithin(TimeSpan.FromMinutes(1)), ["mail"]);
+        var joiner = Get(entity, Alice, InteractiveWithin(joinerTimeout), ["mail"]);
         await account.Ask<ActorIdentity>(new Identify(1), Wait); // the joiner has joined
         Watch(account);
         entity.Tell(AccountHandOff.Instance);
         ExpectTerminated(account, Wait);
+        return (strategy, next, nextFlows, starter, start, joiner);
+    }
+
+    [Fact]
+    public async Task A_joined_caller_whose_own_timeout_passes_after_the_account_moved_is_told_so_and_opens_no_login_on_the_next_node()
+    {
+        var (strategy, next, nextFlows, starter, start, joiner) = await JoinedThenMovedAsync(TimeSpan.FromMinutes(1));
 
         // The joiner's own wait passes while the user is still at the provider: it is told then, as before the move.
         Clock.Advance(TimeSpan.FromMinutes(1) + ExchangeTime);
@@ -152,47 +164,50 @@ public sealed partial class AccountActorTests
     }
 
     [Fact]
-    public async Task A_caller_that_waited_through_a_login_for_other_scopes_gets_a_login_of_what_is_left_of_its_own_timeout()
+    public async Task A_caller_that_waited_through_a_login_for_other_scopes_is_told_at_its_own_deadline_during_the_next_and_others_keep_waiting_for_it()
     {
         var (strategy, flows, accounts) = await RefreshRefusedAsync();
         var starter = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromMinutes(10)));
         var start = flows.ExpectMsg<StartFlow>(Wait);
-        var joiner = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromMinutes(5)), ["mail"]);
+        var early = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromMinutes(5)), ["mail"]);
+        await AccountHasTakenAsync(accounts);
+        Clock.Advance(TimeSpan.FromMinutes(3));
+        var late = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromMinutes(5)), ["mail"]);
         await AccountHasTakenAsync(accounts);
 
-        // Four minutes on, the starter's login ends with tokens that lack the joiner's scope and cannot be refreshed.
-        Clock.Advance(TimeSpan.FromMinutes(4));
+        // A minute on, the starter's login ends with tokens that lack their scope and cannot be refreshed.
+        Clock.Advance(TimeSpan.FromMinutes(1));
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { RefreshToken = null }));
         Assert.Equal("at-2", (await starter.WaitAsync(Wait)).Token);
 
-        // Its own login: the minute left of its five, not five more.
+        // The next login is for their scopes, with its first caller's own timeout: not cut to that caller's last minute,
+        // which would time the other caller out with it.
         var second = flows.FishForMessage<StartFlow>(_ => true, Wait);
         Assert.Equal(["openid", "mail"], second.Request.Scopes!);
-        Assert.Equal(TimeSpan.FromMinutes(1), second.Request.Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(5), second.Request.Timeout);
+
+        // The early caller's five minutes (and an exchange) pass: it is told, and the login goes on for the late one.
+        Clock.Advance(TimeSpan.FromMinutes(1) + ExchangeTime);
+        await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => early.WaitAsync(Wait));
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // not cancelled
+        Assert.False(late.IsCompleted);
         second.Completion!.SetResult(new LoginSucceeded(second.LoginId, strategy.Issue("alice") with { Scope = "openid mail" }));
-        Assert.Equal("at-3", (await joiner.WaitAsync(Wait)).Token);
+        Assert.Equal("at-3", (await late.WaitAsync(Wait)).Token);
     }
 
     [Fact]
-    public async Task A_joined_caller_sent_on_to_the_accounts_next_node_keeps_what_is_left_of_its_own_timeout()
+    public async Task A_joined_caller_sent_on_to_the_accounts_next_node_keeps_its_deadline_through_the_login_started_there_for_it()
     {
-        var (strategy, _, entity, _, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();
-        var starter = Get(entity, Alice, InteractiveWithin(TimeSpan.FromMinutes(10)));
-        var start = flows.ExpectMsg<StartFlow>(Wait);
-        var account = flows.LastSender;
-        var joiner = Get(entity, Alice, InteractiveWithin(TimeSpan.FromMinutes(5)), ["mail"]);
-        await account.Ask<ActorIdentity>(new Identify(1), Wait); // the joiner has joined
-        Watch(account);
-        entity.Tell(AccountHandOff.Instance);
-        ExpectTerminated(account, Wait);
+        var (strategy, _, nextFlows, starter, start, joiner) = await JoinedThenMovedAsync(TimeSpan.FromMinutes(5));
 
         Clock.Advance(TimeSpan.FromMinutes(4));
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { RefreshToken = null }));
         Assert.Equal("at-2", (await starter.WaitAsync(Wait)).Token);
 
-        // The next node's login for the joiner's scopes: the minute left of its wait, carried with it.
+        // The next node starts a login for the joiner's scopes; what was left of its wait came with it.
         var second = nextFlows.FishForMessage<StartFlow>(_ => true, Wait);
-        Assert.Equal(TimeSpan.FromMinutes(1), second.Request.Timeout);
-        Assert.False(joiner.IsCompleted);
+        Clock.Advance(TimeSpan.FromMinutes(1) + ExchangeTime);
+        await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => joiner.WaitAsync(Wait));
+        Assert.Equal(second.LoginId, nextFlows.ExpectMsg<CancelFlow>(Wait).LoginId); // nobody waits for it any more
     }
 }
