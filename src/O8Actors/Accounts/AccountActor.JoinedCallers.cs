@@ -46,7 +46,7 @@ internal sealed partial class AccountActor
     {
         _joinedDeadlines.Remove(timedOut.Waiter);
         if (!_waiters.Remove(timedOut.Waiter)) return; // answered already (cancelled)
-        timedOut.Waiter.ReplyTo.Tell(new Status.Failure(JoinedLoginTimedOut(timedOut.Waiter.Request)));
+        timedOut.Waiter.ReplyTo.Tell(new Status.Failure(JoinedLoginTimedOut(_account, timedOut.Waiter.Request, _settings)));
         CancelLoginIfNobodyWaits("every caller of its interactive login has gone (cancelled, or its own timeout passed)");
     }
 
@@ -60,14 +60,10 @@ internal sealed partial class AccountActor
         {
             var waiter = _waiters[i];
             if (!waiter.Request.Options.AllowInteraction || waiter.Deadline - ExchangeTimeouts.LoginDeadline(_settings.ExchangeTimeout) > Now) continue;
-            waiter.ReplyTo.Tell(new Status.Failure(JoinedLoginTimedOut(waiter.Request)));
+            waiter.ReplyTo.Tell(new Status.Failure(JoinedLoginTimedOut(_account, waiter.Request, _settings)));
             _waiters.RemoveAt(i);
         }
     }
-
-    /// <summary>What a caller gets whose own wait for logins has passed.</summary>
-    private AuthorizationTimeoutException JoinedLoginTimedOut(GetAccessToken request) =>
-        JoinedLoginTimedOut(_account, request, _settings);
 
     /// <summary>What a caller of <paramref name="account"/> gets whose own wait for logins has passed.</summary>
     internal static AuthorizationTimeoutException JoinedLoginTimedOut(OAuthAccount account, GetAccessToken request, AccountSettings settings) =>
