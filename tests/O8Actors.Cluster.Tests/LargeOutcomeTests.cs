@@ -90,11 +90,7 @@ public class FrontAndBackNodes : IAsyncLifetime
 
     public virtual async ValueTask DisposeAsync()
     {
-        foreach (var node in new[] { Front, Back }.Where(n => n is not null))
-        {
-            await node.StopAsync(CancellationToken.None);
-            await node.DisposeAsync();
-        }
+        await ClusterShutdown.StopAllAsync(new[] { Front, Back }.OfType<WebApplication>());
 
         if (Nodes is not null) await Nodes.DisposeAsync();
     }

@@ -123,11 +123,7 @@ public sealed class RemoteTlsTests
         }
         finally
         {
-            await Task.WhenAll(apps.Select(async a =>
-            {
-                await a.StopAsync(CancellationToken.None);
-                await a.DisposeAsync();
-            }));
+            await ClusterShutdown.StopAllAsync(apps);
             contactFolder.Delete(recursive: true);
         }
     }

@@ -152,11 +152,7 @@ public class ThreeNodesBehindProxy : IAsyncLifetime
     {
         await ProxyInFront.StopAsync(_proxy);
 
-        await Task.WhenAll(_nodes.Select(async n =>
-        {
-            await n.StopAsync(CancellationToken.None);
-            await n.DisposeAsync();
-        }));
+        await ClusterShutdown.StopAllAsync(_nodes);
         if (Nodes is not null) await Nodes.DisposeAsync();
     }
 }

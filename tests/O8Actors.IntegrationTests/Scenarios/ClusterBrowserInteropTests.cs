@@ -243,13 +243,7 @@ public sealed class ClusterBrowserInteropTests(ITestOutputHelper output) : IAsyn
     public async Task DisposeAsync()
     {
         await ProxyInFront.StopAsync(_proxy);
-        // One at a time: each node leaves a cluster whose other members still answer, instead of all three waiting out
-        // the cluster-exiting phase (10 s) for members that are leaving too.
-        foreach (var node in Enumerable.Reverse(_nodes))
-        {
-            await node.StopAsync(CancellationToken.None);
-            await node.DisposeAsync();
-        }
+        await ClusterShutdown.StopAllAsync(_nodes);
 
         _keyRing?.Dispose();
         if (_parts is not null) await _parts.DisposeAsync();
