@@ -3,6 +3,7 @@ using O8Actors.Accounts;
 using O8Actors.Configuration;
 using O8Actors.Flows;
 using O8Actors.Runtime;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -26,7 +27,7 @@ public sealed partial class AccountActorTests
         strategy.Hold();
         using var cts = new CancellationTokenSource();
         var gone = client.GetAccessTokenAsync(Alice, ["gone"], AccessTokenOptions.Interactive, cts.Token);
-        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval);
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gone.WaitAsync(Wait));
         var next = Get(accounts, Alice, AccessTokenOptions.Interactive, scopes: ["mail"]); // waits in the same renewal

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using O8Actors.Accounts;
 using O8Actors.Providers;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -99,7 +100,7 @@ public sealed partial class AccountActorTests
         strategy.Hold();
         // rt-1 was not issued by the strategy: the held refresh, once released, is refused (its answer is not this test's).
         var caller = Get(accounts, Alice);
-        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval);
 
         Clock.Advance(AccountTestSupport.Settings().RenewalTimeout + TimeSpan.FromSeconds(1));
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using O8Actors.Accounts;
 using O8Actors.Flows;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -178,7 +179,7 @@ public sealed partial class AccountActorTests
         var (strategy, _, accounts) = await RefreshRefusedAsync();
         strategy.Hold();
         var mailer = Get(accounts, Alice, AccessTokenOptions.Interactive, scopes: ["mail"]);
-        AwaitCondition(() => strategy.Refreshes == 1, Wait); // the refresh is at the provider, held
+        AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval); // the refresh is at the provider, held
 
         var signedIn = strategy.Issue("alice"); // at-2, "read write"
         var remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, signedIn), Wait);

@@ -3,6 +3,7 @@ using Akka.TestKit;
 using O8Actors.Accounts;
 using O8Actors.Flows;
 using O8Actors.Providers;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -129,7 +130,7 @@ public sealed partial class AccountActorTests
         var (strategy, flows, accounts) = await RefreshRefusedAsync();
         strategy.Hold();
         var caller = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromSeconds(5)));
-        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval);
         Clock.Advance(TimeSpan.FromSeconds(5) + ExchangeTime + TimeSpan.FromSeconds(1)); // the refresh is slow, within the renewal's backstop
 
         strategy.Release(); // invalid_grant
@@ -146,7 +147,7 @@ public sealed partial class AccountActorTests
         var (strategy, flows, accounts) = await RefreshRefusedAsync();
         strategy.Hold();
         var first = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromMinutes(1)));
-        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval);
         var second = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromMinutes(1)));
         await AccountHasTakenAsync(accounts);
         Clock.Advance(TimeSpan.FromSeconds(8));

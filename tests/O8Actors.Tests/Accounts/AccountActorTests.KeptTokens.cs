@@ -1,6 +1,7 @@
 using Akka.Actor;
 using O8Actors.Accounts;
 using O8Actors.Flows;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -246,7 +247,7 @@ public sealed partial class AccountActorTests
         var loads = store.Loads;
         var gate = store.HoldLoads();
         var check = accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
-        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loads), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loads), Wait, Polling.Interval);
 
         // The retry's time comes while the stored tokens are read for the logout: it is dropped then.
         Clock.Advance(TimeSpan.FromSeconds(1));

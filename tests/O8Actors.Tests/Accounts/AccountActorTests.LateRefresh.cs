@@ -3,6 +3,7 @@ using Akka.TestKit;
 using O8Actors.Accounts;
 using O8Actors.Flows;
 using O8Actors.Providers;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -24,7 +25,7 @@ public sealed partial class AccountActorTests
         await using (await store.Inner.LockAsync(Alice))
         {
             remembered = accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
-            await AwaitConditionAsync(() => Task.FromResult(store.Locks == 3), Wait); // the first login's, the refresh's, this one's
+            await AwaitConditionAsync(() => Task.FromResult(store.Locks == 3), Wait, Polling.Interval); // the first login's, the refresh's, this one's
             account.Tell(new CodeExchanged(refresh.RequestId, new TokenSet("at-late", "Bearer", Clock.Now + TimeSpan.FromHours(1), "rt-late", null)));
             // Identify is answered in mailbox order: once it is, the late answer has been handled.
             await account.Ask<ActorIdentity>(new Identify(1), Wait);
@@ -107,7 +108,7 @@ public sealed partial class AccountActorTests
         var loads = store.Loads;
         var gate = store.HoldLoads();
         var check = accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
-        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loads), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loads), Wait, Polling.Interval);
 
         account.Tell(new CodeExchanged(refresh.RequestId, LateTokens()), providers.Ref);
         await account.Ask<ActorIdentity>(new Identify(2), Wait); // taken while the check reads the store
@@ -309,7 +310,7 @@ public sealed partial class AccountActorTests
         store.HoldSaves();
         var rotated = strategy.Issue("alice");
         account.Tell(new CodeExchanged(refresh.RequestId, rotated), providers.Ref);
-        await AwaitConditionAsync(() => Task.FromResult(store.SavesWaiting == 1), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(store.SavesWaiting == 1), Wait, Polling.Interval);
 
         // Its cluster entity moves, and the hand-off's deadline passes before the write lands: the actor stops.
         accounts.Tell(AccountHandOff.Instance);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -37,7 +38,7 @@ public sealed partial class AccountActorTests
         TwoProcessesOnOneFolderAsync(async (strategy, one, two, folder) =>
         {
             var callers = Enumerable.Range(0, 50).SelectMany(_ => new[] { Get(one, Alice), Get(two, Alice) }).ToArray();
-            AwaitCondition(() => strategy.Refreshes == 1, Wait);
+            AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval);
             strategy.Release();
             var tokens = await Task.WhenAll(callers);
 
@@ -55,7 +56,7 @@ public sealed partial class AccountActorTests
         {
             // The first process refreshes Alice's tokens (it holds the lock, rt-1 is being spent) while the second signs her out.
             var refreshed = Get(one, Alice);
-            AwaitCondition(() => strategy.Refreshes == 1, Wait);
+            AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval);
             Task<SignOutResult> signOut = null!;
             await EventFilter.Debug(contains: "taking the refresh lock").ExpectAsync(1, () =>
             {

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using O8Actors.Accounts;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -127,7 +128,7 @@ public sealed partial class AccountActorTests
         var gate = store.HoldLoads();
 
         var check = accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
-        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loads), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loads), Wait, Polling.Interval);
 
         Assert.Equal("at-1", (await Get(accounts, Alice)).Token);
         Assert.True(cache.TryGet(Alice, Clock.Now, out _));

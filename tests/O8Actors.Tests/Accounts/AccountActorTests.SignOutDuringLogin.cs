@@ -1,5 +1,6 @@
 using O8Actors.Accounts;
 using O8Actors.Flows;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -44,7 +45,7 @@ public sealed partial class AccountActorTests
         Clock.Advance(TimeSpan.FromHours(1));
         strategy.Hold();
         var before = Get(accounts, Alice); // its refresh is at the provider
-        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval);
         var signOut = SignOutAlice(accounts);
         await AccountHasTakenAsync(accounts);
 

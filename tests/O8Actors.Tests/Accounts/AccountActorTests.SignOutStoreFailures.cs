@@ -1,5 +1,6 @@
 using Akka.Actor;
 using O8Actors.Accounts;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -121,7 +122,7 @@ public sealed partial class AccountActorTests
         Assert.Equal(InteractionReason.NoAccount, (await Assert.ThrowsAsync<InteractionRequiredException>(() => Get(accounts, Alice))).Reason);
         // The removal is retried with backoff (virtual time) until the store takes it; the first retry fails too.
         Clock.Advance(TimeSpan.FromSeconds(1));
-        await AwaitConditionAsync(() => Task.FromResult(store.Removes == 2), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(store.Removes == 2), Wait, Polling.Interval);
         Assert.NotNull(await store.Inner.LoadAsync(Alice));
         // The next retry is scheduled once that failure is handled, which the store's count does not show: advance until it has run.
         await AwaitAssertAsync(async () =>
@@ -169,7 +170,7 @@ public sealed partial class AccountActorTests
         {
             Clock.Advance(TimeSpan.FromSeconds(1));
             return Task.FromResult(store.Removes == 2);
-        }, Wait);
+        }, Wait, Polling.Interval);
 
         // Asked again while that retry runs (it waits for the retry), then its cluster entity moves (sharding's hand-off).
         var again = SignOutAlice(accounts);
@@ -195,7 +196,7 @@ public sealed partial class AccountActorTests
         var before = calls(store);
 
         var signOut = SignOutAlice(accounts);
-        await AwaitConditionAsync(() => Task.FromResult(calls(store) == before + 1), Wait); // the sign-out's step, waiting
+        await AwaitConditionAsync(() => Task.FromResult(calls(store) == before + 1), Wait, Polling.Interval); // the sign-out's step, waiting
         Clock.Advance(StoreCallWait);
         return (strategy, store, accounts, gate, signOut);
     }
@@ -229,13 +230,13 @@ public sealed partial class AccountActorTests
         {
             Clock.Advance(StoreCallWait);
             return Task.FromResult(store.Removes >= 3);
-        }, Wait);
+        }, Wait, Polling.Interval);
         gate.SetResult();
         await AwaitConditionAsync(async () =>
         {
             Clock.Advance(TimeSpan.FromMinutes(1));
             return await store.Inner.LoadAsync(Alice) is null;
-        }, Wait);
+        }, Wait, Polling.Interval);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
 using O8Actors.Providers;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -54,7 +55,7 @@ public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.P
         var (strategy, flows, accounts) = await RefreshRefusedAsync();
         strategy.Hold();
         var interactive = Get(accounts, Alice, AccessTokenOptions.Interactive);
-        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval);
         return (strategy, flows, accounts, interactive);
     }
 
@@ -91,7 +92,7 @@ public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.P
         var accounts = await Accounts(strategy, store);
         store.HoldSaves();
         var first = Remember(accounts, Alice, strategy.Issue("alice"));
-        await AwaitConditionAsync(() => Task.FromResult(store.SavesWaiting == 1), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(store.SavesWaiting == 1), Wait, Polling.Interval);
         return (strategy, store, accounts, first);
     }
 
@@ -202,7 +203,7 @@ public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.P
         strategy.Hold();
 
         var callers = Enumerable.Range(0, 100).Select(_ => Get(accounts, Alice)).ToArray();
-        AwaitCondition(() => strategy.Refreshes == 1, Wait);
+        AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval);
         Assert.DoesNotContain(callers, c => c.IsCompleted);
         strategy.Release();
         var tokens = await Task.WhenAll(callers);
@@ -288,7 +289,7 @@ public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.P
         var caller = CreateTestProbe();
 
         caller.Send(accounts, new GetAccessToken(Alice, null, AccessTokenOptions.Silent));
-        AwaitCondition(() => store.SavesWaiting == 1, Wait);
+        AwaitCondition(() => store.SavesWaiting == 1, Wait, Polling.Interval);
 
         // The provider has rotated (rt-1 is spent), the write of rt-2 is pending: nothing is handed out yet.
         Assert.Equal(1, strategy.Refreshes);
@@ -391,7 +392,7 @@ public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.P
         // Another holder (a second process) has the lock; the account's renewal waits for it.
         var other = await store.Inner.LockAsync(Alice);
         _ = Get(accounts, Alice);
-        await AwaitConditionAsync(() => Task.FromResult(store.Locks == 2), Wait); // the login's, this renewal's
+        await AwaitConditionAsync(() => Task.FromResult(store.Locks == 2), Wait, Polling.Interval); // the login's, this renewal's
         var account = await LiveAccountActorAsync(accounts);
         Watch(account);
         Sys.Stop(account);
@@ -421,7 +422,7 @@ public sealed partial class AccountActorTests() : TestKit(ConfigurationFactory.P
         var first = CreateTestProbe();
         var second = CreateTestProbe();
         first.Send(accounts, new SignOut(Alice, SignOutOptions.Local));
-        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loadsBefore), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(store.Loads > loadsBefore), Wait, Polling.Interval);
         second.Send(accounts, new SignOut(Alice, SignOutOptions.Local));
         // The second sign-out has been taken in: the supervisor has forwarded it (its mailbox is in order: the sign-out,
         // then this Identify), and the account has read it. An Identify sent to the account alone could overtake the

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using O8Actors.Accounts;
 using O8Actors.Flows;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Accounts;
 
@@ -123,7 +124,7 @@ public sealed class AccountSuccessionTests : TestKit
         await accounts.Ask<LoginRemembered>(new RememberLogin(Alice, strategy.Issue("alice")), Wait);
         strategy.Hold();
         var refreshing = accounts.Ask<AccessToken>(new GetAccessToken(Alice, null, new AccessTokenOptions(ForceRefresh: true)), Wait);
-        await AwaitConditionAsync(() => Task.FromResult(strategy.Refreshes == 1), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(strategy.Refreshes == 1), Wait, Polling.Interval);
 
         accounts.Tell(AccountHandOff.Instance);
         var refused = await Assert.ThrowsAsync<ObjectDisposedException>(() => accounts.Ask<AccessToken>(new GetAccessToken(Bob, null, AccessTokenOptions.Silent), Wait));

@@ -10,6 +10,7 @@ using O8Actors.Callback;
 using O8Actors.Certificates;
 using O8Actors.Configuration;
 using Xunit.Abstractions;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Certificates;
 
@@ -99,7 +100,7 @@ public sealed class ListenerCertificateRenewalTests : Akka.TestKit.Xunit2.TestKi
         // The first renewal's mkcert never answers. Before, every later tick found that check still running and started
         // none, for the listener's life, and nothing said so.
         Scheduler.Advance(CertificateWatch.Interval);
-        await AwaitConditionAsync(() => Task.FromResult(Directory.Exists(hung)), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(Directory.Exists(hung)), Wait, Polling.Interval);
         Scheduler.Advance(CertificateWatch.CheckTimeout);
         Scheduler.Advance(CertificateWatch.Interval);
 
@@ -254,7 +255,7 @@ public sealed class ListenerCertificateRenewalTests : Akka.TestKit.Xunit2.TestKi
 
         // The renewal's mkcert hangs.
         Scheduler.Advance(CertificateWatch.Interval);
-        await AwaitConditionAsync(() => Task.FromResult(Directory.Exists(hung)), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(Directory.Exists(hung)), Wait, Polling.Interval);
         Assert.True(MkcertRunning(hanging));
 
         // The login ends; the port is released after the browser's wait (exchange timeout 10 s: 15 s).
@@ -263,7 +264,7 @@ public sealed class ListenerCertificateRenewalTests : Akka.TestKit.Xunit2.TestKi
         Scheduler.Advance(TimeSpan.FromSeconds(15));
         await AwaitAssertAsync(async () => Assert.False((await listener.Ask<ListenerStatus>(GetListenerStatus.Instance, Wait)).Bound), Wait);
 
-        await AwaitConditionAsync(() => Task.FromResult(!MkcertRunning(hanging)), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(!MkcertRunning(hanging)), Wait, Polling.Interval);
     }
 
     /// <summary>Whether a process runs the stand-in <paramref name="script"/> (Linux: the command lines under /proc).</summary>

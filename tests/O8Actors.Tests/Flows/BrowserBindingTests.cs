@@ -7,6 +7,7 @@ using O8Actors.Callback;
 using O8Actors.Configuration;
 using O8Actors.Flows;
 using O8Actors.Providers;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Flows;
 
@@ -55,7 +56,7 @@ public sealed class BrowserBindingTests : TestKit
         _listener.Reply(new StateRegistered(loginId, RedirectUri));
         _providers.ExpectMsg<PrepareAuthorization>();
         _providers.Reply(new AuthorizationPrepared(loginId, AuthorizeUrl, ProviderDescriptor.Static, RedirectUri));
-        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl));
+        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl), null, Polling.Interval);
         return flow;
     }
 
@@ -136,7 +137,7 @@ public sealed class BrowserBindingTests : TestKit
         _listener.Reply(new StateRegistered("loopback", RedirectUri));
         _providers.ExpectMsg<PrepareAuthorization>();
         _providers.Reply(new AuthorizationPrepared("loopback", AuthorizeUrl, ProviderDescriptor.Static, RedirectUri));
-        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl));
+        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl), null, Polling.Interval);
 
         SendCallback(flow, "loopback", null);
 

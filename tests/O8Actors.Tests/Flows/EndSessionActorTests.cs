@@ -60,7 +60,7 @@ public sealed class EndSessionActorTests : TestKit
         _listener.Reply(new StateRegistered("end-session-1", ListenerUri));
         var preparation = _providers.ExpectMsg<PrepareEndSession>();
         _providers.Reply(new EndSessionPrepared("end-session-1", EndSessionUrl, ProviderRedirectUri));
-        AwaitCondition(() => browser.Opened.Contains(EndSessionUrl));
+        AwaitCondition(() => browser.Opened.Contains(EndSessionUrl), null, Polling.Interval);
         return (step, registration, preparation);
     }
 

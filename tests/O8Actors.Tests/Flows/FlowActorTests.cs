@@ -51,7 +51,7 @@ public sealed class FlowActorTests : TestKit
         _listener.Reply(new StateRegistered(flowId, RedirectUri));
         var preparation = _providers.ExpectMsg<PrepareAuthorization>();
         _providers.Reply(new AuthorizationPrepared(flowId, AuthorizeUrl, descriptor ?? ProviderDescriptor.Static, ProviderRedirectUri));
-        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl));
+        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl), null, Polling.Interval);
         return new Started(flow, registration, preparation);
     }
 
@@ -105,7 +105,7 @@ public sealed class FlowActorTests : TestKit
         {
             RequiredStepUp = new StepUp.Requirement(null, ["urn:mfa", "urn:phr"]),
         });
-        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl));
+        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl), null, Polling.Interval);
 
         SendCallback(flow);
 
@@ -180,7 +180,7 @@ public sealed class FlowActorTests : TestKit
         Assert.Equal(registration.State, preparation.State);
 
         _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri));
-        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl));
+        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl), null, Polling.Interval);
         SendCallback(flow);
         Assert.Equal("the-code", _providers.ExpectMsg<ExchangeCode>().Code);
         _providers.Reply(new CodeExchanged("f1", new TokenSet("access", "Bearer")));
@@ -195,7 +195,7 @@ public sealed class FlowActorTests : TestKit
         var registration = _listener.ExpectMsg<RegisterState>();
         _providers.ExpectMsg<PrepareAuthorization>();
         _providers.Reply(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri));
-        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl)); // waiting for its callback
+        AwaitCondition(() => _browser.Opened.Contains(AuthorizeUrl), null, Polling.Interval); // waiting for its callback
 
         flow.Tell(new StateRegistrationRefused("f1", "The redirect listener is stopping."), _listener.Ref);
 

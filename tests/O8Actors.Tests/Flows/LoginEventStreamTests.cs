@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.TestKit.Xunit2;
 using O8Actors.Flows;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Flows;
 
@@ -17,7 +18,7 @@ public sealed class LoginEventStreamTests : TestKit
         using var subscription = new LoginEventStream(Sys).Subscribe(observer);
 
         Sys.EventStream.Publish(new LoginStartedEvent("first", "p"));
-        AwaitCondition(() => observer.Threw, Wait);
+        AwaitCondition(() => observer.Threw, Wait, Polling.Interval);
         Sys.EventStream.Publish(new LoginStartedEvent("second", "p"));
         Sys.EventStream.Publish(new LoginStartedEvent("third", "p"));
 

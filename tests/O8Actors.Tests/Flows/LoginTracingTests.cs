@@ -8,6 +8,7 @@ using O8Actors.Diagnostics;
 using O8Actors.Flows;
 using O8Actors.Providers;
 using O8Actors.Tests.Providers;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Flows;
 
@@ -60,7 +61,7 @@ public sealed class LoginTracingTests : TestKit
             listener.ExpectMsg<RegisterState>(Wait);
             listener.Reply(new StateRegistered("traced", RedirectUri));
             var flow = listener.LastSender;
-            AwaitCondition(() => !browser.Opened.IsEmpty, Wait); // now it waits for the callback
+            AwaitCondition(() => !browser.Opened.IsEmpty, Wait, Polling.Interval); // now it waits for the callback
             flow.Tell(new AuthorizationCallback("traced", "the-code", null, null, "https://p.test"), listener.Ref);
 
             Assert.IsType<LoginSucceeded>(await completion.Task.WaitAsync(Wait));
@@ -92,7 +93,7 @@ public sealed class LoginTracingTests : TestKit
         {
             found = _started.FirstOrDefault(a => a.OperationName == "o8.login" && (string?)a.GetTagItem("o8.login_id") == loginId);
             return Task.FromResult(found is not null);
-        }, Wait);
+        }, Wait, Polling.Interval);
         return found!;
     }
 }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using O8Actors.Providers;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Providers;
 
@@ -242,7 +243,7 @@ public sealed class ProviderActorTests : TestKit
         var device = CreateTestProbe();
 
         browser.Send(registry, Prepare("browser"));
-        AwaitCondition(() => Volatile.Read(ref strategy.Resolves) == 1, Wait);
+        AwaitCondition(() => Volatile.Read(ref strategy.Resolves) == 1, Wait, Polling.Interval);
         device.Send(registry, new RequestDeviceCode("p", "login-device", [], new Dictionary<string, string>()));
         device.ExpectNoMsg(Quiet); // both wait for discovery
         discovered.SetResult();

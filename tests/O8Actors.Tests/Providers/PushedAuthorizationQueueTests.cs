@@ -5,6 +5,7 @@ using Akka.TestKit.Xunit2;
 using Microsoft.AspNetCore.Http;
 using O8Actors.Providers;
 using static O8Actors.Tests.Providers.ProviderTestData;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Providers;
 
@@ -209,7 +210,7 @@ public sealed class PushedAuthorizationQueueTests : TestKit, IAsyncLifetime
     /// <summary>The paths of the first <paramref name="count"/> requests the server saw, once it has seen that many.</summary>
     private string[] PathsSoFar(int count)
     {
-        AwaitCondition(() => _server.Requests.Count >= count, Wait);
+        AwaitCondition(() => _server.Requests.Count >= count, Wait, Polling.Interval);
         return _server.Requests.Take(count).Select(r => r.Path).ToArray();
     }
 

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using O8Actors.Tests.Flows;
+using O8Actors.Tests.Support;
 
 namespace O8Actors.Tests.Runtime;
 
@@ -87,7 +88,7 @@ public sealed class TimerQueueSchedulerTests() : TestKit(SchedulerConfig)
         var cancelable = new Cancelable(Sys.Scheduler);
         Sys.Scheduler.ScheduleTellRepeatedly(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(50), receiver, "tick", ActorRefs.NoSender, cancelable);
 
-        AwaitCondition(() => receiver.Tells >= 3, Wait);
+        AwaitCondition(() => receiver.Tells >= 3, Wait, Polling.Interval);
         cancelable.Cancel();
         var atCancel = receiver.Tells;
 
