@@ -27,7 +27,7 @@ internal sealed partial class AccountActor
         _log.Info("Account {0}: {1} during its interactive login; the login goes on, and its tokens and {2} waiting caller(s) go to the account's next actor",
             _account, why, callers.Length);
         var orphaned = new OrphanedLogin(_loginId!, _account, _loginRequest, _loginNeedsSubject, Self, _home, callers, _settings, _loginOver,
-            Context.System.Scheduler);
+            Context.System.Scheduler, _flows);
         _ = orphaned.FollowAsync(login);
         _waiters.Clear();
         _login = null;

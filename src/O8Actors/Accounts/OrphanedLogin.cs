@@ -24,12 +24,15 @@ namespace O8Actors.Accounts;
 /// signed out since (<see cref="RememberLogin.OrphanedOver"/>).
 /// </param>
 /// <param name="scheduler">The actor system's scheduler, whose clock the callers' deadlines are on.</param>
+/// <param name="flows">The flows supervisor the login runs in: it is cancelled there once every caller's own wait has passed.</param>
 internal sealed class OrphanedLogin(string loginId, OAuthAccount account, AuthorizationRequest? request, bool subjectRequired, IActorRef stopped, IActorRef home,
-    IReadOnlyList<OrphanedLogin.Caller> callers, AccountSettings settings, long storedOver, IScheduler scheduler)
+    IReadOnlyList<OrphanedLogin.Caller> callers, AccountSettings settings, long storedOver, IScheduler scheduler, IActorRef flows)
 {
     // Per caller, 1 once answered: by its deadline (a scheduler thread) or by the login's end, whichever comes first.
     private readonly int[] _answered = new int[callers.Count];
     private readonly Cancelable _deadlines = new(scheduler);
+    // How many callers their deadline has answered: all of them, and the login waits for nobody.
+    private int _watchedAnswered;
 
     /// <summary>A caller that waited for the login.</summary>
     /// <param name="Request">What it asked.</param>
@@ -60,7 +63,11 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
         _deadlines.Cancel();
     }
 
-    /// <summary>A caller whose own wait for the login passes before the login ends is told so then, as the actor told it.</summary>
+    /// <summary>
+    /// A caller whose own wait for the login passes before the login ends is told so then, as the actor told it; once every
+    /// caller has been told, the login is cancelled, as the actor cancels a login nobody waits for (no browser stays open
+    /// for nobody). A caller whose deadline is the login's own is not watched: the login ends then anyway.
+    /// </summary>
     private void WatchDeadlines()
     {
         var now = scheduler.Now;
@@ -71,8 +78,9 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
             var left = callers[i].Deadline - now;
             scheduler.Advanced.ScheduleOnce(left > TimeSpan.Zero ? left : TimeSpan.Zero, () =>
             {
-                if (Take(index))
-                    callers[index].ReplyTo.Tell(new Status.Failure(AccountActor.JoinedLoginTimedOut(account, callers[index].Request, settings)));
+                if (!Take(index)) return;
+                callers[index].ReplyTo.Tell(new Status.Failure(AccountActor.JoinedLoginTimedOut(account, callers[index].Request, settings)));
+                if (Interlocked.Increment(ref _watchedAnswered) == callers.Count) flows.Tell(new CancelFlow(loginId));
             }, _deadlines);
         }
     }

@@ -89,32 +89,43 @@ public sealed partial class AccountActorTests
 
     /// <summary>
     /// Alice's account as a cluster entity: a starter's login (ten minutes) runs, a caller asking for <c>mail</c> within
-    /// <paramref name="joinerTimeout"/> joins it, and the account moves while the user is at the provider.
+    /// <paramref name="joinerTimeout"/> joins it, and the account moves while the user is at the provider; should the
+    /// starter cancel (<paramref name="starterCancels"/>), it does so before the move, and the login goes on for the joiner.
     /// </summary>
-    private async Task<(RotatingStrategy Strategy, IActorRef Next, TestProbe NextFlows, Task<AccessToken> Starter, StartFlow Start, Task<AccessToken> Joiner)>
-        JoinedThenMovedAsync(TimeSpan joinerTimeout)
+    private async Task<(RotatingStrategy Strategy, IActorRef Next, TestProbe Flows, TestProbe NextFlows, Task<AccessToken> Starter, StartFlow Start, Task<AccessToken> Joiner)>
+        JoinedThenMovedAsync(TimeSpan joinerTimeout, bool starterCancels = false)
     {
         var (strategy, _, entity, next, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();
-        var starter = Get(entity, Alice, InteractiveWithin(TimeSpan.FromMinutes(10)));
+        using var cancel = new CancellationTokenSource();
+        var starter = entity.Ask<AccessToken>(new GetAccessToken(Alice, null, InteractiveWithin(TimeSpan.FromMinutes(10))) { CallerCancellation = cancel.Token },
+            Wait, cancel.Token);
         var start = flows.ExpectMsg<StartFlow>(Wait);
         var account = flows.LastSender;
         var joiner = Get(entity, Alice, InteractiveWithin(joinerTimeout), ["mail"]);
         await account.Ask<ActorIdentity>(new Identify(1), Wait); // the joiner has joined
+        if (starterCancels)
+        {
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starter);
+            await account.Ask<ActorIdentity>(new Identify(2), Wait); // the account has heard it
+        }
+
         Watch(account);
         entity.Tell(AccountHandOff.Instance);
         ExpectTerminated(account, Wait);
-        return (strategy, next, nextFlows, starter, start, joiner);
+        return (strategy, next, flows, nextFlows, starter, start, joiner);
     }
 
     [Fact]
     public async Task A_joined_caller_whose_own_timeout_passes_after_the_account_moved_is_told_so_and_opens_no_login_on_the_next_node()
     {
-        var (strategy, next, nextFlows, starter, start, joiner) = await JoinedThenMovedAsync(TimeSpan.FromMinutes(1));
+        var (strategy, next, flows, nextFlows, starter, start, joiner) = await JoinedThenMovedAsync(TimeSpan.FromMinutes(1));
 
         // The joiner's own wait passes while the user is still at the provider: it is told then, as before the move.
         Clock.Advance(TimeSpan.FromMinutes(1) + ExchangeTime);
         var error = await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => joiner.WaitAsync(Wait));
         Assert.Equal(TimeSpan.FromMinutes(1), error.Timeout);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // the login is not cancelled: its starter still waits
 
         // The user approves; the tokens do not cover the joiner's scopes and bring no refresh token.
         Clock.Advance(TimeSpan.FromMinutes(3));
@@ -122,6 +133,19 @@ public sealed partial class AccountActorTests
         Assert.Equal("at-2", (await starter.WaitAsync(Wait)).Token);
         Assert.Equal("at-2", (await Get(next, Alice)).Token); // the login's tokens are the account's on its next node
         nextFlows.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // and no browser opens there for a caller that has gone
+    }
+
+    [Fact]
+    public async Task A_login_that_outlived_its_account_is_cancelled_once_the_own_timeouts_of_all_its_callers_have_passed()
+    {
+        var (_, _, flows, _, _, start, joiner) = await JoinedThenMovedAsync(TimeSpan.FromMinutes(1), starterCancels: true);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // the joiner still waits for it
+
+        Clock.Advance(TimeSpan.FromMinutes(1) + ExchangeTime);
+
+        await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => joiner.WaitAsync(Wait));
+        // Nobody waits: the login is cancelled where it runs, as the account's actor cancels one nobody waits for.
+        Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
     }
 
     [Fact]
@@ -199,7 +223,7 @@ public sealed partial class AccountActorTests
     [Fact]
     public async Task A_joined_caller_sent_on_to_the_accounts_next_node_keeps_its_deadline_through_the_login_started_there_for_it()
     {
-        var (strategy, _, nextFlows, starter, start, joiner) = await JoinedThenMovedAsync(TimeSpan.FromMinutes(5));
+        var (strategy, _, _, nextFlows, starter, start, joiner) = await JoinedThenMovedAsync(TimeSpan.FromMinutes(5));
 
         Clock.Advance(TimeSpan.FromMinutes(4));
         start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice") with { RefreshToken = null }));
