@@ -20,7 +20,10 @@ internal sealed partial class AccountActor
 
     /// <summary>Fails (as cancelled) the waiters whose callers have cancelled; their asks have already ended.</summary>
     private void DropCancelledCallers() =>
-        FailAll(new OperationCanceledException("The caller cancelled its token request."), w => w.Request.CallerCancellation.IsCancellationRequested);
+        FailAll(CancelledByCaller(), w => w.Request.CallerCancellation.IsCancellationRequested);
+
+    /// <summary>What a caller that cancelled while it waited for a login is answered (its ask has ended already).</summary>
+    internal static OperationCanceledException CancelledByCaller() => new("The caller cancelled its token request.");
 
     /// <summary>Tells this actor, during the login of <paramref name="generation"/>, when <paramref name="waiter"/>'s caller cancels.</summary>
     private void WatchCaller(Waiter waiter, int generation)

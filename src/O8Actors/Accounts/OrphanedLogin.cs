@@ -24,15 +24,17 @@ namespace O8Actors.Accounts;
 /// signed out since (<see cref="RememberLogin.OrphanedOver"/>).
 /// </param>
 /// <param name="scheduler">The actor system's scheduler, whose clock the callers' deadlines are on.</param>
-/// <param name="flows">The flows supervisor the login runs in: it is cancelled there once every caller's own wait has passed.</param>
+/// <param name="flows">The flows supervisor the login runs in: it is cancelled there once no caller waits for it.</param>
 internal sealed class OrphanedLogin(string loginId, OAuthAccount account, AuthorizationRequest? request, bool subjectRequired, IActorRef stopped, IActorRef home,
     IReadOnlyList<OrphanedLogin.Caller> callers, AccountSettings settings, long storedOver, IScheduler scheduler, IActorRef flows)
 {
-    // Per caller, 1 once answered: by its deadline (a scheduler thread) or by the login's end, whichever comes first.
+    // Per caller, 1 once answered: by its deadline (a scheduler thread), its cancellation (the canceller's thread) or the
+    // login's end, whichever comes first.
     private readonly int[] _answered = new int[callers.Count];
     private readonly Cancelable _deadlines = new(scheduler);
-    // How many callers their deadline has answered: all of them, and the login waits for nobody.
-    private int _watchedAnswered;
+    private readonly List<CancellationTokenRegistration> _cancellations = [];
+    // How many callers have gone before the login's end (deadline or cancellation): all of them, and it waits for nobody.
+    private int _gone;
 
     /// <summary>A caller that waited for the login.</summary>
     /// <param name="Request">What it asked.</param>
@@ -48,6 +50,7 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
     public async Task FollowAsync(Task<LoginOutcome> completion)
     {
         WatchDeadlines();
+        WatchCancellations();
         LoginOutcome outcome;
         try
         {
@@ -61,12 +64,12 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
 
         Settle(outcome);
         _deadlines.Cancel();
+        foreach (var cancellation in _cancellations) cancellation.Unregister();
     }
 
     /// <summary>
-    /// A caller whose own wait for the login passes before the login ends is told so then, as the actor told it; once every
-    /// caller has been told, the login is cancelled, as the actor cancels a login nobody waits for (no browser stays open
-    /// for nobody). A caller whose deadline is the login's own is not watched: the login ends then anyway.
+    /// A caller whose own wait for the login passes before the login ends is told so then, as the actor told it. A caller
+    /// whose deadline is the login's own is not watched: the login ends then anyway.
     /// </summary>
     private void WatchDeadlines()
     {
@@ -78,11 +81,38 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
             var left = callers[i].Deadline - now;
             scheduler.Advanced.ScheduleOnce(left > TimeSpan.Zero ? left : TimeSpan.Zero, () =>
             {
-                if (!Take(index)) return;
-                callers[index].ReplyTo.Tell(new Status.Failure(AccountActor.JoinedLoginTimedOut(account, callers[index].Request, settings)));
-                if (Interlocked.Increment(ref _watchedAnswered) == callers.Count) flows.Tell(new CancelFlow(loginId));
+                if (Take(index)) Gone(index, AccountActor.JoinedLoginTimedOut(account, callers[index].Request, settings));
             }, _deadlines);
         }
+    }
+
+    /// <summary>
+    /// A caller that cancels before the login ends is dropped, as the actor drops it (its ask has ended already). Only a
+    /// caller in this process is heard: one on another node of a cluster cancels through the account's entity, which has
+    /// moved, and its cancellation reaches the account's next actor, which knows nothing of this login.
+    /// </summary>
+    private void WatchCancellations()
+    {
+        for (var i = 0; i < callers.Count; i++)
+        {
+            var token = callers[i].Request.CallerCancellation;
+            if (!token.CanBeCanceled) continue;
+            var index = i;
+            _cancellations.Add(token.Register(() =>
+            {
+                if (Take(index)) Gone(index, AccountActor.CancelledByCaller());
+            }));
+        }
+    }
+
+    /// <summary>
+    /// Tells the caller at <paramref name="index"/> why it stopped waiting; once every caller has, the login is cancelled,
+    /// as the actor cancels a login nobody waits for (no browser stays open for nobody).
+    /// </summary>
+    private void Gone(int index, Exception why)
+    {
+        callers[index].ReplyTo.Tell(new Status.Failure(why));
+        if (Interlocked.Increment(ref _gone) == callers.Count) flows.Tell(new CancelFlow(loginId));
     }
 
     /// <summary>Whether the caller at <paramref name="index"/> is still to be answered (it is this caller's to answer now).</summary>

@@ -46,10 +46,14 @@ public sealed partial class AccountActorTests
         return (caller, start);
     }
 
-    /// <summary>An interactive caller starts a login, and the account's actor throws while its user is at the provider: its supervisor stops it.</summary>
-    private (Task<AccessToken> Caller, StartFlow Start) LoginOutlivingAFailedActor(IActorRef accounts, TestProbe flows)
+    /// <summary>
+    /// An interactive caller (that may cancel by <paramref name="cancellation"/>) starts a login, and the account's actor
+    /// throws while its user is at the provider: its supervisor stops it.
+    /// </summary>
+    private (Task<AccessToken> Caller, StartFlow Start) LoginOutlivingAFailedActor(IActorRef accounts, TestProbe flows, CancellationToken cancellation = default)
     {
-        var caller = Get(accounts, Alice, AccessTokenOptions.Interactive);
+        var caller = accounts.Ask<AccessToken>(new GetAccessToken(Alice, null, AccessTokenOptions.Interactive) { CallerCancellation = cancellation }, Wait,
+            cancellation);
         var start = flows.ExpectMsg<StartFlow>(Wait);
         var account = flows.LastSender;
         Watch(account);
@@ -116,6 +120,21 @@ public sealed partial class AccountActorTests
         Assert.Equal(signedIn.AccessToken, (await caller).Token);
         Assert.Equal(signedIn.AccessToken, (await Get(accounts, Alice)).Token);
         flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no second login
+    }
+
+    [Fact]
+    public async Task A_login_that_outlived_its_failed_actor_is_cancelled_when_its_caller_cancels()
+    {
+        var (_, flows, accounts) = await RefreshRefusedAsync();
+        using var cancel = new CancellationTokenSource();
+        var (caller, start) = LoginOutlivingAFailedActor(accounts, flows, cancel.Token);
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // it goes on for its caller
+
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => caller);
+        // Nobody waits: cancelled where it runs, as the actor cancels a login whose callers have all cancelled.
+        Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
     }
 
     [Fact]
