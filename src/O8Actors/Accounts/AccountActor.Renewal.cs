@@ -23,6 +23,7 @@ internal sealed partial class AccountActor
         var store = _store;
         var account = _account;
         var lockWait = _settings.LockWait;
+        _log.Debug("Account {0}: renewing; taking the refresh lock", _account);
         _locks.LockAsync(store, account, lockWait).PipeTo(Self,
             success: handle => new Locked(generation, handle),
             // Cancelled by the lock's own wait: say so (a cancellation's type name told the caller nothing).

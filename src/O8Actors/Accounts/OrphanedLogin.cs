@@ -87,9 +87,9 @@ internal sealed class OrphanedLogin(string loginId, OAuthAccount account, Author
     }
 
     /// <summary>
-    /// A caller that cancels before the login ends is dropped, as the actor drops it (its ask has ended already). Only a
-    /// caller in this process is heard: one on another node of a cluster cancels through the account's entity, which has
-    /// moved, and its cancellation reaches the account's next actor, which knows nothing of this login.
+    /// A caller that cancels before the login ends is dropped, as the actor drops it (its ask has ended already). Heard
+    /// unless the account's cluster entity has moved: a caller of a cluster, on any node, cancels through that entity, and
+    /// after a move its cancellation reaches the account's next actor, which knows nothing of this login.
     /// </summary>
     private void WatchCancellations()
     {

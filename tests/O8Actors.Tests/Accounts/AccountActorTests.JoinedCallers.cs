@@ -96,14 +96,16 @@ public sealed partial class AccountActorTests
         JoinedThenMovedAsync(TimeSpan joinerTimeout, bool starterCancels = false)
     {
         var (strategy, _, entity, next, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();
-        using var cancel = new CancellationTokenSource();
-        var starter = entity.Ask<AccessToken>(new GetAccessToken(Alice, null, InteractiveWithin(TimeSpan.FromMinutes(10))) { CallerCancellation = cancel.Token },
-            Wait, cancel.Token);
+        // Only a starter that cancels gets a token (disposed once it has cancelled): the others' requests carry none.
+        using var cancel = starterCancels ? new CancellationTokenSource() : null;
+        var token = cancel?.Token ?? CancellationToken.None;
+        var starter = entity.Ask<AccessToken>(new GetAccessToken(Alice, null, InteractiveWithin(TimeSpan.FromMinutes(10))) { CallerCancellation = token },
+            Wait, token);
         var start = flows.ExpectMsg<StartFlow>(Wait);
         var account = flows.LastSender;
         var joiner = Get(entity, Alice, InteractiveWithin(joinerTimeout), ["mail"]);
         await account.Ask<ActorIdentity>(new Identify(1), Wait); // the joiner has joined
-        if (starterCancels)
+        if (cancel is not null)
         {
             await cancel.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starter);

@@ -138,6 +138,34 @@ public sealed partial class AccountActorTests
     }
 
     [Fact]
+    public async Task A_login_that_outlived_its_failed_actor_is_cancelled_once_its_last_caller_has_gone_and_only_then()
+    {
+        var (_, flows, accounts) = await RefreshRefusedAsync();
+        using var cancel = new CancellationTokenSource();
+        var starter = accounts.Ask<AccessToken>(new GetAccessToken(Alice, null, InteractiveWithin(TimeSpan.FromMinutes(10))) { CallerCancellation = cancel.Token },
+            Wait, cancel.Token);
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        var account = flows.LastSender;
+        var joiner = Get(accounts, Alice, InteractiveWithin(TimeSpan.FromMinutes(1)));
+        await AccountHasTakenAsync(accounts);
+        Watch(account);
+        account.Tell(Kill.Instance);
+        ExpectTerminated(account, Wait);
+
+        // The joiner's own wait passes: it is told, and the login goes on for its starter.
+        Clock.Advance(TimeSpan.FromMinutes(1) + ExchangeTime);
+        await Assert.ThrowsAsync<AuthorizationTimeoutException>(() => joiner.WaitAsync(Wait));
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        // The starter cancels too: nobody waits now, and the login is cancelled, once.
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starter);
+        Assert.Equal(start.LoginId, flows.ExpectMsg<CancelFlow>(Wait).LoginId);
+        start.Completion!.SetResult(new LoginCancelled(start.LoginId));
+        flows.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public async Task A_sign_out_after_the_account_moved_is_not_undone_when_the_user_then_approves_the_login()
     {
         var (strategy, store, entity, next, flows, nextFlows) = await EntityWhoseRefreshIsRefusedAsync();

@@ -37,7 +37,13 @@ public sealed partial class AccountActorTests
     public Task Two_processes_sharing_a_file_store_refresh_once_and_never_lose_a_rotation() =>
         TwoProcessesOnOneFolderAsync(async (strategy, one, two, folder) =>
         {
-            var callers = Enumerable.Range(0, 50).SelectMany(_ => new[] { Get(one, Alice), Get(two, Alice) }).ToArray();
+            Task<AccessToken>[] callers = [];
+            // Both processes begin a renewal: one refreshes (held), the other waits for the folder's lock meanwhile.
+            await EventFilter.Debug(contains: "renewing; taking the refresh lock").ExpectAsync(2, () =>
+            {
+                callers = Enumerable.Range(0, 50).SelectMany(_ => new[] { Get(one, Alice), Get(two, Alice) }).ToArray();
+                return Task.CompletedTask;
+            }, Wait);
             AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval);
             strategy.Release();
             var tokens = await Task.WhenAll(callers);
@@ -58,7 +64,7 @@ public sealed partial class AccountActorTests
             var refreshed = Get(one, Alice);
             AwaitCondition(() => strategy.Refreshes == 1, Wait, Polling.Interval);
             Task<SignOutResult> signOut = null!;
-            await EventFilter.Debug(contains: "taking the refresh lock").ExpectAsync(1, () =>
+            await EventFilter.Debug(contains: "signing out; taking the refresh lock").ExpectAsync(1, () =>
             {
                 signOut = SignOutAlice(two);
                 return Task.CompletedTask;

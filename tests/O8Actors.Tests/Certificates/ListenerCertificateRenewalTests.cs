@@ -101,6 +101,8 @@ public sealed class ListenerCertificateRenewalTests : Akka.TestKit.Xunit2.TestKi
         // none, for the listener's life, and nothing said so.
         Scheduler.Advance(CertificateWatch.Interval);
         await AwaitConditionAsync(() => Task.FromResult(Directory.Exists(hung)), Wait, Polling.Interval);
+        // The check has begun; its timeout's timer is set as the listener ends the tick that began it, before it answers this.
+        await _listener!.Ask<ListenerStatus>(GetListenerStatus.Instance, Wait);
         Scheduler.Advance(CertificateWatch.CheckTimeout);
         Scheduler.Advance(CertificateWatch.Interval);
 
@@ -285,6 +287,9 @@ public sealed class ListenerCertificateRenewalTests : Akka.TestKit.Xunit2.TestKi
             }
         });
 
+    /// <summary>The listener <see cref="StartAsync"/> started last.</summary>
+    private IActorRef? _listener;
+
     private async Task<int> StartAsync(bool autoCreate, CertificateProvider? provider = null)
     {
         var options = new O8Options
@@ -293,6 +298,7 @@ public sealed class ListenerCertificateRenewalTests : Akka.TestKit.Xunit2.TestKi
             Certificates = new CertificateOptions { Folder = CertsFolder, AutoCreate = autoCreate },
         };
         var listener = Sys.ActorOf(CallbackServerActor.Props(options, certificates: provider));
+        _listener = listener;
         var status = await listener.Ask<ListenerStatus>(GetListenerStatus.Instance, Wait);
         Assert.True(status.Bound, $"listener did not bind: {status.Failure}");
         return status.RedirectUri!.Port;
