@@ -265,6 +265,13 @@ public abstract class OAuthFlow : IAsyncDisposable
     }
 
     /// <summary>
+    /// What a best-effort step of a dispose may meet and goes on after: the orchestrator stopped meanwhile, or did not
+    /// answer in time, or the step failed as a call of the library does.
+    /// </summary>
+    private static bool IsBestEffortFailure(Exception e) =>
+        e is ObjectDisposedException or OAuthFlowException or OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException;
+
+    /// <summary>
     /// Once disposed and no call runs: forgets what a flow without a cache name still holds (the tokens of a login that
     /// ended after the dispose), then lifts the memory-only rule for its provider name. Once only.
     /// </summary>
@@ -276,8 +283,7 @@ public abstract class OAuthFlow : IAsyncDisposable
             if (registration is not null && registration.Logins is not OAuthLogins { IsDisposed: true })
                 await SignOutAllAsync(registration.Logins).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ObjectDisposedException or OAuthFlowException or OperationCanceledException or TimeoutException
-                                       or Akka.Actor.AskTimeoutException)
+        catch (Exception e) when (IsBestEffortFailure(e))
         {
             // Best effort, after the call it follows has its result: the orchestrator stopped meanwhile (and its memory
             // with it), or the account could not be signed out in time (its tokens are in memory only and go with the
@@ -325,7 +331,10 @@ public abstract class OAuthFlow : IAsyncDisposable
     /// Takes this flow's provider and event subscription off its orchestrator and, without a <see cref="CacheName"/>,
     /// forgets its account's tokens (with one, they stay stored for the next instance). Calls still under way end with
     /// an <see cref="OperationCanceledException"/> (a login waiting for the browser is cancelled; one whose code is being
-    /// exchanged has its tokens revoked or never sent); later calls throw <see cref="ObjectDisposedException"/>.
+    /// exchanged has its tokens revoked or never sent), but a <see cref="SignOutAsync"/>, which finishes; later calls
+    /// throw <see cref="ObjectDisposedException"/>. It does not throw when the orchestrator is too busy to answer its
+    /// steps in time: a sign-out that times out is tried once more, and a provider the orchestrator did not take off in
+    /// time stays registered there until it stops.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -341,6 +350,8 @@ public abstract class OAuthFlow : IAsyncDisposable
         GC.SuppressFinalize(this);
         // Off its name's live flows at once (whether or not it ever registered): those left may take the name over below.
         var others = _instanceOnly ? [] : LiveFlowNames.Remove(_providerName, this);
+        // Set when the sign-out below did not finish: the memory-only rule is lifted only after one more try.
+        Registration? notSignedOut = null;
         try
         {
             if (pending is null) return;
@@ -354,7 +365,18 @@ public abstract class OAuthFlow : IAsyncDisposable
                 // Nobody can find these tokens after this instance: forget them rather than leave them in the store. The
                 // account's own sign-out also ends a login its actor runs for a caller (GetAccessTokenAsync), before
                 // that caller is cancelled below: its tokens never reach the store after the memory-only rule is lifted.
-                if (_instanceOnly) await SignOutAllAsync(registration.Logins).ConfigureAwait(false);
+                // Best effort: a busy orchestrator that does not answer in time must not keep the provider registered.
+                if (_instanceOnly)
+                {
+                    try
+                    {
+                        await SignOutAllAsync(registration.Logins).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is not ObjectDisposedException && IsBestEffortFailure(e))
+                    {
+                        notSignedOut = registration;
+                    }
+                }
 
                 // On any orchestrator that can (the hosted one too): the registration holds this flow and a provider actor.
                 // A name another live flow holds too is handed to it (its registration was replaced by this one's) in the
@@ -366,13 +388,18 @@ public abstract class OAuthFlow : IAsyncDisposable
             {
                 // The orchestrator stopped meanwhile, and took the provider and its memory with it.
             }
+            catch (Exception e) when (IsBestEffortFailure(e))
+            {
+                // The orchestrator did not take the provider off in time: it keeps it until it stops. A dispose does not
+                // throw for that (nor did the caller's work fail).
+            }
         }
         finally
         {
             // The calls still under way end now (a login waiting for the browser with them), after the sign-outs above.
             await _disposing.CancelAsync().ConfigureAwait(false);
             // A call still running may yet store a login's tokens: it lifts the rule when it ends (Counted).
-            if (Volatile.Read(ref _calls) == 0) await ForgetInstanceOnlyAsync(null).ConfigureAwait(false);
+            if (Volatile.Read(ref _calls) == 0) await ForgetInstanceOnlyAsync(notSignedOut).ConfigureAwait(false);
         }
     }
 
