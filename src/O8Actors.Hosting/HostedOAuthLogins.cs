@@ -274,7 +274,10 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         return (url.Task, outcome.Task);
     }
 
-    /// <summary>Subscribes to the event stream once the actor system is up; subscribers that come earlier are attached then.</summary>
+    /// <summary>
+    /// Subscribes to the event stream once the actor system is up; subscribers that come earlier are attached then, or told
+    /// the start's error (<see cref="IObserver{T}.OnError"/>) should O8Actors not start, as every call made before the start is.
+    /// </summary>
     private sealed class DeferredEvents(O8Runtime runtime) : IObservable<LoginEvent>
     {
         public IDisposable Subscribe(IObserver<LoginEvent> observer)
@@ -293,9 +296,11 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
             {
                 started = await runtime.WhenStarted.ConfigureAwait(false);
             }
-            catch
+            catch (Exception e)
             {
-                // O8Actors did not start: there are no events to attach to, and every call of the API reports why.
+                // O8Actors did not start: there are no events to attach to. The subscriber is told why, as every call of the
+                // API is (one that awaits its first event would otherwise wait forever), unless it has left already.
+                if (!deferred.IsDisposed) observer.OnError(e);
                 return;
             }
 
@@ -308,6 +313,15 @@ internal sealed class HostedOAuthLogins(O8Runtime runtime, BrowserBindingVerifie
         private readonly Lock _gate = new();
         private IDisposable? _inner;
         private bool _disposed;
+
+        /// <summary>Whether the subscriber has left.</summary>
+        public bool IsDisposed
+        {
+            get
+            {
+                lock (_gate) return _disposed;
+            }
+        }
 
         public void Attach(IDisposable inner)
         {
