@@ -66,10 +66,12 @@ internal sealed partial class AccountActor
     }
 
     /// <summary>What a caller of <paramref name="account"/> gets whose own wait for logins has passed.</summary>
-    internal static AuthorizationTimeoutException JoinedLoginTimedOut(OAuthAccount account, GetAccessToken request, AccountSettings settings) =>
-        request.Options.Login?.Timeout is { } timeout
-            ? new(timeout, $"Authorization timed out: {account} was not signed in within this call's timeout of {timeout.TotalSeconds:0.#} seconds and " +
-                "the token exchange's (it waited for an interactive login started for another call, which goes on for that call, or for more than one login).")
+    internal static AuthorizationTimeoutException JoinedLoginTimedOut(OAuthAccount account, GetAccessToken request, AccountSettings settings)
+    {
+        const string why = "(it waited for an interactive login started for another call, which goes on for that call, or for more than one login).";
+        return request.Options.Login?.Timeout is { } timeout
+            ? new(timeout, $"Authorization timed out: {account} was not signed in within this call's timeout of {timeout.TotalSeconds:0.#} seconds and the token exchange's {why}")
             : new(settings.JoinedLoginWait(null), $"Authorization timed out: {account} was not signed in within {settings.JoinedLoginWait(null).TotalSeconds:0} " +
-                "seconds, the longest a login may take and the token exchange's (it waited for an interactive login started for another call, which goes on for that call, or for more than one login).");
+                $"seconds, the longest a login may take and the token exchange's {why}");
+    }
 }
