@@ -41,8 +41,13 @@ internal static class ConfiguredProviders
     /// The configuration the section is of, whose sources are checked to spell each provider's name and authorize
     /// parameter alike (<see cref="ConfigurationSpellings"/>); not checked when null.
     /// </param>
+    /// <param name="loaded">
+    /// Where the certificates and keys read from the providers' files are added, for a caller that builds the providers
+    /// only to check them and disposes what they loaded; null when the providers are kept (they hold them).
+    /// </param>
     /// <exception cref="ArgumentException">A provider section is invalid; the message names its configuration path and the setting.</exception>
-    public static IReadOnlyList<ProviderStrategy> Build(IConfigurationSection providersSection, string? contentRoot = null, IConfigurationRoot? root = null)
+    public static IReadOnlyList<ProviderStrategy> Build(IConfigurationSection providersSection, string? contentRoot = null, IConfigurationRoot? root = null,
+        List<IDisposable>? loaded = null)
     {
         ArgumentNullException.ThrowIfNull(providersSection);
         // Only a provider named by its key: a limit (MaxConcurrentExchanges) is read ignoring case, and a section with Name
@@ -57,7 +62,7 @@ internal static class ConfiguredProviders
             {
                 if (root is not null) ConfigurationSpellings.RefuseMixedCase(root, section.GetSection("AuthorizeParameters"), "authorize parameter");
                 CheckParameterNames(section.GetSection("AuthorizeParameters"));
-                strategies.Add(BuildOne(section, contentRoot));
+                strategies.Add(BuildOne(section, contentRoot, loaded));
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException)
             {
@@ -68,7 +73,28 @@ internal static class ConfiguredProviders
         return strategies;
     }
 
-    private static ProviderStrategy BuildOne(IConfigurationSection section, string? contentRoot)
+    /// <summary>
+    /// Builds the providers to check them only (the start builds them again), then disposes the certificates and keys
+    /// they read from files, which nothing else would (their finalizers, at some later collection).
+    /// </summary>
+    /// <returns>What was read and disposed.</returns>
+    /// <exception cref="ArgumentException">As <see cref="Build"/>.</exception>
+    public static IReadOnlyList<IDisposable> Check(IConfigurationSection providersSection, string? contentRoot = null, IConfigurationRoot? root = null)
+    {
+        var loaded = new List<IDisposable>();
+        try
+        {
+            Build(providersSection, contentRoot, root, loaded);
+        }
+        finally
+        {
+            foreach (var credential in loaded) credential.Dispose();
+        }
+
+        return loaded;
+    }
+
+    private static ProviderStrategy BuildOne(IConfigurationSection section, string? contentRoot, List<IDisposable>? loaded)
     {
         var name = section["Name"] is { Length: > 0 } n ? n : section.Key;
         var preset = section["Preset"];
@@ -76,7 +102,7 @@ internal static class ConfiguredProviders
         {
             var presetName = preset.Trim().ToLowerInvariant();
             CheckKeys(section, typeof(GenericOAuthOptions), presetName == "microsoft" ? PresetKeys.Append("Tenant") : PresetKeys, $"the {presetName} preset");
-            return BuildPreset(section, presetName, name, contentRoot);
+            return BuildPreset(section, presetName, name, contentRoot, loaded);
         }
 
         var isOidc = IsOidc(section);
@@ -88,7 +114,7 @@ internal static class ConfiguredProviders
             oidc.Name = name;
             if (ScalarList(section, "DefaultScopes") is { } oidcScopes) oidc.DefaultScopes = oidcScopes;
             if (ScalarList(section, "IdTokenIssuerAliases") is { } oidcAliases) oidc.IdTokenIssuerAliases = oidcAliases;
-            var (oidcCertificate, oidcKey, oidcKeyId) = ClientCredentials(section, contentRoot);
+            var (oidcCertificate, oidcKey, oidcKeyId) = ClientCredentials(section, contentRoot, loaded);
             oidc.ClientCertificate ??= oidcCertificate;
             oidc.ClientSigningKey ??= oidcKey;
             oidc.ClientSigningKeyId ??= oidcKeyId;
@@ -98,7 +124,7 @@ internal static class ConfiguredProviders
 
         var generic = ProviderBindingValues.For(section, typeof(GenericOAuthOptions)).Get<GenericOAuthOptions>() ?? new GenericOAuthOptions();
         generic.Name = name;
-        var (certificate, key, keyId) = ClientCredentials(section, contentRoot);
+        var (certificate, key, keyId) = ClientCredentials(section, contentRoot, loaded);
         generic.ClientCertificate ??= certificate;
         generic.ClientSigningKey ??= key;
         generic.ClientSigningKeyId ??= keyId;
@@ -204,6 +230,15 @@ internal static class ConfiguredProviders
     /// <c>ClientSigningKeyId</c> or else by the JWK's <c>kid</c>. Neither when none is named.
     /// </summary>
     private static (X509Certificate2? Certificate, AsymmetricAlgorithm? Key, string? KeyId) ClientCredentials(IConfigurationSection section,
+        string? contentRoot, List<IDisposable>? loaded)
+    {
+        var (certificate, key, keyId) = ReadClientCredentials(section, contentRoot);
+        if (certificate is not null) loaded?.Add(certificate);
+        if (key is not null) loaded?.Add(key);
+        return (certificate, key, keyId);
+    }
+
+    private static (X509Certificate2? Certificate, AsymmetricAlgorithm? Key, string? KeyId) ReadClientCredentials(IConfigurationSection section,
         string? contentRoot)
     {
         string FromContentRoot(string file) => contentRoot is null ? file : Path.GetFullPath(file, contentRoot);
@@ -240,7 +275,7 @@ internal static class ConfiguredProviders
     private static List<string>? ListSetting(IConfigurationSection section, string key) =>
         ScalarList(section, key) ?? section.GetSection(key).Get<List<string>>();
 
-    private static ProviderStrategy BuildPreset(IConfigurationSection section, string preset, string name, string? contentRoot)
+    private static ProviderStrategy BuildPreset(IConfigurationSection section, string preset, string name, string? contentRoot, List<IDisposable>? loaded)
     {
         var clientId = section["ClientId"] ?? "";
         var secret = section["ClientSecret"] is { Length: > 0 } s ? s : null;
@@ -248,7 +283,7 @@ internal static class ConfiguredProviders
         var aliases = ListSetting(section, "IdTokenIssuerAliases");
         var redirectPath = section["RedirectPath"];
         // A certificate or a key instead of a secret (Microsoft Entra ID's certificate credentials): private_key_jwt.
-        var (certificate, key, keyId) = ClientCredentials(section, contentRoot);
+        var (certificate, key, keyId) = ClientCredentials(section, contentRoot, loaded);
         // Every other key the section has is a property of the preset's options (checked by CheckKeys): bound over the
         // preset's values, as a configure callback in code would set them. The lists replace the preset's (the binder would
         // append to them).

@@ -61,7 +61,7 @@ public static class O8AkkaHostingExtensions
         var bridge = options is not { BridgeAkkaLoggingSet: true } || options.BridgeAkkaLogging;
         builder.AddHocon(O8Config.Default, HoconAddMode.Append);
         // Room for the shutdown tasks (Akka's default phase timeout is 5 s); user HOCON still wins (Append).
-        var phase = (int)Math.Ceiling((shutdownTimeout + TimeSpan.FromSeconds(5)).TotalSeconds);
+        var phase = PhaseFor(shutdownTimeout);
         builder.AddHocon(ConfigurationFactory.ParseString(
             $"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {phase}s\n" +
             $"akka.coordinated-shutdown.phases.service-unbind.timeout = {phase}s"), HoconAddMode.Append);
@@ -78,6 +78,9 @@ public static class O8AkkaHostingExtensions
         return builder;
     }
 
+    /// <summary>The seconds each of the two shutdown phases gets for <paramref name="shutdownTimeout"/>: it, and Akka's own 5 s for the rest.</summary>
+    private static int PhaseFor(TimeSpan shutdownTimeout) => (int)Math.Ceiling((shutdownTimeout + TimeSpan.FromSeconds(5)).TotalSeconds);
+
     /// <summary>
     /// The shutdown timeout and logging bridge the app set, wherever it set them. WithOAuthLogins configured the actor
     /// system before DI existed, from its own values only: a value set in AddOAuthLogins that the actor system cannot
@@ -91,14 +94,32 @@ public static class O8AkkaHostingExtensions
         if (extra is { ShutdownTimeoutSet: true } && hosting.ShutdownTimeoutSet && extra.ShutdownTimeout != hosting.ShutdownTimeout)
             throw new InvalidOperationException(
                 $"ShutdownTimeout is set to {hosting.ShutdownTimeout} in AddOAuthLogins and to {extra.ShutdownTimeout} in WithOAuthLogins: set it once, in WithOAuthLogins.");
-        var shutdownTimeout = extra is { ShutdownTimeoutSet: true } ? extra.ShutdownTimeout : hosting.ShutdownTimeout;
-        var phase = CoordinatedShutdown.Get(system).Timeout(CoordinatedShutdown.PhaseBeforeServiceUnbind);
-        // Only a value the app set in AddOAuthLogins alone is checked: the phase was sized from WithOAuthLogins' own value.
-        if (hosting.ShutdownTimeoutSet && extra is not { ShutdownTimeoutSet: true } && shutdownTimeout > phase)
-            throw new InvalidOperationException(
-                $"ShutdownTimeout {shutdownTimeout} (set in AddOAuthLogins) is longer than the actor system's shutdown phase " +
-                $"'{CoordinatedShutdown.PhaseBeforeServiceUnbind}' allows ({phase}): WithOAuthLogins sizes that phase before DI exists, from its own " +
-                "options. Set it there: akka.WithOAuthLogins(o => o.ShutdownTimeout = ...).");
+        var setHere = extra is { ShutdownTimeoutSet: true };
+        var shutdownTimeout = setHere ? extra!.ShutdownTimeout : hosting.ShutdownTimeout;
+        // The wait runs in two phases (the logins' cancel, then the listener's stop), each cut at its own timeout.
+        var shutdown = CoordinatedShutdown.Get(system);
+        var phase = TimeSpan.FromTicks(Math.Min(shutdown.Timeout(CoordinatedShutdown.PhaseBeforeServiceUnbind).Ticks,
+            shutdown.Timeout(CoordinatedShutdown.PhaseServiceUnbind).Ticks));
+        if (shutdownTimeout > phase)
+        {
+            // WithOAuthLogins sized the phases from its own value: a value set only in AddOAuthLogins came too late for them.
+            if (hosting.ShutdownTimeoutSet && !setHere)
+                throw new InvalidOperationException(
+                    $"ShutdownTimeout {shutdownTimeout} (set in AddOAuthLogins) is longer than the actor system's shutdown phase " +
+                    $"'{CoordinatedShutdown.PhaseBeforeServiceUnbind}' allows ({phase}): WithOAuthLogins sizes that phase before DI exists, from its own " +
+                    "options. Set it there: akka.WithOAuthLogins(o => o.ShutdownTimeout = ...).");
+            // Sized from this very value, so the app's own HOCON set the phases shorter (it wins over the size given them):
+            // its logins would be cut at the phase's end, silently, however long the app asked them to be waited for.
+            if (setHere)
+                throw new InvalidOperationException(
+                    $"ShutdownTimeout {shutdownTimeout} (set in WithOAuthLogins) is longer than the actor system's shutdown phases allow ({phase}): " +
+                    $"the app's own HOCON sets 'akka.coordinated-shutdown.phases.{CoordinatedShutdown.PhaseBeforeServiceUnbind}.timeout' or " +
+                    $"'...{CoordinatedShutdown.PhaseServiceUnbind}.timeout' shorter, and it wins over the size WithOAuthLogins gives them " +
+                    $"({PhaseFor(shutdownTimeout)} s). Raise them to at least that, remove them, or lower ShutdownTimeout.");
+            // The default, under phases the app chose shorter: its choice bounds the wait, and the logins' own steps
+            // (cancel, back-channel logouts, the accounts' last saves) share that time instead of being cut midway.
+            shutdownTimeout = phase;
+        }
 
         if (hosting.BridgeAkkaLoggingSet && hosting.BridgeAkkaLogging != bridged)
             throw new InvalidOperationException(

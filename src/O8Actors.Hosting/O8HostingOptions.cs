@@ -50,8 +50,10 @@ public sealed class O8HostingOptions
     /// (about a minute at its default 30 s) with a slow provider: a shorter value stops the system first, and such a
     /// grant stays live at the provider (raise the host's own <c>HostOptions.ShutdownTimeout</c> with it). <c>WithOAuthLogins</c> sizes the
     /// actor system's shutdown phases from its own value, as the actor system is configured before DI exists: a longer
-    /// value set only in <c>AddOAuthLogins</c> fails the start, saying to set it in <c>WithOAuthLogins</c>. More than zero,
-    /// at most an hour.
+    /// value set only in <c>AddOAuthLogins</c> fails the start, saying to set it in <c>WithOAuthLogins</c>. The app's own
+    /// HOCON wins over that size: phases it sets shorter than a value set here (<c>before-service-unbind</c>,
+    /// <c>service-unbind</c>) fail the start naming them; under such phases and no value set, the phases bound the wait.
+    /// More than zero, at most an hour.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is zero or less (<see cref="Timeout.InfiniteTimeSpan"/> included) or longer than an hour.</exception>
     public TimeSpan ShutdownTimeout

@@ -162,7 +162,7 @@ internal sealed class O8SettingsValidator(O8HostingOptions hosting, IConfigurati
         {
             try
             {
-                ConfiguredProviders.Build(configuration.GetSection(section).GetSection("Providers"), contentRoot, configuration as IConfigurationRoot);
+                ConfiguredProviders.Check(configuration.GetSection(section).GetSection("Providers"), contentRoot, configuration as IConfigurationRoot);
             }
             catch (ArgumentException ex)
             {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
 using O8Actors.Hosting.Tests.Support;
 using O8Actors.Providers;
 
@@ -217,6 +218,44 @@ public sealed class ConfiguredClientKeyTests : IDisposable
         });
 
         Assert.Equal(ClientAuthentication.Post, Assert.IsType<GenericOAuthStrategy>(preset).Options.ClientAuthentication);
+    }
+
+    /// <summary>
+    /// The start's check builds the configured providers only to see that they build, and the start builds them again:
+    /// the certificates and keys the check read are disposed (they were left to their finalizers before).
+    /// </summary>
+    [Fact]
+    public void The_starts_check_disposes_the_certificates_and_keys_it_read_from_the_providers_files()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var issued = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=crm-client", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var keyFile = Write("client-key.pem", key.ExportPkcs8PrivateKeyPem());
+        var certificateFile = Write("client.pem", issued.ExportCertificatePem());
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["O8:Providers:crm:AuthorizationEndpoint"] = "https://crm.example.com/authorize",
+            ["O8:Providers:crm:TokenEndpoint"] = "https://crm.example.com/token",
+            ["O8:Providers:crm:ClientId"] = "crm-client",
+            ["O8:Providers:crm:ClientKeyFile"] = keyFile,
+            ["O8:Providers:entra:Preset"] = "microsoft",
+            ["O8:Providers:entra:Tenant"] = "organizations",
+            ["O8:Providers:entra:ClientId"] = "web-app",
+            ["O8:Providers:entra:ClientCertificateFile"] = certificateFile,
+            ["O8:Providers:entra:ClientKeyFile"] = keyFile,
+        }).Build();
+
+        var read = ConfiguredProviders.Check(configuration.GetSection("O8:Providers"));
+
+        var signingKey = Assert.IsAssignableFrom<ECDsa>(Assert.Single(read, r => r is AsymmetricAlgorithm));
+        Assert.Throws<ObjectDisposedException>(() => signingKey.ExportParameters(false));
+        var certificate = Assert.IsType<System.Security.Cryptography.X509Certificates.X509Certificate2>(
+            Assert.Single(read, r => r is System.Security.Cryptography.X509Certificates.X509Certificate2));
+        Assert.Equal(IntPtr.Zero, certificate.Handle);
+        // A build that keeps its providers keeps them alive: they sign with them.
+        var kept = ConfiguredProviders.Build(configuration.GetSection("O8:Providers"));
+        var keptKey = Assert.IsAssignableFrom<ECDsa>(Assert.IsType<GenericOAuthStrategy>(kept[0]).Options.ClientSigningKey);
+        Assert.Equal(key.ExportParameters(false).Q.X, keptKey.ExportParameters(false).Q.X);
     }
 
     [Fact]

@@ -18,13 +18,17 @@ namespace O8Actors.Hosting.Tests;
 /// </summary>
 public sealed class HostingOptionsSplitTests
 {
-    private static IHost Build(Action<O8HostingOptions> services, Action<O8HostingOptions>? akka, string systemName)
+    private static IHost Build(Action<O8HostingOptions> services, Action<O8HostingOptions>? akka, string systemName, string? appHocon = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(HostedO8.LoopbackSettings());
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddOAuthLogins(services);
-        builder.Services.AddAkka(systemName, a => a.WithOAuthLogins(akka));
+        builder.Services.AddAkka(systemName, a =>
+        {
+            if (appHocon is not null) a.AddHocon(appHocon, HoconAddMode.Prepend);
+            a.WithOAuthLogins(akka);
+        });
         return builder.Build();
     }
 
@@ -53,6 +57,45 @@ public sealed class HostingOptionsSplitTests
         finally
         {
             await host.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The app's own HOCON wins over the phases WithOAuthLogins sizes: a shutdown timeout it set there and a phase the app
+    /// set shorter cut the logins' wait at the phase's end, unsaid. The start fails naming the phase (it started before).
+    /// </summary>
+    [Fact]
+    public async Task A_shutdown_timeout_set_in_WithOAuthLogins_that_the_apps_own_HOCON_cuts_short_fails_the_start_naming_the_phase()
+    {
+        using var host = Build(_ => { }, o => o.ShutdownTimeout = TimeSpan.FromSeconds(20), "o8-split-app-phase",
+            "akka.coordinated-shutdown.phases.before-service-unbind.timeout = 3s");
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        var cause = Assert.IsType<InvalidOperationException>(error is AggregateException a ? a.InnerException : error);
+        Assert.Contains("before-service-unbind.timeout", cause.Message, StringComparison.Ordinal);
+        Assert.Contains("25 s", cause.Message, StringComparison.Ordinal);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>
+    /// With no shutdown timeout of its own, an app whose HOCON sets the phases shorter than the default wait chose that
+    /// bound: the logins' shutdown steps share it (they were cut midway through the default's 10 s before).
+    /// </summary>
+    [Fact]
+    public async Task The_default_shutdown_timeout_yields_to_shorter_phases_the_app_set_itself()
+    {
+        var system = ActorSystem.Create("o8-split-short-phases", ConfigurationFactory.ParseString(
+            "akka.coordinated-shutdown.phases.before-service-unbind.timeout = 8s\nakka.coordinated-shutdown.phases.service-unbind.timeout = 4s"));
+        try
+        {
+            Assert.Equal(TimeSpan.FromSeconds(4), O8AkkaHostingExtensions.CheckActorSystemSetup(system, new O8HostingOptions(), null, bridged: true));
+            Assert.Equal(TimeSpan.FromSeconds(3), O8AkkaHostingExtensions.CheckActorSystemSetup(system,
+                new O8HostingOptions(), new O8HostingOptions { ShutdownTimeout = TimeSpan.FromSeconds(3) }, bridged: true));
+        }
+        finally
+        {
+            await system.Terminate();
         }
     }
 
