@@ -20,6 +20,9 @@ internal static class HeadlessDetection
         return null;
     }
 
+    /// <summary>Whether this process runs in an SSH session (<c>SSH_CONNECTION</c> or <c>SSH_TTY</c>).</summary>
+    public static bool IsSshSession(Func<string, string?> environment) => Set(environment, "SSH_CONNECTION") || Set(environment, "SSH_TTY");
+
     /// <summary>Whether this platform shows browsers only on a display server.</summary>
     public static bool PlatformNeedsDisplay => OperatingSystem.IsLinux() || OperatingSystem.IsFreeBSD();
 

@@ -45,14 +45,19 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
         foreach (var (file, args) in (CandidatesOverride ?? Candidates)(opened))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var program = Resolve(file);
+            var program = Resolve(file, _environment, OperatingSystem.IsWindows(), out var refused);
             var systemOpener = IsXdgOpen(file);
-            var outcome = program is null ? "not installed"
+            var outcome = refused ?? (program is null ? "not installed"
                 : HeadlessDetection.IsTerminalBrowser(program) ? "a terminal browser, which needs the terminal the app holds (open the URL below in it)"
                 : systemOpener && HeadlessDetection.PlatformNeedsDisplay && !HeadlessDetection.HasDisplay(_environment) && !IsWsl()
                     ? "no display (neither DISPLAY nor WAYLAND_DISPLAY is set), where it could start only a terminal browser"
-                : await TryRunAsync(program, args, withoutBrowserVariable: systemOpener, cancellationToken).ConfigureAwait(false);
-            if (outcome is null) return BrowserLaunchResult.Opened(Path.GetFileName(file));
+                : await TryRunAsync(program, args, withoutBrowserVariable: systemOpener, cancellationToken).ConfigureAwait(false));
+            if (outcome is null)
+            {
+                await PrintIfOutOfSightAsync(Path.GetFileName(file), url).ConfigureAwait(false);
+                return BrowserLaunchResult.Opened(Path.GetFileName(file));
+            }
+
             failures.Add($"{Path.GetFileName(file)}: {outcome}");
         }
 
@@ -60,6 +65,21 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
             $"Open this URL in a browser to continue (no browser could be started automatically):{Environment.NewLine}  {PrintedUrl.Of(url)}")
             .ConfigureAwait(false);
         return BrowserLaunchResult.NotLaunched(failures.Count == 0 ? "no browser opener found" : string.Join("; ", failures));
+    }
+
+    /// <summary>
+    /// An opener that worked in an SSH session worked on the remote machine: <c>open</c> on a Mac with a desktop session,
+    /// <c>rundll32</c> in Windows OpenSSH's service session, <c>xdg-open</c> under a <c>DISPLAY</c> a tmux session kept
+    /// all exit 0, and the browser shows on a screen the user is not in front of (or on none). The URL is printed as
+    /// well, so the user can still open it (X forwarding, which shows the browser here, is why the opener is run at all).
+    /// A <c>$BROWSER</c> of the user's own (a script that hands the URL home) is trusted, as <see cref="UnavailableReason"/> does.
+    /// </summary>
+    private async Task PrintIfOutOfSightAsync(string opener, string url)
+    {
+        if (UnavailableReason is not { } reason || !HeadlessDetection.IsSshSession(_environment)) return;
+        await _fallback.WriteLineAsync(
+            $"A browser was started ({opener}), but this is {reason}. If none opened in front of you, open this URL in a browser to continue:" +
+            $"{Environment.NewLine}  {PrintedUrl.Of(url)}").ConfigureAwait(false);
     }
 
     /// <summary>Replaces the platform's openers (tests).</summary>
@@ -133,20 +153,31 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
     }
 
     /// <summary>
-    /// The full path to run for <paramref name="file"/>, or null when it is not installed. A bare name is looked up on
-    /// PATH only: started by name, .NET (and CreateProcess on Windows) would look in the app's folder and the current
-    /// directory first, where a program of that name planted in a cloned repository would receive the authorize URL.
-    /// A path (a <c>$BROWSER</c> entry with a directory separator) is the user's explicit choice.
+    /// The full path to run for <paramref name="file"/>, or null when it is not installed or is refused
+    /// (<paramref name="refused"/> then says why). A bare name is looked up on PATH only: started by name, .NET (and
+    /// CreateProcess on Windows) would look in the app's folder and the current directory first, where a program of that
+    /// name planted in a cloned repository would receive the authorize URL. A path (a <c>$BROWSER</c> entry with a
+    /// directory separator) is the user's explicit choice, but on Windows only a program: CreateProcess runs a .bat or
+    /// .cmd file through cmd.exe, which splits the URL at each <c>&amp;</c> into commands (the browser got a cut URL, and
+    /// an endpoint carrying <c>&amp;calc.exe&amp;</c> ran that), as the PATH lookup refuses such files too.
     /// </summary>
-    /// <remarks>PATH is read through the launcher's environment lookup, as <c>$BROWSER</c> is.</remarks>
-    private string? Resolve(string file)
+    /// <remarks>PATH is read through the launcher's environment lookup, as <c>$BROWSER</c> is. Internal for tests.</remarks>
+    internal static string? Resolve(string file, Func<string, string?> environment, bool windows, out string? refused)
     {
+        refused = null;
         if (file.Length == 0) return null;
         var isPath = file.Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal)
-                     || file.Contains(Path.AltDirectorySeparatorChar, StringComparison.Ordinal);
-        return isPath
-            ? Path.GetFullPath(file)
-            : ExecutableLocator.FindOnPath(file, _environment("PATH"), _environment("PATHEXT"), OperatingSystem.IsWindows());
+                     || file.Contains(Path.AltDirectorySeparatorChar, StringComparison.Ordinal)
+                     || (windows && file.Contains('\\', StringComparison.Ordinal));
+        if (!isPath) return ExecutableLocator.FindOnPath(file, environment("PATH"), environment("PATHEXT"), windows);
+        // No extension: CreateProcess adds .exe.
+        if (windows && Path.GetExtension(file.Replace('\\', '/')) is { Length: > 0 } extension && !ExecutableLocator.IsWindowsProgram(extension))
+        {
+            refused = $"a {extension} file, which Windows would run through cmd.exe, splitting the URL at each '&' into commands (name the browser's .exe)";
+            return null;
+        }
+
+        return Path.GetFullPath(file);
     }
 
     /// <summary>Runs an opener; null on success, else why it failed (never the URL, which carries the state).</summary>

@@ -53,7 +53,7 @@ internal static class ExecutableLocator
     /// <c>&amp;</c> and <c>%</c> in the arguments (certificate paths, a URL) as commands and variables that .NET's quoting
     /// does not escape.
     /// </summary>
-    private static bool IsWindowsProgram(string extension) =>
+    internal static bool IsWindowsProgram(string extension) =>
         extension.Equals(".exe", StringComparison.OrdinalIgnoreCase) || extension.Equals(".com", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsExecutableFile(string candidate, bool windows)

@@ -206,6 +206,78 @@ public sealed class SystemBrowserLauncherTests
     /// from its fallback list (www-browser, lynx, w3m), which with no terminal dumps the page and exits 0. Counted as
     /// opened, nothing was shown or printed and the login timed out. xdg-open is not run without a display now.
     /// </summary>
+    /// <summary>
+    /// In an SSH session an opener works on the remote machine: xdg-open under a DISPLAY a tmux session kept (or open on a
+    /// Mac with a desktop session) exits 0 and the browser shows where the user is not. It counted as opened and nothing
+    /// was printed, so the login timed out; the URL is printed beside it now. Outside SSH nothing is printed.
+    /// </summary>
+    [Theory]
+    [InlineData("SSH_CONNECTION", "203.0.113.7 50022 192.0.2.10 22")]
+    [InlineData("SSH_TTY", "/dev/pts/3")]
+    [InlineData(null, null)]
+    public async Task An_opener_that_works_in_an_SSH_session_still_has_the_url_printed(string? variable, string? value)
+    {
+        if (OperatingSystem.IsWindows() || !HeadlessDetection.PlatformNeedsDisplay) return; // xdg-open is Linux's and the BSDs' opener.
+        var folder = Directory.CreateTempSubdirectory("o8-ssh-");
+        try
+        {
+            var ran = Path.Combine(folder.FullName, "ran");
+            await OpenerEnvironment.WriteScriptAsync(Path.Combine(folder.FullName, "xdg-open"), $"echo \"$1\" > '{ran}'\nexit 0\n");
+            var printed = new StringWriter();
+            var launcher = new SystemBrowserLauncher(printed, name => name switch
+            {
+                "DISPLAY" => ":0",
+                "PATH" => folder.FullName,
+                _ when name == variable => value,
+                _ => null,
+            }) { KernelIsWsl = () => false };
+
+            var result = await launcher.LaunchAsync(Url, CancellationToken.None);
+
+            Assert.True(result.Launched);
+            Assert.Equal(Url.AbsoluteUri, (await File.ReadAllTextAsync(ran)).Trim());
+            if (variable is null)
+            {
+                Assert.Equal("", printed.ToString());
+                return;
+            }
+
+            Assert.Contains("an SSH session", printed.ToString());
+            Assert.Contains(Url.AbsoluteUri, printed.ToString());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// On Windows a <c>$BROWSER</c> path to a .cmd or .bat wrapper ran through cmd.exe, which splits the URL at each
+    /// <c>&amp;</c> into commands: the browser got a cut URL, and an endpoint carrying <c>&amp;calc.exe&amp;</c> ran that.
+    /// Such a path is refused, as the PATH lookup refuses those files; a program, with or without its .exe, is taken.
+    /// </summary>
+    [Theory]
+    [InlineData(@"C:\Tools\work-browser.cmd", ".cmd")]
+    [InlineData(@"C:\Tools\work-browser.BAT", ".BAT")]
+    [InlineData(@"C:\Tools\open.ps1", ".ps1")]
+    [InlineData(@"C:\Program Files\Mozilla Firefox\firefox.exe", null)]
+    [InlineData(@"C:\Tools.d\browser", null)]
+    public void On_Windows_a_BROWSER_path_that_is_not_a_program_is_refused(string path, string? refusedExtension)
+    {
+        var resolved = SystemBrowserLauncher.Resolve(path, _ => null, windows: true, out var refused);
+
+        if (refusedExtension is null)
+        {
+            Assert.Null(refused);
+            Assert.NotNull(resolved);
+            return;
+        }
+
+        Assert.Null(resolved);
+        Assert.Contains($"a {refusedExtension} file", refused);
+        Assert.Contains("cmd.exe", refused);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("w3m")]
