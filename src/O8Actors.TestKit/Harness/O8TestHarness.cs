@@ -411,6 +411,9 @@ public sealed class O8TestHarness : IAsyncDisposable
         };
         if (Options.Resource is { } resource) sandboxOptions.ResourceServers.Add(resource.OriginalString);
         Options.ConfigureSandbox?.Invoke(sandboxOptions);
+        // On virtual time the sandbox keeps the orchestrator's clock, unless the test gave it one of its own.
+        var clock = Options.VirtualTime && sandboxOptions.TimeProvider == TimeProvider.System ? new SchedulerClock() : null;
+        if (clock is not null) sandboxOptions.TimeProvider = clock;
         _sandbox = await SandboxAuthorizationServer.StartAsync(sandboxOptions, cancellationToken).ConfigureAwait(false);
         _devicePollInterval = sandboxOptions.DevicePollInterval;
         _book.PushedLoginHint = _sandbox.PushedLoginHint;
@@ -444,6 +447,7 @@ public sealed class O8TestHarness : IAsyncDisposable
             if (Options.VirtualTime && _hostSystem is null)
                 setup.Hocon = ConfigurationFactory.ParseString(TestSchedulerHocon).WithFallback(setup.Hocon ?? Config.Empty);
         }, cancellationToken).ConfigureAwait(false);
+        clock?.Bind(_flows.System.Scheduler);
         _subscription = _flows.Events.Subscribe(Events);
         _retirement = _flows.Events.Subscribe(new ScriptRetirement(_book));
         // A login that names no method runs as the orchestrator's settings say (a device-login app, or server mode).
@@ -471,7 +475,7 @@ public sealed class O8TestHarness : IAsyncDisposable
             DefaultScopes = Options.Scopes.ToList(),
             UseDpop = Options.UseDpop,
             Resource = Options.Resource,
-        }), cancellationToken).ConfigureAwait(false);
+        }, clock), cancellationToken).ConfigureAwait(false);
         // The provider's own redirect URI (the listener's followed by its name) is what the sandbox client registers.
         RedirectUri = await _flows.GetRedirectUriAsync(Options.ProviderName, cancellationToken).ConfigureAwait(false);
         // OriginalString, the escaped form the authorize request carries: ToString() unescapes (a provider named

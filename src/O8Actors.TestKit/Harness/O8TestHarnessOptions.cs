@@ -50,6 +50,9 @@ public sealed class O8TestHarnessOptions
     /// <summary>
     /// Run the orchestrator's actor system on Akka's virtual-time <c>TestScheduler</c>: login deadlines then pass only
     /// when the test calls <see cref="O8TestHarness.Scheduler"/>.<c>Advance(...)</c>, so timeouts are tested without waiting.
+    /// The sandbox's wall clock is then that scheduler's too (unless <see cref="ConfigureSandbox"/> gives it one of its
+    /// own), and so is the harness provider's: a device login's polls, sent as the scheduler moves, are paced on the clock
+    /// they were sent on, and ID tokens are issued and checked on one clock. Timers stay real (a scripted delay takes its time).
     /// </summary>
     public bool VirtualTime { get; set; }
 

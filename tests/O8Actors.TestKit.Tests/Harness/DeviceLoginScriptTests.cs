@@ -135,6 +135,39 @@ public sealed class DeviceLoginScriptTests
         Assert.Equal(LoginOutcomeKind.TimedOut, result.Expected);
     }
 
+    /// <summary>
+    /// On virtual time a device login polls when the test moves the scheduler, seconds apart on that clock and
+    /// milliseconds apart on the real one. The sandbox judged the pace on the real clock: every poll was too soon
+    /// (<c>slow_down</c>), the scripted user was never asked, and approvals and denials alike ended by the deadline. The
+    /// harness now gives its sandbox the orchestrator's clock (and its provider, which checks the ID tokens issued on it).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task On_virtual_time_a_device_login_reaches_its_scripted_user(bool approve)
+    {
+        await using var o8 = await O8TestHarness.StartAsync(o =>
+        {
+            o.VirtualTime = true;
+            o.ConfigureSandbox = sandbox => sandbox.DevicePollInterval = TimeSpan.FromSeconds(1);
+            o.ConfigureLogins = setup => setup.Options.Login.Method = LoginMethod.Device;
+        });
+
+        var login = o8.RunAsync(approve ? LoginScript.Approve("alice") : LoginScript.Deny(), TimeSpan.FromMinutes(2));
+        // Half an interval at a time, a little real time after each for the poll to go out and be answered: bounded.
+        for (var step = 0; step < 100 && !login.IsCompleted; step++)
+        {
+            o8.Scheduler.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.WhenAny(login, Task.Delay(TimeSpan.FromMilliseconds(50)));
+        }
+
+        var result = await login.WaitAsync(Wait);
+        if (approve) Assert.Equal("alice", Assert.IsType<LoginSucceeded>(result.Outcome).Tokens.IdTokenClaims?.Subject);
+        else Assert.IsType<LoginDenied>(result.Outcome);
+        Assert.True(result.MatchesScript, result.ToString());
+        Assert.Equal(0, o8.Sandbox.Counters.Errors("slow_down"));
+    }
+
     [Theory]
     [InlineData(LoginFate.Deny, LoginMethod.Browser, LoginOutcomeKind.Denied)]
     [InlineData(LoginFate.Deny, LoginMethod.Device, LoginOutcomeKind.Denied)]
