@@ -59,7 +59,7 @@ internal static class O8Metrics
     /// ID token it holds), tagged <c>provider</c>. A count that grows says the key endpoint is failing.
     /// </summary>
     public static readonly Counter<long> IdTokensUnchecked =
-        Meter.CreateCounter<long>("o8.id_tokens.unchecked", "{token}", "Refreshed ID tokens left out because the provider's key set could not be fetched.");
+        Meter.CreateCounter<long>("o8.id_tokens.unchecked", "{token}", "Refreshed ID tokens left out because the provider's key set could not be fetched or their times disagree with this machine's clock.");
 
     /// <summary>Sign-outs answered, tagged <c>revocation</c> and <c>provider_session</c> (what the provider did with the tokens and with its session).</summary>
     public static readonly Counter<long> SignOuts = Meter.CreateCounter<long>("o8.signouts", "{sign-out}", "Sign-outs, by revocation and provider-session outcome.");

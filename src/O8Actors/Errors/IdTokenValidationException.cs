@@ -24,11 +24,19 @@ public sealed class IdTokenValidationException(string message, Exception? innerE
     /// </summary>
     internal bool KeysUnavailable { get; init; }
 
+    /// <summary>
+    /// The ID token was refused only because this machine's clock and its time claims disagree (<c>exp</c> passed,
+    /// <c>nbf</c> not reached, <c>iat</c> in the future, beyond the clock skew): its signature, issuer and audience held. A
+    /// refresh then keeps its tokens without that ID token, as when the keys are unavailable: the answer came from the
+    /// token endpoint itself, and refusing it would revoke what the refresh brought (with some providers, the grant).
+    /// </summary>
+    internal bool ClockRelated { get; init; }
+
     /// <summary>A failure thrown before, now carrying <paramref name="issued"/> (the tokens that came with the refused ID token).</summary>
     internal IdTokenValidationException Carrying(TokenSet issued) =>
-        new(Message, InnerException) { Issued = issued, KeysUnavailable = KeysUnavailable };
+        new(Message, InnerException) { Issued = issued, KeysUnavailable = KeysUnavailable, ClockRelated = ClockRelated };
 
     /// <summary>This failure as a caller may see it: without the issued tokens.</summary>
     internal IdTokenValidationException WithoutIssued() =>
-        Issued is null ? this : new(Message, InnerException) { KeysUnavailable = KeysUnavailable };
+        Issued is null ? this : new(Message, InnerException) { KeysUnavailable = KeysUnavailable, ClockRelated = ClockRelated };
 }

@@ -249,14 +249,17 @@ public sealed class GenericOAuthStrategy : ProviderStrategy
         {
             return await ValidateAsync(tokens, null, http, cancellationToken, keysDeadline: context.KeysDeadline).ConfigureAwait(false);
         }
-        catch (IdTokenValidationException refused) when (refused.KeysUnavailable)
+        catch (IdTokenValidationException refused) when (refused.KeysUnavailable || refused.ClockRelated)
         {
-            // The provider's key set could not be fetched, so the new ID token is neither good nor bad: it is left out and
-            // the account keeps the one it holds (OpenID Connect Core 1.0 section 12.2 makes a refresh's ID token optional).
-            // Refusing the answer instead would revoke a grant whose refresh token this request has already spent, and a
-            // transient failure of the key endpoint would sign the user out. The access and refresh tokens came from the
+            // The provider's key set could not be fetched, so the new ID token is neither good nor bad; or it is signed by
+            // the provider for this client, and only this machine's clock disagrees with its times (a laptop's clock off
+            // after sleep). It is left out and the account keeps the one it holds (OpenID Connect Core 1.0 section 12.2
+            // makes a refresh's ID token optional). Refusing the answer instead would revoke what this request brought,
+            // its refresh token spent already: the rotated one, or at Google the access token, whose revocation ends the
+            // grant, and the user would be signed out over a passing failure. The access and refresh tokens came from the
             // token endpoint itself, as a provider without ID tokens sends them.
-            Diagnostics.O8Metrics.IdTokensUnchecked.Add(1, new KeyValuePair<string, object?>("provider", Name));
+            Diagnostics.O8Metrics.IdTokensUnchecked.Add(1, new KeyValuePair<string, object?>("provider", Name),
+                new KeyValuePair<string, object?>("reason", refused.ClockRelated ? "clock" : "keys"));
             return tokens with { IdToken = null, IdTokenClaims = null };
         }
     }

@@ -656,8 +656,47 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
 
         var answer = ExpectMsg<CodeExchanged>(TimeSpan.FromSeconds(10));
         Assert.Equal(("SECRET-ACCESS-1", null), (answer.Tokens.AccessToken, answer.Tokens.IdTokenClaims));
-        Assert.Contains("1 provider=keys-down", counted.Measurements);
+        Assert.Contains("1 provider=keys-down reason=keys", counted.Measurements);
         Assert.DoesNotContain(_server.Requests, r => r.Path == "/revoke");
+    }
+
+    /// <summary>
+    /// A machine whose clock is off by more than the skew (a laptop after sleep, a WSL VM) finds a genuine refreshed ID
+    /// token issued in the future, or expired. The refresh was refused and what it brought revoked: the rotated refresh
+    /// token (the sent one spent), or at Google the access token, whose revocation ends the grant; the user had to sign
+    /// in again once the clock was right. The tokens are kept without that ID token now, as when the keys are down; a
+    /// login in the same state is still refused, its ID token being what says who signed in.
+    /// </summary>
+    [Theory]
+    [InlineData(-10, "issued-at")]
+    [InlineData(20, "expired")]
+    public async Task A_refresh_whose_ID_token_fails_only_against_this_machines_clock_keeps_its_tokens_and_revokes_nothing(int clockOffMinutes, string check)
+    {
+        using var counted = new CounterRecorder("o8.id_tokens.unchecked");
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(30)));
+        var strategy = Strategy(o =>
+        {
+            o.Name = "clock-off";
+            o.RevocationEndpoint = _server.Url("/revoke");
+        });
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
+        var loginClaims = Claims();
+        _idToken = TestIdTokens.Mint(Claims(nonce: null), _signing);
+        var account = new IdTokenClaims("user-42", Issuer, [ClientId], Start, Start, null, null, []);
+        _clock.Now = Start.AddMinutes(clockOffMinutes);
+
+        registry.Tell(new RefreshTokens(strategy.Name, "r-1", RefreshToken, null) { PreviousIdToken = account });
+
+        var answer = ExpectMsg<CodeExchanged>(TimeSpan.FromSeconds(10));
+        Assert.Equal(("SECRET-ACCESS-1", null, null), (answer.Tokens.AccessToken, answer.Tokens.IdToken, answer.Tokens.IdTokenClaims));
+        Assert.Contains("1 provider=clock-off reason=clock", counted.Measurements);
+        Assert.DoesNotContain(_server.Requests, r => r.Path == "/revoke");
+        await Refused(strategy, TestIdTokens.Mint(loginClaims, _signing), check);
+        // Only the clock: a refreshed ID token refused for anything else is refused as before.
+        var otherClient = Claims(nonce: null);
+        otherClient["aud"] = "some-other-client";
+        _idToken = TestIdTokens.Mint(otherClient, _signing);
+        await Assert.ThrowsAsync<IdTokenValidationException>(() => strategy.RefreshAsync(new RefreshContext(RefreshToken), _http, CancellationToken.None));
     }
 
     /// <summary>

@@ -81,7 +81,7 @@ internal sealed partial class IdTokenValidator
         // An exp past year 9999 is far future, not an error (nothing limits how long a provider lets its tokens live).
         var expiresAt = NumericDate.Expiry(expSeconds);
         if (expiresAt < NumericDate.Minus(now, _clockSkew))
-            throw Fail("expired", $"it expired at {expiresAt:O} (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)");
+            throw OffClock(Fail("expired", $"it expired at {expiresAt:O} (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)"));
         var issuedAt = CheckIssuedAt(token, TokenKind.IdToken, now);
 
         var audiences = token.Audiences.ToList();
@@ -365,13 +365,13 @@ internal sealed partial class IdTokenValidator
         // 9999 it is in the future, and before year 1 it is no issue time a provider could mean.
         var latest = NumericDate.Plus(now, _clockSkew);
         if (token.TryGetPayloadValue<long>("nbf", out var nbfSeconds) && (nbfSeconds > NumericDate.MaxSeconds || NumericDate.ToTime(nbfSeconds) > latest))
-            throw Fail("expired", "it is not valid yet (nbf)", kind);
+            throw OffClock(Fail("expired", "it is not valid yet (nbf)", kind));
         if (!token.TryGetPayloadValue<long>("iat", out var iatSeconds))
             throw Fail("issued-at", "it has no iat claim", kind);
         if (NumericDate.ToTime(iatSeconds) is not { } issuedAt)
             throw Fail("issued-at", "its iat is outside the years 1 to 9999", kind);
         if (issuedAt > latest)
-            throw Fail("issued-at", $"it was issued in the future ({issuedAt:O}, now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", kind);
+            throw OffClock(Fail("issued-at", $"it was issued in the future ({issuedAt:O}, now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", kind));
         return issuedAt;
     }
 
@@ -411,6 +411,10 @@ internal sealed partial class IdTokenValidator
     };
 
     private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => Fail(_provider, check, detail, kind);
+
+    /// <summary>A failure of a time claim against this machine's clock: for an ID token, marked as such (<see cref="IdTokenValidationException.ClockRelated"/>).</summary>
+    private static Exception OffClock(Exception failure) =>
+        failure is IdTokenValidationException idToken ? new IdTokenValidationException(idToken.Message) { ClockRelated = true } : failure;
 
     // keysUnavailable: the key set could not judge the token (its refetch was not allowed yet). For an ID token a refresh
     // then keeps its tokens without it. A logout token is Failed, not InvalidToken: anyone may post one, so a forged post
