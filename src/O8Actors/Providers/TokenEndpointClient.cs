@@ -42,6 +42,12 @@ internal sealed class TokenEndpointClient
         if (context.RedirectUri is null || !context.RedirectUri.IsAbsoluteUri)
             throw new ArgumentException("The code exchange needs the absolute redirect URI of the authorize request.", nameof(context));
 
+        // A login prepared without a key (before its provider was registered again with DPoP on) would redeem its code for
+        // bearer tokens at a provider the app binds tokens at.
+        if (_options.UseDpop && context.DpopKey is null)
+            return Task.FromException<TokenSet>(Unbound("this login was prepared without a DPoP key (before the provider was registered " +
+                "again with DPoP on): its code was not sent unbound. Sign in again."));
+
         const string operation = "authorization code exchange";
         return SendAsync(() =>
         {
@@ -71,13 +77,8 @@ internal sealed class TokenEndpointClient
         // A provider that binds tokens gets no unbound refresh: it may answer with a bearer token (or refuse a bound
         // refresh token), and the account would go on with tokens bound to nothing.
         if (_options.UseDpop && context.DpopKey is null)
-            return Task.FromException<TokenSet>(new TokenExchangeException(
-                $"The provider '{_options.Name}' binds tokens with DPoP (UseDpop), but no DPoP key came with the refresh token (tokens stored " +
-                "before DPoP was turned on, or by a token store that drops TokenSet.DpopKey): it was not sent unbound. Sign in again.")
-            {
-                NoDpopKey = true,
-                NoEndpointAnswer = true,
-            });
+            return Task.FromException<TokenSet>(Unbound("no DPoP key came with the refresh token (tokens stored before DPoP was turned on, " +
+                "or by a token store that drops TokenSet.DpopKey): it was not sent unbound. Sign in again."));
 
         const string operation = "token refresh";
         return SendAsync(() =>
@@ -163,6 +164,14 @@ internal sealed class TokenEndpointClient
         return new DeviceAuthorization(response.DeviceCode, response.UserCode, verification, complete, expiresIn, interval);
     }
 
+    /// <summary>A token request of a DPoP provider refused before it is sent, for want of the key its tokens would be bound to.</summary>
+    private TokenExchangeException Unbound(string why) =>
+        new($"The provider '{_options.Name}' binds tokens with DPoP (UseDpop), but {why}")
+        {
+            NoDpopKey = true,
+            NoEndpointAnswer = true,
+        };
+
     private static bool ShowableToUser(Uri uri) =>
         uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && EndpointRules.IsLoopback(uri));
 
@@ -176,6 +185,9 @@ internal sealed class TokenEndpointClient
         ArgumentNullException.ThrowIfNull(http);
         if (string.IsNullOrEmpty(context.DeviceCode))
             throw new ArgumentException("The device code is empty.", nameof(context));
+        if (_options.UseDpop && context.DpopKey is null)
+            return Task.FromException<DeviceTokenPoll>(Unbound("this device login was started without a DPoP key (before the provider was " +
+                "registered again with DPoP on): its device code was not sent unbound. Sign in again."));
         const string operation = "device token request";
         return SendAsync(() =>
         {

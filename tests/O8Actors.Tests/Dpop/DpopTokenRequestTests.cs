@@ -62,6 +62,31 @@ public sealed class DpopTokenRequestTests : IAsyncLifetime
         Assert.Empty(_server.Requests);
     }
 
+    /// <summary>
+    /// A login prepared before its provider was registered again with DPoP on holds no key: its code went out unbound,
+    /// and a lenient server's bearer tokens were taken as the login's at a provider the app binds tokens at (as a device
+    /// login's polls were). Neither is sent now; the login fails naming why, and nothing secret.
+    /// </summary>
+    [Fact]
+    public async Task A_code_or_device_code_without_a_key_is_not_sent_unbound_either()
+    {
+        _server.Handler = (context, _) => RecordingServer.Respond(context, 200, "application/json", Tokens("Bearer"));
+        var options = Options(_server.Url("/token"), ClientAuthentication.Basic);
+        options.UseDpop = true;
+        options.DeviceAuthorizationEndpoint = _server.Url("/device");
+        var strategy = new GenericOAuthStrategy(options);
+
+        var exchange = await Assert.ThrowsAsync<TokenExchangeException>(() => strategy.ExchangeCodeAsync(Exchange(), _http, CancellationToken.None));
+        var poll = await Assert.ThrowsAsync<TokenExchangeException>(() =>
+            strategy.PollDeviceTokenAsync(new DeviceTokenContext("device-code-1"), _http, CancellationToken.None));
+
+        Assert.Contains("its code was not sent unbound", exchange.Message);
+        Assert.DoesNotContain(Exchange().Code, exchange.Message);
+        Assert.Contains("its device code was not sent unbound", poll.Message);
+        Assert.DoesNotContain("device-code-1", poll.Message);
+        Assert.Empty(_server.Requests);
+    }
+
     [Fact]
     public async Task A_use_dpop_nonce_answer_is_retried_once_with_the_nonce_and_the_next_request_carries_it_at_once()
     {
