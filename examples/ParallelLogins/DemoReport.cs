@@ -33,8 +33,17 @@ public sealed class DemoReport
     /// <summary>Logins that ended as their script chose.</summary>
     public int Matching { get; }
 
-    /// <summary>Whether every login ended and each as scripted.</summary>
-    public bool AllAccountedFor => Results.Count == Settings.Logins && Matching == Settings.Logins;
+    /// <summary>Whether every login ended and each as scripted (in the system browser: not every one by its timeout).</summary>
+    public bool AllAccountedFor => Results.Count == Settings.Logins && Matching == Settings.Logins && !NoAnswerFromTheBrowser;
+
+    /// <summary>
+    /// In the system browser, every login waited out its timeout: nobody approved or refused one. A human may walk away
+    /// from each, but so does a browser that refuses the listener's certificate (mkcert's CA installed before the
+    /// browser's own store existed, or a browser with a store of its own), on the callback page after every approval: a
+    /// run that reported success then had signed nobody in.
+    /// </summary>
+    public bool NoAnswerFromTheBrowser =>
+        Settings.SystemBrowser && Results.Count > 0 && Results.All(r => r.Outcome.Kind == LoginOutcomeKind.TimedOut);
 
     /// <summary>0 when every login is accounted for and matches its script, 1 otherwise.</summary>
     public int ExitCode => AllAccountedFor ? 0 : 1;
@@ -78,7 +87,10 @@ public sealed class DemoReport
         console.Write(timing);
         var verdict = AllAccountedFor
             ? $"[green]All {Settings.Logins} logins accounted for; every one ended as its script chose.[/]"
-            : $"[red]{Results.Count} of {Settings.Logins} logins ended; {Matching} ended as scripted.[/]";
+            : NoAnswerFromTheBrowser
+                ? "[red]Every login timed out: none was approved or refused in the browser. If you approved, the browser may have refused the " +
+                  "callback page's certificate: run `mkcert -install` (after the browser has run once, so its certificate store exists), or add --http.[/]"
+                : $"[red]{Results.Count} of {Settings.Logins} logins ended; {Matching} ended as scripted.[/]";
         console.MarkupLine(verdict);
         foreach (var miss in Results.Where(r => !Matches(r)).Take(5))
         {

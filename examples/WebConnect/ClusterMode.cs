@@ -229,14 +229,19 @@ internal sealed class ClusterMode : IAsyncDisposable
     }
 
     /// <summary>
-    /// The key ring folder (<c>Cluster:KeyRing</c>, default a folder under the temp folder, kept between runs so sign-in
+    /// The key ring folder (<c>Cluster:KeyRing</c>, default a folder of this user's own, kept between runs so sign-in
     /// cookies survive a restart), with one key in it before any node reads it: nodes starting at once would otherwise
-    /// each make their own.
+    /// each make their own. Not in the temp folder, which on Linux all users share: another user could create the folder
+    /// first and plant a key, then forge this app's sign-in, antiforgery and browser-binding cookies.
     /// </summary>
     private static DirectoryInfo SharedKeyRing(IConfiguration configuration)
     {
-        var folder = new DirectoryInfo(configuration["Cluster:KeyRing"] ?? Path.Combine(Path.GetTempPath(), "o8-webconnect-cluster-keys"));
-        folder.Create();
+        var path = configuration["Cluster:KeyRing"] ?? Path.Combine(
+            Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
+            "o8-webconnect", "cluster-keys");
+        var folder = OperatingSystem.IsWindows()
+            ? Directory.CreateDirectory(path)
+            : Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         DataProtectionProvider.Create(folder, o => o.SetApplicationName(ApplicationName)).CreateProtector("warm-up").Protect([1]);
         return folder;
     }

@@ -9,11 +9,19 @@ namespace O8Actors.Examples.WebConnect;
 /// </summary>
 internal sealed class DemoUsers(IConfiguration configuration)
 {
-    /// <summary>Whether <paramref name="password"/> is <paramref name="user"/>'s demo password (compared in constant time).</summary>
-    public bool Check(string user, string password)
+    /// <summary>
+    /// The user's name as the user list spells it when <paramref name="password"/> is <paramref name="user"/>'s demo
+    /// password (compared in constant time), else null. Configuration keys ignore case, so "ALICE" finds alice: the
+    /// name signed in is the list's, or each spelling would be a user of its own, with its own rate limit and its own
+    /// share of the pending logins (the per-user limits multiplied by the spellings of a name).
+    /// </summary>
+    public string? SignIn(string user, string password)
     {
-        var expected = configuration[$"Demo:Users:{user}"];
-        if (string.IsNullOrEmpty(expected) || string.IsNullOrEmpty(password)) return false;
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(expected)), SHA256.HashData(Encoding.UTF8.GetBytes(password)));
+        var entry = configuration.GetSection("Demo:Users").GetChildren()
+            .FirstOrDefault(c => string.Equals(c.Key, user, StringComparison.OrdinalIgnoreCase));
+        if (entry?.Value is not { Length: > 0 } expected || string.IsNullOrEmpty(password)) return null;
+        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(expected)), SHA256.HashData(Encoding.UTF8.GetBytes(password)))
+            ? entry.Key
+            : null;
     }
 }

@@ -71,8 +71,8 @@ internal static class WebConnectApp
         // [FromForm] parameters: UseAntiforgery validates this form's token before the handler runs.
         app.MapPost("/login", async ([FromForm] string user, [FromForm] string password, HttpContext context, IAntiforgery antiforgery, DemoUsers users) =>
         {
-            if (!users.Check(user, password)) return Pages.Login(context, antiforgery, "Unknown user or wrong password.");
-            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user)], CookieAuthenticationDefaults.AuthenticationScheme);
+            if (users.SignIn(user, password) is not { } name) return Pages.Login(context, antiforgery, "Unknown user or wrong password.");
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], CookieAuthenticationDefaults.AuthenticationScheme);
             await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
             return Results.Redirect("/");
         });

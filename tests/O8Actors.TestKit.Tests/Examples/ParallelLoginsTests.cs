@@ -97,6 +97,29 @@ public sealed class ParallelLoginsTests
         Assert.Equal(2.0, report.LoginsPerSecond);
     }
 
+    /// <summary>
+    /// In the system browser a timeout is a proper end (the human walked away), so a browser that refused the callback's
+    /// certificate after every approval made a run that signed nobody in report success. A run whose every login timed
+    /// out now fails, naming the certificate; one where somebody answered still passes.
+    /// </summary>
+    [Fact]
+    public void In_the_system_browser_a_run_whose_every_login_timed_out_fails()
+    {
+        var settings = new DemoSettings(2, 2, 0, 0, 0, TimeSpan.FromSeconds(3), SystemBrowser: true, PlainHttp: false, Seed: 8);
+        var timedOut = new ScriptedLoginResult("a", LoginScript.Consent, LoginOutcomeKind.TimedOut, new LoginTimedOut("f1", TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(3));
+        var approved = new ScriptedLoginResult("b", LoginScript.Consent, LoginOutcomeKind.TimedOut, new LoginSucceeded("f2", new TokenSet("at", "Bearer")), TimeSpan.FromSeconds(1));
+
+        var nobody = DemoReport.From(settings, [timedOut, timedOut with { Tag = "c" }], TimeSpan.FromSeconds(3));
+        Assert.True(nobody.NoAnswerFromTheBrowser);
+        Assert.Equal(1, nobody.ExitCode);
+        Assert.Equal(0, DemoReport.From(settings, [timedOut, approved], TimeSpan.FromSeconds(3)).ExitCode);
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer) });
+        console.Profile.Width = 400;
+        nobody.Render(console);
+        Assert.Contains("mkcert -install", writer.ToString());
+    }
+
     private static async Task<(int Exit, string Text)> RunAsync(params string[] args)
     {
         var writer = new StringWriter();
