@@ -30,6 +30,16 @@ internal static class TokenResponseReader
         IReadOnlyList<string>? askedScopes = null)
     {
         var http = response.HttpResponse;
+        if (http is null && response.Exception is HttpRequestException { HttpRequestError: HttpRequestError.ConfigurationLimitExceeded })
+        {
+            // The endpoint answered, past what this client reads (1 MB of body, or the headers' limit): the request reached
+            // it, so a code or device code it carried may be spent. Said so, and final: not the silent endpoint that
+            // "failed before it answered" reads as (a device login polled again with its spent device code).
+            throw new TokenExchangeException(
+                $"The token endpoint of provider '{provider}' answered the {operation} with more than this client reads " +
+                $"({O8Actors.Runtime.O8Bootstrap.MaxResponseBytes / (1024 * 1024)} MB of body, or its headers' limit); the answer was not read.");
+        }
+
         if (http is null)
         {
             var cause = response.Exception;

@@ -139,6 +139,11 @@ public sealed class TokenHttpClientTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<TokenExchangeException>(() => Strategy().ExchangeCodeAsync(Exchange(), Http, CancellationToken.None));
 
         Assert.DoesNotContain(Code, error.Message);
+        // It answered: the code may be spent, and a device login must not poll again with its device code (it was said to
+        // have failed before the endpoint answered, a passing failure).
+        Assert.Contains("answered the authorization code exchange with more than this client reads (1 MB", error.Message);
+        Assert.False(error.NoEndpointAnswer);
+        Assert.False(O8Actors.Flows.FlowActor.IsTransient(new CodeExchangeFailed("l-1", LoginFailure.TokenExchange, error.Message, null, error)));
     }
 
     [Fact]
