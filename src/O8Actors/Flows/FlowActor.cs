@@ -46,6 +46,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
     private IActorRef? _callbackResponder;
     private long _callbackAt;
     private bool _ended;
+    // The provider has this login's PrepareAuthorization and has not answered: parked while it discovers its metadata, or
+    // its pushed request (RFC 9126) queued. A login that ends then takes it back, so no push goes out for it.
+    private bool _preparing;
     // Cancelled by an account that holds a newer sign-in of the grant: tokens still on their way are dropped (CancelFlow).
     private bool _dropLateTokens;
     // Whether the listener holds this login's state: exactly while a browser login waits for its redirect (not before it
@@ -274,6 +277,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         _start.Context.Providers.Tell(new PrepareAuthorization(_start.Provider, _start.LoginId, _secrets.State,
             FlowSecrets.ChallengeFor(_secrets.CodeVerifier), redirectUri, _start.Request.ScopeList, StepUp.AuthorizeParameters(_start.Request),
             _secrets.Nonce) { PkceOffForConfidentialClient = !_start.Context.Options.Pkce, AccountKey = _start.Request.AccountKey });
+        _preparing = true;
         Become(PreparingPhase);
     }
 
@@ -357,6 +361,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         switch (message)
         {
             case AuthorizationPrepared msg:
+                _preparing = false;
                 _descriptor = msg.Descriptor;
                 // The provider's own redirect URI (its path under the listener's): sent again with the code, and the
                 // only path on which this login accepts its callback.
@@ -374,6 +379,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
                 Become(AwaitingCallbackPhase);
                 return true;
             case ProviderUnavailable msg:
+                _preparing = false;
                 Refused(msg);
                 return true;
             case AuthorizationCallback:
@@ -708,9 +714,10 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         if (_ended) return;
         _ended = true;
         Timers.CancelAll();
-        // Still queued at the provider, a code, a poll or a device-code request is taken back unsent (and the answer says
-        // so); sent, it answers. An unused device code expires at the provider on its own, so this login need not wait for it.
-        if (awaitSpentCode || DeviceCodeMayBeQueued) _start.Context.Providers.Tell(new WithdrawExchange(_start.Provider, _start.LoginId));
+        // Still queued at the provider, a code, a poll, a device-code request or a pushed request is taken back unsent (and
+        // the answer says so); sent, it answers. An unused device code expires at the provider on its own, so this login
+        // need not wait for it.
+        if (awaitSpentCode || DeviceCodeMayBeQueued || _preparing) _start.Context.Providers.Tell(new WithdrawExchange(_start.Provider, _start.LoginId));
         if (awaitSpentCode)
         {
             Become(AwaitingSpentCode);

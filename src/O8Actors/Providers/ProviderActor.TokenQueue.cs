@@ -55,7 +55,8 @@ internal sealed partial class ProviderActor
     private void Withdraw(WithdrawExchange msg, IActorRef login)
     {
         // Not found: already sent (or never queued here), so its answer comes as it would. A code exchange, a device
-        // poll or a device-code request: any may be what an ended login still has queued, and each was told by the login.
+        // poll, a device-code request or a pushed authorization request: any may be what an ended login still has queued,
+        // and each was told by the login.
         var withdrawn = TakeFromQueue(w => IsLoginsOwn(w.Request, w.ReplyTo, login, msg.LoginId));
         foreach (var (request, replyTo, watched) in withdrawn)
         {
@@ -63,7 +64,8 @@ internal sealed partial class ProviderActor
             replyTo.Tell(Withdrawn(request));
         }
 
-        // A device-code request that waits for the provider's discovery (the provider's first request) is taken back too.
+        // A device-code request or an authorization to prepare that waits for the provider's discovery (the provider's first
+        // request) is taken back too: prepared once discovery ends, a pushed request would go out for a login long ended.
         var fromPending = 0;
         for (var i = _pending.Count - 1; i >= 0; i--)
         {
@@ -79,7 +81,8 @@ internal sealed partial class ProviderActor
 
     /// <summary>Whether <paramref name="request"/>, told by <paramref name="replyTo"/>, is a token request of the login <paramref name="login"/> with <paramref name="loginId"/>.</summary>
     private static bool IsLoginsOwn(object request, IActorRef replyTo, IActorRef login, string loginId) =>
-        request is ExchangeCode or PollDeviceToken or RequestDeviceCode && replyTo.Equals(login) && RequestId(request) == loginId;
+        request is ExchangeCode or PollDeviceToken or RequestDeviceCode or PrepareAuthorization or AuthorizeUrlBuild
+        && replyTo.Equals(login) && RequestId(request) == loginId;
 
     private object Withdrawn(object request) => ProviderRequestFailures.For(request, LoginFailure.TokenExchange,
         $"The token request was withdrawn by its login while it waited in the queue of '{_strategy.Name}', and was not sent.");
@@ -238,6 +241,7 @@ internal sealed partial class ProviderActor
         RequestDeviceCode d => d.LoginId,
         PollDeviceToken p => p.LoginId,
         AuthorizeUrlBuild b => b.LoginId,
+        PrepareAuthorization p => p.LoginId,
         _ => "?",
     };
 

@@ -256,8 +256,14 @@ public sealed class FlowActorTests : TestKit
         // The state is spent (the listener removed it when it routed the callback): nothing to unregister.
         ExpectStoppedWithoutUnregistering(flow, registration.State);
 
-        // The provider's late answer finds the login gone: no browser opens, and the code never reaches the token endpoint.
-        if (!beforeRegistered) flow.Tell(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri), _providers.Ref);
+        // The preparation still at the provider is taken back (a pushed request is then never sent for it); the provider's
+        // late answer finds the login gone: no browser opens, and the code never reaches the token endpoint.
+        if (!beforeRegistered)
+        {
+            Assert.Equal(new WithdrawExchange("test", "f1"), _providers.ExpectMsg<WithdrawExchange>());
+            flow.Tell(new AuthorizationPrepared("f1", AuthorizeUrl, ProviderDescriptor.Static, ProviderRedirectUri), _providers.Ref);
+        }
+
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         Assert.Empty(_browser.Opened);
     }

@@ -74,6 +74,24 @@ public sealed class FlowsSupervisorTests : TestKit
             Assert.Equal(0, (await _supervisor.Ask<FlowsInFlight>(GetFlowsInFlight.Instance, Wait)).Count), Wait);
     }
 
+    /// <summary>
+    /// A login cancelled while the provider prepares its authorization (its discovery still running, or its pushed request
+    /// queued) takes the preparation back: prepared afterwards, a pushed request (RFC 9126) went out for a login long ended.
+    /// </summary>
+    [Fact]
+    public async Task A_login_that_ends_while_its_authorization_is_prepared_takes_the_preparation_back()
+    {
+        var completion = NewCompletion();
+        var flow = Start("f1", completion);
+        _listener.Send(flow, new StateRegistered("f1", new Uri("http://127.0.0.1:41539/")));
+        _providers.ExpectMsg<PrepareAuthorization>(Wait);
+
+        flow.Tell(new CancelFlow("f1"));
+
+        Assert.IsType<LoginCancelled>(await completion.Task.WaitAsync(Wait));
+        Assert.Equal(new WithdrawExchange("test", "f1"), _providers.ExpectMsg<WithdrawExchange>(Wait));
+    }
+
     [Fact]
     public async Task A_flow_that_throws_is_stopped_not_restarted_and_its_caller_gets_one_failure()
     {

@@ -132,6 +132,53 @@ public sealed class PushedAuthorizationQueueTests : TestKit, IAsyncLifetime
         pushing.ExpectMsg<AuthorizationPrepared>(Wait);
     }
 
+    /// <summary>
+    /// A login that ends while its provider is still being discovered (the provider's first login, a slow identity
+    /// provider) had its authorization prepared once discovery ended: a pushed request, with the client's credentials,
+    /// went out for nobody. Taken back by the login (WithdrawExchange), it is never pushed; a live login beside it is.
+    /// </summary>
+    [Fact]
+    public void A_login_that_ends_while_its_provider_is_discovered_is_never_pushed()
+    {
+        var discovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pushes = _server.Handler;
+        _server.Handler = async (context, request) =>
+        {
+            if (request.Path != "/.well-known/openid-configuration")
+            {
+                await pushes(context, request);
+                return;
+            }
+
+            await discovered.Task.WaitAsync(context.RequestAborted);
+            await context.Response.WriteAsJsonAsync(new Dictionary<string, object>
+            {
+                ["issuer"] = _server.BaseUrl,
+                ["authorization_endpoint"] = _server.Url("/authorize").AbsoluteUri,
+                ["token_endpoint"] = _server.Url("/token").AbsoluteUri,
+                ["pushed_authorization_request_endpoint"] = _server.Url("/par").AbsoluteUri,
+                ["response_types_supported"] = new[] { "code" },
+                ["code_challenge_methods_supported"] = new[] { "S256" },
+            });
+        };
+        var strategy = new OidcDiscoveryStrategy(new OidcDiscoveryOptions { Name = "test", Issuer = _server.BaseUrl, ClientId = "cid", ClientSecret = ClientSecret });
+        var provider = Sys.ActorOf(ProviderActor.Props(strategy, () => new HttpClient(), 4, TimeSpan.FromSeconds(30)));
+        var ended = CreateTestProbe();
+        var live = CreateTestProbe();
+        ended.Send(provider, Prepare("ended"));
+        live.Send(provider, Prepare("live"));
+        AwaitAssert(() => Assert.Contains(_server.Requests, r => r.Path == "/.well-known/openid-configuration"), Wait);
+
+        ended.Send(provider, new WithdrawExchange("test", "login-ended"));
+        Assert.Equal("login-ended", ended.ExpectMsg<ProviderUnavailable>(Wait).LoginId);
+        discovered.SetResult();
+        PushAnswer("live").SetResult();
+
+        Assert.Equal("login-live", live.ExpectMsg<AuthorizationPrepared>(Wait).LoginId);
+        Assert.Equal(["live"], PushedStates());
+        ended.ExpectNoMsg(Quiet);
+    }
+
     [Fact]
     public void A_login_that_ends_while_its_push_waits_is_never_pushed()
     {
