@@ -17,7 +17,9 @@ public sealed class BackChannelLogoutOptions
     /// Called after the accounts of the ended session were signed out and before the provider is answered 200: an app
     /// that keeps sessions of its own (a cookie per user, a server-side session store) ends here the ones the token names
     /// (<see cref="BackChannelLogoutResult.Token"/>'s subject or session id; called also when O8Actors held no tokens of
-    /// them, so <see cref="BackChannelLogoutResult.SignedOut"/>, what O8Actors revoked, is empty). An exception makes the answer a 500, so the provider learns
+    /// them, so <see cref="BackChannelLogoutResult.SignedOut"/>, what O8Actors revoked, is empty, and also when O8Actors' own
+    /// part failed, an account or the token store not answering: the app's sessions do not hang on O8Actors' tokens, and
+    /// a provider that posts a token once would give no other chance; the answer is then a 500 all the same). An exception makes the answer a 500, so the provider learns
     /// that the logout did not complete; the token is then not spent, and when the provider posts it again this is called
     /// again with the accounts the failed attempt signed out (those kept by this process). Null: O8Actors' own accounts only.
     /// Its <see cref="CancellationToken"/> is not the provider's request's but the actor system's end: once the token is

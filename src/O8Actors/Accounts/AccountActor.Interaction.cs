@@ -34,8 +34,9 @@ internal sealed partial class AccountActor
         DropCancelledCallers();
         // Nor for callers whose own wait has passed (they rode through an earlier login for other scopes).
         FailCallersPastTheirDeadline();
-        // A sign-out came during the renewal and waits for it: the browser login would be cancelled by it as it opened.
-        if (_signOutStashed)
+        // A sign-out came during the renewal and waits for it: the browser login would be cancelled by it as it opened. Not
+        // a back-channel logout naming a session: it is checked after the login, and most often signs nobody out here.
+        if (_signOutAhead)
             FailAll(new InteractionRequiredException(_account, InteractionReason.NoAccount,
                 $"{_account} is being signed out; no interactive login is started for it. Sign in again once the sign-out has ended."));
         if (_waiters.Count == 0)

@@ -118,10 +118,9 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     // Of them, a refresh given up whose answer came late: kept in Idle only if the account has not moved on meanwhile
     // (OnLateRefreshWhenIdle), so a login may go ahead of it.
     private int _lateRefreshesStashed;
-    // A sign-out, or a move of the account (cluster), waits in the stash for the renewal under way to end.
-    private bool _signOutStashed;
-    // Of them, a sign-out of the whole account (not a back-channel logout's conditional one): callers after it are told the
-    // account is signing out instead of being served the token it removes.
+    // A sign-out of the whole account (not a back-channel logout's conditional one) waits in the stash for the renewal
+    // under way to end: callers after it are told the account is signing out instead of being served the token it
+    // removes, and no interactive login is started ahead of it.
     private bool _signOutAhead;
     private bool _handOffStashed;
     private string? _loginId;
@@ -614,7 +613,6 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     /// </summary>
     private void StashSignOut(SignOut request)
     {
-        _signOutStashed = true;
         if (request.Session is null)
         {
             _signOutAhead = true;
@@ -646,7 +644,6 @@ internal sealed partial class AccountActor : ActorBase, IWithTimers, IWithStash
     {
         _stashed = 0;
         _lateRefreshesStashed = 0;
-        _signOutStashed = false;
         _signOutAhead = false;
         _handOffStashed = false;
         Stash.UnstashAll();

@@ -102,8 +102,17 @@ internal static class BackChannelLogoutCall
         BackChannelLogoutResult result;
         try
         {
-            var failure = await SignOutSessionAsync(hold, signOutWait, listWait, token, sent, afterBatch).ConfigureAwait(false);
-            if (failure is not null) ExceptionDispatchInfo.Throw(failure);
+            Exception? failure;
+            try
+            {
+                failure = await SignOutSessionAsync(hold, signOutWait, listWait, token, sent, afterBatch).ConfigureAwait(false);
+            }
+            catch (Exception listFailed)
+            {
+                // The accounts of a sid-only token could not be listed: none was asked, but the app's part still runs.
+                failure = listFailed;
+            }
+
             // An earlier attempt's sign-out of an account this one asked too was answered before this one's (the account's
             // actor takes them in turn); one of an account this attempt did not ask may still run (its ask's wait bounds it).
             await AllSettledAsync(earlier).ConfigureAwait(false);
@@ -112,9 +121,14 @@ internal static class BackChannelLogoutCall
             {
                 // The app's part has no bound of its own: it gets a lease of its own; one that runs longer may see the
                 // provider's retry take the token over and call it again, as a retry after a failure does.
+                // It runs even when O8Actors' own part failed (an account or the store did not answer): the app's sessions
+                // of the token's sid or sub do not hang on O8Actors' tokens, and a provider that posts a token once
+                // (Keycloak, Duende) would never give the app another chance to end them.
                 hold.Renew();
                 await onSignedOut(result, systemEnding).ConfigureAwait(false);
             }
+
+            if (failure is not null) ExceptionDispatchInfo.Throw(failure);
         }
         catch
         {

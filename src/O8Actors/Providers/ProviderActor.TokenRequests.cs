@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Event;
 using O8Actors.Diagnostics;
 
 namespace O8Actors.Providers;
@@ -136,6 +137,7 @@ internal sealed partial class ProviderActor
     {
         var strategy = _strategy;
         var timeout = _exchangeTimeout;
+        var (log, unheard) = (_log, replyTo.IsNobody());
         AnswerWhenDone(() => RunWithTimeout(async ct =>
         {
             Exception? refused = null;
@@ -156,8 +158,16 @@ internal sealed partial class ProviderActor
             return RevocationOutcome.Revoked;
         }, timeout), replyTo,
             success: outcome => new RevocationDone(revoke.RequestId, outcome),
-            failure: e => new RevocationDone(revoke.RequestId, RevocationOutcome.Failed,
-                $"The revocation with '{strategy.Name}' failed: {SafeReason(e)}"));
+            failure: e => Failed(revoke.RequestId, $"The revocation with '{strategy.Name}' failed: {SafeReason(e)}"));
+
+        // Tokens dropped with nobody holding them (a late refresh's after a sign-out, a login's unclaimed ones...) are
+        // revoked on a request nobody waits for: its failure would be told to no one, and the grant would stay live at
+        // the provider without a trace. Logged, as the login logs its own (the request id names the kind, never a token).
+        RevocationDone Failed(string requestId, string reason)
+        {
+            if (unheard) log.Warning("{0}: tokens nobody holds were not revoked ({1}); they live at the provider until they expire", requestId, reason);
+            return new RevocationDone(requestId, RevocationOutcome.Failed, reason);
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using O8Actors.Accounts;
 using O8Actors.Flows;
 using O8Actors.Tests.Support;
@@ -34,6 +35,27 @@ public sealed partial class AccountActorTests
         Assert.Contains("is being signed out", refused.Message, StringComparison.Ordinal);
         Assert.Equal(Alice, (await signOut.WaitAsync(Wait)).Account);
         flows.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // no second browser login
+    }
+
+    /// <summary>
+    /// A back-channel logout naming another session (a conditional sign-out, checked against the account's tokens) came
+    /// while the account's refresh was at the provider; the refresh was refused, and the interactive caller was told the
+    /// account was being signed out, no login started, though the check then signed nobody out. Only a sign-out of the
+    /// whole account refuses the login now; the conditional one waits for it and is checked after.
+    /// </summary>
+    [Fact]
+    public async Task Another_sessions_logout_waiting_for_a_refused_renewal_does_not_refuse_its_interactive_login()
+    {
+        var (strategy, flows, accounts, interactive) = await InteractiveCallerWithRefreshHeldAsync();
+        var check = accounts.Ask<object>(new SignOut(Alice, SignOutOptions.Local, new EndedSession("bobs-session", AlsoWithoutSessionId: false)), Wait);
+        await AccountHasTakenAsync(accounts);
+
+        strategy.Release();
+
+        var start = flows.ExpectMsg<StartFlow>(Wait);
+        start.Completion!.SetResult(new LoginSucceeded(start.LoginId, strategy.Issue("alice")));
+        Assert.Equal("at-2", (await interactive.WaitAsync(Wait)).Token);
+        Assert.IsType<SignOutSkipped>(await check);
     }
 
     [Fact]

@@ -90,6 +90,45 @@ public sealed class BackChannelLogoutCallTests : TestKit
         Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1", check.Attempt), _accounts.ExpectMsg<ForgetLogoutToken>());
     }
 
+    /// <summary>
+    /// The app's own part (OnSignedOut: its cookie sessions of the token's sid or sub) ran only once O8Actors' own part
+    /// had succeeded: with a store down, or the accounts of a sid-only token not listed, it never ran, and a provider that
+    /// posts a token once (Keycloak, Duende) left the app's sessions open. It runs now with what was signed out, and the
+    /// logout still fails (the endpoint's 500), its token unspent.
+    /// </summary>
+    [Theory]
+    [InlineData(false)] // an account's sign-out failed
+    [InlineData(true)]  // the accounts of a sid-only token could not be listed
+    public async Task The_apps_part_runs_even_when_O8Actors_own_part_failed_and_the_logout_still_fails(bool listFails)
+    {
+        var token = listFails ? Token with { Subject = null, SessionId = "sid-1" } : Token with { SessionId = "sid-1" };
+        var told = new List<BackChannelLogoutResult>();
+        var failing = StartValidated(out var check, token: token, onSignedOut: (result, _) =>
+        {
+            told.Add(result);
+            return Task.CompletedTask;
+        });
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
+        if (listFails)
+        {
+            _accounts.ExpectMsg<ListAccounts>();
+            _accounts.Reply(new Akka.Actor.Status.Failure(new AuthorizationFailedException(LoginFailure.Internal, "the store could not list its accounts")));
+        }
+        else
+        {
+            _accounts.ExpectMsg<SignOut>();
+            _accounts.Reply(new Akka.Actor.Status.Failure(new AuthorizationFailedException(LoginFailure.Internal, "the store is down")));
+        }
+
+        await Assert.ThrowsAsync<AuthorizationFailedException>(() => failing);
+        var result = Assert.Single(told);
+        Assert.Equal("sid-1", result.Token.SessionId);
+        Assert.Empty(result.SignedOut);
+        // The app's part ran under a lease of its own, then the token was left unspent for the provider's retry.
+        Assert.Equal(check.Attempt, _accounts.ExpectMsg<RenewLogoutToken>().Attempt);
+        Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1", check.Attempt), _accounts.ExpectMsg<ForgetLogoutToken>());
+    }
+
     [Fact]
     public async Task A_token_valid_to_the_end_of_time_is_checked_for_replay_until_then_not_failed_with_an_overflow()
     {

@@ -359,6 +359,31 @@ public sealed class ProviderActorTests : TestKit
         Assert.Contains("returned no task", revocation.Reason);
     }
 
+    /// <summary>
+    /// Tokens dropped with nobody holding them are revoked on a request nobody waits for (its sender Nobody): a failure
+    /// was told to no one, and the grant stayed live at the provider without a trace. It is logged now, naming the request
+    /// (its kind), never a token; a revocation someone waits for is answered, not logged.
+    /// </summary>
+    [Fact]
+    public async Task A_revocation_nobody_waits_for_that_fails_is_logged_without_its_token()
+    {
+        var registry = Registry();
+        await Register(registry, new ThrowsAtOnce());
+
+        await EventFilter.Warning(contains: "revoke-late-x1: tokens nobody holds were not revoked").ExpectAsync(1, () =>
+        {
+            registry.Tell(new RevokeTokens("p", "revoke-late-x1", [new RevocationContext("secret-refresh-token", "refresh_token")]), ActorRefs.Nobody);
+            return Task.CompletedTask;
+        }, Wait);
+        var login = CreateTestProbe();
+        await EventFilter.Warning(contains: "tokens nobody holds").ExpectAsync(0, () =>
+        {
+            login.Send(registry, new RevokeTokens("p", "revoke-2", [new RevocationContext("rt", "refresh_token")]));
+            Assert.Equal(RevocationOutcome.Failed, login.ExpectMsg<RevocationDone>(Wait).Outcome);
+            return Task.CompletedTask;
+        }, Wait);
+    }
+
     /// <summary>Throws synchronously for the code "bad" and the login "url-bad", returns no task for UserInfo, a device code and a revocation; answers at once otherwise.</summary>
     private sealed class ThrowsAtOnce : ProviderStrategy
     {
