@@ -107,6 +107,8 @@ internal enum CallbackPageKind
     MethodNotAllowed,
     /// <summary>The provider ended its session: "you are signed out".</summary>
     SignedOut,
+    /// <summary>A sign-out's return that cannot complete it (another address, too early, too late): not a sign-in's page.</summary>
+    SignOutRefused,
 }
 
 /// <summary>Asks the listener whether it is bound.</summary>

@@ -19,11 +19,11 @@ internal static class CallbackPages
 
     /// <summary>A sign-out's return on another provider's redirect path.</summary>
     public static readonly CallbackResponse NotThisSignOut =
-        new(400, CallbackPageKind.BadRequest, "This sign-out came back at an address that is not its provider's. Sign out again from the application.");
+        new(400, CallbackPageKind.SignOutRefused, "This sign-out came back at an address that is not its provider's. Sign out again from the application.");
 
     /// <summary>A return with a sign-out's state before its end-session URL was handed out (no genuine return can carry it).</summary>
     public static readonly CallbackResponse SignOutNotYetSent =
-        new(400, CallbackPageKind.BadRequest, "This sign-out had not sent the browser to the provider yet, so this is not its return. Sign out again from the application.");
+        new(400, CallbackPageKind.SignOutRefused, "This sign-out had not sent the browser to the provider yet, so this is not its return. Sign out again from the application.");
 
     /// <summary>The page for a stray request to another path.</summary>
     public static readonly CallbackResponse NotFound =
@@ -99,7 +99,7 @@ internal static class CallbackPages
 
     /// <summary>A sign-out's return that reached its step after the step ended (its deadline passed, or it failed).</summary>
     public static readonly CallbackResponse SignOutAlreadyEnded =
-        new(410, CallbackPageKind.BadRequest,
+        new(410, CallbackPageKind.SignOutRefused,
             "This sign-out had already ended in the application when the browser came back. Sign out again from the application to be sure the provider's session ended.");
 
     /// <summary>Renders <paramref name="response"/> as a complete HTML document.</summary>
@@ -132,6 +132,7 @@ internal static class CallbackPages
     {
         CallbackPageKind.Success => ("Signed in", "You are signed in. You can close this tab.", "#1a7f37"),
         CallbackPageKind.SignedOut => ("Signed out", "You are signed out. You can close this tab.", "#1a7f37"),
+        CallbackPageKind.SignOutRefused => ("Sign-out not completed", "This request cannot complete the sign-out.", "#cf222e"),
         CallbackPageKind.Denied => ("Sign-in denied", "The sign-in was denied.", "#bf8700"),
         CallbackPageKind.Failed => ("Sign-in failed", "The sign-in failed.", "#cf222e"),
         CallbackPageKind.BadRequest => ("Bad request", "This request cannot be used to sign in.", "#cf222e"),

@@ -33,6 +33,9 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
     /// </summary>
     internal static bool IsStateShaped(string state) => FlowSecrets.IsToken(state, StateBytes);
     private bool _stateRegistered;
+    // The end-session URL went out (to the browser, or to the app that redirects its user): only from then on can the
+    // deadline be the provider's doing.
+    private bool _urlHandedOut;
     private bool _ended;
 
     /// <summary>Props for one sign-out's browser step, answering <paramref name="replyTo"/>.</summary>
@@ -163,6 +166,7 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
                 // Server mode: the app redirects its user there, and the return comes through MapOAuthCallback.
                 if (_request.UrlTo is { } urlTo) urlTo.TrySetResult(prepared.EndSessionUrl);
                 else Launch(prepared.EndSessionUrl);
+                _urlHandedOut = true;
                 Become(AwaitingReturn);
                 break;
             default:
@@ -231,6 +235,13 @@ internal sealed class EndSessionActor : UntypedActor, IWithTimers
         {
             case ProviderUnavailable unavailable:
                 End(ProviderSessionOutcome.Failed, unavailable.Reason);
+                break;
+            case Deadline when !_urlHandedOut:
+                // The listener's bind (on first use: mkcert, the certificate's lock) or the provider's metadata took the
+                // whole time: the provider never saw this sign-out, and its registration is not what to look at.
+                End(ProviderSessionOutcome.TimedOut,
+                    $"No end-session URL within {_request.Timeout.TotalSeconds:0.#} seconds (the redirect listener's start or the provider's " +
+                    "metadata took longer); no browser was opened, and the provider's session is still open.");
                 break;
             case Deadline:
                 End(ProviderSessionOutcome.TimedOut,

@@ -120,6 +120,14 @@ internal sealed partial class FlowActor
 
     private bool RequestingDeviceCode(object message)
     {
+        if (message is AuthorizationCallback)
+        {
+            // Auto went on with the device grant (the provider redeems no browser login's code) and withdrew the state, but
+            // the listener had routed this redirect just before: its browser gets a page now, not a 504 after its wait.
+            Sender.Tell(CallbackPages.NoLongerWaiting);
+            return true;
+        }
+
         if (!NoteDeviceCodeAnswer(message)) return false;
         switch (message)
         {

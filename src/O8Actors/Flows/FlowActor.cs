@@ -461,12 +461,15 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         StateSpentByCallback();
         _callbackResponder = Sender;
         _callbackAt = Stopwatch.GetTimestamp();
-        Publish(new CallbackReceivedEvent(_start.LoginId, _start.Provider, msg.Code is not null, msg.Error));
+        // The event carries the redirect's error only once the redirect is known to be this provider's answer in this
+        // browser: another server's or another browser's words are not shown as this provider's refusal.
+        void Received(bool trusted) => Publish(new CallbackReceivedEvent(_start.LoginId, _start.Provider, msg.Code is not null, trusted ? msg.Error : null));
 
         // First of all: a response on another provider's redirect path was sent by another authorization server (the
         // mix-up of RFC 9700 section 4.4.2), whatever it says of itself. Its code is never used.
         if (msg.Path is { } path && !string.Equals(path, _redirectPath, StringComparison.Ordinal))
         {
+            Received(trusted: false);
             End(new LoginFailed(_start.LoginId, LoginFailure.RedirectMismatch,
                 $"The response arrived at '{path}', not at this login's redirect path '{_redirectPath}' (provider '{_start.Provider}'): " +
                 "it was sent by another authorization server (mix-up defence, RFC 9700 section 4.4). Start the sign-in again."));
@@ -477,6 +480,7 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         // answer (RFC 9700 section 4.7.1), whatever it carries; its code must never reach the token endpoint.
         if (BrowserProblem(msg) is { } browserProblem)
         {
+            Received(trusted: false);
             End(new LoginFailed(_start.LoginId, LoginFailure.BrowserMismatch, browserProblem));
             return;
         }
@@ -485,9 +489,12 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         // this provider's refusal, nor its words be shown as this provider's.
         if (IssuerProblem(msg.Issuer) is { } issuerProblem)
         {
+            Received(trusted: false);
             End(new LoginFailed(_start.LoginId, LoginFailure.IssuerMismatch, issuerProblem));
             return;
         }
+
+        Received(trusted: true);
 
         if (msg.Error is not null)
         {

@@ -56,7 +56,11 @@ public sealed record AuthorizeUrlReadyEvent(string LoginId, string Provider, Uri
 /// <summary>The browser launcher finished: <paramref name="Launched"/> says whether a browser opened.</summary>
 public sealed record BrowserLaunchedEvent(string LoginId, string Provider, bool Launched, string Detail) : LoginEvent(LoginId, Provider);
 
-/// <summary>The browser came back to the listener.</summary>
+/// <summary>
+/// The browser came back to the listener. <c>Error</c> is the redirect's <c>error</c> (cleaned) once the redirect is
+/// known to be this provider's answer in this login's browser; null for a redirect that failed those checks (another
+/// provider's path, another browser, a foreign <c>iss</c>), whose words are not this provider's refusal.
+/// </summary>
 public sealed record CallbackReceivedEvent(string LoginId, string Provider, bool HasCode, string? Error) : LoginEvent(LoginId, Provider);
 
 /// <summary>The code was exchanged for tokens.</summary>

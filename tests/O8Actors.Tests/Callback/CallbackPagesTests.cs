@@ -11,6 +11,7 @@ public sealed class CallbackPagesTests
     [InlineData(nameof(CallbackPageKind.BadRequest), "cannot be used to sign in")]
     [InlineData(nameof(CallbackPageKind.NotFound), "Not found")]
     [InlineData(nameof(CallbackPageKind.MethodNotAllowed), "Method not allowed")]
+    [InlineData(nameof(CallbackPageKind.SignOutRefused), "cannot complete the sign-out")]
     public void Each_kind_has_its_own_heading(string kind, string heading) // by name: the enum is internal, a public test method cannot take it
     {
         var html = CallbackPages.Render(new CallbackResponse(200, Enum.Parse<CallbackPageKind>(kind), "detail text"));
@@ -18,6 +19,18 @@ public sealed class CallbackPagesTests
         Assert.StartsWith("<!DOCTYPE html>", html);
         Assert.Contains(heading, html);
         Assert.Contains("<p>detail text</p>", html);
+    }
+
+    /// <summary>A sign-out's refused return read "This request cannot be used to sign in" to a user who was signing out.</summary>
+    [Fact]
+    public void A_sign_outs_refused_return_speaks_of_the_sign_out_not_of_a_sign_in()
+    {
+        foreach (var page in new[] { CallbackPages.NotThisSignOut, CallbackPages.SignOutNotYetSent, CallbackPages.SignOutAlreadyEnded })
+        {
+            var html = CallbackPages.Render(page);
+            Assert.Contains("Sign-out not completed", html);
+            Assert.DoesNotContain("sign in", html.Replace("Sign out again", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+        }
     }
 
     [Fact]

@@ -636,6 +636,33 @@ public sealed class DeviceLoginTests : TestKit
         _outcomes.ExpectMsg<LoginSucceeded>();
     }
 
+    /// <summary>
+    /// Auto goes on with the device grant when the provider redeems no browser login's code; a redirect the listener routed
+    /// just before the state's withdrawal reached it, while the device code was still asked for, got no page: its tab
+    /// waited 35 s for a 504. It gets the "no longer waiting" page at once, and its code is never used.
+    /// </summary>
+    [Fact]
+    public void A_redirect_routed_while_the_device_code_is_asked_for_gets_a_page_at_once()
+    {
+        Start(LoginMethod.Auto);
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
+        _providers.ExpectMsg<PrepareAuthorization>();
+        _providers.Reply(new ProviderUnavailable("d1", "The provider redeems codes only for a client with a secret.") { DeviceMayServe = true });
+        _listener.ExpectMsg<UnregisterState>();
+        _providers.ExpectMsg<RequestDeviceCode>();
+        var browserTab = CreateTestProbe();
+
+        _flow.Tell(new AuthorizationCallback("d1", "the-code", null, null, null, "/test"), browserTab.Ref);
+
+        Assert.Equal(CallbackPages.NoLongerWaiting, browserTab.ExpectMsg<CallbackResponse>(TimeSpan.FromSeconds(1)));
+        _providers.Reply(new DeviceCodeIssued("d1", Authorization()));
+        _events.FishForMessage(m => m is DeviceCodeIssuedEvent);
+        Assert.IsType<PollDeviceToken>(NextPoll(Interval));
+        Answer(DeviceTokenPoll.Issued(new TokenSet("access", "Bearer")));
+        _outcomes.ExpectMsg<LoginSucceeded>();
+    }
+
     [Fact]
     public void A_redirect_routed_just_before_the_switch_to_the_device_grant_gets_a_page_and_its_code_is_not_used()
     {

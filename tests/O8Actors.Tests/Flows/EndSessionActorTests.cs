@@ -169,6 +169,28 @@ public sealed class EndSessionActorTests : TestKit
         ExpectTerminated(step);
     }
 
+    /// <summary>
+    /// A step whose deadline passed before its end-session URL went out (the listener's bind on first use, or the
+    /// provider's metadata, took the whole time) blamed the provider: "is the redirect URI listed among the client's
+    /// post-logout redirect URIs?", though no browser was opened and the provider never saw the sign-out.
+    /// </summary>
+    [Fact]
+    public void A_step_that_times_out_before_its_end_session_URL_went_out_says_so_not_that_the_provider_kept_the_browser()
+    {
+        var browser = new RecordingBrowser();
+        var step = Start(browser);
+        _providers.ExpectMsg<CheckEndSession>(); // the provider's metadata never answers
+
+        Scheduler.Advance(StepTimeout);
+
+        var ended = _requester.ExpectMsg<ProviderSessionEnded>();
+        Assert.Equal(ProviderSessionOutcome.TimedOut, ended.Outcome);
+        Assert.Contains("No end-session URL within 60 seconds", ended.Reason);
+        Assert.DoesNotContain("post-logout redirect URIs", ended.Reason);
+        Assert.Empty(browser.Opened);
+        ExpectTerminated(step);
+    }
+
     [Fact]
     public void A_browser_that_never_comes_back_times_out_on_the_scheduler_and_the_state_is_withdrawn()
     {

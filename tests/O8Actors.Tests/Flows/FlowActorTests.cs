@@ -639,6 +639,27 @@ public sealed class FlowActorTests : TestKit
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
+    /// <summary>
+    /// The event of a redirect carried its error before the mix-up checks: a foreign server's words ("account locked, call
+    /// support") reached an app that shows <c>CallbackReceivedEvent.Error</c> as the provider's refusal. Such a redirect's
+    /// event carries none now; this provider's own refusal still carries its error.
+    /// </summary>
+    [Fact]
+    public void A_foreign_redirects_error_is_not_published_as_the_providers_own()
+    {
+        var received = CreateTestProbe();
+        Sys.EventStream.Subscribe(received.Ref, typeof(CallbackReceivedEvent));
+        var foreign = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true));
+        SendCallback(foreign.Flow, code: null, error: "account_locked_call_555_0100", iss: "https://attacker.example");
+        Assert.Equal(LoginFailure.IssuerMismatch, _outcomes.ExpectMsg<LoginFailed>().Failure);
+        Assert.Null(received.ExpectMsg<CallbackReceivedEvent>().Error);
+
+        var own = StartLogin(new ProviderDescriptor("https://right.example", IssuerParameterSupported: true), "f2");
+        own.Flow.Tell(new AuthorizationCallback("f2", null, "access_denied", null, "https://right.example", "/test"), _browserTab.Ref);
+        Assert.Equal("access_denied", _outcomes.ExpectMsg<LoginDenied>().Error);
+        Assert.Equal("access_denied", received.ExpectMsg<CallbackReceivedEvent>().Error);
+    }
+
     [Fact]
     public void Missing_iss_is_rejected_only_when_the_provider_promises_it()
     {
