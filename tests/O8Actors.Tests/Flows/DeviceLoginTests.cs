@@ -611,17 +611,25 @@ public sealed class DeviceLoginTests : TestKit
         Assert.Contains("did not issue a device code", AuthorizationTimeoutException.For(timedOut).Message);
     }
 
-    [Fact]
-    public void A_listener_refusal_that_comes_after_the_login_went_on_with_the_device_grant_does_not_end_it()
+    /// <summary>
+    /// An Auto login whose browser login the provider refuses (a public GitHub-like client: no browser login's code can be
+    /// redeemed), so it withdraws its state and asks for a device code; returns once the request is at the provider.
+    /// </summary>
+    private void StartAutoThatGoesOnWithTheDeviceGrant()
     {
         Start(LoginMethod.Auto);
         _listener.ExpectMsg<RegisterState>();
         _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
         _providers.ExpectMsg<PrepareAuthorization>();
-        // A public GitHub-like client: no browser login's code can be redeemed, so Auto goes on with the device grant.
         _providers.Reply(new ProviderUnavailable("d1", "The provider redeems codes only for a client with a secret.") { DeviceMayServe = true });
         _listener.ExpectMsg<UnregisterState>();
         _providers.ExpectMsg<RequestDeviceCode>();
+    }
+
+    [Fact]
+    public void A_listener_refusal_that_comes_after_the_login_went_on_with_the_device_grant_does_not_end_it()
+    {
+        StartAutoThatGoesOnWithTheDeviceGrant();
 
         // The listener's refusal of the registration withdrawn above (it was stopping, say) comes late.
         _flow.Tell(new StateRegistrationRefused("d1", "The redirect listener is stopping."));
@@ -644,13 +652,7 @@ public sealed class DeviceLoginTests : TestKit
     [Fact]
     public void A_redirect_routed_while_the_device_code_is_asked_for_gets_a_page_at_once()
     {
-        Start(LoginMethod.Auto);
-        _listener.ExpectMsg<RegisterState>();
-        _listener.Reply(new StateRegistered("d1", new Uri("https://localhost:41539/")));
-        _providers.ExpectMsg<PrepareAuthorization>();
-        _providers.Reply(new ProviderUnavailable("d1", "The provider redeems codes only for a client with a secret.") { DeviceMayServe = true });
-        _listener.ExpectMsg<UnregisterState>();
-        _providers.ExpectMsg<RequestDeviceCode>();
+        StartAutoThatGoesOnWithTheDeviceGrant();
         var browserTab = CreateTestProbe();
 
         _flow.Tell(new AuthorizationCallback("d1", "the-code", null, null, null, "/test"), browserTab.Ref);
