@@ -105,8 +105,8 @@ public static class O8AkkaHostingExtensions
             // WithOAuthLogins sized the phases from its own value: a value set only in AddOAuthLogins came too late for them.
             if (hosting.ShutdownTimeoutSet && !setHere)
                 throw new InvalidOperationException(
-                    $"ShutdownTimeout {shutdownTimeout} (set in AddOAuthLogins) is longer than the actor system's shutdown phase " +
-                    $"'{CoordinatedShutdown.PhaseBeforeServiceUnbind}' allows ({phase}): WithOAuthLogins sizes that phase before DI exists, from its own " +
+                    $"ShutdownTimeout {shutdownTimeout} (set in AddOAuthLogins) is longer than the actor system's shutdown phases " +
+                    $"'{CoordinatedShutdown.PhaseBeforeServiceUnbind}' and '{CoordinatedShutdown.PhaseServiceUnbind}' allow ({phase}): WithOAuthLogins sizes them before DI exists, from its own " +
                     "options. Set it there: akka.WithOAuthLogins(o => o.ShutdownTimeout = ...).");
             // Sized from this very value, so the app's own HOCON set the phases shorter (it wins over the size given them):
             // its logins would be cut at the phase's end, silently, however long the app asked them to be waited for.
@@ -117,8 +117,9 @@ public static class O8AkkaHostingExtensions
                     $"'...{CoordinatedShutdown.PhaseServiceUnbind}.timeout' shorter, and it wins over the size WithOAuthLogins gives them " +
                     $"({PhaseFor(shutdownTimeout)} s). Raise them to at least that, remove them, or lower ShutdownTimeout.");
             // The default, under phases the app chose shorter: its choice bounds the wait, and the logins' own steps
-            // (cancel, back-channel logouts, the accounts' last saves) share that time instead of being cut midway.
-            shutdownTimeout = phase;
+            // (cancel, back-channel logouts, the accounts' last saves) share that time instead of being cut midway, with a
+            // margin before the phase's end as the phases sized here have (Akka's 5 s, at most a quarter of a short phase).
+            shutdownTimeout = phase - TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, phase.Ticks / 4));
         }
 
         if (hosting.BridgeAkkaLoggingSet && hosting.BridgeAkkaLogging != bridged)

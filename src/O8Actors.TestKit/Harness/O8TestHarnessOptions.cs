@@ -53,6 +53,9 @@ public sealed class O8TestHarnessOptions
     /// The sandbox's wall clock is then that scheduler's too (unless <see cref="ConfigureSandbox"/> gives it one of its
     /// own), and so is the harness provider's: a device login's polls, sent as the scheduler moves, are paced on the clock
     /// they were sent on, and ID tokens are issued and checked on one clock. Timers stay real (a scripted delay takes its time).
+    /// The app's own checks and proofs stay on real time: a DPoP proof an <c>AccessTokenHandler</c> signs for a call to the
+    /// sandbox carries a real <c>iat</c>, which the sandbox refuses once the test has moved its clock more than five
+    /// minutes ahead; such a test gives the sandbox a clock of its own (<see cref="ConfigureSandbox"/>).
     /// </summary>
     public bool VirtualTime { get; set; }
 

@@ -170,8 +170,8 @@ public sealed class SystemBrowserLauncher : IBrowserLauncher, IBrowserAvailabili
                      || file.Contains(Path.AltDirectorySeparatorChar, StringComparison.Ordinal)
                      || (windows && file.Contains('\\', StringComparison.Ordinal));
         if (!isPath) return ExecutableLocator.FindOnPath(file, environment("PATH"), environment("PATHEXT"), windows);
-        // No extension: CreateProcess adds .exe.
-        if (windows && Path.GetExtension(file.Replace('\\', '/')) is { Length: > 0 } extension && !ExecutableLocator.IsWindowsProgram(extension))
+        // No extension: CreateProcess adds .exe. Trailing dots and spaces are dropped by Windows ("open.cmd." runs open.cmd).
+        if (windows && Path.GetExtension(file.Replace('\\', '/').TrimEnd('.', ' ')) is { Length: > 0 } extension && !ExecutableLocator.IsWindowsProgram(extension))
         {
             refused = $"a {extension} file, which Windows would run through cmd.exe, splitting the URL at each '&' into commands (name the browser's .exe)";
             return null;

@@ -122,9 +122,11 @@ internal sealed partial class FlowActor
     {
         if (message is AuthorizationCallback)
         {
-            // Auto went on with the device grant (the provider redeems no browser login's code) and withdrew the state, but
-            // the listener had routed this redirect just before: its browser gets a page now, not a 504 after its wait.
-            Sender.Tell(CallbackPages.NoLongerWaiting);
+            // Auto went on with the device grant before any authorize URL was handed out (the provider redeems no browser
+            // login's code) and withdrew the state, but the listener had routed a redirect with it just before: a state
+            // that leaked, as any redirect before the URL went out. Ended at once with its 400 page, as in every phase
+            // before the URL (it got no page and its tab waited for a 504).
+            EndOnEarlyCallback();
             return true;
         }
 

@@ -304,6 +304,9 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             // the counts true, free the state and give a waiting browser its page instead of a hung tab.
             O8Metrics.LoginsInFlight.Add(-1);
             UnregisterFromListener();
+            // Its preparation may wait for the provider's discovery, where nothing watches it: taken back, so no pushed
+            // request (RFC 9126) goes out for a login that is gone (a cluster hand-off, the parent stopping).
+            if (_preparing) _start.Context.Providers.Tell(new WithdrawExchange(_start.Provider, _start.LoginId));
             if (!_start.ParentAnswersWhenStopped) _callbackResponder?.Tell(CallbackPages.LoginGone);
         }
         _activity?.Dispose();

@@ -125,7 +125,15 @@ internal static class BackChannelLogoutCall
                 // of the token's sid or sub do not hang on O8Actors' tokens, and a provider that posts a token once
                 // (Keycloak, Duende) would never give the app another chance to end them.
                 hold.Renew();
-                await onSignedOut(result, systemEnding).ConfigureAwait(false);
+                try
+                {
+                    await onSignedOut(result, systemEnding).ConfigureAwait(false);
+                }
+                catch (Exception appFailed) when (failure is not null)
+                {
+                    // Both parts failed: the log gets both, not only the app's (the store's failure is the one to fix first).
+                    throw new AggregateException(failure, appFailed);
+                }
             }
 
             if (failure is not null) ExceptionDispatchInfo.Throw(failure);

@@ -260,6 +260,8 @@ public sealed class SystemBrowserLauncherTests
     [InlineData(@"C:\Tools\work-browser.cmd", ".cmd")]
     [InlineData(@"C:\Tools\work-browser.BAT", ".BAT")]
     [InlineData(@"C:\Tools\open.ps1", ".ps1")]
+    [InlineData(@"C:\Tools\work-browser.cmd.", ".cmd")] // Windows drops the trailing dot and runs the .cmd
+    [InlineData(@"C:\Tools\work-browser.cmd . ", ".cmd")]
     [InlineData(@"C:\Program Files\Mozilla Firefox\firefox.exe", null)]
     [InlineData(@"C:\Tools.d\browser", null)]
     public void On_Windows_a_BROWSER_path_that_is_not_a_program_is_refused(string path, string? refusedExtension)

@@ -645,24 +645,24 @@ public sealed class DeviceLoginTests : TestKit
     }
 
     /// <summary>
-    /// Auto goes on with the device grant when the provider redeems no browser login's code; a redirect the listener routed
-    /// just before the state's withdrawal reached it, while the device code was still asked for, got no page: its tab
-    /// waited 35 s for a 504. It gets the "no longer waiting" page at once, and its code is never used.
+    /// Auto goes on with the device grant before any authorize URL went out when the provider redeems no browser login's
+    /// code; a redirect with the state the listener routed just before the state's withdrawal reached it (a state that
+    /// leaked: no URL carried it) got no page while the device code was asked for, and its tab waited 35 s for a 504. It
+    /// ends the login at once with the 400 page, as a redirect before the URL does in every other phase; its code is never used.
     /// </summary>
     [Fact]
-    public void A_redirect_routed_while_the_device_code_is_asked_for_gets_a_page_at_once()
+    public void A_redirect_routed_while_the_device_code_is_asked_for_ends_the_login_with_its_400_page_at_once()
     {
         StartAutoThatGoesOnWithTheDeviceGrant();
         var browserTab = CreateTestProbe();
 
         _flow.Tell(new AuthorizationCallback("d1", "the-code", null, null, null, "/test"), browserTab.Ref);
 
-        Assert.Equal(CallbackPages.NoLongerWaiting, browserTab.ExpectMsg<CallbackResponse>(TimeSpan.FromSeconds(1)));
-        _providers.Reply(new DeviceCodeIssued("d1", Authorization()));
-        _events.FishForMessage(m => m is DeviceCodeIssuedEvent);
-        Assert.IsType<PollDeviceToken>(NextPoll(Interval));
-        Answer(DeviceTokenPoll.Issued(new TokenSet("access", "Bearer")));
-        _outcomes.ExpectMsg<LoginSucceeded>();
+        var page = browserTab.ExpectMsg<CallbackResponse>(TimeSpan.FromSeconds(1));
+        Assert.Equal(400, page.StatusCode);
+        Assert.Equal(LoginFailure.InvalidCallback, _outcomes.ExpectMsg<LoginFailed>().Failure);
+        // The device-code request it may still have queued is taken back.
+        _providers.ExpectMsg<WithdrawExchange>();
     }
 
     [Fact]

@@ -640,6 +640,27 @@ public sealed class FlowActorTests : TestKit
     }
 
     /// <summary>
+    /// A login stopped from outside (a cluster hand-off, its parent stopping) while the provider prepares its
+    /// authorization takes the preparation back, as one that ends does: waiting for the provider's discovery, nothing
+    /// watches it, and a pushed request (RFC 9126) would go out for a login that is gone.
+    /// </summary>
+    [Fact]
+    public void A_login_stopped_from_outside_while_its_authorization_is_prepared_takes_the_preparation_back()
+    {
+        var flow = Sys.ActorOf(FlowActor.Props("f1", "test", AuthorizationRequest.Default, Options,
+            _listener.Ref, _providersFront, _browser, _outcomes.Ref));
+        Watch(flow);
+        _listener.ExpectMsg<RegisterState>();
+        _listener.Reply(new StateRegistered("f1", RedirectUri));
+        _providers.ExpectMsg<PrepareAuthorization>();
+
+        Sys.Stop(flow);
+
+        ExpectTerminated(flow);
+        Assert.Equal(new WithdrawExchange("test", "f1"), _providers.ExpectMsg<WithdrawExchange>());
+    }
+
+    /// <summary>
     /// The event of a redirect carried its error before the mix-up checks: a foreign server's words ("account locked, call
     /// support") reached an app that shows <c>CallbackReceivedEvent.Error</c> as the provider's refusal. Such a redirect's
     /// event carries none now; this provider's own refusal still carries its error.

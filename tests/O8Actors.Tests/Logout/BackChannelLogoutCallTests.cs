@@ -129,6 +129,22 @@ public sealed class BackChannelLogoutCallTests : TestKit
         Assert.Equal(new ForgetLogoutToken("sandbox", "jti-1", check.Attempt), _accounts.ExpectMsg<ForgetLogoutToken>());
     }
 
+    /// <summary>When O8Actors' part and then the app's part both fail, the failure carries both: the log showed only the app's.</summary>
+    [Fact]
+    public async Task When_both_parts_fail_the_logouts_failure_carries_both()
+    {
+        var failing = StartValidated(out _, onSignedOut: (_, _) => throw new InvalidOperationException("the app's session store is down"));
+        _accounts.Reply(new LogoutTokenAcceptance(LogoutTokenCheck.Accepted));
+        _accounts.ExpectMsg<SignOut>();
+        _accounts.Reply(new Akka.Actor.Status.Failure(new AuthorizationFailedException(LoginFailure.Internal, "the token store is down")));
+
+        var both = await Assert.ThrowsAsync<AggregateException>(() => failing);
+
+        Assert.Collection(both.InnerExceptions, e => Assert.IsType<AuthorizationFailedException>(e), e => Assert.IsType<InvalidOperationException>(e));
+        _accounts.ExpectMsg<RenewLogoutToken>();
+        _accounts.ExpectMsg<ForgetLogoutToken>();
+    }
+
     [Fact]
     public async Task A_token_valid_to_the_end_of_time_is_checked_for_replay_until_then_not_failed_with_an_overflow()
     {
