@@ -225,7 +225,7 @@ public sealed class ConfiguredClientKeyTests : IDisposable
     /// the certificates and keys the check read are disposed (they were left to their finalizers before).
     /// </summary>
     [Fact]
-    public void The_starts_check_disposes_the_certificates_and_keys_it_read_from_the_providers_files()
+    public void The_provider_check_the_start_runs_disposes_the_certificates_and_keys_it_read_from_the_providers_files()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var issued = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=crm-client", key, HashAlgorithmName.SHA256)

@@ -464,40 +464,15 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
         StateSpentByCallback();
         _callbackResponder = Sender;
         _callbackAt = Stopwatch.GetTimestamp();
+        var refused = NotThisProvidersAnswer(msg);
         // The event carries the redirect's error only once the redirect is known to be this provider's answer in this
         // browser: another server's or another browser's words are not shown as this provider's refusal.
-        void Received(bool trusted) => Publish(new CallbackReceivedEvent(_start.LoginId, _start.Provider, msg.Code is not null, trusted ? msg.Error : null));
-
-        // First of all: a response on another provider's redirect path was sent by another authorization server (the
-        // mix-up of RFC 9700 section 4.4.2), whatever it says of itself. Its code is never used.
-        if (msg.Path is { } path && !string.Equals(path, _redirectPath, StringComparison.Ordinal))
+        Publish(new CallbackReceivedEvent(_start.LoginId, _start.Provider, msg.Code is not null, refused is null ? msg.Error : null));
+        if (refused is not null)
         {
-            Received(trusted: false);
-            End(new LoginFailed(_start.LoginId, LoginFailure.RedirectMismatch,
-                $"The response arrived at '{path}', not at this login's redirect path '{_redirectPath}' (provider '{_start.Provider}'): " +
-                "it was sent by another authorization server (mix-up defence, RFC 9700 section 4.4). Start the sign-in again."));
+            End(refused);
             return;
         }
-
-        // Then: a redirect that came back in another browser than the one that started this login is not this user's
-        // answer (RFC 9700 section 4.7.1), whatever it carries; its code must never reach the token endpoint.
-        if (BrowserProblem(msg) is { } browserProblem)
-        {
-            Received(trusted: false);
-            End(new LoginFailed(_start.LoginId, LoginFailure.BrowserMismatch, browserProblem));
-            return;
-        }
-
-        // Before the error, too (RFC 9207 section 2.4): an error from another authorization server must not pass for
-        // this provider's refusal, nor its words be shown as this provider's.
-        if (IssuerProblem(msg.Issuer) is { } issuerProblem)
-        {
-            Received(trusted: false);
-            End(new LoginFailed(_start.LoginId, LoginFailure.IssuerMismatch, issuerProblem));
-            return;
-        }
-
-        Received(trusted: true);
 
         if (msg.Error is not null)
         {
@@ -521,6 +496,29 @@ internal sealed partial class FlowActor : UntypedActor, IWithTimers
             Scopes = _start.Request.ScopeList,
         });
         Become(ExchangingPhase);
+    }
+
+    /// <summary>
+    /// Why the redirect is not this provider's answer in this login's browser, checked before anything it carries is
+    /// believed (its code, its error); null when it is.
+    /// </summary>
+    private LoginFailed? NotThisProvidersAnswer(AuthorizationCallback msg)
+    {
+        // First of all: a response on another provider's redirect path was sent by another authorization server (the
+        // mix-up of RFC 9700 section 4.4.2), whatever it says of itself. Its code is never used.
+        if (msg.Path is { } path && !string.Equals(path, _redirectPath, StringComparison.Ordinal))
+            return new LoginFailed(_start.LoginId, LoginFailure.RedirectMismatch,
+                $"The response arrived at '{path}', not at this login's redirect path '{_redirectPath}' (provider '{_start.Provider}'): " +
+                "it was sent by another authorization server (mix-up defence, RFC 9700 section 4.4). Start the sign-in again.");
+
+        // Then: a redirect that came back in another browser than the one that started this login is not this user's
+        // answer (RFC 9700 section 4.7.1), whatever it carries; its code must never reach the token endpoint.
+        if (BrowserProblem(msg) is { } browserProblem)
+            return new LoginFailed(_start.LoginId, LoginFailure.BrowserMismatch, browserProblem);
+
+        // Before the error, too (RFC 9207 section 2.4): an error from another authorization server must not pass for
+        // this provider's refusal, nor its words be shown as this provider's.
+        return IssuerProblem(msg.Issuer) is { } issuerProblem ? new LoginFailed(_start.LoginId, LoginFailure.IssuerMismatch, issuerProblem) : null;
     }
 
     /// <summary>

@@ -102,16 +102,7 @@ internal static class BackChannelLogoutCall
         BackChannelLogoutResult result;
         try
         {
-            Exception? failure;
-            try
-            {
-                failure = await SignOutSessionAsync(hold, signOutWait, listWait, token, sent, afterBatch).ConfigureAwait(false);
-            }
-            catch (Exception listFailed)
-            {
-                // The accounts of a sid-only token could not be listed: none was asked, but the app's part still runs.
-                failure = listFailed;
-            }
+            var failure = await SignOutSessionAsync(hold, signOutWait, listWait, token, sent, afterBatch).ConfigureAwait(false);
 
             // An earlier attempt's sign-out of an account this one asked too was answered before this one's (the account's
             // actor takes them in turn); one of an account this attempt did not ask may still run (its ask's wait bounds it).
@@ -174,7 +165,7 @@ internal static class BackChannelLogoutCall
     }
 
     /// <summary>
-    /// Signs out the token's accounts, adding each sign-out sent to <paramref name="sent"/>; returns the first failure.
+    /// Signs out the token's accounts, adding each sign-out sent to <paramref name="sent"/>; returns the first failure (the account list's, for a sid-only token whose accounts could not be listed).
     /// One account's failure does not stop the others, nor hide them: every sign-out sent is kept for a retry to report.
     /// </summary>
     private static async Task<Exception?> SignOutSessionAsync(Hold hold, TimeSpan signOutWait, TimeSpan listWait,
@@ -182,9 +173,19 @@ internal static class BackChannelLogoutCall
     {
         var (accounts, provider) = (hold.Accounts, hold.Provider);
         var session = token.SessionId is { } sid ? new EndedSession(sid, AlsoWithoutSessionId: token.Subject is not null) : null;
-        IReadOnlyList<OAuthAccount> candidates = token.Subject is { } subject
-            ? [new OAuthAccount(provider, subject)]
-            : (await accounts.Ask<AccountList>(new ListAccounts(provider), listWait).ConfigureAwait(false)).Accounts;
+        IReadOnlyList<OAuthAccount> candidates;
+        try
+        {
+            candidates = token.Subject is { } subject
+                ? [new OAuthAccount(provider, subject)]
+                : (await accounts.Ask<AccountList>(new ListAccounts(provider), listWait).ConfigureAwait(false)).Accounts;
+        }
+        catch (Exception listFailed)
+        {
+            // The accounts of a sid-only token could not be listed: none is asked, and the failure is the logout's, as an
+            // account's is (the app's part still runs).
+            return listFailed;
+        }
 
         Exception? failure = null;
         var failures = new ConcurrentQueue<Exception>();

@@ -42,12 +42,6 @@ internal sealed class TokenEndpointClient
         if (context.RedirectUri is null || !context.RedirectUri.IsAbsoluteUri)
             throw new ArgumentException("The code exchange needs the absolute redirect URI of the authorize request.", nameof(context));
 
-        // A login prepared without a key (before its provider was registered again with DPoP on) would redeem its code for
-        // bearer tokens at a provider the app binds tokens at.
-        if (_options.UseDpop && context.DpopKey is null)
-            return Task.FromException<TokenSet>(Unbound("this login was prepared without a DPoP key (before the provider was registered " +
-                "again with DPoP on): its code was not sent unbound. Sign in again."));
-
         const string operation = "authorization code exchange";
         return SendAsync(() =>
         {
@@ -74,12 +68,6 @@ internal sealed class TokenEndpointClient
         ArgumentNullException.ThrowIfNull(http);
         if (string.IsNullOrEmpty(context.RefreshToken))
             throw new ArgumentException("The refresh token is empty.", nameof(context));
-        // A provider that binds tokens gets no unbound refresh: it may answer with a bearer token (or refuse a bound
-        // refresh token), and the account would go on with tokens bound to nothing.
-        if (_options.UseDpop && context.DpopKey is null)
-            return Task.FromException<TokenSet>(Unbound("no DPoP key came with the refresh token (tokens stored before DPoP was turned on, " +
-                "or by a token store that drops TokenSet.DpopKey): it was not sent unbound. Sign in again."));
-
         const string operation = "token refresh";
         return SendAsync(() =>
         {
@@ -164,14 +152,6 @@ internal sealed class TokenEndpointClient
         return new DeviceAuthorization(response.DeviceCode, response.UserCode, verification, complete, expiresIn, interval);
     }
 
-    /// <summary>A token request of a DPoP provider refused before it is sent, for want of the key its tokens would be bound to.</summary>
-    private TokenExchangeException Unbound(string why) =>
-        new($"The provider '{_options.Name}' binds tokens with DPoP (UseDpop), but {why}")
-        {
-            NoDpopKey = true,
-            NoEndpointAnswer = true,
-        };
-
     private static bool ShowableToUser(Uri uri) =>
         uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && EndpointRules.IsLoopback(uri));
 
@@ -185,9 +165,6 @@ internal sealed class TokenEndpointClient
         ArgumentNullException.ThrowIfNull(http);
         if (string.IsNullOrEmpty(context.DeviceCode))
             throw new ArgumentException("The device code is empty.", nameof(context));
-        if (_options.UseDpop && context.DpopKey is null)
-            return Task.FromException<DeviceTokenPoll>(Unbound("this device login was started without a DPoP key (before the provider was " +
-                "registered again with DPoP on): its device code was not sent unbound. Sign in again."));
         const string operation = "device token request";
         return SendAsync(() =>
         {
@@ -425,6 +402,18 @@ internal sealed class TokenEndpointClient
         where TRequest : ProtocolRequest
         where TResult : class
     {
+        // A provider that binds tokens gets no token request without a key (a code, a refresh token, a device code): it may
+        // answer with bearer tokens (or refuse a bound refresh token), and the account would go on with tokens bound to nothing.
+        if (_options.UseDpop && dpopKey is null)
+            throw new TokenExchangeException(
+                $"The provider '{_options.Name}' binds tokens with DPoP (UseDpop), but no DPoP key came with the {operation} (tokens stored " +
+                "before DPoP was turned on, or by a token store that drops TokenSet.DpopKey; a login begun before the provider was registered " +
+                "again with DPoP on): it was not sent unbound. Sign in again.")
+            {
+                NoDpopKey = true,
+                NoEndpointAnswer = true,
+            };
+
         try
         {
             using (var request = build())

@@ -80,9 +80,9 @@ public sealed class DpopTokenRequestTests : IAsyncLifetime
         var poll = await Assert.ThrowsAsync<TokenExchangeException>(() =>
             strategy.PollDeviceTokenAsync(new DeviceTokenContext("device-code-1"), _http, CancellationToken.None));
 
-        Assert.Contains("its code was not sent unbound", exchange.Message);
+        Assert.Contains("no DPoP key came with the authorization code exchange", exchange.Message);
         Assert.DoesNotContain(Exchange().Code, exchange.Message);
-        Assert.Contains("its device code was not sent unbound", poll.Message);
+        Assert.Contains("no DPoP key came with the device token request", poll.Message);
         Assert.DoesNotContain("device-code-1", poll.Message);
         Assert.Empty(_server.Requests);
     }

@@ -637,17 +637,24 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
         Assert.Contains("(signature)", forged.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A provider named <paramref name="name"/> with a revocation endpoint, registered with a provider registry of its own.</summary>
+    private async Task<(IActorRef Registry, GenericOAuthStrategy Strategy)> RegisteredWithRevocationAsync(string name)
+    {
+        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(30)));
+        var strategy = Strategy(o =>
+        {
+            o.Name = name;
+            o.RevocationEndpoint = _server.Url("/revoke");
+        });
+        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
+        return (registry, strategy);
+    }
+
     [Fact]
     public async Task The_provider_actor_answers_a_refresh_whose_key_set_is_down_with_its_tokens_and_counts_the_unchecked_ID_token()
     {
         using var counted = new CounterRecorder("o8.id_tokens.unchecked");
-        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(30)));
-        var strategy = Strategy(o =>
-        {
-            o.Name = "keys-down";
-            o.RevocationEndpoint = _server.Url("/revoke");
-        });
-        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
+        var (registry, strategy) = await RegisteredWithRevocationAsync("keys-down");
         _jwksDown = true;
         _idToken = TestIdTokens.Mint(Claims(nonce: null), _signing);
         var account = new IdTokenClaims("user-42", Issuer, [ClientId], Start, Start, null, null, []);
@@ -673,13 +680,7 @@ public sealed class IdTokenValidationTests : TestKit, IAsyncLifetime
     public async Task A_refresh_whose_ID_token_fails_only_against_this_machines_clock_keeps_its_tokens_and_revokes_nothing(int clockOffMinutes, string check)
     {
         using var counted = new CounterRecorder("o8.id_tokens.unchecked");
-        var registry = Sys.ActorOf(ProviderRegistryActor.Props(_ => new HttpClient(), 4, TimeSpan.FromSeconds(30)));
-        var strategy = Strategy(o =>
-        {
-            o.Name = "clock-off";
-            o.RevocationEndpoint = _server.Url("/revoke");
-        });
-        await registry.Ask<ProviderRegistered>(new RegisterProvider(strategy), TimeSpan.FromSeconds(10));
+        var (registry, strategy) = await RegisteredWithRevocationAsync("clock-off");
         var loginClaims = Claims();
         _idToken = TestIdTokens.Mint(Claims(nonce: null), _signing);
         var account = new IdTokenClaims("user-42", Issuer, [ClientId], Start, Start, null, null, []);

@@ -81,7 +81,7 @@ internal sealed partial class IdTokenValidator
         // An exp past year 9999 is far future, not an error (nothing limits how long a provider lets its tokens live).
         var expiresAt = NumericDate.Expiry(expSeconds);
         if (expiresAt < NumericDate.Minus(now, _clockSkew))
-            throw OffClock(Fail("expired", $"it expired at {expiresAt:O} (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)"));
+            throw Fail("expired", $"it expired at {expiresAt:O} (now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", offClock: true);
         var issuedAt = CheckIssuedAt(token, TokenKind.IdToken, now);
 
         var audiences = token.Audiences.ToList();
@@ -365,13 +365,13 @@ internal sealed partial class IdTokenValidator
         // 9999 it is in the future, and before year 1 it is no issue time a provider could mean.
         var latest = NumericDate.Plus(now, _clockSkew);
         if (token.TryGetPayloadValue<long>("nbf", out var nbfSeconds) && (nbfSeconds > NumericDate.MaxSeconds || NumericDate.ToTime(nbfSeconds) > latest))
-            throw OffClock(Fail("expired", "it is not valid yet (nbf)", kind));
+            throw Fail("expired", "it is not valid yet (nbf)", kind, offClock: true);
         if (!token.TryGetPayloadValue<long>("iat", out var iatSeconds))
             throw Fail("issued-at", "it has no iat claim", kind);
         if (NumericDate.ToTime(iatSeconds) is not { } issuedAt)
             throw Fail("issued-at", "its iat is outside the years 1 to 9999", kind);
         if (issuedAt > latest)
-            throw OffClock(Fail("issued-at", $"it was issued in the future ({issuedAt:O}, now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", kind));
+            throw Fail("issued-at", $"it was issued in the future ({issuedAt:O}, now {now:O}, clock skew {_clockSkew.TotalSeconds:0} s)", kind, offClock: true);
         return issuedAt;
     }
 
@@ -410,11 +410,9 @@ internal sealed partial class IdTokenValidator
         _ => Fail("invalid", $"it did not validate ({error?.GetType().Name ?? "unknown reason"})", kind),
     };
 
-    private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken) => Fail(_provider, check, detail, kind);
-
-    /// <summary>A failure of a time claim against this machine's clock: for an ID token, marked as such (<see cref="IdTokenValidationException.ClockRelated"/>).</summary>
-    private static Exception OffClock(Exception failure) =>
-        failure is IdTokenValidationException idToken ? new IdTokenValidationException(idToken.Message) { ClockRelated = true } : failure;
+    // offClock: a time claim failed against this machine's clock (IdTokenValidationException.ClockRelated).
+    private Exception Fail(string check, string detail, TokenKind kind = TokenKind.IdToken, bool offClock = false) =>
+        Fail(_provider, check, detail, kind, offClock: offClock);
 
     // keysUnavailable: the key set could not judge the token (its refetch was not allowed yet). For an ID token a refresh
     // then keeps its tokens without it. A logout token is Failed, not InvalidToken: anyone may post one, so a forged post
@@ -422,11 +420,12 @@ internal sealed partial class IdTokenValidator
     // in just after was refused for good (400) and its logout lost. Failed answers 500, which asks the provider to post it
     // again (the budget is free again within minutes); the endpoint's warnings are throttled per provider, so junk cannot
     // flood the log with them.
-    private static Exception Fail(string provider, string check, string detail, TokenKind kind, bool keysUnavailable = false) => kind switch
+    private static Exception Fail(string provider, string check, string detail, TokenKind kind, bool keysUnavailable = false, bool offClock = false) => kind switch
     {
         TokenKind.IdToken => new IdTokenValidationException($"The ID token from '{provider}' failed validation ({check}): {detail}. No tokens were returned.")
         {
             KeysUnavailable = keysUnavailable,
+            ClockRelated = offClock,
         },
         TokenKind.LogoutToken => new BackChannelLogoutException(keysUnavailable ? BackChannelLogoutFailure.Failed : BackChannelLogoutFailure.InvalidToken,
             $"The logout token from '{provider}' failed validation ({check}): {detail}. No account was signed out."),
